@@ -1,0 +1,318 @@
+#!/usr/bin/python3
+"""Brian2 reference for the cortexloop RS-FS AdEx network (Zerlaut et al. 2018).
+
+Run (from the repository root; ~10 min on 2 cores, mostly simulation):
+    /usr/bin/python3 tests/reference/brian2_network.py
+Produces:
+    tests/reference/data/brian2_network_rates.json   mean exc/inh population rate over the
+        window [2 s, 6 s] of 6-s runs, for drives 2, 4 and 8 Hz, 3 seeds each
+    tests/reference/data/brian2_network_rates_4Hz.npy float32 [6000, 2], exc and inh population
+        rate (Hz) per 1-ms tick, drive 4 Hz, seed 1
+Options: --config PATH, --set section.key=value (repeatable, as cortexloop), --drives 2,4,8,
+    --seeds 1,2,3, --duration 6, --window 2,6, --jobs 2, --outdir DIR. --help for all.
+
+All numbers come from the TOML config (tomllib); nothing is duplicated here. The network is
+built the way the engine builds it:
+  * N = network.n_neurons; the first round(N*exc_fraction) are RS ([network.exc]), the rest FS
+    ([network.inh]); every ordered pair i != j connected with probability p_connect; an exc
+    spike adds q_exc_nS to the target's Ge, an inh spike q_inh_nS to Gi, no delay.
+  * C dV/dt = gL(EL-V) + gL DT exp((V-VT)/DT) + Ge(Ee-V) + Gi(Ei-V) - w + I_stim, V frozen while
+    refractory; tau_w dw/dt = a(V-EL) - w always; dGe/dt = -Ge/tau_e, dGi/dt = -Gi/tau_i.
+    Forward Euler, dt = simulation.dt_ms; spike when V > v_spike_mV; V = v_reset, w += b.
+  * Drive: a private Bernoulli source per neuron, run_regularly(when='start'): per step with
+    probability dt*k_exc*nu(t), nu(t) = rate_Hz*min(1, t/ramp_ms), one event adding q_exc_nS to
+    Ge (not PoissonInput, which is binomial).
+  * V(0) uniform in [e_l, v_t] ("uniform") or e_l ("rest"); w = Ge = Gi = 0.
+Brian2's default schedule: start (drive) -> groups (integrate) -> thresholds -> synapses -> resets.
+
+Each (drive, seed) runs in its own child process with the C++ standalone device; each worker
+reuses one project directory, so Brian2 only rewrites (and make only recompiles) the files whose
+generated code changed between runs. Parallel workers never share a directory.
+"""
+import argparse
+import json
+import os
+import pathlib
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import clconfig  # noqa: E402
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def stimulus_expression(cfg):
+    """Brian2 expression (amp) for I_stim from the config's [[stimulus]] entries.
+
+    Entry on for steps k with round(start_ms/dt) <= k < round(stop_ms/dt) (integer steps, no
+    float comparison of t); "dc": amplitude; "sine": amplitude*sin(2 pi f (t - start)).
+    target "exc"/"inh" selects the population through the per-neuron flag is_exc.
+    """
+    dt_ms = float(cfg["simulation"]["dt_ms"])
+    terms = []
+    for s in cfg.get("stimulus", []):
+        k0 = int(round(float(s["start_ms"]) / dt_ms))
+        k1 = int(round(float(s["stop_ms"]) / dt_ms))
+        window = f"int(t_in_timesteps >= {k0} and t_in_timesteps < {k1})"
+        target = {"exc": "is_exc", "inh": "(1 - is_exc)"}[s["target"]]
+        amp = f"({float(s['amplitude_pA'])!r}*pA)"
+        if s["kind"] == "dc":
+            shape = "1"
+        elif s["kind"] == "sine":
+            f = float(s["frequency_Hz"])
+            shape = f"sin(2*pi*{f!r}*Hz*(t - {float(s['start_ms'])!r}*ms))"
+        else:
+            raise SystemExit(f"unknown stimulus kind {s['kind']!r}")
+        terms.append(f"{amp}*{shape}*{window}*{target}")
+    return " + ".join(terms) if terms else "0*pA"
+
+
+def build_network(cfg, record_spikes=False):
+    """Create the Brian2 objects (on whatever device is active). Returns a dict of objects.
+
+    The caller sets the device, seed and calls run(). Units: config keys carry their units.
+    """
+    import brian2 as b2
+    from brian2 import ms, mV, nS, pF, pA
+
+    sim, net = cfg["simulation"], cfg["network"]
+    dt = float(sim["dt_ms"]) * ms
+    b2.defaultclock.dt = dt
+    n, n_exc, n_inh = clconfig.population_sizes(cfg)
+
+    eqs = f"""
+    dv/dt = (g_l*(e_l - v) + g_l*delta_t*exp((v - v_t)/delta_t)
+             + ge*(e_exc - v) + gi*(e_inh - v) - w + I_stim)/c_m : volt (unless refractory)
+    dw/dt = (a*(v - e_l) - w)/tau_w : amp
+    dge/dt = -ge/tau_exc : siemens
+    dgi/dt = -gi/tau_inh : siemens
+    I_stim = {stimulus_expression(cfg)} : amp
+    c_m : farad (constant)
+    g_l : siemens (constant)
+    e_l : volt (constant)
+    v_t : volt (constant)
+    delta_t : volt (constant)
+    v_spike : volt (constant)
+    v_reset : volt (constant)
+    t_ref : second (constant)
+    a : siemens (constant)
+    b : amp (constant)
+    tau_w : second (constant)
+    is_exc : 1 (constant)
+    """
+    namespace = {
+        "tau_exc": float(net["tau_exc_ms"]) * ms,
+        "tau_inh": float(net["tau_inh_ms"]) * ms,
+        "e_exc": float(net["e_exc_mV"]) * mV,
+        "e_inh": float(net["e_inh_mV"]) * mV,
+        "q_drive": float(net["q_exc_nS"]) * nS,
+    }
+    G = b2.NeuronGroup(n, eqs, threshold="v > v_spike", reset="v = v_reset; w += b",
+                       refractory="t_ref", method="euler", namespace=namespace, name="neurons")
+    units = {"c_pF": pF, "g_l_nS": nS, "e_l_mV": mV, "v_t_mV": mV, "delta_t_mV": mV,
+             "v_spike_mV": mV, "v_reset_mV": mV, "t_ref_ms": ms, "a_nS": nS, "b_pA": pA,
+             "tau_w_ms": ms}
+    names = {"c_pF": "c_m", "g_l_nS": "g_l", "e_l_mV": "e_l", "v_t_mV": "v_t",
+             "delta_t_mV": "delta_t", "v_spike_mV": "v_spike", "v_reset_mV": "v_reset",
+             "t_ref_ms": "t_ref", "a_nS": "a", "b_pA": "b", "tau_w_ms": "tau_w"}
+    for key in clconfig.CELL_KEYS:
+        vals = np.empty(n)
+        vals[:n_exc] = float(net["exc"][key])
+        vals[n_exc:] = float(net["inh"][key])
+        setattr(G, names[key], vals * units[key])
+    flags = np.zeros(n)
+    flags[:n_exc] = 1
+    G.is_exc = flags
+
+    mode = net["v_init_mode"]
+    if mode == "uniform":
+        G.v = "e_l + rand()*(v_t - e_l)"
+    elif mode == "rest":
+        G.v = "e_l"
+    else:
+        raise SystemExit(f"unknown network.v_init_mode {mode!r}")
+    G.w = 0 * pA
+    G.ge = 0 * nS
+    G.gi = 0 * nS
+
+    objs = {"G": G}
+    drive = net["drive"]
+    rate = float(drive["rate_Hz"])
+    if rate > 0:
+        p_full = float(sim["dt_ms"]) * 1e-3 * float(drive["k_exc"]) * rate
+        ramp = float(drive["ramp_ms"])
+        ramp_factor = f"clip(t/({ramp!r}*ms), 0, 1)" if ramp > 0 else "1"
+        G.run_regularly(f"ge += q_drive*int(rand() < {p_full!r}*{ramp_factor})",
+                        dt=dt, when="start", name="drive")
+
+    p = float(net["p_connect"])
+    if p > 0:
+        q_e = float(net["q_exc_nS"]) * nS
+        q_i = float(net["q_inh_nS"]) * nS
+        if n_exc > 0:
+            Se = b2.Synapses(G[:n_exc], G, on_pre="ge_post += q_e", namespace={"q_e": q_e},
+                             name="syn_exc")
+            Se.connect(condition="i != j", p=p)  # i, j are global indices here (subgroup at 0)
+            objs["Se"] = Se
+        if n_inh > 0:
+            Si = b2.Synapses(G[n_exc:], G, on_pre="gi_post += q_i", namespace={"q_i": q_i},
+                             name="syn_inh")
+            Si.connect(condition=f"i + {n_exc} != j", p=p)  # i is relative to the subgroup
+            objs["Si"] = Si
+    if n_exc > 0:
+        objs["rate_exc"] = b2.PopulationRateMonitor(G[:n_exc], name="rate_exc")
+    if n_inh > 0:
+        objs["rate_inh"] = b2.PopulationRateMonitor(G[n_exc:], name="rate_inh")
+    if record_spikes:
+        objs["spikes"] = b2.SpikeMonitor(G, name="spikes")
+    return objs
+
+
+def per_tick(rate_per_step, steps_per_tick):
+    r = np.asarray(rate_per_step, dtype=float)
+    m = len(r) // steps_per_tick
+    return r[: m * steps_per_tick].reshape(m, steps_per_tick).mean(axis=1)
+
+
+def run_single(args):
+    """Child process: one standalone build+run; writes a JSON (and .npy) to args.result."""
+    import brian2 as b2
+    cfg = clconfig.load(args.config, args.sets)
+    b2.set_device("cpp_standalone", directory=args.project_dir, build_on_run=False)
+    b2.prefs.devices.cpp_standalone.openmp_threads = 0
+    b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j1"]
+    b2.seed(args.seed)
+    objs = build_network(cfg)
+    b2.Network(*objs.values()).run(args.duration * b2.second)
+    t0 = time.time()
+    b2.device.build(directory=args.project_dir, compile=True, run=True, with_output=False)
+    total = time.time() - t0
+    dt_ms = float(cfg["simulation"]["dt_ms"])
+    spt = int(round(float(cfg["simulation"]["tick_ms"]) / dt_ms))
+    re = np.asarray(objs["rate_exc"].rate / b2.Hz)
+    ri = np.asarray(objs["rate_inh"].rate / b2.Hz)
+    k0, k1 = (int(round(w * 1000 / dt_ms)) for w in args.window)
+    out = {
+        "drive_Hz": float(cfg["network"]["drive"]["rate_Hz"]),
+        "seed": args.seed,
+        "exc_Hz": float(re[k0:k1].mean()),
+        "inh_Hz": float(ri[k0:k1].mean()),
+        "n_syn": int(len(objs["Se"])) + int(len(objs["Si"])),
+        "run_loop_s": float(b2.device._last_run_time),
+        "binary_s": float(b2.device.timers["run_binary"]),
+        "build_and_run_s": total,
+    }
+    np.save(args.result + ".npy", np.stack([per_tick(re, spt), per_tick(ri, spt)],
+                                           axis=1).astype(np.float32))
+    with open(args.result, "w") as f:
+        json.dump(out, f)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__)
+    clconfig.add_arguments(ap)
+    ap.add_argument("--drives", default="2,4,8", help="drive rates in Hz (network.drive.rate_Hz)")
+    ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--duration", type=float, default=6.0, help="simulated seconds")
+    ap.add_argument("--window", default="2,6", help="averaging window in s, 'start,stop'")
+    ap.add_argument("--jobs", type=int, default=2, help="runs in parallel (one core each)")
+    ap.add_argument("--outdir", default=str(HERE / "data"))
+    ap.add_argument("--trace", default="4:1",
+                    help="drive:seed whose per-ms trace is saved as brian2_network_rates_<d>Hz.npy")
+    # internal, for the child processes
+    ap.add_argument("--_single", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--project-dir", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    args.window = [float(x) for x in args.window.split(",")]
+    if args._single:
+        run_single(args)
+        return
+
+    drives = [float(x) for x in args.drives.split(",")]
+    seeds = [int(x) for x in args.seeds.split(",")]
+    outdir = pathlib.Path(args.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="brian2_network_"))
+    jobs = [(d, s) for d in drives for s in seeds]
+    queue = list(enumerate(jobs))
+    running = {}  # worker -> (popen, job, result path, t0)
+    results = {}
+    t_start = time.time()
+    while queue or running:
+        for w in range(args.jobs):
+            if w not in running and queue:
+                idx, (d, s) = queue.pop(0)
+                res = str(tmp / f"run_{idx}.json")
+                cmd = [sys.executable, __file__, "--_single", "--config", args.config,
+                       "--seed", str(s), "--duration", str(args.duration),
+                       "--window", ",".join(str(x) for x in args.window),
+                       "--project-dir", str(tmp / f"worker{w}"), "--result", res]
+                for st in args.sets:
+                    cmd += ["--set", st]
+                cmd += ["--set", f"network.drive.rate_Hz={d!r}"]
+                log = open(tmp / f"run_{idx}.log", "w")
+                running[w] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT),
+                              (d, s), res, time.time(), log)
+        time.sleep(1.0)
+        for w in list(running):
+            proc, (d, s), res, t0, log = running[w]
+            if proc.poll() is None:
+                continue
+            log.close()
+            del running[w]
+            if proc.returncode != 0:
+                sys.stderr.write(open(log.name).read())
+                raise SystemExit(f"run drive={d} seed={s} failed (log {log.name})")
+            r = json.load(open(res))
+            r["npy"] = res + ".npy"
+            results[(d, s)] = r
+            print(f"drive {d:g} Hz seed {s}: exc {r['exc_Hz']:.3f} Hz, inh {r['inh_Hz']:.3f} Hz "
+                  f"(binary {r['binary_s']:.1f} s, loop {r['run_loop_s']:.1f} s, "
+                  f"build+run {r['build_and_run_s']:.1f} s, child {time.time() - t0:.1f} s)",
+                  flush=True)
+
+    out = {
+        "source": "Brian2 %s C++ standalone (1 thread), forward Euler, built as the cortexloop "
+                  "engine: tests/reference/brian2_network.py" % __import__("brian2").__version__,
+        "command": shlex.join(["/usr/bin/python3", "tests/reference/brian2_network.py",
+                               *sys.argv[1:]]),
+        "config": os.path.relpath(args.config, clconfig.REPO) if os.path.isabs(args.config)
+        else args.config,
+        "overrides": args.sets,
+        "window_s": args.window,
+        "duration_s": args.duration,
+        "seeds": seeds,
+        "drives": {},
+    }
+    for d in drives:
+        ex = [results[(d, s)]["exc_Hz"] for s in seeds]
+        ih = [results[(d, s)]["inh_Hz"] for s in seeds]
+        out["drives"][f"{d:g}"] = {
+            "exc_Hz": float(np.mean(ex)), "inh_Hz": float(np.mean(ih)),
+            "exc_Hz_per_seed": ex, "inh_Hz_per_seed": ih,
+            "exc_Hz_sd": float(np.std(ex, ddof=1)) if len(ex) > 1 else 0.0,
+            "inh_Hz_sd": float(np.std(ih, ddof=1)) if len(ih) > 1 else 0.0,
+            "n_synapses_per_seed": [results[(d, s)]["n_syn"] for s in seeds],
+            "run_loop_s_per_seed": [round(results[(d, s)]["run_loop_s"], 2) for s in seeds],
+        }
+    (outdir / "brian2_network_rates.json").write_text(json.dumps(out, indent=2) + "\n")
+    td, ts = args.trace.split(":")
+    key = (float(td), int(ts))
+    if key in results:
+        trace = np.load(results[key]["npy"])
+        np.save(outdir / f"brian2_network_rates_{float(td):g}Hz.npy", trace)
+    print(f"wrote {outdir / 'brian2_network_rates.json'} in {time.time() - t_start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
