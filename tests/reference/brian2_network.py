@@ -24,6 +24,11 @@ built the way the engine builds it:
     Ge (not PoissonInput, which is binomial).
   * V(0) uniform in [e_l, v_t] ("uniform") or e_l ("rest"); w = Ge = Gi = 0.
 Brian2's default schedule: start (drive) -> groups (integrate) -> thresholds -> synapses -> resets.
+Brian2 conventions the engine has to match: a spike is stamped t = k*dt of the step k whose update
+crossed the cut-off; Euler uses the pre-step V for both dV and dw; refractoriness is
+`timestep(t - lastspike) >= timestep(t_ref)`, i.e. after a spike in step k, V is frozen in steps
+k+1 .. k+n-1 and integrated again from step k+n, n = round(t_ref/dt) (50 here); a drive event in
+step k acts on V in step k, a recurrent spike of step k from step k+1.
 
 Each (drive, seed) runs in its own child process with the C++ standalone device; each worker
 reuses one project directory, so Brian2 only rewrites (and make only recompiles) the files whose
