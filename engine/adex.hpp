@@ -1,0 +1,55 @@
+#pragma once
+// The AdEx neuron (Brette & Gerstner 2005) with conductance synapses, as in Zerlaut et al. 2018 (Sec. 2.1):
+//   C dV/dt   = g_L (E_L - V) + g_L D_T exp((V - V_T)/D_T) + G_e (E_e - V) + G_i (E_i - V) - w + I_stim
+//   tau_w dw/dt = a (V - E_L) - w
+//   dG_e/dt = -G_e / tau_e,   dG_i/dt = -G_i / tau_i
+//   V > v_spike:  V = V_reset, w += b, V held at V_reset for t_ref.
+// Forward Euler for V and w (all right-hand sides use the values at the start of the step), exact
+// exponential decay for G. The state is structure-of-arrays over a population's index range.
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/params.hpp"
+
+namespace cortexloop::engine {
+
+// Constants of one cell type derived once from its parameters and dt, in float for the vector unit.
+struct adex_derived {
+  float dt_over_c;      // ms / pF
+  float g_l, e_l, v_t, inv_delta_t, g_l_delta_t;
+  float v_spike, v_reset, a, b, dt_over_tau_w;
+  std::int32_t ref_steps;  // number of updates V is frozen for after a spike (see adex.cpp)
+  static adex_derived from(const adex_params& p, double dt_ms);
+};
+
+struct synapse_derived {
+  float decay_exc, decay_inh;  // exp(-dt / tau)
+  float e_exc, e_inh;
+  static synapse_derived from(const network_params& p, double dt_ms);
+};
+
+// Views on one population's state arrays (all of length n).
+struct adex_state_view {
+  float* v_mV;
+  float* w_pA;
+  float* g_exc_nS;
+  float* g_inh_nS;
+  std::int32_t* ref_left;   // remaining refractory updates
+  std::uint8_t* spiked;     // set to 1 in the step the neuron spikes
+  std::size_t n;
+};
+
+// Sums over a population for one step, for the readouts.
+struct adex_step_sums {
+  double v_mV = 0;        // sum of V after the step
+  double w_pA = 0;        // sum of w after the step
+  double abs_syn_pA = 0;  // sum of |G_e (E_e - V)| + |G_i (E_i - V)| at the start of the step
+  std::int64_t spikes = 0;
+  std::int64_t diverged = 0;  // non-finite V or w, reset to V_reset / 0 and counted
+};
+
+// Advances every cell of the view by one step: integrate, threshold, reset. Allocation-free.
+void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_stim_pA, const adex_state_view& s,
+               adex_step_sums& sums) noexcept;
+
+}  // namespace cortexloop::engine

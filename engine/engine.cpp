@@ -1,0 +1,67 @@
+#include "engine/engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace cortexloop::engine {
+
+std::int64_t steps_per_tick(const simulation_params& p) {
+  const double ratio = p.tick_ms / p.dt_ms;
+  const auto steps = static_cast<std::int64_t>(std::llround(ratio));
+  if (steps < 1 || std::fabs(ratio - static_cast<double>(steps)) > 1e-9 * ratio)
+    throw std::invalid_argument("simulation.tick_ms must be a whole number of simulation.dt_ms steps");
+  return steps;
+}
+
+engine::engine(const engine_params& p)
+    : params_(p),
+      dt_ms_(p.simulation.dt_ms),
+      steps_per_tick_(cortexloop::engine::steps_per_tick(p.simulation)),
+      net_(p.network, p.simulation.dt_ms, p.simulation.seed),
+      stimuli_(p.stimuli) {
+  const auto capacity = static_cast<std::size_t>(net_.n_neurons()) * static_cast<std::size_t>(steps_per_tick_);
+  spike_steps_.resize(capacity);
+  spike_neurons_.resize(capacity);
+}
+
+void engine::tick(tick_readout& out) noexcept {
+  network_step_sums sums;
+  double stim_exc = 0, stim_inh = 0;
+  std::size_t n_logged = 0;
+  for (std::int64_t k = 0; k < steps_per_tick_; ++k, ++step_) {
+    const double t_ms = static_cast<double>(step_) * dt_ms_;
+    const float i_exc = stimuli_.current_pA(population::exc, t_ms);
+    const float i_inh = stimuli_.current_pA(population::inh, t_ms);
+    stim_exc += i_exc;
+    stim_inh += i_inh;
+    net_.step(step_, i_exc, i_inh, sums);
+    if (record_spikes_) {
+      for (const std::uint32_t neuron : net_.last_spikes()) {
+        spike_steps_[n_logged] = step_;
+        spike_neurons_[n_logged] = neuron;
+        ++n_logged;
+      }
+    }
+  }
+  const double steps = static_cast<double>(steps_per_tick_);
+  const double tick_s = steps * dt_ms_ / 1000.0;
+  auto fill = [&](population_readout& r, const adex_step_sums& s, std::uint32_t cells, double stim) {
+    const double denom = std::max<double>(cells, 1) * steps;
+    r.spikes = s.spikes;
+    r.rate_Hz = cells > 0 ? static_cast<double>(s.spikes) / (cells * tick_s) : 0.0;
+    r.mean_v_mV = s.v_mV / denom;
+    r.mean_w_pA = s.w_pA / denom;
+    r.i_stim_pA = stim / steps;
+  };
+  fill(out.exc, sums.exc, net_.n_exc(), stim_exc);
+  fill(out.inh, sums.inh, net_.n_inh(), stim_inh);
+  out.lfp_proxy_nA = sums.exc.abs_syn_pA / steps / 1000.0;
+  out.diverged = sums.exc.diverged + sums.inh.diverged;
+  out.tick = tick_++;
+  out.t_ms = static_cast<double>(step_) * dt_ms_;
+  out.spike_steps = {spike_steps_.data(), n_logged};
+  out.spike_neurons = {spike_neurons_.data(), n_logged};
+}
+
+}  // namespace cortexloop::engine

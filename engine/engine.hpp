@@ -1,0 +1,49 @@
+#pragma once
+// The engine: every model of a config advanced together, one tick (an integer number of dt steps) at a
+// time, with readouts at the end of each tick. Construction allocates everything; tick() is noexcept,
+// allocation-free and lock-free, so real-time and batch drivers (tools/) can call it alike.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/network.hpp"
+#include "engine/params.hpp"
+#include "engine/readout.hpp"
+#include "engine/stimulus.hpp"
+
+namespace cortexloop::engine {
+
+class engine {
+ public:
+  explicit engine(const engine_params& p);
+
+  // Advances one tick. Phases, in order: (1) per step: the stimulus schedule gives each population's
+  // current; the network steps; its spikes are logged for the tick. (2) Readouts are averaged over the tick.
+  void tick(tick_readout& out) noexcept;
+
+  void set_drive_rate_Hz(double rate_Hz) noexcept { net_.set_drive_rate_Hz(rate_Hz); }
+  // Keeps each tick's spikes in the readout (off by default: it costs a copy per spike).
+  void set_record_spikes(bool on) noexcept { record_spikes_ = on; }
+
+  std::int64_t steps_per_tick() const noexcept { return steps_per_tick_; }
+  std::int64_t step_index() const noexcept { return step_; }
+  double dt_ms() const noexcept { return dt_ms_; }
+  const network& net() const noexcept { return net_; }
+  const engine_params& params() const noexcept { return params_; }
+
+ private:
+  engine_params params_;
+  double dt_ms_;
+  std::int64_t steps_per_tick_;
+  std::int64_t step_ = 0, tick_ = 0;
+  network net_;
+  stimulus_schedule stimuli_;
+  bool record_spikes_ = false;
+  std::vector<std::int64_t> spike_steps_;      // capacity N * steps_per_tick
+  std::vector<std::uint32_t> spike_neurons_;
+};
+
+// Number of dt steps in one tick; throws std::invalid_argument if tick is not a whole number of steps.
+std::int64_t steps_per_tick(const simulation_params& p);
+
+}  // namespace cortexloop::engine

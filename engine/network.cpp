@@ -1,0 +1,81 @@
+#include "engine/network.hpp"
+
+#include <cstring>
+
+#include "engine/rng.hpp"
+
+namespace cortexloop::engine {
+
+namespace {
+// Independent streams for the three random parts, all from the one user seed.
+struct seeds {
+  std::uint64_t connectivity, drive, initial_state;
+  explicit seeds(std::uint64_t seed) {
+    connectivity = splitmix64(seed);
+    drive = splitmix64(seed);
+    initial_state = splitmix64(seed);
+  }
+};
+}  // namespace
+
+network::network(const network_params& p, double dt_ms, std::uint64_t seed)
+    : n_(static_cast<std::uint32_t>(p.n_neurons)),
+      n_exc_(static_cast<std::uint32_t>(p.n_exc())),
+      dt_ms_(dt_ms),
+      exc_(adex_derived::from(p.exc, dt_ms)),
+      inh_(adex_derived::from(p.inh, dt_ms)),
+      syn_(synapse_derived::from(p, dt_ms)),
+      q_exc_nS_(static_cast<float>(p.q_exc_nS)),
+      q_inh_nS_(static_cast<float>(p.q_inh_nS)),
+      conn_(n_, p.p_connect, seeds(seed).connectivity),
+      drive_(p.drive, p.q_exc_nS, dt_ms, seeds(seed).drive),
+      v_(n_), w_(n_, 0.0f), g_exc_(n_, 0.0f), g_inh_(n_, 0.0f), ref_left_(n_, 0), spiked_(n_, 0), spikes_(n_) {
+  scalar_rng rng(seeds(seed).initial_state);
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    const adex_params& cell = i < n_exc_ ? p.exc : p.inh;
+    const double u = p.v_init == v_init_mode::uniform ? rng.uniform() : 0.0;
+    v_[i] = static_cast<float>(cell.e_l_mV + u * (cell.v_t_mV - cell.e_l_mV));
+  }
+}
+
+adex_state_view network::view(std::uint32_t begin, std::uint32_t end) noexcept {
+  return {v_.data() + begin, w_.data() + begin, g_exc_.data() + begin, g_inh_.data() + begin,
+          ref_left_.data() + begin, spiked_.data() + begin, static_cast<std::size_t>(end - begin)};
+}
+
+void network::step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA,
+                   network_step_sums& sums) noexcept {
+  drive_.apply(static_cast<double>(step_index) * dt_ms_, g_exc_.data(), n_);
+  adex_step(exc_, syn_, i_stim_exc_pA, view(0, n_exc_), sums.exc);
+  adex_step(inh_, syn_, i_stim_inh_pA, view(n_exc_, n_), sums.inh);
+  collect_spikes();
+  propagate_spikes();
+}
+
+void network::collect_spikes() noexcept {
+  // Spikes are rare (~0.1% of cells per step): skip eight silent cells per 64-bit load.
+  std::size_t count = 0;
+  std::uint32_t i = 0;
+  for (; i + 8 <= n_; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, spiked_.data() + i, sizeof word);
+    if (word == 0) continue;
+    for (std::uint32_t k = 0; k < 8; ++k)
+      if (spiked_[i + k]) spikes_[count++] = i + k;
+  }
+  for (; i < n_; ++i)
+    if (spiked_[i]) spikes_[count++] = i;
+  n_last_spikes_ = count;
+}
+
+void network::propagate_spikes() noexcept {
+  for (std::size_t k = 0; k < n_last_spikes_; ++k) {
+    const std::uint32_t pre = spikes_[k];
+    const bool excitatory = pre < n_exc_;
+    float* g = excitatory ? g_exc_.data() : g_inh_.data();
+    const float q = excitatory ? q_exc_nS_ : q_inh_nS_;
+    for (const std::uint32_t post : conn_.targets_of(pre)) g[post] += q;
+  }
+}
+
+}  // namespace cortexloop::engine

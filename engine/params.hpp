@@ -1,0 +1,81 @@
+#pragma once
+// Parameter structs of every model, in the internal units of units.hpp. They are plain values:
+// io/config_loader.cpp fills and validates them from TOML (naming file, key, value and range on error),
+// and the engine derives its per-step constants from them once (see *_derived in each model).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cortexloop::engine {
+
+struct simulation_params {
+  double dt_ms = 0.1;
+  double tick_ms = 1.0;  // readout period; an integer number of steps
+  std::uint64_t seed = 1;
+  double duration_s = 5.0;
+};
+
+// One AdEx cell type (Brette & Gerstner 2005; parameters of Zerlaut et al. 2018, Table 1).
+struct adex_params {
+  double c_pF = 200.0;
+  double g_l_nS = 10.0;
+  double e_l_mV = -65.0;
+  double v_t_mV = -50.0;       // threshold of the exponential term
+  double delta_t_mV = 2.0;     // slope factor
+  double v_spike_mV = -40.0;   // spike-detection cut-off (distinct from v_t_mV)
+  double v_reset_mV = -65.0;
+  double t_ref_ms = 5.0;
+  double a_nS = 4.0;
+  double b_pA = 20.0;
+  double tau_w_ms = 500.0;
+};
+
+// External drive of Zerlaut et al. 2018: a private Bernoulli source per neuron, one event per step with
+// probability dt * k_exc * rate(t), rate ramping linearly from 0 over ramp_ms.
+struct drive_params {
+  double rate_Hz = 4.0;
+  double k_exc = 400.0;
+  double ramp_ms = 100.0;
+};
+
+enum class v_init_mode { uniform, rest };
+
+struct network_params {
+  std::int64_t n_neurons = 10000;
+  double exc_fraction = 0.8;
+  double p_connect = 0.05;
+  double q_exc_nS = 1.0;
+  double q_inh_nS = 5.0;
+  double tau_exc_ms = 5.0;
+  double tau_inh_ms = 5.0;
+  double e_exc_mV = 0.0;
+  double e_inh_mV = -80.0;
+  v_init_mode v_init = v_init_mode::uniform;
+  drive_params drive;
+  adex_params exc;
+  adex_params inh;
+
+  std::int64_t n_exc() const { return static_cast<std::int64_t>(n_neurons * exc_fraction + 0.5); }
+  std::int64_t n_inh() const { return n_neurons - n_exc(); }
+};
+
+enum class population { exc, inh };
+enum class stimulus_kind { dc, sine };
+
+// A current injected uniformly into every cell of a population between start_ms and stop_ms.
+struct stimulus_params {
+  stimulus_kind kind = stimulus_kind::dc;
+  population target = population::exc;
+  double amplitude_pA = 0.0;
+  double start_ms = 0.0;
+  double stop_ms = 0.0;
+  double frequency_Hz = 0.0;  // sine only: amplitude * sin(2 pi f (t - start))
+};
+
+struct engine_params {
+  simulation_params simulation;
+  network_params network;
+  std::vector<stimulus_params> stimuli;
+};
+
+}  // namespace cortexloop::engine

@@ -1,0 +1,199 @@
+#include "io/config_loader.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace cortexloop::io {
+
+// range lives in config_reader.hpp
+namespace {
+
+constexpr double kVoltageLimit_mV = 500.0;
+const range kVoltage{-kVoltageLimit_mV, kVoltageLimit_mV};
+
+// Applies one "a.b.key=value" override to the tree. The value is read as a TOML value; a bare word that is
+// not valid TOML (e.g. rest) is taken as a string, so --set network.v_init_mode=rest works unquoted.
+void apply_override(toml::table& root, const std::string& text, config_origin& origin) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw config_error("--set " + text + ": expected section.key=value");
+  const std::string path = text.substr(0, eq), value_text = text.substr(eq + 1);
+  toml::table* table = &root;
+  std::string_view rest = path;
+  for (auto dot = rest.find('.'); dot != std::string_view::npos; dot = rest.find('.')) {
+    const std::string section(rest.substr(0, dot));
+    rest.remove_prefix(dot + 1);
+    toml::node* node = table->get(section);
+    if (!node) node = &table->insert_or_assign(section, toml::table{}).first->second;
+    if (!node->is_table()) throw config_error("--set " + text + ": " + section + " is not a table");
+    table = node->as_table();
+  }
+  if (rest.empty()) throw config_error("--set " + text + ": empty key");
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + value_text);
+  } catch (const toml::parse_error&) {
+    parsed.insert_or_assign("v", value_text);
+  }
+  table->insert_or_assign(std::string(rest), *parsed.get("v"));
+  origin.overridden.insert(path);
+}
+
+engine::simulation_params read_simulation(table_reader t) {
+  engine::simulation_params p;
+  p.dt_ms = t.number("dt_ms", positive(1.0));
+  p.tick_ms = t.number("tick_ms", positive(1000.0));
+  p.seed = static_cast<std::uint64_t>(t.integer("seed", 0, std::numeric_limits<std::int64_t>::max()));
+  p.duration_s = t.number("duration_s", positive(1e6));
+  const double ratio = p.tick_ms / p.dt_ms;
+  if (std::fabs(ratio - std::round(ratio)) > 1e-9 * ratio)
+    t.fail("tick_ms", "must be a whole number of dt_ms = " + std::to_string(p.dt_ms) + " steps");
+  t.finish();
+  return p;
+}
+
+engine::adex_params read_cell(table_reader t) {
+  engine::adex_params c;
+  c.c_pF = t.number("c_pF", positive(1e6));
+  c.g_l_nS = t.number("g_l_nS", positive(1e6));
+  c.e_l_mV = t.number("e_l_mV", kVoltage);
+  c.v_t_mV = t.number("v_t_mV", kVoltage);
+  c.delta_t_mV = t.number("delta_t_mV", positive(100.0));
+  c.v_spike_mV = t.number("v_spike_mV", kVoltage);
+  c.v_reset_mV = t.number("v_reset_mV", kVoltage);
+  c.t_ref_ms = t.number("t_ref_ms", {0.0, 1000.0});
+  c.a_nS = t.number("a_nS", {-1e4, 1e4});
+  c.b_pA = t.number("b_pA", {-1e5, 1e5});
+  c.tau_w_ms = t.number("tau_w_ms", positive(1e7));
+  if (c.v_spike_mV <= c.v_t_mV) t.fail("v_spike_mV", "must be above v_t_mV = " + std::to_string(c.v_t_mV));
+  if (c.v_reset_mV >= c.v_spike_mV)
+    t.fail("v_reset_mV", "must be below v_spike_mV = " + std::to_string(c.v_spike_mV));
+  t.finish();
+  return c;
+}
+
+engine::network_params read_network(table_reader t, double dt_ms) {
+  engine::network_params p;
+  p.n_neurons = t.integer("n_neurons", 1, 10'000'000);
+  p.exc_fraction = t.number("exc_fraction", {0.0, 1.0});
+  p.p_connect = t.number("p_connect", {0.0, 1.0});
+  p.q_exc_nS = t.number("q_exc_nS", {0.0, 1e4});
+  p.q_inh_nS = t.number("q_inh_nS", {0.0, 1e4});
+  p.tau_exc_ms = t.number("tau_exc_ms", positive(1e4));
+  p.tau_inh_ms = t.number("tau_inh_ms", positive(1e4));
+  p.e_exc_mV = t.number("e_exc_mV", kVoltage);
+  p.e_inh_mV = t.number("e_inh_mV", kVoltage);
+  p.v_init = t.choice("v_init_mode", {"uniform", "rest"}) == "rest" ? engine::v_init_mode::rest
+                                                                     : engine::v_init_mode::uniform;
+  {
+    table_reader d = t.table("drive");
+    p.drive.rate_Hz = d.number("rate_Hz", {0.0, 1e4});
+    p.drive.k_exc = d.number("k_exc", {0.0, 1e6});
+    p.drive.ramp_ms = d.number("ramp_ms", {0.0, 1e7});
+    const double prob = dt_ms / 1000.0 * p.drive.k_exc * p.drive.rate_Hz;
+    if (prob > 1.0)
+      d.fail("rate_Hz", "with k_exc and dt_ms this is " + std::to_string(prob) +
+                            " events per step per neuron; the Bernoulli drive allows at most 1");
+    d.finish();
+  }
+  p.exc = read_cell(t.table("exc"));
+  p.inh = read_cell(t.table("inh"));
+  t.finish();
+  return p;
+}
+
+engine::stimulus_params read_stimulus(table_reader t) {
+  engine::stimulus_params s;
+  s.kind = t.choice("kind", {"dc", "sine"}) == "sine" ? engine::stimulus_kind::sine : engine::stimulus_kind::dc;
+  s.target = t.choice("target", {"exc", "inh"}) == "inh" ? engine::population::inh : engine::population::exc;
+  s.amplitude_pA = t.number("amplitude_pA", {-1e6, 1e6});
+  s.start_ms = t.number("start_ms", {0.0, 1e9});
+  s.stop_ms = t.number("stop_ms", {0.0, 1e9});
+  if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + std::to_string(s.start_ms));
+  if (s.kind == engine::stimulus_kind::sine)
+    s.frequency_Hz = t.number("frequency_Hz", positive(1e5));
+  t.finish();  // refuses frequency_Hz on a dc entry, since it was not read
+  return s;
+}
+
+toml::table parse_toml(std::string_view text, std::string_view source_name) {
+  try {
+    return toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream out;
+    out << source_name << ":" << e.source().begin.line << ":" << e.source().begin.column
+        << ": TOML syntax error: " << e.description();
+    throw config_error(out.str());
+  }
+}
+
+std::string read_file(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw config_error(file.string() + ": cannot open config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Tables of `over` replace or extend those of `base`, key by key, recursively.
+void merge_into(toml::table& base, const toml::table& over) {
+  for (const auto& [key, node] : over) {
+    toml::node* existing = base.get(key);
+    if (existing && existing->is_table() && node.is_table())
+      merge_into(*existing->as_table(), *node.as_table());
+    else
+      base.insert_or_assign(key, node);
+  }
+}
+
+// A config may start from another: `base = "other.toml"` (relative to the config's folder) loads that
+// file first and lays this one over it, so derived configs restate only what they change.
+toml::table resolve_base(toml::table root, const std::filesystem::path& folder, std::string_view source_name,
+                         int depth = 0) {
+  const toml::node* base = root.get("base");
+  if (!base) return root;
+  if (!base->is_string()) throw config_error(std::string(source_name) + ": base must be a file name string");
+  if (depth > 8) throw config_error(std::string(source_name) + ": base chain deeper than 8 (a cycle?)");
+  const std::filesystem::path file = folder / *base->value<std::string>();
+  toml::table merged = resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string(),
+                                    depth + 1);
+  root.erase("base");
+  merge_into(merged, root);
+  return merged;
+}
+
+engine::engine_params read_params(toml::table root, std::string_view source_name,
+                                  std::span<const std::string> overrides) {
+  auto origin = std::make_shared<config_origin>();
+  origin->file = std::string(source_name);
+  for (const std::string& o : overrides) apply_override(root, o, *origin);
+
+  table_reader top(root, "", origin);
+  engine::engine_params p;
+  p.simulation = read_simulation(top.table("simulation"));
+  p.network = read_network(top.table("network"), p.simulation.dt_ms);
+  if (top.has("stimulus")) {
+    const toml::array& entries = top.array_of_tables("stimulus");
+    for (std::size_t i = 0; i < entries.size(); ++i)
+      p.stimuli.push_back(
+          read_stimulus(table_reader(*entries[i].as_table(), "stimulus[" + std::to_string(i) + "]", origin)));
+  }
+  top.finish();
+  return p;
+}
+
+}  // namespace
+
+engine::engine_params parse_config(std::string_view text, std::string_view source_name,
+                                   std::span<const std::string> overrides) {
+  return read_params(resolve_base(parse_toml(text, source_name), ".", source_name), source_name, overrides);
+}
+
+engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
+  const toml::table root = parse_toml(read_file(file), file.string());
+  return read_params(resolve_base(root, file.parent_path(), file.string()), file.string(), overrides);
+}
+
+}  // namespace cortexloop::io

@@ -1,0 +1,19 @@
+#pragma once
+// Loads a cortexloop TOML config into engine parameters, validating every key (see config_reader.hpp).
+// Overrides "section.key=value" (the CLI's --set) are applied to the TOML tree before validation, so they
+// are checked exactly like the file.
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "engine/params.hpp"
+#include "io/config_reader.hpp"
+
+namespace cortexloop::io {
+
+engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
+engine::engine_params parse_config(std::string_view toml_text, std::string_view source_name,
+                                   std::span<const std::string> overrides = {});
+
+}  // namespace cortexloop::io

@@ -1,0 +1,114 @@
+#include "io/config_reader.hpp"
+
+#include <sstream>
+
+namespace cortexloop::io {
+
+namespace {
+std::string show(const toml::node& node) {
+  std::ostringstream out;
+  node.visit([&](const auto& v) {
+    if constexpr (toml::is_string<decltype(v)>)
+      out << '"' << v.get() << '"';
+    else
+      out << v;
+  });
+  return out.str();
+}
+std::string type_name(const toml::node& node) {
+  std::ostringstream out;
+  out << node.type();
+  return out.str();
+}
+}  // namespace
+
+std::string range::describe() const {
+  std::ostringstream out;
+  out << (lo_open ? "(" : "[") << lo << ", " << hi << "]";
+  return out.str();
+}
+
+table_reader::table_reader(const toml::table& table, std::string path, std::shared_ptr<const config_origin> origin)
+    : table_(table), path_(std::move(path)), origin_(std::move(origin)) {}
+
+std::string table_reader::dotted(std::string_view key) const {
+  return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+std::string table_reader::where(std::string_view key) const {
+  const std::string name = dotted(key);
+  if (origin_->overridden.count(name)) return "--set " + name;
+  const toml::node* node = table_.get(key);
+  const auto& src = node ? node->source() : table_.source();
+  // With `base = ...` a value may come from another file than the one loaded; the node knows which.
+  std::string at = src.path ? *src.path : origin_->file;
+  if (src.begin.line > 0) at += ":" + std::to_string(src.begin.line);
+  return at;
+}
+
+void table_reader::fail(std::string_view key, std::string_view problem) const {
+  std::string message = where(key) + ": " + dotted(key);
+  if (const toml::node* node = table_.get(key)) message += " = " + show(*node);
+  throw config_error(message + ": " + std::string(problem));
+}
+
+const toml::node& table_reader::require(std::string_view key) {
+  seen_.emplace(key);
+  const toml::node* node = table_.get(key);
+  if (!node) {
+    std::string message = origin_->file + ": missing required key " + dotted(key);
+    throw config_error(message);
+  }
+  return *node;
+}
+
+double table_reader::number(std::string_view key, range allowed) {
+  const toml::node& node = require(key);
+  std::optional<double> value = node.value<double>();  // also converts integers
+  if (!node.is_number() || !value) fail(key, "must be a number, not a " + type_name(node));
+  if (!allowed.contains(*value)) fail(key, "out of range; allowed " + allowed.describe());
+  return *value;
+}
+
+std::int64_t table_reader::integer(std::string_view key, std::int64_t lo, std::int64_t hi) {
+  const toml::node& node = require(key);
+  if (!node.is_integer()) fail(key, "must be an integer, not a " + type_name(node));
+  const std::int64_t value = *node.value<std::int64_t>();
+  if (value < lo || value > hi)
+    fail(key, "out of range; allowed [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return value;
+}
+
+std::string table_reader::choice(std::string_view key, std::initializer_list<std::string_view> allowed) {
+  const toml::node& node = require(key);
+  std::string list;
+  for (std::string_view a : allowed) list += (list.empty() ? "\"" : ", \"") + std::string(a) + "\"";
+  if (!node.is_string()) fail(key, "must be a string, one of " + list);
+  const std::string value = *node.value<std::string>();
+  for (std::string_view a : allowed)
+    if (value == a) return value;
+  fail(key, "must be one of " + list);
+}
+
+table_reader table_reader::table(std::string_view key) {
+  const toml::node& node = require(key);
+  if (!node.is_table()) fail(key, "must be a table ([" + dotted(key) + "])");
+  return table_reader(*node.as_table(), dotted(key), origin_);
+}
+
+const toml::array& table_reader::array_of_tables(std::string_view key) {
+  const toml::node& node = require(key);
+  if (!node.is_array_of_tables()) fail(key, "must be an array of tables ([[" + dotted(key) + "]])");
+  return *node.as_array();
+}
+
+void table_reader::finish() const {
+  for (const auto& [key, node] : table_) {
+    if (seen_.count(key.str())) continue;
+    std::string known;
+    for (const auto& k : seen_) known += (known.empty() ? "" : ", ") + k;
+    fail(key.str(), "unknown key (misspelt?); known keys here: " + known);
+  }
+}
+
+}  // namespace cortexloop::io

@@ -1,0 +1,64 @@
+#pragma once
+// Strict reading of one TOML table: every key is typed, range-checked and marked as seen, and finish()
+// refuses keys nobody read. Errors are config_error naming where the value came from (file:line or the
+// --set override), the dotted key, the value and what is allowed.
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <toml++/toml.h>
+
+namespace cortexloop::io {
+
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Where values came from: the file name, and which dotted keys were overridden on the command line.
+struct config_origin {
+  std::string file;
+  std::set<std::string> overridden;  // dotted key -> shown as "--set key=..." in errors
+};
+
+struct range {
+  double lo, hi;
+  bool lo_open = false;  // (lo, hi] instead of [lo, hi]
+  bool contains(double x) const { return (lo_open ? x > lo : x >= lo) && x <= hi; }
+  std::string describe() const;
+};
+inline range positive(double hi) { return {0.0, hi, true}; }
+
+class table_reader {
+ public:
+  table_reader(const toml::table& table, std::string path, std::shared_ptr<const config_origin> origin);
+
+  double number(std::string_view key, range allowed);  // integers are accepted as numbers
+  std::int64_t integer(std::string_view key, std::int64_t lo, std::int64_t hi);
+  std::string choice(std::string_view key, std::initializer_list<std::string_view> allowed);
+  table_reader table(std::string_view key);
+  const toml::array& array_of_tables(std::string_view key);
+  bool has(std::string_view key) const { return table_.contains(key); }
+  // Refuses every key that was not read.
+  void finish() const;
+
+  std::string dotted(std::string_view key) const;
+  // A config_error about `key` (its location and value included), for checks that span several keys.
+  [[noreturn]] void fail(std::string_view key, std::string_view problem) const;
+  std::shared_ptr<const config_origin> origin() const { return origin_; }
+
+ private:
+  const toml::node& require(std::string_view key);
+  std::string where(std::string_view key) const;
+
+  const toml::table& table_;
+  std::string path_;
+  std::shared_ptr<const config_origin> origin_;
+  std::set<std::string, std::less<>> seen_;
+};
+
+}  // namespace cortexloop::io

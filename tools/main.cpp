@@ -1,0 +1,26 @@
+// cortexloop: the command-line entry point. Each subcommand lives in its own *_command.cpp.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "io/config_reader.hpp"
+#include "tools/simulate_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"cortexloop: a virtual piece of cortex (AdEx network and mean-field ring) for closed-loop stimulation"};
+  app.require_subcommand(1);
+  cortexloop::tools::add_simulate_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const cortexloop::io::config_error& e) {
+    std::fprintf(stderr, "cortexloop: config error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cortexloop: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

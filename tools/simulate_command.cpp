@@ -1,0 +1,176 @@
+#include "tools/simulate_command.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.hpp"
+#include "io/config_loader.hpp"
+#include "io/npy.hpp"
+#include "tools/progress.hpp"
+
+namespace cortexloop::tools {
+
+namespace {
+
+struct simulate_options {
+  std::string config = "configs/default.toml";
+  std::string out_dir;
+  std::optional<double> duration_s;
+  std::optional<std::int64_t> seed;
+  std::vector<std::string> overrides;
+  std::vector<std::string> record;
+  bool quiet = false;
+};
+
+// Per-tick traces kept in memory (a few floats per simulated ms) and written at the end.
+struct traces {
+  std::vector<float> rates, mean_v, mean_w, stim, lfp;
+  void reserve(std::size_t ticks) {
+    for (auto* v : {&rates, &mean_v, &mean_w, &stim}) v->reserve(2 * ticks);
+    lfp.reserve(ticks);
+  }
+  void add(const engine::tick_readout& r) {
+    auto pair = [](std::vector<float>& v, double a, double b) {
+      v.push_back(static_cast<float>(a));
+      v.push_back(static_cast<float>(b));
+    };
+    pair(rates, r.exc.rate_Hz, r.inh.rate_Hz);
+    pair(mean_v, r.exc.mean_v_mV, r.inh.mean_v_mV);
+    pair(mean_w, r.exc.mean_w_pA, r.inh.mean_w_pA);
+    pair(stim, r.exc.i_stim_pA, r.inh.i_stim_pA);
+    lfp.push_back(static_cast<float>(r.lfp_proxy_nA));
+  }
+};
+
+double mean_column(const std::vector<float>& pairs, std::size_t column, std::size_t from_tick) {
+  double sum = 0;
+  std::size_t n = 0;
+  for (std::size_t t = from_tick; 2 * t + column < pairs.size(); ++t, ++n) sum += pairs[2 * t + column];
+  return n ? sum / static_cast<double>(n) : 0.0;
+}
+
+int run_simulate(const simulate_options& o) {
+  std::vector<std::string> overrides = o.overrides;
+  if (o.duration_s) overrides.push_back("simulation.duration_s=" + std::to_string(*o.duration_s));
+  if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
+  const engine::engine_params params = io::load_config(o.config, overrides);
+  const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
+
+  const std::filesystem::path out(o.out_dir);
+  std::filesystem::create_directories(out);
+
+  const auto setup_start = std::chrono::steady_clock::now();
+  engine::engine eng(params);
+  eng.set_record_spikes(record_spikes);
+  const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
+
+  const double tick_ms = params.simulation.tick_ms;
+  const auto n_ticks = static_cast<std::int64_t>(std::llround(params.simulation.duration_s * 1000.0 / tick_ms));
+  traces tr;
+  tr.reserve(static_cast<std::size_t>(n_ticks));
+  std::unique_ptr<io::npy_row_writer> spikes;
+  std::vector<double> spike_rows;
+  if (record_spikes) spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
+
+  progress_line progress("simulate", o.quiet);
+  engine::tick_readout r;
+  std::int64_t diverged = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::int64_t k = 0; k < n_ticks; ++k) {
+    eng.tick(r);
+    tr.add(r);
+    diverged += r.diverged;
+    if (spikes && !r.spike_steps.empty()) {
+      spike_rows.clear();
+      for (std::size_t i = 0; i < r.spike_steps.size(); ++i) {
+        spike_rows.push_back(static_cast<double>(r.spike_steps[i]) * params.simulation.dt_ms);
+        spike_rows.push_back(r.spike_neurons[i]);
+      }
+      spikes->append(spike_rows);
+    }
+    progress.update(static_cast<double>(k + 1) / static_cast<double>(n_ticks), [&] {
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      char text[160];
+      std::snprintf(text, sizeof text, "%.2f / %.2f s simulated, %.2fx real time, exc %.2f Hz, inh %.2f Hz",
+                    r.t_ms / 1000.0, params.simulation.duration_s, r.t_ms / 1000.0 / wall, r.exc.rate_Hz,
+                    r.inh.rate_Hz);
+      return std::string(text);
+    });
+  }
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.done();
+  if (spikes) spikes->close();
+
+  const auto ticks = static_cast<std::size_t>(n_ticks);
+  io::write_npy(out / "rates.npy", tr.rates, {ticks, 2});
+  io::write_npy(out / "mean_v.npy", tr.mean_v, {ticks, 2});
+  io::write_npy(out / "mean_w.npy", tr.mean_w, {ticks, 2});
+  io::write_npy(out / "stim.npy", tr.stim, {ticks, 2});
+  io::write_npy(out / "lfp.npy", tr.lfp, {ticks});
+
+  const double simulated_s = static_cast<double>(n_ticks) * tick_ms / 1000.0;
+  const std::size_t half = ticks / 2;
+  nlohmann::json summary = {
+      {"config", o.config},
+      {"overrides", o.overrides},
+      {"seed", params.simulation.seed},
+      {"dt_ms", params.simulation.dt_ms},
+      {"tick_ms", tick_ms},
+      {"ticks", n_ticks},
+      {"simulated_s", simulated_s},
+      {"setup_s", setup_s},
+      {"wall_s", wall_s},
+      {"realtime_factor", wall_s > 0 ? simulated_s / wall_s : 0.0},
+      {"n_neurons", eng.net().n_neurons()},
+      {"n_exc", eng.net().n_exc()},
+      {"n_inh", eng.net().n_inh()},
+      {"n_synapses", eng.net().synapses().n_synapses()},
+      {"drive_events", eng.net().drive().events()},
+      {"diverged", diverged},
+      {"mean_rate_exc_Hz", mean_column(tr.rates, 0, 0)},
+      {"mean_rate_inh_Hz", mean_column(tr.rates, 1, 0)},
+      {"second_half_rate_exc_Hz", mean_column(tr.rates, 0, half)},
+      {"second_half_rate_inh_Hz", mean_column(tr.rates, 1, half)},
+      {"files",
+       record_spikes ? std::vector<std::string>{"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "spikes.npy"}
+                     : std::vector<std::string>{"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy"}},
+  };
+  std::ofstream(out / "summary.json") << summary.dump(2) << "\n";
+  if (!o.quiet)
+    std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); mean rates exc %.2f Hz, inh %.2f Hz -> %s\n",
+                 simulated_s, wall_s, summary["realtime_factor"].get<double>(), summary["mean_rate_exc_Hz"].get<double>(),
+                 summary["mean_rate_inh_Hz"].get<double>(), out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void add_simulate_command(CLI::App& app) {
+  auto o = std::make_shared<simulate_options>();
+  CLI::App* cmd = app.add_subcommand("simulate", "Run the engine as fast as possible and write the readouts to files");
+  cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
+  cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, rates.npy [ms,2] Hz, mean_v.npy, "
+                                       "mean_w.npy, stim.npy, lfp.npy")
+      ->required();
+  cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
+  cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
+      ->check(CLI::IsMember({"spikes"}));
+  cmd->add_flag("--quiet,-q", o->quiet, "No progress line");
+  cmd->callback([o] {
+    if (const int rc = run_simulate(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace cortexloop::tools
