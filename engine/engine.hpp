@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/external_current.hpp"
 #include "engine/network.hpp"
 #include "engine/params.hpp"
 #include "engine/readout.hpp"
@@ -24,6 +25,9 @@ class engine {
   void set_drive_rate_Hz(double rate_Hz) noexcept { net_.set_drive_rate_Hz(rate_Hz); }
   // Keeps each tick's spikes in the readout (off by default: it costs a copy per spike).
   void set_record_spikes(bool on) noexcept { record_spikes_ = on; }
+  // Adds a source's currents to the schedule's at every step (nullptr: none). Not owned; must outlive
+  // its use. Used by `serve` for the commanded stimulator (firmware_sim/).
+  void set_external_current(external_current_source* source) noexcept { external_ = source; }
 
   std::int64_t steps_per_tick() const noexcept { return steps_per_tick_; }
   std::int64_t step_index() const noexcept { return step_; }
@@ -39,6 +43,7 @@ class engine {
   network net_;
   stimulus_schedule stimuli_;
   bool record_spikes_ = false;
+  external_current_source* external_ = nullptr;
   std::vector<std::int64_t> spike_steps_;      // capacity N * steps_per_tick
   std::vector<std::uint32_t> spike_neurons_;
 };
