@@ -1,5 +1,6 @@
 #include "io/config_reader.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace cortexloop::io {
@@ -57,6 +58,11 @@ const toml::node& table_reader::require(std::string_view key) {
   const toml::node* node = table_.get(key);
   if (!node) {
     std::string message = origin_->file + ": missing required key " + dotted(key);
+    // A missing key is often a misspelt one: name the table's keys that nobody reads and share its stem.
+    const std::string_view stem = key.substr(0, std::min<std::size_t>(key.size(), 4));
+    for (const auto& [other, value] : table_)
+      if (other.str().substr(0, stem.size()) == stem && other.str() != key)
+        message += "; the table has an unknown key " + dotted(other.str()) + " (misspelt?)";
     throw config_error(message);
   }
   return *node;

@@ -1,5 +1,6 @@
 #include "alloc_counter.hpp"
 
+#include <cstddef>
 #include <cstdlib>
 #include <new>
 

@@ -1,0 +1,133 @@
+// Config validation: a valid config loads with the published values; every kind of bad input (unknown,
+// missing, mistyped, out-of-range, inconsistent keys, bad --set) is refused with a message naming the
+// source, the key, the value and what is allowed.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <regex>
+
+#include "io/config_loader.hpp"
+#include "test_support.hpp"
+
+using cortexloop::io::config_error;
+using cortexloop::io::load_config;
+using cortexloop::io::parse_config;
+using cortexloop::testing::source_path;
+
+namespace {
+std::string network_text() {
+  std::ifstream in(source_path("configs/zerlaut2018_network.toml"));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+// The network config with one line replaced (regex on the line), as text.
+std::string with_line(const std::string& pattern, const std::string& replacement) {
+  const std::string text = network_text();
+  std::string out = std::regex_replace(text, std::regex(pattern, std::regex::multiline), replacement,
+                                       std::regex_constants::format_first_only);
+  REQUIRE(out != text);  // the pattern matched
+  return out;
+}
+std::string error_of(const std::string& text, std::vector<std::string> overrides = {}) {
+  try {
+    parse_config(text, "test.toml", overrides);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("the Zerlaut 2018 network config loads with the paper's parameters", "[config]") {
+  // Reference: Zerlaut et al. 2018, J Comput Neurosci 44:45, Sec. 2.1 and Table 1.
+  const auto p = load_config(source_path("configs/zerlaut2018_network.toml"));
+  CHECK(p.network.n_neurons == 10000);
+  CHECK(p.network.n_exc() == 8000);
+  CHECK(p.network.p_connect == 0.05);
+  CHECK(p.network.q_exc_nS == 1.0);
+  CHECK(p.network.q_inh_nS == 5.0);
+  CHECK(p.network.exc.delta_t_mV == 2.0);
+  CHECK(p.network.inh.delta_t_mV == 0.5);
+  CHECK(p.network.exc.a_nS == 4.0);
+  CHECK(p.network.exc.b_pA == 20.0);
+  CHECK(p.network.inh.b_pA == 0.0);
+  CHECK(p.network.exc.v_spike_mV == p.network.exc.v_t_mV + 5 * p.network.exc.delta_t_mV);
+  CHECK(p.network.inh.v_spike_mV == p.network.inh.v_t_mV + 5 * p.network.inh.delta_t_mV);
+  CHECK(p.simulation.dt_ms == 0.1);
+}
+
+TEST_CASE("default.toml inherits the network through base", "[config]") {
+  const auto p = load_config(source_path("configs/default.toml"));
+  CHECK(p.network.n_neurons == 10000);
+  CHECK(p.network.drive.rate_Hz == 4.0);
+}
+
+TEST_CASE("an unknown (misspelt) key is refused with its name and location", "[config]") {
+  const std::string e = error_of(with_line(R"(^tau_w_ms = 500\.0)", "tau_w_msec = 500.0"));
+  CHECK_THAT(e, Catch::Contains("network.exc.tau_w_msec"));
+  CHECK_THAT(e, Catch::Contains("unknown key"));
+  CHECK_THAT(e, Catch::Contains("test.toml:"));
+}
+
+TEST_CASE("a missing required key is refused", "[config]") {
+  const std::string e = error_of(with_line(R"(^p_connect = .*$)", ""));
+  CHECK_THAT(e, Catch::Contains("missing required key network.p_connect"));
+}
+
+TEST_CASE("a value of the wrong type is refused", "[config]") {
+  const std::string e = error_of(with_line(R"(^n_neurons = 10000)", R"(n_neurons = "many")"));
+  CHECK_THAT(e, Catch::Contains("network.n_neurons"));
+  CHECK_THAT(e, Catch::Contains("must be an integer"));
+  CHECK_THAT(e, Catch::Contains("\"many\""));
+}
+
+TEST_CASE("an out-of-range value is refused with the allowed range", "[config]") {
+  const std::string e = error_of(with_line(R"(^p_connect = 0\.05)", "p_connect = 1.5"));
+  CHECK_THAT(e, Catch::Contains("network.p_connect = 1.5"));
+  CHECK_THAT(e, Catch::Contains("[0, 1]"));
+  CHECK_THAT(error_of(with_line(R"(^dt_ms = 0\.1)", "dt_ms = -0.1")), Catch::Contains("simulation.dt_ms"));
+  CHECK_THAT(error_of(with_line(R"(^c_pF = 200\.0)", "c_pF = 0")), Catch::Contains("network.exc.c_pF"));
+}
+
+TEST_CASE("inconsistent keys are refused", "[config]") {
+  CHECK_THAT(error_of(with_line(R"(^v_spike_mV = -40\.0)", "v_spike_mV = -60.0")),
+             Catch::Contains("must be above v_t_mV"));
+  CHECK_THAT(error_of(with_line(R"(^tick_ms = 1\.0)", "tick_ms = 0.25")), Catch::Contains("whole number"));
+  CHECK_THAT(error_of(with_line(R"(^rate_Hz = 4\.0)", "rate_Hz = 5000.0")), Catch::Contains("at most 1"));
+}
+
+TEST_CASE("a stimulus entry is validated key by key", "[config]") {
+  const std::string base = network_text();
+  CHECK_THAT(error_of(base + "\n[[stimulus]]\nkind = \"square\"\ntarget = \"exc\"\namplitude_pA = 1.0\n"
+                             "start_ms = 0.0\nstop_ms = 1.0\n"),
+             Catch::Contains("stimulus[0].kind"));
+  CHECK_THAT(error_of(base + "\n[[stimulus]]\nkind = \"dc\"\ntarget = \"exc\"\namplitude_pA = 1.0\n"
+                             "start_ms = 5.0\nstop_ms = 1.0\n"),
+             Catch::Contains("must be after start_ms"));
+  CHECK_THAT(error_of(base + "\n[[stimulus]]\nkind = \"dc\"\ntarget = \"exc\"\namplitude_pA = 1.0\n"
+                             "start_ms = 0.0\nstop_ms = 1.0\nfrequency_Hz = 10.0\n"),
+             Catch::Contains("stimulus[0].frequency_Hz"));
+  const auto p = parse_config(base + "\n[[stimulus]]\nkind = \"sine\"\ntarget = \"inh\"\namplitude_pA = 3.0\n"
+                                     "start_ms = 0.0\nstop_ms = 1.0\nfrequency_Hz = 10.0\n",
+                              "test.toml");
+  REQUIRE(p.stimuli.size() == 1);
+  CHECK(p.stimuli[0].frequency_Hz == 10.0);
+}
+
+TEST_CASE("a command-line override (--set) changes a key and is validated like the file", "[config]") {
+  const std::string text = network_text();
+  const std::vector<std::string> sets{"network.drive.rate_Hz=8", "network.v_init_mode=rest"};
+  const auto p = parse_config(text, "test.toml", sets);
+  CHECK(p.network.drive.rate_Hz == 8.0);
+  CHECK(p.network.v_init == cortexloop::engine::v_init_mode::rest);
+  CHECK_THAT(error_of(text, {"network.p_connect=2"}), Catch::Contains("--set network.p_connect"));
+  CHECK_THAT(error_of(text, {"network.p_conect=0.1"}), Catch::Contains("unknown key"));
+  CHECK_THAT(error_of(text, {"network.p_connect"}), Catch::Contains("expected section.key=value"));
+  CHECK_THAT(error_of(text, {"network.exc.c_pF=big"}), Catch::Contains("must be a number"));
+}
+
+TEST_CASE("a TOML syntax error names the line", "[config]") {
+  CHECK_THAT(error_of("[simulation]\ndt_ms = = 0.1\n"), Catch::Contains("test.toml:2"));
+}
+
+TEST_CASE("a missing file is a clear error", "[config]") {
+  CHECK_THROWS_WITH(load_config("/nonexistent/x.toml"), Catch::Contains("cannot open config file"));
+}

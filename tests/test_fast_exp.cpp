@@ -1,0 +1,21 @@
+// fast_exp against std::exp (double), the analytic reference, over the range the AdEx update clamps to.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "engine/fast_exp.hpp"
+
+TEST_CASE("fast_exp matches std::exp to 3e-7 relative over [-80, 40]", "[fast_exp]") {
+  double worst = 0;
+  for (int k = 0; k <= 120000; ++k) {
+    const float x = -80.0f + 0.001f * static_cast<float>(k);
+    const double exact = std::exp(static_cast<double>(x));
+    const double rel = std::fabs(cortexloop::engine::fast_exp(x) - exact) / exact;
+    worst = std::max(worst, rel);
+  }
+  CHECK(worst < 3e-7);
+}
+
+TEST_CASE("fast_exp is exact at integer multiples of ln 2 boundaries and zero", "[fast_exp]") {
+  CHECK(cortexloop::engine::fast_exp(0.0f) == 1.0f);
+  CHECK(cortexloop::engine::fast_exp(std::log(2.0f)) == Approx(2.0f).epsilon(1e-7));
+}

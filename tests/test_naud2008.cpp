@@ -1,0 +1,96 @@
+// Naud et al. 2008 (Biol Cybern 99:335) firing patterns of one AdEx cell under a DC step, against Brian2 2.5
+// running the same configs (tests/reference/brian2_naud2008.py -> tests/reference/data/brian2_naud2008.json).
+// Each pattern is checked for its defining behaviour in both simulators, and spike by spike against Brian2.
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <numeric>
+
+#include "test_support.hpp"
+
+using namespace cortexloop;
+
+namespace {
+std::vector<double> spike_times_ms(const std::string& pattern) {
+  auto params = testing::load_params("configs/naud2008/" + pattern + ".toml");
+  engine::engine eng(params);
+  eng.set_record_spikes(true);
+  std::vector<double> times;
+  engine::tick_readout r;
+  const auto ticks = static_cast<int>(params.simulation.duration_s * 1000.0 / params.simulation.tick_ms + 0.5);
+  for (int k = 0; k < ticks; ++k) {
+    eng.tick(r);
+    for (const auto step : r.spike_steps) times.push_back(static_cast<double>(step) * params.simulation.dt_ms);
+  }
+  return times;
+}
+std::vector<double> isis(const std::vector<double>& t) {
+  std::vector<double> d;
+  for (std::size_t i = 1; i < t.size(); ++i) d.push_back(t[i] - t[i - 1]);
+  return d;
+}
+std::vector<double> brian2_times(const std::string& pattern) {
+  static const auto ref = testing::load_json("tests/reference/data/brian2_naud2008.json");
+  return ref.at(pattern).at("spike_times_ms").get<std::vector<double>>();
+}
+double cv(const std::vector<double>& x) {
+  const double m = std::accumulate(x.begin(), x.end(), 0.0) / x.size();
+  double s = 0;
+  for (double v : x) s += (v - m) * (v - m);
+  return std::sqrt(s / x.size()) / m;
+}
+}  // namespace
+
+TEST_CASE("Naud patterns: spike trains match Brian2 spike by spike", "[naud2008][brian2]") {
+  // Tolerance: the same step (0.1 ms) for every spike of the deterministic patterns. Irregular spiking is
+  // chaotic (in Brian2 alone a 1e-9 mV change in V_T moves spikes from the 14th on, docs/naud2008.md; our
+  // float state departs from Brian2's double at the 7th), so only its first 6 spikes are compared and its
+  // count to within 15%.
+  for (const std::string pattern :
+       {"tonic_spiking", "adaptation", "initial_burst", "regular_bursting", "delayed_accelerating"}) {
+    INFO(pattern);
+    const auto ours = spike_times_ms(pattern), ref = brian2_times(pattern);
+    REQUIRE(ours.size() == ref.size());
+    for (std::size_t i = 0; i < ref.size(); ++i) CHECK(ours[i] == Approx(ref[i]).margin(0.1 + 1e-9));
+  }
+  const auto ours = spike_times_ms("irregular_spiking"), ref = brian2_times("irregular_spiking");
+  REQUIRE(ours.size() >= 6);
+  for (std::size_t i = 0; i < 6; ++i) CHECK(ours[i] == Approx(ref[i]).margin(0.1 + 1e-9));
+  CHECK(static_cast<double>(ours.size()) == Approx(static_cast<double>(ref.size())).epsilon(0.15));
+}
+
+TEST_CASE("Naud patterns show their defining behaviour", "[naud2008]") {
+  // Criteria from Naud et al. 2008 Fig. 4 descriptions; each is checked on our train and on Brian2's.
+  for (const bool brian2 : {false, true}) {
+    INFO((brian2 ? "Brian2" : "cortexloop"));
+    auto get = [&](const std::string& p) { return brian2 ? brian2_times(p) : spike_times_ms(p); };
+    {  // tonic: regular firing, ISIs nearly constant
+      const auto d = isis(get("tonic_spiking"));
+      CHECK(cv(std::vector<double>(d.begin() + 2, d.end())) < 0.05);
+    }
+    {  // adaptation: ISIs lengthen; the last is at least 3x the first
+      const auto d = isis(get("adaptation"));
+      CHECK(d.back() > 3 * d.front());
+      CHECK(std::is_sorted(d.begin(), d.end()));
+    }
+    {  // initial burst: the first ISIs are much shorter than the tonic ones that follow
+      const auto d = isis(get("initial_burst"));
+      CHECK(d.front() * 4 < d.back());
+    }
+    {  // regular bursting: bimodal ISIs (short intra-burst, long inter-burst), repeated
+      const auto d = isis(get("regular_bursting"));
+      const auto [lo, hi] = std::minmax_element(d.begin(), d.end());
+      CHECK(*hi > 5 * *lo);
+      CHECK(std::count_if(d.begin(), d.end(), [&](double x) { return x > 0.5 * *hi; }) >= 2);
+      CHECK(std::count_if(d.begin(), d.end(), [&](double x) { return x < 2 * *lo; }) >= 2);
+    }
+    {  // delayed accelerating: a long latency to the first spike, then ISIs that shorten
+      const auto t = get("delayed_accelerating");
+      const auto d = isis(t);
+      CHECK(t.front() > 2 * d.back());
+      CHECK(d.front() > d.back());
+    }
+    {  // irregular: variable ISIs
+      CHECK(cv(isis(get("irregular_spiking"))) > 0.1);
+    }
+  }
+}
