@@ -1,0 +1,79 @@
+#pragma once
+// The transfer function of Zerlaut et al. 2018 (J Comput Neurosci 44:45, Sec. 2.3-2.4, Eqs. 4-8): the output
+// rate of a cell type as a function of its excitatory and inhibitory input rates, its adaptation current W
+// and an injected current I.
+//
+//   Shot-noise moments of the membrane potential (Campbell's theorem, inputs fe, fi in events per ms):
+//     mu_Ge = Q_e tau_e fe,  mu_Gi = Q_i tau_i fi,  mu_G = g_L + mu_Ge + mu_Gi,  tau_m = C / mu_G
+//     mu_V  = (mu_Ge E_e + mu_Gi E_i + g_L E_L - W + I) / mu_G            (W, I: di Volo et al. 2019)
+//     U_s   = Q_s (E_s - mu_V) / mu_G
+//     sigma_V^2 = sum_s fs (U_s tau_s)^2 / (2 (tau_s + tau_m))
+//     tau_V     = sum_s fs (U_s tau_s)^2 / sum_s [fs (U_s tau_s)^2 / (tau_s + tau_m)]
+//   The 2018 code writes the inhibitory terms with (Q_i U_i)^2 in SI units instead of (tau_i U_i)^2, which
+//   scales them by (Q_i[S] / tau_i[s])^2 ~ 1e-12 (moments_formula::zerlaut2018 reproduces that).
+//   Effective threshold, normalised V = (mu_V + 60 mV)/10 mV, S = (sigma_V - 4 mV)/6 mV,
+//   T = (tau_V g_L / C - 0.5)/1, and V_eff = polynomial in (V, S, T[, ln(mu_G/g_L)]) with coefficients P.
+//   Rate: F = erfc((V_eff - mu_V) / (sqrt(2) sigma_V)) / (2 tau_V).
+//
+// The rate is finite for every input: negative or non-finite rates are taken as 0, sigma_V is floored
+// (+1e-9 mV, the 2018 code's +1e-12 V), tau_V falls back to tau_e + tau_m when no input fluctuates.
+#include <cstddef>
+#include <span>
+
+#include "engine/meanfield/params.hpp"
+#include "engine/params.hpp"
+
+namespace cortexloop::engine::meanfield {
+
+// Moments of V for one input condition.
+struct moments {
+  double mu_g_nS = 0;
+  double mu_v_mV = 0;
+  double sigma_v_mV = 0;
+  double tau_v_ms = 0;
+  double tau_vn = 0;  // tau_V g_L / C
+};
+
+// The constants of one cell type and its synapses, taken from the network's parameters.
+struct cell_synapses {
+  double c_pF, g_l_nS, e_l_mV;
+  double q_exc_nS, q_inh_nS, tau_exc_ms, tau_inh_ms, e_exc_mV, e_inh_mV;
+  static cell_synapses from(const adex_params& cell, const network_params& net);
+};
+
+// The polynomial's terms for given moments; returns how many it wrote (n_terms(form)).
+std::size_t threshold_terms(const moments& m, const cell_synapses& c, polynomial_form form,
+                            double* out /* kMaxThresholdTerms */) noexcept;
+
+class transfer_function {
+ public:
+  transfer_function(const cell_synapses& cell, const threshold_params& threshold, moments_formula formula);
+
+  // fe_Hz, fi_Hz: total excitatory / inhibitory input events per second onto one cell (K * nu summed over
+  // sources). All functions are noexcept and allocation-free.
+  moments compute_moments(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0) const noexcept;
+  double threshold_mV(const moments& m) const noexcept;
+  double rate_Hz(const moments& m) const noexcept { return rate_from_threshold_Hz(m, threshold_mV(m)); }
+  double rate_Hz(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0) const noexcept {
+    return rate_Hz(compute_moments(fe_Hz, fi_Hz, w_pA, i_pA));
+  }
+  static double rate_from_threshold_Hz(const moments& m, double v_eff_mV) noexcept;
+
+  // The same function in float for n cells at once (the ring), written so that the compiler vectorises it:
+  // erfc, log and exp are polynomial approximations (relative error of the rate below 1e-3 where F > 1e-3 Hz,
+  // absolute below 1e-5 Hz elsewhere; tests/test_transfer_function.cpp). mu_v_mV may be null.
+  void rate_Hz_batch(const float* fe_Hz, const float* fi_Hz, const float* w_pA, const float* i_pA, float* rate_Hz,
+                     float* mu_v_mV, std::size_t n) const noexcept;
+
+  const cell_synapses& cell() const noexcept { return cell_; }
+  const threshold_params& threshold() const noexcept { return threshold_; }
+  moments_formula formula() const noexcept { return formula_; }
+
+ private:
+  cell_synapses cell_;
+  threshold_params threshold_;
+  moments_formula formula_;
+  double inh_factor_;  // 1, or (Q_i[S] / tau_i[s])^2 for the 2018 formula
+};
+
+}  // namespace cortexloop::engine::meanfield

@@ -1,0 +1,62 @@
+// The master equation (engine/meanfield/master_equation.hpp) against the published numbers of Zerlaut et al.
+// 2018 (../shared/reference/zerlaut2018_facts.md): with the notebook's P set and the 2018 moments, no
+// adaptation, drive 4 Hz, the authors' notebook prints the first-order fixed point 2.457 / 9.641 Hz and the
+// second-order one 2.459 / 9.664 Hz (c_ee 0.0978, c_ei 0.118, c_ii 0.253 Hz^2).
+#include <cmath>
+
+#include <catch2/catch.hpp>
+
+#include "engine/meanfield/master_equation.hpp"
+#include "test_support.hpp"
+
+using namespace cortexloop::engine::meanfield;
+using cortexloop::testing::load_params;
+
+namespace {
+
+// The "notebook re-fit" sets (ModelDB 234992, data/RS-cell_CONFIG1_fit.npy and its FS sibling), in volts.
+meanfield_params notebook_2018(int order) {
+  meanfield_params p;
+  p.order = order;
+  p.t_ms = 5.0;
+  p.moments = moments_formula::zerlaut2018;
+  p.adaptation = false;
+  p.exc.form = p.inh.form = polynomial_form::zerlaut2018;
+  p.exc.p_V = {-0.0547150805, 0.0076445378, -0.0046272289, 0.0017128315, -0.000107109, 0.0007205448,
+               -0.0020046368, 0.0001175637, 0.0056132586, -0.0009943616, -0.0028760436};
+  p.inh.p_V = {-0.05391744359, 0.0040764270125, 0.0016974703617, 0.00091186938566, -0.000034349649434,
+               0.00050030713560, 0.000065231411176, 0.000024249803065, -0.0023432787017, -0.00011571298931,
+               0.00014840258674};
+  return p;
+}
+
+meanfield_readout settle(master_equation& me, double drive_Hz) {
+  meanfield_inputs in;
+  in.drive_Hz = drive_Hz;
+  me.settle(in, 3000.0, 0.05);
+  return me.readout(in);
+}
+
+}  // namespace
+
+TEST_CASE("first-order fixed point with the 2018 notebook P matches the authors' notebook within 1%",
+          "[meanfield][reference]") {
+  const auto net = load_params("configs/zerlaut2018_network.toml").network;
+  master_equation me(notebook_2018(1), net);
+  const auto r = settle(me, 4.0);
+  CHECK(r.nu_e_Hz == Approx(2.457).epsilon(0.01));
+  CHECK(r.nu_i_Hz == Approx(9.641).epsilon(0.01));
+}
+
+TEST_CASE("second-order fixed point with the 2018 notebook P matches the authors' notebook within 1%",
+          "[meanfield][reference]") {
+  const auto net = load_params("configs/zerlaut2018_network.toml").network;
+  master_equation me(notebook_2018(2), net);
+  const auto r = settle(me, 4.0);
+  CHECK(r.nu_e_Hz == Approx(2.459).epsilon(0.01));
+  CHECK(r.nu_i_Hz == Approx(9.664).epsilon(0.01));
+  // The covariances are printed to 3 digits in the notebook; they depend on the derivative step, so 5%.
+  CHECK(r.c_ee_Hz2 == Approx(0.0978).epsilon(0.05));
+  CHECK(r.c_ei_Hz2 == Approx(0.118).epsilon(0.05));
+  CHECK(r.c_ii_Hz2 == Approx(0.253).epsilon(0.05));
+}

@@ -1,0 +1,130 @@
+// The transfer function (engine/meanfield/transfer_function.hpp): the shot-noise moments against their
+// closed forms, the two moment formulas, the W and I shifts of mu_V, finiteness at the edges, and the float
+// batch version against the double one.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "engine/meanfield/transfer_function.hpp"
+#include "test_support.hpp"
+
+using namespace cortexloop::engine::meanfield;
+using cortexloop::testing::load_params;
+
+namespace {
+// The notebook RS set of Zerlaut 2018 (zerlaut2018_facts.md); any realistic P will do for these tests.
+threshold_params rs_2018() {
+  threshold_params t;
+  t.form = polynomial_form::zerlaut2018;
+  t.p_V = {-0.0547150805, 0.0076445378, -0.0046272289, 0.0017128315, -0.000107109, 0.0007205448,
+           -0.0020046368, 0.0001175637, 0.0056132586, -0.0009943616, -0.0028760436};
+  return t;
+}
+threshold_params fs_divolo() {
+  threshold_params t;
+  t.form = polynomial_form::divolo2019;
+  t.p_V = {-0.05149122024209484, 0.004003689190271077, -0.008352013668528155, 0.0002414237992765705,
+           -0.0005070645080016026, 0.0014345394104282397, -0.014686689498949967, 0.004502706285435741,
+           0.0028472190352532454, -0.015357804594594548};
+  return t;
+}
+cell_synapses rs_cell() {
+  const auto net = load_params("configs/zerlaut2018_network.toml").network;
+  return cell_synapses::from(net.exc, net);
+}
+}  // namespace
+
+TEST_CASE("moments follow Campbell's theorem for shot-noise conductances", "[tf]") {
+  const cell_synapses c = rs_cell();
+  const transfer_function tf(c, rs_2018(), moments_formula::corrected);
+  const double fe = 2000.0, fi = 500.0;  // Hz
+  const moments m = tf.compute_moments(fe, fi);
+  // mu_G = g_L + Q_e tau_e fe + Q_i tau_i fi = 10 + 1*5*2 + 5*5*0.5 = 32.5 nS
+  CHECK(m.mu_g_nS == Approx(32.5).epsilon(1e-12));
+  // mu_V = (10 * 0 + 12.5 * -80 + 10 * -65) / 32.5
+  CHECK(m.mu_v_mV == Approx((12.5 * -80.0 + 10.0 * -65.0) / 32.5).epsilon(1e-12));
+  const double tau_m = 200.0 / 32.5;
+  const double ue = 1.0 * (0.0 - m.mu_v_mV) / 32.5, ui = 5.0 * (-80.0 - m.mu_v_mV) / 32.5;
+  const double var = 2.0 * std::pow(ue * 5.0, 2) / (2 * (5.0 + tau_m)) + 0.5 * std::pow(ui * 5.0, 2) / (2 * (5.0 + tau_m));
+  CHECK(m.sigma_v_mV == Approx(std::sqrt(var)).epsilon(1e-6));
+  // Equal synaptic time constants: tau_V = tau_e + tau_m whatever the weights.
+  CHECK(m.tau_v_ms == Approx(5.0 + tau_m).epsilon(1e-9));
+  CHECK(m.tau_vn == Approx(m.tau_v_ms * 10.0 / 200.0).epsilon(1e-12));
+}
+
+TEST_CASE("the 2018 moments drop the inhibitory fluctuations (the (Q_i U_i)^2 slip)", "[tf]") {
+  const cell_synapses c = rs_cell();
+  const transfer_function corrected(c, rs_2018(), moments_formula::corrected);
+  const transfer_function slip(c, rs_2018(), moments_formula::zerlaut2018);
+  const moments a = corrected.compute_moments(2000.0, 500.0), b = slip.compute_moments(2000.0, 500.0);
+  CHECK(a.mu_v_mV == b.mu_v_mV);
+  CHECK(b.sigma_v_mV < a.sigma_v_mV);
+  // With no excitatory input only inhibition fluctuates: the slip leaves (almost) nothing.
+  CHECK(slip.compute_moments(0.0, 500.0).sigma_v_mV < 1e-3 * corrected.compute_moments(0.0, 500.0).sigma_v_mV);
+}
+
+TEST_CASE("adaptation and injected current shift mu_V by -W/mu_G and +I/mu_G", "[tf]") {
+  const transfer_function tf(rs_cell(), rs_2018(), moments_formula::corrected);
+  const moments base = tf.compute_moments(3000.0, 800.0);
+  const moments with_w = tf.compute_moments(3000.0, 800.0, 50.0, 0.0);
+  const moments with_i = tf.compute_moments(3000.0, 800.0, 0.0, 120.0);
+  CHECK(with_w.mu_v_mV - base.mu_v_mV == Approx(-50.0 / base.mu_g_nS).epsilon(1e-9));
+  CHECK(with_i.mu_v_mV - base.mu_v_mV == Approx(120.0 / base.mu_g_nS).epsilon(1e-9));
+  CHECK(tf.rate_Hz(3000.0, 800.0, 50.0, 0.0) < tf.rate_Hz(3000.0, 800.0));
+  CHECK(tf.rate_Hz(3000.0, 800.0, 0.0, 120.0) > tf.rate_Hz(3000.0, 800.0));
+}
+
+TEST_CASE("the rate is finite and non-negative for every input", "[tf]") {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& th : {rs_2018(), fs_divolo()}) {
+    for (const auto formula : {moments_formula::corrected, moments_formula::zerlaut2018}) {
+      const transfer_function tf(rs_cell(), th, formula);
+      const std::vector<double> rates = {0.0, 1e-12, 1.0, 1e3, 1e5, 1e8, 1e12, -5.0, inf, nan};
+      const std::vector<double> currents = {0.0, -1e4, 1e4, 1e9, -1e9, nan, inf};
+      for (const double fe : rates)
+        for (const double fi : rates)
+          for (const double w : currents) {
+            const double f = tf.rate_Hz(fe, fi, w, -w);
+            INFO("fe " << fe << " fi " << fi << " w " << w);
+            CHECK(std::isfinite(f));
+            CHECK(f >= 0.0);
+          }
+    }
+  }
+}
+
+TEST_CASE("with no input at all the cell is silent (sigma_V -> 0)", "[tf]") {
+  const transfer_function tf(rs_cell(), rs_2018(), moments_formula::corrected);
+  const moments m = tf.compute_moments(0.0, 0.0);
+  CHECK(m.mu_v_mV == Approx(-65.0));
+  CHECK(m.sigma_v_mV < 1e-6);
+  CHECK(tf.rate_Hz(m) == 0.0);
+}
+
+TEST_CASE("the float batch matches the double transfer function", "[tf]") {
+  for (const auto& th : {rs_2018(), fs_divolo()}) {
+    for (const auto formula : {moments_formula::corrected, moments_formula::zerlaut2018}) {
+      const transfer_function tf(rs_cell(), th, formula);
+      std::vector<float> fe, fi, w, i;
+      for (double e = 0.0; e <= 12000.0; e += 400.0)
+        for (double in = 0.0; in <= 4000.0; in += 250.0)
+          for (double ww : {0.0, 60.0}) {
+            fe.push_back(static_cast<float>(e));
+            fi.push_back(static_cast<float>(in));
+            w.push_back(static_cast<float>(ww));
+            i.push_back(static_cast<float>(ww > 0 ? 30.0 : 0.0));
+          }
+      std::vector<float> out(fe.size()), mu_v(fe.size());
+      tf.rate_Hz_batch(fe.data(), fi.data(), w.data(), i.data(), out.data(), mu_v.data(), fe.size());
+      for (std::size_t k = 0; k < fe.size(); ++k) {
+        const double ref = tf.rate_Hz(fe[k], fi[k], w[k], i[k]);
+        INFO("fe " << fe[k] << " fi " << fi[k] << " w " << w[k] << " ref " << ref << " batch " << out[k]);
+        // Tolerance: 1e-3 relative where the rate matters, 1e-5 Hz absolute in the far tail.
+        CHECK(std::fabs(out[k] - ref) <= std::max(1e-3 * ref, 1e-5));
+        CHECK(mu_v[k] == Approx(tf.compute_moments(fe[k], fi[k], w[k], i[k]).mu_v_mV).epsilon(1e-5));
+      }
+    }
+  }
+}
