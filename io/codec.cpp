@@ -1,0 +1,402 @@
+#include "io/codec.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace cortexloop::io {
+
+namespace {
+
+constexpr double kMaxDriveRate_Hz = 200.0;
+constexpr std::uint32_t kMaxStepTicks = 10'000'000;
+constexpr double kMaxReadoutEvery = 1000;
+
+decoded_command refuse(decoded_command d, error_code code, std::string reason) {
+  d.ok = false;
+  d.code = code;
+  d.reason = std::move(reason);
+  return d;
+}
+
+std::string out_of_range(const char* field, double value, const char* allowed) {
+  char text[200];
+  std::snprintf(text, sizeof text, "%s = %g: %s", field, value, allowed);
+  return text;
+}
+
+bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& limits, decoded_command& d) {
+  command& c = d.cmd;
+  c.kind = command_kind::set_stimulation;
+  if (s.channel() >= firmware_sim::stimulator::kChannels) {
+    d = refuse(std::move(d), error_code::out_of_range, out_of_range("channel", s.channel(), "must be in [0, 7]"));
+    return false;
+  }
+  c.channel = s.channel();
+  firmware_sim::program& p = c.program;
+  if (const proto::Site* site = s.site()) {
+    const auto kind = static_cast<int>(site->kind()), pop = static_cast<int>(site->population());
+    if (kind < 0 || kind > 1) {
+      d = refuse(std::move(d), error_code::out_of_range,
+                 out_of_range("site.kind", kind, "must be Population (0) or RingPosition (1)"));
+      return false;
+    }
+    if (pop < 0 || pop > 1) {
+      d = refuse(std::move(d), error_code::out_of_range,
+                 out_of_range("site.population", pop, "must be Exc (0) or Inh (1)"));
+      return false;
+    }
+    p.site = kind == 0 ? firmware_sim::site_kind::population : firmware_sim::site_kind::ring_position;
+    p.population = pop == 0 ? engine::population::exc : engine::population::inh;
+    p.position_mm = site->position_mm();
+    p.width_mm = site->width_mm();
+  }
+  const auto shape = static_cast<int>(s.waveform());
+  if (shape < 0 || shape > 2) {
+    d = refuse(std::move(d), error_code::out_of_range,
+               out_of_range("waveform", shape, "must be Dc (0), Sine (1) or PulseTrain (2)"));
+    return false;
+  }
+  p.shape = static_cast<firmware_sim::waveform>(shape);
+  p.amplitude_pA = s.amplitude_pa();
+  p.frequency_Hz = s.frequency_hz();
+  p.pulse_width_ms = s.pulse_width_ms();
+  p.biphasic = s.biphasic();
+  p.delay_ms = s.delay_ms();
+  p.duration_ms = s.duration_ms();
+  firmware_sim::reason_buffer reason;
+  if (const std::string_view why = firmware_sim::validate(p, limits.ring, limits.dt_ms, reason); !why.empty()) {
+    d = refuse(std::move(d), error_code::out_of_range, std::string(why));
+    return false;
+  }
+  return true;
+}
+
+bool decode_parameter(const proto::SetParameter& s, decoded_command& d) {
+  command& c = d.cmd;
+  c.kind = command_kind::set_parameter;
+  const std::string_view name = s.name() ? s.name()->string_view() : std::string_view{};
+  if (!parse_parameter(name, c.parameter)) {
+    d = refuse(std::move(d), error_code::unknown_parameter,
+               "parameter '" + std::string(name) +
+                   "' is not settable; the whitelist is network.drive.rate_Hz, stream.spikes, stream.readout_every");
+    return false;
+  }
+  const double v = s.value();
+  c.value = v;
+  const char* allowed = nullptr;
+  switch (c.parameter) {
+    case parameter_id::drive_rate_Hz:
+      if (!(v >= 0 && v <= kMaxDriveRate_Hz)) allowed = "must be in [0, 200] Hz";
+      break;
+    case parameter_id::stream_spikes:
+      if (v != 0 && v != 1) allowed = "must be 0 or 1";
+      break;
+    case parameter_id::stream_readout_every:
+      if (!(v >= 1 && v <= kMaxReadoutEvery && v == std::floor(v))) allowed = "must be a whole number in [1, 1000]";
+      break;
+  }
+  if (allowed) {
+    d = refuse(std::move(d), error_code::out_of_range, out_of_range(to_string(c.parameter).data(), v, allowed));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const proto::Message* verify_message(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < 8 || bytes.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) return nullptr;
+  if (!proto::MessageBufferHasIdentifier(bytes.data())) return nullptr;
+  flatbuffers::Verifier::Options options;
+  options.max_depth = 16;
+  options.max_tables = 4096;
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
+  if (!proto::VerifyMessageBuffer(verifier)) return nullptr;
+  return proto::GetMessage(bytes.data());
+}
+
+decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode_limits& limits) {
+  decoded_command d;
+  const proto::Message* message = verify_message(bytes);
+  if (!message)
+    return refuse(std::move(d), error_code::malformed,
+                  "not a cortexloop Message (" + std::to_string(bytes.size()) +
+                      " bytes): wrong file identifier, truncated or corrupt FlatBuffer");
+  const proto::Command* cmd = message->payload_as_Command();
+  if (!cmd)
+    return refuse(std::move(d), error_code::unknown_command,
+                  "expected a Command payload, got payload type " +
+                      std::to_string(static_cast<int>(message->payload_type())));
+  d.seq = cmd->seq();
+  d.client_send_ns = cmd->client_send_ns();
+  d.cmd.seq = d.seq;
+  d.cmd.client_send_ns = d.client_send_ns;
+  command& c = d.cmd;
+  switch (cmd->body_type()) {
+    case proto::CommandBody::SetStimulation:
+      if (!decode_stimulation(*cmd->body_as_SetStimulation(), limits, d)) return d;
+      break;
+    case proto::CommandBody::ClearStimulation: {
+      const auto* s = cmd->body_as_ClearStimulation();
+      c.kind = command_kind::clear_stimulation;
+      c.all_channels = s->all();
+      c.channel = s->channel();
+      if (!c.all_channels && c.channel >= firmware_sim::stimulator::kChannels)
+        return refuse(std::move(d), error_code::out_of_range,
+                      out_of_range("channel", c.channel, "must be in [0, 7] (or set all)"));
+      break;
+    }
+    case proto::CommandBody::SetDriveRate: {
+      c.kind = command_kind::set_drive_rate;
+      c.value = cmd->body_as_SetDriveRate()->rate_hz();
+      if (!(c.value >= 0 && c.value <= kMaxDriveRate_Hz))
+        return refuse(std::move(d), error_code::out_of_range, out_of_range("rate_hz", c.value, "must be in [0, 200] Hz"));
+      break;
+    }
+    case proto::CommandBody::Pause:
+      c.kind = command_kind::pause;
+      break;
+    case proto::CommandBody::Resume:
+      c.kind = command_kind::resume;
+      break;
+    case proto::CommandBody::Reset: {
+      c.kind = command_kind::reset;
+      c.seed = cmd->body_as_Reset()->seed();
+      if (c.seed > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return refuse(std::move(d), error_code::out_of_range,
+                      "seed = " + std::to_string(c.seed) + ": must be in [0, 2^63 - 1] (as simulation.seed)");
+      break;
+    }
+    case proto::CommandBody::Step: {
+      c.kind = command_kind::step;
+      c.ticks = cmd->body_as_Step()->ticks();
+      if (limits.mode != run_mode::stepped)
+        return refuse(std::move(d), error_code::wrong_mode,
+                      "Step needs the server in stepped mode; it runs in " + std::string(to_string(limits.mode)) + " mode");
+      if (c.ticks < 1 || c.ticks > kMaxStepTicks)
+        return refuse(std::move(d), error_code::out_of_range, out_of_range("ticks", c.ticks, "must be in [1, 10000000]"));
+      break;
+    }
+    case proto::CommandBody::SetParameter:
+      if (!decode_parameter(*cmd->body_as_SetParameter(), d)) return d;
+      break;
+    case proto::CommandBody::Ping:
+      c.kind = command_kind::ping;
+      break;
+    case proto::CommandBody::NONE:
+      return refuse(std::move(d), error_code::unknown_command, "Command has no body");
+    default:
+      return refuse(std::move(d), error_code::unknown_command,
+                    "unknown command body type " + std::to_string(static_cast<int>(cmd->body_type())) +
+                        " (this server knows 1 .. 9)");
+  }
+  d.ok = true;
+  return d;
+}
+
+std::string_view to_string(error_code code) noexcept {
+  switch (code) {
+    case error_code::ok: return "Ok";
+    case error_code::malformed: return "Malformed";
+    case error_code::unknown_command: return "UnknownCommand";
+    case error_code::out_of_range: return "OutOfRange";
+    case error_code::wrong_mode: return "WrongMode";
+    case error_code::queue_full: return "QueueFull";
+    case error_code::unknown_parameter: return "UnknownParameter";
+    case error_code::busy: return "Busy";
+    case error_code::shutting_down: return "ShuttingDown";
+  }
+  return "?";
+}
+
+std::string_view to_string(command_kind kind) noexcept {
+  switch (kind) {
+    case command_kind::set_stimulation: return "SetStimulation";
+    case command_kind::clear_stimulation: return "ClearStimulation";
+    case command_kind::set_drive_rate: return "SetDriveRate";
+    case command_kind::pause: return "Pause";
+    case command_kind::resume: return "Resume";
+    case command_kind::reset: return "Reset";
+    case command_kind::step: return "Step";
+    case command_kind::set_parameter: return "SetParameter";
+    case command_kind::ping: return "Ping";
+  }
+  return "?";
+}
+
+std::string_view to_string(run_mode mode) noexcept {
+  switch (mode) {
+    case run_mode::realtime: return "realtime";
+    case run_mode::fast: return "fast";
+    case run_mode::stepped: return "stepped";
+  }
+  return "?";
+}
+
+bool parse_parameter(std::string_view name, parameter_id& out) noexcept {
+  if (name == "network.drive.rate_Hz") out = parameter_id::drive_rate_Hz;
+  else if (name == "stream.spikes") out = parameter_id::stream_spikes;
+  else if (name == "stream.readout_every") out = parameter_id::stream_readout_every;
+  else return false;
+  return true;
+}
+
+std::string_view to_string(parameter_id p) noexcept {
+  switch (p) {
+    case parameter_id::drive_rate_Hz: return "network.drive.rate_Hz";
+    case parameter_id::stream_spikes: return "stream.spikes";
+    case parameter_id::stream_readout_every: return "stream.readout_every";
+  }
+  return "?";
+}
+
+namespace {
+void finish(flatbuffers::FlatBufferBuilder& b, proto::Payload type, flatbuffers::Offset<void> payload) {
+  b.Finish(proto::CreateMessage(b, type, payload), proto::MessageIdentifier());
+}
+proto::PopulationReadout to_wire(const engine::population_readout& p) {
+  return {p.rate_Hz, p.mean_v_mV, p.mean_w_pA, p.i_stim_pA, p.spikes};
+}
+}  // namespace
+
+void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a) {
+  b.Clear();
+  const auto reason = a.reason.empty() ? flatbuffers::Offset<flatbuffers::String>() : b.CreateString(a.reason);
+  const auto ack = proto::CreateAck(b, a.seq, a.accepted, static_cast<proto::ErrorCode>(a.code), reason,
+                                    a.tick_applied, a.epoch, a.client_send_ns, a.server_recv_ns, a.server_applied_ns,
+                                    a.server_send_ns);
+  finish(b, proto::Payload::Ack, ack.Union());
+}
+
+void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns) {
+  b.Clear();
+  flatbuffers::Offset<flatbuffers::Vector<float>> rates, vsdi, stim;
+  if (r.n_ring_units > 0) {
+    rates = b.CreateVector(r.ring_rates_exc_Hz.data(), r.n_ring_units);
+    vsdi = b.CreateVector(r.vsdi_percent.data(), r.n_ring_units);
+    stim = b.CreateVector(r.ring_stim_pA.data(), r.n_ring_units);
+  }
+  const proto::PopulationReadout exc = to_wire(r.exc), inh = to_wire(r.inh);
+  proto::ReadoutBuilder rb(b);
+  rb.add_tick(r.tick);
+  rb.add_epoch(r.epoch);
+  rb.add_t_ms(r.t_ms);
+  rb.add_tick_start_ns(r.tick_start_ns);
+  rb.add_publish_ns(publish_ns);
+  rb.add_exc(&exc);
+  rb.add_inh(&inh);
+  rb.add_lfp_proxy_na(r.lfp_proxy_nA);
+  rb.add_diverged(r.diverged);
+  if (r.n_ring_units > 0) {
+    rb.add_ring_rates_exc_hz(rates);
+    rb.add_vsdi_percent(vsdi);
+    rb.add_ring_stim_pa(stim);
+  }
+  finish(b, proto::Payload::Readout, rb.Finish().Union());
+}
+
+void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, double dt_ms) {
+  b.Clear();
+  const auto steps = b.CreateVector(s.step.data(), s.n);
+  const auto neurons = b.CreateVector(s.neuron.data(), s.n);
+  finish(b, proto::Payload::SpikeBatch, proto::CreateSpikeBatch(b, s.tick, s.epoch, steps, neurons, dt_ms).Union());
+}
+
+void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, const io_counters& io) {
+  b.Clear();
+  const auto scheduling = b.CreateString(io.scheduling);
+  proto::StatusBuilder sb(b);
+  sb.add_mode(static_cast<proto::Mode>(s.mode));
+  sb.add_paused(s.paused);
+  sb.add_server_ticks(s.server_ticks);
+  sb.add_engine_tick(s.engine_tick);
+  sb.add_epoch(s.epoch);
+  sb.add_uptime_s(s.uptime_s);
+  sb.add_window_s(s.window_s);
+  sb.add_window_ticks(s.window_ticks);
+  sb.add_realtime_factor(s.realtime_factor);
+  sb.add_deadline_misses(s.deadline_misses);
+  sb.add_window_deadline_misses(s.window_deadline_misses);
+  sb.add_lateness_p50_us(s.lateness_p50_us);
+  sb.add_lateness_p99_us(s.lateness_p99_us);
+  sb.add_lateness_p999_us(s.lateness_p999_us);
+  sb.add_lateness_max_us(s.lateness_max_us);
+  sb.add_compute_p50_us(s.compute_p50_us);
+  sb.add_compute_p99_us(s.compute_p99_us);
+  sb.add_compute_max_us(s.compute_max_us);
+  sb.add_readout_drops(s.readout_drops);
+  sb.add_spike_drops(s.spike_drops);
+  sb.add_commands_received(io.commands_received);
+  sb.add_commands_refused(io.commands_refused);
+  sb.add_commands_dropped(io.commands_dropped);
+  sb.add_rt_cpu_percent(s.rt_cpu_percent);
+  sb.add_io_cpu_percent(io.io_cpu_percent);
+  sb.add_rate_exc_hz(s.rate_exc_Hz);
+  sb.add_rate_inh_hz(s.rate_inh_Hz);
+  sb.add_scheduling(scheduling);
+  sb.add_resyncs(s.resyncs);
+  sb.add_lateness_total_p99_us(s.lateness_total_p99_us);
+  sb.add_lateness_total_p999_us(s.lateness_total_p999_us);
+  sb.add_lateness_total_max_us(s.lateness_total_max_us);
+  sb.add_event_drops(s.event_drops);
+  sb.add_publish_drops(io.publish_drops);
+  finish(b, proto::Payload::Status, sb.Finish().Union());
+}
+
+void encode_command(flatbuffers::FlatBufferBuilder& b, const command& c) {
+  b.Clear();
+  proto::CommandBody type = proto::CommandBody::Ping;
+  flatbuffers::Offset<void> body;
+  switch (c.kind) {
+    case command_kind::set_stimulation: {
+      const firmware_sim::program& p = c.program;
+      const auto site = proto::CreateSite(
+          b, p.site == firmware_sim::site_kind::population ? proto::SiteKind::Population : proto::SiteKind::RingPosition,
+          p.population == engine::population::exc ? proto::Population::Exc : proto::Population::Inh,
+          static_cast<float>(p.position_mm), static_cast<float>(p.width_mm));
+      type = proto::CommandBody::SetStimulation;
+      body = proto::CreateSetStimulation(b, c.channel, site, static_cast<proto::Waveform>(p.shape),
+                                         static_cast<float>(p.amplitude_pA), static_cast<float>(p.frequency_Hz),
+                                         static_cast<float>(p.pulse_width_ms), p.biphasic,
+                                         static_cast<float>(p.delay_ms), static_cast<float>(p.duration_ms))
+                 .Union();
+      break;
+    }
+    case command_kind::clear_stimulation:
+      type = proto::CommandBody::ClearStimulation;
+      body = proto::CreateClearStimulation(b, c.channel, c.all_channels).Union();
+      break;
+    case command_kind::set_drive_rate:
+      type = proto::CommandBody::SetDriveRate;
+      body = proto::CreateSetDriveRate(b, c.value).Union();
+      break;
+    case command_kind::pause:
+      type = proto::CommandBody::Pause;
+      body = proto::CreatePause(b).Union();
+      break;
+    case command_kind::resume:
+      type = proto::CommandBody::Resume;
+      body = proto::CreateResume(b).Union();
+      break;
+    case command_kind::reset:
+      type = proto::CommandBody::Reset;
+      body = proto::CreateReset(b, c.seed).Union();
+      break;
+    case command_kind::step:
+      type = proto::CommandBody::Step;
+      body = proto::CreateStep(b, c.ticks).Union();
+      break;
+    case command_kind::set_parameter:
+      type = proto::CommandBody::SetParameter;
+      body = proto::CreateSetParameter(b, b.CreateString(to_string(c.parameter)), c.value).Union();
+      break;
+    case command_kind::ping:
+      type = proto::CommandBody::Ping;
+      body = proto::CreatePing(b).Union();
+      break;
+  }
+  finish(b, proto::Payload::Command, proto::CreateCommand(b, c.seq, c.client_send_ns, type, body).Union());
+}
+
+}  // namespace cortexloop::io

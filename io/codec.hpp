@@ -1,0 +1,81 @@
+#pragma once
+// FlatBuffers <-> the plain records of realtime_records.hpp. Decoding verifies the buffer and validates
+// every value against its documented range (docs/protocol.md), so what reaches the real-time thread is
+// known to be runnable; a refusal carries an error code and a reason naming the field, value and range.
+// Runs on the I/O thread and in clients: it may allocate.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "io/realtime_records.hpp"
+#include "io/schema/cortexloop_generated.h"
+
+namespace cortexloop::io {
+
+namespace proto = ::cortexloop::protocol;
+
+// What the server can run: checked while decoding.
+struct decode_limits {
+  run_mode mode = run_mode::realtime;
+  double dt_ms = 0.1;
+  firmware_sim::ring_geometry ring{};
+};
+
+struct decoded_command {
+  bool ok = false;
+  command cmd{};                  // valid when ok (token and new_engine are the caller's to fill)
+  error_code code = error_code::ok;
+  std::string reason;             // why it was refused
+  std::uint64_t seq = 0;          // best effort when refused: 0 if the buffer could not be read
+  std::int64_t client_send_ns = 0;
+};
+
+decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode_limits& limits);
+
+// The Message in a buffer if it verifies, else nullptr. The buffer must outlive the result.
+const proto::Message* verify_message(std::span<const std::uint8_t> bytes);
+
+// Names of things on the wire, for messages and tools.
+std::string_view to_string(error_code code) noexcept;
+std::string_view to_string(command_kind kind) noexcept;
+std::string_view to_string(run_mode mode) noexcept;
+// The SetParameter whitelist: "network.drive.rate_Hz", "stream.spikes", "stream.readout_every".
+bool parse_parameter(std::string_view name, parameter_id& out) noexcept;
+std::string_view to_string(parameter_id p) noexcept;
+
+// Encoders. Each resets the builder and finishes one Message with the file identifier; the bytes are
+// builder.GetBufferSpan() until the builder is used again.
+struct ack_fields {
+  std::uint64_t seq = 0;
+  bool accepted = false;
+  error_code code = error_code::ok;
+  std::string_view reason;
+  std::int64_t tick_applied = -1;
+  std::uint32_t epoch = 0;
+  std::int64_t client_send_ns = 0, server_recv_ns = 0, server_applied_ns = 0, server_send_ns = 0;
+};
+void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a);
+void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns);
+void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, double dt_ms);
+
+// Counters only the I/O thread knows, merged into the status message.
+struct io_counters {
+  std::int64_t commands_received = 0, commands_refused = 0, commands_dropped = 0, publish_drops = 0;
+  double io_cpu_percent = 0.0;
+  std::string_view scheduling;
+};
+void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, const io_counters& io);
+
+// Client side: a command from its plain form (token and new_engine are ignored).
+void encode_command(flatbuffers::FlatBufferBuilder& b, const command& c);
+
+// Topics of the PUB socket (first frame of each multipart message).
+inline constexpr std::string_view kTopicReadout = "readout";
+inline constexpr std::string_view kTopicStatus = "status";
+inline constexpr std::string_view kTopicSpikes = "spikes";
+inline constexpr std::string_view kTopicAck = "ack";
+
+}  // namespace cortexloop::io

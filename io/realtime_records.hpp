@@ -1,0 +1,128 @@
+#pragma once
+// Plain records that cross the SPSC queues between the I/O thread and the real-time thread. They are
+// trivially copyable, fixed-size and hold no pointers into I/O-side memory, so the real-time thread can
+// read and write them without allocating. io/codec.hpp turns them into protocol messages and back.
+#include <array>
+#include <cstdint>
+#include <type_traits>
+
+#include "engine/readout.hpp"
+#include "firmware_sim/stimulator.hpp"
+
+namespace cortexloop::engine {
+class engine;
+}
+
+namespace cortexloop::io {
+
+// Mirrors protocol::ErrorCode (io/schema/cortexloop.fbs); the numbers are the wire values.
+enum class error_code : std::uint16_t {
+  ok = 0,
+  malformed = 1,
+  unknown_command = 2,
+  out_of_range = 3,
+  wrong_mode = 4,
+  queue_full = 5,
+  unknown_parameter = 6,
+  busy = 7,
+  shutting_down = 8,
+};
+
+// Mirrors protocol::Mode.
+enum class run_mode : std::uint8_t { realtime = 0, fast = 1, stepped = 2 };
+
+enum class command_kind : std::uint8_t {
+  set_stimulation,
+  clear_stimulation,
+  set_drive_rate,
+  pause,
+  resume,
+  reset,
+  step,
+  set_parameter,
+  ping,
+};
+
+// The whitelist of SetParameter names.
+enum class parameter_id : std::uint8_t { drive_rate_Hz, stream_spikes, stream_readout_every };
+
+// A decoded, validated command on its way to the real-time thread.
+struct command {
+  command_kind kind = command_kind::ping;
+  std::uint64_t token = 0;  // the I/O thread's handle for the sender; echoed in the event
+  std::uint64_t seq = 0;
+  std::int64_t client_send_ns = 0;
+  std::uint8_t channel = 0;
+  bool all_channels = false;
+  firmware_sim::program program{};
+  double value = 0.0;  // drive rate (Hz) or parameter value
+  parameter_id parameter = parameter_id::drive_rate_Hz;
+  std::uint64_t seed = 0;
+  std::uint32_t ticks = 0;
+  engine::engine* new_engine = nullptr;  // reset: built off the real-time thread, owned by it once applied
+};
+
+// What the real-time thread did with a command (becomes the command's ack).
+struct command_event {
+  std::uint64_t token = 0;
+  bool accepted = false;
+  error_code code = error_code::ok;
+  const char* reason = "";  // a string literal: no allocation on the real-time thread
+  std::int64_t tick_applied = -1;
+  std::uint32_t epoch = 0;
+  std::int64_t applied_ns = 0;
+  engine::engine* retired_engine = nullptr;  // reset: the old engine, for the I/O thread to delete
+  parameter_id parameter = parameter_id::drive_rate_Hz;  // set_parameter: what was set, and to what
+  double value = 0.0;
+  command_kind kind = command_kind::ping;
+};
+
+inline constexpr std::size_t kMaxRingUnits = 256;
+
+struct readout_record {
+  std::int64_t tick = 0;
+  std::uint32_t epoch = 0;
+  double t_ms = 0.0;
+  std::int64_t tick_start_ns = 0;
+  engine::population_readout exc, inh;
+  double lfp_proxy_nA = 0.0;
+  std::int64_t diverged = 0;
+  std::uint32_t n_ring_units = 0;  // 0: no ring; the arrays below hold n_ring_units values
+  std::array<float, kMaxRingUnits> ring_rates_exc_Hz{}, vsdi_percent{}, ring_stim_pA{};
+};
+
+inline constexpr std::size_t kSpikeChunk = 1024;
+
+struct spike_chunk {
+  std::int64_t tick = 0;
+  std::uint32_t epoch = 0;
+  std::uint32_t n = 0;
+  std::array<std::int64_t, kSpikeChunk> step{};
+  std::array<std::uint32_t, kSpikeChunk> neuron{};
+};
+
+// Once a second of wall time, from the real-time thread. "window" = since the previous record.
+struct status_record {
+  run_mode mode = run_mode::realtime;
+  bool paused = false;
+  std::int64_t server_ticks = 0, engine_tick = 0;
+  std::uint32_t epoch = 0;
+  double uptime_s = 0, window_s = 0;
+  std::int64_t window_ticks = 0;
+  double realtime_factor = 0;
+  std::int64_t deadline_misses = 0, window_deadline_misses = 0, resyncs = 0;
+  double lateness_p50_us = 0, lateness_p99_us = 0, lateness_p999_us = 0, lateness_max_us = 0;
+  double lateness_total_p99_us = 0, lateness_total_p999_us = 0, lateness_total_max_us = 0;
+  double compute_p50_us = 0, compute_p99_us = 0, compute_max_us = 0;
+  std::int64_t readout_drops = 0, spike_drops = 0, event_drops = 0;
+  double rt_cpu_percent = 0;
+  double rate_exc_Hz = 0, rate_inh_Hz = 0;
+};
+
+static_assert(std::is_trivially_copyable_v<command>);
+static_assert(std::is_trivially_copyable_v<command_event>);
+static_assert(std::is_trivially_copyable_v<readout_record>);
+static_assert(std::is_trivially_copyable_v<spike_chunk>);
+static_assert(std::is_trivially_copyable_v<status_record>);
+
+}  // namespace cortexloop::io

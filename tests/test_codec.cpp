@@ -1,0 +1,243 @@
+// The protocol codec: every command survives an encode/decode round trip, and every kind of bad input
+// (random bytes, truncation, wrong identifier, unknown union types, out-of-range values, wrong mode,
+// unknown parameters) is refused with the right code and a reason that names what is wrong.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "io/codec.hpp"
+
+using namespace cortexloop;
+using io::command;
+using io::command_kind;
+using io::error_code;
+
+namespace {
+
+std::vector<std::uint8_t> bytes_of(const command& c) {
+  flatbuffers::FlatBufferBuilder b;
+  io::encode_command(b, c);
+  const auto span = b.GetBufferSpan();
+  return {span.begin(), span.end()};
+}
+
+io::decoded_command decode(const std::vector<std::uint8_t>& bytes, io::run_mode mode = io::run_mode::realtime) {
+  io::decode_limits limits;
+  limits.mode = mode;
+  limits.ring = {100, 36.0};
+  return io::decode_command(bytes, limits);
+}
+
+command stim_command() {
+  command c;
+  c.kind = command_kind::set_stimulation;
+  c.seq = 42;
+  c.client_send_ns = 123456789;
+  c.channel = 3;
+  c.program.shape = firmware_sim::waveform::pulse_train;
+  c.program.population = engine::population::inh;
+  c.program.amplitude_pA = 150.0;
+  c.program.frequency_Hz = 40.0;
+  c.program.pulse_width_ms = 0.5;
+  c.program.biphasic = true;
+  c.program.delay_ms = 10.0;
+  c.program.duration_ms = 1000.0;
+  return c;
+}
+
+// A Command whose body type is a number the schema does not define, built by hand.
+std::vector<std::uint8_t> command_with_body_type(std::uint8_t type) {
+  flatbuffers::FlatBufferBuilder b;
+  const auto body = io::proto::CreatePing(b);
+  const auto cmd = io::proto::CreateCommand(b, 7, 0, static_cast<io::proto::CommandBody>(type), body.Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+  const auto span = b.GetBufferSpan();
+  return {span.begin(), span.end()};
+}
+
+}  // namespace
+
+TEST_CASE("a stimulation command round-trips with every field", "[codec]") {
+  const command in = stim_command();
+  const io::decoded_command d = decode(bytes_of(in));
+  REQUIRE(d.ok);
+  CHECK(d.cmd.kind == command_kind::set_stimulation);
+  CHECK(d.cmd.seq == 42);
+  CHECK(d.cmd.client_send_ns == 123456789);
+  CHECK(d.cmd.channel == 3);
+  CHECK(d.cmd.program.shape == firmware_sim::waveform::pulse_train);
+  CHECK(d.cmd.program.population == engine::population::inh);
+  CHECK(d.cmd.program.amplitude_pA == 150.0);
+  CHECK(d.cmd.program.frequency_Hz == 40.0);
+  CHECK(d.cmd.program.pulse_width_ms == 0.5);
+  CHECK(d.cmd.program.biphasic);
+  CHECK(d.cmd.program.delay_ms == 10.0);
+  CHECK(d.cmd.program.duration_ms == 1000.0);
+}
+
+TEST_CASE("every command kind round-trips", "[codec]") {
+  for (const command_kind kind : {command_kind::clear_stimulation, command_kind::set_drive_rate, command_kind::pause,
+                                  command_kind::resume, command_kind::reset, command_kind::step,
+                                  command_kind::set_parameter, command_kind::ping}) {
+    command c;
+    c.kind = kind;
+    c.seq = 9;
+    c.value = kind == command_kind::set_parameter ? 1.0 : 6.5;
+    c.parameter = io::parameter_id::stream_spikes;
+    c.seed = 77;
+    c.ticks = 250;
+    c.channel = 2;
+    const io::decoded_command d = decode(bytes_of(c), io::run_mode::stepped);
+    INFO(io::to_string(kind) << ": " << d.reason);
+    REQUIRE(d.ok);
+    CHECK(d.cmd.kind == kind);
+    CHECK(d.cmd.seq == 9);
+    if (kind == command_kind::set_drive_rate) CHECK(d.cmd.value == 6.5);
+    if (kind == command_kind::reset) CHECK(d.cmd.seed == 77);
+    if (kind == command_kind::step) CHECK(d.cmd.ticks == 250);
+    if (kind == command_kind::set_parameter) CHECK(d.cmd.parameter == io::parameter_id::stream_spikes);
+  }
+}
+
+TEST_CASE("random bytes, truncated buffers and a wrong identifier are refused as Malformed", "[codec][malformed]") {
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int> byte(0, 255), length(0, 300);
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::vector<std::uint8_t> junk(static_cast<std::size_t>(length(rng)));
+    for (auto& x : junk) x = static_cast<std::uint8_t>(byte(rng));
+    if (junk.size() >= 8 && trial % 2 == 0) std::copy_n("CXL1", 4, junk.begin() + 4);  // get past the identifier
+    const io::decoded_command d = decode(junk);
+    REQUIRE_FALSE(d.ok);
+    CHECK((d.code == error_code::malformed || d.code == error_code::unknown_command ||
+           d.code == error_code::out_of_range));
+    CHECK_FALSE(d.reason.empty());
+  }
+  const std::vector<std::uint8_t> good = bytes_of(stim_command());
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    const std::vector<std::uint8_t> cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
+    const io::decoded_command d = decode(cut);
+    INFO("truncated to " << n << " of " << good.size() << " bytes");
+    CHECK_FALSE(d.ok);
+  }
+  std::vector<std::uint8_t> wrong_id = good;
+  wrong_id[4] = 'X';
+  const io::decoded_command d = decode(wrong_id);
+  CHECK(d.code == error_code::malformed);
+  CHECK_THAT(d.reason, Catch::Contains("file identifier"));
+}
+
+TEST_CASE("unknown union types are refused as UnknownCommand", "[codec][malformed]") {
+  const io::decoded_command d = decode(command_with_body_type(200));
+  CHECK_FALSE(d.ok);
+  CHECK(d.code == error_code::unknown_command);
+  CHECK(d.seq == 7);
+  CHECK_THAT(d.reason, Catch::Contains("200"));
+  CHECK(decode(command_with_body_type(0)).code == error_code::unknown_command);
+
+  // A Message that is not a Command (an Ack) is refused too.
+  flatbuffers::FlatBufferBuilder b;
+  io::encode_ack(b, {});
+  const auto span = b.GetBufferSpan();
+  const io::decoded_command not_command = decode({span.begin(), span.end()});
+  CHECK(not_command.code == error_code::unknown_command);
+  CHECK_THAT(not_command.reason, Catch::Contains("expected a Command"));
+}
+
+TEST_CASE("out-of-range values are refused with the field, the value and the range", "[codec][validation]") {
+  command c = stim_command();
+  c.program.amplitude_pA = 1e6;
+  io::decoded_command d = decode(bytes_of(c));
+  CHECK(d.code == error_code::out_of_range);
+  CHECK_THAT(d.reason, Catch::Contains("amplitude_pa = 1e+06"));
+  CHECK(d.seq == 42);  // the ack can still name the command
+
+  c = stim_command();
+  c.program.amplitude_pA = std::nan("");
+  CHECK(decode(bytes_of(c)).code == error_code::out_of_range);
+
+  c = stim_command();
+  c.channel = 8;
+  CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("channel = 8"));
+
+  c = stim_command();
+  c.program.site = firmware_sim::site_kind::ring_position;
+  c.program.position_mm = -2;
+  CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("site.position_mm = -2"));
+
+  command rate;
+  rate.kind = command_kind::set_drive_rate;
+  rate.value = -1;
+  CHECK_THAT(decode(bytes_of(rate)).reason, Catch::Contains("rate_hz = -1"));
+  rate.value = std::numeric_limits<double>::infinity();
+  CHECK(decode(bytes_of(rate)).code == error_code::out_of_range);
+
+  command step;
+  step.kind = command_kind::step;
+  step.ticks = 0;
+  CHECK_THAT(decode(bytes_of(step), io::run_mode::stepped).reason, Catch::Contains("ticks = 0"));
+
+  command every;
+  every.kind = command_kind::set_parameter;
+  every.parameter = io::parameter_id::stream_readout_every;
+  every.value = 2.5;
+  CHECK_THAT(decode(bytes_of(every)).reason, Catch::Contains("stream.readout_every = 2.5"));
+}
+
+TEST_CASE("Step outside stepped mode is refused as WrongMode", "[codec][validation]") {
+  command step;
+  step.kind = command_kind::step;
+  step.ticks = 10;
+  const io::decoded_command d = decode(bytes_of(step), io::run_mode::realtime);
+  CHECK(d.code == error_code::wrong_mode);
+  CHECK_THAT(d.reason, Catch::Contains("realtime"));
+}
+
+TEST_CASE("SetParameter outside the whitelist is refused as UnknownParameter", "[codec][validation]") {
+  flatbuffers::FlatBufferBuilder b;
+  const auto body = io::proto::CreateSetParameterDirect(b, "network.exc.c_pF", 100.0);
+  const auto cmd = io::proto::CreateCommand(b, 5, 0, io::proto::CommandBody::SetParameter, body.Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+  const auto span = b.GetBufferSpan();
+  const io::decoded_command d = decode({span.begin(), span.end()});
+  CHECK(d.code == error_code::unknown_parameter);
+  CHECK_THAT(d.reason, Catch::Contains("network.exc.c_pF"));
+  CHECK_THAT(d.reason, Catch::Contains("whitelist"));
+}
+
+TEST_CASE("readouts, acks and status encode into verifiable messages", "[codec]") {
+  flatbuffers::FlatBufferBuilder b;
+  io::readout_record r;
+  r.tick = 12;
+  r.t_ms = 13.0;
+  r.exc.rate_Hz = 4.25;
+  r.inh.mean_v_mV = -61.5;
+  r.n_ring_units = 3;
+  r.vsdi_percent = {0.1f, 0.2f, 0.3f};
+  io::encode_readout(b, r, 99);
+  const io::proto::Message* m = io::verify_message(b.GetBufferSpan());
+  REQUIRE(m);
+  const io::proto::Readout* out = m->payload_as_Readout();
+  REQUIRE(out);
+  CHECK(out->tick() == 12);
+  CHECK(out->publish_ns() == 99);
+  CHECK(out->exc()->rate_hz() == 4.25);
+  CHECK(out->inh()->mean_v_mv() == -61.5);
+  REQUIRE(out->vsdi_percent()->size() == 3);
+  CHECK(out->vsdi_percent()->Get(2) == 0.3f);
+
+  io::encode_ack(b, {.seq = 3, .accepted = false, .code = error_code::queue_full, .reason = "full"});
+  m = io::verify_message(b.GetBufferSpan());
+  REQUIRE(m);
+  CHECK(m->payload_as_Ack()->code() == io::proto::ErrorCode::QueueFull);
+  CHECK(m->payload_as_Ack()->reason()->str() == "full");
+
+  io::status_record s;
+  s.deadline_misses = 4;
+  io::encode_status(b, s, {.commands_received = 8, .scheduling = "SCHED_OTHER"});
+  m = io::verify_message(b.GetBufferSpan());
+  REQUIRE(m);
+  CHECK(m->payload_as_Status()->deadline_misses() == 4);
+  CHECK(m->payload_as_Status()->commands_received() == 8);
+}
