@@ -3,8 +3,11 @@
 // io/config_loader.cpp fills and validates them from TOML (naming file, key, value and range on error),
 // and the engine derives its per-step constants from them once (see *_derived in each model).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "engine/meanfield/params.hpp"
 
 namespace cortexloop::engine {
 
@@ -76,6 +79,8 @@ struct engine_params {
   simulation_params simulation;
   network_params network;
   std::vector<stimulus_params> stimuli;
+  std::optional<meanfield::meanfield_params> meanfield;  // [meanfield]: transfer functions, master equation
+  std::optional<meanfield::ring_params> ring;            // [ring]: the ring of mean-field units (needs [meanfield])
 };
 
 }  // namespace cortexloop::engine

@@ -1,5 +1,7 @@
 #include "io/config_loader.hpp"
 
+#include "io/config_meanfield.hpp"
+
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -179,6 +181,11 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
     for (std::size_t i = 0; i < entries.size(); ++i)
       p.stimuli.push_back(
           read_stimulus(table_reader(*entries[i].as_table(), "stimulus[" + std::to_string(i) + "]", origin)));
+  }
+  if (top.has("meanfield")) p.meanfield = read_meanfield(top.table("meanfield"));
+  if (top.has("ring")) {
+    if (!p.meanfield) top.fail("ring", "needs a [meanfield] section (the ring's transfer functions)");
+    p.ring = read_ring(top.table("ring"), p.simulation);
   }
   top.finish();
   return p;

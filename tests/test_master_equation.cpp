@@ -3,6 +3,7 @@
 // adaptation, drive 4 Hz, the authors' notebook prints the first-order fixed point 2.457 / 9.641 Hz and the
 // second-order one 2.459 / 9.664 Hz (c_ee 0.0978, c_ei 0.118, c_ii 0.253 Hz^2).
 #include <cmath>
+#include <string>
 
 #include <catch2/catch.hpp>
 
@@ -59,4 +60,24 @@ TEST_CASE("second-order fixed point with the 2018 notebook P matches the authors
   CHECK(r.c_ee_Hz2 == Approx(0.0978).epsilon(0.05));
   CHECK(r.c_ei_Hz2 == Approx(0.118).epsilon(0.05));
   CHECK(r.c_ii_Hz2 == Approx(0.253).epsilon(0.05));
+}
+
+TEST_CASE("the [meanfield] section is read strictly", "[meanfield][config]") {
+  const auto p = load_params("configs/zerlaut2018_meanfield.toml");
+  REQUIRE(p.meanfield.has_value());
+  CHECK(p.meanfield->order == 2);
+  CHECK(p.meanfield->t_ms == 5.0);
+  CHECK(p.meanfield->moments == moments_formula::corrected);
+  CHECK(p.meanfield->adaptation);
+  const std::string cfg = "configs/zerlaut2018_meanfield.toml";
+  using Catch::Contains;
+  CHECK_THROWS_WITH(load_params(cfg, {"meanfield.order=3"}), Contains("meanfield.order") && Contains("[1, 2]"));
+  CHECK_THROWS_WITH(load_params(cfg, {"meanfield.moments=theory"}), Contains("meanfield.moments"));
+  CHECK_THROWS_WITH(load_params(cfg, {"meanfield.adaptation=yes"}), Contains("meanfield.adaptation"));
+  // A 10-term table has no p10_V.
+  CHECK_THROWS_WITH(load_params(cfg, {"meanfield.exc.form=divolo2019"}),
+                    Contains("meanfield.exc.p10_V") && Contains("unknown key"));
+  CHECK_THROWS_WITH(load_params(cfg, {"meanfield.inh.p3_V=2.0"}), Contains("meanfield.inh.p3_V"));
+  CHECK_THROWS_WITH(load_params(cfg, {"meanfield.t_ms=0"}), Contains("meanfield.t_ms"));
+  CHECK_THROWS_WITH(load_params(cfg, {"meanfield.extra=1"}), Contains("meanfield.extra") && Contains("unknown key"));
 }

@@ -1,0 +1,102 @@
+#include "io/config_meanfield.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace cortexloop::io {
+
+namespace mf = engine::meanfield;
+
+namespace {
+bool whole_multiple(double a, double b) {
+  const double r = a / b;
+  return std::fabs(r - std::round(r)) <= 1e-9 * r && std::round(r) >= 1.0;
+}
+}  // namespace
+
+mf::threshold_params read_threshold(table_reader t) {
+  mf::threshold_params p;
+  p.form = t.choice("form", {"zerlaut2018", "divolo2019"}) == "divolo2019" ? mf::polynomial_form::divolo2019
+                                                                            : mf::polynomial_form::zerlaut2018;
+  // Coefficients are in volts, as the papers and the authors' code publish them; |P| < 1 V is generous.
+  for (std::size_t k = 0; k < mf::n_terms(p.form); ++k) {
+    char key[8];  // snprintf rather than string concatenation: GCC 12 warns falsely (-Wrestrict) on the latter
+    std::snprintf(key, sizeof key, "p%zu_V", k);
+    p.p_V[k] = t.number(key, {-1.0, 1.0});
+  }
+  t.finish();  // a p10_V in a 10-term table is refused here
+  return p;
+}
+
+mf::meanfield_params read_meanfield(table_reader t) {
+  mf::meanfield_params p;
+  p.order = static_cast<int>(t.integer("order", 1, 2));
+  p.t_ms = t.number("t_ms", positive(1e4));
+  p.moments = t.choice("moments", {"corrected", "zerlaut2018"}) == "zerlaut2018" ? mf::moments_formula::zerlaut2018
+                                                                                 : mf::moments_formula::corrected;
+  p.adaptation = t.choice("adaptation", {"divolo2019", "off"}) == "divolo2019";
+  p.exc = read_threshold(t.table("exc"));
+  p.inh = read_threshold(t.table("inh"));
+  t.finish();
+  return p;
+}
+
+namespace {
+
+mf::afferent_stimulus read_afferent(table_reader t, double length_mm) {
+  mf::afferent_stimulus s;
+  s.amplitude_Hz = t.number("amplitude_Hz", {0.0, 1e4});
+  s.position_mm = t.number("position_mm", {0.0, length_mm});
+  s.width_mm = t.number("width_mm", positive(1e4));
+  s.peak_ms = t.number("peak_ms", {0.0, 1e9});
+  s.rise_ms = t.number("rise_ms", positive(1e6));
+  s.decay_ms = t.number("decay_ms", positive(1e6));
+  t.finish();
+  return s;
+}
+
+mf::current_stimulus read_current(table_reader t, double length_mm) {
+  mf::current_stimulus s;
+  s.amplitude_pA = t.number("amplitude_pA", {-1e6, 1e6});
+  s.position_mm = t.number("position_mm", {0.0, length_mm});
+  s.spread_mm = t.number("spread_mm", positive(1e4));
+  s.start_ms = t.number("start_ms", {0.0, 1e9});
+  s.stop_ms = t.number("stop_ms", {0.0, 1e9});
+  if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + std::to_string(s.start_ms));
+  const std::string target = t.choice("target", {"exc", "inh", "both"});
+  s.target = target == "exc" ? mf::current_target::exc
+                             : (target == "inh" ? mf::current_target::inh : mf::current_target::both);
+  t.finish();
+  return s;
+}
+
+}  // namespace
+
+mf::ring_params read_ring(table_reader t, const engine::simulation_params& sim) {
+  mf::ring_params p;
+  p.n_units = t.integer("n_units", 1, 100'000);
+  p.length_mm = t.number("length_mm", positive(1e5));
+  p.l_exc_mm = t.number("l_exc_mm", positive(1e5));
+  p.l_inh_mm = t.number("l_inh_mm", positive(1e5));
+  p.kernel_extent_sd = t.number("kernel_extent_sd", positive(100.0));
+  p.velocity_mm_per_s = t.number("velocity_mm_per_s", positive(1e9));
+  p.dt_ms = t.number("dt_ms", positive(100.0));
+  if (!whole_multiple(p.dt_ms, sim.dt_ms))
+    t.fail("dt_ms", "must be a whole number of simulation.dt_ms = " + std::to_string(sim.dt_ms));
+  if (!whole_multiple(sim.tick_ms, p.dt_ms))
+    t.fail("dt_ms", "must divide simulation.tick_ms = " + std::to_string(sim.tick_ms));
+  p.with_network = t.choice("network", {"on", "off"}) == "on";
+  auto each = [&](std::string_view key, auto read) {
+    if (!t.has(key)) return;
+    const toml::array& entries = t.array_of_tables(key);
+    for (std::size_t i = 0; i < entries.size(); ++i)
+      read(table_reader(*entries[i].as_table(), t.dotted(key) + "[" + std::to_string(i) + "]", t.origin()));
+  };
+  each("afferent", [&](table_reader r) { p.afferent.push_back(read_afferent(std::move(r), p.length_mm)); });
+  each("current", [&](table_reader r) { p.currents.push_back(read_current(std::move(r), p.length_mm)); });
+  t.finish();
+  return p;
+}
+
+}  // namespace cortexloop::io

@@ -1,0 +1,76 @@
+#include "tools/tf_command.hpp"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/meanfield/master_equation.hpp"
+#include "engine/meanfield/transfer_function.hpp"
+#include "io/config_loader.hpp"
+
+namespace cortexloop::tools {
+
+namespace {
+
+struct tf_options {
+  std::string config = "configs/zerlaut2018_meanfield.toml";
+  std::string cell = "exc";
+  double fe_Hz = 0, fi_Hz = 0, w_pA = 0, i_pA = 0;
+  std::vector<std::string> overrides;
+};
+
+int run_tf(const tf_options& o) {
+  const engine::engine_params p = io::load_config(o.config, o.overrides);
+  if (!p.meanfield) throw io::config_error(o.config + ": no [meanfield] section (transfer-function coefficients)");
+  namespace mf = engine::meanfield;
+  const bool exc = o.cell == "exc";
+  const mf::transfer_function tf(mf::cell_synapses::from(exc ? p.network.exc : p.network.inh, p.network),
+                                 exc ? p.meanfield->exc : p.meanfield->inh, p.meanfield->moments);
+  const mf::input_counts k = mf::input_counts::from(p.network);
+  const double fe_total = k.k_exc * o.fe_Hz, fi_total = k.k_inh * o.fi_Hz;
+  const mf::moments m = tf.compute_moments(fe_total, fi_total, o.w_pA, o.i_pA);
+  const double v_eff = tf.threshold_mV(m);
+  std::printf("cell=%s\n", o.cell.c_str());
+  std::printf("rate_Hz=%.9g\n", tf.rate_Hz(m));
+  std::printf("mu_v_mV=%.9g\n", m.mu_v_mV);
+  std::printf("sigma_v_mV=%.9g\n", m.sigma_v_mV);
+  std::printf("tau_v_ms=%.9g\n", m.tau_v_ms);
+  std::printf("tau_vn=%.9g\n", m.tau_vn);
+  std::printf("mu_g_nS=%.9g\n", m.mu_g_nS);
+  std::printf("v_eff_mV=%.9g\n", v_eff);
+  std::printf("fe_total_Hz=%.9g\n", fe_total);
+  std::printf("fi_total_Hz=%.9g\n", fi_total);
+  std::printf("moments=%s\n", p.meanfield->moments == mf::moments_formula::corrected ? "corrected" : "zerlaut2018");
+  return 0;
+}
+
+}  // namespace
+
+void add_tf_command(CLI::App& app) {
+  auto o = std::make_shared<tf_options>();
+  CLI::App* cmd = app.add_subcommand(
+      "tf", "Evaluate the mean-field transfer function F(fe, fi, W, I) of one cell type; prints key=value lines "
+            "(rate_Hz, mu_v_mV, sigma_v_mV, tau_v_ms, ...)");
+  cmd->add_option("--config", o->config, "TOML config with a [meanfield] section")
+      ->check(CLI::ExistingFile)
+      ->capture_default_str();
+  cmd->add_option("--cell", o->cell, "Cell type: exc (RS) or inh (FS)")
+      ->check(CLI::IsMember({"exc", "inh"}))
+      ->capture_default_str();
+  cmd->add_option("--fe-Hz", o->fe_Hz,
+                  "Rate of each excitatory input synapse (K_e = p_connect * n_exc of them; include the drive)")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--fi-Hz", o->fi_Hz, "Rate of each inhibitory input synapse (K_i = p_connect * n_inh of them)")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--w-pA", o->w_pA, "Adaptation current W (shifts mu_V by -W/mu_G)")->capture_default_str();
+  cmd->add_option("--i-pA", o->i_pA, "Injected current I (shifts mu_V by +I/mu_G)")->capture_default_str();
+  cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
+  cmd->callback([o] {
+    if (const int rc = run_tf(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace cortexloop::tools
