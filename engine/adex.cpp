@@ -34,8 +34,6 @@ synapse_derived synapse_derived::from(const network_params& p, double dt_ms) {
 
 namespace {
 
-constexpr std::uint8_t kSpiked = 1, kDiverged = 2;
-
 // The update proper, with every array a restrict-qualified parameter: GCC honours restrict on parameters
 // (not on local copies), and without it the loop is not vectorised. No reductions here, so the loop
 // vectorises without reassociation flags; the sums are a second pass.
@@ -82,40 +80,23 @@ void integrate(const adex_derived& cell, const synapse_derived& synapse, const f
   }
 }
 
-// Population sums for the readouts, in kLanes partial sums that map onto vector registers.
-void accumulate(const float e_exc, const float e_inh, const float* __restrict v_mV, const float* __restrict w_pA,
-                const float* __restrict g_exc, const float* __restrict g_inh, const std::uint8_t* __restrict spiked,
-                const std::size_t n, adex_step_sums& sums) noexcept {
-  constexpr std::size_t kLanes = 16;
-  float acc_v[kLanes] = {}, acc_w[kLanes] = {}, acc_syn[kLanes] = {};
-  std::int32_t acc_spk[kLanes] = {}, acc_bad[kLanes] = {};
-  auto add = [&](std::size_t i, std::size_t l) {
-    const float v = v_mV[i];
-    acc_v[l] += v;
-    acc_w[l] += w_pA[i];
-    acc_syn[l] += std::fabs(g_exc[i] * (e_exc - v)) + std::fabs(g_inh[i] * (e_inh - v));
-    acc_spk[l] += spiked[i] == kSpiked;
-    acc_bad[l] += spiked[i] == kDiverged;
-  };
-  std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (std::size_t l = 0; l < kLanes; ++l) add(i + l, l);
-  for (std::size_t l = 0; i < n; ++i, ++l) add(i, l);
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    sums.v_mV += acc_v[l];
-    sums.w_pA += acc_w[l];
-    sums.abs_syn_pA += acc_syn[l];
-    sums.spikes += acc_spk[l];
-    sums.diverged += acc_bad[l];
-  }
-}
-
 }  // namespace
 
-void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_stim_pA, const adex_state_view& s,
-               adex_step_sums& sums) noexcept {
+void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_stim_pA,
+               const adex_state_view& s) noexcept {
   integrate(cell, syn, i_stim_pA, s.v_mV, s.w_pA, s.g_exc_nS, s.g_inh_nS, s.ref_left, s.spiked, s.n);
-  accumulate(syn.e_exc, syn.e_inh, s.v_mV, s.w_pA, s.g_exc_nS, s.g_inh_nS, s.spiked, s.n, sums);
+}
+
+adex_state_sums adex_sum(const synapse_derived& syn, const adex_state_view& s) noexcept {
+  // Double accumulators: this runs once per tick, not per step, so exactness beats speed here.
+  adex_state_sums sums;
+  for (std::size_t i = 0; i < s.n; ++i) {
+    const double v = s.v_mV[i];
+    sums.v_mV += v;
+    sums.w_pA += s.w_pA[i];
+    sums.abs_syn_pA += std::fabs(s.g_exc_nS[i] * (syn.e_exc - v)) + std::fabs(s.g_inh_nS[i] * (syn.e_inh - v));
+  }
+  return sums;
 }
 
 }  // namespace cortexloop::engine

@@ -39,17 +39,21 @@ struct adex_state_view {
   std::size_t n;
 };
 
-// Sums over a population for one step, for the readouts.
-struct adex_step_sums {
-  double v_mV = 0;        // sum of V after the step
-  double w_pA = 0;        // sum of w after the step
-  double abs_syn_pA = 0;  // sum of |G_e (E_e - V)| + |G_i (E_i - V)| at the start of the step
-  std::int64_t spikes = 0;
-  std::int64_t diverged = 0;  // non-finite V or w, reset to V_reset / 0 and counted
-};
+// What adex_step writes to `spiked` per cell.
+inline constexpr std::uint8_t kNoEvent = 0, kSpiked = 1, kDiverged = 2;
 
-// Advances every cell of the view by one step: integrate, threshold, reset. Allocation-free.
-void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_stim_pA, const adex_state_view& s,
-               adex_step_sums& sums) noexcept;
+// Advances every cell of the view by one step: integrate, threshold, reset. spiked[i] tells what happened:
+// kSpiked, or kDiverged for a non-finite V or w (the cell is reset to V_reset, w = 0, and must be counted
+// by the caller). Allocation-free.
+void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_stim_pA,
+               const adex_state_view& s) noexcept;
+
+// Sums over a population's current state, for the readouts.
+struct adex_state_sums {
+  double v_mV = 0;        // sum of V
+  double w_pA = 0;        // sum of w
+  double abs_syn_pA = 0;  // sum of |G_e (E_e - V)| + |G_i (E_i - V)|
+};
+adex_state_sums adex_sum(const synapse_derived& syn, const adex_state_view& s) noexcept;
 
 }  // namespace cortexloop::engine

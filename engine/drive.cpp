@@ -6,9 +6,26 @@
 
 namespace cortexloop::engine {
 
-poisson_drive::poisson_drive(const drive_params& p, double q_exc_nS, double dt_ms, std::uint64_t seed)
+poisson_drive::poisson_drive(const drive_params& p, double q_exc_nS, double dt_ms, std::size_t n_neurons,
+                             std::uint64_t seed)
     : rate_Hz_(p.rate_Hz), k_exc_(p.k_exc), ramp_ms_(p.ramp_ms), dt_ms_(dt_ms),
-      q_exc_nS_(static_cast<float>(q_exc_nS)), rng_(seed) {}
+      q_exc_nS_(static_cast<float>(q_exc_nS)), rng_(seed),
+      draws_((n_neurons + lane_rng::kLanes - 1) / lane_rng::kLanes * lane_rng::kLanes) {}
+
+namespace {
+// Adds q to g[i] where draw[i] < threshold and returns the number of events. Restrict parameters let the
+// compiler vectorise the compare-and-add.
+std::uint32_t add_events(const std::uint32_t* __restrict draw, float* __restrict g, std::size_t n,
+                         std::uint32_t threshold, bool always, float q) noexcept {
+  std::uint32_t fired = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool event = always | (draw[i] < threshold);
+    g[i] += event ? q : 0.0f;
+    fired += event ? 1u : 0u;
+  }
+  return fired;
+}
+}  // namespace
 
 double poisson_drive::rate_at_Hz(double t_ms) const noexcept {
   const double ramp = ramp_ms_ > 0 ? std::min(1.0, t_ms / ramp_ms_) : 1.0;
@@ -22,17 +39,9 @@ void poisson_drive::apply(double t_ms, float* g_exc_nS, std::size_t n) noexcept 
   const double scaled = p * 4294967296.0;
   const bool always = scaled >= 4294967295.0;
   const std::uint32_t threshold = always ? 0xFFFFFFFFu : static_cast<std::uint32_t>(scaled);
-  alignas(64) std::uint32_t draws[lane_rng::kLanes];
-  std::uint32_t fired = 0;
-  for (std::size_t base = 0; base < n; base += lane_rng::kLanes) {
-    rng_.next_block(draws);
-    const std::size_t m = std::min(lane_rng::kLanes, n - base);
-    for (std::size_t l = 0; l < m; ++l) {
-      const bool event = always || draws[l] < threshold;
-      g_exc_nS[base + l] += event ? q_exc_nS_ : 0.0f;
-      fired += event ? 1u : 0u;
-    }
-  }
+  if (n > draws_.size()) n = draws_.size();  // never past the scratch sized at construction
+  rng_.fill(draws_.data(), draws_.size());
+  const std::uint32_t fired = add_events(draws_.data(), g_exc_nS, n, threshold, always, q_exc_nS_);
   events_ += fired;
 }
 

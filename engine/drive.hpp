@@ -12,7 +12,8 @@ namespace cortexloop::engine {
 
 class poisson_drive {
  public:
-  poisson_drive(const drive_params& p, double q_exc_nS, double dt_ms, std::uint64_t seed);
+  // n_neurons sizes the scratch buffer of random draws (allocated here, once).
+  poisson_drive(const drive_params& p, double q_exc_nS, double dt_ms, std::size_t n_neurons, std::uint64_t seed);
   void set_rate_Hz(double rate_Hz) noexcept { rate_Hz_ = rate_Hz; }
   double rate_Hz() const noexcept { return rate_Hz_; }
   // Effective rate at time t, ramp included.
@@ -25,6 +26,7 @@ class poisson_drive {
   double rate_Hz_, k_exc_, ramp_ms_, dt_ms_;
   float q_exc_nS_;
   lane_rng rng_;
+  std::vector<std::uint32_t> draws_;  // one uniform per neuron and step, rounded up to whole lane blocks
   std::uint64_t events_ = 0;
 };
 

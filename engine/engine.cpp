@@ -26,21 +26,16 @@ engine::engine(const engine_params& p)
 }
 
 void engine::tick(tick_readout& out) noexcept {
-  network_step_sums sums;
+  network_counts counts;
   double stim_exc = 0, stim_inh = 0;
   std::size_t n_logged = 0;
   for (std::int64_t k = 0; k < steps_per_tick_; ++k, ++step_) {
     const double t_ms = static_cast<double>(step_) * dt_ms_;
-    float i_exc = stimuli_.current_pA(population::exc, t_ms);
-    float i_inh = stimuli_.current_pA(population::inh, t_ms);
-    if (external_) {
-      const population_currents extra = external_->currents_pA(step_);
-      i_exc += extra.exc_pA;
-      i_inh += extra.inh_pA;
-    }
+    const float i_exc = stimuli_.current_pA(population::exc, t_ms);
+    const float i_inh = stimuli_.current_pA(population::inh, t_ms);
     stim_exc += i_exc;
     stim_inh += i_inh;
-    net_.step(step_, i_exc, i_inh, sums);
+    net_.step(step_, i_exc, i_inh, counts);
     if (record_spikes_) {
       for (const std::uint32_t neuron : net_.last_spikes()) {
         spike_steps_[n_logged] = step_;
@@ -51,18 +46,22 @@ void engine::tick(tick_readout& out) noexcept {
   }
   const double steps = static_cast<double>(steps_per_tick_);
   const double tick_s = steps * dt_ms_ / 1000.0;
-  auto fill = [&](population_readout& r, const adex_step_sums& s, std::uint32_t cells, double stim) {
-    const double denom = std::max<double>(cells, 1) * steps;
-    r.spikes = s.spikes;
-    r.rate_Hz = cells > 0 ? static_cast<double>(s.spikes) / (cells * tick_s) : 0.0;
-    r.mean_v_mV = s.v_mV / denom;
-    r.mean_w_pA = s.w_pA / denom;
+  // Rates count the tick's spikes; V, w and the LFP proxy are sampled at the end of the tick (the state
+  // sums are O(N), too costly for every step).
+  auto fill = [&](population_readout& r, std::int64_t spikes, const adex_state_sums& s, std::uint32_t cells,
+                  double stim) {
+    const double n = std::max<double>(cells, 1);
+    r.spikes = spikes;
+    r.rate_Hz = cells > 0 ? static_cast<double>(spikes) / (cells * tick_s) : 0.0;
+    r.mean_v_mV = s.v_mV / n;
+    r.mean_w_pA = s.w_pA / n;
     r.i_stim_pA = stim / steps;
   };
-  fill(out.exc, sums.exc, net_.n_exc(), stim_exc);
-  fill(out.inh, sums.inh, net_.n_inh(), stim_inh);
-  out.lfp_proxy_nA = sums.exc.abs_syn_pA / steps / 1000.0;
-  out.diverged = sums.exc.diverged + sums.inh.diverged;
+  const adex_state_sums exc = net_.sum_exc();
+  fill(out.exc, counts.spikes_exc, exc, net_.n_exc(), stim_exc);
+  fill(out.inh, counts.spikes_inh, net_.sum_inh(), net_.n_inh(), stim_inh);
+  out.lfp_proxy_nA = exc.abs_syn_pA / 1000.0;
+  out.diverged = counts.diverged;
   out.tick = tick_++;
   out.t_ms = static_cast<double>(step_) * dt_ms_;
   out.spike_steps = {spike_steps_.data(), n_logged};

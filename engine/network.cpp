@@ -1,5 +1,6 @@
 #include "engine/network.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "engine/rng.hpp"
@@ -28,7 +29,7 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed)
       q_exc_nS_(static_cast<float>(p.q_exc_nS)),
       q_inh_nS_(static_cast<float>(p.q_inh_nS)),
       conn_(n_, p.p_connect, seeds(seed).connectivity),
-      drive_(p.drive, p.q_exc_nS, dt_ms, seeds(seed).drive),
+      drive_(p.drive, p.q_exc_nS, dt_ms, static_cast<std::size_t>(p.n_neurons), seeds(seed).drive),
       v_(n_), w_(n_, 0.0f), g_exc_(n_, 0.0f), g_inh_(n_, 0.0f), ref_left_(n_, 0), spiked_(n_, 0), spikes_(n_) {
   scalar_rng rng(seeds(seed).initial_state);
   for (std::uint32_t i = 0; i < n_; ++i) {
@@ -44,28 +45,40 @@ adex_state_view network::view(std::uint32_t begin, std::uint32_t end) noexcept {
 }
 
 void network::step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA,
-                   network_step_sums& sums) noexcept {
+                   network_counts& counts) noexcept {
   drive_.apply(static_cast<double>(step_index) * dt_ms_, g_exc_.data(), n_);
-  adex_step(exc_, syn_, i_stim_exc_pA, view(0, n_exc_), sums.exc);
-  adex_step(inh_, syn_, i_stim_inh_pA, view(n_exc_, n_), sums.inh);
-  collect_spikes();
+  adex_step(exc_, syn_, i_stim_exc_pA, view(0, n_exc_));
+  adex_step(inh_, syn_, i_stim_inh_pA, view(n_exc_, n_));
+  collect_spikes(counts);
   propagate_spikes();
 }
 
-void network::collect_spikes() noexcept {
-  // Spikes are rare (~0.1% of cells per step): skip eight silent cells per 64-bit load.
+adex_state_sums network::sum_exc() const noexcept { return adex_sum(syn_, view(0, n_exc_)); }
+adex_state_sums network::sum_inh() const noexcept { return adex_sum(syn_, view(n_exc_, n_)); }
+
+void network::collect_spikes(network_counts& counts) noexcept {
+  // Events are rare (~0.1% of cells per step): skip eight quiet cells per 64-bit load.
   std::size_t count = 0;
+  std::int64_t diverged = 0;
+  auto visit = [&](std::uint32_t i) {
+    if (spiked_[i] == kSpiked) spikes_[count++] = i;
+    diverged += spiked_[i] == kDiverged;
+  };
   std::uint32_t i = 0;
   for (; i + 8 <= n_; i += 8) {
     std::uint64_t word;
     std::memcpy(&word, spiked_.data() + i, sizeof word);
     if (word == 0) continue;
-    for (std::uint32_t k = 0; k < 8; ++k)
-      if (spiked_[i + k]) spikes_[count++] = i + k;
+    for (std::uint32_t k = 0; k < 8; ++k) visit(i + k);
   }
-  for (; i < n_; ++i)
-    if (spiked_[i]) spikes_[count++] = i;
+  for (; i < n_; ++i) visit(i);
   n_last_spikes_ = count;
+  // Spikes are listed in index order, so the excitatory ones come first.
+  const auto first_inh = std::lower_bound(spikes_.begin(), spikes_.begin() + static_cast<std::ptrdiff_t>(count), n_exc_);
+  const auto n_exc_spikes = static_cast<std::int64_t>(first_inh - spikes_.begin());
+  counts.spikes_exc += n_exc_spikes;
+  counts.spikes_inh += static_cast<std::int64_t>(count) - n_exc_spikes;
+  counts.diverged += diverged;
 }
 
 void network::propagate_spikes() noexcept {

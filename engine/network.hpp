@@ -12,8 +12,9 @@
 
 namespace cortexloop::engine {
 
-struct network_step_sums {
-  adex_step_sums exc, inh;
+// Events of the steps since the counts were zeroed.
+struct network_counts {
+  std::int64_t spikes_exc = 0, spikes_inh = 0, diverged = 0;
 };
 
 class network {
@@ -24,7 +25,11 @@ class network {
   //   1 drive events land on G_e;  2 integrate, threshold and reset every cell;
   //   3 spikes of this step are added to their targets' conductances, which the cells first feel in
   //     the integration of the next step (no delay: a spike at step k acts on V from step k+1).
-  void step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA, network_step_sums& sums) noexcept;
+  void step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA, network_counts& counts) noexcept;
+
+  // Sums over the current state of each population (for readouts; O(N), call once per tick).
+  adex_state_sums sum_exc() const noexcept;
+  adex_state_sums sum_inh() const noexcept;
 
   // Indices of the neurons that spiked in the last step (valid until the next step).
   std::span<const std::uint32_t> last_spikes() const noexcept { return {spikes_.data(), n_last_spikes_}; }
@@ -40,7 +45,10 @@ class network {
 
  private:
   adex_state_view view(std::uint32_t begin, std::uint32_t end) noexcept;
-  void collect_spikes() noexcept;
+  adex_state_view view(std::uint32_t begin, std::uint32_t end) const noexcept {
+    return const_cast<network*>(this)->view(begin, end);
+  }
+  void collect_spikes(network_counts& counts) noexcept;
   void propagate_spikes() noexcept;
 
   std::uint32_t n_, n_exc_;

@@ -61,18 +61,24 @@ class lane_rng {
       s3_[l] = static_cast<std::uint32_t>(b >> 32);
     }
   }
-  void next_block(std::uint32_t* out) noexcept {
-    for (std::size_t l = 0; l < kLanes; ++l) {
-      const std::uint32_t result = rotl(s1_[l] * 5u, 7) * 9u;
-      const std::uint32_t t = s1_[l] << 9;
-      s2_[l] ^= s0_[l];
-      s3_[l] ^= s1_[l];
-      s1_[l] ^= s2_[l];
-      s0_[l] ^= s3_[l];
-      s2_[l] ^= t;
-      s3_[l] = rotl(s3_[l], 11);
-      out[l] = result;
+  // Fills out[0, n) (n a multiple of kLanes). The state is copied to locals so that the compiler keeps it
+  // in vector registers across the whole loop instead of reloading it through `this`.
+  void fill(std::uint32_t* __restrict out, std::size_t n) noexcept {
+    std::uint32_t a[kLanes], b[kLanes], c[kLanes], d[kLanes];
+    for (std::size_t l = 0; l < kLanes; ++l) a[l] = s0_[l], b[l] = s1_[l], c[l] = s2_[l], d[l] = s3_[l];
+    for (std::size_t base = 0; base < n; base += kLanes) {
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        out[base + l] = rotl(b[l] * 5u, 7) * 9u;
+        const std::uint32_t t = b[l] << 9;
+        c[l] ^= a[l];
+        d[l] ^= b[l];
+        b[l] ^= c[l];
+        a[l] ^= d[l];
+        c[l] ^= t;
+        d[l] = rotl(d[l], 11);
+      }
     }
+    for (std::size_t l = 0; l < kLanes; ++l) s0_[l] = a[l], s1_[l] = b[l], s2_[l] = c[l], s3_[l] = d[l];
   }
 
  private:

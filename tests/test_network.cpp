@@ -43,7 +43,7 @@ TEST_CASE("the Bernoulli drive fires with probability dt k_e nu per neuron and s
   // Zerlaut 2018 drive at 4 Hz, k_e = 400, dt = 0.1 ms: p = 0.16. Events over N steps ~ Binomial; 5 sigma.
   const double dt = 0.1, p = dt / 1000 * 400 * 4.0;
   engine::drive_params d{4.0, 400.0, 0.0};
-  engine::poisson_drive drive(d, 1.0, dt, 7);
+  engine::poisson_drive drive(d, 1.0, dt, 10000, 7);
   std::vector<float> g(10000, 0.0f);
   const int steps = 200;
   for (int k = 0; k < steps; ++k) drive.apply(k * dt, g.data(), g.size());
@@ -54,7 +54,7 @@ TEST_CASE("the Bernoulli drive fires with probability dt k_e nu per neuron and s
 }
 
 TEST_CASE("the drive ramps linearly over ramp_ms and follows rate changes", "[network][drive]") {
-  engine::poisson_drive drive(engine::drive_params{4.0, 400.0, 100.0}, 1.0, 0.1, 1);
+  engine::poisson_drive drive(engine::drive_params{4.0, 400.0, 100.0}, 1.0, 0.1, 100, 1);
   CHECK(drive.rate_at_Hz(0.0) == 0.0);
   CHECK(drive.rate_at_Hz(50.0) == Approx(2.0));
   CHECK(drive.rate_at_Hz(100.0) == Approx(4.0));
