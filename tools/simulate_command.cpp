@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
 #include "engine/engine.hpp"
 #include "io/config_loader.hpp"
@@ -50,6 +51,13 @@ struct traces {
     lfp.push_back(static_cast<float>(r.lfp_proxy_nA));
   }
 };
+
+// Peak resident memory of this process so far (Linux reports ru_maxrss in KiB).
+double peak_rss_MB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
 
 double mean_column(const std::vector<float>& pairs, std::size_t column, std::size_t from_tick) {
   double sum = 0;
@@ -130,6 +138,7 @@ int run_simulate(const simulate_options& o) {
       {"setup_s", setup_s},
       {"wall_s", wall_s},
       {"realtime_factor", wall_s > 0 ? simulated_s / wall_s : 0.0},
+      {"peak_rss_MB", peak_rss_MB()},
       {"n_neurons", eng.net().n_neurons()},
       {"n_exc", eng.net().n_exc()},
       {"n_inh", eng.net().n_inh()},
