@@ -31,8 +31,13 @@ void engine::tick(tick_readout& out) noexcept {
   std::size_t n_logged = 0;
   for (std::int64_t k = 0; k < steps_per_tick_; ++k, ++step_) {
     const double t_ms = static_cast<double>(step_) * dt_ms_;
-    const float i_exc = stimuli_.current_pA(population::exc, t_ms);
-    const float i_inh = stimuli_.current_pA(population::inh, t_ms);
+    float i_exc = stimuli_.current_pA(population::exc, t_ms);
+    float i_inh = stimuli_.current_pA(population::inh, t_ms);
+    if (external_) {
+      const population_currents extra = external_->currents_pA(step_);
+      i_exc += extra.exc_pA;
+      i_inh += extra.inh_pA;
+    }
     stim_exc += i_exc;
     stim_inh += i_inh;
     net_.step(step_, i_exc, i_inh, counts);

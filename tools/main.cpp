@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "io/config_reader.hpp"
+#include "tools/serve_command.hpp"
 #include "tools/simulate_command.hpp"
 #include "tools/tf_command.hpp"
 
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   CLI::App app{"cortexloop: a virtual piece of cortex (AdEx network and mean-field ring) for closed-loop stimulation"};
   app.require_subcommand(1);
   cortexloop::tools::add_simulate_command(app);
+  cortexloop::tools::add_serve_command(app);
   cortexloop::tools::add_tf_command(app);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,113 @@
+#include "io/client.hpp"
+
+#include "io/clock.hpp"
+
+namespace cortexloop::io {
+
+ack_info to_ack_info(const proto::Ack& a, std::int64_t recv_ns) {
+  ack_info i;
+  i.seq = a.seq();
+  i.accepted = a.accepted();
+  i.code = static_cast<error_code>(a.code());
+  i.reason = a.reason() ? a.reason()->str() : std::string();
+  i.tick_applied = a.tick_applied();
+  i.epoch = a.epoch();
+  i.client_send_ns = a.client_send_ns();
+  i.server_recv_ns = a.server_recv_ns();
+  i.server_applied_ns = a.server_applied_ns();
+  i.server_send_ns = a.server_send_ns();
+  i.recv_ns = recv_ns;
+  return i;
+}
+
+client::client(const std::string& command_endpoint, const std::string& pub_endpoint,
+               const std::vector<std::string>& topics)
+    : dealer_(context_, zmq::socket_type::dealer) {
+  dealer_.set(zmq::sockopt::linger, 0);
+  dealer_.set(zmq::sockopt::rcvhwm, 100000);
+  dealer_.set(zmq::sockopt::sndhwm, 100000);
+  dealer_.connect(command_endpoint);
+  if (!pub_endpoint.empty()) {
+    sub_ = zmq::socket_t(context_, zmq::socket_type::sub);
+    sub_.set(zmq::sockopt::linger, 0);
+    sub_.set(zmq::sockopt::rcvhwm, 200000);
+    if (topics.empty()) sub_.set(zmq::sockopt::subscribe, "");
+    for (const std::string& t : topics) sub_.set(zmq::sockopt::subscribe, t);
+    sub_.connect(pub_endpoint);
+  }
+}
+
+std::uint64_t client::send(command c) {
+  c.seq = next_seq_++;
+  c.client_send_ns = monotonic_ns();
+  encode_command(fbb_, c);
+  const auto bytes = fbb_.GetBufferSpan();
+  dealer_.send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::none);
+  return c.seq;
+}
+
+void client::send_raw(std::span<const std::uint8_t> bytes) {
+  dealer_.send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::none);
+}
+
+std::optional<ack_info> client::next_ack(std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    zmq::pollitem_t item{dealer_.handle(), 0, ZMQ_POLLIN, 0};
+    if (left.count() < 0 || zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0))) == 0) return std::nullopt;
+    zmq::message_t m;
+    if (!dealer_.recv(m, zmq::recv_flags::dontwait)) continue;
+    const std::int64_t now = monotonic_ns();
+    std::vector<std::uint8_t> aligned(static_cast<const std::uint8_t*>(m.data()),
+                                      static_cast<const std::uint8_t*>(m.data()) + m.size());
+    const proto::Message* msg = verify_message(aligned);
+    if (msg && msg->payload_as_Ack()) return to_ack_info(*msg->payload_as_Ack(), now);
+  }
+}
+
+std::optional<ack_info> client::wait_ack(std::uint64_t seq, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    auto a = next_ack(std::max(left, std::chrono::milliseconds(0)));
+    if (!a) return std::nullopt;
+    if (a->seq == seq) return a;
+  }
+}
+
+std::optional<stream_message> client::receive(std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    zmq::pollitem_t item{sub_.handle(), 0, ZMQ_POLLIN, 0};
+    if (left.count() < 0 || zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0))) == 0) return std::nullopt;
+    zmq::message_t topic, payload;
+    if (!sub_.recv(topic, zmq::recv_flags::dontwait)) continue;
+    if (!topic.more() || !sub_.recv(payload, zmq::recv_flags::none)) continue;
+    stream_message s;
+    s.recv_ns = monotonic_ns();
+    s.topic = topic.to_string();
+    s.payload.assign(static_cast<const std::uint8_t*>(payload.data()),
+                     static_cast<const std::uint8_t*>(payload.data()) + payload.size());
+    if (verify_message(s.payload)) return s;
+  }
+}
+
+bool client::sync_subscription(std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    command ping;
+    ping.kind = command_kind::ping;
+    const std::uint64_t seq = send(ping);
+    if (!wait_ack(seq, std::chrono::milliseconds(2000))) continue;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    while (std::chrono::steady_clock::now() < until) {
+      auto m = receive(std::chrono::milliseconds(50));
+      if (m && m->topic == kTopicAck && m->message()->payload_as_Ack()->seq() == seq) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace cortexloop::io

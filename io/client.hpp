@@ -1,0 +1,65 @@
+#pragma once
+// A small C++ client of the server protocol, for the CLI tools (stim, record, probe) and the tests:
+// a DEALER socket for commands and acks, and optionally a SUB socket for the stream.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "io/codec.hpp"
+
+namespace cortexloop::io {
+
+struct ack_info {
+  std::uint64_t seq = 0;
+  bool accepted = false;
+  error_code code = error_code::ok;
+  std::string reason;
+  std::int64_t tick_applied = -1;
+  std::uint32_t epoch = 0;
+  std::int64_t client_send_ns = 0, server_recv_ns = 0, server_applied_ns = 0, server_send_ns = 0;
+  std::int64_t recv_ns = 0;  // when this client received it
+};
+
+struct stream_message {
+  std::string topic;
+  std::vector<std::uint8_t> payload;  // a verified Message (see message())
+  std::int64_t recv_ns = 0;
+  const proto::Message* message() const { return proto::GetMessage(payload.data()); }
+};
+
+class client {
+ public:
+  // pub_endpoint empty: no subscription. topics empty: every topic.
+  client(const std::string& command_endpoint, const std::string& pub_endpoint = {},
+         const std::vector<std::string>& topics = {});
+
+  // Sends a command with the next sequence number and the current time; returns the sequence number.
+  std::uint64_t send(command c);
+  void send_raw(std::span<const std::uint8_t> bytes);
+  // Waits for the ack of `seq` (acks of other sequence numbers that arrive first are dropped).
+  std::optional<ack_info> wait_ack(std::uint64_t seq, std::chrono::milliseconds timeout);
+  // Waits for the next ack, whatever its sequence number.
+  std::optional<ack_info> next_ack(std::chrono::milliseconds timeout);
+  // Next verified message from the stream (unverifiable ones are skipped).
+  std::optional<stream_message> receive(std::chrono::milliseconds timeout);
+  // Sends pings until one of their acks comes back on the stream: the subscription is live.
+  bool sync_subscription(std::chrono::milliseconds timeout);
+
+  zmq::socket_t& command_socket() { return dealer_; }
+  zmq::socket_t& stream_socket() { return sub_; }
+
+ private:
+  zmq::context_t context_{1};
+  zmq::socket_t dealer_, sub_;
+  std::uint64_t next_seq_ = 1;
+  flatbuffers::FlatBufferBuilder fbb_{1024};
+};
+
+ack_info to_ack_info(const proto::Ack& a, std::int64_t recv_ns);
+
+}  // namespace cortexloop::io

@@ -1,0 +1,193 @@
+#include "io/io_thread.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include "engine/engine.hpp"
+#include "io/clock.hpp"
+
+namespace cortexloop::io {
+
+namespace {
+constexpr int kMaxFramesPerWake = 512;
+constexpr auto kPollTimeout = std::chrono::milliseconds(20);
+}  // namespace
+
+io_thread::io_thread(zmq::socket_t pub, zmq::socket_t router, realtime_queues& queues, io_thread_options options)
+    : pub_(std::move(pub)), router_(std::move(router)), q_(queues), opt_(std::move(options)) {
+  counters_.scheduling = opt_.scheduling;
+}
+
+io_thread::~io_thread() {
+  if (builder_.joinable()) builder_.join();
+}
+
+std::optional<status_snapshot> io_thread::latest_status() const {
+  std::lock_guard lock(status_mutex_);
+  return latest_;
+}
+
+void io_thread::run() {
+  window_cpu_ns_ = thread_cpu_ns();
+  window_wall_ns_ = monotonic_ns();
+  zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, q_.wake_fd, ZMQ_POLLIN, 0}};
+  for (;;) {
+    zmq::poll(items, 2, kPollTimeout);
+    if (items[1].revents & ZMQ_POLLIN) {
+      std::uint64_t count;
+      [[maybe_unused]] const auto n = read(q_.wake_fd, &count, sizeof count);
+    }
+    const bool finished = q_.finished.load(std::memory_order_acquire);
+    receive_commands();
+    check_reset_builder();
+    drain_realtime_queues();
+    if (finished) {
+      drain_realtime_queues();  // whatever the real-time thread pushed before it set `finished`
+      break;
+    }
+  }
+  if (builder_.joinable()) builder_.join();
+  // Refuse what the real-time thread will never apply.
+  for (auto& [token, p] : pending_)
+    reply(p.envelope, {.seq = p.seq, .code = error_code::shutting_down, .reason = "server stopped before applying it",
+                       .client_send_ns = p.client_send_ns, .server_recv_ns = p.recv_ns});
+  command c;
+  while (q_.commands.pop(c)) delete c.new_engine;
+  pub_.set(zmq::sockopt::linger, 500);  // let the last readouts and status reach subscribers
+  router_.set(zmq::sockopt::linger, 200);
+  pub_.close();
+  router_.close();
+}
+
+void io_thread::receive_commands() {
+  std::vector<zmq::message_t> frames;
+  for (int n = 0; n < kMaxFramesPerWake; ++n) {
+    frames.clear();
+    const auto got = zmq::recv_multipart(router_, std::back_inserter(frames), zmq::recv_flags::dontwait);
+    if (!got) return;
+    handle_frames(frames);
+  }
+}
+
+void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
+  const std::int64_t recv_ns = monotonic_ns();
+  ++counters_.commands_received;
+  pending p;
+  p.recv_ns = recv_ns;
+  for (std::size_t i = 0; i + 1 < frames.size(); ++i) p.envelope.push_back(frames[i].to_string());
+  const zmq::message_t& payload = frames.back();
+  aligned_.assign(static_cast<const std::uint8_t*>(payload.data()),
+                  static_cast<const std::uint8_t*>(payload.data()) + payload.size());
+  decoded_command d = decode_command(aligned_, opt_.limits);
+  p.seq = d.seq;
+  p.client_send_ns = d.client_send_ns;
+  auto refuse = [&](error_code code, std::string_view reason) {
+    ++counters_.commands_refused;
+    if (code == error_code::queue_full) ++counters_.commands_dropped;
+    reply(p.envelope, {.seq = p.seq, .code = code, .reason = reason, .client_send_ns = p.client_send_ns,
+                       .server_recv_ns = recv_ns});
+  };
+  if (!d.ok) return refuse(d.code, d.reason);
+  if (q_.finished.load(std::memory_order_acquire) || q_.stop.load(std::memory_order_relaxed))
+    return refuse(error_code::shutting_down, "server is stopping");
+  d.cmd.token = next_token_++;
+  if (d.cmd.kind == command_kind::reset) {
+    if (reset_command_) return refuse(error_code::busy, "a Reset is already in progress");
+    reset_command_ = d.cmd;
+    pending_.emplace(d.cmd.token, std::move(p));
+    engine::engine_params params = opt_.params;
+    params.simulation.seed = d.cmd.seed;
+    built_ = false;
+    builder_ = std::thread([this, params] {
+      try {
+        built_engine_ = std::make_unique<engine::engine>(params);
+      } catch (const std::exception& e) {
+        build_error_ = e.what();
+      }
+      built_.store(true, std::memory_order_release);
+      q_.wake();  // poll wakes on the eventfd: hand the engine over promptly
+    });
+    return;
+  }
+  if (!q_.commands.push(d.cmd))
+    return refuse(error_code::queue_full, "command queue to the real-time thread is full (256); retry later");
+  pending_.emplace(d.cmd.token, std::move(p));
+}
+
+void io_thread::check_reset_builder() {
+  if (builder_.joinable() && built_.load(std::memory_order_acquire)) builder_.join();
+  if (builder_.joinable() || !reset_command_) return;
+  command c = *reset_command_;
+  if (!built_engine_) {
+    auto it = pending_.find(c.token);
+    ++counters_.commands_refused;
+    reply(it->second.envelope, {.seq = it->second.seq, .code = error_code::out_of_range,
+                                .reason = "Reset failed: " + build_error_, .client_send_ns = it->second.client_send_ns,
+                                .server_recv_ns = it->second.recv_ns});
+    pending_.erase(it);
+    reset_command_.reset();
+    return;
+  }
+  c.new_engine = built_engine_.get();
+  if (!q_.commands.push(c)) return;  // queue full: try again on the next wake-up
+  [[maybe_unused]] engine::engine* handed_over = built_engine_.release();
+  reset_command_.reset();
+}
+
+void io_thread::reply(const std::vector<std::string>& envelope, const ack_fields& ack_in) {
+  ack_fields ack = ack_in;
+  ack.server_send_ns = monotonic_ns();
+  encode_ack(fbb_, ack);
+  const auto bytes = fbb_.GetBufferSpan();
+  for (const std::string& frame : envelope)
+    if (!router_.send(zmq::buffer(frame), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
+  [[maybe_unused]] const auto sent = router_.send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::dontwait);
+  publish(kTopicAck, bytes);
+}
+
+void io_thread::publish(std::string_view topic, std::span<const std::uint8_t> payload) {
+  if (!pub_.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
+      !pub_.send(zmq::buffer(payload.data(), payload.size()), zmq::send_flags::dontwait))
+    ++counters_.publish_drops;
+}
+
+void io_thread::drain_realtime_queues() {
+  q_.events.consume_all([&](const command_event& e) {
+    delete e.retired_engine;
+    if (e.kind == command_kind::set_parameter && e.parameter == parameter_id::stream_readout_every)
+      opt_.readout_every = static_cast<int>(e.value);
+    auto it = pending_.find(e.token);
+    if (it == pending_.end()) return;
+    const pending& p = it->second;
+    if (!e.accepted) ++counters_.commands_refused;
+    reply(p.envelope, {.seq = p.seq, .accepted = e.accepted, .code = e.code, .reason = e.reason,
+                       .tick_applied = e.tick_applied, .epoch = e.epoch, .client_send_ns = p.client_send_ns,
+                       .server_recv_ns = p.recv_ns, .server_applied_ns = e.applied_ns});
+    pending_.erase(it);
+  });
+  q_.readouts.consume_all([&](const readout_record& r) {
+    if (readouts_seen_++ % static_cast<std::uint64_t>(opt_.readout_every) != 0) return;
+    encode_readout(fbb_, r, monotonic_ns());
+    publish(kTopicReadout, fbb_.GetBufferSpan());
+  });
+  q_.spikes.consume_all([&](const spike_chunk& s) {
+    encode_spikes(fbb_, s, opt_.dt_ms);
+    publish(kTopicSpikes, fbb_.GetBufferSpan());
+  });
+  q_.statuses.consume_all([&](const status_record& s) {
+    const std::int64_t cpu = thread_cpu_ns(), wall = monotonic_ns();
+    counters_.io_cpu_percent = wall > window_wall_ns_ ? 100.0 * static_cast<double>(cpu - window_cpu_ns_) /
+                                                            static_cast<double>(wall - window_wall_ns_)
+                                                      : 0.0;
+    window_cpu_ns_ = cpu;
+    window_wall_ns_ = wall;
+    encode_status(fbb_, s, counters_);
+    publish(kTopicStatus, fbb_.GetBufferSpan());
+    std::lock_guard lock(status_mutex_);
+    latest_ = status_snapshot{s, counters_};
+    latest_->io.scheduling = {};
+  });
+}
+
+}  // namespace cortexloop::io

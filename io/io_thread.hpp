@@ -1,0 +1,88 @@
+#pragma once
+// The I/O thread: owns every ZeroMQ socket of the server. It receives commands on the ROUTER socket,
+// verifies and validates them (io/codec.hpp), refuses bad ones at once with a reason, hands good ones to
+// the real-time thread, turns the real-time thread's events into acks, and publishes readouts, spikes,
+// status and acks on the PUB socket. It wakes on socket input or on the real-time thread's eventfd.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "engine/params.hpp"
+#include "io/codec.hpp"
+#include "io/realtime_loop.hpp"
+
+namespace cortexloop::io {
+
+// The latest status, for the server's status line.
+struct status_snapshot {
+  status_record status;
+  io_counters io;  // io.scheduling is empty here; see server::scheduling()
+};
+
+struct io_thread_options {
+  decode_limits limits;
+  engine::engine_params params;  // to build engines for Reset
+  double dt_ms = 0.1;
+  int readout_every = 1;
+  std::string scheduling;        // reported in every status
+};
+
+class io_thread {
+ public:
+  io_thread(zmq::socket_t pub, zmq::socket_t router, realtime_queues& queues, io_thread_options options);
+  ~io_thread();
+  // The thread body: returns once the real-time thread has finished and every queue is drained.
+  void run();
+  std::optional<status_snapshot> latest_status() const;
+  // Before run(): the scheduling note reported in every status.
+  void set_scheduling(std::string note) {
+    opt_.scheduling = std::move(note);
+    counters_.scheduling = opt_.scheduling;
+  }
+
+ private:
+  struct pending {
+    std::vector<std::string> envelope;  // routing frames (identity, and an empty delimiter for REQ)
+    std::uint64_t seq = 0;
+    std::int64_t client_send_ns = 0, recv_ns = 0;
+  };
+  void receive_commands();
+  void handle_frames(std::vector<zmq::message_t>& frames);
+  void reply(const std::vector<std::string>& envelope, const ack_fields& ack);
+  void drain_realtime_queues();
+  void check_reset_builder();
+  void publish(std::string_view topic, std::span<const std::uint8_t> payload);
+
+  zmq::socket_t pub_, router_;
+  realtime_queues& q_;
+  io_thread_options opt_;
+  flatbuffers::FlatBufferBuilder fbb_{4096};
+  std::vector<std::uint8_t> aligned_;  // incoming payload copied to aligned memory before verifying
+  std::unordered_map<std::uint64_t, pending> pending_;
+  std::uint64_t next_token_ = 1;
+  std::uint64_t readouts_seen_ = 0;
+  io_counters counters_;
+  std::int64_t window_cpu_ns_ = 0, window_wall_ns_ = 0;
+
+  // Reset: the new engine is built on a helper thread, then handed over with the command.
+  std::thread builder_;
+  std::atomic<bool> built_{false};
+  std::unique_ptr<engine::engine> built_engine_;
+  std::string build_error_;
+  std::optional<command> reset_command_;
+
+  mutable std::mutex status_mutex_;
+  std::optional<status_snapshot> latest_;
+};
+
+}  // namespace cortexloop::io

@@ -1,0 +1,94 @@
+#pragma once
+// The real-time thread: one engine tick per period, in lockstep with the wall clock (or as fast as
+// possible, or on command). It talks to the rest of the server only through the SPSC queues of
+// realtime_queues and an eventfd; it never calls ZeroMQ, never allocates, never locks.
+//
+// One iteration, top to bottom (see run()):
+//   1 wait for the tick's absolute deadline (realtime) -- clock_nanosleep(TIMER_ABSTIME) + optional spin
+//   2 drain commands: load stimulator programs, drive rate, pause/resume, reset, step; push their events
+//   3 step the engine one tick (the stimulator supplies its current every step)
+//   4 push the readout (and spikes) to the I/O thread; a full queue is a counted drop in realtime mode
+//   5 account lateness, compute time and deadline misses; once a second push a status record
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include <boost/lockfree/spsc_queue.hpp>
+
+#include "engine/engine.hpp"
+#include "firmware_sim/stimulator.hpp"
+#include "io/latency_histogram.hpp"
+#include "io/realtime_records.hpp"
+
+namespace cortexloop::io {
+
+template <class T, std::size_t N>
+using spsc = boost::lockfree::spsc_queue<T, boost::lockfree::capacity<N>>;
+
+// Everything shared by the real-time and I/O threads. Allocate once (it is large), before both start.
+struct realtime_queues {
+  spsc<command, 256> commands;          // I/O -> real-time
+  spsc<command_event, 1024> events;     // real-time -> I/O (acks)
+  spsc<readout_record, 2048> readouts;  // real-time -> I/O (2 s at 1 ms ticks)
+  spsc<spike_chunk, 128> spikes;
+  spsc<status_record, 16> statuses;
+  int wake_fd = -1;                     // eventfd: written by the real-time thread after pushing
+  std::atomic<bool> stop{false};        // set by anyone: the real-time thread finishes its tick and exits
+  std::atomic<bool> finished{false};    // set by the real-time thread as it exits
+  std::atomic<bool> go{false};          // set once the real-time thread's scheduling is configured
+  realtime_queues();
+  ~realtime_queues();
+  realtime_queues(const realtime_queues&) = delete;
+  realtime_queues& operator=(const realtime_queues&) = delete;
+  void wake() noexcept;                 // called by the real-time thread
+};
+
+struct realtime_options {
+  run_mode mode = run_mode::realtime;
+  std::int64_t max_ticks = -1;   // stop after this many ticks (all epochs); -1: until stopped
+  std::int64_t spin_ns = 0;      // realtime: busy-wait this long before each deadline
+  bool stream_spikes = false;
+};
+
+class realtime_loop {
+ public:
+  // Takes ownership of the engine (and of engines later handed over by Reset commands).
+  realtime_loop(std::unique_ptr<engine::engine> eng, realtime_queues& queues, realtime_options options);
+  ~realtime_loop();
+  realtime_loop(const realtime_loop&) = delete;
+  realtime_loop& operator=(const realtime_loop&) = delete;
+
+  // The thread body. Returns when queues.stop is set or after max_ticks; sets queues.finished.
+  void run() noexcept;
+
+ private:
+  void drain_commands(std::int64_t now_ns) noexcept;
+  void apply(const command& c, std::int64_t now_ns) noexcept;
+  void push_event(const command_event& e) noexcept;
+  void publish_tick(const engine::tick_readout& r, std::int64_t tick_start_ns) noexcept;
+  void maybe_push_status(std::int64_t now_ns) noexcept;
+  std::int64_t next_tick() const noexcept { return eng_->step_index() / eng_->steps_per_tick(); }
+
+  engine::engine* eng_;  // owned
+  realtime_queues& q_;
+  realtime_options opt_;
+  firmware_sim::stimulator stim_;
+  engine::tick_readout readout_;
+  readout_record record_{};
+  spike_chunk chunk_{};
+  status_record status_{};
+
+  bool paused_ = false, spikes_on_ = false;
+  std::uint32_t epoch_ = 0;
+  std::int64_t steps_left_ = 0;  // stepped mode
+  std::int64_t period_ns_;
+  std::int64_t server_ticks_ = 0;
+  std::int64_t misses_ = 0, resyncs_ = 0, readout_drops_ = 0, spike_drops_ = 0, event_drops_ = 0;
+
+  // Window statistics, reset with every status record.
+  latency_histogram lateness_, compute_, lateness_total_;
+  std::int64_t start_ns_ = 0, window_start_ns_ = 0, window_cpu_ns_ = 0, window_ticks_ = 0, window_misses_ = 0;
+  double window_rate_exc_ = 0, window_rate_inh_ = 0, window_sim_ms_ = 0;
+};
+
+}  // namespace cortexloop::io

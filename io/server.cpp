@@ -1,0 +1,102 @@
+#include "io/server.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/engine.hpp"
+
+namespace cortexloop::io {
+
+server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_.params.simulation.tick_ms) {
+  auto eng = std::make_unique<engine::engine>(opt_.params);
+  queues_ = std::make_unique<realtime_queues>();
+  loop_ = std::make_unique<realtime_loop>(
+      std::move(eng), *queues_,
+      realtime_options{.mode = opt_.mode, .max_ticks = opt_.max_ticks, .spin_ns = opt_.spin_ns,
+                       .stream_spikes = opt_.stream_spikes});
+
+  zmq::socket_t pub(context_, zmq::socket_type::pub), router(context_, zmq::socket_type::router);
+  pub.set(zmq::sockopt::sndhwm, opt_.pub_hwm);
+  pub.set(zmq::sockopt::linger, 0);
+  router.set(zmq::sockopt::linger, 0);
+  router.set(zmq::sockopt::sndhwm, 10000);
+  pub.bind(opt_.pub_endpoint);
+  router.bind(opt_.command_endpoint);
+  pub_endpoint_ = pub.get(zmq::sockopt::last_endpoint);
+  command_endpoint_ = router.get(zmq::sockopt::last_endpoint);
+
+  io_thread_options io_opt;
+  io_opt.limits = {.mode = opt_.mode, .dt_ms = opt_.params.simulation.dt_ms, .ring = {}};  // TODO(ring): geometry
+  io_opt.params = opt_.params;
+  io_opt.dt_ms = opt_.params.simulation.dt_ms;
+  io_opt.readout_every = opt_.readout_every;
+  io_ = std::make_unique<io_thread>(std::move(pub), std::move(router), *queues_, std::move(io_opt));
+}
+
+server::~server() {
+  request_stop();
+  wait();
+}
+
+void server::start() {
+  rt_thread_ = std::thread([this] {
+    if (opt_.on_realtime_thread_start) opt_.on_realtime_thread_start();
+    loop_->run();
+  });
+  scheduling_ = configure_realtime_thread();
+  io_->set_scheduling(scheduling_);
+  io_thread_ = std::thread([this] { io_->run(); });
+  queues_->go.store(true, std::memory_order_release);
+}
+
+// Pinning, memory locking and SCHED_FIFO are requests: each one that the system refuses (typically EPERM
+// without CAP_SYS_NICE / RLIMIT_RTPRIO or RLIMIT_MEMLOCK) is reported, and the server runs without it.
+std::string server::configure_realtime_thread() {
+  std::string note;
+  auto add = [&note](const std::string& s) { note += (note.empty() ? "" : "; ") + s; };
+  const pthread_t handle = rt_thread_.native_handle();
+  if (opt_.fifo_priority > 0) {
+    sched_param sp{};
+    sp.sched_priority = opt_.fifo_priority;
+    if (const int rc = pthread_setschedparam(handle, SCHED_FIFO, &sp); rc == 0)
+      add("SCHED_FIFO " + std::to_string(opt_.fifo_priority));
+    else
+      add("SCHED_OTHER (SCHED_FIFO not permitted: " + std::string(std::strerror(rc)) +
+          "; needs CAP_SYS_NICE or an rtprio limit, e.g. ulimit -r 90)");
+  } else {
+    add("SCHED_OTHER");
+  }
+  if (opt_.cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(opt_.cpu, &set);
+    if (const int rc = pthread_setaffinity_np(handle, sizeof set, &set); rc == 0)
+      add("pinned to CPU " + std::to_string(opt_.cpu));
+    else
+      add("not pinned (CPU " + std::to_string(opt_.cpu) + ": " + std::strerror(rc) + ")");
+  }
+  if (opt_.lock_memory) {
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0)
+      add("memory locked");
+    else
+      add("memory not locked (mlockall: " + std::string(std::strerror(errno)) + "; raise ulimit -l)");
+  }
+  return note;
+}
+
+void server::request_stop() noexcept {
+  if (queues_) queues_->stop.store(true, std::memory_order_relaxed);
+}
+
+bool server::finished() const noexcept { return queues_->finished.load(std::memory_order_acquire); }
+
+void server::wait() {
+  if (rt_thread_.joinable()) rt_thread_.join();
+  if (io_thread_.joinable()) io_thread_.join();
+}
+
+}  // namespace cortexloop::io

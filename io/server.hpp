@@ -1,0 +1,66 @@
+#pragma once
+// `cortexloop serve` without the command line: builds the engine from a config, binds the two sockets,
+// and runs the real-time thread (realtime_loop) and the I/O thread (io_thread) until stopped or done.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "engine/params.hpp"
+#include "io/io_thread.hpp"
+#include "io/realtime_loop.hpp"
+
+namespace cortexloop::io {
+
+struct server_options {
+  engine::engine_params params;
+  run_mode mode = run_mode::realtime;
+  std::string pub_endpoint = "tcp://127.0.0.1:5555";      // readouts, status, spikes, acks
+  std::string command_endpoint = "tcp://127.0.0.1:5556";  // commands in, acks back
+  std::int64_t max_ticks = -1;      // stop after this many ticks; -1: until stopped
+  std::int64_t spin_ns = 0;         // realtime: busy-wait before each deadline
+  int cpu = -1;                     // pin the real-time thread to this CPU (-1: no pinning)
+  bool lock_memory = false;         // mlockall(MCL_CURRENT | MCL_FUTURE)
+  int fifo_priority = 0;            // SCHED_FIFO priority of the real-time thread (0: normal scheduling)
+  bool stream_spikes = false;
+  int readout_every = 1;
+  int pub_hwm = 20000;              // messages queued per subscriber before ZeroMQ drops for it
+  // Called on the real-time thread just before its loop (tests count that thread's allocations).
+  std::function<void()> on_realtime_thread_start;
+};
+
+class server {
+ public:
+  // Builds the engine and binds the sockets; throws (zmq::error_t, config errors) on failure.
+  explicit server(server_options options);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  void start();
+  void request_stop() noexcept;   // async: both threads finish and drain
+  bool finished() const noexcept;  // the real-time thread has exited (stopped or max_ticks reached)
+  void wait();                     // joins both threads
+
+  const std::string& pub_endpoint() const noexcept { return pub_endpoint_; }          // as bound (resolved '*')
+  const std::string& command_endpoint() const noexcept { return command_endpoint_; }
+  const std::string& scheduling() const noexcept { return scheduling_; }  // what the real-time thread got
+  std::optional<status_snapshot> latest_status() const { return io_->latest_status(); }
+  double tick_ms() const noexcept { return tick_ms_; }
+
+ private:
+  std::string configure_realtime_thread();
+
+  server_options opt_;
+  double tick_ms_;
+  zmq::context_t context_{1};
+  std::unique_ptr<realtime_queues> queues_;
+  std::unique_ptr<realtime_loop> loop_;
+  std::unique_ptr<io_thread> io_;
+  std::string pub_endpoint_, command_endpoint_, scheduling_;
+  std::thread rt_thread_, io_thread_;
+};
+
+}  // namespace cortexloop::io

@@ -1,0 +1,291 @@
+// The server end to end, over real sockets on loopback: a server in this process (its real-time and
+// I/O threads), clients on DEALER/REQ and SUB sockets. Small networks keep each case to a few seconds;
+// the checks are on behaviour (values, ordering, codes), never on how fast this machine is.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <map>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "io/client.hpp"
+#include "io/clock.hpp"
+#include "io/config_loader.hpp"
+#include "io/server.hpp"
+
+using namespace cortexloop;
+using namespace std::chrono_literals;
+using io::command;
+using io::command_kind;
+using io::error_code;
+
+namespace {
+
+engine::engine_params small_network(std::uint64_t seed = 3) {
+  const std::vector<std::string> overrides = {"network.n_neurons=1000", "simulation.seed=" + std::to_string(seed)};
+  return io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml", overrides);
+}
+
+io::server_options options(io::run_mode mode, std::uint64_t seed = 3) {
+  io::server_options o;
+  o.params = small_network(seed);
+  o.mode = mode;
+  o.pub_endpoint = "tcp://127.0.0.1:*";
+  o.command_endpoint = "tcp://127.0.0.1:*";
+  return o;
+}
+
+// Collects readouts until one with tick `last` arrives (or a timeout), keyed by tick.
+std::map<std::int64_t, std::vector<std::uint8_t>> collect_readouts(io::client& c, std::int64_t last,
+                                                                   std::chrono::seconds timeout = 60s) {
+  std::map<std::int64_t, std::vector<std::uint8_t>> out;
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    auto m = c.receive(500ms);
+    if (!m || m->topic != io::kTopicReadout) continue;
+    const std::int64_t tick = m->message()->payload_as_Readout()->tick();
+    out[tick] = std::move(m->payload);
+    if (tick >= last) break;
+  }
+  return out;
+}
+
+const io::proto::Readout& readout_of(const std::vector<std::uint8_t>& bytes) {
+  return *io::proto::GetMessage(bytes.data())->payload_as_Readout();
+}
+
+command stimulation(double amplitude_pA) {
+  command c;
+  c.kind = command_kind::set_stimulation;
+  c.program.amplitude_pA = amplitude_pA;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("stepped mode gives readouts identical to the engine run directly (as simulate) for the same seed",
+          "[server][e2e][stepped]") {
+  io::server srv(options(io::run_mode::stepped, 11));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+
+  command step;
+  step.kind = command_kind::step;
+  step.ticks = 300;
+  const auto ack = c.wait_ack(c.send(step), 20s);
+  REQUIRE(ack);
+  CHECK(ack->accepted);
+  CHECK(ack->tick_applied == 0);
+  auto got = collect_readouts(c, 299);
+  step.ticks = 200;
+  const auto ack2 = c.wait_ack(c.send(step), 20s);
+  REQUIRE(ack2);
+  CHECK(ack2->tick_applied == 300);
+  auto more = collect_readouts(c, 499);
+  got.insert(more.begin(), more.end());
+  REQUIRE(got.size() == 500);
+
+  engine::engine reference(small_network(11));
+  engine::tick_readout r;
+  for (std::int64_t k = 0; k < 500; ++k) {
+    reference.tick(r);
+    const io::proto::Readout& w = readout_of(got.at(k));
+    INFO("tick " << k);
+    REQUIRE(w.tick() == r.tick);
+    REQUIRE(w.t_ms() == r.t_ms);
+    REQUIRE(w.exc()->rate_hz() == r.exc.rate_Hz);
+    REQUIRE(w.inh()->rate_hz() == r.inh.rate_Hz);
+    REQUIRE(w.exc()->mean_v_mv() == r.exc.mean_v_mV);
+    REQUIRE(w.inh()->mean_w_pa() == r.inh.mean_w_pA);
+    REQUIRE(w.exc()->spikes() == r.exc.spikes);
+    REQUIRE(w.lfp_proxy_na() == r.lfp_proxy_nA);
+  }
+}
+
+TEST_CASE("in realtime mode a DC command raises the excitatory rate within a few ticks; its ack names the tick",
+          "[server][e2e][realtime]") {
+  io::server srv(options(io::run_mode::realtime));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  // Let the drive ramp up (100 ms), then stimulate.
+  std::this_thread::sleep_for(300ms);
+  const auto ack = c.wait_ack(c.send(stimulation(400.0)), 10s);
+  REQUIRE(ack);
+  REQUIRE(ack->accepted);
+  REQUIRE(ack->tick_applied > 0);
+  CHECK(ack->server_applied_ns >= ack->server_recv_ns);
+  CHECK(ack->server_recv_ns >= ack->client_send_ns);
+  const std::int64_t t0 = ack->tick_applied;
+  const auto got = collect_readouts(c, t0 + 20, 30s);
+  REQUIRE(got.count(t0));
+  REQUIRE(got.count(t0 - 1));
+  // The stimulus is on from the first step of tick t0, not before.
+  CHECK(readout_of(got.at(t0)).exc()->i_stim_pa() == 400.0);
+  CHECK(readout_of(got.at(t0 - 1)).exc()->i_stim_pa() == 0.0);
+  double before = 0, after = 0;
+  int n_before = 0;
+  for (const auto& [tick, bytes] : got) {
+    const double rate = readout_of(bytes).exc()->rate_hz();
+    if (tick < t0) before += rate, ++n_before;
+    else if (tick < t0 + 10) after += rate;
+  }
+  before /= std::max(n_before, 1);
+  after /= 10;
+  INFO("exc rate before " << before << " Hz, first 10 ticks after " << after << " Hz");
+  CHECK(after > 3 * before + 5.0);
+}
+
+TEST_CASE("malformed input is refused with a reason while the engine keeps running", "[server][e2e][malformed]") {
+  io::server srv(options(io::run_mode::realtime));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const auto first = c.receive(5s);
+  REQUIRE(first);
+
+  std::mt19937 rng(5);
+  SECTION("random bytes and truncated buffers") {
+    for (int i = 0; i < 50; ++i) {
+      std::vector<std::uint8_t> junk(static_cast<std::size_t>(rng() % 200));
+      for (auto& x : junk) x = static_cast<std::uint8_t>(rng());
+      c.send_raw(junk);
+      const auto a = c.next_ack(10s);
+      REQUIRE(a);
+      CHECK_FALSE(a->accepted);
+      CHECK(a->code == error_code::malformed);
+      CHECK_FALSE(a->reason.empty());
+    }
+    flatbuffers::FlatBufferBuilder b;
+    command stim = stimulation(100);
+    stim.seq = 1;
+    io::encode_command(b, stim);
+    const auto bytes = b.GetBufferSpan();
+    c.send_raw(bytes.subspan(0, bytes.size() / 2));
+    const auto a = c.next_ack(10s);
+    REQUIRE(a);
+    CHECK(a->code == error_code::malformed);
+  }
+  SECTION("unknown union types") {
+    flatbuffers::FlatBufferBuilder b;
+    const auto body = io::proto::CreatePing(b);
+    const auto cmd = io::proto::CreateCommand(b, 77, 0, static_cast<io::proto::CommandBody>(99), body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    c.send_raw(b.GetBufferSpan());
+    const auto a = c.next_ack(10s);
+    REQUIRE(a);
+    CHECK(a->seq == 77);
+    CHECK(a->code == error_code::unknown_command);
+    CHECK_THAT(a->reason, Catch::Contains("99"));
+  }
+  SECTION("out-of-range values and wrong mode") {
+    const auto a = c.wait_ack(c.send(stimulation(1e5)), 10s);
+    REQUIRE(a);
+    CHECK(a->code == error_code::out_of_range);
+    CHECK_THAT(a->reason, Catch::Contains("amplitude_pa"));
+    command step;
+    step.kind = command_kind::step;
+    step.ticks = 5;
+    const auto b = c.wait_ack(c.send(step), 10s);
+    REQUIRE(b);
+    CHECK(b->code == error_code::wrong_mode);
+  }
+  SECTION("a flood beyond the queue's capacity: every command is acked, the excess refused as QueueFull") {
+    constexpr int kFlood = 3000;
+    std::vector<std::uint64_t> seqs;
+    command ping;
+    ping.kind = command_kind::ping;
+    for (int i = 0; i < kFlood; ++i) seqs.push_back(c.send(ping));
+    int accepted = 0, full = 0;
+    for (int i = 0; i < kFlood; ++i) {
+      const auto a = c.next_ack(20s);
+      REQUIRE(a);
+      if (a->accepted) ++accepted;
+      else if (a->code == error_code::queue_full) ++full;
+    }
+    CHECK(accepted + full == kFlood);
+    CHECK(accepted >= 256);
+  }
+  // The engine kept going: readouts still arrive, consecutive, and nothing was dropped on the way.
+  const std::int64_t start_tick = io::proto::GetMessage(first->payload.data())->payload_as_Readout()->tick();
+  const auto wall_start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(300ms);
+  auto later = collect_readouts(c, start_tick + 1'000'000, 1s);
+  REQUIRE_FALSE(later.empty());
+  const std::int64_t last_tick = later.rbegin()->first;
+  const double wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start).count();
+  CHECK(last_tick > start_tick + static_cast<std::int64_t>(0.5 * wall_ms));
+  srv.request_stop();
+  srv.wait();
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  CHECK(s->status.readout_drops == 0);
+  CHECK(s->io.commands_refused > 0);
+}
+
+TEST_CASE("pause, resume, reset with a seed, whitelisted parameters and a REQ client all get acks",
+          "[server][e2e][commands]") {
+  io::server srv(options(io::run_mode::stepped, 4));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  command step;
+  step.kind = command_kind::step;
+  step.ticks = 50;
+  REQUIRE(c.wait_ack(c.send(step), 10s)->tick_applied == 0);
+  REQUIRE(collect_readouts(c, 49).size() == 50);
+
+  command reset;
+  reset.kind = command_kind::reset;
+  reset.seed = 11;
+  const auto r = c.wait_ack(c.send(reset), 30s);
+  REQUIRE(r);
+  CHECK(r->accepted);
+  CHECK(r->epoch == 1);
+  CHECK(r->tick_applied == 0);
+
+  command param;
+  param.kind = command_kind::set_parameter;
+  param.parameter = io::parameter_id::drive_rate_Hz;
+  param.value = 4.0;
+  CHECK(c.wait_ack(c.send(param), 10s)->accepted);
+
+  // After the reset, readouts start again at tick 0 of epoch 1 and match a fresh engine with seed 11.
+  step.ticks = 20;
+  REQUIRE(c.wait_ack(c.send(step), 10s)->tick_applied == 0);
+  const auto got = collect_readouts(c, 19);
+  engine::engine reference(small_network(11));
+  engine::tick_readout ref;
+  for (std::int64_t k = 0; k < 20; ++k) {
+    reference.tick(ref);
+    REQUIRE(got.count(k));
+    CHECK(readout_of(got.at(k)).epoch() == 1);
+    CHECK(readout_of(got.at(k)).exc()->mean_v_mv() == ref.exc.mean_v_mV);
+  }
+
+  // A REQ socket (envelope with an empty delimiter) gets its ack too.
+  zmq::context_t ctx;
+  zmq::socket_t req(ctx, zmq::socket_type::req);
+  req.set(zmq::sockopt::linger, 0);
+  req.connect(srv.command_endpoint());
+  flatbuffers::FlatBufferBuilder b;
+  command ping;
+  ping.kind = command_kind::pause;
+  ping.seq = 99;
+  io::encode_command(b, ping);
+  req.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
+  zmq::pollitem_t item{req.handle(), 0, ZMQ_POLLIN, 0};
+  REQUIRE(zmq::poll(&item, 1, 10s) == 1);
+  zmq::message_t reply;
+  REQUIRE(req.recv(reply));
+  std::vector<std::uint8_t> bytes(static_cast<const std::uint8_t*>(reply.data()),
+                                  static_cast<const std::uint8_t*>(reply.data()) + reply.size());
+  const io::proto::Message* m = io::verify_message(bytes);
+  REQUIRE(m);
+  CHECK(m->payload_as_Ack()->seq() == 99);
+  CHECK(m->payload_as_Ack()->accepted());
+}

@@ -1,0 +1,135 @@
+#include "tools/serve_command.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/codec.hpp"
+#include "io/config_loader.hpp"
+#include "io/server.hpp"
+
+namespace cortexloop::tools {
+
+namespace {
+
+struct serve_options {
+  std::string config = "configs/default.toml";
+  std::vector<std::string> overrides;
+  std::optional<double> duration_s;
+  std::optional<std::int64_t> seed;
+  std::string mode = "realtime";
+  std::string pub = "tcp://127.0.0.1:5555";
+  std::string commands = "tcp://127.0.0.1:5556";
+  int cpu = -1;
+  bool mlock = false;
+  int fifo = 0;
+  double spin_us = 0;
+  bool spikes = false;
+  bool quiet = false;
+};
+
+std::string status_text(const io::status_snapshot& s) {
+  const io::status_record& r = s.status;
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "tick %lld | %.2fx real time | lateness p99 %.0f us, max %.0f us | misses %lld | exc %.2f Hz, "
+                "inh %.2f Hz | drops %lld | cpu rt %.0f%% io %.0f%%%s",
+                static_cast<long long>(r.engine_tick), r.realtime_factor, r.lateness_p99_us, r.lateness_max_us,
+                static_cast<long long>(r.deadline_misses), r.rate_exc_Hz, r.rate_inh_Hz,
+                static_cast<long long>(r.readout_drops + r.spike_drops), r.rt_cpu_percent, s.io.io_cpu_percent,
+                r.paused ? " | paused" : "");
+  return text;
+}
+
+int run_serve(const serve_options& o) {
+  std::vector<std::string> overrides = o.overrides;
+  if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
+  io::server_options so;
+  so.params = io::load_config(o.config, overrides);
+  so.mode = o.mode == "fast" ? io::run_mode::fast : o.mode == "stepped" ? io::run_mode::stepped : io::run_mode::realtime;
+  so.pub_endpoint = o.pub;
+  so.command_endpoint = o.commands;
+  so.cpu = o.cpu;
+  so.lock_memory = o.mlock;
+  so.fifo_priority = o.fifo;
+  so.spin_ns = std::llround(o.spin_us * 1000.0);
+  so.stream_spikes = o.spikes;
+  if (o.duration_s) so.max_ticks = std::llround(*o.duration_s * 1000.0 / so.params.simulation.tick_ms);
+
+  // SIGINT and SIGTERM are taken synchronously by this thread only: block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  io::server srv(so);
+  srv.start();
+  const bool tty = isatty(STDERR_FILENO);
+  if (!o.quiet)
+    std::fprintf(stderr, "serve: %s, %s mode, tick %.3g ms; readouts PUB %s, commands ROUTER %s; %s\n", o.config.c_str(),
+                 o.mode.c_str(), so.params.simulation.tick_ms, srv.pub_endpoint().c_str(),
+                 srv.command_endpoint().c_str(), srv.scheduling().c_str());
+  int status_count = 0;
+  int signal_number = 0;
+  while (!srv.finished()) {
+    const timespec timeout{0, 500'000'000};
+    siginfo_t info;
+    if (const int sig = sigtimedwait(&stop_signals, &info, &timeout); sig > 0) {
+      signal_number = sig;
+      break;
+    }
+    if (o.quiet) continue;
+    if (const auto s = srv.latest_status(); s && (tty || ++status_count % 20 == 0)) {
+      std::fprintf(stderr, tty ? "\rserve: %s\033[K" : "serve: %s\n", status_text(*s).c_str());
+      std::fflush(stderr);
+    }
+  }
+  srv.request_stop();
+  srv.wait();
+  if (!o.quiet) {
+    if (tty) std::fprintf(stderr, "\n");
+    if (signal_number) std::fprintf(stderr, "serve: stopped by %s\n", strsignal(signal_number));
+    if (const auto s = srv.latest_status()) std::fprintf(stderr, "serve: final: %s\n", status_text(*s).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app) {
+  auto o = std::make_shared<serve_options>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Run the engine in lockstep with the wall clock; stream readouts (ZeroMQ PUB) and take commands "
+               "(ZeroMQ ROUTER). Protocol: docs/protocol.md");
+  cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
+  cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
+  cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds (default: run until Ctrl-C)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--mode", o->mode, "realtime: paced by the wall clock; fast: as fast as possible; stepped: advance "
+                                     "on Step commands")
+      ->check(CLI::IsMember({"realtime", "fast", "stepped"}))
+      ->capture_default_str();
+  cmd->add_option("--pub", o->pub, "PUB endpoint (readouts, status, spikes, acks)")->capture_default_str();
+  cmd->add_option("--commands", o->commands, "ROUTER endpoint (commands, acks)")->capture_default_str();
+  cmd->add_option("--cpu", o->cpu, "Pin the real-time thread to this CPU")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--mlock", o->mlock, "Lock all memory (mlockall) to avoid page faults");
+  cmd->add_option("--fifo", o->fifo, "Run the real-time thread with SCHED_FIFO at this priority (1-99), if permitted")
+      ->check(CLI::Range(1, 99));
+  cmd->add_option("--spin-us", o->spin_us, "Busy-wait this long before each deadline (tighter wake-up, more CPU)")
+      ->check(CLI::Range(0.0, 1000.0));
+  cmd->add_flag("--spikes", o->spikes, "Stream spikes (topic \"spikes\") from the start");
+  cmd->add_flag("--quiet,-q", o->quiet, "No status line");
+  cmd->callback([o] {
+    if (const int rc = run_serve(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace cortexloop::tools
