@@ -87,16 +87,26 @@ void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_sti
   integrate(cell, syn, i_stim_pA, s.v_mV, s.w_pA, s.g_exc_nS, s.g_inh_nS, s.ref_left, s.spiked, s.n);
 }
 
-adex_state_sums adex_sum(const synapse_derived& syn, const adex_state_view& s) noexcept {
-  // Double accumulators: this runs once per tick, not per step, so exactness beats speed here.
-  adex_state_sums sums;
-  for (std::size_t i = 0; i < s.n; ++i) {
-    const double v = s.v_mV[i];
-    sums.v_mV += v;
-    sums.w_pA += s.w_pA[i];
-    sums.abs_syn_pA += std::fabs(s.g_exc_nS[i] * (syn.e_exc - v)) + std::fabs(s.g_inh_nS[i] * (syn.e_inh - v));
+namespace {
+// Float partial sums with an explicit simd reduction (restrict parameters, see integrate()); the relative
+// rounding error of a float sum over 10^4 cells is ~1e-6, far below what a readout shows.
+adex_state_sums sum_state(const float e_exc, const float e_inh, const float* __restrict v_mV,
+                          const float* __restrict w_pA, const float* __restrict g_exc,
+                          const float* __restrict g_inh, const std::size_t n) noexcept {
+  float sum_v = 0, sum_w = 0, sum_syn = 0;
+#pragma omp simd reduction(+ : sum_v, sum_w, sum_syn)
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = v_mV[i];
+    sum_v += v;
+    sum_w += w_pA[i];
+    sum_syn += std::fabs(g_exc[i] * (e_exc - v)) + std::fabs(g_inh[i] * (e_inh - v));
   }
-  return sums;
+  return {sum_v, sum_w, sum_syn};
+}
+}  // namespace
+
+adex_state_sums adex_sum(const synapse_derived& syn, const adex_state_view& s) noexcept {
+  return sum_state(syn.e_exc, syn.e_inh, s.v_mV, s.w_pA, s.g_exc_nS, s.g_inh_nS, s.n);
 }
 
 }  // namespace cortexloop::engine
