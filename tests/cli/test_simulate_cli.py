@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""The `cortexloop simulate` contract, end to end through the CLI: the files and shapes the architecture
+promises (summary.json with wall_s and realtime_factor, rates.npy [ms, 2], spikes.npy [n, 2]), consistency
+between them (rates are spike counts per cell and tick, a conservation check), and a clear refusal of each
+kind of bad argument. Run by ctest as: /usr/bin/python3 tests/cli/test_simulate_cli.py BUILD_DIR"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.path.join(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"), "cortexloop")
+NETWORK = os.path.join(ROOT, "configs", "zerlaut2018_network.toml")
+
+
+def simulate(*args):
+    return subprocess.run([BINARY, "simulate", *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+class SimulateContract(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.out = os.path.join(cls.tmp.name, "run")
+        r = simulate("--config", NETWORK, "--out", cls.out, "--duration", "0.5", "--seed", "5",
+                     "--set", "network.n_neurons=2000", "--record", "spikes", "--quiet")
+        assert r.returncode == 0, r.stderr
+
+    def test_summary_has_contract_fields(self):
+        s = json.load(open(os.path.join(self.out, "summary.json")))
+        for key in ("wall_s", "realtime_factor", "ticks", "seed", "n_neurons"):
+            self.assertIn(key, s)
+        self.assertEqual(s["ticks"], 500)
+        self.assertEqual(s["seed"], 5)
+        self.assertEqual(s["n_neurons"], 2000)
+        self.assertAlmostEqual(s["realtime_factor"], s["simulated_s"] / s["wall_s"], places=6)
+
+    def test_rates_shape_and_spike_conservation(self):
+        rates = np.load(os.path.join(self.out, "rates.npy"))
+        spikes = np.load(os.path.join(self.out, "spikes.npy"))
+        self.assertEqual(rates.shape, (500, 2))
+        self.assertEqual(rates.dtype, np.float32)
+        self.assertEqual(spikes.shape[1], 2)
+        # Conservation: per tick, rate * cells * 1 ms = number of spikes in that tick.
+        n_exc = 1600
+        tick = np.floor(spikes[:, 0] + 1e-9).astype(int)
+        exc = spikes[:, 1] < n_exc
+        counts_exc = np.bincount(tick[exc], minlength=500)[:500]
+        counts_inh = np.bincount(tick[~exc], minlength=500)[:500]
+        np.testing.assert_allclose(rates[:, 0] * n_exc * 1e-3, counts_exc, atol=1e-3)
+        np.testing.assert_allclose(rates[:, 1] * 400 * 1e-3, counts_inh, atol=1e-3)
+        self.assertTrue(np.all((spikes[:, 1] >= 0) & (spikes[:, 1] < 2000)))
+
+    def test_same_seed_same_files(self):
+        out2 = os.path.join(self.tmp.name, "again")
+        r = simulate("--config", NETWORK, "--out", out2, "--duration", "0.5", "--seed", "5",
+                     "--set", "network.n_neurons=2000", "--record", "spikes", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        np.testing.assert_array_equal(np.load(os.path.join(self.out, "spikes.npy")),
+                                      np.load(os.path.join(out2, "spikes.npy")))
+
+
+class SimulateRefusesBadInput(unittest.TestCase):
+    def refused(self, *args, says):
+        with tempfile.TemporaryDirectory() as out:
+            r = simulate(*args) if "--out" in args else simulate(*args, "--out", out)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(says, r.stderr)
+
+    def test_missing_config_file(self):
+        self.refused("--config", "/nonexistent.toml", says="/nonexistent.toml")
+
+    def test_unknown_key_in_set(self):
+        self.refused("--config", NETWORK, "--set", "network.n_neuron=5", says="network.n_neuron")
+
+    def test_out_of_range_set(self):
+        self.refused("--config", NETWORK, "--set", "network.exc_fraction=2", says="network.exc_fraction")
+
+    def test_negative_duration(self):
+        self.refused("--config", NETWORK, "--duration", "-1", says="--duration")
+
+    def test_unknown_recording(self):
+        self.refused("--config", NETWORK, "--record", "voltages", says="--record")
+
+    def test_out_is_required(self):
+        r = simulate("--config", NETWORK)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--out", r.stderr)
+
+    def test_help_lists_options(self):
+        r = subprocess.run([BINARY, "simulate", "--help"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0)
+        for opt in ("--config", "--out", "--duration", "--seed", "--set", "--record"):
+            self.assertIn(opt, r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]], verbosity=2)
