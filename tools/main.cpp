@@ -5,8 +5,11 @@
 #include <CLI/CLI.hpp>
 
 #include "io/config_reader.hpp"
+#include "tools/probe_command.hpp"
+#include "tools/record_command.hpp"
 #include "tools/serve_command.hpp"
 #include "tools/simulate_command.hpp"
+#include "tools/stim_command.hpp"
 #include "tools/tf_command.hpp"
 
 int main(int argc, char** argv) {
@@ -14,6 +17,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   cortexloop::tools::add_simulate_command(app);
   cortexloop::tools::add_serve_command(app);
+  cortexloop::tools::add_stim_command(app);
+  cortexloop::tools::add_record_command(app);
+  cortexloop::tools::add_probe_command(app);
   cortexloop::tools::add_tf_command(app);
   try {
     app.parse(argc, argv);

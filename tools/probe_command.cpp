@@ -1,0 +1,268 @@
+#include "tools/probe_command.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "io/client.hpp"
+#include "io/clock.hpp"
+
+namespace cortexloop::tools {
+
+namespace {
+
+struct probe_options {
+  std::string commands = "tcp://127.0.0.1:5556";
+  std::string pub = "tcp://127.0.0.1:5555";
+  double duration_s = 20;
+  std::string pattern = "both";
+  double probe_amplitude_pA = 0.01;
+  int channel = 7;
+  std::string json_out;
+};
+
+struct samples {
+  std::vector<double> us;
+  void add_ns(std::int64_t ns) { us.push_back(static_cast<double>(ns) / 1e3); }
+  double quantile(double q) {
+    if (us.empty()) return NAN;
+    std::sort(us.begin(), us.end());
+    const auto i = static_cast<std::size_t>(std::ceil(q * static_cast<double>(us.size()))) - 1;
+    return us[std::min(i, us.size() - 1)];
+  }
+  nlohmann::json summary() {
+    return {{"n", us.size()}, {"p50_us", quantile(0.5)}, {"p99_us", quantile(0.99)}, {"p999_us", quantile(0.999)},
+            {"max_us", us.empty() ? NAN : *std::max_element(us.begin(), us.end())}};
+  }
+};
+
+struct phase_result {
+  samples rtt, applied, first_readout, publish;
+  std::int64_t lost = 0, refused = 0;
+};
+
+struct status_seen {
+  std::optional<nlohmann::json> first, last;
+  double rt_cpu_sum = 0, io_cpu_sum = 0, compute_p99_max = 0;
+  int n = 0;
+};
+
+class prober {
+ public:
+  explicit prober(const probe_options& o) : o_(o), client_(o.commands, o.pub) {}
+
+  bool sync() { return client_.sync_subscription(std::chrono::seconds(20)); }
+
+  phase_result run(bool back_to_back, double seconds) {
+    phase_result r;
+    std::mt19937 rng(12345);
+    std::uniform_int_distribution<int> gap_us(5000, 50000);
+    const std::int64_t end = io::monotonic_ns() + static_cast<std::int64_t>(seconds * 1e9);
+    std::int64_t next_send = io::monotonic_ns();
+    std::uint64_t n_sent = 0;
+    while (io::monotonic_ns() < end) {
+      const std::int64_t now = io::monotonic_ns();
+      if (!outstanding_ && now >= next_send) {
+        io::command c;
+        if (n_sent % 2 == 0) {
+          c.kind = io::command_kind::ping;
+        } else {
+          c.kind = io::command_kind::set_stimulation;
+          c.channel = static_cast<std::uint8_t>(o_.channel);
+          c.program.amplitude_pA = (n_sent / 2) % 2 ? o_.probe_amplitude_pA : 0.0;
+        }
+        outstanding_ = {client_.send(c), c.kind == io::command_kind::set_stimulation, 0, -1, 0, now};
+        ++n_sent;
+      }
+      pump(r, std::chrono::milliseconds(outstanding_ ? 5 : std::max<std::int64_t>(0, (next_send - now) / 1'000'000)));
+      if (outstanding_ && io::monotonic_ns() - outstanding_->sent_ns > 2'000'000'000) {
+        ++r.lost;
+        outstanding_.reset();
+      }
+      if (done_) {
+        done_ = false;
+        outstanding_.reset();
+        next_send = back_to_back ? io::monotonic_ns() : io::monotonic_ns() + 1000LL * gap_us(rng);
+      }
+    }
+    // Let a last outstanding command finish so the next phase starts clean.
+    const std::int64_t grace = io::monotonic_ns() + 2'000'000'000;
+    while (outstanding_ && !done_ && io::monotonic_ns() < grace) pump(r, std::chrono::milliseconds(5));
+    outstanding_.reset();
+    done_ = false;
+    return r;
+  }
+
+  status_seen& statuses() { return statuses_; }
+
+ private:
+  struct in_flight {
+    std::uint64_t seq;
+    bool stim;
+    int acked;            // 0: waiting for the ack
+    std::int64_t tick;    // stim: tick_applied, waiting for its readout
+    std::uint32_t epoch;
+    std::int64_t sent_ns;
+  };
+
+  void pump(phase_result& r, std::chrono::milliseconds timeout) {
+    zmq::pollitem_t items[] = {{client_.command_socket().handle(), 0, ZMQ_POLLIN, 0},
+                               {client_.stream_socket().handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, timeout);
+    if (items[0].revents & ZMQ_POLLIN)
+      while (auto a = client_.next_ack(std::chrono::milliseconds(0))) on_ack(r, *a);
+    if (items[1].revents & ZMQ_POLLIN)
+      while (auto m = client_.receive(std::chrono::milliseconds(0))) on_stream(r, *m);
+  }
+
+  void on_ack(phase_result& r, const io::ack_info& a) {
+    if (!outstanding_ || a.seq != outstanding_->seq) return;
+    if (!a.accepted) {
+      ++r.refused;
+      done_ = true;
+      return;
+    }
+    r.rtt.add_ns(a.recv_ns - a.client_send_ns);
+    r.applied.add_ns(a.server_applied_ns - a.client_send_ns);
+    outstanding_->acked = 1;
+    if (!outstanding_->stim) {
+      done_ = true;
+    } else {
+      outstanding_->tick = a.tick_applied;
+      outstanding_->epoch = a.epoch;
+    }
+  }
+
+  void on_stream(phase_result& r, const io::stream_message& m) {
+    const io::proto::Message* msg = m.message();
+    if (const auto* rd = msg->payload_as_Readout()) {
+      r.publish.add_ns(m.recv_ns - rd->publish_ns());
+      if (outstanding_ && outstanding_->stim && outstanding_->tick >= 0 && rd->epoch() == outstanding_->epoch &&
+          rd->tick() >= outstanding_->tick) {
+        r.first_readout.add_ns(m.recv_ns - outstanding_->sent_ns);
+        done_ = true;
+      }
+    } else if (const auto* s = msg->payload_as_Status()) {
+      nlohmann::json j = {{"server_ticks", s->server_ticks()},
+                          {"deadline_misses", s->deadline_misses()},
+                          {"resyncs", s->resyncs()},
+                          {"readout_drops", s->readout_drops()},
+                          {"lateness_total_p99_us", s->lateness_total_p99_us()},
+                          {"lateness_total_p999_us", s->lateness_total_p999_us()},
+                          {"lateness_total_max_us", s->lateness_total_max_us()},
+                          {"uptime_s", s->uptime_s()},
+                          {"mode", static_cast<int>(s->mode())},
+                          {"scheduling", s->scheduling() ? s->scheduling()->str() : ""}};
+      if (!statuses_.first) statuses_.first = j;
+      statuses_.last = j;
+      statuses_.rt_cpu_sum += s->rt_cpu_percent();
+      statuses_.io_cpu_sum += s->io_cpu_percent();
+      statuses_.compute_p99_max = std::max(statuses_.compute_p99_max, s->compute_p99_us());
+      ++statuses_.n;
+    }
+  }
+
+  const probe_options& o_;
+  io::client client_;
+  std::optional<in_flight> outstanding_;
+  bool done_ = false;
+  status_seen statuses_;
+};
+
+void print_row(const char* phase, const char* name, samples& s) {
+  std::printf("%-13s %-28s %8zu %9.1f %9.1f %9.1f %9.1f\n", phase, name, s.us.size(), s.quantile(0.5), s.quantile(0.99),
+              s.quantile(0.999), s.us.empty() ? NAN : *std::max_element(s.us.begin(), s.us.end()));
+}
+
+int run_probe(const probe_options& o) {
+  prober p(o);
+  if (!p.sync()) {
+    std::fprintf(stderr, "probe: no answer from %s / %s (is `cortexloop serve` running?)\n", o.commands.c_str(),
+                 o.pub.c_str());
+    return 4;
+  }
+  std::map<std::string, phase_result> results;
+  const bool both = o.pattern == "both";
+  const double each = both ? o.duration_s / 2 : o.duration_s;
+  if (both || o.pattern == "back-to-back") results["back-to-back"] = p.run(true, each);
+  if (both || o.pattern == "sporadic") results["sporadic"] = p.run(false, each);
+
+  std::printf("probe: %.0f s against %s / %s\n", o.duration_s, o.commands.c_str(), o.pub.c_str());
+  std::printf("%-13s %-28s %8s %9s %9s %9s %9s\n", "traffic", "latency (us)", "n", "p50", "p99", "p99.9", "max");
+  nlohmann::json report = {{"duration_s", o.duration_s}, {"commands", o.commands}, {"pub", o.pub}};
+  for (auto& [name, r] : results) {
+    print_row(name.c_str(), "ping round trip", r.rtt);
+    print_row("", "command -> applied", r.applied);
+    print_row("", "command -> first readout", r.first_readout);
+    print_row("", "readout publish -> receive", r.publish);
+    if (r.lost || r.refused) std::printf("%-13s lost %lld, refused %lld\n", "", static_cast<long long>(r.lost),
+                                         static_cast<long long>(r.refused));
+    report[name] = {{"ping_round_trip", r.rtt.summary()},
+                    {"command_to_applied", r.applied.summary()},
+                    {"command_to_first_readout", r.first_readout.summary()},
+                    {"publish_to_receive", r.publish.summary()},
+                    {"lost", r.lost},
+                    {"refused", r.refused}};
+  }
+  status_seen& s = p.statuses();
+  if (s.first && s.last) {
+    const auto misses = (*s.last)["deadline_misses"].get<std::int64_t>() - (*s.first)["deadline_misses"].get<std::int64_t>();
+    const auto ticks = (*s.last)["server_ticks"].get<std::int64_t>() - (*s.first)["server_ticks"].get<std::int64_t>();
+    std::printf("server: %lld ticks, %lld deadline misses during the probe; since server start: lateness p99 %.0f us, "
+                "p99.9 %.0f us, max %.0f us, %lld misses in %.0f s; tick compute p99 <= %.0f us; cpu rt %.0f%%, io "
+                "%.0f%%; %s\n",
+                static_cast<long long>(ticks), static_cast<long long>(misses),
+                (*s.last)["lateness_total_p99_us"].get<double>(), (*s.last)["lateness_total_p999_us"].get<double>(),
+                (*s.last)["lateness_total_max_us"].get<double>(),
+                static_cast<long long>((*s.last)["deadline_misses"].get<std::int64_t>()),
+                (*s.last)["uptime_s"].get<double>(), s.compute_p99_max, s.rt_cpu_sum / s.n, s.io_cpu_sum / s.n,
+                (*s.last)["scheduling"].get<std::string>().c_str());
+    report["server"] = {{"ticks_during_probe", ticks},
+                        {"deadline_misses_during_probe", misses},
+                        {"first_status", *s.first},
+                        {"last_status", *s.last},
+                        {"tick_compute_p99_us_max_window", s.compute_p99_max},
+                        {"rt_cpu_percent_mean", s.rt_cpu_sum / s.n},
+                        {"io_cpu_percent_mean", s.io_cpu_sum / s.n}};
+  }
+  if (!o.json_out.empty()) std::ofstream(o.json_out) << report.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_probe_command(CLI::App& app) {
+  auto o = std::make_shared<probe_options>();
+  CLI::App* cmd = app.add_subcommand(
+      "probe", "Measure a running server's latencies: ping round trip, command -> applied, command -> first readout "
+               "that reflects it, readout publish -> receive (p50/p99/p99.9/max), plus its deadline misses and lateness");
+  cmd->add_option("--commands", o->commands, "Server's command endpoint")->capture_default_str();
+  cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
+  cmd->add_option("--duration", o->duration_s, "Seconds of probing (split between the traffic patterns)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--pattern", o->pattern, "back-to-back (next command when the previous is done), sporadic (5-50 ms "
+                                           "random gaps) or both")
+      ->check(CLI::IsMember({"both", "back-to-back", "sporadic"}))
+      ->capture_default_str();
+  cmd->add_option("--amplitude", o->probe_amplitude_pA,
+                  "Probe stimulation: DC toggled between 0 and this (pA) on --channel, to see it in readouts")
+      ->capture_default_str();
+  cmd->add_option("--channel", o->channel, "Stimulator channel the probe uses")->check(CLI::Range(0, 7))->capture_default_str();
+  cmd->add_option("--json", o->json_out, "Also write the figures to this JSON file");
+  cmd->callback([o] {
+    if (const int rc = run_probe(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace cortexloop::tools

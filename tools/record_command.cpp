@@ -1,0 +1,221 @@
+#include "tools/record_command.hpp"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "io/client.hpp"
+#include "io/clock.hpp"
+#include "io/npy.hpp"
+
+namespace cortexloop::tools {
+
+namespace {
+
+struct record_options {
+  std::string out_dir;
+  std::string pub = "tcp://127.0.0.1:5555";
+  std::string commands = "tcp://127.0.0.1:5556";
+  std::optional<double> duration_s;
+  bool spikes = false;
+  bool quiet = false;
+};
+
+// Everything received, in arrival order; written when the recording stops.
+struct recording {
+  std::vector<float> rates, mean_v, mean_w, stim, lfp;
+  std::vector<float> ring_rates, vsdi, ring_stim;
+  std::vector<double> ticks;  // (epoch, tick, t_ms) per readout
+  std::uint32_t n_ring = 0;
+  std::int64_t readouts = 0, gaps = 0, missing_ticks = 0, statuses = 0, acks = 0, spike_batches = 0;
+  std::optional<std::int64_t> last_tick;
+  std::uint32_t last_epoch = 0;
+  nlohmann::json last_status;
+  std::vector<nlohmann::json> ack_log;
+
+  void add(const io::proto::Readout& r) {
+    auto pair = [](std::vector<float>& v, double a, double b) {
+      v.push_back(static_cast<float>(a));
+      v.push_back(static_cast<float>(b));
+    };
+    pair(rates, r.exc()->rate_hz(), r.inh()->rate_hz());
+    pair(mean_v, r.exc()->mean_v_mv(), r.inh()->mean_v_mv());
+    pair(mean_w, r.exc()->mean_w_pa(), r.inh()->mean_w_pa());
+    pair(stim, r.exc()->i_stim_pa(), r.inh()->i_stim_pa());
+    lfp.push_back(static_cast<float>(r.lfp_proxy_na()));
+    ticks.insert(ticks.end(), {static_cast<double>(r.epoch()), static_cast<double>(r.tick()), r.t_ms()});
+    if (r.vsdi_percent() && r.vsdi_percent()->size() > 0) {
+      if (n_ring == 0) n_ring = r.vsdi_percent()->size();
+      if (r.vsdi_percent()->size() == n_ring && r.ring_rates_exc_hz() && r.ring_rates_exc_hz()->size() == n_ring) {
+        ring_rates.insert(ring_rates.end(), r.ring_rates_exc_hz()->begin(), r.ring_rates_exc_hz()->end());
+        vsdi.insert(vsdi.end(), r.vsdi_percent()->begin(), r.vsdi_percent()->end());
+        if (r.ring_stim_pa() && r.ring_stim_pa()->size() == n_ring)
+          ring_stim.insert(ring_stim.end(), r.ring_stim_pa()->begin(), r.ring_stim_pa()->end());
+      }
+    }
+    if (last_tick && r.epoch() == last_epoch && r.tick() != *last_tick + 1) {
+      ++gaps;
+      missing_ticks += r.tick() - *last_tick - 1;
+    }
+    last_tick = r.tick();
+    last_epoch = r.epoch();
+    ++readouts;
+  }
+};
+
+nlohmann::json to_json(const io::proto::Status& s) {
+  return {{"server_ticks", s.server_ticks()},       {"engine_tick", s.engine_tick()},
+          {"epoch", s.epoch()},                     {"uptime_s", s.uptime_s()},
+          {"realtime_factor", s.realtime_factor()}, {"deadline_misses", s.deadline_misses()},
+          {"lateness_total_p99_us", s.lateness_total_p99_us()},
+          {"lateness_total_p999_us", s.lateness_total_p999_us()},
+          {"lateness_total_max_us", s.lateness_total_max_us()},
+          {"readout_drops", s.readout_drops()},     {"spike_drops", s.spike_drops()},
+          {"commands_received", s.commands_received()},
+          {"commands_refused", s.commands_refused()},
+          {"scheduling", s.scheduling() ? s.scheduling()->str() : ""}};
+}
+
+int run_record(const record_options& o) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const std::filesystem::path out(o.out_dir);
+  std::filesystem::create_directories(out);
+  io::client client(o.commands, o.pub);
+  std::unique_ptr<io::npy_row_writer> spikes;
+  if (o.spikes) {
+    spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
+    io::command on;
+    on.kind = io::command_kind::set_parameter;
+    on.parameter = io::parameter_id::stream_spikes;
+    on.value = 1;
+    client.send(on);  // its ack arrives on the DEALER socket; not awaited
+  }
+  recording rec;
+  std::vector<double> spike_rows;
+  const std::int64_t start_ns = io::monotonic_ns();
+  double first_t_ms = NAN, last_t_ms = NAN;
+  int signal_number = 0;
+  auto last_print = std::chrono::steady_clock::now();
+  for (;;) {
+    const timespec zero{0, 0};
+    if (const int sig = sigtimedwait(&stop_signals, nullptr, &zero); sig > 0) {
+      signal_number = sig;
+      break;
+    }
+    if (o.duration_s && !std::isnan(first_t_ms) && last_t_ms - first_t_ms >= *o.duration_s * 1000.0) break;
+    const auto m = client.receive(std::chrono::milliseconds(100));
+    if (!m) continue;
+    const io::proto::Message* msg = m->message();
+    if (const auto* r = msg->payload_as_Readout()) {
+      rec.add(*r);
+      if (std::isnan(first_t_ms)) first_t_ms = r->t_ms();
+      last_t_ms = r->t_ms();
+    } else if (const auto* s = msg->payload_as_Status()) {
+      ++rec.statuses;
+      rec.last_status = to_json(*s);
+    } else if (const auto* a = msg->payload_as_Ack()) {
+      ++rec.acks;
+      rec.ack_log.push_back({{"seq", a->seq()}, {"accepted", a->accepted()}, {"code", static_cast<int>(a->code())},
+                             {"tick_applied", a->tick_applied()}, {"epoch", a->epoch()},
+                             {"reason", a->reason() ? a->reason()->str() : ""}});
+    } else if (const auto* b = msg->payload_as_SpikeBatch(); b && spikes && b->step() && b->neuron()) {
+      ++rec.spike_batches;
+      spike_rows.clear();
+      for (flatbuffers::uoffset_t i = 0; i < b->step()->size() && i < b->neuron()->size(); ++i) {
+        spike_rows.push_back(static_cast<double>(b->step()->Get(i)) * b->dt_ms());
+        spike_rows.push_back(b->neuron()->Get(i));
+      }
+      spikes->append(spike_rows);
+    }
+    if (!o.quiet && std::chrono::steady_clock::now() - last_print > std::chrono::seconds(2)) {
+      last_print = std::chrono::steady_clock::now();
+      std::fprintf(stderr, "record: %lld readouts (last tick %lld), %lld missing ticks\n",
+                   static_cast<long long>(rec.readouts), static_cast<long long>(rec.last_tick.value_or(-1)),
+                   static_cast<long long>(rec.missing_ticks));
+    }
+  }
+  const double wall_s = static_cast<double>(io::monotonic_ns() - start_ns) / 1e9;
+  if (spikes) spikes->close();
+
+  const auto n = static_cast<std::size_t>(rec.readouts);
+  io::write_npy(out / "rates.npy", rec.rates, {n, 2});
+  io::write_npy(out / "mean_v.npy", rec.mean_v, {n, 2});
+  io::write_npy(out / "mean_w.npy", rec.mean_w, {n, 2});
+  io::write_npy(out / "stim.npy", rec.stim, {n, 2});
+  io::write_npy(out / "lfp.npy", rec.lfp, {n});
+  std::vector<std::string> files = {"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "ticks.npy"};
+  {
+    io::npy_row_writer ticks(out / "ticks.npy", 3);
+    ticks.append(rec.ticks);
+    ticks.close();
+  }
+  if (rec.n_ring > 0) {
+    const std::size_t frames = rec.vsdi.size() / rec.n_ring;
+    io::write_npy(out / "ring_rates_exc.npy", rec.ring_rates, {frames, rec.n_ring});
+    io::write_npy(out / "vsdi.npy", rec.vsdi, {frames, rec.n_ring});
+    files.insert(files.end(), {"ring_rates_exc.npy", "vsdi.npy"});
+    if (rec.ring_stim.size() == rec.vsdi.size()) {
+      io::write_npy(out / "ring_stim.npy", rec.ring_stim, {frames, rec.n_ring});
+      files.push_back("ring_stim.npy");
+    }
+  }
+  if (spikes) files.push_back("spikes.npy");
+  nlohmann::json summary = {
+      {"source", o.pub},
+      {"readouts", rec.readouts},
+      {"first_t_ms", std::isnan(first_t_ms) ? nlohmann::json() : nlohmann::json(first_t_ms)},
+      {"last_t_ms", std::isnan(last_t_ms) ? nlohmann::json() : nlohmann::json(last_t_ms)},
+      {"gaps", rec.gaps},
+      {"missing_ticks", rec.missing_ticks},
+      {"statuses", rec.statuses},
+      {"acks", rec.ack_log},
+      {"spike_batches", rec.spike_batches},
+      {"wall_s", wall_s},
+      {"stopped_by", signal_number ? strsignal(signal_number) : (o.duration_s ? "duration" : "")},
+      {"last_status", rec.last_status},
+      {"files", files},
+  };
+  std::ofstream(out / "summary.json") << summary.dump(2) << "\n";
+  if (!o.quiet)
+    std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",
+                 static_cast<long long>(rec.readouts), static_cast<long long>(rec.missing_ticks),
+                 static_cast<long long>(rec.acks), wall_s, out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void add_record_command(CLI::App& app) {
+  auto o = std::make_shared<record_options>();
+  CLI::App* cmd = app.add_subcommand(
+      "record", "Subscribe to a running server and write what it publishes, as simulate does (summary.json, "
+                "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms; ring and "
+                "spike files when present). Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
+  cmd->add_option("--out", o->out_dir, "Output folder (created)")->required();
+  cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
+  cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes)")->capture_default_str();
+  cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds of readouts")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");
+  cmd->add_flag("--quiet,-q", o->quiet, "No progress lines");
+  cmd->callback([o] {
+    if (const int rc = run_record(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace cortexloop::tools
