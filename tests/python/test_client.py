@@ -1,0 +1,135 @@
+"""The Python client against a real `cortexloop serve` process (ctest: python_client).
+
+Checks: stepped mode readouts equal `cortexloop simulate` output for the same seed and ticks; refusals
+carry codes and reasons; `cortexloop record` keeps everything it received when stopped by SIGINT; serve
+stops cleanly on SIGTERM; the plot tool writes a PNG. Needs CORTEXLOOP_BIN (the cortexloop executable) and
+PYTHONPATH with build/python and tools/python.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import numpy as np
+
+from cortexloop_client import Client
+from cortexloop_client import plot
+
+BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
+CONFIG = "configs/zerlaut2018_network.toml"
+SMALL = ["--set", "network.n_neurons=1000"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, *extra):
+        self.pub = f"tcp://127.0.0.1:{free_port()}"
+        self.commands = f"tcp://127.0.0.1:{free_port()}"
+        self.proc = subprocess.Popen([BIN, "serve", "--config", CONFIG, *SMALL, "--pub", self.pub, "--commands",
+                                      self.commands, *extra], stderr=subprocess.PIPE, text=True)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        self.proc.send_signal(sig)
+        _, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, err
+
+
+class ClientTest(unittest.TestCase):
+    def test_stepped_readouts_equal_simulate(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([BIN, "simulate", "--config", CONFIG, *SMALL, "--seed", "5", "--duration", "0.2", "--out",
+                            tmp, "-q"], check=True)
+            server = Server("--mode", "stepped", "--seed", "5")
+            try:
+                c = Client(server.commands, server.pub)
+                self.assertTrue(c.sync())
+                ack = c.wait_ack(c.step(200), 10)
+                self.assertTrue(ack.accepted)
+                self.assertEqual(ack.tick_applied, 0)
+                got = c.readouts(200)
+                self.assertEqual([r["tick"] for r in got], list(range(200)))
+                rates = np.array([[r["exc"]["rate_hz"], r["inh"]["rate_hz"]] for r in got], np.float32)
+                mean_v = np.array([[r["exc"]["mean_v_mv"], r["inh"]["mean_v_mv"]] for r in got], np.float32)
+                lfp = np.array([r["lfp_proxy_na"] for r in got], np.float32)
+                np.testing.assert_array_equal(rates, np.load(os.path.join(tmp, "rates.npy")))
+                np.testing.assert_array_equal(mean_v, np.load(os.path.join(tmp, "mean_v.npy")))
+                np.testing.assert_array_equal(lfp, np.load(os.path.join(tmp, "lfp.npy")))
+                c.close()
+            finally:
+                rc, err = server.stop()
+            self.assertEqual(rc, 0, err)
+
+    def test_refusals_carry_code_and_reason(self):
+        server = Server("--mode", "realtime")
+        try:
+            c = Client(server.commands, server.pub)
+            self.assertTrue(c.sync())
+            ack = c.wait_ack(c.stimulate(1e5), 10)
+            self.assertFalse(ack.accepted)
+            self.assertEqual(ack.code_name, "OutOfRange")
+            self.assertIn("amplitude_pa", ack.reason)
+            ack = c.wait_ack(c.step(10), 10)
+            self.assertEqual(ack.code_name, "WrongMode")
+            ack = c.wait_ack(c.set_parameter("network.exc.c_pF", 1.0), 10)
+            self.assertEqual(ack.code_name, "UnknownParameter")
+            c.send_raw(b"\x00" * 3 + b"not a flatbuffer")
+            ack = c.next_ack(10)
+            self.assertEqual(ack.code_name, "Malformed")
+            ack = c.wait_ack(c.stimulate(150.0, waveform="pulses", frequency_hz=50, pulse_width_ms=1.0), 10)
+            self.assertTrue(ack.accepted, ack.reason)
+            self.assertGreaterEqual(ack.tick_applied, 0)
+            c.close()
+        finally:
+            rc, err = server.stop(signal.SIGTERM)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("stopped by", err)
+
+    def test_record_keeps_everything_on_sigint_and_plot_makes_a_png(self):
+        server = Server("--mode", "realtime")
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                c = Client(server.commands, server.pub)
+                self.assertTrue(c.sync())
+                rec = subprocess.Popen([BIN, "record", "--out", tmp, "--pub", server.pub, "--commands",
+                                        server.commands, "-q"])
+                time.sleep(0.7)
+                ack = c.wait_ack(c.stimulate(300.0, duration_ms=300), 10)
+                self.assertTrue(ack.accepted)
+                time.sleep(0.8)
+                rec.send_signal(signal.SIGINT)
+                self.assertEqual(rec.wait(20), 0)
+                c.close()
+            finally:
+                rc, err = server.stop(signal.SIGINT)
+            self.assertEqual(rc, 0, err)
+            with open(os.path.join(tmp, "summary.json")) as f:
+                summary = json.load(f)
+            rates = np.load(os.path.join(tmp, "rates.npy"))
+            stim = np.load(os.path.join(tmp, "stim.npy"))
+            ticks = np.load(os.path.join(tmp, "ticks.npy"))
+            self.assertGreater(summary["readouts"], 500)
+            self.assertEqual(rates.shape, (summary["readouts"], 2))
+            self.assertEqual(ticks.shape, (summary["readouts"], 3))
+            self.assertEqual(summary["stopped_by"], "Interrupt")
+            # The stimulation is in the recording exactly at the ticks the ack named.
+            on = ticks[stim[:, 0] == 300.0, 1]
+            self.assertEqual(on[0], ack.tick_applied)
+            self.assertEqual(len(on), 300)
+            self.assertTrue(any(a["tick_applied"] == ack.tick_applied for a in summary["acks"]))
+            png = os.path.join(tmp, "session.png")
+            plot.main([tmp, "--out", png])
+            self.assertGreater(os.path.getsize(png), 10000)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,137 @@
+"""Live viewer of a running cortexloop server: population rates, LFP proxy, stimulation current and, when a
+ring runs, the VSDi space-time map.
+
+    /usr/bin/python3 -m cortexloop_client.viewer                       # window, until closed
+    /usr/bin/python3 -m cortexloop_client.viewer --seconds 6 --snapshot live.png --stim-at 3 --amplitude 200
+"""
+import argparse
+import collections
+import time
+
+import numpy as np
+
+from .client import Client
+
+
+class Buffers:
+    def __init__(self, window_ticks):
+        self.t = collections.deque(maxlen=window_ticks)
+        self.exc = collections.deque(maxlen=window_ticks)
+        self.inh = collections.deque(maxlen=window_ticks)
+        self.lfp = collections.deque(maxlen=window_ticks)
+        self.stim = collections.deque(maxlen=window_ticks)
+        self.vsdi = collections.deque(maxlen=window_ticks)
+        self.status = None
+
+    def drain(self, client, budget_s=0.05):
+        end = time.monotonic() + budget_s
+        while time.monotonic() < end:
+            m = client.receive(0.0)
+            if m is None:
+                break
+            _, kind, v = m
+            if kind == "readout":
+                self.t.append(v["t_ms"] / 1000.0)
+                self.exc.append(v["exc"]["rate_hz"])
+                self.inh.append(v["inh"]["rate_hz"])
+                self.lfp.append(v["lfp_proxy_na"])
+                self.stim.append(v["exc"]["i_stim_pa"])
+                if len(v["vsdi_percent"]):
+                    self.vsdi.append(v["vsdi_percent"])
+            elif kind == "status":
+                self.status = v
+
+
+def smooth(x, n=5):
+    x = np.asarray(x, float)
+    return np.convolve(x, np.ones(n) / n, mode="same") if len(x) > n else x
+
+
+def build_figure(plt, with_ring):
+    rows = 4 if with_ring else 3
+    fig, axes = plt.subplots(rows, 1, figsize=(11, 2.2 * rows + 0.5), sharex=not with_ring)
+    return fig, axes
+
+
+def draw(fig, axes, b):
+    if not b.t:
+        return
+    t = np.asarray(b.t)
+    for a in axes:
+        a.cla()
+    axes[0].plot(t, smooth(b.exc), color="tab:green", lw=1, label="excitatory (RS)")
+    axes[0].plot(t, smooth(b.inh), color="tab:red", lw=1, label="inhibitory (FS)")
+    axes[0].set_ylabel("rate (Hz)")
+    axes[0].legend(loc="upper left", frameon=False, ncol=2)
+    axes[1].plot(t, b.lfp, color="k", lw=0.8)
+    axes[1].set_ylabel("LFP proxy (nA)")
+    axes[2].plot(t, b.stim, color="tab:blue", lw=1)
+    axes[2].set_ylabel("stim exc (pA)")
+    axes[2].set_xlabel("simulated time (s)")
+    if len(axes) > 3 and b.vsdi:
+        v = np.asarray(b.vsdi)
+        axes[3].imshow(v.T, aspect="auto", origin="lower", extent=[t[-len(v)], t[-1], 0, v.shape[1]])
+        axes[3].set_ylabel("ring unit (VSDi %)")
+    s = b.status
+    title = "cortexloop live"
+    if s:
+        title += (f" | tick {s['engine_tick']} | {s['realtime_factor']:.2f}x real time | lateness p99 "
+                  f"{s['lateness_p99_us']:.0f} us | misses {s['deadline_misses']}")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+    for a in axes:
+        a.spines[["top", "right"]].set_visible(False)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pub", default="tcp://127.0.0.1:5555")
+    ap.add_argument("--commands", default="tcp://127.0.0.1:5556")
+    ap.add_argument("--window", type=float, default=5.0, help="seconds of simulated time shown")
+    ap.add_argument("--seconds", type=float, help="stop after this many wall seconds")
+    ap.add_argument("--snapshot", help="save the figure to this PNG at the end (headless when given)")
+    ap.add_argument("--stim-at", type=float, help="send a DC step to the excitatory population after this many s")
+    ap.add_argument("--amplitude", type=float, default=200.0, help="pA, for --stim-at")
+    ap.add_argument("--stim-ms", type=float, default=1000.0, help="duration of the step (ms), for --stim-at")
+    a = ap.parse_args(argv)
+
+    import matplotlib
+    if a.snapshot:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    client = Client(a.commands, a.pub)
+    if not client.sync(10.0):
+        raise SystemExit(f"viewer: no server at {a.commands} / {a.pub}")
+    b = Buffers(int(a.window * 1000))
+    # Wait for a first readout to know whether a ring runs.
+    while not b.t:
+        b.drain(client, 0.2)
+    with_ring = bool(b.vsdi)
+    fig, axes = build_figure(plt, with_ring)
+    start, stim_sent = time.monotonic(), False
+    if not a.snapshot:
+        plt.ion()
+        plt.show(block=False)
+    while a.seconds is None or time.monotonic() - start < a.seconds:
+        if a.stim_at is not None and not stim_sent and time.monotonic() - start >= a.stim_at:
+            ack = client.wait_ack(client.stimulate(a.amplitude, duration_ms=a.stim_ms), 5.0)
+            print(f"viewer: DC {a.amplitude} pA for {a.stim_ms} ms: "
+                  f"{'applied at tick ' + str(ack.tick_applied) if ack and ack.accepted else 'refused/no ack'}")
+            stim_sent = True
+        b.drain(client, 0.1)
+        if not a.snapshot:
+            draw(fig, axes, b)
+            fig.canvas.draw_idle()
+            plt.pause(0.05)
+            if not plt.fignum_exists(fig.number):
+                break
+    draw(fig, axes, b)
+    fig.tight_layout()
+    if a.snapshot:
+        fig.savefig(a.snapshot, dpi=150)
+        print(f"viewer: {len(b.t)} ticks -> {a.snapshot}")
+    client.close()
+
+
+if __name__ == "__main__":
+    main()
