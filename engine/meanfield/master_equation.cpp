@@ -45,28 +45,41 @@ input_counts input_counts::from(const network_params& net) {
   return {net.p_connect * n_e, net.p_connect * n_i, net.drive.k_exc, n_e, n_i};
 }
 
-master_equation::master_equation(const meanfield_params& mf, const network_params& net)
+master_equation::master_equation(const meanfield_params& mf, const network_params& net, double network_dt_ms)
     : p_(mf),
       k_(input_counts::from(net)),
-      tf_exc_(cell_synapses::from(net.exc, net), mf.exc, mf.moments),
-      tf_inh_(cell_synapses::from(net.inh, net), mf.inh, mf.moments),
+      tf_exc_(cell_synapses::from(net.exc, net), mf.exc, mf.moments, network_dt_ms),
+      tf_inh_(cell_synapses::from(net.inh, net), mf.inh, mf.moments, network_dt_ms),
       cell_exc_(net.exc),
       cell_inh_(net.inh) {}
 
 double master_equation::rate_exc_Hz(double nu_e, double nu_i, const meanfield_inputs& in) const noexcept {
   return tf_exc_.rate_Hz(k_.k_exc * (nu_e + in.afferent_Hz) + k_.k_drive * in.drive_Hz, k_.k_inh * nu_i, s_.w_exc_pA,
-                         in.i_exc_pA);
+                         in.i_exc_pA, k_.k_drive * in.drive_Hz);
 }
 
 double master_equation::rate_inh_Hz(double nu_e, double nu_i, const meanfield_inputs& in) const noexcept {
-  return tf_inh_.rate_Hz(k_.k_exc * nu_e + k_.k_drive * in.drive_Hz, k_.k_inh * nu_i, s_.w_inh_pA, in.i_inh_pA);
+  return tf_inh_.rate_Hz(k_.k_exc * nu_e + k_.k_drive * in.drive_Hz, k_.k_inh * nu_i, s_.w_inh_pA, in.i_inh_pA,
+                         k_.k_drive * in.drive_Hz);
 }
 
-void master_equation::step(double dt_ms, const meanfield_inputs& in) noexcept {
+moments master_equation::moments_exc(const meanfield_inputs& in) const noexcept {
+  return tf_exc_.compute_moments(k_.k_exc * (s_.nu_e_Hz + in.afferent_Hz) + k_.k_drive * in.drive_Hz,
+                                 k_.k_inh * s_.nu_i_Hz, s_.w_exc_pA, in.i_exc_pA, k_.k_drive * in.drive_Hz);
+}
+
+moments master_equation::moments_inh(const meanfield_inputs& in) const noexcept {
+  return tf_inh_.compute_moments(k_.k_exc * s_.nu_e_Hz + k_.k_drive * in.drive_Hz, k_.k_inh * s_.nu_i_Hz,
+                                 s_.w_inh_pA, in.i_inh_pA, k_.k_drive * in.drive_Hz);
+}
+
+void master_equation::step(double dt_ms, const meanfield_inputs& in) noexcept { step_order(p_.order, dt_ms, in); }
+
+void master_equation::step_order(int order, double dt_ms, const meanfield_inputs& in) noexcept {
   const meanfield_state s = s_;
   const double t = p_.t_ms, inv_t_Hz = kMsPerS / t, dt_over_t = dt_ms / t;
   meanfield_state next = s;
-  if (p_.order == 1) {
+  if (order == 1) {
     const double fe = rate_exc_Hz(s.nu_e_Hz, s.nu_i_Hz, in), fi = rate_inh_Hz(s.nu_e_Hz, s.nu_i_Hz, in);
     next.nu_e_Hz += dt_over_t * (fe - s.nu_e_Hz);
     next.nu_i_Hz += dt_over_t * (fi - s.nu_i_Hz);
@@ -89,10 +102,7 @@ void master_equation::step(double dt_ms, const meanfield_inputs& in) noexcept {
   }
   if (p_.adaptation) {
     // dW/dt = -W/tau_w + b nu + a (mu_V - E_L)/tau_w   (b nu: pA * Hz -> pA/ms with 1/1000)
-    const moments me = tf_exc_.compute_moments(k_.k_exc * (s.nu_e_Hz + in.afferent_Hz) + k_.k_drive * in.drive_Hz,
-                                               k_.k_inh * s.nu_i_Hz, s.w_exc_pA, in.i_exc_pA);
-    const moments mi = tf_inh_.compute_moments(k_.k_exc * s.nu_e_Hz + k_.k_drive * in.drive_Hz, k_.k_inh * s.nu_i_Hz,
-                                               s.w_inh_pA, in.i_inh_pA);
+    const moments me = moments_exc(in), mi = moments_inh(in);
     next.w_exc_pA += dt_ms * (-s.w_exc_pA / cell_exc_.tau_w_ms + cell_exc_.b_pA * s.nu_e_Hz / kMsPerS +
                               cell_exc_.a_nS * (me.mu_v_mV - cell_exc_.e_l_mV) / cell_exc_.tau_w_ms);
     next.w_inh_pA += dt_ms * (-s.w_inh_pA / cell_inh_.tau_w_ms + cell_inh_.b_pA * s.nu_i_Hz / kMsPerS +
@@ -102,25 +112,28 @@ void master_equation::step(double dt_ms, const meanfield_inputs& in) noexcept {
   next.nu_e_Hz = std::max(next.nu_e_Hz, 0.0);
   next.nu_i_Hz = std::max(next.nu_i_Hz, 0.0);
   if (!finite(next)) {
+    // Far from a fixed point, where the slope of F exceeds 1, the second-order covariance equations grow
+    // without bound. Count it, drop the covariances and go on from the last finite rates.
     ++diverged_;
-    next = meanfield_state{};
+    next = s;
+    next.c_ee_Hz2 = next.c_ei_Hz2 = next.c_ii_Hz2 = 0.0;
   }
   s_ = next;
 }
 
 void master_equation::settle(const meanfield_inputs& in, double duration_ms, double dt_ms) noexcept {
+  // The second order is an expansion about a fixed point: from far away (e.g. all rates zero) its transient
+  // can leave the region where it holds. So the first half is first order (covariances zero), the second
+  // half the configured order.
   const auto steps = static_cast<std::int64_t>(duration_ms / dt_ms);
-  for (std::int64_t k = 0; k < steps; ++k) step(dt_ms, in);
+  for (std::int64_t k = 0; k < steps; ++k) step_order(k < steps / 2 ? 1 : p_.order, dt_ms, in);
   const meanfield_readout r = readout(in);
   set_rest_mV(r.mu_v_exc_mV, r.mu_v_inh_mV);
 }
 
 meanfield_readout master_equation::readout(const meanfield_inputs& in) const noexcept {
   const meanfield_state& s = s_;
-  const moments me = tf_exc_.compute_moments(k_.k_exc * (s.nu_e_Hz + in.afferent_Hz) + k_.k_drive * in.drive_Hz,
-                                             k_.k_inh * s.nu_i_Hz, s.w_exc_pA, in.i_exc_pA);
-  const moments mi = tf_inh_.compute_moments(k_.k_exc * s.nu_e_Hz + k_.k_drive * in.drive_Hz, k_.k_inh * s.nu_i_Hz,
-                                             s.w_inh_pA, in.i_inh_pA);
+  const moments me = moments_exc(in), mi = moments_inh(in);
   const double vsdi = 100.0 * (0.8 * (me.mu_v_mV - rest_exc_mV_) / std::fabs(rest_exc_mV_) +
                                0.2 * (mi.mu_v_mV - rest_inh_mV_) / std::fabs(rest_inh_mV_));
   return {s.nu_e_Hz, s.nu_i_Hz, s.c_ee_Hz2, s.c_ei_Hz2, s.c_ii_Hz2, s.w_exc_pA,

@@ -11,6 +11,8 @@
 //                  F_i(K_e nu_e + K_d nu_drive, K_i nu_i, W_i, I_i)   (the afferent reaches RS cells only)
 // with K_e = p_connect N_e, K_i = p_connect N_i, K_d = drive.k_exc, a in {e, i}. Derivatives are central
 // differences in nu (step 1e-3 Hz). Forward Euler. step() is noexcept and allocation-free.
+// The drive's fluctuations are those of the network's Bernoulli drive (transfer_function.hpp) when the
+// network's dt is given.
 #include <cstdint>
 
 #include "engine/meanfield/params.hpp"
@@ -48,11 +50,12 @@ struct meanfield_inputs {
 
 class master_equation {
  public:
-  master_equation(const meanfield_params& mf, const network_params& net);
+  // network_dt_ms: the step of the network's Bernoulli drive (0: a Poisson drive, as in Zerlaut 2018).
+  master_equation(const meanfield_params& mf, const network_params& net, double network_dt_ms = 0.0);
 
   void step(double dt_ms, const meanfield_inputs& in) noexcept;
-  // Integrates with constant inputs for duration_ms (to a fixed point, if the system has a stable one) and
-  // records the resulting mu_V as the rest for the VSDi readout.
+  // Integrates with constant inputs for duration_ms (to a fixed point, if the system has a stable one; the
+  // first half at first order) and records the resulting mu_V as the rest for the VSDi readout.
   void settle(const meanfield_inputs& in, double duration_ms = 5000.0, double dt_ms = 0.1) noexcept;
   meanfield_readout readout(const meanfield_inputs& in) const noexcept;
 
@@ -67,8 +70,12 @@ class master_equation {
   // F_e and F_i at given population rates (no derivatives), with the state's W.
   double rate_exc_Hz(double nu_e, double nu_i, const meanfield_inputs& in) const noexcept;
   double rate_inh_Hz(double nu_e, double nu_i, const meanfield_inputs& in) const noexcept;
+  moments moments_exc(const meanfield_inputs& in) const noexcept;  // at the current state
+  moments moments_inh(const meanfield_inputs& in) const noexcept;
 
  private:
+  void step_order(int order, double dt_ms, const meanfield_inputs& in) noexcept;
+
   meanfield_params p_;
   input_counts k_;
   transfer_function tf_exc_, tf_inh_;

@@ -62,8 +62,8 @@ std::size_t threshold_terms(const moments& m, const cell_synapses& c, polynomial
 }
 
 transfer_function::transfer_function(const cell_synapses& cell, const threshold_params& threshold,
-                                     moments_formula formula)
-    : cell_(cell), threshold_(threshold), formula_(formula), inh_factor_(1.0) {
+                                     moments_formula formula, double drive_step_ms)
+    : cell_(cell), threshold_(threshold), formula_(formula), inh_factor_(1.0), drive_step_ms_(drive_step_ms) {
   if (formula == moments_formula::zerlaut2018) {
     // (Q_i U_i)^2 in SI in place of (tau_i U_i)^2: the term is scaled by (Q_i[S] / tau_i[s])^2.
     const double ratio = (cell.q_inh_nS * 1e-9) / (cell.tau_inh_ms * 1e-3);
@@ -71,11 +71,20 @@ transfer_function::transfer_function(const cell_synapses& cell, const threshold_
   }
 }
 
-moments transfer_function::compute_moments(double fe_Hz, double fi_Hz, double w_pA, double i_pA) const noexcept {
+double transfer_function::drive_variance_loss(double fe_drive_Hz) const noexcept {
+  // Of the drive's events per ms f, a fraction p = step f is missing from the variance (p (1 - p) vs p).
+  const double p = std::clamp(clean_rate(fe_drive_Hz) * drive_step_ms_ / kMsPerS, 0.0, 1.0);
+  return p * clean_rate(fe_drive_Hz) / kMsPerS;
+}
+
+moments transfer_function::compute_moments(double fe_Hz, double fi_Hz, double w_pA, double i_pA,
+                                           double fe_drive_Hz) const noexcept {
   const cell_synapses& c = cell_;
-  const double fe = clean_rate(fe_Hz) / kMsPerS, fi = clean_rate(fi_Hz) / kMsPerS;  // events per ms
+  const double fe_mean = clean_rate(fe_Hz) / kMsPerS, fi = clean_rate(fi_Hz) / kMsPerS;  // events per ms
+  // Rate that carries the excitatory fluctuations (below fe_mean with a Bernoulli drive).
+  const double fe = std::max(fe_mean - drive_variance_loss(fe_drive_Hz), 0.0);
   moments m;
-  const double mu_ge = c.q_exc_nS * c.tau_exc_ms * fe;
+  const double mu_ge = c.q_exc_nS * c.tau_exc_ms * fe_mean;
   const double mu_gi = c.q_inh_nS * c.tau_inh_ms * fi;
   m.mu_g_nS = c.g_l_nS + mu_ge + mu_gi;
   m.mu_v_mV = (mu_ge * c.e_exc_mV + mu_gi * c.e_inh_mV + c.g_l_nS * c.e_l_mV - clean_current(w_pA) +
@@ -137,8 +146,8 @@ namespace {
 
 void transfer_function::rate_Hz_batch(const float* __restrict fe_Hz, const float* __restrict fi_Hz,
                                       const float* __restrict w_pA, const float* __restrict i_pA,
-                                      float* __restrict rate_Hz, float* __restrict mu_v_out,
-                                      std::size_t n) const noexcept {
+                                      float* __restrict rate_Hz, float* __restrict mu_v_out, std::size_t n,
+                                      float fe_drive_Hz) const noexcept {
   const cell_synapses& c = cell_;
   const auto coef = as_11_terms_mV(threshold_);
   const float p0 = static_cast<float>(coef[0]), p1 = static_cast<float>(coef[1]), p2 = static_cast<float>(coef[2]),
@@ -155,6 +164,7 @@ void transfer_function::rate_Hz_batch(const float* __restrict fe_Hz, const float
   const float inh_factor = static_cast<float>(inh_factor_);
   const float per_ms = static_cast<float>(1.0 / kMsPerS), eps_per_ms = static_cast<float>(kRateEpsilon_Hz / kMsPerS);
   constexpr float kMaxIn = static_cast<float>(kMaxInput_Hz);
+  const float fe_loss_per_ms = static_cast<float>(drive_variance_loss(fe_drive_Hz));
   for (std::size_t k = 0; k < n; ++k) {
     const float fe_raw = fe_Hz[k], fi_raw = fi_Hz[k];
     const float fe_in = fe_raw >= 0.0f ? std::min(fe_raw, kMaxIn) : 0.0f;
@@ -166,7 +176,7 @@ void transfer_function::rate_Hz_batch(const float* __restrict fe_Hz, const float
     const float tau_m = cap * inv_mu_g;
     const float u_e = q_e * (e_e - mu_v) * inv_mu_g * tau_e, u_i = q_i * (e_i - mu_v) * inv_mu_g * tau_i;
     const float ue2 = u_e * u_e, ui2 = u_i * u_i * inh_factor;
-    const float fe = fe_in * per_ms, fi = fi_in * per_ms;
+    const float fe = std::max(fe_in * per_ms - fe_loss_per_ms, 0.0f), fi = fi_in * per_ms;
     const float inv_te = 1.0f / (tau_e + tau_m), inv_ti = 1.0f / (tau_i + tau_m);
     const float var = 0.5f * (fe * ue2 * inv_te + fi * ui2 * inv_ti);
     const float sigma = std::sqrt(std::max(var, 0.0f)) + 1e-6f;  // float floor (1e-6 mV)

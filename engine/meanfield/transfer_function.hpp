@@ -15,6 +15,11 @@
 //   T = (tau_V g_L / C - 0.5)/1, and V_eff = polynomial in (V, S, T[, ln(mu_G/g_L)]) with coefficients P.
 //   Rate: F = erfc((V_eff - mu_V) / (sqrt(2) sigma_V)) / (2 tau_V).
 //
+// The network's external drive is not Poisson: each cell's drive fires at most once per step, with
+// probability p = dt f_drive (Bernoulli), so its count per step has variance p (1 - p) instead of p. The
+// moments take the drive's part of fe separately and weight its fluctuations by (1 - p) (the mean is
+// unchanged); with drive_step_ms = 0 every input is Poisson, as in Zerlaut 2018.
+//
 // The rate is finite for every input: negative or non-finite rates are taken as 0, sigma_V is floored
 // (+1e-9 mV, the 2018 code's +1e-12 V), tau_V falls back to tau_e + tau_m when no input fluctuates.
 #include <cstddef>
@@ -47,15 +52,20 @@ std::size_t threshold_terms(const moments& m, const cell_synapses& c, polynomial
 
 class transfer_function {
  public:
-  transfer_function(const cell_synapses& cell, const threshold_params& threshold, moments_formula formula);
+  // drive_step_ms: the step of the Bernoulli drive (the network's dt), or 0 for a Poisson drive.
+  transfer_function(const cell_synapses& cell, const threshold_params& threshold, moments_formula formula,
+                    double drive_step_ms = 0.0);
 
   // fe_Hz, fi_Hz: total excitatory / inhibitory input events per second onto one cell (K * nu summed over
-  // sources). All functions are noexcept and allocation-free.
-  moments compute_moments(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0) const noexcept;
+  // sources); fe_drive_Hz: the part of fe_Hz that the Bernoulli drive delivers. All functions are noexcept
+  // and allocation-free.
+  moments compute_moments(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0,
+                          double fe_drive_Hz = 0.0) const noexcept;
   double threshold_mV(const moments& m) const noexcept;
   double rate_Hz(const moments& m) const noexcept { return rate_from_threshold_Hz(m, threshold_mV(m)); }
-  double rate_Hz(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0) const noexcept {
-    return rate_Hz(compute_moments(fe_Hz, fi_Hz, w_pA, i_pA));
+  double rate_Hz(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0,
+                 double fe_drive_Hz = 0.0) const noexcept {
+    return rate_Hz(compute_moments(fe_Hz, fi_Hz, w_pA, i_pA, fe_drive_Hz));
   }
   static double rate_from_threshold_Hz(const moments& m, double v_eff_mV) noexcept;
 
@@ -63,7 +73,7 @@ class transfer_function {
   // erfc, log and exp are polynomial approximations (relative error of the rate below 1e-3 where F > 1e-3 Hz,
   // absolute below 1e-5 Hz elsewhere; tests/test_transfer_function.cpp). mu_v_mV may be null.
   void rate_Hz_batch(const float* fe_Hz, const float* fi_Hz, const float* w_pA, const float* i_pA, float* rate_Hz,
-                     float* mu_v_mV, std::size_t n) const noexcept;
+                     float* mu_v_mV, std::size_t n, float fe_drive_Hz = 0.0f) const noexcept;
 
   const cell_synapses& cell() const noexcept { return cell_; }
   const threshold_params& threshold() const noexcept { return threshold_; }
@@ -74,6 +84,9 @@ class transfer_function {
   threshold_params threshold_;
   moments_formula formula_;
   double inh_factor_;  // 1, or (Q_i[S] / tau_i[s])^2 for the 2018 formula
+  double drive_step_ms_;
+  // Variance weight of the drive's events: 1 - p with p = step * f_drive.
+  double drive_variance_loss(double fe_drive_Hz) const noexcept;
 };
 
 }  // namespace cortexloop::engine::meanfield

@@ -1,0 +1,141 @@
+#include "tools/fit_tf_command.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/meanfield/tf_fit.hpp"
+#include "io/config_loader.hpp"
+
+namespace cortexloop::tools {
+
+namespace {
+
+namespace mf = engine::meanfield;
+
+struct fit_tf_options {
+  std::string config = "configs/zerlaut2018_network.toml";
+  std::string cell = "exc";
+  std::string out;
+  std::string form = "zerlaut2018";
+  std::vector<std::string> overrides;
+  std::int64_t cells = 200;
+  double duration_ms = 5000.0;
+  std::uint64_t seed = 1;
+  unsigned threads = 0;
+  bool quiet = false;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+int run_fit_tf(const fit_tf_options& o) {
+  const auto start = std::chrono::steady_clock::now();
+  const engine::engine_params p = io::load_config(o.config, o.overrides);
+  const bool exc = o.cell == "exc";
+  const engine::adex_params& cell = exc ? p.network.exc : p.network.inh;
+  const mf::polynomial_form form = o.form == "divolo2019" ? mf::polynomial_form::divolo2019
+                                                          : mf::polynomial_form::zerlaut2018;
+  const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  mf::single_neuron_options sim;
+  sim.n_cells = o.cells;
+  sim.duration_ms = o.duration_ms;
+  sim.seed = o.seed;
+
+  auto say = [&](const char* fmt, auto... args) {
+    if (o.quiet) return;
+    std::fprintf(stderr, "fit-tf: ");
+    std::fprintf(stderr, fmt, args...);
+    std::fflush(stderr);
+  };
+  auto progress = [&](const char* what) {
+    return [&, what](std::size_t done, std::size_t total) {
+      say("%s %zu/%zu points, %.1f s\r", what, done, total, seconds_since(start));
+      if (done == total) say("\n");
+    };
+  };
+  const auto fit_points = mf::default_fit_grid().points();
+  const auto held_points = mf::default_heldout_grid().points();
+  say("cell %s (%s): %zu fit + %zu held-out points, %lld cells x %.0f ms each, %u threads\n", o.cell.c_str(),
+      o.config.c_str(), fit_points.size(), held_points.size(), static_cast<long long>(o.cells), o.duration_ms,
+      threads);
+  const auto train = mf::simulate_grid(cell, p.network, p.simulation.dt_ms, fit_points, sim, threads,
+                                       progress("simulating fit grid"));
+  mf::single_neuron_options held_sim = sim;
+  held_sim.seed = sim.seed + 1000003;  // independent of the fit's noise
+  const auto held = mf::simulate_grid(cell, p.network, p.simulation.dt_ms, held_points, held_sim, threads,
+                                      progress("simulating held-out grid"));
+  const auto cs = mf::cell_synapses::from(cell, p.network);
+  const mf::fit_summary fit = mf::fit_threshold(cs, form, mf::moments_formula::corrected, train);
+  const mf::transfer_function tf(cs, fit.p, mf::moments_formula::corrected);
+  const mf::tf_error train_err = mf::transfer_function_error(tf, train, 1.0, 0.15);
+  const mf::tf_error held_err = mf::transfer_function_error(tf, held, 1.0, 0.15);
+  const double wall = seconds_since(start);
+  say("linear fit on %zu points: rms V_eff residual %.3f mV; Nelder-Mead %lld evaluations, cost %.4g\n",
+      fit.linear_points, fit.linear_rms_mV, static_cast<long long>(fit.evaluations), fit.refined_cost);
+  say("fit points:      rms %.3f Hz, max |error| %.3f Hz, worst error / max(1 Hz, 15%%) = %.2f\n", train_err.rms_Hz,
+      train_err.max_abs_Hz, train_err.worst_ratio);
+  const mf::tf_sample& w = held[held_err.worst_index];
+  say("held-out points: rms %.3f Hz, max |error| %.3f Hz, worst error / max(1 Hz, 15%%) = %.2f "
+      "(nu_e %.2f, nu_i %.2f Hz, I %.0f pA: simulated %.3f, fit %.3f Hz)\n",
+      held_err.rms_Hz, held_err.max_abs_Hz, held_err.worst_ratio, w.nu_e_Hz, w.nu_i_Hz, w.i_pA, w.rate_Hz,
+      tf.rate_Hz(w.fe_Hz, w.fi_Hz, 0.0, w.i_pA));
+  say("done in %.1f s\n", wall);
+
+  std::ostringstream toml;
+  toml << "# `cortexloop fit-tf --config " << o.config << " --cell " << o.cell << "`: corrected moments, "
+       << fit_points.size() << " grid points x " << o.cells << " cells x " << o.duration_ms << " ms, seed " << o.seed
+       << "\n# held-out: rms " << held_err.rms_Hz << " Hz, max |error| " << held_err.max_abs_Hz
+       << " Hz, worst error / max(1 Hz, 15%) = " << held_err.worst_ratio << "\n";
+  toml << "[meanfield." << o.cell << "]\nform = \"" << o.form << "\"\n";
+  toml.precision(10);
+  for (std::size_t k = 0; k < mf::n_terms(form); ++k) toml << "p" << k << "_V = " << fit.p.p_V[k] << "\n";
+  if (o.out.empty()) {
+    std::fputs(toml.str().c_str(), stdout);
+  } else {
+    std::ofstream f(o.out);
+    if (!f) throw std::runtime_error(o.out + ": cannot write");
+    f << toml.str();
+    say("wrote %s\n", o.out.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_fit_tf_command(CLI::App& app) {
+  auto o = std::make_shared<fit_tf_options>();
+  CLI::App* cmd = app.add_subcommand(
+      "fit-tf",
+      "Fit the transfer function's threshold coefficients P for one cell of the config from single-cell "
+      "simulations (engine AdEx, Poisson inputs, no adaptation, corrected moments); writes a TOML table");
+  cmd->add_option("--config", o->config, "TOML config (the [network] section's cells and synapses are used)")
+      ->check(CLI::ExistingFile)
+      ->capture_default_str();
+  cmd->add_option("--cell", o->cell, "Cell type: exc (RS) or inh (FS)")
+      ->check(CLI::IsMember({"exc", "inh"}))
+      ->capture_default_str();
+  cmd->add_option("--out", o->out, "Write the TOML table here (default: stdout)");
+  cmd->add_option("--form", o->form, "Polynomial: zerlaut2018 (11 terms) or divolo2019 (10 terms)")
+      ->check(CLI::IsMember({"zerlaut2018", "divolo2019"}))
+      ->capture_default_str();
+  cmd->add_option("--cells", o->cells, "Cells simulated per grid point")->check(CLI::Range(16, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--duration-ms", o->duration_ms, "Simulated time per grid point")->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
+  cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
+  cmd->add_flag("--quiet,-q", o->quiet, "No progress or report on stderr");
+  cmd->callback([o] {
+    if (const int rc = run_fit_tf(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace cortexloop::tools
