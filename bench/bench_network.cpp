@@ -3,6 +3,7 @@
 // so the step cost is read as a ratio against the part that scales with N only.
 #include <benchmark/benchmark.h>
 
+#include "engine/denormals.hpp"
 #include "engine/engine.hpp"
 #include "io/config_loader.hpp"
 
@@ -67,4 +68,11 @@ static void BM_simulated_second(benchmark::State& state) {
 }
 BENCHMARK(BM_simulated_second)->Arg(10000)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  engine::flush_denormals_to_zero();  // as the engine's own drivers do
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

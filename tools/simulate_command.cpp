@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
 
+#include "engine/denormals.hpp"
 #include "engine/engine.hpp"
 #include "io/config_loader.hpp"
 #include "io/npy.hpp"
@@ -76,6 +77,7 @@ int run_simulate(const simulate_options& o) {
   const std::filesystem::path out(o.out_dir);
   std::filesystem::create_directories(out);
 
+  engine::flush_denormals_to_zero();
   const auto setup_start = std::chrono::steady_clock::now();
   engine::engine eng(params);
   eng.set_record_spikes(record_spikes);
