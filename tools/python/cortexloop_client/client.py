@@ -63,7 +63,7 @@ _STATUS_FIELDS = [
 def _snake(name):
     out = ""
     for i, ch in enumerate(name):
-        if ch.isupper() and i > 0 and not name[i - 1].isdigit():
+        if ch.isupper() and i > 0:
             out += "_"
         out += ch.lower()
     return out

@@ -68,7 +68,8 @@ def figure(d, title=None, smooth_ms=5):
     for ack in d["summary"].get("acks", []):
         if ack.get("accepted") and "ticks" in d and len(d["ticks"]):
             hit = np.nonzero(d["ticks"][:, 1] == ack["tick_applied"])[0]
-            if len(hit):
+            # Mark only the commands that changed the stimulation (not pings or parameter changes).
+            if len(hit) and hit[0] > 0 and np.any(d["stim"][hit[0]] != d["stim"][hit[0] - 1]):
                 for a in axes[:4]:
                     a.axvline(t[hit[0]], color="0.6", lw=0.6, ls="--")
     axes[-1].set_xlabel("simulated time (s)")
