@@ -1,0 +1,99 @@
+#pragma once
+// The ring model of Zerlaut et al. 2018 (Sec. 2.6; VSDi of V1): first-order mean-field units on a periodic
+// 1-D ring, coupled by Gaussian lateral kernels through axonal delays.
+//
+//   for unit x:  T dnu_e(x)/dt = F_e(K_e (nu_e^lat(x) + nu_aff(x, t)) + K_d nu_drive, K_i nu_i^lat(x), W(x), I_e(x)) - nu_e(x)
+//                T dnu_i(x)/dt = F_i(K_e nu_e^lat(x) + K_d nu_drive, K_i nu_i^lat(x), W_i(x), I_i(x)) - nu_i(x)
+//   nu_a^lat(x, t) = sum_y k_a(x - y) nu_a(y, t - |x - y| / v),   k_a Gaussian (sd l_a), cut at
+//                    kernel_extent_sd sd, normalised to sum 1
+//   nu_aff(x, t)   = A exp(-(x - x0)^2 / 2 w^2) g(t),  g two half-Gaussians (rise, decay) about the peak
+//   VSDi(x)        = 100 [0.8 (mu_V,e(x) - rest_e) / |rest_e| + 0.2 (mu_V,i(x) - rest_i) / |rest_i|]  (percent)
+// with W per unit as in master_equation.hpp when adaptation is on. Forward Euler at ring.dt_ms. The units
+// start at the homogeneous fixed point (the rest of the VSDi). Delays are whole ring steps (|x - y| / v
+// rounded), held in a preallocated history of each population's rates. On rings finer than a tenth of a
+// kernel's sd, the lateral sums run over boxes of a few units (ring.cpp, kMaxSpacingPerSd).
+//
+// Construction allocates everything; step() is noexcept and allocation-free.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/meanfield/master_equation.hpp"
+#include "engine/meanfield/params.hpp"
+#include "engine/meanfield/transfer_function.hpp"
+#include "engine/params.hpp"
+
+namespace cortexloop::engine::meanfield {
+
+class ring {
+ public:
+  // network_dt_ms: the step of the network's Bernoulli drive (see transfer_function.hpp).
+  ring(const ring_params& rp, const meanfield_params& mf, const network_params& net, double network_dt_ms);
+
+  // Advances one ring step starting at t_ms. external_pA: per-unit current added to both populations this
+  // step (e.g. the commanded stimulator), or empty.
+  void step(double t_ms, std::span<const float> external_pA = {}) noexcept;
+
+  void set_drive_rate_Hz(double rate_Hz) noexcept { drive_Hz_ = rate_Hz; }
+
+  // Averages over the steps since the last call (for a tick readout), written into the spans below.
+  void finish_average() noexcept;
+  std::span<const float> average_rates_exc_Hz() const noexcept { return avg_nu_e_; }
+  std::span<const float> average_rates_inh_Hz() const noexcept { return avg_nu_i_; }
+  std::span<const float> average_vsdi_percent() const noexcept { return avg_vsdi_; }
+
+  // The state after the last step.
+  std::span<const float> rates_exc_Hz() const noexcept { return nu_e_; }
+  std::span<const float> rates_inh_Hz() const noexcept { return nu_i_; }
+  std::span<const float> mu_v_exc_mV() const noexcept { return mu_e_; }
+  std::span<const float> vsdi_percent() const noexcept { return vsdi_; }
+  std::span<const float> w_exc_pA() const noexcept { return w_e_; }
+
+  std::size_t n_units() const noexcept { return n_; }
+  double dt_ms() const noexcept { return dt_ms_; }
+  double unit_spacing_mm() const noexcept { return dx_mm_; }
+  double rest_rate_exc_Hz() const noexcept { return rest_nu_e_; }
+  double rest_rate_inh_Hz() const noexcept { return rest_nu_i_; }
+  std::int64_t diverged() const noexcept { return diverged_; }
+  std::size_t kernel_radius_exc() const noexcept { return static_cast<std::size_t>(dist_exc_.back()); }
+  std::size_t kernel_radius_inh() const noexcept { return static_cast<std::size_t>(dist_inh_.back()); }
+  std::size_t kernel_terms_exc() const noexcept { return k_exc_.size(); }
+  std::size_t kernel_terms_inh() const noexcept { return k_inh_.size(); }
+  std::size_t history_steps() const noexcept { return history_; }
+
+ private:
+  void lateral_input(const std::vector<float>& history, const std::vector<float>& kernel,
+                     const std::vector<std::int32_t>& distance, const std::vector<std::int32_t>& delay,
+                     std::vector<float>& out) const noexcept;
+  void write_history(std::vector<float>& history, const std::vector<float>& rates, std::size_t stride) noexcept;
+  std::size_t slot(std::int64_t steps_back) const noexcept;
+  void vsdi(const float* mu_e, const float* mu_i, float* out) const noexcept;
+
+  ring_params p_;
+  meanfield_params mf_;
+  input_counts k_;
+  transfer_function tf_exc_, tf_inh_;
+  adex_params cell_exc_, cell_inh_;
+  std::size_t n_;
+  double dx_mm_, dt_ms_, drive_Hz_;
+  // Kernels (symmetric): weight, distance in units and delay in ring steps of each sampled distance.
+  std::vector<float> k_exc_, k_inh_;
+  std::vector<std::int32_t> dist_exc_, dist_inh_, delay_exc_, delay_inh_;
+  std::size_t stride_exc_ = 1, stride_inh_ = 1;  // box width of the sources (see ring.cpp)
+  std::size_t pad_, row_, history_;  // history rows: [history_][row_ = n + 2 pad], wrapped copies in the pads
+  std::vector<float> hist_e_, hist_i_;
+  std::int64_t step_ = 0;
+  // State and per-step work arrays (length n).
+  std::vector<float> nu_e_, nu_i_, w_e_, w_i_, mu_e_, mu_i_, vsdi_;
+  std::vector<float> lat_e_, lat_i_, fe_e_, fe_i_, fi_, i_e_, i_i_, f_e_, f_i_;
+  // Afferent stimuli: spatial profiles [afferent.size()][n], currents: [currents.size()][n].
+  std::vector<float> aff_profiles_, cur_profiles_;
+  std::vector<double> sum_nu_e_, sum_nu_i_, sum_vsdi_;
+  std::vector<float> avg_nu_e_, avg_nu_i_, avg_vsdi_;
+  std::int64_t steps_in_average_ = 0;
+  double rest_nu_e_ = 0, rest_nu_i_ = 0, rest_w_e_ = 0, rest_w_i_ = 0;
+  float rest_mu_e_ = -65.0f, rest_mu_i_ = -65.0f;
+  std::int64_t diverged_ = 0;
+};
+
+}  // namespace cortexloop::engine::meanfield
