@@ -20,6 +20,11 @@ engine::engine(const engine_params& p)
       steps_per_tick_(cortexloop::engine::steps_per_tick(p.simulation)),
       net_(p.network, p.simulation.dt_ms, p.simulation.seed),
       stimuli_(p.stimuli) {
+  if (p.ring) {
+    ring_.emplace(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
+    steps_per_ring_step_ = std::llround(p.ring->dt_ms / p.simulation.dt_ms);
+    run_network_ = p.ring->with_network;
+  }
   const auto capacity = static_cast<std::size_t>(net_.n_neurons()) * static_cast<std::size_t>(steps_per_tick_);
   spike_steps_.resize(capacity);
   spike_neurons_.resize(capacity);
@@ -40,7 +45,8 @@ void engine::tick(tick_readout& out) noexcept {
     }
     stim_exc += i_exc;
     stim_inh += i_inh;
-    net_.step(step_, i_exc, i_inh, counts);
+    if (run_network_) net_.step(step_, i_exc, i_inh, counts);
+    if (ring_ && step_ % steps_per_ring_step_ == 0) ring_->step(t_ms);
     if (record_spikes_) {
       for (const std::uint32_t neuron : net_.last_spikes()) {
         spike_steps_[n_logged] = step_;
@@ -71,6 +77,12 @@ void engine::tick(tick_readout& out) noexcept {
   out.t_ms = static_cast<double>(step_) * dt_ms_;
   out.spike_steps = {spike_steps_.data(), n_logged};
   out.spike_neurons = {spike_neurons_.data(), n_logged};
+  if (ring_) {
+    ring_->finish_average();
+    out.ring_rates_exc_Hz = ring_->average_rates_exc_Hz();
+    out.ring_rates_inh_Hz = ring_->average_rates_inh_Hz();
+    out.vsdi_percent = ring_->average_vsdi_percent();
+  }
 }
 
 }  // namespace cortexloop::engine

@@ -4,9 +4,11 @@
 // allocation-free and lock-free, so real-time and batch drivers (tools/) can call it alike.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/external_current.hpp"
+#include "engine/meanfield/ring.hpp"
 #include "engine/network.hpp"
 #include "engine/params.hpp"
 #include "engine/readout.hpp"
@@ -19,10 +21,14 @@ class engine {
   explicit engine(const engine_params& p);
 
   // Advances one tick. Phases, in order: (1) per step: the stimulus schedule gives each population's
-  // current; the network steps; its spikes are logged for the tick. (2) Readouts are averaged over the tick.
+  // current; the network steps; its spikes are logged for the tick; every ring.dt_ms the ring steps (from
+  // the time of that step's start). (2) Readouts are averaged over the tick.
   void tick(tick_readout& out) noexcept;
 
-  void set_drive_rate_Hz(double rate_Hz) noexcept { net_.set_drive_rate_Hz(rate_Hz); }
+  void set_drive_rate_Hz(double rate_Hz) noexcept {
+    net_.set_drive_rate_Hz(rate_Hz);
+    if (ring_) ring_->set_drive_rate_Hz(rate_Hz);
+  }
   // Keeps each tick's spikes in the readout (off by default: it costs a copy per spike).
   void set_record_spikes(bool on) noexcept { record_spikes_ = on; }
   // Adds a source's currents to the schedule's at every step (nullptr: none). Not owned; must outlive
@@ -33,6 +39,9 @@ class engine {
   std::int64_t step_index() const noexcept { return step_; }
   double dt_ms() const noexcept { return dt_ms_; }
   const network& net() const noexcept { return net_; }
+  // The ring of mean-field units when the config has a [ring] (else null); whether the network is stepped.
+  const meanfield::ring* ring() const noexcept { return ring_ ? &*ring_ : nullptr; }
+  bool runs_network() const noexcept { return run_network_; }
   const engine_params& params() const noexcept { return params_; }
 
  private:
@@ -41,6 +50,9 @@ class engine {
   std::int64_t steps_per_tick_;
   std::int64_t step_ = 0, tick_ = 0;
   network net_;
+  std::optional<meanfield::ring> ring_;
+  std::int64_t steps_per_ring_step_ = 0;  // ring.dt_ms / dt_ms
+  bool run_network_ = true;               // false: [ring] network = "off"
   stimulus_schedule stimuli_;
   bool record_spikes_ = false;
   external_current_source* external_ = nullptr;

@@ -24,6 +24,11 @@ struct tick_readout {
   // Spikes of the tick as (step, neuron) pairs, valid until the next tick.
   std::span<const std::int64_t> spike_steps;
   std::span<const std::uint32_t> spike_neurons;
+  // The ring of mean-field units (empty without a [ring]): per unit, averaged over the tick's ring steps;
+  // valid until the next tick.
+  std::span<const float> ring_rates_exc_Hz;
+  std::span<const float> ring_rates_inh_Hz;
+  std::span<const float> vsdi_percent;  // relative depolarisation from rest, 0.8 exc + 0.2 inh, percent
 };
 
 }  // namespace cortexloop::engine

@@ -157,3 +157,48 @@ TEST_CASE("the [ring] section is read strictly", "[ring][config]") {
   CHECK_THROWS_WITH(load_params("configs/zerlaut2018_network.toml", {"ring.n_units=10"}),
                     Contains("ring") && Contains("[meanfield]"));
 }
+
+TEST_CASE("the engine steps the ring in the same tick as the network", "[ring][engine]") {
+  // configs/default.toml: network and ring together. Each tick's readout carries the ring's per-unit rates
+  // and VSDi averaged over the tick's ring steps; they equal a ring stepped on its own.
+  const auto p = load_params("configs/default.toml");
+  REQUIRE(p.ring.has_value());
+  REQUIRE(p.ring->with_network);
+  engine eng(p);
+  REQUIRE(eng.ring() != nullptr);
+  ring alone(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
+  const int ring_steps_per_tick = static_cast<int>(std::lround(p.simulation.tick_ms / p.ring->dt_ms));
+  tick_readout r;
+  double network_spikes = 0, worst = 0;
+  for (int tick = 0; tick < 400; ++tick) {
+    eng.tick(r);
+    std::vector<double> mean(alone.n_units(), 0.0);
+    for (int k = 0; k < ring_steps_per_tick; ++k) {
+      alone.step((tick * ring_steps_per_tick + k) * alone.dt_ms());
+      for (std::size_t i = 0; i < alone.n_units(); ++i) mean[i] += alone.rates_exc_Hz()[i] / ring_steps_per_tick;
+    }
+    REQUIRE(r.ring_rates_exc_Hz.size() == alone.n_units());
+    REQUIRE(r.vsdi_percent.size() == alone.n_units());
+    for (std::size_t i = 0; i < alone.n_units(); ++i)
+      worst = std::max(worst, std::fabs(r.ring_rates_exc_Hz[i] - mean[i]) / std::max(1.0, mean[i]));
+    network_spikes += static_cast<double>(r.exc.spikes + r.inh.spikes);
+  }
+  CHECK(worst < 1e-5);
+  CHECK(network_spikes > 0);
+  // At 400 ms the afferent (peak 300 ms) has driven the centre well above rest.
+  CHECK(r.ring_rates_exc_Hz[50] > 5.0 * eng.ring()->rest_rate_exc_Hz());
+}
+
+TEST_CASE("a ring-alone config does not step the network", "[ring][engine]") {
+  const auto p = load_params(kRing);
+  engine eng(p);
+  tick_readout r;
+  std::int64_t spikes = 0;
+  for (int tick = 0; tick < 50; ++tick) {
+    eng.tick(r);
+    spikes += r.exc.spikes + r.inh.spikes;
+  }
+  CHECK(spikes == 0);
+  CHECK_FALSE(eng.runs_network());
+  CHECK(r.ring_rates_exc_Hz.size() == 100);
+}

@@ -50,7 +50,10 @@ struct traces {
     pair(mean_w, r.exc.mean_w_pA, r.inh.mean_w_pA);
     pair(stim, r.exc.i_stim_pA, r.inh.i_stim_pA);
     lfp.push_back(static_cast<float>(r.lfp_proxy_nA));
+    ring_exc.insert(ring_exc.end(), r.ring_rates_exc_Hz.begin(), r.ring_rates_exc_Hz.end());
+    vsdi.insert(vsdi.end(), r.vsdi_percent.begin(), r.vsdi_percent.end());
   }
+  std::vector<float> ring_exc, vsdi;  // [ticks][ring units], when the config has a ring
 };
 
 // Peak resident memory of this process so far (Linux reports ru_maxrss in KiB).
@@ -126,6 +129,13 @@ int run_simulate(const simulate_options& o) {
   io::write_npy(out / "mean_w.npy", tr.mean_w, {ticks, 2});
   io::write_npy(out / "stim.npy", tr.stim, {ticks, 2});
   io::write_npy(out / "lfp.npy", tr.lfp, {ticks});
+  std::vector<std::string> files = {"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy"};
+  if (record_spikes) files.push_back("spikes.npy");
+  if (const engine::meanfield::ring* ring = eng.ring()) {
+    io::write_npy(out / "ring_rates_exc.npy", tr.ring_exc, {ticks, ring->n_units()});
+    io::write_npy(out / "vsdi.npy", tr.vsdi, {ticks, ring->n_units()});
+    files.insert(files.end(), {"ring_rates_exc.npy", "vsdi.npy"});
+  }
 
   const double simulated_s = static_cast<double>(n_ticks) * tick_ms / 1000.0;
   const std::size_t half = ticks / 2;
@@ -151,10 +161,12 @@ int run_simulate(const simulate_options& o) {
       {"mean_rate_inh_Hz", mean_column(tr.rates, 1, 0)},
       {"second_half_rate_exc_Hz", mean_column(tr.rates, 0, half)},
       {"second_half_rate_inh_Hz", mean_column(tr.rates, 1, half)},
-      {"files",
-       record_spikes ? std::vector<std::string>{"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "spikes.npy"}
-                     : std::vector<std::string>{"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy"}},
+      {"files", files},
   };
+  if (const engine::meanfield::ring* ring = eng.ring())
+    summary["ring"] = {{"n_units", ring->n_units()},          {"dt_ms", ring->dt_ms()},
+                       {"network_stepped", eng.runs_network()}, {"rest_rate_exc_Hz", ring->rest_rate_exc_Hz()},
+                       {"rest_rate_inh_Hz", ring->rest_rate_inh_Hz()}, {"diverged", ring->diverged()}};
   std::ofstream(out / "summary.json") << summary.dump(2) << "\n";
   if (!o.quiet)
     std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); mean rates exc %.2f Hz, inh %.2f Hz -> %s\n",
@@ -170,7 +182,8 @@ void add_simulate_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("simulate", "Run the engine as fast as possible and write the readouts to files");
   cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
   cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, rates.npy [ms,2] Hz, mean_v.npy, "
-                                       "mean_w.npy, stim.npy, lfp.npy")
+                                       "mean_w.npy, stim.npy, lfp.npy; with a [ring]: ring_rates_exc.npy and "
+                                       "vsdi.npy [ms,units]")
       ->required();
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
       ->check(CLI::PositiveNumber);
