@@ -165,6 +165,7 @@ int run_simulate(const simulate_options& o) {
   };
   if (const engine::meanfield::ring* ring = eng.ring())
     summary["ring"] = {{"n_units", ring->n_units()},          {"dt_ms", ring->dt_ms()},
+                       {"length_mm", static_cast<double>(ring->n_units()) * ring->unit_spacing_mm()},
                        {"network_stepped", eng.runs_network()}, {"rest_rate_exc_Hz", ring->rest_rate_exc_Hz()},
                        {"rest_rate_inh_Hz", ring->rest_rate_inh_Hz()}, {"diverged", ring->diverged()}};
   std::ofstream(out / "summary.json") << summary.dump(2) << "\n";

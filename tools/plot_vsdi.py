@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""Space-time maps of the ring model from a `cortexloop simulate` output folder.
+
+Draws the excitatory rate (ring_rates_exc.npy) and the VSDi-like signal (vsdi.npy), both [ms, units],
+against time and position on the ring, as Zerlaut et al. 2018 show their model's VSDi. Writes a PNG.
+
+    build/cortexloop simulate --config configs/zerlaut2018_ring.toml --out /tmp/ring
+    /usr/bin/python3 tools/plot_vsdi.py /tmp/ring --out docs/figures/vsdi_ring.png
+"""
+import argparse
+import json
+import pathlib
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=pathlib.Path, help="output folder of `cortexloop simulate` with a ring")
+    parser.add_argument("--out", type=pathlib.Path, default=None, help="PNG to write (default: FOLDER/vsdi.png)")
+    parser.add_argument("--t-max-ms", type=float, default=None, help="last time shown (default: all)")
+    parser.add_argument("--title", default=None, help="figure title")
+    args = parser.parse_args()
+
+    try:
+        vsdi = np.load(args.folder / "vsdi.npy")
+        rates = np.load(args.folder / "ring_rates_exc.npy")
+        summary = json.loads((args.folder / "summary.json").read_text())
+    except FileNotFoundError as e:
+        print(f"plot_vsdi: {e.filename}: not found (was the config run with a [ring]?)", file=sys.stderr)
+        return 2
+    ring = summary.get("ring", {})
+    length_mm = float(ring.get("length_mm", 36.0))
+    tick_ms = float(summary.get("tick_ms", 1.0))
+    n_ticks, n_units = vsdi.shape
+    t_max = args.t_max_ms if args.t_max_ms else n_ticks * tick_ms
+    shown = int(min(n_ticks, round(t_max / tick_ms)))
+    # Unit i sits at i * length / n; positions are shown from the ring's middle (the default stimulus site),
+    # each row centred on its unit.
+    dx = length_mm / n_units
+    extent = [0.0, shown * tick_ms, -length_mm / 2 - dx / 2, length_mm / 2 - dx / 2]
+
+    fig, axes = plt.subplots(2, 1, figsize=(7.0, 6.0), sharex=True, constrained_layout=True)
+    panels = [
+        (rates, "excitatory rate (Hz)", "magma", None),
+        (vsdi, "VSDi: relative depolarisation (%)", "RdBu_r", np.max(np.abs(vsdi[:shown])) or 1.0),
+    ]
+    for ax, (data, label, cmap, sym) in zip(axes, panels):
+        image = data[:shown].T
+        kwargs = {"vmin": -sym, "vmax": sym} if sym else {}
+        im = ax.imshow(image, aspect="auto", origin="lower", extent=extent, cmap=cmap, interpolation="nearest",
+                       **kwargs)
+        fig.colorbar(im, ax=ax, label=label)
+        ax.set_ylabel("position from ring centre (mm)")
+    axes[-1].set_xlabel("time (ms)")
+    axes[0].set_title(args.title or f"ring of {n_units} mean-field units ({args.folder.name})")
+    out = args.out or args.folder / "vsdi.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    print(f"plot_vsdi: wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
