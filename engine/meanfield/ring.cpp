@@ -11,12 +11,12 @@ namespace {
 
 // The lateral sums are quadratures of integral k(y) nu(x + y, t - |y|/v) dy. On a fine ring (many units per
 // kernel sd) the sum need not visit every unit: it takes the rates averaged over boxes of `stride` units (odd,
-// centred), one box every `stride` units, with the box at most a tenth of the kernel's sd wide. The boxes
+// centred), one box every `stride` units, with the box at most an eighth of the kernel's sd wide. The boxes
 // tile the ring, so every unit still acts on every other (point samples would split the ring into `stride`
 // uncoupled sub-rings); the kernel is in effect a staircase of the Gaussian, widened by the box (variance
-// + stride^2 dx^2 / 12, under 0.1% of l^2). On the default 100-unit ring the stride is 1 (every unit, exact);
-// at 1000 units it is 13 for the exc kernel, cutting its sum 13x.
-constexpr double kMaxSpacingPerSd = 0.1;
+// + stride^2 dx^2 / 12, under 0.2% of l^2). On the default 100-unit ring the stride is 1 (every unit, exact);
+// at 1000 units it is 17 for the exc kernel and 3 for the inh one.
+constexpr double kMaxSpacingPerSd = 0.125;
 
 std::size_t stride_for(double l_mm, double dx_mm) {
   const auto s = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(kMaxSpacingPerSd * l_mm / dx_mm)));
@@ -162,13 +162,15 @@ void ring::write_history(std::vector<float>& history, const std::vector<float>& 
     std::copy(rates.begin(), rates.end(), row + pad_);
   } else {
     // Centred box averages of `stride` units, by a running sum around the ring.
-    const std::size_t h = stride / 2;
+    // Index arithmetic by comparison, not %: an integer division per unit would cost more than the rest.
+    const auto n = static_cast<std::ptrdiff_t>(n_), h = static_cast<std::ptrdiff_t>(stride / 2);
+    auto at = [&](std::ptrdiff_t j) { return rates[static_cast<std::size_t>(j < 0 ? j + n : (j >= n ? j - n : j))]; };
     const float inv = 1.0f / static_cast<float>(stride);
     float sum = 0.0f;
-    for (std::size_t j = 0; j < stride; ++j) sum += rates[(j + n_ - h) % n_];
-    for (std::size_t i = 0; i < n_; ++i) {
-      row[pad_ + i] = sum * inv;
-      sum += rates[(i + h + 1) % n_] - rates[(i + n_ - h) % n_];
+    for (std::ptrdiff_t j = -h; j <= h; ++j) sum += at(j);
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      row[pad_ + static_cast<std::size_t>(i)] = sum * inv;
+      sum += at(i + h + 1) - at(i - h);
     }
   }
   // Wrapped copies: row[pad - j] = rates[n - j], row[pad + n + j] = rates[j] (pad <= (n - 1) / 2 < n).

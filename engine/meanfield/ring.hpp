@@ -10,8 +10,8 @@
 //   VSDi(x)        = 100 [0.8 (mu_V,e(x) - rest_e) / |rest_e| + 0.2 (mu_V,i(x) - rest_i) / |rest_i|]  (percent)
 // with W per unit as in master_equation.hpp when adaptation is on. Forward Euler at ring.dt_ms. The units
 // start at the homogeneous fixed point (the rest of the VSDi). Delays are whole ring steps (|x - y| / v
-// rounded), held in a preallocated history of each population's rates. On rings finer than a tenth of a
-// kernel's sd, the lateral sums run over boxes of a few units (ring.cpp, kMaxSpacingPerSd).
+// rounded), held in a preallocated history of each population's rates. On rings with more than eight units
+// per kernel sd, the lateral sums run over boxes of a few units (ring.cpp, kMaxSpacingPerSd).
 //
 // Construction allocates everything; step() is noexcept and allocation-free.
 #include <cstdint>
