@@ -113,7 +113,9 @@ void realtime_loop::run() noexcept {
 
 void realtime_loop::drain_commands(std::int64_t now_ns) noexcept {
   command c;
-  for (int n = 0; n < kMaxCommandsPerTick && q_.commands.pop(c); ++n) apply(c, now_ns);
+  int n = 0;
+  for (; n < kMaxCommandsPerTick && q_.commands.pop(c); ++n) apply(c, now_ns);
+  if (n > 0) q_.wake();  // acks go out now, not after the tick's compute
 }
 
 void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {

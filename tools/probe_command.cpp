@@ -126,7 +126,7 @@ class prober {
   }
 
   void on_ack(phase_result& r, const io::ack_info& a) {
-    if (!outstanding_ || a.seq != outstanding_->seq) return;
+    if (!outstanding_ || done_ || a.seq != outstanding_->seq) return;
     if (!a.accepted) {
       ++r.refused;
       done_ = true;
@@ -147,7 +147,8 @@ class prober {
     const io::proto::Message* msg = m.message();
     if (const auto* rd = msg->payload_as_Readout()) {
       r.publish.add_ns(m.recv_ns - rd->publish_ns());
-      if (outstanding_ && outstanding_->stim && outstanding_->tick >= 0 && rd->epoch() == outstanding_->epoch &&
+      // One sample per command: the first readout of the tick the ack named (or a later one).
+      if (outstanding_ && !done_ && outstanding_->stim && outstanding_->tick >= 0 && rd->epoch() == outstanding_->epoch &&
           rd->tick() >= outstanding_->tick) {
         r.first_readout.add_ns(m.recv_ns - outstanding_->sent_ns);
         done_ = true;
