@@ -84,6 +84,12 @@ void network::collect_spikes(network_counts& counts) noexcept {
 void network::propagate_spikes() noexcept {
   for (std::size_t k = 0; k < n_last_spikes_; ++k) {
     const std::uint32_t pre = spikes_[k];
+    // The synapse table (~20 MB at 10k cells) is far larger than the caches and each spike visits a random
+    // row: start fetching the next spike's row while this one is being added.
+    if (k + 1 < n_last_spikes_) {
+      const auto next = conn_.targets_of(spikes_[k + 1]);
+      for (std::size_t line = 0; line < next.size(); line += 16) __builtin_prefetch(next.data() + line);
+    }
     const bool excitatory = pre < n_exc_;
     float* g = excitatory ? g_exc_.data() : g_inh_.data();
     const float q = excitatory ? q_exc_nS_ : q_inh_nS_;
