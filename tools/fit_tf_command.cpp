@@ -11,6 +11,7 @@
 
 #include "engine/meanfield/tf_fit.hpp"
 #include "io/config_loader.hpp"
+#include "tools/progress.hpp"
 
 namespace cortexloop::tools {
 
@@ -54,10 +55,19 @@ int run_fit_tf(const fit_tf_options& o) {
     std::fprintf(stderr, fmt, args...);
     std::fflush(stderr);
   };
+  // One status line per phase (redrawn on a terminal, at most twice a second), then a summary line.
   auto progress = [&](const char* what) {
-    return [&, what](std::size_t done, std::size_t total) {
-      say("%s %zu/%zu points, %.1f s\r", what, done, total, seconds_since(start));
-      if (done == total) say("\n");
+    auto line = std::make_shared<progress_line>(std::string("fit-tf: ") + what, o.quiet);
+    return [&, what, line](std::size_t done, std::size_t total) {
+      line->update(static_cast<double>(done) / static_cast<double>(total), [&] {
+        char text[64];
+        std::snprintf(text, sizeof text, "%zu/%zu points, %.1f s", done, total, seconds_since(start));
+        return std::string(text);
+      });
+      if (done == total) {
+        line->done();
+        say("%s: %zu points simulated, %.1f s\n", what, total, seconds_since(start));
+      }
     };
   };
   const auto fit_points = mf::default_fit_grid().points();
@@ -66,11 +76,11 @@ int run_fit_tf(const fit_tf_options& o) {
       o.config.c_str(), fit_points.size(), held_points.size(), static_cast<long long>(o.cells), o.duration_ms,
       threads);
   const auto train = mf::simulate_grid(cell, p.network, p.simulation.dt_ms, fit_points, sim, threads,
-                                       progress("simulating fit grid"));
+                                       progress("fit grid"));
   mf::single_neuron_options held_sim = sim;
   held_sim.seed = sim.seed + 1000003;  // independent of the fit's noise
   const auto held = mf::simulate_grid(cell, p.network, p.simulation.dt_ms, held_points, held_sim, threads,
-                                      progress("simulating held-out grid"));
+                                      progress("held-out grid"));
   const auto cs = mf::cell_synapses::from(cell, p.network);
   const mf::fit_summary fit = mf::fit_threshold(cs, form, mf::moments_formula::corrected, train);
   const mf::transfer_function tf(cs, fit.p, mf::moments_formula::corrected);
