@@ -37,9 +37,12 @@ namespace {
 // The update proper, with every array a restrict-qualified parameter: GCC honours restrict on parameters
 // (not on local copies), and without it the loop is not vectorised. No reductions here, so the loop
 // vectorises without reassociation flags; the sums are a second pass.
+template <bool kDriven>
 void integrate(const adex_derived& cell, const synapse_derived& synapse, const float i_stim_pA,
                float* __restrict v_mV, float* __restrict w_pA, float* __restrict g_exc, float* __restrict g_inh,
-               std::int32_t* __restrict ref_left, std::uint8_t* __restrict spiked, const std::size_t n) noexcept {
+               std::int32_t* __restrict ref_left, std::uint8_t* __restrict spiked, const std::size_t n,
+               const std::uint16_t* __restrict draw, const std::uint16_t threshold, const bool always,
+               const float q_drive) noexcept {
   // Scalar copies of the constants: loads through the structs would keep GCC from vectorising.
   const float v_t = cell.v_t, inv_delta_t = cell.inv_delta_t, g_l = cell.g_l, e_l = cell.e_l,
               g_l_delta_t = cell.g_l_delta_t, dt_over_c = cell.dt_over_c, dt_over_tau_w = cell.dt_over_tau_w,
@@ -55,7 +58,9 @@ void integrate(const adex_derived& cell, const synapse_derived& synapse, const f
   // orders of magnitude, as in Brian2); only Inf or NaN, which fails every comparison, is a divergence.
   constexpr float kFinite = std::numeric_limits<float>::max();
   for (std::size_t i = 0; i < n; ++i) {
-    const float v = v_mV[i], w = w_pA[i], ge = g_exc[i], gi = g_inh[i];
+    const float v = v_mV[i], w = w_pA[i], gi = g_inh[i];
+    float ge = g_exc[i];
+    if constexpr (kDriven) ge += (always | (draw[i] < threshold)) ? q_drive : 0.0f;  // this step's drive event
     const std::int32_t ref = ref_left[i];
     const float x = (v - v_t) * inv_delta_t;
     const float arg = x < kExpArgMin ? kExpArgMin : (x > kExpArgMax ? kExpArgMax : x);
@@ -82,9 +87,14 @@ void integrate(const adex_derived& cell, const synapse_derived& synapse, const f
 
 }  // namespace
 
-void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_stim_pA,
-               const adex_state_view& s) noexcept {
-  integrate(cell, syn, i_stim_pA, s.v_mV, s.w_pA, s.g_exc_nS, s.g_inh_nS, s.ref_left, s.spiked, s.n);
+void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_stim_pA, const adex_state_view& s,
+               const drive_draws* drive) noexcept {
+  if (drive)
+    integrate<true>(cell, syn, i_stim_pA, s.v_mV, s.w_pA, s.g_exc_nS, s.g_inh_nS, s.ref_left, s.spiked, s.n, drive->draw,
+              drive->threshold, drive->always, drive->q_nS);
+  else
+    integrate<false>(cell, syn, i_stim_pA, s.v_mV, s.w_pA, s.g_exc_nS, s.g_inh_nS, s.ref_left, s.spiked, s.n,
+                     nullptr, 0, false, 0.0f);
 }
 
 namespace {

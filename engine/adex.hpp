@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "engine/drive.hpp"
 #include "engine/params.hpp"
 
 namespace cortexloop::engine {
@@ -45,8 +46,10 @@ inline constexpr std::uint8_t kNoEvent = 0, kSpiked = 1, kDiverged = 2;
 // Advances every cell of the view by one step: integrate, threshold, reset. spiked[i] tells what happened:
 // kSpiked, or kDiverged for a non-finite V or w (the cell is reset to V_reset, w = 0, and must be counted
 // by the caller). Allocation-free.
-void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_stim_pA,
-               const adex_state_view& s) noexcept;
+// `drive` (may be null) are this step's external events for these cells: an event adds its q to G_e before
+// the update, as if it had arrived just before the step.
+void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_stim_pA, const adex_state_view& s,
+               const drive_draws* drive = nullptr) noexcept;
 
 // Sums over a population's current state, for the readouts.
 struct adex_state_sums {

@@ -46,9 +46,10 @@ adex_state_view network::view(std::uint32_t begin, std::uint32_t end) noexcept {
 
 void network::step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA,
                    network_counts& counts) noexcept {
-  drive_.apply(static_cast<double>(step_index) * dt_ms_, g_exc_.data(), n_);
-  adex_step(exc_, syn_, i_stim_exc_pA, view(0, n_exc_));
-  adex_step(inh_, syn_, i_stim_inh_pA, view(n_exc_, n_));
+  const drive_draws all = drive_.draw(static_cast<double>(step_index) * dt_ms_);
+  const drive_draws inh_part{all.draw + n_exc_, all.threshold, all.always, all.q_nS};
+  adex_step(exc_, syn_, i_stim_exc_pA, view(0, n_exc_), &all);
+  adex_step(inh_, syn_, i_stim_inh_pA, view(n_exc_, n_), &inh_part);
   collect_spikes(counts);
   propagate_spikes();
 }

@@ -22,7 +22,7 @@ class network {
   network(const network_params& p, double dt_ms, std::uint64_t seed);
 
   // One step of dt starting at step_index * dt, in Brian2's schedule order so that the two agree:
-  //   1 drive events land on G_e;  2 integrate, threshold and reset every cell;
+  //   1 drive events land on G_e (applied inside the cell update);  2 integrate, threshold and reset every cell;
   //   3 spikes of this step are added to their targets' conductances, which the cells first feel in
   //     the integration of the next step (no delay: a spike at step k acts on V from step k+1).
   void step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA, network_counts& counts) noexcept;
