@@ -38,7 +38,7 @@ TEST_CASE("ring steps and tick averages allocate nothing", "[alloc][ring]") {
     const std::vector<float> external(r.n_units(), 5.0f);
     cortexloop::testing::allocation_scope scope;
     for (int k = 0; k < 1000; ++k) {
-      r.step(k * r.dt_ms(), external);
+      r.step(k * r.dt_ms(), external, external);
       if (k % 2 == 1) r.finish_average();
     }
     CHECK(scope.allocations() == 0);

@@ -198,7 +198,7 @@ void ring::vsdi(const float* __restrict mu_e, const float* __restrict mu_i, floa
   for (std::size_t i = 0; i < n_; ++i) out[i] = ce * (mu_e[i] - re) + ci * (mu_i[i] - ri);
 }
 
-void ring::step(double t_ms, std::span<const float> external_pA) noexcept {
+void ring::step(double t_ms, std::span<const float> external_exc_pA, std::span<const float> external_inh_pA) noexcept {
   // Phases: (1) this step's rates enter the delay lines; (2) lateral inputs from the delayed rates;
   // (3) afferent and current inputs at t; (4) transfer functions; (5) Euler update of rates and W;
   // (6) readouts (VSDi from this step's mu_V) and tick averages.
@@ -222,8 +222,11 @@ void ring::step(double t_ms, std::span<const float> external_pA) noexcept {
     const float* prof = aff_profiles_.data() + s * n_;
     for (std::size_t i = 0; i < n_; ++i) fe_e_[i] += g * prof[i];
   }
-  const bool ext = external_pA.size() == n_;
-  for (std::size_t i = 0; i < n_; ++i) i_e_[i] = i_i_[i] = ext ? external_pA[i] : 0.0f;
+  const bool ext_e = external_exc_pA.size() == n_, ext_i = external_inh_pA.size() == n_;
+  for (std::size_t i = 0; i < n_; ++i) {
+    i_e_[i] = ext_e ? external_exc_pA[i] : 0.0f;
+    i_i_[i] = ext_i ? external_inh_pA[i] : 0.0f;
+  }
   for (std::size_t s = 0; s < p_.currents.size(); ++s) {
     const current_stimulus& c = p_.currents[s];
     if (t_ms < c.start_ms || t_ms >= c.stop_ms) continue;

@@ -30,9 +30,10 @@ class ring {
   // network_dt_ms: the step of the network's Bernoulli drive (see transfer_function.hpp).
   ring(const ring_params& rp, const meanfield_params& mf, const network_params& net, double network_dt_ms);
 
-  // Advances one ring step starting at t_ms. external_pA: per-unit current added to both populations this
-  // step (e.g. the commanded stimulator), or empty.
-  void step(double t_ms, std::span<const float> external_pA = {}) noexcept;
+  // Advances one ring step starting at t_ms. external_exc_pA / external_inh_pA: per-unit currents added to
+  // the excitatory / inhibitory population this step (e.g. the commanded stimulator's ring sites), or empty.
+  void step(double t_ms, std::span<const float> external_exc_pA = {},
+            std::span<const float> external_inh_pA = {}) noexcept;
 
   void set_drive_rate_Hz(double rate_Hz) noexcept { drive_Hz_ = rate_Hz; }
 
