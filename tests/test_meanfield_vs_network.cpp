@@ -139,9 +139,9 @@ TEST_CASE("mean-field steady state matches the network at drives 2, 4 and 8 Hz",
     // First order (the ring's units): the 20% or 0.3 Hz.
     CHECK(within(first.exc_Hz, net.exc_Hz, 0.20, 0.3));
     CHECK(within(first.inh_Hz, net.inh_Hz, 0.20, 0.3));
-    // Second order: its RS rate sits at +19.3-19.6% at 4 and 8 Hz with this seed, closer to the 20% line than
-    // the network's seed-to-seed spread (~2%, tests/reference/data/brian2_network_rates.json), so it is held to
-    // 25% here to keep the test deterministic in outcome; docs/meanfield.md reports the numbers.
+    // Second order: its RS rate sits at +19.8-21% at 4 and 8 Hz, within the network's seed-to-seed spread (~2%,
+    // tests/reference/data/brian2_network_rates.json) of the 20% line, so it is held to 25% here rather than
+    // pass or fail with the random streams; docs/meanfield.md reports the numbers.
     CHECK(within(second.exc_Hz, net.exc_Hz, 0.25, 0.3));
     CHECK(within(second.inh_Hz, net.inh_Hz, 0.20, 0.3));
   }
