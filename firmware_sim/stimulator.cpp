@@ -51,7 +51,9 @@ std::string_view validate(const program& p, const ring_geometry& ring, double dt
 }
 
 stimulator::stimulator(double dt_ms, ring_geometry ring)
-    : dt_ms_(dt_ms), ring_(ring), profiles_(kChannels * ring.n_units, 0.0f), ring_out_(ring.n_units, 0.0f) {}
+    : dt_ms_(dt_ms), ring_(ring), profiles_(kChannels * ring.n_units, 0.0f),
+      ring_exc_(ring.n_units, 0.0f),
+      ring_inh_(ring.n_units, 0.0f) {}
 
 void stimulator::load(std::size_t channel, const program& p, std::int64_t now_step) noexcept {
   if (channel >= kChannels) return;
@@ -110,21 +112,27 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
   return {static_cast<float>(exc), static_cast<float>(inh)};
 }
 
-std::span<const float> stimulator::ring_currents_pA(std::int64_t step_index) noexcept {
-  std::fill(ring_out_.begin(), ring_out_.end(), 0.0f);
+engine::ring_currents stimulator::ring_currents_pA(double t_ms) noexcept {
+  std::fill(ring_exc_.begin(), ring_exc_.end(), 0.0f);
+  std::fill(ring_inh_.begin(), ring_inh_.end(), 0.0f);
+  const auto step = static_cast<std::int64_t>(std::floor(t_ms / dt_ms_ + 1e-9));
+  bool any = false;
   for (std::size_t ch = 0; ch < kChannels; ++ch) {
     const channel_state& c = channels_[ch];
     if (!c.loaded) continue;
-    const double v = value_at(c, step_index);
-    if (v == 0.0) continue;
+    const auto v = static_cast<float>(value_at(c, step));
+    if (v == 0.0f) continue;
+    any = true;
+    std::vector<float>& out = c.p.population == engine::population::exc ? ring_exc_ : ring_inh_;
     if (c.p.site == site_kind::ring_position) {
       const float* profile = profiles_.data() + ch * ring_.n_units;
-      for (std::uint32_t i = 0; i < ring_.n_units; ++i) ring_out_[i] += static_cast<float>(v) * profile[i];
-    } else if (c.p.population == engine::population::exc) {
-      for (float& x : ring_out_) x += static_cast<float>(v);
+      for (std::uint32_t i = 0; i < ring_.n_units; ++i) out[i] += v * profile[i];
+    } else {
+      for (float& x : out) x += v;
     }
   }
-  return ring_out_;
+  if (!any) return {};
+  return {ring_exc_, ring_inh_};
 }
 
 }  // namespace cortexloop::firmware_sim

@@ -75,9 +75,10 @@ class stimulator final : public engine::external_current_source {
 
   // Summed current of the population sites at this step, per cell.
   engine::population_currents currents_pA(std::int64_t step_index) noexcept override;
-  // Summed current of the ring sites at this step, per ring unit (size ring.n_units; valid until the next
-  // call). Population sites apply to every unit of their population; this returns the excitatory part.
-  std::span<const float> ring_currents_pA(std::int64_t step_index) noexcept;
+  // Currents of the ring's units at simulated time t_ms (sampled at the network step containing it), per unit
+  // of each population (size ring.n_units; valid until the next call). A ring-position site feeds the units of
+  // its `population` with its Gaussian profile; a population site feeds every unit of that population.
+  engine::ring_currents ring_currents_pA(double t_ms) noexcept override;
 
   double dt_ms() const noexcept { return dt_ms_; }
   const ring_geometry& ring() const noexcept { return ring_; }
@@ -95,7 +96,7 @@ class stimulator final : public engine::external_current_source {
   ring_geometry ring_;
   std::array<channel_state, kChannels> channels_{};
   std::vector<float> profiles_;   // [kChannels][n_units]: Gaussian weight of each unit for ring programs
-  std::vector<float> ring_out_;   // [n_units]
+  std::vector<float> ring_exc_, ring_inh_;  // [n_units] each
 };
 
 }  // namespace cortexloop::firmware_sim

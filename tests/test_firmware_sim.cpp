@@ -117,12 +117,27 @@ TEST_CASE("a ring program is a periodic Gaussian around its position", "[firmwar
   p.width_mm = 1.0;
   s.load(0, p, 0);
   CHECK(s.currents_pA(0).exc_pA == 0.0f);  // ring sites do not touch the network
-  const auto ring = s.ring_currents_pA(0);
+  const auto currents = s.ring_currents_pA(0.0);
+  const auto ring = currents.exc_pA;
   REQUIRE(ring.size() == 100);
+  REQUIRE(currents.inh_pA.size() == 100);
+  CHECK(currents.inh_pA[0] == 0.0f);
   CHECK(ring[0] == Approx(10.0));
   CHECK(ring[1] == Approx(10.0 * std::exp(-0.36 * 0.36 / 2)));
   CHECK(ring[99] == Approx(ring[1]));  // wraps around: unit 99 is one spacing away
   CHECK(ring[50] < 1e-3f);
+
+  // An inhibitory ring site feeds the inhibitory units; a population site feeds every unit of its population.
+  program inh = p;
+  inh.population = engine::population::inh;
+  s.load(1, inh, 0);
+  program everywhere = dc(2.0);
+  s.load(2, everywhere, 0);
+  const auto both = s.ring_currents_pA(0.05);  // inside step 0
+  CHECK(both.inh_pA[0] == Approx(10.0));
+  CHECK(both.exc_pA[50] == Approx(2.0).margin(1e-3));
+  s.clear_all();
+  CHECK(s.ring_currents_pA(0.0).exc_pA.empty());  // nothing loaded: no currents to add
 }
 
 TEST_CASE("invalid programs are refused with the field, its value and the allowed range", "[firmware_sim][validation]") {
