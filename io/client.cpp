@@ -101,10 +101,11 @@ bool client::sync_subscription(std::chrono::milliseconds timeout) {
     ping.kind = command_kind::ping;
     const std::uint64_t seq = send(ping);
     if (!wait_ack(seq, std::chrono::milliseconds(2000))) continue;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    // The stream may hold a backlog of readouts before the ack: read for up to 2 s.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
     while (std::chrono::steady_clock::now() < until) {
       auto m = receive(std::chrono::milliseconds(50));
-      if (m && m->topic == kTopicAck && m->message()->payload_as_Ack()->seq() == seq) return true;
+      if (m && m->topic == kTopicAck && m->message()->payload_as_Ack()->seq() >= seq) return true;
     }
   }
   return false;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <random>
 #include <thread>
@@ -144,8 +145,6 @@ TEST_CASE("malformed input is refused with a reason while the engine keeps runni
   srv.start();
   io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
   REQUIRE(c.sync_subscription(20s));
-  const auto first = c.receive(5s);
-  REQUIRE(first);
 
   std::mt19937 rng(5);
   SECTION("random bytes and truncated buffers") {
@@ -209,21 +208,17 @@ TEST_CASE("malformed input is refused with a reason while the engine keeps runni
     CHECK(accepted + full == kFlood);
     CHECK(accepted >= 256);
   }
-  // The engine kept going: readouts still arrive, consecutive, and nothing was dropped on the way.
-  const std::int64_t start_tick = io::proto::GetMessage(first->payload.data())->payload_as_Readout()->tick();
-  const auto wall_start = std::chrono::steady_clock::now();
-  std::this_thread::sleep_for(300ms);
-  auto later = collect_readouts(c, start_tick + 1'000'000, 1s);
-  REQUIRE_FALSE(later.empty());
-  const std::int64_t last_tick = later.rbegin()->first;
-  const double wall_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall_start).count();
-  CHECK(last_tick > start_tick + static_cast<std::int64_t>(0.5 * wall_ms));
+  // The engine kept going: fresh readouts still arrive, one per tick with no gap.
+  std::this_thread::sleep_for(200ms);
+  const auto later = collect_readouts(c, std::numeric_limits<std::int64_t>::max(), 1s);
+  REQUIRE(later.size() > 10);
+  CHECK(later.rbegin()->first - later.begin()->first + 1 == static_cast<std::int64_t>(later.size()));
   srv.request_stop();
   srv.wait();
   const auto s = srv.latest_status();
   REQUIRE(s);
   CHECK(s->status.readout_drops == 0);
+  CHECK(s->status.resyncs == 0);  // never fell 100 ms behind its deadlines
   CHECK(s->io.commands_refused > 0);
 }
 
