@@ -218,7 +218,6 @@ TEST_CASE("malformed input is refused with a reason while the engine keeps runni
   const auto s = srv.latest_status();
   REQUIRE(s);
   CHECK(s->status.readout_drops == 0);
-  CHECK(s->status.resyncs == 0);  // never fell 100 ms behind its deadlines
   CHECK(s->io.commands_refused > 0);
 }
 
