@@ -10,11 +10,12 @@ namespace cortexloop::engine {
 namespace {
 // Independent streams for the three random parts, all from the one user seed.
 struct seeds {
-  std::uint64_t connectivity, drive, initial_state;
+  std::uint64_t connectivity, drive, initial_state, afferent;
   explicit seeds(std::uint64_t seed) {
     connectivity = splitmix64(seed);
     drive = splitmix64(seed);
     initial_state = splitmix64(seed);
+    afferent = splitmix64(seed);
   }
 };
 }  // namespace
@@ -30,6 +31,8 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed)
       q_inh_nS_(static_cast<float>(p.q_inh_nS)),
       conn_(n_, p.p_connect, seeds(seed).connectivity),
       drive_(p.drive, p.q_exc_nS, dt_ms, static_cast<std::size_t>(p.n_neurons), seeds(seed).drive),
+      afferent_(drive_params{0.0, p.drive.k_exc, 0.0}, p.q_exc_nS, dt_ms, static_cast<std::size_t>(p.n_exc()),
+                seeds(seed).afferent),
       v_(n_), w_(n_, 0.0f), g_exc_(n_, 0.0f), g_inh_(n_, 0.0f), ref_left_(n_, 0), spiked_(n_, 0), spikes_(n_) {
   scalar_rng rng(seeds(seed).initial_state);
   for (std::uint32_t i = 0; i < n_; ++i) {
@@ -46,7 +49,9 @@ adex_state_view network::view(std::uint32_t begin, std::uint32_t end) noexcept {
 
 void network::step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA,
                    network_counts& counts) noexcept {
-  const drive_draws all = drive_.draw(static_cast<double>(step_index) * dt_ms_);
+  const double t_ms = static_cast<double>(step_index) * dt_ms_;
+  if (afferent_.rate_Hz() > 0.0) afferent_.apply(t_ms, g_exc_.data(), n_exc_);
+  const drive_draws all = drive_.draw(t_ms);
   const drive_draws inh_part{all.draw + n_exc_, all.threshold, all.always, all.q_nS};
   adex_step(exc_, syn_, i_stim_exc_pA, view(0, n_exc_), &all);
   adex_step(inh_, syn_, i_stim_inh_pA, view(n_exc_, n_), &inh_part);

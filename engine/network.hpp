@@ -35,6 +35,10 @@ class network {
   std::span<const std::uint32_t> last_spikes() const noexcept { return {spikes_.data(), n_last_spikes_}; }
 
   void set_drive_rate_Hz(double rate_Hz) noexcept { drive_.set_rate_Hz(rate_Hz); }
+  // Afferent (sensory-like) input onto the excitatory cells only: a second private Bernoulli source per RS
+  // cell with the drive's k_exc synapses and no ramp, independent of the drive (Zerlaut 2018, Sec. 2.4:
+  // the time-varying stimulus reaches the excitatory population). 0 Hz by default, when it costs nothing.
+  void set_afferent_rate_Hz(double rate_Hz) noexcept { afferent_.set_rate_Hz(rate_Hz); }
   const poisson_drive& drive() const noexcept { return drive_; }
   std::uint32_t n_neurons() const noexcept { return n_; }
   std::uint32_t n_exc() const noexcept { return n_exc_; }
@@ -57,7 +61,7 @@ class network {
   synapse_derived syn_;
   float q_exc_nS_, q_inh_nS_;
   connectivity conn_;
-  poisson_drive drive_;
+  poisson_drive drive_, afferent_;
   std::vector<float> v_, w_, g_exc_, g_inh_;
   std::vector<std::int32_t> ref_left_;
   std::vector<std::uint8_t> spiked_;

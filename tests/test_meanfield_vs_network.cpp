@@ -12,11 +12,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "engine/adex.hpp"
-#include "engine/connectivity.hpp"
-#include "engine/drive.hpp"
 #include "engine/meanfield/master_equation.hpp"
-#include "engine/rng.hpp"
+#include "engine/network.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop::engine;
@@ -46,68 +43,6 @@ double two_sided_gaussian(double t_ms, double peak_ms, double rise_ms, double de
   const double s = t_ms < peak_ms ? rise_ms : decay_ms;
   return std::exp(-0.5 * (t_ms - peak_ms) * (t_ms - peak_ms) / (s * s));
 }
-
-// The engine's network pieces (connectivity, Bernoulli drive, adex_step) assembled as engine::network does,
-// plus an afferent input on the excitatory cells only (engine::network drives both populations alike): a
-// second Bernoulli source per RS cell through K_e = p_connect n_exc synapses at the afferent rate.
-class network_with_afferent {
- public:
-  network_with_afferent(const network_params& p, double dt_ms, std::uint64_t seed)
-      : n_(static_cast<std::uint32_t>(p.n_neurons)),
-        n_exc_(static_cast<std::uint32_t>(p.n_exc())),
-        dt_ms_(dt_ms),
-        exc_(adex_derived::from(p.exc, dt_ms)),
-        inh_(adex_derived::from(p.inh, dt_ms)),
-        syn_(synapse_derived::from(p, dt_ms)),
-        q_exc_(static_cast<float>(p.q_exc_nS)),
-        q_inh_(static_cast<float>(p.q_inh_nS)),
-        conn_(n_, p.p_connect, splitmix64(seed)),
-        drive_(p.drive, p.q_exc_nS, dt_ms, n_, splitmix64(seed)),
-        afferent_(drive_params{0.0, p.p_connect * static_cast<double>(n_exc_), 0.0}, p.q_exc_nS, dt_ms, n_exc_,
-                  splitmix64(seed)),
-        v_(n_), w_(n_, 0.0f), ge_(n_, 0.0f), gi_(n_, 0.0f), ref_(n_, 0), spiked_(n_, 0) {
-    scalar_rng rng(splitmix64(seed));
-    for (std::uint32_t i = 0; i < n_; ++i) {
-      const adex_params& c = i < n_exc_ ? p.exc : p.inh;
-      v_[i] = static_cast<float>(c.e_l_mV + rng.uniform() * (c.v_t_mV - c.e_l_mV));
-    }
-  }
-  // One step; returns the spikes of each population.
-  rates step(std::int64_t k, double afferent_Hz) {
-    const double t = static_cast<double>(k) * dt_ms_;
-    drive_.apply(t, ge_.data(), n_);
-    afferent_.set_rate_Hz(afferent_Hz);
-    afferent_.apply(t, ge_.data(), n_exc_);
-    adex_step(exc_, syn_, 0.0f, view(0, n_exc_));
-    adex_step(inh_, syn_, 0.0f, view(n_exc_, n_));
-    double se = 0, si = 0;
-    for (std::uint32_t i = 0; i < n_; ++i) {
-      if (spiked_[i] != kSpiked) continue;
-      (i < n_exc_ ? se : si) += 1;
-      float* g = i < n_exc_ ? ge_.data() : gi_.data();
-      const float q = i < n_exc_ ? q_exc_ : q_inh_;
-      for (const std::uint32_t post : conn_.targets_of(i)) g[post] += q;
-    }
-    return {se, si};
-  }
-  std::uint32_t n_exc() const { return n_exc_; }
-  std::uint32_t n_inh() const { return n_ - n_exc_; }
-
- private:
-  adex_state_view view(std::uint32_t b, std::uint32_t e) {
-    return {v_.data() + b, w_.data() + b, ge_.data() + b, gi_.data() + b, ref_.data() + b, spiked_.data() + b, e - b};
-  }
-  std::uint32_t n_, n_exc_;
-  double dt_ms_;
-  adex_derived exc_, inh_;
-  synapse_derived syn_;
-  float q_exc_, q_inh_;
-  connectivity conn_;
-  poisson_drive drive_, afferent_;
-  std::vector<float> v_, w_, ge_, gi_;
-  std::vector<std::int32_t> ref_;
-  std::vector<std::uint8_t> spiked_;
-};
 
 double correlation(const std::vector<double>& a, const std::vector<double>& b) {
   const double n = static_cast<double>(a.size());
@@ -169,13 +104,16 @@ TEST_CASE("mean-field response to a time-varying afferent stimulus follows the n
   const auto total_ms = static_cast<std::size_t>(end_ms);
 
   std::vector<double> net_exc(total_ms, 0.0), net_inh(total_ms, 0.0);
-  network_with_afferent net(p.network, dt, 7);
+  network net(p.network, dt, 7);
+  const double n_exc = net.n_exc(), n_inh = net.n_inh();
   for (std::size_t ms = 0; ms < total_ms; ++ms)
     for (int k = 0; k < steps_per_ms; ++k) {
       const auto step = static_cast<std::int64_t>(ms) * steps_per_ms + k;
-      const rates s = net.step(step, afferent_at(static_cast<double>(step) * dt));
-      net_exc[ms] += s.exc_Hz / (net.n_exc() * 1e-3);
-      net_inh[ms] += s.inh_Hz / (net.n_inh() * 1e-3);
+      net.set_afferent_rate_Hz(afferent_at(static_cast<double>(step) * dt));
+      network_counts counts;
+      net.step(step, 0.0f, 0.0f, counts);
+      net_exc[ms] += static_cast<double>(counts.spikes_exc) / (n_exc * 1e-3);
+      net_inh[ms] += static_cast<double>(counts.spikes_inh) / (n_inh * 1e-3);
     }
 
   master_equation me(*p.meanfield, p.network, dt);
