@@ -46,7 +46,10 @@ void engine::tick(tick_readout& out) noexcept {
     stim_exc += i_exc;
     stim_inh += i_inh;
     if (run_network_) net_.step(step_, i_exc, i_inh, counts);
-    if (ring_ && step_ % steps_per_ring_step_ == 0) ring_->step(t_ms);
+    if (ring_ && step_ % steps_per_ring_step_ == 0) {
+      const ring_currents extra = external_ ? external_->ring_currents_pA(t_ms) : ring_currents{};
+      ring_->step(t_ms, extra.exc_pA, extra.inh_pA);
+    }
     if (record_spikes_) {
       for (const std::uint32_t neuron : net_.last_spikes()) {
         spike_steps_[n_logged] = step_;

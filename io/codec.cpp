@@ -271,9 +271,10 @@ void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a) {
 
 void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns) {
   b.Clear();
-  flatbuffers::Offset<flatbuffers::Vector<float>> rates, vsdi, stim;
+  flatbuffers::Offset<flatbuffers::Vector<float>> rates, rates_inh, vsdi, stim;
   if (r.n_ring_units > 0) {
     rates = b.CreateVector(r.ring_rates_exc_Hz.data(), r.n_ring_units);
+    rates_inh = b.CreateVector(r.ring_rates_inh_Hz.data(), r.n_ring_units);
     vsdi = b.CreateVector(r.vsdi_percent.data(), r.n_ring_units);
     stim = b.CreateVector(r.ring_stim_pA.data(), r.n_ring_units);
   }
@@ -292,6 +293,7 @@ void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, 
     rb.add_ring_rates_exc_hz(rates);
     rb.add_vsdi_percent(vsdi);
     rb.add_ring_stim_pa(stim);
+    rb.add_ring_rates_inh_hz(rates_inh);
   }
   finish(b, proto::Payload::Readout, rb.Finish().Union());
 }

@@ -22,6 +22,11 @@ constexpr std::int64_t kIdle_ns = 100'000;
 constexpr int kMaxCommandsPerTick = 64;
 }  // namespace
 
+firmware_sim::ring_geometry ring_geometry_of(const engine::engine_params& p) {
+  if (!p.ring) return {};
+  return {static_cast<std::uint32_t>(p.ring->n_units), p.ring->length_mm};
+}
+
 realtime_queues::realtime_queues() : wake_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (wake_fd < 0) throw std::runtime_error("eventfd failed");
 }
@@ -39,8 +44,7 @@ realtime_loop::realtime_loop(std::unique_ptr<engine::engine> eng, realtime_queue
     : eng_(eng.release()),
       q_(queues),
       opt_(options),
-      // TODO(ring): take the ring's geometry from the engine once it has one (issue 3).
-      stim_(eng_->dt_ms(), firmware_sim::ring_geometry{}),
+      stim_(eng_->dt_ms(), ring_geometry_of(eng_->params())),
       spikes_on_(options.stream_spikes),
       period_ns_(std::llround(static_cast<double>(eng_->steps_per_tick()) * eng_->dt_ms() * 1e6)) {
   eng_->set_external_current(&stim_);
@@ -184,8 +188,17 @@ void realtime_loop::publish_tick(const engine::tick_readout& r, std::int64_t tic
   record_.inh = r.inh;
   record_.lfp_proxy_nA = r.lfp_proxy_nA;
   record_.diverged = r.diverged;
-  // TODO(ring): copy ring rates, VSDi frame and stim_.ring_currents_pA() here once tick_readout has them.
-  record_.n_ring_units = 0;
+  const std::size_t n_ring = std::min(r.vsdi_percent.size(), kMaxRingUnits);
+  record_.n_ring_units = static_cast<std::uint32_t>(n_ring);
+  if (n_ring > 0) {
+    std::copy_n(r.ring_rates_exc_Hz.begin(), n_ring, record_.ring_rates_exc_Hz.begin());
+    std::copy_n(r.ring_rates_inh_Hz.begin(), n_ring, record_.ring_rates_inh_Hz.begin());
+    std::copy_n(r.vsdi_percent.begin(), n_ring, record_.vsdi_percent.begin());
+    // The stimulator's current into the excitatory units at the tick's last step.
+    const engine::ring_currents stim = stim_.ring_currents_pA(r.t_ms - eng_->dt_ms());
+    if (stim.exc_pA.size() >= n_ring) std::copy_n(stim.exc_pA.begin(), n_ring, record_.ring_stim_pA.begin());
+    else std::fill_n(record_.ring_stim_pA.begin(), n_ring, 0.0f);
+  }
   if (!q_.readouts.push(record_)) ++readout_drops_;
   if (!spikes_on_ || r.spike_steps.empty()) return;
   chunk_.tick = r.tick;

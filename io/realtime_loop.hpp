@@ -29,7 +29,7 @@ using spsc = boost::lockfree::spsc_queue<T, boost::lockfree::capacity<N>>;
 struct realtime_queues {
   spsc<command, 256> commands;          // I/O -> real-time
   spsc<command_event, 1024> events;     // real-time -> I/O (acks)
-  spsc<readout_record, 2048> readouts;  // real-time -> I/O (2 s at 1 ms ticks)
+  spsc<readout_record, 512> readouts;   // real-time -> I/O (0.5 s at 1 ms ticks; records are 16 kB)
   spsc<spike_chunk, 128> spikes;
   spsc<status_record, 16> statuses;
   int wake_fd = -1;                     // eventfd: written by the real-time thread after pushing
@@ -49,6 +49,9 @@ struct realtime_options {
   std::int64_t spin_ns = 0;      // realtime: busy-wait this long before each deadline
   bool stream_spikes = false;
 };
+
+// The stimulator's view of the engine's ring (none: n_units = 0).
+firmware_sim::ring_geometry ring_geometry_of(const engine::engine_params& p);
 
 class realtime_loop {
  public:

@@ -77,7 +77,7 @@ struct command_event {
   command_kind kind = command_kind::ping;
 };
 
-inline constexpr std::size_t kMaxRingUnits = 256;
+inline constexpr std::size_t kMaxRingUnits = 1024;  // the server refuses configs with larger rings
 
 struct readout_record {
   std::int64_t tick = 0;
@@ -88,7 +88,7 @@ struct readout_record {
   double lfp_proxy_nA = 0.0;
   std::int64_t diverged = 0;
   std::uint32_t n_ring_units = 0;  // 0: no ring; the arrays below hold n_ring_units values
-  std::array<float, kMaxRingUnits> ring_rates_exc_Hz{}, vsdi_percent{}, ring_stim_pA{};
+  std::array<float, kMaxRingUnits> ring_rates_exc_Hz{}, ring_rates_inh_Hz{}, vsdi_percent{}, ring_stim_pA{};
 };
 
 inline constexpr std::size_t kSpikeChunk = 1024;

@@ -6,12 +6,16 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 #include "engine/engine.hpp"
 
 namespace cortexloop::io {
 
 server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_.params.simulation.tick_ms) {
+  if (opt_.params.ring && opt_.params.ring->n_units > static_cast<std::int64_t>(kMaxRingUnits))
+    throw std::invalid_argument("ring.n_units = " + std::to_string(opt_.params.ring->n_units) +
+                                ": serve streams at most " + std::to_string(kMaxRingUnits) + " ring units per readout");
   auto eng = std::make_unique<engine::engine>(opt_.params);
   queues_ = std::make_unique<realtime_queues>();
   loop_ = std::make_unique<realtime_loop>(
@@ -30,7 +34,7 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   command_endpoint_ = router.get(zmq::sockopt::last_endpoint);
 
   io_thread_options io_opt;
-  io_opt.limits = {.mode = opt_.mode, .dt_ms = opt_.params.simulation.dt_ms, .ring = {}};  // TODO(ring): geometry
+  io_opt.limits = {.mode = opt_.mode, .dt_ms = opt_.params.simulation.dt_ms, .ring = ring_geometry_of(opt_.params)};
   io_opt.params = opt_.params;
   io_opt.dt_ms = opt_.params.simulation.dt_ms;
   io_opt.readout_every = opt_.readout_every;

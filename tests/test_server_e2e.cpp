@@ -283,3 +283,56 @@ TEST_CASE("pause, resume, reset with a seed, whitelisted parameters and a REQ cl
   CHECK(m->payload_as_Ack()->seq() == 99);
   CHECK(m->payload_as_Ack()->accepted());
 }
+
+TEST_CASE("with the default config (network and ring) readouts carry the ring, identical to the engine; a ring "
+          "site stimulates around its position", "[server][e2e][ring]") {
+  const std::vector<std::string> overrides = {"network.n_neurons=1000"};
+  io::server_options o = options(io::run_mode::stepped);
+  o.params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/default.toml", overrides);
+  REQUIRE(o.params.ring);
+  io::server srv(o);
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+
+  command stim = stimulation(100.0);
+  stim.channel = 2;
+  stim.program.site = firmware_sim::site_kind::ring_position;
+  stim.program.position_mm = 9.0;
+  stim.program.width_mm = 1.0;
+  stim.program.delay_ms = 50.0;
+  const auto ack = c.wait_ack(c.send(stim), 10s);
+  REQUIRE(ack);
+  REQUIRE(ack->accepted);
+  command step;
+  step.kind = command_kind::step;
+  step.ticks = 100;
+  REQUIRE(c.wait_ack(c.send(step), 10s));
+  const auto got = collect_readouts(c, 99);
+  REQUIRE(got.size() == 100);
+
+  // Up to tick 49 nothing is stimulated, so the server's ring equals a plain engine's.
+  engine::engine reference(o.params);
+  engine::tick_readout r;
+  const std::size_t n = o.params.ring->n_units;
+  for (std::int64_t k = 0; k < 50; ++k) {
+    reference.tick(r);
+    const io::proto::Readout& w = readout_of(got.at(k));
+    REQUIRE(w.vsdi_percent());
+    REQUIRE(w.vsdi_percent()->size() == n);
+    REQUIRE(w.ring_rates_exc_hz()->size() == n);
+    for (std::size_t i = 0; i < n; ++i) {
+      REQUIRE(w.vsdi_percent()->Get(static_cast<flatbuffers::uoffset_t>(i)) == r.vsdi_percent[i]);
+      REQUIRE(w.ring_rates_exc_hz()->Get(static_cast<flatbuffers::uoffset_t>(i)) == r.ring_rates_exc_Hz[i]);
+    }
+    CHECK(w.ring_stim_pa()->Get(0) == 0.0f);
+  }
+  // From tick 50 on, the stimulator drives the ring's units around 9 mm: most at the unit there, none far away.
+  const io::proto::Readout& on = readout_of(got.at(60));
+  const double spacing = o.params.ring->length_mm / static_cast<double>(n);
+  const auto at = static_cast<flatbuffers::uoffset_t>(9.0 / spacing);
+  CHECK(on.ring_stim_pa()->Get(at) > 90.0f);
+  CHECK(on.ring_stim_pa()->Get(static_cast<flatbuffers::uoffset_t>((at + n / 2) % n)) < 1e-3f);
+  const io::proto::Readout& later = readout_of(got.at(99));
+  CHECK(later.vsdi_percent()->Get(at) > later.vsdi_percent()->Get(static_cast<flatbuffers::uoffset_t>((at + n / 2) % n)) + 0.1f);
+}

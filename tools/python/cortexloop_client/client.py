@@ -83,7 +83,7 @@ def decode_message(payload):
             "publish_ns": r.PublishNs(), "exc": _population(r.Exc()), "inh": _population(r.Inh()),
             "lfp_proxy_na": r.LfpProxyNa(), "diverged": r.Diverged(),
             "ring_rates_exc_hz": _floats(r, "RingRatesExcHz"), "vsdi_percent": _floats(r, "VsdiPercent"),
-            "ring_stim_pa": _floats(r, "RingStimPa")}
+            "ring_stim_pa": _floats(r, "RingStimPa"), "ring_rates_inh_hz": _floats(r, "RingRatesInhHz")}
     if kind == p.Payload.Payload.Status:
         s = _table(msg, p.Status.Status)
         out = {_snake(f): getattr(s, f)() for f in _STATUS_FIELDS}
