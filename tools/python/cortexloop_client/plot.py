@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 
 def load(folder):
     d = {}
-    for name in ["rates", "mean_v", "mean_w", "stim", "lfp", "ticks", "vsdi", "ring_rates_exc"]:
+    for name in ["rates", "mean_v", "mean_w", "stim", "lfp", "ticks", "vsdi", "ring_rates_exc", "ring_stim"]:
         path = os.path.join(folder, name + ".npy")
         if os.path.exists(path):
             d[name] = np.load(path)
@@ -61,21 +61,26 @@ def figure(d, title=None, smooth_ms=5):
     if has_ring:
         ax = axes[4]
         v = d["vsdi"]
-        im = ax.imshow(v.T, aspect="auto", origin="lower", cmap="viridis",
+        im = ax.imshow(v.T, aspect="auto", origin="lower", cmap="viridis", interpolation="nearest",
                        extent=[t[0], t[-1], 0, v.shape[1]])
-        ax.set_ylabel("ring unit")
-        fig.colorbar(im, ax=ax, label="VSDi (%)", pad=0.01)
+        ax.set_ylabel("ring unit\n(VSDi)")
+        # The colour bar sits inside the panel so that every panel keeps the same width and time axis.
+        cax = ax.inset_axes([1.005, 0.0, 0.012, 1.0])
+        fig.colorbar(im, cax=cax, label="VSDi (%)")
     for ack in d["summary"].get("acks", []):
         if ack.get("accepted") and "ticks" in d and len(d["ticks"]):
             hit = np.nonzero(d["ticks"][:, 1] == ack["tick_applied"])[0]
             # Mark only the commands that changed the stimulation (not pings or parameter changes).
-            if len(hit) and hit[0] > 0 and np.any(d["stim"][hit[0]] != d["stim"][hit[0] - 1]):
-                for a in axes[:4]:
+            changed = len(hit) and hit[0] > 0 and np.any(d["stim"][hit[0]] != d["stim"][hit[0] - 1])
+            if len(hit) and hit[0] > 0 and "ring_stim" in d and len(d["ring_stim"]) == len(d["stim"]):
+                changed = changed or np.any(d["ring_stim"][hit[0]] != d["ring_stim"][hit[0] - 1])
+            if changed:
+                for a in axes:
                     a.axvline(t[hit[0]], color="0.6", lw=0.6, ls="--")
     axes[-1].set_xlabel("simulated time (s)")
     for a in axes:
         a.spines[["top", "right"]].set_visible(False)
-    fig.suptitle(title or "cortexloop session", x=0.01, ha="left")
+    fig.suptitle(title or "cortexloop session", x=0.01, ha="left", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -49,7 +49,7 @@ def smooth(x, n=5):
 
 def build_figure(plt, with_ring):
     rows = 4 if with_ring else 3
-    fig, axes = plt.subplots(rows, 1, figsize=(11, 2.2 * rows + 0.5), sharex=not with_ring)
+    fig, axes = plt.subplots(rows, 1, figsize=(11, 2.2 * rows + 0.5), sharex=True)
     return fig, axes
 
 
@@ -67,11 +67,12 @@ def draw(fig, axes, b):
     axes[1].set_ylabel("LFP proxy (nA)")
     axes[2].plot(t, b.stim, color="tab:blue", lw=1)
     axes[2].set_ylabel("stim exc (pA)")
-    axes[2].set_xlabel("simulated time (s)")
     if len(axes) > 3 and b.vsdi:
         v = np.asarray(b.vsdi)
-        axes[3].imshow(v.T, aspect="auto", origin="lower", extent=[t[-len(v)], t[-1], 0, v.shape[1]])
-        axes[3].set_ylabel("ring unit (VSDi %)")
+        axes[3].imshow(v.T, aspect="auto", origin="lower", interpolation="nearest",
+                       extent=[t[-len(v)], t[-1], 0, v.shape[1]])
+        axes[3].set_ylabel(f"ring unit\nVSDi {v.min():.1f} to\n{v.max():.1f} %")
+    axes[-1].set_xlabel("simulated time (s)")
     s = b.status
     title = "cortexloop live"
     if s:
