@@ -1,5 +1,7 @@
 #include "io/server.hpp"
 
+#include "engine/denormals.hpp"
+
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -48,6 +50,7 @@ server::~server() {
 
 void server::start() {
   rt_thread_ = std::thread([this] {
+    engine::flush_denormals_to_zero();  // subnormal arithmetic would be a latency hazard on this thread
     if (opt_.on_realtime_thread_start) opt_.on_realtime_thread_start();
     loop_->run();
   });

@@ -6,9 +6,12 @@
 
 namespace {
 std::atomic<std::uint64_t> g_allocations{0};
+std::atomic<std::uint64_t> g_marked_allocations{0};
+thread_local bool t_marked = false;
 
 void* counted_alloc(std::size_t size, std::size_t align) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (t_marked) g_marked_allocations.fetch_add(1, std::memory_order_relaxed);
   if (size == 0) size = 1;
   void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (size + align - 1) / align * align)
                                               : std::malloc(size);
@@ -18,6 +21,8 @@ void* counted_alloc(std::size_t size, std::size_t align) {
 }  // namespace
 
 std::uint64_t cortexloop::testing::allocation_count() noexcept { return g_allocations.load(); }
+void cortexloop::testing::count_this_thread(bool on) noexcept { t_marked = on; }
+std::uint64_t cortexloop::testing::marked_thread_allocations() noexcept { return g_marked_allocations.load(); }
 
 void* operator new(std::size_t n) { return counted_alloc(n, 0); }
 void* operator new[](std::size_t n) { return counted_alloc(n, 0); }

@@ -1,51 +1,15 @@
 // Zero heap allocations on the real-time thread over 10,000 ticks with clients connected and sending
-// commands (good, bad and a flood). Only that thread's allocations are counted: this file replaces the
-// global operator new with one that counts while a thread_local flag is set, and the server sets the flag
-// on its real-time thread (server_options::on_realtime_thread_start) just before the loop starts.
+// commands (good, bad and a flood). Only that thread's allocations are counted: alloc_counter.cpp replaces
+// the global operator new, and the server marks its real-time thread for counting
+// (server_options::on_realtime_thread_start) just before the loop starts.
 #include <catch2/catch.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <thread>
 
+#include "alloc_counter.hpp"
 #include "io/client.hpp"
 #include "io/config_loader.hpp"
 #include "io/server.hpp"
-
-namespace {
-thread_local bool t_counting = false;
-std::atomic<std::uint64_t> g_realtime_allocations{0};
-
-void* allocate(std::size_t n, std::size_t align) {
-  if (t_counting) g_realtime_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (n == 0) n = 1;
-  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align) : std::malloc(n);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return allocate(n, 0); }
-void* operator new[](std::size_t n) { return allocate(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return allocate(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return allocate(n, static_cast<std::size_t>(a)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return allocate(n, 0);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 using namespace cortexloop;
 using namespace std::chrono_literals;
@@ -62,12 +26,18 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   o.pub_endpoint = "tcp://127.0.0.1:*";
   o.command_endpoint = "tcp://127.0.0.1:*";
   o.stream_spikes = true;
-  o.on_realtime_thread_start = [] { t_counting = true; };
+  o.on_realtime_thread_start = [] { testing::count_this_thread(true); };
   // Check the counter works on this thread before trusting a zero.
-  t_counting = true;
-  { auto* probe = new int(1); delete probe; }
-  t_counting = false;
-  REQUIRE(g_realtime_allocations.exchange(0) == 1);
+  const std::uint64_t before_probe = testing::marked_thread_allocations();
+  testing::count_this_thread(true);
+  {
+    auto* probe = new int(1);
+    asm volatile("" : : "r"(probe) : "memory");  // keep the allocation from being elided
+    delete probe;
+  }
+  testing::count_this_thread(false);
+  REQUIRE(testing::marked_thread_allocations() - before_probe == 1);
+  const std::uint64_t before_run = testing::marked_thread_allocations();
 
   io::server srv(o);
   srv.start();
@@ -129,5 +99,5 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   CHECK(s->status.server_ticks >= 10'000);
   CHECK(readouts > 1000);
   CHECK(spike_batches > 0);
-  CHECK(g_realtime_allocations.load() == 0);
+  CHECK(testing::marked_thread_allocations() - before_run == 0);
 }

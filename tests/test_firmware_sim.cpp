@@ -49,7 +49,7 @@ TEST_CASE("delay and duration are whole steps: start = load + delay/dt, stop bef
   CHECK(s.currents_pA(1025).exc_pA == 0.0f);
 }
 
-TEST_CASE("a program replaces the one on its channel; clear stops one channel, clear_all every one",
+TEST_CASE("a program replaces the one on its channel, clear stops one channel, clear_all every one",
           "[firmware_sim]") {
   stimulator s(kDt, {});
   s.load(0, dc(10.0), 0);

@@ -106,7 +106,7 @@ TEST_CASE("stepped mode gives readouts identical to the engine run directly (as 
   }
 }
 
-TEST_CASE("in realtime mode a DC command raises the excitatory rate within a few ticks; its ack names the tick",
+TEST_CASE("in realtime mode a DC command raises the excitatory rate within a few ticks, its ack names the tick",
           "[server][e2e][realtime]") {
   io::server srv(options(io::run_mode::realtime));
   srv.start();
@@ -284,7 +284,7 @@ TEST_CASE("pause, resume, reset with a seed, whitelisted parameters and a REQ cl
   CHECK(m->payload_as_Ack()->accepted());
 }
 
-TEST_CASE("with the default config (network and ring) readouts carry the ring, identical to the engine; a ring "
+TEST_CASE("with the default config (network and ring) readouts carry the ring, identical to the engine, a ring "
           "site stimulates around its position", "[server][e2e][ring]") {
   const std::vector<std::string> overrides = {"network.n_neurons=1000"};
   io::server_options o = options(io::run_mode::stepped);
