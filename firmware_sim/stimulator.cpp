@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <numbers>
 
+#include "engine/meanfield/ring_geometry.hpp"
 #include "engine/units.hpp"
 
 namespace cortexloop::firmware_sim {
@@ -63,14 +64,9 @@ void stimulator::load(std::size_t channel, const program& p, std::int64_t now_st
   c.stop_step = p.duration_ms > 0 ? c.start_step + to_steps(p.duration_ms, dt_ms_) : -1;
   c.period_ms = p.frequency_Hz > 0 ? engine::kMsPerS / p.frequency_Hz : 0.0;
   if (p.site == site_kind::ring_position && ring_.n_units > 0) {
-    // Gaussian of the periodic distance between unit centres (i + 0.5) * spacing and the position.
-    const double spacing = ring_.length_mm / ring_.n_units;
-    float* profile = profiles_.data() + channel * ring_.n_units;
-    for (std::uint32_t i = 0; i < ring_.n_units; ++i) {
-      double d = std::fabs((i + 0.5) * spacing - p.position_mm);
-      d = std::min(d, ring_.length_mm - d);
-      profile[i] = static_cast<float>(std::exp(-d * d / (2 * p.width_mm * p.width_mm)));
-    }
+    // The ring's own geometry, so that a site and a config stimulus at the same position_mm hit the same units.
+    engine::meanfield::ring_gaussian_profile({profiles_.data() + channel * ring_.n_units, ring_.n_units},
+                                             ring_.length_mm, p.position_mm, p.width_mm, 1.0);
   }
   c.loaded = true;
 }

@@ -110,10 +110,10 @@ TEST_CASE("a biphasic pulse is followed by one of opposite sign and equal width"
 }
 
 TEST_CASE("a ring program is a periodic Gaussian around its position", "[firmware_sim][ring]") {
-  stimulator s(kDt, {100, 36.0});  // units 0.36 mm apart, centres at (i + 0.5) * 0.36 mm
+  stimulator s(kDt, {100, 36.0});  // units 0.36 mm apart, unit i at i * 0.36 mm (ring_geometry.hpp)
   program p = dc(10.0);
   p.site = firmware_sim::site_kind::ring_position;
-  p.position_mm = 0.18;  // centre of unit 0
+  p.position_mm = 0.0;  // unit 0
   p.width_mm = 1.0;
   s.load(0, p, 0);
   CHECK(s.currents_pA(0).exc_pA == 0.0f);  // ring sites do not touch the network

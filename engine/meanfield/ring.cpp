@@ -1,4 +1,5 @@
 #include "engine/meanfield/ring.hpp"
+#include "engine/meanfield/ring_geometry.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -51,11 +52,6 @@ kernel gaussian_kernel(double l_mm, double extent_sd, double dx_mm, std::size_t 
   return k;
 }
 
-double ring_distance_mm(double a, double b, double length) {
-  const double d = std::fmod(std::fabs(a - b), length);
-  return std::min(d, length - d);
-}
-
 // out[i] = sum_d k[d] (src_d[i + d] + src_d[i - d]): one vectorisable pass per distance. `rows` holds the
 // history row of each distance's delay, already offset to the unit 0 of its padded row.
 void accumulate_pairs(float* __restrict out, const float* __restrict plus, const float* __restrict minus, float k,
@@ -100,18 +96,12 @@ ring::ring(const ring_params& rp, const meanfield_params& mf, const network_para
   for (auto* v : {&sum_nu_e_, &sum_nu_i_, &sum_vsdi_}) v->assign(n_, 0.0);
   aff_profiles_.assign(rp.afferent.size() * n_, 0.0f);
   for (std::size_t s = 0; s < rp.afferent.size(); ++s)
-    for (std::size_t i = 0; i < n_; ++i) {
-      const double d = ring_distance_mm(static_cast<double>(i) * dx_mm_, rp.afferent[s].position_mm, rp.length_mm);
-      aff_profiles_[s * n_ + i] =
-          static_cast<float>(rp.afferent[s].amplitude_Hz * std::exp(-0.5 * d * d / (rp.afferent[s].width_mm * rp.afferent[s].width_mm)));
-    }
+    ring_gaussian_profile({aff_profiles_.data() + s * n_, n_}, rp.length_mm, rp.afferent[s].position_mm,
+                          rp.afferent[s].width_mm, rp.afferent[s].amplitude_Hz);
   cur_profiles_.assign(rp.currents.size() * n_, 0.0f);
   for (std::size_t s = 0; s < rp.currents.size(); ++s)
-    for (std::size_t i = 0; i < n_; ++i) {
-      const double d = ring_distance_mm(static_cast<double>(i) * dx_mm_, rp.currents[s].position_mm, rp.length_mm);
-      cur_profiles_[s * n_ + i] =
-          static_cast<float>(rp.currents[s].amplitude_pA * std::exp(-0.5 * d * d / (rp.currents[s].spread_mm * rp.currents[s].spread_mm)));
-    }
+    ring_gaussian_profile({cur_profiles_.data() + s * n_, n_}, rp.length_mm, rp.currents[s].position_mm,
+                          rp.currents[s].spread_mm, rp.currents[s].amplitude_pA);
 
   // The homogeneous fixed point, with the same float transfer functions as the steps (a unit whose lateral
   // input is its own rate), as the initial state and the VSDi's rest.
