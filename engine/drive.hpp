@@ -30,7 +30,7 @@ class poisson_drive {
   // Draws the events of the step starting at t_ms for all neurons (valid until the next call). The update
   // of the cells applies them (engine/adex.cpp), which saves a pass over G_e. Allocation-free.
   drive_draws draw(double t_ms) noexcept;
-  // Reference form of the same step, for tests: adds the events to g_exc[0..n).
+  // The same step as a separate pass: adds the events to g_exc[0..n) (the afferent input, and tests).
   void apply(double t_ms, float* g_exc_nS, std::size_t n) noexcept;
   std::uint64_t events() const noexcept { return events_; }
 
