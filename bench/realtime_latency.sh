@@ -1,21 +1,61 @@
 #!/usr/bin/env bash
-# End-to-end latency of the real-time server on this machine: starts `cortexloop serve` (default config
-# unless --config is among the serve flags), lets it settle, runs `cortexloop probe` for DURATION seconds,
-# stops the server with SIGTERM and leaves the probe's figures in OUT.json and the server's log in OUT.log.
+# End-to-end latency of the real-time server on this machine, next to its peers in the same run:
+#   1 cyclictest (Debian rt-tests) for DURATION s: wake-up latency of a thread that does nothing, with the
+#     serve flags' CPU, SCHED_FIFO priority and mlockall -- the machine's floor for tick lateness;
+#   2 bench/pubsub_floor for DURATION s: a bare ZeroMQ PUB -> SUB pair -- the floor for publish -> receive;
+#   3 `cortexloop serve` (default config unless --config is among the serve flags), settle 3 s, then
+#     `cortexloop probe` for DURATION s, then SIGTERM.
+# Leaves OUT.json (probe), OUT.log (server), OUT.cyclictest.txt, OUT.floor.json and OUT.txt (the report of
+# bench/realtime_report.py, server figures over peer figures).
 #   bench/realtime_latency.sh DURATION OUT [serve flags...]
-#   bench/realtime_latency.sh 600 out/bench/rt_default
-#   bench/realtime_latency.sh 60 out/bench/rt_pinned --cpu 1 --mlock --fifo 80 --spin-us 50
+#   bench/realtime_latency.sh 600 out/bench/rt_10min --fifo 80 --cpu 1 --mlock --spin-us 100
+#   bench/realtime_latency.sh 60 out/bench/rt_stock          # stock scheduling: no pinning, SCHED_OTHER
+# PEERS=0 skips phases 1 and 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:?duration in seconds}; out=${2:?output path without extension}; shift 2
 mkdir -p "$(dirname "$out")"
+for tool in build/cortexloop build/bench/pubsub_floor; do
+  [[ -x $tool ]] || { echo "realtime_latency: $tool missing; run scripts/build.sh first" >&2; exit 1; }
+done
+
+# The peers get the real-time thread's settings.
+cpu=""; fifo=0; mlock=0
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case ${args[i]} in
+    --cpu) cpu=${args[i + 1]} ;;
+    --fifo) fifo=${args[i + 1]} ;;
+    --mlock) mlock=1 ;;
+  esac
+done
+
+echo "realtime_latency: $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg), serve $*" | tee "$out.txt"
+if [[ ${PEERS:-1} != 0 ]]; then
+  command -v cyclictest >/dev/null || { echo "realtime_latency: cyclictest missing (apt-get install -y rt-tests)" >&2; exit 1; }
+  cyc=(-t1 -i 1000 -h 20000 -q -D "$duration")
+  if ((fifo > 0)); then cyc+=(--policy=fifo -p "$fifo"); else cyc+=(--policy=other); fi  # -p 0 would mean FIFO 2
+  [[ -n $cpu ]] && cyc+=(-a "$cpu")
+  [[ $mlock == 1 ]] && cyc+=(-m)
+  echo "phase 1/3: cyclictest ${cyc[*]}"
+  cyclictest "${cyc[@]}" >"$out.cyclictest.txt"
+  floor=(--duration "$duration" --json "$out.floor.json" --fifo "$fifo")
+  [[ -n $cpu ]] && floor+=(--cpu "$cpu")
+  echo "phase 2/3: pubsub_floor ${floor[*]}"
+  build/bench/pubsub_floor "${floor[@]}"
+fi
+
+echo "phase 3/3: cortexloop serve $* + cortexloop probe --duration $duration"
 build/cortexloop serve "$@" >"$out.log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true' EXIT
 sleep 3   # engine construction and the drive's ramp
-echo "realtime_latency: $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg), serve $*" | tee "$out.txt"
-build/cortexloop probe --duration "$duration" --json "$out.json" | tee -a "$out.txt"
+build/cortexloop probe --duration "$duration" --json "$out.json"
 kill -TERM $server
 wait $server || true
 trap - EXIT
-tail -n 2 "$out.log" | tee -a "$out.txt"
+tail -n 2 "$out.log"
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out.txt"
+if [[ ${PEERS:-1} != 0 ]]; then
+  /usr/bin/python3 bench/realtime_report.py "$out" | tee -a "$out.txt"
+fi

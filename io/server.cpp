@@ -25,6 +25,8 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
       realtime_options{.mode = opt_.mode, .max_ticks = opt_.max_ticks, .spin_ns = opt_.spin_ns,
                        .stream_spikes = opt_.stream_spikes});
 
+  // libzmq starts its I/O thread with the first socket: its affinity has to be set before.
+  if (opt_.io_cpu >= 0) context_.set(zmq::ctxopt::thread_affinity_cpu_add, opt_.io_cpu);
   zmq::socket_t pub(context_, zmq::socket_type::pub), router(context_, zmq::socket_type::router);
   pub.set(zmq::sockopt::sndhwm, opt_.pub_hwm);
   pub.set(zmq::sockopt::linger, 0);
@@ -55,8 +57,13 @@ void server::start() {
     loop_->run();
   });
   scheduling_ = configure_realtime_thread();
+  io_thread_ = std::thread([this] {
+    // Waits for `go`, so that it sees the scheduling note written below before it publishes any status.
+    while (!queues_->go.load(std::memory_order_acquire)) std::this_thread::yield();
+    io_->run();
+  });
+  if (const std::string io_note = configure_io_thread(); !io_note.empty()) scheduling_ += "; " + io_note;
   io_->set_scheduling(scheduling_);
-  io_thread_ = std::thread([this] { io_->run(); });
   queues_->go.store(true, std::memory_order_release);
 }
 
@@ -93,6 +100,18 @@ std::string server::configure_realtime_thread() {
       add("memory not locked (mlockall: " + std::string(std::strerror(errno)) + "; raise ulimit -l)");
   }
   return note;
+}
+
+// The I/O threads (ours and libzmq's) may share the real-time thread's CPU: under SCHED_OTHER they only run
+// while the real-time thread sleeps, and the other CPUs stay free for the clients.
+std::string server::configure_io_thread() {
+  if (opt_.io_cpu < 0) return {};
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(opt_.io_cpu, &set);
+  if (const int rc = pthread_setaffinity_np(io_thread_.native_handle(), sizeof set, &set); rc != 0)
+    return "I/O not pinned (CPU " + std::to_string(opt_.io_cpu) + ": " + std::strerror(rc) + ")";
+  return "I/O on CPU " + std::to_string(opt_.io_cpu);
 }
 
 void server::request_stop() noexcept {

@@ -24,6 +24,7 @@ struct server_options {
   int cpu = -1;                     // pin the real-time thread to this CPU (-1: no pinning)
   bool lock_memory = false;         // mlockall(MCL_CURRENT | MCL_FUTURE)
   int fifo_priority = 0;            // SCHED_FIFO priority of the real-time thread (0: normal scheduling)
+  int io_cpu = -1;                  // pin the I/O thread and libzmq's I/O thread to this CPU (-1: no pinning)
   bool stream_spikes = false;
   int readout_every = 1;
   int pub_hwm = 20000;              // messages queued per subscriber before ZeroMQ drops for it
@@ -52,6 +53,7 @@ class server {
 
  private:
   std::string configure_realtime_thread();
+  std::string configure_io_thread();
 
   server_options opt_;
   double tick_ms_;

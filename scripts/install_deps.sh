@@ -7,6 +7,7 @@ packages=(
   libboost-dev libzmq3-dev cppzmq-dev libflatbuffers-dev flatbuffers-compiler
   libbenchmark-dev catch2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   python3-zmq python3-flatbuffers python3-numpy python3-matplotlib python3-brian
+  rt-tests  # cyclictest, the wake-up latency peer of bench/realtime_latency.sh
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -336,3 +336,21 @@ TEST_CASE("with the default config (network and ring) readouts carry the ring, i
   const io::proto::Readout& later = readout_of(got.at(99));
   CHECK(later.vsdi_percent()->Get(at) > later.vsdi_percent()->Get(static_cast<flatbuffers::uoffset_t>((at + n / 2) % n)) + 0.1f);
 }
+
+TEST_CASE("the I/O threads pinned to the real-time thread's CPU still carry commands and readouts",
+          "[server][e2e][realtime]") {
+  io::server_options o = options(io::run_mode::realtime);
+  o.cpu = 0;
+  o.io_cpu = 0;  // CPU 0 exists on every machine; SCHED_OTHER, so no privilege is needed
+  io::server srv(std::move(o));
+  srv.start();
+  CHECK_THAT(srv.scheduling(), Catch::Contains("pinned to CPU 0") && Catch::Contains("I/O on CPU 0"));
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const auto ack = c.wait_ack(c.send(stimulation(100.0)), 10s);
+  REQUIRE(ack);
+  CHECK(ack->accepted);
+  const auto got = collect_readouts(c, ack->tick_applied + 5, 30s);
+  REQUIRE(got.count(ack->tick_applied));
+  CHECK(readout_of(got.at(ack->tick_applied)).exc()->i_stim_pa() == 100.0);
+}

@@ -27,6 +27,7 @@ struct serve_options {
   std::string pub = "tcp://127.0.0.1:5555";
   std::string commands = "tcp://127.0.0.1:5556";
   int cpu = -1;
+  int io_cpu = -1;
   bool mlock = false;
   int fifo = 0;
   double spin_us = 0;
@@ -56,6 +57,7 @@ int run_serve(const serve_options& o) {
   so.pub_endpoint = o.pub;
   so.command_endpoint = o.commands;
   so.cpu = o.cpu;
+  so.io_cpu = o.io_cpu;
   so.lock_memory = o.mlock;
   so.fifo_priority = o.fifo;
   so.spin_ns = std::llround(o.spin_us * 1000.0);
@@ -120,6 +122,10 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--pub", o->pub, "PUB endpoint (readouts, status, spikes, acks)")->capture_default_str();
   cmd->add_option("--commands", o->commands, "ROUTER endpoint (commands, acks)")->capture_default_str();
   cmd->add_option("--cpu", o->cpu, "Pin the real-time thread to this CPU")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--io-cpu", o->io_cpu,
+                  "Pin the I/O thread and libzmq's I/O thread to this CPU (may be the real-time CPU: they run "
+                  "while it sleeps)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--mlock", o->mlock, "Lock all memory (mlockall) to avoid page faults");
   cmd->add_option("--fifo", o->fifo, "Run the real-time thread with SCHED_FIFO at this priority (1-99), if permitted")
       ->check(CLI::Range(1, 99));

@@ -1,0 +1,160 @@
+// The peer for "readout publish -> receive": a bare ZeroMQ PUB -> SUB pair between two processes on this
+// machine, with nothing of cortexloop in between. The publisher wakes at absolute deadlines one period
+// apart (as the real-time thread does), stamps CLOCK_MONOTONIC into a message of the readout's size and
+// sends it from the waking thread itself; the subscriber polls and receives as a client would and records
+// receive - send. Whatever latency this pair shows is the floor the machine and libzmq set; the server's
+// figure over this one is the cost of its own path (real-time thread -> SPSC queue -> I/O thread -> PUB).
+//
+//   bench/pubsub_floor --duration 60 [--endpoint tcp://127.0.0.1:5599] [--size 1400] [--period-us 1000]
+//                      [--cpu N] [--fifo PRIO] [--json FILE]
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "io/clock.hpp"
+#include "io/latency_histogram.hpp"
+
+namespace {
+
+using cortexloop::io::monotonic_ns;
+
+struct options {
+  double duration_s = 60;
+  std::string endpoint = "tcp://127.0.0.1:5599";
+  int size_bytes = 1400;  // an encoded readout of the default config (network + 100-unit ring) is ~1.4 kB
+  int period_us = 1000;
+  int cpu = -1;
+  int fifo = 0;
+  int zmq_cpu = -1;
+  std::string json;
+};
+
+constexpr std::int64_t kSettle_ns = 500'000'000;  // PUB/SUB "slow joiner": let the subscription reach the publisher
+
+// The publisher: only its sending thread takes the scheduling options, as only the server's real-time
+// thread does.
+int publish(const options& o, int ready_fd) {
+  zmq::context_t ctx;
+  if (o.zmq_cpu >= 0) ctx.set(zmq::ctxopt::thread_affinity_cpu_add, o.zmq_cpu);
+  zmq::socket_t pub(ctx, zmq::socket_type::pub);
+  pub.set(zmq::sockopt::linger, 0);
+  pub.bind(o.endpoint);
+  // Only now, with libzmq's own I/O thread started under default scheduling (as in the server, whose
+  // context is made on the main thread), does this sending thread take the real-time settings.
+  if (o.cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(o.cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) std::perror("pubsub_floor: sched_setaffinity");
+  }
+  if (o.fifo > 0) {
+    sched_param p{};
+    p.sched_priority = o.fifo;
+    if (sched_setscheduler(0, SCHED_FIFO, &p) != 0) std::perror("pubsub_floor: SCHED_FIFO");
+    mlockall(MCL_CURRENT | MCL_FUTURE);
+  }
+  char go;
+  if (read(ready_fd, &go, 1) != 1) return 1;  // the subscriber has connected
+  std::vector<std::uint8_t> payload(static_cast<std::size_t>(o.size_bytes), 0x5a);
+  const std::int64_t period = static_cast<std::int64_t>(o.period_us) * 1000;
+  std::int64_t deadline = monotonic_ns() + kSettle_ns;
+  const std::int64_t end = deadline + static_cast<std::int64_t>(o.duration_s * 1e9);
+  for (; deadline < end; deadline += period) {
+    cortexloop::io::sleep_until_ns(deadline);
+    const std::int64_t now = monotonic_ns();
+    std::memcpy(payload.data(), &now, sizeof now);
+    pub.send(zmq::buffer("readout", 7), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    pub.send(zmq::buffer(payload), zmq::send_flags::dontwait);
+  }
+  const std::int64_t stop = -1;
+  std::memcpy(payload.data(), &stop, sizeof stop);
+  for (int i = 0; i < 3; ++i) {  // the end marker, repeated in case one is dropped
+    pub.send(zmq::buffer("readout", 7), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(payload));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return 0;
+}
+
+int subscribe(const options& o, int ready_fd) {
+  zmq::context_t ctx;
+  zmq::socket_t sub(ctx, zmq::socket_type::sub);
+  sub.set(zmq::sockopt::linger, 0);
+  sub.set(zmq::sockopt::subscribe, "readout");
+  sub.connect(o.endpoint);
+  if (write(ready_fd, "g", 1) != 1) return 1;
+  cortexloop::io::latency_histogram hist;
+  zmq::pollitem_t item{sub.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::message_t topic, body;
+  std::int64_t n = 0;
+  const auto give_up = std::chrono::milliseconds(static_cast<long>(o.duration_s * 1000) + 10'000);
+  for (;;) {
+    if (zmq::poll(&item, 1, give_up) == 0) {
+      std::fprintf(stderr, "pubsub_floor: no message for %.0f s, giving up\n", give_up.count() / 1000.0);
+      return 1;
+    }
+    while (sub.recv(topic, zmq::recv_flags::dontwait)) {
+      if (!sub.recv(body)) continue;
+      const std::int64_t recv_ns = monotonic_ns();
+      std::int64_t sent_ns;
+      std::memcpy(&sent_ns, body.data(), sizeof sent_ns);
+      if (sent_ns < 0) {
+        std::printf("pubsub_floor: %s, %d-byte messages every %d us, %lld received\n", o.endpoint.c_str(),
+                    o.size_bytes, o.period_us, static_cast<long long>(n));
+        std::printf("publish -> receive (us): p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n", hist.percentile_us(0.5),
+                    hist.percentile_us(0.99), hist.percentile_us(0.999), hist.max_us());
+        if (!o.json.empty()) {
+          std::ofstream f(o.json);
+          f << "{\"endpoint\": \"" << o.endpoint << "\", \"n\": " << n << ", \"size_bytes\": " << o.size_bytes
+            << ", \"period_us\": " << o.period_us << ", \"p50_us\": " << hist.percentile_us(0.5)
+            << ", \"p99_us\": " << hist.percentile_us(0.99) << ", \"p999_us\": " << hist.percentile_us(0.999)
+            << ", \"max_us\": " << hist.max_us() << "}\n";
+        }
+        return 0;
+      }
+      hist.record(recv_ns - sent_ns);
+      ++n;
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  CLI::App app{"Latency floor of a bare ZeroMQ PUB -> SUB pair between two processes (the peer of the server's "
+               "readout publish -> receive figure)"};
+  app.add_option("--duration", o.duration_s, "Seconds of messages")->check(CLI::PositiveNumber);
+  app.add_option("--endpoint", o.endpoint, "Endpoint the publisher binds (tcp://127.0.0.1:PORT or ipc://PATH)");
+  app.add_option("--size", o.size_bytes, "Message size in bytes")->check(CLI::Range(8, 1 << 20));
+  app.add_option("--period-us", o.period_us, "Microseconds between messages")->check(CLI::Range(10, 1'000'000));
+  app.add_option("--cpu", o.cpu, "Pin the publisher to this CPU")->check(CLI::NonNegativeNumber);
+  app.add_option("--fifo", o.fifo, "Publisher under SCHED_FIFO at this priority, with mlockall")->check(CLI::Range(0, 99));
+  app.add_option("--zmq-cpu", o.zmq_cpu, "Pin the publisher's libzmq I/O thread to this CPU")->check(CLI::NonNegativeNumber);
+  app.add_option("--json", o.json, "Also write the figures to this JSON file");
+  CLI11_PARSE(app, argc, argv);
+
+  int fds[2];
+  if (pipe(fds) != 0) return 1;
+  const pid_t child = fork();  // before any ZeroMQ context exists: contexts do not survive fork
+  if (child < 0) return 1;
+  if (child == 0) {
+    close(fds[1]);
+    _exit(publish(o, fds[0]));
+  }
+  close(fds[0]);
+  const int rc = subscribe(o, fds[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return rc != 0 ? rc : (WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""Puts the server's end-to-end figures next to their peers measured in the same run on the same machine.
+
+Inputs (written by bench/realtime_latency.sh under one prefix OUT):
+  OUT.json            `cortexloop probe` figures, with the server's status (lateness, misses, CPU)
+  OUT.cyclictest.txt  cyclictest histogram (1 us bins): the wake-up latency of a thread that does nothing,
+                      with the same CPU, priority and memory locking as the server's real-time thread
+  OUT.floor.json      bench/pubsub_floor: a bare ZeroMQ PUB -> SUB pair between two processes
+
+Peers: the lateness of a tick can be no better than the machine's wake-up latency (cyclictest), and a
+readout cannot cross the sockets faster than a bare PUB/SUB pair (pubsub_floor). A zero-compute loop at the
+same period would miss every tick whose wake-up was at least one period late: that count is the machine's
+own share of the server's deadline misses.
+
+  /usr/bin/python3 bench/realtime_report.py OUT [--period-us 1000] [--markdown]
+"""
+import argparse
+import json
+import sys
+
+
+def cyclictest_histogram(path):
+    """{latency_us: count} from cyclictest -h output, plus its overflow count and reported max."""
+    hist, overflows, max_us = {}, 0, None
+    with open(path) as f:
+        for line in f:
+            if line.startswith("# Histogram Overflows:"):
+                overflows = int(line.split(":")[1].split()[0])
+            elif line.startswith("# Max Latencies:"):
+                max_us = int(line.split(":")[1].split()[0])
+            elif line.strip() and not line.startswith("#"):
+                fields = line.split()
+                if len(fields) >= 2 and fields[0].isdigit():
+                    count = int(fields[1])
+                    if count:
+                        hist[int(fields[0])] = count
+    if not hist:
+        sys.exit(f"realtime_report: no histogram in {path} (was cyclictest run with -h?)")
+    return hist, overflows, max_us
+
+
+def quantile(hist, overflows, max_us, q):
+    total = sum(hist.values()) + overflows
+    rank, seen = q * total, 0
+    for us in sorted(hist):
+        seen += hist[us]
+        if seen >= rank:
+            return us
+    return max_us
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out", help="prefix given to bench/realtime_latency.sh")
+    ap.add_argument("--period-us", type=float, default=1000.0, help="tick period (default 1000)")
+    ap.add_argument("--markdown", action="store_true", help="print a markdown table")
+    a = ap.parse_args()
+
+    probe = json.load(open(a.out + ".json"))
+    server = probe["server"]
+    last = server["last_status"]
+    hist, overflows, cyc_max = cyclictest_histogram(a.out + ".cyclictest.txt")
+    cyc_n = sum(hist.values()) + overflows
+    cyc_late = sum(c for us, c in hist.items() if us >= a.period_us) + overflows
+    floor = json.load(open(a.out + ".floor.json"))
+
+    ticks = last["server_ticks"]
+    misses = last["deadline_misses"]
+    rows = [
+        ("deadline misses (per 100k ticks)", 100e3 * misses / ticks, 100e3 * cyc_late / cyc_n,
+         "server: ticks ending after the next deadline; peer: wake-ups >= 1 period late"),
+        ("tick lateness p99 (us)", last["lateness_total_p99_us"], quantile(hist, overflows, cyc_max, 0.99), ""),
+        ("tick lateness p99.9 (us)", last["lateness_total_p999_us"], quantile(hist, overflows, cyc_max, 0.999), ""),
+        ("tick lateness max (us)", last["lateness_total_max_us"], cyc_max, ""),
+    ]
+    for traffic in ("back-to-back", "sporadic"):
+        if traffic not in probe:
+            continue
+        p = probe[traffic]["publish_to_receive"]
+        for key, label in (("p50_us", "p50"), ("p99_us", "p99"), ("p999_us", "p99.9")):
+            rows.append((f"publish -> receive {label} (us), {traffic}", p[key], floor[key], ""))
+
+    def fmt(v):
+        return f"{v:.1f}" if isinstance(v, float) else str(v)
+
+    print(f"server: {ticks} ticks, {misses} misses, {last['scheduling']}; "
+          f"cyclictest: {cyc_n} wake-ups; pubsub_floor: {floor['n']} messages on {floor['endpoint']}")
+    if a.markdown:
+        print("| figure | server | peer | server / peer |\n| --- | --- | --- | --- |")
+    for name, ours, peer, note in rows:
+        ratio = f"{ours / peer:.2f}" if peer else "-"
+        if a.markdown:
+            print(f"| {name} | {fmt(ours)} | {fmt(peer)} | {ratio} |")
+        else:
+            print(f"{name:48s} server {fmt(ours):>9s}   peer {fmt(peer):>9s}   ratio {ratio:>6s}  {note}")
+    for traffic in ("back-to-back", "sporadic"):
+        if traffic in probe:
+            c = probe[traffic]["command_to_applied"]
+            print(f"command -> applied, {traffic}: p50 {c['p50_us']:.0f} us, p99 {c['p99_us']:.0f} us, "
+                  f"p99.9 {c['p999_us']:.0f} us (target p99 <= 1 tick + 200 us = {a.period_us + 200:.0f} us)")
+    print(f"CPU: real-time thread {server['rt_cpu_percent_mean']:.0f} %, I/O thread {server['io_cpu_percent_mean']:.0f} %")
+
+
+if __name__ == "__main__":
+    main()
