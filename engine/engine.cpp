@@ -14,11 +14,21 @@ std::int64_t steps_per_tick(const simulation_params& p) {
   return steps;
 }
 
+namespace {
+// A ring run alone steps no spiking network, so it builds an empty one (every accessor stays valid) instead
+// of the configured 10k cells and their 5 M synapses. The ring still reads its cell parameters from p.network.
+network_params network_to_build(const engine_params& p) {
+  network_params n = p.network;
+  if (p.ring && !p.ring->with_network) n.n_neurons = 0;
+  return n;
+}
+}  // namespace
+
 engine::engine(const engine_params& p)
     : params_(p),
       dt_ms_(p.simulation.dt_ms),
       steps_per_tick_(cortexloop::engine::steps_per_tick(p.simulation)),
-      net_(p.network, p.simulation.dt_ms, p.simulation.seed),
+      net_(network_to_build(p), p.simulation.dt_ms, p.simulation.seed),
       stimuli_(p.stimuli) {
   if (p.ring) {
     ring_.emplace(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);

@@ -14,14 +14,7 @@
 
 namespace cortexloop::io {
 
-struct ack_info {
-  std::uint64_t seq = 0;
-  bool accepted = false;
-  error_code code = error_code::ok;
-  std::string reason;
-  std::int64_t tick_applied = -1;
-  std::uint32_t epoch = 0;
-  std::int64_t client_send_ns = 0, server_recv_ns = 0, server_applied_ns = 0, server_send_ns = 0;
+struct ack_info : basic_ack<std::string> {
   std::int64_t recv_ns = 0;  // when this client received it
 };
 

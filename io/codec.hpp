@@ -48,15 +48,19 @@ std::string_view to_string(parameter_id p) noexcept;
 
 // Encoders. Each resets the builder and finishes one Message with the file identifier; the bytes are
 // builder.GetBufferSpan() until the builder is used again.
-struct ack_fields {
+// The fields of an Ack. The server encodes from a view of its reason (no copy on the I/O path); a client
+// keeps a decoded ack, so it owns the reason (ack_info in client.hpp).
+template <class Reason>
+struct basic_ack {
   std::uint64_t seq = 0;
   bool accepted = false;
   error_code code = error_code::ok;
-  std::string_view reason;
+  Reason reason;
   std::int64_t tick_applied = -1;
   std::uint32_t epoch = 0;
   std::int64_t client_send_ns = 0, server_recv_ns = 0, server_applied_ns = 0, server_send_ns = 0;
 };
+using ack_fields = basic_ack<std::string_view>;
 void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a);
 void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns);
 void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, double dt_ms);

@@ -41,7 +41,6 @@ struct recording {
   std::optional<std::int64_t> last_tick;
   std::uint32_t last_epoch = 0;
   nlohmann::json last_status;
-  std::vector<nlohmann::json> ack_log;
 
   void add(const io::proto::Readout& r) {
     auto pair = [](std::vector<float>& v, double a, double b) {
@@ -106,6 +105,8 @@ int run_record(const record_options& o) {
     client.send(on);  // its ack arrives on the DEALER socket; not awaited
   }
   recording rec;
+  // Acks go to disk as they arrive, one JSON object per line: a long session keeps none of them in memory.
+  std::ofstream ack_log(out / "acks.jsonl");
   std::vector<double> spike_rows;
   const std::int64_t start_ns = io::monotonic_ns();
   double first_t_ms = NAN, last_t_ms = NAN;
@@ -130,9 +131,13 @@ int run_record(const record_options& o) {
       rec.last_status = to_json(*s);
     } else if (const auto* a = msg->payload_as_Ack()) {
       ++rec.acks;
-      rec.ack_log.push_back({{"seq", a->seq()}, {"accepted", a->accepted()}, {"code", static_cast<int>(a->code())},
-                             {"tick_applied", a->tick_applied()}, {"epoch", a->epoch()},
-                             {"reason", a->reason() ? a->reason()->str() : ""}});
+      const nlohmann::json line = {{"seq", a->seq()},
+                                   {"accepted", a->accepted()},
+                                   {"code", static_cast<int>(a->code())},
+                                   {"tick_applied", a->tick_applied()},
+                                   {"epoch", a->epoch()},
+                                   {"reason", a->reason() ? a->reason()->str() : ""}};
+      ack_log << line.dump() << '\n';
     } else if (const auto* b = msg->payload_as_SpikeBatch(); b && spikes && b->step() && b->neuron()) {
       ++rec.spike_batches;
       spike_rows.clear();
@@ -151,6 +156,7 @@ int run_record(const record_options& o) {
   }
   const double wall_s = static_cast<double>(io::monotonic_ns() - start_ns) / 1e9;
   if (spikes) spikes->close();
+  ack_log.close();
 
   const auto n = static_cast<std::size_t>(rec.readouts);
   io::write_npy(out / "rates.npy", rec.rates, {n, 2});
@@ -158,7 +164,8 @@ int run_record(const record_options& o) {
   io::write_npy(out / "mean_w.npy", rec.mean_w, {n, 2});
   io::write_npy(out / "stim.npy", rec.stim, {n, 2});
   io::write_npy(out / "lfp.npy", rec.lfp, {n});
-  std::vector<std::string> files = {"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "ticks.npy"};
+  std::vector<std::string> files = {"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy",
+                                    "lfp.npy",   "ticks.npy",  "acks.jsonl"};
   {
     io::npy_row_writer ticks(out / "ticks.npy", 3);
     ticks.append(rec.ticks);
@@ -183,7 +190,7 @@ int run_record(const record_options& o) {
       {"gaps", rec.gaps},
       {"missing_ticks", rec.missing_ticks},
       {"statuses", rec.statuses},
-      {"acks", rec.ack_log},
+      {"acks", rec.acks},
       {"spike_batches", rec.spike_batches},
       {"wall_s", wall_s},
       {"stopped_by", signal_number ? strsignal(signal_number) : (o.duration_s ? "duration" : "")},
@@ -204,8 +211,8 @@ void add_record_command(CLI::App& app) {
   auto o = std::make_shared<record_options>();
   CLI::App* cmd = app.add_subcommand(
       "record", "Subscribe to a running server and write what it publishes, as simulate does (summary.json, "
-                "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms; ring and "
-                "spike files when present). Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
+                "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms, acks.jsonl; ring "
+                "and spike files when present). Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
   cmd->add_option("--out", o->out_dir, "Output folder (created)")->required();
   cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
   cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes)")->capture_default_str();

@@ -125,7 +125,10 @@ class ClientTest(unittest.TestCase):
             on = ticks[stim[:, 0] == 300.0, 1]
             self.assertEqual(on[0], ack.tick_applied)
             self.assertEqual(len(on), 300)
-            self.assertTrue(any(a["tick_applied"] == ack.tick_applied for a in summary["acks"]))
+            with open(os.path.join(tmp, "acks.jsonl")) as f:
+                acks = [json.loads(line) for line in f]
+            self.assertEqual(len(acks), summary["acks"])
+            self.assertTrue(any(a["tick_applied"] == ack.tick_applied for a in acks))
             png = os.path.join(tmp, "session.png")
             plot.main([tmp, "--out", png])
             self.assertGreater(os.path.getsize(png), 10000)

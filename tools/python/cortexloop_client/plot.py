@@ -24,6 +24,11 @@ def load(folder):
     if os.path.exists(summary):
         with open(summary) as f:
             d["summary"] = json.load(f)
+    acks = os.path.join(folder, "acks.jsonl")  # one ack per line, as `cortexloop record` received them
+    d["acks"] = []
+    if os.path.exists(acks):
+        with open(acks) as f:
+            d["acks"] = [json.loads(line) for line in f if line.strip()]
     if "ticks" in d and len(d["ticks"]):
         d["t_s"] = d["ticks"][:, 2] / 1000.0
     else:
@@ -67,7 +72,7 @@ def figure(d, title=None, smooth_ms=5):
         # The colour bar sits inside the panel so that every panel keeps the same width and time axis.
         cax = ax.inset_axes([1.005, 0.0, 0.012, 1.0])
         fig.colorbar(im, cax=cax, label="VSDi (%)")
-    for ack in d["summary"].get("acks", []):
+    for ack in d["acks"]:
         if ack.get("accepted") and "ticks" in d and len(d["ticks"]):
             hit = np.nonzero(d["ticks"][:, 1] == ack["tick_applied"])[0]
             # Mark only the commands that changed the stimulation (not pings or parameter changes).
