@@ -9,8 +9,8 @@ Inputs (written by bench/realtime_latency.sh under one prefix OUT):
 
 Peers: the lateness of a tick can be no better than the machine's wake-up latency (cyclictest), and a
 readout cannot cross the sockets faster than a bare PUB/SUB pair (pubsub_floor). A zero-compute loop at the
-same period would miss every tick whose wake-up was at least one period late: that count is the machine's
-own share of the server's deadline misses.
+same period would miss every tick whose wake-up was at least one period late, and every period that passed
+while it was stalled (cyclictest skips those): that count is the machine's own share of the server's misses.
 
   /usr/bin/python3 bench/realtime_report.py OUT [--period-us 1000] [--markdown]
 """
@@ -53,6 +53,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", help="prefix given to bench/realtime_latency.sh")
     ap.add_argument("--period-us", type=float, default=1000.0, help="tick period (default 1000)")
+    ap.add_argument("--peer-duration", type=float, help="seconds cyclictest ran (default: the probe's duration)")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table")
     a = ap.parse_args()
 
@@ -61,14 +62,19 @@ def main():
     last = server["last_status"]
     hist, overflows, cyc_max = cyclictest_histogram(a.out + ".cyclictest.txt")
     cyc_n = sum(hist.values()) + overflows
+    # cyclictest skips the periods that passed while it was stalled (it moves its next wake-up past now), so
+    # a zero-compute loop's lost ticks are its late wake-ups plus the periods missing from its sample count.
+    peer_s = a.peer_duration if a.peer_duration else probe["duration_s"]
+    cyc_expected = int(peer_s * 1e6 / a.period_us)
+    cyc_skipped = max(0, cyc_expected - cyc_n)
     cyc_late = sum(c for us, c in hist.items() if us >= a.period_us) + overflows
     floor = json.load(open(a.out + ".floor.json"))
 
     ticks = last["server_ticks"]
     misses = last["deadline_misses"]
     rows = [
-        ("deadline misses (per 100k ticks)", 100e3 * misses / ticks, 100e3 * cyc_late / cyc_n,
-         "server: ticks ending after the next deadline; peer: wake-ups >= 1 period late"),
+        ("deadline misses (per 100k ticks)", 100e3 * misses / ticks, 100e3 * (cyc_late + cyc_skipped) / cyc_expected,
+         "server: ticks ending after the next deadline; peer: wake-ups >= 1 period late + periods skipped"),
         ("tick lateness p99 (us)", last["lateness_total_p99_us"], quantile(hist, overflows, cyc_max, 0.99), ""),
         ("tick lateness p99.9 (us)", last["lateness_total_p999_us"], quantile(hist, overflows, cyc_max, 0.999), ""),
         ("tick lateness max (us)", last["lateness_total_max_us"], cyc_max, ""),
@@ -84,7 +90,7 @@ def main():
         return f"{v:.1f}" if isinstance(v, float) else str(v)
 
     print(f"server: {ticks} ticks, {misses} misses, {last['scheduling']}; "
-          f"cyclictest: {cyc_n} wake-ups; pubsub_floor: {floor['n']} messages on {floor['endpoint']}")
+          f"cyclictest: {cyc_n} wake-ups of {cyc_expected} periods ({cyc_late} >= 1 period late, {cyc_skipped} skipped); pubsub_floor: {floor['n']} messages on {floor['endpoint']}")
     if a.markdown:
         print("| figure | server | peer | server / peer |\n| --- | --- | --- | --- |")
     for name, ours, peer, note in rows:
