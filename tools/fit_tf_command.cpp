@@ -11,6 +11,7 @@
 
 #include "engine/meanfield/tf_fit.hpp"
 #include "io/config_loader.hpp"
+#include "tools/default_config.hpp"
 #include "tools/progress.hpp"
 
 namespace cortexloop::tools {
@@ -20,7 +21,7 @@ namespace {
 namespace mf = engine::meanfield;
 
 struct fit_tf_options {
-  std::string config = "configs/zerlaut2018_network.toml";
+  std::string config = default_config("zerlaut2018_network.toml");
   std::string cell = "exc";
   std::string out;
   std::string form = "zerlaut2018";

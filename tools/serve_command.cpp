@@ -14,6 +14,7 @@
 
 #include "io/codec.hpp"
 #include "io/config_loader.hpp"
+#include "tools/default_config.hpp"
 #include "io/server.hpp"
 
 namespace cortexloop::tools {
@@ -21,7 +22,7 @@ namespace cortexloop::tools {
 namespace {
 
 struct serve_options {
-  std::string config = "configs/default.toml";
+  std::string config = default_config("default.toml");
   std::vector<std::string> overrides;
   std::optional<double> duration_s;
   std::optional<std::int64_t> seed;

@@ -16,6 +16,7 @@
 #include "engine/denormals.hpp"
 #include "engine/engine.hpp"
 #include "io/config_loader.hpp"
+#include "tools/default_config.hpp"
 #include "io/npy.hpp"
 #include "tools/progress.hpp"
 
@@ -24,7 +25,7 @@ namespace cortexloop::tools {
 namespace {
 
 struct simulate_options {
-  std::string config = "configs/default.toml";
+  std::string config = default_config("default.toml");
   std::string out_dir;
   std::optional<double> duration_s;
   std::optional<std::int64_t> seed;

@@ -8,13 +8,14 @@
 #include "engine/meanfield/master_equation.hpp"
 #include "engine/meanfield/transfer_function.hpp"
 #include "io/config_loader.hpp"
+#include "tools/default_config.hpp"
 
 namespace cortexloop::tools {
 
 namespace {
 
 struct tf_options {
-  std::string config = "configs/zerlaut2018_meanfield.toml";
+  std::string config = default_config("zerlaut2018_meanfield.toml");
   std::string cell = "exc";
   double fe_Hz = 0, fi_Hz = 0, w_pA = 0, i_pA = 0;
   std::vector<std::string> overrides;

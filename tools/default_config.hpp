@@ -1,0 +1,26 @@
+#pragma once
+// Where a command's default config lives. `configs/NAME` relative to the working directory when it is there
+// (the README runs everything from the checkout), else next to the executable's checkout (build/cortexloop ->
+// ../configs), else the source tree this binary was built from: `cortexloop serve` works from any directory.
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+namespace cortexloop::tools {
+
+inline std::string default_config(const std::string& name) {
+  namespace fs = std::filesystem;
+  const fs::path relative = fs::path("configs") / name;
+  std::error_code ec;
+  if (fs::exists(relative, ec)) return relative.string();
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path beside = exe.parent_path().parent_path() / relative;
+    if (fs::exists(beside, ec)) return beside.string();
+  }
+  const fs::path source = fs::path(CORTEXLOOP_SOURCE_DIR) / relative;
+  if (fs::exists(source, ec)) return source.string();
+  return relative.string();  // the loader's error names it
+}
+
+}  // namespace cortexloop::tools
