@@ -5,7 +5,7 @@
 // receive - send. Whatever latency this pair shows is the floor the machine and libzmq set; the server's
 // figure over this one is the cost of its own path (real-time thread -> SPSC queue -> I/O thread -> PUB).
 //
-//   bench/pubsub_floor --duration 60 [--endpoint tcp://127.0.0.1:5599] [--size 1400] [--period-us 1000]
+//   bench/pubsub_floor --duration 60 [--endpoint tcp://127.0.0.1:5599] [--size 1816] [--period-us 1000]
 //                      [--cpu N] [--fifo PRIO] [--json FILE]
 #include <sched.h>
 #include <sys/mman.h>
@@ -31,7 +31,7 @@ using cortexloop::io::monotonic_ns;
 struct options {
   double duration_s = 60;
   std::string endpoint = "tcp://127.0.0.1:5599";
-  int size_bytes = 1400;  // an encoded readout of the default config (network + 100-unit ring) is ~1.4 kB
+  int size_bytes = 1816;  // an encoded readout of the default config (network + 100-unit ring), as received
   int period_us = 1000;
   int cpu = -1;
   int fifo = 0;
