@@ -5,8 +5,8 @@
 #   2 bench/pubsub_floor for DURATION s: a bare ZeroMQ PUB -> SUB pair -- the floor for publish -> receive;
 #   3 `cortexloop serve` (default config unless --config is among the serve flags), settle 3 s, then
 #     `cortexloop probe` for DURATION s, then SIGTERM.
-# Leaves OUT.json (probe), OUT.log (server), OUT.cyclictest.txt, OUT.floor.json and OUT.txt (the report of
-# bench/realtime_report.py, server figures over peer figures).
+# Leaves OUT.json (probe), OUT.log (server), OUT.threads.json (CPU of each server thread during the probe),
+# OUT.cyclictest.txt, OUT.floor.json and OUT.txt (the report of bench/realtime_report.py, server over peers).
 #   bench/realtime_latency.sh DURATION OUT [serve flags...]
 #   bench/realtime_latency.sh 600 out/bench/rt_10min --fifo 80 --cpu 1 --mlock --spin-us 100
 #   bench/realtime_latency.sh 60 out/bench/rt_stock          # stock scheduling: no pinning, SCHED_OTHER
@@ -27,6 +27,10 @@ for ((i = 0; i < ${#args[@]}; i++)); do
     --cpu) cpu=${args[i + 1]} ;;
     --fifo) fifo=${args[i + 1]} ;;
     --mlock) mlock=1 ;;
+    --rt) if [[ ${PEERS:-1} != 0 ]]; then
+            echo "realtime_latency: give --rt's settings explicitly (--fifo 80 --cpu N --mlock --spin-us 100) so that" \
+                 "the peers run with the same ones" >&2; exit 2
+          fi ;;
   esac
 done
 
@@ -50,7 +54,9 @@ build/cortexloop serve "$@" >"$out.log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true' EXIT
 sleep 3   # engine construction and the drive's ramp
+/usr/bin/python3 bench/thread_cpu.py snapshot $server >"$out.threads_before.json"
 build/cortexloop probe --duration "$duration" --json "$out.json"
+/usr/bin/python3 bench/thread_cpu.py report $server "$out.threads_before.json" --json "$out.threads.json" | tee -a "$out.txt"
 kill -TERM $server
 wait $server || true
 trap - EXIT

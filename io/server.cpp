@@ -56,12 +56,15 @@ void server::start() {
     if (opt_.on_realtime_thread_start) opt_.on_realtime_thread_start();
     loop_->run();
   });
+  // Names for top -H, perf and bench/realtime_latency.sh's per-thread CPU figures (at most 15 characters).
+  pthread_setname_np(rt_thread_.native_handle(), "cl-realtime");
   scheduling_ = configure_realtime_thread();
   io_thread_ = std::thread([this] {
     // Waits for `go`, so that it sees the scheduling note written below before it publishes any status.
     while (!queues_->go.load(std::memory_order_acquire)) std::this_thread::yield();
     io_->run();
   });
+  pthread_setname_np(io_thread_.native_handle(), "cl-io");
   if (const std::string io_note = configure_io_thread(); !io_note.empty()) scheduling_ += "; " + io_note;
   io_->set_scheduling(scheduling_);
   queues_->go.store(true, std::memory_order_release);
