@@ -63,6 +63,18 @@ class SimulateContract(unittest.TestCase):
         np.testing.assert_array_equal(np.load(os.path.join(self.out, "spikes.npy")),
                                       np.load(os.path.join(out2, "spikes.npy")))
 
+    def test_default_config_found_from_any_directory(self):
+        # No --config, run from a directory without configs/: the default config of the checkout is used.
+        with tempfile.TemporaryDirectory() as elsewhere:
+            out = os.path.join(elsewhere, "run")
+            r = subprocess.run([BINARY, "simulate", "--out", out, "--duration", "0.01", "--quiet"],
+                               capture_output=True, text=True, cwd=elsewhere, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "summary.json")) as f:
+                summary = json.load(f)
+            self.assertEqual(os.path.realpath(summary["config"]),
+                             os.path.realpath(os.path.join(ROOT, "configs", "default.toml")))
+
 
 class SimulateRefusesBadInput(unittest.TestCase):
     def refused(self, *args, says):
@@ -90,18 +102,6 @@ class SimulateRefusesBadInput(unittest.TestCase):
         r = simulate("--config", NETWORK)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("--out", r.stderr)
-
-    def test_default_config_found_from_any_directory(self):
-        # No --config, run from a directory without configs/: the default config of the checkout is used.
-        with tempfile.TemporaryDirectory() as elsewhere:
-            out = os.path.join(elsewhere, "run")
-            r = subprocess.run([BINARY, "simulate", "--out", out, "--duration", "0.01", "--quiet"],
-                               capture_output=True, text=True, cwd=elsewhere, timeout=300)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            with open(os.path.join(out, "summary.json")) as f:
-                summary = json.load(f)
-            self.assertEqual(os.path.realpath(summary["config"]),
-                             os.path.realpath(os.path.join(ROOT, "configs", "default.toml")))
 
     def test_help_lists_options(self):
         r = subprocess.run([BINARY, "simulate", "--help"], capture_output=True, text=True)
