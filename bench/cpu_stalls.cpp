@@ -6,15 +6,16 @@
 // its lateness.
 //
 //   bench/cpu_stalls --duration 60 --cpu 1 --fifo 80
-#include <sched.h>
 #include <sys/mman.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "io/clock.hpp"
 #include "io/latency_histogram.hpp"
+#include "io/thread_setup.hpp"
 
 int main(int argc, char** argv) {
   double duration_s = 60;
@@ -29,16 +30,12 @@ int main(int argc, char** argv) {
   app.add_option("--threshold-ns", threshold_ns, "Gaps at least this long count as stalls")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  if (cpu >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) std::perror("cpu_stalls: sched_setaffinity");
-  }
+  if (cpu >= 0)
+    if (const int rc = cortexloop::io::pin_thread(pthread_self(), cpu); rc != 0)
+      std::fprintf(stderr, "cpu_stalls: not pinned to CPU %d: %s\n", cpu, std::strerror(rc));
   if (fifo > 0) {
-    sched_param p{};
-    p.sched_priority = fifo;
-    if (sched_setscheduler(0, SCHED_FIFO, &p) != 0) std::perror("cpu_stalls: SCHED_FIFO");
+    if (const int rc = cortexloop::io::set_fifo(pthread_self(), fifo); rc != 0)
+      std::fprintf(stderr, "cpu_stalls: SCHED_FIFO not permitted: %s\n", std::strerror(rc));
     if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) std::perror("cpu_stalls: mlockall");
   }
   using cortexloop::io::monotonic_ns;

@@ -7,7 +7,6 @@
 //
 //   bench/pubsub_floor --duration 60 [--endpoint tcp://127.0.0.1:5599] [--size 1816] [--period-us 1000]
 //                      [--cpu N] [--fifo PRIO] [--json FILE]
-#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +22,7 @@
 
 #include "io/clock.hpp"
 #include "io/latency_histogram.hpp"
+#include "io/thread_setup.hpp"
 
 namespace {
 
@@ -51,17 +51,13 @@ int publish(const options& o, int ready_fd) {
   pub.bind(o.endpoint);
   // Only now, with libzmq's own I/O thread started under default scheduling (as in the server, whose
   // context is made on the main thread), does this sending thread take the real-time settings.
-  if (o.cpu >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(o.cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) std::perror("pubsub_floor: sched_setaffinity");
-  }
+  if (o.cpu >= 0)
+    if (const int rc = cortexloop::io::pin_thread(pthread_self(), o.cpu); rc != 0)
+      std::fprintf(stderr, "pubsub_floor: not pinned to CPU %d: %s\n", o.cpu, std::strerror(rc));
   if (o.fifo > 0) {
-    sched_param p{};
-    p.sched_priority = o.fifo;
-    if (sched_setscheduler(0, SCHED_FIFO, &p) != 0) std::perror("pubsub_floor: SCHED_FIFO");
-    mlockall(MCL_CURRENT | MCL_FUTURE);
+    if (const int rc = cortexloop::io::set_fifo(pthread_self(), o.fifo); rc != 0)
+      std::fprintf(stderr, "pubsub_floor: SCHED_FIFO not permitted: %s\n", std::strerror(rc));
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) std::perror("pubsub_floor: mlockall");
   }
   char go;
   if (read(ready_fd, &go, 1) != 1) return 1;  // the subscriber has connected

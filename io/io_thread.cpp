@@ -29,6 +29,7 @@ std::optional<status_snapshot> io_thread::latest_status() const {
 }
 
 void io_thread::run() {
+  q_.wait_for_go();  // the server sets this thread's placement and scheduling note first
   window_cpu_ns_ = thread_cpu_ns();
   window_wall_ns_ = monotonic_ns();
   zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, q_.wake_fd, ZMQ_POLLIN, 0}};

@@ -40,6 +40,11 @@ void realtime_queues::wake() noexcept {
   [[maybe_unused]] const auto n = write(wake_fd, &one, sizeof one);
 }
 
+void realtime_queues::wait_for_go() const noexcept {
+  while (!go.load(std::memory_order_acquire) && !stop.load(std::memory_order_relaxed))
+    sleep_until_ns(monotonic_ns() + kIdle_ns);
+}
+
 realtime_loop::realtime_loop(std::unique_ptr<engine::engine> eng, realtime_queues& queues, realtime_options options)
     : eng_(eng.release()),
       q_(queues),
@@ -55,7 +60,7 @@ realtime_loop::realtime_loop(std::unique_ptr<engine::engine> eng, realtime_queue
 realtime_loop::~realtime_loop() { delete eng_; }
 
 void realtime_loop::run() noexcept {
-  while (!q_.go.load(std::memory_order_acquire) && !q_.stop.load(std::memory_order_relaxed)) sleep_until_ns(monotonic_ns() + kIdle_ns);
+  q_.wait_for_go();
   // The default 50 us timer slack of normal threads would be added to every wake-up (SCHED_FIFO threads
   // ignore it; this makes SCHED_OTHER wake as close to the deadline as the system allows).
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);

@@ -41,6 +41,8 @@ struct realtime_queues {
   realtime_queues(const realtime_queues&) = delete;
   realtime_queues& operator=(const realtime_queues&) = delete;
   void wake() noexcept;                 // called by the real-time thread
+  // Both threads start here: they wait until `go` (their placement and the scheduling note are set) or `stop`.
+  void wait_for_go() const noexcept;
 };
 
 struct realtime_options {

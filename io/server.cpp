@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "engine/engine.hpp"
+#include "io/thread_setup.hpp"
 
 namespace cortexloop::io {
 
@@ -59,11 +60,7 @@ void server::start() {
   // Names for top -H, perf and bench/realtime_latency.sh's per-thread CPU figures (at most 15 characters).
   pthread_setname_np(rt_thread_.native_handle(), "cl-realtime");
   scheduling_ = configure_realtime_thread();
-  io_thread_ = std::thread([this] {
-    // Waits for `go`, so that it sees the scheduling note written below before it publishes any status.
-    while (!queues_->go.load(std::memory_order_acquire)) std::this_thread::yield();
-    io_->run();
-  });
+  io_thread_ = std::thread([this] { io_->run(); });
   pthread_setname_np(io_thread_.native_handle(), "cl-io");
   if (const std::string io_note = configure_io_thread(); !io_note.empty()) scheduling_ += "; " + io_note;
   io_->set_scheduling(scheduling_);
@@ -77,9 +74,7 @@ std::string server::configure_realtime_thread() {
   auto add = [&note](const std::string& s) { note += (note.empty() ? "" : "; ") + s; };
   const pthread_t handle = rt_thread_.native_handle();
   if (opt_.fifo_priority > 0) {
-    sched_param sp{};
-    sp.sched_priority = opt_.fifo_priority;
-    if (const int rc = pthread_setschedparam(handle, SCHED_FIFO, &sp); rc == 0)
+    if (const int rc = set_fifo(handle, opt_.fifo_priority); rc == 0)
       add("SCHED_FIFO " + std::to_string(opt_.fifo_priority));
     else
       add("SCHED_OTHER (SCHED_FIFO not permitted: " + std::string(std::strerror(rc)) +
@@ -88,10 +83,7 @@ std::string server::configure_realtime_thread() {
     add("SCHED_OTHER");
   }
   if (opt_.cpu >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(opt_.cpu, &set);
-    if (const int rc = pthread_setaffinity_np(handle, sizeof set, &set); rc == 0)
+    if (const int rc = pin_thread(handle, opt_.cpu); rc == 0)
       add("pinned to CPU " + std::to_string(opt_.cpu));
     else
       add("not pinned (CPU " + std::to_string(opt_.cpu) + ": " + std::strerror(rc) + ")");
@@ -109,10 +101,7 @@ std::string server::configure_realtime_thread() {
 // while the real-time thread sleeps, and the other CPUs stay free for the clients.
 std::string server::configure_io_thread() {
   if (opt_.io_cpu < 0) return {};
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(opt_.io_cpu, &set);
-  if (const int rc = pthread_setaffinity_np(io_thread_.native_handle(), sizeof set, &set); rc != 0)
+  if (const int rc = pin_thread(io_thread_.native_handle(), opt_.io_cpu); rc != 0)
     return "I/O not pinned (CPU " + std::to_string(opt_.io_cpu) + ": " + std::strerror(rc) + ")";
   return "I/O on CPU " + std::to_string(opt_.io_cpu);
 }

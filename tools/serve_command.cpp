@@ -14,8 +14,8 @@
 
 #include "io/codec.hpp"
 #include "io/config_loader.hpp"
-#include "tools/default_config.hpp"
 #include "io/server.hpp"
+#include "tools/default_config.hpp"
 
 namespace cortexloop::tools {
 

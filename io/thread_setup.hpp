@@ -1,0 +1,24 @@
+#pragma once
+// Placing a thread: pin it to one CPU, or run it under SCHED_FIFO. Each returns 0 or the errno value of the
+// refusal (typically EPERM without CAP_SYS_NICE / an rtprio limit, EINVAL for a CPU that does not exist), so
+// that callers can report what they did not get and carry on. Used by the server and the bench peers, which
+// must place their threads exactly as the server does.
+#include <pthread.h>
+#include <sched.h>
+
+namespace cortexloop::io {
+
+inline int pin_thread(pthread_t thread, int cpu) noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(thread, sizeof set, &set);
+}
+
+inline int set_fifo(pthread_t thread, int priority) noexcept {
+  sched_param sp{};
+  sp.sched_priority = priority;
+  return pthread_setschedparam(thread, SCHED_FIFO, &sp);
+}
+
+}  // namespace cortexloop::io
