@@ -1,18 +1,24 @@
 #pragma once
-// The simulated stimulator firmware. A fixed number of channels each run one stimulation program
-// (DC, sine or pulse train) on one site: a whole population of the network, or a position on the ring of
-// mean-field units (Gaussian in space). Every step the engine asks for the current of each site
-// (engine::external_current_source). Programs are loaded between ticks by the real-time thread.
+// The stimulation back-end of the simulated device: kChannels channels, each running one program (program.hpp)
+// on one site, turned every step into the current each model receives.
 //
-// Timing (all in integer steps; t = step * dt): a program loaded at step s0 with delay d starts at
-// start = s0 + round(d / dt) and, with a duration D > 0, stops before start + round(D / dt). At a step k
-// in [start, stop) the program's local time is tau = (k - start) * dt and its current is
-//   DC          A
-//   sine        A sin(2 pi f tau)
-//   pulse train A        if (tau mod T) <  w                  (T = 1 / f; sampled at the step start)
-//               -A       if biphasic and w <= (tau mod T) < 2w
-//               0        otherwise
-// so a pulse of width w covers round-up(w / dt) steps of each period.
+// Sites:
+//   population     direct injection (intracellular / optogenetic-like): amplitude in pA per cell into every
+//                  cell of `population` in the network and every unit of it in the ring
+//   ring_position  direct injection into the ring's units of `population`, Gaussian of width_mm about
+//                  position_mm (pA per unit at the centre)
+//   electrode      current (uA) through electrode `electrode`: an extracellular field acting on the network
+//                  (placed at network_position_mm) and on every ring unit through physics (electrode.hpp):
+//                  membrane current = k_pop * H(I) / (4 pi sigma r^2) per target
+//
+// Timing: steps of dt_us (integer us); step k covers [k dt, (k+1) dt). A program loaded with start_step s
+// has local time tau_k = (k - s) * dt_us - delay_us at the start of step k, so delays are exact in us. The
+// current of step k is program_charge(p, tau_k, tau_k + dt_us) / dt_us: never a sample.
+// Each step the sum of every channel on each electrode passes a charge_monitor (safety.hpp); a broken limit
+// clears that electrode's channels and queues a safety event.
+//
+// The ring steps every few network steps; ring_currents_pA() gives the mean over the steps since the last
+// call, so the ring receives exactly the charge of its step whatever the pulses' timing.
 // Construction allocates; everything else is noexcept and allocation-free.
 #include <array>
 #include <cstdint>
@@ -22,31 +28,20 @@
 
 #include "engine/external_current.hpp"
 #include "engine/params.hpp"
+#include "firmware_sim/electrode.hpp"
+#include "firmware_sim/program.hpp"
+#include "firmware_sim/safety.hpp"
 
 namespace cortexloop::firmware_sim {
 
-enum class waveform : std::uint8_t { dc, sine, pulse_train };
-enum class site_kind : std::uint8_t { population, ring_position };
+enum class site_kind : std::uint8_t { population = 0, ring_position = 1, electrode = 2 };
 
-struct program {
-  site_kind site = site_kind::population;
-  engine::population population = engine::population::exc;
-  double position_mm = 0.0;  // ring_position: centre on the ring, [0, ring length)
+struct site {
+  site_kind kind = site_kind::population;
+  engine::population population = engine::population::exc;  // population, ring_position
+  double position_mm = 0.0;  // ring_position: centre, [0, ring length)
   double width_mm = 1.5;     // ring_position: Gaussian standard deviation
-  waveform shape = waveform::dc;
-  double amplitude_pA = 0.0;
-  double frequency_Hz = 0.0;    // sine, pulse_train
-  double pulse_width_ms = 0.0;  // pulse_train
-  bool biphasic = false;        // pulse_train
-  double delay_ms = 0.0;        // from the step at which the program is loaded
-  double duration_ms = 0.0;     // 0: until replaced or cleared
-};
-
-// Limits the firmware accepts; the protocol documents the same numbers.
-struct limits {
-  static constexpr double max_abs_amplitude_pA = 5000.0;
-  static constexpr double max_frequency_Hz = 1000.0;
-  static constexpr double max_time_ms = 3.6e6;  // delay and duration: one hour
+  std::uint8_t electrode = 0;  // electrode: index into the layout's electrodes
 };
 
 // Ring geometry the stimulator maps positions onto (n_units = 0: no ring).
@@ -55,48 +50,81 @@ struct ring_geometry {
   double length_mm = 36.0;
 };
 
-// Why a program cannot run, or an empty view when it can. The text names the field, value and range.
-// `reason_buffer` holds the text (no allocation), so the result lives as long as the buffer.
-using reason_buffer = std::array<char, 160>;
-std::string_view validate(const program& p, const ring_geometry& ring, double dt_ms, reason_buffer& reason) noexcept;
+inline constexpr std::size_t kMaxElectrodes = 8;
+
+// Everything fixed at start-up.
+struct stimulator_layout {
+  std::int64_t dt_us = 100;
+  ring_geometry ring{};
+  bool network = true;               // a spiking network runs (else the network's targets are ignored)
+  double network_position_mm = 0.0;  // where the network's patch sits on the ring
+  std::vector<electrode_params> electrodes;  // <= kMaxElectrodes
+  coupling_params coupling{};
+  safety_limits safety{};
+};
+
+// Why a (site, program) cannot run on this layout, or an empty view when it can: range checks of every
+// field (the reason names field, value and range; non-finite values refused) followed by check_program
+// (safety.hpp). `reason` holds the text.
+std::string_view validate(const site& s, const program& p, const stimulator_layout& layout, reason_text& reason,
+                          safety_verdict* verdict = nullptr) noexcept;
+
+struct safety_event {
+  std::int64_t step = 0;
+  std::int16_t channel = -1;    // -1: not one channel (an electrode monitor, the watchdog)
+  std::int16_t electrode = -1;
+  safety_verdict verdict{};
+};
 
 class stimulator final : public engine::external_current_source {
  public:
   static constexpr std::size_t kChannels = 8;
+  static constexpr std::size_t kMaxEvents = 16;  // queued safety events between two take_events()
 
+  explicit stimulator(const stimulator_layout& layout);
+  // The old constructor: direct sites only, no electrodes, default safety.
   stimulator(double dt_ms, ring_geometry ring);
 
-  // Loads a program on a channel, replacing what ran there; `now_step` is the first step the program may
-  // affect (the engine's next step). The program must have passed validate().
-  void load(std::size_t channel, const program& p, std::int64_t now_step) noexcept;
+  // Loads a program on a channel, replacing what ran there, with local time -delay_us at the start of
+  // step start_step. The (site, program) must have passed validate().
+  void load(std::size_t channel, const site& s, const program& p, std::int64_t start_step) noexcept;
   void clear(std::size_t channel) noexcept;
   void clear_all() noexcept;
-  bool active(std::size_t channel) const noexcept { return channels_[channel].loaded; }
+  // Scales a running program's amplitude (controllers); the new amplitude must have passed the same limits.
+  void set_amplitude(std::size_t channel, double amplitude) noexcept;
+  // Ramps a channel's output linearly to zero over ramp_us from now_step on, then clears it (watchdog).
+  void ramp_down(std::size_t channel, std::int64_t ramp_us, std::int64_t now_step) noexcept;
+  bool active(std::size_t channel) const noexcept;
+  const site& channel_site(std::size_t channel) const noexcept;
+  const program& channel_program(std::size_t channel) const noexcept;
 
-  // Summed current of the population sites at this step, per cell.
+  // Per-cell currents of the network at this step (and, as a side effect, the step's charges per channel and
+  // electrode, the monitors and the ring accumulators). Call once per step, in order.
   engine::population_currents currents_pA(std::int64_t step_index) noexcept override;
-  // Currents of the ring's units at simulated time t_ms (sampled at the network step containing it), per unit
-  // of each population (size ring.n_units; valid until the next call). A ring-position site feeds the units of
-  // its `population` with its Gaussian profile; a population site feeds every unit of that population.
+  // Mean per-unit ring currents over the steps since the previous call (empty spans: none).
   engine::ring_currents ring_currents_pA(double t_ms) noexcept override;
 
-  double dt_ms() const noexcept { return dt_ms_; }
-  const ring_geometry& ring() const noexcept { return ring_; }
+  // What was delivered in the last step: mean current of each channel (uA or pA) and of each electrode (uA).
+  std::span<const double> channel_current() const noexcept { return channel_now_; }
+  std::span<const double> electrode_current_uA() const noexcept { return electrode_now_; }
+  // Safety events since the last clear_events(), in order; one that finds the queue full is counted.
+  std::span<const safety_event> events() const noexcept { return {events_.data(), n_events_}; }
+  void clear_events() noexcept { n_events_ = 0; }
+  std::int64_t events_dropped() const noexcept { return events_dropped_; }
+
+  const stimulator_layout& layout() const noexcept { return layout_; }
+  double dt_ms() const noexcept { return static_cast<double>(layout_.dt_us) / 1000.0; }
+  const ring_geometry& ring() const noexcept { return layout_.ring; }
 
  private:
-  struct channel_state {
-    bool loaded = false;
-    program p;
-    std::int64_t start_step = 0, stop_step = 0;  // stop_step < 0: no end
-    double period_ms = 0.0;
-  };
-  double value_at(const channel_state& c, std::int64_t step) const noexcept;
-
-  double dt_ms_;
-  ring_geometry ring_;
-  std::array<channel_state, kChannels> channels_{};
-  std::vector<float> profiles_;   // [kChannels][n_units]: Gaussian weight of each unit for ring programs
-  std::vector<float> ring_exc_, ring_inh_;  // [n_units] each
+  stimulator_layout layout_;
+  // implementation: channel states, coupling filters per channel, geometric factors per electrode and
+  // target, ring profiles [kChannels][n_units], accumulators, monitors, events
+  std::array<double, kChannels> channel_now_{};
+  std::array<double, kMaxElectrodes> electrode_now_{};
+  std::array<safety_event, kMaxEvents> events_{};
+  std::size_t n_events_ = 0;
+  std::int64_t events_dropped_ = 0;
 };
 
 }  // namespace cortexloop::firmware_sim

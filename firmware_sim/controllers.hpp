@@ -1,0 +1,102 @@
+#pragma once
+// On-device controllers, reprogrammable at run time (like a clinician's programmer). Each reads one sensing
+// channel's samples and drives one stimulator channel; outputs never exceed what the safety limits allow
+// (a controller whose bounds the limits refuse is itself refused at configuration, with the reason).
+//
+//   open_loop     a schedule: up to kMaxSchedule (start_us, amplitude) entries relative to the controller's
+//                 start, applied to its output channel's program amplitude; repeats every period_us if > 0
+//   responsive    when the feature crosses threshold (rising or falling), loads `program` (e.g. a burst) on
+//                 the output channel now; then ignores crossings for refractory_us
+//   pi_clamp      holds the feature at `target`: u = kp e + ki integral(e) dt, e = target - feature (sign
+//                 flipped when `invert`), u clamped to [output_min, output_max] with conditional-integration
+//                 anti-windup (the integral stops when u saturates in the direction of e); u is the output
+//                 channel's program amplitude, updated every sample
+//   phase_locked  when the sensed phase (phase_estimator on the filtered signal) crosses target_phase_deg,
+//                 loads `program` (a pulse or short burst) now, at most once a cycle and no more often than
+//                 min_interval_us; compensates a known loop delay by aiming at target - 360 * delay / period
+//   external      an off-device controller drives the channel by commands; the device only watches: if no
+//                 command arrives for timeout_us the output ramps to zero over ramp_down_us and a watchdog
+//                 safety event is raised
+// Everything after construction is noexcept and allocation-free.
+#include <array>
+#include <cstdint>
+
+#include "firmware_sim/program.hpp"
+#include "firmware_sim/sensing.hpp"
+#include "firmware_sim/stimulator.hpp"
+
+namespace cortexloop::firmware_sim {
+
+enum class controller_kind : std::uint8_t { none = 0, open_loop = 1, responsive = 2, pi_clamp = 3, phase_locked = 4, external = 5 };
+enum class feature_kind : std::uint8_t { raw = 0, filtered = 1, rms = 2, envelope = 3 };
+
+inline constexpr std::size_t kMaxSchedule = 16;
+
+struct schedule_entry {
+  std::int64_t start_us = 0;
+  double amplitude = 0.0;
+};
+
+struct controller_params {
+  controller_kind kind = controller_kind::none;
+  std::uint8_t sensing_channel = 0;
+  std::uint8_t output_channel = 0;
+  site output_site{};
+  program output_program{};   // what the controller loads (responsive, phase_locked) or modulates (pi, open_loop)
+  feature_kind feature = feature_kind::filtered;
+  // responsive
+  double threshold = 0.0;
+  bool rising = true;
+  std::int64_t refractory_us = 100'000;
+  // pi_clamp
+  double target = 0.0, kp = 0.0, ki_per_s = 0.0, output_min = 0.0, output_max = 0.0;
+  bool invert = false;
+  // phase_locked
+  double target_phase_deg = 0.0;
+  std::int64_t min_interval_us = 0;
+  std::int64_t loop_delay_us = 0;
+  // external
+  std::int64_t timeout_us = 100'000;
+  std::int64_t ramp_down_us = 10'000;
+  // open_loop
+  std::array<schedule_entry, kMaxSchedule> schedule{};
+  std::uint32_t n_schedule = 0;
+  std::int64_t period_us = 0;
+};
+
+// What a controller did, for the readout.
+struct controller_status {
+  controller_kind kind = controller_kind::none;
+  double feature = 0.0;      // last feature value it read
+  double output = 0.0;       // current output (amplitude) it commands
+  double error = 0.0;        // pi: target - feature
+  bool saturated = false;    // pi: output at a bound
+  std::int64_t triggers = 0; // responsive, phase_locked: programs loaded so far
+  std::int64_t last_trigger_step = -1;
+};
+
+// Range checks (field, value, range) and safety: the output program at output_max (pi) / at its amplitude
+// (others) must pass validate() of stimulator.hpp. Empty when the controller can run.
+std::string_view validate(const controller_params& p, const stimulator_layout& layout, std::size_t n_sensing,
+                          reason_text& reason) noexcept;
+
+class controller {
+ public:
+  controller() = default;
+  // Takes effect at start_step; sample_period_us: of its sensing channel.
+  controller(const controller_params& p, std::int64_t start_step, std::int64_t dt_us,
+             std::int64_t sample_period_us) noexcept;
+  // Once per step, after the sensing channels stepped (sample: its channel's latest).
+  void step(std::int64_t step_index, const sensed_sample& sample, stimulator& stim) noexcept;
+  // external: a command from the loop arrived (feeds the watchdog).
+  void feed(std::int64_t step_index) noexcept;
+  const controller_status& status() const noexcept { return status_; }
+  const controller_params& params() const noexcept { return p_; }
+
+ private:
+  controller_params p_{};
+  controller_status status_{};
+  // implementation state (integral, refractory, previous feature/phase, watchdog, schedule index, ...)
+};
+
+}  // namespace cortexloop::firmware_sim

@@ -1,0 +1,111 @@
+#pragma once
+// Safety as a stimulator enforces it. A program for an electrode is checked before it runs; an unsafe one is
+// refused with a reason that names the limit and the numbers (never clipped). While running, a monitor per
+// electrode checks what the sum of its channels actually delivers (a combination of individually safe
+// programs can still break the net-charge window) and stops that electrode's output with a safety event.
+//
+// Limits (all in device.safety, one set for every electrode; per-electrode area and impedance):
+//   max_current_uA          |I| at any time
+//   max_charge_per_phase_nC Q = I * phase width, per phase of a pulse
+//   shannon_k               Shannon 1992: log10(D) = k - log10(Q), D = Q / A in uC/cm^2 per phase, Q in uC;
+//                           a program is safe when log10(Q) + log10(D) <= k (default 1.85)
+//   max_net_charge_nC       |sum of charge| over any window of net_charge_window_ms (DC and unbalanced
+//                           programs hit this; set it high to allow tDCS-like DC on purpose)
+//   max_pulse_rate_Hz       pulses per second (inside a burst)
+//   compliance_V            |I| * impedance must stay below it
+// Direct (intracellular-like) sites are limited by max_direct_pA instead (their amplitude in pA per cell).
+// Everything except reason formatting is noexcept and allocation-free.
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "firmware_sim/electrode.hpp"
+#include "firmware_sim/program.hpp"
+
+namespace cortexloop::firmware_sim {
+
+struct safety_limits {
+  double max_current_uA = 1000.0;
+  double max_charge_per_phase_nC = 100.0;
+  double shannon_k = 1.85;
+  double max_net_charge_nC = 10.0;
+  double net_charge_window_ms = 1000.0;
+  double max_pulse_rate_Hz = 500.0;
+  double compliance_V = 12.0;
+  double max_direct_pA = 1000.0;
+};
+
+enum class safety_limit : std::uint8_t {
+  none = 0,
+  max_current,
+  charge_per_phase,
+  charge_density,   // Shannon
+  net_charge,
+  pulse_rate,
+  compliance,
+  direct_current,
+  watchdog,         // an external loop went silent
+  model_domain,     // the current a model would receive is beyond its domain of validity
+};
+
+const char* safety_limit_name(safety_limit l) noexcept;
+
+// A verdict: which limit, the offending value and the bound, in the limit's unit (uA, nC, k, Hz, V, pA, ms).
+struct safety_verdict {
+  safety_limit limit = safety_limit::none;
+  double value = 0.0, bound = 0.0;
+  bool ok() const noexcept { return limit == safety_limit::none; }
+};
+
+// e.g. "charge density: Shannon k = 2.031 > 1.85 (Q = 40 nC per phase on 0.01 mm^2)"; values printed exactly
+// (shortest round-trip form). Returns a view into `buffer`.
+using reason_text = std::array<char, 200>;
+std::string_view format_reason(const safety_verdict& v, reason_text& buffer) noexcept;
+
+// Static check of a program on an electrode (amplitude in uA), or on a direct site (electrode == nullptr,
+// amplitude in pA per cell). dt_us: the device step, for the net-charge window.
+safety_verdict check_program(const program& p, const electrode_params* electrode, const safety_limits& limits,
+                             std::int64_t dt_us) noexcept;
+
+// Running net charge and current of one electrode over a sliding window of whole steps. Sized once.
+class charge_monitor {
+ public:
+  charge_monitor() = default;
+  charge_monitor(const safety_limits& limits, const electrode_params& e, std::int64_t dt_us);
+  // The electrode's total charge in this step (nC). Returns the first limit broken, or ok.
+  safety_verdict step(double charge_nC) noexcept;
+  double window_net_charge_nC() const noexcept { return sum_nC_; }
+  void reset() noexcept;
+
+ private:
+  safety_limits limits_{};
+  electrode_params electrode_{};
+  std::int64_t dt_us_ = 100;
+  std::array<double, 1> dummy_{};  // implementation detail: replace with a preallocated ring buffer
+  double sum_nC_ = 0.0;
+};
+
+// An external controller must send something at least every timeout; when it goes silent the device ramps
+// its output to zero over ramp_down_ms and publishes a safety event (safety_limit::watchdog).
+class watchdog {
+ public:
+  watchdog() = default;
+  watchdog(std::int64_t timeout_steps) noexcept : timeout_steps_(timeout_steps) {}
+  void arm(std::int64_t now_step) noexcept { armed_ = true; last_feed_ = now_step; fired_ = false; }
+  void disarm() noexcept { armed_ = false; fired_ = false; }
+  void feed(std::int64_t now_step) noexcept { last_feed_ = now_step; fired_ = false; }
+  // True exactly once, at the first step past the timeout since the last feed.
+  bool expired(std::int64_t now_step) noexcept {
+    if (!armed_ || fired_ || now_step - last_feed_ <= timeout_steps_) return false;
+    fired_ = true;
+    return true;
+  }
+  bool armed() const noexcept { return armed_; }
+  bool fired() const noexcept { return fired_; }
+
+ private:
+  std::int64_t timeout_steps_ = 0, last_feed_ = 0;
+  bool armed_ = false, fired_ = false;
+};
+
+}  // namespace cortexloop::firmware_sim

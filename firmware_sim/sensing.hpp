@@ -1,0 +1,89 @@
+#pragma once
+// The sensing front-end: a channel samples one engine signal at a site at a fixed rate, as an amplifier and
+// ADC would, and runs the device's filters on it.
+//
+// Per sample (every sample_period = dt * steps_per_sample):
+//   x     = signal at the site (see signal_kind) + artifact + noise
+//   artifact = artifact_gain * sum_e phi_e, phi_e = I_e / (4 pi sigma r_e) the potential (mV) of stimulation
+//            electrode e at the site (electrode.hpp), I_e its mean current over the last step
+//   noise = seeded Gaussian, sd noise_sd (signal units)
+//   raw   = ADC(x): clipped to [range_min, range_max], quantised to adc_bits over the range
+//   blanking: for blanking_us after any electrode's current turns on or changes sign (a pulse edge), the
+//            channel holds its last unblanked value (sample-and-hold) instead of raw
+//   filtered = band-pass biquad (when band_high_Hz > 0, else raw); rms = moving RMS of filtered over
+//            rms_window_ms; envelope = one-pole |filtered| (tau = rms_window_ms); phase = phase_estimator
+// Signals (units): lfp_proxy (nA, the network's, Mazzoni et al. 2008 proxy), rate_exc / rate_inh (Hz, the
+// network population's spikes over the sample period), ring_vsdi (%), ring_rate_exc / ring_rate_inh (Hz) of
+// the ring interpolated linearly between the two units around position_mm.
+// Network signals are sensed at the network's position (stimulator_layout::network_position_mm).
+// Construction allocates (filters); step() is noexcept and allocation-free.
+#include <cstdint>
+#include <span>
+
+#include "engine/rng.hpp"
+#include "firmware_sim/filters.hpp"
+#include "firmware_sim/stimulator.hpp"
+
+namespace cortexloop::engine {
+class network;
+}
+
+namespace cortexloop::firmware_sim {
+
+enum class signal_kind : std::uint8_t { lfp_proxy = 0, rate_exc = 1, rate_inh = 2, ring_vsdi = 3, ring_rate_exc = 4, ring_rate_inh = 5 };
+
+struct sensing_params {
+  signal_kind signal = signal_kind::rate_exc;
+  double position_mm = 0.0;      // ring signals: where on the ring
+  double height_mm = 0.0;        // the sensing contact's height above the sheet (artifact distance)
+  double sample_rate_Hz = 1000.0;  // must divide 1 / dt
+  int adc_bits = 16;
+  double range_min = -1000.0, range_max = 1000.0;  // signal units
+  double noise_sd = 0.0;
+  std::uint64_t seed = 1;
+  double artifact_gain_per_mV = 0.0;  // signal units per mV of stimulation potential at the site
+  std::int64_t blanking_us = 0;
+  double band_low_Hz = 0.0, band_high_Hz = 0.0;  // band-pass; band_high_Hz = 0: none
+  double rms_window_ms = 100.0;
+};
+
+// What the engine offers the device after each step.
+struct signal_inputs {
+  std::int64_t spikes_exc = 0, spikes_inh = 0;  // in this step
+  std::uint32_t n_exc = 0, n_inh = 0;
+  const engine::network* net = nullptr;         // for the LFP proxy (computed only when a channel samples it)
+  std::span<const float> ring_vsdi_percent, ring_rates_exc_Hz, ring_rates_inh_Hz;  // latest ring state
+};
+
+struct sensed_sample {
+  bool sampled = false;   // false: no sample due this step (the values are the last ones)
+  bool blanked = false;
+  double signal = 0.0;    // the true signal at the site, before artifact, noise and ADC
+  double raw = 0.0;       // after ADC (and sample-and-hold when blanked)
+  double filtered = 0.0, rms = 0.0, envelope = 0.0;
+  double phase_rad = -1.0;  // < 0: unknown yet
+};
+
+// Why the parameters cannot work on this layout (field, value, range), or empty.
+std::string_view validate(const sensing_params& p, const stimulator_layout& layout, reason_text& reason) noexcept;
+
+class sensing_channel {
+ public:
+  sensing_channel() = default;
+  sensing_channel(const sensing_params& p, const stimulator_layout& layout);
+  // Advances one step: accumulates rates, and on sample steps produces a sample. electrode_current_uA: the
+  // stimulation electrodes' mean current of this step (stimulator::electrode_current_uA()).
+  const sensed_sample& step(std::int64_t step_index, const signal_inputs& in,
+                            std::span<const double> electrode_current_uA) noexcept;
+  const sensed_sample& last() const noexcept { return last_; }
+  const sensing_params& params() const noexcept { return p_; }
+  std::int64_t steps_per_sample() const noexcept { return steps_per_sample_; }
+
+ private:
+  sensing_params p_{};
+  std::int64_t steps_per_sample_ = 1;
+  sensed_sample last_{};
+  // implementation: artifact factors per electrode, rng, filters, accumulators, blanking state
+};
+
+}  // namespace cortexloop::firmware_sim
