@@ -55,10 +55,23 @@ void engine::tick(tick_readout& out) noexcept {
     }
     stim_exc += i_exc;
     stim_inh += i_inh;
+    const std::int64_t spikes_exc_before = counts.spikes_exc, spikes_inh_before = counts.spikes_inh;
     if (run_network_) net_.step(step_, i_exc, i_inh, counts);
-    if (ring_ && step_ % steps_per_ring_step_ == 0) {
-      const ring_currents extra = external_ ? external_->ring_currents_pA(t_ms) : ring_currents{};
-      ring_->step(t_ms, extra.exc_pA, extra.inh_pA);
+    // The ring steps once its network steps are done, from the start of its interval, so an external source
+    // can give it the mean current of exactly those steps (a pulse shorter than a ring step keeps its charge).
+    if (ring_ && (step_ + 1) % steps_per_ring_step_ == 0) {
+      const double t_ring_ms = static_cast<double>(step_ + 1 - steps_per_ring_step_) * dt_ms_;
+      const ring_currents extra = external_ ? external_->ring_currents_pA(t_ring_ms) : ring_currents{};
+      ring_->step(t_ring_ms, extra.exc_pA, extra.inh_pA);
+    }
+    if (external_) {
+      step_signals s;
+      s.step_index = step_;
+      s.spikes_exc = counts.spikes_exc - spikes_exc_before;
+      s.spikes_inh = counts.spikes_inh - spikes_inh_before;
+      s.net = run_network_ ? &net_ : nullptr;
+      s.ring = ring_ ? &*ring_ : nullptr;
+      external_->observe(s);
     }
     if (record_spikes_) {
       for (const std::uint32_t neuron : net_.last_spikes()) {

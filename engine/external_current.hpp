@@ -1,12 +1,19 @@
 #pragma once
-// A source of stimulation current supplied from outside the config, e.g. the simulated stimulator of
-// firmware_sim/ driven by commands at run time. The engine asks it once per step, before the network
-// steps; its currents add to those of the config's stimulus schedule. Implementations must be noexcept,
-// allocation-free and lock-free: they run on the real-time thread.
+// A source of stimulation current supplied from outside the config: the simulated neurostimulator of
+// firmware_sim/ (commanded at run time). The engine asks it for the network's currents once per step, before
+// the network steps; for the ring's, once per ring step, after the network steps that the ring step spans
+// (so the source can hand the ring the mean current of exactly those steps: the charge of its step). After
+// every step the engine shows it what happened (observe), which is what a device senses. Implementations
+// must be noexcept, allocation-free and lock-free: they run on the real-time thread.
 #include <cstdint>
 #include <span>
 
 namespace cortexloop::engine {
+
+class network;
+namespace meanfield {
+class ring;
+}
 
 struct population_currents {
   float exc_pA = 0.0f;  // per cell of the population
@@ -18,14 +25,25 @@ struct ring_currents {
   std::span<const float> exc_pA, inh_pA;
 };
 
+// What the engine offers after each step: spikes of the step and the models' state (null when absent or
+// not stepped).
+struct step_signals {
+  std::int64_t step_index = 0;
+  std::int64_t spikes_exc = 0, spikes_inh = 0;
+  const network* net = nullptr;
+  const meanfield::ring* ring = nullptr;
+};
+
 class external_current_source {
  public:
   virtual population_currents currents_pA(std::int64_t step_index) noexcept = 0;
-  // For the ring, which steps on its own dt: the currents at simulated time t_ms, valid until the next call.
+  // For the ring: per-unit currents averaged over the network steps since the previous call; t_ms is the
+  // start of the ring step. Valid until the next call.
   virtual ring_currents ring_currents_pA(double t_ms) noexcept {
     static_cast<void>(t_ms);
     return {};
   }
+  virtual void observe(const step_signals& signals) noexcept { static_cast<void>(signals); }
 
  protected:
   ~external_current_source() = default;

@@ -1,8 +1,11 @@
 #include "io/codec.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <array>
 #include <limits>
+#include <vector>
 
 namespace cortexloop::io {
 
@@ -25,50 +28,205 @@ std::string out_of_range(const char* field, double value, const char* allowed) {
   return text;
 }
 
+std::string exact(double v) {
+  char text[32];
+  const auto r = std::to_chars(text, text + sizeof text, v);
+  return std::string(text, r.ptr);
+}
+
+std::string out_of_range_exact(std::string_view field, double value, std::string_view allowed) {
+  return std::string(field) + " = " + exact(value) + ": " + std::string(allowed);
+}
+
+bool fail(decoded_command& d, std::string reason) {
+  d = refuse(std::move(d), error_code::out_of_range, std::move(reason));
+  return false;
+}
+
+// A Site table (absent: population Exc) into the device's site; the layout decides what exists.
+bool decode_site(const proto::Site* in, firmware_sim::site& out, decoded_command& d) {
+  out = {};
+  if (!in) return true;
+  const auto kind = static_cast<int>(in->kind()), pop = static_cast<int>(in->population());
+  if (kind < 0 || kind > 2)
+    return fail(d, out_of_range_exact("site.kind", kind, "must be Population (0), RingPosition (1) or Electrode (2)"));
+  if (pop < 0 || pop > 1) return fail(d, out_of_range_exact("site.population", pop, "must be Exc (0) or Inh (1)"));
+  out.kind = static_cast<firmware_sim::site_kind>(kind);
+  out.population = pop == 0 ? engine::population::exc : engine::population::inh;
+  out.position_mm = in->position_mm();
+  out.width_mm = in->width_mm();
+  out.electrode = in->electrode();
+  return true;
+}
+
+bool decode_program(const proto::Program* in, firmware_sim::program& p, decoded_command& d) {
+  p = {};
+  if (!in) return fail(d, "program: missing (every ChannelProgram needs one)");
+  const auto shape = static_cast<int>(in->waveform());
+  if (shape < 0 || shape > 3)
+    return fail(d, out_of_range_exact("program.waveform", shape, "must be Dc (0), Sine (1), PulseTrain (2) or Arbitrary (3)"));
+  p.shape = static_cast<firmware_sim::waveform>(shape);
+  p.amplitude = in->amplitude();
+  p.offset = in->offset();
+  p.frequency_Hz = in->frequency_hz();
+  p.phase_deg = in->phase_deg();
+  p.ramp_up_us = in->ramp_up_us();
+  p.ramp_down_us = in->ramp_down_us();
+  p.phase_width_us = in->phase_width_us();
+  p.interphase_gap_us = in->interphase_gap_us();
+  p.biphasic = !in->monophasic();
+  p.cathodic_first = !in->anodic_first();
+  p.pulses_per_burst = in->pulses_per_burst();
+  p.burst_period_us = in->burst_period_us();
+  p.n_bursts = in->n_bursts();
+  p.delay_us = in->delay_us();
+  p.duration_us = in->duration_us();
+  if (p.shape == firmware_sim::waveform::arbitrary) {
+    const auto* samples = in->samples();
+    const std::size_t n = samples ? samples->size() : 0;
+    if (n < 1 || n > firmware_sim::kMaxWaveformSamples)
+      return fail(d, out_of_range_exact("program.samples (count)", static_cast<double>(n), "must be 1 .. 1024 samples"));
+    p.wave.n_samples = static_cast<std::uint32_t>(n);
+    for (std::size_t i = 0; i < n; ++i) p.wave.samples[i] = samples->Get(static_cast<flatbuffers::uoffset_t>(i));
+    p.wave.sample_period_us = in->sample_period_us();
+    p.wave.repeat = in->repeat();
+  }
+  return true;
+}
+
+bool validate_load(const firmware_sim::site& site, const firmware_sim::program& p, const decode_limits& limits,
+                   decoded_command& d) {
+  firmware_sim::reason_text reason;
+  if (const std::string_view why = firmware_sim::validate(site, p, limits.layout, reason); !why.empty())
+    return fail(d, std::string(why));
+  return true;
+}
+
+// The first form of stimulation command (direct sites, float milliseconds): kept for old clients. Times are
+// converted to whole microseconds by rounding (a float 0.3 ms is 300 us exactly), so both phases of a
+// biphasic pulse are always the same length.
 bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& limits, decoded_command& d) {
   command& c = d.cmd;
   c.kind = command_kind::set_stimulation;
-  if (s.channel() >= firmware_sim::stimulator::kChannels) {
-    d = refuse(std::move(d), error_code::out_of_range, out_of_range("channel", s.channel(), "must be in [0, 7]"));
-    return false;
-  }
+  if (s.channel() >= firmware_sim::stimulator::kChannels)
+    return fail(d, out_of_range_exact("channel", s.channel(), "must be in [0, 7]"));
   c.channel = s.channel();
-  firmware_sim::program& p = c.program;
-  if (const proto::Site* site = s.site()) {
-    const auto kind = static_cast<int>(site->kind()), pop = static_cast<int>(site->population());
-    if (kind < 0 || kind > 1) {
-      d = refuse(std::move(d), error_code::out_of_range,
-                 out_of_range("site.kind", kind, "must be Population (0) or RingPosition (1)"));
-      return false;
-    }
-    if (pop < 0 || pop > 1) {
-      d = refuse(std::move(d), error_code::out_of_range,
-                 out_of_range("site.population", pop, "must be Exc (0) or Inh (1)"));
-      return false;
-    }
-    p.site = kind == 0 ? firmware_sim::site_kind::population : firmware_sim::site_kind::ring_position;
-    p.population = pop == 0 ? engine::population::exc : engine::population::inh;
-    p.position_mm = site->position_mm();
-    p.width_mm = site->width_mm();
-  }
+  if (!decode_site(s.site(), c.site, d)) return false;
+  if (c.site.kind == firmware_sim::site_kind::electrode)
+    return fail(d, "site.kind = Electrode: SetStimulation drives direct sites only (amplitude in pA); use SetPrograms");
   const auto shape = static_cast<int>(s.waveform());
-  if (shape < 0 || shape > 2) {
-    d = refuse(std::move(d), error_code::out_of_range,
-               out_of_range("waveform", shape, "must be Dc (0), Sine (1) or PulseTrain (2)"));
-    return false;
-  }
+  if (shape < 0 || shape > 2)
+    return fail(d, out_of_range_exact("waveform", shape, "must be Dc (0), Sine (1) or PulseTrain (2)"));
+  const auto to_us = [](float ms) { return std::isfinite(ms) ? std::llround(static_cast<double>(ms) * 1000.0) : -1; };
+  for (const auto& [name, value] : {std::pair{"pulse_width_ms", s.pulse_width_ms()}, {"delay_ms", s.delay_ms()},
+                                    {"duration_ms", s.duration_ms()}, {"amplitude_pa", s.amplitude_pa()},
+                                    {"frequency_hz", s.frequency_hz()}})
+    if (!std::isfinite(value)) return fail(d, out_of_range_exact(name, value, "must be finite"));
+  firmware_sim::program& p = c.program;
+  p = {};
   p.shape = static_cast<firmware_sim::waveform>(shape);
-  p.amplitude_pA = s.amplitude_pa();
+  p.amplitude = s.amplitude_pa();
   p.frequency_Hz = s.frequency_hz();
-  p.pulse_width_ms = s.pulse_width_ms();
-  p.biphasic = s.biphasic();
-  p.delay_ms = s.delay_ms();
-  p.duration_ms = s.duration_ms();
-  firmware_sim::reason_buffer reason;
-  if (const std::string_view why = firmware_sim::validate(p, limits.ring, limits.dt_ms, reason); !why.empty()) {
-    d = refuse(std::move(d), error_code::out_of_range, std::string(why));
+  if (p.shape == firmware_sim::waveform::pulse_train) {
+    const long long width_us = to_us(s.pulse_width_ms());
+    if (width_us < 1 || width_us > 1'000'000)
+      return fail(d, out_of_range_exact("pulse_width_ms", s.pulse_width_ms(), "must be in [0.001, 1000] ms"));
+    p.phase_width_us = static_cast<std::uint32_t>(width_us);
+    p.biphasic = s.biphasic();
+    p.cathodic_first = false;  // this command's pulses start positive
+  }
+  p.delay_us = to_us(s.delay_ms());
+  p.duration_us = to_us(s.duration_ms());
+  return validate_load(c.site, p, limits, d);
+}
+
+// SetPrograms: one record per program, in one group (applied in the same tick).
+bool decode_programs(const proto::SetPrograms& s, const decode_limits& limits, decoded_command& d) {
+  const auto* programs = s.programs();
+  const std::size_t n = programs ? programs->size() : 0;
+  if (n < 1 || n > firmware_sim::stimulator::kChannels)
+    return fail(d, out_of_range_exact("programs (count)", static_cast<double>(n), "must be 1 .. 8"));
+  if (s.start_tick() < -1) return fail(d, out_of_range_exact("start_tick", static_cast<double>(s.start_tick()), "must be -1 (next tick) or >= 0"));
+  unsigned used = 0;
+  d.group.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    const proto::ChannelProgram* cp = programs->Get(static_cast<flatbuffers::uoffset_t>(i));
+    command c = d.cmd;
+    c.kind = command_kind::set_stimulation;
+    if (cp->channel() >= firmware_sim::stimulator::kChannels)
+      return fail(d, out_of_range_exact("programs[" + std::to_string(i) + "].channel", cp->channel(), "must be in [0, 7]"));
+    if (used & (1u << cp->channel()))
+      return fail(d, "programs[" + std::to_string(i) + "].channel = " + std::to_string(cp->channel()) +
+                         ": appears twice in one SetPrograms");
+    used |= 1u << cp->channel();
+    c.channel = cp->channel();
+    if (!decode_site(cp->site(), c.site, d) || !decode_program(cp->program(), c.program, d)) {
+      d.reason = "programs[" + std::to_string(i) + "]: " + d.reason;
+      return false;
+    }
+    if (!validate_load(c.site, c.program, limits, d)) {
+      d.reason = "programs[" + std::to_string(i) + "]: " + d.reason;
+      return false;
+    }
+    c.start_tick = s.start_tick();
+    c.group_size = static_cast<std::uint8_t>(n);
+    c.group_index = static_cast<std::uint8_t>(i);
+    d.group.push_back(c);
+  }
+  d.cmd = d.group.front();
+  return true;
+}
+
+bool decode_controller(const proto::SetController& s, const decode_limits& limits, decoded_command& d) {
+  command& c = d.cmd;
+  c.kind = command_kind::set_controller;
+  if (s.slot() >= firmware_sim::kMaxControllers) return fail(d, out_of_range_exact("slot", s.slot(), "must be in [0, 3]"));
+  c.channel = s.slot();
+  if (s.start_tick() < -1) return fail(d, out_of_range_exact("start_tick", static_cast<double>(s.start_tick()), "must be -1 (next tick) or >= 0"));
+  c.start_tick = s.start_tick();
+  firmware_sim::controller_params& k = c.controller;
+  k = {};
+  const auto kind = static_cast<int>(s.kind());
+  if (kind < 1 || kind > 5)
+    return fail(d, out_of_range_exact("kind", kind, "must be OpenLoop (1), Responsive (2), PiClamp (3), PhaseLocked (4) or External (5)"));
+  k.kind = static_cast<firmware_sim::controller_kind>(kind);
+  k.sensing_channel = s.sensing_channel();
+  const proto::ChannelProgram* out = s.output();
+  if (!out) return fail(d, "output: missing (the channel, site and program the controller drives)");
+  k.output_channel = out->channel();
+  if (!decode_site(out->site(), k.output_site, d) || !decode_program(out->program(), k.output_program, d)) {
+    d.reason = "output: " + d.reason;
     return false;
   }
+  const auto feature = static_cast<int>(s.feature());
+  if (feature < 0 || feature > 3)
+    return fail(d, out_of_range_exact("feature", feature, "must be Raw (0), Filtered (1), Rms (2) or Envelope (3)"));
+  k.feature = static_cast<firmware_sim::feature_kind>(feature);
+  k.threshold = s.threshold();
+  k.rising = s.rising();
+  k.refractory_us = s.refractory_us();
+  k.target = s.target();
+  k.kp = s.kp();
+  k.ki_per_s = s.ki_per_s();
+  k.output_min = s.output_min();
+  k.output_max = s.output_max();
+  k.invert = s.invert();
+  k.target_phase_deg = s.target_phase_deg();
+  k.min_interval_us = s.min_interval_us();
+  k.loop_delay_us = s.loop_delay_us();
+  k.timeout_us = s.timeout_us();
+  k.ramp_down_us = s.ramp_down_us();
+  k.period_us = s.period_us();
+  if (const auto* schedule = s.schedule()) {
+    if (schedule->size() > firmware_sim::kMaxSchedule)
+      return fail(d, out_of_range_exact("schedule (count)", schedule->size(), "must be at most 16 entries"));
+    k.n_schedule = schedule->size();
+    for (flatbuffers::uoffset_t i = 0; i < schedule->size(); ++i)
+      k.schedule[i] = {schedule->Get(i)->start_us(), schedule->Get(i)->amplitude()};
+  }
+  firmware_sim::reason_text reason;
+  if (const std::string_view why = firmware_sim::validate(k, limits.layout, limits.n_sensing, reason); !why.empty())
+    return fail(d, std::string(why));
   return true;
 }
 
@@ -184,12 +342,28 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
     case proto::CommandBody::Ping:
       c.kind = command_kind::ping;
       break;
+    case proto::CommandBody::SetPrograms:
+      if (!decode_programs(*cmd->body_as_SetPrograms(), limits, d)) return d;
+      break;
+    case proto::CommandBody::SetController:
+      if (!decode_controller(*cmd->body_as_SetController(), limits, d)) return d;
+      break;
+    case proto::CommandBody::ClearController: {
+      const auto* s = cmd->body_as_ClearController();
+      c.kind = command_kind::clear_controller;
+      c.all_channels = s->all();
+      c.channel = s->slot();
+      if (!c.all_channels && c.channel >= firmware_sim::kMaxControllers)
+        return refuse(std::move(d), error_code::out_of_range,
+                      out_of_range_exact("slot", c.channel, "must be in [0, 3] (or set all)"));
+      break;
+    }
     case proto::CommandBody::NONE:
       return refuse(std::move(d), error_code::unknown_command, "Command has no body");
     default:
       return refuse(std::move(d), error_code::unknown_command,
                     "unknown command body type " + std::to_string(static_cast<int>(cmd->body_type())) +
-                        " (this server knows 1 .. 9)");
+                        " (this server knows 1 .. 12)");
   }
   d.ok = true;
   return d;
@@ -221,6 +395,8 @@ std::string_view to_string(command_kind kind) noexcept {
     case command_kind::step: return "Step";
     case command_kind::set_parameter: return "SetParameter";
     case command_kind::ping: return "Ping";
+    case command_kind::set_controller: return "SetController";
+    case command_kind::clear_controller: return "ClearController";
   }
   return "?";
 }
@@ -258,6 +434,79 @@ void finish(flatbuffers::FlatBufferBuilder& b, proto::Payload type, flatbuffers:
 proto::PopulationReadout to_wire(const engine::population_readout& p) {
   return {p.rate_Hz, p.mean_v_mV, p.mean_w_pA, p.i_stim_pA, p.spikes};
 }
+
+flatbuffers::Offset<proto::ChannelProgram> encode_channel_program(flatbuffers::FlatBufferBuilder& b, std::uint8_t channel,
+                                                                  const firmware_sim::site& s,
+                                                                  const firmware_sim::program& p) {
+  const auto site = proto::CreateSite(b, static_cast<proto::SiteKind>(s.kind),
+                                      s.population == engine::population::exc ? proto::Population::Exc
+                                                                              : proto::Population::Inh,
+                                      static_cast<float>(s.position_mm), static_cast<float>(s.width_mm), s.electrode);
+  flatbuffers::Offset<flatbuffers::Vector<float>> samples;
+  if (p.shape == firmware_sim::waveform::arbitrary) samples = b.CreateVector(p.wave.samples.data(), p.wave.n_samples);
+  proto::ProgramBuilder pb(b);
+  pb.add_waveform(static_cast<proto::Waveform>(p.shape));
+  pb.add_amplitude(p.amplitude);
+  pb.add_offset(p.offset);
+  pb.add_frequency_hz(p.frequency_Hz);
+  pb.add_phase_deg(p.phase_deg);
+  pb.add_ramp_up_us(p.ramp_up_us);
+  pb.add_ramp_down_us(p.ramp_down_us);
+  pb.add_phase_width_us(p.phase_width_us);
+  pb.add_interphase_gap_us(p.interphase_gap_us);
+  pb.add_monophasic(!p.biphasic);
+  pb.add_anodic_first(!p.cathodic_first);
+  pb.add_pulses_per_burst(p.pulses_per_burst);
+  pb.add_burst_period_us(p.burst_period_us);
+  pb.add_n_bursts(p.n_bursts);
+  pb.add_delay_us(p.delay_us);
+  pb.add_duration_us(p.duration_us);
+  if (p.shape == firmware_sim::waveform::arbitrary) {
+    pb.add_samples(samples);
+    pb.add_sample_period_us(p.wave.sample_period_us);
+    pb.add_repeat(p.wave.repeat);
+  }
+  const auto program = pb.Finish();
+  return proto::CreateChannelProgram(b, channel, site, program);
+}
+
+flatbuffers::Offset<proto::SafetyEvent> encode_safety_event(flatbuffers::FlatBufferBuilder& b,
+                                                            const firmware_sim::safety_event& e, std::uint32_t epoch) {
+  firmware_sim::reason_text text;
+  const std::string_view reason = firmware_sim::format_reason(e.verdict, text);
+  return proto::CreateSafetyEvent(b, e.step, e.channel, e.electrode, static_cast<proto::SafetyLimit>(e.verdict.limit),
+                                  e.verdict.value, e.verdict.bound, b.CreateString(reason), epoch);
+}
+
+flatbuffers::Offset<proto::DeviceReadout> encode_device(flatbuffers::FlatBufferBuilder& b,
+                                                        const firmware_sim::device_readout& d, std::uint32_t epoch) {
+  std::array<proto::SensedSample, firmware_sim::kMaxSensing> sensed;
+  for (std::uint32_t i = 0; i < d.n_sensing; ++i) {
+    const auto& s = d.sensing[i];
+    sensed[i] = proto::SensedSample(s.signal, s.raw, s.filtered, s.rms, s.envelope, s.phase_rad, s.blanked);
+  }
+  std::array<proto::ChannelDelivery, firmware_sim::stimulator::kChannels> channels;
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    const auto& c = d.channels[i];
+    channels[i] = proto::ChannelDelivery(c.mean_current, c.peak_current, c.charge, c.active,
+                                         static_cast<proto::SiteKind>(c.site_kind));
+  }
+  std::array<proto::ControllerState, firmware_sim::kMaxControllers> controllers;
+  for (std::size_t i = 0; i < controllers.size(); ++i) {
+    const auto& c = d.controllers[i];
+    controllers[i] = proto::ControllerState(static_cast<proto::ControllerKind>(c.kind), c.saturated, c.feature, c.output,
+                                            c.error, c.triggers, c.last_trigger_step);
+  }
+  std::vector<flatbuffers::Offset<proto::SafetyEvent>> events;
+  for (std::uint32_t i = 0; i < d.n_events; ++i) events.push_back(encode_safety_event(b, d.events[i], epoch));
+  const auto sensing_v = b.CreateVectorOfStructs(sensed.data(), d.n_sensing);
+  const auto channels_v = b.CreateVectorOfStructs(channels.data(), channels.size());
+  const auto electrodes_v = b.CreateVector(d.electrode_mean_uA.data(), d.n_electrodes);
+  const auto controllers_v = b.CreateVectorOfStructs(controllers.data(), controllers.size());
+  const auto events_v = b.CreateVector(events);
+  return proto::CreateDeviceReadout(b, sensing_v, channels_v, electrodes_v, controllers_v, events_v, d.events_total,
+                                    d.events_dropped);
+}
 }  // namespace
 
 void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a) {
@@ -278,8 +527,10 @@ void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, 
     vsdi = b.CreateVector(r.vsdi_percent.data(), r.n_ring_units);
     stim = b.CreateVector(r.ring_stim_pA.data(), r.n_ring_units);
   }
+  const auto device = encode_device(b, r.device, r.epoch);
   const proto::PopulationReadout exc = to_wire(r.exc), inh = to_wire(r.inh);
   proto::ReadoutBuilder rb(b);
+  rb.add_device(device);
   rb.add_tick(r.tick);
   rb.add_epoch(r.epoch);
   rb.add_t_ms(r.t_ms);
@@ -296,6 +547,11 @@ void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, 
     rb.add_ring_rates_inh_hz(rates_inh);
   }
   finish(b, proto::Payload::Readout, rb.Finish().Union());
+}
+
+void encode_safety(flatbuffers::FlatBufferBuilder& b, const firmware_sim::safety_event& e, std::uint32_t epoch) {
+  b.Clear();
+  finish(b, proto::Payload::SafetyEvent, encode_safety_event(b, e, epoch).Union());
 }
 
 void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, double dt_ms) {
@@ -352,19 +608,48 @@ void encode_command(flatbuffers::FlatBufferBuilder& b, const command& c) {
   flatbuffers::Offset<void> body;
   switch (c.kind) {
     case command_kind::set_stimulation: {
-      const firmware_sim::program& p = c.program;
-      const auto site = proto::CreateSite(
-          b, p.site == firmware_sim::site_kind::population ? proto::SiteKind::Population : proto::SiteKind::RingPosition,
-          p.population == engine::population::exc ? proto::Population::Exc : proto::Population::Inh,
-          static_cast<float>(p.position_mm), static_cast<float>(p.width_mm));
-      type = proto::CommandBody::SetStimulation;
-      body = proto::CreateSetStimulation(b, c.channel, site, static_cast<proto::Waveform>(p.shape),
-                                         static_cast<float>(p.amplitude_pA), static_cast<float>(p.frequency_Hz),
-                                         static_cast<float>(p.pulse_width_ms), p.biphasic,
-                                         static_cast<float>(p.delay_ms), static_cast<float>(p.duration_ms))
-                 .Union();
+      const auto program = encode_channel_program(b, c.channel, c.site, c.program);
+      type = proto::CommandBody::SetPrograms;
+      body = proto::CreateSetPrograms(b, b.CreateVector(&program, 1), c.start_tick).Union();
       break;
     }
+    case command_kind::set_controller: {
+      const firmware_sim::controller_params& k = c.controller;
+      const auto output = encode_channel_program(b, k.output_channel, k.output_site, k.output_program);
+      std::vector<proto::ScheduleEntry> schedule;
+      for (std::uint32_t i = 0; i < k.n_schedule; ++i) schedule.emplace_back(k.schedule[i].start_us, k.schedule[i].amplitude);
+      const auto entries = b.CreateVectorOfStructs(schedule);
+      proto::SetControllerBuilder sb(b);
+      sb.add_slot(c.channel);
+      sb.add_kind(static_cast<proto::ControllerKind>(k.kind));
+      sb.add_sensing_channel(k.sensing_channel);
+      sb.add_output(output);
+      sb.add_feature(static_cast<proto::Feature>(k.feature));
+      sb.add_threshold(k.threshold);
+      sb.add_rising(k.rising);
+      sb.add_refractory_us(k.refractory_us);
+      sb.add_target(k.target);
+      sb.add_kp(k.kp);
+      sb.add_ki_per_s(k.ki_per_s);
+      sb.add_output_min(k.output_min);
+      sb.add_output_max(k.output_max);
+      sb.add_invert(k.invert);
+      sb.add_target_phase_deg(k.target_phase_deg);
+      sb.add_min_interval_us(k.min_interval_us);
+      sb.add_loop_delay_us(k.loop_delay_us);
+      sb.add_timeout_us(k.timeout_us);
+      sb.add_ramp_down_us(k.ramp_down_us);
+      sb.add_schedule(entries);
+      sb.add_period_us(k.period_us);
+      sb.add_start_tick(c.start_tick);
+      type = proto::CommandBody::SetController;
+      body = sb.Finish().Union();
+      break;
+    }
+    case command_kind::clear_controller:
+      type = proto::CommandBody::ClearController;
+      body = proto::CreateClearController(b, c.channel, c.all_channels).Union();
+      break;
     case command_kind::clear_stimulation:
       type = proto::CommandBody::ClearStimulation;
       body = proto::CreateClearStimulation(b, c.channel, c.all_channels).Union();

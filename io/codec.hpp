@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <flatbuffers/flatbuffers.h>
 
@@ -21,12 +22,14 @@ namespace proto = ::cortexloop::protocol;
 struct decode_limits {
   run_mode mode = run_mode::realtime;
   double dt_ms = 0.1;
-  firmware_sim::ring_geometry ring{};
+  firmware_sim::stimulator_layout layout{};  // the device: ring geometry, electrodes, safety limits
+  std::size_t n_sensing = 0;                 // sensing channels the config has
 };
 
 struct decoded_command {
   bool ok = false;
   command cmd{};                  // valid when ok (token and new_engine are the caller's to fill)
+  std::vector<command> group;     // SetPrograms: every record of the group (cmd is the first); else empty
   error_code code = error_code::ok;
   std::string reason;             // why it was refused
   std::uint64_t seq = 0;          // best effort when refused: 0 if the buffer could not be read
@@ -64,6 +67,8 @@ using ack_fields = basic_ack<std::string_view>;
 void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a);
 void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns);
 void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, double dt_ms);
+// Topic "safety": one event of the device (also carried in the readout of its tick).
+void encode_safety(flatbuffers::FlatBufferBuilder& b, const firmware_sim::safety_event& e, std::uint32_t epoch);
 
 // Counters only the I/O thread knows, merged into the status message.
 struct io_counters {
@@ -81,5 +86,6 @@ inline constexpr std::string_view kTopicReadout = "readout";
 inline constexpr std::string_view kTopicStatus = "status";
 inline constexpr std::string_view kTopicSpikes = "spikes";
 inline constexpr std::string_view kTopicAck = "ack";
+inline constexpr std::string_view kTopicSafety = "safety";
 
 }  // namespace cortexloop::io

@@ -1,5 +1,6 @@
 #include "io/config_loader.hpp"
 
+#include "io/config_device.hpp"
 #include "io/config_meanfield.hpp"
 
 #include <cmath>
@@ -187,8 +188,19 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
     if (!p.meanfield) top.fail("ring", "needs a [meanfield] section (the ring's transfer functions)");
     p.ring = read_ring(top.table("ring"), p.simulation);
   }
+  if (top.has("device")) top.table("device");  // read by read_device_section, against these parameters
   top.finish();
   return p;
+}
+
+firmware_sim::device_params read_device_section(toml::table root, std::string_view source_name,
+                                                std::span<const std::string> overrides,
+                                                const engine::engine_params& engine) {
+  auto origin = std::make_shared<config_origin>();
+  origin->file = std::string(source_name);
+  for (const std::string& o : overrides) apply_override(root, o, *origin);
+  table_reader top(root, "", origin);
+  return top.has("device") ? read_device(top.table("device"), engine) : default_device(engine);
 }
 
 }  // namespace
@@ -201,6 +213,24 @@ engine::engine_params parse_config(std::string_view text, std::string_view sourc
 engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
   const toml::table root = parse_toml(read_file(file), file.string());
   return read_params(resolve_base(root, file.parent_path(), file.string()), file.string(), overrides);
+}
+
+}  // namespace cortexloop::io
+
+namespace cortexloop::io {
+
+firmware_sim::device_params parse_device_config(std::string_view text, std::string_view source_name,
+                                                std::span<const std::string> overrides,
+                                                const engine::engine_params& engine) {
+  return read_device_section(resolve_base(parse_toml(text, source_name), ".", source_name), source_name, overrides,
+                             engine);
+}
+
+firmware_sim::device_params load_device_config(const std::filesystem::path& file,
+                                               std::span<const std::string> overrides,
+                                               const engine::engine_params& engine) {
+  const toml::table root = parse_toml(read_file(file), file.string());
+  return read_device_section(resolve_base(root, file.parent_path(), file.string()), file.string(), overrides, engine);
 }
 
 }  // namespace cortexloop::io

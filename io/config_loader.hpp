@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "engine/params.hpp"
+#include "firmware_sim/device.hpp"
 #include "io/config_reader.hpp"
 
 namespace cortexloop::io {
@@ -15,5 +16,13 @@ namespace cortexloop::io {
 engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
 engine::engine_params parse_config(std::string_view toml_text, std::string_view source_name,
                                    std::span<const std::string> overrides = {});
+
+// The [device] section of the same config (the simulated neurostimulator), checked against the engine's
+// parameters; a config without one gets firmware_sim's defaults (direct sites only).
+firmware_sim::device_params load_device_config(const std::filesystem::path& file, std::span<const std::string> overrides,
+                                               const engine::engine_params& engine);
+firmware_sim::device_params parse_device_config(std::string_view toml_text, std::string_view source_name,
+                                                std::span<const std::string> overrides,
+                                                const engine::engine_params& engine);
 
 }  // namespace cortexloop::io

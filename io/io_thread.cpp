@@ -111,8 +111,15 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
     });
     return;
   }
-  if (!q_.commands.push(d.cmd))
-    return refuse(error_code::queue_full, "command queue to the real-time thread is full (256); retry later");
+  if (!d.group.empty()) {
+    // One queue write for the whole group, so the real-time thread sees all of it or none.
+    for (command& c : d.group) c.token = d.cmd.token;
+    if (q_.commands.write_available() < d.group.size() ||
+        q_.commands.push(d.group.data(), d.group.size()) != d.group.size())
+      return refuse(error_code::queue_full, "command queue to the real-time thread is full; retry later");
+  } else if (!q_.commands.push(d.cmd)) {
+    return refuse(error_code::queue_full, "command queue to the real-time thread is full; retry later");
+  }
   pending_.emplace(d.cmd.token, std::move(p));
 }
 
@@ -168,6 +175,11 @@ void io_thread::drain_realtime_queues() {
     pending_.erase(it);
   });
   q_.readouts.consume_all([&](const readout_record& r) {
+    // Safety events go out on their own topic whatever the readout decimation.
+    for (std::uint32_t i = 0; i < r.device.n_events; ++i) {
+      encode_safety(fbb_, r.device.events[i], r.epoch);
+      publish(kTopicSafety, fbb_.GetBufferSpan());
+    }
     if (readouts_seen_++ % static_cast<std::uint64_t>(opt_.readout_every) != 0) return;
     encode_readout(fbb_, r, monotonic_ns());
     publish(kTopicReadout, fbb_.GetBufferSpan());

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <stdexcept>
 
@@ -21,11 +22,6 @@ constexpr std::int64_t kIdle_ns = 100'000;
 // Commands applied per tick at most, so that a flood cannot stretch one tick.
 constexpr int kMaxCommandsPerTick = 64;
 }  // namespace
-
-firmware_sim::ring_geometry ring_geometry_of(const engine::engine_params& p) {
-  if (!p.ring) return {};
-  return {static_cast<std::uint32_t>(p.ring->n_units), p.ring->length_mm};
-}
 
 realtime_queues::realtime_queues() : wake_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (wake_fd < 0) throw std::runtime_error("eventfd failed");
@@ -45,14 +41,15 @@ void realtime_queues::wait_for_go() const noexcept {
     sleep_until_ns(monotonic_ns() + kIdle_ns);
 }
 
-realtime_loop::realtime_loop(std::unique_ptr<engine::engine> eng, realtime_queues& queues, realtime_options options)
+realtime_loop::realtime_loop(std::unique_ptr<engine::engine> eng, const firmware_sim::device_params& device,
+                             realtime_queues& queues, realtime_options options)
     : eng_(eng.release()),
       q_(queues),
       opt_(options),
-      stim_(eng_->dt_ms(), ring_geometry_of(eng_->params())),
+      device_(device),
       spikes_on_(options.stream_spikes),
       period_ns_(std::llround(static_cast<double>(eng_->steps_per_tick()) * eng_->dt_ms() * 1e6)) {
-  eng_->set_external_current(&stim_);
+  eng_->set_external_current(&device_);
   eng_->set_record_spikes(spikes_on_);
   status_.mode = opt_.mode;
 }
@@ -123,8 +120,45 @@ void realtime_loop::run() noexcept {
 void realtime_loop::drain_commands(std::int64_t now_ns) noexcept {
   command c;
   int n = 0;
-  for (; n < kMaxCommandsPerTick && q_.commands.pop(c); ++n) apply(c, now_ns);
+  for (; n < kMaxCommandsPerTick && q_.commands.pop(c); ++n) {
+    if (c.kind == command_kind::set_stimulation && c.group_size > 1) apply_group(c, now_ns);
+    else apply(c, now_ns);
+  }
   if (n > 0) q_.wake();  // acks go out now, not after the tick's compute
+}
+
+std::int64_t realtime_loop::start_step(std::int64_t start_tick) const noexcept {
+  if (start_tick < 0) return eng_->step_index();
+  if (start_tick < next_tick()) return -1;
+  return start_tick * eng_->steps_per_tick();
+}
+
+void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexcept {
+  // The I/O thread pushed the group with one queue write, so its other records are already visible.
+  std::array<command, firmware_sim::stimulator::kChannels> group;
+  group[0] = first;
+  std::size_t n = 1;
+  while (n < first.group_size && n < group.size() && q_.commands.pop(group[n])) ++n;
+  command_event e;
+  e.token = first.token;
+  e.kind = first.kind;
+  e.applied_ns = now_ns;
+  e.epoch = epoch_;
+  e.tick_applied = next_tick();
+  const std::int64_t start = start_step(first.start_tick);
+  if (n != first.group_size) {
+    e.code = error_code::malformed;
+    e.reason = "SetPrograms group arrived incomplete";
+  } else if (start < 0) {
+    e.code = error_code::out_of_range;
+    e.reason = "start_tick is already past when the command was applied";
+  } else {
+    for (std::size_t i = 0; i < n; ++i) device_.load(group[i].channel, group[i].site, group[i].program, start);
+    device_.feed(eng_->step_index());
+    e.accepted = true;
+    e.tick_applied = start / eng_->steps_per_tick();
+  }
+  push_event(e);
 }
 
 void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
@@ -133,13 +167,31 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
   e.kind = c.kind;
   e.accepted = true;
   e.applied_ns = now_ns;
+  // Anything from outside feeds the watchdog of an external controller.
+  device_.feed(eng_->step_index());
+  std::int64_t applied_step = eng_->step_index();
   switch (c.kind) {
     case command_kind::set_stimulation:
-      stim_.load(c.channel, c.program, eng_->step_index());
+    case command_kind::set_controller: {
+      const std::int64_t start = start_step(c.start_tick);
+      if (start < 0) {
+        e.accepted = false;
+        e.code = error_code::out_of_range;
+        e.reason = "start_tick is already past when the command was applied";
+        break;
+      }
+      applied_step = start;
+      if (c.kind == command_kind::set_stimulation) device_.load(c.channel, c.site, c.program, start);
+      else device_.set_controller(c.channel, c.controller, start);
+      break;
+    }
+    case command_kind::clear_controller:
+      if (c.all_channels) device_.clear_controllers();
+      else device_.clear_controller(c.channel);
       break;
     case command_kind::clear_stimulation:
-      if (c.all_channels) stim_.clear_all();
-      else stim_.clear(c.channel);
+      if (c.all_channels) device_.clear_all();
+      else device_.clear(c.channel);
       break;
     case command_kind::set_drive_rate:
       eng_->set_drive_rate_Hz(c.value);
@@ -153,9 +205,9 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
     case command_kind::reset:
       e.retired_engine = eng_;
       eng_ = c.new_engine;
-      eng_->set_external_current(&stim_);
+      eng_->set_external_current(&device_);
       eng_->set_record_spikes(spikes_on_);
-      stim_.clear_all();
+      device_.clear_all();
       ++epoch_;
       break;
     case command_kind::step:
@@ -173,7 +225,7 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
     case command_kind::ping:
       break;
   }
-  e.tick_applied = next_tick();
+  e.tick_applied = applied_step / eng_->steps_per_tick();
   e.epoch = epoch_;
   push_event(e);
 }
@@ -199,11 +251,12 @@ void realtime_loop::publish_tick(const engine::tick_readout& r, std::int64_t tic
     std::copy_n(r.ring_rates_exc_Hz.begin(), n_ring, record_.ring_rates_exc_Hz.begin());
     std::copy_n(r.ring_rates_inh_Hz.begin(), n_ring, record_.ring_rates_inh_Hz.begin());
     std::copy_n(r.vsdi_percent.begin(), n_ring, record_.vsdi_percent.begin());
-    // The stimulator's current into the excitatory units at the tick's last step.
-    const engine::ring_currents stim = stim_.ring_currents_pA(r.t_ms - eng_->dt_ms());
+    // The stimulator's current into the excitatory units over the tick's last ring step.
+    const engine::ring_currents stim = device_.last_ring_currents();
     if (stim.exc_pA.size() >= n_ring) std::copy_n(stim.exc_pA.begin(), n_ring, record_.ring_stim_pA.begin());
     else std::fill_n(record_.ring_stim_pA.begin(), n_ring, 0.0f);
   }
+  device_.finish_tick(record_.device);
   if (!q_.readouts.push(record_)) ++readout_drops_;
   if (!spikes_on_ || r.spike_steps.empty()) return;
   chunk_.tick = r.tick;

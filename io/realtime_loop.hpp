@@ -16,7 +16,7 @@
 #include <boost/lockfree/spsc_queue.hpp>
 
 #include "engine/engine.hpp"
-#include "firmware_sim/stimulator.hpp"
+#include "firmware_sim/device.hpp"
 #include "io/latency_histogram.hpp"
 #include "io/realtime_records.hpp"
 
@@ -25,9 +25,11 @@ namespace cortexloop::io {
 template <class T, std::size_t N>
 using spsc = boost::lockfree::spsc_queue<T, boost::lockfree::capacity<N>>;
 
+inline constexpr std::size_t kCommandQueue = 64;
+
 // Everything shared by the real-time and I/O threads. Allocate once (it is large), before both start.
 struct realtime_queues {
-  spsc<command, 256> commands;          // I/O -> real-time
+  spsc<command, kCommandQueue> commands;  // I/O -> real-time (records ~13 kB: programs travel whole)
   spsc<command_event, 1024> events;     // real-time -> I/O (acks)
   spsc<readout_record, 512> readouts;   // real-time -> I/O (0.5 s at 1 ms ticks; records are 16 kB)
   spsc<spike_chunk, 128> spikes;
@@ -52,13 +54,13 @@ struct realtime_options {
   bool stream_spikes = false;
 };
 
-// The stimulator's view of the engine's ring (none: n_units = 0).
-firmware_sim::ring_geometry ring_geometry_of(const engine::engine_params& p);
 
 class realtime_loop {
  public:
-  // Takes ownership of the engine (and of engines later handed over by Reset commands).
-  realtime_loop(std::unique_ptr<engine::engine> eng, realtime_queues& queues, realtime_options options);
+  // Takes ownership of the engine (and of engines later handed over by Reset commands). The device (the
+  // simulated stimulator, its sensing and controllers) is built from `device` and outlives every Reset.
+  realtime_loop(std::unique_ptr<engine::engine> eng, const firmware_sim::device_params& device,
+                realtime_queues& queues, realtime_options options);
   ~realtime_loop();
   realtime_loop(const realtime_loop&) = delete;
   realtime_loop& operator=(const realtime_loop&) = delete;
@@ -69,6 +71,10 @@ class realtime_loop {
  private:
   void drain_commands(std::int64_t now_ns) noexcept;
   void apply(const command& c, std::int64_t now_ns) noexcept;
+  // A SetPrograms group: every record is already in the queue (pushed in one write); load them together.
+  void apply_group(const command& first, std::int64_t now_ns) noexcept;
+  // The first step of a command's start tick, or -1 when that tick is already past.
+  std::int64_t start_step(std::int64_t start_tick) const noexcept;
   void push_event(const command_event& e) noexcept;
   void publish_tick(const engine::tick_readout& r, std::int64_t tick_start_ns) noexcept;
   void maybe_push_status(std::int64_t now_ns) noexcept;
@@ -77,7 +83,7 @@ class realtime_loop {
   engine::engine* eng_;  // owned
   realtime_queues& q_;
   realtime_options opt_;
-  firmware_sim::stimulator stim_;
+  firmware_sim::device device_;
   engine::tick_readout readout_;
   readout_record record_{};
   spike_chunk chunk_{};

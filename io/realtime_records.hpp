@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #include "engine/readout.hpp"
-#include "firmware_sim/stimulator.hpp"
+#include "firmware_sim/device.hpp"
 
 namespace cortexloop::engine {
 class engine;
@@ -41,6 +41,8 @@ enum class command_kind : std::uint8_t {
   step,
   set_parameter,
   ping,
+  set_controller,
+  clear_controller,
 };
 
 // The whitelist of SetParameter names.
@@ -52,9 +54,15 @@ struct command {
   std::uint64_t token = 0;  // the I/O thread's handle for the sender; echoed in the event
   std::uint64_t seq = 0;
   std::int64_t client_send_ns = 0;
-  std::uint8_t channel = 0;
-  bool all_channels = false;
+  std::uint8_t channel = 0;       // set/clear_stimulation; set/clear_controller: the slot
+  bool all_channels = false;      // clear_stimulation, clear_controller
+  firmware_sim::site site{};
   firmware_sim::program program{};
+  // SetPrograms arrive as group_size records pushed at once (one queue write): the real-time thread applies
+  // the whole group in one tick. start_tick < 0: the next tick.
+  std::uint8_t group_size = 1, group_index = 0;
+  std::int64_t start_tick = -1;
+  firmware_sim::controller_params controller{};
   double value = 0.0;  // drive rate (Hz) or parameter value
   parameter_id parameter = parameter_id::drive_rate_Hz;
   std::uint64_t seed = 0;
@@ -89,6 +97,7 @@ struct readout_record {
   std::int64_t diverged = 0;
   std::uint32_t n_ring_units = 0;  // 0: no ring; the arrays below hold n_ring_units values
   std::array<float, kMaxRingUnits> ring_rates_exc_Hz{}, ring_rates_inh_Hz{}, vsdi_percent{}, ring_stim_pA{};
+  firmware_sim::device_readout device{};
 };
 
 inline constexpr std::size_t kSpikeChunk = 1024;

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "engine/engine.hpp"
+#include "io/config_device.hpp"
 #include "io/thread_setup.hpp"
 
 namespace cortexloop::io {
@@ -20,9 +21,10 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
     throw std::invalid_argument("ring.n_units = " + std::to_string(opt_.params.ring->n_units) +
                                 ": serve streams at most " + std::to_string(kMaxRingUnits) + " ring units per readout");
   auto eng = std::make_unique<engine::engine>(opt_.params);
+  if (!opt_.device) opt_.device = default_device(opt_.params);
   queues_ = std::make_unique<realtime_queues>();
   loop_ = std::make_unique<realtime_loop>(
-      std::move(eng), *queues_,
+      std::move(eng), *opt_.device, *queues_,
       realtime_options{.mode = opt_.mode, .max_ticks = opt_.max_ticks, .spin_ns = opt_.spin_ns,
                        .stream_spikes = opt_.stream_spikes});
 
@@ -39,7 +41,8 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   command_endpoint_ = router.get(zmq::sockopt::last_endpoint);
 
   io_thread_options io_opt;
-  io_opt.limits = {.mode = opt_.mode, .dt_ms = opt_.params.simulation.dt_ms, .ring = ring_geometry_of(opt_.params)};
+  io_opt.limits = {.mode = opt_.mode, .dt_ms = opt_.params.simulation.dt_ms, .layout = opt_.device->layout,
+                   .n_sensing = opt_.device->sensing.size()};
   io_opt.params = opt_.params;
   io_opt.dt_ms = opt_.params.simulation.dt_ms;
   io_opt.readout_every = opt_.readout_every;

@@ -16,6 +16,8 @@ namespace cortexloop::io {
 
 struct server_options {
   engine::engine_params params;
+  // The simulated device ([device] of the config); absent: the default (direct sites only).
+  std::optional<firmware_sim::device_params> device;
   run_mode mode = run_mode::realtime;
   std::string pub_endpoint = "tcp://127.0.0.1:5555";      // readouts, status, spikes, acks
   std::string command_endpoint = "tcp://127.0.0.1:5556";  // commands in, acks back

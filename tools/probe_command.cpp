@@ -79,7 +79,7 @@ class prober {
         } else {
           c.kind = io::command_kind::set_stimulation;
           c.channel = static_cast<std::uint8_t>(o_.channel);
-          c.program.amplitude_pA = (n_sent / 2) % 2 ? o_.probe_amplitude_pA : 0.0;
+          c.program.amplitude = (n_sent / 2) % 2 ? o_.probe_amplitude_pA : 0.0;
         }
         outstanding_ = {client_.send(c), c.kind == io::command_kind::set_stimulation, 0, -1, 0, now};
         ++n_sent;

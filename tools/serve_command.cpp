@@ -57,6 +57,7 @@ int run_serve(const serve_options& o) {
   if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
   io::server_options so;
   so.params = io::load_config(o.config, overrides);
+  so.device = io::load_device_config(o.config, overrides, so.params);
   so.mode = o.mode == "fast" ? io::run_mode::fast : o.mode == "stepped" ? io::run_mode::stepped : io::run_mode::realtime;
   so.pub_endpoint = o.pub;
   so.command_endpoint = o.commands;

@@ -1,6 +1,7 @@
 #include "tools/stim_command.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -20,8 +21,13 @@ struct stim_options {
   std::string population = "exc";
   std::optional<double> ring_position_mm;
   double width_mm = 1.5;
-  double amplitude_pA = 0, frequency_Hz = 0, pulse_width_ms = 0, delay_ms = 0, duration_ms = 0;
-  bool biphasic = false;
+  std::optional<int> electrode;
+  std::optional<double> amplitude;  // pA per cell (direct sites) or uA (--electrode)
+  double frequency_Hz = 0, pulse_width_ms = 0, delay_ms = 0, duration_ms = 0;
+  double offset = 0, phase_deg = 0, ramp_up_ms = 0, ramp_down_ms = 0, gap_us = 0, burst_period_ms = 0;
+  std::uint32_t pulses_per_burst = 0, bursts = 0;
+  std::int64_t start_tick = -1;
+  bool biphasic = false, monophasic = false, anodic_first = false;
   double rate_Hz = 0;
   std::uint64_t seed = 1;
   std::uint32_t ticks = 1;
@@ -36,21 +42,40 @@ io::command build(const stim_options& o) {
   if (a == "dc" || a == "sine" || a == "pulses") {
     c.kind = io::command_kind::set_stimulation;
     c.channel = static_cast<std::uint8_t>(o.channel);
+    c.start_tick = o.start_tick;
+    if (!o.amplitude) throw CLI::ValidationError("--amplitude", a + " needs an amplitude (pA per cell, or uA with --electrode)");
+    // Milliseconds on the command line, whole microseconds on the wire and in the device.
+    const auto us = [](double ms) { return static_cast<std::int64_t>(std::llround(ms * 1000.0)); };
+    firmware_sim::site& s = c.site;
+    s.population = o.population == "inh" ? engine::population::inh : engine::population::exc;
+    if (o.electrode) {
+      s.kind = firmware_sim::site_kind::electrode;
+      s.electrode = static_cast<std::uint8_t>(*o.electrode);
+    } else if (o.ring_position_mm) {
+      s.kind = firmware_sim::site_kind::ring_position;
+      s.position_mm = *o.ring_position_mm;
+      s.width_mm = o.width_mm;
+    }
     firmware_sim::program& p = c.program;
     p.shape = a == "dc" ? firmware_sim::waveform::dc : a == "sine" ? firmware_sim::waveform::sine
                                                                     : firmware_sim::waveform::pulse_train;
-    p.population = o.population == "inh" ? engine::population::inh : engine::population::exc;
-    if (o.ring_position_mm) {
-      p.site = firmware_sim::site_kind::ring_position;
-      p.position_mm = *o.ring_position_mm;
-      p.width_mm = o.width_mm;
-    }
-    p.amplitude_pA = o.amplitude_pA;
+    p.amplitude = *o.amplitude;
+    p.offset = o.offset;
     p.frequency_Hz = o.frequency_Hz;
-    p.pulse_width_ms = o.pulse_width_ms;
-    p.biphasic = o.biphasic;
-    p.delay_ms = o.delay_ms;
-    p.duration_ms = o.duration_ms;
+    p.phase_deg = o.phase_deg;
+    p.ramp_up_us = us(o.ramp_up_ms);
+    p.ramp_down_us = us(o.ramp_down_ms);
+    p.phase_width_us = static_cast<std::uint32_t>(us(o.pulse_width_ms));
+    p.interphase_gap_us = static_cast<std::uint32_t>(std::llround(o.gap_us));
+    // Pulses on an electrode are biphasic and cathodic-first unless asked otherwise; on a direct site the
+    // old default (one positive pulse, --biphasic adds its opposite) stays.
+    p.biphasic = o.electrode ? !o.monophasic : o.biphasic;
+    p.cathodic_first = o.electrode ? !o.anodic_first : false;
+    p.pulses_per_burst = o.pulses_per_burst;
+    p.burst_period_us = us(o.burst_period_ms);
+    p.n_bursts = o.bursts;
+    p.delay_us = us(o.delay_ms);
+    p.duration_us = us(o.duration_ms);
   } else if (a == "clear") {
     c.kind = io::command_kind::clear_stimulation;
     c.channel = static_cast<std::uint8_t>(o.channel);
@@ -114,17 +139,30 @@ void add_stim_command(CLI::App& app) {
       ->check(CLI::IsMember({"dc", "sine", "pulses", "clear", "drive", "pause", "resume", "reset", "step", "set", "ping"}));
   cmd->add_option("--commands", o->commands, "Server's command endpoint")->capture_default_str();
   cmd->add_option("--channel", o->channel, "Stimulator channel 0-7 (a program replaces the channel's previous one)")
-      ->check(CLI::Range(0, 255))
+      ->check(CLI::Range(0, 7))
       ->capture_default_str();
   cmd->add_flag("--all", o->all, "clear: every channel");
   cmd->add_option("--population", o->population, "Target population")->check(CLI::IsMember({"exc", "inh"}))->capture_default_str();
   cmd->add_option("--ring-position", o->ring_position_mm, "Target the ring at this position (mm) instead of a population");
   cmd->add_option("--width", o->width_mm, "Ring target: Gaussian width (mm)")->capture_default_str();
-  cmd->add_option("--amplitude", o->amplitude_pA, "Amplitude (pA per cell)");
+  cmd->add_option("--electrode", o->electrode, "Drive current through this electrode of the config ([[device.electrode]], 0-based); amplitude in uA")
+      ->check(CLI::Range(0, 7));
+  cmd->add_option("--amplitude", o->amplitude, "Amplitude: pA per cell (direct sites) or uA (--electrode); required for dc, sine, pulses");
+  cmd->add_option("--offset", o->offset, "dc, sine: offset added to the waveform (same unit)");
   cmd->add_option("--frequency", o->frequency_Hz, "sine, pulses: frequency (Hz)");
-  cmd->add_option("--pulse-width", o->pulse_width_ms, "pulses: width of one pulse (ms)");
-  cmd->add_flag("--biphasic", o->biphasic, "pulses: each pulse followed by its opposite");
-  cmd->add_option("--delay", o->delay_ms, "Start this long after the command is applied (ms)");
+  cmd->add_option("--phase", o->phase_deg, "sine: phase at the start (degrees)");
+  cmd->add_option("--ramp-up", o->ramp_up_ms, "dc, sine: linear ramp from 0 (ms)");
+  cmd->add_option("--ramp-down", o->ramp_down_ms, "dc, sine: linear ramp to 0 before the end (ms; needs --duration)");
+  cmd->add_option("--pulse-width", o->pulse_width_ms, "pulses: width of one phase (ms; exact to 1 us)");
+  cmd->add_option("--gap-us", o->gap_us, "pulses: interphase gap (us)");
+  cmd->add_flag("--biphasic", o->biphasic, "pulses on a direct site: each pulse followed by its opposite");
+  cmd->add_flag("--monophasic", o->monophasic, "pulses on an electrode: one phase only (refused by the safety limits unless allowed)");
+  cmd->add_flag("--anodic-first", o->anodic_first, "pulses on an electrode: positive phase first");
+  cmd->add_option("--pulses-per-burst", o->pulses_per_burst, "pulses: pulses in a burst (0 = continuous)");
+  cmd->add_option("--burst-period", o->burst_period_ms, "pulses: burst start to burst start (ms)");
+  cmd->add_option("--bursts", o->bursts, "pulses: number of bursts (0 = no limit)");
+  cmd->add_option("--start-tick", o->start_tick, "Start at this engine tick (-1: the next tick)")->capture_default_str();
+  cmd->add_option("--delay", o->delay_ms, "Start this long after the start tick (ms)");
   cmd->add_option("--duration", o->duration_ms, "Stop after this long (ms; 0 = until replaced or cleared)");
   cmd->add_option("--rate", o->rate_Hz, "drive: external drive rate (Hz)");
   cmd->add_option("--seed", o->seed, "reset: seed")->capture_default_str();

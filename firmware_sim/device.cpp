@@ -1,0 +1,148 @@
+#include "firmware_sim/device.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/meanfield/ring.hpp"
+#include "engine/network.hpp"
+
+namespace cortexloop::firmware_sim {
+
+stimulator_layout default_layout(double dt_ms, ring_geometry ring, bool network) {
+  stimulator_layout l;
+  l.dt_us = std::llround(dt_ms * 1000.0);
+  l.ring = ring;
+  l.network = network;
+  return l;
+}
+
+device::device(const device_params& p) : params_(p), stim_(p.layout) {
+  sensing_.reserve(kMaxSensing);
+  for (const sensing_params& s : p.sensing) sensing_.emplace_back(s, p.layout);
+}
+
+void device::load(std::size_t channel, const site& s, const program& p, std::int64_t start_step) noexcept {
+  stim_.load(channel, s, p, start_step);
+}
+
+void device::clear(std::size_t channel) noexcept {
+  stim_.clear(channel);
+  // A controller that drove this channel stops with it: nothing keeps running that the user stopped.
+  for (std::size_t i = 0; i < kMaxControllers; ++i)
+    if (active_[i] && controllers_[i].params().output_channel == channel) active_[i] = false;
+}
+
+void device::clear_all() noexcept {
+  stim_.clear_all();
+  clear_controllers();
+}
+
+void device::set_controller(std::size_t slot, const controller_params& c, std::int64_t start_step) noexcept {
+  if (slot >= kMaxControllers) return;
+  const std::int64_t sample_period_us =
+      c.sensing_channel < sensing_.size()
+          ? sensing_[c.sensing_channel].steps_per_sample() * params_.layout.dt_us
+          : params_.layout.dt_us;
+  controllers_[slot] = controller(c, start_step, params_.layout.dt_us, sample_period_us);
+  active_[slot] = true;
+}
+
+void device::clear_controller(std::size_t slot) noexcept {
+  if (slot < kMaxControllers) active_[slot] = false;
+}
+
+void device::clear_controllers() noexcept { active_.fill(false); }
+
+void device::feed(std::int64_t step_index) noexcept {
+  for (std::size_t i = 0; i < kMaxControllers; ++i)
+    if (active_[i] && controllers_[i].params().kind == controller_kind::external) controllers_[i].feed(step_index);
+}
+
+engine::population_currents device::currents_pA(std::int64_t step_index) noexcept {
+  const engine::population_currents c = stim_.currents_pA(step_index);
+  const std::span<const double> now = stim_.channel_current();
+  for (std::size_t ch = 0; ch < stimulator::kChannels && ch < now.size(); ++ch) {
+    sum_current_[ch] += now[ch];
+    peak_current_[ch] = std::max(peak_current_[ch], std::fabs(now[ch]));
+  }
+  const std::span<const double> el = stim_.electrode_current_uA();
+  for (std::size_t e = 0; e < el.size() && e < kMaxElectrodes; ++e) sum_electrode_uA_[e] += el[e];
+  ++steps_in_tick_;
+  return c;
+}
+
+engine::ring_currents device::ring_currents_pA(double t_ms) noexcept {
+  last_ring_ = stim_.ring_currents_pA(t_ms);
+  return last_ring_;
+}
+
+void device::observe(const engine::step_signals& s) noexcept {
+  signal_inputs in;
+  in.spikes_exc = s.spikes_exc;
+  in.spikes_inh = s.spikes_inh;
+  in.net = s.net;
+  if (s.net) {
+    in.n_exc = s.net->n_exc();
+    in.n_inh = s.net->n_inh();
+  }
+  if (s.ring) {
+    in.ring_vsdi_percent = s.ring->vsdi_percent();
+    in.ring_rates_exc_Hz = s.ring->rates_exc_Hz();
+    in.ring_rates_inh_Hz = s.ring->rates_inh_Hz();
+  }
+  const std::span<const double> electrodes = stim_.electrode_current_uA();
+  for (sensing_channel& ch : sensing_) ch.step(s.step_index, in, electrodes);
+  for (std::size_t i = 0; i < kMaxControllers; ++i) {
+    if (!active_[i]) continue;
+    const controller_params& cp = controllers_[i].params();
+    static const sensed_sample kNone{};
+    const sensed_sample& sample = cp.sensing_channel < sensing_.size() ? sensing_[cp.sensing_channel].last() : kNone;
+    controllers_[i].step(s.step_index, sample, stim_);
+  }
+  collect_events();
+}
+
+void device::collect_events() noexcept {
+  const std::span<const safety_event> ev = stim_.events();
+  for (const safety_event& e : ev) {
+    ++events_total_;
+    if (n_tick_events_ < kMaxTickEvents) tick_events_[n_tick_events_++] = e;
+    else ++events_dropped_;
+  }
+  stim_.clear_events();
+}
+
+void device::finish_tick(device_readout& out) noexcept {
+  const double steps = static_cast<double>(std::max<std::int64_t>(steps_in_tick_, 1));
+  const double dt_ms = static_cast<double>(params_.layout.dt_us) / 1000.0;
+  out.n_sensing = static_cast<std::uint32_t>(sensing_.size());
+  out.n_electrodes = static_cast<std::uint32_t>(params_.layout.electrodes.size());
+  for (std::size_t i = 0; i < sensing_.size(); ++i) {
+    const sensed_sample& s = sensing_[i].last();
+    out.sensing[i] = {s.signal, s.raw, s.filtered, s.rms, s.envelope, s.phase_rad, s.blanked};
+  }
+  for (std::size_t ch = 0; ch < stimulator::kChannels; ++ch) {
+    device_readout::channel& c = out.channels[ch];
+    const site_kind kind = stim_.channel_site(ch).kind;
+    c.active = stim_.active(ch);
+    c.site_kind = static_cast<std::uint8_t>(kind);
+    c.mean_current = sum_current_[ch] / steps;
+    c.peak_current = peak_current_[ch];
+    // uA x ms = nC (electrode); pA x ms for a direct site.
+    c.charge = sum_current_[ch] * dt_ms;
+  }
+  for (std::size_t e = 0; e < kMaxElectrodes; ++e) out.electrode_mean_uA[e] = sum_electrode_uA_[e] / steps;
+  for (std::size_t i = 0; i < kMaxControllers; ++i)
+    out.controllers[i] = active_[i] ? controllers_[i].status() : controller_status{};
+  out.n_events = n_tick_events_;
+  std::copy_n(tick_events_.begin(), n_tick_events_, out.events.begin());
+  out.events_total = events_total_;
+  out.events_dropped = events_dropped_;
+  sum_current_.fill(0.0);
+  peak_current_.fill(0.0);
+  sum_electrode_uA_.fill(0.0);
+  steps_in_tick_ = 0;
+  n_tick_events_ = 0;
+}
+
+}  // namespace cortexloop::firmware_sim

@@ -1,0 +1,106 @@
+#pragma once
+// The simulated neurostimulator as one device: stimulation back-end (stimulator.hpp: channels, programs,
+// electrodes, safety), sensing front-end (sensing.hpp) and on-device controllers (controllers.hpp), stepped
+// inside the engine's tick (engine::external_current_source). One step, in order:
+//   1 currents_pA(k)      the stimulator's programs give every model its current for step k
+//   2 (engine steps the network, and the ring when its interval ends: ring_currents_pA)
+//   3 observe(signals)    every sensing channel steps (samples when due), then every controller reads its
+//                         channel and may load or modulate a program, effective from step k + 1
+// So the on-device loop closes in one step (dt) plus the sensing channel's sample period.
+// finish_tick() fills the tick's readout: what the device sensed, decided and delivered, and its safety
+// events. Construction allocates; everything else is noexcept and allocation-free.
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/external_current.hpp"
+#include "firmware_sim/controllers.hpp"
+#include "firmware_sim/sensing.hpp"
+#include "firmware_sim/stimulator.hpp"
+
+namespace cortexloop::firmware_sim {
+
+inline constexpr std::size_t kMaxSensing = 8;
+inline constexpr std::size_t kMaxControllers = 4;
+inline constexpr std::size_t kMaxTickEvents = 8;
+
+struct device_params {
+  stimulator_layout layout{};
+  std::vector<sensing_params> sensing;  // <= kMaxSensing
+};
+
+// What the device did in one tick (fixed size: crosses the real-time queue inside the readout record).
+struct device_readout {
+  std::uint32_t n_sensing = 0, n_electrodes = 0;
+  struct sensed {
+    double signal = 0, raw = 0, filtered = 0, rms = 0, envelope = 0, phase_rad = -1;
+    bool blanked = false;
+  };
+  std::array<sensed, kMaxSensing> sensing{};                 // last sample of the tick
+  struct channel {
+    bool active = false;
+    double mean_current = 0.0;  // over the tick: uA (electrode) or pA (direct site)
+    double peak_current = 0.0;  // largest |step current| in the tick (same unit)
+    double charge = 0.0;        // over the tick: nC (electrode) or pA x ms (direct site)
+    std::uint8_t site_kind = 0;
+  };
+  std::array<channel, stimulator::kChannels> channels{};
+  std::array<double, kMaxElectrodes> electrode_mean_uA{};
+  std::array<controller_status, kMaxControllers> controllers{};
+  std::uint32_t n_events = 0;                                 // safety events of this tick (first kMaxTickEvents)
+  std::array<safety_event, kMaxTickEvents> events{};
+  std::int64_t events_total = 0, events_dropped = 0;
+};
+
+class device final : public engine::external_current_source {
+ public:
+  explicit device(const device_params& p);
+
+  // Commands (applied between ticks by the real-time thread; programs and controllers validated before).
+  void load(std::size_t channel, const site& s, const program& p, std::int64_t start_step) noexcept;
+  void clear(std::size_t channel) noexcept;
+  void clear_all() noexcept;
+  void set_controller(std::size_t slot, const controller_params& c, std::int64_t start_step) noexcept;
+  void clear_controller(std::size_t slot) noexcept;
+  void clear_controllers() noexcept;
+  // Something arrived from the outside world: feeds every external controller's watchdog.
+  void feed(std::int64_t step_index) noexcept;
+
+  engine::population_currents currents_pA(std::int64_t step_index) noexcept override;
+  engine::ring_currents ring_currents_pA(double t_ms) noexcept override;
+  void observe(const engine::step_signals& s) noexcept override;
+
+  // Fills `out` with the tick since the previous call and starts a new one.
+  void finish_tick(device_readout& out) noexcept;
+
+  // The ring currents handed out by the last ring_currents_pA() (for the readout; no side effect).
+  engine::ring_currents last_ring_currents() const noexcept { return last_ring_; }
+  const stimulator& stim() const noexcept { return stim_; }
+  const device_params& params() const noexcept { return params_; }
+  std::span<const sensing_channel> sensing() const noexcept { return {sensing_.data(), params_.sensing.size()}; }
+  bool controller_active(std::size_t slot) const noexcept { return slot < kMaxControllers && active_[slot]; }
+
+ private:
+  void collect_events() noexcept;
+
+  device_params params_;
+  stimulator stim_;
+  std::vector<sensing_channel> sensing_;
+  std::array<controller, kMaxControllers> controllers_{};
+  std::array<bool, kMaxControllers> active_{};
+  engine::ring_currents last_ring_{};
+  // tick accumulators
+  std::array<double, stimulator::kChannels> sum_current_{}, peak_current_{};
+  std::array<double, kMaxElectrodes> sum_electrode_uA_{};
+  std::int64_t steps_in_tick_ = 0;
+  std::array<safety_event, kMaxTickEvents> tick_events_{};
+  std::uint32_t n_tick_events_ = 0;
+  std::int64_t events_total_ = 0, events_dropped_ = 0;
+};
+
+// Device parameters for an engine config without [device]: direct sites only, default safety, the ring's
+// geometry and dt from the engine.
+stimulator_layout default_layout(double dt_ms, ring_geometry ring, bool network);
+
+}  // namespace cortexloop::firmware_sim

@@ -1,0 +1,129 @@
+#include "io/config_device.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace cortexloop::io {
+
+namespace {
+
+namespace fw = firmware_sim;
+
+double opt(table_reader& t, std::string_view key, double fallback, range allowed) {
+  return t.has(key) ? t.number(key, allowed) : fallback;
+}
+
+fw::ring_geometry ring_of(const engine::engine_params& e) {
+  if (!e.ring) return {};
+  return {static_cast<std::uint32_t>(e.ring->n_units), e.ring->length_mm};
+}
+
+bool runs_network(const engine::engine_params& e) { return !e.ring || e.ring->with_network; }
+
+double ring_length_mm(const engine::engine_params& e) { return e.ring ? e.ring->length_mm : 36.0; }
+
+fw::electrode_params read_electrode(table_reader t, double length_mm) {
+  fw::electrode_params e;
+  e.position_mm = t.number("position_mm", {0.0, length_mm});
+  if (e.position_mm >= length_mm) t.fail("position_mm", "must be below the ring length " + std::to_string(length_mm) + " mm");
+  e.height_mm = opt(t, "height_mm", e.height_mm, {0.0, 100.0});
+  e.area_mm2 = opt(t, "area_mm2", e.area_mm2, positive(1e4));
+  e.impedance_kOhm = opt(t, "impedance_kOhm", e.impedance_kOhm, positive(1e6));
+  t.finish();
+  return e;
+}
+
+fw::coupling_params read_coupling(table_reader t) {
+  fw::coupling_params c;
+  c.sigma_S_per_m = opt(t, "sigma_S_per_m", c.sigma_S_per_m, positive(100.0));
+  c.exc_pA_per_V_per_m = opt(t, "exc_pA_per_V_per_m", c.exc_pA_per_V_per_m, {-1e4, 1e4});
+  c.inh_pA_per_V_per_m = opt(t, "inh_pA_per_V_per_m", c.inh_pA_per_V_per_m, {-1e4, 1e4});
+  c.tau_zero_ms = opt(t, "tau_zero_ms", c.tau_zero_ms, {0.0, 1e4});
+  c.tau_pole_ms = opt(t, "tau_pole_ms", c.tau_pole_ms, positive(1e4));
+  t.finish();
+  return c;
+}
+
+fw::safety_limits read_safety(table_reader t) {
+  fw::safety_limits s;
+  s.max_current_uA = opt(t, "max_current_uA", s.max_current_uA, positive(1e5));
+  s.max_charge_per_phase_nC = opt(t, "max_charge_per_phase_nC", s.max_charge_per_phase_nC, positive(1e6));
+  s.shannon_k = opt(t, "shannon_k", s.shannon_k, {-10.0, 10.0});
+  s.max_net_charge_nC = opt(t, "max_net_charge_nC", s.max_net_charge_nC, {0.0, 1e9});
+  s.net_charge_window_ms = opt(t, "net_charge_window_ms", s.net_charge_window_ms, positive(60'000.0));
+  s.max_pulse_rate_Hz = opt(t, "max_pulse_rate_Hz", s.max_pulse_rate_Hz, positive(1e5));
+  s.compliance_V = opt(t, "compliance_V", s.compliance_V, positive(1e4));
+  s.max_direct_pA = opt(t, "max_direct_pA", s.max_direct_pA, positive(1e5));
+  t.finish();
+  return s;
+}
+
+fw::signal_kind read_signal(table_reader& t) {
+  const std::string s =
+      t.choice("signal", {"lfp_proxy", "rate_exc", "rate_inh", "ring_vsdi", "ring_rate_exc", "ring_rate_inh"});
+  if (s == "lfp_proxy") return fw::signal_kind::lfp_proxy;
+  if (s == "rate_exc") return fw::signal_kind::rate_exc;
+  if (s == "rate_inh") return fw::signal_kind::rate_inh;
+  if (s == "ring_vsdi") return fw::signal_kind::ring_vsdi;
+  if (s == "ring_rate_exc") return fw::signal_kind::ring_rate_exc;
+  return fw::signal_kind::ring_rate_inh;
+}
+
+fw::sensing_params read_sensing(table_reader t, const fw::stimulator_layout& layout, double length_mm) {
+  fw::sensing_params s;
+  s.signal = read_signal(t);
+  s.position_mm = opt(t, "position_mm", layout.network_position_mm, {0.0, length_mm});
+  s.height_mm = opt(t, "height_mm", s.height_mm, {0.0, 100.0});
+  s.sample_rate_Hz = opt(t, "sample_rate_Hz", s.sample_rate_Hz, positive(1e6));
+  s.adc_bits = static_cast<int>(t.has("adc_bits") ? t.integer("adc_bits", 1, 24) : s.adc_bits);
+  s.range_min = opt(t, "range_min", s.range_min, {-1e9, 1e9});
+  s.range_max = opt(t, "range_max", s.range_max, {-1e9, 1e9});
+  s.noise_sd = opt(t, "noise_sd", s.noise_sd, {0.0, 1e9});
+  s.seed = static_cast<std::uint64_t>(t.has("seed") ? t.integer("seed", 0, INT64_MAX) : static_cast<std::int64_t>(s.seed));
+  s.artifact_gain_per_mV = opt(t, "artifact_gain_per_mV", s.artifact_gain_per_mV, {-1e9, 1e9});
+  s.blanking_us = t.has("blanking_us") ? t.integer("blanking_us", 0, 10'000'000) : s.blanking_us;
+  s.band_low_Hz = opt(t, "band_low_Hz", s.band_low_Hz, {0.0, 1e6});
+  s.band_high_Hz = opt(t, "band_high_Hz", s.band_high_Hz, {0.0, 1e6});
+  s.rms_window_ms = opt(t, "rms_window_ms", s.rms_window_ms, positive(1e5));
+  fw::reason_text reason;
+  if (const std::string_view why = fw::validate(s, layout, reason); !why.empty()) t.fail("signal", why);
+  t.finish();
+  return s;
+}
+
+}  // namespace
+
+firmware_sim::device_params default_device(const engine::engine_params& engine) {
+  fw::device_params d;
+  d.layout = fw::default_layout(engine.simulation.dt_ms, ring_of(engine), runs_network(engine));
+  return d;
+}
+
+firmware_sim::device_params read_device(table_reader t, const engine::engine_params& engine) {
+  fw::device_params d = default_device(engine);
+  const double dt_us = engine.simulation.dt_ms * 1000.0;
+  if (std::fabs(dt_us - std::round(dt_us)) > 1e-9 * dt_us)
+    t.fail("network_position_mm", "the device needs simulation.dt_ms to be a whole number of microseconds");
+  const double length_mm = ring_length_mm(engine);
+  d.layout.network_position_mm = opt(t, "network_position_mm", 0.0, {0.0, length_mm});
+  if (d.layout.network_position_mm >= length_mm)
+    t.fail("network_position_mm", "must be below the ring length " + std::to_string(length_mm) + " mm");
+  if (t.has("coupling")) d.layout.coupling = read_coupling(t.table("coupling"));
+  if (t.has("safety")) d.layout.safety = read_safety(t.table("safety"));
+  auto each = [&](std::string_view key, std::size_t max_entries, auto read) {
+    if (!t.has(key)) return;
+    const toml::array& entries = t.array_of_tables(key);
+    if (entries.size() > max_entries)
+      t.fail(key, "at most " + std::to_string(max_entries) + " entries, got " + std::to_string(entries.size()));
+    for (std::size_t i = 0; i < entries.size(); ++i)
+      read(table_reader(*entries[i].as_table(), t.dotted(key) + "[" + std::to_string(i) + "]", t.origin()));
+  };
+  each("electrode", fw::kMaxElectrodes,
+       [&](table_reader r) { d.layout.electrodes.push_back(read_electrode(std::move(r), length_mm)); });
+  each("sensing", fw::kMaxSensing,
+       [&](table_reader r) { d.sensing.push_back(read_sensing(std::move(r), d.layout, length_mm)); });
+  t.finish();
+  return d;
+}
+
+}  // namespace cortexloop::io
