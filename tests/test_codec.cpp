@@ -26,7 +26,7 @@ std::vector<std::uint8_t> bytes_of(const command& c) {
 io::decoded_command decode(const std::vector<std::uint8_t>& bytes, io::run_mode mode = io::run_mode::realtime) {
   io::decode_limits limits;
   limits.mode = mode;
-  limits.ring = {100, 36.0};
+  limits.layout.ring = {100, 36.0};
   return io::decode_command(bytes, limits);
 }
 
@@ -36,14 +36,16 @@ command stim_command() {
   c.seq = 42;
   c.client_send_ns = 123456789;
   c.channel = 3;
+  c.site.population = engine::population::inh;
   c.program.shape = firmware_sim::waveform::pulse_train;
-  c.program.population = engine::population::inh;
-  c.program.amplitude_pA = 150.0;
+  c.program.amplitude = 150.0;
   c.program.frequency_Hz = 40.0;
-  c.program.pulse_width_ms = 0.5;
+  c.program.phase_width_us = 500;
+  c.program.interphase_gap_us = 30;
   c.program.biphasic = true;
-  c.program.delay_ms = 10.0;
-  c.program.duration_ms = 1000.0;
+  c.program.delay_us = 10'000;
+  c.program.duration_us = 1'000'000;
+  c.start_tick = 17;
   return c;
 }
 
@@ -68,13 +70,15 @@ TEST_CASE("a stimulation command round-trips with every field", "[codec]") {
   CHECK(d.cmd.client_send_ns == 123456789);
   CHECK(d.cmd.channel == 3);
   CHECK(d.cmd.program.shape == firmware_sim::waveform::pulse_train);
-  CHECK(d.cmd.program.population == engine::population::inh);
-  CHECK(d.cmd.program.amplitude_pA == 150.0);
+  CHECK(d.cmd.site.population == engine::population::inh);
+  CHECK(d.cmd.program.amplitude == 150.0);
   CHECK(d.cmd.program.frequency_Hz == 40.0);
-  CHECK(d.cmd.program.pulse_width_ms == 0.5);
+  CHECK(d.cmd.program.phase_width_us == 500);
+  CHECK(d.cmd.program.interphase_gap_us == 30);
   CHECK(d.cmd.program.biphasic);
-  CHECK(d.cmd.program.delay_ms == 10.0);
-  CHECK(d.cmd.program.duration_ms == 1000.0);
+  CHECK(d.cmd.program.delay_us == 10'000);
+  CHECK(d.cmd.program.duration_us == 1'000'000);
+  CHECK(d.cmd.start_tick == 17);
 }
 
 TEST_CASE("every command kind round-trips", "[codec]") {
@@ -147,14 +151,14 @@ TEST_CASE("unknown union types are refused as UnknownCommand", "[codec][malforme
 
 TEST_CASE("out-of-range values are refused with the field, the value and the range", "[codec][validation]") {
   command c = stim_command();
-  c.program.amplitude_pA = 1e6;
+  c.program.amplitude = 1e6;
   io::decoded_command d = decode(bytes_of(c));
   CHECK(d.code == error_code::out_of_range);
-  CHECK_THAT(d.reason, Catch::Contains("amplitude_pa = 1e+06"));
+  CHECK_THAT(d.reason, Catch::Contains("1000000"));
   CHECK(d.seq == 42);  // the ack can still name the command
 
   c = stim_command();
-  c.program.amplitude_pA = std::nan("");
+  c.program.amplitude = std::nan("");
   CHECK(decode(bytes_of(c)).code == error_code::out_of_range);
 
   c = stim_command();
@@ -162,9 +166,9 @@ TEST_CASE("out-of-range values are refused with the field, the value and the ran
   CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("channel = 8"));
 
   c = stim_command();
-  c.program.site = firmware_sim::site_kind::ring_position;
-  c.program.position_mm = -2;
-  CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("site.position_mm = -2"));
+  c.site.kind = firmware_sim::site_kind::ring_position;
+  c.site.position_mm = -2;
+  CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("position_mm = -2"));
 
   command rate;
   rate.kind = command_kind::set_drive_rate;
@@ -240,4 +244,68 @@ TEST_CASE("readouts, acks and status encode into verifiable messages", "[codec]"
   REQUIRE(m);
   CHECK(m->payload_as_Status()->deadline_misses() == 4);
   CHECK(m->payload_as_Status()->commands_received() == 8);
+}
+
+// The first form of the command (float milliseconds) rounded widths up to whole steps, so 0.1-0.4, 0.6 and
+// 0.8 ms pulses were one step too long and left net charge. Its widths now become whole microseconds.
+TEST_CASE("SetStimulation's float pulse widths become exact microseconds, equal for both phases", "[codec]") {
+  for (const float width_ms : {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.05f, 1.25f}) {
+    flatbuffers::FlatBufferBuilder b;
+    const auto site = io::proto::CreateSite(b, io::proto::SiteKind::Population, io::proto::Population::Exc, 0, 1.5, 0);
+    const auto body = io::proto::CreateSetStimulation(b, 1, site, io::proto::Waveform::PulseTrain, 100.0f, 100.0f,
+                                                      width_ms, true, 0.0f, 0.0f);
+    const auto cmd = io::proto::CreateCommand(b, 5, 0, io::proto::CommandBody::SetStimulation, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    const io::decoded_command d = decode({span.begin(), span.end()});
+    INFO(width_ms << " ms: " << d.reason);
+    REQUIRE(d.ok);
+    CHECK(d.cmd.program.phase_width_us == static_cast<std::uint32_t>(std::lround(width_ms * 1000.0)));
+    CHECK(d.cmd.program.biphasic);
+  }
+}
+
+TEST_CASE("SetPrograms decodes to one group whose records share a start tick; repeated channels are refused",
+          "[codec]") {
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> programs;
+  for (const std::uint8_t channel : {std::uint8_t{2}, std::uint8_t{5}}) {
+    io::proto::ProgramBuilder pb(b);
+    pb.add_waveform(channel == 2 ? io::proto::Waveform::Dc : io::proto::Waveform::Sine);
+    pb.add_amplitude(20.0);
+    pb.add_frequency_hz(channel == 2 ? 0.0 : 10.0);
+    const auto program = pb.Finish();
+    programs.push_back(io::proto::CreateChannelProgram(b, channel, 0, program));
+  }
+  const auto body = io::proto::CreateSetPrograms(b, b.CreateVector(programs), 40);
+  const auto cmd = io::proto::CreateCommand(b, 8, 0, io::proto::CommandBody::SetPrograms, body.Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+  auto span = b.GetBufferSpan();
+  const io::decoded_command d = decode({span.begin(), span.end()});
+  INFO(d.reason);
+  REQUIRE(d.ok);
+  REQUIRE(d.group.size() == 2);
+  CHECK(d.group[0].channel == 2);
+  CHECK(d.group[1].channel == 5);
+  for (const command& c : d.group) {
+    CHECK(c.group_size == 2);
+    CHECK(c.start_tick == 40);
+  }
+  CHECK(d.group[1].program.shape == firmware_sim::waveform::sine);
+
+  flatbuffers::FlatBufferBuilder twice;
+  std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> same;
+  for (int i = 0; i < 2; ++i) {
+    io::proto::ProgramBuilder pb(twice);
+    pb.add_amplitude(1.0);
+    const auto program = pb.Finish();
+    same.push_back(io::proto::CreateChannelProgram(twice, 3, 0, program));
+  }
+  const auto body2 = io::proto::CreateSetPrograms(twice, twice.CreateVector(same), -1);
+  const auto cmd2 = io::proto::CreateCommand(twice, 9, 0, io::proto::CommandBody::SetPrograms, body2.Union());
+  twice.Finish(io::proto::CreateMessage(twice, io::proto::Payload::Command, cmd2.Union()), io::proto::MessageIdentifier());
+  span = twice.GetBufferSpan();
+  const io::decoded_command dup = decode({span.begin(), span.end()});
+  CHECK_FALSE(dup.ok);
+  CHECK_THAT(dup.reason, Catch::Contains("channel = 3: appears twice"));
 }

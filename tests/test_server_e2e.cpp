@@ -60,7 +60,7 @@ const io::proto::Readout& readout_of(const std::vector<std::uint8_t>& bytes) {
 command stimulation(double amplitude_pA) {
   command c;
   c.kind = command_kind::set_stimulation;
-  c.program.amplitude_pA = amplitude_pA;
+  c.program.amplitude = amplitude_pA;
   return c;
 }
 
@@ -297,10 +297,10 @@ TEST_CASE("with the default config (network and ring) readouts carry the ring, i
 
   command stim = stimulation(100.0);
   stim.channel = 2;
-  stim.program.site = firmware_sim::site_kind::ring_position;
-  stim.program.position_mm = 9.0;
-  stim.program.width_mm = 1.0;
-  stim.program.delay_ms = 50.0;
+  stim.site.kind = firmware_sim::site_kind::ring_position;
+  stim.site.position_mm = 9.0;
+  stim.site.width_mm = 1.0;
+  stim.program.delay_us = 50'000;
   const auto ack = c.wait_ack(c.send(stim), 10s);
   REQUIRE(ack);
   REQUIRE(ack->accepted);
