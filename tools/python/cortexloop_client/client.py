@@ -11,8 +11,132 @@ from . import _protocol as p
 
 ERROR_CODES = {0: "Ok", 1: "Malformed", 2: "UnknownCommand", 3: "OutOfRange", 4: "WrongMode", 5: "QueueFull",
                6: "UnknownParameter", 7: "Busy", 8: "ShuttingDown"}
-WAVEFORMS = {"dc": 0, "sine": 1, "pulses": 2, "pulse_train": 2}
+WAVEFORMS = {"dc": 0, "sine": 1, "pulses": 2, "pulse_train": 2, "arbitrary": 3}
 POPULATIONS = {"exc": 0, "inh": 1}
+CONTROLLERS = {"open_loop": 1, "responsive": 2, "pi_clamp": 3, "phase_locked": 4, "external": 5}
+FEATURES = {"raw": 0, "filtered": 1, "rms": 2, "envelope": 3}
+SAFETY_LIMITS = ["none", "max_current", "charge_per_phase", "charge_density", "net_charge", "pulse_rate",
+                 "compliance", "direct_current", "watchdog", "model_domain"]
+
+
+def _lookup(table, name, what):
+    try:
+        return table[name]
+    except KeyError:
+        raise ValueError(f"{what} = {name!r}: must be one of {', '.join(sorted(table))}") from None
+
+
+@dataclass
+class Site:
+    """Where a program acts: direct population / ring position (pA per cell), or an electrode (uA)."""
+    kind: str = "population"  # population | ring_position | electrode
+    population: str = "exc"
+    position_mm: float = 0.0
+    width_mm: float = 1.5
+    electrode: int = 0
+
+
+@dataclass
+class Program:
+    """A channel's program; times in whole microseconds (docs/device.md)."""
+    waveform: str = "dc"
+    amplitude: float = 0.0
+    offset: float = 0.0
+    frequency_hz: float = 0.0
+    phase_deg: float = 0.0
+    ramp_up_us: int = 0
+    ramp_down_us: int = 0
+    phase_width_us: int = 0
+    interphase_gap_us: int = 0
+    monophasic: bool = False
+    anodic_first: bool = False
+    pulses_per_burst: int = 0
+    burst_period_us: int = 0
+    n_bursts: int = 0
+    delay_us: int = 0
+    duration_us: int = 0
+    samples: tuple = ()
+    sample_period_us: int = 100
+    repeat: bool = True
+
+
+_SITE_KINDS = {"population": 0, "ring_position": 1, "electrode": 2}
+
+
+def _build_site(b, site):
+    S = p.Site
+    S.SiteStart(b)
+    S.SiteAddKind(b, _lookup(_SITE_KINDS, site.kind, "site.kind"))
+    S.SiteAddPopulation(b, _lookup(POPULATIONS, site.population, "site.population"))
+    S.SiteAddPositionMm(b, site.position_mm)
+    S.SiteAddWidthMm(b, site.width_mm)
+    S.SiteAddElectrode(b, site.electrode)
+    return S.SiteEnd(b)
+
+
+def _build_channel_program(b, channel, site, program):
+    samples = None
+    if program.waveform == "arbitrary":
+        P = p.Program
+        P.ProgramStartSamplesVector(b, len(program.samples))
+        for x in reversed(program.samples):
+            b.PrependFloat32(float(x))
+        samples = b.EndVector()
+    site_off = _build_site(b, site or Site())
+    P = p.Program
+    P.ProgramStart(b)
+    P.ProgramAddWaveform(b, _lookup(WAVEFORMS, program.waveform, "program.waveform"))
+    P.ProgramAddAmplitude(b, program.amplitude)
+    P.ProgramAddOffset(b, program.offset)
+    P.ProgramAddFrequencyHz(b, program.frequency_hz)
+    P.ProgramAddPhaseDeg(b, program.phase_deg)
+    P.ProgramAddRampUpUs(b, int(program.ramp_up_us))
+    P.ProgramAddRampDownUs(b, int(program.ramp_down_us))
+    P.ProgramAddPhaseWidthUs(b, int(program.phase_width_us))
+    P.ProgramAddInterphaseGapUs(b, int(program.interphase_gap_us))
+    P.ProgramAddMonophasic(b, program.monophasic)
+    P.ProgramAddAnodicFirst(b, program.anodic_first)
+    P.ProgramAddPulsesPerBurst(b, int(program.pulses_per_burst))
+    P.ProgramAddBurstPeriodUs(b, int(program.burst_period_us))
+    P.ProgramAddNBursts(b, int(program.n_bursts))
+    P.ProgramAddDelayUs(b, int(program.delay_us))
+    P.ProgramAddDurationUs(b, int(program.duration_us))
+    if samples is not None:
+        P.ProgramAddSamples(b, samples)
+        P.ProgramAddSamplePeriodUs(b, int(program.sample_period_us))
+        P.ProgramAddRepeat(b, program.repeat)
+    prog = P.ProgramEnd(b)
+    CP = p.ChannelProgram
+    CP.ChannelProgramStart(b)
+    CP.ChannelProgramAddChannel(b, channel)
+    CP.ChannelProgramAddSite(b, site_off)
+    CP.ChannelProgramAddProgram(b, prog)
+    return CP.ChannelProgramEnd(b)
+
+
+def _device(d):
+    if d is None:
+        return None
+    sensing = [{"signal": x.Signal(), "raw": x.Raw(), "filtered": x.Filtered(), "rms": x.Rms(),
+                "envelope": x.Envelope(), "phase_rad": x.PhaseRad(), "blanked": x.Blanked()}
+               for x in (d.Sensing(i) for i in range(d.SensingLength()))]
+    channels = [{"mean_current": x.MeanCurrent(), "peak_current": x.PeakCurrent(), "charge": x.Charge(),
+                 "active": x.Active(), "site_kind": x.SiteKind()}
+                for x in (d.Channels(i) for i in range(d.ChannelsLength()))]
+    controllers = [{"kind": x.Kind(), "saturated": x.Saturated(), "feature": x.Feature(), "output": x.Output(),
+                    "error": x.Error(), "triggers": x.Triggers(), "last_trigger_step": x.LastTriggerStep()}
+                   for x in (d.Controllers(i) for i in range(d.ControllersLength()))]
+    events = [_safety(d.Events(i)) for i in range(d.EventsLength())]
+    electrodes = [d.ElectrodeMeanUa(i) for i in range(d.ElectrodeMeanUaLength())]
+    return {"sensing": sensing, "channels": channels, "controllers": controllers, "events": events,
+            "electrode_mean_ua": electrodes, "events_total": d.EventsTotal(), "events_dropped": d.EventsDropped()}
+
+
+def _safety(e):
+    limit = e.Limit()
+    return {"step": e.Step(), "channel": e.Channel(), "electrode": e.Electrode(),
+            "limit": SAFETY_LIMITS[limit] if limit < len(SAFETY_LIMITS) else str(limit), "value": e.Value(),
+            "bound": e.Bound(), "reason": (e.Reason() or b"").decode("utf-8", "replace"), "epoch": e.Epoch()}
 
 
 @dataclass
@@ -83,7 +207,8 @@ def decode_message(payload):
             "publish_ns": r.PublishNs(), "exc": _population(r.Exc()), "inh": _population(r.Inh()),
             "lfp_proxy_na": r.LfpProxyNa(), "diverged": r.Diverged(),
             "ring_rates_exc_hz": _floats(r, "RingRatesExcHz"), "vsdi_percent": _floats(r, "VsdiPercent"),
-            "ring_stim_pa": _floats(r, "RingStimPa"), "ring_rates_inh_hz": _floats(r, "RingRatesInhHz")}
+            "ring_stim_pa": _floats(r, "RingStimPa"), "ring_rates_inh_hz": _floats(r, "RingRatesInhHz"),
+            "device": _device(r.Device())}
     if kind == p.Payload.Payload.Status:
         s = _table(msg, p.Status.Status)
         out = {_snake(f): getattr(s, f)() for f in _STATUS_FIELDS}
@@ -97,6 +222,8 @@ def decode_message(payload):
         b = _table(msg, p.SpikeBatch.SpikeBatch)
         return "spikes", {"tick": b.Tick(), "epoch": b.Epoch(), "step": b.StepAsNumpy(), "neuron": b.NeuronAsNumpy(),
                           "dt_ms": b.DtMs()}
+    if kind == p.Payload.Payload.SafetyEvent:
+        return "safety", _safety(_table(msg, p.SafetyEvent.SafetyEvent))
     return "other", None
 
 
@@ -174,6 +301,65 @@ class Client:
             M.SetStimulationAddDurationMs(b, duration_ms)
             return M.SetStimulationEnd(b)
         return self._send(p.CommandBody.CommandBody.SetStimulation, build)
+
+    def set_programs(self, programs, start_tick=-1):
+        """Loads [(channel, Site, Program), ...] at once: all start at the same step (start_tick, or the next
+        tick when -1). Amplitudes: uA at an electrode site, pA per cell at a direct site."""
+        def build(b):
+            offsets = [_build_channel_program(b, ch, site, prog) for ch, site, prog in programs]
+            p.SetPrograms.SetProgramsStartProgramsVector(b, len(offsets))
+            for o in reversed(offsets):
+                b.PrependUOffsetTRelative(o)
+            vec = b.EndVector()
+            p.SetPrograms.SetProgramsStart(b)
+            p.SetPrograms.SetProgramsAddPrograms(b, vec)
+            p.SetPrograms.SetProgramsAddStartTick(b, int(start_tick))
+            return p.SetPrograms.SetProgramsEnd(b)
+        return self._send(p.CommandBody.CommandBody.SetPrograms, build)
+
+    def set_controller(self, slot, kind, output_channel, output_program, output_site=None, sensing_channel=0,
+                       feature="filtered", start_tick=-1, schedule=(), **params):
+        """Programs an on-device controller (docs/device.md). params: threshold, rising, refractory_us, target,
+        kp, ki_per_s, output_min, output_max, invert, target_phase_deg, min_interval_us, loop_delay_us,
+        timeout_us, ramp_down_us, period_us; schedule: [(start_us, amplitude), ...]."""
+        known = {"threshold", "rising", "refractory_us", "target", "kp", "ki_per_s", "output_min", "output_max",
+                 "invert", "target_phase_deg", "min_interval_us", "loop_delay_us", "timeout_us", "ramp_down_us",
+                 "period_us"}
+        unknown = set(params) - known
+        if unknown:
+            raise ValueError(f"set_controller: unknown parameter(s) {sorted(unknown)}; known: {sorted(known)}")
+
+        def build(b):
+            out = _build_channel_program(b, output_channel, output_site, output_program)
+            sched = None
+            if schedule:
+                p.SetController.SetControllerStartScheduleVector(b, len(schedule))
+                for start_us, amplitude in reversed(list(schedule)):
+                    p.ScheduleEntry.CreateScheduleEntry(b, int(start_us), float(amplitude))
+                sched = b.EndVector()
+            M = p.SetController
+            M.SetControllerStart(b)
+            M.SetControllerAddSlot(b, slot)
+            M.SetControllerAddKind(b, _lookup(CONTROLLERS, kind, "kind"))
+            M.SetControllerAddSensingChannel(b, sensing_channel)
+            M.SetControllerAddOutput(b, out)
+            M.SetControllerAddFeature(b, _lookup(FEATURES, feature, "feature"))
+            for name, value in params.items():
+                adder = getattr(M, "SetControllerAdd" + "".join(w.capitalize() for w in name.split("_")))
+                adder(b, value if isinstance(value, bool) else (int(value) if name.endswith("_us") else float(value)))
+            if sched is not None:
+                M.SetControllerAddSchedule(b, sched)
+            M.SetControllerAddStartTick(b, int(start_tick))
+            return M.SetControllerEnd(b)
+        return self._send(p.CommandBody.CommandBody.SetController, build)
+
+    def clear_controller(self, slot=None):
+        def build(b):
+            p.ClearController.ClearControllerStart(b)
+            p.ClearController.ClearControllerAddSlot(b, slot or 0)
+            p.ClearController.ClearControllerAddAll(b, slot is None)
+            return p.ClearController.ClearControllerEnd(b)
+        return self._send(p.CommandBody.CommandBody.ClearController, build)
 
     def clear(self, channel=None):
         def build(b):
