@@ -32,6 +32,7 @@ struct step_signals {
   std::int64_t spikes_exc = 0, spikes_inh = 0;
   const network* net = nullptr;
   const meanfield::ring* ring = nullptr;
+  bool ring_stepped = false;  // the ring completed a step with this one
 };
 
 class external_current_source {

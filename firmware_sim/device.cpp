@@ -99,16 +99,38 @@ void device::observe(const engine::step_signals& s) noexcept {
     const sensed_sample& sample = cp.sensing_channel < sensing_.size() ? sensing_[cp.sensing_channel].last() : kNone;
     controllers_[i].step(s.step_index, sample, stim_);
   }
+  if (s.ring_stepped) check_ring_domain(s);
   collect_events();
 }
 
-void device::collect_events() noexcept {
-  const std::span<const safety_event> ev = stim_.events();
-  for (const safety_event& e : ev) {
-    ++events_total_;
-    if (n_tick_events_ < kMaxTickEvents) tick_events_[n_tick_events_++] = e;
-    else ++events_dropped_;
+void device::check_ring_domain(const engine::step_signals& s) noexcept {
+  const std::span<const float> mu = s.ring->mu_v_exc_mV();
+  std::uint32_t out = 0;
+  float highest = -1e30f;
+  const auto bound = static_cast<float>(params_.ring_max_mu_v_mV);
+  for (const float m : mu) {
+    highest = std::max(highest, m);
+    out += m > bound ? 1u : 0u;
   }
+  ring_out_of_domain_ = out;
+  ring_max_mu_v_ = highest;
+  if (out > 0 && !ring_was_out_) {
+    safety_event e;
+    e.step = s.step_index;
+    e.verdict = {safety_limit::model_domain, highest, params_.ring_max_mu_v_mV};
+    push_event(e);
+  }
+  ring_was_out_ = out > 0;
+}
+
+void device::push_event(const safety_event& e) noexcept {
+  ++events_total_;
+  if (n_tick_events_ < kMaxTickEvents) tick_events_[n_tick_events_++] = e;
+  else ++events_dropped_;
+}
+
+void device::collect_events() noexcept {
+  for (const safety_event& e : stim_.events()) push_event(e);
   stim_.clear_events();
 }
 
@@ -138,6 +160,8 @@ void device::finish_tick(device_readout& out) noexcept {
   std::copy_n(tick_events_.begin(), n_tick_events_, out.events.begin());
   out.events_total = events_total_;
   out.events_dropped = events_dropped_;
+  out.ring_units_out_of_domain = ring_out_of_domain_;
+  out.ring_max_mu_v_mV = ring_max_mu_v_;
   sum_current_.fill(0.0);
   peak_current_.fill(0.0);
   sum_electrode_uA_.fill(0.0);

@@ -28,6 +28,11 @@ inline constexpr std::size_t kMaxTickEvents = 8;
 struct device_params {
   stimulator_layout layout{};
   std::vector<sensing_params> sensing;  // <= kMaxSensing
+  // The mean field's domain of validity: its transfer function was fitted in the fluctuation-driven regime,
+  // with mu_V below the cells' threshold; above it the erfc form extrapolates (at 3 nA it gives 0.14 Hz with
+  // mu_V = +12 mV). A ring unit whose excitatory mu_V exceeds this is flagged (readout, safety event
+  // model_domain, once per excursion). Default: the excitatory cells' v_t_mV.
+  double ring_max_mu_v_mV = -50.0;
 };
 
 // What the device did in one tick (fixed size: crosses the real-time queue inside the readout record).
@@ -51,6 +56,8 @@ struct device_readout {
   std::uint32_t n_events = 0;                                 // safety events of this tick (first kMaxTickEvents)
   std::array<safety_event, kMaxTickEvents> events{};
   std::int64_t events_total = 0, events_dropped = 0;
+  std::uint32_t ring_units_out_of_domain = 0;  // at the tick's last ring step
+  double ring_max_mu_v_mV = 0.0;               // largest excitatory mu_V of the ring then
 };
 
 class device final : public engine::external_current_source {
@@ -83,6 +90,8 @@ class device final : public engine::external_current_source {
 
  private:
   void collect_events() noexcept;
+  void check_ring_domain(const engine::step_signals& s) noexcept;
+  void push_event(const safety_event& e) noexcept;
 
   device_params params_;
   stimulator stim_;
@@ -97,6 +106,9 @@ class device final : public engine::external_current_source {
   std::array<safety_event, kMaxTickEvents> tick_events_{};
   std::uint32_t n_tick_events_ = 0;
   std::int64_t events_total_ = 0, events_dropped_ = 0;
+  std::uint32_t ring_out_of_domain_ = 0;
+  double ring_max_mu_v_ = 0.0;
+  bool ring_was_out_ = false;
 };
 
 // Device parameters for an engine config without [device]: direct sites only, default safety, the ring's

@@ -505,7 +505,7 @@ flatbuffers::Offset<proto::DeviceReadout> encode_device(flatbuffers::FlatBufferB
   const auto controllers_v = b.CreateVectorOfStructs(controllers.data(), controllers.size());
   const auto events_v = b.CreateVector(events);
   return proto::CreateDeviceReadout(b, sensing_v, channels_v, electrodes_v, controllers_v, events_v, d.events_total,
-                                    d.events_dropped);
+                                    d.events_dropped, d.ring_units_out_of_domain, d.ring_max_mu_v_mV);
 }
 }  // namespace
 

@@ -96,6 +96,7 @@ fw::sensing_params read_sensing(table_reader t, const fw::stimulator_layout& lay
 firmware_sim::device_params default_device(const engine::engine_params& engine) {
   fw::device_params d;
   d.layout = fw::default_layout(engine.simulation.dt_ms, ring_of(engine), runs_network(engine));
+  d.ring_max_mu_v_mV = engine.network.exc.v_t_mV;
   return d;
 }
 
@@ -108,6 +109,7 @@ firmware_sim::device_params read_device(table_reader t, const engine::engine_par
   d.layout.network_position_mm = opt(t, "network_position_mm", 0.0, {0.0, length_mm});
   if (d.layout.network_position_mm >= length_mm)
     t.fail("network_position_mm", "must be below the ring length " + std::to_string(length_mm) + " mm");
+  d.ring_max_mu_v_mV = opt(t, "ring_max_mu_v_mV", d.ring_max_mu_v_mV, {-200.0, 200.0});
   if (t.has("coupling")) d.layout.coupling = read_coupling(t.table("coupling"));
   if (t.has("safety")) d.layout.safety = read_safety(t.table("safety"));
   auto each = [&](std::string_view key, std::size_t max_entries, auto read) {

@@ -129,7 +129,8 @@ def _device(d):
     events = [_safety(d.Events(i)) for i in range(d.EventsLength())]
     electrodes = [d.ElectrodeMeanUa(i) for i in range(d.ElectrodeMeanUaLength())]
     return {"sensing": sensing, "channels": channels, "controllers": controllers, "events": events,
-            "electrode_mean_ua": electrodes, "events_total": d.EventsTotal(), "events_dropped": d.EventsDropped()}
+            "electrode_mean_ua": electrodes, "events_total": d.EventsTotal(), "events_dropped": d.EventsDropped(),
+            "ring_units_out_of_domain": d.RingUnitsOutOfDomain(), "ring_max_mu_v_mv": d.RingMaxMuVMv()}
 
 
 def _safety(e):
