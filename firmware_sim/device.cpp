@@ -44,6 +44,7 @@ void device::set_controller(std::size_t slot, const controller_params& c, std::i
           ? sensing_[c.sensing_channel].steps_per_sample() * params_.layout.dt_us
           : params_.layout.dt_us;
   controllers_[slot] = controller(c, start_step, params_.layout.dt_us, sample_period_us);
+  watchdog_seen_[slot] = 0;
   active_[slot] = true;
 }
 
@@ -98,6 +99,12 @@ void device::observe(const engine::step_signals& s) noexcept {
     static const sensed_sample kNone{};
     const sensed_sample& sample = cp.sensing_channel < sensing_.size() ? sensing_[cp.sensing_channel].last() : kNone;
     controllers_[i].step(s.step_index, sample, stim_);
+    // A controller cannot reach the stimulator's event queue: its watchdog expiries are published here.
+    const controller_status& st = controllers_[i].status();
+    if (st.watchdog_events > watchdog_seen_[i]) {
+      watchdog_seen_[i] = st.watchdog_events;
+      push_event(st.last_event);
+    }
   }
   if (s.ring_stepped) check_ring_domain(s);
   collect_events();

@@ -98,6 +98,7 @@ class device final : public engine::external_current_source {
   std::vector<sensing_channel> sensing_;
   std::array<controller, kMaxControllers> controllers_{};
   std::array<bool, kMaxControllers> active_{};
+  std::array<std::int64_t, kMaxControllers> watchdog_seen_{};
   engine::ring_currents last_ring_{};
   // tick accumulators
   std::array<double, stimulator::kChannels> sum_current_{}, peak_current_{};
