@@ -8,6 +8,7 @@
 
 #include "alloc_counter.hpp"
 #include "io/client.hpp"
+#include "io/config_device.hpp"
 #include "io/config_loader.hpp"
 #include "io/server.hpp"
 
@@ -19,8 +20,10 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   // A tick of 0.1 ms (one step) makes 10,000 real-time ticks take one second of wall time.
   const std::vector<std::string> overrides = {"network.n_neurons=500", "simulation.tick_ms=0.1", "ring.dt_ms=0.1"};
   io::server_options o;
-  // The default config: network and ring, so the ring's readouts and stimulator sites are on the path too.
-  o.params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/default.toml", overrides);
+  // The default config (network and ring) with the device of closed_loop.toml: electrodes, sensing channels and,
+  // sent below, every kind of on-device controller, so all of the device is on the path too.
+  o.params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml", overrides);
+  o.device = io::load_device_config(CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml", overrides, o.params);
   REQUIRE(o.params.ring);
   o.mode = io::run_mode::realtime;
   o.pub_endpoint = "tcp://127.0.0.1:*";
@@ -58,6 +61,67 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
     ring_stim.site.kind = firmware_sim::site_kind::ring_position;
     ring_stim.site.position_mm = 18.0;
     ring_stim.program.amplitude = 50;
+    // Electrode 0: a charge-balanced burst train; channel 4: an arbitrary waveform on a direct site.
+    io::command pulses;
+    pulses.kind = io::command_kind::set_stimulation;
+    pulses.channel = 3;
+    pulses.site.kind = firmware_sim::site_kind::electrode;
+    pulses.program.shape = firmware_sim::waveform::pulse_train;
+    pulses.program.amplitude = 20.0;  // uA
+    pulses.program.frequency_Hz = 130.0;
+    pulses.program.phase_width_us = 90;
+    pulses.program.interphase_gap_us = 20;
+    pulses.program.pulses_per_burst = 5;
+    pulses.program.burst_period_us = 100'000;
+    io::command wave;
+    wave.kind = io::command_kind::set_stimulation;
+    wave.channel = 4;
+    wave.program.shape = firmware_sim::waveform::arbitrary;
+    wave.program.amplitude = 20.0;
+    wave.program.wave.n_samples = 64;
+    wave.program.wave.sample_period_us = 300;
+    for (std::uint32_t i = 0; i < 64; ++i) wave.program.wave.samples[i] = static_cast<float>(i % 7) / 7.0f;
+    // Every controller kind: slots 0-3, then slot 3 switches from external to open loop.
+    auto controller = [](std::uint8_t slot, firmware_sim::controller_kind kind, std::uint8_t sensing,
+                         std::uint8_t channel) {
+      io::command k;
+      k.kind = io::command_kind::set_controller;
+      k.channel = slot;
+      k.controller.kind = kind;
+      k.controller.sensing_channel = sensing;
+      k.controller.output_channel = channel;
+      k.controller.output_program.amplitude = 10.0;
+      if (kind == firmware_sim::controller_kind::responsive || kind == firmware_sim::controller_kind::phase_locked) {
+        k.controller.output_program.shape = firmware_sim::waveform::pulse_train;
+        k.controller.output_program.frequency_Hz = 200.0;
+        k.controller.output_program.phase_width_us = 100;
+        k.controller.output_program.pulses_per_burst = 3;
+        k.controller.output_program.burst_period_us = 50'000;
+        k.controller.output_program.n_bursts = 1;
+        k.controller.threshold = 0.5;
+        k.controller.refractory_us = 5'000;
+        k.controller.min_interval_us = 5'000;
+        k.controller.target_phase_deg = 90.0;
+      }
+      k.controller.feature = firmware_sim::feature_kind::envelope;
+      k.controller.target = 3.0;
+      k.controller.kp = 2.0;
+      k.controller.ki_per_s = 20.0;
+      k.controller.output_max = 100.0;
+      k.controller.timeout_us = 20'000;
+      k.controller.n_schedule = 3;
+      k.controller.schedule[0] = {0, 5.0};
+      k.controller.schedule[1] = {2'000, 15.0};
+      k.controller.schedule[2] = {4'000, 0.0};
+      k.controller.period_us = 6'000;
+      return k;
+    };
+    const io::command controllers[] = {
+        controller(0, firmware_sim::controller_kind::pi_clamp, 0, 5),
+        controller(1, firmware_sim::controller_kind::responsive, 0, 6),
+        controller(2, firmware_sim::controller_kind::phase_locked, 1, 7),
+        controller(3, firmware_sim::controller_kind::external, 0, 2),
+        controller(3, firmware_sim::controller_kind::open_loop, 0, 2)};
     io::command ping;
     ping.kind = io::command_kind::ping;
     io::command spikes_off;
@@ -70,6 +134,10 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
       if (round % 10 == 3) c.send(ring_stim);
       c.send_raw(junk);
       if (round == 100) c.send(spikes_off);
+      if (round == 2) c.send(pulses);
+      if (round == 4) c.send(wave);
+      if (round >= 6 && round < 10) c.send(controllers[round - 6]);
+      if (round == 120) c.send(controllers[4]);
       if (round == 50)
         for (int i = 0; i < 500; ++i) c.send(ping);  // beyond the command queue's capacity
       while (c.next_ack(1ms)) {
@@ -79,7 +147,7 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   });
   // Run until the real-time thread has done 10,000 ticks with the clients connected (counting from now),
   // however long a loaded machine makes that take.
-  std::uint64_t readouts = 0, spike_batches = 0;
+  std::uint64_t readouts = 0, spike_batches = 0, controllers_seen = 0;
   std::int64_t first_tick = -1, last_tick = -1;
   while (first_tick < 0 || last_tick - first_tick < 10'000) {
     const auto m = c.receive(100ms);
@@ -87,6 +155,12 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
     readouts += m->topic == io::kTopicReadout;
     spike_batches += m->topic == io::kTopicSpikes;
     if (const auto* r = m->message()->payload_as_Readout()) {
+      // Readouts in which all four controller slots run.
+      if (r->device() && r->device()->controllers()) {
+        int running = 0;
+        for (const auto* k : *r->device()->controllers()) running += k->kind() != io::proto::ControllerKind::None;
+        controllers_seen += running == 4;
+      }
       if (first_tick < 0) first_tick = r->tick();
       last_tick = r->tick();
     }
@@ -100,5 +174,6 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   CHECK(s->status.server_ticks >= 10'000);
   CHECK(readouts > 1000);
   CHECK(spike_batches > 0);
+  CHECK(controllers_seen > 1000);  // the count below covers ticks with every controller running
   CHECK(testing::marked_thread_allocations() - before_run == 0);
 }
