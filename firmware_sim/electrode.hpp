@@ -61,6 +61,7 @@ class coupling_filter {
 
  private:
   double direct_ = 1.0, decay_ = 0.0, state_gain_ = 0.0, state_ = 0.0, tau_zero_ms_ = 0.0, tau_pole_ms_ = 0.0;
+  double mean_factor_ = 0.0;  // (tau_pole / dt) (1 - decay): the state's mean over a step (electrode.cpp)
 };
 
 }  // namespace cortexloop::firmware_sim

@@ -66,7 +66,8 @@ class phase_estimator {
   void reset() noexcept;
 
  private:
-  double dt_s_ = 1e-3, prev_ = 0.0, t_s_ = 0.0, last_up_s_ = -1.0;
+  double dt_s_ = 1e-3, prev_ = 0.0, last_up_s_ = -1.0;  // last_up_s_ < 0: no crossing yet
+  std::int64_t n_samples_ = 0;  // the clock: t = n_samples_ * dt_s_
   double periods_[kCycles] = {};
   int n_periods_ = 0, next_period_ = 0;
   bool have_prev_ = false;

@@ -1,1 +1,290 @@
-// placeholder until the device branch lands
+#include "firmware_sim/safety.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numbers>
+
+#include "firmware_sim/text_builder.hpp"
+
+namespace cortexloop::firmware_sim {
+
+namespace {
+
+constexpr double kUsPerMs = 1000.0;
+// amplitude-units x us -> nC: uA x us = 1e-12 C = 1e-3 nC.
+constexpr double kNcPerUaUs = 1e-3;
+
+using text = detail::text_builder;
+
+safety_verdict broken(safety_limit l, double value, double bound) noexcept { return {l, value, bound}; }
+
+bool fields_finite(const program& p) noexcept {
+  if (!std::isfinite(p.amplitude) || !std::isfinite(p.offset) || !std::isfinite(p.frequency_Hz) ||
+      !std::isfinite(p.phase_deg))
+    return false;
+  if (p.shape == waveform::arbitrary) {
+    const std::uint32_t n = std::min<std::uint32_t>(p.wave.n_samples, kMaxWaveformSamples);
+    for (std::uint32_t i = 0; i < n; ++i)
+      if (!std::isfinite(p.wave.samples[i])) return false;
+  }
+  return true;
+}
+
+double non_finite_value(const program& p) noexcept {
+  for (const double v : {p.amplitude, p.offset, p.frequency_Hz, p.phase_deg})
+    if (!std::isfinite(v)) return v;
+  return std::numeric_limits<double>::quiet_NaN();  // a non-finite sample
+}
+
+// Length of the program's support that a window of W us can cover.
+double covered_us(const program& p, double window_us) noexcept {
+  const std::int64_t end = program_end_us(p);
+  return end < 0 ? window_us : std::min(window_us, static_cast<double>(end));
+}
+
+// ---- worst net charge over a window (amplitude-units x us) ----------------------------------------------
+// Each shape gets the exact supremum where one is simple, otherwise a sufficient upper bound; which one is
+// said per shape. The program is checked as if running forever from tau = 0 (windows reaching before its
+// start hold nothing), so the bound holds whatever the delay.
+
+// Arbitrary (and anything piecewise constant): block sums from program_charge. A window of W = M B + r
+// (0 <= r < B) holds M or M - 1 whole blocks plus less than 2 B at its edges, so
+//   |Q| <= max over runs of M - 1 or M consecutive blocks of |sum| + 2 B peak          (upper bound);
+// when r = 0 and the program is constant on each block (samples on the block grid, no ramps, duration a
+// whole number of blocks), Q(start) is linear between block-aligned starts, so the block-aligned runs of M
+// give the supremum exactly and no edge term is added.
+double block_worst_window(const program& p, std::int64_t window_us) noexcept {
+  const std::int64_t ts = std::max<std::int64_t>(p.wave.sample_period_us, 1);
+  // Blocks of whole sample periods, at most ~4096 per window so the check stays cheap.
+  const std::int64_t k = std::max<std::int64_t>(1, (window_us + 4096 * ts - 1) / (4096 * ts));
+  const std::int64_t block = k * ts;
+  const std::int64_t m = window_us / block;
+  const bool ramps = p.ramp_up_us > 0 || (p.ramp_down_us > 0 && p.duration_us > 0);
+  const bool exact = window_us % block == 0 && !ramps && (p.duration_us <= 0 || p.duration_us % block == 0);
+  const std::int64_t n = std::min<std::int64_t>(p.wave.n_samples, kMaxWaveformSamples);
+  const std::int64_t end = program_end_us(p);
+  // Starts worth checking: windows from before the start through one repeat period after the ramp up
+  // (later interior windows repeat those), and the windows touching the ramp down and the end.
+  const std::int64_t period_blocks = n;  // (n ts k) / block: a whole repeat period is n blocks
+  const std::int64_t first = -m - 1;
+  std::int64_t head_last = (std::max<std::int64_t>(p.ramp_up_us, 0) + block - 1) / block + period_blocks + 1;
+  std::int64_t tail_first = head_last;
+  if (end >= 0) {
+    const std::int64_t end_block = (end + block - 1) / block;
+    head_last = std::min(head_last, end_block);
+    tail_first = std::max(head_last, end_block - (std::max<std::int64_t>(p.ramp_down_us, 0) + block - 1) / block -
+                                         period_blocks - m - 1);
+    tail_first = std::max(tail_first, head_last);
+  }
+  auto q = [&](std::int64_t b) { return program_charge(p, b * block, (b + 1) * block); };
+  double worst = 0.0;
+  auto scan = [&](std::int64_t from, std::int64_t to) {  // window starts in [from, to]
+    for (const std::int64_t run : {m, m - 1}) {
+      if (run <= 0 || (exact && run != m)) continue;
+      double sum = 0.0;
+      for (std::int64_t b = from; b < from + run; ++b) sum += q(b);
+      worst = std::max(worst, std::fabs(sum));
+      for (std::int64_t s = from + 1; s <= to; ++s) {
+        sum += q(s + run - 1) - q(s - 1);
+        worst = std::max(worst, std::fabs(sum));
+      }
+    }
+  };
+  scan(first, head_last);
+  if (end >= 0 && tail_first > head_last) scan(tail_first, (end + block - 1) / block);
+  return worst + (exact ? 0.0 : 2.0 * static_cast<double>(block) * program_peak(p));
+}
+
+double worst_window_net(const program& p, std::int64_t window_us) noexcept {
+  const auto w = static_cast<double>(window_us);
+  switch (p.shape) {
+    case waveform::dc:
+      // |offset + A env| <= peak throughout: peak x covered time. Exact without ramps (the window inside the
+      // flat part), an upper bound with them.
+      return program_peak(p) * covered_us(p, w);
+    case waveform::sine: {
+      // |int over any interval of sin| <= 2 / omega (one half cycle), and over a window W of an endless
+      // unramped sine the supremum is (2 / omega) |sin(omega W / 2)|: exact for an endless unramped sine
+      // without offset; the offset adds |offset| x covered time (upper bound when both are present).
+      if (!(p.frequency_Hz > 0.0)) return std::fabs(p.offset) * covered_us(p, w);
+      const double omega = 2.0 * std::numbers::pi * p.frequency_Hz / 1e6;  // rad per us
+      const bool endless_flat = p.duration_us <= 0 && p.ramp_up_us <= 0;
+      const double sine = (2.0 / omega) * (endless_flat ? std::fabs(std::sin(0.5 * omega * w)) : 1.0);
+      return std::fabs(p.offset) * covered_us(p, w) + std::fabs(p.amplitude) * std::min(sine, w);
+    }
+    case waveform::pulse_train: {
+      const double a = std::fabs(p.amplitude), width = p.phase_width_us;
+      // Biphasic: whole pulses cancel; a window's edges cut at most one pulse each, the leading one
+      // contributing in [0, A w] and the trailing one in [-A w, 0] (or the opposite signs), so the supremum is
+      // exactly A min(w, W) (a window from the end of one phase 1 to the start of a later phase 1).
+      if (p.biphasic) return a * std::min(width, w);
+      // Monophasic: on-time in the window <= (pulses that can touch it) x w, pulses being at least
+      // floor(period) apart (upper bound).
+      const double spacing = std::max(1.0, std::floor(1e6 / p.frequency_Hz));
+      double pulses = std::floor((w + width) / spacing) + 1.0;
+      if (p.pulses_per_burst > 0 && p.n_bursts > 0) pulses = std::min(pulses, 1.0 * p.pulses_per_burst * p.n_bursts);
+      return a * std::min(covered_us(p, w), pulses * width);
+    }
+    case waveform::arbitrary:
+      return block_worst_window(p, window_us);
+  }
+  return 0.0;
+}
+
+}  // namespace
+
+const char* safety_limit_name(safety_limit l) noexcept {
+  switch (l) {
+    case safety_limit::none: return "none";
+    case safety_limit::max_current: return "max current";
+    case safety_limit::charge_per_phase: return "charge per phase";
+    case safety_limit::charge_density: return "charge density";
+    case safety_limit::net_charge: return "net charge";
+    case safety_limit::pulse_rate: return "pulse rate";
+    case safety_limit::compliance: return "compliance";
+    case safety_limit::direct_current: return "direct current";
+    case safety_limit::watchdog: return "watchdog";
+    case safety_limit::model_domain: return "model domain";
+  }
+  return "unknown";
+}
+
+std::string_view format_reason(const safety_verdict& v, reason_text& buffer) noexcept {
+  text t(buffer);
+  t << safety_limit_name(v.limit) << ": ";
+  switch (v.limit) {
+    case safety_limit::none:
+      t << "ok";
+      break;
+    case safety_limit::max_current:
+      t << "|I| = " << v.value << " uA > " << v.bound << " uA (max_current_uA)";
+      break;
+    case safety_limit::charge_per_phase:
+      t << "Q = " << v.value << " nC per phase > " << v.bound << " nC (max_charge_per_phase_nC)";
+      break;
+    case safety_limit::charge_density:
+      t << "Shannon k = " << v.value << " > " << v.bound << " (Q = " << v.charge_nC << " nC per phase on "
+        << v.area_mm2 << " mm^2)";
+      break;
+    case safety_limit::net_charge:
+      t << "|net Q| = " << v.value << " nC over a " << v.window_ms << " ms window > " << v.bound << " nC";
+      if (v.allowance_nC > 0.0)
+        t << " (max_net_charge_nC " << v.bound - v.allowance_nC << " + " << v.allowance_nC << " nC of pulse phases)";
+      break;
+    case safety_limit::pulse_rate:
+      t << "rate = " << v.value << " Hz > " << v.bound << " Hz (max_pulse_rate_Hz)";
+      break;
+    case safety_limit::compliance:
+      t << "|I| * Z = " << v.value << " V > " << v.bound << " V (compliance_V)";
+      break;
+    case safety_limit::direct_current:
+      t << "|I| = " << v.value << " pA > " << v.bound << " pA (max_direct_pA)";
+      break;
+    case safety_limit::watchdog:
+      t << "silent for " << v.value << " ms > " << v.bound << " ms";
+      break;
+    case safety_limit::model_domain:
+      t << "|I| = " << v.value << " pA > " << v.bound << " pA (the model's domain of validity)";
+      break;
+  }
+  return t.view();
+}
+
+safety_verdict check_program(const program& p, const electrode_params* electrode, const safety_limits& limits,
+                             std::int64_t dt_us) noexcept {
+  static_cast<void>(dt_us);  // the window is checked in continuous time; the monitor works on steps
+  if (electrode == nullptr) {
+    if (!fields_finite(p)) return broken(safety_limit::direct_current, non_finite_value(p), limits.max_direct_pA);
+    const double peak = program_peak(p);
+    if (peak > limits.max_direct_pA) return broken(safety_limit::direct_current, peak, limits.max_direct_pA);
+    return {};
+  }
+  if (!fields_finite(p)) return broken(safety_limit::max_current, non_finite_value(p), limits.max_current_uA);
+  const double peak_uA = program_peak(p);
+  if (peak_uA > limits.max_current_uA) return broken(safety_limit::max_current, peak_uA, limits.max_current_uA);
+  // uA x kOhm = mV.
+  const double volts = peak_uA * electrode->impedance_kOhm / 1000.0;
+  if (volts > limits.compliance_V) return broken(safety_limit::compliance, volts, limits.compliance_V);
+
+  const double phase_nC = program_phase_charge(p) * kNcPerUaUs;
+  if (phase_nC > 0.0) {
+    if (phase_nC > limits.max_charge_per_phase_nC)
+      return broken(safety_limit::charge_per_phase, phase_nC, limits.max_charge_per_phase_nC);
+    // Shannon 1992 (IEEE Trans Biomed Eng 39:424), eq. of the safe boundary: log10(D) = k - log10(Q), with Q
+    // in uC per phase and D = Q / A in uC/cm^2; safe when log10(Q) + log10(D) <= k.
+    const double q_uC = phase_nC / 1000.0;
+    const double area_cm2 = electrode->area_mm2 / 100.0;
+    const double k = std::log10(q_uC) + std::log10(q_uC / area_cm2);
+    if (k > limits.shannon_k) {
+      safety_verdict v = broken(safety_limit::charge_density, k, limits.shannon_k);
+      v.charge_nC = phase_nC;
+      v.area_mm2 = electrode->area_mm2;
+      return v;
+    }
+  }
+  const double rate_Hz = program_pulse_rate_Hz(p);
+  if (rate_Hz > limits.max_pulse_rate_Hz) return broken(safety_limit::pulse_rate, rate_Hz, limits.max_pulse_rate_Hz);
+
+  const auto window_us = static_cast<std::int64_t>(std::llround(limits.net_charge_window_ms * kUsPerMs));
+  const double net_nC = worst_window_net(p, window_us) * kNcPerUaUs;
+  const double bound_nC = limits.max_net_charge_nC + phase_nC;
+  if (net_nC > bound_nC) {
+    safety_verdict v = broken(safety_limit::net_charge, net_nC, bound_nC);
+    v.window_ms = limits.net_charge_window_ms;
+    v.allowance_nC = phase_nC;
+    return v;
+  }
+  return {};
+}
+
+// ---- charge_monitor -------------------------------------------------------------------------------------
+
+charge_monitor::charge_monitor(const safety_limits& limits, const electrode_params& e, std::int64_t dt_us)
+    : limits_(limits),
+      electrode_(e),
+      dt_us_(dt_us),
+      window_nC_(static_cast<std::size_t>(std::max<std::int64_t>(
+                     1, std::llround(limits.net_charge_window_ms * kUsPerMs / static_cast<double>(dt_us)))),
+                 0.0) {}
+
+void charge_monitor::reset() noexcept {
+  std::fill(window_nC_.begin(), window_nC_.end(), 0.0);
+  head_ = 0;
+  steps_since_resum_ = 0;
+  sum_nC_ = 0.0;
+}
+
+safety_verdict charge_monitor::step(double charge_nC) noexcept {
+  // A step's mean current equals the program's peak for DC at the limit; a relative 1e-9 keeps rounding in
+  // charge -> current from stopping a program the static check passed.
+  constexpr double kSlack = 1.0 + 1e-9;
+  if (!window_nC_.empty()) {
+    sum_nC_ += charge_nC - window_nC_[head_];
+    window_nC_[head_] = charge_nC;
+    head_ = head_ + 1 == window_nC_.size() ? 0 : head_ + 1;
+    // The running sum drifts by rounding; re-sum once per window.
+    if (++steps_since_resum_ >= window_nC_.size()) {
+      steps_since_resum_ = 0;
+      double s = 0.0;
+      for (const double q : window_nC_) s += q;
+      sum_nC_ = s;
+    }
+  }
+  const double current_uA = std::fabs(charge_nC) / kNcPerUaUs / static_cast<double>(dt_us_);
+  if (!std::isfinite(current_uA) || current_uA > limits_.max_current_uA * kSlack)
+    return broken(safety_limit::max_current, current_uA, limits_.max_current_uA);
+  const double volts = current_uA * electrode_.impedance_kOhm / 1000.0;
+  if (volts > limits_.compliance_V * kSlack) return broken(safety_limit::compliance, volts, limits_.compliance_V);
+  const double bound_nC = limits_.max_net_charge_nC + allowance_nC_;
+  if (std::fabs(sum_nC_) > bound_nC * kSlack) {
+    safety_verdict v = broken(safety_limit::net_charge, std::fabs(sum_nC_), bound_nC);
+    v.window_ms = static_cast<double>(window_nC_.size()) * static_cast<double>(dt_us_) / kUsPerMs;
+    v.allowance_nC = allowance_nC_;
+    return v;
+  }
+  return {};
+}
+
+}  // namespace cortexloop::firmware_sim

@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "firmware_sim/electrode.hpp"
 #include "firmware_sim/program.hpp"
@@ -54,6 +55,10 @@ const char* safety_limit_name(safety_limit l) noexcept;
 struct safety_verdict {
   safety_limit limit = safety_limit::none;
   double value = 0.0, bound = 0.0;
+  // Context printed by format_reason (0 when not relevant): the phase charge and electrode area of a
+  // charge-density verdict; the window of a net-charge verdict, and the part of its bound allowed for pulse
+  // phases in flight (bound = max_net_charge_nC + allowance_nC).
+  double charge_nC = 0.0, area_mm2 = 0.0, window_ms = 0.0, allowance_nC = 0.0;
   bool ok() const noexcept { return limit == safety_limit::none; }
 };
 
@@ -76,13 +81,20 @@ class charge_monitor {
   safety_verdict step(double charge_nC) noexcept;
   double window_net_charge_nC() const noexcept { return sum_nC_; }
   void reset() noexcept;
+  // Net charge tolerated on top of max_net_charge_nC: the phase charge (nC) of the pulse trains running on
+  // the electrode. A window that cuts a balanced biphasic pulse between its phases holds one phase of net
+  // charge for a moment; that is the pulse, not DC leakage (see check_program in safety.cpp).
+  void set_allowance_nC(double allowance_nC) noexcept { allowance_nC_ = allowance_nC; }
+  std::size_t window_steps() const noexcept { return window_nC_.size(); }
 
  private:
   safety_limits limits_{};
   electrode_params electrode_{};
   std::int64_t dt_us_ = 100;
-  std::array<double, 1> dummy_{};  // implementation detail: replace with a preallocated ring buffer
-  double sum_nC_ = 0.0;
+  std::vector<double> window_nC_;  // per-step charges of the last window_steps() steps, a ring buffer
+  std::size_t head_ = 0;           // slot of the oldest step (overwritten next)
+  std::size_t steps_since_resum_ = 0;
+  double sum_nC_ = 0.0, allowance_nC_ = 0.0;
 };
 
 // An external controller must send something at least every timeout; when it goes silent the device ramps

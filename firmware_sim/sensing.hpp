@@ -17,8 +17,10 @@
 // the ring interpolated linearly between the two units around position_mm.
 // Network signals are sensed at the network's position (stimulator_layout::network_position_mm).
 // Construction allocates (filters); step() is noexcept and allocation-free.
+#include <array>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "engine/rng.hpp"
 #include "firmware_sim/filters.hpp"
@@ -62,6 +64,8 @@ struct sensed_sample {
   double raw = 0.0;       // after ADC (and sample-and-hold when blanked)
   double filtered = 0.0, rms = 0.0, envelope = 0.0;
   double phase_rad = -1.0;  // < 0: unknown yet
+  double period_s = 0.0;    // the phase estimator's period (0: unknown yet); phase-locked delay compensation
+  std::int64_t step = -1;   // the step this sample was taken at (-1: none yet)
 };
 
 // Why the parameters cannot work on this layout (field, value, range), or empty.
@@ -80,10 +84,39 @@ class sensing_channel {
   std::int64_t steps_per_sample() const noexcept { return steps_per_sample_; }
 
  private:
+  double true_signal(const signal_inputs& in) const noexcept;
+  double artifact(std::span<const double> electrode_current_uA) const noexcept;
+  double gaussian() noexcept;
+  double adc(double x) const noexcept;
+  void watch_pulse_edges(std::int64_t step_index, std::span<const double> electrode_current_uA) noexcept;
+
   sensing_params p_{};
   std::int64_t steps_per_sample_ = 1;
   sensed_sample last_{};
-  // implementation: artifact factors per electrode, rng, filters, accumulators, blanking state
+  std::int64_t dt_us_ = 100;
+  double sample_period_s_ = 1e-3;
+  // Where the signal is sensed, and the ring it is read from.
+  double site_mm_ = 0.0, ring_length_mm_ = 36.0;
+  // Artifact: distance (mm) from each stimulation electrode to the sensing contact, fixed at construction.
+  std::array<double, kMaxElectrodes> electrode_distance_mm_{};
+  std::size_t n_electrodes_ = 0;
+  double sigma_S_per_m_ = 0.3;
+  // Noise: Box-Muller yields pairs; the second one is kept for the next sample.
+  engine::scalar_rng rng_{1};
+  double spare_normal_ = 0.0;
+  bool have_spare_ = false;
+  double adc_step_ = 1.0;  // (range_max - range_min) / (2^bits - 1)
+  // Blanking: pulse edges are watched every step (pulses are shorter than a sample period).
+  std::array<double, kMaxElectrodes> previous_current_uA_{};
+  std::int64_t blanking_steps_ = 0, blank_until_step_ = -1;  // samples at steps < blank_until_step_ are held
+  double held_raw_ = 0.0;
+  // Spike counts since the last sample.
+  std::int64_t spikes_exc_ = 0, spikes_inh_ = 0, counted_steps_ = 0;
+  biquad band_{};
+  bool band_on_ = false;
+  moving_rms rms_{};
+  envelope envelope_{};
+  phase_estimator phase_{};
 };
 
 }  // namespace cortexloop::firmware_sim

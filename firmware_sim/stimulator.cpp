@@ -2,132 +2,444 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <numbers>
+#include <stdexcept>
+#include <string>
 
 #include "engine/meanfield/ring_geometry.hpp"
-#include "engine/units.hpp"
+#include "firmware_sim/text_builder.hpp"
 
 namespace cortexloop::firmware_sim {
 
 namespace {
 
-std::string_view fail(reason_buffer& reason, const char* field, double value, const char* allowed) noexcept {
-  const int n = std::snprintf(reason.data(), reason.size(), "%s = %g: %s", field, value, allowed);
-  return {reason.data(), static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(reason.size()) - 1))};
+using text = detail::text_builder;
+
+constexpr std::int64_t kMaxTimeUs = 3'600'000'000;  // one hour: delays, durations, ramps, burst periods
+constexpr double kMaxFrequencyHz = 1000.0;        // sine and pulse rate within a burst
+constexpr double kNcPerUaUs = 1e-3;               // uA x us -> nC
+
+const site kNoSite{};
+const program kNoProgram{};
+
+// "field = value: must be ..." ; the value printed exactly.
+std::string_view fail(reason_text& reason, const char* field, double value, const char* range) noexcept {
+  text t(reason);
+  t << field << " = " << value << ": " << range;
+  return t.view();
 }
 
-std::int64_t to_steps(double ms, double dt_ms) noexcept { return std::llround(ms / dt_ms); }
+std::string_view fail_range(reason_text& reason, const char* field, double value, const char* open,
+                            double low, double high, const char* close_and_unit) noexcept {
+  text t(reason);
+  t << field << " = " << value << ": must be in " << open << low << ", " << high << close_and_unit;
+  return t.view();
+}
 
-}  // namespace
+bool in_time_range(std::int64_t us) noexcept { return us >= 0 && us <= kMaxTimeUs; }
 
-std::string_view validate(const program& p, const ring_geometry& ring, double dt_ms, reason_buffer& reason) noexcept {
-  if (!std::isfinite(p.amplitude_pA) || std::fabs(p.amplitude_pA) > limits::max_abs_amplitude_pA)
-    return fail(reason, "amplitude_pa", p.amplitude_pA, "must be finite with |amplitude| <= 5000 pA");
-  if (!std::isfinite(p.delay_ms) || p.delay_ms < 0 || p.delay_ms > limits::max_time_ms)
-    return fail(reason, "delay_ms", p.delay_ms, "must be in [0, 3600000] ms");
-  if (!std::isfinite(p.duration_ms) || p.duration_ms < 0 || p.duration_ms > limits::max_time_ms)
-    return fail(reason, "duration_ms", p.duration_ms, "must be 0 (no end) or in (0, 3600000] ms");
-  if (p.duration_ms > 0 && to_steps(p.duration_ms, dt_ms) < 1)
-    return fail(reason, "duration_ms", p.duration_ms, "is shorter than one step of dt");
-  if (p.shape == waveform::sine || p.shape == waveform::pulse_train) {
-    if (!std::isfinite(p.frequency_Hz) || p.frequency_Hz <= 0 || p.frequency_Hz > limits::max_frequency_Hz)
-      return fail(reason, "frequency_hz", p.frequency_Hz, "must be in (0, 1000] Hz for sine and pulse train");
-  }
-  if (p.shape == waveform::pulse_train) {
-    const double period_ms = engine::kMsPerS / p.frequency_Hz;
-    const double max_width = p.biphasic ? period_ms / 2 : period_ms;
-    if (!std::isfinite(p.pulse_width_ms) || p.pulse_width_ms <= 0 || p.pulse_width_ms > max_width)
-      return fail(reason, "pulse_width_ms", p.pulse_width_ms,
-                  p.biphasic ? "must be in (0, period / 2] for a biphasic train" : "must be in (0, period]");
-  }
-  if (p.site == site_kind::ring_position) {
-    if (ring.n_units == 0) return fail(reason, "site.kind", 1, "RingPosition, but this config has no ring");
-    if (!std::isfinite(p.position_mm) || p.position_mm < 0 || p.position_mm >= ring.length_mm)
-      return fail(reason, "site.position_mm", p.position_mm, "must be in [0, ring length)");
-    if (!std::isfinite(p.width_mm) || p.width_mm <= 0 || p.width_mm > ring.length_mm)
-      return fail(reason, "site.width_mm", p.width_mm, "must be in (0, ring length]");
+// Range checks of the site against the layout.
+std::string_view validate_site(const site& s, const program& p, const stimulator_layout& layout,
+                               reason_text& reason) noexcept {
+  const auto kind = static_cast<unsigned>(s.kind);
+  if (kind > static_cast<unsigned>(site_kind::electrode))
+    return fail(reason, "site.kind", kind, "must be 0 (population), 1 (ring_position) or 2 (electrode)");
+  const auto pop = static_cast<unsigned>(s.population);
+  if (s.kind != site_kind::electrode && pop > static_cast<unsigned>(engine::population::inh))
+    return fail(reason, "site.population", pop, "must be 0 (exc) or 1 (inh)");
+  switch (s.kind) {
+    case site_kind::population:
+      if (!layout.network && layout.ring.n_units == 0)
+        return fail(reason, "site.kind", kind, "population, but this layout has neither network nor ring");
+      break;
+    case site_kind::ring_position:
+      if (layout.ring.n_units == 0) return fail(reason, "site.kind", kind, "ring_position, but this layout has no ring");
+      if (!std::isfinite(s.position_mm) || s.position_mm < 0 || s.position_mm >= layout.ring.length_mm)
+        return fail_range(reason, "site.position_mm", s.position_mm, "[", 0.0, layout.ring.length_mm, ") mm");
+      if (!std::isfinite(s.width_mm) || s.width_mm <= 0 || s.width_mm > layout.ring.length_mm)
+        return fail_range(reason, "site.width_mm", s.width_mm, "(", 0.0, layout.ring.length_mm, "] mm");
+      break;
+    case site_kind::electrode:
+      if (s.electrode >= layout.electrodes.size()) {
+        text t(reason);
+        t << "site.electrode = " << static_cast<double>(s.electrode) << ": must be below the number of electrodes ("
+          << static_cast<double>(layout.electrodes.size()) << ")";
+        return t.view();
+      }
+      // A monophasic pulse leaves its whole charge in the tissue: only direct (model) sites may use it.
+      if (p.shape == waveform::pulse_train && !p.biphasic)
+        return fail(reason, "program.biphasic", 0, "must be true at an electrode (monophasic: direct sites only)");
+      break;
   }
   return {};
 }
 
-stimulator::stimulator(double dt_ms, ring_geometry ring)
-    : dt_ms_(dt_ms), ring_(ring), profiles_(kChannels * ring.n_units, 0.0f),
-      ring_exc_(ring.n_units, 0.0f),
-      ring_inh_(ring.n_units, 0.0f) {}
+std::string_view validate_timing(const program& p, reason_text& reason) noexcept {
+  constexpr double kMax = static_cast<double>(kMaxTimeUs);
+  if (!in_time_range(p.delay_us))
+    return fail_range(reason, "program.delay_us", static_cast<double>(p.delay_us), "[", 0, kMax, "] us");
+  if (!in_time_range(p.duration_us))
+    return fail_range(reason, "program.duration_us", static_cast<double>(p.duration_us), "[", 0, kMax,
+                      "] us (0: no end)");
+  if (p.shape == waveform::pulse_train) return {};  // ramps apply to dc, sine and arbitrary only
+  if (!in_time_range(p.ramp_up_us))
+    return fail_range(reason, "program.ramp_up_us", static_cast<double>(p.ramp_up_us), "[", 0, kMax, "] us");
+  if (!in_time_range(p.ramp_down_us))
+    return fail_range(reason, "program.ramp_down_us", static_cast<double>(p.ramp_down_us), "[", 0, kMax, "] us");
+  if (p.ramp_down_us > 0 && p.duration_us == 0)
+    return fail(reason, "program.ramp_down_us", static_cast<double>(p.ramp_down_us),
+                "needs duration_us > 0 (it ends the program)");
+  if (p.duration_us > 0 && p.ramp_up_us + p.ramp_down_us > p.duration_us) {
+    text t(reason);
+    t << "program.ramp_up_us + ramp_down_us = " << static_cast<double>(p.ramp_up_us + p.ramp_down_us)
+      << ": must be <= duration_us (" << static_cast<double>(p.duration_us) << " us)";
+    return t.view();
+  }
+  return {};
+}
 
-void stimulator::load(std::size_t channel, const program& p, std::int64_t now_step) noexcept {
+std::string_view validate_pulses(const program& p, reason_text& reason) noexcept {
+  if (p.phase_width_us == 0) return fail(reason, "program.phase_width_us", 0, "must be > 0 us");
+  const double period_us = 1e6 / p.frequency_Hz;
+  // Pulse n starts at llround(n period): consecutive starts are at least floor(period) apart.
+  const double spacing_us = std::floor(period_us + 1e-9);
+  const double extent_us = p.biphasic ? 2.0 * p.phase_width_us + p.interphase_gap_us : 1.0 * p.phase_width_us;
+  if (extent_us > spacing_us) {
+    text t(reason);
+    t << "program.phase_width_us = " << static_cast<double>(p.phase_width_us) << ": the pulse ("
+      << (p.biphasic ? "2 phases + gap = " : "") << extent_us << " us) must fit in its period (" << spacing_us
+      << " us at " << p.frequency_Hz << " Hz)";
+    return t.view();
+  }
+  if (p.pulses_per_burst == 0) {
+    if (p.n_bursts > 0)
+      return fail(reason, "program.n_bursts", p.n_bursts, "must be 0 when pulses_per_burst = 0 (continuous train)");
+    return {};
+  }
+  if (p.burst_period_us <= 0 || p.burst_period_us > kMaxTimeUs)
+    return fail_range(reason, "program.burst_period_us", static_cast<double>(p.burst_period_us), "(", 0,
+                      static_cast<double>(kMaxTimeUs), "] us (needed when pulses_per_burst > 0)");
+  const double burst_us =
+      static_cast<double>(std::llround((p.pulses_per_burst - 1.0) * 1e6 / p.frequency_Hz)) + extent_us;
+  if (burst_us > static_cast<double>(p.burst_period_us)) {
+    text t(reason);
+    t << "program.burst_period_us = " << static_cast<double>(p.burst_period_us) << ": must hold the burst ("
+      << static_cast<double>(p.pulses_per_burst) << " pulses = " << burst_us << " us)";
+    return t.view();
+  }
+  return {};
+}
+
+std::string_view validate_program(const program& p, reason_text& reason) noexcept {
+  const auto shape = static_cast<unsigned>(p.shape);
+  if (shape > static_cast<unsigned>(waveform::arbitrary))
+    return fail(reason, "program.shape", shape, "must be 0 (dc), 1 (sine), 2 (pulse_train) or 3 (arbitrary)");
+  if (!std::isfinite(p.amplitude)) return fail(reason, "program.amplitude", p.amplitude, "must be finite");
+  if (!std::isfinite(p.offset)) return fail(reason, "program.offset", p.offset, "must be finite");
+  if (!std::isfinite(p.phase_deg)) return fail(reason, "program.phase_deg", p.phase_deg, "must be finite");
+  if (!std::isfinite(p.frequency_Hz)) return fail(reason, "program.frequency_Hz", p.frequency_Hz, "must be finite");
+  if (p.offset != 0.0 && p.shape == waveform::pulse_train)
+    return fail(reason, "program.offset", p.offset, "must be 0 for a pulse train (no offset)");
+  if (p.shape == waveform::sine || p.shape == waveform::pulse_train) {
+    if (p.frequency_Hz <= 0 || p.frequency_Hz > kMaxFrequencyHz)
+      return fail_range(reason, "program.frequency_Hz", p.frequency_Hz, "(", 0, kMaxFrequencyHz,
+                        "] Hz for sine and pulse train");
+  }
+  if (const auto why = validate_timing(p, reason); !why.empty()) return why;
+  if (p.shape == waveform::pulse_train) return validate_pulses(p, reason);
+  if (p.shape == waveform::arbitrary) {
+    const arbitrary_waveform& w = p.wave;
+    if (w.n_samples < 1 || w.n_samples > kMaxWaveformSamples)
+      return fail_range(reason, "program.wave.n_samples", w.n_samples, "[", 1,
+                        static_cast<double>(kMaxWaveformSamples), "]");
+    if (w.sample_period_us < 1 || w.sample_period_us > kMaxTimeUs / kMaxWaveformSamples)
+      return fail_range(reason, "program.wave.sample_period_us", w.sample_period_us, "[", 1,
+                        static_cast<double>(kMaxTimeUs / kMaxWaveformSamples), "] us");
+    for (std::uint32_t i = 0; i < w.n_samples; ++i) {
+      if (!std::isfinite(w.samples[i])) {
+        text t(reason);
+        t << "program.wave.samples[" << static_cast<double>(i) << "] = " << static_cast<double>(w.samples[i])
+          << ": must be finite";
+        return t.view();
+      }
+    }
+  }
+  return {};
+}
+
+stimulator_layout legacy_layout(double dt_ms, ring_geometry ring) {
+  stimulator_layout l;
+  l.dt_us = std::llround(dt_ms * 1000.0);
+  l.ring = ring;
+  return l;
+}
+
+void check_layout(const stimulator_layout& l) {
+  auto bad = [](const std::string& what) { throw std::invalid_argument("stimulator layout: " + what); };
+  if (l.dt_us <= 0) bad("dt_us = " + std::to_string(l.dt_us) + ": must be > 0 us");
+  if (l.electrodes.size() > kMaxElectrodes)
+    bad("electrodes: " + std::to_string(l.electrodes.size()) + " given, at most " + std::to_string(kMaxElectrodes));
+  if (l.ring.n_units > 0 && !(l.ring.length_mm > 0)) bad("ring.length_mm must be > 0 mm");
+  if (!(l.coupling.sigma_S_per_m > 0)) bad("coupling.sigma_S_per_m must be > 0 S/m");
+  if (!(l.coupling.tau_pole_ms > 0) || !(l.coupling.tau_zero_ms >= 0)) bad("coupling: tau_pole_ms > 0, tau_zero_ms >= 0");
+  for (std::size_t e = 0; e < l.electrodes.size(); ++e) {
+    const electrode_params& p = l.electrodes[e];
+    const std::string at = "electrodes[" + std::to_string(e) + "].";
+    if (!std::isfinite(p.position_mm)) bad(at + "position_mm must be finite");
+    if (!(p.height_mm >= 0) || !std::isfinite(p.height_mm)) bad(at + "height_mm must be >= 0 mm");
+    if (!(p.area_mm2 > 0) || !std::isfinite(p.area_mm2)) bad(at + "area_mm2 must be > 0 mm^2");
+    if (!(p.impedance_kOhm >= 0) || !std::isfinite(p.impedance_kOhm)) bad(at + "impedance_kOhm must be >= 0");
+  }
+}
+
+}  // namespace
+
+std::string_view validate(const site& s, const program& p, const stimulator_layout& layout, reason_text& reason,
+                          safety_verdict* verdict) noexcept {
+  if (verdict) *verdict = {};
+  if (auto why = validate_site(s, p, layout, reason); !why.empty()) return why;
+  if (auto why = validate_program(p, reason); !why.empty()) return why;
+  const electrode_params* e = s.kind == site_kind::electrode ? &layout.electrodes[s.electrode] : nullptr;
+  const safety_verdict v = check_program(p, e, layout.safety, layout.dt_us);
+  if (verdict) *verdict = v;
+  if (v.ok()) return {};
+  return format_reason(v, reason);
+}
+
+// ---- construction ---------------------------------------------------------------------------------------
+
+stimulator::stimulator(const stimulator_layout& layout) : layout_(layout) {
+  check_layout(layout_);
+  n_units_ = layout_.ring.n_units;
+  const double dt_ms = static_cast<double>(layout_.dt_us) / 1000.0;
+  const double sigma = layout_.coupling.sigma_S_per_m;
+  const double ring_length = n_units_ > 0 ? layout_.ring.length_mm : 0.0;
+  field_ring_.assign(kMaxElectrodes * n_units_, 0.0);
+  for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) {
+    const electrode_params& ep = layout_.electrodes[e];
+    filters_[e] = coupling_filter(layout_.coupling, dt_ms);
+    monitors_[e] = charge_monitor(layout_.safety, ep, layout_.dt_us);
+    // Without a ring the network patch is the only target; the ring length only sets the periodic distance.
+    const double length = ring_length > 0 ? ring_length : std::numeric_limits<double>::infinity();
+    const double r_net = ring_length > 0 ? electrode_distance_mm(ep, layout_.network_position_mm, length)
+                                         : std::max(std::hypot(ep.position_mm - layout_.network_position_mm, ep.height_mm),
+                                                    electrode_radius_mm(ep));
+    field_network_[e] = field_V_per_m(1.0, r_net, sigma);
+    for (std::size_t i = 0; i < n_units_; ++i) {
+      const double x = engine::meanfield::ring_unit_position_mm(i, n_units_, ring_length);
+      field_ring_[e * n_units_ + i] = field_V_per_m(1.0, electrode_distance_mm(ep, x, ring_length), sigma);
+    }
+  }
+  profiles_.assign(kChannels * n_units_, 0.0f);
+  ring_sum_exc_.assign(n_units_, 0.0);
+  ring_sum_inh_.assign(n_units_, 0.0);
+  ring_exc_.assign(n_units_, 0.0f);
+  ring_inh_.assign(n_units_, 0.0f);
+}
+
+stimulator::stimulator(double dt_ms, ring_geometry ring) : stimulator(legacy_layout(dt_ms, ring)) {}
+
+// ---- channels -------------------------------------------------------------------------------------------
+
+void stimulator::load(std::size_t channel, const site& s, const program& p, std::int64_t start_step) noexcept {
   if (channel >= kChannels) return;
   channel_state& c = channels_[channel];
+  const bool was_electrode = c.loaded && c.where.kind == site_kind::electrode;
+  const std::size_t old_electrode = c.where.electrode;
+  flush_ring(channel);  // what the old program delivered belongs to its own site
+  c.where = s;
   c.p = p;
-  c.start_step = now_step + to_steps(p.delay_ms, dt_ms_);
-  c.stop_step = p.duration_ms > 0 ? c.start_step + to_steps(p.duration_ms, dt_ms_) : -1;
-  c.period_ms = p.frequency_Hz > 0 ? engine::kMsPerS / p.frequency_Hz : 0.0;
-  if (p.site == site_kind::ring_position && ring_.n_units > 0) {
-    // The ring's own geometry, so that a site and a config stimulus at the same position_mm hit the same units.
-    engine::meanfield::ring_gaussian_profile({profiles_.data() + channel * ring_.n_units, ring_.n_units},
-                                             ring_.length_mm, p.position_mm, p.width_mm, 1.0);
-  }
+  c.start_step = start_step;
+  c.end_us = program_end_us(p);
+  c.ramping = false;
   c.loaded = true;
+  if (s.kind == site_kind::ring_position && n_units_ > 0) {
+    // The ring's own geometry, so that a site and a config stimulus at the same position_mm hit the same units.
+    engine::meanfield::ring_gaussian_profile({profiles_.data() + channel * n_units_, n_units_}, layout_.ring.length_mm,
+                                             s.position_mm, s.width_mm, 1.0);
+  }
+  if (was_electrode) update_allowance(old_electrode);
+  if (s.kind == site_kind::electrode) update_allowance(s.electrode);
+}
+
+void stimulator::finish(std::size_t channel) noexcept {
+  channel_state& c = channels_[channel];
+  if (!c.loaded) return;
+  flush_ring(channel);
+  c.loaded = false;
+  c.ramping = false;
+  if (c.where.kind == site_kind::electrode) update_allowance(c.where.electrode);
 }
 
 void stimulator::clear(std::size_t channel) noexcept {
-  if (channel < kChannels) channels_[channel].loaded = false;
+  if (channel < kChannels) finish(channel);
 }
 
 void stimulator::clear_all() noexcept {
-  for (channel_state& c : channels_) c.loaded = false;
+  for (std::size_t c = 0; c < kChannels; ++c) finish(c);
 }
 
-double stimulator::value_at(const channel_state& c, std::int64_t step) const noexcept {
-  if (!c.loaded || step < c.start_step || (c.stop_step >= 0 && step >= c.stop_step)) return 0.0;
-  const double tau_ms = static_cast<double>(step - c.start_step) * dt_ms_;
-  switch (c.p.shape) {
-    case waveform::dc:
-      return c.p.amplitude_pA;
-    case waveform::sine:
-      return c.p.amplitude_pA * std::sin(2.0 * std::numbers::pi * c.p.frequency_Hz * tau_ms / engine::kMsPerS);
-    case waveform::pulse_train: {
-      // A small tolerance keeps a width that is a whole number of steps from gaining a step to rounding.
-      const double phase = std::fmod(tau_ms, c.period_ms) + 1e-9 * dt_ms_;
-      if (phase < c.p.pulse_width_ms) return c.p.amplitude_pA;
-      if (c.p.biphasic && phase < 2 * c.p.pulse_width_ms) return -c.p.amplitude_pA;
-      return 0.0;
+void stimulator::set_amplitude(std::size_t channel, double amplitude) noexcept {
+  if (channel >= kChannels || !channels_[channel].loaded) return;
+  channels_[channel].p.amplitude = amplitude;
+  if (channels_[channel].where.kind == site_kind::electrode) update_allowance(channels_[channel].where.electrode);
+}
+
+void stimulator::ramp_down(std::size_t channel, std::int64_t ramp_us, std::int64_t now_step) noexcept {
+  if (channel >= kChannels || !channels_[channel].loaded) return;
+  if (ramp_us <= 0) {
+    finish(channel);
+    return;
+  }
+  channel_state& c = channels_[channel];
+  const std::int64_t from = now_step * layout_.dt_us;
+  // A second ramp never lengthens one under way.
+  if (c.ramping && c.ramp_to_us <= from + ramp_us) return;
+  c.ramping = true;
+  c.ramp_from_us = from;
+  c.ramp_to_us = from + ramp_us;
+}
+
+bool stimulator::active(std::size_t channel) const noexcept { return channel < kChannels && channels_[channel].loaded; }
+
+const site& stimulator::channel_site(std::size_t channel) const noexcept {
+  return channel < kChannels ? channels_[channel].where : kNoSite;
+}
+
+const program& stimulator::channel_program(std::size_t channel) const noexcept {
+  return channel < kChannels ? channels_[channel].p : kNoProgram;
+}
+
+void stimulator::update_allowance(std::size_t electrode) noexcept {
+  if (electrode >= layout_.electrodes.size()) return;
+  double allowance_nC = 0.0;
+  for (const channel_state& c : channels_)
+    if (c.loaded && c.where.kind == site_kind::electrode && c.where.electrode == electrode)
+      allowance_nC += program_phase_charge(c.p) * kNcPerUaUs;
+  monitors_[electrode].set_allowance_nC(allowance_nC);
+}
+
+void stimulator::push_event(const safety_event& e) noexcept {
+  if (n_events_ < kMaxEvents) {
+    events_[n_events_++] = e;
+  } else {
+    ++events_dropped_;
+  }
+}
+
+// ---- the step -------------------------------------------------------------------------------------------
+// Order within step k: (1) each channel's charge over [tau_k, tau_k + dt) -> its mean current; direct sites
+// add to the network and to their ring sums, electrode sites to their electrode; (2) each electrode's sum
+// passes its coupling filter (-> network current now, ring sums) and its charge monitor (-> stop + event);
+// (3) channels whose program ended are cleared. The ring reads the sums at its own pace (ring_currents_pA).
+engine::population_currents stimulator::currents_pA(std::int64_t step_index) noexcept {
+  const std::int64_t dt_us = layout_.dt_us;
+  const auto dt = static_cast<double>(dt_us);
+  const std::int64_t now_us = step_index * dt_us;
+  double net_exc = 0.0, net_inh = 0.0;
+  std::array<double, kMaxElectrodes> electrode_uA{};
+  for (std::size_t ch = 0; ch < kChannels; ++ch) {
+    channel_state& c = channels_[ch];
+    if (!c.loaded) {
+      channel_now_[ch] = 0.0;
+      continue;
+    }
+    const std::int64_t tau0 = (step_index - c.start_step) * dt_us - c.p.delay_us;
+    double charge = program_charge(c.p, tau0, tau0 + dt_us);
+    if (c.ramping) {
+      // Envelope at the step's midpoint (ramp_down is the watchdog's soft stop, not a waveform).
+      const double mid = static_cast<double>(now_us) + 0.5 * dt;
+      charge *= std::clamp((static_cast<double>(c.ramp_to_us) - mid) / static_cast<double>(c.ramp_to_us - c.ramp_from_us),
+                           0.0, 1.0);
+    }
+    const double mean = charge / dt;
+    channel_now_[ch] = mean;
+    switch (c.where.kind) {
+      case site_kind::population:
+        (c.where.population == engine::population::exc ? net_exc : net_inh) += mean;
+        c.ring_sum += mean;
+        break;
+      case site_kind::ring_position:
+        c.ring_sum += mean;
+        break;
+      case site_kind::electrode:
+        electrode_uA[c.where.electrode] += mean;
+        break;
+    }
+    const bool ended = c.end_us >= 0 && tau0 + dt_us >= c.end_us;
+    const bool ramped_out = c.ramping && now_us + dt_us >= c.ramp_to_us;
+    if (ended || ramped_out) finish(ch);
+  }
+  const double k_exc = layout_.coupling.exc_pA_per_V_per_m, k_inh = layout_.coupling.inh_pA_per_V_per_m;
+  for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) {
+    electrode_now_[e] = electrode_uA[e];
+    const double filtered_uA = filters_[e].step(electrode_uA[e]);
+    net_exc += k_exc * field_network_[e] * filtered_uA;
+    net_inh += k_inh * field_network_[e] * filtered_uA;
+    filtered_sum_uA_[e] += filtered_uA;
+    const safety_verdict v = monitors_[e].step(electrode_uA[e] * dt * kNcPerUaUs);
+    if (v.ok()) continue;
+    // Stop the electrode (once: with its channels cleared, the window's history alone raises nothing new).
+    bool stopped = false;
+    for (std::size_t ch = 0; ch < kChannels; ++ch) {
+      const channel_state& c = channels_[ch];
+      if (c.loaded && c.where.kind == site_kind::electrode && c.where.electrode == e) {
+        finish(ch);
+        stopped = true;
+      }
+    }
+    if (stopped) push_event({step_index, -1, static_cast<std::int16_t>(e), v});
+  }
+  ++ring_steps_;
+  if (!layout_.network) return {};
+  return {static_cast<float>(net_exc), static_cast<float>(net_inh)};
+}
+
+void stimulator::flush_ring(std::size_t channel) noexcept {
+  channel_state& c = channels_[channel];
+  if (c.ring_sum == 0.0) return;
+  if (n_units_ > 0) {
+    std::vector<double>& out = c.where.population == engine::population::exc ? ring_sum_exc_ : ring_sum_inh_;
+    if (c.where.kind == site_kind::ring_position) {
+      const float* profile = profiles_.data() + channel * n_units_;
+      for (std::size_t i = 0; i < n_units_; ++i) out[i] += c.ring_sum * profile[i];
+    } else if (c.where.kind == site_kind::population) {
+      uniform_sum_[c.where.population == engine::population::exc ? 0 : 1] += c.ring_sum;
     }
   }
-  return 0.0;
-}
-
-engine::population_currents stimulator::currents_pA(std::int64_t step_index) noexcept {
-  double exc = 0, inh = 0;
-  for (const channel_state& c : channels_) {
-    if (!c.loaded || c.p.site != site_kind::population) continue;
-    const double v = value_at(c, step_index);
-    (c.p.population == engine::population::exc ? exc : inh) += v;
-  }
-  return {static_cast<float>(exc), static_cast<float>(inh)};
+  c.ring_sum = 0.0;
 }
 
 engine::ring_currents stimulator::ring_currents_pA(double t_ms) noexcept {
-  std::fill(ring_exc_.begin(), ring_exc_.end(), 0.0f);
-  std::fill(ring_inh_.begin(), ring_inh_.end(), 0.0f);
-  const auto step = static_cast<std::int64_t>(std::floor(t_ms / dt_ms_ + 1e-9));
-  bool any = false;
-  for (std::size_t ch = 0; ch < kChannels; ++ch) {
-    const channel_state& c = channels_[ch];
-    if (!c.loaded) continue;
-    const auto v = static_cast<float>(value_at(c, step));
-    if (v == 0.0f) continue;
-    any = true;
-    std::vector<float>& out = c.p.population == engine::population::exc ? ring_exc_ : ring_inh_;
-    if (c.p.site == site_kind::ring_position) {
-      const float* profile = profiles_.data() + ch * ring_.n_units;
-      for (std::uint32_t i = 0; i < ring_.n_units; ++i) out[i] += v * profile[i];
-    } else {
-      for (float& x : out) x += v;
-    }
+  static_cast<void>(t_ms);  // the mean covers the steps since the previous call, whatever their times
+  if (n_units_ == 0) return {};
+  if (ring_steps_ == 0) {
+    // No step since the previous call: its values still hold.
+    if (!ring_nonzero_) return {};
+    return {ring_exc_, ring_inh_};
   }
-  if (!any) return {};
+  for (std::size_t ch = 0; ch < kChannels; ++ch) flush_ring(ch);
+  const double inv_steps = 1.0 / static_cast<double>(ring_steps_);
+  const double k_exc = layout_.coupling.exc_pA_per_V_per_m, k_inh = layout_.coupling.inh_pA_per_V_per_m;
+  bool nonzero = false;
+  for (std::size_t i = 0; i < n_units_; ++i) {
+    double exc = ring_sum_exc_[i] + uniform_sum_[0];
+    double inh = ring_sum_inh_[i] + uniform_sum_[1];
+    for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) {
+      const double field_sum = filtered_sum_uA_[e] * field_ring_[e * n_units_ + i];
+      exc += k_exc * field_sum;
+      inh += k_inh * field_sum;
+    }
+    ring_exc_[i] = static_cast<float>(exc * inv_steps);
+    ring_inh_[i] = static_cast<float>(inh * inv_steps);
+    nonzero = nonzero || ring_exc_[i] != 0.0f || ring_inh_[i] != 0.0f;
+  }
+  std::fill(ring_sum_exc_.begin(), ring_sum_exc_.end(), 0.0);
+  std::fill(ring_sum_inh_.begin(), ring_sum_inh_.end(), 0.0);
+  uniform_sum_ = {};
+  filtered_sum_uA_ = {};
+  ring_steps_ = 0;
+  ring_nonzero_ = nonzero;
+  if (!nonzero) return {};
   return {ring_exc_, ring_inh_};
 }
 

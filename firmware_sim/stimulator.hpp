@@ -117,9 +117,42 @@ class stimulator final : public engine::external_current_source {
   const ring_geometry& ring() const noexcept { return layout_.ring; }
 
  private:
+  struct channel_state {
+    site where{};
+    program p{};
+    bool loaded = false;
+    std::int64_t start_step = 0;  // local time is -delay_us at the start of this step
+    std::int64_t end_us = -1;     // program_end_us(p): the channel clears itself after it
+    bool ramping = false;         // ramp_down(): envelope from 1 at ramp_from_us to 0 at ramp_to_us (device time)
+    std::int64_t ramp_from_us = 0, ramp_to_us = 0;
+    double ring_sum = 0.0;        // direct sites: sum of the channel's step currents since the last ring flush
+  };
+
+  void finish(std::size_t channel) noexcept;        // clears, keeping what it delivered for the ring
+  void flush_ring(std::size_t channel) noexcept;    // moves ring_sum into the per-unit sums
+  void update_allowance(std::size_t electrode) noexcept;
+  void push_event(const safety_event& e) noexcept;
+
   stimulator_layout layout_;
-  // implementation: channel states, coupling filters per channel, geometric factors per electrode and
-  // target, ring profiles [kChannels][n_units], accumulators, monitors, events
+  std::size_t n_units_ = 0;
+  std::array<channel_state, kChannels> channels_{};
+  // Electrodes: one coupling filter per electrode (the filter is linear, so filtering the sum of the
+  // electrode's channels equals summing filtered channels, and a cleared channel's tail stays with the
+  // electrode it was delivered through); geometric factors 1 / (4 pi sigma r^2) in V/m per uA.
+  std::array<coupling_filter, kMaxElectrodes> filters_{};
+  std::array<charge_monitor, kMaxElectrodes> monitors_{};
+  std::array<double, kMaxElectrodes> field_network_{};  // at network_position_mm
+  std::vector<double> field_ring_;                      // [electrode][unit]
+  std::array<double, kMaxElectrodes> filtered_sum_uA_{};  // filtered current summed since the last ring call
+  // Ring: Gaussian profiles of ring_position channels [channel][unit], per-unit sums of flushed direct
+  // channels since the last ring call, and the per-population uniform part.
+  std::vector<float> profiles_;
+  std::vector<double> ring_sum_exc_, ring_sum_inh_;
+  std::array<double, 2> uniform_sum_{};  // exc, inh
+  std::int64_t ring_steps_ = 0;          // steps since the last ring call
+  std::vector<float> ring_exc_, ring_inh_;
+  bool ring_nonzero_ = false;
+
   std::array<double, kChannels> channel_now_{};
   std::array<double, kMaxElectrodes> electrode_now_{};
   std::array<safety_event, kMaxEvents> events_{};

@@ -1,6 +1,7 @@
-// The simulated stimulator: waveforms sample exactly on the step grid, programs start and stop on the
-// steps the header promises, sites are kept apart, bad programs are refused with the field named, and
-// nothing allocates after construction.
+// The simulated stimulator at direct (population and ring) sites: programs start and stop on the steps the
+// header promises, each step carries the program's mean current over that step, sites are kept apart, bad
+// programs are refused with the field named. (Adapted from the sampling stimulator: amplitudes are pA per cell
+// at direct sites, times integer us, the site apart from the program.)
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -11,50 +12,56 @@
 
 using namespace cortexloop;
 using firmware_sim::program;
+using firmware_sim::site;
+using firmware_sim::site_kind;
 using firmware_sim::stimulator;
 using firmware_sim::waveform;
 
 namespace {
-constexpr double kDt = 0.1;
+constexpr double kDt = 0.1;  // ms
+constexpr double kDtUs = 100.0;
 program dc(double amplitude_pA) {
   program p;
-  p.amplitude_pA = amplitude_pA;
+  p.amplitude = amplitude_pA;
   return p;
+}
+site population(engine::population pop = engine::population::exc) {
+  site s;
+  s.population = pop;
+  return s;
 }
 }  // namespace
 
 TEST_CASE("a DC program adds its amplitude to its population only, from the load step on", "[firmware_sim]") {
   stimulator s(kDt, {});
   CHECK(s.currents_pA(0).exc_pA == 0.0f);
-  s.load(0, dc(50.0), 100);
+  s.load(0, population(), dc(50.0), 100);
   CHECK(s.currents_pA(99).exc_pA == 0.0f);
   CHECK(s.currents_pA(100).exc_pA == 50.0f);
   CHECK(s.currents_pA(100).inh_pA == 0.0f);
-  program inh = dc(-20.0);
-  inh.population = engine::population::inh;
-  s.load(1, inh, 100);
+  s.load(1, population(engine::population::inh), dc(-20.0), 100);
   CHECK(s.currents_pA(5000).exc_pA == 50.0f);
   CHECK(s.currents_pA(5000).inh_pA == -20.0f);
 }
 
-TEST_CASE("delay and duration are whole steps: start = load + delay/dt, stop before start + duration/dt",
-          "[firmware_sim]") {
+TEST_CASE("delay and duration are exact: start = load + delay, stop at start + duration", "[firmware_sim]") {
   stimulator s(kDt, {});
   program p = dc(10.0);
-  p.delay_ms = 2.0;      // 20 steps
-  p.duration_ms = 0.5;   // 5 steps
-  s.load(3, p, 1000);
+  p.delay_us = 2000;     // 20 steps
+  p.duration_us = 500;   // 5 steps
+  s.load(3, population(), p, 1000);
   CHECK(s.currents_pA(1019).exc_pA == 0.0f);
   for (int k = 1020; k < 1025; ++k) CHECK(s.currents_pA(k).exc_pA == 10.0f);
   CHECK(s.currents_pA(1025).exc_pA == 0.0f);
+  CHECK_FALSE(s.active(3));  // the channel clears itself after its program's end
 }
 
 TEST_CASE("a program replaces the one on its channel, clear stops one channel, clear_all every one",
           "[firmware_sim]") {
   stimulator s(kDt, {});
-  s.load(0, dc(10.0), 0);
-  s.load(0, dc(30.0), 0);
-  s.load(1, dc(5.0), 0);
+  s.load(0, population(), dc(10.0), 0);
+  s.load(0, population(), dc(30.0), 0);
+  s.load(1, population(), dc(5.0), 0);
   CHECK(s.currents_pA(1).exc_pA == 35.0f);
   s.clear(0);
   CHECK(s.currents_pA(1).exc_pA == 5.0f);
@@ -63,26 +70,32 @@ TEST_CASE("a program replaces the one on its channel, clear stops one channel, c
   CHECK_FALSE(s.active(1));
 }
 
-TEST_CASE("a sine program is A sin(2 pi f tau) with tau counted from its start step", "[firmware_sim]") {
+// A step now carries the sine's mean over the step, (A / (w dt)) (cos(w tau0) - cos(w tau1)), not a sample.
+TEST_CASE("a sine program is A sin(2 pi f tau), tau counted from its start step, averaged over each step",
+          "[firmware_sim]") {
   stimulator s(kDt, {});
   program p = dc(100.0);
   p.shape = waveform::sine;
   p.frequency_Hz = 10.0;
-  s.load(0, p, 500);
-  CHECK(s.currents_pA(500).exc_pA == Approx(0.0).margin(1e-4));
-  CHECK(s.currents_pA(500 + 250).exc_pA == Approx(100.0).epsilon(1e-6));  // tau = 25 ms: a quarter period
-  const double tau_ms = 3.7;
-  CHECK(s.currents_pA(500 + 37).exc_pA ==
-        Approx(100.0 * std::sin(2 * std::numbers::pi * 10.0 * tau_ms / 1000.0)).epsilon(1e-6));
+  s.load(0, population(), p, 500);
+  const double w = 2 * std::numbers::pi * 10.0 / 1e6;  // rad per us
+  auto step_mean = [&](double tau0_us) { return 100.0 * (std::cos(w * tau0_us) - std::cos(w * (tau0_us + kDtUs))) / (w * kDtUs); };
+  CHECK(s.currents_pA(499).exc_pA == 0.0f);
+  CHECK(s.currents_pA(500).exc_pA == Approx(step_mean(0.0)).epsilon(1e-6));
+  CHECK(s.currents_pA(500 + 250).exc_pA == Approx(step_mean(25000.0)).epsilon(1e-6));  // a quarter period
+  CHECK(s.currents_pA(500 + 250).exc_pA == Approx(100.0).epsilon(1e-4));
+  CHECK(s.currents_pA(500 + 37).exc_pA == Approx(step_mean(3700.0)).epsilon(1e-6));
 }
 
-TEST_CASE("a 100 Hz train of 0.3 ms pulses is on for 3 steps of every 100", "[firmware_sim]") {
+TEST_CASE("a 100 Hz train of 0.3 ms monophasic pulses is on for 3 steps of every 100", "[firmware_sim]") {
   stimulator s(kDt, {});
   program p = dc(200.0);
   p.shape = waveform::pulse_train;
   p.frequency_Hz = 100.0;
-  p.pulse_width_ms = 0.3;
-  s.load(0, p, 0);
+  p.phase_width_us = 300;
+  p.biphasic = false;
+  p.cathodic_first = false;  // positive
+  s.load(0, population(), p, 0);
   int on = 0;
   for (int k = 0; k < 1000; ++k) {
     const float i = s.currents_pA(k).exc_pA;
@@ -98,9 +111,10 @@ TEST_CASE("a biphasic pulse is followed by one of opposite sign and equal width"
   program p = dc(100.0);
   p.shape = waveform::pulse_train;
   p.frequency_Hz = 50.0;
-  p.pulse_width_ms = 0.2;
+  p.phase_width_us = 200;
   p.biphasic = true;
-  s.load(0, p, 0);
+  p.cathodic_first = false;
+  s.load(0, population(), p, 0);
   CHECK(s.currents_pA(0).exc_pA == 100.0f);
   CHECK(s.currents_pA(1).exc_pA == 100.0f);
   CHECK(s.currents_pA(2).exc_pA == -100.0f);
@@ -111,11 +125,11 @@ TEST_CASE("a biphasic pulse is followed by one of opposite sign and equal width"
 
 TEST_CASE("a ring program is a periodic Gaussian around its position", "[firmware_sim][ring]") {
   stimulator s(kDt, {100, 36.0});  // units 0.36 mm apart, unit i at i * 0.36 mm (ring_geometry.hpp)
-  program p = dc(10.0);
-  p.site = firmware_sim::site_kind::ring_position;
-  p.position_mm = 0.0;  // unit 0
-  p.width_mm = 1.0;
-  s.load(0, p, 0);
+  site ring_site;
+  ring_site.kind = site_kind::ring_position;
+  ring_site.position_mm = 0.0;  // unit 0
+  ring_site.width_mm = 1.0;
+  s.load(0, ring_site, dc(10.0), 0);
   CHECK(s.currents_pA(0).exc_pA == 0.0f);  // ring sites do not touch the network
   const auto currents = s.ring_currents_pA(0.0);
   const auto ring = currents.exc_pA;
@@ -128,47 +142,57 @@ TEST_CASE("a ring program is a periodic Gaussian around its position", "[firmwar
   CHECK(ring[50] < 1e-3f);
 
   // An inhibitory ring site feeds the inhibitory units; a population site feeds every unit of its population.
-  program inh = p;
+  site inh = ring_site;
   inh.population = engine::population::inh;
-  s.load(1, inh, 0);
-  program everywhere = dc(2.0);
-  s.load(2, everywhere, 0);
-  const auto both = s.ring_currents_pA(0.05);  // inside step 0
+  s.load(1, inh, dc(10.0), 1);
+  s.load(2, population(), dc(2.0), 1);
+  s.currents_pA(1);
+  const auto both = s.ring_currents_pA(0.1);
   CHECK(both.inh_pA[0] == Approx(10.0));
   CHECK(both.exc_pA[50] == Approx(2.0).margin(1e-3));
   s.clear_all();
-  CHECK(s.ring_currents_pA(0.0).exc_pA.empty());  // nothing loaded: no currents to add
+  s.currents_pA(2);
+  CHECK(s.ring_currents_pA(0.2).exc_pA.empty());  // nothing loaded: no currents to add
 }
 
 TEST_CASE("invalid programs are refused with the field, its value and the allowed range", "[firmware_sim][validation]") {
-  const firmware_sim::ring_geometry no_ring{};
-  firmware_sim::reason_buffer reason;
-  auto why = [&](const program& p) { return std::string(firmware_sim::validate(p, no_ring, kDt, reason)); };
+  firmware_sim::stimulator_layout no_ring;
+  firmware_sim::reason_text reason;
+  auto why = [&](const program& p, const site& where = population()) {
+    return std::string(firmware_sim::validate(where, p, no_ring, reason));
+  };
   CHECK(why(dc(100.0)).empty());
-  CHECK_THAT(why(dc(6000.0)), Catch::Contains("amplitude_pa = 6000"));
-  CHECK_THAT(why(dc(std::nan(""))), Catch::Contains("amplitude_pa"));
+  CHECK_THAT(why(dc(6000.0)), Catch::Contains("6000 pA > 1000 pA"));  // now a safety limit: max_direct_pA
+  CHECK_THAT(why(dc(std::nan(""))), Catch::Contains("program.amplitude"));
   program p = dc(1.0);
-  p.delay_ms = -1;
-  CHECK_THAT(why(p), Catch::Contains("delay_ms"));
+  p.delay_us = -1;
+  CHECK_THAT(why(p), Catch::Contains("program.delay_us = -1"));
+  // Formerly refused as "shorter than one step": a program shorter than a step now delivers its exact
+  // charge (program_charge), so it is valid; a negative duration is what is refused.
   p = dc(1.0);
-  p.duration_ms = 0.01;
-  CHECK_THAT(why(p), Catch::Contains("shorter than one step"));
+  p.duration_us = 10;
+  CHECK(why(p).empty());
+  p.duration_us = -10;
+  CHECK_THAT(why(p), Catch::Contains("program.duration_us = -10"));
   p = dc(1.0);
   p.shape = waveform::sine;
-  CHECK_THAT(why(p), Catch::Contains("frequency_hz = 0"));
+  CHECK_THAT(why(p), Catch::Contains("program.frequency_Hz = 0"));
   p.frequency_Hz = 2000;
-  CHECK_THAT(why(p), Catch::Contains("frequency_hz = 2000"));
+  CHECK_THAT(why(p), Catch::Contains("program.frequency_Hz = 2000"));
   p.shape = waveform::pulse_train;
   p.frequency_Hz = 100;
-  p.pulse_width_ms = 20;
-  CHECK_THAT(why(p), Catch::Contains("pulse_width_ms = 20"));
-  p.pulse_width_ms = 6;
+  p.biphasic = false;
+  p.phase_width_us = 20000;
+  CHECK_THAT(why(p), Catch::Contains("program.phase_width_us = 20000"));
+  p.phase_width_us = 6000;
   p.biphasic = true;
-  CHECK_THAT(why(p), Catch::Contains("period / 2"));
-  p = dc(1.0);
-  p.site = firmware_sim::site_kind::ring_position;
-  CHECK_THAT(why(p), Catch::Contains("no ring"));
-  const firmware_sim::ring_geometry ring{100, 36.0};
-  p.position_mm = 40;
-  CHECK_THAT(std::string(firmware_sim::validate(p, ring, kDt, reason)), Catch::Contains("site.position_mm = 40"));
+  CHECK_THAT(why(p), Catch::Contains("2 phases + gap = 12000 us) must fit in its period (10000 us"));
+  site ring_site;
+  ring_site.kind = site_kind::ring_position;
+  CHECK_THAT(why(dc(1.0), ring_site), Catch::Contains("no ring"));
+  firmware_sim::stimulator_layout with_ring;
+  with_ring.ring = {100, 36.0};
+  ring_site.position_mm = 40;
+  CHECK_THAT(std::string(firmware_sim::validate(ring_site, dc(1.0), with_ring, reason)),
+             Catch::Contains("site.position_mm = 40: must be in [0, 36) mm"));
 }
