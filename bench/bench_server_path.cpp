@@ -27,9 +27,9 @@ static void BM_decode_command(benchmark::State& state) {
   io::command c;
   c.kind = io::command_kind::set_stimulation;
   c.program.shape = firmware_sim::waveform::pulse_train;
-  c.program.amplitude_pA = 100;
+  c.program.amplitude = 100;
   c.program.frequency_Hz = 100;
-  c.program.pulse_width_ms = 0.2;
+  c.program.phase_width_us = 200;
   io::encode_command(b, c);
   const auto span = b.GetBufferSpan();
   const std::vector<std::uint8_t> bytes(span.begin(), span.end());
@@ -52,10 +52,10 @@ static void BM_stimulator_step_8_channels(benchmark::State& state) {
   for (std::size_t ch = 0; ch < firmware_sim::stimulator::kChannels; ++ch) {
     firmware_sim::program p;
     p.shape = ch % 2 ? firmware_sim::waveform::sine : firmware_sim::waveform::pulse_train;
-    p.amplitude_pA = 10;
+    p.amplitude = 10;
     p.frequency_Hz = 40;
-    p.pulse_width_ms = 0.5;
-    s.load(ch, p, 0);
+    p.phase_width_us = 500;
+    s.load(ch, {}, p, 0);
   }
   std::int64_t step = 0;
   for (auto _ : state) benchmark::DoNotOptimize(s.currents_pA(step++));

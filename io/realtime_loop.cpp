@@ -169,7 +169,7 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
   e.applied_ns = now_ns;
   // Anything from outside feeds the watchdog of an external controller.
   device_.feed(eng_->step_index());
-  std::int64_t applied_step = eng_->step_index();
+  std::int64_t applied_step = -1;  // a program's start step; else the engine's next step (after a Reset: the new one's)
   switch (c.kind) {
     case command_kind::set_stimulation:
     case command_kind::set_controller: {
@@ -225,7 +225,7 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
     case command_kind::ping:
       break;
   }
-  e.tick_applied = applied_step / eng_->steps_per_tick();
+  e.tick_applied = (applied_step >= 0 ? applied_step : eng_->step_index()) / eng_->steps_per_tick();
   e.epoch = epoch_;
   push_event(e);
 }

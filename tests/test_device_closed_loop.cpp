@@ -78,8 +78,9 @@ TEST_CASE("an electrode's DC field gives each model the point-source current k I
   engine::tick_readout r;
   fw::device_readout out;
 
+  // 100 ms: the coupling filter's step response (tau_pole = 3.92 ms) has settled to its DC gain.
   dev.load(0, near, dc(current_uA), 0);
-  for (int i = 0; i < 5; ++i) eng.tick(r);
+  for (int i = 0; i < 100; ++i) eng.tick(r);
   dev.finish_tick(out);
   CHECK(r.exc.i_stim_pA == Approx(expected_pA(0.5)).epsilon(1e-5));
   CHECK(r.inh.i_stim_pA == 0.0);  // no field coupling of the compact interneurons by default
@@ -87,7 +88,7 @@ TEST_CASE("an electrode's DC field gives each model the point-source current k I
   // Twice the distance: a quarter of the current (1/r^2).
   dev.clear_all();
   dev.load(0, far, dc(current_uA), eng.step_index());
-  for (int i = 0; i < 5; ++i) eng.tick(r);
+  for (int i = 0; i < 100; ++i) eng.tick(r);
   CHECK(r.exc.i_stim_pA == Approx(expected_pA(1.0)).epsilon(1e-5));
   CHECK(r.exc.i_stim_pA * 4 == Approx(expected_pA(0.5)).epsilon(1e-5));
 

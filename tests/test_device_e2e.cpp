@@ -135,9 +135,12 @@ TEST_CASE("the watchdog of an external loop ramps its channel to zero and publis
   REQUIRE(ack);
   INFO(ack->reason);
   REQUIRE(ack->accepted);
-  // The loop: a command every 10 ms for half a second (each feeds the watchdog), then silence.
+  // The loop: it sets its channel's program every 10 ms for half a second (each command feeds the watchdog),
+  // then falls silent.
   io::command ping;
-  ping.kind = io::command_kind::ping;
+  ping.kind = io::command_kind::set_stimulation;
+  ping.channel = 2;
+  ping.program = dc(30.0);
   bool delivered_while_fed = false, event = false, stopped_after = false;
   std::int64_t event_step = -1;
   const auto silence_at = std::chrono::steady_clock::now() + 500ms;

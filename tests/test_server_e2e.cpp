@@ -184,7 +184,7 @@ TEST_CASE("malformed input is refused with a reason while the engine keeps runni
     const auto a = c.wait_ack(c.send(stimulation(1e5)), 10s);
     REQUIRE(a);
     CHECK(a->code == error_code::out_of_range);
-    CHECK_THAT(a->reason, Catch::Contains("amplitude_pa"));
+    CHECK_THAT(a->reason, Catch::Contains("|I| = 1e+05 pA > 1000 pA (max_direct_pA)"));
     command step;
     step.kind = command_kind::step;
     step.ticks = 5;

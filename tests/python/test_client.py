@@ -77,7 +77,7 @@ class ClientTest(unittest.TestCase):
             ack = c.wait_ack(c.stimulate(1e5), 10)
             self.assertFalse(ack.accepted)
             self.assertEqual(ack.code_name, "OutOfRange")
-            self.assertIn("amplitude_pa", ack.reason)
+            self.assertIn("|I| = 1e+05 pA > 1000 pA (max_direct_pA)", ack.reason)
             ack = c.wait_ack(c.step(10), 10)
             self.assertEqual(ack.code_name, "WrongMode")
             ack = c.wait_ack(c.set_parameter("network.exc.c_pF", 1.0), 10)
