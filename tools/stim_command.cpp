@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/client.hpp"
 
@@ -28,6 +29,15 @@ struct stim_options {
   std::uint32_t pulses_per_burst = 0, bursts = 0;
   std::int64_t start_tick = -1;
   bool biphasic = false, monophasic = false, anodic_first = false;
+  // controller
+  std::string program_shape = "dc";  // the controller's output program
+  int slot = 0, sensing = 0;
+  std::string kind = "pi_clamp", feature = "filtered";
+  double threshold = 0, refractory_ms = 100, target = 0, kp = 0, ki_per_s = 0, output_min = 0, output_max = 0;
+  double target_phase_deg = 0, min_interval_ms = 0, loop_delay_us = 0, timeout_ms = 100, watchdog_ramp_ms = 10;
+  double period_ms = 0;
+  bool falling = false, invert = false;
+  std::vector<std::string> schedule;  // "t_ms:amplitude" entries
   double rate_Hz = 0;
   std::uint64_t seed = 1;
   std::uint32_t ticks = 1;
@@ -36,46 +46,112 @@ struct stim_options {
   double timeout_s = 5;
 };
 
+// The site and program options shared by dc/sine/pulses and a controller's output.
+void fill_program(const stim_options& o, const std::string& shape, firmware_sim::site& s, firmware_sim::program& p) {
+  // Milliseconds on the command line, whole microseconds on the wire and in the device.
+  const auto us = [](double ms) { return static_cast<std::int64_t>(std::llround(ms * 1000.0)); };
+  s.population = o.population == "inh" ? engine::population::inh : engine::population::exc;
+  if (o.electrode) {
+    s.kind = firmware_sim::site_kind::electrode;
+    s.electrode = static_cast<std::uint8_t>(*o.electrode);
+  } else if (o.ring_position_mm) {
+    s.kind = firmware_sim::site_kind::ring_position;
+    s.position_mm = *o.ring_position_mm;
+    s.width_mm = o.width_mm;
+  }
+  p.shape = shape == "dc" ? firmware_sim::waveform::dc : shape == "sine" ? firmware_sim::waveform::sine
+                                                                          : firmware_sim::waveform::pulse_train;
+  p.amplitude = o.amplitude.value_or(0.0);
+  p.offset = o.offset;
+  p.frequency_Hz = o.frequency_Hz;
+  p.phase_deg = o.phase_deg;
+  p.ramp_up_us = us(o.ramp_up_ms);
+  p.ramp_down_us = us(o.ramp_down_ms);
+  p.phase_width_us = static_cast<std::uint32_t>(us(o.pulse_width_ms));
+  p.interphase_gap_us = static_cast<std::uint32_t>(std::llround(o.gap_us));
+  // Pulses on an electrode are biphasic and cathodic-first unless asked otherwise; on a direct site the
+  // old default (one positive pulse, --biphasic adds its opposite) stays.
+  p.biphasic = o.electrode ? !o.monophasic : o.biphasic;
+  p.cathodic_first = o.electrode ? !o.anodic_first : false;
+  p.pulses_per_burst = o.pulses_per_burst;
+  p.burst_period_us = us(o.burst_period_ms);
+  p.n_bursts = o.bursts;
+  p.delay_us = us(o.delay_ms);
+  p.duration_us = us(o.duration_ms);
+}
+
+firmware_sim::controller_kind controller_kind_of(const std::string& k) {
+  if (k == "open_loop") return firmware_sim::controller_kind::open_loop;
+  if (k == "responsive") return firmware_sim::controller_kind::responsive;
+  if (k == "pi_clamp") return firmware_sim::controller_kind::pi_clamp;
+  if (k == "phase_locked") return firmware_sim::controller_kind::phase_locked;
+  return firmware_sim::controller_kind::external;
+}
+
+firmware_sim::feature_kind feature_of(const std::string& f) {
+  if (f == "raw") return firmware_sim::feature_kind::raw;
+  if (f == "rms") return firmware_sim::feature_kind::rms;
+  if (f == "envelope") return firmware_sim::feature_kind::envelope;
+  return firmware_sim::feature_kind::filtered;
+}
+
+io::command build_controller(const stim_options& o) {
+  io::command c;
+  c.kind = io::command_kind::set_controller;
+  c.channel = static_cast<std::uint8_t>(o.slot);
+  c.start_tick = o.start_tick;
+  firmware_sim::controller_params& k = c.controller;
+  k.kind = controller_kind_of(o.kind);
+  k.sensing_channel = static_cast<std::uint8_t>(o.sensing);
+  k.output_channel = static_cast<std::uint8_t>(o.channel);
+  fill_program(o, o.program_shape, k.output_site, k.output_program);
+  k.feature = feature_of(o.feature);
+  k.threshold = o.threshold;
+  k.rising = !o.falling;
+  k.refractory_us = std::llround(o.refractory_ms * 1000.0);
+  k.target = o.target;
+  k.kp = o.kp;
+  k.ki_per_s = o.ki_per_s;
+  k.output_min = o.output_min;
+  k.output_max = o.output_max;
+  k.invert = o.invert;
+  k.target_phase_deg = o.target_phase_deg;
+  k.min_interval_us = std::llround(o.min_interval_ms * 1000.0);
+  k.loop_delay_us = std::llround(o.loop_delay_us);
+  k.timeout_us = std::llround(o.timeout_ms * 1000.0);
+  k.ramp_down_us = std::llround(o.watchdog_ramp_ms * 1000.0);
+  k.period_us = std::llround(o.period_ms * 1000.0);
+  if (o.schedule.size() > firmware_sim::kMaxSchedule)
+    throw CLI::ValidationError("--schedule", "at most 16 entries");
+  for (const std::string& entry : o.schedule) {
+    const auto colon = entry.find(':');
+    try {
+      if (colon == std::string::npos) throw std::invalid_argument("no colon");
+      k.schedule[k.n_schedule++] = {std::llround(std::stod(entry.substr(0, colon)) * 1000.0),
+                                    std::stod(entry.substr(colon + 1))};
+    } catch (const std::exception&) {
+      throw CLI::ValidationError("--schedule", "'" + entry + "': expected t_ms:amplitude, e.g. 0:10 or 500:0");
+    }
+  }
+  return c;
+}
+
 io::command build(const stim_options& o) {
   io::command c;
   const std::string& a = o.action;
+  if (a == "controller") return build_controller(o);
+  if (a == "clear-controller") {
+    c.kind = io::command_kind::clear_controller;
+    c.channel = static_cast<std::uint8_t>(o.slot);
+    c.all_channels = o.all;
+    return c;
+  }
   if (a == "dc" || a == "sine" || a == "pulses") {
     c.kind = io::command_kind::set_stimulation;
     c.channel = static_cast<std::uint8_t>(o.channel);
     c.start_tick = o.start_tick;
     if (!o.amplitude) throw CLI::ValidationError("--amplitude", a + " needs an amplitude (pA per cell, or uA with --electrode)");
-    // Milliseconds on the command line, whole microseconds on the wire and in the device.
-    const auto us = [](double ms) { return static_cast<std::int64_t>(std::llround(ms * 1000.0)); };
-    firmware_sim::site& s = c.site;
-    s.population = o.population == "inh" ? engine::population::inh : engine::population::exc;
-    if (o.electrode) {
-      s.kind = firmware_sim::site_kind::electrode;
-      s.electrode = static_cast<std::uint8_t>(*o.electrode);
-    } else if (o.ring_position_mm) {
-      s.kind = firmware_sim::site_kind::ring_position;
-      s.position_mm = *o.ring_position_mm;
-      s.width_mm = o.width_mm;
-    }
-    firmware_sim::program& p = c.program;
-    p.shape = a == "dc" ? firmware_sim::waveform::dc : a == "sine" ? firmware_sim::waveform::sine
-                                                                    : firmware_sim::waveform::pulse_train;
-    p.amplitude = *o.amplitude;
-    p.offset = o.offset;
-    p.frequency_Hz = o.frequency_Hz;
-    p.phase_deg = o.phase_deg;
-    p.ramp_up_us = us(o.ramp_up_ms);
-    p.ramp_down_us = us(o.ramp_down_ms);
-    p.phase_width_us = static_cast<std::uint32_t>(us(o.pulse_width_ms));
-    p.interphase_gap_us = static_cast<std::uint32_t>(std::llround(o.gap_us));
-    // Pulses on an electrode are biphasic and cathodic-first unless asked otherwise; on a direct site the
-    // old default (one positive pulse, --biphasic adds its opposite) stays.
-    p.biphasic = o.electrode ? !o.monophasic : o.biphasic;
-    p.cathodic_first = o.electrode ? !o.anodic_first : false;
-    p.pulses_per_burst = o.pulses_per_burst;
-    p.burst_period_us = us(o.burst_period_ms);
-    p.n_bursts = o.bursts;
-    p.delay_us = us(o.delay_ms);
-    p.duration_us = us(o.duration_ms);
+    fill_program(o, a, c.site, c.program);
   } else if (a == "clear") {
     c.kind = io::command_kind::clear_stimulation;
     c.channel = static_cast<std::uint8_t>(o.channel);
@@ -134,9 +210,11 @@ void add_stim_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "stim", "Send one command to a running server and print its ack (exit 0 accepted, 3 refused, 4 no answer)");
   cmd->add_option("action", o->action,
-                  "dc | sine | pulses (load a stimulation program), clear, drive, pause, resume, reset, step, set, ping")
+                  "dc | sine | pulses (load a stimulation program), controller | clear-controller (on-device "
+                  "controllers, docs/device.md), clear, drive, pause, resume, reset, step, set, ping")
       ->required()
-      ->check(CLI::IsMember({"dc", "sine", "pulses", "clear", "drive", "pause", "resume", "reset", "step", "set", "ping"}));
+      ->check(CLI::IsMember({"dc", "sine", "pulses", "controller", "clear-controller", "clear", "drive", "pause",
+                             "resume", "reset", "step", "set", "ping"}));
   cmd->add_option("--commands", o->commands, "Server's command endpoint")->capture_default_str();
   cmd->add_option("--channel", o->channel, "Stimulator channel 0-7 (a program replaces the channel's previous one)")
       ->check(CLI::Range(0, 7))
@@ -164,6 +242,34 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--start-tick", o->start_tick, "Start at this engine tick (-1: the next tick)")->capture_default_str();
   cmd->add_option("--delay", o->delay_ms, "Start this long after the start tick (ms)");
   cmd->add_option("--duration", o->duration_ms, "Stop after this long (ms; 0 = until replaced or cleared)");
+  // controller
+  cmd->add_option("--slot", o->slot, "controller, clear-controller: slot 0-3")->check(CLI::Range(0, 3))->capture_default_str();
+  cmd->add_option("--kind", o->kind, "controller: what it does")
+      ->check(CLI::IsMember({"open_loop", "responsive", "pi_clamp", "phase_locked", "external"}))
+      ->capture_default_str();
+  cmd->add_option("--sensing", o->sensing, "controller: the [[device.sensing]] channel it reads (0-based)")->capture_default_str();
+  cmd->add_option("--feature", o->feature, "controller: what it reads of the sample")
+      ->check(CLI::IsMember({"raw", "filtered", "rms", "envelope"}))
+      ->capture_default_str();
+  cmd->add_option("--program", o->program_shape, "controller: its output program on --channel (with the dc/sine/pulses options)")
+      ->check(CLI::IsMember({"dc", "sine", "pulses"}))
+      ->capture_default_str();
+  cmd->add_option("--threshold", o->threshold, "responsive: threshold of the feature");
+  cmd->add_flag("--falling", o->falling, "responsive: trigger on downward crossings");
+  cmd->add_option("--refractory", o->refractory_ms, "responsive: ignore crossings this long after a trigger (ms)")->capture_default_str();
+  cmd->add_option("--target", o->target, "pi_clamp: target of the feature (its signal's unit)");
+  cmd->add_option("--kp", o->kp, "pi_clamp: proportional gain (output unit per signal unit)");
+  cmd->add_option("--ki", o->ki_per_s, "pi_clamp: integral gain (per second)");
+  cmd->add_option("--output-min", o->output_min, "pi_clamp: lowest amplitude");
+  cmd->add_option("--output-max", o->output_max, "pi_clamp: highest amplitude (must pass the safety limits)");
+  cmd->add_flag("--invert", o->invert, "pi_clamp: more output lowers the feature");
+  cmd->add_option("--target-phase", o->target_phase_deg, "phase_locked: phase at which to stimulate (degrees, 0 = upward crossing)");
+  cmd->add_option("--min-interval", o->min_interval_ms, "phase_locked: at least this long between triggers (ms)");
+  cmd->add_option("--loop-delay-us", o->loop_delay_us, "phase_locked: known delay to compensate (us)");
+  cmd->add_option("--watchdog-timeout", o->timeout_ms, "external: watchdog timeout (ms)")->capture_default_str();
+  cmd->add_option("--watchdog-ramp", o->watchdog_ramp_ms, "external: ramp to zero when the watchdog fires (ms)")->capture_default_str();
+  cmd->add_option("--schedule", o->schedule, "open_loop: entries t_ms:amplitude (repeatable)");
+  cmd->add_option("--period", o->period_ms, "open_loop: repeat the schedule every this long (ms; 0 = once)");
   cmd->add_option("--rate", o->rate_Hz, "drive: external drive rate (Hz)");
   cmd->add_option("--seed", o->seed, "reset: seed")->capture_default_str();
   cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode)")->capture_default_str();
