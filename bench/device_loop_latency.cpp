@@ -1,0 +1,124 @@
+// Sense -> stimulate latency of the on-device loop: a responsive controller on the network's sensed
+// excitatory rate loads a pulse when the rate crosses a threshold. With a tick of one step, the program
+// sees every step: the latency is counted from the step whose sample crossed the threshold to the first step
+// that carries the pulse's current (simulated steps and us), and timed on the wall clock (the compute between
+// the two, in fast mode). The external loop's figure comes from bench/closed_loop_latency.py; the two are
+// printed side by side by bench/closed_loop_latency.py --with-device.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/engine.hpp"
+#include "firmware_sim/device.hpp"
+#include "io/config_device.hpp"
+#include "io/config_loader.hpp"
+
+using namespace cortexloop;
+namespace fw = firmware_sim;
+
+namespace {
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("On-device sense -> stimulate latency (responsive controller on the network's sensed rate)");
+  double seconds = 20.0, sample_rate_Hz = 10000.0, threshold_Hz = 2.0;
+  int n_neurons = 10000;
+  std::string json_out;
+  app.add_option("--seconds", seconds, "Simulated seconds")->capture_default_str();
+  app.add_option("--sample-rate", sample_rate_Hz, "Sensing rate (Hz; 10 kHz = every step)")->capture_default_str();
+  app.add_option("--threshold", threshold_Hz, "Threshold of the sensed envelope (Hz)")->capture_default_str();
+  app.add_option("--neurons", n_neurons, "Network size")->capture_default_str();
+  app.add_option("--json", json_out, "Also write the figures to this JSON file");
+  CLI11_PARSE(app, argc, argv);
+
+  // One step per tick, so that the device can be inspected after every step.
+  const std::vector<std::string> overrides = {"simulation.tick_ms=0.1", "network.n_neurons=" + std::to_string(n_neurons)};
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml", overrides);
+  fw::device_params d = io::default_device(params);
+  fw::sensing_params s;
+  s.signal = fw::signal_kind::rate_exc;
+  s.sample_rate_Hz = sample_rate_Hz;
+  s.range_min = 0.0;
+  s.range_max = 1000.0;
+  s.rms_window_ms = 5.0;
+  d.sensing = {s};
+  fw::device dev(d);
+  engine::engine eng(params);
+  eng.set_external_current(&dev);
+  fw::controller_params c;
+  c.kind = fw::controller_kind::responsive;
+  c.feature = fw::feature_kind::envelope;
+  c.threshold = threshold_Hz;
+  c.refractory_us = 20'000;
+  c.output_channel = 1;
+  c.output_program.shape = fw::waveform::pulse_train;
+  c.output_program.amplitude = 1.0;  // pA: a marker that does not disturb the network
+  c.output_program.frequency_Hz = 1000.0;
+  c.output_program.phase_width_us = 50;
+  c.output_program.pulses_per_burst = 1;
+  c.output_program.burst_period_us = 1'000'000;
+  c.output_program.n_bursts = 1;
+  c.output_program.biphasic = false;      // one phase: its charge is not cancelled within the step
+  c.output_program.duration_us = 1'000;   // the channel is free again 1 ms later
+  dev.set_controller(0, c, 5000);  // after the drive's ramp
+
+  engine::tick_readout r;
+  std::vector<double> steps, compute_us;
+  double previous = 0;
+  bool have_previous = false;
+  std::int64_t crossing_step = -1, quiet_until = 0;
+  const std::int64_t refractory_steps = c.refractory_us / d.layout.dt_us;
+  auto crossing_wall = std::chrono::steady_clock::now();
+  const auto n_steps = static_cast<std::int64_t>(seconds * 1000.0 / params.simulation.dt_ms);
+  for (std::int64_t k = 0; k < n_steps; ++k) {
+    eng.tick(r);
+    const auto now = std::chrono::steady_clock::now();
+    const fw::sensed_sample& x = dev.sensing()[0].last();
+    if (crossing_step >= 0 && dev.stim().channel_current()[1] != 0.0) {
+      steps.push_back(static_cast<double>(k - crossing_step));
+      compute_us.push_back(std::chrono::duration<double, std::micro>(now - crossing_wall).count());
+      crossing_step = -1;
+    }
+    // The crossing as the controller defines it (previous sample below, this one at or above the threshold),
+    // outside the refractory period that follows each trigger.
+    if (x.sampled && k >= 5000) {
+      const bool crossed = have_previous && previous < threshold_Hz && x.envelope >= threshold_Hz;
+      if (crossed && k >= quiet_until) {
+        crossing_step = k;
+        crossing_wall = now;
+        quiet_until = k + refractory_steps;
+      }
+      previous = x.envelope;
+      have_previous = true;
+    }
+  }
+  const double dt_us = params.simulation.dt_ms * 1000.0;
+  std::printf("on-device loop (responsive controller, sensing at %.0f Hz, %d neurons, %.0f s simulated): %zu triggers\n",
+              sample_rate_Hz, n_neurons, seconds, steps.size());
+  std::printf("  sense -> stimulate, simulated: p50 %.0f / p99 %.0f / p99.9 %.0f / max %.0f steps = %.0f / %.0f / %.0f / %.0f us\n",
+              percentile(steps, 0.5), percentile(steps, 0.99), percentile(steps, 0.999), percentile(steps, 1.0),
+              percentile(steps, 0.5) * dt_us, percentile(steps, 0.99) * dt_us, percentile(steps, 0.999) * dt_us,
+              percentile(steps, 1.0) * dt_us);
+  std::printf("  wall-clock compute between them (fast mode): p50 %.2f / p99 %.2f / p99.9 %.2f us\n",
+              percentile(compute_us, 0.5), percentile(compute_us, 0.99), percentile(compute_us, 0.999));
+  if (!json_out.empty()) {
+    std::FILE* f = std::fopen(json_out.c_str(), "w");
+    if (!f) return 1;
+    std::fprintf(f,
+                 "{\"triggers\": %zu, \"steps_p50\": %g, \"steps_p99\": %g, \"steps_p999\": %g, \"dt_us\": %g, "
+                 "\"compute_us_p50\": %g, \"compute_us_p99\": %g, \"compute_us_p999\": %g}\n",
+                 steps.size(), percentile(steps, 0.5), percentile(steps, 0.99), percentile(steps, 0.999), dt_us,
+                 percentile(compute_us, 0.5), percentile(compute_us, 0.99), percentile(compute_us, 0.999));
+    std::fclose(f);
+  }
+  return steps.empty() ? 2 : 0;
+}
