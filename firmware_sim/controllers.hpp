@@ -73,6 +73,12 @@ struct controller_status {
   bool saturated = false;    // pi: output at a bound
   std::int64_t triggers = 0; // responsive, phase_locked: programs loaded so far
   std::int64_t last_trigger_step = -1;
+  double integral = 0.0;     // pi: integral of the (sign-flipped when invert) error, feature units x s
+  // external: watchdog expiries so far and the last one's event (limit watchdog, value = silence in ms,
+  // bound = timeout in ms, channel = the output channel). The device publishes an event whenever
+  // watchdog_events grows (the controller cannot reach the stimulator's private event queue).
+  std::int64_t watchdog_events = 0;
+  safety_event last_event{};
 };
 
 // Range checks (field, value, range) and safety: the output program at output_max (pi) / at its amplitude
@@ -90,13 +96,35 @@ class controller {
   void step(std::int64_t step_index, const sensed_sample& sample, stimulator& stim) noexcept;
   // external: a command from the loop arrived (feeds the watchdog).
   void feed(std::int64_t step_index) noexcept;
+  // pi_clamp: a new set-point from the next sample on, keeping the integral (a bumpless target step).
+  void set_target(double target) noexcept { p_.target = target; }
   const controller_status& status() const noexcept { return status_; }
   const controller_params& params() const noexcept { return p_; }
 
  private:
+  void start(std::int64_t step_index, stimulator& stim) noexcept;
+  void run_schedule(std::int64_t step_index, stimulator& stim) noexcept;
+  void respond(std::int64_t step_index, double feature, stimulator& stim) noexcept;
+  void clamp(double feature, stimulator& stim) noexcept;
+  void lock_to_phase(std::int64_t step_index, const sensed_sample& sample, stimulator& stim) noexcept;
+  void watch(std::int64_t step_index, stimulator& stim) noexcept;
+  void trigger(std::int64_t step_index, stimulator& stim) noexcept;
+  double scheduled_amplitude(std::int64_t step_index) const noexcept;
+
   controller_params p_{};
   controller_status status_{};
-  // implementation state (integral, refractory, previous feature/phase, watchdog, schedule index, ...)
+  std::int64_t start_step_ = 0, dt_us_ = 100, sample_period_us_ = 1000;
+  bool started_ = false;
+  // responsive
+  double previous_feature_ = 0.0;
+  bool have_previous_feature_ = false;
+  std::int64_t refractory_steps_ = 0, quiet_until_step_ = -1;  // crossings before quiet_until_step_ are ignored
+  // phase_locked
+  double previous_phase_rad_ = -1.0;
+  // open_loop
+  int schedule_entry_ = -2;  // entry in force (-1: before the first entry of the period; -2: none applied yet)
+  // external
+  watchdog watchdog_{};
 };
 
 }  // namespace cortexloop::firmware_sim

@@ -1,0 +1,281 @@
+#include "firmware_sim/controllers.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+
+namespace cortexloop::firmware_sim {
+
+namespace {
+
+constexpr double kTwoPi = 2.0 * std::numbers::pi;
+constexpr std::int64_t kMaxTimeUs = 3'600'000'000;  // one hour: any longer interval is a typo
+
+// "field = value: allowed", the value in its shortest round-trip form. Writes into `reason`, no allocation.
+std::string_view refuse(reason_text& reason, const char* field, double value, const char* allowed) noexcept {
+  char number[32];
+  const auto [end, ec] = std::to_chars(number, number + sizeof number, value);
+  const int n_number = ec == std::errc{} ? static_cast<int>(end - number) : 0;
+  const int n = std::snprintf(reason.data(), reason.size(), "%s = %.*s: %s", field, n_number, number, allowed);
+  return {reason.data(), static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(reason.size()) - 1))};
+}
+
+bool in_time_range(std::int64_t us) noexcept { return us >= 0 && us <= kMaxTimeUs; }
+
+std::int64_t ceil_steps(std::int64_t us, std::int64_t dt_us) noexcept {
+  return dt_us > 0 ? (us + dt_us - 1) / dt_us : 0;
+}
+
+double wrap_rad(double x) noexcept {
+  x = std::fmod(x, kTwoPi);
+  return x < 0.0 ? x + kTwoPi : x;
+}
+
+bool reads_sensing(controller_kind k) noexcept {
+  return k == controller_kind::responsive || k == controller_kind::pi_clamp || k == controller_kind::phase_locked;
+}
+
+// The output program at `amplitude` must pass the stimulator's own check (safety limits included); the
+// reason says which controller amplitude was checked, then the stimulator's reason.
+std::string_view check_output_at(const controller_params& p, double amplitude, const char* which,
+                                 const stimulator_layout& layout, reason_text& reason) noexcept {
+  program at = p.output_program;
+  at.amplitude = amplitude;
+  reason_text inner{};
+  const std::string_view why = validate(p.output_site, at, layout, inner);
+  if (why.empty()) return {};
+  const int n = std::snprintf(reason.data(), reason.size(), "controller.%s = %g refused: %.*s", which, amplitude,
+                              static_cast<int>(why.size()), why.data());
+  return {reason.data(), static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(reason.size()) - 1))};
+}
+
+std::string_view validate_schedule(const controller_params& p, const stimulator_layout& layout,
+                                   reason_text& reason) noexcept {
+  if (p.n_schedule < 1 || p.n_schedule > kMaxSchedule)
+    return refuse(reason, "controller.n_schedule", p.n_schedule, "must be in [1, 16]");
+  if (!in_time_range(p.period_us)) return refuse(reason, "controller.period_us", static_cast<double>(p.period_us), "must be in [0, 3600000000] us");
+  for (std::uint32_t i = 0; i < p.n_schedule; ++i) {
+    const schedule_entry& e = p.schedule[i];
+    if (!in_time_range(e.start_us) || (i > 0 && e.start_us <= p.schedule[i - 1].start_us) ||
+        (p.period_us > 0 && e.start_us >= p.period_us))
+      return refuse(reason, "controller.schedule.start_us", static_cast<double>(e.start_us),
+                    "must increase from entry to entry, >= 0 and < period_us when it repeats");
+    if (!std::isfinite(e.amplitude))
+      return refuse(reason, "controller.schedule.amplitude", e.amplitude, "must be finite");
+    if (auto why = check_output_at(p, e.amplitude, "schedule.amplitude", layout, reason); !why.empty()) return why;
+  }
+  return {};
+}
+
+std::string_view validate_kind_fields(const controller_params& p, const stimulator_layout& layout,
+                                      reason_text& reason) noexcept {
+  switch (p.kind) {
+    case controller_kind::none: return {};
+    case controller_kind::open_loop: return validate_schedule(p, layout, reason);
+    case controller_kind::responsive:
+      if (!std::isfinite(p.threshold)) return refuse(reason, "controller.threshold", p.threshold, "must be finite");
+      if (!in_time_range(p.refractory_us))
+        return refuse(reason, "controller.refractory_us", static_cast<double>(p.refractory_us), "must be in [0, 3600000000] us");
+      return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
+    case controller_kind::pi_clamp:
+      if (!std::isfinite(p.target)) return refuse(reason, "controller.target", p.target, "must be finite");
+      if (!std::isfinite(p.kp) || p.kp < 0.0) return refuse(reason, "controller.kp", p.kp, "must be finite and >= 0 (invert flips the sign)");
+      if (!std::isfinite(p.ki_per_s) || p.ki_per_s < 0.0)
+        return refuse(reason, "controller.ki_per_s", p.ki_per_s, "must be finite and >= 0 (invert flips the sign)");
+      if (!std::isfinite(p.output_min)) return refuse(reason, "controller.output_min", p.output_min, "must be finite");
+      if (!std::isfinite(p.output_max) || p.output_max < p.output_min)
+        return refuse(reason, "controller.output_max", p.output_max, "must be finite and >= output_min");
+      if (auto why = check_output_at(p, p.output_max, "output_max", layout, reason); !why.empty()) return why;
+      return check_output_at(p, p.output_min, "output_min", layout, reason);
+    case controller_kind::phase_locked:
+      if (!std::isfinite(p.target_phase_deg) || p.target_phase_deg < 0.0 || p.target_phase_deg >= 360.0)
+        return refuse(reason, "controller.target_phase_deg", p.target_phase_deg, "must be in [0, 360) degrees");
+      if (!in_time_range(p.min_interval_us))
+        return refuse(reason, "controller.min_interval_us", static_cast<double>(p.min_interval_us), "must be in [0, 3600000000] us");
+      if (p.loop_delay_us < 0 || p.loop_delay_us > 10'000'000)
+        return refuse(reason, "controller.loop_delay_us", static_cast<double>(p.loop_delay_us), "must be in [0, 10000000] us");
+      return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
+    case controller_kind::external:
+      if (p.timeout_us <= 0 || p.timeout_us > kMaxTimeUs)
+        return refuse(reason, "controller.timeout_us", static_cast<double>(p.timeout_us), "must be in (0, 3600000000] us");
+      if (!in_time_range(p.ramp_down_us))
+        return refuse(reason, "controller.ramp_down_us", static_cast<double>(p.ramp_down_us), "must be in [0, 3600000000] us");
+      return {};  // its outputs arrive as commands, each validated on arrival
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view validate(const controller_params& p, const stimulator_layout& layout, std::size_t n_sensing,
+                          reason_text& reason) noexcept {
+  const auto kind = static_cast<unsigned>(p.kind);
+  if (kind > static_cast<unsigned>(controller_kind::external))
+    return refuse(reason, "controller.kind", kind, "must be 0..5 (none, open_loop, responsive, pi_clamp, phase_locked, external)");
+  if (p.kind == controller_kind::none) return {};
+  if (reads_sensing(p.kind) && p.sensing_channel >= n_sensing)
+    return refuse(reason, "controller.sensing_channel", p.sensing_channel, "must name a configured sensing channel");
+  if (p.output_channel >= stimulator::kChannels)
+    return refuse(reason, "controller.output_channel", p.output_channel, "must be in [0, 8)");
+  if (static_cast<unsigned>(p.feature) > static_cast<unsigned>(feature_kind::envelope))
+    return refuse(reason, "controller.feature", static_cast<unsigned>(p.feature), "must be 0..3 (raw, filtered, rms, envelope)");
+  return validate_kind_fields(p, layout, reason);
+}
+
+controller::controller(const controller_params& p, std::int64_t start_step, std::int64_t dt_us,
+                       std::int64_t sample_period_us) noexcept
+    : p_(p),
+      start_step_(start_step),
+      dt_us_(std::max<std::int64_t>(dt_us, 1)),
+      sample_period_us_(std::max<std::int64_t>(sample_period_us, 1)),
+      refractory_steps_(ceil_steps(p.refractory_us, dt_us_)),
+      watchdog_(ceil_steps(p.timeout_us, dt_us_)) {
+  status_.kind = p.kind;
+}
+
+void controller::step(std::int64_t step_index, const sensed_sample& sample, stimulator& stim) noexcept {
+  if (p_.kind == controller_kind::none || step_index < start_step_) return;
+  if (!started_) start(step_index, stim);
+  switch (p_.kind) {
+    case controller_kind::open_loop: run_schedule(step_index, stim); return;
+    case controller_kind::external: watch(step_index, stim); return;
+    default: break;
+  }
+  // The closed loops act once per new sample of their channel.
+  if (!sample.sampled) return;
+  double feature = sample.filtered;
+  switch (p_.feature) {
+    case feature_kind::raw: feature = sample.raw; break;
+    case feature_kind::filtered: feature = sample.filtered; break;
+    case feature_kind::rms: feature = sample.rms; break;
+    case feature_kind::envelope: feature = sample.envelope; break;
+  }
+  status_.feature = feature;
+  switch (p_.kind) {
+    case controller_kind::responsive: respond(step_index, feature, stim); break;
+    case controller_kind::pi_clamp: clamp(feature, stim); break;
+    case controller_kind::phase_locked: lock_to_phase(step_index, sample, stim); break;
+    default: break;
+  }
+}
+
+void controller::feed(std::int64_t step_index) noexcept {
+  if (p_.kind == controller_kind::external) watchdog_.feed(step_index);
+}
+
+// The modulating controllers own their channel's program from their first step on; the triggered ones
+// load theirs on each trigger; the watchdog starts counting.
+void controller::start(std::int64_t step_index, stimulator& stim) noexcept {
+  started_ = true;
+  program p = p_.output_program;
+  switch (p_.kind) {
+    case controller_kind::open_loop:
+      p.amplitude = scheduled_amplitude(step_index);
+      stim.load(p_.output_channel, p_.output_site, p, step_index);
+      status_.output = p.amplitude;
+      break;
+    case controller_kind::pi_clamp:
+      p.amplitude = std::clamp(0.0, p_.output_min, p_.output_max);
+      stim.load(p_.output_channel, p_.output_site, p, step_index);
+      status_.output = p.amplitude;
+      break;
+    case controller_kind::external: watchdog_.arm(step_index); break;
+    default: break;
+  }
+}
+
+// The amplitude of the schedule entry in force (0 before the first entry of a period).
+double controller::scheduled_amplitude(std::int64_t step_index) const noexcept {
+  const std::int64_t elapsed_us = (step_index - start_step_) * dt_us_;
+  const std::int64_t t_us = p_.period_us > 0 ? elapsed_us % p_.period_us : elapsed_us;
+  double amplitude = 0.0;
+  for (std::uint32_t i = 0; i < std::min<std::uint32_t>(p_.n_schedule, kMaxSchedule) && p_.schedule[i].start_us <= t_us; ++i)
+    amplitude = p_.schedule[i].amplitude;
+  return amplitude;
+}
+
+void controller::run_schedule(std::int64_t step_index, stimulator& stim) noexcept {
+  const std::int64_t elapsed_us = (step_index - start_step_) * dt_us_;
+  const std::int64_t t_us = p_.period_us > 0 ? elapsed_us % p_.period_us : elapsed_us;
+  int entry = -1;
+  for (std::uint32_t i = 0; i < std::min<std::uint32_t>(p_.n_schedule, kMaxSchedule) && p_.schedule[i].start_us <= t_us; ++i)
+    entry = static_cast<int>(i);
+  if (entry == schedule_entry_) return;  // amplitude changes only at entry boundaries
+  schedule_entry_ = entry;
+  status_.output = entry < 0 ? 0.0 : p_.schedule[static_cast<std::size_t>(entry)].amplitude;
+  stim.set_amplitude(p_.output_channel, status_.output);
+}
+
+void controller::trigger(std::int64_t step_index, stimulator& stim) noexcept {
+  // Loaded for the next step: this step's current was already delivered when the sample was taken.
+  stim.load(p_.output_channel, p_.output_site, p_.output_program, step_index + 1);
+  ++status_.triggers;
+  status_.last_trigger_step = step_index;
+  status_.output = p_.output_program.amplitude;
+}
+
+void controller::respond(std::int64_t step_index, double feature, stimulator& stim) noexcept {
+  const bool crossed = have_previous_feature_ && (p_.rising ? previous_feature_ < p_.threshold && feature >= p_.threshold
+                                                            : previous_feature_ > p_.threshold && feature <= p_.threshold);
+  previous_feature_ = feature;
+  have_previous_feature_ = true;
+  if (!crossed || step_index < quiet_until_step_) return;
+  trigger(step_index, stim);
+  quiet_until_step_ = step_index + refractory_steps_;
+}
+
+// u = kp e + ki integral(e) dt (e sign-flipped when invert), clamped to [output_min, output_max].
+// Conditional integration: while u is pinned at a bound and e pushes further into it, the integral holds,
+// so it never winds up and the loop leaves saturation as soon as e changes sign.
+void controller::clamp(double feature, stimulator& stim) noexcept {
+  const double dt_s = static_cast<double>(sample_period_us_) * 1e-6;
+  status_.error = p_.target - feature;
+  const double e = p_.invert ? -status_.error : status_.error;
+  const double u_before = p_.kp * e + p_.ki_per_s * status_.integral;
+  const bool pushing_up = u_before >= p_.output_max && e > 0.0;
+  const bool pushing_down = u_before <= p_.output_min && e < 0.0;
+  if (!pushing_up && !pushing_down) status_.integral += e * dt_s;
+  const double u = p_.kp * e + p_.ki_per_s * status_.integral;
+  status_.output = std::clamp(u, p_.output_min, p_.output_max);
+  status_.saturated = u >= p_.output_max || u <= p_.output_min;
+  if (p_.output_min == p_.output_max) status_.saturated = true;
+  stim.set_amplitude(p_.output_channel, status_.output);
+}
+
+// Fires when the phase passes the aim, target - 360 delay / period (so the pulse lands on the target after
+// the known loop delay), at most once a cycle (half a period's lockout) and never within min_interval_us.
+void controller::lock_to_phase(std::int64_t step_index, const sensed_sample& sample, stimulator& stim) noexcept {
+  const double phase = sample.phase_rad;
+  const double previous = previous_phase_rad_;
+  previous_phase_rad_ = phase;
+  if (phase < 0.0 || previous < 0.0 || sample.period_s <= 0.0) return;
+  const double period_us = sample.period_s * 1e6;
+  const double aim = wrap_rad((p_.target_phase_deg - 360.0 * static_cast<double>(p_.loop_delay_us) / period_us) *
+                              std::numbers::pi / 180.0);
+  const double advance = wrap_rad(phase - previous);
+  // A sample advances the phase by 2 pi sample_period / period, far below pi; a larger "advance" is the
+  // estimate jumping back (a new period estimate), not the signal moving on: no crossing.
+  if (advance > std::numbers::pi) return;
+  const double to_aim = wrap_rad(aim - previous);
+  if (!(to_aim > 0.0 && to_aim <= advance)) return;
+  if (status_.last_trigger_step >= 0) {
+    const double since_us = static_cast<double>((step_index - status_.last_trigger_step) * dt_us_);
+    if (since_us < static_cast<double>(p_.min_interval_us) || since_us < 0.5 * period_us) return;
+  }
+  trigger(step_index, stim);
+}
+
+void controller::watch(std::int64_t step_index, stimulator& stim) noexcept {
+  status_.output = stim.active(p_.output_channel) ? stim.channel_program(p_.output_channel).amplitude : 0.0;
+  if (!watchdog_.expired(step_index)) return;
+  stim.ramp_down(p_.output_channel, p_.ramp_down_us, step_index);
+  ++status_.watchdog_events;
+  const double timeout_ms = static_cast<double>(p_.timeout_us) / 1000.0;
+  const double silence_ms = static_cast<double>(ceil_steps(p_.timeout_us, dt_us_) + 1) * static_cast<double>(dt_us_) / 1000.0;
+  status_.last_event = {step_index, static_cast<std::int16_t>(p_.output_channel), -1,
+                        safety_verdict{safety_limit::watchdog, silence_ms, timeout_ms}};
+}
+
+}  // namespace cortexloop::firmware_sim
