@@ -60,6 +60,7 @@ TEST_CASE("max current: 1000 uA passes, 1000.0001 uA is refused", "[safety]") {
   CHECK_THAT(reason_of(v), Catch::Contains("max current") && Catch::Contains("1000.0001 uA > 1000 uA"));
 }
 
+// Break tried: a 1% slack on the limit -> 100.5 nC passes, fails.
 TEST_CASE("charge per phase: 100 nC passes, 100.5 nC is refused", "[safety]") {
   const safety_limits limits;
   CHECK(check_program(pulses(500.0, 200, 100.0), &kLarge, limits, kDtUs).ok());  // 500 uA x 200 us = 100 nC
@@ -70,8 +71,9 @@ TEST_CASE("charge per phase: 100 nC passes, 100.5 nC is refused", "[safety]") {
 }
 
 // Reference: Shannon 1992 (IEEE Trans Biomed Eng 39:424): safe when log10(Q) + log10(Q / A) <= k, Q in uC,
-// A in cm^2; on 0.01 mm^2 = 1e-4 cm^2 with k = 1.85 the boundary is Q = 84.1 nC. Break tried: area in mm^2
-// instead of cm^2 (the 80 nC case is refused... no: every case passes) -> the 90 nC refusal fails.
+// A in cm^2; on 0.01 mm^2 = 1e-4 cm^2 with k = 1.85 the boundary is Q = 84.1 nC. k is compared exactly
+// (1e-15) with the formula and printed exactly. Break tried: area left in mm^2 (k 2 lower) -> 90 nC passes,
+// the refusal check fails.
 TEST_CASE("charge density (Shannon k): 80 nC on 0.01 mm^2 passes, 90 nC is refused", "[safety]") {
   const safety_limits limits;
   CHECK(check_program(pulses(400.0, 200, 100.0), &kSmall, limits, kDtUs).ok());  // 80 nC: k = 1.806
@@ -85,7 +87,8 @@ TEST_CASE("charge density (Shannon k): 80 nC on 0.01 mm^2 passes, 90 nC is refus
 }
 
 // Reference: |net charge| over any 1000 ms window <= 10 nC. A DC of 1 uA for 10 ms holds 10 nC; for 10.001 ms
-// 10.001 nC. Break tried: worst window = peak x window regardless of the duration -> the 10 ms DC is refused.
+// 10.001 nC. Breaks tried: worst window = peak x window regardless of the duration -> the 10 ms DC is refused;
+// no allowance for one pulse phase in flight -> the balanced 20 nC-per-phase train is refused.
 TEST_CASE("net charge: 10 nC of DC passes, 10.001 nC is refused; a balanced train passes", "[safety]") {
   const safety_limits limits;
   CHECK(check_program(dc(1.0, 10'000), &kSmall, limits, kDtUs).ok());
@@ -123,6 +126,7 @@ TEST_CASE("net charge: 10 nC of DC passes, 10.001 nC is refused; a balanced trai
   CHECK(check_program(arb, &kSmall, limits, kDtUs).limit == safety_limit::net_charge);  // 0.01 nC/200 us = 50 nC/s
 }
 
+// Break tried: the rate check skipped -> 500.0001 Hz passes, fails.
 TEST_CASE("pulse rate: 500 Hz passes, 500.0001 Hz is refused", "[safety]") {
   const safety_limits limits;
   CHECK(check_program(pulses(100.0, 60, 500.0), &kSmall, limits, kDtUs).ok());
@@ -131,6 +135,7 @@ TEST_CASE("pulse rate: 500 Hz passes, 500.0001 Hz is refused", "[safety]") {
   CHECK_THAT(reason_of(v), Catch::Contains("pulse rate: rate = 500.0001 Hz > 500 Hz"));
 }
 
+// uA x kOhm = mV. Break tried: dividing by 100 instead of 1000 -> the just-safe 12 V is refused, fails.
 TEST_CASE("compliance: |I| Z = 12 V passes, 12.01 V is refused", "[safety]") {
   const safety_limits limits;
   const electrode_params high_z{0.0, 1.0, 1.0, 20.0};
@@ -140,6 +145,7 @@ TEST_CASE("compliance: |I| Z = 12 V passes, 12.01 V is refused", "[safety]") {
   CHECK_THAT(reason_of(v), Catch::Contains("compliance: |I| * Z = " + exact(600.5 * 20.0 / 1000.0) + " V > 12 V"));
 }
 
+// Break tried: the max_direct_pA check skipped -> -1000.0001 pA passes, fails.
 TEST_CASE("direct sites: 1000 pA passes, 1000.0001 pA and non-finite amplitudes are refused", "[safety]") {
   const safety_limits limits;
   CHECK(check_program(dc(1000.0), nullptr, limits, kDtUs).ok());

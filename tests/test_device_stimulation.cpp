@@ -100,8 +100,8 @@ TEST_CASE("every biphasic train has zero net charge, summed over its steps", "[d
 }
 
 // Reference: A x w per phase. The old sampler made 0.1-0.4, 0.6 and 0.8 ms pulses one step too long (a
-// phase of w covered w / dt + 1 steps). Tolerance: exact for an integer amplitude. Break tried: sampling
-// (current = A sign at the step start, the old stimulator) -> the 300/600/800 us phases gain a step and fail.
+// phase of w covered w / dt + 1 steps). Tolerance: exact for an integer amplitude. Break tried: phase 1
+// one us longer (w + 1 in pulse_signed_us) -> an extra step and A more charge per phase, fails.
 TEST_CASE("pulse widths 100-800 us deliver exactly A w per phase over exactly w / dt steps", "[device][charge]") {
   for (std::uint32_t width = 100; width <= 800; width += 100) {
     program p = pulses(100.0, width, 200.0);  // cathodic first
@@ -214,8 +214,8 @@ TEST_CASE("bursts place pulse n at llround(n 1e6 / f) and stop after n_bursts", 
 
 // Reference: the ring (0.5 ms step = 5 network steps) must receive the mean of the network's currents over
 // its step, hence a 200 us pulse delivers its charge A w to every unit whatever its delay. Tolerance: float
-// output, 1e-6 relative. Break tried: ring_currents_pA returning the last step's current instead of the mean
-// -> the per-step means and the totals fail.
+// output, 1e-6 relative. Break tried: ring_currents_pA returning the sum over the steps instead of
+// their mean -> the per-step means and the totals fail.
 TEST_CASE("the ring receives per ring step exactly the mean of the network steps' currents", "[device][ring]") {
   for (const std::int64_t delay : {0, 100, 250, 300, 420, 450, 480}) {
     program p = pulses(50.0, 200, 10.0);
@@ -245,7 +245,8 @@ TEST_CASE("the ring receives per ring step exactly the mean of the network steps
 
 // Reference: point source in a homogeneous medium, E = I / (4 pi sigma r^2), phi = I / (4 pi sigma r);
 // r = sqrt(d^2 + h^2) with d periodic on the ring, floored at the radius of a sphere of the electrode's area.
-// Tolerance 1e-12 relative. Break tried: field I / (4 pi sigma r) (1/r) -> the ratio 4 fails.
+// Tolerance 1e-12 relative. Breaks tried: field I / (4 pi sigma r) (1/r) -> the ratio 4 fails; no radius
+// floor -> the in-sheet distance check fails.
 TEST_CASE("the field falls as 1/r^2 and the potential as 1/r; r is floored at the electrode's radius",
           "[device][electrode]") {
   const double sigma = 0.3;
