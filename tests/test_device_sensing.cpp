@@ -169,6 +169,28 @@ TEST_CASE("artifact: the sensed signal carries gain * I / (4 pi sigma r) of each
   }
 }
 
+TEST_CASE("artifact of a network signal is picked up at the network's position on the ring", "[device][sensing]") {
+  // Reference: phi = I / (4 pi sigma r); the network patch sits at network_position_mm = 20 mm, the
+  // electrode at 22.5 mm, 1 mm high, the contact in the sheet: r = sqrt(2.5^2 + 1^2) mm, whatever
+  // sensing.position_mm says (it is a ring-signal field). Tolerance 1e-9 relative (ADC of 24 bits, +-100).
+  stimulator_layout layout = ring_layout();
+  layout.network = true;
+  layout.network_position_mm = 20.0;
+  layout.electrodes.push_back({22.5, 1.0, 0.01, 10.0});
+  sensing_params p;
+  p.signal = signal_kind::rate_exc;
+  p.position_mm = 3.0;  // ignored for network signals
+  p.sample_rate_Hz = 10'000.0;
+  p.adc_bits = 24;
+  p.range_min = -100.0;
+  p.range_max = 100.0;
+  p.artifact_gain_per_mV = 1.0;
+  sensing_channel ch(p, layout);
+  const double i[1] = {50.0};
+  const double expected = 50.0 / (4.0 * kPi * layout.coupling.sigma_S_per_m * std::sqrt(2.5 * 2.5 + 1.0));
+  CHECK(ch.step(0, signal_inputs{}, i).raw == Approx(expected).margin(200.0 / 16777215.0));
+}
+
 TEST_CASE("ring signals: exact at a unit, the mean of its neighbours midway, periodic across 0", "[device][sensing]") {
   // Reference: linear interpolation between units i L / n (tolerance 1e-9 relative on the true signal).
   std::vector<float> ring(100);
