@@ -216,6 +216,22 @@ TEST_CASE("PI clamp on a first-order plant: settles within 10%, tracks a target 
   CHECK_FALSE(loop.ctl.status().saturated);
 }
 
+TEST_CASE("PI clamp with invert holds a plant that the current pushes down", "[device][controllers]") {
+  // Reference: steady state r = gain x I with gain = -0.1 Hz/pA (e.g. a current that silences the site):
+  // target -12 needs I = 120 pA. invert flips e so more current lowers r. Tolerance: within 10% after 0.5 s.
+  controller_params c = pi_params(-12.0);
+  c.invert = true;
+  device_loop loop(sensing_1kHz(), c);
+  plant brain;
+  brain.gain_Hz_per_pA = -0.1;
+  for (std::int64_t k = 0; k < 10'000; ++k) {
+    loop.signal.set(brain.step(loop.step(k, 1)));
+    if (k >= 5'000) REQUIRE(std::fabs(brain.r_Hz + 12.0) < 1.2);
+  }
+  CHECK(loop.ctl.status().output == Approx(120.0).epsilon(0.02));
+  CHECK(loop.ctl.status().error == Approx(0.0).margin(0.05));  // target - feature, as documented
+}
+
 TEST_CASE("PI clamp anti-windup: the integral stops while saturated, and the loop recovers at once",
           "[device][controllers]") {
   // Reference: conditional integration (the integral holds while u is at a bound and e pushes into it).
