@@ -210,7 +210,7 @@ void controller::run_schedule(std::int64_t step_index, stimulator& stim) noexcep
 
 void controller::trigger(std::int64_t step_index, stimulator& stim) noexcept {
   // Loaded for the next step: this step's current was already delivered when the sample was taken.
-  stim.load(p_.output_channel, p_.output_site, p_.output_program, step_index + 10);
+  stim.load(p_.output_channel, p_.output_site, p_.output_program, step_index + 1);
   ++status_.triggers;
   status_.last_trigger_step = step_index;
   status_.output = p_.output_program.amplitude;

@@ -4,19 +4,26 @@
 // (a controller whose bounds the limits refuse is itself refused at configuration, with the reason).
 //
 //   open_loop     a schedule: up to kMaxSchedule (start_us, amplitude) entries relative to the controller's
-//                 start, applied to its output channel's program amplitude; repeats every period_us if > 0
+//                 start, applied to its output channel's program amplitude; repeats every period_us if > 0.
+//                 The program is loaded at the start step; before the first entry of a period the amplitude
+//                 is 0. A change decided at step k shows in the current from step k + 1.
 //   responsive    when the feature crosses threshold (rising or falling), loads `program` (e.g. a burst) on
 //                 the output channel now; then ignores crossings for refractory_us
 //   pi_clamp      holds the feature at `target`: u = kp e + ki integral(e) dt, e = target - feature (sign
 //                 flipped when `invert`), u clamped to [output_min, output_max] with conditional-integration
 //                 anti-windup (the integral stops when u saturates in the direction of e); u is the output
-//                 channel's program amplitude, updated every sample
+//                 channel's program amplitude, updated every sample (the program is loaded at the start step
+//                 with amplitude clamp(0, output_min, output_max)); set_target() moves the set-point
 //   phase_locked  when the sensed phase (phase_estimator on the filtered signal) crosses target_phase_deg,
-//                 loads `program` (a pulse or short burst) now, at most once a cycle and no more often than
-//                 min_interval_us; compensates a known loop delay by aiming at target - 360 * delay / period
+//                 loads `program` (a pulse or short burst) now, at most once a cycle (half a period's lockout)
+//                 and no more often than min_interval_us; compensates a known loop delay by aiming at
+//                 target - 360 * delay / period (period: the sample's phase-estimator period)
 //   external      an off-device controller drives the channel by commands; the device only watches: if no
 //                 command arrives for timeout_us the output ramps to zero over ramp_down_us and a watchdog
-//                 safety event is raised
+//                 safety event is raised (controller_status::watchdog_events / last_event: the stimulator's
+//                 event queue is private, so the device forwards it)
+// Loaded programs (responsive, phase_locked) start at the step after the sample that decided them: the
+// current of the sample's own step was already delivered.
 // Everything after construction is noexcept and allocation-free.
 #include <array>
 #include <cstdint>

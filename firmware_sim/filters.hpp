@@ -11,7 +11,8 @@
 //                wrapped to [0, 2 pi), with 0 at the upward crossing (a cosine's phase -pi/2 convention: a
 //                sine's peak is at pi/2). Chosen over an endpoint-corrected Hilbert transform because it is
 //                O(1) per sample, causal, needs no FFT, and is exact for a stationary sinusoid after two
-//                cycles; its error grows with period jitter, which the band-pass limits.
+//                cycles; its error grows with period jitter, which the band-pass limits. An upward crossing
+//                sooner than half the current mean period after the last one is taken for noise and ignored.
 #include <cstdint>
 #include <vector>
 

@@ -174,9 +174,12 @@ double arbitrary_charge(const program& p, std::int64_t t0, std::int64_t t1) noex
 }  // namespace
 
 double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) noexcept {
-  // Everything is 0 outside [0, duration).
+  // Everything is 0 outside [0, end): the duration, or the last sample of a waveform that does not repeat
+  // (its offset included).
   t0_us = std::max<std::int64_t>(t0_us, 0);
   if (p.duration_us > 0) t1_us = std::min(t1_us, p.duration_us);
+  if (p.shape == waveform::arbitrary && !p.wave.repeat)
+    t1_us = std::min<std::int64_t>(t1_us, static_cast<std::int64_t>(p.wave.sample_period_us) * p.wave.n_samples);
   if (t1_us <= t0_us) return 0.0;
   const auto length = static_cast<double>(t1_us - t0_us);
   const envelope env = envelope_of(p);

@@ -10,7 +10,10 @@
 //   shannon_k               Shannon 1992: log10(D) = k - log10(Q), D = Q / A in uC/cm^2 per phase, Q in uC;
 //                           a program is safe when log10(Q) + log10(D) <= k (default 1.85)
 //   max_net_charge_nC       |sum of charge| over any window of net_charge_window_ms (DC and unbalanced
-//                           programs hit this; set it high to allow tDCS-like DC on purpose)
+//                           programs hit this; set it high to allow tDCS-like DC on purpose). A window that
+//                           cuts a biphasic pulse between its phases holds one phase's charge for a moment:
+//                           the phase charge of the electrode's pulse trains is allowed on top (the verdict's
+//                           allowance_nC), so balanced trains never trip it while DC leakage still does.
 //   max_pulse_rate_Hz       pulses per second (inside a burst)
 //   compliance_V            |I| * impedance must stay below it
 // Direct (intracellular-like) sites are limited by max_direct_pA instead (their amplitude in pA per cell).

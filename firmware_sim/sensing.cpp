@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numbers>
 
 #include "engine/meanfield/ring_geometry.hpp"
@@ -67,8 +68,8 @@ std::string_view validate(const sensing_params& p, const stimulator_layout& layo
     return refuse(reason, "sensing.signal", kind, "is a ring signal, but this device has no ring");
   if (!is_ring_signal(p.signal) && !layout.network)
     return refuse(reason, "sensing.signal", kind, "is a network signal, but this device has no network");
-  if (!std::isfinite(p.position_mm) || p.position_mm < 0.0 || p.position_mm >= layout.ring.length_mm)
-    return refuse(reason, "sensing.position_mm", p.position_mm, "must be in [0, ring length) mm");
+  if (!std::isfinite(p.position_mm) || (is_ring_signal(p.signal) && (p.position_mm < 0.0 || p.position_mm >= layout.ring.length_mm)))
+    return refuse(reason, "sensing.position_mm", p.position_mm, "must be in [0, ring length) mm for a ring signal");
   if (!std::isfinite(p.height_mm) || p.height_mm < 0.0)
     return refuse(reason, "sensing.height_mm", p.height_mm, "must be finite and >= 0 mm");
   if (whole_steps_per_sample(p.sample_rate_Hz, layout.dt_us) == 0)
@@ -101,7 +102,8 @@ sensing_channel::sensing_channel(const sensing_params& p, const stimulator_layou
       dt_us_(layout.dt_us),
       sample_period_s_(static_cast<double>(steps_per_sample_ * layout.dt_us) / kUsPerS),
       site_mm_(is_ring_signal(p.signal) ? p.position_mm : layout.network_position_mm),
-      ring_length_mm_(layout.ring.length_mm),
+      // Without a ring, distances along the sheet do not wrap (as in the stimulator's field model).
+      ring_length_mm_(layout.ring.n_units > 0 ? layout.ring.length_mm : std::numeric_limits<double>::infinity()),
       n_electrodes_(std::min(layout.electrodes.size(), kMaxElectrodes)),
       sigma_S_per_m_(layout.coupling.sigma_S_per_m),
       rng_(p.seed),

@@ -7,15 +7,20 @@
 //   artifact = artifact_gain * sum_e phi_e, phi_e = I_e / (4 pi sigma r_e) the potential (mV) of stimulation
 //            electrode e at the site (electrode.hpp), I_e its mean current over the last step
 //   noise = seeded Gaussian, sd noise_sd (signal units)
-//   raw   = ADC(x): clipped to [range_min, range_max], quantised to adc_bits over the range
+//   raw   = ADC(x): clipped to [range_min, range_max], quantised to the nearest of the 2^adc_bits levels
+//            range_min + k (range_max - range_min) / (2^adc_bits - 1) (both ends are levels)
 //   blanking: for blanking_us after any electrode's current turns on or changes sign (a pulse edge), the
-//            channel holds its last unblanked value (sample-and-hold) instead of raw
+//            channel holds its last unblanked value (sample-and-hold) instead of raw; edges are watched every
+//            step; an edge in step k blanks the samples of steps k .. k + ceil(blanking_us / dt) - 1.
+//            A non-finite x (a diverged model) is held the same way.
 //   filtered = band-pass biquad (when band_high_Hz > 0, else raw); rms = moving RMS of filtered over
 //            rms_window_ms; envelope = one-pole |filtered| (tau = rms_window_ms); phase = phase_estimator
 // Signals (units): lfp_proxy (nA, the network's, Mazzoni et al. 2008 proxy), rate_exc / rate_inh (Hz, the
 // network population's spikes over the sample period), ring_vsdi (%), ring_rate_exc / ring_rate_inh (Hz) of
 // the ring interpolated linearly between the two units around position_mm.
 // Network signals are sensed at the network's position (stimulator_layout::network_position_mm).
+// Samples close each sample period: at steps n - 1, 2n - 1, ... (n = steps_per_sample), so a sample covers
+// the spikes of its own n steps.
 // Construction allocates (filters); step() is noexcept and allocation-free.
 #include <array>
 #include <cstdint>

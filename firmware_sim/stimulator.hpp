@@ -101,7 +101,9 @@ class stimulator final : public engine::external_current_source {
   // Per-cell currents of the network at this step (and, as a side effect, the step's charges per channel and
   // electrode, the monitors and the ring accumulators). Call once per step, in order.
   engine::population_currents currents_pA(std::int64_t step_index) noexcept override;
-  // Mean per-unit ring currents over the steps since the previous call (empty spans: none).
+  // Mean per-unit ring currents over the steps since the previous call (empty spans: none; t_ms is not used:
+  // the steps counted are those since the previous call). Called again with no step in between, it returns
+  // the previous values.
   engine::ring_currents ring_currents_pA(double t_ms) noexcept override;
 
   // What was delivered in the last step: mean current of each channel (uA or pA) and of each electrode (uA).

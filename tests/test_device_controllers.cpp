@@ -1,0 +1,539 @@
+// On-device controllers, each closed through a real sensing channel and the real stimulator in the device's
+// per-step order (stimulator delivers step k -> sensing samples step k -> controller acts, loading for k+1):
+// responsive latency and refractory, PI clamp on a simulated first-order plant (settling, target step,
+// bounds, anti-windup), phase-locked firing phase, the external loop's watchdog, the open-loop schedule,
+// validation including the safety limits, and no allocation after construction.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "alloc_counter.hpp"
+#include "firmware_sim/controllers.hpp"
+
+using namespace cortexloop;
+using firmware_sim::controller;
+using firmware_sim::controller_kind;
+using firmware_sim::controller_params;
+using firmware_sim::feature_kind;
+using firmware_sim::program;
+using firmware_sim::sensed_sample;
+using firmware_sim::sensing_channel;
+using firmware_sim::sensing_params;
+using firmware_sim::signal_inputs;
+using firmware_sim::signal_kind;
+using firmware_sim::stimulator;
+using firmware_sim::stimulator_layout;
+using firmware_sim::waveform;
+
+namespace {
+constexpr double kPi = std::numbers::pi;
+constexpr std::int64_t kDtUs = 100;
+constexpr double kDtS = 1e-4;
+
+stimulator_layout device_layout() {
+  stimulator_layout l;
+  l.dt_us = kDtUs;
+  l.ring = {100, 36.0};
+  l.network = true;
+  return l;
+}
+
+// A ring signal set uniformly to one value: the test's synthetic "brain", read by a 1 kHz sensing channel.
+struct synthetic_signal {
+  std::vector<float> ring = std::vector<float>(100, 0.0f);
+  signal_inputs inputs() const {
+    signal_inputs in;
+    in.ring_vsdi_percent = ring;
+    in.ring_rates_exc_Hz = ring;
+    in.ring_rates_inh_Hz = ring;
+    return in;
+  }
+  void set(double v) { std::fill(ring.begin(), ring.end(), static_cast<float>(v)); }
+};
+
+sensing_params sensing_1kHz() {
+  sensing_params p;
+  p.signal = signal_kind::ring_vsdi;
+  p.sample_rate_Hz = 1000.0;
+  p.adc_bits = 24;
+  p.range_min = -1000.0;
+  p.range_max = 1000.0;
+  return p;
+}
+
+program dc(double amplitude_pA) {
+  program p;
+  p.shape = waveform::dc;
+  p.amplitude = amplitude_pA;
+  return p;
+}
+
+// A burst of 3 monophasic 200 us pulses at 100 Hz on a direct site (pA per cell).
+program burst(double amplitude_pA) {
+  program p;
+  p.shape = waveform::pulse_train;
+  p.amplitude = amplitude_pA;
+  p.frequency_Hz = 100.0;
+  p.phase_width_us = 200;
+  p.biphasic = false;
+  p.cathodic_first = false;
+  p.pulses_per_burst = 3;
+  p.burst_period_us = 1'000'000;
+  p.n_bursts = 1;
+  return p;
+}
+
+// One device step in the firmware's order; returns the current channel `ch` delivered in this step.
+struct device_loop {
+  stimulator stim{device_layout()};
+  sensing_channel sense;
+  controller ctl;
+  synthetic_signal signal;
+  device_loop(const sensing_params& s, const controller_params& c, std::int64_t start_step = 0)
+      : sense(s, device_layout()), ctl(c, start_step, kDtUs, 1000) {}
+  double step(std::int64_t k, std::size_t ch) {
+    (void)stim.currents_pA(k);
+    const sensed_sample& s = sense.step(k, signal.inputs(), stim.electrode_current_uA());
+    const double delivered = stim.channel_current()[ch];
+    ctl.step(k, s, stim);
+    return delivered;
+  }
+};
+
+double wrap_deg(double d) {
+  d = std::fmod(d, 360.0);
+  if (d > 180.0) d -= 360.0;
+  if (d <= -180.0) d += 360.0;
+  return d;
+}
+}  // namespace
+
+TEST_CASE("responsive: the burst starts within one sample period + 1 step of the crossing; refractory honoured",
+          "[device][controllers]") {
+  // Reference: the device's timing. A crossing in step c is seen by the first sample at a step s >= c
+  // (s = c .. c + 9 at 1 kHz, dt = 0.1 ms) and the burst is loaded for step s + 1: its first current flows
+  // between 1 and 10 steps after c (bound: one sample period + 1 step = 11 steps). Exact, every offset.
+  controller_params c;
+  c.kind = controller_kind::responsive;
+  c.feature = feature_kind::raw;
+  c.threshold = 5.0;
+  c.output_channel = 3;
+  c.output_program = burst(200.0);
+  c.refractory_us = 50'000;  // 500 steps
+  for (std::int64_t offset = 0; offset < 10; ++offset) {
+    CAPTURE(offset);
+    device_loop loop(sensing_1kHz(), c);
+    const std::int64_t cross_step = 1000 + offset;
+    std::int64_t first_current = -1;
+    for (std::int64_t k = 0; k < 1100; ++k) {
+      loop.signal.set(k >= cross_step ? 8.0 : 1.0);
+      const double i = loop.step(k, 3);
+      if (i != 0.0 && first_current < 0) first_current = k;
+    }
+    CHECK(first_current - cross_step >= 1);
+    CHECK(first_current - cross_step <= 11);
+    CHECK(loop.ctl.status().triggers == 1);
+  }
+
+  SECTION("a second crossing inside the refractory period is ignored, one after it fires") {
+    device_loop loop(sensing_1kHz(), c);
+    // Up at 100, down at 200, up at 300 (inside 100 + 500 steps: ignored), down at 400, up at 700 (fires).
+    for (std::int64_t k = 0; k < 1000; ++k) {
+      const bool high = (k >= 100 && k < 200) || (k >= 300 && k < 400) || k >= 700;
+      loop.signal.set(high ? 8.0 : 1.0);
+      loop.step(k, 3);
+      if (k == 650) CHECK(loop.ctl.status().triggers == 1);
+    }
+    CHECK(loop.ctl.status().triggers == 2);
+    CHECK(loop.ctl.status().last_trigger_step >= 700);
+    CHECK(loop.ctl.status().last_trigger_step <= 710);
+  }
+
+  SECTION("falling crossings when rising = false") {
+    c.rising = false;
+    device_loop loop(sensing_1kHz(), c);
+    for (std::int64_t k = 0; k < 1000; ++k) {
+      loop.signal.set(k < 500 ? 8.0 : 1.0);
+      loop.step(k, 3);
+    }
+    CHECK(loop.ctl.status().triggers == 1);
+    CHECK(loop.ctl.status().last_trigger_step == 509);
+  }
+}
+
+namespace {
+// First-order plant: tau dr/dt = -r + gain I (I the stimulation current in pA per cell; r in Hz), stepped
+// exactly for I constant over a step.
+struct plant {
+  double r_Hz = 0.0, gain_Hz_per_pA = 0.1, tau_s = 0.02;
+  double step(double current_pA) {
+    const double a = std::exp(-kDtS / tau_s);
+    r_Hz = a * r_Hz + (1.0 - a) * gain_Hz_per_pA * current_pA;
+    return r_Hz;
+  }
+};
+
+controller_params pi_params(double target_Hz) {
+  controller_params c;
+  c.kind = controller_kind::pi_clamp;
+  c.feature = feature_kind::raw;
+  c.output_channel = 1;
+  c.output_program = dc(0.0);
+  c.target = target_Hz;
+  c.kp = 2.0;         // pA per Hz
+  c.ki_per_s = 200.0; // pA per Hz per s
+  c.output_min = 0.0;
+  c.output_max = 300.0;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("PI clamp on a first-order plant: settles within 10%, tracks a target step, stays in bounds",
+          "[device][controllers]") {
+  // Reference: steady state of the plant, r = gain x I: the clamp must bring r within 10% of the target
+  // (10 Hz, then 20 Hz) within 0.5 s of each change and hold it there; the delivered current never leaves
+  // [output_min, output_max] = [0, 300] pA (exact).
+  device_loop loop(sensing_1kHz(), pi_params(10.0));
+  plant brain;
+  double max_late_error_10 = 0.0, max_late_error_20 = 0.0;
+  for (std::int64_t k = 0; k < 20'000; ++k) {
+    if (k == 10'000) loop.ctl.set_target(20.0);
+    const double i = loop.step(k, 1);
+    loop.signal.set(brain.step(i));
+    REQUIRE(i >= 0.0);
+    REQUIRE(i <= 300.0);
+    REQUIRE(loop.ctl.status().output >= 0.0);
+    REQUIRE(loop.ctl.status().output <= 300.0);
+    if (k >= 5'000 && k < 10'000) max_late_error_10 = std::max(max_late_error_10, std::fabs(brain.r_Hz - 10.0));
+    if (k >= 15'000) max_late_error_20 = std::max(max_late_error_20, std::fabs(brain.r_Hz - 20.0));
+  }
+  CHECK(max_late_error_10 < 1.0);
+  CHECK(max_late_error_20 < 2.0);
+  CHECK(loop.ctl.status().output == Approx(200.0).epsilon(0.02));  // r = 0.1 Hz/pA x 200 pA
+  CHECK_FALSE(loop.ctl.status().saturated);
+}
+
+TEST_CASE("PI clamp with invert holds a plant that the current pushes down", "[device][controllers]") {
+  // Reference: steady state r = gain x I with gain = -0.1 Hz/pA (e.g. a current that silences the site):
+  // target -12 needs I = 120 pA. invert flips e so more current lowers r. Tolerance: within 10% after 0.5 s.
+  controller_params c = pi_params(-12.0);
+  c.invert = true;
+  device_loop loop(sensing_1kHz(), c);
+  plant brain;
+  brain.gain_Hz_per_pA = -0.1;
+  for (std::int64_t k = 0; k < 10'000; ++k) {
+    loop.signal.set(brain.step(loop.step(k, 1)));
+    if (k >= 5'000) REQUIRE(std::fabs(brain.r_Hz + 12.0) < 1.2);
+  }
+  CHECK(loop.ctl.status().output == Approx(120.0).epsilon(0.02));
+  CHECK(loop.ctl.status().error == Approx(0.0).margin(0.05));  // target - feature, as documented
+}
+
+TEST_CASE("PI clamp anti-windup: the integral stops while saturated, and the loop recovers at once",
+          "[device][controllers]") {
+  // Reference: conditional integration (the integral holds while u is at a bound and e pushes into it).
+  // Target 50 Hz needs 500 pA > output_max = 300 pA: the output pins at 300 pA, the plant settles at 30 Hz
+  // (e = 20 Hz) within ~0.1 s, and from then on the integral must not change at all (exact equality over
+  // 0.1..0.5 s). It can never exceed what pins u at the bound by more than one sample's increment:
+  // ki I <= output_max - kp e + ki e dt, i.e. I <= (300 - 40) / 200 + 20 x 1e-3 = 1.32 Hz s. Back to 10 Hz, the
+  // plant must be within 10% of 10 Hz 0.3 s later (a wound-up integral, 0.5 s x 20 Hz = 10 Hz s, would hold
+  // the output at 300 pA for about a second).
+  device_loop loop(sensing_1kHz(), pi_params(50.0));
+  plant brain;
+  double integral_pinned = 0.0;
+  for (std::int64_t k = 0; k < 20'000; ++k) {
+    const double i = loop.step(k, 1);
+    loop.signal.set(brain.step(i));
+    REQUIRE(i <= 300.0);
+    if (k < 5'000) CHECK(loop.ctl.status().integral <= 1.32);
+    if (k == 1'000) {
+      CHECK(loop.ctl.status().saturated);
+      integral_pinned = loop.ctl.status().integral;
+    }
+    if (k > 1'000 && k < 5'000) {
+      CHECK(loop.ctl.status().saturated);
+      CHECK(loop.ctl.status().integral == integral_pinned);
+    }
+    if (k == 4'999) {
+      CHECK(loop.ctl.status().output == 300.0);
+      loop.ctl.set_target(10.0);
+    }
+    if (k == 8'000) CHECK(std::fabs(brain.r_Hz - 10.0) < 1.0);
+  }
+}
+
+TEST_CASE("phase-locked: pulses land within 30 degrees of the target phase, once a cycle, delay compensated",
+          "[device][controllers]") {
+  // Reference: the phase of the synthetic 8 Hz sine at the step the pulse starts (0 at the upward
+  // crossing), sensed with Gaussian noise (sd 0.3 against amplitude 1), band-passed 6-10.7 Hz (zero phase at
+  // 8 Hz), phase estimated by zero crossings.
+  // Tolerance: +-30 degrees for every pulse after the first second; one pulse per cycle (+-1 over 4 s).
+  // With a 20 ms loop delay (57.6 degrees at 8 Hz) the program starts 20 ms after the trigger; only the
+  // compensation keeps it on target.
+  const double f_Hz = 8.0;
+  for (const std::int64_t delay_us : {std::int64_t{0}, std::int64_t{20'000}}) {
+    for (const double target_deg : {0.0, 90.0, 200.0}) {
+      CAPTURE(delay_us, target_deg);
+      sensing_params s = sensing_1kHz();
+      s.band_low_Hz = 6.0;
+      s.band_high_Hz = 32.0 / 3.0;
+      s.noise_sd = 0.3;  // white at 1 kHz: in-band SNR ~ 20 dB
+      controller_params c;
+      c.kind = controller_kind::phase_locked;
+      c.feature = feature_kind::filtered;
+      c.output_channel = 0;
+      program pulse = dc(100.0);
+      pulse.duration_us = 1000;
+      pulse.delay_us = delay_us;
+      c.output_program = pulse;
+      c.target_phase_deg = target_deg;
+      c.loop_delay_us = delay_us;
+      c.min_interval_us = 50'000;
+      device_loop loop(s, c);
+      int pulses_checked = 0;
+      double worst_deg = 0.0;
+      double previous = 0.0;
+      for (std::int64_t k = 0; k < 50'000; ++k) {
+        loop.signal.set(std::sin(2.0 * kPi * f_Hz * k * kDtS));
+        const double i = loop.step(k, 0);
+        if (i != 0.0 && previous == 0.0 && k * kDtS > 1.0) {  // a pulse starts in step k
+          const double phase_deg = std::fmod(360.0 * f_Hz * k * kDtS, 360.0);
+          worst_deg = std::max(worst_deg, std::fabs(wrap_deg(phase_deg - target_deg)));
+          ++pulses_checked;
+        }
+        previous = i;
+      }
+      CHECK(worst_deg < 30.0);
+      CHECK(std::abs(pulses_checked - static_cast<int>(4.0 * f_Hz)) <= 1);
+    }
+  }
+}
+
+TEST_CASE("phase-locked: at most once a cycle when the estimate wobbles back, and min_interval_us respected",
+          "[device][controllers]") {
+  // Reference: controllers.hpp. Samples are synthetic (phase and period set directly), one per 10 steps.
+  // (1) A phase estimate that passes the aim, falls back below it (a new period estimate) and passes it
+  // again within the same cycle fires once (exact count). (2) A steady 8 Hz phase ramp with
+  // min_interval_us = 300 ms fires every third cycle: 4 s / 375 ms -> 10 or 11 pulses.
+  controller_params c;
+  c.kind = controller_kind::phase_locked;
+  c.output_program = burst(100.0);
+  c.target_phase_deg = 90.0;
+  c.min_interval_us = 0;
+  stimulator stim(device_layout());
+  auto sample_at = [](std::int64_t step, double phase_deg, double period_s) {
+    sensed_sample x;
+    x.sampled = true;
+    x.step = step;
+    x.phase_rad = phase_deg * kPi / 180.0;
+    x.period_s = period_s;
+    return x;
+  };
+  SECTION("wobble around the aim") {
+    controller ctl(c, 0, kDtUs, 1000);
+    std::int64_t k = 0;
+    for (const double phase_deg : {70.0, 80.0, 95.0, 85.0, 100.0, 110.0}) {
+      ctl.step(k, sample_at(k, phase_deg, 0.125), stim);
+      k += 10;
+    }
+    CHECK(ctl.status().triggers == 1);
+    CHECK(ctl.status().last_trigger_step == 20);
+  }
+  SECTION("minimum interval") {
+    c.min_interval_us = 300'000;
+    controller ctl(c, 0, kDtUs, 1000);
+    for (std::int64_t k = 0; k < 40'000; k += 10) ctl.step(k, sample_at(k, std::fmod(360.0 * 8.0 * k * kDtS, 360.0), 0.125), stim);
+    CHECK(ctl.status().triggers >= 10);
+    CHECK(ctl.status().triggers <= 11);
+  }
+}
+
+TEST_CASE("external: a silent loop is ramped to zero after the timeout, the watchdog event raised once",
+          "[device][controllers]") {
+  // Reference: safety.hpp's watchdog: it expires at the first step more than timeout_us after the last
+  // feed (timeout 50 ms = 500 steps: last feed at step f -> expiry at f + 501), then the output falls
+  // linearly to 0 over ramp_down_us (10 ms) and the channel clears. One event per silence, exactly.
+  controller_params c;
+  c.kind = controller_kind::external;
+  c.output_channel = 2;
+  c.timeout_us = 50'000;
+  c.ramp_down_us = 10'000;
+  device_loop loop(sensing_1kHz(), c);
+  loop.stim.load(2, firmware_sim::site{}, dc(100.0), 0);  // what the external loop commanded
+  std::int64_t last_feed = -1;
+  for (std::int64_t k = 0; k < 3000; ++k) {
+    if (k <= 1000 && k % 100 == 0) {
+      loop.ctl.feed(k);
+      last_feed = k;
+    }
+    const double i = loop.step(k, 2);
+    CAPTURE(k);
+    if (k <= last_feed + 501) CHECK(i == 100.0);                               // fed: untouched
+    if (k == last_feed + 500) CHECK(loop.ctl.status().watchdog_events == 0);
+    if (k == last_feed + 501) CHECK(loop.ctl.status().watchdog_events == 1);  // after this step's current
+    if (k > last_feed + 501 && k <= last_feed + 601) CHECK(i < 100.0);       // ramping
+    if (k > last_feed + 601) CHECK(i == 0.0);
+  }
+  CHECK(loop.ctl.status().watchdog_events == 1);
+  const firmware_sim::safety_event& e = loop.ctl.status().last_event;
+  CHECK(e.step == 1000 + 501);
+  CHECK(e.channel == 2);
+  CHECK(e.verdict.limit == firmware_sim::safety_limit::watchdog);
+  CHECK(e.verdict.bound == 50.0);
+  CHECK(e.verdict.value > e.verdict.bound);
+  CHECK_FALSE(loop.stim.active(2));
+
+  SECTION("a loop that comes back re-arms the watchdog: a second silence, a second event") {
+    loop.stim.load(2, firmware_sim::site{}, dc(100.0), 3000);
+    loop.ctl.feed(3000);
+    for (std::int64_t k = 3000; k < 5000; ++k) loop.step(k, 2);
+    CHECK(loop.ctl.status().watchdog_events == 2);
+    CHECK(loop.ctl.status().last_event.step == 3501);
+  }
+}
+
+TEST_CASE("open loop: the schedule sets the amplitude at its entries and repeats every period",
+          "[device][controllers]") {
+  // Reference: the schedule (0 ms: 50 pA, 20 ms: 120 pA, 50 ms: 0 pA), period 100 ms, from start step 1000:
+  // amplitude exact at every step.
+  controller_params c;
+  c.kind = controller_kind::open_loop;
+  c.output_channel = 4;
+  c.output_program = dc(0.0);
+  c.schedule[0] = {0, 50.0};
+  c.schedule[1] = {20'000, 120.0};
+  c.schedule[2] = {50'000, 0.0};
+  c.n_schedule = 3;
+  c.period_us = 100'000;
+  device_loop loop(sensing_1kHz(), c, 1000);
+  for (std::int64_t k = 0; k < 4000; ++k) {
+    const double i = loop.step(k, 4);
+    CAPTURE(k);
+    if (k < 1000) {
+      CHECK(i == 0.0);
+      continue;
+    }
+    // The controller acts after the stimulator delivered step k, so a change at step k shows from k + 1.
+    const std::int64_t t_steps = (k - 1 - 1000) % 1000;
+    const double expected = k == 1000 ? 0.0 : t_steps < 200 ? 50.0 : t_steps < 500 ? 120.0 : 0.0;
+    CHECK(i == expected);
+  }
+}
+
+TEST_CASE("controller validation: ranges by field, and outputs the safety limits refuse", "[device][controllers][validation]") {
+  // Reference: controllers.hpp's ranges and safety.hpp's limits (max_direct_pA = 1000 by default;
+  // an electrode's max_current_uA = 1000).
+  stimulator_layout layout = device_layout();
+  layout.electrodes.push_back({5.0, 1.0, 0.01, 10.0});
+  firmware_sim::reason_text reason{};
+  auto why = [&](const controller_params& c) { return std::string(firmware_sim::validate(c, layout, 2, reason)); };
+
+  controller_params pi = pi_params(10.0);
+  CHECK(why(pi).empty());
+  controller_params resp;
+  resp.kind = controller_kind::responsive;
+  resp.output_program = burst(200.0);
+  CHECK(why(resp).empty());
+
+  struct bad_case { const char* field; controller_params c; };
+  std::vector<bad_case> cases;
+  auto add = [&](const char* field, controller_params c, auto spoil) { spoil(c); cases.push_back({field, c}); };
+  add("controller.kind", pi, [](controller_params& c) { c.kind = static_cast<controller_kind>(7); });
+  add("controller.sensing_channel", pi, [](controller_params& c) { c.sensing_channel = 2; });
+  add("controller.output_channel", pi, [](controller_params& c) { c.output_channel = 8; });
+  add("controller.feature", pi, [](controller_params& c) { c.feature = static_cast<feature_kind>(4); });
+  add("controller.target", pi, [](controller_params& c) { c.target = INFINITY; });
+  add("controller.kp", pi, [](controller_params& c) { c.kp = -1.0; });
+  add("controller.ki_per_s", pi, [](controller_params& c) { c.ki_per_s = std::nan(""); });
+  add("controller.output_min", pi, [](controller_params& c) { c.output_min = -INFINITY; });
+  add("controller.output_max", pi, [](controller_params& c) { c.output_max = -1.0; });
+  add("controller.output_max", pi, [](controller_params& c) { c.output_max = 5000.0; });  // > max_direct_pA
+  add("controller.output_min", pi, [](controller_params& c) { c.output_min = -5000.0; });
+  add("controller.threshold", resp, [](controller_params& c) { c.threshold = std::nan(""); });
+  add("controller.refractory_us", resp, [](controller_params& c) { c.refractory_us = -1; });
+  add("controller.output_program.amplitude", resp, [](controller_params& c) { c.output_program.amplitude = 2000.0; });
+  add("controller.output_program.amplitude", resp, [](controller_params& c) { c.output_program.frequency_Hz = 0.0; });
+  // An electrode program over the charge-per-phase limit (100 nC): 600 uA x 200 us = 120 nC.
+  add("controller.output_program.amplitude", resp, [](controller_params& c) {
+    c.output_site.kind = firmware_sim::site_kind::electrode;
+    c.output_program.amplitude = 600.0;
+  });
+  controller_params phase = resp;
+  phase.kind = controller_kind::phase_locked;
+  CHECK(why(phase).empty());
+  add("controller.target_phase_deg", phase, [](controller_params& c) { c.target_phase_deg = 360.0; });
+  add("controller.min_interval_us", phase, [](controller_params& c) { c.min_interval_us = -5; });
+  add("controller.loop_delay_us", phase, [](controller_params& c) { c.loop_delay_us = 20'000'000; });
+  controller_params ext;
+  ext.kind = controller_kind::external;
+  CHECK(why(ext).empty());
+  add("controller.timeout_us", ext, [](controller_params& c) { c.timeout_us = 0; });
+  add("controller.ramp_down_us", ext, [](controller_params& c) { c.ramp_down_us = -1; });
+  controller_params open;
+  open.kind = controller_kind::open_loop;
+  open.output_program = dc(0.0);
+  open.schedule[0] = {0, 10.0};
+  open.schedule[1] = {1000, 20.0};
+  open.n_schedule = 2;
+  CHECK(why(open).empty());
+  add("controller.n_schedule", open, [](controller_params& c) { c.n_schedule = 0; });
+  add("controller.n_schedule", open, [](controller_params& c) { c.n_schedule = 17; });
+  add("controller.period_us", open, [](controller_params& c) { c.period_us = -1; });
+  add("controller.schedule.start_us", open, [](controller_params& c) { c.schedule[1].start_us = 0; });
+  add("controller.schedule.start_us", open, [](controller_params& c) { c.period_us = 1000; });
+  add("controller.schedule.amplitude", open, [](controller_params& c) { c.schedule[1].amplitude = 1e6; });
+  add("controller.schedule.amplitude", open, [](controller_params& c) { c.schedule[1].amplitude = std::nan(""); });
+  for (const bad_case& b : cases) {
+    const std::string w = why(b.c);
+    CAPTURE(b.field, w);
+    CHECK(w.rfind(b.field, 0) == 0);
+  }
+  // The safety reason travels with it: the stimulator's check names the limit.
+  controller_params over = pi;
+  over.output_max = 5000.0;
+  CHECK(why(over).find("5000") != std::string::npos);
+  CHECK(why(controller_params{}).empty());  // kind none: nothing to run
+}
+
+TEST_CASE("controllers allocate nothing after construction", "[device][controllers][alloc]") {
+  sensing_params s = sensing_1kHz();
+  s.band_low_Hz = 6.0;
+  s.band_high_Hz = 10.0;
+  controller_params pi = pi_params(10.0), resp, phase, ext, open;
+  resp.kind = controller_kind::responsive;
+  resp.output_channel = 2;
+  resp.output_program = burst(100.0);
+  resp.refractory_us = 10'000;
+  phase = resp;
+  phase.kind = controller_kind::phase_locked;
+  phase.output_channel = 3;
+  ext.kind = controller_kind::external;
+  ext.output_channel = 4;
+  ext.timeout_us = 20'000;
+  open.kind = controller_kind::open_loop;
+  open.output_channel = 5;
+  open.schedule[0] = {0, 10.0};
+  open.schedule[1] = {5000, 20.0};
+  open.n_schedule = 2;
+  open.period_us = 10'000;
+  stimulator stim(device_layout());
+  sensing_channel sense(s, device_layout());
+  controller ctls[] = {controller(pi, 0, kDtUs, 1000), controller(resp, 0, kDtUs, 1000), controller(phase, 0, kDtUs, 1000),
+                       controller(ext, 0, kDtUs, 1000), controller(open, 0, kDtUs, 1000)};
+  synthetic_signal sig;
+  stim.load(4, firmware_sim::site{}, dc(10.0), 0);
+  testing::allocation_scope scope;
+  for (std::int64_t k = 0; k < 30'000; ++k) {
+    sig.set(10.0 * std::sin(2.0 * kPi * 8.0 * k * kDtS));
+    (void)stim.currents_pA(k);
+    const sensed_sample& x = sense.step(k, sig.inputs(), stim.electrode_current_uA());
+    for (controller& c : ctls) c.step(k, x, stim);
+  }
+  CHECK(scope.allocations() == 0);
+  CHECK(ctls[1].status().triggers > 0);
+  CHECK(ctls[2].status().triggers > 0);
+  CHECK(ctls[3].status().watchdog_events == 1);
+}

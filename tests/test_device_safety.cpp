@@ -1,0 +1,256 @@
+// Safety of the simulated neurostimulator (safety.hpp): each static limit refuses an unsafe program with a
+// reason naming the limit and its exact numbers, and passes the just-safe program next to it; the running
+// monitor stops an electrode whose channels together break the net-charge window; the watchdog fires once.
+#include <catch2/catch.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "firmware_sim/safety.hpp"
+#include "firmware_sim/stimulator.hpp"
+
+using namespace cortexloop;
+using namespace cortexloop::firmware_sim;
+
+namespace {
+constexpr std::int64_t kDtUs = 100;
+
+program pulses(double amplitude_uA, std::uint32_t width_us, double frequency_Hz) {
+  program p;
+  p.shape = waveform::pulse_train;
+  p.amplitude = amplitude_uA;
+  p.phase_width_us = width_us;
+  p.frequency_Hz = frequency_Hz;
+  return p;
+}
+
+program dc(double amplitude_uA, std::int64_t duration_us = 0) {
+  program p;
+  p.amplitude = amplitude_uA;
+  p.duration_us = duration_us;
+  return p;
+}
+
+// The shortest round-trip text of v, as format_reason must print it.
+std::string exact(double v) {
+  std::array<char, 64> b{};
+  const auto r = std::to_chars(b.data(), b.data() + b.size(), v);
+  return {b.data(), r.ptr};
+}
+
+std::string reason_of(const safety_verdict& v) {
+  reason_text buffer;
+  return std::string(format_reason(v, buffer));
+}
+
+const electrode_params kSmall{0.0, 1.0, 0.01, 10.0};  // 0.01 mm^2, 10 kOhm
+const electrode_params kLarge{0.0, 1.0, 1.0, 10.0};   // 1 mm^2: Shannon out of the way
+}  // namespace
+
+// Reference: safety.hpp's limits, default values. Each pair: just safe passes, just unsafe is refused with
+// the limit's name, the value and the bound printed exactly. Break tried for the set: comparing with >= in
+// max current (the just-safe 1000 uA fails) and printing with %g (the 1000.0001 string fails).
+TEST_CASE("max current: 1000 uA passes, 1000.0001 uA is refused", "[safety]") {
+  const safety_limits limits;
+  CHECK(check_program(pulses(1000.0, 50, 100.0), &kLarge, limits, kDtUs).ok());
+  const safety_verdict v = check_program(pulses(1000.0001, 50, 100.0), &kLarge, limits, kDtUs);
+  CHECK(v.limit == safety_limit::max_current);
+  CHECK_THAT(reason_of(v), Catch::Contains("max current") && Catch::Contains("1000.0001 uA > 1000 uA"));
+}
+
+// Break tried: a 1% slack on the limit -> 100.5 nC passes, fails.
+TEST_CASE("charge per phase: 100 nC passes, 100.5 nC is refused", "[safety]") {
+  const safety_limits limits;
+  CHECK(check_program(pulses(500.0, 200, 100.0), &kLarge, limits, kDtUs).ok());  // 500 uA x 200 us = 100 nC
+  const safety_verdict v = check_program(pulses(500.0, 201, 100.0), &kLarge, limits, kDtUs);
+  CHECK(v.limit == safety_limit::charge_per_phase);
+  CHECK(v.value == 100.5);
+  CHECK_THAT(reason_of(v), Catch::Contains("charge per phase") && Catch::Contains("100.5 nC per phase > 100 nC"));
+}
+
+// Reference: Shannon 1992 (IEEE Trans Biomed Eng 39:424): safe when log10(Q) + log10(Q / A) <= k, Q in uC,
+// A in cm^2; on 0.01 mm^2 = 1e-4 cm^2 with k = 1.85 the boundary is Q = 84.1 nC. k is compared exactly
+// (1e-15) with the formula and printed exactly. Break tried: area left in mm^2 (k 2 lower) -> 90 nC passes,
+// the refusal check fails.
+TEST_CASE("charge density (Shannon k): 80 nC on 0.01 mm^2 passes, 90 nC is refused", "[safety]") {
+  const safety_limits limits;
+  CHECK(check_program(pulses(400.0, 200, 100.0), &kSmall, limits, kDtUs).ok());  // 80 nC: k = 1.806
+  const safety_verdict v = check_program(pulses(300.0, 300, 100.0), &kSmall, limits, kDtUs);  // 90 nC
+  REQUIRE(v.limit == safety_limit::charge_density);
+  const double k = std::log10(0.09) + std::log10(0.09 / 1e-4);
+  CHECK(v.value == Approx(k).epsilon(1e-15));
+  CHECK(v.value == Approx(1.9085).epsilon(1e-4));
+  CHECK_THAT(reason_of(v), Catch::Contains("charge density: Shannon k = " + exact(v.value) + " > 1.85") &&
+                               Catch::Contains("(Q = 90 nC per phase on 0.01 mm^2)"));
+}
+
+// Reference: |net charge| over any 1000 ms window <= 10 nC. A DC of 1 uA for 10 ms holds 10 nC; for 10.001 ms
+// 10.001 nC. Breaks tried: worst window = peak x window regardless of the duration -> the 10 ms DC is refused;
+// no allowance for one pulse phase in flight -> the balanced 20 nC-per-phase train is refused.
+TEST_CASE("net charge: 10 nC of DC passes, 10.001 nC is refused; a balanced train passes", "[safety]") {
+  const safety_limits limits;
+  CHECK(check_program(dc(1.0, 10'000), &kSmall, limits, kDtUs).ok());
+  const safety_verdict v = check_program(dc(1.0, 10'001), &kSmall, limits, kDtUs);
+  REQUIRE(v.limit == safety_limit::net_charge);
+  CHECK(v.value == Approx(10.001).epsilon(1e-12));
+  CHECK_THAT(reason_of(v), Catch::Contains("net charge: |net Q| = " + exact(v.value) + " nC over a 1000 ms window > 10 nC"));
+  // An endless DC: 0.01 uA x 1 s = 10 nC passes, 0.0101 uA is refused.
+  CHECK(check_program(dc(0.01), &kSmall, limits, kDtUs).ok());
+  CHECK(check_program(dc(0.0101), &kSmall, limits, kDtUs).limit == safety_limit::net_charge);
+  // A biphasic train of 20 nC phases (more than the 10 nC window) is balanced: one phase in flight is allowed.
+  CHECK(check_program(pulses(100.0, 200, 130.0), &kSmall, limits, kDtUs).ok());
+  // An endless sine: a window of W nets at most (2 A / omega) |sin(omega W / 2)|. At 10.5 Hz that is a half
+  // cycle, 30.3 nC per uA: 0.1 uA passes, 1 uA is refused; at 10 Hz a 1 s window holds whole periods: 0.
+  program sine;
+  sine.shape = waveform::sine;
+  sine.frequency_Hz = 10.5;
+  sine.amplitude = 0.1;
+  CHECK(check_program(sine, &kSmall, limits, kDtUs).ok());
+  sine.amplitude = 1.0;
+  const safety_verdict s = check_program(sine, &kSmall, limits, kDtUs);
+  CHECK(s.limit == safety_limit::net_charge);
+  CHECK(s.value == Approx(2.0 / (2 * 3.14159265358979 * 10.5e-6) * 1e-3).epsilon(1e-9));
+  sine.frequency_Hz = 10.0;
+  CHECK(check_program(sine, &kSmall, limits, kDtUs).ok());
+  // An arbitrary waveform whose repeat period nets +2.5 uA x 100 us: refused over a 1 s window.
+  program arb;
+  arb.shape = waveform::arbitrary;
+  arb.amplitude = 1.0;
+  arb.wave.n_samples = 2;
+  arb.wave.samples[0] = 1.0f;
+  arb.wave.samples[1] = -1.0f;
+  CHECK(check_program(arb, &kSmall, limits, kDtUs).ok());  // balanced square wave: 0.1 nC per half period
+  arb.wave.samples[1] = -0.9f;
+  CHECK(check_program(arb, &kSmall, limits, kDtUs).limit == safety_limit::net_charge);  // 0.01 nC/200 us = 50 nC/s
+}
+
+// Break tried: the rate check skipped -> 500.0001 Hz passes, fails.
+TEST_CASE("pulse rate: 500 Hz passes, 500.0001 Hz is refused", "[safety]") {
+  const safety_limits limits;
+  CHECK(check_program(pulses(100.0, 60, 500.0), &kSmall, limits, kDtUs).ok());
+  const safety_verdict v = check_program(pulses(100.0, 60, 500.0001), &kSmall, limits, kDtUs);
+  CHECK(v.limit == safety_limit::pulse_rate);
+  CHECK_THAT(reason_of(v), Catch::Contains("pulse rate: rate = 500.0001 Hz > 500 Hz"));
+}
+
+// uA x kOhm = mV. Break tried: dividing by 100 instead of 1000 -> the just-safe 12 V is refused, fails.
+TEST_CASE("compliance: |I| Z = 12 V passes, 12.01 V is refused", "[safety]") {
+  const safety_limits limits;
+  const electrode_params high_z{0.0, 1.0, 1.0, 20.0};
+  CHECK(check_program(pulses(600.0, 50, 100.0), &high_z, limits, kDtUs).ok());
+  const safety_verdict v = check_program(pulses(600.5, 50, 100.0), &high_z, limits, kDtUs);
+  CHECK(v.limit == safety_limit::compliance);
+  CHECK_THAT(reason_of(v), Catch::Contains("compliance: |I| * Z = " + exact(600.5 * 20.0 / 1000.0) + " V > 12 V"));
+}
+
+// Break tried: the max_direct_pA check skipped -> -1000.0001 pA passes, fails.
+TEST_CASE("direct sites: 1000 pA passes, 1000.0001 pA and non-finite amplitudes are refused", "[safety]") {
+  const safety_limits limits;
+  CHECK(check_program(dc(1000.0), nullptr, limits, kDtUs).ok());
+  CHECK(check_program(dc(-1000.0), nullptr, limits, kDtUs).ok());
+  const safety_verdict v = check_program(dc(-1000.0001), nullptr, limits, kDtUs);
+  CHECK(v.limit == safety_limit::direct_current);
+  CHECK_THAT(reason_of(v), Catch::Contains("direct current: |I| = 1000.0001 pA > 1000 pA"));
+  CHECK_FALSE(check_program(dc(std::nan("")), nullptr, limits, kDtUs).ok());
+  CHECK_FALSE(check_program(dc(std::numeric_limits<double>::infinity()), &kSmall, limits, kDtUs).ok());
+  program arb;
+  arb.shape = waveform::arbitrary;
+  arb.wave.n_samples = 1;
+  arb.wave.samples[0] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_FALSE(check_program(arb, &kSmall, limits, kDtUs).ok());
+}
+
+// Reference: the brief: "200.0001 must print as 200.0001" (shortest round-trip, std::to_chars). Break tried:
+// snprintf("%g") -> "200".
+TEST_CASE("format_reason prints values exactly", "[safety]") {
+  const std::string text = reason_of({safety_limit::max_current, 200.0001, 200.0});
+  CHECK(text == "max current: |I| = 200.0001 uA > 200 uA (max_current_uA)");
+  CHECK_THAT(reason_of({safety_limit::direct_current, 0.1 + 0.2, 0.3}), Catch::Contains("0.30000000000000004 pA > 0.3 pA"));
+}
+
+// Reference: safety.hpp: the monitor checks what the electrode's channels deliver together. Two DC channels
+// of 0.006 uA each hold 6 nC per 1 s window alone (passing check_program), 12 nC together: the monitor must
+// stop the electrode when the window's sum first exceeds 10 nC, i.e. after 10 / (0.012 x 0.1e-3) = 8333.3
+// steps -> at step 8333, and queue one event. Break tried: monitor comparing the window sum with
+// max_net_charge_nC x 2 -> no event, fails.
+TEST_CASE("the monitor stops an electrode whose two safe DC channels together break the net-charge window",
+          "[safety][monitor]") {
+  stimulator_layout layout;
+  layout.electrodes.push_back(kSmall);
+  layout.electrodes.push_back({10.0, 1.0, 0.01, 10.0});
+  stimulator s(layout);
+  site e0;
+  e0.kind = site_kind::electrode;
+  reason_text reason;
+  REQUIRE(validate(e0, dc(0.006), layout, reason).empty());
+  s.load(0, e0, dc(0.006), 0);
+  s.load(1, e0, dc(0.006), 0);
+  site e1 = e0;
+  e1.electrode = 1;
+  s.load(2, e1, pulses(100.0, 100, 100.0), 0);  // another electrode, balanced: must keep running
+  std::int64_t stopped_at = -1;
+  for (std::int64_t k = 0; k < 20000 && stopped_at < 0; ++k) {
+    s.currents_pA(k);
+    if (!s.events().empty()) stopped_at = k;
+  }
+  CHECK(stopped_at == 8333);
+  REQUIRE(s.events().size() == 1);
+  const safety_event& ev = s.events()[0];
+  CHECK(ev.electrode == 0);
+  CHECK(ev.channel == -1);
+  CHECK(ev.step == 8333);
+  CHECK(ev.verdict.limit == safety_limit::net_charge);
+  CHECK(ev.verdict.value > 10.0);
+  CHECK_FALSE(s.active(0));
+  CHECK_FALSE(s.active(1));
+  CHECK(s.active(2));
+  for (std::int64_t k = 8334; k < 30000; ++k) s.currents_pA(k);  // 2 s more: no second event, train untouched
+  CHECK(s.events().size() == 1);
+  CHECK(s.active(2));
+  CHECK(s.events_dropped() == 0);
+}
+
+// Reference: charge_monitor on its own: ring buffer over whole steps, |I| from the step's charge. Break
+// tried: not subtracting the oldest step -> the window sum keeps growing, the "slides out" check fails.
+TEST_CASE("charge_monitor: the window slides, |I| and compliance are checked per step", "[safety][monitor]") {
+  safety_limits limits;
+  limits.net_charge_window_ms = 1.0;  // 10 steps
+  charge_monitor m(limits, kSmall, kDtUs);
+  CHECK(m.window_steps() == 10);
+  for (int k = 0; k < 10; ++k) CHECK(m.step(0.9).ok());  // 9 nC in the window
+  CHECK(m.window_net_charge_nC() == Approx(9.0));
+  CHECK(m.step(0.9).ok());  // the first 0.9 slides out: still 9
+  CHECK(m.step(1.9).ok());                                // 9 - 0.9 + 1.9 = 10 nC: at the limit
+  CHECK(m.step(1.0).limit == safety_limit::net_charge);  // 10 - 0.9 + 1 = 10.1 nC
+  m.reset();
+  CHECK(m.window_net_charge_nC() == 0.0);
+  // 100.1 nC in 100 us = 1001 uA > 1000 uA.
+  CHECK(m.step(100.1).limit == safety_limit::max_current);
+  m.reset();
+  // On a 100 kOhm electrode 120 uA (12 nC in 100 us) makes 12 V: passes; 130 uA, 13 V > 12 V: refused.
+  limits.max_net_charge_nC = 1e6;
+  charge_monitor high_z(limits, {0.0, 1.0, 0.01, 100.0}, kDtUs);
+  CHECK(high_z.step(12.0).ok());
+  const safety_verdict v = high_z.step(13.0);
+  CHECK(v.limit == safety_limit::compliance);
+  CHECK(v.value == Approx(13.0));
+}
+
+// Reference: safety.hpp, watchdog::expired: true exactly once, at the first step past the timeout since the
+// last feed. Break tried: not setting fired_ -> it fires on every later step, fails.
+TEST_CASE("the watchdog fires once after its timeout", "[safety][watchdog]") {
+  watchdog w(10);
+  CHECK_FALSE(w.expired(100));  // not armed
+  w.arm(0);
+  CHECK_FALSE(w.expired(10));
+  CHECK(w.expired(11));
+  CHECK_FALSE(w.expired(12));
+  CHECK(w.fired());
+  w.feed(12);
+  CHECK_FALSE(w.expired(22));
+  CHECK(w.expired(23));
+  w.disarm();
+  CHECK_FALSE(w.expired(1000));
+}
