@@ -116,7 +116,7 @@ def correlation(a, b):
 # --- (a) DC step --------------------------------------------------------------------------------------------------
 def dc_step_run(server_config, amplitude_pA, warmup_ms, pre_ms, step_ms, post_ms, seed=1, sets=(), binary=None,
                 population="exc"):
-    """One DC-step run; returns run_stepped's arrays plus `window` (tick slice after the warm-up)."""
+    """One DC-step run (one SetStimulation: Dc, delay warmup+pre, duration step); returns run_stepped's arrays."""
     ticks = int(warmup_ms + pre_ms + step_ms + post_ms)
     prog = {"amplitude_pa": amplitude_pA, "waveform": "dc", "population": population, "channel": 0,
             "delay_ms": warmup_ms + pre_ms, "duration_ms": step_ms}
