@@ -75,3 +75,12 @@ def smooth(x, width):
     if width <= 1:
         return np.asarray(x, dtype=np.float64)
     return np.convolve(x, np.ones(width) / width, "same")
+
+
+def phase_at(rate, ticks, event_ticks, fs_Hz, f_Hz, rel_band=0.2):
+    """Offline phase (rad) of `rate` (one sample per tick, ticks[i] its tick number) at each of `event_ticks`
+    (e.g. the tick_applied of stimulation commands); events outside the record are dropped."""
+    ph = phase(rate, fs_Hz, f_Hz, rel_band)
+    idx = np.searchsorted(ticks, event_ticks)
+    idx = idx[(idx > 0) & (idx < len(ph))]
+    return ph[idx], idx

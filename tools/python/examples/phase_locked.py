@@ -55,11 +55,9 @@ def main(argv=None):
     finally:
         server.stop()
     a = rec.arrays()
-    ph = analysis.phase(a["rate_exc_Hz"], 1.0 / tick_s, f0)
     applied = a["command_tick_applied"][a["command_tick_decided"] >= 0]
-    idx = np.searchsorted(a["tick"], applied)
-    idx = idx[(idx > 0) & (idx < len(ph))]
-    err = ph[idx] - math.radians(args.phase_deg)
+    ph, idx = analysis.phase_at(a["rate_exc_Hz"], a["tick"], applied, 1.0 / tick_s, f0)
+    err = ph - math.radians(args.phase_deg)
     R, mean = analysis.kuramoto(err)
     err_deg = np.degrees(np.angle(np.exp(1j * err)))
     print(f"  {len(idx)} pulses; phase of the rate at the applied pulses (offline Hilbert): mean "
