@@ -13,7 +13,8 @@ the key names. Each experiment writes `<out>/<name>.npz` (arrays), `<name>.json`
 network's start-up transient and adaptation, discarded), a DC step of each `amplitudes_pA` on the excitatory
 population for `step_ms`, then release for `post_ms`. One SetStimulation (Population site, waveform Dc,
 delay_ms, duration_ms) drives every network cell and every ring unit, so network and mean field see the same
-current. Reported per amplitude: mean exc/inh rate before, during (last half) and after the step, for the
+current (or, with `ring_position_mm`, a RingPosition site that drives only the ring's units around it: the
+ring's lateral spread shows in the VSDi map). Reported per amplitude: mean exc/inh rate before, during (last half) and after the step, for the
 network and the ring (mean over units), the correlation of their time courses (network smoothed over
 `smooth_ms`), and the peak (onset) rate.
 
@@ -63,7 +64,7 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
                 raise RuntimeError(f"stimulation refused: {ack and ack.reason}")
             if ack.tick_applied != 0:
                 raise RuntimeError(f"program applied at tick {ack.tick_applied}, expected 0")
-        rows, ring_e, ring_i, vsdi = [], [], [], []
+        rows, ring_e, ring_i, vsdi, ring_stim = [], [], [], [], []
         done = 0
         while done < ticks:
             n = min(chunk_ticks, ticks - done)
@@ -81,6 +82,7 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
                     ring_e.append(r["ring_rates_exc_hz"])
                     ring_i.append(r["ring_rates_inh_hz"])
                     vsdi.append(r["vsdi_percent"])
+                    ring_stim.append(r["ring_stim_pa"])
                 got += 1
             done += n
     finally:
@@ -93,6 +95,7 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
         out["ring_rates_exc_Hz"] = np.array(ring_e, np.float32)
         out["ring_rates_inh_Hz"] = np.array(ring_i, np.float32)
         out["vsdi_percent"] = np.array(vsdi, np.float32)
+        out["ring_stim_pA"] = np.array(ring_stim, np.float32)
     return out
 
 
@@ -113,13 +116,20 @@ def correlation(a, b):
     return float(np.sum(a * b) / math.sqrt(np.sum(a * a) * np.sum(b * b)))
 
 
+def ring_unit(position_mm, n_units, length_mm=36.0):
+    """The ring unit nearest position_mm (unit i sits at i * length / n_units, engine/meanfield/ring_geometry)."""
+    return int(round(position_mm / length_mm * n_units)) % n_units
+
+
 # --- (a) DC step --------------------------------------------------------------------------------------------------
 def dc_step_run(server_config, amplitude_pA, warmup_ms, pre_ms, step_ms, post_ms, seed=1, sets=(), binary=None,
-                population="exc"):
-    """One DC-step run (one SetStimulation: Dc, delay warmup+pre, duration step); returns run_stepped's arrays."""
+                population="exc", ring_position_mm=None, ring_width_mm=1.5):
+    """One DC-step run (one SetStimulation: Dc, delay warmup+pre, duration step; a Population site, or a
+    RingPosition site at ring_position_mm that drives only the ring); returns run_stepped's arrays."""
     ticks = int(warmup_ms + pre_ms + step_ms + post_ms)
     prog = {"amplitude_pa": amplitude_pA, "waveform": "dc", "population": population, "channel": 0,
-            "delay_ms": warmup_ms + pre_ms, "duration_ms": step_ms}
+            "delay_ms": warmup_ms + pre_ms, "duration_ms": step_ms, "ring_position_mm": ring_position_mm,
+            "width_mm": ring_width_mm}
     return run_stepped(server_config, ticks, [prog], seed, sets, binary)
 
 
@@ -127,13 +137,19 @@ def dc_step(cfg, out_dir, binary=None, progress=print):
     p = cfg["dc_step"]
     w, pre, step, post = p["warmup_ms"], p["pre_ms"], p["step_ms"], p["post_ms"]
     smooth_ms = int(p.get("smooth_ms", 20))
+    site_mm, width_mm = p.get("ring_position_mm"), p.get("ring_width_mm", 1.5)
     results, arrays = [], {}
     for seed in cfg["seeds"]:
         for amp in p["amplitudes_pA"]:
             t0 = time.monotonic()
-            a = dc_step_run(cfg["server_config"], amp, w, pre, step, post, seed, cfg["sets"], binary)
+            a = dc_step_run(cfg["server_config"], amp, w, pre, step, post, seed, cfg["sets"], binary,
+                            ring_position_mm=site_mm, ring_width_mm=width_mm)
             net = analysis.smooth(a["rate_exc_Hz"], smooth_ms)
-            ring = a["ring_rates_exc_Hz"].mean(axis=1) if "ring_rates_exc_Hz" in a else None
+            ring = None
+            if "ring_rates_exc_Hz" in a:   # uniform site: the ring's mean; ring site: the unit under the site
+                unit = ring_unit(site_mm, a["ring_rates_exc_Hz"].shape[1]) if site_mm is not None else None
+                ring = a["ring_rates_exc_Hz"].mean(axis=1) if unit is None else a["ring_rates_exc_Hz"][:, unit]
+                ring_inh = a["ring_rates_inh_Hz"].mean(axis=1) if unit is None else a["ring_rates_inh_Hz"][:, unit]
             sl = slice(int(w), None)
             on, off = int(w + pre), int(w + pre + step)
             def means(x):  # noqa: E306
@@ -144,8 +160,12 @@ def dc_step(cfg, out_dir, binary=None, progress=print):
                  "network_inh_Hz": means(a["rate_inh_Hz"])}
             if ring is not None:
                 r["ring_exc_Hz"] = means(ring)
-                r["ring_inh_Hz"] = means(a["ring_rates_inh_Hz"].mean(axis=1))
-                r["corr_network_vs_ring"] = correlation(net[sl], ring[sl])
+                r["ring_inh_Hz"] = means(ring_inh)
+                if site_mm is None:
+                    r["corr_network_vs_ring"] = correlation(net[sl], ring[sl])
+                else:
+                    r["ring_site_mm"] = site_mm
+                    r["ring_width_mm"] = width_mm
             results.append(r)
             key = f"seed{seed}_{amp:g}pA"
             arrays[key + "_rate_exc_Hz"] = a["rate_exc_Hz"].astype(np.float32)
@@ -154,11 +174,16 @@ def dc_step(cfg, out_dir, binary=None, progress=print):
             if ring is not None:
                 arrays[key + "_ring_rates_exc_Hz"] = a["ring_rates_exc_Hz"]
                 arrays[key + "_vsdi_percent"] = a["vsdi_percent"]
-            progress(f"  dc step seed {seed} {amp:6.1f} pA: network exc {r['network_exc_Hz']['pre']:.2f} -> "
+                arrays[key + "_ring_stim_pA"] = a["ring_stim_pA"]
+            has_net = bool(np.any(a["rate_exc_Hz"]))
+            progress(f"  dc step seed {seed} {amp:6.1f} pA: " + (
+                     f"network exc {r['network_exc_Hz']['pre']:.2f} -> "
                      f"{r['network_exc_Hz']['during']:.2f} (peak {r['network_exc_Hz']['peak']:.2f}) -> "
-                     f"{r['network_exc_Hz']['post']:.2f} Hz"
-                     + (f"; ring exc {r['ring_exc_Hz']['pre']:.2f} -> {r['ring_exc_Hz']['during']:.2f} -> "
-                        f"{r['ring_exc_Hz']['post']:.2f} Hz; corr {r['corr_network_vs_ring']:.3f}"
+                     f"{r['network_exc_Hz']['post']:.2f} Hz; " if has_net else "")
+                     + (f"ring exc {r['ring_exc_Hz']['pre']:.2f} -> {r['ring_exc_Hz']['during']:.2f} -> "
+                        f"{r['ring_exc_Hz']['post']:.2f} Hz" + (f"; corr {r['corr_network_vs_ring']:.3f}"
+                                                                if "corr_network_vs_ring" in r else
+                                                                f" (unit under the site at {site_mm:g} mm)")
                         if ring is not None else "") + f"  ({time.monotonic() - t0:.1f} s)", flush=True)
     arrays["t_ms"] = a["t_ms"]
     name = cfg["name"]
@@ -183,16 +208,29 @@ def dc_step_figure(arrays, cfg, path):
     has_ring = f"seed{seed}_{amps[0]:g}pA_ring_rates_exc_Hz" in arrays
     fig, ax = plt.subplots(3 if has_ring else 2, len(amps), figsize=(4.2 * len(amps), 8 if has_ring else 5.5),
                            sharex=True, squeeze=False)
+    site_mm = p.get("ring_position_mm")
     for j, amp in enumerate(amps):
         k = f"seed{seed}_{amp:g}pA"
-        ax[0, j].plot(t[w:], arrays[k + "_i_stim_exc_pA"][w:], color="k")
-        ax[0, j].set_title(f"DC step {amp:g} pA on exc")
-        ax[1, j].plot(t[w:], analysis.smooth(arrays[k + "_rate_exc_Hz"], sm)[w:], color="tab:red", label="network exc")
-        ax[1, j].plot(t[w:], analysis.smooth(arrays[k + "_rate_inh_Hz"], sm)[w:], color="tab:blue", alpha=0.6,
-                      label="network inh")
+        if site_mm is None:
+            ax[0, j].plot(t[w:], arrays[k + "_i_stim_exc_pA"][w:], color="k")
+            ax[0, j].set_title(f"DC step {amp:g} pA on exc")
+        else:
+            unit = ring_unit(site_mm, arrays[k + "_ring_stim_pA"].shape[1])
+            ax[0, j].plot(t[w:], arrays[k + "_ring_stim_pA"][w:, unit], color="k")
+            ax[0, j].set_title(f"{amp:g} pA at ring {site_mm:g} mm (sd {p.get('ring_width_mm', 1.5):g} mm)")
+        if np.any(arrays[k + "_rate_exc_Hz"]):
+            ax[1, j].plot(t[w:], analysis.smooth(arrays[k + "_rate_exc_Hz"], sm)[w:], color="tab:red",
+                          label="network exc")
+            ax[1, j].plot(t[w:], analysis.smooth(arrays[k + "_rate_inh_Hz"], sm)[w:], color="tab:blue", alpha=0.6,
+                          label="network inh")
         if has_ring:
             ring = arrays[k + "_ring_rates_exc_Hz"]
-            ax[1, j].plot(t[w:], ring.mean(axis=1)[w:], color="k", ls="--", label="mean field (ring) exc")
+            if site_mm is None:
+                ax[1, j].plot(t[w:], ring.mean(axis=1)[w:], color="k", ls="--", label="mean field (ring) exc")
+            else:
+                ax[1, j].plot(t[w:], ring[w:, unit], color="k", ls="--", label=f"ring exc at {site_mm:g} mm")
+                far = ring_unit(site_mm + 9.0, ring.shape[1])
+                ax[1, j].plot(t[w:], ring[w:, far], color="0.5", ls=":", label=f"ring exc at {site_mm + 9:g} mm")
             length = 36.0
             im = ax[2, j].imshow(arrays[k + "_vsdi_percent"][w:].T, aspect="auto", origin="lower", cmap="RdBu_r",
                                  extent=[t[w], t[-1], 0, length],
@@ -205,7 +243,8 @@ def dc_step_figure(arrays, cfg, path):
     ax[0, 0].set_ylabel("stimulation (pA per cell)")
     ax[1, 0].set_ylabel(f"rate (Hz, {sm} ms mean)")
     ax[1, 0].legend(fontsize=8)
-    fig.suptitle(f"DC-step protocol (Cakan & Obermayer 2020 Fig. 4) on the Zerlaut 2018 network and ring, seed {seed}")
+    fig.suptitle(f"DC-step protocol (Cakan & Obermayer 2020 Fig. 4) on the Zerlaut 2018 "
+                 f"{'network and ring' if site_mm is None else 'ring, one site'}, seed {seed}")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
