@@ -71,7 +71,11 @@ class Server:
     def __init__(self, config, mode="stepped", seed=1, sets=(), binary=None, extra=(), quiet=True):
         self.pub = f"tcp://127.0.0.1:{free_port()}"
         self.commands = f"tcp://127.0.0.1:{free_port()}"
-        args = [binary or DEFAULT_BIN, "serve", "--config", config, "--mode", mode, "--seed", str(seed),
+        binary = binary or DEFAULT_BIN
+        if not os.path.exists(binary):
+            raise FileNotFoundError(f"{binary} not found: build it first (scripts/build.sh) or pass --bin / "
+                                    "CORTEXLOOP_BIN")
+        args = [binary, "serve", "--config", config, "--mode", mode, "--seed", str(seed),
                 "--pub", self.pub, "--commands", self.commands, *extra]
         for s in sets:
             args += ["--set", s]
@@ -144,12 +148,17 @@ def _drain_acks(client, rec):
 
 
 def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=True, setup=None,
-             controller_value=None, progress_s=0.5, record_ring=False, chunk_ticks=1):
+             controller_value=None, progress_s=0.5, record_ring=False, chunk_ticks=1, catch_up=True):
     """Feeds every readout to `controller.update(t_s, sense(readout))` and sends what it returns.
 
     setup: optional list of StimCommand sent once before the first tick (e.g. a background sine).
     controller_value: function(controller) -> float recorded per tick (e.g. the PI output).
-    chunk_ticks: stepped mode only; readouts per Step (1 = a decision every tick)."""
+    chunk_ticks: stepped mode only; readouts per Step (1 = a decision every tick).
+    catch_up (realtime mode): when readouts have queued up (the process was descheduled), the controller still
+    sees every one of them (its filters stay right) but commands are held until the newest readout, and only
+    the last command per channel is sent: a loop that fell behind sends one up-to-date program per channel
+    instead of a backlog of stale ones (bench/closed_loop_latency.py, bench/README.md). Note a pulse decided on
+    a stale readout is still sent late; a phase-locked loop should check `Recording.commands` tick_decided."""
     rec = Recording()
     for cmd in setup or []:
         seq = apply_command(client, cmd)
@@ -158,6 +167,7 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
     next_print = progress_s
     wall0 = time.monotonic()
     pending = 0
+    held = {}          # channel -> (tick decided, StimCommand) not yet sent
     while True:
         if stepped and pending == 0:
             client.step(chunk_ticks)
@@ -178,8 +188,12 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
             n_ticks = 0
         x = sense(r)
         for cmd in controller.update(t_s - t0_s, x):
-            seq = apply_command(client, cmd)
-            rec.commands.append({"tick_decided": r["tick"], "seq": seq, **cmd.as_dict()})
+            held[cmd.channel] = (r["tick"], cmd)
+        if held and (stepped or not catch_up or not client.sub.poll(0)):
+            for tick_decided, cmd in held.values():
+                seq = apply_command(client, cmd)
+                rec.commands.append({"tick_decided": tick_decided, "seq": seq, **cmd.as_dict()})
+            held.clear()
         value = controller_value(controller) if controller_value else 0.0
         rec.rows.append((r["tick"], r["t_ms"], x, r["exc"]["rate_hz"], r["inh"]["rate_hz"], r["exc"]["i_stim_pa"],
                          r["inh"]["i_stim_pa"], value))
