@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""Sense->stimulate latency of the external (Python, over ZeroMQ) closed loop against `cortexloop serve`.
+
+Starts `cortexloop serve --mode realtime` (or uses a running one: --connect), then answers every readout at
+once (or, with --policy latest, only the newest waiting readout) with a SetStimulation (DC on the excitatory population, amplitude a tiny function of the sensed rate so
+the network is not perturbed: `--gain-pA-per-Hz`, default 0.01) through `cortexloop_client.loop.apply_command`,
+the function the example controllers use. For each of N commands it pairs the readout that triggered it with
+the command's ack and reports:
+
+- ticks:  ack.tick_applied - readout.tick (1 = the command took effect at the start of the next tick, the
+          minimum; the readout of tick_applied is the first that reflects it).
+- us, from the sensed tick's start: ack.server_applied_ns - readout.tick_start_ns (sensing begins when the tick
+  starts computing; includes the tick's own compute, the publish, Python, the command path and the wait for the
+  next tick boundary).
+- us, from publish: ack.server_applied_ns - readout.publish_ns (what the loop adds after the readout left).
+- breakdown: publish -> Python receives the readout; Python decode+decide+send; send -> server I/O thread
+  receives; receive -> applied by the real-time thread (waits for the next tick start).
+All clocks are CLOCK_MONOTONIC of this machine (docs/protocol.md). Prints p50/p99/p99.9/max and writes JSON.
+
+    /usr/bin/python3 bench/closed_loop_latency.py --commands 10000 --json out/closed_loop_latency.json
+    /usr/bin/python3 bench/closed_loop_latency.py --serve-arg=--rt      # SCHED_FIFO etc. where permitted
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+import zmq
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "python"))
+from cortexloop_client import loop  # noqa: E402
+from cortexloop_client.client import Client, decode_message  # noqa: E402
+from cortexloop_client.controllers import StimCommand  # noqa: E402
+
+
+def percentiles(x):
+    x = np.asarray(x, dtype=np.float64)
+    return {"p50": float(np.percentile(x, 50)), "p99": float(np.percentile(x, 99)),
+            "p99.9": float(np.percentile(x, 99.9)), "max": float(np.max(x)), "mean": float(np.mean(x)),
+            "n": int(len(x))}
+
+
+def run(client, n_commands, warmup, gain, timeout_s=60.0, latest=False):
+    """Answers readouts until n_commands acks after `warmup` readouts; returns per-command records.
+    latest: answer only the newest of the readouts waiting when the loop wakes (skip stale ones)."""
+    poller = zmq.Poller()
+    poller.register(client.sub, zmq.POLLIN)
+    poller.register(client.dealer, zmq.POLLIN)
+    sent = {}          # seq -> (readout tick, tick_start_ns, publish_ns, recv_ns, send_ns)
+    done = []
+    seen, gaps, last_tick, skipped = 0, 0, None, 0
+    end = time.monotonic() + timeout_s
+    while len(done) < n_commands and time.monotonic() < end:
+        for sock, _ in poller.poll(1000):
+            if sock is client.sub:
+                batch = []
+                while True:
+                    try:
+                        batch.append((client.sub.recv_multipart(zmq.NOBLOCK)[1], time.monotonic_ns()))
+                    except zmq.Again:
+                        break
+                if latest:
+                    skipped += max(len(batch) - 1, 0)
+                    batch = batch[-1:]
+                for payload, recv_ns in batch:
+                    kind, r = decode_message(payload)
+                    if kind != "readout":
+                        continue
+                    if last_tick is not None and r["tick"] != last_tick + 1 and not latest:
+                        gaps += 1
+                    last_tick = r["tick"]
+                    seen += 1
+                    if seen <= warmup or len(sent) + len(done) >= n_commands:
+                        continue
+                    cmd = StimCommand("dc", gain * r["exc"]["rate_hz"], channel=7)
+                    seq = loop.apply_command(client, cmd)
+                    sent[seq] = (r["tick"], r["tick_start_ns"], r["publish_ns"], recv_ns, time.monotonic_ns())
+            else:
+                while True:
+                    try:
+                        data = client.dealer.recv(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    kind, ack = decode_message(data)
+                    if kind != "ack" or ack.seq not in sent:
+                        continue
+                    tick, start_ns, pub_ns, recv_ns, send_ns = sent.pop(ack.seq)
+                    if not ack.accepted:
+                        raise RuntimeError(f"command refused: {ack.code_name}: {ack.reason}")
+                    done.append((tick, ack.tick_applied, start_ns, pub_ns, recv_ns, send_ns, ack.server_recv_ns,
+                                 ack.server_applied_ns))
+    return np.array(done, dtype=np.int64), gaps, skipped
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--commands", type=int, default=5000, help="commands to measure (default %(default)s)")
+    ap.add_argument("--warmup", type=int, default=500, help="readouts ignored first (default %(default)s)")
+    ap.add_argument("--config", default=os.path.join(loop.REPO, "configs", "zerlaut2018_network.toml"))
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--serve-arg", action="append", default=[], help="extra `serve` argument, e.g. --serve-arg=--rt")
+    ap.add_argument("--connect", metavar="COMMANDS,PUB", help="use a running realtime server")
+    ap.add_argument("--bin", default=loop.DEFAULT_BIN)
+    ap.add_argument("--gain-pA-per-Hz", type=float, default=0.01)
+    ap.add_argument("--policy", choices=["every", "latest"], default="every",
+                    help="every: answer every readout in order (default); latest: answer only the newest readout "
+                         "waiting when the loop wakes, skipping stale ones")
+    ap.add_argument("--json", help="write the results here")
+    args = ap.parse_args(argv)
+
+    server = None
+    if args.connect:
+        commands, pub = args.connect.split(",")
+    else:
+        server = loop.Server(args.config, "realtime", 1, args.set, args.bin, extra=args.serve_arg)
+        commands, pub = server.commands, server.pub
+    try:
+        client = Client(commands, pub, topics=(b"readout",))
+        client_sync = Client(commands, pub, topics=(b"ack", b"status"))
+        if not client_sync.sync(30):
+            raise RuntimeError("server did not answer")
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        d, gaps, skipped = run(client, args.commands, args.warmup, args.gain_pA_per_Hz,
+                               timeout_s=args.commands / 100 + 30, latest=args.policy == "latest")
+        wall = time.monotonic() - t0
+        status = None     # the newest status: what scheduling the server got, its lateness and misses
+        end = time.monotonic() + 2.5
+        while time.monotonic() < end and status is None:
+            m = client_sync.receive(0.5)
+            while m is not None:
+                if m[1] == "status":
+                    status = m[2]
+                m = client_sync.receive(0.01)
+        client_sync.close()
+        client.clear()
+        client.close()
+    finally:
+        if server:
+            server.stop()
+    if len(d) == 0:
+        raise SystemExit("no commands measured")
+    ticks = d[:, 1] - d[:, 0]
+    us = lambda a, b: (d[:, a] - d[:, b]) / 1000.0  # noqa: E731
+    rows = {
+        "sense->stimulate (ticks)": percentiles(ticks),
+        "tick start -> applied (us)": percentiles(us(7, 2)),
+        "publish -> applied (us)": percentiles(us(7, 3)),
+        "publish -> Python receives (us)": percentiles(us(4, 3)),
+        "Python decode+decide+send (us)": percentiles(us(5, 4)),
+        "send -> server receives (us)": percentiles(us(6, 5)),
+        "server receives -> applied (us)": percentiles(us(7, 6)),
+    }
+    hist = {int(k): int(v) for k, v in zip(*np.unique(ticks, return_counts=True))}
+    print(f"external Python loop ({args.policy}): {len(d)} commands, {wall:.1f} s wall, readout gaps {gaps}, "
+          f"stale readouts skipped {skipped}, load average {os.getloadavg()[0]:.1f}")
+    print(f"{'':36s} {'p50':>9s} {'p99':>9s} {'p99.9':>9s} {'max':>9s}")
+    for name, p in rows.items():
+        print(f"{name:36s} {p['p50']:9.1f} {p['p99']:9.1f} {p['p99.9']:9.1f} {p['max']:9.1f}")
+    print("share of commands applied within 1 / 2 / 5 / 10 ticks: " + " / ".join(
+        f"{100 * np.mean(ticks <= k):.1f}%" for k in (1, 2, 5, 10)) + " (histogram in the JSON)")
+    if status:
+        print(f"server: {status['scheduling']}; deadline misses {status['deadline_misses']}, lateness p99.9 "
+              f"(all ticks) {status['lateness_total_p999_us']:.0f} us")
+    print("on-device loop (firmware_sim controllers): PLACEHOLDER, not measured here")
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump({"external_python": rows, "policy": args.policy, "stale_skipped": skipped,
+                       "ticks_histogram": hist, "readout_gaps": gaps, "wall_s": wall,
+                       "commands": int(len(d)), "config": os.path.relpath(args.config, loop.REPO), "sets": args.set,
+                       "serve_args": args.serve_arg, "machine": platform.machine(), "node": platform.node(),
+                       "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
+                       "server_status": status, "on_device": None}, f, indent=1)
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The external controllers closing the loop over ZeroMQ against a real `cortexloop serve` (ctest:
+python_external_loop; configs/zerlaut2018_network.toml, 10k cells; ~15 s).
+
+- PI clamp, **realtime** mode: the exc rate, in 200 ms windows after settling, stays within 10% of the target
+  (the issue's tolerance), before and after a step of the target 5 -> 8 Hz at 2 s. Measured over seeds 1-3 on
+  the shared machine: worst window 4.4% off (5 Hz) and 2.6% off (8 Hz); means 4.93-4.96 and 7.94-7.97 Hz.
+- Responsive, stepped mode: a 200 pA DC event at 0.8 s raises the smoothed rate over 4 Hz; the burst must be
+  applied within 15 ticks of the event (the 20 ms smoother crosses in ~5-8 ticks; measured 6-8 ticks decision
+  + 1 tick loop latency) and exactly once per event (refractory).
+- Phase-locked, stepped mode, on a network driven by an 8 Hz 60 pA sine: the offline phase of the exc rate
+  (FFT band-pass + Hilbert, cortexloop_client.analysis) at the applied pulses is within +-30 deg of the target
+  (the issue's tolerance; circular mean) with R >= 0.9. Measured (seeds 1, 2, 3): target 0 deg: +14.3, +15.9,
+  +13.1 deg; target 180 deg: -12.1, -11.1, -11.2 deg; R 0.993-0.995 (the bias comes from the rate's
+  non-sinusoidal shape and the pulses' own effect on it; a clean sinusoid gives <= 4 deg, test_controllers).
+"""
+import math
+import os
+import sys
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "python"))
+from cortexloop_client import analysis, loop  # noqa: E402
+from cortexloop_client.controllers import (  # noqa: E402
+    OpenLoopSchedule, PhaseLockedController, PIController, ResponsiveController, StimCommand)
+
+BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
+CONFIG = "configs/zerlaut2018_network.toml"
+
+
+def run(controller, mode, duration_s, seed=1, setup=None, value=None):
+    server = loop.Server(CONFIG, mode, seed, [], BIN)
+    try:
+        client = loop.connect(server)
+        rec = loop.run_loop(client, controller, loop.sense_exc_rate, duration_s, stepped=mode == "stepped",
+                            setup=setup, controller_value=value, progress_s=0)
+        client.close()
+    finally:
+        server.stop()
+    return rec.arrays()
+
+
+class TargetStep:
+    def __init__(self, pi):
+        self.pi = pi
+
+    def update(self, t_s, x):
+        self.pi.target_Hz = 5.0 if t_s < 2.0 else 8.0
+        return self.pi.update(t_s, x) if t_s >= 0.3 else []
+
+
+class ExternalLoopTest(unittest.TestCase):
+    def test_pi_clamp_realtime_holds_and_tracks(self):
+        pi = PIController(5.0, kp_pA_per_Hz=10.0, ki_pA_per_Hz_s=300.0, dt_s=1e-3, u_min_pA=0.0, u_max_pA=400.0,
+                          smoothing_s=0.01)
+        a = run(TargetStep(pi), "realtime", 4.0)
+        r = a["rate_exc_Hz"]
+        self.assertGreaterEqual(len(r), 4000)
+        for lo, hi, target in [(1000, 2000, 5.0), (2800, 4000, 8.0)]:
+            windows = r[lo:hi].reshape(-1, 200).mean(axis=1)
+            print(f"  target {target:g} Hz: 200 ms windows {np.round(windows, 2)}")
+            self.assertLess(float(np.max(np.abs(windows / target - 1))), 0.10, windows)
+        self.assertLessEqual(float(a["i_stim_exc_pA"].max()), 400.0 + 1e-3)
+
+    def test_responsive_fires_within_bounded_ticks(self):
+        events = OpenLoopSchedule([(0.8, StimCommand("dc", 200.0, duration_ms=400.0)),
+                                   (1.8, StimCommand("dc", 200.0, duration_ms=400.0))])
+        burst = StimCommand("pulses", 300.0, frequency_Hz=100.0, pulse_width_ms=2.0, duration_ms=150.0,
+                            population="inh", channel=1)
+        resp = ResponsiveController(4.0, 1e-3, smoothing_s=0.02, hysteresis=0.5, refractory_s=0.5, burst=burst)
+
+        class Both:
+            def update(self, t_s, x):
+                return events.update(t_s, x) + (resp.update(t_s, x) if t_s >= 0.5 else [])
+
+        a = run(Both(), "stepped", 2.5)
+        amp = a["command_amplitude_pA"]
+        applied = a["command_tick_applied"]
+        event_ticks = applied[amp == 200.0]
+        burst_ticks = applied[amp == 300.0]
+        print(f"  events applied at ticks {event_ticks}, bursts at {burst_ticks}")
+        self.assertEqual(len(event_ticks), 2)
+        self.assertEqual(len(burst_ticks), 2, burst_ticks)
+        for e, b in zip(event_ticks, burst_ticks):
+            self.assertGreater(b, e)
+            self.assertLessEqual(b - e, 15)
+        self.assertTrue(np.all(a["command_tick_applied"] - a["command_tick_decided"] == 1), "stepped: one tick")
+
+    def test_phase_locked_on_sine_driven_network(self):
+        for seed in (1, 2):
+            for target in (0.0, 180.0):
+                pulse = StimCommand("pulses", 100.0, frequency_Hz=250.0, pulse_width_ms=2.0, duration_ms=2.0,
+                                    channel=2)
+                ctrl = PhaseLockedController(8.0, 1000.0, target, latency_s=1e-3, pulse=pulse, warmup_s=0.8)
+                a = run(ctrl, "stepped", 3.0, seed, setup=[StimCommand("sine", 60.0, frequency_Hz=8.0)])
+                applied = a["command_tick_applied"][a["command_tick_decided"] >= 0]
+                ph, _ = analysis.phase_at(a["rate_exc_Hz"], a["tick"], applied, 1000.0, 8.0)
+                R, mean = analysis.kuramoto(ph - math.radians(target))
+                print(f"  seed {seed} target {target:g} deg: {len(ph)} pulses, error {math.degrees(mean):+.1f} deg, "
+                      f"R {R:.3f}")
+                self.assertGreaterEqual(len(ph), 15)
+                self.assertLessEqual(abs(math.degrees(mean)), 30.0)
+                self.assertGreaterEqual(R, 0.9)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,86 @@
+"""Offline signal analysis (numpy only): band-pass + Hilbert phase, Kuramoto order parameter, spectra.
+
+The phase here is offline and non-causal (whole-record FFT), the reference against which the real-time
+estimator of controllers.py and the entrainment experiments are judged.
+"""
+import numpy as np
+
+
+def analytic_signal(x):
+    """Hilbert transform by FFT (Marple 1999): zero the negative frequencies, double the positive ones."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    X = np.fft.fft(x)
+    h = np.zeros(n)
+    h[0] = 1
+    if n % 2 == 0:
+        h[n // 2] = 1
+        h[1:n // 2] = 2
+    else:
+        h[1:(n + 1) // 2] = 2
+    return np.fft.ifft(X * h)
+
+
+def bandpass_fft(x, fs_Hz, f_lo_Hz, f_hi_Hz, taper_Hz=None):
+    """Zero-phase band-pass: multiply the spectrum by a window that is 1 in [f_lo, f_hi] with raised-cosine
+    edges of `taper_Hz` (default a quarter of the band, at least one bin). Mean removed."""
+    x = np.asarray(x, dtype=np.float64) - np.mean(x)
+    n = len(x)
+    f = np.fft.rfftfreq(n, 1.0 / fs_Hz)
+    taper = taper_Hz or max((f_hi_Hz - f_lo_Hz) / 4, fs_Hz / n)
+    w = np.ones_like(f)
+    lo = f < f_lo_Hz
+    w[lo] = 0.5 * (1 + np.cos(np.pi * np.clip((f_lo_Hz - f[lo]) / taper, 0, 1)))
+    hi = f > f_hi_Hz
+    w[hi] = 0.5 * (1 + np.cos(np.pi * np.clip((f[hi] - f_hi_Hz) / taper, 0, 1)))
+    return np.fft.irfft(np.fft.rfft(x) * w, n)
+
+
+def phase(x, fs_Hz, f_Hz, rel_band=0.2):
+    """Instantaneous phase (rad, cosine convention: 0 at the peak) of x band-passed at f_Hz +- rel_band * f_Hz."""
+    y = bandpass_fft(x, fs_Hz, f_Hz * (1 - rel_band), f_Hz * (1 + rel_band))
+    return np.angle(analytic_signal(y))
+
+
+def kuramoto(phase_difference):
+    """R = |mean(exp(i dphi))| and the mean phase (rad)."""
+    z = np.mean(np.exp(1j * np.asarray(phase_difference)))
+    return float(np.abs(z)), float(np.angle(z))
+
+
+def power_spectrum(x, fs_Hz, window=True):
+    """One-sided periodogram (Hann window by default) of x minus its mean: frequencies (Hz), power."""
+    x = np.asarray(x, dtype=np.float64) - np.mean(x)
+    w = np.hanning(len(x)) if window else np.ones(len(x))
+    X = np.fft.rfft(x * w)
+    p = (np.abs(X) ** 2) / np.sum(w ** 2) / fs_Hz
+    p[1:] *= 2
+    return np.fft.rfftfreq(len(x), 1.0 / fs_Hz), p
+
+
+def peak_ratio(freqs, power, f_Hz, guard_bins=1, neighbour_bins=10):
+    """Power at the bin nearest f_Hz (max over +- guard_bins) divided by the mean power of the neighbouring
+    bins (guard_bins+1 ... guard_bins+neighbour_bins on each side). Returns (ratio, frequency of the peak)."""
+    df = freqs[1] - freqs[0]
+    k = int(round(f_Hz / df))
+    lo, hi = max(k - guard_bins, 0), k + guard_bins + 1
+    peak_k = lo + int(np.argmax(power[lo:hi]))
+    nb = np.r_[max(k - guard_bins - neighbour_bins, 1):max(k - guard_bins, 1),
+               k + guard_bins + 1:min(k + guard_bins + 1 + neighbour_bins, len(power))]
+    return float(power[peak_k] / np.mean(power[nb])), float(freqs[peak_k])
+
+
+def smooth(x, width):
+    """Moving average of `width` samples (same length, centred)."""
+    if width <= 1:
+        return np.asarray(x, dtype=np.float64)
+    return np.convolve(x, np.ones(width) / width, "same")
+
+
+def phase_at(rate, ticks, event_ticks, fs_Hz, f_Hz, rel_band=0.2):
+    """Offline phase (rad) of `rate` (one sample per tick, ticks[i] its tick number) at each of `event_ticks`
+    (e.g. the tick_applied of stimulation commands); events outside the record are dropped."""
+    ph = phase(rate, fs_Hz, f_Hz, rel_band)
+    idx = np.searchsorted(ticks, event_ticks)
+    idx = idx[(idx > 0) & (idx < len(ph))]
+    return ph[idx], idx

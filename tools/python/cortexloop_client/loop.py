@@ -1,0 +1,295 @@
+"""Runs a controller of `controllers.py` against a `cortexloop serve` over ZeroMQ (the external loop).
+
+    server = start_server(mode="stepped", config="configs/zerlaut2018_network.toml", sets=[...])
+    client = Client(server.commands, server.pub); client.sync()
+    rec = run_loop(client, controller, sense=sense_exc_rate, duration_s=3.0, stepped=True)
+
+`apply_command` is the one place that turns a device-neutral `StimCommand` into a wire command (today
+SetStimulation, docs/protocol.md); switching to other device commands means changing that function.
+
+Stepped mode (deterministic co-simulation): the loop steps one tick, waits for its readout, lets the controller
+decide and sends its commands before the next Step, so every command is applied at the start of the next tick
+(sense->stimulate latency exactly one tick). Realtime mode: the loop answers readouts as they arrive; the
+latency is whatever the machine gives (bench/closed_loop_latency.py measures it).
+"""
+import os
+import socket
+import subprocess
+import time
+
+import numpy as np
+
+from .client import Client
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+DEFAULT_BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(REPO, "build", "cortexloop"))
+
+
+def apply_command(client, cmd):
+    """Sends one StimCommand as SetStimulation; returns the command's seq (match it with its ack)."""
+    if cmd.waveform == "off":
+        return client.clear(cmd.channel)
+    return client.stimulate(cmd.amplitude_pA, waveform=cmd.waveform, population=cmd.population,
+                            channel=cmd.channel, frequency_hz=cmd.frequency_Hz, pulse_width_ms=cmd.pulse_width_ms,
+                            biphasic=cmd.biphasic, delay_ms=cmd.delay_ms, duration_ms=cmd.duration_ms,
+                            ring_position_mm=cmd.ring_position_mm, width_mm=cmd.width_mm)
+
+
+# --- what the loop senses ------------------------------------------------------------------------------------
+def sense_exc_rate(r):
+    return r["exc"]["rate_hz"]
+
+
+def sense_inh_rate(r):
+    return r["inh"]["rate_hz"]
+
+
+def sense_lfp(r):
+    return r["lfp_proxy_na"]
+
+
+def sense_ring(key, unit):
+    """The ring's `key` ("ring_rates_exc_hz" or "vsdi_percent") at one unit."""
+    def sense(r):
+        return float(r[key][unit])
+    return sense
+
+
+SENSORS = {"exc_rate": sense_exc_rate, "inh_rate": sense_inh_rate, "lfp": sense_lfp}
+
+
+# --- a server of our own -------------------------------------------------------------------------------------
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`cortexloop serve` on free loopback ports; stop() ends it (SIGTERM)."""
+
+    def __init__(self, config, mode="stepped", seed=1, sets=(), binary=None, extra=(), quiet=True):
+        self.pub = f"tcp://127.0.0.1:{free_port()}"
+        self.commands = f"tcp://127.0.0.1:{free_port()}"
+        binary = binary or DEFAULT_BIN
+        if not os.path.exists(binary):
+            raise FileNotFoundError(f"{binary} not found: build it first (scripts/build.sh) or pass --bin / "
+                                    "CORTEXLOOP_BIN")
+        args = [binary, "serve", "--config", config, "--mode", mode, "--seed", str(seed),
+                "--pub", self.pub, "--commands", self.commands, *extra]
+        for s in sets:
+            args += ["--set", s]
+        self.args = args
+        self.proc = subprocess.Popen(args, stderr=subprocess.DEVNULL if quiet else None)
+
+    def stop(self, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def start_server(config, mode="stepped", seed=1, sets=(), binary=None, extra=(), quiet=True):
+    return Server(config, mode, seed, sets, binary, extra, quiet)
+
+
+def connect(server, timeout=30.0):
+    client = Client(server.commands, server.pub)
+    if not client.sync(timeout):
+        raise RuntimeError("no answer from cortexloop serve at " + server.commands)
+    return client
+
+
+# --- the loop ------------------------------------------------------------------------------------------------
+class Recording:
+    """Per-readout arrays of a loop run, plus every command sent and its ack."""
+
+    def __init__(self):
+        self.rows = []          # (tick, t_ms, sensed, exc_hz, inh_hz, i_stim_exc_pA, i_stim_inh_pA, ctrl)
+        self.commands = []      # dict: tick_decided, seq, command fields
+        self.acks = {}          # seq -> Ack
+        self.ring = []          # ring exc rates per tick (when present)
+
+    def arrays(self):
+        a = np.array(self.rows, dtype=np.float64).reshape(-1, 8)
+        out = {"tick": a[:, 0].astype(np.int64), "t_ms": a[:, 1], "sensed": a[:, 2], "rate_exc_Hz": a[:, 3],
+               "rate_inh_Hz": a[:, 4], "i_stim_exc_pA": a[:, 5], "i_stim_inh_pA": a[:, 6], "controller": a[:, 7]}
+        seqs = [c["seq"] for c in self.commands]
+        out["command_tick_decided"] = np.array([c["tick_decided"] for c in self.commands], np.int64)
+        out["command_tick_applied"] = np.array([self.acks[s].tick_applied if s in self.acks else -1 for s in seqs],
+                                               np.int64)
+        out["command_amplitude_pA"] = np.array([c["amplitude_pA"] for c in self.commands], np.float64)
+        if self.ring:
+            out["ring_rates_exc_Hz"] = np.array(self.ring, np.float32)
+        return out
+
+    def save(self, path):
+        np.savez_compressed(path, **self.arrays())
+
+
+def _drain_acks(client, rec):
+    while True:
+        ack = client.next_ack(0)
+        if ack is None:
+            return
+        rec.acks[ack.seq] = ack
+        if not ack.accepted:
+            print(f"  command {ack.seq} refused: {ack.code_name}: {ack.reason}")
+
+
+def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=True, setup=None,
+             controller_value=None, progress_s=0.5, record_ring=False, chunk_ticks=1, catch_up=True):
+    """Feeds every readout to `controller.update(t_s, sense(readout))` and sends what it returns.
+
+    setup: optional list of StimCommand sent once before the first tick (e.g. a background sine).
+    controller_value: function(controller) -> float recorded per tick (e.g. the PI output).
+    chunk_ticks: stepped mode only; readouts per Step (1 = a decision every tick).
+    catch_up (realtime mode): when readouts have queued up (the process was descheduled), the controller still
+    sees every one of them (its filters stay right) but commands are held until the newest readout, and only
+    the last command per channel is sent: a loop that fell behind sends one up-to-date program per channel
+    instead of a backlog of stale ones (bench/closed_loop_latency.py, bench/README.md). Note a pulse decided on
+    a stale readout is still sent late; a phase-locked loop should check `Recording.commands` tick_decided."""
+    rec = Recording()
+    for cmd in setup or []:
+        seq = apply_command(client, cmd)
+        rec.commands.append({"tick_decided": -1, "seq": seq, **cmd.as_dict()})
+    n_ticks = None
+    next_print = progress_s
+    wall0 = time.monotonic()
+    pending = 0
+    held = {}          # channel -> (tick decided, StimCommand) not yet sent
+    while True:
+        if stepped and pending == 0:
+            client.step(chunk_ticks)
+            pending = chunk_ticks
+        m = client.receive(5.0)
+        if m is None:
+            raise RuntimeError("no readout from the server for 5 s")
+        topic, kind, r = m
+        if kind == "ack":
+            rec.acks[r.seq] = r
+            continue
+        if kind != "readout":
+            continue
+        pending -= 1
+        t_s = r["t_ms"] / 1000.0
+        if n_ticks is None:
+            t0_s = t_s
+            n_ticks = 0
+        x = sense(r)
+        for cmd in controller.update(t_s - t0_s, x):
+            held[cmd.channel] = (r["tick"], cmd)
+        if held and (stepped or not catch_up or not client.sub.poll(0)):
+            for tick_decided, cmd in held.values():
+                seq = apply_command(client, cmd)
+                rec.commands.append({"tick_decided": tick_decided, "seq": seq, **cmd.as_dict()})
+            held.clear()
+        value = controller_value(controller) if controller_value else 0.0
+        rec.rows.append((r["tick"], r["t_ms"], x, r["exc"]["rate_hz"], r["inh"]["rate_hz"], r["exc"]["i_stim_pa"],
+                         r["inh"]["i_stim_pa"], value))
+        if record_ring and len(r["ring_rates_exc_hz"]):
+            rec.ring.append(r["ring_rates_exc_hz"])
+        n_ticks += 1
+        if progress_s and t_s - t0_s >= next_print:
+            rr = np.array(rec.rows[-200:])
+            print(f"  t = {t_s - t0_s:6.2f} s  sensed {rr[:, 2].mean():7.2f}  exc {rr[:, 3].mean():6.2f} Hz  "
+                  f"stim exc {rr[:, 5].mean():7.1f} pA  commands {len(rec.commands):5d}  "
+                  f"wall {time.monotonic() - wall0:5.1f} s", flush=True)
+            next_print += progress_s
+        if t_s - t0_s >= duration_s - 1e-9:
+            break
+    # collect the remaining acks
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end and any(c["seq"] not in rec.acks for c in rec.commands):
+        _drain_acks(client, rec)
+        m = client.receive(0.05)
+        if m and m[1] == "ack":
+            rec.acks[m[2].seq] = m[2]
+    return rec
+
+
+def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neurons=2000, duration_s=3.0):
+    """The command-line options every example shares."""
+    parser.add_argument("--config", default=os.path.join(REPO, config), help="server config (default: %(default)s)")
+    parser.add_argument("--neurons", type=int, default=neurons,
+                        help="network.n_neurons (default %(default)s; the paper's 10000 runs slower than real time "
+                             "on a loaded machine)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
+    parser.add_argument("--mode", choices=["stepped", "realtime"], default="stepped",
+                        help="stepped: deterministic, one tick per decision (default); realtime: wall-clock paced")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--duration", type=float, default=duration_s, help="seconds of simulated time")
+    parser.add_argument("--connect", metavar="COMMANDS,PUB",
+                        help="use a running server (e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555) instead of "
+                             "starting one; it must run in --mode")
+    parser.add_argument("--bin", default=DEFAULT_BIN, help="cortexloop executable (default: %(default)s)")
+    parser.add_argument("--out", help="write the recording as .npz here")
+    parser.add_argument("--png", help="write a figure (sensed signal, controller output, stimulation, rates) here")
+
+
+class _Connected:
+    def __init__(self, commands, pub):
+        self.commands, self.pub = commands, pub
+
+    def stop(self):
+        return 0
+
+
+def server_from_args(args):
+    if args.connect:
+        commands, pub = args.connect.split(",")
+        return _Connected(commands, pub)
+    sets = list(args.set)
+    if args.neurons:
+        sets.append(f"network.n_neurons={args.neurons}")
+    print(f"starting cortexloop serve --mode {args.mode} --config {os.path.relpath(args.config)} "
+          + " ".join("--set " + s for s in sets), flush=True)
+    return Server(args.config, args.mode, args.seed, sets, args.bin)
+
+
+def figure(rec, path, title, sensed_label="sensed", controller_label="controller output", marks=None,
+           smooth_ms=5, sensed_extra=()):
+    """Four panels: sensed signal, controller output, stimulation current, population rates.
+    marks: times (s) drawn as vertical lines (e.g. bursts, pulses); sensed_extra: (t_s, y, label) lines."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    a = rec.arrays()
+    t = a["t_ms"] / 1000.0
+    k = np.ones(smooth_ms) / smooth_ms
+    fig, ax = plt.subplots(4, 1, figsize=(10, 8), sharex=True)
+    ax[0].plot(t, a["sensed"], lw=0.5, color="0.6", label="per tick")
+    ax[0].plot(t, np.convolve(a["sensed"], k, "same"), lw=1, color="k", label=f"{smooth_ms} ms mean")
+    for tx, y, label in sensed_extra:
+        ax[0].plot(tx, y, lw=1.2, label=label)
+    ax[0].set_ylabel(sensed_label)
+    ax[0].legend(loc="upper right", fontsize=8)
+    ax[1].plot(t, a["controller"], color="tab:purple")
+    ax[1].set_ylabel(controller_label)
+    for m in marks or []:
+        ax[1].axvline(m, color="tab:red", lw=0.5, alpha=0.6)
+    ax[2].plot(t, a["i_stim_exc_pA"], color="tab:red", label="exc")
+    ax[2].plot(t, a["i_stim_inh_pA"], color="tab:blue", label="inh")
+    ax[2].set_ylabel("stimulation\n(pA per cell)")
+    ax[2].legend(loc="upper right", fontsize=8)
+    ax[3].plot(t, np.convolve(a["rate_exc_Hz"], k, "same"), color="tab:red", label="exc")
+    ax[3].plot(t, np.convolve(a["rate_inh_Hz"], k, "same"), color="tab:blue", label="inh")
+    ax[3].set_ylabel(f"rate (Hz,\n{smooth_ms} ms mean)")
+    ax[3].set_xlabel("simulated time (s)")
+    ax[3].legend(loc="upper right", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(f"wrote {path}")

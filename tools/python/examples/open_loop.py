@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Open-loop schedule: stimulation programs sent at fixed simulated times, no feedback (the control condition
+for the closed loops). Each --program is T_S:WAVEFORM:AMPLITUDE_PA[:FREQUENCY_HZ[:PULSE_WIDTH_MS[:DURATION_MS
+[:POPULATION[:CHANNEL]]]]], WAVEFORM dc | sine | pulses | off (off clears CHANNEL). Default: a 100 pA DC step
+0.5-1.5 s, a 10 Hz 60 pA sine 2-3 s, a 100 Hz pulse train 3.2-3.5 s (cortexloop_client/controllers.py,
+OpenLoopSchedule).
+
+    /usr/bin/python3 tools/python/examples/open_loop.py --png open_loop.png
+    /usr/bin/python3 tools/python/examples/open_loop.py --program 1:sine:40:3:0:1333 --duration 3
+"""
+import argparse
+
+import _common  # noqa: F401
+from cortexloop_client import loop
+from cortexloop_client.controllers import OpenLoopSchedule, StimCommand
+
+DEFAULT = ["0.5:dc:100:0:0:1000", "2.0:sine:60:10:0:1000", "3.2:pulses:200:100:1:300"]
+
+
+def parse_program(text):
+    f = text.split(":")
+    if len(f) < 3:
+        raise argparse.ArgumentTypeError(f"{text!r}: need at least T_S:WAVEFORM:AMPLITUDE_PA")
+    num = [float(v) for v in f[3:6]] + [0.0] * (3 - len(f[3:6]))
+    cmd = StimCommand(f[1], float(f[2]), frequency_Hz=num[0], pulse_width_ms=num[1], duration_ms=num[2],
+                      population=f[6] if len(f) > 6 else "exc", channel=int(f[7]) if len(f) > 7 else 0)
+    if cmd.waveform not in ("dc", "sine", "pulses", "off"):
+        raise argparse.ArgumentTypeError(f"{text!r}: waveform must be dc, sine, pulses or off")
+    return float(f[0]), cmd
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    loop.add_server_arguments(ap, neurons=10000, duration_s=4.0)
+    ap.add_argument("--program", action="append", type=parse_program, help="repeatable; see above")
+    args = ap.parse_args(argv)
+    events = args.program or [parse_program(p) for p in DEFAULT]
+    sched = OpenLoopSchedule(list(events))
+    server = loop.server_from_args(args)
+    try:
+        client = loop.connect(server)
+        rec = loop.run_loop(client, sched, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
+                            controller_value=lambda s: float(s._next))
+        client.close()
+    finally:
+        server.stop()
+    a = rec.arrays()
+    for (t, cmd), applied in zip(sorted(events, key=lambda e: e[0]), a["command_tick_applied"]):
+        print(f"  {t:.3f} s: {cmd.waveform} {cmd.amplitude_pA:g} pA on {cmd.population} ch {cmd.channel} -> applied at "
+              f"tick {applied}")
+    if args.out:
+        rec.save(args.out)
+    if args.png:
+        loop.figure(rec, args.png, "Open-loop schedule", "exc rate (Hz)", "programs sent",
+                    marks=[t for t, _ in events])
+
+
+if __name__ == "__main__":
+    main()
