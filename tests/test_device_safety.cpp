@@ -90,7 +90,7 @@ TEST_CASE("charge density (Shannon k): 80 nC on 0.01 mm^2 passes, 90 nC is refus
 // Reference: |net charge| over any 1000 ms window <= 10 nC. A DC of 1 uA for 10 ms holds 10 nC; for 10.001 ms
 // 10.001 nC. Breaks tried: worst window = peak x window regardless of the duration -> the 10 ms DC is refused;
 // no allowance for one pulse phase in flight -> the balanced 20 nC-per-phase train is refused.
-TEST_CASE("net charge: 10 nC of DC passes, 10.001 nC is refused; a balanced train passes", "[safety]") {
+TEST_CASE("net charge: 10 nC of DC passes, 10.001 nC is refused, a balanced train passes", "[safety]") {
   const safety_limits limits;
   CHECK(check_program(dc(1.0, 10'000), &kSmall, limits, kDtUs).ok());
   const safety_verdict v = check_program(dc(1.0, 10'001), &kSmall, limits, kDtUs);

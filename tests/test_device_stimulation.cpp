@@ -320,7 +320,7 @@ TEST_CASE("the ring receives per ring step exactly the mean of the network steps
 // r = sqrt(d^2 + h^2) with d periodic on the ring, floored at the radius of a sphere of the electrode's area.
 // Tolerance 1e-12 relative. Breaks tried: field I / (4 pi sigma r) (1/r) -> the ratio 4 fails; no radius
 // floor -> the in-sheet distance check fails.
-TEST_CASE("the field falls as 1/r^2 and the potential as 1/r; r is floored at the electrode's radius",
+TEST_CASE("the field falls as 1/r^2 and the potential as 1/r, r floored at the electrode's radius",
           "[device][electrode]") {
   const double sigma = 0.3;
   CHECK(field_V_per_m(10.0, 1.0, sigma) / field_V_per_m(10.0, 2.0, sigma) == Approx(4.0).epsilon(1e-12));
