@@ -126,7 +126,8 @@ std::int64_t burst_signed_us(const program& p, std::int64_t n_pulses, std::int64
 }
 
 std::int64_t train_signed_us(const program& p, std::int64_t t0, std::int64_t t1) noexcept {
-  if (p.phase_width_us == 0 || !(p.frequency_Hz > 0.0)) return 0;
+  // (A non-finite or non-positive frequency is refused by validate(); here it must not reach llround.)
+  if (p.phase_width_us == 0 || !(p.frequency_Hz > 0.0) || !std::isfinite(p.frequency_Hz)) return 0;
   if (p.pulses_per_burst == 0 || p.burst_period_us <= 0) return burst_signed_us(p, -1, t0, t1);
   const auto per_burst = static_cast<std::int64_t>(p.pulses_per_burst);
   const std::int64_t period = p.burst_period_us;
@@ -235,7 +236,8 @@ double program_pulse_rate_Hz(const program& p) noexcept {
 
 std::int64_t program_end_us(const program& p) noexcept {
   std::int64_t end = kNever;
-  if (p.shape == waveform::pulse_train && p.pulses_per_burst > 0 && p.n_bursts > 0 && p.frequency_Hz > 0.0)
+  if (p.shape == waveform::pulse_train && p.pulses_per_burst > 0 && p.n_bursts > 0 && p.frequency_Hz > 0.0 &&
+      std::isfinite(p.frequency_Hz))
     end = static_cast<std::int64_t>(p.n_bursts - 1) * p.burst_period_us +
           pulse_start_us(static_cast<std::int64_t>(p.pulses_per_burst) - 1, p.frequency_Hz) + pulse_extent_us(p);
   if (p.shape == waveform::arbitrary && !p.wave.repeat)

@@ -378,8 +378,9 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     filtered_sum_uA_[e] += filtered_uA;
     const safety_verdict v = monitors_[e].step(electrode_uA[e] * dt * kNcPerUaUs);
     if (v.ok()) continue;
-    // Stop the electrode (once: with its channels cleared, the window's history alone raises nothing new).
-    bool stopped = false;
+    // Stop the electrode. Reported when it delivered something this step or still had channels (a program
+    // that broke the limit on its last step included); once stopped, the window's history alone raises nothing.
+    bool stopped = electrode_uA[e] != 0.0;
     for (std::size_t ch = 0; ch < kChannels; ++ch) {
       const channel_state& c = channels_[ch];
       if (c.loaded && c.where.kind == site_kind::electrode && c.where.electrode == e) {

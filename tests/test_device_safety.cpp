@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "firmware_sim/safety.hpp"
 #include "firmware_sim/stimulator.hpp"
@@ -89,7 +90,7 @@ TEST_CASE("charge density (Shannon k): 80 nC on 0.01 mm^2 passes, 90 nC is refus
 // Reference: |net charge| over any 1000 ms window <= 10 nC. A DC of 1 uA for 10 ms holds 10 nC; for 10.001 ms
 // 10.001 nC. Breaks tried: worst window = peak x window regardless of the duration -> the 10 ms DC is refused;
 // no allowance for one pulse phase in flight -> the balanced 20 nC-per-phase train is refused.
-TEST_CASE("net charge: 10 nC of DC passes, 10.001 nC is refused; a balanced train passes", "[safety]") {
+TEST_CASE("net charge: 10 nC of DC passes, 10.001 nC is refused, a balanced train passes", "[safety]") {
   const safety_limits limits;
   CHECK(check_program(dc(1.0, 10'000), &kSmall, limits, kDtUs).ok());
   const safety_verdict v = check_program(dc(1.0, 10'001), &kSmall, limits, kDtUs);
@@ -253,4 +254,79 @@ TEST_CASE("the watchdog fires once after its timeout", "[safety][watchdog]") {
   CHECK(w.expired(23));
   w.disarm();
   CHECK_FALSE(w.expired(1000));
+}
+
+// Reference: brute force. The static net-charge check must bound |Q(s, s + W)| over every window start s
+// (here W = 10 ms, starts every 1 us over [-W, 3 W)), and equal it where safety.cpp claims the supremum is
+// exact (DC without ramps, endless unramped sine, biphasic trains, arbitrary waveforms on the block grid).
+// max_net_charge_nC = 0 makes the check report its worst window. Tolerance: 1e-6 relative for "exact".
+// Breaks tried: the arbitrary bound without its 2 B peak edge term -> the off-grid case is under-bounded
+// (6 < 7 uA ms), fails; the sine bound always a half cycle (2 A / omega) -> the endless sine is no longer
+// exact, fails.
+TEST_CASE("the static net-charge bound holds against brute force over window starts", "[safety][net]") {
+  safety_limits limits;
+  limits.max_net_charge_nC = 0.0;
+  limits.net_charge_window_ms = 10.0;
+  limits.max_charge_per_phase_nC = 1e9;
+  limits.shannon_k = 1e9;
+  const std::int64_t w = 10'000;
+  auto brute = [&](const program& p) {
+    double worst = 0.0;
+    for (std::int64_t s = -w; s < 3 * w; ++s) worst = std::max(worst, std::fabs(program_charge(p, s, s + w)));
+    return worst * 1e-3;  // nC
+  };
+  auto reported = [&](const program& p) {
+    const safety_verdict v = check_program(p, &kLarge, limits, kDtUs);
+    return v.limit == safety_limit::net_charge ? v.value : 0.0;
+  };
+  struct named { const char* name; program p; bool exact; };
+  std::vector<named> cases;
+  cases.push_back({"dc", dc(0.5), true});
+  program ramped = dc(0.5, 25'000);
+  ramped.offset = -0.2;
+  ramped.ramp_up_us = 3'000;
+  ramped.ramp_down_us = 7'000;
+  cases.push_back({"ramped dc", ramped, false});
+  cases.push_back({"short dc", dc(0.5, 4'321), true});
+  program sine;
+  sine.shape = waveform::sine;
+  sine.amplitude = 0.3;
+  sine.frequency_Hz = 37.0;
+  cases.push_back({"sine", sine, true});
+  sine.offset = 0.05;
+  sine.ramp_up_us = 2'000;
+  sine.duration_us = 30'000;
+  cases.push_back({"ramped sine with offset", sine, false});
+  program arb;
+  arb.shape = waveform::arbitrary;
+  arb.amplitude = 0.4;
+  arb.wave.n_samples = 7;
+  arb.wave.sample_period_us = 250;
+  arb.wave.samples = {1.0f, 0.5f, -0.25f, 1.0f, -1.0f, 0.75f, 0.0f};
+  cases.push_back({"arbitrary", arb, true});
+  arb.ramp_up_us = 1'500;
+  arb.wave.sample_period_us = 333;
+  cases.push_back({"ramped arbitrary off-grid", arb, false});
+  arb.wave.repeat = false;
+  arb.ramp_up_us = 0;
+  cases.push_back({"arbitrary once", arb, false});
+  // Blocks of 3000 us, W = 3 blocks + 1000 us: the worst window (7000 us of +A) starts off the block grid.
+  program coarse;
+  coarse.shape = waveform::arbitrary;
+  coarse.amplitude = 0.4;
+  coarse.wave.n_samples = 3;
+  coarse.wave.sample_period_us = 3'000;
+  coarse.wave.samples[0] = coarse.wave.samples[1] = 1.0f;
+  cases.push_back({"arbitrary, window off the block grid", coarse, false});
+  for (const named& c : cases) {
+    INFO(c.name);
+    const double truth = brute(c.p), bound = reported(c.p);
+    CHECK(bound >= truth * (1 - 1e-12));
+    if (c.exact) CHECK(bound == Approx(truth).epsilon(1e-6));
+  }
+  // Biphasic trains: passes with the bound max_net + one phase; the truth is exactly one phase (A w).
+  program train = pulses(50.0, 120, 130.0);
+  train.interphase_gap_us = 40;
+  CHECK(check_program(train, &kLarge, limits, kDtUs).ok());
+  CHECK(brute(train) == Approx(50.0 * 120 * 1e-3).epsilon(1e-12));
 }
