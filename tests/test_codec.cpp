@@ -265,7 +265,7 @@ TEST_CASE("SetStimulation's float pulse widths become exact microseconds, equal 
   }
 }
 
-TEST_CASE("SetPrograms decodes to one group whose records share a start tick; repeated channels are refused",
+TEST_CASE("SetPrograms decodes to one group whose records share a start tick, and repeated channels are refused",
           "[codec]") {
   flatbuffers::FlatBufferBuilder b;
   std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> programs;

@@ -111,7 +111,7 @@ double wrap_deg(double d) {
 }
 }  // namespace
 
-TEST_CASE("responsive: the burst starts within one sample period + 1 step of the crossing; refractory honoured",
+TEST_CASE("responsive: the burst starts within one sample period + 1 step of the crossing, and the refractory period is honoured",
           "[device][controllers]") {
   // Reference: the device's timing. A crossing in step c is seen by the first sample at a step s >= c
   // (s = c .. c + 9 at 1 kHz, dt = 0.1 ms) and the burst is loaded for step s + 1: its first current flows
