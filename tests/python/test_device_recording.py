@@ -24,15 +24,17 @@ from cortexloop_client import plot
 
 BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
 CONFIG = "configs/closed_loop.toml"
-SMALL = ["--set", "network.n_neurons=1000"]
+# A 2 ms tick, so that a tick's charge (pA x ms) differs from its mean current (pA).
+TICK_MS = 2
+SMALL = ["--set", "network.n_neurons=1000", "--set", f"simulation.tick_ms={TICK_MS}"]
 RING_LENGTH_MM, RING_UNITS = 36.0, 100           # configs/default.toml's ring
-TICK_MS = 1.0
-START = 20                                        # tick at which the programs start
-DC_PA, DC_CHANNEL, DC_TICKS = 50.0, 2, 100        # 100 ms
-OL_CHANNEL, OL_FIRST, OL_SECOND, OL_SWITCH_MS = 3, 20.0, 40.0, 100
-PULSE_UA, PULSE_CHANNEL, PULSE_HZ, PULSE_PHASE_US, PULSE_MS = 100.0, 4, 20.0, 200, 200
-SAFETY_START, SAFETY_UA = 250, 600.0              # two channels of 600 uA on electrode 0: 1200 > 1000 uA
-LAST_TICK = 309
+DT_MS = 0.1
+START = 10                                        # tick at which the programs start
+DC_PA, DC_CHANNEL, DC_TICKS = 50.0, 2, 50         # 100 ms
+OL_CHANNEL, OL_FIRST, OL_SECOND, OL_SWITCH_TICKS = 3, 20.0, 40.0, 50
+PULSE_UA, PULSE_CHANNEL, PULSE_HZ, PULSE_PHASE_US, PULSE_TICKS = 100.0, 4, 20.0, 200, 100
+SAFETY_START, SAFETY_UA = 125, 600.0              # two channels of 600 uA on electrode 0: 1200 > 1000 uA
+LAST_TICK = 154
 
 
 def free_port():
@@ -57,25 +59,26 @@ class DeviceRecordingTest(unittest.TestCase):
                                          "--spikes", "--config", CONFIG, *SMALL, "-q"], stderr=subprocess.PIPE,
                                         text=True)
             time.sleep(1.5)  # the recorder's subscription (ZeroMQ joins late); nothing is published meanwhile
-            ack = c.wait_ack(c.step(10), 10)
+            ack = c.wait_ack(c.step(5), 10)
             assert ack.accepted, ack.reason
             acks = [
                 c.wait_ack(c.set_programs([(DC_CHANNEL, Site("population", "exc"),
-                                            Program("dc", DC_PA, duration_us=DC_TICKS * 1000)),
+                                            Program("dc", DC_PA, duration_us=DC_TICKS * TICK_MS * 1000)),
                                            (PULSE_CHANNEL, Site("electrode", electrode=1),
                                             Program("pulse_train", PULSE_UA, frequency_hz=PULSE_HZ,
-                                                    phase_width_us=PULSE_PHASE_US, duration_us=PULSE_MS * 1000))],
+                                                    phase_width_us=PULSE_PHASE_US,
+                                                    duration_us=PULSE_TICKS * TICK_MS * 1000))],
                                           start_tick=START), 10),
                 c.wait_ack(c.set_controller(0, "open_loop", OL_CHANNEL, Program("dc", 1.0), Site("population"),
                                             sensing_channel=0, start_tick=START,
-                                            schedule=[(0, OL_FIRST), (OL_SWITCH_MS * 1000, OL_SECOND)]), 10),
+                                            schedule=[(0, OL_FIRST), (OL_SWITCH_TICKS * TICK_MS * 1000, OL_SECOND)]), 10),
                 c.wait_ack(c.set_programs([(ch, Site("electrode", electrode=0),
                                             Program("pulse_train", SAFETY_UA, frequency_hz=10.0, phase_width_us=100,
                                                     duration_us=50000)) for ch in (5, 6)],
                                           start_tick=SAFETY_START), 10)]
             for a in acks:
                 assert a is not None and a.accepted, a and a.reason
-            ack = c.wait_ack(c.step(LAST_TICK + 1 - 10), 10)
+            ack = c.wait_ack(c.step(LAST_TICK + 1 - 5), 10)
             assert ack.accepted, ack.reason
             end = time.monotonic() + 15
             while time.monotonic() < end:
@@ -108,8 +111,9 @@ class DeviceRecordingTest(unittest.TestCase):
 
     def test_recording_is_complete(self):
         self.assertEqual(self.summary["missing_ticks"], 0)
-        self.assertLessEqual(self.tick[0], 10)  # joined before the first step
+        self.assertLessEqual(self.tick[0], 5)  # joined before the first step
         self.assertEqual(self.tick[-1], LAST_TICK)
+        np.testing.assert_allclose(np.diff(self.d["ticks"][:, 2]), TICK_MS)
         for key in ["readouts", "gaps", "acks", "files", "last_status"]:  # the old keys stay
             self.assertIn(key, self.summary)
 
@@ -141,19 +145,19 @@ class DeviceRecordingTest(unittest.TestCase):
         self.assertTrue(np.all(kind[self.frames(START, LAST_TICK)] == 1))    # ControllerKind OpenLoop
         delivered = self.d["device_channels"][:, OL_CHANNEL, 0]
         # Whole ticks inside each schedule entry (the entry boundary's tick may be shared with a step of latency).
-        np.testing.assert_allclose(delivered[self.frames(START + 1, START + OL_SWITCH_MS - 1)], OL_FIRST, rtol=1e-6)
-        np.testing.assert_allclose(delivered[self.frames(START + OL_SWITCH_MS + 1, LAST_TICK)], OL_SECOND,
+        np.testing.assert_allclose(delivered[self.frames(START + 1, START + OL_SWITCH_TICKS - 1)], OL_FIRST, rtol=1e-6)
+        np.testing.assert_allclose(delivered[self.frames(START + OL_SWITCH_TICKS + 1, LAST_TICK)], OL_SECOND,
                                    rtol=1e-6)
         output = self.d["device_controllers"][:, 0, 1]
-        np.testing.assert_allclose(output[self.frames(START + OL_SWITCH_MS + 1, LAST_TICK)], OL_SECOND, rtol=1e-6)
+        np.testing.assert_allclose(output[self.frames(START + OL_SWITCH_TICKS + 1, LAST_TICK)], OL_SECOND, rtol=1e-6)
 
     def test_biphasic_pulses_through_electrode_one(self):
         ch = self.d["device_channels"][:, PULSE_CHANNEL, :]
-        window = self.frames(START, START + PULSE_MS - 1)
+        window = self.frames(START, START + PULSE_TICKS - 1)
         pulsed = window[ch[window, 1] > 0]
         # One pulse every 1000 / 20 = 50 ms, both phases (2 x 200 us) inside one tick.
-        self.assertEqual(len(pulsed), int(PULSE_MS * PULSE_HZ / 1000))
-        np.testing.assert_array_equal(np.diff(self.tick[pulsed]), int(1000 / PULSE_HZ))
+        self.assertEqual(len(pulsed), int(PULSE_TICKS * TICK_MS * PULSE_HZ / 1000))
+        np.testing.assert_array_equal(np.diff(self.tick[pulsed]), int(1000 / PULSE_HZ / TICK_MS))
         np.testing.assert_allclose(ch[pulsed, 1], PULSE_UA, rtol=1e-6)       # peak, uA
         np.testing.assert_allclose(ch[pulsed, 2], 0.0, atol=1e-6)            # balanced: no net charge per tick
         self.assertTrue(np.all(self.d["device_channel_state"][window, PULSE_CHANNEL, 1] == 2))  # electrode site
@@ -169,9 +173,16 @@ class DeviceRecordingTest(unittest.TestCase):
     def test_sensing_channels(self):
         s = self.d["device_sensing"]
         frames = self.frames(START, LAST_TICK)
-        # Sensing 0: the network's excitatory rate over 1 ms samples, i.e. exactly the tick's rate.
-        self.assertGreater(self.d["rates"][frames, 0].max(), 0)
-        np.testing.assert_allclose(s[frames, 0, 0], self.d["rates"][frames, 0], rtol=1e-6)
+        # Sensing 0: the network's excitatory rate over its 1 ms sample period; the tick's last sample is the
+        # excitatory spikes (spikes.npy, neurons 0..799) of the tick's last millisecond / (800 cells x 1 ms).
+        spikes = self.d["spikes"]
+        exc_steps = np.round(spikes[spikes[:, 1] < 800, 0] / DT_MS).astype(int)
+        steps_per_sample = int(round(1.0 / DT_MS))
+        tick_end = (self.tick[frames] + 1) * int(round(TICK_MS / DT_MS))  # first step of the next tick
+        counts = np.array([np.count_nonzero((exc_steps >= e - steps_per_sample) & (exc_steps < e)) for e in tick_end])
+        expected_hz = counts / 800 / 1e-3
+        self.assertGreater(expected_hz.max(), 0)
+        np.testing.assert_allclose(s[frames, 0, 0], expected_hz, rtol=1e-6)
         # Sensing 2: the ring's VSDi at 9 mm = unit 25 (9 / 36 * 100). The readout's VSDi is the tick's mean
         # (engine: average_vsdi_percent), the sensed one the instantaneous sample: close, not equal.
         unit = int(round(9.0 * RING_UNITS / RING_LENGTH_MM))
@@ -190,6 +201,7 @@ class DeviceRecordingTest(unittest.TestCase):
         self.assertAlmostEqual(e["bound"], 1000.0)
         step = e["step"]
         dt_ms = self.summary["geometry"]["dt_ms"]
+        self.assertEqual(dt_ms, DT_MS)
         self.assertEqual(int(step * dt_ms // TICK_MS), SAFETY_START)  # the first step of the overlapping pulses
         # ... and the channels were stopped: nothing delivered after that tick.
         after = self.frames(SAFETY_START + 1, LAST_TICK)
