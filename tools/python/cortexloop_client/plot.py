@@ -227,6 +227,11 @@ def figure(d, title=None, smooth_ms=5):
         ax.plot(t, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
         ax.plot(t, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
         ax.set_ylabel(f"S{i}: {name}\n({unit})")
+        # An ADC pinned at one value for a fifth of the session is clipping at its range: say so.
+        top = np.max(s[:, 1]) if len(s) else 0.0
+        if len(s) and np.count_nonzero(s[:, 1] == top) > 0.2 * len(s) and np.max(s[:, 0]) > top:
+            ax.annotate(f"ADC clipped at {top:g} {unit} (sensing range)", (0.5, 0.9), xycoords="axes fraction",
+                        ha="center", fontsize=7, color="tab:blue")
         ax.set_title(f"sensing {i}: {name}{where}", fontsize=8, loc="left", pad=2)
         if i == 0:
             ax.legend(loc="upper right", frameon=False, ncol=3, fontsize=7)
@@ -236,6 +241,11 @@ def figure(d, title=None, smooth_ms=5):
             kind = int(d["device_controller_state"][:, k, 0].max())
             ax.plot(t, d["device_controllers"][:, k, 1], lw=1,
                     label=f"slot {k}: {CONTROLLER_KINDS[kind] if kind < len(CONTROLLER_KINDS) else kind}")
+            # Triggers (Responsive, PhaseLocked): where the slot's trigger count steps up.
+            trig = np.nonzero(np.diff(d["device_controller_state"][:, k, 2]) > 0)[0] + 1
+            if len(trig):
+                ax.plot(t[trig], d["device_controllers"][trig, k, 1], "^", ms=5, color=ax.lines[-1].get_color(),
+                        label=f"slot {k}: trigger ({len(trig)})")
         ax.set_ylabel("controller\noutput\n(amplitude)")
         ax.legend(loc="upper right", frameon=False, fontsize=7, ncol=len(slots))
     for electrode in kinds_of_channels:
@@ -247,12 +257,12 @@ def figure(d, title=None, smooth_ms=5):
             if electrode:
                 # A balanced pulse has no tick mean: its peak |I| is drawn as a bar, so every pulse shows.
                 peak = d["device_channels"][:, c, 1]
-                hit = (peak > 0) & (np.abs(d["device_channels"][:, c, 0]) < peak)
+                hit = peak > 2.0 * np.abs(d["device_channels"][:, c, 0]) + 1e-9
                 ax.vlines(t[hit], 0, -peak[hit], color=line.get_color(), lw=0.8, alpha=0.6)
         ax.axhline(0, color="0.8", lw=0.5)
         ax.set_ylabel("delivered\n(uA, electrode)\nline: tick mean\nbar: -peak |I|" if electrode
                       else "delivered\n(pA/cell, direct)\ntick mean", fontsize=8 if electrode else None)
-        ax.legend(loc="upper right", frameon=False, fontsize=7, ncol=4)
+        ax.legend(loc="lower left", frameon=False, fontsize=7, ncol=4)
     if has_ring:
         ring_image(ax_of["ring_vsdi"], d["vsdi"], t, geo, "RdBu_r", "VSDi (%)", fig)
         ax_of["ring_vsdi"].set_title("ring of mean-field units: VSDi (relative depolarisation)", fontsize=9,
