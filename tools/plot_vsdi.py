@@ -36,7 +36,7 @@ def main() -> int:
         return 2
     ring = summary.get("ring") or summary.get("geometry", {}).get("ring") or {}  # simulate or record --config
     length_mm = float(ring.get("length_mm", 36.0))
-    tick_ms = float(summary.get("tick_ms", 1.0))
+    tick_ms = float(summary.get("tick_ms") or summary.get("geometry", {}).get("tick_ms") or 1.0)
     n_ticks, n_units = vsdi.shape
     t_max = args.t_max_ms if args.t_max_ms else n_ticks * tick_ms
     shown = int(min(n_ticks, round(t_max / tick_ms)))
