@@ -58,9 +58,12 @@ def smooth(x, n=5):
     return np.convolve(x, np.ones(n) / n, mode="same") if len(x) > n else x
 
 
-def build_figure(plt, with_ring, with_device=False):
-    rows = 3 + (2 if with_device else 0) + (1 if with_ring else 0)
-    fig, axes = plt.subplots(rows, 1, figsize=(11, 2.0 * rows + 0.5), sharex=True)
+def build_figure(plt, with_ring, n_sensing=0, with_device=False):
+    """Rates, LFP, stim; one panel per sensing channel (each in its own unit) and the delivered current when a
+    device reports; the ring's VSDi last."""
+    rows = 3 + n_sensing + (1 if with_device else 0) + (1 if with_ring else 0)
+    fig, axes = plt.subplots(rows, 1, figsize=(11, 1.8 * rows + 0.5), sharex=True)
+    fig.n_sensing, fig.with_device = n_sensing, with_device
     return fig, axes
 
 
@@ -77,23 +80,26 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None):
     axes[1].plot(t, b.lfp, color="k", lw=0.8)
     axes[1].set_ylabel("LFP proxy (nA)")
     axes[2].plot(t, b.stim, color="tab:blue", lw=1)
-    axes[2].set_ylabel("stim exc (pA)")
+    axes[2].set_ylabel("network stim\nexc (pA/cell)")
     row = 3
-    if len(axes) > 4 and b.sensing:
+    n_sensing = getattr(fig, "n_sensing", 0)
+    if n_sensing and b.sensing:
         s = np.asarray(b.sensing)
         ts = t[-len(s):]
-        for i in range(s.shape[1]):
-            axes[row].plot(ts, s[:, i, 0], lw=0.6, color=f"C{i}", alpha=0.5)
-            axes[row].plot(ts, s[:, i, 1], lw=1.0, color=f"C{i}", label=f"sensing {i}")
-        axes[row].set_ylabel("sensed raw (thin)\n/ filtered")
-        axes[row].legend(loc="upper left", frameon=False, ncol=4, fontsize=7)
+        for i in range(min(n_sensing, s.shape[1])):
+            axes[row + i].plot(ts, s[:, i, 0], lw=0.6, color="tab:blue", alpha=0.6, label="raw (ADC)")
+            axes[row + i].plot(ts, s[:, i, 1], lw=1.0, color="tab:orange", label="filtered")
+            axes[row + i].set_ylabel(f"sensing {i}\n(its unit)")
+        axes[row].legend(loc="upper left", frameon=False, ncol=2, fontsize=7)
+    row += n_sensing
+    if getattr(fig, "with_device", False):
         c = np.asarray(b.delivered)
         for i, unit in sorted(b.active):
-            axes[row + 1].plot(ts[-len(c):], c[:, i], lw=1, drawstyle="steps-pre", label=f"ch {i} ({unit})")
-        axes[row + 1].set_ylabel("delivered\n(tick mean)")
+            axes[row].plot(t[-len(c):], c[:, i], lw=1, drawstyle="steps-pre", label=f"ch {i} ({unit})")
+        axes[row].set_ylabel("delivered\n(tick mean)")
         if b.active:
-            axes[row + 1].legend(loc="upper left", frameon=False, ncol=4, fontsize=7)
-        row += 2
+            axes[row].legend(loc="upper left", frameon=False, ncol=4, fontsize=7)
+        row += 1
     if len(axes) > row and b.vsdi:
         v = np.asarray(b.vsdi)
         n = v.shape[1]
@@ -145,7 +151,8 @@ def main(argv=None):
     while not b.t:
         b.drain(client, 0.2)
     with_ring = bool(b.vsdi)
-    fig, axes = build_figure(plt, with_ring, with_device=bool(b.sensing))
+    n_sensing = len(b.sensing[-1]) if b.sensing else 0
+    fig, axes = build_figure(plt, with_ring, n_sensing, with_device=bool(b.delivered))
     geo = {"ring_length_mm": a.ring_length_mm, "network_position_mm": a.network_position_mm}
     start, stim_sent = time.monotonic(), False
     if not a.snapshot:
