@@ -31,6 +31,7 @@ struct record_options {
   std::optional<double> duration_s;
   bool spikes = false;
   bool quiet = false;
+  bool sync = false;
   // The server's config, for the geometry in summary.json (positions in mm): not on the wire.
   std::string config;
   std::vector<std::string> overrides;
@@ -214,6 +215,12 @@ int run_record(const record_options& o) {
   }
   // Read the config first: a wrong path or key fails before anything is recorded.
   const nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
+  if (o.sync) {
+    // Pings until one's ack comes back on the stream: from here on nothing published is missed (what arrived
+    // during the handshake is not kept). Says so on stderr, even with --quiet: scripts wait for this line.
+    const bool live = client.sync_subscription(std::chrono::seconds(20));
+    std::fprintf(stderr, live ? "record: subscribed\n" : "record: no answer from the server in 20 s; recording what arrives\n");
+  }
   recording rec;
   std::int64_t safety_events = 0;
   // Safety events (topic "safety") go to disk as they arrive, one JSON object per line, like the acks.
@@ -377,6 +384,9 @@ void add_record_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines");
+  cmd->add_flag("--sync", o->sync,
+                "Before recording, ping the server until the subscription is live and print \"record: subscribed\" "
+                "(the pings are commands: they are acked, and feed an External controller's watchdog)");
   cmd->add_option("--config", o->config,
                   "The server's config: writes its geometry (ring length and units, network position, electrodes, "
                   "sensing sites; mm along the ring) to summary.json as \"geometry\", for the plots")

@@ -17,9 +17,12 @@ rm -rf "$OUT"
 build/cortexloop serve --config configs/closed_loop.toml "${SET[@]}" --mode stepped --seed 1 --pub $PUB --commands $CMD &
 SERVE=$!
 trap 'kill -TERM $SERVE 2>/dev/null || true' EXIT
-build/cortexloop record --out "$OUT" --spikes --config configs/closed_loop.toml "${SET[@]}" --pub $PUB --commands $CMD -q &
+# --sync: record pings the server until its subscription is live, then prints "record: subscribed".
+mkdir -p "$OUT"
+build/cortexloop record --out "$OUT" --spikes --sync --config configs/closed_loop.toml "${SET[@]}" \
+    --pub $PUB --commands $CMD -q 2> "$OUT/record.log" &
 RECORD=$!
-sleep 2   # the recorder subscribes (nothing is published before the first step)
+until grep -q "record: subscribed" "$OUT/record.log"; do sleep 0.1; done
 PYTHONPATH=build/python:tools/python PUB=$PUB CMD=$CMD /usr/bin/python3 - <<'PY'
 import os
 from cortexloop_client import Client

@@ -56,9 +56,10 @@ class DeviceRecordingTest(unittest.TestCase):
             c = Client(commands, pub)
             assert c.sync(), "no server"
             recorder = subprocess.Popen([BIN, "record", "--out", cls.rec, "--pub", pub, "--commands", commands,
-                                         "--spikes", "--config", CONFIG, *SMALL, "-q"], stderr=subprocess.PIPE,
-                                        text=True)
-            time.sleep(1.5)  # the recorder's subscription (ZeroMQ joins late); nothing is published meanwhile
+                                         "--spikes", "--sync", "--config", CONFIG, *SMALL, "-q"],
+                                        stderr=subprocess.PIPE, text=True)
+            line = recorder.stderr.readline()  # --sync: the recorder's subscription is live
+            assert line.startswith("record: subscribed"), line
             ack = c.wait_ack(c.step(5), 10)
             assert ack.accepted, ack.reason
             acks = [
@@ -90,7 +91,8 @@ class DeviceRecordingTest(unittest.TestCase):
         finally:
             if recorder is not None:
                 recorder.send_signal(signal.SIGINT)
-                _, cls.record_err = recorder.communicate(timeout=20)
+                _, err = recorder.communicate(timeout=20)
+                assert recorder.returncode == 0, err
             server.send_signal(signal.SIGTERM)
             server.communicate(timeout=20)
         with open(os.path.join(cls.rec, "summary.json")) as f:
@@ -111,7 +113,7 @@ class DeviceRecordingTest(unittest.TestCase):
 
     def test_recording_is_complete(self):
         self.assertEqual(self.summary["missing_ticks"], 0)
-        self.assertLessEqual(self.tick[0], 5)  # joined before the first step
+        self.assertEqual(self.tick[0], 0)  # --sync: subscribed before the first step
         self.assertEqual(self.tick[-1], LAST_TICK)
         np.testing.assert_allclose(np.diff(self.d["ticks"][:, 2]), TICK_MS)
         for key in ["readouts", "gaps", "acks", "files", "last_status"]:  # the old keys stay
