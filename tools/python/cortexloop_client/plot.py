@@ -98,11 +98,13 @@ def ring_image(ax, data, t, geo, cmap, label, fig, symmetric=True):
     dx = length / n
     wrapped = np.concatenate([data, data[:, :1]], axis=1)
     dt = _tick_s(t)
-    # Symmetric limits from the 99.9th percentile of |x|: one stimulation artefact of a single tick must not wash
-    # out the rest of the map (values beyond are drawn at the ends of the scale; the colour bar says so).
+    # Symmetric limits at the peak |x|, unless a few pixels (a stimulation artefact of a tick or two) exceed twice
+    # the 99.9th percentile: then at that percentile, so that they do not wash out the rest of the map (values
+    # beyond are drawn at the ends of the scale; the colour bar's arrows and the peak written above say so).
     peak = float(np.nanmax(np.abs(data))) if data.size else 0.0
-    lim = float(np.nanpercentile(np.abs(data), 99.9)) if data.size else 0.0
-    lim = lim if lim > 0 else (peak if peak > 0 else 1.0)
+    p999 = float(np.nanpercentile(np.abs(data), 99.9)) if data.size else 0.0
+    lim = p999 if 0 < p999 < peak / 2 else peak
+    lim = lim if lim > 0 else 1.0
     kwargs = {"vmin": -lim, "vmax": lim} if symmetric else {}
     im = ax.imshow(wrapped.T, aspect="auto", origin="lower", cmap=cmap, interpolation="nearest",
                    extent=[t[0] - dt, t[-1], -dx / 2, length + dx / 2], **kwargs)
@@ -220,19 +222,20 @@ def figure(d, title=None, smooth_ms=5):
         ax = ax_of[f"sensing{i}"]
         s = d["device_sensing"][:, i, :]
         meta = geo["sensing"][i] if i < len(geo["sensing"]) else {}
-        name = meta.get("signal", f"sensing {i}")
+        name = meta.get("signal", "")
         unit = SIGNAL_UNITS.get(name, "signal unit")
         where = f" at {meta['position_mm']:g} mm" if "position_mm" in meta else ""
         ax.plot(t, s[:, 0], color="0.75", lw=1.6, label="true signal")
         ax.plot(t, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
         ax.plot(t, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
-        ax.set_ylabel(f"S{i}: {name}\n({unit})")
+        ax.set_ylabel(f"S{i}: {name}\n({unit})" if name else f"sensing {i}\n(its unit)")
         # An ADC pinned at one value for a fifth of the session is clipping at its range: say so.
         top = np.max(s[:, 1]) if len(s) else 0.0
         if len(s) and np.count_nonzero(s[:, 1] == top) > 0.2 * len(s) and np.max(s[:, 0]) > top:
             ax.annotate(f"ADC clipped at {top:g} {unit} (sensing range)", (0.5, 0.9), xycoords="axes fraction",
                         ha="center", fontsize=7, color="tab:blue")
-        ax.set_title(f"sensing {i}: {name}{where}", fontsize=8, loc="left", pad=2)
+        ax.set_title(f"sensing {i}: {name}{where}" if name else f"sensing {i} (record --config names it)",
+                     fontsize=8, loc="left", pad=2)
         if i == 0:
             ax.legend(loc="upper right", frameon=False, ncol=3, fontsize=7)
     if slots:
