@@ -34,16 +34,16 @@ def main() -> int:
     except FileNotFoundError as e:
         print(f"plot_vsdi: {e.filename}: not found (was the config run with a [ring]?)", file=sys.stderr)
         return 2
-    ring = summary.get("ring", {})
+    ring = summary.get("ring") or summary.get("geometry", {}).get("ring") or {}  # simulate or record --config
     length_mm = float(ring.get("length_mm", 36.0))
-    tick_ms = float(summary.get("tick_ms", 1.0))
+    tick_ms = float(summary.get("tick_ms") or summary.get("geometry", {}).get("tick_ms") or 1.0)
     n_ticks, n_units = vsdi.shape
     t_max = args.t_max_ms if args.t_max_ms else n_ticks * tick_ms
     shown = int(min(n_ticks, round(t_max / tick_ms)))
-    # Unit i sits at i * length / n; positions are shown from the ring's middle (the default stimulus site),
-    # each row centred on its unit.
+    # One coordinate system (docs/device.md): unit i sits at i * length / n mm along the periodic ring, y in
+    # [0, length]. Each row is centred on its unit; unit 0's row is repeated at `length` (the ring wraps).
     dx = length_mm / n_units
-    extent = [0.0, shown * tick_ms, -length_mm / 2 - dx / 2, length_mm / 2 - dx / 2]
+    extent = [0.0, shown * tick_ms, -dx / 2, length_mm + dx / 2]
 
     fig, axes = plt.subplots(2, 1, figsize=(7.0, 6.0), sharex=True, constrained_layout=True)
     panels = [
@@ -51,12 +51,13 @@ def main() -> int:
         (vsdi, "VSDi: relative depolarisation (%)", "RdBu_r", np.max(np.abs(vsdi[:shown])) or 1.0),
     ]
     for ax, (data, label, cmap, sym) in zip(axes, panels):
-        image = data[:shown].T
+        image = np.concatenate([data[:shown], data[:shown, :1]], axis=1).T
         kwargs = {"vmin": -sym, "vmax": sym} if sym else {}
         im = ax.imshow(image, aspect="auto", origin="lower", extent=extent, cmap=cmap, interpolation="nearest",
                        **kwargs)
         fig.colorbar(im, ax=ax, label=label)
-        ax.set_ylabel("position from ring centre (mm)")
+        ax.set_ylim(0, length_mm)
+        ax.set_ylabel("ring position (mm)")
     axes[-1].set_xlabel("time (ms)")
     axes[0].set_title(args.title or f"ring of {n_units} mean-field units ({args.folder.name})")
     out = args.out or args.folder / "vsdi.png"

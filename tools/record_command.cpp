@@ -14,8 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/meanfield/ring_geometry.hpp"
 #include "io/client.hpp"
 #include "io/clock.hpp"
+#include "io/config_loader.hpp"
 #include "io/npy.hpp"
 
 namespace cortexloop::tools {
@@ -29,6 +31,10 @@ struct record_options {
   std::optional<double> duration_s;
   bool spikes = false;
   bool quiet = false;
+  bool sync = false;
+  // The server's config, for the geometry in summary.json (positions in mm): not on the wire.
+  std::string config;
+  std::vector<std::string> overrides;
 };
 
 // Everything received, in arrival order; written when the recording stops.
@@ -41,6 +47,55 @@ struct recording {
   std::optional<std::int64_t> last_tick;
   std::uint32_t last_epoch = 0;
   nlohmann::json last_status;
+  // The device (Readout.device), one frame per readout that carried it.
+  std::vector<float> dev_sensing;     // [frames][n_sensing][6]: signal, raw, filtered, rms, envelope, phase_rad
+  std::vector<float> dev_blanked;     // [frames][n_sensing]: 1 while the ADC value is held
+  std::vector<float> dev_channels;    // [frames][8][3]: mean_current, peak_current, charge
+  std::vector<float> dev_chan_state;  // [frames][8][2]: active, site_kind
+  std::vector<float> dev_ctrl;        // [frames][4][3]: feature, output, error
+  std::vector<float> dev_ctrl_state;  // [frames][4][3]: kind, saturated, triggers
+  std::vector<float> dev_electrodes;  // [frames][n_electrodes]: mean current (uA)
+  std::vector<float> ring_domain;     // [frames][2]: units out of domain, max exc mu_V (mV)
+  std::int64_t device_frames = 0, events_total = 0, events_dropped = 0;
+  std::uint32_t n_sensing = 0, n_channels = 0, n_controllers = 0, n_electrodes = 0;
+  bool device_shape_changed = false;
+
+  void add_device(const io::proto::DeviceReadout& d) {
+    const auto size = [](const auto* v) { return v ? static_cast<std::uint32_t>(v->size()) : 0u; };
+    if (device_frames == 0) {
+      n_sensing = size(d.sensing());
+      n_channels = size(d.channels());
+      n_controllers = size(d.controllers());
+      n_electrodes = size(d.electrode_mean_ua());
+    } else if (n_sensing != size(d.sensing()) || n_channels != size(d.channels()) ||
+               n_controllers != size(d.controllers()) || n_electrodes != size(d.electrode_mean_ua())) {
+      device_shape_changed = true;  // cannot happen within one server; keep the arrays rectangular
+      return;
+    }
+    auto f = [](std::vector<float>& v, std::initializer_list<double> xs) {
+      for (const double x : xs) v.push_back(static_cast<float>(x));
+    };
+    for (std::uint32_t i = 0; i < n_sensing; ++i) {
+      const auto* x = d.sensing()->Get(i);
+      f(dev_sensing, {x->signal(), x->raw(), x->filtered(), x->rms(), x->envelope(), x->phase_rad()});
+      f(dev_blanked, {x->blanked() ? 1.0 : 0.0});
+    }
+    for (std::uint32_t i = 0; i < n_channels; ++i) {
+      const auto* x = d.channels()->Get(i);
+      f(dev_channels, {x->mean_current(), x->peak_current(), x->charge()});
+      f(dev_chan_state, {x->active() ? 1.0 : 0.0, static_cast<double>(x->site_kind())});
+    }
+    for (std::uint32_t i = 0; i < n_controllers; ++i) {
+      const auto* x = d.controllers()->Get(i);
+      f(dev_ctrl, {x->feature(), x->output(), x->error()});
+      f(dev_ctrl_state, {static_cast<double>(x->kind()), x->saturated() ? 1.0 : 0.0, static_cast<double>(x->triggers())});
+    }
+    for (std::uint32_t i = 0; i < n_electrodes; ++i) f(dev_electrodes, {d.electrode_mean_ua()->Get(i)});
+    f(ring_domain, {static_cast<double>(d.ring_units_out_of_domain()), d.ring_max_mu_v_mv()});
+    events_total = d.events_total();
+    events_dropped = d.events_dropped();
+    ++device_frames;
+  }
 
   void add(const io::proto::Readout& r) {
     auto pair = [](std::vector<float>& v, double a, double b) {
@@ -69,6 +124,7 @@ struct recording {
     last_tick = r.tick();
     last_epoch = r.epoch();
     ++readouts;
+    if (r.device()) add_device(*r.device());
   }
 };
 
@@ -83,6 +139,59 @@ nlohmann::json to_json(const io::proto::Status& s) {
           {"commands_received", s.commands_received()},
           {"commands_refused", s.commands_refused()},
           {"scheduling", s.scheduling() ? s.scheduling()->str() : ""}};
+}
+
+constexpr const char* kSafetyLimits[] = {"none",        "max_current", "charge_per_phase", "charge_density",
+                                         "net_charge",  "pulse_rate",  "compliance",       "direct_current",
+                                         "watchdog",    "model_domain"};
+constexpr const char* kSensedSignals[] = {"lfp_proxy",  "rate_exc",      "rate_inh",
+                                          "ring_vsdi",  "ring_rate_exc", "ring_rate_inh"};
+
+nlohmann::json to_json(const io::proto::SafetyEvent& e) {
+  const auto limit = static_cast<std::size_t>(e.limit());
+  return {{"step", e.step()},
+          {"channel", e.channel()},
+          {"electrode", e.electrode()},
+          {"limit", limit < std::size(kSafetyLimits) ? kSafetyLimits[limit] : std::to_string(limit)},
+          {"limit_code", limit},
+          {"value", e.value()},
+          {"bound", e.bound()},
+          {"reason", e.reason() ? e.reason()->str() : ""},
+          {"epoch", e.epoch()}};
+}
+
+// Positions (mm along the ring, [0, length)) of what the config places: the ring's units, the network's
+// patch, the electrodes and the sensing contacts. Read from the config given to record, which must be the
+// server's (the wire does not carry them).
+nlohmann::json geometry_from_config(const record_options& o) {
+  const engine::engine_params params = io::load_config(o.config, o.overrides);
+  const firmware_sim::device_params device = io::load_device_config(o.config, o.overrides, params);
+  nlohmann::json g = {{"source", o.config},
+                      {"overrides", o.overrides},
+                      {"dt_ms", params.simulation.dt_ms},
+                      {"tick_ms", params.simulation.tick_ms},
+                      {"network_position_mm", device.layout.network_position_mm},
+                      {"network", {{"n_neurons", params.network.n_neurons}, {"n_exc", params.network.n_exc()}}}};
+  if (params.ring) {
+    g["ring"] = {{"n_units", params.ring->n_units},
+                 {"length_mm", params.ring->length_mm},
+                 {"unit_spacing_mm", engine::meanfield::ring_unit_position_mm(1, static_cast<std::size_t>(params.ring->n_units),
+                                                                              params.ring->length_mm)}};
+  }
+  g["electrodes"] = nlohmann::json::array();
+  for (const auto& e : device.layout.electrodes)
+    g["electrodes"].push_back({{"position_mm", e.position_mm}, {"height_mm", e.height_mm}, {"area_mm2", e.area_mm2}});
+  g["sensing"] = nlohmann::json::array();
+  for (const auto& s : device.sensing) {
+    const auto k = static_cast<std::size_t>(s.signal);
+    const bool on_ring = s.signal == firmware_sim::signal_kind::ring_vsdi ||
+                         s.signal == firmware_sim::signal_kind::ring_rate_exc ||
+                         s.signal == firmware_sim::signal_kind::ring_rate_inh;
+    g["sensing"].push_back({{"signal", k < std::size(kSensedSignals) ? kSensedSignals[k] : std::to_string(k)},
+                            {"position_mm", on_ring ? s.position_mm : device.layout.network_position_mm},
+                            {"sample_rate_Hz", s.sample_rate_Hz}});
+  }
+  return g;
 }
 
 int run_record(const record_options& o) {
@@ -104,7 +213,18 @@ int run_record(const record_options& o) {
     on.value = 1;
     client.send(on);  // its ack arrives on the DEALER socket; not awaited
   }
+  // Read the config first: a wrong path or key fails before anything is recorded.
+  const nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
+  if (o.sync) {
+    // Pings until one's ack comes back on the stream: from here on nothing published is missed (what arrived
+    // during the handshake is not kept). Says so on stderr, even with --quiet: scripts wait for this line.
+    const bool live = client.sync_subscription(std::chrono::seconds(20));
+    std::fprintf(stderr, live ? "record: subscribed\n" : "record: no answer from the server in 20 s; recording what arrives\n");
+  }
   recording rec;
+  std::int64_t safety_events = 0;
+  // Safety events (topic "safety") go to disk as they arrive, one JSON object per line, like the acks.
+  std::ofstream safety_log(out / "safety.jsonl");
   // Acks go to disk as they arrive, one JSON object per line: a long session keeps none of them in memory.
   std::ofstream ack_log(out / "acks.jsonl");
   std::vector<double> spike_rows;
@@ -138,6 +258,9 @@ int run_record(const record_options& o) {
                                    {"epoch", a->epoch()},
                                    {"reason", a->reason() ? a->reason()->str() : ""}};
       ack_log << line.dump() << '\n';
+    } else if (const auto* e = msg->payload_as_SafetyEvent()) {
+      ++safety_events;
+      safety_log << to_json(*e).dump() << '\n';
     } else if (const auto* b = msg->payload_as_SpikeBatch(); b && spikes && b->step() && b->neuron()) {
       ++rec.spike_batches;
       spike_rows.clear();
@@ -157,6 +280,7 @@ int run_record(const record_options& o) {
   const double wall_s = static_cast<double>(io::monotonic_ns() - start_ns) / 1e9;
   if (spikes) spikes->close();
   ack_log.close();
+  safety_log.close();
 
   const auto n = static_cast<std::size_t>(rec.readouts);
   io::write_npy(out / "rates.npy", rec.rates, {n, 2});
@@ -182,6 +306,23 @@ int run_record(const record_options& o) {
     }
   }
   if (spikes) files.push_back("spikes.npy");
+  files.push_back("safety.jsonl");
+  const bool device = rec.device_frames > 0 && rec.device_frames == rec.readouts && !rec.device_shape_changed;
+  if (device) {
+    const auto frames = static_cast<std::size_t>(rec.device_frames);
+    const auto write = [&](const char* name, const std::vector<float>& v, std::vector<std::size_t> shape) {
+      io::write_npy(out / name, v, std::move(shape));
+      files.push_back(name);
+    };
+    write("device_sensing.npy", rec.dev_sensing, {frames, rec.n_sensing, 6});
+    write("device_sensing_blanked.npy", rec.dev_blanked, {frames, rec.n_sensing});
+    write("device_channels.npy", rec.dev_channels, {frames, rec.n_channels, 3});
+    write("device_channel_state.npy", rec.dev_chan_state, {frames, rec.n_channels, 2});
+    write("device_controllers.npy", rec.dev_ctrl, {frames, rec.n_controllers, 3});
+    write("device_controller_state.npy", rec.dev_ctrl_state, {frames, rec.n_controllers, 3});
+    write("device_electrodes.npy", rec.dev_electrodes, {frames, rec.n_electrodes});
+    if (rec.n_ring > 0) write("ring_domain.npy", rec.ring_domain, {frames, 2});
+  }
   nlohmann::json summary = {
       {"source", o.pub},
       {"readouts", rec.readouts},
@@ -197,6 +338,28 @@ int run_record(const record_options& o) {
       {"last_status", rec.last_status},
       {"files", files},
   };
+  summary["device"] = {
+      {"recorded", device},
+      {"frames", rec.device_frames},
+      {"n_sensing", rec.n_sensing},
+      {"n_channels", rec.n_channels},
+      {"n_controllers", rec.n_controllers},
+      {"n_electrodes", rec.n_electrodes},
+      {"safety_events", safety_events},
+      {"events_total", rec.events_total},
+      {"events_dropped", rec.events_dropped},
+      {"columns",
+       {{"device_sensing", {"signal", "raw", "filtered", "rms", "envelope", "phase_rad"}},
+        {"device_channels", {"mean_current", "peak_current", "charge"}},
+        {"device_channel_state", {"active", "site_kind"}},
+        {"device_controllers", {"feature", "output", "error"}},
+        {"device_controller_state", {"kind", "saturated", "triggers"}},
+        {"ring_domain", {"units_out_of_domain", "max_mu_v_mV"}}}},
+      {"units",
+       "channels: uA, uA, nC at an electrode site (site_kind 2), pA, pA, pA x ms per cell at a direct site; "
+       "sensing: the signal's unit (docs/device.md); controllers: the feature's and the program amplitude's unit"}};
+  if (rec.n_ring > 0) summary["ring_n_units"] = rec.n_ring;
+  if (!geometry.is_null()) summary["geometry"] = geometry;
   std::ofstream(out / "summary.json") << summary.dump(2) << "\n";
   if (!o.quiet)
     std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",
@@ -211,8 +374,9 @@ void add_record_command(CLI::App& app) {
   auto o = std::make_shared<record_options>();
   CLI::App* cmd = app.add_subcommand(
       "record", "Subscribe to a running server and write what it publishes, as simulate does (summary.json, "
-                "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms, acks.jsonl; ring "
-                "and spike files when present). Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
+                "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms, acks.jsonl, safety.jsonl; "
+                "ring, spike and device files when present: device_sensing.npy [n,sensing,6], device_channels.npy "
+                "[n,8,3], device_controllers.npy [n,4,3], ...). Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
   cmd->add_option("--out", o->out_dir, "Output folder (created)")->required();
   cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
   cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes)")->capture_default_str();
@@ -220,6 +384,14 @@ void add_record_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines");
+  cmd->add_flag("--sync", o->sync,
+                "Before recording, ping the server until the subscription is live and print \"record: subscribed\" "
+                "(the pings are commands: they are acked, and feed an External controller's watchdog)");
+  cmd->add_option("--config", o->config,
+                  "The server's config: writes its geometry (ring length and units, network position, electrodes, "
+                  "sensing sites; mm along the ring) to summary.json as \"geometry\", for the plots")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--set", o->overrides, "section.key=value overrides the server was started with (with --config)");
   cmd->callback([o] {
     if (const int rc = run_record(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

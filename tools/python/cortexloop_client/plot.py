@@ -1,6 +1,18 @@
-"""Turn a recording (cortexloop record / simulate output folder) into PNG figures.
+"""Turn a recording (cortexloop record / simulate output folder) into a session figure (PNG).
 
     /usr/bin/python3 -m cortexloop_client.plot out/rec --out out/rec/session.png
+
+One coordinate system: ring positions are mm along the periodic ring, in [0, length); ring unit i sits at
+i * length / n_units (engine/meanfield/ring_geometry.hpp, docs/device.md). The ring's length, the network's
+position, the electrodes and the sensing sites come from summary.json's "geometry" (`cortexloop record
+--config FILE`) or "ring" (`cortexloop simulate`); without them the ring is taken as 36 mm long (the default
+config) and the figure says so. Time is simulated time in seconds on every panel.
+
+Panels, each when its data exists: spike raster (spikes.npy), population rates, stimulation current per cell in
+the network, LFP proxy, mean V, every sensing channel of the device (true signal, ADC value, filtered), the
+controllers' outputs, the delivered current per active stimulator channel, the ring's VSDi and the ring's
+stimulation current (mm against time, diverging colour maps centred on 0). Safety events are red triangles on
+the top panel and red lines across all panels.
 """
 import argparse
 import json
@@ -12,10 +24,33 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+DEFAULT_RING_LENGTH_MM = 36.0
+SIGNAL_UNITS = {"lfp_proxy": "nA", "rate_exc": "Hz", "rate_inh": "Hz", "ring_vsdi": "%", "ring_rate_exc": "Hz",
+                "ring_rate_inh": "Hz"}
+CONTROLLER_KINDS = ["none", "open loop", "responsive", "PI clamp", "phase-locked", "external"]
+SITE_UNITS = {0: "pA/cell", 1: "pA/cell", 2: "uA"}  # SiteKind Population, RingPosition: direct; Electrode: uA
+EXC_COLOUR, INH_COLOUR = "tab:green", "tab:red"
+
+ARRAYS = ["rates", "mean_v", "mean_w", "stim", "lfp", "ticks", "vsdi", "ring_rates_exc", "ring_stim", "spikes",
+          "device_sensing", "device_sensing_blanked", "device_channels", "device_channel_state",
+          "device_controllers", "device_controller_state", "device_electrodes", "ring_domain"]
+
+
+def unit_position_mm(unit, n_units, length_mm):
+    """Position (mm along the ring) of ring unit `unit`: unit * length / n_units, as ring_geometry.hpp."""
+    return np.asarray(unit, dtype=float) * float(length_mm) / float(n_units)
+
+
+def _jsonl(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
 
 def load(folder):
     d = {}
-    for name in ["rates", "mean_v", "mean_w", "stim", "lfp", "ticks", "vsdi", "ring_rates_exc", "ring_stim"]:
+    for name in ARRAYS:
         path = os.path.join(folder, name + ".npy")
         if os.path.exists(path):
             d[name] = np.load(path)
@@ -24,11 +59,8 @@ def load(folder):
     if os.path.exists(summary):
         with open(summary) as f:
             d["summary"] = json.load(f)
-    acks = os.path.join(folder, "acks.jsonl")  # one ack per line, as `cortexloop record` received them
-    d["acks"] = []
-    if os.path.exists(acks):
-        with open(acks) as f:
-            d["acks"] = [json.loads(line) for line in f if line.strip()]
+    d["acks"] = _jsonl(os.path.join(folder, "acks.jsonl"))  # one ack per line, as `cortexloop record` got them
+    d["safety"] = _jsonl(os.path.join(folder, "safety.jsonl"))  # one SafetyEvent per line (topic "safety")
     if "ticks" in d and len(d["ticks"]):
         d["t_s"] = d["ticks"][:, 2] / 1000.0
     else:
@@ -36,57 +68,252 @@ def load(folder):
     return d
 
 
+def geometry(d):
+    """{'length_mm', 'n_units', 'network_position_mm' (or None), 'electrodes', 'sensing', 'dt_ms', 'known'}."""
+    s = d.get("summary", {})
+    g = s.get("geometry") or {}
+    ring = g.get("ring") or s.get("ring") or {}
+    n_units = ring.get("n_units") or s.get("ring_n_units") or (d["vsdi"].shape[1] if "vsdi" in d else 0)
+    length = ring.get("length_mm")
+    return {"length_mm": float(length) if length else DEFAULT_RING_LENGTH_MM,
+            "known": bool(length),
+            "n_units": int(n_units),
+            "network_position_mm": g.get("network_position_mm"),
+            "electrodes": g.get("electrodes") or [],
+            "sensing": g.get("sensing") or [],
+            "dt_ms": float(g.get("dt_ms") or s.get("dt_ms") or 0.1),
+            "n_exc": g.get("network", {}).get("n_exc") or s.get("n_exc"),
+            "n_neurons": g.get("network", {}).get("n_neurons") or s.get("n_neurons")}
+
+
+def _tick_s(t):
+    return float(np.median(np.diff(t))) if len(t) > 1 else 1e-3
+
+
+def ring_image(ax, data, t, geo, cmap, label, fig, symmetric=True):
+    """data [frames, units] as a space-time image: x time (s), y position (mm) in [0, length], each row
+    centred on its unit's position; the ring is periodic, so unit 0's row is repeated at `length`."""
+    n = data.shape[1]
+    length = geo["length_mm"]
+    dx = length / n
+    wrapped = np.concatenate([data, data[:, :1]], axis=1)
+    dt = _tick_s(t)
+    # Symmetric limits at the peak |x|, unless a few pixels (a stimulation artefact of a tick or two) exceed twice
+    # the 99.9th percentile: then at that percentile, so that they do not wash out the rest of the map (values
+    # beyond are drawn at the ends of the scale; the colour bar's arrows and the peak written above say so).
+    peak = float(np.nanmax(np.abs(data))) if data.size else 0.0
+    p999 = float(np.nanpercentile(np.abs(data), 99.9)) if data.size else 0.0
+    lim = p999 if 0 < p999 < peak / 2 else peak
+    lim = lim if lim > 0 else 1.0
+    kwargs = {"vmin": -lim, "vmax": lim} if symmetric else {}
+    im = ax.imshow(wrapped.T, aspect="auto", origin="lower", cmap=cmap, interpolation="nearest",
+                   extent=[t[0] - dt, t[-1], -dx / 2, length + dx / 2], **kwargs)
+    ax.set_ylim(0, length)
+    ax.set_yticks(np.arange(0, length + 1e-9, 9.0 if length >= 18 else length / 4))
+    assumed = "" if geo["known"] else f"\n(assumed {length:g} mm)"
+    ax.set_ylabel(f"ring position\n(mm){assumed}")
+    cax = ax.inset_axes([1.005, 0.0, 0.012, 1.0])
+    fig.colorbar(im, cax=cax, label=label, extend="both" if peak > lim * 1.001 else "neither")
+    if peak > lim * 1.001:
+        ax.annotate(f"peak |x| {peak:.3g}", (1.0, 1.01), xycoords="axes fraction", ha="right", fontsize=7)
+    if geo["network_position_mm"] is not None:
+        ax.axhline(geo["network_position_mm"], color="k", lw=0.8, ls=":")
+        ax.annotate("network", (0.002, geo["network_position_mm"]), xycoords=("axes fraction", "data"),
+                    fontsize=7, va="bottom")
+    for i, e in enumerate(geo["electrodes"]):
+        ax.plot([1.0], [e["position_mm"]], marker="<", color="k", ms=5, transform=ax.get_yaxis_transform(),
+                clip_on=False)
+        ax.annotate(f"E{i}", (0.985, e["position_mm"]), xycoords=("axes fraction", "data"), fontsize=7,
+                    ha="right", va="bottom")
+    return im
+
+
+def _active_rows(state, column=0):
+    """Indices of channels/slots whose column (active flag / controller kind) is ever non-zero."""
+    return [i for i in range(state.shape[1]) if np.any(state[:, i, column] != 0)]
+
+
+def raster(ax, spikes, geo, t, max_neurons=300, seed=0):
+    """Spikes of up to max_neurons cells (the same random subset of exc and inh in proportion), exc below."""
+    n_total = int(geo["n_neurons"] or (spikes[:, 1].max() + 1 if len(spikes) else 1))
+    n_exc = int(geo["n_exc"] or round(0.8 * n_total))
+    rng = np.random.default_rng(seed)
+    k_exc = min(n_exc, int(round(max_neurons * n_exc / n_total)))
+    k_inh = min(n_total - n_exc, max_neurons - k_exc)
+    chosen = np.concatenate([np.sort(rng.choice(n_exc, k_exc, replace=False)),
+                             n_exc + np.sort(rng.choice(n_total - n_exc, k_inh, replace=False))])
+    row = np.full(n_total, -1)
+    row[chosen] = np.arange(len(chosen))
+    ids = spikes[:, 1].astype(int)
+    keep = (ids >= 0) & (ids < n_total)
+    ids, ts = ids[keep], spikes[keep, 0] / 1000.0
+    r = row[ids]
+    sel = (r >= 0) & (ts >= t[0] - _tick_s(t)) & (ts <= t[-1])
+    exc = sel & (ids < n_exc)
+    inh = sel & (ids >= n_exc)
+    ax.plot(ts[exc], r[exc], "|", color=EXC_COLOUR, ms=2.0, mew=0.6, rasterized=True)
+    ax.plot(ts[inh], r[inh], "|", color=INH_COLOUR, ms=2.0, mew=0.6, rasterized=True)
+    ax.set_ylim(-0.5, len(chosen) - 0.5)
+    ax.set_ylabel(f"neuron\n({k_exc} exc, {k_inh} inh\nof {n_total})")
+
+
 def figure(d, title=None, smooth_ms=5):
-    has_ring = "vsdi" in d and d["vsdi"].size > 0
-    rows = 5 if has_ring else 4
-    fig, axes = plt.subplots(rows, 1, figsize=(11, 2.1 * rows + 0.6), sharex=True,
-                             gridspec_kw={"height_ratios": [2, 1, 1, 1] + ([2] if has_ring else [])})
+    geo = geometry(d)
     t = d["t_s"]
+    has_ring = "vsdi" in d and d["vsdi"].size > 0
+    has_ring_stim = has_ring and "ring_stim" in d and d["ring_stim"].shape == d["vsdi"].shape
+    has_spikes = "spikes" in d and len(d["spikes"]) > 0
+    dev = "device_sensing" in d and len(d["device_sensing"]) == len(t)
+    channels = _active_rows(d["device_channel_state"]) if dev and "device_channel_state" in d else []
+    slots = _active_rows(d["device_controller_state"]) if dev and "device_controller_state" in d else []
+    n_sensing = d["device_sensing"].shape[1] if dev else 0
+    kinds_of_channels = sorted({int(d["device_channel_state"][:, c, 1].max()) == 2 for c in channels})
+
+    panels = []  # (name, height ratio)
+    if has_spikes:
+        panels.append(("raster", 2.0))
+    panels += [("rates", 1.6), ("stim", 1.0), ("lfp", 0.9), ("mean_v", 0.9)]
+    panels += [(f"sensing{i}", 1.0) for i in range(n_sensing)]
+    if slots:
+        panels.append(("controllers", 1.0))
+    for electrode in kinds_of_channels:
+        panels.append(("delivered_uA" if electrode else "delivered_pA", 1.0))
+    if has_ring:
+        panels.append(("ring_vsdi", 2.2))
+    if has_ring_stim:
+        panels.append(("ring_stim", 1.6))
+    ratios = [h for _, h in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 1.15 * sum(ratios) + 1.2), sharex=True,
+                             gridspec_kw={"height_ratios": ratios})
+    axes = np.atleast_1d(axes)
+    ax_of = {name: ax for (name, _), ax in zip(panels, axes)}
+    for name, ax in ax_of.items():
+        ax.set_label(name)  # tests and callers find panels by name (fig.axes[i].get_label())
     kernel = np.ones(smooth_ms) / smooth_ms
 
     def smooth(x):
         return np.convolve(x, kernel, mode="same") if len(x) > smooth_ms else x
 
-    ax = axes[0]
-    ax.plot(t, smooth(d["rates"][:, 0]), color="tab:green", lw=1, label="excitatory (RS)")
-    ax.plot(t, smooth(d["rates"][:, 1]), color="tab:red", lw=1, label="inhibitory (FS)")
-    ax.set_ylabel(f"rate (Hz)\n{smooth_ms} ms mean")
-    ax.legend(loc="upper left", frameon=False, ncol=2)
-    ax = axes[1]
-    ax.plot(t, d["stim"][:, 0], color="tab:green", lw=1, label="exc")
-    ax.plot(t, d["stim"][:, 1], color="tab:red", lw=1, label="inh")
-    ax.set_ylabel("stimulation\n(pA / cell)")
-    ax = axes[2]
+    if has_spikes:
+        raster(ax_of["raster"], d["spikes"], geo, t)
+        ax_of["raster"].set_title("spiking network (AdEx RS-FS)" + (
+            f" at {geo['network_position_mm']:g} mm" if geo["network_position_mm"] is not None else ""),
+            fontsize=9, loc="left")
+    ax = ax_of["rates"]
+    ax.plot(t, smooth(d["rates"][:, 0]), color=EXC_COLOUR, lw=1, label="excitatory (RS)")
+    ax.plot(t, smooth(d["rates"][:, 1]), color=INH_COLOUR, lw=1, label="inhibitory (FS)")
+    ax.set_ylabel(f"network rate (Hz)\n{smooth_ms} ms mean")
+    ax.legend(loc="upper left", frameon=False, ncol=2, fontsize=8)
+    if not has_spikes and geo["network_position_mm"] is not None:
+        ax.set_title(f"spiking network at {geo['network_position_mm']:g} mm", fontsize=9, loc="left")
+    ax = ax_of["stim"]
+    ax.plot(t, d["stim"][:, 0], color=EXC_COLOUR, lw=1, label="exc")
+    ax.plot(t, d["stim"][:, 1], color=INH_COLOUR, lw=1, label="inh")
+    ax.set_ylabel("network\nstimulation\n(pA / cell)")
+    ax = ax_of["lfp"]
     ax.plot(t, d["lfp"], color="k", lw=0.8)
     ax.set_ylabel("LFP proxy\n(nA)")
-    ax = axes[3]
-    ax.plot(t, d["mean_v"][:, 0], color="tab:green", lw=1)
-    ax.plot(t, d["mean_v"][:, 1], color="tab:red", lw=1)
-    ax.set_ylabel("mean V\n(mV)")
+    ax = ax_of["mean_v"]
+    ax.plot(t, d["mean_v"][:, 0], color=EXC_COLOUR, lw=1)
+    ax.plot(t, d["mean_v"][:, 1], color=INH_COLOUR, lw=1)
+    ax.set_ylabel("network\nmean V (mV)")
+
+    for i in range(n_sensing):
+        ax = ax_of[f"sensing{i}"]
+        s = d["device_sensing"][:, i, :]
+        meta = geo["sensing"][i] if i < len(geo["sensing"]) else {}
+        name = meta.get("signal", "")
+        unit = SIGNAL_UNITS.get(name, "signal unit")
+        where = f" at {meta['position_mm']:g} mm" if "position_mm" in meta else ""
+        ax.plot(t, s[:, 0], color="0.75", lw=1.6, label="true signal")
+        ax.plot(t, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
+        ax.plot(t, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
+        ax.set_ylabel(f"S{i}: {name}\n({unit})" if name else f"sensing {i}\n(its unit)")
+        # An ADC pinned at one value for a fifth of the session is clipping at its range: say so.
+        top = np.max(s[:, 1]) if len(s) else 0.0
+        if len(s) and np.count_nonzero(s[:, 1] == top) > 0.2 * len(s) and np.max(s[:, 0]) > top:
+            ax.annotate(f"ADC clipped at {top:g} {unit} (sensing range)", (0.5, 0.9), xycoords="axes fraction",
+                        ha="center", fontsize=7, color="tab:blue")
+        ax.set_title(f"sensing {i}: {name}{where}" if name else f"sensing {i} (record --config names it)",
+                     fontsize=8, loc="left", pad=2)
+        if i == 0:
+            ax.legend(loc="upper right", frameon=False, ncol=3, fontsize=7)
+    if slots:
+        ax = ax_of["controllers"]
+        for k in slots:
+            kind = int(d["device_controller_state"][:, k, 0].max())
+            ax.plot(t, d["device_controllers"][:, k, 1], lw=1,
+                    label=f"slot {k}: {CONTROLLER_KINDS[kind] if kind < len(CONTROLLER_KINDS) else kind}")
+            # Triggers (Responsive, PhaseLocked): where the slot's trigger count steps up.
+            trig = np.nonzero(np.diff(d["device_controller_state"][:, k, 2]) > 0)[0] + 1
+            if len(trig):
+                ax.plot(t[trig], d["device_controllers"][trig, k, 1], "^", ms=5, color=ax.lines[-1].get_color(),
+                        label=f"slot {k}: trigger ({len(trig)})")
+        ax.set_ylabel("controller\noutput\n(amplitude)")
+        ax.legend(loc="upper right", frameon=False, fontsize=7, ncol=len(slots))
+    for electrode in kinds_of_channels:
+        ax = ax_of["delivered_uA" if electrode else "delivered_pA"]
+        for c in channels:
+            if (int(d["device_channel_state"][:, c, 1].max()) == 2) != electrode:
+                continue
+            line, = ax.plot(t, d["device_channels"][:, c, 0], lw=1, drawstyle="steps-pre", label=f"channel {c}")
+            if electrode:
+                # A balanced pulse has no tick mean: its peak |I| is drawn as a bar, so every pulse shows.
+                peak = d["device_channels"][:, c, 1]
+                hit = peak > 2.0 * np.abs(d["device_channels"][:, c, 0]) + 1e-9
+                ax.vlines(t[hit], 0, -peak[hit], color=line.get_color(), lw=0.8, alpha=0.6)
+        ax.axhline(0, color="0.8", lw=0.5)
+        ax.set_ylabel("delivered\n(uA, electrode)\nline: tick mean\nbar: -peak |I|" if electrode
+                      else "delivered\n(pA/cell, direct)\ntick mean", fontsize=8 if electrode else None)
+        ax.legend(loc="lower left", frameon=False, fontsize=7, ncol=4)
     if has_ring:
-        ax = axes[4]
-        v = d["vsdi"]
-        im = ax.imshow(v.T, aspect="auto", origin="lower", cmap="viridis", interpolation="nearest",
-                       extent=[t[0], t[-1], 0, v.shape[1]])
-        ax.set_ylabel("ring unit\n(VSDi)")
-        # The colour bar sits inside the panel so that every panel keeps the same width and time axis.
-        cax = ax.inset_axes([1.005, 0.0, 0.012, 1.0])
-        fig.colorbar(im, cax=cax, label="VSDi (%)")
+        ring_image(ax_of["ring_vsdi"], d["vsdi"], t, geo, "RdBu_r", "VSDi (%)", fig)
+        ax_of["ring_vsdi"].set_title("ring of mean-field units: VSDi (relative depolarisation)", fontsize=9,
+                                     loc="left")
+        for i, meta in enumerate(geo["sensing"]):
+            if meta.get("signal", "").startswith("ring_"):
+                ax_of["ring_vsdi"].plot([0.0], [meta["position_mm"]], marker=">", color="tab:orange", ms=5,
+                                        transform=ax_of["ring_vsdi"].get_yaxis_transform(), clip_on=False)
+    if has_ring_stim:
+        ring_image(ax_of["ring_stim"], d["ring_stim"], t, geo, "PuOr_r", "current (pA)", fig)
+        ax_of["ring_stim"].set_title("ring: stimulation current into excitatory units", fontsize=9, loc="left")
+
+    # Commands that changed the stimulation (not pings or parameter changes).
     for ack in d["acks"]:
         if ack.get("accepted") and "ticks" in d and len(d["ticks"]):
             hit = np.nonzero(d["ticks"][:, 1] == ack["tick_applied"])[0]
-            # Mark only the commands that changed the stimulation (not pings or parameter changes).
-            changed = len(hit) and hit[0] > 0 and np.any(d["stim"][hit[0]] != d["stim"][hit[0] - 1])
-            if len(hit) and hit[0] > 0 and "ring_stim" in d and len(d["ring_stim"]) == len(d["stim"]):
-                changed = changed or np.any(d["ring_stim"][hit[0]] != d["ring_stim"][hit[0] - 1])
+            if not len(hit) or hit[0] == 0:
+                continue
+            j = hit[0]
+            changed = np.any(d["stim"][j] != d["stim"][j - 1])
+            if has_ring_stim:
+                changed = changed or np.any(d["ring_stim"][j] != d["ring_stim"][j - 1])
+            if dev and "device_channels" in d:
+                changed = changed or np.any(d["device_channels"][j, :, 0] != d["device_channels"][j - 1, :, 0])
             if changed:
                 for a in axes:
-                    a.axvline(t[hit[0]], color="0.6", lw=0.6, ls="--")
+                    a.axvline(t[j], color="0.6", lw=0.6, ls="--")
+    # Safety events: the device stopped or refused something (step -> time with the config's dt). The mean
+    # field's domain flags (model_domain) in orange, the stimulator's limits in red.
+    note = ""
+    if d["safety"]:
+        top = axes[0]
+        for e in d["safety"]:
+            x = e["step"] * geo["dt_ms"] / 1000.0
+            colour = "tab:orange" if e["limit"] == "model_domain" else "red"
+            for a in axes:
+                a.axvline(x, color=colour, lw=0.5, alpha=0.6)
+            top.plot([x], [1.0], "v", color=colour, ms=6, transform=top.get_xaxis_transform(), clip_on=False)
+        counts = {}
+        for e in d["safety"]:
+            counts[e["limit"]] = counts.get(e["limit"], 0) + 1
+        note = "   |   safety events (triangles): " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
     axes[-1].set_xlabel("simulated time (s)")
+    axes[-1].set_xlim(t[0] - _tick_s(t), t[-1])
     for a in axes:
         a.spines[["top", "right"]].set_visible(False)
-    fig.suptitle(title or "cortexloop session", x=0.01, ha="left", fontsize=10)
-    fig.tight_layout()
+    fig.suptitle((title or "cortexloop session") + note, x=0.01, ha="left", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
     return fig
 
 

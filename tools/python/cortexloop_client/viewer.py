@@ -1,5 +1,6 @@
-"""Live viewer of a running cortexloop server: population rates, LFP proxy, stimulation current and, when a
-ring runs, the VSDi space-time map.
+"""Live viewer of a running cortexloop server: population rates, LFP proxy, stimulation current, the device's
+sensed signals and delivered current and, when a ring runs, the VSDi space-time map (position in mm along the
+ring, unit i at i * length / n_units; diverging colour map centred on 0).
 
     /usr/bin/python3 -m cortexloop_client.viewer                       # window, until closed
     /usr/bin/python3 -m cortexloop_client.viewer --seconds 6 --snapshot live.png --stim-at 3 --amplitude 200
@@ -21,6 +22,9 @@ class Buffers:
         self.lfp = collections.deque(maxlen=window_ticks)
         self.stim = collections.deque(maxlen=window_ticks)
         self.vsdi = collections.deque(maxlen=window_ticks)
+        self.sensing = collections.deque(maxlen=window_ticks)   # [n_sensing, 2]: raw, filtered
+        self.delivered = collections.deque(maxlen=window_ticks)  # [8]: mean current per channel
+        self.active = set()                                      # channels ever active (index, unit)
         self.status = None
 
     def drain(self, client, budget_s=0.05):
@@ -38,6 +42,13 @@ class Buffers:
                 self.stim.append(v["exc"]["i_stim_pa"])
                 if len(v["vsdi_percent"]):
                     self.vsdi.append(v["vsdi_percent"])
+                dev = v.get("device")
+                if dev is not None:
+                    self.sensing.append([[x["raw"], x["filtered"]] for x in dev["sensing"]])
+                    self.delivered.append([c["mean_current"] for c in dev["channels"]])
+                    for i, c in enumerate(dev["channels"]):
+                        if c["active"]:
+                            self.active.add((i, "uA" if c["site_kind"] == 2 else "pA/cell"))
             elif kind == "status":
                 self.status = v
 
@@ -47,13 +58,16 @@ def smooth(x, n=5):
     return np.convolve(x, np.ones(n) / n, mode="same") if len(x) > n else x
 
 
-def build_figure(plt, with_ring):
-    rows = 4 if with_ring else 3
-    fig, axes = plt.subplots(rows, 1, figsize=(11, 2.2 * rows + 0.5), sharex=True)
+def build_figure(plt, with_ring, n_sensing=0, with_device=False):
+    """Rates, LFP, stim; one panel per sensing channel (each in its own unit) and the delivered current when a
+    device reports; the ring's VSDi last."""
+    rows = 3 + n_sensing + (1 if with_device else 0) + (1 if with_ring else 0)
+    fig, axes = plt.subplots(rows, 1, figsize=(11, 1.8 * rows + 0.5), sharex=True)
+    fig.n_sensing, fig.with_device = n_sensing, with_device
     return fig, axes
 
 
-def draw(fig, axes, b):
+def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None):
     if not b.t:
         return
     t = np.asarray(b.t)
@@ -66,12 +80,39 @@ def draw(fig, axes, b):
     axes[1].plot(t, b.lfp, color="k", lw=0.8)
     axes[1].set_ylabel("LFP proxy (nA)")
     axes[2].plot(t, b.stim, color="tab:blue", lw=1)
-    axes[2].set_ylabel("stim exc (pA)")
-    if len(axes) > 3 and b.vsdi:
+    axes[2].set_ylabel("network stim\nexc (pA/cell)")
+    row = 3
+    n_sensing = getattr(fig, "n_sensing", 0)
+    if n_sensing and b.sensing:
+        s = np.asarray(b.sensing)
+        ts = t[-len(s):]
+        for i in range(min(n_sensing, s.shape[1])):
+            axes[row + i].plot(ts, s[:, i, 0], lw=0.6, color="tab:blue", alpha=0.6, label="raw (ADC)")
+            axes[row + i].plot(ts, s[:, i, 1], lw=1.0, color="tab:orange", label="filtered")
+            axes[row + i].set_ylabel(f"sensing {i}\n(its unit)")
+        axes[row].legend(loc="upper left", frameon=False, ncol=2, fontsize=7)
+    row += n_sensing
+    if getattr(fig, "with_device", False):
+        c = np.asarray(b.delivered)
+        for i, unit in sorted(b.active):
+            axes[row].plot(t[-len(c):], c[:, i], lw=1, drawstyle="steps-pre", label=f"ch {i} ({unit})")
+        axes[row].set_ylabel("delivered\n(tick mean)")
+        if b.active:
+            axes[row].legend(loc="upper left", frameon=False, ncol=4, fontsize=7)
+        row += 1
+    if len(axes) > row and b.vsdi:
         v = np.asarray(b.vsdi)
-        axes[3].imshow(v.T, aspect="auto", origin="lower", interpolation="nearest",
-                       extent=[t[-len(v)], t[-1], 0, v.shape[1]])
-        axes[3].set_ylabel(f"ring unit\nVSDi {v.min():.1f} to\n{v.max():.1f} %")
+        n = v.shape[1]
+        dx = ring_length_mm / n
+        lim = float(np.abs(v).max()) or 1.0
+        # Unit i at i * length / n mm; unit 0 repeated at `length` (periodic ring).
+        axes[row].imshow(np.concatenate([v, v[:, :1]], axis=1).T, aspect="auto", origin="lower",
+                         interpolation="nearest", cmap="RdBu_r", vmin=-lim, vmax=lim,
+                         extent=[t[-len(v)], t[-1], -dx / 2, ring_length_mm + dx / 2])
+        axes[row].set_ylim(0, ring_length_mm)
+        if network_position_mm is not None:
+            axes[row].axhline(network_position_mm, color="k", lw=0.8, ls=":")
+        axes[row].set_ylabel(f"ring position (mm)\nVSDi ±{lim:.1f} %")
     axes[-1].set_xlabel("simulated time (s)")
     s = b.status
     title = "cortexloop live"
@@ -93,6 +134,8 @@ def main(argv=None):
     ap.add_argument("--stim-at", type=float, help="send a DC step to the excitatory population after this many s")
     ap.add_argument("--amplitude", type=float, default=200.0, help="pA, for --stim-at")
     ap.add_argument("--stim-ms", type=float, default=1000.0, help="duration of the step (ms), for --stim-at")
+    ap.add_argument("--ring-length-mm", type=float, default=36.0, help="the server config's ring.length_mm")
+    ap.add_argument("--network-position-mm", type=float, help="the config's device.network_position_mm (marked)")
     a = ap.parse_args(argv)
 
     import matplotlib
@@ -108,7 +151,9 @@ def main(argv=None):
     while not b.t:
         b.drain(client, 0.2)
     with_ring = bool(b.vsdi)
-    fig, axes = build_figure(plt, with_ring)
+    n_sensing = len(b.sensing[-1]) if b.sensing else 0
+    fig, axes = build_figure(plt, with_ring, n_sensing, with_device=bool(b.delivered))
+    geo = {"ring_length_mm": a.ring_length_mm, "network_position_mm": a.network_position_mm}
     start, stim_sent = time.monotonic(), False
     if not a.snapshot:
         plt.ion()
@@ -121,12 +166,12 @@ def main(argv=None):
             stim_sent = True
         b.drain(client, 0.1)
         if not a.snapshot:
-            draw(fig, axes, b)
+            draw(fig, axes, b, **geo)
             fig.canvas.draw_idle()
             plt.pause(0.05)
             if not plt.fignum_exists(fig.number):
                 break
-    draw(fig, axes, b)
+    draw(fig, axes, b, **geo)
     fig.tight_layout()
     if a.snapshot:
         fig.savefig(a.snapshot, dpi=150)

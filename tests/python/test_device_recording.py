@@ -1,0 +1,256 @@
+"""`cortexloop record` writes the device, and the session figure draws it in mm (ctest: device_recording).
+
+A stepped server on configs/closed_loop.toml (1000 neurons) is recorded while the Python client loads, at
+known ticks: a DC program of 50 pA/cell on a direct site (channel 2), a biphasic pulse train through electrode 1
+(the ring at 9 mm, channel 4), an open-loop controller whose schedule sets channel 3 to 20 then 40 pA/cell, and
+two pulse trains on electrode 0 whose sum breaks max_current_uA (a safety event). The recording is then checked
+against what those programs must deliver (docs/device.md), not against a previous output, and plotted.
+Needs CORTEXLOOP_BIN and PYTHONPATH with build/python and tools/python.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import numpy as np
+
+from cortexloop_client import Client
+from cortexloop_client.client import Program, Site
+from cortexloop_client import plot
+
+BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
+CONFIG = "configs/closed_loop.toml"
+# A 2 ms tick, so that a tick's charge (pA x ms) differs from its mean current (pA).
+TICK_MS = 2
+SMALL = ["--set", "network.n_neurons=1000", "--set", f"simulation.tick_ms={TICK_MS}"]
+RING_LENGTH_MM, RING_UNITS = 36.0, 100           # configs/default.toml's ring
+DT_MS = 0.1
+START = 10                                        # tick at which the programs start
+DC_PA, DC_CHANNEL, DC_TICKS = 50.0, 2, 50         # 100 ms
+OL_CHANNEL, OL_FIRST, OL_SECOND, OL_SWITCH_TICKS = 3, 20.0, 40.0, 50
+PULSE_UA, PULSE_CHANNEL, PULSE_HZ, PULSE_PHASE_US, PULSE_TICKS = 100.0, 4, 20.0, 200, 100
+SAFETY_START, SAFETY_UA = 125, 600.0              # two channels of 600 uA on electrode 0: 1200 > 1000 uA
+LAST_TICK = 154
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DeviceRecordingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.rec = os.path.join(cls.tmp.name, "rec")
+        pub, commands = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
+        server = subprocess.Popen([BIN, "serve", "--config", CONFIG, *SMALL, "--mode", "stepped", "--seed", "3",
+                                   "--pub", pub, "--commands", commands], stderr=subprocess.PIPE, text=True)
+        recorder = None
+        try:
+            c = Client(commands, pub)
+            assert c.sync(), "no server"
+            recorder = subprocess.Popen([BIN, "record", "--out", cls.rec, "--pub", pub, "--commands", commands,
+                                         "--spikes", "--sync", "--config", CONFIG, *SMALL, "-q"],
+                                        stderr=subprocess.PIPE, text=True)
+            line = recorder.stderr.readline()  # --sync: the recorder's subscription is live
+            assert line.startswith("record: subscribed"), line
+            ack = c.wait_ack(c.step(5), 10)
+            assert ack.accepted, ack.reason
+            acks = [
+                c.wait_ack(c.set_programs([(DC_CHANNEL, Site("population", "exc"),
+                                            Program("dc", DC_PA, duration_us=DC_TICKS * TICK_MS * 1000)),
+                                           (PULSE_CHANNEL, Site("electrode", electrode=1),
+                                            Program("pulse_train", PULSE_UA, frequency_hz=PULSE_HZ,
+                                                    phase_width_us=PULSE_PHASE_US,
+                                                    duration_us=PULSE_TICKS * TICK_MS * 1000))],
+                                          start_tick=START), 10),
+                c.wait_ack(c.set_controller(0, "open_loop", OL_CHANNEL, Program("dc", 1.0), Site("population"),
+                                            sensing_channel=0, start_tick=START,
+                                            schedule=[(0, OL_FIRST), (OL_SWITCH_TICKS * TICK_MS * 1000, OL_SECOND)]), 10),
+                c.wait_ack(c.set_programs([(ch, Site("electrode", electrode=0),
+                                            Program("pulse_train", SAFETY_UA, frequency_hz=10.0, phase_width_us=100,
+                                                    duration_us=50000)) for ch in (5, 6)],
+                                          start_tick=SAFETY_START), 10)]
+            for a in acks:
+                assert a is not None and a.accepted, a and a.reason
+            ack = c.wait_ack(c.step(LAST_TICK + 1 - 5), 10)
+            assert ack.accepted, ack.reason
+            end = time.monotonic() + 15
+            while time.monotonic() < end:
+                m = c.receive(0.5)
+                if m and m[1] == "readout" and m[2]["tick"] == LAST_TICK:
+                    break
+            time.sleep(0.5)
+            c.close()
+        finally:
+            if recorder is not None:
+                recorder.send_signal(signal.SIGINT)
+                _, err = recorder.communicate(timeout=20)
+                assert recorder.returncode == 0, err
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=20)
+        with open(os.path.join(cls.rec, "summary.json")) as f:
+            cls.summary = json.load(f)
+        cls.d = plot.load(cls.rec)
+        # Frame of each tick (record may have joined after tick 0; every frame is one tick here).
+        cls.tick = cls.d["ticks"][:, 1].astype(int)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def frames(self, first, last):
+        """Frames of ticks first..last inclusive, all of which must have been recorded."""
+        idx = np.nonzero((self.tick >= first) & (self.tick <= last))[0]
+        self.assertEqual(len(idx), last - first + 1)
+        return idx
+
+    def test_recording_is_complete(self):
+        self.assertEqual(self.summary["missing_ticks"], 0)
+        self.assertEqual(self.tick[0], 0)  # --sync: subscribed before the first step
+        self.assertEqual(self.tick[-1], LAST_TICK)
+        np.testing.assert_allclose(np.diff(self.d["ticks"][:, 2]), TICK_MS)
+        for key in ["readouts", "gaps", "acks", "files", "last_status"]:  # the old keys stay
+            self.assertIn(key, self.summary)
+
+    def test_device_shapes(self):
+        n = len(self.d["rates"])
+        self.assertEqual(self.d["device_sensing"].shape, (n, 3, 6))     # three [[device.sensing]]
+        self.assertEqual(self.d["device_channels"].shape, (n, 8, 3))
+        self.assertEqual(self.d["device_controllers"].shape, (n, 4, 3))
+        self.assertEqual(self.d["device_electrodes"].shape, (n, 2))     # two [[device.electrode]]
+        self.assertEqual(self.d["ring_domain"].shape, (n, 2))
+        self.assertTrue(self.summary["device"]["recorded"])
+
+    def test_dc_on_a_direct_site_delivers_its_amplitude_and_charge(self):
+        ch = self.d["device_channels"][:, DC_CHANNEL, :]
+        on = self.frames(START, START + DC_TICKS - 1)
+        np.testing.assert_allclose(ch[on, 0], DC_PA, rtol=1e-6)               # mean current, pA/cell
+        np.testing.assert_allclose(ch[on, 1], DC_PA, rtol=1e-6)               # peak
+        np.testing.assert_allclose(ch[on, 2], DC_PA * TICK_MS, rtol=1e-6)     # charge, pA x ms per tick
+        off = np.r_[self.frames(self.tick[0], START - 1), self.frames(START + DC_TICKS, LAST_TICK)]
+        np.testing.assert_array_equal(ch[off], 0.0)
+        # `active` is the state at the tick's end: loaded (waiting for its start tick or running) until its
+        # duration ends with the tick's last step.
+        active = self.d["device_channel_state"][:, DC_CHANNEL, 0]
+        self.assertTrue(np.all(active[self.frames(START, START + DC_TICKS - 2)] == 1))
+        self.assertTrue(np.all(active[self.frames(START + DC_TICKS - 1, LAST_TICK)] == 0))
+
+    def test_open_loop_controller_sets_its_channel_to_the_schedule(self):
+        kind = self.d["device_controller_state"][:, 0, 0]
+        self.assertTrue(np.all(kind[self.frames(START, LAST_TICK)] == 1))    # ControllerKind OpenLoop
+        delivered = self.d["device_channels"][:, OL_CHANNEL, 0]
+        # Whole ticks inside each schedule entry (the entry boundary's tick may be shared with a step of latency).
+        np.testing.assert_allclose(delivered[self.frames(START + 1, START + OL_SWITCH_TICKS - 1)], OL_FIRST, rtol=1e-6)
+        np.testing.assert_allclose(delivered[self.frames(START + OL_SWITCH_TICKS + 1, LAST_TICK)], OL_SECOND,
+                                   rtol=1e-6)
+        output = self.d["device_controllers"][:, 0, 1]
+        np.testing.assert_allclose(output[self.frames(START + OL_SWITCH_TICKS + 1, LAST_TICK)], OL_SECOND, rtol=1e-6)
+
+    def test_biphasic_pulses_through_electrode_one(self):
+        ch = self.d["device_channels"][:, PULSE_CHANNEL, :]
+        window = self.frames(START, START + PULSE_TICKS - 1)
+        pulsed = window[ch[window, 1] > 0]
+        # One pulse every 1000 / 20 = 50 ms, both phases (2 x 200 us) inside one tick.
+        self.assertEqual(len(pulsed), int(PULSE_TICKS * TICK_MS * PULSE_HZ / 1000))
+        np.testing.assert_array_equal(np.diff(self.tick[pulsed]), int(1000 / PULSE_HZ / TICK_MS))
+        np.testing.assert_allclose(ch[pulsed, 1], PULSE_UA, rtol=1e-6)       # peak, uA
+        np.testing.assert_allclose(ch[pulsed, 2], 0.0, atol=1e-6)            # balanced: no net charge per tick
+        self.assertTrue(np.all(self.d["device_channel_state"][window, PULSE_CHANNEL, 1] == 2))  # electrode site
+
+    def test_ring_stimulation_peaks_under_electrode_one_at_9_mm(self):
+        ring_stim = self.d["ring_stim"]
+        window = self.frames(START, SAFETY_START - 1)  # electrode 0's safety pulses excluded
+        # Direct DC and open-loop currents are uniform over the ring; remove each frame's minimum.
+        profile = np.abs(ring_stim[window] - np.median(ring_stim[window], axis=1, keepdims=True)).max(axis=0)
+        peak_mm = plot.unit_position_mm(int(np.argmax(profile)), RING_UNITS, RING_LENGTH_MM)
+        self.assertAlmostEqual(float(peak_mm), 9.0, delta=RING_LENGTH_MM / RING_UNITS)
+
+    def test_sensing_channels(self):
+        s = self.d["device_sensing"]
+        frames = self.frames(START, LAST_TICK)
+        # Sensing 0: the network's excitatory rate over its 1 ms sample period; the tick's last sample is the
+        # excitatory spikes (spikes.npy, neurons 0..799) of the tick's last millisecond / (800 cells x 1 ms).
+        spikes = self.d["spikes"]
+        exc_steps = np.round(spikes[spikes[:, 1] < 800, 0] / DT_MS).astype(int)
+        steps_per_sample = int(round(1.0 / DT_MS))
+        tick_end = (self.tick[frames] + 1) * int(round(TICK_MS / DT_MS))  # first step of the next tick
+        counts = np.array([np.count_nonzero((exc_steps >= e - steps_per_sample) & (exc_steps < e)) for e in tick_end])
+        expected_hz = counts / 800 / 1e-3
+        self.assertGreater(expected_hz.max(), 0)
+        np.testing.assert_allclose(s[frames, 0, 0], expected_hz, rtol=1e-6)
+        # Sensing 2: the ring's VSDi at 9 mm = unit 25 (9 / 36 * 100). The readout's VSDi is the tick's mean
+        # (engine: average_vsdi_percent), the sensed one the instantaneous sample: close, not equal.
+        unit = int(round(9.0 * RING_UNITS / RING_LENGTH_MM))
+        vsdi = self.d["vsdi"][frames, unit]
+        self.assertGreater(np.ptp(vsdi), 1.0)
+        self.assertLess(np.mean(np.abs(s[frames, 2, 0] - vsdi)), 0.05 * np.ptp(vsdi))
+        # Raw and filtered stay within the ADC range of the config (-50..50 %).
+        self.assertTrue(np.all(np.abs(s[frames, 2, 1]) <= 50.0))
+
+    def test_safety_event_recorded(self):
+        events = [e for e in self.d["safety"] if e["limit"] == "max_current"]
+        self.assertTrue(events, self.d["safety"])
+        e = events[0]
+        self.assertEqual(e["electrode"], 0)
+        self.assertAlmostEqual(e["value"], 2 * SAFETY_UA, delta=1e-6)
+        self.assertAlmostEqual(e["bound"], 1000.0)
+        step = e["step"]
+        dt_ms = self.summary["geometry"]["dt_ms"]
+        self.assertEqual(dt_ms, DT_MS)
+        self.assertEqual(int(step * dt_ms // TICK_MS), SAFETY_START)  # the first step of the overlapping pulses
+        # ... and the channels were stopped: nothing delivered after that tick.
+        after = self.frames(SAFETY_START + 1, LAST_TICK)
+        np.testing.assert_array_equal(self.d["device_channels"][after][:, [5, 6], 1], 0.0)
+
+    def test_geometry_in_summary(self):
+        g = self.summary["geometry"]
+        self.assertEqual(g["ring"], {"n_units": RING_UNITS, "length_mm": RING_LENGTH_MM,
+                                     "unit_spacing_mm": RING_LENGTH_MM / RING_UNITS})
+        self.assertEqual(g["network_position_mm"], 18.0)
+        self.assertEqual([e["position_mm"] for e in g["electrodes"]], [18.0, 9.0])
+        self.assertEqual([s["position_mm"] for s in g["sensing"]], [18.0, 18.0, 9.0])
+
+    def test_units_map_to_mm(self):
+        self.assertEqual(float(plot.unit_position_mm(25, 100, 36.0)), 9.0)
+        np.testing.assert_allclose(plot.unit_position_mm(np.arange(4), 4, 36.0), [0, 9, 18, 27])
+
+    def test_figure_ring_panels_in_mm_with_diverging_map(self):
+        fig = plot.figure(self.d)
+        panels = {a.get_label(): a for a in fig.axes}
+        for name in ["raster", "rates", "sensing0", "sensing1", "sensing2", "controllers", "delivered_pA",
+                     "delivered_uA", "ring_vsdi", "ring_stim"]:
+            self.assertIn(name, panels)
+        for name in ["ring_vsdi", "ring_stim"]:
+            ax = panels[name]
+            self.assertEqual(ax.get_ylim(), (0.0, RING_LENGTH_MM))
+            self.assertIn("mm", ax.get_ylabel())
+            im = ax.get_images()[0]
+            vmin, vmax = im.get_clim()
+            self.assertAlmostEqual(vmin, -vmax)                    # centred on 0
+            self.assertGreater(vmax, 0)
+            # Row of unit 25 is centred on 9 mm: rows are n_units + 1 (unit 0 repeated at the length).
+            x0, x1, y0, y1 = im.get_extent()
+            rows = im.get_array().shape[0]
+            self.assertEqual(rows, RING_UNITS + 1)
+            self.assertAlmostEqual(y0 + (25 + 0.5) * (y1 - y0) / rows, 9.0, places=9)
+            self.assertAlmostEqual(x1, self.d["t_s"][-1])         # time in s, as every other panel
+        self.assertEqual(panels["ring_vsdi"].get_images()[0].get_cmap().name, "RdBu_r")
+        self.assertEqual(panels["ring_stim"].get_xlabel(), "simulated time (s)")  # the bottom panel
+        # The network's position (18 mm) is drawn on the ring panels.
+        lines = [ln for ln in panels["ring_vsdi"].get_lines() if list(ln.get_ydata()) == [18.0, 18.0]]
+        self.assertTrue(lines)
+        out = os.path.join(self.rec, "session.png")
+        fig.savefig(out, dpi=60)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
