@@ -186,7 +186,8 @@ std::string_view format_reason(const safety_verdict& v, reason_text& buffer) noe
       t << "silent for " << v.value << " ms > " << v.bound << " ms";
       break;
     case safety_limit::model_domain:
-      t << "|I| = " << v.value << " pA > " << v.bound << " pA (the model's domain of validity)";
+      // Raised by the device when the ring's excitatory mu_V leaves the mean field's fitted domain.
+      t << "ring mu_V = " << v.value << " mV > " << v.bound << " mV (the mean field's domain, device.ring_max_mu_v_mV)";
       break;
   }
   return t.view();
