@@ -109,6 +109,9 @@ def main(argv=None):
                     help="every: answer every readout in order (default); latest: answer only the newest readout "
                          "waiting when the loop wakes, skipping stale ones")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--no-device", action="store_true", help="skip the on-device loop (build/bench/device_loop_latency)")
+    ap.add_argument("--device-seconds", type=float, default=20.0, help="simulated seconds of the on-device run")
+    ap.add_argument("--tick-ms", type=float, default=1.0, help="the server's tick, to express steps in ticks")
     args = ap.parse_args(argv)
 
     server = None
@@ -165,7 +168,29 @@ def main(argv=None):
     if status:
         print(f"server: {status['scheduling']}; deadline misses {status['deadline_misses']}, lateness p99.9 "
               f"(all ticks) {status['lateness_total_p999_us']:.0f} us")
-    print("on-device loop (firmware_sim controllers): PLACEHOLDER, not measured here")
+    on_device = None
+    if not args.no_device:
+        # The on-device loop in the same run: bench/device_loop_latency (a responsive controller on the sensed
+        # rate; latency from the crossing sample to the first step carrying the pulse, one step per tick).
+        tool = os.path.join(os.path.dirname(os.path.abspath(args.bin)), "bench", "device_loop_latency")
+        out = os.path.join("/tmp", f"device_loop_latency_{os.getpid()}.json")
+        import subprocess
+        run_dev = subprocess.run([tool, "--seconds", str(args.device_seconds), "--json", out], capture_output=True,
+                                 text=True)
+        if run_dev.returncode != 0 or not os.path.exists(out):
+            print(f"on-device loop: {tool} failed: {run_dev.stderr.strip() or run_dev.stdout.strip()}")
+        else:
+            with open(out) as f:
+                on_device = json.load(f)
+            os.remove(out)
+            dt = on_device["dt_us"]
+            print(f"on-device loop (responsive controller, {on_device['triggers']} triggers): sense->stimulate "
+                  f"p50/p99/p99.9 {on_device['steps_p50']:.0f} / {on_device['steps_p99']:.0f} / "
+                  f"{on_device['steps_p999']:.0f} steps = {on_device['steps_p50'] * dt:.0f} / "
+                  f"{on_device['steps_p99'] * dt:.0f} / {on_device['steps_p999'] * dt:.0f} us of simulated time "
+                  f"({on_device['steps_p50'] * dt / 1000.0 / args.tick_ms:.2f} ticks); device compute between "
+                  f"them {on_device['compute_us_p50']:.1f} / {on_device['compute_us_p99']:.1f} / "
+                  f"{on_device['compute_us_p999']:.1f} us (fast mode)")
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
@@ -174,7 +199,7 @@ def main(argv=None):
                        "commands": int(len(d)), "config": os.path.relpath(args.config, loop.REPO), "sets": args.set,
                        "serve_args": args.serve_arg, "machine": platform.machine(), "node": platform.node(),
                        "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
-                       "server_status": status, "on_device": None}, f, indent=1)
+                       "server_status": status, "on_device": on_device}, f, indent=1)
         print(f"wrote {args.json}")
 
 
