@@ -172,7 +172,38 @@ double arbitrary_charge(const program& p, std::int64_t t0, std::int64_t t1) noex
   return p.amplitude * sum;
 }
 
+// ---- noise ----------------------------------------------------------------------------------------------
+double noise_charge(const program& p, std::int64_t t0, std::int64_t t1) noexcept {
+  const auto hold = static_cast<std::int64_t>(std::max<std::uint32_t>(p.wave.sample_period_us, 1));
+  const envelope env = envelope_of(p);
+  double sum = 0.0;
+  for (std::int64_t t = t0; t < t1;) {
+    const std::int64_t k = t / hold;  // t >= 0
+    const std::int64_t piece_end = std::min(t1, (k + 1) * hold);
+    sum += noise_value(p.noise_seed, k) * env.integral(static_cast<double>(t), static_cast<double>(piece_end));
+    t = piece_end;
+  }
+  return p.amplitude * sum;
+}
+
+std::uint64_t splitmix64(std::uint64_t x) noexcept {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
 }  // namespace
+
+double noise_value(std::uint64_t seed, std::int64_t i) noexcept {
+  // Two independent uniforms in (0, 1] from a counter-based hash (Steele et al. 2014, SplitMix64), then
+  // Box-Muller: no state, so any interval's charge can be integrated in any order.
+  const std::uint64_t a = splitmix64(seed * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(2 * i));
+  const std::uint64_t b = splitmix64(seed * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(2 * i + 1));
+  const double u1 = (static_cast<double>(a >> 11) + 1.0) * 0x1.0p-53, u2 = static_cast<double>(b >> 11) * 0x1.0p-53;
+  const double g = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  return std::clamp(g, -kNoiseClipSd, kNoiseClipSd);
+}
 
 double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) noexcept {
   // Everything is 0 outside [0, end): the duration, or the last sample of a waveform that does not repeat
@@ -201,6 +232,8 @@ double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) 
       return p.amplitude * static_cast<double>(train_signed_us(p, t0_us, t1_us));
     case waveform::arbitrary:
       return p.offset * length + arbitrary_charge(p, t0_us, t1_us);
+    case waveform::noise:
+      return p.offset * length + noise_charge(p, t0_us, t1_us);
   }
   return 0.0;
 }
@@ -213,6 +246,8 @@ double program_peak(const program& p) noexcept {
       return std::max(std::fabs(p.offset + p.amplitude), envelope_of(p).flat() ? 0.0 : o);
     case waveform::sine:
       return o + a;
+    case waveform::noise:
+      return o + kNoiseClipSd * a;
     case waveform::pulse_train:
       return a;
     case waveform::arbitrary: {

@@ -16,6 +16,10 @@
 //                monophasic (biphasic = false) omits the gap and phase 2 (direct sites only).
 //   arbitrary    offset + amplitude * env * samples[i], zero-order hold, sample i over
 //                [i * sample_period_us, (i + 1) * sample_period_us); repeats when `repeat`, else 0 after.
+//   noise        offset + amplitude * env * g_i, g_i a standard Gaussian clipped to +-4, held over
+//                [i * hold, (i + 1) * hold) with hold = wave.sample_period_us (white up to 1 / (2 hold));
+//                g_i is a pure function of (noise_seed, i) (SplitMix64 then Box-Muller), so the charge of any
+//                interval stays a pure function of time: deterministic per seed, tRNS-like.
 // Units: amplitude and offset are uA at an electrode, pA per cell at a direct site (the channel's target
 // decides). Everything here is noexcept and allocation-free.
 #include <array>
@@ -23,7 +27,7 @@
 
 namespace cortexloop::firmware_sim {
 
-enum class waveform : std::uint8_t { dc = 0, sine = 1, pulse_train = 2, arbitrary = 3 };
+enum class waveform : std::uint8_t { dc = 0, sine = 1, pulse_train = 2, arbitrary = 3, noise = 4 };
 
 inline constexpr std::size_t kMaxWaveformSamples = 1024;
 
@@ -53,7 +57,9 @@ struct program {
   // timing
   std::int64_t delay_us = 0;       // from the load step (when start is relative)
   std::int64_t duration_us = 0;    // 0: until replaced or cleared
-  arbitrary_waveform wave{};       // arbitrary only (the samples travel with the program: no shared slots)
+  arbitrary_waveform wave{};       // arbitrary only (the samples travel with the program: no shared slots);
+                                   // noise: wave.sample_period_us is its hold time
+  std::uint64_t noise_seed = 1;    // noise
 };
 
 // Charge of `p` over [t0_us, t1_us) of its local time (tau; tau < 0 and tau >= duration give 0), in
@@ -68,6 +74,9 @@ double program_phase_charge(const program& p) noexcept;
 // Pulses per second averaged over a burst period's worth of time (pulse_train), else 0. For bursts this is
 // the instantaneous rate inside a burst (the limit a stimulator enforces).
 double program_pulse_rate_Hz(const program& p) noexcept;
+// The noise waveform's i-th value (standard Gaussian clipped to +-4), a pure function of (seed, i).
+double noise_value(std::uint64_t seed, std::int64_t i) noexcept;
+inline constexpr double kNoiseClipSd = 4.0;
 // End of the program in local time (us), or -1 when it never ends.
 std::int64_t program_end_us(const program& p) noexcept;
 

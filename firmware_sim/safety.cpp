@@ -129,6 +129,10 @@ double worst_window_net(const program& p, std::int64_t window_us) noexcept {
     }
     case waveform::arbitrary:
       return block_worst_window(p, window_us);
+    case waveform::noise:
+      // Every hold interval can be at the clip: peak x covered time (an upper bound, far above the typical
+      // sqrt(n) sum: noise at an electrode needs the net-charge limit raised on purpose, as tRNS does).
+      return program_peak(p) * covered_us(p, w);
   }
   return 0.0;
 }

@@ -131,8 +131,8 @@ std::string_view validate_pulses(const program& p, reason_text& reason) noexcept
 
 std::string_view validate_program(const program& p, reason_text& reason) noexcept {
   const auto shape = static_cast<unsigned>(p.shape);
-  if (shape > static_cast<unsigned>(waveform::arbitrary))
-    return fail(reason, "program.shape", shape, "must be 0 (dc), 1 (sine), 2 (pulse_train) or 3 (arbitrary)");
+  if (shape > static_cast<unsigned>(waveform::noise))
+    return fail(reason, "program.shape", shape, "must be 0 (dc), 1 (sine), 2 (pulse_train), 3 (arbitrary) or 4 (noise)");
   if (!std::isfinite(p.amplitude)) return fail(reason, "program.amplitude", p.amplitude, "must be finite");
   if (!std::isfinite(p.offset)) return fail(reason, "program.offset", p.offset, "must be finite");
   if (!std::isfinite(p.phase_deg)) return fail(reason, "program.phase_deg", p.phase_deg, "must be finite");
@@ -146,6 +146,8 @@ std::string_view validate_program(const program& p, reason_text& reason) noexcep
   }
   if (const auto why = validate_timing(p, reason); !why.empty()) return why;
   if (p.shape == waveform::pulse_train) return validate_pulses(p, reason);
+  if (p.shape == waveform::noise && (p.wave.sample_period_us < 1 || p.wave.sample_period_us > 1'000'000))
+    return fail_range(reason, "program.wave.sample_period_us (noise hold)", p.wave.sample_period_us, "[", 1, 1e6, "] us");
   if (p.shape == waveform::arbitrary) {
     const arbitrary_waveform& w = p.wave;
     if (w.n_samples < 1 || w.n_samples > kMaxWaveformSamples)

@@ -63,8 +63,9 @@ bool decode_program(const proto::Program* in, firmware_sim::program& p, decoded_
   p = {};
   if (!in) return fail(d, "program: missing (every ChannelProgram needs one)");
   const auto shape = static_cast<int>(in->waveform());
-  if (shape < 0 || shape > 3)
-    return fail(d, out_of_range_exact("program.waveform", shape, "must be Dc (0), Sine (1), PulseTrain (2) or Arbitrary (3)"));
+  if (shape < 0 || shape > 4)
+    return fail(d, out_of_range_exact("program.waveform", shape,
+                                      "must be Dc (0), Sine (1), PulseTrain (2), Arbitrary (3) or Noise (4)"));
   p.shape = static_cast<firmware_sim::waveform>(shape);
   p.amplitude = in->amplitude();
   p.offset = in->offset();
@@ -90,6 +91,10 @@ bool decode_program(const proto::Program* in, firmware_sim::program& p, decoded_
     for (std::size_t i = 0; i < n; ++i) p.wave.samples[i] = samples->Get(static_cast<flatbuffers::uoffset_t>(i));
     p.wave.sample_period_us = in->sample_period_us();
     p.wave.repeat = in->repeat();
+  }
+  if (p.shape == firmware_sim::waveform::noise) {
+    p.wave.sample_period_us = in->sample_period_us();
+    p.noise_seed = in->noise_seed();
   }
   return true;
 }
@@ -463,9 +468,11 @@ flatbuffers::Offset<proto::ChannelProgram> encode_channel_program(flatbuffers::F
   pb.add_duration_us(p.duration_us);
   if (p.shape == firmware_sim::waveform::arbitrary) {
     pb.add_samples(samples);
-    pb.add_sample_period_us(p.wave.sample_period_us);
     pb.add_repeat(p.wave.repeat);
   }
+  if (p.shape == firmware_sim::waveform::arbitrary || p.shape == firmware_sim::waveform::noise)
+    pb.add_sample_period_us(p.wave.sample_period_us);
+  if (p.shape == firmware_sim::waveform::noise) pb.add_noise_seed(p.noise_seed);
   const auto program = pb.Finish();
   return proto::CreateChannelProgram(b, channel, site, program);
 }

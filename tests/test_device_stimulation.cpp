@@ -567,3 +567,39 @@ TEST_CASE("nothing allocates after construction: stepping, loading, clearing", "
   CHECK(validated == 1);
   CHECK_FALSE(s.active(3));  // the monitor stopped electrode 1 (the loop did real work)
 }
+
+TEST_CASE("noise: Gaussian values of the programmed mean and sd, the same for the same seed, charge additive",
+          "[firmware_sim][program][noise]") {
+  // Reference: the standard normal law. 20,000 held values: mean within 3 standard errors (3 sd / sqrt(n)) of
+  // the offset, sd within 3 standard errors (sd / sqrt(2 n)) of the amplitude (the +-4 sd clip removes 6e-5 of
+  // the mass: negligible here).
+  firmware_sim::program p;
+  p.shape = firmware_sim::waveform::noise;
+  p.amplitude = 20.0;
+  p.offset = 5.0;
+  p.wave.sample_period_us = 100;
+  p.noise_seed = 7;
+  constexpr int n = 20'000;
+  double sum = 0, sum2 = 0, whole = 0;
+  for (int i = 0; i < n; ++i) {
+    const double x = firmware_sim::program_charge(p, 100LL * i, 100LL * (i + 1)) / 100.0;
+    CHECK(std::fabs(x - p.offset) <= firmware_sim::kNoiseClipSd * p.amplitude + 1e-9);
+    sum += x;
+    sum2 += x * x;
+    whole += x * 100.0;
+  }
+  const double mean = sum / n, sd = std::sqrt(sum2 / n - mean * mean);
+  CHECK(std::fabs(mean - p.offset) < 3 * p.amplitude / std::sqrt(n));
+  CHECK(std::fabs(sd - p.amplitude) < 3 * p.amplitude / std::sqrt(2.0 * n));
+  // A pure function of time: one long interval integrates to the sum of its steps, in any order.
+  CHECK(firmware_sim::program_charge(p, 0, 100LL * n) == Approx(whole).epsilon(1e-12));
+  CHECK(firmware_sim::program_charge(p, 4'250, 4'350) ==
+        Approx(firmware_sim::program_charge(p, 4'250, 4'300) + firmware_sim::program_charge(p, 4'300, 4'350)));
+  // Another seed, another stream; the same seed, the same values.
+  firmware_sim::program q = p;
+  q.noise_seed = 8;
+  CHECK(firmware_sim::program_charge(q, 0, 100) != firmware_sim::program_charge(p, 0, 100));
+  q.noise_seed = 7;
+  CHECK(firmware_sim::program_charge(q, 0, 100) == firmware_sim::program_charge(p, 0, 100));
+  CHECK(firmware_sim::program_peak(p) == 5.0 + 4.0 * 20.0);
+}

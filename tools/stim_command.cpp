@@ -36,6 +36,8 @@ struct stim_options {
   double threshold = 0, refractory_ms = 100, target = 0, kp = 0, ki_per_s = 0, output_min = 0, output_max = 0;
   double target_phase_deg = 0, min_interval_ms = 0, loop_delay_us = 0, timeout_ms = 100, watchdog_ramp_ms = 10;
   double period_ms = 0;
+  double noise_hold_us = 100;
+  std::uint64_t noise_seed = 1;
   bool falling = false, invert = false;
   std::vector<std::string> schedule;  // "t_ms:amplitude" entries
   double rate_Hz = 0;
@@ -59,8 +61,14 @@ void fill_program(const stim_options& o, const std::string& shape, firmware_sim:
     s.position_mm = *o.ring_position_mm;
     s.width_mm = o.width_mm;
   }
-  p.shape = shape == "dc" ? firmware_sim::waveform::dc : shape == "sine" ? firmware_sim::waveform::sine
-                                                                          : firmware_sim::waveform::pulse_train;
+  p.shape = shape == "dc"     ? firmware_sim::waveform::dc
+            : shape == "sine"  ? firmware_sim::waveform::sine
+            : shape == "noise" ? firmware_sim::waveform::noise
+                               : firmware_sim::waveform::pulse_train;
+  if (shape == "noise") {
+    p.wave.sample_period_us = static_cast<std::uint32_t>(std::llround(o.noise_hold_us));
+    p.noise_seed = o.noise_seed;
+  }
   p.amplitude = o.amplitude.value_or(0.0);
   p.offset = o.offset;
   p.frequency_Hz = o.frequency_Hz;
@@ -146,7 +154,7 @@ io::command build(const stim_options& o) {
     c.all_channels = o.all;
     return c;
   }
-  if (a == "dc" || a == "sine" || a == "pulses") {
+  if (a == "dc" || a == "sine" || a == "pulses" || a == "noise") {
     c.kind = io::command_kind::set_stimulation;
     c.channel = static_cast<std::uint8_t>(o.channel);
     c.start_tick = o.start_tick;
@@ -210,10 +218,10 @@ void add_stim_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "stim", "Send one command to a running server and print its ack (exit 0 accepted, 3 refused, 4 no answer)");
   cmd->add_option("action", o->action,
-                  "dc | sine | pulses (load a stimulation program), controller | clear-controller (on-device "
+                  "dc | sine | pulses | noise (load a stimulation program), controller | clear-controller (on-device "
                   "controllers, docs/device.md), clear, drive, pause, resume, reset, step, set, ping")
       ->required()
-      ->check(CLI::IsMember({"dc", "sine", "pulses", "controller", "clear-controller", "clear", "drive", "pause",
+      ->check(CLI::IsMember({"dc", "sine", "pulses", "noise", "controller", "clear-controller", "clear", "drive", "pause",
                              "resume", "reset", "step", "set", "ping"}));
   cmd->add_option("--commands", o->commands, "Server's command endpoint")->capture_default_str();
   cmd->add_option("--channel", o->channel, "Stimulator channel 0-7 (a program replaces the channel's previous one)")
@@ -239,6 +247,8 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--pulses-per-burst", o->pulses_per_burst, "pulses: pulses in a burst (0 = continuous)");
   cmd->add_option("--burst-period", o->burst_period_ms, "pulses: burst start to burst start (ms)");
   cmd->add_option("--bursts", o->bursts, "pulses: number of bursts (0 = no limit)");
+  cmd->add_option("--noise-hold-us", o->noise_hold_us, "noise: each value held this long (us)")->capture_default_str();
+  cmd->add_option("--noise-seed", o->noise_seed, "noise: the stream's seed")->capture_default_str();
   cmd->add_option("--start-tick", o->start_tick, "Start at this engine tick (-1: the next tick)")->capture_default_str();
   cmd->add_option("--delay", o->delay_ms, "Start this long after the start tick (ms)");
   cmd->add_option("--duration", o->duration_ms, "Stop after this long (ms; 0 = until replaced or cleared)");

@@ -11,7 +11,7 @@ from . import _protocol as p
 
 ERROR_CODES = {0: "Ok", 1: "Malformed", 2: "UnknownCommand", 3: "OutOfRange", 4: "WrongMode", 5: "QueueFull",
                6: "UnknownParameter", 7: "Busy", 8: "ShuttingDown"}
-WAVEFORMS = {"dc": 0, "sine": 1, "pulses": 2, "pulse_train": 2, "arbitrary": 3}
+WAVEFORMS = {"dc": 0, "sine": 1, "pulses": 2, "pulse_train": 2, "arbitrary": 3, "noise": 4}
 POPULATIONS = {"exc": 0, "inh": 1}
 CONTROLLERS = {"open_loop": 1, "responsive": 2, "pi_clamp": 3, "phase_locked": 4, "external": 5}
 FEATURES = {"raw": 0, "filtered": 1, "rms": 2, "envelope": 3}
@@ -56,8 +56,9 @@ class Program:
     delay_us: int = 0
     duration_us: int = 0
     samples: tuple = ()
-    sample_period_us: int = 100
+    sample_period_us: int = 100  # arbitrary: each sample's duration; noise: the hold time
     repeat: bool = True
+    noise_seed: int = 1
 
 
 _SITE_KINDS = {"population": 0, "ring_position": 1, "electrode": 2}
@@ -103,8 +104,9 @@ def _build_channel_program(b, channel, site, program):
     P.ProgramAddDurationUs(b, int(program.duration_us))
     if samples is not None:
         P.ProgramAddSamples(b, samples)
-        P.ProgramAddSamplePeriodUs(b, int(program.sample_period_us))
         P.ProgramAddRepeat(b, program.repeat)
+    P.ProgramAddSamplePeriodUs(b, int(program.sample_period_us))
+    P.ProgramAddNoiseSeed(b, int(program.noise_seed))
     prog = P.ProgramEnd(b)
     CP = p.ChannelProgram
     CP.ChannelProgramStart(b)
