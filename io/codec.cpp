@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <limits>
 
+#include "io/format_number.hpp"
+#include "io/safe_text.hpp"
+
 namespace cortexloop::io {
 
 namespace {
 
-constexpr double kMaxDriveRate_Hz = 200.0;
 constexpr std::uint32_t kMaxStepTicks = 10'000'000;
 constexpr double kMaxReadoutEvery = 1000;
 
@@ -19,15 +21,35 @@ decoded_command refuse(decoded_command d, error_code code, std::string reason) {
   return d;
 }
 
-std::string out_of_range(const char* field, double value, const char* allowed) {
-  char text[200];
-  std::snprintf(text, sizeof text, "%s = %g: %s", field, value, allowed);
-  return text;
+std::string out_of_range(std::string_view field, double value, std::string_view allowed) {
+  return field_reason(field, value, allowed);
+}
+
+// Every float of a SetStimulation must be finite, including those its waveform or site does not use: a NaN
+// there is a client bug worth reporting, and a later change of waveform must not find one.
+bool refuse_non_finite(const proto::SetStimulation& s, decoded_command& d) {
+  const std::pair<const char*, float> fields[] = {
+      {"amplitude_pa", s.amplitude_pa()}, {"frequency_hz", s.frequency_hz()}, {"pulse_width_ms", s.pulse_width_ms()},
+      {"delay_ms", s.delay_ms()},         {"duration_ms", s.duration_ms()},
+      {"site.position_mm", s.site() ? s.site()->position_mm() : 0.0f},
+      {"site.width_mm", s.site() ? s.site()->width_mm() : 1.0f}};
+  for (const auto& [field, value] : fields)
+    if (!std::isfinite(value)) {
+      d = refuse(std::move(d), error_code::out_of_range, field_reason(field, value, "must be finite"));
+      return true;
+    }
+  return false;
+}
+
+std::string drive_rate_range(const decode_limits& limits) {
+  return "must be in [0, " + std::string(format_number(limits.max_drive_rate_Hz).view()) +
+         "] Hz (this config's maximum: " + limits.max_drive_rate_why + ")";
 }
 
 bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& limits, decoded_command& d) {
   command& c = d.cmd;
   c.kind = command_kind::set_stimulation;
+  if (refuse_non_finite(s, d)) return false;
   if (s.channel() >= firmware_sim::stimulator::kChannels) {
     d = refuse(std::move(d), error_code::out_of_range, out_of_range("channel", s.channel(), "must be in [0, 7]"));
     return false;
@@ -72,22 +94,23 @@ bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& lim
   return true;
 }
 
-bool decode_parameter(const proto::SetParameter& s, decoded_command& d) {
+bool decode_parameter(const proto::SetParameter& s, const decode_limits& limits, decoded_command& d) {
   command& c = d.cmd;
   c.kind = command_kind::set_parameter;
   const std::string_view name = s.name() ? s.name()->string_view() : std::string_view{};
   if (!parse_parameter(name, c.parameter)) {
+    // The name is the client's: echo a bounded, valid UTF-8 form of it (it goes to every subscriber too).
     d = refuse(std::move(d), error_code::unknown_parameter,
-               "parameter '" + std::string(name) +
+               "parameter '" + sanitize_utf8(name, kMaxEchoedName_bytes) +
                    "' is not settable; the whitelist is network.drive.rate_Hz, stream.spikes, stream.readout_every");
     return false;
   }
   const double v = s.value();
   c.value = v;
-  const char* allowed = nullptr;
+  std::string allowed;
   switch (c.parameter) {
     case parameter_id::drive_rate_Hz:
-      if (!(v >= 0 && v <= kMaxDriveRate_Hz)) allowed = "must be in [0, 200] Hz";
+      if (!(v >= 0 && v <= limits.max_drive_rate_Hz)) allowed = drive_rate_range(limits);
       break;
     case parameter_id::stream_spikes:
       if (v != 0 && v != 1) allowed = "must be 0 or 1";
@@ -96,14 +119,27 @@ bool decode_parameter(const proto::SetParameter& s, decoded_command& d) {
       if (!(v >= 1 && v <= kMaxReadoutEvery && v == std::floor(v))) allowed = "must be a whole number in [1, 1000]";
       break;
   }
-  if (allowed) {
-    d = refuse(std::move(d), error_code::out_of_range, out_of_range(to_string(c.parameter).data(), v, allowed));
+  if (!allowed.empty()) {
+    d = refuse(std::move(d), error_code::out_of_range, out_of_range(to_string(c.parameter), v, allowed));
     return false;
   }
   return true;
 }
 
 }  // namespace
+
+void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
+  const bool network_runs = !p.ring || p.ring->with_network;
+  limits.max_drive_rate_Hz = kProtocolMaxDriveRate_Hz;
+  limits.max_drive_rate_why = "the protocol's bound";
+  if (!network_runs || p.network.drive.k_exc <= 0) return;
+  const double saturation_Hz = 1000.0 / (p.simulation.dt_ms * p.network.drive.k_exc);
+  if (saturation_Hz >= kProtocolMaxDriveRate_Hz) return;
+  limits.max_drive_rate_Hz = saturation_Hz;
+  limits.max_drive_rate_why = "the network's Bernoulli drive fires at most once per step, dt * K_e * rate <= 1 with dt = " +
+                              std::string(format_number(p.simulation.dt_ms).view()) + " ms, K_e = " +
+                              std::string(format_number(p.network.drive.k_exc).view());
+}
 
 const proto::Message* verify_message(std::span<const std::uint8_t> bytes) {
   if (bytes.size() < 8 || bytes.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) return nullptr;
@@ -133,6 +169,13 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
   d.cmd.seq = d.seq;
   d.cmd.client_send_ns = d.client_send_ns;
   command& c = d.cmd;
+  // A known body type without its table (every body is a table, even the empty ones) is refused like a
+  // command without body: nothing below may dereference an absent body.
+  if (cmd->body_type() != proto::CommandBody::NONE && !cmd->body() &&
+      static_cast<int>(cmd->body_type()) <= static_cast<int>(proto::CommandBody::MAX))
+    return refuse(std::move(d), error_code::unknown_command,
+                  "Command with body type " + std::string(proto::EnumNameCommandBody(cmd->body_type())) +
+                      " has no body table");
   switch (cmd->body_type()) {
     case proto::CommandBody::SetStimulation:
       if (!decode_stimulation(*cmd->body_as_SetStimulation(), limits, d)) return d;
@@ -142,16 +185,17 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
       c.kind = command_kind::clear_stimulation;
       c.all_channels = s->all();
       c.channel = s->channel();
-      if (!c.all_channels && c.channel >= firmware_sim::stimulator::kChannels)
+      // The channel is checked with all = true too: a client sending 200 has a bug either way.
+      if (c.channel >= firmware_sim::stimulator::kChannels)
         return refuse(std::move(d), error_code::out_of_range,
-                      out_of_range("channel", c.channel, "must be in [0, 7] (or set all)"));
+                      out_of_range("channel", c.channel, "must be in [0, 7] (0 with all = true)"));
       break;
     }
     case proto::CommandBody::SetDriveRate: {
       c.kind = command_kind::set_drive_rate;
       c.value = cmd->body_as_SetDriveRate()->rate_hz();
-      if (!(c.value >= 0 && c.value <= kMaxDriveRate_Hz))
-        return refuse(std::move(d), error_code::out_of_range, out_of_range("rate_hz", c.value, "must be in [0, 200] Hz"));
+      if (!(c.value >= 0 && c.value <= limits.max_drive_rate_Hz))
+        return refuse(std::move(d), error_code::out_of_range, out_of_range("rate_hz", c.value, drive_rate_range(limits)));
       break;
     }
     case proto::CommandBody::Pause:
@@ -179,7 +223,7 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
       break;
     }
     case proto::CommandBody::SetParameter:
-      if (!decode_parameter(*cmd->body_as_SetParameter(), d)) return d;
+      if (!decode_parameter(*cmd->body_as_SetParameter(), limits, d)) return d;
       break;
     case proto::CommandBody::Ping:
       c.kind = command_kind::ping;
@@ -262,7 +306,12 @@ proto::PopulationReadout to_wire(const engine::population_readout& p) {
 
 void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a) {
   b.Clear();
-  const auto reason = a.reason.empty() ? flatbuffers::Offset<flatbuffers::String>() : b.CreateString(a.reason);
+  // Every reason leaves the server bounded and as valid UTF-8, whatever went into it (a client's bytes
+  // included): JSON writers downstream (cortexloop record) and FlatBuffers' own contract need UTF-8.
+  const bool clean = a.reason.size() <= kMaxReason_bytes && is_valid_utf8(a.reason);
+  const auto reason = a.reason.empty() ? flatbuffers::Offset<flatbuffers::String>()
+                      : clean          ? b.CreateString(a.reason)
+                                       : b.CreateString(sanitize_utf8(a.reason, kMaxReason_bytes));
   const auto ack = proto::CreateAck(b, a.seq, a.accepted, static_cast<proto::ErrorCode>(a.code), reason,
                                     a.tick_applied, a.epoch, a.client_send_ns, a.server_recv_ns, a.server_applied_ns,
                                     a.server_send_ns);

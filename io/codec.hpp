@@ -10,6 +10,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "engine/params.hpp"
 #include "io/realtime_records.hpp"
 #include "io/schema/cortexloop_generated.h"
 
@@ -17,12 +18,23 @@ namespace cortexloop::io {
 
 namespace proto = ::cortexloop::protocol;
 
+inline constexpr double kProtocolMaxDriveRate_Hz = 200.0;
+
 // What the server can run: checked while decoding.
 struct decode_limits {
   run_mode mode = run_mode::realtime;
   double dt_ms = 0.1;
   firmware_sim::ring_geometry ring{};
+  // SetDriveRate / network.drive.rate_Hz: at most the protocol's 200 Hz and what the engine can represent
+  // (drive_limits_of); the why is quoted in the refusal.
+  double max_drive_rate_Hz = kProtocolMaxDriveRate_Hz;
+  std::string max_drive_rate_why = "the protocol's bound";
 };
+
+// What SetDriveRate may ask of an engine built from `p`: the network's Bernoulli drive fires at most once per
+// step, p = dt * K_e * rate <= 1, so rate <= 1 / (dt * K_e) (25 Hz at dt = 0.1 ms, K_e = 400); above that the
+// network would saturate while the ring followed the full rate. Without a network, the protocol's 200 Hz.
+void set_drive_limits(decode_limits& limits, const engine::engine_params& p);
 
 struct decoded_command {
   bool ok = false;
