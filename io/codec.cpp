@@ -218,8 +218,9 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
       if (limits.mode != run_mode::stepped)
         return refuse(std::move(d), error_code::wrong_mode,
                       "Step needs the server in stepped mode; it runs in " + std::string(to_string(limits.mode)) + " mode");
-      if (c.ticks < 1 || c.ticks > kMaxStepTicks)
-        return refuse(std::move(d), error_code::out_of_range, out_of_range("ticks", c.ticks, "must be in [1, 10000000]"));
+      if (c.ticks > kMaxStepTicks)
+        return refuse(std::move(d), error_code::out_of_range,
+                      out_of_range("ticks", c.ticks, "must be in [0, 10000000] (0 cancels the remaining budget)"));
       break;
     }
     case proto::CommandBody::SetParameter:
@@ -392,6 +393,7 @@ void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, co
   sb.add_lateness_total_max_us(s.lateness_total_max_us);
   sb.add_event_drops(s.event_drops);
   sb.add_publish_drops(io.publish_drops);
+  sb.add_ack_drops(io.ack_drops);
   finish(b, proto::Payload::Status, sb.Finish().Union());
 }
 

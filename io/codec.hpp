@@ -80,6 +80,7 @@ void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, doub
 // Counters only the I/O thread knows, merged into the status message.
 struct io_counters {
   std::int64_t commands_received = 0, commands_refused = 0, commands_dropped = 0, publish_drops = 0;
+  std::int64_t ack_drops = 0;  // acks the command socket would not take for their client (gone or not reading)
   double io_cpu_percent = 0.0;
   std::string_view scheduling;
 };

@@ -32,7 +32,14 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   pub.set(zmq::sockopt::sndhwm, opt_.pub_hwm);
   pub.set(zmq::sockopt::linger, 0);
   router.set(zmq::sockopt::linger, 0);
-  router.set(zmq::sockopt::sndhwm, 10000);
+  router.set(zmq::sockopt::sndhwm, kAckQueuePerClient);
+  // Unroutable or full: an error we count (ack_drops) instead of a silent drop.
+  router.set(zmq::sockopt::router_mandatory, true);
+  // The largest legitimate command is well under 1 kB today; 64 KiB leaves room for an arbitrary-waveform
+  // upload (1024 float samples = 4 KiB plus framing) and keeps one client from making the I/O thread copy
+  // and verify hundreds of MB. libzmq drops the connection of a peer that sends more (no ack).
+  router.set(zmq::sockopt::maxmsgsize, kMaxCommand_bytes);
+  router.set(zmq::sockopt::rcvhwm, kCommandQueuePerClient);
   pub.bind(opt_.pub_endpoint);
   router.bind(opt_.command_endpoint);
   pub_endpoint_ = pub.get(zmq::sockopt::last_endpoint);
@@ -108,7 +115,9 @@ std::string server::configure_io_thread() {
 }
 
 void server::request_stop() noexcept {
-  if (queues_) queues_->stop.store(true, std::memory_order_relaxed);
+  if (!queues_) return;
+  queues_->stop.store(true, std::memory_order_relaxed);
+  queues_->wake_realtime();  // an idle loop sleeps on command_fd
 }
 
 bool server::finished() const noexcept { return queues_->finished.load(std::memory_order_acquire); }

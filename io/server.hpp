@@ -14,6 +14,11 @@
 
 namespace cortexloop::io {
 
+// Limits of the command socket (docs/protocol.md, "Limits").
+inline constexpr std::int64_t kMaxCommand_bytes = 64 * 1024;  // ZMQ_MAXMSGSIZE: larger frames drop the connection
+inline constexpr int kAckQueuePerClient = 10000;               // ZMQ_SNDHWM: unread acks queued per client
+inline constexpr int kCommandQueuePerClient = 1000;            // ZMQ_RCVHWM: unread commands queued per client
+
 struct server_options {
   engine::engine_params params;
   run_mode mode = run_mode::realtime;
@@ -27,7 +32,9 @@ struct server_options {
   int io_cpu = -1;                  // pin the I/O thread and libzmq's I/O thread to this CPU (-1: no pinning)
   bool stream_spikes = false;
   int readout_every = 1;
-  int pub_hwm = 20000;              // messages queued per subscriber before ZeroMQ drops for it
+  // Messages queued per subscriber before ZeroMQ drops for it: 5 s of readouts at 1 ms ticks, ~9 MB with a
+  // 100-unit ring. It bounds what a subscriber that stops reading (or is gone) can make the server hold.
+  int pub_hwm = 5000;
   // Called on the real-time thread just before its loop (tests count that thread's allocations).
   std::function<void()> on_realtime_thread_start;
 };
@@ -50,6 +57,8 @@ class server {
   const std::string& scheduling() const noexcept { return scheduling_; }  // what the real-time thread got
   std::optional<status_snapshot> latest_status() const { return io_->latest_status(); }
   double tick_ms() const noexcept { return tick_ms_; }
+  // Passes of the real-time loop so far (how often it woke up; an idle server should barely move it).
+  std::int64_t realtime_loop_passes() const noexcept { return queues_->loop_passes.load(std::memory_order_relaxed); }
 
  private:
   std::string configure_realtime_thread();

@@ -177,8 +177,10 @@ TEST_CASE("out-of-range values are refused with the field, the value and the ran
 
   command step;
   step.kind = command_kind::step;
-  step.ticks = 0;
-  CHECK_THAT(decode(bytes_of(step), io::run_mode::stepped).reason, Catch::Contains("ticks = 0"));
+  step.ticks = 10'000'001;
+  CHECK_THAT(decode(bytes_of(step), io::run_mode::stepped).reason, Catch::Contains("ticks = 10000001"));
+  step.ticks = 0;  // cancels the remaining Step budget
+  CHECK(decode(bytes_of(step), io::run_mode::stepped).ok);
 
   command every;
   every.kind = command_kind::set_parameter;

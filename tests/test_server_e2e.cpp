@@ -354,3 +354,140 @@ TEST_CASE("the I/O threads pinned to the real-time thread's CPU still carry comm
   REQUIRE(got.count(ack->tick_applied));
   CHECK(readout_of(got.at(ack->tick_applied)).exc()->i_stim_pa() == 100.0);
 }
+
+namespace {
+command step_command(std::uint32_t ticks) {
+  command c;
+  c.kind = command_kind::step;
+  c.ticks = ticks;
+  return c;
+}
+command simple(command_kind kind) {
+  command c;
+  c.kind = kind;
+  return c;
+}
+// Readouts that arrive within `quiet` (none expected).
+std::size_t readouts_within(io::client& c, std::chrono::milliseconds quiet) {
+  std::size_t n = 0;
+  const auto end = std::chrono::steady_clock::now() + quiet;
+  while (std::chrono::steady_clock::now() < end)
+    if (auto m = c.receive(20ms); m && m->topic == io::kTopicReadout) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("Reset clears the Step budget and the paused state; Step 0 cancels a budget; refused acks carry the "
+          "epoch", "[server][e2e][commands][reset]") {
+  io::server srv(options(io::run_mode::stepped, 4));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+
+  // A budget far too large to finish, then Step 0: the engine stops where it is.
+  const auto big = c.wait_ack(c.send(step_command(10'000'000)), 10s);
+  REQUIRE(big);
+  REQUIRE(big->accepted);
+  REQUIRE(collect_readouts(c, 20).size() > 0);
+  const auto cancel = c.wait_ack(c.send(step_command(0)), 10s);
+  REQUIRE(cancel);
+  REQUIRE(cancel->accepted);
+  const auto after_cancel = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
+  REQUIRE(after_cancel);
+  std::this_thread::sleep_for(300ms);
+  const auto later = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
+  REQUIRE(later);
+  CHECK(later->tick_applied == after_cancel->tick_applied);  // nothing advanced after the cancel
+
+  // Paused with a pending budget, then Reset: neither survives.
+  REQUIRE(c.wait_ack(c.send(simple(command_kind::pause)), 10s)->accepted);
+  REQUIRE(c.wait_ack(c.send(step_command(1'000'000)), 10s)->accepted);
+  command reset = simple(command_kind::reset);
+  reset.seed = 9;
+  const auto r = c.wait_ack(c.send(reset), 30s);
+  REQUIRE(r);
+  REQUIRE(r->accepted);
+  CHECK(r->epoch == 1);
+  while (c.receive(50ms)) {
+  }  // what was in flight before the reset
+  CHECK(readouts_within(c, 300ms) == 0);  // the budget was cleared
+  REQUIRE(c.wait_ack(c.send(step_command(5)), 10s)->tick_applied == 0);
+  const auto got = collect_readouts(c, 4, 10s);
+  CHECK(got.size() == 5);  // not paused any more: exactly the new budget
+  CHECK(readouts_within(c, 200ms) == 0);
+
+  // A refusal (decoded on the I/O thread) carries the current epoch, not 0.
+  command bad = stimulation(1e6);
+  const auto refused = c.wait_ack(c.send(bad), 10s);
+  REQUIRE(refused);
+  CHECK_FALSE(refused->accepted);
+  CHECK(refused->epoch == 1);
+  CHECK(refused->tick_applied == -1);
+}
+
+TEST_CASE("a multi-frame message is one command refused as Malformed, with one ack; commands_received counts it "
+          "once", "[server][e2e][malformed]") {
+  io::server srv(options(io::run_mode::stepped));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  flatbuffers::FlatBufferBuilder b;
+  command ping = simple(command_kind::ping);
+  ping.seq = 5;
+  io::encode_command(b, ping);
+  const auto bytes = b.GetBufferSpan();
+  // Two valid commands in one message: neither is applied (not "the last frame wins").
+  c.command_socket().send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::sndmore);
+  c.command_socket().send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::none);
+  const auto a = c.next_ack(10s);
+  REQUIRE(a);
+  CHECK(a->code == error_code::malformed);
+  CHECK_THAT(a->reason, Catch::Contains("2 frames"));
+  CHECK_FALSE(c.next_ack(300ms));  // exactly one ack
+  const auto p = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
+  REQUIRE(p);
+  CHECK(p->accepted);
+  srv.request_stop();
+  srv.wait();
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  // The sync pings, the two-frame message (once) and the last ping.
+  CHECK(s->io.commands_received == static_cast<std::int64_t>(p->seq) + 1);
+}
+
+TEST_CASE("every frame received before shutdown gets an ack", "[server][e2e][shutdown]") {
+  io::server srv(options(io::run_mode::stepped));
+  srv.start();
+  io::client c(srv.command_endpoint());
+  REQUIRE(c.wait_ack(c.send(simple(command_kind::ping)), 10s));
+  constexpr int kSent = 3000;
+  for (int i = 0; i < kSent; ++i) c.send(simple(command_kind::ping));
+  srv.request_stop();
+  srv.wait();
+  int acks = 0, shutting_down = 0;
+  while (const auto a = c.next_ack(500ms)) {
+    ++acks;
+    shutting_down += a->code == error_code::shutting_down;
+  }
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  INFO(shutting_down << " refused as ShuttingDown");
+  // Whatever reached the server before it closed its socket was answered (the rest never arrived).
+  CHECK(acks == s->io.commands_received - 1);
+  CHECK(s->io.ack_drops == 0);
+}
+
+TEST_CASE("an idle stepped server sleeps: the real-time loop barely wakes without commands, and a command still "
+          "wakes it", "[server][e2e][idle]") {
+  io::server srv(options(io::run_mode::stepped));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const std::int64_t before = srv.realtime_loop_passes();
+  std::this_thread::sleep_for(1s);
+  const std::int64_t idle_passes = srv.realtime_loop_passes() - before;
+  INFO("real-time loop passes in 1 s idle: " << idle_passes);
+  CHECK(idle_passes <= 20);  // polling every 100 us would be ~10,000
+  REQUIRE(c.wait_ack(c.send(step_command(3)), 10s)->accepted);
+  CHECK(collect_readouts(c, 2, 10s).size() == 3);
+}
