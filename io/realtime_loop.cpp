@@ -151,7 +151,14 @@ void realtime_loop::run() noexcept {
       pushed_ = false;
     }
     if (opt_.max_ticks >= 0 && server_ticks_ >= opt_.max_ticks) break;
-    if (opt_.mode == run_mode::realtime) {
+    if (opt_.mode == run_mode::realtime && !advance) {
+      // Paused: sleep until a command or the next status, then rejoin the tick grid at its next point (the
+      // clock keeps running: ticks stay aligned to the start, no resync is counted).
+      q_.wait_for_work(std::min(kMaxIdleWait_ns, window_start_ns_ + kStatusPeriod_ns - now));
+      const std::int64_t woke = monotonic_ns();
+      deadline += period_ns_;
+      if (woke > deadline) deadline += (woke - deadline + period_ns_ - 1) / period_ns_ * period_ns_;
+    } else if (opt_.mode == run_mode::realtime) {
       deadline += period_ns_;
       if (now - deadline > kResyncAfter_ns) {
         deadline = now;

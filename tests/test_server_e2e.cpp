@@ -491,3 +491,23 @@ TEST_CASE("an idle stepped server sleeps: the real-time loop barely wakes withou
   REQUIRE(c.wait_ack(c.send(step_command(3)), 10s)->accepted);
   CHECK(collect_readouts(c, 2, 10s).size() == 3);
 }
+
+TEST_CASE("a paused realtime server sleeps too, and Resume continues on the tick grid", "[server][e2e][idle]") {
+  io::server srv(options(io::run_mode::realtime));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const auto paused = c.wait_ack(c.send(simple(command_kind::pause)), 10s);
+  REQUIRE(paused);
+  std::this_thread::sleep_for(100ms);
+  const std::int64_t before = srv.realtime_loop_passes();
+  std::this_thread::sleep_for(1s);
+  const std::int64_t idle_passes = srv.realtime_loop_passes() - before;
+  INFO("real-time loop passes in 1 s paused: " << idle_passes);
+  CHECK(idle_passes <= 20);  // one per 1 ms tick would be ~1000
+  const auto resumed = c.wait_ack(c.send(simple(command_kind::resume)), 10s);
+  REQUIRE(resumed);
+  CHECK(resumed->tick_applied == paused->tick_applied);  // paused: the engine did not advance
+  const auto got = collect_readouts(c, resumed->tick_applied + 20, 10s);
+  CHECK(got.count(resumed->tick_applied + 20));
+}
