@@ -229,12 +229,15 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
     case proto::CommandBody::Ping:
       c.kind = command_kind::ping;
       break;
+    case proto::CommandBody::GetInfo:
+      c.kind = command_kind::get_info;
+      break;
     case proto::CommandBody::NONE:
       return refuse(std::move(d), error_code::unknown_command, "Command has no body");
     default:
       return refuse(std::move(d), error_code::unknown_command,
                     "unknown command body type " + std::to_string(static_cast<int>(cmd->body_type())) +
-                        " (this server knows 1 .. 9)");
+                        " (this server knows 1 .. " + std::to_string(static_cast<int>(proto::CommandBody::MAX)) + ")");
   }
   d.ok = true;
   return d;
@@ -266,6 +269,7 @@ std::string_view to_string(command_kind kind) noexcept {
     case command_kind::step: return "Step";
     case command_kind::set_parameter: return "SetParameter";
     case command_kind::ping: return "Ping";
+    case command_kind::get_info: return "GetInfo";
   }
   return "?";
 }
@@ -305,8 +309,47 @@ proto::PopulationReadout to_wire(const engine::population_readout& p) {
 }
 }  // namespace
 
-void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a) {
+namespace {
+flatbuffers::Offset<proto::Info> create_info(flatbuffers::FlatBufferBuilder& b, const server_info& i) {
+  return proto::CreateInfo(b, b.CreateString(i.version), static_cast<proto::Mode>(i.mode), i.dt_ms, i.tick_ms,
+                           i.steps_per_tick, i.seed, i.epoch, i.n_exc, i.n_inh, i.ring_units, i.ring_length_mm,
+                           i.stim_channels, i.max_drive_rate_Hz, i.max_command_bytes);
+}
+}  // namespace
+
+server_info info_of(const engine::engine_params& p, run_mode mode, const decode_limits& limits,
+                    std::int64_t max_command_bytes) {
+  server_info i;
+#ifdef CORTEXLOOP_VERSION
+  i.version = CORTEXLOOP_VERSION;
+#endif
+  i.mode = mode;
+  i.dt_ms = p.simulation.dt_ms;
+  i.tick_ms = p.simulation.tick_ms;
+  i.steps_per_tick = static_cast<std::int32_t>(std::llround(p.simulation.tick_ms / p.simulation.dt_ms));
+  i.seed = p.simulation.seed;
+  if (!p.ring || p.ring->with_network) {
+    i.n_exc = p.network.n_exc();
+    i.n_inh = p.network.n_inh();
+  }
+  if (p.ring) {
+    i.ring_units = static_cast<std::int32_t>(p.ring->n_units);
+    i.ring_length_mm = p.ring->length_mm;
+  }
+  i.stim_channels = static_cast<std::int32_t>(firmware_sim::stimulator::kChannels);
+  i.max_drive_rate_Hz = limits.max_drive_rate_Hz;
+  i.max_command_bytes = max_command_bytes;
+  return i;
+}
+
+void encode_info(flatbuffers::FlatBufferBuilder& b, const server_info& info) {
   b.Clear();
+  finish(b, proto::Payload::Info, create_info(b, info).Union());
+}
+
+void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a, const server_info* info) {
+  b.Clear();
+  const auto info_table = info ? create_info(b, *info) : flatbuffers::Offset<proto::Info>();
   // Every reason leaves the server bounded and as valid UTF-8, whatever went into it (a client's bytes
   // included): JSON writers downstream (cortexloop record) and FlatBuffers' own contract need UTF-8.
   const bool clean = a.reason.size() <= kMaxReason_bytes && is_valid_utf8(a.reason);
@@ -315,7 +358,7 @@ void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a) {
                                        : b.CreateString(sanitize_utf8(a.reason, kMaxReason_bytes));
   const auto ack = proto::CreateAck(b, a.seq, a.accepted, static_cast<proto::ErrorCode>(a.code), reason,
                                     a.tick_applied, a.epoch, a.client_send_ns, a.server_recv_ns, a.server_applied_ns,
-                                    a.server_send_ns);
+                                    a.server_send_ns, info_table);
   finish(b, proto::Payload::Ack, ack.Union());
 }
 
@@ -447,6 +490,10 @@ void encode_command(flatbuffers::FlatBufferBuilder& b, const command& c) {
     case command_kind::ping:
       type = proto::CommandBody::Ping;
       body = proto::CreatePing(b).Union();
+      break;
+    case command_kind::get_info:
+      type = proto::CommandBody::GetInfo;
+      body = proto::CreateGetInfo(b).Union();
       break;
   }
   finish(b, proto::Payload::Command, proto::CreateCommand(b, c.seq, c.client_send_ns, type, body).Union());

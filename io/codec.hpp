@@ -73,7 +73,28 @@ struct basic_ack {
   std::int64_t client_send_ns = 0, server_recv_ns = 0, server_applied_ns = 0, server_send_ns = 0;
 };
 using ack_fields = basic_ack<std::string_view>;
-void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a);
+
+// What GetInfo and topic "info" tell a client.
+struct server_info {
+  std::string version;
+  run_mode mode = run_mode::realtime;
+  double dt_ms = 0, tick_ms = 0;
+  std::int32_t steps_per_tick = 0;
+  std::uint64_t seed = 0;
+  std::uint32_t epoch = 0;
+  std::int64_t n_exc = 0, n_inh = 0;
+  std::int32_t ring_units = 0;
+  double ring_length_mm = 0;
+  std::int32_t stim_channels = 0;
+  double max_drive_rate_Hz = 0;
+  std::int64_t max_command_bytes = 0;
+};
+server_info info_of(const engine::engine_params& p, run_mode mode, const decode_limits& limits,
+                    std::int64_t max_command_bytes);
+
+// info: non-null for the ack of GetInfo.
+void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a, const server_info* info = nullptr);
+void encode_info(flatbuffers::FlatBufferBuilder& b, const server_info& info);
 void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns);
 void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, double dt_ms);
 
@@ -94,5 +115,6 @@ inline constexpr std::string_view kTopicReadout = "readout";
 inline constexpr std::string_view kTopicStatus = "status";
 inline constexpr std::string_view kTopicSpikes = "spikes";
 inline constexpr std::string_view kTopicAck = "ack";
+inline constexpr std::string_view kTopicInfo = "info";
 
 }  // namespace cortexloop::io

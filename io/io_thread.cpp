@@ -121,11 +121,18 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   if (q_.finished.load(std::memory_order_acquire) || q_.stop.load(std::memory_order_relaxed))
     return refuse(error_code::shutting_down, "server is stopping");
   d.cmd.token = next_token_++;
+  if (d.cmd.kind == command_kind::get_info) {  // nothing to apply: answered here, at once
+    opt_.info.epoch = current_epoch();
+    const ack_fields ack{.seq = p.seq, .accepted = true, .epoch = opt_.info.epoch,
+                         .client_send_ns = p.client_send_ns, .server_recv_ns = recv_ns};
+    return reply(p.envelope, ack, &opt_.info);
+  }
   if (d.cmd.kind == command_kind::reset) {
     if (reset_in_flight_) return refuse(error_code::busy, "a Reset is already in progress");
     reset_command_ = d.cmd;
     reset_in_flight_ = true;
     reset_epoch_ = current_epoch();
+    reset_seed_ = d.cmd.seed;
     pending_.emplace(d.cmd.token, std::move(p));
     engine::engine_params params = opt_.params;
     params.simulation.seed = d.cmd.seed;
@@ -154,6 +161,7 @@ void io_thread::check_reset_builder() {
   if (reset_in_flight_ && !reset_command_ && q_.epoch.load(std::memory_order_acquire) != reset_epoch_) {
     q_.engine_slot.reset();
     reset_in_flight_ = false;
+    opt_.info.seed = reset_seed_;
   }
   if (builder_.joinable() || !reset_command_) return;
   const command c = *reset_command_;
@@ -176,10 +184,10 @@ void io_thread::check_reset_builder() {
   q_.wake_realtime();
 }
 
-void io_thread::reply(const std::vector<std::string>& envelope, const ack_fields& ack_in) {
+void io_thread::reply(const std::vector<std::string>& envelope, const ack_fields& ack_in, const server_info* info) {
   ack_fields ack = ack_in;
   ack.server_send_ns = monotonic_ns();
-  encode_ack(fbb_, ack);
+  encode_ack(fbb_, ack, info);
   const auto bytes = fbb_.GetBufferSpan();
   // With ZMQ_ROUTER_MANDATORY a client that is gone (EHOSTUNREACH) or whose queue at the server is full
   // (EAGAIN, sndhwm unread acks) fails the first frame: nothing is sent and the ack is counted as dropped.
@@ -233,6 +241,10 @@ void io_thread::drain_realtime_queues() {
     window_wall_ns_ = wall;
     encode_status(fbb_, s, counters_);
     publish(kTopicStatus, fbb_.GetBufferSpan());
+    // Subscribers learn the server's shape without a command (and a late joiner within a second).
+    opt_.info.epoch = current_epoch();
+    encode_info(fbb_, opt_.info);
+    publish(kTopicInfo, fbb_.GetBufferSpan());
     std::lock_guard lock(status_mutex_);
     latest_ = status_snapshot{s, counters_};
     latest_->io.scheduling = {};

@@ -35,6 +35,7 @@ struct io_thread_options {
   double dt_ms = 0.1;
   int readout_every = 1;
   std::string scheduling;        // reported in every status
+  server_info info;              // GetInfo and topic "info" (seed and epoch kept current by the I/O thread)
 };
 
 class io_thread {
@@ -59,7 +60,7 @@ class io_thread {
   // Reads up to max_frames messages (all that are waiting when max_frames < 0).
   void receive_commands(int max_frames);
   void handle_frames(std::vector<zmq::message_t>& frames);
-  void reply(const std::vector<std::string>& envelope, const ack_fields& ack);
+  void reply(const std::vector<std::string>& envelope, const ack_fields& ack, const server_info* info = nullptr);
   std::uint32_t current_epoch() const noexcept { return q_.epoch.load(std::memory_order_relaxed); }
   void drain_realtime_queues();
   void check_reset_builder();
@@ -87,6 +88,7 @@ class io_thread {
   bool commands_pushed_ = false;          // since the last wake_realtime()
   bool reset_in_flight_ = false;          // from arrival until applied (or refused)
   std::uint32_t reset_epoch_ = 0;         // the epoch when it arrived
+  std::uint64_t reset_seed_ = 0;
 
   mutable std::mutex status_mutex_;
   std::optional<status_snapshot> latest_;

@@ -242,6 +242,7 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
       }
       break;  // stream.readout_every is applied by the I/O thread when it sees this event
     case command_kind::ping:
+    case command_kind::get_info:  // the I/O thread answers it; listed so that the switch stays exhaustive
       break;
   }
   e.tick_applied = e.accepted ? next_tick() : -1;

@@ -41,6 +41,7 @@ enum class command_kind : std::uint8_t {
   step,
   set_parameter,
   ping,
+  get_info,  // answered by the I/O thread; never reaches the real-time thread
 };
 
 // The whitelist of SetParameter names.

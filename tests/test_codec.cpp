@@ -82,7 +82,7 @@ TEST_CASE("a stimulation command round-trips with every field", "[codec]") {
 TEST_CASE("every command kind round-trips", "[codec]") {
   for (const command_kind kind : {command_kind::clear_stimulation, command_kind::set_drive_rate, command_kind::pause,
                                   command_kind::resume, command_kind::reset, command_kind::step,
-                                  command_kind::set_parameter, command_kind::ping}) {
+                                  command_kind::set_parameter, command_kind::ping, command_kind::get_info}) {
     command c;
     c.kind = kind;
     c.seq = 9;

@@ -511,3 +511,45 @@ TEST_CASE("a paused realtime server sleeps too, and Resume continues on the tick
   const auto got = collect_readouts(c, resumed->tick_applied + 20, 10s);
   CHECK(got.count(resumed->tick_applied + 20));
 }
+
+TEST_CASE("GetInfo is answered with the server's shape, and topic info carries the same", "[server][e2e][info]") {
+  io::server srv(options(io::run_mode::stepped, 3));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicInfo), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const auto a = c.wait_ack(c.send(simple(command_kind::get_info)), 10s);
+  REQUIRE(a);
+  CHECK(a->accepted);
+  CHECK(a->tick_applied == -1);
+  REQUIRE(a->info);
+  const io::server_info& i = *a->info;
+  CHECK_FALSE(i.version.empty());
+  CHECK(i.mode == io::run_mode::stepped);
+  CHECK(i.n_exc == 800);
+  CHECK(i.n_inh == 200);
+  CHECK(i.dt_ms == 0.1);
+  CHECK(i.tick_ms == 1.0);
+  CHECK(i.steps_per_tick == 10);
+  CHECK(i.seed == 3);
+  CHECK(i.ring_units == 0);
+  CHECK(i.stim_channels == 8);
+  CHECK(i.max_drive_rate_Hz == 25.0);
+  CHECK(i.max_command_bytes == io::kMaxCommand_bytes);
+
+  command reset = simple(command_kind::reset);
+  reset.seed = 12;
+  REQUIRE(c.wait_ack(c.send(reset), 30s)->accepted);
+  // The stream's info (with the status, once a second) follows the reset's seed and epoch.
+  std::optional<io::server_info> streamed;
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < end) {
+    const auto m = c.receive(200ms);
+    if (!m || m->topic != io::kTopicInfo) continue;
+    streamed = io::to_server_info(*m->message()->payload_as_Info());
+    if (streamed->epoch == 1) break;
+  }
+  REQUIRE(streamed);
+  CHECK(streamed->epoch == 1);
+  CHECK(streamed->seed == 12);
+  CHECK(streamed->n_exc == 800);
+}
