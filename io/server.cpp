@@ -27,7 +27,13 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
                        .stream_spikes = opt_.stream_spikes});
 
   // libzmq starts its I/O thread with the first socket: its affinity has to be set before.
-  if (opt_.io_cpu >= 0) context_.set(zmq::ctxopt::thread_affinity_cpu_add, opt_.io_cpu);
+  if (opt_.io_cpu >= 0) {
+    context_.set(zmq::ctxopt::thread_affinity_cpu_add, opt_.io_cpu);
+  } else if (io_off_rt()) {
+    const cpu_set_t others = cpus_except(opt_.cpu);
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &others)) context_.set(zmq::ctxopt::thread_affinity_cpu_add, c);
+  }
   zmq::socket_t pub(context_, zmq::socket_type::pub), router(context_, zmq::socket_type::router);
   pub.set(zmq::sockopt::sndhwm, opt_.pub_hwm);
   pub.set(zmq::sockopt::linger, 0);
@@ -108,7 +114,19 @@ std::string server::configure_realtime_thread() {
 
 // The I/O threads (ours and libzmq's) may share the real-time thread's CPU: under SCHED_OTHER they only run
 // while the real-time thread sleeps, and the other CPUs stay free for the clients.
+bool server::io_off_rt() const noexcept {
+  if (!opt_.io_off_realtime_cpu || opt_.io_cpu >= 0 || opt_.cpu < 0) return false;
+  const cpu_set_t others = cpus_except(opt_.cpu);
+  return CPU_COUNT(&others) > 0;
+}
+
 std::string server::configure_io_thread() {
+  if (opt_.io_cpu < 0 && io_off_rt()) {
+    const cpu_set_t others = cpus_except(opt_.cpu);
+    if (const int rc = pin_thread(io_thread_.native_handle(), others); rc != 0)
+      return "I/O not kept off CPU " + std::to_string(opt_.cpu) + " (" + std::strerror(rc) + ")";
+    return "I/O off CPU " + std::to_string(opt_.cpu);
+  }
   if (opt_.io_cpu < 0) return {};
   if (const int rc = pin_thread(io_thread_.native_handle(), opt_.io_cpu); rc != 0)
     return "I/O not pinned (CPU " + std::to_string(opt_.io_cpu) + ": " + std::strerror(rc) + ")";

@@ -30,6 +30,10 @@ struct server_options {
   bool lock_memory = false;         // mlockall(MCL_CURRENT | MCL_FUTURE)
   int fifo_priority = 0;            // SCHED_FIFO priority of the real-time thread (0: normal scheduling)
   int io_cpu = -1;                  // pin the I/O thread and libzmq's I/O thread to this CPU (-1: no pinning)
+  // With io_cpu < 0 and the real-time thread pinned (cpu >= 0): keep the I/O threads on every other CPU. Under
+  // SCHED_FIFO the real-time thread preempts whatever shares its CPU for its spin and compute, and an I/O
+  // thread caught there receives a command too late for the next tick (bench/next_tick.py; `serve --rt`).
+  bool io_off_realtime_cpu = false;
   bool stream_spikes = false;
   int readout_every = 1;
   // Messages queued per subscriber before ZeroMQ drops for it: 5 s of readouts at 1 ms ticks, ~9 MB with a
@@ -63,6 +67,7 @@ class server {
  private:
   std::string configure_realtime_thread();
   std::string configure_io_thread();
+  bool io_off_rt() const noexcept;
 
   server_options opt_;
   double tick_ms_;

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <random>
@@ -552,4 +554,43 @@ TEST_CASE("GetInfo is answered with the server's shape, and topic info carries t
   CHECK(streamed->epoch == 1);
   CHECK(streamed->seed == 12);
   CHECK(streamed->n_exc == 800);
+}
+
+namespace {
+// Cpus_allowed_list of this process's thread named `name` (from /proc), or "" if there is none.
+std::string cpus_allowed_of_thread(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string n;
+    std::getline(comm, n);
+    if (n != name) continue;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("Cpus_allowed_list:", 0) == 0) return line.substr(line.find_first_not_of(" \t", 18));
+  }
+  return {};
+}
+}  // namespace
+
+TEST_CASE("with the real-time thread pinned and io_off_realtime_cpu (serve --rt), the I/O thread runs on the other "
+          "CPUs", "[server][e2e][realtime][placement]") {
+  const unsigned n_cpus = std::thread::hardware_concurrency();
+  if (n_cpus < 2) {
+    WARN("one CPU: nothing to keep the I/O thread off");
+    return;
+  }
+  io::server_options o = options(io::run_mode::realtime);
+  o.cpu = static_cast<int>(n_cpus) - 1;
+  o.io_off_realtime_cpu = true;
+  io::server srv(std::move(o));
+  srv.start();
+  CHECK_THAT(srv.scheduling(), Catch::Contains("I/O off CPU " + std::to_string(n_cpus - 1)));
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const std::string allowed = cpus_allowed_of_thread("cl-io");
+  INFO("cl-io Cpus_allowed_list: " << allowed);
+  REQUIRE_FALSE(allowed.empty());
+  const std::string last = std::to_string(n_cpus - 1);
+  // "0-2" for CPUs 0..2 of 4, "0" of 2: never ending in the real-time CPU's number.
+  CHECK_FALSE((allowed == last || allowed.ends_with("-" + last) || allowed.ends_with("," + last)));
 }
