@@ -1,6 +1,7 @@
 #include "io/client.hpp"
 
 #include "io/clock.hpp"
+#include "io/endpoint.hpp"
 
 namespace cortexloop::io {
 
@@ -43,6 +44,8 @@ server_info to_server_info(const proto::Info& i) {
 client::client(const std::string& command_endpoint, const std::string& pub_endpoint,
                const std::vector<std::string>& topics)
     : dealer_(context_, zmq::socket_type::dealer) {
+  check_endpoint("command", command_endpoint);
+  if (!pub_endpoint.empty()) check_endpoint("PUB", pub_endpoint);
   dealer_.set(zmq::sockopt::linger, 0);
   dealer_.set(zmq::sockopt::rcvhwm, 100000);
   dealer_.set(zmq::sockopt::sndhwm, 100000);

@@ -11,9 +11,24 @@
 #include <stdexcept>
 
 #include "engine/engine.hpp"
+#include "io/endpoint.hpp"
 #include "io/thread_setup.hpp"
 
 namespace cortexloop::io {
+
+namespace {
+// libzmq's errors name neither the socket nor the endpoint ("Address already in use"): say both.
+void bind_endpoint(zmq::socket_t& socket, std::string_view what, const std::string& endpoint) {
+  check_endpoint(what, endpoint);
+  try {
+    socket.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    std::string hint;
+    if (e.num() == EADDRINUSE) hint = " (another cortexloop serve, or another program, has it; choose another port)";
+    throw std::runtime_error("cannot bind the " + std::string(what) + " socket to " + endpoint + ": " + e.what() + hint);
+  }
+}
+}  // namespace
 
 server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_.params.simulation.tick_ms) {
   if (opt_.params.ring && opt_.params.ring->n_units > static_cast<std::int64_t>(kMaxRingUnits))
@@ -46,8 +61,8 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   // and verify hundreds of MB. libzmq drops the connection of a peer that sends more (no ack).
   router.set(zmq::sockopt::maxmsgsize, kMaxCommand_bytes);
   router.set(zmq::sockopt::rcvhwm, kCommandQueuePerClient);
-  pub.bind(opt_.pub_endpoint);
-  router.bind(opt_.command_endpoint);
+  bind_endpoint(pub, "PUB (--pub)", opt_.pub_endpoint);
+  bind_endpoint(router, "command (--commands)", opt_.command_endpoint);
   pub_endpoint_ = pub.get(zmq::sockopt::last_endpoint);
   command_endpoint_ = router.get(zmq::sockopt::last_endpoint);
 

@@ -138,3 +138,47 @@ TEST_CASE("record against an endpoint with no server says it is waiting and give
   CHECK_THAT(err, Catch::Contains("nothing received from " + nowhere + " within 0.5 s"));
   std::filesystem::remove_all(dir);
 }
+
+namespace {
+// Runs cortexloop to completion (10 s at most); exit code and stderr.
+std::pair<int, std::string> run_cortexloop(const std::vector<std::string>& args, const std::string& tag) {
+  const auto dir = fresh_dir("cli_" + tag);
+  const child c = spawn_cortexloop(args, dir / "err.txt");
+  const int code = wait_exit(c, 10s);
+  std::string err = read_file(dir / "err.txt");
+  std::filesystem::remove_all(dir);
+  return {code, err};
+}
+}  // namespace
+
+TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
+  SECTION("stim dc without --amplitude") {
+    const auto [code, err] = run_cortexloop({"stim", "dc", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2"}, "amp");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("needs --amplitude"));
+  }
+  SECTION("stim --channel outside 0-7") {
+    const auto [code, err] = run_cortexloop({"stim", "dc", "--amplitude", "1", "--channel", "8"}, "channel");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("--channel") && Catch::Contains("not in range 0 to 7"));
+  }
+  SECTION("an endpoint without transport") {
+    const auto [code, err] = run_cortexloop({"stim", "ping", "--commands", "127.0.0.1:5556"}, "endpoint");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("'127.0.0.1:5556'") && Catch::Contains("tcp://HOST:PORT"));
+  }
+  SECTION("serve on a port in use names the socket and the endpoint") {
+    zmq::context_t ctx;
+    zmq::socket_t taken(ctx, zmq::socket_type::rep);
+    taken.set(zmq::sockopt::linger, 0);
+    taken.bind("tcp://127.0.0.1:*");
+    const std::string endpoint = taken.get(zmq::sockopt::last_endpoint);
+    const auto [code, err] = run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                             "--set", "network.n_neurons=100", "--pub", "tcp://127.0.0.1:*",
+                                             "--commands", endpoint, "--duration", "0.1"},
+                                            "inuse");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("command (--commands) socket to " + endpoint) &&
+                        Catch::Contains("Address already in use"));
+  }
+}

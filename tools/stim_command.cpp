@@ -20,7 +20,8 @@ struct stim_options {
   std::string population = "exc";
   std::optional<double> ring_position_mm;
   double width_mm = 1.5;
-  double amplitude_pA = 0, frequency_Hz = 0, pulse_width_ms = 0, delay_ms = 0, duration_ms = 0;
+  std::optional<double> amplitude_pA;
+  double frequency_Hz = 0, pulse_width_ms = 0, delay_ms = 0, duration_ms = 0;
   bool biphasic = false;
   double rate_Hz = 0;
   std::uint64_t seed = 1;
@@ -45,7 +46,9 @@ io::command build(const stim_options& o) {
       p.position_mm = *o.ring_position_mm;
       p.width_mm = o.width_mm;
     }
-    p.amplitude_pA = o.amplitude_pA;
+    // No default amplitude: a forgotten --amplitude would otherwise load a silent 0 pA program and say "accepted".
+    if (!o.amplitude_pA) throw CLI::ValidationError("--amplitude", a + " needs --amplitude (pA per cell)");
+    p.amplitude_pA = *o.amplitude_pA;
     p.frequency_Hz = o.frequency_Hz;
     p.pulse_width_ms = o.pulse_width_ms;
     p.biphasic = o.biphasic;
@@ -114,13 +117,13 @@ void add_stim_command(CLI::App& app) {
       ->check(CLI::IsMember({"dc", "sine", "pulses", "clear", "drive", "pause", "resume", "reset", "step", "set", "ping"}));
   cmd->add_option("--commands", o->commands, "Server's command endpoint")->capture_default_str();
   cmd->add_option("--channel", o->channel, "Stimulator channel 0-7 (a program replaces the channel's previous one)")
-      ->check(CLI::Range(0, 255))
+      ->check(CLI::Range(0, 7))
       ->capture_default_str();
   cmd->add_flag("--all", o->all, "clear: every channel");
   cmd->add_option("--population", o->population, "Target population")->check(CLI::IsMember({"exc", "inh"}))->capture_default_str();
   cmd->add_option("--ring-position", o->ring_position_mm, "Target the ring at this position (mm) instead of a population");
   cmd->add_option("--width", o->width_mm, "Ring target: Gaussian width (mm)")->capture_default_str();
-  cmd->add_option("--amplitude", o->amplitude_pA, "Amplitude (pA per cell)");
+  cmd->add_option("--amplitude", o->amplitude_pA, "Amplitude (pA per cell); required by dc, sine, pulses");
   cmd->add_option("--frequency", o->frequency_Hz, "sine, pulses: frequency (Hz)");
   cmd->add_option("--pulse-width", o->pulse_width_ms, "pulses: width of one pulse (ms)");
   cmd->add_flag("--biphasic", o->biphasic, "pulses: each pulse followed by its opposite");

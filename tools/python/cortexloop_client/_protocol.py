@@ -21,7 +21,7 @@ except ImportError:
     _add_generated_path()
 
 from cortexloop.protocol import (  # noqa: E402
-    Ack, ClearStimulation, Command, CommandBody, Message, Pause, Payload, Ping, Readout, Reset, Resume,
+    Ack, ClearStimulation, Command, CommandBody, GetInfo, Info, Message, Pause, Payload, Ping, Readout, Reset, Resume,
     SetDriveRate, SetParameter, SetStimulation, Site, SpikeBatch, Status, Step)
 
 IDENTIFIER = b"CXL1"
