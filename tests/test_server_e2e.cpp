@@ -594,3 +594,60 @@ TEST_CASE("with the real-time thread pinned and io_off_realtime_cpu (serve --rt)
   // "0-2" for CPUs 0..2 of 4, "0" of 2: never ending in the real-time CPU's number.
   CHECK_FALSE((allowed == last || allowed.ends_with("-" + last) || allowed.ends_with("," + last)));
 }
+
+TEST_CASE("a frame over 64 KiB drops its sender's connection without costing the server; 60 kB gets an ack",
+          "[server][e2e][limits]") {
+  io::server srv(options(io::run_mode::stepped));
+  srv.start();
+  {
+    io::client big(srv.command_endpoint());
+    REQUIRE(big.wait_ack(big.send(simple(command_kind::ping)), 10s));
+    big.send_raw(std::vector<std::uint8_t>(200'000, 0xAB));
+    CHECK_FALSE(big.next_ack(500ms));  // libzmq closed the connection: no ack
+  }
+  io::client c(srv.command_endpoint());
+  c.send_raw(std::vector<std::uint8_t>(60'000, 0xAB));  // under the limit: read, refused
+  const auto a = c.next_ack(10s);
+  REQUIRE(a);
+  CHECK(a->code == error_code::malformed);
+  CHECK(c.wait_ack(c.send(simple(command_kind::ping)), 10s));
+  srv.request_stop();
+  srv.wait();
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  CHECK(s->io.commands_received == 3);  // the ping, the 60 kB frame, the last ping: not the 200 kB one
+}
+
+TEST_CASE("an ack for a client that has gone is counted in ack_drops (and still published)", "[server][e2e][acks]") {
+  io::server_options o = options(io::run_mode::stepped);
+  o.params = small_network();
+  o.params.network.n_neurons = 10000;  // a Reset that takes a while to build, so the client is gone by then
+  io::server srv(o);
+  srv.start();
+  io::client watcher(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicAck)});
+  REQUIRE(watcher.sync_subscription(20s));
+  std::uint64_t seq = 0;
+  {
+    io::client gone(srv.command_endpoint());
+    REQUIRE(gone.wait_ack(gone.send(simple(command_kind::ping)), 10s));
+    command reset = simple(command_kind::reset);
+    reset.seed = 2;
+    seq = gone.send(reset);
+    std::this_thread::sleep_for(20ms);  // let the frame leave before the socket closes (linger 0)
+  }
+  bool published = false;
+  const auto end = std::chrono::steady_clock::now() + 60s;
+  while (!published && std::chrono::steady_clock::now() < end) {
+    const auto m = watcher.receive(200ms);
+    if (m && m->topic == io::kTopicAck) {
+      const auto* a = m->message()->payload_as_Ack();
+      published = a->seq() == seq && a->accepted() && a->epoch() == 1;
+    }
+  }
+  REQUIRE(published);
+  srv.request_stop();
+  srv.wait();
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  CHECK(s->io.ack_drops == 1);
+}
