@@ -12,6 +12,10 @@ namespace cortexloop::io {
 namespace {
 constexpr int kMaxFramesPerWake = 512;
 constexpr auto kPollTimeout = std::chrono::milliseconds(20);
+// Shutdown: keep refusing what arrives until the command socket is this quiet, for this long at most (a client
+// flooding the socket must not hold the server open).
+constexpr auto kShutdownQuiet = std::chrono::milliseconds(50);
+constexpr std::int64_t kShutdownDrainMax_ns = 1'000'000'000;
 }  // namespace
 
 io_thread::io_thread(zmq::socket_t pub, zmq::socket_t router, realtime_queues& queues, io_thread_options options)
@@ -52,7 +56,12 @@ void io_thread::run() {
   // Every frame received before the sockets close gets its ack: what is still waiting on the socket
   // (refused as ShuttingDown by handle_frames, since `finished` is set), then what the real-time thread
   // will never apply.
-  receive_commands(-1);
+  // Until the socket has been quiet for kShutdownQuiet (at most kShutdownDrainMax): libzmq refills its queue
+  // from the connection (at most ZMQ_RCVHWM per client at a time) while we read.
+  const std::int64_t drain_end = monotonic_ns() + kShutdownDrainMax_ns;
+  zmq::pollitem_t router_item{router_.handle(), 0, ZMQ_POLLIN, 0};
+  do receive_commands(-1);
+  while (monotonic_ns() < drain_end && zmq::poll(&router_item, 1, kShutdownQuiet) > 0);
   for (auto& [token, p] : pending_) {
     ++counters_.commands_refused;
     reply(p.envelope, {.seq = p.seq, .code = error_code::shutting_down, .reason = "server stopped before applying it",
