@@ -151,7 +151,9 @@ void realtime_loop::run() noexcept {
       pushed_ = false;
     }
     if (opt_.max_ticks >= 0 && server_ticks_ >= opt_.max_ticks) break;
-    if (opt_.mode == run_mode::realtime && !advance) {
+    // More commands than one pass drains (kMaxCommandsPerTick) are not a reason to sleep: their wake-up is spent.
+    const bool idle = !advance && q_.commands.read_available() == 0;
+    if (opt_.mode == run_mode::realtime && idle) {
       // Paused: sleep until a command or the next status, then rejoin the tick grid at its next point (the
       // clock keeps running: ticks stay aligned to the start, no resync is counted).
       q_.wait_for_work(std::min(kMaxIdleWait_ns, window_start_ns_ + kStatusPeriod_ns - now));
@@ -164,7 +166,7 @@ void realtime_loop::run() noexcept {
         deadline = now;
         ++resyncs_;
       }
-    } else if (!advance) {
+    } else if (idle) {
       // Nothing to do until a command arrives: sleep on command_fd (the I/O thread writes it after pushing a
       // command, request_stop too), waking at the latest when the next status is due.
       q_.wait_for_work(std::min(kMaxIdleWait_ns, window_start_ns_ + kStatusPeriod_ns - now));
