@@ -49,6 +49,7 @@ struct recording {
   std::optional<std::int64_t> last_tick;
   std::uint32_t last_epoch = 0;
   nlohmann::json last_status;
+  nlohmann::json info;  // the server's Info (topic "info"): sizes, dt, tick, seed, version
 
   void add(const io::proto::Readout& r) {
     auto pair = [](std::vector<float>& v, double a, double b) {
@@ -152,6 +153,17 @@ int run_record(const record_options& o) {
       rec.add(*r);
       if (std::isnan(first_t_ms)) first_t_ms = r->t_ms();
       last_t_ms = r->t_ms();
+    } else if (const auto* i = msg->payload_as_Info()) {
+      rec.info = {{"version", i->version() ? i->version()->str() : ""},
+                  {"mode", static_cast<int>(i->mode())},
+                  {"dt_ms", i->dt_ms()},
+                  {"tick_ms", i->tick_ms()},
+                  {"seed", i->seed()},
+                  {"epoch", i->epoch()},
+                  {"n_exc", i->n_exc()},
+                  {"n_inh", i->n_inh()},
+                  {"ring_units", i->ring_units()},
+                  {"ring_length_mm", i->ring_length_mm()}};
     } else if (const auto* s = msg->payload_as_Status()) {
       ++rec.statuses;
       rec.last_status = to_json(*s);
@@ -221,6 +233,7 @@ int run_record(const record_options& o) {
       {"wall_s", wall_s},
       {"stopped_by", signal_number ? strsignal(signal_number) : (o.duration_s ? "duration" : "")},
       {"last_status", rec.last_status},
+      {"info", rec.info},
       {"files", files},
   };
   std::ofstream(out / "summary.json") << dump_json(summary, 2) << "\n";

@@ -121,6 +121,8 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(rates.shape, (summary["readouts"], 2))
             self.assertEqual(ticks.shape, (summary["readouts"], 3))
             self.assertEqual(summary["stopped_by"], "Interrupt")
+            # topic "info" comes with every status (once a second): the recording names the model it recorded.
+            self.assertEqual((summary["info"]["n_exc"], summary["info"]["n_inh"]), (800, 200))
             # The stimulation is in the recording exactly at the ticks the ack named.
             on = ticks[stim[:, 0] == 300.0, 1]
             self.assertEqual(on[0], ack.tick_applied)
