@@ -132,7 +132,7 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   d.cmd.token = next_token_++;
   if (d.cmd.kind == command_kind::get_info) {  // nothing to apply: answered here, at once
     opt_.info.epoch = current_epoch();
-    const ack_fields ack{.seq = p.seq, .accepted = true, .epoch = opt_.info.epoch,
+    const ack_fields ack{.seq = p.seq, .accepted = true, .code = error_code::ok, .reason = {}, .epoch = opt_.info.epoch,
                          .client_send_ns = p.client_send_ns, .server_recv_ns = recv_ns};
     return reply(p.envelope, ack, &opt_.info);
   }
