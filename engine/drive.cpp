@@ -33,8 +33,8 @@ drive_draws poisson_drive::draw(double t_ms) noexcept {
   const double scaled = p * 65536.0;
   const bool always = scaled >= 65535.5;
   const auto threshold = static_cast<std::uint16_t>(always || p <= 0 ? (always ? 0xFFFF : 0) : std::lround(scaled));
-  // The generator fills 32-bit words; each holds two 16-bit draws.
-  rng_.fill(reinterpret_cast<std::uint32_t*>(draws_.data()), draws_.size() / 2);
+  // The generator makes 32-bit words; each gives two 16-bit draws.
+  rng_.fill_halves(draws_.data(), draws_.size() / 2);
   events_ += count_events(draws_.data(), n_neurons_, threshold, always);
   return {draws_.data(), threshold, always, q_exc_nS_};
 }

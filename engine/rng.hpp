@@ -64,11 +64,26 @@ class lane_rng {
   // Fills out[0, n) (n a multiple of kLanes). The state is copied to locals so that the compiler keeps it
   // in vector registers across the whole loop instead of reloading it through `this`.
   void fill(std::uint32_t* __restrict out, std::size_t n) noexcept {
+    fill_with(n, [out](std::size_t i, std::uint32_t w) { out[i] = w; });
+  }
+  // The same stream as 16-bit halves: word i gives out[2i] (low half) and out[2i + 1] (high half), written as
+  // uint16_t objects -- the layout little-endian memory gave the old cast of this buffer to uint32_t*, without
+  // its strict-aliasing undefined behaviour (a uint16_t array must not be written through a uint32_t lvalue).
+  void fill_halves(std::uint16_t* __restrict out, std::size_t n_words) noexcept {
+    fill_with(n_words, [out](std::size_t i, std::uint32_t w) {
+      out[2 * i] = static_cast<std::uint16_t>(w);
+      out[2 * i + 1] = static_cast<std::uint16_t>(w >> 16);
+    });
+  }
+
+ private:
+  template <class Store>
+  void fill_with(std::size_t n, Store store) noexcept {
     std::uint32_t a[kLanes], b[kLanes], c[kLanes], d[kLanes];
     for (std::size_t l = 0; l < kLanes; ++l) a[l] = s0_[l], b[l] = s1_[l], c[l] = s2_[l], d[l] = s3_[l];
     for (std::size_t base = 0; base < n; base += kLanes) {
       for (std::size_t l = 0; l < kLanes; ++l) {
-        out[base + l] = rotl(b[l] * 5u, 7) * 9u;
+        store(base + l, rotl(b[l] * 5u, 7) * 9u);
         const std::uint32_t t = b[l] << 9;
         c[l] ^= a[l];
         d[l] ^= b[l];
@@ -81,7 +96,6 @@ class lane_rng {
     for (std::size_t l = 0; l < kLanes; ++l) s0_[l] = a[l], s1_[l] = b[l], s2_[l] = c[l], s3_[l] = d[l];
   }
 
- private:
   static constexpr std::uint32_t rotl(std::uint32_t x, int k) noexcept { return (x << k) | (x >> (32 - k)); }
   alignas(64) std::uint32_t s0_[kLanes];
   alignas(64) std::uint32_t s1_[kLanes];

@@ -1,6 +1,7 @@
 #include "io/client.hpp"
 
 #include "io/clock.hpp"
+#include "io/endpoint.hpp"
 
 namespace cortexloop::io {
 
@@ -17,12 +18,34 @@ ack_info to_ack_info(const proto::Ack& a, std::int64_t recv_ns) {
   i.server_applied_ns = a.server_applied_ns();
   i.server_send_ns = a.server_send_ns();
   i.recv_ns = recv_ns;
+  if (a.info()) i.info = to_server_info(*a.info());
   return i;
+}
+
+server_info to_server_info(const proto::Info& i) {
+  server_info s;
+  s.version = i.version() ? i.version()->str() : std::string();
+  s.mode = static_cast<run_mode>(i.mode());
+  s.dt_ms = i.dt_ms();
+  s.tick_ms = i.tick_ms();
+  s.steps_per_tick = i.steps_per_tick();
+  s.seed = i.seed();
+  s.epoch = i.epoch();
+  s.n_exc = i.n_exc();
+  s.n_inh = i.n_inh();
+  s.ring_units = i.ring_units();
+  s.ring_length_mm = i.ring_length_mm();
+  s.stim_channels = i.stim_channels();
+  s.max_drive_rate_Hz = i.max_drive_rate_hz();
+  s.max_command_bytes = i.max_command_bytes();
+  return s;
 }
 
 client::client(const std::string& command_endpoint, const std::string& pub_endpoint,
                const std::vector<std::string>& topics)
     : dealer_(context_, zmq::socket_type::dealer) {
+  check_endpoint("command", command_endpoint);
+  if (!pub_endpoint.empty()) check_endpoint("PUB", pub_endpoint);
   dealer_.set(zmq::sockopt::linger, 0);
   dealer_.set(zmq::sockopt::rcvhwm, 100000);
   dealer_.set(zmq::sockopt::sndhwm, 100000);

@@ -16,7 +16,10 @@ namespace cortexloop::io {
 
 struct ack_info : basic_ack<std::string> {
   std::int64_t recv_ns = 0;  // when this client received it
+  std::optional<server_info> info;  // the ack of GetInfo
 };
+
+server_info to_server_info(const proto::Info& i);
 
 struct stream_message {
   std::string topic;

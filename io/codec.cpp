@@ -7,11 +7,13 @@
 #include <limits>
 #include <vector>
 
+#include "io/format_number.hpp"
+#include "io/safe_text.hpp"
+
 namespace cortexloop::io {
 
 namespace {
 
-constexpr double kMaxDriveRate_Hz = 200.0;
 constexpr std::uint32_t kMaxStepTicks = 10'000'000;
 constexpr double kMaxReadoutEvery = 1000;
 
@@ -22,20 +24,29 @@ decoded_command refuse(decoded_command d, error_code code, std::string reason) {
   return d;
 }
 
-std::string out_of_range(const char* field, double value, const char* allowed) {
-  char text[200];
-  std::snprintf(text, sizeof text, "%s = %g: %s", field, value, allowed);
-  return text;
+std::string out_of_range(std::string_view field, double value, std::string_view allowed) {
+  return field_reason(field, value, allowed);
 }
 
-std::string exact(double v) {
-  char text[32];
-  const auto r = std::to_chars(text, text + sizeof text, v);
-  return std::string(text, r.ptr);
+// Every float of a SetStimulation must be finite, including those its waveform or site does not use: a NaN
+// there is a client bug worth reporting, and a later change of waveform must not find one.
+bool refuse_non_finite(const proto::SetStimulation& s, decoded_command& d) {
+  const std::pair<const char*, float> fields[] = {
+      {"amplitude_pa", s.amplitude_pa()}, {"frequency_hz", s.frequency_hz()}, {"pulse_width_ms", s.pulse_width_ms()},
+      {"delay_ms", s.delay_ms()},         {"duration_ms", s.duration_ms()},
+      {"site.position_mm", s.site() ? s.site()->position_mm() : 0.0f},
+      {"site.width_mm", s.site() ? s.site()->width_mm() : 1.0f}};
+  for (const auto& [field, value] : fields)
+    if (!std::isfinite(value)) {
+      d = refuse(std::move(d), error_code::out_of_range, field_reason(field, value, "must be finite"));
+      return true;
+    }
+  return false;
 }
 
-std::string out_of_range_exact(std::string_view field, double value, std::string_view allowed) {
-  return std::string(field) + " = " + exact(value) + ": " + std::string(allowed);
+std::string drive_rate_range(const decode_limits& limits) {
+  return "must be in [0, " + std::string(format_number(limits.max_drive_rate_Hz).view()) +
+         "] Hz (this config's maximum: " + limits.max_drive_rate_why + ")";
 }
 
 bool fail(decoded_command& d, std::string reason) {
@@ -49,8 +60,11 @@ bool decode_site(const proto::Site* in, firmware_sim::site& out, decoded_command
   if (!in) return true;
   const auto kind = static_cast<int>(in->kind()), pop = static_cast<int>(in->population());
   if (kind < 0 || kind > 2)
-    return fail(d, out_of_range_exact("site.kind", kind, "must be Population (0), RingPosition (1) or Electrode (2)"));
-  if (pop < 0 || pop > 1) return fail(d, out_of_range_exact("site.population", pop, "must be Exc (0) or Inh (1)"));
+    return fail(d, out_of_range("site.kind", kind, "must be Population (0), RingPosition (1) or Electrode (2)"));
+  if (pop < 0 || pop > 1) return fail(d, out_of_range("site.population", pop, "must be Exc (0) or Inh (1)"));
+  // Refused even where the kind does not use them: a NaN there is a client bug worth reporting.
+  if (!std::isfinite(in->position_mm())) return fail(d, out_of_range("site.position_mm", in->position_mm(), "must be finite"));
+  if (!std::isfinite(in->width_mm())) return fail(d, out_of_range("site.width_mm", in->width_mm(), "must be finite"));
   out.kind = static_cast<firmware_sim::site_kind>(kind);
   out.population = pop == 0 ? engine::population::exc : engine::population::inh;
   out.position_mm = in->position_mm();
@@ -64,7 +78,7 @@ bool decode_program(const proto::Program* in, firmware_sim::program& p, decoded_
   if (!in) return fail(d, "program: missing (every ChannelProgram needs one)");
   const auto shape = static_cast<int>(in->waveform());
   if (shape < 0 || shape > 4)
-    return fail(d, out_of_range_exact("program.waveform", shape,
+    return fail(d, out_of_range("program.waveform", shape,
                                       "must be Dc (0), Sine (1), PulseTrain (2), Arbitrary (3) or Noise (4)"));
   p.shape = static_cast<firmware_sim::waveform>(shape);
   p.amplitude = in->amplitude();
@@ -86,7 +100,7 @@ bool decode_program(const proto::Program* in, firmware_sim::program& p, decoded_
     const auto* samples = in->samples();
     const std::size_t n = samples ? samples->size() : 0;
     if (n < 1 || n > firmware_sim::kMaxWaveformSamples)
-      return fail(d, out_of_range_exact("program.samples (count)", static_cast<double>(n), "must be 1 .. 1024 samples"));
+      return fail(d, out_of_range("program.samples (count)", static_cast<double>(n), "must be 1 .. 1024 samples"));
     p.wave.n_samples = static_cast<std::uint32_t>(n);
     for (std::size_t i = 0; i < n; ++i) p.wave.samples[i] = samples->Get(static_cast<flatbuffers::uoffset_t>(i));
     p.wave.sample_period_us = in->sample_period_us();
@@ -113,20 +127,17 @@ bool validate_load(const firmware_sim::site& site, const firmware_sim::program& 
 bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& limits, decoded_command& d) {
   command& c = d.cmd;
   c.kind = command_kind::set_stimulation;
+  if (refuse_non_finite(s, d)) return false;
   if (s.channel() >= firmware_sim::stimulator::kChannels)
-    return fail(d, out_of_range_exact("channel", s.channel(), "must be in [0, 7]"));
+    return fail(d, out_of_range("channel", s.channel(), "must be in [0, 7]"));
   c.channel = s.channel();
   if (!decode_site(s.site(), c.site, d)) return false;
   if (c.site.kind == firmware_sim::site_kind::electrode)
     return fail(d, "site.kind = Electrode: SetStimulation drives direct sites only (amplitude in pA); use SetPrograms");
   const auto shape = static_cast<int>(s.waveform());
   if (shape < 0 || shape > 2)
-    return fail(d, out_of_range_exact("waveform", shape, "must be Dc (0), Sine (1) or PulseTrain (2)"));
+    return fail(d, out_of_range("waveform", shape, "must be Dc (0), Sine (1) or PulseTrain (2)"));
   const auto to_us = [](float ms) { return std::isfinite(ms) ? std::llround(static_cast<double>(ms) * 1000.0) : -1; };
-  for (const auto& [name, value] : {std::pair{"pulse_width_ms", s.pulse_width_ms()}, {"delay_ms", s.delay_ms()},
-                                    {"duration_ms", s.duration_ms()}, {"amplitude_pa", s.amplitude_pa()},
-                                    {"frequency_hz", s.frequency_hz()}})
-    if (!std::isfinite(value)) return fail(d, out_of_range_exact(name, value, "must be finite"));
   firmware_sim::program& p = c.program;
   p = {};
   p.shape = static_cast<firmware_sim::waveform>(shape);
@@ -135,7 +146,7 @@ bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& lim
   if (p.shape == firmware_sim::waveform::pulse_train) {
     const long long width_us = to_us(s.pulse_width_ms());
     if (width_us < 1 || width_us > 1'000'000)
-      return fail(d, out_of_range_exact("pulse_width_ms", s.pulse_width_ms(), "must be in [0.001, 1000] ms"));
+      return fail(d, out_of_range("pulse_width_ms", s.pulse_width_ms(), "must be in [0.001, 1000] ms"));
     p.phase_width_us = static_cast<std::uint32_t>(width_us);
     p.biphasic = s.biphasic();
     p.cathodic_first = false;  // this command's pulses start positive
@@ -150,8 +161,8 @@ bool decode_programs(const proto::SetPrograms& s, const decode_limits& limits, d
   const auto* programs = s.programs();
   const std::size_t n = programs ? programs->size() : 0;
   if (n < 1 || n > firmware_sim::stimulator::kChannels)
-    return fail(d, out_of_range_exact("programs (count)", static_cast<double>(n), "must be 1 .. 8"));
-  if (s.start_tick() < -1) return fail(d, out_of_range_exact("start_tick", static_cast<double>(s.start_tick()), "must be -1 (next tick) or >= 0"));
+    return fail(d, out_of_range("programs (count)", static_cast<double>(n), "must be 1 .. 8"));
+  if (s.start_tick() < -1) return fail(d, out_of_range("start_tick", static_cast<double>(s.start_tick()), "must be -1 (next tick) or >= 0"));
   unsigned used = 0;
   d.group.clear();
   for (std::size_t i = 0; i < n; ++i) {
@@ -159,7 +170,7 @@ bool decode_programs(const proto::SetPrograms& s, const decode_limits& limits, d
     command c = d.cmd;
     c.kind = command_kind::set_stimulation;
     if (cp->channel() >= firmware_sim::stimulator::kChannels)
-      return fail(d, out_of_range_exact("programs[" + std::to_string(i) + "].channel", cp->channel(), "must be in [0, 7]"));
+      return fail(d, out_of_range("programs[" + std::to_string(i) + "].channel", cp->channel(), "must be in [0, 7]"));
     if (used & (1u << cp->channel()))
       return fail(d, "programs[" + std::to_string(i) + "].channel = " + std::to_string(cp->channel()) +
                          ": appears twice in one SetPrograms");
@@ -185,15 +196,15 @@ bool decode_programs(const proto::SetPrograms& s, const decode_limits& limits, d
 bool decode_controller(const proto::SetController& s, const decode_limits& limits, decoded_command& d) {
   command& c = d.cmd;
   c.kind = command_kind::set_controller;
-  if (s.slot() >= firmware_sim::kMaxControllers) return fail(d, out_of_range_exact("slot", s.slot(), "must be in [0, 3]"));
+  if (s.slot() >= firmware_sim::kMaxControllers) return fail(d, out_of_range("slot", s.slot(), "must be in [0, 3]"));
   c.channel = s.slot();
-  if (s.start_tick() < -1) return fail(d, out_of_range_exact("start_tick", static_cast<double>(s.start_tick()), "must be -1 (next tick) or >= 0"));
+  if (s.start_tick() < -1) return fail(d, out_of_range("start_tick", static_cast<double>(s.start_tick()), "must be -1 (next tick) or >= 0"));
   c.start_tick = s.start_tick();
   firmware_sim::controller_params& k = c.controller;
   k = {};
   const auto kind = static_cast<int>(s.kind());
   if (kind < 1 || kind > 5)
-    return fail(d, out_of_range_exact("kind", kind, "must be OpenLoop (1), Responsive (2), PiClamp (3), PhaseLocked (4) or External (5)"));
+    return fail(d, out_of_range("kind", kind, "must be OpenLoop (1), Responsive (2), PiClamp (3), PhaseLocked (4) or External (5)"));
   k.kind = static_cast<firmware_sim::controller_kind>(kind);
   k.sensing_channel = s.sensing_channel();
   const proto::ChannelProgram* out = s.output();
@@ -205,7 +216,7 @@ bool decode_controller(const proto::SetController& s, const decode_limits& limit
   }
   const auto feature = static_cast<int>(s.feature());
   if (feature < 0 || feature > 3)
-    return fail(d, out_of_range_exact("feature", feature, "must be Raw (0), Filtered (1), Rms (2) or Envelope (3)"));
+    return fail(d, out_of_range("feature", feature, "must be Raw (0), Filtered (1), Rms (2) or Envelope (3)"));
   k.feature = static_cast<firmware_sim::feature_kind>(feature);
   k.threshold = s.threshold();
   k.rising = s.rising();
@@ -224,7 +235,7 @@ bool decode_controller(const proto::SetController& s, const decode_limits& limit
   k.period_us = s.period_us();
   if (const auto* schedule = s.schedule()) {
     if (schedule->size() > firmware_sim::kMaxSchedule)
-      return fail(d, out_of_range_exact("schedule (count)", schedule->size(), "must be at most 16 entries"));
+      return fail(d, out_of_range("schedule (count)", schedule->size(), "must be at most 16 entries"));
     k.n_schedule = schedule->size();
     for (flatbuffers::uoffset_t i = 0; i < schedule->size(); ++i)
       k.schedule[i] = {schedule->Get(i)->start_us(), schedule->Get(i)->amplitude()};
@@ -235,22 +246,23 @@ bool decode_controller(const proto::SetController& s, const decode_limits& limit
   return true;
 }
 
-bool decode_parameter(const proto::SetParameter& s, decoded_command& d) {
+bool decode_parameter(const proto::SetParameter& s, const decode_limits& limits, decoded_command& d) {
   command& c = d.cmd;
   c.kind = command_kind::set_parameter;
   const std::string_view name = s.name() ? s.name()->string_view() : std::string_view{};
   if (!parse_parameter(name, c.parameter)) {
+    // The name is the client's: echo a bounded, valid UTF-8 form of it (it goes to every subscriber too).
     d = refuse(std::move(d), error_code::unknown_parameter,
-               "parameter '" + std::string(name) +
+               "parameter '" + sanitize_utf8(name, kMaxEchoedName_bytes) +
                    "' is not settable; the whitelist is network.drive.rate_Hz, stream.spikes, stream.readout_every");
     return false;
   }
   const double v = s.value();
   c.value = v;
-  const char* allowed = nullptr;
+  std::string allowed;
   switch (c.parameter) {
     case parameter_id::drive_rate_Hz:
-      if (!(v >= 0 && v <= kMaxDriveRate_Hz)) allowed = "must be in [0, 200] Hz";
+      if (!(v >= 0 && v <= limits.max_drive_rate_Hz)) allowed = drive_rate_range(limits);
       break;
     case parameter_id::stream_spikes:
       if (v != 0 && v != 1) allowed = "must be 0 or 1";
@@ -259,14 +271,27 @@ bool decode_parameter(const proto::SetParameter& s, decoded_command& d) {
       if (!(v >= 1 && v <= kMaxReadoutEvery && v == std::floor(v))) allowed = "must be a whole number in [1, 1000]";
       break;
   }
-  if (allowed) {
-    d = refuse(std::move(d), error_code::out_of_range, out_of_range(to_string(c.parameter).data(), v, allowed));
+  if (!allowed.empty()) {
+    d = refuse(std::move(d), error_code::out_of_range, out_of_range(to_string(c.parameter), v, allowed));
     return false;
   }
   return true;
 }
 
 }  // namespace
+
+void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
+  const bool network_runs = !p.ring || p.ring->with_network;
+  limits.max_drive_rate_Hz = kProtocolMaxDriveRate_Hz;
+  limits.max_drive_rate_why = "the protocol's bound";
+  if (!network_runs || p.network.drive.k_exc <= 0) return;
+  const double saturation_Hz = 1000.0 / (p.simulation.dt_ms * p.network.drive.k_exc);
+  if (saturation_Hz >= kProtocolMaxDriveRate_Hz) return;
+  limits.max_drive_rate_Hz = saturation_Hz;
+  limits.max_drive_rate_why = "the network's Bernoulli drive fires at most once per step, dt * K_e * rate <= 1 with dt = " +
+                              std::string(format_number(p.simulation.dt_ms).view()) + " ms, K_e = " +
+                              std::string(format_number(p.network.drive.k_exc).view());
+}
 
 const proto::Message* verify_message(std::span<const std::uint8_t> bytes) {
   if (bytes.size() < 8 || bytes.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) return nullptr;
@@ -296,6 +321,13 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
   d.cmd.seq = d.seq;
   d.cmd.client_send_ns = d.client_send_ns;
   command& c = d.cmd;
+  // A known body type without its table (every body is a table, even the empty ones) is refused like a
+  // command without body: nothing below may dereference an absent body.
+  if (cmd->body_type() != proto::CommandBody::NONE && !cmd->body() &&
+      static_cast<int>(cmd->body_type()) <= static_cast<int>(proto::CommandBody::MAX))
+    return refuse(std::move(d), error_code::unknown_command,
+                  "Command with body type " + std::string(proto::EnumNameCommandBody(cmd->body_type())) +
+                      " has no body table");
   switch (cmd->body_type()) {
     case proto::CommandBody::SetStimulation:
       if (!decode_stimulation(*cmd->body_as_SetStimulation(), limits, d)) return d;
@@ -305,16 +337,17 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
       c.kind = command_kind::clear_stimulation;
       c.all_channels = s->all();
       c.channel = s->channel();
-      if (!c.all_channels && c.channel >= firmware_sim::stimulator::kChannels)
+      // The channel is checked with all = true too: a client sending 200 has a bug either way.
+      if (c.channel >= firmware_sim::stimulator::kChannels)
         return refuse(std::move(d), error_code::out_of_range,
-                      out_of_range("channel", c.channel, "must be in [0, 7] (or set all)"));
+                      out_of_range("channel", c.channel, "must be in [0, 7] (0 with all = true)"));
       break;
     }
     case proto::CommandBody::SetDriveRate: {
       c.kind = command_kind::set_drive_rate;
       c.value = cmd->body_as_SetDriveRate()->rate_hz();
-      if (!(c.value >= 0 && c.value <= kMaxDriveRate_Hz))
-        return refuse(std::move(d), error_code::out_of_range, out_of_range("rate_hz", c.value, "must be in [0, 200] Hz"));
+      if (!(c.value >= 0 && c.value <= limits.max_drive_rate_Hz))
+        return refuse(std::move(d), error_code::out_of_range, out_of_range("rate_hz", c.value, drive_rate_range(limits)));
       break;
     }
     case proto::CommandBody::Pause:
@@ -337,12 +370,13 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
       if (limits.mode != run_mode::stepped)
         return refuse(std::move(d), error_code::wrong_mode,
                       "Step needs the server in stepped mode; it runs in " + std::string(to_string(limits.mode)) + " mode");
-      if (c.ticks < 1 || c.ticks > kMaxStepTicks)
-        return refuse(std::move(d), error_code::out_of_range, out_of_range("ticks", c.ticks, "must be in [1, 10000000]"));
+      if (c.ticks > kMaxStepTicks)
+        return refuse(std::move(d), error_code::out_of_range,
+                      out_of_range("ticks", c.ticks, "must be in [0, 10000000] (0 cancels the remaining budget)"));
       break;
     }
     case proto::CommandBody::SetParameter:
-      if (!decode_parameter(*cmd->body_as_SetParameter(), d)) return d;
+      if (!decode_parameter(*cmd->body_as_SetParameter(), limits, d)) return d;
       break;
     case proto::CommandBody::Ping:
       c.kind = command_kind::ping;
@@ -360,15 +394,18 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
       c.channel = s->slot();
       if (!c.all_channels && c.channel >= firmware_sim::kMaxControllers)
         return refuse(std::move(d), error_code::out_of_range,
-                      out_of_range_exact("slot", c.channel, "must be in [0, 3] (or set all)"));
+                      out_of_range("slot", c.channel, "must be in [0, 3] (or set all)"));
       break;
     }
+    case proto::CommandBody::GetInfo:
+      c.kind = command_kind::get_info;
+      break;
     case proto::CommandBody::NONE:
       return refuse(std::move(d), error_code::unknown_command, "Command has no body");
     default:
       return refuse(std::move(d), error_code::unknown_command,
                     "unknown command body type " + std::to_string(static_cast<int>(cmd->body_type())) +
-                        " (this server knows 1 .. 12)");
+                        " (this server knows 1 .. " + std::to_string(static_cast<int>(proto::CommandBody::MAX)) + ")");
   }
   d.ok = true;
   return d;
@@ -402,6 +439,7 @@ std::string_view to_string(command_kind kind) noexcept {
     case command_kind::ping: return "Ping";
     case command_kind::set_controller: return "SetController";
     case command_kind::clear_controller: return "ClearController";
+    case command_kind::get_info: return "GetInfo";
   }
   return "?";
 }
@@ -516,12 +554,56 @@ flatbuffers::Offset<proto::DeviceReadout> encode_device(flatbuffers::FlatBufferB
 }
 }  // namespace
 
-void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a) {
+namespace {
+flatbuffers::Offset<proto::Info> create_info(flatbuffers::FlatBufferBuilder& b, const server_info& i) {
+  return proto::CreateInfo(b, b.CreateString(i.version), static_cast<proto::Mode>(i.mode), i.dt_ms, i.tick_ms,
+                           i.steps_per_tick, i.seed, i.epoch, i.n_exc, i.n_inh, i.ring_units, i.ring_length_mm,
+                           i.stim_channels, i.max_drive_rate_Hz, i.max_command_bytes);
+}
+}  // namespace
+
+server_info info_of(const engine::engine_params& p, run_mode mode, const decode_limits& limits,
+                    std::int64_t max_command_bytes) {
+  server_info i;
+#ifdef CORTEXLOOP_VERSION
+  i.version = CORTEXLOOP_VERSION;
+#endif
+  i.mode = mode;
+  i.dt_ms = p.simulation.dt_ms;
+  i.tick_ms = p.simulation.tick_ms;
+  i.steps_per_tick = static_cast<std::int32_t>(std::llround(p.simulation.tick_ms / p.simulation.dt_ms));
+  i.seed = p.simulation.seed;
+  if (!p.ring || p.ring->with_network) {
+    i.n_exc = p.network.n_exc();
+    i.n_inh = p.network.n_inh();
+  }
+  if (p.ring) {
+    i.ring_units = static_cast<std::int32_t>(p.ring->n_units);
+    i.ring_length_mm = p.ring->length_mm;
+  }
+  i.stim_channels = static_cast<std::int32_t>(firmware_sim::stimulator::kChannels);
+  i.max_drive_rate_Hz = limits.max_drive_rate_Hz;
+  i.max_command_bytes = max_command_bytes;
+  return i;
+}
+
+void encode_info(flatbuffers::FlatBufferBuilder& b, const server_info& info) {
   b.Clear();
-  const auto reason = a.reason.empty() ? flatbuffers::Offset<flatbuffers::String>() : b.CreateString(a.reason);
+  finish(b, proto::Payload::Info, create_info(b, info).Union());
+}
+
+void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a, const server_info* info) {
+  b.Clear();
+  const auto info_table = info ? create_info(b, *info) : flatbuffers::Offset<proto::Info>();
+  // Every reason leaves the server bounded and as valid UTF-8, whatever went into it (a client's bytes
+  // included): JSON writers downstream (cortexloop record) and FlatBuffers' own contract need UTF-8.
+  const bool clean = a.reason.size() <= kMaxReason_bytes && is_valid_utf8(a.reason);
+  const auto reason = a.reason.empty() ? flatbuffers::Offset<flatbuffers::String>()
+                      : clean          ? b.CreateString(a.reason)
+                                       : b.CreateString(sanitize_utf8(a.reason, kMaxReason_bytes));
   const auto ack = proto::CreateAck(b, a.seq, a.accepted, static_cast<proto::ErrorCode>(a.code), reason,
                                     a.tick_applied, a.epoch, a.client_send_ns, a.server_recv_ns, a.server_applied_ns,
-                                    a.server_send_ns);
+                                    a.server_send_ns, info_table);
   finish(b, proto::Payload::Ack, ack.Union());
 }
 
@@ -606,6 +688,7 @@ void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, co
   sb.add_lateness_total_max_us(s.lateness_total_max_us);
   sb.add_event_drops(s.event_drops);
   sb.add_publish_drops(io.publish_drops);
+  sb.add_ack_drops(io.ack_drops);
   finish(b, proto::Payload::Status, sb.Finish().Union());
 }
 
@@ -688,6 +771,10 @@ void encode_command(flatbuffers::FlatBufferBuilder& b, const command& c) {
     case command_kind::ping:
       type = proto::CommandBody::Ping;
       body = proto::CreatePing(b).Union();
+      break;
+    case command_kind::get_info:
+      type = proto::CommandBody::GetInfo;
+      body = proto::CreateGetInfo(b).Union();
       break;
   }
   finish(b, proto::Payload::Command, proto::CreateCommand(b, c.seq, c.client_send_ns, type, body).Union());

@@ -11,6 +11,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "engine/params.hpp"
 #include "io/realtime_records.hpp"
 #include "io/schema/cortexloop_generated.h"
 
@@ -18,13 +19,24 @@ namespace cortexloop::io {
 
 namespace proto = ::cortexloop::protocol;
 
+inline constexpr double kProtocolMaxDriveRate_Hz = 200.0;
+
 // What the server can run: checked while decoding.
 struct decode_limits {
   run_mode mode = run_mode::realtime;
   double dt_ms = 0.1;
   firmware_sim::stimulator_layout layout{};  // the device: ring geometry, electrodes, safety limits
   std::size_t n_sensing = 0;                 // sensing channels the config has
+  // SetDriveRate / network.drive.rate_Hz: at most the protocol's 200 Hz and what the engine can represent
+  // (drive_limits_of); the why is quoted in the refusal.
+  double max_drive_rate_Hz = kProtocolMaxDriveRate_Hz;
+  std::string max_drive_rate_why = "the protocol's bound";
 };
+
+// What SetDriveRate may ask of an engine built from `p`: the network's Bernoulli drive fires at most once per
+// step, p = dt * K_e * rate <= 1, so rate <= 1 / (dt * K_e) (25 Hz at dt = 0.1 ms, K_e = 400); above that the
+// network would saturate while the ring followed the full rate. Without a network, the protocol's 200 Hz.
+void set_drive_limits(decode_limits& limits, const engine::engine_params& p);
 
 struct decoded_command {
   bool ok = false;
@@ -64,7 +76,28 @@ struct basic_ack {
   std::int64_t client_send_ns = 0, server_recv_ns = 0, server_applied_ns = 0, server_send_ns = 0;
 };
 using ack_fields = basic_ack<std::string_view>;
-void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a);
+
+// What GetInfo and topic "info" tell a client.
+struct server_info {
+  std::string version;
+  run_mode mode = run_mode::realtime;
+  double dt_ms = 0, tick_ms = 0;
+  std::int32_t steps_per_tick = 0;
+  std::uint64_t seed = 0;
+  std::uint32_t epoch = 0;
+  std::int64_t n_exc = 0, n_inh = 0;
+  std::int32_t ring_units = 0;
+  double ring_length_mm = 0;
+  std::int32_t stim_channels = 0;
+  double max_drive_rate_Hz = 0;
+  std::int64_t max_command_bytes = 0;
+};
+server_info info_of(const engine::engine_params& p, run_mode mode, const decode_limits& limits,
+                    std::int64_t max_command_bytes);
+
+// info: non-null for the ack of GetInfo.
+void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a, const server_info* info = nullptr);
+void encode_info(flatbuffers::FlatBufferBuilder& b, const server_info& info);
 void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns);
 void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, double dt_ms);
 // Topic "safety": one event of the device (also carried in the readout of its tick).
@@ -73,6 +106,7 @@ void encode_safety(flatbuffers::FlatBufferBuilder& b, const firmware_sim::safety
 // Counters only the I/O thread knows, merged into the status message.
 struct io_counters {
   std::int64_t commands_received = 0, commands_refused = 0, commands_dropped = 0, publish_drops = 0;
+  std::int64_t ack_drops = 0;  // acks the command socket would not take for their client (gone or not reading)
   double io_cpu_percent = 0.0;
   std::string_view scheduling;
 };
@@ -87,5 +121,6 @@ inline constexpr std::string_view kTopicStatus = "status";
 inline constexpr std::string_view kTopicSpikes = "spikes";
 inline constexpr std::string_view kTopicAck = "ack";
 inline constexpr std::string_view kTopicSafety = "safety";
+inline constexpr std::string_view kTopicInfo = "info";
 
 }  // namespace cortexloop::io

@@ -159,7 +159,12 @@ toml::table resolve_base(toml::table root, const std::filesystem::path& folder, 
   if (!base) return root;
   if (!base->is_string()) throw config_error(std::string(source_name) + ": base must be a file name string");
   if (depth > 8) throw config_error(std::string(source_name) + ": base chain deeper than 8 (a cycle?)");
-  const std::filesystem::path file = folder / *base->value<std::string>();
+  const std::string name = *base->value<std::string>();
+  const std::filesystem::path file = folder / name;
+  if (std::error_code ec; !std::filesystem::is_regular_file(file, ec))
+    throw config_error(std::string(source_name) + ": base = \"" + name + "\": no such file " + file.string() +
+                       " (a base is looked for relative to the folder of the config that names it, " +
+                       (folder.empty() ? std::string(".") : folder.string()) + ")");
   toml::table merged = resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string(),
                                     depth + 1);
   root.erase("base");

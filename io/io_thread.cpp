@@ -12,6 +12,10 @@ namespace cortexloop::io {
 namespace {
 constexpr int kMaxFramesPerWake = 512;
 constexpr auto kPollTimeout = std::chrono::milliseconds(20);
+// Shutdown: keep refusing what arrives until the command socket is this quiet, for this long at most (a client
+// flooding the socket must not hold the server open).
+constexpr auto kShutdownQuiet = std::chrono::milliseconds(50);
+constexpr std::int64_t kShutdownDrainMax_ns = 1'000'000'000;
 }  // namespace
 
 io_thread::io_thread(zmq::socket_t pub, zmq::socket_t router, realtime_queues& queues, io_thread_options options)
@@ -40,7 +44,7 @@ void io_thread::run() {
       [[maybe_unused]] const auto n = read(q_.wake_fd, &count, sizeof count);
     }
     const bool finished = q_.finished.load(std::memory_order_acquire);
-    receive_commands();
+    receive_commands(kMaxFramesPerWake);
     check_reset_builder();
     drain_realtime_queues();
     if (finished) {
@@ -49,26 +53,43 @@ void io_thread::run() {
     }
   }
   if (builder_.joinable()) builder_.join();
-  // Refuse what the real-time thread will never apply.
-  for (auto& [token, p] : pending_)
+  // Every frame received before the sockets close gets its ack: what is still waiting on the socket
+  // (refused as ShuttingDown by handle_frames, since `finished` is set), then what the real-time thread
+  // will never apply.
+  // Until the socket has been quiet for kShutdownQuiet (at most kShutdownDrainMax): libzmq refills its queue
+  // from the connection (at most ZMQ_RCVHWM per client at a time) while we read.
+  const std::int64_t drain_end = monotonic_ns() + kShutdownDrainMax_ns;
+  zmq::pollitem_t router_item{router_.handle(), 0, ZMQ_POLLIN, 0};
+  do receive_commands(-1);
+  while (monotonic_ns() < drain_end && zmq::poll(&router_item, 1, kShutdownQuiet) > 0);
+  for (auto& [token, p] : pending_) {
+    ++counters_.commands_refused;
     reply(p.envelope, {.seq = p.seq, .code = error_code::shutting_down, .reason = "server stopped before applying it",
-                       .client_send_ns = p.client_send_ns, .server_recv_ns = p.recv_ns});
-  command c;
-  while (q_.commands.pop(c)) delete c.new_engine;
+                       .epoch = current_epoch(), .client_send_ns = p.client_send_ns, .server_recv_ns = p.recv_ns});
+  }
+  pending_.clear();
+  q_.commands.reset();  // plain records: nothing to free (a handed-over engine stays in engine_slot)
+  {
+    std::lock_guard lock(status_mutex_);  // the final counters, including these last refusals
+    if (latest_) latest_->io = counters_, latest_->io.scheduling = {};
+  }
   pub_.set(zmq::sockopt::linger, 500);  // let the last readouts and status reach subscribers
   router_.set(zmq::sockopt::linger, 200);
   pub_.close();
   router_.close();
 }
 
-void io_thread::receive_commands() {
+void io_thread::receive_commands(int max_frames) {
   std::vector<zmq::message_t> frames;
-  for (int n = 0; n < kMaxFramesPerWake; ++n) {
+  for (int n = 0; max_frames < 0 || n < max_frames; ++n) {
     frames.clear();
     const auto got = zmq::recv_multipart(router_, std::back_inserter(frames), zmq::recv_flags::dontwait);
-    if (!got) return;
+    if (!got) break;
     handle_frames(frames);
   }
+  // One wake-up per batch: an idle real-time loop sleeps on command_fd until something is queued.
+  if (commands_pushed_) q_.wake_realtime();
+  commands_pushed_ = false;
 }
 
 void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
@@ -76,7 +97,23 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   ++counters_.commands_received;
   pending p;
   p.recv_ns = recv_ns;
-  for (std::size_t i = 0; i + 1 < frames.size(); ++i) p.envelope.push_back(frames[i].to_string());
+  // A message is [identity, (empty delimiter from REQ,) command]; the ack goes back with the same envelope.
+  // Anything else (a client sending several frames as one message) is one refused command: one ack.
+  std::size_t body = 1;
+  p.envelope.push_back(frames[0].to_string());
+  if (frames.size() >= 3 && frames[1].size() == 0) {
+    p.envelope.emplace_back();
+    body = 2;
+  }
+  if (frames.size() != body + 1) {
+    ++counters_.commands_refused;
+    const std::size_t n = frames.size() > body ? frames.size() - body : 0;
+    reply(p.envelope, {.code = error_code::malformed,
+                       .reason = "a command is one frame; this message had " + std::to_string(n) +
+                                 " frames after the envelope (not parsed)",
+                       .epoch = current_epoch(), .server_recv_ns = recv_ns});
+    return;
+  }
   const zmq::message_t& payload = frames.back();
   aligned_.assign(static_cast<const std::uint8_t*>(payload.data()),
                   static_cast<const std::uint8_t*>(payload.data()) + payload.size());
@@ -86,16 +123,25 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   auto refuse = [&](error_code code, std::string_view reason) {
     ++counters_.commands_refused;
     if (code == error_code::queue_full) ++counters_.commands_dropped;
-    reply(p.envelope, {.seq = p.seq, .code = code, .reason = reason, .client_send_ns = p.client_send_ns,
-                       .server_recv_ns = recv_ns});
+    reply(p.envelope, {.seq = p.seq, .code = code, .reason = reason, .epoch = current_epoch(),
+                       .client_send_ns = p.client_send_ns, .server_recv_ns = recv_ns});
   };
   if (!d.ok) return refuse(d.code, d.reason);
   if (q_.finished.load(std::memory_order_acquire) || q_.stop.load(std::memory_order_relaxed))
     return refuse(error_code::shutting_down, "server is stopping");
   d.cmd.token = next_token_++;
+  if (d.cmd.kind == command_kind::get_info) {  // nothing to apply: answered here, at once
+    opt_.info.epoch = current_epoch();
+    const ack_fields ack{.seq = p.seq, .accepted = true, .code = error_code::ok, .reason = {}, .epoch = opt_.info.epoch,
+                         .client_send_ns = p.client_send_ns, .server_recv_ns = recv_ns};
+    return reply(p.envelope, ack, &opt_.info);
+  }
   if (d.cmd.kind == command_kind::reset) {
-    if (reset_command_) return refuse(error_code::busy, "a Reset is already in progress");
+    if (reset_in_flight_) return refuse(error_code::busy, "a Reset is already in progress");
     reset_command_ = d.cmd;
+    reset_in_flight_ = true;
+    reset_epoch_ = current_epoch();
+    reset_seed_ = d.cmd.seed;
     pending_.emplace(d.cmd.token, std::move(p));
     engine::engine_params params = opt_.params;
     params.simulation.seed = d.cmd.seed;
@@ -120,37 +166,57 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   } else if (!q_.commands.push(d.cmd)) {
     return refuse(error_code::queue_full, "command queue to the real-time thread is full; retry later");
   }
+  commands_pushed_ = true;
   pending_.emplace(d.cmd.token, std::move(p));
 }
 
 void io_thread::check_reset_builder() {
   if (builder_.joinable() && built_.load(std::memory_order_acquire)) builder_.join();
+  // Applied: the real-time thread swapped engines and published the new epoch (release); the slot now holds
+  // the retired engine, destroyed here, off the real-time thread.
+  if (reset_in_flight_ && !reset_command_ && q_.epoch.load(std::memory_order_acquire) != reset_epoch_) {
+    q_.engine_slot.reset();
+    reset_in_flight_ = false;
+    opt_.info.seed = reset_seed_;
+  }
   if (builder_.joinable() || !reset_command_) return;
-  command c = *reset_command_;
+  const command c = *reset_command_;
   if (!built_engine_) {
     auto it = pending_.find(c.token);
     ++counters_.commands_refused;
     reply(it->second.envelope, {.seq = it->second.seq, .code = error_code::out_of_range,
-                                .reason = "Reset failed: " + build_error_, .client_send_ns = it->second.client_send_ns,
-                                .server_recv_ns = it->second.recv_ns});
+                                .reason = "Reset failed: " + build_error_, .epoch = current_epoch(),
+                                .client_send_ns = it->second.client_send_ns, .server_recv_ns = it->second.recv_ns});
     pending_.erase(it);
     reset_command_.reset();
+    reset_in_flight_ = false;
     return;
   }
-  c.new_engine = built_engine_.get();
-  if (!q_.commands.push(c)) return;  // queue full: try again on the next wake-up
-  [[maybe_unused]] engine::engine* handed_over = built_engine_.release();
+  // The slot is ours until the command is popped: move the engine in first, then publish the command (the
+  // queue's push is a release). If the queue is full the engine waits in the slot (owned) for the next try.
+  if (!q_.engine_slot) q_.engine_slot = std::move(built_engine_);
+  if (!q_.commands.push(c)) return;
   reset_command_.reset();
+  q_.wake_realtime();
 }
 
-void io_thread::reply(const std::vector<std::string>& envelope, const ack_fields& ack_in) {
+void io_thread::reply(const std::vector<std::string>& envelope, const ack_fields& ack_in, const server_info* info) {
   ack_fields ack = ack_in;
   ack.server_send_ns = monotonic_ns();
-  encode_ack(fbb_, ack);
+  encode_ack(fbb_, ack, info);
   const auto bytes = fbb_.GetBufferSpan();
-  for (const std::string& frame : envelope)
-    if (!router_.send(zmq::buffer(frame), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return;
-  [[maybe_unused]] const auto sent = router_.send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::dontwait);
+  // With ZMQ_ROUTER_MANDATORY a client that is gone (EHOSTUNREACH) or whose queue at the server is full
+  // (EAGAIN, sndhwm unread acks) fails the first frame: nothing is sent and the ack is counted as dropped.
+  // It is still published on topic "ack".
+  bool sent = true;
+  try {
+    for (const std::string& frame : envelope)
+      if (sent && !router_.send(zmq::buffer(frame), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) sent = false;
+    if (sent && !router_.send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::dontwait)) sent = false;
+  } catch (const zmq::error_t&) {  // EHOSTUNREACH
+    sent = false;
+  }
+  if (!sent) ++counters_.ack_drops;
   publish(kTopicAck, bytes);
 }
 
@@ -162,7 +228,6 @@ void io_thread::publish(std::string_view topic, std::span<const std::uint8_t> pa
 
 void io_thread::drain_realtime_queues() {
   q_.events.consume_all([&](const command_event& e) {
-    delete e.retired_engine;
     if (e.kind == command_kind::set_parameter && e.parameter == parameter_id::stream_readout_every)
       opt_.readout_every = static_cast<int>(e.value);
     auto it = pending_.find(e.token);
@@ -197,6 +262,10 @@ void io_thread::drain_realtime_queues() {
     window_wall_ns_ = wall;
     encode_status(fbb_, s, counters_);
     publish(kTopicStatus, fbb_.GetBufferSpan());
+    // Subscribers learn the server's shape without a command (and a late joiner within a second).
+    opt_.info.epoch = current_epoch();
+    encode_info(fbb_, opt_.info);
+    publish(kTopicInfo, fbb_.GetBufferSpan());
     std::lock_guard lock(status_mutex_);
     latest_ = status_snapshot{s, counters_};
     latest_->io.scheduling = {};

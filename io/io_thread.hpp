@@ -35,6 +35,7 @@ struct io_thread_options {
   double dt_ms = 0.1;
   int readout_every = 1;
   std::string scheduling;        // reported in every status
+  server_info info;              // GetInfo and topic "info" (seed and epoch kept current by the I/O thread)
 };
 
 class io_thread {
@@ -56,9 +57,11 @@ class io_thread {
     std::uint64_t seq = 0;
     std::int64_t client_send_ns = 0, recv_ns = 0;
   };
-  void receive_commands();
+  // Reads up to max_frames messages (all that are waiting when max_frames < 0).
+  void receive_commands(int max_frames);
   void handle_frames(std::vector<zmq::message_t>& frames);
-  void reply(const std::vector<std::string>& envelope, const ack_fields& ack);
+  void reply(const std::vector<std::string>& envelope, const ack_fields& ack, const server_info* info = nullptr);
+  std::uint32_t current_epoch() const noexcept { return q_.epoch.load(std::memory_order_relaxed); }
   void drain_realtime_queues();
   void check_reset_builder();
   void publish(std::string_view topic, std::span<const std::uint8_t> payload);
@@ -74,12 +77,18 @@ class io_thread {
   io_counters counters_;
   std::int64_t window_cpu_ns_ = 0, window_wall_ns_ = 0;
 
-  // Reset: the new engine is built on a helper thread, then handed over with the command.
+  // Reset: the new engine is built on a helper thread, then handed over through realtime_queues::engine_slot.
+  // One Reset at a time, from its arrival until the real-time thread has applied it (epoch moved past
+  // reset_epoch_); meanwhile other Resets are refused as Busy and nobody but the real-time thread touches the slot.
   std::thread builder_;
   std::atomic<bool> built_{false};
   std::unique_ptr<engine::engine> built_engine_;
   std::string build_error_;
-  std::optional<command> reset_command_;
+  std::optional<command> reset_command_;  // built or building, not yet in the command queue
+  bool commands_pushed_ = false;          // since the last wake_realtime()
+  bool reset_in_flight_ = false;          // from arrival until applied (or refused)
+  std::uint32_t reset_epoch_ = 0;         // the epoch when it arrived
+  std::uint64_t reset_seed_ = 0;
 
   mutable std::mutex status_mutex_;
   std::optional<status_snapshot> latest_;

@@ -1,5 +1,6 @@
 #include "io/realtime_loop.hpp"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -17,23 +18,65 @@ namespace {
 constexpr std::int64_t kStatusPeriod_ns = 1'000'000'000;
 // Realtime: when the loop is this far behind its deadlines it stops catching up and re-anchors them.
 constexpr std::int64_t kResyncAfter_ns = 100'000'000;
-// Fast/stepped: how long to wait for queue space or for work before looking again.
+// Fast/stepped: how long to wait for queue space before looking again (the I/O thread is draining).
 constexpr std::int64_t kIdle_ns = 100'000;
+// Paused or stepped without budget: the longest sleep between looks at the stop flag when nobody wakes the
+// loop (commands and request_stop do, through command_fd); the status is due once a second anyway.
+constexpr std::int64_t kMaxIdleWait_ns = 1'000'000'000;
 // Commands applied per tick at most, so that a flood cannot stretch one tick.
 constexpr int kMaxCommandsPerTick = 64;
 }  // namespace
 
-realtime_queues::realtime_queues() : wake_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  if (wake_fd < 0) throw std::runtime_error("eventfd failed");
+namespace {
+// Fills every slot of a queue once and empties it again: every page of its storage is then resident, so
+// the real-time thread's first pass over the ring (0.5 s of readouts) takes no page fault. Before both threads
+// start, so the single-producer/single-consumer rule holds (this thread is both).
+template <class Queue, class Record>
+void prefault(Queue& q, const Record& r) {
+  while (q.push(r)) {
+  }
+  q.reset();
+}
+}  // namespace
+
+realtime_queues::realtime_queues()
+    : wake_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), command_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (wake_fd < 0 || command_fd < 0) {
+    if (wake_fd >= 0) close(wake_fd);
+    if (command_fd >= 0) close(command_fd);
+    throw std::runtime_error("eventfd failed");
+  }
+  prefault(commands, command{});
+  prefault(events, command_event{});
+  auto readout = std::make_unique<readout_record>();  // 16 kB: not on the stack
+  prefault(readouts, *readout);
+  auto chunk = std::make_unique<spike_chunk>();
+  prefault(spikes, *chunk);
+  prefault(statuses, status_record{});
 }
 
 realtime_queues::~realtime_queues() {
-  if (wake_fd >= 0) close(wake_fd);
+  close(wake_fd);
+  close(command_fd);
 }
 
 void realtime_queues::wake() noexcept {
   const std::uint64_t one = 1;
   [[maybe_unused]] const auto n = write(wake_fd, &one, sizeof one);
+}
+
+void realtime_queues::wake_realtime() noexcept {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto n = write(command_fd, &one, sizeof one);
+}
+
+void realtime_queues::wait_for_work(std::int64_t timeout_ns) noexcept {
+  pollfd fd{command_fd, POLLIN, 0};
+  const int timeout_ms = static_cast<int>(std::clamp<std::int64_t>((timeout_ns + 999'999) / 1'000'000, 1, 60'000));
+  if (poll(&fd, 1, timeout_ms) > 0) {
+    std::uint64_t count;
+    [[maybe_unused]] const auto n = read(command_fd, &count, sizeof count);
+  }
 }
 
 void realtime_queues::wait_for_go() const noexcept {
@@ -43,7 +86,7 @@ void realtime_queues::wait_for_go() const noexcept {
 
 realtime_loop::realtime_loop(std::unique_ptr<engine::engine> eng, const firmware_sim::device_params& device,
                              realtime_queues& queues, realtime_options options)
-    : eng_(eng.release()),
+    : eng_(std::move(eng)),
       q_(queues),
       opt_(options),
       device_(device),
@@ -54,7 +97,7 @@ realtime_loop::realtime_loop(std::unique_ptr<engine::engine> eng, const firmware
   status_.mode = opt_.mode;
 }
 
-realtime_loop::~realtime_loop() { delete eng_; }
+realtime_loop::~realtime_loop() = default;
 
 void realtime_loop::run() noexcept {
   q_.wait_for_go();
@@ -65,6 +108,7 @@ void realtime_loop::run() noexcept {
   window_cpu_ns_ = thread_cpu_ns();
   std::int64_t deadline = start_ns_;  // realtime: the scheduled start of the next tick
   while (!q_.stop.load(std::memory_order_relaxed)) {
+    q_.loop_passes.store(q_.loop_passes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     // 1 wait for this tick's deadline
     if (opt_.mode == run_mode::realtime) sleep_until_ns(deadline, opt_.spin_ns);
     const std::int64_t tick_start = monotonic_ns();
@@ -73,9 +117,7 @@ void realtime_loop::run() noexcept {
     const bool advance = !paused_ && (opt_.mode != run_mode::stepped || steps_left_ > 0);
     if (advance) {
       // Fast and stepped runs keep every readout: wait for queue space instead of dropping.
-      while (opt_.mode != run_mode::realtime && q_.readouts.write_available() == 0 &&
-             !q_.stop.load(std::memory_order_relaxed))
-        sleep_until_ns(monotonic_ns() + kIdle_ns);
+      if (opt_.mode != run_mode::realtime && !wait_for_room(q_.readouts)) break;
       // 3 step
       eng_->tick(readout_);
       if (opt_.mode == run_mode::stepped) --steps_left_;
@@ -98,18 +140,33 @@ void realtime_loop::run() noexcept {
         }
       }
     }
-    q_.wake();
     const std::int64_t now = monotonic_ns();
     maybe_push_status(now);
+    // Wake the I/O thread only when there is something for it: an idle (paused) loop must not keep it busy.
+    if (pushed_) {
+      q_.wake();
+      pushed_ = false;
+    }
     if (opt_.max_ticks >= 0 && server_ticks_ >= opt_.max_ticks) break;
-    if (opt_.mode == run_mode::realtime) {
+    // More commands than one pass drains (kMaxCommandsPerTick) are not a reason to sleep: their wake-up is spent.
+    const bool idle = !advance && q_.commands.read_available() == 0;
+    if (opt_.mode == run_mode::realtime && idle) {
+      // Paused: sleep until a command or the next status, then rejoin the tick grid at its next point (the
+      // clock keeps running: ticks stay aligned to the start, no resync is counted).
+      q_.wait_for_work(std::min(kMaxIdleWait_ns, window_start_ns_ + kStatusPeriod_ns - now));
+      const std::int64_t woke = monotonic_ns();
+      deadline += period_ns_;
+      if (woke > deadline) deadline += (woke - deadline + period_ns_ - 1) / period_ns_ * period_ns_;
+    } else if (opt_.mode == run_mode::realtime) {
       deadline += period_ns_;
       if (now - deadline > kResyncAfter_ns) {
         deadline = now;
         ++resyncs_;
       }
-    } else if (!advance) {
-      sleep_until_ns(now + kIdle_ns);
+    } else if (idle) {
+      // Nothing to do until a command arrives: sleep on command_fd (the I/O thread writes it after pushing a
+      // command, request_stop too), waking at the latest when the next status is due.
+      q_.wait_for_work(std::min(kMaxIdleWait_ns, window_start_ns_ + kStatusPeriod_ns - now));
     }
   }
   maybe_push_status(monotonic_ns() + kStatusPeriod_ns);  // a last status with the final counts
@@ -124,7 +181,10 @@ void realtime_loop::drain_commands(std::int64_t now_ns) noexcept {
     if (c.kind == command_kind::set_stimulation && c.group_size > 1) apply_group(c, now_ns);
     else apply(c, now_ns);
   }
-  if (n > 0) q_.wake();  // acks go out now, not after the tick's compute
+  if (n > 0) {
+    q_.wake();  // acks go out now, not after the tick's compute
+    pushed_ = false;
+  }
 }
 
 std::int64_t realtime_loop::start_step(std::int64_t start_tick) const noexcept {
@@ -144,7 +204,7 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
   e.kind = first.kind;
   e.applied_ns = now_ns;
   e.epoch = epoch_;
-  e.tick_applied = next_tick();
+  e.tick_applied = -1;  // refused
   const std::int64_t start = start_step(first.start_tick);
   if (n != first.group_size) {
     e.code = error_code::malformed;
@@ -203,15 +263,28 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
       paused_ = false;
       break;
     case command_kind::reset:
-      e.retired_engine = eng_;
-      eng_ = c.new_engine;
+      // The I/O thread put the new engine in the slot before pushing this command (see realtime_queues);
+      // a swap hands it over and leaves the old one there for the I/O thread to destroy.
+      if (!q_.engine_slot) {  // cannot happen by construction; refuse rather than run without an engine
+        e.accepted = false;
+        e.code = error_code::busy;
+        e.reason = "Reset: no engine was handed over";
+        break;
+      }
+      std::swap(eng_, q_.engine_slot);
       eng_->set_external_current(&device_);
       eng_->set_record_spikes(spikes_on_);
+      // A reset returns to the state after start-up, minus the stream settings: no stimulation, no pending
+      // Step budget, not paused (the drive rate is the new engine's, from the config).
       device_.clear_all();
+      steps_left_ = 0;
+      paused_ = false;
       ++epoch_;
+      q_.epoch.store(epoch_, std::memory_order_release);
       break;
     case command_kind::step:
-      steps_left_ += c.ticks;
+      if (c.ticks == 0) steps_left_ = 0;  // cancels what is left of earlier Steps
+      else steps_left_ += c.ticks;
       break;
     case command_kind::set_parameter:
       e.parameter = c.parameter;
@@ -223,17 +296,29 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
       }
       break;  // stream.readout_every is applied by the I/O thread when it sees this event
     case command_kind::ping:
+    case command_kind::get_info:  // the I/O thread answers it; listed so that the switch stays exhaustive
       break;
   }
-  e.tick_applied = (applied_step >= 0 ? applied_step : eng_->step_index()) / eng_->steps_per_tick();
+  e.tick_applied = e.accepted ? (applied_step >= 0 ? applied_step : eng_->step_index()) / eng_->steps_per_tick() : -1;
   e.epoch = epoch_;
   push_event(e);
 }
 
 void realtime_loop::push_event(const command_event& e) noexcept {
-  // A dropped event would leak a retired engine and leave a client without its ack: the queue is four
-  // times the command queue, so this only happens if the I/O thread has stopped reading.
+  // A dropped event leaves a client without its ack (counted; no engine can leak, see engine_slot): the
+  // queue is four times the command queue, so this only happens if the I/O thread has stopped reading.
   if (!q_.events.push(e)) ++event_drops_;
+  pushed_ = true;
+}
+
+template <class Queue>
+bool realtime_loop::wait_for_room(Queue& queue) noexcept {
+  while (queue.write_available() == 0) {
+    if (q_.stop.load(std::memory_order_relaxed)) return false;
+    q_.wake();  // the I/O thread may be asleep in poll(): it is what makes room
+    sleep_until_ns(monotonic_ns() + kIdle_ns);
+  }
+  return true;
 }
 
 void realtime_loop::publish_tick(const engine::tick_readout& r, std::int64_t tick_start_ns) noexcept {
@@ -258,6 +343,7 @@ void realtime_loop::publish_tick(const engine::tick_readout& r, std::int64_t tic
   }
   device_.finish_tick(record_.device);
   if (!q_.readouts.push(record_)) ++readout_drops_;
+  pushed_ = true;
   if (!spikes_on_ || r.spike_steps.empty()) return;
   chunk_.tick = r.tick;
   chunk_.epoch = epoch_;
@@ -266,6 +352,9 @@ void realtime_loop::publish_tick(const engine::tick_readout& r, std::int64_t tic
     std::copy_n(r.spike_steps.begin() + static_cast<std::ptrdiff_t>(begin), n, chunk_.step.begin());
     std::copy_n(r.spike_neurons.begin() + static_cast<std::ptrdiff_t>(begin), n, chunk_.neuron.begin());
     chunk_.n = static_cast<std::uint32_t>(n);
+    // Fast and stepped modes wait for room, as for readouts (docs/protocol.md: they never drop); realtime
+    // mode never waits and counts the drop.
+    if (opt_.mode != run_mode::realtime && !wait_for_room(q_.spikes)) return;
     if (!q_.spikes.push(chunk_)) ++spike_drops_;
   }
 }
@@ -273,6 +362,8 @@ void realtime_loop::publish_tick(const engine::tick_readout& r, std::int64_t tic
 void realtime_loop::maybe_push_status(std::int64_t now_ns) noexcept {
   if (now_ns - window_start_ns_ < kStatusPeriod_ns) return;
   const std::int64_t real_now = std::min(now_ns, monotonic_ns());
+  // CLOCK_THREAD_CPUTIME_ID is a real system call (no vDSO path), ~1 us: acceptable once a second, which is
+  // the only place the real-time thread makes it.
   const std::int64_t cpu = thread_cpu_ns();
   const double window_s = static_cast<double>(real_now - window_start_ns_) / 1e9;
   status_record& s = status_;
@@ -304,6 +395,7 @@ void realtime_loop::maybe_push_status(std::int64_t now_ns) noexcept {
   s.rate_exc_Hz = window_ticks_ ? window_rate_exc_ / static_cast<double>(window_ticks_) : 0.0;
   s.rate_inh_Hz = window_ticks_ ? window_rate_inh_ / static_cast<double>(window_ticks_) : 0.0;
   [[maybe_unused]] const bool pushed = q_.statuses.push(s);  // a lost status is superseded by the next
+  pushed_ = true;
   lateness_.clear();
   compute_.clear();
   window_start_ns_ = real_now;

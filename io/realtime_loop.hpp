@@ -25,24 +25,41 @@ namespace cortexloop::io {
 template <class T, std::size_t N>
 using spsc = boost::lockfree::spsc_queue<T, boost::lockfree::capacity<N>>;
 
-inline constexpr std::size_t kCommandQueue = 64;
-
-// Everything shared by the real-time and I/O threads. Allocate once (it is large), before both start.
+// Everything shared by the real-time and I/O threads. Allocate once (it is large, ~11 MB), before both
+// start; the constructor touches every slot of every queue so that the real-time thread never takes a
+// first-touch page fault on them.
 struct realtime_queues {
-  spsc<command, kCommandQueue> commands;  // I/O -> real-time (records ~13 kB: programs travel whole)
-  spsc<command_event, 1024> events;     // real-time -> I/O (acks)
-  spsc<readout_record, 512> readouts;   // real-time -> I/O (0.5 s at 1 ms ticks; records are 16 kB)
-  spsc<spike_chunk, 128> spikes;
-  spsc<status_record, 16> statuses;
+  static constexpr std::size_t kCommands = 64, kEvents = 1024, kReadouts = 512, kSpikeChunks = 128, kStatuses = 16;
+  spsc<command, kCommands> commands;          // I/O -> real-time (records ~13 kB: programs travel whole)
+  spsc<command_event, kEvents> events;        // real-time -> I/O (acks)
+  spsc<readout_record, kReadouts> readouts;   // real-time -> I/O (0.5 s at 1 ms ticks; records are 16 kB)
+  spsc<spike_chunk, kSpikeChunks> spikes;
+  spsc<status_record, kStatuses> statuses;
   int wake_fd = -1;                     // eventfd: written by the real-time thread after pushing
-  std::atomic<bool> stop{false};        // set by anyone: the real-time thread finishes its tick and exits
+  int command_fd = -1;                  // eventfd: written by the I/O thread after pushing commands (or to stop)
+  std::atomic<bool> stop{false};        // set by anyone (then wake_realtime()): the real-time thread exits
   std::atomic<bool> finished{false};    // set by the real-time thread as it exits
   std::atomic<bool> go{false};          // set once the real-time thread's scheduling is configured
+  // Resets applied so far, published by the real-time thread (release) after each Reset: refused acks carry
+  // it, and it tells the I/O thread that engine_slot now holds the retired engine.
+  std::atomic<std::uint32_t> epoch{0};
+  // Passes of the real-time loop (ticks computed or not): how often it woke up. Read by tests and benches.
+  std::atomic<std::int64_t> loop_passes{0};
+  // Reset hand-over. Ownership rules, so that no engine is ever held by a raw pointer or lost with a record:
+  // the I/O thread moves the new engine in here before pushing the Reset command, and touches the slot again
+  // only once `epoch` has moved past the value it saw then; the real-time thread swaps it with its own engine
+  // when it applies the Reset (no allocation, no free), leaving the retired engine here for the I/O thread to
+  // destroy. Whatever is here when the queues are destroyed is destroyed with them.
+  std::unique_ptr<engine::engine> engine_slot;
   realtime_queues();
   ~realtime_queues();
   realtime_queues(const realtime_queues&) = delete;
   realtime_queues& operator=(const realtime_queues&) = delete;
-  void wake() noexcept;                 // called by the real-time thread
+  void wake() noexcept;                 // called by the real-time thread: wakes the I/O thread
+  void wake_realtime() noexcept;        // called by the I/O thread (and request_stop): wakes an idle real-time loop
+  // The real-time thread, when it has nothing to do (paused, or stepped with no budget): sleeps until
+  // wake_realtime() or the timeout. Not on the tick path.
+  void wait_for_work(std::int64_t timeout_ns) noexcept;
   // Both threads start here: they wait until `go` (their placement and the scheduling note are set) or `stop`.
   void wait_for_go() const noexcept;
 };
@@ -76,11 +93,14 @@ class realtime_loop {
   // The first step of a command's start tick, or -1 when that tick is already past.
   std::int64_t start_step(std::int64_t start_tick) const noexcept;
   void push_event(const command_event& e) noexcept;
+  // Fast and stepped modes keep every record: wait (sleeping) until the queue has room or the server stops.
+  template <class Queue>
+  bool wait_for_room(Queue& queue) noexcept;
   void publish_tick(const engine::tick_readout& r, std::int64_t tick_start_ns) noexcept;
   void maybe_push_status(std::int64_t now_ns) noexcept;
   std::int64_t next_tick() const noexcept { return eng_->step_index() / eng_->steps_per_tick(); }
 
-  engine::engine* eng_;  // owned
+  std::unique_ptr<engine::engine> eng_;
   realtime_queues& q_;
   realtime_options opt_;
   firmware_sim::device device_;
@@ -90,6 +110,7 @@ class realtime_loop {
   status_record status_{};
 
   bool paused_ = false, spikes_on_ = false;
+  bool pushed_ = false;  // something went to the I/O thread since the last wake()
   std::uint32_t epoch_ = 0;
   std::int64_t steps_left_ = 0;  // stepped mode
   std::int64_t period_ns_;

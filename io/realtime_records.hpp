@@ -1,6 +1,6 @@
 #pragma once
 // Plain records that cross the SPSC queues between the I/O thread and the real-time thread. They are
-// trivially copyable, fixed-size and hold no pointers into I/O-side memory, so the real-time thread can
+// trivially copyable, fixed-size and hold no pointers at all (owning or into I/O-side memory), so the real-time thread can
 // read and write them without allocating. io/codec.hpp turns them into protocol messages and back.
 #include <array>
 #include <cstdint>
@@ -43,6 +43,7 @@ enum class command_kind : std::uint8_t {
   ping,
   set_controller,
   clear_controller,
+  get_info,  // answered by the I/O thread; never reaches the real-time thread
 };
 
 // The whitelist of SetParameter names.
@@ -66,8 +67,9 @@ struct command {
   double value = 0.0;  // drive rate (Hz) or parameter value
   parameter_id parameter = parameter_id::drive_rate_Hz;
   std::uint64_t seed = 0;
-  std::uint32_t ticks = 0;
-  engine::engine* new_engine = nullptr;  // reset: built off the real-time thread, owned by it once applied
+  std::uint32_t ticks = 0;  // step: 0 cancels what is left of the Step budget
+  // No pointers: a Reset's new engine travels through realtime_queues::engine_slot (always owned by a
+  // unique_ptr there or in the loop), so a record lost in a full queue can never leak an engine.
 };
 
 // What the real-time thread did with a command (becomes the command's ack).
@@ -79,7 +81,6 @@ struct command_event {
   std::int64_t tick_applied = -1;
   std::uint32_t epoch = 0;
   std::int64_t applied_ns = 0;
-  engine::engine* retired_engine = nullptr;  // reset: the old engine, for the I/O thread to delete
   parameter_id parameter = parameter_id::drive_rate_Hz;  // set_parameter: what was set, and to what
   double value = 0.0;
   command_kind kind = command_kind::ping;

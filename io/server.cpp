@@ -12,9 +12,24 @@
 
 #include "engine/engine.hpp"
 #include "io/config_device.hpp"
+#include "io/endpoint.hpp"
 #include "io/thread_setup.hpp"
 
 namespace cortexloop::io {
+
+namespace {
+// libzmq's errors name neither the socket nor the endpoint ("Address already in use"): say both.
+void bind_endpoint(zmq::socket_t& socket, std::string_view what, const std::string& endpoint) {
+  check_endpoint(what, endpoint);
+  try {
+    socket.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    std::string hint;
+    if (e.num() == EADDRINUSE) hint = " (another cortexloop serve, or another program, has it; choose another port)";
+    throw std::runtime_error("cannot bind the " + std::string(what) + " socket to " + endpoint + ": " + e.what() + hint);
+  }
+}
+}  // namespace
 
 server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_.params.simulation.tick_ms) {
   if (opt_.params.ring && opt_.params.ring->n_units > static_cast<std::int64_t>(kMaxRingUnits))
@@ -29,20 +44,35 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
                        .stream_spikes = opt_.stream_spikes});
 
   // libzmq starts its I/O thread with the first socket: its affinity has to be set before.
-  if (opt_.io_cpu >= 0) context_.set(zmq::ctxopt::thread_affinity_cpu_add, opt_.io_cpu);
+  if (opt_.io_cpu >= 0) {
+    context_.set(zmq::ctxopt::thread_affinity_cpu_add, opt_.io_cpu);
+  } else if (io_off_rt()) {
+    const cpu_set_t others = cpus_except(opt_.cpu);
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &others)) context_.set(zmq::ctxopt::thread_affinity_cpu_add, c);
+  }
   zmq::socket_t pub(context_, zmq::socket_type::pub), router(context_, zmq::socket_type::router);
   pub.set(zmq::sockopt::sndhwm, opt_.pub_hwm);
   pub.set(zmq::sockopt::linger, 0);
   router.set(zmq::sockopt::linger, 0);
-  router.set(zmq::sockopt::sndhwm, 10000);
-  pub.bind(opt_.pub_endpoint);
-  router.bind(opt_.command_endpoint);
+  router.set(zmq::sockopt::sndhwm, kAckQueuePerClient);
+  // Unroutable or full: an error we count (ack_drops) instead of a silent drop.
+  router.set(zmq::sockopt::router_mandatory, true);
+  // The largest legitimate command is well under 1 kB today; 64 KiB leaves room for an arbitrary-waveform
+  // upload (1024 float samples = 4 KiB plus framing) and keeps one client from making the I/O thread copy
+  // and verify hundreds of MB. libzmq drops the connection of a peer that sends more (no ack).
+  router.set(zmq::sockopt::maxmsgsize, kMaxCommand_bytes);
+  router.set(zmq::sockopt::rcvhwm, kCommandQueuePerClient);
+  bind_endpoint(pub, "PUB (--pub)", opt_.pub_endpoint);
+  bind_endpoint(router, "command (--commands)", opt_.command_endpoint);
   pub_endpoint_ = pub.get(zmq::sockopt::last_endpoint);
   command_endpoint_ = router.get(zmq::sockopt::last_endpoint);
 
   io_thread_options io_opt;
   io_opt.limits = {.mode = opt_.mode, .dt_ms = opt_.params.simulation.dt_ms, .layout = opt_.device->layout,
                    .n_sensing = opt_.device->sensing.size()};
+  set_drive_limits(io_opt.limits, opt_.params);
+  io_opt.info = info_of(opt_.params, opt_.mode, io_opt.limits, kMaxCommand_bytes);
   io_opt.params = opt_.params;
   io_opt.dt_ms = opt_.params.simulation.dt_ms;
   io_opt.readout_every = opt_.readout_every;
@@ -102,7 +132,19 @@ std::string server::configure_realtime_thread() {
 
 // The I/O threads (ours and libzmq's) may share the real-time thread's CPU: under SCHED_OTHER they only run
 // while the real-time thread sleeps, and the other CPUs stay free for the clients.
+bool server::io_off_rt() const noexcept {
+  if (!opt_.io_off_realtime_cpu || opt_.io_cpu >= 0 || opt_.cpu < 0) return false;
+  const cpu_set_t others = cpus_except(opt_.cpu);
+  return CPU_COUNT(&others) > 0;
+}
+
 std::string server::configure_io_thread() {
+  if (opt_.io_cpu < 0 && io_off_rt()) {
+    const cpu_set_t others = cpus_except(opt_.cpu);
+    if (const int rc = pin_thread(io_thread_.native_handle(), others); rc != 0)
+      return "I/O not kept off CPU " + std::to_string(opt_.cpu) + " (" + std::strerror(rc) + ")";
+    return "I/O off CPU " + std::to_string(opt_.cpu);
+  }
   if (opt_.io_cpu < 0) return {};
   if (const int rc = pin_thread(io_thread_.native_handle(), opt_.io_cpu); rc != 0)
     return "I/O not pinned (CPU " + std::to_string(opt_.io_cpu) + ": " + std::strerror(rc) + ")";
@@ -110,7 +152,9 @@ std::string server::configure_io_thread() {
 }
 
 void server::request_stop() noexcept {
-  if (queues_) queues_->stop.store(true, std::memory_order_relaxed);
+  if (!queues_) return;
+  queues_->stop.store(true, std::memory_order_relaxed);
+  queues_->wake_realtime();  // an idle loop sleeps on command_fd
 }
 
 bool server::finished() const noexcept { return queues_->finished.load(std::memory_order_acquire); }

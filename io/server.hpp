@@ -14,6 +14,11 @@
 
 namespace cortexloop::io {
 
+// Limits of the command socket (docs/protocol.md, "Limits").
+inline constexpr std::int64_t kMaxCommand_bytes = 64 * 1024;  // ZMQ_MAXMSGSIZE: larger frames drop the connection
+inline constexpr int kAckQueuePerClient = 10000;               // ZMQ_SNDHWM: unread acks queued per client
+inline constexpr int kCommandQueuePerClient = 1000;            // ZMQ_RCVHWM: unread commands queued per client
+
 struct server_options {
   engine::engine_params params;
   // The simulated device ([device] of the config); absent: the default (direct sites only).
@@ -27,9 +32,15 @@ struct server_options {
   bool lock_memory = false;         // mlockall(MCL_CURRENT | MCL_FUTURE)
   int fifo_priority = 0;            // SCHED_FIFO priority of the real-time thread (0: normal scheduling)
   int io_cpu = -1;                  // pin the I/O thread and libzmq's I/O thread to this CPU (-1: no pinning)
+  // With io_cpu < 0 and the real-time thread pinned (cpu >= 0): keep the I/O threads on every other CPU. Under
+  // SCHED_FIFO the real-time thread preempts whatever shares its CPU for its spin and compute, and an I/O
+  // thread caught there receives a command too late for the next tick (bench/next_tick.py; `serve --rt`).
+  bool io_off_realtime_cpu = false;
   bool stream_spikes = false;
   int readout_every = 1;
-  int pub_hwm = 20000;              // messages queued per subscriber before ZeroMQ drops for it
+  // Messages queued per subscriber before ZeroMQ drops for it: 5 s of readouts at 1 ms ticks, ~9 MB with a
+  // 100-unit ring. It bounds what a subscriber that stops reading (or is gone) can make the server hold.
+  int pub_hwm = 5000;
   // Called on the real-time thread just before its loop (tests count that thread's allocations).
   std::function<void()> on_realtime_thread_start;
 };
@@ -52,10 +63,13 @@ class server {
   const std::string& scheduling() const noexcept { return scheduling_; }  // what the real-time thread got
   std::optional<status_snapshot> latest_status() const { return io_->latest_status(); }
   double tick_ms() const noexcept { return tick_ms_; }
+  // Passes of the real-time loop so far (how often it woke up; an idle server should barely move it).
+  std::int64_t realtime_loop_passes() const noexcept { return queues_->loop_passes.load(std::memory_order_relaxed); }
 
  private:
   std::string configure_realtime_thread();
   std::string configure_io_thread();
+  bool io_off_rt() const noexcept;
 
   server_options opt_;
   double tick_ms_;

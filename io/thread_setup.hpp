@@ -15,6 +15,19 @@ inline int pin_thread(pthread_t thread, int cpu) noexcept {
   return pthread_setaffinity_np(thread, sizeof set, &set);
 }
 
+// Every CPU this process may run on except `excluded` (empty when there is no other).
+inline cpu_set_t cpus_except(int excluded) noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) CPU_ZERO(&set);
+  if (excluded >= 0) CPU_CLR(excluded, &set);
+  return set;
+}
+
+inline int pin_thread(pthread_t thread, const cpu_set_t& set) noexcept {
+  return pthread_setaffinity_np(thread, sizeof set, &set);
+}
+
 inline int set_fifo(pthread_t thread, int priority) noexcept {
   sched_param sp{};
   sp.sched_priority = priority;

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "io/codec.hpp"
+#include "io/format_number.hpp"
+#include "io/safe_text.hpp"
 
 using namespace cortexloop;
 using io::command;
@@ -84,7 +86,7 @@ TEST_CASE("a stimulation command round-trips with every field", "[codec]") {
 TEST_CASE("every command kind round-trips", "[codec]") {
   for (const command_kind kind : {command_kind::clear_stimulation, command_kind::set_drive_rate, command_kind::pause,
                                   command_kind::resume, command_kind::reset, command_kind::step,
-                                  command_kind::set_parameter, command_kind::ping}) {
+                                  command_kind::set_parameter, command_kind::ping, command_kind::get_info}) {
     command c;
     c.kind = kind;
     c.seq = 9;
@@ -179,8 +181,10 @@ TEST_CASE("out-of-range values are refused with the field, the value and the ran
 
   command step;
   step.kind = command_kind::step;
-  step.ticks = 0;
-  CHECK_THAT(decode(bytes_of(step), io::run_mode::stepped).reason, Catch::Contains("ticks = 0"));
+  step.ticks = 10'000'001;
+  CHECK_THAT(decode(bytes_of(step), io::run_mode::stepped).reason, Catch::Contains("ticks = 10000001"));
+  step.ticks = 0;  // cancels the remaining Step budget
+  CHECK(decode(bytes_of(step), io::run_mode::stepped).ok);
 
   command every;
   every.kind = command_kind::set_parameter;
@@ -308,4 +312,154 @@ TEST_CASE("SetPrograms decodes to one group whose records share a start tick, an
   const io::decoded_command dup = decode({span.begin(), span.end()});
   CHECK_FALSE(dup.ok);
   CHECK_THAT(dup.reason, Catch::Contains("channel = 3: appears twice"));
+}
+
+namespace {
+// A Command of a known body type whose body table is absent (as a client in another language can send).
+std::vector<std::uint8_t> command_without_body(io::proto::CommandBody type) {
+  flatbuffers::FlatBufferBuilder b;
+  const auto cmd = io::proto::CreateCommand(b, 31, 0, type, 0);
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+  const auto span = b.GetBufferSpan();
+  return {span.begin(), span.end()};
+}
+
+std::vector<std::uint8_t> set_parameter_bytes(std::string_view name, double value) {
+  flatbuffers::FlatBufferBuilder b;
+  const auto body = io::proto::CreateSetParameter(b, b.CreateString(name.data(), name.size()), value);
+  const auto cmd = io::proto::CreateCommand(b, 5, 0, io::proto::CommandBody::SetParameter, body.Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+  const auto span = b.GetBufferSpan();
+  return {span.begin(), span.end()};
+}
+}  // namespace
+
+TEST_CASE("a Command of any known body type without its body is refused as UnknownCommand (no crash)",
+          "[codec][malformed]") {
+  for (int t = 1; t <= static_cast<int>(io::proto::CommandBody::MAX); ++t) {
+    const auto type = static_cast<io::proto::CommandBody>(t);
+    INFO(io::proto::EnumNameCommandBody(type));
+    const io::decoded_command d = decode(command_without_body(type), io::run_mode::stepped);
+    CHECK_FALSE(d.ok);
+    CHECK(d.code == error_code::unknown_command);
+    CHECK(d.seq == 31);
+    CHECK_THAT(d.reason, Catch::Contains("no body"));
+  }
+}
+
+TEST_CASE("numbers in reasons are printed exactly (shortest round trip)", "[codec][validation]") {
+  CHECK(io::format_number(200.0001).view() == "200.0001");
+  CHECK(io::format_number(0.1).view() == "0.1");
+  CHECK(io::format_number(5000.001f).view() == "5000.001");
+  CHECK(io::format_number(1e300).view() == "1e+300");
+  CHECK(io::format_number(std::nan("")).view() == "nan");
+  command rate;
+  rate.kind = command_kind::set_drive_rate;
+  rate.value = 200.0001;
+  CHECK_THAT(decode(bytes_of(rate)).reason, Catch::Contains("rate_hz = 200.0001"));
+  const io::decoded_command p = decode(set_parameter_bytes("stream.readout_every", 1000.000001));
+  CHECK_THAT(p.reason, Catch::Contains("stream.readout_every = 1000.000001"));
+}
+
+TEST_CASE("non-finite values are refused in every field, whether the waveform or site uses it or not",
+          "[codec][validation]") {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  command dc = stim_command();
+  dc.program.shape = firmware_sim::waveform::dc;
+  dc.program.frequency_Hz = nan;
+  io::decoded_command d = decode(bytes_of(dc));
+  CHECK(d.code == error_code::out_of_range);
+  CHECK_THAT(d.reason, Catch::Contains("frequency_Hz = nan"));
+
+  // The first form of the command (SetStimulation, float fields) likewise, in a field DC does not use.
+  {
+    flatbuffers::FlatBufferBuilder b;
+    const auto body = io::proto::CreateSetStimulation(b, 1, 0, io::proto::Waveform::Dc, 10.0f, 0.0f, -inf);
+    const auto cmd = io::proto::CreateCommand(b, 5, 0, io::proto::CommandBody::SetStimulation, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    CHECK_THAT(decode({span.begin(), span.end()}).reason, Catch::Contains("pulse_width_ms = -inf"));
+  }
+
+  command population = stim_command();  // a population site does not use position_mm
+  population.site.position_mm = nan;
+  CHECK_THAT(decode(bytes_of(population)).reason, Catch::Contains("site.position_mm = nan"));
+  population.site.position_mm = 0;
+  population.site.width_mm = inf;
+  CHECK_THAT(decode(bytes_of(population)).reason, Catch::Contains("site.width_mm = inf"));
+
+  command clear;
+  clear.kind = command_kind::clear_stimulation;
+  clear.all_channels = true;
+  clear.channel = 200;
+  d = decode(bytes_of(clear));
+  CHECK(d.code == error_code::out_of_range);
+  CHECK_THAT(d.reason, Catch::Contains("channel = 200"));
+  clear.channel = 0;
+  CHECK(decode(bytes_of(clear)).ok);
+
+  command param;
+  param.kind = command_kind::set_parameter;
+  param.parameter = io::parameter_id::stream_spikes;
+  param.value = std::nan("");
+  CHECK(decode(bytes_of(param)).code == error_code::out_of_range);
+  param.parameter = io::parameter_id::drive_rate_Hz;
+  CHECK(decode(bytes_of(param)).code == error_code::out_of_range);
+}
+
+TEST_CASE("a drive rate the network's Bernoulli drive cannot represent is refused with this config's maximum",
+          "[codec][validation]") {
+  engine::engine_params p;  // dt = 0.1 ms, K_e = 400: p = dt * K_e * rate <= 1 up to 25 Hz
+  io::decode_limits limits;
+  io::set_drive_limits(limits, p);
+  CHECK(limits.max_drive_rate_Hz == 25.0);
+  command rate;
+  rate.kind = command_kind::set_drive_rate;
+  rate.value = 25.0;
+  CHECK(io::decode_command(bytes_of(rate), limits).ok);
+  rate.value = 25.5;
+  io::decoded_command d = io::decode_command(bytes_of(rate), limits);
+  CHECK(d.code == error_code::out_of_range);
+  CHECK_THAT(d.reason, Catch::Contains("rate_hz = 25.5") && Catch::Contains("[0, 25] Hz") &&
+                           Catch::Contains("at most once per step"));
+  d = io::decode_command(set_parameter_bytes("network.drive.rate_Hz", 30.0), limits);
+  CHECK(d.code == error_code::out_of_range);
+  CHECK_THAT(d.reason, Catch::Contains("[0, 25] Hz"));
+
+  // The ring alone has no Bernoulli drive: the protocol's 200 Hz.
+  p.ring.emplace();
+  p.ring->with_network = false;
+  io::set_drive_limits(limits, p);
+  CHECK(limits.max_drive_rate_Hz == 200.0);
+}
+
+TEST_CASE("a SetParameter name is echoed bounded and as valid UTF-8, and every ack reason is valid UTF-8",
+          "[codec][validation][utf8]") {
+  std::string huge(100'000, 'x');
+  huge[10] = '\xff';
+  io::decoded_command d = decode(set_parameter_bytes(huge, 1.0));
+  CHECK(d.code == error_code::unknown_parameter);
+  CHECK(d.reason.size() < 300);
+  CHECK(io::is_valid_utf8(d.reason));
+  CHECK_THAT(d.reason, Catch::Contains("...(+"));
+
+  // Invalid sequences of every kind: lone continuation, overlong, surrogate, truncated, above U+10FFFF.
+  const std::string bad = std::string("a\x80") + "\xC0\xAF" + "\xED\xA0\x80" + "\xE2\x82" + "\xF4\x90\x80\x80" + "\xC3\xA9";
+  CHECK_FALSE(io::is_valid_utf8(bad));
+  const std::string clean = io::sanitize_utf8(bad);
+  CHECK(io::is_valid_utf8(clean));
+  CHECK_THAT(clean, Catch::EndsWith("\xC3\xA9"));  // the valid "é" at the end is kept
+  d = decode(set_parameter_bytes(bad, 1.0));
+  CHECK(io::is_valid_utf8(d.reason));
+
+  flatbuffers::FlatBufferBuilder b;
+  const std::string long_reason(10'000, 'r');
+  io::encode_ack(b, {.seq = 1, .code = error_code::out_of_range, .reason = bad});
+  const io::proto::Message* m = io::verify_message(b.GetBufferSpan());
+  REQUIRE(m);
+  CHECK(io::is_valid_utf8(m->payload_as_Ack()->reason()->string_view()));
+  io::encode_ack(b, {.seq = 1, .code = error_code::out_of_range, .reason = long_reason});
+  m = io::verify_message(b.GetBufferSpan());
+  REQUIRE(m);
+  CHECK(m->payload_as_Ack()->reason()->size() <= io::kMaxReason_bytes + 32);
 }

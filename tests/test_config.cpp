@@ -2,6 +2,7 @@
 // missing, mistyped, out-of-range, inconsistent keys, bad --set) is refused with a message naming the
 // source, the key, the value and what is allowed.
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -130,4 +131,23 @@ TEST_CASE("a TOML syntax error names the line", "[config]") {
 
 TEST_CASE("a missing file is a clear error", "[config]") {
   CHECK_THROWS_WITH(load_config("/nonexistent/x.toml"), Catch::Contains("cannot open config file"));
+}
+
+TEST_CASE("a missing base config is named with the config that asks for it and where it was looked for",
+          "[config][base]") {
+  const auto dir = std::filesystem::temp_directory_path() / "cortexloop_test_base";
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "derived.toml";
+  std::ofstream(file) << "base = \"missing_base.toml\"\n";
+  std::string message;
+  try {
+    load_config(file.string(), {});
+  } catch (const config_error& e) {
+    message = e.what();
+  }
+  CHECK_THAT(message, Catch::Contains(file.string()));                          // which config
+  CHECK_THAT(message, Catch::Contains("base = \"missing_base.toml\""));         // which key
+  CHECK_THAT(message, Catch::Contains((dir / "missing_base.toml").string()));  // where it looked
+  CHECK_THAT(message, Catch::Contains("relative to the folder"));
+  std::filesystem::remove_all(dir);
 }

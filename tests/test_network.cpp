@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "engine/drive.hpp"
+#include "engine/rng.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;
@@ -133,4 +135,22 @@ TEST_CASE("stimulus schedule: DC and sine currents between start and stop", "[st
   CHECK(s.current_pA(engine::population::exc, 150.0) == Approx(10.0).margin(1e-4));  // sine at a zero
   CHECK(s.current_pA(engine::population::exc, 200.0) == Approx(0.0).margin(1e-4));   // stop is exclusive
   CHECK(s.current_pA(engine::population::inh, 150.0) == 0.0f);
+}
+
+TEST_CASE("the drive's 16-bit draws are the generator's 32-bit words split low half first (no type punning)",
+          "[network][drive]") {
+  // Pins the layout the old uint32_t* cast gave on little-endian machines, so the strict-aliasing fix keeps
+  // every seed's network bit-identical.
+  engine::drive_params p;
+  constexpr std::size_t n = 64;
+  engine::poisson_drive drive(p, 1.0, 0.1, n, 5);
+  const engine::drive_draws d = drive.draw(1000.0);
+  engine::lane_rng reference(5);
+  std::vector<std::uint32_t> words(n / 2);
+  reference.fill(words.data(), words.size());
+  for (std::size_t i = 0; i < n / 2; ++i) {
+    INFO("word " << i);
+    REQUIRE(d.draw[2 * i] == static_cast<std::uint16_t>(words[i]));
+    REQUIRE(d.draw[2 * i + 1] == static_cast<std::uint16_t>(words[i] >> 16));
+  }
 }

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <random>
@@ -353,4 +355,317 @@ TEST_CASE("the I/O threads pinned to the real-time thread's CPU still carry comm
   const auto got = collect_readouts(c, ack->tick_applied + 5, 30s);
   REQUIRE(got.count(ack->tick_applied));
   CHECK(readout_of(got.at(ack->tick_applied)).exc()->i_stim_pa() == 100.0);
+}
+
+namespace {
+command step_command(std::uint32_t ticks) {
+  command c;
+  c.kind = command_kind::step;
+  c.ticks = ticks;
+  return c;
+}
+command simple(command_kind kind) {
+  command c;
+  c.kind = kind;
+  return c;
+}
+// Readouts that arrive within `quiet` (none expected).
+std::size_t readouts_within(io::client& c, std::chrono::milliseconds quiet) {
+  std::size_t n = 0;
+  const auto end = std::chrono::steady_clock::now() + quiet;
+  while (std::chrono::steady_clock::now() < end)
+    if (auto m = c.receive(20ms); m && m->topic == io::kTopicReadout) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("Reset clears the Step budget and the paused state, Step 0 cancels a budget, refused acks carry the "
+          "epoch", "[server][e2e][commands][reset]") {
+  io::server srv(options(io::run_mode::stepped, 4));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+
+  // A budget far too large to finish, then Step 0: the engine stops where it is.
+  const auto big = c.wait_ack(c.send(step_command(10'000'000)), 10s);
+  REQUIRE(big);
+  REQUIRE(big->accepted);
+  REQUIRE(collect_readouts(c, 20).size() > 0);
+  const auto cancel = c.wait_ack(c.send(step_command(0)), 10s);
+  REQUIRE(cancel);
+  REQUIRE(cancel->accepted);
+  const auto after_cancel = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
+  REQUIRE(after_cancel);
+  std::this_thread::sleep_for(300ms);
+  const auto later = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
+  REQUIRE(later);
+  CHECK(later->tick_applied == after_cancel->tick_applied);  // nothing advanced after the cancel
+
+  // Paused with a pending budget, then Reset: neither survives.
+  REQUIRE(c.wait_ack(c.send(simple(command_kind::pause)), 10s)->accepted);
+  REQUIRE(c.wait_ack(c.send(step_command(1'000'000)), 10s)->accepted);
+  command reset = simple(command_kind::reset);
+  reset.seed = 9;
+  const auto r = c.wait_ack(c.send(reset), 30s);
+  REQUIRE(r);
+  REQUIRE(r->accepted);
+  CHECK(r->epoch == 1);
+  while (c.receive(50ms)) {
+  }  // what was in flight before the reset
+  CHECK(readouts_within(c, 300ms) == 0);  // the budget was cleared
+  REQUIRE(c.wait_ack(c.send(step_command(5)), 10s)->tick_applied == 0);
+  const auto got = collect_readouts(c, 4, 10s);
+  CHECK(got.size() == 5);  // not paused any more: exactly the new budget
+  CHECK(readouts_within(c, 200ms) == 0);
+
+  // A refusal (decoded on the I/O thread) carries the current epoch, not 0.
+  command bad = stimulation(1e6);
+  const auto refused = c.wait_ack(c.send(bad), 10s);
+  REQUIRE(refused);
+  CHECK_FALSE(refused->accepted);
+  CHECK(refused->epoch == 1);
+  CHECK(refused->tick_applied == -1);
+}
+
+TEST_CASE("a multi-frame message is one command refused as Malformed, with one ack, and commands_received counts it "
+          "once", "[server][e2e][malformed]") {
+  io::server srv(options(io::run_mode::stepped));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  flatbuffers::FlatBufferBuilder b;
+  command ping = simple(command_kind::ping);
+  ping.seq = 5;
+  io::encode_command(b, ping);
+  const auto bytes = b.GetBufferSpan();
+  // Two valid commands in one message: neither is applied (not "the last frame wins").
+  c.command_socket().send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::sndmore);
+  c.command_socket().send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::none);
+  const auto a = c.next_ack(10s);
+  REQUIRE(a);
+  CHECK(a->code == error_code::malformed);
+  CHECK_THAT(a->reason, Catch::Contains("2 frames"));
+  CHECK_FALSE(c.next_ack(300ms));  // exactly one ack
+  const auto p = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
+  REQUIRE(p);
+  CHECK(p->accepted);
+  srv.request_stop();
+  srv.wait();
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  // The sync pings, the two-frame message (once) and the last ping.
+  CHECK(s->io.commands_received == static_cast<std::int64_t>(p->seq) + 1);
+}
+
+TEST_CASE("every frame received before shutdown gets an ack", "[server][e2e][shutdown]") {
+  io::server srv(options(io::run_mode::stepped));
+  srv.start();
+  io::client c(srv.command_endpoint());
+  REQUIRE(c.wait_ack(c.send(simple(command_kind::ping)), 10s));
+  constexpr int kSent = 3000;
+  for (int i = 0; i < kSent; ++i) c.send(simple(command_kind::ping));
+  srv.request_stop();
+  srv.wait();
+  int acks = 0, shutting_down = 0;
+  while (const auto a = c.next_ack(500ms)) {
+    ++acks;
+    shutting_down += a->code == error_code::shutting_down;
+  }
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  INFO(shutting_down << " refused as ShuttingDown");
+  // Every frame sent before the stop reached the server before it closed its socket (loopback, a quiet client):
+  // each one is answered, most of them ShuttingDown.
+  CHECK(acks == kSent);
+  CHECK(s->io.commands_received == kSent + 1);
+  CHECK(s->io.ack_drops == 0);
+}
+
+TEST_CASE("an idle stepped server sleeps: the real-time loop barely wakes without commands, and a command still "
+          "wakes it", "[server][e2e][idle]") {
+  io::server srv(options(io::run_mode::stepped));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const std::int64_t before = srv.realtime_loop_passes();
+  std::this_thread::sleep_for(1s);
+  const std::int64_t idle_passes = srv.realtime_loop_passes() - before;
+  INFO("real-time loop passes in 1 s idle: " << idle_passes);
+  CHECK(idle_passes <= 20);  // polling every 100 us would be ~10,000
+  REQUIRE(c.wait_ack(c.send(step_command(3)), 10s)->accepted);
+  CHECK(collect_readouts(c, 2, 10s).size() == 3);
+}
+
+TEST_CASE("a paused realtime server sleeps too, and Resume continues on the tick grid", "[server][e2e][idle]") {
+  io::server srv(options(io::run_mode::realtime));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const auto paused = c.wait_ack(c.send(simple(command_kind::pause)), 10s);
+  REQUIRE(paused);
+  std::this_thread::sleep_for(100ms);
+  const std::int64_t before = srv.realtime_loop_passes();
+  std::this_thread::sleep_for(1s);
+  const std::int64_t idle_passes = srv.realtime_loop_passes() - before;
+  INFO("real-time loop passes in 1 s paused: " << idle_passes);
+  CHECK(idle_passes <= 20);  // one per 1 ms tick would be ~1000
+  const auto resumed = c.wait_ack(c.send(simple(command_kind::resume)), 10s);
+  REQUIRE(resumed);
+  CHECK(resumed->tick_applied == paused->tick_applied);  // paused: the engine did not advance
+  const auto got = collect_readouts(c, resumed->tick_applied + 20, 10s);
+  CHECK(got.count(resumed->tick_applied + 20));
+}
+
+TEST_CASE("GetInfo is answered with the server's shape, and topic info carries the same", "[server][e2e][info]") {
+  io::server srv(options(io::run_mode::stepped, 3));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicInfo), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const auto a = c.wait_ack(c.send(simple(command_kind::get_info)), 10s);
+  REQUIRE(a);
+  CHECK(a->accepted);
+  CHECK(a->tick_applied == -1);
+  REQUIRE(a->info);
+  const io::server_info& i = *a->info;
+  CHECK_FALSE(i.version.empty());
+  CHECK(i.mode == io::run_mode::stepped);
+  CHECK(i.n_exc == 800);
+  CHECK(i.n_inh == 200);
+  CHECK(i.dt_ms == 0.1);
+  CHECK(i.tick_ms == 1.0);
+  CHECK(i.steps_per_tick == 10);
+  CHECK(i.seed == 3);
+  CHECK(i.ring_units == 0);
+  CHECK(i.stim_channels == 8);
+  CHECK(i.max_drive_rate_Hz == 25.0);
+  CHECK(i.max_command_bytes == io::kMaxCommand_bytes);
+
+  command reset = simple(command_kind::reset);
+  reset.seed = 12;
+  REQUIRE(c.wait_ack(c.send(reset), 30s)->accepted);
+  // The stream's info (with the status, once a second) follows the reset's seed and epoch.
+  std::optional<io::server_info> streamed;
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < end) {
+    const auto m = c.receive(200ms);
+    if (!m || m->topic != io::kTopicInfo) continue;
+    streamed = io::to_server_info(*m->message()->payload_as_Info());
+    if (streamed->epoch == 1) break;
+  }
+  REQUIRE(streamed);
+  CHECK(streamed->epoch == 1);
+  CHECK(streamed->seed == 12);
+  CHECK(streamed->n_exc == 800);
+}
+
+namespace {
+// Cpus_allowed_list of this process's thread named `name` (from /proc), or "" if there is none.
+std::string cpus_allowed_of_thread(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string n;
+    std::getline(comm, n);
+    if (n != name) continue;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("Cpus_allowed_list:", 0) == 0) return line.substr(line.find_first_not_of(" \t", 18));
+  }
+  return {};
+}
+}  // namespace
+
+TEST_CASE("with the real-time thread pinned and io_off_realtime_cpu (serve --rt), the I/O thread runs on the other "
+          "CPUs", "[server][e2e][realtime][placement]") {
+  const unsigned n_cpus = std::thread::hardware_concurrency();
+  if (n_cpus < 2) {
+    WARN("one CPU: nothing to keep the I/O thread off");
+    return;
+  }
+  io::server_options o = options(io::run_mode::realtime);
+  o.cpu = static_cast<int>(n_cpus) - 1;
+  o.io_off_realtime_cpu = true;
+  io::server srv(std::move(o));
+  srv.start();
+  CHECK_THAT(srv.scheduling(), Catch::Contains("I/O off CPU " + std::to_string(n_cpus - 1)));
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const std::string allowed = cpus_allowed_of_thread("cl-io");
+  INFO("cl-io Cpus_allowed_list: " << allowed);
+  REQUIRE_FALSE(allowed.empty());
+  const std::string last = std::to_string(n_cpus - 1);
+  // "0-2" for CPUs 0..2 of 4, "0" of 2: never ending in the real-time CPU's number.
+  CHECK_FALSE((allowed == last || allowed.ends_with("-" + last) || allowed.ends_with("," + last)));
+}
+
+TEST_CASE("a frame over 64 KiB drops its sender's connection without costing the server, 60 kB gets an ack",
+          "[server][e2e][limits]") {
+  io::server srv(options(io::run_mode::stepped));
+  srv.start();
+  {
+    io::client big(srv.command_endpoint());
+    REQUIRE(big.wait_ack(big.send(simple(command_kind::ping)), 10s));
+    big.send_raw(std::vector<std::uint8_t>(200'000, 0xAB));
+    CHECK_FALSE(big.next_ack(500ms));  // libzmq closed the connection: no ack
+  }
+  io::client c(srv.command_endpoint());
+  c.send_raw(std::vector<std::uint8_t>(60'000, 0xAB));  // under the limit: read, refused
+  const auto a = c.next_ack(10s);
+  REQUIRE(a);
+  CHECK(a->code == error_code::malformed);
+  CHECK(c.wait_ack(c.send(simple(command_kind::ping)), 10s));
+  srv.request_stop();
+  srv.wait();
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  CHECK(s->io.commands_received == 3);  // the ping, the 60 kB frame, the last ping: not the 200 kB one
+}
+
+TEST_CASE("an ack for a client that has gone is counted in ack_drops (and still published)", "[server][e2e][acks]") {
+  io::server_options o = options(io::run_mode::stepped);
+  o.params = small_network();
+  o.params.network.n_neurons = 10000;  // a Reset that takes a while to build, so the client is gone by then
+  io::server srv(o);
+  srv.start();
+  io::client watcher(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicAck)});
+  REQUIRE(watcher.sync_subscription(20s));
+  std::uint64_t seq = 0;
+  {
+    io::client gone(srv.command_endpoint());
+    REQUIRE(gone.wait_ack(gone.send(simple(command_kind::ping)), 10s));
+    command reset = simple(command_kind::reset);
+    reset.seed = 2;
+    seq = gone.send(reset);
+    std::this_thread::sleep_for(20ms);  // let the frame leave before the socket closes (linger 0)
+  }
+  bool published = false;
+  const auto end = std::chrono::steady_clock::now() + 60s;
+  while (!published && std::chrono::steady_clock::now() < end) {
+    const auto m = watcher.receive(200ms);
+    if (m && m->topic == io::kTopicAck) {
+      const auto* a = m->message()->payload_as_Ack();
+      published = a->seq() == seq && a->accepted() && a->epoch() == 1;
+    }
+  }
+  REQUIRE(published);
+  srv.request_stop();
+  srv.wait();
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  CHECK(s->io.ack_drops == 1);
+}
+
+TEST_CASE("a stepped server woken by more commands than one pass applies (64) applies them all without waiting for "
+          "a timeout", "[server][e2e][idle]") {
+  io::server srv(options(io::run_mode::stepped));
+  srv.start();
+  io::client c(srv.command_endpoint());
+  REQUIRE(c.wait_ack(c.send(simple(command_kind::ping)), 10s));
+  constexpr int kBurst = 200;
+  for (int i = 0; i < kBurst; ++i) c.send(simple(command_kind::ping));
+  // All applied within well under the idle wait (1 s): each pass drains 64, and a non-empty queue is no idle.
+  const auto start = std::chrono::steady_clock::now();
+  int acks = 0;
+  while (acks < kBurst && c.next_ack(5s)) ++acks;
+  CHECK(acks == kBurst);
+  CHECK(std::chrono::steady_clock::now() - start < 900ms);
 }

@@ -35,7 +35,15 @@ struct record_options {
   // The server's config, for the geometry in summary.json (positions in mm): not on the wire.
   std::string config;
   std::vector<std::string> overrides;
+  double timeout_s = 10.0;  // give up when nothing arrives this long after start
 };
+
+// The recorder writes what it received, whatever it received: a string that is not valid UTF-8 (a reason
+// from another server, a corrupt status) is written with U+FFFD in place of the bad bytes instead of
+// making nlohmann::json throw and the whole recording be lost.
+std::string dump_json(const nlohmann::json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 // Everything received, in arrival order; written when the recording stops.
 struct recording {
@@ -47,6 +55,7 @@ struct recording {
   std::optional<std::int64_t> last_tick;
   std::uint32_t last_epoch = 0;
   nlohmann::json last_status;
+  nlohmann::json info;  // the server's Info (topic "info"): sizes, dt, tick, seed, version
   // The device (Readout.device), one frame per readout that carried it.
   std::vector<float> dev_sensing;     // [frames][n_sensing][6]: signal, raw, filtered, rms, envelope, phase_rad
   std::vector<float> dev_blanked;     // [frames][n_sensing]: 1 while the ADC value is held
@@ -232,6 +241,11 @@ int run_record(const record_options& o) {
   double first_t_ms = NAN, last_t_ms = NAN;
   int signal_number = 0;
   auto last_print = std::chrono::steady_clock::now();
+  // SUB sockets connect to nothing without complaint: say what we wait for, and give up after --timeout.
+  bool received_any = false;
+  const auto give_up_at = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
+  if (!o.quiet) std::fprintf(stderr, "record: waiting for a server publishing on %s ...\n", o.pub.c_str());
   for (;;) {
     const timespec zero{0, 0};
     if (const int sig = sigtimedwait(&stop_signals, nullptr, &zero); sig > 0) {
@@ -240,12 +254,36 @@ int run_record(const record_options& o) {
     }
     if (o.duration_s && !std::isnan(first_t_ms) && last_t_ms - first_t_ms >= *o.duration_s * 1000.0) break;
     const auto m = client.receive(std::chrono::milliseconds(100));
-    if (!m) continue;
+    if (!m) {
+      if (!received_any && std::chrono::steady_clock::now() >= give_up_at) {
+        std::fprintf(stderr,
+                     "record: error: nothing received from %s within %g s (--timeout); is `cortexloop serve` "
+                     "running there? Nothing was written.\n",
+                     o.pub.c_str(), o.timeout_s);
+        std::error_code ec;
+        std::filesystem::remove(out / "acks.jsonl", ec);
+        if (spikes) std::filesystem::remove(out / "spikes.npy", ec);
+        return 5;
+      }
+      continue;
+    }
+    received_any = true;
     const io::proto::Message* msg = m->message();
     if (const auto* r = msg->payload_as_Readout()) {
       rec.add(*r);
       if (std::isnan(first_t_ms)) first_t_ms = r->t_ms();
       last_t_ms = r->t_ms();
+    } else if (const auto* i = msg->payload_as_Info()) {
+      rec.info = {{"version", i->version() ? i->version()->str() : ""},
+                  {"mode", static_cast<int>(i->mode())},
+                  {"dt_ms", i->dt_ms()},
+                  {"tick_ms", i->tick_ms()},
+                  {"seed", i->seed()},
+                  {"epoch", i->epoch()},
+                  {"n_exc", i->n_exc()},
+                  {"n_inh", i->n_inh()},
+                  {"ring_units", i->ring_units()},
+                  {"ring_length_mm", i->ring_length_mm()}};
     } else if (const auto* s = msg->payload_as_Status()) {
       ++rec.statuses;
       rec.last_status = to_json(*s);
@@ -257,10 +295,10 @@ int run_record(const record_options& o) {
                                    {"tick_applied", a->tick_applied()},
                                    {"epoch", a->epoch()},
                                    {"reason", a->reason() ? a->reason()->str() : ""}};
-      ack_log << line.dump() << '\n';
+      ack_log << dump_json(line) << '\n';
     } else if (const auto* e = msg->payload_as_SafetyEvent()) {
       ++safety_events;
-      safety_log << to_json(*e).dump() << '\n';
+      safety_log << dump_json(to_json(*e)) << '\n';
     } else if (const auto* b = msg->payload_as_SpikeBatch(); b && spikes && b->step() && b->neuron()) {
       ++rec.spike_batches;
       spike_rows.clear();
@@ -336,6 +374,7 @@ int run_record(const record_options& o) {
       {"wall_s", wall_s},
       {"stopped_by", signal_number ? strsignal(signal_number) : (o.duration_s ? "duration" : "")},
       {"last_status", rec.last_status},
+      {"info", rec.info},
       {"files", files},
   };
   summary["device"] = {
@@ -360,7 +399,7 @@ int run_record(const record_options& o) {
        "sensing: the signal's unit (docs/device.md); controllers: the feature's and the program amplitude's unit"}};
   if (rec.n_ring > 0) summary["ring_n_units"] = rec.n_ring;
   if (!geometry.is_null()) summary["geometry"] = geometry;
-  std::ofstream(out / "summary.json") << summary.dump(2) << "\n";
+  std::ofstream(out / "summary.json") << dump_json(summary, 2) << "\n";
   if (!o.quiet)
     std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",
                  static_cast<long long>(rec.readouts), static_cast<long long>(rec.missing_ticks),
@@ -382,6 +421,10 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes)")->capture_default_str();
   cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds of readouts")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--timeout", o->timeout_s,
+                  "Give up (exit 5) when nothing has arrived from the server this many seconds after start")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines");
   cmd->add_flag("--sync", o->sync,

@@ -71,6 +71,9 @@ int run_serve(const serve_options& o) {
     if (so.cpu < 0) so.cpu = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) - 1;
     so.lock_memory = true;
     if (!o.spin_us) so.spin_ns = 100'000;
+    // The I/O threads elsewhere: sharing the SCHED_FIFO CPU they received commands ~0.5 ms late and only 4 % of
+    // a closed loop's commands made the next tick (83 % with them off it; bench/next_tick.py, bench/README.md).
+    so.io_off_realtime_cpu = true;
   }
   so.stream_spikes = o.spikes;
   if (o.duration_s) so.max_ticks = std::llround(*o.duration_s * 1000.0 / so.params.simulation.tick_ms);
@@ -143,8 +146,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--spin-us", o->spin_us, "Busy-wait this long before each deadline (tighter wake-up, more CPU)")
       ->check(CLI::Range(0.0, 1000.0));
   cmd->add_flag("--rt", o->rt,
-                "Real-time settings in one flag: --fifo 80 --mlock --cpu <last CPU> --spin-us 100 (each one the "
-                "system refuses is named in the status; explicit flags win)");
+                "Real-time settings in one flag: --fifo 80 --mlock --cpu <last CPU> --spin-us 100, and the I/O threads "
+                "on the other CPUs (each one the system refuses is named in the status; explicit flags win)");
   cmd->add_flag("--spikes", o->spikes, "Stream spikes (topic \"spikes\") from the start");
   cmd->add_flag("--quiet,-q", o->quiet, "No status line");
   cmd->callback([o] {

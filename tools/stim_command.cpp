@@ -158,7 +158,8 @@ io::command build(const stim_options& o) {
     c.kind = io::command_kind::set_stimulation;
     c.channel = static_cast<std::uint8_t>(o.channel);
     c.start_tick = o.start_tick;
-    if (!o.amplitude) throw CLI::ValidationError("--amplitude", a + " needs an amplitude (pA per cell, or uA with --electrode)");
+    // No default amplitude: a forgotten --amplitude would otherwise load a silent 0 program and say "accepted".
+    if (!o.amplitude) throw CLI::ValidationError("--amplitude", a + " needs --amplitude (pA per cell, or uA with --electrode)");
     fill_program(o, a, c.site, c.program);
   } else if (a == "clear") {
     c.kind = io::command_kind::clear_stimulation;

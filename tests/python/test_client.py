@@ -121,6 +121,8 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(rates.shape, (summary["readouts"], 2))
             self.assertEqual(ticks.shape, (summary["readouts"], 3))
             self.assertEqual(summary["stopped_by"], "Interrupt")
+            # topic "info" comes with every status (once a second): the recording names the model it recorded.
+            self.assertEqual((summary["info"]["n_exc"], summary["info"]["n_inh"]), (800, 200))
             # The stimulation is in the recording exactly at the ticks the ack named.
             on = ticks[stim[:, 0] == 300.0, 1]
             self.assertEqual(on[0], ack.tick_applied)
@@ -132,6 +134,38 @@ class ClientTest(unittest.TestCase):
             png = os.path.join(tmp, "session.png")
             plot.main([tmp, "--out", png])
             self.assertGreater(os.path.getsize(png), 10000)
+
+
+    def test_bad_names_raise_a_clear_error(self):
+        c = Client(f"tcp://127.0.0.1:{free_port()}", None)
+        with self.assertRaisesRegex(ValueError, "waveform 'square' is not one of 'dc'"):
+            c.stimulate(100.0, waveform="square")
+        with self.assertRaisesRegex(ValueError, "population 'pyr'"):
+            c.stimulate(100.0, population="pyr")
+        with self.assertRaisesRegex(ValueError, "must be a str"):
+            c.set_parameter(None, 1.0)
+        with self.assertRaisesRegex(RuntimeError, "needs the stream"):
+            c.sync()
+        c.close()
+
+    def test_wait_ack_keeps_other_acks_sync_without_ack_topic_and_info(self):
+        server = Server("--mode", "stepped", "--seed", "7")
+        try:
+            c = Client(server.commands, server.pub, topics=(b"readout",))
+            self.assertTrue(c.sync())  # subscribes to "ack" for the sync only
+            first, second = c.ping(), c.ping()
+            self.assertEqual(c.wait_ack(second, 10).seq, second)
+            kept = c.wait_ack(first, 1)  # arrived before `second`: kept, not dropped
+            self.assertIsNotNone(kept)
+            self.assertEqual(kept.seq, first)
+            info = c.info(10)
+            self.assertEqual((info["n_exc"], info["n_inh"]), (800, 200))
+            self.assertEqual((info["dt_ms"], info["tick_ms"], info["seed"]), (0.1, 1.0, 7))
+            self.assertEqual(info["max_drive_rate_hz"], 25.0)
+            c.close()
+        finally:
+            rc, err = server.stop()
+        self.assertEqual(rc, 0, err)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ except ImportError:
     _add_generated_path()
 
 from cortexloop.protocol import (  # noqa: E402
-    Ack, ChannelProgram, ClearController, ClearStimulation, Command, CommandBody, Message, Pause, Payload, Ping,
-    Program, Readout, Reset, Resume, SafetyEvent, ScheduleEntry, SetController, SetDriveRate, SetParameter,
-    SetPrograms, SetStimulation, Site, SpikeBatch, Status, Step)
+    Ack, ChannelProgram, ClearController, ClearStimulation, Command, CommandBody, GetInfo, Info, Message, Pause,
+    Payload, Ping, Program, Readout, Reset, Resume, SafetyEvent, ScheduleEntry, SetController, SetDriveRate,
+    SetParameter, SetPrograms, SetStimulation, Site, SpikeBatch, Status, Step)
 
 IDENTIFIER = b"CXL1"

@@ -1,4 +1,5 @@
 """Commands over a DEALER socket (each answered by an ack), the stream over a SUB socket."""
+import collections
 import random
 import time
 from dataclasses import dataclass
@@ -13,17 +14,24 @@ ERROR_CODES = {0: "Ok", 1: "Malformed", 2: "UnknownCommand", 3: "OutOfRange", 4:
                6: "UnknownParameter", 7: "Busy", 8: "ShuttingDown"}
 WAVEFORMS = {"dc": 0, "sine": 1, "pulses": 2, "pulse_train": 2, "arbitrary": 3, "noise": 4}
 POPULATIONS = {"exc": 0, "inh": 1}
+PARAMETERS = ("network.drive.rate_Hz", "stream.spikes", "stream.readout_every")
+# Acks kept for wait_ack while waiting for another one; beyond this the oldest are dropped (a client that
+# never asks for its acks must not grow without bound).
+MAX_BUFFERED_ACKS = 100000
+
+
+def _lookup(table, name, what):
+    """table[name], or a ValueError naming what was wrong and what is allowed (not a bare KeyError)."""
+    try:
+        return table[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"{what} {name!r} is not one of {', '.join(map(repr, table))}") from None
+
+
 CONTROLLERS = {"open_loop": 1, "responsive": 2, "pi_clamp": 3, "phase_locked": 4, "external": 5}
 FEATURES = {"raw": 0, "filtered": 1, "rms": 2, "envelope": 3}
 SAFETY_LIMITS = ["none", "max_current", "charge_per_phase", "charge_density", "net_charge", "pulse_rate",
                  "compliance", "direct_current", "watchdog", "model_domain"]
-
-
-def _lookup(table, name, what):
-    try:
-        return table[name]
-    except KeyError:
-        raise ValueError(f"{what} = {name!r}: must be one of {', '.join(sorted(table))}") from None
 
 
 @dataclass
@@ -155,6 +163,7 @@ class Ack:
     server_applied_ns: int
     server_send_ns: int
     recv_ns: int = 0
+    info: dict = None  # the ack of GetInfo: the server's shape (see decode_info)
 
     @property
     def code_name(self):
@@ -179,12 +188,23 @@ def _floats(obj, name):
     return np.asarray(getattr(obj, name + "AsNumpy")(), dtype=np.float32)
 
 
+_INFO_FIELDS = ["Mode", "DtMs", "TickMs", "StepsPerTick", "Seed", "Epoch", "NExc", "NInh", "RingUnits",
+                "RingLengthMm", "StimChannels", "MaxDriveRateHz", "MaxCommandBytes"]
+
+
+def decode_info(i):
+    out = {_snake(f): getattr(i, f)() for f in _INFO_FIELDS}
+    out["version"] = (i.Version() or b"").decode()
+    return out
+
+
 _STATUS_FIELDS = [
     "Mode", "Paused", "ServerTicks", "EngineTick", "Epoch", "UptimeS", "WindowS", "WindowTicks", "RealtimeFactor",
     "DeadlineMisses", "WindowDeadlineMisses", "LatenessP50Us", "LatenessP99Us", "LatenessP999Us", "LatenessMaxUs",
     "ComputeP50Us", "ComputeP99Us", "ComputeMaxUs", "ReadoutDrops", "SpikeDrops", "CommandsReceived",
     "CommandsRefused", "CommandsDropped", "RtCpuPercent", "IoCpuPercent", "RateExcHz", "RateInhHz", "Scheduling",
-    "Resyncs", "LatenessTotalP99Us", "LatenessTotalP999Us", "LatenessTotalMaxUs", "EventDrops", "PublishDrops"]
+    "Resyncs", "LatenessTotalP99Us", "LatenessTotalP999Us", "LatenessTotalMaxUs", "EventDrops", "PublishDrops",
+    "AckDrops"]
 
 
 def _snake(name):
@@ -215,12 +235,17 @@ def decode_message(payload):
     if kind == p.Payload.Payload.Status:
         s = _table(msg, p.Status.Status)
         out = {_snake(f): getattr(s, f)() for f in _STATUS_FIELDS}
-        out["scheduling"] = (out["scheduling"] or b"").decode()
+        out["scheduling"] = (out["scheduling"] or b"").decode(errors="replace")
         return "status", out
     if kind == p.Payload.Payload.Ack:
         a = _table(msg, p.Ack.Ack)
-        return "ack", Ack(a.Seq(), a.Accepted(), a.Code(), (a.Reason() or b"").decode(), a.TickApplied(), a.Epoch(),
-                          a.ClientSendNs(), a.ServerRecvNs(), a.ServerAppliedNs(), a.ServerSendNs())
+        info = a.Info()
+        # errors="replace": a reason is UTF-8 from this server, but a client must survive any bytes.
+        return "ack", Ack(a.Seq(), a.Accepted(), a.Code(), (a.Reason() or b"").decode(errors="replace"),
+                          a.TickApplied(), a.Epoch(), a.ClientSendNs(), a.ServerRecvNs(), a.ServerAppliedNs(),
+                          a.ServerSendNs(), info=decode_info(info) if info is not None else None)
+    if kind == p.Payload.Payload.Info:
+        return "info", decode_info(_table(msg, p.Info.Info))
     if kind == p.Payload.Payload.SpikeBatch:
         b = _table(msg, p.SpikeBatch.SpikeBatch)
         return "spikes", {"tick": b.Tick(), "epoch": b.Epoch(), "step": b.StepAsNumpy(), "neuron": b.NeuronAsNumpy(),
@@ -234,17 +259,19 @@ class Client:
     """client = Client(); seq = client.stimulate(200.0); ack = client.wait_ack(seq)"""
 
     def __init__(self, commands="tcp://127.0.0.1:5556", pub="tcp://127.0.0.1:5555",
-                 topics=(b"readout", b"status", b"ack"), context=None):
+                 topics=(b"readout", b"status", b"ack", b"info"), context=None):
         self.context = context or zmq.Context.instance()
         self.dealer = self.context.socket(zmq.DEALER)
         self.dealer.setsockopt(zmq.LINGER, 0)
         self.dealer.connect(commands)
         self.sub = None
+        self.topics = tuple(t.encode() if isinstance(t, str) else bytes(t) for t in topics)
+        self._acks = collections.OrderedDict()  # seq -> Ack: arrived while wait_ack waited for another
         if pub:
             self.sub = self.context.socket(zmq.SUB)
             self.sub.setsockopt(zmq.LINGER, 0)
             self.sub.setsockopt(zmq.RCVHWM, 200000)
-            for t in topics:
+            for t in self.topics:
                 self.sub.setsockopt(zmq.SUBSCRIBE, t)
             self.sub.connect(pub)
         self._seq = random.randrange(1 << 32) << 16
@@ -283,11 +310,14 @@ class Client:
     def stimulate(self, amplitude_pa, waveform="dc", population="exc", channel=0, frequency_hz=0.0,
                   pulse_width_ms=0.0, biphasic=False, delay_ms=0.0, duration_ms=0.0, ring_position_mm=None,
                   width_mm=1.5):
+        waveform_id = _lookup(WAVEFORMS, waveform, "waveform")
+        population_id = _lookup(POPULATIONS, population, "population")
+
         def build(b):
             S = p.Site
             S.SiteStart(b)
             S.SiteAddKind(b, 0 if ring_position_mm is None else 1)
-            S.SiteAddPopulation(b, POPULATIONS[population])
+            S.SiteAddPopulation(b, population_id)
             S.SiteAddPositionMm(b, 0.0 if ring_position_mm is None else ring_position_mm)
             S.SiteAddWidthMm(b, width_mm)
             site = S.SiteEnd(b)
@@ -295,7 +325,7 @@ class Client:
             M.SetStimulationStart(b)
             M.SetStimulationAddChannel(b, channel)
             M.SetStimulationAddSite(b, site)
-            M.SetStimulationAddWaveform(b, WAVEFORMS[waveform])
+            M.SetStimulationAddWaveform(b, waveform_id)
             M.SetStimulationAddAmplitudePa(b, amplitude_pa)
             M.SetStimulationAddFrequencyHz(b, frequency_hz)
             M.SetStimulationAddPulseWidthMs(b, pulse_width_ms)
@@ -403,6 +433,11 @@ class Client:
         return self._send(p.CommandBody.CommandBody.Step, build)
 
     def set_parameter(self, name, value):
+        """The server checks `name` against its whitelist (PARAMETERS today) and refuses others with
+        UnknownParameter and a reason naming the whitelist."""
+        if not isinstance(name, str):
+            raise ValueError(f"parameter name must be a str, got {type(name).__name__}")
+
         def build(b):
             n = b.CreateString(name)
             p.SetParameter.SetParameterStart(b)
@@ -411,10 +446,19 @@ class Client:
             return p.SetParameter.SetParameterEnd(b)
         return self._send(p.CommandBody.CommandBody.SetParameter, build)
 
+    def get_info(self):
+        """Sends GetInfo; its ack (wait_ack) carries .info: population sizes, ring, dt, tick, seed, limits."""
+        return self._send(p.CommandBody.CommandBody.GetInfo, self._empty(p.GetInfo, "GetInfo"))
+
+    def info(self, timeout=5.0):
+        """The server's shape as a dict (GetInfo round trip), or None without an answer."""
+        ack = self.wait_ack(self.get_info(), timeout)
+        return ack.info if ack is not None else None
+
     def send_raw(self, data):
         self.dealer.send(bytes(data))
 
-    def next_ack(self, timeout=5.0):
+    def _read_ack(self, timeout):
         if not self.dealer.poll(int(timeout * 1000)):
             return None
         data = self.dealer.recv()
@@ -424,15 +468,30 @@ class Client:
         ack.recv_ns = time.monotonic_ns()
         return ack
 
+    def next_ack(self, timeout=5.0):
+        """The next ack, whatever its seq: first those wait_ack kept aside, in arrival order."""
+        if self._acks:
+            return self._acks.popitem(last=False)[1]
+        return self._read_ack(timeout)
+
     def wait_ack(self, seq, timeout=5.0):
+        """The ack of `seq`, or None after timeout seconds. Acks of other commands that arrive meanwhile are
+        kept (for their own wait_ack or next_ack), not dropped."""
+        if seq in self._acks:
+            return self._acks.pop(seq)
         end = time.monotonic() + timeout
         while True:
             left = end - time.monotonic()
             if left <= 0:
                 return None
-            ack = self.next_ack(left)
-            if ack is not None and ack.seq == seq:
+            ack = self._read_ack(left)
+            if ack is None:
+                continue
+            if ack.seq == seq:
                 return ack
+            self._acks[ack.seq] = ack
+            while len(self._acks) > MAX_BUFFERED_ACKS:
+                self._acks.popitem(last=False)
 
     # --- stream -----------------------------------------------------------------------------------------
     def receive(self, timeout=1.0):
@@ -444,18 +503,28 @@ class Client:
         return topic.decode(), kind, value
 
     def sync(self, timeout=20.0):
-        """Pings until a ping's ack comes back on the stream: the subscription is live."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            seq = self.ping()
-            if self.wait_ack(seq, 2.0) is None:
-                continue
-            until = time.monotonic() + 0.2
-            while time.monotonic() < until:
-                m = self.receive(0.05)
-                if m and m[1] == "ack" and m[2].seq == seq:
-                    return True
-        return False
+        """Pings until a ping's ack comes back on the stream: the subscription is live. It needs topic "ack":
+        if the client did not subscribe to it, it subscribes for the sync and unsubscribes after."""
+        if self.sub is None:
+            raise RuntimeError("sync() needs the stream: create the Client with a pub endpoint")
+        temporary = not any(b"ack".startswith(t) for t in self.topics)
+        if temporary:
+            self.sub.setsockopt(zmq.SUBSCRIBE, b"ack")
+        try:
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                seq = self.ping()
+                if self.wait_ack(seq, 2.0) is None:
+                    continue
+                until = time.monotonic() + 0.2
+                while time.monotonic() < until:
+                    m = self.receive(0.05)
+                    if m and m[1] == "ack" and m[2].seq == seq:
+                        return True
+            return False
+        finally:
+            if temporary:
+                self.sub.setsockopt(zmq.UNSUBSCRIBE, b"ack")
 
     def readouts(self, count, timeout=30.0):
         """The next `count` readouts (fewer if timeout seconds pass)."""

@@ -1,0 +1,32 @@
+#!/usr/bin/python3
+"""CPU of an idle `cortexloop serve` (issue 9, item 9): start it in a mode where it has nothing to do
+(stepped, no Step; or realtime paused), wait for it to settle, then read utime+stime of the process from
+/proc/<pid>/stat over a window. Usage: bench/idle_cpu.py BUILD/cortexloop [--mode stepped] [--seconds 10]"""
+import argparse, os, subprocess, sys, time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("binary")
+ap.add_argument("--mode", default="stepped", choices=["stepped", "realtime-paused"])
+ap.add_argument("--seconds", type=float, default=10.0)
+ap.add_argument("--port", type=int, default=57555)
+a = ap.parse_args()
+
+pub, cmd = f"tcp://127.0.0.1:{a.port}", f"tcp://127.0.0.1:{a.port + 1}"
+mode = "stepped" if a.mode == "stepped" else "realtime"
+server = subprocess.Popen([a.binary, "serve", "--mode", mode, "--pub", pub, "--commands", cmd, "--quiet"])
+try:
+    time.sleep(3.0)
+    if a.mode == "realtime-paused":
+        subprocess.run([a.binary, "stim", "pause", "--commands", cmd], check=True, stdout=subprocess.DEVNULL)
+        time.sleep(1.0)
+    tck = os.sysconf("SC_CLK_TCK")
+    def cpu_s():
+        fields = open(f"/proc/{server.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tck  # utime, stime
+    c0, t0 = cpu_s(), time.monotonic()
+    time.sleep(a.seconds)
+    c1, t1 = cpu_s(), time.monotonic()
+    print(f"idle {a.mode}: {100.0 * (c1 - c0) / (t1 - t0):.1f} % of one core over {t1 - t0:.1f} s")
+finally:
+    server.terminate()
+    server.wait()

@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""How often does an external loop's command land on the next tick? (issue 9, item 14)
+
+A closed-loop client answers every readout at once: on the readout of tick k it sends a Ping (applied by
+the real-time thread like any command) and later reads its ack's tick_applied. The fraction with
+tick_applied == k + 1 is what a controller gets; the rest land one or more ticks later.
+Usage: PYTHONPATH=build/python:tools/python bench/next_tick.py build/cortexloop [--seconds 10] [-- serve flags]
+"""
+import argparse, collections, subprocess, sys, time
+
+from cortexloop_client import Client
+
+ap = argparse.ArgumentParser()
+ap.add_argument("binary")
+ap.add_argument("--seconds", type=float, default=10.0)
+ap.add_argument("--port", type=int, default=58555)
+ap.add_argument("--every", type=int, default=10,
+                help="answer every n-th tick (stream.readout_every): a Python client cannot decode 1000 readouts/s "
+                     "on a loaded 2-CPU machine, and a backlog would measure the client, not the server")
+argv = sys.argv[1:]
+serve_args = argv[argv.index("--") + 1:] if "--" in argv else []
+a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+a.serve_args = serve_args
+
+pub, cmd = f"tcp://127.0.0.1:{a.port}", f"tcp://127.0.0.1:{a.port + 1}"
+server = subprocess.Popen([a.binary, "serve", "--pub", pub, "--commands", cmd, "--quiet"] + a.serve_args)
+try:
+    c = Client(cmd, pub, topics=(b"readout",))
+    c.wait_ack(c.set_parameter("stream.readout_every", a.every), 10.0)
+    time.sleep(1.0)  # let the drive ramp and the subscription settle
+    while c.receive(0.01):
+        pass
+    sent = {}  # seq -> (tick, tick_start_ns) of the readout it answers
+    lags = collections.Counter()
+    # Commands the client sent early enough (> 50 us before the next tick's start): those the server should put
+    # on the next tick. What happens to them separates the server's path from the client's speed.
+    early = collections.Counter()
+    recv_delay_us, queue_delay_us = [], []
+    tick_ns = None
+    def record(ack, tick, tick_start_ns):
+        lags[ack.tick_applied - tick] += 1
+        next_start = tick_start_ns + 1_000_000  # tick_ms = 1 (default config)
+        if ack.client_send_ns < next_start - 50_000:
+            early[ack.tick_applied - tick] += 1
+            recv_delay_us.append((ack.server_recv_ns - ack.client_send_ns) / 1e3)
+            queue_delay_us.append((ack.server_applied_ns - ack.server_recv_ns) / 1e3)
+    end = time.monotonic() + a.seconds
+    while time.monotonic() < end:
+        m = c.receive(0.5)
+        if m and m[1] == "readout":
+            sent[c.ping()] = (m[2]["tick"], m[2]["tick_start_ns"])
+        while c.dealer.poll(0):
+            ack = c.next_ack(0)
+            if ack and ack.seq in sent:
+                record(ack, *sent.pop(ack.seq))
+    deadline = time.monotonic() + 2.0
+    while sent and time.monotonic() < deadline:
+        ack = c.next_ack(0.2)
+        if ack and ack.seq in sent:
+            record(ack, *sent.pop(ack.seq))
+    n, ne = sum(lags.values()), sum(early.values())
+    pct = lambda v, q: sorted(v)[int(q * (len(v) - 1))] if v else float("nan")
+    print(f"serve {' '.join(a.serve_args) or '(stock)'}: {n} commands, next tick {100.0 * lags[1] / max(n, 1):.1f} %,"
+          f" lag histogram (ticks: count) {dict(sorted(lags.items())[:8])}")
+    print(f"  sent > 50 us before the next tick: {ne} ({100.0 * ne / max(n, 1):.1f} %), of which on the next tick "
+          f"{100.0 * early[1] / max(ne, 1):.1f} %; send->I/O-thread recv p50 {pct(recv_delay_us, 0.5):.0f} us, "
+          f"p90 {pct(recv_delay_us, 0.9):.0f} us")
+finally:
+    server.terminate()
+    server.wait()

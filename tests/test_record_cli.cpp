@@ -1,0 +1,184 @@
+// `cortexloop record` as a user runs it, against a stand-in publisher in this process: whatever it receives
+// (here an ack whose reason is not valid UTF-8, as an older or foreign server may send) it writes, and it
+// never waits silently for a server that is not there.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "io/codec.hpp"
+
+extern char** environ;
+
+using namespace cortexloop;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct child {
+  pid_t pid = -1;
+  std::filesystem::path stderr_file;
+};
+
+child spawn_cortexloop(std::vector<std::string> args, const std::filesystem::path& stderr_file) {
+  args.insert(args.begin(), CORTEXLOOP_BINARY_DIR "/cortexloop");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  child c;
+  c.stderr_file = stderr_file;
+  REQUIRE(posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return c;
+}
+
+// Exit code once the child has exited, or -1 if it is still running at the deadline (then it is killed).
+int wait_exit(const child& c, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    if (waitpid(c.pid, &status, WNOHANG) == c.pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(10ms);
+  }
+  kill(c.pid, SIGKILL);
+  waitpid(c.pid, &status, 0);
+  return -1;
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cortexloop_test_" + name + "_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("record writes an ack whose reason is not valid UTF-8 and keeps the whole recording", "[cli][record][utf8]") {
+  const auto dir = fresh_dir("record_utf8");
+  zmq::context_t ctx;
+  zmq::socket_t pub(ctx, zmq::socket_type::pub);
+  pub.set(zmq::sockopt::linger, 0);
+  pub.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = pub.get(zmq::sockopt::last_endpoint);
+  const child rec = spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", endpoint, "--quiet",
+                                      "--duration", "0.02", "--timeout", "20"},
+                                     dir / "stderr.txt");
+
+  // An Ack built by hand, bypassing the server's own sanitising: the bytes a foreign server could send.
+  const std::string bad_reason = "parameter 'x\xff\xfey' \xC0\xAF is not settable";
+  flatbuffers::FlatBufferBuilder b;
+  int code = -1;
+  for (std::int64_t tick = 0; tick < 20000 && code < 0; ++tick) {
+    b.Clear();
+    const auto ack = io::proto::CreateAck(b, 7, false, io::proto::ErrorCode::UnknownParameter,
+                                          b.CreateString(bad_reason.data(), bad_reason.size()));
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Ack, ack.Union()), io::proto::MessageIdentifier());
+    pub.send(zmq::buffer(io::kTopicAck), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
+    io::readout_record r;
+    r.tick = tick;
+    r.t_ms = static_cast<double>(tick + 1);
+    io::encode_readout(b, r, 0);
+    pub.send(zmq::buffer(io::kTopicReadout), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
+    std::this_thread::sleep_for(2ms);
+    int status = 0;
+    if (waitpid(rec.pid, &status, WNOHANG) == rec.pid) code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  }
+  if (code < 0) code = wait_exit(rec, 10s);
+  INFO(read_file(dir / "stderr.txt"));
+  REQUIRE(code == 0);
+  REQUIRE(std::filesystem::exists(dir / "rec" / "summary.json"));
+  const nlohmann::json summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
+  CHECK(summary["acks"].get<int>() >= 1);
+  std::ifstream acks(dir / "rec" / "acks.jsonl");
+  std::string line;
+  REQUIRE(std::getline(acks, line));
+  const nlohmann::json a = nlohmann::json::parse(line);  // valid JSON, valid UTF-8
+  CHECK(a["seq"] == 7);
+  CHECK_THAT(a["reason"].get<std::string>(), Catch::Contains("\xEF\xBF\xBD") && Catch::Contains("is not settable"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("record against an endpoint with no server says it is waiting and gives up after --timeout",
+          "[cli][record]") {
+  const auto dir = fresh_dir("record_timeout");
+  const std::string nowhere = "ipc://" + (dir / "no-server").string();
+  const child rec =
+      spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", nowhere, "--timeout", "0.5"}, dir / "err.txt");
+  const int code = wait_exit(rec, 10s);
+  const std::string err = read_file(dir / "err.txt");
+  INFO(err);
+  CHECK(code == 5);
+  CHECK_THAT(err, Catch::Contains("waiting for a server publishing on " + nowhere));
+  CHECK_THAT(err, Catch::Contains("nothing received from " + nowhere + " within 0.5 s"));
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+// Runs cortexloop to completion (10 s at most); exit code and stderr.
+std::pair<int, std::string> run_cortexloop(const std::vector<std::string>& args, const std::string& tag) {
+  const auto dir = fresh_dir("cli_" + tag);
+  const child c = spawn_cortexloop(args, dir / "err.txt");
+  const int code = wait_exit(c, 10s);
+  std::string err = read_file(dir / "err.txt");
+  std::filesystem::remove_all(dir);
+  return {code, err};
+}
+}  // namespace
+
+TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
+  SECTION("stim dc without --amplitude") {
+    const auto [code, err] = run_cortexloop({"stim", "dc", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2"}, "amp");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("needs --amplitude"));
+  }
+  SECTION("stim --channel outside 0-7") {
+    const auto [code, err] = run_cortexloop({"stim", "dc", "--amplitude", "1", "--channel", "8"}, "channel");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("--channel") && Catch::Contains("not in range 0 to 7"));
+  }
+  SECTION("an endpoint without transport") {
+    const auto [code, err] = run_cortexloop({"stim", "ping", "--commands", "127.0.0.1:5556"}, "endpoint");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("'127.0.0.1:5556'") && Catch::Contains("tcp://HOST:PORT"));
+  }
+  SECTION("serve on a port in use names the socket and the endpoint") {
+    zmq::context_t ctx;
+    zmq::socket_t taken(ctx, zmq::socket_type::rep);
+    taken.set(zmq::sockopt::linger, 0);
+    taken.bind("tcp://127.0.0.1:*");
+    const std::string endpoint = taken.get(zmq::sockopt::last_endpoint);
+    const auto [code, err] = run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                             "--set", "network.n_neurons=100", "--pub", "tcp://127.0.0.1:*",
+                                             "--commands", endpoint, "--duration", "0.1"},
+                                            "inuse");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("command (--commands) socket to " + endpoint) &&
+                        Catch::Contains("Address already in use"));
+  }
+}
