@@ -93,8 +93,8 @@ int run_serve(const serve_options& o) {
                  srv.command_endpoint().c_str(), srv.scheduling().c_str());
   if (!o.quiet && so.cpu >= 0 && so.fifo_priority > 0 && std::thread::hardware_concurrency() > 1)
     std::fprintf(stderr, "serve: the real-time thread runs on CPU %d under SCHED_FIFO: run closed-loop clients off it "
-                 "(e.g. taskset -c 0-%u ...), or their commands wait behind its spin and compute\n",
-                 so.cpu, std::thread::hardware_concurrency() - 2);
+                 "(taskset -c with every CPU but %d), or their commands wait behind its spin and compute\n",
+                 so.cpu, so.cpu);
   int status_count = 0;
   int signal_number = 0;
   while (!srv.finished()) {
