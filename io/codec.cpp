@@ -193,6 +193,17 @@ bool decode_programs(const proto::SetPrograms& s, const decode_limits& limits, d
   return true;
 }
 
+// ClearStimulation and ClearController: one index (channel or slot) or all. The index is checked with all = true
+// too: a client sending 200 has a bug either way.
+bool decode_clear(command_kind kind, const char* field, std::uint8_t index, bool all, std::size_t count,
+                  decoded_command& d) {
+  d.cmd.kind = kind;
+  d.cmd.all_channels = all;
+  d.cmd.channel = index;
+  if (index < count) return true;
+  return fail(d, out_of_range(field, index, "must be in [0, " + std::to_string(count - 1) + "] (0 with all = true)"));
+}
+
 bool decode_controller(const proto::SetController& s, const decode_limits& limits, decoded_command& d) {
   command& c = d.cmd;
   c.kind = command_kind::set_controller;
@@ -334,13 +345,9 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
       break;
     case proto::CommandBody::ClearStimulation: {
       const auto* s = cmd->body_as_ClearStimulation();
-      c.kind = command_kind::clear_stimulation;
-      c.all_channels = s->all();
-      c.channel = s->channel();
-      // The channel is checked with all = true too: a client sending 200 has a bug either way.
-      if (c.channel >= firmware_sim::stimulator::kChannels)
-        return refuse(std::move(d), error_code::out_of_range,
-                      out_of_range("channel", c.channel, "must be in [0, 7] (0 with all = true)"));
+      if (!decode_clear(command_kind::clear_stimulation, "channel", s->channel(), s->all(),
+                        firmware_sim::stimulator::kChannels, d))
+        return d;
       break;
     }
     case proto::CommandBody::SetDriveRate: {
@@ -389,12 +396,8 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
       break;
     case proto::CommandBody::ClearController: {
       const auto* s = cmd->body_as_ClearController();
-      c.kind = command_kind::clear_controller;
-      c.all_channels = s->all();
-      c.channel = s->slot();
-      if (!c.all_channels && c.channel >= firmware_sim::kMaxControllers)
-        return refuse(std::move(d), error_code::out_of_range,
-                      out_of_range("slot", c.channel, "must be in [0, 3] (or set all)"));
+      if (!decode_clear(command_kind::clear_controller, "slot", s->slot(), s->all(), firmware_sim::kMaxControllers, d))
+        return d;
       break;
     }
     case proto::CommandBody::GetInfo:
