@@ -1,4 +1,5 @@
 #include "firmware_sim/controllers.hpp"
+#include "firmware_sim/text_builder.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -13,13 +14,9 @@ namespace {
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
 constexpr std::int64_t kMaxTimeUs = 3'600'000'000;  // one hour: any longer interval is a typo
 
-// "field = value: allowed", the value in its shortest round-trip form. Writes into `reason`, no allocation.
+// "field = value: allowed", the value in its shortest round-trip form; no allocation.
 std::string_view refuse(reason_text& reason, const char* field, double value, const char* allowed) noexcept {
-  char number[32];
-  const auto [end, ec] = std::to_chars(number, number + sizeof number, value);
-  const int n_number = ec == std::errc{} ? static_cast<int>(end - number) : 0;
-  const int n = std::snprintf(reason.data(), reason.size(), "%s = %.*s: %s", field, n_number, number, allowed);
-  return {reason.data(), static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(reason.size()) - 1))};
+  return detail::field_reason(reason, field, value, allowed);
 }
 
 bool in_time_range(std::int64_t us) noexcept { return us >= 0 && us <= kMaxTimeUs; }

@@ -1,4 +1,5 @@
 #include "firmware_sim/sensing.hpp"
+#include "firmware_sim/text_builder.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -16,13 +17,9 @@ namespace {
 
 constexpr double kUsPerS = 1e6;
 
-// "field = value: allowed", the value in its shortest round-trip form. Writes into `reason`, no allocation.
+// "field = value: allowed", the value in its shortest round-trip form; no allocation.
 std::string_view refuse(reason_text& reason, const char* field, double value, const char* allowed) noexcept {
-  char number[32];
-  const auto [end, ec] = std::to_chars(number, number + sizeof number, value);
-  const int n_number = ec == std::errc{} ? static_cast<int>(end - number) : 0;
-  const int n = std::snprintf(reason.data(), reason.size(), "%s = %.*s: %s", field, n_number, number, allowed);
-  return {reason.data(), static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(reason.size()) - 1))};
+  return detail::field_reason(reason, field, value, allowed);
 }
 
 bool is_ring_signal(signal_kind s) noexcept {

@@ -23,9 +23,7 @@ const program kNoProgram{};
 
 // "field = value: must be ..." ; the value printed exactly.
 std::string_view fail(reason_text& reason, const char* field, double value, const char* range) noexcept {
-  text t(reason);
-  t << field << " = " << value << ": " << range;
-  return t.view();
+  return detail::field_reason(reason, field, value, range);
 }
 
 std::string_view fail_range(reason_text& reason, const char* field, double value, const char* open,

@@ -39,4 +39,11 @@ class text_builder {
   std::size_t used_ = 0;
 };
 
+// "field = value: allowed", the form of every range refusal.
+inline std::string_view field_reason(reason_text& reason, const char* field, double value, const char* allowed) noexcept {
+  text_builder t(reason);
+  t << field << " = " << value << ": " << allowed;
+  return t.view();
+}
+
 }  // namespace cortexloop::firmware_sim::detail
