@@ -45,6 +45,9 @@ enum class v_init_mode { uniform, rest };
 
 struct network_params {
   std::int64_t n_neurons = 10000;
+  // Where the network's patch of cortex sits along the ring (mm), for the device's electrodes and sensing;
+  // the network itself has no space.
+  double position_mm = 0.0;
   double exc_fraction = 0.8;
   double p_connect = 0.05;
   double q_exc_nS = 1.0;

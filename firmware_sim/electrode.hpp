@@ -3,7 +3,7 @@
 //
 // Geometry, one coordinate system in mm everywhere: positions along the ring (x in [0, ring length),
 // periodic), heights above the cortical sheet (the sheet is z = 0). The spiking network is a small patch of
-// cortex placed at network.position_mm on the ring (device.network_position_mm). A ring unit i sits at
+// cortex placed at network.position_mm on the ring . A ring unit i sits at
 // engine::meanfield::ring_unit_position_mm(i).
 //
 // Field of a point current source in a homogeneous medium: E = I / (4 pi sigma r^2) (V/m with I in A,

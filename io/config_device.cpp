@@ -97,6 +97,7 @@ firmware_sim::device_params default_device(const engine::engine_params& engine) 
   fw::device_params d;
   d.layout = fw::default_layout(engine.simulation.dt_ms, ring_of(engine), runs_network(engine));
   d.ring_max_mu_v_mV = engine.network.exc.v_t_mV;
+  d.layout.network_position_mm = engine.network.position_mm;  // one source of truth: [network] position_mm
   return d;
 }
 
@@ -104,11 +105,8 @@ firmware_sim::device_params read_device(table_reader t, const engine::engine_par
   fw::device_params d = default_device(engine);
   const double dt_us = engine.simulation.dt_ms * 1000.0;
   if (std::fabs(dt_us - std::round(dt_us)) > 1e-9 * dt_us)
-    t.fail("network_position_mm", "the device needs simulation.dt_ms to be a whole number of microseconds");
+    t.fail("electrode", "the device needs simulation.dt_ms to be a whole number of microseconds");
   const double length_mm = ring_length_mm(engine);
-  d.layout.network_position_mm = opt(t, "network_position_mm", 0.0, {0.0, length_mm});
-  if (d.layout.network_position_mm >= length_mm)
-    t.fail("network_position_mm", "must be below the ring length " + std::to_string(length_mm) + " mm");
   d.ring_max_mu_v_mV = opt(t, "ring_max_mu_v_mV", d.ring_max_mu_v_mV, {-200.0, 200.0});
   if (t.has("coupling")) d.layout.coupling = read_coupling(t.table("coupling"));
   if (t.has("safety")) d.layout.safety = read_safety(t.table("safety"));

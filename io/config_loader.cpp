@@ -80,6 +80,7 @@ engine::adex_params read_cell(table_reader t) {
 engine::network_params read_network(table_reader t, double dt_ms) {
   engine::network_params p;
   p.n_neurons = t.integer("n_neurons", 1, 10'000'000);
+  p.position_mm = t.has("position_mm") ? t.number("position_mm", {0.0, 1e5}) : 0.0;
   p.exc_fraction = t.number("exc_fraction", {0.0, 1.0});
   p.p_connect = t.number("p_connect", {0.0, 1.0});
   p.q_exc_nS = t.number("q_exc_nS", {0.0, 1e4});
@@ -192,6 +193,8 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   if (top.has("ring")) {
     if (!p.meanfield) top.fail("ring", "needs a [meanfield] section (the ring's transfer functions)");
     p.ring = read_ring(top.table("ring"), p.simulation);
+    if (p.network.position_mm >= p.ring->length_mm)
+      top.table("network").fail("position_mm", "must be below ring.length_mm = " + std::to_string(p.ring->length_mm));
   }
   if (top.has("device")) top.table("device");  // read by read_device_section, against these parameters
   top.finish();

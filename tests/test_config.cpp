@@ -151,3 +151,77 @@ TEST_CASE("a missing base config is named with the config that asks for it and w
   CHECK_THAT(message, Catch::Contains("relative to the folder"));
   std::filesystem::remove_all(dir);
 }
+
+namespace {
+// The [device] section of closed_loop.toml (loaded with the file's folder, for its base chain) with overrides;
+// the error text, or "" when it loads.
+std::string device_error_of(std::vector<std::string> overrides) {
+  try {
+    const auto file = source_path("configs/closed_loop.toml");
+    const auto engine = load_config(file, overrides);
+    cortexloop::io::load_device_config(file, overrides, engine);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("closed_loop.toml's device loads: the network's place, electrodes and sensing channels", "[config][device]") {
+  const auto file = source_path("configs/closed_loop.toml");
+  const auto engine = load_config(file);
+  const auto device = cortexloop::io::load_device_config(file, {}, engine);
+  CHECK(engine.network.position_mm == 18.0);
+  CHECK(device.layout.network_position_mm == 18.0);
+  REQUIRE(device.layout.electrodes.size() == 2);
+  CHECK(device.layout.electrodes[1].position_mm == 9.0);
+  CHECK(device.layout.electrodes[1].height_mm == 0.5);
+  REQUIRE(device.sensing.size() == 3);
+  CHECK(device.sensing[2].position_mm == 9.0);
+  CHECK(device.sensing[0].position_mm == 18.0);  // a network signal is sensed where the network is
+  CHECK(device.layout.dt_us == 100);
+  CHECK(device.layout.ring.n_units == 100);
+  CHECK(device.ring_max_mu_v_mV == engine.network.exc.v_t_mV);  // the mean field's domain: the cells' threshold
+}
+
+TEST_CASE("[device] keys are validated like every other key", "[config][device]") {
+  CHECK(device_error_of({}).empty());
+  CHECK_THAT(device_error_of({"device.electrode.0.height_mm=1"}), Catch::Contains("device.electrode"));
+  CHECK_THAT(device_error_of({"network.position_mm=40"}), Catch::Contains("network.position_mm") &&
+                                                           Catch::Contains("ring.length_mm"));
+  CHECK_THAT(device_error_of({"device.coupling.sigma_S_per_m=-1"}), Catch::Contains("device.coupling.sigma_S_per_m"));
+  CHECK_THAT(device_error_of({"device.safety.shannon_k=20"}), Catch::Contains("device.safety.shannon_k"));
+  CHECK_THAT(device_error_of({"device.coupling.sigma_S_per_mm=1"}), Catch::Contains("sigma_S_per_mm"));
+  CHECK_THAT(device_error_of({"device.ring_max_mu_v_mV=-500"}), Catch::Contains("device.ring_max_mu_v_mV"));
+}
+
+TEST_CASE("a bad key or value inside [[device.electrode]] and [[device.sensing]] is refused with its entry named",
+          "[config][device]") {
+  std::ifstream in(source_path("configs/closed_loop.toml"));
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  // The base by absolute path, so that the config can live in a temporary file.
+  text = std::regex_replace(text, std::regex(R"(base = "default.toml")"),
+                            "base = \"" + source_path("configs/default.toml").string() + "\"");
+  auto error_with = [&](const std::string& pattern, const std::string& replacement) {
+    const std::string changed = std::regex_replace(text, std::regex(pattern, std::regex::multiline), replacement,
+                                                   std::regex_constants::format_first_only);
+    REQUIRE(changed != text);
+    const auto file = std::filesystem::temp_directory_path() / "cortexloop_device_test.toml";
+    std::ofstream(file) << changed;
+    try {
+      const auto engine = load_config(file);
+      cortexloop::io::load_device_config(file, {}, engine);
+    } catch (const config_error& e) {
+      std::filesystem::remove(file);
+      return std::string(e.what());
+    }
+    std::filesystem::remove(file);
+    return std::string();
+  };
+  CHECK_THAT(error_with(R"(^height_mm = 0\.5)", "height_mm = 0.5\nheigth_mm = 1.0"),
+             Catch::Contains("device.electrode[0].heigth_mm"));
+  CHECK_THAT(error_with(R"(^position_mm = 9\.0)", "position_mm = 36.0"), Catch::Contains("device.electrode[1].position_mm"));
+  CHECK_THAT(error_with(R"(^sample_rate_Hz = 1000\.0)", "sample_rate_Hz = 3000.0"),
+             Catch::Contains("device.sensing[0]") && Catch::Contains("sample_rate"));
+  CHECK_THAT(error_with(R"(^signal = "rate_exc")", "signal = \"rate_exk\""), Catch::Contains("device.sensing[0].signal"));
+}

@@ -135,7 +135,7 @@ def main(argv=None):
     ap.add_argument("--amplitude", type=float, default=200.0, help="pA, for --stim-at")
     ap.add_argument("--stim-ms", type=float, default=1000.0, help="duration of the step (ms), for --stim-at")
     ap.add_argument("--ring-length-mm", type=float, default=36.0, help="the server config's ring.length_mm")
-    ap.add_argument("--network-position-mm", type=float, help="the config's device.network_position_mm (marked)")
+    ap.add_argument("--network-position-mm", type=float, help="the config's network.position_mm (marked)")
     a = ap.parse_args(argv)
 
     import matplotlib
