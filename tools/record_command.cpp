@@ -483,7 +483,9 @@ void add_record_command(CLI::App& app) {
       "record", "Subscribe to a running server and write what it publishes, as simulate does (summary.json, "
                 "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms, acks.jsonl, safety.jsonl; "
                 "ring, spike and device files when present: device_sensing.npy [n,sensing,6], device_channels.npy "
-                "[n,8,3], device_controllers.npy [n,4,3], ...). Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
+                "[n,8,3], device_controllers.npy [n,4,3], ...), and what `cortexloop replay` needs: session.toml (the resolved config), "
+                "session.json (seed, version, build), commands.jsonl (every applied command, its bytes and tick), "
+                "readout_hash.npy. Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
   cmd->add_option("--out", o->out_dir, "Output folder (created)")->required();
   cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
   cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes)")->capture_default_str();
@@ -496,8 +498,8 @@ void add_record_command(CLI::App& app) {
   cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines");
   cmd->add_flag("--sync", o->sync,
-                "Before recording, ping the server until the subscription is live and print \"record: subscribed\" "
-                "(the pings are commands: they are acked, and feed an External controller's watchdog)");
+                "Before recording, send GetInfo until the subscription is live and print \"record: subscribed\" "
+                "(GetInfo is answered without touching the engine: the recording adds no command to the session)");
   cmd->add_option("--config", o->config,
                   "The server's config: writes its geometry (ring length and units, network position, electrodes, "
                   "sensing sites; mm along the ring) to summary.json as \"geometry\", for the plots")
