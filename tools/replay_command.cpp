@@ -280,6 +280,7 @@ int replayer::run() {
     hashes_[i] = hashes.at<std::uint64_t>(i);
     rows_[{static_cast<std::uint32_t>(ticks.at<double>(3 * i)), static_cast<std::int64_t>(ticks.at<double>(3 * i + 1))}] = i;
   }
+  say("replay: %zu readouts and %zu commands from %s\n", n, commands.size(), dir_.c_str());
   compare_build(session.value("build", nlohmann::json()));
   char fnv[17];
   std::snprintf(fnv, sizeof fnv, "%016llx", static_cast<unsigned long long>(io::fnv1a(config)));
@@ -312,7 +313,6 @@ int replayer::run() {
                                          std::vector<std::string>{"readout", "ack"});
   if (!client_->sync_subscription(timeout(), io::command_kind::get_info))
     throw std::runtime_error("could not subscribe to the replay server");
-  say("replay: %zu readouts and %zu commands from %s\n", n, commands.size(), dir_.c_str());
 
   for (const recorded_command& c : commands) {
     if (c.epoch != epoch_ || c.tick < tick_) {
