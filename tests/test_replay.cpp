@@ -186,14 +186,15 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
     const auto reset_ack = send(reset);
     CHECK(reset_ack.epoch == 1);
     std::this_thread::sleep_for(30ms);
-    // After the reset: a program that starts at tick 120 of the new epoch (later than now), and a clear.
-    send_raw(set_programs(1002, 90.0, 120), 1002);
+    // After the reset: a program starting at tick 250 of the new epoch (later than now, even on a loaded
+    // machine), and a clear.
+    send_raw(set_programs(1002, 90.0, 250), 1002);
     std::this_thread::sleep_for(30ms);
     io::command clear;
     clear.kind = io::command_kind::clear_stimulation;
     clear.channel = 3;
     send(clear);
-    std::this_thread::sleep_for(150ms);
+    std::this_thread::sleep_for(300ms);  // past tick 250 of the new epoch
   }
   kill(recorder.pid, SIGTERM);
   REQUIRE(wait_exit(recorder, 20s) == 0);
@@ -204,6 +205,11 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
     REQUIRE(fs::exists(rec / f));
   const nlohmann::json session = nlohmann::json::parse(read_file(rec / "session.json"));
   CHECK(session["commands"].get<int>() >= 6);
+  CHECK(session["first_command_index"] == 0);  // record --sync added no command; none was lost
+  CHECK(session["command_gaps"] == 0);
+  const std::string commands = read_file(rec / "commands.jsonl");
+  for (const char* kind : {"\"SetPrograms\"", "\"SetController\"", "\"SetDriveRate\"", "\"Reset\"", "\"ClearStimulation\""})
+    CHECK_THAT(commands, Catch::Contains(kind));
   CHECK(session["build"]["compiler"].get<std::string>().size() > 0);
 
   SECTION("the recording replays bit-identically") {
