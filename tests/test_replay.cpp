@@ -147,6 +147,14 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
                                         dir / "serve");
   const child recorder =
       spawn_cortexloop({"record", "--out", rec.string(), "--pub", pub, "--commands", cmd, "--sync", "--quiet"}, dir / "record");
+  // A failed REQUIRE leaves the test here: no server or recorder outlives it.
+  struct reaper {
+    std::vector<pid_t> pids;
+    ~reaper() {
+      for (const pid_t p : pids)
+        if (waitpid(p, nullptr, WNOHANG) == 0) kill(p, SIGKILL), waitpid(p, nullptr, 0);
+    }
+  } reap{{server.pid, recorder.pid}};
   const auto subscribed_by = std::chrono::steady_clock::now() + 20s;
   while (read_file(recorder.err).find("record: subscribed") == std::string::npos &&
          std::chrono::steady_clock::now() < subscribed_by)
