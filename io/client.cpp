@@ -38,6 +38,14 @@ server_info to_server_info(const proto::Info& i) {
   s.stim_channels = i.stim_channels();
   s.max_drive_rate_Hz = i.max_drive_rate_hz();
   s.max_command_bytes = i.max_command_bytes();
+  s.config_toml = i.config_toml() ? i.config_toml()->str() : std::string();
+  if (const proto::Build* b = i.build()) {
+    auto str = [](const flatbuffers::String* x) { return x ? x->str() : std::string(); };
+    s.build = {.version = str(b->version()), .git_commit = str(b->git_commit()), .compiler = str(b->compiler()),
+               .build_type = str(b->build_type()), .flags = str(b->flags()), .march_native = b->march_native(),
+               .portable = b->portable(), .fp_contract = str(b->fp_contract()), .isa = str(b->isa())};
+  }
+  s.commands_applied = i.commands_applied();
   return s;
 }
 
@@ -117,11 +125,11 @@ std::optional<stream_message> client::receive(std::chrono::milliseconds timeout)
   }
 }
 
-bool client::sync_subscription(std::chrono::milliseconds timeout) {
+bool client::sync_subscription(std::chrono::milliseconds timeout, command_kind kind) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
     command ping;
-    ping.kind = command_kind::ping;
+    ping.kind = kind;
     const std::uint64_t seq = send(ping);
     if (!wait_ack(seq, std::chrono::milliseconds(2000))) continue;
     // The stream may hold a backlog of readouts before the ack: read for up to 2 s.

@@ -43,8 +43,10 @@ class client {
   std::optional<ack_info> next_ack(std::chrono::milliseconds timeout);
   // Next verified message from the stream (unverifiable ones are skipped).
   std::optional<stream_message> receive(std::chrono::milliseconds timeout);
-  // Sends pings until one of their acks comes back on the stream: the subscription is live.
-  bool sync_subscription(std::chrono::milliseconds timeout);
+  // Sends pings until one of their acks comes back on the stream: the subscription is live. With
+  // command_kind::get_info it sends GetInfo instead, which the server answers without applying anything
+  // (a ping reaches the real-time thread and feeds External controllers' watchdogs).
+  bool sync_subscription(std::chrono::milliseconds timeout, command_kind kind = command_kind::ping);
 
   zmq::socket_t& command_socket() { return dealer_; }
   zmq::socket_t& stream_socket() { return sub_; }

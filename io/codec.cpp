@@ -559,9 +559,16 @@ flatbuffers::Offset<proto::DeviceReadout> encode_device(flatbuffers::FlatBufferB
 
 namespace {
 flatbuffers::Offset<proto::Info> create_info(flatbuffers::FlatBufferBuilder& b, const server_info& i) {
+  const build_info& x = i.build;
+  const auto build = proto::CreateBuild(b, b.CreateString(x.version), b.CreateString(x.git_commit),
+                                        b.CreateString(x.compiler), b.CreateString(x.build_type),
+                                        b.CreateString(x.flags), x.march_native, x.portable,
+                                        b.CreateString(x.fp_contract), b.CreateString(x.isa));
+  const auto config = b.CreateString(i.config_toml);
   return proto::CreateInfo(b, b.CreateString(i.version), static_cast<proto::Mode>(i.mode), i.dt_ms, i.tick_ms,
                            i.steps_per_tick, i.seed, i.epoch, i.n_exc, i.n_inh, i.ring_units, i.ring_length_mm,
-                           i.stim_channels, i.max_drive_rate_Hz, i.max_command_bytes);
+                           i.stim_channels, i.max_drive_rate_Hz, i.max_command_bytes, config, build,
+                           i.commands_applied);
 }
 }  // namespace
 
@@ -571,6 +578,7 @@ server_info info_of(const engine::engine_params& p, run_mode mode, const decode_
 #ifdef CORTEXLOOP_VERSION
   i.version = CORTEXLOOP_VERSION;
 #endif
+  i.build = this_build();
   i.mode = mode;
   i.dt_ms = p.simulation.dt_ms;
   i.tick_ms = p.simulation.tick_ms;

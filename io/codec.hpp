@@ -12,6 +12,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "engine/params.hpp"
+#include "io/build_info.hpp"
 #include "io/realtime_records.hpp"
 #include "io/schema/cortexloop_generated.h"
 
@@ -91,6 +92,11 @@ struct server_info {
   std::int32_t stim_channels = 0;
   double max_drive_rate_Hz = 0;
   std::int64_t max_command_bytes = 0;
+  // Reproducibility: the resolved config text the server was built from ("" when not known), the binary,
+  // and how many commands have reached the real-time thread so far.
+  std::string config_toml;
+  build_info build;
+  std::int64_t commands_applied = 0;
 };
 server_info info_of(const engine::engine_params& p, run_mode mode, const decode_limits& limits,
                     std::int64_t max_command_bytes);

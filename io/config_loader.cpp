@@ -218,6 +218,16 @@ engine::engine_params parse_config(std::string_view text, std::string_view sourc
   return read_params(resolve_base(parse_toml(text, source_name), ".", source_name), source_name, overrides);
 }
 
+std::string resolved_config_text(const std::filesystem::path& file, std::span<const std::string> overrides) {
+  toml::table root = resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string());
+  config_origin origin;
+  origin.file = file.string();
+  for (const std::string& o : overrides) apply_override(root, o, origin);
+  std::ostringstream out;
+  out << root << '\n';
+  return out.str();
+}
+
 engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
   const toml::table root = parse_toml(read_file(file), file.string());
   return read_params(resolve_base(root, file.parent_path(), file.string()), file.string(), overrides);

@@ -17,6 +17,12 @@ engine::engine_params load_config(const std::filesystem::path& file, std::span<c
 engine::engine_params parse_config(std::string_view toml_text, std::string_view source_name,
                                    std::span<const std::string> overrides = {});
 
+// The config as the loader sees it before reading it: `base =` chains merged and the overrides applied, as TOML
+// text (every number printed so that it reads back as the same value). parse_config of this text gives the
+// same parameters as load_config(file, overrides); `serve` builds from it and publishes it (Info.config_toml),
+// `record` stores it (session.toml), `replay` builds from it.
+std::string resolved_config_text(const std::filesystem::path& file, std::span<const std::string> overrides = {});
+
 // The [device] section of the same config (the simulated neurostimulator), checked against the engine's
 // parameters; a config without one gets firmware_sim's defaults (direct sites only).
 firmware_sim::device_params load_device_config(const std::filesystem::path& file, std::span<const std::string> overrides,

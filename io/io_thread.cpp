@@ -6,6 +6,7 @@
 
 #include "engine/engine.hpp"
 #include "io/clock.hpp"
+#include "io/session.hpp"
 
 namespace cortexloop::io {
 
@@ -130,8 +131,10 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   if (q_.finished.load(std::memory_order_acquire) || q_.stop.load(std::memory_order_relaxed))
     return refuse(error_code::shutting_down, "server is stopping");
   d.cmd.token = next_token_++;
+  if (d.cmd.kind != command_kind::get_info) p.bytes = aligned_;  // for topic "applied" (a replay re-sends it)
   if (d.cmd.kind == command_kind::get_info) {  // nothing to apply: answered here, at once
     opt_.info.epoch = current_epoch();
+    opt_.info.commands_applied = applied_;
     const ack_fields ack{.seq = p.seq, .accepted = true, .code = error_code::ok, .reason = {}, .epoch = opt_.info.epoch,
                          .client_send_ns = p.client_send_ns, .server_recv_ns = recv_ns};
     return reply(p.envelope, ack, &opt_.info);
@@ -233,6 +236,12 @@ void io_thread::drain_realtime_queues() {
     auto it = pending_.find(e.token);
     if (it == pending_.end()) return;
     const pending& p = it->second;
+    // Every command that reached the real-time thread, accepted or refused there (a refused one still fed the
+    // watchdogs), with its bytes and the tick it was applied at: what a recording needs to replay the session.
+    encode_applied(fbb_, {.index = applied_++, .tick = e.drain_tick, .epoch = e.drain_epoch, .accepted = e.accepted,
+                          .code = e.code, .tick_applied = e.tick_applied, .epoch_applied = e.epoch, .seq = p.seq,
+                          .command = p.bytes});
+    publish(kTopicApplied, fbb_.GetBufferSpan());
     if (!e.accepted) ++counters_.commands_refused;
     reply(p.envelope, {.seq = p.seq, .accepted = e.accepted, .code = e.code, .reason = e.reason,
                        .tick_applied = e.tick_applied, .epoch = e.epoch, .client_send_ns = p.client_send_ns,
@@ -264,6 +273,7 @@ void io_thread::drain_realtime_queues() {
     publish(kTopicStatus, fbb_.GetBufferSpan());
     // Subscribers learn the server's shape without a command (and a late joiner within a second).
     opt_.info.epoch = current_epoch();
+    opt_.info.commands_applied = applied_;
     encode_info(fbb_, opt_.info);
     publish(kTopicInfo, fbb_.GetBufferSpan());
     std::lock_guard lock(status_mutex_);

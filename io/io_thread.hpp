@@ -56,6 +56,7 @@ class io_thread {
     std::vector<std::string> envelope;  // routing frames (identity, and an empty delimiter for REQ)
     std::uint64_t seq = 0;
     std::int64_t client_send_ns = 0, recv_ns = 0;
+    std::vector<std::uint8_t> bytes;  // the command as received: published on topic "applied" once applied
   };
   // Reads up to max_frames messages (all that are waiting when max_frames < 0).
   void receive_commands(int max_frames);
@@ -74,6 +75,7 @@ class io_thread {
   std::unordered_map<std::uint64_t, pending> pending_;
   std::uint64_t next_token_ = 1;
   std::uint64_t readouts_seen_ = 0;
+  std::int64_t applied_ = 0;  // events from the real-time thread so far: Applied.index of the next
   io_counters counters_;
   std::int64_t window_cpu_ns_ = 0, window_wall_ns_ = 0;
 

@@ -1,6 +1,8 @@
 #include "io/npy.hpp"
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace cortexloop::io {
@@ -38,6 +40,51 @@ void write_npy(const std::filesystem::path& file, std::span<const float> data, s
   const bool ok = std::fwrite(h.data(), 1, h.size(), f) == h.size() &&
                   std::fwrite(data.data(), sizeof(float), data.size(), f) == data.size();
   if (std::fclose(f) != 0 || !ok) throw std::runtime_error(file.string() + ": write failed");
+}
+
+void write_npy(const std::filesystem::path& file, std::span<const std::uint64_t> data, std::vector<std::size_t> shape) {
+  std::FILE* f = open_or_throw(file);
+  const std::string h = header("<u8", std::vector<std::uint64_t>(shape.begin(), shape.end()));
+  const bool ok = std::fwrite(h.data(), 1, h.size(), f) == h.size() &&
+                  std::fwrite(data.data(), sizeof(std::uint64_t), data.size(), f) == data.size();
+  if (std::fclose(f) != 0 || !ok) throw std::runtime_error(file.string() + ": write failed");
+}
+
+std::size_t npy_array::size() const {
+  std::size_t n = 1;
+  for (const std::size_t d : shape) n *= d;
+  return n;
+}
+
+npy_array read_npy(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(file.string() + ": cannot open");
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bad = [&](const std::string& why) { return std::runtime_error(file.string() + ": not a readable .npy (" + why + ")"); };
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0 || bytes[6] != 1) throw bad("magic/version");
+  const std::size_t hlen = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
+  if (bytes.size() < 10 + hlen) throw bad("header");
+  const std::string dict = bytes.substr(10, hlen);
+  npy_array a;
+  const auto d = dict.find("'descr': '");
+  const auto s = dict.find("'shape': (");
+  if (d == std::string::npos || s == std::string::npos || dict.find("'fortran_order': False") == std::string::npos)
+    throw bad("header fields");
+  a.descr = dict.substr(d + 10, dict.find('\'', d + 10) - d - 10);
+  const std::string dims = dict.substr(s + 10, dict.find(')', s) - s - 10);
+  for (std::size_t i = 0; i < dims.size();) {
+    const std::size_t j = dims.find(',', i);
+    const std::string t = dims.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    if (t.find_first_not_of(' ') != std::string::npos) a.shape.push_back(std::stoull(t));
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  const std::size_t item = a.descr == "<f4" ? 4 : (a.descr == "<f8" || a.descr == "<u8") ? 8 : 0;
+  if (item == 0) throw bad("dtype " + a.descr);
+  if (bytes.size() - 10 - hlen < a.size() * item) throw bad("truncated data");
+  a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(10 + hlen),
+                bytes.begin() + static_cast<std::ptrdiff_t>(10 + hlen + a.size() * item));
+  return a;
 }
 
 npy_row_writer::npy_row_writer(const std::filesystem::path& file, std::size_t columns)

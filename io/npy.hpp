@@ -2,6 +2,7 @@
 // NumPy .npy files (format 1.0, little-endian, C order), for the outputs of simulate and record.
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -11,6 +12,25 @@ namespace cortexloop::io {
 
 // Writes a whole float32 array of the given shape.
 void write_npy(const std::filesystem::path& file, std::span<const float> data, std::vector<std::size_t> shape);
+
+// Writes a whole uint64 array (record's per-readout hashes).
+void write_npy(const std::filesystem::path& file, std::span<const std::uint64_t> data, std::vector<std::size_t> shape);
+
+// A whole .npy file as written above (little-endian, C order): its dtype ("<f4", "<f8", "<u8"), shape, data.
+struct npy_array {
+  std::string descr;
+  std::vector<std::size_t> shape;
+  std::vector<std::uint8_t> data;
+  std::size_t size() const;  // number of elements
+  template <class T>
+  T at(std::size_t i) const {
+    T v;
+    std::memcpy(&v, data.data() + i * sizeof(T), sizeof(T));
+    return v;
+  }
+};
+// Throws std::runtime_error naming the file when it is not such a file.
+npy_array read_npy(const std::filesystem::path& file);
 
 // Appends float64 rows of fixed width to a file whose header is rewritten with the final row count on
 // close(), so arrays of unknown length (spike lists) stream to disk without being held in memory.

@@ -204,6 +204,8 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
   e.kind = first.kind;
   e.applied_ns = now_ns;
   e.epoch = epoch_;
+  e.drain_tick = next_tick();
+  e.drain_epoch = epoch_;
   e.tick_applied = -1;  // refused
   const std::int64_t start = start_step(first.start_tick);
   if (n != first.group_size) {
@@ -227,6 +229,8 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
   e.kind = c.kind;
   e.accepted = true;
   e.applied_ns = now_ns;
+  e.drain_tick = next_tick();
+  e.drain_epoch = epoch_;
   // Anything from outside feeds the watchdog of an external controller.
   device_.feed(eng_->step_index());
   std::int64_t applied_step = -1;  // a program's start step; else the engine's next step (after a Reset: the new one's)

@@ -84,6 +84,10 @@ struct command_event {
   parameter_id parameter = parameter_id::drive_rate_Hz;  // set_parameter: what was set, and to what
   double value = 0.0;
   command_kind kind = command_kind::ping;
+  // When the real-time thread applied it: the engine tick at whose start (its next tick), and the epoch, both
+  // before a Reset's swap. tick_applied differs for a program with a later start_tick and for a Reset.
+  std::int64_t drain_tick = -1;
+  std::uint32_t drain_epoch = 0;
 };
 
 inline constexpr std::size_t kMaxRingUnits = 1024;  // the server refuses configs with larger rings

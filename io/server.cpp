@@ -73,6 +73,7 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
                    .n_sensing = opt_.device->sensing.size()};
   set_drive_limits(io_opt.limits, opt_.params);
   io_opt.info = info_of(opt_.params, opt_.mode, io_opt.limits, kMaxCommand_bytes);
+  io_opt.info.config_toml = opt_.config_toml;
   io_opt.params = opt_.params;
   io_opt.dt_ms = opt_.params.simulation.dt_ms;
   io_opt.readout_every = opt_.readout_every;

@@ -41,6 +41,9 @@ struct server_options {
   // Messages queued per subscriber before ZeroMQ drops for it: 5 s of readouts at 1 ms ticks, ~9 MB with a
   // 100-unit ring. It bounds what a subscriber that stops reading (or is gone) can make the server hold.
   int pub_hwm = 5000;
+  // The resolved config text `params` and `device` were built from (load_config's tree, base and --set
+  // applied: io::resolved_config_text), published in Info.config_toml for recorders; "" when not known.
+  std::string config_toml;
   // Called on the real-time thread just before its loop (tests count that thread's allocations).
   std::function<void()> on_realtime_thread_start;
 };

@@ -7,6 +7,7 @@
 #include "io/config_reader.hpp"
 #include "tools/probe_command.hpp"
 #include "tools/record_command.hpp"
+#include "tools/replay_command.hpp"
 #include "tools/serve_command.hpp"
 #include "tools/simulate_command.hpp"
 #include "tools/stim_command.hpp"
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   cortexloop::tools::add_serve_command(app);
   cortexloop::tools::add_stim_command(app);
   cortexloop::tools::add_record_command(app);
+  cortexloop::tools::add_replay_command(app);
   cortexloop::tools::add_probe_command(app);
   cortexloop::tools::add_tf_command(app);
   cortexloop::tools::add_fit_tf_command(app);

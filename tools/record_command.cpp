@@ -19,6 +19,7 @@
 #include "io/clock.hpp"
 #include "io/config_loader.hpp"
 #include "io/npy.hpp"
+#include "io/session.hpp"
 
 namespace cortexloop::tools {
 
@@ -56,6 +57,10 @@ struct recording {
   std::uint32_t last_epoch = 0;
   nlohmann::json last_status;
   nlohmann::json info;  // the server's Info (topic "info"): sizes, dt, tick, seed, version
+  std::optional<io::server_info> first_info;  // the first Info seen: its config, build and commands_applied
+  std::vector<std::uint64_t> hashes;          // io::readout_hash of every readout (row i of ticks.npy)
+  std::int64_t applied = 0, applied_gaps = 0;
+  std::optional<std::int64_t> first_applied_index, last_applied_index;
   // The device (Readout.device), one frame per readout that carried it.
   std::vector<float> dev_sensing;     // [frames][n_sensing][6]: signal, raw, filtered, rms, envelope, phase_rad
   std::vector<float> dev_blanked;     // [frames][n_sensing]: 1 while the ADC value is held
@@ -117,6 +122,7 @@ struct recording {
     pair(stim, r.exc()->i_stim_pa(), r.inh()->i_stim_pa());
     lfp.push_back(static_cast<float>(r.lfp_proxy_na()));
     ticks.insert(ticks.end(), {static_cast<double>(r.epoch()), static_cast<double>(r.tick()), r.t_ms()});
+    hashes.push_back(io::readout_hash(r));
     if (r.vsdi_percent() && r.vsdi_percent()->size() > 0) {
       if (n_ring == 0) n_ring = r.vsdi_percent()->size();
       if (r.vsdi_percent()->size() == n_ring && r.ring_rates_exc_hz() && r.ring_rates_exc_hz()->size() == n_ring) {
@@ -227,7 +233,9 @@ int run_record(const record_options& o) {
   if (o.sync) {
     // Pings until one's ack comes back on the stream: from here on nothing published is missed (what arrived
     // during the handshake is not kept). Says so on stderr, even with --quiet: scripts wait for this line.
-    const bool live = client.sync_subscription(std::chrono::seconds(20));
+    // With GetInfo, which the server answers without applying anything: a recording for replay must not add
+    // commands to the session it records.
+    const bool live = client.sync_subscription(std::chrono::seconds(20), io::command_kind::get_info);
     std::fprintf(stderr, live ? "record: subscribed\n" : "record: no answer from the server in 20 s; recording what arrives\n");
   }
   recording rec;
@@ -236,6 +244,8 @@ int run_record(const record_options& o) {
   std::ofstream safety_log(out / "safety.jsonl");
   // Acks go to disk as they arrive, one JSON object per line: a long session keeps none of them in memory.
   std::ofstream ack_log(out / "acks.jsonl");
+  // Every command the real-time thread applied (topic "applied"), with its bytes: what `replay` re-sends.
+  std::ofstream command_log(out / "commands.jsonl");
   std::vector<double> spike_rows;
   const std::int64_t start_ns = io::monotonic_ns();
   double first_t_ms = NAN, last_t_ms = NAN;
@@ -273,7 +283,28 @@ int run_record(const record_options& o) {
       rec.add(*r);
       if (std::isnan(first_t_ms)) first_t_ms = r->t_ms();
       last_t_ms = r->t_ms();
+    } else if (const auto* ap = msg->payload_as_Applied()) {
+      ++rec.applied;
+      if (!rec.first_applied_index) rec.first_applied_index = ap->index();
+      if (rec.last_applied_index && ap->index() != *rec.last_applied_index + 1) ++rec.applied_gaps;
+      rec.last_applied_index = ap->index();
+      std::string kind = "?";
+      const std::span<const std::uint8_t> bytes =
+          ap->command() ? std::span<const std::uint8_t>(ap->command()->data(), ap->command()->size())
+                        : std::span<const std::uint8_t>();
+      std::vector<std::uint8_t> aligned(bytes.begin(), bytes.end());
+      if (const io::proto::Message* cm = io::verify_message(aligned); cm && cm->payload_as_Command())
+        kind = io::proto::EnumNameCommandBody(cm->payload_as_Command()->body_type());
+      const nlohmann::json line = {{"index", ap->index()},         {"tick", ap->tick()},
+                                   {"epoch", ap->epoch()},         {"accepted", ap->accepted()},
+                                   {"code", static_cast<int>(ap->code())},
+                                   {"tick_applied", ap->tick_applied()},
+                                   {"epoch_applied", ap->epoch_applied()},
+                                   {"seq", ap->seq()},             {"kind", kind},
+                                   {"command", io::base64_encode(bytes)}};
+      command_log << dump_json(line) << '\n';
     } else if (const auto* i = msg->payload_as_Info()) {
+      if (!rec.first_info) rec.first_info = io::to_server_info(*i);
       rec.info = {{"version", i->version() ? i->version()->str() : ""},
                   {"mode", static_cast<int>(i->mode())},
                   {"dt_ms", i->dt_ms()},
@@ -319,6 +350,14 @@ int run_record(const record_options& o) {
   if (spikes) spikes->close();
   ack_log.close();
   safety_log.close();
+  command_log.close();
+  // A recording shorter than the server's info period (1 s) may have seen no Info: ask for it.
+  if (!rec.first_info) {
+    io::command get_info;
+    get_info.kind = io::command_kind::get_info;
+    if (const auto ack = client.wait_ack(client.send(get_info), std::chrono::milliseconds(2000)); ack && ack->info)
+      rec.first_info = ack->info;
+  }
 
   const auto n = static_cast<std::size_t>(rec.readouts);
   io::write_npy(out / "rates.npy", rec.rates, {n, 2});
@@ -327,7 +366,36 @@ int run_record(const record_options& o) {
   io::write_npy(out / "stim.npy", rec.stim, {n, 2});
   io::write_npy(out / "lfp.npy", rec.lfp, {n});
   std::vector<std::string> files = {"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy",
-                                    "lfp.npy",   "ticks.npy",  "acks.jsonl"};
+                                    "lfp.npy",   "ticks.npy",  "acks.jsonl", "readout_hash.npy", "commands.jsonl"};
+  io::write_npy(out / "readout_hash.npy", std::span<const std::uint64_t>(rec.hashes), {rec.hashes.size()});
+  // The session: what `cortexloop replay` needs besides commands.jsonl and readout_hash.npy.
+  nlohmann::json session = {{"commands", rec.applied},
+                            {"first_command_index", rec.first_applied_index ? nlohmann::json(*rec.first_applied_index)
+                                                                           : nlohmann::json()},
+                            {"command_gaps", rec.applied_gaps},
+                            {"readouts", rec.readouts},
+                            {"missing_ticks", rec.missing_ticks}};
+  if (rec.first_info) {
+    const io::server_info& i = *rec.first_info;
+    const io::build_info& b = i.build;
+    session["version"] = i.version;
+    session["mode"] = io::to_string(i.mode);
+    session["seed"] = i.seed;
+    session["epoch_at_start"] = i.epoch;
+    session["commands_applied_before_first_info"] = i.commands_applied;
+    session["build"] = {{"version", b.version}, {"git_commit", b.git_commit}, {"compiler", b.compiler},
+                        {"build_type", b.build_type}, {"flags", b.flags}, {"march_native", b.march_native},
+                        {"portable", b.portable}, {"fp_contract", b.fp_contract}, {"isa", b.isa}};
+    char hash[17];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(io::fnv1a(i.config_toml)));
+    session["config_fnv1a"] = hash;
+    if (!i.config_toml.empty()) {
+      std::ofstream(out / "session.toml", std::ios::binary) << i.config_toml;
+      files.push_back("session.toml");
+    }
+  }
+  std::ofstream(out / "session.json") << dump_json(session, 2) << "\n";
+  files.push_back("session.json");
   {
     io::npy_row_writer ticks(out / "ticks.npy", 3);
     ticks.append(rec.ticks);
@@ -415,7 +483,9 @@ void add_record_command(CLI::App& app) {
       "record", "Subscribe to a running server and write what it publishes, as simulate does (summary.json, "
                 "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms, acks.jsonl, safety.jsonl; "
                 "ring, spike and device files when present: device_sensing.npy [n,sensing,6], device_channels.npy "
-                "[n,8,3], device_controllers.npy [n,4,3], ...). Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
+                "[n,8,3], device_controllers.npy [n,4,3], ...), and what `cortexloop replay` needs: session.toml (the resolved config), "
+                "session.json (seed, version, build), commands.jsonl (every applied command, its bytes and tick), "
+                "readout_hash.npy. Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
   cmd->add_option("--out", o->out_dir, "Output folder (created)")->required();
   cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
   cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes)")->capture_default_str();
@@ -428,8 +498,8 @@ void add_record_command(CLI::App& app) {
   cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines");
   cmd->add_flag("--sync", o->sync,
-                "Before recording, ping the server until the subscription is live and print \"record: subscribed\" "
-                "(the pings are commands: they are acked, and feed an External controller's watchdog)");
+                "Before recording, send GetInfo until the subscription is live and print \"record: subscribed\" "
+                "(GetInfo is answered without touching the engine: the recording adds no command to the session)");
   cmd->add_option("--config", o->config,
                   "The server's config: writes its geometry (ring length and units, network position, electrodes, "
                   "sensing sites; mm along the ring) to summary.json as \"geometry\", for the plots")

@@ -56,8 +56,13 @@ int run_serve(const serve_options& o) {
   std::vector<std::string> overrides = o.overrides;
   if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
   io::server_options so;
-  so.params = io::load_config(o.config, overrides);
-  so.device = io::load_device_config(o.config, overrides, so.params);
+  // Read the file first (errors name its lines), then build from the resolved text: what the server publishes
+  // for recorders (Info.config_toml) is then exactly what it runs.
+  io::load_device_config(o.config, overrides, io::load_config(o.config, overrides));
+  so.config_toml = io::resolved_config_text(o.config, overrides);
+  const std::string resolved_name = o.config + " (resolved)";
+  so.params = io::parse_config(so.config_toml, resolved_name);
+  so.device = io::parse_device_config(so.config_toml, resolved_name, {}, so.params);
   so.mode = o.mode == "fast" ? io::run_mode::fast : o.mode == "stepped" ? io::run_mode::stepped : io::run_mode::realtime;
   so.pub_endpoint = o.pub;
   so.command_endpoint = o.commands;

@@ -1,0 +1,266 @@
+// Reproducible sessions (issue 9): `cortexloop record` of a realtime `cortexloop serve` session with programs, an
+// on-device controller, a drive change and a Reset is replayed by `cortexloop replay` bit for bit; a recording
+// doctored in one command's tick or one byte of its config is reported as different.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "io/client.hpp"
+#include "io/codec.hpp"
+
+extern char** environ;
+
+using namespace cortexloop;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+namespace fw = cortexloop::firmware_sim;
+
+namespace {
+
+struct child {
+  pid_t pid = -1;
+  fs::path out, err;
+};
+
+child spawn_cortexloop(std::vector<std::string> args, const fs::path& log_stem) {
+  args.insert(args.begin(), CORTEXLOOP_BINARY_DIR "/cortexloop");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  child c{.out = log_stem.string() + ".out", .err = log_stem.string() + ".err"};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, c.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, c.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return c;
+}
+
+int wait_exit(const child& c, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    if (waitpid(c.pid, &status, WNOHANG) == c.pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(10ms);
+  }
+  kill(c.pid, SIGKILL);
+  waitpid(c.pid, &status, 0);
+  return -1;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+struct replay_result {
+  int code;
+  std::string out, err;
+};
+
+replay_result replay(const fs::path& recording) {
+  const child c = spawn_cortexloop({"replay", recording.string()}, recording.string() + "_replay");
+  const int code = wait_exit(c, 60s);
+  return {code, read_file(c.out), read_file(c.err)};
+}
+
+// SetPrograms with two channels (sine on the excitatory cells, biphasic pulses on the inhibitory ones).
+std::vector<std::uint8_t> set_programs(std::uint64_t seq, double amplitude, std::int64_t start_tick) {
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> programs;
+  {
+    io::proto::ProgramBuilder pb(b);
+    pb.add_waveform(io::proto::Waveform::Sine);
+    pb.add_amplitude(amplitude);
+    pb.add_frequency_hz(12.0);
+    const auto program = pb.Finish();
+    programs.push_back(io::proto::CreateChannelProgram(
+        b, 1, io::proto::CreateSite(b, io::proto::SiteKind::Population, io::proto::Population::Exc), program));
+  }
+  {
+    io::proto::ProgramBuilder pb(b);
+    pb.add_waveform(io::proto::Waveform::PulseTrain);
+    pb.add_amplitude(amplitude);
+    pb.add_frequency_hz(40.0);
+    pb.add_phase_width_us(300);
+    const auto program = pb.Finish();
+    programs.push_back(io::proto::CreateChannelProgram(
+        b, 3, io::proto::CreateSite(b, io::proto::SiteKind::Population, io::proto::Population::Inh), program));
+  }
+  const auto body = io::proto::CreateSetPrograms(b, b.CreateVector(programs), start_tick);
+  const auto cmd = io::proto::CreateCommand(b, seq, 0, io::proto::CommandBody::SetPrograms, body.Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+io::command pi_clamp() {
+  io::command c;
+  c.kind = io::command_kind::set_controller;
+  c.channel = 0;  // slot
+  fw::controller_params& k = c.controller;
+  k.kind = fw::controller_kind::pi_clamp;
+  k.sensing_channel = 0;  // closed_loop.toml: the network's excitatory rate
+  k.feature = fw::feature_kind::envelope;
+  k.output_channel = 0;
+  k.output_program.amplitude = 0.0;
+  k.target = 8.0;
+  k.kp = 5.0;
+  k.ki_per_s = 100.0;
+  k.output_min = 0.0;
+  k.output_max = 200.0;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a realtime session recorded by `record` replays bit-identically, and a doctored recording does not",
+          "[replay][e2e]") {
+  const fs::path dir = fs::temp_directory_path() / ("cortexloop_test_replay_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string pub = "ipc://" + (dir / "pub").string(), cmd = "ipc://" + (dir / "cmd").string();
+  const fs::path rec = dir / "rec";
+
+  // A small network (2000 cells) with the default config's ring and the closed-loop device, in real time.
+  const child server = spawn_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml", "--set",
+                                         "network.n_neurons=2000", "--seed", "3", "--mode", "realtime", "--duration",
+                                         "60", "--pub", pub, "--commands", cmd, "--quiet"},
+                                        dir / "serve");
+  const child recorder =
+      spawn_cortexloop({"record", "--out", rec.string(), "--pub", pub, "--commands", cmd, "--sync", "--quiet"}, dir / "record");
+  // A failed REQUIRE leaves the test here: no server or recorder outlives it.
+  struct reaper {
+    std::vector<pid_t> pids;
+    ~reaper() {
+      for (const pid_t p : pids)
+        if (waitpid(p, nullptr, WNOHANG) == 0) kill(p, SIGKILL), waitpid(p, nullptr, 0);
+    }
+  } reap{{server.pid, recorder.pid}};
+  const auto subscribed_by = std::chrono::steady_clock::now() + 20s;
+  while (read_file(recorder.err).find("record: subscribed") == std::string::npos &&
+         std::chrono::steady_clock::now() < subscribed_by)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE_THAT(read_file(recorder.err), Catch::Contains("record: subscribed"));
+
+  {
+    io::client c(cmd);
+    auto send_raw = [&](const std::vector<std::uint8_t>& bytes, std::uint64_t seq) {
+      c.send_raw(bytes);
+      const auto ack = c.wait_ack(seq, 5s);
+      REQUIRE(ack);
+      INFO(ack->reason);
+      REQUIRE(ack->accepted);
+      return *ack;
+    };
+    auto send = [&](const io::command& command) {
+      const auto ack = c.wait_ack(c.send(command), 5s);
+      REQUIRE(ack);
+      INFO(ack->reason);
+      REQUIRE(ack->accepted);
+      return *ack;
+    };
+    std::this_thread::sleep_for(60ms);
+    send_raw(set_programs(1001, 150.0, -1), 1001);
+    std::this_thread::sleep_for(40ms);
+    send(pi_clamp());
+    std::this_thread::sleep_for(30ms);
+    io::command drive;
+    drive.kind = io::command_kind::set_drive_rate;
+    drive.value = 5.0;
+    send(drive);
+    std::this_thread::sleep_for(50ms);
+    io::command reset;
+    reset.kind = io::command_kind::reset;
+    reset.seed = 11;
+    const auto reset_ack = send(reset);
+    CHECK(reset_ack.epoch == 1);
+    std::this_thread::sleep_for(30ms);
+    // After the reset: a program starting at tick 250 of the new epoch (later than now, even on a loaded
+    // machine), and a clear.
+    send_raw(set_programs(1002, 90.0, 250), 1002);
+    std::this_thread::sleep_for(30ms);
+    io::command clear;
+    clear.kind = io::command_kind::clear_stimulation;
+    clear.channel = 3;
+    send(clear);
+    std::this_thread::sleep_for(300ms);  // past tick 250 of the new epoch
+  }
+  kill(recorder.pid, SIGTERM);
+  REQUIRE(wait_exit(recorder, 20s) == 0);
+  kill(server.pid, SIGTERM);
+  REQUIRE(wait_exit(server, 20s) == 0);
+
+  for (const char* f : {"session.toml", "session.json", "commands.jsonl", "readout_hash.npy", "ticks.npy"})
+    REQUIRE(fs::exists(rec / f));
+  const nlohmann::json session = nlohmann::json::parse(read_file(rec / "session.json"));
+  CHECK(session["commands"].get<int>() >= 6);
+  CHECK(session["first_command_index"] == 0);  // record --sync added no command; none was lost
+  CHECK(session["command_gaps"] == 0);
+  const std::string commands = read_file(rec / "commands.jsonl");
+  for (const char* kind : {"\"SetPrograms\"", "\"SetController\"", "\"SetDriveRate\"", "\"Reset\"", "\"ClearStimulation\""})
+    CHECK_THAT(commands, Catch::Contains(kind));
+  CHECK(session["build"]["compiler"].get<std::string>().size() > 0);
+
+  SECTION("the recording replays bit-identically") {
+    const replay_result r = replay(rec);
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, Catch::StartsWith("bit-identical: "));
+  }
+  SECTION("one command's tick changed: the replay reports the first differing readout") {
+    const fs::path doctored = dir / "tick";
+    fs::copy(rec, doctored);
+    std::istringstream lines(read_file(rec / "commands.jsonl"));
+    std::string text, line;
+    bool changed = false;
+    while (std::getline(lines, line)) {
+      nlohmann::json j = nlohmann::json::parse(line);
+      if (!changed && j["kind"] == "SetPrograms") {  // applied one tick later than it was
+        j["tick"] = j["tick"].get<std::int64_t>() + 1;
+        changed = true;
+      }
+      text += j.dump() + "\n";
+    }
+    REQUIRE(changed);
+    write_file(doctored / "commands.jsonl", text);
+    const replay_result r = replay(doctored);
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("first differing readout"));
+    CHECK_THAT(r.out, Catch::StartsWith("not bit-identical"));
+  }
+  SECTION("one byte of the config changed: the replay reports it and the first differing readout") {
+    const fs::path doctored = dir / "config";
+    fs::copy(rec, doctored);
+    std::string config = read_file(rec / "session.toml");
+    const auto at = config.find("q_exc_nS = 1");
+    REQUIRE(at != std::string::npos);
+    config[at + 11] = '2';  // 1 nS -> 2 nS
+    write_file(doctored / "session.toml", config);
+    const replay_result r = replay(doctored);
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("session.toml is not the config the server published"));
+    CHECK_THAT(r.err, Catch::Contains("first differing readout"));
+  }
+  fs::remove_all(dir);
+}

@@ -1,0 +1,384 @@
+#include "tools/replay_command.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "io/build_info.hpp"
+#include "io/client.hpp"
+#include "io/config_loader.hpp"
+#include "io/npy.hpp"
+#include "io/server.hpp"
+#include "io/session.hpp"
+
+namespace cortexloop::tools {
+
+namespace {
+
+// Exit codes.
+constexpr int kIdentical = 0, kDifferent = 1, kNotReplayable = 3;
+
+struct replay_options {
+  std::string dir;
+  bool quiet = false;
+  double timeout_s = 60.0;
+  std::int64_t max_step = 1000;  // ticks per Step: the readouts of one Step are read before the next
+};
+
+struct recorded_command {
+  std::int64_t index = 0, tick = -1, tick_applied = -1;
+  std::uint32_t epoch = 0, epoch_applied = 0;
+  bool accepted = false;
+  int code = 0;
+  std::uint64_t seq = 0;
+  std::string kind;
+  std::vector<std::uint8_t> bytes;
+};
+
+struct not_replayable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw not_replayable(p.string() + ": missing (a recording made by `cortexloop record` of this version has it)");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<recorded_command> read_commands(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  if (!in) throw not_replayable(p.string() + ": missing");
+  std::vector<recorded_command> out;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    try {
+      const nlohmann::json j = nlohmann::json::parse(line);
+      recorded_command c;
+      c.index = j.at("index");
+      c.tick = j.at("tick");
+      c.epoch = j.at("epoch");
+      c.accepted = j.at("accepted");
+      c.code = j.at("code");
+      c.tick_applied = j.at("tick_applied");
+      c.epoch_applied = j.at("epoch_applied");
+      c.seq = j.at("seq");
+      c.kind = j.value("kind", "?");
+      auto bytes = io::base64_decode(j.at("command").get<std::string>());
+      if (!bytes) throw std::runtime_error("command is not base64");
+      c.bytes = std::move(*bytes);
+      out.push_back(std::move(c));
+    } catch (const std::exception& e) {
+      throw not_replayable(p.string() + ":" + std::to_string(n) + ": " + e.what());
+    }
+  }
+  return out;
+}
+
+// Commands whose only effect on the engine is to feed External controllers' watchdogs in a replay driven tick
+// by tick: Step, Pause and Resume (the replay steps to each command's tick itself) and the stream settings
+// (spikes and readout decimation change what is published, not what is computed; the replay needs every readout).
+bool replaced_by_ping(const io::proto::Command& c) {
+  using B = io::proto::CommandBody;
+  switch (c.body_type()) {
+    case B::Step:
+    case B::Pause:
+    case B::Resume:
+      return true;
+    case B::SetParameter: {
+      const auto* p = c.body_as_SetParameter();
+      return p && p->name() && std::string_view(p->name()->c_str()).starts_with("stream.");
+    }
+    default:
+      return false;
+  }
+}
+
+class replayer {
+ public:
+  replayer(const replay_options& o) : o_(o), dir_(o.dir) {}
+  int run();
+
+ private:
+  void say(const char* fmt, auto... args) {
+    if (!o_.quiet) std::fprintf(stderr, fmt, args...);
+  }
+  void difference(const std::string& what) {
+    ++differences_;
+    std::fprintf(stderr, "replay: difference: %s\n", what.c_str());
+  }
+  void note(const std::string& what) { std::fprintf(stderr, "replay: note: %s\n", what.c_str()); }
+  std::chrono::milliseconds timeout() const { return std::chrono::milliseconds(std::llround(o_.timeout_s * 1000)); }
+  void compare_build(const nlohmann::json& recorded);
+  void step_to(std::int64_t target);
+  void handle_readout(const io::proto::Readout& r);
+  void describe_readout_difference(std::size_t row, const io::proto::Readout& r);
+  void apply(const recorded_command& c);
+
+  replay_options o_;
+  std::filesystem::path dir_;
+  std::unique_ptr<io::server> server_;
+  std::unique_ptr<io::client> client_;
+  flatbuffers::FlatBufferBuilder fbb_{256};
+  std::map<std::pair<std::uint32_t, std::int64_t>, std::size_t> rows_;  // (epoch, tick) -> row of the recording
+  std::vector<std::uint64_t> hashes_;
+  std::vector<bool> seen_;
+  std::uint32_t epoch_ = 0;
+  std::int64_t tick_ = 0;  // the replay engine's next tick
+  std::int64_t compared_ = 0, differing_ticks_ = 0, differences_ = 0;
+  std::optional<std::pair<std::uint32_t, std::int64_t>> first_differing_;
+};
+
+void replayer::compare_build(const nlohmann::json& b) {
+  const io::build_info& h = io::this_build();
+  const std::pair<const char*, std::string> fields[] = {
+      {"version", h.version}, {"git_commit", h.git_commit}, {"compiler", h.compiler}, {"build_type", h.build_type},
+      {"flags", h.flags},     {"fp_contract", h.fp_contract}, {"isa", h.isa}};
+  for (const auto& [key, here] : fields) {
+    const std::string there = b.is_object() ? b.value(key, std::string("?")) : std::string("?");
+    if (there != here)
+      note(std::string("build ") + key + ": recorded \"" + there + "\", this binary \"" + here +
+           "\" (a different binary may round differently: docs/protocol.md, \"Bit-identity\")");
+  }
+}
+
+void replayer::describe_readout_difference(std::size_t row, const io::proto::Readout& r) {
+  // What record kept at float32: name the fields that differ even there.
+  std::vector<std::string> found;
+  auto check = [&](const char* file, std::size_t width, std::size_t col, const char* field, double replayed) {
+    try {
+      const io::npy_array a = io::read_npy(dir_ / file);
+      if (a.descr != "<f4" || (row + 1) * width > a.size()) return;
+      const float rec = a.at<float>(row * width + col), rep = static_cast<float>(replayed);
+      if (std::memcmp(&rec, &rep, sizeof rec) != 0) {
+        char text[200];
+        std::snprintf(text, sizeof text, "%s (%s): recorded %.9g, replayed %.9g", field, file, rec, rep);
+        found.emplace_back(text);
+      }
+    } catch (const std::exception&) {
+    }
+  };
+  check("rates.npy", 2, 0, "exc.rate_hz", r.exc()->rate_hz());
+  check("rates.npy", 2, 1, "inh.rate_hz", r.inh()->rate_hz());
+  check("mean_v.npy", 2, 0, "exc.mean_v_mv", r.exc()->mean_v_mv());
+  check("mean_v.npy", 2, 1, "inh.mean_v_mv", r.inh()->mean_v_mv());
+  check("mean_w.npy", 2, 0, "exc.mean_w_pa", r.exc()->mean_w_pa());
+  check("mean_w.npy", 2, 1, "inh.mean_w_pa", r.inh()->mean_w_pa());
+  check("stim.npy", 2, 0, "exc.i_stim_pa", r.exc()->i_stim_pa());
+  check("stim.npy", 2, 1, "inh.i_stim_pa", r.inh()->i_stim_pa());
+  check("lfp.npy", 1, 0, "lfp_proxy_na", r.lfp_proxy_na());
+  if (const auto* v = r.vsdi_percent()) {
+    const std::size_t n = v->size();
+    for (std::size_t u = 0; u < n && found.size() < 12; ++u) {
+      check("vsdi.npy", n, u, ("vsdi_percent[" + std::to_string(u) + "]").c_str(), v->Get(static_cast<flatbuffers::uoffset_t>(u)));
+      check("ring_rates_exc.npy", n, u, ("ring_rates_exc_hz[" + std::to_string(u) + "]").c_str(),
+            r.ring_rates_exc_hz()->Get(static_cast<flatbuffers::uoffset_t>(u)));
+    }
+  }
+  if (found.empty())
+    std::fprintf(stderr, "replay:   the fields record keeps at float32 agree; the difference is in the full-precision "
+                         "value or a field kept only in the hash (device, ring_stim_pa, ring_rates_inh_hz)\n");
+  for (const std::string& f : found) std::fprintf(stderr, "replay:   %s\n", f.c_str());
+}
+
+void replayer::handle_readout(const io::proto::Readout& r) {
+  const auto it = rows_.find({r.epoch(), r.tick()});
+  if (it == rows_.end()) return;  // not in the recording (before it started, or lost on the way): nothing to compare
+  const std::size_t row = it->second;
+  seen_[row] = true;
+  ++compared_;
+  if (io::readout_hash(r) == hashes_[row]) return;
+  ++differing_ticks_;
+  if (first_differing_) return;
+  first_differing_ = {r.epoch(), r.tick()};
+  difference("first differing readout: epoch " + std::to_string(r.epoch()) + ", tick " + std::to_string(r.tick()) +
+             " (row " + std::to_string(row) + " of ticks.npy)");
+  describe_readout_difference(row, r);
+}
+
+void replayer::step_to(std::int64_t target) {
+  while (tick_ < target) {
+    const std::int64_t n = std::min(target - tick_, o_.max_step);
+    io::command step;
+    step.kind = io::command_kind::step;
+    step.ticks = static_cast<std::uint32_t>(n);
+    const auto ack = client_->wait_ack(client_->send(step), timeout());
+    if (!ack || !ack->accepted) throw std::runtime_error("the replay server did not accept a Step");
+    const std::int64_t last = tick_ + n - 1;
+    for (bool done = false; !done;) {
+      const auto m = client_->receive(timeout());
+      if (!m) throw std::runtime_error("no readout from the replay server within the timeout");
+      const auto* r = m->message()->payload_as_Readout();
+      if (!r) continue;
+      handle_readout(*r);
+      done = r->epoch() == epoch_ && r->tick() >= last;
+    }
+    tick_ += n;
+  }
+}
+
+void replayer::apply(const recorded_command& c) {
+  std::vector<std::uint8_t> bytes = c.bytes;
+  const io::proto::Message* m = io::verify_message(bytes);
+  const io::proto::Command* cmd = m ? m->payload_as_Command() : nullptr;
+  if (!cmd) throw not_replayable("command #" + std::to_string(c.index) + " is not a verifiable Command");
+  if (replaced_by_ping(*cmd)) {
+    io::command ping;
+    ping.kind = io::command_kind::ping;
+    ping.seq = c.seq;
+    io::encode_command(fbb_, ping);
+    const auto span = fbb_.GetBufferSpan();
+    client_->send_raw({span.data(), span.size()});
+  } else {
+    client_->send_raw(bytes);
+  }
+  const auto ack = client_->wait_ack(c.seq, timeout());
+  if (!ack) throw std::runtime_error("no ack for command #" + std::to_string(c.index) + " (" + c.kind + ")");
+  const std::string which = "command #" + std::to_string(c.index) + " (" + c.kind + ", seq " + std::to_string(c.seq) +
+                            ", applied at epoch " + std::to_string(c.epoch) + " tick " + std::to_string(c.tick) + ")";
+  if (ack->accepted != c.accepted)
+    difference(which + ": " + (c.accepted ? "accepted" : "refused") + " in the recording, " +
+               (ack->accepted ? "accepted" : "refused (" + ack->reason + ")") + " in the replay");
+  else if (ack->accepted && (ack->tick_applied != c.tick_applied || ack->epoch != c.epoch_applied))
+    difference(which + ": took effect at epoch " + std::to_string(c.epoch_applied) + " tick " +
+               std::to_string(c.tick_applied) + " in the recording, epoch " + std::to_string(ack->epoch) + " tick " +
+               std::to_string(ack->tick_applied) + " in the replay");
+  if (ack->accepted && cmd->body_type() == io::proto::CommandBody::Reset) {
+    epoch_ = ack->epoch;
+    tick_ = 0;
+  }
+}
+
+int replayer::run() {
+  const std::string config = read_text(dir_ / "session.toml");
+  const nlohmann::json session = nlohmann::json::parse(read_text(dir_ / "session.json"));
+  std::vector<recorded_command> commands = read_commands(dir_ / "commands.jsonl");
+  const io::npy_array ticks = io::read_npy(dir_ / "ticks.npy");
+  const io::npy_array hashes = io::read_npy(dir_ / "readout_hash.npy");
+  if (ticks.descr != "<f8" || ticks.shape.size() != 2 || ticks.shape[1] != 3 || hashes.descr != "<u8" ||
+      hashes.size() != ticks.shape[0])
+    throw not_replayable("ticks.npy and readout_hash.npy do not match (rows " + std::to_string(ticks.shape[0]) + ", " +
+                         std::to_string(hashes.size()) + ")");
+  const std::size_t n = hashes.size();
+  hashes_.resize(n);
+  seen_.assign(n, false);
+  for (std::size_t i = 0; i < n; ++i) {
+    hashes_[i] = hashes.at<std::uint64_t>(i);
+    rows_[{static_cast<std::uint32_t>(ticks.at<double>(3 * i)), static_cast<std::int64_t>(ticks.at<double>(3 * i + 1))}] = i;
+  }
+  say("replay: %zu readouts and %zu commands from %s\n", n, commands.size(), dir_.c_str());
+  compare_build(session.value("build", nlohmann::json()));
+  char fnv[17];
+  std::snprintf(fnv, sizeof fnv, "%016llx", static_cast<unsigned long long>(io::fnv1a(config)));
+  if (session.contains("config_fnv1a") && session["config_fnv1a"] != fnv)
+    difference("session.toml is not the config the server published (FNV-1a " + std::string(fnv) + ", recorded " +
+               session["config_fnv1a"].get<std::string>() + ")");
+  std::sort(commands.begin(), commands.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  if (!commands.empty() && commands.front().index != 0)
+    note(std::to_string(commands.front().index) + " command(s) applied before the recording started are not in it; "
+         "the replay runs without them");
+  for (std::size_t i = 1; i < commands.size(); ++i)
+    if (commands[i].index != commands[i - 1].index + 1)
+      note("commands #" + std::to_string(commands[i - 1].index + 1) + " to #" + std::to_string(commands[i].index - 1) +
+           " were lost by the recorder; the replay runs without them");
+  if (session.value("commands_applied_before_first_info", std::int64_t{0}) > 0 && commands.empty())
+    note("the server had applied commands before the recording started; they are not in it");
+
+  const std::string name = (dir_ / "session.toml").string();
+  io::server_options so;
+  so.params = io::parse_config(config, name);
+  so.device = io::parse_device_config(config, name, {}, so.params);
+  so.config_toml = config;
+  so.mode = io::run_mode::stepped;
+  so.pub_endpoint = "tcp://127.0.0.1:*";
+  so.command_endpoint = "tcp://127.0.0.1:*";
+  so.pub_hwm = 100000;
+  server_ = std::make_unique<io::server>(so);
+  server_->start();
+  client_ = std::make_unique<io::client>(server_->command_endpoint(), server_->pub_endpoint(),
+                                         std::vector<std::string>{"readout", "ack"});
+  if (!client_->sync_subscription(timeout(), io::command_kind::get_info))
+    throw std::runtime_error("could not subscribe to the replay server");
+
+  for (const recorded_command& c : commands) {
+    if (c.epoch != epoch_ || c.tick < tick_) {
+      difference("command #" + std::to_string(c.index) + " (" + c.kind + ") was applied at epoch " +
+                 std::to_string(c.epoch) + " tick " + std::to_string(c.tick) + " in the recording, but the replay is at "
+                 "epoch " + std::to_string(epoch_) + " tick " + std::to_string(tick_) + ": cannot continue");
+      break;
+    }
+    step_to(c.tick);
+    apply(c);
+  }
+  // The rest of the last epoch's readouts.
+  std::int64_t last = -1;
+  for (const auto& [key, row] : rows_)
+    if (key.first == epoch_) last = std::max(last, key.second);
+  if (last >= tick_) step_to(last + 1);
+  server_->request_stop();
+  server_->wait();
+
+  const std::int64_t missing = static_cast<std::int64_t>(std::count(seen_.begin(), seen_.end(), false));
+  if (missing > 0) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (!seen_[i]) {
+        difference(std::to_string(missing) + " recorded readout(s) were never produced by the replay, the first: epoch " +
+                   std::to_string(static_cast<std::int64_t>(ticks.at<double>(3 * i))) + ", tick " +
+                   std::to_string(static_cast<std::int64_t>(ticks.at<double>(3 * i + 1))));
+        break;
+      }
+  }
+  if (differing_ticks_ > 0)
+    std::fprintf(stderr, "replay: %lld of %lld compared ticks differ\n", static_cast<long long>(differing_ticks_),
+                 static_cast<long long>(compared_));
+  if (differences_ == 0) {
+    std::printf("bit-identical: %lld ticks, %zu commands, %u epoch(s)\n", static_cast<long long>(compared_),
+                commands.size(), epoch_ + 1);
+    return kIdentical;
+  }
+  std::printf("not bit-identical: %lld difference(s); %lld of %lld ticks differ\n", static_cast<long long>(differences_),
+              static_cast<long long>(differing_ticks_), static_cast<long long>(compared_));
+  return kDifferent;
+}
+
+}  // namespace
+
+void add_replay_command(CLI::App& app) {
+  auto o = std::make_shared<replay_options>();
+  CLI::App* cmd = app.add_subcommand(
+      "replay", "Re-run a recording of `cortexloop record` in stepped mode, in this process: the server built from "
+                "its session.toml, every command of commands.jsonl applied at its recorded tick; compares every readout "
+                "with readout_hash.npy bit for bit. Prints \"bit-identical: N ticks\" (exit 0) or the first differing "
+                "tick and field (exit 1); exit 3 when the recording cannot be replayed. docs/protocol.md");
+  cmd->add_option("recording", o->dir, "Folder written by `cortexloop record`")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--timeout", o->timeout_s, "Give up when the replay server does not answer for this many seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--quiet,-q", o->quiet, "No progress lines (differences and the result are still printed)");
+  cmd->callback([o] {
+    int rc = kNotReplayable;
+    try {
+      rc = replayer(*o).run();
+    } catch (const not_replayable& e) {
+      std::fprintf(stderr, "replay: cannot replay: %s\n", e.what());
+      rc = kNotReplayable;
+    }
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace cortexloop::tools
