@@ -86,7 +86,7 @@ std::vector<take> listen(std::vector<io::client*> clients, std::chrono::millisec
 
 }  // namespace
 
-TEST_CASE("scope_of: loopback and ipc are local; *, 0.0.0.0 and other addresses are remote; names are unknown",
+TEST_CASE("scope_of: loopback and ipc are local, *, 0.0.0.0 and other addresses remote, names unknown",
           "[security]") {
   using io::endpoint_scope;
   for (const char* e : {"tcp://127.0.0.1:5556", "tcp://127.1.2.3:*", "tcp://[::1]:5556", "tcp://[::ffff:127.0.0.1]:1",
@@ -102,7 +102,7 @@ TEST_CASE("scope_of: loopback and ipc are local; *, 0.0.0.0 and other addresses 
   CHECK(io::scope_of("tcp://eth0:5556") == endpoint_scope::unknown);
 }
 
-TEST_CASE("without CURVE keys the server refuses to bind off loopback, naming the options; --insecure allows it",
+TEST_CASE("without CURVE keys the server refuses to bind off loopback, naming the options, --insecure allows it",
           "[security]") {
   SECTION("PUB on 0.0.0.0") {
     io::server_options o = options(io::run_mode::stepped);
@@ -168,7 +168,7 @@ TEST_CASE("without CURVE keys the server refuses to bind off loopback, naming th
   }
 }
 
-TEST_CASE("key files: NAME.key public, NAME.key_secret 0600; both read back; bad files are refused by name",
+TEST_CASE("key files: NAME.key public, NAME.key_secret 0600, both read back, bad files refused by name",
           "[security][keys]") {
   temp_dir dir("files");
   const ::mode_t old_umask = ::umask(0);  // the secret file is 0600 whatever the umask allows
@@ -221,7 +221,7 @@ TEST_CASE("key files: NAME.key public, NAME.key_secret 0600; both read back; bad
   REQUIRE_THROWS_WITH(io::load_curve_server_keys(sec.string(), ""), Contains("--curve-clients"));
 }
 
-TEST_CASE("with CURVE only a listed client key gets acks and readouts; the others get nothing and the server "
+TEST_CASE("with CURVE only a listed client key gets acks and readouts, the others get nothing, the server "
           "keeps serving", "[security][curve][e2e]") {
   const io::curve_keypair server_keys = io::generate_curve_keypair();
   const io::curve_keypair alice = io::generate_curve_keypair(), mallory = io::generate_curve_keypair();
