@@ -50,16 +50,22 @@ server_info to_server_info(const proto::Info& i) {
 }
 
 client::client(const std::string& command_endpoint, const std::string& pub_endpoint,
-               const std::vector<std::string>& topics)
+               const std::vector<std::string>& topics, const std::optional<curve_client_keys>& curve)
     : dealer_(context_, zmq::socket_type::dealer) {
   check_endpoint("command", command_endpoint);
   if (!pub_endpoint.empty()) check_endpoint("PUB", pub_endpoint);
+  if (curve) apply_curve_client(dealer_, *curve);
   dealer_.set(zmq::sockopt::linger, 0);
   dealer_.set(zmq::sockopt::rcvhwm, 100000);
   dealer_.set(zmq::sockopt::sndhwm, 100000);
+  // A DEALER blocks in send while it has no connection to queue on: after a refused CURVE handshake (no keys,
+  // a key the server does not list, another server key) libzmq drops it. A command that cannot be queued
+  // within 2 s is dropped, so that its caller times out waiting for the ack instead of hanging in send.
+  dealer_.set(zmq::sockopt::sndtimeo, 2000);
   dealer_.connect(command_endpoint);
   if (!pub_endpoint.empty()) {
     sub_ = zmq::socket_t(context_, zmq::socket_type::sub);
+    if (curve) apply_curve_client(sub_, *curve);
     sub_.set(zmq::sockopt::linger, 0);
     sub_.set(zmq::sockopt::rcvhwm, 200000);
     if (topics.empty()) sub_.set(zmq::sockopt::subscribe, "");

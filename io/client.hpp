@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "io/codec.hpp"
+#include "io/security.hpp"
 
 namespace cortexloop::io {
 
@@ -30,9 +31,10 @@ struct stream_message {
 
 class client {
  public:
-  // pub_endpoint empty: no subscription. topics empty: every topic.
+  // pub_endpoint empty: no subscription. topics empty: every topic. curve: both sockets use CURVE with these keys
+  // (a server started with --curve-secret admits nothing else; docs/protocol.md, "Security and threat model").
   client(const std::string& command_endpoint, const std::string& pub_endpoint = {},
-         const std::vector<std::string>& topics = {});
+         const std::vector<std::string>& topics = {}, const std::optional<curve_client_keys>& curve = {});
 
   // Sends a command with the next sequence number and the current time; returns the sequence number.
   std::uint64_t send(command c);

@@ -29,9 +29,25 @@ void bind_endpoint(zmq::socket_t& socket, std::string_view what, const std::stri
     throw std::runtime_error("cannot bind the " + std::string(what) + " socket to " + endpoint + ": " + e.what() + hint);
   }
 }
+
+// Without CURVE, an endpoint off loopback would take anyone's commands and show anyone the stream: refused
+// unless the user said --insecure. `as_bound`: the endpoint after libzmq resolved names and '*'.
+void check_scope(std::string_view what, const std::string& endpoint, bool as_bound) {
+  const endpoint_scope scope = scope_of(endpoint);
+  if (scope == endpoint_scope::local || (!as_bound && scope == endpoint_scope::unknown)) return;
+  throw std::invalid_argument("refusing to bind the " + std::string(what) + " socket to " + endpoint +
+                              " without CURVE: it is not on loopback (127.0.0.0/8, ::1, interface lo) nor ipc://; " +
+                              kCurveOptionsHint);
+}
 }  // namespace
 
 server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_.params.simulation.tick_ms) {
+  // Refused before the engine is built: an endpoint that is plainly off loopback, without CURVE or --insecure.
+  const bool guard_scope = !opt_.curve && !opt_.insecure;
+  if (guard_scope) {
+    check_scope("PUB (--pub)", opt_.pub_endpoint, false);
+    check_scope("command (--commands)", opt_.command_endpoint, false);
+  }
   if (opt_.params.ring && opt_.params.ring->n_units > static_cast<std::int64_t>(kMaxRingUnits))
     throw std::invalid_argument("ring.n_units = " + std::to_string(opt_.params.ring->n_units) +
                                 ": serve streams at most " + std::to_string(kMaxRingUnits) + " ring units per readout");
@@ -51,7 +67,18 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
     for (int c = 0; c < CPU_SETSIZE; ++c)
       if (CPU_ISSET(c, &others)) context_.set(zmq::ctxopt::thread_affinity_cpu_add, c);
   }
+  // CURVE: the ZAP handler is bound before any socket can take a connection (without one, libzmq would admit
+  // every CURVE client that knows the server's public key).
+  if (opt_.curve) {
+    if (opt_.curve->clients.empty())
+      throw std::invalid_argument("CURVE without client keys would admit nobody (--curve-clients DIR: their *.key files)");
+    zap_ = std::make_unique<zap_handler>(context_, opt_.curve->clients);
+  }
   zmq::socket_t pub(context_, zmq::socket_type::pub), router(context_, zmq::socket_type::router);
+  if (opt_.curve) {
+    apply_curve_server(pub, opt_.curve->server);
+    apply_curve_server(router, opt_.curve->server);
+  }
   pub.set(zmq::sockopt::sndhwm, opt_.pub_hwm);
   pub.set(zmq::sockopt::linger, 0);
   router.set(zmq::sockopt::linger, 0);
@@ -67,6 +94,13 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   bind_endpoint(router, "command (--commands)", opt_.command_endpoint);
   pub_endpoint_ = pub.get(zmq::sockopt::last_endpoint);
   command_endpoint_ = router.get(zmq::sockopt::last_endpoint);
+  if (guard_scope) {  // a host or interface name resolved to a non-loopback address: refused before any I/O
+    check_scope("PUB (--pub)", pub_endpoint_, true);
+    check_scope("command (--commands)", command_endpoint_, true);
+  }
+  if (!opt_.curve)
+    for (const std::string& e : {pub_endpoint_, command_endpoint_})
+      if (scope_of(e) != endpoint_scope::local) insecure_endpoints_.push_back(e);
 
   io_thread_options io_opt;
   io_opt.limits = {.mode = opt_.mode, .dt_ms = opt_.params.simulation.dt_ms, .layout = opt_.device->layout,
@@ -142,11 +176,13 @@ bool server::io_off_rt() const noexcept {
 std::string server::configure_io_thread() {
   if (opt_.io_cpu < 0 && io_off_rt()) {
     const cpu_set_t others = cpus_except(opt_.cpu);
+    if (zap_) pin_thread(zap_->native_handle(), others);  // CURVE's ZAP thread goes with the I/O threads
     if (const int rc = pin_thread(io_thread_.native_handle(), others); rc != 0)
       return "I/O not kept off CPU " + std::to_string(opt_.cpu) + " (" + std::strerror(rc) + ")";
     return "I/O off CPU " + std::to_string(opt_.cpu);
   }
   if (opt_.io_cpu < 0) return {};
+  if (zap_) pin_thread(zap_->native_handle(), opt_.io_cpu);
   if (const int rc = pin_thread(io_thread_.native_handle(), opt_.io_cpu); rc != 0)
     return "I/O not pinned (CPU " + std::to_string(opt_.io_cpu) + ": " + std::strerror(rc) + ")";
   return "I/O on CPU " + std::to_string(opt_.io_cpu);

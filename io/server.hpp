@@ -7,10 +7,12 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/params.hpp"
 #include "io/io_thread.hpp"
 #include "io/realtime_loop.hpp"
+#include "io/security.hpp"
 
 namespace cortexloop::io {
 
@@ -44,6 +46,11 @@ struct server_options {
   // The resolved config text `params` and `device` were built from (load_config's tree, base and --set
   // applied: io::resolved_config_text), published in Info.config_toml for recorders; "" when not known.
   std::string config_toml;
+  // CURVE on both sockets (docs/protocol.md, "Security and threat model"): the server's key pair and the public
+  // keys of the clients it admits (a ZAP handler refuses every other key). Absent: neither encryption nor
+  // authentication, which the server allows on loopback (and ipc://) only, unless `insecure`.
+  std::optional<curve_server_keys> curve;
+  bool insecure = false;  // bind off loopback without CURVE (serve --insecure); insecure_endpoints() names them
   // Called on the real-time thread just before its loop (tests count that thread's allocations).
   std::function<void()> on_realtime_thread_start;
 };
@@ -68,6 +75,14 @@ class server {
   double tick_ms() const noexcept { return tick_ms_; }
   // Passes of the real-time loop so far (how often it woke up; an idle server should barely move it).
   std::int64_t realtime_loop_passes() const noexcept { return queues_->loop_passes.load(std::memory_order_relaxed); }
+  bool curve_enabled() const noexcept { return zap_ != nullptr; }
+  // CURVE handshakes the ZAP handler admitted / refused (an unlisted client key); 0 without CURVE. A client
+  // without keys, or with a wrong server key, fails before ZAP and is not counted.
+  std::int64_t curve_accepted() const noexcept { return zap_ ? zap_->accepted() : 0; }
+  std::int64_t curve_denied() const noexcept { return zap_ ? zap_->denied() : 0; }
+  std::string curve_last_denied() const { return zap_ ? zap_->last_denied() : std::string(); }
+  // Endpoints (as bound) open off loopback without CURVE: only with `insecure`; serve warns about each.
+  const std::vector<std::string>& insecure_endpoints() const noexcept { return insecure_endpoints_; }
 
  private:
   std::string configure_realtime_thread();
@@ -77,10 +92,12 @@ class server {
   server_options opt_;
   double tick_ms_;
   zmq::context_t context_{1};
+  std::unique_ptr<zap_handler> zap_;  // after context_: stopped before the context ends, after the sockets close
   std::unique_ptr<realtime_queues> queues_;
   std::unique_ptr<realtime_loop> loop_;
   std::unique_ptr<io_thread> io_;
   std::string pub_endpoint_, command_endpoint_, scheduling_;
+  std::vector<std::string> insecure_endpoints_;
   std::thread rt_thread_, io_thread_;
 };
 

@@ -12,6 +12,7 @@
 #include "tools/simulate_command.hpp"
 #include "tools/stim_command.hpp"
 #include "tools/fit_tf_command.hpp"
+#include "tools/keys_command.hpp"
 #include "tools/tf_command.hpp"
 
 int main(int argc, char** argv) {
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   cortexloop::tools::add_probe_command(app);
   cortexloop::tools::add_tf_command(app);
   cortexloop::tools::add_fit_tf_command(app);
+  cortexloop::tools::add_keys_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/client.hpp"
+#include "tools/curve_options.hpp"
 #include "io/clock.hpp"
 
 namespace cortexloop::tools {
@@ -23,6 +24,7 @@ namespace {
 
 struct probe_options {
   std::string commands = "tcp://127.0.0.1:5556";
+  curve_client_cli curve;
   std::string pub = "tcp://127.0.0.1:5555";
   double duration_s = 20;
   std::string pattern = "both";
@@ -59,7 +61,7 @@ struct status_seen {
 
 class prober {
  public:
-  explicit prober(const probe_options& o) : o_(o), client_(o.commands, o.pub) {}
+  explicit prober(const probe_options& o) : o_(o), client_(o.commands, o.pub, {}, o.curve.load()) {}
 
   bool sync() { return client_.sync_subscription(std::chrono::seconds(20)); }
 
@@ -188,8 +190,7 @@ void print_row(const char* phase, const char* name, samples& s) {
 int run_probe(const probe_options& o) {
   prober p(o);
   if (!p.sync()) {
-    std::fprintf(stderr, "probe: no answer from %s / %s (is `cortexloop serve` running?)\n", o.commands.c_str(),
-                 o.pub.c_str());
+    std::fprintf(stderr, "probe: no answer from %s / %s%s\n", o.commands.c_str(), o.pub.c_str(), o.curve.hint());
     return 4;
   }
   std::map<std::string, phase_result> results;
@@ -249,6 +250,7 @@ void add_probe_command(CLI::App& app) {
                "that reflects it, readout publish -> receive (p50/p99/p99.9/max), plus its deadline misses and lateness");
   cmd->add_option("--commands", o->commands, "Server's command endpoint")->capture_default_str();
   cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
+  add_curve_client_options(cmd, o->curve);
   cmd->add_option("--duration", o->duration_s, "Seconds of probing (split between the traffic patterns)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -16,6 +16,7 @@
 
 #include "engine/meanfield/ring_geometry.hpp"
 #include "io/client.hpp"
+#include "tools/curve_options.hpp"
 #include "io/clock.hpp"
 #include "io/config_loader.hpp"
 #include "io/npy.hpp"
@@ -29,6 +30,7 @@ struct record_options {
   std::string out_dir;
   std::string pub = "tcp://127.0.0.1:5555";
   std::string commands = "tcp://127.0.0.1:5556";
+  curve_client_cli curve;
   std::optional<double> duration_s;
   bool spikes = false;
   bool quiet = false;
@@ -218,7 +220,7 @@ int run_record(const record_options& o) {
 
   const std::filesystem::path out(o.out_dir);
   std::filesystem::create_directories(out);
-  io::client client(o.commands, o.pub);
+  io::client client(o.commands, o.pub, {}, o.curve.load());
   std::unique_ptr<io::npy_row_writer> spikes;
   if (o.spikes) {
     spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
@@ -489,6 +491,7 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--out", o->out_dir, "Output folder (created)")->required();
   cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
   cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes)")->capture_default_str();
+  add_curve_client_options(cmd, o->curve);
   cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds of readouts")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--timeout", o->timeout_s,

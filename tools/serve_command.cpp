@@ -37,6 +37,8 @@ struct serve_options {
   bool rt = false;
   bool spikes = false;
   bool quiet = false;
+  std::string curve_secret, curve_clients;  // CURVE: server.key_secret, the admitted clients' *.key files
+  bool insecure = false;
 };
 
 std::string status_text(const io::status_snapshot& s) {
@@ -81,6 +83,9 @@ int run_serve(const serve_options& o) {
     so.io_off_realtime_cpu = true;
   }
   so.stream_spikes = o.spikes;
+  if (!o.curve_secret.empty() || !o.curve_clients.empty())
+    so.curve = io::load_curve_server_keys(o.curve_secret, o.curve_clients);
+  so.insecure = o.insecure;
   if (o.duration_s) so.max_ticks = std::llround(*o.duration_s * 1000.0 / so.params.simulation.tick_ms);
 
   // SIGINT and SIGTERM are taken synchronously by this thread only: block them before any thread starts.
@@ -93,6 +98,13 @@ int run_serve(const serve_options& o) {
   io::server srv(so);
   srv.start();
   const bool tty = isatty(STDERR_FILENO);
+  // Said even with --quiet: a server open to the network without authentication must not go unnoticed.
+  for (const std::string& e : srv.insecure_endpoints())
+    std::fprintf(stderr, "serve: WARNING: --insecure: %s is off loopback without CURVE: anyone who can reach it can "
+                 "send commands and read the stream (docs/protocol.md, \"Security and threat model\")\n", e.c_str());
+  if (!o.quiet && so.curve)
+    std::fprintf(stderr, "serve: CURVE on both sockets, server key %s, %zu client key(s) admitted\n",
+                 so.curve->server.public_key.c_str(), so.curve->clients.size());
   if (!o.quiet)
     std::fprintf(stderr, "serve: %s, %s mode, tick %.3g ms; readouts PUB %s, commands ROUTER %s; %s\n", o.config.c_str(),
                  o.mode.c_str(), so.params.simulation.tick_ms, srv.pub_endpoint().c_str(),
@@ -103,7 +115,14 @@ int run_serve(const serve_options& o) {
                  so.cpu, so.cpu);
   int status_count = 0;
   int signal_number = 0;
+  std::int64_t denied_reported = 0;
   while (!srv.finished()) {
+    if (const std::int64_t denied = srv.curve_denied(); denied > denied_reported) {
+      std::fprintf(stderr, "%sserve: CURVE refused %lld handshake(s) with an unlisted client key (last: %s)\n",
+                   tty ? "\r\033[K" : "", static_cast<long long>(denied - denied_reported),
+                   srv.curve_last_denied().c_str());
+      denied_reported = denied;
+    }
     const timespec timeout{0, 500'000'000};
     siginfo_t info;
     if (const int sig = sigtimedwait(&stop_signals, &info, &timeout); sig > 0) {
@@ -158,6 +177,17 @@ void add_serve_command(CLI::App& app) {
                 "Real-time settings in one flag: --fifo 80 --mlock --cpu <last CPU> --spin-us 100, and the I/O threads "
                 "on the other CPUs (each one the system refuses is named in the status; explicit flags win)");
   cmd->add_flag("--spikes", o->spikes, "Stream spikes (topic \"spikes\") from the start");
+  cmd->add_option("--curve-secret", o->curve_secret,
+                  "CURVE on both sockets: the server's secret key file (server.key_secret from `cortexloop keys`); "
+                  "needs --curve-clients")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--curve-clients", o->curve_clients,
+                  "CURVE: a folder of the public key files (*.key) of the clients to admit, or one such file; every "
+                  "other client gets nothing")
+      ->check(CLI::ExistingPath);
+  cmd->add_flag("--insecure", o->insecure,
+                "Allow --pub/--commands off loopback without CURVE (anyone who can reach them may send commands and "
+                "read the stream); warns");
   cmd->add_flag("--quiet,-q", o->quiet, "No status line");
   cmd->callback([o] {
     if (const int rc = run_serve(*o); rc != 0) throw CLI::RuntimeError(rc);

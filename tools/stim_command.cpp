@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/client.hpp"
+#include "tools/curve_options.hpp"
 
 namespace cortexloop::tools {
 
@@ -17,6 +18,7 @@ namespace {
 struct stim_options {
   std::string action;
   std::string commands = "tcp://127.0.0.1:5556";
+  curve_client_cli curve;
   int channel = 0;
   bool all = false;
   std::string population = "exc";
@@ -191,12 +193,11 @@ io::command build(const stim_options& o) {
 }
 
 int run_stim(const stim_options& o) {
-  io::client client(o.commands);
+  io::client client(o.commands, {}, {}, o.curve.load());
   const std::uint64_t seq = client.send(build(o));
   const auto ack = client.wait_ack(seq, std::chrono::milliseconds(static_cast<int>(o.timeout_s * 1000)));
   if (!ack) {
-    std::fprintf(stderr, "stim: no ack from %s within %.1f s (is `cortexloop serve` running?)\n", o.commands.c_str(),
-                 o.timeout_s);
+    std::fprintf(stderr, "stim: no ack from %s within %.1f s%s\n", o.commands.c_str(), o.timeout_s, o.curve.hint());
     return 4;
   }
   const double rtt_ms = static_cast<double>(ack->recv_ns - ack->client_send_ns) / 1e6;
@@ -225,6 +226,7 @@ void add_stim_command(CLI::App& app) {
       ->check(CLI::IsMember({"dc", "sine", "pulses", "noise", "controller", "clear-controller", "clear", "drive", "pause",
                              "resume", "reset", "step", "set", "ping"}));
   cmd->add_option("--commands", o->commands, "Server's command endpoint")->capture_default_str();
+  add_curve_client_options(cmd, o->curve);
   cmd->add_option("--channel", o->channel, "Stimulator channel 0-7 (a program replaces the channel's previous one)")
       ->check(CLI::Range(0, 7))
       ->capture_default_str();

@@ -1,5 +1,6 @@
 """Commands over a DEALER socket (each answered by an ack), the stream over a SUB socket."""
 import collections
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -255,26 +256,84 @@ def decode_message(payload):
     return "other", None
 
 
+def load_key_file(path):
+    """(public, secret) Z85 keys as bytes from a key file of `cortexloop keys` (czmq / pyzmq certificate format);
+    secret is None for a public key file. Refuses a file that holds a secret key and that other users can read."""
+    public = secret = None
+    with open(path, "rb") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith(b"public-key"):
+                public = line.split(b"=", 1)[1].strip(b" \t'\"")
+            elif line.startswith(b"secret-key"):
+                secret = line.split(b"=", 1)[1].strip(b" \t'\"")
+    if public is None or len(public) != 40:
+        raise ValueError(f"key file {path}: no 40-character public-key line (write key files with `cortexloop keys`)")
+    if secret is not None:
+        mode = os.stat(path).st_mode & 0o777
+        if mode & 0o077:
+            raise ValueError(f"key file {path} holds a secret key but has mode {mode:#o}: other users can read it; "
+                             f"chmod 600 {path}")
+        if len(secret) != 40 or zmq.curve_public(secret) != public:
+            raise ValueError(f"key file {path}: its secret-key does not belong to its public-key")
+    return public, secret
+
+
+def _curve_keys(curve_server_key, curve_secret):
+    """(server public, client public, client secret) from the two key files, or None when neither is given."""
+    if curve_server_key is None and curve_secret is None:
+        return None
+    if curve_server_key is None or curve_secret is None:
+        raise ValueError("CURVE needs both curve_server_key (the server's NAME.key) and curve_secret (this client's "
+                         "NAME.key_secret, whose public key the server lists in --curve-clients)")
+    server_public, _ = load_key_file(curve_server_key)
+    public, secret = load_key_file(curve_secret)
+    if secret is None:
+        raise ValueError(f"curve_secret {curve_secret}: a public key file; give the NAME.key_secret written with it")
+    return server_public, public, secret
+
+
 class Client:
-    """client = Client(); seq = client.stimulate(200.0); ack = client.wait_ack(seq)"""
+    """client = Client(); seq = client.stimulate(200.0); ack = client.wait_ack(seq)
+
+    Against a server run with CURVE (`serve --curve-secret ... --curve-clients DIR`), give the key files:
+    Client(..., curve_server_key="keys/server.key", curve_secret="keys/alice.key_secret"). A client without
+    the right keys gets nothing at all: no ack, no readout (docs/protocol.md, "Security and threat model")."""
 
     def __init__(self, commands="tcp://127.0.0.1:5556", pub="tcp://127.0.0.1:5555",
-                 topics=(b"readout", b"status", b"ack", b"info"), context=None):
+                 topics=(b"readout", b"status", b"ack", b"info"), context=None, curve_server_key=None,
+                 curve_secret=None):
+        curve = _curve_keys(curve_server_key, curve_secret)
         self.context = context or zmq.Context.instance()
         self.dealer = self.context.socket(zmq.DEALER)
+        self._set_curve(self.dealer, curve)
         self.dealer.setsockopt(zmq.LINGER, 0)
+        # A DEALER blocks in send while it has no connection to queue on (libzmq drops it after a refused CURVE
+        # handshake): give up after 2 s with an error that says so, rather than hang.
+        self.dealer.setsockopt(zmq.SNDTIMEO, 2000)
+        self._commands = commands
         self.dealer.connect(commands)
         self.sub = None
         self.topics = tuple(t.encode() if isinstance(t, str) else bytes(t) for t in topics)
         self._acks = collections.OrderedDict()  # seq -> Ack: arrived while wait_ack waited for another
         if pub:
             self.sub = self.context.socket(zmq.SUB)
+            self._set_curve(self.sub, curve)
             self.sub.setsockopt(zmq.LINGER, 0)
             self.sub.setsockopt(zmq.RCVHWM, 200000)
             for t in self.topics:
                 self.sub.setsockopt(zmq.SUBSCRIBE, t)
             self.sub.connect(pub)
         self._seq = random.randrange(1 << 32) << 16
+
+    @staticmethod
+    def _set_curve(socket, curve):
+        if curve is None:
+            return
+        server_public, public, secret = curve
+        socket.curve_serverkey = server_public
+        socket.curve_publickey = public
+        socket.curve_secretkey = secret
 
     def close(self):
         self.dealer.close()
@@ -297,7 +356,7 @@ class Client:
         p.Message.MessageAddPayloadType(b, p.Payload.Payload.Command)
         p.Message.MessageAddPayload(b, cmd)
         b.Finish(p.Message.MessageEnd(b), file_identifier=p.IDENTIFIER)
-        self.dealer.send(bytes(b.Output()))
+        self._send_bytes(bytes(b.Output()))
         return self._seq
 
     @staticmethod
@@ -456,7 +515,15 @@ class Client:
         return ack.info if ack is not None else None
 
     def send_raw(self, data):
-        self.dealer.send(bytes(data))
+        self._send_bytes(bytes(data))
+
+    def _send_bytes(self, data):
+        try:
+            self.dealer.send(data)
+        except zmq.Again:
+            raise TimeoutError(f"cannot queue a command to {self._commands} within 2 s: no connection (the server "
+                               f"refused the handshake? with CURVE, check curve_server_key and that the server lists "
+                               f"this client's public key)") from None
 
     def _read_ack(self, timeout):
         if not self.dealer.poll(int(timeout * 1000)):

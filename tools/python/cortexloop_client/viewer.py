@@ -128,6 +128,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pub", default="tcp://127.0.0.1:5555")
     ap.add_argument("--commands", default="tcp://127.0.0.1:5556")
+    ap.add_argument("--curve-server-key", help="CURVE: the server's public key file (server.key)")
+    ap.add_argument("--curve-secret", help="CURVE: this client's secret key file (NAME.key_secret)")
     ap.add_argument("--window", type=float, default=5.0, help="seconds of simulated time shown")
     ap.add_argument("--seconds", type=float, help="stop after this many wall seconds")
     ap.add_argument("--snapshot", help="save the figure to this PNG at the end (headless when given)")
@@ -143,7 +145,7 @@ def main(argv=None):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    client = Client(a.commands, a.pub)
+    client = Client(a.commands, a.pub, curve_server_key=a.curve_server_key, curve_secret=a.curve_secret)
     if not client.sync(10.0):
         raise SystemExit(f"viewer: no server at {a.commands} / {a.pub}")
     b = Buffers(int(a.window * 1000))
