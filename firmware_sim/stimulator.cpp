@@ -16,6 +16,7 @@ using text = detail::text_builder;
 
 constexpr std::int64_t kMaxTimeUs = 3'600'000'000;  // one hour: delays, durations, ramps, burst periods
 constexpr double kMaxFrequencyHz = 1000.0;        // sine and pulse rate within a burst
+constexpr double kMinPulseFrequencyHz = 1e6 / static_cast<double>(kMaxTimeUs);  // one pulse an hour
 constexpr double kNcPerUaUs = 1e-3;               // uA x us -> nC
 
 const site kNoSite{};
@@ -99,6 +100,13 @@ std::string_view validate_timing(const program& p, reason_text& reason) noexcept
 
 std::string_view validate_pulses(const program& p, reason_text& reason) noexcept {
   if (p.phase_width_us == 0) return fail(reason, "program.phase_width_us", 0, "must be > 0 us");
+  // At most an hour between pulses, like every other time of a program. Below that, pulse start times
+  // (llround(n * 1e6 / f) us) left int64: a subnormal frequency made llround return garbage, which let a
+  // burst "fit" its period, overflowed burst arithmetic (UB) or looped for ever in first_pulse_at_or_after
+  // (found by fuzz/fuzz_command and fuzz/fuzz_program).
+  if (p.frequency_Hz < kMinPulseFrequencyHz)
+    return fail_range(reason, "program.frequency_Hz", p.frequency_Hz, "[", kMinPulseFrequencyHz, kMaxFrequencyHz,
+                      "] Hz for a pulse train (a pulse period of at most an hour)");
   const double period_us = 1e6 / p.frequency_Hz;
   // Pulse n starts at llround(n period): consecutive starts are at least floor(period) apart.
   const double spacing_us = std::floor(period_us + 1e-9);
