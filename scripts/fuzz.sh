@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh 300        300 s per target
 #   scripts/fuzz.sh 10000000r  10^7 inputs per target (the long run of bench/README.md)
 # Environment: FUZZ_TARGETS="command config program" (which to run), FUZZ_JOBS (libFuzzer -fork, default 1),
-# FUZZ_BUILD_DIR (default build-fuzz). Corpora grow in $FUZZ_BUILD_DIR/corpus/<target> (seeded from valid
+# FUZZ_BUILD_DIR (default build-fuzz), FUZZ_TIMEOUT (s per input, default 120: one input takes ms, but on a
+# shared 2-core machine at load 20 a run was once descheduled for 35 s and libFuzzer called it a hang). Corpora grow in $FUZZ_BUILD_DIR/corpus/<target> (seeded from valid
 # messages and configs/*.toml); a crash leaves crash-* / leak-* / timeout-* files in $FUZZ_BUILD_DIR/artifacts
 # and makes this script fail. Reproduce one with: build-fuzz/fuzz/fuzz_<target> <file> (from configs/).
 set -euo pipefail
@@ -43,7 +44,7 @@ for t in $targets; do
   log="$abs_build/fuzz_$t.log"
   echo "fuzz.sh: fuzz_$t (${limit[*]})" >&2
   start=$(date +%s)
-  if "$abs_build/fuzz/fuzz_$t" "${limit[@]}" -max_len=8192 -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+  if "$abs_build/fuzz/fuzz_$t" "${limit[@]}" -max_len=8192 -timeout="${FUZZ_TIMEOUT:-120}" -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$abs_build/artifacts/${t}-" ${FUZZ_JOBS:+-fork=$FUZZ_JOBS} \
       "$abs_build/corpus/$t" >"$log" 2>&1; then
     rc=0
