@@ -227,6 +227,16 @@ TEST_CASE("fuzzer regressions: extreme sine phases and frequencies stay finite, 
   train.frequency_Hz = 1.0 / 3599.0;  // a pulse period just under an hour: accepted
   CHECK(firmware_sim::validate(direct, train, layout, reason).empty());
 
+  // A biphasic train whose duration ends inside a pulse leaves charge behind: refused; between pulses: accepted.
+  program cut;
+  cut.shape = waveform::pulse_train;
+  cut.amplitude = 50.0;
+  cut.frequency_Hz = 50.0;
+  cut.phase_width_us = 1370;
+  cut.duration_us = 831;
+  CHECK(std::string(firmware_sim::validate(direct, cut, layout, reason)).rfind("program.duration_us = 831", 0) == 0);
+  cut.duration_us = 20'000;  // pulse 0 over [0, 2740), pulse 1 from 20000
+  CHECK(firmware_sim::validate(direct, cut, layout, reason).empty());
   // A ring site's Gaussian of a valid but tiny width: sd * sd underflowed, 0 / 0 = NaN at the centre.
   std::array<float, 8> profile{};
   engine::meanfield::ring_gaussian_profile(profile, 36.0, 0.0, 1e-300, 1.0);
