@@ -32,7 +32,12 @@ case $kind in
     status=0
     for t in "${tests[@]}"; do
       start=$(date +%s)
-      (cd "$root" && "$dir/tests/$t") >"$dir/$t.log" 2>&1 || status=1
+      # test_device_e2e's PI-clamp case asserts a rate held over >1000 readouts of the 10k network in realtime:
+      # under TSan (5-15x slower) the network cannot keep realtime and the case fails on its own timing check
+      # (0 readouts; no TSan report), so it is left out here; its watchdog case (threads, sockets) runs.
+      filter=()
+      [[ $t == test_device_e2e ]] && filter=("~*PI clamp*")
+      (cd "$root" && "$dir/tests/$t" "${filter[@]}") >"$dir/$t.log" 2>&1 || status=1
       echo "sanitize.sh tsan: $t $(tail -n 3 "$dir/$t.log" | grep -E 'passed|failed' | head -1) ($(( $(date +%s) - start )) s)" >&2
       grep -q "WARNING: ThreadSanitizer" "$dir/$t.log" && { grep -A30 "WARNING: ThreadSanitizer" "$dir/$t.log" | head -60 >&2; status=1; }
     done
