@@ -217,6 +217,9 @@ double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) 
   const envelope env = envelope_of(p);
   switch (p.shape) {
     case waveform::dc:
+      // Flat: one level, offset + amplitude, as program_peak (and so validate) sees it. Summed separately, an
+      // accepted offset = 1.8e308 with amplitude = -1.8e308 (level 0) gave inf - inf = NaN (fuzz/fuzz_program).
+      if (env.flat()) return (p.offset + p.amplitude) * length;
       return p.offset * length + p.amplitude * env.integral(static_cast<double>(t0_us), static_cast<double>(t1_us));
     case waveform::sine: {
       // int_t0^t1 sin(w t + phi) dt = (2 / w) sin(w (t1 - t0) / 2) sin(w (t0 + t1) / 2 + phi): the product
