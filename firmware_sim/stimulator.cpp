@@ -16,6 +16,7 @@ using text = detail::text_builder;
 
 constexpr std::int64_t kMaxTimeUs = 3'600'000'000;  // one hour: delays, durations, ramps, burst periods
 constexpr double kMaxFrequencyHz = 1000.0;        // sine and pulse rate within a burst
+constexpr double kMinPulseFrequencyHz = 1e6 / static_cast<double>(kMaxTimeUs);  // one pulse an hour
 constexpr double kNcPerUaUs = 1e-3;               // uA x us -> nC
 
 const site kNoSite{};
@@ -95,8 +96,35 @@ std::string_view validate_timing(const program& p, reason_text& reason) noexcept
   return {};
 }
 
+// A biphasic train is charge balanced only if its end does not cut a pulse: duration_us falling inside a pulse
+// (or its interphase gap) left part of it unbalanced (fuzz/fuzz_program: 50 uA, 1370 us phases, duration 831 us
+// left -41550 in the tissue). The train's signed microseconds up to duration_us are exact integers, so a
+// balanced end is exactly a zero charge.
+std::string_view validate_pulse_duration(const program& p, reason_text& reason) noexcept {
+  if (!p.biphasic || p.duration_us <= 0) return {};
+  program endless = p;
+  endless.duration_us = 0;
+  endless.amplitude = 1.0;
+  const double q = program_charge(endless, 0, p.duration_us);
+  if (q != 0.0) {
+    text t(reason);
+    t << "program.duration_us = " << static_cast<double>(p.duration_us)
+      << ": ends inside a biphasic pulse (it would leave " << q
+      << " us x amplitude of unbalanced charge); end the train between pulses";
+    return t.view();
+  }
+  return {};
+}
+
 std::string_view validate_pulses(const program& p, reason_text& reason) noexcept {
   if (p.phase_width_us == 0) return fail(reason, "program.phase_width_us", 0, "must be > 0 us");
+  // At most an hour between pulses, like every other time of a program. Below that, pulse start times
+  // (llround(n * 1e6 / f) us) left int64: a subnormal frequency made llround return garbage, which let a
+  // burst "fit" its period, overflowed burst arithmetic (UB) or looped for ever in first_pulse_at_or_after
+  // (found by fuzz/fuzz_command and fuzz/fuzz_program).
+  if (p.frequency_Hz < kMinPulseFrequencyHz)
+    return fail_range(reason, "program.frequency_Hz", p.frequency_Hz, "[", kMinPulseFrequencyHz, kMaxFrequencyHz,
+                      "] Hz for a pulse train (a pulse period of at most an hour)");
   const double period_us = 1e6 / p.frequency_Hz;
   // Pulse n starts at llround(n period): consecutive starts are at least floor(period) apart.
   const double spacing_us = std::floor(period_us + 1e-9);
@@ -111,7 +139,7 @@ std::string_view validate_pulses(const program& p, reason_text& reason) noexcept
   if (p.pulses_per_burst == 0) {
     if (p.n_bursts > 0)
       return fail(reason, "program.n_bursts", p.n_bursts, "must be 0 when pulses_per_burst = 0 (continuous train)");
-    return {};
+    return validate_pulse_duration(p, reason);
   }
   if (p.burst_period_us <= 0 || p.burst_period_us > kMaxTimeUs)
     return fail_range(reason, "program.burst_period_us", static_cast<double>(p.burst_period_us), "(", 0,
@@ -124,7 +152,7 @@ std::string_view validate_pulses(const program& p, reason_text& reason) noexcept
       << static_cast<double>(p.pulses_per_burst) << " pulses = " << burst_us << " us)";
     return t.view();
   }
-  return {};
+  return validate_pulse_duration(p, reason);
 }
 
 std::string_view validate_program(const program& p, reason_text& reason) noexcept {

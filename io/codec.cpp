@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <array>
 #include <limits>
 #include <vector>
@@ -248,8 +249,15 @@ bool decode_controller(const proto::SetController& s, const decode_limits& limit
     if (schedule->size() > firmware_sim::kMaxSchedule)
       return fail(d, out_of_range("schedule (count)", schedule->size(), "must be at most 16 entries"));
     k.n_schedule = schedule->size();
-    for (flatbuffers::uoffset_t i = 0; i < schedule->size(); ++i)
-      k.schedule[i] = {schedule->Get(i)->start_us(), schedule->Get(i)->amplitude()};
+    // Copied out byte-wise: FlatBuffers 2.0's verifier checks a vector of structs for 4-byte (length) alignment
+    // only, so a crafted message can place these 8-byte structs off 8 bytes, and reading them in place was a
+    // misaligned access (UBSan; found by fuzz/fuzz_command, fuzz/regressions/command/command-misaligned-*).
+    const auto* raw = reinterpret_cast<const std::uint8_t*>(schedule->Data());
+    for (flatbuffers::uoffset_t i = 0; i < schedule->size(); ++i) {
+      proto::ScheduleEntry e;
+      std::memcpy(&e, raw + std::size_t{i} * sizeof(proto::ScheduleEntry), sizeof(proto::ScheduleEntry));
+      k.schedule[i] = {e.start_us(), e.amplitude()};
+    }
   }
   firmware_sim::reason_text reason;
   if (const std::string_view why = firmware_sim::validate(k, limits.layout, limits.n_sensing, reason); !why.empty())

@@ -8,6 +8,8 @@ packages=(
   libbenchmark-dev catch2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   python3-zmq python3-flatbuffers python3-numpy python3-matplotlib python3-brian
   rt-tests  # cyclictest, the wake-up latency peer of bench/realtime_latency.sh
+  clang libclang-rt-14-dev  # libFuzzer and clang's ASan/UBSan runtimes (scripts/fuzz.sh); g++'s libasan8,
+                            # libubsan1 and libtsan2 (scripts/sanitize.sh) come with g++
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -4,10 +4,12 @@
 // at direct sites, times integer us, the site apart from the program.)
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <string>
 
+#include "engine/meanfield/ring_geometry.hpp"
 #include "firmware_sim/stimulator.hpp"
 
 using namespace cortexloop;
@@ -195,4 +197,49 @@ TEST_CASE("invalid programs are refused with the field, its value and the allowe
   ring_site.position_mm = 40;
   CHECK_THAT(std::string(firmware_sim::validate(ring_site, dc(1.0), with_ring, reason)),
              Catch::Contains("site.position_mm = 40: must be in [0, 36) mm"));
+}
+
+// Found by the libFuzzer targets (fuzz/README.md, inputs in fuzz/regressions/): programs validate() accepted whose
+// charge was NaN, overflowed int64 or never returned.
+TEST_CASE("fuzzer regressions: extreme sine phases and frequencies stay finite, sub-hourly pulse trains are refused",
+          "[firmware_sim][validation][fuzz]") {
+  program sine;
+  sine.shape = waveform::sine;
+  sine.amplitude = 55.0;
+  sine.frequency_Hz = 314.0;
+  sine.phase_deg = -1.7976931348623157e308;  // phase_deg * pi overflowed to -inf: sin(-inf) = NaN
+  CHECK(std::isfinite(firmware_sim::program_charge(sine, 0, 100)));
+  sine.phase_deg = 90.0 + 360.0 * 1e12;  // reduced exactly: the same as 90 degrees
+  CHECK(firmware_sim::program_charge(sine, 0, 1) == Approx(55.0).epsilon(1e-6));
+  sine.phase_deg = 90.0;
+  sine.frequency_Hz = 1.9268560187808615e-321;  // subnormal: 2 / w overflowed, inf * 0 = NaN
+  CHECK(firmware_sim::program_charge(sine, 0, 100) == Approx(55.0 * 100.0));
+
+  program train;
+  train.shape = waveform::pulse_train;
+  train.amplitude = 2.0;
+  train.phase_width_us = 2;
+  const site direct{};
+  firmware_sim::stimulator_layout layout;
+  firmware_sim::reason_text reason;
+  train.frequency_Hz = 4.9406564584124654e-324;  // llround(n * 1e6 / f) left int64: an endless loop
+  CHECK(std::string(firmware_sim::validate(direct, train, layout, reason)).rfind("program.frequency_Hz", 0) == 0);
+  train.frequency_Hz = 1.0 / 3599.0;  // a pulse period just under an hour: accepted
+  CHECK(firmware_sim::validate(direct, train, layout, reason).empty());
+
+  // A biphasic train whose duration ends inside a pulse leaves charge behind: refused; between pulses: accepted.
+  program cut;
+  cut.shape = waveform::pulse_train;
+  cut.amplitude = 50.0;
+  cut.frequency_Hz = 50.0;
+  cut.phase_width_us = 1370;
+  cut.duration_us = 831;
+  CHECK(std::string(firmware_sim::validate(direct, cut, layout, reason)).rfind("program.duration_us = 831", 0) == 0);
+  cut.duration_us = 20'000;  // pulse 0 over [0, 2740), pulse 1 from 20000
+  CHECK(firmware_sim::validate(direct, cut, layout, reason).empty());
+  // A ring site's Gaussian of a valid but tiny width: sd * sd underflowed, 0 / 0 = NaN at the centre.
+  std::array<float, 8> profile{};
+  engine::meanfield::ring_gaussian_profile(profile, 36.0, 0.0, 1e-300, 1.0);
+  CHECK(profile[0] == 1.0f);
+  CHECK(profile[1] == 0.0f);
 }

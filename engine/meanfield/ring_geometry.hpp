@@ -24,7 +24,10 @@ inline void ring_gaussian_profile(std::span<float> out, double length_mm, double
                                   double amplitude) {
   for (std::size_t i = 0; i < out.size(); ++i) {
     const double d = ring_distance_mm(ring_unit_position_mm(i, out.size(), length_mm), position_mm, length_mm);
-    out[i] = static_cast<float>(amplitude * std::exp(-0.5 * d * d / (sd_mm * sd_mm)));
+    // d / sd first: sd * sd underflowed to 0 for a valid (> 0) sd below ~1e-154 mm, and 0 / 0 at the centre
+    // gave NaN currents (found by fuzz/fuzz_program: a ring_position site with width_mm = 1e-300).
+    const double z = d / sd_mm;
+    out[i] = static_cast<float>(amplitude * std::exp(-0.5 * z * z));
   }
 }
 

@@ -1,0 +1,46 @@
+#pragma once
+// Shared by the libFuzzer targets (fuzz/README.md): the closed_loop.toml device loaded once, a fatal check that
+// reports through abort() (libFuzzer saves the input), and a driver that steps a firmware_sim::device and checks
+// that everything it delivers and reports is finite.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <span>
+
+#include "engine/params.hpp"
+#include "firmware_sim/device.hpp"
+
+namespace cortexloop::fuzz {
+
+[[noreturn]] inline void fail(const char* what, const char* file, int line, double value = 0.0) {
+  std::fprintf(stderr, "fuzz check failed: %s (value %.17g) at %s:%d\n", what, value, file, line);
+  std::abort();
+}
+#define FUZZ_CHECK(cond) \
+  do {                   \
+    if (!(cond)) ::cortexloop::fuzz::fail(#cond, __FILE__, __LINE__); \
+  } while (0)
+#define FUZZ_FINITE(x)                                                    \
+  do {                                                                    \
+    const double fuzz_v_ = static_cast<double>(x);                        \
+    if (!std::isfinite(fuzz_v_)) ::cortexloop::fuzz::fail("finite: " #x, __FILE__, __LINE__, fuzz_v_); \
+  } while (0)
+
+// The default config with the simulated neurostimulator: two electrodes, sensing channels, the ring.
+struct closed_loop_setup {
+  engine::engine_params engine;
+  firmware_sim::device_params device;
+};
+const closed_loop_setup& closed_loop();
+// A device of that config, built once: targets copy it (a copy is a fresh device, far cheaper than building one).
+const firmware_sim::device& closed_loop_device();
+
+// Steps `dev` for `steps` steps from `first_step` (a ring step every `ring_every` steps, synthetic spike
+// counts), fills a readout every 10 steps, and checks every current, readout value and ring current is finite.
+// With FUZZ_DUMP set in the environment: prints a (site, program) to stderr (reproducing a saved input).
+void dump(const firmware_sim::site& s, const firmware_sim::program& p, const char* what);
+
+void step_and_check(firmware_sim::device& dev, std::int64_t first_step, int steps, int ring_every = 5);
+
+}  // namespace cortexloop::fuzz
