@@ -1,17 +1,40 @@
 #include "alloc_counter.hpp"
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+
+// The C allocation functions are counted too (malloc, calloc, realloc, aligned_alloc, posix_memalign,
+// memalign, valloc, pvalloc): they are defined here and forward to glibc's own (__libc_*), so every
+// allocation of the process goes through count() -- libzmq's, a C library's, std::string's -- whichever
+// function it calls. operator new counts through malloc (once). Under ASan or TSan, whose runtimes own
+// malloc, only operator new is counted (CORTEXLOOP_COUNT_MALLOC is 0 there).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CORTEXLOOP_COUNT_MALLOC 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define CORTEXLOOP_COUNT_MALLOC 0
+#endif
+#endif
+#ifndef CORTEXLOOP_COUNT_MALLOC
+#define CORTEXLOOP_COUNT_MALLOC 1
+#endif
 
 namespace {
 std::atomic<std::uint64_t> g_allocations{0};
 std::atomic<std::uint64_t> g_marked_allocations{0};
 thread_local bool t_marked = false;
 
-void* counted_alloc(std::size_t size, std::size_t align) {
+void count() noexcept {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (t_marked) g_marked_allocations.fetch_add(1, std::memory_order_relaxed);
+}
+
+void* counted_alloc(std::size_t size, std::size_t align) {
+#if !CORTEXLOOP_COUNT_MALLOC
+  count();
+#endif
   if (size == 0) size = 1;
   void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (size + align - 1) / align * align)
                                               : std::malloc(size);
@@ -19,6 +42,54 @@ void* counted_alloc(std::size_t size, std::size_t align) {
   return p;
 }
 }  // namespace
+
+#if CORTEXLOOP_COUNT_MALLOC
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+void* __libc_valloc(std::size_t);
+void* __libc_pvalloc(std::size_t);
+
+void* malloc(std::size_t n) {
+  count();
+  return __libc_malloc(n);
+}
+void* calloc(std::size_t n, std::size_t size) {
+  count();
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t n) {
+  count();
+  return __libc_realloc(p, n);
+}
+void* memalign(std::size_t align, std::size_t n) {
+  count();
+  return __libc_memalign(align, n);
+}
+void* aligned_alloc(std::size_t align, std::size_t n) {
+  count();
+  return __libc_memalign(align, n);
+}
+int posix_memalign(void** out, std::size_t align, std::size_t n) {
+  if (align < sizeof(void*) || (align & (align - 1)) != 0) return EINVAL;
+  count();
+  void* p = __libc_memalign(align, n);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+void* valloc(std::size_t n) {
+  count();
+  return __libc_valloc(n);
+}
+void* pvalloc(std::size_t n) {
+  count();
+  return __libc_pvalloc(n);
+}
+}
+#endif
 
 std::uint64_t cortexloop::testing::allocation_count() noexcept { return g_allocations.load(); }
 void cortexloop::testing::count_this_thread(bool on) noexcept { t_marked = on; }

@@ -1,12 +1,13 @@
 #pragma once
-// A replaced global allocator that counts every heap allocation made through operator new (all its forms;
-// direct malloc calls are not seen, and C++ code in the engine allocates through operator new).
+// A replaced global allocator that counts every heap allocation: operator new (all its forms) and the C
+// functions (malloc, calloc, realloc, aligned_alloc, posix_memalign, memalign, valloc, pvalloc), forwarded to
+// glibc. Under ASan/TSan only operator new is counted (their runtimes own malloc); see alloc_counter.cpp.
 // Link alloc_counter.cpp into a test executable to use it.
 #include <atomic>
 #include <cstdint>
 
 namespace cortexloop::testing {
-std::uint64_t allocation_count() noexcept;  // operator new calls since start, all threads
+std::uint64_t allocation_count() noexcept;  // allocations since start, all threads
 // Per-thread counting, for a test that cares about one thread (the real-time one) among others: while
 // count_this_thread(true) is in force on a thread, its allocations also add to marked_thread_allocations().
 void count_this_thread(bool on) noexcept;

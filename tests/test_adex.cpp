@@ -47,8 +47,18 @@ TEST_CASE("synaptic conductances decay exactly exponentially", "[adex]") {
   const auto net = synapses();
   const auto cell = adex_derived::from(rs(), kDt);
   const auto syn = synapse_derived::from(net, kDt);
+  // Exactly: the factor is exp(-dt / tau) rounded to float, and each step is one float multiplication by it.
+  CHECK(syn.decay_exc == static_cast<float>(std::exp(-kDt / net.tau_exc_ms)));
+  CHECK(syn.decay_inh == static_cast<float>(std::exp(-kDt / net.tau_inh_ms)));
   one_cell c{-65.0f, 0.0f, 10.0f, 4.0f};
-  for (int k = 0; k < 500; ++k) adex_step(cell, syn, 0.0f, c.view());
+  float ge = 10.0f, gi = 4.0f;
+  for (int k = 0; k < 500; ++k) {
+    adex_step(cell, syn, 0.0f, c.view());
+    ge *= syn.decay_exc;
+    gi *= syn.decay_inh;
+    REQUIRE(c.ge == ge);
+    REQUIRE(c.gi == gi);
+  }
   CHECK(c.ge == Approx(10.0 * std::exp(-500 * kDt / net.tau_exc_ms)).epsilon(1e-5));
   CHECK(c.gi == Approx(4.0 * std::exp(-500 * kDt / net.tau_inh_ms)).epsilon(1e-5));
 }
@@ -118,10 +128,13 @@ TEST_CASE("refractory cells ignore synaptic input but their conductances still d
   const adex_params p = rs();
   const auto cell = adex_derived::from(p, kDt);
   const auto syn = synapse_derived::from(synapses(), kDt);
-  one_cell c{static_cast<float>(p.v_reset_mV), 0.0f, 50.0f, 0.0f, 10};
+  one_cell c{static_cast<float>(p.v_reset_mV), 0.0f, 50.0f, 3.0f, 10};
   adex_step(cell, syn, 0.0f, c.view());
   CHECK(c.v == static_cast<float>(p.v_reset_mV));
-  CHECK(c.ge < 50.0f);
+  // The decay is known exactly (one float multiplication by exp(-dt / tau)), not just "below 50". Break tried:
+  // refractory cells' conductances decayed twice per step in integrate() -> fails here (passed "ge < 50").
+  CHECK(c.ge == 50.0f * syn.decay_exc);
+  CHECK(c.gi == 3.0f * syn.decay_inh);
   CHECK(c.ref == 9);
 }
 

@@ -4,6 +4,8 @@
 // (server_options::on_realtime_thread_start) just before the loop starts.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "alloc_counter.hpp"
@@ -29,21 +31,30 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   o.pub_endpoint = "tcp://127.0.0.1:*";
   o.command_endpoint = "tcp://127.0.0.1:*";
   o.stream_spikes = true;
-  o.on_realtime_thread_start = [] { testing::count_this_thread(true); };
-  // Check the counter works on this thread before trusting a zero.
-  const std::uint64_t before_probe = testing::marked_thread_allocations();
-  testing::count_this_thread(true);
-  {
-    auto* probe = new int(1);
-    asm volatile("" : : "r"(probe) : "memory");  // keep the allocation from being elided
-    delete probe;
-  }
-  testing::count_this_thread(false);
-  REQUIRE(testing::marked_thread_allocations() - before_probe == 1);
-  const std::uint64_t before_run = testing::marked_thread_allocations();
+  // Positive control, on the real-time thread itself (the thread that then runs the loop), before trusting a
+  // zero: one operator new and one plain malloc made there must both be counted, while nothing else is marked.
+  // (It used to run on the test thread and count operator new only: a malloc in the loop went unseen.)
+  // Break tried: a malloc/free pair per tick in realtime_loop::run -> the final check fails (10,000+
+  // allocations); with the old operator-new-only counter it passed.
+  std::atomic<std::uint64_t> probe_before{0}, probe_after{0};
+  std::atomic<bool> probed{false};
+  o.on_realtime_thread_start = [&] {
+    testing::count_this_thread(true);
+    probe_before = testing::marked_thread_allocations();
+    auto* a = new int(1);
+    void* b = std::malloc(24);
+    asm volatile("" : : "r"(a), "r"(b) : "memory");  // keep the allocations from being elided
+    delete a;
+    std::free(b);
+    probe_after = testing::marked_thread_allocations();
+    probed = true;
+  };
 
   io::server srv(o);
   srv.start();
+  while (!probed) std::this_thread::sleep_for(1ms);
+  REQUIRE(probe_after - probe_before == 2);
+  const std::uint64_t before_run = probe_after.load();
   io::client c(srv.command_endpoint(), srv.pub_endpoint());
   REQUIRE(c.sync_subscription(20s));
   std::atomic<bool> done{false};

@@ -58,9 +58,20 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
 
 }  // namespace
 
+// The mean field's known bias at steady state, mean field / network rate, measured with this code and the
+// network's config seed (docs/meanfield.md, "Steady state against the engine's network"): first order exc, inh,
+// second order exc, inh, at drives 2, 4, 8 Hz.
+struct bias {
+  double drive_Hz, first_exc, first_inh, second_exc, second_inh;
+};
+constexpr bias kBias[] = {{2.0, 1.216, 1.067, 1.317, 1.103}, {4.0, 1.173, 1.061, 1.210, 1.074}, {8.0, 1.179, 1.057, 1.198, 1.062}};
+
 TEST_CASE("mean-field steady state matches the network at drives 2, 4 and 8 Hz", "[meanfield][network]") {
   const auto p = load_params("configs/zerlaut2018_meanfield.toml");
-  for (const double drive : {2.0, 4.0, 8.0}) {
+  const auto ref = cortexloop::testing::load_json("tests/reference/data/brian2_network_rates.json");
+  const auto own = cortexloop::testing::load_json("tests/reference/data/cortexloop_network_seeds.json");
+  for (const bias& known : kBias) {
+    const double drive = known.drive_Hz;
     auto np = load_params("configs/zerlaut2018_meanfield.toml", {"network.drive.rate_Hz=" + std::to_string(drive)});
     engine eng(np);
     // Adaptation (tau_w = 500 ms) settles within ~2 s; average 2-5 s.
@@ -79,6 +90,33 @@ TEST_CASE("mean-field steady state matches the network at drives 2, 4 and 8 Hz",
     // pass or fail with the random streams; docs/meanfield.md reports the numbers.
     CHECK(within(second.exc_Hz, net.exc_Hz, 0.25, 0.3));
     CHECK(within(second.inh_Hz, net.inh_Hz, 0.20, 0.3));
+    // Tighter, at a few seed SDs: the mean field is deterministic, so mean field / network moves only with the
+    // network's seed, whose SD sets the band around the known bias: 3 SDs, with the larger of Brian2's 3-seed SD
+    // and the engine's 5-seed SD (tests/reference/data/*.json: exc 2.1-3.4 %, inh 0.4-0.7 % of the rate). This fails if either model changes its steady state by more than the
+    // seed spread, which the 20 % / 25 % checks above (10x wider for inh) let through. Break tried: q_exc
+    // 1 -> 1.02 nS in the mean field only (load_params(..., {"network.q_exc_nS=1.02"}) for p) -> these fail at
+    // every drive (inh ratio 1.128 / 1.098 / 1.083 against 1.067 / 1.061 / 1.057 +- 0.016-0.021); the 20 % / 25 %
+    // checks failed at 4 and 8 Hz only.
+    // What is not tightened: the second-order RS rate keeps the 25 % spec bound. Its bias, +21.0 % at 4 Hz and
+    // +19.8 % at 8 Hz, is the mean field's (network correlations and in-degree spread that a mean field of
+    // independent Poisson inputs leaves out, docs/meanfield.md), not noise; the 20 % line sits inside
+    // one seed SD (~2 %) of it, so a 20 % check would pass or fail with the random streams. The band below pins
+    // that bias to within 3 seed SDs instead (+15 % to +27 % at 4 Hz; with the 25 % above: +15 % to +25 %).
+    const std::string key = std::to_string(static_cast<int>(drive));
+    const auto& d = ref["drives"][key];
+    const auto& e = own["drives"][key];
+    auto rel_sd = [&](const char* pop) {  // the larger of the two simulators' seed SDs, relative to the rate
+      const std::string mean = std::string(pop) + "_Hz", sd = mean + "_sd";
+      return std::max(d[sd].get<double>() / d[mean].get<double>(), e[sd].get<double>() / e[mean].get<double>());
+    };
+    const double sd_exc = rel_sd("exc"), sd_inh = rel_sd("inh");
+    std::printf("  ratios: 1st %.4f %.4f 2nd %.4f %.4f (bands +-%.4f exc, +-%.4f inh)\n", first.exc_Hz / net.exc_Hz,
+                first.inh_Hz / net.inh_Hz, second.exc_Hz / net.exc_Hz, second.inh_Hz / net.inh_Hz, 3 * sd_exc,
+                3 * sd_inh);
+    CHECK(first.exc_Hz / net.exc_Hz == Approx(known.first_exc).margin(3 * sd_exc));
+    CHECK(first.inh_Hz / net.inh_Hz == Approx(known.first_inh).margin(3 * sd_inh));
+    CHECK(second.exc_Hz / net.exc_Hz == Approx(known.second_exc).margin(3 * sd_exc));
+    CHECK(second.inh_Hz / net.inh_Hz == Approx(known.second_inh).margin(3 * sd_inh));
   }
 }
 

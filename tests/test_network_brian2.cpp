@@ -1,23 +1,64 @@
 // The Zerlaut 2018 RS-FS network against Brian2 2.5 built the same way (tests/reference/brian2_network.py,
 // data in tests/reference/data/brian2_network_rates.json): steady-state mean rate of each population over
-// [2 s, 6 s] within 10% of Brian2's (mean of 3 seeds) at drives 2, 4 and 8 Hz.
+// [2 s, 6 s] of one run (the config's seed) against Brian2's mean of 3 seeds, at drives 2, 4 and 8 Hz.
+//
+// Tolerance: 3 standard deviations of (our one run - Brian2's 3-seed mean), sqrt(s_ours^2 + s_brian2^2 / 3),
+// with the seed-to-seed sample SDs of both simulators from their data: Brian2's 3 seeds (in its JSON) and the
+// engine's 5 seeds (tests/reference/data/cortexloop_network_seeds.json, how they were made is in the file).
+//   drive                    2 Hz            4 Hz            8 Hz
+//   s_brian2 exc / inh (Hz)  0.0091 / 0.017  0.032 / 0.042   0.062 / 0.084
+//   s_ours   exc / inh (Hz)  0.019  / 0.024  0.033 / 0.035   0.055 / 0.044
+//   bound    exc / inh       10.8 % / 2.3 %  7.3 % / 1.5 %   7.4 % / 1.3 %   (was 10 % for all)
+//   seed 1 (this test)       +4.6 % / +2.0 % +1.7 % / +0.7 % -0.2 % / +0.1 %
+// Brian2's 3-seed SD alone underestimates the spread (our 5 seeds: 3.4 % exc at 2 Hz against its 1.7 %), and
+// seed 1 is the engine's high seed at 2 Hz: with Brian2's SD alone, 2 Hz inh is 3.3 SDs out. The means of the
+// seeds agree within 2.2 % exc and 1.3 % inh. The excitatory rate (0.5-2.6 Hz) cannot be held much tighter from
+// one run: its own seed SD is 2-3.4 %; the inhibitory one is now held to 1.3-2.3 % instead of 10 %.
+// Break tried: q_exc 1 -> 1.02 nS (network.q_exc_nS=1.02 added to this test's overrides) -> fails at every
+// drive (inh +7.8 / +3.5 / +2.7 % against bounds 2.3 / 1.5 / 1.3 %); the old 10 % caught it only at 2 Hz (exc +14 %).
+#include <cmath>
+#include <cstdio>
+
 #include <catch2/catch.hpp>
 
 #include "test_support.hpp"
 
 using namespace cortexloop;
 
-TEST_CASE("steady-state rates match Brian2 within 10% at drives 2, 4 and 8 Hz", "[network][brian2][slow]") {
+namespace {
+double sample_sd(const std::vector<double>& x) {
+  double m = 0, s = 0;
+  for (const double v : x) m += v / static_cast<double>(x.size());
+  for (const double v : x) s += (v - m) * (v - m);
+  return std::sqrt(s / static_cast<double>(x.size() - 1));
+}
+}  // namespace
+
+TEST_CASE("steady-state rates match Brian2 within 3 seed SDs at drives 2, 4 and 8 Hz", "[network][brian2][slow]") {
   const auto ref = testing::load_json("tests/reference/data/brian2_network_rates.json");
+  const auto own = testing::load_json("tests/reference/data/cortexloop_network_seeds.json");
   const auto window = ref.at("window_s").get<std::vector<double>>();
+  const double n_brian2 = static_cast<double>(ref.at("seeds").size());
+  REQUIRE(n_brian2 == 3);
   for (const std::string drive : {"2", "4", "8"}) {
     auto p = testing::load_params("configs/zerlaut2018_network.toml", {"network.drive.rate_Hz=" + drive});
     engine::engine eng(p);
     const auto ours = testing::run_and_average(eng, window[0], window[1]);
-    const double exc = ref["drives"][drive]["exc_Hz"], inh = ref["drives"][drive]["inh_Hz"];
-    INFO("drive " << drive << " Hz: exc " << ours.exc_Hz << " vs Brian2 " << exc << ", inh " << ours.inh_Hz
-                  << " vs " << inh);
-    CHECK(ours.exc_Hz == Approx(exc).epsilon(0.10));
-    CHECK(ours.inh_Hz == Approx(inh).epsilon(0.10));
+    const auto& b = ref["drives"][drive];
+    const auto& o = own["drives"][drive];
+    const double exc = b["exc_Hz"], inh = b["inh_Hz"];
+    auto bound = [&](const char* per_seed) {
+      const double s_b = sample_sd(b[per_seed].get<std::vector<double>>());
+      const double s_o = sample_sd(o[per_seed].get<std::vector<double>>());
+      return 3.0 * std::sqrt(s_o * s_o + s_b * s_b / n_brian2);
+    };
+    const double bound_exc = bound("exc_Hz_per_seed"), bound_inh = bound("inh_Hz_per_seed");
+    std::printf("drive %s Hz: exc %.4f vs Brian2 %.4f (%+.2f %%, bound %.2f %%), inh %.4f vs %.4f (%+.2f %%, bound %.2f %%)\n",
+                drive.c_str(), ours.exc_Hz, exc, 100 * (ours.exc_Hz / exc - 1), 100 * bound_exc / exc, ours.inh_Hz,
+                inh, 100 * (ours.inh_Hz / inh - 1), 100 * bound_inh / inh);
+    INFO("drive " << drive << " Hz: exc " << ours.exc_Hz << " vs Brian2 " << exc << " (bound " << bound_exc
+                  << " Hz), inh " << ours.inh_Hz << " vs " << inh << " (bound " << bound_inh << " Hz)");
+    CHECK(std::fabs(ours.exc_Hz - exc) <= bound_exc);
+    CHECK(std::fabs(ours.inh_Hz - inh) <= bound_inh);
   }
 }

@@ -47,15 +47,22 @@ TEST_CASE("the response is symmetric about the stimulus position", "[ring]") {
   // differ only by float rounding (sums taken in a different order): 1e-4 relative.
   const auto p = load_params(kRing);
   ring r(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
-  double worst = 0;
+  double worst = 0, centre_peak = 0, far_peak = 0;
   run(r, 800.0, [&](double, const ring& x) {
     const auto e = x.rates_exc_Hz();
     for (std::size_t j = 1; j < 50; ++j)
       worst = std::max(worst, static_cast<double>(std::fabs(e[50 + j] - e[50 - j]) / std::max(1.0f, e[50 + j])));
+    centre_peak = std::max(centre_peak, e[50] - x.rest_rate_exc_Hz());
+    far_peak = std::max(far_peak, e[0] - x.rest_rate_exc_Hz());
   });
   CHECK(worst < 1e-4);
-  // ...and the stimulus did something: the centre left its rest.
-  CHECK(r.rest_rate_exc_Hz() > 0.5);
+  // ...and the stimulus did something (a symmetric ring at rest would pass the check above): the centre rose
+  // more than 10 Hz above its rest (88.7 Hz measured) and 10x more than the unit opposite it (0.44 Hz).
+  // Break tried: the afferent stimulus removed (p.ring->afferent.clear() before building the ring) -> both
+  // checks fail; the rest-rate check they replace, rest_rate_exc_Hz() > 0.5, passed without any stimulus.
+  INFO("centre peak " << centre_peak << " Hz above rest, opposite unit " << far_peak << " Hz");
+  CHECK(centre_peak > 10.0);
+  CHECK(centre_peak > 10.0 * std::max(far_peak, 0.0));
 }
 
 TEST_CASE("onset at distance d lags by about d / 300 mm/s", "[ring]") {

@@ -149,6 +149,7 @@ TEST_CASE("malformed input is refused with a reason while the engine keeps runni
   REQUIRE(c.sync_subscription(20s));
 
   std::mt19937 rng(5);
+  int flood_refused = 0;
   SECTION("random bytes and truncated buffers") {
     for (int i = 0; i < 50; ++i) {
       std::vector<std::uint8_t> junk(static_cast<std::size_t>(rng() % 200));
@@ -209,6 +210,13 @@ TEST_CASE("malformed input is refused with a reason while the engine keeps runni
     }
     CHECK(accepted + full == kFlood);
     CHECK(accepted >= 256);
+    // The section is about the refusal: a flood that never filled the queue would prove nothing. 3000 pings
+    // against a queue of 256 drained 64 per 1 ms tick: the I/O thread would have to take > 20 ms to read
+    // them for none to be refused. Break tried: the I/O thread waiting for room instead of refusing
+    // (io_thread.cpp, push retried until it succeeds) -> full == 0 and this fails (the section passed before).
+    INFO("accepted " << accepted << ", refused QueueFull " << full);
+    CHECK(full > 0);
+    flood_refused = full;
   }
   // The engine kept going: fresh readouts still arrive, one per tick with no gap.
   std::this_thread::sleep_for(200ms);
@@ -221,6 +229,7 @@ TEST_CASE("malformed input is refused with a reason while the engine keeps runni
   REQUIRE(s);
   CHECK(s->status.readout_drops == 0);
   CHECK(s->io.commands_refused > 0);
+  CHECK(s->io.commands_dropped == flood_refused);  // every QueueFull counted
 }
 
 TEST_CASE("pause, resume, reset with a seed, whitelisted parameters and a REQ client all get acks",

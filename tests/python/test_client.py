@@ -131,9 +131,22 @@ class ClientTest(unittest.TestCase):
                 acks = [json.loads(line) for line in f]
             self.assertEqual(len(acks), summary["acks"])
             self.assertTrue(any(a["tick_applied"] == ack.tick_applied for a in acks))
+            # The plot draws this recording (a size check passed for any non-empty figure). Break tried: the stim
+            # panel plotting zeros in plot.figure -> the ydata check fails (the old "> 10 kB" check passed).
+            fig = plot.figure(plot.load(tmp))
+            panels = {ax.get_label(): ax for ax in fig.axes}
+            exc_line = panels["stim"].get_lines()[0]
+            np.testing.assert_array_equal(exc_line.get_ydata(), stim[:, 0])
+            self.assertEqual(exc_line.get_ydata().max(), 300.0)
+            np.testing.assert_array_equal(panels["mean_v"].get_lines()[1].get_ydata(), np.load(
+                os.path.join(tmp, "mean_v.npy"))[:, 1])
             png = os.path.join(tmp, "session.png")
-            plot.main([tmp, "--out", png])
-            self.assertGreater(os.path.getsize(png), 10000)
+            plot.main([tmp, "--out", png, "--dpi", "50"])
+            import matplotlib.image
+            img = matplotlib.image.imread(png)  # a PNG that decodes, of this figure's size at 50 dpi
+            width_in, height_in = fig.get_size_inches()
+            self.assertEqual(img.shape[:2], (round(height_in * 50), round(width_in * 50)))
+            self.assertGreater(float(img[:, :, :3].std()), 0.05)  # not a blank canvas
 
 
     def test_bad_names_raise_a_clear_error(self):

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""`cortexloop tf` prints the transfer function's moments and rate, checked by value (not by format) against
+an independent computation here from the config's own numbers: Campbell's theorem for shot noise with
+exponential synapses (Zerlaut et al. 2018, Eqs. 4-7, with the corrected (tau_i U_i)^2 term, docs/meanfield.md),
+the effective threshold polynomial with the config's P, and F = erfc((V_eff - mu_V) / (sqrt2 sigma_V)) / (2 tau_V).
+The CLI prints 9 significant digits: agreement to 1e-6 relative is expected; anything else is a wrong formula or
+a wrong number. Hand check of the first case (exc, fe 6 Hz, fi 9 Hz, W 50 pA): mu_G = 10 + 6*400*5e-3*1
++ 9*100*5e-3*5 = 44.5 nS, mu_V = (22.5*(-80) + 10*(-65) - 50) / 44.5 = -56.1798 mV.
+Break tried: tf run with the 2018 code's slip ((Q_i U_i)^2 for (tau_i U_i)^2: --set meanfield.moments=zerlaut2018,
+the same code path as the slip itself) -> sigma_v_mV, v_eff_mV and rate_Hz fail here for every case (rate 0.043 Hz
+for 1.907); the old regex, format only, passed with it.
+Run by ctest as: /usr/bin/python3 tests/cli/test_tf_cli.py BUILD_DIR"""
+import math
+import os
+import subprocess
+import sys
+import tomllib
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.path.join(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"), "cortexloop")
+CONFIG = "configs/zerlaut2018_meanfield.toml"
+
+
+def load(path):
+    """The config with its base files merged under it (a key in a file wins over its base)."""
+    with open(os.path.join(ROOT, path), "rb") as f:
+        cfg = tomllib.load(f)
+    base = cfg.pop("base", None)
+    if base is None:
+        return cfg
+    merged = load(os.path.join(os.path.dirname(path), base))
+
+    def merge(a, b):
+        for k, v in b.items():
+            a[k] = merge(a.get(k, {}), v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
+        return a
+    return merge(merged, cfg)
+
+
+def tf(*args):
+    r = subprocess.run([BINARY, "tf", "--config", CONFIG, *args], capture_output=True, text=True, cwd=ROOT,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = {}
+    for line in r.stdout.splitlines():
+        k, _, v = line.partition("=")
+        try:
+            out[k] = float(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+def expected(cfg, cell, fe_hz, fi_hz, w_pa, i_pa):
+    net = cfg["network"]
+    c = net[cell]
+    n_exc = net["n_neurons"] * net["exc_fraction"]
+    k_e, k_i = net["p_connect"] * n_exc, net["p_connect"] * (net["n_neurons"] - n_exc)
+    fe, fi = fe_hz * k_e / 1000.0, fi_hz * k_i / 1000.0  # events per ms
+    mu_ge = net["q_exc_nS"] * net["tau_exc_ms"] * fe
+    mu_gi = net["q_inh_nS"] * net["tau_inh_ms"] * fi
+    mu_g = c["g_l_nS"] + mu_ge + mu_gi
+    mu_v = (mu_ge * net["e_exc_mV"] + mu_gi * net["e_inh_mV"] + c["g_l_nS"] * c["e_l_mV"] - w_pa + i_pa) / mu_g
+    tau_m = c["c_pF"] / mu_g
+    u_e = net["q_exc_nS"] * (net["e_exc_mV"] - mu_v) / mu_g
+    u_i = net["q_inh_nS"] * (net["e_inh_mV"] - mu_v) / mu_g
+    a_e, a_i = fe * (u_e * net["tau_exc_ms"]) ** 2, fi * (u_i * net["tau_inh_ms"]) ** 2
+    b_e, b_i = a_e / (net["tau_exc_ms"] + tau_m), a_i / (net["tau_inh_ms"] + tau_m)
+    sigma_v = math.sqrt((b_e + b_i) / 2.0)
+    tau_v = (a_e + a_i) / (b_e + b_i)
+    tau_vn = tau_v * c["g_l_nS"] / c["c_pF"]
+    p = cfg["meanfield"][cell]
+    assert p["form"] == "zerlaut2018"
+    v = (mu_v + 60.0) / 10.0
+    s = (sigma_v - 4.0) / 6.0
+    t = (tau_vn - 0.5) / 1.0
+    terms = [1.0, v, s, t, math.log(mu_g / c["g_l_nS"]), v * v, s * s, t * t, v * s, v * t, s * t]
+    v_eff = 1000.0 * sum(p[f"p{k}_V"] * x for k, x in enumerate(terms))
+    rate = math.erfc((v_eff - mu_v) / (math.sqrt(2.0) * sigma_v)) / (2.0 * tau_v) * 1000.0
+    return {"mu_g_nS": mu_g, "mu_v_mV": mu_v, "sigma_v_mV": sigma_v, "tau_v_ms": tau_v, "tau_vn": tau_vn,
+            "v_eff_mV": v_eff, "rate_Hz": rate, "fe_total_Hz": fe * 1000.0, "fi_total_Hz": fi * 1000.0}
+
+
+class TfValues(unittest.TestCase):
+    cfg = load(CONFIG)
+
+    def check(self, cell, fe, fi, w=0.0, i=0.0):
+        args = ["--cell", cell, "--fe-Hz", repr(fe), "--fi-Hz", repr(fi), "--w-pA", repr(w), "--i-pA", repr(i)]
+        got = tf(*args)
+        want = expected(self.cfg, cell, fe, fi, w, i)
+        self.assertEqual(got["cell"], cell)
+        self.assertEqual(got["moments"], "corrected")
+        for key, value in want.items():
+            with self.subTest(cell=cell, fe=fe, fi=fi, w=w, i=i, key=key):
+                self.assertAlmostEqual(got[key], value, delta=1e-6 * abs(value) + 1e-9,
+                                       msg=f"{key}: cortexloop tf {got[key]!r}, expected {value!r}")
+        return got
+
+    def test_hand_checked_case(self):
+        got = self.check("exc", 6.0, 9.0, w=50.0)
+        self.assertAlmostEqual(got["mu_g_nS"], 44.5, places=6)
+        self.assertAlmostEqual(got["mu_v_mV"], -2500.0 / 44.5, places=5)
+        self.assertGreater(got["rate_Hz"], 0.1)  # a case where the rate is not ~0 (the erfc term matters)
+
+    def test_cells_and_inputs(self):
+        for cell, fe, fi, w, i in [("inh", 6.0, 9.0, 0.0, 0.0), ("exc", 2.0, 4.0, 0.0, 100.0),
+                                   ("inh", 10.0, 20.0, 0.0, -50.0), ("exc", 15.0, 30.0, 120.0, 0.0)]:
+            self.check(cell, fe, fi, w, i)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1])
