@@ -19,54 +19,17 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "cortexloop_child.hpp"
 #include "io/codec.hpp"
-
-extern char** environ;
 
 using namespace cortexloop;
 using namespace std::chrono_literals;
+using testing::child;
+using testing::read_file;
+using testing::spawn_cortexloop;
+using testing::wait_exit;
 
 namespace {
-
-struct child {
-  pid_t pid = -1;
-  std::filesystem::path stderr_file;
-};
-
-child spawn_cortexloop(std::vector<std::string> args, const std::filesystem::path& stderr_file) {
-  args.insert(args.begin(), CORTEXLOOP_BINARY_DIR "/cortexloop");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  child c;
-  c.stderr_file = stderr_file;
-  REQUIRE(posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  return c;
-}
-
-// Exit code once the child has exited, or -1 if it is still running at the deadline (then it is killed).
-int wait_exit(const child& c, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < end) {
-    if (waitpid(c.pid, &status, WNOHANG) == c.pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(10ms);
-  }
-  kill(c.pid, SIGKILL);
-  waitpid(c.pid, &status, 0);
-  return -1;
-}
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 std::filesystem::path fresh_dir(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() / ("cortexloop_test_" + name + "_" + std::to_string(getpid()));
@@ -86,7 +49,7 @@ TEST_CASE("record writes an ack whose reason is not valid UTF-8 and keeps the wh
   const std::string endpoint = pub.get(zmq::sockopt::last_endpoint);
   const child rec = spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", endpoint, "--quiet",
                                       "--duration", "0.02", "--timeout", "20"},
-                                     dir / "stderr.txt");
+                                     dir / "record");
 
   // An Ack built by hand, bypassing the server's own sanitising: the bytes a foreign server could send.
   const std::string bad_reason = "parameter 'x\xff\xfey' \xC0\xAF is not settable";
@@ -110,7 +73,7 @@ TEST_CASE("record writes an ack whose reason is not valid UTF-8 and keeps the wh
     if (waitpid(rec.pid, &status, WNOHANG) == rec.pid) code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   }
   if (code < 0) code = wait_exit(rec, 10s);
-  INFO(read_file(dir / "stderr.txt"));
+  INFO(read_file(rec.err));
   REQUIRE(code == 0);
   REQUIRE(std::filesystem::exists(dir / "rec" / "summary.json"));
   const nlohmann::json summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
@@ -129,9 +92,9 @@ TEST_CASE("record against an endpoint with no server says it is waiting and give
   const auto dir = fresh_dir("record_timeout");
   const std::string nowhere = "ipc://" + (dir / "no-server").string();
   const child rec =
-      spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", nowhere, "--timeout", "0.5"}, dir / "err.txt");
+      spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", nowhere, "--timeout", "0.5"}, dir / "record");
   const int code = wait_exit(rec, 10s);
-  const std::string err = read_file(dir / "err.txt");
+  const std::string err = read_file(rec.err);
   INFO(err);
   CHECK(code == 5);
   CHECK_THAT(err, Catch::Contains("waiting for a server publishing on " + nowhere));
@@ -143,9 +106,9 @@ namespace {
 // Runs cortexloop to completion (10 s at most); exit code and stderr.
 std::pair<int, std::string> run_cortexloop(const std::vector<std::string>& args, const std::string& tag) {
   const auto dir = fresh_dir("cli_" + tag);
-  const child c = spawn_cortexloop(args, dir / "err.txt");
+  const child c = spawn_cortexloop(args, dir / "cli");
   const int code = wait_exit(c, 10s);
-  std::string err = read_file(dir / "err.txt");
+  std::string err = read_file(c.err);
   std::filesystem::remove_all(dir);
   return {code, err};
 }

@@ -19,56 +19,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cortexloop_child.hpp"
 #include "io/client.hpp"
 #include "io/codec.hpp"
 
-extern char** environ;
-
 using namespace cortexloop;
 using namespace std::chrono_literals;
+using testing::child;
+using testing::read_file;
+using testing::spawn_cortexloop;
+using testing::wait_exit;
 namespace fs = std::filesystem;
 namespace fw = cortexloop::firmware_sim;
 
 namespace {
-
-struct child {
-  pid_t pid = -1;
-  fs::path out, err;
-};
-
-child spawn_cortexloop(std::vector<std::string> args, const fs::path& log_stem) {
-  args.insert(args.begin(), CORTEXLOOP_BINARY_DIR "/cortexloop");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  child c{.out = log_stem.string() + ".out", .err = log_stem.string() + ".err"};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, c.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, c.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  REQUIRE(posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
-  return c;
-}
-
-int wait_exit(const child& c, std::chrono::milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < end) {
-    if (waitpid(c.pid, &status, WNOHANG) == c.pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(10ms);
-  }
-  kill(c.pid, SIGKILL);
-  waitpid(c.pid, &status, 0);
-  return -1;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 void write_file(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 
