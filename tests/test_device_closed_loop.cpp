@@ -49,6 +49,16 @@ fw::program marker_pulse() {
   return p;
 }
 
+// The network's excitatory rate sensed at 1 kHz, 0-500 Hz range: what every controller here reads.
+fw::sensing_params rate_sensing() {
+  fw::sensing_params s;
+  s.signal = fw::signal_kind::rate_exc;
+  s.sample_rate_Hz = 1000.0;
+  s.range_min = 0.0;
+  s.range_max = 500.0;
+  return s;
+}
+
 double wrap_deg(double d) {
   d = std::fmod(d + 180.0, 360.0);
   return d < 0 ? d + 180.0 : d - 180.0;
@@ -112,11 +122,7 @@ TEST_CASE("the phase-locked controller pulses within 30 degrees of its target ph
   const double f_Hz = 10.0;
   engine::engine_params p = network_config({"network.drive.rate_Hz=6"});
   fw::device_params d = device_for(p);
-  fw::sensing_params s;
-  s.signal = fw::signal_kind::rate_exc;
-  s.sample_rate_Hz = 1000.0;
-  s.range_min = 0.0;
-  s.range_max = 500.0;
+  fw::sensing_params s = rate_sensing();
   s.band_low_Hz = 8.0;  // centred on the drive: sqrt(8 x 12.5) = 10 Hz, where the band-pass has no phase shift
   s.band_high_Hz = 12.5;
   d.sensing = {s};
@@ -201,11 +207,7 @@ TEST_CASE("the responsive controller's burst reaches the network on the step aft
   // the burst's current (independently read from the stimulator's channel) must start on the next step.
   engine::engine_params p = network_config({"simulation.tick_ms=0.1"});
   fw::device_params d = device_for(p);
-  fw::sensing_params s;
-  s.signal = fw::signal_kind::rate_exc;
-  s.sample_rate_Hz = 1000.0;
-  s.range_min = 0.0;
-  s.range_max = 500.0;
+  fw::sensing_params s = rate_sensing();
   s.rms_window_ms = 20.0;
   d.sensing = {s};
   fw::device dev(d);
