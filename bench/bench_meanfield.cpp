@@ -13,7 +13,7 @@
 #include "engine/meanfield/master_equation.hpp"
 #include "engine/meanfield/ring.hpp"
 #include "engine/meanfield/single_neuron.hpp"
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 
 using namespace cortexloop::engine;
 using namespace cortexloop::engine::meanfield;

@@ -5,7 +5,7 @@
 
 #include "engine/denormals.hpp"
 #include "engine/engine.hpp"
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 
 using namespace cortexloop;
 

@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "firmware_sim/stimulator.hpp"
-#include "io/codec.hpp"
-#include "io/realtime_loop.hpp"
+#include "io/protocol/codec.hpp"
+#include "io/runtime/realtime_loop.hpp"
 
 using namespace cortexloop;
 

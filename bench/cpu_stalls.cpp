@@ -13,9 +13,9 @@
 #include <cstdio>
 #include <cstring>
 
-#include "io/clock.hpp"
-#include "io/latency_histogram.hpp"
-#include "io/thread_setup.hpp"
+#include "io/runtime/clock.hpp"
+#include "io/runtime/latency_histogram.hpp"
+#include "io/runtime/thread_setup.hpp"
 
 int main(int argc, char** argv) {
   double duration_s = 60;

@@ -14,8 +14,8 @@
 
 #include "engine/engine.hpp"
 #include "firmware_sim/device.hpp"
-#include "io/config_device.hpp"
-#include "io/config_loader.hpp"
+#include "io/config/config_device.hpp"
+#include "io/config/config_loader.hpp"
 
 using namespace cortexloop;
 namespace fw = firmware_sim;

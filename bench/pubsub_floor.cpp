@@ -20,9 +20,9 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "io/clock.hpp"
-#include "io/latency_histogram.hpp"
-#include "io/thread_setup.hpp"
+#include "io/runtime/clock.hpp"
+#include "io/runtime/latency_histogram.hpp"
+#include "io/runtime/thread_setup.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #pragma once
 // Parameter structs of every model, in the internal units of units.hpp. They are plain values:
-// io/config_loader.cpp fills and validates them from TOML (naming file, key, value and range on error),
+// io/config/config_loader.cpp fills and validates them from TOML (naming file, key, value and range on error),
 // and the engine derives its per-step constants from them once (see *_derived in each model).
 #include <cstdint>
 #include <optional>

@@ -8,7 +8,7 @@
 #include <span>
 
 #include "fuzz/fuzz_common.hpp"
-#include "io/codec.hpp"
+#include "io/protocol/codec.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include "fuzz/fuzz_common.hpp"
 
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 
 namespace cortexloop::fuzz {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_common.hpp"
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 
 using namespace cortexloop;
 

@@ -8,7 +8,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
-#include "io/codec.hpp"
+#include "io/protocol/codec.hpp"
 
 using namespace cortexloop;
 using namespace cortexloop::firmware_sim;

@@ -9,10 +9,10 @@
 #include <thread>
 
 #include "alloc_counter.hpp"
-#include "io/client.hpp"
-#include "io/config_device.hpp"
-#include "io/config_loader.hpp"
-#include "io/server.hpp"
+#include "io/client/client.hpp"
+#include "io/config/config_device.hpp"
+#include "io/config/config_loader.hpp"
+#include "io/server/server.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;

@@ -7,9 +7,9 @@
 #include <random>
 #include <vector>
 
-#include "io/codec.hpp"
-#include "io/format_number.hpp"
-#include "io/safe_text.hpp"
+#include "io/protocol/codec.hpp"
+#include "io/protocol/format_number.hpp"
+#include "io/protocol/safe_text.hpp"
 
 using namespace cortexloop;
 using io::command;

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <regex>
 
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 #include "test_support.hpp"
 
 using cortexloop::io::config_error;

@@ -10,7 +10,7 @@
 
 #include "engine/engine.hpp"
 #include "firmware_sim/device.hpp"
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 
 using namespace cortexloop;
 namespace fw = firmware_sim;

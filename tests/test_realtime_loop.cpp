@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "engine/engine.hpp"
-#include "io/config_device.hpp"
-#include "io/config_loader.hpp"
-#include "io/realtime_loop.hpp"
+#include "io/config/config_device.hpp"
+#include "io/config/config_loader.hpp"
+#include "io/runtime/realtime_loop.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;

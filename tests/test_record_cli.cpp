@@ -20,7 +20,7 @@
 #include <zmq.hpp>
 
 #include "cortexloop_child.hpp"
-#include "io/codec.hpp"
+#include "io/protocol/codec.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;

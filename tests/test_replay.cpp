@@ -20,8 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cortexloop_child.hpp"
-#include "io/client.hpp"
-#include "io/codec.hpp"
+#include "io/client/client.hpp"
+#include "io/protocol/codec.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "engine/engine.hpp"
-#include "io/client.hpp"
-#include "io/clock.hpp"
-#include "io/config_loader.hpp"
-#include "io/server.hpp"
+#include "io/client/client.hpp"
+#include "io/runtime/clock.hpp"
+#include "io/config/config_loader.hpp"
+#include "io/server/server.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.hpp"
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 
 namespace cortexloop::testing {
 

@@ -6,7 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "io/security.hpp"
+#include "io/security/security.hpp"
 
 namespace cortexloop::tools {
 

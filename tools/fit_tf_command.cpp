@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "engine/meanfield/tf_fit.hpp"
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
 #include "tools/progress.hpp"
 

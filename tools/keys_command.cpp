@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "io/security.hpp"
+#include "io/security/security.hpp"
 
 namespace cortexloop::tools {
 

@@ -4,7 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "io/config_reader.hpp"
+#include "io/config/config_reader.hpp"
 #include "tools/probe_command.hpp"
 #include "tools/record_command.hpp"
 #include "tools/replay_command.hpp"

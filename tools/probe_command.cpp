@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/client.hpp"
+#include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
-#include "io/clock.hpp"
+#include "io/runtime/clock.hpp"
 
 namespace cortexloop::tools {
 

@@ -15,12 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/meanfield/ring_geometry.hpp"
-#include "io/client.hpp"
+#include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
-#include "io/clock.hpp"
-#include "io/config_loader.hpp"
-#include "io/npy.hpp"
-#include "io/session.hpp"
+#include "io/runtime/clock.hpp"
+#include "io/config/config_loader.hpp"
+#include "io/recording/npy.hpp"
+#include "io/protocol/session.hpp"
 
 namespace cortexloop::tools {
 

@@ -16,12 +16,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/build_info.hpp"
-#include "io/client.hpp"
-#include "io/config_loader.hpp"
-#include "io/npy.hpp"
-#include "io/server.hpp"
-#include "io/session.hpp"
+#include "io/protocol/build_info.hpp"
+#include "io/client/client.hpp"
+#include "io/config/config_loader.hpp"
+#include "io/recording/npy.hpp"
+#include "io/server/server.hpp"
+#include "io/protocol/session.hpp"
 
 namespace cortexloop::tools {
 

@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
-#include "io/codec.hpp"
-#include "io/config_loader.hpp"
-#include "io/server.hpp"
+#include "io/protocol/codec.hpp"
+#include "io/config/config_loader.hpp"
+#include "io/server/server.hpp"
 #include "tools/default_config.hpp"
 
 namespace cortexloop::tools {

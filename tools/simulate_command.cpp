@@ -15,9 +15,9 @@
 
 #include "engine/denormals.hpp"
 #include "engine/engine.hpp"
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
-#include "io/npy.hpp"
+#include "io/recording/npy.hpp"
 #include "tools/progress.hpp"
 
 namespace cortexloop::tools {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "io/client.hpp"
+#include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
 
 namespace cortexloop::tools {

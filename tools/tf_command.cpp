@@ -7,7 +7,7 @@
 
 #include "engine/meanfield/master_equation.hpp"
 #include "engine/meanfield/transfer_function.hpp"
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
 
 namespace cortexloop::tools {

@@ -2,7 +2,7 @@
 // Parameters of the mean-field models (Zerlaut et al. 2018; di Volo et al. 2019), in the internal units of
 // engine/units.hpp. Cell and synapse parameters are NOT repeated here: the mean field reads them from the
 // network's parameters (network_params: exc, inh, q_exc_nS, tau_exc_ms, p_connect, drive, ...), so the two
-// models of one config always describe the same cells. Filled and validated by io/config_meanfield.cpp.
+// models of one config always describe the same cells. Filled and validated by io/config/config_meanfield.cpp.
 #include <array>
 #include <cstdint>
 #include <vector>

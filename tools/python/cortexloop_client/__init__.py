@@ -1,7 +1,7 @@
 """Python client of the cortexloop server (docs/protocol.md).
 
 Uses Debian's python3-zmq and python3-flatbuffers and the Python code flatc generates from
-io/schema/cortexloop.fbs at build time (build/python/cortexloop/protocol). Run with /usr/bin/python3 and
+io/protocol/schema/cortexloop.fbs at build time (build/python/cortexloop/protocol). Run with /usr/bin/python3 and
 PYTHONPATH=build/python:tools/python, or let this package find build/python next to the repository.
 """
 from .client import Client, Ack, decode_message, load_key_file, ERROR_CODES

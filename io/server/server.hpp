@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "engine/params.hpp"
-#include "io/io_thread.hpp"
-#include "io/realtime_loop.hpp"
-#include "io/security.hpp"
+#include "io/server/io_thread.hpp"
+#include "io/runtime/realtime_loop.hpp"
+#include "io/security/security.hpp"
 
 namespace cortexloop::io {
 

@@ -1,4 +1,4 @@
-#include "io/security.hpp"
+#include "io/security/security.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

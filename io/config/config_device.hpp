@@ -5,7 +5,7 @@
 // allowed range). Geometry is checked against the engine's config (ring length, dt).
 #include "engine/params.hpp"
 #include "firmware_sim/device.hpp"
-#include "io/config_reader.hpp"
+#include "io/config/config_reader.hpp"
 
 namespace cortexloop::io {
 

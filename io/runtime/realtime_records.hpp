@@ -1,7 +1,7 @@
 #pragma once
 // Plain records that cross the SPSC queues between the I/O thread and the real-time thread. They are
 // trivially copyable, fixed-size and hold no pointers at all (owning or into I/O-side memory), so the real-time thread can
-// read and write them without allocating. io/codec.hpp turns them into protocol messages and back.
+// read and write them without allocating. io/protocol/codec.hpp turns them into protocol messages and back.
 #include <array>
 #include <cstdint>
 #include <type_traits>
@@ -15,7 +15,7 @@ class engine;
 
 namespace cortexloop::io {
 
-// Mirrors protocol::ErrorCode (io/schema/cortexloop.fbs); the numbers are the wire values.
+// Mirrors protocol::ErrorCode (io/protocol/schema/cortexloop.fbs); the numbers are the wire values.
 enum class error_code : std::uint16_t {
   ok = 0,
   malformed = 1,

@@ -1,4 +1,4 @@
-#include "io/npy.hpp"
+#include "io/recording/npy.hpp"
 
 #include <cstring>
 #include <fstream>

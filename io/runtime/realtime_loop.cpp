@@ -1,4 +1,4 @@
-#include "io/realtime_loop.hpp"
+#include "io/runtime/realtime_loop.hpp"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -10,7 +10,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "io/clock.hpp"
+#include "io/runtime/clock.hpp"
 
 namespace cortexloop::io {
 

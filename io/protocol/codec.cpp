@@ -1,4 +1,4 @@
-#include "io/codec.hpp"
+#include "io/protocol/codec.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -8,8 +8,8 @@
 #include <limits>
 #include <vector>
 
-#include "io/format_number.hpp"
-#include "io/safe_text.hpp"
+#include "io/protocol/format_number.hpp"
+#include "io/protocol/safe_text.hpp"
 
 namespace cortexloop::io {
 

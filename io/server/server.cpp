@@ -1,4 +1,4 @@
-#include "io/server.hpp"
+#include "io/server/server.hpp"
 
 #include "engine/denormals.hpp"
 
@@ -11,9 +11,9 @@
 #include <stdexcept>
 
 #include "engine/engine.hpp"
-#include "io/config_device.hpp"
-#include "io/endpoint.hpp"
-#include "io/thread_setup.hpp"
+#include "io/config/config_device.hpp"
+#include "io/security/endpoint.hpp"
+#include "io/runtime/thread_setup.hpp"
 
 namespace cortexloop::io {
 

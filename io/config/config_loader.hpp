@@ -9,7 +9,7 @@
 
 #include "engine/params.hpp"
 #include "firmware_sim/device.hpp"
-#include "io/config_reader.hpp"
+#include "io/config/config_reader.hpp"
 
 namespace cortexloop::io {
 

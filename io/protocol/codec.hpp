@@ -12,9 +12,9 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "engine/params.hpp"
-#include "io/build_info.hpp"
-#include "io/realtime_records.hpp"
-#include "io/schema/cortexloop_generated.h"
+#include "io/protocol/build_info.hpp"
+#include "io/runtime/realtime_records.hpp"
+#include "io/protocol/schema/cortexloop_generated.h"
 
 namespace cortexloop::io {
 

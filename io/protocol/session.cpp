@@ -1,9 +1,9 @@
-#include "io/session.hpp"
+#include "io/protocol/session.hpp"
 
 #include <cstring>
 #include <type_traits>
 
-#include "io/codec.hpp"
+#include "io/protocol/codec.hpp"
 
 namespace cortexloop::io {
 

@@ -1,7 +1,7 @@
-#include "io/config_loader.hpp"
+#include "io/config/config_loader.hpp"
 
-#include "io/config_device.hpp"
-#include "io/config_meanfield.hpp"
+#include "io/config/config_device.hpp"
+#include "io/config/config_meanfield.hpp"
 
 #include <cmath>
 #include <fstream>

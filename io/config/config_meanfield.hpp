@@ -4,7 +4,7 @@
 // cell or synapse keys of its own: it uses the [network] section's.
 #include "engine/meanfield/params.hpp"
 #include "engine/params.hpp"
-#include "io/config_reader.hpp"
+#include "io/config/config_reader.hpp"
 
 namespace cortexloop::io {
 

@@ -1,4 +1,4 @@
-#include "io/build_info.hpp"
+#include "io/protocol/build_info.hpp"
 
 namespace cortexloop::io {
 

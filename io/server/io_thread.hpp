@@ -1,6 +1,6 @@
 #pragma once
 // The I/O thread: owns every ZeroMQ socket of the server. It receives commands on the ROUTER socket,
-// verifies and validates them (io/codec.hpp), refuses bad ones at once with a reason, hands good ones to
+// verifies and validates them (io/protocol/codec.hpp), refuses bad ones at once with a reason, hands good ones to
 // the real-time thread, turns the real-time thread's events into acks, and publishes readouts, spikes,
 // status and acks on the PUB socket. It wakes on socket input or on the real-time thread's eventfd.
 #include <atomic>
@@ -18,8 +18,8 @@
 #include <zmq_addon.hpp>
 
 #include "engine/params.hpp"
-#include "io/codec.hpp"
-#include "io/realtime_loop.hpp"
+#include "io/protocol/codec.hpp"
+#include "io/runtime/realtime_loop.hpp"
 
 namespace cortexloop::io {
 

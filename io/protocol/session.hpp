@@ -11,8 +11,8 @@
 
 #include <flatbuffers/flatbuffers.h>
 
-#include "io/realtime_records.hpp"
-#include "io/schema/cortexloop_generated.h"
+#include "io/runtime/realtime_records.hpp"
+#include "io/protocol/schema/cortexloop_generated.h"
 
 namespace cortexloop::io {
 

@@ -1,12 +1,12 @@
-#include "io/io_thread.hpp"
+#include "io/server/io_thread.hpp"
 
 #include <unistd.h>
 
 #include <cstring>
 
 #include "engine/engine.hpp"
-#include "io/clock.hpp"
-#include "io/session.hpp"
+#include "io/runtime/clock.hpp"
+#include "io/protocol/session.hpp"
 
 namespace cortexloop::io {
 

@@ -1,7 +1,7 @@
-#include "io/client.hpp"
+#include "io/client/client.hpp"
 
-#include "io/clock.hpp"
-#include "io/endpoint.hpp"
+#include "io/runtime/clock.hpp"
+#include "io/security/endpoint.hpp"
 
 namespace cortexloop::io {
 

@@ -1,4 +1,4 @@
-#include "io/config_reader.hpp"
+#include "io/config/config_reader.hpp"
 
 #include <algorithm>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "io/config_meanfield.hpp"
+#include "io/config/config_meanfield.hpp"
 
 #include <cmath>
 #include <cstdio>

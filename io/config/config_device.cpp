@@ -1,4 +1,4 @@
-#include "io/config_device.hpp"
+#include "io/config/config_device.hpp"
 
 #include <cmath>
 #include <string>

@@ -10,8 +10,8 @@
 
 #include <zmq.hpp>
 
-#include "io/codec.hpp"
-#include "io/security.hpp"
+#include "io/protocol/codec.hpp"
+#include "io/security/security.hpp"
 
 namespace cortexloop::io {
 

@@ -17,8 +17,8 @@
 
 #include "engine/engine.hpp"
 #include "firmware_sim/device.hpp"
-#include "io/latency_histogram.hpp"
-#include "io/realtime_records.hpp"
+#include "io/runtime/latency_histogram.hpp"
+#include "io/runtime/realtime_records.hpp"
 
 namespace cortexloop::io {
 
