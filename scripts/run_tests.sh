@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs the whole test suite (what CI runs), then the issue-9 checks:
-#   fuzz   scripts/fuzz.sh 20: the three libFuzzer targets, 20 s each (ASan+UBSan, clang; build-fuzz/)
+# Installs dependencies, builds, and runs the whole test suite (what CI runs), with the issue-9 checks:
+#   asan   scripts/sanitize.sh asan: one clang ASan+UBSan build (build-asan/) for the three libFuzzer targets
+#          (20 s each) and the whole suite under ASan+UBSan
 #   tsan   scripts/sanitize.sh tsan: the server tests under ThreadSanitizer (build-tsan/, tests/tsan.supp)
-#   asan   scripts/sanitize.sh asan: the whole suite under ASan+UBSan (build-asan/)
-# CORTEXLOOP_CI_STAGES picks them (default "fuzz tests": the suite last, so that its summary closes the log).
-# "tsan" and "asan" are not in the default: their builds alone do not fit CI's 15-minute budget on 2 cores
-# (measured: TSan build 28 min and the ASan build over 18 min on this loaded VM; bench/README.md "Fuzzing and
-# sanitizers"); run them by hand or nightly: CORTEXLOOP_CI_STAGES="tsan asan" scripts/run_tests.sh.
-# Each stage prints its wall time.
+#   tests  scripts/build.sh (Release, the build users run) and the whole suite
+#   fuzz   scripts/fuzz.sh 20 alone (build-fuzz/; the asan stage already fuzzes)
+# CORTEXLOOP_CI_STAGES picks them (default "asan tsan tests": the Release suite last, so that its summary closes
+# the log). Each stage prints its wall time; bench/README.md "Fuzzing and sanitizers" has what each costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stages=${CORTEXLOOP_CI_STAGES:-fuzz tests}
+stages=${CORTEXLOOP_CI_STAGES:-asan tsan tests}
 scripts/install_deps.sh
+# Every stage runs even after one fails (a sanitizer report should not hide the suite's result); the script
+# fails if any did.
+failed=()
 stage() {
   local name=$1; shift
-  local start=$SECONDS
+  local start=$SECONDS rc=0
   echo "run_tests: stage $name" >&2
-  "$@"
-  echo "run_tests: stage $name took $((SECONDS - start)) s" >&2
+  "$@" || rc=$?
+  echo "run_tests: stage $name took $((SECONDS - start)) s, exit $rc" >&2
+  ((rc == 0)) || failed+=("$name")
 }
 for s in $stages; do
   case $s in
@@ -28,3 +31,8 @@ for s in $stages; do
     *) echo "run_tests: unknown stage $s (tests fuzz tsan asan)" >&2; exit 2 ;;
   esac
 done
+if ((${#failed[@]})); then
+  echo "run_tests: FAILED stages: ${failed[*]}" >&2
+  exit 1
+fi
+echo "run_tests: all stages passed ($stages)" >&2
