@@ -1,5 +1,5 @@
 """`cortexloop serve` gives back the memory of a Reset and of a subscriber that stopped reading (ctest:
-python_serve_memory; configs/default.toml, realtime; ~40 s). RSS is the server's VmRSS.
+python_serve_memory; configs/default.toml, realtime; ~20 s, ~80 s when it fails). RSS is the server's VmRSS.
 
 - Resets: RSS after the 6th Reset within 8 MB of RSS after the 1st. Before the fix a one-time +21 MB stayed from
   the third Reset on (glibc's dynamic mmap threshold; `serve` now fixes it, tools/serve_command.cpp, and the I/O
