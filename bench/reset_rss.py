@@ -1,13 +1,18 @@
 #!/usr/bin/python3
 """RSS of `cortexloop serve` (configs/default.toml, realtime, loopback) after each of N Resets sent back to back
-(each waits for its ack). Usage: bench/reset_rss.py [N] [ENV=VALUE] [--binary PATH], e.g.
-`bench/reset_rss.py 30 MALLOC_MMAP_THRESHOLD_=131072` to run the server with glibc's mmap threshold fixed."""
+(each waits for its ack). Usage: bench/reset_rss.py [N] [ENV=VALUE] [--binary PATH] [--stall-s S], e.g.
+`bench/reset_rss.py 30 MALLOC_MMAP_THRESHOLD_=131072` to run the server with glibc's mmap threshold fixed.
+--stall-s S: after the Resets, a subscriber to every topic that never reads (ZMQ_RCVHWM 1, 4 kB socket buffer)
+for S seconds, so that the server's PUB queue for it fills to its high-water mark; then it leaves. RSS is
+printed each second while it stalls and 1, 2, 5 and 12 s after it left (what the server kept of that queue)."""
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+
+import zmq
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
@@ -28,6 +33,11 @@ def main():
     if "--binary" in args:
         i = args.index("--binary")
         binary = args[i + 1]
+        del args[i:i + 2]
+    stall_s = 0.0
+    if "--stall-s" in args:
+        i = args.index("--stall-s")
+        stall_s = float(args[i + 1])
         del args[i:i + 2]
     n = int(args[0]) if args else 30
     env = dict(os.environ)
@@ -51,6 +61,23 @@ def main():
         a = c.wait_ack(c.reset(k + 1), 120)
         time.sleep(0.5)
         print(k + 1, a.code_name if a else None, rss(), "kB", flush=True)
+    if stall_s > 0:
+        ctx = zmq.Context.instance()
+        sub = ctx.socket(zmq.SUB)
+        sub.setsockopt(zmq.RCVHWM, 1)
+        sub.setsockopt(zmq.RCVBUF, 4096)
+        sub.setsockopt(zmq.LINGER, 0)
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        sub.connect(pub)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < stall_s:
+            time.sleep(1.0)
+            print(f"stalled {time.monotonic() - t0:.0f} s", rss(), "kB", flush=True)
+        sub.close()
+        t1 = time.monotonic()
+        for after in (1, 2, 5, 12):
+            time.sleep(max(0.0, t1 + after - time.monotonic()))
+            print(f"left {after} s", rss(), "kB", flush=True)
     srv.send_signal(signal.SIGINT)
     print("exit code", srv.wait(60))
 

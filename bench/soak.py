@@ -173,7 +173,20 @@ class Soak:
         elif w == "pulse_train":
             prog.frequency_hz = r.uniform(1, 200)
             prog.phase_width_us = r.randrange(100, 1000, 100)
+            prog.duration_us = self.balanced_duration_us(prog.frequency_hz, prog.phase_width_us)
         return prog
+
+    def balanced_duration_us(self, frequency_hz, phase_width_us, max_us=500_000):
+        """A random duration at which a biphasic train ends between pulses (e71c5d9; else OutOfRange "ends inside
+        a biphasic pulse"): after pulse n (which starts at llround(n * 1e6 / f) us of the program's own time and
+        lasts 2 phase widths) and at least 1 us before pulse n + 1 (at least floor(period) later). The 1 us
+        margins absorb rounding differences (SetStimulation sends the frequency as a float32)."""
+        r = self.rng
+        period = 1e6 / frequency_hz
+        extent = 2 * phase_width_us
+        n = r.randint(0, int((max_us - extent) // period))
+        start = math.floor(n * 1e6 / frequency_hz + 0.5)
+        return start + extent + r.randint(1, max(1, min(math.floor(period) - extent - 1, max_us - start - extent)))
 
     def send_valid(self):
         r, c = self.rng, self.client
@@ -193,6 +206,8 @@ class Soak:
                 kw["frequency_hz"] = r.uniform(1, 200)
                 kw["pulse_width_ms"] = r.choice([0.1, 0.2, 0.5, 1.0])
                 kw["biphasic"] = r.random() < 0.5
+                kw["duration_ms"] = self.balanced_duration_us(kw["frequency_hz"],
+                                                              round(kw["pulse_width_ms"] * 1000)) / 1000.0
             if r.random() < 0.3:
                 kw["ring_position_mm"] = r.uniform(0, 35.99)
                 kw["width_mm"] = r.uniform(0.5, 5)

@@ -1,5 +1,6 @@
 #include "tools/serve_command.hpp"
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -55,6 +56,14 @@ std::string status_text(const io::status_snapshot& s) {
 }
 
 int run_serve(const serve_options& o) {
+  // A fixed mmap threshold (glibc malloc; process-wide, so set here, before any thread starts). By default glibc
+  // raises its mmap threshold (up to 32 MB) whenever a block it had mmapped is freed, and its trim threshold to
+  // twice that. The first Reset frees the start-up engine's arrays (MBs each): every later engine then came
+  // from a heap, and after the next Reset its memory stayed resident, free (measured: RSS +21 MB for good at
+  // the third Reset, bench/reset_rss.py; bench/README.md, "bench/soak.py"). Setting the threshold turns that
+  // adjustment off: every engine's large arrays are mmapped and unmapped when the engine is destroyed (on the
+  // I/O thread), and the trim threshold stays at its 128 KiB default. 128 KiB is glibc's own starting value.
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   std::vector<std::string> overrides = o.overrides;
   if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
   io::server_options so;

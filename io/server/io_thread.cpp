@@ -1,6 +1,9 @@
 #include "io/server/io_thread.hpp"
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cstring>
 
@@ -17,6 +20,8 @@ constexpr auto kPollTimeout = std::chrono::milliseconds(20);
 // flooding the socket must not hold the server open).
 constexpr auto kShutdownQuiet = std::chrono::milliseconds(50);
 constexpr std::int64_t kShutdownDrainMax_ns = 1'000'000'000;
+// How often the I/O thread returns the heap's free pages to the system (release_free_memory).
+constexpr std::int64_t kTrimPeriod_ns = 10'000'000'000;
 }  // namespace
 
 io_thread::io_thread(zmq::socket_t pub, zmq::socket_t router, realtime_queues& queues, io_thread_options options)
@@ -48,6 +53,10 @@ void io_thread::run() {
     receive_commands(kMaxFramesPerWake);
     check_reset_builder();
     drain_realtime_queues();
+    if (const std::int64_t now = monotonic_ns(); now >= next_trim_ns_) {
+      if (next_trim_ns_ != 0) release_free_memory();
+      next_trim_ns_ = now + kTrimPeriod_ns;
+    }
     if (finished) {
       drain_realtime_queues();  // whatever the real-time thread pushed before it set `finished`
       break;
@@ -179,6 +188,7 @@ void io_thread::check_reset_builder() {
   // the retired engine, destroyed here, off the real-time thread.
   if (reset_in_flight_ && !reset_command_ && q_.epoch.load(std::memory_order_acquire) != reset_epoch_) {
     q_.engine_slot.reset();
+    release_free_memory();  // what of the old engine's memory was heap, not mmapped (see release_free_memory)
     reset_in_flight_ = false;
     opt_.info.seed = reset_seed_;
   }
@@ -203,6 +213,19 @@ void io_thread::check_reset_builder() {
   if (!q_.commands.push(c)) return;
   reset_command_.reset();
   q_.wake_realtime();
+}
+
+// Freed memory that glibc keeps in its heaps shows as resident (RSS) for good unless it is at the top of a heap
+// and above the trim threshold: measured, a subscriber that stopped reading made the server queue up to
+// pub_hwm messages for it (~10 MB of readouts, allocated in this thread's arena as it publishes), and after it
+// left the 10 MB stayed resident, free but fragmented by the small messages allocated meanwhile
+// (bench/reset_rss.py --stall-s; bench/README.md, "bench/soak.py"). malloc_trim(0) gives every whole free page
+// of every arena back (madvise), wherever it is. It runs here, never on the real-time thread (which neither
+// allocates nor frees): it locks each arena in turn, which only a thread that allocates can notice.
+void io_thread::release_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
 }
 
 void io_thread::reply(const std::vector<std::string>& envelope, const ack_fields& ack_in, const server_info* info) {

@@ -78,6 +78,9 @@ class io_thread {
   std::int64_t applied_ = 0;  // events from the real-time thread so far: Applied.index of the next
   io_counters counters_;
   std::int64_t window_cpu_ns_ = 0, window_wall_ns_ = 0;
+  std::int64_t next_trim_ns_ = 0;  // when release_free_memory() is next due
+  // Hands the heap's free pages back to the system (glibc malloc_trim), every kTrimPeriod and after a Reset.
+  void release_free_memory();
 
   // Reset: the new engine is built on a helper thread, then handed over through realtime_queues::engine_slot.
   // One Reset at a time, from its arrival until the real-time thread has applied it (epoch moved past
