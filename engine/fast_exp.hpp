@@ -2,7 +2,9 @@
 // exp() for float that the compiler can vectorise (glibc's expf is a scalar call unless -ffast-math,
 // which we do not use). Cody-Waite range reduction x = n ln2 + r, |r| <= ln2/2, then a degree-6
 // polynomial for e^r (Taylor coefficients); relative error below 3e-7 on [-87, 88], checked
-// against std::exp in tests/test_fast_exp.cpp. Callers clamp x to that range first.
+// against std::exp in tests/test_fast_exp.cpp. x is clamped to that range here, NaN included (NaN -> 88:
+// a NaN state stays NaN through the caller's other terms, and the float-to-int conversion below never sees a
+// value it cannot represent, which would be undefined behaviour; UBSan found it in the divergence test).
 #include <bit>
 #include <cstdint>
 
@@ -15,6 +17,8 @@ namespace cortexloop::engine {
   // n = floor(x log2e + 1/2) by truncating a positive number: floorf itself does not vectorise without
   // -fno-trapping-math. The offset keeps the argument positive over the clamped range [-87, 88].
   constexpr std::int32_t kOffset = 128;
+  x = x < 88.0f ? x : 88.0f;    // comparisons with NaN are false: NaN becomes 88 here...
+  x = x > -87.0f ? x : -87.0f;  // ...and stays in range; minps/maxps, vectorised
   const std::int32_t n_int = static_cast<std::int32_t>(x * kLog2e + (0.5f + kOffset)) - kOffset;
   const float n = static_cast<float>(n_int);
   const float r = (x - n * kLn2Hi) - n * kLn2Lo;
