@@ -4,8 +4,7 @@
 #   scripts/fuzz.sh 300        300 s per target
 #   scripts/fuzz.sh 10000000r  10^7 inputs per target (the long run of bench/README.md)
 # Environment: FUZZ_TARGETS="command config program" (which to run), FUZZ_JOBS (libFuzzer -fork, default 1),
-# FUZZ_BUILD_DIR (default build-fuzz), FUZZ_WITH_TESTS (ON: the test suite in the same build), FUZZ_CXX_FLAGS
-# (optimisation flags instead of RelWithDebInfo's -O2 -g), FUZZ_TIMEOUT (s per input, default 120: one input takes ms, but on a
+# FUZZ_BUILD_DIR (default build-fuzz), FUZZ_TIMEOUT (s per input, default 120: one input takes ms, but on a
 # shared 2-core machine at load 20 a run was once descheduled for 35 s and libFuzzer called it a hang). Corpora grow in $FUZZ_BUILD_DIR/corpus/<target> (seeded from valid
 # messages and configs/*.toml); a crash leaves crash-* / leak-* / timeout-* files in $FUZZ_BUILD_DIR/artifacts
 # and makes this script fail. Reproduce one with: build-fuzz/fuzz/fuzz_<target> <file> (from configs/).
@@ -17,11 +16,8 @@ build=${FUZZ_BUILD_DIR:-build-fuzz}
 targets=${FUZZ_TARGETS:-command config program}
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ missing (scripts/install_deps.sh installs it)" >&2; exit 1; }
 
-# FUZZ_WITH_TESTS=ON: the same build also holds the test suite (scripts/sanitize.sh asan shares it: one clang
-# ASan+UBSan build for the fuzzers and the whole suite, instead of two).
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCORTEXLOOP_FUZZ=ON \
-  -DCORTEXLOOP_BUILD_TESTS="${FUZZ_WITH_TESTS:-OFF}" -DCORTEXLOOP_BUILD_BENCH=OFF -DCORTEXLOOP_NATIVE=OFF \
-  ${FUZZ_CXX_FLAGS:+-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$FUZZ_CXX_FLAGS"} >/dev/null
+  -DCORTEXLOOP_BUILD_TESTS=OFF -DCORTEXLOOP_BUILD_BENCH=OFF -DCORTEXLOOP_NATIVE=OFF >/dev/null
 build_targets=(cortexloop_fuzz_seeds)
 for t in $targets; do build_targets+=("fuzz_$t"); done
 cmake --build "$build" -j "$(nproc)" --target "${build_targets[@]}"

@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
-# Sanitizer builds of the test suite, each in its own build directory (CI runs both: scripts/run_tests.sh).
-#   scripts/sanitize.sh asan   ASan+UBSan (clang), build-asan: one build for the libFuzzer targets and the whole
-#                              suite: scripts/fuzz.sh (FUZZ_SECONDS, default 20 s per target) in that build, then
-#                              every test program and the cortexloop binary (the Python tests drive it), then the
-#                              whole ctest suite. UB aborts (-fno-sanitize-recover=all). The test_alloc_* programs
+# Sanitizer builds of the test suite, each in its own build directory (CI runs both; see .ci/run).
+#   scripts/sanitize.sh asan   ASan+UBSan (g++), build-asan: every test program and the cortexloop binary
+#                              (the Python tests drive it), then the whole ctest suite. The test_alloc_* programs
 #                              are not built there (tests/CMakeLists.txt says why).
 #   scripts/sanitize.sh tsan   TSan (g++), build-tsan: the server tests only (test_server_e2e, test_device_e2e,
 #                              test_realtime_loop; test_alloc_realtime is not built), with tests/tsan.supp
@@ -19,7 +17,7 @@ common=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCORTEXLOOP_
 case $kind in
   asan)
     dir=build-asan
-    FUZZ_BUILD_DIR=$dir FUZZ_WITH_TESTS=ON FUZZ_CXX_FLAGS="-O1 -g1" scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+    cmake -S . -B "$dir" "${common[@]}" -DCORTEXLOOP_SANITIZE=address,undefined >/dev/null
     cmake --build "$dir" -j "$jobs"
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
