@@ -34,11 +34,13 @@ std::FILE* open_or_throw(const std::filesystem::path& file) {
 }
 }  // namespace
 
+// An empty array (a recording with no readouts of a kind) is a header alone: fwrite's buffer is declared
+// non-null, and an empty span's data() may be null (UBSan found it in `record`).
 void write_npy(const std::filesystem::path& file, std::span<const float> data, std::vector<std::size_t> shape) {
   std::FILE* f = open_or_throw(file);
   const std::string h = header("<f4", std::vector<std::uint64_t>(shape.begin(), shape.end()));
   const bool ok = std::fwrite(h.data(), 1, h.size(), f) == h.size() &&
-                  std::fwrite(data.data(), sizeof(float), data.size(), f) == data.size();
+                  (data.empty() || std::fwrite(data.data(), sizeof(float), data.size(), f) == data.size());
   if (std::fclose(f) != 0 || !ok) throw std::runtime_error(file.string() + ": write failed");
 }
 
@@ -46,7 +48,7 @@ void write_npy(const std::filesystem::path& file, std::span<const std::uint64_t>
   std::FILE* f = open_or_throw(file);
   const std::string h = header("<u8", std::vector<std::uint64_t>(shape.begin(), shape.end()));
   const bool ok = std::fwrite(h.data(), 1, h.size(), f) == h.size() &&
-                  std::fwrite(data.data(), sizeof(std::uint64_t), data.size(), f) == data.size();
+                  (data.empty() || std::fwrite(data.data(), sizeof(std::uint64_t), data.size(), f) == data.size());
   if (std::fclose(f) != 0 || !ok) throw std::runtime_error(file.string() + ": write failed");
 }
 
