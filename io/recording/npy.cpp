@@ -110,7 +110,7 @@ void npy_row_writer::write_header() {
 
 void npy_row_writer::append(std::span<const double> values) {
   if (values.size() % columns_ != 0) throw std::logic_error("npy_row_writer: partial row");
-  if (std::fwrite(values.data(), sizeof(double), values.size(), file_) != values.size())
+  if (!values.empty() && std::fwrite(values.data(), sizeof(double), values.size(), file_) != values.size())
     throw std::runtime_error(path_.string() + ": write failed");
   rows_ += values.size() / columns_;
 }
