@@ -38,6 +38,12 @@ const firmware_sim::device& closed_loop_device() {
   return prototype;
 }
 
+firmware_sim::device& fresh_device() {
+  static firmware_sim::device work(closed_loop().device);
+  work = closed_loop_device();
+  return work;
+}
+
 namespace {
 void check_readout(const firmware_sim::device_readout& r) {
   for (std::uint32_t i = 0; i < r.n_sensing && i < r.sensing.size(); ++i) {

@@ -35,6 +35,11 @@ struct closed_loop_setup {
 const closed_loop_setup& closed_loop();
 // A device of that config, built once: targets copy it (a copy is a fresh device, far cheaper than building one).
 const firmware_sim::device& closed_loop_device();
+// A fresh device of that config for this input: one work device, reset to closed_loop_device() by copy
+// assignment (same state as a new copy, but its vectors -- the charge monitors' windows, the ring buffers --
+// keep their storage: no allocation, no page faults per input, about a third of fuzz_command's time before).
+// Valid until the next call.
+firmware_sim::device& fresh_device();
 
 // Steps `dev` for `steps` steps from `first_step` (a ring step every `ring_every` steps, synthetic spike
 // counts), fills a readout every 10 steps, and checks every current, readout value and ring current is finite.
