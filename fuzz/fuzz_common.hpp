@@ -48,4 +48,12 @@ void dump(const firmware_sim::site& s, const firmware_sim::program& p, const cha
 
 void step_and_check(firmware_sim::device& dev, std::int64_t first_step, int steps, int ring_every = 5);
 
+// True the first time this (site, program, channel) is seen in this process (by a 64-bit hash of every field,
+// doubles by bit pattern, the samples up to n_samples). Stepping a fresh device is deterministic, so a harness
+// that already stepped the same (site, program, channel) from the same start learns nothing new by stepping it
+// again: libFuzzer's mutations often change only the bytes a harness reads after the program (fuzz_program's
+// charge intervals), leaving the program as it was. At most kMaxRemembered hashes; then it starts over.
+bool first_time(const firmware_sim::site& s, const firmware_sim::program& p, std::uint64_t channel);
+inline constexpr std::size_t kMaxRemembered = 1u << 20;
+
 }  // namespace cortexloop::fuzz
