@@ -281,9 +281,19 @@ double program_pulse_rate_Hz(const program& p) noexcept {
 std::int64_t program_end_us(const program& p) noexcept {
   std::int64_t end = kNever;
   if (p.shape == waveform::pulse_train && p.pulses_per_burst > 0 && p.n_bursts > 0 && p.frequency_Hz > 0.0 &&
-      std::isfinite(p.frequency_Hz))
-    end = static_cast<std::int64_t>(p.n_bursts - 1) * p.burst_period_us +
-          pulse_start_us(static_cast<std::int64_t>(p.pulses_per_burst) - 1, p.frequency_Hz) + pulse_extent_us(p);
+      std::isfinite(p.frequency_Hz)) {
+    // (n_bursts - 1) x burst_period_us left int64 for accepted trains (n_bursts up to 2^32 - 1, periods up to an
+    // hour: 3.5e9 x 3.3e9 us; UBSan: signed overflow, found by fuzz/fuzz_program; reached by validate's safety
+    // check of monophasic trains and by stimulator::load). An end past int64 microseconds (292,000 years) is no
+    // end: kNever.
+    const std::int64_t last_burst = static_cast<std::int64_t>(p.n_bursts) - 1;
+    const std::int64_t burst_us =
+        pulse_start_us(static_cast<std::int64_t>(p.pulses_per_burst) - 1, p.frequency_Hz) + pulse_extent_us(p);
+    std::int64_t last_start = 0;
+    if (__builtin_mul_overflow(last_burst, p.burst_period_us, &last_start) ||
+        __builtin_add_overflow(last_start, burst_us, &end))
+      end = kNever;
+  }
   if (p.shape == waveform::arbitrary && !p.wave.repeat)
     end = static_cast<std::int64_t>(p.wave.sample_period_us) * std::min<std::uint32_t>(p.wave.n_samples, kMaxWaveformSamples);
   if (p.duration_us > 0) end = end == kNever ? p.duration_us : std::min(end, p.duration_us);

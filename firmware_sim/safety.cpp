@@ -49,12 +49,41 @@ double covered_us(const program& p, double window_us) noexcept {
 // said per shape. The program is checked as if running forever from tau = 0 (windows reaching before its
 // start hold nothing), so the bound holds whatever the delay.
 
+// Largest |integral of the unscaled samples (zero-order hold, repeating)| over any interval of at most
+// length_us: with C the running integral, mu its mean slope over a repeat period and c = C - mu t (periodic and
+// piecewise linear, so its extremes are at sample boundaries), |C(b) - C(a)| <= |mu| (b - a) + max c - min c.
+double sample_integral_bound(const program& p, double length_us) noexcept {
+  const std::uint32_t n = std::min<std::uint32_t>(p.wave.n_samples, kMaxWaveformSamples);
+  if (n == 0) return 0.0;
+  const double ts = std::max<double>(p.wave.sample_period_us, 1.0);
+  double sum = 0.0;
+  for (std::uint32_t i = 0; i < n; ++i) sum += p.wave.samples[i];
+  const double mu = sum / n;  // per us
+  double c = 0.0, c_min = 0.0, c_max = 0.0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    c += (p.wave.samples[i] - mu) * ts;
+    c_min = std::min(c_min, c);
+    c_max = std::max(c_max, c);
+  }
+  return std::fabs(mu) * length_us + (c_max - c_min);
+}
+
 // Arbitrary (and anything piecewise constant): block sums from program_charge. A window of W = M B + r
 // (0 <= r < B) holds M or M - 1 whole blocks plus less than 2 B at its edges, so
 //   |Q| <= max over runs of M - 1 or M consecutive blocks of |sum| + 2 B peak          (upper bound);
 // when r = 0 and the program is constant on each block (samples on the block grid, no ramps, duration a
 // whole number of blocks), Q(start) is linear between block-aligned starts, so the block-aligned runs of M
 // give the supremum exactly and no edge term is added.
+//
+// Runs wholly inside a long ramp are bounded instead of scanned one by one (the scan cost O(ramp / block)
+// charges: a 28-minute ramp-up took 16 s at -O2 on the io thread; found by fuzz/fuzz_program). Inside a ramp
+// env is linear, env(t) = e + d(t) with e its value at the run's start (ramp up) or end (ramp down), d
+// monotone, 0 there and |d| <= L / R over a run of length L in a ramp of length R. Then
+//   Q = offset L + e A I + A int s d,   I the run's integral of the unscaled samples s, e in [0, 1]:
+//   |offset L + e A I| <= max(|offset| L, max over starts of |offset L + A I|)   (linear in e), and
+//   |int s d| <= (L / R) max over sub-intervals |int s|                           (Bonnet's mean value theorem),
+// the first max taken over one repeat period of an unramped copy, the second from sample_integral_bound.
+// Only ramps holding more than kExactRampRuns runs are bounded: shorter ones keep the exact scan.
 double block_worst_window(const program& p, std::int64_t window_us) noexcept {
   const std::int64_t ts = std::max<std::int64_t>(p.wave.sample_period_us, 1);
   // Blocks of whole sample periods, at most ~4096 per window so the check stays cheap.
@@ -71,8 +100,9 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
   const std::int64_t first = -m - 1;
   std::int64_t head_last = (std::max<std::int64_t>(p.ramp_up_us, 0) + block - 1) / block + period_blocks + 1;
   std::int64_t tail_first = head_last;
+  std::int64_t end_block = 0;
   if (end >= 0) {
-    const std::int64_t end_block = (end + block - 1) / block;
+    end_block = (end + block - 1) / block;
     head_last = std::min(head_last, end_block);
     tail_first = std::max(head_last, end_block - (std::max<std::int64_t>(p.ramp_down_us, 0) + block - 1) / block -
                                          period_blocks - m - 1);
@@ -81,6 +111,7 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
   auto q = [&](std::int64_t b) { return program_charge(p, b * block, (b + 1) * block); };
   double worst = 0.0;
   auto scan = [&](std::int64_t from, std::int64_t to) {  // window starts in [from, to]
+    if (to < from) return;
     for (const std::int64_t run : {m, m - 1}) {
       if (run <= 0 || (exact && run != m)) continue;
       double sum = 0.0;
@@ -92,8 +123,65 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
       }
     }
   };
-  scan(first, head_last);
-  if (end >= 0 && tail_first > head_last) scan(tail_first, (end + block - 1) / block);
+  // Runs (starts [a, b]) wholly inside one ramp, when the ramps do not overlap (validate_timing) and the
+  // program runs through the ramp.
+  const std::int64_t kExactRampRuns = 8 * (m + period_blocks) + 64;
+  const bool separate_ramps = p.duration_us <= 0 || p.ramp_up_us + std::max<std::int64_t>(p.ramp_down_us, 0) <= p.duration_us;
+  const bool can_bound = m >= 1 && n >= 1 && separate_ramps;
+  std::int64_t up_a = 1, up_b = 0, down_a = 1, down_b = 0;  // empty
+  if (can_bound && p.ramp_up_us > 0) {
+    const std::int64_t limit = end >= 0 ? std::min(p.ramp_up_us, end) : p.ramp_up_us;
+    up_a = 0;
+    up_b = std::min(limit / block - m, head_last);
+    if (up_b - up_a + 1 <= kExactRampRuns) up_b = up_a - 1;
+  }
+  const bool tail = end >= 0 && tail_first > head_last;
+  if (can_bound && tail && p.ramp_down_us > 0 && p.duration_us > 0 && end == p.duration_us) {
+    down_a = std::max((p.duration_us - p.ramp_down_us + block - 1) / block, tail_first);
+    down_b = std::min(p.duration_us / block - m, end_block);
+    if (down_b - down_a + 1 <= kExactRampRuns) down_b = down_a - 1;
+  }
+  double ramp_worst = 0.0;
+  auto bound_ramp = [&](double ramp_us) {
+    program flat = p;
+    flat.ramp_up_us = 0;
+    flat.ramp_down_us = 0;
+    flat.duration_us = 0;
+    flat.wave.repeat = true;
+    double flat_worst = 0.0;
+    for (const std::int64_t run : {m, m - 1}) {
+      if (run <= 0) continue;
+      auto qf = [&](std::int64_t b) { return program_charge(flat, b * block, (b + 1) * block); };
+      double sum = 0.0;
+      for (std::int64_t b = 0; b < run; ++b) sum += qf(b);
+      flat_worst = std::max(flat_worst, std::fabs(sum));
+      for (std::int64_t s = 1; s <= period_blocks; ++s) {
+        sum += qf(s + run - 1) - qf(s - 1);
+        flat_worst = std::max(flat_worst, std::fabs(sum));
+      }
+    }
+    const double length = static_cast<double>(m * block);
+    const double b = std::max(std::fabs(p.offset) * length, flat_worst) +
+                     std::fabs(p.amplitude) * (length / ramp_us) * sample_integral_bound(p, length);
+    ramp_worst = std::max(ramp_worst, b);
+  };
+  if (up_b >= up_a) {
+    scan(first, up_a - 1);
+    bound_ramp(static_cast<double>(p.ramp_up_us));
+    scan(up_b + 1, head_last);
+  } else {
+    scan(first, head_last);
+  }
+  if (tail) {
+    if (down_b >= down_a) {
+      scan(tail_first, down_a - 1);
+      bound_ramp(static_cast<double>(p.ramp_down_us));
+      scan(down_b + 1, end_block);
+    } else {
+      scan(tail_first, end_block);
+    }
+  }
+  worst = std::max(worst, ramp_worst);
   return worst + (exact ? 0.0 : 2.0 * static_cast<double>(block) * program_peak(p));
 }
 

@@ -1,5 +1,8 @@
 #include "fuzz/fuzz_common.hpp"
 
+#include <bit>
+#include <unordered_set>
+
 #include "io/config/config_loader.hpp"
 
 namespace cortexloop::fuzz {
@@ -36,6 +39,63 @@ void dump(const firmware_sim::site& s, const firmware_sim::program& p, const cha
 const firmware_sim::device& closed_loop_device() {
   static const firmware_sim::device prototype(closed_loop().device);
   return prototype;
+}
+
+firmware_sim::device& fresh_device() {
+  static firmware_sim::device work(closed_loop().device);
+  work = closed_loop_device();
+  return work;
+}
+
+namespace {
+
+struct hasher {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull;
+  void add(std::uint64_t x) {
+    // SplitMix64 finaliser of (state ^ x), chained: every field changes every later bit.
+    x ^= h + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    h = x ^ (x >> 31);
+  }
+  void add(double x) { add(std::bit_cast<std::uint64_t>(x)); }
+};
+
+}  // namespace
+
+bool first_time(const firmware_sim::site& s, const firmware_sim::program& p, std::uint64_t channel) {
+  hasher h;
+  h.add(channel);
+  h.add(static_cast<std::uint64_t>(s.kind));
+  h.add(static_cast<std::uint64_t>(s.population));
+  h.add(s.position_mm);
+  h.add(s.width_mm);
+  h.add(static_cast<std::uint64_t>(s.electrode));
+  h.add(static_cast<std::uint64_t>(p.shape));
+  h.add(p.amplitude);
+  h.add(p.offset);
+  h.add(p.frequency_Hz);
+  h.add(p.phase_deg);
+  h.add(static_cast<std::uint64_t>(p.ramp_up_us));
+  h.add(static_cast<std::uint64_t>(p.ramp_down_us));
+  h.add(static_cast<std::uint64_t>(p.phase_width_us));
+  h.add(static_cast<std::uint64_t>(p.interphase_gap_us));
+  h.add(static_cast<std::uint64_t>(p.biphasic));
+  h.add(static_cast<std::uint64_t>(p.cathodic_first));
+  h.add(static_cast<std::uint64_t>(p.pulses_per_burst));
+  h.add(static_cast<std::uint64_t>(p.burst_period_us));
+  h.add(static_cast<std::uint64_t>(p.n_bursts));
+  h.add(static_cast<std::uint64_t>(p.delay_us));
+  h.add(static_cast<std::uint64_t>(p.duration_us));
+  h.add(static_cast<std::uint64_t>(p.wave.n_samples));
+  h.add(static_cast<std::uint64_t>(p.wave.sample_period_us));
+  h.add(static_cast<std::uint64_t>(p.wave.repeat));
+  const std::uint32_t n = std::min<std::uint32_t>(p.wave.n_samples, firmware_sim::kMaxWaveformSamples);
+  for (std::uint32_t i = 0; i < n; ++i) h.add(static_cast<std::uint64_t>(std::bit_cast<std::uint32_t>(p.wave.samples[i])));
+  h.add(p.noise_seed);
+  static std::unordered_set<std::uint64_t> seen;
+  if (seen.size() >= kMaxRemembered) seen.clear();
+  return seen.insert(h.h).second;
 }
 
 namespace {
