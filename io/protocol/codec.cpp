@@ -726,6 +726,9 @@ void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, co
   sb.add_event_drops(s.event_drops);
   sb.add_publish_drops(io.publish_drops);
   sb.add_ack_drops(io.ack_drops);
+  sb.add_curve(io.curve);
+  sb.add_curve_accepted(io.curve_accepted);
+  sb.add_curve_denied(io.curve_denied);
   finish(b, proto::Payload::Status, sb.Finish().Union());
 }
 
