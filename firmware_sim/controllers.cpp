@@ -122,8 +122,9 @@ std::string_view validate(const controller_params& p, const stimulator_layout& l
 }
 
 controller::controller(const controller_params& p, std::int64_t start_step, std::int64_t dt_us,
-                       std::int64_t sample_period_us) noexcept
+                       std::int64_t sample_period_us, std::span<const float> output_profile) noexcept
     : p_(p),
+      output_profile_(output_profile),
       start_step_(start_step),
       dt_us_(std::max<std::int64_t>(dt_us, 1)),
       sample_period_us_(std::max<std::int64_t>(sample_period_us, 1)),
@@ -170,12 +171,12 @@ void controller::start(std::int64_t step_index, stimulator& stim) noexcept {
   switch (p_.kind) {
     case controller_kind::open_loop:
       p.amplitude = scheduled_amplitude(step_index);
-      stim.load(p_.output_channel, p_.output_site, p, step_index);
+      stim.load(p_.output_channel, p_.output_site, p, step_index, output_profile_);
       status_.output = p.amplitude;
       break;
     case controller_kind::pi_clamp:
       p.amplitude = std::clamp(0.0, p_.output_min, p_.output_max);
-      stim.load(p_.output_channel, p_.output_site, p, step_index);
+      stim.load(p_.output_channel, p_.output_site, p, step_index, output_profile_);
       status_.output = p.amplitude;
       break;
     case controller_kind::external: watchdog_.arm(step_index); break;
@@ -207,7 +208,7 @@ void controller::run_schedule(std::int64_t step_index, stimulator& stim) noexcep
 
 void controller::trigger(std::int64_t step_index, stimulator& stim) noexcept {
   // Loaded for the next step: this step's current was already delivered when the sample was taken.
-  stim.load(p_.output_channel, p_.output_site, p_.output_program, step_index + 1);
+  stim.load(p_.output_channel, p_.output_site, p_.output_program, step_index + 1, output_profile_);
   ++status_.triggers;
   status_.last_trigger_step = step_index;
   status_.output = p_.output_program.amplitude;

@@ -27,6 +27,7 @@
 // Everything after construction is noexcept and allocation-free.
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "firmware_sim/program.hpp"
 #include "firmware_sim/sensing.hpp"
@@ -96,9 +97,12 @@ std::string_view validate(const controller_params& p, const stimulator_layout& l
 class controller {
  public:
   controller() = default;
-  // Takes effect at start_step; sample_period_us: of its sensing channel.
-  controller(const controller_params& p, std::int64_t start_step, std::int64_t dt_us,
-             std::int64_t sample_period_us) noexcept;
+  // Takes effect at start_step; sample_period_us: of its sensing channel. output_profile: the ring_position
+  // output site's per-unit weights (ring_site_profile, computed off the real-time thread), passed to every load
+  // of the output program; it must outlive the controller (the device keeps one per slot). Empty: the
+  // stimulator computes it at each load (offline use only).
+  controller(const controller_params& p, std::int64_t start_step, std::int64_t dt_us, std::int64_t sample_period_us,
+             std::span<const float> output_profile = {}) noexcept;
   // Once per step, after the sensing channels stepped (sample: its channel's latest).
   void step(std::int64_t step_index, const sensed_sample& sample, stimulator& stim) noexcept;
   // external: a command from the loop arrived (feeds the watchdog).
@@ -119,6 +123,7 @@ class controller {
   double scheduled_amplitude(std::int64_t step_index) const noexcept;
 
   controller_params p_{};
+  std::span<const float> output_profile_{};
   controller_status status_{};
   std::int64_t start_step_ = 0, dt_us_ = 100, sample_period_us_ = 1000;
   bool started_ = false;

@@ -17,12 +17,14 @@ stimulator_layout default_layout(double dt_ms, ring_geometry ring, bool network)
 }
 
 device::device(const device_params& p) : params_(p), stim_(p.layout) {
+  controller_profiles_.assign(kMaxControllers * std::size_t{p.layout.ring.n_units}, 0.0f);
   sensing_.reserve(kMaxSensing);
   for (const sensing_params& s : p.sensing) sensing_.emplace_back(s, p.layout);
 }
 
-void device::load(std::size_t channel, const site& s, const program& p, std::int64_t start_step) noexcept {
-  stim_.load(channel, s, p, start_step);
+void device::load(std::size_t channel, const site& s, const program& p, std::int64_t start_step,
+                  std::span<const float> ring_profile) noexcept {
+  stim_.load(channel, s, p, start_step, ring_profile);
 }
 
 void device::clear(std::size_t channel) noexcept {
@@ -37,13 +39,24 @@ void device::clear_all() noexcept {
   clear_controllers();
 }
 
-void device::set_controller(std::size_t slot, const controller_params& c, std::int64_t start_step) noexcept {
+void device::set_controller(std::size_t slot, const controller_params& c, std::int64_t start_step,
+                            std::span<const float> ring_profile) noexcept {
   if (slot >= kMaxControllers) return;
   const std::int64_t sample_period_us =
       c.sensing_channel < sensing_.size()
           ? sensing_[c.sensing_channel].steps_per_sample() * params_.layout.dt_us
           : params_.layout.dt_us;
-  controllers_[slot] = controller(c, start_step, params_.layout.dt_us, sample_period_us);
+  // A ring_position output: its weights for this slot, used by every load of the output program (a responsive
+  // or phase-locked controller loads on each trigger).
+  std::span<const float> output_profile;
+  const std::size_t n_units = params_.layout.ring.n_units;
+  if (c.output_site.kind == site_kind::ring_position && n_units > 0) {
+    const std::span<float> stored{controller_profiles_.data() + slot * n_units, n_units};
+    if (ring_profile.size() == n_units) std::copy(ring_profile.begin(), ring_profile.end(), stored.begin());
+    else ring_site_profile(c.output_site, params_.layout.ring, stored);  // offline callers only
+    output_profile = stored;
+  }
+  controllers_[slot] = controller(c, start_step, params_.layout.dt_us, sample_period_us, output_profile);
   watchdog_seen_[slot] = 0;
   active_[slot] = true;
 }

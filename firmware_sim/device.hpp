@@ -65,10 +65,15 @@ class device final : public engine::external_current_source {
   explicit device(const device_params& p);
 
   // Commands (applied between ticks by the real-time thread; programs and controllers validated before).
-  void load(std::size_t channel, const site& s, const program& p, std::int64_t start_step) noexcept;
+  // ring_profile: the weights of a ring_position site (program) or output site (controller), ring_site_profile()
+  // computed off the real-time thread; see stimulator::load (empty: computed here, offline use only). A
+  // controller's is copied into the device's storage for its slot, which every load of its output uses.
+  void load(std::size_t channel, const site& s, const program& p, std::int64_t start_step,
+            std::span<const float> ring_profile = {}) noexcept;
   void clear(std::size_t channel) noexcept;
   void clear_all() noexcept;
-  void set_controller(std::size_t slot, const controller_params& c, std::int64_t start_step) noexcept;
+  void set_controller(std::size_t slot, const controller_params& c, std::int64_t start_step,
+                      std::span<const float> ring_profile = {}) noexcept;
   void clear_controller(std::size_t slot) noexcept;
   void clear_controllers() noexcept;
   // Something arrived from the outside world: feeds every external controller's watchdog.
@@ -97,6 +102,7 @@ class device final : public engine::external_current_source {
   stimulator stim_;
   std::vector<sensing_channel> sensing_;
   std::array<controller, kMaxControllers> controllers_{};
+  std::vector<float> controller_profiles_;  // [slot][ring unit]: ring_position output sites' weights
   std::array<bool, kMaxControllers> active_{};
   std::array<std::int64_t, kMaxControllers> watchdog_seen_{};
   engine::ring_currents last_ring_{};

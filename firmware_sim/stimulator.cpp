@@ -268,7 +268,12 @@ stimulator::stimulator(double dt_ms, ring_geometry ring) : stimulator(legacy_lay
 
 // ---- channels -------------------------------------------------------------------------------------------
 
-void stimulator::load(std::size_t channel, const site& s, const program& p, std::int64_t start_step) noexcept {
+void ring_site_profile(const site& s, const ring_geometry& ring, std::span<float> out) noexcept {
+  engine::meanfield::ring_gaussian_profile(out, ring.length_mm, s.position_mm, s.width_mm, 1.0);
+}
+
+void stimulator::load(std::size_t channel, const site& s, const program& p, std::int64_t start_step,
+                      std::span<const float> ring_profile) noexcept {
   if (channel >= kChannels) return;
   channel_state& c = channels_[channel];
   const bool was_electrode = c.loaded && c.where.kind == site_kind::electrode;
@@ -281,9 +286,9 @@ void stimulator::load(std::size_t channel, const site& s, const program& p, std:
   c.ramping = false;
   c.loaded = true;
   if (s.kind == site_kind::ring_position && n_units_ > 0) {
-    // The ring's own geometry, so that a site and a config stimulus at the same position_mm hit the same units.
-    engine::meanfield::ring_gaussian_profile({profiles_.data() + channel * n_units_, n_units_}, layout_.ring.length_mm,
-                                             s.position_mm, s.width_mm, 1.0);
+    const std::span<float> profile{profiles_.data() + channel * n_units_, n_units_};
+    if (ring_profile.size() == n_units_) std::copy(ring_profile.begin(), ring_profile.end(), profile.begin());
+    else ring_site_profile(s, layout_.ring, profile);  // offline callers only (see load() in stimulator.hpp)
   }
   if (was_electrode) update_allowance(old_electrode);
   if (s.kind == site_kind::electrode) update_allowance(s.electrode);

@@ -63,6 +63,13 @@ struct stimulator_layout {
   safety_limits safety{};
 };
 
+// The per-unit weights of a ring_position site on this ring: out[i] = exp(-d_i^2 / (2 width_mm^2)), d_i the
+// periodic distance from unit i to position_mm (engine/meanfield/ring_geometry.hpp, the ring's own geometry, so
+// that a site and a config stimulus at the same position hit the same units); out.size() must be ring.n_units.
+// O(n_units) exp (~7 us at 1024 units): the server computes it on the I/O thread when it decodes the command
+// (io/protocol/codec.cpp) and hands it to load() / device::set_controller(), never on the real-time thread.
+void ring_site_profile(const site& s, const ring_geometry& ring, std::span<float> out) noexcept;
+
 // Why a (site, program) cannot run on this layout, or an empty view when it can: range checks of every
 // field (the reason names field, value and range; non-finite values refused) followed by check_program
 // (safety.hpp). `reason` holds the text.
@@ -87,7 +94,11 @@ class stimulator final : public engine::external_current_source {
 
   // Loads a program on a channel, replacing what ran there, with local time -delay_us at the start of
   // step start_step. The (site, program) must have passed validate().
-  void load(std::size_t channel, const site& s, const program& p, std::int64_t start_step) noexcept;
+  // A ring_position site takes its per-unit weights from ring_profile, used as given (a copy of n_units
+  // floats): ring_site_profile() computed off the real-time thread. An empty ring_profile (or one of another
+  // size) makes load() compute it here with ring_site_profile(): O(n_units) exp, for offline use and tests only.
+  void load(std::size_t channel, const site& s, const program& p, std::int64_t start_step,
+            std::span<const float> ring_profile = {}) noexcept;
   void clear(std::size_t channel) noexcept;
   void clear_all() noexcept;
   // Scales a running program's amplitude (controllers); the new amplitude must have passed the same limits.

@@ -29,6 +29,9 @@ const io::decode_limits& limits() {
 // that early makes the first stepped step the program's start (else a long delay would leave nothing to run).
 std::int64_t start_for(const firmware_sim::program& p, std::int64_t dt_us) { return -(p.delay_us / dt_us); }
 
+// The record's ring profile, as the real-time thread passes it (computed by the decoder).
+std::span<const float> profile_of(const io::command& c) { return {c.ring_profile.data(), c.n_ring_profile}; }
+
 void run_accepted(const io::decoded_command& d) {
   const auto& setup = fuzz::closed_loop();
   const std::int64_t dt_us = setup.device.layout.dt_us;
@@ -46,17 +49,17 @@ void run_accepted(const io::decoded_command& d) {
         FUZZ_CHECK(d.group.size() == c.group_size);
         for (const io::command& g : d.group) {
           FUZZ_CHECK(g.channel < firmware_sim::stimulator::kChannels);
-          dev.load(g.channel, g.site, g.program, from_start ? start_for(g.program, dt_us) : 0);
+          dev.load(g.channel, g.site, g.program, from_start ? start_for(g.program, dt_us) : 0, profile_of(g));
         }
       } else {
-        dev.load(c.channel, c.site, c.program, from_start ? start_for(c.program, dt_us) : 0);
+        dev.load(c.channel, c.site, c.program, from_start ? start_for(c.program, dt_us) : 0, profile_of(c));
       }
       fuzz::step_and_check(dev, 0, 60);
     }
   } else if (c.kind == io::command_kind::set_controller) {
     FUZZ_CHECK(c.channel < firmware_sim::kMaxControllers);
     firmware_sim::device& dev = fuzz::fresh_device();
-    dev.set_controller(c.channel, c.controller, 0);
+    dev.set_controller(c.channel, c.controller, 0, profile_of(c));
     fuzz::step_and_check(dev, 0, 200);
     dev.clear_controller(c.channel);
     fuzz::step_and_check(dev, 200, 20);

@@ -114,6 +114,12 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
         k.controller.min_interval_us = 5'000;
         k.controller.target_phase_deg = 90.0;
       }
+      // The responsive controller's bursts go to a ring site: each trigger loads it with the profile the I/O
+      // thread computed (issue 9, defect 10), which must not allocate either.
+      if (kind == firmware_sim::controller_kind::responsive) {
+        k.controller.output_site.kind = firmware_sim::site_kind::ring_position;
+        k.controller.output_site.position_mm = 9.0;
+      }
       k.controller.feature = firmware_sim::feature_kind::envelope;
       k.controller.target = 3.0;
       k.controller.kp = 2.0;

@@ -3,6 +3,7 @@
 // unknown parameters) is refused with the right code and a reason that names what is wrong.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -312,6 +313,46 @@ TEST_CASE("SetPrograms decodes to one group whose records share a start tick, an
   const io::decoded_command dup = decode({span.begin(), span.end()});
   CHECK_FALSE(dup.ok);
   CHECK_THAT(dup.reason, Catch::Contains("channel = 3: appears twice"));
+}
+
+// Issue 9, defect 10: the I/O thread computes a ring site's Gaussian and the record carries it (the real-time thread
+// only copies it). Break tried: attach_ring_profile leaving n_ring_profile at 0 -> every REQUIRE on the profile fails.
+TEST_CASE("a ring_position record carries its profile, computed by the decoder as the stimulator would, bit for bit",
+          "[codec][ring][profile]") {
+  const firmware_sim::ring_geometry ring{100, 36.0};  // decode()'s layout
+  command c = stim_command();
+  c.site.kind = firmware_sim::site_kind::ring_position;
+  c.site.position_mm = 35.5;  // wraps around to unit 0
+  c.site.width_mm = 2.5;
+  std::vector<float> expected(100);
+  firmware_sim::ring_site_profile(c.site, ring, expected);
+  io::decoded_command d = decode(bytes_of(c));
+  INFO(d.reason);
+  REQUIRE(d.ok);
+  REQUIRE(d.cmd.n_ring_profile == 100);
+  CHECK(std::equal(expected.begin(), expected.end(), d.cmd.ring_profile.begin()));
+  CHECK(d.cmd.ring_profile[0] > 0.9f);  // the site's own geometry: 0.5 mm from unit 0
+
+  // A population site carries none.
+  d = decode(bytes_of(stim_command()));
+  REQUIRE(d.ok);
+  CHECK(d.cmd.n_ring_profile == 0);
+
+  // A controller's ring_position output gets its profile with the SetController.
+  command k;
+  k.kind = command_kind::set_controller;
+  k.channel = 1;
+  k.controller.kind = firmware_sim::controller_kind::open_loop;
+  k.controller.output_channel = 6;
+  k.controller.output_site = c.site;
+  k.controller.output_program.amplitude = 5.0;
+  k.controller.n_schedule = 1;
+  k.controller.schedule[0] = {0, 5.0};
+  d = decode(bytes_of(k));
+  INFO(d.reason);
+  REQUIRE(d.ok);
+  REQUIRE(d.cmd.n_ring_profile == 100);
+  CHECK(std::equal(expected.begin(), expected.end(), d.cmd.ring_profile.begin()));
 }
 
 namespace {

@@ -5,6 +5,7 @@
 // validation including the safety limits, and no allocation after construction.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "alloc_counter.hpp"
 #include "firmware_sim/controllers.hpp"
+#include "firmware_sim/device.hpp"
 
 using namespace cortexloop;
 using firmware_sim::controller;
@@ -421,6 +423,64 @@ TEST_CASE("open loop: the schedule sets the amplitude at its entries and repeats
     const double expected = k == 1000 ? 0.0 : t_steps < 200 ? 50.0 : t_steps < 500 ? 120.0 : 0.0;
     CHECK(i == expected);
   }
+}
+
+// Issue 9, defect 10: a controller's ring_position output gets its Gaussian when the controller is set (the server:
+// computed by the I/O thread, in the SetController record), and every load of its program uses that one; nothing
+// computes it on the real-time thread. Break tried: device::set_controller ignoring the profile it is given (always
+// ring_site_profile) -> the ring receives the Gaussian, not the ramp below, and the first CHECKs fail.
+TEST_CASE("a controller's ring_position output uses the profile given with the controller, at every load",
+          "[device][controllers][ring][profile]") {
+  firmware_sim::device_params params;
+  params.layout = device_layout();
+  params.layout.network = false;
+  firmware_sim::device dev(params);
+  std::vector<float> ramp(100);
+  for (std::size_t i = 0; i < ramp.size(); ++i) ramp[i] = static_cast<float>(i) / 100.0f;
+  controller_params c;
+  c.kind = controller_kind::open_loop;
+  c.output_channel = 2;
+  c.output_site.kind = firmware_sim::site_kind::ring_position;
+  c.output_site.position_mm = 0.0;
+  c.output_site.width_mm = 1.0;
+  c.output_program = dc(0.0);
+  c.schedule[0] = {0, 10.0};
+  c.n_schedule = 1;
+  dev.set_controller(0, c, 0, ramp);
+  ramp.assign(ramp.size(), -1.0f);  // the device keeps its own copy
+  // Step 0: the controller starts after the stimulator delivered it (loading for step 1).
+  dev.currents_pA(0);
+  dev.observe({.step_index = 0});
+  dev.ring_currents_pA(0.0);
+  dev.currents_pA(1);
+  dev.observe({.step_index = 1});
+  const auto ring = dev.ring_currents_pA(0.1).exc_pA;
+  REQUIRE(ring.size() == 100);
+  CHECK(ring[0] == 0.0f);
+  CHECK(ring[10] == Approx(10.0 * 0.1));
+  CHECK(ring[99] == Approx(10.0 * 0.99));
+
+  // Without a profile (offline callers) the device computes the Gaussian once, at set_controller: the same
+  // currents as a program loaded with ring_site_profile, bit for bit.
+  firmware_sim::device computing(params);
+  computing.set_controller(0, c, 0);
+  firmware_sim::stimulator reference(params.layout);
+  std::vector<float> gaussian(100);
+  firmware_sim::ring_site_profile(c.output_site, params.layout.ring, gaussian);
+  program p = dc(10.0);
+  reference.load(2, c.output_site, p, 1, gaussian);
+  computing.currents_pA(0);
+  computing.observe({.step_index = 0});
+  computing.ring_currents_pA(0.0);
+  reference.currents_pA(0);
+  reference.ring_currents_pA(0.0);
+  computing.currents_pA(1);
+  reference.currents_pA(1);
+  const auto a = computing.ring_currents_pA(0.1).exc_pA, b = reference.ring_currents_pA(0.1).exc_pA;
+  REQUIRE(a.size() == 100);
+  REQUIRE(b.size() == 100);
+  CHECK(std::equal(a.begin(), a.end(), b.begin()));
+  CHECK(a[0] == 10.0f);
 }
 
 TEST_CASE("controller validation: ranges by field, and outputs the safety limits refuse", "[device][controllers][validation]") {

@@ -4,10 +4,12 @@
 // at direct sites, times integer us, the site apart from the program.)
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <vector>
 
 #include "engine/meanfield/ring_geometry.hpp"
 #include "firmware_sim/stimulator.hpp"
@@ -155,6 +157,46 @@ TEST_CASE("a ring program is a periodic Gaussian around its position", "[firmwar
   s.clear_all();
   s.currents_pA(2);
   CHECK(s.ring_currents_pA(0.2).exc_pA.empty());  // nothing loaded: no currents to add
+}
+
+// Issue 9, defect 10: the Gaussian of a ring site (n_units exp) is computed off the real-time thread and handed to
+// load(), which must use it as given. Break tried: load() computing the profile whatever it was given -> the
+// doctored profile below is not what the ring receives (ring[10] is 10 * exp(-(3.6 mm)^2 / 2), not 4.0).
+TEST_CASE("a ring site's load uses the profile it is given, and ring_site_profile is the Gaussian load computes",
+          "[firmware_sim][ring][profile]") {
+  stimulator s(kDt, {100, 36.0});
+  site ring_site;
+  ring_site.kind = site_kind::ring_position;
+  ring_site.position_mm = 0.0;
+  ring_site.width_mm = 1.0;
+  std::vector<float> computed(100);
+  firmware_sim::ring_site_profile(ring_site, s.ring(), computed);
+  std::vector<float> gaussian(100);
+  engine::meanfield::ring_gaussian_profile(gaussian, 36.0, 0.0, 1.0, 1.0);
+  CHECK(computed == gaussian);  // bit for bit: what load() computed before, so results are unchanged
+
+  // A profile no Gaussian gives: a ramp, 0 at unit 0.
+  std::vector<float> ramp(100);
+  for (std::size_t i = 0; i < ramp.size(); ++i) ramp[i] = static_cast<float>(i) / 100.0f;
+  s.load(0, ring_site, dc(10.0), 0, ramp);
+  s.currents_pA(0);
+  auto ring = s.ring_currents_pA(0.0).exc_pA;
+  REQUIRE(ring.size() == 100);
+  CHECK(ring[0] == 0.0f);
+  CHECK(ring[10] == Approx(10.0 * 0.1));
+  CHECK(ring[99] == Approx(10.0 * 0.99));
+
+  // Given the computed profile: identical to a load that computes it (offline callers), bit for bit.
+  stimulator computing(kDt, {100, 36.0});
+  s.load(0, ring_site, dc(10.0), 1, computed);
+  computing.load(0, ring_site, dc(10.0), 1);
+  s.currents_pA(1);
+  computing.currents_pA(1);
+  const auto a = s.ring_currents_pA(0.1).exc_pA, b = computing.ring_currents_pA(0.1).exc_pA;
+  REQUIRE(a.size() == 100);
+  REQUIRE(b.size() == 100);
+  CHECK(std::equal(a.begin(), a.end(), b.begin()));
+  CHECK(a[0] == 10.0f);
 }
 
 TEST_CASE("invalid programs are refused with the field, its value and the allowed range", "[firmware_sim][validation]") {

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/engine.hpp"
 #include "io/config/config_device.hpp"
@@ -81,4 +83,59 @@ TEST_CASE("an engine handed over for a Reset is owned at every moment: left in t
       io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml", overrides));
   q.reset();  // under ASan (CORTEXLOOP_SANITIZE=address) a leak here fails the run
   SUCCEED();
+}
+
+// Issue 9, defect 10: the real-time thread loads a ring site with the profile its record carries (computed by the
+// I/O thread), never computing one: a record whose profile is not the Gaussian is applied as given, and a ring site
+// without its profile is refused. Break tried: realtime_loop::apply passing an empty profile to device::load (the
+// stimulator then computes the Gaussian) -> ring_stim_pA is the Gaussian, not the ramp, and the CHECKs fail.
+TEST_CASE("the real-time thread loads a ring site with the profile its record carries, and refuses one without",
+          "[realtime][ring][profile]") {
+  const std::vector<std::string> overrides = {"ring.n_units=100"};
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/stimulation/ring_only.toml", overrides);
+  REQUIRE(params.ring);
+  auto q = std::make_unique<io::realtime_queues>();
+  auto doctored = std::make_unique<io::command>();
+  io::command& c = *doctored;
+  c.kind = io::command_kind::set_stimulation;
+  c.token = 1;
+  c.channel = 0;
+  c.site.kind = firmware_sim::site_kind::ring_position;
+  c.site.position_mm = 0.0;
+  c.program.amplitude = 10.0;  // pA, DC
+  c.n_ring_profile = 100;
+  for (std::size_t i = 0; i < 100; ++i) c.ring_profile[i] = static_cast<float>(i) / 100.0f;  // a ramp, not a Gaussian
+  auto missing = std::make_unique<io::command>(c);
+  missing->token = 2;
+  missing->channel = 1;
+  missing->n_ring_profile = 0;
+  io::command step;
+  step.kind = io::command_kind::step;
+  step.token = 3;
+  step.ticks = 2;
+  REQUIRE(q->commands.push(*doctored));
+  REQUIRE(q->commands.push(*missing));
+  REQUIRE(q->commands.push(step));
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), io::default_device(params), *q,
+                         {.mode = io::run_mode::stepped, .max_ticks = 2});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  rt.join();
+  std::vector<io::command_event> events;
+  q->events.consume_all([&](const io::command_event& e) { events.push_back(e); });
+  REQUIRE(events.size() == 3);
+  CHECK(events[0].accepted);
+  CHECK_FALSE(events[1].accepted);
+  CHECK(events[1].code == io::error_code::malformed);
+  CHECK_THAT(std::string(events[1].reason), Catch::Contains("ring profile"));
+  auto r = std::make_unique<io::readout_record>();
+  int readouts = 0;
+  while (q->readouts.pop(*r)) ++readouts;
+  REQUIRE(readouts == 2);
+  REQUIRE(r->n_ring_units == 100);
+  // The stimulator's current into the excitatory units over the last ring step: 10 pA x the record's ramp.
+  CHECK(r->ring_stim_pA[0] == 0.0f);
+  CHECK(r->ring_stim_pA[10] == Approx(1.0));
+  CHECK(r->ring_stim_pA[50] == Approx(5.0));
+  CHECK(r->ring_stim_pA[99] == Approx(9.9));
 }

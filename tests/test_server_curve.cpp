@@ -84,6 +84,12 @@ std::vector<take> listen(std::vector<io::client*> clients, std::chrono::millisec
   return got;
 }
 
+// The CURVE fields of a Status message.
+struct proto_status_counts {
+  bool curve = false;
+  std::int64_t accepted = 0, denied = 0;
+};
+
 }  // namespace
 
 TEST_CASE("scope_of: loopback and ipc are local, *, 0.0.0.0 and other addresses remote, names unknown",
@@ -264,4 +270,49 @@ TEST_CASE("with CURVE only a listed client key gets acks and readouts, the other
   REQUIRE(status);
   // Alice's pings only: sync (>= 1) + about 15 in the window + this one; the refused ones would add ~45.
   CHECK(status->io.commands_received <= 30);
+
+  // Topic "status" carries the ZAP counters (issue 9): alice's sockets admitted, mallory's refused, as the server
+  // counts them. Break tried: io_thread not copying the zap_handler's counters into the status -> curve false and
+  // 0 / 0 on the wire, no status qualifies within 5 s and the REQUIRE fails.
+  bool seen = false;
+  proto_status_counts counts;
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (!seen && std::chrono::steady_clock::now() < until) {
+    const auto m = good.receive(500ms);
+    if (!m || m->topic != io::kTopicStatus) continue;
+    const io::proto::Status* s = m->message()->payload_as_Status();
+    REQUIRE(s);
+    counts = {s->curve(), s->curve_accepted(), s->curve_denied()};
+    seen = counts.denied >= 2;
+  }
+  INFO("last status: curve " << counts.curve << ", accepted " << counts.accepted << ", denied " << counts.denied);
+  REQUIRE(seen);
+  CHECK(counts.curve);
+  CHECK(counts.accepted >= 2);
+  CHECK(counts.accepted <= srv.curve_accepted());  // a status is a snapshot of the same counters, taken earlier
+  CHECK(counts.denied <= srv.curve_denied());
+  const auto snapshot = srv.latest_status();
+  REQUIRE(snapshot);
+  CHECK(snapshot->io.curve);
+  CHECK(snapshot->io.curve_denied >= 2);
+}
+
+TEST_CASE("without CURVE the status says so, with no handshake counted", "[security][curve][status]") {
+  io::server srv(options(io::run_mode::realtime));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicStatus), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  bool seen = false;
+  while (!seen && std::chrono::steady_clock::now() < until) {
+    const auto m = c.receive(500ms);
+    if (!m || m->topic != io::kTopicStatus) continue;
+    const io::proto::Status* s = m->message()->payload_as_Status();
+    REQUIRE(s);
+    CHECK_FALSE(s->curve());
+    CHECK(s->curve_accepted() == 0);
+    CHECK(s->curve_denied() == 0);
+    seen = true;
+  }
+  CHECK(seen);
 }

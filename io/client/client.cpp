@@ -1,5 +1,7 @@
 #include "io/client/client.hpp"
 
+#include <algorithm>
+
 #include "io/runtime/clock.hpp"
 #include "io/security/endpoint.hpp"
 
@@ -88,6 +90,23 @@ void client::send_raw(std::span<const std::uint8_t> bytes) {
 }
 
 std::optional<ack_info> client::next_ack(std::chrono::milliseconds timeout) {
+  if (!kept_acks_.empty()) {
+    ack_info a = std::move(kept_acks_.front());
+    kept_acks_.pop_front();
+    return a;
+  }
+  return read_ack(timeout);
+}
+
+void client::keep(ack_info a) {
+  kept_acks_.push_back(std::move(a));
+  while (kept_acks_.size() > kMaxBufferedAcks) {
+    kept_acks_.pop_front();
+    ++dropped_acks_;
+  }
+}
+
+std::optional<ack_info> client::read_ack(std::chrono::milliseconds timeout) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
@@ -104,12 +123,20 @@ std::optional<ack_info> client::next_ack(std::chrono::milliseconds timeout) {
 }
 
 std::optional<ack_info> client::wait_ack(std::uint64_t seq, std::chrono::milliseconds timeout) {
+  // Kept earlier: the first (oldest) with this seq.
+  const auto kept = std::find_if(kept_acks_.begin(), kept_acks_.end(), [seq](const ack_info& a) { return a.seq == seq; });
+  if (kept != kept_acks_.end()) {
+    ack_info a = std::move(*kept);
+    kept_acks_.erase(kept);
+    return a;
+  }
   const auto end = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    auto a = next_ack(std::max(left, std::chrono::milliseconds(0)));
+    auto a = read_ack(std::max(left, std::chrono::milliseconds(0)));
     if (!a) return std::nullopt;
     if (a->seq == seq) return a;
+    keep(std::move(*a));
   }
 }
 

@@ -3,6 +3,7 @@
 // a DEALER socket for commands and acks, and optionally a SUB socket for the stream.
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,10 +40,16 @@ class client {
   // Sends a command with the next sequence number and the current time; returns the sequence number.
   std::uint64_t send(command c);
   void send_raw(std::span<const std::uint8_t> bytes);
-  // Waits for the ack of `seq` (acks of other sequence numbers that arrive first are dropped).
+  // Waits for the ack of `seq`. Acks of other sequence numbers that arrive meanwhile are kept, in arrival order,
+  // for their own wait_ack or next_ack (not dropped); beyond kMaxBufferedAcks the oldest kept one is dropped, so
+  // that a client that never asks for its acks does not grow without bound (as tools/python's client).
   std::optional<ack_info> wait_ack(std::uint64_t seq, std::chrono::milliseconds timeout);
-  // Waits for the next ack, whatever its sequence number.
+  // The next ack, whatever its sequence number: first those wait_ack kept, in arrival order, then from the socket.
   std::optional<ack_info> next_ack(std::chrono::milliseconds timeout);
+  static constexpr std::size_t kMaxBufferedAcks = 100000;
+  // Acks kept by wait_ack and not yet returned; kept ones dropped for lack of room so far.
+  std::size_t buffered_acks() const noexcept { return kept_acks_.size(); }
+  std::int64_t dropped_acks() const noexcept { return dropped_acks_; }
   // Next verified message from the stream (unverifiable ones are skipped).
   std::optional<stream_message> receive(std::chrono::milliseconds timeout);
   // Sends pings until one of their acks comes back on the stream: the subscription is live. With
@@ -55,8 +62,13 @@ class client {
 
  private:
   zmq::context_t context_{1};
+  std::optional<ack_info> read_ack(std::chrono::milliseconds timeout);  // from the socket only
+  void keep(ack_info a);
+
   zmq::socket_t dealer_, sub_;
   std::uint64_t next_seq_ = 1;
+  std::deque<ack_info> kept_acks_;  // arrived while wait_ack waited for another seq; oldest first
+  std::int64_t dropped_acks_ = 0;
   flatbuffers::FlatBufferBuilder fbb_{1024};
 };
 

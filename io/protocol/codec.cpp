@@ -122,6 +122,20 @@ bool validate_load(const firmware_sim::site& site, const firmware_sim::program& 
   return true;
 }
 
+// A ring_position site's per-unit weights, computed here on the I/O thread and carried by the record: the real-time
+// thread uses them as given and never computes them (see command::ring_profile). Nothing for other sites.
+bool attach_ring_profile(const firmware_sim::site& site, const decode_limits& limits, command& c, decoded_command& d) {
+  c.n_ring_profile = 0;
+  if (site.kind != firmware_sim::site_kind::ring_position) return true;
+  const std::size_t n = limits.layout.ring.n_units;
+  if (n > kMaxRingUnits)
+    return fail(d, "site.kind = RingPosition: this ring has " + std::to_string(n) + " units; ring sites need at most " +
+                       std::to_string(kMaxRingUnits));
+  firmware_sim::ring_site_profile(site, limits.layout.ring, {c.ring_profile.data(), n});
+  c.n_ring_profile = static_cast<std::uint32_t>(n);
+  return true;
+}
+
 // The first form of stimulation command (direct sites, float milliseconds): kept for old clients. Times are
 // converted to whole microseconds by rounding (a float 0.3 ms is 300 us exactly), so both phases of a
 // biphasic pulse are always the same length.
@@ -154,7 +168,7 @@ bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& lim
   }
   p.delay_us = to_us(s.delay_ms());
   p.duration_us = to_us(s.duration_ms());
-  return validate_load(c.site, p, limits, d);
+  return validate_load(c.site, p, limits, d) && attach_ring_profile(c.site, limits, c, d);
 }
 
 // SetPrograms: one record per program, in one group (applied in the same tick).
@@ -181,7 +195,7 @@ bool decode_programs(const proto::SetPrograms& s, const decode_limits& limits, d
       d.reason = "programs[" + std::to_string(i) + "]: " + d.reason;
       return false;
     }
-    if (!validate_load(c.site, c.program, limits, d)) {
+    if (!validate_load(c.site, c.program, limits, d) || !attach_ring_profile(c.site, limits, c, d)) {
       d.reason = "programs[" + std::to_string(i) + "]: " + d.reason;
       return false;
     }
@@ -262,6 +276,10 @@ bool decode_controller(const proto::SetController& s, const decode_limits& limit
   firmware_sim::reason_text reason;
   if (const std::string_view why = firmware_sim::validate(k, limits.layout, limits.n_sensing, reason); !why.empty())
     return fail(d, std::string(why));
+  if (!attach_ring_profile(k.output_site, limits, c, d)) {
+    d.reason = "output: " + d.reason;
+    return false;
+  }
   return true;
 }
 
@@ -708,6 +726,9 @@ void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, co
   sb.add_event_drops(s.event_drops);
   sb.add_publish_drops(io.publish_drops);
   sb.add_ack_drops(io.ack_drops);
+  sb.add_curve(io.curve);
+  sb.add_curve_accepted(io.curve_accepted);
+  sb.add_curve_denied(io.curve_denied);
   finish(b, proto::Payload::Status, sb.Finish().Union());
 }
 

@@ -115,6 +115,9 @@ struct io_counters {
   std::int64_t ack_drops = 0;  // acks the command socket would not take for their client (gone or not reading)
   double io_cpu_percent = 0.0;
   std::string_view scheduling;
+  // CURVE: on, and the ZAP handler's admitted / refused handshakes so far (io/security/security.hpp, zap_handler).
+  bool curve = false;
+  std::int64_t curve_accepted = 0, curve_denied = 0;
 };
 void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, const io_counters& io);
 

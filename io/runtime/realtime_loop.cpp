@@ -25,6 +25,9 @@ constexpr std::int64_t kIdle_ns = 100'000;
 constexpr std::int64_t kMaxIdleWait_ns = 1'000'000'000;
 // Commands applied per tick at most, so that a flood cannot stretch one tick.
 constexpr int kMaxCommandsPerTick = 64;
+// A ring_position record must carry its weights (command::ring_profile): this thread never computes them.
+constexpr const char* kNoRingProfile =
+    "ring_position site without its ring profile (n_ring_profile must be the ring's units; the I/O thread computes it)";
 }  // namespace
 
 namespace {
@@ -48,7 +51,7 @@ realtime_queues::realtime_queues()
   }
   prefault(commands, command{});
   prefault(events, command_event{});
-  auto readout = std::make_unique<readout_record>();  // 16 kB: not on the stack
+  auto readout = std::make_unique<readout_record>();  // 18.6 kB: not on the stack
   prefault(readouts, *readout);
   auto chunk = std::make_unique<spike_chunk>();
   prefault(spikes, *chunk);
@@ -187,6 +190,14 @@ void realtime_loop::drain_commands(std::int64_t now_ns) noexcept {
   }
 }
 
+bool realtime_loop::has_ring_profile(const command& c, const firmware_sim::site& s) const noexcept {
+  return s.kind != firmware_sim::site_kind::ring_position || c.n_ring_profile == device_.stim().ring().n_units;
+}
+
+std::span<const float> realtime_loop::ring_profile_of(const command& c) noexcept {
+  return {c.ring_profile.data(), std::min<std::size_t>(c.n_ring_profile, kMaxRingUnits)};
+}
+
 std::int64_t realtime_loop::start_step(std::int64_t start_tick) const noexcept {
   if (start_tick < 0) return eng_->step_index();
   if (start_tick < next_tick()) return -1;
@@ -195,7 +206,7 @@ std::int64_t realtime_loop::start_step(std::int64_t start_tick) const noexcept {
 
 void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexcept {
   // The I/O thread pushed the group with one queue write, so its other records are already visible.
-  std::array<command, firmware_sim::stimulator::kChannels> group;
+  std::array<command, firmware_sim::stimulator::kChannels>& group = group_;
   group[0] = first;
   std::size_t n = 1;
   while (n < first.group_size && n < group.size() && q_.commands.pop(group[n])) ++n;
@@ -208,14 +219,20 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
   e.drain_epoch = epoch_;
   e.tick_applied = -1;  // refused
   const std::int64_t start = start_step(first.start_tick);
+  bool profiles_ok = true;
+  for (std::size_t i = 0; i < n; ++i) profiles_ok = profiles_ok && has_ring_profile(group[i], group[i].site);
   if (n != first.group_size) {
     e.code = error_code::malformed;
     e.reason = "SetPrograms group arrived incomplete";
+  } else if (!profiles_ok) {
+    e.code = error_code::malformed;
+    e.reason = kNoRingProfile;
   } else if (start < 0) {
     e.code = error_code::out_of_range;
     e.reason = "start_tick is already past when the command was applied";
   } else {
-    for (std::size_t i = 0; i < n; ++i) device_.load(group[i].channel, group[i].site, group[i].program, start);
+    for (std::size_t i = 0; i < n; ++i)
+      device_.load(group[i].channel, group[i].site, group[i].program, start, ring_profile_of(group[i]));
     device_.feed(eng_->step_index());
     e.accepted = true;
     e.tick_applied = start / eng_->steps_per_tick();
@@ -244,9 +261,15 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
         e.reason = "start_tick is already past when the command was applied";
         break;
       }
+      if (!has_ring_profile(c, c.kind == command_kind::set_stimulation ? c.site : c.controller.output_site)) {
+        e.accepted = false;
+        e.code = error_code::malformed;
+        e.reason = kNoRingProfile;
+        break;
+      }
       applied_step = start;
-      if (c.kind == command_kind::set_stimulation) device_.load(c.channel, c.site, c.program, start);
-      else device_.set_controller(c.channel, c.controller, start);
+      if (c.kind == command_kind::set_stimulation) device_.load(c.channel, c.site, c.program, start, ring_profile_of(c));
+      else device_.set_controller(c.channel, c.controller, start, ring_profile_of(c));
       break;
     }
     case command_kind::clear_controller:

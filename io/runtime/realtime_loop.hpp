@@ -9,9 +9,11 @@
 //   3 step the engine one tick (the stimulator supplies its current every step)
 //   4 push the readout (and spikes) to the I/O thread; a full queue is a counted drop in realtime mode
 //   5 account lateness, compute time and deadline misses; once a second push a status record
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include <boost/lockfree/spsc_queue.hpp>
 
@@ -25,14 +27,14 @@ namespace cortexloop::io {
 template <class T, std::size_t N>
 using spsc = boost::lockfree::spsc_queue<T, boost::lockfree::capacity<N>>;
 
-// Everything shared by the real-time and I/O threads. Allocate once (it is large, ~11 MB), before both
+// Everything shared by the real-time and I/O threads. Allocate once (it is large, ~12 MB), before both
 // start; the constructor touches every slot of every queue so that the real-time thread never takes a
 // first-touch page fault on them.
 struct realtime_queues {
   static constexpr std::size_t kCommands = 64, kEvents = 1024, kReadouts = 512, kSpikeChunks = 128, kStatuses = 16;
-  spsc<command, kCommands> commands;          // I/O -> real-time (records ~13 kB: programs travel whole)
+  spsc<command, kCommands> commands;          // I/O -> real-time (records 13.1 kB: programs and ring profiles travel whole)
   spsc<command_event, kEvents> events;        // real-time -> I/O (acks)
-  spsc<readout_record, kReadouts> readouts;   // real-time -> I/O (0.5 s at 1 ms ticks; records are 16 kB)
+  spsc<readout_record, kReadouts> readouts;   // real-time -> I/O (0.5 s at 1 ms ticks; records are 18.6 kB)
   spsc<spike_chunk, kSpikeChunks> spikes;
   spsc<status_record, kStatuses> statuses;
   int wake_fd = -1;                     // eventfd: written by the real-time thread after pushing
@@ -90,6 +92,9 @@ class realtime_loop {
   void apply(const command& c, std::int64_t now_ns) noexcept;
   // A SetPrograms group: every record is already in the queue (pushed in one write); load them together.
   void apply_group(const command& first, std::int64_t now_ns) noexcept;
+  // A ring_position site (s, of c) comes with its per-unit weights, computed by the I/O thread (no exp here).
+  bool has_ring_profile(const command& c, const firmware_sim::site& s) const noexcept;
+  static std::span<const float> ring_profile_of(const command& c) noexcept;
   // The first step of a command's start tick, or -1 when that tick is already past.
   std::int64_t start_step(std::int64_t start_tick) const noexcept;
   void push_event(const command_event& e) noexcept;
@@ -105,6 +110,8 @@ class realtime_loop {
   realtime_options opt_;
   firmware_sim::device device_;
   engine::tick_readout readout_;
+  // A SetPrograms group being applied: 8 records of 13 kB, here rather than on the real-time thread's stack.
+  std::array<command, firmware_sim::stimulator::kChannels> group_{};
   readout_record record_{};
   spike_chunk chunk_{};
   status_record status_{};

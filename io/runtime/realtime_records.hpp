@@ -49,6 +49,8 @@ enum class command_kind : std::uint8_t {
 // The whitelist of SetParameter names.
 enum class parameter_id : std::uint8_t { drive_rate_Hz, stream_spikes, stream_readout_every };
 
+inline constexpr std::size_t kMaxRingUnits = 1024;  // the server refuses configs with larger rings
+
 // A decoded, validated command on its way to the real-time thread.
 struct command {
   command_kind kind = command_kind::ping;
@@ -68,6 +70,16 @@ struct command {
   parameter_id parameter = parameter_id::drive_rate_Hz;
   std::uint64_t seed = 0;
   std::uint32_t ticks = 0;  // step: 0 cancels what is left of the Step budget
+  // The per-unit weights of a ring_position site (set_stimulation: `site`; set_controller: the controller's
+  // output site), firmware_sim::ring_site_profile() computed by the I/O thread when it decoded the command: its
+  // n_units exp cost ~7 us at 1024 units, too much for the real-time thread (64 commands a tick would take
+  // ~0.45 ms). n_ring_profile values, the ring's units; 0 for every other command. The real-time thread refuses
+  // a ring_position record without it (never computes it). Stored in the record (4 kB), like the program's
+  // waveform samples: the queue's fixed 64 slots bound the memory (+256 kB, pre-faulted with the queue), and no
+  // shared pool is needed whose slots would have to be handed back across threads; a SetPrograms group carries
+  // one profile per program.
+  std::uint32_t n_ring_profile = 0;
+  std::array<float, kMaxRingUnits> ring_profile{};
   // No pointers: a Reset's new engine travels through realtime_queues::engine_slot (always owned by a
   // unique_ptr there or in the loop), so a record lost in a full queue can never leak an engine.
 };
@@ -89,8 +101,6 @@ struct command_event {
   std::int64_t drain_tick = -1;
   std::uint32_t drain_epoch = 0;
 };
-
-inline constexpr std::size_t kMaxRingUnits = 1024;  // the server refuses configs with larger rings
 
 struct readout_record {
   std::int64_t tick = 0;

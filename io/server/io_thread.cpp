@@ -294,6 +294,11 @@ void io_thread::drain_realtime_queues() {
                                                       : 0.0;
     window_cpu_ns_ = cpu;
     window_wall_ns_ = wall;
+    if (opt_.zap) {
+      counters_.curve = true;
+      counters_.curve_accepted = opt_.zap->accepted();
+      counters_.curve_denied = opt_.zap->denied();
+    }
     encode_status(fbb_, s, counters_);
     publish(kTopicStatus, fbb_.GetBufferSpan());
     // Subscribers learn the server's shape without a command (and a late joiner within a second).

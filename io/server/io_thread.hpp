@@ -20,6 +20,7 @@
 #include "engine/params.hpp"
 #include "io/protocol/codec.hpp"
 #include "io/runtime/realtime_loop.hpp"
+#include "io/security/security.hpp"
 
 namespace cortexloop::io {
 
@@ -36,6 +37,8 @@ struct io_thread_options {
   int readout_every = 1;
   std::string scheduling;        // reported in every status
   server_info info;              // GetInfo and topic "info" (seed and epoch kept current by the I/O thread)
+  // CURVE's ZAP handler, whose counters every status carries (nullptr: no CURVE). It outlives the I/O thread.
+  const zap_handler* zap = nullptr;
 };
 
 class io_thread {

@@ -111,6 +111,7 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   io_opt.params = opt_.params;
   io_opt.dt_ms = opt_.params.simulation.dt_ms;
   io_opt.readout_every = opt_.readout_every;
+  io_opt.zap = zap_.get();
   io_ = std::make_unique<io_thread>(std::move(pub), std::move(router), *queues_, std::move(io_opt));
 }
 

@@ -156,6 +156,16 @@ class CurveTest(unittest.TestCase):
             self.assertTrue(alice.wait_ack(alice.ping(), 5).accepted)
             self.assertGreater(len(alice.readouts(20)), 0)
             self.assertIsNone(proc.poll())
+            # Its status carries the ZAP counters: alice's two sockets (and the CLI's) admitted, mallory's refused.
+            status, end = None, time.monotonic() + 5.0
+            while time.monotonic() < end:
+                m = alice.receive(timeout=0.5)
+                if m is not None and m[1] == "status" and m[2]["curve_denied"] >= 2:
+                    status = m[2]
+                    break
+            self.assertIsNotNone(status, "no status with curve_denied >= 2 within 5 s")
+            self.assertTrue(status["curve"])
+            self.assertGreaterEqual(status["curve_accepted"], 2)
             time.sleep(0.6)  # serve reports refusals every half second
         finally:
             context.destroy(linger=0)  # closes every client socket, whatever failed

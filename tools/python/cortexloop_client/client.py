@@ -205,7 +205,7 @@ _STATUS_FIELDS = [
     "ComputeP50Us", "ComputeP99Us", "ComputeMaxUs", "ReadoutDrops", "SpikeDrops", "CommandsReceived",
     "CommandsRefused", "CommandsDropped", "RtCpuPercent", "IoCpuPercent", "RateExcHz", "RateInhHz", "Scheduling",
     "Resyncs", "LatenessTotalP99Us", "LatenessTotalP999Us", "LatenessTotalMaxUs", "EventDrops", "PublishDrops",
-    "AckDrops"]
+    "AckDrops", "Curve", "CurveAccepted", "CurveDenied"]
 
 
 def _snake(name):
