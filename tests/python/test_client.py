@@ -100,12 +100,15 @@ class ClientTest(unittest.TestCase):
             try:
                 c = Client(server.commands, server.pub)
                 self.assertTrue(c.sync())
+                # --sync: record says "record: subscribed" once it is live (its SIGINT handling is set up before
+                # that); a fixed sleep was too short for a binary under ASan on a loaded machine (SIGINT arrived
+                # before record's main and killed it).
                 rec = subprocess.Popen([BIN, "record", "--out", tmp, "--pub", server.pub, "--commands",
-                                        server.commands, "-q"])
-                time.sleep(0.7)
+                                        server.commands, "-q", "--sync"], stderr=subprocess.PIPE, text=True)
+                self.assertEqual(rec.stderr.readline().strip(), "record: subscribed")
                 ack = c.wait_ack(c.stimulate(300.0, duration_ms=300), 10)
                 self.assertTrue(ack.accepted)
-                time.sleep(0.8)
+                time.sleep(1.5)  # > 500 readouts (checked below) even at a realtime factor of 0.5
                 rec.send_signal(signal.SIGINT)
                 self.assertEqual(rec.wait(20), 0)
                 c.close()
