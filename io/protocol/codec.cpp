@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <vector>
@@ -672,6 +673,8 @@ void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, doub
 void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, const io_counters& io) {
   b.Clear();
   const auto scheduling = b.CreateString(io.scheduling);
+  const auto worker_compute = b.CreateVector(s.worker_compute_us.data(),
+                                             std::min<std::size_t>(s.n_workers, s.worker_compute_us.size()));
   proto::StatusBuilder sb(b);
   sb.add_mode(static_cast<proto::Mode>(s.mode));
   sb.add_paused(s.paused);
@@ -708,6 +711,8 @@ void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, co
   sb.add_event_drops(s.event_drops);
   sb.add_publish_drops(io.publish_drops);
   sb.add_ack_drops(io.ack_drops);
+  sb.add_worker_compute_us(worker_compute);
+  sb.add_worker_imbalance(s.worker_imbalance);
   finish(b, proto::Payload::Status, sb.Finish().Union());
 }
 
