@@ -1,43 +1,91 @@
-// What does the Zerlaut 2018 network cost per step and per simulated second, and which phase dominates?
-// Peer in the same run: the AdEx update alone (the vectorised integrate/threshold/reset over all cells),
-// so the step cost is read as a ratio against the part that scales with N only.
+// What does the Zerlaut 2018 network cost per step and per tick, at which size does it stop fitting in the 1 ms
+// tick, and what does a second worker thread buy? Peers in the same run: the AdEx update alone (the vectorised
+// integrate/threshold/reset over all cells) and the drive's Philox generator alone, so the step cost is read
+// against the parts that scale with N only; and each size with 1 thread against 2.
 #include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
 
 #include "engine/denormals.hpp"
 #include "engine/engine.hpp"
+#include "engine/philox.hpp"
 #include "io/config/config_loader.hpp"
 
 using namespace cortexloop;
 
 namespace {
-engine::engine_params network_params(std::int64_t n) {
-  // Fixed in-degree: p scales as 1/N so each cell keeps ~400 exc and ~100 inh inputs.
+engine::engine_params network_params(std::int64_t n, std::int64_t threads) {
+  // Fixed mean in-degree: p scales as 1/N so each cell keeps ~400 exc and ~100 inh inputs (500 = 0.05 x 10k).
   const double p = 0.05 * 10000.0 / static_cast<double>(n);
-  return io::load_config(std::string(CORTEXLOOP_SOURCE_DIR) + "/configs/zerlaut2018_network.toml",
-                         std::vector<std::string>{"network.n_neurons=" + std::to_string(n),
-                                                  "network.p_connect=" + std::to_string(p)});
+  auto params = io::load_config(std::string(CORTEXLOOP_SOURCE_DIR) + "/configs/zerlaut2018_network.toml",
+                                std::vector<std::string>{"network.n_neurons=" + std::to_string(n),
+                                                         "network.p_connect=" + std::to_string(p)});
+  params.simulation.threads = static_cast<unsigned>(threads);  // may exceed the CPUs here: the bench says so
+  return params;
 }
 
-// Runs `warm_ms` of simulated time so that rates and adaptation are at steady state before timing.
-void warm_up(engine::engine& eng, int warm_ms) {
-  engine::tick_readout r;
-  for (int k = 0; k < warm_ms; ++k) eng.tick(r);
+const std::vector<std::int64_t> kSizes{10000, 50000, 100000, 200000};
+
+void size_and_threads(benchmark::internal::Benchmark* b) {
+  for (const std::int64_t n : kSizes)
+    for (const std::int64_t t : {1, 2}) b->Args({n, t});
 }
 }  // namespace
 
+// One network step (dt = 0.1 ms) after 1 s to steady state. Besides the wall time per step, each worker's compute
+// time per step (inside the phases, barrier waits excluded): on a machine shared with other work the wall time of
+// 2 threads includes waiting for a descheduled helper, their compute times do not; max over workers is the step's
+// time when both CPUs are free, and w0 + w1 against the 1-thread time is the work partitioning adds.
 static void BM_network_step(benchmark::State& state) {
-  const auto p = network_params(state.range(0));
-  engine::network net(p.network, p.simulation.dt_ms, p.simulation.seed);
+  const auto p = network_params(state.range(0), state.range(1));
+  engine::network net(p.network, p.simulation.dt_ms, p.simulation.seed, p.simulation.threads);
   engine::network_counts counts;
   std::int64_t step = 0;
-  for (; step < 10000; ++step) net.step(step, 0.0f, 0.0f, counts);  // 1 s to steady state
+  for (; step < 10000; ++step) net.step(step, 0.0f, 0.0f, counts);
   counts = {};
+  net.workers().reset_busy();
   for (auto _ : state) net.step(step++, 0.0f, 0.0f, counts);
   state.counters["spikes/step"] =
       benchmark::Counter(static_cast<double>(counts.spikes_exc + counts.spikes_inh), benchmark::Counter::kAvgIterations);
+  double busiest_us = 0;
+  for (unsigned w = 0; w < net.workers().size(); ++w) {
+    const double us = static_cast<double>(net.workers().busy_ns(w)) / 1000.0 / static_cast<double>(state.iterations());
+    state.counters["w" + std::to_string(w) + "_us"] = us;
+    busiest_us = std::max(busiest_us, us);
+  }
+  state.counters["busiest_us"] = busiest_us;
   state.SetItemsProcessed(state.iterations() * state.range(0));  // neuron updates
 }
-BENCHMARK(BM_network_step)->Arg(10000)->Arg(20000)->Arg(40000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_network_step)->Apply(size_and_threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Real-time headroom: the compute time of each 1 ms tick (10 steps and the readouts) over 2 s of ticks after 1 s of
+// warm-up, as serve's real-time thread would spend it; p50 and p99 as fractions of the tick. Wall time per
+// tick, so time lost to other processes on a shared machine counts against it.
+static void BM_tick_headroom(benchmark::State& state) {
+  const auto p = network_params(state.range(0), state.range(1));
+  engine::engine eng(p);
+  engine::tick_readout r;
+  for (int k = 0; k < 1000; ++k) eng.tick(r);
+  std::vector<double> tick_us;
+  tick_us.reserve(2000);
+  for (auto _ : state) {
+    tick_us.clear();
+    for (int k = 0; k < 2000; ++k) {
+      const auto start = std::chrono::steady_clock::now();
+      eng.tick(r);
+      tick_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  std::sort(tick_us.begin(), tick_us.end());
+  const double tick_us_budget = p.simulation.tick_ms * 1000.0;
+  state.counters["p50_of_tick"] = tick_us[tick_us.size() / 2] / tick_us_budget;
+  state.counters["p99_of_tick"] = tick_us[tick_us.size() * 99 / 100] / tick_us_budget;
+  state.counters["max_of_tick"] = tick_us.back() / tick_us_budget;
+}
+BENCHMARK(BM_tick_headroom)->Apply(size_and_threads)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 
 static void BM_adex_update_only(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
@@ -56,11 +104,25 @@ static void BM_adex_update_only(benchmark::State& state) {
 }
 BENCHMARK(BM_adex_update_only)->Arg(10000)->Unit(benchmark::kMicrosecond);
 
+// The drive's Philox4x32-10 draws for N neurons (a whole number of groups of 128), one step.
+static void BM_philox_drive_draws(benchmark::State& state) {
+  const auto groups = static_cast<std::size_t>(state.range(0)) / engine::kPhiloxGroup;
+  std::vector<std::uint16_t> draws(groups * engine::kPhiloxGroup);
+  const auto key = engine::philox_key::from_seed(1);
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    engine::philox_fill_groups(key, 0, groups, step++, engine::random_stream::drive, draws.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_philox_drive_draws)->Arg(10112)->Unit(benchmark::kMicrosecond);
+
 static void BM_simulated_second(benchmark::State& state) {
-  const auto p = network_params(state.range(0));
+  const auto p = network_params(state.range(0), 1);
   engine::engine eng(p);
-  warm_up(eng, 1000);
   engine::tick_readout r;
+  for (int k = 0; k < 1000; ++k) eng.tick(r);
   for (auto _ : state)
     for (int k = 0; k < 1000; ++k) eng.tick(r);
   state.counters["realtime_factor"] =

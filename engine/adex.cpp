@@ -91,7 +91,7 @@ void adex_step(const adex_derived& cell, const synapse_derived& syn, float i_sti
                const drive_draws* drive) noexcept {
   if (drive)
     integrate<true>(cell, syn, i_stim_pA, s.v_mV, s.w_pA, s.g_exc_nS, s.g_inh_nS, s.ref_left, s.spiked, s.n, drive->draw,
-              drive->threshold, drive->always, drive->q_nS);
+                    drive->rule.threshold, drive->rule.always, drive->rule.q_nS);
   else
     integrate<false>(cell, syn, i_stim_pA, s.v_mV, s.w_pA, s.g_exc_nS, s.g_inh_nS, s.ref_left, s.spiked, s.n,
                      nullptr, 0, false, 0.0f);

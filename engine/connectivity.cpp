@@ -2,27 +2,43 @@
 
 #include <cmath>
 
-#include "engine/rng.hpp"
-
 namespace cortexloop::engine {
 
-connectivity::connectivity(std::uint32_t n, double p, std::uint64_t seed) : row_start_(n + 1u, 0) {
-  scalar_rng rng(seed);
-  const std::uint64_t candidates = n > 0 ? n - 1u : 0u;  // no autapses
-  targets_.reserve(static_cast<std::size_t>(1.05 * p * n * candidates + 64));
-  const double log1m_p = std::log1p(-p);
-  for (std::uint32_t pre = 0; pre < n; ++pre) {
-    row_start_[pre] = targets_.size();
-    if (p >= 1.0) {
-      for (std::uint32_t post = 0; post < n; ++post)
-        if (post != pre) targets_.push_back(post);
-    } else if (p > 0.0) {
-      // Candidate k in [0, n-1) maps to post = k, skipping pre itself.
-      for (std::uint64_t k = rng.geometric(log1m_p); k < candidates; k += 1 + rng.geometric(log1m_p))
-        targets_.push_back(static_cast<std::uint32_t>(k < pre ? k : k + 1));
-    }
+void draw_sources(std::uint32_t n, double p, philox_key key, std::uint32_t target, std::vector<std::uint32_t>& out) {
+  const std::uint32_t candidates = n > 0 ? n - 1u : 0u;  // no autapses: candidate k maps to k, or k + 1 past target
+  auto source = [target](std::uint64_t k) { return static_cast<std::uint32_t>(k < target ? k : k + 1); };
+  if (p >= 1.0) {
+    for (std::uint32_t k = 0; k < candidates; ++k) out.push_back(source(k));
+    return;
   }
-  row_start_[n] = targets_.size();
+  if (!(p > 0.0)) return;
+  philox_stream rng(key, target, random_stream::connectivity);
+  const double log1m_p = std::log1p(-p);
+  // Failures before the first success of Bernoulli(p) trials, by inversion of the geometric law.
+  auto skip = [&] { return static_cast<std::uint64_t>(std::floor(std::log(1.0 - rng.uniform()) / log1m_p)); };
+  for (std::uint64_t k = skip(); k < candidates; k += 1 + skip()) out.push_back(source(k));
+}
+
+incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::uint32_t end, double p,
+                                     std::uint64_t seed)
+    : begin_(begin), end_(end), row_start_(static_cast<std::size_t>(n) + 1, 0) {
+  const philox_key key = philox_key::from_seed(seed);
+  // Drawn by target, then transposed to rows by source (a counting sort), so a row lists its local targets
+  // ascending and the delivery of one spike walks them in memory order.
+  std::vector<std::uint32_t> sources;
+  std::vector<std::uint64_t> first_source(static_cast<std::size_t>(end - begin) + 1, 0);
+  sources.reserve(static_cast<std::size_t>(1.05 * p * (end - begin) * n + 64));
+  for (std::uint32_t t = begin; t < end; ++t) {
+    first_source[t - begin] = sources.size();
+    draw_sources(n, p, key, t, sources);
+  }
+  first_source[end - begin] = sources.size();
+  for (const std::uint32_t s : sources) ++row_start_[s + 1];
+  for (std::size_t i = 0; i < n; ++i) row_start_[i + 1] += row_start_[i];
+  targets_.resize(sources.size());
+  std::vector<std::uint64_t> fill(row_start_.begin(), row_start_.end() - 1);
+  for (std::uint32_t local = 0; local < end - begin; ++local)
+    for (std::uint64_t k = first_source[local]; k < first_source[local + 1]; ++k) targets_[fill[sources[k]]++] = local;
 }
 
 }  // namespace cortexloop::engine

@@ -1,25 +1,38 @@
 #pragma once
-// Fixed-probability random connectivity (Zerlaut et al. 2018): every ordered pair (pre, post), pre != post,
-// is connected independently with probability p. Stored as compressed rows by presynaptic neuron so a spike
-// visits its targets contiguously.
+// Fixed-probability random connectivity (Zerlaut et al. 2018): every ordered pair (pre, post), pre != post, is
+// connected independently with probability p. The sources of a target are drawn from the (seed, target) Philox
+// stream (engine/philox.hpp), so a target's inputs do not depend on how the network is partitioned.
+// A partition stores the synapses that arrive at its own cells, indexed by source (NEST and Arbor keep synapses
+// with their targets the same way): the delivery of a spike writes only the partition's memory.
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "engine/philox.hpp"
+
 namespace cortexloop::engine {
 
-class connectivity {
+// Appends the sources of `target` to `out`, ascending: each of the other n_neurons - 1 neurons with probability p,
+// by geometric skipping over absent pairs (O(number of sources)).
+void draw_sources(std::uint32_t n_neurons, double p_connect, philox_key key, std::uint32_t target,
+                  std::vector<std::uint32_t>& out);
+
+// The synapses arriving at targets [begin, end) of an n_neurons network, in compressed rows by source; a row
+// holds local target indices (target - begin), ascending.
+class incoming_synapses {
  public:
-  // Builds in O(number of synapses) by geometric skipping over absent pairs.
-  connectivity(std::uint32_t n_neurons, double p_connect, std::uint64_t seed);
-  std::span<const std::uint32_t> targets_of(std::uint32_t pre) const noexcept {
+  incoming_synapses(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end, double p_connect,
+                    std::uint64_t seed);
+  std::span<const std::uint32_t> local_targets_of(std::uint32_t pre) const noexcept {
     return {targets_.data() + row_start_[pre], targets_.data() + row_start_[pre + 1]};
   }
   std::uint64_t n_synapses() const noexcept { return targets_.size(); }
-  std::uint32_t n_neurons() const noexcept { return static_cast<std::uint32_t>(row_start_.size() - 1); }
+  std::uint32_t begin() const noexcept { return begin_; }
+  std::uint32_t end() const noexcept { return end_; }
 
  private:
-  std::vector<std::uint64_t> row_start_;
+  std::uint32_t begin_, end_;
+  std::vector<std::uint64_t> row_start_;  // n_neurons + 1
   std::vector<std::uint32_t> targets_;
 };
 

@@ -28,7 +28,7 @@ engine::engine(const engine_params& p)
     : params_(p),
       dt_ms_(p.simulation.dt_ms),
       steps_per_tick_(cortexloop::engine::steps_per_tick(p.simulation)),
-      net_(network_to_build(p), p.simulation.dt_ms, p.simulation.seed),
+      net_(network_to_build(p), p.simulation.dt_ms, p.simulation.seed, p.simulation.threads),
       stimuli_(p.stimuli) {
   if (p.ring) {
     ring_.emplace(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
@@ -75,11 +75,11 @@ void engine::tick(tick_readout& out) noexcept {
       external_->observe(s);
     }
     if (record_spikes_) {
-      for (const std::uint32_t neuron : net_.last_spikes()) {
+      net_.for_each_last_spike([&](std::uint32_t neuron) {
         spike_steps_[n_logged] = step_;
         spike_neurons_[n_logged] = neuron;
         ++n_logged;
-      }
+      });
     }
   }
   const double steps = static_cast<double>(steps_per_tick_);

@@ -35,6 +35,13 @@ class engine {
   // its use. Used by `serve` for the commanded stimulator (firmware_sim/).
   void set_external_current(external_current_source* source) noexcept { external_ = source; }
 
+  // Places the network's helper threads next to worker 0 (the caller of tick()) pinned to first_cpu, under
+  // SCHED_FIFO with fifo_priority > 0 (see worker_pool::place); returns 0 or an errno value. Not real-time safe.
+  int place_workers(int first_cpu, int fifo_priority) noexcept { return net_.workers().place(first_cpu, fifo_priority); }
+  unsigned n_workers() const noexcept { return net_.workers().size(); }
+  // The network's workers, for their busy-time counters (read and reset between ticks).
+  worker_pool& workers() noexcept { return net_.workers(); }
+
   std::int64_t steps_per_tick() const noexcept { return steps_per_tick_; }
   std::int64_t step_index() const noexcept { return step_; }
   double dt_ms() const noexcept { return dt_ms_; }

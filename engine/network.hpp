@@ -1,14 +1,17 @@
 #pragma once
 // The RS-FS AdEx network of Zerlaut et al. 2018: neurons [0, n_exc) are RS (excitatory), [n_exc, N) FS
-// (inhibitory). All memory is allocated by the constructor; step() neither allocates nor locks.
+// (inhibitory), split into contiguous partitions (engine/partition.hpp), one per worker thread
+// (engine/workers.hpp). All memory and the threads are made by the constructor; step() neither allocates nor
+// locks. A seed gives the same spikes and readouts, bit for bit, for any number of threads.
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "engine/adex.hpp"
-#include "engine/connectivity.hpp"
 #include "engine/drive.hpp"
 #include "engine/params.hpp"
+#include "engine/partition.hpp"
+#include "engine/workers.hpp"
 
 namespace cortexloop::engine {
 
@@ -19,20 +22,31 @@ struct network_counts {
 
 class network {
  public:
-  network(const network_params& p, double dt_ms, std::uint64_t seed);
+  // threads >= 1 workers (the caller of step() is worker 0); helpers are pinned to the CPUs after first_cpu.
+  network(const network_params& p, double dt_ms, std::uint64_t seed, unsigned threads = 1, int first_cpu = -1);
 
   // One step of dt starting at step_index * dt, in Brian2's schedule order so that the two agree:
   //   1 drive events land on G_e (applied inside the cell update);  2 integrate, threshold and reset every cell;
   //   3 spikes of this step are added to their targets' conductances, which the cells first feel in
   //     the integration of the next step (no delay: a spike at step k acts on V from step k+1).
+  // 1-2 are the partitions' update phase, 3 their deliver phase; the workers meet at a barrier between them.
   void step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA, network_counts& counts) noexcept;
 
-  // Sums over the current state of each population (for readouts; O(N), call once per tick).
+  // Sums over the current state of each population (for readouts; O(N), call once per tick). Summed in blocks
+  // fixed in absolute index, so the result does not depend on the partitioning.
   adex_state_sums sum_exc() const noexcept;
   adex_state_sums sum_inh() const noexcept;
 
-  // Indices of the neurons that spiked in the last step (valid until the next step).
-  std::span<const std::uint32_t> last_spikes() const noexcept { return {spikes_.data(), n_last_spikes_}; }
+  // Spikes of the last step, partition by partition (ascending within and across partitions).
+  std::size_t n_partitions() const noexcept { return parts_.size(); }
+  std::span<const std::uint32_t> last_spikes(std::size_t partition) const noexcept {
+    return parts_[partition].spikes(state_);
+  }
+  template <class F>
+  void for_each_last_spike(F f) const noexcept {
+    for (const partition& part : parts_)
+      for (const std::uint32_t i : part.spikes(state_)) f(i);
+  }
 
   void set_drive_rate_Hz(double rate_Hz) noexcept { drive_.set_rate_Hz(rate_Hz); }
   // Afferent (sensory-like) input onto the excitatory cells only: a second private Bernoulli source per RS
@@ -40,33 +54,32 @@ class network {
   // the time-varying stimulus reaches the excitatory population). 0 Hz by default, when it costs nothing.
   void set_afferent_rate_Hz(double rate_Hz) noexcept { afferent_.set_rate_Hz(rate_Hz); }
   const poisson_drive& drive() const noexcept { return drive_; }
-  std::uint32_t n_neurons() const noexcept { return n_; }
-  std::uint32_t n_exc() const noexcept { return n_exc_; }
-  std::uint32_t n_inh() const noexcept { return n_ - n_exc_; }
-  const connectivity& synapses() const noexcept { return conn_; }
-  std::span<const float> v_mV() const noexcept { return v_; }
-  std::span<const float> w_pA() const noexcept { return w_; }
+  std::uint64_t drive_events() const noexcept;
+  std::uint64_t n_synapses() const noexcept;
+  std::uint32_t n_neurons() const noexcept { return model_.n; }
+  std::uint32_t n_exc() const noexcept { return model_.n_exc; }
+  std::uint32_t n_inh() const noexcept { return model_.n - model_.n_exc; }
+  std::span<const float> v_mV() const noexcept { return state_.v_mV; }
+  std::span<const float> w_pA() const noexcept { return state_.w_pA; }
+  const std::vector<partition>& partitions() const noexcept { return parts_; }
+  worker_pool& workers() noexcept { return pool_; }
+  const worker_pool& workers() const noexcept { return pool_; }
 
  private:
-  adex_state_view view(std::uint32_t begin, std::uint32_t end) noexcept;
-  adex_state_view view(std::uint32_t begin, std::uint32_t end) const noexcept {
-    return const_cast<network*>(this)->view(begin, end);
-  }
-  void collect_spikes(network_counts& counts) noexcept;
-  void propagate_spikes() noexcept;
+  static void update_task(void* self, unsigned worker) noexcept;
+  static void deliver_task(void* self, unsigned worker) noexcept;
+  adex_state_sums sum_range(std::uint32_t begin, std::uint32_t end) const noexcept;
 
-  std::uint32_t n_, n_exc_;
-  double dt_ms_;
-  adex_derived exc_, inh_;
-  synapse_derived syn_;
-  float q_exc_nS_, q_inh_nS_;
-  connectivity conn_;
   poisson_drive drive_, afferent_;
-  std::vector<float> v_, w_, g_exc_, g_inh_;
-  std::vector<std::int32_t> ref_left_;
-  std::vector<std::uint8_t> spiked_;
-  std::vector<std::uint32_t> spikes_;  // capacity N: every neuron may spike in one step
-  std::size_t n_last_spikes_ = 0;
+  network_model model_;
+  network_state state_;
+  std::vector<partition> parts_;  // parts_[w] is stepped by worker w
+  step_inputs inputs_{};          // this step's, written by worker 0 before the release
+  worker_pool pool_;
 };
+
+// Partition boundaries for n cells over `parts` partitions: multiples of kPartitionAlign, sizes within one
+// alignment unit of each other; parts + 1 values from 0 to n.
+std::vector<std::uint32_t> partition_bounds(std::uint32_t n, unsigned parts);
 
 }  // namespace cortexloop::engine

@@ -16,6 +16,9 @@ struct simulation_params {
   double tick_ms = 1.0;  // readout period; an integer number of steps
   std::uint64_t seed = 1;
   double duration_s = 5.0;
+  // Worker threads stepping the network (the thread that ticks the engine is worker 0); results do not depend
+  // on it. Optional in configs (1), at most the CPUs the process may use.
+  unsigned threads = 1;
 };
 
 // One AdEx cell type (Brette & Gerstner 2005; parameters of Zerlaut et al. 2018, Table 1).

@@ -82,14 +82,25 @@ TEST_CASE("mean-field steady state matches the network at drives 2, 4 and 8 Hz",
     INFO("drive " << drive << " Hz: network " << net.exc_Hz << " / " << net.inh_Hz << " Hz; first order "
                   << first.exc_Hz << " / " << first.inh_Hz << "; second order " << second.exc_Hz << " / "
                   << second.inh_Hz);
+    // The issue's bounds are about the models, so they are checked against the network's mean over its 5 seeds
+    // (tests/reference/data/cortexloop_network_seeds.json, regenerated whenever the network's random streams
+    // change), not one seed: the first-order RS bias is +18-19 % at 4 and 8 Hz, and one seed moves the network's
+    // RS rate by ~2 % (1 SD), so a single-seed check passes or fails with the seed. (Issue 10's Philox streams made
+    // seed 1 a low seed, -1.9 % at 4 Hz: against it the first order read +20.8 % and failed; against the 5-seed
+    // mean it reads +18.6 %, and read +19.3 % against the old streams' 5-seed mean.) The bands around the known
+    // bias below use the in-process seed.
+    const std::string seed_key = std::to_string(static_cast<int>(drive));
+    const double seeds_exc = own["drives"][seed_key]["exc_Hz"], seeds_inh = own["drives"][seed_key]["inh_Hz"];
+    std::printf("  network 5-seed mean exc %.3f inh %.3f: first order %+.1f %% / %+.1f %%, second %+.1f %% / %+.1f %%\n",
+                seeds_exc, seeds_inh, 100 * (first.exc_Hz / seeds_exc - 1), 100 * (first.inh_Hz / seeds_inh - 1),
+                100 * (second.exc_Hz / seeds_exc - 1), 100 * (second.inh_Hz / seeds_inh - 1));
     // First order (the ring's units): the issue's 20% or 0.3 Hz.
-    CHECK(within(first.exc_Hz, net.exc_Hz, 0.20, 0.3));
-    CHECK(within(first.inh_Hz, net.inh_Hz, 0.20, 0.3));
-    // Second order: its RS rate sits at +19.8-21% at 4 and 8 Hz, within the network's seed-to-seed spread (~2%,
-    // tests/reference/data/brian2_network_rates.json) of the 20% line, so it is held to 25% here rather than
-    // pass or fail with the random streams; docs/meanfield.md reports the numbers.
-    CHECK(within(second.exc_Hz, net.exc_Hz, 0.25, 0.3));
-    CHECK(within(second.inh_Hz, net.inh_Hz, 0.20, 0.3));
+    CHECK(within(first.exc_Hz, seeds_exc, 0.20, 0.3));
+    CHECK(within(first.inh_Hz, seeds_inh, 0.20, 0.3));
+    // Second order: its RS rate sits at +20-22% at 4 and 8 Hz (5-seed mean), within the network's seed-to-seed
+    // spread (~2%) of the 20% line, so it is held to 25% here; docs/meanfield.md reports the numbers.
+    CHECK(within(second.exc_Hz, seeds_exc, 0.25, 0.3));
+    CHECK(within(second.inh_Hz, seeds_inh, 0.20, 0.3));
     // Tighter, at a few seed SDs: the mean field is deterministic, so mean field / network moves only with the
     // network's seed, whose SD sets the band around the known bias: 3 SDs, with the larger of Brian2's 3-seed SD
     // and the engine's 5-seed SD (tests/reference/data/*.json: exc 2.1-3.4 %, inh 0.4-0.7 % of the rate). This fails if either model changes its steady state by more than the

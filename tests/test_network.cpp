@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <numeric>
+#include <algorithm>
 
+#include "engine/connectivity.hpp"
 #include "engine/drive.hpp"
-#include "engine/rng.hpp"
+#include "engine/philox.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;
@@ -17,46 +19,119 @@ engine::engine_params network(std::vector<std::string> overrides = {}) {
 }  // namespace
 
 TEST_CASE("connectivity follows the fixed-probability law without autapses", "[network][connectivity]") {
-  // Each ordered pair (i != j) is present with p: total ~ Binomial(N(N-1), p), in-degree ~ Binomial(N-1, p).
-  // Tolerances: 5 standard deviations for the total; 10% for the in-degree variance (10^4 samples).
+  // Each ordered pair (i != j) is present with p: total ~ Binomial(N(N-1), p), in-degree ~ Binomial(N-1, p) drawn
+  // by target, out-degree ~ Binomial(N-1, p) too (the per-target streams are independent). Tolerances: 5 standard
+  // deviations for the total and the mean degrees; for the degree variances, 5 SDs of a sample variance of 10^4
+  // near-normal values (SD ~ sqrt(2 / (N - 1)) = 1.4 % of it, so 7 %).
   const std::uint32_t n = 10000;
   const double p = 0.05;
-  const engine::connectivity c(n, p, 42);
+  const engine::incoming_synapses c(n, 0, n, p, 42);
   const double pairs = double(n) * (n - 1);
   CHECK(std::fabs(double(c.n_synapses()) - pairs * p) < 5 * std::sqrt(pairs * p * (1 - p)));
-  std::vector<int> in_degree(n, 0);
-  for (std::uint32_t pre = 0; pre < n; ++pre)
-    for (const auto post : c.targets_of(pre)) {
+  std::vector<int> in_degree(n, 0), out_degree(n, 0);
+  for (std::uint32_t pre = 0; pre < n; ++pre) {
+    const auto row = c.local_targets_of(pre);
+    // A row lists its targets ascending and once each.
+    REQUIRE(std::adjacent_find(row.begin(), row.end(), std::greater_equal<>()) == row.end());
+    for (const auto post : row) {
       REQUIRE(post != pre);
       REQUIRE(post < n);
       ++in_degree[post];
     }
-  double mean = std::accumulate(in_degree.begin(), in_degree.end(), 0.0) / n, var = 0;
-  for (int d : in_degree) var += (d - mean) * (d - mean);
-  var /= n - 1;
-  CHECK(mean == Approx((n - 1) * p).epsilon(0.01));
-  CHECK(var == Approx((n - 1) * p * (1 - p)).epsilon(0.10));
-  // Targets of one neuron are sorted and unique (geometric skipping never repeats).
-  const auto row = c.targets_of(17);
-  CHECK(std::adjacent_find(row.begin(), row.end(), std::greater_equal<>()) == row.end());
+    out_degree[pre] = static_cast<int>(row.size());
+  }
+  const double degree = (n - 1) * p, degree_var = (n - 1) * p * (1 - p);
+  for (const auto* d : {&in_degree, &out_degree}) {
+    const double mean = std::accumulate(d->begin(), d->end(), 0.0) / n;
+    double var = 0;
+    for (int x : *d) var += (x - mean) * (x - mean);
+    var /= n - 1;
+    CHECK(std::fabs(mean - degree) < 5 * std::sqrt(degree_var / n));
+    CHECK(var == Approx(degree_var).epsilon(5 * std::sqrt(2.0 / (n - 1))));
+  }
 }
 
-TEST_CASE("the Bernoulli drive fires with probability dt k_e nu per neuron and step", "[network][drive]") {
-  // Zerlaut 2018 drive at 4 Hz, k_e = 400, dt = 0.1 ms: p = 0.16. Events over N steps ~ Binomial; 5 sigma.
+TEST_CASE("a target's sources come from its own (seed, target) stream, whatever the partitioning",
+          "[network][connectivity]") {
+  // The same synapses, built as one partition or as three of unequal sizes (local indices shifted back).
+  const std::uint32_t n = 3000;
+  const engine::incoming_synapses whole(n, 0, n, 0.05, 9);
+  const std::vector<std::uint32_t> bounds{0, 640, 1920, n};
+  std::uint64_t total = 0;
+  for (std::size_t k = 0; k + 1 < bounds.size(); ++k) {
+    const engine::incoming_synapses part(n, bounds[k], bounds[k + 1], 0.05, 9);
+    total += part.n_synapses();
+    for (std::uint32_t pre = 0; pre < n; ++pre) {
+      std::vector<std::uint32_t> expected, got;
+      for (const auto t : whole.local_targets_of(pre))
+        if (t >= bounds[k] && t < bounds[k + 1]) expected.push_back(t);
+      for (const auto t : part.local_targets_of(pre)) got.push_back(t + bounds[k]);
+      REQUIRE(got == expected);
+    }
+  }
+  CHECK(total == whole.n_synapses());
+  // And another seed gives another network.
+  const engine::incoming_synapses other(n, 0, n, 0.05, 10);
+  const auto a = whole.local_targets_of(5), b = other.local_targets_of(5);
+  CHECK(!std::equal(a.begin(), a.end(), b.begin(), b.end()));
+}
+
+// Break tried: p * 2^16 * 1.02 as the drive's threshold -> the mean count is 0.71 off (bound 0.26) and chi2 207
+// (limit 54). For the next test: the sources of a target from the stream of its partition-local index -> the
+// 3-partition network differs from the whole one.
+TEST_CASE("the drive's event counts per neuron follow the binomial law", "[network][drive]") {
+  // Zerlaut 2018 drive at 4 Hz, k_e = 400, dt = 0.1 ms: p = 0.16 per step. Over T steps a neuron's count is
+  // Binomial(T, p), independent across neurons. Checked over 10^4 neurons and T = 200 steps: the mean count (5 SDs
+  // of a mean of 10^4), the variance of the counts (5 SDs of a sample variance, ~7 %), the correlation of
+  // neighbouring neurons' counts (5 / sqrt(N)), and the histogram against Binomial(200, 0.16) by chi-square.
   const double dt = 0.1, p = dt / 1000 * 400 * 4.0;
-  engine::drive_params d{4.0, 400.0, 0.0};
-  engine::poisson_drive drive(d, 1.0, dt, 10000, 7);
-  std::vector<float> g(10000, 0.0f);
-  const int steps = 200;
-  for (int k = 0; k < steps; ++k) drive.apply(k * dt, g.data(), g.size());
-  const double trials = double(g.size()) * steps;
-  CHECK(std::fabs(double(drive.events()) - trials * p) < 5 * std::sqrt(trials * p * (1 - p)));
-  // Each event adds q_exc = 1 nS, so the conductance added equals the event count (conservation).
-  CHECK(std::accumulate(g.begin(), g.end(), 0.0) == Approx(double(drive.events())).epsilon(1e-6));
+  const engine::poisson_drive drive(engine::drive_params{4.0, 400.0, 0.0}, 1.0, dt, engine::random_stream::drive, 7);
+  constexpr std::uint32_t n = 10000, groups = (n + 127) / 128;
+  constexpr int steps = 200;
+  std::vector<std::uint16_t> words(groups * engine::kPhiloxGroup);
+  std::vector<int> count(n, 0);
+  for (int k = 0; k < steps; ++k) {
+    const engine::drive_rule rule = drive.rule(k);
+    REQUIRE(!rule.always);
+    drive.fill(k, 0, groups, words.data());
+    for (std::uint32_t i = 0; i < n; ++i) count[i] += words[i] < rule.threshold;
+  }
+  const double mean = std::accumulate(count.begin(), count.end(), 0.0) / n;
+  double var = 0, cov = 0;
+  for (std::uint32_t i = 0; i < n; ++i) var += (count[i] - mean) * (count[i] - mean);
+  for (std::uint32_t i = 0; i + 1 < n; ++i) cov += (count[i] - mean) * (count[i + 1] - mean);
+  var /= n - 1;
+  const double law_mean = steps * p, law_var = steps * p * (1 - p);
+  CHECK(std::fabs(mean - law_mean) < 5 * std::sqrt(law_var / n));
+  CHECK(var == Approx(law_var).epsilon(5 * std::sqrt(2.0 / (n - 1))));
+  CHECK(std::fabs(cov / (n - 2) / var) < 5 / std::sqrt(double(n)));
+  // Chi-square over bins of counts with >= 50 expected neurons (tails pooled); 99.9 % quantile of chi2(df).
+  std::vector<double> law(steps + 1);
+  for (int c = 0; c <= steps; ++c)
+    law[c] = std::exp(std::lgamma(steps + 1.0) - std::lgamma(c + 1.0) - std::lgamma(steps - c + 1.0) +
+                      c * std::log(p) + (steps - c) * std::log1p(-p));
+  std::vector<int> observed(steps + 1, 0);
+  for (int c : count) ++observed[c];
+  double chi2 = 0, expected_bin = 0, observed_bin = 0;
+  int bins = 0;
+  for (int c = 0; c <= steps; ++c) {
+    expected_bin += n * law[c];
+    observed_bin += observed[c];
+    if (expected_bin >= 50 || c == steps) {
+      chi2 += (observed_bin - expected_bin) * (observed_bin - expected_bin) / expected_bin;
+      ++bins;
+      expected_bin = observed_bin = 0;
+    }
+  }
+  const double df = bins - 1;
+  // Wilson-Hilferty: chi2 quantile ~ df (1 - 2/(9 df) + z sqrt(2/(9 df)))^3, z(0.999) = 3.09.
+  const double limit = df * std::pow(1 - 2 / (9 * df) + 3.09 * std::sqrt(2 / (9 * df)), 3);
+  INFO("chi2 " << chi2 << " over " << bins << " bins, limit " << limit);
+  CHECK(chi2 < limit);
 }
 
 TEST_CASE("the drive ramps linearly over ramp_ms and follows rate changes", "[network][drive]") {
-  engine::poisson_drive drive(engine::drive_params{4.0, 400.0, 100.0}, 1.0, 0.1, 100, 1);
+  engine::poisson_drive drive(engine::drive_params{4.0, 400.0, 100.0}, 1.0, 0.1, engine::random_stream::drive, 1);
   CHECK(drive.rate_at_Hz(0.0) == 0.0);
   CHECK(drive.rate_at_Hz(50.0) == Approx(2.0));
   CHECK(drive.rate_at_Hz(100.0) == Approx(4.0));
@@ -137,20 +212,27 @@ TEST_CASE("stimulus schedule: DC and sine currents between start and stop", "[st
   CHECK(s.current_pA(engine::population::inh, 150.0) == 0.0f);
 }
 
-TEST_CASE("the drive's 16-bit draws are the generator's 32-bit words split low half first (no type punning)",
-          "[network][drive]") {
-  // Pins the layout the old uint32_t* cast gave on little-endian machines, so the strict-aliasing fix keeps
-  // every seed's network bit-identical.
-  engine::drive_params p;
-  constexpr std::size_t n = 64;
-  engine::poisson_drive drive(p, 1.0, 0.1, n, 5);
-  const engine::drive_draws d = drive.draw(1000.0);
-  engine::lane_rng reference(5);
-  std::vector<std::uint32_t> words(n / 2);
-  reference.fill(words.data(), words.size());
-  for (std::size_t i = 0; i < n / 2; ++i) {
-    INFO("word " << i);
-    REQUIRE(d.draw[2 * i] == static_cast<std::uint16_t>(words[i]));
-    REQUIRE(d.draw[2 * i + 1] == static_cast<std::uint16_t>(words[i] >> 16));
+TEST_CASE("a drive draw is a function of (seed, neuron, step, stream) only", "[network][drive]") {
+  // The words of a range of groups equal the scalar word of each neuron, wherever the range starts.
+  const engine::poisson_drive drive(engine::drive_params{}, 1.0, 0.1, engine::random_stream::drive, 5);
+  const engine::philox_key key = engine::philox_key::from_seed(5);
+  std::vector<std::uint16_t> draws(3 * engine::kPhiloxGroup);
+  for (const std::uint32_t first_group : {0u, 1u, 157u}) {
+    drive.fill(1234, first_group, 3, draws.data());
+    for (std::uint32_t k = 0; k < draws.size(); ++k) {
+      INFO("group " << first_group << " draw " << k);
+      REQUIRE(draws[k] == engine::philox_draw16(key, first_group * 128 + k, 1234, engine::random_stream::drive));
+    }
   }
+  // Other streams, steps and seeds give other draws (checked over 16 neurons: a 16-bit draw may repeat by chance).
+  int same_stream = 0, same_step = 0, same_seed = 0;
+  for (std::uint32_t i = 70; i < 86; ++i) {
+    const auto d = engine::philox_draw16(key, i, 1234, engine::random_stream::drive);
+    same_stream += d == engine::philox_draw16(key, i, 1234, engine::random_stream::afferent);
+    same_step += d == engine::philox_draw16(key, i, 1235, engine::random_stream::drive);
+    same_seed += d == engine::philox_draw16(engine::philox_key::from_seed(6), i, 1234, engine::random_stream::drive);
+  }
+  CHECK(same_stream < 2);
+  CHECK(same_step < 2);
+  CHECK(same_seed < 2);
 }

@@ -165,7 +165,12 @@ class prober {
                           {"lateness_total_max_us", s->lateness_total_max_us()},
                           {"uptime_s", s->uptime_s()},
                           {"mode", static_cast<int>(s->mode())},
-                          {"scheduling", s->scheduling() ? s->scheduling()->str() : ""}};
+                          {"scheduling", s->scheduling() ? s->scheduling()->str() : ""},
+                          {"worker_imbalance", s->worker_imbalance()}};
+      std::vector<double> workers;
+      if (s->worker_compute_us())
+        for (const double us : *s->worker_compute_us()) workers.push_back(us);
+      j["worker_compute_us"] = workers;
       if (!statuses_.first) statuses_.first = j;
       statuses_.last = j;
       statuses_.rt_cpu_sum += s->rt_cpu_percent();

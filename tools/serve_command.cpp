@@ -27,6 +27,7 @@ struct serve_options {
   std::vector<std::string> overrides;
   std::optional<double> duration_s;
   std::optional<std::int64_t> seed;
+  std::optional<std::int64_t> threads;
   std::string mode = "realtime";
   std::string pub = "tcp://127.0.0.1:5555";
   std::string commands = "tcp://127.0.0.1:5556";
@@ -52,7 +53,14 @@ std::string status_text(const io::status_snapshot& s) {
                 static_cast<long long>(r.deadline_misses), r.rate_exc_Hz, r.rate_inh_Hz,
                 static_cast<long long>(r.readout_drops + r.spike_drops), r.rt_cpu_percent, s.io.io_cpu_percent,
                 r.paused ? " | paused" : "");
-  return text;
+  std::string line = text;
+  if (r.n_workers > 1) {  // each worker's compute per tick and how unequal the shares are
+    line += " | workers";
+    for (std::uint32_t w = 0; w < std::min<std::size_t>(r.n_workers, r.worker_compute_us.size()); ++w)
+      line += " " + std::to_string(std::lround(r.worker_compute_us[w])) + " us";
+    line += ", imbalance " + std::to_string(std::lround(100 * r.worker_imbalance)) + "%";
+  }
+  return line;
 }
 
 int run_serve(const serve_options& o) {
@@ -66,6 +74,8 @@ int run_serve(const serve_options& o) {
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   std::vector<std::string> overrides = o.overrides;
   if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
+  // Through the config, so that the loader validates it (and names simulation.threads when it refuses it).
+  if (o.threads) overrides.push_back("simulation.threads=" + std::to_string(*o.threads));
   io::server_options so;
   // Read the file first (errors name its lines), then build from the resolved text: what the server publishes
   // for recorders (Info.config_toml) is then exactly what it runs.
@@ -166,6 +176,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds (default: run until Ctrl-C)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", o->threads, "Worker threads stepping the network, 1 to the usable CPUs (overrides "
+                                         "simulation.threads); results are the same for any count");
   cmd->add_option("--mode", o->mode, "realtime: paced by the wall clock; fast: as fast as possible; stepped: advance "
                                      "on Step commands")
       ->check(CLI::IsMember({"realtime", "fast", "stepped"}))

@@ -1,11 +1,13 @@
 #include "tools/simulate_command.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +31,7 @@ struct simulate_options {
   std::string out_dir;
   std::optional<double> duration_s;
   std::optional<std::int64_t> seed;
+  std::optional<std::int64_t> threads;
   std::vector<std::string> overrides;
   std::vector<std::string> record;
   bool quiet = false;
@@ -75,6 +78,8 @@ int run_simulate(const simulate_options& o) {
   std::vector<std::string> overrides = o.overrides;
   if (o.duration_s) overrides.push_back("simulation.duration_s=" + std::to_string(*o.duration_s));
   if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
+  // Through the config, so that the loader validates it (and names simulation.threads when it refuses it).
+  if (o.threads) overrides.push_back("simulation.threads=" + std::to_string(*o.threads));
   const engine::engine_params params = io::load_config(o.config, overrides);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
 
@@ -139,11 +144,21 @@ int run_simulate(const simulate_options& o) {
   }
 
   const double simulated_s = static_cast<double>(n_ticks) * tick_ms / 1000.0;
+  // Time each worker spent stepping the network, and how unequal it was (max / mean - 1).
+  std::vector<double> worker_busy_s;
+  for (unsigned w = 0; w < eng.net().workers().size(); ++w)
+    worker_busy_s.push_back(static_cast<double>(eng.net().workers().busy_ns(w)) * 1e-9);
+  const double busy_mean = std::accumulate(worker_busy_s.begin(), worker_busy_s.end(), 0.0) /
+                           static_cast<double>(worker_busy_s.size());
+  const double busy_max = *std::max_element(worker_busy_s.begin(), worker_busy_s.end());
   const std::size_t half = ticks / 2;
   nlohmann::json summary = {
       {"config", o.config},
       {"overrides", o.overrides},
       {"seed", params.simulation.seed},
+      {"threads", params.simulation.threads},
+      {"worker_busy_s", worker_busy_s},
+      {"worker_imbalance", busy_mean > 0 ? busy_max / busy_mean - 1.0 : 0.0},
       {"dt_ms", params.simulation.dt_ms},
       {"tick_ms", tick_ms},
       {"ticks", n_ticks},
@@ -155,8 +170,8 @@ int run_simulate(const simulate_options& o) {
       {"n_neurons", eng.net().n_neurons()},
       {"n_exc", eng.net().n_exc()},
       {"n_inh", eng.net().n_inh()},
-      {"n_synapses", eng.net().synapses().n_synapses()},
-      {"drive_events", eng.net().drive().events()},
+      {"n_synapses", eng.net().n_synapses()},
+      {"drive_events", eng.net().drive_events()},
       {"diverged", diverged},
       {"mean_rate_exc_Hz", mean_column(tr.rates, 0, 0)},
       {"mean_rate_inh_Hz", mean_column(tr.rates, 1, 0)},
@@ -190,6 +205,8 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", o->threads, "Worker threads stepping the network, 1 to the usable CPUs (overrides "
+                                         "simulation.threads); results are the same for any count");
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));

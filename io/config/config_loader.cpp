@@ -2,6 +2,7 @@
 
 #include "io/config/config_device.hpp"
 #include "io/config/config_meanfield.hpp"
+#include "engine/workers.hpp"
 
 #include <cmath>
 #include <fstream>
@@ -50,6 +51,16 @@ engine::simulation_params read_simulation(table_reader t) {
   p.tick_ms = t.number("tick_ms", positive(1000.0));
   p.seed = static_cast<std::uint64_t>(t.integer("seed", 0, std::numeric_limits<std::int64_t>::max()));
   p.duration_s = t.number("duration_s", positive(1e6));
+  // Optional, so that configs and recordings made before it still load: one worker.
+  if (t.has("threads")) {
+    const auto cpus = static_cast<std::int64_t>(engine::usable_cpus());
+    const std::int64_t threads = t.integer("threads", std::numeric_limits<std::int64_t>::min(),
+                                           std::numeric_limits<std::int64_t>::max());
+    if (threads < 1 || threads > cpus)
+      t.fail("threads", "must be in [1, " + std::to_string(cpus) + "]: at least one worker, at most the CPUs this "
+                        "process may use");
+    p.threads = static_cast<unsigned>(threads);
+  }
   const double ratio = p.tick_ms / p.dt_ms;
   if (std::fabs(ratio - std::round(ratio)) > 1e-9 * ratio)
     t.fail("tick_ms", "must be a whole number of dt_ms = " + std::to_string(p.dt_ms) + " steps");

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <vector>
@@ -690,6 +691,8 @@ void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, doub
 void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, const io_counters& io) {
   b.Clear();
   const auto scheduling = b.CreateString(io.scheduling);
+  const auto worker_compute = b.CreateVector(s.worker_compute_us.data(),
+                                             std::min<std::size_t>(s.n_workers, s.worker_compute_us.size()));
   proto::StatusBuilder sb(b);
   sb.add_mode(static_cast<proto::Mode>(s.mode));
   sb.add_paused(s.paused);
@@ -729,6 +732,8 @@ void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, co
   sb.add_curve(io.curve);
   sb.add_curve_accepted(io.curve_accepted);
   sb.add_curve_denied(io.curve_denied);
+  sb.add_worker_compute_us(worker_compute);
+  sb.add_worker_imbalance(s.worker_imbalance);
   finish(b, proto::Payload::Status, sb.Finish().Union());
 }
 

@@ -131,6 +131,7 @@ void realtime_loop::run() noexcept {
       window_rate_exc_ += readout_.exc.rate_Hz;
       window_rate_inh_ += readout_.inh.rate_Hz;
       window_sim_ms_ += static_cast<double>(eng_->steps_per_tick()) * eng_->dt_ms();
+      ++window_worker_ticks_;
       // 5 account
       const std::int64_t done = monotonic_ns();
       compute_.record(done - tick_start);
@@ -386,6 +387,25 @@ void realtime_loop::publish_tick(const engine::tick_readout& r, std::int64_t tic
   }
 }
 
+void realtime_loop::worker_pool_status(status_record& s) noexcept {
+  // The engine's workers add their busy time at every phase; read and zeroed here, once a second. A Reset's new
+  // engine starts at zero, so the window then covers its ticks only: the mean per tick is then a slight
+  // underestimate for that one window.
+  engine::worker_pool& workers = eng_->workers();
+  s.n_workers = workers.size();
+  const double ticks = static_cast<double>(std::max<std::int64_t>(1, window_worker_ticks_));
+  double total = 0, largest = 0;
+  for (unsigned w = 0; w < workers.size(); ++w) {
+    const double us = static_cast<double>(workers.busy_ns(w)) / 1000.0;
+    if (w < kMaxStatusWorkers) s.worker_compute_us[w] = us / ticks;
+    total += us;
+    largest = std::max(largest, us);
+  }
+  s.worker_imbalance = total > 0 ? largest / (total / workers.size()) - 1.0 : 0.0;
+  workers.reset_busy();
+  window_worker_ticks_ = 0;
+}
+
 void realtime_loop::maybe_push_status(std::int64_t now_ns) noexcept {
   if (now_ns - window_start_ns_ < kStatusPeriod_ns) return;
   const std::int64_t real_now = std::min(now_ns, monotonic_ns());
@@ -421,6 +441,7 @@ void realtime_loop::maybe_push_status(std::int64_t now_ns) noexcept {
   s.rt_cpu_percent = window_s > 0 ? 100.0 * static_cast<double>(cpu - window_cpu_ns_) / 1e9 / window_s : 0.0;
   s.rate_exc_Hz = window_ticks_ ? window_rate_exc_ / static_cast<double>(window_ticks_) : 0.0;
   s.rate_inh_Hz = window_ticks_ ? window_rate_inh_ / static_cast<double>(window_ticks_) : 0.0;
+  worker_pool_status(s);
   [[maybe_unused]] const bool pushed = q_.statuses.push(s);  // a lost status is superseded by the next
   pushed_ = true;
   lateness_.clear();

@@ -103,6 +103,7 @@ class realtime_loop {
   bool wait_for_room(Queue& queue) noexcept;
   void publish_tick(const engine::tick_readout& r, std::int64_t tick_start_ns) noexcept;
   void maybe_push_status(std::int64_t now_ns) noexcept;
+  void worker_pool_status(status_record& s) noexcept;
   std::int64_t next_tick() const noexcept { return eng_->step_index() / eng_->steps_per_tick(); }
 
   std::unique_ptr<engine::engine> eng_;
@@ -128,6 +129,7 @@ class realtime_loop {
   latency_histogram lateness_, compute_, lateness_total_;
   std::int64_t start_ns_ = 0, window_start_ns_ = 0, window_cpu_ns_ = 0, window_ticks_ = 0, window_misses_ = 0;
   double window_rate_exc_ = 0, window_rate_inh_ = 0, window_sim_ms_ = 0;
+  std::int64_t window_worker_ticks_ = 0;  // ticks whose worker times are in the engine's busy counters
 };
 
 }  // namespace cortexloop::io

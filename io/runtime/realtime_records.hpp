@@ -125,6 +125,10 @@ struct spike_chunk {
   std::array<std::uint32_t, kSpikeChunk> neuron{};
 };
 
+// Workers whose compute time a status reports (simulation.threads may be larger on a big machine: the rest are
+// left out of the per-worker list, not of the imbalance).
+inline constexpr std::size_t kMaxStatusWorkers = 16;
+
 // Once a second of wall time, from the real-time thread. "window" = since the previous record.
 struct status_record {
   run_mode mode = run_mode::realtime;
@@ -141,6 +145,11 @@ struct status_record {
   std::int64_t readout_drops = 0, spike_drops = 0, event_drops = 0;
   double rt_cpu_percent = 0;
   double rate_exc_Hz = 0, rate_inh_Hz = 0;
+  // Window: each network worker's time stepping its partitions, mean per tick (worker 0 is the real-time thread),
+  // and the imbalance max / mean - 1 of the workers' totals (0: equal shares).
+  std::uint32_t n_workers = 1;
+  std::array<double, kMaxStatusWorkers> worker_compute_us{};
+  double worker_imbalance = 0;
 };
 
 static_assert(std::is_trivially_copyable_v<command>);

@@ -161,6 +161,7 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
     builder_ = std::thread([this, params] {
       try {
         built_engine_ = std::make_unique<engine::engine>(params);
+        built_engine_->place_workers(opt_.worker_cpu, opt_.worker_fifo);
       } catch (const std::exception& e) {
         build_error_ = e.what();
       }

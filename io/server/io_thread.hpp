@@ -35,6 +35,7 @@ struct io_thread_options {
   engine::engine_params params;  // to build engines for Reset
   double dt_ms = 0.1;
   int readout_every = 1;
+  int worker_cpu = -1, worker_fifo = 0;  // where the real-time thread runs: engines built for Reset place their workers
   std::string scheduling;        // reported in every status
   server_info info;              // GetInfo and topic "info" (seed and epoch kept current by the I/O thread)
   // CURVE's ZAP handler, whose counters every status carries (nullptr: no CURVE). It outlives the I/O thread.

@@ -52,6 +52,12 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
     throw std::invalid_argument("ring.n_units = " + std::to_string(opt_.params.ring->n_units) +
                                 ": serve streams at most " + std::to_string(kMaxRingUnits) + " ring units per readout");
   auto eng = std::make_unique<engine::engine>(opt_.params);
+  // Helper workers on the CPUs after the real-time thread's (which is worker 0), with its scheduling class.
+  workers_note_ = eng->n_workers() <= 1 ? std::string{}
+                  : eng->place_workers(opt_.cpu, opt_.fifo_priority) == 0
+                      ? std::to_string(eng->n_workers() - 1) + " helper worker(s) placed"
+                      : std::to_string(eng->n_workers() - 1) + " helper worker(s) not fully placed (pinning or "
+                                                                 "SCHED_FIFO refused)";
   if (!opt_.device) opt_.device = default_device(opt_.params);
   queues_ = std::make_unique<realtime_queues>();
   loop_ = std::make_unique<realtime_loop>(
@@ -112,6 +118,8 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   io_opt.dt_ms = opt_.params.simulation.dt_ms;
   io_opt.readout_every = opt_.readout_every;
   io_opt.zap = zap_.get();
+  io_opt.worker_cpu = opt_.cpu;
+  io_opt.worker_fifo = opt_.fifo_priority;
   io_ = std::make_unique<io_thread>(std::move(pub), std::move(router), *queues_, std::move(io_opt));
 }
 
@@ -129,6 +137,7 @@ void server::start() {
   // Names for top -H, perf and bench/realtime_latency.sh's per-thread CPU figures (at most 15 characters).
   pthread_setname_np(rt_thread_.native_handle(), "cl-realtime");
   scheduling_ = configure_realtime_thread();
+  if (!workers_note_.empty()) scheduling_ += "; " + workers_note_;
   io_thread_ = std::thread([this] { io_->run(); });
   pthread_setname_np(io_thread_.native_handle(), "cl-io");
   if (const std::string io_note = configure_io_thread(); !io_note.empty()) scheduling_ += "; " + io_note;

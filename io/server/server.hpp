@@ -96,7 +96,7 @@ class server {
   std::unique_ptr<realtime_queues> queues_;
   std::unique_ptr<realtime_loop> loop_;
   std::unique_ptr<io_thread> io_;
-  std::string pub_endpoint_, command_endpoint_, scheduling_;
+  std::string pub_endpoint_, command_endpoint_, scheduling_, workers_note_;
   std::vector<std::string> insecure_endpoints_;
   std::thread rt_thread_, io_thread_;
 };

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Draws docs/images/partitions.png: how the network is split, what a step does, and where the random numbers
+come from (docs/engine.md, "Partitions, exchange and random streams").
+
+Usage:  MPLBACKEND=Agg /usr/bin/python3 docs/images/partitions.py
+The layout numbers (10,000 cells, 2 partitions, groups of 128, chunks of 1024) are the engine's own constants
+(engine/partition.hpp, engine/philox.hpp); the picture is a diagram, not a measurement.
+"""
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch, Rectangle
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+N, N_EXC, ALIGN = 10000, 8000, 128
+COLORS = ["#4C72B0", "#DD8452", "#55A868"]
+
+
+def partition_bounds(n, parts):
+    units = (n + ALIGN - 1) // ALIGN
+    return [min(n, units * k // parts * ALIGN) for k in range(parts + 1)]
+
+
+def box(ax, x, y, w, h, text, color, fontsize=8.5, alpha=0.25):
+    ax.add_patch(Rectangle((x, y), w, h, facecolor=color, alpha=alpha, edgecolor=color, lw=1.2))
+    ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=fontsize)
+
+
+def arrow(ax, a, b, color="k"):
+    ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=10, color=color, lw=1.0))
+
+
+def main():
+    fig, axes = plt.subplots(3, 1, figsize=(9.5, 9.0), gridspec_kw={"height_ratios": [1.0, 1.5, 1.2]})
+    # 1. The partitions over the cell index.
+    ax = axes[0]
+    bounds = partition_bounds(N, 2)
+    for k in range(2):
+        b, e = bounds[k], bounds[k + 1]
+        box(ax, b, 0.45, e - b, 0.4, f"partition {k}: cells [{b}, {e})\nworker {k}"
+            + (" (the real-time thread)" if k == 0 else " (helper, pinned)"), COLORS[k])
+    ax.axvline(N_EXC, color="k", ls="--", lw=0.8)
+    ax.text(N_EXC / 2, 0.2, "RS (excitatory) [0, 8000)", ha="center", fontsize=8)
+    ax.text((N_EXC + N) / 2, 0.2, "FS [8000, 10000)", ha="center", fontsize=8)
+    ax.set_xlim(0, N)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("cell index (boundaries: multiples of 128 cells = whole Philox groups, SIMD blocks, cache lines)")
+    ax.set_title("Contiguous partitions; each owns its cells' state and the synapses that arrive at them", fontsize=10)
+
+    # 2. One step: update, barrier, deliver.
+    ax = axes[1]
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 4.2)
+    ax.axis("off")
+    ax.set_title("One step (dt = 0.1 ms): two phases, one barrier", fontsize=10)
+    for k, y in enumerate([2.6, 0.9]):
+        box(ax, 0.1, y, 3.2, 0.9, f"update (worker {k})\ndrive draws -> G_e; integrate,\nthreshold, reset its cells", COLORS[k])
+        box(ax, 4.3, y, 1.6, 0.9, f"spike slot {k}\n(its spikes,\nascending)", COLORS[k], alpha=0.45)
+        box(ax, 6.9, y, 3.0, 0.9, f"deliver (worker {k})\nread slots 0, 1 in order; add\nto its own targets' G_e / G_i", COLORS[k])
+        arrow(ax, (3.3, y + 0.45), (4.3, y + 0.45))
+    ax.plot([6.4, 6.4], [0.6, 3.8], color="k", lw=2)
+    ax.text(6.4, 3.95, "barrier", ha="center", fontsize=8.5)
+    for ys in [2.6, 0.9]:
+        for yd in [2.6, 0.9]:
+            arrow(ax, (5.9, ys + 0.45), (6.9, yd + 0.45), color="0.4")
+    ax.text(5, 0.2, "every target receives a step's spikes in ascending source order whatever the partitioning: "
+            "bit-identical for any thread count", ha="center", fontsize=8.5)
+
+    # 3. Counter-based random numbers.
+    ax = axes[2]
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 3.2)
+    ax.axis("off")
+    ax.set_title("Random numbers: a pure function of (seed, neuron, step, stream) -- Philox4x32-10, "
+                 "Salmon et al. SC'11", fontsize=10)
+    box(ax, 0.1, 1.6, 3.4, 1.2, "counter (4 x 32 bit)\n[16 g + b, step lo, step hi, stream]\nkey = seed (64 bit)",
+        COLORS[2])
+    box(ax, 4.1, 1.6, 1.8, 1.2, "Philox4x32-10\n(16 blocks = 16\nAVX-512 lanes)", "0.5")
+    box(ax, 6.5, 1.6, 3.4, 1.2, "4 words x 2 halves of block b\n-> 16-bit draws of neurons\n128 g + 32 w + 16 h + b",
+        COLORS[2])
+    arrow(ax, (3.5, 2.2), (4.1, 2.2))
+    arrow(ax, (5.9, 2.2), (6.5, 2.2))
+    ax.text(5, 1.05, "streams: 0 drive (every neuron, every step), 1 afferent (RS cells), 2 initial V (once per neuron),\n"
+            "3 connectivity: the sources of target t from counters [t, i lo, i hi, 3], i = 0, 1, ... (geometric skips)",
+            ha="center", va="center", fontsize=8.5)
+    ax.text(5, 0.3, "event of neuron i at step k: draw < round(p * 2^16), p = dt k_exc rate(t)", ha="center",
+            fontsize=8.5)
+    fig.tight_layout()
+    out = os.path.join(HERE, "partitions.png")
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+#pragma once
+// One partition of the network: a contiguous range of cells [begin, end), whose state only its worker writes, the
+// synapses that arrive at its cells (engine/connectivity.hpp), and its slot of the per-step spike exchange.
+// A step is two phases with a barrier between them (engine/network.cpp):
+//   update  : drive events, integrate/threshold/reset its cells, list its spikes (ascending) in its slot;
+//   deliver : read every partition's slot, in partition order, and add each spike to its own targets.
+// Every target thus receives a step's spikes in ascending source order whatever the partitioning, and its float
+// conductance sums are bit-identical for any number of partitions.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/adex.hpp"
+#include "engine/connectivity.hpp"
+#include "engine/drive.hpp"
+
+namespace cortexloop::engine {
+
+// Partition boundaries are multiples of this many cells: whole Philox groups (engine/philox.hpp), whole SIMD
+// blocks, and whole cache lines of every state array (no false sharing between workers).
+inline constexpr std::uint32_t kPartitionAlign = 128;
+
+// What every partition reads and no one writes during a step.
+struct network_model {
+  std::uint32_t n = 0, n_exc = 0;
+  adex_derived exc{}, inh{};
+  synapse_derived syn{};
+  float q_exc_nS = 0, q_inh_nS = 0;
+  const poisson_drive* drive = nullptr;
+  const poisson_drive* afferent = nullptr;  // onto the excitatory cells; skipped at 0 Hz
+};
+
+// The network's state arrays (structure of arrays over all N cells); a partition writes only its range.
+struct network_state {
+  std::vector<float> v_mV, w_pA, g_exc_nS, g_inh_nS;
+  std::vector<std::int32_t> ref_left;
+  std::vector<std::uint8_t> spiked;
+  std::vector<std::uint32_t> spike_ids;  // the exchange: partition [b, e) lists its spikes from spike_ids[b]
+};
+
+// The inputs of one step, the same for every partition.
+struct step_inputs {
+  std::int64_t step_index;
+  float i_stim_exc_pA, i_stim_inh_pA;
+};
+
+class partition {
+ public:
+  explicit partition(incoming_synapses synapses);
+  void update(const network_model& m, network_state& s, const step_inputs& in) noexcept;
+  void deliver(const network_model& m, network_state& s, std::span<const partition> all) noexcept;
+
+  std::uint32_t begin() const noexcept { return begin_; }
+  std::uint32_t end() const noexcept { return end_; }
+  // This step's spikes (after update; ascending), and counts since the engine last took them.
+  std::span<const std::uint32_t> spikes(const network_state& s) const noexcept {
+    return {s.spike_ids.data() + begin_, out_.n_spikes};
+  }
+  std::int64_t spikes_exc() const noexcept { return out_.spikes_exc; }
+  std::int64_t spikes_inh() const noexcept { return static_cast<std::int64_t>(out_.n_spikes) - out_.spikes_exc; }
+  std::int64_t diverged() const noexcept { return out_.diverged; }
+  std::uint64_t drive_events() const noexcept { return out_.drive_events; }
+  const incoming_synapses& synapses() const noexcept { return synapses_; }
+
+ private:
+  void update_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
+                    std::uint32_t end) noexcept;
+  void collect_spikes(const network_model& m, network_state& s) noexcept;
+
+  std::uint32_t begin_, end_;
+  incoming_synapses synapses_;
+  std::vector<std::uint16_t> drive_draws_, afferent_draws_;  // one chunk's Philox draws
+  struct alignas(64) outputs {  // written by this partition's worker in update, read by all after the barrier
+    std::size_t n_spikes = 0;
+    std::int64_t spikes_exc = 0, diverged = 0;
+    std::uint64_t drive_events = 0;
+  } out_;
+};
+
+}  // namespace cortexloop::engine

@@ -1,0 +1,145 @@
+#include "engine/workers.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+
+#include "engine/denormals.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace cortexloop::engine {
+
+namespace {
+inline void cpu_pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
+std::int64_t now_ns() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no system call
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Spin budget before yielding (~10-40 us of pause instructions on current x86, where a pause costs 40-140 cycles
+// on Skylake and later), then yields; after kYieldsBeforeSleep yields the helper blocks (the engine is idle).
+constexpr int kSpinsBeforeYield = 4096;
+constexpr int kYieldsBeforeSleep = 20000;
+
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
+}
+
+int pin(std::thread& t, int cpu) noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(t.native_handle(), sizeof set, &set);
+}
+}  // namespace
+
+unsigned usable_cpus() noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return static_cast<unsigned>(CPU_COUNT(&set));
+}
+
+worker_pool::worker_pool(unsigned n_workers, int first_cpu)
+    : n_workers_(n_workers < 1 ? 1 : n_workers), slots_(std::make_unique<slot[]>(n_workers_)) {
+  helpers_.reserve(n_workers_ - 1);
+  for (unsigned w = 1; w < n_workers_; ++w) helpers_.emplace_back([this, w] { helper_loop(w); });
+  place(first_cpu);
+}
+
+worker_pool::~worker_pool() {
+  if (helpers_.empty()) return;
+  stop_ = true;
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
+  for (auto& t : helpers_) t.join();
+}
+
+int worker_pool::place(int first_cpu, int fifo_priority) noexcept {
+  const std::vector<int> cpus = allowed_cpus();
+  if (cpus.empty()) return 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < cpus.size(); ++i)
+    if (cpus[i] == first_cpu) start = i;
+  int error = 0;
+  for (std::size_t k = 0; k < helpers_.size(); ++k) {
+    const int e = pin(helpers_[k], cpus[(start + k + 1) % cpus.size()]);
+    if (e != 0 && error == 0) error = e;
+    if (fifo_priority > 0) {
+      sched_param sp{};
+      sp.sched_priority = fifo_priority;
+      const int f = pthread_setschedparam(helpers_[k].native_handle(), SCHED_FIFO, &sp);
+      if (f != 0 && error == 0) error = f;
+    }
+  }
+  return error;
+}
+
+void worker_pool::timed(unsigned worker, task t, void* context) noexcept {
+  const std::int64_t start = now_ns();
+  t(context, worker);
+  slots_[worker].busy_ns += now_ns() - start;
+}
+
+void worker_pool::run(task t, void* context) noexcept {
+  if (n_workers_ == 1) {
+    timed(0, t, context);
+    return;
+  }
+  task_ = t;
+  context_ = context;
+  finished_.store(0, std::memory_order_relaxed);
+  // Sequentially consistent with the helpers' sleepers_ increment (a store-load pair on two words): either the
+  // helper sees the new generation before it blocks, or run() sees it counted and wakes it.
+  generation_.fetch_add(1);  // publishes task_, context_ and the engine's state
+  if (sleepers_.load() > 0) generation_.notify_all();  // only after an idle spell
+  timed(0, t, context);
+  const unsigned helpers = n_workers_ - 1;
+  for (int spins = 0; finished_.load(std::memory_order_acquire) != helpers; ++spins) {
+    if (spins < kSpinsBeforeYield)
+      cpu_pause();
+    else
+      sched_yield();
+  }
+}
+
+void worker_pool::helper_loop(unsigned worker) noexcept {
+  flush_denormals_to_zero();  // as on the thread that owns the engine
+  std::uint64_t seen = 0;
+  for (;;) {
+    std::uint64_t g;
+    for (int waits = 0; (g = generation_.load(std::memory_order_acquire)) == seen; ++waits) {
+      if (waits < kSpinsBeforeYield) {
+        cpu_pause();
+      } else if (waits < kSpinsBeforeYield + kYieldsBeforeSleep) {
+        sched_yield();
+      } else {
+        sleepers_.fetch_add(1);
+        generation_.wait(seen);
+        sleepers_.fetch_sub(1);
+        waits = 0;
+      }
+    }
+    seen = g;
+    if (stop_) return;
+    timed(worker, task_, context_);
+    finished_.fetch_add(1, std::memory_order_release);
+  }
+}
+
+}  // namespace cortexloop::engine

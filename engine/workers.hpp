@@ -1,0 +1,64 @@
+#pragma once
+// The engine's worker threads: created once at start-up, pinned, and released once per phase of a step. The
+// calling thread (the real-time thread in `serve`) is worker 0 and does its own share; run() returns when every
+// worker has finished the phase (a fork-join barrier). Waiting is a spin on one cache line with the pause
+// instruction, bounded, then sched_yield; a helper that has waited long (the engine is idle: between runs, a
+// paused server) blocks on the generation word and run() wakes it only then. So a running engine makes no
+// allocation, takes no lock and, with its helpers busy every step, no system call to hand out work.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace cortexloop::engine {
+
+class worker_pool {
+ public:
+  using task = void (*)(void* context, unsigned worker) noexcept;
+
+  // Starts n_workers - 1 helper threads; helper k is pinned to the k-th CPU after `first_cpu` among the CPUs this
+  // process may use (cyclically; first_cpu < 0: the first one), which keeps it off the caller's CPU when the
+  // caller is pinned to first_cpu. Throws std::system_error if a thread cannot be started.
+  explicit worker_pool(unsigned n_workers, int first_cpu = -1);
+  ~worker_pool();
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
+
+  // Runs t(context, w) on every worker w in [0, size()), worker 0 on the calling thread; returns when all are
+  // done, with their writes visible to the caller. Allocation-free and lock-free.
+  void run(task t, void* context) noexcept;
+  // Re-pins the helpers as the constructor does (worker 0 runs on first_cpu) and, with fifo_priority > 0, runs
+  // them under SCHED_FIFO like a real-time worker 0 (a helper preempted by ordinary threads would stall every
+  // barrier). Returns 0 or the errno value of the first refusal.
+  int place(int first_cpu, int fifo_priority = 0) noexcept;
+
+  unsigned size() const noexcept { return n_workers_; }
+  // Time worker w spent inside tasks since the last reset_busy(), in ns (read between run() calls).
+  std::int64_t busy_ns(unsigned w) const noexcept { return slots_[w].busy_ns; }
+  void reset_busy() noexcept {
+    for (unsigned w = 0; w < n_workers_; ++w) slots_[w].busy_ns = 0;
+  }
+
+ private:
+  struct alignas(64) slot {
+    std::int64_t busy_ns = 0;
+  };
+  void helper_loop(unsigned worker) noexcept;
+  void timed(unsigned worker, task t, void* context) noexcept;
+
+  unsigned n_workers_;
+  std::unique_ptr<slot[]> slots_;
+  alignas(64) std::atomic<std::uint64_t> generation_{0};  // bumped by run() to release the helpers
+  alignas(64) std::atomic<unsigned> finished_{0};         // helpers done with the current generation
+  alignas(64) std::atomic<unsigned> sleepers_{0};         // helpers blocked in generation_.wait
+  task task_ = nullptr;
+  void* context_ = nullptr;
+  bool stop_ = false;
+  std::vector<std::thread> helpers_;
+};
+
+// The number of CPUs this process may run on (its affinity mask).
+unsigned usable_cpus() noexcept;
+
+}  // namespace cortexloop::engine
