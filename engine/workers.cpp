@@ -96,11 +96,18 @@ void worker_pool::timed(unsigned worker, task t, void* context) noexcept {
   slots_[worker].busy_ns += now_ns() - start;
 }
 
+void worker_pool::unpark() noexcept {
+  // A blocked helper wakes only for a new generation: release them with a task that does nothing and wait for it,
+  // so the futex call and their wake-up latency fall here, before the tick's first step, not inside it.
+  run([](void*, unsigned) noexcept {}, nullptr);
+}
+
 void worker_pool::run(task t, void* context) noexcept {
   if (n_workers_ == 1) {
     timed(0, t, context);
     return;
   }
+  parked_.store(false, std::memory_order_relaxed);
   task_ = t;
   context_ = context;
   finished_.store(0, std::memory_order_relaxed);
@@ -124,9 +131,10 @@ void worker_pool::helper_loop(unsigned worker) noexcept {
   for (;;) {
     std::uint64_t g;
     for (int waits = 0; (g = generation_.load(std::memory_order_acquire)) == seen; ++waits) {
-      if (waits < kSpinsBeforeYield) {
+      const bool parked = parked_.load(std::memory_order_relaxed);
+      if (!parked && waits < kSpinsBeforeYield) {
         cpu_pause();
-      } else if (waits < kSpinsBeforeYield + kYieldsBeforeSleep) {
+      } else if (!parked && waits < kSpinsBeforeYield + kYieldsBeforeSleep) {
         sched_yield();
       } else {
         sleepers_.fetch_add(1);

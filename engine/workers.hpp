@@ -33,6 +33,13 @@ class worker_pool {
   // barrier). Returns 0 or the errno value of the first refusal.
   int place(int first_cpu, int fifo_priority = 0) noexcept;
 
+  // Between the ticks of a paced (real-time) run: the helpers block as soon as their phase is done instead of
+  // spinning and yielding through the idle part of the tick (which took a CPU from the real-time thread's I/O and
+  // made `serve --threads 2` miss deadlines); unpark() wakes them (one futex call) before the next tick's work.
+  // Neither is called inside a step; run() also wakes parked helpers itself if unpark() was not called.
+  void park() noexcept { parked_.store(true); }
+  void unpark() noexcept;
+
   unsigned size() const noexcept { return n_workers_; }
   // Time worker w spent inside tasks since the last reset_busy(), in ns (read between run() calls).
   std::int64_t busy_ns(unsigned w) const noexcept { return slots_[w].busy_ns; }
@@ -52,6 +59,7 @@ class worker_pool {
   alignas(64) std::atomic<std::uint64_t> generation_{0};  // bumped by run() to release the helpers
   alignas(64) std::atomic<unsigned> finished_{0};         // helpers done with the current generation
   alignas(64) std::atomic<unsigned> sleepers_{0};         // helpers blocked in generation_.wait
+  std::atomic<bool> parked_{false};                       // helpers block at once instead of spinning
   task task_ = nullptr;
   void* context_ = nullptr;
   bool stop_ = false;

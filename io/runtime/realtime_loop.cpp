@@ -112,9 +112,13 @@ void realtime_loop::run() noexcept {
   std::int64_t deadline = start_ns_;  // realtime: the scheduled start of the next tick
   while (!q_.stop.load(std::memory_order_relaxed)) {
     q_.loop_passes.store(q_.loop_passes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    // 1 wait for this tick's deadline
-    if (opt_.mode == run_mode::realtime) sleep_until_ns(deadline, opt_.spin_ns);
+    // 1 wait for this tick's deadline (the network's helper workers blocked meanwhile, woken when it is reached)
+    if (opt_.mode == run_mode::realtime) {
+      eng_->workers().park();
+      sleep_until_ns(deadline, opt_.spin_ns);
+    }
     const std::int64_t tick_start = monotonic_ns();
+    if (opt_.mode == run_mode::realtime) eng_->workers().unpark();
     // 2 commands
     drain_commands(tick_start);
     const bool advance = !paused_ && (opt_.mode != run_mode::stepped || steps_left_ > 0);
