@@ -26,9 +26,9 @@ std::int64_t now_ns() noexcept {
 }
 
 // Spin budget before yielding (~10-40 us of pause instructions on current x86, where a pause costs 40-140 cycles
-// on Skylake and later), then yields; after kYieldsBeforeSleep yields the helper blocks (the engine is idle).
+// on Skylake and later), then yields; after yields_before_sleep yields (20000 by default) the helper blocks (the
+// engine is idle).
 constexpr int kSpinsBeforeYield = 4096;
-constexpr int kYieldsBeforeSleep = 20000;
 
 std::vector<int> allowed_cpus() {
   cpu_set_t set;
@@ -55,8 +55,9 @@ unsigned usable_cpus() noexcept {
   return static_cast<unsigned>(CPU_COUNT(&set));
 }
 
-worker_pool::worker_pool(unsigned n_workers, int first_cpu)
-    : n_workers_(n_workers < 1 ? 1 : n_workers), slots_(std::make_unique<slot[]>(n_workers_)) {
+worker_pool::worker_pool(unsigned n_workers, int first_cpu, int yields_before_sleep)
+    : n_workers_(n_workers < 1 ? 1 : n_workers), yields_before_sleep_(yields_before_sleep),
+      slots_(std::make_unique<slot[]>(n_workers_)) {
   helpers_.reserve(n_workers_ - 1);
   for (unsigned w = 1; w < n_workers_; ++w) helpers_.emplace_back([this, w] { helper_loop(w); });
   place(first_cpu);
@@ -134,7 +135,7 @@ void worker_pool::helper_loop(unsigned worker) noexcept {
       const bool parked = parked_.load(std::memory_order_relaxed);
       if (!parked && waits < kSpinsBeforeYield) {
         cpu_pause();
-      } else if (!parked && waits < kSpinsBeforeYield + kYieldsBeforeSleep) {
+      } else if (!parked && waits - kSpinsBeforeYield < yields_before_sleep_) {
         sched_yield();
       } else {
         sleepers_.fetch_add(1);

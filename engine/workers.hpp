@@ -20,7 +20,8 @@ class worker_pool {
   // Starts n_workers - 1 helper threads; helper k is pinned to the k-th CPU after `first_cpu` among the CPUs this
   // process may use (cyclically; first_cpu < 0: the first one), which keeps it off the caller's CPU when the
   // caller is pinned to first_cpu. Throws std::system_error if a thread cannot be started.
-  explicit worker_pool(unsigned n_workers, int first_cpu = -1);
+  // yields_before_sleep: how long an idle helper yields before it blocks by itself (tests set it out of reach).
+  explicit worker_pool(unsigned n_workers, int first_cpu = -1, int yields_before_sleep = 20000);
   ~worker_pool();
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
@@ -39,6 +40,8 @@ class worker_pool {
   // Neither is called inside a step; run() also wakes parked helpers itself if unpark() was not called.
   void park() noexcept { parked_.store(true); }
   void unpark() noexcept;
+  // Helpers blocked (parked or long idle) at this moment; for tests.
+  unsigned blocked_helpers() const noexcept { return sleepers_.load(); }
 
   unsigned size() const noexcept { return n_workers_; }
   // Time worker w spent inside tasks since the last reset_busy(), in ns (read between run() calls).
@@ -55,6 +58,7 @@ class worker_pool {
   void timed(unsigned worker, task t, void* context) noexcept;
 
   unsigned n_workers_;
+  int yields_before_sleep_;
   std::unique_ptr<slot[]> slots_;
   alignas(64) std::atomic<std::uint64_t> generation_{0};  // bumped by run() to release the helpers
   alignas(64) std::atomic<unsigned> finished_{0};         // helpers done with the current generation

@@ -8,7 +8,10 @@
 // synapse of a type has the same q (the order of equal float additions cannot change a sum); with heterogeneous
 // weights the ascending order of deliver() is what keeps the sums bit-identical.
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <limits>
 #include <thread>
 
 #include "alloc_counter.hpp"
@@ -109,6 +112,29 @@ TEST_CASE("stepping with 2 workers allocates nothing on any thread, and both wor
   // Each worker did its share: 5000 of the 10000 cells, so its busy time is well above zero.
   CHECK(workers.busy_ns(0) > 0);
   CHECK(workers.busy_ns(1) > workers.busy_ns(0) / 4);
+}
+
+TEST_CASE("parked helpers block until unpark, then run every phase again", "[threads]") {
+  // An idle helper would block by itself after its yields: here it never does, so only park() can block it.
+  // Break tried: park() a no-op (helpers keep spinning and yielding) -> no helper is ever seen blocked.
+  engine::worker_pool pool(2, -1, std::numeric_limits<int>::max() / 2);
+  struct marks {
+    std::atomic<int> seen[2] = {0, 0};
+  } m;
+  auto mark = [](void* context, unsigned w) noexcept { static_cast<marks*>(context)->seen[w].fetch_add(1); };
+  pool.run(mark, &m);
+  pool.park();
+  bool blocked = false;
+  for (int k = 0; k < 2000 && !blocked; ++k) {  // up to 2 s on a loaded machine
+    blocked = pool.blocked_helpers() == 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(blocked);
+  pool.unpark();
+  CHECK(pool.blocked_helpers() == 0);
+  pool.run(mark, &m);
+  CHECK(m.seen[0] == 2);
+  CHECK(m.seen[1] == 2);
 }
 
 TEST_CASE("partition bounds are aligned and cover the network in near-equal parts", "[network][threads]") {
