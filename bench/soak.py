@@ -48,7 +48,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
 
-import flatbuffers  # noqa: E402
 import numpy as np  # noqa: E402
 import zmq  # noqa: E402
 
@@ -80,22 +79,8 @@ def rss_kib(pid):
 
 
 def message_bytes(body_type, build_body, seq, omit_body=False):
-    """A Message{Command} buffer; build_body(b) -> offset (None and omit_body: a body-less command)."""
-    b = flatbuffers.Builder(256)
-    body = None if omit_body else build_body(b)
-    C = p.Command
-    C.CommandStart(b)
-    C.CommandAddSeq(b, seq)
-    C.CommandAddClientSendNs(b, time.monotonic_ns())
-    C.CommandAddBodyType(b, body_type)
-    if body is not None:
-        C.CommandAddBody(b, body)
-    cmd = C.CommandEnd(b)
-    p.Message.MessageStart(b)
-    p.Message.MessageAddPayloadType(b, p.Payload.Payload.Command)
-    p.Message.MessageAddPayload(b, cmd)
-    b.Finish(p.Message.MessageEnd(b), file_identifier=p.IDENTIFIER)
-    return bytes(b.Output())
+    """A Message{Command} buffer (the client's encoder); omit_body: a body-less command."""
+    return cl.encode_command(body_type, build_body, seq, omit_body)
 
 
 class Sender(Client):

@@ -293,6 +293,26 @@ def _curve_keys(curve_server_key, curve_secret):
     return server_public, public, secret
 
 
+
+def encode_command(body_type, build_body, seq, omit_body=False):
+    """One Message{Command} frame: build_body(builder) -> the body's offset. omit_body (tests and the soak's
+    invalid frames only): a command without its body, which the server refuses."""
+    b = flatbuffers.Builder(256)
+    body = None if omit_body else build_body(b)
+    C = p.Command
+    C.CommandStart(b)
+    C.CommandAddSeq(b, seq)
+    C.CommandAddClientSendNs(b, time.monotonic_ns())
+    C.CommandAddBodyType(b, body_type)
+    if body is not None:
+        C.CommandAddBody(b, body)
+    cmd = C.CommandEnd(b)
+    p.Message.MessageStart(b)
+    p.Message.MessageAddPayloadType(b, p.Payload.Payload.Command)
+    p.Message.MessageAddPayload(b, cmd)
+    b.Finish(p.Message.MessageEnd(b), file_identifier=p.IDENTIFIER)
+    return bytes(b.Output())
+
 class Client:
     """client = Client(); seq = client.stimulate(200.0); ack = client.wait_ack(seq)
 
@@ -342,21 +362,8 @@ class Client:
 
     # --- commands ---------------------------------------------------------------------------------------
     def _send(self, body_type, build_body):
-        b = flatbuffers.Builder(256)
-        body = build_body(b)
         self._seq += 1
-        C = p.Command
-        C.CommandStart(b)
-        C.CommandAddSeq(b, self._seq)
-        C.CommandAddClientSendNs(b, time.monotonic_ns())
-        C.CommandAddBodyType(b, body_type)
-        C.CommandAddBody(b, body)
-        cmd = C.CommandEnd(b)
-        p.Message.MessageStart(b)
-        p.Message.MessageAddPayloadType(b, p.Payload.Payload.Command)
-        p.Message.MessageAddPayload(b, cmd)
-        b.Finish(p.Message.MessageEnd(b), file_identifier=p.IDENTIFIER)
-        self._send_bytes(bytes(b.Output()))
+        self._send_bytes(encode_command(body_type, build_body, self._seq))
         return self._seq
 
     @staticmethod
