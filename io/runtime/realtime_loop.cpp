@@ -215,13 +215,8 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
   group[0] = first;
   std::size_t n = 1;
   while (n < first.group_size && n < group.size() && q_.commands.pop(group[n])) ++n;
-  command_event e;
-  e.token = first.token;
-  e.kind = first.kind;
-  e.applied_ns = now_ns;
+  command_event e = event_for(first, now_ns);
   e.epoch = epoch_;
-  e.drain_tick = next_tick();
-  e.drain_epoch = epoch_;
   e.tick_applied = -1;  // refused
   const std::int64_t start = start_step(first.start_tick);
   bool profiles_ok = true;
@@ -245,14 +240,19 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
   push_event(e);
 }
 
-void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
+command_event realtime_loop::event_for(const command& c, std::int64_t now_ns) const noexcept {
   command_event e;
   e.token = c.token;
   e.kind = c.kind;
-  e.accepted = true;
   e.applied_ns = now_ns;
   e.drain_tick = next_tick();
   e.drain_epoch = epoch_;
+  return e;
+}
+
+void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
+  command_event e = event_for(c, now_ns);
+  e.accepted = true;
   // Anything from outside feeds the watchdog of an external controller.
   device_.feed(eng_->step_index());
   std::int64_t applied_step = -1;  // a program's start step; else the engine's next step (after a Reset: the new one's)

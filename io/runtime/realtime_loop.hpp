@@ -98,6 +98,8 @@ class realtime_loop {
   // The first step of a command's start tick, or -1 when that tick is already past.
   std::int64_t start_step(std::int64_t start_tick) const noexcept;
   void push_event(const command_event& e) noexcept;
+  // The event of a command applied now: who it answers and when it was drained; the caller fills the outcome.
+  command_event event_for(const command& c, std::int64_t now_ns) const noexcept;
   // Fast and stepped modes keep every record: wait (sleeping) until the queue has room or the server stops.
   template <class Queue>
   bool wait_for_room(Queue& queue) noexcept;
