@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (fuzz/, clang, ASan+UBSan) in ./build-fuzz and runs each of them.
+# Builds the libFuzzer targets (fuzz/, clang, ASan+UBSan; scripts/asan_build.sh) in ./build-fuzz and runs each of them.
 #   scripts/fuzz.sh            20 s per target (what CI runs)
 #   scripts/fuzz.sh 300        300 s per target
 #   scripts/fuzz.sh 10000000r  10^7 inputs per target (the long run of bench/README.md)
@@ -14,10 +14,9 @@ root=$PWD
 budget=${1:-20}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 targets=${FUZZ_TARGETS:-command config program}
-command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ missing (scripts/install_deps.sh installs it)" >&2; exit 1; }
-
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCORTEXLOOP_FUZZ=ON \
-  -DCORTEXLOOP_BUILD_TESTS=OFF -DCORTEXLOOP_BUILD_BENCH=OFF -DCORTEXLOOP_NATIVE=OFF >/dev/null
+# The build is shared with the sanitized suite (scripts/sanitize.sh asan): only the fuzz targets are built here.
+source scripts/asan_build.sh
+asan_configure "$build"
 build_targets=(cortexloop_fuzz_seeds)
 for t in $targets; do build_targets+=("fuzz_$t"); done
 cmake --build "$build" -j "$(nproc)" --target "${build_targets[@]}"
@@ -35,8 +34,7 @@ for i in 0 1 2 3; do printf '\x02\x00\x02\x01\x05\x0a\x00\x64\x00\x00\x00\x32\x0
   >"$abs_build/corpus/program/seed_$i"; done
 
 if [[ $budget == *r ]]; then limit=(-runs="${budget%r}"); else limit=(-max_total_time="$budget"); fi
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+asan_env
 status=0
 # From configs/, so that a fuzzed config's `base = "default.toml"` resolves as for a file there.
 cd "$root/configs"

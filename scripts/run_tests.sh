@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs the whole test suite (what CI runs), with the issue-9 checks:
 #   fuzz   scripts/fuzz.sh 20: the three libFuzzer targets, 20 s each (ASan+UBSan, clang; build-fuzz/)
+#   asan   scripts/sanitize.sh asan: the whole suite under ASan+UBSan, in the same clang build as the fuzzers
+#          (build-fuzz/: the libraries are compiled once for both)
+#   tsan   scripts/sanitize.sh tsan: the threaded tests (server, device loop, real-time loop, CURVE, workers)
+#          under ThreadSanitizer (build-tsan/, tests/tsan.supp)
 #   tests  scripts/build.sh (Release, the build users run) and the whole suite
-#   tsan   scripts/sanitize.sh tsan: the server tests under ThreadSanitizer (build-tsan/, tests/tsan.supp)
-#   asan   scripts/sanitize.sh asan: the whole suite under ASan+UBSan (build-asan/)
-# CORTEXLOOP_CI_STAGES picks them (default "fuzz tests": the suite last, so that its summary closes the log).
-# "tsan" and "asan" are not in the default: on CI's 2 cores their builds and runs do not fit the 15-minute budget
-# next to the Release suite (bench/README.md "Fuzzing and sanitizers"); run them by hand or nightly:
-# CORTEXLOOP_CI_STAGES="tsan asan" scripts/run_tests.sh. Each stage prints its wall time.
+# CORTEXLOOP_CI_STAGES picks them (default all four, the Release suite last so that its summary closes the log;
+# e.g. CORTEXLOOP_CI_STAGES=tests for the Release suite alone). Each stage prints its wall time; the sanitizer
+# stages' cost on CI's 2 cores is in bench/README.md "Fuzzing and sanitizers".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stages=${CORTEXLOOP_CI_STAGES:-fuzz tests}
+stages=${CORTEXLOOP_CI_STAGES:-fuzz asan tsan tests}
 scripts/install_deps.sh
 # Every stage runs even after one fails (a sanitizer report should not hide the suite's result); the script
 # fails if any did.

@@ -129,4 +129,10 @@ class ServeMemoryTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    # What this test checks is glibc's allocator giving memory back (mallopt, malloc_trim). A sanitizer runtime
+    # replaces that allocator (ASan keeps freed memory in quarantine on purpose), so in a sanitizer build
+    # (scripts/sanitize.sh) there is nothing to check: exit 77, which ctest reports as skipped.
+    if os.environ.get("CORTEXLOOP_SANITIZE"):
+        print("skipped: sanitizer build (%s) replaces glibc's allocator" % os.environ["CORTEXLOOP_SANITIZE"])
+        sys.exit(77)
     unittest.main()

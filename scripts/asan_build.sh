@@ -1,0 +1,17 @@
+# Sourced by scripts/fuzz.sh and scripts/sanitize.sh: the one clang ASan+UBSan build that the libFuzzer targets
+# and the sanitized test suite share (CI builds the libraries once for both).
+#   asan_configure DIR   configures DIR: clang, RelWithDebInfo (-O2 -g: the sanitized suite runs its long network
+#                        simulations 2-5x slower than Release instead of 10-15x at -O0/-O1), CORTEXLOOP_FUZZ=ON
+#                        (every library built with -fsanitize=fuzzer-no-link,address,undefined and
+#                        -fno-sanitize-recover=all, top-level CMakeLists.txt), tests on, benchmarks off, no
+#                        -march=native (the checks are the point, not the speed).
+#   asan_env             exports the runtime options: any report aborts the program (and fails its test).
+asan_configure() {
+  command -v clang++ >/dev/null || { echo "asan_build.sh: clang++ missing (scripts/install_deps.sh installs it)" >&2; return 1; }
+  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCORTEXLOOP_FUZZ=ON \
+    -DCORTEXLOOP_BUILD_TESTS=ON -DCORTEXLOOP_BUILD_BENCH=OFF -DCORTEXLOOP_NATIVE=OFF >/dev/null
+}
+asan_env() {
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+}
