@@ -12,6 +12,13 @@
 
 namespace cortexloop::testing {
 
+// How much slower than Release this build runs (tests/CMakeLists.txt: 4 under sanitizers, else 1): wall-clock
+// deadlines of realtime tests are multiplied by it, never their assertions on the simulated system.
+#ifndef CORTEXLOOP_TEST_TIME_SCALE
+#define CORTEXLOOP_TEST_TIME_SCALE 1
+#endif
+inline constexpr int kWallTimeScale = CORTEXLOOP_TEST_TIME_SCALE;
+
 inline std::filesystem::path source_path(const std::string& relative) {
   return std::filesystem::path(CORTEXLOOP_SOURCE_DIR) / relative;
 }
