@@ -67,6 +67,10 @@ struct program {
 // constant); sine integrated analytically (with the ramp envelope taken at the interval's midpoint).
 double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) noexcept;
 
+// The ramp envelope env(tau) in [0, 1] (the header's definition; 1 without ramps): linear between its knots
+// ramp_up_us and duration_us - ramp_down_us.
+double program_envelope(const program& p, double tau_us) noexcept;
+
 // Largest |current| the program can reach (for safety checks and model-domain checks).
 double program_peak(const program& p) noexcept;
 // Charge of one phase of a pulse (amplitude x phase_width), in amplitude-units x us; 0 for non-pulse shapes.
