@@ -247,6 +247,8 @@ double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) 
   return 0.0;
 }
 
+double program_envelope(const program& p, double tau_us) noexcept { return envelope_of(p).at(tau_us); }
+
 double program_peak(const program& p) noexcept {
   const double a = std::fabs(p.amplitude), o = std::fabs(p.offset);
   switch (p.shape) {

@@ -65,7 +65,14 @@ struct program {
 // Charge of `p` over [t0_us, t1_us) of its local time (tau; tau < 0 and tau >= duration give 0), in
 // amplitude-units x us. Exact for dc (trapezoid over ramps), pulse_train and arbitrary (piecewise
 // constant); sine integrated analytically (with the ramp envelope taken at the interval's midpoint).
+// Cost: O(1) for dc, sine and pulse trains; O(samples or holds in the interval) for arbitrary and noise (a noise
+// value is an independent hash of (seed, i), so n holds need n values; arbitrary_integral.hpp gives an
+// arbitrary program's charge in O(1) after an O(n_samples) set-up).
 double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) noexcept;
+
+// The ramp envelope env(tau) in [0, 1] (the header's definition; 1 without ramps): linear between its knots
+// ramp_up_us and duration_us - ramp_down_us.
+double program_envelope(const program& p, double tau_us) noexcept;
 
 // Largest |current| the program can reach (for safety checks and model-domain checks).
 double program_peak(const program& p) noexcept;

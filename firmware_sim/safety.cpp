@@ -6,6 +6,7 @@
 #include <limits>
 #include <numbers>
 
+#include "firmware_sim/arbitrary_integral.hpp"
 #include "firmware_sim/text_builder.hpp"
 
 namespace cortexloop::firmware_sim {
@@ -68,7 +69,7 @@ double sample_integral_bound(const program& p, double length_us) noexcept {
   return std::fabs(mu) * length_us + (c_max - c_min);
 }
 
-// Arbitrary (and anything piecewise constant): block sums from program_charge. A window of W = M B + r
+// Arbitrary (and anything piecewise constant): block sums (arbitrary_integral, O(1) each). A window of W = M B + r
 // (0 <= r < B) holds M or M - 1 whole blocks plus less than 2 B at its edges, so
 //   |Q| <= max over runs of M - 1 or M consecutive blocks of |sum| + 2 B peak          (upper bound);
 // when r = 0 and the program is constant on each block (samples on the block grid, no ramps, duration a
@@ -84,12 +85,14 @@ double sample_integral_bound(const program& p, double length_us) noexcept {
 //   |int s d| <= (L / R) max over sub-intervals |int s|                           (Bonnet's mean value theorem),
 // the first max taken over one repeat period of an unramped copy, the second from sample_integral_bound.
 // Only ramps holding more than kExactRampRuns runs are bounded: shorter ones keep the exact scan.
+constexpr std::int64_t kMaxRunBlocks = 4096;
+
 double block_worst_window(const program& p, std::int64_t window_us) noexcept {
   const std::int64_t ts = std::max<std::int64_t>(p.wave.sample_period_us, 1);
   // Blocks of whole sample periods, at most ~4096 per window so the check stays cheap.
-  const std::int64_t k = std::max<std::int64_t>(1, (window_us + 4096 * ts - 1) / (4096 * ts));
+  const std::int64_t k = std::max<std::int64_t>(1, (window_us + kMaxRunBlocks * ts - 1) / (kMaxRunBlocks * ts));
   const std::int64_t block = k * ts;
-  const std::int64_t m = window_us / block;
+  const std::int64_t m = window_us / block;  // <= 4096 = kMaxRunBlocks
   const bool ramps = p.ramp_up_us > 0 || (p.ramp_down_us > 0 && p.duration_us > 0);
   const bool exact = window_us % block == 0 && !ramps && (p.duration_us <= 0 || p.duration_us % block == 0);
   const std::int64_t n = std::min<std::int64_t>(p.wave.n_samples, kMaxWaveformSamples);
@@ -108,21 +111,33 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
                                          period_blocks - m - 1);
     tail_first = std::max(tail_first, head_last);
   }
-  auto q = [&](std::int64_t b) { return program_charge(p, b * block, (b + 1) * block); };
-  double worst = 0.0;
-  auto scan = [&](std::int64_t from, std::int64_t to) {  // window starts in [from, to]
-    if (to < from) return;
-    for (const std::int64_t run : {m, m - 1}) {
-      if (run <= 0 || (exact && run != m)) continue;
-      double sum = 0.0;
-      for (std::int64_t b = from; b < from + run; ++b) sum += q(b);
-      worst = std::max(worst, std::fabs(sum));
-      for (std::int64_t s = from + 1; s <= to; ++s) {
-        sum += q(s + run - 1) - q(s - 1);
-        worst = std::max(worst, std::fabs(sum));
-      }
+  // Block charges in O(1) each (arbitrary_integral): integrated sample by sample, 1 us samples cost
+  // O(window / sample period) per start, 0.1-0.4 s of validate at a 1 s window (bench/bench_validate.cpp).
+  const arbitrary_integral integral(p);
+  auto q = [&](std::int64_t b) { return integral.charge(b * block, (b + 1) * block); };
+  // Largest |sum| of runs of m and (unless exact) m - 1 consecutive block charges q_of(b) starting in
+  // [from, to]: one pass, each block's charge computed once (the last m kept in a ring), the run of m - 1
+  // being the run of m less its newest block.
+  std::array<double, kMaxRunBlocks> last{};
+  auto slide = [&](auto&& q_of, std::int64_t from, std::int64_t to) {
+    double found = 0.0;
+    if (to < from || m <= 0) return found;
+    double sum = 0.0;
+    for (std::int64_t i = 0; i < m; ++i) sum += last[static_cast<std::size_t>(i)] = q_of(from + i);
+    const bool shorter = !exact && m - 1 > 0;
+    for (std::int64_t s = from;; ++s) {
+      const auto slot = static_cast<std::size_t>((s - from) % m);  // block s; block s + m - 1 is the slot before
+      found = std::max(found, std::fabs(sum));
+      if (shorter) found = std::max(found, std::fabs(sum - last[(slot + static_cast<std::size_t>(m) - 1) % static_cast<std::size_t>(m)]));
+      if (s == to) break;
+      const double next = q_of(s + m);
+      sum += next - last[slot];
+      last[slot] = next;
     }
+    return found;
   };
+  double worst = 0.0;
+  auto scan = [&](std::int64_t from, std::int64_t to) { worst = std::max(worst, slide(q, from, to)); };
   // Runs (starts [a, b]) wholly inside one ramp, when the ramps do not overlap (validate_timing) and the
   // program runs through the ramp.
   const std::int64_t kExactRampRuns = 8 * (m + period_blocks) + 64;
@@ -148,18 +163,9 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
     flat.ramp_down_us = 0;
     flat.duration_us = 0;
     flat.wave.repeat = true;
-    double flat_worst = 0.0;
-    for (const std::int64_t run : {m, m - 1}) {
-      if (run <= 0) continue;
-      auto qf = [&](std::int64_t b) { return program_charge(flat, b * block, (b + 1) * block); };
-      double sum = 0.0;
-      for (std::int64_t b = 0; b < run; ++b) sum += qf(b);
-      flat_worst = std::max(flat_worst, std::fabs(sum));
-      for (std::int64_t s = 1; s <= period_blocks; ++s) {
-        sum += qf(s + run - 1) - qf(s - 1);
-        flat_worst = std::max(flat_worst, std::fabs(sum));
-      }
-    }
+    const arbitrary_integral flat_integral(flat);
+    const double flat_worst =
+        slide([&](std::int64_t b) { return flat_integral.charge(b * block, (b + 1) * block); }, 0, period_blocks);
     const double length = static_cast<double>(m * block);
     const double b = std::max(std::fabs(p.offset) * length, flat_worst) +
                      std::fabs(p.amplitude) * (length / ramp_us) * sample_integral_bound(p, length);

@@ -3,6 +3,7 @@
 // values and non-finite doubles), with the layout of configs/closed_loop.toml. For accepted pairs:
 //   - program_charge over random intervals, program_peak, program_phase_charge, program_pulse_rate_Hz and
 //     program_end_us are finite (and the charge of an interval is the sum of the charges of its halves);
+//     for arbitrary programs, the net-charge check's O(1) charge (arbitrary_integral) equals program_charge;
 //   - a biphasic pulse train is charge balanced: its charge from 0 to any time is at most one phase's charge
 //     and, over the whole program (when it ends), zero to floating-point precision;
 //   - the stimulator (a firmware_sim::device) steps it from its start with finite currents.
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "firmware_sim/arbitrary_integral.hpp"
 #include "firmware_sim/program.hpp"
 #include "firmware_sim/safety.hpp"
 #include "firmware_sim/stimulator.hpp"
@@ -120,6 +122,19 @@ void check_charges(const program& p, FuzzedDataProvider& in) {
     FUZZ_FINITE(q2);
     if (p.shape == waveform::pulse_train && std::fabs(q - q2) > 1e-9 * std::max(1.0, std::fabs(q)))
       fuzz::fail("pulse-train charge not additive", __FILE__, __LINE__, q - q2);
+    // The net-charge check's O(1) block charges (arbitrary_integral) must be program_charge's, up to rounding
+    // (both sum at most a few hundred terms of size <= scale).
+    if (p.shape == waveform::arbitrary) {
+      const double fast = arbitrary_integral(p).charge(t0, t1);
+      FUZZ_FINITE(fast);
+      double max_sample = 0.0;
+      for (std::uint32_t k = 0; k < std::min<std::uint32_t>(p.wave.n_samples, kMaxWaveformSamples); ++k)
+        max_sample = std::max(max_sample, std::fabs(static_cast<double>(p.wave.samples[k])));
+      const double scale =
+          (std::fabs(p.offset) + std::fabs(p.amplitude) * max_sample) * static_cast<double>(std::max<std::int64_t>(t1 - t0, 1));
+      // (+1e-300: rounding of subnormal charges is absolute, ~5e-324 a step.)
+      if (!(std::fabs(fast - q) <= 1e-9 * scale + 1e-300)) fuzz::fail("arbitrary_integral differs from program_charge", __FILE__, __LINE__, fast - q);
+    }
   }
   if (p.shape == waveform::pulse_train && p.biphasic) {
     const double phase_q = std::fabs(p.amplitude) * static_cast<double>(p.phase_width_us);

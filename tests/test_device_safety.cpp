@@ -3,12 +3,15 @@
 // monitor stops an electrode whose channels together break the net-charge window; the watchdog fires once.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "firmware_sim/arbitrary_integral.hpp"
 #include "firmware_sim/safety.hpp"
 #include "firmware_sim/stimulator.hpp"
 
@@ -329,4 +332,118 @@ TEST_CASE("the static net-charge bound holds against brute force over window sta
   train.interphase_gap_us = 40;
   CHECK(check_program(train, &kLarge, limits, kDtUs).ok());
   CHECK(brute(train) == Approx(50.0 * 120 * 1e-3).epsilon(1e-12));
+}
+
+namespace {
+// Reference for the charge of an arbitrary or noise program, independent of program.cpp's integration: the
+// current at each microsecond's midpoint (the envelope's knots are whole microseconds, so it is linear inside
+// each microsecond and the midpoint rule is exact there; samples and holds change on whole microseconds too).
+double brute_current(const program& p, std::int64_t t_us) {
+  if (t_us < 0 || (p.duration_us > 0 && t_us >= p.duration_us)) return 0.0;
+  const double tau = static_cast<double>(t_us) + 0.5;
+  double env = 1.0;
+  if (p.ramp_up_us > 0) env = std::min(env, tau / static_cast<double>(p.ramp_up_us));
+  if (p.ramp_down_us > 0 && p.duration_us > 0)
+    env = std::min(env, (static_cast<double>(p.duration_us) - tau) / static_cast<double>(p.ramp_down_us));
+  env = std::clamp(env, 0.0, 1.0);
+  const std::int64_t j = t_us / std::max<std::int64_t>(p.wave.sample_period_us, 1);
+  if (p.shape == waveform::noise) return p.offset + p.amplitude * env * noise_value(p.noise_seed, j);
+  if (!p.wave.repeat && j >= p.wave.n_samples) return 0.0;
+  return p.offset + p.amplitude * env * p.wave.samples[static_cast<std::size_t>(j % p.wave.n_samples)];
+}
+
+// Random programs of a shape with ramps that do not overlap, short enough for brute force.
+program random_program(std::mt19937_64& rng, waveform shape) {
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) { return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng); };
+  program p;
+  p.shape = shape;
+  p.amplitude = 5.0 * u(rng);
+  p.offset = pick(0, 2) == 0 ? 0.2 * u(rng) : 0.0;
+  p.wave.sample_period_us = static_cast<std::uint32_t>(pick(0, 3) == 0 ? 1 : pick(1, 400));
+  p.wave.n_samples = static_cast<std::uint32_t>(pick(1, 40));
+  p.wave.repeat = pick(0, 3) != 0;
+  for (std::size_t i = 0; i < p.wave.n_samples; ++i) p.wave.samples[i] = static_cast<float>(u(rng));
+  p.noise_seed = static_cast<std::uint64_t>(pick(1, 1000));
+  // Noise: also holds longer than the 2 ms window of the test below, where one held value fills a window.
+  if (shape == waveform::noise && pick(0, 1)) p.wave.sample_period_us = static_cast<std::uint32_t>(pick(2'000, 8'000));
+  if (pick(0, 2) != 0) {
+    p.duration_us = pick(1'000, 60'000);
+    if (pick(0, 1)) p.ramp_up_us = pick(1, p.duration_us / 2);
+    if (pick(0, 1)) p.ramp_down_us = pick(1, p.duration_us - p.ramp_up_us);
+  } else if (pick(0, 1)) {
+    p.ramp_up_us = pick(1, 40'000);
+  }
+  return p;
+}
+}  // namespace
+
+// Reference: brute_current above (per microsecond, no use of program.cpp's integration). arbitrary_integral
+// (the O(1) block charges of the static net-charge check) must give program_charge's value on random arbitrary
+// programs and intervals. Tolerance: 1e-9 of (|offset| + |amplitude|) x length (rounding of sums over at
+// most ~1e5 terms). Break tried: arbitrary_integral without its beta ts z1 term (the ramp's slope inside whole
+// samples) -> 949 checks fail (ramped programs).
+TEST_CASE("arbitrary_integral gives the charge of arbitrary programs over any interval", "[safety][net]") {
+  std::mt19937_64 rng(20261201);
+  std::uniform_int_distribution<std::int64_t> start(-2'000, 70'000), len(0, 30'000);
+  for (int trial = 0; trial < 300; ++trial) {
+    const program p = random_program(rng, waveform::arbitrary);
+    const arbitrary_integral fast(p);
+    for (int k = 0; k < 20; ++k) {
+      const std::int64_t t0 = start(rng), t1 = t0 + len(rng);
+      double truth = 0.0;
+      for (std::int64_t t = std::max<std::int64_t>(t0, 0); t < t1; ++t) truth += brute_current(p, t);
+      const double scale = (std::fabs(p.offset) + std::fabs(p.amplitude)) * static_cast<double>(t1 - t0) + 1e-300;
+      INFO("trial " << trial << " [" << t0 << ", " << t1 << ") ts " << p.wave.sample_period_us << " n "
+                    << p.wave.n_samples << " ramps " << p.ramp_up_us << "/" << p.ramp_down_us << " duration "
+                    << p.duration_us << " repeat " << p.wave.repeat);
+      CHECK(std::fabs(fast.charge(t0, t1) - truth) <= 1e-9 * scale);
+      CHECK(std::fabs(program_charge(p, t0, t1) - truth) <= 1e-9 * scale);
+    }
+  }
+}
+
+// Reference: brute force over every whole-microsecond window start (prefix sums of brute_current), on random
+// arbitrary and noise programs: the static net-charge check reports a worst window never below it (the check
+// must not let an unsafe program pass). Window 2 ms, so some ramps are long enough (more than 8 (window +
+// period) blocks) for the analytic ramp bound and the rest are scanned. Tolerance: 1e-9 relative (rounding).
+// Breaks tried: the arbitrary scan without its runs of m - 1 blocks -> 11 checks fail (off-grid worst windows
+// missed); noise's peak without the 4 sd clip (|offset| + |amplitude|) -> 49 checks fail (holds longer than the
+// window, where one held value above 1 sd fills it).
+TEST_CASE("the net-charge check never reports less than brute force on random arbitrary and noise programs",
+          "[safety][net]") {
+  safety_limits limits;
+  limits.max_net_charge_nC = 0.0;
+  limits.net_charge_window_ms = 2.0;
+  limits.max_charge_per_phase_nC = 1e9;
+  limits.shannon_k = 1e9;
+  limits.max_current_uA = 1e9;
+  limits.compliance_V = 1e9;
+  const std::int64_t w = 2'000;
+  std::mt19937_64 rng(7);
+  int bounded_ramps = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    const program p = random_program(rng, trial % 2 ? waveform::noise : waveform::arbitrary);
+    // Every start from -W to past the end (or, for an endless program, 3 repeat periods past the ramp).
+    const std::int64_t period = std::int64_t{p.wave.sample_period_us} * p.wave.n_samples;
+    const std::int64_t horizon = p.duration_us > 0 ? p.duration_us + w : p.ramp_up_us + 3 * period + 2 * w;
+    std::vector<double> prefix(static_cast<std::size_t>(horizon + w + 1), 0.0);
+    for (std::int64_t t = 0; t < horizon + w; ++t)
+      prefix[static_cast<std::size_t>(t + 1)] = prefix[static_cast<std::size_t>(t)] + brute_current(p, t);
+    double truth = 0.0;
+    for (std::int64_t s = 0; s <= horizon; ++s)
+      truth = std::max(truth, std::fabs(prefix[static_cast<std::size_t>(s + w)] - prefix[static_cast<std::size_t>(s)]));
+    for (std::int64_t s = 1; s < w; ++s) truth = std::max(truth, std::fabs(prefix[static_cast<std::size_t>(s)]));
+    truth *= 1e-3;  // nC
+    const safety_verdict v = check_program(p, &kLarge, limits, kDtUs);
+    const double reported = v.limit == safety_limit::net_charge ? v.value : 0.0;
+    INFO("trial " << trial << " shape " << static_cast<int>(p.shape) << " ts " << p.wave.sample_period_us
+                  << " n " << p.wave.n_samples << " ramps " << p.ramp_up_us << "/" << p.ramp_down_us
+                  << " duration " << p.duration_us);
+    CHECK(reported >= truth * (1 - 1e-9));
+    if (p.shape == waveform::arbitrary && std::max(p.ramp_up_us, p.ramp_down_us) >
+                                               8 * (w + period) + 64 * std::int64_t{p.wave.sample_period_us})
+      ++bounded_ramps;
+  }
+  CHECK(bounded_ramps >= 5);  // the analytic ramp bound was exercised, not only the scan
 }

@@ -87,6 +87,69 @@ TEST_CASE("record writes an ack whose reason is not valid UTF-8 and keeps the wh
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("record saves the status counters a session is judged by, CURVE's included", "[cli][record][curve]") {
+  // Reference: the values the stand-in server puts in its Status (distinct primes, so a field written from
+  // another one shows); summary.json's last_status must carry each of them.
+  const auto dir = fresh_dir("record_status");
+  zmq::context_t ctx;
+  zmq::socket_t pub(ctx, zmq::socket_type::pub);
+  pub.set(zmq::sockopt::linger, 0);
+  pub.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = pub.get(zmq::sockopt::last_endpoint);
+  const child rec = spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", endpoint, "--quiet",
+                                      "--duration", "0.02", "--timeout", "20"},
+                                     dir / "record");
+  io::status_record st;
+  st.readout_drops = 3;
+  st.spike_drops = 5;
+  st.event_drops = 7;
+  io::io_counters io;
+  io.commands_received = 101;
+  io.commands_refused = 11;
+  io.commands_dropped = 13;
+  io.publish_drops = 17;
+  io.ack_drops = 19;
+  io.curve = true;
+  io.curve_accepted = 23;
+  io.curve_denied = 29;
+  io.scheduling = "stand-in";
+  flatbuffers::FlatBufferBuilder b;
+  int code = -1;
+  for (std::int64_t tick = 0; tick < 20000 && code < 0; ++tick) {
+    io::encode_status(b, st, io);
+    pub.send(zmq::buffer(io::kTopicStatus), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
+    io::readout_record r;
+    r.tick = tick;
+    r.t_ms = static_cast<double>(tick + 1);
+    io::encode_readout(b, r, 0);
+    pub.send(zmq::buffer(io::kTopicReadout), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
+    std::this_thread::sleep_for(2ms);
+    int status = 0;
+    if (waitpid(rec.pid, &status, WNOHANG) == rec.pid) code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  }
+  if (code < 0) code = wait_exit(rec, 10s);
+  INFO(read_file(rec.err));
+  REQUIRE(code == 0);
+  const nlohmann::json summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
+  REQUIRE(summary["statuses"].get<int>() >= 1);
+  const nlohmann::json& s = summary["last_status"];
+  INFO(s.dump());
+  CHECK(s.value("curve", false) == true);
+  CHECK(s.value("curve_accepted", -1) == 23);
+  CHECK(s.value("curve_denied", -1) == 29);
+  CHECK(s.value("readout_drops", -1) == 3);
+  CHECK(s.value("spike_drops", -1) == 5);
+  CHECK(s.value("event_drops", -1) == 7);
+  CHECK(s.value("commands_received", -1) == 101);
+  CHECK(s.value("commands_refused", -1) == 11);
+  CHECK(s.value("commands_dropped", -1) == 13);
+  CHECK(s.value("publish_drops", -1) == 17);
+  CHECK(s.value("ack_drops", -1) == 19);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("record against an endpoint with no server says it is waiting and gives up after --timeout",
           "[cli][record]") {
   const auto dir = fresh_dir("record_timeout");

@@ -155,6 +155,12 @@ nlohmann::json to_json(const io::proto::Status& s) {
           {"readout_drops", s.readout_drops()},     {"spike_drops", s.spike_drops()},
           {"commands_received", s.commands_received()},
           {"commands_refused", s.commands_refused()},
+          {"commands_dropped", s.commands_dropped()},
+          {"event_drops", s.event_drops()},         {"publish_drops", s.publish_drops()},
+          {"ack_drops", s.ack_drops()},
+          // CURVE: whether the session ran with it and the handshakes its ZAP handler admitted and refused.
+          {"curve", s.curve()},                     {"curve_accepted", s.curve_accepted()},
+          {"curve_denied", s.curve_denied()},
           {"scheduling", s.scheduling() ? s.scheduling()->str() : ""}};
 }
 
