@@ -40,7 +40,7 @@ LINKS = [
     # name, alpha_us, GB/s, style
     ("10 GbE, kernel TCP", 25.0, 1.25, ("#C44E52", "-")),          # MPI over TCP ~25 us small-message osu_latency
     ("10 GbE, kernel TCP, tuned floor", 10.0, 1.25, ("#C44E52", ":")),  # Larsen et al. 2009: >= 10 us one way
-    ("25 GbE, kernel TCP", 25.0, 3.125, ("#DD8452", "-")),         # estimate: the kernel stack, not the link, sets alpha
+    ("25 GbE, kernel TCP", 25.0, 3.125, ("#DD8452", "-")),         # estimate: the kernel stack sets alpha
     ("100 GbE, kernel TCP", 25.0, 12.5, ("#937860", "-")),         # estimate: as above
     ("100 GbE, RoCE (RDMA)", 1.5, 12.5, ("#55A868", "-")),         # estimate: ConnectX-6 EN sub-0.8 us + MPI software
     ("InfiniBand HDR (RDMA)", 1.0, 25.0, ("#4C72B0", "-")),        # osu_latency 0.90-0.93 us; ConnectX-6 sub-0.6 us
