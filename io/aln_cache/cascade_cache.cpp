@@ -14,8 +14,10 @@ namespace fs = std::filesystem;
 namespace {
 constexpr char kMagic[8] = {'C', 'L', 'A', 'L', 'N', 'C', 'T', '1'};
 
-std::vector<double>* arrays(aln::cascade_table& t, int i) {
-  std::vector<double>* a[4] = {&t.r_ss_Hz, &t.v_mean_mV, &t.tau_mu_ms, &t.tau_sigma_ms};
+// the four quantities in file order
+template <class Table>
+auto* arrays(Table& t, int i) {
+  decltype(&t.r_ss_Hz) a[4] = {&t.r_ss_Hz, &t.v_mean_mV, &t.tau_mu_ms, &t.tau_sigma_ms};
   return a[i];
 }
 }  // namespace
@@ -38,10 +40,9 @@ void save_cascade_table(const aln::cascade_table& table, const fs::path& file) {
     out.write(kMagic, sizeof kMagic);
     out.write(key.data(), static_cast<std::streamsize>(key.size()));
     out.write(reinterpret_cast<const char*>(dims), sizeof dims);
-    auto& t = const_cast<aln::cascade_table&>(table);
     for (int i = 0; i < 4; ++i)
-      out.write(reinterpret_cast<const char*>(arrays(t, i)->data()),
-                static_cast<std::streamsize>(arrays(t, i)->size() * sizeof(double)));
+      out.write(reinterpret_cast<const char*>(arrays(table, i)->data()),
+                static_cast<std::streamsize>(arrays(table, i)->size() * sizeof(double)));
     if (!out) throw std::runtime_error("ALN cache: write failed: " + tmp.string());
   }
   fs::rename(tmp, file);
