@@ -279,8 +279,11 @@ TEST_CASE("Bad EIF cascade parameters are refused with the field's name", "[aln]
   p.g_l_nS = 0;
   CHECK_THROWS_WITH(aln::eif_fokker_planck(p, {}), Catch::Contains("g_l_nS"));
   aln::fp_numerics n;
-  n.d_v_mV = 0.03;  // 160 mV is not a whole number of steps
+  n.d_v_mV = 0.07;  // the fine part (V_r - 30 mV .. V_cut, 60 mV) is not a whole number of steps
   CHECK_THROWS_WITH(aln::eif_fokker_planck({}, n), Catch::Contains("d_v_mV"));
+  n = {};
+  n.d_v_coarse_mV = 0.3;  // 100 mV below V_r - 30 mV is not a whole number of 0.3 mV steps
+  CHECK_THROWS_WITH(aln::eif_fokker_planck({}, n), Catch::Contains("d_v_coarse_mV"));
   const aln::eif_fokker_planck fp({}, {});
   CHECK_THROWS_WITH(fp.steady_state(1.0, 0.0), Catch::Contains("sigma_mV_per_sqrt_ms"));
   aln::cascade_grid g;

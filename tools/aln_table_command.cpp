@@ -90,6 +90,12 @@ void add_aln_table_command(CLI::App& app) {
   cmd->add_option("--n-sigma", g.n_sigma, "Number of sigma values")->capture_default_str();
   auto& m = o->numerics;
   cmd->add_option("--d-v-mV", m.d_v_mV, "Voltage step of the Fokker-Planck grid")->capture_default_str();
+  cmd->add_option("--d-v-coarse-mV", m.d_v_coarse_mV,
+                  "Coarser voltage step far below the reset (0: the whole grid at --d-v-mV)")
+      ->capture_default_str();
+  cmd->add_option("--fine-below-reset-mV", m.fine_below_reset_mV,
+                  "The fine step starts this far below the reset")
+      ->capture_default_str();
   cmd->add_option("--fit-frequencies", m.n_fit_frequencies,
                   "Frequencies of the filter fits (geometric subset of 0.25..1000 Hz; 0 = all 4000)")
       ->capture_default_str();

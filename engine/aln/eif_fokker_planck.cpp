@@ -47,27 +47,38 @@ eif_fokker_planck::eif_fokker_planck(const eif_neuron_params& neuron, const fp_n
     : neuron_(neuron), numerics_(numerics) {
   neuron_.validate();
   numerics_.validate();
+  // Grid: step d_v_coarse_mV from V_lb up to V_fine = V_r - fine_below_reset_mV (far below threshold, where the
+  // density and the modulated flux only follow the leak quasi-statically), then d_v_mV up to V_cut. The cell
+  // integrals below are exact for frozen F, so a variable step needs no other change.
   const double dv = numerics_.d_v_mV;
-  const double span = (neuron_.v_cut_mV - neuron_.v_lb_mV) / dv;
-  const int n = static_cast<int>(std::lround(span)) + 1;
-  if (std::abs(span - (n - 1)) > 1e-6 || n < 3) {
-    std::ostringstream s;
-    s << "EIF cascade: d_v_mV = " << dv << " must divide v_cut_mV - v_lb_mV = "
-      << neuron_.v_cut_mV - neuron_.v_lb_mV << " mV into whole steps";
-    throw std::invalid_argument(s.str());
-  }
-  const double kr = (neuron_.v_r_mV - neuron_.v_lb_mV) / dv;
-  k_reset_ = static_cast<int>(std::lround(kr));
-  if (std::abs(kr - k_reset_) > 1e-6) {
-    std::ostringstream s;
-    s << "EIF cascade: v_r_mV = " << neuron_.v_r_mV << " must lie on the voltage grid (v_lb_mV + k d_v_mV)";
-    throw std::invalid_argument(s.str());
-  }
+  const double v_fine = std::max(neuron_.v_lb_mV, neuron_.v_r_mV - numerics_.fine_below_reset_mV);
+  const double hc = numerics_.d_v_coarse_mV > 0 ? numerics_.d_v_coarse_mV : dv;
+  auto whole_steps = [](double span, double step, const char* what) {
+    const double x = span / step;
+    const int n = static_cast<int>(std::lround(x));
+    if (std::abs(x - n) > 1e-6) {
+      std::ostringstream s;
+      s << "EIF cascade: " << what << " (" << span << " mV) is not a whole number of steps of " << step << " mV";
+      throw std::invalid_argument(s.str());
+    }
+    return n;
+  };
+  const int nc = whole_steps(v_fine - neuron_.v_lb_mV, hc, "d_v_coarse_mV: v_r_mV - fine_below_reset_mV - v_lb_mV");
+  const int nf = whole_steps(neuron_.v_cut_mV - v_fine, dv, "d_v_mV: v_cut_mV - (v_r_mV - fine_below_reset_mV)");
+  const int nr = whole_steps(neuron_.v_r_mV - v_fine, dv, "d_v_mV: v_r_mV on the grid, fine_below_reset_mV");
+  if (nf < 2) throw std::invalid_argument("EIF cascade: d_v_mV leaves fewer than 2 steps between V_r and V_cut");
+  std::vector<double> vs;
+  for (int k = 0; k < nc; ++k) vs.push_back(neuron_.v_lb_mV + k * hc);
+  for (int k = 0; k <= nf; ++k) vs.push_back(v_fine + k * dv);
+  const int n = static_cast<int>(vs.size());
+  k_reset_ = nc + nr;
   const double tau_m = neuron_.tau_m_ms();
   v_mV_.resize(n);
   leak_drift_.resize(n);
+  h_.assign(n, 0.0);
   for (int k = 0; k < n; ++k) {
-    const double v = neuron_.v_lb_mV + k * dv;
+    const double v = vs[k];
+    if (k > 0) h_[k] = vs[k] - vs[k - 1];
     const double spike = neuron_.delta_t_mV > 0
                              ? neuron_.delta_t_mV * std::exp((v - neuron_.v_t_mV) / neuron_.delta_t_mV)
                              : 0.0;
@@ -84,15 +95,15 @@ eif_fokker_planck::eif_fokker_planck(const eif_neuron_params& neuron, const fp_n
 // a[k] = A_k, b[k] = (2/sigma^2)(A_k - 1)/F_k.
 void eif_fokker_planck::coefficients(double mu, double sigma, std::vector<double>& a, std::vector<double>& b) const {
   const std::size_t n = v_mV_.size();
-  const double dv = numerics_.d_v_mV, two_over_s2 = 2.0 / (sigma * sigma);
+  const double two_over_s2 = 2.0 / (sigma * sigma);
   a.resize(n);
   b.resize(n);
   for (std::size_t k = 0; k < n; ++k) {
     const double f = -two_over_s2 * (mu + leak_drift_[k]);
-    const double x = dv * f;
+    const double x = h_[k] * f;
     a[k] = std::exp(x);
     // (e^x - 1)/x, accurate near 0
-    b[k] = two_over_s2 * dv * (std::abs(x) < 1e-8 ? 1.0 + 0.5 * x : std::expm1(x) / x);
+    b[k] = two_over_s2 * h_[k] * (std::abs(x) < 1e-8 ? 1.0 + 0.5 * x : std::expm1(x) / x);
   }
 }
 
@@ -111,7 +122,7 @@ eif_fokker_planck::density eif_fokker_planck::solve_density(double mu, double si
   for (int k = n - 1; k > 0; --k) {
     const double flux = k > k_reset_ ? 1.0 : 0.0;
     d.p[k - 1] = d.p[k] * a[k] + b[k] * flux;
-    sum += d.p[k - 1];
+    sum += d.p[k - 1] * h_[k];
   }
   if (!std::isfinite(sum) || !(sum > 0)) {
     std::ostringstream s;
@@ -119,16 +130,16 @@ eif_fokker_planck::density eif_fokker_planck::solve_density(double mu, double si
       << " mV/sqrt(ms) (sigma too small for this grid?)";
     throw std::runtime_error(s.str());
   }
-  d.r0_per_ms = 1.0 / (numerics_.d_v_mV * sum);
+  d.r0_per_ms = 1.0 / sum;
   return d;
 }
 
 fp_steady_state eif_fokker_planck::steady_state(double mu, double sigma) const {
   const density d = solve_density(mu, sigma);
   double pv = 0, ps = 0;
-  for (std::size_t k = 0; k < d.p.size(); ++k) {
-    pv += d.p[k] * v_mV_[k];
-    ps += d.p[k];
+  for (std::size_t k = 1; k < d.p.size(); ++k) {
+    pv += d.p[k - 1] * v_mV_[k - 1] * h_[k];
+    ps += d.p[k - 1] * h_[k];
   }
   const double r = d.r0_per_ms / (1.0 + d.r0_per_ms * neuron_.t_ref_ms);
   return {1000.0 * r, pv / ps};
@@ -163,16 +174,15 @@ eif_fokker_planck::linear_response eif_fokker_planck::response(double mu, double
     ref_re[i] = std::cos(w[i] * t_ref);
     ref_im[i] = -std::sin(w[i] * t_ref);
   }
-  const double dv = numerics_.d_v_mV;
   std::vector<double> qa_re(nf, 1.0), qa_im(nf, 0.0), pa_re(nf, 0.0), pa_im(nf, 0.0);
   std::vector<double> qm_re(nf, 0.0), qm_im(nf, 0.0), pm_re(nf, 0.0), pm_im(nf, 0.0);
   std::vector<double> qs_re(nf, 0.0), qs_im(nf, 0.0), ps_re(nf, 0.0), ps_im(nf, 0.0);
   for (int k = n - 1; k > 0; --k) {
-    const double ak = a[k], bk = b[k], hm = h_mu[k], hs = h_sigma[k];
+    const double ak = a[k], bk = b[k], hm = h_mu[k], hs = h_sigma[k], dv = h_[k];
     const double reinject = (k - 1 == k_reset_) ? 1.0 : 0.0;
 #pragma omp simd
     for (std::size_t i = 0; i < nf; ++i) {
-      const double fw = dv * w[i];  // q_{k-1} = q_k + i w dV p_k
+      const double fw = dv * w[i];  // q_{k-1} = q_k + i w h_k p_k
       // homogeneous part; the flux reinjected at V_r leaves q below the reset
       const double nqa_re = qa_re[i] - fw * pa_im[i] - reinject * ref_re[i];
       const double nqa_im = qa_im[i] + fw * pa_re[i] - reinject * ref_im[i];

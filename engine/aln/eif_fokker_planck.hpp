@@ -4,7 +4,7 @@
 // of Cakan & Obermayer 2020 looks up.
 //
 // Method: Richardson's threshold integration (Richardson 2007, Phys Rev E 76:021919; 2008, Biol Cybern 99:381)
-// on a uniform voltage grid V_lb..V_cut with reinjection at V_r after t_ref, for the steady state and for the
+// on a voltage grid V_lb..V_cut (fine from below the reset up) with reinjection at V_r after t_ref, for the steady state and for the
 // first-order rate response to a modulation of mu or sigma at frequency f; the filters are the exponentials whose
 // Fourier transforms 1/(1 + 2 pi i f tau) fit the normalised responses best in least squares (Augustin, Ladenbauer,
 // Baumann & Obermayer 2017, PLoS Comput Biol 13:e1005545, "LNexp" model, Eqs. 85-89 and the text around them).
@@ -52,9 +52,10 @@ class eif_fokker_planck {
 
   eif_neuron_params neuron_;
   fp_numerics numerics_;
-  std::vector<double> v_mV_;       // grid V_k = V_lb + k dV
+  std::vector<double> v_mV_;       // grid V_k, coarse far below the reset, fine above (fp_numerics)
   std::vector<double> leak_drift_; // (E_L - V + Delta_T exp((V - V_T)/Delta_T)) / tau_m, mV/ms
   int k_reset_ = 0;
+  std::vector<double> h_;         // h_k = V_k - V_{k-1} (h_0 unused)
   std::vector<double> fit_f_Hz_, fit_weight_;
 };
 

@@ -30,6 +30,9 @@ void eif_neuron_params::validate() const {
 
 void fp_numerics::validate() const {
   positive("d_v_mV", d_v_mV);
+  if (!(d_v_coarse_mV >= 0) || !std::isfinite(d_v_coarse_mV)) fail("d_v_coarse_mV", d_v_coarse_mV, "must be >= 0 (0 = uniform grid)");
+  if (!(fine_below_reset_mV >= 0) || !std::isfinite(fine_below_reset_mV))
+    fail("fine_below_reset_mV", fine_below_reset_mV, "must be >= 0");
   positive("fit_df_Hz", fit_df_Hz);
   if (!(fit_f_max_Hz >= fit_df_Hz)) fail("fit_f_max_Hz", fit_f_max_Hz, "must be >= fit_df_Hz");
   if (n_fit_frequencies < 0 || n_fit_frequencies == 1) fail("n_fit_frequencies", n_fit_frequencies, "must be 0 (all) or >= 2");
