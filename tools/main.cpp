@@ -11,6 +11,7 @@
 #include "tools/serve_command.hpp"
 #include "tools/simulate_command.hpp"
 #include "tools/stim_command.hpp"
+#include "tools/aln_table_command.hpp"
 #include "tools/fit_tf_command.hpp"
 #include "tools/keys_command.hpp"
 #include "tools/tf_command.hpp"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   cortexloop::tools::add_tf_command(app);
   cortexloop::tools::add_fit_tf_command(app);
   cortexloop::tools::add_keys_command(app);
+  cortexloop::tools::add_aln_table_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

