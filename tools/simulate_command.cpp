@@ -9,6 +9,7 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,11 @@
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
 #include "io/recording/npy.hpp"
+#include "tools/mpi_launch.hpp"
 #include "tools/progress.hpp"
+#ifdef CORTEXLOOP_HAVE_MPI
+#include "io/mpi/mpi_exchange.hpp"
+#endif
 
 namespace cortexloop::tools {
 
@@ -74,7 +79,29 @@ double mean_column(const std::vector<float>& pairs, std::size_t column, std::siz
   return n ? sum / static_cast<double>(n) : 0.0;
 }
 
+// Sums a per-process count over every process (exactly: integers below 2^53), or returns it alone.
+double sum_over_ranks(engine::process_exchange* across, double local) {
+  if (!across) return local;
+  std::vector<double> all(across->n_ranks());
+  across->all_gather({&local, 1}, all);
+  double total = 0;
+  for (const double x : all) total += x;
+  return total;
+}
+
 int run_simulate(const simulate_options& o) {
+  // Under `mpirun -n K` (K > 1) the K processes step one network together (docs/engine.md, "Across processes").
+  const int launched = launched_ranks();
+#ifdef CORTEXLOOP_HAVE_MPI
+  std::optional<io::mpi_session> mpi;
+  if (launched > 1) mpi.emplace(nullptr, nullptr);
+#else
+  if (launched > 1)
+    throw std::runtime_error("mpirun started " + std::to_string(launched) +
+                             " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
+                             "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise run the whole "
+                             "network and write the same files)");
+#endif
   std::vector<std::string> overrides = o.overrides;
   if (o.duration_s) overrides.push_back("simulation.duration_s=" + std::to_string(*o.duration_s));
   if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
@@ -83,12 +110,19 @@ int run_simulate(const simulate_options& o) {
   const engine::engine_params params = io::load_config(o.config, overrides);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
 
+  engine::process_exchange* across = nullptr;
+#ifdef CORTEXLOOP_HAVE_MPI
+  std::optional<io::mpi_exchange> exchange;
+  if (mpi) across = &exchange.emplace(static_cast<std::uint32_t>(params.network.n_neurons));
+#endif
+  // Rank 0 writes every file; the others have the same readouts (engine::network::readout_sums) and stay quiet.
+  const bool root = !across || across->rank() == 0;
   const std::filesystem::path out(o.out_dir);
-  std::filesystem::create_directories(out);
+  if (root) std::filesystem::create_directories(out);
 
   engine::flush_denormals_to_zero();
   const auto setup_start = std::chrono::steady_clock::now();
-  engine::engine eng(params);
+  engine::engine eng(params, across);
   eng.set_record_spikes(record_spikes);
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
 
@@ -98,9 +132,9 @@ int run_simulate(const simulate_options& o) {
   tr.reserve(static_cast<std::size_t>(n_ticks));
   std::unique_ptr<io::npy_row_writer> spikes;
   std::vector<double> spike_rows;
-  if (record_spikes) spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
+  if (record_spikes && root) spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
 
-  progress_line progress("simulate", o.quiet);
+  progress_line progress("simulate", o.quiet || !root);
   engine::tick_readout r;
   std::int64_t diverged = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -129,6 +163,16 @@ int run_simulate(const simulate_options& o) {
   progress.done();
   if (spikes) spikes->close();
 
+  // Every process takes part in these sums; only rank 0 goes on to write.
+  const double n_synapses = sum_over_ranks(across, static_cast<double>(eng.net().n_synapses()));
+  const double drive_events = sum_over_ranks(across, static_cast<double>(eng.net().drive_events()));
+  double busy_local_s = 0;
+  for (unsigned w = 0; w < eng.net().workers().size(); ++w)
+    busy_local_s += static_cast<double>(eng.net().workers().busy_ns(w)) * 1e-9;
+  std::vector<double> rank_busy_s(across ? across->n_ranks() : 1, busy_local_s);
+  if (across) across->all_gather({&busy_local_s, 1}, rank_busy_s);
+  if (!root) return 0;
+
   const auto ticks = static_cast<std::size_t>(n_ticks);
   io::write_npy(out / "rates.npy", tr.rates, {ticks, 2});
   io::write_npy(out / "mean_v.npy", tr.mean_v, {ticks, 2});
@@ -144,7 +188,7 @@ int run_simulate(const simulate_options& o) {
   }
 
   const double simulated_s = static_cast<double>(n_ticks) * tick_ms / 1000.0;
-  // Time each worker spent stepping the network, and how unequal it was (max / mean - 1).
+  // Time each worker (of rank 0) spent stepping the network, and how unequal it was (max / mean - 1).
   std::vector<double> worker_busy_s;
   for (unsigned w = 0; w < eng.net().workers().size(); ++w)
     worker_busy_s.push_back(static_cast<double>(eng.net().workers().busy_ns(w)) * 1e-9);
@@ -157,6 +201,8 @@ int run_simulate(const simulate_options& o) {
       {"overrides", o.overrides},
       {"seed", params.simulation.seed},
       {"threads", params.simulation.threads},
+      {"ranks", across ? across->n_ranks() : 1u},
+      {"rank_busy_s", rank_busy_s},
       {"worker_busy_s", worker_busy_s},
       {"worker_imbalance", busy_mean > 0 ? busy_max / busy_mean - 1.0 : 0.0},
       {"dt_ms", params.simulation.dt_ms},
@@ -170,8 +216,8 @@ int run_simulate(const simulate_options& o) {
       {"n_neurons", eng.net().n_neurons()},
       {"n_exc", eng.net().n_exc()},
       {"n_inh", eng.net().n_inh()},
-      {"n_synapses", eng.net().n_synapses()},
-      {"drive_events", eng.net().drive_events()},
+      {"n_synapses", static_cast<std::uint64_t>(n_synapses)},
+      {"drive_events", static_cast<std::uint64_t>(drive_events)},
       {"diverged", diverged},
       {"mean_rate_exc_Hz", mean_column(tr.rates, 0, 0)},
       {"mean_rate_inh_Hz", mean_column(tr.rates, 1, 0)},
