@@ -5,10 +5,12 @@ with 3 ranks (an uneven split whose last rank holds the exc/inh boundary). The r
 the same binary, itself checked against Brian2 (tests/test_network_brian2.cpp); the property is exact equality
 (tolerance 0), as for threads (tests/test_network_threads.cpp). Also: `serve` under mpirun -n 2 is refused.
 N = 4000 cells (rank bounds 0 | 2048 | 4000 for 2 ranks, 0 | 1024 | 2048 | 4000 for 3), 0.4 s, drive 5 Hz.
-Breaks tried, each failing here: the Allgatherv displacements off by one spike (rank 1's list shifted: spikes and
-rates differ); the readout blocks reduced as one double per rank (rank totals added: mean_v.npy and lfp.npy differ
-in the last bits while spikes agree); rank 1's spikes dropped from the exchange (its own targets never see rank 0's:
-rates differ).
+Breaks tried, each failing here: the Allgatherv slots in reverse rank order (the exchanged list no longer
+ascending: spikes.npy and rates.npy differ, the exc/inh counts being read from the sorted list; mean V does not, the
+conductance adds of equal q commuting); rank bounds at multiples of 128 instead of the 1024-cell readout block (a
+block straddles ranks 0 and 1 of 3: mean_v, mean_w and lfp differ). Not caught, and rightly: adding per-rank
+totals instead of the blocks in order; a block's sum is a float, and a few floats add exactly in double in any
+order at this size (the block order is what makes it exact in general).
 Run by ctest as: /usr/bin/python3 tests/cli/test_mpi_cli.py BUILD_DIR MPIEXEC"""
 import json
 import os
