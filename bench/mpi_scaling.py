@@ -11,7 +11,8 @@ Figures: wall_s of rank 0's stepping loop (summary.json; rank 0 waits in every s
 rank, so this is the run's time), median of --repeats; speed-up = wall(1) / wall(K) (strong) and efficiency =
 wall(1) / wall(K) (weak, ideal 1). Also the CPU seconds each rank spent stepping its cells (rank_busy_s: the
 time inside the update and deliver phases, not in the exchange), which separates compute from communication.
-Runs use mpirun --bind-to core (one rank per core) and print /proc/loadavg: on a machine shared with other jobs
+Runs use mpirun --bind-to core (one rank per core) and mpi_yield_when_idle (the cores are shared with other
+jobs here) and print /proc/loadavg: on a machine shared with other jobs
 wall times are noisy; the busy seconds much less.
 """
 import argparse
@@ -23,7 +24,7 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "core"]
+MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "core", "--mca", "mpi_yield_when_idle", "1"]
 
 
 def run(binary, n, ranks, duration):
@@ -41,7 +42,8 @@ def measure(binary, n, ranks, duration, repeats):
     runs = [run(binary, n, ranks, duration) for _ in range(repeats)]
     wall = statistics.median(s["wall_s"] for s in runs)
     busy = [statistics.median(s["rank_busy_s"][r] for s in runs) for r in range(ranks)]
-    return wall, busy, runs[0]
+    cpu = [statistics.median(s["rank_loop_cpu_s"][r] for s in runs) for r in range(ranks)]
+    return wall, busy, cpu, runs[0]
 
 
 def main():
@@ -57,16 +59,17 @@ def main():
         sys.exit(f"mpi_scaling.py: {args.binary} not found; build first (scripts/build.sh)")
     print(f"loadavg before: {open('/proc/loadavg').read().strip()}; {os.cpu_count()} CPUs")
     header = (f"{'kind':>6} {'ranks':>5} {'neurons':>8} {'synapses':>10} {'wall_s':>7} {'rt_factor':>9} "
-              f"{'speed-up/eff':>12} {'busy_s per rank':>16} {'exc_Hz':>7}")
+              f"{'speed-up/eff':>12} {'busy_s per rank':>16} {'loop CPU s/rank':>16} {'exc_Hz':>7}")
     for kind in ["strong", "weak"]:
         print(header)
         first = None
         for k in args.ranks:
             n = args.strong_n if kind == "strong" else k * args.weak_n_per_rank
-            wall, busy, s = measure(args.binary, n, k, args.duration, args.repeats)
+            wall, busy, cpu, s = measure(args.binary, n, k, args.duration, args.repeats)
             first = first or wall
             print(f"{kind:>6} {k:>5} {n:>8} {s['n_synapses']:>10} {wall:>7.3f} {s['simulated_s'] / wall:>9.2f} "
                   f"{first / wall:>12.2f} {'/'.join(f'{b:.2f}' for b in busy):>16} "
+                  f"{'/'.join(f'{c:.2f}' for c in cpu):>16} "
                   f"{s['second_half_rate_exc_Hz']:>7.2f}", flush=True)
     print(f"loadavg after: {open('/proc/loadavg').read().strip()}")
 

@@ -2,7 +2,6 @@
 // How many processes the MPI launcher started, read from its environment (1 without one), so that a command can
 // refuse or prepare a multi-process run before (or without) initialising MPI.
 #include <cstdlib>
-#include <string>
 
 namespace cortexloop::tools {
 
@@ -14,6 +13,13 @@ inline int launched_ranks() {
       if (n > 0) return n;
     }
   return 1;
+}
+
+// This process's rank among them (0 without a launcher).
+inline int launched_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK"})
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  return 0;
 }
 
 }  // namespace cortexloop::tools

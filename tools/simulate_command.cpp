@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "engine/denormals.hpp"
 #include "engine/engine.hpp"
@@ -23,6 +24,7 @@
 #include "io/recording/npy.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/progress.hpp"
+#include "tools/sweep_grid.hpp"
 #ifdef CORTEXLOOP_HAVE_MPI
 #include "io/mpi/mpi_exchange.hpp"
 #endif
@@ -39,7 +41,9 @@ struct simulate_options {
   std::optional<std::int64_t> threads;
   std::vector<std::string> overrides;
   std::vector<std::string> record;
+  std::vector<std::string> sweep;  // KEY=v1,v2,... (tools/sweep_grid.hpp)
   bool quiet = false;
+  bool split_over_ranks = true;    // false: one sweep point, run by this process alone
 };
 
 // Per-tick traces kept in memory (a few floats per simulated ms) and written at the end.
@@ -72,6 +76,13 @@ double peak_rss_MB() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
+// CPU seconds this process has used so far (all its threads): under load, a measure of work that wall time is not.
+double process_cpu_s() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 double mean_column(const std::vector<float>& pairs, std::size_t column, std::size_t from_tick) {
   double sum = 0;
   std::size_t n = 0;
@@ -91,7 +102,7 @@ double sum_over_ranks(engine::process_exchange* across, double local) {
 
 int run_simulate(const simulate_options& o) {
   // Under `mpirun -n K` (K > 1) the K processes step one network together (docs/engine.md, "Across processes").
-  const int launched = launched_ranks();
+  const int launched = o.split_over_ranks ? launched_ranks() : 1;
 #ifdef CORTEXLOOP_HAVE_MPI
   std::optional<io::mpi_session> mpi;
   if (launched > 1) mpi.emplace(nullptr, nullptr);
@@ -138,6 +149,7 @@ int run_simulate(const simulate_options& o) {
   engine::tick_readout r;
   std::int64_t diverged = 0;
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start_s = process_cpu_s();
   for (std::int64_t k = 0; k < n_ticks; ++k) {
     eng.tick(r);
     tr.add(r);
@@ -160,6 +172,7 @@ int run_simulate(const simulate_options& o) {
     });
   }
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double loop_cpu_s = process_cpu_s() - cpu_start_s;
   progress.done();
   if (spikes) spikes->close();
 
@@ -171,6 +184,9 @@ int run_simulate(const simulate_options& o) {
     busy_local_s += static_cast<double>(eng.net().workers().busy_ns(w)) * 1e-9;
   std::vector<double> rank_busy_s(across ? across->n_ranks() : 1, busy_local_s);
   if (across) across->all_gather({&busy_local_s, 1}, rank_busy_s);
+  // The stepping loop's CPU time per rank (an MPI rank waiting in a collective polls, so this includes waits).
+  std::vector<double> rank_loop_cpu_s(across ? across->n_ranks() : 1, loop_cpu_s);
+  if (across) across->all_gather({&loop_cpu_s, 1}, rank_loop_cpu_s);
   if (!root) return 0;
 
   const auto ticks = static_cast<std::size_t>(n_ticks);
@@ -203,6 +219,7 @@ int run_simulate(const simulate_options& o) {
       {"threads", params.simulation.threads},
       {"ranks", across ? across->n_ranks() : 1u},
       {"rank_busy_s", rank_busy_s},
+      {"rank_loop_cpu_s", rank_loop_cpu_s},
       {"worker_busy_s", worker_busy_s},
       {"worker_imbalance", busy_mean > 0 ? busy_max / busy_mean - 1.0 : 0.0},
       {"dt_ms", params.simulation.dt_ms},
@@ -238,6 +255,45 @@ int run_simulate(const simulate_options& o) {
   return 0;
 }
 
+// A parameter sweep: this process runs its share of the grid (points rank, rank + K, ...), each point an ordinary
+// one-process run into OUT/point_NNN/. Needs no MPI: the rank and K come from the launcher's environment, so the
+// same `mpirun -n K` launches it whether or not the build has MPI. Rank 0 writes OUT/sweep.json, the grid's index.
+int run_sweep(const simulate_options& o) {
+  std::vector<sweep_axis> axes;
+  for (const std::string& text : o.sweep) axes.push_back(parse_sweep_axis(text));
+  const std::vector<std::vector<std::string>> points = sweep_points(axes);
+  const int ranks = launched_ranks(), rank = launched_rank();
+  auto point_dir = [](std::size_t i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "point_%03zu", i);
+    return std::string(name);
+  };
+  // Every point's config is loaded (and so validated) before any run starts, on every rank.
+  for (const auto& point : points) {
+    std::vector<std::string> overrides = o.overrides;
+    overrides.insert(overrides.end(), point.begin(), point.end());
+    io::load_config(o.config, overrides);
+  }
+  const std::filesystem::path out(o.out_dir);
+  if (rank == 0) {
+    std::filesystem::create_directories(out);
+    nlohmann::json index = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"points", {}}};
+    for (std::size_t i = 0; i < points.size(); ++i)
+      index["points"].push_back({{"index", i}, {"dir", point_dir(i)}, {"rank", static_cast<int>(i) % ranks},
+                                 {"sweep", points[i]}});
+    std::ofstream(out / "sweep.json") << index.dump(2) << "\n";
+  }
+  for (std::size_t i = static_cast<std::size_t>(rank); i < points.size(); i += static_cast<std::size_t>(ranks)) {
+    simulate_options one = o;
+    one.sweep.clear();
+    one.split_over_ranks = false;
+    one.out_dir = (out / point_dir(i)).string();
+    one.overrides.insert(one.overrides.end(), points[i].begin(), points[i].end());
+    if (const int rc = run_simulate(one); rc != 0) return rc;
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_simulate_command(CLI::App& app) {
@@ -256,9 +312,12 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));
+  cmd->add_option("--sweep", o->sweep, "Parameter sweep: section.key=v1,v2,... (repeatable: the grid of all "
+                                       "combinations); point i goes to OUT/point_NNN/, OUT/sweep.json lists them; "
+                                       "under mpirun -n K each rank runs every K-th point");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress line");
   cmd->callback([o] {
-    if (const int rc = run_simulate(*o); rc != 0) throw CLI::RuntimeError(rc);
+    if (const int rc = o->sweep.empty() ? run_simulate(*o) : run_sweep(*o); rc != 0) throw CLI::RuntimeError(rc);
   });
 }
 

@@ -97,5 +97,47 @@ class MpiMatchesOneProcess(unittest.TestCase):
         self.assertIn("serve runs as one process", r.stderr)
 
 
+class SweepOverRanks(unittest.TestCase):
+    """`mpirun -n 2 cortexloop simulate --sweep KEY=a,b,c`: rank r runs points r, r + 2, ...; each point's files
+    equal, byte for byte, those of a plain one-process run with --set KEY=value (the reference), and sweep.json
+    indexes the grid. Break tried: every rank running point 0's overrides -> point 1 differs from its reference."""
+
+    def test_each_point_equals_its_own_run(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            base = ["simulate", "--config", "configs/zerlaut2018_network.toml", "--duration", "0.2", "--quiet",
+                    "--set", "network.n_neurons=2000"]
+            sweep = os.path.join(tmp, "sweep")
+            r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *base, "--out", sweep,
+                                "--sweep", "network.drive.rate_Hz=3,6", "--sweep", "simulation.seed=1,2"],
+                               capture_output=True, text=True, cwd=ROOT, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(sweep, "sweep.json")) as f:
+                index = json.load(f)
+            self.assertEqual([p["sweep"] for p in index["points"]],
+                             [["network.drive.rate_Hz=3", "simulation.seed=1"],
+                              ["network.drive.rate_Hz=3", "simulation.seed=2"],
+                              ["network.drive.rate_Hz=6", "simulation.seed=1"],
+                              ["network.drive.rate_Hz=6", "simulation.seed=2"]])
+            self.assertEqual([p["rank"] for p in index["points"]], [0, 1, 0, 1])
+            for point in [1, 2]:  # one point of each rank
+                overrides = index["points"][point]["sweep"]
+                ref = os.path.join(tmp, f"ref{point}")
+                args = [BINARY, *base, "--out", ref]
+                for o in overrides:
+                    args += ["--set", o]
+                r = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=300)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                got = os.path.join(sweep, index["points"][point]["dir"])
+                for f in ["rates.npy", "mean_v.npy", "lfp.npy"]:
+                    self.assertEqual(read_bytes(os.path.join(got, f)), read_bytes(os.path.join(ref, f)),
+                                     f"point {point} {f}")
+
+    def test_a_bad_sweep_is_refused_with_its_text(self):
+        r = subprocess.run([BINARY, "simulate", "--out", "/tmp/unused_sweep", "--sweep", "network.drive.rate_Hz=3,"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("network.drive.rate_Hz=3,", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=2)
