@@ -24,11 +24,11 @@ network_params network_to_build(const engine_params& p) {
 }
 }  // namespace
 
-engine::engine(const engine_params& p)
+engine::engine(const engine_params& p, process_exchange* across)
     : params_(p),
       dt_ms_(p.simulation.dt_ms),
       steps_per_tick_(cortexloop::engine::steps_per_tick(p.simulation)),
-      net_(network_to_build(p), p.simulation.dt_ms, p.simulation.seed, p.simulation.threads),
+      net_(network_to_build(p), p.simulation.dt_ms, p.simulation.seed, p.simulation.threads, -1, across),
       stimuli_(p.stimuli) {
   if (p.ring) {
     ring_.emplace(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
@@ -95,11 +95,11 @@ void engine::tick(tick_readout& out) noexcept {
     r.mean_w_pA = s.w_pA / n;
     r.i_stim_pA = stim / steps;
   };
-  const adex_state_sums exc = net_.sum_exc();
-  fill(out.exc, counts.spikes_exc, exc, net_.n_exc(), stim_exc);
-  fill(out.inh, counts.spikes_inh, net_.sum_inh(), net_.n_inh(), stim_inh);
-  out.lfp_proxy_nA = exc.abs_syn_pA / 1000.0;
-  out.diverged = counts.diverged;
+  const network_sums sums = net_.readout_sums(counts.diverged);  // across processes: of all of them
+  fill(out.exc, counts.spikes_exc, sums.exc, net_.n_exc(), stim_exc);
+  fill(out.inh, counts.spikes_inh, sums.inh, net_.n_inh(), stim_inh);
+  out.lfp_proxy_nA = sums.exc.abs_syn_pA / 1000.0;
+  out.diverged = sums.diverged;
   out.tick = tick_++;
   out.t_ms = static_cast<double>(step_) * dt_ms_;
   out.spike_steps = {spike_steps_.data(), n_logged};

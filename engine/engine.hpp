@@ -18,7 +18,9 @@ namespace cortexloop::engine {
 
 class engine {
  public:
-  explicit engine(const engine_params& p);
+  // across: the other processes when one network is split over several (engine/process_exchange.hpp); not
+  // owned, must outlive the engine. Every process then calls tick() in step with the others.
+  explicit engine(const engine_params& p, process_exchange* across = nullptr);
 
   // Advances one tick. Phases, in order: (1) per step: the stimulus schedule gives each population's
   // current; the network steps; its spikes are logged for the tick; every ring.dt_ms the ring steps (from

@@ -7,18 +7,34 @@
 
 namespace cortexloop::engine {
 
-std::vector<std::uint32_t> partition_bounds(std::uint32_t n, unsigned parts) {
-  const std::uint64_t units = (static_cast<std::uint64_t>(n) + kPartitionAlign - 1) / kPartitionAlign;
+std::vector<std::uint32_t> split_range(std::uint32_t begin, std::uint32_t end, unsigned parts, std::uint32_t align) {
+  const std::uint64_t units = (static_cast<std::uint64_t>(end - begin) + align - 1) / align;
   std::vector<std::uint32_t> bounds(parts + 1u);
   for (unsigned k = 0; k <= parts; ++k)
-    bounds[k] = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, units * k / parts * kPartitionAlign));
+    bounds[k] = static_cast<std::uint32_t>(std::min<std::uint64_t>(end, begin + units * k / parts * align));
   return bounds;
 }
 
+std::vector<std::uint32_t> partition_bounds(std::uint32_t n, unsigned parts) {
+  return split_range(0, n, parts, kPartitionAlign);
+}
+
+std::vector<std::uint32_t> rank_bounds(std::uint32_t n, unsigned ranks) {
+  return split_range(0, n, ranks, kReadoutBlock);
+}
+
 namespace {
-std::vector<partition> make_partitions(std::uint32_t n, double p_connect, std::uint64_t seed, unsigned parts) {
+// This process's cells split over its `parts` partitions (all N cells without other processes).
+std::vector<std::uint32_t> own_partition_bounds(std::uint32_t n, unsigned parts, const process_exchange* across) {
+  if (!across) return partition_bounds(n, parts);
+  const std::vector<std::uint32_t> ranks = rank_bounds(n, across->n_ranks());
+  return split_range(ranks[across->rank()], ranks[across->rank() + 1], parts, kPartitionAlign);
+}
+
+std::vector<partition> make_partitions(std::uint32_t n, double p_connect, std::uint64_t seed,
+                                       const std::vector<std::uint32_t>& bounds) {
   // The synapse tables are most of the start-up time (10^8 synapses at 200k cells): one thread per partition.
-  const std::vector<std::uint32_t> bounds = partition_bounds(n, parts);
+  const auto parts = static_cast<unsigned>(bounds.size() - 1);
   std::vector<std::future<incoming_synapses>> built;
   for (unsigned k = 0; k < parts; ++k)
     built.push_back(std::async(std::launch::async, [=] {
@@ -31,12 +47,18 @@ std::vector<partition> make_partitions(std::uint32_t n, double p_connect, std::u
 }
 }  // namespace
 
-network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsigned threads, int first_cpu)
+network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsigned threads, int first_cpu,
+                 process_exchange* across)
     : drive_(p.drive, p.q_exc_nS, dt_ms, random_stream::drive, seed),
       afferent_(drive_params{0.0, p.drive.k_exc, 0.0}, p.q_exc_nS, dt_ms, random_stream::afferent, seed),
-      parts_(make_partitions(static_cast<std::uint32_t>(p.n_neurons), p.p_connect, seed, std::max(1u, threads))),
-      pool_(std::max(1u, threads), first_cpu) {
+      parts_(make_partitions(
+          static_cast<std::uint32_t>(p.n_neurons), p.p_connect, seed,
+          own_partition_bounds(static_cast<std::uint32_t>(p.n_neurons), std::max(1u, threads), across))),
+      pool_(std::max(1u, threads), first_cpu),
+      across_(across) {
   const auto n = static_cast<std::uint32_t>(p.n_neurons);
+  own_begin_ = parts_.front().begin();
+  own_end_ = parts_.back().end();
   model_.n = n;
   model_.n_exc = static_cast<std::uint32_t>(p.n_exc());
   model_.exc = adex_derived::from(p.exc, dt_ms);
@@ -54,12 +76,25 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
   state_.spiked.assign(n, 0);
   state_.spike_ids.assign(n, 0);  // every neuron may spike in one step
   const philox_key key = philox_key::from_seed(seed);
-  for (std::uint32_t i = 0; i < n; ++i) {
+  for (std::uint32_t i = own_begin_; i < own_end_; ++i) {
     const adex_params& cell = i < model_.n_exc ? p.exc : p.inh;
     const double u =
         p.v_init == v_init_mode::uniform ? philox_unit(key, i, random_stream::initial_state) : 0.0;
     state_.v_mV[i] = static_cast<float>(cell.e_l_mV + u * (cell.v_t_mV - cell.e_l_mV));
   }
+  if (!across_) return;
+  rank_bounds_ = rank_bounds(n, across_->n_ranks());
+  send_.assign(own_end_ - own_begin_, 0);
+  // The readout blocks, cut exactly as sum_range cuts them: kReadoutBlock multiples, and n_exc.
+  for (const auto [begin, end] : {std::pair{0u, model_.n_exc}, std::pair{model_.n_exc, n}})
+    for (std::uint32_t b = begin; b < end;) {
+      const std::uint32_t e = std::min(end, (b / kReadoutBlock + 1) * kReadoutBlock);
+      block_begin_.push_back(b);
+      block_end_.push_back(e);
+      b = e;
+    }
+  gather_local_.assign(3 * block_begin_.size() + 1, 0.0);
+  gather_all_.assign(gather_local_.size() * across_->n_ranks(), 0.0);
 }
 
 void network::update_task(void* self, unsigned worker) noexcept {
@@ -69,28 +104,51 @@ void network::update_task(void* self, unsigned worker) noexcept {
 
 void network::deliver_task(void* self, unsigned worker) noexcept {
   auto& net = *static_cast<network*>(self);
-  net.parts_[worker].deliver(net.model_, net.state_, net.parts_);
+  if (net.across_)
+    net.parts_[worker].deliver(net.model_, net.state_, net.exchanged_);
+  else
+    net.parts_[worker].deliver(net.model_, net.state_, net.parts_);
 }
 
 void network::step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA,
                    network_counts& counts) noexcept {
   inputs_ = {step_index, i_stim_exc_pA, i_stim_inh_pA};
   pool_.run(&update_task, this);
-  pool_.run(&deliver_task, this);  // after the barrier: every partition's spikes are listed
+  if (across_) exchange_spikes(counts);
+  pool_.run(&deliver_task, this);  // after the barrier (and the exchange): every partition's spikes are listed
   for (const partition& part : parts_) {
-    counts.spikes_exc += part.spikes_exc();
-    counts.spikes_inh += part.spikes_inh();
+    if (!across_) {
+      counts.spikes_exc += part.spikes_exc();
+      counts.spikes_inh += part.spikes_inh();
+    }
     counts.diverged += part.diverged();
   }
 }
 
+void network::exchange_spikes(network_counts& counts) noexcept {
+  // This process's partitions are ascending and contiguous: their lists, one after the other, are its spikes in
+  // ascending order; the exchange appends the other processes' in rank order, ascending too.
+  std::size_t n = 0;
+  for (const partition& part : parts_) {
+    const std::span<const std::uint32_t> spikes = part.spikes(state_);
+    std::copy(spikes.begin(), spikes.end(), send_.begin() + static_cast<std::ptrdiff_t>(n));
+    n += spikes.size();
+  }
+  exchanged_ = across_->all_spikes({send_.data(), n});
+  // The whole network's counts, the same on every process: RS cells are the indices below n_exc.
+  const auto exc = std::lower_bound(exchanged_.begin(), exchanged_.end(), model_.n_exc) - exchanged_.begin();
+  counts.spikes_exc += exc;
+  counts.spikes_inh += static_cast<std::int64_t>(exchanged_.size()) - exc;
+}
+
 adex_state_sums network::sum_range(std::uint32_t begin, std::uint32_t end) const noexcept {
-  // Float sums over blocks fixed in absolute index, added in double in block order.
-  constexpr std::uint32_t kBlock = 1024;
+  // Float sums over blocks fixed in absolute index, added in double in block order. Over this process's cells.
+  begin = std::max(begin, own_begin_);
+  end = std::min(end, own_end_);
   adex_state_sums total;
   auto& s = const_cast<network_state&>(state_);
   for (std::uint32_t b = begin; b < end;) {
-    const std::uint32_t e = std::min(end, (b / kBlock + 1) * kBlock);
+    const std::uint32_t e = std::min(end, (b / kReadoutBlock + 1) * kReadoutBlock);
     const adex_state_view v{s.v_mV.data() + b, s.w_pA.data() + b, s.g_exc_nS.data() + b, s.g_inh_nS.data() + b,
                             s.ref_left.data() + b, s.spiked.data() + b, static_cast<std::size_t>(e - b)};
     const adex_state_sums part = adex_sum(model_.syn, v);
@@ -104,6 +162,37 @@ adex_state_sums network::sum_range(std::uint32_t begin, std::uint32_t end) const
 
 adex_state_sums network::sum_exc() const noexcept { return sum_range(0, model_.n_exc); }
 adex_state_sums network::sum_inh() const noexcept { return sum_range(model_.n_exc, model_.n); }
+
+network_sums network::readout_sums(std::int64_t diverged) noexcept {
+  if (!across_) return {sum_exc(), sum_inh(), diverged};
+  // Each block lies in one process's range (rank_bounds are multiples of kReadoutBlock): the owner sums it as one
+  // process would, everyone gets every block, and each process adds the owners' values in block order.
+  const std::size_t blocks = block_begin_.size(), stride = gather_local_.size();
+  std::fill(gather_local_.begin(), gather_local_.end(), 0.0);
+  for (std::size_t j = 0; j < blocks; ++j) {
+    if (block_begin_[j] < own_begin_ || block_begin_[j] >= own_end_) continue;
+    const adex_state_sums s = sum_range(block_begin_[j], block_end_[j]);
+    gather_local_[3 * j] = s.v_mV;
+    gather_local_[3 * j + 1] = s.w_pA;
+    gather_local_[3 * j + 2] = s.abs_syn_pA;
+  }
+  gather_local_[3 * blocks] = static_cast<double>(diverged);
+  across_->all_gather(gather_local_, gather_all_);
+  network_sums out;
+  std::size_t owner = 0;
+  for (std::size_t j = 0; j < blocks; ++j) {
+    // The owner of block j: the rank whose range holds its first cell (ranks ascend with blocks).
+    while (block_begin_[j] >= rank_bounds_[owner + 1]) ++owner;
+    const double* b = gather_all_.data() + owner * stride + 3 * j;
+    adex_state_sums& total = block_begin_[j] < model_.n_exc ? out.exc : out.inh;
+    total.v_mV += b[0];
+    total.w_pA += b[1];
+    total.abs_syn_pA += b[2];
+  }
+  for (std::size_t r = 0; r < across_->n_ranks(); ++r)
+    out.diverged += static_cast<std::int64_t>(gather_all_[r * stride + 3 * blocks]);
+  return out;
+}
 
 std::uint64_t network::drive_events() const noexcept {
   std::uint64_t events = 0;

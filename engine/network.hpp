@@ -3,6 +3,10 @@
 // (inhibitory), split into contiguous partitions (engine/partition.hpp), one per worker thread
 // (engine/workers.hpp). All memory and the threads are made by the constructor; step() neither allocates nor
 // locks. A seed gives the same spikes and readouts, bit for bit, for any number of threads.
+// Across processes (engine/process_exchange.hpp): process r steps only the cells of its rank range and builds only
+// their incoming synapses; each step's spikes are exchanged between the phases, the readouts once per tick, and
+// the result is still bit-identical to one process. The state arrays keep absolute indices (sized N, ~20 bytes a
+// cell; only the owned range is written): the synapse tables, ~2 kB a cell, are what is split.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -11,19 +15,28 @@
 #include "engine/drive.hpp"
 #include "engine/params.hpp"
 #include "engine/partition.hpp"
+#include "engine/process_exchange.hpp"
 #include "engine/workers.hpp"
 
 namespace cortexloop::engine {
 
 // Events of the steps since the counts were zeroed.
 struct network_counts {
-  std::int64_t spikes_exc = 0, spikes_inh = 0, diverged = 0;
+  std::int64_t spikes_exc = 0, spikes_inh = 0, diverged = 0;  // diverged: this process's cells only
+};
+
+// End-of-tick state sums of both populations over the whole network, and the tick's diverged cells.
+struct network_sums {
+  adex_state_sums exc, inh;
+  std::int64_t diverged = 0;
 };
 
 class network {
  public:
   // threads >= 1 workers (the caller of step() is worker 0); helpers are pinned to the CPUs after first_cpu.
-  network(const network_params& p, double dt_ms, std::uint64_t seed, unsigned threads = 1, int first_cpu = -1);
+  // across: the other processes of a multi-process run (not owned; must outlive the network), or null.
+  network(const network_params& p, double dt_ms, std::uint64_t seed, unsigned threads = 1, int first_cpu = -1,
+          process_exchange* across = nullptr);
 
   // One step of dt starting at step_index * dt, in Brian2's schedule order so that the two agree:
   //   1 drive events land on G_e (applied inside the cell update);  2 integrate, threshold and reset every cell;
@@ -33,17 +46,26 @@ class network {
   void step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA, network_counts& counts) noexcept;
 
   // Sums over the current state of each population (for readouts; O(N), call once per tick). Summed in blocks
-  // fixed in absolute index, so the result does not depend on the partitioning.
+  // fixed in absolute index, so the result does not depend on the partitioning. Over this process's cells only.
   adex_state_sums sum_exc() const noexcept;
   adex_state_sums sum_inh() const noexcept;
+  // The readout sums over the whole network, with `diverged` this process's count of the tick: across processes
+  // each block's partial sum is gathered (every process calls it, once per tick) and the blocks are added in
+  // block order, as one process adds them, so the sums are bit-identical to one process's on every process.
+  network_sums readout_sums(std::int64_t diverged) noexcept;
 
-  // Spikes of the last step, partition by partition (ascending within and across partitions).
+  // Spikes of the last step, partition by partition (ascending within and across partitions); this process's.
   std::size_t n_partitions() const noexcept { return parts_.size(); }
   std::span<const std::uint32_t> last_spikes(std::size_t partition) const noexcept {
     return parts_[partition].spikes(state_);
   }
+  // Every spike of the last step, ascending (across processes: of all of them, as exchanged).
   template <class F>
   void for_each_last_spike(F f) const noexcept {
+    if (across_) {
+      for (const std::uint32_t i : exchanged_) f(i);
+      return;
+    }
     for (const partition& part : parts_)
       for (const std::uint32_t i : part.spikes(state_)) f(i);
   }
@@ -54,11 +76,16 @@ class network {
   // the time-varying stimulus reaches the excitatory population). 0 Hz by default, when it costs nothing.
   void set_afferent_rate_Hz(double rate_Hz) noexcept { afferent_.set_rate_Hz(rate_Hz); }
   const poisson_drive& drive() const noexcept { return drive_; }
-  std::uint64_t drive_events() const noexcept;
-  std::uint64_t n_synapses() const noexcept;
+  std::uint64_t drive_events() const noexcept;  // this process's cells
+  std::uint64_t n_synapses() const noexcept;    // arriving at this process's cells
+  // The cells this process steps: [0, N) for one process.
+  std::uint32_t own_begin() const noexcept { return own_begin_; }
+  std::uint32_t own_end() const noexcept { return own_end_; }
+  process_exchange* across() const noexcept { return across_; }
   std::uint32_t n_neurons() const noexcept { return model_.n; }
   std::uint32_t n_exc() const noexcept { return model_.n_exc; }
   std::uint32_t n_inh() const noexcept { return model_.n - model_.n_exc; }
+  // Indexed by absolute cell; across processes only [own_begin, own_end) is this process's to read.
   std::span<const float> v_mV() const noexcept { return state_.v_mV; }
   std::span<const float> w_pA() const noexcept { return state_.w_pA; }
   const std::vector<partition>& partitions() const noexcept { return parts_; }
@@ -69,6 +96,7 @@ class network {
   static void update_task(void* self, unsigned worker) noexcept;
   static void deliver_task(void* self, unsigned worker) noexcept;
   adex_state_sums sum_range(std::uint32_t begin, std::uint32_t end) const noexcept;
+  void exchange_spikes(network_counts& counts) noexcept;
 
   poisson_drive drive_, afferent_;
   network_model model_;
@@ -76,10 +104,27 @@ class network {
   std::vector<partition> parts_;  // parts_[w] is stepped by worker w
   step_inputs inputs_{};          // this step's, written by worker 0 before the release
   worker_pool pool_;
+  process_exchange* across_ = nullptr;
+  std::uint32_t own_begin_ = 0, own_end_ = 0;
+  std::vector<std::uint32_t> send_;         // this process's spikes of a step, contiguous (capacity: its cells)
+  std::span<const std::uint32_t> exchanged_;  // all processes' spikes of the step, from across_
+  // Readout blocks (sum_range's pieces over [0, n_exc) then [n_exc, N)), each owned by one process: their
+  // begin, and the gather buffers: 3 sums per block and the diverged count, per process.
+  std::vector<std::uint32_t> block_begin_, block_end_, rank_bounds_;
+  std::vector<double> gather_local_, gather_all_;
 };
 
+// Cells are summed for the readouts in blocks of this many, fixed in absolute index (network::sum_range).
+inline constexpr std::uint32_t kReadoutBlock = 1024;
+
+// Splits [begin, end) (begin a multiple of align) into `parts` ranges whose boundaries are multiples of align,
+// sizes within one alignment unit of each other; parts + 1 values from begin to end.
+std::vector<std::uint32_t> split_range(std::uint32_t begin, std::uint32_t end, unsigned parts, std::uint32_t align);
 // Partition boundaries for n cells over `parts` partitions: multiples of kPartitionAlign, sizes within one
 // alignment unit of each other; parts + 1 values from 0 to n.
 std::vector<std::uint32_t> partition_bounds(std::uint32_t n, unsigned parts);
+// The cells of each process of a multi-process run: multiples of kReadoutBlock (so a readout block, and a
+// partition, never straddles two processes); ranks + 1 values from 0 to n.
+std::vector<std::uint32_t> rank_bounds(std::uint32_t n, unsigned ranks);
 
 }  // namespace cortexloop::engine

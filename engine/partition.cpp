@@ -102,22 +102,23 @@ void partition::collect_spikes(const network_model& m, network_state& s) noexcep
 }
 
 void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all) noexcept {
+  for (const partition& from : all) deliver(m, s, from.spikes(s));
+}
+
+void partition::deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept {
   float* g_exc = s.g_exc_nS.data() + begin_;
   float* g_inh = s.g_inh_nS.data() + begin_;
-  for (const partition& from : all) {
-    const std::span<const std::uint32_t> spikes = from.spikes(s);
-    for (std::size_t k = 0; k < spikes.size(); ++k) {
-      const std::uint32_t pre = spikes[k];
-      // The rows are far larger than the caches and each spike visits a random one: fetch the next while adding.
-      if (k + 1 < spikes.size()) {
-        const auto next = synapses_.local_targets_of(spikes[k + 1]);
-        for (std::size_t line = 0; line < next.size(); line += 16) __builtin_prefetch(next.data() + line);
-      }
-      const bool excitatory = pre < m.n_exc;
-      float* g = excitatory ? g_exc : g_inh;
-      const float q = excitatory ? m.q_exc_nS : m.q_inh_nS;
-      for (const std::uint32_t local : synapses_.local_targets_of(pre)) g[local] += q;
+  for (std::size_t k = 0; k < spikes.size(); ++k) {
+    const std::uint32_t pre = spikes[k];
+    // The rows are far larger than the caches and each spike visits a random one: fetch the next while adding.
+    if (k + 1 < spikes.size()) {
+      const auto next = synapses_.local_targets_of(spikes[k + 1]);
+      for (std::size_t line = 0; line < next.size(); line += 16) __builtin_prefetch(next.data() + line);
     }
+    const bool excitatory = pre < m.n_exc;
+    float* g = excitatory ? g_exc : g_inh;
+    const float q = excitatory ? m.q_exc_nS : m.q_inh_nS;
+    for (const std::uint32_t local : synapses_.local_targets_of(pre)) g[local] += q;
   }
 }
 

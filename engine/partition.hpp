@@ -49,6 +49,8 @@ class partition {
   explicit partition(incoming_synapses synapses);
   void update(const network_model& m, network_state& s, const step_inputs& in) noexcept;
   void deliver(const network_model& m, network_state& s, std::span<const partition> all) noexcept;
+  // The same from one ascending list of the step's spikes (across processes: the exchanged list).
+  void deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
 
   std::uint32_t begin() const noexcept { return begin_; }
   std::uint32_t end() const noexcept { return end_; }

@@ -7,6 +7,7 @@ packages=(
   libboost-dev libzmq3-dev cppzmq-dev libflatbuffers-dev flatbuffers-compiler
   libbenchmark-dev catch2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   python3-zmq python3-flatbuffers python3-numpy python3-matplotlib python3-brian
+  libopenmpi-dev openmpi-bin  # `mpirun -n K cortexloop simulate` and its test (docs/engine.md, "Across processes")
   rt-tests  # cyclictest, the wake-up latency peer of bench/realtime_latency.sh
   clang libclang-rt-14-dev  # libFuzzer and clang's ASan/UBSan runtimes (scripts/fuzz.sh); g++'s libasan8,
                             # libubsan1 and libtsan2 (scripts/sanitize.sh) come with g++

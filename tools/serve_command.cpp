@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "io/config/config_loader.hpp"
 #include "io/server/server.hpp"
 #include "tools/default_config.hpp"
+#include "tools/mpi_launch.hpp"
 
 namespace cortexloop::tools {
 
@@ -64,6 +66,11 @@ std::string status_text(const io::status_snapshot& s) {
 }
 
 int run_serve(const serve_options& o) {
+  // Each rank would start its own server on the same endpoints, each stepping the whole network.
+  if (const int ranks = launched_ranks(); ranks > 1)
+    throw std::runtime_error("serve runs as one process, but mpirun started " + std::to_string(ranks) +
+                             " (only `simulate` splits a network over MPI ranks; run serve without mpirun, and use "
+                             "--threads for more cores)");
   // A fixed mmap threshold (glibc malloc; process-wide, so set here, before any thread starts). By default glibc
   // raises its mmap threshold (up to 32 MB) whenever a block it had mmapped is freed, and its trim threshold to
   // twice that. The first Reset frees the start-up engine's arrays (MBs each): every later engine then came

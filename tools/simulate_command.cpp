@@ -9,18 +9,25 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "engine/denormals.hpp"
 #include "engine/engine.hpp"
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
 #include "io/recording/npy.hpp"
+#include "tools/mpi_launch.hpp"
 #include "tools/progress.hpp"
+#include "tools/sweep_grid.hpp"
+#ifdef CORTEXLOOP_HAVE_MPI
+#include "io/mpi/mpi_exchange.hpp"
+#endif
 
 namespace cortexloop::tools {
 
@@ -34,7 +41,9 @@ struct simulate_options {
   std::optional<std::int64_t> threads;
   std::vector<std::string> overrides;
   std::vector<std::string> record;
+  std::vector<std::string> sweep;  // KEY=v1,v2,... (tools/sweep_grid.hpp)
   bool quiet = false;
+  bool split_over_ranks = true;    // false: one sweep point, run by this process alone
 };
 
 // Per-tick traces kept in memory (a few floats per simulated ms) and written at the end.
@@ -67,6 +76,13 @@ double peak_rss_MB() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
+// CPU seconds this process has used so far (all its threads): under load, a measure of work that wall time is not.
+double process_cpu_s() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 double mean_column(const std::vector<float>& pairs, std::size_t column, std::size_t from_tick) {
   double sum = 0;
   std::size_t n = 0;
@@ -74,7 +90,29 @@ double mean_column(const std::vector<float>& pairs, std::size_t column, std::siz
   return n ? sum / static_cast<double>(n) : 0.0;
 }
 
+// Sums a per-process count over every process (exactly: integers below 2^53), or returns it alone.
+double sum_over_ranks(engine::process_exchange* across, double local) {
+  if (!across) return local;
+  std::vector<double> all(across->n_ranks());
+  across->all_gather({&local, 1}, all);
+  double total = 0;
+  for (const double x : all) total += x;
+  return total;
+}
+
 int run_simulate(const simulate_options& o) {
+  // Under `mpirun -n K` (K > 1) the K processes step one network together (docs/engine.md, "Across processes").
+  const int launched = o.split_over_ranks ? launched_ranks() : 1;
+#ifdef CORTEXLOOP_HAVE_MPI
+  std::optional<io::mpi_session> mpi;
+  if (launched > 1) mpi.emplace(nullptr, nullptr);
+#else
+  if (launched > 1)
+    throw std::runtime_error("mpirun started " + std::to_string(launched) +
+                             " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
+                             "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise run the whole "
+                             "network and write the same files)");
+#endif
   std::vector<std::string> overrides = o.overrides;
   if (o.duration_s) overrides.push_back("simulation.duration_s=" + std::to_string(*o.duration_s));
   if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
@@ -83,12 +121,19 @@ int run_simulate(const simulate_options& o) {
   const engine::engine_params params = io::load_config(o.config, overrides);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
 
+  engine::process_exchange* across = nullptr;
+#ifdef CORTEXLOOP_HAVE_MPI
+  std::optional<io::mpi_exchange> exchange;
+  if (mpi) across = &exchange.emplace(static_cast<std::uint32_t>(params.network.n_neurons));
+#endif
+  // Rank 0 writes every file; the others have the same readouts (engine::network::readout_sums) and stay quiet.
+  const bool root = !across || across->rank() == 0;
   const std::filesystem::path out(o.out_dir);
-  std::filesystem::create_directories(out);
+  if (root) std::filesystem::create_directories(out);
 
   engine::flush_denormals_to_zero();
   const auto setup_start = std::chrono::steady_clock::now();
-  engine::engine eng(params);
+  engine::engine eng(params, across);
   eng.set_record_spikes(record_spikes);
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
 
@@ -98,12 +143,13 @@ int run_simulate(const simulate_options& o) {
   tr.reserve(static_cast<std::size_t>(n_ticks));
   std::unique_ptr<io::npy_row_writer> spikes;
   std::vector<double> spike_rows;
-  if (record_spikes) spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
+  if (record_spikes && root) spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
 
-  progress_line progress("simulate", o.quiet);
+  progress_line progress("simulate", o.quiet || !root);
   engine::tick_readout r;
   std::int64_t diverged = 0;
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start_s = process_cpu_s();
   for (std::int64_t k = 0; k < n_ticks; ++k) {
     eng.tick(r);
     tr.add(r);
@@ -126,8 +172,22 @@ int run_simulate(const simulate_options& o) {
     });
   }
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double loop_cpu_s = process_cpu_s() - cpu_start_s;
   progress.done();
   if (spikes) spikes->close();
+
+  // Every process takes part in these sums; only rank 0 goes on to write.
+  const double n_synapses = sum_over_ranks(across, static_cast<double>(eng.net().n_synapses()));
+  const double drive_events = sum_over_ranks(across, static_cast<double>(eng.net().drive_events()));
+  double busy_local_s = 0;
+  for (unsigned w = 0; w < eng.net().workers().size(); ++w)
+    busy_local_s += static_cast<double>(eng.net().workers().busy_ns(w)) * 1e-9;
+  std::vector<double> rank_busy_s(across ? across->n_ranks() : 1, busy_local_s);
+  if (across) across->all_gather({&busy_local_s, 1}, rank_busy_s);
+  // The stepping loop's CPU time per rank (an MPI rank waiting in a collective polls, so this includes waits).
+  std::vector<double> rank_loop_cpu_s(across ? across->n_ranks() : 1, loop_cpu_s);
+  if (across) across->all_gather({&loop_cpu_s, 1}, rank_loop_cpu_s);
+  if (!root) return 0;
 
   const auto ticks = static_cast<std::size_t>(n_ticks);
   io::write_npy(out / "rates.npy", tr.rates, {ticks, 2});
@@ -144,7 +204,7 @@ int run_simulate(const simulate_options& o) {
   }
 
   const double simulated_s = static_cast<double>(n_ticks) * tick_ms / 1000.0;
-  // Time each worker spent stepping the network, and how unequal it was (max / mean - 1).
+  // Time each worker (of rank 0) spent stepping the network, and how unequal it was (max / mean - 1).
   std::vector<double> worker_busy_s;
   for (unsigned w = 0; w < eng.net().workers().size(); ++w)
     worker_busy_s.push_back(static_cast<double>(eng.net().workers().busy_ns(w)) * 1e-9);
@@ -157,6 +217,9 @@ int run_simulate(const simulate_options& o) {
       {"overrides", o.overrides},
       {"seed", params.simulation.seed},
       {"threads", params.simulation.threads},
+      {"ranks", across ? across->n_ranks() : 1u},
+      {"rank_busy_s", rank_busy_s},
+      {"rank_loop_cpu_s", rank_loop_cpu_s},
       {"worker_busy_s", worker_busy_s},
       {"worker_imbalance", busy_mean > 0 ? busy_max / busy_mean - 1.0 : 0.0},
       {"dt_ms", params.simulation.dt_ms},
@@ -170,8 +233,8 @@ int run_simulate(const simulate_options& o) {
       {"n_neurons", eng.net().n_neurons()},
       {"n_exc", eng.net().n_exc()},
       {"n_inh", eng.net().n_inh()},
-      {"n_synapses", eng.net().n_synapses()},
-      {"drive_events", eng.net().drive_events()},
+      {"n_synapses", static_cast<std::uint64_t>(n_synapses)},
+      {"drive_events", static_cast<std::uint64_t>(drive_events)},
       {"diverged", diverged},
       {"mean_rate_exc_Hz", mean_column(tr.rates, 0, 0)},
       {"mean_rate_inh_Hz", mean_column(tr.rates, 1, 0)},
@@ -189,6 +252,45 @@ int run_simulate(const simulate_options& o) {
     std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); mean rates exc %.2f Hz, inh %.2f Hz -> %s\n",
                  simulated_s, wall_s, summary["realtime_factor"].get<double>(), summary["mean_rate_exc_Hz"].get<double>(),
                  summary["mean_rate_inh_Hz"].get<double>(), out.c_str());
+  return 0;
+}
+
+// A parameter sweep: this process runs its share of the grid (points rank, rank + K, ...), each point an ordinary
+// one-process run into OUT/point_NNN/. Needs no MPI: the rank and K come from the launcher's environment, so the
+// same `mpirun -n K` launches it whether or not the build has MPI. Rank 0 writes OUT/sweep.json, the grid's index.
+int run_sweep(const simulate_options& o) {
+  std::vector<sweep_axis> axes;
+  for (const std::string& text : o.sweep) axes.push_back(parse_sweep_axis(text));
+  const std::vector<std::vector<std::string>> points = sweep_points(axes);
+  const int ranks = launched_ranks(), rank = launched_rank();
+  auto point_dir = [](std::size_t i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "point_%03zu", i);
+    return std::string(name);
+  };
+  // Every point's config is loaded (and so validated) before any run starts, on every rank.
+  for (const auto& point : points) {
+    std::vector<std::string> overrides = o.overrides;
+    overrides.insert(overrides.end(), point.begin(), point.end());
+    io::load_config(o.config, overrides);
+  }
+  const std::filesystem::path out(o.out_dir);
+  if (rank == 0) {
+    std::filesystem::create_directories(out);
+    nlohmann::json index = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"points", {}}};
+    for (std::size_t i = 0; i < points.size(); ++i)
+      index["points"].push_back({{"index", i}, {"dir", point_dir(i)}, {"rank", static_cast<int>(i) % ranks},
+                                 {"sweep", points[i]}});
+    std::ofstream(out / "sweep.json") << index.dump(2) << "\n";
+  }
+  for (std::size_t i = static_cast<std::size_t>(rank); i < points.size(); i += static_cast<std::size_t>(ranks)) {
+    simulate_options one = o;
+    one.sweep.clear();
+    one.split_over_ranks = false;
+    one.out_dir = (out / point_dir(i)).string();
+    one.overrides.insert(one.overrides.end(), points[i].begin(), points[i].end());
+    if (const int rc = run_simulate(one); rc != 0) return rc;
+  }
   return 0;
 }
 
@@ -210,9 +312,12 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));
+  cmd->add_option("--sweep", o->sweep, "Parameter sweep: section.key=v1,v2,... (repeatable: the grid of all "
+                                       "combinations); point i goes to OUT/point_NNN/, OUT/sweep.json lists them; "
+                                       "under mpirun -n K each rank runs every K-th point");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress line");
   cmd->callback([o] {
-    if (const int rc = run_simulate(*o); rc != 0) throw CLI::RuntimeError(rc);
+    if (const int rc = o->sweep.empty() ? run_simulate(*o) : run_sweep(*o); rc != 0) throw CLI::RuntimeError(rc);
   });
 }
 

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Strong and weak scaling of `mpirun -n K cortexloop simulate` (the network split over K MPI ranks, issue 10).
+
+Usage:  /usr/bin/python3 bench/mpi_scaling.py [--duration S] [--strong-n 100000] [--weak-n-per-rank 50000]
+                                              [--ranks 1 2] [--repeats 3]
+
+Strong scaling: N = --strong-n cells over each K of --ranks. Weak scaling: N = K x --weak-n-per-rank. Every size
+keeps ~400 excitatory and ~100 inhibitory inputs per cell (p_connect = 0.05 * 10^4 / N, as bench/scaling.py) and
+the Zerlaut 2018 drive; one worker thread per rank. K = 1 runs without mpirun (the one-process path, no exchange).
+Figures: wall_s of rank 0's stepping loop (summary.json; rank 0 waits in every step's exchange for the slowest
+rank, so this is the run's time), median of --repeats; speed-up = wall(1) / wall(K) (strong) and efficiency =
+wall(1) / wall(K) (weak, ideal 1). Also the CPU seconds each rank spent stepping its cells (rank_busy_s: the
+time inside the update and deliver phases, not in the exchange), which separates compute from communication.
+Runs use mpirun --bind-to core (one rank per core) and mpi_yield_when_idle (the cores are shared with other
+jobs here) and print /proc/loadavg: on a machine shared with other jobs
+wall times are noisy; the busy seconds much less.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "core", "--mca", "mpi_yield_when_idle", "1"]
+
+
+def run(binary, n, ranks, duration):
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [binary, "simulate", "--config", os.path.join(ROOT, "configs", "zerlaut2018_network.toml"),
+               "--out", out, "--quiet", "--duration", str(duration), "--threads", "1",
+               "--set", f"network.n_neurons={n}", "--set", f"network.p_connect={0.05 * 10000 / n}"]
+        if ranks > 1:
+            cmd = ["mpirun", *MPI_FLAGS, "-n", str(ranks), *cmd]
+        subprocess.run(cmd, check=True)
+        return json.load(open(os.path.join(out, "summary.json")))
+
+
+def measure(binary, n, ranks, duration, repeats):
+    runs = [run(binary, n, ranks, duration) for _ in range(repeats)]
+    wall = statistics.median(s["wall_s"] for s in runs)
+    busy = [statistics.median(s["rank_busy_s"][r] for s in runs) for r in range(ranks)]
+    cpu = [statistics.median(s["rank_loop_cpu_s"][r] for s in runs) for r in range(ranks)]
+    return wall, busy, cpu, runs[0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=float, default=2.0, help="simulated seconds per run (default 2)")
+    ap.add_argument("--strong-n", type=int, default=100000)
+    ap.add_argument("--weak-n-per-rank", type=int, default=50000)
+    ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"))
+    args = ap.parse_args()
+    if not os.access(args.binary, os.X_OK):
+        sys.exit(f"mpi_scaling.py: {args.binary} not found; build first (scripts/build.sh)")
+    print(f"loadavg before: {open('/proc/loadavg').read().strip()}; {os.cpu_count()} CPUs")
+    header = (f"{'kind':>6} {'ranks':>5} {'neurons':>8} {'synapses':>10} {'wall_s':>7} {'rt_factor':>9} "
+              f"{'speed-up/eff':>12} {'busy_s per rank':>16} {'loop CPU s/rank':>16} {'exc_Hz':>7}")
+    for kind in ["strong", "weak"]:
+        print(header)
+        first = None
+        for k in args.ranks:
+            n = args.strong_n if kind == "strong" else k * args.weak_n_per_rank
+            wall, busy, cpu, s = measure(args.binary, n, k, args.duration, args.repeats)
+            first = first or wall
+            print(f"{kind:>6} {k:>5} {n:>8} {s['n_synapses']:>10} {wall:>7.3f} {s['simulated_s'] / wall:>9.2f} "
+                  f"{first / wall:>12.2f} {'/'.join(f'{b:.2f}' for b in busy):>16} "
+                  f"{'/'.join(f'{c:.2f}' for c in cpu):>16} "
+                  f"{s['second_half_rate_exc_Hz']:>7.2f}", flush=True)
+    print(f"loadavg after: {open('/proc/loadavg').read().strip()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+#include "io/mpi/mpi_exchange.hpp"
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace cortexloop::io {
+
+mpi_session::mpi_session(int* argc, char*** argv) {
+  int provided = 0;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    throw std::runtime_error("MPI_Init_thread failed");
+  if (provided < MPI_THREAD_FUNNELED) {
+    MPI_Finalize();
+    throw std::runtime_error("this MPI library does not support MPI_THREAD_FUNNELED (a rank has worker threads)");
+  }
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+}
+
+mpi_session::~mpi_session() {
+  if (std::uncaught_exceptions() > 0)
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  else
+    MPI_Finalize();
+}
+
+mpi_exchange::mpi_exchange(std::uint32_t n_neurons) {
+  MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+  counts_.assign(static_cast<std::size_t>(size_), 0);
+  displacements_.assign(static_cast<std::size_t>(size_), 0);
+  received_.assign(n_neurons, 0);
+}
+
+mpi_exchange::~mpi_exchange() {
+  if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+}
+
+std::span<const std::uint32_t> mpi_exchange::all_spikes(std::span<const std::uint32_t> local) noexcept {
+  // Counts first (one int per rank), so that each rank's ids land in its slot, rank after rank: the result is
+  // ascending because rank r owns lower cells than rank r + 1. Errors abort (MPI_ERRORS_ARE_FATAL).
+  const int n = static_cast<int>(local.size());
+  MPI_Allgather(&n, 1, MPI_INT, counts_.data(), 1, MPI_INT, comm_);
+  int total = 0;
+  for (int r = 0; r < size_; ++r) {
+    displacements_[static_cast<std::size_t>(r)] = total;
+    total += counts_[static_cast<std::size_t>(r)];
+  }
+  MPI_Allgatherv(local.data(), n, MPI_UINT32_T, received_.data(), counts_.data(), displacements_.data(),
+                 MPI_UINT32_T, comm_);
+  return {received_.data(), static_cast<std::size_t>(total)};
+}
+
+void mpi_exchange::all_gather(std::span<const double> local, std::span<double> all) noexcept {
+  MPI_Allgather(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, all.data(), static_cast<int>(local.size()),
+                MPI_DOUBLE, comm_);
+}
+
+}  // namespace cortexloop::io

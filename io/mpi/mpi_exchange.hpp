@@ -1,0 +1,52 @@
+#pragma once
+// The spike exchange between MPI ranks (Open MPI): a network split over `mpirun -n K` processes calls it once per
+// step (engine/process_exchange.hpp). Offline only (`cortexloop simulate`): the collectives block until every
+// rank arrives, which a real-time tick cannot afford across machines (docs/scaling.md).
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include <mpi.h>
+
+#include "engine/process_exchange.hpp"
+
+namespace cortexloop::io {
+
+// MPI for this process: MPI_Init_thread (FUNNELED: only the thread that made it calls MPI; the network's helper
+// threads never do) and MPI_Finalize, or MPI_Abort when an exception leaves the scope (the other ranks may be
+// waiting in a collective that this one will never enter).
+class mpi_session {
+ public:
+  mpi_session(int* argc, char*** argv);
+  ~mpi_session();
+  mpi_session(const mpi_session&) = delete;
+  mpi_session& operator=(const mpi_session&) = delete;
+  int rank() const noexcept { return rank_; }
+  int size() const noexcept { return size_; }
+
+ private:
+  int rank_ = 0, size_ = 1;
+};
+
+class mpi_exchange final : public engine::process_exchange {
+ public:
+  // Buffers for the worst case (all n_neurons cells spike in one step), allocated here, never while stepping.
+  explicit mpi_exchange(std::uint32_t n_neurons);
+  ~mpi_exchange() override;
+  mpi_exchange(const mpi_exchange&) = delete;
+  mpi_exchange& operator=(const mpi_exchange&) = delete;
+
+  unsigned rank() const noexcept override { return static_cast<unsigned>(rank_); }
+  unsigned n_ranks() const noexcept override { return static_cast<unsigned>(size_); }
+  // MPI_Allgather of the counts, then MPI_Allgatherv of the ids into rank-order slots.
+  std::span<const std::uint32_t> all_spikes(std::span<const std::uint32_t> local) noexcept override;
+  void all_gather(std::span<const double> local, std::span<double> all) noexcept override;
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;  // a duplicate of MPI_COMM_WORLD: the engine's messages never meet others'
+  int rank_ = 0, size_ = 1;
+  std::vector<int> counts_, displacements_;
+  std::vector<std::uint32_t> received_;
+};
+
+}  // namespace cortexloop::io

@@ -1,0 +1,50 @@
+#pragma once
+// The grid of a parameter sweep: `--sweep KEY=v1,v2,...` (repeatable) gives the Cartesian product of the listed
+// values, each point a list of `--set` overrides; the last key varies fastest. Under `mpirun -n K` rank r runs
+// points r, r + K, r + 2K, ... (tools/simulate_command.cpp). Values are checked by the config loader, point by
+// point, before any run starts.
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cortexloop::tools {
+
+struct sweep_axis {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+inline sweep_axis parse_sweep_axis(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw std::invalid_argument("--sweep '" + text + "': expected section.key=v1,v2,...");
+  sweep_axis axis{text.substr(0, eq), {}};
+  std::string rest = text.substr(eq + 1);
+  for (std::size_t start = 0;;) {
+    const auto comma = rest.find(',', start);
+    const std::string value = rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (value.empty()) throw std::invalid_argument("--sweep '" + text + "': empty value in the list");
+    axis.values.push_back(value);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return axis;
+}
+
+// Every point of the grid, in order, as "key=value" overrides.
+inline std::vector<std::vector<std::string>> sweep_points(const std::vector<sweep_axis>& axes) {
+  std::vector<std::vector<std::string>> points{{}};
+  for (const sweep_axis& axis : axes) {
+    std::vector<std::vector<std::string>> next;
+    for (const auto& point : points)
+      for (const std::string& value : axis.values) {
+        next.push_back(point);
+        next.back().push_back(axis.key + "=" + value);
+      }
+    points = std::move(next);
+  }
+  return points;
+}
+
+}  // namespace cortexloop::tools
