@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -38,41 +39,60 @@ std::filesystem::path fresh_dir(const std::string& name) {
   return dir;
 }
 
+// A stand-in server for `record`: a PUB socket on a free loopback port and a recorder subscribed to it for
+// 0.02 s of readouts. publish_until_exit() sends, each 2 ms, what `extra` adds on its own topic and then a readout
+// of the next tick, until the recorder exits (or 20,000 ticks); it returns the recorder's exit code.
+struct stand_in_publisher {
+  zmq::context_t ctx;
+  zmq::socket_t pub{ctx, zmq::socket_type::pub};
+  child rec;
+
+  explicit stand_in_publisher(const std::filesystem::path& dir) {
+    pub.set(zmq::sockopt::linger, 0);
+    pub.bind("tcp://127.0.0.1:*");
+    const std::string endpoint = pub.get(zmq::sockopt::last_endpoint);
+    rec = spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", endpoint, "--quiet", "--duration",
+                            "0.02", "--timeout", "20"},
+                           dir / "record");
+  }
+  void send(std::string_view topic, flatbuffers::FlatBufferBuilder& b) {
+    pub.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
+  }
+  template <class Extra>
+  int publish_until_exit(Extra extra) {
+    flatbuffers::FlatBufferBuilder b;
+    int code = -1;
+    for (std::int64_t tick = 0; tick < 20000 && code < 0; ++tick) {
+      extra(b);
+      io::readout_record r;
+      r.tick = tick;
+      r.t_ms = static_cast<double>(tick + 1);
+      io::encode_readout(b, r, 0);
+      send(io::kTopicReadout, b);
+      std::this_thread::sleep_for(2ms);
+      int status = 0;
+      if (waitpid(rec.pid, &status, WNOHANG) == rec.pid) code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    }
+    return code < 0 ? wait_exit(rec, 10s) : code;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("record writes an ack whose reason is not valid UTF-8 and keeps the whole recording", "[cli][record][utf8]") {
   const auto dir = fresh_dir("record_utf8");
-  zmq::context_t ctx;
-  zmq::socket_t pub(ctx, zmq::socket_type::pub);
-  pub.set(zmq::sockopt::linger, 0);
-  pub.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = pub.get(zmq::sockopt::last_endpoint);
-  const child rec = spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", endpoint, "--quiet",
-                                      "--duration", "0.02", "--timeout", "20"},
-                                     dir / "record");
-
+  stand_in_publisher server(dir);
   // An Ack built by hand, bypassing the server's own sanitising: the bytes a foreign server could send.
   const std::string bad_reason = "parameter 'x\xff\xfey' \xC0\xAF is not settable";
-  flatbuffers::FlatBufferBuilder b;
-  int code = -1;
-  for (std::int64_t tick = 0; tick < 20000 && code < 0; ++tick) {
+  const int code = server.publish_until_exit([&](flatbuffers::FlatBufferBuilder& b) {
     b.Clear();
     const auto ack = io::proto::CreateAck(b, 7, false, io::proto::ErrorCode::UnknownParameter,
                                           b.CreateString(bad_reason.data(), bad_reason.size()));
     b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Ack, ack.Union()), io::proto::MessageIdentifier());
-    pub.send(zmq::buffer(io::kTopicAck), zmq::send_flags::sndmore);
-    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
-    io::readout_record r;
-    r.tick = tick;
-    r.t_ms = static_cast<double>(tick + 1);
-    io::encode_readout(b, r, 0);
-    pub.send(zmq::buffer(io::kTopicReadout), zmq::send_flags::sndmore);
-    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
-    std::this_thread::sleep_for(2ms);
-    int status = 0;
-    if (waitpid(rec.pid, &status, WNOHANG) == rec.pid) code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  }
-  if (code < 0) code = wait_exit(rec, 10s);
+    server.send(io::kTopicAck, b);
+  });
+  const child& rec = server.rec;
   INFO(read_file(rec.err));
   REQUIRE(code == 0);
   REQUIRE(std::filesystem::exists(dir / "rec" / "summary.json"));
@@ -91,14 +111,7 @@ TEST_CASE("record saves the status counters a session is judged by, CURVE's incl
   // Reference: the values the stand-in server puts in its Status (distinct primes, so a field written from
   // another one shows); summary.json's last_status must carry each of them.
   const auto dir = fresh_dir("record_status");
-  zmq::context_t ctx;
-  zmq::socket_t pub(ctx, zmq::socket_type::pub);
-  pub.set(zmq::sockopt::linger, 0);
-  pub.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = pub.get(zmq::sockopt::last_endpoint);
-  const child rec = spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", endpoint, "--quiet",
-                                      "--duration", "0.02", "--timeout", "20"},
-                                     dir / "record");
+  stand_in_publisher server(dir);
   io::status_record st;
   st.readout_drops = 3;
   st.spike_drops = 5;
@@ -113,23 +126,11 @@ TEST_CASE("record saves the status counters a session is judged by, CURVE's incl
   io.curve_accepted = 23;
   io.curve_denied = 29;
   io.scheduling = "stand-in";
-  flatbuffers::FlatBufferBuilder b;
-  int code = -1;
-  for (std::int64_t tick = 0; tick < 20000 && code < 0; ++tick) {
+  const int code = server.publish_until_exit([&](flatbuffers::FlatBufferBuilder& b) {
     io::encode_status(b, st, io);
-    pub.send(zmq::buffer(io::kTopicStatus), zmq::send_flags::sndmore);
-    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
-    io::readout_record r;
-    r.tick = tick;
-    r.t_ms = static_cast<double>(tick + 1);
-    io::encode_readout(b, r, 0);
-    pub.send(zmq::buffer(io::kTopicReadout), zmq::send_flags::sndmore);
-    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
-    std::this_thread::sleep_for(2ms);
-    int status = 0;
-    if (waitpid(rec.pid, &status, WNOHANG) == rec.pid) code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  }
-  if (code < 0) code = wait_exit(rec, 10s);
+    server.send(io::kTopicStatus, b);
+  });
+  const child& rec = server.rec;
   INFO(read_file(rec.err));
   REQUIRE(code == 0);
   const nlohmann::json summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
