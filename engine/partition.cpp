@@ -4,6 +4,8 @@
 #include <cstring>
 #include <utility>
 
+#include "engine/noise/philox_normal.hpp"
+
 namespace cortexloop::engine {
 
 namespace {
@@ -43,7 +45,19 @@ partition::partition(incoming_synapses synapses)
     : begin_(synapses.begin()), end_(synapses.end()), synapses_(std::move(synapses)), drive_draws_(kChunk),
       afferent_draws_(kChunk) {}
 
+void partition::host_fraction(const fraction_model& m) {
+  arrivals_ = delay_ring(m.ring_slots, 2, end_ - begin_);
+  normals_.assign(kChunk, 0.0f);
+  normal_words_.assign(kChunk, 0u);
+}
+
 void partition::update(const network_model& m, network_state& s, const step_inputs& in) noexcept {
+  if (m.fraction) {
+    for (std::uint32_t c = begin_; c < end_; c += kChunk)
+      update_fraction_chunk(m, s, in, c, std::min(end_, c + kChunk));
+    collect_spikes(m, s);
+    return;
+  }
   for (std::uint32_t c = begin_; c < end_; c += kChunk) update_chunk(m, s, in, c, std::min(end_, c + kChunk));
   collect_spikes(m, s);
 }
@@ -75,6 +89,26 @@ void partition::update_chunk(const network_model& m, network_state& s, const ste
   integrate(m.inh, in.i_stim_inh_pA, std::max(begin, m.n_exc), end);
 }
 
+void partition::update_fraction_chunk(const network_model& m, network_state& s, const step_inputs& in,
+                                      std::uint32_t begin, std::uint32_t end) noexcept {
+  const fraction_model& f = *m.fraction;
+  // begin is a multiple of 128: the chunk is whole groups of normal draws (the last one may run past end).
+  philox_fill_normals(f.noise_key, begin / static_cast<std::uint32_t>(kPhiloxGroup),
+                      (end - begin + kPhiloxGroup - 1) / kPhiloxGroup, static_cast<std::uint64_t>(in.step_index),
+                      kWhiteNoiseStream, normal_words_.data(), normals_.data());
+  auto integrate = [&](int pop, float i_stim_pA, std::uint32_t b, std::uint32_t e) {
+    if (b >= e) return;
+    for_each_lane_piece(b, e, [&](std::uint32_t pb, std::uint32_t pe) {
+      const adex_heun_view v{s.v_mV.data() + pb, s.w_pA.data() + pb, s.s_exc.data() + pb, s.s_inh.data() + pb,
+                             s.ref_left.data() + pb, s.spiked.data() + pb, static_cast<std::size_t>(pe - pb)};
+      adex_heun_step(f.cell[pop], i_stim_pA, normals_.data() + (pb - begin), v);
+    });
+  };
+  const std::uint32_t exc_end = std::min(end, m.n_exc);
+  integrate(0, in.i_stim_exc_pA, begin, exc_end);
+  integrate(1, in.i_stim_inh_pA, std::max(begin, m.n_exc), end);
+}
+
 void partition::collect_spikes(const network_model& m, network_state& s) noexcept {
   // Events are rare (~0.1% of cells per step): skip eight quiet cells per 64-bit load.
   std::uint32_t* ids = s.spike_ids.data() + begin_;
@@ -101,11 +135,32 @@ void partition::collect_spikes(const network_model& m, network_state& s) noexcep
   out_.diverged = diverged;
 }
 
-void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all) noexcept {
-  for (const partition& from : all) deliver(m, s, from.spikes(s));
+void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all,
+                        std::int64_t step_index) noexcept {
+  if (m.fraction) {
+    // Counts do not depend on the order of the spikes; the update of s happens once, after all are counted.
+    auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
+    for (const partition& from : all)
+      fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, from.spikes(s), rows);
+    fraction_apply_arrivals(*m.fraction, arrivals_, step_index, begin_, end_, m.n_exc, s.s_exc.data(), s.s_inh.data());
+    return;
+  }
+  for (const partition& from : all) deliver_conductance(m, s, from.spikes(s));
 }
 
-void partition::deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept {
+void partition::deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes,
+                        std::int64_t step_index) noexcept {
+  if (m.fraction) {
+    auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
+    fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, spikes, rows);
+    fraction_apply_arrivals(*m.fraction, arrivals_, step_index, begin_, end_, m.n_exc, s.s_exc.data(), s.s_inh.data());
+    return;
+  }
+  deliver_conductance(m, s, spikes);
+}
+
+void partition::deliver_conductance(const network_model& m, network_state& s,
+                                    std::span<const std::uint32_t> spikes) noexcept {
   float* g_exc = s.g_exc_nS.data() + begin_;
   float* g_inh = s.g_inh_nS.data() + begin_;
   for (std::size_t k = 0; k < spikes.size(); ++k) {

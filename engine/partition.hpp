@@ -13,6 +13,8 @@
 #include "engine/adex.hpp"
 #include "engine/connectivity.hpp"
 #include "engine/drive.hpp"
+#include "engine/fraction_network.hpp"
+#include "engine/synapses/delay_ring.hpp"
 
 namespace cortexloop::engine {
 
@@ -28,6 +30,9 @@ struct network_model {
   float q_exc_nS = 0, q_inh_nS = 0;
   const poisson_drive* drive = nullptr;
   const poisson_drive* afferent = nullptr;  // onto the excitatory cells; skipped at 0 Hz
+  // network.synapse_model = "fraction": the Cakan & Obermayer 2020 cells and synapses replace the conductance
+  // kernel and the drive (engine/fraction_network.hpp); null for the conductance network.
+  const fraction_model* fraction = nullptr;
 };
 
 // The network's state arrays (structure of arrays over all N cells); a partition writes only its range.
@@ -36,6 +41,7 @@ struct network_state {
   std::vector<std::int32_t> ref_left;
   std::vector<std::uint8_t> spiked;
   std::vector<std::uint32_t> spike_ids;  // the exchange: partition [b, e) lists its spikes from spike_ids[b]
+  std::vector<float> s_exc, s_inh;       // fraction network only: synaptic fractions from E and from I
 };
 
 // The inputs of one step, the same for every partition.
@@ -47,10 +53,14 @@ struct step_inputs {
 class partition {
  public:
   explicit partition(incoming_synapses synapses);
+  // Sizes the delay ring and the noise buffer of the fraction network (once, before stepping).
+  void host_fraction(const fraction_model& m);
   void update(const network_model& m, network_state& s, const step_inputs& in) noexcept;
-  void deliver(const network_model& m, network_state& s, std::span<const partition> all) noexcept;
+  void deliver(const network_model& m, network_state& s, std::span<const partition> all,
+               std::int64_t step_index) noexcept;
   // The same from one ascending list of the step's spikes (across processes: the exchanged list).
-  void deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
+  void deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes,
+               std::int64_t step_index) noexcept;
 
   std::uint32_t begin() const noexcept { return begin_; }
   std::uint32_t end() const noexcept { return end_; }
@@ -67,11 +77,17 @@ class partition {
  private:
   void update_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                     std::uint32_t end) noexcept;
+  void update_fraction_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
+                             std::uint32_t end) noexcept;
+  void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
   void collect_spikes(const network_model& m, network_state& s) noexcept;
 
   std::uint32_t begin_, end_;
   incoming_synapses synapses_;
   std::vector<std::uint16_t> drive_draws_, afferent_draws_;  // one chunk's Philox draws
+  delay_ring arrivals_;         // fraction network: arrival counts of the coming steps, per local cell
+  std::vector<float> normals_;  // fraction network: one chunk's normal draws
+  std::vector<std::uint32_t> normal_words_;  // and their Philox words
   struct alignas(64) outputs {  // written by this partition's worker in update, read by all after the barrier
     std::size_t n_spikes = 0;
     std::int64_t spikes_exc = 0, diverged = 0;

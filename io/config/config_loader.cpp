@@ -4,6 +4,7 @@
 #include "io/config/config_meanfield.hpp"
 #include "engine/workers.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -68,7 +69,7 @@ engine::simulation_params read_simulation(table_reader t) {
   return p;
 }
 
-engine::adex_params read_cell(table_reader t) {
+engine::adex_params read_cell(table_reader t, bool fraction) {
   engine::adex_params c;
   c.c_pF = t.number("c_pF", positive(1e6));
   c.g_l_nS = t.number("g_l_nS", positive(1e6));
@@ -81,6 +82,8 @@ engine::adex_params read_cell(table_reader t) {
   c.a_nS = t.number("a_nS", {-1e4, 1e4});
   c.b_pA = t.number("b_pA", {-1e5, 1e5});
   c.tau_w_ms = t.number("tau_w_ms", positive(1e7));
+  // Only the fraction network's cell adapts towards its own reversal; elsewhere the key is refused as unknown.
+  c.e_a_mV = fraction ? t.number("e_a_mV", kVoltage) : c.e_l_mV;
   if (c.v_spike_mV <= c.v_t_mV) t.fail("v_spike_mV", "must be above v_t_mV = " + std::to_string(c.v_t_mV));
   if (c.v_reset_mV >= c.v_spike_mV)
     t.fail("v_reset_mV", "must be below v_spike_mV = " + std::to_string(c.v_spike_mV));
@@ -88,11 +91,64 @@ engine::adex_params read_cell(table_reader t) {
   return c;
 }
 
+// [network.fraction]: the pathways of the Cakan & Obermayer 2020 network, named onto-from (k_ei: onto E from I),
+// and [network.input]: its external white-noise input.
+void read_fraction(table_reader t, table_reader input, engine::network_params& p, double dt_ms) {
+  engine::fraction_network_params& f = p.fraction;
+  f.tau_s_exc_ms = t.number("tau_s_exc_ms", positive(1e4));
+  f.tau_s_inh_ms = t.number("tau_s_inh_ms", positive(1e4));
+  const char* names[2] = {"e", "i"};
+  const std::int64_t sizes[2] = {p.n_exc(), p.n_inh()};
+  for (int post = 0; post < 2; ++post)
+    for (int pre = 0; pre < 2; ++pre) {
+      const std::string pair = std::string(names[post]) + names[pre];
+      engine::fraction_pathway& path = f.path[post][pre];
+      // Distinct sources, no autapse; a cell's arrivals of one step are counted in 16 bits (delay_ring).
+      const std::int64_t most = std::min<std::int64_t>(65535, sizes[pre] - (post == pre ? 1 : 0));
+      const std::string k_key = "k_" + pair;
+      path.k_in = t.integer(k_key, 0, std::numeric_limits<std::int64_t>::max());
+      if (path.k_in > std::max<std::int64_t>(most, 0))
+        t.fail(k_key, "must be at most " + std::to_string(std::max<std::int64_t>(most, 0)) +
+                          ": distinct sources from a population of " + std::to_string(sizes[pre]) + " cells" +
+                          (post == pre ? " other than the target itself" : "") + " (and below 65536)");
+      path.j_mV_per_ms = t.number("j_" + pair + "_mV_per_ms", {-1e4, 1e4});
+      const std::string c_key = "c_" + pair + "_mV_per_ms";
+      path.c_mV_per_ms = t.number(c_key, {0.0, 1e4});
+      if (path.c_mV_per_ms > std::fabs(path.j_mV_per_ms))
+        t.fail(c_key, "must be at most |j_" + pair + "_mV_per_ms| = " + std::to_string(std::fabs(path.j_mV_per_ms)) +
+                          ": the jump c / |J| is a fraction of the free synapses, at most 1");
+      const std::string d_key = "delay_" + pair + "_ms";
+      path.delay_ms = t.number(d_key, {0.0, 1000.0});
+      const double steps = path.delay_ms / dt_ms;
+      if (std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
+        t.fail(d_key, "must be a whole number of dt_ms = " + std::to_string(dt_ms) + " steps");
+    }
+  t.finish();
+  f.mu_exc_mV_per_ms = input.number("mu_exc_mV_per_ms", {-1e4, 1e4});
+  f.mu_inh_mV_per_ms = input.number("mu_inh_mV_per_ms", {-1e4, 1e4});
+  f.sigma_exc_mV_per_sqrt_ms = input.number("sigma_exc_mV_per_sqrt_ms", {0.0, 1e4});
+  f.sigma_inh_mV_per_sqrt_ms = input.number("sigma_inh_mV_per_sqrt_ms", {0.0, 1e4});
+  input.finish();
+}
+
 engine::network_params read_network(table_reader t, double dt_ms) {
   engine::network_params p;
   p.n_neurons = t.integer("n_neurons", 1, 10'000'000);
   p.position_mm = t.has("position_mm") ? t.number("position_mm", {0.0, 1e5}) : 0.0;
   p.exc_fraction = t.number("exc_fraction", {0.0, 1.0});
+  // Optional (configs before it are conductance networks). The fraction network has none of the conductance
+  // keys or the drive: they are refused there as unknown rather than read and ignored.
+  if (t.has("synapse_model") && t.choice("synapse_model", {"conductance", "fraction"}) == "fraction") {
+    p.synapses = engine::synapse_model::fraction;
+    p.v_init = t.choice("v_init_mode", {"uniform", "rest"}) == "rest" ? engine::v_init_mode::rest
+                                                                       : engine::v_init_mode::uniform;
+    p.drive.rate_Hz = 0.0;
+    read_fraction(t.table("fraction"), t.table("input"), p, dt_ms);
+    p.exc = read_cell(t.table("exc"), true);
+    p.inh = read_cell(t.table("inh"), true);
+    t.finish();
+    return p;
+  }
   p.p_connect = t.number("p_connect", {0.0, 1.0});
   p.q_exc_nS = t.number("q_exc_nS", {0.0, 1e4});
   p.q_inh_nS = t.number("q_inh_nS", {0.0, 1e4});
@@ -113,8 +169,8 @@ engine::network_params read_network(table_reader t, double dt_ms) {
                             " events per step per neuron; the Bernoulli drive allows at most 1");
     d.finish();
   }
-  p.exc = read_cell(t.table("exc"));
-  p.inh = read_cell(t.table("inh"));
+  p.exc = read_cell(t.table("exc"), false);
+  p.inh = read_cell(t.table("inh"), false);
   t.finish();
   return p;
 }

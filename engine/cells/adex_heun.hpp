@@ -1,0 +1,51 @@
+#pragma once
+// The AdEx cell of Cakan & Obermayer 2020 (PLoS Comput Biol 16:e1007822, Eqs. 1-3; their Brian2 code,
+// models/brian2/network_sim.py), current-based, with synaptic fractions and white-noise input:
+//   dV/dt = (E_L - V + D_T exp((V - V_T)/D_T)) / tau_m + mu_ext + I_stim/C + J_e s_e + J_i s_i - w/C + sigma xi(t)
+//   tau_w dw/dt = a (V - E_A) - w
+//   ds_e/dt = -s_e / tau_se,  ds_i/dt = -s_i / tau_si   (jumps at arrivals: engine/synapses/fraction_synapse.hpp)
+//   V > V_spike: V = V_reset, w += b; then V, w, s_e and s_i are held for t_ref (the authors' "(unless refractory)"
+//   on all four equations; arrivals still move s).
+// Integrated as the authors do (Brian2 method 'heun', dt = 0.1 ms): the stochastic Heun scheme with the same
+// normal draw in the predictor and the corrector (additive noise), V and w together. s is linear and is advanced
+// exactly, s exp(-dt/tau_s), in both stages (Brian2's Heun factor 1 - h + h^2/2 differs by h^3/6 = 2e-5 per step
+// at h = dt/tau_se = 0.05). The state is structure-of-arrays over a population's index range.
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/params.hpp"
+
+namespace cortexloop::engine {
+
+// Constants of one population, derived once from its parameters and dt, in float for the vector unit.
+struct adex_heun_derived {
+  float dt, half_dt;
+  float inv_tau_m;          // g_L / C, 1/ms
+  float e_l, v_t, delta_t, inv_delta_t, v_spike, v_reset;
+  float inv_c;              // 1/C: pA -> mV/ms
+  float a_nS, e_a, inv_tau_w, b;
+  float mu;                 // mV/ms
+  float noise_mV;           // sigma sqrt(dt): the noise increment per unit normal draw
+  float j_from_exc, j_from_inh;          // mV/ms at s = 1
+  float decay_from_exc, decay_from_inh;  // exp(-dt / tau_s)
+  std::int32_t ref_steps;   // updates held after a spike (Brian2: round(t_ref/dt) - 1, as engine/adex.cpp)
+  static adex_heun_derived from(const adex_params& cell, const fraction_network_params& net, population post,
+                                double dt_ms);
+};
+
+struct adex_heun_view {
+  float* v_mV;
+  float* w_pA;
+  float* s_exc;  // fraction from E
+  float* s_inh;  // fraction from I
+  std::int32_t* ref_left;
+  std::uint8_t* spiked;  // kNoEvent, kSpiked or kDiverged (engine/adex.hpp)
+  std::size_t n;
+};
+
+// Advances every cell of the view by one step: integrate, threshold, reset. normal[i] is cell i's standard normal
+// draw of this step. A non-finite V or w is a divergence: the cell is reset (V_reset, w = 0) and flagged.
+void adex_heun_step(const adex_heun_derived& cell, float i_stim_pA, const float* normal,
+                    const adex_heun_view& s) noexcept;
+
+}  // namespace cortexloop::engine

@@ -1,0 +1,56 @@
+#pragma once
+// The fraction-synapse network of Cakan & Obermayer 2020 hosted by the one stepping loop (engine/network.hpp,
+// engine/partition.hpp): what a partition does instead of the conductance kernel when the config says
+// network.synapse_model = "fraction". The pieces are general: fixed in-degrees (engine/synapses/fixed_indegree.hpp),
+// per-pathway delays (engine/synapses/delay_ring.hpp), fraction synapses (engine/synapses/fraction_synapse.hpp),
+// white noise (engine/noise/philox_normal.hpp) and the Heun AdEx cell (engine/cells/adex_heun.hpp).
+// Order inside step k, that of Brian2's schedule (groups, thresholds, synapses, resets):
+//   update : every cell integrates with the s of the end of step k - 1, thresholds and resets;
+//   deliver: each spike of step k is counted in the slot of step k + d (d its pathway's delay, in steps), then the
+//            counts of step k's slot move s (s <- 1 - (1 - s)(1 - c)^n) and are cleared.
+// So a spike at step k moves s at the end of step k + d, and V feels it from the update of step k + d + 1
+// (Brian2: a spike with delay d enters the synapses slot of step k + d, after that step's integration).
+#include <cstdint>
+#include <span>
+
+#include "engine/cells/adex_heun.hpp"
+#include "engine/philox.hpp"
+#include "engine/synapses/delay_ring.hpp"
+#include "engine/synapses/fraction_synapse.hpp"
+
+namespace cortexloop::engine {
+
+struct fraction_model {
+  adex_heun_derived cell[2];         // 0 = exc, 1 = inh
+  fraction_jump jump[2][2];          // [post][pre]
+  std::uint32_t delay_steps[2][2];   // [post][pre]
+  std::uint32_t ring_slots = 1;      // longest delay + 1
+  philox_key noise_key{};
+  static fraction_model from(const network_params& p, double dt_ms, std::uint64_t seed);
+};
+
+// Counts the spikes (ascending ids) for the local cells [begin, begin + n) whose incoming rows `targets_of` gives.
+// n_exc: the first inhibitory cell.
+template <class Rows>
+void fraction_count_arrivals(const fraction_model& m, delay_ring& ring, std::int64_t step, std::uint32_t begin,
+                             std::uint32_t n_exc, std::span<const std::uint32_t> spikes, const Rows& targets_of) noexcept {
+  // The local index from which targets are inhibitory; rows list local targets ascending.
+  const std::uint32_t first_inh_local = n_exc > begin ? n_exc - begin : 0;
+  for (std::size_t k = 0; k < spikes.size(); ++k) {
+    const std::uint32_t pre = spikes[k];
+    if (k + 1 < spikes.size()) {  // rows are far larger than the caches: fetch the next while counting
+      const auto next = targets_of(spikes[k + 1]);
+      for (std::size_t line = 0; line < next.size(); line += 16) __builtin_prefetch(next.data() + line);
+    }
+    const std::uint32_t channel = pre < n_exc ? 0 : 1;
+    std::uint16_t* onto_exc = ring.row(ring.slot_of(step + m.delay_steps[0][channel]), channel);
+    std::uint16_t* onto_inh = ring.row(ring.slot_of(step + m.delay_steps[1][channel]), channel);
+    for (const std::uint32_t local : targets_of(pre)) ++(local < first_inh_local ? onto_exc : onto_inh)[local];
+  }
+}
+
+// Applies and clears the counts of step's slot on the local cells [begin, end) (absolute indices), s arrays absolute.
+void fraction_apply_arrivals(const fraction_model& m, delay_ring& ring, std::int64_t step, std::uint32_t begin,
+                             std::uint32_t end, std::uint32_t n_exc, float* s_exc, float* s_inh) noexcept;
+
+}  // namespace cortexloop::engine

@@ -1,0 +1,103 @@
+#pragma once
+// Standard normal draws from the counter-based Philox streams (engine/philox.hpp): the draw of neuron i at step k
+// is a pure function of (seed, i, k, stream), so white-noise input does not depend on N, the partitioning, the
+// thread count or the order of the draws.
+// Transform: Box & Muller 1958 (Ann. Math. Stat. 29:610), the same as Random123's boxmuller.hpp: two uniforms
+// u1 in (0, 1], u2 in [0, 1) give the independent normals sqrt(-2 ln u1) (cos 2 pi u2, sin 2 pi u2). One Philox
+// block (four 32-bit words) serves four consecutive neurons: block (i / 4, step low, step high, stream), words
+// (0, 1) give neurons 4j, 4j + 1 and words (2, 3) neurons 4j + 2, 4j + 3.
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/philox.hpp"
+
+namespace cortexloop::engine {
+
+// Streams of the fraction network's random numbers, past those of engine/philox.hpp (its enum stays the one list
+// of the conductance network's streams; these values are reserved here and never reused there).
+inline constexpr random_stream kWhiteNoiseStream = static_cast<random_stream>(16);
+// The sources of one target from population p use stream kFixedIndegreeStream + p (counter word 0 = target).
+inline constexpr std::uint32_t kFixedIndegreeStream = 17;
+
+namespace philox_normal_detail {
+// Float log and sincos that the compiler can vectorise (glibc's are scalar calls without -ffast-math): the
+// polynomials of Cephes' logf and sinf/cosf (S. L. Moshier, Cephes Math Library, 1984-1992), relative error
+// ~1e-7 on their reduced ranges; checked against std::log, std::sin and std::cos in tests/test_fraction_network.cpp.
+[[gnu::always_inline]] inline float log_unit(float x) noexcept {  // x in (0, 1], normal floats only
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
+  std::int32_t e = static_cast<std::int32_t>(bits >> 23) - 126;                 // x = m 2^e, m in [0.5, 1)
+  float m = std::bit_cast<float>((bits & 0x007FFFFFu) | 0x3F000000u);
+  const bool low = m < 0.70710678f;                                            // m < sqrt(1/2): use 2m, e - 1
+  e = low ? e - 1 : e;
+  m = low ? m + m - 1.0f : m - 1.0f;
+  const float z = m * m;
+  float y = 7.0376836292E-2f;
+  y = y * m - 1.1514610310E-1f;
+  y = y * m + 1.1676998740E-1f;
+  y = y * m - 1.2420140846E-1f;
+  y = y * m + 1.4249322787E-1f;
+  y = y * m - 1.6668057665E-1f;
+  y = y * m + 2.0000714765E-1f;
+  y = y * m - 2.4999993993E-1f;
+  y = y * m + 3.3333331174E-1f;
+  y = y * m * z;
+  const float fe = static_cast<float>(e);
+  y += -2.12194440E-4f * fe;  // ln 2 split in two, as Cephes
+  y += -0.5f * z;
+  return m + y + 0.693359375f * fe;
+}
+
+// cos and sin of 2 pi u, u in [0, 1): quadrant q = round(4u), r = (4u - q) pi/2 in [-pi/4, pi/4].
+[[gnu::always_inline]] inline void sincos_turn(float u, float& c, float& s) noexcept {
+  const float t = 4.0f * u;
+  const std::int32_t q = static_cast<std::int32_t>(t + 0.5f);
+  const float r = (t - static_cast<float>(q)) * 1.5707963267948966f;
+  const float z = r * r;
+  const float sin_r = r + r * z * ((-1.9515295891E-4f * z + 8.3321608736E-3f) * z - 1.6666654611E-1f);
+  const float cos_r = 1.0f - 0.5f * z + z * z * ((2.443315711809948E-5f * z - 1.388731625493765E-3f) * z +
+                                                  4.166664568298827E-2f);
+  const std::int32_t quadrant = q & 3;
+  // theta = q pi/2 + r: rotate (cos r, sin r) by q quarter turns.
+  c = quadrant == 0 ? cos_r : (quadrant == 1 ? -sin_r : (quadrant == 2 ? -cos_r : sin_r));
+  s = quadrant == 0 ? sin_r : (quadrant == 1 ? cos_r : (quadrant == 2 ? -sin_r : -cos_r));
+}
+
+// The two normals of one pair of 32-bit words: u1 = (x + 1/2) 2^-32 in (0, 1) from the top 24 bits (never 0, so the
+// logarithm is finite; the largest |normal| is sqrt(-2 ln 2^-25) = 5.9), u2 = y 2^-32 in [0, 1) from 24 bits.
+[[gnu::always_inline]] inline void box_muller(std::uint32_t x, std::uint32_t y, float& n0, float& n1) noexcept {
+  const float u1 = (static_cast<float>(x >> 8) + 0.5f) * 0x1.0p-24f;
+  const float u2 = static_cast<float>(y >> 8) * 0x1.0p-24f;
+  const float radius = std::sqrt(-2.0f * log_unit(u1));
+  float c, s;
+  sincos_turn(u2, c, s);
+  n0 = radius * c;
+  n1 = radius * s;
+}
+}  // namespace philox_normal_detail
+
+// The four normals of neurons 4 quad .. 4 quad + 3 at `step`.
+inline void philox_normal4(philox_key key, std::uint32_t quad, std::uint64_t step, random_stream stream,
+                           float out[4]) noexcept {
+  const philox_block r = philox4x32(
+      {{quad, static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(step >> 32), static_cast<std::uint32_t>(stream)}},
+      key);
+  philox_normal_detail::box_muller(r.x[0], r.x[1], out[0], out[1]);
+  philox_normal_detail::box_muller(r.x[2], r.x[3], out[2], out[3]);
+}
+
+// The normal of one neuron at one step (for tests; the value philox_fill_normals gives).
+inline float philox_normal(philox_key key, std::uint32_t neuron, std::uint64_t step, random_stream stream) noexcept {
+  float four[4];
+  philox_normal4(key, neuron / 4u, step, stream, four);
+  return four[neuron % 4u];
+}
+
+// out[0, 128 n_groups) = the normals of neurons [128 first_group, 128 (first_group + n_groups)) at `step`; words is
+// scratch of the same length. Whole groups of 128, so the vector loops have no scalar remainder whose rounding
+// could differ from the vector body's (a cell's draw must not depend on where its partition starts). Allocation-free.
+void philox_fill_normals(philox_key key, std::uint32_t first_group, std::size_t n_groups, std::uint64_t step,
+                         random_stream stream, std::uint32_t* words, float* out) noexcept;
+
+}  // namespace cortexloop::engine

@@ -1,0 +1,27 @@
+#pragma once
+// Fixed in-degree connectivity of two populations (Cakan & Obermayer 2020: every cell receives exactly K_E
+// excitatory and K_I inhibitory inputs; the authors' fixed_connectivity in models/brian2/utils_net.py): cells
+// [0, n_exc) are E, [n_exc, n) I; a target of population P draws k_in[P][Q] distinct sources from population Q,
+// never itself. The draws of a target come from its own Philox stream per source population (counter word 0 =
+// target), so a target's inputs do not depend on the partitioning.
+#include <cstdint>
+#include <vector>
+
+#include "engine/connectivity.hpp"
+
+namespace cortexloop::engine {
+
+struct fixed_indegree {
+  std::uint32_t n = 0, n_exc = 0;
+  std::uint32_t k_in[2][2] = {};  // [post][pre], 0 = exc, 1 = inh
+};
+
+// Appends target's sources to out, ascending (E sources, then I sources).
+void draw_fixed_indegree_sources(const fixed_indegree& spec, philox_key key, std::uint32_t target,
+                                 std::vector<std::uint32_t>& out, std::vector<std::uint64_t>& scratch_bits);
+
+// The synapses arriving at targets [begin, end).
+incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
+                                          std::uint64_t seed);
+
+}  // namespace cortexloop::engine
