@@ -49,8 +49,11 @@ void fraction_count_arrivals(const fraction_model& m, delay_ring& ring, std::int
   }
 }
 
-// Applies and clears the counts of step's slot on the local cells [begin, end) (absolute indices), s arrays absolute.
-void fraction_apply_arrivals(const fraction_model& m, delay_ring& ring, std::int64_t step, std::uint32_t begin,
-                             std::uint32_t end, std::uint32_t n_exc, float* s_exc, float* s_inh) noexcept;
+// Applies and clears the counts of step's slot on the cells [begin, end) (absolute indices) of the ring whose first
+// cell is ring_begin; s arrays absolute. The caller cuts [begin, end) at fixed absolute indices (partition.cpp's
+// lane pieces) so that a cell is always handled by the same vector or scalar code, whatever the partitioning.
+void fraction_apply_arrivals(const fraction_model& m, delay_ring& ring, std::int64_t step, std::uint32_t ring_begin,
+                             std::uint32_t begin, std::uint32_t end, std::uint32_t n_exc, float* s_exc,
+                             float* s_inh) noexcept;
 
 }  // namespace cortexloop::engine

@@ -89,6 +89,10 @@ class network {
   // Indexed by absolute cell; across processes only [own_begin, own_end) is this process's to read.
   std::span<const float> v_mV() const noexcept { return state_.v_mV; }
   std::span<const float> w_pA() const noexcept { return state_.w_pA; }
+  // Fraction network only (else empty): each cell's synaptic fractions from E and from I.
+  std::span<const float> s_exc() const noexcept { return state_.s_exc; }
+  std::span<const float> s_inh() const noexcept { return state_.s_inh; }
+  const fraction_model* fraction() const noexcept { return fraction_.get(); }
   const std::vector<partition>& partitions() const noexcept { return parts_; }
   worker_pool& workers() noexcept { return pool_; }
   const worker_pool& workers() const noexcept { return pool_; }

@@ -135,6 +135,13 @@ void partition::collect_spikes(const network_model& m, network_state& s) noexcep
   out_.diverged = diverged;
 }
 
+void partition::apply_arrivals(const network_model& m, network_state& s, std::int64_t step_index) noexcept {
+  for_each_lane_piece(begin_, end_, [&](std::uint32_t pb, std::uint32_t pe) {
+    fraction_apply_arrivals(*m.fraction, arrivals_, step_index, begin_, pb, pe, m.n_exc, s.s_exc.data(),
+                            s.s_inh.data());
+  });
+}
+
 void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all,
                         std::int64_t step_index) noexcept {
   if (m.fraction) {
@@ -142,7 +149,7 @@ void partition::deliver(const network_model& m, network_state& s, std::span<cons
     auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
     for (const partition& from : all)
       fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, from.spikes(s), rows);
-    fraction_apply_arrivals(*m.fraction, arrivals_, step_index, begin_, end_, m.n_exc, s.s_exc.data(), s.s_inh.data());
+    apply_arrivals(m, s, step_index);
     return;
   }
   for (const partition& from : all) deliver_conductance(m, s, from.spikes(s));
@@ -153,7 +160,7 @@ void partition::deliver(const network_model& m, network_state& s, std::span<cons
   if (m.fraction) {
     auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
     fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, spikes, rows);
-    fraction_apply_arrivals(*m.fraction, arrivals_, step_index, begin_, end_, m.n_exc, s.s_exc.data(), s.s_inh.data());
+    apply_arrivals(m, s, step_index);
     return;
   }
   deliver_conductance(m, s, spikes);

@@ -1,0 +1,213 @@
+// The parts of the fraction-synapse network (Cakan & Obermayer 2020; engine/fraction_network.hpp) against analytic
+// results: delays (a spike at step k moves s at the end of step k + d), the closed form of k fraction jumps and the
+// exponential decay of s, the white-noise input (normal draws; the free membrane as an Ornstein-Uhlenbeck process
+// with its stationary mean and variance), the order of the Heun integrator on a linear ODE, and the config's checks.
+// Breaks tried, each failing here: every delay one step longer (delay_steps + 1: the arrival check and the 20 decay
+// checks fail); fraction_jump with (1 - c)^(k+1) (27 closed-form checks and the arrival check); the noise increment
+// sigma dt instead of sigma sqrt(dt) (the OU variance); the Heun corrector using the start slope twice, i.e. Euler
+// (error ratios 2 instead of 4); the range check of k_xy removed (the config test).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "engine/cells/adex_heun.hpp"
+#include "engine/noise/philox_normal.hpp"
+#include "engine/synapses/fraction_synapse.hpp"
+#include "test_support.hpp"
+
+using namespace cortexloop;
+
+namespace {
+const char* kConfig = "configs/cakan2020/network.toml";
+
+// A network with only E -> I synapses: every E cell starts at rest with the same strong mean input and no noise,
+// so all E cells spike in the same step; the I cells get no input but the E spikes, k_ie of them each.
+engine::engine_params sync_pulse_params() {
+  return testing::load_params(kConfig, {"network.n_neurons=512", "network.v_init_mode=rest",
+                                        "network.fraction.k_ee=0", "network.fraction.k_ei=0",
+                                        "network.fraction.k_ii=0", "network.fraction.k_ie=10",
+                                        "network.input.mu_exc_mV_per_ms=3.0", "network.input.mu_inh_mV_per_ms=0.0",
+                                        "network.input.sigma_exc_mV_per_sqrt_ms=0.0",
+                                        "network.input.sigma_inh_mV_per_sqrt_ms=0.0"});
+}
+}  // namespace
+
+TEST_CASE("a spike at step k moves its targets' s at the end of step k + delay, by the closed form, then s decays "
+          "exponentially", "[fraction][delay]") {
+  const auto p = sync_pulse_params();
+  const double dt = p.simulation.dt_ms;
+  const auto delay_steps = static_cast<std::int64_t>(std::lround(p.network.fraction.path[1][0].delay_ms / dt));
+  REQUIRE(delay_steps == 40);  // 4 ms from E
+  engine::network net(p.network, dt, p.simulation.seed, 1);
+  const std::uint32_t n_exc = net.n_exc(), inh = n_exc + 7;  // any I cell
+  engine::network_counts counts;
+  std::int64_t k = 0, spike_step = -1;
+  for (; k < 2000 && spike_step < 0; ++k) {
+    const std::int64_t before = counts.spikes_exc;
+    net.step(k, 0.0f, 0.0f, counts);
+    if (counts.spikes_exc > before) {
+      REQUIRE(counts.spikes_exc - before == n_exc);  // all E cells in the same step
+      spike_step = k;
+    }
+  }
+  REQUIRE(spike_step > 0);
+  // Up to the end of step spike_step + d - 1 nothing has arrived.
+  for (; k < spike_step + delay_steps; ++k) {
+    net.step(k, 0.0f, 0.0f, counts);
+    REQUIRE(net.s_exc()[inh] == 0.0f);
+  }
+  net.step(k++, 0.0f, 0.0f, counts);  // step spike_step + d: the 10 spikes arrive at its end
+  // Reference: the jumps one after the other, s += (1 - s) c, c = c_ie / |J_ie| (the authors' rescaling), in double.
+  const double c = p.network.fraction.path[1][0].c_mV_per_ms / std::fabs(p.network.fraction.path[1][0].j_mV_per_ms);
+  double s_ref = 0;
+  for (int j = 0; j < 10; ++j) s_ref += (1 - s_ref) * c;
+  CHECK(net.s_exc()[inh] == Approx(s_ref).epsilon(1e-6));
+  // Then it decays as exp(-t / tau_se) (the I cell does not spike: no input but s, which is below threshold).
+  const double s0 = net.s_exc()[inh];
+  for (int m = 1; m <= 20; ++m) {
+    net.step(k++, 0.0f, 0.0f, counts);
+    INFO("step " << m << " after the arrival");
+    CHECK(net.s_exc()[inh] == Approx(s0 * std::exp(-m * dt / p.network.fraction.tau_s_exc_ms)).epsilon(1e-5));
+  }
+  CHECK(counts.spikes_inh == 0);
+}
+
+TEST_CASE("k arrivals in one step compose to 1 - (1 - s)(1 - c)^k", "[fraction]") {
+  for (const double c : {0.3 / 2.43, 0.5 / 3.3, 1.0}) {
+    const engine::fraction_jump jump(c, 800);
+    for (const float s0 : {0.0f, 0.2f, 0.9f})
+      for (const std::uint32_t k : {0u, 1u, 2u, 7u, 100u, 800u}) {
+        double s = s0;  // the jumps in sequence, in double
+        for (std::uint32_t j = 0; j < k; ++j) s += (1 - s) * c;
+        INFO("c " << c << " s0 " << s0 << " k " << k);
+        CHECK(jump.after(s0, k) == Approx(s).margin(2e-7));
+      }
+  }
+}
+
+TEST_CASE("normal draws: the vectorised log and sincos match std, and the draws have mean 0 and variance 1",
+          "[fraction][noise]") {
+  using namespace engine::philox_normal_detail;
+  double worst_log = 0, worst_trig = 0;
+  for (int i = 1; i <= 100000; ++i) {
+    const float u = static_cast<float>(i) / 100000.0f;
+    worst_log = std::max(worst_log, std::fabs(log_unit(u) - std::log(static_cast<double>(u))) /
+                                        std::max(1e-30, std::fabs(std::log(static_cast<double>(u)))));
+    float co, si;
+    sincos_turn(u - 1e-5f, co, si);
+    const double angle = 2 * M_PI * static_cast<double>(u - 1e-5f);
+    worst_trig = std::max({worst_trig, std::fabs(co - std::cos(angle)), std::fabs(si - std::sin(angle))});
+  }
+  CHECK(worst_log < 1e-6);   // relative; u = 1 (log 0) excluded by the max with 1e-30 only where log is 0 exactly
+  CHECK(worst_trig < 1e-6);  // absolute
+  // Mean and variance of 2^20 draws: standard errors 1e-3 and 1.4e-3; bounds at 5 of them.
+  const auto key = engine::philox_key::from_seed(7);
+  std::vector<float> words(1024 * 4), out(1024 * 4);
+  double sum = 0, sum2 = 0, n = 0;
+  for (std::uint64_t step = 0; step < 256; ++step) {
+    std::vector<std::uint32_t> w(4096);
+    engine::philox_fill_normals(key, 3, 32, step, engine::kWhiteNoiseStream, w.data(), out.data());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      sum += out[i];
+      sum2 += static_cast<double>(out[i]) * out[i];
+      n += 1;
+    }
+    // The vector fill and the scalar draw of one neuron agree bit for bit.
+    CHECK(out[77] == engine::philox_normal(key, 3 * 128 + 77, step, engine::kWhiteNoiseStream));
+  }
+  const double mean = sum / n, var = sum2 / n - mean * mean;
+  CHECK(std::fabs(mean) < 5e-3);
+  CHECK(std::fabs(var - 1) < 7e-3);
+}
+
+TEST_CASE("the free membrane under white noise is the Ornstein-Uhlenbeck process: stationary mean and variance",
+          "[fraction][noise]") {
+  // No spikes (V_T and the cut-off far above), no synapses, no adaptation: dV = ((E_L - V)/tau_m + mu) dt + sigma dW,
+  // stationary mean E_L + mu tau_m and variance sigma^2 tau_m / 2 (Gardiner, Handbook of Stochastic Methods, 3.8.4).
+  // The Heun scheme's stationary variance differs from it by O(dt / tau_m) = 0.5 %.
+  engine::adex_params cell;
+  cell.c_pF = 200;
+  cell.g_l_nS = 10;  // tau_m = 20 ms
+  cell.e_l_mV = -65;
+  cell.v_t_mV = 100;
+  cell.delta_t_mV = 1.5;
+  cell.v_spike_mV = 200;
+  cell.v_reset_mV = -70;
+  cell.a_nS = 0;
+  cell.b_pA = 0;
+  cell.tau_w_ms = 200;
+  cell.e_a_mV = -80;
+  engine::fraction_network_params net;
+  net.mu_exc_mV_per_ms = 0.25;        // mean shift 5 mV
+  net.sigma_exc_mV_per_sqrt_ms = 1.5;  // the paper's sigma_ext: variance 22.5 mV^2
+  const double dt = 0.1, tau_m = 20;
+  const auto d = engine::adex_heun_derived::from(cell, net, engine::population::exc, dt);
+  constexpr std::size_t n = 16384;
+  std::vector<float> v(n, -65.0f), w(n, 0), se(n, 0), si(n, 0), normal(n);
+  std::vector<std::uint32_t> words(n);
+  std::vector<std::int32_t> ref(n, 0);
+  std::vector<std::uint8_t> spiked(n, 0);
+  const engine::adex_heun_view view{v.data(), w.data(), se.data(), si.data(), ref.data(), spiked.data(), n};
+  const auto key = engine::philox_key::from_seed(3);
+  for (std::int64_t k = 0; k < 2000; ++k) {  // 200 ms = 10 tau_m: the initial condition has decayed by e^-10
+    engine::philox_fill_normals(key, 0, n / 128, static_cast<std::uint64_t>(k), engine::kWhiteNoiseStream,
+                                words.data(), normal.data());
+    engine::adex_heun_step(d, 0.0f, normal.data(), view);
+  }
+  double mean = 0, var = 0;
+  for (const float x : v) mean += x / n;
+  for (const float x : v) var += (x - mean) * (x - mean) / (n - 1);
+  const double mean_ref = -65 + 0.25 * tau_m, var_ref = 1.5 * 1.5 * tau_m / 2;
+  // Sampling errors over 16384 independent cells: mean 4.7 mV / 128 = 0.037 mV, variance sqrt(2/n) = 1.1 %.
+  // Bounds: 4 standard errors (0.15 mV, 4.4 %) plus the scheme's 0.5 %.
+  CHECK(mean == Approx(mean_ref).margin(0.15));
+  CHECK(var == Approx(var_ref).epsilon(0.05));
+  for (const auto flag : spiked) REQUIRE(flag == engine::kNoEvent);
+}
+
+TEST_CASE("Heun is second order on a linear ODE: halving dt quarters the error", "[fraction][heun]") {
+  // dV/dt = (E_L - V)/tau_m + mu, no noise, no spikes: V(t) = V_inf + (V0 - V_inf) exp(-t/tau_m), V_inf = E_L + mu
+  // tau_m. tau_m = 5 ms and dt = 1, 0.5, 0.25 ms make the error far larger than float rounding.
+  engine::adex_params cell;
+  cell.c_pF = 50;
+  cell.g_l_nS = 10;  // tau_m = 5 ms
+  cell.e_l_mV = -65;
+  cell.v_t_mV = 100;
+  cell.v_spike_mV = 200;
+  cell.delta_t_mV = 1.5;
+  cell.a_nS = 0;
+  cell.b_pA = 0;
+  cell.e_a_mV = -80;
+  engine::fraction_network_params net;
+  net.mu_exc_mV_per_ms = 4.0;  // V_inf = -45 mV
+  const double t_end = 8.0, v0 = -65, v_inf = -45, tau_m = 5;
+  auto error_at = [&](double dt) {
+    const auto d = engine::adex_heun_derived::from(cell, net, engine::population::exc, dt);
+    float v = static_cast<float>(v0), w = 0, se = 0, si = 0, normal = 0;
+    std::int32_t ref = 0;
+    std::uint8_t spiked = 0;
+    const engine::adex_heun_view view{&v, &w, &se, &si, &ref, &spiked, 1};
+    for (int k = 0; k < static_cast<int>(std::lround(t_end / dt)); ++k) engine::adex_heun_step(d, 0.0f, &normal, view);
+    return std::fabs(v - (v_inf + (v0 - v_inf) * std::exp(-t_end / tau_m)));
+  };
+  const double e1 = error_at(1.0), e2 = error_at(0.5), e3 = error_at(0.25);
+  INFO("errors " << e1 << " " << e2 << " " << e3);
+  CHECK(e1 / e2 == Approx(4).epsilon(0.15));  // Euler would give 2
+  CHECK(e2 / e3 == Approx(4).epsilon(0.15));
+}
+
+TEST_CASE("fraction network configs refuse bad pathways", "[fraction][config]") {
+  using Catch::Matchers::Contains;
+  auto load = [](std::vector<std::string> sets) { return testing::load_params(kConfig, sets); };
+  CHECK_NOTHROW(load({}));
+  CHECK_THROWS_WITH(load({"network.n_neurons=1000", "network.fraction.k_ee=500"}), Contains("k_ee") && Contains("499"));
+  CHECK_THROWS_WITH(load({"network.fraction.c_ei_mV_per_ms=4"}), Contains("c_ei_mV_per_ms"));
+  CHECK_THROWS_WITH(load({"network.fraction.delay_ie_ms=4.05"}), Contains("delay_ie_ms") && Contains("whole number"));
+  CHECK_THROWS_WITH(load({"network.fraction.k_xx=5"}), Contains("k_xx"));
+  CHECK_THROWS_WITH(load({"network.p_connect=0.05"}), Contains("p_connect"));  // a conductance key: unknown here
+  // e_a_mV belongs to the fraction cell only: the conductance network refuses it rather than ignore it.
+  CHECK_THROWS_WITH(testing::load_params("configs/zerlaut2018_network.toml", {"network.exc.e_a_mV=-80"}),
+                    Contains("e_a_mV"));
+}
