@@ -2,6 +2,20 @@
 
 namespace cortexloop::engine {
 
+void philox_normal4(philox_key key, std::uint32_t quad, std::uint64_t step, random_stream stream, float out[4]) noexcept {
+  const philox_block r = philox4x32(
+      {{quad, static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(step >> 32), static_cast<std::uint32_t>(stream)}},
+      key);
+  philox_normal_detail::box_muller(r.x[0], r.x[1], out[0], out[1]);
+  philox_normal_detail::box_muller(r.x[2], r.x[3], out[2], out[3]);
+}
+
+float philox_normal(philox_key key, std::uint32_t neuron, std::uint64_t step, random_stream stream) noexcept {
+  float four[4];
+  philox_normal4(key, neuron / 4u, step, stream, four);
+  return four[neuron % 4u];
+}
+
 void philox_fill_normals(philox_key key, std::uint32_t first_group, std::size_t n_groups, std::uint64_t step,
                          random_stream stream, std::uint32_t* __restrict words, float* __restrict out) noexcept {
   const std::size_t n = n_groups * kPhiloxGroup;

@@ -77,22 +77,11 @@ namespace philox_normal_detail {
 }
 }  // namespace philox_normal_detail
 
-// The four normals of neurons 4 quad .. 4 quad + 3 at `step`.
-inline void philox_normal4(philox_key key, std::uint32_t quad, std::uint64_t step, random_stream stream,
-                           float out[4]) noexcept {
-  const philox_block r = philox4x32(
-      {{quad, static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(step >> 32), static_cast<std::uint32_t>(stream)}},
-      key);
-  philox_normal_detail::box_muller(r.x[0], r.x[1], out[0], out[1]);
-  philox_normal_detail::box_muller(r.x[2], r.x[3], out[2], out[3]);
-}
-
-// The normal of one neuron at one step (for tests; the value philox_fill_normals gives).
-inline float philox_normal(philox_key key, std::uint32_t neuron, std::uint64_t step, random_stream stream) noexcept {
-  float four[4];
-  philox_normal4(key, neuron / 4u, step, stream, four);
-  return four[neuron % 4u];
-}
+// The four normals of neurons 4 quad .. 4 quad + 3 at `step`, and the normal of one neuron (for tests and set-up:
+// the value philox_fill_normals gives). Defined in philox_normal.cpp, compiled like the fill without FP contraction,
+// so that the scalar and the vector code round alike.
+void philox_normal4(philox_key key, std::uint32_t quad, std::uint64_t step, random_stream stream, float out[4]) noexcept;
+float philox_normal(philox_key key, std::uint32_t neuron, std::uint64_t step, random_stream stream) noexcept;
 
 // out[0, 128 n_groups) = the normals of neurons [128 first_group, 128 (first_group + n_groups)) at `step`; words is
 // scratch of the same length. Whole groups of 128, so the vector loops have no scalar remainder whose rounding
