@@ -65,8 +65,16 @@ struct fraction_pathway {
   double delay_ms = 0.0;      // transmission delay, a whole number of dt steps
 };
 
+// How the fraction network's cells are integrated (engine/cells/adex_heun.hpp):
+//   euler: Euler-Maruyama for V and w, s decayed by (1 - dt/tau_s). This is what the authors' runs compute: their
+//          Brian2 method 'heun' is the stochastic Heun of the noise term only (brian2/stateupdaters/explicit.py:
+//          x_new = x + dt f(x) + dW (g(x) + g(x + g dW))/2), which for additive noise is Euler-Maruyama exactly;
+//   heun:  the predictor-corrector Heun for V and w with one noise increment in both stages, s decayed exactly.
+enum class fraction_integrator { euler, heun };
+
 // The fraction-synapse network of Cakan & Obermayer 2020 (their Brian2 code, models/brian2/network_sim.py).
 struct fraction_network_params {
+  fraction_integrator integrator = fraction_integrator::euler;
   fraction_pathway path[2][2];  // [post][pre], 0 = exc, 1 = inh
   double tau_s_exc_ms = 2.0;    // decay of a fraction from E (tau_se)
   double tau_s_inh_ms = 5.0;    // decay of a fraction from I (tau_si)

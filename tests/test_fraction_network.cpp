@@ -5,7 +5,8 @@
 // Breaks tried, each failing here: every delay one step longer (delay_steps + 1: the arrival check and the 20 decay
 // checks fail); fraction_jump with (1 - c)^(k+1) (27 closed-form checks and the arrival check); the noise increment
 // sigma dt instead of sigma sqrt(dt) (the OU variance); the Heun corrector using the start slope twice, i.e. Euler
-// (error ratios 2 instead of 4); the range check of k_xy removed (the config test).
+// (error ratios 2 instead of 4); the range check of k_xy removed (the config test). The integrator is
+// network.fraction.integrator: "euler" (the authors' effective scheme, the config's default) or "heun".
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -24,8 +25,9 @@ const char* kConfig = "configs/cakan2020/network.toml";
 
 // A network with only E -> I synapses: every E cell starts at rest with the same strong mean input and no noise,
 // so all E cells spike in the same step; the I cells get no input but the E spikes, k_ie of them each.
-engine::engine_params sync_pulse_params() {
+engine::engine_params sync_pulse_params(const std::string& integrator) {
   return testing::load_params(kConfig, {"network.n_neurons=512", "network.v_init_mode=rest",
+                                        "network.fraction.integrator=" + integrator,
                                         "network.fraction.k_ee=0", "network.fraction.k_ei=0",
                                         "network.fraction.k_ii=0", "network.fraction.k_ie=10",
                                         "network.input.mu_exc_mV_per_ms=3.0", "network.input.mu_inh_mV_per_ms=0.0",
@@ -35,8 +37,10 @@ engine::engine_params sync_pulse_params() {
 }  // namespace
 
 TEST_CASE("a spike at step k moves its targets' s at the end of step k + delay, by the closed form, then s decays "
-          "exponentially", "[fraction][delay]") {
-  const auto p = sync_pulse_params();
+          "exponentially (heun) or by the Euler factor (euler)", "[fraction][delay]") {
+  const std::string integrator = GENERATE(std::string("heun"), std::string("euler"));
+  INFO("integrator " << integrator);
+  const auto p = sync_pulse_params(integrator);
   const double dt = p.simulation.dt_ms;
   const auto delay_steps = static_cast<std::int64_t>(std::lround(p.network.fraction.path[1][0].delay_ms / dt));
   REQUIRE(delay_steps == 40);  // 4 ms from E
@@ -64,12 +68,14 @@ TEST_CASE("a spike at step k moves its targets' s at the end of step k + delay, 
   double s_ref = 0;
   for (int j = 0; j < 10; ++j) s_ref += (1 - s_ref) * c;
   CHECK(net.s_exc()[inh] == Approx(s_ref).epsilon(1e-6));
-  // Then it decays as exp(-t / tau_se) (the I cell does not spike: no input but s, which is below threshold).
-  const double s0 = net.s_exc()[inh];
+  // Then it decays as exp(-t / tau_se), or with Euler's factor (1 - dt/tau_se)^m (the I cell does not spike: no input
+  // but s, which is below threshold).
+  const double s0 = net.s_exc()[inh], h = dt / p.network.fraction.tau_s_exc_ms;
   for (int m = 1; m <= 20; ++m) {
     net.step(k++, 0.0f, 0.0f, counts);
     INFO("step " << m << " after the arrival");
-    CHECK(net.s_exc()[inh] == Approx(s0 * std::exp(-m * dt / p.network.fraction.tau_s_exc_ms)).epsilon(1e-5));
+    const double expected = integrator == "heun" ? s0 * std::exp(-m * h) : s0 * std::pow(1 - h, m);
+    CHECK(net.s_exc()[inh] == Approx(expected).epsilon(1e-5));
   }
   CHECK(counts.spikes_inh == 0);
 }
@@ -167,7 +173,8 @@ TEST_CASE("the free membrane under white noise is the Ornstein-Uhlenbeck process
   for (const auto flag : spiked) REQUIRE(flag == engine::kNoEvent);
 }
 
-TEST_CASE("Heun is second order on a linear ODE: halving dt quarters the error", "[fraction][heun]") {
+TEST_CASE("on a linear ODE heun is second order (halving dt quarters the error) and euler first order",
+          "[fraction][heun]") {
   // dV/dt = (E_L - V)/tau_m + mu, no noise, no spikes: V(t) = V_inf + (V0 - V_inf) exp(-t/tau_m), V_inf = E_L + mu
   // tau_m. tau_m = 5 ms and dt = 1, 0.5, 0.25 ms make the error far larger than float rounding.
   engine::adex_params cell;
@@ -192,10 +199,16 @@ TEST_CASE("Heun is second order on a linear ODE: halving dt quarters the error",
     for (int k = 0; k < static_cast<int>(std::lround(t_end / dt)); ++k) engine::adex_heun_step(d, 0.0f, &normal, view);
     return std::fabs(v - (v_inf + (v0 - v_inf) * std::exp(-t_end / tau_m)));
   };
+  net.integrator = engine::fraction_integrator::heun;
   const double e1 = error_at(1.0), e2 = error_at(0.5), e3 = error_at(0.25);
-  INFO("errors " << e1 << " " << e2 << " " << e3);
-  CHECK(e1 / e2 == Approx(4).epsilon(0.15));  // Euler would give 2
+  INFO("heun errors " << e1 << " " << e2 << " " << e3);
+  CHECK(e1 / e2 == Approx(4).epsilon(0.15));
   CHECK(e2 / e3 == Approx(4).epsilon(0.15));
+  net.integrator = engine::fraction_integrator::euler;
+  const double f1 = error_at(1.0), f2 = error_at(0.5), f3 = error_at(0.25);
+  INFO("euler errors " << f1 << " " << f2 << " " << f3);
+  CHECK(f1 / f2 == Approx(2).epsilon(0.15));
+  CHECK(f2 / f3 == Approx(2).epsilon(0.15));
 }
 
 TEST_CASE("fraction network configs refuse bad pathways", "[fraction][config]") {
@@ -206,6 +219,7 @@ TEST_CASE("fraction network configs refuse bad pathways", "[fraction][config]") 
   CHECK_THROWS_WITH(load({"network.fraction.c_ei_mV_per_ms=4"}), Contains("c_ei_mV_per_ms"));
   CHECK_THROWS_WITH(load({"network.fraction.delay_ie_ms=4.05"}), Contains("delay_ie_ms") && Contains("whole number"));
   CHECK_THROWS_WITH(load({"network.fraction.k_xx=5"}), Contains("k_xx"));
+  CHECK_THROWS_WITH(load({"network.fraction.integrator=rk4"}), Contains("integrator"));
   CHECK_THROWS_WITH(load({"network.p_connect=0.05"}), Contains("p_connect"));  // a conductance key: unknown here
   // e_a_mV belongs to the fraction cell only: the conductance network refuses it rather than ignore it.
   CHECK_THROWS_WITH(testing::load_params("configs/zerlaut2018_network.toml", {"network.exc.e_a_mV=-80"}),

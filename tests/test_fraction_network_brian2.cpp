@@ -1,2 +1,62 @@
-// placeholder, filled below
+// The Cakan & Obermayer 2020 network (configs/cakan2020/network.toml) against Brian2 2.5 built with the authors'
+// equations (tests/reference/brian2_cakan_network.py, data in tests/reference/data/brian2_cakan_network_rates.json):
+// mean E and I population rates over [1 s, 5 s] of one run of ours (the config's seed) against Brian2's mean of 5
+// seeds, at N_E = N_I = 2000 with the paper's in-degrees (K_E = 800, K_I = 200), at the network's point A1 (no
+// adaptation, left of the fast E-I limit cycle) and B3 (a = 15 nS, b = 40 pA, inside the slow adaptation cycle).
+//
+// Tolerance: 3 standard deviations of (one run - mean of 5), 3 s_b sqrt(1 + 1/5), with s_b Brian2's seed-to-seed
+// sample SD from its data (the spread is the model's at this N; ours over seeds 1-3 is of the same size):
+//   point                 A1 exc / inh        B3 exc / inh
+//   Brian2 mean (Hz)      11.70 / 16.01       10.61 / 32.10
+//   s_b (Hz)              0.070 / 0.028       0.27  / 0.17
+//   bound                 2.0 % / 0.6 %       8.4 % / 1.8 %
+// Break tried: network.fraction.integrator=heun added to the overrides (the predictor-corrector instead of the
+// authors' effective Euler-Maruyama) -> A1 exc -3.96 % (bound 2.02 %), inh -3.77 % (0.55 %), B3 exc -12.7 % (7.95 %):
+// fails at both points. Our runs of seeds 1-3 (euler): A1 exc 11.56-11.62, inh 15.91-16.04; B3 exc 10.35-10.79,
+// inh 32.09-32.52 Hz.
+#include <cmath>
+#include <cstdio>
+
 #include <catch2/catch.hpp>
+
+#include "test_support.hpp"
+
+using namespace cortexloop;
+
+namespace {
+double sample_sd(const std::vector<double>& x) {
+  double m = 0, s = 0;
+  for (const double v : x) m += v / static_cast<double>(x.size());
+  for (const double v : x) s += (v - m) * (v - m);
+  return std::sqrt(s / static_cast<double>(x.size() - 1));
+}
+}  // namespace
+
+TEST_CASE("fraction network rates match Brian2 within 3 seed SDs at A1 and B3 (N_E = N_I = 2000)",
+          "[fraction][brian2]") {
+  const auto ref = testing::load_json("tests/reference/data/brian2_cakan_network_rates.json");
+  const auto window = ref.at("window_s").get<std::vector<double>>();
+  const double n_brian2 = static_cast<double>(ref.at("seeds").size());
+  REQUIRE(n_brian2 >= 3);
+  for (const std::string point : {"A1", "B3"}) {
+    const auto& b = ref["points"][point];
+    auto overrides = ref.at("overrides").get<std::vector<std::string>>();
+    for (const auto& o : b.at("overrides").get<std::vector<std::string>>()) overrides.push_back(o);
+    auto p = testing::load_params("configs/cakan2020/network.toml", overrides);
+    REQUIRE(p.network.n_neurons == 4000);
+    engine::engine eng(p);
+    const auto ours = testing::run_and_average(eng, window[0], window[1]);
+    const double exc = b["exc_Hz"], inh = b["inh_Hz"];
+    auto bound = [&](const char* per_seed) {
+      return 3.0 * sample_sd(b[per_seed].get<std::vector<double>>()) * std::sqrt(1.0 + 1.0 / n_brian2);
+    };
+    const double bound_exc = bound("exc_Hz_per_seed"), bound_inh = bound("inh_Hz_per_seed");
+    std::printf("%s: exc %.3f vs Brian2 %.3f (%+.2f %%, bound %.2f %%), inh %.3f vs %.3f (%+.2f %%, bound %.2f %%)\n",
+                point.c_str(), ours.exc_Hz, exc, 100 * (ours.exc_Hz / exc - 1), 100 * bound_exc / exc, ours.inh_Hz,
+                inh, 100 * (ours.inh_Hz / inh - 1), 100 * bound_inh / inh);
+    INFO(point << ": exc " << ours.exc_Hz << " vs Brian2 " << exc << " (bound " << bound_exc << " Hz), inh "
+               << ours.inh_Hz << " vs " << inh << " (bound " << bound_inh << " Hz)");
+    CHECK(std::fabs(ours.exc_Hz - exc) <= bound_exc);
+    CHECK(std::fabs(ours.inh_Hz - inh) <= bound_inh);
+  }
+}

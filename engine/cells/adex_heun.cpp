@@ -32,8 +32,10 @@ adex_heun_derived adex_heun_derived::from(const adex_params& p, const fraction_n
   d.noise_mV = static_cast<float>(sigma * std::sqrt(dt_ms));
   d.j_from_exc = static_cast<float>(net.path[q][0].j_mV_per_ms);
   d.j_from_inh = static_cast<float>(net.path[q][1].j_mV_per_ms);
-  d.decay_from_exc = static_cast<float>(std::exp(-dt_ms / net.tau_s_exc_ms));
-  d.decay_from_inh = static_cast<float>(std::exp(-dt_ms / net.tau_s_inh_ms));
+  d.heun = net.integrator == fraction_integrator::heun;
+  auto decay = [&](double tau_ms) { return static_cast<float>(d.heun ? std::exp(-dt_ms / tau_ms) : 1.0 - dt_ms / tau_ms); };
+  d.decay_from_exc = decay(net.tau_s_exc_ms);
+  d.decay_from_inh = decay(net.tau_s_inh_ms);
   d.ref_steps = std::max<std::int32_t>(0, static_cast<std::int32_t>(std::lround(p.t_ref_ms / dt_ms)) - 1);
   return d;
 }
@@ -49,6 +51,7 @@ namespace {
 }
 
 // Restrict-qualified parameters and scalar copies of the constants, as engine/adex.cpp, so GCC vectorises the loop.
+template <bool kHeun>
 void integrate(const adex_heun_derived& c, const float i_stim_pA, const float* __restrict normal,
                float* __restrict v_mV, float* __restrict w_pA, float* __restrict s_exc, float* __restrict s_inh,
                std::int32_t* __restrict ref_left, std::uint8_t* __restrict spiked, const std::size_t n) noexcept {
@@ -74,12 +77,18 @@ void integrate(const adex_heun_derived& c, const float i_stim_pA, const float* _
     const float g0 = (a * (v - e_a) - w) * inv_tau_w;  // dw/dt
     const float v1 = v + dt * f0 + dw_noise;
     const float w1 = w + dt * g0;
-    // Corrector: the mean of the slopes at the start and at the predicted end, plus the same noise increment.
-    const float f1 = (e_l - v1 + exp_term(v1, v_t, inv_delta_t, delta_t)) * inv_tau_m + drive + j_e * se1 + j_i * si1 - w1 * inv_c;
-    const float g1 = (a * (v1 - e_a) - w1) * inv_tau_w;
+    float v_step = v1, w_step = w1;  // Euler-Maruyama
+    if constexpr (kHeun) {
+      // Corrector: the mean of the slopes at the start and at the predicted end, plus the same noise increment.
+      const float f1 =
+          (e_l - v1 + exp_term(v1, v_t, inv_delta_t, delta_t)) * inv_tau_m + drive + j_e * se1 + j_i * si1 - w1 * inv_c;
+      const float g1 = (a * (v1 - e_a) - w1) * inv_tau_w;
+      v_step = v + half_dt * (f0 + f1) + dw_noise;
+      w_step = w + half_dt * (g0 + g1);
+    }
     const bool held = ref > 0;
-    float v_new = held ? v : v + half_dt * (f0 + f1) + dw_noise;
-    float w_new = held ? w : w + half_dt * (g0 + g1);
+    float v_new = held ? v : v_step;
+    float w_new = held ? w : w_step;
     const bool bad = !(std::fabs(v_new) <= kFinite) | !(std::fabs(w_new) <= kFinite);
     const bool spike = !bad & (v_new > v_spike);
     v_new = (spike | bad) ? v_reset : v_new;
@@ -97,7 +106,10 @@ void integrate(const adex_heun_derived& c, const float i_stim_pA, const float* _
 
 void adex_heun_step(const adex_heun_derived& cell, float i_stim_pA, const float* normal,
                     const adex_heun_view& s) noexcept {
-  integrate(cell, i_stim_pA, normal, s.v_mV, s.w_pA, s.s_exc, s.s_inh, s.ref_left, s.spiked, s.n);
+  if (cell.heun)
+    integrate<true>(cell, i_stim_pA, normal, s.v_mV, s.w_pA, s.s_exc, s.s_inh, s.ref_left, s.spiked, s.n);
+  else
+    integrate<false>(cell, i_stim_pA, normal, s.v_mV, s.w_pA, s.s_exc, s.s_inh, s.ref_left, s.spiked, s.n);
 }
 
 }  // namespace cortexloop::engine

@@ -6,10 +6,12 @@
 //   ds_e/dt = -s_e / tau_se,  ds_i/dt = -s_i / tau_si   (jumps at arrivals: engine/synapses/fraction_synapse.hpp)
 //   V > V_spike: V = V_reset, w += b; then V, w, s_e and s_i are held for t_ref (the authors' "(unless refractory)"
 //   on all four equations; arrivals still move s).
-// Integrated as the authors do (Brian2 method 'heun', dt = 0.1 ms): the stochastic Heun scheme with the same
-// normal draw in the predictor and the corrector (additive noise), V and w together. s is linear and is advanced
-// exactly, s exp(-dt/tau_s), in both stages (Brian2's Heun factor 1 - h + h^2/2 differs by h^3/6 = 2e-5 per step
-// at h = dt/tau_se = 0.05). The state is structure-of-arrays over a population's index range.
+// Two integrators (network.fraction.integrator, engine/params.hpp):
+//   euler: Euler-Maruyama, V += dt f + sigma sqrt(dt) n, w += dt g, s *= 1 - dt/tau_s: what the authors' runs compute
+//          (their Brian2 method 'heun' is Heun for the noise term only, which for additive noise is this scheme);
+//   heun:  predictor-corrector Heun for V and w with the same normal draw n in both stages; s advanced exactly,
+//          s exp(-dt/tau_s) (linear), in both stages.
+// The state is structure-of-arrays over a population's index range.
 #include <cstddef>
 #include <cstdint>
 
@@ -27,7 +29,8 @@ struct adex_heun_derived {
   float mu;                 // mV/ms
   float noise_mV;           // sigma sqrt(dt): the noise increment per unit normal draw
   float j_from_exc, j_from_inh;          // mV/ms at s = 1
-  float decay_from_exc, decay_from_inh;  // exp(-dt / tau_s)
+  float decay_from_exc, decay_from_inh;  // heun: exp(-dt / tau_s); euler: 1 - dt / tau_s
+  bool heun;
   std::int32_t ref_steps;   // updates held after a spike (Brian2: round(t_ref/dt) - 1, as engine/adex.cpp)
   static adex_heun_derived from(const adex_params& cell, const fraction_network_params& net, population post,
                                 double dt_ms);

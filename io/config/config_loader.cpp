@@ -95,6 +95,8 @@ engine::adex_params read_cell(table_reader t, bool fraction) {
 // and [network.input]: its external white-noise input.
 void read_fraction(table_reader t, table_reader input, engine::network_params& p, double dt_ms) {
   engine::fraction_network_params& f = p.fraction;
+  f.integrator = t.choice("integrator", {"euler", "heun"}) == "heun" ? engine::fraction_integrator::heun
+                                                                     : engine::fraction_integrator::euler;
   f.tau_s_exc_ms = t.number("tau_s_exc_ms", positive(1e4));
   f.tau_s_inh_ms = t.number("tau_s_inh_ms", positive(1e4));
   const char* names[2] = {"e", "i"};
@@ -123,6 +125,10 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
       if (std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
         t.fail(d_key, "must be a whole number of dt_ms = " + std::to_string(dt_ms) + " steps");
     }
+  for (const double tau : {f.tau_s_exc_ms, f.tau_s_inh_ms})
+    if (f.integrator == engine::fraction_integrator::euler && tau <= dt_ms)
+      t.fail(tau == f.tau_s_exc_ms ? "tau_s_exc_ms" : "tau_s_inh_ms",
+             "must exceed dt_ms = " + std::to_string(dt_ms) + " with integrator = \"euler\" (decay factor 1 - dt/tau)");
   t.finish();
   f.mu_exc_mV_per_ms = input.number("mu_exc_mV_per_ms", {-1e4, 1e4});
   f.mu_inh_mV_per_ms = input.number("mu_inh_mV_per_ms", {-1e4, 1e4});
