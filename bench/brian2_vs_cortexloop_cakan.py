@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""The 20k-neuron Cakan & Obermayer 2020 network, 6 s: Brian2 C++ standalone vs cortexloop, one core each, one run.
+
+Run (from the repository root, after building cortexloop; ~5 min):
+    /usr/bin/python3 bench/brian2_vs_cortexloop_cakan.py [--point A1] [--duration 6] [--cpu 1] [--json FILE]
+Prints both times, the ratio Brian2/cortexloop and both mean E/I rates over [1 s, duration] (sanity check).
+
+(a) Brian2 2.5 C++ standalone, 1 thread, the network built by tests/reference/brian2_cakan_network.py from
+    configs/cakan2020/network.toml (the authors' equations, method 'heun'); compiled first (not timed), then the
+    binary is run pinned with `taskset -c CPU ./main`. "loop" is Brian2's own timer around the simulation loop
+    (device._last_run_time), "binary" the wall time of the whole binary (adds synapse creation and output).
+(b) `taskset -c CPU build/cortexloop simulate --config configs/cakan2020/network.toml --duration S --set ...`:
+    `wall_s` (stepping loop) and `rank_loop_cpu_s` (its CPU time) of summary.json.
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "reference"))
+import brian2_cakan_network as ref  # noqa: E402
+
+
+def run_brian2(cfg, duration, cpu, tmp):
+    import brian2 as b2
+    project = str(tmp / "brian2")
+    b2.set_device("cpp_standalone", directory=project, build_on_run=False)
+    b2.prefs.devices.cpp_standalone.openmp_threads = 0
+    b2.seed(1)
+    objs = ref.build_network(cfg, np.random.default_rng(1))
+    b2.Network(*objs.values()).run(duration * b2.second)
+    b2.device.build(directory=project, compile=True, run=False)
+    t0 = time.time()
+    subprocess.run(["taskset", "-c", str(cpu), "./main"], cwd=project, check=True)
+    binary_s = time.time() - t0
+    b2.device._load_results() if hasattr(b2.device, "_load_results") else None
+    b2.device.has_been_run = True
+    info = (pathlib.Path(project) / "results" / "last_run_info.txt").read_text().split()
+    loop_s = float(info[0])
+    re = np.asarray(objs["rate_e"].rate / b2.Hz)
+    ri = np.asarray(objs["rate_i"].rate / b2.Hz)
+    k0 = int(round(1000 / float(cfg["simulation"]["dt_ms"])))
+    return loop_s, binary_s, float(re[k0:].mean()), float(ri[k0:].mean())
+
+
+def run_cortexloop(binary, sets, duration, cpu, tmp):
+    out = tmp / "cortexloop"
+    cmd = ["taskset", "-c", str(cpu), binary, "simulate", "--config", str(ref.DEFAULT_CONFIG), "--out", str(out),
+           "--duration", str(duration), "-q"]
+    for s in sets:
+        cmd += ["--set", s]
+    subprocess.run(cmd, check=True)
+    summary = json.loads((out / "summary.json").read_text())
+    r = np.load(out / "rates.npy")
+    return summary["wall_s"], summary["rank_loop_cpu_s"][0], float(r[1000:, 0].mean()), float(r[1000:, 1].mean())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1], epilog=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--point", default="A1", choices=sorted(ref.POINTS))
+    ap.add_argument("--set", dest="sets", action="append", default=[], help="extra overrides, both simulators")
+    ap.add_argument("--duration", type=float, default=6.0)
+    ap.add_argument("--cpu", type=int, default=1)
+    ap.add_argument("--binary", default=str(REPO / "build" / "cortexloop"))
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    sets = args.sets + ref.point_sets(args.point)
+    cfg = ref.load_config(ref.DEFAULT_CONFIG, sets)
+    load_before = open("/proc/loadavg").read().split()[:3]
+    with tempfile.TemporaryDirectory(prefix="cakan_bench_") as d:
+        tmp = pathlib.Path(d)
+        c_wall, c_cpu, c_e, c_i = run_cortexloop(args.binary, sets, args.duration, args.cpu, tmp)
+        b_loop, b_bin, b_e, b_i = run_brian2(cfg, args.duration, args.cpu, tmp)
+    load_after = open("/proc/loadavg").read().split()[:3]
+    out = {"point": args.point, "duration_s": args.duration, "n_neurons": cfg["network"]["n_neurons"],
+           "cortexloop_wall_s": c_wall, "cortexloop_loop_cpu_s": c_cpu, "brian2_loop_s": b_loop,
+           "brian2_binary_s": b_bin, "ratio_loop_over_wall": b_loop / c_wall,
+           "realtime_factor": args.duration / c_wall, "rates_cortexloop_Hz": [c_e, c_i],
+           "rates_brian2_Hz": [b_e, b_i], "loadavg_before": load_before, "loadavg_after": load_after,
+           "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+    print(json.dumps(out, indent=2))
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
