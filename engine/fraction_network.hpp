@@ -10,6 +10,7 @@
 //            counts of step k's slot move s (s <- 1 - (1 - s)(1 - c)^n) and are cleared.
 // So a spike at step k moves s at the end of step k + d, and V feels it from the update of step k + d + 1
 // (Brian2: a spike with delay d enters the synapses slot of step k + d, after that step's integration).
+#include <algorithm>
 #include <cstdint>
 #include <span>
 
@@ -45,7 +46,11 @@ void fraction_count_arrivals(const fraction_model& m, delay_ring& ring, std::int
     const std::uint32_t channel = pre < n_exc ? 0 : 1;
     std::uint16_t* onto_exc = ring.row(ring.slot_of(step + m.delay_steps[0][channel]), channel);
     std::uint16_t* onto_inh = ring.row(ring.slot_of(step + m.delay_steps[1][channel]), channel);
-    for (const std::uint32_t local : targets_of(pre)) ++(local < first_inh_local ? onto_exc : onto_inh)[local];
+    // Rows are ascending: the E targets come first, then the I targets (split once per row, not per target).
+    const auto row = targets_of(pre);
+    const auto split = std::lower_bound(row.begin(), row.end(), first_inh_local);
+    for (auto it = row.begin(); it != split; ++it) ++onto_exc[*it];
+    for (auto it = split; it != row.end(); ++it) ++onto_inh[*it];
   }
 }
 
