@@ -14,7 +14,6 @@ Prints both times, the ratio Brian2/cortexloop and both mean E/I rates over [1 s
 """
 import argparse
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -33,17 +32,14 @@ def run_brian2(cfg, duration, cpu, tmp):
     project = str(tmp / "brian2")
     b2.set_device("cpp_standalone", directory=project, build_on_run=False)
     b2.prefs.devices.cpp_standalone.openmp_threads = 0
+    b2.prefs.devices.cpp_standalone.run_cmd_unix = ["taskset", "-c", str(cpu), "./main"]
     b2.seed(1)
     objs = ref.build_network(cfg, np.random.default_rng(1))
     b2.Network(*objs.values()).run(duration * b2.second)
     b2.device.build(directory=project, compile=True, run=False)
-    t0 = time.time()
-    subprocess.run(["taskset", "-c", str(cpu), "./main"], cwd=project, check=True)
-    binary_s = time.time() - t0
-    b2.device._load_results() if hasattr(b2.device, "_load_results") else None
-    b2.device.has_been_run = True
-    info = (pathlib.Path(project) / "results" / "last_run_info.txt").read_text().split()
-    loop_s = float(info[0])
+    b2.device.run(project, with_output=False, run_args=[])
+    loop_s = float(b2.device._last_run_time)
+    binary_s = float(b2.device.timers["run_binary"])
     re = np.asarray(objs["rate_e"].rate / b2.Hz)
     ri = np.asarray(objs["rate_i"].rate / b2.Hz)
     k0 = int(round(1000 / float(cfg["simulation"]["dt_ms"])))
