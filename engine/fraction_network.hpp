@@ -5,11 +5,13 @@
 // per-pathway delays (engine/synapses/delay_ring.hpp), fraction synapses (engine/synapses/fraction_synapse.hpp),
 // white noise (engine/noise/philox_normal.hpp) and the Heun AdEx cell (engine/cells/adex_heun.hpp).
 // Order inside step k, that of Brian2's schedule (groups, thresholds, synapses, resets):
-//   update : every cell integrates with the s of the end of step k - 1, thresholds and resets;
-//   deliver: each spike of step k is counted in the slot of step k + d (d its pathway's delay, in steps), then the
-//            counts of step k's slot move s (s <- 1 - (1 - s)(1 - c)^n) and are cleared.
-// So a spike at step k moves s at the end of step k + d, and V feels it from the update of step k + d + 1
-// (Brian2: a spike with delay d enters the synapses slot of step k + d, after that step's integration).
+//   update : every cell first takes the arrivals counted for step k - 1 (s <- 1 - (1 - s)(1 - c)^n, the counts
+//            cleared), then integrates with that s, thresholds and resets (engine/cells/adex_heun.cpp);
+//   deliver: each spike of step k is counted, per target and source population, in the slot of step k + d (d its
+//            pathway's delay in steps).
+// So a spike at step k moves its targets' s between steps k + d and k + d + 1, and V feels it from the update of
+// step k + d + 1: Brian2 applies a spike with delay d in the synapses slot of step k + d, after that step's
+// integration. (Applying the counts inside the next update saves a pass over s; nothing reads s in between.)
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -53,12 +55,5 @@ void fraction_count_arrivals(const fraction_model& m, delay_ring& ring, std::int
     for (auto it = split; it != row.end(); ++it) ++onto_inh[*it];
   }
 }
-
-// Applies and clears the counts of step's slot on the cells [begin, end) (absolute indices) of the ring whose first
-// cell is ring_begin; s arrays absolute. The caller cuts [begin, end) at fixed absolute indices (partition.cpp's
-// lane pieces) so that a cell is always handled by the same vector or scalar code, whatever the partitioning.
-void fraction_apply_arrivals(const fraction_model& m, delay_ring& ring, std::int64_t step, std::uint32_t ring_begin,
-                             std::uint32_t begin, std::uint32_t end, std::uint32_t n_exc, float* s_exc,
-                             float* s_inh) noexcept;
 
 }  // namespace cortexloop::engine

@@ -96,12 +96,17 @@ void partition::update_fraction_chunk(const network_model& m, network_state& s, 
   philox_fill_normals(f.noise_key, begin / static_cast<std::uint32_t>(kPhiloxGroup),
                       (end - begin + kPhiloxGroup - 1) / kPhiloxGroup, static_cast<std::uint64_t>(in.step_index),
                       kWhiteNoiseStream, normal_words_.data(), normals_.data());
+  // The arrivals counted at the end of the previous step (its slot) are applied by the update, before integrating.
+  const std::uint32_t slot = arrivals_.slot_of(in.step_index + arrivals_.slots() - 1);
+  std::uint16_t* from_exc = arrivals_.row(slot, 0) - begin_;  // indexed by absolute cell
+  std::uint16_t* from_inh = arrivals_.row(slot, 1) - begin_;
   auto integrate = [&](int pop, float i_stim_pA, std::uint32_t b, std::uint32_t e) {
     if (b >= e) return;
     for_each_lane_piece(b, e, [&](std::uint32_t pb, std::uint32_t pe) {
       const adex_heun_view v{s.v_mV.data() + pb, s.w_pA.data() + pb, s.s_exc.data() + pb, s.s_inh.data() + pb,
                              s.ref_left.data() + pb, s.spiked.data() + pb, static_cast<std::size_t>(pe - pb)};
-      adex_heun_step(f.cell[pop], i_stim_pA, normals_.data() + (pb - begin), v);
+      const fraction_arrivals a{from_exc + pb, from_inh + pb, f.jump[pop][0].keep(), f.jump[pop][1].keep()};
+      adex_heun_step(f.cell[pop], i_stim_pA, normals_.data() + (pb - begin), v, &a);
     });
   };
   const std::uint32_t exc_end = std::min(end, m.n_exc);
@@ -135,13 +140,6 @@ void partition::collect_spikes(const network_model& m, network_state& s) noexcep
   out_.diverged = diverged;
 }
 
-void partition::apply_arrivals(const network_model& m, network_state& s, std::int64_t step_index) noexcept {
-  for_each_lane_piece(begin_, end_, [&](std::uint32_t pb, std::uint32_t pe) {
-    fraction_apply_arrivals(*m.fraction, arrivals_, step_index, begin_, pb, pe, m.n_exc, s.s_exc.data(),
-                            s.s_inh.data());
-  });
-}
-
 void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all,
                         std::int64_t step_index) noexcept {
   if (m.fraction) {
@@ -149,8 +147,7 @@ void partition::deliver(const network_model& m, network_state& s, std::span<cons
     auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
     for (const partition& from : all)
       fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, from.spikes(s), rows);
-    apply_arrivals(m, s, step_index);
-    return;
+    return;  // the counts of this step's slot move s in the next update
   }
   for (const partition& from : all) deliver_conductance(m, s, from.spikes(s));
 }
@@ -160,7 +157,6 @@ void partition::deliver(const network_model& m, network_state& s, std::span<cons
   if (m.fraction) {
     auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
     fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, spikes, rows);
-    apply_arrivals(m, s, step_index);
     return;
   }
   deliver_conductance(m, s, spikes);

@@ -79,7 +79,6 @@ class partition {
                     std::uint32_t end) noexcept;
   void update_fraction_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                              std::uint32_t end) noexcept;
-  void apply_arrivals(const network_model& m, network_state& s, std::int64_t step_index) noexcept;
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
   void collect_spikes(const network_model& m, network_state& s) noexcept;
 

@@ -46,9 +46,19 @@ struct adex_heun_view {
   std::size_t n;
 };
 
-// Advances every cell of the view by one step: integrate, threshold, reset. normal[i] is cell i's standard normal
-// draw of this step. A non-finite V or w is a divergence: the cell is reset (V_reset, w = 0) and flagged.
-void adex_heun_step(const adex_heun_derived& cell, float i_stim_pA, const float* normal,
-                    const adex_heun_view& s) noexcept;
+// Spike arrivals to apply before integrating (engine/synapses/): per cell the number of spikes from E and from I
+// that arrived at the end of the previous step (cleared here), and the pathways' tables (1 - c)^n.
+struct fraction_arrivals {
+  std::uint16_t* count_exc;
+  std::uint16_t* count_inh;
+  const float* keep_exc;
+  const float* keep_inh;
+};
+
+// Advances every cell of the view by one step: apply the arrivals (if any: s <- 1 - (1 - s)(1 - c)^n), integrate,
+// threshold, reset. normal[i] is cell i's standard normal draw of this step. A non-finite V or w is a divergence:
+// the cell is reset (V_reset, w = 0) and flagged.
+void adex_heun_step(const adex_heun_derived& cell, float i_stim_pA, const float* normal, const adex_heun_view& s,
+                    const fraction_arrivals* arrivals = nullptr) noexcept;
 
 }  // namespace cortexloop::engine
