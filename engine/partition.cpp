@@ -105,7 +105,7 @@ void partition::update_fraction_chunk(const network_model& m, network_state& s, 
     for_each_lane_piece(b, e, [&](std::uint32_t pb, std::uint32_t pe) {
       const adex_heun_view v{s.v_mV.data() + pb, s.w_pA.data() + pb, s.s_exc.data() + pb, s.s_inh.data() + pb,
                              s.ref_left.data() + pb, s.spiked.data() + pb, static_cast<std::size_t>(pe - pb)};
-      const fraction_arrivals a{from_exc + pb, from_inh + pb, f.jump[pop][0].keep(), f.jump[pop][1].keep()};
+      const fraction_arrivals a{from_exc + pb, from_inh + pb, f.jump[pop][0].log_keep(), f.jump[pop][1].log_keep()};
       adex_heun_step(f.cell[pop], i_stim_pA, normals_.data() + (pb - begin), v, &a);
     });
   };

@@ -53,8 +53,8 @@ namespace {
 // Restrict-qualified parameters and scalar copies of the constants, as engine/adex.cpp, so GCC vectorises the loop.
 template <bool kHeun, bool kArrivals>
 void integrate(const adex_heun_derived& c, const float i_stim_pA, const float* __restrict normal,
-               std::uint16_t* __restrict count_e, std::uint16_t* __restrict count_i, const float* __restrict keep_e,
-               const float* __restrict keep_i,
+               std::uint16_t* __restrict count_e, std::uint16_t* __restrict count_i, const float log_keep_e,
+               const float log_keep_i,
                float* __restrict v_mV, float* __restrict w_pA, float* __restrict s_exc, float* __restrict s_inh,
                std::int32_t* __restrict ref_left, std::uint8_t* __restrict spiked, const std::size_t n) noexcept {
   const float dt = c.dt, half_dt = c.half_dt, inv_tau_m = c.inv_tau_m, e_l = c.e_l, v_t = c.v_t,
@@ -73,10 +73,11 @@ void integrate(const adex_heun_derived& c, const float i_stim_pA, const float* _
     const float v = v_mV[i], w = w_pA[i];
     float se = s_exc[i], si = s_inh[i];
     if constexpr (kArrivals) {
-      // The previous step's arrivals: s <- 1 - (1 - s)(1 - c)^n (n > 0; a select, so the loop vectorises: the table
-      // is read for every cell), counts cleared. Refractory cells take them too (Brian2's on_pre is not gated).
-      const std::int32_t ne = count_e[i], ni = count_i[i];
-      const float keep_ne = keep_e[ne], keep_ni = keep_i[ni];
+      // The previous step's arrivals: s <- 1 - (1 - s)(1 - c)^n where n > 0 (a select, so the loop vectorises),
+      // counts cleared. Refractory cells take them too (Brian2's on_pre is not gated).
+      // (1 - c)^n as exp(n ln(1 - c)): arithmetic the vector unit does faster than a gather from a table.
+      const float ne = static_cast<float>(count_e[i]), ni = static_cast<float>(count_i[i]);
+      const float keep_ne = fast_exp(ne * log_keep_e), keep_ni = fast_exp(ni * log_keep_i);
       se = ne != 0 ? 1.0f - (1.0f - se) * keep_ne : se;
       si = ni != 0 ? 1.0f - (1.0f - si) * keep_ni : si;
       count_e[i] = 0;
@@ -122,18 +123,18 @@ void adex_heun_step(const adex_heun_derived& cell, float i_stim_pA, const float*
   if (arrivals) {
     const fraction_arrivals& a = *arrivals;
     if (cell.heun)
-      integrate<true, true>(cell, i_stim_pA, normal, a.count_exc, a.count_inh, a.keep_exc, a.keep_inh, s.v_mV, s.w_pA,
+      integrate<true, true>(cell, i_stim_pA, normal, a.count_exc, a.count_inh, a.log_keep_exc, a.log_keep_inh, s.v_mV, s.w_pA,
                             s.s_exc, s.s_inh, s.ref_left, s.spiked, s.n);
     else
-      integrate<false, true>(cell, i_stim_pA, normal, a.count_exc, a.count_inh, a.keep_exc, a.keep_inh, s.v_mV, s.w_pA,
+      integrate<false, true>(cell, i_stim_pA, normal, a.count_exc, a.count_inh, a.log_keep_exc, a.log_keep_inh, s.v_mV, s.w_pA,
                              s.s_exc, s.s_inh, s.ref_left, s.spiked, s.n);
     return;
   }
   if (cell.heun)
-    integrate<true, false>(cell, i_stim_pA, normal, nullptr, nullptr, nullptr, nullptr, s.v_mV, s.w_pA, s.s_exc,
+    integrate<true, false>(cell, i_stim_pA, normal, nullptr, nullptr, 0.0f, 0.0f, s.v_mV, s.w_pA, s.s_exc,
                            s.s_inh, s.ref_left, s.spiked, s.n);
   else
-    integrate<false, false>(cell, i_stim_pA, normal, nullptr, nullptr, nullptr, nullptr, s.v_mV, s.w_pA, s.s_exc,
+    integrate<false, false>(cell, i_stim_pA, normal, nullptr, nullptr, 0.0f, 0.0f, s.v_mV, s.w_pA, s.s_exc,
                             s.s_inh, s.ref_left, s.spiked, s.n);
 }
 

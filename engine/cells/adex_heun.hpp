@@ -47,12 +47,12 @@ struct adex_heun_view {
 };
 
 // Spike arrivals to apply before integrating (engine/synapses/): per cell the number of spikes from E and from I
-// that arrived at the end of the previous step (cleared here), and the pathways' tables (1 - c)^n.
+// that arrived at the end of the previous step (cleared here), and the pathways' ln(1 - c) (fraction_jump).
 struct fraction_arrivals {
   std::uint16_t* count_exc;
   std::uint16_t* count_inh;
-  const float* keep_exc;
-  const float* keep_inh;
+  float log_keep_exc;
+  float log_keep_inh;
 };
 
 // Advances every cell of the view by one step: apply the arrivals (if any: s <- 1 - (1 - s)(1 - c)^n), integrate,

@@ -14,7 +14,9 @@ namespace cortexloop::engine {
 class fraction_jump {
  public:
   fraction_jump() = default;
-  fraction_jump(double c, std::uint32_t k_max) : keep_(k_max + 1u) {
+  // ln(1 - c), so that (1 - c)^k = exp(k ln(1 - c)) (the cell kernel's form); -inf for c = 1.
+  float log_keep() const noexcept { return log_keep_; }
+  fraction_jump(double c, std::uint32_t k_max) : keep_(k_max + 1u), log_keep_(static_cast<float>(std::log1p(-c))) {
     for (std::uint32_t k = 0; k <= k_max; ++k) keep_[k] = static_cast<float>(std::pow(1.0 - c, k));
   }
   // s after k arrivals: 1 - (1 - s)(1 - c)^k.
@@ -25,6 +27,7 @@ class fraction_jump {
 
  private:
   std::vector<float> keep_;
+  float log_keep_ = 0.0f;
 };
 
 }  // namespace cortexloop::engine
