@@ -73,7 +73,6 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
   state_.g_exc_nS.assign(n, 0.0f);
   state_.g_inh_nS.assign(n, 0.0f);
   state_.ref_left.assign(n, 0);
-  state_.spiked.assign(n, 0);
   state_.spike_ids.assign(n, 0);  // every neuron may spike in one step
   const philox_key key = philox_key::from_seed(seed);
   for (std::uint32_t i = own_begin_; i < own_end_; ++i) {
@@ -150,7 +149,7 @@ adex_state_sums network::sum_range(std::uint32_t begin, std::uint32_t end) const
   for (std::uint32_t b = begin; b < end;) {
     const std::uint32_t e = std::min(end, (b / kReadoutBlock + 1) * kReadoutBlock);
     const adex_state_view v{s.v_mV.data() + b, s.w_pA.data() + b, s.g_exc_nS.data() + b, s.g_inh_nS.data() + b,
-                            s.ref_left.data() + b, s.spiked.data() + b, static_cast<std::size_t>(e - b)};
+                            s.ref_left.data() + b, nullptr, static_cast<std::size_t>(e - b)};
     const adex_state_sums part = adex_sum(model_.syn, v);
     total.v_mV += part.v_mV;
     total.w_pA += part.w_pA;

@@ -88,6 +88,7 @@ class network {
   // Indexed by absolute cell; across processes only [own_begin, own_end) is this process's to read.
   std::span<const float> v_mV() const noexcept { return state_.v_mV; }
   std::span<const float> w_pA() const noexcept { return state_.w_pA; }
+  std::span<const float> g_exc_nS() const noexcept { return state_.g_exc_nS; }
   const std::vector<partition>& partitions() const noexcept { return parts_; }
   worker_pool& workers() noexcept { return pool_; }
   const worker_pool& workers() const noexcept { return pool_; }

@@ -34,7 +34,6 @@ struct network_model {
 struct network_state {
   std::vector<float> v_mV, w_pA, g_exc_nS, g_inh_nS;
   std::vector<std::int32_t> ref_left;
-  std::vector<std::uint8_t> spiked;
   std::vector<std::uint32_t> spike_ids;  // the exchange: partition [b, e) lists its spikes from spike_ids[b]
 };
 
@@ -65,13 +64,13 @@ class partition {
   const incoming_synapses& synapses() const noexcept { return synapses_; }
 
  private:
-  void update_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
+  void add_afferent(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                     std::uint32_t end) noexcept;
-  void collect_spikes(const network_model& m, network_state& s) noexcept;
+  void step_cells(const network_model& m, network_state& s, const step_inputs& in) noexcept;
 
   std::uint32_t begin_, end_;
   incoming_synapses synapses_;
-  std::vector<std::uint16_t> drive_draws_, afferent_draws_;  // one chunk's Philox draws
+  std::vector<std::uint16_t> afferent_draws_;  // one chunk's Philox draws of the afferent input
   struct alignas(64) outputs {  // written by this partition's worker in update, read by all after the barrier
     std::size_t n_spikes = 0;
     std::int64_t spikes_exc = 0, diverged = 0;
