@@ -59,11 +59,13 @@ struct adex_lane_events {
   const vf v = s.v_mV, w = s.w_pA, ge = s.g_exc_nS, gi = s.g_inh_nS;
   const vi ref = s.ref_left;
   const vf x = (v - c.v_t) * c.inv_delta_t;
-  // x < min ? min : (x > max ? max : x), NaN passed through (fast_exp then maps it to a finite value)
-  const vf arg = lanes::min_or_b(vf{} + kExpArgMax, lanes::max_or_b(vf{} + kExpArgMin, x));
-  // C dV/dt = g_L (E_L - V) + g_L D_T exp((V - V_T)/D_T) + G_e (E_e - V) + G_i (E_i - V) - w + I_stim
-  const vf i_total = c.g_l * (c.e_l - v) + c.g_l_delta_t * fast_exp(arg) + ge * (syn.e_exc - v) +
-                     gi * (syn.e_inh - v) - w + i_stim_pA;
+  // x clamped to [min, max], NaN (from a NaN V, which the finiteness check below reports) to min: the argument is
+  // then always in fast_exp's range and needs no second clamp.
+  const vf arg = lanes::min_or_b(lanes::max_or_b(x, vf{} + kExpArgMin), vf{} + kExpArgMax);
+  // C dV/dt = g_L (E_L - V) + g_L D_T exp((V - V_T)/D_T) + G_e (E_e - V) + G_i (E_i - V) - w + I_stim, the
+  // exponential term added last: the other terms do not wait for it (a shorter dependency chain per block).
+  const vf i_total = (c.g_l * (c.e_l - v) + ge * (syn.e_exc - v) + gi * (syn.e_inh - v) - w + i_stim_pA) +
+                     c.g_l_delta_t * fast_exp_in_range(arg);
   const vi frozen = ref > 0;  // V held during the refractory period
   vf v_new = frozen != 0 ? v : v + c.dt_over_c * i_total;
   // tau_w dw/dt = a (V - E_L) - w

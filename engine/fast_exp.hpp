@@ -15,33 +15,34 @@
 namespace cortexloop::engine {
 
 namespace fast_exp_detail {
-[[gnu::always_inline]] inline std::int32_t truncate_to_int(float x) noexcept { return static_cast<std::int32_t>(x); }
-[[gnu::always_inline]] inline float to_float(std::int32_t n) noexcept { return static_cast<float>(n); }
 [[gnu::always_inline]] inline float min_or_b(float a, float b) noexcept { return a < b ? a : b; }
 [[gnu::always_inline]] inline float max_or_b(float a, float b) noexcept { return a > b ? a : b; }
+// floor(u) - offset for u > 0, by truncation (floorf itself does not vectorise without -fno-trapping-math).
+[[gnu::always_inline]] inline float floor_minus(float u, std::int32_t offset) noexcept {
+  return static_cast<float>(static_cast<std::int32_t>(u) - offset);
+}
+// p 2^n for an integral n in [-126, 127]: 2^n built in the exponent field.
+[[gnu::always_inline]] inline float times_pow2(float p, float n) noexcept {
+  return p * std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
+}
+using lanes::floor_minus;
+using lanes::times_pow2;
 using lanes::max_or_b;
 using lanes::min_or_b;
-using lanes::to_float;
-using lanes::truncate_to_int;
 }  // namespace fast_exp_detail
 
-// F is float or lanes::vf.
+// e^x for x in [-87, 88] (the caller guarantees it; NaN is not allowed): the kernel that clamps its argument
+// itself calls this and saves the second clamp. F is float or lanes::vf.
 template <class F>
-[[gnu::always_inline]] inline F fast_exp(F x) noexcept {
-  using fast_exp_detail::max_or_b;
-  using fast_exp_detail::min_or_b;
-  using fast_exp_detail::to_float;
-  using fast_exp_detail::truncate_to_int;
+[[gnu::always_inline]] inline F fast_exp_in_range(F x) noexcept {
+  using fast_exp_detail::floor_minus;
+  using fast_exp_detail::times_pow2;
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f;  // ln 2 split so that n * kLn2Hi is exact
   constexpr float kLn2Lo = -2.12194440e-4f;
-  // n = floor(x log2e + 1/2) by truncating a positive number: floorf itself does not vectorise without
-  // -fno-trapping-math. The offset keeps the argument positive over the clamped range [-87, 88].
+  // n = floor(x log2e + 1/2), taken of a number kept positive over [-87, 88] by an offset (see floor_minus).
   constexpr std::int32_t kOffset = 128;
-  x = min_or_b(x, F{} + 88.0f);   // x < 88 ? x : 88; comparisons with NaN are false: NaN becomes 88 here...
-  x = max_or_b(x, F{} - 87.0f);   // x > -87 ? x : -87; ...and stays in range (minps, maxps)
-  const auto n_int = truncate_to_int(x * kLog2e + (0.5f + kOffset)) - kOffset;
-  const F n = to_float(n_int);
+  const F n = floor_minus(x * kLog2e + (0.5f + kOffset), kOffset);
   const F r = (x - n * kLn2Hi) - n * kLn2Lo;
   F p = F{} + 1.0f / 720.0f;  // F{} + c: c as a scalar or in every lane
   p = p * r + 1.0f / 120.0f;
@@ -50,9 +51,17 @@ template <class F>
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  // 2^n built in the exponent field; n in [-126, 127] for the clamped range.
-  const auto bits = (n_int + 127) << 23;
-  return p * std::bit_cast<F>(bits);
+  return times_pow2(p, n);  // n in [-126, 127] for the range
+}
+
+// e^x for any x (clamped to [-87, 88]). F is float or lanes::vf.
+template <class F>
+[[gnu::always_inline]] inline F fast_exp(F x) noexcept {
+  using fast_exp_detail::max_or_b;
+  using fast_exp_detail::min_or_b;
+  x = min_or_b(x, F{} + 88.0f);   // x < 88 ? x : 88; comparisons with NaN are false: NaN becomes 88 here...
+  x = max_or_b(x, F{} - 87.0f);   // x > -87 ? x : -87; ...and stays in range (minps, maxps)
+  return fast_exp_in_range(x);
 }
 
 }  // namespace cortexloop::engine

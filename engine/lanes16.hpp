@@ -96,9 +96,26 @@ template <class V, class T>
   return (x <= kMax) & (x >= -kMax);
 }
 
-// Lane-wise float -> int32 by truncation and int32 -> float, as static_cast does per scalar.
-[[gnu::always_inline]] inline vi truncate_to_int(vf x) noexcept { return __builtin_convertvector(x, vi); }
-[[gnu::always_inline]] inline vf to_float(vi n) noexcept { return __builtin_convertvector(n, vf); }
+// floor(u) - offset, lane by lane, for u > 0 (as truncation, which the portable path uses): one vrndscaleps and a
+// subtraction, both exact, with AVX-512.
+[[gnu::always_inline]] inline vf floor_minus(vf u, std::int32_t offset) noexcept {
+#if defined(__AVX512F__)
+  const __m512 down = _mm512_roundscale_ps(reinterpret_cast<__m512>(u), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  return reinterpret_cast<vf>(down) - static_cast<float>(offset);
+#else
+  return __builtin_convertvector(__builtin_convertvector(u, vi) - offset, vf);
+#endif
+}
+// p 2^n for integral n in [-126, 127]: one vscalefps with AVX-512, else 2^n built in the exponent field. The same
+// value either way (a product by a power of two, rounded once).
+[[gnu::always_inline]] inline vf times_pow2(vf p, vf n) noexcept {
+#if defined(__AVX512F__)
+  return reinterpret_cast<vf>(_mm512_scalef_ps(reinterpret_cast<__m512>(p), reinterpret_cast<__m512>(n)));
+#else
+  return p * reinterpret_cast<vf>((__builtin_convertvector(n, vi) + 127) << 23);
+#endif
+}
+
 
 }  // namespace cortexloop::engine::lanes
 
