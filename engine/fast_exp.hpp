@@ -12,6 +12,10 @@
 
 #include "engine/lanes16.hpp"
 
+// As in lanes16.hpp: the 64-byte vector instantiation is always inlined, no call passes one by value.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace cortexloop::engine {
 
 namespace fast_exp_detail {
@@ -65,3 +69,5 @@ template <class F>
 }
 
 }  // namespace cortexloop::engine
+
+#pragma GCC diagnostic pop

@@ -82,7 +82,7 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
     state_.v_mV[i] = static_cast<float>(cell.e_l_mV + u * (cell.v_t_mV - cell.e_l_mV));
   }
   // The readout blocks, cut exactly as sum_range cuts them: kReadoutBlock multiples, and n_exc.
-  for (const auto [begin, end] : {std::pair{0u, model_.n_exc}, std::pair{model_.n_exc, n}})
+  for (const auto& [begin, end] : {std::pair{0u, model_.n_exc}, std::pair{model_.n_exc, n}})
     for (std::uint32_t b = begin; b < end;) {
       const std::uint32_t e = std::min(end, (b / kReadoutBlock + 1) * kReadoutBlock);
       if (b >= own_begin_ && b < own_end_) {
