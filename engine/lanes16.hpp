@@ -72,18 +72,24 @@ template <class V, class T>
 #endif
 }
 
+#if defined(__AVX512F__)
+// The intrinsics below are the masked forms with every lane selected (the same instructions): GCC 12's unmasked
+// forms pass an uninitialised source and warn about it at every use.
+inline constexpr __mmask16 kAll = 0xFFFF;
+#endif
+
 // x86's minps and maxps, lane by lane: a < b ? a : b and a > b ? a : b, b where either is NaN. Spelled as
 // intrinsics because GCC turns the vector conditionals into a compare and a blend (two instructions).
 [[gnu::always_inline]] inline vf min_or_b(vf a, vf b) noexcept {
 #if defined(__AVX512F__)
-  return reinterpret_cast<vf>(_mm512_min_ps(reinterpret_cast<__m512>(a), reinterpret_cast<__m512>(b)));
+  return reinterpret_cast<vf>(_mm512_mask_min_ps(reinterpret_cast<__m512>(a), kAll, reinterpret_cast<__m512>(a), reinterpret_cast<__m512>(b)));
 #else
   return a < b ? a : b;
 #endif
 }
 [[gnu::always_inline]] inline vf max_or_b(vf a, vf b) noexcept {
 #if defined(__AVX512F__)
-  return reinterpret_cast<vf>(_mm512_max_ps(reinterpret_cast<__m512>(a), reinterpret_cast<__m512>(b)));
+  return reinterpret_cast<vf>(_mm512_mask_max_ps(reinterpret_cast<__m512>(a), kAll, reinterpret_cast<__m512>(a), reinterpret_cast<__m512>(b)));
 #else
   return a > b ? a : b;
 #endif
@@ -100,7 +106,8 @@ template <class V, class T>
 // subtraction, both exact, with AVX-512.
 [[gnu::always_inline]] inline vf floor_minus(vf u, std::int32_t offset) noexcept {
 #if defined(__AVX512F__)
-  const __m512 down = _mm512_roundscale_ps(reinterpret_cast<__m512>(u), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  const __m512 down = _mm512_mask_roundscale_ps(reinterpret_cast<__m512>(u), kAll, reinterpret_cast<__m512>(u),
+                                                     _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
   return reinterpret_cast<vf>(down) - static_cast<float>(offset);
 #else
   return __builtin_convertvector(__builtin_convertvector(u, vi) - offset, vf);
@@ -110,7 +117,7 @@ template <class V, class T>
 // value either way (a product by a power of two, rounded once).
 [[gnu::always_inline]] inline vf times_pow2(vf p, vf n) noexcept {
 #if defined(__AVX512F__)
-  return reinterpret_cast<vf>(_mm512_scalef_ps(reinterpret_cast<__m512>(p), reinterpret_cast<__m512>(n)));
+  return reinterpret_cast<vf>(_mm512_mask_scalef_ps(reinterpret_cast<__m512>(p), kAll, reinterpret_cast<__m512>(p), reinterpret_cast<__m512>(n)));
 #else
   return p * reinterpret_cast<vf>((__builtin_convertvector(n, vi) + 127) << 23);
 #endif
