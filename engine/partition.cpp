@@ -53,7 +53,6 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   const adex_lane_consts exc = adex_lane_consts::broadcast(m.exc), inh = adex_lane_consts::broadcast(m.inh);
   const vf i_stim_exc = vf{} + in.i_stim_exc_pA, i_stim_inh = vf{} + in.i_stim_inh_pA;
   const vi always = rule.always ? vi{} - 1 : vi{};
-  const vi threshold = vi{} + static_cast<std::int32_t>(rule.threshold);
   const vf q_drive = vf{} + rule.q_nS;
   std::uint32_t* ids = s.spike_ids.data() + begin_;
   std::size_t n_spikes = 0;
@@ -69,7 +68,7 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
       const std::uint32_t count = std::min(lanes::kLanes, end_ - first);
       lane_block io(all, first, count);
       adex_lanes x = io.load(m.exc.e_l);
-      const vi event = always | (reinterpret_cast<vi>(philox_draws16(r, j)) < threshold);
+      const vi event = (philox_below16(r, j, rule.threshold) != 0) | (always != 0);
       x.g_exc_nS += event != 0 ? q_drive : vf{};
       adex_lane_events e;
       if (first + lanes::kLanes <= m.n_exc) {
