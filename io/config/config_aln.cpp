@@ -28,7 +28,7 @@ engine::aln::eif_neuron_params read_neuron(table_reader t) {
   try {
     n.validate();
   } catch (const std::invalid_argument& e) {
-    t.fail("c_pF", e.what());  // names the section; the message names the field
+    throw config_error(t.origin()->file + ": [" + t.dotted("") + "] " + e.what());  // the message names the field
   }
   return n;
 }
