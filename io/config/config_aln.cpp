@@ -28,7 +28,8 @@ engine::aln::eif_neuron_params read_neuron(table_reader t) {
   try {
     n.validate();
   } catch (const std::invalid_argument& e) {
-    throw config_error(t.origin()->file + ": [" + t.dotted("") + "] " + e.what());  // the message names the field
+    const std::string section = t.dotted("x").substr(0, t.dotted("x").size() - 2);  // "aln.neuron"
+    throw config_error(t.origin()->file + ": [" + section + "] " + e.what());  // the message names the field
   }
   return n;
 }
