@@ -103,7 +103,8 @@ state_measures measure_states(std::span<const float> rate, double bin_ms) {
 
 aln_state_class classify(const state_measures& m, const classify_options& o) noexcept {
   const bool oscillating = m.dominant_power_Hz2 > o.min_power_Hz2 && m.dominant_frequency_Hz > o.oscillating_above_Hz;
-  if (oscillating) return m.dominant_frequency_Hz < o.slow_below_Hz ? aln_state_class::lc_ae : aln_state_class::lc_ei;
+  if (oscillating)
+    return o.has_adaptation && m.dominant_frequency_Hz < o.slow_below_Hz ? aln_state_class::lc_ae : aln_state_class::lc_ei;
   if (m.up_down_difference_Hz() > o.bistable_above_Hz) return aln_state_class::bistable;
   return m.mean_down_Hz > o.up_rate_Hz ? aln_state_class::up : aln_state_class::down;
 }

@@ -8,7 +8,8 @@
 //   - oscillatory when the dominant frequency of the down window (Welch, 0.5 s Hann segments, half overlap,
 //     detrended, "spectrum" scaling, f < 70 Hz) is > 0.5 Hz and its power > 1 Hz^2.
 // The paper names the two limit cycles by mechanism (LC_EI: E-I loop, tens of Hz; LC_aE: adaptation, a few Hz);
-// here the split is by frequency, slow_below_Hz (default 10 Hz; docs/aln.md). A point that is neither oscillatory
+// here an oscillation is LC_aE when the model has adaptation (a or b not 0) and its dominant frequency is below
+// slow_below_Hz (default 5 Hz: LC_aE runs at 2-4 Hz, LC_EI at 8-28 Hz on the paper's grids; docs/aln.md), else LC_EI. A point that is neither oscillatory
 // nor bistable is up when its down-window rate exceeds up_rate_Hz (default 10 Hz), else down.
 #include <cstdint>
 #include <span>
@@ -31,7 +32,8 @@ struct classify_options {
   double bistable_above_Hz = 10.0;   // the paper's up_down_threshold_hz
   double oscillating_above_Hz = 0.5; // the paper's domfr_threshold
   double min_power_Hz2 = 1.0;        // analyse_run: a dominant frequency counts only when its power > 1
-  double slow_below_Hz = 10.0;       // LC_aE below, LC_EI at or above
+  double slow_below_Hz = 5.0;        // LC_aE below (with adaptation), LC_EI at or above
+  bool has_adaptation = true;        // false (a = b = 0): every oscillation is LC_EI
   double up_rate_Hz = 10.0;
 };
 
