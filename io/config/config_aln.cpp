@@ -94,8 +94,8 @@ aln_config load_aln_config(const std::filesystem::path& file, std::span<const st
   }
   for (const char* engine_section : {"network", "meanfield", "ring", "device"})
     if (top.has(engine_section))
-      top.fail(engine_section, "an [aln] config runs the ALN mean field alone; this section belongs to the engine's "
-                               "configs (run those separately)");
+      throw config_error(rc.origin->file + ": [" + engine_section + "]: an [aln] config runs the ALN mean field "
+                         "alone; this section belongs to the engine's configs (run those separately)");
   top.finish();
   return c;
 }

@@ -191,9 +191,10 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   for (const std::string& o : overrides) apply_override(root, o, *origin);
 
   table_reader top(root, "", origin);
-  if (top.has("aln"))
-    top.fail("aln", "an [aln] config is the ALN mean field alone: `simulate` and `sweep` run it; the engine (and so "
-                    "serve, record, replay) does not host the ALN model yet (docs/aln.md)");
+  if (top.has("aln"))  // (fail() would print the whole section as the value)
+    throw config_error(std::string(source_name) + ": [aln]: an [aln] config is the ALN mean field alone: `simulate` "
+                       "and `sweep` run it; the engine (and so serve, record, replay) does not host the ALN model yet "
+                       "(docs/aln.md)");
   engine::engine_params p;
   p.simulation = read_simulation(top.table("simulation"));
   p.network = read_network(top.table("network"), p.simulation.dt_ms);
