@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""`cortexloop sweep` end to end: a 3 x 3 grid through the mean-field points of interest of Cakan & Obermayer 2020
+"""The ALN mean field through the CLI. `cortexloop simulate` of an [aln] config: the usual files and shapes, the
+stimulus trace equal to the config's [[stimulus]] (a DC step of 60 pA from 1 to 2 s, fig4_a1.toml), refusals.
+`cortexloop sweep` end to end: a 3 x 3 grid through the mean-field points of interest of Cakan & Obermayer 2020
 (A1 (1.2, 1.2) down, A2 (1.3, 0.5) LC_EI, A3 (2.05, 1.7) bistable: their Fig 2a), the arrays' shapes and layout
 ([ny, nx], x fastest), that the state of each point does not depend on the threads, the PNG of
 tools/plot_aln_sweep.py, and a clear refusal of bad axes and keys.
-Run by ctest as: /usr/bin/python3 tests/cli/test_sweep_cli.py BUILD_DIR"""
+Run by ctest as: /usr/bin/python3 tests/cli/test_aln_cli.py BUILD_DIR"""
 import json
 import os
 import subprocess
@@ -79,6 +81,47 @@ class SweepContract(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0, args)
             for w in words:
                 self.assertIn(w, r.stderr, args)
+
+
+class AlnSimulate(unittest.TestCase):
+    def test_files_and_the_stimulus_of_the_config(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "a1")
+            r = subprocess.run([BINARY, "simulate", "--config", "configs/cakan2020/fig4_a1.toml", "--out", out, "-q"],
+                               capture_output=True, text=True, cwd=ROOT, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            s = json.load(open(os.path.join(out, "summary.json")))
+            self.assertEqual(s["model"], "aln")
+            self.assertEqual(s["ticks"], 3000)
+            self.assertEqual(s["diverged"], 0)
+            for name in ("rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy"):
+                a = np.load(os.path.join(out, name))
+                self.assertEqual(a.shape, (3000, 2), name)
+                self.assertEqual(a.dtype, np.float32, name)
+                self.assertTrue(np.isfinite(a).all(), name)
+            # Reference: the config's [[stimulus]], 60 pA onto E for 1000 <= t < 2000 ms, nothing onto I.
+            stim = np.load(os.path.join(out, "stim.npy"))
+            expected = np.zeros(3000)
+            expected[1000:2000] = 60.0
+            np.testing.assert_array_equal(stim[:, 0], expected)
+            np.testing.assert_array_equal(stim[:, 1], 0.0)
+
+    def test_refusals_name_the_problem(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for args, words in [
+                (("--record", "spikes"), ["no spikes"]),
+                (("--set", "network.n_neurons=3"), ["[network]", "ALN mean field alone"]),
+                (("--set", "aln.tau_se_ms=-1"), ["aln.tau_se_ms"]),
+            ]:
+                r = subprocess.run([BINARY, "simulate", "--config", "configs/cakan2020/aln.toml", "--out",
+                                    os.path.join(tmp, "x"), *args], capture_output=True, text=True, cwd=ROOT)
+                self.assertNotEqual(r.returncode, 0, args)
+                for w in words:
+                    self.assertIn(w, r.stderr, args)
+            r = subprocess.run([BINARY, "serve", "--config", "configs/cakan2020/aln.toml", "--duration", "0.1"],
+                               capture_output=True, text=True, cwd=ROOT, timeout=60)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("does not host the ALN model", r.stderr)
 
 
 if __name__ == "__main__":
