@@ -74,6 +74,14 @@ aln_model::aln_model(const aln_params& p, const cascade_table& table, double dt_
   c_ii_ms_ = p_.c_ii_mV_per_ms * p_.tau_si_ms / std::fabs(p_.j_ii_mV_per_ms);
   tau_m_ms_ = table.neuron.tau_m_ms();
   c_pF_ = table.neuron.c_pF;
+  inv_c_pF_ = 1.0 / c_pF_;
+  inv_tau_se_ = 1.0 / p_.tau_se_ms;
+  inv_tau_si_ = 1.0 / p_.tau_si_ms;
+  inv_tau_se2_ = inv_tau_se_ * inv_tau_se_;
+  inv_tau_si2_ = inv_tau_si_ * inv_tau_si_;
+  inv_tau_a_ = 1.0 / p_.tau_a_ms;
+  sigma_ext_e2_ = p_.sigma_ext_e_mV_per_sqrt_ms * p_.sigma_ext_e_mV_per_sqrt_ms;
+  sigma_ext_i2_ = p_.sigma_ext_i_mV_per_sqrt_ms * p_.sigma_ext_i_mV_per_sqrt_ms;
   // The step reads the rate of `delay + 1` steps ago (see step()), so the ring needs delay + 2 slots.
   const std::size_t slots = static_cast<std::size_t>(std::max(delay_e_steps_, delay_i_steps_)) + 2;
   hist_e_Hz_.assign(slots, 0.0);
@@ -107,9 +115,9 @@ bool aln_model::step(double stim_e_pA, double stim_i_pA) noexcept {
   const double r_e_prev = 1e-3 * hist_e_Hz_[ring_back(cursor_, 1, n)];
 
   const double mu_e = p_.j_ee_mV_per_ms * s_.s_ee + p_.j_ei_mV_per_ms * s_.s_ei + p_.mu_ext_e_mV_per_ms +
-                      stim_e_pA / c_pF_;
+                      stim_e_pA * inv_c_pF_;
   const double mu_i = p_.j_ie_mV_per_ms * s_.s_ie + p_.j_ii_mV_per_ms * s_.s_ii + p_.mu_ext_i_mV_per_ms +
-                      stim_i_pA / c_pF_;
+                      stim_i_pA * inv_c_pF_;
 
   const double z1_ee = c_ee_ms_ * p_.k_e * r_e_del, z2_ee = c_ee_ms_ * z1_ee;
   const double z1_ie = c_ie_ms_ * p_.k_e * r_e_del, z2_ie = c_ie_ms_ * z1_ie;
@@ -117,17 +125,18 @@ bool aln_model::step(double stim_e_pA, double stim_i_pA) noexcept {
   const double z1_ii = c_ii_ms_ * p_.k_i * r_i_del, z2_ii = c_ii_ms_ * z1_ii;
 
   const double tm = tau_m_ms_, tse = p_.tau_se_ms, tsi = p_.tau_si_ms;
-  auto var_term = [tm](double j, double s_var, double tau_s, double z1) {
-    return 2.0 * j * j * s_var * tau_s * tm / ((1.0 + z1) * tm + tau_s);
+  // 2 J^2 s_var tau_s tau_m / ((1 + z1) tau_m + tau_s), the two terms of one population over a common denominator
+  // (one division instead of two)
+  auto var_pair = [tm](double j1, double v1, double t1, double z1a, double j2, double v2, double t2, double z1b) {
+    const double d1 = (1.0 + z1a) * tm + t1, d2 = (1.0 + z1b) * tm + t2;
+    return 2.0 * tm * (j1 * j1 * v1 * t1 * d2 + j2 * j2 * v2 * t2 * d1) / (d1 * d2);
   };
-  sigma_e_ = std::sqrt(var_term(p_.j_ee_mV_per_ms, s_.s_ee_var, tse, z1_ee) +
-                       var_term(p_.j_ei_mV_per_ms, s_.s_ei_var, tsi, z1_ei) +
-                       p_.sigma_ext_e_mV_per_sqrt_ms * p_.sigma_ext_e_mV_per_sqrt_ms);
-  sigma_i_ = std::sqrt(var_term(p_.j_ie_mV_per_ms, s_.s_ie_var, tse, z1_ie) +
-                       var_term(p_.j_ii_mV_per_ms, s_.s_ii_var, tsi, z1_ii) +
-                       p_.sigma_ext_i_mV_per_sqrt_ms * p_.sigma_ext_i_mV_per_sqrt_ms);
+  sigma_e_ = std::sqrt(var_pair(p_.j_ee_mV_per_ms, s_.s_ee_var, tse, z1_ee, p_.j_ei_mV_per_ms, s_.s_ei_var, tsi, z1_ei) +
+                       sigma_ext_e2_);
+  sigma_i_ = std::sqrt(var_pair(p_.j_ie_mV_per_ms, s_.s_ie_var, tse, z1_ie, p_.j_ii_mV_per_ms, s_.s_ii_var, tsi, z1_ii) +
+                       sigma_ext_i2_);
 
-  const double mu_eff_e = s_.mu_f_e_mV_per_ms - s_.i_a_pA / c_pF_;
+  const double mu_eff_e = s_.mu_f_e_mV_per_ms - s_.i_a_pA * inv_c_pF_;
   const cascade_quantities qe = table_.lookup(mu_eff_e, sigma_e_);
   const cascade_quantities qi = table_.lookup(s_.mu_f_i_mV_per_ms, sigma_i_);
   if (!table_.in_range(mu_eff_e, sigma_e_) || !table_.in_range(s_.mu_f_i_mV_per_ms, sigma_i_)) ++out_of_table_;
@@ -142,20 +151,22 @@ bool aln_model::step(double stim_e_pA, double stim_i_pA) noexcept {
   aln_state& s = s_;
   s.mu_f_e_mV_per_ms += dt * (mu_e - s.mu_f_e_mV_per_ms) / qe.tau_mu_ms;
   s.mu_f_i_mV_per_ms += dt * (mu_i - s.mu_f_i_mV_per_ms) / qi.tau_mu_ms;
-  s.i_a_pA += dt * (p_.a_nS * (qe.v_mean_mV - p_.e_a_mV) - s.i_a_pA + p_.tau_a_ms * p_.b_pA * r_e_prev) / p_.tau_a_ms;
+  s.i_a_pA += dt * (p_.a_nS * (qe.v_mean_mV - p_.e_a_mV) - s.i_a_pA + p_.tau_a_ms * p_.b_pA * r_e_prev) * inv_tau_a_;
 
   // Means and variances read the old means: compute every variance first.
-  auto var_rhs = [](double s_mean, double s_var, double z1, double z2, double tau_s) {
-    return ((1.0 - s_mean) * (1.0 - s_mean) * z2 + (z2 - 2.0 * tau_s * (z1 + 1.0)) * s_var) / (tau_s * tau_s);
+  //   ((1 - s)^2 z2 + (z2 - 2 tau_s (z1 + 1)) s_var) / tau_s^2
+  auto var_rhs = [](double s_mean, double s_var, double z1, double z2, double tau_s, double inv_tau_s2) {
+    return ((1.0 - s_mean) * (1.0 - s_mean) * z2 + (z2 - 2.0 * tau_s * (z1 + 1.0)) * s_var) * inv_tau_s2;
   };
-  s.s_ee_var = std::max(0.0, s.s_ee_var + dt * var_rhs(s.s_ee, s.s_ee_var, z1_ee, z2_ee, tse));
-  s.s_ei_var = std::max(0.0, s.s_ei_var + dt * var_rhs(s.s_ei, s.s_ei_var, z1_ei, z2_ei, tsi));
-  s.s_ie_var = std::max(0.0, s.s_ie_var + dt * var_rhs(s.s_ie, s.s_ie_var, z1_ie, z2_ie, tse));
-  s.s_ii_var = std::max(0.0, s.s_ii_var + dt * var_rhs(s.s_ii, s.s_ii_var, z1_ii, z2_ii, tsi));
-  s.s_ee += dt * ((1.0 - s.s_ee) * z1_ee - s.s_ee) / tse;
-  s.s_ei += dt * ((1.0 - s.s_ei) * z1_ei - s.s_ei) / tsi;
-  s.s_ie += dt * ((1.0 - s.s_ie) * z1_ie - s.s_ie) / tse;
-  s.s_ii += dt * ((1.0 - s.s_ii) * z1_ii - s.s_ii) / tsi;
+  s.s_ee_var = std::max(0.0, s.s_ee_var + dt * var_rhs(s.s_ee, s.s_ee_var, z1_ee, z2_ee, tse, inv_tau_se2_));
+  s.s_ei_var = std::max(0.0, s.s_ei_var + dt * var_rhs(s.s_ei, s.s_ei_var, z1_ei, z2_ei, tsi, inv_tau_si2_));
+  s.s_ie_var = std::max(0.0, s.s_ie_var + dt * var_rhs(s.s_ie, s.s_ie_var, z1_ie, z2_ie, tse, inv_tau_se2_));
+  s.s_ii_var = std::max(0.0, s.s_ii_var + dt * var_rhs(s.s_ii, s.s_ii_var, z1_ii, z2_ii, tsi, inv_tau_si2_));
+  //   ((1 - s) z1 - s) / tau_s
+  s.s_ee += dt * ((1.0 - s.s_ee) * z1_ee - s.s_ee) * inv_tau_se_;
+  s.s_ei += dt * ((1.0 - s.s_ei) * z1_ei - s.s_ei) * inv_tau_si_;
+  s.s_ie += dt * ((1.0 - s.s_ie) * z1_ie - s.s_ie) * inv_tau_se_;
+  s.s_ii += dt * ((1.0 - s.s_ii) * z1_ii - s.s_ii) * inv_tau_si_;
   ++step_;
 
   const bool finite = std::isfinite(s.mu_f_e_mV_per_ms) && std::isfinite(s.mu_f_i_mV_per_ms) &&

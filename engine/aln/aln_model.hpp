@@ -87,6 +87,8 @@ class aln_model {
   double dt_ms_;
   // derived once: c rescaled as the authors do (c tau_s / |J|, in ms) so that J s gives a PSP of exactly c
   double c_ee_ms_, c_ie_ms_, c_ei_ms_, c_ii_ms_, tau_m_ms_, c_pF_;
+  // reciprocals, so that the step divides only by the table's tau_mu (divisions dominated its cost)
+  double inv_c_pF_, inv_tau_se_, inv_tau_si_, inv_tau_se2_, inv_tau_si2_, inv_tau_a_, sigma_ext_e2_, sigma_ext_i2_;
   int delay_e_steps_, delay_i_steps_;
   std::vector<double> hist_e_Hz_, hist_i_Hz_;  // ring buffers, sized once
   std::size_t cursor_ = 0;                     // slot this step's rates go to
