@@ -49,6 +49,10 @@ struct sweep_options {
   bool quiet = false;
 };
 
+constexpr const char* kNeuronKeysRefused =
+    "the swept keys change the neuron ([aln.neuron]), so every point would need its own cascade table; sweep keys "
+    "of [aln] instead";
+
 struct axis {
   std::string key;
   std::vector<double> values;
@@ -126,7 +130,12 @@ int run_sweep(const sweep_options& o) {
   // The four corners are loaded first so that a bad key or value fails before any run (every point is still
   // loaded, and so checked, by the worker that runs it).
   const io::aln_config first = io::load_aln_config(o.config, point_overrides(0));
-  for (const std::size_t k : {nx - 1, n - nx, n - 1}) io::load_aln_config(o.config, point_overrides(k));
+  const engine::aln::fp_numerics numerics;
+  const engine::aln::cascade_grid table_grid;
+  for (const std::size_t k : {nx - 1, n - nx, n - 1})
+    if (aln::cascade_table_key(io::load_aln_config(o.config, point_overrides(k)).neuron, numerics, table_grid) !=
+        aln::cascade_table_key(first.neuron, numerics, table_grid))
+      throw std::invalid_argument(kNeuronKeysRefused);
   const double duration_ms = first.simulation.duration_s * 1000.0;
   if (const double per_ms = 1.0 / first.simulation.dt_ms; std::fabs(per_ms - std::round(per_ms)) > 1e-9 * per_ms)
     throw std::invalid_argument("simulation.dt_ms: sweep bins rates per ms, so dt_ms must divide 1 ms");
@@ -151,8 +160,7 @@ int run_sweep(const sweep_options& o) {
       try {
         const io::aln_config c = io::load_aln_config(o.config, point_overrides(k));
         if (aln::cascade_table_key(c.neuron, table.numerics, table.grid) != table_key)
-          throw std::invalid_argument("the swept keys change the neuron ([aln.neuron]), so every point would need "
-                                      "its own cascade table; sweep keys of [aln] instead");
+          throw std::invalid_argument(kNeuronKeysRefused);
         if (c.simulation.duration_s != first.simulation.duration_s || c.simulation.dt_ms != first.simulation.dt_ms ||
             c.simulation.tick_ms != first.simulation.tick_ms)
           throw std::invalid_argument("the swept keys change [simulation]; every point must run the same time");
