@@ -41,6 +41,7 @@ class poisson_drive {
   // Allocation-free; thread-safe (a pure function of its arguments and the seed).
   void fill(std::int64_t step_index, std::uint32_t first_group, std::size_t n_groups, std::uint16_t* out) const noexcept;
   random_stream stream() const noexcept { return stream_; }
+  philox_key key() const noexcept { return key_; }
 
  private:
   double rate_Hz_, k_exc_, ramp_ms_, dt_ms_;

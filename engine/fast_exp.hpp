@@ -5,33 +5,69 @@
 // against std::exp in tests/test_fast_exp.cpp. x is clamped to that range here, NaN included (NaN -> 88:
 // a NaN state stays NaN through the caller's other terms, and the float-to-int conversion below never sees a
 // value it cannot represent, which would be undefined behaviour; UBSan found it in the divergence test).
+// One template for a float and for 16 float lanes (engine/lanes16.hpp): the vector kernels compute, lane by lane,
+// exactly what the scalar function computes.
 #include <bit>
 #include <cstdint>
 
+#include "engine/lanes16.hpp"
+
+// As in lanes16.hpp: the 64-byte vector instantiation is always inlined, no call passes one by value.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace cortexloop::engine {
 
-[[gnu::always_inline]] inline float fast_exp(float x) noexcept {
+namespace fast_exp_detail {
+[[gnu::always_inline]] inline float min_or_b(float a, float b) noexcept { return a < b ? a : b; }
+[[gnu::always_inline]] inline float max_or_b(float a, float b) noexcept { return a > b ? a : b; }
+// floor(u) - offset for u > 0, by truncation (floorf itself does not vectorise without -fno-trapping-math).
+[[gnu::always_inline]] inline float floor_minus(float u, std::int32_t offset) noexcept {
+  return static_cast<float>(static_cast<std::int32_t>(u) - offset);
+}
+// p 2^n for an integral n in [-126, 127]: 2^n built in the exponent field.
+[[gnu::always_inline]] inline float times_pow2(float p, float n) noexcept {
+  return p * std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
+}
+using lanes::floor_minus;
+using lanes::times_pow2;
+using lanes::max_or_b;
+using lanes::min_or_b;
+}  // namespace fast_exp_detail
+
+// e^x for x in [-87, 88] (the caller guarantees it; NaN is not allowed): the kernel that clamps its argument
+// itself calls this and saves the second clamp. F is float or lanes::vf.
+template <class F>
+[[gnu::always_inline]] inline F fast_exp_in_range(F x) noexcept {
+  using fast_exp_detail::floor_minus;
+  using fast_exp_detail::times_pow2;
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f;  // ln 2 split so that n * kLn2Hi is exact
   constexpr float kLn2Lo = -2.12194440e-4f;
-  // n = floor(x log2e + 1/2) by truncating a positive number: floorf itself does not vectorise without
-  // -fno-trapping-math. The offset keeps the argument positive over the clamped range [-87, 88].
+  // n = floor(x log2e + 1/2), taken of a number kept positive over [-87, 88] by an offset (see floor_minus).
   constexpr std::int32_t kOffset = 128;
-  x = x < 88.0f ? x : 88.0f;    // comparisons with NaN are false: NaN becomes 88 here...
-  x = x > -87.0f ? x : -87.0f;  // ...and stays in range; minps/maxps, vectorised
-  const std::int32_t n_int = static_cast<std::int32_t>(x * kLog2e + (0.5f + kOffset)) - kOffset;
-  const float n = static_cast<float>(n_int);
-  const float r = (x - n * kLn2Hi) - n * kLn2Lo;
-  float p = 1.0f / 720.0f;
+  const F n = floor_minus(x * kLog2e + (0.5f + kOffset), kOffset);
+  const F r = (x - n * kLn2Hi) - n * kLn2Lo;
+  F p = F{} + 1.0f / 720.0f;  // F{} + c: c as a scalar or in every lane
   p = p * r + 1.0f / 120.0f;
   p = p * r + 1.0f / 24.0f;
   p = p * r + 1.0f / 6.0f;
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  // 2^n built in the exponent field; n in [-126, 127] for the clamped range.
-  const std::int32_t bits = (n_int + 127) << 23;
-  return p * std::bit_cast<float>(bits);
+  return times_pow2(p, n);  // n in [-126, 127] for the range
+}
+
+// e^x for any x (clamped to [-87, 88]). F is float or lanes::vf.
+template <class F>
+[[gnu::always_inline]] inline F fast_exp(F x) noexcept {
+  using fast_exp_detail::max_or_b;
+  using fast_exp_detail::min_or_b;
+  x = min_or_b(x, F{} + 88.0f);   // x < 88 ? x : 88; comparisons with NaN are false: NaN becomes 88 here...
+  x = max_or_b(x, F{} - 87.0f);   // x > -87 ? x : -87; ...and stays in range (minps, maxps)
+  return fast_exp_in_range(x);
 }
 
 }  // namespace cortexloop::engine
+
+#pragma GCC diagnostic pop

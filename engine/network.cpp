@@ -83,7 +83,6 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
   state_.g_exc_nS.assign(n, 0.0f);
   state_.g_inh_nS.assign(n, 0.0f);
   state_.ref_left.assign(n, 0);
-  state_.spiked.assign(n, 0);
   state_.spike_ids.assign(n, 0);  // every neuron may spike in one step
   if (p.synapses == synapse_model::fraction) {
     fraction_ = std::make_unique<fraction_model>(fraction_model::from(p, dt_ms, seed));
@@ -99,17 +98,22 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
         p.v_init == v_init_mode::uniform ? philox_unit(key, i, random_stream::initial_state) : 0.0;
     state_.v_mV[i] = static_cast<float>(cell.e_l_mV + u * (cell.v_t_mV - cell.e_l_mV));
   }
-  if (!across_) return;
-  rank_bounds_ = rank_bounds(n, across_->n_ranks());
-  send_.assign(own_end_ - own_begin_, 0);
   // The readout blocks, cut exactly as sum_range cuts them: kReadoutBlock multiples, and n_exc.
-  for (const auto [begin, end] : {std::pair{0u, model_.n_exc}, std::pair{model_.n_exc, n}})
+  for (const auto& [begin, end] : {std::pair{0u, model_.n_exc}, std::pair{model_.n_exc, n}})
     for (std::uint32_t b = begin; b < end;) {
       const std::uint32_t e = std::min(end, (b / kReadoutBlock + 1) * kReadoutBlock);
+      if (b >= own_begin_ && b < own_end_) {
+        own_blocks_.first = own_blocks_.second == 0 ? block_begin_.size() : own_blocks_.first;
+        own_blocks_.second = block_begin_.size() + 1;
+      }
       block_begin_.push_back(b);
       block_end_.push_back(e);
       b = e;
     }
+  block_sums_.assign(3 * block_begin_.size(), 0.0);
+  if (!across_) return;
+  rank_bounds_ = rank_bounds(n, across_->n_ranks());
+  send_.assign(own_end_ - own_begin_, 0);
   gather_local_.assign(3 * block_begin_.size() + 1, 0.0);
   gather_all_.assign(gather_local_.size() * across_->n_ranks(), 0.0);
 }
@@ -167,7 +171,7 @@ adex_state_sums network::sum_range(std::uint32_t begin, std::uint32_t end) const
   for (std::uint32_t b = begin; b < end;) {
     const std::uint32_t e = std::min(end, (b / kReadoutBlock + 1) * kReadoutBlock);
     const adex_state_view v{s.v_mV.data() + b, s.w_pA.data() + b, s.g_exc_nS.data() + b, s.g_inh_nS.data() + b,
-                            s.ref_left.data() + b, s.spiked.data() + b, static_cast<std::size_t>(e - b)};
+                            s.ref_left.data() + b, nullptr, static_cast<std::size_t>(e - b)};
     const adex_state_sums part = adex_sum(model_.syn, v);
     total.v_mV += part.v_mV;
     total.w_pA += part.w_pA;
@@ -180,19 +184,41 @@ adex_state_sums network::sum_range(std::uint32_t begin, std::uint32_t end) const
 adex_state_sums network::sum_exc() const noexcept { return sum_range(0, model_.n_exc); }
 adex_state_sums network::sum_inh() const noexcept { return sum_range(model_.n_exc, model_.n); }
 
+void network::sum_blocks_task(void* self, unsigned worker) noexcept {
+  // Worker w sums its near-equal share of this process's blocks, each as sum_range sums it, into block_sums_.
+  auto& net = *static_cast<network*>(self);
+  const auto [first, last] = net.own_blocks_;
+  const std::size_t workers = net.pool_.size();
+  for (std::size_t j = first + (last - first) * worker / workers; j < first + (last - first) * (worker + 1) / workers;
+       ++j) {
+    const adex_state_sums s = net.sum_range(net.block_begin_[j], net.block_end_[j]);
+    net.block_sums_[3 * j] = s.v_mV;
+    net.block_sums_[3 * j + 1] = s.w_pA;
+    net.block_sums_[3 * j + 2] = s.abs_syn_pA;
+  }
+}
+
 network_sums network::readout_sums(std::int64_t diverged) noexcept {
-  if (!across_) return {sum_exc(), sum_inh(), diverged};
+  // The blocks are summed by all workers; their sums are then added in block order on this thread, as sum_exc()
+  // and sum_inh() add them, so the result is bit-identical for any number of workers.
+  pool_.run(&sum_blocks_task, this);
+  if (!across_) {
+    network_sums out;
+    for (std::size_t j = 0; j < block_begin_.size(); ++j) {
+      adex_state_sums& total = block_begin_[j] < model_.n_exc ? out.exc : out.inh;
+      total.v_mV += block_sums_[3 * j];
+      total.w_pA += block_sums_[3 * j + 1];
+      total.abs_syn_pA += block_sums_[3 * j + 2];
+    }
+    out.diverged = diverged;
+    return out;
+  }
   // Each block lies in one process's range (rank_bounds are multiples of kReadoutBlock): the owner sums it as one
   // process would, everyone gets every block, and each process adds the owners' values in block order.
   const std::size_t blocks = block_begin_.size(), stride = gather_local_.size();
   std::fill(gather_local_.begin(), gather_local_.end(), 0.0);
-  for (std::size_t j = 0; j < blocks; ++j) {
-    if (block_begin_[j] < own_begin_ || block_begin_[j] >= own_end_) continue;
-    const adex_state_sums s = sum_range(block_begin_[j], block_end_[j]);
-    gather_local_[3 * j] = s.v_mV;
-    gather_local_[3 * j + 1] = s.w_pA;
-    gather_local_[3 * j + 2] = s.abs_syn_pA;
-  }
+  for (std::size_t j = own_blocks_.first; j < own_blocks_.second; ++j)
+    for (std::size_t k = 0; k < 3; ++k) gather_local_[3 * j + k] = block_sums_[3 * j + k];
   gather_local_[3 * blocks] = static_cast<double>(diverged);
   across_->all_gather(gather_local_, gather_all_);
   network_sums out;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "engine/adex.hpp"
@@ -53,6 +54,7 @@ class network {
   // The readout sums over the whole network, with `diverged` this process's count of the tick: across processes
   // each block's partial sum is gathered (every process calls it, once per tick) and the blocks are added in
   // block order, as one process adds them, so the sums are bit-identical to one process's on every process.
+  // The blocks are shared out among the workers (a phase of its own, like a step's), added on the calling thread.
   network_sums readout_sums(std::int64_t diverged) noexcept;
 
   // Spikes of the last step, partition by partition (ascending within and across partitions); this process's.
@@ -93,6 +95,7 @@ class network {
   std::span<const float> s_exc() const noexcept { return state_.s_exc; }
   std::span<const float> s_inh() const noexcept { return state_.s_inh; }
   const fraction_model* fraction() const noexcept { return fraction_.get(); }
+  std::span<const float> g_exc_nS() const noexcept { return state_.g_exc_nS; }
   const std::vector<partition>& partitions() const noexcept { return parts_; }
   worker_pool& workers() noexcept { return pool_; }
   const worker_pool& workers() const noexcept { return pool_; }
@@ -100,6 +103,7 @@ class network {
  private:
   static void update_task(void* self, unsigned worker) noexcept;
   static void deliver_task(void* self, unsigned worker) noexcept;
+  static void sum_blocks_task(void* self, unsigned worker) noexcept;
   adex_state_sums sum_range(std::uint32_t begin, std::uint32_t end) const noexcept;
   void exchange_spikes(network_counts& counts) noexcept;
 
@@ -115,9 +119,11 @@ class network {
   std::vector<std::uint32_t> send_;         // this process's spikes of a step, contiguous (capacity: its cells)
   std::span<const std::uint32_t> exchanged_;  // all processes' spikes of the step, from across_
   // Readout blocks (sum_range's pieces over [0, n_exc) then [n_exc, N)), each owned by one process: their
-  // begin, and the gather buffers: 3 sums per block and the diverged count, per process.
+  // bounds, this process's [first, last) of them, their sums (3 per block, written by the workers), and the gather
+  // buffers: 3 sums per block and the diverged count, per process.
   std::vector<std::uint32_t> block_begin_, block_end_, rank_bounds_;
-  std::vector<double> gather_local_, gather_all_;
+  std::pair<std::size_t, std::size_t> own_blocks_{0, 0};
+  std::vector<double> block_sums_, gather_local_, gather_all_;
 };
 
 // Cells are summed for the readouts in blocks of this many, fixed in absolute index (network::sum_range).

@@ -1,19 +1,25 @@
 #include "engine/partition.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <utility>
 
+#include "engine/adex_lanes.hpp"
 #include "engine/noise/philox_normal.hpp"
+#include "engine/lanes16.hpp"
+#include "engine/philox_lanes.hpp"
 
 namespace cortexloop::engine {
 
 namespace {
-// Cells updated per pass of the drive's generator: its draws (2 KB) stay in L1 until the update reads them.
+// Cells per pass of the afferent input's generator: its draws (2 KB) stay in L1 until they are added.
 constexpr std::uint32_t kChunk = 1024;
-// The update loop's scalar remainder and its vector body are separate code; for the result of a cell not to
-// depend on where a range starts or ends (it changes with the partitioning), ranges are cut at absolute multiples
-// of kLaneBlock, so a cell is handled by the same code whichever partition and chunk it lies in.
+
+// The fraction network's update (engine/cells/adex_heun.cpp) is a vectorised loop with a scalar remainder, separate
+// code; for the result of a cell not to depend on where a range starts or ends (it changes with the partitioning),
+// its ranges are cut at absolute multiples of kLaneBlock, so a cell is handled by the same code whichever partition
+// and chunk it lies in.
 constexpr std::uint32_t kLaneBlock = 16;
 
 template <class F>
@@ -27,66 +33,102 @@ void for_each_lane_piece(std::uint32_t begin, std::uint32_t end, F f) {
     begin = piece_end;
   }
 }
-
-adex_state_view view(network_state& s, std::uint32_t begin, std::uint32_t end) noexcept {
-  return {s.v_mV.data() + begin, s.w_pA.data() + begin, s.g_exc_nS.data() + begin, s.g_inh_nS.data() + begin,
-          s.ref_left.data() + begin, s.spiked.data() + begin, static_cast<std::size_t>(end - begin)};
-}
-
-std::uint64_t count_events(const std::uint16_t* __restrict draw, std::size_t n, drive_rule rule) noexcept {
-  if (rule.always) return n;
-  std::uint64_t fired = 0;
-  for (std::size_t i = 0; i < n; ++i) fired += draw[i] < rule.threshold ? 1u : 0u;
-  return fired;
-}
 }  // namespace
 
 partition::partition(incoming_synapses synapses)
-    : begin_(synapses.begin()), end_(synapses.end()), synapses_(std::move(synapses)), drive_draws_(kChunk),
-      afferent_draws_(kChunk) {}
+    : begin_(synapses.begin()), end_(synapses.end()), synapses_(std::move(synapses)), afferent_draws_(kChunk) {}
 
 void partition::host_fraction(const fraction_model& m) {
   arrivals_ = delay_ring(m.ring_slots, 2, end_ - begin_);
   normals_.assign(kChunk, 0.0f);
   normal_words_.assign(kChunk, 0u);
+  fraction_spiked_.assign(end_ - begin_, kNoEvent);
 }
 
 void partition::update(const network_model& m, network_state& s, const step_inputs& in) noexcept {
   if (m.fraction) {
     for (std::uint32_t c = begin_; c < end_; c += kChunk)
       update_fraction_chunk(m, s, in, c, std::min(end_, c + kChunk));
-    collect_spikes(m, s);
+    collect_fraction_spikes(m, s);
     return;
   }
-  for (std::uint32_t c = begin_; c < end_; c += kChunk) update_chunk(m, s, in, c, std::min(end_, c + kChunk));
-  collect_spikes(m, s);
+  if (m.afferent && m.afferent->rate_Hz() > 0.0)
+    for (std::uint32_t c = begin_; c < std::min(end_, m.n_exc); c += kChunk)
+      add_afferent(m, s, in, c, std::min({end_, m.n_exc, c + kChunk}));
+  step_cells(m, s, in);
 }
 
-void partition::update_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
+void partition::add_afferent(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                              std::uint32_t end) noexcept {
-  // begin is a multiple of 128 (partition boundaries and chunks are): the chunk is whole Philox groups.
+  // The afferent input lands on G_e before the drive and the update, as its own pass (rarely on). begin is a
+  // multiple of 128 (partition boundaries and chunks are): the chunk is whole Philox groups.
   const std::uint32_t first_group = begin / static_cast<std::uint32_t>(kPhiloxGroup);
   const std::size_t n_groups = (end - begin + kPhiloxGroup - 1) / kPhiloxGroup;
-  const std::uint32_t exc_end = std::min(end, m.n_exc);
-  if (m.afferent && m.afferent->rate_Hz() > 0.0 && begin < exc_end) {
-    // The afferent input lands on G_e before the drive and the update, as its own pass (rarely on).
-    const drive_rule rule = m.afferent->rule(in.step_index);
-    m.afferent->fill(in.step_index, first_group, n_groups, afferent_draws_.data());
-    float* g = s.g_exc_nS.data() + begin;
-    for (std::uint32_t i = 0; i < exc_end - begin; ++i)
-      g[i] += (rule.always || afferent_draws_[i] < rule.threshold) ? rule.q_nS : 0.0f;
-  }
+  const drive_rule rule = m.afferent->rule(in.step_index);
+  m.afferent->fill(in.step_index, first_group, n_groups, afferent_draws_.data());
+  float* g = s.g_exc_nS.data() + begin;
+  for (std::uint32_t i = 0; i < end - begin; ++i)
+    g[i] += (rule.always || afferent_draws_[i] < rule.threshold) ? rule.q_nS : 0.0f;
+}
+
+void partition::step_cells(const network_model& m, network_state& s, const step_inputs& in) noexcept {
+  // Per group of 128 cells: the drive's 16 Philox blocks (four registers), then 8 blocks of 16 cells, each taking
+  // its draws from those registers (engine/philox_lanes.hpp), adding its drive events to G_e, stepping
+  // (engine/adex_lanes.hpp) and appending its spikes, ascending, to this partition's slot of the exchange. The draws
+  // never go to memory and no per-cell event array is written and scanned again.
+  using lanes::vf;
+  using lanes::vi;
   const drive_rule rule = m.drive->rule(in.step_index);
-  m.drive->fill(in.step_index, first_group, n_groups, drive_draws_.data());
-  out_.drive_events += count_events(drive_draws_.data(), end - begin, rule);
-  auto integrate = [&](const adex_derived& cell, float i_stim_pA, std::uint32_t b, std::uint32_t e) {
-    for_each_lane_piece(b, e, [&](std::uint32_t pb, std::uint32_t pe) {
-      const drive_draws d{drive_draws_.data() + (pb - begin), rule};
-      adex_step(cell, m.syn, i_stim_pA, view(s, pb, pe), &d);
-    });
-  };
-  integrate(m.exc, in.i_stim_exc_pA, begin, exc_end);
-  integrate(m.inh, in.i_stim_inh_pA, std::max(begin, m.n_exc), end);
+  const philox_round_keys keys(m.drive->key());
+  const auto step = static_cast<std::uint64_t>(in.step_index);
+  const auto step_lo = static_cast<std::uint32_t>(step), step_hi = static_cast<std::uint32_t>(step >> 32);
+  const auto stream = static_cast<std::uint32_t>(m.drive->stream());
+  const adex_lane_consts exc = adex_lane_consts::broadcast(m.exc), inh = adex_lane_consts::broadcast(m.inh);
+  const vf i_stim_exc = vf{} + in.i_stim_exc_pA, i_stim_inh = vf{} + in.i_stim_inh_pA;
+  const vi always = rule.always ? vi{} - 1 : vi{};
+  const vf q_drive = vf{} + rule.q_nS;
+  std::uint32_t* ids = s.spike_ids.data() + begin_;
+  std::size_t n_spikes = 0;
+  std::int64_t exc_spikes = 0, diverged = 0;
+  std::uint64_t events = 0;
+  const adex_state_view all{s.v_mV.data(), s.w_pA.data(), s.g_exc_nS.data(), s.g_inh_nS.data(), s.ref_left.data(),
+                            nullptr, s.v_mV.size()};
+  for (std::uint32_t group = begin_; group < end_; group += kPhiloxGroup) {
+    const philox_lanes r = philox16(keys, group / static_cast<std::uint32_t>(kPhiloxGroup) * 16u, step_lo, step_hi, stream);
+    for (unsigned j = 0; j < kPhiloxGroup / lanes::kLanes; ++j) {
+      const std::uint32_t first = group + lanes::kLanes * j;
+      if (first >= end_) break;
+      const std::uint32_t count = std::min(lanes::kLanes, end_ - first);
+      lane_block io(all, first, count);
+      adex_lanes x = io.load(m.exc.e_l);
+      const vi event = (philox_below16(r, j, rule.threshold) != 0) | (always != 0);
+      x.g_exc_nS += event != 0 ? q_drive : vf{};
+      adex_lane_events e;
+      if (first + lanes::kLanes <= m.n_exc) {
+        e = adex_lanes_step(exc, m.syn, i_stim_exc, x);
+      } else if (first >= m.n_exc) {
+        e = adex_lanes_step(inh, m.syn, i_stim_inh, x);
+      } else {  // the block that straddles the populations: each lane takes its own cell type's constants
+        const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(m.n_exc);
+        e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), m.syn,
+                            exc_lane != 0 ? i_stim_exc : i_stim_inh, x);
+      }
+      io.store(x);
+      const std::uint32_t valid = count == lanes::kLanes ? 0xFFFFu : (1u << count) - 1u;
+      events += static_cast<std::uint64_t>(std::popcount(lanes::bits(event) & valid));
+      std::uint32_t spiked = lanes::bits(e.spiked) & valid;
+      diverged += std::popcount(lanes::bits(e.diverged) & valid);
+      for (; spiked != 0; spiked &= spiked - 1) {  // rare: ~0.1% of cells per step
+        const std::uint32_t id = first + static_cast<std::uint32_t>(std::countr_zero(spiked));
+        ids[n_spikes++] = id;
+        exc_spikes += id < m.n_exc;
+      }
+    }
+  }
+  out_.n_spikes = n_spikes;
+  out_.spikes_exc = exc_spikes;
+  out_.diverged = diverged;
+  out_.drive_events += events;
 }
 
 void partition::update_fraction_chunk(const network_model& m, network_state& s, const step_inputs& in,
@@ -104,7 +146,8 @@ void partition::update_fraction_chunk(const network_model& m, network_state& s, 
     if (b >= e) return;
     for_each_lane_piece(b, e, [&](std::uint32_t pb, std::uint32_t pe) {
       const adex_heun_view v{s.v_mV.data() + pb, s.w_pA.data() + pb, s.s_exc.data() + pb, s.s_inh.data() + pb,
-                             s.ref_left.data() + pb, s.spiked.data() + pb, static_cast<std::size_t>(pe - pb)};
+                             s.ref_left.data() + pb, fraction_spiked_.data() + (pb - begin_),
+                             static_cast<std::size_t>(pe - pb)};
       const fraction_arrivals a{from_exc + pb, from_inh + pb, f.jump[pop][0].log_keep(), f.jump[pop][1].log_keep()};
       adex_heun_step(f.cell[pop], i_stim_pA, normals_.data() + (pb - begin), v, &a);
     });
@@ -114,27 +157,29 @@ void partition::update_fraction_chunk(const network_model& m, network_state& s, 
   integrate(1, in.i_stim_inh_pA, std::max(begin, m.n_exc), end);
 }
 
-void partition::collect_spikes(const network_model& m, network_state& s) noexcept {
+void partition::collect_fraction_spikes(const network_model& m, network_state& s) noexcept {
   // Events are rare (~0.1% of cells per step): skip eight quiet cells per 64-bit load.
   std::uint32_t* ids = s.spike_ids.data() + begin_;
-  const std::uint8_t* spiked = s.spiked.data();
+  const std::uint8_t* spiked = fraction_spiked_.data();
+  const std::uint32_t n = end_ - begin_;
   std::size_t count = 0;
   std::int64_t diverged = 0, exc = 0;
-  auto visit = [&](std::uint32_t i) {
-    if (spiked[i] == kSpiked) {
+  auto visit = [&](std::uint32_t local) {
+    const std::uint32_t i = begin_ + local;
+    if (spiked[local] == kSpiked) {
       ids[count++] = i;
       exc += i < m.n_exc;
     }
-    diverged += spiked[i] == kDiverged;
+    diverged += spiked[local] == kDiverged;
   };
-  std::uint32_t i = begin_;
-  for (; i + 8 <= end_; i += 8) {
+  std::uint32_t local = 0;
+  for (; local + 8 <= n; local += 8) {
     std::uint64_t word;
-    std::memcpy(&word, spiked + i, sizeof word);
+    std::memcpy(&word, spiked + local, sizeof word);
     if (word == 0) continue;
-    for (std::uint32_t k = 0; k < 8; ++k) visit(i + k);
+    for (std::uint32_t k = 0; k < 8; ++k) visit(local + k);
   }
-  for (; i < end_; ++i) visit(i);
+  for (; local < n; ++local) visit(local);
   out_.n_spikes = count;
   out_.spikes_exc = exc;
   out_.diverged = diverged;
@@ -143,11 +188,11 @@ void partition::collect_spikes(const network_model& m, network_state& s) noexcep
 void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all,
                         std::int64_t step_index) noexcept {
   if (m.fraction) {
-    // Counts do not depend on the order of the spikes; the update of s happens once, after all are counted.
+    // Counts do not depend on the order of the spikes; the next update applies them to s.
     auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
     for (const partition& from : all)
       fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, from.spikes(s), rows);
-    return;  // the counts of this step's slot move s in the next update
+    return;
   }
   for (const partition& from : all) deliver_conductance(m, s, from.spikes(s));
 }

@@ -39,7 +39,6 @@ struct network_model {
 struct network_state {
   std::vector<float> v_mV, w_pA, g_exc_nS, g_inh_nS;
   std::vector<std::int32_t> ref_left;
-  std::vector<std::uint8_t> spiked;
   std::vector<std::uint32_t> spike_ids;  // the exchange: partition [b, e) lists its spikes from spike_ids[b]
   std::vector<float> s_exc, s_inh;       // fraction network only: synaptic fractions from E and from I
 };
@@ -53,7 +52,7 @@ struct step_inputs {
 class partition {
  public:
   explicit partition(incoming_synapses synapses);
-  // Sizes the delay ring and the noise buffer of the fraction network (once, before stepping).
+  // Sizes the delay ring, the noise buffers and the event flags of the fraction network (once, before stepping).
   void host_fraction(const fraction_model& m);
   void update(const network_model& m, network_state& s, const step_inputs& in) noexcept;
   void deliver(const network_model& m, network_state& s, std::span<const partition> all,
@@ -75,19 +74,21 @@ class partition {
   const incoming_synapses& synapses() const noexcept { return synapses_; }
 
  private:
-  void update_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
+  void add_afferent(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                     std::uint32_t end) noexcept;
+  void step_cells(const network_model& m, network_state& s, const step_inputs& in) noexcept;
   void update_fraction_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                              std::uint32_t end) noexcept;
+  void collect_fraction_spikes(const network_model& m, network_state& s) noexcept;
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
-  void collect_spikes(const network_model& m, network_state& s) noexcept;
 
   std::uint32_t begin_, end_;
   incoming_synapses synapses_;
-  std::vector<std::uint16_t> drive_draws_, afferent_draws_;  // one chunk's Philox draws
+  std::vector<std::uint16_t> afferent_draws_;  // one chunk's Philox draws of the afferent input
   delay_ring arrivals_;         // fraction network: arrival counts of the coming steps, per local cell
   std::vector<float> normals_;  // fraction network: one chunk's normal draws
   std::vector<std::uint32_t> normal_words_;  // and their Philox words
+  std::vector<std::uint8_t> fraction_spiked_;  // fraction network: this step's event per local cell (engine/adex.hpp)
   struct alignas(64) outputs {  // written by this partition's worker in update, read by all after the barrier
     std::size_t n_spikes = 0;
     std::int64_t spikes_exc = 0, diverged = 0;

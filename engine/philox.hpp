@@ -79,7 +79,7 @@ constexpr std::uint16_t philox_draw16(philox_key key, std::uint32_t neuron, std:
 }
 
 // Fills out[0, 128 n_groups) with the draws of neurons [128 first_group, 128 (first_group + n_groups)) at `step`.
-// Allocation-free. With AVX-512 the 16 blocks of a group are one register per counter word (engine/philox.cpp);
+// Allocation-free. With AVX-512 the 16 blocks of a group are one register per counter word (engine/philox_lanes.hpp);
 // otherwise a loop the compiler may vectorise. Both give the same values (integer arithmetic).
 void philox_fill_groups(philox_key key, std::uint32_t first_group, std::size_t n_groups, std::uint64_t step,
                         random_stream stream, std::uint16_t* out) noexcept;

@@ -236,3 +236,36 @@ TEST_CASE("a drive draw is a function of (seed, neuron, step, stream) only", "[n
   CHECK(same_step < 2);
   CHECK(same_seed < 2);
 }
+
+TEST_CASE("the network's update gives each neuron the drive event of its own draw", "[network][drive]") {
+  // The update takes the drive's draws straight from the Philox registers of each 128-cell group (partition.cpp),
+  // not from drive.fill(): checked here against the scalar philox_draw16 (itself pinned by Random123's known
+  // answers in test_philox) and the step's rule, neuron by neuron. Step 0 with no ramp: no cell can spike in its
+  // first step (V starts below V_T), so G_e after the step is exactly (event ? q_exc : 0) * exp(-dt / tau_exc).
+  // Each cell is stepped as its own type: from w = 0, one Euler step gives w = dt/tau_w a (V - E_L), > 0 for RS
+  // (a = 4 nS, V > E_L) and exactly 0 for FS (a = 0). N = 2003: the last group is partial and the exc/inh boundary
+  // (1602) lies inside a 16-cell block; 1 and 2 partitions. Breaks tried: the draws of the neighbouring 16-cell
+  // block (j ^ 1 in partition.cpp) fail at neuron 0; the straddling block's lane mask inverted fails at 1600.
+  for (const unsigned threads : {1u, 2u}) {
+    INFO(threads << " threads");
+    const auto p = network({"network.n_neurons=2003", "network.drive.ramp_ms=0"});
+    engine::network net(p.network, p.simulation.dt_ms, p.simulation.seed, threads);
+    engine::network_counts counts;
+    net.step(0, 0.0f, 0.0f, counts);
+    REQUIRE(counts.spikes_exc + counts.spikes_inh == 0);
+    const engine::drive_rule rule = net.drive().rule(0);
+    REQUIRE((!rule.always && rule.threshold > 0));
+    const float decay = engine::synapse_derived::from(p.network, p.simulation.dt_ms).decay_exc;
+    const engine::philox_key key = engine::philox_key::from_seed(p.simulation.seed);
+    std::uint64_t events = 0;
+    for (std::uint32_t i = 0; i < 2003; ++i) {
+      const bool event = engine::philox_draw16(key, i, 0, engine::random_stream::drive) < rule.threshold;
+      events += event;
+      INFO("neuron " << i);
+      REQUIRE(net.g_exc_nS()[i] == (event ? rule.q_nS * decay : 0.0f));
+      REQUIRE((net.w_pA()[i] > 0.0f) == (i < net.n_exc()));
+    }
+    CHECK(net.drive_events() == events);
+    CHECK(events > 250);  // p = 0.16 of 2003 cells: ~320
+  }
+}

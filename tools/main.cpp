@@ -12,6 +12,7 @@
 #include "tools/simulate_command.hpp"
 #include "tools/stim_command.hpp"
 #include "tools/aln_table_command.hpp"
+#include "tools/sweep_command.hpp"
 #include "tools/fit_tf_command.hpp"
 #include "tools/keys_command.hpp"
 #include "tools/tf_command.hpp"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   cortexloop::tools::add_fit_tf_command(app);
   cortexloop::tools::add_keys_command(app);
   cortexloop::tools::add_aln_table_command(app);
+  cortexloop::tools::add_sweep_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -20,7 +20,9 @@
 #include "engine/denormals.hpp"
 #include "engine/engine.hpp"
 #include "io/config/config_loader.hpp"
+#include "tools/aln_simulate.hpp"
 #include "tools/default_config.hpp"
+#include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/progress.hpp"
@@ -118,6 +120,12 @@ int run_simulate(const simulate_options& o) {
   if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
   // Through the config, so that the loader validates it (and names simulation.threads when it refuses it).
   if (o.threads) overrides.push_back("simulation.threads=" + std::to_string(*o.threads));
+  // A config with an [aln] section is the ALN mean field alone (tools/aln_simulate.cpp).
+  if (io::config_has_aln(o.config, overrides)) {
+    if (launched > 1) throw std::runtime_error("an [aln] config runs in one process; run it without mpirun");
+    if (!o.record.empty()) throw std::runtime_error("--record: an [aln] config has no spikes to record");
+    return run_aln_simulate(o.config, overrides, o.out_dir, o.quiet);
+  }
   const engine::engine_params params = io::load_config(o.config, overrides);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
 
@@ -272,7 +280,10 @@ int run_sweep(const simulate_options& o) {
   for (const auto& point : points) {
     std::vector<std::string> overrides = o.overrides;
     overrides.insert(overrides.end(), point.begin(), point.end());
-    io::load_config(o.config, overrides);
+    if (io::config_has_aln(o.config, overrides))
+      io::load_aln_config(o.config, overrides);
+    else
+      io::load_config(o.config, overrides);
   }
   const std::filesystem::path out(o.out_dir);
   if (rank == 0) {

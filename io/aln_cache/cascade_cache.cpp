@@ -5,6 +5,9 @@
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <string>
+
+#include <unistd.h>
 
 namespace cortexloop::io {
 
@@ -30,8 +33,9 @@ fs::path default_aln_cache_dir() {
 
 void save_cascade_table(const aln::cascade_table& table, const fs::path& file) {
   if (file.has_parent_path()) fs::create_directories(file.parent_path());
-  // write to a temporary name and rename, so a reader never sees half a table
-  const fs::path tmp = file.string() + ".tmp";
+  // write to a temporary name and rename, so a reader never sees half a table; the name is this process's own, so
+  // processes generating the same table at once (parallel tests on a fresh machine) do not write into one file
+  const fs::path tmp = file.string() + "." + std::to_string(::getpid()) + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw std::runtime_error("ALN cache: cannot write " + tmp.string());

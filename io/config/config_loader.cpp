@@ -253,6 +253,10 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   for (const std::string& o : overrides) apply_override(root, o, *origin);
 
   table_reader top(root, "", origin);
+  if (top.has("aln"))  // (fail() would print the whole section as the value)
+    throw config_error(std::string(source_name) + ": [aln]: an [aln] config is the ALN mean field alone: `simulate` "
+                       "and `sweep` run it; the engine (and so serve, record, replay) does not host the ALN model yet "
+                       "(docs/aln.md)");
   engine::engine_params p;
   p.simulation = read_simulation(top.table("simulation"));
   p.network = read_network(top.table("network"), p.simulation.dt_ms);
@@ -285,6 +289,19 @@ firmware_sim::device_params read_device_section(toml::table root, std::string_vi
 }
 
 }  // namespace
+
+engine::simulation_params read_simulation_section(table_reader t) { return read_simulation(std::move(t)); }
+engine::stimulus_params read_stimulus_entry(table_reader t) { return read_stimulus(std::move(t)); }
+
+resolved_config resolve_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
+  resolved_config r;
+  r.root = resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string());
+  auto origin = std::make_shared<config_origin>();
+  origin->file = file.string();
+  for (const std::string& o : overrides) apply_override(r.root, o, *origin);
+  r.origin = std::move(origin);
+  return r;
+}
 
 engine::engine_params parse_config(std::string_view text, std::string_view source_name,
                                    std::span<const std::string> overrides) {

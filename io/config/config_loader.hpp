@@ -3,6 +3,7 @@
 // Overrides "section.key=value" (the CLI's --set) are applied to the TOML tree before validation, so they
 // are checked exactly like the file.
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,5 +31,16 @@ firmware_sim::device_params load_device_config(const std::filesystem::path& file
 firmware_sim::device_params parse_device_config(std::string_view toml_text, std::string_view source_name,
                                                 std::span<const std::string> overrides,
                                                 const engine::engine_params& engine);
+
+// The config's TOML tree as the loader sees it (base chain merged, overrides applied) and where its values came
+// from: for readers of sections that are not the engine's (config_aln.hpp).
+struct resolved_config {
+  toml::table root;
+  std::shared_ptr<const config_origin> origin;
+};
+resolved_config resolve_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
+// The [simulation] section and one [[stimulus]] entry, read and checked as load_config does.
+engine::simulation_params read_simulation_section(table_reader t);
+engine::stimulus_params read_stimulus_entry(table_reader t);
 
 }  // namespace cortexloop::io

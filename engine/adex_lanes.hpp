@@ -1,0 +1,136 @@
+#pragma once
+// The AdEx update of 16 cells in the lanes of one vector: the one place the equations of engine/adex.hpp are
+// stepped (adex_step over any range, and the network's fused update in engine/partition.cpp both call it).
+// Brette & Gerstner 2005 with conductance synapses as in Zerlaut et al. 2018 (Sec. 2.1); forward Euler for V and w
+// (right-hand sides at the start of the step), exact exponential decay for G:
+//   C dV/dt   = g_L (E_L - V) + g_L D_T exp((V - V_T)/D_T) + G_e (E_e - V) + G_i (E_i - V) - w + I_stim
+//   tau_w dw/dt = a (V - E_L) - w
+//   V > v_spike:  V = V_reset, w += b, V held at V_reset for t_ref (ref_left counts the frozen updates).
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/adex.hpp"
+#include "engine/fast_exp.hpp"
+#include "engine/lanes16.hpp"
+
+namespace cortexloop::engine {
+
+// adex_derived with each constant in every lane; a block straddling two cell types takes each lane's own.
+struct adex_lane_consts {
+  lanes::vf dt_over_c, g_l, e_l, v_t, inv_delta_t, g_l_delta_t, v_spike, v_reset, a, b, dt_over_tau_w;
+  lanes::vi ref_steps;
+
+  static adex_lane_consts broadcast(const adex_derived& d) noexcept {
+    const lanes::vf zero{};
+    return {zero + d.dt_over_c, zero + d.g_l,     zero + d.e_l,     zero + d.v_t,
+            zero + d.inv_delta_t, zero + d.g_l_delta_t, zero + d.v_spike, zero + d.v_reset,
+            zero + d.a,         zero + d.b,       zero + d.dt_over_tau_w, lanes::vi{} + d.ref_steps};
+  }
+  // Lanes where first is true (-1) take `a`, the others `b`.
+  static adex_lane_consts select(lanes::vi first, const adex_lane_consts& x, const adex_lane_consts& y) noexcept {
+    auto pick = [first](auto p, auto q) { return first != 0 ? p : q; };
+    return {pick(x.dt_over_c, y.dt_over_c), pick(x.g_l, y.g_l),           pick(x.e_l, y.e_l),
+            pick(x.v_t, y.v_t),             pick(x.inv_delta_t, y.inv_delta_t), pick(x.g_l_delta_t, y.g_l_delta_t),
+            pick(x.v_spike, y.v_spike),     pick(x.v_reset, y.v_reset),   pick(x.a, y.a),
+            pick(x.b, y.b),                 pick(x.dt_over_tau_w, y.dt_over_tau_w), pick(x.ref_steps, y.ref_steps)};
+  }
+};
+
+// The state of 16 cells, in registers.
+struct adex_lanes {
+  lanes::vf v_mV, w_pA, g_exc_nS, g_inh_nS;
+  lanes::vi ref_left;
+};
+
+// What happened in the step, per lane (-1 true, 0 false).
+struct adex_lane_events {
+  lanes::vi spiked, diverged;
+};
+
+// One step of 16 cells. A diverged cell (non-finite V or w) is reset to V_reset, w = 0, and reported.
+[[gnu::always_inline]] inline adex_lane_events adex_lanes_step(const adex_lane_consts& c, const synapse_derived& syn,
+                                                               lanes::vf i_stim_pA, adex_lanes& s) noexcept {
+  using lanes::vf;
+  using lanes::vi;
+  // The exponent is clamped to [-80, 40]: below, the term is < 1e-34 of g_L D_T; above, one Euler step
+  // already carries V ~1e15 mV past any cut-off, so the clamp never changes whether a spike happens, and
+  // exp(40) * g_L D_T stays far from float overflow.
+  constexpr float kExpArgMin = -80.0f, kExpArgMax = 40.0f;
+  const vf v = s.v_mV, w = s.w_pA, ge = s.g_exc_nS, gi = s.g_inh_nS;
+  const vi ref = s.ref_left;
+  const vf x = (v - c.v_t) * c.inv_delta_t;
+  // x clamped to [min, max], NaN (from a NaN V, which the finiteness check below reports) to min: the argument is
+  // then always in fast_exp's range and needs no second clamp.
+  const vf arg = lanes::min_or_b(lanes::max_or_b(x, vf{} + kExpArgMin), vf{} + kExpArgMax);
+  // C dV/dt = g_L (E_L - V) + g_L D_T exp((V - V_T)/D_T) + G_e (E_e - V) + G_i (E_i - V) - w + I_stim, summed in
+  // this order, as before the kernel was rewritten. (Adding the exponential term last shortens the dependency chain
+  // but changes the rounding, hence seed 1's spike trains, and tests/test_meanfield_vs_network.cpp, which holds
+  // seed 1's mean-field/network ratio to 3 seed SDs of a known value, then failed at 4 Hz: 1.254 vs 1.173 +- 0.078.)
+  const vf i_total = c.g_l * (c.e_l - v) + c.g_l_delta_t * fast_exp_in_range(arg) + ge * (syn.e_exc - v) +
+                     gi * (syn.e_inh - v) - w + i_stim_pA;
+  const vi frozen = ref > 0;  // V held during the refractory period
+  vf v_new = frozen != 0 ? v : v + c.dt_over_c * i_total;
+  // tau_w dw/dt = a (V - E_L) - w
+  vf w_new = w + c.dt_over_tau_w * (c.a * (v - c.e_l) - w);
+  const vi ref_new = frozen != 0 ? ref - 1 : vi{};
+  // A huge but finite V is an ordinary spike (the Euler step that crosses a high cut-off overshoots by
+  // orders of magnitude, as in Brian2); only Inf or NaN is a divergence.
+  const vi finite = lanes::finite(v_new) & lanes::finite(w_new);
+  const vi spike = finite & (v_new > c.v_spike);
+  v_new = (spike | ~finite) != 0 ? c.v_reset : v_new;
+  w_new = finite == 0 ? vf{} : (spike != 0 ? w_new + c.b : w_new);
+  s.v_mV = v_new;
+  s.w_pA = w_new;
+  s.g_exc_nS = ge * syn.decay_exc;  // exact exponential decay over dt
+  s.g_inh_nS = gi * syn.decay_inh;
+  s.ref_left = spike != 0 ? c.ref_steps : ref_new;
+  return {spike, ~finite};
+}
+
+// Cells [i, i + 16) of the view, or fewer at the end of the range: a short block goes through a 16-cell buffer
+// whose spare lanes hold a resting cell (their results are discarded), so every cell is stepped by the same
+// vector code wherever it lies.
+class lane_block {
+ public:
+  // s's pointers are copied: stores through them then cannot change them (no reloads in the loop).
+  lane_block(const adex_state_view& s, std::size_t i, std::size_t count) noexcept : s(s), i(i), count(count) {}
+  adex_lanes load(float rest_mV) noexcept {
+    if (count == lanes::kLanes)
+      return {lanes::load<lanes::vf>(s.v_mV + i), lanes::load<lanes::vf>(s.w_pA + i),
+              lanes::load<lanes::vf>(s.g_exc_nS + i), lanes::load<lanes::vf>(s.g_inh_nS + i),
+              lanes::load<lanes::vi>(s.ref_left + i)};
+    for (std::size_t k = 0; k < lanes::kLanes; ++k) {
+      const bool in = k < count;
+      v[k] = in ? s.v_mV[i + k] : rest_mV;
+      w[k] = in ? s.w_pA[i + k] : 0.0f;
+      ge[k] = in ? s.g_exc_nS[i + k] : 0.0f;
+      gi[k] = in ? s.g_inh_nS[i + k] : 0.0f;
+      ref[k] = in ? s.ref_left[i + k] : 0;
+    }
+    return {lanes::load<lanes::vf>(v), lanes::load<lanes::vf>(w), lanes::load<lanes::vf>(ge),
+            lanes::load<lanes::vf>(gi), lanes::load<lanes::vi>(ref)};
+  }
+  void store(const adex_lanes& x) noexcept {
+    const bool whole = count == lanes::kLanes;
+    lanes::store(whole ? s.v_mV + i : v, x.v_mV);
+    lanes::store(whole ? s.w_pA + i : w, x.w_pA);
+    lanes::store(whole ? s.g_exc_nS + i : ge, x.g_exc_nS);
+    lanes::store(whole ? s.g_inh_nS + i : gi, x.g_inh_nS);
+    lanes::store(whole ? s.ref_left + i : ref, x.ref_left);
+    if (whole) return;
+    for (std::size_t k = 0; k < count; ++k) {
+      s.v_mV[i + k] = v[k];
+      s.w_pA[i + k] = w[k];
+      s.g_exc_nS[i + k] = ge[k];
+      s.g_inh_nS[i + k] = gi[k];
+      s.ref_left[i + k] = ref[k];
+    }
+  }
+ private:
+  const adex_state_view s;
+  std::size_t i, count;
+  float v[lanes::kLanes], w[lanes::kLanes], ge[lanes::kLanes], gi[lanes::kLanes];  // a short block's buffer
+  std::int32_t ref[lanes::kLanes];
+};
+
+}  // namespace cortexloop::engine

@@ -1,0 +1,103 @@
+#include "io/config/config_aln.hpp"
+
+#include <limits>
+#include <stdexcept>
+
+#include "io/config/config_loader.hpp"
+
+namespace cortexloop::io {
+
+namespace {
+
+constexpr double kBig = 1e6;
+
+engine::aln::eif_neuron_params read_neuron(table_reader t) {
+  engine::aln::eif_neuron_params n;  // every key optional: the defaults are the authors' table's neuron
+  auto opt = [&t](std::string_view key, double& v, range r) {
+    if (t.has(key)) v = t.number(key, r);
+  };
+  opt("c_pF", n.c_pF, positive(kBig));
+  opt("g_l_nS", n.g_l_nS, positive(kBig));
+  opt("e_l_mV", n.e_l_mV, {-500, 500});
+  opt("delta_t_mV", n.delta_t_mV, {0, 100});
+  opt("v_t_mV", n.v_t_mV, {-500, 500});
+  opt("v_r_mV", n.v_r_mV, {-500, 500});
+  opt("v_cut_mV", n.v_cut_mV, {-500, 500});
+  opt("t_ref_ms", n.t_ref_ms, {0, 1000});
+  t.finish();
+  try {
+    n.validate();
+  } catch (const std::invalid_argument& e) {
+    const std::string section = t.dotted("x").substr(0, t.dotted("x").size() - 2);  // "aln.neuron"
+    throw config_error(t.origin()->file + ": [" + section + "] " + e.what());  // the message names the field
+  }
+  return n;
+}
+
+engine::aln::aln_params read_aln(table_reader& t) {
+  engine::aln::aln_params p;
+  const range any{-kBig, kBig}, nonneg{0, kBig};
+  p.mu_ext_e_mV_per_ms = t.number("mu_ext_e_mV_per_ms", {-100, 100});
+  p.mu_ext_i_mV_per_ms = t.number("mu_ext_i_mV_per_ms", {-100, 100});
+  p.sigma_ext_e_mV_per_sqrt_ms = t.number("sigma_ext_e_mV_per_sqrt_ms", {0, 100});
+  p.sigma_ext_i_mV_per_sqrt_ms = t.number("sigma_ext_i_mV_per_sqrt_ms", {0, 100});
+  p.k_e = t.number("k_e", nonneg);
+  p.k_i = t.number("k_i", nonneg);
+  p.delay_e_ms = t.number("delay_e_ms", {0, 1000});
+  p.delay_i_ms = t.number("delay_i_ms", {0, 1000});
+  p.tau_se_ms = t.number("tau_se_ms", positive(1e4));
+  p.tau_si_ms = t.number("tau_si_ms", positive(1e4));
+  p.c_ee_mV_per_ms = t.number("c_ee_mV_per_ms", nonneg);
+  p.c_ie_mV_per_ms = t.number("c_ie_mV_per_ms", nonneg);
+  p.c_ei_mV_per_ms = t.number("c_ei_mV_per_ms", nonneg);
+  p.c_ii_mV_per_ms = t.number("c_ii_mV_per_ms", nonneg);
+  p.j_ee_mV_per_ms = t.number("j_ee_mV_per_ms", positive(kBig));
+  p.j_ie_mV_per_ms = t.number("j_ie_mV_per_ms", positive(kBig));
+  p.j_ei_mV_per_ms = t.number("j_ei_mV_per_ms", {-kBig, 0, false});
+  p.j_ii_mV_per_ms = t.number("j_ii_mV_per_ms", {-kBig, 0, false});
+  if (p.j_ei_mV_per_ms == 0) t.fail("j_ei_mV_per_ms", "must be < 0 (inhibitory)");
+  if (p.j_ii_mV_per_ms == 0) t.fail("j_ii_mV_per_ms", "must be < 0 (inhibitory)");
+  p.a_nS = t.number("a_nS", any);
+  p.b_pA = t.number("b_pA", any);
+  p.e_a_mV = t.number("e_a_mV", {-500, 500});
+  p.tau_a_ms = t.number("tau_a_ms", positive(1e7));
+  return p;
+}
+
+}  // namespace
+
+bool config_has_aln(const std::filesystem::path& file, std::span<const std::string> overrides) {
+  return resolve_config(file, overrides).root.contains("aln");
+}
+
+aln_config load_aln_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
+  const resolved_config rc = resolve_config(file, overrides);
+  table_reader top(rc.root, "", rc.origin);
+  aln_config c;
+  c.simulation = read_simulation_section(top.table("simulation"));
+  {
+    table_reader a = top.table("aln");
+    c.aln = read_aln(a);
+    if (a.has("neuron")) c.neuron = read_neuron(a.table("neuron"));
+    a.finish();
+    for (const auto& [key, delay] : {std::pair{"delay_e_ms", c.aln.delay_e_ms}, std::pair{"delay_i_ms", c.aln.delay_i_ms}}) {
+      const double n = delay / c.simulation.dt_ms;
+      if (std::abs(n - std::round(n)) > 1e-9 * std::max(1.0, n))
+        a.fail(key, "must be a whole number of simulation.dt_ms = " + std::to_string(c.simulation.dt_ms) + " steps");
+    }
+  }
+  if (top.has("stimulus")) {
+    const toml::array& entries = top.array_of_tables("stimulus");
+    for (std::size_t i = 0; i < entries.size(); ++i)
+      c.stimuli.push_back(read_stimulus_entry(
+          table_reader(*entries[i].as_table(), "stimulus[" + std::to_string(i) + "]", rc.origin)));
+  }
+  for (const char* engine_section : {"network", "meanfield", "ring", "device"})
+    if (top.has(engine_section))
+      throw config_error(rc.origin->file + ": [" + engine_section + "]: an [aln] config runs the ALN mean field "
+                         "alone; this section belongs to the engine's configs (run those separately)");
+  top.finish();
+  return c;
+}
+
+}  // namespace cortexloop::io

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""The ALN mean field through the CLI. `cortexloop simulate` of an [aln] config: the usual files and shapes, the
+stimulus trace equal to the config's [[stimulus]] (a DC step of 60 pA from 1 to 2 s, fig4_a1.toml), refusals.
+`cortexloop sweep` end to end: a 3 x 3 grid through the mean-field points of interest of Cakan & Obermayer 2020
+(A1 (1.2, 1.2) down, A2 (1.3, 0.5) LC_EI, A3 (2.05, 1.7) bistable: their Fig 2a), the arrays' shapes and layout
+([ny, nx], x fastest), that the state of each point does not depend on the threads, the PNG of
+tools/plot_aln_sweep.py, and a clear refusal of bad axes and keys.
+Run by ctest as: /usr/bin/python3 tests/cli/test_aln_cli.py BUILD_DIR"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.path.join(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"), "cortexloop")
+X = "aln.mu_ext_e_mV_per_ms=1.2,1.3,2.05"
+Y = "aln.mu_ext_i_mV_per_ms=0.5,1.2,1.7"
+DOWN, UP, BISTABLE, LC_EI, LC_AE = range(5)
+
+
+def sweep(*args):
+    return subprocess.run([BINARY, "sweep", *args], capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+class SweepContract(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.out = os.path.join(cls.tmp.name, "grid")
+        r = sweep("--x", X, "--y", Y, "--out", cls.out, "--threads", "2", "--quiet")
+        assert r.returncode == 0, r.stderr
+
+    def test_points_of_interest_in_the_papers_states(self):
+        # Reference: Cakan & Obermayer 2020 Fig 2a. state[j, i] is at (x[i], y[j]).
+        state = np.load(os.path.join(self.out, "state.npy"))
+        x = list(np.load(os.path.join(self.out, "x.npy")))
+        y = list(np.load(os.path.join(self.out, "y.npy")))
+        self.assertEqual(state.shape, (3, 3))
+        at = lambda mx, my: int(state[y.index(np.float32(my)), x.index(np.float32(mx))])
+        self.assertEqual(at(1.2, 1.2), DOWN)
+        self.assertEqual(at(1.3, 0.5), LC_EI)
+        self.assertEqual(at(2.05, 1.7), BISTABLE)
+
+    def test_arrays_and_summary(self):
+        meta = json.load(open(os.path.join(self.out, "sweep.json")))
+        self.assertEqual(meta["points"], 9)
+        self.assertEqual(meta["x"]["key"], "aln.mu_ext_e_mV_per_ms")
+        for name in meta["arrays"]:
+            self.assertTrue(os.path.exists(os.path.join(self.out, name)), name)
+        self.assertEqual(sum(v["points"] for v in meta["states"].values()), 9)
+        self.assertEqual(np.load(os.path.join(self.out, "diverged_steps.npy")).sum(), 0)
+
+    def test_one_thread_gives_the_same_states(self):
+        out1 = os.path.join(self.tmp.name, "one")
+        r = sweep("--x", X, "--y", Y, "--out", out1, "--threads", "1", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("state.npy", "max_rate_up_Hz.npy", "dominant_frequency_Hz.npy"):
+            np.testing.assert_array_equal(np.load(os.path.join(self.out, name)), np.load(os.path.join(out1, name)))
+
+    def test_plot(self):
+        png = os.path.join(self.tmp.name, "d.png")
+        r = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "plot_aln_sweep.py"), self.out,
+                            "--points", "A", "--out", png], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(os.path.getsize(png), 10000)
+
+    def test_bad_input_is_named(self):
+        out = os.path.join(self.tmp.name, "bad")
+        for args, words in [
+            (("--x", "aln.mu_ext_e_mV_per_ms=0:3", "--y", Y), ["--x", "start:stop:n"]),
+            (("--x", "aln.mu_ext_e_mV_per_ms=0:x:3", "--y", Y), ["'x' is not a number"]),
+            (("--x", "aln.mu_ext_e=0:3:3", "--y", Y), ["aln.mu_ext_e", "unknown key"]),
+            (("--x", X, "--y", "aln.neuron.t_ref_ms=1,2"), ["[aln.neuron]"]),
+            (("--config", "configs/default.toml", "--x", X, "--y", Y), ["[aln]"]),
+        ]:
+            r = sweep(*args, "--out", out, "--quiet")
+            self.assertNotEqual(r.returncode, 0, args)
+            for w in words:
+                self.assertIn(w, r.stderr, args)
+
+
+class AlnSimulate(unittest.TestCase):
+    def test_files_and_the_stimulus_of_the_config(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "a1")
+            r = subprocess.run([BINARY, "simulate", "--config", "configs/cakan2020/fig4_a1.toml", "--out", out, "-q"],
+                               capture_output=True, text=True, cwd=ROOT, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            s = json.load(open(os.path.join(out, "summary.json")))
+            self.assertEqual(s["model"], "aln")
+            self.assertEqual(s["ticks"], 3000)
+            self.assertEqual(s["diverged"], 0)
+            for name in ("rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy"):
+                a = np.load(os.path.join(out, name))
+                self.assertEqual(a.shape, (3000, 2), name)
+                self.assertEqual(a.dtype, np.float32, name)
+                self.assertTrue(np.isfinite(a).all(), name)
+            # Reference: the config's [[stimulus]], 60 pA onto E for 1000 <= t < 2000 ms, nothing onto I.
+            stim = np.load(os.path.join(out, "stim.npy"))
+            expected = np.zeros(3000)
+            expected[1000:2000] = 60.0
+            np.testing.assert_array_equal(stim[:, 0], expected)
+            np.testing.assert_array_equal(stim[:, 1], 0.0)
+
+    def test_refusals_name_the_problem(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for args, words in [
+                (("--record", "spikes"), ["no spikes"]),
+                (("--set", "network.n_neurons=3"), ["[network]", "ALN mean field alone"]),
+                (("--set", "aln.tau_se_ms=-1"), ["aln.tau_se_ms"]),
+            ]:
+                r = subprocess.run([BINARY, "simulate", "--config", "configs/cakan2020/aln.toml", "--out",
+                                    os.path.join(tmp, "x"), *args], capture_output=True, text=True, cwd=ROOT)
+                self.assertNotEqual(r.returncode, 0, args)
+                for w in words:
+                    self.assertIn(w, r.stderr, args)
+            r = subprocess.run([BINARY, "serve", "--config", "configs/cakan2020/aln.toml", "--duration", "0.1"],
+                               capture_output=True, text=True, cwd=ROOT, timeout=60)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("does not host the ALN model", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]])

@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""The ALN state diagram from a `cortexloop sweep` output folder, drawn as Cakan & Obermayer 2020 draw Fig 2.
+
+Left: the maximum E rate after the push up (max_rate_up_Hz.npy, colour clipped at 80 Hz as the paper), with the
+outline of the oscillatory region (white) and of the bistable region (dashed green). Right: the state of each
+point (state.npy: 0 down, 1 up, 2 bistable, 3 LC_EI, 4 LC_aE). The paper's mean-field points of interest are
+marked: A1-A3 without adaptation, B1-B4 with (--points A|B|none).
+
+    build/cortexloop sweep --x aln.mu_ext_e_mV_per_ms=0:3:251 --y aln.mu_ext_i_mV_per_ms=0:3:251 --out /tmp/swA
+    /usr/bin/python3 tools/plot_aln_sweep.py /tmp/swA --points A --out docs/images/aln_states_no_adaptation.png
+"""
+import argparse
+import json
+import pathlib
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+import numpy as np  # noqa: E402
+
+# fitparams.loadpoint of the authors' code (other_seeds_facts.md C.4), (mu_ext,E, mu_ext,I) in mV/ms.
+POINTS = {
+    "A": {"A1": (1.2, 1.2), "A2": (1.3, 0.5), "A3": (2.05, 1.7)},
+    "B": {"B1": (1.52, 0.84), "B2": (3.4, 1.2), "B3": (4.0, 1.8), "B4": (3.8, 2.0)},
+}
+STATES = ["down", "up", "bistable", "LC$_{EI}$", "LC$_{aE}$"]
+STATE_COLOURS = ["#1f3b73", "#f2c14e", "#6ab187", "#d1495b", "#8e6c8a"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("folder", type=pathlib.Path, help="output folder of cortexloop sweep")
+    ap.add_argument("--out", type=pathlib.Path, required=True, help="PNG to write")
+    ap.add_argument("--points", choices=["A", "B", "none"], default="none", help="points of interest to mark")
+    ap.add_argument("--title", default=None)
+    a = ap.parse_args()
+    try:
+        meta = json.loads((a.folder / "sweep.json").read_text())
+        x = np.load(a.folder / "x.npy")
+        y = np.load(a.folder / "y.npy")
+        state = np.load(a.folder / "state.npy")
+        max_up = np.load(a.folder / "max_rate_up_Hz.npy")
+    except (OSError, ValueError) as e:
+        print(f"plot_aln_sweep: {a.folder}: not a complete sweep output ({e})", file=sys.stderr)
+        return 1
+    # cells centred on the grid points
+    dx = (x[-1] - x[0]) / (len(x) - 1) if len(x) > 1 else 1.0
+    dy = (y[-1] - y[0]) / (len(y) - 1) if len(y) > 1 else 1.0
+    extent = [x[0] - dx / 2, x[-1] + dx / 2, y[0] - dy / 2, y[-1] + dy / 2]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), constrained_layout=True)
+    ax = axes[0]
+    im = ax.imshow(np.clip(max_up, 0, 80), origin="lower", extent=extent, aspect="auto", cmap="plasma", vmin=0, vmax=80)
+    fig.colorbar(im, ax=ax, label="maximum E rate [Hz]")
+    osc = ((state == 3) | (state == 4)).astype(float)
+    bi = (state == 2).astype(float)
+    if len(x) > 1 and len(y) > 1:
+        if osc.any():
+            ax.contour(x, y, osc, levels=[0.5], colors="white", linewidths=1.5)
+        if bi.any():
+            ax.contour(x, y, bi, levels=[0.5], colors="limegreen", linewidths=1.5, linestyles="dashed")
+    ax2 = axes[1]
+    ax2.imshow(state, origin="lower", extent=extent, aspect="auto", cmap=ListedColormap(STATE_COLOURS), vmin=-0.5,
+               vmax=4.5, interpolation="nearest")
+    ax2.legend(handles=[Patch(color=c, label=s) for c, s in zip(STATE_COLOURS, STATES)], loc="upper left",
+               fontsize=8, framealpha=0.9)
+    for axis in axes:
+        axis.set_xlabel(meta["x"]["key"].replace("aln.", "") + ("  (x 200 pF = pA)" if "mu_ext" in meta["x"]["key"] else ""))
+        axis.set_ylabel(meta["y"]["key"].replace("aln.", ""))
+        if a.points != "none":
+            for name, (px, py) in POINTS[a.points].items():
+                if extent[0] <= px <= extent[1] and extent[2] <= py <= extent[3]:
+                    axis.text(px, py, name, ha="center", va="center", fontsize=9,
+                              bbox=dict(boxstyle="circle", fc="w", ec="0.4", pad=0.2, alpha=0.9))
+    over = " ".join(meta.get("overrides", []))
+    fig.suptitle(a.title or f"ALN state diagram, {len(x)} x {len(y)} points, {meta['duration_s']:g} s each {over}")
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(a.out, dpi=110)
+    print(f"plot_aln_sweep: wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
