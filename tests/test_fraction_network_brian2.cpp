@@ -25,14 +25,7 @@
 
 using namespace cortexloop;
 
-namespace {
-double sample_sd(const std::vector<double>& x) {
-  double m = 0, s = 0;
-  for (const double v : x) m += v / static_cast<double>(x.size());
-  for (const double v : x) s += (v - m) * (v - m);
-  return std::sqrt(s / static_cast<double>(x.size() - 1));
-}
-}  // namespace
+using testing::sample_sd;
 
 TEST_CASE("fraction network rates match Brian2 within 3 seed SDs at A1 and B3 (N_E = N_I = 2000)",
           "[fraction][brian2]") {

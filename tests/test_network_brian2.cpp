@@ -26,14 +26,7 @@
 
 using namespace cortexloop;
 
-namespace {
-double sample_sd(const std::vector<double>& x) {
-  double m = 0, s = 0;
-  for (const double v : x) m += v / static_cast<double>(x.size());
-  for (const double v : x) s += (v - m) * (v - m);
-  return std::sqrt(s / static_cast<double>(x.size() - 1));
-}
-}  // namespace
+using testing::sample_sd;
 
 TEST_CASE("steady-state rates match Brian2 within 3 seed SDs at drives 2, 4 and 8 Hz", "[network][brian2][slow]") {
   const auto ref = testing::load_json("tests/reference/data/brian2_network_rates.json");

@@ -1,5 +1,6 @@
 #pragma once
 // Small helpers shared by the tests: paths into the source tree and running an engine for a while.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -52,6 +53,14 @@ inline mean_rates run_and_average(engine::engine& eng, double from_s, double to_
   m.exc_Hz /= n;
   m.inh_Hz /= n;
   return m;
+}
+
+// Sample standard deviation (n - 1 in the denominator) of per-seed results, for tolerances set in seed SDs.
+inline double sample_sd(const std::vector<double>& x) {
+  double m = 0, s = 0;
+  for (const double v : x) m += v / static_cast<double>(x.size());
+  for (const double v : x) s += (v - m) * (v - m);
+  return std::sqrt(s / static_cast<double>(x.size() - 1));
 }
 
 }  // namespace cortexloop::testing
