@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "alloc_counter.hpp"
+#include "alloc_ticks.hpp"
 #include "engine/workers.hpp"
 #include "test_support.hpp"
 
@@ -100,17 +101,9 @@ TEST_CASE("stepping the fraction network with 2 workers allocates nothing", "[al
   auto p = testing::load_params("configs/cakan2020/network_adapt.toml", {"network.n_neurons=4000"});
   p.simulation.threads = 2;
   engine::engine eng(p);
-  eng.set_record_spikes(true);
-  engine::tick_readout r;
-  eng.tick(r);  // the first tick is part of start-up
-  testing::allocation_scope scope;
-  std::int64_t spikes = 0;
-  for (int k = 0; k < 300; ++k) {
-    eng.tick(r);
-    spikes += static_cast<std::int64_t>(r.spike_neurons.size());
-  }
-  CHECK(scope.allocations() == 0);
-  CHECK(spikes > 0);
+  const auto counted = testing::count_tick_allocations(eng, 300);
+  CHECK(counted.allocations == 0);
+  CHECK(counted.spikes > 0);
 }
 
 TEST_CASE("the afferent stream is bit-identical across thread counts too", "[network][threads]") {
