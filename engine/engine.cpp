@@ -35,6 +35,17 @@ engine::engine(const engine_params& p, process_exchange* across)
     steps_per_ring_step_ = std::llround(p.ring->dt_ms / p.simulation.dt_ms);
     run_network_ = p.ring->with_network;
   }
+  if (p.network.n_neurons == 0) run_network_ = false;
+  if (p.aln) {
+    if (!p.aln->table)
+      throw std::invalid_argument("engine: the [aln] node has no cascade table: load it at start-up "
+                                  "(io::attach_aln_table, io/aln_cache) before building the engine");
+    if (!(p.aln->table->neuron == p.aln->neuron))
+      throw std::invalid_argument("engine: the [aln] node's cascade table was made for another neuron than "
+                                  "[aln.neuron]: load the table of this neuron (io::attach_aln_table)");
+    aln_table_ = p.aln->table;
+    aln_.emplace(p.aln->model, *aln_table_, p.simulation.dt_ms);  // validates the model and its delays
+  }
   const auto capacity = static_cast<std::size_t>(net_.n_neurons()) * static_cast<std::size_t>(steps_per_tick_);
   spike_steps_.resize(capacity);
   spike_neurons_.resize(capacity);
@@ -43,6 +54,8 @@ engine::engine(const engine_params& p, process_exchange* across)
 void engine::tick(tick_readout& out) noexcept {
   network_counts counts;
   double stim_exc = 0, stim_inh = 0;
+  double aln_rate_e = 0, aln_rate_i = 0, aln_v = 0, aln_w = 0;
+  std::int64_t aln_diverged = 0, aln_outside = 0;
   std::size_t n_logged = 0;
   for (std::int64_t k = 0; k < steps_per_tick_; ++k, ++step_) {
     const double t_ms = static_cast<double>(step_) * dt_ms_;
@@ -57,6 +70,17 @@ void engine::tick(tick_readout& out) noexcept {
     stim_inh += i_inh;
     const std::int64_t spikes_exc_before = counts.spikes_exc, spikes_inh_before = counts.spikes_inh;
     if (run_network_) net_.step(step_, i_exc, i_inh, counts);
+    // The ALN node sits where the network does: the same population currents (pA per cell), mu += I / C.
+    if (aln_) {
+      const std::int64_t diverged_before = aln_->diverged(), outside_before = aln_->out_of_table();
+      aln_->step(i_exc, i_inh);
+      aln_rate_e += aln_->rate_e_Hz();
+      aln_rate_i += aln_->rate_i_Hz();
+      aln_v += aln_->v_mean_e_mV();
+      aln_w += aln_->state().i_a_pA;
+      aln_diverged += aln_->diverged() - diverged_before;
+      aln_outside += aln_->out_of_table() - outside_before;
+    }
     // The ring steps once its network steps are done, from the start of its interval, so an external source
     // can give it the mean current of exactly those steps (a pulse shorter than a ring step keeps its charge).
     if (ring_ && (step_ + 1) % steps_per_ring_step_ == 0) {
@@ -104,6 +128,12 @@ void engine::tick(tick_readout& out) noexcept {
   out.t_ms = static_cast<double>(step_) * dt_ms_;
   out.spike_steps = {spike_steps_.data(), n_logged};
   out.spike_neurons = {spike_neurons_.data(), n_logged};
+  if (aln_) {
+    const double inv_steps = 1.0 / steps;
+    out.aln = {.present = true, .rate_e_Hz = aln_rate_e * inv_steps, .rate_i_Hz = aln_rate_i * inv_steps,
+               .v_mean_e_mV = aln_v * inv_steps, .i_a_pA = aln_w * inv_steps, .diverged = aln_diverged,
+               .out_of_table = aln_outside};
+  }
   if (ring_) {
     ring_->finish_average();
     out.ring_rates_exc_Hz = ring_->average_rates_exc_Hz();

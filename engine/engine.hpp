@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/aln/aln_model.hpp"
 #include "engine/external_current.hpp"
 #include "engine/meanfield/ring.hpp"
 #include "engine/network.hpp"
@@ -20,11 +21,14 @@ class engine {
  public:
   // across: the other processes when one network is split over several (engine/process_exchange.hpp); not
   // owned, must outlive the engine. Every process then calls tick() in step with the others.
+  // With p.aln, p.aln->table must hold its cascade table (loaded at start-up: io::attach_aln_table); throws
+  // std::invalid_argument naming what is missing otherwise.
   explicit engine(const engine_params& p, process_exchange* across = nullptr);
 
-  // Advances one tick. Phases, in order: (1) per step: the stimulus schedule gives each population's
-  // current; the network steps; its spikes are logged for the tick; every ring.dt_ms the ring steps (from
-  // the time of that step's start). (2) Readouts are averaged over the tick.
+  // Advances one tick. Phases, in order: (1) per step: the stimulus schedule and the external source give each
+  // population's current; the network steps; the ALN node steps with the same currents; the spikes are logged
+  // for the tick; every ring.dt_ms the ring steps (from the time of that step's start). (2) Readouts are averaged
+  // over the tick.
   void tick(tick_readout& out) noexcept;
 
   void set_drive_rate_Hz(double rate_Hz) noexcept {
@@ -51,6 +55,8 @@ class engine {
   // The ring of mean-field units when the config has a [ring] (else null); whether the network is stepped.
   const meanfield::ring* ring() const noexcept { return ring_ ? &*ring_ : nullptr; }
   bool runs_network() const noexcept { return run_network_; }
+  // The ALN node when the config has an [aln] (else null).
+  const aln::aln_model* aln() const noexcept { return aln_ ? &*aln_ : nullptr; }
   const engine_params& params() const noexcept { return params_; }
 
  private:
@@ -61,7 +67,9 @@ class engine {
   network net_;
   std::optional<meanfield::ring> ring_;
   std::int64_t steps_per_ring_step_ = 0;  // ring.dt_ms / dt_ms
-  bool run_network_ = true;               // false: [ring] network = "off"
+  bool run_network_ = true;               // false: [ring] network = "off", or no [network] (n_neurons = 0)
+  std::shared_ptr<const aln::cascade_table> aln_table_;  // keeps the table aln_ reads alive
+  std::optional<aln::aln_model> aln_;
   stimulus_schedule stimuli_;
   bool record_spikes_ = false;
   external_current_source* external_ = nullptr;

@@ -3,10 +3,12 @@
 // io/config/config_loader.cpp fills and validates them from TOML (naming file, key, value and range on error),
 // and the engine derives its per-step constants from them once (see *_derived in each model).
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/aln/aln_model.hpp"
 #include "engine/meanfield/params.hpp"
 
 namespace cortexloop::engine {
@@ -121,12 +123,26 @@ struct stimulus_params {
   double frequency_Hz = 0.0;  // sine only: amplitude * sin(2 pi f (t - start))
 };
 
+// [aln]: the ALN mean field of one E-I node (Cakan & Obermayer 2020; engine/aln/aln_model.hpp), stepped by the
+// engine every dt next to the network, at the network's place: the schedule's and the stimulator's population
+// currents reach it as they reach the network's cells (pA, mu += I / C with the table neuron's C).
+struct aln_node_params {
+  aln::aln_params model;
+  aln::eif_neuron_params neuron;  // the EIF neuron of its cascade table ([aln.neuron])
+  // The cascade table of `neuron`, read (or generated) at start-up from the disk cache (io/aln_cache:
+  // io::attach_aln_table), never by the engine, which does no I/O and refuses to start without it. Immutable and
+  // shared, so that copies of the parameters (a Reset's rebuild) use the same table.
+  std::shared_ptr<const aln::cascade_table> table;
+};
+
 struct engine_params {
   simulation_params simulation;
+  // A config without [network] (only with [aln]) has n_neurons = 0: no spiking network is built or stepped.
   network_params network;
   std::vector<stimulus_params> stimuli;
   std::optional<meanfield::meanfield_params> meanfield;  // [meanfield]: transfer functions, master equation
   std::optional<meanfield::ring_params> ring;            // [ring]: the ring of mean-field units (needs [meanfield])
+  std::optional<aln_node_params> aln;                    // [aln]: the ALN node
 };
 
 }  // namespace cortexloop::engine

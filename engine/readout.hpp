@@ -13,6 +13,16 @@ struct population_readout {
   std::int64_t spikes = 0;
 };
 
+// The ALN node (engine_params::aln), when the config has one: its population rates, as the network's, per tick.
+struct aln_readout {
+  bool present = false;
+  double rate_e_Hz = 0, rate_i_Hz = 0;  // the table's steady-state rates, mean over the tick's steps
+  double v_mean_e_mV = 0;               // V_mean of E from the table, mean over the tick's steps
+  double i_a_pA = 0;                    // mean adaptation current of E, mean over the tick's steps
+  std::int64_t diverged = 0;            // steps of the tick whose state became non-finite (reset and counted)
+  std::int64_t out_of_table = 0;        // steps of the tick that read outside the cascade table's grid (clamped)
+};
+
 struct tick_readout {
   std::int64_t tick = 0;        // index of the tick just completed
   double t_ms = 0;              // simulated time at its end
@@ -29,6 +39,7 @@ struct tick_readout {
   std::span<const float> ring_rates_exc_Hz;
   std::span<const float> ring_rates_inh_Hz;
   std::span<const float> vsdi_percent;  // relative depolarisation from rest, 0.8 exc + 0.2 inh, percent
+  aln_readout aln;
 };
 
 }  // namespace cortexloop::engine

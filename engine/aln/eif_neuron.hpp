@@ -25,6 +25,7 @@ struct eif_neuron_params {
   double t_ref_ms = 1.5;
 
   double tau_m_ms() const { return c_pF / g_l_nS; }
+  bool operator==(const eif_neuron_params&) const = default;
   // Throws std::invalid_argument naming the field, its value and what is wrong.
   void validate() const;
 };

@@ -1,5 +1,7 @@
 #include "io/config/config_aln.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 
@@ -66,38 +68,33 @@ engine::aln::aln_params read_aln(table_reader& t) {
 
 }  // namespace
 
+engine::aln_node_params read_aln_section(table_reader a, double dt_ms) {
+  engine::aln_node_params node;
+  node.model = read_aln(a);
+  if (a.has("neuron")) node.neuron = read_neuron(a.table("neuron"));
+  a.finish();
+  for (const auto& [key, delay] : {std::pair{"delay_e_ms", node.model.delay_e_ms}, std::pair{"delay_i_ms", node.model.delay_i_ms}}) {
+    const double n = delay / dt_ms;
+    if (std::abs(n - std::round(n)) > 1e-9 * std::max(1.0, n))
+      a.fail(key, "must be a whole number of simulation.dt_ms = " + std::to_string(dt_ms) + " steps");
+  }
+  return node;
+}
+
 bool config_has_aln(const std::filesystem::path& file, std::span<const std::string> overrides) {
   return resolve_config(file, overrides).root.contains("aln");
 }
 
 aln_config load_aln_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
   const resolved_config rc = resolve_config(file, overrides);
-  table_reader top(rc.root, "", rc.origin);
-  aln_config c;
-  c.simulation = read_simulation_section(top.table("simulation"));
-  {
-    table_reader a = top.table("aln");
-    c.aln = read_aln(a);
-    if (a.has("neuron")) c.neuron = read_neuron(a.table("neuron"));
-    a.finish();
-    for (const auto& [key, delay] : {std::pair{"delay_e_ms", c.aln.delay_e_ms}, std::pair{"delay_i_ms", c.aln.delay_i_ms}}) {
-      const double n = delay / c.simulation.dt_ms;
-      if (std::abs(n - std::round(n)) > 1e-9 * std::max(1.0, n))
-        a.fail(key, "must be a whole number of simulation.dt_ms = " + std::to_string(c.simulation.dt_ms) + " steps");
-    }
-  }
-  if (top.has("stimulus")) {
-    const toml::array& entries = top.array_of_tables("stimulus");
-    for (std::size_t i = 0; i < entries.size(); ++i)
-      c.stimuli.push_back(read_stimulus_entry(
-          table_reader(*entries[i].as_table(), "stimulus[" + std::to_string(i) + "]", rc.origin)));
-  }
   for (const char* engine_section : {"network", "meanfield", "ring", "device"})
-    if (top.has(engine_section))
-      throw config_error(rc.origin->file + ": [" + engine_section + "]: an [aln] config runs the ALN mean field "
-                         "alone; this section belongs to the engine's configs (run those separately)");
-  top.finish();
-  return c;
+    if (rc.root.contains(engine_section))
+      throw config_error(rc.origin->file + ": [" + engine_section + "]: this reads a config of the ALN node alone "
+                         "(`sweep` steps the ALN mean field alone); a config with other models next to [aln] runs "
+                         "with `simulate` or `serve`");
+  if (!rc.root.contains("aln")) throw config_error(rc.origin->file + ": [aln]: missing (the ALN node's section)");
+  const engine::engine_params p = load_config(file, overrides);
+  return {p.simulation, p.aln->model, p.aln->neuron, p.stimuli};
 }
 
 }  // namespace cortexloop::io

@@ -1,6 +1,7 @@
 #include "io/config/config_loader.hpp"
 
 #include "io/config/config_device.hpp"
+#include "io/config/config_aln.hpp"
 #include "io/config/config_meanfield.hpp"
 #include "engine/workers.hpp"
 
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 namespace cortexloop::io {
 
@@ -226,21 +228,36 @@ void merge_into(toml::table& base, const toml::table& over) {
 }
 
 // A config may start from another: `base = "other.toml"` (relative to the config's folder) loads that
-// file first and lays this one over it, so derived configs restate only what they change.
+// file first and lays this one over it, so derived configs restate only what they change. `base = ["a.toml",
+// "b.toml"]` merges several in order (b over a), so that a config of two models (the network and the ALN node,
+// configs/cakan2020/live_a1.toml) takes each from its own file instead of a copy.
 toml::table resolve_base(toml::table root, const std::filesystem::path& folder, std::string_view source_name,
                          int depth = 0) {
   const toml::node* base = root.get("base");
   if (!base) return root;
-  if (!base->is_string()) throw config_error(std::string(source_name) + ": base must be a file name string");
+  std::vector<std::string> names;
+  if (const toml::array* list = base->as_array()) {
+    for (const toml::node& n : *list) {
+      if (!n.is_string()) throw config_error(std::string(source_name) + ": base must be a file name or a list of them");
+      names.push_back(*n.value<std::string>());
+    }
+    if (names.empty()) throw config_error(std::string(source_name) + ": base = []: name at least one file");
+  } else if (base->is_string()) {
+    names.push_back(*base->value<std::string>());
+  } else {
+    throw config_error(std::string(source_name) + ": base must be a file name string or a list of them");
+  }
   if (depth > 8) throw config_error(std::string(source_name) + ": base chain deeper than 8 (a cycle?)");
-  const std::string name = *base->value<std::string>();
-  const std::filesystem::path file = folder / name;
-  if (std::error_code ec; !std::filesystem::is_regular_file(file, ec))
-    throw config_error(std::string(source_name) + ": base = \"" + name + "\": no such file " + file.string() +
-                       " (a base is looked for relative to the folder of the config that names it, " +
-                       (folder.empty() ? std::string(".") : folder.string()) + ")");
-  toml::table merged = resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string(),
-                                    depth + 1);
+  toml::table merged;
+  for (const std::string& name : names) {
+    const std::filesystem::path file = folder / name;
+    if (std::error_code ec; !std::filesystem::is_regular_file(file, ec))
+      throw config_error(std::string(source_name) + ": base = \"" + name + "\": no such file " + file.string() +
+                         " (a base is looked for relative to the folder of the config that names it, " +
+                         (folder.empty() ? std::string(".") : folder.string()) + ")");
+    merge_into(merged, resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string(),
+                                    depth + 1));
+  }
   root.erase("base");
   merge_into(merged, root);
   return merged;
@@ -253,13 +270,15 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   for (const std::string& o : overrides) apply_override(root, o, *origin);
 
   table_reader top(root, "", origin);
-  if (top.has("aln"))  // (fail() would print the whole section as the value)
-    throw config_error(std::string(source_name) + ": [aln]: an [aln] config is the ALN mean field alone: `simulate` "
-                       "and `sweep` run it; the engine (and so serve, record, replay) does not host the ALN model yet "
-                       "(docs/aln.md)");
   engine::engine_params p;
   p.simulation = read_simulation(top.table("simulation"));
-  p.network = read_network(top.table("network"), p.simulation.dt_ms);
+  if (top.has("aln")) p.aln = read_aln_section(top.table("aln"), p.simulation.dt_ms);
+  // A config of the ALN node alone has no spiking network; every other config needs its [network] (a ring's too:
+  // its units take their cells' parameters from it).
+  if (top.has("network") || !p.aln || top.has("ring"))
+    p.network = read_network(top.table("network"), p.simulation.dt_ms);
+  else
+    p.network.n_neurons = 0;
   if (top.has("stimulus")) {
     const toml::array& entries = top.array_of_tables("stimulus");
     for (std::size_t i = 0; i < entries.size(); ++i)
