@@ -20,8 +20,8 @@
 #include "engine/denormals.hpp"
 #include "engine/engine.hpp"
 #include "io/config/config_loader.hpp"
-#include "tools/aln_simulate.hpp"
 #include "tools/default_config.hpp"
+#include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/mpi_launch.hpp"
@@ -69,6 +69,26 @@ struct traces {
     vsdi.insert(vsdi.end(), r.vsdi_percent.begin(), r.vsdi_percent.end());
   }
   std::vector<float> ring_exc, vsdi;  // [ticks][ring units], when the config has a ring
+};
+
+// The ALN node's per-tick traces, in the layout of the network's files ([ticks, 2]: E and I; V and I_A of E only).
+struct aln_traces {
+  std::vector<float> rates, mean_v, mean_w;
+  void reserve(std::size_t ticks) {
+    for (auto* v : {&rates, &mean_v, &mean_w}) v->reserve(2 * ticks);
+  }
+  void add(const engine::aln_readout& a) {
+    auto pair = [](std::vector<float>& v, double x, double y) {
+      v.push_back(static_cast<float>(x));
+      v.push_back(static_cast<float>(y));
+    };
+    pair(rates, a.rate_e_Hz, a.rate_i_Hz);
+    pair(mean_v, a.v_mean_e_mV, 0.0);  // the table's V_mean is used for E only (adaptation); I has none here
+    pair(mean_w, a.i_a_pA, 0.0);
+    diverged += a.diverged;
+    out_of_table += a.out_of_table;
+  }
+  std::int64_t diverged = 0, out_of_table = 0;
 };
 
 // Peak resident memory of this process so far (Linux reports ru_maxrss in KiB).
@@ -120,14 +140,17 @@ int run_simulate(const simulate_options& o) {
   if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
   // Through the config, so that the loader validates it (and names simulation.threads when it refuses it).
   if (o.threads) overrides.push_back("simulation.threads=" + std::to_string(*o.threads));
-  // A config with an [aln] section is the ALN mean field alone (tools/aln_simulate.cpp).
-  if (io::config_has_aln(o.config, overrides)) {
-    if (launched > 1) throw std::runtime_error("an [aln] config runs in one process; run it without mpirun");
-    if (!o.record.empty()) throw std::runtime_error("--record: an [aln] config has no spikes to record");
-    return run_aln_simulate(o.config, overrides, o.out_dir, o.quiet);
-  }
-  const engine::engine_params params = io::load_config(o.config, overrides);
+  engine::engine_params params = io::load_config(o.config, overrides);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
+  // Without [network] the config is the ALN node alone: its rates go to rates.npy (the network's otherwise).
+  const bool aln_alone = params.aln && params.network.n_neurons == 0;
+  if (params.aln) {
+    if (launched > 1) throw std::runtime_error("an [aln] config runs in one process; run it without mpirun");
+    if (record_spikes && aln_alone)
+      throw std::runtime_error("--record spikes: this config has no spiking network, and the [aln] node has no spikes "
+                               "to record");
+    io::attach_aln_table(params, o.quiet);
+  }
 
   engine::process_exchange* across = nullptr;
 #ifdef CORTEXLOOP_HAVE_MPI
@@ -149,6 +172,8 @@ int run_simulate(const simulate_options& o) {
   const auto n_ticks = static_cast<std::int64_t>(std::llround(params.simulation.duration_s * 1000.0 / tick_ms));
   traces tr;
   tr.reserve(static_cast<std::size_t>(n_ticks));
+  aln_traces aln_tr;
+  if (params.aln) aln_tr.reserve(static_cast<std::size_t>(n_ticks));
   std::unique_ptr<io::npy_row_writer> spikes;
   std::vector<double> spike_rows;
   if (record_spikes && root) spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
@@ -161,6 +186,7 @@ int run_simulate(const simulate_options& o) {
   for (std::int64_t k = 0; k < n_ticks; ++k) {
     eng.tick(r);
     tr.add(r);
+    if (params.aln) aln_tr.add(r.aln);
     diverged += r.diverged;
     if (spikes && !r.spike_steps.empty()) {
       spike_rows.clear();
@@ -174,8 +200,8 @@ int run_simulate(const simulate_options& o) {
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       char text[160];
       std::snprintf(text, sizeof text, "%.2f / %.2f s simulated, %.2fx real time, exc %.2f Hz, inh %.2f Hz",
-                    r.t_ms / 1000.0, params.simulation.duration_s, r.t_ms / 1000.0 / wall, r.exc.rate_Hz,
-                    r.inh.rate_Hz);
+                    r.t_ms / 1000.0, params.simulation.duration_s, r.t_ms / 1000.0 / wall,
+                    aln_alone ? r.aln.rate_e_Hz : r.exc.rate_Hz, aln_alone ? r.aln.rate_i_Hz : r.inh.rate_Hz);
       return std::string(text);
     });
   }
@@ -198,12 +224,26 @@ int run_simulate(const simulate_options& o) {
   if (!root) return 0;
 
   const auto ticks = static_cast<std::size_t>(n_ticks);
+  std::vector<std::string> files;
+  if (aln_alone) {  // the files of the ALN node alone, as before the engine hosted it: its rates in rates.npy
+    tr.rates = aln_tr.rates;
+    tr.mean_v = aln_tr.mean_v;
+    tr.mean_w = aln_tr.mean_w;
+    files = {"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy"};
+  } else {
+    io::write_npy(out / "lfp.npy", tr.lfp, {ticks});
+    files = {"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy"};
+  }
   io::write_npy(out / "rates.npy", tr.rates, {ticks, 2});
   io::write_npy(out / "mean_v.npy", tr.mean_v, {ticks, 2});
   io::write_npy(out / "mean_w.npy", tr.mean_w, {ticks, 2});
   io::write_npy(out / "stim.npy", tr.stim, {ticks, 2});
-  io::write_npy(out / "lfp.npy", tr.lfp, {ticks});
-  std::vector<std::string> files = {"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy"};
+  if (params.aln) {
+    io::write_npy(out / "aln_rates.npy", aln_tr.rates, {ticks, 2});
+    io::write_npy(out / "aln_mean_v.npy", aln_tr.mean_v, {ticks, 2});
+    io::write_npy(out / "aln_mean_w.npy", aln_tr.mean_w, {ticks, 2});
+    files.insert(files.end(), {"aln_rates.npy", "aln_mean_v.npy", "aln_mean_w.npy"});
+  }
   if (record_spikes) files.push_back("spikes.npy");
   if (const engine::meanfield::ring* ring = eng.ring()) {
     io::write_npy(out / "ring_rates_exc.npy", tr.ring_exc, {ticks, ring->n_units()});
@@ -255,6 +295,21 @@ int run_simulate(const simulate_options& o) {
                        {"length_mm", static_cast<double>(ring->n_units()) * ring->unit_spacing_mm()},
                        {"network_stepped", eng.runs_network()}, {"rest_rate_exc_Hz", ring->rest_rate_exc_Hz()},
                        {"rest_rate_inh_Hz", ring->rest_rate_inh_Hz()}, {"diverged", ring->diverged()}};
+  if (params.aln) {
+    const engine::aln::aln_params& a = params.aln->model;
+    summary["aln"] = {{"mu_ext_e_mV_per_ms", a.mu_ext_e_mV_per_ms},
+                      {"mu_ext_i_mV_per_ms", a.mu_ext_i_mV_per_ms},
+                      {"diverged", aln_tr.diverged},
+                      {"out_of_table_steps", aln_tr.out_of_table},
+                      {"mean_rate_exc_Hz", mean_column(aln_tr.rates, 0, 0)},
+                      {"mean_rate_inh_Hz", mean_column(aln_tr.rates, 1, 0)},
+                      {"second_half_rate_exc_Hz", mean_column(aln_tr.rates, 0, half)},
+                      {"second_half_rate_inh_Hz", mean_column(aln_tr.rates, 1, half)}};
+    // The ALN node alone: its summary at the top level, as before the engine hosted it (model "aln").
+    if (aln_alone)
+      for (const auto& [key, value] : summary["aln"].items()) summary[key] = value;
+    summary["model"] = aln_alone ? "aln" : "network+aln";
+  }
   std::ofstream(out / "summary.json") << summary.dump(2) << "\n";
   if (!o.quiet)
     std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); mean rates exc %.2f Hz, inh %.2f Hz -> %s\n",
@@ -280,10 +335,7 @@ int run_sweep(const simulate_options& o) {
   for (const auto& point : points) {
     std::vector<std::string> overrides = o.overrides;
     overrides.insert(overrides.end(), point.begin(), point.end());
-    if (io::config_has_aln(o.config, overrides))
-      io::load_aln_config(o.config, overrides);
-    else
-      io::load_config(o.config, overrides);
+    io::load_config(o.config, overrides);
   }
   const std::filesystem::path out(o.out_dir);
   if (rank == 0) {
@@ -313,7 +365,8 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
   cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, rates.npy [ms,2] Hz, mean_v.npy, "
                                        "mean_w.npy, stim.npy, lfp.npy; with a [ring]: ring_rates_exc.npy and "
-                                       "vsdi.npy [ms,units]")
+                                       "vsdi.npy [ms,units]; with an [aln] node: aln_rates.npy, aln_mean_v.npy, "
+                                       "aln_mean_w.npy [ms,2] (and, without [network], its rates in rates.npy)")
       ->required();
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
       ->check(CLI::PositiveNumber);

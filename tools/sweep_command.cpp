@@ -25,9 +25,9 @@
 #include "engine/denormals.hpp"
 #include "engine/stimulus.hpp"
 #include "engine/workers.hpp"
+#include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
-#include "tools/aln_simulate.hpp"
 #include "tools/default_config.hpp"
 #include "tools/progress.hpp"
 
@@ -141,7 +141,8 @@ int run_sweep(const sweep_options& o) {
     throw std::invalid_argument("simulation.dt_ms: sweep bins rates per ms, so dt_ms must divide 1 ms");
   if (duration_ms < 3000.0)
     throw std::invalid_argument("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
-  const aln::cascade_table table = aln_table_for(first.neuron, o.threads, o.quiet);
+  const std::shared_ptr<const aln::cascade_table> table_ptr = io::cached_aln_table(first.neuron, o.quiet);
+  const aln::cascade_table& table = *table_ptr;
   const std::string table_key = aln::cascade_table_key(first.neuron, table.numerics, table.grid);
 
   // The probe is the same at every point: evaluated once per step here (its exp() was a tenth of a point's cost).

@@ -110,7 +110,8 @@ class AlnSimulate(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             for args, words in [
                 (("--record", "spikes"), ["no spikes"]),
-                (("--set", "network.n_neurons=3"), ["[network]", "ALN mean field alone"]),
+                # [network] next to [aln] is a network of its own (configs/cakan2020/live_a1.toml): one key is not one
+                (("--set", "network.n_neurons=3"), ["network.", "missing"]),
                 (("--set", "aln.tau_se_ms=-1"), ["aln.tau_se_ms"]),
             ]:
                 r = subprocess.run([BINARY, "simulate", "--config", "configs/cakan2020/aln.toml", "--out",
@@ -118,10 +119,6 @@ class AlnSimulate(unittest.TestCase):
                 self.assertNotEqual(r.returncode, 0, args)
                 for w in words:
                     self.assertIn(w, r.stderr, args)
-            r = subprocess.run([BINARY, "serve", "--config", "configs/cakan2020/aln.toml", "--duration", "0.1"],
-                               capture_output=True, text=True, cwd=ROOT, timeout=60)
-            self.assertNotEqual(r.returncode, 0)
-            self.assertIn("does not host the ALN model", r.stderr)
 
 
 if __name__ == "__main__":
