@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/aln_cache/engine_table.hpp"
 #include "io/protocol/build_info.hpp"
 #include "io/client/client.hpp"
 #include "io/config/config_loader.hpp"
@@ -301,6 +302,7 @@ int replayer::run() {
   const std::string name = (dir_ / "session.toml").string();
   io::server_options so;
   so.params = io::parse_config(config, name);
+  io::attach_aln_table(so.params, true);
   so.device = io::parse_device_config(config, name, {}, so.params);
   so.config_toml = config;
   so.mode = io::run_mode::stepped;

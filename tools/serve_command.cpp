@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/aln_cache/engine_table.hpp"
 #include "io/protocol/codec.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/server/server.hpp"
@@ -90,6 +91,7 @@ int run_serve(const serve_options& o) {
   so.config_toml = io::resolved_config_text(o.config, overrides);
   const std::string resolved_name = o.config + " (resolved)";
   so.params = io::parse_config(so.config_toml, resolved_name);
+  io::attach_aln_table(so.params, o.quiet);  // an [aln] node's cascade table: read (or made) now, never in a tick
   so.device = io::parse_device_config(so.config_toml, resolved_name, {}, so.params);
   so.mode = o.mode == "fast" ? io::run_mode::fast : o.mode == "stepped" ? io::run_mode::stepped : io::run_mode::realtime;
   so.pub_endpoint = o.pub;

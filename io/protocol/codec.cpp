@@ -595,7 +595,7 @@ flatbuffers::Offset<proto::Info> create_info(flatbuffers::FlatBufferBuilder& b, 
   return proto::CreateInfo(b, b.CreateString(i.version), static_cast<proto::Mode>(i.mode), i.dt_ms, i.tick_ms,
                            i.steps_per_tick, i.seed, i.epoch, i.n_exc, i.n_inh, i.ring_units, i.ring_length_mm,
                            i.stim_channels, i.max_drive_rate_Hz, i.max_command_bytes, config, build,
-                           i.commands_applied);
+                           i.commands_applied, i.aln);
 }
 }  // namespace
 
@@ -615,6 +615,7 @@ server_info info_of(const engine::engine_params& p, run_mode mode, const decode_
     i.n_exc = p.network.n_exc();
     i.n_inh = p.network.n_inh();
   }
+  i.aln = p.aln.has_value();
   if (p.ring) {
     i.ring_units = static_cast<std::int32_t>(p.ring->n_units);
     i.ring_length_mm = p.ring->length_mm;
@@ -655,9 +656,13 @@ void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, 
     stim = b.CreateVector(r.ring_stim_pA.data(), r.n_ring_units);
   }
   const auto device = encode_device(b, r.device, r.epoch);
+  const auto aln = r.aln.present ? proto::CreateAlnReadout(b, r.aln.rate_e_Hz, r.aln.rate_i_Hz, r.aln.v_mean_e_mV,
+                                                           r.aln.i_a_pA, r.aln.diverged, r.aln.out_of_table)
+                                 : flatbuffers::Offset<proto::AlnReadout>();
   const proto::PopulationReadout exc = to_wire(r.exc), inh = to_wire(r.inh);
   proto::ReadoutBuilder rb(b);
   rb.add_device(device);
+  if (r.aln.present) rb.add_aln(aln);
   rb.add_tick(r.tick);
   rb.add_epoch(r.epoch);
   rb.add_t_ms(r.t_ms);

@@ -97,6 +97,7 @@ struct server_info {
   std::string config_toml;
   build_info build;
   std::int64_t commands_applied = 0;
+  bool aln = false;  // an [aln] node runs: readouts carry it
 };
 server_info info_of(const engine::engine_params& p, run_mode mode, const decode_limits& limits,
                     std::int64_t max_command_bytes);

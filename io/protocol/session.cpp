@@ -58,6 +58,9 @@ std::uint64_t readout_hash(const proto::Readout& r) {
   h.pop(r.exc()), h.pop(r.inh());
   h(r.lfp_proxy_na()), h(r.diverged());
   h.floats(r.ring_rates_exc_hz()), h.floats(r.vsdi_percent()), h.floats(r.ring_stim_pa()), h.floats(r.ring_rates_inh_hz());
+  // The ALN node only when present, so that the hash of a readout without one is what it was before it existed.
+  if (const proto::AlnReadout* a = r.aln())
+    h(a->rate_e_hz()), h(a->rate_i_hz()), h(a->v_mean_e_mv()), h(a->i_a_pa()), h(a->diverged()), h(a->out_of_table());
   const proto::DeviceReadout* d = r.device();
   h(d != nullptr);
   if (!d) return h.h;

@@ -113,6 +113,7 @@ struct readout_record {
   std::uint32_t n_ring_units = 0;  // 0: no ring; the arrays below hold n_ring_units values
   std::array<float, kMaxRingUnits> ring_rates_exc_Hz{}, ring_rates_inh_Hz{}, vsdi_percent{}, ring_stim_pA{};
   firmware_sim::device_readout device{};
+  engine::aln_readout aln{};  // aln.present: the config has an [aln] node
 };
 
 inline constexpr std::size_t kSpikeChunk = 1024;

@@ -183,6 +183,14 @@ def _population(r):
             "spikes": r.Spikes()}
 
 
+def _aln(a):
+    """The [aln] node's readout (None when the server runs none): rates of E and I in Hz, V_mean of E, I_A of E."""
+    if a is None:
+        return None
+    return {"rate_e_hz": a.RateEHz(), "rate_i_hz": a.RateIHz(), "v_mean_e_mv": a.VMeanEMv(), "i_a_pa": a.IAPa(),
+            "diverged": a.Diverged(), "out_of_table": a.OutOfTable()}
+
+
 def _floats(obj, name):
     if getattr(obj, name + "IsNone")():
         return np.zeros(0, np.float32)
@@ -190,7 +198,7 @@ def _floats(obj, name):
 
 
 _INFO_FIELDS = ["Mode", "DtMs", "TickMs", "StepsPerTick", "Seed", "Epoch", "NExc", "NInh", "RingUnits",
-                "RingLengthMm", "StimChannels", "MaxDriveRateHz", "MaxCommandBytes"]
+                "RingLengthMm", "StimChannels", "MaxDriveRateHz", "MaxCommandBytes", "Aln"]
 
 
 def decode_info(i):
@@ -232,7 +240,7 @@ def decode_message(payload):
             "lfp_proxy_na": r.LfpProxyNa(), "diverged": r.Diverged(),
             "ring_rates_exc_hz": _floats(r, "RingRatesExcHz"), "vsdi_percent": _floats(r, "VsdiPercent"),
             "ring_stim_pa": _floats(r, "RingStimPa"), "ring_rates_inh_hz": _floats(r, "RingRatesInhHz"),
-            "device": _device(r.Device())}
+            "device": _device(r.Device()), "aln": _aln(r.Aln())}
     if kind == p.Payload.Payload.Status:
         s = _table(msg, p.Status.Status)
         out = {_snake(f): getattr(s, f)() for f in _STATUS_FIELDS}

@@ -1,0 +1,75 @@
+"""The ALN node live in `cortexloop serve` (ctest: python_aln_live; a real `serve --mode stepped` server of
+configs/cakan2020/live_a1.toml with 2,000 network cells instead of 20,000 to keep it short, ~10-30 s).
+
+Run through tools/aln_live_fig4.py, the Fig 4a script: it starts the server, sends one SetStimulation (Population site
+Exc, Dc 60 pA, delay 1000 ms, duration 1000 ms), steps 3000 ticks and writes the arrays and a PNG.
+References:
+- the command itself: 60 pA onto Exc exactly over ticks 1000-1999 of the command, 0 elsewhere, in the readouts;
+- Cakan & Obermayer 2020 Fig 4a for the ALN node, with test_aln_model's criteria (its "a 60 pA step at A1 starts
+  the E-I oscillation and removing it stops it"): swing < 0.01 Hz in the last 500 ms before and after the step,
+  > 5 Hz in the last 500 ms of the step and at least 0.9 x that of its first 500 ms, dominant frequency during the
+  step > 15 Hz (here the periodogram's peak over 1 s, 1 Hz bins, mean removed);
+- the node is deterministic and the run is stepped: the rates of the node in serve equal those of
+  `cortexloop simulate` of configs/cakan2020/fig4_a1.toml (the same protocol from the config's [[stimulus]], one
+  engine path), to float precision of the two files (both float32 of the same double).
+Seen to fail: with the node's readout left out of the real-time thread's record (`record_.aln = r.aln` removed in
+io/runtime/realtime_loop.cpp) the readouts carry no node: its rates are NaN and the step and simulate checks fail.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(ROOT, "build", "cortexloop"))
+
+
+def swing(x, a, b):
+    return float(np.ptp(x[a:b]))
+
+
+class AlnLiveTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.png = os.path.join(cls.tmp.name, "live_a1.png")
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "aln_live_fig4.py"), "--out", cls.png,
+                            "--set", "network.n_neurons=2000", "--bin", BIN],
+                           capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert r.returncode == 0, r.stderr + r.stdout
+        cls.d = np.load(os.path.join(cls.tmp.name, "live_a1.npz"))
+
+    def test_the_command_reaches_the_models(self):
+        stim = self.d["i_stim_exc_pA"]
+        self.assertEqual(len(stim), 3000)
+        expected = np.zeros(3000)
+        expected[1000:2000] = 60.0
+        np.testing.assert_array_equal(stim, expected)
+        self.assertGreater(os.path.getsize(self.png), 10000)
+        self.assertGreater(self.d["net_rate_exc_Hz"].sum(), 0)  # the network ran beside the node
+
+    def test_the_step_starts_and_stops_the_aln_oscillation(self):
+        x = self.d["aln_rate_e_Hz"]
+        self.assertLess(swing(x, 500, 1000), 0.01)
+        self.assertGreater(swing(x, 1500, 2000), 5.0)
+        self.assertGreater(swing(x, 1500, 2000), 0.9 * swing(x, 1000, 1500))
+        seg = x[1000:2000] - x[1000:2000].mean()
+        f = np.fft.rfftfreq(len(seg), 1e-3)
+        self.assertGreater(f[np.argmax(np.abs(np.fft.rfft(seg))[1:]) + 1], 15.0)
+        self.assertLess(swing(x, 2500, 3000), 0.01)
+
+    def test_serve_and_simulate_step_the_node_alike(self):
+        out = os.path.join(self.tmp.name, "sim")
+        r = subprocess.run([BIN, "simulate", "-q", "--config", "configs/cakan2020/fig4_a1.toml", "--out", out],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sim = np.load(os.path.join(out, "rates.npy"))
+        np.testing.assert_array_equal(sim[:, 0], self.d["aln_rate_e_Hz"].astype(np.float32))
+        np.testing.assert_array_equal(sim[:, 1], self.d["aln_rate_i_Hz"].astype(np.float32))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
