@@ -119,7 +119,9 @@ void engine::tick(tick_readout& out) noexcept {
     r.mean_w_pA = s.w_pA / n;
     r.i_stim_pA = stim / steps;
   };
-  const network_sums sums = net_.readout_sums(counts.diverged);  // across processes: of all of them
+  // across processes: of all of them. Without cells (the ALN node or the ring alone) there is nothing to sum, and the
+  // workers' fork-join and its clock reads would be most of such a tick's cost.
+  const network_sums sums = net_.n_neurons() > 0 ? net_.readout_sums(counts.diverged) : network_sums{};
   fill(out.exc, counts.spikes_exc, sums.exc, net_.n_exc(), stim_exc);
   fill(out.inh, counts.spikes_inh, sums.inh, net_.n_inh(), stim_inh);
   out.lfp_proxy_nA = sums.exc.abs_syn_pA / 1000.0;
