@@ -51,6 +51,7 @@ std::string dump_json(const nlohmann::json& j, int indent = -1) {
 // Everything received, in arrival order; written when the recording stops.
 struct recording {
   std::vector<float> rates, mean_v, mean_w, stim, lfp;
+  std::vector<float> aln_rates;  // [n, 2] E and I of the ALN node, when every readout carries one
   std::vector<float> ring_rates, vsdi, ring_stim;
   std::vector<double> ticks;  // (epoch, tick, t_ms) per readout
   std::uint32_t n_ring = 0;
@@ -123,6 +124,7 @@ struct recording {
     pair(mean_w, r.exc()->mean_w_pa(), r.inh()->mean_w_pa());
     pair(stim, r.exc()->i_stim_pa(), r.inh()->i_stim_pa());
     lfp.push_back(static_cast<float>(r.lfp_proxy_na()));
+    if (const auto* a = r.aln()) pair(aln_rates, a->rate_e_hz(), a->rate_i_hz());
     ticks.insert(ticks.end(), {static_cast<double>(r.epoch()), static_cast<double>(r.tick()), r.t_ms()});
     hashes.push_back(io::readout_hash(r));
     if (r.vsdi_percent() && r.vsdi_percent()->size() > 0) {
@@ -376,6 +378,10 @@ int run_record(const record_options& o) {
   std::vector<std::string> files = {"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy",
                                     "lfp.npy",   "ticks.npy",  "acks.jsonl", "readout_hash.npy", "commands.jsonl"};
   io::write_npy(out / "readout_hash.npy", std::span<const std::uint64_t>(rec.hashes), {rec.hashes.size()});
+  if (!rec.aln_rates.empty() && rec.aln_rates.size() == 2 * n) {
+    io::write_npy(out / "aln_rates.npy", rec.aln_rates, {n, 2});
+    files.push_back("aln_rates.npy");
+  }
   // The session: what `cortexloop replay` needs besides commands.jsonl and readout_hash.npy.
   nlohmann::json session = {{"commands", rec.applied},
                             {"first_command_index", rec.first_applied_index ? nlohmann::json(*rec.first_applied_index)
@@ -490,6 +496,7 @@ void add_record_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "record", "Subscribe to a running server and write what it publishes, as simulate does (summary.json, "
                 "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms, acks.jsonl, safety.jsonl; "
+                "with an [aln] node aln_rates.npy [n,2] (E, I in Hz); "
                 "ring, spike and device files when present: device_sensing.npy [n,sensing,6], device_channels.npy "
                 "[n,8,3], device_controllers.npy [n,4,3], ...), and what `cortexloop replay` needs: session.toml (the resolved config), "
                 "session.json (seed, version, build), commands.jsonl (every applied command, its bytes and tick), "
