@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""The ALN state diagram from a `cortexloop sweep` output folder, drawn as Cakan & Obermayer 2020 draw Fig 2.
+"""A state diagram from a `cortexloop sweep` output folder (the ALN mean field or the spiking network), drawn as
+Cakan & Obermayer 2020 draw Fig 2.
 
 Left: the maximum E rate after the push up (max_rate_up_Hz.npy, colour clipped at 80 Hz as the paper), with the
 outline of the oscillatory region (white) and of the bistable region (dashed green). Right: the state of each
-point (state.npy: 0 down, 1 up, 2 bistable, 3 LC_EI, 4 LC_aE). The paper's mean-field points of interest are
-marked: A1-A3 without adaptation, B1-B4 with (--points A|B|none).
+point (state.npy: 0 down, 1 up, 2 bistable, 3 LC_EI, 4 LC_aE). The paper's points of interest are marked, those of
+the model that sweep.json names ("model": the mean field's `loadpoint` or the network's `loadpoint_network`):
+A1-A3 without adaptation, B1-B4 with (--points A|B|none).
 
     build/cortexloop sweep --x aln.mu_ext_e_mV_per_ms=0:3:251 --y aln.mu_ext_i_mV_per_ms=0:3:251 --out /tmp/swA
     /usr/bin/python3 tools/plot_aln_sweep.py /tmp/swA --points A --out docs/images/aln_states_no_adaptation.png
@@ -22,11 +24,19 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 import numpy as np  # noqa: E402
 
-# fitparams.loadpoint of the authors' code (other_seeds_facts.md C.4), (mu_ext,E, mu_ext,I) in mV/ms.
+# fitparams.loadpoint (mean field) and loadpoint_network (network) of the authors' code (other_seeds_facts.md C.4),
+# (mu_ext,E, mu_ext,I) in mV/ms.
 POINTS = {
-    "A": {"A1": (1.2, 1.2), "A2": (1.3, 0.5), "A3": (2.05, 1.7)},
-    "B": {"B1": (1.52, 0.84), "B2": (3.4, 1.2), "B3": (4.0, 1.8), "B4": (3.8, 2.0)},
+    "aln": {
+        "A": {"A1": (1.2, 1.2), "A2": (1.3, 0.5), "A3": (2.05, 1.7)},
+        "B": {"B1": (1.52, 0.84), "B2": (3.4, 1.2), "B3": (4.0, 1.8), "B4": (3.8, 2.0)},
+    },
+    "network": {
+        "A": {"A1": (1.1, 0.6), "A2": (1.6, 0.3), "A3": (2.0, 1.2)},
+        "B": {"B2": (3.7, 0.5), "B3": (3.8, 1.2), "B4": (3.4, 1.2)},
+    },
 }
+TITLES = {"aln": "ALN state diagram", "network": "Network state diagram"}
 STATES = ["down", "up", "bistable", "LC$_{EI}$", "LC$_{aE}$"]
 STATE_COLOURS = ["#1f3b73", "#f2c14e", "#6ab187", "#d1495b", "#8e6c8a"]
 
@@ -67,16 +77,17 @@ def main() -> int:
                vmax=4.5, interpolation="nearest")
     ax2.legend(handles=[Patch(color=c, label=s) for c, s in zip(STATE_COLOURS, STATES)], loc="upper left",
                fontsize=8, framealpha=0.9)
+    model = meta.get("model", "aln")  # sweeps before the network had no "model"
     for axis in axes:
-        axis.set_xlabel(meta["x"]["key"].replace("aln.", "") + ("  (x 200 pF = pA)" if "mu_ext" in meta["x"]["key"] else ""))
-        axis.set_ylabel(meta["y"]["key"].replace("aln.", ""))
+        axis.set_xlabel(meta["x"]["key"].split(".")[-1] + ("  (x 200 pF = pA)" if "mu_" in meta["x"]["key"] else ""))
+        axis.set_ylabel(meta["y"]["key"].split(".")[-1])
         if a.points != "none":
-            for name, (px, py) in POINTS[a.points].items():
+            for name, (px, py) in POINTS[model][a.points].items():
                 if extent[0] <= px <= extent[1] and extent[2] <= py <= extent[3]:
                     axis.text(px, py, name, ha="center", va="center", fontsize=9,
                               bbox=dict(boxstyle="circle", fc="w", ec="0.4", pad=0.2, alpha=0.9))
     over = " ".join(meta.get("overrides", []))
-    fig.suptitle(a.title or f"ALN state diagram, {len(x)} x {len(y)} points, {meta['duration_s']:g} s each {over}")
+    fig.suptitle(a.title or f"{TITLES[model]}, {len(x)} x {len(y)} points, {meta['duration_s']:g} s each {over}")
     a.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(a.out, dpi=110)
     print(f"plot_aln_sweep: wrote {a.out}")

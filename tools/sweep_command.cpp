@@ -1,7 +1,9 @@
-// `cortexloop sweep`: the state diagram of the ALN mean field over a grid of two config keys (Cakan & Obermayer
-// 2020, Fig 2). Each point is one run of the [aln] config with the authors' bistability probe onto E and is
-// classified as they do (engine/aln/aln_states.hpp); points are spread over threads. Writes OUT/*.npy [ny, nx]
-// and OUT/sweep.json; tools/plot_aln_sweep.py draws the diagram.
+// `cortexloop sweep`: the state diagram of the ALN mean field or of the spiking network over a grid of two config
+// keys (Cakan & Obermayer 2020, Figs 2-3). Each point is one run of the config with the authors' bistability probe
+// onto E, classified as they do (engine/aln/aln_states.hpp); the model's runner is tools/sweep_aln.hpp for a config
+// with [aln], tools/sweep_network.hpp otherwise. Points are spread over threads and, under `mpirun -n K`, over K
+// processes (rank r runs points r, r + K, ...; rank 0 gathers and writes). Writes OUT/*.npy [ny, nx] and
+// OUT/sweep.json; tools/plot_aln_sweep.py draws the diagram.
 #include "tools/sweep_command.hpp"
 
 #include <atomic>
@@ -11,8 +13,10 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -20,16 +24,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/aln/aln_model.hpp"
 #include "engine/aln/aln_states.hpp"
 #include "engine/denormals.hpp"
-#include "engine/stimulus.hpp"
 #include "engine/workers.hpp"
-#include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/default_config.hpp"
+#include "tools/mpi_launch.hpp"
 #include "tools/progress.hpp"
+#include "tools/sweep_aln.hpp"
+#include "tools/sweep_network.hpp"
+#include "tools/sweep_point.hpp"
+#ifdef CORTEXLOOP_HAVE_MPI
+#include "io/mpi/mpi_exchange.hpp"
+#endif
 
 namespace cortexloop::tools {
 
@@ -48,10 +56,6 @@ struct sweep_options {
   aln::classify_options classify;
   bool quiet = false;
 };
-
-constexpr const char* kNeuronKeysRefused =
-    "the swept keys change the neuron ([aln.neuron]), so every point would need its own cascade table; sweep keys "
-    "of [aln] instead";
 
 struct axis {
   std::string key;
@@ -111,14 +115,90 @@ double process_cpu_s() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
+// This process's share of the grid (points rank, rank + ranks, ...), run by `threads` threads; progress on stderr.
+// Fills the per-point arrays at this process's points only. Returns the CPU seconds spent.
+struct point_arrays {
+  std::vector<float> cls, max_up, mean_down, mean_up, dom_f, dom_p, diverged;
+  explicit point_arrays(std::size_t n) : cls(n), max_up(n), mean_down(n), mean_up(n), dom_f(n), dom_p(n), diverged(n) {}
+  std::vector<std::vector<float>*> all() { return {&cls, &max_up, &mean_down, &mean_up, &dom_f, &dom_p, &diverged}; }
+  void set(std::size_t k, const sweep_point_result& r) {
+    cls[k] = static_cast<float>(r.state);
+    max_up[k] = static_cast<float>(r.measures.max_up_Hz);
+    mean_down[k] = static_cast<float>(r.measures.mean_down_Hz);
+    mean_up[k] = static_cast<float>(r.measures.mean_up_Hz);
+    dom_f[k] = static_cast<float>(r.measures.dominant_frequency_Hz);
+    dom_p[k] = static_cast<float>(r.measures.dominant_power_Hz2);
+    diverged[k] = static_cast<float>(r.diverged);
+  }
+};
+
+void run_share(const sweep_point_runner& runner, const std::function<std::vector<std::string>(std::size_t)>& overrides_of,
+               std::size_t n, std::size_t rank, std::size_t ranks, int threads, bool quiet, point_arrays& out) {
+  const std::size_t mine = n > rank ? (n - rank + ranks - 1) / ranks : 0;
+  std::atomic<std::size_t> next{0}, done{0};
+  std::mutex error_mutex;
+  std::string error;
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    engine::flush_denormals_to_zero();
+    for (std::size_t j; (j = next.fetch_add(1)) < mine;) {
+      const std::size_t k = rank + j * ranks;
+      try {
+        out.set(k, runner.run(overrides_of(k)));
+      } catch (const std::exception& e) {
+        std::lock_guard lock(error_mutex);
+        const auto ov = overrides_of(k);
+        if (error.empty()) error = "point " + ov.back() + ", " + ov.rbegin()[1] + ": " + e.what();
+        next = mine;
+        failed = true;
+      }
+      done.fetch_add(1);
+    }
+  };
+  const auto wall0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(work);
+  progress_line progress(ranks > 1 ? "sweep rank " + std::to_string(rank) : std::string("sweep"), quiet);
+  while (done.load() < mine && !failed) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    const std::size_t d = done.load();
+    progress.update(static_cast<double>(d) / static_cast<double>(mine), [&] {
+      char text[128];
+      std::snprintf(text, sizeof text, "%zu / %zu points, %.0f s, about %.0f s left", d, mine, wall,
+                    d ? wall * static_cast<double>(mine - d) / static_cast<double>(d) : 0.0);
+      return std::string(text);
+    });
+  }
+  for (auto& t : pool) t.join();
+  progress.done();
+  if (!error.empty()) throw std::runtime_error("sweep: " + error);
+}
+
 int run_sweep(const sweep_options& o) {
+  const int launched = launched_ranks();
+#ifdef CORTEXLOOP_HAVE_MPI
+  std::optional<io::mpi_session> mpi;
+  std::optional<io::mpi_exchange> across;
+  if (launched > 1) {
+    mpi.emplace(nullptr, nullptr);
+    across.emplace(0);  // only all_gather is used: no spike buffers
+  }
+#else
+  if (launched > 1)
+    throw std::runtime_error("mpirun started " + std::to_string(launched) +
+                             " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
+                             "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise run every point)");
+#endif
+  std::size_t ranks = 1, rank = 0;
+#ifdef CORTEXLOOP_HAVE_MPI
+  if (across) ranks = across->n_ranks(), rank = across->rank();
+#endif
+  const bool root = rank == 0;
   const axis ax = parse_axis("--x", o.x), ay = parse_axis("--y", o.y);
   if (ax.key == ay.key) throw std::invalid_argument("--x and --y name the same key " + ax.key);
   std::vector<std::string> base = o.overrides;
   if (o.duration_s) base.push_back("simulation.duration_s=" + std::to_string(*o.duration_s));
-  if (!io::config_has_aln(o.config, base))
-    throw std::invalid_argument(o.config + ": sweep runs configs with an [aln] section (the ALN mean field); for "
-                                "the network use `simulate --sweep`");
   if (o.threads < 1) throw std::invalid_argument("--threads must be at least 1");
   const std::size_t nx = ax.values.size(), ny = ay.values.size(), n = nx * ny;
   auto point_overrides = [&](std::size_t k) {
@@ -128,104 +208,39 @@ int run_sweep(const sweep_options& o) {
     return ov;
   };
   // The four corners are loaded first so that a bad key or value fails before any run (every point is still
-  // loaded, and so checked, by the worker that runs it).
-  const io::aln_config first = io::load_aln_config(o.config, point_overrides(0));
-  const engine::aln::fp_numerics numerics;
-  const engine::aln::cascade_grid table_grid;
-  for (const std::size_t k : {nx - 1, n - nx, n - 1})
-    if (aln::cascade_table_key(io::load_aln_config(o.config, point_overrides(k)).neuron, numerics, table_grid) !=
-        aln::cascade_table_key(first.neuron, numerics, table_grid))
-      throw std::invalid_argument(kNeuronKeysRefused);
-  const double duration_ms = first.simulation.duration_s * 1000.0;
-  if (const double per_ms = 1.0 / first.simulation.dt_ms; std::fabs(per_ms - std::round(per_ms)) > 1e-9 * per_ms)
-    throw std::invalid_argument("simulation.dt_ms: sweep bins rates per ms, so dt_ms must divide 1 ms");
-  if (duration_ms < 3000.0)
-    throw std::invalid_argument("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
-  const std::shared_ptr<const aln::cascade_table> table_ptr = io::cached_aln_table(first.neuron, o.quiet);
-  const aln::cascade_table& table = *table_ptr;
-  const std::string table_key = aln::cascade_table_key(first.neuron, table.numerics, table.grid);
+  // loaded, and so checked, by the thread that runs it).
+  std::vector<std::vector<std::string>> corners;
+  for (const std::size_t k : {std::size_t{0}, nx - 1, n - nx, n - 1}) corners.push_back(point_overrides(k));
+  sweep_probe_options probe;
+  probe.probe_pA = o.probe_pA;
+  probe.classify = o.classify;
+  const std::unique_ptr<sweep_point_runner> runner =
+      io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, corners, probe, o.quiet || !root)
+                                         : make_network_sweep_runner(o.config, corners, probe);
 
-  // The probe is the same at every point: evaluated once per step here (its exp() was a tenth of a point's cost).
-  std::vector<double> probe_pA(static_cast<std::size_t>(std::llround(duration_ms / first.simulation.dt_ms)));
-  for (std::size_t k = 0; k < probe_pA.size(); ++k)
-    probe_pA[k] = aln::bistability_probe_pA(static_cast<double>(k) * first.simulation.dt_ms, duration_ms, o.probe_pA);
-  std::vector<float> cls(n), max_up(n), mean_down(n), mean_up(n), dom_f(n), dom_p(n), diverged(n);
-  std::atomic<std::size_t> next{0}, done{0};
-  std::mutex error_mutex;
-  std::string error;
-  std::atomic<bool> failed{false};
-  auto work = [&] {
-    engine::flush_denormals_to_zero();
-    std::vector<float> rate;
-    for (std::size_t k; (k = next.fetch_add(1)) < n;) {
-      try {
-        const io::aln_config c = io::load_aln_config(o.config, point_overrides(k));
-        if (aln::cascade_table_key(c.neuron, table.numerics, table.grid) != table_key)
-          throw std::invalid_argument(kNeuronKeysRefused);
-        if (c.simulation.duration_s != first.simulation.duration_s || c.simulation.dt_ms != first.simulation.dt_ms ||
-            c.simulation.tick_ms != first.simulation.tick_ms)
-          throw std::invalid_argument("the swept keys change [simulation]; every point must run the same time");
-        aln::aln_model m(c.aln, table, c.simulation.dt_ms);
-        const engine::stimulus_schedule stim(c.stimuli);
-        const bool any_stimulus = !c.stimuli.empty();
-        const double dt = c.simulation.dt_ms;
-        const auto per_ms = static_cast<int>(std::lround(1.0 / dt));
-        const auto bins = static_cast<std::size_t>(std::llround(duration_ms));
-        rate.assign(bins, 0.0f);
-        std::int64_t step = 0;
-        for (std::size_t b = 0; b < bins; ++b) {
-          double sum = 0;
-          for (int s = 0; s < per_ms; ++s, ++step) {
-            const double t = static_cast<double>(step) * dt;
-            const double probe = probe_pA[std::min(static_cast<std::size_t>(step), probe_pA.size() - 1)];
-            if (any_stimulus)
-              m.step(probe + stim.current_pA(engine::population::exc, t), stim.current_pA(engine::population::inh, t));
-            else
-              m.step(probe);
-            sum += m.rate_e_Hz();
-          }
-          rate[b] = static_cast<float>(sum / per_ms);
-        }
-        const aln::state_measures s = aln::measure_states(rate, 1.0);
-        aln::classify_options how = o.classify;
-        how.has_adaptation = c.aln.a_nS != 0.0 || c.aln.b_pA != 0.0;
-        cls[k] = static_cast<float>(aln::classify(s, how));
-        max_up[k] = static_cast<float>(s.max_up_Hz);
-        mean_down[k] = static_cast<float>(s.mean_down_Hz);
-        mean_up[k] = static_cast<float>(s.mean_up_Hz);
-        dom_f[k] = static_cast<float>(s.dominant_frequency_Hz);
-        dom_p[k] = static_cast<float>(s.dominant_power_Hz2);
-        diverged[k] = static_cast<float>(m.diverged());
-      } catch (const std::exception& e) {
-        std::lock_guard lock(error_mutex);
-        if (error.empty()) error = "point " + point_overrides(k).back() + ", " + point_overrides(k).rbegin()[1] + ": " + e.what();
-        next = n;
-        failed = true;
-      }
-      done.fetch_add(1);
-    }
-  };
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu0 = process_cpu_s();
-  std::vector<std::thread> pool;
-  for (int t = 0; t < o.threads; ++t) pool.emplace_back(work);
-  progress_line progress("sweep", o.quiet);
-  while (done.load() < n && !failed) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-    const std::size_t d = done.load();
-    progress.update(static_cast<double>(d) / static_cast<double>(n), [&] {
-      char text[128];
-      std::snprintf(text, sizeof text, "%zu / %zu points, %.0f s, about %.0f s left", d, n, wall,
-                    d ? wall * static_cast<double>(n - d) / static_cast<double>(d) : 0.0);
-      return std::string(text);
-    });
+  point_arrays res(n);
+  run_share(*runner, point_overrides, n, rank, ranks, o.threads, o.quiet, res);
+  double cpu_s = process_cpu_s() - cpu0;
+#ifdef CORTEXLOOP_HAVE_MPI
+  if (across) {
+    // Every rank's arrays (zero outside its points) to every rank; rank 0 takes point k from rank k mod K.
+    const auto arrays = res.all();
+    std::vector<double> local, all(ranks * arrays.size() * n);
+    for (const auto* a : arrays) local.insert(local.end(), a->begin(), a->end());
+    across->all_gather(local, all);
+    for (std::size_t a = 0; a < arrays.size(); ++a)
+      for (std::size_t k = 0; k < n; ++k)
+        (*arrays[a])[k] = static_cast<float>(all[(k % ranks) * local.size() + a * n + k]);
+    std::vector<double> cpu_all(ranks);
+    across->all_gather({&cpu_s, 1}, cpu_all);
+    cpu_s = 0;
+    for (const double c : cpu_all) cpu_s += c;
   }
-  for (auto& t : pool) t.join();
-  progress.done();
-  if (!error.empty()) throw std::runtime_error("sweep: " + error);
+#endif
+  if (!root) return 0;
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  const double cpu_s = process_cpu_s() - cpu0;
 
   const std::filesystem::path out(o.out_dir);
   std::filesystem::create_directories(out);
@@ -233,25 +248,26 @@ int run_sweep(const sweep_options& o) {
   io::write_npy(out / "x.npy", xs, {nx});
   io::write_npy(out / "y.npy", ys, {ny});
   const std::vector<std::size_t> shape = {ny, nx};
-  io::write_npy(out / "state.npy", cls, shape);
-  io::write_npy(out / "max_rate_up_Hz.npy", max_up, shape);
-  io::write_npy(out / "mean_rate_down_Hz.npy", mean_down, shape);
-  io::write_npy(out / "mean_rate_up_Hz.npy", mean_up, shape);
-  io::write_npy(out / "dominant_frequency_Hz.npy", dom_f, shape);
-  io::write_npy(out / "dominant_power_Hz2.npy", dom_p, shape);
-  io::write_npy(out / "diverged_steps.npy", diverged, shape);
+  io::write_npy(out / "state.npy", res.cls, shape);
+  io::write_npy(out / "max_rate_up_Hz.npy", res.max_up, shape);
+  io::write_npy(out / "mean_rate_down_Hz.npy", res.mean_down, shape);
+  io::write_npy(out / "mean_rate_up_Hz.npy", res.mean_up, shape);
+  io::write_npy(out / "dominant_frequency_Hz.npy", res.dom_f, shape);
+  io::write_npy(out / "dominant_power_Hz2.npy", res.dom_p, shape);
+  io::write_npy(out / "diverged_steps.npy", res.diverged, shape);
   std::size_t count[5] = {};
-  for (const float c : cls) ++count[static_cast<int>(c)];
+  for (const float c : res.cls) ++count[static_cast<int>(c)];
   nlohmann::json states = nlohmann::json::object();
   for (int c = 0; c < 5; ++c) states[aln::name(static_cast<aln::aln_state_class>(c))] = {{"code", c}, {"points", count[c]}};
   const nlohmann::json summary = {
+      {"model", runner->model()},
       {"config", o.config},
       {"overrides", o.overrides},
       {"x", {{"key", ax.key}, {"n", nx}, {"min", ax.values.front()}, {"max", ax.values.back()}}},
       {"y", {{"key", ay.key}, {"n", ny}, {"min", ay.values.front()}, {"max", ay.values.back()}}},
       {"points", n},
-      {"duration_s", first.simulation.duration_s},
-      {"dt_ms", first.simulation.dt_ms},
+      {"duration_s", runner->duration_s()},
+      {"dt_ms", runner->dt_ms()},
       {"probe_pA", o.probe_pA},
       {"classify", {{"bistable_above_Hz", o.classify.bistable_above_Hz},
                     {"oscillating_above_Hz", o.classify.oscillating_above_Hz},
@@ -260,6 +276,7 @@ int run_sweep(const sweep_options& o) {
                     {"up_rate_Hz", o.classify.up_rate_Hz}}},
       {"states", states},
       {"threads", o.threads},
+      {"ranks", ranks},
       {"wall_s", wall_s},
       {"cpu_s", cpu_s},
       {"arrays", {"x.npy", "y.npy", "state.npy", "max_rate_up_Hz.npy", "mean_rate_down_Hz.npy", "mean_rate_up_Hz.npy",
@@ -267,8 +284,8 @@ int run_sweep(const sweep_options& o) {
   };
   std::ofstream(out / "sweep.json") << summary.dump(2) << "\n";
   if (!o.quiet)
-    std::fprintf(stderr, "sweep: %zu points of %.1f s in %.1f s wall, %.1f CPU-s (%d threads) -> %s\n", n,
-                 first.simulation.duration_s, wall_s, cpu_s, o.threads, out.c_str());
+    std::fprintf(stderr, "sweep: %zu points of %.1f s (%s) in %.1f s wall, %.1f CPU-s (%zu x %d threads) -> %s\n", n,
+                 runner->duration_s(), runner->model(), wall_s, cpu_s, ranks, o.threads, out.c_str());
   return 0;
 }
 
@@ -277,20 +294,25 @@ int run_sweep(const sweep_options& o) {
 void add_sweep_command(CLI::App& app) {
   auto o = std::make_shared<sweep_options>();
   CLI::App* cmd = app.add_subcommand(
-      "sweep", "State diagram of the ALN mean field over two config keys (Cakan & Obermayer 2020, Fig 2): each point "
-               "one run with the authors' bistability probe onto E, classified down / up / bistable / LC_EI / LC_aE; "
-               "writes OUT/state.npy [ny,nx] (codes 0-4), rates, dominant frequency, sweep.json. Draw it with "
-               "tools/plot_aln_sweep.py. docs/aln.md");
-  cmd->add_option("--config", o->config, "TOML config with an [aln] section")->check(CLI::ExistingFile)->capture_default_str();
+      "sweep", "State diagram of the ALN mean field ([aln] config) or of the spiking network (engine config) over two "
+               "config keys (Cakan & Obermayer 2020, Figs 2-3): each point one run with the authors' bistability "
+               "probe onto E, classified down / up / bistable / LC_EI / LC_aE; writes OUT/state.npy [ny,nx] (codes "
+               "0-4), rates, dominant frequency, sweep.json. Points over --threads threads (one network per thread) "
+               "and over the processes of mpirun -n K. Draw it with tools/plot_aln_sweep.py. docs/aln.md");
+  cmd->add_option("--config", o->config, "TOML config: with an [aln] section the ALN mean field, else the network "
+                                         "(e.g. configs/cakan2020/authors_wiring.toml; no [ring])")
+      ->check(CLI::ExistingFile)->capture_default_str();
   cmd->add_option("--out", o->out_dir, "Output folder (created)")->required();
   cmd->add_option("--x", o->x, "x axis: section.key=start:stop:n (n values, ends included) or section.key=v1,v2,...; "
-                               "e.g. aln.mu_ext_e_mV_per_ms=0:3:251")
+                               "e.g. aln.mu_ext_e_mV_per_ms=0:3:251 or network.input.mu_exc_mV_per_ms=0:3:13")
       ->required();
-  cmd->add_option("--y", o->y, "y axis, as --x; e.g. aln.mu_ext_i_mV_per_ms=0:3:251")->required();
+  cmd->add_option("--y", o->y, "y axis, as --x; e.g. aln.mu_ext_i_mV_per_ms=0:3:251 or "
+                               "network.input.mu_inh_mV_per_ms=0:3:13")
+      ->required();
   cmd->add_option("--set", o->overrides, "Override a config key for every point: section.key=value (repeatable)");
   cmd->add_option("--duration", o->duration_s, "Seconds per point (overrides simulation.duration_s; the paper: 6)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", o->threads, "Threads running points (default: the usable CPUs)")->capture_default_str()
+  cmd->add_option("--threads", o->threads, "Threads running points, each point on one thread (default: the usable CPUs)")->capture_default_str()
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--probe-pA", o->probe_pA, "Amplitude of the bistability probe onto E (the authors': 1 mV/ms x C)")
       ->capture_default_str();

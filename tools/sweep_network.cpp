@@ -1,0 +1,103 @@
+#include "tools/sweep_network.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+
+#include "engine/engine.hpp"
+#include "io/config/config_loader.hpp"
+
+namespace cortexloop::tools {
+
+namespace {
+
+namespace aln = engine::aln;
+
+// The probe onto every E cell, one value per step, shared read-only by every point (as the ALN sweep's).
+class probe_source final : public engine::external_current_source {
+ public:
+  explicit probe_source(std::span<const float> probe_pA) : probe_pA_(probe_pA) {}
+  engine::population_currents currents_pA(std::int64_t step_index) noexcept override {
+    const auto k = static_cast<std::size_t>(step_index);
+    return {k < probe_pA_.size() ? probe_pA_[k] : 0.0f, 0.0f};
+  }
+
+ private:
+  std::span<const float> probe_pA_;
+};
+
+class network_runner final : public sweep_point_runner {
+ public:
+  network_runner(const std::string& config, const std::vector<std::vector<std::string>>& corners,
+                 const sweep_probe_options& probe)
+      : config_(config), probe_(probe), first_(load(corners.front()).simulation) {
+    for (const auto& corner : corners) load(corner);
+    const double duration_ms = first_.duration_s * 1000.0;
+    if (duration_ms < 3000.0)
+      throw std::invalid_argument("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
+    // measure_states takes the rate in bins of one tick; its Welch segments are 500 ms long.
+    if (const double per_segment = 500.0 / first_.tick_ms; std::fabs(per_segment - std::round(per_segment)) > 1e-9)
+      throw std::invalid_argument("simulation.tick_ms: sweep bins the E rate per tick, so tick_ms must divide 500 ms");
+    probe_pA_.resize(static_cast<std::size_t>(std::llround(duration_ms / first_.dt_ms)));
+    for (std::size_t k = 0; k < probe_pA_.size(); ++k)
+      probe_pA_[k] = static_cast<float>(
+          aln::bistability_probe_pA(static_cast<double>(k) * first_.dt_ms, duration_ms, probe_.probe_pA));
+  }
+
+  sweep_point_result run(const std::vector<std::string>& overrides) const override {
+    const engine::engine_params p = load(overrides);
+    if (p.simulation.duration_s != first_.duration_s || p.simulation.dt_ms != first_.dt_ms ||
+        p.simulation.tick_ms != first_.tick_ms)
+      throw std::invalid_argument("the swept keys change [simulation]; every point must run the same time");
+    engine::engine eng(p);
+    probe_source probe(probe_pA_);
+    eng.set_external_current(&probe);
+    const auto ticks = static_cast<std::size_t>(std::llround(p.simulation.duration_s * 1000.0 / p.simulation.tick_ms));
+    std::vector<float> rate_e_Hz(ticks);
+    engine::tick_readout r;
+    sweep_point_result out;
+    for (std::size_t k = 0; k < ticks; ++k) {
+      eng.tick(r);
+      rate_e_Hz[k] = static_cast<float>(r.exc.rate_Hz);
+      out.diverged += static_cast<double>(r.diverged);
+    }
+    eng.set_external_current(nullptr);
+    out.measures = aln::measure_states(rate_e_Hz, p.simulation.tick_ms);
+    aln::classify_options how = probe_.classify;
+    // In the Cakan network only E adapts; a config that adapts I counts too.
+    how.has_adaptation = p.network.exc.a_nS != 0.0 || p.network.exc.b_pA != 0.0 || p.network.inh.a_nS != 0.0 ||
+                         p.network.inh.b_pA != 0.0;
+    out.state = aln::classify(out.measures, how);
+    return out;
+  }
+
+  const char* model() const noexcept override { return "network"; }
+  double duration_s() const noexcept override { return first_.duration_s; }
+  double dt_ms() const noexcept override { return first_.dt_ms; }
+
+ private:
+  engine::engine_params load(std::vector<std::string> overrides) const {
+    overrides.push_back("simulation.threads=1");  // one thread per point: the sweep runs points in parallel
+    engine::engine_params p = io::load_config(config_, overrides);
+    if (p.ring)
+      throw std::invalid_argument(config_ + ": sweep classifies the network's E rate, and this config also has a "
+                                  "[ring] that would be stepped for nothing; sweep a config without [ring]");
+    return p;
+  }
+
+  std::string config_;
+  sweep_probe_options probe_;
+  engine::simulation_params first_;
+  std::vector<float> probe_pA_;
+};
+
+}  // namespace
+
+std::unique_ptr<sweep_point_runner> make_network_sweep_runner(const std::string& config,
+                                                              const std::vector<std::vector<std::string>>& corners,
+                                                              const sweep_probe_options& probe) {
+  return std::make_unique<network_runner>(config, corners, probe);
+}
+
+}  // namespace cortexloop::tools
