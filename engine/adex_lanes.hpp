@@ -65,7 +65,7 @@ struct adex_lane_events {
   // C dV/dt = g_L (E_L - V) + G_e (E_e - V) + G_i (E_i - V) - w + I_stim + g_L D_T exp((V - V_T)/D_T), the
   // exponential term added last: the linear terms are summed while the exponential (the longest chain: clamp,
   // rounding, polynomial, scale) is still being computed, so the two chains overlap instead of one waiting for
-  // the other (bench/README.md, "One thread, again").
+  // the other (bench/README.md, "One thread, third pass").
   const vf i_linear = c.g_l * (c.e_l - v) + ge * (syn.e_exc - v) + gi * (syn.e_inh - v) - w + i_stim_pA;
   const vf i_total = i_linear + c.g_l_delta_t * fast_exp_in_range(arg);
   const vi frozen = ref > 0;  // V held during the refractory period
