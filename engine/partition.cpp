@@ -41,7 +41,6 @@ partition::partition(incoming_synapses synapses)
 void partition::host_fraction(const fraction_model& m) {
   arrivals_ = delay_ring(m.ring_slots, 2, end_ - begin_);
   normals_.assign(kChunk, 0.0f);
-  normal_words_.assign(kChunk, 0u);
   fraction_spiked_.assign(end_ - begin_, kNoEvent);
 }
 
@@ -137,7 +136,7 @@ void partition::update_fraction_chunk(const network_model& m, network_state& s, 
   // begin is a multiple of 128: the chunk is whole groups of normal draws (the last one may run past end).
   philox_fill_normals(f.noise_key, begin / static_cast<std::uint32_t>(kPhiloxGroup),
                       (end - begin + kPhiloxGroup - 1) / kPhiloxGroup, static_cast<std::uint64_t>(in.step_index),
-                      kWhiteNoiseStream, normal_words_.data(), normals_.data());
+                      kWhiteNoiseStream, normals_.data());
   // The arrivals counted at the end of the previous step (its slot) are applied by the update, before integrating.
   const std::uint32_t slot = arrivals_.slot_of(in.step_index + arrivals_.slots() - 1);
   std::uint16_t* from_exc = arrivals_.row(slot, 0) - begin_;  // indexed by absolute cell

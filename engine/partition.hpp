@@ -87,7 +87,6 @@ class partition {
   std::vector<std::uint16_t> afferent_draws_;  // one chunk's Philox draws of the afferent input
   delay_ring arrivals_;         // fraction network: arrival counts of the coming steps, per local cell
   std::vector<float> normals_;  // fraction network: one chunk's normal draws
-  std::vector<std::uint32_t> normal_words_;  // and their Philox words
   std::vector<std::uint8_t> fraction_spiked_;  // fraction network: this step's event per local cell (engine/adex.hpp)
   struct alignas(64) outputs {  // written by this partition's worker in update, read by all after the barrier
     std::size_t n_spikes = 0;
