@@ -39,7 +39,9 @@ partition::partition(incoming_synapses synapses)
     : begin_(synapses.begin()), end_(synapses.end()), synapses_(std::move(synapses)), afferent_draws_(kChunk) {}
 
 void partition::host_fraction(const fraction_model& m) {
-  arrivals_ = delay_ring(m.ring_slots, 2, end_ - begin_);
+  // A slot holds a step's spikes of the whole network: at most every one of its cells.
+  recent_spikes_ = spike_ring(m.ring_slots, synapses_.n_sources());
+  arrivals_.assign(2 * static_cast<std::size_t>(end_ - begin_), 0);
   normals_.assign(kChunk, 0.0f);
   fraction_spiked_.assign(end_ - begin_, kNoEvent);
 }
@@ -137,10 +139,9 @@ void partition::update_fraction_chunk(const network_model& m, network_state& s, 
   philox_fill_normals(f.noise_key, begin / static_cast<std::uint32_t>(kPhiloxGroup),
                       (end - begin + kPhiloxGroup - 1) / kPhiloxGroup, static_cast<std::uint64_t>(in.step_index),
                       kWhiteNoiseStream, normals_.data());
-  // The arrivals counted at the end of the previous step (its slot) are applied by the update, before integrating.
-  const std::uint32_t slot = arrivals_.slot_of(in.step_index + arrivals_.slots() - 1);
-  std::uint16_t* from_exc = arrivals_.row(slot, 0) - begin_;  // indexed by absolute cell
-  std::uint16_t* from_inh = arrivals_.row(slot, 1) - begin_;
+  // The arrivals counted in the previous step's deliver phase are applied by the update, before integrating.
+  std::uint16_t* from_exc = arrivals_.data() - begin_;  // indexed by absolute cell
+  std::uint16_t* from_inh = arrivals_.data() + (end_ - begin_) - begin_;
   auto integrate = [&](int pop, float i_stim_pA, std::uint32_t b, std::uint32_t e) {
     if (b >= e) return;
     for_each_lane_piece(b, e, [&](std::uint32_t pb, std::uint32_t pe) {
@@ -187,10 +188,9 @@ void partition::collect_fraction_spikes(const network_model& m, network_state& s
 void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all,
                         std::int64_t step_index) noexcept {
   if (m.fraction) {
-    // Counts do not depend on the order of the spikes; the next update applies them to s.
-    auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
-    for (const partition& from : all)
-      fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, from.spikes(s), rows);
+    recent_spikes_.start(step_index);
+    for (const partition& from : all) recent_spikes_.append(step_index, from.spikes(s));
+    count_fraction_arrivals(m, step_index);
     return;
   }
   for (const partition& from : all) deliver_conductance(m, s, from.spikes(s));
@@ -199,11 +199,19 @@ void partition::deliver(const network_model& m, network_state& s, std::span<cons
 void partition::deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes,
                         std::int64_t step_index) noexcept {
   if (m.fraction) {
-    auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
-    fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, spikes, rows);
+    recent_spikes_.start(step_index);
+    recent_spikes_.append(step_index, spikes);
+    count_fraction_arrivals(m, step_index);
     return;
   }
   deliver_conductance(m, s, spikes);
+}
+
+void partition::count_fraction_arrivals(const network_model& m, std::int64_t step_index) noexcept {
+  // Counts do not depend on the order of the spikes; the next update applies them to s.
+  auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
+  std::uint16_t* const counts[2] = {arrivals_.data(), arrivals_.data() + (end_ - begin_)};
+  fraction_count_arrivals(*m.fraction, recent_spikes_, step_index, begin_, m.n_exc, counts, rows);
 }
 
 void partition::deliver_conductance(const network_model& m, network_state& s,
