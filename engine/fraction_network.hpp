@@ -19,6 +19,7 @@
 
 #include "engine/cells/adex_heun.hpp"
 #include "engine/philox.hpp"
+#include "engine/synapses/delta_rows.hpp"
 #include "engine/synapses/spike_ring.hpp"
 #include "engine/synapses/fraction_synapse.hpp"
 
@@ -33,14 +34,11 @@ struct fraction_model {
   static fraction_model from(const network_params& p, double dt_ms, std::uint64_t seed);
 };
 
-// Counts, per local cell of [begin, begin + n) and source population, the spikes that reach it in the deliver phase of
-// `step`: those of population y at step - delay_steps[x][y] onto the cells of population x. counts[y] is indexed by
-// local cell; targets_of(pre) gives pre's local targets, ascending. n_exc: the first inhibitory cell.
-template <class Rows>
-void fraction_count_arrivals(const fraction_model& m, const spike_ring& ring, std::int64_t step, std::uint32_t begin,
-                             std::uint32_t n_exc, std::uint16_t* const counts[2], const Rows& targets_of) noexcept {
-  // The local index from which targets are inhibitory; rows list local targets ascending.
-  const std::uint32_t first_inh_local = n_exc > begin ? n_exc - begin : 0;
+// Counts, per local cell and source population, the spikes that reach it in the deliver phase of `step`: those of
+// population y at step - delay_steps[x][y] onto the cells of population x. counts[y] is indexed by local cell; rows
+// holds the partition's targets of every source (engine/synapses/delta_rows.hpp). n_exc: the first inhibitory cell.
+inline void fraction_count_arrivals(const fraction_model& m, const spike_ring& ring, std::int64_t step,
+                                    std::uint32_t n_exc, std::uint16_t* const counts[2], const delta_rows& rows) noexcept {
   for (int pre = 0; pre < 2; ++pre)
     for (int post = 0; post < 2; ++post) {
       // The step's spikes are ascending: those of E (ids < n_exc) first.
@@ -50,15 +48,12 @@ void fraction_count_arrivals(const fraction_model& m, const spike_ring& ring, st
           pre == 0 ? std::span<const std::uint32_t>(all.begin(), first_inh) : std::span<const std::uint32_t>(first_inh, all.end());
       std::uint16_t* const count = counts[pre];
       for (std::size_t k = 0; k < spikes.size(); ++k) {
-        if (k + 1 < spikes.size()) {  // rows are far larger than the caches: fetch the next while counting
-          const auto next = targets_of(spikes[k + 1]);
-          for (std::size_t line = 0; line < next.size(); line += 16) __builtin_prefetch(next.data() + line);
+        if (k + 1 < spikes.size()) {  // the rows are far larger than the caches: fetch the next while counting
+          const std::uint8_t* next = rows.part_begin(spikes[k + 1], post);
+          const std::size_t bytes = rows.part_bytes(spikes[k + 1], post);
+          for (std::size_t line = 0; line < bytes; line += 64) __builtin_prefetch(next + line);
         }
-        // Rows are ascending: the E targets come first, then the I targets (split once per row, not per target).
-        const auto row = targets_of(spikes[k]);
-        const auto split = std::lower_bound(row.begin(), row.end(), first_inh_local);
-        const auto from = post == 0 ? row.begin() : split, to = post == 0 ? split : row.end();
-        for (auto it = from; it != to; ++it) ++count[*it];
+        rows.for_each(spikes[k], post, [count](std::uint32_t local) { ++count[local]; });
       }
     }
 }

@@ -38,7 +38,8 @@ void for_each_lane_piece(std::uint32_t begin, std::uint32_t end, F f) {
 partition::partition(incoming_synapses synapses)
     : begin_(synapses.begin()), end_(synapses.end()), synapses_(std::move(synapses)), afferent_draws_(kChunk) {}
 
-void partition::host_fraction(const fraction_model& m) {
+void partition::host_fraction(const fraction_model& m, std::uint32_t n_exc) {
+  fraction_rows_ = delta_rows(synapses_, n_exc > begin_ ? std::min(n_exc, end_) - begin_ : 0);
   // A slot holds a step's spikes of the whole network: at most every one of its cells.
   recent_spikes_ = spike_ring(m.ring_slots, synapses_.n_sources());
   arrivals_.assign(2 * static_cast<std::size_t>(end_ - begin_), 0);
@@ -209,9 +210,8 @@ void partition::deliver(const network_model& m, network_state& s, std::span<cons
 
 void partition::count_fraction_arrivals(const network_model& m, std::int64_t step_index) noexcept {
   // Counts do not depend on the order of the spikes; the next update applies them to s.
-  auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
   std::uint16_t* const counts[2] = {arrivals_.data(), arrivals_.data() + (end_ - begin_)};
-  fraction_count_arrivals(*m.fraction, recent_spikes_, step_index, begin_, m.n_exc, counts, rows);
+  fraction_count_arrivals(*m.fraction, recent_spikes_, step_index, m.n_exc, counts, fraction_rows_);
 }
 
 void partition::deliver_conductance(const network_model& m, network_state& s,

@@ -52,8 +52,8 @@ struct step_inputs {
 class partition {
  public:
   explicit partition(incoming_synapses synapses);
-  // Sizes the spike ring, the arrival counts, the noise buffers and the event flags of the fraction network (once, before stepping).
-  void host_fraction(const fraction_model& m);
+  // Builds the byte rows (n_exc: the first inhibitory cell); sizes the spike ring, the arrival counts, the noise buffers and the event flags of the fraction network (once, before stepping).
+  void host_fraction(const fraction_model& m, std::uint32_t n_exc);
   void update(const network_model& m, network_state& s, const step_inputs& in) noexcept;
   void deliver(const network_model& m, network_state& s, std::span<const partition> all,
                std::int64_t step_index) noexcept;
@@ -86,6 +86,7 @@ class partition {
   std::uint32_t begin_, end_;
   incoming_synapses synapses_;
   std::vector<std::uint16_t> afferent_draws_;  // one chunk's Philox draws of the afferent input
+  delta_rows fraction_rows_;    // fraction network: the synapses' rows, one byte per target
   spike_ring recent_spikes_;    // fraction network: the last steps' spikes, for the delays
   std::vector<std::uint16_t> arrivals_;  // fraction network: arrivals for the next update, [from E | from I] per local cell
   std::vector<float> normals_;  // fraction network: one chunk's normal draws

@@ -5,7 +5,9 @@
 // Breaks tried, each failing here: every delay one step longer (delay_steps + 1: the arrival check and the 20 decay
 // checks fail); fraction_jump with (1 - c)^(k+1) (27 closed-form checks and the arrival check); the noise increment
 // sigma dt instead of sigma sqrt(dt) (the OU variance); the Heun corrector using the start slope twice, i.e. Euler
-// (error ratios 2 instead of 4); the range check of k_xy removed (the config test). The integrator is
+// (error ratios 2 instead of 4); the range check of k_xy removed (the config test); the byte rows' escape not skipping
+// its 4 bytes (both parts of source 9 wrong); the spike ring not emptying a reused slot (step 4 saw step 0's spikes);
+// the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the scalar). The integrator is
 // network.fraction.integrator: "euler" (the authors' effective scheme, the config's default) or "heun".
 #include <catch2/catch.hpp>
 
@@ -15,7 +17,9 @@
 
 #include "engine/cells/adex_heun.hpp"
 #include "engine/noise/philox_normal.hpp"
+#include "engine/synapses/delta_rows.hpp"
 #include "engine/synapses/fraction_synapse.hpp"
+#include "engine/synapses/spike_ring.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;
@@ -77,6 +81,59 @@ TEST_CASE("a spike at step k moves its targets' s in the update of step k + dela
     CHECK(net.s_exc()[inh] == Approx(expected).epsilon(2e-6));
   }
   CHECK(counts.spikes_inh == 0);
+}
+
+TEST_CASE("byte rows give every target of every source, split at the first inhibitory cell, including gaps of 256 "
+          "and more (escaped)", "[fraction][synapses]") {
+  // Reference: the 32-bit rows themselves (incoming_synapses). Sources 0..9, targets 0..999 of one partition
+  // starting at cell 100; source s < 9 reaches every (s + 1)-th target, source 9 six targets far apart.
+  constexpr std::uint32_t n = 1100, begin = 100, end = 1100, first_inh_local = 600;
+  std::vector<std::uint32_t> sources;
+  std::vector<std::uint64_t> first_source;
+  std::vector<std::vector<std::uint32_t>> expected(n);
+  for (std::uint32_t t = 0; t < end - begin; ++t) {
+    first_source.push_back(sources.size());
+    for (std::uint32_t s = 0; s < 10; ++s)
+      if (s < 9 ? t % (s + 1) == 0 : (t == 0 || t == 255 || t == 511 || t == 599 || t == 600 || t == 999)) {
+        sources.push_back(s);
+        expected[s].push_back(t);
+      }
+  }
+  first_source.push_back(sources.size());
+  const engine::incoming_synapses rows(n, begin, end, sources, first_source);
+  const engine::delta_rows bytes(rows, first_inh_local);
+  for (std::uint32_t s = 0; s < 10; ++s) {
+    REQUIRE(std::vector<std::uint32_t>(rows.local_targets_of(s).begin(), rows.local_targets_of(s).end()) ==
+            expected[s]);
+    std::vector<std::uint32_t> part[2];
+    for (int k = 0; k < 2; ++k) bytes.for_each(s, k, [&](std::uint32_t t) { part[k].push_back(t); });
+    std::vector<std::uint32_t> exc, inh;
+    for (const std::uint32_t t : expected[s]) (t < first_inh_local ? exc : inh).push_back(t);
+    INFO("source " << s);
+    CHECK(part[0] == exc);
+    CHECK(part[1] == inh);
+  }
+  // Source 9's targets 0, 255, 511, 599 | 600, 999: gaps 1, 255, 256 (escaped), 88 | 1 (from 599), 399 (escaped).
+  CHECK(bytes.part_bytes(9, 0) == 1 + 1 + 5 + 1);
+  CHECK(bytes.part_bytes(9, 1) == 1 + 5);
+}
+
+TEST_CASE("the spike ring returns a step's spikes for D - 1 steps, then nothing", "[fraction][delay]") {
+  engine::spike_ring ring(4, 8);
+  const std::uint32_t a[] = {1, 5}, b[] = {7};
+  CHECK(ring.at(0).empty());  // never recorded
+  CHECK(ring.at(-1).empty());
+  ring.start(0);
+  ring.append(0, a);
+  ring.append(0, b);
+  for (std::int64_t k = 1; k <= 3; ++k) {
+    ring.start(k);
+    REQUIRE(ring.at(0).size() == 3);  // steps 0 .. 3 share the ring of 4 slots
+    CHECK(ring.at(0)[2] == 7);
+  }
+  ring.start(4);  // replaces step 0
+  CHECK(ring.at(0).empty());
+  CHECK(ring.at(4).empty());
 }
 
 TEST_CASE("k arrivals in one step compose to 1 - (1 - s)(1 - c)^k", "[fraction]") {
