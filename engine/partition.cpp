@@ -16,23 +16,6 @@ namespace {
 // Cells per pass of the afferent input's generator: its draws (2 KB) stay in L1 until they are added.
 constexpr std::uint32_t kChunk = 1024;
 
-// The fraction network's update (engine/cells/adex_heun.cpp) is a vectorised loop with a scalar remainder, separate
-// code; for the result of a cell not to depend on where a range starts or ends (it changes with the partitioning),
-// its ranges are cut at absolute multiples of kLaneBlock, so a cell is handled by the same code whichever partition
-// and chunk it lies in.
-constexpr std::uint32_t kLaneBlock = 16;
-
-template <class F>
-void for_each_lane_piece(std::uint32_t begin, std::uint32_t end, F f) {
-  while (begin < end) {
-    const std::uint32_t next_block = (begin / kLaneBlock + 1) * kLaneBlock;
-    const std::uint32_t piece_end = begin % kLaneBlock != 0 || end < next_block
-                                        ? std::min(end, next_block)
-                                        : end / kLaneBlock * kLaneBlock;  // whole blocks in one go
-    f(begin, piece_end);
-    begin = piece_end;
-  }
-}
 }  // namespace
 
 partition::partition(incoming_synapses synapses)
@@ -143,15 +126,14 @@ void partition::update_fraction_chunk(const network_model& m, network_state& s, 
   // The arrivals counted in the previous step's deliver phase are applied by the update, before integrating.
   std::uint16_t* from_exc = arrivals_.data() - begin_;  // indexed by absolute cell
   std::uint16_t* from_inh = arrivals_.data() + (end_ - begin_) - begin_;
+  // Any range will do: the kernel runs every cell, a range's last few too, through the same 16-lane code, so a cell's
+  // result does not depend on where its partition or chunk starts (engine/cells/adex_heun.cpp).
   auto integrate = [&](int pop, float i_stim_pA, std::uint32_t b, std::uint32_t e) {
     if (b >= e) return;
-    for_each_lane_piece(b, e, [&](std::uint32_t pb, std::uint32_t pe) {
-      const adex_heun_view v{s.v_mV.data() + pb, s.w_pA.data() + pb, s.s_exc.data() + pb, s.s_inh.data() + pb,
-                             s.ref_left.data() + pb, fraction_spiked_.data() + (pb - begin_),
-                             static_cast<std::size_t>(pe - pb)};
-      const fraction_arrivals a{from_exc + pb, from_inh + pb, f.jump[pop][0].log_keep(), f.jump[pop][1].log_keep()};
-      adex_heun_step(f.cell[pop], i_stim_pA, normals_.data() + (pb - begin), v, &a);
-    });
+    const adex_heun_view v{s.v_mV.data() + b, s.w_pA.data() + b, s.s_exc.data() + b, s.s_inh.data() + b,
+                           s.ref_left.data() + b, fraction_spiked_.data() + (b - begin_), static_cast<std::size_t>(e - b)};
+    const fraction_arrivals a{from_exc + b, from_inh + b, f.jump[pop][0].log_keep(), f.jump[pop][1].log_keep()};
+    adex_heun_step(f.cell[pop], i_stim_pA, normals_.data() + (b - begin), v, &a);
   };
   const std::uint32_t exc_end = std::min(end, m.n_exc);
   integrate(0, in.i_stim_exc_pA, begin, exc_end);

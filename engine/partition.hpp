@@ -52,7 +52,8 @@ struct step_inputs {
 class partition {
  public:
   explicit partition(incoming_synapses synapses);
-  // Builds the byte rows (n_exc: the first inhibitory cell); sizes the spike ring, the arrival counts, the noise buffers and the event flags of the fraction network (once, before stepping).
+  // Fraction network, once before stepping: builds the byte rows (n_exc: the first inhibitory cell), sizes the spike
+  // ring, the arrival counts, the noise buffer and the event flags.
   void host_fraction(const fraction_model& m, std::uint32_t n_exc);
   void update(const network_model& m, network_state& s, const step_inputs& in) noexcept;
   void deliver(const network_model& m, network_state& s, std::span<const partition> all,
