@@ -58,6 +58,23 @@ using lanes::vi;
   return delta_t * fast_exp(x < kExpArgMin ? vf{} + kExpArgMin : (x > kExpArgMax ? vf{} + kExpArgMax : x));
 }
 
+// (1 - c)^n for n = 0 .. 31 in two registers, each entry computed by the same vector exp(n ln(1 - c)) as the kernel's
+// fallback, so a lookup gives the kernel's value bit for bit. Why: a step brings a cell a few arrivals (~1.3 at A1),
+// and two lookups (vpermt2ps) cost less than two exponentials per cell.
+struct keep_table {
+  vf lo, hi;
+  float log_keep;
+  explicit keep_table(float log_keep_per_arrival) noexcept : log_keep(log_keep_per_arrival) {
+    const vf n = __builtin_convertvector(lanes::iota(), vf);
+    lo = fast_exp(n * log_keep);
+    hi = fast_exp((n + 16.0f) * log_keep);
+  }
+  // (1 - c)^count; count < 32 in every lane when `small`.
+  [[gnu::always_inline]] vf keep(vi count, bool small) const noexcept {
+    return small ? __builtin_shuffle(lo, hi, count) : fast_exp(__builtin_convertvector(count, vf) * log_keep);
+  }
+};
+
 // The state of 16 cells in registers.
 struct cells16 {
   vf v, w, se, si, normal;
@@ -69,17 +86,17 @@ struct cells16 {
 // spill). Every cell, wherever its block starts, goes through this code: the file is compiled without FP
 // contraction, so each lane rounds as the scalar expressions written here would. Returns the event per lane.
 template <bool kHeun, bool kArrivals>
-[[gnu::always_inline]] inline vi step16(const adex_heun_derived& c, const float drive, const float log_keep_e,
-                                        const float log_keep_i, cells16& x) noexcept {
+[[gnu::always_inline]] inline vi step16(const adex_heun_derived& c, const float drive, const keep_table& keep_e,
+                                        const keep_table& keep_i, cells16& x) noexcept {
   constexpr float kMax = std::numeric_limits<float>::max();
   const vf v = x.v, w = x.w;
   vf se = x.se, si = x.si;
   if constexpr (kArrivals) {
     // The previous step's arrivals: s <- 1 - (1 - s)(1 - c)^n where n > 0 (counts cleared by the caller).
     // Refractory cells take them too (Brian2's on_pre is not gated). (1 - c)^n as exp(n ln(1 - c)): arithmetic the
-    // vector unit does faster than a gather from a table.
-    const vf ne = __builtin_convertvector(x.count_e, vf), ni = __builtin_convertvector(x.count_i, vf);
-    const vf keep_ne = fast_exp(ne * log_keep_e), keep_ni = fast_exp(ni * log_keep_i);
+    // vector unit does faster than a gather from a table (and for n < 32 a register table, keep_table, faster still).
+    const bool small = lanes::bits((x.count_e < 32) & (x.count_i < 32)) == 0xFFFFu;
+    const vf keep_ne = keep_e.keep(x.count_e, small), keep_ni = keep_i.keep(x.count_i, small);
     se = x.count_e != 0 ? 1.0f - (1.0f - se) * keep_ne : se;
     si = x.count_i != 0 ? 1.0f - (1.0f - si) * keep_ni : si;
   }
@@ -124,8 +141,7 @@ void integrate(const adex_heun_derived& cell, const float i_stim_pA, const float
   // (and re-broadcast) every constant in every iteration; the copy's address is never taken, so it stays in registers.
   const adex_heun_derived c = cell;
   const float drive = c.mu + i_stim_pA * c.inv_c;  // mu_ext + I_stim / C, the same for every cell
-  const float log_keep_e = kArrivals ? arrivals->log_keep_exc : 0.0f;
-  const float log_keep_i = kArrivals ? arrivals->log_keep_inh : 0.0f;
+  const keep_table keep_e(kArrivals ? arrivals->log_keep_exc : 0.0f), keep_i(kArrivals ? arrivals->log_keep_inh : 0.0f);
   // Local copies of the pointers: stores through them cannot change them (no reloads in the loop).
   float* const v_mV = s.v_mV;
   float* const w_pA = s.w_pA;
@@ -147,7 +163,7 @@ void integrate(const adex_heun_derived& cell, const float i_stim_pA, const float
       lanes::store(count_e + i, lanes::vu16{});
       lanes::store(count_i + i, lanes::vu16{});
     }
-    const vi event = step16<kHeun, kArrivals>(c, drive, log_keep_e, log_keep_i, x);
+    const vi event = step16<kHeun, kArrivals>(c, drive, keep_e, keep_i, x);
     lanes::store(v_mV + i, x.v);
     lanes::store(w_pA + i, x.w);
     lanes::store(s_exc + i, x.se);
@@ -175,7 +191,7 @@ void integrate(const adex_heun_derived& cell, const float i_stim_pA, const float
   }
   cells16 x{lanes::load<vf>(v), lanes::load<vf>(w), lanes::load<vf>(se), lanes::load<vf>(si), lanes::load<vf>(nr),
             lanes::load<vi>(ref), lanes::load<vi>(ce), lanes::load<vi>(ci)};
-  const vi event = step16<kHeun, kArrivals>(c, drive, log_keep_e, log_keep_i, x);
+  const vi event = step16<kHeun, kArrivals>(c, drive, keep_e, keep_i, x);
   for (std::size_t k = 0; k < rest; ++k) {
     v_mV[i + k] = x.v[k];
     w_pA[i + k] = x.w[k];
