@@ -30,6 +30,8 @@ class incoming_synapses {
     return {targets_.data() + row_start_[pre], targets_.data() + row_start_[pre + 1]};
   }
   std::uint64_t n_synapses() const noexcept { return targets_.size(); }
+  // The network's cells, every one a possible source.
+  std::uint32_t n_sources() const noexcept { return static_cast<std::uint32_t>(row_start_.size() - 1); }
   std::uint32_t begin() const noexcept { return begin_; }
   std::uint32_t end() const noexcept { return end_; }
 

@@ -124,6 +124,17 @@ inline constexpr __mmask16 kAll = 0xFFFF;
 }
 
 
+// sqrt lane by lane, correctly rounded (IEEE), so the same value as std::sqrt of each lane: one vsqrtps with AVX-512.
+[[gnu::always_inline]] inline vf sqrt(vf x) noexcept {
+#if defined(__AVX512F__)
+  return reinterpret_cast<vf>(_mm512_mask_sqrt_ps(reinterpret_cast<__m512>(x), kAll, reinterpret_cast<__m512>(x)));
+#else
+  vf out;
+  for (unsigned k = 0; k < kLanes; ++k) out[k] = __builtin_sqrtf(x[k]);
+  return out;
+#endif
+}
+
 }  // namespace cortexloop::engine::lanes
 
 #pragma GCC diagnostic pop

@@ -16,32 +16,17 @@ namespace {
 // Cells per pass of the afferent input's generator: its draws (2 KB) stay in L1 until they are added.
 constexpr std::uint32_t kChunk = 1024;
 
-// The fraction network's update (engine/cells/adex_heun.cpp) is a vectorised loop with a scalar remainder, separate
-// code; for the result of a cell not to depend on where a range starts or ends (it changes with the partitioning),
-// its ranges are cut at absolute multiples of kLaneBlock, so a cell is handled by the same code whichever partition
-// and chunk it lies in.
-constexpr std::uint32_t kLaneBlock = 16;
-
-template <class F>
-void for_each_lane_piece(std::uint32_t begin, std::uint32_t end, F f) {
-  while (begin < end) {
-    const std::uint32_t next_block = (begin / kLaneBlock + 1) * kLaneBlock;
-    const std::uint32_t piece_end = begin % kLaneBlock != 0 || end < next_block
-                                        ? std::min(end, next_block)
-                                        : end / kLaneBlock * kLaneBlock;  // whole blocks in one go
-    f(begin, piece_end);
-    begin = piece_end;
-  }
-}
 }  // namespace
 
 partition::partition(incoming_synapses synapses)
     : begin_(synapses.begin()), end_(synapses.end()), synapses_(std::move(synapses)), afferent_draws_(kChunk) {}
 
-void partition::host_fraction(const fraction_model& m) {
-  arrivals_ = delay_ring(m.ring_slots, 2, end_ - begin_);
+void partition::host_fraction(const fraction_model& m, std::uint32_t n_exc) {
+  fraction_rows_ = delta_rows(synapses_, n_exc > begin_ ? std::min(n_exc, end_) - begin_ : 0);
+  // A slot holds a step's spikes of the whole network: at most every one of its cells.
+  recent_spikes_ = spike_ring(m.ring_slots, synapses_.n_sources());
+  arrivals_.assign(2 * static_cast<std::size_t>(end_ - begin_), 0);
   normals_.assign(kChunk, 0.0f);
-  normal_words_.assign(kChunk, 0u);
   fraction_spiked_.assign(end_ - begin_, kNoEvent);
 }
 
@@ -137,20 +122,18 @@ void partition::update_fraction_chunk(const network_model& m, network_state& s, 
   // begin is a multiple of 128: the chunk is whole groups of normal draws (the last one may run past end).
   philox_fill_normals(f.noise_key, begin / static_cast<std::uint32_t>(kPhiloxGroup),
                       (end - begin + kPhiloxGroup - 1) / kPhiloxGroup, static_cast<std::uint64_t>(in.step_index),
-                      kWhiteNoiseStream, normal_words_.data(), normals_.data());
-  // The arrivals counted at the end of the previous step (its slot) are applied by the update, before integrating.
-  const std::uint32_t slot = arrivals_.slot_of(in.step_index + arrivals_.slots() - 1);
-  std::uint16_t* from_exc = arrivals_.row(slot, 0) - begin_;  // indexed by absolute cell
-  std::uint16_t* from_inh = arrivals_.row(slot, 1) - begin_;
+                      kWhiteNoiseStream, normals_.data());
+  // The arrivals counted in the previous step's deliver phase are applied by the update, before integrating.
+  std::uint16_t* from_exc = arrivals_.data() - begin_;  // indexed by absolute cell
+  std::uint16_t* from_inh = arrivals_.data() + (end_ - begin_) - begin_;
+  // Any range will do: the kernel runs every cell, a range's last few too, through the same 16-lane code, so a cell's
+  // result does not depend on where its partition or chunk starts (engine/cells/adex_heun.cpp).
   auto integrate = [&](int pop, float i_stim_pA, std::uint32_t b, std::uint32_t e) {
     if (b >= e) return;
-    for_each_lane_piece(b, e, [&](std::uint32_t pb, std::uint32_t pe) {
-      const adex_heun_view v{s.v_mV.data() + pb, s.w_pA.data() + pb, s.s_exc.data() + pb, s.s_inh.data() + pb,
-                             s.ref_left.data() + pb, fraction_spiked_.data() + (pb - begin_),
-                             static_cast<std::size_t>(pe - pb)};
-      const fraction_arrivals a{from_exc + pb, from_inh + pb, f.jump[pop][0].log_keep(), f.jump[pop][1].log_keep()};
-      adex_heun_step(f.cell[pop], i_stim_pA, normals_.data() + (pb - begin), v, &a);
-    });
+    const adex_heun_view v{s.v_mV.data() + b, s.w_pA.data() + b, s.s_exc.data() + b, s.s_inh.data() + b,
+                           s.ref_left.data() + b, fraction_spiked_.data() + (b - begin_), static_cast<std::size_t>(e - b)};
+    const fraction_arrivals a{from_exc + b, from_inh + b, f.jump[pop][0].log_keep(), f.jump[pop][1].log_keep()};
+    adex_heun_step(f.cell[pop], i_stim_pA, normals_.data() + (b - begin), v, &a);
   };
   const std::uint32_t exc_end = std::min(end, m.n_exc);
   integrate(0, in.i_stim_exc_pA, begin, exc_end);
@@ -188,10 +171,9 @@ void partition::collect_fraction_spikes(const network_model& m, network_state& s
 void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all,
                         std::int64_t step_index) noexcept {
   if (m.fraction) {
-    // Counts do not depend on the order of the spikes; the next update applies them to s.
-    auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
-    for (const partition& from : all)
-      fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, from.spikes(s), rows);
+    recent_spikes_.start(step_index);
+    for (const partition& from : all) recent_spikes_.append(step_index, from.spikes(s));
+    count_fraction_arrivals(m, step_index);
     return;
   }
   for (const partition& from : all) deliver_conductance(m, s, from.spikes(s));
@@ -200,11 +182,18 @@ void partition::deliver(const network_model& m, network_state& s, std::span<cons
 void partition::deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes,
                         std::int64_t step_index) noexcept {
   if (m.fraction) {
-    auto rows = [this](std::uint32_t pre) { return synapses_.local_targets_of(pre); };
-    fraction_count_arrivals(*m.fraction, arrivals_, step_index, begin_, m.n_exc, spikes, rows);
+    recent_spikes_.start(step_index);
+    recent_spikes_.append(step_index, spikes);
+    count_fraction_arrivals(m, step_index);
     return;
   }
   deliver_conductance(m, s, spikes);
+}
+
+void partition::count_fraction_arrivals(const network_model& m, std::int64_t step_index) noexcept {
+  // Counts do not depend on the order of the spikes; the next update applies them to s.
+  std::uint16_t* const counts[2] = {arrivals_.data(), arrivals_.data() + (end_ - begin_)};
+  fraction_count_arrivals(*m.fraction, recent_spikes_, step_index, m.n_exc, counts, fraction_rows_);
 }
 
 void partition::deliver_conductance(const network_model& m, network_state& s,

@@ -14,7 +14,7 @@
 #include "engine/connectivity.hpp"
 #include "engine/drive.hpp"
 #include "engine/fraction_network.hpp"
-#include "engine/synapses/delay_ring.hpp"
+#include "engine/synapses/spike_ring.hpp"
 
 namespace cortexloop::engine {
 
@@ -52,8 +52,9 @@ struct step_inputs {
 class partition {
  public:
   explicit partition(incoming_synapses synapses);
-  // Sizes the delay ring, the noise buffers and the event flags of the fraction network (once, before stepping).
-  void host_fraction(const fraction_model& m);
+  // Fraction network, once before stepping: builds the byte rows (n_exc: the first inhibitory cell), sizes the spike
+  // ring, the arrival counts, the noise buffer and the event flags.
+  void host_fraction(const fraction_model& m, std::uint32_t n_exc);
   void update(const network_model& m, network_state& s, const step_inputs& in) noexcept;
   void deliver(const network_model& m, network_state& s, std::span<const partition> all,
                std::int64_t step_index) noexcept;
@@ -80,14 +81,16 @@ class partition {
   void update_fraction_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                              std::uint32_t end) noexcept;
   void collect_fraction_spikes(const network_model& m, network_state& s) noexcept;
+  void count_fraction_arrivals(const network_model& m, std::int64_t step_index) noexcept;
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
 
   std::uint32_t begin_, end_;
   incoming_synapses synapses_;
   std::vector<std::uint16_t> afferent_draws_;  // one chunk's Philox draws of the afferent input
-  delay_ring arrivals_;         // fraction network: arrival counts of the coming steps, per local cell
+  delta_rows fraction_rows_;    // fraction network: the synapses' rows, one byte per target
+  spike_ring recent_spikes_;    // fraction network: the last steps' spikes, for the delays
+  std::vector<std::uint16_t> arrivals_;  // fraction network: arrivals for the next update, [from E | from I] per local cell
   std::vector<float> normals_;  // fraction network: one chunk's normal draws
-  std::vector<std::uint32_t> normal_words_;  // and their Philox words
   std::vector<std::uint8_t> fraction_spiked_;  // fraction network: this step's event per local cell (engine/adex.hpp)
   struct alignas(64) outputs {  // written by this partition's worker in update, read by all after the barrier
     std::size_t n_spikes = 0;

@@ -5,7 +5,9 @@
 // Breaks tried, each failing here: every delay one step longer (delay_steps + 1: the arrival check and the 20 decay
 // checks fail); fraction_jump with (1 - c)^(k+1) (27 closed-form checks and the arrival check); the noise increment
 // sigma dt instead of sigma sqrt(dt) (the OU variance); the Heun corrector using the start slope twice, i.e. Euler
-// (error ratios 2 instead of 4); the range check of k_xy removed (the config test). The integrator is
+// (error ratios 2 instead of 4); the range check of k_xy removed (the config test); the byte rows' escape not skipping
+// its 4 bytes (both parts of source 9 wrong); the spike ring not emptying a reused slot (step 4 saw step 0's spikes);
+// the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the scalar). The integrator is
 // network.fraction.integrator: "euler" (the authors' effective scheme, the config's default) or "heun".
 #include <catch2/catch.hpp>
 
@@ -15,7 +17,9 @@
 
 #include "engine/cells/adex_heun.hpp"
 #include "engine/noise/philox_normal.hpp"
+#include "engine/synapses/delta_rows.hpp"
 #include "engine/synapses/fraction_synapse.hpp"
+#include "engine/synapses/spike_ring.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;
@@ -79,6 +83,59 @@ TEST_CASE("a spike at step k moves its targets' s in the update of step k + dela
   CHECK(counts.spikes_inh == 0);
 }
 
+TEST_CASE("byte rows give every target of every source, split at the first inhibitory cell, including gaps of 256 "
+          "and more (escaped)", "[fraction][synapses]") {
+  // Reference: the 32-bit rows themselves (incoming_synapses). Sources 0..9, targets 0..999 of one partition
+  // starting at cell 100; source s < 9 reaches every (s + 1)-th target, source 9 six targets far apart.
+  constexpr std::uint32_t n = 1100, begin = 100, end = 1100, first_inh_local = 600;
+  std::vector<std::uint32_t> sources;
+  std::vector<std::uint64_t> first_source;
+  std::vector<std::vector<std::uint32_t>> expected(n);
+  for (std::uint32_t t = 0; t < end - begin; ++t) {
+    first_source.push_back(sources.size());
+    for (std::uint32_t s = 0; s < 10; ++s)
+      if (s < 9 ? t % (s + 1) == 0 : (t == 0 || t == 255 || t == 511 || t == 599 || t == 600 || t == 999)) {
+        sources.push_back(s);
+        expected[s].push_back(t);
+      }
+  }
+  first_source.push_back(sources.size());
+  const engine::incoming_synapses rows(n, begin, end, sources, first_source);
+  const engine::delta_rows bytes(rows, first_inh_local);
+  for (std::uint32_t s = 0; s < 10; ++s) {
+    REQUIRE(std::vector<std::uint32_t>(rows.local_targets_of(s).begin(), rows.local_targets_of(s).end()) ==
+            expected[s]);
+    std::vector<std::uint32_t> part[2];
+    for (int k = 0; k < 2; ++k) bytes.for_each(s, k, [&](std::uint32_t t) { part[k].push_back(t); });
+    std::vector<std::uint32_t> exc, inh;
+    for (const std::uint32_t t : expected[s]) (t < first_inh_local ? exc : inh).push_back(t);
+    INFO("source " << s);
+    CHECK(part[0] == exc);
+    CHECK(part[1] == inh);
+  }
+  // Source 9's targets 0, 255, 511, 599 | 600, 999: gaps 1, 255, 256 (escaped), 88 | 1 (from 599), 399 (escaped).
+  CHECK(bytes.part_bytes(9, 0) == 1 + 1 + 5 + 1);
+  CHECK(bytes.part_bytes(9, 1) == 1 + 5);
+}
+
+TEST_CASE("the spike ring returns a step's spikes for D - 1 steps, then nothing", "[fraction][delay]") {
+  engine::spike_ring ring(4, 8);
+  const std::uint32_t a[] = {1, 5}, b[] = {7};
+  CHECK(ring.at(0).empty());  // never recorded
+  CHECK(ring.at(-1).empty());
+  ring.start(0);
+  ring.append(0, a);
+  ring.append(0, b);
+  for (std::int64_t k = 1; k <= 3; ++k) {
+    ring.start(k);
+    REQUIRE(ring.at(0).size() == 3);  // steps 0 .. 3 share the ring of 4 slots
+    CHECK(ring.at(0)[2] == 7);
+  }
+  ring.start(4);  // replaces step 0
+  CHECK(ring.at(0).empty());
+  CHECK(ring.at(4).empty());
+}
+
 TEST_CASE("k arrivals in one step compose to 1 - (1 - s)(1 - c)^k", "[fraction]") {
   for (const double c : {0.3 / 2.43, 0.5 / 3.3, 1.0}) {
     const engine::fraction_jump jump(c, 800);
@@ -109,19 +166,22 @@ TEST_CASE("normal draws: the vectorised log and sincos match std, and the draws 
   CHECK(worst_trig < 1e-6);  // absolute
   // Mean and variance of 2^20 draws: standard errors 1e-3 and 1.4e-3; bounds at 5 of them.
   const auto key = engine::philox_key::from_seed(7);
-  std::vector<float> words(1024 * 4), out(1024 * 4);
+  std::vector<float> out(1024 * 4);
   double sum = 0, sum2 = 0, n = 0;
+  std::size_t differ = 0;
   for (std::uint64_t step = 0; step < 256; ++step) {
-    std::vector<std::uint32_t> w(4096);
-    engine::philox_fill_normals(key, 3, 32, step, engine::kWhiteNoiseStream, w.data(), out.data());
+    engine::philox_fill_normals(key, 3, 32, step, engine::kWhiteNoiseStream, out.data());
     for (std::size_t i = 0; i < out.size(); ++i) {
       sum += out[i];
       sum2 += static_cast<double>(out[i]) * out[i];
       n += 1;
+      // The 16-lane fill (Philox blocks in lanes, then a transpose into neuron order) and the scalar draw of each
+      // neuron (one Philox block, scalar Box-Muller) agree bit for bit: a draw is a function of (seed, neuron, step).
+      differ += out[i] != engine::philox_normal(key, 3 * 128 + static_cast<std::uint32_t>(i), step,
+                                                engine::kWhiteNoiseStream);
     }
-    // The vector fill and the scalar draw of one neuron agree bit for bit.
-    CHECK(out[77] == engine::philox_normal(key, 3 * 128 + 77, step, engine::kWhiteNoiseStream));
   }
+  CHECK(differ == 0);
   const double mean = sum / n, var = sum2 / n - mean * mean;
   CHECK(std::fabs(mean) < 5e-3);
   CHECK(std::fabs(var - 1) < 7e-3);
@@ -151,14 +211,13 @@ TEST_CASE("the free membrane under white noise is the Ornstein-Uhlenbeck process
   const auto d = engine::adex_heun_derived::from(cell, net, engine::population::exc, dt);
   constexpr std::size_t n = 16384;
   std::vector<float> v(n, -65.0f), w(n, 0), se(n, 0), si(n, 0), normal(n);
-  std::vector<std::uint32_t> words(n);
   std::vector<std::int32_t> ref(n, 0);
   std::vector<std::uint8_t> spiked(n, 0);
   const engine::adex_heun_view view{v.data(), w.data(), se.data(), si.data(), ref.data(), spiked.data(), n};
   const auto key = engine::philox_key::from_seed(3);
   for (std::int64_t k = 0; k < 2000; ++k) {  // 200 ms = 10 tau_m: the initial condition has decayed by e^-10
     engine::philox_fill_normals(key, 0, n / 128, static_cast<std::uint64_t>(k), engine::kWhiteNoiseStream,
-                                words.data(), normal.data());
+                                normal.data());
     engine::adex_heun_step(d, 0.0f, normal.data(), view);
   }
   double mean = 0, var = 0;

@@ -10,8 +10,14 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
+#include "engine/lanes16.hpp"
 #include "engine/philox.hpp"
+
+// As in lanes16.hpp: the 64-byte vector instantiations are always inlined, no call passes one by value.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace cortexloop::engine {
 
@@ -22,18 +28,46 @@ inline constexpr random_stream kWhiteNoiseStream = static_cast<random_stream>(16
 inline constexpr std::uint32_t kFixedIndegreeStream = 17;
 
 namespace philox_normal_detail {
-// Float log and sincos that the compiler can vectorise (glibc's are scalar calls without -ffast-math): the
-// polynomials of Cephes' logf and sinf/cosf (S. L. Moshier, Cephes Math Library, 1984-1992), relative error
-// ~1e-7 on their reduced ranges; checked against std::log, std::sin and std::cos in tests/test_fraction_network.cpp.
-[[gnu::always_inline]] inline float log_unit(float x) noexcept {  // x in (0, 1], normal floats only
-  const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
-  std::int32_t e = static_cast<std::int32_t>(bits >> 23) - 126;                 // x = m 2^e, m in [0.5, 1)
-  float m = std::bit_cast<float>((bits & 0x007FFFFFu) | 0x3F000000u);
-  const bool low = m < 0.70710678f;                                            // m < sqrt(1/2): use 2m, e - 1
+// Each function below is one template for a float and for 16 float lanes (engine/lanes16.hpp), as fast_exp is: the
+// fill (philox_fill_normals) runs the lanes, philox_normal4 the scalar form, and both compute, lane by lane, the same
+// operations in the same order (their files are compiled without FP contraction), so they agree bit for bit.
+template <class F>
+struct lane_ints {  // the 32-bit integer types of F's lanes
+  using i32 = std::int32_t;
+  using u32 = std::uint32_t;
+};
+template <>
+struct lane_ints<lanes::vf> {
+  using i32 = lanes::vi;
+  using u32 = lanes::vu;
+};
+// static_cast for a scalar, the same conversion lane by lane for a vector (float <- int exact here, int <- float
+// truncating in both).
+template <class To, class From>
+[[gnu::always_inline]] inline To convert(From x) noexcept {
+  if constexpr (std::is_arithmetic_v<From>)
+    return static_cast<To>(x);
+  else
+    return __builtin_convertvector(x, To);
+}
+[[gnu::always_inline]] inline float sqrt_of(float x) noexcept { return std::sqrt(x); }
+[[gnu::always_inline]] inline lanes::vf sqrt_of(lanes::vf x) noexcept { return lanes::sqrt(x); }
+
+// Float log and sincos that vectorise (glibc's are scalar calls without -ffast-math): the polynomials of Cephes'
+// logf and sinf/cosf (S. L. Moshier, Cephes Math Library, 1984-1992), relative error ~1e-7 on their reduced ranges;
+// checked against std::log, std::sin and std::cos in tests/test_fraction_network.cpp.
+template <class F>
+[[gnu::always_inline]] inline F log_unit(F x) noexcept {  // x in (0, 1], normal floats only
+  using I = typename lane_ints<F>::i32;
+  using U = typename lane_ints<F>::u32;
+  const U bits = std::bit_cast<U>(x);
+  I e = convert<I>(bits >> 23) - 126;                                          // x = m 2^e, m in [0.5, 1)
+  F m = std::bit_cast<F>((bits & 0x007FFFFFu) | 0x3F000000u);
+  const auto low = m < 0.70710678f;                                            // m < sqrt(1/2): use 2m, e - 1
   e = low ? e - 1 : e;
   m = low ? m + m - 1.0f : m - 1.0f;
-  const float z = m * m;
-  float y = 7.0376836292E-2f;
+  const F z = m * m;
+  F y = F{} + 7.0376836292E-2f;  // F{} + c: c as a scalar or in every lane
   y = y * m - 1.1514610310E-1f;
   y = y * m + 1.1676998740E-1f;
   y = y * m - 1.2420140846E-1f;
@@ -43,22 +77,24 @@ namespace philox_normal_detail {
   y = y * m - 2.4999993993E-1f;
   y = y * m + 3.3333331174E-1f;
   y = y * m * z;
-  const float fe = static_cast<float>(e);
+  const F fe = convert<F>(e);
   y += -2.12194440E-4f * fe;  // ln 2 split in two, as Cephes
   y += -0.5f * z;
   return m + y + 0.693359375f * fe;
 }
 
 // cos and sin of 2 pi u, u in [0, 1): quadrant q = round(4u), r = (4u - q) pi/2 in [-pi/4, pi/4].
-[[gnu::always_inline]] inline void sincos_turn(float u, float& c, float& s) noexcept {
-  const float t = 4.0f * u;
-  const std::int32_t q = static_cast<std::int32_t>(t + 0.5f);
-  const float r = (t - static_cast<float>(q)) * 1.5707963267948966f;
-  const float z = r * r;
-  const float sin_r = r + r * z * ((-1.9515295891E-4f * z + 8.3321608736E-3f) * z - 1.6666654611E-1f);
-  const float cos_r = 1.0f - 0.5f * z + z * z * ((2.443315711809948E-5f * z - 1.388731625493765E-3f) * z +
-                                                  4.166664568298827E-2f);
-  const std::int32_t quadrant = q & 3;
+template <class F>
+[[gnu::always_inline]] inline void sincos_turn(F u, F& c, F& s) noexcept {
+  using I = typename lane_ints<F>::i32;
+  const F t = 4.0f * u;
+  const I q = convert<I>(t + 0.5f);
+  const F r = (t - convert<F>(q)) * 1.5707963267948966f;
+  const F z = r * r;
+  const F sin_r = r + r * z * ((-1.9515295891E-4f * z + 8.3321608736E-3f) * z - 1.6666654611E-1f);
+  const F cos_r = 1.0f - 0.5f * z + z * z * ((2.443315711809948E-5f * z - 1.388731625493765E-3f) * z +
+                                             4.166664568298827E-2f);
+  const I quadrant = q & 3;
   // theta = q pi/2 + r: rotate (cos r, sin r) by q quarter turns.
   c = quadrant == 0 ? cos_r : (quadrant == 1 ? -sin_r : (quadrant == 2 ? -cos_r : sin_r));
   s = quadrant == 0 ? sin_r : (quadrant == 1 ? cos_r : (quadrant == 2 ? -sin_r : -cos_r));
@@ -66,11 +102,13 @@ namespace philox_normal_detail {
 
 // The two normals of one pair of 32-bit words: u1 = (x + 1/2) 2^-32 in (0, 1) from the top 24 bits (never 0, so the
 // logarithm is finite; the largest |normal| is sqrt(-2 ln 2^-25) = 5.9), u2 = y 2^-32 in [0, 1) from 24 bits.
-[[gnu::always_inline]] inline void box_muller(std::uint32_t x, std::uint32_t y, float& n0, float& n1) noexcept {
-  const float u1 = (static_cast<float>(x >> 8) + 0.5f) * 0x1.0p-24f;
-  const float u2 = static_cast<float>(y >> 8) * 0x1.0p-24f;
-  const float radius = std::sqrt(-2.0f * log_unit(u1));
-  float c, s;
+// U is std::uint32_t (F float) or lanes::vu (F lanes::vf).
+template <class U, class F>
+[[gnu::always_inline]] inline void box_muller(U x, U y, F& n0, F& n1) noexcept {
+  const F u1 = (convert<F>(x >> 8) + 0.5f) * 0x1.0p-24f;
+  const F u2 = convert<F>(y >> 8) * 0x1.0p-24f;
+  const F radius = sqrt_of(-2.0f * log_unit(u1));
+  F c, s;
   sincos_turn(u2, c, s);
   n0 = radius * c;
   n1 = radius * s;
@@ -83,10 +121,12 @@ namespace philox_normal_detail {
 void philox_normal4(philox_key key, std::uint32_t quad, std::uint64_t step, random_stream stream, float out[4]) noexcept;
 float philox_normal(philox_key key, std::uint32_t neuron, std::uint64_t step, random_stream stream) noexcept;
 
-// out[0, 128 n_groups) = the normals of neurons [128 first_group, 128 (first_group + n_groups)) at `step`; words is
-// scratch of the same length. Whole groups of 128, so the vector loops have no scalar remainder whose rounding
-// could differ from the vector body's (a cell's draw must not depend on where its partition starts). Allocation-free.
+// out[0, 128 n_groups) = the normals of neurons [128 first_group, 128 (first_group + n_groups)) at `step`, 64 at a
+// time in 16-lane vectors (engine/philox_lanes.hpp). Whole groups of 128, so there is no scalar remainder: every
+// draw is the vector code's (bit-identical to philox_normal's, tests/test_fraction_network.cpp). Allocation-free.
 void philox_fill_normals(philox_key key, std::uint32_t first_group, std::size_t n_groups, std::uint64_t step,
-                         random_stream stream, std::uint32_t* words, float* out) noexcept;
+                         random_stream stream, float* out) noexcept;
 
 }  // namespace cortexloop::engine
+
+#pragma GCC diagnostic pop

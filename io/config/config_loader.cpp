@@ -107,7 +107,7 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
     for (int pre = 0; pre < 2; ++pre) {
       const std::string pair = std::string(names[post]) + names[pre];
       engine::fraction_pathway& path = f.path[post][pre];
-      // Distinct sources, no autapse; a cell's arrivals of one step are counted in 16 bits (delay_ring).
+      // Distinct sources, no autapse; a cell's arrivals of one step are counted in 16 bits (partition::arrivals_).
       const std::int64_t most = std::min<std::int64_t>(65535, sizes[pre] - (post == pre ? 1 : 0));
       const std::string k_key = "k_" + pair;
       path.k_in = t.integer(k_key, 0, std::numeric_limits<std::int64_t>::max());
