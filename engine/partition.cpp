@@ -95,7 +95,9 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
                             nullptr, s.v_mV.size()};
   // Groups of one cell type are stepped by loops that see only that type's constants: with both sets live (24
   // registers of the 32) GCC spilled constants to the stack. Only the group across n_exc (if n_exc is not a
-  // multiple of 128) takes the per-block choice. A block's arithmetic is the same in every loop.
+  // multiple of 128) takes the per-block choice. The compiler may contract a*b+c into FMAs differently in each
+  // loop, so which loop steps a cell must not depend on the partitioning: it depends only on the cell's group
+  // (partition boundaries are multiples of kPartitionAlign = 128, so no group is split) and n_exc.
   enum class kind { exc, inh, mixed };
   auto step_groups = [&]<kind K>(std::uint32_t groups_begin, std::uint32_t groups_end) {
     for (std::uint32_t group = groups_begin; group < groups_end; group += kPhiloxGroup) {
