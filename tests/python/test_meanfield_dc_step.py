@@ -1,5 +1,5 @@
 """The mean field predicts the network's response to a DC step (ctest: python_meanfield_dc_step; real
-`cortexloop serve --mode stepped` servers, one mean field and five network runs, ~12-15 s).
+`cortexloop serve --mode stepped` servers, one mean field and five network runs, 10-14 s).
 
 Protocol (the DC-step experiment of configs/stimulation/dc_step.toml): 1000 ms warm-up (discarded), 1000 ms
 pre-stimulus, a 100 pA DC step on the excitatory population for 1000 ms (one SetStimulation with a Population
