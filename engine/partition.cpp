@@ -78,38 +78,58 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   std::uint64_t events = 0;
   const adex_state_view all{s.v_mV.data(), s.w_pA.data(), s.g_exc_nS.data(), s.g_inh_nS.data(), s.ref_left.data(),
                             nullptr, s.v_mV.size()};
-  for (std::uint32_t group = begin_; group < end_; group += kPhiloxGroup) {
-    const philox_lanes r = philox16(keys, group / static_cast<std::uint32_t>(kPhiloxGroup) * 16u, step_lo, step_hi, stream);
-    for (unsigned j = 0; j < kPhiloxGroup / lanes::kLanes; ++j) {
-      const std::uint32_t first = group + lanes::kLanes * j;
-      if (first >= end_) break;
-      const std::uint32_t count = std::min(lanes::kLanes, end_ - first);
-      lane_block io(all, first, count);
-      adex_lanes x = io.load(m.exc.e_l);
-      const vi event = (philox_below16(r, j, rule.threshold) != 0) | (always != 0);
-      x.g_exc_nS += event != 0 ? q_drive : vf{};
-      adex_lane_events e;
-      if (first + lanes::kLanes <= m.n_exc) {
-        e = adex_lanes_step(exc, m.syn, i_stim_exc, x);
-      } else if (first >= m.n_exc) {
-        e = adex_lanes_step(inh, m.syn, i_stim_inh, x);
-      } else {  // the block that straddles the populations: each lane takes its own cell type's constants
-        const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(m.n_exc);
-        e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), m.syn,
-                            exc_lane != 0 ? i_stim_exc : i_stim_inh, x);
-      }
-      io.store(x);
-      const std::uint32_t valid = count == lanes::kLanes ? 0xFFFFu : (1u << count) - 1u;
-      events += static_cast<std::uint64_t>(std::popcount(lanes::bits(event) & valid));
-      std::uint32_t spiked = lanes::bits(e.spiked) & valid;
-      diverged += std::popcount(lanes::bits(e.diverged) & valid);
-      for (; spiked != 0; spiked &= spiked - 1) {  // rare: ~0.1% of cells per step
-        const std::uint32_t id = first + static_cast<std::uint32_t>(std::countr_zero(spiked));
-        ids[n_spikes++] = id;
-        exc_spikes += id < m.n_exc;
+  // Groups of one cell type are stepped by loops that see only that type's constants: with both sets live (24
+  // registers of the 32) GCC spilled constants to the stack. Only the group across n_exc (if n_exc is not a
+  // multiple of 128) takes the per-block choice. The compiler may contract a*b+c into FMAs differently in each
+  // loop, so which loop steps a cell must not depend on the partitioning: it depends only on the cell's group
+  // (partition boundaries are multiples of kPartitionAlign = 128, so no group is split) and n_exc.
+  enum class kind { exc, inh, mixed };
+  auto step_groups = [&]<kind K>(std::uint32_t groups_begin, std::uint32_t groups_end) {
+    for (std::uint32_t group = groups_begin; group < groups_end; group += kPhiloxGroup) {
+      const philox_lanes r = philox16(keys, group / static_cast<std::uint32_t>(kPhiloxGroup) * 16u, step_lo, step_hi, stream);
+      for (unsigned j = 0; j < kPhiloxGroup / lanes::kLanes; ++j) {
+        const std::uint32_t first = group + lanes::kLanes * j;
+        if (first >= end_) break;
+        const std::uint32_t count = std::min(lanes::kLanes, end_ - first);
+        lane_block io(all, first, count);
+        adex_lanes x = io.load(m.exc.e_l);
+        const vi event = (philox_below16(r, j, rule.threshold) != 0) | (always != 0);
+        x.g_exc_nS += event != 0 ? q_drive : vf{};
+        adex_lane_events e;
+        if constexpr (K == kind::exc) {
+          e = adex_lanes_step(exc, m.syn, i_stim_exc, x);
+        } else if constexpr (K == kind::inh) {
+          e = adex_lanes_step(inh, m.syn, i_stim_inh, x);
+        } else if (first + lanes::kLanes <= m.n_exc) {
+          e = adex_lanes_step(exc, m.syn, i_stim_exc, x);
+        } else if (first >= m.n_exc) {
+          e = adex_lanes_step(inh, m.syn, i_stim_inh, x);
+        } else {  // the block that straddles the populations: each lane takes its own cell type's constants
+          const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(m.n_exc);
+          e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), m.syn,
+                              exc_lane != 0 ? i_stim_exc : i_stim_inh, x);
+        }
+        io.store(x);
+        const std::uint32_t valid = count == lanes::kLanes ? 0xFFFFu : (1u << count) - 1u;
+        events += static_cast<std::uint64_t>(std::popcount(lanes::bits(event) & valid));
+        std::uint32_t spiked = lanes::bits(e.spiked) & valid;
+        diverged += std::popcount(lanes::bits(e.diverged) & valid);
+        for (; spiked != 0; spiked &= spiked - 1) {  // rare: ~0.1% of cells per step
+          const std::uint32_t id = first + static_cast<std::uint32_t>(std::countr_zero(spiked));
+          ids[n_spikes++] = id;
+          exc_spikes += id < m.n_exc;
+        }
       }
     }
-  }
+  };
+  // Group starts are begin_ + 128 k, multiples of 128 (partition boundaries are): groups below exc_only_end hold
+  // RS cells only, groups from inh_only_begin FS cells only, and the one group between (if any) both.
+  const auto group_size = static_cast<std::uint32_t>(kPhiloxGroup);
+  const std::uint32_t exc_only_end = std::clamp(m.n_exc / group_size * group_size, begin_, end_);
+  const std::uint32_t inh_only_begin = std::clamp((m.n_exc + group_size - 1) / group_size * group_size, begin_, end_);
+  step_groups.template operator()<kind::exc>(begin_, exc_only_end);
+  step_groups.template operator()<kind::mixed>(exc_only_end, inh_only_begin);
+  step_groups.template operator()<kind::inh>(inh_only_begin, end_);
   out_.n_spikes = n_spikes;
   out_.spikes_exc = exc_spikes;
   out_.diverged = diverged;

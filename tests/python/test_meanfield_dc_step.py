@@ -1,5 +1,5 @@
 """The mean field predicts the network's response to a DC step (ctest: python_meanfield_dc_step; real
-`cortexloop serve --mode stepped` servers, ~6 s).
+`cortexloop serve --mode stepped` servers, one mean field and five network runs, 10-14 s).
 
 Protocol (the DC-step experiment of configs/stimulation/dc_step.toml): 1000 ms warm-up (discarded), 1000 ms
 pre-stimulus, a 100 pA DC step on the excitatory population for 1000 ms (one SetStimulation with a Population
@@ -9,12 +9,23 @@ site: uniform current into every cell / every unit), 1000 ms after release.
   transfer function, di Volo 2019 adaptation) with no network and no afferent stimulus; under the uniform
   current every unit is the same local mean field (asserted: units differ by < 1e-3 Hz), so its mean is the
   one-unit prediction.
-Reference and tolerance: the issue's requirement, time-course correlation >= 0.9 between the two exc rates over
-the 3 s after the warm-up. Measured over seeds 1-5 (one mean field, deterministic): 100 pA 0.9882, 0.9852,
-0.9856, 0.9850, 0.9857 (mean 0.9859, SD 0.0013); 60 pA mean 0.9712 (SD 0.0027); 200 pA mean 0.9928 (SD 0.0006).
-The test also holds the measured level: >= 0.980 at 100 pA (mean - 4 SD), so a degradation that still
-clears 0.9 is caught. The step must raise both rates (during > 2 x pre) and the mean field's during-step rate
-must be within 25% of the network's (measured 14%; tests/test_meanfield_vs_network.cpp allows 20-25%).
+Reference: the network, as the mean over seeds 1-5, never one seed. A change of rounding in the engine redraws
+a seed's spike trains and can move its rate by a seed SD or more (the one-cell-type update loops took seed 1 from
+4.72 to 4.54 Hz during the step), and the old bound, held by seed 1 alone, sat within 1-2 seed SDs of it
+(bench/README.md "One thread, third pass").
+Tolerances:
+- Time course, per seed: the issue's requirement, correlation >= 0.9 between the two exc rates over the 3 s
+  after the warm-up. Measured over seeds 1-5: 0.9857-0.9893 (main at 7eb262c: 0.9858-0.9893). The test
+  also holds the measured level, >= 0.980 (about mean - 4 SD), so a degradation that still clears 0.9 is caught.
+- Level during the step (last 500 ms of it), mean field against the 5-seed mean: within 25 % (the issue's
+  level; tests/test_meanfield_vs_network.cpp allows 20-25 % for the steady state), and within +-0.043 of the
+  measured bias +0.179: the mean field's 5.691 Hz against the mean of seeds 1-15, 4.828 Hz (SD 0.128 Hz). The
+  per-seed bias has SD 0.032, so a 5-seed mean's has 0.014 and +-0.043 is 3 of those: a change of the mean field
+  or of the network of ~4 % is caught in either direction, a change of rounding is not. Seeds 1-5 measure
+  +0.180 (this engine) and +0.172 (main at 7eb262c, before the one-cell-type loops; only seed 1 differs).
+- The step must raise both rates (during > 2 x pre).
+Break tried: q_exc 1 -> 0.92 nS in the mean field only (sets=("network.q_exc_nS=0.92",) on its run): 5.411 Hz
+during the step, bias +0.122 -> fails the measured band (the 25 % bound alone would have passed it).
 """
 import os
 import sys
@@ -29,6 +40,11 @@ from cortexloop_client.experiments import correlation, dc_step_run  # noqa: E402
 BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
 WARMUP, PRE, STEP, POST = 1000.0, 1000.0, 1000.0, 1000.0
 AMPLITUDE_PA = 100.0
+SEEDS = (1, 2, 3, 4, 5)
+CORR_MIN = 0.980              # about the measured mean - 4 SD (docstring)
+LEVEL_MAX = 0.25              # |mean field / network - 1|, the issue's level
+BIAS_MEASURED = 0.179         # mean field / network mean - 1, seeds 1-15 (docstring)
+BIAS_TOL = 0.043              # 3 SD of a 5-seed mean's bias (per-seed SD 0.032)
 
 
 class MeanFieldDcStepTest(unittest.TestCase):
@@ -39,21 +55,29 @@ class MeanFieldDcStepTest(unittest.TestCase):
         self.assertLess(float(np.ptp(units, axis=1).max()), 1e-3, "ring units differ under a uniform current")
         ring = units.mean(axis=1)
         on, off = int(PRE), int(PRE + STEP)
-        for seed in (1, 2):
+        mf_pre, mf_on = ring[:on].mean(), ring[on + 500:off].mean()
+        self.assertGreater(mf_on, 2 * mf_pre, "the step must raise the mean field's rate")
+        net_on = []
+        for seed in SEEDS:
             net = dc_step_run("configs/zerlaut2018_network.toml", AMPLITUDE_PA, WARMUP, PRE, STEP, POST, seed=seed,
                               binary=BIN)
             self.assertAlmostEqual(float(net["i_stim_exc_pA"][int(WARMUP) + on + 10]), AMPLITUDE_PA, places=3)
             rate = analysis.smooth(net["rate_exc_Hz"], 20)[int(WARMUP):]
             c = correlation(rate, ring)
-            net_pre, net_on = rate[:on].mean(), rate[on + 500:off].mean()
-            mf_pre, mf_on = ring[:on].mean(), ring[on + 500:off].mean()
-            print(f"  seed {seed}: corr {c:.4f}; network {net_pre:.2f} -> {net_on:.2f} Hz, mean field {mf_pre:.2f} -> "
-                  f"{mf_on:.2f} Hz")
-            self.assertGreaterEqual(c, 0.9, "the issue's requirement")
-            self.assertGreaterEqual(c, 0.980, "measured level 0.9859 +- 0.0013 (seeds 1-5), mean - 4 SD")
-            self.assertGreater(net_on, 2 * net_pre)
-            self.assertGreater(mf_on, 2 * mf_pre)
-            self.assertLess(abs(mf_on - net_on), 0.25 * net_on)
+            pre, during = float(rate[:on].mean()), float(rate[on + 500:off].mean())
+            net_on.append(during)
+            print(f"  seed {seed}: corr {c:.4f}; network {pre:.3f} -> {during:.3f} Hz "
+                  f"(mean field / this seed - 1: {mf_on / during - 1:+.4f})", flush=True)
+            self.assertGreaterEqual(c, 0.9, f"seed {seed}: the issue's requirement")
+            self.assertGreaterEqual(c, CORR_MIN, f"seed {seed}: the measured level")
+            self.assertGreater(during, 2 * pre, f"seed {seed}: the step must raise the network's rate")
+        bias = mf_on / float(np.mean(net_on)) - 1
+        per_seed_sd = float(np.std([mf_on / r - 1 for r in net_on], ddof=1))
+        print(f"  mean field {mf_pre:.3f} -> {mf_on:.3f} Hz; network mean over seeds {SEEDS} {np.mean(net_on):.3f} "
+              f"Hz; bias {bias:+.4f} (per-seed SD {per_seed_sd:.4f})", flush=True)
+        self.assertLess(abs(bias), LEVEL_MAX, "the issue's level")
+        self.assertLess(abs(bias - BIAS_MEASURED), BIAS_TOL,
+                        f"bias {bias:+.4f} against the measured {BIAS_MEASURED:+.4f} +- {BIAS_TOL:.4f}")
 
 
 if __name__ == "__main__":
