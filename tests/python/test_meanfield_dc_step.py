@@ -18,14 +18,15 @@ Tolerances:
   after the warm-up. Measured over seeds 1-5: 0.9857-0.9893 (main at 7eb262c: 0.9858-0.9893). The test
   also holds the measured level, >= 0.980 (about mean - 4 SD), so a degradation that still clears 0.9 is caught.
 - Level during the step (last 500 ms of it), mean field against the 5-seed mean: within 25 % (the issue's
-  level; tests/test_meanfield_vs_network.cpp allows 20-25 % for the steady state), and within +-0.043 of the
-  measured bias +0.179: the mean field's 5.691 Hz against the mean of seeds 1-15, 4.828 Hz (SD 0.128 Hz). The
-  per-seed bias has SD 0.032, so a 5-seed mean's has 0.014 and +-0.043 is 3 of those: a change of the mean field
-  or of the network of ~4 % is caught in either direction, a change of rounding is not. Seeds 1-5 measure
-  +0.180 (this engine) and +0.172 (main at 7eb262c, before the one-cell-type loops; only seed 1 differs).
+  level; tests/test_meanfield_vs_network.cpp holds the steady state against Brian2 with 20-25 %). Measured: the
+  mean field's 5.691 Hz against the mean of seeds 1-15, 4.828 Hz (SD 0.128 Hz), bias +0.179; seeds 1-5 +0.180.
+  No band around that measured bias: it is the distance between two of our own models, with no reference but
+  the code under test (the reason kBias left tests/test_meanfield_vs_network.cpp), so the level is caught only
+  beyond the issue's 25 %.
 - The step must raise both rates (during > 2 x pre).
-Break tried: q_exc 1 -> 0.92 nS in the mean field only (sets=("network.q_exc_nS=0.92",) on its run): 5.411 Hz
-during the step, bias +0.122 -> fails the measured band (the 25 % bound alone would have passed it).
+Breaks tried, q_exc changed in the mean field's run only (sets=("network.q_exc_nS=X",)): 1.1 nS gives bias
++0.251 and fails the 25 % level; 0.8 (+0.033), 0.92 (+0.122) and 1.05 (+0.216) pass: a change of the level is
+caught only beyond the issue's 25 %.
 """
 import os
 import sys
@@ -43,8 +44,6 @@ AMPLITUDE_PA = 100.0
 SEEDS = (1, 2, 3, 4, 5)
 CORR_MIN = 0.980              # about the measured mean - 4 SD (docstring)
 LEVEL_MAX = 0.25              # |mean field / network - 1|, the issue's level
-BIAS_MEASURED = 0.179         # mean field / network mean - 1, seeds 1-15 (docstring)
-BIAS_TOL = 0.043              # 3 SD of a 5-seed mean's bias (per-seed SD 0.032)
 
 
 class MeanFieldDcStepTest(unittest.TestCase):
@@ -76,8 +75,6 @@ class MeanFieldDcStepTest(unittest.TestCase):
         print(f"  mean field {mf_pre:.3f} -> {mf_on:.3f} Hz; network mean over seeds {SEEDS} {np.mean(net_on):.3f} "
               f"Hz; bias {bias:+.4f} (per-seed SD {per_seed_sd:.4f})", flush=True)
         self.assertLess(abs(bias), LEVEL_MAX, "the issue's level")
-        self.assertLess(abs(bias - BIAS_MEASURED), BIAS_TOL,
-                        f"bias {bias:+.4f} against the measured {BIAS_MEASURED:+.4f} +- {BIAS_TOL:.4f}")
 
 
 if __name__ == "__main__":
