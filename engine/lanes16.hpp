@@ -52,6 +52,22 @@ template <class V, class T>
   *reinterpret_cast<typename detail::unaligned_of<V>::type*>(p) = v;
 }
 
+// Lanes of the concatenation a|b picked by idx (0..15 from a, 16..31 from b; only the low 5 bits count). GCC has
+// __builtin_shuffle for this (one vpermt2ps with AVX-512); clang, used by the sanitizer builds, has only constant
+// shuffles, so there the lanes are picked one by one (same result).
+[[gnu::always_inline]] inline vf permute2(vf a, vf b, vi idx) noexcept {
+#if defined(__clang__)
+  vf r;
+  for (unsigned i = 0; i < kLanes; ++i) {
+    const int k = idx[i] & 31;
+    r[i] = k < 16 ? a[k] : b[k - 16];
+  }
+  return r;
+#else
+  return __builtin_shuffle(a, b, idx);
+#endif
+}
+
 [[gnu::always_inline]] inline vi iota() noexcept { return vi{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}; }
 
 // Bit k set where lane k of the comparison result m is true (-1).

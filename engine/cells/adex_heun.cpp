@@ -71,7 +71,7 @@ struct keep_table {
   }
   // (1 - c)^count; count < 32 in every lane when `small`.
   [[gnu::always_inline]] vf keep(vi count, bool small) const noexcept {
-    return small ? __builtin_shuffle(lo, hi, count) : fast_exp(__builtin_convertvector(count, vf) * log_keep);
+    return small ? lanes::permute2(lo, hi, count) : fast_exp(__builtin_convertvector(count, vf) * log_keep);
   }
 };
 

@@ -45,13 +45,13 @@ void philox_fill_normals(philox_key key, std::uint32_t first_group, std::size_t 
     philox_normal_detail::box_muller(r.x[0], r.x[1], n[0], n[1]);
     philox_normal_detail::box_muller(r.x[2], r.x[3], n[2], n[3]);
     // a = (n0[l], n1[l]) for l = 0..7 and 8..15, b the same of n2, n3; then (a pair, b pair) for four l at a time.
-    const vf a_lo = __builtin_shuffle(n[0], n[1], pairs_lo), a_hi = __builtin_shuffle(n[0], n[1], pairs_hi);
-    const vf b_lo = __builtin_shuffle(n[2], n[3], pairs_lo), b_hi = __builtin_shuffle(n[2], n[3], pairs_hi);
+    const vf a_lo = lanes::permute2(n[0], n[1], pairs_lo), a_hi = lanes::permute2(n[0], n[1], pairs_hi);
+    const vf b_lo = lanes::permute2(n[2], n[3], pairs_lo), b_hi = lanes::permute2(n[2], n[3], pairs_hi);
     float* o = out + 64 * q;
-    lanes::store(o, __builtin_shuffle(a_lo, b_lo, quads_lo));       // neurons 0..15 (l = 0..3)
-    lanes::store(o + 16, __builtin_shuffle(a_lo, b_lo, quads_hi));  // 16..31 (l = 4..7)
-    lanes::store(o + 32, __builtin_shuffle(a_hi, b_hi, quads_lo));  // 32..47
-    lanes::store(o + 48, __builtin_shuffle(a_hi, b_hi, quads_hi));  // 48..63
+    lanes::store(o, lanes::permute2(a_lo, b_lo, quads_lo));       // neurons 0..15 (l = 0..3)
+    lanes::store(o + 16, lanes::permute2(a_lo, b_lo, quads_hi));  // 16..31 (l = 4..7)
+    lanes::store(o + 32, lanes::permute2(a_hi, b_hi, quads_lo));  // 32..47
+    lanes::store(o + 48, lanes::permute2(a_hi, b_hi, quads_hi));  // 48..63
   }
 }
 
