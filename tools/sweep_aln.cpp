@@ -33,26 +33,19 @@ class aln_runner final : public sweep_point_runner {
           aln::cascade_table_key(first_.neuron, numerics, table_grid))
         throw std::invalid_argument(kNeuronKeysRefused);
     duration_ms_ = first_.simulation.duration_s * 1000.0;
+    check_probe_duration(first_.simulation);
     if (const double per_ms = 1.0 / first_.simulation.dt_ms; std::fabs(per_ms - std::round(per_ms)) > 1e-9 * per_ms)
       throw std::invalid_argument("simulation.dt_ms: sweep bins rates per ms, so dt_ms must divide 1 ms");
-    if (duration_ms_ < 3000.0)
-      throw std::invalid_argument("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
     table_ = io::cached_aln_table(first_.neuron, quiet);
     table_key_ = aln::cascade_table_key(first_.neuron, table_->numerics, table_->grid);
-    // The probe is the same at every point: evaluated once per step here (its exp() was a tenth of a point's cost).
-    probe_pA_.resize(static_cast<std::size_t>(std::llround(duration_ms_ / first_.simulation.dt_ms)));
-    for (std::size_t k = 0; k < probe_pA_.size(); ++k)
-      probe_pA_[k] = aln::bistability_probe_pA(static_cast<double>(k) * first_.simulation.dt_ms, duration_ms_,
-                                               probe_.probe_pA);
+    probe_pA_ = probe_per_step_pA(first_.simulation, probe_.probe_pA);
   }
 
   sweep_point_result run(const std::vector<std::string>& overrides) const override {
     const io::aln_config c = io::load_aln_config(config_, overrides);
     if (aln::cascade_table_key(c.neuron, table_->numerics, table_->grid) != table_key_)
       throw std::invalid_argument(kNeuronKeysRefused);
-    if (c.simulation.duration_s != first_.simulation.duration_s || c.simulation.dt_ms != first_.simulation.dt_ms ||
-        c.simulation.tick_ms != first_.simulation.tick_ms)
-      throw std::invalid_argument("the swept keys change [simulation]; every point must run the same time");
+    check_same_run(c.simulation, first_.simulation);
     aln::aln_model m(c.aln, *table_, c.simulation.dt_ms);
     const engine::stimulus_schedule stim(c.stimuli);
     const bool any_stimulus = !c.stimuli.empty();

@@ -17,14 +17,14 @@ namespace aln = engine::aln;
 // The probe onto every E cell, one value per step, shared read-only by every point (as the ALN sweep's).
 class probe_source final : public engine::external_current_source {
  public:
-  explicit probe_source(std::span<const float> probe_pA) : probe_pA_(probe_pA) {}
+  explicit probe_source(std::span<const double> probe_pA) : probe_pA_(probe_pA) {}
   engine::population_currents currents_pA(std::int64_t step_index) noexcept override {
     const auto k = static_cast<std::size_t>(step_index);
-    return {k < probe_pA_.size() ? probe_pA_[k] : 0.0f, 0.0f};
+    return {k < probe_pA_.size() ? static_cast<float>(probe_pA_[k]) : 0.0f, 0.0f};
   }
 
  private:
-  std::span<const float> probe_pA_;
+  std::span<const double> probe_pA_;
 };
 
 class network_runner final : public sweep_point_runner {
@@ -33,23 +33,16 @@ class network_runner final : public sweep_point_runner {
                  const sweep_probe_options& probe)
       : config_(config), probe_(probe), first_(load(corners.front()).simulation) {
     for (const auto& corner : corners) load(corner);
-    const double duration_ms = first_.duration_s * 1000.0;
-    if (duration_ms < 3000.0)
-      throw std::invalid_argument("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
+    check_probe_duration(first_);
     // measure_states takes the rate in bins of one tick; its Welch segments are 500 ms long.
     if (const double per_segment = 500.0 / first_.tick_ms; std::fabs(per_segment - std::round(per_segment)) > 1e-9)
       throw std::invalid_argument("simulation.tick_ms: sweep bins the E rate per tick, so tick_ms must divide 500 ms");
-    probe_pA_.resize(static_cast<std::size_t>(std::llround(duration_ms / first_.dt_ms)));
-    for (std::size_t k = 0; k < probe_pA_.size(); ++k)
-      probe_pA_[k] = static_cast<float>(
-          aln::bistability_probe_pA(static_cast<double>(k) * first_.dt_ms, duration_ms, probe_.probe_pA));
+    probe_pA_ = probe_per_step_pA(first_, probe_.probe_pA);
   }
 
   sweep_point_result run(const std::vector<std::string>& overrides) const override {
     const engine::engine_params p = load(overrides);
-    if (p.simulation.duration_s != first_.duration_s || p.simulation.dt_ms != first_.dt_ms ||
-        p.simulation.tick_ms != first_.tick_ms)
-      throw std::invalid_argument("the swept keys change [simulation]; every point must run the same time");
+    check_same_run(p.simulation, first_);
     engine::engine eng(p);
     probe_source probe(probe_pA_);
     eng.set_external_current(&probe);
@@ -89,7 +82,7 @@ class network_runner final : public sweep_point_runner {
   std::string config_;
   sweep_probe_options probe_;
   engine::simulation_params first_;
-  std::vector<float> probe_pA_;
+  std::vector<double> probe_pA_;
 };
 
 }  // namespace

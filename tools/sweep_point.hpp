@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/aln/aln_states.hpp"
+#include "engine/params.hpp"
 
 namespace cortexloop::tools {
 
@@ -21,6 +22,14 @@ struct sweep_probe_options {
   double probe_pA = 200.0;  // the authors' 'rect' probe onto E: 1 mV/ms x C = 200 pF
   engine::aln::classify_options classify;
 };
+
+// The probe onto E (engine/aln/aln_states.hpp, bistability_probe_pA), one value per dt step of the run: the same
+// at every point, so made once (its exp() was a tenth of a point's cost).
+std::vector<double> probe_per_step_pA(const engine::simulation_params& s, double probe_pA);
+// Refuses a run too short for the probe's up and down windows (the paper's runs are 6 s).
+void check_probe_duration(const engine::simulation_params& s);
+// Refuses a point whose swept keys change [simulation] against the first point's: every point runs the same time.
+void check_same_run(const engine::simulation_params& point, const engine::simulation_params& first);
 
 // A model's runner: loads (and so checks) the point's config from these overrides, runs it with the probe and
 // classifies its E rate. Called concurrently from several threads: it must only read shared state.

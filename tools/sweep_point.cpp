@@ -1,0 +1,26 @@
+#include "tools/sweep_point.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace cortexloop::tools {
+
+std::vector<double> probe_per_step_pA(const engine::simulation_params& s, double probe_pA) {
+  const double duration_ms = s.duration_s * 1000.0;
+  std::vector<double> probe(static_cast<std::size_t>(std::llround(duration_ms / s.dt_ms)));
+  for (std::size_t k = 0; k < probe.size(); ++k)
+    probe[k] = engine::aln::bistability_probe_pA(static_cast<double>(k) * s.dt_ms, duration_ms, probe_pA);
+  return probe;
+}
+
+void check_probe_duration(const engine::simulation_params& s) {
+  if (s.duration_s * 1000.0 < 3000.0)
+    throw std::invalid_argument("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
+}
+
+void check_same_run(const engine::simulation_params& point, const engine::simulation_params& first) {
+  if (point.duration_s != first.duration_s || point.dt_ms != first.dt_ms || point.tick_ms != first.tick_ms)
+    throw std::invalid_argument("the swept keys change [simulation]; every point must run the same time");
+}
+
+}  // namespace cortexloop::tools
