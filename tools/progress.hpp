@@ -1,6 +1,7 @@
 #pragma once
-// A status line on stderr, redrawn at most twice a second, shown only once a job has run for a while
-// (short runs stay silent) and only on a terminal or when forced by the caller.
+// A status line on stderr, shown only once a job has run for a while (short runs stay silent). On a terminal it is
+// redrawn in place at most twice a second; into a log (a file, a pipe, CI) it is a new line at most every 10 s, so a
+// long sweep leaves a readable log rather than thousands of lines.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -16,7 +17,8 @@ class progress_line {
   void update(double fraction, TextFn&& text) {
     if (quiet_) return;
     const auto now = std::chrono::steady_clock::now();
-    if (now - start_ < std::chrono::seconds(2) || now - last_ < std::chrono::milliseconds(500)) return;
+    const auto interval = tty_ ? std::chrono::milliseconds(500) : std::chrono::milliseconds(10000);
+    if (now - start_ < std::chrono::seconds(2) || now - last_ < interval) return;
     last_ = now;
     shown_ = true;
     std::fprintf(stderr, tty_ ? "\r%s: %3.0f%% %s\033[K" : "%s: %3.0f%% %s\n", name_.c_str(), 100.0 * fraction,
