@@ -18,7 +18,9 @@ References and tolerances:
   the dominant frequency of the E rate after the onset (Welch, 1 Hz bins), for the ALN; and 60 Hz at 40 pA, above
   the range it follows, leaves the intrinsic LC_EI rhythm (20-25 Hz) dominant.
 Seen to fail: with the Population site's current left out of the node (engine/engine.cpp, aln_->step(0 * i_exc,
-i_inh)) the ALN's R stays at its unstimulated value at every amplitude and the 12 Hz point is dominated by 22 Hz.
+i_inh)) the ALN's R stays 0.128 at every amplitude and the 12 Hz point is dominated by 22 Hz (two failures); with
+the stimulus left out of the network's cells (engine/cells/adex_heun.cpp, 0 * i_stim_pA * inv_c) the network's R
+stays 0.065 at every amplitude.
 """
 import os
 import sys
