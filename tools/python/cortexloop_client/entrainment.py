@@ -211,11 +211,20 @@ def _even(v):
     return len(v) == 2 or (len(v) > 2 and np.allclose(np.diff(v), v[1] - v[0]))
 
 
+def _edges(v):
+    """Image extent along an evenly spaced axis: half a step beyond its ends, so each pixel is centred on its value
+    (an uneven axis is stretched between its ends)."""
+    if len(v) < 2 or not _even(v):
+        return [v[0] - 0.5, v[-1] + 0.5] if len(v) < 2 else [v[0], v[-1]]
+    half = 0.5 * (v[1] - v[0])
+    return [v[0] - half, v[-1] + half]
+
+
 def _grid_image(ax, r, x, y):
     """R over (x, y) as an image; an uneven axis (e.g. the side-by-side grid over both models' tongues) is drawn
     by index with its values as tick labels rather than stretched."""
-    ex = [x[0], x[-1]] if _even(x) else [-0.5, len(x) - 0.5]
-    ey = [y[0], y[-1]] if _even(y) else [-0.5, len(y) - 0.5]
+    ex = _edges(x) if _even(x) else [-0.5, len(x) - 0.5]
+    ey = _edges(y) if _even(y) else [-0.5, len(y) - 0.5]
     im = ax.imshow(r, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1, extent=[*ex, *ey])
     if len(x) == 1 or not _even(x):
         ax.set_xticks(range(len(x)), [f"{v:g}" for v in x], fontsize=7, rotation=90)
@@ -246,7 +255,7 @@ def save_and_plot(scan, rates, out, title_extra=""):
             np.save(out / f"{prefix(m)}spectra_normalised.npy", spectra)  # [amplitude, stim frequency, frequency]
             for ax, amp, s in zip(row, amps, spectra):
                 ax.imshow(s.T, origin="lower", aspect="auto", cmap="magma",
-                          extent=[freqs[0], freqs[-1], f_spec[0], f_spec[-1]])
+                          extent=[*_edges(freqs), *_edges(f_spec)])
                 ax.set_title(f"{MODEL_NAMES[m]}, A = {amp:g} mV/ms ({amp * C_PF:g} pA)", fontsize=9)
                 ax.set_xlabel("stimulus frequency [Hz]")
             row[0].set_ylabel(f"frequency of the {MODEL_NAMES[m]} E rate [Hz]")
