@@ -84,3 +84,44 @@ def phase_at(rate, ticks, event_ticks, fs_Hz, f_Hz, rel_band=0.2):
     idx = np.searchsorted(ticks, event_ticks)
     idx = idx[(idx > 0) & (idx < len(ph))]
     return ph[idx], idx
+
+
+def welch_spectrum(x, fs_Hz, segment):
+    """Welch power spectrum of x: Hann segments of `segment` samples, half overlapping, each minus its own mean,
+    averaged (unnormalised: callers of Cakan & Obermayer's Fig 5 divide by the maximum). Frequencies (Hz), power."""
+    x = np.asarray(x, dtype=np.float64)
+    w = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(segment) / segment)
+    starts = range(0, len(x) - segment + 1, segment // 2)
+    p = np.mean([np.abs(np.fft.rfft((x[s:s + segment] - x[s:s + segment].mean()) * w)) ** 2 for s in starts], axis=0)
+    return np.fft.rfftfreq(segment, 1.0 / fs_Hz), p
+
+
+def rate_peaks(rate):
+    """Indices of the rate's peaks: the largest sample of each excursion above the rate's mean (one peak per cycle
+    even when noise makes several local maxima in one excursion, as in a spiking network's 1-ms rate)."""
+    x = np.asarray(rate, dtype=np.float64)
+    above = x > x.mean()
+    edges = np.flatnonzero(np.diff(above.astype(np.int8)))  # index before each change
+    starts = list(edges[~above[edges]] + 1)                  # below -> above
+    ends = list(edges[above[edges]] + 1)                     # above -> below (exclusive)
+    if above[0]:
+        starts.insert(0, 0)
+    if above[-1]:
+        ends.append(len(x))
+    # an excursion cut by either end of the record has no whole peak
+    return np.array([s + int(np.argmax(x[s:e])) for s, e in zip(starts, ends) if s > 0 and e < len(x)], dtype=int)
+
+
+def peak_to_peak_kuramoto(rate, f_Hz, tick_ms=1.0, onset_ms=0.0, from_ms=0.0):
+    """Kuramoto order parameter R = |<exp(i (phi_rate - phi_stim))>| of Cakan & Obermayer 2020 (Fig 6): phi_rate
+    rises linearly by 2 pi from one rate peak (rate_peaks) to the next ("peak-to-peak linear phase"), phi_stim =
+    2 pi f (t - onset); averaged over the samples from max(from_ms, first peak) to the last peak, t the bin centres.
+    0 when the rate has fewer than 3 peaks."""
+    rate = np.asarray(rate, dtype=np.float64)
+    t = (np.arange(len(rate)) + 0.5) * tick_ms
+    peaks = rate_peaks(rate)
+    if len(peaks) < 3:
+        return 0.0
+    phi = np.interp(t, t[peaks], 2 * np.pi * np.arange(len(peaks)))
+    keep = (t >= max(from_ms, t[peaks[0]])) & (t <= t[peaks[-1]])
+    return kuramoto(phi[keep] - 2 * np.pi * f_Hz * (t[keep] - onset_ms) / 1000.0)[0]

@@ -1,0 +1,110 @@
+"""`cortexloop record` and `cortexloop replay` of a session with an ALN node (ctest: python_aln_record_replay; a real
+`serve --mode stepped` of configs/cakan2020/aln_a1.toml, the node alone, ~5-10 s).
+
+The session: one SetStimulation (Population site Exc, Dc 60 pA, delay 1000 ms, duration 1000 ms: Cakan & Obermayer
+2020's Fig 4a step at A1), 3000 ticks stepped by this client, recorded by `cortexloop record --sync`.
+References:
+- the node is deterministic and stepped through one engine path: record's aln_rates.npy [3000, 2] equals, bit for bit,
+  rates.npy of `cortexloop simulate` of configs/cakan2020/fig4_a1.toml, which gives the same step from its
+  [[stimulus]] schedule (the stimulator's mean over a step of a DC level is the level itself), and equals the
+  float32 of the rates this client received;
+- `cortexloop replay` of the recording re-runs it and compares every readout's hash, the node's fields included
+  (io/protocol/session.cpp, readout_hash): "bit-identical: 3000 ticks"; the recording with one ALN key changed in
+  session.toml (mu_ext_e 1.2 -> 1.3 mV/ms, A1 -> A2) is reported as differing: the node is part of what is compared.
+Seen to fail: (1) with the node's fields left out of readout_hash, the doctored recording replays "bit-identical";
+(2) with record's aln_rates.npy written from the E rate twice (pair(aln_rates, e, e)) the simulate check fails.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "python"))
+from cortexloop_client.client import decode_readout_rates  # noqa: E402
+from cortexloop_client.loop import Server, connect  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(ROOT, "build", "cortexloop"))
+TICKS = 3000
+
+
+def replay(path):
+    return subprocess.run([BIN, "replay", "--quiet", path], capture_output=True, text=True, timeout=120)
+
+
+class AlnRecordReplayTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.rec = os.path.join(cls.tmp.name, "rec")
+        config = os.path.join(ROOT, "configs", "cakan2020", "aln_a1.toml")
+        with Server(config, "stepped", 1, (), BIN) as server:
+            recorder = subprocess.Popen([BIN, "record", "--out", cls.rec, "--pub", server.pub, "--commands",
+                                         server.commands, "--sync", "--quiet"], stderr=subprocess.PIPE, text=True)
+            try:
+                line = recorder.stderr.readline()
+                assert "record: subscribed" in line, line
+                client = connect(server)
+                try:
+                    ack = client.wait_ack(client.stimulate(60.0, waveform="dc", population="exc", delay_ms=1000.0,
+                                                           duration_ms=1000.0), 10)
+                    assert ack is not None and ack.accepted and ack.tick_applied == 0, ack
+                    client.step(TICKS)
+                    got = np.full(TICKS, np.nan)
+                    while np.isnan(got).any():
+                        m = client.receive_raw(30.0)
+                        assert m is not None, "no readout for 30 s"
+                        r = decode_readout_rates(m[1]) if m[0] == b"readout" else None
+                        if r is not None and 0 <= r[0] < TICKS:
+                            got[r[0]] = r[4]
+                    cls.received_e = got
+                finally:
+                    client.close()
+                time.sleep(0.5)  # the recorder has the same stream; let it take the last readouts
+            finally:
+                recorder.terminate()
+                cls.record_code = recorder.wait(30)
+                cls.record_err = recorder.stderr.read()
+                recorder.stderr.close()
+        out = os.path.join(cls.tmp.name, "sim")
+        r = subprocess.run([BIN, "simulate", "-q", "--config", "configs/cakan2020/fig4_a1.toml", "--out", out],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert r.returncode == 0, r.stderr
+        cls.simulated = np.load(os.path.join(out, "rates.npy"))
+
+    def test_record_writes_the_node_rates_that_simulate_gives(self):
+        self.assertEqual(self.record_code, 0, self.record_err)
+        aln = np.load(os.path.join(self.rec, "aln_rates.npy"))
+        self.assertEqual(aln.shape, (TICKS, 2))
+        self.assertEqual(aln.dtype, np.float32)
+        np.testing.assert_array_equal(aln, self.simulated)
+        np.testing.assert_array_equal(aln[:, 0], self.received_e.astype(np.float32))
+        self.assertGreater(np.ptp(aln[1500:2000, 0]), 5.0)  # the step's oscillation is in it (not a flat record)
+
+    def test_replay_reproduces_the_session_bit_for_bit(self):
+        r = replay(self.rec)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith(f"bit-identical: {TICKS} ticks"), r.stdout + r.stderr)
+
+    def test_replay_sees_a_changed_aln_key(self):
+        doctored = os.path.join(self.tmp.name, "doctored")
+        subprocess.run(["cp", "-r", self.rec, doctored], check=True)
+        path = os.path.join(doctored, "session.toml")
+        with open(path) as f:
+            text = f.read()
+        key = "mu_ext_e_mV_per_ms = 1.2"
+        self.assertIn(key, text)
+        with open(path, "w") as f:
+            f.write(text.replace(key, "mu_ext_e_mV_per_ms = 1.3", 1))
+        r = replay(doctored)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertTrue(r.stdout.startswith("not bit-identical"), r.stdout)
+        self.assertIn("first differing readout", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
