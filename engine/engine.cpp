@@ -95,6 +95,7 @@ void engine::tick(tick_readout& out) noexcept {
       s.spikes_inh = counts.spikes_inh - spikes_inh_before;
       s.net = run_network_ ? &net_ : nullptr;
       s.ring = ring_ ? &*ring_ : nullptr;
+      s.aln = aln_ ? &*aln_ : nullptr;
       s.ring_stepped = ring_ && (step_ + 1) % steps_per_ring_step_ == 0;
       external_->observe(s);
     }

@@ -14,6 +14,9 @@ class network;
 namespace meanfield {
 class ring;
 }
+namespace aln {
+class aln_model;
+}
 
 struct population_currents {
   float exc_pA = 0.0f;  // per cell of the population
@@ -32,6 +35,7 @@ struct step_signals {
   std::int64_t spikes_exc = 0, spikes_inh = 0;
   const network* net = nullptr;
   const meanfield::ring* ring = nullptr;
+  const aln::aln_model* aln = nullptr;  // the [aln] node, after its step of this step
   bool ring_stepped = false;  // the ring completed a step with this one
 };
 

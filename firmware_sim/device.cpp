@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/aln/aln_model.hpp"
 #include "engine/meanfield/ring.hpp"
 #include "engine/network.hpp"
 
@@ -103,6 +104,10 @@ void device::observe(const engine::step_signals& s) noexcept {
     in.ring_vsdi_percent = s.ring->vsdi_percent();
     in.ring_rates_exc_Hz = s.ring->rates_exc_Hz();
     in.ring_rates_inh_Hz = s.ring->rates_inh_Hz();
+  }
+  if (s.aln) {
+    in.aln_rate_exc_Hz = s.aln->rate_e_Hz();
+    in.aln_rate_inh_Hz = s.aln->rate_i_Hz();
   }
   const std::span<const double> electrodes = stim_.electrode_current_uA();
   for (sensing_channel& ch : sensing_) ch.step(s.step_index, in, electrodes);
