@@ -23,7 +23,7 @@ struct population_currents {
   float inh_pA = 0.0f;
 };
 
-// Per-unit currents for the ring of mean-field units (empty spans: none).
+// Per-unit currents for the ring's units, of either model (empty spans: none).
 struct ring_currents {
   std::span<const float> exc_pA, inh_pA;
 };
@@ -36,6 +36,8 @@ struct step_signals {
   const network* net = nullptr;
   const meanfield::ring* ring = nullptr;
   const aln::aln_model* aln = nullptr;  // the [aln] node, after its step of this step
+  // The ring's latest state, of either model (empty without a ring): what the device senses of it.
+  std::span<const float> ring_vsdi_percent, ring_rates_exc_Hz, ring_rates_inh_Hz;
   bool ring_stepped = false;  // the ring completed a step with this one
 };
 
