@@ -61,8 +61,8 @@ TEST_CASE("ticking the network and the ALN node side by side makes zero heap all
 // The ring of ALN units in the engine's tick (configs/cakan2020/aln_ring.toml, [ring] model = "aln"): its lateral
 // sums, the units' steps, the config's [[ring.current]] and commanded per-unit currents (the stimulator's ring
 // sites), and the tick averages allocate nothing after the first tick.
-// Seen to fail: with aln_ring::step copying its lateral E rates into a fresh std::vector per step, 5,000 (500 ticks x
-// 10 steps).
+// Seen to fail: with aln_ring::step copying its lateral E rates into a fresh std::vector per step, 10,000 (the helper's
+// 500 ticks and the extra 500, x 10 steps).
 TEST_CASE("ticking a ring of ALN units makes zero heap allocations", "[alloc][aln][ring][engine]") {
   using namespace cortexloop;
   struct ring_source final : engine::external_current_source {
