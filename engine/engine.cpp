@@ -31,7 +31,10 @@ engine::engine(const engine_params& p, process_exchange* across)
       net_(network_to_build(p), p.simulation.dt_ms, p.simulation.seed, p.simulation.threads, -1, across),
       stimuli_(p.stimuli) {
   if (p.ring) {
-    ring_.emplace(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
+    if (p.ring->model == meanfield::ring_model::zerlaut) {
+      if (!p.meanfield) throw std::invalid_argument("engine: a [ring] of Zerlaut units needs [meanfield]");
+      ring_.emplace(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
+    }
     steps_per_ring_step_ = std::llround(p.ring->dt_ms / p.simulation.dt_ms);
     run_network_ = p.ring->with_network;
   }
@@ -45,6 +48,10 @@ engine::engine(const engine_params& p, process_exchange* across)
                                   "[aln.neuron]: load the table of this neuron (io::attach_aln_table)");
     aln_table_ = p.aln->table;
     aln_.emplace(p.aln->model, *aln_table_, p.simulation.dt_ms);  // validates the model and its delays
+  }
+  if (p.ring && p.ring->model == meanfield::ring_model::aln) {
+    if (!aln_table_) throw std::invalid_argument("engine: a [ring] of ALN units (model = \"aln\") needs [aln]");
+    aln_ring_.emplace(*p.ring, p.aln->model, *aln_table_);
   }
   const auto capacity = static_cast<std::size_t>(net_.n_neurons()) * static_cast<std::size_t>(steps_per_tick_);
   spike_steps_.resize(capacity);
@@ -83,10 +90,12 @@ void engine::tick(tick_readout& out) noexcept {
     }
     // The ring steps once its network steps are done, from the start of its interval, so an external source
     // can give it the mean current of exactly those steps (a pulse shorter than a ring step keeps its charge).
-    if (ring_ && (step_ + 1) % steps_per_ring_step_ == 0) {
+    const bool ring_steps = (ring_ || aln_ring_) && (step_ + 1) % steps_per_ring_step_ == 0;
+    if (ring_steps) {
       const double t_ring_ms = static_cast<double>(step_ + 1 - steps_per_ring_step_) * dt_ms_;
       const ring_currents extra = external_ ? external_->ring_currents_pA(t_ring_ms) : ring_currents{};
-      ring_->step(t_ring_ms, extra.exc_pA, extra.inh_pA);
+      if (ring_) ring_->step(t_ring_ms, extra.exc_pA, extra.inh_pA);
+      if (aln_ring_) aln_ring_->step(t_ring_ms, extra.exc_pA, extra.inh_pA);
     }
     if (external_) {
       step_signals s;
@@ -95,7 +104,17 @@ void engine::tick(tick_readout& out) noexcept {
       s.spikes_inh = counts.spikes_inh - spikes_inh_before;
       s.net = run_network_ ? &net_ : nullptr;
       s.ring = ring_ ? &*ring_ : nullptr;
-      s.ring_stepped = ring_ && (step_ + 1) % steps_per_ring_step_ == 0;
+      s.aln = aln_ ? &*aln_ : nullptr;
+      if (ring_) {
+        s.ring_vsdi_percent = ring_->vsdi_percent();
+        s.ring_rates_exc_Hz = ring_->rates_exc_Hz();
+        s.ring_rates_inh_Hz = ring_->rates_inh_Hz();
+      } else if (aln_ring_) {
+        s.ring_vsdi_percent = aln_ring_->vsdi_percent();
+        s.ring_rates_exc_Hz = aln_ring_->rates_exc_Hz();
+        s.ring_rates_inh_Hz = aln_ring_->rates_inh_Hz();
+      }
+      s.ring_stepped = ring_steps;
       external_->observe(s);
     }
     if (record_spikes_) {
@@ -141,6 +160,12 @@ void engine::tick(tick_readout& out) noexcept {
     out.ring_rates_exc_Hz = ring_->average_rates_exc_Hz();
     out.ring_rates_inh_Hz = ring_->average_rates_inh_Hz();
     out.vsdi_percent = ring_->average_vsdi_percent();
+  }
+  if (aln_ring_) {
+    aln_ring_->finish_average();
+    out.ring_rates_exc_Hz = aln_ring_->average_rates_exc_Hz();
+    out.ring_rates_inh_Hz = aln_ring_->average_rates_inh_Hz();
+    out.vsdi_percent = aln_ring_->average_vsdi_percent();
   }
 }
 

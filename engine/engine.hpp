@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/aln/aln_model.hpp"
+#include "engine/aln/aln_ring.hpp"
 #include "engine/external_current.hpp"
 #include "engine/meanfield/ring.hpp"
 #include "engine/network.hpp"
@@ -27,7 +28,7 @@ class engine {
 
   // Advances one tick. Phases, in order: (1) per step: the stimulus schedule and the external source give each
   // population's current; the network steps; the ALN node steps with the same currents; the spikes are logged
-  // for the tick; every ring.dt_ms the ring steps (from the time of that step's start). (2) Readouts are averaged
+  // for the tick; every ring.dt_ms the ring (of either model) steps (from the time of that step's start). (2) Readouts are averaged
   // over the tick.
   void tick(tick_readout& out) noexcept;
 
@@ -52,8 +53,10 @@ class engine {
   std::int64_t step_index() const noexcept { return step_; }
   double dt_ms() const noexcept { return dt_ms_; }
   const network& net() const noexcept { return net_; }
-  // The ring of mean-field units when the config has a [ring] (else null); whether the network is stepped.
+  // The ring of Zerlaut units when the config has a [ring] of them (else null); whether the network is stepped.
   const meanfield::ring* ring() const noexcept { return ring_ ? &*ring_ : nullptr; }
+  // The ring of ALN units when the config has [ring] model = "aln" (else null).
+  const aln::aln_ring* aln_ring() const noexcept { return aln_ring_ ? &*aln_ring_ : nullptr; }
   bool runs_network() const noexcept { return run_network_; }
   // The ALN node when the config has an [aln] (else null).
   const aln::aln_model* aln() const noexcept { return aln_ ? &*aln_ : nullptr; }
@@ -70,6 +73,7 @@ class engine {
   bool run_network_ = true;               // false: [ring] network = "off", or no [network] (n_neurons = 0)
   std::shared_ptr<const aln::cascade_table> aln_table_;  // keeps the table aln_ reads alive
   std::optional<aln::aln_model> aln_;
+  std::optional<aln::aln_ring> aln_ring_;  // after aln_table_, which it reads
   stimulus_schedule stimuli_;
   bool record_spikes_ = false;
   external_current_source* external_ = nullptr;

@@ -14,13 +14,16 @@ class network;
 namespace meanfield {
 class ring;
 }
+namespace aln {
+class aln_model;
+}
 
 struct population_currents {
   float exc_pA = 0.0f;  // per cell of the population
   float inh_pA = 0.0f;
 };
 
-// Per-unit currents for the ring of mean-field units (empty spans: none).
+// Per-unit currents for the ring's units, of either model (empty spans: none).
 struct ring_currents {
   std::span<const float> exc_pA, inh_pA;
 };
@@ -32,6 +35,9 @@ struct step_signals {
   std::int64_t spikes_exc = 0, spikes_inh = 0;
   const network* net = nullptr;
   const meanfield::ring* ring = nullptr;
+  const aln::aln_model* aln = nullptr;  // the [aln] node, after its step of this step
+  // The ring's latest state, of either model (empty without a ring): what the device senses of it.
+  std::span<const float> ring_vsdi_percent, ring_rates_exc_Hz, ring_rates_inh_Hz;
   bool ring_stepped = false;  // the ring completed a step with this one
 };
 

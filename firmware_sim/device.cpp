@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/aln/aln_model.hpp"
 #include "engine/meanfield/ring.hpp"
 #include "engine/network.hpp"
 
@@ -99,10 +100,12 @@ void device::observe(const engine::step_signals& s) noexcept {
     in.n_exc = s.net->n_exc();
     in.n_inh = s.net->n_inh();
   }
-  if (s.ring) {
-    in.ring_vsdi_percent = s.ring->vsdi_percent();
-    in.ring_rates_exc_Hz = s.ring->rates_exc_Hz();
-    in.ring_rates_inh_Hz = s.ring->rates_inh_Hz();
+  in.ring_vsdi_percent = s.ring_vsdi_percent;
+  in.ring_rates_exc_Hz = s.ring_rates_exc_Hz;
+  in.ring_rates_inh_Hz = s.ring_rates_inh_Hz;
+  if (s.aln) {
+    in.aln_rate_exc_Hz = s.aln->rate_e_Hz();
+    in.aln_rate_inh_Hz = s.aln->rate_i_Hz();
   }
   const std::span<const double> electrodes = stim_.electrode_current_uA();
   for (sensing_channel& ch : sensing_) ch.step(s.step_index, in, electrodes);
@@ -119,7 +122,7 @@ void device::observe(const engine::step_signals& s) noexcept {
       push_event(st.last_event);
     }
   }
-  if (s.ring_stepped) check_ring_domain(s);
+  if (s.ring_stepped && s.ring) check_ring_domain(s);  // the Zerlaut units' fitted domain (ALN: out_of_table)
   collect_events();
 }
 

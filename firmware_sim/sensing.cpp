@@ -26,6 +26,8 @@ bool is_ring_signal(signal_kind s) noexcept {
   return s == signal_kind::ring_vsdi || s == signal_kind::ring_rate_exc || s == signal_kind::ring_rate_inh;
 }
 
+bool is_aln_signal(signal_kind s) noexcept { return s == signal_kind::aln_rate_exc || s == signal_kind::aln_rate_inh; }
+
 // Steps per sample when 1 / sample_rate is a whole number of steps, else 0.
 std::int64_t whole_steps_per_sample(double sample_rate_Hz, std::int64_t dt_us) noexcept {
   if (!(sample_rate_Hz > 0.0) || !std::isfinite(sample_rate_Hz) || dt_us <= 0) return 0;
@@ -59,12 +61,17 @@ double ring_value_at(std::span<const float> values, double position_mm, double l
 
 std::string_view validate(const sensing_params& p, const stimulator_layout& layout, reason_text& reason) noexcept {
   const auto kind = static_cast<std::uint8_t>(p.signal);
-  if (kind > static_cast<std::uint8_t>(signal_kind::ring_rate_inh))
-    return refuse(reason, "sensing.signal", kind, "must be 0..5 (lfp_proxy, rate_exc, rate_inh, ring_vsdi, ring_rate_exc, ring_rate_inh)");
+  if (kind > static_cast<std::uint8_t>(signal_kind::aln_rate_inh))
+    return refuse(reason, "sensing.signal", kind,
+                  "must be 0..7 (lfp_proxy, rate_exc, rate_inh, ring_vsdi, ring_rate_exc, ring_rate_inh, aln_rate_exc, "
+                  "aln_rate_inh)");
   if (is_ring_signal(p.signal) && layout.ring.n_units == 0)
     return refuse(reason, "sensing.signal", kind, "is a ring signal, but this device has no ring");
-  if (!is_ring_signal(p.signal) && !layout.network)
-    return refuse(reason, "sensing.signal", kind, "is a network signal, but this device has no network");
+  if (is_aln_signal(p.signal) && !layout.aln_node)
+    return refuse(reason, "sensing.signal", kind, "is an ALN signal, but this device has no ALN node ([aln])");
+  // The network signals count spikes of cells: an ALN node alone receives the network's currents but has none.
+  if (!is_ring_signal(p.signal) && !is_aln_signal(p.signal) && !(layout.network && layout.spiking_network))
+    return refuse(reason, "sensing.signal", kind, "is a network signal, but this device has no spiking network");
   if (!std::isfinite(p.position_mm) || (is_ring_signal(p.signal) && (p.position_mm < 0.0 || p.position_mm >= layout.ring.length_mm)))
     return refuse(reason, "sensing.position_mm", p.position_mm, "must be in [0, ring length) mm for a ring signal");
   if (!std::isfinite(p.height_mm) || p.height_mm < 0.0)
@@ -129,6 +136,8 @@ double sensing_channel::true_signal(const signal_inputs& in) const noexcept {
     case signal_kind::ring_vsdi: return ring_value_at(in.ring_vsdi_percent, p_.position_mm, ring_length_mm_);
     case signal_kind::ring_rate_exc: return ring_value_at(in.ring_rates_exc_Hz, p_.position_mm, ring_length_mm_);
     case signal_kind::ring_rate_inh: return ring_value_at(in.ring_rates_inh_Hz, p_.position_mm, ring_length_mm_);
+    case signal_kind::aln_rate_exc: return counted_steps_ > 0 ? aln_sum_exc_Hz_ / static_cast<double>(counted_steps_) : 0.0;
+    case signal_kind::aln_rate_inh: return counted_steps_ > 0 ? aln_sum_inh_Hz_ / static_cast<double>(counted_steps_) : 0.0;
   }
   return 0.0;
 }
@@ -181,6 +190,8 @@ const sensed_sample& sensing_channel::step(std::int64_t step_index, const signal
                                            std::span<const double> electrode_current_uA) noexcept {
   spikes_exc_ += in.spikes_exc;
   spikes_inh_ += in.spikes_inh;
+  aln_sum_exc_Hz_ += in.aln_rate_exc_Hz;
+  aln_sum_inh_Hz_ += in.aln_rate_inh_Hz;
   ++counted_steps_;
   watch_pulse_edges(step_index, electrode_current_uA);
   last_.sampled = false;
@@ -191,6 +202,7 @@ const sensed_sample& sensing_channel::step(std::int64_t step_index, const signal
   last_.step = step_index;
   last_.signal = true_signal(in);
   spikes_exc_ = spikes_inh_ = counted_steps_ = 0;
+  aln_sum_exc_Hz_ = aln_sum_inh_Hz_ = 0.0;
   const double x = last_.signal + artifact(electrode_current_uA) + (p_.noise_sd > 0.0 ? p_.noise_sd * gaussian() : 0.0);
   last_.blanked = step_index < blank_until_step_;
   // A non-finite input (a diverged model) is held like a blanked sample rather than poisoning the filters.

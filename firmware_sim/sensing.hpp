@@ -17,8 +17,9 @@
 //            rms_window_ms; envelope = one-pole |filtered| (tau = rms_window_ms); phase = phase_estimator
 // Signals (units): lfp_proxy (nA, the network's, Mazzoni et al. 2008 proxy), rate_exc / rate_inh (Hz, the
 // network population's spikes over the sample period), ring_vsdi (%), ring_rate_exc / ring_rate_inh (Hz) of
-// the ring interpolated linearly between the two units around position_mm.
-// Network signals are sensed at the network's position (stimulator_layout::network_position_mm).
+// the ring interpolated linearly between the two units around position_mm, aln_rate_exc / aln_rate_inh (Hz) of
+// the [aln] node: the mean of its per-step rates (engine/aln/aln_model.hpp) over the sample period.
+// Network and ALN signals are sensed at the network's position (stimulator_layout::network_position_mm).
 // Samples close each sample period: at steps n - 1, 2n - 1, ... (n = steps_per_sample), so a sample covers
 // the spikes of its own n steps.
 // Construction allocates (filters); step() is noexcept and allocation-free.
@@ -37,7 +38,10 @@ class network;
 
 namespace cortexloop::firmware_sim {
 
-enum class signal_kind : std::uint8_t { lfp_proxy = 0, rate_exc = 1, rate_inh = 2, ring_vsdi = 3, ring_rate_exc = 4, ring_rate_inh = 5 };
+enum class signal_kind : std::uint8_t {
+  lfp_proxy = 0, rate_exc = 1, rate_inh = 2, ring_vsdi = 3, ring_rate_exc = 4, ring_rate_inh = 5,
+  aln_rate_exc = 6, aln_rate_inh = 7
+};
 
 struct sensing_params {
   signal_kind signal = signal_kind::rate_exc;
@@ -60,6 +64,7 @@ struct signal_inputs {
   std::uint32_t n_exc = 0, n_inh = 0;
   const engine::network* net = nullptr;         // for the LFP proxy (computed only when a channel samples it)
   std::span<const float> ring_vsdi_percent, ring_rates_exc_Hz, ring_rates_inh_Hz;  // latest ring state
+  double aln_rate_exc_Hz = 0.0, aln_rate_inh_Hz = 0.0;  // the ALN node's rates of this step (0 without one)
 };
 
 struct sensed_sample {
@@ -117,6 +122,7 @@ class sensing_channel {
   double held_raw_ = 0.0;
   // Spike counts since the last sample.
   std::int64_t spikes_exc_ = 0, spikes_inh_ = 0, counted_steps_ = 0;
+  double aln_sum_exc_Hz_ = 0.0, aln_sum_inh_Hz_ = 0.0;  // the ALN node's per-step rates since the last sample
   biquad band_{};
   bool band_on_ = false;
   moving_rms rms_{};

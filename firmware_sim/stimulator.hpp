@@ -56,7 +56,9 @@ inline constexpr std::size_t kMaxElectrodes = 8;
 struct stimulator_layout {
   std::int64_t dt_us = 100;
   ring_geometry ring{};
-  bool network = true;               // a spiking network runs (else the network's targets are ignored)
+  bool network = true;               // a spiking network or the ALN node runs (else the network's targets are ignored)
+  bool spiking_network = true;       // cells are stepped: the network's sensed signals (lfp_proxy, rate_*) exist
+  bool aln_node = false;             // the [aln] node runs: its sensed signals (aln_rate_*) exist
   double network_position_mm = 0.0;  // where the network's patch sits on the ring
   std::vector<electrode_params> electrodes;  // <= kMaxElectrodes
   coupling_params coupling{};

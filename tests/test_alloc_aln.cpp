@@ -57,3 +57,32 @@ TEST_CASE("ticking the network and the ALN node side by side makes zero heap all
   CHECK(counted_alone.allocations == 0);
   CHECK(rate_sum > 0);  // the node ran (it has no spikes to count)
 }
+
+// The ring of ALN units in the engine's tick (configs/cakan2020/aln_ring.toml, [ring] model = "aln"): its lateral
+// sums, the units' steps, the config's [[ring.current]] and commanded per-unit currents (the stimulator's ring
+// sites), and the tick averages allocate nothing after the first tick.
+// Seen to fail: with aln_ring::step copying its lateral E rates into a fresh std::vector per step, 10,000 (the helper's
+// 500 ticks and the extra 500, x 10 steps).
+TEST_CASE("ticking a ring of ALN units makes zero heap allocations", "[alloc][aln][ring][engine]") {
+  using namespace cortexloop;
+  struct ring_source final : engine::external_current_source {
+    std::vector<float> exc = std::vector<float>(100, 0.0f);
+    engine::population_currents currents_pA(std::int64_t) noexcept override { return {}; }
+    engine::ring_currents ring_currents_pA(double t_ms) noexcept override {
+      exc[30] = t_ms > 200.0 ? 40.0f : 0.0f;
+      return {exc, {}};
+    }
+  } commanded;
+  auto p = testing::load_params("configs/cakan2020/aln_ring.toml");
+  io::attach_aln_table(p, true);
+  engine::engine eng(p);
+  eng.set_external_current(&commanded);
+  double vsdi_sum = 0;
+  engine::tick_readout r;
+  const auto counted = testing::count_tick_allocations(eng, 500, [&](int) {
+    eng.tick(r);
+    vsdi_sum += r.vsdi_percent[50];
+  });
+  CHECK(counted.allocations == 0);
+  CHECK(vsdi_sum != 0);  // the ring ran and its stimulus reached it
+}

@@ -246,6 +246,39 @@ TEST_CASE("network rates: spikes over the sample period / (cells x period), one 
   CHECK(n_samples == 10);
 }
 
+TEST_CASE("ALN rates: the mean of the node's per-step rates over the sample period", "[device][sensing][aln]") {
+  // Reference: the arithmetic mean of the step rates of each sample period (10 steps at 1 kHz, dt = 100 us).
+  // Rates k Hz at step k: the sample closing at step 10 m + 9 is 10 m + 4.5 Hz (exact in binary: tolerance 1e-12).
+  // Seen to fail: with the channel reading the last step's rate instead of the period's mean, 10 m + 9 Hz.
+  stimulator_layout layout;
+  layout.dt_us = 100;
+  layout.aln_node = true;
+  sensing_params p;
+  p.signal = signal_kind::aln_rate_exc;
+  p.sample_rate_Hz = 1000.0;
+  p.adc_bits = 24;
+  p.range_min = 0.0;
+  p.range_max = 1000.0;
+  firmware_sim::reason_text why_not{};
+  REQUIRE(firmware_sim::validate(p, layout, why_not).empty());
+  sensing_channel exc(p, layout);
+  p.signal = signal_kind::aln_rate_inh;
+  sensing_channel inh(p, layout);
+  signal_inputs in;
+  for (std::int64_t k = 0; k < 100; ++k) {
+    in.aln_rate_exc_Hz = static_cast<double>(k);
+    in.aln_rate_inh_Hz = 2.0 * static_cast<double>(k);
+    const sensed_sample& e = exc.step(k, in, {});
+    const sensed_sample& i = inh.step(k, in, {});
+    if (!e.sampled) continue;
+    CAPTURE(k);
+    CHECK(e.signal == Approx(static_cast<double>(k) - 4.5).epsilon(1e-12));
+    CHECK(i.signal == Approx(2.0 * (static_cast<double>(k) - 4.5)).epsilon(1e-12));
+  }
+  layout.aln_node = false;
+  CHECK_THAT(std::string(firmware_sim::validate(p, layout, why_not)), Catch::Contains("no ALN node"));
+}
+
 TEST_CASE("LFP proxy: the network's summed |synaptic current| of the excitatory cells / 1000, on sample steps",
           "[device][sensing]") {
   // Reference: engine.cpp's readout, lfp_proxy_nA = sum_exc().abs_syn_pA / 1000 (Mazzoni et al. 2008 proxy),

@@ -169,8 +169,8 @@ nlohmann::json to_json(const io::proto::Status& s) {
 constexpr const char* kSafetyLimits[] = {"none",        "max_current", "charge_per_phase", "charge_density",
                                          "net_charge",  "pulse_rate",  "compliance",       "direct_current",
                                          "watchdog",    "model_domain"};
-constexpr const char* kSensedSignals[] = {"lfp_proxy",  "rate_exc",      "rate_inh",
-                                          "ring_vsdi",  "ring_rate_exc", "ring_rate_inh"};
+constexpr const char* kSensedSignals[] = {"lfp_proxy",     "rate_exc",     "rate_inh",    "ring_vsdi",
+                                          "ring_rate_exc", "ring_rate_inh", "aln_rate_exc", "aln_rate_inh"};
 
 nlohmann::json to_json(const io::proto::SafetyEvent& e) {
   const auto limit = static_cast<std::size_t>(e.limit());

@@ -245,9 +245,10 @@ int run_simulate(const simulate_options& o) {
     files.insert(files.end(), {"aln_rates.npy", "aln_mean_v.npy", "aln_mean_w.npy"});
   }
   if (record_spikes) files.push_back("spikes.npy");
-  if (const engine::meanfield::ring* ring = eng.ring()) {
-    io::write_npy(out / "ring_rates_exc.npy", tr.ring_exc, {ticks, ring->n_units()});
-    io::write_npy(out / "vsdi.npy", tr.vsdi, {ticks, ring->n_units()});
+  if (eng.ring() || eng.aln_ring()) {
+    const auto n_units = static_cast<std::size_t>(eng.params().ring->n_units);
+    io::write_npy(out / "ring_rates_exc.npy", tr.ring_exc, {ticks, n_units});
+    io::write_npy(out / "vsdi.npy", tr.vsdi, {ticks, n_units});
     files.insert(files.end(), {"ring_rates_exc.npy", "vsdi.npy"});
   }
 
@@ -295,6 +296,16 @@ int run_simulate(const simulate_options& o) {
                        {"length_mm", static_cast<double>(ring->n_units()) * ring->unit_spacing_mm()},
                        {"network_stepped", eng.runs_network()}, {"rest_rate_exc_Hz", ring->rest_rate_exc_Hz()},
                        {"rest_rate_inh_Hz", ring->rest_rate_inh_Hz()}, {"diverged", ring->diverged()}};
+  if (const engine::aln::aln_ring* ring = eng.aln_ring())
+    summary["ring"] = {{"model", "aln"},
+                       {"n_units", ring->n_units()},
+                       {"dt_ms", ring->dt_ms()},
+                       {"length_mm", static_cast<double>(ring->n_units()) * ring->unit_spacing_mm()},
+                       {"network_stepped", eng.runs_network()},
+                       {"rest_rate_exc_Hz", ring->initial().rate_e_Hz},
+                       {"rest_rate_inh_Hz", ring->initial().rate_i_Hz},
+                       {"diverged", ring->diverged()},
+                       {"out_of_table", ring->out_of_table()}};
   if (params.aln) {
     const engine::aln::aln_params& a = params.aln->model;
     summary["aln"] = {{"mu_ext_e_mV_per_ms", a.mu_ext_e_mV_per_ms},

@@ -110,9 +110,19 @@ void aln_model::reset(const aln_initial& init) noexcept {
 // "r(t - d)" is, as in the authors' code, the rate of d/dt + 1 steps before the one computed now.
 bool aln_model::step(double stim_e_pA, double stim_i_pA) noexcept {
   const std::size_t n = hist_e_Hz_.size();
-  const double r_e_del = 1e-3 * hist_e_Hz_[ring_back(cursor_, delay_e_steps_ + 1, n)];  // kHz
-  const double r_i_del = 1e-3 * hist_i_Hz_[ring_back(cursor_, delay_i_steps_ + 1, n)];
-  const double r_e_prev = 1e-3 * hist_e_Hz_[ring_back(cursor_, 1, n)];
+  return step_with_rates(stim_e_pA, stim_i_pA, hist_e_Hz_[ring_back(cursor_, delay_e_steps_ + 1, n)],
+                         hist_i_Hz_[ring_back(cursor_, delay_i_steps_ + 1, n)]);
+}
+
+// Never inlined: step() and a ring's units then run the very same instructions (an inlined copy could be contracted
+// differently, and a unit without neighbours must be bit for bit the node: tests/test_aln_ring.cpp).
+[[gnu::noinline]] bool aln_model::step_with_rates(double stim_e_pA, double stim_i_pA, double r_e_in_Hz, double r_i_in_Hz) noexcept {
+  const std::size_t n = hist_e_Hz_.size();
+  const double r_e_del = 1e-3 * r_e_in_Hz;  // kHz
+  const double r_i_del = 1e-3 * r_i_in_Hz;
+  // The node's own rate of the previous step (adaptation is local): the last one computed, which is also the
+  // latest entry of its delay line (reset() fills both with the initial rate).
+  const double r_e_prev = 1e-3 * rate_e_Hz_;
 
   const double mu_e = p_.j_ee_mV_per_ms * s_.s_ee + p_.j_ei_mV_per_ms * s_.s_ei + p_.mu_ext_e_mV_per_ms +
                       stim_e_pA * inv_c_pF_;
@@ -143,6 +153,7 @@ bool aln_model::step(double stim_e_pA, double stim_i_pA) noexcept {
   rate_e_Hz_ = qe.r_ss_Hz;
   rate_i_Hz_ = qi.r_ss_Hz;
   v_mean_e_mV_ = qe.v_mean_mV;
+  v_mean_i_mV_ = qi.v_mean_mV;
   hist_e_Hz_[cursor_] = rate_e_Hz_;
   hist_i_Hz_[cursor_] = rate_i_Hz_;
   cursor_ = (cursor_ + 1) % n;

@@ -66,11 +66,18 @@ class aln_model {
   // One Euler step with the stimulation currents (pA) onto each population; returns false when the state became
   // non-finite (it is then reset to the initial condition and counted in diverged()).
   bool step(double stim_e_pA, double stim_i_pA = 0.0) noexcept;
+  // The same step with the presynaptic rates r_b(t - d_b) of the synaptic equations given (Hz) instead of read from
+  // the node's own delay lines: a unit of a ring (aln_ring.hpp), whose synapses see its neighbours' rates. step() is
+  // this with the node's own delayed rates.
+  bool step_with_rates(double stim_e_pA, double stim_i_pA, double r_e_in_Hz, double r_i_in_Hz) noexcept;
   void reset(const aln_initial& init) noexcept;
 
   double rate_e_Hz() const noexcept { return rate_e_Hz_; }  // rates computed in the last step
   double rate_i_Hz() const noexcept { return rate_i_Hz_; }
   double v_mean_e_mV() const noexcept { return v_mean_e_mV_; }
+  double v_mean_i_mV() const noexcept { return v_mean_i_mV_; }  // V_mean of I from the table (same neuron)
+  int delay_e_steps() const noexcept { return delay_e_steps_; }  // delay_e_ms / dt_ms
+  int delay_i_steps() const noexcept { return delay_i_steps_; }
   double sigma_e() const noexcept { return sigma_e_; }
   double sigma_i() const noexcept { return sigma_i_; }
   const aln_state& state() const noexcept { return s_; }
@@ -94,7 +101,7 @@ class aln_model {
   std::size_t cursor_ = 0;                     // slot this step's rates go to
   aln_state s_;
   aln_initial init_;
-  double rate_e_Hz_ = 0, rate_i_Hz_ = 0, v_mean_e_mV_ = 0, sigma_e_ = 0, sigma_i_ = 0;
+  double rate_e_Hz_ = 0, rate_i_Hz_ = 0, v_mean_e_mV_ = 0, v_mean_i_mV_ = 0, sigma_e_ = 0, sigma_i_ = 0;
   std::int64_t step_ = 0, diverged_ = 0, out_of_table_ = 0;
 };
 

@@ -66,8 +66,13 @@ struct current_stimulus {
   current_target target = current_target::both;
 };
 
-// The ring of first-order mean-field units (Zerlaut 2018, VSDi model).
+// The local model of the ring's units: Zerlaut's first-order mean field ([meanfield]) or the ALN node ([aln]).
+enum class ring_model : std::uint8_t { zerlaut = 0, aln = 1 };
+
+// The ring of mean-field units (Zerlaut 2018, VSDi model), of Zerlaut units (meanfield/ring.hpp) or ALN units
+// (aln/aln_ring.hpp): the geometry, coupling and currents below are the same for both.
 struct ring_params {
+  ring_model model = ring_model::zerlaut;
   std::int64_t n_units = 100;
   double length_mm = 36.0;              // periodic
   double l_exc_mm = 5.0;                // standard deviations of the Gaussian lateral kernels
@@ -76,7 +81,7 @@ struct ring_params {
   double velocity_mm_per_s = 300.0;     // axonal conduction velocity
   double dt_ms = 0.5;                   // Euler step of the ring (2018 code: 0.5 ms); divides tick_ms
   bool with_network = true;             // false: the engine runs the ring alone (no spiking network)
-  std::vector<afferent_stimulus> afferent;
+  std::vector<afferent_stimulus> afferent;  // Zerlaut units only (a rate onto their excitatory synapses)
   std::vector<current_stimulus> currents;
 };
 

@@ -9,9 +9,9 @@
 //   nu_aff(x, t)   = A exp(-(x - x0)^2 / 2 w^2) g(t),  g two half-Gaussians (rise, decay) about the peak
 //   VSDi(x)        = 100 [0.8 (mu_V,e(x) - rest_e) / |rest_e| + 0.2 (mu_V,i(x) - rest_i) / |rest_i|]  (percent)
 // with W per unit as in master_equation.hpp when adaptation is on. Forward Euler at ring.dt_ms. The units
-// start at the homogeneous fixed point (the rest of the VSDi). Delays are whole ring steps (|x - y| / v
-// rounded), held in a preallocated history of each population's rates. On rings with more than eight units
-// per kernel sd, the lateral sums run over boxes of a few units (ring.cpp, kMaxSpacingPerSd).
+// start at the homogeneous fixed point (the rest of the VSDi). The lateral sums, their delays (whole ring steps,
+// |x - y| / v rounded) and the rate histories are ring_coupling's (ring_coupling.hpp), shared with the ring of ALN
+// units (engine/aln/aln_ring.hpp); the currents and the VSDi formula are ring_inputs.hpp's.
 //
 // Construction allocates everything; step() is noexcept and allocation-free.
 #include <cstdint>
@@ -20,6 +20,8 @@
 
 #include "engine/meanfield/master_equation.hpp"
 #include "engine/meanfield/params.hpp"
+#include "engine/meanfield/ring_coupling.hpp"
+#include "engine/meanfield/ring_inputs.hpp"
 #include "engine/meanfield/transfer_function.hpp"
 #include "engine/params.hpp"
 
@@ -56,20 +58,12 @@ class ring {
   double rest_rate_exc_Hz() const noexcept { return rest_nu_e_; }
   double rest_rate_inh_Hz() const noexcept { return rest_nu_i_; }
   std::int64_t diverged() const noexcept { return diverged_; }
-  std::size_t kernel_radius_exc() const noexcept { return static_cast<std::size_t>(dist_exc_.back()); }
-  std::size_t kernel_radius_inh() const noexcept { return static_cast<std::size_t>(dist_inh_.back()); }
-  std::size_t kernel_terms_exc() const noexcept { return k_exc_.size(); }
-  std::size_t kernel_terms_inh() const noexcept { return k_inh_.size(); }
-  std::size_t history_steps() const noexcept { return history_; }
+  std::size_t kernel_radius_exc() const noexcept { return coupling_exc_.radius_units(); }
+  std::size_t kernel_radius_inh() const noexcept { return coupling_inh_.radius_units(); }
+  std::size_t kernel_terms_exc() const noexcept { return coupling_exc_.terms(); }
+  std::size_t kernel_terms_inh() const noexcept { return coupling_inh_.terms(); }
 
  private:
-  void lateral_input(const std::vector<float>& history, const std::vector<float>& kernel,
-                     const std::vector<std::int32_t>& distance, const std::vector<std::int32_t>& delay,
-                     std::vector<float>& out) const noexcept;
-  void write_history(std::vector<float>& history, const std::vector<float>& rates, std::size_t stride) noexcept;
-  std::size_t slot(std::int64_t steps_back) const noexcept;
-  void vsdi(const float* mu_e, const float* mu_i, float* out) const noexcept;
-
   ring_params p_;
   meanfield_params mf_;
   input_counts k_;
@@ -77,18 +71,13 @@ class ring {
   adex_params cell_exc_, cell_inh_;
   std::size_t n_;
   double dx_mm_, dt_ms_, drive_Hz_;
-  // Kernels (symmetric): weight, distance in units and delay in ring steps of each sampled distance.
-  std::vector<float> k_exc_, k_inh_;
-  std::vector<std::int32_t> dist_exc_, dist_inh_, delay_exc_, delay_inh_;
-  std::size_t stride_exc_ = 1, stride_inh_ = 1;  // box width of the sources (see ring.cpp)
-  std::size_t pad_, row_, history_;  // history rows: [history_][row_ = n + 2 pad], wrapped copies in the pads
-  std::vector<float> hist_e_, hist_i_;
-  std::int64_t step_ = 0;
+  ring_coupling<float> coupling_exc_, coupling_inh_;  // lateral kernels, delays and rate histories
+  ring_current_schedule currents_;                    // [[ring.current]]
   // State and per-step work arrays (length n).
   std::vector<float> nu_e_, nu_i_, w_e_, w_i_, mu_e_, mu_i_, vsdi_;
   std::vector<float> lat_e_, lat_i_, fe_e_, fe_i_, fi_, i_e_, i_i_, f_e_, f_i_;
-  // Afferent stimuli: spatial profiles [afferent.size()][n], currents: [currents.size()][n].
-  std::vector<float> aff_profiles_, cur_profiles_;
+  // Afferent stimuli: spatial profiles [afferent.size()][n].
+  std::vector<float> aff_profiles_;
   std::vector<double> sum_nu_e_, sum_nu_i_, sum_vsdi_;
   std::vector<float> avg_nu_e_, avg_nu_i_, avg_vsdi_;
   std::int64_t steps_in_average_ = 0;

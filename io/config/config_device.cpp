@@ -64,13 +64,16 @@ fw::safety_limits read_safety(table_reader t) {
 
 fw::signal_kind read_signal(table_reader& t) {
   const std::string s =
-      t.choice("signal", {"lfp_proxy", "rate_exc", "rate_inh", "ring_vsdi", "ring_rate_exc", "ring_rate_inh"});
+      t.choice("signal", {"lfp_proxy", "rate_exc", "rate_inh", "ring_vsdi", "ring_rate_exc", "ring_rate_inh",
+                          "aln_rate_exc", "aln_rate_inh"});
   if (s == "lfp_proxy") return fw::signal_kind::lfp_proxy;
   if (s == "rate_exc") return fw::signal_kind::rate_exc;
   if (s == "rate_inh") return fw::signal_kind::rate_inh;
   if (s == "ring_vsdi") return fw::signal_kind::ring_vsdi;
   if (s == "ring_rate_exc") return fw::signal_kind::ring_rate_exc;
-  return fw::signal_kind::ring_rate_inh;
+  if (s == "ring_rate_inh") return fw::signal_kind::ring_rate_inh;
+  if (s == "aln_rate_exc") return fw::signal_kind::aln_rate_exc;
+  return fw::signal_kind::aln_rate_inh;
 }
 
 fw::sensing_params read_sensing(table_reader t, const fw::stimulator_layout& layout, double length_mm) {
@@ -102,6 +105,8 @@ firmware_sim::device_params default_device(const engine::engine_params& engine) 
   d.layout = fw::default_layout(engine.simulation.dt_ms, ring_of(engine), runs_network(engine));
   d.ring_max_mu_v_mV = engine.network.exc.v_t_mV;
   d.layout.network_position_mm = engine.network.position_mm;  // one source of truth: [network] position_mm
+  d.layout.spiking_network = (!engine.ring || engine.ring->with_network) && engine.network.n_neurons > 0;
+  d.layout.aln_node = engine.aln.has_value();
   return d;
 }
 

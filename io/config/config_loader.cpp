@@ -273,9 +273,13 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   engine::engine_params p;
   p.simulation = read_simulation(top.table("simulation"));
   if (top.has("aln")) p.aln = read_aln_section(top.table("aln"), p.simulation.dt_ms);
-  // A config of the ALN node alone has no spiking network; every other config needs its [network] (a ring's too:
-  // its units take their cells' parameters from it).
-  if (top.has("network") || !p.aln || top.has("ring"))
+  // A ring of ALN units takes its units from [aln]; a ring of Zerlaut units takes its cells' parameters from
+  // [network] and its transfer functions from [meanfield].
+  const toml::table* ring_table = root["ring"].as_table();
+  const bool aln_ring = ring_table && (*ring_table)["model"].value<std::string>() == std::string("aln");
+  // A config of the ALN node (or a ring of ALN units) alone has no spiking network; every other config needs its
+  // [network].
+  if (top.has("network") || !p.aln || (ring_table && !aln_ring))
     p.network = read_network(top.table("network"), p.simulation.dt_ms);
   else
     p.network.n_neurons = 0;
@@ -287,8 +291,18 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   }
   if (top.has("meanfield")) p.meanfield = read_meanfield(top.table("meanfield"));
   if (top.has("ring")) {
-    if (!p.meanfield) top.fail("ring", "needs a [meanfield] section (the ring's transfer functions)");
+    if (aln_ring && !p.aln) top.fail("ring", "model = \"aln\" needs an [aln] section (the units' parameters)");
+    if (!aln_ring && !p.meanfield) top.fail("ring", "needs a [meanfield] section (the ring's transfer functions)");
     p.ring = read_ring(top.table("ring"), p.simulation);
+    if (aln_ring) {
+      table_reader r = top.table("ring");
+      if (p.ring->dt_ms > 1.0) r.fail("dt_ms", "must be at most 1 ms for ALN units (their Euler step)");
+      for (const double delay : {p.aln->model.delay_e_ms, p.aln->model.delay_i_ms}) {
+        const double n = delay / p.ring->dt_ms;
+        if (std::abs(n - std::round(n)) > 1e-9 * std::max(1.0, n))
+          r.fail("dt_ms", "must divide the ALN units' delays aln.delay_e_ms and aln.delay_i_ms (whole steps)");
+      }
+    }
     if (p.network.position_mm >= p.ring->length_mm)
       top.table("network").fail("position_mm", "must be below ring.length_mm = " + std::to_string(p.ring->length_mm));
   }

@@ -75,6 +75,7 @@ mf::current_stimulus read_current(table_reader t, double length_mm) {
 
 mf::ring_params read_ring(table_reader t, const engine::simulation_params& sim) {
   mf::ring_params p;
+  if (t.has("model")) p.model = t.choice("model", {"zerlaut", "aln"}) == "aln" ? mf::ring_model::aln : mf::ring_model::zerlaut;
   p.n_units = t.integer("n_units", 1, 100'000);
   p.length_mm = t.number("length_mm", positive(1e5));
   p.l_exc_mm = t.number("l_exc_mm", positive(1e5));
@@ -93,6 +94,9 @@ mf::ring_params read_ring(table_reader t, const engine::simulation_params& sim) 
     for (std::size_t i = 0; i < entries.size(); ++i)
       read(table_reader(*entries[i].as_table(), t.dotted(key) + "[" + std::to_string(i) + "]", t.origin()));
   };
+  if (p.model == mf::ring_model::aln && t.has("afferent"))
+    t.fail("afferent", "is a rate onto Zerlaut units; a ring of ALN units (model = \"aln\") takes currents: "
+                       "[[ring.current]] or the stimulator's commands");
   each("afferent", [&](table_reader r) { p.afferent.push_back(read_afferent(std::move(r), p.length_mm)); });
   each("current", [&](table_reader r) { p.currents.push_back(read_current(std::move(r), p.length_mm)); });
   t.finish();

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 
 DEFAULT_RING_LENGTH_MM = 36.0
 SIGNAL_UNITS = {"lfp_proxy": "nA", "rate_exc": "Hz", "rate_inh": "Hz", "ring_vsdi": "%", "ring_rate_exc": "Hz",
-                "ring_rate_inh": "Hz"}
+                "ring_rate_inh": "Hz", "aln_rate_exc": "Hz", "aln_rate_inh": "Hz"}
 CONTROLLER_KINDS = ["none", "open loop", "responsive", "PI clamp", "phase-locked", "external"]
 SITE_UNITS = {0: "pA/cell", 1: "pA/cell", 2: "uA"}  # SiteKind Population, RingPosition: direct; Electrode: uA
 EXC_COLOUR, INH_COLOUR = "tab:green", "tab:red"
