@@ -83,7 +83,7 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
   state_.g_exc_nS.assign(n, 0.0f);
   state_.g_inh_nS.assign(n, 0.0f);
   state_.ref_left.assign(n, 0);
-  state_.spike_ids.assign(n, 0);  // every neuron may spike in one step
+  for (auto& ids : state_.spike_ids) ids.assign(n, 0);  // every neuron may spike in one step
   if (p.synapses == synapse_model::fraction) {
     fraction_ = std::make_unique<fraction_model>(fraction_model::from(p, dt_ms, seed));
     model_.fraction = fraction_.get();
@@ -118,25 +118,34 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
   gather_all_.assign(gather_local_.size() * across_->n_ranks(), 0.0);
 }
 
-void network::update_task(void* self, unsigned worker) noexcept {
+void network::phase_task(void* self, unsigned worker) noexcept {
+  // A worker's phase: first the pending step's spikes into its own cells' conductances (they act on V from the
+  // next update on: Brian2's order), then that next update. Both touch only its own partition's state; what it
+  // reads of the others' is their spike lists of the pending step, which no one writes in this phase (the
+  // updates list into the other buffer).
   auto& net = *static_cast<network*>(self);
-  net.parts_[worker].update(net.model_, net.state_, net.inputs_);
-}
-
-void network::deliver_task(void* self, unsigned worker) noexcept {
-  auto& net = *static_cast<network*>(self);
-  if (net.across_)
-    net.parts_[worker].deliver(net.model_, net.state_, net.exchanged_, net.inputs_.step_index);
-  else
-    net.parts_[worker].deliver(net.model_, net.state_, net.parts_, net.inputs_.step_index);
+  const phase_plan& plan = net.plan_;
+  partition& part = net.parts_[worker];
+  if (plan.deliver) {
+    if (net.across_)
+      part.deliver(net.model_, net.state_, net.exchanged_, plan.deliver_step);
+    else
+      part.deliver(net.model_, net.state_, net.parts_, plan.deliver_buffer, plan.deliver_step);
+  }
+  if (plan.update) part.update(net.model_, net.state_, net.inputs_, plan.update_buffer);
 }
 
 void network::step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA,
                    network_counts& counts) noexcept {
+  // One barrier per step: this phase delivers the previous step's spikes and then updates (see phase_task). The
+  // update lists its spikes in the buffer the previous step did not use.
   inputs_ = {step_index, i_stim_exc_pA, i_stim_inh_pA};
-  pool_.run(&update_task, this);
-  if (across_) exchange_spikes(counts);
-  pool_.run(&deliver_task, this);  // after the barrier (and the exchange): every partition's spikes are listed
+  plan_ = {pending_, last_buffer_, pending_step_, true, last_buffer_ ^ 1u};
+  pool_.run(&phase_task, this);
+  last_buffer_ ^= 1u;
+  pending_ = true;
+  pending_step_ = step_index;
+  if (across_) exchange_spikes(counts);  // after the barrier: every partition's spikes are listed
   for (const partition& part : parts_) {
     if (!across_) {
       counts.spikes_exc += part.spikes_exc();
@@ -198,9 +207,18 @@ void network::sum_blocks_task(void* self, unsigned worker) noexcept {
   }
 }
 
+void network::settle() noexcept {
+  if (!pending_) return;
+  plan_ = {true, last_buffer_, pending_step_, false, 0};
+  pool_.run(&phase_task, this);
+  pending_ = false;
+}
+
 network_sums network::readout_sums(std::int64_t diverged) noexcept {
   // The blocks are summed by all workers; their sums are then added in block order on this thread, as sum_exc()
-  // and sum_inh() add them, so the result is bit-identical for any number of workers.
+  // and sum_inh() add them, so the result is bit-identical for any number of workers. A block may span two
+  // partitions: every partition's conductances must hold the last step's spikes first (a phase of its own).
+  settle();
   pool_.run(&sum_blocks_task, this);
   if (!across_) {
     network_sums out;

@@ -44,8 +44,14 @@ class network {
   //   1 drive events land on G_e (applied inside the cell update);  2 integrate, threshold and reset every cell;
   //   3 spikes of this step are added to their targets' conductances, which the cells first feel in
   //     the integration of the next step (no delay: a spike at step k acts on V from step k+1).
-  // 1-2 are the partitions' update phase, 3 their deliver phase; the workers meet at a barrier between them.
+  // 1-2 are the partitions' update, 3 their deliver. 3 is left pending: the next step's phase runs it on each
+  // worker just before 1-2 (the workers meet at one barrier per step, not two: a worker that finished step k's
+  // update early starts delivering its spikes instead of waiting), or settle() does. So between steps the spikes
+  // and V, w of step k are final, but G_e, G_i lack step k's spikes until settle() (readout_sums() calls it).
   void step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_inh_pA, network_counts& counts) noexcept;
+  // Adds the last step's spikes to their targets' conductances now (a phase of the workers; nothing if none is
+  // pending). The results of later steps are the same with or without it.
+  void settle() noexcept;
 
   // Sums over the current state of each population (for readouts; O(N), call once per tick). Summed in blocks
   // fixed in absolute index, so the result does not depend on the partitioning. Over this process's cells only.
@@ -95,14 +101,15 @@ class network {
   std::span<const float> s_exc() const noexcept { return state_.s_exc; }
   std::span<const float> s_inh() const noexcept { return state_.s_inh; }
   const fraction_model* fraction() const noexcept { return fraction_.get(); }
+  // Both without the last step's spikes unless settle() was called after it (see step()).
   std::span<const float> g_exc_nS() const noexcept { return state_.g_exc_nS; }
+  std::span<const float> g_inh_nS() const noexcept { return state_.g_inh_nS; }
   const std::vector<partition>& partitions() const noexcept { return parts_; }
   worker_pool& workers() noexcept { return pool_; }
   const worker_pool& workers() const noexcept { return pool_; }
 
  private:
-  static void update_task(void* self, unsigned worker) noexcept;
-  static void deliver_task(void* self, unsigned worker) noexcept;
+  static void phase_task(void* self, unsigned worker) noexcept;
   static void sum_blocks_task(void* self, unsigned worker) noexcept;
   adex_state_sums sum_range(std::uint32_t begin, std::uint32_t end) const noexcept;
   void exchange_spikes(network_counts& counts) noexcept;
@@ -113,6 +120,18 @@ class network {
   network_state state_;
   std::vector<partition> parts_;  // parts_[w] is stepped by worker w
   step_inputs inputs_{};          // this step's, written by worker 0 before the release
+  // What the workers' next phase does (written by worker 0 before the release): deliver the spikes listed in
+  // deliver_buffer in step deliver_step, then update into update_buffer.
+  struct phase_plan {
+    bool deliver;
+    unsigned deliver_buffer;
+    std::int64_t deliver_step;
+    bool update;
+    unsigned update_buffer;
+  } plan_{};
+  bool pending_ = false;           // the last step's spikes are not yet delivered
+  std::int64_t pending_step_ = 0;  // that step
+  unsigned last_buffer_ = 1;       // the spike buffer of the last update (the first step uses 0)
   worker_pool pool_;
   process_exchange* across_ = nullptr;
   std::uint32_t own_begin_ = 0, own_end_ = 0;

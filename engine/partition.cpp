@@ -30,17 +30,18 @@ void partition::host_fraction(const fraction_model& m, std::uint32_t n_exc) {
   fraction_spiked_.assign(end_ - begin_, kNoEvent);
 }
 
-void partition::update(const network_model& m, network_state& s, const step_inputs& in) noexcept {
+void partition::update(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept {
+  last_ = buffer;
   if (m.fraction) {
     for (std::uint32_t c = begin_; c < end_; c += kChunk)
       update_fraction_chunk(m, s, in, c, std::min(end_, c + kChunk));
-    collect_fraction_spikes(m, s);
+    collect_fraction_spikes(m, s, buffer);
     return;
   }
   if (m.afferent && m.afferent->rate_Hz() > 0.0)
     for (std::uint32_t c = begin_; c < std::min(end_, m.n_exc); c += kChunk)
       add_afferent(m, s, in, c, std::min({end_, m.n_exc, c + kChunk}));
-  step_cells(m, s, in);
+  step_cells(m, s, in, buffer);
 }
 
 void partition::add_afferent(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
@@ -56,7 +57,8 @@ void partition::add_afferent(const network_model& m, network_state& s, const ste
     g[i] += (rule.always || afferent_draws_[i] < rule.threshold) ? rule.q_nS : 0.0f;
 }
 
-void partition::step_cells(const network_model& m, network_state& s, const step_inputs& in) noexcept {
+void partition::step_cells(const network_model& m, network_state& s, const step_inputs& in,
+                           unsigned buffer) noexcept {
   // Per group of 128 cells: the drive's 16 Philox blocks (four registers), then 8 blocks of 16 cells, each taking
   // its draws from those registers (engine/philox_lanes.hpp), adding its drive events to G_e, stepping
   // (engine/adex_lanes.hpp) and appending its spikes, ascending, to this partition's slot of the exchange. The draws
@@ -72,7 +74,7 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   const vf i_stim_exc = vf{} + in.i_stim_exc_pA, i_stim_inh = vf{} + in.i_stim_inh_pA;
   const vi always = rule.always ? vi{} - 1 : vi{};
   const vf q_drive = vf{} + rule.q_nS;
-  std::uint32_t* ids = s.spike_ids.data() + begin_;
+  std::uint32_t* ids = s.spike_ids[buffer].data() + begin_;
   std::size_t n_spikes = 0;
   std::int64_t exc_spikes = 0, diverged = 0;
   std::uint64_t events = 0;
@@ -130,10 +132,10 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   step_groups.template operator()<kind::exc>(begin_, exc_only_end);
   step_groups.template operator()<kind::mixed>(exc_only_end, inh_only_begin);
   step_groups.template operator()<kind::inh>(inh_only_begin, end_);
-  out_.n_spikes = n_spikes;
-  out_.spikes_exc = exc_spikes;
-  out_.diverged = diverged;
-  out_.drive_events += events;
+  out_[buffer].n_spikes = n_spikes;
+  out_[buffer].spikes_exc = exc_spikes;
+  out_[buffer].diverged = diverged;
+  own_.drive_events += events;
 }
 
 void partition::update_fraction_chunk(const network_model& m, network_state& s, const step_inputs& in,
@@ -160,9 +162,9 @@ void partition::update_fraction_chunk(const network_model& m, network_state& s, 
   integrate(1, in.i_stim_inh_pA, std::max(begin, m.n_exc), end);
 }
 
-void partition::collect_fraction_spikes(const network_model& m, network_state& s) noexcept {
+void partition::collect_fraction_spikes(const network_model& m, network_state& s, unsigned buffer) noexcept {
   // Events are rare (~0.1% of cells per step): skip eight quiet cells per 64-bit load.
-  std::uint32_t* ids = s.spike_ids.data() + begin_;
+  std::uint32_t* ids = s.spike_ids[buffer].data() + begin_;
   const std::uint8_t* spiked = fraction_spiked_.data();
   const std::uint32_t n = end_ - begin_;
   std::size_t count = 0;
@@ -183,20 +185,20 @@ void partition::collect_fraction_spikes(const network_model& m, network_state& s
     for (std::uint32_t k = 0; k < 8; ++k) visit(local + k);
   }
   for (; local < n; ++local) visit(local);
-  out_.n_spikes = count;
-  out_.spikes_exc = exc;
-  out_.diverged = diverged;
+  out_[buffer].n_spikes = count;
+  out_[buffer].spikes_exc = exc;
+  out_[buffer].diverged = diverged;
 }
 
-void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all,
+void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all, unsigned buffer,
                         std::int64_t step_index) noexcept {
   if (m.fraction) {
     recent_spikes_.start(step_index);
-    for (const partition& from : all) recent_spikes_.append(step_index, from.spikes(s));
+    for (const partition& from : all) recent_spikes_.append(step_index, from.spikes(s, buffer));
     count_fraction_arrivals(m, step_index);
     return;
   }
-  for (const partition& from : all) deliver_conductance(m, s, from.spikes(s));
+  for (const partition& from : all) deliver_conductance(m, s, from.spikes(s, buffer));
 }
 
 void partition::deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes,

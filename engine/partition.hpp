@@ -1,11 +1,13 @@
 #pragma once
 // One partition of the network: a contiguous range of cells [begin, end), whose state only its worker writes, the
 // synapses that arrive at its cells (engine/connectivity.hpp), and its slot of the per-step spike exchange.
-// A step is two phases with a barrier between them (engine/network.cpp):
+// A step has two parts (engine/network.cpp):
 //   update  : drive events, integrate/threshold/reset its cells, list its spikes (ascending) in its slot;
 //   deliver : read every partition's slot, in partition order, and add each spike to its own targets.
 // Every target thus receives a step's spikes in ascending source order whatever the partitioning, and its float
-// conductance sums are bit-identical for any number of partitions.
+// conductance sums are bit-identical for any number of partitions. The network runs deliver(k) and update(k + 1)
+// in one phase (one barrier per step): the slots are double-buffered, so update(k + 1) lists its spikes in one
+// buffer while the other partitions still read step k's from the other.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -39,7 +41,9 @@ struct network_model {
 struct network_state {
   std::vector<float> v_mV, w_pA, g_exc_nS, g_inh_nS;
   std::vector<std::int32_t> ref_left;
-  std::vector<std::uint32_t> spike_ids;  // the exchange: partition [b, e) lists its spikes from spike_ids[b]
+  // The exchange, two buffers (steps alternate between them): partition [b, e) lists its spikes from
+  // spike_ids[buffer][b].
+  std::vector<std::uint32_t> spike_ids[2];
   std::vector<float> s_exc, s_inh;       // fraction network only: synaptic fractions from E and from I
 };
 
@@ -55,8 +59,10 @@ class partition {
   // Fraction network, once before stepping: builds the byte rows (n_exc: the first inhibitory cell), sizes the spike
   // ring, the arrival counts, the noise buffer and the event flags.
   void host_fraction(const fraction_model& m, std::uint32_t n_exc);
-  void update(const network_model& m, network_state& s, const step_inputs& in) noexcept;
-  void deliver(const network_model& m, network_state& s, std::span<const partition> all,
+  // Lists the step's spikes in spike_ids[buffer] (0 or 1).
+  void update(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept;
+  // Delivers the spikes that every partition listed in `buffer` in step step_index.
+  void deliver(const network_model& m, network_state& s, std::span<const partition> all, unsigned buffer,
                std::int64_t step_index) noexcept;
   // The same from one ascending list of the step's spikes (across processes: the exchanged list).
   void deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes,
@@ -64,23 +70,28 @@ class partition {
 
   std::uint32_t begin() const noexcept { return begin_; }
   std::uint32_t end() const noexcept { return end_; }
-  // This step's spikes (after update; ascending), and counts since the engine last took them.
-  std::span<const std::uint32_t> spikes(const network_state& s) const noexcept {
-    return {s.spike_ids.data() + begin_, out_.n_spikes};
+  // The spikes its update listed in `buffer` (ascending); other workers read them in the next phase, while this
+  // partition's worker writes the other buffer.
+  std::span<const std::uint32_t> spikes(const network_state& s, unsigned buffer) const noexcept {
+    return {s.spike_ids[buffer].data() + begin_, out_[buffer].n_spikes};
   }
-  std::int64_t spikes_exc() const noexcept { return out_.spikes_exc; }
-  std::int64_t spikes_inh() const noexcept { return static_cast<std::int64_t>(out_.n_spikes) - out_.spikes_exc; }
-  std::int64_t diverged() const noexcept { return out_.diverged; }
-  std::uint64_t drive_events() const noexcept { return out_.drive_events; }
+  // The last update's spikes and counts (read between phases).
+  std::span<const std::uint32_t> spikes(const network_state& s) const noexcept { return spikes(s, last_); }
+  std::int64_t spikes_exc() const noexcept { return out_[last_].spikes_exc; }
+  std::int64_t spikes_inh() const noexcept {
+    return static_cast<std::int64_t>(out_[last_].n_spikes) - out_[last_].spikes_exc;
+  }
+  std::int64_t diverged() const noexcept { return out_[last_].diverged; }
+  std::uint64_t drive_events() const noexcept { return own_.drive_events; }
   const incoming_synapses& synapses() const noexcept { return synapses_; }
 
  private:
   void add_afferent(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                     std::uint32_t end) noexcept;
-  void step_cells(const network_model& m, network_state& s, const step_inputs& in) noexcept;
+  void step_cells(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept;
   void update_fraction_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                              std::uint32_t end) noexcept;
-  void collect_fraction_spikes(const network_model& m, network_state& s) noexcept;
+  void collect_fraction_spikes(const network_model& m, network_state& s, unsigned buffer) noexcept;
   void count_fraction_arrivals(const network_model& m, std::int64_t step_index) noexcept;
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
 
@@ -92,11 +103,16 @@ class partition {
   std::vector<std::uint16_t> arrivals_;  // fraction network: arrivals for the next update, [from E | from I] per local cell
   std::vector<float> normals_;  // fraction network: one chunk's normal draws
   std::vector<std::uint8_t> fraction_spiked_;  // fraction network: this step's event per local cell (engine/adex.hpp)
-  struct alignas(64) outputs {  // written by this partition's worker in update, read by all after the barrier
+  // Per buffer, written by this partition's worker in update and read by all in the next phase: each on its own
+  // cache line, so the reads of one do not contend with the writes of the other.
+  struct alignas(64) outputs {
     std::size_t n_spikes = 0;
     std::int64_t spikes_exc = 0, diverged = 0;
+  } out_[2];
+  struct alignas(64) own_counts {  // written by this partition's worker only, read between steps
     std::uint64_t drive_events = 0;
-  } out_;
+  } own_;
+  unsigned last_ = 0;  // the buffer of the last update (written by the owner, read between phases)
 };
 
 }  // namespace cortexloop::engine

@@ -16,9 +16,10 @@ class process_exchange {
   virtual ~process_exchange() = default;
   virtual unsigned rank() const noexcept = 0;
   virtual unsigned n_ranks() const noexcept = 0;
-  // Every process calls it once per step (from worker 0, between the update and deliver phases) with its own
-  // spikes of the step, ascending; returns the step's spikes of all processes concatenated in rank order. The
-  // result stays valid until the next call. Blocks until every process has called it.
+  // Every process calls it once per step (from worker 0, after the step's update and before the phase that delivers
+  // it, the next step's: engine/network.hpp) with its own spikes of the step, ascending; returns the step's spikes
+  // of all processes concatenated in rank order. The result stays valid until the next call. Blocks until every
+  // process has called it.
   virtual std::span<const std::uint32_t> all_spikes(std::span<const std::uint32_t> local) noexcept = 0;
   // Every process calls it with a `local` of the same size; `all` (n_ranks() * local.size() values) receives
   // every process's values in rank order, on every process. Values are copied, never combined, so a caller that

@@ -51,16 +51,16 @@ def main():
     ax.set_xlabel("cell index (boundaries: multiples of 128 cells = whole Philox groups, SIMD blocks, cache lines)")
     ax.set_title("Contiguous partitions; each owns its cells' state and the synapses that arrive at them", fontsize=10)
 
-    # 2. One step: update, barrier, deliver.
+    # 2. One step: update, barrier, deliver (in the next step's phase, before its update: one barrier per step).
     ax = axes[1]
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 4.2)
     ax.axis("off")
-    ax.set_title("One step (dt = 0.1 ms): two phases, one barrier", fontsize=10)
+    ax.set_title("Step k: update, the one barrier, then deliver in step k+1's phase (before its update)", fontsize=10)
     for k, y in enumerate([2.6, 0.9]):
         box(ax, 0.1, y, 3.2, 0.9, f"update (worker {k})\ndrive draws -> G_e; integrate,\nthreshold, reset its cells", COLORS[k])
-        box(ax, 4.3, y, 1.6, 0.9, f"spike slot {k}\n(its spikes,\nascending)", COLORS[k], alpha=0.45)
-        box(ax, 6.9, y, 3.0, 0.9, f"deliver (worker {k})\nread slots 0, 1 in order; add\nto its own targets' G_e / G_i", COLORS[k])
+        box(ax, 4.3, y, 1.6, 0.9, f"spike slot {k}\n(buffer k mod 2;\nascending)", COLORS[k], alpha=0.45)
+        box(ax, 6.9, y, 3.0, 0.9, f"deliver (worker {k}), then update k+1\nread slots 0, 1 in order; add\nto its own targets' G_e / G_i", COLORS[k])
         arrow(ax, (3.3, y + 0.45), (4.3, y + 0.45))
     ax.plot([6.4, 6.4], [0.6, 3.8], color="k", lw=2)
     ax.text(6.4, 3.95, "barrier", ha="center", fontsize=8.5)
