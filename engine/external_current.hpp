@@ -37,7 +37,7 @@ struct step_signals {
   const meanfield::ring* ring = nullptr;
   const aln::aln_model* aln = nullptr;  // the [aln] node, after its step of this step
   // The ring's latest state, of either model (empty without a ring): what the device senses of it.
-  std::span<const float> ring_vsdi_percent, ring_rates_exc_Hz, ring_rates_inh_Hz;
+  std::span<const float> ring_vsdi_percent{}, ring_rates_exc_Hz{}, ring_rates_inh_Hz{};
   bool ring_stepped = false;  // the ring completed a step with this one
 };
 
