@@ -185,9 +185,9 @@ void eif_fokker_planck::solve_response(double mu, double sigma, const density& d
     ws.h_sigma[k] = (2.0 / sigma) * (q0 - (mu + leak_drift_[k]) * p0);
   }
   const std::size_t nf = fit_f_Hz_.size();
-  // The state rows are local vectors, not workspace arrays: measured, the loop below ran 2x slower on rows
-  // carved out of one workspace array (GCC then assumes they may alias), and 1.3-1.5x slower with the recurrence
-  // over the grid inside and a register block of 4-16 frequencies outside (latency-bound), under load.
+  // The state rows are local vectors, not workspace arrays: measured under load (docs/aln.md, "Generation time"),
+  // the loop below ran 1.4-1.8x slower on rows carved out of one workspace array (GCC then assumes they may
+  // alias), and 1.2-1.6x slower with the grid loop inside and a register block of 4-32 frequencies outside.
   std::vector<double> w(nf), ref_re(nf), ref_im(nf);
   for (std::size_t i = 0; i < nf; ++i) {
     w[i] = 2 * kPi * fit_f_Hz_[i] / 1000.0;  // rad/ms
