@@ -33,9 +33,8 @@ class eif_fokker_planck {
  public:
   eif_fokker_planck(const eif_neuron_params& neuron, const fp_numerics& numerics);
 
-  // Scratch arrays of one point's solution, sized on first use and reused: a generating thread keeps one, so the
-  // 22,400 points of a table allocate nothing after the first (per-point vectors cost 7 of 45 CPU-seconds in the
-  // kernel, malloc trimming and refaulting pages).
+  // Grid-sized scratch arrays of one point's solution, sized on first use and reused: a generating thread keeps
+  // one (per-point vectors of 7,001 doubles cost 7.5 of 45 CPU-seconds of a table in the kernel, docs/aln.md).
   struct workspace {
     std::vector<double> a, b, da_dsigma, db_dsigma, p, h_mu, h_sigma;
     std::vector<std::complex<double>> r1_mu, r1_sigma, r_hat;
