@@ -221,6 +221,24 @@ TEST_CASE("The rate response to mu at low frequency equals dr_ss/dmu of the stea
   }
 }
 
+// dr_ss/dsigma normalises the sigma filter and its sign decides tau_sigma = 0; it is the derivative of the
+// discretised steady state carried along the same recurrence (forward mode), so a central difference of two more
+// steady states (the authors' way, here with step 1e-4) must agree up to the difference's own O(step^2) error.
+// Seen to fail: with the p_k dA_k/dsigma term dropped from the derivative's recurrence, all 6 points fail (4.50
+// vs 4.61 at (0.146, 3.36), 34.98 vs 1.28 at (1.29, 1.93); the three at mu >= 2.44 change sign).
+TEST_CASE("dr_ss/dsigma of the steady state equals a central difference in sigma", "[aln][fokker-planck][analytic]") {
+  const aln::eif_fokker_planck fp(aln::eif_neuron_params{}, aln::fp_numerics{});
+  const double points[][2] = {{0.146132, 0.857143}, {0.146132, 3.357143}, {1.292264, 1.928571},
+                              {2.438395, 0.857143}, {3.584527, 3.357143}, {5.876791, 4.785714}};
+  for (const auto& q : points) {
+    const double d = 1e-4;
+    const double want = (fp.steady_state(q[0], q[1] + d).rate_Hz - fp.steady_state(q[0], q[1] - d).rate_Hz) / (2 * d);
+    const double got = fp.steady_state(q[0], q[1]).dr_dsigma_Hz_per_sigma;
+    INFO("mu " << q[0] << " sigma " << q[1] << ": forward mode " << got << ", central difference " << want);
+    CHECK(std::abs(got - want) <= 1e-5 * std::abs(want) + 1e-9);
+  }
+}
+
 // Seen to fail: with locate() not clamping at the top (u > n - 1 kept), a look-up beyond the grid extrapolates
 // and the first clamped check fails; with the mu and sigma fractions swapped the off-node check fails.
 TEST_CASE("Cascade table look-up is exact at nodes, bilinear between them and clamped outside", "[aln][table]") {

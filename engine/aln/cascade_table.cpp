@@ -66,9 +66,10 @@ cascade_table generate_cascade_table(const eif_neuron_params& neuron, const fp_n
   std::exception_ptr error;
   auto work = [&] {
     try {
+      eif_fokker_planck::workspace ws;  // this thread's scratch arrays, reused for every point
       for (int j; (j = next_row.fetch_add(1)) < grid.n_sigma;) {
         for (int i = 0; i < grid.n_mu; ++i) {
-          const cascade_quantities c = fp.cascade(grid.mu(i), grid.sigma(j));
+          const cascade_quantities c = fp.cascade(grid.mu(i), grid.sigma(j), ws);
           const std::size_t k = t.index(i, j);
           t.r_ss_Hz[k] = c.r_ss_Hz;
           t.v_mean_mV[k] = c.v_mean_mV;
@@ -100,10 +101,10 @@ std::string cascade_table_key(const eif_neuron_params& neuron, const fp_numerics
   // FNV-1a 64 over the decimal text of every field (text, not raw bytes: no padding, stable across compilers)
   std::ostringstream s;
   s.precision(17);
-  s << "aln-cascade-v2;" << neuron.c_pF << ';' << neuron.g_l_nS << ';' << neuron.e_l_mV << ';' << neuron.delta_t_mV
+  s << "aln-cascade-v3;" << neuron.c_pF << ';' << neuron.g_l_nS << ';' << neuron.e_l_mV << ';' << neuron.delta_t_mV
     << ';' << neuron.v_t_mV << ';' << neuron.v_r_mV << ';' << neuron.v_cut_mV << ';' << neuron.v_lb_mV << ';'
     << neuron.t_ref_ms << ';' << numerics.d_v_mV << ';' << numerics.d_v_coarse_mV << ';' << numerics.fine_below_reset_mV << ';' << numerics.fit_df_Hz << ';' << numerics.fit_f_max_Hz << ';'
-    << numerics.n_fit_frequencies << ';' << numerics.d_sigma_mV_per_sqrt_ms << ';' << grid.mu_min_mV_per_ms << ';'
+    << numerics.n_fit_frequencies << ';' << grid.mu_min_mV_per_ms << ';'
     << grid.mu_max_mV_per_ms << ';' << grid.n_mu << ';' << grid.sigma_min_mV_per_sqrt_ms << ';'
     << grid.sigma_max_mV_per_sqrt_ms << ';' << grid.n_sigma;
   std::uint64_t h = 1469598103934665603ull;

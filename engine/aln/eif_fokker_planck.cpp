@@ -1,6 +1,7 @@
 #include "engine/aln/eif_fokker_planck.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -37,11 +38,6 @@ void fit_grid(const fp_numerics& n, std::vector<double>& f_Hz, std::vector<doubl
   }
 }
 }  // namespace
-
-struct eif_fokker_planck::density {
-  std::vector<double> p;  // density carrying unit flux above the reset (integral 1/r0)
-  double r0_per_ms = 0;   // rate without refractory period: 1 / integral(p)
-};
 
 eif_fokker_planck::eif_fokker_planck(const eif_neuron_params& neuron, const fp_numerics& numerics)
     : neuron_(neuron), numerics_(numerics) {
@@ -92,57 +88,79 @@ eif_fokker_planck::eif_fokker_planck(const eif_neuron_params& neuron, const fp_n
 //   dp/dV = -F(V) p - (2/sigma^2) J,   F(V) = -(2/sigma^2) drift(V),   drift = mu + leak_drift(V).
 // Over one cell [V_{k-1}, V_k] with F frozen at V_k this integrates exactly downwards from V_k:
 //   p_{k-1} = p_k A_k + (2/sigma^2) J_k (A_k - 1)/F_k,   A_k = exp(dV F_k)   ((A-1)/F -> dV when F = 0).
-// a[k] = A_k, b[k] = (2/sigma^2)(A_k - 1)/F_k.
-void eif_fokker_planck::coefficients(double mu, double sigma, std::vector<double>& a, std::vector<double>& b) const {
+// a[k] = A_k, b[k] = (2/sigma^2)(A_k - 1)/F_k = (2/sigma^2) dV phi(x), phi(x) = (e^x - 1)/x, x = dV F_k.
+// With the sigma derivative (x depends on sigma through 2/sigma^2, dx/dsigma = -2x/sigma, and x phi' = e^x - phi):
+//   da/dsigma = -(2/sigma) x A,   db/dsigma = -(2/sigma) (b + (2/sigma^2) dV (A - phi)).
+void eif_fokker_planck::coefficients(double mu, double sigma, workspace& ws, bool with_sigma_derivative) const {
   const std::size_t n = v_mV_.size();
-  const double two_over_s2 = 2.0 / (sigma * sigma);
-  a.resize(n);
-  b.resize(n);
+  const double two_over_s2 = 2.0 / (sigma * sigma), two_over_s = 2.0 / sigma;
+  ws.a.resize(n);
+  ws.b.resize(n);
+  if (with_sigma_derivative) {
+    ws.da_dsigma.resize(n);
+    ws.db_dsigma.resize(n);
+  }
   for (std::size_t k = 0; k < n; ++k) {
     const double f = -two_over_s2 * (mu + leak_drift_[k]);
     const double x = h_[k] * f;
-    a[k] = std::exp(x);
-    // (e^x - 1)/x, accurate near 0
-    b[k] = two_over_s2 * h_[k] * (std::abs(x) < 1e-8 ? 1.0 + 0.5 * x : std::expm1(x) / x);
+    const double e = std::exp(x);
+    // phi from the one exponential: (e - 1)/x loses ~1e-16/|x| relative, so below |x| = 1e-3 the series (its
+    // next term x^5/720 < 1e-17) instead of a second libm call (expm1 was 5 % of a table's time)
+    const double phi = std::abs(x) < 1e-3 ? 1.0 + x * (0.5 + x * (1.0 / 6 + x * (1.0 / 24 + x / 120))) : (e - 1.0) / x;
+    ws.a[k] = e;
+    ws.b[k] = two_over_s2 * h_[k] * phi;
+    if (with_sigma_derivative) {
+      ws.da_dsigma[k] = -two_over_s * x * e;
+      ws.db_dsigma[k] = -two_over_s * (ws.b[k] + two_over_s2 * h_[k] * (e - phi));
+    }
   }
 }
 
 // Steady state with unit flux: p(V_cut) = 0 (absorbing), J = 1 above the reset, 0 below (the flux that leaves
-// at V_cut is reinjected at V_r), reflecting at V_lb.
-eif_fokker_planck::density eif_fokker_planck::solve_density(double mu, double sigma) const {
+// at V_cut is reinjected at V_r), reflecting at V_lb. With the derivative, dp/dsigma runs alongside p
+// (forward-mode differentiation of the same recurrence): dr_ss/dsigma of the discretised steady state, which
+// the authors take by a finite difference of two more steady states (step 1e-5 mV/sqrt(ms)).
+eif_fokker_planck::density eif_fokker_planck::solve_density(double mu, double sigma, workspace& ws,
+                                                            bool with_sigma_derivative) const {
   if (!std::isfinite(mu)) throw std::invalid_argument("EIF cascade: mu_mV_per_ms must be finite");
   if (!(sigma > 0) || !std::isfinite(sigma))
     throw std::invalid_argument("EIF cascade: sigma_mV_per_sqrt_ms must be a finite number > 0");
-  std::vector<double> a, b;
-  coefficients(mu, sigma, a, b);
+  coefficients(mu, sigma, ws, with_sigma_derivative);
   const int n = static_cast<int>(v_mV_.size());
-  density d;
-  d.p.assign(n, 0.0);
-  double sum = 0;
+  ws.p.assign(n, 0.0);
+  double sum = 0, dsum = 0, dp = 0;
   for (int k = n - 1; k > 0; --k) {
     const double flux = k > k_reset_ ? 1.0 : 0.0;
-    d.p[k - 1] = d.p[k] * a[k] + b[k] * flux;
-    sum += d.p[k - 1] * h_[k];
+    if (with_sigma_derivative) {
+      dp = dp * ws.a[k] + ws.p[k] * ws.da_dsigma[k] + ws.db_dsigma[k] * flux;
+      dsum += dp * h_[k];
+    }
+    ws.p[k - 1] = ws.p[k] * ws.a[k] + ws.b[k] * flux;
+    sum += ws.p[k - 1] * h_[k];
   }
-  if (!std::isfinite(sum) || !(sum > 0)) {
+  if (!std::isfinite(sum) || !(sum > 0) || !std::isfinite(dsum)) {
     std::ostringstream s;
     s << "EIF cascade: the steady-state density overflowed at mu = " << mu << " mV/ms, sigma = " << sigma
       << " mV/sqrt(ms) (sigma too small for this grid?)";
     throw std::runtime_error(s.str());
   }
-  d.r0_per_ms = 1.0 / sum;
-  return d;
+  return {1.0 / sum, -dsum / (sum * sum)};
+}
+
+fp_steady_state eif_fokker_planck::moments(const density& d, const workspace& ws) const {
+  double pv = 0, ps = 0;
+  for (std::size_t k = 1; k < ws.p.size(); ++k) {
+    pv += ws.p[k - 1] * v_mV_[k - 1] * h_[k];
+    ps += ws.p[k - 1] * h_[k];
+  }
+  const double rt = 1.0 + d.r0_per_ms * neuron_.t_ref_ms;
+  // r = r0 / (1 + r0 t_ref), so dr/dsigma = (dr0/dsigma) / (1 + r0 t_ref)^2
+  return {1000.0 * d.r0_per_ms / rt, pv / ps, 1000.0 * d.dr0_dsigma / (rt * rt)};
 }
 
 fp_steady_state eif_fokker_planck::steady_state(double mu, double sigma) const {
-  const density d = solve_density(mu, sigma);
-  double pv = 0, ps = 0;
-  for (std::size_t k = 1; k < d.p.size(); ++k) {
-    pv += d.p[k - 1] * v_mV_[k - 1] * h_[k];
-    ps += d.p[k - 1] * h_[k];
-  }
-  const double r = d.r0_per_ms / (1.0 + d.r0_per_ms * neuron_.t_ref_ms);
-  return {1000.0 * r, pv / ps};
+  workspace ws;
+  return moments(solve_density(mu, sigma, ws, true), ws);
 }
 
 // First-order response (Richardson 2007, 2008): with mu -> mu + mu1 e^{i w t}, the modulated density p1 and flux
@@ -152,22 +170,24 @@ fp_steady_state eif_fokker_planck::steady_state(double mu, double sigma) const {
 // a homogeneous part (a: r1 = 1, q1 = 1 at V_cut) and an inhomogeneous one (b: r1 = 0); r1 = -q1b/q1a at V_lb makes
 // the flux vanish at the reflecting lower boundary. The loop runs over the grid outside and over frequencies
 // inside (independent, so it vectorises); complex numbers are split into real and imaginary arrays.
-eif_fokker_planck::linear_response eif_fokker_planck::response(double mu, double sigma) const {
-  const density d = solve_density(mu, sigma);
-  std::vector<double> a, b;
-  coefficients(mu, sigma, a, b);
+// Needs ws.a, ws.b, ws.p of this (mu, sigma) from solve_density; leaves r1 in ws.r1_mu, ws.r1_sigma.
+void eif_fokker_planck::solve_response(double mu, double sigma, const density& d, workspace& ws) const {
   const int n = static_cast<int>(v_mV_.size());
   const double r0 = d.r0_per_ms, t_ref = neuron_.t_ref_ms;
   const double r = r0 / (1.0 + r0 * t_ref);
   // p0 with flux r (integral r/r0 = 1 - r t_ref: the non-refractory fraction); q0 = r above the reset, 0 below.
-  std::vector<double> h_mu(n), h_sigma(n);
+  ws.h_mu.resize(n);
+  ws.h_sigma.resize(n);
   for (int k = 0; k < n; ++k) {
-    const double p0 = d.p[k] * r;
+    const double p0 = ws.p[k] * r;
     const double q0 = k > k_reset_ ? r : 0.0;
-    h_mu[k] = p0;
-    h_sigma[k] = (2.0 / sigma) * (q0 - (mu + leak_drift_[k]) * p0);
+    ws.h_mu[k] = p0;
+    ws.h_sigma[k] = (2.0 / sigma) * (q0 - (mu + leak_drift_[k]) * p0);
   }
   const std::size_t nf = fit_f_Hz_.size();
+  // The state rows are local vectors, not workspace arrays: measured under load (docs/aln.md, "Generation time"),
+  // the loop below ran 1.4-1.8x slower on rows carved out of one workspace array (GCC then assumes they may
+  // alias), and 1.2-1.6x slower with the grid loop inside and a register block of 4-32 frequencies outside.
   std::vector<double> w(nf), ref_re(nf), ref_im(nf);
   for (std::size_t i = 0; i < nf; ++i) {
     w[i] = 2 * kPi * fit_f_Hz_[i] / 1000.0;  // rad/ms
@@ -178,7 +198,7 @@ eif_fokker_planck::linear_response eif_fokker_planck::response(double mu, double
   std::vector<double> qm_re(nf, 0.0), qm_im(nf, 0.0), pm_re(nf, 0.0), pm_im(nf, 0.0);
   std::vector<double> qs_re(nf, 0.0), qs_im(nf, 0.0), ps_re(nf, 0.0), ps_im(nf, 0.0);
   for (int k = n - 1; k > 0; --k) {
-    const double ak = a[k], bk = b[k], hm = h_mu[k], hs = h_sigma[k], dv = h_[k];
+    const double ak = ws.a[k], bk = ws.b[k], hm = ws.h_mu[k], hs = ws.h_sigma[k], dv = h_[k];
     const double reinject = (k - 1 == k_reset_) ? 1.0 : 0.0;
 #pragma omp simd
     for (std::size_t i = 0; i < nf; ++i) {
@@ -202,16 +222,20 @@ eif_fokker_planck::linear_response eif_fokker_planck::response(double mu, double
       qs_im[i] = nqs_im;
     }
   }
-  linear_response out;
-  out.f_Hz = fit_f_Hz_;
-  out.r1_mu.resize(nf);
-  out.r1_sigma.resize(nf);
+  ws.r1_mu.resize(nf);
+  ws.r1_sigma.resize(nf);
   for (std::size_t i = 0; i < nf; ++i) {
     const std::complex<double> qa(qa_re[i], qa_im[i]);
-    out.r1_mu[i] = -1000.0 * std::complex<double>(qm_re[i], qm_im[i]) / qa;
-    out.r1_sigma[i] = -1000.0 * std::complex<double>(qs_re[i], qs_im[i]) / qa;
+    ws.r1_mu[i] = -1000.0 * std::complex<double>(qm_re[i], qm_im[i]) / qa;
+    ws.r1_sigma[i] = -1000.0 * std::complex<double>(qs_re[i], qs_im[i]) / qa;
   }
-  return out;
+}
+
+eif_fokker_planck::linear_response eif_fokker_planck::response(double mu, double sigma) const {
+  workspace ws;
+  const density d = solve_density(mu, sigma, ws, false);
+  solve_response(mu, sigma, d, ws);
+  return {fit_f_Hz_, ws.r1_mu, ws.r1_sigma};
 }
 
 double fit_exponential_tau_ms(const std::vector<double>& f_Hz, const std::vector<double>& weight,
@@ -232,7 +256,7 @@ double fit_exponential_tau_ms(const std::vector<double>& f_Hz, const std::vector
   constexpr double lo = 0.001, hi = 100.0;
   constexpr int n_scan = 120;
   double best_tau = lo, best_e = error(lo);
-  std::vector<double> taus(n_scan + 1);
+  std::array<double, n_scan + 1> taus;
   for (int i = 0; i <= n_scan; ++i) taus[i] = lo * std::pow(hi / lo, static_cast<double>(i) / n_scan);
   int best_i = 0;
   for (int i = 1; i <= n_scan; ++i) {
@@ -257,21 +281,26 @@ double fit_exponential_tau_ms(const std::vector<double>& f_Hz, const std::vector
 }
 
 cascade_quantities eif_fokker_planck::cascade(double mu, double sigma) const {
-  const fp_steady_state ss = steady_state(mu, sigma);
-  const linear_response lr = response(mu, sigma);
+  workspace ws;
+  return cascade(mu, sigma, ws);
+}
+
+cascade_quantities eif_fokker_planck::cascade(double mu, double sigma, workspace& ws) const {
+  const density d = solve_density(mu, sigma, ws, true);
+  const fp_steady_state ss = moments(d, ws);
+  solve_response(mu, sigma, d, ws);
   cascade_quantities c{ss.rate_Hz, ss.v_mean_mV, 0, 0};
   // mu filter: normalised by its response at the lowest fit frequency (the authors' choice, more robust than
   // dividing by dr_ss/dmu)
-  std::vector<std::complex<double>> r_hat(lr.f_Hz.size());
-  for (std::size_t i = 0; i < r_hat.size(); ++i) r_hat[i] = lr.r1_mu[i] / lr.r1_mu[0];
-  c.tau_mu_ms = fit_exponential_tau_ms(lr.f_Hz, fit_weight_, r_hat);
+  const std::size_t nf = fit_f_Hz_.size();
+  ws.r_hat.resize(nf);
+  for (std::size_t i = 0; i < nf; ++i) ws.r_hat[i] = ws.r1_mu[i] / ws.r1_mu[0];
+  c.tau_mu_ms = fit_exponential_tau_ms(fit_f_Hz_, fit_weight_, ws.r_hat);
   // sigma filter: normalised by dr_ss/dsigma (its integral); where that is <= 0 no positive exponential filter
   // exists and tau_sigma = 0 (instantaneous), Augustin 2017 around Eq. 88.
-  const double ds = numerics_.d_sigma_mV_per_sqrt_ms;
-  const double dr_dsigma = (steady_state(mu, sigma + ds).rate_Hz - steady_state(mu, sigma - ds).rate_Hz) / (2 * ds);
-  if (dr_dsigma > 0) {
-    for (std::size_t i = 0; i < r_hat.size(); ++i) r_hat[i] = lr.r1_sigma[i] / dr_dsigma;
-    c.tau_sigma_ms = fit_exponential_tau_ms(lr.f_Hz, fit_weight_, r_hat);
+  if (ss.dr_dsigma_Hz_per_sigma > 0) {
+    for (std::size_t i = 0; i < nf; ++i) ws.r_hat[i] = ws.r1_sigma[i] / ss.dr_dsigma_Hz_per_sigma;
+    c.tau_sigma_ms = fit_exponential_tau_ms(fit_f_Hz_, fit_weight_, ws.r_hat);
   }
   return c;
 }

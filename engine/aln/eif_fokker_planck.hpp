@@ -19,6 +19,7 @@ namespace cortexloop::engine::aln {
 struct fp_steady_state {
   double rate_Hz = 0;    // with the refractory period: r0 / (1 + r0 t_ref)
   double v_mean_mV = 0;  // mean of the density of non-refractory neurons, normalised to 1 (as neurolib's table)
+  double dr_dsigma_Hz_per_sigma = 0;  // d rate_Hz / d sigma (per mV/sqrt(ms)): normalises the sigma filter
 };
 
 struct cascade_quantities {
@@ -32,8 +33,16 @@ class eif_fokker_planck {
  public:
   eif_fokker_planck(const eif_neuron_params& neuron, const fp_numerics& numerics);
 
+  // Grid-sized scratch arrays of one point's solution, sized on first use and reused: a generating thread keeps
+  // one (per-point vectors of 7,001 doubles cost 7.5 of 45 CPU-seconds of a table in the kernel, docs/aln.md).
+  struct workspace {
+    std::vector<double> a, b, da_dsigma, db_dsigma, p, h_mu, h_sigma;
+    std::vector<std::complex<double>> r1_mu, r1_sigma, r_hat;
+  };
+
   fp_steady_state steady_state(double mu_mV_per_ms, double sigma_mV_per_sqrt_ms) const;
   cascade_quantities cascade(double mu_mV_per_ms, double sigma_mV_per_sqrt_ms) const;
+  cascade_quantities cascade(double mu_mV_per_ms, double sigma_mV_per_sqrt_ms, workspace& ws) const;
 
   // First-order rate response (Hz per unit modulation) to mu(t) = mu + mu1 e^{2 pi i f t} and to sigma modulated
   // likewise, at the fit frequencies; for tests and plots.
@@ -46,9 +55,14 @@ class eif_fokker_planck {
   const std::vector<double>& fit_frequencies_Hz() const { return fit_f_Hz_; }
 
  private:
-  struct density;  // unit-flux density on the grid and its rate
-  density solve_density(double mu, double sigma) const;
-  void coefficients(double mu, double sigma, std::vector<double>& a, std::vector<double>& b) const;
+  struct density {         // unit-flux density (in workspace::p) and its rate
+    double r0_per_ms = 0;  // rate without refractory period: 1 / integral(p)
+    double dr0_dsigma = 0; // its derivative in sigma, per ms per (mV/sqrt(ms)); only if asked for
+  };
+  density solve_density(double mu, double sigma, workspace& ws, bool with_sigma_derivative) const;
+  void coefficients(double mu, double sigma, workspace& ws, bool with_sigma_derivative) const;
+  fp_steady_state moments(const density& d, const workspace& ws) const;
+  void solve_response(double mu, double sigma, const density& d, workspace& ws) const;
 
   eif_neuron_params neuron_;
   fp_numerics numerics_;

