@@ -1,6 +1,7 @@
 #include "engine/meanfield/ring_coupling.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 
 #include "engine/units.hpp"
@@ -104,6 +105,8 @@ void ring_coupling<T>::push(std::span<const T> rates) noexcept {
 
 template <class T>
 void ring_coupling<T>::lateral(std::int64_t back, std::span<T> out) const noexcept {
+  // Beyond max_back the slot would wrap around the history and read a newer row, silently: checked in debug builds.
+  assert(back >= 1 && static_cast<std::size_t>(back + delay_.back()) <= history_);
   // r^lat(x) = k(0) r(x, back + delay(0)) + sum_{d >= 1} k(d) [r(x + d, back + delay(d)) + r(x - d, back + delay(d))]
   const T* row0 = hist_.data() + slot(back + delay_[0]) * row_ + pad_;
   scale_copy(out.data(), row0, weight_[0], n_);
