@@ -33,7 +33,8 @@ aln_ring::aln_ring(const meanfield::ring_params& rp, const aln_params& p, const 
                     std::llround(p.delay_e_ms / rp.dt_ms) + 1),
       coupling_inh_(n_, rp.length_mm, rp.l_inh_mm, rp.kernel_extent_sd, rp.velocity_mm_per_s, rp.dt_ms,
                     std::llround(p.delay_i_ms / rp.dt_ms) + 1),
-      currents_(rp.currents, n_, rp.length_mm) {
+      currents_(rp.currents, n_, rp.length_mm),
+      average_(n_) {
   rest_voltages(p, table, dt_ms_, init_, rest_v_e_, rest_v_i_);
   units_.reserve(n_);
   for (std::size_t i = 0; i < n_; ++i) units_.emplace_back(p, table, dt_ms_, init_);  // validates p and the delays
@@ -41,16 +42,14 @@ aln_ring::aln_ring(const meanfield::ring_params& rp, const aln_params& p, const 
   back_i_ = units_.front().delay_i_steps() + 1;
   coupling_exc_.fill(init_.rate_e_Hz);
   coupling_inh_.fill(init_.rate_i_Hz);
-  for (auto* v : {&lat_e_, &lat_i_, &r_e_, &r_i_, &sum_r_e_, &sum_r_i_, &sum_vsdi_}) v->assign(n_, 0.0);
-  for (auto* v : {&i_e_, &i_i_, &r_e_f_, &r_i_f_, &v_e_, &v_i_, &vsdi_, &avg_r_e_, &avg_r_i_, &avg_vsdi_})
-    v->assign(n_, 0.0f);
+  for (auto* v : {&lat_e_, &lat_i_, &r_e_, &r_i_}) v->assign(n_, 0.0);
+  for (auto* v : {&i_e_, &i_i_, &r_e_f_, &r_i_f_, &v_e_, &v_i_, &vsdi_}) v->assign(n_, 0.0f);
   // Before the first step: the initial rates, V at rest (VSDi 0).
   std::fill(r_e_f_.begin(), r_e_f_.end(), static_cast<float>(init_.rate_e_Hz));
   std::fill(r_i_f_.begin(), r_i_f_.end(), static_cast<float>(init_.rate_i_Hz));
   std::fill(v_e_.begin(), v_e_.end(), rest_v_e_);
   std::fill(v_i_.begin(), v_i_.end(), rest_v_i_);
-  std::copy(r_e_f_.begin(), r_e_f_.end(), avg_r_e_.begin());
-  std::copy(r_i_f_.begin(), r_i_f_.end(), avg_r_i_.begin());
+  average_.reset(static_cast<float>(init_.rate_e_Hz), static_cast<float>(init_.rate_i_Hz));
 }
 
 void aln_ring::step(double t_ms, std::span<const float> external_exc_pA, std::span<const float> external_inh_pA) noexcept {
@@ -72,28 +71,10 @@ void aln_ring::step(double t_ms, std::span<const float> external_exc_pA, std::sp
   coupling_exc_.push(r_e_);
   coupling_inh_.push(r_i_);
   meanfield::vsdi_from_mu_v(v_e_.data(), v_i_.data(), rest_v_e_, rest_v_i_, vsdi_.data(), n_);
-  for (std::size_t x = 0; x < n_; ++x) {
-    sum_r_e_[x] += r_e_[x];
-    sum_r_i_[x] += r_i_[x];
-    sum_vsdi_[x] += vsdi_[x];
-  }
-  ++steps_in_average_;
+  average_.add(r_e_.data(), r_i_.data(), vsdi_.data());
 }
 
-void aln_ring::finish_average() noexcept {
-  if (steps_in_average_ > 0) {
-    const double inv = 1.0 / static_cast<double>(steps_in_average_);
-    for (std::size_t x = 0; x < n_; ++x) {
-      avg_r_e_[x] = static_cast<float>(sum_r_e_[x] * inv);
-      avg_r_i_[x] = static_cast<float>(sum_r_i_[x] * inv);
-      avg_vsdi_[x] = static_cast<float>(sum_vsdi_[x] * inv);
-    }
-  }
-  std::fill(sum_r_e_.begin(), sum_r_e_.end(), 0.0);
-  std::fill(sum_r_i_.begin(), sum_r_i_.end(), 0.0);
-  std::fill(sum_vsdi_.begin(), sum_vsdi_.end(), 0.0);
-  steps_in_average_ = 0;
-}
+void aln_ring::finish_average() noexcept { average_.finish(); }
 
 std::int64_t aln_ring::diverged() const noexcept {
   std::int64_t n = 0;

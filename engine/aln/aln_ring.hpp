@@ -43,9 +43,9 @@ class aln_ring {
 
   // Averages over the steps since the last call (for a tick readout).
   void finish_average() noexcept;
-  std::span<const float> average_rates_exc_Hz() const noexcept { return avg_r_e_; }
-  std::span<const float> average_rates_inh_Hz() const noexcept { return avg_r_i_; }
-  std::span<const float> average_vsdi_percent() const noexcept { return avg_vsdi_; }
+  std::span<const float> average_rates_exc_Hz() const noexcept { return average_.rates_exc_Hz(); }
+  std::span<const float> average_rates_inh_Hz() const noexcept { return average_.rates_inh_Hz(); }
+  std::span<const float> average_vsdi_percent() const noexcept { return average_.vsdi_percent(); }
 
   // The state after the last step.
   std::span<const float> rates_exc_Hz() const noexcept { return r_e_f_; }
@@ -77,9 +77,7 @@ class aln_ring {
   std::int64_t back_e_ = 1, back_i_ = 1;  // the units' synaptic delays + 1, in steps (aln_model: d/dt + 1 steps ago)
   std::vector<double> lat_e_, lat_i_, r_e_, r_i_;
   std::vector<float> i_e_, i_i_, r_e_f_, r_i_f_, v_e_, v_i_, vsdi_;
-  std::vector<double> sum_r_e_, sum_r_i_, sum_vsdi_;
-  std::vector<float> avg_r_e_, avg_r_i_, avg_vsdi_;
-  std::int64_t steps_in_average_ = 0;
+  meanfield::ring_readout_average average_;
 };
 
 }  // namespace cortexloop::engine::aln

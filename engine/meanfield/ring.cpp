@@ -22,11 +22,11 @@ ring::ring(const ring_params& rp, const meanfield_params& mf, const network_para
       // back = 1 (the rates of this step, pushed first): the Zerlaut units have no delay of their own.
       coupling_exc_(n_, rp.length_mm, rp.l_exc_mm, rp.kernel_extent_sd, rp.velocity_mm_per_s, rp.dt_ms, 1),
       coupling_inh_(n_, rp.length_mm, rp.l_inh_mm, rp.kernel_extent_sd, rp.velocity_mm_per_s, rp.dt_ms, 1),
-      currents_(rp.currents, n_, rp.length_mm) {
+      currents_(rp.currents, n_, rp.length_mm),
+      average_(n_) {
   for (auto* v : {&nu_e_, &nu_i_, &w_e_, &w_i_, &mu_e_, &mu_i_, &vsdi_, &lat_e_, &lat_i_, &fe_e_, &fe_i_, &fi_, &i_e_,
-                  &i_i_, &f_e_, &f_i_, &avg_nu_e_, &avg_nu_i_, &avg_vsdi_})
+                  &i_i_, &f_e_, &f_i_})
     v->assign(n_, 0.0f);
-  for (auto* v : {&sum_nu_e_, &sum_nu_i_, &sum_vsdi_}) v->assign(n_, 0.0);
   aff_profiles_.assign(rp.afferent.size() * n_, 0.0f);
   for (std::size_t s = 0; s < rp.afferent.size(); ++s)
     ring_gaussian_profile({aff_profiles_.data() + s * n_, n_}, rp.length_mm, rp.afferent[s].position_mm,
@@ -65,9 +65,7 @@ ring::ring(const ring_params& rp, const meanfield_params& mf, const network_para
   std::fill(mu_i_.begin(), mu_i_.end(), rest_mu_i_);
   coupling_exc_.fill(static_cast<float>(rest_nu_e_));
   coupling_inh_.fill(static_cast<float>(rest_nu_i_));
-  finish_average();  // the averages start at the rest state
-  std::copy(nu_e_.begin(), nu_e_.end(), avg_nu_e_.begin());
-  std::copy(nu_i_.begin(), nu_i_.end(), avg_nu_i_.begin());
+  average_.reset(static_cast<float>(rest_nu_e_), static_cast<float>(rest_nu_i_));  // the readout starts at rest
 }
 
 void ring::step(double t_ms, std::span<const float> external_exc_pA, std::span<const float> external_inh_pA) noexcept {
@@ -128,27 +126,9 @@ void ring::step(double t_ms, std::span<const float> external_exc_pA, std::span<c
     }
   }
   vsdi_from_mu_v(mu_e_.data(), mu_i_.data(), rest_mu_e_, rest_mu_i_, vsdi_.data(), n_);
-  for (std::size_t i = 0; i < n_; ++i) {
-    sum_nu_e_[i] += nu_e_[i];
-    sum_nu_i_[i] += nu_i_[i];
-    sum_vsdi_[i] += vsdi_[i];
-  }
-  ++steps_in_average_;
+  average_.add(nu_e_.data(), nu_i_.data(), vsdi_.data());
 }
 
-void ring::finish_average() noexcept {
-  if (steps_in_average_ > 0) {
-    const double inv = 1.0 / static_cast<double>(steps_in_average_);
-    for (std::size_t i = 0; i < n_; ++i) {
-      avg_nu_e_[i] = static_cast<float>(sum_nu_e_[i] * inv);
-      avg_nu_i_[i] = static_cast<float>(sum_nu_i_[i] * inv);
-      avg_vsdi_[i] = static_cast<float>(sum_vsdi_[i] * inv);
-    }
-  }
-  std::fill(sum_nu_e_.begin(), sum_nu_e_.end(), 0.0);
-  std::fill(sum_nu_i_.begin(), sum_nu_i_.end(), 0.0);
-  std::fill(sum_vsdi_.begin(), sum_vsdi_.end(), 0.0);
-  steps_in_average_ = 0;
-}
+void ring::finish_average() noexcept { average_.finish(); }
 
 }  // namespace cortexloop::engine::meanfield

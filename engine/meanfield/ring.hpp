@@ -41,9 +41,9 @@ class ring {
 
   // Averages over the steps since the last call (for a tick readout), written into the spans below.
   void finish_average() noexcept;
-  std::span<const float> average_rates_exc_Hz() const noexcept { return avg_nu_e_; }
-  std::span<const float> average_rates_inh_Hz() const noexcept { return avg_nu_i_; }
-  std::span<const float> average_vsdi_percent() const noexcept { return avg_vsdi_; }
+  std::span<const float> average_rates_exc_Hz() const noexcept { return average_.rates_exc_Hz(); }
+  std::span<const float> average_rates_inh_Hz() const noexcept { return average_.rates_inh_Hz(); }
+  std::span<const float> average_vsdi_percent() const noexcept { return average_.vsdi_percent(); }
 
   // The state after the last step.
   std::span<const float> rates_exc_Hz() const noexcept { return nu_e_; }
@@ -78,9 +78,7 @@ class ring {
   std::vector<float> lat_e_, lat_i_, fe_e_, fe_i_, fi_, i_e_, i_i_, f_e_, f_i_;
   // Afferent stimuli: spatial profiles [afferent.size()][n].
   std::vector<float> aff_profiles_;
-  std::vector<double> sum_nu_e_, sum_nu_i_, sum_vsdi_;
-  std::vector<float> avg_nu_e_, avg_nu_i_, avg_vsdi_;
-  std::int64_t steps_in_average_ = 0;
+  ring_readout_average average_;
   double rest_nu_e_ = 0, rest_nu_i_ = 0, rest_w_e_ = 0, rest_w_i_ = 0;
   float rest_mu_e_ = -65.0f, rest_mu_i_ = -65.0f;
   std::int64_t diverged_ = 0;
