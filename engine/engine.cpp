@@ -105,15 +105,14 @@ void engine::tick(tick_readout& out) noexcept {
       s.net = run_network_ ? &net_ : nullptr;
       s.ring = ring_ ? &*ring_ : nullptr;
       s.aln = aln_ ? &*aln_ : nullptr;
-      if (ring_) {
-        s.ring_vsdi_percent = ring_->vsdi_percent();
-        s.ring_rates_exc_Hz = ring_->rates_exc_Hz();
-        s.ring_rates_inh_Hz = ring_->rates_inh_Hz();
-      } else if (aln_ring_) {
-        s.ring_vsdi_percent = aln_ring_->vsdi_percent();
-        s.ring_rates_exc_Hz = aln_ring_->rates_exc_Hz();
-        s.ring_rates_inh_Hz = aln_ring_->rates_inh_Hz();
-      }
+      // Both ring models offer the same views; a config has at most one of them.
+      auto latest = [&s](const auto& r) {
+        s.ring_vsdi_percent = r.vsdi_percent();
+        s.ring_rates_exc_Hz = r.rates_exc_Hz();
+        s.ring_rates_inh_Hz = r.rates_inh_Hz();
+      };
+      if (ring_) latest(*ring_);
+      if (aln_ring_) latest(*aln_ring_);
       s.ring_stepped = ring_steps;
       external_->observe(s);
     }
@@ -155,18 +154,14 @@ void engine::tick(tick_readout& out) noexcept {
                .v_mean_e_mV = aln_v * inv_steps, .i_a_pA = aln_w * inv_steps, .diverged = aln_diverged,
                .out_of_table = aln_outside};
   }
-  if (ring_) {
-    ring_->finish_average();
-    out.ring_rates_exc_Hz = ring_->average_rates_exc_Hz();
-    out.ring_rates_inh_Hz = ring_->average_rates_inh_Hz();
-    out.vsdi_percent = ring_->average_vsdi_percent();
-  }
-  if (aln_ring_) {
-    aln_ring_->finish_average();
-    out.ring_rates_exc_Hz = aln_ring_->average_rates_exc_Hz();
-    out.ring_rates_inh_Hz = aln_ring_->average_rates_inh_Hz();
-    out.vsdi_percent = aln_ring_->average_vsdi_percent();
-  }
+  auto tick_average = [&out](auto& r) {
+    r.finish_average();
+    out.ring_rates_exc_Hz = r.average_rates_exc_Hz();
+    out.ring_rates_inh_Hz = r.average_rates_inh_Hz();
+    out.vsdi_percent = r.average_vsdi_percent();
+  };
+  if (ring_) tick_average(*ring_);
+  if (aln_ring_) tick_average(*aln_ring_);
 }
 
 }  // namespace cortexloop::engine
