@@ -148,7 +148,8 @@ def _drain_acks(client, rec):
 
 
 def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=True, setup=None,
-             controller_value=None, progress_s=0.5, record_ring=False, chunk_ticks=1, catch_up=True):
+             controller_value=None, progress_s=0.5, record_ring=False, chunk_ticks=1, catch_up=True,
+             max_hold_ticks=10, decode_device=False):
     """Feeds every readout to `controller.update(t_s, sense(readout))` and sends what it returns.
 
     setup: optional list of StimCommand sent once before the first tick (e.g. a background sine).
@@ -158,7 +159,12 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
     sees every one of them (its filters stay right) but commands are held until the newest readout, and only
     the last command per channel is sent: a loop that fell behind sends one up-to-date program per channel
     instead of a backlog of stale ones (bench/closed_loop_latency.py, bench/README.md). Note a pulse decided on
-    a stale readout is still sent late; a phase-locked loop should check `Recording.commands` tick_decided."""
+    a stale readout is still sent late; a phase-locked loop should check `Recording.commands` tick_decided.
+    max_hold_ticks bounds that hold: a client that stays behind (a loaded machine gives it less CPU than 1 kHz
+    readouts need) would otherwise never see an empty queue and never send anything; it sends its latest commands
+    at least every max_hold_ticks readouts instead.
+    decode_device: decode the readouts' device part (client.decode_message), which most of a readout's decoding
+    costs; off unless `sense` reads r["device"]."""
     rec = Recording()
     for cmd in setup or []:
         seq = apply_command(client, cmd)
@@ -168,11 +174,12 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
     wall0 = time.monotonic()
     pending = 0
     held = {}          # channel -> (tick decided, StimCommand) not yet sent
+    held_readouts = 0  # readouts seen since the oldest held command was decided
     while True:
         if stepped and pending == 0:
             client.step(chunk_ticks)
             pending = chunk_ticks
-        m = client.receive(5.0)
+        m = client.receive(5.0, device=decode_device)
         if m is None:
             raise RuntimeError("no readout from the server for 5 s")
         topic, kind, r = m
@@ -189,11 +196,14 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
         x = sense(r)
         for cmd in controller.update(t_s - t0_s, x):
             held[cmd.channel] = (r["tick"], cmd)
-        if held and (stepped or not catch_up or not client.sub.poll(0)):
+        if held:
+            held_readouts += 1
+        if held and (stepped or not catch_up or held_readouts >= max_hold_ticks or not client.sub.poll(0)):
             for tick_decided, cmd in held.values():
                 seq = apply_command(client, cmd)
                 rec.commands.append({"tick_decided": tick_decided, "seq": seq, **cmd.as_dict()})
             held.clear()
+            held_readouts = 0
         value = controller_value(controller) if controller_value else 0.0
         rec.rows.append((r["tick"], r["t_ms"], x, r["exc"]["rate_hz"], r["inh"]["rate_hz"], r["exc"]["i_stim_pa"],
                          r["inh"]["i_stim_pa"], value))
