@@ -62,7 +62,7 @@ void engine::tick(tick_readout& out) noexcept {
   network_counts counts;
   double stim_exc = 0, stim_inh = 0;
   double aln_rate_e = 0, aln_rate_i = 0, aln_v = 0, aln_w = 0;
-  std::int64_t aln_diverged = 0, aln_outside = 0;
+  std::int64_t aln_diverged = 0, aln_outside = 0, ring_outside = 0;
   std::size_t n_logged = 0;
   for (std::int64_t k = 0; k < steps_per_tick_; ++k, ++step_) {
     const double t_ms = static_cast<double>(step_) * dt_ms_;
@@ -95,7 +95,11 @@ void engine::tick(tick_readout& out) noexcept {
       const double t_ring_ms = static_cast<double>(step_ + 1 - steps_per_ring_step_) * dt_ms_;
       const ring_currents extra = external_ ? external_->ring_currents_pA(t_ring_ms) : ring_currents{};
       if (ring_) ring_->step(t_ring_ms, extra.exc_pA, extra.inh_pA);
-      if (aln_ring_) aln_ring_->step(t_ring_ms, extra.exc_pA, extra.inh_pA);
+      if (aln_ring_) {
+        const std::int64_t outside_before = aln_ring_->out_of_table();
+        aln_ring_->step(t_ring_ms, extra.exc_pA, extra.inh_pA);
+        ring_outside += aln_ring_->out_of_table() - outside_before;
+      }
     }
     if (external_) {
       step_signals s;
@@ -104,6 +108,7 @@ void engine::tick(tick_readout& out) noexcept {
       s.spikes_inh = counts.spikes_inh - spikes_inh_before;
       s.net = run_network_ ? &net_ : nullptr;
       s.ring = ring_ ? &*ring_ : nullptr;
+      s.aln_ring = aln_ring_ ? &*aln_ring_ : nullptr;
       s.aln = aln_ ? &*aln_ : nullptr;
       // Both ring models offer the same views; a config has at most one of them.
       auto latest = [&s](const auto& r) {
@@ -162,6 +167,7 @@ void engine::tick(tick_readout& out) noexcept {
   };
   if (ring_) tick_average(*ring_);
   if (aln_ring_) tick_average(*aln_ring_);
+  out.ring_out_of_table = ring_outside;
 }
 
 }  // namespace cortexloop::engine

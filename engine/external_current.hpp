@@ -16,6 +16,7 @@ class ring;
 }
 namespace aln {
 class aln_model;
+class aln_ring;
 }
 
 struct population_currents {
@@ -34,8 +35,9 @@ struct step_signals {
   std::int64_t step_index = 0;
   std::int64_t spikes_exc = 0, spikes_inh = 0;
   const network* net = nullptr;
-  const meanfield::ring* ring = nullptr;
-  const aln::aln_model* aln = nullptr;  // the [aln] node, after its step of this step
+  const meanfield::ring* ring = nullptr;      // a ring of Zerlaut units
+  const aln::aln_ring* aln_ring = nullptr;    // a ring of ALN units ([ring] model = "aln")
+  const aln::aln_model* aln = nullptr;        // the [aln] node, after its step of this step
   // The ring's latest state, of either model (empty without a ring): what the device senses of it.
   std::span<const float> ring_vsdi_percent{}, ring_rates_exc_Hz{}, ring_rates_inh_Hz{};
   bool ring_stepped = false;  // the ring completed a step with this one

@@ -39,6 +39,8 @@ struct tick_readout {
   std::span<const float> ring_rates_exc_Hz;
   std::span<const float> ring_rates_inh_Hz;
   std::span<const float> vsdi_percent;  // relative depolarisation from rest, 0.8 exc + 0.2 inh, percent
+  // A ring of ALN units: unit steps of the tick that read outside the cascade table's grid (clamped; 0 otherwise).
+  std::int64_t ring_out_of_table = 0;
   aln_readout aln;
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/aln/aln_model.hpp"
+#include "engine/aln/aln_ring.hpp"
 #include "engine/meanfield/ring.hpp"
 #include "engine/network.hpp"
 
@@ -122,8 +123,70 @@ void device::observe(const engine::step_signals& s) noexcept {
       push_event(st.last_event);
     }
   }
-  if (s.ring_stepped && s.ring) check_ring_domain(s);  // the Zerlaut units' fitted domain (ALN: out_of_table)
+  // Each model's domain of validity: the Zerlaut units' fitted transfer function, the ALN units' cascade table.
+  if (s.ring_stepped && s.ring) check_ring_domain(s);
+  if (s.ring_stepped && s.aln_ring) check_aln_ring_domain(s);
+  if (s.aln) check_aln_node_domain(s);
   collect_events();
+}
+
+namespace {
+// The first of an ALN unit's table inputs outside the grid (mu_E, sigma_E, mu_I, sigma_I), as a model_domain verdict
+// whose bound is the edge it passed; unit: -1 for the [aln] node.
+safety_verdict aln_domain_verdict(const engine::aln::aln_model& m, std::int32_t unit) noexcept {
+  const engine::aln::cascade_grid& g = m.table().grid;
+  safety_verdict v;
+  v.limit = safety_limit::model_domain;
+  v.unit = unit;
+  auto outside = [&v](double x, double lo, double hi, domain_quantity q) {
+    if (x >= lo && x <= hi) return false;
+    v.value = x;
+    v.bound = x < lo ? lo : hi;  // NaN: reported against the upper edge
+    v.domain = q;
+    return true;
+  };
+  const engine::aln::table_point e = m.table_input_e(), i = m.table_input_i();
+  outside(e.mu_mV_per_ms, g.mu_min_mV_per_ms, g.mu_max_mV_per_ms, domain_quantity::aln_mu_exc) ||
+      outside(e.sigma_mV_per_sqrt_ms, g.sigma_min_mV_per_sqrt_ms, g.sigma_max_mV_per_sqrt_ms,
+              domain_quantity::aln_sigma_exc) ||
+      outside(i.mu_mV_per_ms, g.mu_min_mV_per_ms, g.mu_max_mV_per_ms, domain_quantity::aln_mu_inh) ||
+      outside(i.sigma_mV_per_sqrt_ms, g.sigma_min_mV_per_sqrt_ms, g.sigma_max_mV_per_sqrt_ms,
+              domain_quantity::aln_sigma_inh);
+  return v;
+}
+}  // namespace
+
+void device::domain_edge(bool out, bool& was_out, std::int64_t step, const safety_verdict& v) noexcept {
+  if (out && !was_out) {
+    safety_event e;
+    e.step = step;
+    e.verdict = v;
+    push_event(e);
+  }
+  was_out = out;
+}
+
+// The node's table look-up of this step, against the grid the model itself checks (aln_model::out_of_table()
+// counts the same steps).
+void device::check_aln_node_domain(const engine::step_signals& s) noexcept {
+  const bool out = !s.aln->last_step_in_table();
+  domain_edge(out, aln_node_was_out_, s.step_index, out ? aln_domain_verdict(*s.aln, -1) : safety_verdict{});
+}
+
+// A ring of ALN units has one domain flag, as the Zerlaut ring: an excursion starts when a first unit leaves the
+// grid and ends when every unit is back; its event names the first unit out.
+void device::check_aln_ring_domain(const engine::step_signals& s) noexcept {
+  std::uint32_t out = 0;
+  std::int32_t first = -1;
+  const std::size_t n = s.aln_ring->n_units();
+  for (std::size_t u = 0; u < n; ++u) {
+    if (s.aln_ring->unit(u).last_step_in_table()) continue;
+    if (out++ == 0) first = static_cast<std::int32_t>(u);
+  }
+  ring_out_of_domain_ = out;
+  ring_max_mu_v_ = 0.0;
+  domain_edge(out > 0, ring_was_out_, s.step_index,
+              out > 0 ? aln_domain_verdict(s.aln_ring->unit(static_cast<std::size_t>(first)), first) : safety_verdict{});
 }
 
 void device::check_ring_domain(const engine::step_signals& s) noexcept {
@@ -137,13 +200,7 @@ void device::check_ring_domain(const engine::step_signals& s) noexcept {
   }
   ring_out_of_domain_ = out;
   ring_max_mu_v_ = highest;
-  if (out > 0 && !ring_was_out_) {
-    safety_event e;
-    e.step = s.step_index;
-    e.verdict = {safety_limit::model_domain, highest, params_.ring_max_mu_v_mV};
-    push_event(e);
-  }
-  ring_was_out_ = out > 0;
+  domain_edge(out > 0, ring_was_out_, s.step_index, {safety_limit::model_domain, highest, params_.ring_max_mu_v_mV});
 }
 
 void device::push_event(const safety_event& e) noexcept {

@@ -32,6 +32,7 @@ struct device_params {
   // with mu_V below the cells' threshold; above it the erfc form extrapolates (at 3 nA it gives 0.14 Hz with
   // mu_V = +12 mV). A ring unit whose excitatory mu_V exceeds this is flagged (readout, safety event
   // model_domain, once per excursion). Default: the excitatory cells' v_t_mV.
+  // ALN units (the [aln] node, a ring of them) need no parameter: their domain is their cascade table's grid.
   double ring_max_mu_v_mV = -50.0;
 };
 
@@ -56,8 +57,10 @@ struct device_readout {
   std::uint32_t n_events = 0;                                 // safety events of this tick (first kMaxTickEvents)
   std::array<safety_event, kMaxTickEvents> events{};
   std::int64_t events_total = 0, events_dropped = 0;
-  std::uint32_t ring_units_out_of_domain = 0;  // at the tick's last ring step
-  double ring_max_mu_v_mV = 0.0;               // largest excitatory mu_V of the ring then
+  // At the tick's last ring step: Zerlaut units whose excitatory mu_V is above ring_max_mu_v_mV, or ALN units that
+  // read outside their cascade table's grid.
+  std::uint32_t ring_units_out_of_domain = 0;
+  double ring_max_mu_v_mV = 0.0;               // largest excitatory mu_V of a Zerlaut ring then (0 for ALN units)
 };
 
 class device final : public engine::external_current_source {
@@ -96,6 +99,10 @@ class device final : public engine::external_current_source {
  private:
   void collect_events() noexcept;
   void check_ring_domain(const engine::step_signals& s) noexcept;
+  void check_aln_ring_domain(const engine::step_signals& s) noexcept;
+  void check_aln_node_domain(const engine::step_signals& s) noexcept;
+  // A model's excursion out of its domain: one model_domain event when it starts (was_out false, now out).
+  void domain_edge(bool out, bool& was_out, std::int64_t step, const safety_verdict& v) noexcept;
   void push_event(const safety_event& e) noexcept;
 
   device_params params_;
@@ -115,7 +122,7 @@ class device final : public engine::external_current_source {
   std::int64_t events_total_ = 0, events_dropped_ = 0;
   std::uint32_t ring_out_of_domain_ = 0;
   double ring_max_mu_v_ = 0.0;
-  bool ring_was_out_ = false;
+  bool ring_was_out_ = false, aln_node_was_out_ = false;
 };
 
 // Device parameters for an engine config without [device]: direct sites only, default safety, the ring's

@@ -231,6 +231,23 @@ double worst_window_net(const program& p, std::int64_t window_us) noexcept {
   return 0.0;
 }
 
+// The reason of a model_domain verdict: the Zerlaut ring's mu_V above its bound, or an ALN unit's table input past
+// an edge of the cascade table's grid.
+void format_domain(const safety_verdict& v, text& t) noexcept {
+  if (v.domain == domain_quantity::ring_mu_v_mV) {
+    t << "ring mu_V = " << v.value << " mV > " << v.bound << " mV (the mean field's domain, device.ring_max_mu_v_mV)";
+    return;
+  }
+  if (v.unit < 0) t << "ALN node";
+  else t << "ALN ring unit " << static_cast<double>(v.unit);
+  const bool mu = v.domain == domain_quantity::aln_mu_exc || v.domain == domain_quantity::aln_mu_inh;
+  const bool exc = v.domain == domain_quantity::aln_mu_exc || v.domain == domain_quantity::aln_sigma_exc;
+  const char* unit = mu ? " mV/ms" : " mV/sqrt(ms)";
+  t << (exc ? ": E input " : ": I input ") << (mu ? "mu = " : "sigma = ") << v.value << unit
+    << (v.value < v.bound ? " < " : " > ") << v.bound << unit
+    << ", outside the cascade table's grid (its rates are the edge's)";
+}
+
 }  // namespace
 
 const char* safety_limit_name(safety_limit l) noexcept {
@@ -284,8 +301,7 @@ std::string_view format_reason(const safety_verdict& v, reason_text& buffer) noe
       t << "silent for " << v.value << " ms > " << v.bound << " ms";
       break;
     case safety_limit::model_domain:
-      // Raised by the device when the ring's excitatory mu_V leaves the mean field's fitted domain.
-      t << "ring mu_V = " << v.value << " mV > " << v.bound << " mV (the mean field's domain, device.ring_max_mu_v_mV)";
+      format_domain(v, t);
       break;
   }
   return t.view();

@@ -54,6 +54,18 @@ enum class safety_limit : std::uint8_t {
 
 const char* safety_limit_name(safety_limit l) noexcept;
 
+// What a model_domain verdict's value and bound measure: which model left its domain, and in which quantity.
+// The Zerlaut ring's transfer function holds below a membrane potential; an ALN unit's rates hold inside its
+// cascade table's (mu, sigma) grid, of which one coordinate is reported (the first outside: mu_E, sigma_E, mu_I,
+// sigma_I) with the edge it passed.
+enum class domain_quantity : std::uint8_t {
+  ring_mu_v_mV = 0,  // a Zerlaut ring unit's excitatory mu_V, bound device.ring_max_mu_v_mV
+  aln_mu_exc,        // an ALN unit's table input, mV/ms or mV/sqrt(ms); bound: the grid's edge
+  aln_sigma_exc,
+  aln_mu_inh,
+  aln_sigma_inh,
+};
+
 // A verdict: which limit, the offending value and the bound, in the limit's unit (uA, nC, k, Hz, V, pA, ms).
 struct safety_verdict {
   safety_limit limit = safety_limit::none;
@@ -62,6 +74,9 @@ struct safety_verdict {
   // charge-density verdict; the window of a net-charge verdict, and the part of its bound allowed for pulse
   // phases in flight (bound = max_net_charge_nC + allowance_nC).
   double charge_nC = 0.0, area_mm2 = 0.0, window_ms = 0.0, allowance_nC = 0.0;
+  // model_domain only: the quantity, and which ALN unit (-1: the [aln] node; a ring unit's index otherwise).
+  domain_quantity domain = domain_quantity::ring_mu_v_mV;
+  std::int32_t unit = -1;
   bool ok() const noexcept { return limit == safety_limit::none; }
 };
 

@@ -147,9 +147,11 @@ bool aln_model::step(double stim_e_pA, double stim_i_pA) noexcept {
                        sigma_ext_i2_);
 
   const double mu_eff_e = s_.mu_f_e_mV_per_ms - s_.i_a_pA * inv_c_pF_;
+  input_e_ = {mu_eff_e, sigma_e_};
+  input_i_ = {s_.mu_f_i_mV_per_ms, sigma_i_};
   const cascade_quantities qe = table_.lookup(mu_eff_e, sigma_e_);
   const cascade_quantities qi = table_.lookup(s_.mu_f_i_mV_per_ms, sigma_i_);
-  if (!table_.in_range(mu_eff_e, sigma_e_) || !table_.in_range(s_.mu_f_i_mV_per_ms, sigma_i_)) ++out_of_table_;
+  if (!last_step_in_table()) ++out_of_table_;
   rate_e_Hz_ = qe.r_ss_Hz;
   rate_i_Hz_ = qi.r_ss_Hz;
   v_mean_e_mV_ = qe.v_mean_mV;

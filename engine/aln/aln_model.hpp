@@ -40,6 +40,11 @@ struct aln_params {
   void validate() const;
 };
 
+// A point of the cascade table's (mu, sigma) plane: where a population's rate was read.
+struct table_point {
+  double mu_mV_per_ms = 0, sigma_mV_per_sqrt_ms = 0;
+};
+
 // The node's state at one step (the rate histories live in the model's delay lines).
 struct aln_state {
   double mu_f_e_mV_per_ms = 0, mu_f_i_mV_per_ms = 0;
@@ -85,6 +90,15 @@ class aln_model {
   std::int64_t steps() const noexcept { return step_; }
   std::int64_t diverged() const noexcept { return diverged_; }
   std::int64_t out_of_table() const noexcept { return out_of_table_; }  // steps that read outside the grid
+  // Where the last step read the table: E at (mu_f,E - I_A / C, sigma_E), I at (mu_f,I, sigma_I). Outside the grid
+  // the look-up is clamped to its edge, so the rates are the edge's, not the model's: the ALN's domain of validity
+  // is the grid (the device's model_domain check, firmware_sim/device.cpp).
+  table_point table_input_e() const noexcept { return input_e_; }
+  table_point table_input_i() const noexcept { return input_i_; }
+  bool last_step_in_table() const noexcept {
+    return table_.in_range(input_e_.mu_mV_per_ms, input_e_.sigma_mV_per_sqrt_ms) &&
+           table_.in_range(input_i_.mu_mV_per_ms, input_i_.sigma_mV_per_sqrt_ms);
+  }
   const aln_params& params() const noexcept { return p_; }
   const cascade_table& table() const noexcept { return table_; }
 
@@ -102,6 +116,7 @@ class aln_model {
   aln_state s_;
   aln_initial init_;
   double rate_e_Hz_ = 0, rate_i_Hz_ = 0, v_mean_e_mV_ = 0, v_mean_i_mV_ = 0, sigma_e_ = 0, sigma_i_ = 0;
+  table_point input_e_, input_i_;  // of the last step (before the first: 0, 0, outside the grid)
   std::int64_t step_ = 0, diverged_ = 0, out_of_table_ = 0;
 };
 

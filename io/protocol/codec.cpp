@@ -672,6 +672,7 @@ void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, 
   rb.add_inh(&inh);
   rb.add_lfp_proxy_na(r.lfp_proxy_nA);
   rb.add_diverged(r.diverged);
+  rb.add_ring_out_of_table(r.ring_out_of_table);
   if (r.n_ring_units > 0) {
     rb.add_ring_rates_exc_hz(rates);
     rb.add_vsdi_percent(vsdi);

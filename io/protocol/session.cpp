@@ -61,6 +61,8 @@ std::uint64_t readout_hash(const proto::Readout& r) {
   // The ALN node only when present, so that the hash of a readout without one is what it was before it existed.
   if (const proto::AlnReadout* a = r.aln())
     h(a->rate_e_hz()), h(a->rate_i_hz()), h(a->v_mean_e_mv()), h(a->i_a_pa()), h(a->diverged()), h(a->out_of_table());
+  // Likewise the ALN ring's out-of-table count only when there is one (FlatBuffers omits a 0 field: reads 0).
+  if (r.ring_out_of_table() != 0) h(r.ring_out_of_table());
   const proto::DeviceReadout* d = r.device();
   h(d != nullptr);
   if (!d) return h.h;

@@ -363,6 +363,7 @@ void realtime_loop::publish_tick(const engine::tick_readout& r, std::int64_t tic
   record_.lfp_proxy_nA = r.lfp_proxy_nA;
   record_.diverged = r.diverged;
   record_.aln = r.aln;
+  record_.ring_out_of_table = r.ring_out_of_table;
   const std::size_t n_ring = std::min(r.vsdi_percent.size(), kMaxRingUnits);
   record_.n_ring_units = static_cast<std::uint32_t>(n_ring);
   if (n_ring > 0) {

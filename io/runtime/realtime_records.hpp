@@ -114,6 +114,7 @@ struct readout_record {
   std::array<float, kMaxRingUnits> ring_rates_exc_Hz{}, ring_rates_inh_Hz{}, vsdi_percent{}, ring_stim_pA{};
   firmware_sim::device_readout device{};
   engine::aln_readout aln{};  // aln.present: the config has an [aln] node
+  std::int64_t ring_out_of_table = 0;  // a ring of ALN units: unit steps of the tick outside the cascade table
 };
 
 inline constexpr std::size_t kSpikeChunk = 1024;

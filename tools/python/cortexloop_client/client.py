@@ -243,7 +243,8 @@ def decode_message(payload, device=True):
             "lfp_proxy_na": r.LfpProxyNa(), "diverged": r.Diverged(),
             "ring_rates_exc_hz": _floats(r, "RingRatesExcHz"), "vsdi_percent": _floats(r, "VsdiPercent"),
             "ring_stim_pa": _floats(r, "RingStimPa"), "ring_rates_inh_hz": _floats(r, "RingRatesInhHz"),
-            "device": _device(r.Device()) if device else None, "aln": _aln(r.Aln())}
+            "device": _device(r.Device()) if device else None, "aln": _aln(r.Aln()),
+            "ring_out_of_table": r.RingOutOfTable()}
     if kind == p.Payload.Payload.Status:
         s = _table(msg, p.Status.Status)
         out = {_snake(f): getattr(s, f)() for f in _STATUS_FIELDS}
