@@ -20,8 +20,8 @@ import tomllib
 import numpy as np
 
 from . import analysis
-from .client import decode_readout_rates
 from .loop import REPO, Server, connect
+from .readouts import rate_readout, tick_readouts
 
 C_PF = 200.0  # the E cells' (and the ALN E population's) capacitance: 1 mV/ms of mu is 200 pA
 SCANS = os.path.join(REPO, "configs", "cakan2020", "entrainment.toml")
@@ -129,22 +129,8 @@ def live_point(client, seed, f_Hz, amplitude_pA, onset_ms, ticks, tick_ms, chunk
     if ack.tick_applied != 0:
         raise RuntimeError(f"the sine was applied at tick {ack.tick_applied}, not 0: is the server in stepped mode?")
     out = np.full((3, ticks), np.nan)
-    got = requested = 0
-    while got < ticks:
-        if requested == got:
-            n = min(chunk_ticks, ticks - requested)
-            client.step(n)
-            requested += n
-        m = client.receive_raw(timeout_s)
-        if m is None:
-            raise RuntimeError(f"no readout for {timeout_s} s ({got} of {ticks} ticks received)")
-        if m[0] != b"readout":
-            continue
-        r = decode_readout_rates(m[1])
-        if r is None or r[1] != epoch or not 0 <= r[0] < ticks:
-            continue
-        out[:, r[0]] = (r[2], r[4], r[3])
-        got += 1
+    for k, r in tick_readouts(client, ticks, 0, epoch, True, chunk_ticks, timeout_s, decode=rate_readout):
+        out[:, k] = (r[2], r[4], r[3])
     return {"net_rate_exc_Hz": out[0], "aln_rate_e_Hz": out[1], "i_stim_exc_pA": out[2]}
 
 

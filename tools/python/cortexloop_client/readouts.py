@@ -1,0 +1,58 @@
+"""The readouts of a run of ticks, one per tick, from a `cortexloop serve` session: the receive loop that the live
+experiments share (aln_live.py's step and PI-clamp protocols, entrainment.py's points).
+
+    for k, r in tick_readouts(client, ticks=3000, first_tick=ack.tick_applied, decode=full_readout):
+        rate[k] = r["exc"]["rate_hz"]
+
+In stepped mode the generator itself advances the server, chunk_ticks at a time, asking for the next chunk when the
+previous one has arrived (the server then never runs ahead of what the client has read, and a chunk's readouts fit
+in the socket's queue). In realtime mode it only listens. A readout that never comes (a slow client loses readouts
+in realtime mode) ends the run with an error after timeout_s instead of a silent gap.
+"""
+from .client import decode_message, decode_readout_rates
+
+
+def full_readout(payload, device=False):
+    """decode(): (tick, epoch, the readout as client.decode_message's dict), or None for another message. The
+    device part only when asked (most of the decoding cost: client.decode_message)."""
+    kind, r = decode_message(payload, device)
+    return (r["tick"], r["epoch"], r) if kind == "readout" else None
+
+
+def full_readout_with_device(payload):
+    return full_readout(payload, device=True)
+
+
+def rate_readout(payload):
+    """decode(): (tick, epoch, client.decode_readout_rates' tuple), the cheap decode of a rate experiment."""
+    r = decode_readout_rates(payload)
+    return (r[0], r[1], r) if r is not None else None
+
+
+def tick_readouts(client, ticks, first_tick=0, epoch=None, stepped=True, chunk_ticks=1000, timeout_s=60.0,
+                  decode=full_readout):
+    """Yields (k, readout) for the ticks first_tick .. first_tick + ticks - 1, k = tick - first_tick, each once;
+    readouts of other ticks, and of other epochs when `epoch` is given, are skipped. stepped: the server is in
+    stepped mode and first_tick is its next tick. decode(payload) -> (tick, epoch, readout) or None."""
+    got = requested = 0
+    seen = set()
+    while got < ticks:
+        if stepped and requested == got:
+            n = min(chunk_ticks, ticks - requested)
+            client.step(n)
+            requested += n
+        m = client.receive_raw(timeout_s)
+        if m is None:
+            raise RuntimeError(f"no readout for {timeout_s} s ({got} of {ticks} ticks received"
+                               f"{'' if stepped else '; in realtime mode a slow client loses readouts: use stepped mode'})")
+        if m[0] != b"readout":
+            continue
+        d = decode(m[1])
+        if d is None or (epoch is not None and d[1] != epoch):
+            continue
+        k = d[0] - first_tick
+        if not 0 <= k < ticks or k in seen:
+            continue
+        seen.add(k)
+        got += 1
+        yield k, d[2]
