@@ -12,6 +12,12 @@ an ordinary stimulation command (SetStimulation: 1 s after it is applied, for 1 
 The paper (Fig 4a): the step moves A1 from the down state into the E-I limit cycle LC_EI, and the oscillation stops
 when the step ends, in both models. --mode realtime runs the server paced by the wall clock (the 20,000-cell network
 runs at about 0.8x real time on a 2-core machine: ticks come late, none is lost in stepped mode).
+
+--protocol pi-clamp closes a loop on the ALN node instead (configs/cakan2020/aln_closed_loop.toml, docs/aln.md): the
+simulated device senses the node's E rate and its PI clamp (SetController PiClamp) holds it at --target-Hz with a DC
+current onto E from --clamp-from-ms on; the PNG shows the sensed rate, its set-point and the delivered current.
+
+    /usr/bin/python3 tools/aln_live_fig4.py --protocol pi-clamp --out docs/images/aln_closed_loop.png
 """
 import argparse
 import os
@@ -34,10 +40,49 @@ def smooth(x, n):
     return np.convolve(x, np.ones(n) / n, mode="same") if n > 1 else x
 
 
+def plot_pi_clamp(d, path, title):
+    """Sensed rate and set-point, and the delivered current, against time."""
+    t_s = d["t_ms"] / 1000.0
+    fig, axes = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True, constrained_layout=True)
+    axes[0].plot(t_s, d["sensed_Hz"], color="C3", lw=0.8, label="sensed E rate (device, aln_rate_exc)")
+    axes[0].plot(t_s, d["target_Hz"], color="k", lw=1.0, ls="--", label="set-point")
+    axes[0].set_ylabel("ALN E rate (Hz)")
+    # The scale of the set-point: the node's start from a quiet state (its first ~50 ms, up to the 10 Hz of the
+    # channel's range) would flatten the loop into a line.
+    axes[0].set_ylim(0.0, 2.0 * np.nanmax(d["target_Hz"]))
+    axes[0].legend(loc="lower right", fontsize=8)
+    axes[1].plot(t_s, d["delivered_pA"], color="C0", lw=0.8, label="delivered (channel 0, mean per tick)")
+    axes[1].set_ylabel("current onto E (pA)")
+    axes[1].set_xlabel("time (s)")
+    axes[1].legend(loc="lower right", fontsize=8)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main_pi_clamp(a) -> int:
+    d = aln_live.run_pi_clamp(a.config, a.target_Hz, a.ki_per_s, a.output_max_pA, a.clamp_from_ms, a.duration_ms,
+                              a.mode, a.set, a.bin, a.seed)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(a.out.with_suffix(".npz"), **d)
+    plot_pi_clamp(d, a.out, f"{pathlib.Path(a.config).name}, {a.mode} serve: the device's PI clamp on the\n"
+                            f"ALN node's sensed E rate (kp 0, ki {a.ki_per_s:g} pA/(Hz s), output 0-{a.output_max_pA:g} pA)")
+    start = int(d["clamp_start_tick"])
+    last_s = d["t_ms"] >= d["t_ms"][-1] - 1000.0
+    print(f"before the clamp: sensed {np.mean(d['sensed_Hz'][start // 2:start]):.4f} Hz; last second: sensed "
+          f"{np.mean(d['sensed_Hz'][last_s]):.4f} Hz (set-point {a.target_Hz:g}), delivered "
+          f"{np.mean(d['delivered_pA'][last_s]):.3f} pA")
+    print(f"wrote {a.out} and {a.out.with_suffix('.npz')}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=pathlib.Path, required=True, help="PNG to write (the arrays go to the same name .npz)")
-    ap.add_argument("--config", default=str(ROOT / "configs" / "cakan2020" / "live_a1.toml"))
+    ap.add_argument("--protocol", choices=["step", "pi-clamp"], default="step",
+                    help="step: Fig 4's DC step (default); pi-clamp: the device's PI clamp on the ALN node's E rate")
+    ap.add_argument("--config", help="serve's config (default: configs/cakan2020/live_a1.toml for step, "
+                                     "aln_closed_loop.toml for pi-clamp)")
     ap.add_argument("--mode", choices=["stepped", "realtime", "fast"], default="stepped")
     ap.add_argument("--amplitude-pA", type=float, default=60.0, help="DC step onto Exc, pA per cell (paper: 60 at A1)")
     ap.add_argument("--pre-ms", type=float, default=1000.0)
@@ -47,10 +92,21 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--smooth-ms", type=int, default=5, help="moving mean of the network's rate in the plot")
     ap.add_argument("--bin", default=os.environ.get("CORTEXLOOP_BIN", str(ROOT / "build" / "cortexloop")))
+    pi = ap.add_argument_group("pi-clamp (the config's sensing channel 0 must sense aln_rate_exc)")
+    pi.add_argument("--target-Hz", type=float, default=0.45, help="set-point of the sensed E rate (A1 rests at 0.31)")
+    pi.add_argument("--ki-per-s", type=float, default=400.0, help="integral gain, pA per (Hz s); kp is 0")
+    pi.add_argument("--output-max-pA", type=float, default=25.0, help="largest current (A1 cycles at 40 pA)")
+    pi.add_argument("--clamp-from-ms", type=float, default=1000.0)
+    pi.add_argument("--duration-ms", type=float, default=5000.0)
     a = ap.parse_args()
     if not os.path.exists(a.bin):
         print(f"aln_live_fig4: {a.bin} not found (build it, or pass --bin)", file=sys.stderr)
         return 1
+    if a.config is None:
+        name = "live_a1.toml" if a.protocol == "step" else "aln_closed_loop.toml"
+        a.config = str(ROOT / "configs" / "cakan2020" / name)
+    if a.protocol == "pi-clamp":
+        return main_pi_clamp(a)
     d = aln_live.run(a.config, a.amplitude_pA, a.pre_ms, a.step_ms, a.post_ms, a.mode, a.set, a.bin, a.seed)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(a.out.with_suffix(".npz"), **d)

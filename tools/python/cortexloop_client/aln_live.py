@@ -1,7 +1,8 @@
 """Cakan & Obermayer 2020 Fig 4 live, through `cortexloop serve`: a DC step onto the excitatory population, sent as
 one ordinary stimulation command (SetStimulation, Population site, waveform Dc, delay and duration), and the E
 rates of both models the server runs side by side (configs/cakan2020/live_a1.toml: the AdEx network and the ALN
-node) recorded per tick. tools/aln_live_fig4.py is the command-line front end (it also draws the PNG).
+node) recorded per tick. tools/aln_live_fig4.py is the command-line front end (it also draws the PNG). And a closed
+loop on the node: the device's PI clamp holding the node's sensed E rate at a set-point (pi_clamp_protocol).
 
 Stepped mode (the default): the command is applied at tick 0 and the server advances exactly the protocol's
 ticks, so every run gives the same arrays. Realtime mode: the command's delay counts from the tick at which the
@@ -9,7 +10,9 @@ server applied it (its ack's tick_applied); the readouts from that tick on are k
 """
 import numpy as np
 
+from .client import Program, Site
 from .loop import Server, connect
+from .readouts import full_readout_with_device, tick_readouts
 
 
 def step_protocol(client, amplitude_pA, pre_ms, step_ms, post_ms, tick_ms, stepped, chunk_ticks=500, timeout_s=30.0):
@@ -22,40 +25,72 @@ def step_protocol(client, amplitude_pA, pre_ms, step_ms, post_ms, tick_ms, stepp
         raise RuntimeError(f"the stimulation command was refused: {ack and ack.reason}")
     first = ack.tick_applied
     ticks = int(round((pre_ms + step_ms + post_ms) / tick_ms))
-    rows = {}
-    requested = 0
-    while len(rows) < ticks:
-        if stepped and requested < ticks and len(rows) == requested:
-            n = min(chunk_ticks, ticks - requested)
-            client.step(n)
-            requested += n
-        m = client.receive(timeout_s)
-        if m is None:
-            raise RuntimeError(f"no readout for {timeout_s} s ({len(rows)} of {ticks} ticks received)")
-        if m[1] != "readout":
-            continue
-        r = m[2]
-        k = r["tick"] - first
-        if 0 <= k < ticks:
-            a = r["aln"]
-            rows[k] = (r["t_ms"] - first * tick_ms, r["exc"]["rate_hz"], r["inh"]["rate_hz"],
-                       a["rate_e_hz"] if a else np.nan, a["rate_i_hz"] if a else np.nan, r["exc"]["i_stim_pa"])
-    if len(rows) != ticks or sorted(rows) != list(range(ticks)):
-        raise RuntimeError("readouts are missing (in realtime mode a slow client loses them: use stepped mode)")
-    a = np.array([rows[k] for k in range(ticks)], dtype=np.float64)
+    a = np.full((ticks, 6), np.nan)
+    for k, r in tick_readouts(client, ticks, first, None, stepped, chunk_ticks, timeout_s):
+        n = r["aln"]
+        a[k] = (r["t_ms"] - first * tick_ms, r["exc"]["rate_hz"], r["inh"]["rate_hz"],
+                n["rate_e_hz"] if n else np.nan, n["rate_i_hz"] if n else np.nan, r["exc"]["i_stim_pa"])
     return {"t_ms": a[:, 0], "net_rate_exc_Hz": a[:, 1], "net_rate_inh_Hz": a[:, 2], "aln_rate_e_Hz": a[:, 3],
             "aln_rate_i_Hz": a[:, 4], "i_stim_exc_pA": a[:, 5], "tick_applied": np.array(first)}
 
 
-def run(config, amplitude_pA=60.0, pre_ms=1000.0, step_ms=1000.0, post_ms=1000.0, mode="stepped", sets=(),
-        binary=None, seed=1):
-    """Starts `serve` on free loopback ports, runs step_protocol, stops the server."""
+def pi_clamp_protocol(client, target_Hz, ki_per_s, output_max_pA, clamp_from_ms, duration_ms, tick_ms, stepped,
+                      kp=0.0, sensing_channel=0, output_channel=0, chunk_ticks=500, timeout_s=30.0, margin_ms=100.0):
+    """A closed loop on the device (configs/cakan2020/aln_closed_loop.toml): programs the on-device PI clamp
+    (SetController PiClamp, controller slot 0) on `sensing_channel`'s raw sample, whose output is a DC program onto
+    Exc, from clamp_from_ms on, and returns per-tick arrays over duration_ms: t_ms (from the first tick kept),
+    sensed (the channel's last sample of the tick, Hz), target_Hz (NaN before the clamp starts), delivered_pA (the
+    channel's mean current over the tick, pA per cell), controller_pA (the clamp's output), aln_rate_e_Hz (the
+    node's own E rate, mean over the tick). The first tick kept is the server's current tick (a Ping's) in stepped
+    mode, margin_ms later in realtime mode (the controller command must arrive before its start tick)."""
+    ack = client.wait_ack(client.ping(), 10.0)
+    if ack is None:
+        raise RuntimeError("no answer to Ping")
+    first = ack.tick_applied + (0 if stepped else int(round(margin_ms / tick_ms)))
+    start = first + int(round(clamp_from_ms / tick_ms))
+    seq = client.set_controller(0, "pi_clamp", output_channel, Program(waveform="dc"), Site(population="exc"),
+                                sensing_channel=sensing_channel, feature="raw", start_tick=start, target=target_Hz,
+                                kp=kp, ki_per_s=ki_per_s, output_min=0.0, output_max=output_max_pA)
+    ack = client.wait_ack(seq, 10.0)
+    if ack is None or not ack.accepted:
+        raise RuntimeError(f"the PI clamp was refused: {ack and ack.reason}")
+    ticks = int(round(duration_ms / tick_ms))
+    a = np.full((ticks, 6), np.nan)
+    for k, r in tick_readouts(client, ticks, first, None, stepped, chunk_ticks, timeout_s,
+                              decode=full_readout_with_device):
+        d, n = r["device"], r["aln"]
+        a[k] = (r["t_ms"] - first * tick_ms, d["sensing"][sensing_channel]["raw"],
+                target_Hz if first + k >= start else np.nan, d["channels"][output_channel]["mean_current"],
+                d["controllers"][0]["output"], n["rate_e_hz"] if n else np.nan)
+    return {"t_ms": a[:, 0], "sensed_Hz": a[:, 1], "target_Hz": a[:, 2], "delivered_pA": a[:, 3],
+            "controller_pA": a[:, 4], "aln_rate_e_Hz": a[:, 5], "clamp_start_tick": np.array(start - first)}
+
+
+def run_pi_clamp(config, target_Hz=0.45, ki_per_s=400.0, output_max_pA=25.0, clamp_from_ms=1000.0,
+                 duration_ms=5000.0, mode="stepped", sets=(), binary=None, seed=1):
+    """Starts `serve` on free loopback ports, runs pi_clamp_protocol, stops the server."""
+    return _on_aln_server(config, mode, sets, binary, seed,
+                          lambda client, tick_ms, stepped: pi_clamp_protocol(
+                              client, target_Hz, ki_per_s, output_max_pA, clamp_from_ms, duration_ms, tick_ms, stepped))
+
+
+def _on_aln_server(config, mode, sets, binary, seed, protocol):
+    """Starts `serve` on free loopback ports, checks that it runs an [aln] node, returns protocol(client, tick_ms,
+    stepped) and stops the server."""
     with Server(config, mode, seed, sets, binary) as server:
         client = connect(server)
         try:
             info = client.info()
             if not info.get("aln"):
                 raise RuntimeError(f"{config}: the server runs no [aln] node")
-            return step_protocol(client, amplitude_pA, pre_ms, step_ms, post_ms, info["tick_ms"], mode == "stepped")
+            return protocol(client, info["tick_ms"], mode == "stepped")
         finally:
             client.close()
+
+
+def run(config, amplitude_pA=60.0, pre_ms=1000.0, step_ms=1000.0, post_ms=1000.0, mode="stepped", sets=(),
+        binary=None, seed=1):
+    """Starts `serve` on free loopback ports, runs step_protocol, stops the server."""
+    return _on_aln_server(config, mode, sets, binary, seed,
+                          lambda client, tick_ms, stepped: step_protocol(
+                              client, amplitude_pA, pre_ms, step_ms, post_ms, tick_ms, stepped))
