@@ -29,7 +29,7 @@ engine::engine(const engine_params& p, process_exchange* across)
       dt_ms_(p.simulation.dt_ms),
       steps_per_tick_(cortexloop::engine::steps_per_tick(p.simulation)),
       net_(network_to_build(p), p.simulation.dt_ms, p.simulation.seed, p.simulation.threads, -1, across),
-      stimuli_(p.stimuli) {
+      stimuli_(p.stimuli, p.simulation.dt_ms) {
   if (p.ring) {
     if (p.ring->model == meanfield::ring_model::zerlaut) {
       if (!p.meanfield) throw std::invalid_argument("engine: a [ring] of Zerlaut units needs [meanfield]");

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "engine/sine_step.hpp"
+
 namespace cortexloop::firmware_sim {
 
 namespace {
@@ -222,19 +224,15 @@ double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) 
       if (env.flat()) return (p.offset + p.amplitude) * length;
       return p.offset * length + p.amplitude * env.integral(static_cast<double>(t0_us), static_cast<double>(t1_us));
     case waveform::sine: {
-      // int_t0^t1 sin(w t + phi) dt = (2 / w) sin(w (t1 - t0) / 2) sin(w (t0 + t1) / 2 + phi): the product
-      // form avoids the cancellation of cos(a) - cos(b) over a short step. Written as
-      // length * sinc(w length / 2) * sin(...), it also holds for a frequency so small that 2 / w overflows
-      // (a subnormal frequency_Hz gave inf * 0 = NaN); found by fuzz/fuzz_command.
+      // The sine's exact integral over the step (engine/sine_step.hpp: the config's [[stimulus]] sine uses the
+      // same function, so simulate and serve give a step the same current).
       if (!(p.frequency_Hz > 0.0)) return p.offset * length;
-      const double w = 2.0 * std::numbers::pi * p.frequency_Hz / kUsPerS;  // rad per us
       // The phase reduced to one turn first (exact): phase_deg * pi overflowed to inf for |phase_deg| > 5.7e307,
       // and sin(inf) is NaN; found by fuzz/fuzz_program.
       const double phi = std::fmod(p.phase_deg, 360.0) * (std::numbers::pi / 180.0);
       const double mid = 0.5 * (static_cast<double>(t0_us) + static_cast<double>(t1_us));
-      const double x = 0.5 * w * length;
-      const double sinc = std::fabs(x) < 1e-4 ? 1.0 - x * x / 6.0 : std::sin(x) / x;
-      const double integral = length * sinc * std::sin(w * mid + phi);
+      const double integral =
+          engine::sine_integral_us(p.frequency_Hz, phi, static_cast<double>(t0_us), static_cast<double>(t1_us));
       return p.offset * length + p.amplitude * env.at(mid) * integral;
     }
     case waveform::pulse_train:

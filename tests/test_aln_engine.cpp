@@ -103,7 +103,7 @@ TEST_CASE("the engine's ALN node steps exactly as the model stepped alone with t
   eng.set_external_current(&extra);
 
   engine::aln::aln_model alone(p.aln->model, *p.aln->table, p.simulation.dt_ms);
-  const engine::stimulus_schedule schedule(p.stimuli);
+  const engine::stimulus_schedule schedule(p.stimuli, p.simulation.dt_ms);
   engine::tick_readout r;
   std::int64_t step = 0;
   for (int tick = 0; tick < 3000; ++tick) {

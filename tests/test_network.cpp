@@ -205,11 +205,34 @@ TEST_CASE("stimulus schedule: DC and sine currents between start and stop", "[st
   const std::vector<engine::stimulus_params> entries{
       {engine::stimulus_kind::dc, engine::population::exc, 10.0, 100.0, 200.0, 0.0},
       {engine::stimulus_kind::sine, engine::population::exc, 5.0, 0.0, 1000.0, 10.0}};
-  const engine::stimulus_schedule s(entries);
+  const engine::stimulus_schedule s(entries, 0.1);
+  // A sine gives a step its mean over the step: A (cos(w t0) - cos(w t1)) / (w dt); at a zero of the sine (t0 = 3 or
+  // 4 half periods) that is -/+ A (1 - cos(w dt)) / (w dt), about A w dt / 2 = 0.0157 pA.
+  const double wdt = 2.0 * 3.141592653589793 * 10.0 * 0.1 / 1000.0;
+  const double at_zero_pA = 5.0 * (1.0 - std::cos(wdt)) / wdt;
   CHECK(s.current_pA(engine::population::exc, 25.0) == Approx(5.0));  // sin(2 pi 10 Hz 25 ms) = 1
-  CHECK(s.current_pA(engine::population::exc, 150.0) == Approx(10.0).margin(1e-4));  // sine at a zero
-  CHECK(s.current_pA(engine::population::exc, 200.0) == Approx(0.0).margin(1e-4));   // stop is exclusive
+  CHECK(s.current_pA(engine::population::exc, 150.0) == Approx(10.0 - at_zero_pA).margin(1e-5));  // DC + sine's zero
+  CHECK(s.current_pA(engine::population::exc, 200.0) == Approx(at_zero_pA).margin(1e-5));  // stop is exclusive
   CHECK(s.current_pA(engine::population::inh, 150.0) == 0.0f);
+}
+
+// A sine gives each step its mean over the step, as the stimulator delivers it (its charge over the step / dt), not
+// its value at the step's start. Reference: the analytic mean A (cos(w t0) - cos(w t1)) / (w (t1 - t0)), in long
+// double, to float precision. Seen to fail: sampled at the step's start (the schedule before), up to 0.157 pA off at
+// 50 Hz where the sine is steepest (A w dt / 2), far above float precision.
+TEST_CASE("stimulus schedule: a sine gives each step its mean over the step", "[stimulus]") {
+  constexpr double kAmplitude_pA = 10.0, kFrequency_Hz = 50.0, kStart_ms = 3.0, kDt_ms = 0.1;
+  const std::vector<engine::stimulus_params> entries{
+      {engine::stimulus_kind::sine, engine::population::exc, kAmplitude_pA, kStart_ms, 1000.0, kFrequency_Hz}};
+  const engine::stimulus_schedule s(entries, kDt_ms);
+  const long double w = 2.0L * 3.14159265358979323846264338327950288L * kFrequency_Hz / 1000.0L;  // rad per ms
+  for (int step = 30; step < 30 + 400; ++step) {
+    const long double t0 = step * static_cast<long double>(kDt_ms) - kStart_ms, t1 = t0 + kDt_ms;
+    const long double mean = kAmplitude_pA * (std::cos(w * t0) - std::cos(w * t1)) / (w * (t1 - t0));
+    INFO("step " << step);
+    REQUIRE(s.current_pA(engine::population::exc, step * kDt_ms) ==
+            Approx(static_cast<double>(mean)).margin(2e-6 * kAmplitude_pA));
+  }
 }
 
 TEST_CASE("a drive draw is a function of (seed, neuron, step, stream) only", "[network][drive]") {

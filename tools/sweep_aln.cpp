@@ -47,7 +47,7 @@ class aln_runner final : public sweep_point_runner {
       throw std::invalid_argument(kNeuronKeysRefused);
     check_same_run(c.simulation, first_.simulation);
     aln::aln_model m(c.aln, *table_, c.simulation.dt_ms);
-    const engine::stimulus_schedule stim(c.stimuli);
+    const engine::stimulus_schedule stim(c.stimuli, c.simulation.dt_ms);
     const bool any_stimulus = !c.stimuli.empty();
     const double dt = c.simulation.dt_ms;
     const auto per_ms = static_cast<int>(std::lround(1.0 / dt));

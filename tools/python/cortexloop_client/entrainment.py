@@ -7,8 +7,8 @@ command-line front end. The analysis is analysis.welch_spectrum and analysis.pea
 Live, each point is: Reset(seed) (the engine rebuilt from the server's config: every point starts from the state a
 fresh `simulate` starts from), SetStimulation (Population site Exc, waveform Sine, amplitude_pa zero-to-peak,
 frequency_hz, delay_ms = the onset, duration_ms to the end), Step over the run, the readouts of that epoch kept.
-The one difference to `simulate`'s [[stimulus]] sine: the stimulator (firmware_sim) gives each 0.1-ms step the
-sine's mean over that step, the config's schedule its value at the step's start (a 0.05 ms phase offset).
+Like `simulate`'s [[stimulus]] sine, the stimulator (firmware_sim) gives each 0.1-ms step the sine's mean over that
+step (engine/sine_step.cpp); the command carries amplitude and frequency as float32.
 """
 import os
 import pathlib
