@@ -9,7 +9,9 @@ python_external_loop; configs/zerlaut2018_network.toml, 10k cells; ~15 s).
   run_loop's catch-up held every command until it did, so 66 commands went out in 4 s. run_loop now skips the
   device part and sends held commands at least every max_hold_ticks readouts (cortexloop_client/loop.py).
   Checked with both processes starved by SIGSTOP/SIGCONT (30% of 5-ms slices each) at load ~10: 4 of 4 runs
-  failed before, 4 of 4 passed after. The windows are taken by tick, after checking no readout was lost.
+  failed before, 4 of 4 passed after (`tests/python/starve.py 0.3 5 /usr/bin/python3 tests/python/test_external_loop.py
+  ExternalLoopTest.test_pi_clamp_realtime_holds_and_tracks`). The windows are taken by tick, after checking that no
+  readout was lost.
 - Responsive, stepped mode: a 200 pA DC event at 0.8 s raises the smoothed rate over 4 Hz; the burst must be
   applied within 15 ticks of the event (the 20 ms smoother crosses in ~5-8 ticks; measured 6-8 ticks decision
   + 1 tick loop latency) and exactly once per event (refractory).
