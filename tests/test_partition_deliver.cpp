@@ -5,8 +5,9 @@
 // of those rows the partition picked: one byte per synapse with escaped long gaps, or 32-bit targets. Tolerance:
 // none (bit-identical), since the engine's results must not depend on the row form.
 // Breaks tried, each failing here: the byte rows built with the partition split at half its size
-// (delta_rows(synapses_, (end_ - begin_) / 2), so deliver's part 0 stops half-way: 2 of 3 cases fail, the 32-bit
-// case passes); every byte row delivered one target short (for_each skipping the last target: the byte cases fail).
+// (delta_rows(synapses_, (end_ - begin_) / 2), so deliver's part 0 stops half-way: the two byte-row cases fail, the
+// 32-bit case passes); the byte rows' targets shifted by one (g[local + 1] += q: the byte cases fail); the 32-bit
+// rows adding q * 1.0001f (the 32-bit case fails).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
