@@ -90,6 +90,8 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
     state_.s_exc.assign(n, 0.0f);
     state_.s_inh.assign(n, 0.0f);
     for (partition& part : parts_) part.host_fraction(*fraction_, model_.n_exc);
+  } else {
+    for (partition& part : parts_) part.host_conductance();
   }
   const philox_key key = philox_key::from_seed(seed);
   for (std::uint32_t i = own_begin_; i < own_end_; ++i) {
