@@ -42,11 +42,16 @@ struct lane_consts {
 
 // The exponent is clamped above at 40 as in engine/adex.cpp: beyond it one step carries V far past V_spike, so
 // the clamp never decides whether a spike happens; below -80 the term is < 1e-34 of the leak. C is float or vf.
+// The clamp is one minps and one maxps, and it keeps the argument inside fast_exp's range, so fast_exp_in_range
+// skips fast_exp's own clamp: the exponential is the longest dependency chain of the step, which bounds its speed.
+// For every V it gives what clamping with comparisons and then fast_exp gave, except a NaN V (the term 40 instead
+// of 88 before exp), whose cell diverges either way.
 template <class C>
 [[gnu::always_inline]] inline vf exp_term(vf v, C v_t, C inv_delta_t, C delta_t) noexcept {
   constexpr float kExpArgMin = -80.0f, kExpArgMax = 40.0f;
   const vf x = (v - v_t) * inv_delta_t;
-  return delta_t * fast_exp(x < kExpArgMin ? vf{} + kExpArgMin : (x > kExpArgMax ? vf{} + kExpArgMax : x));
+  // min_or_b(NaN, 40) = 40: no NaN reaches fast_exp_in_range's float-to-int conversion.
+  return delta_t * fast_exp_in_range(lanes::max_or_b(lanes::min_or_b(x, vf{} + kExpArgMax), vf{} + kExpArgMin));
 }
 
 // (1 - c)^n for n = 0 .. 31 in two registers, each entry computed by the same vector exp(n ln(1 - c)) as the kernel's
