@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/cells/adex_heun.hpp"
+#include "engine/cells/adex_heun_lanes.hpp"
 #include "engine/fraction_update.hpp"
 #include "engine/noise/philox_normal.hpp"
 #include "engine/synapses/delta_rows.hpp"
@@ -187,6 +188,24 @@ TEST_CASE("normal draws: the vectorised log and sincos match std, and the draws 
   const double mean = sum / n, var = sum2 / n - mean * mean;
   CHECK(std::fabs(mean) < 5e-3);
   CHECK(std::fabs(var - 1) < 7e-3);
+}
+
+TEST_CASE("the cell kernel's exponential (Estrin's scheme) matches std::exp over the clamped exponent's range",
+          "[fraction][heun]") {
+  // Reference: std::exp in double. Bound: 1e-6 relative, the accuracy fast_exp is held to (tests/test_fast_exp.cpp,
+  // 3e-7) with room for the different evaluation order.
+  double worst = 0;
+  for (int i = 0; i <= 120000; i += 16) {
+    engine::lanes::vf x;
+    for (unsigned k = 0; k < engine::lanes::kLanes; ++k) x[k] = -80.0f + 1e-3f * static_cast<float>(i + static_cast<int>(k));
+    const engine::lanes::vf e = engine::heun_lanes::exp_in_range(x);
+    for (unsigned k = 0; k < engine::lanes::kLanes; ++k) {
+      const double ref = std::exp(static_cast<double>(x[k]));
+      worst = std::max(worst, std::fabs(e[k] - ref) / ref);
+    }
+  }
+  INFO("worst relative error " << worst);
+  CHECK(worst < 1e-6);
 }
 
 TEST_CASE("the fused update (draws and spike list in registers) equals the array kernel fed with each cell's scalar "

@@ -40,6 +40,8 @@ adex_heun_derived adex_heun_derived::from(const adex_params& p, const fraction_n
   auto decay = [&](double tau_ms) { return static_cast<float>(d.heun ? std::exp(-dt_ms / tau_ms) : 1.0 - dt_ms / tau_ms); };
   d.decay_from_exc = decay(net.tau_s_exc_ms);
   d.decay_from_inh = decay(net.tau_s_inh_ms);
+  d.exp_gain = static_cast<float>(p.delta_t_mV * p.g_l_nS / p.c_pF);
+  d.dt_exp_gain = static_cast<float>(dt_ms * p.delta_t_mV * p.g_l_nS / p.c_pF);
   d.ref_steps = std::max<std::int32_t>(0, static_cast<std::int32_t>(std::lround(p.t_ref_ms / dt_ms)) - 1);
   return d;
 }
