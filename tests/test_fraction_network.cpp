@@ -7,7 +7,9 @@
 // sigma dt instead of sigma sqrt(dt) (the OU variance); the Heun corrector using the start slope twice, i.e. Euler
 // (error ratios 2 instead of 4); the range check of k_xy removed (the config test); the byte rows' escape not skipping
 // its 4 bytes (both parts of source 9 wrong); the spike ring not emptying a reused slot (step 4 saw step 0's spikes);
-// the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the scalar). The integrator is
+// the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the scalar); the fused
+// update's straddling block giving lane n_exc the E constants (`<=` for `<`: V and w of the fused pass differ from the
+// array kernel's); the kernel's exp with 1/100 for 1/120 (relative error 1.2e-5 against std::exp). The integrator is
 // network.fraction.integrator: "euler" (the authors' effective scheme, the config's default) or "heun".
 #include <catch2/catch.hpp>
 
