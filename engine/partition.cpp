@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "engine/adex_lanes.hpp"
-#include "engine/noise/philox_normal.hpp"
+#include "engine/fraction_update.hpp"
 #include "engine/lanes16.hpp"
 #include "engine/philox_lanes.hpp"
 
@@ -28,16 +28,21 @@ void partition::host_fraction(const fraction_model& m, std::uint32_t n_exc) {
   // A slot holds a step's spikes of the whole network: at most every one of its cells.
   recent_spikes_ = spike_ring(m.ring_slots, synapses_.n_sources());
   arrivals_.assign(2 * static_cast<std::size_t>(end_ - begin_), 0);
-  normals_.assign(kChunk, 0.0f);
-  fraction_spiked_.assign(end_ - begin_, kNoEvent);
 }
 
 void partition::update(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept {
   last_ = buffer;
   if (m.fraction) {
-    for (std::uint32_t c = begin_; c < end_; c += kChunk)
-      update_fraction_chunk(m, s, in, c, std::min(end_, c + kChunk));
-    collect_fraction_spikes(m, s, buffer);
+    // The arrivals counted in the previous step's deliver phase are applied by the update, before integrating.
+    const std::size_t n_local = end_ - begin_;
+    const fraction_cells cells{s.v_mV.data(), s.w_pA.data(), s.s_exc.data(), s.s_inh.data(), s.ref_left.data(),
+                               arrivals_.data() - begin_, arrivals_.data() + n_local - begin_};  // by absolute cell
+    fraction_update_out out{s.spike_ids[buffer].data() + begin_};
+    fraction_update_cells(*m.fraction, m.n_exc, in.i_stim_exc_pA, in.i_stim_inh_pA, in.step_index, begin_, end_, cells,
+                          out);
+    out_[buffer].n_spikes = out.n_spikes;
+    out_[buffer].spikes_exc = out.spikes_exc;
+    out_[buffer].diverged = out.diverged;
     return;
   }
   if (m.afferent && m.afferent->rate_Hz() > 0.0)
@@ -138,58 +143,6 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   out_[buffer].spikes_exc = exc_spikes;
   out_[buffer].diverged = diverged;
   own_.drive_events += events;
-}
-
-void partition::update_fraction_chunk(const network_model& m, network_state& s, const step_inputs& in,
-                                      std::uint32_t begin, std::uint32_t end) noexcept {
-  const fraction_model& f = *m.fraction;
-  // begin is a multiple of 128: the chunk is whole groups of normal draws (the last one may run past end).
-  philox_fill_normals(f.noise_key, begin / static_cast<std::uint32_t>(kPhiloxGroup),
-                      (end - begin + kPhiloxGroup - 1) / kPhiloxGroup, static_cast<std::uint64_t>(in.step_index),
-                      kWhiteNoiseStream, normals_.data());
-  // The arrivals counted in the previous step's deliver phase are applied by the update, before integrating.
-  std::uint16_t* from_exc = arrivals_.data() - begin_;  // indexed by absolute cell
-  std::uint16_t* from_inh = arrivals_.data() + (end_ - begin_) - begin_;
-  // Any range will do: the kernel runs every cell, a range's last few too, through the same 16-lane code, so a cell's
-  // result does not depend on where its partition or chunk starts (engine/cells/adex_heun.cpp).
-  auto integrate = [&](int pop, float i_stim_pA, std::uint32_t b, std::uint32_t e) {
-    if (b >= e) return;
-    const adex_heun_view v{s.v_mV.data() + b, s.w_pA.data() + b, s.s_exc.data() + b, s.s_inh.data() + b,
-                           s.ref_left.data() + b, fraction_spiked_.data() + (b - begin_), static_cast<std::size_t>(e - b)};
-    const fraction_arrivals a{from_exc + b, from_inh + b, f.jump[pop][0].log_keep(), f.jump[pop][1].log_keep()};
-    adex_heun_step(f.cell[pop], i_stim_pA, normals_.data() + (b - begin), v, &a);
-  };
-  const std::uint32_t exc_end = std::min(end, m.n_exc);
-  integrate(0, in.i_stim_exc_pA, begin, exc_end);
-  integrate(1, in.i_stim_inh_pA, std::max(begin, m.n_exc), end);
-}
-
-void partition::collect_fraction_spikes(const network_model& m, network_state& s, unsigned buffer) noexcept {
-  // Events are rare (~0.1% of cells per step): skip eight quiet cells per 64-bit load.
-  std::uint32_t* ids = s.spike_ids[buffer].data() + begin_;
-  const std::uint8_t* spiked = fraction_spiked_.data();
-  const std::uint32_t n = end_ - begin_;
-  std::size_t count = 0;
-  std::int64_t diverged = 0, exc = 0;
-  auto visit = [&](std::uint32_t local) {
-    const std::uint32_t i = begin_ + local;
-    if (spiked[local] == kSpiked) {
-      ids[count++] = i;
-      exc += i < m.n_exc;
-    }
-    diverged += spiked[local] == kDiverged;
-  };
-  std::uint32_t local = 0;
-  for (; local + 8 <= n; local += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, spiked + local, sizeof word);
-    if (word == 0) continue;
-    for (std::uint32_t k = 0; k < 8; ++k) visit(local + k);
-  }
-  for (; local < n; ++local) visit(local);
-  out_[buffer].n_spikes = count;
-  out_[buffer].spikes_exc = exc;
-  out_[buffer].diverged = diverged;
 }
 
 void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all, unsigned buffer,

@@ -57,7 +57,7 @@ class partition {
  public:
   explicit partition(incoming_synapses synapses);
   // Fraction network, once before stepping: builds the byte rows (n_exc: the first inhibitory cell), sizes the spike
-  // ring, the arrival counts, the noise buffer and the event flags.
+  // ring and the arrival counts.
   void host_fraction(const fraction_model& m, std::uint32_t n_exc);
   // Conductance network, once before stepping: builds the byte rows its deliver phase reads, if they suit the
   // network's gaps (see conductance_rows_).
@@ -94,9 +94,6 @@ class partition {
   void add_afferent(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                     std::uint32_t end) noexcept;
   void step_cells(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept;
-  void update_fraction_chunk(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
-                             std::uint32_t end) noexcept;
-  void collect_fraction_spikes(const network_model& m, network_state& s, unsigned buffer) noexcept;
   void count_fraction_arrivals(const network_model& m, std::int64_t step_index) noexcept;
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
 
@@ -113,8 +110,6 @@ class partition {
   static constexpr std::uint64_t kMaxEscapeFraction = 1000;
   spike_ring recent_spikes_;    // fraction network: the last steps' spikes, for the delays
   std::vector<std::uint16_t> arrivals_;  // fraction network: arrivals for the next update, [from E | from I] per local cell
-  std::vector<float> normals_;  // fraction network: one chunk's normal draws
-  std::vector<std::uint8_t> fraction_spiked_;  // fraction network: this step's event per local cell (engine/adex.hpp)
   // Per buffer, written by this partition's worker in update and read by all in the next phase: each on its own
   // cache line, so the reads of one do not contend with the writes of the other.
   struct alignas(64) outputs {

@@ -7,15 +7,20 @@
 // sigma dt instead of sigma sqrt(dt) (the OU variance); the Heun corrector using the start slope twice, i.e. Euler
 // (error ratios 2 instead of 4); the range check of k_xy removed (the config test); the byte rows' escape not skipping
 // its 4 bytes (both parts of source 9 wrong); the spike ring not emptying a reused slot (step 4 saw step 0's spikes);
-// the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the scalar). The integrator is
+// the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the scalar); the fused
+// update's straddling block giving lane n_exc the E constants (`<=` for `<`: V and w of the fused pass differ from the
+// array kernel's); the kernel's exp with 1/100 for 1/120 (relative error 1.2e-5 against std::exp). The integrator is
 // network.fraction.integrator: "euler" (the authors' effective scheme, the config's default) or "heun".
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <vector>
 
 #include "engine/cells/adex_heun.hpp"
+#include "engine/cells/adex_heun_lanes.hpp"
+#include "engine/fraction_update.hpp"
 #include "engine/noise/philox_normal.hpp"
 #include "engine/synapses/delta_rows.hpp"
 #include "engine/synapses/fraction_synapse.hpp"
@@ -185,6 +190,101 @@ TEST_CASE("normal draws: the vectorised log and sincos match std, and the draws 
   const double mean = sum / n, var = sum2 / n - mean * mean;
   CHECK(std::fabs(mean) < 5e-3);
   CHECK(std::fabs(var - 1) < 7e-3);
+}
+
+TEST_CASE("the cell kernel's exponential (Estrin's scheme) matches std::exp over the clamped exponent's range",
+          "[fraction][heun]") {
+  // Reference: std::exp in double. Bound: 1e-6 relative, the accuracy fast_exp is held to (tests/test_fast_exp.cpp,
+  // 3e-7) with room for the different evaluation order.
+  double worst = 0;
+  for (int i = 0; i <= 120000; i += 16) {
+    engine::lanes::vf x;
+    for (unsigned k = 0; k < engine::lanes::kLanes; ++k) x[k] = -80.0f + 1e-3f * static_cast<float>(i + static_cast<int>(k));
+    const engine::lanes::vf e = engine::heun_lanes::exp_in_range(x);
+    for (unsigned k = 0; k < engine::lanes::kLanes; ++k) {
+      const double ref = std::exp(static_cast<double>(x[k]));
+      worst = std::max(worst, std::fabs(e[k] - ref) / ref);
+    }
+  }
+  INFO("worst relative error " << worst);
+  CHECK(worst < 1e-6);
+}
+
+TEST_CASE("the fused update (draws and spike list in registers) equals the array kernel fed with each cell's scalar "
+          "draw, bit for bit, across the E/I boundary and a short last block", "[fraction][noise]") {
+  // Reference: philox_normal per cell (the scalar Box-Muller, itself checked against the fill above and, through the
+  // fill, against the OU test below) and adex_heun_step over each population's range with a byte per cell, whose
+  // events are scanned into the spike list; the fused pass must give the same state, draws, spikes and divergences.
+  // Cells [128, 1000) with n_exc = 517: the 64-cell block 512..575 holds both populations (and the 16-cell block
+  // 512..527 straddles them), and the last block, 992..999, is short.
+  const std::string integrator = GENERATE(std::string("euler"), std::string("heun"));
+  INFO("integrator " << integrator);
+  const auto p = testing::load_params(kConfig, {"network.fraction.integrator=" + integrator});
+  const auto m = engine::fraction_model::from(p.network, p.simulation.dt_ms, 11);
+  constexpr std::uint32_t n = 1000, begin = 128, n_exc = 517;
+  constexpr std::int64_t step = 123457;
+  const float i_stim_exc = 35.0f, i_stim_inh = -12.5f;
+  std::vector<float> v(n), w(n), se(n), si(n);
+  std::vector<std::int32_t> ref(n);
+  std::vector<std::uint16_t> ce(n), ci(n);
+  std::uint32_t state = 12345;  // a fixed LCG: any spread of states will do, the comparison is exact
+  auto next = [&state]() { return (state = state * 1664525u + 1013904223u) >> 8; };
+  for (std::uint32_t i = 0; i < n; ++i) {
+    v[i] = -75.0f + 37.0f * static_cast<float>(next()) * 0x1.0p-24f;  // some above V_cut = -40 mV: spikes
+    w[i] = 100.0f * static_cast<float>(next()) * 0x1.0p-24f;
+    se[i] = static_cast<float>(next()) * 0x1.0p-24f;
+    si[i] = static_cast<float>(next()) * 0x1.0p-24f;
+    ref[i] = next() % 5 == 0 ? static_cast<std::int32_t>(next() % 15) : 0;
+    ce[i] = static_cast<std::uint16_t>(next() % 7 == 0 ? next() % 60 : next() % 3);  // some >= 32: the exp path
+    ci[i] = static_cast<std::uint16_t>(next() % 3);
+  }
+  v[700] = std::nanf("");  // a diverged cell
+  // The reference, on copies.
+  auto rv = v, rw = w, rse = se, rsi = si;
+  auto rref = ref;
+  auto rce = ce, rci = ci;
+  std::vector<float> normal(n);
+  for (std::uint32_t i = begin; i < n; ++i)
+    normal[i] = engine::philox_normal(m.noise_key, i, static_cast<std::uint64_t>(step), engine::kWhiteNoiseStream);
+  std::vector<std::uint8_t> event(n, engine::kNoEvent);
+  auto reference = [&](int pop, float i_stim, std::uint32_t b, std::uint32_t e) {
+    const engine::adex_heun_view view{rv.data() + b, rw.data() + b, rse.data() + b, rsi.data() + b,
+                                      rref.data() + b, event.data() + b, e - b};
+    const engine::fraction_arrivals a{rce.data() + b, rci.data() + b, m.jump[pop][0].log_keep(),
+                                      m.jump[pop][1].log_keep()};
+    engine::adex_heun_step(m.cell[pop], i_stim, normal.data() + b, view, &a);
+  };
+  reference(0, i_stim_exc, begin, n_exc);
+  reference(1, i_stim_inh, n_exc, n);
+  std::vector<std::uint32_t> ref_ids;
+  std::int64_t ref_exc = 0, ref_diverged = 0;
+  for (std::uint32_t i = begin; i < n; ++i) {
+    if (event[i] == engine::kSpiked) ref_ids.push_back(i), ref_exc += i < n_exc;
+    ref_diverged += event[i] == engine::kDiverged;
+  }
+  // The fused pass.
+  std::vector<std::uint32_t> ids(n);
+  engine::fraction_update_out out{ids.data()};
+  const engine::fraction_cells cells{v.data(), w.data(), se.data(), si.data(), ref.data(), ce.data(), ci.data()};
+  engine::fraction_update_cells(m, n_exc, i_stim_exc, i_stim_inh, step, begin, n, cells, out);
+  ids.resize(out.n_spikes);
+  REQUIRE(ref_ids.size() > 10);  // the states above make spikes in both populations
+  REQUIRE(ref_exc > 0);
+  REQUIRE(ref_exc < static_cast<std::int64_t>(ref_ids.size()));
+  CHECK(ids == ref_ids);
+  CHECK(out.spikes_exc == ref_exc);
+  CHECK(out.diverged == ref_diverged);
+  CHECK(ref_diverged == 1);
+  auto same_bits = [](const auto& a, const auto& b) {
+    return std::memcmp(a.data(), b.data(), a.size() * sizeof a[0]) == 0;
+  };
+  CHECK(same_bits(v, rv));
+  CHECK(same_bits(w, rw));
+  CHECK(same_bits(se, rse));
+  CHECK(same_bits(si, rsi));
+  CHECK(same_bits(ref, rref));
+  CHECK(same_bits(ce, rce));  // both cleared in [begin, n), untouched below
+  CHECK(same_bits(ci, rci));
 }
 
 TEST_CASE("the free membrane under white noise is the Ornstein-Uhlenbeck process: stationary mean and variance",

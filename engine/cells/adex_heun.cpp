@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 
 #include "engine/adex.hpp"
-#include "engine/fast_exp.hpp"
+#include "engine/cells/adex_heun_lanes.hpp"
 #include "engine/lanes16.hpp"
 
 // As in lanes16.hpp: the 64-byte vectors live in always-inlined code and local variables only.
@@ -41,6 +40,8 @@ adex_heun_derived adex_heun_derived::from(const adex_params& p, const fraction_n
   auto decay = [&](double tau_ms) { return static_cast<float>(d.heun ? std::exp(-dt_ms / tau_ms) : 1.0 - dt_ms / tau_ms); };
   d.decay_from_exc = decay(net.tau_s_exc_ms);
   d.decay_from_inh = decay(net.tau_s_inh_ms);
+  d.exp_gain = static_cast<float>(p.delta_t_mV * p.g_l_nS / p.c_pF);
+  d.dt_exp_gain = static_cast<float>(dt_ms * p.delta_t_mV * p.g_l_nS / p.c_pF);
   d.ref_steps = std::max<std::int32_t>(0, static_cast<std::int32_t>(std::lround(p.t_ref_ms / dt_ms)) - 1);
   return d;
 }
@@ -49,89 +50,12 @@ namespace {
 
 using lanes::vf;
 using lanes::vi;
+using heun_lanes::cells16;
+using heun_lanes::keep_table;
 
-// The exponent is clamped above at 40 as in engine/adex.cpp: beyond it one step carries V far past V_spike, so
-// the clamp never decides whether a spike happens; below -80 the term is < 1e-34 of the leak.
-[[gnu::always_inline]] inline vf exp_term(vf v, float v_t, float inv_delta_t, float delta_t) noexcept {
-  constexpr float kExpArgMin = -80.0f, kExpArgMax = 40.0f;
-  const vf x = (v - v_t) * inv_delta_t;
-  return delta_t * fast_exp(x < kExpArgMin ? vf{} + kExpArgMin : (x > kExpArgMax ? vf{} + kExpArgMax : x));
-}
-
-// (1 - c)^n for n = 0 .. 31 in two registers, each entry computed by the same vector exp(n ln(1 - c)) as the kernel's
-// fallback, so a lookup gives the kernel's value bit for bit. Why: a step brings a cell a few arrivals (~1.3 at A1),
-// and two lookups (vpermt2ps) cost less than two exponentials per cell.
-struct keep_table {
-  vf lo, hi;
-  float log_keep;
-  explicit keep_table(float log_keep_per_arrival) noexcept : log_keep(log_keep_per_arrival) {
-    const vf n = __builtin_convertvector(lanes::iota(), vf);
-    lo = fast_exp(n * log_keep);
-    hi = fast_exp((n + 16.0f) * log_keep);
-  }
-  // (1 - c)^count; count < 32 in every lane when `small`.
-  [[gnu::always_inline]] vf keep(vi count, bool small) const noexcept {
-    return small ? lanes::permute2(lo, hi, count) : fast_exp(__builtin_convertvector(count, vf) * log_keep);
-  }
-};
-
-// The state of 16 cells in registers.
-struct cells16 {
-  vf v, w, se, si, normal;
-  vi ref, count_e, count_i;
-};
-
-// One step of 16 cells, the scalar equations of adex_heun.hpp lane by lane (16-lane vectors of engine/lanes16.hpp,
-// as engine/adex_lanes.hpp; a vectorised scalar loop let GCC pick 64 cells per iteration for the byte array and
-// spill). Every cell, wherever its block starts, goes through this code: the file is compiled without FP
-// contraction, so each lane rounds as the scalar expressions written here would. Returns the event per lane.
-template <bool kHeun, bool kArrivals>
-[[gnu::always_inline]] inline vi step16(const adex_heun_derived& c, const float drive, const keep_table& keep_e,
-                                        const keep_table& keep_i, cells16& x) noexcept {
-  constexpr float kMax = std::numeric_limits<float>::max();
-  const vf v = x.v, w = x.w;
-  vf se = x.se, si = x.si;
-  if constexpr (kArrivals) {
-    // The previous step's arrivals: s <- 1 - (1 - s)(1 - c)^n where n > 0 (counts cleared by the caller).
-    // Refractory cells take them too (Brian2's on_pre is not gated). (1 - c)^n as exp(n ln(1 - c)): arithmetic the
-    // vector unit does faster than a gather from a table (and for n < 32 a register table, keep_table, faster still).
-    const bool small = lanes::bits((x.count_e < 32) & (x.count_i < 32)) == 0xFFFFu;
-    const vf keep_ne = keep_e.keep(x.count_e, small), keep_ni = keep_i.keep(x.count_i, small);
-    se = x.count_e != 0 ? 1.0f - (1.0f - se) * keep_ne : se;
-    si = x.count_i != 0 ? 1.0f - (1.0f - si) * keep_ni : si;
-  }
-  const vi ref = x.ref;
-  const vf dw_noise = c.noise_mV * x.normal;
-  const vf se1 = se * c.decay_from_exc, si1 = si * c.decay_from_inh;  // s at the end of the step
-  // Predictor (Euler): f0 = dV/dt at the start of the step.
-  const vf f0 = (c.e_l - v + exp_term(v, c.v_t, c.inv_delta_t, c.delta_t)) * c.inv_tau_m + drive +
-                c.j_from_exc * se + c.j_from_inh * si - w * c.inv_c;
-  const vf g0 = (c.a_nS * (v - c.e_a) - w) * c.inv_tau_w;  // dw/dt
-  const vf v1 = v + c.dt * f0 + dw_noise;
-  const vf w1 = w + c.dt * g0;
-  vf v_step = v1, w_step = w1;  // Euler-Maruyama
-  if constexpr (kHeun) {
-    // Corrector: the mean of the slopes at the start and at the predicted end, plus the same noise increment.
-    const vf f1 = (c.e_l - v1 + exp_term(v1, c.v_t, c.inv_delta_t, c.delta_t)) * c.inv_tau_m + drive +
-                  c.j_from_exc * se1 + c.j_from_inh * si1 - w1 * c.inv_c;
-    const vf g1 = (c.a_nS * (v1 - c.e_a) - w1) * c.inv_tau_w;
-    v_step = v + c.half_dt * (f0 + f1) + dw_noise;
-    w_step = w + c.half_dt * (g0 + g1);
-  }
-  const vi held = ref > 0;
-  vf v_new = held != 0 ? v : v_step;
-  vf w_new = held != 0 ? w : w_step;
-  // Only Inf or NaN is a divergence: |x| <= FLT_MAX fails for those alone.
-  const vi finite = (v_new <= kMax) & (v_new >= -kMax) & (w_new <= kMax) & (w_new >= -kMax);
-  const vi spike = finite & (v_new > c.v_spike);
-  v_new = (spike | ~finite) != 0 ? c.v_reset : v_new;
-  w_new = finite == 0 ? vf{} : (spike != 0 ? w_new + c.b : w_new);
-  x.v = v_new;
-  x.w = w_new;
-  x.se = held != 0 ? se : se1;
-  x.si = held != 0 ? si : si1;
-  x.ref = spike != 0 ? vi{} + c.ref_steps : (held != 0 ? ref - 1 : vi{});
-  return spike != 0 ? vi{} + kSpiked : (finite == 0 ? vi{} + kDiverged : vi{} + kNoEvent);
+// kSpiked, kDiverged or kNoEvent (engine/adex.hpp) per lane.
+[[gnu::always_inline]] inline vi event_codes(const heun_lanes::events16& e) noexcept {
+  return e.spike != 0 ? vi{} + kSpiked : (e.finite == 0 ? vi{} + kDiverged : vi{} + kNoEvent);
 }
 
 template <bool kHeun, bool kArrivals>
@@ -163,7 +87,7 @@ void integrate(const adex_heun_derived& cell, const float i_stim_pA, const float
       lanes::store(count_e + i, lanes::vu16{});
       lanes::store(count_i + i, lanes::vu16{});
     }
-    const vi event = step16<kHeun, kArrivals>(c, drive, keep_e, keep_i, x);
+    const vi event = event_codes(heun_lanes::step16<kHeun, kArrivals>(c, drive, keep_e, keep_i, x));
     lanes::store(v_mV + i, x.v);
     lanes::store(w_pA + i, x.w);
     lanes::store(s_exc + i, x.se);
@@ -191,7 +115,7 @@ void integrate(const adex_heun_derived& cell, const float i_stim_pA, const float
   }
   cells16 x{lanes::load<vf>(v), lanes::load<vf>(w), lanes::load<vf>(se), lanes::load<vf>(si), lanes::load<vf>(nr),
             lanes::load<vi>(ref), lanes::load<vi>(ce), lanes::load<vi>(ci)};
-  const vi event = step16<kHeun, kArrivals>(c, drive, keep_e, keep_i, x);
+  const vi event = event_codes(heun_lanes::step16<kHeun, kArrivals>(c, drive, keep_e, keep_i, x));
   for (std::size_t k = 0; k < rest; ++k) {
     v_mV[i + k] = x.v[k];
     w_pA[i + k] = x.w[k];

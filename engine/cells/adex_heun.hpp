@@ -30,6 +30,8 @@ struct adex_heun_derived {
   float noise_mV;           // sigma sqrt(dt): the noise increment per unit normal draw
   float j_from_exc, j_from_inh;          // mV/ms at s = 1
   float decay_from_exc, decay_from_inh;  // heun: exp(-dt / tau_s); euler: 1 - dt / tau_s
+  float exp_gain;           // D_T / tau_m, mV/ms: the exponential term of dV/dt per unit e^((V - V_T)/D_T)
+  float dt_exp_gain;        // dt D_T / tau_m, mV
   bool heun;
   std::int32_t ref_steps;   // updates held after a spike (Brian2: round(t_ref/dt) - 1, as engine/adex.cpp)
   static adex_heun_derived from(const adex_params& cell, const fraction_network_params& net, population post,

@@ -14,6 +14,7 @@
 
 #include "engine/lanes16.hpp"
 #include "engine/philox.hpp"
+#include "engine/philox_lanes.hpp"
 
 // As in lanes16.hpp: the 64-byte vector instantiations are always inlined, no call passes one by value.
 #pragma GCC diagnostic push
@@ -114,6 +115,34 @@ template <class U, class F>
   n1 = radius * s;
 }
 }  // namespace philox_normal_detail
+
+// The normals of the 64 neurons 4 first_quad .. 4 first_quad + 63 at (step_lo, step_hi) in neuron order, 16 per
+// register: the 16 Philox blocks first_quad + 0..15 in the lanes of four registers (engine/philox_lanes.hpp), word w
+// of lane l being neuron 4 l + w's; Box-Muller on the register pairs (words 0, 1) and (2, 3); then a 4 x 16
+// transpose, n[w][l] -> neuron 4 l + w. Used by philox_fill_normals and by the fraction network's fused update
+// (engine/fraction_update.cpp), which keeps them in registers; callers are compiled without FP contraction.
+[[gnu::always_inline]] inline void philox_normals64(const philox_round_keys& keys, std::uint32_t first_quad,
+                                                    std::uint32_t step_lo, std::uint32_t step_hi, std::uint32_t stream,
+                                                    lanes::vf out[4]) noexcept {
+  using lanes::vf;
+  using lanes::vi;
+  // Shuffle indices into the concatenation of two vectors (0..15 the first, 16..31 the second).
+  const vi pairs_lo{0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+  const vi pairs_hi = pairs_lo + 8;
+  const vi quads_lo{0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23};
+  const vi quads_hi = quads_lo + 8;
+  const philox_lanes r = philox16(keys, first_quad, step_lo, step_hi, stream);
+  vf n[4];
+  philox_normal_detail::box_muller(r.x[0], r.x[1], n[0], n[1]);
+  philox_normal_detail::box_muller(r.x[2], r.x[3], n[2], n[3]);
+  // a = (n0[l], n1[l]) for l = 0..7 and 8..15, b the same of n2, n3; then (a pair, b pair) for four l at a time.
+  const vf a_lo = lanes::permute2(n[0], n[1], pairs_lo), a_hi = lanes::permute2(n[0], n[1], pairs_hi);
+  const vf b_lo = lanes::permute2(n[2], n[3], pairs_lo), b_hi = lanes::permute2(n[2], n[3], pairs_hi);
+  out[0] = lanes::permute2(a_lo, b_lo, quads_lo);  // neurons 0..15 (l = 0..3)
+  out[1] = lanes::permute2(a_lo, b_lo, quads_hi);  // 16..31 (l = 4..7)
+  out[2] = lanes::permute2(a_hi, b_hi, quads_lo);  // 32..47
+  out[3] = lanes::permute2(a_hi, b_hi, quads_hi);  // 48..63
+}
 
 // The four normals of neurons 4 quad .. 4 quad + 3 at `step`, and the normal of one neuron (for tests and set-up:
 // the value philox_fill_normals gives). Defined in philox_normal.cpp, compiled like the fill without FP contraction,

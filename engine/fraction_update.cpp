@@ -1,0 +1,165 @@
+#include "engine/fraction_update.hpp"
+
+#include <algorithm>
+#include <bit>
+
+#include "engine/cells/adex_heun_lanes.hpp"
+#include "engine/lanes16.hpp"
+#include "engine/noise/philox_normal.hpp"
+#include "engine/philox_lanes.hpp"
+
+// As in lanes16.hpp: the 64-byte vectors live in always-inlined code and local variables only.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace cortexloop::engine {
+
+namespace {
+
+using lanes::vf;
+using lanes::vi;
+using heun_lanes::cells16;
+using heun_lanes::keep_table;
+
+// Blocks of 64 cells whose normals are one philox_normals64; blocks of one cell type are stepped by loops that see
+// only that type's constants (as partition::step_cells, to keep them in registers); the block across n_exc takes
+// each lane's own type's constants, which gives every lane the same arithmetic as in a one-type block.
+enum class kind { exc, inh, mixed };
+
+// The constants of one pass, copied into locals by run(): a store through the state's float pointers could alias a
+// float the compiler would otherwise have to reload (and re-broadcast) after every store; locals whose address never
+// escapes cannot be aliased, so they stay in registers.
+struct pass_consts {
+  adex_heun_derived cell[2];
+  float drive[2];         // mu_ext + I_stim / C per population, as adex_heun_step computes it
+  keep_table keep[2][2];  // [post][pre]
+};
+
+struct pass_counts {
+  std::size_t n_spikes = 0;
+  std::int64_t spikes_exc = 0, diverged = 0;
+};
+
+// Steps the 16 cells from `first` (count < 16: the last ones, through a buffer whose spare lanes hold a resting cell,
+// discarded) with their normals, and lists their spikes.
+template <bool kHeun, kind K>
+[[gnu::always_inline]] inline void block(const pass_consts& c, std::uint32_t n_exc, std::uint32_t end,
+                                         const fraction_cells& io, std::uint32_t* ids, pass_counts& n,
+                                         std::uint32_t first, vf normal) noexcept {
+  const std::uint32_t count = std::min(lanes::kLanes, end - first);
+  cells16 x;
+  if (count == lanes::kLanes) [[likely]] {
+    x = {lanes::load<vf>(io.v_mV + first),  lanes::load<vf>(io.w_pA + first),
+         lanes::load<vf>(io.s_exc + first), lanes::load<vf>(io.s_inh + first),
+         normal,                            lanes::load<vi>(io.ref_left + first),
+         __builtin_convertvector(lanes::load<lanes::vu16>(io.count_exc + first), vi),
+         __builtin_convertvector(lanes::load<lanes::vu16>(io.count_inh + first), vi)};
+    lanes::store(io.count_exc + first, lanes::vu16{});
+    lanes::store(io.count_inh + first, lanes::vu16{});
+  } else {
+    x = {vf{} + c.cell[first < n_exc ? 0 : 1].e_l, vf{}, vf{}, vf{}, normal, vi{}, vi{}, vi{}};
+    for (std::uint32_t k = 0; k < count; ++k) {
+      x.v[k] = io.v_mV[first + k];
+      x.w[k] = io.w_pA[first + k];
+      x.se[k] = io.s_exc[first + k];
+      x.si[k] = io.s_inh[first + k];
+      x.ref[k] = io.ref_left[first + k];
+      x.count_e[k] = io.count_exc[first + k];
+      x.count_i[k] = io.count_inh[first + k];
+      io.count_exc[first + k] = io.count_inh[first + k] = 0;
+    }
+  }
+  heun_lanes::events16 e;
+  if constexpr (K == kind::exc) {
+    e = heun_lanes::step16<kHeun, true>(c.cell[0], c.drive[0], c.keep[0][0], c.keep[0][1], x);
+  } else if constexpr (K == kind::inh) {
+    e = heun_lanes::step16<kHeun, true>(c.cell[1], c.drive[1], c.keep[1][0], c.keep[1][1], x);
+  } else if (first + lanes::kLanes <= n_exc) {
+    e = heun_lanes::step16<kHeun, true>(c.cell[0], c.drive[0], c.keep[0][0], c.keep[0][1], x);
+  } else if (first >= n_exc) {
+    e = heun_lanes::step16<kHeun, true>(c.cell[1], c.drive[1], c.keep[1][0], c.keep[1][1], x);
+  } else {  // the block that straddles the populations
+    const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(n_exc);
+    const auto lane_c = heun_lanes::lane_consts::select(exc_lane, c.cell[0], c.cell[1]);
+    const vf drive = exc_lane != 0 ? vf{} + c.drive[0] : vf{} + c.drive[1];
+    const heun_lanes::keep_select keep_e{c.keep[0][0], c.keep[1][0], exc_lane};
+    const heun_lanes::keep_select keep_i{c.keep[0][1], c.keep[1][1], exc_lane};
+    e = heun_lanes::step16<kHeun, true>(lane_c, drive, keep_e, keep_i, x);
+  }
+  if (count == lanes::kLanes) [[likely]] {
+    lanes::store(io.v_mV + first, x.v);
+    lanes::store(io.w_pA + first, x.w);
+    lanes::store(io.s_exc + first, x.se);
+    lanes::store(io.s_inh + first, x.si);
+    lanes::store(io.ref_left + first, x.ref);
+  } else {
+    for (std::uint32_t k = 0; k < count; ++k) {
+      io.v_mV[first + k] = x.v[k];
+      io.w_pA[first + k] = x.w[k];
+      io.s_exc[first + k] = x.se[k];
+      io.s_inh[first + k] = x.si[k];
+      io.ref_left[first + k] = x.ref[k];
+    }
+  }
+  const std::uint32_t valid = count == lanes::kLanes ? 0xFFFFu : (1u << count) - 1u;
+  n.diverged += std::popcount(~lanes::bits(e.finite) & valid);
+  for (std::uint32_t spiked = lanes::bits(e.spike) & valid; spiked != 0; spiked &= spiked - 1) {  // ~0.1% of cells
+    const std::uint32_t id = first + static_cast<std::uint32_t>(std::countr_zero(spiked));
+    ids[n.n_spikes++] = id;
+    n.spikes_exc += id < n_exc;
+  }
+}
+
+// Cells [from, to), from a multiple of 64, 64 at a time: their normals, then four blocks of 16.
+template <bool kHeun, kind K>
+void run(const pass_consts& consts, const philox_round_keys& keys_in, std::uint64_t step, std::uint32_t n_exc,
+         std::uint32_t from, std::uint32_t to, std::uint32_t end, const fraction_cells& io_in,
+         fraction_update_out& out) noexcept {
+  const pass_consts c = consts;  // locals: see pass_consts
+  const philox_round_keys keys = keys_in;
+  const fraction_cells io = io_in;
+  std::uint32_t* const ids = out.ids;
+  pass_counts n{out.n_spikes, out.spikes_exc, out.diverged};
+  const auto step_lo = static_cast<std::uint32_t>(step), step_hi = static_cast<std::uint32_t>(step >> 32);
+  for (std::uint32_t first = from; first < to; first += 64) {
+    vf normal[4];
+    philox_normals64(keys, first / 4, step_lo, step_hi, static_cast<std::uint32_t>(kWhiteNoiseStream), normal);
+    for (unsigned j = 0; j < 4 && first + 16 * j < end; ++j)
+      block<kHeun, K>(c, n_exc, end, io, ids, n, first + 16 * j, normal[j]);
+  }
+  out.n_spikes = n.n_spikes;
+  out.spikes_exc = n.spikes_exc;
+  out.diverged = n.diverged;
+}
+
+template <bool kHeun>
+void run_all(const pass_consts& c, const philox_round_keys& keys, std::uint64_t step, std::uint32_t n_exc,
+             std::uint32_t begin, std::uint32_t end, const fraction_cells& io, fraction_update_out& out) noexcept {
+  // 64-cell blocks below exc_only_end hold E cells only, those from inh_only_begin I cells only, the one between (if
+  // n_exc is not a multiple of 64) both.
+  const std::uint32_t exc_only_end = std::clamp(n_exc / 64 * 64, begin, end);
+  const std::uint32_t inh_only_begin = std::clamp((n_exc + 63) / 64 * 64, begin, end);
+  run<kHeun, kind::exc>(c, keys, step, n_exc, begin, exc_only_end, end, io, out);
+  run<kHeun, kind::mixed>(c, keys, step, n_exc, exc_only_end, inh_only_begin, end, io, out);
+  run<kHeun, kind::inh>(c, keys, step, n_exc, inh_only_begin, end, end, io, out);
+}
+
+}  // namespace
+
+void fraction_update_cells(const fraction_model& m, std::uint32_t n_exc, float i_stim_exc_pA, float i_stim_inh_pA,
+                           std::int64_t step, std::uint32_t begin, std::uint32_t end, const fraction_cells& cells,
+                           fraction_update_out& out) noexcept {
+  const pass_consts c{{m.cell[0], m.cell[1]},
+                      {m.cell[0].mu + i_stim_exc_pA * m.cell[0].inv_c, m.cell[1].mu + i_stim_inh_pA * m.cell[1].inv_c},
+                      {{keep_table(m.jump[0][0].log_keep()), keep_table(m.jump[0][1].log_keep())},
+                       {keep_table(m.jump[1][0].log_keep()), keep_table(m.jump[1][1].log_keep())}}};
+  const philox_round_keys keys(m.noise_key);
+  const auto k = static_cast<std::uint64_t>(step);
+  out.n_spikes = 0;
+  out.spikes_exc = out.diverged = 0;
+  if (m.cell[0].heun)
+    run_all<true>(c, keys, k, n_exc, begin, end, cells, out);
+  else
+    run_all<false>(c, keys, k, n_exc, begin, end, cells, out);
+}
+
+}  // namespace cortexloop::engine
