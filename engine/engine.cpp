@@ -62,7 +62,10 @@ void engine::tick(tick_readout& out) noexcept {
   network_counts counts;
   double stim_exc = 0, stim_inh = 0;
   double aln_rate_e = 0, aln_rate_i = 0, aln_v = 0, aln_w = 0;
-  std::int64_t aln_diverged = 0, aln_outside = 0, ring_outside = 0;
+  // The units' counters only grow: the tick's counts are their differences over the tick (read once, not per step).
+  const std::int64_t aln_diverged_before = aln_ ? aln_->diverged() : 0;
+  const std::int64_t aln_outside_before = aln_ ? aln_->out_of_table() : 0;
+  const std::int64_t ring_outside_before = aln_ring_ ? aln_ring_->out_of_table() : 0;
   std::size_t n_logged = 0;
   for (std::int64_t k = 0; k < steps_per_tick_; ++k, ++step_) {
     const double t_ms = static_cast<double>(step_) * dt_ms_;
@@ -79,14 +82,11 @@ void engine::tick(tick_readout& out) noexcept {
     if (run_network_) net_.step(step_, i_exc, i_inh, counts);
     // The ALN node sits where the network does: the same population currents (pA per cell), mu += I / C.
     if (aln_) {
-      const std::int64_t diverged_before = aln_->diverged(), outside_before = aln_->out_of_table();
       aln_->step(i_exc, i_inh);
       aln_rate_e += aln_->rate_e_Hz();
       aln_rate_i += aln_->rate_i_Hz();
       aln_v += aln_->v_mean_e_mV();
       aln_w += aln_->state().i_a_pA;
-      aln_diverged += aln_->diverged() - diverged_before;
-      aln_outside += aln_->out_of_table() - outside_before;
     }
     // The ring steps once its network steps are done, from the start of its interval, so an external source
     // can give it the mean current of exactly those steps (a pulse shorter than a ring step keeps its charge).
@@ -95,13 +95,9 @@ void engine::tick(tick_readout& out) noexcept {
       const double t_ring_ms = static_cast<double>(step_ + 1 - steps_per_ring_step_) * dt_ms_;
       const ring_currents extra = external_ ? external_->ring_currents_pA(t_ring_ms) : ring_currents{};
       if (ring_) ring_->step(t_ring_ms, extra.exc_pA, extra.inh_pA);
-      if (aln_ring_) {
-        const std::int64_t outside_before = aln_ring_->out_of_table();
-        aln_ring_->step(t_ring_ms, extra.exc_pA, extra.inh_pA);
-        ring_outside += aln_ring_->out_of_table() - outside_before;
-      }
+      if (aln_ring_) aln_ring_->step(t_ring_ms, extra.exc_pA, extra.inh_pA);
     }
-    if (external_) {
+    if (observe_) {
       step_signals s;
       s.step_index = step_;
       s.spikes_exc = counts.spikes_exc - spikes_exc_before;
@@ -156,8 +152,9 @@ void engine::tick(tick_readout& out) noexcept {
   if (aln_) {
     const double inv_steps = 1.0 / steps;
     out.aln = {.present = true, .rate_e_Hz = aln_rate_e * inv_steps, .rate_i_Hz = aln_rate_i * inv_steps,
-               .v_mean_e_mV = aln_v * inv_steps, .i_a_pA = aln_w * inv_steps, .diverged = aln_diverged,
-               .out_of_table = aln_outside};
+               .v_mean_e_mV = aln_v * inv_steps, .i_a_pA = aln_w * inv_steps,
+               .diverged = aln_->diverged() - aln_diverged_before,
+               .out_of_table = aln_->out_of_table() - aln_outside_before};
   }
   auto tick_average = [&out](auto& r) {
     r.finish_average();
@@ -167,7 +164,7 @@ void engine::tick(tick_readout& out) noexcept {
   };
   if (ring_) tick_average(*ring_);
   if (aln_ring_) tick_average(*aln_ring_);
-  out.ring_out_of_table = ring_outside;
+  out.ring_out_of_table = aln_ring_ ? aln_ring_->out_of_table() - ring_outside_before : 0;
 }
 
 }  // namespace cortexloop::engine

@@ -40,7 +40,10 @@ class engine {
   void set_record_spikes(bool on) noexcept { record_spikes_ = on; }
   // Adds a source's currents to the schedule's at every step (nullptr: none). Not owned; must outlive
   // its use. Used by `serve` for the commanded stimulator (firmware_sim/).
-  void set_external_current(external_current_source* source) noexcept { external_ = source; }
+  void set_external_current(external_current_source* source) noexcept {
+    external_ = source;
+    observe_ = source != nullptr && source->observes();
+  }
 
   // Places the network's helper threads next to worker 0 (the caller of tick()) pinned to first_cpu, under
   // SCHED_FIFO with fifo_priority > 0 (see worker_pool::place); returns 0 or an errno value. Not real-time safe.
@@ -77,6 +80,7 @@ class engine {
   stimulus_schedule stimuli_;
   bool record_spikes_ = false;
   external_current_source* external_ = nullptr;
+  bool observe_ = false;  // external_ && external_->observes()
   std::vector<std::int64_t> spike_steps_;      // capacity N * steps_per_tick
   std::vector<std::uint32_t> spike_neurons_;
 };

@@ -53,6 +53,10 @@ class external_current_source {
     return {};
   }
   virtual void observe(const step_signals& signals) noexcept { static_cast<void>(signals); }
+  // false: observe() is never needed, and the engine skips gathering step_signals for it at every step (a
+  // sweep's probe is an open-loop source; that gathering was a tenth of the ALN node's step). Read once, when
+  // the source is set.
+  virtual bool observes() const noexcept { return true; }
 
  protected:
   ~external_current_source() = default;

@@ -7,9 +7,10 @@
 #include <stdexcept>
 
 #include "engine/aln/aln_model.hpp"
-#include "engine/stimulus.hpp"
-#include "io/config/config_aln.hpp"
+#include "engine/engine.hpp"
 #include "io/aln_cache/engine_table.hpp"
+#include "io/config/config_aln.hpp"
+#include "io/config/config_loader.hpp"
 
 namespace cortexloop::tools {
 
@@ -41,39 +42,33 @@ class aln_runner final : public sweep_point_runner {
     probe_pA_ = probe_per_step_pA(first_.simulation, probe_.probe_pA);
   }
 
+  // The point runs in the engine, as `simulate` runs an [aln] config and as the network's points run (one stepping
+  // loop): the engine's ALN node, the config's stimuli from the engine's schedule, the probe from probe_source.
   sweep_point_result run(const std::vector<std::string>& overrides) const override {
-    const io::aln_config c = io::load_aln_config(config_, overrides);
-    if (aln::cascade_table_key(c.neuron, table_->numerics, table_->grid) != table_key_)
+    engine::engine_params p = io::load_config(config_, overrides);
+    if (!p.aln || aln::cascade_table_key(p.aln->neuron, table_->numerics, table_->grid) != table_key_)
       throw std::invalid_argument(kNeuronKeysRefused);
-    check_same_run(c.simulation, first_.simulation);
-    aln::aln_model m(c.aln, *table_, c.simulation.dt_ms);
-    const engine::stimulus_schedule stim(c.stimuli, c.simulation.dt_ms);
-    const bool any_stimulus = !c.stimuli.empty();
-    const double dt = c.simulation.dt_ms;
-    const auto per_ms = static_cast<int>(std::lround(1.0 / dt));
+    check_same_run(p.simulation, first_.simulation);
+    p.aln->table = table_;         // read once for every point, not per point from the disk cache
+    p.simulation.tick_ms = 1.0;    // measure_states bins the E rate per ms: one tick, one bin
+    engine::engine eng(p);
+    probe_source probe(probe_pA_);
+    eng.set_external_current(&probe);
     const auto bins = static_cast<std::size_t>(std::llround(duration_ms_));
     std::vector<float> rate(bins, 0.0f);
-    std::int64_t step = 0;
+    engine::tick_readout r;
+    sweep_point_result out;
     for (std::size_t b = 0; b < bins; ++b) {
-      double sum = 0;
-      for (int s = 0; s < per_ms; ++s, ++step) {
-        const double t = static_cast<double>(step) * dt;
-        const double probe = probe_pA_[std::min(static_cast<std::size_t>(step), probe_pA_.size() - 1)];
-        if (any_stimulus)
-          m.step(probe + stim.current_pA(engine::population::exc, t), stim.current_pA(engine::population::inh, t));
-        else
-          m.step(probe);
-        sum += m.rate_e_Hz();
-      }
-      rate[b] = static_cast<float>(sum / per_ms);
+      eng.tick(r);
+      rate[b] = static_cast<float>(r.aln.rate_e_Hz);
+      out.diverged += static_cast<double>(r.aln.diverged);
     }
-    sweep_point_result r;
-    r.measures = aln::measure_states(rate, 1.0);
+    eng.set_external_current(nullptr);
+    out.measures = aln::measure_states(rate, 1.0);
     aln::classify_options how = probe_.classify;
-    how.has_adaptation = c.aln.a_nS != 0.0 || c.aln.b_pA != 0.0;
-    r.state = aln::classify(r.measures, how);
-    r.diverged = static_cast<double>(m.diverged());
-    return r;
+    how.has_adaptation = p.aln->model.a_nS != 0.0 || p.aln->model.b_pA != 0.0;
+    out.state = aln::classify(out.measures, how);
+    return out;
   }
 
   const char* model() const noexcept override { return "aln"; }

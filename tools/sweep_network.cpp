@@ -14,19 +14,6 @@ namespace {
 
 namespace aln = engine::aln;
 
-// The probe onto every E cell, one value per step, shared read-only by every point (as the ALN sweep's).
-class probe_source final : public engine::external_current_source {
- public:
-  explicit probe_source(std::span<const double> probe_pA) : probe_pA_(probe_pA) {}
-  engine::population_currents currents_pA(std::int64_t step_index) noexcept override {
-    const auto k = static_cast<std::size_t>(step_index);
-    return {k < probe_pA_.size() ? static_cast<float>(probe_pA_[k]) : 0.0f, 0.0f};
-  }
-
- private:
-  std::span<const double> probe_pA_;
-};
-
 class network_runner final : public sweep_point_runner {
  public:
   network_runner(const std::string& config, const std::vector<std::vector<std::string>>& corners,

@@ -3,10 +3,13 @@
 // tools/sweep_network.hpp for the spiking network) hands back to the sweep, which spreads points over threads and
 // MPI ranks and writes the arrays (tools/sweep_command.cpp). Both models are probed and classified the same way
 // (engine/aln/aln_states.hpp), so their diagrams can be compared point for point.
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "engine/aln/aln_states.hpp"
+#include "engine/external_current.hpp"
 #include "engine/params.hpp"
 
 namespace cortexloop::tools {
@@ -26,6 +29,21 @@ struct sweep_probe_options {
 // The probe onto E (engine/aln/aln_states.hpp, bistability_probe_pA), one value per dt step of the run: the same
 // at every point, so made once (its exp() was a tenth of a point's cost).
 std::vector<double> probe_per_step_pA(const engine::simulation_params& s, double probe_pA);
+// The probe onto E as the engine's external source (engine/external_current.hpp): one value per step of
+// probe_per_step_pA, shared read-only by every point; both runners step the engine with it.
+class probe_source final : public engine::external_current_source {
+ public:
+  explicit probe_source(std::span<const double> probe_pA) : probe_pA_(probe_pA) {}
+  engine::population_currents currents_pA(std::int64_t step_index) noexcept override {
+    const auto k = static_cast<std::size_t>(step_index);
+    return {k < probe_pA_.size() ? static_cast<float>(probe_pA_[k]) : 0.0f, 0.0f};
+  }
+  bool observes() const noexcept override { return false; }  // open loop: the engine need not gather signals
+
+ private:
+  std::span<const double> probe_pA_;
+};
+
 // Refuses a run too short for the probe's up and down windows (the paper's runs are 6 s).
 void check_probe_duration(const engine::simulation_params& s);
 // Refuses a point whose swept keys change [simulation] against the first point's: every point runs the same time.

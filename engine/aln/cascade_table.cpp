@@ -101,7 +101,7 @@ std::string cascade_table_key(const eif_neuron_params& neuron, const fp_numerics
   // FNV-1a 64 over the decimal text of every field (text, not raw bytes: no padding, stable across compilers)
   std::ostringstream s;
   s.precision(17);
-  s << "aln-cascade-v3;" << neuron.c_pF << ';' << neuron.g_l_nS << ';' << neuron.e_l_mV << ';' << neuron.delta_t_mV
+  s << "aln-cascade-v4;" << neuron.c_pF << ';' << neuron.g_l_nS << ';' << neuron.e_l_mV << ';' << neuron.delta_t_mV
     << ';' << neuron.v_t_mV << ';' << neuron.v_r_mV << ';' << neuron.v_cut_mV << ';' << neuron.v_lb_mV << ';'
     << neuron.t_ref_ms << ';' << numerics.d_v_mV << ';' << numerics.d_v_coarse_mV << ';' << numerics.fine_below_reset_mV << ';' << numerics.fit_df_Hz << ';' << numerics.fit_f_max_Hz << ';'
     << numerics.n_fit_frequencies << ';' << grid.mu_min_mV_per_ms << ';'

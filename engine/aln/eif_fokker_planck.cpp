@@ -168,64 +168,93 @@ fp_steady_state eif_fokker_planck::steady_state(double mu, double sigma) const {
 // with the inhomogeneity h = mu1 p0 for mu modulation and h = (2 sigma1/sigma)(q0 - drift p0) = -sigma sigma1 dp0/dV
 // for sigma modulation (p0, q0: the steady state of rate r_ss, with refractory period). Its solution is split into
 // a homogeneous part (a: r1 = 1, q1 = 1 at V_cut) and an inhomogeneous one (b: r1 = 0); r1 = -q1b/q1a at V_lb makes
-// the flux vanish at the reflecting lower boundary. The loop runs over the grid outside and over frequencies
+// the flux vanish at the reflecting lower boundary.
+//
+// Discretised, threshold integration runs downwards, s_{k-1} = M_k s_k + c_k for s = (p1, q1), with
+//   M_k = [[a_k, b_k], [i w h_k, 1]],   c_k = (-b_k h(V_k), -[k-1 = reset] e^{-i w t_ref}),
+// and only q1 at V_lb is wanted. It is a linear functional of the sources, so instead of three downward sweeps
+// (homogeneous, mu, sigma) one upward sweep of the adjoint row vector l_j = e_q^T M_1 ... M_j gives all three:
+//   q1(V_lb) = l_{n-1} . s_{n-1} + sum_{k=1}^{n-1} l_{k-1} . c_k,
+// i.e. q_hom = l_q[n-1] - l_q[reset] e^{-i w t_ref}, q_mu = -sum_k l_p[k-1] b_k h_mu_k, likewise q_sigma.
+// Same discrete equations, so the same response up to rounding (the default table: r_ss and V_mean bit-identical,
+// tau_mu within 7e-7 and tau_sigma within 1.4e-5 relative, the fits' tolerance; docs/aln.md),
+// at about half the arithmetic of the three sweeps. The loop runs over the grid outside and over frequencies
 // inside (independent, so it vectorises); complex numbers are split into real and imaginary arrays.
 // Needs ws.a, ws.b, ws.p of this (mu, sigma) from solve_density; leaves r1 in ws.r1_mu, ws.r1_sigma.
 void eif_fokker_planck::solve_response(double mu, double sigma, const density& d, workspace& ws) const {
   const int n = static_cast<int>(v_mV_.size());
   const double r0 = d.r0_per_ms, t_ref = neuron_.t_ref_ms;
   const double r = r0 / (1.0 + r0 * t_ref);
-  // p0 with flux r (integral r/r0 = 1 - r t_ref: the non-refractory fraction); q0 = r above the reset, 0 below.
-  ws.h_mu.resize(n);
-  ws.h_sigma.resize(n);
-  for (int k = 0; k < n; ++k) {
+  // Source weights -b_k h(V_k) of the mu and sigma sweeps: p0 with flux r (integral r/r0 = 1 - r t_ref, the
+  // non-refractory fraction); q0 = r above the reset, 0 below.
+  ws.source_mu.resize(n);
+  ws.source_sigma.resize(n);
+  for (int k = 1; k < n; ++k) {
     const double p0 = ws.p[k] * r;
     const double q0 = k > k_reset_ ? r : 0.0;
-    ws.h_mu[k] = p0;
-    ws.h_sigma[k] = (2.0 / sigma) * (q0 - (mu + leak_drift_[k]) * p0);
+    ws.source_mu[k] = -ws.b[k] * p0;
+    ws.source_sigma[k] = -ws.b[k] * (2.0 / sigma) * (q0 - (mu + leak_drift_[k]) * p0);
   }
   const std::size_t nf = fit_f_Hz_.size();
-  // The state rows are local vectors, not workspace arrays: measured under load (docs/aln.md, "Generation time"),
-  // the loop below ran 1.4-1.8x slower on rows carved out of one workspace array (GCC then assumes they may
+  // The rows are local vectors, not workspace arrays: measured under load (docs/aln.md, "Generation time"),
+  // a loop like this ran 1.4-1.8x slower on rows carved out of one workspace array (GCC then assumes they may
   // alias), and 1.2-1.6x slower with the grid loop inside and a register block of 4-32 frequencies outside.
-  std::vector<double> w(nf), ref_re(nf), ref_im(nf);
-  for (std::size_t i = 0; i < nf; ++i) {
-    w[i] = 2 * kPi * fit_f_Hz_[i] / 1000.0;  // rad/ms
-    ref_re[i] = std::cos(w[i] * t_ref);
-    ref_im[i] = -std::sin(w[i] * t_ref);
-  }
-  std::vector<double> qa_re(nf, 1.0), qa_im(nf, 0.0), pa_re(nf, 0.0), pa_im(nf, 0.0);
-  std::vector<double> qm_re(nf, 0.0), qm_im(nf, 0.0), pm_re(nf, 0.0), pm_im(nf, 0.0);
-  std::vector<double> qs_re(nf, 0.0), qs_im(nf, 0.0), ps_re(nf, 0.0), ps_im(nf, 0.0);
-  for (int k = n - 1; k > 0; --k) {
-    const double ak = ws.a[k], bk = ws.b[k], hm = ws.h_mu[k], hs = ws.h_sigma[k], dv = h_[k];
-    const double reinject = (k - 1 == k_reset_) ? 1.0 : 0.0;
+  std::vector<double> w(nf);
+  for (std::size_t i = 0; i < nf; ++i) w[i] = 2 * kPi * fit_f_Hz_[i] / 1000.0;  // rad/ms
+  std::vector<double> lp_re(nf, 0.0), lp_im(nf, 0.0), lq_re(nf, 1.0), lq_im(nf, 0.0);  // l_0 = e_q
+  std::vector<double> qm_re(nf, 0.0), qm_im(nf, 0.0), qs_re(nf, 0.0), qs_im(nf, 0.0);
+  // One step l_{k-1} -> l_k, adding l_{k-1} . c_k (the p component of the mu and sigma sources) to the sums.
+  auto step = [](double ak, double bk, double cm, double cs, double fw, double& p_re, double& p_im, double& q_re,
+                 double& q_im, double& m_re, double& m_im, double& s_re, double& s_im) {
+    m_re += p_re * cm;
+    m_im += p_im * cm;
+    s_re += p_re * cs;
+    s_im += p_im * cs;
+    const double np_re = p_re * ak - fw * q_im, np_im = p_im * ak + fw * q_re;
+    q_re += p_re * bk;
+    q_im += p_im * bk;
+    p_re = np_re;
+    p_im = np_im;
+  };
+  // Grid steps [k0, k1) in blocks of kBlock: each frequency's eight running values stay in registers for a block
+  // (one step per pass was bound by its eight loads and stores per frequency: perf annotate, docs/aln.md).
+  constexpr int kBlock = 4;  // 8 measured 3.7x slower (GCC 12 no longer vectorises it)
+  auto sweep = [&](int k0, int k1) {
+    int k = k0;
+    for (; k + kBlock <= k1; k += kBlock) {
+      double ak[kBlock], bk[kBlock], cm[kBlock], cs[kBlock], dv[kBlock];
+      for (int j = 0; j < kBlock; ++j) {
+        ak[j] = ws.a[k + j], bk[j] = ws.b[k + j], cm[j] = ws.source_mu[k + j], cs[j] = ws.source_sigma[k + j];
+        dv[j] = h_[k + j];
+      }
 #pragma omp simd
-    for (std::size_t i = 0; i < nf; ++i) {
-      const double fw = dv * w[i];  // q_{k-1} = q_k + i w h_k p_k
-      // homogeneous part; the flux reinjected at V_r leaves q below the reset
-      const double nqa_re = qa_re[i] - fw * pa_im[i] - reinject * ref_re[i];
-      const double nqa_im = qa_im[i] + fw * pa_re[i] - reinject * ref_im[i];
-      pa_re[i] = pa_re[i] * ak + bk * qa_re[i];
-      pa_im[i] = pa_im[i] * ak + bk * qa_im[i];
-      qa_re[i] = nqa_re;
-      qa_im[i] = nqa_im;
-      const double nqm_re = qm_re[i] - fw * pm_im[i], nqm_im = qm_im[i] + fw * pm_re[i];
-      pm_re[i] = pm_re[i] * ak + bk * (qm_re[i] - hm);
-      pm_im[i] = pm_im[i] * ak + bk * qm_im[i];
-      qm_re[i] = nqm_re;
-      qm_im[i] = nqm_im;
-      const double nqs_re = qs_re[i] - fw * ps_im[i], nqs_im = qs_im[i] + fw * ps_re[i];
-      ps_re[i] = ps_re[i] * ak + bk * (qs_re[i] - hs);
-      ps_im[i] = ps_im[i] * ak + bk * qs_im[i];
-      qs_re[i] = nqs_re;
-      qs_im[i] = nqs_im;
+      for (std::size_t i = 0; i < nf; ++i) {
+        double p_re = lp_re[i], p_im = lp_im[i], q_re = lq_re[i], q_im = lq_im[i];
+        double m_re = qm_re[i], m_im = qm_im[i], s_re = qs_re[i], s_im = qs_im[i];
+        for (int j = 0; j < kBlock; ++j)
+          step(ak[j], bk[j], cm[j], cs[j], dv[j] * w[i], p_re, p_im, q_re, q_im, m_re, m_im, s_re, s_im);
+        lp_re[i] = p_re, lp_im[i] = p_im, lq_re[i] = q_re, lq_im[i] = q_im;
+        qm_re[i] = m_re, qm_im[i] = m_im, qs_re[i] = s_re, qs_im[i] = s_im;
+      }
     }
-  }
+    for (; k < k1; ++k) {
+      const double ak = ws.a[k], bk = ws.b[k], cm = ws.source_mu[k], cs = ws.source_sigma[k], dv = h_[k];
+#pragma omp simd
+      for (std::size_t i = 0; i < nf; ++i)
+        step(ak, bk, cm, cs, dv * w[i], lp_re[i], lp_im[i], lq_re[i], lq_im[i], qm_re[i], qm_im[i], qs_re[i],
+             qs_im[i]);
+    }
+  };
+  // l_q at the reset (l_{k-1} of step k = k_reset + 1) weighs the reinjected flux of the homogeneous part.
+  sweep(1, k_reset_ + 1);
+  const std::vector<double> lq_reset_re = lq_re, lq_reset_im = lq_im;
+  sweep(k_reset_ + 1, n);
   ws.r1_mu.resize(nf);
   ws.r1_sigma.resize(nf);
   for (std::size_t i = 0; i < nf; ++i) {
-    const std::complex<double> qa(qa_re[i], qa_im[i]);
+    const std::complex<double> reinjected(std::cos(w[i] * t_ref), -std::sin(w[i] * t_ref));
+    const std::complex<double> qa =
+        std::complex<double>(lq_re[i], lq_im[i]) - std::complex<double>(lq_reset_re[i], lq_reset_im[i]) * reinjected;
     ws.r1_mu[i] = -1000.0 * std::complex<double>(qm_re[i], qm_im[i]) / qa;
     ws.r1_sigma[i] = -1000.0 * std::complex<double>(qs_re[i], qs_im[i]) / qa;
   }

@@ -36,7 +36,7 @@ class eif_fokker_planck {
   // Grid-sized scratch arrays of one point's solution, sized on first use and reused: a generating thread keeps
   // one (per-point vectors of 7,001 doubles cost 7.5 of 45 CPU-seconds of a table in the kernel, docs/aln.md).
   struct workspace {
-    std::vector<double> a, b, da_dsigma, db_dsigma, p, h_mu, h_sigma;
+    std::vector<double> a, b, da_dsigma, db_dsigma, p, source_mu, source_sigma;  // source_*: -b_k h(V_k)
     std::vector<std::complex<double>> r1_mu, r1_sigma, r_hat;
   };
 
