@@ -11,8 +11,8 @@ References and tolerances:
   a sinusoid near the intrinsic frequency. ALN: f = 22.75 Hz (0.45 Hz above its intrinsic 22.3 Hz, inside the
   paper's scan 20.85-22.85 Hz), A = 0, 2, 6 pA (the C++ test of the model, test_aln_model, uses the same amplitudes
   at 22.8 Hz; measured there R = 0.13, 0.34, 1.00); network: f = 31 Hz (the edge of the paper's network scan 29-31
-  Hz, 1 Hz above its ~30 Hz), A = 0, 20, 40 pA (inside the paper's 2-40 pA; measured for seeds 1, 2, 3: R = 0.06,
-  0.10, 0.04 at 0 pA; 0.50, 0.61, 0.55 at 20 pA; 0.96, 0.96, 0.96 at 40 pA). Tolerances: R(0) < 0.3 (an unlocked
+  Hz, 1 Hz above its ~30 Hz), A = 0, 20, 40 pA (inside the paper's 2-40 pA; measured for seeds 1-8 at f7cf543:
+  R = 0.02-0.08 at 0 pA; 0.33-0.64 at 20 pA (mean 0.43); 0.95-0.98 at 40 pA; docs/aln.md). Tolerances: R(0) < 0.3 (an unlocked
   oscillation drifts through every phase: R ~ 1/sqrt(cycles)), R rising with A, R(largest) > 0.9 (locked);
 - Fig 5 (1:1 entrainment below ~30 Hz at 0.4 mV/ms for the ALN, docs/aln.md): a 12 Hz sine of 80 pA makes 12 Hz
   the dominant frequency of the E rate after the onset (Welch, 1 Hz bins), for the ALN; and 60 Hz at 40 pA, above
