@@ -3,7 +3,7 @@
 // (engine/aln/aln_model.hpp) and optional [aln.neuron] (the EIF neuron of its cascade table, engine/aln/eif_neuron.hpp).
 // load_config (config_loader.hpp) reads it into engine_params::aln: the engine steps the node alone (a config
 // without [network]) or next to the network (configs/cakan2020/live_a1.toml). load_aln_config reads a config of the
-// node alone, for `sweep`, which steps many nodes without the engine.
+// node alone, for `sweep`'s ALN runner (tools/sweep_aln.cpp), whose points classify the node and nothing beside it.
 #include <filesystem>
 #include <span>
 #include <string>
