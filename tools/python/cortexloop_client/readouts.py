@@ -34,16 +34,16 @@ def tick_readouts(client, ticks, first_tick=0, epoch=None, stepped=True, chunk_t
     """Yields (k, readout) for the ticks first_tick .. first_tick + ticks - 1, k = tick - first_tick, each once;
     readouts of other ticks, and of other epochs when `epoch` is given, are skipped. stepped: the server is in
     stepped mode and first_tick is its next tick. decode(payload) -> (tick, epoch, readout) or None."""
-    got = requested = 0
-    seen = set()
-    while got < ticks:
-        if stepped and requested == got:
+    requested = 0
+    seen = set()  # the ks yielded
+    while len(seen) < ticks:
+        if stepped and requested == len(seen):
             n = min(chunk_ticks, ticks - requested)
             client.step(n)
             requested += n
         m = client.receive_raw(timeout_s)
         if m is None:
-            raise RuntimeError(f"no readout for {timeout_s} s ({got} of {ticks} ticks received"
+            raise RuntimeError(f"no readout for {timeout_s} s ({len(seen)} of {ticks} ticks received"
                                f"{'' if stepped else '; in realtime mode a slow client loses readouts: use stepped mode'})")
         if m[0] != b"readout":
             continue
@@ -54,5 +54,4 @@ def tick_readouts(client, ticks, first_tick=0, epoch=None, stepped=True, chunk_t
         if not 0 <= k < ticks or k in seen:
             continue
         seen.add(k)
-        got += 1
         yield k, d[2]
