@@ -52,6 +52,11 @@ std::string dump_json(const nlohmann::json& j, int indent = -1) {
 struct recording {
   std::vector<float> rates, mean_v, mean_w, stim, lfp;
   std::vector<float> aln_rates;  // [n, 2] E and I of the ALN node, when every readout carries one
+  // [n, 2] per readout: the node's steps and the ALN ring's unit steps that read outside the cascade table's grid
+  // (clamped to its edge; Readout.aln.out_of_table, Readout.ring_out_of_table), written when an ALN model is there.
+  std::vector<float> out_of_table;
+  std::int64_t aln_out_of_table_steps = 0, ring_out_of_table_unit_steps = 0;
+  bool aln_seen = false;  // a readout carried the node or a nonzero ring count
   std::vector<float> ring_rates, vsdi, ring_stim;
   std::vector<double> ticks;  // (epoch, tick, t_ms) per readout
   std::uint32_t n_ring = 0;
@@ -124,7 +129,14 @@ struct recording {
     pair(mean_w, r.exc()->mean_w_pa(), r.inh()->mean_w_pa());
     pair(stim, r.exc()->i_stim_pa(), r.inh()->i_stim_pa());
     lfp.push_back(static_cast<float>(r.lfp_proxy_na()));
-    if (const auto* a = r.aln()) pair(aln_rates, a->rate_e_hz(), a->rate_i_hz());
+    const auto* a = r.aln();
+    if (a) pair(aln_rates, a->rate_e_hz(), a->rate_i_hz());
+    // Counts stay exact as float32 (a tick has at most steps x units of them, far below 2^24).
+    const std::int64_t node_outside = a ? a->out_of_table() : 0;
+    pair(out_of_table, static_cast<double>(node_outside), static_cast<double>(r.ring_out_of_table()));
+    aln_out_of_table_steps += node_outside;
+    ring_out_of_table_unit_steps += r.ring_out_of_table();
+    aln_seen = aln_seen || a != nullptr || r.ring_out_of_table() != 0;
     ticks.insert(ticks.end(), {static_cast<double>(r.epoch()), static_cast<double>(r.tick()), r.t_ms()});
     hashes.push_back(io::readout_hash(r));
     if (r.vsdi_percent() && r.vsdi_percent()->size() > 0) {
@@ -382,6 +394,11 @@ int run_record(const record_options& o) {
     io::write_npy(out / "aln_rates.npy", rec.aln_rates, {n, 2});
     files.push_back("aln_rates.npy");
   }
+  // With an ALN node or a ring (a Zerlaut ring's column is 0: its units have their own check, ring_domain.npy).
+  if ((rec.aln_seen || rec.n_ring > 0) && rec.out_of_table.size() == 2 * n) {
+    io::write_npy(out / "out_of_table.npy", rec.out_of_table, {n, 2});
+    files.push_back("out_of_table.npy");
+  }
   // The session: what `cortexloop replay` needs besides commands.jsonl and readout_hash.npy.
   nlohmann::json session = {{"commands", rec.applied},
                             {"first_command_index", rec.first_applied_index ? nlohmann::json(*rec.first_applied_index)
@@ -459,6 +476,9 @@ int run_record(const record_options& o) {
       {"info", rec.info},
       {"files", files},
   };
+  if (rec.aln_seen || rec.n_ring > 0)  // the run's totals, as simulate's summary gives them
+    summary["out_of_table"] = {{"aln_steps", rec.aln_out_of_table_steps},
+                               {"ring_unit_steps", rec.ring_out_of_table_unit_steps}};
   summary["device"] = {
       {"recorded", device},
       {"frames", rec.device_frames},
@@ -496,7 +516,8 @@ void add_record_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "record", "Subscribe to a running server and write what it publishes, as simulate does (summary.json, "
                 "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms, acks.jsonl, safety.jsonl; "
-                "with an [aln] node aln_rates.npy [n,2] (E, I in Hz); "
+                "with an [aln] node aln_rates.npy [n,2] (E, I in Hz); with an [aln] node or a ring out_of_table.npy "
+                "[n,2] (the node's steps and the ALN ring's unit steps outside the cascade table); "
                 "ring, spike and device files when present: device_sensing.npy [n,sensing,6], device_channels.npy "
                 "[n,8,3], device_controllers.npy [n,4,3], ...), and what `cortexloop replay` needs: session.toml (the resolved config), "
                 "session.json (seed, version, build), commands.jsonl (every applied command, its bytes and tick), "

@@ -13,7 +13,15 @@ References:
   session.toml (mu_ext_e 1.2 -> 1.3 mV/ms, A1 -> A2) is reported as differing: the node is part of what is compared.
 Seen to fail: (1) with the node's fields left out of readout_hash, the doctored recording replays "bit-identical";
 (2) with record's aln_rates.npy written from the E rate twice (pair(aln_rates, e, e)) the simulate check fails.
+
+A second session (OutOfTableRecordTest) drives the node out of its cascade table's grid: -1000 pA onto E from 200 to
+500 ms. Analytic reference (tests/test_aln_domain.cpp): under -1000 pA mu_E <= 1.2 + 2.43 - 5 = -1.37 mV/ms, below the
+grid's -1 mV/ms, so once mu_f has settled (150 ms) every step of a tick reads outside (10 per tick), and none does
+before the pulse or 150 ms after it; no ring, so the ring column is 0. The run's total equals `simulate`'s
+summary (aln.out_of_table_steps) for the same schedule as a [[stimulus]].
+Seen to fail: with record's two columns swapped, column 0 is all 0.
 """
+import json
 import os
 import subprocess
 import sys
@@ -104,6 +112,70 @@ class AlnRecordReplayTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertTrue(r.stdout.startswith("not bit-identical"), r.stdout)
         self.assertIn("first differing readout", r.stderr)
+
+
+class OutOfTableRecordTest(unittest.TestCase):
+    TICKS, START_MS, STOP_MS, SETTLE_MS = 800, 200, 500, 150
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.rec = os.path.join(cls.tmp.name, "rec")
+        config = os.path.join(ROOT, "configs", "cakan2020", "aln_a1.toml")
+        with Server(config, "stepped", 1, (), BIN) as server:
+            recorder = subprocess.Popen([BIN, "record", "--out", cls.rec, "--pub", server.pub, "--commands",
+                                         server.commands, "--sync", "--quiet"], stderr=subprocess.PIPE, text=True)
+            try:
+                line = recorder.stderr.readline()
+                assert "record: subscribed" in line, line
+                client = connect(server)
+                try:
+                    ack = client.wait_ack(client.stimulate(-1000.0, waveform="dc", population="exc",
+                                                           delay_ms=cls.START_MS,
+                                                           duration_ms=cls.STOP_MS - cls.START_MS), 10)
+                    assert ack is not None and ack.accepted and ack.tick_applied == 0, ack
+                    client.step(cls.TICKS)
+                    seen = set()
+                    while len(seen) < cls.TICKS:
+                        m = client.receive_raw(30.0)
+                        assert m is not None, "no readout for 30 s"
+                        r = decode_readout_rates(m[1]) if m[0] == b"readout" else None
+                        if r is not None:
+                            seen.add(r[0])
+                finally:
+                    client.close()
+                time.sleep(0.5)
+            finally:
+                recorder.terminate()
+                cls.record_code = recorder.wait(30)
+                cls.record_err = recorder.stderr.read()
+                recorder.stderr.close()
+        schedule = os.path.join(cls.tmp.name, "pulse.toml")
+        with open(schedule, "w") as f:
+            f.write(f'base = "{config}"\n[simulation]\nduration_s = {cls.TICKS / 1000}\n'
+                    f'[[stimulus]]\nkind = "dc"\ntarget = "exc"\namplitude_pA = -1000.0\n'
+                    f'start_ms = {float(cls.START_MS)}\nstop_ms = {float(cls.STOP_MS)}\n')
+        out = os.path.join(cls.tmp.name, "sim")
+        r = subprocess.run([BIN, "simulate", "-q", "--config", schedule, "--out", out], capture_output=True, text=True,
+                           cwd=ROOT, timeout=120)
+        assert r.returncode == 0, r.stderr
+        with open(os.path.join(out, "summary.json")) as f:
+            cls.simulated_steps = json.load(f)["aln"]["out_of_table_steps"]
+
+    def test_record_writes_the_steps_outside_the_table(self):
+        self.assertEqual(self.record_code, 0, self.record_err)
+        outside = np.load(os.path.join(self.rec, "out_of_table.npy"))
+        self.assertEqual(outside.shape, (self.TICKS, 2))
+        node, ring = outside[:, 0], outside[:, 1]
+        np.testing.assert_array_equal(node[:self.START_MS], 0)
+        np.testing.assert_array_equal(node[self.START_MS + self.SETTLE_MS:self.STOP_MS], 10)
+        np.testing.assert_array_equal(node[self.STOP_MS + self.SETTLE_MS:], 0)
+        np.testing.assert_array_equal(ring, 0)
+        with open(os.path.join(self.rec, "summary.json")) as f:
+            totals = json.load(f)["out_of_table"]
+        self.assertEqual(totals["aln_steps"], int(node.sum()))
+        self.assertEqual(totals["ring_unit_steps"], 0)
+        self.assertEqual(totals["aln_steps"], self.simulated_steps)
 
 
 if __name__ == "__main__":
