@@ -38,7 +38,10 @@ build_info make() {
 #else
   b.fp_contract = "fast";  // GCC's default for C++ (and clang's "on" within expressions): a*b+c may fuse
 #endif
-  auto add = [&b](const char* name) { b.isa += (b.isa.empty() ? "" : " ") + std::string(name); };
+  auto add = [&b](const char* name) {  // appended in place: "literal" + std::string&& trips GCC 12's -Wrestrict
+    if (!b.isa.empty()) b.isa += ' ';
+    b.isa += name;
+  };
 #ifdef __SSE2__
   add("sse2");
 #endif
