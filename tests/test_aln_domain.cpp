@@ -18,6 +18,7 @@
 #include "firmware_sim/device.hpp"
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_loader.hpp"
+#include "device_dc.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;
@@ -39,14 +40,7 @@ double mu_e_upper_bound(const engine::engine_params& p, double current_pA) {
 
 // A DC program of kCurrent_pA onto every E cell / unit from start_ms for duration_ms.
 void load_dc(fw::device& dev, std::size_t channel, int start_ms, int duration_ms) {
-  fw::site s;
-  s.kind = fw::site_kind::population;
-  s.population = engine::population::exc;
-  fw::program prog;
-  prog.shape = fw::waveform::dc;
-  prog.amplitude = kCurrent_pA;
-  prog.duration_us = static_cast<std::int64_t>(duration_ms) * 1000;
-  dev.load(channel, s, prog, static_cast<std::int64_t>(start_ms) * 10);  // dt = 0.1 ms
+  testing::load_population_dc(dev, channel, kCurrent_pA, start_ms, duration_ms);
 }
 
 struct tick_record {

@@ -19,6 +19,7 @@
 #include "engine/engine.hpp"
 #include "firmware_sim/device.hpp"
 #include "io/config/config_loader.hpp"
+#include "device_dc.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;
@@ -34,17 +35,6 @@ double mu_v_exc_mV(const engine::network_params& n, double nu_e_Hz, double nu_i_
   const double mu_ge_nS = n.q_exc_nS * n.tau_exc_ms * f_e_per_ms, mu_gi_nS = n.q_inh_nS * n.tau_inh_ms * f_i_per_ms;
   const double mu_g_nS = n.exc.g_l_nS + mu_ge_nS + mu_gi_nS;
   return (mu_ge_nS * n.e_exc_mV + mu_gi_nS * n.e_inh_mV + n.exc.g_l_nS * n.exc.e_l_mV - w_pA + i_pA) / mu_g_nS;
-}
-
-void load_population_dc(fw::device& dev, double amplitude_pA, int start_ms, int duration_ms) {
-  fw::site s;
-  s.kind = fw::site_kind::population;
-  s.population = engine::population::exc;
-  fw::program prog;
-  prog.shape = fw::waveform::dc;
-  prog.amplitude = amplitude_pA;
-  prog.duration_us = static_cast<std::int64_t>(duration_ms) * 1000;
-  dev.load(0, s, prog, static_cast<std::int64_t>(start_ms) * 10);  // dt = 0.1 ms
 }
 
 }  // namespace
@@ -72,7 +62,7 @@ TEST_CASE("the device flags Zerlaut ring units whose exc mu_V passes the fitted 
   engine::engine eng(p);
   REQUIRE(eng.ring() != nullptr);
   eng.set_external_current(&dev);
-  load_population_dc(dev, kCurrent_pA, kStart_ms, kStop_ms - kStart_ms);
+  testing::load_population_dc(dev, 0, kCurrent_pA, kStart_ms, kStop_ms - kStart_ms, p.simulation.dt_ms);
   const double bound_mV = net.exc.v_t_mV;  // the default of device.ring_max_mu_v_mV
 
   std::vector<fw::safety_event> events;

@@ -44,40 +44,46 @@ def replay(path):
     return subprocess.run([BIN, "replay", "--quiet", path], capture_output=True, text=True, timeout=120)
 
 
+def record_session(rec, config, ticks, amplitude_pa, delay_ms, duration_ms):
+    """A stepped `serve` of config recorded by `cortexloop record --sync` into rec: one DC SetStimulation onto E, then
+    `ticks` ticks stepped by this client. Returns the E rate received per tick, the recorder's exit code and stderr."""
+    with Server(config, "stepped", 1, (), BIN) as server:
+        recorder = subprocess.Popen([BIN, "record", "--out", rec, "--pub", server.pub, "--commands", server.commands,
+                                     "--sync", "--quiet"], stderr=subprocess.PIPE, text=True)
+        try:
+            line = recorder.stderr.readline()
+            assert "record: subscribed" in line, line
+            client = connect(server)
+            try:
+                ack = client.wait_ack(client.stimulate(amplitude_pa, waveform="dc", population="exc",
+                                                       delay_ms=delay_ms, duration_ms=duration_ms), 10)
+                assert ack is not None and ack.accepted and ack.tick_applied == 0, ack
+                client.step(ticks)
+                got = np.full(ticks, np.nan)
+                while np.isnan(got).any():
+                    m = client.receive_raw(30.0)
+                    assert m is not None, "no readout for 30 s"
+                    r = decode_readout_rates(m[1]) if m[0] == b"readout" else None
+                    if r is not None and 0 <= r[0] < ticks:
+                        got[r[0]] = r[4]
+            finally:
+                client.close()
+            time.sleep(0.5)  # the recorder has the same stream; let it take the last readouts
+        finally:
+            recorder.terminate()
+            code = recorder.wait(30)
+            err = recorder.stderr.read()
+            recorder.stderr.close()
+    return got, code, err
+
+
 class AlnRecordReplayTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.rec = os.path.join(cls.tmp.name, "rec")
         config = os.path.join(ROOT, "configs", "cakan2020", "aln_a1.toml")
-        with Server(config, "stepped", 1, (), BIN) as server:
-            recorder = subprocess.Popen([BIN, "record", "--out", cls.rec, "--pub", server.pub, "--commands",
-                                         server.commands, "--sync", "--quiet"], stderr=subprocess.PIPE, text=True)
-            try:
-                line = recorder.stderr.readline()
-                assert "record: subscribed" in line, line
-                client = connect(server)
-                try:
-                    ack = client.wait_ack(client.stimulate(60.0, waveform="dc", population="exc", delay_ms=1000.0,
-                                                           duration_ms=1000.0), 10)
-                    assert ack is not None and ack.accepted and ack.tick_applied == 0, ack
-                    client.step(TICKS)
-                    got = np.full(TICKS, np.nan)
-                    while np.isnan(got).any():
-                        m = client.receive_raw(30.0)
-                        assert m is not None, "no readout for 30 s"
-                        r = decode_readout_rates(m[1]) if m[0] == b"readout" else None
-                        if r is not None and 0 <= r[0] < TICKS:
-                            got[r[0]] = r[4]
-                    cls.received_e = got
-                finally:
-                    client.close()
-                time.sleep(0.5)  # the recorder has the same stream; let it take the last readouts
-            finally:
-                recorder.terminate()
-                cls.record_code = recorder.wait(30)
-                cls.record_err = recorder.stderr.read()
-                recorder.stderr.close()
+        cls.received_e, cls.record_code, cls.record_err = record_session(cls.rec, config, TICKS, 60.0, 1000.0, 1000.0)
         out = os.path.join(cls.tmp.name, "sim")
         r = subprocess.run([BIN, "simulate", "-q", "--config", "configs/cakan2020/fig4_a1.toml", "--out", out],
                            capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -122,34 +128,8 @@ class OutOfTableRecordTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.rec = os.path.join(cls.tmp.name, "rec")
         config = os.path.join(ROOT, "configs", "cakan2020", "aln_a1.toml")
-        with Server(config, "stepped", 1, (), BIN) as server:
-            recorder = subprocess.Popen([BIN, "record", "--out", cls.rec, "--pub", server.pub, "--commands",
-                                         server.commands, "--sync", "--quiet"], stderr=subprocess.PIPE, text=True)
-            try:
-                line = recorder.stderr.readline()
-                assert "record: subscribed" in line, line
-                client = connect(server)
-                try:
-                    ack = client.wait_ack(client.stimulate(-1000.0, waveform="dc", population="exc",
-                                                           delay_ms=cls.START_MS,
-                                                           duration_ms=cls.STOP_MS - cls.START_MS), 10)
-                    assert ack is not None and ack.accepted and ack.tick_applied == 0, ack
-                    client.step(cls.TICKS)
-                    seen = set()
-                    while len(seen) < cls.TICKS:
-                        m = client.receive_raw(30.0)
-                        assert m is not None, "no readout for 30 s"
-                        r = decode_readout_rates(m[1]) if m[0] == b"readout" else None
-                        if r is not None:
-                            seen.add(r[0])
-                finally:
-                    client.close()
-                time.sleep(0.5)
-            finally:
-                recorder.terminate()
-                cls.record_code = recorder.wait(30)
-                cls.record_err = recorder.stderr.read()
-                recorder.stderr.close()
+        _, cls.record_code, cls.record_err = record_session(cls.rec, config, cls.TICKS, -1000.0, cls.START_MS,
+                                                            cls.STOP_MS - cls.START_MS)
         schedule = os.path.join(cls.tmp.name, "pulse.toml")
         with open(schedule, "w") as f:
             f.write(f'base = "{config}"\n[simulation]\nduration_s = {cls.TICKS / 1000}\n'
