@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <numbers>
 
 #include "engine/adex_lanes.hpp"
 #include "engine/lanes16.hpp"
@@ -16,13 +17,15 @@ adex_derived adex_derived::from(const adex_params& p, double dt_ms) {
   d.g_l = static_cast<float>(p.g_l_nS);
   d.e_l = static_cast<float>(p.e_l_mV);
   d.v_t = static_cast<float>(p.v_t_mV);
-  d.inv_delta_t = static_cast<float>(1.0 / p.delta_t_mV);
   d.g_l_delta_t = static_cast<float>(p.g_l_nS * p.delta_t_mV);
+  d.log2e_over_delta_t = static_cast<float>(std::numbers::log2e / p.delta_t_mV);
   d.v_spike = static_cast<float>(p.v_spike_mV);
   d.v_reset = static_cast<float>(p.v_reset_mV);
-  d.a = static_cast<float>(p.a_nS);
   d.b = static_cast<float>(p.b_pA);
-  d.dt_over_tau_w = static_cast<float>(dt_ms / p.tau_w_ms);
+  const double dt_over_tau_w = dt_ms / p.tau_w_ms;
+  d.w_keep = static_cast<float>(1.0 - dt_over_tau_w);
+  d.a_dt_over_tau_w = static_cast<float>(p.a_nS * dt_over_tau_w);
+  d.w_rest_pA = static_cast<float>(-p.a_nS * p.e_l_mV * dt_over_tau_w);
   // Brian2's refractoriness: after a spike in step k, V is held in steps k+1 .. k+n-1 and integrates again
   // from step k+n, n = round(t_ref / dt). So n - 1 updates are frozen.
   d.ref_steps = std::max<std::int32_t>(0, static_cast<std::int32_t>(std::lround(p.t_ref_ms / dt_ms)) - 1);

@@ -18,8 +18,12 @@ namespace cortexloop::engine {
 // Constants of one cell type derived once from its parameters and dt, in float for the vector unit.
 struct adex_derived {
   float dt_over_c;      // ms / pF
-  float g_l, e_l, v_t, inv_delta_t, g_l_delta_t;
-  float v_spike, v_reset, a, b, dt_over_tau_w;
+  float g_l, e_l, v_t, g_l_delta_t;
+  float log2e_over_delta_t;  // (V - V_T) / D_T in base 2: e^x = 2^(x log2 e), so the update needs no log2 e
+  float v_spike, v_reset, b;
+  // w after one Euler step = w w_keep + V a_dt_over_tau_w + w_rest_pA: w_keep = 1 - dt/tau_w,
+  // a_dt_over_tau_w = a dt/tau_w (nS), w_rest_pA = -a E_L dt/tau_w (two multiply-adds per step instead of three)
+  float w_keep, a_dt_over_tau_w, w_rest_pA;
   std::int32_t ref_steps;  // number of updates V is frozen for after a spike (see adex.cpp)
   static adex_derived from(const adex_params& p, double dt_ms);
 };

@@ -17,22 +17,27 @@ namespace cortexloop::engine {
 
 // adex_derived with each constant in every lane; a block straddling two cell types takes each lane's own.
 struct adex_lane_consts {
-  lanes::vf dt_over_c, g_l, e_l, v_t, inv_delta_t, g_l_delta_t, v_spike, v_reset, a, b, dt_over_tau_w;
+  lanes::vf dt_over_c, g_l, e_l, v_t, g_l_delta_t, log2e_over_delta_t, v_spike, v_reset, b, w_keep, a_dt_over_tau_w,
+      w_rest_pA;
   lanes::vi ref_steps;
 
   static adex_lane_consts broadcast(const adex_derived& d) noexcept {
     const lanes::vf zero{};
     return {zero + d.dt_over_c, zero + d.g_l,     zero + d.e_l,     zero + d.v_t,
-            zero + d.inv_delta_t, zero + d.g_l_delta_t, zero + d.v_spike, zero + d.v_reset,
-            zero + d.a,         zero + d.b,       zero + d.dt_over_tau_w, lanes::vi{} + d.ref_steps};
+            zero + d.g_l_delta_t, zero + d.log2e_over_delta_t, zero + d.v_spike, zero + d.v_reset,
+            zero + d.b,         zero + d.w_keep,  zero + d.a_dt_over_tau_w, zero + d.w_rest_pA,
+            lanes::vi{} + d.ref_steps};
   }
   // Lanes where first is true (-1) take `a`, the others `b`.
   static adex_lane_consts select(lanes::vi first, const adex_lane_consts& x, const adex_lane_consts& y) noexcept {
     auto pick = [first](auto p, auto q) { return first != 0 ? p : q; };
-    return {pick(x.dt_over_c, y.dt_over_c), pick(x.g_l, y.g_l),           pick(x.e_l, y.e_l),
-            pick(x.v_t, y.v_t),             pick(x.inv_delta_t, y.inv_delta_t), pick(x.g_l_delta_t, y.g_l_delta_t),
-            pick(x.v_spike, y.v_spike),     pick(x.v_reset, y.v_reset),   pick(x.a, y.a),
-            pick(x.b, y.b),                 pick(x.dt_over_tau_w, y.dt_over_tau_w), pick(x.ref_steps, y.ref_steps)};
+    return {pick(x.dt_over_c, y.dt_over_c),     pick(x.g_l, y.g_l),
+            pick(x.e_l, y.e_l),                 pick(x.v_t, y.v_t),
+            pick(x.g_l_delta_t, y.g_l_delta_t), pick(x.log2e_over_delta_t, y.log2e_over_delta_t),
+            pick(x.v_spike, y.v_spike),         pick(x.v_reset, y.v_reset),
+            pick(x.b, y.b),                     pick(x.w_keep, y.w_keep),
+            pick(x.a_dt_over_tau_w, y.a_dt_over_tau_w), pick(x.w_rest_pA, y.w_rest_pA),
+            pick(x.ref_steps, y.ref_steps)};
   }
 };
 
@@ -42,49 +47,52 @@ struct adex_lanes {
   lanes::vi ref_left;
 };
 
-// What happened in the step, per lane (-1 true, 0 false).
+// What happened in the step, per lane (lanes::bits gives them as bits).
 struct adex_lane_events {
-  lanes::vi spiked, diverged;
+  lanes::mask spiked, diverged;
 };
 
 // One step of 16 cells. A diverged cell (non-finite V or w) is reset to V_reset, w = 0, and reported.
+// Written for few vector operations per cell (bench/README.md, "One thread, fifth pass"): the exponential in base 2
+// with log2 e folded into its argument's constant (fast_exp2_in_range), the linear current summed from the
+// per-step constant g_L E_L + I_stim, w's Euler step as two multiply-adds, and every condition a mask
+// (lanes::mask) that selects directly.
 [[gnu::always_inline]] inline adex_lane_events adex_lanes_step(const adex_lane_consts& c, const synapse_derived& syn,
                                                                lanes::vf i_stim_pA, adex_lanes& s) noexcept {
   using lanes::vf;
   using lanes::vi;
-  // The exponent is clamped to [-80, 40]: below, the term is < 1e-34 of g_L D_T; above, one Euler step
-  // already carries V ~1e15 mV past any cut-off, so the clamp never changes whether a spike happens, and
-  // exp(40) * g_L D_T stays far from float overflow.
-  constexpr float kExpArgMin = -80.0f, kExpArgMax = 40.0f;
+  // The exponent (V - V_T)/D_T is clamped to [-80, 40] (here in base 2: [-115, 57]): below, the term is < 1e-34 of
+  // g_L D_T; above, one Euler step already carries V ~1e15 mV past any cut-off, so the clamp never changes whether a
+  // spike happens, and 2^57 g_L D_T stays far from float overflow.
+  constexpr float kExp2ArgMin = -115.0f, kExp2ArgMax = 57.0f;
   const vf v = s.v_mV, w = s.w_pA, ge = s.g_exc_nS, gi = s.g_inh_nS;
   const vi ref = s.ref_left;
-  const vf x = (v - c.v_t) * c.inv_delta_t;
-  // x clamped to [min, max], NaN (from a NaN V, which the finiteness check below reports) to min: the argument is
-  // then always in fast_exp's range and needs no second clamp.
-  const vf arg = lanes::min_or_b(lanes::max_or_b(x, vf{} + kExpArgMin), vf{} + kExpArgMax);
-  // C dV/dt = g_L (E_L - V) + G_e (E_e - V) + G_i (E_i - V) - w + I_stim + g_L D_T exp((V - V_T)/D_T), the
+  const vf y = (v - c.v_t) * c.log2e_over_delta_t;  // (V - V_T)/D_T log2 e
+  // y clamped to [min, max], NaN (from a NaN V, which the finiteness check below reports) to min: the argument is
+  // then always in fast_exp2_in_range's range.
+  const vf arg = lanes::min_or_b(lanes::max_or_b(y, vf{} + kExp2ArgMin), vf{} + kExp2ArgMax);
+  // C dV/dt = (g_L E_L + I_stim) - g_L V - w + G_e (E_e - V) + G_i (E_i - V) + g_L D_T exp((V - V_T)/D_T), the
   // exponential term added last: the linear terms are summed while the exponential (the longest chain: clamp,
   // rounding, polynomial, scale) is still being computed, so the two chains overlap instead of one waiting for
-  // the other (bench/README.md, "One thread, third pass").
-  const vf i_linear = c.g_l * (c.e_l - v) + ge * (syn.e_exc - v) + gi * (syn.e_inh - v) - w + i_stim_pA;
-  const vf i_total = i_linear + c.g_l_delta_t * fast_exp_in_range(arg);
-  const vi frozen = ref > 0;  // V held during the refractory period
-  vf v_new = frozen != 0 ? v : v + c.dt_over_c * i_total;
-  // tau_w dw/dt = a (V - E_L) - w
-  vf w_new = w + c.dt_over_tau_w * (c.a * (v - c.e_l) - w);
-  const vi ref_new = frozen != 0 ? ref - 1 : vi{};
+  // the other (bench/README.md, "One thread, third pass"). g_L E_L + I_stim is the same for every block of a step
+  // (the compiler computes it once per call).
+  const vf i_linear = ((c.g_l * c.e_l + i_stim_pA) - c.g_l * v - w) + ge * (syn.e_exc - v) + gi * (syn.e_inh - v);
+  const vf i_total = i_linear + c.g_l_delta_t * fast_exp2_in_range(arg);
+  const lanes::mask frozen = lanes::positive(ref);  // V held during the refractory period
+  const vf v_new = lanes::mul_add_unless(frozen, c.dt_over_c, i_total, v);  // v + dt/C i_total
+  // tau_w dw/dt = a (V - E_L) - w, one Euler step: w (1 - dt/tau_w) + a dt/tau_w V - a E_L dt/tau_w
+  const vf w_new = w * c.w_keep + (v * c.a_dt_over_tau_w + c.w_rest_pA);
+  const vi ref_new = lanes::select(frozen, ref - 1, vi{});
   // A huge but finite V is an ordinary spike (the Euler step that crosses a high cut-off overshoots by
   // orders of magnitude, as in Brian2); only Inf or NaN is a divergence.
-  const vi finite = lanes::finite(v_new) & lanes::finite(w_new);
-  const vi spike = finite & (v_new > c.v_spike);
-  v_new = (spike | ~finite) != 0 ? c.v_reset : v_new;
-  w_new = finite == 0 ? vf{} : (spike != 0 ? w_new + c.b : w_new);
-  s.v_mV = v_new;
-  s.w_pA = w_new;
+  const lanes::mask diverged = lanes::either(lanes::nonfinite(v_new), lanes::nonfinite(w_new));
+  const lanes::mask spike = lanes::but_not(lanes::greater(v_new, c.v_spike), diverged);
+  s.v_mV = lanes::select(lanes::either(spike, diverged), c.v_reset, v_new);
+  s.w_pA = lanes::select(diverged, vf{}, lanes::select(spike, w_new + c.b, w_new));
   s.g_exc_nS = ge * syn.decay_exc;  // exact exponential decay over dt
   s.g_inh_nS = gi * syn.decay_inh;
-  s.ref_left = spike != 0 ? c.ref_steps : ref_new;
-  return {spike, ~finite};
+  s.ref_left = lanes::select(spike, c.ref_steps, ref_new);
+  return {spike, diverged};
 }
 
 // Cells [i, i + 16) of the view, or fewer at the end of the range: a short block goes through a 16-cell buffer

@@ -129,6 +129,80 @@ inline constexpr __mmask16 kAll = 0xFFFF;
   return __builtin_convertvector(__builtin_convertvector(u, vi) - offset, vf);
 #endif
 }
+// Per-lane conditions for the update's kernels. With AVX-512 a condition is a 16-bit mask register, so that a
+// comparison, a combination of conditions and the select it drives are one instruction each and the spike bits
+// need no conversion; as vectors of 0 / -1 lanes (what the comparison operators give) GCC materialised each
+// condition in a vector register and converted it back (a blend and a vpmovd2m per condition, bench/README.md,
+// "One thread, fifth pass"). Elsewhere a condition is such a vector. Every function gives the same lanes either
+// way.
+#if defined(__AVX512F__)
+using mask = __mmask16;
+[[gnu::always_inline]] inline std::uint32_t bits(mask m) noexcept { return m; }
+[[gnu::always_inline]] inline mask all_if(bool b) noexcept { return b ? mask{0xFFFF} : mask{0}; }
+[[gnu::always_inline]] inline mask either(mask a, mask b) noexcept { return static_cast<mask>(a | b); }
+[[gnu::always_inline]] inline mask but_not(mask a, mask b) noexcept { return static_cast<mask>(a & ~b); }
+// a > b (false where either is NaN)
+[[gnu::always_inline]] inline mask greater(vf a, vf b) noexcept {
+  return _mm512_cmp_ps_mask(reinterpret_cast<__m512>(a), reinterpret_cast<__m512>(b), _CMP_GT_OQ);
+}
+[[gnu::always_inline]] inline mask positive(vi a) noexcept {
+  return _mm512_cmpgt_epi32_mask(reinterpret_cast<__m512i>(a), _mm512_setzero_si512());
+}
+[[gnu::always_inline]] inline mask below(vu a, vu b) noexcept {
+  return _mm512_cmplt_epu32_mask(reinterpret_cast<__m512i>(a), reinterpret_cast<__m512i>(b));
+}
+// Inf or NaN
+[[gnu::always_inline]] inline mask nonfinite(vf a) noexcept {
+#if defined(__AVX512DQ__)
+  return _mm512_fpclass_ps_mask(reinterpret_cast<__m512>(a), 0x99);  // QNaN | +Inf | -Inf | SNaN
+#else
+  const __m512 magnitude = _mm512_abs_ps(reinterpret_cast<__m512>(a));
+  return _mm512_cmp_ps_mask(magnitude, _mm512_set1_ps(3.40282347e38f), _CMP_NLE_UQ);  // not |a| <= FLT_MAX
+#endif
+}
+// keep ? c : a b + c (one masked vfmadd: GCC fused the select of a multiply-add into a second instruction)
+[[gnu::always_inline]] inline vf mul_add_unless(mask keep, vf a, vf b, vf c) noexcept {
+  return reinterpret_cast<vf>(_mm512_mask3_fmadd_ps(reinterpret_cast<__m512>(a), reinterpret_cast<__m512>(b),
+                                                    reinterpret_cast<__m512>(c), static_cast<mask>(~keep)));
+}
+[[gnu::always_inline]] inline vf select(mask m, vf a, vf b) noexcept {
+  return reinterpret_cast<vf>(_mm512_mask_blend_ps(m, reinterpret_cast<__m512>(b), reinterpret_cast<__m512>(a)));
+}
+[[gnu::always_inline]] inline vi select(mask m, vi a, vi b) noexcept {
+  return reinterpret_cast<vi>(_mm512_mask_blend_epi32(m, reinterpret_cast<__m512i>(b), reinterpret_cast<__m512i>(a)));
+}
+#else
+using mask = vi;
+[[gnu::always_inline]] inline mask all_if(bool b) noexcept { return b ? vi{} - 1 : vi{}; }
+[[gnu::always_inline]] inline mask either(mask a, mask b) noexcept { return a | b; }
+[[gnu::always_inline]] inline mask but_not(mask a, mask b) noexcept { return a & ~b; }
+[[gnu::always_inline]] inline mask greater(vf a, vf b) noexcept { return a > b; }
+[[gnu::always_inline]] inline mask positive(vi a) noexcept { return a > 0; }
+[[gnu::always_inline]] inline mask below(vu a, vu b) noexcept { return reinterpret_cast<vi>(a < b); }
+[[gnu::always_inline]] inline mask nonfinite(vf a) noexcept {
+  constexpr float kMax = 3.40282347e38f;
+  return ~((a <= kMax) & (a >= -kMax));
+}
+// keep ? c : a b + c (contracted to one fused multiply-add or not as the build's -ffp-contract says)
+[[gnu::always_inline]] inline vf mul_add_unless(mask keep, vf a, vf b, vf c) noexcept {
+  return keep != 0 ? c : a * b + c;
+}
+[[gnu::always_inline]] inline vf select(mask m, vf a, vf b) noexcept { return m != 0 ? a : b; }
+[[gnu::always_inline]] inline vi select(mask m, vi a, vi b) noexcept { return m != 0 ? a : b; }
+#endif
+
+// x rounded to the nearest integer, ties to even (as rintf in the default rounding mode), lane by lane: one
+// vrndscaleps with AVX-512.
+[[gnu::always_inline]] inline vf round_nearest(vf x) noexcept {
+#if defined(__AVX512F__)
+  return reinterpret_cast<vf>(_mm512_mask_roundscale_ps(reinterpret_cast<__m512>(x), kAll, reinterpret_cast<__m512>(x),
+                                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#else
+  vf out;
+  for (unsigned k = 0; k < kLanes; ++k) out[k] = __builtin_rintf(x[k]);
+  return out;
+#endif
+}
 // p 2^n for integral n in [-126, 127]: one vscalefps with AVX-512, else 2^n built in the exponent field. The same
 // value either way (a product by a power of two, rounded once).
 [[gnu::always_inline]] inline vf times_pow2(vf p, vf n) noexcept {

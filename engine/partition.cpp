@@ -78,8 +78,10 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   const auto step_lo = static_cast<std::uint32_t>(step), step_hi = static_cast<std::uint32_t>(step >> 32);
   const auto stream = static_cast<std::uint32_t>(m.drive->stream());
   const adex_lane_consts exc = adex_lane_consts::broadcast(m.exc), inh = adex_lane_consts::broadcast(m.inh);
+  // A local copy: through m, the reversal potentials and decays were loaded again after every block's float stores.
+  const synapse_derived syn = m.syn;
   const vf i_stim_exc = vf{} + in.i_stim_exc_pA, i_stim_inh = vf{} + in.i_stim_inh_pA;
-  const vi always = rule.always ? vi{} - 1 : vi{};
+  const lanes::mask always = lanes::all_if(rule.always);
   const vf q_drive = vf{} + rule.q_nS;
   std::uint32_t* ids = s.spike_ids[buffer].data() + begin_;
   std::size_t n_spikes = 0;
@@ -102,20 +104,20 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
         const std::uint32_t count = std::min(lanes::kLanes, end_ - first);
         lane_block io(all, first, count);
         adex_lanes x = io.load(m.exc.e_l);
-        const vi event = (philox_below16(r, j, rule.threshold) != 0) | (always != 0);
-        x.g_exc_nS += event != 0 ? q_drive : vf{};
+        const lanes::mask event = lanes::either(philox_below16(r, j, rule.threshold), always);
+        x.g_exc_nS = lanes::select(event, x.g_exc_nS + q_drive, x.g_exc_nS);
         adex_lane_events e;
         if constexpr (K == kind::exc) {
-          e = adex_lanes_step(exc, m.syn, i_stim_exc, x);
+          e = adex_lanes_step(exc, syn, i_stim_exc, x);
         } else if constexpr (K == kind::inh) {
-          e = adex_lanes_step(inh, m.syn, i_stim_inh, x);
+          e = adex_lanes_step(inh, syn, i_stim_inh, x);
         } else if (first + lanes::kLanes <= m.n_exc) {
-          e = adex_lanes_step(exc, m.syn, i_stim_exc, x);
+          e = adex_lanes_step(exc, syn, i_stim_exc, x);
         } else if (first >= m.n_exc) {
-          e = adex_lanes_step(inh, m.syn, i_stim_inh, x);
+          e = adex_lanes_step(inh, syn, i_stim_inh, x);
         } else {  // the block that straddles the populations: each lane takes its own cell type's constants
           const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(m.n_exc);
-          e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), m.syn,
+          e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), syn,
                               exc_lane != 0 ? i_stim_exc : i_stim_inh, x);
         }
         io.store(x);

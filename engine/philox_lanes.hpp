@@ -91,12 +91,12 @@ struct philox_lanes {
   return (r.x[j / 2] >> (16u * (j % 2))) & 0xFFFFu;
 }
 
-// -1 in the lanes whose draw (philox_draws16(r, j)) is below threshold (< 2^16), without extracting the draws: a high
+// True in the lanes whose draw (philox_draws16(r, j)) is below threshold (< 2^16), without extracting the draws: a high
 // half (j odd) is below t exactly when its word is below t 2^16, a low half when its word shifted up by 16 is.
-[[gnu::always_inline]] inline lanes::vi philox_below16(const philox_lanes& r, unsigned j,
-                                                       std::uint32_t threshold) noexcept {
+[[gnu::always_inline]] inline lanes::mask philox_below16(const philox_lanes& r, unsigned j,
+                                                         std::uint32_t threshold) noexcept {
   const lanes::vu word = j % 2 != 0 ? r.x[j / 2] : r.x[j / 2] << 16u;
-  return reinterpret_cast<lanes::vi>(word < (threshold << 16u));
+  return lanes::below(word, lanes::vu{} + (threshold << 16u));
 }
 
 }  // namespace cortexloop::engine
