@@ -151,21 +151,6 @@ inline constexpr __mmask16 kAll = 0xFFFF;
 #endif
 }
 
-// a b + c rounded once (IEEE fusedMultiplyAdd), lane by lane: one vfmadd with AVX-512, else std::fma per lane (the
-// FMA instruction where the target has one, libm's exact emulation elsewhere), so the value is the same on every
-// machine. Spelled out because the kernels that use it are compiled without contraction (engine/CMakeLists.txt):
-// each fused operation is then one the source names, in every copy of the kernel.
-[[gnu::always_inline]] inline vf fma(vf a, vf b, vf c) noexcept {
-#if defined(__AVX512F__)
-  return reinterpret_cast<vf>(_mm512_mask_fmadd_ps(reinterpret_cast<__m512>(a), kAll, reinterpret_cast<__m512>(b),
-                                                   reinterpret_cast<__m512>(c)));
-#else
-  vf out;
-  for (unsigned k = 0; k < kLanes; ++k) out[k] = __builtin_fmaf(a[k], b[k], c[k]);
-  return out;
-#endif
-}
-
 }  // namespace cortexloop::engine::lanes
 
 #pragma GCC diagnostic pop

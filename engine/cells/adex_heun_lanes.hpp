@@ -20,13 +20,6 @@ namespace cortexloop::engine::heun_lanes {
 using lanes::vf;
 using lanes::vi;
 
-// a b + c rounded once (lanes::fma), each of a, b, c a float (every lane) or a vf: the constants of adex_heun_derived
-// are floats, those of lane_consts vectors. x - vf{} is x in every lane, -0 included.
-template <class A, class B, class C>
-[[gnu::always_inline]] inline vf fma(A a, B b, C c) noexcept {
-  return lanes::fma(a - vf{}, b - vf{}, c - vf{});
-}
-
 // adex_heun_derived with each constant in every lane: the block that straddles E and I takes each lane's own cell
 // type's constants (the same values, hence the same rounding, as the one-type blocks).
 struct lane_consts {
@@ -50,20 +43,19 @@ struct lane_consts {
 
 // e^x for x in [-87, 88]: fast_exp_in_range's range reduction and polynomial (engine/fast_exp.hpp), the polynomial
 // evaluated by Estrin's scheme instead of Horner's: p = (1 + r) + r^2 ((1/2 + r/6) + r^2 ((1/24 + r/120) + r^2/720)),
-// and each a b + c of it and of the reduction one fused multiply-add: 4 dependent operations from r to p instead
-// of 12 (Horner, unfused). Why: the exponential is the longest dependency chain of the step, and the step's speed is
-// bound by that chain's latency, not by its operation count. Checked against std::exp in
+// 7 dependent operations instead of 12. Why: the exponential is the longest dependency chain of the step, and the
+// step's speed is bound by that chain's latency, not by its operation count. Checked against std::exp in
 // tests/test_fraction_network.cpp (relative error < 1e-6 over [-80, 40]).
 [[gnu::always_inline]] inline vf exp_in_range(vf x) noexcept {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693359375f;  // ln 2 split so that n * kLn2Hi is exact
   constexpr float kLn2Lo = -2.12194440e-4f;
   constexpr std::int32_t kOffset = 128;   // floor of a positive number, as fast_exp_in_range
-  const vf n = lanes::floor_minus(fma(x, kLog2e, 0.5f + kOffset), kOffset);
-  const vf r = fma(n, -kLn2Lo, fma(n, -kLn2Hi, x));  // x - n ln 2
+  const vf n = lanes::floor_minus(x * kLog2e + (0.5f + kOffset), kOffset);
+  const vf r = (x - n * kLn2Hi) - n * kLn2Lo;
   const vf r2 = r * r;
-  const vf p = fma(r2, fma(r2, fma(r2, 1.0f / 720.0f, fma(r, 1.0f / 120.0f, 1.0f / 24.0f)), fma(r, 1.0f / 6.0f, 0.5f)),
-                   1.0f + r);
+  const vf p = (1.0f + r) + r2 * ((0.5f + r * (1.0f / 6.0f)) +
+                                  r2 * ((1.0f / 24.0f + r * (1.0f / 120.0f)) + r2 * (1.0f / 720.0f)));
   return lanes::times_pow2(p, n);
 }
 
@@ -138,32 +130,24 @@ template <bool kHeun, bool kArrivals, class C, class D, class K>
   const vf se1 = se * c.decay_from_exc, si1 = si * c.decay_from_inh;  // s at the end of the step
   // dV/dt = lin + (D_T/tau_m) e^x, the linear terms lin first and the exponential added last: the exponential is the
   // step's longest dependency chain, and everything else is computed while it runs (the order sets the rounding).
-  // Each a b + c below is one fused multiply-add (fma): on the exponential's chain that shortens the step's
-  // latency, elsewhere it saves operations.
-  //   lin = (E_L - V)/tau_m + drive + J_e s_e + J_i s_i - w/C
-  auto lin = [&c, drive](vf v_, vf w_, vf se_, vf si_) {
-    return fma(-w_, c.inv_c, fma(c.j_from_inh, si_, fma(c.j_from_exc, se_, fma(c.e_l - v_, c.inv_tau_m, drive))));
-  };
-  //   dw/dt = (a (V - E_A) - w)/tau_w
-  auto dw_dt = [&c](vf v_, vf w_) { return fma(c.a_nS, v_ - c.e_a, -w_) * c.inv_tau_w; };
-  const vf lin0 = lin(v, w, se, si);
+  const vf lin0 = (c.e_l - v) * c.inv_tau_m + drive + c.j_from_exc * se + c.j_from_inh * si - w * c.inv_c;
   const vf exp0 = exp_of_v(v, c.v_t, c.inv_delta_t);
-  const vf g0 = dw_dt(v, w);
-  const vf w1 = fma(c.dt, g0, w);
-  const vf v_noisy = v + dw_noise;  // both schemes add the step's noise increment sigma sqrt(dt) n to V
+  const vf g0 = (c.a_nS * (v - c.e_a) - w) * c.inv_tau_w;  // dw/dt
+  const vf w1 = w + c.dt * g0;
   vf v_step, w_step = w1;
   if constexpr (!kHeun) {
-    // Euler-Maruyama: V + sigma sqrt(dt) n + dt lin, then + dt (D_T/tau_m) e^x (dt_exp_gain), one fma after exp.
-    v_step = fma(c.dt_exp_gain, exp0, fma(c.dt, lin0, v_noisy));
+    // Euler-Maruyama: V + dt lin + sigma sqrt(dt) n, then + dt (D_T/tau_m) e^x (dt_exp_gain), one operation after exp.
+    v_step = (v + dw_noise + c.dt * lin0) + c.dt_exp_gain * exp0;
   } else {
     // Predictor (Euler), then the corrector: the mean of the slopes at the start and at the predicted end, plus the
     // same noise increment.
-    const vf f0 = fma(c.exp_gain, exp0, lin0);
-    const vf v1 = fma(c.dt, f0, v_noisy);
-    const vf f1 = fma(c.exp_gain, exp_of_v(v1, c.v_t, c.inv_delta_t), lin(v1, w1, se1, si1));
-    const vf g1 = dw_dt(v1, w1);
-    v_step = fma(c.half_dt, f0 + f1, v_noisy);
-    w_step = fma(c.half_dt, g0 + g1, w);
+    const vf f0 = lin0 + c.exp_gain * exp0;
+    const vf v1 = v + c.dt * f0 + dw_noise;
+    const vf f1 = (c.e_l - v1) * c.inv_tau_m + drive + c.j_from_exc * se1 + c.j_from_inh * si1 - w1 * c.inv_c +
+                  c.exp_gain * exp_of_v(v1, c.v_t, c.inv_delta_t);
+    const vf g1 = (c.a_nS * (v1 - c.e_a) - w1) * c.inv_tau_w;
+    v_step = v + c.half_dt * (f0 + f1) + dw_noise;
+    w_step = w + c.half_dt * (g0 + g1);
   }
   const vi held = ref > 0;
   vf v_new = held != 0 ? v : v_step;
