@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/huge_pages.hpp"
 #include "engine/philox.hpp"
 
 namespace cortexloop::engine {
@@ -40,7 +41,7 @@ class incoming_synapses {
                  const std::vector<std::uint64_t>& first_source);
   std::uint32_t begin_, end_;
   std::vector<std::uint64_t> row_start_;  // n_neurons + 1
-  std::vector<std::uint32_t> targets_;
+  std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> targets_;  // huge pages: built and read at random
 };
 
 }  // namespace cortexloop::engine

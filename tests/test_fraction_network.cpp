@@ -9,11 +9,14 @@
 // its 4 bytes (both parts of source 9 wrong); the spike ring not emptying a reused slot (step 4 saw step 0's spikes);
 // the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the scalar); the fused
 // update's straddling block giving lane n_exc the E constants (`<=` for `<`: V and w of the fused pass differ from the
-// array kernel's); the kernel's exp with 1/100 for 1/120 (relative error 1.2e-5 against std::exp). The integrator is
+// array kernel's); the kernel's exp with 1/100 for 1/120 (relative error 1.2e-5 against std::exp); the huge-page
+// allocator aligning to 4 KiB instead of 2 MiB (both alignment checks). The integrator is
 // network.fraction.integrator: "euler" (the authors' effective scheme, the config's default) or "heun".
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <numeric>
 #include <vector>
@@ -21,6 +24,7 @@
 #include "engine/cells/adex_heun.hpp"
 #include "engine/cells/adex_heun_lanes.hpp"
 #include "engine/fraction_update.hpp"
+#include "engine/huge_pages.hpp"
 #include "engine/noise/philox_normal.hpp"
 #include "engine/synapses/delta_rows.hpp"
 #include "engine/synapses/fraction_synapse.hpp"
@@ -121,6 +125,24 @@ TEST_CASE("byte rows give every target of every source, split at the first inhib
   // Source 9's targets 0, 255, 511, 599 | 600, 999: gaps 1, 255, 256 (escaped), 88 | 1 (from 599), 399 (escaped).
   CHECK(bytes.part_bytes(9, 0) == 1 + 1 + 5 + 1);
   CHECK(bytes.part_bytes(9, 1) == 1 + 5);
+}
+
+TEST_CASE("huge_page_allocator: blocks of 2 MiB or more start on a 2 MiB boundary and keep their contents as they "
+          "grow; smaller ones are ordinary", "[fraction][synapses]") {
+  // Reference: the allocator's contract (engine/huge_pages.hpp): a huge page is 2 MiB on x86-64, and THP can only
+  // back a block that covers whole, aligned huge pages. Contents: the values written, 0, 1, 2, ... (exact).
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  std::vector<std::uint32_t, engine::huge_page_allocator<std::uint32_t>> big(3 * kHuge / 4);  // 3 MiB
+  std::iota(big.begin(), big.end(), 0u);
+  CHECK(reinterpret_cast<std::uintptr_t>(big.data()) % kHuge == 0);
+  for (std::uint32_t k = 0; k < 1000; ++k) big.push_back(static_cast<std::uint32_t>(3 * kHuge / 4) + k);  // regrows
+  CHECK(reinterpret_cast<std::uintptr_t>(big.data()) % kHuge == 0);
+  std::size_t wrong = 0;
+  for (std::size_t k = 0; k < big.size(); ++k) wrong += big[k] != k;
+  CHECK(wrong == 0);
+  std::vector<std::uint8_t, engine::huge_page_allocator<std::uint8_t>> small(100, 7);
+  CHECK(small.size() == 100);
+  CHECK(std::count(small.begin(), small.end(), 7) == 100);
 }
 
 TEST_CASE("the spike ring returns a step's spikes for D - 1 steps, then nothing", "[fraction][delay]") {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/connectivity.hpp"
+#include "engine/huge_pages.hpp"
 
 namespace cortexloop::engine {
 
@@ -80,7 +81,7 @@ class delta_rows {
 
  private:
   std::vector<std::uint64_t> start_;  // part k of source pre: bytes_[start_[2 pre + k], start_[2 pre + k + 1])
-  std::vector<std::uint8_t> bytes_;
+  std::vector<std::uint8_t, huge_page_allocator<std::uint8_t>> bytes_;  // huge pages: a step reads rows at random
   std::uint32_t first_inh_ = 0;
 };
 

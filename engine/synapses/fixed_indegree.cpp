@@ -40,6 +40,14 @@ incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint3
   const philox_key key = philox_key::from_seed(seed);
   std::vector<std::uint32_t> sources;
   std::vector<std::uint64_t> first_source(static_cast<std::size_t>(end - begin) + 1, 0), bits;
+  // Every target's count is known (its in-degrees), so the list is allocated once: grown by push_back, its ~20
+  // doublings copied and page-faulted 2x its final size (80 MB at 20k cells), a fifth of the start-up's CPU time.
+  std::uint64_t total = 0;
+  for (std::uint32_t t = begin; t < end; ++t) {
+    const int post = t < spec.n_exc ? 0 : 1;
+    total += static_cast<std::uint64_t>(spec.k_in[post][0]) + spec.k_in[post][1];
+  }
+  sources.reserve(total);
   for (std::uint32_t t = begin; t < end; ++t) {
     first_source[t - begin] = sources.size();
     draw_fixed_indegree_sources(spec, key, t, sources, bits);
