@@ -4,6 +4,7 @@
 // stream (engine/philox.hpp), so a target's inputs do not depend on how the network is partitioned.
 // A partition stores the synapses that arrive at its own cells, indexed by source (NEST and Arbor keep synapses
 // with their targets the same way): the delivery of a spike writes only the partition's memory.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -30,6 +31,10 @@ class incoming_synapses {
     return {targets_.data() + row_start_[pre], targets_.data() + row_start_[pre + 1]};
   }
   std::uint64_t n_synapses() const noexcept { return targets_.size(); }
+  // The memory the rows hold (targets and row starts).
+  std::size_t bytes() const noexcept {
+    return targets_.capacity() * sizeof(std::uint32_t) + row_start_.capacity() * sizeof(std::uint64_t);
+  }
   // The network's cells, every one a possible source.
   std::uint32_t n_sources() const noexcept { return static_cast<std::uint32_t>(row_start_.size() - 1); }
   std::uint32_t begin() const noexcept { return begin_; }
