@@ -57,6 +57,10 @@ static void BM_network_step(benchmark::State& state) {
     busiest_us = std::max(busiest_us, us);
   }
   state.counters["busiest_us"] = busiest_us;
+  // The synapse rows deliver reads (32-bit targets, or 8- or 16-bit gaps: engine/synapses/delta_rows.hpp).
+  double row_bytes = 0;
+  for (const engine::partition& part : net.partitions()) row_bytes += static_cast<double>(part.conductance_row_bytes());
+  state.counters["rows_MB"] = row_bytes / 1e6;
   state.SetItemsProcessed(state.iterations() * state.range(0));  // neuron updates
 }
 BENCHMARK(BM_network_step)->Apply(size_and_threads)->Unit(benchmark::kMicrosecond)->UseRealTime();

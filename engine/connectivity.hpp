@@ -22,6 +22,8 @@ void draw_sources(std::uint32_t n_neurons, double p_connect, philox_key key, std
 // holds local target indices (target - begin), ascending.
 class incoming_synapses {
  public:
+  // An empty table (no sources, no synapses): what a partition keeps once it holds its rows in another form.
+  incoming_synapses() = default;
   incoming_synapses(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end, double p_connect,
                     std::uint64_t seed);
   // From per-target source lists: target t's sources are sources[first_source[t - begin], first_source[t - begin + 1]).
@@ -43,8 +45,8 @@ class incoming_synapses {
  private:
   void transpose(std::uint32_t n_neurons, const std::vector<std::uint32_t>& sources,
                  const std::vector<std::uint64_t>& first_source);
-  std::uint32_t begin_, end_;
-  std::vector<std::uint64_t> row_start_;  // n_neurons + 1
+  std::uint32_t begin_ = 0, end_ = 0;
+  std::vector<std::uint64_t> row_start_{0};  // n_neurons + 1
   std::vector<std::uint32_t> targets_;
 };
 

@@ -21,7 +21,11 @@ constexpr std::size_t kRowsAhead = 1;
 }  // namespace
 
 partition::partition(incoming_synapses synapses)
-    : begin_(synapses.begin()), end_(synapses.end()), synapses_(std::move(synapses)), afferent_draws_(kChunk) {}
+    : begin_(synapses.begin()),
+      end_(synapses.end()),
+      synapses_(std::move(synapses)),
+      n_synapses_(synapses_.n_synapses()),
+      afferent_draws_(kChunk) {}
 
 void partition::host_fraction(const fraction_model& m, std::uint32_t n_exc) {
   fraction_rows_ = delta_rows(synapses_, n_exc > begin_ ? std::min(n_exc, end_) - begin_ : 0);
@@ -195,6 +199,8 @@ void partition::host_conductance() {
     gaps16_ = delta_rows16(synapses_, end_ - begin_);
     row_form_ = row_form::gaps16;
   }
+  // Deliver reads only the gaps now: the 32-bit table (twice the 16-bit rows, 4 times the byte rows) is freed.
+  if (row_form_ != row_form::targets32) synapses_ = incoming_synapses();
 }
 
 std::size_t partition::conductance_row_bytes() const noexcept {

@@ -86,9 +86,21 @@ class partition {
   }
   std::int64_t diverged() const noexcept { return out_[last_].diverged; }
   std::uint64_t drive_events() const noexcept { return own_.drive_events; }
-  const incoming_synapses& synapses() const noexcept { return synapses_; }
-  // The rows the conductance network's deliver reads: synapses()'s 32-bit targets, or the gaps between them in 8 or
-  // 16 bits (engine/synapses/delta_rows.hpp), as host_conductance chose.
+  // The synapses arriving at its cells (from the 32-bit table, or counted before it was freed).
+  std::uint64_t n_synapses() const noexcept { return n_synapses_; }
+  // Calls f(local target) for each of pre's targets in this partition, ascending, from the rows deliver reads.
+  template <class F>
+  void for_each_target(std::uint32_t pre, F f) const {
+    switch (row_form_) {
+      case row_form::gaps8: gaps8_.for_each(pre, 0, f); return;
+      case row_form::gaps16: gaps16_.for_each(pre, 0, f); return;
+      case row_form::targets32: break;
+    }
+    for (const std::uint32_t local : synapses_.local_targets_of(pre)) f(local);
+  }
+  // The rows the conductance network's deliver reads: the 32-bit targets (engine/connectivity.hpp), or the gaps
+  // between them in 8 or 16 bits (engine/synapses/delta_rows.hpp), as host_conductance chose; with gaps, the 32-bit
+  // table is freed.
   enum class row_form : std::uint8_t { targets32, gaps8, gaps16 };
   row_form conductance_rows() const noexcept { return row_form_; }
   // The bytes of the row form deliver reads (for the conductance network; the 32-bit table's otherwise).
@@ -102,13 +114,14 @@ class partition {
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
 
   std::uint32_t begin_, end_;
-  incoming_synapses synapses_;
+  incoming_synapses synapses_;  // empty once the conductance network holds its rows as gaps
+  std::uint64_t n_synapses_ = 0;
   std::vector<std::uint16_t> afferent_draws_;  // one chunk's Philox draws of the afferent input
   delta_rows fraction_rows_;    // fraction network: the synapses' rows, one byte per target
-  // Conductance network: synapses_'s rows again as gaps of one byte (gaps8_) or 16 bits (gaps16_) per synapse
+  // Conductance network: synapses_'s rows as gaps of one byte (gaps8_) or 16 bits (gaps16_) per synapse
   // (engine/synapses/delta_rows.hpp, all in its part 0), which deliver_conductance reads instead: the rows are the
   // step's main memory traffic, and the same targets in the same order keep every conductance sum bit-identical
-  // (bench/README.md, "One thread, fourth pass" and "100k, fifth pass").
+  // (bench/README.md, "One thread, fourth pass" and "100k, fifth pass"). synapses_ is then freed.
   delta_rows gaps8_;
   delta_rows16 gaps16_;
   row_form row_form_ = row_form::targets32;

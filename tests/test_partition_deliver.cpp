@@ -84,11 +84,11 @@ long_gaps check_against_sources(const deliver_case& c) {
   long_gaps gaps;
   for (std::uint32_t pre = 0; pre < c.n; ++pre) {
     std::int64_t prev = -1;
-    for (const std::uint32_t t : part.synapses().local_targets_of(pre)) {
+    part.for_each_target(pre, [&](std::uint32_t t) {
       gaps.over8 += static_cast<std::int64_t>(t) - prev >= 256;
       gaps.over16 += static_cast<std::int64_t>(t) - prev >= 65536;
       prev = t;
-    }
+    });
   }
   return gaps;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/connectivity.hpp"
+#include "engine/huge_pages.hpp"
 
 namespace cortexloop::engine {
 
@@ -31,37 +32,30 @@ class basic_delta_rows {
 
   basic_delta_rows() = default;
   // The rows of `rows`, each split at local index first_inh.
-  basic_delta_rows(const incoming_synapses& rows, std::uint32_t first_inh) {
+  basic_delta_rows(const incoming_synapses& rows, std::uint32_t first_inh) : first_inh_(first_inh) {
     const std::uint32_t n = rows.n_sources();
-    start_.resize(2 * static_cast<std::size_t>(n) + 1);
-    words_.reserve(rows.n_synapses() + 64);
-    for (std::uint32_t pre = 0; pre < n; ++pre) {
-      const auto row = rows.local_targets_of(pre);
-      std::int64_t prev = -1;  // the E part starts from local index 0, the I part from first_inh
-      start_[2 * static_cast<std::size_t>(pre)] = words_.size();
-      bool in_inh = false;
-      for (const std::uint32_t t : row) {
-        if (!in_inh && t >= first_inh) {
-          in_inh = true;
-          start_[2 * static_cast<std::size_t>(pre) + 1] = words_.size();
-          prev = static_cast<std::int64_t>(first_inh) - 1;
-        }
-        const std::int64_t gap = static_cast<std::int64_t>(t) - prev;
-        if (gap <= kMaxGap) {
-          words_.push_back(static_cast<Word>(gap));
-        } else {
-          words_.push_back(0);
-          Word escaped[kEscapeWords];
-          std::memcpy(escaped, &t, sizeof t);
-          words_.insert(words_.end(), escaped, escaped + kEscapeWords);
-        }
-        prev = t;
-      }
-      if (!in_inh) start_[2 * static_cast<std::size_t>(pre) + 1] = words_.size();
-    }
+    start_.assign(2 * static_cast<std::size_t>(n) + 1, 0);
+    // Two passes, the first counting the words: they are allocated once, exactly, and advised to take huge pages
+    // before they are first written (engine/huge_pages.hpp; a range already backed with 4 kB pages stays so).
+    std::size_t n_words = 0;
+    walk(
+        rows, [](std::size_t) {},
+        [&](std::uint32_t, std::int64_t gap) { n_words += gap <= kMaxGap ? 1 : 1 + kEscapeWords; });
+    words_.reserve(n_words);
+    advise_huge_pages(words_.data(), n_words * sizeof(Word));
+    walk(
+        rows, [&](std::size_t part) { start_[part] = words_.size(); },
+        [&](std::uint32_t t, std::int64_t gap) {
+          if (gap <= kMaxGap) {
+            words_.push_back(static_cast<Word>(gap));
+          } else {
+            words_.push_back(0);
+            Word escaped[kEscapeWords];
+            std::memcpy(escaped, &t, sizeof t);
+            words_.insert(words_.end(), escaped, escaped + kEscapeWords);
+          }
+        });
     start_[2 * static_cast<std::size_t>(n)] = words_.size();
-    words_.shrink_to_fit();
-    first_inh_ = first_inh;
   }
 
   // Calls f(local target) for each target of pre in population part (0: E, below first_inh; 1: I), ascending.
@@ -96,6 +90,28 @@ class basic_delta_rows {
   }
 
  private:
+  // Visits the rows in storage order: part_start(2 pre + part) where each part begins (E, then I, even if empty),
+  // then target(t, gap) for each of its targets.
+  template <class PartStart, class Target>
+  void walk(const incoming_synapses& rows, PartStart part_start, Target target) const {
+    for (std::uint32_t pre = 0; pre < rows.n_sources(); ++pre) {
+      const std::size_t e_part = 2 * static_cast<std::size_t>(pre);
+      std::int64_t prev = -1;  // the E part starts from local index 0, the I part from first_inh
+      part_start(e_part);
+      bool in_inh = false;
+      for (const std::uint32_t t : rows.local_targets_of(pre)) {
+        if (!in_inh && t >= first_inh_) {
+          in_inh = true;
+          part_start(e_part + 1);
+          prev = static_cast<std::int64_t>(first_inh_) - 1;
+        }
+        target(t, static_cast<std::int64_t>(t) - prev);
+        prev = t;
+      }
+      if (!in_inh) part_start(e_part + 1);
+    }
+  }
+
   std::vector<std::uint64_t> start_;  // part k of source pre: words_[start_[2 pre + k], start_[2 pre + k + 1])
   std::vector<Word> words_;
   std::uint32_t first_inh_ = 0;
