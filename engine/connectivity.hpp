@@ -32,6 +32,8 @@ class incoming_synapses {
   std::span<const std::uint32_t> local_targets_of(std::uint32_t pre) const noexcept {
     return {targets_.data() + row_start_[pre], targets_.data() + row_start_[pre + 1]};
   }
+  // Where pre's row start is stored, to prefetch (a random read per spike, like the row itself).
+  const void* row_index(std::uint32_t pre) const noexcept { return row_start_.data() + pre; }
   std::uint64_t n_synapses() const noexcept { return targets_.size(); }
   // The memory the rows hold (targets and row starts).
   std::size_t bytes() const noexcept {

@@ -76,6 +76,8 @@ class basic_delta_rows {
       f(target);
     }
   }
+  // Where pre's row starts are stored, to prefetch (a random read per spike, like the row itself).
+  const void* row_index(std::uint32_t pre) const noexcept { return start_.data() + 2 * static_cast<std::size_t>(pre); }
   // The words of pre's part, to prefetch.
   const Word* part_begin(std::uint32_t pre, int part) const noexcept {
     return words_.data() + start_[2 * static_cast<std::size_t>(pre) + static_cast<std::size_t>(part)];
