@@ -4,6 +4,7 @@
 // stream (engine/philox.hpp), so a target's inputs do not depend on how the network is partitioned.
 // A partition stores the synapses that arrive at its own cells, indexed by source (NEST and Arbor keep synapses
 // with their targets the same way): the delivery of a spike writes only the partition's memory.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -22,6 +23,8 @@ void draw_sources(std::uint32_t n_neurons, double p_connect, philox_key key, std
 // holds local target indices (target - begin), ascending.
 class incoming_synapses {
  public:
+  // An empty table (no sources, no synapses): what a partition keeps once it holds its rows in another form.
+  incoming_synapses() = default;
   incoming_synapses(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end, double p_connect,
                     std::uint64_t seed);
   // From per-target source lists: target t's sources are sources[first_source[t - begin], first_source[t - begin + 1]).
@@ -30,7 +33,13 @@ class incoming_synapses {
   std::span<const std::uint32_t> local_targets_of(std::uint32_t pre) const noexcept {
     return {targets_.data() + row_start_[pre], targets_.data() + row_start_[pre + 1]};
   }
+  // Where pre's row start is stored, to prefetch (a random read per spike, like the row itself).
+  const void* row_index(std::uint32_t pre) const noexcept { return row_start_.data() + pre; }
   std::uint64_t n_synapses() const noexcept { return targets_.size(); }
+  // The memory the rows hold (targets and row starts).
+  std::size_t bytes() const noexcept {
+    return targets_.capacity() * sizeof(std::uint32_t) + row_start_.capacity() * sizeof(std::uint64_t);
+  }
   // The network's cells, every one a possible source.
   std::uint32_t n_sources() const noexcept { return static_cast<std::uint32_t>(row_start_.size() - 1); }
   std::uint32_t begin() const noexcept { return begin_; }
@@ -39,8 +48,8 @@ class incoming_synapses {
  private:
   void transpose(std::uint32_t n_neurons, const std::vector<std::uint32_t>& sources,
                  const std::vector<std::uint64_t>& first_source);
-  std::uint32_t begin_, end_;
-  std::vector<std::uint64_t> row_start_;  // n_neurons + 1
+  std::uint32_t begin_ = 0, end_ = 0;
+  std::vector<std::uint64_t> row_start_{0};  // n_neurons + 1
   std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> targets_;  // huge pages: built and read at random
 };
 

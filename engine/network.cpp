@@ -265,7 +265,7 @@ std::uint64_t network::drive_events() const noexcept {
 
 std::uint64_t network::n_synapses() const noexcept {
   std::uint64_t synapses = 0;
-  for (const partition& part : parts_) synapses += part.synapses().n_synapses();
+  for (const partition& part : parts_) synapses += part.n_synapses();
   return synapses;
 }
 

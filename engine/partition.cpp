@@ -21,7 +21,11 @@ constexpr std::size_t kRowsAhead = 1;
 }  // namespace
 
 partition::partition(incoming_synapses synapses)
-    : begin_(synapses.begin()), end_(synapses.end()), synapses_(std::move(synapses)), afferent_draws_(kChunk) {}
+    : begin_(synapses.begin()),
+      end_(synapses.end()),
+      synapses_(std::move(synapses)),
+      n_synapses_(synapses_.n_synapses()),
+      afferent_draws_(kChunk) {}
 
 void partition::host_fraction(const fraction_model& m, std::uint32_t n_exc) {
   fraction_rows_ = delta_rows(synapses_, n_exc > begin_ ? std::min(n_exc, end_) - begin_ : 0);
@@ -176,21 +180,38 @@ void partition::count_fraction_arrivals(const network_model& m, std::int64_t ste
 }
 
 void partition::host_conductance() {
-  // Byte rows only when a gap of 256 or more (an escape of 5 bytes, and a branch the predictor misses) is rare: at a
-  // mean gap of n / in-degree = 20 cells (10k cells, in-degree 500) about 1 in 500,000 gaps, but at 100k (mean gap 200)
-  // 28 %, where the 32-bit rows measured faster (bench/README.md, "One thread, fourth pass").
-  std::uint64_t escapes = 0;
+  // The narrowest gap word whose escapes are rare: one byte at a mean gap of n / in-degree = 20 cells (10k cells,
+  // in-degree 500; about 1 gap in 500,000 is 256 or more), 16 bits at 100k (mean gap 200: 28 % of the gaps would
+  // need a byte row's escape, and those rows measured slower than the 32-bit ones, bench/README.md "One thread,
+  // fourth pass"; a 16-bit escape, a gap of 65,536 or more, has probability ~1e-142 there).
+  std::uint64_t escapes8 = 0, escapes16 = 0;
   for (std::uint32_t pre = 0; pre < synapses_.n_sources(); ++pre) {
     std::int64_t prev = -1;
     for (const std::uint32_t t : synapses_.local_targets_of(pre)) {
-      escapes += static_cast<std::int64_t>(t) - prev >= 256;
+      escapes8 += static_cast<std::int64_t>(t) - prev > delta_rows::kMaxGap;
+      escapes16 += static_cast<std::int64_t>(t) - prev > delta_rows16::kMaxGap;
       prev = t;
     }
   }
-  if (escapes * kMaxEscapeFraction > synapses_.n_synapses()) return;
   // first_inh = the partition's size: every target in part 0, whatever its cell type.
-  conductance_rows_ = delta_rows(synapses_, end_ - begin_);
-  byte_rows_ = true;
+  if (escapes8 * kMaxEscapeFraction <= synapses_.n_synapses()) {
+    gaps8_ = delta_rows(synapses_, end_ - begin_);
+    row_form_ = row_form::gaps8;
+  } else if (escapes16 * kMaxEscapeFraction <= synapses_.n_synapses()) {
+    gaps16_ = delta_rows16(synapses_, end_ - begin_);
+    row_form_ = row_form::gaps16;
+  }
+  // Deliver reads only the gaps now: the 32-bit table (twice the 16-bit rows, 4 times the byte rows) is freed.
+  if (row_form_ != row_form::targets32) synapses_ = incoming_synapses();
+}
+
+std::size_t partition::conductance_row_bytes() const noexcept {
+  switch (row_form_) {
+    case row_form::gaps8: return gaps8_.bytes();
+    case row_form::gaps16: return gaps16_.bytes();
+    case row_form::targets32: break;
+  }
+  return synapses_.bytes();
 }
 
 void partition::deliver_conductance(const network_model& m, network_state& s,
@@ -203,15 +224,34 @@ void partition::deliver_conductance(const network_model& m, network_state& s,
   // without effects.)
   constexpr std::size_t lag = kRowsAhead;
   for (std::size_t k = 0; k < spikes.size() + lag; ++k) {
+    if (k + 1 < spikes.size()) {
+      // Where the next spike's row starts: without this, reading it was a cache miss per spike (perf annotate at
+      // 100k: ~19 % of deliver_conductance's samples on that load), found only when its row is to be fetched.
+      const std::uint32_t next = spikes[k + 1];
+      __builtin_prefetch(row_form_ == row_form::gaps8    ? gaps8_.row_index(next)
+                         : row_form_ == row_form::gaps16 ? gaps16_.row_index(next)
+                                                         : synapses_.row_index(next));
+    }
     if (k < spikes.size()) {
-      if (byte_rows_) {
-        const std::uint8_t* row = conductance_rows_.part_begin(spikes[k], 0);
-        const std::size_t bytes = conductance_rows_.part_bytes(spikes[k], 0);
-        for (std::size_t line = 0; line < bytes; line += 64) __builtin_prefetch(row + line);
-      } else {
-        const auto row = synapses_.local_targets_of(spikes[k]);
-        for (std::size_t line = 0; line < row.size(); line += 16) __builtin_prefetch(row.data() + line);
+      const void* row = nullptr;
+      std::size_t bytes = 0;
+      switch (row_form_) {
+        case row_form::gaps8:
+          row = gaps8_.part_begin(spikes[k], 0);
+          bytes = gaps8_.part_bytes(spikes[k], 0);
+          break;
+        case row_form::gaps16:
+          row = gaps16_.part_begin(spikes[k], 0);
+          bytes = gaps16_.part_bytes(spikes[k], 0);
+          break;
+        case row_form::targets32: {
+          const auto targets = synapses_.local_targets_of(spikes[k]);
+          row = targets.data();
+          bytes = targets.size_bytes();
+          break;
+        }
       }
+      for (std::size_t line = 0; line < bytes; line += 64) __builtin_prefetch(static_cast<const char*>(row) + line);
     }
     if (k < lag) continue;
     const std::uint32_t pre = spikes[k - lag];
@@ -220,10 +260,13 @@ void partition::deliver_conductance(const network_model& m, network_state& s,
     const float q = excitatory ? m.q_exc_nS : m.q_inh_nS;
     // Either form of the rows gives each target the same additions in the same order (ascending source): the sums
     // are bit-identical whichever is used.
-    if (byte_rows_) {
-      conductance_rows_.for_each(pre, 0, [g, q](std::uint32_t local) { g[local] += q; });
-    } else {
-      for (const std::uint32_t local : synapses_.local_targets_of(pre)) g[local] += q;
+    const auto add = [g, q](std::uint32_t local) { g[local] += q; };
+    switch (row_form_) {
+      case row_form::gaps8: gaps8_.for_each(pre, 0, add); break;
+      case row_form::gaps16: gaps16_.for_each(pre, 0, add); break;
+      case row_form::targets32:
+        for (const std::uint32_t local : synapses_.local_targets_of(pre)) add(local);
+        break;
     }
   }
 }

@@ -59,8 +59,8 @@ class partition {
   // Fraction network, once before stepping: builds the byte rows (n_exc: the first inhibitory cell), sizes the spike
   // ring and the arrival counts.
   void host_fraction(const fraction_model& m, std::uint32_t n_exc);
-  // Conductance network, once before stepping: builds the byte rows its deliver phase reads, if they suit the
-  // network's gaps (see conductance_rows_).
+  // Conductance network, once before stepping: builds the 8- or 16-bit rows its deliver phase reads, whichever
+  // suits the network's gaps (see row_form).
   void host_conductance();
   // Lists the step's spikes in spike_ids[buffer] (0 or 1).
   void update(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept;
@@ -86,9 +86,25 @@ class partition {
   }
   std::int64_t diverged() const noexcept { return out_[last_].diverged; }
   std::uint64_t drive_events() const noexcept { return own_.drive_events; }
-  const incoming_synapses& synapses() const noexcept { return synapses_; }
-  // Whether deliver reads the byte rows (host_conductance chose them) rather than synapses()'s 32-bit rows.
-  bool byte_rows() const noexcept { return byte_rows_; }
+  // The synapses arriving at its cells (from the 32-bit table, or counted before it was freed).
+  std::uint64_t n_synapses() const noexcept { return n_synapses_; }
+  // Calls f(local target) for each of pre's targets in this partition, ascending, from the rows deliver reads.
+  template <class F>
+  void for_each_target(std::uint32_t pre, F f) const {
+    switch (row_form_) {
+      case row_form::gaps8: gaps8_.for_each(pre, 0, f); return;
+      case row_form::gaps16: gaps16_.for_each(pre, 0, f); return;
+      case row_form::targets32: break;
+    }
+    for (const std::uint32_t local : synapses_.local_targets_of(pre)) f(local);
+  }
+  // The rows the conductance network's deliver reads: the 32-bit targets (engine/connectivity.hpp), or the gaps
+  // between them in 8 or 16 bits (engine/synapses/delta_rows.hpp), as host_conductance chose; with gaps, the 32-bit
+  // table is freed.
+  enum class row_form : std::uint8_t { targets32, gaps8, gaps16 };
+  row_form conductance_rows() const noexcept { return row_form_; }
+  // The bytes of the row form deliver reads (for the conductance network; the 32-bit table's otherwise).
+  std::size_t conductance_row_bytes() const noexcept;
 
  private:
   void add_afferent(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
@@ -98,15 +114,19 @@ class partition {
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
 
   std::uint32_t begin_, end_;
-  incoming_synapses synapses_;
+  incoming_synapses synapses_;  // empty once the conductance network holds its rows as gaps
+  std::uint64_t n_synapses_ = 0;
   std::vector<std::uint16_t> afferent_draws_;  // one chunk's Philox draws of the afferent input
   delta_rows fraction_rows_;    // fraction network: the synapses' rows, one byte per target
-  // Conductance network: synapses_'s rows again as one byte per synapse (engine/synapses/delta_rows.hpp, all in its
-  // part 0), which deliver_conductance reads instead: the rows are the step's main memory traffic, and the same
-  // targets in the same order keep every conductance sum bit-identical (bench/README.md, "One thread, fourth pass").
-  delta_rows conductance_rows_;
-  bool byte_rows_ = false;  // conductance_rows_ built and used
-  // Byte rows are used when at most 1 gap in this many needs an escape.
+  // Conductance network: synapses_'s rows as gaps of one byte (gaps8_) or 16 bits (gaps16_) per synapse
+  // (engine/synapses/delta_rows.hpp, all in its part 0), which deliver_conductance reads instead: the rows are the
+  // step's main memory traffic, and the same targets in the same order keep every conductance sum bit-identical
+  // (bench/README.md, "One thread, fourth pass" and "100k, fifth pass"). synapses_ is then freed.
+  delta_rows gaps8_;
+  delta_rows16 gaps16_;
+  row_form row_form_ = row_form::targets32;
+  // A gap form is used when at most 1 gap in this many needs an escape (a 5-byte escape in byte rows is also a
+  // branch the predictor misses).
   static constexpr std::uint64_t kMaxEscapeFraction = 1000;
   spike_ring recent_spikes_;    // fraction network: the last steps' spikes, for the delays
   std::vector<std::uint16_t> arrivals_;  // fraction network: arrivals for the next update, [from E | from I] per local cell

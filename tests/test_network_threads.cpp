@@ -124,8 +124,9 @@ TEST_CASE("settle() delivers the last step's spikes once, as g += q per synapse,
       const float q[2] = {static_cast<float>(p.network.q_exc_nS), static_cast<float>(p.network.q_inh_nS)};
       for (const engine::partition& part : net.partitions())
         for (const std::uint32_t pre : now)
-          for (const std::uint32_t local : part.synapses().local_targets_of(pre))
+          part.for_each_target(pre, [&](std::uint32_t local) {
             g[pre < net.n_exc() ? 0 : 1][part.begin() + local] += q[pre < net.n_exc() ? 0 : 1];
+          });
       const bool exc_spike = !now.empty() && now.front() < net.n_exc();
       const bool changed = g[0] != copy(net.g_exc_nS()) || g[1] != copy(net.g_inh_nS());
       net.settle();

@@ -2,12 +2,14 @@
 // target's G_e and G_i must be exactly the float sums of q_exc / q_inh over its sources in the list, added in
 // ascending source order. The reference is computed here from each target's own source list (draw_sources, the
 // definition of the connectivity, engine/connectivity.hpp), not from the partition's rows by source, whichever form
-// of those rows the partition picked: one byte per synapse with escaped long gaps, or 32-bit targets. Tolerance:
-// none (bit-identical), since the engine's results must not depend on the row form.
+// of those rows the partition picked: gaps of one byte or of 16 bits per synapse with escaped long gaps, or 32-bit
+// targets. Tolerance: none (bit-identical), since the engine's results must not depend on the row form.
 // Breaks tried, each failing here: the byte rows built with the partition split at half its size
 // (delta_rows(synapses_, (end_ - begin_) / 2), so deliver's part 0 stops half-way: the two byte-row cases fail, the
 // 32-bit case passes); the byte rows' targets shifted by one (g[local + 1] += q: the byte cases fail); the 32-bit
-// rows adding q * 1.0001f (the 32-bit case fails).
+// rows adding q * 1.0001f (the 32-bit case fails). For the 16-bit rows: an escape that skips one word too few
+// (p += kEscapeWords - 1 in delta_rows.hpp, shared by both gap widths: the 16-bit case with escapes fails, and the
+// two byte cases, which have escapes, crash; the 16-bit case without escapes and the 32-bit case pass).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -21,19 +23,24 @@
 using namespace cortexloop;
 
 namespace {
+using row_form = engine::partition::row_form;
 struct deliver_case {
   std::uint32_t n, begin;
   double p;
-  bool byte_rows;  // the row form the partition is expected to pick for this density
+  row_form form;  // the row form the partition is expected to pick for this density
+  std::uint32_t min_additions_per_target;
+};
+// How many of the partition's gaps (between consecutive targets of a row) are too long for a byte / 16 bits.
+struct long_gaps {
+  std::uint64_t over8 = 0, over16 = 0;
 };
 
-// Returns how many of the partition's gaps (between consecutive targets of a row) are 256 cells or more.
-std::uint64_t check_against_sources(const deliver_case& c) {
+long_gaps check_against_sources(const deliver_case& c) {
   constexpr std::uint64_t kSeed = 21;
   const std::uint32_t n_exc = c.n * 4 / 5;
   engine::partition part(engine::incoming_synapses(c.n, c.begin, c.n, c.p, kSeed));
   part.host_conductance();
-  REQUIRE(part.byte_rows() == c.byte_rows);
+  REQUIRE(part.conductance_rows() == c.form);
 
   engine::network_model m;
   m.n = c.n;
@@ -71,34 +78,50 @@ std::uint64_t check_against_sources(const deliver_case& c) {
     REQUIRE(std::memcmp(&s.g_exc_nS[t], &g_exc, sizeof g_exc) == 0);
     REQUIRE(std::memcmp(&s.g_inh_nS[t], &g_inh, sizeof g_inh) == 0);
   }
-  CHECK(additions > 10u * (c.n - c.begin));  // the comparison saw many additions per target
+  CHECK(additions > std::uint64_t{c.min_additions_per_target} * (c.n - c.begin));  // many additions per target
   // Cells outside the partition are not touched.
   for (std::uint32_t t = 0; t < c.begin; ++t) REQUIRE((s.g_exc_nS[t] == 0.0f && s.g_inh_nS[t] == 0.0f));
-  std::uint64_t long_gaps = 0;
+  long_gaps gaps;
   for (std::uint32_t pre = 0; pre < c.n; ++pre) {
     std::int64_t prev = -1;
-    for (const std::uint32_t t : part.synapses().local_targets_of(pre)) {
-      long_gaps += static_cast<std::int64_t>(t) - prev >= 256;
+    part.for_each_target(pre, [&](std::uint32_t t) {
+      gaps.over8 += static_cast<std::int64_t>(t) - prev >= 256;
+      gaps.over16 += static_cast<std::int64_t>(t) - prev >= 65536;
       prev = t;
-    }
+    });
   }
-  return long_gaps;
+  return gaps;
 }
 }  // namespace
 
 TEST_CASE("delivery through byte rows adds each source's q to its targets in ascending order", "[partition][deliver]") {
   // Mean gap 20 cells: about 1 gap in 500,000 needs an escape; the partition starts at 256 (local != global index).
-  check_against_sources({4000, 256, 0.05, true});
+  check_against_sources({4000, 256, 0.05, row_form::gaps8, 10});
 }
 
 TEST_CASE("delivery through byte rows with escaped gaps (>= 256 cells) adds to the right targets",
           "[partition][deliver]") {
   // p = 0.03: P(gap >= 256) = 0.97^255 ~ 4e-4 of ~470k synapses, ~200 escapes, under the 1 in 1000 that keeps the
   // byte rows.
-  CHECK(check_against_sources({4000, 0, 0.03, true}) > 50);
+  CHECK(check_against_sources({4000, 0, 0.03, row_form::gaps8, 10}).over8 > 50);
 }
 
-TEST_CASE("delivery through 32-bit rows when long gaps are common", "[partition][deliver]") {
-  // p = 0.005: mean gap 200, a quarter of the gaps would need an escape: the partition keeps the 32-bit rows.
-  check_against_sources({8000, 128, 0.005, false});
+TEST_CASE("delivery through 16-bit rows when gaps of 256 cells or more are common", "[partition][deliver]") {
+  // p = 0.005: mean gap 200 (as at 100k cells and in-degree 500), a quarter of the gaps would need a byte row's
+  // escape: the partition takes 16-bit gaps, none of which escapes here (the partition is under 65,536 cells).
+  const long_gaps gaps = check_against_sources({8000, 128, 0.005, row_form::gaps16, 10});
+  CHECK(gaps.over8 > gaps.over16 + 10000);
+}
+
+TEST_CASE("delivery through 16-bit rows with escaped gaps (>= 65,536 cells) adds to the right targets",
+          "[partition][deliver]") {
+  // 100k cells at p = 1.2e-4: P(gap >= 65,536) = (1 - p)^65535 ~ 4e-4 of ~1.2M synapses, ~500 escapes, under the 1 in
+  // 1000 that keeps the 16-bit rows; in-degree 12, so every third cell spiking gives ~4 additions per target.
+  CHECK(check_against_sources({100000, 0, 1.2e-4, row_form::gaps16, 3}).over16 > 50);
+}
+
+TEST_CASE("delivery through 32-bit rows when even 16-bit gaps would often escape", "[partition][deliver]") {
+  // 150k cells at p = 2e-5: mean gap 50,000, about a quarter of the gaps are 65,536 or more: the partition keeps
+  // the 32-bit rows. In-degree 3: ~1 addition per target.
+  check_against_sources({150000, 0, 2e-5, row_form::targets32, 0});
 }

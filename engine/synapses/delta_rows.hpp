@@ -1,14 +1,19 @@
 #pragma once
-// A partition's outgoing rows (engine/connectivity.hpp: per source, its local targets ascending) stored as one byte
-// per synapse: the gap to the previous target. Why: delivering a step's spikes reads their rows, ~1000 targets each,
-// from a table far larger than the caches, and that read was the cost of the fraction network's deliver phase
-// (perf, 20k cells: the prefetches of the next row stalled on memory); a byte instead of 4 moves a quarter of it.
+// A partition's outgoing rows (engine/connectivity.hpp: per source, its local targets ascending) stored as one gap
+// per synapse, the distance to the previous target, in a word of 8 or 16 bits. Why: delivering a step's spikes reads
+// their rows, ~500-1000 targets each, from a table far larger than the caches, and that read is the cost of the
+// deliver phase (perf, 20k fraction cells: the prefetches of the next row stalled on memory); a byte instead of 4
+// moves a quarter of it, a 16-bit word half.
 // Each row is kept as two parts, its E targets and its I targets (local index >= first_inh), so that a pathway
-// reads only its part. A gap is >= 1 (targets are distinct); a gap >= 256 is written as the escape byte 0 followed
-// by the target's index in 4 bytes (at in-degree 800 of 10k cells a gap that long has probability ~1e-9).
+// reads only its part. A gap is >= 1 (targets are distinct); a gap that does not fit the word is written as the
+// escape word 0 followed by the target's index in 4 bytes (2 or 4 words). Which word suits a network is set by its
+// mean gap, cells / in-degree: at 10k cells and in-degree 500 (gap 20) one byte escapes ~1 gap in 500,000, at 100k
+// (gap 200) 28 % of gaps, where 16 bits escape with probability ~(1 - 1/200)^65535 ~ 1e-142 (partition.cpp chooses).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "engine/connectivity.hpp"
@@ -16,73 +21,106 @@
 
 namespace cortexloop::engine {
 
-class delta_rows {
+template <class Word>
+class basic_delta_rows {
+  static_assert(std::is_same_v<Word, std::uint8_t> || std::is_same_v<Word, std::uint16_t>);
+  static constexpr std::size_t kEscapeWords = sizeof(std::uint32_t) / sizeof(Word);
+
  public:
-  delta_rows() = default;
+  // The longest gap a word holds; longer ones are escaped.
+  static constexpr std::int64_t kMaxGap = std::numeric_limits<Word>::max();
+
+  basic_delta_rows() = default;
   // The rows of `rows`, each split at local index first_inh.
-  delta_rows(const incoming_synapses& rows, std::uint32_t first_inh) {
+  basic_delta_rows(const incoming_synapses& rows, std::uint32_t first_inh) : first_inh_(first_inh) {
     const std::uint32_t n = rows.n_sources();
-    start_.resize(2 * static_cast<std::size_t>(n) + 1);
-    bytes_.reserve(rows.n_synapses() + 64);
-    for (std::uint32_t pre = 0; pre < n; ++pre) {
-      const auto row = rows.local_targets_of(pre);
-      std::int64_t prev = -1;  // the E part starts from local index 0, the I part from first_inh
-      start_[2 * static_cast<std::size_t>(pre)] = bytes_.size();
-      bool in_inh = false;
-      for (const std::uint32_t t : row) {
-        if (!in_inh && t >= first_inh) {
-          in_inh = true;
-          start_[2 * static_cast<std::size_t>(pre) + 1] = bytes_.size();
-          prev = static_cast<std::int64_t>(first_inh) - 1;
-        }
-        const std::int64_t gap = static_cast<std::int64_t>(t) - prev;
-        if (gap < 256) {
-          bytes_.push_back(static_cast<std::uint8_t>(gap));
-        } else {
-          bytes_.push_back(0);
-          std::uint8_t word[4];
-          std::memcpy(word, &t, 4);
-          bytes_.insert(bytes_.end(), word, word + 4);
-        }
-        prev = t;
-      }
-      if (!in_inh) start_[2 * static_cast<std::size_t>(pre) + 1] = bytes_.size();
-    }
-    start_[2 * static_cast<std::size_t>(n)] = bytes_.size();
-    first_inh_ = first_inh;
+    start_.assign(2 * static_cast<std::size_t>(n) + 1, 0);
+    // Two passes, the first counting the words: they are allocated once, exactly, on huge pages where the system
+    // gives them (engine/huge_pages.hpp), before they are first written.
+    std::size_t n_words = 0;
+    walk(
+        rows, [](std::size_t) {},
+        [&](std::uint32_t, std::int64_t gap) { n_words += gap <= kMaxGap ? 1 : 1 + kEscapeWords; });
+    words_.reserve(n_words);
+    walk(
+        rows, [&](std::size_t part) { start_[part] = words_.size(); },
+        [&](std::uint32_t t, std::int64_t gap) {
+          if (gap <= kMaxGap) {
+            words_.push_back(static_cast<Word>(gap));
+          } else {
+            words_.push_back(0);
+            Word escaped[kEscapeWords];
+            std::memcpy(escaped, &t, sizeof t);
+            words_.insert(words_.end(), escaped, escaped + kEscapeWords);
+          }
+        });
+    start_[2 * static_cast<std::size_t>(n)] = words_.size();
   }
 
   // Calls f(local target) for each target of pre in population part (0: E, below first_inh; 1: I), ascending.
   template <class F>
   [[gnu::always_inline]] void for_each(std::uint32_t pre, int part, F f) const noexcept {
     const std::size_t k = 2 * static_cast<std::size_t>(pre) + static_cast<std::size_t>(part);
-    const std::uint8_t* p = bytes_.data() + start_[k];
-    const std::uint8_t* const end = bytes_.data() + start_[k + 1];
+    const Word* p = words_.data() + start_[k];
+    const Word* const end = words_.data() + start_[k + 1];
     std::uint32_t target = part == 0 ? ~0u : first_inh_ - 1;  // the gap of the first target counts from here
     while (p != end) {
-      const std::uint8_t gap = *p++;
+      const Word gap = *p++;
       if (gap != 0) [[likely]] {
         target += gap;
       } else {
-        std::memcpy(&target, p, 4);
-        p += 4;
+        std::memcpy(&target, p, sizeof target);
+        p += kEscapeWords;
       }
       f(target);
     }
   }
-  // The bytes of pre's part, to prefetch.
-  const std::uint8_t* part_begin(std::uint32_t pre, int part) const noexcept {
-    return bytes_.data() + start_[2 * static_cast<std::size_t>(pre) + static_cast<std::size_t>(part)];
+  // Where pre's row starts are stored, to prefetch (a random read per spike, like the row itself).
+  const void* row_index(std::uint32_t pre) const noexcept { return start_.data() + 2 * static_cast<std::size_t>(pre); }
+  // The words of pre's part, to prefetch.
+  const Word* part_begin(std::uint32_t pre, int part) const noexcept {
+    return words_.data() + start_[2 * static_cast<std::size_t>(pre) + static_cast<std::size_t>(part)];
   }
   std::size_t part_bytes(std::uint32_t pre, int part) const noexcept {
     const std::size_t k = 2 * static_cast<std::size_t>(pre) + static_cast<std::size_t>(part);
-    return start_[k + 1] - start_[k];
+    return (start_[k + 1] - start_[k]) * sizeof(Word);
+  }
+  // The memory the rows hold (words and row starts).
+  std::size_t bytes() const noexcept {
+    return words_.capacity() * sizeof(Word) + start_.capacity() * sizeof(std::uint64_t);
   }
 
  private:
-  std::vector<std::uint64_t> start_;  // part k of source pre: bytes_[start_[2 pre + k], start_[2 pre + k + 1])
-  std::vector<std::uint8_t, huge_page_allocator<std::uint8_t>> bytes_;  // huge pages: a step reads rows at random
+  // Visits the rows in storage order: part_start(2 pre + part) where each part begins (E, then I, even if empty),
+  // then target(t, gap) for each of its targets.
+  template <class PartStart, class Target>
+  void walk(const incoming_synapses& rows, PartStart part_start, Target target) const {
+    for (std::uint32_t pre = 0; pre < rows.n_sources(); ++pre) {
+      const std::size_t e_part = 2 * static_cast<std::size_t>(pre);
+      std::int64_t prev = -1;  // the E part starts from local index 0, the I part from first_inh
+      part_start(e_part);
+      bool in_inh = false;
+      for (const std::uint32_t t : rows.local_targets_of(pre)) {
+        if (!in_inh && t >= first_inh_) {
+          in_inh = true;
+          part_start(e_part + 1);
+          prev = static_cast<std::int64_t>(first_inh_) - 1;
+        }
+        target(t, static_cast<std::int64_t>(t) - prev);
+        prev = t;
+      }
+      if (!in_inh) part_start(e_part + 1);
+    }
+  }
+
+  std::vector<std::uint64_t> start_;  // part k of source pre: words_[start_[2 pre + k], start_[2 pre + k + 1])
+  std::vector<Word, huge_page_allocator<Word>> words_;  // huge pages: a step reads rows at random
   std::uint32_t first_inh_ = 0;
 };
+
+// One byte per synapse (the fraction network's rows, and the conductance network's at short gaps).
+using delta_rows = basic_delta_rows<std::uint8_t>;
+// 16 bits per synapse: the conductance network's rows at longer gaps (~100k cells at in-degree 500).
+using delta_rows16 = basic_delta_rows<std::uint16_t>;
 
 }  // namespace cortexloop::engine
