@@ -484,10 +484,16 @@ TEST_CASE("every frame received before shutdown gets an ack", "[server][e2e][shu
   const auto s = srv.latest_status();
   REQUIRE(s);
   INFO(shutting_down << " refused as ShuttingDown");
-  // Every frame sent before the stop reached the server before it closed its socket (loopback, a quiet client):
-  // each one is answered, most of them ShuttingDown.
-  CHECK(acks == kSent);
-  CHECK(s->io.commands_received == kSent + 1);
+  // Every frame the server received is answered (the first ping was answered above), most of them ShuttingDown.
+  // Whether every frame sent also arrives depends on timing: the server reads until its socket has been quiet for
+  // 50 ms (io_thread.cpp, kShutdownQuiet), and a client starved that long (seen once under ASan at load 16: 2999
+  // of 3000) may still hold its last frames; those get no ack, as from any server that has gone.
+  INFO(s->io.commands_received << " frames received of " << kSent + 1 << " sent");
+  CHECK(acks == s->io.commands_received - 1);
+  // The drain reads what arrives during the shutdown: with it, 3001 of 3001 here (3000 at ASan load 16); with the
+  // drain loop removed, 1027 and 1343 (seen to fail so).
+  CHECK(s->io.commands_received > kSent * 9 / 10);
+  CHECK(shutting_down > 0);
   CHECK(s->io.ack_drops == 0);
 }
 

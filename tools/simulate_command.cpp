@@ -25,6 +25,7 @@
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/mpi_launch.hpp"
+#include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
 #include "tools/sweep_grid.hpp"
 #ifdef CORTEXLOOP_HAVE_MPI
@@ -96,13 +97,6 @@ double peak_rss_MB() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
-
-// CPU seconds this process has used so far (all its threads): under load, a measure of work that wall time is not.
-double process_cpu_s() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 double mean_column(const std::vector<float>& pairs, std::size_t column, std::size_t from_tick) {

@@ -31,6 +31,7 @@
 #include "io/recording/npy.hpp"
 #include "tools/default_config.hpp"
 #include "tools/mpi_launch.hpp"
+#include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
 #include "tools/sweep_aln.hpp"
 #include "tools/sweep_network.hpp"
@@ -107,12 +108,6 @@ std::string set_value(const axis& a, std::size_t i) {
   std::string v(text);
   if (v.find_first_of(".eE") == std::string::npos) v += ".0";  // a TOML float, so float keys accept it
   return a.key + "=" + v;
-}
-
-double process_cpu_s() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 // This process's share of the grid (points rank, rank + ranks, ...), run by `threads` threads; progress on stderr.
