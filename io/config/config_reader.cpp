@@ -43,7 +43,10 @@ std::string table_reader::where(std::string_view key) const {
   const auto& src = node ? node->source() : table_.source();
   // With `base = ...` a value may come from another file than the one loaded; the node knows which.
   std::string at = src.path ? *src.path : origin_->file;
-  if (src.begin.line > 0) at += ":" + std::to_string(src.begin.line);
+  if (src.begin.line > 0) {  // appended in place: ":" + std::string&& trips GCC 12's -Wrestrict (a false positive)
+    at += ':';
+    at += std::to_string(src.begin.line);
+  }
   return at;
 }
 
