@@ -56,7 +56,7 @@ struct recording {
   // (clamped to its edge; Readout.aln.out_of_table, Readout.ring_out_of_table), written when an ALN model is there.
   std::vector<float> out_of_table;
   std::int64_t aln_out_of_table_steps = 0, ring_out_of_table_unit_steps = 0;
-  bool aln_seen = false;  // a readout carried the node or a nonzero ring count
+  bool aln_node_seen = false;  // a readout carried the [aln] node (a ring shows as n_ring > 0)
   std::vector<float> ring_rates, vsdi, ring_stim;
   std::vector<double> ticks;  // (epoch, tick, t_ms) per readout
   std::uint32_t n_ring = 0;
@@ -136,7 +136,7 @@ struct recording {
     pair(out_of_table, static_cast<double>(node_outside), static_cast<double>(r.ring_out_of_table()));
     aln_out_of_table_steps += node_outside;
     ring_out_of_table_unit_steps += r.ring_out_of_table();
-    aln_seen = aln_seen || a != nullptr || r.ring_out_of_table() != 0;
+    aln_node_seen = aln_node_seen || a != nullptr;
     ticks.insert(ticks.end(), {static_cast<double>(r.epoch()), static_cast<double>(r.tick()), r.t_ms()});
     hashes.push_back(io::readout_hash(r));
     if (r.vsdi_percent() && r.vsdi_percent()->size() > 0) {
@@ -395,7 +395,7 @@ int run_record(const record_options& o) {
     files.push_back("aln_rates.npy");
   }
   // With an ALN node or a ring (a Zerlaut ring's column is 0: its units have their own check, ring_domain.npy).
-  if ((rec.aln_seen || rec.n_ring > 0) && rec.out_of_table.size() == 2 * n) {
+  if ((rec.aln_node_seen || rec.n_ring > 0) && rec.out_of_table.size() == 2 * n) {
     io::write_npy(out / "out_of_table.npy", rec.out_of_table, {n, 2});
     files.push_back("out_of_table.npy");
   }
@@ -476,7 +476,7 @@ int run_record(const record_options& o) {
       {"info", rec.info},
       {"files", files},
   };
-  if (rec.aln_seen || rec.n_ring > 0)  // the run's totals, as simulate's summary gives them
+  if (rec.aln_node_seen || rec.n_ring > 0)  // the run's totals, as simulate's summary gives them
     summary["out_of_table"] = {{"aln_steps", rec.aln_out_of_table_steps},
                                {"ring_unit_steps", rec.ring_out_of_table_unit_steps}};
   summary["device"] = {
