@@ -216,14 +216,16 @@ std::string read_file(const std::filesystem::path& file) {
   return text.str();
 }
 
-// Tables of `over` replace or extend those of `base`, key by key, recursively.
-void merge_into(toml::table& base, const toml::table& over) {
-  for (const auto& [key, node] : over) {
+// Tables of `over` replace or extend those of `base`, key by key, recursively. The nodes are moved, not
+// copied: toml++ copies a node without its source region, and an error message names the file and line of a
+// value from that region (table_reader::where).
+void merge_into(toml::table& base, toml::table&& over) {
+  for (auto&& [key, node] : over) {
     toml::node* existing = base.get(key);
     if (existing && existing->is_table() && node.is_table())
-      merge_into(*existing->as_table(), *node.as_table());
+      merge_into(*existing->as_table(), std::move(*node.as_table()));
     else
-      base.insert_or_assign(key, node);
+      base.insert_or_assign(key, std::move(node));
   }
 }
 
@@ -259,7 +261,7 @@ toml::table resolve_base(toml::table root, const std::filesystem::path& folder, 
                                     depth + 1));
   }
   root.erase("base");
-  merge_into(merged, root);
+  merge_into(merged, std::move(root));
   return merged;
 }
 
@@ -352,8 +354,8 @@ std::string resolved_config_text(const std::filesystem::path& file, std::span<co
 }
 
 engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
-  const toml::table root = parse_toml(read_file(file), file.string());
-  return read_params(resolve_base(root, file.parent_path(), file.string()), file.string(), overrides);
+  return read_params(resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string()),
+                     file.string(), overrides);
 }
 
 }  // namespace cortexloop::io
@@ -370,8 +372,8 @@ firmware_sim::device_params parse_device_config(std::string_view text, std::stri
 firmware_sim::device_params load_device_config(const std::filesystem::path& file,
                                                std::span<const std::string> overrides,
                                                const engine::engine_params& engine) {
-  const toml::table root = parse_toml(read_file(file), file.string());
-  return read_device_section(resolve_base(root, file.parent_path(), file.string()), file.string(), overrides, engine);
+  return read_device_section(resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string()),
+                             file.string(), overrides, engine);
 }
 
 }  // namespace cortexloop::io

@@ -65,7 +65,7 @@ const toml::node& table_reader::require(std::string_view key) {
     const std::string_view stem = key.substr(0, std::min<std::size_t>(key.size(), 4));
     for (const auto& [other, value] : table_)
       if (other.str().substr(0, stem.size()) == stem && other.str() != key)
-        message += "; the table has an unknown key " + dotted(other.str()) + " (misspelt?)";
+        message += "; the table has an unknown key " + dotted(other.str()) + " at " + where(other.str()) + " (misspelt?)";
     throw config_error(message);
   }
   return *node;
