@@ -99,7 +99,7 @@ struct adex_lane_events {
   const lanes::mask diverged = lanes::either(lanes::nonfinite(v_new), lanes::nonfinite(w_new));
   const lanes::mask spike = lanes::but_not(lanes::greater(v_new, c.v_spike), diverged);
   s.v_mV = lanes::select(lanes::either(spike, diverged), c.v_reset, v_new);
-  s.w_pA = lanes::select(diverged, vf{}, lanes::select(spike, w_new + c.b, w_new));
+  s.w_pA = lanes::zero_where(diverged, lanes::select(spike, w_new + c.b, w_new));
   s.g_exc_nS = ge * syn.decay_exc;  // exact exponential decay over dt
   s.g_inh_nS = gi * syn.decay_inh;
   s.ref_left = lanes::select(spike, c.ref_steps, ref_new);
