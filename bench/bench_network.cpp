@@ -136,7 +136,9 @@ static void BM_adex_update_only(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_adex_update_only)->Arg(10000)->Unit(benchmark::kMicrosecond);
+// 1,024 cells (the state in L1), 10k (in L2) and 100k (beyond it): an equal cost per cell says the update is
+// bound by its arithmetic, not by memory (bench/README.md, "One thread, sixth pass").
+BENCHMARK(BM_adex_update_only)->Arg(1024)->Arg(10000)->Arg(100000)->Unit(benchmark::kMicrosecond);
 
 // The drive's Philox4x32-10 draws for N neurons (a whole number of groups of 128), one step.
 static void BM_philox_drive_draws(benchmark::State& state) {

@@ -42,7 +42,7 @@ void adex_step(const adex_derived& cell, const synapse_derived& synapses, float 
   // Local copies: the byte stores to `spiked` may alias anything reached through a reference or pointer, and would
   // make the compiler reload these after every block.
   const adex_state_view s = view;
-  const synapse_derived syn = synapses;
+  const synapse_lane_consts syn = synapse_lane_consts::broadcast(synapses);
   const drive_draws no_drive{nullptr, {0, false, 0.0f}};
   const drive_draws d = drive ? *drive : no_drive;
   const adex_lane_consts c = adex_lane_consts::broadcast(cell);

@@ -41,6 +41,17 @@ struct adex_lane_consts {
   }
 };
 
+// synapse_derived with each constant in every lane. As vectors, not floats: where GCC runs out of registers it
+// then reads them as memory operands of the arithmetic, where from a float it re-broadcast each one per block (an
+// extra instruction each, 4 of a block's ~57 vector instructions; bench/README.md, "One thread, sixth pass").
+struct synapse_lane_consts {
+  lanes::vf decay_exc, decay_inh, e_exc, e_inh;
+  static synapse_lane_consts broadcast(const synapse_derived& d) noexcept {
+    const lanes::vf zero{};
+    return {zero + d.decay_exc, zero + d.decay_inh, zero + d.e_exc, zero + d.e_inh};
+  }
+};
+
 // The state of 16 cells, in registers.
 struct adex_lanes {
   lanes::vf v_mV, w_pA, g_exc_nS, g_inh_nS;
@@ -57,7 +68,7 @@ struct adex_lane_events {
 // with log2 e folded into its argument's constant (fast_exp2_in_range), the linear current summed from the
 // per-step constant g_L E_L + I_stim, w's Euler step as two multiply-adds, and every condition a mask
 // (lanes::mask) that selects directly.
-[[gnu::always_inline]] inline adex_lane_events adex_lanes_step(const adex_lane_consts& c, const synapse_derived& syn,
+[[gnu::always_inline]] inline adex_lane_events adex_lanes_step(const adex_lane_consts& c, const synapse_lane_consts& syn,
                                                                lanes::vf i_stim_pA, adex_lanes& s) noexcept {
   using lanes::vf;
   using lanes::vi;
@@ -88,7 +99,7 @@ struct adex_lane_events {
   const lanes::mask diverged = lanes::either(lanes::nonfinite(v_new), lanes::nonfinite(w_new));
   const lanes::mask spike = lanes::but_not(lanes::greater(v_new, c.v_spike), diverged);
   s.v_mV = lanes::select(lanes::either(spike, diverged), c.v_reset, v_new);
-  s.w_pA = lanes::select(diverged, vf{}, lanes::select(spike, w_new + c.b, w_new));
+  s.w_pA = lanes::zero_where(diverged, lanes::select(spike, w_new + c.b, w_new));
   s.g_exc_nS = ge * syn.decay_exc;  // exact exponential decay over dt
   s.g_inh_nS = gi * syn.decay_inh;
   s.ref_left = lanes::select(spike, c.ref_steps, ref_new);

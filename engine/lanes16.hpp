@@ -171,6 +171,10 @@ using mask = __mmask16;
 [[gnu::always_inline]] inline vi select(mask m, vi a, vi b) noexcept {
   return reinterpret_cast<vi>(_mm512_mask_blend_epi32(m, reinterpret_cast<__m512i>(b), reinterpret_cast<__m512i>(a)));
 }
+// m ? 0 : x, one zero-masking move (select(m, vf{}, x) became a copy, a zeroing and a masked move)
+[[gnu::always_inline]] inline vf zero_where(mask m, vf x) noexcept {
+  return reinterpret_cast<vf>(_mm512_maskz_mov_ps(static_cast<mask>(~m), reinterpret_cast<__m512>(x)));
+}
 #else
 using mask = vi;
 [[gnu::always_inline]] inline mask all_if(bool b) noexcept { return b ? vi{} - 1 : vi{}; }
@@ -189,6 +193,7 @@ using mask = vi;
 }
 [[gnu::always_inline]] inline vf select(mask m, vf a, vf b) noexcept { return m != 0 ? a : b; }
 [[gnu::always_inline]] inline vi select(mask m, vi a, vi b) noexcept { return m != 0 ? a : b; }
+[[gnu::always_inline]] inline vf zero_where(mask m, vf x) noexcept { return m != 0 ? vf{} : x; }
 #endif
 
 // x rounded to the nearest integer, ties to even (as rintf in the default rounding mode), lane by lane: one

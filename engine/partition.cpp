@@ -83,7 +83,7 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   const auto stream = static_cast<std::uint32_t>(m.drive->stream());
   const adex_lane_consts exc = adex_lane_consts::broadcast(m.exc), inh = adex_lane_consts::broadcast(m.inh);
   // A local copy: through m, the reversal potentials and decays were loaded again after every block's float stores.
-  const synapse_derived syn = m.syn;
+  const synapse_lane_consts syn = synapse_lane_consts::broadcast(m.syn);
   const vf i_stim_exc = vf{} + in.i_stim_exc_pA, i_stim_inh = vf{} + in.i_stim_inh_pA;
   const lanes::mask always = lanes::all_if(rule.always);
   const vf q_drive = vf{} + rule.q_nS;

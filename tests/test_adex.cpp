@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "engine/adex.hpp"
 
@@ -61,6 +62,30 @@ TEST_CASE("synaptic conductances decay exactly exponentially", "[adex]") {
   }
   CHECK(c.ge == Approx(10.0 * std::exp(-500 * kDt / net.tau_exc_ms)).epsilon(1e-5));
   CHECK(c.gi == Approx(4.0 * std::exp(-500 * kDt / net.tau_inh_ms)).epsilon(1e-5));
+}
+
+TEST_CASE("each conductance pulls V towards its own reversal potential by one Euler step", "[adex]") {
+  // Reference: the forward Euler step of the AdEx equation (engine/adex_lanes.hpp's header comment) in double,
+  //   V_1 = V_0 + dt/C (g_L (E_L - V_0) + g_L D_T exp((V_0 - V_T)/D_T) + G_e (E_e - V_0) + G_i (E_i - V_0) - w),
+  // with E_e = 0 mV and E_i = -80 mV far apart, so swapped reversal potentials move V by >= 0.4 mV where the
+  // tolerance is 1e-4 mV (float state, and fast_exp2's relative error < 3e-7 on a ~0.1 pA term); tau_i is set apart
+  // from tau_e (both 5 ms by default) so that swapped decays show too (exact decay, tolerance 1e-6 nS).
+  const adex_params p = rs();
+  network_params net = synapses();
+  net.tau_inh_ms = 10.0;
+  const auto cell = adex_derived::from(p, kDt);
+  const auto syn = synapse_derived::from(net, kDt);
+  const double v0 = -58.0;
+  for (const auto& [ge, gi] : {std::pair{10.0, 0.0}, std::pair{0.0, 20.0}, std::pair{6.0, 30.0}}) {
+    one_cell c{static_cast<float>(v0), 0.0f, static_cast<float>(ge), static_cast<float>(gi)};
+    adex_step(cell, syn, 0.0f, c.view());
+    const double i_pA = p.g_l_nS * (p.e_l_mV - v0) + p.g_l_nS * p.delta_t_mV * std::exp((v0 - p.v_t_mV) / p.delta_t_mV) +
+                        ge * (net.e_exc_mV - v0) + gi * (net.e_inh_mV - v0);
+    CHECK(c.v == Approx(v0 + kDt / p.c_pF * i_pA).margin(1e-4));
+    // and both conductances decayed by their own time constants
+    CHECK(c.ge == Approx(ge * std::exp(-kDt / net.tau_exc_ms)).margin(1e-6));
+    CHECK(c.gi == Approx(gi * std::exp(-kDt / net.tau_inh_ms)).margin(1e-6));
+  }
 }
 
 TEST_CASE("adaptation current decays with tau_w at rest", "[adex]") {
