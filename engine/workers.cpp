@@ -108,7 +108,8 @@ void worker_pool::run(task t, void* context) noexcept {
     timed(0, t, context);
     return;
   }
-  parked_.store(false, std::memory_order_relaxed);
+  // Written only when set: the spinning helpers poll this line, and a store would take it from them every phase.
+  if (parked_.load(std::memory_order_relaxed)) parked_.store(false, std::memory_order_relaxed);
   task_ = t;
   context_ = context;
   finished_.store(0, std::memory_order_relaxed);
