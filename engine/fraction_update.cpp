@@ -18,7 +18,8 @@ namespace {
 using lanes::vf;
 using lanes::vi;
 using heun_lanes::cells16;
-using heun_lanes::keep_table;
+using heun_lanes::gain_table;
+using heun_lanes::step_consts;
 
 // Blocks of 64 cells whose normals are one philox_normals64; blocks of one cell type are stepped by loops that see
 // only that type's constants (as partition::step_cells, to keep them in registers); the block across n_exc takes
@@ -29,9 +30,9 @@ enum class kind { exc, inh, mixed };
 // float the compiler would otherwise have to reload (and re-broadcast) after every store; locals whose address never
 // escapes cannot be aliased, so they stay in registers.
 struct pass_consts {
-  adex_heun_derived cell[2];
-  float drive[2];         // mu_ext + I_stim / C per population, as adex_heun_step computes it
-  keep_table keep[2][2];  // [post][pre]
+  step_consts cell[2];    // with this update's stimulus
+  float rest_mV[2];       // E_L: the spare lanes of a short block
+  gain_table gain[2][2];  // [post][pre]
 };
 
 struct pass_counts {
@@ -56,7 +57,7 @@ template <bool kHeun, kind K>
     lanes::store(io.count_exc + first, lanes::vu16{});
     lanes::store(io.count_inh + first, lanes::vu16{});
   } else {
-    x = {vf{} + c.cell[first < n_exc ? 0 : 1].e_l, vf{}, vf{}, vf{}, normal, vi{}, vi{}, vi{}};
+    x = {vf{} + c.rest_mV[first < n_exc ? 0 : 1], vf{}, vf{}, vf{}, normal, vi{}, vi{}, vi{}};
     for (std::uint32_t k = 0; k < count; ++k) {
       x.v[k] = io.v_mV[first + k];
       x.w[k] = io.w_pA[first + k];
@@ -70,20 +71,19 @@ template <bool kHeun, kind K>
   }
   heun_lanes::events16 e;
   if constexpr (K == kind::exc) {
-    e = heun_lanes::step16<kHeun, true>(c.cell[0], c.drive[0], c.keep[0][0], c.keep[0][1], x);
+    e = heun_lanes::step16<kHeun, true>(c.cell[0], c.gain[0][0], c.gain[0][1], x);
   } else if constexpr (K == kind::inh) {
-    e = heun_lanes::step16<kHeun, true>(c.cell[1], c.drive[1], c.keep[1][0], c.keep[1][1], x);
+    e = heun_lanes::step16<kHeun, true>(c.cell[1], c.gain[1][0], c.gain[1][1], x);
   } else if (first + lanes::kLanes <= n_exc) {
-    e = heun_lanes::step16<kHeun, true>(c.cell[0], c.drive[0], c.keep[0][0], c.keep[0][1], x);
+    e = heun_lanes::step16<kHeun, true>(c.cell[0], c.gain[0][0], c.gain[0][1], x);
   } else if (first >= n_exc) {
-    e = heun_lanes::step16<kHeun, true>(c.cell[1], c.drive[1], c.keep[1][0], c.keep[1][1], x);
+    e = heun_lanes::step16<kHeun, true>(c.cell[1], c.gain[1][0], c.gain[1][1], x);
   } else {  // the block that straddles the populations
-    const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(n_exc);
-    const auto lane_c = heun_lanes::lane_consts::select(exc_lane, c.cell[0], c.cell[1]);
-    const vf drive = exc_lane != 0 ? vf{} + c.drive[0] : vf{} + c.drive[1];
-    const heun_lanes::keep_select keep_e{c.keep[0][0], c.keep[1][0], exc_lane};
-    const heun_lanes::keep_select keep_i{c.keep[0][1], c.keep[1][1], exc_lane};
-    e = heun_lanes::step16<kHeun, true>(lane_c, drive, keep_e, keep_i, x);
+    const lanes::mask exc_lane = lanes::below(reinterpret_cast<lanes::vu>(lanes::iota()) + first, lanes::vu{} + n_exc);
+    const step_consts lane_c = step_consts::select(exc_lane, c.cell[0], c.cell[1]);
+    const heun_lanes::gain_select gain_e{c.gain[0][0], c.gain[1][0], exc_lane};
+    const heun_lanes::gain_select gain_i{c.gain[0][1], c.gain[1][1], exc_lane};
+    e = heun_lanes::step16<kHeun, true>(lane_c, gain_e, gain_i, x);
   }
   if (count == lanes::kLanes) [[likely]] {
     lanes::store(io.v_mV + first, x.v);
@@ -101,7 +101,7 @@ template <bool kHeun, kind K>
     }
   }
   const std::uint32_t valid = count == lanes::kLanes ? 0xFFFFu : (1u << count) - 1u;
-  n.diverged += std::popcount(~lanes::bits(e.finite) & valid);
+  n.diverged += std::popcount(lanes::bits(e.diverged) & valid);
   for (std::uint32_t spiked = lanes::bits(e.spike) & valid; spiked != 0; spiked &= spiked - 1) {  // ~0.1% of cells
     const std::uint32_t id = first + static_cast<std::uint32_t>(std::countr_zero(spiked));
     ids[n.n_spikes++] = id;
@@ -148,10 +148,10 @@ void run_all(const pass_consts& c, const philox_round_keys& keys, std::uint64_t 
 void fraction_update_cells(const fraction_model& m, std::uint32_t n_exc, float i_stim_exc_pA, float i_stim_inh_pA,
                            std::int64_t step, std::uint32_t begin, std::uint32_t end, const fraction_cells& cells,
                            fraction_update_out& out) noexcept {
-  const pass_consts c{{m.cell[0], m.cell[1]},
-                      {m.cell[0].mu + i_stim_exc_pA * m.cell[0].inv_c, m.cell[1].mu + i_stim_inh_pA * m.cell[1].inv_c},
-                      {{keep_table(m.jump[0][0].log_keep()), keep_table(m.jump[0][1].log_keep())},
-                       {keep_table(m.jump[1][0].log_keep()), keep_table(m.jump[1][1].log_keep())}}};
+  const pass_consts c{{step_consts::from(m.cell[0], i_stim_exc_pA), step_consts::from(m.cell[1], i_stim_inh_pA)},
+                      {m.cell[0].e_l, m.cell[1].e_l},
+                      {{gain_table(m.jump[0][0].log_keep()), gain_table(m.jump[0][1].log_keep())},
+                       {gain_table(m.jump[1][0].log_keep()), gain_table(m.jump[1][1].log_keep())}}};
   const philox_round_keys keys(m.noise_key);
   const auto k = static_cast<std::uint64_t>(step);
   out.n_spikes = 0;
