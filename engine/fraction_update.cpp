@@ -40,35 +40,11 @@ struct pass_counts {
   std::int64_t spikes_exc = 0, diverged = 0;
 };
 
-// Steps the 16 cells from `first` (count < 16: the last ones, through a buffer whose spare lanes hold a resting cell,
-// discarded) with their normals, and lists their spikes.
+// Steps the 16 cells in x, the cells from `first`, and lists the spikes of the first `count` lanes.
 template <bool kHeun, kind K>
-[[gnu::always_inline]] inline void block(const pass_consts& c, std::uint32_t n_exc, std::uint32_t end,
-                                         const fraction_cells& io, std::uint32_t* ids, pass_counts& n,
-                                         std::uint32_t first, vf normal) noexcept {
-  const std::uint32_t count = std::min(lanes::kLanes, end - first);
-  cells16 x;
-  if (count == lanes::kLanes) [[likely]] {
-    x = {lanes::load<vf>(io.v_mV + first),  lanes::load<vf>(io.w_pA + first),
-         lanes::load<vf>(io.s_exc + first), lanes::load<vf>(io.s_inh + first),
-         normal,                            lanes::load<vi>(io.ref_left + first),
-         __builtin_convertvector(lanes::load<lanes::vu16>(io.count_exc + first), vi),
-         __builtin_convertvector(lanes::load<lanes::vu16>(io.count_inh + first), vi)};
-    lanes::store(io.count_exc + first, lanes::vu16{});
-    lanes::store(io.count_inh + first, lanes::vu16{});
-  } else {
-    x = {vf{} + c.rest_mV[first < n_exc ? 0 : 1], vf{}, vf{}, vf{}, normal, vi{}, vi{}, vi{}};
-    for (std::uint32_t k = 0; k < count; ++k) {
-      x.v[k] = io.v_mV[first + k];
-      x.w[k] = io.w_pA[first + k];
-      x.se[k] = io.s_exc[first + k];
-      x.si[k] = io.s_inh[first + k];
-      x.ref[k] = io.ref_left[first + k];
-      x.count_e[k] = io.count_exc[first + k];
-      x.count_i[k] = io.count_inh[first + k];
-      io.count_exc[first + k] = io.count_inh[first + k] = 0;
-    }
-  }
+[[gnu::always_inline]] inline void step_block(const pass_consts& c, std::uint32_t n_exc, std::uint32_t* ids,
+                                              pass_counts& n, std::uint32_t first, std::uint32_t count,
+                                              cells16& x) noexcept {
   heun_lanes::events16 e;
   if constexpr (K == kind::exc) {
     e = heun_lanes::step16<kHeun, true>(c.cell[0], c.gain[0][0], c.gain[0][1], x);
@@ -85,21 +61,6 @@ template <bool kHeun, kind K>
     const heun_lanes::gain_select gain_i{c.gain[0][1], c.gain[1][1], exc_lane};
     e = heun_lanes::step16<kHeun, true>(lane_c, gain_e, gain_i, x);
   }
-  if (count == lanes::kLanes) [[likely]] {
-    lanes::store(io.v_mV + first, x.v);
-    lanes::store(io.w_pA + first, x.w);
-    lanes::store(io.s_exc + first, x.se);
-    lanes::store(io.s_inh + first, x.si);
-    lanes::store(io.ref_left + first, x.ref);
-  } else {
-    for (std::uint32_t k = 0; k < count; ++k) {
-      io.v_mV[first + k] = x.v[k];
-      io.w_pA[first + k] = x.w[k];
-      io.s_exc[first + k] = x.se[k];
-      io.s_inh[first + k] = x.si[k];
-      io.ref_left[first + k] = x.ref[k];
-    }
-  }
   const std::uint32_t valid = count == lanes::kLanes ? 0xFFFFu : (1u << count) - 1u;
   n.diverged += std::popcount(lanes::bits(e.diverged) & valid);
   for (std::uint32_t spiked = lanes::bits(e.spike) & valid; spiked != 0; spiked &= spiked - 1) {  // ~0.1% of cells
@@ -107,6 +68,68 @@ template <bool kHeun, kind K>
     ids[n.n_spikes++] = id;
     n.spikes_exc += id < n_exc;
   }
+}
+
+// The last count < 16 cells, through 16-cell buffers whose spare lanes hold a resting cell (discarded). A function of
+// its own, so that the whole blocks' state is never addressed lane by lane (x would then live on the stack: five
+// stores and loads more per block).
+template <bool kHeun, kind K>
+[[gnu::noinline]] void short_block(const pass_consts& c, std::uint32_t n_exc, std::uint32_t count,
+                                   const fraction_cells& io, std::uint32_t* ids, pass_counts& n, std::uint32_t first,
+                                   vf normal) noexcept {
+  float v[lanes::kLanes], w[lanes::kLanes] = {}, se[lanes::kLanes] = {}, si[lanes::kLanes] = {};
+  std::int32_t ref[lanes::kLanes] = {}, ce[lanes::kLanes] = {}, ci[lanes::kLanes] = {};
+  std::fill(v, v + lanes::kLanes, c.rest_mV[first < n_exc ? 0 : 1]);
+  for (std::uint32_t k = 0; k < count; ++k) {
+    v[k] = io.v_mV[first + k];
+    w[k] = io.w_pA[first + k];
+    se[k] = io.s_exc[first + k];
+    si[k] = io.s_inh[first + k];
+    ref[k] = io.ref_left[first + k];
+    ce[k] = io.count_exc[first + k];
+    ci[k] = io.count_inh[first + k];
+    io.count_exc[first + k] = io.count_inh[first + k] = 0;
+  }
+  cells16 x{lanes::load<vf>(v),  lanes::load<vf>(w),   lanes::load<vf>(se), lanes::load<vf>(si),
+            normal,              lanes::load<vi>(ref), lanes::load<vi>(ce), lanes::load<vi>(ci)};
+  step_block<kHeun, K>(c, n_exc, ids, n, first, count, x);
+  lanes::store(v, x.v);
+  lanes::store(w, x.w);
+  lanes::store(se, x.se);
+  lanes::store(si, x.si);
+  lanes::store(ref, x.ref);
+  for (std::uint32_t k = 0; k < count; ++k) {
+    io.v_mV[first + k] = v[k];
+    io.w_pA[first + k] = w[k];
+    io.s_exc[first + k] = se[k];
+    io.s_inh[first + k] = si[k];
+    io.ref_left[first + k] = ref[k];
+  }
+}
+
+// Steps the 16 cells from `first` (fewer at the end of the range: short_block) with their normals, and lists their
+// spikes.
+template <bool kHeun, kind K>
+[[gnu::always_inline]] inline void block(const pass_consts& c, std::uint32_t n_exc, std::uint32_t end,
+                                         const fraction_cells& io, std::uint32_t* ids, pass_counts& n,
+                                         std::uint32_t first, vf normal) noexcept {
+  if (end - first < lanes::kLanes) [[unlikely]] {
+    short_block<kHeun, K>(c, n_exc, end - first, io, ids, n, first, normal);
+    return;
+  }
+  cells16 x{lanes::load<vf>(io.v_mV + first),  lanes::load<vf>(io.w_pA + first),
+            lanes::load<vf>(io.s_exc + first), lanes::load<vf>(io.s_inh + first),
+            normal,                            lanes::load<vi>(io.ref_left + first),
+            __builtin_convertvector(lanes::load<lanes::vu16>(io.count_exc + first), vi),
+            __builtin_convertvector(lanes::load<lanes::vu16>(io.count_inh + first), vi)};
+  lanes::store(io.count_exc + first, lanes::vu16{});
+  lanes::store(io.count_inh + first, lanes::vu16{});
+  step_block<kHeun, K>(c, n_exc, ids, n, first, lanes::kLanes, x);
+  lanes::store(io.v_mV + first, x.v);
+  lanes::store(io.w_pA + first, x.w);
+  lanes::store(io.s_exc + first, x.se);
+  lanes::store(io.s_inh + first, x.si);
+  lanes::store(io.ref_left + first, x.ref);
 }
 
 // Cells [from, to), from a multiple of 64, 64 at a time: their normals, then four blocks of 16.
