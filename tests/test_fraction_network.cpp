@@ -10,7 +10,8 @@
 // the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the scalar); the fused
 // update's straddling block giving lane n_exc the E constants (`<=` for `<`: V and w of the fused pass differ from the
 // array kernel's); the kernel's arrivals as 1 - (1 - s)(1 - c)^n through the (1 - c)^n table (the n = 0 checks of
-// s's bits fail); the gain table's entries from n + 1 (the closed-form checks fail); the huge-page
+// s's bits fail); the gain table's entries from n + 1 (the closed-form checks fail); the 16-target source draws
+// taking each lane's words from the next block (index + 1: every target differs); the huge-page
 // allocator aligning to 4 KiB instead of 2 MiB (both alignment checks). The integrator is
 // network.fraction.integrator: "euler" (the authors' effective scheme, the config's default) or "heun".
 #include <catch2/catch.hpp>
@@ -28,6 +29,7 @@
 #include "engine/huge_pages.hpp"
 #include "engine/noise/philox_normal.hpp"
 #include "engine/synapses/delta_rows.hpp"
+#include "engine/synapses/fixed_indegree.hpp"
 #include "engine/synapses/fraction_synapse.hpp"
 #include "engine/synapses/spike_ring.hpp"
 #include "test_support.hpp"
@@ -213,6 +215,37 @@ TEST_CASE("normal draws: the vectorised log and sincos match std, and the draws 
   const double mean = sum / n, var = sum2 / n - mean * mean;
   CHECK(std::fabs(mean) < 5e-3);
   CHECK(std::fabs(var - 1) < 7e-3);
+}
+
+TEST_CASE("fixed in-degree synapses drawn 16 targets at a time are each target's own scalar draws",
+          "[fraction][connectivity]") {
+  // Reference: draw_fixed_indegree_sources, one target at a time from the scalar Philox (engine/philox.hpp), against
+  // the table fixed_indegree_synapses builds with 16 targets' blocks per philox16 call: every target's sources, in
+  // order, must be the same. Partitions that start and end off the 16-target groups, n_exc inside a group; in-degrees
+  // 0, small, and all but one of a population (the longest rejection runs).
+  engine::fixed_indegree spec;
+  spec.n = 1003;
+  spec.n_exc = 517;
+  const std::uint32_t k_sets[2][2][2] = {{{40, 10}, {60, 0}}, {{516, 3}, {1, 485}}};
+  for (const auto& k : k_sets) {
+    std::memcpy(spec.k_in, k, sizeof spec.k_in);
+    for (const auto& [begin, end] : {std::pair<std::uint32_t, std::uint32_t>{5, 1003}, {512, 777}, {0, 16}}) {
+      INFO("k_ee " << k[0][0] << " targets [" << begin << ", " << end << ")");
+      const engine::incoming_synapses syn = engine::fixed_indegree_synapses(spec, begin, end, 77);
+      std::vector<std::vector<std::uint32_t>> sources(end - begin);
+      for (std::uint32_t pre = 0; pre < syn.n_sources(); ++pre)
+        for (const std::uint32_t local : syn.local_targets_of(pre)) sources[local].push_back(pre);
+      std::vector<std::uint32_t> expected;
+      std::vector<std::uint64_t> bits;
+      std::size_t differ = 0;
+      for (std::uint32_t t = begin; t < end; ++t) {
+        expected.clear();
+        engine::draw_fixed_indegree_sources(spec, engine::philox_key::from_seed(77), t, expected, bits);
+        differ += sources[t - begin] != expected;
+      }
+      CHECK(differ == 0);
+    }
+  }
 }
 
 TEST_CASE("the cell kernel applies n arrivals as the closed form 1 - (1 - s)(1 - c)^n, and leaves s as it is when "
