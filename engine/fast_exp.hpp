@@ -29,6 +29,11 @@ namespace fast_exp_detail {
 [[gnu::always_inline]] inline float times_pow2(float p, float n) noexcept {
   return p * std::bit_cast<float>((static_cast<std::int32_t>(n) + 127) << 23);
 }
+// a b + c: for float as the build contracts it; for lanes one vfmadd with AVX-512 (lanes::mul_add), so that
+// fast_exp2_in_range's polynomial is fused in kernels compiled without contraction too (the same value as a
+// contracting build's: each step a b + c rounded once).
+[[gnu::always_inline]] inline float mul_add(float a, float b, float c) noexcept { return a * b + c; }
+using lanes::mul_add;
 // x rounded to the nearest integer, ties to even (rintf; vrndscaleps in the lane form).
 [[gnu::always_inline]] inline float round_nearest(float x) noexcept { return __builtin_rintf(x); }
 using lanes::floor_minus;
@@ -72,16 +77,17 @@ template <class F>
 // degree 5 instead of 6). F is float or lanes::vf.
 template <class F>
 [[gnu::always_inline]] inline F fast_exp2_in_range(F y) noexcept {
+  using fast_exp_detail::mul_add;
   using fast_exp_detail::round_nearest;
   using fast_exp_detail::times_pow2;
   const F n = round_nearest(y);
   const F f = y - n;
   F p = F{} + 1.326472731e-03f;  // F{} + c: c as a scalar or in every lane
-  p = p * f + 9.671512991e-03f;
-  p = p * f + 5.550733581e-02f;
-  p = p * f + 2.402224243e-01f;
-  p = p * f + 6.931470037e-01f;
-  p = p * f + 1.0f;
+  p = mul_add(p, f, F{} + 9.671512991e-03f);
+  p = mul_add(p, f, F{} + 5.550733581e-02f);
+  p = mul_add(p, f, F{} + 2.402224243e-01f);
+  p = mul_add(p, f, F{} + 6.931470037e-01f);
+  p = mul_add(p, f, F{} + 1.0f);
   return times_pow2(p, n);
 }
 

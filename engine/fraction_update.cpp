@@ -18,7 +18,8 @@ namespace {
 using lanes::vf;
 using lanes::vi;
 using heun_lanes::cells16;
-using heun_lanes::keep_table;
+using heun_lanes::gain_table;
+using heun_lanes::step_consts;
 
 // Blocks of 64 cells whose normals are one philox_normals64; blocks of one cell type are stepped by loops that see
 // only that type's constants (as partition::step_cells, to keep them in registers); the block across n_exc takes
@@ -29,9 +30,9 @@ enum class kind { exc, inh, mixed };
 // float the compiler would otherwise have to reload (and re-broadcast) after every store; locals whose address never
 // escapes cannot be aliased, so they stay in registers.
 struct pass_consts {
-  adex_heun_derived cell[2];
-  float drive[2];         // mu_ext + I_stim / C per population, as adex_heun_step computes it
-  keep_table keep[2][2];  // [post][pre]
+  step_consts cell[2];    // with this update's stimulus
+  float rest_mV[2];       // E_L: the spare lanes of a short block
+  gain_table gain[2][2];  // [post][pre]
 };
 
 struct pass_counts {
@@ -39,74 +40,96 @@ struct pass_counts {
   std::int64_t spikes_exc = 0, diverged = 0;
 };
 
-// Steps the 16 cells from `first` (count < 16: the last ones, through a buffer whose spare lanes hold a resting cell,
-// discarded) with their normals, and lists their spikes.
+// Steps the 16 cells in x, the cells from `first`, and lists the spikes of the first `count` lanes.
 template <bool kHeun, kind K>
-[[gnu::always_inline]] inline void block(const pass_consts& c, std::uint32_t n_exc, std::uint32_t end,
-                                         const fraction_cells& io, std::uint32_t* ids, pass_counts& n,
-                                         std::uint32_t first, vf normal) noexcept {
-  const std::uint32_t count = std::min(lanes::kLanes, end - first);
-  cells16 x;
-  if (count == lanes::kLanes) [[likely]] {
-    x = {lanes::load<vf>(io.v_mV + first),  lanes::load<vf>(io.w_pA + first),
-         lanes::load<vf>(io.s_exc + first), lanes::load<vf>(io.s_inh + first),
-         normal,                            lanes::load<vi>(io.ref_left + first),
-         __builtin_convertvector(lanes::load<lanes::vu16>(io.count_exc + first), vi),
-         __builtin_convertvector(lanes::load<lanes::vu16>(io.count_inh + first), vi)};
-    lanes::store(io.count_exc + first, lanes::vu16{});
-    lanes::store(io.count_inh + first, lanes::vu16{});
-  } else {
-    x = {vf{} + c.cell[first < n_exc ? 0 : 1].e_l, vf{}, vf{}, vf{}, normal, vi{}, vi{}, vi{}};
-    for (std::uint32_t k = 0; k < count; ++k) {
-      x.v[k] = io.v_mV[first + k];
-      x.w[k] = io.w_pA[first + k];
-      x.se[k] = io.s_exc[first + k];
-      x.si[k] = io.s_inh[first + k];
-      x.ref[k] = io.ref_left[first + k];
-      x.count_e[k] = io.count_exc[first + k];
-      x.count_i[k] = io.count_inh[first + k];
-      io.count_exc[first + k] = io.count_inh[first + k] = 0;
-    }
-  }
+[[gnu::always_inline]] inline void step_block(const pass_consts& c, std::uint32_t n_exc, std::uint32_t* ids,
+                                              pass_counts& n, std::uint32_t first, std::uint32_t count,
+                                              cells16& x) noexcept {
   heun_lanes::events16 e;
   if constexpr (K == kind::exc) {
-    e = heun_lanes::step16<kHeun, true>(c.cell[0], c.drive[0], c.keep[0][0], c.keep[0][1], x);
+    e = heun_lanes::step16<kHeun, true>(c.cell[0], c.gain[0][0], c.gain[0][1], x);
   } else if constexpr (K == kind::inh) {
-    e = heun_lanes::step16<kHeun, true>(c.cell[1], c.drive[1], c.keep[1][0], c.keep[1][1], x);
+    e = heun_lanes::step16<kHeun, true>(c.cell[1], c.gain[1][0], c.gain[1][1], x);
   } else if (first + lanes::kLanes <= n_exc) {
-    e = heun_lanes::step16<kHeun, true>(c.cell[0], c.drive[0], c.keep[0][0], c.keep[0][1], x);
+    e = heun_lanes::step16<kHeun, true>(c.cell[0], c.gain[0][0], c.gain[0][1], x);
   } else if (first >= n_exc) {
-    e = heun_lanes::step16<kHeun, true>(c.cell[1], c.drive[1], c.keep[1][0], c.keep[1][1], x);
+    e = heun_lanes::step16<kHeun, true>(c.cell[1], c.gain[1][0], c.gain[1][1], x);
   } else {  // the block that straddles the populations
-    const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(n_exc);
-    const auto lane_c = heun_lanes::lane_consts::select(exc_lane, c.cell[0], c.cell[1]);
-    const vf drive = exc_lane != 0 ? vf{} + c.drive[0] : vf{} + c.drive[1];
-    const heun_lanes::keep_select keep_e{c.keep[0][0], c.keep[1][0], exc_lane};
-    const heun_lanes::keep_select keep_i{c.keep[0][1], c.keep[1][1], exc_lane};
-    e = heun_lanes::step16<kHeun, true>(lane_c, drive, keep_e, keep_i, x);
-  }
-  if (count == lanes::kLanes) [[likely]] {
-    lanes::store(io.v_mV + first, x.v);
-    lanes::store(io.w_pA + first, x.w);
-    lanes::store(io.s_exc + first, x.se);
-    lanes::store(io.s_inh + first, x.si);
-    lanes::store(io.ref_left + first, x.ref);
-  } else {
-    for (std::uint32_t k = 0; k < count; ++k) {
-      io.v_mV[first + k] = x.v[k];
-      io.w_pA[first + k] = x.w[k];
-      io.s_exc[first + k] = x.se[k];
-      io.s_inh[first + k] = x.si[k];
-      io.ref_left[first + k] = x.ref[k];
-    }
+    const lanes::mask exc_lane = lanes::below(reinterpret_cast<lanes::vu>(lanes::iota()) + first, lanes::vu{} + n_exc);
+    const step_consts lane_c = step_consts::select(exc_lane, c.cell[0], c.cell[1]);
+    const heun_lanes::gain_select gain_e{c.gain[0][0], c.gain[1][0], exc_lane};
+    const heun_lanes::gain_select gain_i{c.gain[0][1], c.gain[1][1], exc_lane};
+    e = heun_lanes::step16<kHeun, true>(lane_c, gain_e, gain_i, x);
   }
   const std::uint32_t valid = count == lanes::kLanes ? 0xFFFFu : (1u << count) - 1u;
-  n.diverged += std::popcount(~lanes::bits(e.finite) & valid);
+  n.diverged += std::popcount(lanes::bits(e.diverged) & valid);
   for (std::uint32_t spiked = lanes::bits(e.spike) & valid; spiked != 0; spiked &= spiked - 1) {  // ~0.1% of cells
     const std::uint32_t id = first + static_cast<std::uint32_t>(std::countr_zero(spiked));
     ids[n.n_spikes++] = id;
     n.spikes_exc += id < n_exc;
   }
+}
+
+// The last count < 16 cells, through 16-cell buffers whose spare lanes hold a resting cell (discarded). A function of
+// its own, so that the whole blocks' state is never addressed lane by lane (x would then live on the stack: five
+// stores and loads more per block).
+template <bool kHeun, kind K>
+[[gnu::noinline]] void short_block(const pass_consts& c, std::uint32_t n_exc, std::uint32_t count,
+                                   const fraction_cells& io, std::uint32_t* ids, pass_counts& n, std::uint32_t first,
+                                   vf normal) noexcept {
+  float v[lanes::kLanes], w[lanes::kLanes] = {}, se[lanes::kLanes] = {}, si[lanes::kLanes] = {};
+  std::int32_t ref[lanes::kLanes] = {}, ce[lanes::kLanes] = {}, ci[lanes::kLanes] = {};
+  std::fill(v, v + lanes::kLanes, c.rest_mV[first < n_exc ? 0 : 1]);
+  for (std::uint32_t k = 0; k < count; ++k) {
+    v[k] = io.v_mV[first + k];
+    w[k] = io.w_pA[first + k];
+    se[k] = io.s_exc[first + k];
+    si[k] = io.s_inh[first + k];
+    ref[k] = io.ref_left[first + k];
+    ce[k] = io.count_exc[first + k];
+    ci[k] = io.count_inh[first + k];
+    io.count_exc[first + k] = io.count_inh[first + k] = 0;
+  }
+  cells16 x{lanes::load<vf>(v),  lanes::load<vf>(w),   lanes::load<vf>(se), lanes::load<vf>(si),
+            normal,              lanes::load<vi>(ref), lanes::load<vi>(ce), lanes::load<vi>(ci)};
+  step_block<kHeun, K>(c, n_exc, ids, n, first, count, x);
+  lanes::store(v, x.v);
+  lanes::store(w, x.w);
+  lanes::store(se, x.se);
+  lanes::store(si, x.si);
+  lanes::store(ref, x.ref);
+  for (std::uint32_t k = 0; k < count; ++k) {
+    io.v_mV[first + k] = v[k];
+    io.w_pA[first + k] = w[k];
+    io.s_exc[first + k] = se[k];
+    io.s_inh[first + k] = si[k];
+    io.ref_left[first + k] = ref[k];
+  }
+}
+
+// Steps the 16 cells from `first` (fewer at the end of the range: short_block) with their normals, and lists their
+// spikes.
+template <bool kHeun, kind K>
+[[gnu::always_inline]] inline void block(const pass_consts& c, std::uint32_t n_exc, std::uint32_t end,
+                                         const fraction_cells& io, std::uint32_t* ids, pass_counts& n,
+                                         std::uint32_t first, vf normal) noexcept {
+  if (end - first < lanes::kLanes) [[unlikely]] {
+    short_block<kHeun, K>(c, n_exc, end - first, io, ids, n, first, normal);
+    return;
+  }
+  cells16 x{lanes::load<vf>(io.v_mV + first),  lanes::load<vf>(io.w_pA + first),
+            lanes::load<vf>(io.s_exc + first), lanes::load<vf>(io.s_inh + first),
+            normal,                            lanes::load<vi>(io.ref_left + first),
+            __builtin_convertvector(lanes::load<lanes::vu16>(io.count_exc + first), vi),
+            __builtin_convertvector(lanes::load<lanes::vu16>(io.count_inh + first), vi)};
+  lanes::store(io.count_exc + first, lanes::vu16{});
+  lanes::store(io.count_inh + first, lanes::vu16{});
+  step_block<kHeun, K>(c, n_exc, ids, n, first, lanes::kLanes, x);
+  lanes::store(io.v_mV + first, x.v);
+  lanes::store(io.w_pA + first, x.w);
+  lanes::store(io.s_exc + first, x.se);
+  lanes::store(io.s_inh + first, x.si);
+  lanes::store(io.ref_left + first, x.ref);
 }
 
 // Cells [from, to), from a multiple of 64, 64 at a time: their normals, then four blocks of 16.
@@ -148,10 +171,10 @@ void run_all(const pass_consts& c, const philox_round_keys& keys, std::uint64_t 
 void fraction_update_cells(const fraction_model& m, std::uint32_t n_exc, float i_stim_exc_pA, float i_stim_inh_pA,
                            std::int64_t step, std::uint32_t begin, std::uint32_t end, const fraction_cells& cells,
                            fraction_update_out& out) noexcept {
-  const pass_consts c{{m.cell[0], m.cell[1]},
-                      {m.cell[0].mu + i_stim_exc_pA * m.cell[0].inv_c, m.cell[1].mu + i_stim_inh_pA * m.cell[1].inv_c},
-                      {{keep_table(m.jump[0][0].log_keep()), keep_table(m.jump[0][1].log_keep())},
-                       {keep_table(m.jump[1][0].log_keep()), keep_table(m.jump[1][1].log_keep())}}};
+  const pass_consts c{{step_consts::from(m.cell[0], i_stim_exc_pA), step_consts::from(m.cell[1], i_stim_inh_pA)},
+                      {m.cell[0].e_l, m.cell[1].e_l},
+                      {{gain_table(m.jump[0][0].log_keep()), gain_table(m.jump[0][1].log_keep())},
+                       {gain_table(m.jump[1][0].log_keep()), gain_table(m.jump[1][1].log_keep())}}};
   const philox_round_keys keys(m.noise_key);
   const auto k = static_cast<std::uint64_t>(step);
   out.n_spikes = 0;

@@ -196,6 +196,18 @@ using mask = vi;
 [[gnu::always_inline]] inline vf zero_where(mask m, vf x) noexcept { return m != 0 ? vf{} : x; }
 #endif
 
+// a b + c rounded once (one vfmadd) with AVX-512, whatever -ffp-contract says: kernels compiled without contraction
+// (engine/CMakeLists.txt: every inlined copy must round alike) still get fused multiply-adds where they ask for one,
+// and every copy gets the same one. Elsewhere a b + c, contracted or not as the build says.
+[[gnu::always_inline]] inline vf mul_add(vf a, vf b, vf c) noexcept {
+#if defined(__AVX512F__)
+  return reinterpret_cast<vf>(_mm512_mask_fmadd_ps(reinterpret_cast<__m512>(a), kAll, reinterpret_cast<__m512>(b),
+                                                   reinterpret_cast<__m512>(c)));
+#else
+  return a * b + c;
+#endif
+}
+
 // x rounded to the nearest integer, ties to even (as rintf in the default rounding mode), lane by lane: one
 // vrndscaleps with AVX-512.
 [[gnu::always_inline]] inline vf round_nearest(vf x) noexcept {

@@ -32,6 +32,9 @@ void partition::host_fraction(const fraction_model& m, std::uint32_t n_exc) {
   // A slot holds a step's spikes of the whole network: at most every one of its cells.
   recent_spikes_ = spike_ring(m.ring_slots, synapses_.n_sources());
   arrivals_.assign(2 * static_cast<std::size_t>(end_ - begin_), 0);
+  // count_fraction_arrivals reads the byte rows only: the 32-bit table (4 times their size, 80 MB at 20k cells) is
+  // freed, as host_conductance does.
+  synapses_ = incoming_synapses();
 }
 
 void partition::update(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept {

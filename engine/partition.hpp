@@ -114,7 +114,7 @@ class partition {
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
 
   std::uint32_t begin_, end_;
-  incoming_synapses synapses_;  // empty once the conductance network holds its rows as gaps
+  incoming_synapses synapses_;  // empty once the rows are held as gaps (conductance network) or bytes (fraction)
   std::uint64_t n_synapses_ = 0;
   std::vector<std::uint16_t> afferent_draws_;  // one chunk's Philox draws of the afferent input
   delta_rows fraction_rows_;    // fraction network: the synapses' rows, one byte per target

@@ -9,7 +9,9 @@
 // its 4 bytes (both parts of source 9 wrong); the spike ring not emptying a reused slot (step 4 saw step 0's spikes);
 // the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the scalar); the fused
 // update's straddling block giving lane n_exc the E constants (`<=` for `<`: V and w of the fused pass differ from the
-// array kernel's); the kernel's exp with 1/100 for 1/120 (relative error 1.2e-5 against std::exp); the huge-page
+// array kernel's); the kernel's arrivals as 1 - (1 - s)(1 - c)^n through the (1 - c)^n table (the n = 0 checks of
+// s's bits fail); the gain table's entries from n + 1 (the closed-form checks fail); the 16-target source draws
+// taking each lane's words from the next block (index + 1: every target differs); the huge-page
 // allocator aligning to 4 KiB instead of 2 MiB (both alignment checks). The integrator is
 // network.fraction.integrator: "euler" (the authors' effective scheme, the config's default) or "heun".
 #include <catch2/catch.hpp>
@@ -27,6 +29,7 @@
 #include "engine/huge_pages.hpp"
 #include "engine/noise/philox_normal.hpp"
 #include "engine/synapses/delta_rows.hpp"
+#include "engine/synapses/fixed_indegree.hpp"
 #include "engine/synapses/fraction_synapse.hpp"
 #include "engine/synapses/spike_ring.hpp"
 #include "test_support.hpp"
@@ -214,22 +217,76 @@ TEST_CASE("normal draws: the vectorised log and sincos match std, and the draws 
   CHECK(std::fabs(var - 1) < 7e-3);
 }
 
-TEST_CASE("the cell kernel's exponential (Estrin's scheme) matches std::exp over the clamped exponent's range",
-          "[fraction][heun]") {
-  // Reference: std::exp in double. Bound: 1e-6 relative, the accuracy fast_exp is held to (tests/test_fast_exp.cpp,
-  // 3e-7) with room for the different evaluation order.
-  double worst = 0;
-  for (int i = 0; i <= 120000; i += 16) {
-    engine::lanes::vf x;
-    for (unsigned k = 0; k < engine::lanes::kLanes; ++k) x[k] = -80.0f + 1e-3f * static_cast<float>(i + static_cast<int>(k));
-    const engine::lanes::vf e = engine::heun_lanes::exp_in_range(x);
-    for (unsigned k = 0; k < engine::lanes::kLanes; ++k) {
-      const double ref = std::exp(static_cast<double>(x[k]));
-      worst = std::max(worst, std::fabs(e[k] - ref) / ref);
+TEST_CASE("fixed in-degree synapses drawn 16 targets at a time are each target's own scalar draws",
+          "[fraction][connectivity]") {
+  // Reference: draw_fixed_indegree_sources, one target at a time from the scalar Philox (engine/philox.hpp), against
+  // the table fixed_indegree_synapses builds with 16 targets' blocks per philox16 call: every target's sources, in
+  // order, must be the same. Partitions that start and end off the 16-target groups, n_exc inside a group; in-degrees
+  // 0, small, and all but one of a population (the longest rejection runs).
+  engine::fixed_indegree spec;
+  spec.n = 1003;
+  spec.n_exc = 517;
+  const std::uint32_t k_sets[2][2][2] = {{{40, 10}, {60, 0}}, {{516, 3}, {1, 485}}};
+  for (const auto& k : k_sets) {
+    std::memcpy(spec.k_in, k, sizeof spec.k_in);
+    for (const auto& [begin, end] : {std::pair<std::uint32_t, std::uint32_t>{5, 1003}, {512, 777}, {0, 16}}) {
+      INFO("k_ee " << k[0][0] << " targets [" << begin << ", " << end << ")");
+      const engine::incoming_synapses syn = engine::fixed_indegree_synapses(spec, begin, end, 77);
+      std::vector<std::vector<std::uint32_t>> sources(end - begin);
+      for (std::uint32_t pre = 0; pre < syn.n_sources(); ++pre)
+        for (const std::uint32_t local : syn.local_targets_of(pre)) sources[local].push_back(pre);
+      std::vector<std::uint32_t> expected;
+      std::vector<std::uint64_t> bits;
+      std::size_t differ = 0;
+      for (std::uint32_t t = begin; t < end; ++t) {
+        expected.clear();
+        engine::draw_fixed_indegree_sources(spec, engine::philox_key::from_seed(77), t, expected, bits);
+        differ += sources[t - begin] != expected;
+      }
+      CHECK(differ == 0);
     }
   }
-  INFO("worst relative error " << worst);
-  CHECK(worst < 1e-6);
+}
+
+TEST_CASE("the cell kernel applies n arrivals as the closed form 1 - (1 - s)(1 - c)^n, and leaves s as it is when "
+          "n = 0", "[fraction][heun]") {
+  // Reference: the closed form in double (Cakan & Obermayer 2020: s += (1 - s) c per arrival, k times). Bound: 2e-7
+  // absolute, a few float roundings of s <= 1 (the kernel takes (1 - c)^n from a vector exponential, relative error
+  // 3e-7, times 1 - s <= 1). Refractory cells take arrivals without integrating or decaying s (Brian2's on_pre is
+  // not gated), so their s after the step is the jump alone. n spans the register table (n < 32) and the
+  // exponential for larger counts; n = 0 must give back s's bits (no 1 - (1 - s) rounding of a small s).
+  const double c = 0.3;
+  const auto p = testing::load_params(kConfig, {});
+  const auto m = engine::fraction_model::from(p.network, p.simulation.dt_ms, 1);
+  const float log_keep = static_cast<float>(std::log1p(-c));
+  for (const std::uint16_t largest : {std::uint16_t{31}, std::uint16_t{47}}) {  // table only; table and exponential
+    INFO("counts up to " << largest);
+    constexpr std::size_t n = 48;
+    std::vector<float> v(n, -65.0f), w(n, 0), se(n), si(n), normal(n, 0);
+    std::vector<std::int32_t> ref(n, 3);
+    std::vector<std::uint8_t> spiked(n, 0);
+    std::vector<std::uint16_t> ce(n), ci(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      se[i] = i % 3 == 0 ? 1e-6f * static_cast<float>(i + 1) : static_cast<float>(i) / n;
+      si[i] = 0.5f * se[i];
+      ce[i] = static_cast<std::uint16_t>(i % (largest + 1u));
+      ci[i] = static_cast<std::uint16_t>((i * 7) % (largest + 1u));
+    }
+    const auto se0 = se, si0 = si;
+    const auto ce0 = ce, ci0 = ci;
+    const engine::adex_heun_view view{v.data(), w.data(), se.data(), si.data(), ref.data(), spiked.data(), n};
+    const engine::fraction_arrivals a{ce.data(), ci.data(), log_keep, log_keep};
+    engine::adex_heun_step(m.cell[0], 0.0f, normal.data(), view, &a);
+    auto closed = [c](float s, unsigned k) { return 1.0 - (1.0 - s) * std::pow(1.0 - c, k); };
+    for (std::size_t i = 0; i < n; ++i) {
+      INFO("cell " << i << " n_e " << ce0[i] << " n_i " << ci0[i]);
+      CHECK(std::fabs(se[i] - closed(se0[i], ce0[i])) < 2e-7);
+      CHECK(std::fabs(si[i] - closed(si0[i], ci0[i])) < 2e-7);
+      if (ce0[i] == 0) CHECK(se[i] == se0[i]);
+      if (ci0[i] == 0) CHECK(si[i] == si0[i]);
+      CHECK(ce[i] == 0);  // counts cleared
+    }
+  }
 }
 
 TEST_CASE("the fused update (draws and spike list in registers) equals the array kernel fed with each cell's scalar "

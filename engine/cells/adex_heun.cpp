@@ -51,21 +51,20 @@ namespace {
 using lanes::vf;
 using lanes::vi;
 using heun_lanes::cells16;
-using heun_lanes::keep_table;
+using heun_lanes::gain_table;
 
 // kSpiked, kDiverged or kNoEvent (engine/adex.hpp) per lane.
 [[gnu::always_inline]] inline vi event_codes(const heun_lanes::events16& e) noexcept {
-  return e.spike != 0 ? vi{} + kSpiked : (e.finite == 0 ? vi{} + kDiverged : vi{} + kNoEvent);
+  return lanes::select(e.spike, vi{} + kSpiked, lanes::select(e.diverged, vi{} + kDiverged, vi{} + kNoEvent));
 }
 
 template <bool kHeun, bool kArrivals>
 void integrate(const adex_heun_derived& cell, const float i_stim_pA, const float* normal, const adex_heun_view& s,
                const fraction_arrivals* arrivals) noexcept {
-  // A local copy of the constants: the float stores below could alias `cell`, which would make the compiler reload
-  // (and re-broadcast) every constant in every iteration; the copy's address is never taken, so it stays in registers.
-  const adex_heun_derived c = cell;
-  const float drive = c.mu + i_stim_pA * c.inv_c;  // mu_ext + I_stim / C, the same for every cell
-  const keep_table keep_e(kArrivals ? arrivals->log_keep_exc : 0.0f), keep_i(kArrivals ? arrivals->log_keep_inh : 0.0f);
+  // Locals: the float stores below could alias `cell`, which would make the compiler reload every constant in every
+  // iteration; these copies' addresses are never taken, so they stay in registers.
+  const heun_lanes::step_consts c = heun_lanes::step_consts::from(cell, i_stim_pA);
+  const gain_table gain_e(kArrivals ? arrivals->log_keep_exc : 0.0f), gain_i(kArrivals ? arrivals->log_keep_inh : 0.0f);
   // Local copies of the pointers: stores through them cannot change them (no reloads in the loop).
   float* const v_mV = s.v_mV;
   float* const w_pA = s.w_pA;
@@ -87,7 +86,7 @@ void integrate(const adex_heun_derived& cell, const float i_stim_pA, const float
       lanes::store(count_e + i, lanes::vu16{});
       lanes::store(count_i + i, lanes::vu16{});
     }
-    const vi event = event_codes(heun_lanes::step16<kHeun, kArrivals>(c, drive, keep_e, keep_i, x));
+    const vi event = event_codes(heun_lanes::step16<kHeun, kArrivals>(c, gain_e, gain_i, x));
     lanes::store(v_mV + i, x.v);
     lanes::store(w_pA + i, x.w);
     lanes::store(s_exc + i, x.se);
@@ -104,7 +103,7 @@ void integrate(const adex_heun_derived& cell, const float i_stim_pA, const float
   std::int32_t ref[lanes::kLanes], ce[lanes::kLanes], ci[lanes::kLanes];
   for (std::size_t k = 0; k < lanes::kLanes; ++k) {
     const bool in = k < rest;
-    v[k] = in ? v_mV[i + k] : c.e_l;
+    v[k] = in ? v_mV[i + k] : cell.e_l;
     w[k] = in ? w_pA[i + k] : 0.0f;
     se[k] = in ? s_exc[i + k] : 0.0f;
     si[k] = in ? s_inh[i + k] : 0.0f;
@@ -115,7 +114,7 @@ void integrate(const adex_heun_derived& cell, const float i_stim_pA, const float
   }
   cells16 x{lanes::load<vf>(v), lanes::load<vf>(w), lanes::load<vf>(se), lanes::load<vf>(si), lanes::load<vf>(nr),
             lanes::load<vi>(ref), lanes::load<vi>(ce), lanes::load<vi>(ci)};
-  const vi event = event_codes(heun_lanes::step16<kHeun, kArrivals>(c, drive, keep_e, keep_i, x));
+  const vi event = event_codes(heun_lanes::step16<kHeun, kArrivals>(c, gain_e, gain_i, x));
   for (std::size_t k = 0; k < rest; ++k) {
     v_mV[i + k] = x.v[k];
     w_pA[i + k] = x.w[k];

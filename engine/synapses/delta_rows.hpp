@@ -64,7 +64,24 @@ class basic_delta_rows {
     const Word* p = words_.data() + start_[k];
     const Word* const end = words_.data() + start_[k + 1];
     std::uint32_t target = part == 0 ? ~0u : first_inh_ - 1;  // the gap of the first target counts from here
-    while (p != end) {
+    for (;;) {
+      // 8 bytes of gaps at a time while none of their words is an escape (one test per 8 bytes instead of one per
+      // word; a word is 0 only as an escape: the SWAR zero-word test, exact when it says none).
+      constexpr std::size_t kPer = sizeof(std::uint64_t) / sizeof(Word);
+      constexpr std::uint64_t kOnes = ~std::uint64_t{0} / std::numeric_limits<Word>::max();  // 1 in every word
+      constexpr std::uint64_t kHighs = kOnes << (8 * sizeof(Word) - 1);
+      while (static_cast<std::size_t>(end - p) >= kPer) {
+        std::uint64_t words;
+        std::memcpy(&words, p, sizeof words);
+        if (((words - kOnes) & ~words & kHighs) != 0) break;
+        for (std::size_t k = 0; k < kPer; ++k) {
+          target += static_cast<Word>(words >> (8 * sizeof(Word) * k));
+          f(target);
+        }
+        p += kPer;
+      }
+      if (p == end) return;
+      // One word the plain way: an escape, or the row's last words.
       const Word gap = *p++;
       if (gap != 0) [[likely]] {
         target += gap;

@@ -4,6 +4,7 @@
 #include <bit>
 
 #include "engine/noise/philox_normal.hpp"
+#include "engine/philox_lanes.hpp"
 
 namespace cortexloop::engine {
 
@@ -35,6 +36,68 @@ void draw_fixed_indegree_sources(const fixed_indegree& spec, philox_key key, std
   }
 }
 
+namespace {
+
+// The sources of the `count` <= 16 targets from `first`, appended target by target as draw_fixed_indegree_sources
+// gives them: the same streams, their words taken in the same order and rejected alike, but 16 targets' Philox blocks
+// per philox16 call (engine/philox_lanes.hpp) instead of one scalar block per call (the scalar draws were ~12 % of
+// the 20k network's start-up samples). bits: per target, the E then the I source bitset; ends[lane]: out's size
+// after that target.
+void append_sources16(const fixed_indegree& spec, const philox_round_keys& keys, std::uint32_t first,
+                      std::uint32_t count, std::vector<std::uint32_t>& out, std::vector<std::uint64_t>& bits,
+                      std::uint64_t* ends) {
+  const std::uint32_t first_cell[2] = {0, spec.n_exc}, size[2] = {spec.n_exc, spec.n - spec.n_exc};
+  const std::size_t words[2] = {(size[0] + 63) / 64, (size[1] + 63) / 64}, per_target = words[0] + words[1];
+  bits.assign(lanes::kLanes * per_target, 0);
+  auto bits_of = [&](std::uint32_t lane, int pre) { return bits.data() + lane * per_target + (pre == 0 ? 0 : words[0]); };
+  auto own_bit = [&](std::uint32_t lane, int pre, std::uint64_t*& word) {  // the target's own bit, if pre is its population
+    const std::uint32_t target = first + lane, post = target < spec.n_exc ? 0 : 1;
+    if (static_cast<int>(post) != pre) return std::uint64_t{0};
+    word = bits_of(lane, pre) + (target - first_cell[pre]) / 64;
+    return std::uint64_t{1} << ((target - first_cell[pre]) % 64);
+  };
+  for (int pre = 0; pre < 2; ++pre) {
+    std::uint32_t need[lanes::kLanes] = {}, busy = 0;
+    for (std::uint32_t lane = 0; lane < count; ++lane) {
+      need[lane] = size[pre] == 0 ? 0 : spec.k_in[first + lane < spec.n_exc ? 0 : 1][pre];
+      std::uint64_t* word = nullptr;
+      if (need[lane] != 0) {
+        if (const std::uint64_t bit = own_bit(lane, pre, word)) *word |= bit;  // no autapse
+        ++busy;
+      }
+    }
+    const auto stream = kFixedIndegreeStream + static_cast<std::uint32_t>(pre);
+    for (std::uint64_t index = 0; busy != 0; ++index) {
+      const philox_lanes r = philox16(keys, first, static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32), stream);
+      for (std::uint32_t lane = 0; lane < count; ++lane) {
+        for (int w = 0; w < 4 && need[lane] != 0; ++w) {
+          const auto j = static_cast<std::uint32_t>((static_cast<std::uint64_t>(r.x[w][lane]) * size[pre]) >> 32);
+          std::uint64_t& word = bits_of(lane, pre)[j / 64];
+          const std::uint64_t bit = std::uint64_t{1} << (j % 64);
+          if (word & bit) continue;
+          word |= bit;
+          busy -= --need[lane] == 0;
+        }
+      }
+    }
+    for (std::uint32_t lane = 0; lane < count; ++lane) {
+      std::uint64_t* word = nullptr;
+      if (const std::uint64_t bit = own_bit(lane, pre, word)) *word &= ~bit;
+    }
+  }
+  for (std::uint32_t lane = 0; lane < count; ++lane) {
+    for (int pre = 0; pre < 2; ++pre) {
+      const std::uint64_t* b = bits_of(lane, pre);
+      for (std::size_t w = 0; w < words[pre]; ++w)
+        for (std::uint64_t word = b[w]; word != 0; word &= word - 1)
+          out.push_back(first_cell[pre] + static_cast<std::uint32_t>(64 * w + static_cast<std::size_t>(std::countr_zero(word))));
+    }
+    ends[lane] = out.size();  // where the next target's sources start
+  }
+}
+
+}  // namespace
+
 incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
                                           std::uint64_t seed) {
   const philox_key key = philox_key::from_seed(seed);
@@ -48,11 +111,10 @@ incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint3
     total += static_cast<std::uint64_t>(spec.k_in[post][0]) + spec.k_in[post][1];
   }
   sources.reserve(total);
-  for (std::uint32_t t = begin; t < end; ++t) {
-    first_source[t - begin] = sources.size();
-    draw_fixed_indegree_sources(spec, key, t, sources, bits);
+  const philox_round_keys keys(key);
+  for (std::uint32_t t = begin; t < end; t += lanes::kLanes) {
+    append_sources16(spec, keys, t, std::min(lanes::kLanes, end - t), sources, bits, first_source.data() + (t - begin) + 1);
   }
-  first_source[end - begin] = sources.size();
   return incoming_synapses(spec.n, begin, end, sources, first_source);
 }
 
