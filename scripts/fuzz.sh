@@ -3,7 +3,8 @@
 #   scripts/fuzz.sh            20 s per target (what CI runs)
 #   scripts/fuzz.sh 300        300 s per target
 #   scripts/fuzz.sh 10000000r  10^7 inputs per target (the long run of bench/README.md)
-# Environment: FUZZ_TARGETS="command config program" (which to run), FUZZ_JOBS (libFuzzer -fork, default 1),
+# Environment: FUZZ_TARGETS="command config program" (which to run), FUZZ_PARALLEL (targets run side by side,
+# default nproc), FUZZ_JOBS (libFuzzer -fork, default 1),
 # FUZZ_BUILD_DIR (default build-fuzz), FUZZ_TIMEOUT (s per input, default 120: one input takes ms, but on a
 # shared 2-core machine at load 20 a run was once descheduled for 35 s and libFuzzer called it a hang). Corpora grow in $FUZZ_BUILD_DIR/corpus/<target> (seeded from valid
 # messages and configs/*.toml); a crash leaves crash-* / leak-* / timeout-* files in $FUZZ_BUILD_DIR/artifacts
@@ -35,11 +36,11 @@ for i in 0 1 2 3; do printf '\x02\x00\x02\x01\x05\x0a\x00\x64\x00\x00\x00\x32\x0
 
 if [[ $budget == *r ]]; then limit=(-runs="${budget%r}"); else limit=(-max_total_time="$budget"); fi
 asan_env
-status=0
-# From configs/, so that a fuzzed config's `base = "default.toml"` resolves as for a file there.
-cd "$root/configs"
-for t in $targets; do
-  log="$abs_build/fuzz_$t.log"
+# One target runs on one core: up to FUZZ_PARALLEL targets (default nproc) run side by side, each still for the
+# whole budget (on CI's 2 cores: command and config together, then program: 40 s instead of 60).
+parallel=${FUZZ_PARALLEL:-$(nproc)}
+fuzz_one() {
+  local t=$1 log="$abs_build/fuzz_$1.log" start rc runs
   echo "fuzz.sh: fuzz_$t (${limit[*]})" >&2
   start=$(date +%s)
   if "$abs_build/fuzz/fuzz_$t" "${limit[@]}" -max_len=8192 -timeout="${FUZZ_TIMEOUT:-120}" -rss_limit_mb=2048 -print_final_stats=1 \
@@ -47,10 +48,22 @@ for t in $targets; do
       "$abs_build/corpus/$t" >"$log" 2>&1; then
     rc=0
   else
-    rc=$?; status=1
+    rc=$?
   fi
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
   echo "fuzz.sh: fuzz_$t exit $rc, ${runs:-?} inputs in $(( $(date +%s) - start )) s, corpus $(ls "$abs_build/corpus/$t" | wc -l) files (log $log)" >&2
   ((rc == 0)) || tail -n 40 "$log" >&2
+  echo "$rc" >"$abs_build/fuzz_$t.rc"
+}
+# From configs/, so that a fuzzed config's `base = "default.toml"` resolves as for a file there.
+cd "$root/configs"
+for t in $targets; do
+  rm -f "$abs_build/fuzz_$t.rc"
+  while (( $(jobs -rp | wc -l) >= parallel )); do wait -n || true; done
+  fuzz_one "$t" &
 done
+wait
+# Each run's exit status is in its .rc file (a job reaped by `wait -n` no longer gives it to `wait`).
+status=0
+for t in $targets; do [[ $(cat "$abs_build/fuzz_$t.rc" 2>/dev/null) == 0 ]] || status=1; done
 exit $status
