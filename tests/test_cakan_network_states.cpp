@@ -46,7 +46,7 @@ struct rate_traces {
 
 rate_traces run_network(const std::string& config, std::vector<std::string> overrides, double duration_ms,
                         std::function<double(double)> stim_e_pA) {
-  overrides.push_back(kSize);
+  overrides.emplace_back(kSize);
   auto p = testing::load_params(config, overrides);
   REQUIRE(p.simulation.tick_ms == 1.0);
   engine::engine eng(p);

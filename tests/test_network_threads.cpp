@@ -33,7 +33,7 @@ struct run_record {
 // N = 2003: the exc/inh boundary (1602) and the end are not multiples of the SIMD block or of 64.
 run_record run(unsigned threads, int ticks, std::vector<std::string> overrides = {},
                const char* config = "configs/zerlaut2018_network.toml") {
-  overrides.push_back("network.n_neurons=2003");
+  overrides.emplace_back("network.n_neurons=2003");
   auto p = testing::load_params(config, overrides);
   p.simulation.threads = threads;  // the config would refuse 3 on a 2-core machine; the engine takes any count
   p.stimuli.push_back({engine::stimulus_kind::sine, engine::population::exc, 30.0, 0.0, 1e9, 9.0});
