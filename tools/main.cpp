@@ -1,6 +1,8 @@
 // cortexloop: the command-line entry point. Each subcommand lives in its own *_command.cpp.
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -34,6 +36,20 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports a misspelt subcommand or an option before the subcommand as "A subcommand is required"; name the
+    // word it did not know instead.
+    const std::vector<std::string> extra = app.remaining();
+    if (app.get_subcommands().empty() && !extra.empty()) {
+      std::string known;
+      const CLI::App& all = app;
+      for (const CLI::App* sub : all.get_subcommands([](const CLI::App*) { return true; }))
+        known += (known.empty() ? "" : ", ") + sub->get_name();
+      const bool option = extra.front().rfind('-', 0) == 0;
+      const std::string what = option ? "unknown option '" + extra.front() + "' (options follow the subcommand: " +
+                                            "cortexloop SUBCOMMAND --help; subcommands: " + known + ")"
+                                      : "unknown subcommand '" + extra.front() + "' (subcommands: " + known + ")";
+      return app.exit(CLI::ExtrasError(what, CLI::ExitCodes::ExtrasError));
+    }
     return app.exit(e);
   } catch (const cortexloop::io::config_error& e) {
     std::fprintf(stderr, "cortexloop: config error: %s\n", e.what());

@@ -4,6 +4,7 @@
 #include "io/config/config_aln.hpp"
 #include "io/config/config_meanfield.hpp"
 #include "engine/workers.hpp"
+#include "io/protocol/format_number.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -66,7 +67,7 @@ engine::simulation_params read_simulation(table_reader t) {
   }
   const double ratio = p.tick_ms / p.dt_ms;
   if (std::fabs(ratio - std::round(ratio)) > 1e-9 * ratio)
-    t.fail("tick_ms", "must be a whole number of dt_ms = " + std::to_string(p.dt_ms) + " steps");
+    t.fail("tick_ms", "must be a whole number of dt_ms = " + std::string(format_number(p.dt_ms).view()) + " steps");
   t.finish();
   return p;
 }
@@ -125,7 +126,7 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
       path.delay_ms = t.number(d_key, {0.0, 1000.0});
       const double steps = path.delay_ms / dt_ms;
       if (std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
-        t.fail(d_key, "must be a whole number of dt_ms = " + std::to_string(dt_ms) + " steps");
+        t.fail(d_key, "must be a whole number of dt_ms = " + std::string(format_number(dt_ms).view()) + " steps");
     }
   for (const double tau : {f.tau_s_exc_ms, f.tau_s_inh_ms})
     if (f.integrator == engine::fraction_integrator::euler && tau <= dt_ms)

@@ -1,4 +1,5 @@
 #include "io/config/config_reader.hpp"
+#include "io/protocol/format_number.hpp"
 
 #include <algorithm>
 #include <sstream>
@@ -6,13 +7,19 @@
 namespace cortexloop::io {
 
 namespace {
+// A value as the user wrote it: a float in its shortest round-trip text (toml++ prints 0.35 as
+// 0.34999999999999998), still marked as a float ("1.0", not "1"), so the error quotes the config's own text.
 std::string show(const toml::node& node) {
   std::ostringstream out;
   node.visit([&](const auto& v) {
-    if constexpr (toml::is_string<decltype(v)>)
+    if constexpr (toml::is_string<decltype(v)>) {
       out << '"' << v.get() << '"';
-    else
+    } else if constexpr (toml::is_floating_point<decltype(v)>) {
+      const std::string text(format_number(v.get()).view());
+      out << text << (text.find_first_not_of("-0123456789") == std::string::npos ? ".0" : "");
+    } else {
       out << v;
+    }
   });
   return out.str();
 }

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""What a user sees on bad input, through the CLI: a misspelt subcommand or an option before the subcommand is
+named (CLI11 alone says "A subcommand is required"), and a bad config value is quoted as the file wrote it, at its
+file:line, with the allowed form.
+The expected texts come from the inputs written here, not from the program's output.
+Run by ctest as: /usr/bin/python3 tests/cli/test_cli_errors.py BUILD_DIR"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.path.join(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"), "cortexloop")
+NETWORK = os.path.join(ROOT, "configs", "zerlaut2018_network.toml")
+
+
+def run(*args):
+    return subprocess.run([BINARY, *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+class CliErrors(unittest.TestCase):
+    def test_unknown_subcommand_is_named(self):
+        r = run("simulte", "--out", "x")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("unknown subcommand 'simulte'", r.stderr)
+        self.assertIn("simulate", r.stderr)  # the list of known subcommands, to pick the right one from
+
+    def test_unknown_option_before_the_subcommand_is_named(self):
+        r = run("--verbose")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("unknown option '--verbose'", r.stderr)
+
+    def config_error(self, line):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "bad.toml")
+            with open(path, "w") as f:
+                f.write(f'base = "{NETWORK}"\n[simulation]\n{line}\n')
+            r = run("simulate", "--config", path, "--out", os.path.join(tmp, "out"), "--quiet")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("bad.toml:3: ", r.stderr)
+        return r.stderr
+
+    def test_value_quoted_as_written(self):
+        # 0.35 ms is not a whole number of 0.1 ms steps; the error must show 0.35 and 0.1, not 0.34999999999999998
+        # or 0.100000.
+        e = self.config_error("tick_ms = 0.35")
+        self.assertIn("simulation.tick_ms = 0.35: ", e)
+        self.assertIn("dt_ms = 0.1 steps", e)
+
+    def test_whole_float_stays_a_float(self):
+        e = self.config_error("duration_s = -1.0")
+        self.assertIn("simulation.duration_s = -1.0: out of range", e)
+
+    def test_misspelt_key_names_the_known_ones(self):
+        e = self.config_error("duraton_s = 1.0")
+        self.assertIn("simulation.duraton_s = 1.0: unknown key", e)
+        self.assertIn("duration_s", e)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1])
