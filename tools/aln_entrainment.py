@@ -58,20 +58,23 @@ def run_offline(scan, binary, jobs):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=list(entrainment.FIGURES))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=list(entrainment.FIGURES), help="frequency (Fig 5) or phase-locking (Fig 6)")
     ap.add_argument("--out", type=pathlib.Path, required=True, help="folder for the arrays and the PNG")
     ap.add_argument("--live", action="store_true", help="run the points through one `serve --mode stepped` session")
     ap.add_argument("--model", choices=entrainment.MODELS, default="aln",
-                    help="aln (offline or live), network or both side by side (live only)")
-    ap.add_argument("--scans", type=pathlib.Path, default=pathlib.Path(entrainment.SCANS), help="the scan file")
+                    help="aln (offline or live), network or both side by side (live only); default: %(default)s")
+    ap.add_argument("--scans", type=pathlib.Path, default=pathlib.Path(entrainment.SCANS),
+                    help="the scan file (default: %(default)s)")
     ap.add_argument("--frequencies", type=floats, help="stimulus frequencies, Hz (replaces the file's grid)")
     ap.add_argument("--amplitudes", type=floats, help="zero-to-peak amplitudes, mV/ms (x 200 pF = pA)")
     ap.add_argument("--set", action="append", default=[], help="live: a config override for serve (repeatable)")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1, help="simulation seed (default: %(default)s)")
     ap.add_argument("--cortexloop", type=pathlib.Path,
-                    default=pathlib.Path(os.environ.get("CORTEXLOOP_BIN", ROOT / "build" / "cortexloop")))
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="offline: simulate processes at once")
+                    default=pathlib.Path(os.environ.get("CORTEXLOOP_BIN", ROOT / "build" / "cortexloop")),
+                    help="cortexloop executable (default: $CORTEXLOOP_BIN or %(default)s)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="offline: simulate processes at once (default: %(default)s)")
     ap.add_argument("--save-rates", action="store_true",
                     help="also write every point's E rate per tick ([point, tick], float32) and, live, its stimulus")
     ap.add_argument("--quick", action="store_true", help="a coarse grid (a few values per axis) to try it out")

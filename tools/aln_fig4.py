@@ -28,9 +28,10 @@ PROTOCOLS = [
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=pathlib.Path, required=True, help="PNG to write")
-    ap.add_argument("--cortexloop", type=pathlib.Path, default=ROOT / "build" / "cortexloop")
+    ap.add_argument("--cortexloop", type=pathlib.Path, default=ROOT / "build" / "cortexloop",
+                    help="cortexloop executable (default: %(default)s)")
     a = ap.parse_args()
     if not a.cortexloop.exists():
         print(f"aln_fig4: {a.cortexloop} not found (build it, or pass --cortexloop)", file=sys.stderr)

@@ -11,7 +11,8 @@ an ordinary stimulation command (SetStimulation: 1 s after it is applied, for 1 
 
 The paper (Fig 4a): the step moves A1 from the down state into the E-I limit cycle LC_EI, and the oscillation stops
 when the step ends, in both models. --mode realtime runs the server paced by the wall clock (the 20,000-cell network
-runs at about 0.8x real time on a 2-core machine: ticks come late, none is lost in stepped mode).
+runs at about 2x real time on an idle core, below 1x on a busy machine: then ticks come late; none is lost in stepped
+mode; bench/README.md).
 
 --protocol pi-clamp closes a loop on the ALN node instead (configs/cakan2020/aln_closed_loop.toml, docs/aln.md): the
 simulated device senses the node's E rate and its PI clamp (SetController PiClamp) holds it at --target-Hz with a DC
@@ -77,27 +78,36 @@ def main_pi_clamp(a) -> int:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=pathlib.Path, required=True, help="PNG to write (the arrays go to the same name .npz)")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=pathlib.Path, required=True,
+                    help="PNG to write (the arrays go to the same name .npz)")
     ap.add_argument("--protocol", choices=["step", "pi-clamp"], default="step",
                     help="step: Fig 4's DC step (default); pi-clamp: the device's PI clamp on the ALN node's E rate")
     ap.add_argument("--config", help="serve's config (default: configs/cakan2020/live_a1.toml for step, "
                                      "aln_closed_loop.toml for pi-clamp)")
-    ap.add_argument("--mode", choices=["stepped", "realtime", "fast"], default="stepped")
-    ap.add_argument("--amplitude-pA", type=float, default=60.0, help="DC step onto Exc, pA per cell (paper: 60 at A1)")
-    ap.add_argument("--pre-ms", type=float, default=1000.0)
-    ap.add_argument("--step-ms", type=float, default=1000.0)
-    ap.add_argument("--post-ms", type=float, default=1000.0)
+    ap.add_argument("--mode", choices=["stepped", "realtime", "fast"], default="stepped",
+                    help="serve --mode (default: %(default)s)")
+    ap.add_argument("--amplitude-pA", type=float, default=60.0,
+                    help="DC step onto Exc, pA per cell (default: %(default)s, the paper's at A1)")
+    ap.add_argument("--pre-ms", type=float, default=1000.0, help="before the step, ms (default: %(default)s)")
+    ap.add_argument("--step-ms", type=float, default=1000.0, help="length of the step, ms (default: %(default)s)")
+    ap.add_argument("--post-ms", type=float, default=1000.0, help="after the step, ms (default: %(default)s)")
     ap.add_argument("--set", action="append", default=[], help="config override passed to serve (repeatable)")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--smooth-ms", type=int, default=5, help="moving mean of the network's rate in the plot")
-    ap.add_argument("--bin", default=os.environ.get("CORTEXLOOP_BIN", str(ROOT / "build" / "cortexloop")))
+    ap.add_argument("--seed", type=int, default=1, help="serve --seed (default: %(default)s)")
+    ap.add_argument("--smooth-ms", type=int, default=5,
+                    help="moving mean of the network's rate in the plot, ms (default: %(default)s)")
+    ap.add_argument("--bin", default=os.environ.get("CORTEXLOOP_BIN", str(ROOT / "build" / "cortexloop")),
+                    help="cortexloop executable (default: $CORTEXLOOP_BIN or %(default)s)")
     pi = ap.add_argument_group("pi-clamp (the config's sensing channel 0 must sense aln_rate_exc)")
-    pi.add_argument("--target-Hz", type=float, default=0.45, help="set-point of the sensed E rate (A1 rests at 0.31)")
-    pi.add_argument("--ki-per-s", type=float, default=400.0, help="integral gain, pA per (Hz s); kp is 0")
-    pi.add_argument("--output-max-pA", type=float, default=25.0, help="largest current (A1 cycles at 40 pA)")
-    pi.add_argument("--clamp-from-ms", type=float, default=1000.0)
-    pi.add_argument("--duration-ms", type=float, default=5000.0)
+    pi.add_argument("--target-Hz", type=float, default=0.45,
+                    help="set-point of the sensed E rate, Hz (default: %(default)s; A1 rests at 0.31)")
+    pi.add_argument("--ki-per-s", type=float, default=400.0,
+                    help="integral gain, pA per (Hz s); kp is 0 (default: %(default)s)")
+    pi.add_argument("--output-max-pA", type=float, default=25.0,
+                    help="largest current, pA (default: %(default)s; A1 cycles at 40 pA)")
+    pi.add_argument("--clamp-from-ms", type=float, default=1000.0,
+                    help="the clamp starts here, ms (default: %(default)s)")
+    pi.add_argument("--duration-ms", type=float, default=5000.0, help="length of the run, ms (default: %(default)s)")
     a = ap.parse_args()
     if not os.path.exists(a.bin):
         print(f"aln_live_fig4: {a.bin} not found (build it, or pass --bin)", file=sys.stderr)

@@ -2,10 +2,14 @@
 """Compare an ALN cascade table written by `cortexloop aln-table --out FILE` (default grid) with the points of
 neurolib's quantities_cascade.h5 listed in aln_cascade_points.md, at the issue's tolerances (rate 2% where above
 1 Hz, V_mean 0.2 mV, tau 5% or 0.01 ms -- the reference's tau are rounded to its 0.01 ms search grid -- and
-tau_sigma = 0 exactly where the reference has 0). Exit status 1 if any point is outside.
+tau_sigma = 0 exactly where the reference has 0), and that every value of the table is finite. Exit status 1 if
+any point is outside or any value is not finite.
 
-usage: tools/aln_table_check.py TABLE.bin [POINTS.md]
+    build/cortexloop aln-table --out /tmp/table.bin
+    /usr/bin/python3 tools/aln_table_check.py /tmp/table.bin
 """
+import argparse
+import pathlib
 import re
 import sys
 
@@ -13,7 +17,10 @@ import numpy as np
 
 
 def read_table(path):
-    b = open(path, "rb").read()
+    try:
+        b = open(path, "rb").read()
+    except OSError as e:
+        sys.exit(f"aln_table_check: {e}")
     if b[:8] != b"CLALNCT1":
         sys.exit(f"{path}: not a cortexloop ALN cascade table")
     n_mu, n_sigma = np.frombuffer(b[24:32], dtype="<i4")
@@ -21,8 +28,15 @@ def read_table(path):
 
 
 def main():
-    table = read_table(sys.argv[1])
-    points = sys.argv[2] if len(sys.argv) > 2 else "/work/shared/reference/aln_cascade_points.md"
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("table", help="table file written by `cortexloop aln-table --out` (default grid)")
+    # A copy of the project's reference file ships with the checkout, so the check runs on a fresh clone.
+    default_points = pathlib.Path(__file__).resolve().parent.parent / "tests/reference/data/aln_cascade_points.md"
+    ap.add_argument("points", nargs="?", default=str(default_points),
+                    help="the reference points, a markdown table (default: %(default)s)")
+    a = ap.parse_args()
+    table = read_table(a.table)
+    points = a.points
     if table.shape[1:] != (64, 350):
         sys.exit("the table must have the default grid (mu -1..7 in 350, sigma 0.5..5 in 64)")
     mus, sigmas = np.linspace(-1, 7, 350), np.linspace(0.5, 5, 64)
@@ -38,8 +52,9 @@ def main():
         bad += not ok
         print(f"mu={mu:g} sigma={sigma:g} r={q[0]:.6g}({r:g}) V={q[1]:.6g}({v:g}) tau_mu={q[2]:.4g}({tau_mu:g}) "
               f"tau_sigma={q[3]:.4g}({tau_sigma:g}) {'ok' if ok else 'OUTSIDE'}")
-    print(f"points={len(rows)} outside={bad}")
-    return 1 if bad else 0
+    not_finite = int(np.count_nonzero(~np.isfinite(table)))
+    print(f"points={len(rows)} outside={bad} values={table.size} not_finite={not_finite}")
+    return 1 if bad or not_finite else 0
 
 
 if __name__ == "__main__":

@@ -42,11 +42,11 @@ STATE_COLOURS = ["#1f3b73", "#f2c14e", "#6ab187", "#d1495b", "#8e6c8a"]
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=pathlib.Path, help="output folder of cortexloop sweep")
     ap.add_argument("--out", type=pathlib.Path, required=True, help="PNG to write")
     ap.add_argument("--points", choices=["A", "B", "none"], default="none", help="points of interest to mark")
-    ap.add_argument("--title", default=None)
+    ap.add_argument("--title", default=None, help="figure title (default: the model and its axes)")
     a = ap.parse_args()
     try:
         meta = json.loads((a.folder / "sweep.json").read_text())
