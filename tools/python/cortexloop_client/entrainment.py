@@ -14,6 +14,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import textwrap
 import time
 import tomllib
 
@@ -245,7 +246,9 @@ def save_and_plot(scan, rates, out, title_extra=""):
                 ax.set_title(f"{MODEL_NAMES[m]}, A = {amp:g} mV/ms ({amp * C_PF:g} pA)", fontsize=9)
                 ax.set_xlabel("stimulus frequency [Hz]")
             row[0].set_ylabel(f"frequency of the {MODEL_NAMES[m]} E rate [Hz]")
-        fig.suptitle("A2: normalised power spectrum of the E rate (cf. Cakan & Obermayer 2020 Fig 5)" + title_extra)
+        # Wrapped to the figure's width: with few amplitudes (--quick: 2 panels) one line ran off both edges.
+        title = "A2: normalised power spectrum of the E rate (cf. Cakan & Obermayer 2020 Fig 5)" + title_extra
+        fig.suptitle(textwrap.fill(title, width=max(40, int(fig.get_figwidth() * 10))))
         png = out / "fig5_entrainment.png"
     else:
         fig, axes = plt.subplots(1, len(models), figsize=(6 * len(models), 4.5), squeeze=False,
