@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""What a user sees on bad input, through the CLI: a misspelt subcommand or an option before the subcommand is
+"""What the CLI tells a user. On bad input: a misspelt subcommand or an option before the subcommand is
 named (CLI11 alone says "A subcommand is required"), and a bad config value is quoted as the file wrote it, at its
-file:line, with the allowed form.
-The expected texts come from the inputs written here, not from the program's output.
-Run by ctest as: /usr/bin/python3 tests/cli/test_cli_errors.py BUILD_DIR"""
+file:line, with the allowed form. After a run of the ring alone: that the network was not stepped (it printed
+"mean rates exc 0.00 Hz", as if the network were silent). The expected texts come from the inputs written here,
+not from the program's output. Run by ctest as: /usr/bin/python3 tests/cli/test_cli_messages.py BUILD_DIR"""
 import os
 import subprocess
 import sys
@@ -56,6 +56,17 @@ class CliErrors(unittest.TestCase):
         e = self.config_error("duraton_s = 1.0")
         self.assertIn("simulation.duraton_s = 1.0: unknown key", e)
         self.assertIn("duration_s", e)
+
+
+class CliSummary(unittest.TestCase):
+    def test_ring_alone_does_not_report_a_silent_network(self):
+        # configs/zerlaut2018_ring.toml has [ring] network = "off": the network is built but never stepped.
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("simulate", "--config", os.path.join(ROOT, "configs", "zerlaut2018_ring.toml"), "--out",
+                    os.path.join(tmp, "out"), "--duration", "0.05")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("network was not stepped", r.stderr)
+        self.assertNotIn("mean rates exc 0.00 Hz", r.stderr)
 
 
 if __name__ == "__main__":
