@@ -380,7 +380,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("experiment", nargs="+", help="configs/stimulation/*.toml")
     ap.add_argument("--out", default="out/stimulation", help="output folder (default %(default)s)")
-    ap.add_argument("--bin", default=DEFAULT_BIN)
+    ap.add_argument("--bin", default=DEFAULT_BIN, help="cortexloop executable (default: %(default)s)")
     ap.add_argument("--seeds", help="comma-separated seeds, overriding the file's")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)

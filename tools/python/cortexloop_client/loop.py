@@ -237,8 +237,9 @@ def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neur
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
     parser.add_argument("--mode", choices=["stepped", "realtime"], default="stepped",
                         help="stepped: deterministic, one tick per decision (default); realtime: wall-clock paced")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--duration", type=float, default=duration_s, help="seconds of simulated time")
+    parser.add_argument("--seed", type=int, default=1, help="serve --seed (default: %(default)s)")
+    parser.add_argument("--duration", type=float, default=duration_s,
+                        help="seconds of simulated time (default: %(default)s)")
     parser.add_argument("--connect", metavar="COMMANDS,PUB",
                         help="use a running server (e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555) instead of "
                              "starting one; it must run in --mode")

@@ -126,17 +126,21 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pub", default="tcp://127.0.0.1:5555")
-    ap.add_argument("--commands", default="tcp://127.0.0.1:5556")
+    ap.add_argument("--pub", default="tcp://127.0.0.1:5555", help="server's PUB endpoint (default: %(default)s)")
+    ap.add_argument("--commands", default="tcp://127.0.0.1:5556",
+                    help="server's command endpoint (default: %(default)s)")
     ap.add_argument("--curve-server-key", help="CURVE: the server's public key file (server.key)")
     ap.add_argument("--curve-secret", help="CURVE: this client's secret key file (NAME.key_secret)")
-    ap.add_argument("--window", type=float, default=5.0, help="seconds of simulated time shown")
-    ap.add_argument("--seconds", type=float, help="stop after this many wall seconds")
+    ap.add_argument("--window", type=float, default=5.0, help="seconds of simulated time shown (default: %(default)s)")
+    ap.add_argument("--seconds", type=float,
+                    help="stop after this many wall seconds (default: until the window is closed)")
     ap.add_argument("--snapshot", help="save the figure to this PNG at the end (headless when given)")
     ap.add_argument("--stim-at", type=float, help="send a DC step to the excitatory population after this many s")
-    ap.add_argument("--amplitude", type=float, default=200.0, help="pA, for --stim-at")
-    ap.add_argument("--stim-ms", type=float, default=1000.0, help="duration of the step (ms), for --stim-at")
-    ap.add_argument("--ring-length-mm", type=float, default=36.0, help="the server config's ring.length_mm")
+    ap.add_argument("--amplitude", type=float, default=200.0, help="pA per cell, for --stim-at (default: %(default)s)")
+    ap.add_argument("--stim-ms", type=float, default=1000.0,
+                    help="duration of the step (ms), for --stim-at (default: %(default)s)")
+    ap.add_argument("--ring-length-mm", type=float, default=36.0,
+                    help="the server config's ring.length_mm (default: %(default)s)")
     ap.add_argument("--network-position-mm", type=float, help="the config's network.position_mm (marked)")
     a = ap.parse_args(argv)
 
