@@ -1,5 +1,5 @@
 // Reproducible sessions (issue 9): `cortexloop record` of a realtime `cortexloop serve` session with programs, an
-// on-device controller, a drive change and a Reset is replayed by `cortexloop replay` bit for bit; a recording
+// on-device controller, a drive change, a Reset and an External controller left silent until its watchdog fires is replayed by `cortexloop replay` bit for bit; a recording
 // doctored in one command's tick or one byte of its config is reported as different.
 #include <catch2/catch.hpp>
 
@@ -94,6 +94,21 @@ io::command pi_clamp() {
   return c;
 }
 
+// An External controller (the channel is driven by an off-device loop) whose watchdog fires 20 ms after the last
+// command: the replay must feed it exactly where the live session did (its own Steps do not).
+io::command external_controller() {
+  io::command c;
+  c.kind = io::command_kind::set_controller;
+  c.channel = 1;  // slot
+  fw::controller_params& k = c.controller;
+  k.kind = fw::controller_kind::external;
+  k.output_channel = 2;
+  k.output_program.amplitude = 40.0;
+  k.timeout_us = 20'000;
+  k.ramp_down_us = 5'000;
+  return c;
+}
+
 }  // namespace
 
 TEST_CASE("a realtime session recorded by `record` replays bit-identically, and a doctored recording does not",
@@ -167,6 +182,9 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
     clear.channel = 3;
     send(clear);
     std::this_thread::sleep_for(300ms);  // past tick 250 of the new epoch
+    send(external_controller());
+    // More than the replay's longest Step (1000 ticks) without a command: its watchdog fires once, live.
+    std::this_thread::sleep_for(1300ms);
   }
   kill(recorder.pid, SIGTERM);
   REQUIRE(wait_exit(recorder, 20s) == 0);

@@ -306,6 +306,7 @@ int replayer::run() {
   so.device = io::parse_device_config(config, name, {}, so.params);
   so.config_toml = config;
   so.mode = io::run_mode::stepped;
+  so.steps_feed_watchdog = false;  // our own Steps are not the session's commands (docs/protocol.md, "Replay")
   so.pub_endpoint = "tcp://127.0.0.1:*";
   so.command_endpoint = "tcp://127.0.0.1:*";
   so.pub_hwm = 100000;

@@ -253,8 +253,9 @@ command_event realtime_loop::event_for(const command& c, std::int64_t now_ns) co
 void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
   command_event e = event_for(c, now_ns);
   e.accepted = true;
-  // Anything from outside feeds the watchdog of an external controller.
-  device_.feed(eng_->step_index());
+  // Anything from outside feeds the watchdog of an external controller (a Step unless the options say not:
+  // realtime_options::steps_feed_watchdog).
+  if (c.kind != command_kind::step || opt_.steps_feed_watchdog) device_.feed(eng_->step_index());
   std::int64_t applied_step = -1;  // a program's start step; else the engine's next step (after a Reset: the new one's)
   switch (c.kind) {
     case command_kind::set_stimulation:
