@@ -19,6 +19,7 @@ import numpy as np
 
 from cortexloop_client import Client
 from cortexloop_client import plot
+from cortexloop_client import viewer
 
 BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
 CONFIG = "configs/zerlaut2018_network.toml"
@@ -32,10 +33,10 @@ def free_port():
 
 
 class Server:
-    def __init__(self, *extra):
+    def __init__(self, *extra, config=CONFIG):
         self.pub = f"tcp://127.0.0.1:{free_port()}"
         self.commands = f"tcp://127.0.0.1:{free_port()}"
-        self.proc = subprocess.Popen([BIN, "serve", "--config", CONFIG, *SMALL, "--pub", self.pub, "--commands",
+        self.proc = subprocess.Popen([BIN, "serve", "--config", config, *SMALL, "--pub", self.pub, "--commands",
                                       self.commands, *extra], stderr=subprocess.PIPE, text=True)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
@@ -178,6 +179,19 @@ class ClientTest(unittest.TestCase):
             self.assertEqual((info["n_exc"], info["n_inh"]), (800, 200))
             self.assertEqual((info["dt_ms"], info["tick_ms"], info["seed"]), (0.1, 1.0, 7))
             self.assertEqual(info["max_drive_rate_hz"], 25.0)
+            c.close()
+        finally:
+            rc, err = server.stop()
+        self.assertEqual(rc, 0, err)
+
+    def test_viewer_takes_the_ring_length_from_the_server(self):
+        # The viewer's VSDi axis: the ring the server runs (GetInfo), not a default the user must override.
+        server = Server("--mode", "stepped", "--set", "ring.length_mm=24", config="configs/default.toml")
+        try:
+            c = Client(server.commands, server.pub)
+            self.assertTrue(c.sync())
+            self.assertEqual(viewer.ring_length_of(None, c), 24.0)
+            self.assertEqual(viewer.ring_length_of(10.0, c), 10.0)  # the option still wins
             c.close()
         finally:
             rc, err = server.stop()

@@ -124,6 +124,15 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None):
         a.spines[["top", "right"]].set_visible(False)
 
 
+def ring_length_of(given_mm, client, timeout_s=5.0):
+    """The VSDi axis's length: --ring-length-mm when given, else the server's (GetInfo), so that no client needs the
+    server's config (docs/protocol.md); 36 mm (the shipped ring's) only when the server does not answer."""
+    if given_mm is not None:
+        return given_mm
+    info = client.info(timeout_s) or {}
+    return info.get("ring_length_mm") or 36.0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pub", default="tcp://127.0.0.1:5555", help="server's PUB endpoint (default: %(default)s)")
@@ -139,8 +148,8 @@ def main(argv=None):
     ap.add_argument("--amplitude", type=float, default=200.0, help="pA per cell, for --stim-at (default: %(default)s)")
     ap.add_argument("--stim-ms", type=float, default=1000.0,
                     help="duration of the step (ms), for --stim-at (default: %(default)s)")
-    ap.add_argument("--ring-length-mm", type=float, default=36.0,
-                    help="the server config's ring.length_mm (default: %(default)s)")
+    ap.add_argument("--ring-length-mm", type=float,
+                    help="the ring's length in mm, for the VSDi axis (default: the server's, from GetInfo)")
     ap.add_argument("--network-position-mm", type=float, help="the config's network.position_mm (marked)")
     a = ap.parse_args(argv)
 
@@ -159,7 +168,7 @@ def main(argv=None):
     with_ring = bool(b.vsdi)
     n_sensing = len(b.sensing[-1]) if b.sensing else 0
     fig, axes = build_figure(plt, with_ring, n_sensing, with_device=bool(b.delivered))
-    geo = {"ring_length_mm": a.ring_length_mm, "network_position_mm": a.network_position_mm}
+    geo = {"ring_length_mm": ring_length_of(a.ring_length_mm, client), "network_position_mm": a.network_position_mm}
     start, stim_sent = time.monotonic(), False
     if not a.snapshot:
         plt.ion()
