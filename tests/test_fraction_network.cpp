@@ -187,9 +187,19 @@ TEST_CASE("normal draws: the vectorised log and sincos match std, and the draws 
     const float u = static_cast<float>(i) / 100000.0f;
     worst_log = std::max(worst_log, std::fabs(log_unit(u) - std::log(static_cast<double>(u))) /
                                         std::max(1e-30, std::fabs(std::log(static_cast<double>(u)))));
+    // The power of two taken in the exponent: the same value as of u itself.
+    CHECK(log_unit(u * 0x1.0p32f, 32) == log_unit(u));
+  }
+  // Angles 2 pi (word >> 8) 2^-24 over the whole turn, and either side of every octant's edge (where the quadrant
+  // and the sign of r change).
+  std::vector<std::uint32_t> words;
+  for (std::uint64_t i = 0; i < 100000; ++i) words.push_back(static_cast<std::uint32_t>((i << 32) / 100000));
+  for (std::uint32_t k = 0; k < 8; ++k)
+    for (const std::uint32_t d : {0u, 0xFFu, 0x100u, 0xFFFFFF00u}) words.push_back((k << 29) + d);
+  for (const std::uint32_t word : words) {
     float co, si;
-    sincos_turn(u - 1e-5f, co, si);
-    const double angle = 2 * M_PI * static_cast<double>(u - 1e-5f);
+    sincos_turn_bits(word, co, si);
+    const double angle = 2 * M_PI * std::ldexp(static_cast<double>(word >> 8), -24);
     worst_trig = std::max({worst_trig, std::fabs(co - std::cos(angle)), std::fabs(si - std::sin(angle))});
   }
   CHECK(worst_log < 1e-6);   // relative; u = 1 (log 0) excluded by the max with 1e-30 only where log is 0 exactly
