@@ -31,7 +31,8 @@ inline constexpr std::uint32_t kFixedIndegreeStream = 17;
 namespace philox_normal_detail {
 // Each function below is one template for a float and for 16 float lanes (engine/lanes16.hpp), as fast_exp is: the
 // fill (philox_fill_normals) runs the lanes, philox_normal4 the scalar form, and both compute, lane by lane, the same
-// operations in the same order (their files are compiled without FP contraction), so they agree bit for bit.
+// operations in the same order, so they agree bit for bit: every multiply-add is written out (mul_add, fused in both
+// forms or in neither) and no product is left next to a sum that a contracting compiler could fuse on its own.
 template <class F>
 struct lane_ints {  // the 32-bit integer types of F's lanes
   using i32 = std::int32_t;
@@ -53,6 +54,16 @@ template <class To, class From>
 }
 [[gnu::always_inline]] inline float sqrt_of(float x) noexcept { return std::sqrt(x); }
 [[gnu::always_inline]] inline lanes::vf sqrt_of(lanes::vf x) noexcept { return lanes::sqrt(x); }
+// a b + c rounded once wherever lanes::mul_add is one fused multiply-add (AVX-512), else a b + c as lanes::mul_add
+// then is: the scalar form rounds as the lanes do in either build (std::fma is one vfmadd with -march=native).
+[[gnu::always_inline]] inline float mul_add(float a, float b, float c) noexcept {
+#if defined(__AVX512F__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+using lanes::mul_add;
 
 // Float log and sincos that vectorise (glibc's are scalar calls without -ffast-math): the polynomials of Cephes'
 // logf and sinf/cosf (S. L. Moshier, Cephes Math Library, 1984-1992), relative error ~1e-7 on their reduced ranges;
@@ -71,19 +82,21 @@ template <class F>
   const F fe = convert<F>(convert<I>(bits >> 23) - (127 + scale_log2));
   const F m = std::bit_cast<F>((bits & 0x007FFFFFu) + 0x3F3504F3u) - 1.0f;
   const F z = m * m;
-  F y = F{} + 7.0376836292E-2f;  // F{} + c: c as a scalar or in every lane
-  y = y * m - 1.1514610310E-1f;
-  y = y * m + 1.1676998740E-1f;
-  y = y * m - 1.2420140846E-1f;
-  y = y * m + 1.4249322787E-1f;
-  y = y * m - 1.6668057665E-1f;
-  y = y * m + 2.0000714765E-1f;
-  y = y * m - 2.4999993993E-1f;
-  y = y * m + 3.3333331174E-1f;
+  // Horner's steps and the sums as fused multiply-adds (one rounding each; ~10 instructions fewer per 16 lanes).
+  auto all = [](float k) { return F{} + k; };  // k as a scalar or in every lane
+  F y = all(7.0376836292E-2f);
+  y = mul_add(y, m, all(-1.1514610310E-1f));
+  y = mul_add(y, m, all(1.1676998740E-1f));
+  y = mul_add(y, m, all(-1.2420140846E-1f));
+  y = mul_add(y, m, all(1.4249322787E-1f));
+  y = mul_add(y, m, all(-1.6668057665E-1f));
+  y = mul_add(y, m, all(2.0000714765E-1f));
+  y = mul_add(y, m, all(-2.4999993993E-1f));
+  y = mul_add(y, m, all(3.3333331174E-1f));
   y = y * m * z;
-  y += -2.12194440E-4f * fe;  // ln 2 split in two, as Cephes
-  y += -0.5f * z;
-  return m + y + 0.693359375f * fe;
+  y = mul_add(fe, all(-2.12194440E-4f), y);  // ln 2 split in two, as Cephes (0.693359375 fe is exact)
+  y = mul_add(z, all(-0.5f), y);
+  return mul_add(fe, all(0.693359375f), m + y);
 }
 
 // cos and sin of 2 pi u for u = (word >> 8) 2^-24 in [0, 1) (the word's top 24 bits), from the 32-bit word itself:
@@ -99,9 +112,12 @@ template <class U, class F>
   const U shifted = (word & 0xFFFFFF00u) + (1u << 29);
   const F r = convert<F>(convert<I>(shifted & 0x3FFFFFFFu) - (1 << 29)) * (1.5707963267948966f * 0x1.0p-30f);
   const F z = r * r;
-  const F sin_r = r + r * z * ((-1.9515295891E-4f * z + 8.3321608736E-3f) * z - 1.6666654611E-1f);
-  const F cos_r = 1.0f - 0.5f * z + z * z * ((2.443315711809948E-5f * z - 1.388731625493765E-3f) * z +
-                                             4.166664568298827E-2f);
+  auto all = [](float k) { return F{} + k; };  // k as a scalar or in every lane
+  const F sin_poly = mul_add(mul_add(all(-1.9515295891E-4f), z, all(8.3321608736E-3f)), z, all(-1.6666654611E-1f));
+  const F cos_poly =
+      mul_add(mul_add(all(2.443315711809948E-5f), z, all(-1.388731625493765E-3f)), z, all(4.166664568298827E-2f));
+  const F sin_r = mul_add(r * z, sin_poly, r);
+  const F cos_r = mul_add(z * z, cos_poly, mul_add(z, all(-0.5f), all(1.0f)));
   const auto odd = (shifted & (1u << 30)) != 0u;
   const U c_bits = std::bit_cast<U>(odd ? sin_r : cos_r) ^ ((shifted + (1u << 30)) & kSign);
   const U s_bits = std::bit_cast<U>(odd ? cos_r : sin_r) ^ (shifted & kSign);
