@@ -227,6 +227,35 @@ TEST_CASE("normal draws: the vectorised log and sincos match std, and the draws 
   CHECK(std::fabs(var - 1) < 7e-3);
 }
 
+TEST_CASE("normal draws: tail probabilities and the fourth moment are the standard normal's", "[fraction][noise]") {
+  // Reference: the analytic standard normal, P(|X| > t) = erfc(t / sqrt 2) and E X^4 = 3. 2^20 draws (philox_fill_normals,
+  // the vector path the network uses). Tolerances: 5 standard errors of the estimate at this sample size, i.e. of a
+  // binomial count, sqrt(p (1 - p) / n) (t = 4: p = 6.3e-5, ~66 draws expected, bound +-41), and of the mean of X^4,
+  // sqrt((E X^8 - 9) / n) = sqrt(96 / n) = 0.0096. The largest |X| Box-Muller gives from 24-bit u1 is
+  // sqrt(-2 ln 2^-25) = 5.89, so no draw may exceed it.
+  const auto key = engine::philox_key::from_seed(11);
+  std::vector<float> out(1024 * 4);
+  const double thresholds[] = {1, 2, 3, 4};
+  double beyond[4] = {}, sum4 = 0, n = 0, largest = 0;
+  for (std::uint64_t step = 0; step < 256; ++step) {
+    engine::philox_fill_normals(key, 0, 32, step, engine::kWhiteNoiseStream, out.data());
+    for (const float x : out) {
+      const double a = std::fabs(static_cast<double>(x));
+      for (int k = 0; k < 4; ++k) beyond[k] += a > thresholds[k];
+      sum4 += a * a * a * a;
+      largest = std::max(largest, a);
+      n += 1;
+    }
+  }
+  for (int k = 0; k < 4; ++k) {
+    const double p = std::erfc(thresholds[k] / std::sqrt(2.0));
+    INFO("P(|X| > " << thresholds[k] << "): " << beyond[k] / n << " against " << p);
+    CHECK(std::fabs(beyond[k] / n - p) < 5 * std::sqrt(p * (1 - p) / n));
+  }
+  CHECK(std::fabs(sum4 / n - 3) < 5 * std::sqrt(96 / n));
+  CHECK(largest <= std::sqrt(-2 * std::log(std::ldexp(1.0, -25))) + 1e-5);
+}
+
 TEST_CASE("fixed in-degree synapses drawn 16 targets at a time are each target's own scalar draws",
           "[fraction][connectivity]") {
   // Reference: draw_fixed_indegree_sources, one target at a time from the scalar Philox (engine/philox.hpp), against
