@@ -187,9 +187,19 @@ TEST_CASE("normal draws: the vectorised log and sincos match std, and the draws 
     const float u = static_cast<float>(i) / 100000.0f;
     worst_log = std::max(worst_log, std::fabs(log_unit(u) - std::log(static_cast<double>(u))) /
                                         std::max(1e-30, std::fabs(std::log(static_cast<double>(u)))));
+    // The power of two taken in the exponent: the same value as of u itself.
+    CHECK(log_unit(u * 0x1.0p32f, 32) == log_unit(u));
+  }
+  // Angles 2 pi (word >> 8) 2^-24 over the whole turn, and either side of every octant's edge (where the quadrant
+  // and the sign of r change).
+  std::vector<std::uint32_t> words;
+  for (std::uint64_t i = 0; i < 100000; ++i) words.push_back(static_cast<std::uint32_t>((i << 32) / 100000));
+  for (std::uint32_t k = 0; k < 8; ++k)
+    for (const std::uint32_t d : {0u, 0xFFu, 0x100u, 0xFFFFFF00u}) words.push_back((k << 29) + d);
+  for (const std::uint32_t word : words) {
     float co, si;
-    sincos_turn(u - 1e-5f, co, si);
-    const double angle = 2 * M_PI * static_cast<double>(u - 1e-5f);
+    sincos_turn_bits(word, co, si);
+    const double angle = 2 * M_PI * std::ldexp(static_cast<double>(word >> 8), -24);
     worst_trig = std::max({worst_trig, std::fabs(co - std::cos(angle)), std::fabs(si - std::sin(angle))});
   }
   CHECK(worst_log < 1e-6);   // relative; u = 1 (log 0) excluded by the max with 1e-30 only where log is 0 exactly
@@ -215,6 +225,35 @@ TEST_CASE("normal draws: the vectorised log and sincos match std, and the draws 
   const double mean = sum / n, var = sum2 / n - mean * mean;
   CHECK(std::fabs(mean) < 5e-3);
   CHECK(std::fabs(var - 1) < 7e-3);
+}
+
+TEST_CASE("normal draws: tail probabilities and the fourth moment are the standard normal's", "[fraction][noise]") {
+  // Reference: the analytic standard normal, P(|X| > t) = erfc(t / sqrt 2) and E X^4 = 3. 2^20 draws (philox_fill_normals,
+  // the vector path the network uses). Tolerances: 5 standard errors of the estimate at this sample size, i.e. of a
+  // binomial count, sqrt(p (1 - p) / n) (t = 4: p = 6.3e-5, ~66 draws expected, bound +-41), and of the mean of X^4,
+  // sqrt((E X^8 - 9) / n) = sqrt(96 / n) = 0.0096. The largest |X| Box-Muller gives from 24-bit u1 is
+  // sqrt(-2 ln 2^-25) = 5.89, so no draw may exceed it.
+  const auto key = engine::philox_key::from_seed(11);
+  std::vector<float> out(1024 * 4);
+  const double thresholds[] = {1, 2, 3, 4};
+  double beyond[4] = {}, sum4 = 0, n = 0, largest = 0;
+  for (std::uint64_t step = 0; step < 256; ++step) {
+    engine::philox_fill_normals(key, 0, 32, step, engine::kWhiteNoiseStream, out.data());
+    for (const float x : out) {
+      const double a = std::fabs(static_cast<double>(x));
+      for (int k = 0; k < 4; ++k) beyond[k] += a > thresholds[k];
+      sum4 += a * a * a * a;
+      largest = std::max(largest, a);
+      n += 1;
+    }
+  }
+  for (int k = 0; k < 4; ++k) {
+    const double p = std::erfc(thresholds[k] / std::sqrt(2.0));
+    INFO("P(|X| > " << thresholds[k] << "): " << beyond[k] / n << " against " << p);
+    CHECK(std::fabs(beyond[k] / n - p) < 5 * std::sqrt(p * (1 - p) / n));
+  }
+  CHECK(std::fabs(sum4 / n - 3) < 5 * std::sqrt(96 / n));
+  CHECK(largest <= std::sqrt(-2 * std::log(std::ldexp(1.0, -25))) + 1e-5);
 }
 
 TEST_CASE("fixed in-degree synapses drawn 16 targets at a time are each target's own scalar draws",
