@@ -3,7 +3,7 @@
 # and apt is only touched when something is missing. Runs non-interactively (CI has no stdin).
 set -euo pipefail
 packages=(
-  g++ cmake make pkg-config
+  g++ cmake make ninja-build pkg-config  # ninja: scripts/generator.sh
   libboost-dev libzmq3-dev cppzmq-dev libflatbuffers-dev flatbuffers-compiler
   libbenchmark-dev catch2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   python3-zmq python3-flatbuffers python3-numpy python3-matplotlib python3-brian

@@ -10,9 +10,10 @@
 #   scripts/sanitize.sh tsan   TSan, build-tsan: every test program with threads of its own -- the server, the
 #                              device loop, the real-time loop, CURVE, the worker pool -- with tests/tsan.supp
 #                              (libzmq only: it is not instrumented).
-# Both with clang at -O2 (RelWithDebInfo) and no -march=native: at -O1 with g++ the long network tests ran
-# 10-15x slower than Release and the realtime ones could not keep up; at -O2 they run 2-5x slower
-# (bench/README.md "Fuzzing and sanitizers"). Any sanitizer report fails the test that triggered it.
+# Both with clang at -O2 (RelWithDebInfo): at -O1 with g++ the long network tests ran 10-15x slower than Release
+# and the realtime ones could not keep up (bench/README.md "Fuzzing and sanitizers"). ASan with -march=native
+# (scripts/asan_build.sh says why), TSan without (the engine's scalar fallback). Any sanitizer report fails the
+# test that triggered it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,7 +36,9 @@ case $kind in
   tsan)
     dir=build-tsan
     command -v clang++ >/dev/null || { echo "sanitize.sh: clang++ missing (scripts/install_deps.sh installs it)" >&2; exit 1; }
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCORTEXLOOP_SANITIZE=thread \
+    source scripts/generator.sh
+    generator_args "$dir"
+    cmake -S . -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCORTEXLOOP_SANITIZE=thread \
       -DCORTEXLOOP_NATIVE=OFF -DCORTEXLOOP_BUILD_BENCH=OFF >/dev/null
     tests=(test_server_e2e test_device_e2e test_realtime_loop test_server_curve test_network_threads)
     cmake --build "$dir" -j "$jobs" --target "${tests[@]}"
