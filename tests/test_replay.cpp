@@ -76,15 +76,21 @@ std::vector<std::uint8_t> set_programs(std::uint64_t seq, double amplitude, std:
   return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
 }
 
-io::command pi_clamp() {
+// A SetController command: a controller of `kind` in `slot`, driving `output_channel`; the caller sets the rest.
+io::command controller_command(std::uint8_t slot, fw::controller_kind kind, std::uint8_t output_channel) {
   io::command c;
   c.kind = io::command_kind::set_controller;
-  c.channel = 0;  // slot
+  c.channel = slot;
+  c.controller.kind = kind;
+  c.controller.output_channel = output_channel;
+  return c;
+}
+
+io::command pi_clamp() {
+  io::command c = controller_command(0, fw::controller_kind::pi_clamp, 0);
   fw::controller_params& k = c.controller;
-  k.kind = fw::controller_kind::pi_clamp;
   k.sensing_channel = 0;  // closed_loop.toml: the network's excitatory rate
   k.feature = fw::feature_kind::envelope;
-  k.output_channel = 0;
   k.output_program.amplitude = 0.0;
   k.target = 8.0;
   k.kp = 5.0;
@@ -97,15 +103,10 @@ io::command pi_clamp() {
 // An External controller (the channel is driven by an off-device loop) whose watchdog fires 20 ms after the last
 // command: the replay must feed it exactly where the live session did (its own Steps do not).
 io::command external_controller() {
-  io::command c;
-  c.kind = io::command_kind::set_controller;
-  c.channel = 1;  // slot
-  fw::controller_params& k = c.controller;
-  k.kind = fw::controller_kind::external;
-  k.output_channel = 2;
-  k.output_program.amplitude = 40.0;
-  k.timeout_us = 20'000;
-  k.ramp_down_us = 5'000;
+  io::command c = controller_command(1, fw::controller_kind::external, 2);
+  c.controller.output_program.amplitude = 40.0;
+  c.controller.timeout_us = 20'000;
+  c.controller.ramp_down_us = 5'000;
   return c;
 }
 
