@@ -316,14 +316,15 @@ int run_simulate(const simulate_options& o) {
     summary["model"] = aln_alone ? "aln" : "network+aln";
   }
   std::ofstream(out / "summary.json") << summary.dump(2) << "\n";
-  // A ring alone builds the network but does not step it: its rates would read 0 Hz, as if the network were silent.
-  if (!o.quiet && !eng.runs_network() && !aln_alone)
-    std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); the network was not stepped (ring "
-                         "alone) -> %s\n", simulated_s, wall_s, summary["realtime_factor"].get<double>(), out.c_str());
-  else if (!o.quiet)
-    std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); mean rates exc %.2f Hz, inh %.2f Hz -> %s\n",
-                 simulated_s, wall_s, summary["realtime_factor"].get<double>(), summary["mean_rate_exc_Hz"].get<double>(),
-                 summary["mean_rate_inh_Hz"].get<double>(), out.c_str());
+  if (!o.quiet) {
+    // A ring alone builds the network but does not step it: its rates would read 0 Hz, as if the network were silent.
+    char what[96] = "the network was not stepped (ring alone)";
+    if (eng.runs_network() || aln_alone)
+      std::snprintf(what, sizeof what, "mean rates exc %.2f Hz, inh %.2f Hz", summary["mean_rate_exc_Hz"].get<double>(),
+                    summary["mean_rate_inh_Hz"].get<double>());
+    std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); %s -> %s\n", simulated_s, wall_s,
+                 summary["realtime_factor"].get<double>(), what, out.c_str());
+  }
   return 0;
 }
 
