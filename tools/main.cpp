@@ -50,6 +50,18 @@ int main(int argc, char** argv) {
                                       : "unknown subcommand '" + extra.front() + "' (subcommands: " + known + ")";
       return app.exit(CLI::ExtrasError(what, CLI::ExitCodes::ExtrasError));
     }
+    // CLI11 checks required options before unknown ones, so `simulate --otu x` would say "--out is required" and
+    // hide the typo that caused it; name the unknown words first.
+    for (const CLI::App* sub : app.get_subcommands()) {
+      const std::vector<std::string> unknown = sub->remaining();
+      if (!unknown.empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+        std::string words;
+        for (const std::string& w : unknown) words += (words.empty() ? "'" : ", '") + w + "'";
+        return app.exit(CLI::ExtrasError("unknown argument(s) for '" + sub->get_name() + "': " + words +
+                                             " (cortexloop " + sub->get_name() + " --help lists them)",
+                                         CLI::ExitCodes::ExtrasError));
+      }
+    }
     return app.exit(e);
   } catch (const cortexloop::io::config_error& e) {
     std::fprintf(stderr, "cortexloop: config error: %s\n", e.what());

@@ -31,6 +31,18 @@ class CliErrors(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("unknown option '--verbose'", r.stderr)
 
+    def test_misspelt_option_named_before_a_missing_required_one(self):
+        # `--otu` is a typo of --out: CLI11 alone would only say "--out is required".
+        r = run("simulate", "--otu", "x")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("unknown argument(s) for 'simulate': '--otu'", r.stderr)
+        self.assertNotIn("--out is required", r.stderr)
+
+    def test_missing_required_option_alone_is_named(self):
+        r = run("simulate")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--out is required", r.stderr)
+
     def config_error(self, line):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "bad.toml")
