@@ -87,7 +87,7 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   const adex_lane_consts exc = adex_lane_consts::broadcast(m.exc), inh = adex_lane_consts::broadcast(m.inh);
   // A local copy: through m, the reversal potentials and decays were loaded again after every block's float stores.
   const synapse_lane_consts syn = synapse_lane_consts::broadcast(m.syn);
-  const vf i_stim_exc = vf{} + in.i_stim_exc_pA, i_stim_inh = vf{} + in.i_stim_inh_pA;
+  const vf i_rest_exc = exc.rest_current(vf{} + in.i_stim_exc_pA), i_rest_inh = inh.rest_current(vf{} + in.i_stim_inh_pA);
   const lanes::mask always = lanes::all_if(rule.always);
   const vf q_drive = vf{} + rule.q_nS;
   // Locals, not members: the spike list is written through a uint32_t pointer, which could alias end_ and n_exc,
@@ -118,16 +118,16 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
     x.g_exc_nS = lanes::select(event, x.g_exc_nS + q_drive, x.g_exc_nS);
     adex_lane_events e;
     if constexpr (K == kind::exc) {
-      e = adex_lanes_step(exc, syn, i_stim_exc, x);
+      e = adex_lanes_step(exc, syn, i_rest_exc, x);
     } else if constexpr (K == kind::inh) {
-      e = adex_lanes_step(inh, syn, i_stim_inh, x);
+      e = adex_lanes_step(inh, syn, i_rest_inh, x);
     } else if (first + lanes::kLanes <= n_exc) {
-      e = adex_lanes_step(exc, syn, i_stim_exc, x);
+      e = adex_lanes_step(exc, syn, i_rest_exc, x);
     } else if (first >= n_exc) {
-      e = adex_lanes_step(inh, syn, i_stim_inh, x);
+      e = adex_lanes_step(inh, syn, i_rest_inh, x);
     } else {  // the block that straddles the populations: each lane takes its own cell type's constants
       const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(n_exc);
-      e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), syn, exc_lane != 0 ? i_stim_exc : i_stim_inh,
+      e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), syn, exc_lane != 0 ? i_rest_exc : i_rest_inh,
                           x);
     }
     if constexpr (Whole) {
