@@ -148,8 +148,16 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
       ids[n_spikes++] = first + static_cast<std::uint32_t>(std::countr_zero(spiked));
   };
   auto step_groups = [&]<kind K>(std::uint32_t groups_begin, std::uint32_t groups_end) {
+    if (groups_begin >= groups_end) return;
+    auto draws = [&](std::uint32_t group) {
+      return philox16(keys, group / static_cast<std::uint32_t>(kPhiloxGroup) * 16u, step_lo, step_hi, stream);
+    };
+    // The draws of the next group are computed before this group's blocks: the 10 rounds are one long chain of
+    // multiplies, and computed just before their use its latency was in front of every group's first block.
+    philox_lanes next = draws(groups_begin);
     for (std::uint32_t group = groups_begin; group < groups_end; group += kPhiloxGroup) {
-      const philox_lanes r = philox16(keys, group / static_cast<std::uint32_t>(kPhiloxGroup) * 16u, step_lo, step_hi, stream);
+      const philox_lanes r = next;
+      if (group + kPhiloxGroup < groups_end) next = draws(group + kPhiloxGroup);
       if (group + kPhiloxGroup <= end) {
         // A whole group, in pairs of blocks: 2i and 2i + 1 take the low and the high halves of word i, so that
         // which half is known at compile time (one shift fewer, no branch on j % 2).
