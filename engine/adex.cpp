@@ -46,7 +46,7 @@ void adex_step(const adex_derived& cell, const synapse_derived& synapses, float 
   const drive_draws no_drive{nullptr, {0, false, 0.0f}};
   const drive_draws d = drive ? *drive : no_drive;
   const adex_lane_consts c = adex_lane_consts::broadcast(cell);
-  const lanes::vf i_stim = lanes::vf{} + i_stim_pA;
+  const lanes::vf i_rest = c.rest_current(lanes::vf{} + i_stim_pA);
   for (std::size_t i = 0; i < s.n; i += lanes::kLanes) {
     const std::size_t count = std::min<std::size_t>(lanes::kLanes, s.n - i);
     lane_block io(s, i, count);
@@ -60,7 +60,7 @@ void adex_step(const adex_derived& cell, const synapse_derived& synapses, float 
       const lanes::vi event = d.rule.always ? lanes::vi{} - 1 : below;
       x.g_exc_nS += event != 0 ? d.rule.q_nS : 0.0f;
     }
-    const adex_lane_events e = adex_lanes_step(c, syn, i_stim, x);
+    const adex_lane_events e = adex_lanes_step(c, syn, i_rest, x);
     io.store(x);
     const std::uint32_t spiked = lanes::bits(e.spiked), diverged = lanes::bits(e.diverged);
     if ((spiked | diverged) == 0 && count == lanes::kLanes) {

@@ -28,6 +28,10 @@ struct adex_lane_consts {
             zero + d.b,         zero + d.w_keep,  zero + d.a_dt_over_tau_w, zero + d.w_rest_pA,
             lanes::vi{} + d.ref_steps};
   }
+  // g_L E_L + I_stim, the constant part of the AdEx current, which adex_lanes_step takes: computed once per call of
+  // the caller, since inside the block loop GCC recomputed it in every block (three instructions where its load
+  // is one; bench/README.md, "Eighth pass").
+  lanes::vf rest_current(lanes::vf i_stim_pA) const noexcept { return g_l * e_l + i_stim_pA; }
   // Lanes where first is true (-1) take `a`, the others `b`.
   static adex_lane_consts select(lanes::vi first, const adex_lane_consts& x, const adex_lane_consts& y) noexcept {
     auto pick = [first](auto p, auto q) { return first != 0 ? p : q; };
@@ -68,8 +72,9 @@ struct adex_lane_events {
 // with log2 e folded into its argument's constant (fast_exp2_in_range), the linear current summed from the
 // per-step constant g_L E_L + I_stim, w's Euler step as two multiply-adds, and every condition a mask
 // (lanes::mask) that selects directly.
+// i_rest_pA: c.rest_current(I_stim).
 [[gnu::always_inline]] inline adex_lane_events adex_lanes_step(const adex_lane_consts& c, const synapse_lane_consts& syn,
-                                                               lanes::vf i_stim_pA, adex_lanes& s) noexcept {
+                                                               lanes::vf i_rest_pA, adex_lanes& s) noexcept {
   using lanes::vf;
   using lanes::vi;
   // The exponent (V - V_T)/D_T is clamped to [-80, 40] (here in base 2: [-115, 57]): below, the term is < 1e-34 of
@@ -85,9 +90,8 @@ struct adex_lane_events {
   // C dV/dt = (g_L E_L + I_stim) - g_L V - w + G_e (E_e - V) + G_i (E_i - V) + g_L D_T exp((V - V_T)/D_T), the
   // exponential term added last: the linear terms are summed while the exponential (the longest chain: clamp,
   // rounding, polynomial, scale) is still being computed, so the two chains overlap instead of one waiting for
-  // the other (bench/README.md, "One thread, third pass"). g_L E_L + I_stim is the same for every block of a step
-  // (the compiler computes it once per call).
-  const vf i_linear = ((c.g_l * c.e_l + i_stim_pA) - c.g_l * v - w) + ge * (syn.e_exc - v) + gi * (syn.e_inh - v);
+  // the other (bench/README.md, "One thread, third pass").
+  const vf i_linear = (i_rest_pA - c.g_l * v - w) + ge * (syn.e_exc - v) + gi * (syn.e_inh - v);
   const vf i_total = i_linear + c.g_l_delta_t * fast_exp2_in_range(arg);
   const lanes::mask frozen = lanes::positive(ref);  // V held during the refractory period
   const vf v_new = lanes::mul_add_unless(frozen, c.dt_over_c, i_total, v);  // v + dt/C i_total

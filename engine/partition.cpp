@@ -87,12 +87,15 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   const adex_lane_consts exc = adex_lane_consts::broadcast(m.exc), inh = adex_lane_consts::broadcast(m.inh);
   // A local copy: through m, the reversal potentials and decays were loaded again after every block's float stores.
   const synapse_lane_consts syn = synapse_lane_consts::broadcast(m.syn);
-  const vf i_stim_exc = vf{} + in.i_stim_exc_pA, i_stim_inh = vf{} + in.i_stim_inh_pA;
+  const vf i_rest_exc = exc.rest_current(vf{} + in.i_stim_exc_pA), i_rest_inh = inh.rest_current(vf{} + in.i_stim_inh_pA);
   const lanes::mask always = lanes::all_if(rule.always);
   const vf q_drive = vf{} + rule.q_nS;
-  std::uint32_t* ids = s.spike_ids[buffer].data() + begin_;
+  // Locals, not members: the spike list is written through a uint32_t pointer, which could alias end_ and n_exc,
+  // and GCC reloaded them after every block.
+  const std::uint32_t end = end_, n_exc = m.n_exc;
+  std::uint32_t* const ids = s.spike_ids[buffer].data() + begin_;
   std::size_t n_spikes = 0;
-  std::int64_t exc_spikes = 0, diverged = 0;
+  std::int64_t diverged = 0;
   std::uint64_t events = 0;
   const adex_state_view all{s.v_mV.data(), s.w_pA.data(), s.g_exc_nS.data(), s.g_inh_nS.data(), s.ref_left.data(),
                             nullptr, s.v_mV.size()};
@@ -102,54 +105,89 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   // loop, so which loop steps a cell must not depend on the partitioning: it depends only on the cell's group
   // (partition boundaries are multiples of kPartitionAlign = 128, so no group is split) and n_exc.
   enum class kind { exc, inh, mixed };
+  // One block of 16 cells from `first` (count of them in the range; Whole: all 16, known at compile time, so the
+  // block reads and writes the state arrays directly, with no short-block test or lane mask); `below`: the lanes
+  // whose drive draw is under the threshold.
+  auto step_block = [&]<kind K, bool Whole>(std::uint32_t first, std::uint32_t count, lanes::mask below) {
+    lane_block io(all, first, Whole ? lanes::kLanes : count);
+    adex_lanes x = Whole ? adex_lanes{lanes::load<vf>(all.v_mV + first), lanes::load<vf>(all.w_pA + first),
+                                      lanes::load<vf>(all.g_exc_nS + first), lanes::load<vf>(all.g_inh_nS + first),
+                                      lanes::load<vi>(all.ref_left + first)}
+                         : io.load(m.exc.e_l);
+    const lanes::mask event = lanes::either(below, always);
+    x.g_exc_nS = lanes::select(event, x.g_exc_nS + q_drive, x.g_exc_nS);
+    adex_lane_events e;
+    if constexpr (K == kind::exc) {
+      e = adex_lanes_step(exc, syn, i_rest_exc, x);
+    } else if constexpr (K == kind::inh) {
+      e = adex_lanes_step(inh, syn, i_rest_inh, x);
+    } else if (first + lanes::kLanes <= n_exc) {
+      e = adex_lanes_step(exc, syn, i_rest_exc, x);
+    } else if (first >= n_exc) {
+      e = adex_lanes_step(inh, syn, i_rest_inh, x);
+    } else {  // the block that straddles the populations: each lane takes its own cell type's constants
+      const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(n_exc);
+      e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), syn, exc_lane != 0 ? i_rest_exc : i_rest_inh,
+                          x);
+    }
+    if constexpr (Whole) {
+      lanes::store(all.v_mV + first, x.v_mV);
+      lanes::store(all.w_pA + first, x.w_pA);
+      lanes::store(all.g_exc_nS + first, x.g_exc_nS);
+      lanes::store(all.g_inh_nS + first, x.g_inh_nS);
+      lanes::store(all.ref_left + first, x.ref_left);
+    } else {
+      io.store(x);
+    }
+    const std::uint32_t valid = Whole ? 0xFFFFu : (1u << count) - 1u;
+    events += static_cast<std::uint64_t>(std::popcount(lanes::bits(event) & valid));
+    // Divergences and spikes are rare (~0.1 % of cells spike in a step): a test each, the counting only if any.
+    if (const std::uint32_t d = lanes::bits(e.diverged) & valid; d != 0) [[unlikely]]
+      diverged += std::popcount(d);
+    for (std::uint32_t spiked = lanes::bits(e.spiked) & valid; spiked != 0; spiked &= spiked - 1)
+      ids[n_spikes++] = first + static_cast<std::uint32_t>(std::countr_zero(spiked));
+  };
   auto step_groups = [&]<kind K>(std::uint32_t groups_begin, std::uint32_t groups_end) {
+    if (groups_begin >= groups_end) return;
+    auto draws = [&](std::uint32_t group) {
+      return philox16(keys, group / static_cast<std::uint32_t>(kPhiloxGroup) * 16u, step_lo, step_hi, stream);
+    };
+    // The draws of the next group are computed before this group's blocks: the 10 rounds are one long chain of
+    // multiplies, and computed just before their use its latency was in front of every group's first block.
+    philox_lanes next = draws(groups_begin);
     for (std::uint32_t group = groups_begin; group < groups_end; group += kPhiloxGroup) {
-      const philox_lanes r = philox16(keys, group / static_cast<std::uint32_t>(kPhiloxGroup) * 16u, step_lo, step_hi, stream);
-      for (unsigned j = 0; j < kPhiloxGroup / lanes::kLanes; ++j) {
+      const philox_lanes r = next;
+      if (group + kPhiloxGroup < groups_end) next = draws(group + kPhiloxGroup);
+      if (group + kPhiloxGroup <= end) {
+        // A whole group, in pairs of blocks: 2i and 2i + 1 take the low and the high halves of word i, so that
+        // which half is known at compile time (one shift fewer, no branch on j % 2).
+        for (unsigned i = 0; i < 4; ++i) {
+          const std::uint32_t first = group + 2 * lanes::kLanes * i;
+          step_block.template operator()<K, true>(first, lanes::kLanes, philox_below16(r, 2 * i, rule.threshold));
+          step_block.template operator()<K, true>(first + lanes::kLanes, lanes::kLanes,
+                                                  philox_below16(r, 2 * i + 1, rule.threshold));
+        }
+        continue;
+      }
+      for (unsigned j = 0; j < kPhiloxGroup / lanes::kLanes; ++j) {  // the range's last group, cut short
         const std::uint32_t first = group + lanes::kLanes * j;
-        if (first >= end_) break;
-        const std::uint32_t count = std::min(lanes::kLanes, end_ - first);
-        lane_block io(all, first, count);
-        adex_lanes x = io.load(m.exc.e_l);
-        const lanes::mask event = lanes::either(philox_below16(r, j, rule.threshold), always);
-        x.g_exc_nS = lanes::select(event, x.g_exc_nS + q_drive, x.g_exc_nS);
-        adex_lane_events e;
-        if constexpr (K == kind::exc) {
-          e = adex_lanes_step(exc, syn, i_stim_exc, x);
-        } else if constexpr (K == kind::inh) {
-          e = adex_lanes_step(inh, syn, i_stim_inh, x);
-        } else if (first + lanes::kLanes <= m.n_exc) {
-          e = adex_lanes_step(exc, syn, i_stim_exc, x);
-        } else if (first >= m.n_exc) {
-          e = adex_lanes_step(inh, syn, i_stim_inh, x);
-        } else {  // the block that straddles the populations: each lane takes its own cell type's constants
-          const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(m.n_exc);
-          e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), syn,
-                              exc_lane != 0 ? i_stim_exc : i_stim_inh, x);
-        }
-        io.store(x);
-        const std::uint32_t valid = count == lanes::kLanes ? 0xFFFFu : (1u << count) - 1u;
-        events += static_cast<std::uint64_t>(std::popcount(lanes::bits(event) & valid));
-        std::uint32_t spiked = lanes::bits(e.spiked) & valid;
-        diverged += std::popcount(lanes::bits(e.diverged) & valid);
-        for (; spiked != 0; spiked &= spiked - 1) {  // rare: ~0.1% of cells per step
-          const std::uint32_t id = first + static_cast<std::uint32_t>(std::countr_zero(spiked));
-          ids[n_spikes++] = id;
-          exc_spikes += id < m.n_exc;
-        }
+        if (first >= end) break;
+        step_block.template operator()<K, false>(first, std::min(lanes::kLanes, end - first),
+                                                 philox_below16(r, j, rule.threshold));
       }
     }
   };
   // Group starts are begin_ + 128 k, multiples of 128 (partition boundaries are): groups below exc_only_end hold
   // RS cells only, groups from inh_only_begin FS cells only, and the one group between (if any) both.
   const auto group_size = static_cast<std::uint32_t>(kPhiloxGroup);
-  const std::uint32_t exc_only_end = std::clamp(m.n_exc / group_size * group_size, begin_, end_);
-  const std::uint32_t inh_only_begin = std::clamp((m.n_exc + group_size - 1) / group_size * group_size, begin_, end_);
+  const std::uint32_t exc_only_end = std::clamp(n_exc / group_size * group_size, begin_, end);
+  const std::uint32_t inh_only_begin = std::clamp((n_exc + group_size - 1) / group_size * group_size, begin_, end);
   step_groups.template operator()<kind::exc>(begin_, exc_only_end);
   step_groups.template operator()<kind::mixed>(exc_only_end, inh_only_begin);
-  step_groups.template operator()<kind::inh>(inh_only_begin, end_);
+  step_groups.template operator()<kind::inh>(inh_only_begin, end);
   out_[buffer].n_spikes = n_spikes;
-  out_[buffer].spikes_exc = exc_spikes;
+  // The list is ascending: its RS cells (below n_exc) come first.
+  out_[buffer].spikes_exc = std::lower_bound(ids, ids + n_spikes, n_exc) - ids;
   out_[buffer].diverged = diverged;
   own_.drive_events += events;
 }

@@ -268,7 +268,8 @@ TEST_CASE("the network's update gives each neuron the drive event of its own dra
   // Each cell is stepped as its own type: from w = 0, one Euler step gives w = dt/tau_w a (V - E_L), > 0 for RS
   // (a = 4 nS, V > E_L) and exactly 0 for FS (a = 0). N = 2003: the last group is partial and the exc/inh boundary
   // (1602) lies inside a 16-cell block; 1 and 2 partitions. Breaks tried: the draws of the neighbouring 16-cell
-  // block (j ^ 1 in partition.cpp) fail at neuron 0; the straddling block's lane mask inverted fails at 1600.
+  // block (j ^ 1 in partition.cpp; since the eighth pass, the halves of a whole group's pair swapped) fail at
+  // neuron 0; the straddling block's lane mask inverted fails at 1600.
   for (const unsigned threads : {1u, 2u}) {
     INFO(threads << " threads");
     const auto p = network({"network.n_neurons=2003", "network.drive.ramp_ms=0"});
