@@ -120,7 +120,8 @@ template <bool kHeun, kind K>
   cells16 x{lanes::load<vf>(io.v_mV + first),  lanes::load<vf>(io.w_pA + first),
             lanes::load<vf>(io.s_exc + first), lanes::load<vf>(io.s_inh + first),
             normal,                            lanes::load<vi>(io.ref_left + first),
-            lanes::load_widened(io.count_exc + first), lanes::load_widened(io.count_inh + first)};
+            __builtin_convertvector(lanes::load<lanes::vu16>(io.count_exc + first), vi),
+            __builtin_convertvector(lanes::load<lanes::vu16>(io.count_inh + first), vi)};
   lanes::store(io.count_exc + first, lanes::vu16{});
   lanes::store(io.count_inh + first, lanes::vu16{});
   step_block<kHeun, K>(c, n_exc, ids, n, first, lanes::kLanes, x);

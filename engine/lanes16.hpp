@@ -68,16 +68,6 @@ template <class V, class T>
 #endif
 }
 
-// The 16 words at p, zero-extended to 32-bit lanes: one vpmovzxwd from memory with AVX-512 (GCC 12's
-// __builtin_convertvector of a 16-word vector takes five instructions: two 8-lane conversions and an insert).
-[[gnu::always_inline]] inline vi load_widened(const std::uint16_t* p) noexcept {
-#if defined(__AVX512F__)
-  return reinterpret_cast<vi>(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
-#else
-  return __builtin_convertvector(load<vu16>(p), vi);
-#endif
-}
-
 [[gnu::always_inline]] inline vi iota() noexcept { return vi{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}; }
 
 // Bit k set where lane k of the comparison result m is true (-1).

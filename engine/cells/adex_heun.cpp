@@ -81,8 +81,8 @@ void integrate(const adex_heun_derived& cell, const float i_stim_pA, const float
     cells16 x{lanes::load<vf>(v_mV + i), lanes::load<vf>(w_pA + i), lanes::load<vf>(s_exc + i),
               lanes::load<vf>(s_inh + i), lanes::load<vf>(normal + i), lanes::load<vi>(ref_left + i), vi{}, vi{}};
     if constexpr (kArrivals) {
-      x.count_e = lanes::load_widened(count_e + i);
-      x.count_i = lanes::load_widened(count_i + i);
+      x.count_e = __builtin_convertvector(lanes::load<lanes::vu16>(count_e + i), vi);
+      x.count_i = __builtin_convertvector(lanes::load<lanes::vu16>(count_i + i), vi);
       lanes::store(count_e + i, lanes::vu16{});
       lanes::store(count_i + i, lanes::vu16{});
     }
