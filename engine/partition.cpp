@@ -180,7 +180,6 @@ void partition::count_fraction_arrivals(const network_model& m, std::int64_t ste
   // Counts do not depend on the order of the spikes; the next update applies them to s.
   std::uint16_t* const counts[2] = {arrivals_.data(), arrivals_.data() + (end_ - begin_)};
   fraction_count_arrivals(*m.fraction, recent_spikes_, step_index, m.n_exc, counts, fraction_rows_);
-  fraction_prefetch_rows(*m.fraction, recent_spikes_, step_index + 1, m.n_exc, fraction_rows_);
 }
 
 void partition::host_conductance() {
