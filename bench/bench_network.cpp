@@ -14,6 +14,7 @@
 
 #include "engine/denormals.hpp"
 #include "engine/engine.hpp"
+#include "engine/noise/philox_normal.hpp"
 #include "engine/philox.hpp"
 #include "io/config/config_device.hpp"
 #include "io/config/config_loader.hpp"
@@ -218,6 +219,22 @@ static void BM_philox_drive_draws(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_philox_drive_draws)->Arg(10112)->Unit(benchmark::kMicrosecond);
+
+// The Cakan 2020 network's white-noise normals for N cells (a whole number of groups of 128), one step: Philox4x32-10
+// and Box-Muller (engine/noise/philox_normal.hpp), the part of its fused update (engine/fraction_update.cpp) that does
+// not depend on the state, here written to an array; read against BM_philox_drive_draws (the same Philox blocks).
+static void BM_philox_normals(benchmark::State& state) {
+  const auto groups = static_cast<std::size_t>(state.range(0)) / engine::kPhiloxGroup;
+  std::vector<float> normals(groups * engine::kPhiloxGroup);
+  const auto key = engine::philox_key::from_seed(1);
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    engine::philox_fill_normals(key, 0, groups, step++, engine::kWhiteNoiseStream, normals.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_philox_normals)->Arg(19968)->Unit(benchmark::kMicrosecond);
 
 static void BM_simulated_second(benchmark::State& state) {
   const auto p = network_params(state.range(0), 1);
