@@ -9,7 +9,7 @@
 #                              ASan replaces); the Python tests' timeouts are scaled (tests/CMakeLists.txt).
 #   scripts/sanitize.sh tsan   TSan, build-tsan: every test program with threads of its own -- the server, the
 #                              device loop, the real-time loop, CURVE, the worker pool -- with tests/tsan.supp
-#                              (libzmq only: it is not instrumented).
+#                              (libzmq only: it is not instrumented), nproc of them side by side.
 # Both with clang at -O2 (RelWithDebInfo): at -O1 with g++ the long network tests ran 10-15x slower than Release
 # and the realtime ones could not keep up (bench/README.md "Fuzzing and sanitizers"). ASan with -march=native
 # (scripts/asan_build.sh says why), TSan without (the engine's scalar fallback). Any sanitizer report fails the
