@@ -40,7 +40,8 @@ case $kind in
     generator_args "$dir"
     cmake -S . -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCORTEXLOOP_SANITIZE=thread \
       -DCORTEXLOOP_NATIVE=OFF -DCORTEXLOOP_BUILD_BENCH=OFF >/dev/null
-    # Longest first (test_network_threads, then the two e2e programs), so that no long one starts last.
+    # The long ones first, so that none starts last: test_network_threads (5 s quiet, 26-114 s at load 10-13) and
+    # the two e2e programs (12-25 s); the other two take 1-5 s.
     tests=(test_network_threads test_server_e2e test_device_e2e test_realtime_loop test_server_curve)
     cmake --build "$dir" -j "$jobs" --target "${tests[@]}"
     export TSAN_OPTIONS="suppressions=$root/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1 history_size=4"
