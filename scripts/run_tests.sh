@@ -6,12 +6,15 @@
 #   tsan   scripts/sanitize.sh tsan: the threaded tests (server, device loop, real-time loop, CURVE, workers)
 #          under ThreadSanitizer (build-tsan/, tests/tsan.supp)
 #   tests  scripts/build.sh (Release, the build users run; the benchmarks left out) and the whole suite
-# CORTEXLOOP_CI_STAGES picks them (default all four, the Release suite last so that its summary closes the log;
-# e.g. CORTEXLOOP_CI_STAGES=tests for the Release suite alone). Each stage prints its wall time; the sanitizer
-# stages' cost on CI's 2 cores is in bench/README.md "Fuzzing and sanitizers".
+# CORTEXLOOP_CI_STAGES picks them (default all four; e.g. CORTEXLOOP_CI_STAGES=tests for the Release suite alone).
+# The Release suite runs before the sanitizer suites: on a machine whose ALN cascade-table cache (~/.cache/cortexloop)
+# is empty, its aln_default_table test fills the cache in a few seconds, which the sanitized build's `aln-table` took
+# minutes of CPU to do, every ALN test waiting on it (bench/README.md, "Fourth pass (branch `ci3`)"); with the cache
+# filled the order changes nothing. Each stage prints its wall time; the sanitizer stages' cost on CI's 2 cores is in
+# bench/README.md "Fuzzing and sanitizers".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stages=${CORTEXLOOP_CI_STAGES:-fuzz asan tsan tests}
+stages=${CORTEXLOOP_CI_STAGES:-fuzz tests asan tsan}
 scripts/install_deps.sh
 # Every stage runs even after one fails (a sanitizer report should not hide the suite's result); the script
 # fails if any did.

@@ -9,7 +9,7 @@
 #                              ASan replaces); the Python tests' timeouts are scaled (tests/CMakeLists.txt).
 #   scripts/sanitize.sh tsan   TSan, build-tsan: every test program with threads of its own -- the server, the
 #                              device loop, the real-time loop, CURVE, the worker pool -- with tests/tsan.supp
-#                              (libzmq only: it is not instrumented).
+#                              (libzmq only: it is not instrumented), nproc of them side by side.
 # Both with clang at -O2 (RelWithDebInfo): at -O1 with g++ the long network tests ran 10-15x slower than Release
 # and the realtime ones could not keep up (bench/README.md "Fuzzing and sanitizers"). ASan with -march=native
 # (scripts/asan_build.sh says why), TSan without (the engine's scalar fallback). Any sanitizer report fails the
@@ -40,22 +40,36 @@ case $kind in
     generator_args "$dir"
     cmake -S . -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCORTEXLOOP_SANITIZE=thread \
       -DCORTEXLOOP_NATIVE=OFF -DCORTEXLOOP_BUILD_BENCH=OFF >/dev/null
-    tests=(test_server_e2e test_device_e2e test_realtime_loop test_server_curve test_network_threads)
+    # The long ones first, so that none starts last: test_network_threads (5 s quiet, 26-114 s at load 10-13) and
+    # the two e2e programs (12-25 s); the other two take 1-5 s.
+    tests=(test_network_threads test_server_e2e test_device_e2e test_realtime_loop test_server_curve)
     cmake --build "$dir" -j "$jobs" --target "${tests[@]}"
     export TSAN_OPTIONS="suppressions=$root/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1 history_size=4"
-    status=0
-    for t in "${tests[@]}"; do
+    # Up to $jobs programs side by side (as ctest -j runs them in the other stages): one at a time, a core sat idle
+    # through most of the stage's 35-45 s of tests (bench/README.md, "Fourth pass (branch `ci3`)").
+    tsan_one() {
+      local t=$1 start rc=0
       start=$(date +%s)
       # Without their [alloc] cases: clang's TSan runtime owns operator new, so nothing is counted there
       # (tests/alloc_counter.cpp); the Release and ASan runs check them.
-      (cd "$root" && "$dir/tests/$t" "~[alloc]") >"$dir/$t.log" 2>&1 || status=1
+      (cd "$root" && "$dir/tests/$t" "~[alloc]") >"$dir/$t.log" 2>&1 || rc=1
       echo "sanitize.sh tsan: $t $(tail -n 3 "$dir/$t.log" | grep -E 'passed|failed' | head -1) ($(( $(date +%s) - start )) s)" >&2
       if grep -q "WARNING: ThreadSanitizer" "$dir/$t.log"; then
-        grep -A30 "WARNING: ThreadSanitizer" "$dir/$t.log" | head -60 >&2; status=1
-      elif ((status)); then
+        grep -A30 "WARNING: ThreadSanitizer" "$dir/$t.log" | head -60 >&2; rc=1
+      elif ((rc)); then
         tail -n 40 "$dir/$t.log" >&2
       fi
+      echo "$rc" >"$dir/$t.rc"
+    }
+    for t in "${tests[@]}"; do
+      rm -f "$dir/$t.rc"
+      while (( $(jobs -rp | wc -l) >= jobs )); do wait -n || true; done
+      tsan_one "$t" &
     done
+    wait
+    # Each program's status is in its .rc file (a job reaped by `wait -n` no longer gives it to `wait`).
+    status=0
+    for t in "${tests[@]}"; do [[ $(cat "$dir/$t.rc" 2>/dev/null) == 0 ]] || status=1; done
     exit $status
     ;;
   *) echo "scripts/sanitize.sh: unknown sanitizer $kind (asan or tsan)" >&2; exit 2 ;;
