@@ -1,12 +1,11 @@
 // cortexloop: the command-line entry point. Each subcommand lives in its own *_command.cpp.
-#include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "io/config/config_reader.hpp"
+#include "tools/error_report.hpp"
 #include "tools/probe_command.hpp"
 #include "tools/record_command.hpp"
 #include "tools/replay_command.hpp"
@@ -63,12 +62,8 @@ int main(int argc, char** argv) {
       }
     }
     return app.exit(e);
-  } catch (const cortexloop::io::config_error& e) {
-    std::fprintf(stderr, "cortexloop: config error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cortexloop: error: %s\n", e.what());
-    return 1;
+  } catch (...) {
+    return cortexloop::tools::report_error(std::current_exception());
   }
   return 0;
 }

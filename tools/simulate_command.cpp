@@ -21,6 +21,7 @@
 #include "engine/engine.hpp"
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
+#include "tools/error_report.hpp"
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
@@ -116,6 +117,8 @@ double sum_over_ranks(engine::process_exchange* across, double local) {
   return total;
 }
 
+int simulate_ranks(const simulate_options& o, int launched);
+
 int run_simulate(const simulate_options& o) {
   // Under `mpirun -n K` (K > 1) the K processes step one network together (docs/engine.md, "Across processes").
   const int launched = o.split_over_ranks ? launched_ranks() : 1;
@@ -129,6 +132,11 @@ int run_simulate(const simulate_options& o) {
                              "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise run the whole "
                              "network and write the same files)");
 #endif
+  return reporting_before_abort(launched > 1, [&] { return simulate_ranks(o, launched); });
+}
+
+// One process's part of the run: the whole network alone, or its ranks' share under mpirun (launched > 1).
+int simulate_ranks(const simulate_options& o, int launched) {
   std::vector<std::string> overrides = o.overrides;
   if (o.duration_s) overrides.push_back("simulation.duration_s=" + std::to_string(*o.duration_s));
   if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
@@ -149,7 +157,7 @@ int run_simulate(const simulate_options& o) {
   engine::process_exchange* across = nullptr;
 #ifdef CORTEXLOOP_HAVE_MPI
   std::optional<io::mpi_exchange> exchange;
-  if (mpi) across = &exchange.emplace(static_cast<std::uint32_t>(params.network.n_neurons));
+  if (launched > 1) across = &exchange.emplace(static_cast<std::uint32_t>(params.network.n_neurons));
 #endif
   // Rank 0 writes every file; the others have the same readouts (engine::network::readout_sums) and stay quiet.
   const bool root = !across || across->rank() == 0;

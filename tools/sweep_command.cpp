@@ -30,6 +30,7 @@
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/default_config.hpp"
+#include "tools/error_report.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
@@ -170,20 +171,27 @@ void run_share(const sweep_point_runner& runner, const std::function<std::vector
   if (!error.empty()) throw std::runtime_error("sweep: " + error);
 }
 
+int sweep_ranks(const sweep_options& o, int launched);
+
 int run_sweep(const sweep_options& o) {
   const int launched = launched_ranks();
 #ifdef CORTEXLOOP_HAVE_MPI
   std::optional<io::mpi_session> mpi;
-  std::optional<io::mpi_exchange> across;
-  if (launched > 1) {
-    mpi.emplace(nullptr, nullptr);
-    across.emplace(0);  // only all_gather is used: no spike buffers
-  }
+  if (launched > 1) mpi.emplace(nullptr, nullptr);
 #else
   if (launched > 1)
     throw std::runtime_error("mpirun started " + std::to_string(launched) +
                              " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
                              "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise run every point)");
+#endif
+  return reporting_before_abort(launched > 1, [&] { return sweep_ranks(o, launched); });
+}
+
+// This process's points: all of them alone, or every K-th under mpirun (launched = K > 1).
+int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
+#ifdef CORTEXLOOP_HAVE_MPI
+  std::optional<io::mpi_exchange> across;
+  if (launched > 1) across.emplace(0);  // only all_gather is used: no spike buffers
 #endif
   std::size_t ranks = 1, rank = 0;
 #ifdef CORTEXLOOP_HAVE_MPI

@@ -153,6 +153,33 @@ class ClientTest(unittest.TestCase):
             self.assertGreater(float(img[:, :, :3].std()), 0.05)  # not a blank canvas
 
 
+    @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "simulation.threads = 2 needs 2 usable CPUs")
+    def test_status_carries_each_workers_compute_and_their_imbalance(self):
+        # Issue 10: the status gains per-worker compute time and the imbalance between workers. Reference: the
+        # definition in docs/protocol.md (imbalance = max / mean - 1 of the listed times; tolerance 1e-9 relative,
+        # double rounding only) and the partitioning: with 2 threads both workers step a partition, so both times
+        # are > 0. Break tried: decode_message without these two fields (as before this test) -> KeyError.
+        server = Server("--mode", "realtime", "--threads", "2")
+        try:
+            c = Client(server.commands, server.pub, topics=(b"status",))
+            status, end = None, time.monotonic() + 15
+            while time.monotonic() < end:
+                m = c.receive(1.0)
+                if m and m[1] == "status" and m[2]["window_ticks"] > 0:
+                    status = m[2]
+                    break
+            self.assertIsNotNone(status, "no status within 15 s")
+            workers = status["worker_compute_us"]
+            self.assertEqual(len(workers), 2, status)
+            self.assertTrue(all(us > 0 for us in workers), workers)
+            mean = sum(workers) / len(workers)
+            self.assertAlmostEqual(status["worker_imbalance"], max(workers) / mean - 1,
+                                   delta=1e-9 * max(workers) / mean)
+            c.close()
+        finally:
+            rc, err = server.stop()
+        self.assertEqual(rc, 0, err)
+
     def test_bad_names_raise_a_clear_error(self):
         c = Client(f"tcp://127.0.0.1:{free_port()}", None)
         with self.assertRaisesRegex(ValueError, "waveform 'square' is not one of 'dc'"):

@@ -213,7 +213,7 @@ _STATUS_FIELDS = [
     "ComputeP50Us", "ComputeP99Us", "ComputeMaxUs", "ReadoutDrops", "SpikeDrops", "CommandsReceived",
     "CommandsRefused", "CommandsDropped", "RtCpuPercent", "IoCpuPercent", "RateExcHz", "RateInhHz", "Scheduling",
     "Resyncs", "LatenessTotalP99Us", "LatenessTotalP999Us", "LatenessTotalMaxUs", "EventDrops", "PublishDrops",
-    "AckDrops", "Curve", "CurveAccepted", "CurveDenied"]
+    "AckDrops", "Curve", "CurveAccepted", "CurveDenied", "WorkerImbalance"]
 
 
 def _snake(name):
@@ -249,6 +249,8 @@ def decode_message(payload, device=True):
         s = _table(msg, p.Status.Status)
         out = {_snake(f): getattr(s, f)() for f in _STATUS_FIELDS}
         out["scheduling"] = (out["scheduling"] or b"").decode(errors="replace")
+        # Per network worker (simulation.threads; 0 is the real-time thread): mean compute time per tick, us.
+        out["worker_compute_us"] = [] if s.WorkerComputeUsIsNone() else s.WorkerComputeUsAsNumpy().tolist()
         return "status", out
     if kind == p.Payload.Payload.Ack:
         a = _table(msg, p.Ack.Ack)

@@ -1,0 +1,39 @@
+#pragma once
+// How a command that stops on an error says why: the one place that prints it and picks the exit code.
+#include <cstdio>
+#include <exception>
+#include <utility>
+
+#include "io/config/config_reader.hpp"
+
+namespace cortexloop::tools {
+
+// Prints the error on stderr; returns the exit code (2 for a config error, 1 otherwise).
+inline int report_error(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(std::move(error));
+  } catch (const io::config_error& e) {
+    std::fprintf(stderr, "cortexloop: config error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cortexloop: error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "cortexloop: error: an exception of unknown type\n");
+  }
+  return 1;
+}
+
+// Runs body() with an MPI session open around it (across_ranks). If body throws, the session's destructor ends
+// every rank with MPI_Abort while the exception unwinds (io/mpi/mpi_exchange.cpp), before main() could print it:
+// each rank says why here first, or `mpirun -n K` would print only "MPI_ABORT was invoked".
+template <class Body>
+int reporting_before_abort(bool across_ranks, Body&& body) {
+  try {
+    return std::forward<Body>(body)();
+  } catch (...) {
+    if (across_ranks) report_error(std::current_exception());
+    throw;
+  }
+}
+
+}  // namespace cortexloop::tools
