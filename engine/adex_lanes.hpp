@@ -112,13 +112,16 @@ struct adex_lane_events {
 
 // Cells [i, i + 16) of the view, or fewer at the end of the range: a short block goes through a 16-cell buffer
 // whose spare lanes hold a resting cell (their results are discarded), so every cell is stepped by the same
-// vector code wherever it lies.
+// vector code wherever it lies. Whole: the caller knows at compile time that the block holds 16 cells (the
+// network's whole groups, engine/partition.cpp), so the state is read and written in place with no test on count.
+template <bool Whole = false>
 class lane_block {
  public:
   // s's pointers are copied: stores through them then cannot change them (no reloads in the loop).
-  lane_block(const adex_state_view& s, std::size_t i, std::size_t count) noexcept : s(s), i(i), count(count) {}
+  lane_block(const adex_state_view& s, std::size_t i, std::size_t count) noexcept
+      : s(s), i(i), count(Whole ? lanes::kLanes : count) {}
   adex_lanes load(float rest_mV) noexcept {
-    if (count == lanes::kLanes)
+    if (whole())
       return {lanes::load<lanes::vf>(s.v_mV + i), lanes::load<lanes::vf>(s.w_pA + i),
               lanes::load<lanes::vf>(s.g_exc_nS + i), lanes::load<lanes::vf>(s.g_inh_nS + i),
               lanes::load<lanes::vi>(s.ref_left + i)};
@@ -134,13 +137,13 @@ class lane_block {
             lanes::load<lanes::vf>(gi), lanes::load<lanes::vi>(ref)};
   }
   void store(const adex_lanes& x) noexcept {
-    const bool whole = count == lanes::kLanes;
-    lanes::store(whole ? s.v_mV + i : v, x.v_mV);
-    lanes::store(whole ? s.w_pA + i : w, x.w_pA);
-    lanes::store(whole ? s.g_exc_nS + i : ge, x.g_exc_nS);
-    lanes::store(whole ? s.g_inh_nS + i : gi, x.g_inh_nS);
-    lanes::store(whole ? s.ref_left + i : ref, x.ref_left);
-    if (whole) return;
+    const bool in_place = whole();
+    lanes::store(in_place ? s.v_mV + i : v, x.v_mV);
+    lanes::store(in_place ? s.w_pA + i : w, x.w_pA);
+    lanes::store(in_place ? s.g_exc_nS + i : ge, x.g_exc_nS);
+    lanes::store(in_place ? s.g_inh_nS + i : gi, x.g_inh_nS);
+    lanes::store(in_place ? s.ref_left + i : ref, x.ref_left);
+    if (in_place) return;
     for (std::size_t k = 0; k < count; ++k) {
       s.v_mV[i + k] = v[k];
       s.w_pA[i + k] = w[k];
@@ -149,7 +152,10 @@ class lane_block {
       s.ref_left[i + k] = ref[k];
     }
   }
+  // The lanes that hold cells of the range, as bits.
+  std::uint32_t valid() const noexcept { return whole() ? 0xFFFFu : (1u << count) - 1u; }
  private:
+  bool whole() const noexcept { return Whole || count == lanes::kLanes; }
   const adex_state_view s;
   std::size_t i, count;
   float v[lanes::kLanes], w[lanes::kLanes], ge[lanes::kLanes], gi[lanes::kLanes];  // a short block's buffer
