@@ -38,7 +38,7 @@ incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::
   const philox_key key = philox_key::from_seed(seed);
   // Each target's sources are drawn twice (the same Philox stream both times), to count and then to place them,
   // rather than kept: all the sources held at once are as large as the table itself, and beside it they were the
-  // start-up's peak memory (403 MB at 100k cells, bench/README.md "Start-up memory").
+  // start-up's peak memory (403 MB at 100k cells, 309 MB drawn twice; bench/README.md, "Tidy pass").
   std::vector<std::uint32_t> sources;
   fill_rows(n, [&](std::uint32_t local, auto visit) {
     sources.clear();
