@@ -110,50 +110,47 @@ struct adex_lane_events {
   return {spike, diverged};
 }
 
-// Cells [i, i + 16) of the view, or fewer at the end of the range: a short block goes through a 16-cell buffer
-// whose spare lanes hold a resting cell (their results are discarded), so every cell is stepped by the same
-// vector code wherever it lies.
+// Cells [i, i + 16) of the view, or fewer at the end of the range: a short block goes through 16-lane buffers
+// (lanes::load_part, store_part) whose spare lanes hold a resting cell, so every cell is stepped by the same vector
+// code wherever it lies. Whole: the caller knows at compile time that the block holds 16 cells (the network's whole
+// groups, engine/partition.cpp), so the state is read and written in place with no test on count.
+template <bool Whole = false>
 class lane_block {
  public:
   // s's pointers are copied: stores through them then cannot change them (no reloads in the loop).
-  lane_block(const adex_state_view& s, std::size_t i, std::size_t count) noexcept : s(s), i(i), count(count) {}
+  lane_block(const adex_state_view& s, std::size_t i, std::size_t count) noexcept
+      : s(s), i(i), count(Whole ? lanes::kLanes : count) {}
   adex_lanes load(float rest_mV) noexcept {
-    if (count == lanes::kLanes)
-      return {lanes::load<lanes::vf>(s.v_mV + i), lanes::load<lanes::vf>(s.w_pA + i),
-              lanes::load<lanes::vf>(s.g_exc_nS + i), lanes::load<lanes::vf>(s.g_inh_nS + i),
-              lanes::load<lanes::vi>(s.ref_left + i)};
-    for (std::size_t k = 0; k < lanes::kLanes; ++k) {
-      const bool in = k < count;
-      v[k] = in ? s.v_mV[i + k] : rest_mV;
-      w[k] = in ? s.w_pA[i + k] : 0.0f;
-      ge[k] = in ? s.g_exc_nS[i + k] : 0.0f;
-      gi[k] = in ? s.g_inh_nS[i + k] : 0.0f;
-      ref[k] = in ? s.ref_left[i + k] : 0;
-    }
-    return {lanes::load<lanes::vf>(v), lanes::load<lanes::vf>(w), lanes::load<lanes::vf>(ge),
-            lanes::load<lanes::vf>(gi), lanes::load<lanes::vi>(ref)};
+    using lanes::vf;
+    using lanes::vi;
+    if (whole())
+      return {lanes::load<vf>(s.v_mV + i), lanes::load<vf>(s.w_pA + i), lanes::load<vf>(s.g_exc_nS + i),
+              lanes::load<vf>(s.g_inh_nS + i), lanes::load<vi>(s.ref_left + i)};
+    return {lanes::load_part<vf>(s.v_mV + i, count, rest_mV), lanes::load_part<vf>(s.w_pA + i, count, 0.0f),
+            lanes::load_part<vf>(s.g_exc_nS + i, count, 0.0f), lanes::load_part<vf>(s.g_inh_nS + i, count, 0.0f),
+            lanes::load_part<vi>(s.ref_left + i, count, std::int32_t{0})};
   }
   void store(const adex_lanes& x) noexcept {
-    const bool whole = count == lanes::kLanes;
-    lanes::store(whole ? s.v_mV + i : v, x.v_mV);
-    lanes::store(whole ? s.w_pA + i : w, x.w_pA);
-    lanes::store(whole ? s.g_exc_nS + i : ge, x.g_exc_nS);
-    lanes::store(whole ? s.g_inh_nS + i : gi, x.g_inh_nS);
-    lanes::store(whole ? s.ref_left + i : ref, x.ref_left);
-    if (whole) return;
-    for (std::size_t k = 0; k < count; ++k) {
-      s.v_mV[i + k] = v[k];
-      s.w_pA[i + k] = w[k];
-      s.g_exc_nS[i + k] = ge[k];
-      s.g_inh_nS[i + k] = gi[k];
-      s.ref_left[i + k] = ref[k];
+    if (whole()) {
+      lanes::store(s.v_mV + i, x.v_mV);
+      lanes::store(s.w_pA + i, x.w_pA);
+      lanes::store(s.g_exc_nS + i, x.g_exc_nS);
+      lanes::store(s.g_inh_nS + i, x.g_inh_nS);
+      lanes::store(s.ref_left + i, x.ref_left);
+      return;
     }
+    lanes::store_part(s.v_mV + i, count, x.v_mV);
+    lanes::store_part(s.w_pA + i, count, x.w_pA);
+    lanes::store_part(s.g_exc_nS + i, count, x.g_exc_nS);
+    lanes::store_part(s.g_inh_nS + i, count, x.g_inh_nS);
+    lanes::store_part(s.ref_left + i, count, x.ref_left);
   }
+  // The lanes that hold cells of the range, as bits.
+  std::uint32_t valid() const noexcept { return whole() ? 0xFFFFu : (1u << count) - 1u; }
  private:
+  bool whole() const noexcept { return Whole || count == lanes::kLanes; }
   const adex_state_view s;
   std::size_t i, count;
-  float v[lanes::kLanes], w[lanes::kLanes], ge[lanes::kLanes], gi[lanes::kLanes];  // a short block's buffer
-  std::int32_t ref[lanes::kLanes];
 };
 
 }  // namespace cortexloop::engine

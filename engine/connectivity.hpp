@@ -46,8 +46,10 @@ class incoming_synapses {
   std::uint32_t end() const noexcept { return end_; }
 
  private:
-  void transpose(std::uint32_t n_neurons, const std::vector<std::uint32_t>& sources,
-                 const std::vector<std::uint64_t>& first_source);
+  // Fills the rows from per-target sources: sources_of(local, visit) calls visit(source) for each source of cell
+  // begin_ + local, ascending, and is called twice per cell (to count each row's length, then to place).
+  template <class SourcesOf>
+  void fill_rows(std::uint32_t n_neurons, SourcesOf sources_of);
   std::uint32_t begin_ = 0, end_ = 0;
   std::vector<std::uint64_t> row_start_{0};  // n_neurons + 1
   std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> targets_;  // huge pages: built and read at random

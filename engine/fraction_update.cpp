@@ -70,41 +70,33 @@ template <bool kHeun, kind K>
   }
 }
 
-// The last count < 16 cells, through 16-cell buffers whose spare lanes hold a resting cell (discarded). A function of
-// its own, so that the whole blocks' state is never addressed lane by lane (x would then live on the stack: five
-// stores and loads more per block).
+// The last count < 16 cells, through 16-lane buffers whose spare lanes hold a resting cell (lanes::load_part,
+// store_part; discarded). A function of its own, so that the whole blocks' state is never addressed lane by lane (x
+// would then live on the stack: five stores and loads more per block).
 template <bool kHeun, kind K>
 [[gnu::noinline]] void short_block(const pass_consts& c, std::uint32_t n_exc, std::uint32_t count,
                                    const fraction_cells& io, std::uint32_t* ids, pass_counts& n, std::uint32_t first,
                                    vf normal) noexcept {
-  float v[lanes::kLanes], w[lanes::kLanes] = {}, se[lanes::kLanes] = {}, si[lanes::kLanes] = {};
-  std::int32_t ref[lanes::kLanes] = {}, ce[lanes::kLanes] = {}, ci[lanes::kLanes] = {};
-  std::fill(v, v + lanes::kLanes, c.rest_mV[first < n_exc ? 0 : 1]);
-  for (std::uint32_t k = 0; k < count; ++k) {
-    v[k] = io.v_mV[first + k];
-    w[k] = io.w_pA[first + k];
-    se[k] = io.s_exc[first + k];
-    si[k] = io.s_inh[first + k];
-    ref[k] = io.ref_left[first + k];
-    ce[k] = io.count_exc[first + k];
-    ci[k] = io.count_inh[first + k];
-    io.count_exc[first + k] = io.count_inh[first + k] = 0;
-  }
-  cells16 x{lanes::load<vf>(v),  lanes::load<vf>(w),   lanes::load<vf>(se), lanes::load<vf>(si),
-            normal,              lanes::load<vi>(ref), lanes::load<vi>(ce), lanes::load<vi>(ci)};
+  using lanes::load_part;
+  using lanes::store_part;
+  using lanes::vu16;
+  const float rest_mV = c.rest_mV[first < n_exc ? 0 : 1];
+  cells16 x{load_part<vf>(io.v_mV + first, count, rest_mV),
+            load_part<vf>(io.w_pA + first, count, 0.0f),
+            load_part<vf>(io.s_exc + first, count, 0.0f),
+            load_part<vf>(io.s_inh + first, count, 0.0f),
+            normal,
+            load_part<vi>(io.ref_left + first, count, std::int32_t{0}),
+            __builtin_convertvector(load_part<vu16>(io.count_exc + first, count, std::uint16_t{0}), vi),
+            __builtin_convertvector(load_part<vu16>(io.count_inh + first, count, std::uint16_t{0}), vi)};
+  std::fill_n(io.count_exc + first, count, std::uint16_t{0});
+  std::fill_n(io.count_inh + first, count, std::uint16_t{0});
   step_block<kHeun, K>(c, n_exc, ids, n, first, count, x);
-  lanes::store(v, x.v);
-  lanes::store(w, x.w);
-  lanes::store(se, x.se);
-  lanes::store(si, x.si);
-  lanes::store(ref, x.ref);
-  for (std::uint32_t k = 0; k < count; ++k) {
-    io.v_mV[first + k] = v[k];
-    io.w_pA[first + k] = w[k];
-    io.s_exc[first + k] = se[k];
-    io.s_inh[first + k] = si[k];
-    io.ref_left[first + k] = ref[k];
-  }
+  store_part(io.v_mV + first, count, x.v);
+  store_part(io.w_pA + first, count, x.w);
+  store_part(io.s_exc + first, count, x.se);
+  store_part(io.s_inh + first, count, x.si);
+  store_part(io.ref_left + first, count, x.ref);
 }
 
 // Steps the 16 cells from `first` (fewer at the end of the range: short_block) with their normals, and lists their

@@ -4,6 +4,7 @@
 // touches is then one register wide (one AVX-512 register; two AVX or four SSE registers elsewhere, split by the
 // compiler), so no lane-width mixing with byte arrays, and a cell's arithmetic is the same code whichever block,
 // partition or machine width it falls in. Comparisons give lanes of 0 or -1; bits() turns them into a 16-bit mask.
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -50,6 +51,22 @@ template <class V, class T>
 [[gnu::always_inline]] inline void store(T* p, const V& v) noexcept {
   static_assert(std::is_same_v<typename detail::unaligned_of<V>::element, T>);
   *reinterpret_cast<typename detail::unaligned_of<V>::type*>(p) = v;
+}
+
+// A short block (count < 16 cells at the end of a range) of one state array, through a 16-lane buffer: the spare
+// lanes hold `spare` (a resting cell's value, whose results the caller discards), and only the first count lanes
+// are written back. Every cell is then stepped by the same vector code as in a whole block.
+template <class V, class T>
+[[gnu::always_inline]] inline V load_part(const T* p, std::size_t count, T spare) noexcept {
+  T buffer[kLanes];
+  for (std::size_t k = 0; k < kLanes; ++k) buffer[k] = k < count ? p[k] : spare;
+  return load<V>(buffer);
+}
+template <class V, class T>
+[[gnu::always_inline]] inline void store_part(T* p, std::size_t count, const V& v) noexcept {
+  T buffer[kLanes];
+  store(buffer, v);
+  for (std::size_t k = 0; k < count; ++k) p[k] = buffer[k];
 }
 
 // Lanes of the concatenation a|b picked by idx (0..15 from a, 16..31 from b; only the low 5 bits count). GCC has

@@ -106,14 +106,11 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   // (partition boundaries are multiples of kPartitionAlign = 128, so no group is split) and n_exc.
   enum class kind { exc, inh, mixed };
   // One block of 16 cells from `first` (count of them in the range; Whole: all 16, known at compile time, so the
-  // block reads and writes the state arrays directly, with no short-block test or lane mask); `below`: the lanes
-  // whose drive draw is under the threshold.
+  // block reads and writes the state arrays in place, with no short-block test or lane mask: lane_block<true>);
+  // `below`: the lanes whose drive draw is under the threshold.
   auto step_block = [&]<kind K, bool Whole>(std::uint32_t first, std::uint32_t count, lanes::mask below) {
-    lane_block io(all, first, Whole ? lanes::kLanes : count);
-    adex_lanes x = Whole ? adex_lanes{lanes::load<vf>(all.v_mV + first), lanes::load<vf>(all.w_pA + first),
-                                      lanes::load<vf>(all.g_exc_nS + first), lanes::load<vf>(all.g_inh_nS + first),
-                                      lanes::load<vi>(all.ref_left + first)}
-                         : io.load(m.exc.e_l);
+    lane_block<Whole> io(all, first, count);
+    adex_lanes x = io.load(m.exc.e_l);
     const lanes::mask event = lanes::either(below, always);
     x.g_exc_nS = lanes::select(event, x.g_exc_nS + q_drive, x.g_exc_nS);
     adex_lane_events e;
@@ -130,16 +127,8 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
       e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), syn, exc_lane != 0 ? i_rest_exc : i_rest_inh,
                           x);
     }
-    if constexpr (Whole) {
-      lanes::store(all.v_mV + first, x.v_mV);
-      lanes::store(all.w_pA + first, x.w_pA);
-      lanes::store(all.g_exc_nS + first, x.g_exc_nS);
-      lanes::store(all.g_inh_nS + first, x.g_inh_nS);
-      lanes::store(all.ref_left + first, x.ref_left);
-    } else {
-      io.store(x);
-    }
-    const std::uint32_t valid = Whole ? 0xFFFFu : (1u << count) - 1u;
+    io.store(x);
+    const std::uint32_t valid = io.valid();
     events += static_cast<std::uint64_t>(std::popcount(lanes::bits(event) & valid));
     // Divergences and spikes are rare (~0.1 % of cells spike in a step): a test each, the counting only if any.
     if (const std::uint32_t d = lanes::bits(e.diverged) & valid; d != 0) [[unlikely]]
