@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Cakan & Obermayer 2020 Fig 4a live: starts `cortexloop serve` with the AdEx network and the ALN node side by side
-(configs/cakan2020/live_a1.toml, both at their point A1), sends a DC step of 60 pA onto the excitatory population as
+(configs/cakan2020/live_a1.toml, both at their point A1; --config runs either alone, e.g. authors_wiring.toml for
+the network, aln_a1.toml for the node), sends a DC step of 60 pA onto the excitatory population as
 an ordinary stimulation command (SetStimulation: 1 s after it is applied, for 1 s), records both models' E rates per
 1 ms tick and writes a PNG (and the arrays, .npz, next to it).
 
@@ -122,21 +123,26 @@ def main() -> int:
     np.savez(a.out.with_suffix(".npz"), **d)
 
     t_s = d["t_ms"] / 1000.0
-    fig, axes = plt.subplots(3, 1, figsize=(8, 6.5), sharex=True, constrained_layout=True,
-                             gridspec_kw={"height_ratios": [3, 3, 1]})
-    axes[0].plot(t_s, d["net_rate_exc_Hz"], color="0.75", lw=0.5, label="1 ms")
-    axes[0].plot(t_s, smooth(d["net_rate_exc_Hz"], a.smooth_ms), color="C0", lw=0.8, label=f"{a.smooth_ms} ms mean")
-    axes[0].set_ylabel("network E rate (Hz)")
-    axes[0].legend(loc="upper right", fontsize=8)
-    axes[1].plot(t_s, d["aln_rate_e_Hz"], color="C3", lw=0.8)
-    axes[1].set_ylabel("ALN E rate (Hz)")
-    axes[2].plot(t_s, d["i_stim_exc_pA"], color="k", lw=0.8)
-    axes[2].set_ylabel("stim (pA)")
-    axes[2].set_xlabel("time after the command (s)")
+    # One panel per model the server runs (the network, the ALN node or both; the other reads NaN), then the current.
+    models = [(name, key) for name, key in (("network", "net_rate_exc_Hz"), ("ALN", "aln_rate_e_Hz"))
+              if not np.all(np.isnan(d[key]))]
+    fig, axes = plt.subplots(len(models) + 1, 1, figsize=(8, 1.5 + 2.5 * len(models)), sharex=True,
+                             constrained_layout=True, gridspec_kw={"height_ratios": [3] * len(models) + [1]})
+    for ax, (name, key) in zip(axes, models):
+        if name == "network":
+            ax.plot(t_s, d[key], color="0.75", lw=0.5, label="1 ms")
+            ax.plot(t_s, smooth(d[key], a.smooth_ms), color="C0", lw=0.8, label=f"{a.smooth_ms} ms mean")
+            ax.legend(loc="upper right", fontsize=8)
+        else:
+            ax.plot(t_s, d[key], color="C3", lw=0.8)
+        ax.set_ylabel(f"{name} E rate (Hz)")
+    axes[-1].plot(t_s, d["i_stim_exc_pA"], color="k", lw=0.8)
+    axes[-1].set_ylabel("stim (pA)")
+    axes[-1].set_xlabel("time after the command (s)")
     fig.suptitle(f"{pathlib.Path(a.config).name}, {a.mode} serve: {a.amplitude_pA:g} pA DC onto E by SetStimulation")
     fig.savefig(a.out, dpi=120)
     on, off = int(a.pre_ms), int(a.pre_ms + a.step_ms)
-    for name, key in (("network", "net_rate_exc_Hz"), ("ALN", "aln_rate_e_Hz")):
+    for name, key in models:
         x = d[key]
         print(f"{name:8s} E rate mean before {x[on // 2:on].mean():6.2f} Hz, during {x[(on + off) // 2:off].mean():6.2f} "
               f"Hz (range {np.ptp(x[(on + off) // 2:off]):.2f}), after {x[off + (len(x) - off) // 2:].mean():6.2f} Hz")
