@@ -15,6 +15,14 @@ when the step ends, in both models. --mode realtime runs the server paced by the
 runs at about 2x real time on an idle core, below 1x on a busy machine: then ticks come late; none is lost in stepped
 mode; bench/README.md).
 
+--stimuli CONFIG sends the [[stimulus]] entries of a config instead of the one step, each on its own channel of one
+SetPrograms command, for the config's simulation.duration_s: the other Fig 4 protocols (configs/cakan2020/fig4_a3.toml:
++-100 pA steps; fig4_b3.toml, fig4_b4.toml: 40 pA sinusoids at 3 and 4 Hz) on the server's models (B3 and B4 need
+adaptation: --config configs/cakan2020/aln_b3.toml, or authors_wiring_adapt.toml for the network).
+
+    /usr/bin/python3 tools/aln_live_fig4.py --config configs/cakan2020/aln_b3.toml \\
+        --stimuli configs/cakan2020/fig4_b3.toml --out out/live_b3.png                  # Fig 4, B3
+
 --protocol pi-clamp closes a loop on the ALN node instead (configs/cakan2020/aln_closed_loop.toml, docs/aln.md): the
 simulated device senses the node's E rate and its PI clamp (SetController PiClamp) holds it at --target-Hz with a DC
 current onto E from --clamp-from-ms on; the PNG shows the sensed rate, its set-point and the delivered current.
@@ -23,6 +31,7 @@ current onto E from --clamp-from-ms on; the PNG shows the sensed rate, its set-p
 """
 import argparse
 import os
+import tomllib
 import pathlib
 import sys
 
@@ -93,6 +102,9 @@ def main() -> int:
     ap.add_argument("--pre-ms", type=float, default=1000.0, help="before the step, ms (default: %(default)s)")
     ap.add_argument("--step-ms", type=float, default=1000.0, help="length of the step, ms (default: %(default)s)")
     ap.add_argument("--post-ms", type=float, default=1000.0, help="after the step, ms (default: %(default)s)")
+    ap.add_argument("--stimuli", type=pathlib.Path,
+                    help="send this config's [[stimulus]] entries (e.g. configs/cakan2020/fig4_b3.toml) instead of "
+                         "the step, for its simulation.duration_s")
     ap.add_argument("--set", action="append", default=[], help="config override passed to serve (repeatable)")
     ap.add_argument("--seed", type=int, default=1, help="serve --seed (default: %(default)s)")
     ap.add_argument("--smooth-ms", type=int, default=5,
@@ -118,7 +130,19 @@ def main() -> int:
         a.config = str(ROOT / "configs" / "cakan2020" / name)
     if a.protocol == "pi-clamp":
         return main_pi_clamp(a)
-    d = aln_live.run(a.config, a.amplitude_pA, a.pre_ms, a.step_ms, a.post_ms, a.mode, a.set, a.bin, a.seed)
+    if a.stimuli is None:
+        d = aln_live.run(a.config, a.amplitude_pA, a.pre_ms, a.step_ms, a.post_ms, a.mode, a.set, a.bin, a.seed)
+        what = f"{a.amplitude_pA:g} pA DC onto E by SetStimulation"
+    else:
+        try:
+            spec = tomllib.loads(a.stimuli.read_text())
+            stimuli, duration_ms = spec["stimulus"], 1000.0 * spec["simulation"]["duration_s"]
+        except (OSError, tomllib.TOMLDecodeError, KeyError) as e:
+            print(f"aln_live_fig4: --stimuli {a.stimuli}: needs [[stimulus]] entries and simulation.duration_s ({e})",
+                  file=sys.stderr)
+            return 1
+        d = aln_live.run_stimuli(a.config, stimuli, duration_ms, a.mode, a.set, a.bin, a.seed)
+        what = f"the [[stimulus]] of {a.stimuli.name} by SetPrograms"
     a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(a.out.with_suffix(".npz"), **d)
 
@@ -139,8 +163,11 @@ def main() -> int:
     axes[-1].plot(t_s, d["i_stim_exc_pA"], color="k", lw=0.8)
     axes[-1].set_ylabel("stim (pA)")
     axes[-1].set_xlabel("time after the command (s)")
-    fig.suptitle(f"{pathlib.Path(a.config).name}, {a.mode} serve: {a.amplitude_pA:g} pA DC onto E by SetStimulation")
+    fig.suptitle(f"{pathlib.Path(a.config).name}, {a.mode} serve: {what}")
     fig.savefig(a.out, dpi=120)
+    if a.stimuli is not None:
+        print(f"wrote {a.out} and {a.out.with_suffix('.npz')}")
+        return 0
     on, off = int(a.pre_ms), int(a.pre_ms + a.step_ms)
     for name, key in models:
         x = d[key]

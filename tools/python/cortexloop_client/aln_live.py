@@ -21,11 +21,37 @@ def step_protocol(client, amplitude_pA, pre_ms, step_ms, post_ms, tick_ms, stepp
     t_ms (from the command's tick), network exc/inh rates (Hz, NaN when the server has no network), ALN E/I rates
     (Hz, NaN when the server has no ALN node), and the injected current onto Exc (pA, the readout's)."""
     seq = client.stimulate(amplitude_pA, waveform="dc", population="exc", delay_ms=pre_ms, duration_ms=step_ms)
+    return _rates_from(client, seq, pre_ms + step_ms + post_ms, tick_ms, stepped, chunk_ticks, timeout_s, has_network)
+
+
+def stimuli_protocol(client, stimuli, duration_ms, tick_ms, stepped, chunk_ticks=500, timeout_s=30.0,
+                     has_network=True):
+    """Sends a config's [[stimulus]] entries (dicts with kind "dc" | "sine", target "exc" | "inh", amplitude_pA,
+    frequency_Hz, start_ms, stop_ms; e.g. those of configs/cakan2020/fig4_b3.toml) as one SetPrograms, entry k on
+    the device's channel k with a Population site, delay start_ms and duration stop_ms - start_ms, all from the
+    same tick; returns step_protocol's arrays over duration_ms."""
+    if not 1 <= len(stimuli) <= 8:
+        raise ValueError(f"{len(stimuli)} stimuli: the device has 8 channels, one per [[stimulus]] entry")
+    programs = []
+    for k, st in enumerate(stimuli):
+        if st["kind"] not in ("dc", "sine"):
+            raise ValueError(f"stimulus {k}: kind {st['kind']!r}: dc or sine")
+        start_us, stop_us = round(st["start_ms"] * 1000.0), round(st["stop_ms"] * 1000.0)
+        programs.append((k, Site(population=st["target"]),
+                         Program(waveform=st["kind"], amplitude=st["amplitude_pA"],
+                                 frequency_hz=st.get("frequency_Hz", 0.0), delay_us=start_us,
+                                 duration_us=stop_us - start_us)))
+    seq = client.set_programs(programs)
+    return _rates_from(client, seq, duration_ms, tick_ms, stepped, chunk_ticks, timeout_s, has_network)
+
+
+def _rates_from(client, seq, duration_ms, tick_ms, stepped, chunk_ticks, timeout_s, has_network):
+    """Waits for the stimulation command's ack and records duration_ms of ticks from the tick it was applied."""
     ack = client.wait_ack(seq, 10.0)
     if ack is None or not ack.accepted:
         raise RuntimeError(f"the stimulation command was refused: {ack and ack.reason}")
     first = ack.tick_applied
-    ticks = int(round((pre_ms + step_ms + post_ms) / tick_ms))
+    ticks = int(round(duration_ms / tick_ms))
     a = np.full((ticks, 6), np.nan)
     for k, r in tick_readouts(client, ticks, first, None, stepped, chunk_ticks, timeout_s):
         n = r["aln"]
@@ -91,6 +117,13 @@ def _on_server(config, mode, sets, binary, seed, need_aln, protocol):
             return protocol(client, info, mode == "stepped")
         finally:
             client.close()
+
+
+def run_stimuli(config, stimuli, duration_ms, mode="stepped", sets=(), binary=None, seed=1):
+    """Starts `serve` on free loopback ports, runs stimuli_protocol, stops the server."""
+    return _on_server(config, mode, sets, binary, seed, False,
+                      lambda client, info, stepped: stimuli_protocol(
+                          client, stimuli, duration_ms, info["tick_ms"], stepped, has_network=info["n_exc"] > 0))
 
 
 def run(config, amplitude_pA=60.0, pre_ms=1000.0, step_ms=1000.0, post_ms=1000.0, mode="stepped", sets=(),
