@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,7 @@
 #include "engine/denormals.hpp"
 #include "engine/workers.hpp"
 #include "io/config/config_aln.hpp"
+#include "io/config/config_reader.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/default_config.hpp"
 #include "tools/mpi_launch.hpp"
@@ -237,9 +239,19 @@ int run_sweep(const sweep_options& o) {
   sweep_probe_options probe;
   probe.probe_pA = o.probe_pA;
   probe.classify = o.classify;
-  const std::unique_ptr<sweep_point_runner> runner =
-      io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, corners, probe, o.quiet || !root)
-                                         : make_network_sweep_runner(o.config, corners, probe);
+  std::unique_ptr<sweep_point_runner> runner;
+  try {
+    runner = io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, corners, probe, o.quiet || !root)
+                                                : make_network_sweep_runner(o.config, corners, probe);
+  } catch (const io::config_error& e) {
+    // The loader names an axis's key as an override ("--set KEY"): name the flag the user gave it with.
+    std::string what = e.what();
+    for (const auto& [flag, key] : {std::pair{"--x", ax.key}, std::pair{"--y", ay.key}})
+      if (const std::string set = "--set " + key;
+          what.rfind(set, 0) == 0 && what.size() > set.size() && (what[set.size()] == ':' || what[set.size()] == '='))
+        what.replace(0, 5, flag);
+    throw io::config_error(what);
+  }
 
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu0 = process_cpu_s();
