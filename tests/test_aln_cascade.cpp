@@ -22,18 +22,22 @@ namespace aln = cortexloop::engine::aln;
 namespace {
 
 // Euler-Maruyama of dV = (leak_drift(V) + mu) dt + sigma dW for n_neurons independent neurons; spike at V_cut,
-// reset to V_r and held there for t_ref (as the Fokker-Planck boundary conditions). Returns each neuron's rate, Hz.
+// reset to V_r and held there for t_ref (as the Fokker-Planck boundary conditions). Returns each neuron's rate, Hz;
+// with mean_v_mV, also each neuron's time average of V outside the refractory period (the table's V_mean).
 std::vector<double> simulate_eif_rates(const aln::eif_neuron_params& p, double mu, double sigma, double dt_ms,
-                                       double t_ms, int n_neurons, std::uint64_t seed) {
+                                       double t_ms, int n_neurons, std::uint64_t seed,
+                                       std::vector<double>* mean_v_mV = nullptr) {
   cortexloop::engine::scalar_rng rng(seed);
   const double tau_m = p.tau_m_ms(), noise = sigma * std::sqrt(dt_ms);
   const long steps = std::lround(t_ms / dt_ms);
   const long ref_steps = std::lround(p.t_ref_ms / dt_ms);
   std::vector<double> rates(n_neurons);
+  if (mean_v_mV) mean_v_mV->assign(n_neurons, 0.0);
   constexpr double two_pi = 6.283185307179586;
   for (int n = 0; n < n_neurons; ++n) {
     double v = p.e_l_mV + mu * tau_m;  // start near the mean; the first 200 ms are discarded below
-    long refractory = 0, spikes = 0;
+    long refractory = 0, spikes = 0, free_steps = 0;
+    double v_sum = 0;
     const long burn = std::lround(200.0 / dt_ms);
     double spare = 0;
     bool have_spare = false;
@@ -50,6 +54,7 @@ std::vector<double> simulate_eif_rates(const aln::eif_neuron_params& p, double m
         --refractory;
         continue;
       }
+      if (s >= burn) v_sum += v, ++free_steps;
       const double spike = p.delta_t_mV > 0 ? p.delta_t_mV * std::exp((v - p.v_t_mV) / p.delta_t_mV) : 0.0;
       v += dt_ms * ((p.e_l_mV - v + spike) / tau_m + mu) + noise * xi;
       if (v >= p.v_cut_mV) {
@@ -59,6 +64,7 @@ std::vector<double> simulate_eif_rates(const aln::eif_neuron_params& p, double m
       }
     }
     rates[n] = 1000.0 * spikes / t_ms;
+    if (mean_v_mV) (*mean_v_mV)[n] = v_sum / static_cast<double>(free_steps);
   }
   return rates;
 }
@@ -142,6 +148,41 @@ TEST_CASE("EIF Fokker-Planck steady-state rate matches a Monte-Carlo simulation 
     CHECK(std::abs(fp_rate - mean) < 0.05 * mean);          // the issue's criterion
     CHECK(std::abs(fp_rate - mean) < 3 * sem + 0.01 * mean); // and in fact within noise + 1% (Euler-Maruyama bias)
   }
+}
+
+// The table, not only the solver, against direct simulation, across the whole default grid (the issue: "the table
+// agrees with direct single-neuron simulation across the grid"): a table generated on 4 x 4 nodes of neurolib's grid
+// spread over all of it (mu index 87, 174, 261, 348 of 350: 0.99 ... 6.98 mV/ms; sigma index 0, 21, 42, 63 of 64:
+// 0.5 ... 5 mV/sqrt(ms)), rates 23-181 Hz; Monte Carlo as above, 40 neurons per node for about 5,000 spikes.
+// Tolerances: rate 5% (the issue's), V_mean 0.2 mV (the issue's tolerance against the authors' table). Measured
+// (seeds 101-116): rate within 2.3% (the worst at (0.99, 5): 34.87 Hz against 34.08; the others within 0.8%),
+// V_mean within 0.09 mV; Euler-Maruyama's dt bias included.
+// Seen to fail: with r_ss written without the refractory correction (rate = r0 in eif_fokker_planck::moments) 14 of
+// the 16 rates; with V_mean over all neurons, the refractory ones counted at V_r, all 16 V_mean.
+TEST_CASE("ALN cascade table agrees with direct simulation of one EIF neuron across the grid",
+          "[aln][table][monte-carlo]") {
+  aln::cascade_grid g;  // neurolib's: mu = -1 + 8 i/349, sigma = 0.5 + 4.5 j/63
+  g.mu_min_mV_per_ms = -1.0 + 8.0 * 87 / 349;
+  g.mu_max_mV_per_ms = -1.0 + 8.0 * 348 / 349;
+  g.n_mu = 4;
+  g.n_sigma = 4;  // j = 0, 21, 42, 63
+  const aln::eif_neuron_params p;
+  const aln::cascade_table t = aln::generate_cascade_table(p, aln::fp_numerics{}, g, 2);
+  std::uint64_t seed = 101;
+  for (int j = 0; j < g.n_sigma; ++j)
+    for (int i = 0; i < g.n_mu; ++i) {
+      const aln::cascade_quantities c = t.at(i, j);
+      REQUIRE(c.r_ss_Hz > 1.0);
+      const double t_ms = 1000.0 * 5000.0 / (40 * c.r_ss_Hz);  // ~5,000 spikes over the 40 neurons
+      std::vector<double> v;
+      const std::vector<double> r = simulate_eif_rates(p, g.mu(i), g.sigma(j), 0.005, t_ms, 40, seed++, &v);
+      const double rate = std::accumulate(r.begin(), r.end(), 0.0) / r.size();
+      const double v_mean = std::accumulate(v.begin(), v.end(), 0.0) / v.size();
+      INFO("mu " << g.mu(i) << " sigma " << g.sigma(j) << ": table " << c.r_ss_Hz << " Hz, " << c.v_mean_mV
+                 << " mV; MC " << rate << " Hz, " << v_mean << " mV; rate diff " << (c.r_ss_Hz - rate) / rate);
+      CHECK(std::abs(c.r_ss_Hz - rate) < 0.05 * rate);
+      CHECK(std::abs(c.v_mean_mV - v_mean) < 0.2);
+    }
 }
 
 // Seen to fail: giving every fit frequency weight 1 (instead of the number of grid frequencies it stands for)

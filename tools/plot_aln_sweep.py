@@ -6,7 +6,8 @@ Left: the maximum E rate after the push up (max_rate_up_Hz.npy, colour clipped a
 outline of the oscillatory region (white) and of the bistable region (dashed green). Right: the state of each
 point (state.npy: 0 down, 1 up, 2 bistable, 3 LC_EI, 4 LC_aE). The paper's points of interest are marked, those of
 the model that sweep.json names ("model": the mean field's `loadpoint` or the network's `loadpoint_network`):
-A1-A3 without adaptation, B1-B4 with (--points A|B|none).
+A1-A3 without adaptation, B1-B4 with (--points A|B|none; auto, the default: B when sweep.json says the model adapts,
+else A). `cortexloop sweep` runs this script itself (OUT/state_diagram.png) unless --no-png.
 
     build/cortexloop sweep --x aln.mu_ext_e_mV_per_ms=0:3:251 --y aln.mu_ext_i_mV_per_ms=0:3:251 --out /tmp/swA
     /usr/bin/python3 tools/plot_aln_sweep.py /tmp/swA --points A --out docs/images/aln_states_no_adaptation.png
@@ -45,7 +46,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=pathlib.Path, help="output folder of cortexloop sweep")
     ap.add_argument("--out", type=pathlib.Path, required=True, help="PNG to write")
-    ap.add_argument("--points", choices=["A", "B", "none"], default="none", help="points of interest to mark")
+    ap.add_argument("--points", choices=["A", "B", "auto", "none"], default="auto",
+                    help="points of interest to mark (auto: B with adaptation, else A; default: %(default)s)")
+    ap.add_argument("--quiet", action="store_true", help="no line on stdout")
     ap.add_argument("--title", default=None, help="figure title (default: the model and its axes)")
     a = ap.parse_args()
     try:
@@ -78,19 +81,25 @@ def main() -> int:
     ax2.legend(handles=[Patch(color=c, label=s) for c, s in zip(STATE_COLOURS, STATES)], loc="upper left",
                fontsize=8, framealpha=0.9)
     model = meta.get("model", "aln")  # sweeps before the network had no "model"
+    points = a.points
+    if points == "auto":  # sweeps before "adaptation" was written: none marked
+        points = "none" if "adaptation" not in meta else ("B" if meta["adaptation"] else "A")
+    marked = [name for name, (px, py) in POINTS[model].get(points, {}).items()
+              if extent[0] <= px <= extent[1] and extent[2] <= py <= extent[3]]
     for axis in axes:
         axis.set_xlabel(meta["x"]["key"].split(".")[-1] + ("  (x 200 pF = pA)" if "mu_" in meta["x"]["key"] else ""))
         axis.set_ylabel(meta["y"]["key"].split(".")[-1])
-        if a.points != "none":
-            for name, (px, py) in POINTS[model][a.points].items():
-                if extent[0] <= px <= extent[1] and extent[2] <= py <= extent[3]:
-                    axis.text(px, py, name, ha="center", va="center", fontsize=9,
-                              bbox=dict(boxstyle="circle", fc="w", ec="0.4", pad=0.2, alpha=0.9))
+        for name in marked:
+            px, py = POINTS[model][points][name]
+            axis.text(px, py, name, ha="center", va="center", fontsize=9,
+                      bbox=dict(boxstyle="circle", fc="w", ec="0.4", pad=0.2, alpha=0.9))
     over = " ".join(meta.get("overrides", []))
-    fig.suptitle(a.title or f"{TITLES[model]}, {len(x)} x {len(y)} points, {meta['duration_s']:g} s each {over}")
+    adapt = ", with adaptation" if meta.get("adaptation") else (", no adaptation" if "adaptation" in meta else "")
+    fig.suptitle(a.title or f"{TITLES[model]}{adapt}, {len(x)} x {len(y)} points, {meta['duration_s']:g} s each {over}")
     a.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(a.out, dpi=110)
-    print(f"plot_aln_sweep: wrote {a.out}")
+    if not a.quiet:
+        print(f"plot_aln_sweep: wrote {a.out} (points marked: {' '.join(marked) or 'none'})")
     return 0
 
 

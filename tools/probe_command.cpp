@@ -16,6 +16,7 @@
 
 #include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
+#include "tools/positive_number.hpp"
 #include "io/runtime/clock.hpp"
 
 namespace cortexloop::tools {
@@ -257,7 +258,7 @@ void add_probe_command(CLI::App& app) {
   cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
   add_curve_client_options(cmd, o->curve);
   cmd->add_option("--duration", o->duration_s, "Seconds of probing (split between the traffic patterns)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number)
       ->capture_default_str();
   cmd->add_option("--pattern", o->pattern, "back-to-back (next command when the previous is done), sporadic (5-50 ms "
                                            "random gaps) or both")

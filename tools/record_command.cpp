@@ -17,6 +17,7 @@
 #include "engine/meanfield/ring_geometry.hpp"
 #include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
+#include "tools/positive_number.hpp"
 #include "io/runtime/clock.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/recording/npy.hpp"
@@ -527,10 +528,10 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes)")->capture_default_str();
   add_curve_client_options(cmd, o->curve);
   cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds of readouts")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number);
   cmd->add_option("--timeout", o->timeout_s,
                   "Give up (exit 5) when nothing has arrived from the server this many seconds after start")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number)
       ->capture_default_str();
   cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines");

@@ -23,6 +23,7 @@
 #include "io/recording/npy.hpp"
 #include "io/server/server.hpp"
 #include "io/protocol/session.hpp"
+#include "tools/positive_number.hpp"
 
 namespace cortexloop::tools {
 
@@ -369,7 +370,7 @@ void add_replay_command(CLI::App& app) {
                 "tick and field (exit 1); exit 3 when the recording cannot be replayed. docs/protocol.md");
   cmd->add_option("recording", o->dir, "Folder written by `cortexloop record`")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--timeout", o->timeout_s, "Give up when the replay server does not answer for this many seconds")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number)
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines (differences and the result are still printed)");
   cmd->callback([o] {

@@ -20,6 +20,7 @@
 #include "io/server/server.hpp"
 #include "tools/default_config.hpp"
 #include "tools/mpi_launch.hpp"
+#include "tools/positive_number.hpp"
 
 namespace cortexloop::tools {
 
@@ -183,7 +184,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds (default: run until Ctrl-C)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number);
   cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", o->threads, "Worker threads stepping the network, 1 to the usable CPUs (overrides "
                                          "simulation.threads); results are the same for any count");

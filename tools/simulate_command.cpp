@@ -26,6 +26,7 @@
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/mpi_launch.hpp"
+#include "tools/positive_number.hpp"
 #include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
 #include "tools/sweep_grid.hpp"
@@ -387,7 +388,7 @@ void add_simulate_command(CLI::App& app) {
                                        "aln_mean_w.npy [ms,2] (and, without [network], its rates in rates.npy)")
       ->required();
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number);
   cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", o->threads, "Worker threads stepping the network, 1 to the usable CPUs (overrides "
                                          "simulation.threads); results are the same for any count");

@@ -68,6 +68,7 @@ class aln_runner final : public sweep_point_runner {
     aln::classify_options how = probe_.classify;
     how.has_adaptation = p.aln->model.a_nS != 0.0 || p.aln->model.b_pA != 0.0;
     out.state = aln::classify(out.measures, how);
+    out.adaptation = how.has_adaptation;
     return out;
   }
 

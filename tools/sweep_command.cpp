@@ -2,14 +2,15 @@
 // keys (Cakan & Obermayer 2020, Figs 2-3). Each point is one run of the config with the authors' bistability probe
 // onto E, classified as they do (engine/aln/aln_states.hpp); the model's runner is tools/sweep_aln.hpp for a config
 // with [aln], tools/sweep_network.hpp otherwise. Points are spread over threads and, under `mpirun -n K`, over K
-// processes (rank r runs points r, r + K, ...; rank 0 gathers and writes). Writes OUT/*.npy [ny, nx] and
-// OUT/sweep.json; tools/plot_aln_sweep.py draws the diagram.
+// processes (rank r runs points r, r + K, ...; rank 0 gathers and writes). Writes OUT/*.npy [ny, nx],
+// OUT/sweep.json and OUT/state_diagram.png (drawn by tools/plot_aln_sweep.py, the paper's points marked).
 #include "tools/sweep_command.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -20,18 +21,24 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine/aln/aln_states.hpp"
 #include "engine/denormals.hpp"
 #include "engine/workers.hpp"
 #include "io/config/config_aln.hpp"
+#include "io/config/config_reader.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/default_config.hpp"
 #include "tools/error_report.hpp"
 #include "tools/mpi_launch.hpp"
+#include "tools/positive_number.hpp"
 #include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
 #include "tools/sweep_aln.hpp"
@@ -57,6 +64,7 @@ struct sweep_options {
   double probe_pA = 200.0;  // the authors' 'rect' probe: 1 mV/ms x C = 200 pF
   aln::classify_options classify;
   bool quiet = false;
+  bool png = true;
 };
 
 struct axis {
@@ -114,9 +122,12 @@ std::string set_value(const axis& a, std::size_t i) {
 // This process's share of the grid (points rank, rank + ranks, ...), run by `threads` threads; progress on stderr.
 // Fills the per-point arrays at this process's points only. Returns the CPU seconds spent.
 struct point_arrays {
-  std::vector<float> cls, max_up, mean_down, mean_up, dom_f, dom_p, diverged;
-  explicit point_arrays(std::size_t n) : cls(n), max_up(n), mean_down(n), mean_up(n), dom_f(n), dom_p(n), diverged(n) {}
-  std::vector<std::vector<float>*> all() { return {&cls, &max_up, &mean_down, &mean_up, &dom_f, &dom_p, &diverged}; }
+  std::vector<float> cls, max_up, mean_down, mean_up, dom_f, dom_p, diverged, adaptation;
+  explicit point_arrays(std::size_t n)
+      : cls(n), max_up(n), mean_down(n), mean_up(n), dom_f(n), dom_p(n), diverged(n), adaptation(n) {}
+  std::vector<std::vector<float>*> all() {
+    return {&cls, &max_up, &mean_down, &mean_up, &dom_f, &dom_p, &diverged, &adaptation};
+  }
   void set(std::size_t k, const sweep_point_result& r) {
     cls[k] = static_cast<float>(r.state);
     max_up[k] = static_cast<float>(r.measures.max_up_Hz);
@@ -125,8 +136,27 @@ struct point_arrays {
     dom_f[k] = static_cast<float>(r.measures.dominant_frequency_Hz);
     dom_p[k] = static_cast<float>(r.measures.dominant_power_Hz2);
     diverged[k] = static_cast<float>(r.diverged);
+    adaptation[k] = r.adaptation ? 1.0f : 0.0f;
   }
 };
+
+// Draws OUT/state_diagram.png with tools/plot_aln_sweep.py (the points of interest of the paper's diagram of this
+// kind marked: A without adaptation, B with). The arrays are the result: a missing Python or matplotlib only warns.
+void draw_png(const std::filesystem::path& out, bool quiet) {
+  const std::string script = repo_file("tools/plot_aln_sweep.py"), png = (out / "state_diagram.png").string();
+  std::vector<std::string> args = {"/usr/bin/python3", script, out.string(), "--points", "auto", "--out", png};
+  if (quiet) args.emplace_back("--quiet");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int status = 0;
+  const int rc = posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+  if (rc == 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  std::fprintf(stderr, "sweep: warning: %s was not drawn (%s); the arrays are written: /usr/bin/python3 %s %s "
+               "--points auto --out %s draws it\n", png.c_str(), rc != 0 ? std::strerror(rc) : "the script failed",
+               script.c_str(), out.c_str(), png.c_str());
+}
 
 void run_share(const sweep_point_runner& runner, const std::function<std::vector<std::string>(std::size_t)>& overrides_of,
                std::size_t n, std::size_t rank, std::size_t ranks, int threads, bool quiet, point_arrays& out) {
@@ -217,9 +247,19 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   sweep_probe_options probe;
   probe.probe_pA = o.probe_pA;
   probe.classify = o.classify;
-  const std::unique_ptr<sweep_point_runner> runner =
-      io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, corners, probe, o.quiet || !root)
-                                         : make_network_sweep_runner(o.config, corners, probe);
+  std::unique_ptr<sweep_point_runner> runner;
+  try {
+    runner = io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, corners, probe, o.quiet || !root)
+                                                : make_network_sweep_runner(o.config, corners, probe);
+  } catch (const io::config_error& e) {
+    // The loader names an axis's key as an override ("--set KEY"): name the flag the user gave it with.
+    std::string what = e.what();
+    for (const auto& [flag, key] : {std::pair{"--x", ax.key}, std::pair{"--y", ay.key}})
+      if (const std::string set = "--set " + key;
+          what.rfind(set, 0) == 0 && what.size() > set.size() && (what[set.size()] == ':' || what[set.size()] == '='))
+        what.replace(0, 5, flag);
+    throw io::config_error(what);
+  }
 
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu0 = process_cpu_s();
@@ -260,6 +300,8 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   io::write_npy(out / "diverged_steps.npy", res.diverged, shape);
   std::size_t count[5] = {};
   for (const float c : res.cls) ++count[static_cast<int>(c)];
+  bool adaptation = false;
+  for (const float a : res.adaptation) adaptation = adaptation || a != 0.0f;
   nlohmann::json states = nlohmann::json::object();
   for (int c = 0; c < 5; ++c) states[aln::name(static_cast<aln::aln_state_class>(c))] = {{"code", c}, {"points", count[c]}};
   const nlohmann::json summary = {
@@ -272,6 +314,7 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
       {"duration_s", runner->duration_s()},
       {"dt_ms", runner->dt_ms()},
       {"probe_pA", o.probe_pA},
+      {"adaptation", adaptation},
       {"classify", {{"bistable_above_Hz", o.classify.bistable_above_Hz},
                     {"oscillating_above_Hz", o.classify.oscillating_above_Hz},
                     {"min_power_Hz2", o.classify.min_power_Hz2},
@@ -286,6 +329,7 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
                   "dominant_frequency_Hz.npy", "dominant_power_Hz2.npy", "diverged_steps.npy"}},
   };
   std::ofstream(out / "sweep.json") << summary.dump(2) << "\n";
+  if (o.png) draw_png(out, o.quiet);
   if (!o.quiet)
     std::fprintf(stderr, "sweep: %zu points of %.1f s (%s) in %.1f s wall, %.1f CPU-s (%zu x %d threads) -> %s\n", n,
                  runner->duration_s(), runner->model(), wall_s, cpu_s, ranks, o.threads, out.c_str());
@@ -301,7 +345,8 @@ void add_sweep_command(CLI::App& app) {
                "config keys (Cakan & Obermayer 2020, Figs 2-3): each point one run with the authors' bistability "
                "probe onto E, classified down / up / bistable / LC_EI / LC_aE; writes OUT/state.npy [ny,nx] (codes "
                "0-4), rates, dominant frequency, sweep.json. Points over --threads threads (one network per thread) "
-               "and over the processes of mpirun -n K. Draw it with tools/plot_aln_sweep.py. docs/aln.md");
+               "and over the processes of mpirun -n K; OUT/state_diagram.png draws it with the paper's points of "
+               "interest (tools/plot_aln_sweep.py). docs/aln.md");
   cmd->add_option("--config", o->config, "TOML config: with an [aln] section the ALN mean field, else the network "
                                          "(e.g. configs/cakan2020/authors_wiring.toml; no [ring])")
       ->check(CLI::ExistingFile)->capture_default_str();
@@ -314,7 +359,7 @@ void add_sweep_command(CLI::App& app) {
       ->required();
   cmd->add_option("--set", o->overrides, "Override a config key for every point: section.key=value (repeatable)");
   cmd->add_option("--duration", o->duration_s, "Seconds per point (overrides simulation.duration_s; the paper: 6)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number);
   cmd->add_option("--threads", o->threads, "Threads running points, each point on one thread (default: the usable CPUs)")->capture_default_str()
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--probe-pA", o->probe_pA, "Amplitude of the bistability probe onto E (the authors': 1 mV/ms x C)")
@@ -326,6 +371,7 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--up-rate-Hz", o->classify.up_rate_Hz, "A steady point above this E rate is 'up', else 'down'")
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "No progress line or summary");
+  cmd->add_flag("!--no-png", o->png, "Do not draw OUT/state_diagram.png (tools/plot_aln_sweep.py draws it later)");
   cmd->callback([o] {
     if (const int rc = run_sweep(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -49,6 +49,7 @@ class network_runner final : public sweep_point_runner {
     how.has_adaptation = p.network.exc.a_nS != 0.0 || p.network.exc.b_pA != 0.0 || p.network.inh.a_nS != 0.0 ||
                          p.network.inh.b_pA != 0.0;
     out.state = aln::classify(out.measures, how);
+    out.adaptation = how.has_adaptation;
     return out;
   }
 

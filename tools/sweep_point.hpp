@@ -18,6 +18,7 @@ struct sweep_point_result {
   engine::aln::state_measures measures;
   engine::aln::aln_state_class state = engine::aln::aln_state_class::down;
   double diverged = 0;  // steps (ALN) or cell resets (network) with a non-finite state
+  bool adaptation = false;  // the point's model adapts (a or b not 0): the diagram is the paper's B kind
 };
 
 // What every runner needs from the command line.

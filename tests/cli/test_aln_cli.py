@@ -60,12 +60,32 @@ class SweepContract(unittest.TestCase):
     def test_plot(self):
         check_plot(self, self.out, "A")
 
+    def test_sweep_draws_the_diagram_itself(self):
+        # The issue: sweep "writes arrays and a PNG of the diagram with the paper's points of interest A1-A3, B1-B4
+        # marked". A1-A3 without adaptation (this grid), B1-B4 with: the kind is in sweep.json, from the model.
+        # Seen to fail: before sweep drew it, no state_diagram.png; with --points auto reading no "adaptation", the
+        # B grid below marked nothing.
+        self.assertGreater(os.path.getsize(os.path.join(self.out, "state_diagram.png")), 10000)
+        self.assertIs(json.load(open(os.path.join(self.out, "sweep.json")))["adaptation"], False)
+        out_b = os.path.join(self.tmp.name, "b")
+        r = sweep("--x", "aln.mu_ext_e_mV_per_ms=1.52,4.0", "--y", "aln.mu_ext_i_mV_per_ms=0.84,2.0", "--set",
+                  "aln.a_nS=15.0", "--set", "aln.b_pA=40.0", "--out", out_b)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIs(json.load(open(os.path.join(out_b, "sweep.json")))["adaptation"], True)
+        self.assertIn("points marked: B1 B2 B3 B4", r.stdout)  # all four inside [1.52, 4] x [0.84, 2]
+        self.assertGreater(os.path.getsize(os.path.join(out_b, "state_diagram.png")), 10000)
+        r = sweep("--x", X, "--y", Y, "--out", os.path.join(self.tmp.name, "nopng"), "--quiet", "--no-png")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "nopng", "state_diagram.png")))
+
     def test_bad_input_is_named(self):
         out = os.path.join(self.tmp.name, "bad")
         check_refusals(self, out, [
             (("--x", "aln.mu_ext_e_mV_per_ms=0:3", "--y", Y), ["--x", "start:stop:n"]),
             (("--x", "aln.mu_ext_e_mV_per_ms=0:x:3", "--y", Y), ["'x' is not a number"]),
-            (("--x", "aln.mu_ext_e=0:3:3", "--y", Y), ["aln.mu_ext_e", "unknown key"]),
+            # named with the flag that gave the key, not as an override (it said "--set aln.mu_ext_e: ...")
+            (("--x", "aln.mu_ext_e=0:3:3", "--y", Y), ["--x aln.mu_ext_e:", "unknown key"]),
+            (("--x", X, "--y", "aln.delay_e_ms=1,2.05"), ["--y aln.delay_e_ms:", "whole number"]),
             (("--x", X, "--y", "aln.neuron.t_ref_ms=1,2"), ["[aln.neuron]"]),
             # aln. keys given to a network config make an [aln] node beside the network (configs/cakan2020/live_a1.toml
             # is one); two keys alone do not make a complete node: refused naming the first key it lacks.

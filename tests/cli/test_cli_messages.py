@@ -38,6 +38,16 @@ class CliErrors(unittest.TestCase):
         self.assertIn("unknown argument(s) for 'simulate': '--otu'", r.stderr)
         self.assertNotIn("--out is required", r.stderr)
 
+    def test_a_value_that_must_be_positive_says_so(self):
+        # CLI::PositiveNumber said "Value 0 not in range 0.000000 to 1797693134862315708145...": a range that seems
+        # to hold the value it refuses (tools/positive_number.hpp).
+        for args in (("aln-table", "--threads", "0"), ("sweep", "--x", "a=1", "--y", "b=2", "--out", "x",
+                                                       "--duration", "-1")):
+            r = run(*args)
+            self.assertNotEqual(r.returncode, 0, args)
+            self.assertIn(f"{args[-2]}: must be > 0, got {args[-1]}", r.stderr)
+            self.assertNotIn("179769", r.stderr)
+
     def test_missing_required_option_alone_is_named(self):
         r = run("simulate")
         self.assertNotEqual(r.returncode, 0)

@@ -71,6 +71,9 @@ class NetworkSweep(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.at(out, "state.npy", 3.8, 1.2), LC_AE)
         self.assertLess(self.at(out, "dominant_frequency_Hz.npy", 3.8, 1.2), 5.0)
+        # the config's own a, b (no override) make it a diagram of the B kind: its points B2-B4 marked
+        self.assertIs(json.load(open(os.path.join(out, "sweep.json")))["adaptation"], True)
+        self.assertGreater(os.path.getsize(os.path.join(out, "state_diagram.png")), 10000)
 
     def test_summary(self):
         meta = json.load(open(os.path.join(self.out, "sweep.json")))

@@ -1,7 +1,7 @@
 """Cakan & Obermayer 2020 Fig 4 live, through `cortexloop serve`: a DC step onto the excitatory population, sent as
 one ordinary stimulation command (SetStimulation, Population site, waveform Dc, delay and duration), and the E
-rates of both models the server runs side by side (configs/cakan2020/live_a1.toml: the AdEx network and the ALN
-node) recorded per tick. tools/aln_live_fig4.py is the command-line front end (it also draws the PNG). And a closed
+rates of the models the server runs recorded per tick: the AdEx network, the ALN node, or both side by side
+(configs/cakan2020/live_a1.toml); a model the server does not run reads NaN. tools/aln_live_fig4.py is the command-line front end (it also draws the PNG). And a closed
 loop on the node: the device's PI clamp holding the node's sensed E rate at a set-point (pi_clamp_protocol).
 
 Stepped mode (the default): the command is applied at tick 0 and the server advances exactly the protocol's
@@ -15,20 +15,48 @@ from .loop import Server, connect
 from .readouts import full_readout_with_device, tick_readouts
 
 
-def step_protocol(client, amplitude_pA, pre_ms, step_ms, post_ms, tick_ms, stepped, chunk_ticks=500, timeout_s=30.0):
+def step_protocol(client, amplitude_pA, pre_ms, step_ms, post_ms, tick_ms, stepped, chunk_ticks=500, timeout_s=30.0,
+                  has_network=True):
     """Sends the step (onto Exc, from pre_ms for step_ms) and returns per-tick arrays over pre + step + post:
-    t_ms (from the command's tick), network exc/inh rates (Hz), ALN E/I rates (Hz, NaN when the server has no ALN
-    node), and the injected current onto Exc (pA, the network's readout)."""
+    t_ms (from the command's tick), network exc/inh rates (Hz, NaN when the server has no network), ALN E/I rates
+    (Hz, NaN when the server has no ALN node), and the injected current onto Exc (pA, the readout's)."""
     seq = client.stimulate(amplitude_pA, waveform="dc", population="exc", delay_ms=pre_ms, duration_ms=step_ms)
+    return _rates_from(client, seq, pre_ms + step_ms + post_ms, tick_ms, stepped, chunk_ticks, timeout_s, has_network)
+
+
+def stimuli_protocol(client, stimuli, duration_ms, tick_ms, stepped, chunk_ticks=500, timeout_s=30.0,
+                     has_network=True):
+    """Sends a config's [[stimulus]] entries (dicts with kind "dc" | "sine", target "exc" | "inh", amplitude_pA,
+    frequency_Hz, start_ms, stop_ms; e.g. those of configs/cakan2020/fig4_b3.toml) as one SetPrograms, entry k on
+    the device's channel k with a Population site, delay start_ms and duration stop_ms - start_ms, all from the
+    same tick; returns step_protocol's arrays over duration_ms."""
+    if not 1 <= len(stimuli) <= 8:
+        raise ValueError(f"{len(stimuli)} stimuli: the device has 8 channels, one per [[stimulus]] entry")
+    programs = []
+    for k, st in enumerate(stimuli):
+        if st["kind"] not in ("dc", "sine"):
+            raise ValueError(f"stimulus {k}: kind {st['kind']!r}: dc or sine")
+        start_us, stop_us = round(st["start_ms"] * 1000.0), round(st["stop_ms"] * 1000.0)
+        programs.append((k, Site(population=st["target"]),
+                         Program(waveform=st["kind"], amplitude=st["amplitude_pA"],
+                                 frequency_hz=st.get("frequency_Hz", 0.0), delay_us=start_us,
+                                 duration_us=stop_us - start_us)))
+    seq = client.set_programs(programs)
+    return _rates_from(client, seq, duration_ms, tick_ms, stepped, chunk_ticks, timeout_s, has_network)
+
+
+def _rates_from(client, seq, duration_ms, tick_ms, stepped, chunk_ticks, timeout_s, has_network):
+    """Waits for the stimulation command's ack and records duration_ms of ticks from the tick it was applied."""
     ack = client.wait_ack(seq, 10.0)
     if ack is None or not ack.accepted:
         raise RuntimeError(f"the stimulation command was refused: {ack and ack.reason}")
     first = ack.tick_applied
-    ticks = int(round((pre_ms + step_ms + post_ms) / tick_ms))
+    ticks = int(round(duration_ms / tick_ms))
     a = np.full((ticks, 6), np.nan)
     for k, r in tick_readouts(client, ticks, first, None, stepped, chunk_ticks, timeout_s):
         n = r["aln"]
-        a[k] = (r["t_ms"] - first * tick_ms, r["exc"]["rate_hz"], r["inh"]["rate_hz"],
+        net = (r["exc"]["rate_hz"], r["inh"]["rate_hz"]) if has_network else (np.nan, np.nan)
+        a[k] = (r["t_ms"] - first * tick_ms, *net,
                 n["rate_e_hz"] if n else np.nan, n["rate_i_hz"] if n else np.nan, r["exc"]["i_stim_pa"])
     return {"t_ms": a[:, 0], "net_rate_exc_Hz": a[:, 1], "net_rate_inh_Hz": a[:, 2], "aln_rate_e_Hz": a[:, 3],
             "aln_rate_i_Hz": a[:, 4], "i_stim_exc_pA": a[:, 5], "tick_applied": np.array(first)}
@@ -69,28 +97,39 @@ def pi_clamp_protocol(client, target_Hz, ki_per_s, output_max_pA, clamp_from_ms,
 def run_pi_clamp(config, target_Hz=0.45, ki_per_s=400.0, output_max_pA=25.0, clamp_from_ms=1000.0,
                  duration_ms=5000.0, mode="stepped", sets=(), binary=None, seed=1):
     """Starts `serve` on free loopback ports, runs pi_clamp_protocol, stops the server."""
-    return _on_aln_server(config, mode, sets, binary, seed,
-                          lambda client, tick_ms, stepped: pi_clamp_protocol(
-                              client, target_Hz, ki_per_s, output_max_pA, clamp_from_ms, duration_ms, tick_ms, stepped))
+    return _on_server(config, mode, sets, binary, seed, True,
+                      lambda client, info, stepped: pi_clamp_protocol(
+                          client, target_Hz, ki_per_s, output_max_pA, clamp_from_ms, duration_ms, info["tick_ms"],
+                          stepped))
 
 
-def _on_aln_server(config, mode, sets, binary, seed, protocol):
-    """Starts `serve` on free loopback ports, checks that it runs an [aln] node, returns protocol(client, tick_ms,
-    stepped) and stops the server."""
+def _on_server(config, mode, sets, binary, seed, need_aln, protocol):
+    """Starts `serve` on free loopback ports, checks that it runs an [aln] node (need_aln) or at least one of the
+    network and the node, returns protocol(client, info, stepped) and stops the server."""
     with Server(config, mode, seed, sets, binary) as server:
         client = connect(server)
         try:
             info = client.info()
-            if not info.get("aln"):
+            if need_aln and not info.get("aln"):
                 raise RuntimeError(f"{config}: the server runs no [aln] node")
-            return protocol(client, info["tick_ms"], mode == "stepped")
+            if not info.get("aln") and info["n_exc"] == 0:
+                raise RuntimeError(f"{config}: the server runs neither a network nor an [aln] node")
+            return protocol(client, info, mode == "stepped")
         finally:
             client.close()
+
+
+def run_stimuli(config, stimuli, duration_ms, mode="stepped", sets=(), binary=None, seed=1):
+    """Starts `serve` on free loopback ports, runs stimuli_protocol, stops the server."""
+    return _on_server(config, mode, sets, binary, seed, False,
+                      lambda client, info, stepped: stimuli_protocol(
+                          client, stimuli, duration_ms, info["tick_ms"], stepped, has_network=info["n_exc"] > 0))
 
 
 def run(config, amplitude_pA=60.0, pre_ms=1000.0, step_ms=1000.0, post_ms=1000.0, mode="stepped", sets=(),
         binary=None, seed=1):
     """Starts `serve` on free loopback ports, runs step_protocol, stops the server."""
-    return _on_aln_server(config, mode, sets, binary, seed,
-                          lambda client, tick_ms, stepped: step_protocol(
-                              client, amplitude_pA, pre_ms, step_ms, post_ms, tick_ms, stepped))
+    return _on_server(config, mode, sets, binary, seed, False,
+                      lambda client, info, stepped: step_protocol(
+                          client, amplitude_pA, pre_ms, step_ms, post_ms, info["tick_ms"], stepped,
+                          has_network=info["n_exc"] > 0))
