@@ -194,6 +194,14 @@ TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
     CHECK(code != 0);
     CHECK_THAT(err, Catch::Contains("'127.0.0.1:5556'") && Catch::Contains("tcp://HOST:PORT"));
   }
+  SECTION("a port above 65535 is refused, not wrapped (libzmq would bind 99999 - 65536 = 34463)") {
+    const auto [code, err] = run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                             "--set", "network.n_neurons=100", "--pub", "tcp://127.0.0.1:99999",
+                                             "--commands", "tcp://127.0.0.1:*", "--duration", "0.1"},
+                                            "port");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("'tcp://127.0.0.1:99999'") && Catch::Contains("port 99999 is above 65535"));
+  }
   SECTION("serve on a port in use names the socket and the endpoint") {
     zmq::context_t ctx;
     zmq::socket_t taken(ctx, zmq::socket_type::rep);
