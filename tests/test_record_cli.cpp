@@ -202,6 +202,18 @@ TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
     CHECK(code != 0);
     CHECK_THAT(err, Catch::Contains("'tcp://127.0.0.1:99999'") && Catch::Contains("port 99999 is above 65535"));
   }
+  SECTION("simulate validates a [device] section as serve does (it runs no device, but a typo is a typo)") {
+    const auto dir = fresh_dir("device_typo");
+    const auto config = dir / "typo.toml";
+    std::ofstream(config) << "base = \"" CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml\"\n"
+                          << "[network]\nn_neurons = 100\n[[device.sensing]]\nsignal = \"rate_exk\"\n";
+    const auto [code, err] = run_cortexloop({"simulate", "--config", config.string(), "--out", (dir / "out").string(),
+                                             "--duration", "0.01", "-q"},
+                                            "device");
+    std::filesystem::remove_all(dir);
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("device.sensing[0].signal = \"rate_exk\"") && Catch::Contains("rate_exc"));
+  }
   SECTION("serve on a port in use names the socket and the endpoint") {
     zmq::context_t ctx;
     zmq::socket_t taken(ctx, zmq::socket_type::rep);
