@@ -214,6 +214,32 @@ TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
     CHECK(code != 0);
     CHECK_THAT(err, Catch::Contains("device.sensing[0].signal = \"rate_exk\"") && Catch::Contains("rate_exc"));
   }
+  SECTION("serve binds the IPv6 loopback [::1] that docs/protocol.md lists as loopback") {
+    zmq::context_t ctx;
+    zmq::socket_t probe(ctx, zmq::socket_type::rep);
+    probe.set(zmq::sockopt::ipv6, true);
+    try {
+      probe.bind("tcp://[::1]:*");
+    } catch (const zmq::error_t&) {
+      WARN("this machine has no IPv6 loopback: not tested");  // Catch2 2.x has no SKIP
+      return;
+    }
+    probe.close();
+    const auto [code, err] = run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                             "--set", "network.n_neurons=100", "--pub", "tcp://[::1]:*",
+                                             "--commands", "tcp://[::1]:*", "--duration", "0.1", "-q"},
+                                            "ipv6");
+    INFO(err);
+    CHECK(code == 0);
+  }
+  SECTION("binding to a host name says that libzmq binds addresses and interfaces, not names") {
+    const auto [code, err] = run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                             "--set", "network.n_neurons=100", "--pub", "tcp://localhost:*",
+                                             "--commands", "tcp://127.0.0.1:*", "--duration", "0.1"},
+                                            "hostname");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("tcp://localhost:*") && Catch::Contains("does not look up host names"));
+  }
   SECTION("serve on a port in use names the socket and the endpoint") {
     zmq::context_t ctx;
     zmq::socket_t taken(ctx, zmq::socket_type::rep);

@@ -30,4 +30,8 @@ inline void check_endpoint(std::string_view what, const std::string& endpoint) {
   if (port.size() > 5 || std::stoul(std::string(port)) > 65535) fail("port " + std::string(port) + " is above 65535");
 }
 
+// tcp://[v6 address]:PORT: libzmq refuses IPv6 ("No such device") unless the socket has ZMQ_IPV6 set, which
+// the sockets set only for such an endpoint (IPv4 endpoints keep libzmq's default behaviour).
+inline bool is_ipv6_literal(std::string_view endpoint) { return endpoint.rfind("tcp://[", 0) == 0; }
+
 }  // namespace cortexloop::io
