@@ -70,6 +70,29 @@ class CliErrors(unittest.TestCase):
         self.assertIn("duration_s", e)
 
 
+class PlotErrors(unittest.TestCase):
+    """python3 -m cortexloop_client.plot on a wrong folder: a sentence naming it, not a KeyError traceback."""
+
+    def plot(self, folder):
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "python"))
+        return subprocess.run([sys.executable, "-m", "cortexloop_client.plot", folder, "--out",
+                               os.path.join(folder, "x.png")], capture_output=True, text=True, env=env, timeout=60)
+
+    def test_missing_folder_is_named(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = self.plot(os.path.join(tmp, "nowhere"))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("nowhere: no such folder", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+
+    def test_folder_without_a_recording_is_named(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = self.plot(tmp)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no rates.npy", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+
+
 class CliSummary(unittest.TestCase):
     def test_ring_alone_does_not_report_a_silent_network(self):
         # configs/zerlaut2018_ring.toml has [ring] network = "off": the network is built but never stepped.

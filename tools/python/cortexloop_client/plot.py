@@ -324,6 +324,10 @@ def main(argv=None):
     ap.add_argument("--title", help="figure title (default: 'cortexloop session'; the safety events are appended)")
     ap.add_argument("--dpi", type=int, default=150, help="resolution of the PNG (default: %(default)s)")
     a = ap.parse_args(argv)
+    if not os.path.isdir(a.folder):
+        ap.error(f"{a.folder}: no such folder")
+    if not os.path.exists(os.path.join(a.folder, "rates.npy")):
+        ap.error(f"{a.folder}: no rates.npy, not a folder written by `cortexloop record` or `cortexloop simulate`")
     d = load(a.folder)
     out = a.out or os.path.join(a.folder, "session.png")
     figure(d, a.title).savefig(out, dpi=a.dpi)
