@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -90,6 +91,31 @@ class PlotErrors(unittest.TestCase):
             r = self.plot(tmp)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("no rates.npy", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+
+
+class ExampleErrors(unittest.TestCase):
+    """The external-loop examples start their own server: when it refuses its config, the user reads why (they
+    printed "no answer from cortexloop serve" after 30 s, the server's error hidden)."""
+
+    def test_server_config_error_is_shown(self):
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "python") + os.pathsep +
+                   os.path.join(os.path.dirname(BINARY), "python"))
+        started = time.monotonic()
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
+                            "--bin", BINARY, "--set", "network.bogus=1"], capture_output=True, text=True, env=env,
+                           cwd=ROOT, timeout=120)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("network.bogus = 1: unknown key", r.stderr)
+        self.assertLess(time.monotonic() - started, 20.0)  # not the 30 s sync timeout
+
+    def test_bad_connect_is_named(self):
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "python") + os.pathsep +
+                   os.path.join(os.path.dirname(BINARY), "python"))
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
+                            "--connect", "tcp://127.0.0.1:5556"], capture_output=True, text=True, env=env, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("expected COMMANDS,PUB", r.stderr)
         self.assertNotIn("Traceback", r.stderr)
 
 
