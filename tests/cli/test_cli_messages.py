@@ -119,6 +119,18 @@ class ExampleErrors(unittest.TestCase):
         self.assertNotIn("Traceback", r.stderr)
 
 
+class ServeStatus(unittest.TestCase):
+    def test_ring_alone_status_does_not_report_a_silent_network(self):
+        # The ring alone (configs/zerlaut2018_ring.toml, network = "off"): serve's status line printed the unstepped
+        # network's "exc 0.00 Hz, inh 0.00 Hz" (the ALN node alone, docs/closed_loop.md section 7, too).
+        r = run("serve", "--config", os.path.join(ROOT, "configs", "zerlaut2018_ring.toml"), "--pub",
+                "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--duration", "0.2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("serve: final:", r.stderr)
+        self.assertIn("network not stepped", r.stderr)
+        self.assertNotIn("exc 0.00 Hz", r.stderr)
+
+
 class CliSummary(unittest.TestCase):
     def test_ring_alone_does_not_report_a_silent_network(self):
         # configs/zerlaut2018_ring.toml has [ring] network = "off": the network is built but never stepped.
