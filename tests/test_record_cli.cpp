@@ -176,6 +176,12 @@ std::pair<int, std::string> run_cortexloop(const std::vector<std::string>& args,
   std::filesystem::remove_all(dir);
   return {code, err};
 }
+// A 100-cell server for 0.1 s on these endpoints: exit code and stderr.
+std::pair<int, std::string> serve_on(const std::string& pub, const std::string& commands, const std::string& tag) {
+  return run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml", "--set",
+                         "network.n_neurons=100", "--pub", pub, "--commands", commands, "--duration", "0.1", "-q"},
+                        tag);
+}
 }  // namespace
 
 TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
@@ -195,10 +201,7 @@ TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
     CHECK_THAT(err, Catch::Contains("'127.0.0.1:5556'") && Catch::Contains("tcp://HOST:PORT"));
   }
   SECTION("a port above 65535 is refused, not wrapped (libzmq would bind 99999 - 65536 = 34463)") {
-    const auto [code, err] = run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
-                                             "--set", "network.n_neurons=100", "--pub", "tcp://127.0.0.1:99999",
-                                             "--commands", "tcp://127.0.0.1:*", "--duration", "0.1"},
-                                            "port");
+    const auto [code, err] = serve_on("tcp://127.0.0.1:99999", "tcp://127.0.0.1:*", "port");
     CHECK(code != 0);
     CHECK_THAT(err, Catch::Contains("'tcp://127.0.0.1:99999'") && Catch::Contains("port 99999 is above 65535"));
   }
@@ -225,18 +228,12 @@ TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
       return;
     }
     probe.close();
-    const auto [code, err] = run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
-                                             "--set", "network.n_neurons=100", "--pub", "tcp://[::1]:*",
-                                             "--commands", "tcp://[::1]:*", "--duration", "0.1", "-q"},
-                                            "ipv6");
+    const auto [code, err] = serve_on("tcp://[::1]:*", "tcp://[::1]:*", "ipv6");
     INFO(err);
     CHECK(code == 0);
   }
   SECTION("binding to a host name says that libzmq binds addresses and interfaces, not names") {
-    const auto [code, err] = run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
-                                             "--set", "network.n_neurons=100", "--pub", "tcp://localhost:*",
-                                             "--commands", "tcp://127.0.0.1:*", "--duration", "0.1"},
-                                            "hostname");
+    const auto [code, err] = serve_on("tcp://localhost:*", "tcp://127.0.0.1:*", "hostname");
     CHECK(code != 0);
     CHECK_THAT(err, Catch::Contains("tcp://localhost:*") && Catch::Contains("does not look up host names"));
   }
