@@ -109,6 +109,19 @@ class ExampleErrors(unittest.TestCase):
         self.assertIn("network.bogus = 1: unknown key", r.stderr)
         self.assertLess(time.monotonic() - started, 20.0)  # not the 30 s sync timeout
 
+    def test_png_into_a_new_folder(self):
+        # `pi_clamp.py --png out/tutorial/external.png` (docs/closed_loop.md) before out/tutorial exists: the run's
+        # figure was lost at the end with FileNotFoundError.
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "python") + os.pathsep +
+                   os.path.join(os.path.dirname(BINARY), "python"))
+        with tempfile.TemporaryDirectory() as tmp:
+            png = os.path.join(tmp, "new", "folder", "external.png")
+            r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
+                                "--bin", BINARY, "--neurons", "200", "--duration", "0.2", "--png", png],
+                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(os.path.getsize(png) > 0)
+
     def test_bad_connect_is_named(self):
         env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "python") + os.pathsep +
                    os.path.join(os.path.dirname(BINARY), "python"))

@@ -59,6 +59,12 @@ def sense_ring(key, unit):
 SENSORS = {"exc_rate": sense_exc_rate, "inh_rate": sense_inh_rate, "lfp": sense_lfp}
 
 
+def with_folder(path):
+    """`path`, its folder created: a run's figure or arrays are not lost at the end for want of a folder."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return path
+
+
 # --- a server of our own -------------------------------------------------------------------------------------
 def free_port():
     with socket.socket() as s:
@@ -154,7 +160,7 @@ class Recording:
         return out
 
     def save(self, path):
-        np.savez_compressed(path, **self.arrays())
+        np.savez_compressed(with_folder(path), **self.arrays())
 
 
 def _drain_acks(client, rec):
@@ -324,6 +330,6 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
     ax[3].legend(loc="upper right", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(with_folder(path), dpi=110)
     plt.close(fig)
     print(f"wrote {path}")
