@@ -166,6 +166,21 @@ TEST_CASE("record against an endpoint with no server says it is waiting and give
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("probe against an endpoint with no server says it is waiting and gives up after --timeout",
+          "[cli][probe]") {
+  const auto dir = fresh_dir("probe_timeout");
+  const std::string nowhere = "ipc://" + (dir / "no-server").string();
+  const child probe = spawn_cortexloop({"probe", "--commands", nowhere, "--pub", nowhere + "-pub", "--timeout", "0.5"},
+                                       dir / "probe");
+  const int code = wait_exit(probe, 10s);  // it waited 20 s, without a word
+  const std::string err = read_file(probe.err);
+  INFO(err);
+  CHECK(code == 4);
+  CHECK_THAT(err, Catch::Contains("waiting for a server at " + nowhere));
+  CHECK_THAT(err, Catch::Contains("no answer from " + nowhere));
+  std::filesystem::remove_all(dir);
+}
+
 namespace {
 // Runs cortexloop to completion (10 s at most); exit code and stderr.
 std::pair<int, std::string> run_cortexloop(const std::vector<std::string>& args, const std::string& tag) {
