@@ -1,4 +1,5 @@
 #include "engine/engine.hpp"
+#include "engine/steps_network.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -36,9 +37,8 @@ engine::engine(const engine_params& p, process_exchange* across)
       ring_.emplace(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
     }
     steps_per_ring_step_ = std::llround(p.ring->dt_ms / p.simulation.dt_ms);
-    run_network_ = p.ring->with_network;
   }
-  if (p.network.n_neurons == 0) run_network_ = false;
+  run_network_ = steps_network(p);
   if (p.aln) {
     if (!p.aln->table)
       throw std::invalid_argument("engine: the [aln] node has no cascade table: load it at start-up "

@@ -263,6 +263,15 @@ TEST_CASE("[device] keys are validated like every other key", "[config][device]"
   CHECK_THAT(device_error_of({"device.ring_max_mu_v_mV=-500"}), Catch::Contains("device.ring_max_mu_v_mV"));
 }
 
+TEST_CASE("an unknown key's error lists the table's optional keys too, not only those the file sets",
+          "[config][device]") {
+  // closed_loop.toml sets no [device.safety] key: the list of "known keys here" once held nothing (and for a
+  // [[device.sensing]] entry only the keys the file sets: next test case).
+  const std::string safety = device_error_of({"device.safety.max_curent_uA=1"});
+  CHECK_THAT(safety, Catch::Contains("unknown key") && Catch::Contains("max_current_uA") &&
+                         Catch::Contains("shannon_k") && Catch::Contains("max_direct_pA"));
+}
+
 TEST_CASE("a bad key or value inside [[device.electrode]] and [[device.sensing]] is refused with its entry named",
           "[config][device]") {
   std::ifstream in(source_path("configs/closed_loop.toml"));
@@ -288,6 +297,10 @@ TEST_CASE("a bad key or value inside [[device.electrode]] and [[device.sensing]]
   };
   CHECK_THAT(error_with(R"(^height_mm = 0\.5)", "height_mm = 0.5\nheigth_mm = 1.0"),
              Catch::Contains("device.electrode[0].heigth_mm"));
+  // The optional keys the entry does not set are listed too (sensing 0 sets none of these three).
+  CHECK_THAT(error_with(R"(^rms_window_ms = 50\.0)", "rms_window_ms = 50.0\nblanking_uss = 10"),
+             Catch::Contains("device.sensing[0].blanking_uss") && Catch::Contains("known keys here") &&
+                 Catch::Contains("blanking_us,") && Catch::Contains("adc_bits") && Catch::Contains("noise_sd"));
   CHECK_THAT(error_with(R"(^position_mm = 9\.0)", "position_mm = 36.0"), Catch::Contains("device.electrode[1].position_mm"));
   CHECK_THAT(error_with(R"(^sample_rate_Hz = 1000\.0)", "sample_rate_Hz = 3000.0"),
              Catch::Contains("device.sensing[0]") && Catch::Contains("sample_rate"));

@@ -166,6 +166,21 @@ TEST_CASE("record against an endpoint with no server says it is waiting and give
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("probe against an endpoint with no server says it is waiting and gives up after --timeout",
+          "[cli][probe]") {
+  const auto dir = fresh_dir("probe_timeout");
+  const std::string nowhere = "ipc://" + (dir / "no-server").string();
+  const child probe = spawn_cortexloop({"probe", "--commands", nowhere, "--pub", nowhere + "-pub", "--timeout", "0.5"},
+                                       dir / "probe");
+  const int code = wait_exit(probe, 10s);  // it waited 20 s, without a word
+  const std::string err = read_file(probe.err);
+  INFO(err);
+  CHECK(code == 4);
+  CHECK_THAT(err, Catch::Contains("waiting for a server at " + nowhere));
+  CHECK_THAT(err, Catch::Contains("no answer from " + nowhere));
+  std::filesystem::remove_all(dir);
+}
+
 namespace {
 // Runs cortexloop to completion (10 s at most); exit code and stderr.
 std::pair<int, std::string> run_cortexloop(const std::vector<std::string>& args, const std::string& tag) {
@@ -175,6 +190,12 @@ std::pair<int, std::string> run_cortexloop(const std::vector<std::string>& args,
   std::string err = read_file(c.err);
   std::filesystem::remove_all(dir);
   return {code, err};
+}
+// A 100-cell server for 0.1 s on these endpoints: exit code and stderr.
+std::pair<int, std::string> serve_on(const std::string& pub, const std::string& commands, const std::string& tag) {
+  return run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml", "--set",
+                         "network.n_neurons=100", "--pub", pub, "--commands", commands, "--duration", "0.1", "-q"},
+                        tag);
 }
 }  // namespace
 
@@ -193,6 +214,43 @@ TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
     const auto [code, err] = run_cortexloop({"stim", "ping", "--commands", "127.0.0.1:5556"}, "endpoint");
     CHECK(code != 0);
     CHECK_THAT(err, Catch::Contains("'127.0.0.1:5556'") && Catch::Contains("tcp://HOST:PORT"));
+  }
+  SECTION("a port above 65535 is refused, not wrapped (libzmq would bind 99999 - 65536 = 34463)") {
+    const auto [code, err] = serve_on("tcp://127.0.0.1:99999", "tcp://127.0.0.1:*", "port");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("'tcp://127.0.0.1:99999'") && Catch::Contains("port 99999 is above 65535"));
+  }
+  SECTION("simulate validates a [device] section as serve does (it runs no device, but a typo is a typo)") {
+    const auto dir = fresh_dir("device_typo");
+    const auto config = dir / "typo.toml";
+    std::ofstream(config) << "base = \"" CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml\"\n"
+                          << "[network]\nn_neurons = 100\n[[device.sensing]]\nsignal = \"rate_exk\"\n";
+    const auto [code, err] = run_cortexloop({"simulate", "--config", config.string(), "--out", (dir / "out").string(),
+                                             "--duration", "0.01", "-q"},
+                                            "device");
+    std::filesystem::remove_all(dir);
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("device.sensing[0].signal = \"rate_exk\"") && Catch::Contains("rate_exc"));
+  }
+  SECTION("serve binds the IPv6 loopback [::1] that docs/protocol.md lists as loopback") {
+    zmq::context_t ctx;
+    zmq::socket_t probe(ctx, zmq::socket_type::rep);
+    probe.set(zmq::sockopt::ipv6, true);
+    try {
+      probe.bind("tcp://[::1]:*");
+    } catch (const zmq::error_t&) {
+      WARN("this machine has no IPv6 loopback: not tested");  // Catch2 2.x has no SKIP
+      return;
+    }
+    probe.close();
+    const auto [code, err] = serve_on("tcp://[::1]:*", "tcp://[::1]:*", "ipv6");
+    INFO(err);
+    CHECK(code == 0);
+  }
+  SECTION("binding to a host name says that libzmq binds addresses and interfaces, not names") {
+    const auto [code, err] = serve_on("tcp://localhost:*", "tcp://127.0.0.1:*", "hostname");
+    CHECK(code != 0);
+    CHECK_THAT(err, Catch::Contains("tcp://localhost:*") && Catch::Contains("does not look up host names"));
   }
   SECTION("serve on a port in use names the socket and the endpoint") {
     zmq::context_t ctx;

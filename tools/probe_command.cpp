@@ -28,6 +28,7 @@ struct probe_options {
   curve_client_cli curve;
   std::string pub = "tcp://127.0.0.1:5555";
   double duration_s = 20;
+  double timeout_s = 20;  // for the server's first answer
   std::string pattern = "both";
   double probe_amplitude_pA = 0.01;
   int channel = 7;
@@ -64,7 +65,9 @@ class prober {
  public:
   explicit prober(const probe_options& o) : o_(o), client_(o.commands, o.pub, {}, o.curve.load()) {}
 
-  bool sync() { return client_.sync_subscription(std::chrono::seconds(20)); }
+  bool sync() {
+    return client_.sync_subscription(std::chrono::milliseconds(static_cast<std::int64_t>(o_.timeout_s * 1000.0)));
+  }
 
   phase_result run(bool back_to_back, double seconds) {
     phase_result r;
@@ -195,6 +198,9 @@ void print_row(const char* phase, const char* name, samples& s) {
 
 int run_probe(const probe_options& o) {
   prober p(o);
+  // Connecting to nothing is silent in ZeroMQ: say what we wait for (it was 20 s without a word).
+  std::fprintf(stderr, "probe: waiting for a server at %s / %s (--timeout %g s) ...\n", o.commands.c_str(),
+               o.pub.c_str(), o.timeout_s);
   if (!p.sync()) {
     std::fprintf(stderr, "probe: no answer from %s / %s%s\n", o.commands.c_str(), o.pub.c_str(), o.curve.hint());
     return 4;
@@ -268,6 +274,9 @@ void add_probe_command(CLI::App& app) {
                   "Probe stimulation: DC toggled between 0 and this (pA) on --channel, to see it in readouts")
       ->capture_default_str();
   cmd->add_option("--channel", o->channel, "Stimulator channel the probe uses")->check(CLI::Range(0, 7))->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "Give up (exit 4) when the server has not answered this many seconds after start")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--json", o->json_out, "Also write the figures to this JSON file");
   cmd->callback([o] {
     if (const int rc = run_probe(*o); rc != 0) throw CLI::RuntimeError(rc);

@@ -525,7 +525,7 @@ void add_record_command(CLI::App& app) {
                 "readout_hash.npy. Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
   cmd->add_option("--out", o->out_dir, "Output folder (created)")->required();
   cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
-  cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes)")->capture_default_str();
+  cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes and --sync)")->capture_default_str();
   add_curve_client_options(cmd, o->curve);
   cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds of readouts")
       ->check(positive_number);

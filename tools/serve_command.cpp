@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/steps_network.hpp"
 #include "io/aln_cache/engine_table.hpp"
 #include "io/protocol/codec.hpp"
 #include "io/config/config_loader.hpp"
@@ -47,14 +48,18 @@ struct serve_options {
   bool insecure = false;
 };
 
-std::string status_text(const io::status_snapshot& s) {
+// `network_runs` false: the rates are those of a network the engine does not step (ring alone, ALN node alone),
+// which would read 0 Hz as if it were silent; say so instead.
+std::string status_text(const io::status_snapshot& s, bool network_runs) {
   const io::status_record& r = s.status;
+  char rates[64] = "network not stepped";
+  if (network_runs) std::snprintf(rates, sizeof rates, "exc %.2f Hz, inh %.2f Hz", r.rate_exc_Hz, r.rate_inh_Hz);
   char text[256];
   std::snprintf(text, sizeof text,
-                "tick %lld | %.2fx real time | lateness p99 %.0f us, max %.0f us | misses %lld | exc %.2f Hz, "
-                "inh %.2f Hz | drops %lld | cpu rt %.0f%% io %.0f%%%s",
+                "tick %lld | %.2fx real time | lateness p99 %.0f us, max %.0f us | misses %lld | %s | drops %lld | "
+                "cpu rt %.0f%% io %.0f%%%s",
                 static_cast<long long>(r.engine_tick), r.realtime_factor, r.lateness_p99_us, r.lateness_max_us,
-                static_cast<long long>(r.deadline_misses), r.rate_exc_Hz, r.rate_inh_Hz,
+                static_cast<long long>(r.deadline_misses), rates,
                 static_cast<long long>(r.readout_drops + r.spike_drops), r.rt_cpu_percent, s.io.io_cpu_percent,
                 r.paused ? " | paused" : "");
   std::string line = text;
@@ -142,6 +147,7 @@ int run_serve(const serve_options& o) {
     std::fprintf(stderr, "serve: the real-time thread runs on CPU %d under SCHED_FIFO: run closed-loop clients off it "
                  "(taskset -c with every CPU but %d), or their commands wait behind its spin and compute\n",
                  so.cpu, so.cpu);
+  const bool network_runs = engine::steps_network(so.params);
   int status_count = 0;
   int signal_number = 0;
   std::int64_t denied_reported = 0;
@@ -160,7 +166,7 @@ int run_serve(const serve_options& o) {
     }
     if (o.quiet) continue;
     if (const auto s = srv.latest_status(); s && (tty || ++status_count % 20 == 0)) {
-      std::fprintf(stderr, tty ? "\rserve: %s\033[K" : "serve: %s\n", status_text(*s).c_str());
+      std::fprintf(stderr, tty ? "\rserve: %s\033[K" : "serve: %s\n", status_text(*s, network_runs).c_str());
       std::fflush(stderr);
     }
   }
@@ -169,7 +175,7 @@ int run_serve(const serve_options& o) {
   if (!o.quiet) {
     if (tty) std::fprintf(stderr, "\n");
     if (signal_number) std::fprintf(stderr, "serve: stopped by %s\n", strsignal(signal_number));
-    if (const auto s = srv.latest_status()) std::fprintf(stderr, "serve: final: %s\n", status_text(*s).c_str());
+    if (const auto s = srv.latest_status()) std::fprintf(stderr, "serve: final: %s\n", status_text(*s, network_runs).c_str());
   }
   return 0;
 }

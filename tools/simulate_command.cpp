@@ -144,6 +144,9 @@ int simulate_ranks(const simulate_options& o, int launched) {
   // Through the config, so that the loader validates it (and names simulation.threads when it refuses it).
   if (o.threads) overrides.push_back("simulation.threads=" + std::to_string(*o.threads));
   engine::engine_params params = io::load_config(o.config, overrides);
+  // simulate runs no device (nothing programs it without commands), but a [device] section is validated here as
+  // serve validates it: a typo in a config must not pass here and fail only when the config is served.
+  io::load_device_config(o.config, overrides, params);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
   // Without [network] the config is the ALN node alone: its rates go to rates.npy (the network's otherwise).
   const bool aln_alone = params.aln && params.network.n_neurons == 0;

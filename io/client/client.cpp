@@ -64,6 +64,7 @@ client::client(const std::string& command_endpoint, const std::string& pub_endpo
   // a key the server does not list, another server key) libzmq drops it. A command that cannot be queued
   // within 2 s is dropped, so that its caller times out waiting for the ack instead of hanging in send.
   dealer_.set(zmq::sockopt::sndtimeo, 2000);
+  if (is_ipv6_literal(command_endpoint)) dealer_.set(zmq::sockopt::ipv6, true);
   dealer_.connect(command_endpoint);
   if (!pub_endpoint.empty()) {
     sub_ = zmq::socket_t(context_, zmq::socket_type::sub);
@@ -72,6 +73,7 @@ client::client(const std::string& command_endpoint, const std::string& pub_endpo
     sub_.set(zmq::sockopt::rcvhwm, 200000);
     if (topics.empty()) sub_.set(zmq::sockopt::subscribe, "");
     for (const std::string& t : topics) sub_.set(zmq::sockopt::subscribe, t);
+    if (is_ipv6_literal(pub_endpoint)) sub_.set(zmq::sockopt::ipv6, true);
     sub_.connect(pub_endpoint);
   }
 }

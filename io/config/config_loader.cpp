@@ -307,7 +307,7 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
       }
     }
     if (p.network.position_mm >= p.ring->length_mm)
-      top.table("network").fail("position_mm", "must be below ring.length_mm = " + std::to_string(p.ring->length_mm));
+      top.table("network").fail("position_mm", "must be below ring.length_mm = " + std::string(format_number(p.ring->length_mm).view()));
   }
   if (top.has("device")) top.table("device");  // read by read_device_section, against these parameters
   top.finish();

@@ -121,8 +121,10 @@ const toml::array& table_reader::array_of_tables(std::string_view key) {
 void table_reader::finish() const {
   for (const auto& [key, node] : table_) {
     if (seen_.count(key.str())) continue;
+    std::set<std::string, std::less<>> names(known_);
+    names.insert(seen_.begin(), seen_.end());
     std::string known;
-    for (const auto& k : seen_) known += (known.empty() ? "" : ", ") + k;
+    for (const auto& k : names) known += (known.empty() ? "" : ", ") + k;
     fail(key.str(), "unknown key (misspelt?); known keys here: " + known);
   }
 }

@@ -42,7 +42,11 @@ class table_reader {
   std::string choice(std::string_view key, std::initializer_list<std::string_view> allowed);
   table_reader table(std::string_view key);
   const toml::array& array_of_tables(std::string_view key);
-  bool has(std::string_view key) const { return table_.contains(key); }
+  // Also marks `key` as one this table knows (for finish()'s list): an optional key is only ever asked for.
+  bool has(std::string_view key) const {
+    known_.emplace(key);
+    return table_.contains(key);
+  }
   // Refuses every key that was not read.
   void finish() const;
 
@@ -59,6 +63,7 @@ class table_reader {
   std::string path_;
   std::shared_ptr<const config_origin> origin_;
   std::set<std::string, std::less<>> seen_;
+  mutable std::set<std::string, std::less<>> known_;  // asked for with has(), present or not
 };
 
 }  // namespace cortexloop::io

@@ -7,7 +7,7 @@
 
 namespace cortexloop::io {
 
-// Throws std::invalid_argument unless `endpoint` is tcp://HOST:PORT (PORT may be * when binding) or ipc://PATH.
+// Throws std::invalid_argument unless `endpoint` is tcp://HOST:PORT (PORT 0-65535, or * when binding) or ipc://PATH.
 inline void check_endpoint(std::string_view what, const std::string& endpoint) {
   const auto fail = [&](const std::string& why) {
     throw std::invalid_argument(std::string(what) + " endpoint '" + endpoint + "': " + why +
@@ -25,6 +25,13 @@ inline void check_endpoint(std::string_view what, const std::string& endpoint) {
   if (port == "*") return;
   for (const char ch : port)
     if (ch < '0' || ch > '9') fail("port '" + std::string(port) + "' is not a number");
+  // libzmq reads the port modulo 65536 (tcp://127.0.0.1:99999 binds port 34463): refuse it rather than serve or
+  // connect somewhere the user did not ask for.
+  if (port.size() > 5 || std::stoul(std::string(port)) > 65535) fail("port " + std::string(port) + " is above 65535");
 }
+
+// tcp://[v6 address]:PORT: libzmq refuses IPv6 ("No such device") unless the socket has ZMQ_IPV6 set, which
+// the sockets set only for such an endpoint (IPv4 endpoints keep libzmq's default behaviour).
+inline bool is_ipv6_literal(std::string_view endpoint) { return endpoint.rfind("tcp://[", 0) == 0; }
 
 }  // namespace cortexloop::io

@@ -21,11 +21,15 @@ namespace {
 // libzmq's errors name neither the socket nor the endpoint ("Address already in use"): say both.
 void bind_endpoint(zmq::socket_t& socket, std::string_view what, const std::string& endpoint) {
   check_endpoint(what, endpoint);
+  if (is_ipv6_literal(endpoint)) socket.set(zmq::sockopt::ipv6, true);
   try {
     socket.bind(endpoint);
   } catch (const zmq::error_t& e) {
     std::string hint;
     if (e.num() == EADDRINUSE) hint = " (another cortexloop serve, or another program, has it; choose another port)";
+    if (e.num() == ENODEV)
+      hint = " (to bind, HOST is an IP address such as 127.0.0.1 or [::1], or an interface name such as lo; "
+             "libzmq does not look up host names such as localhost when binding)";
     throw std::runtime_error("cannot bind the " + std::string(what) + " socket to " + endpoint + ": " + e.what() + hint);
   }
 }

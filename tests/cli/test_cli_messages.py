@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -78,6 +79,79 @@ class CliErrors(unittest.TestCase):
         e = self.config_error("duraton_s = 1.0")
         self.assertIn("simulation.duraton_s = 1.0: unknown key", e)
         self.assertIn("duration_s", e)
+
+
+class PlotErrors(unittest.TestCase):
+    """python3 -m cortexloop_client.plot on a wrong folder: a sentence naming it, not a KeyError traceback."""
+
+    def plot(self, folder):
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "python"))
+        return subprocess.run([sys.executable, "-m", "cortexloop_client.plot", folder, "--out",
+                               os.path.join(folder, "x.png")], capture_output=True, text=True, env=env, timeout=60)
+
+    def test_missing_folder_is_named(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = self.plot(os.path.join(tmp, "nowhere"))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("nowhere: no such folder", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+
+    def test_folder_without_a_recording_is_named(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = self.plot(tmp)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no rates.npy", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+
+
+class ExampleErrors(unittest.TestCase):
+    """The external-loop examples start their own server: when it refuses its config, the user reads why (they
+    printed "no answer from cortexloop serve" after 30 s, the server's error hidden)."""
+
+    def test_server_config_error_is_shown(self):
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "python") + os.pathsep +
+                   os.path.join(os.path.dirname(BINARY), "python"))
+        started = time.monotonic()
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
+                            "--bin", BINARY, "--set", "network.bogus=1"], capture_output=True, text=True, env=env,
+                           cwd=ROOT, timeout=120)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("network.bogus = 1: unknown key", r.stderr)
+        self.assertLess(time.monotonic() - started, 20.0)  # not the 30 s sync timeout
+
+    def test_png_into_a_new_folder(self):
+        # `pi_clamp.py --png out/tutorial/external.png` (docs/closed_loop.md) before out/tutorial exists: the run's
+        # figure was lost at the end with FileNotFoundError.
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "python") + os.pathsep +
+                   os.path.join(os.path.dirname(BINARY), "python"))
+        with tempfile.TemporaryDirectory() as tmp:
+            png = os.path.join(tmp, "new", "folder", "external.png")
+            r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
+                                "--bin", BINARY, "--neurons", "200", "--duration", "0.2", "--png", png],
+                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(os.path.getsize(png) > 0)
+
+    def test_bad_connect_is_named(self):
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "python") + os.pathsep +
+                   os.path.join(os.path.dirname(BINARY), "python"))
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
+                            "--connect", "tcp://127.0.0.1:5556"], capture_output=True, text=True, env=env, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("expected COMMANDS,PUB", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+
+
+class ServeStatus(unittest.TestCase):
+    def test_ring_alone_status_does_not_report_a_silent_network(self):
+        # The ring alone (configs/zerlaut2018_ring.toml, network = "off"): serve's status line printed the unstepped
+        # network's "exc 0.00 Hz, inh 0.00 Hz" (the ALN node alone, docs/closed_loop.md section 7, too).
+        r = run("serve", "--config", os.path.join(ROOT, "configs", "zerlaut2018_ring.toml"), "--pub",
+                "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--duration", "0.2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("serve: final:", r.stderr)
+        self.assertIn("network not stepped", r.stderr)
+        self.assertNotIn("exc 0.00 Hz", r.stderr)
 
 
 class CliSummary(unittest.TestCase):

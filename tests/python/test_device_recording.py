@@ -217,6 +217,13 @@ class DeviceRecordingTest(unittest.TestCase):
         self.assertEqual([e["position_mm"] for e in g["electrodes"]], [18.0, 9.0])
         self.assertEqual([s["position_mm"] for s in g["sensing"]], [18.0, 18.0, 9.0])
 
+    def test_slot_label_names_every_kind_the_slot_ran(self):
+        # ControllerKind codes (io/protocol/schema/cortexloop.fbs): 0 none, 3 PiClamp, 5 External. The tutorial's
+        # slot 0, a PI clamp then an external watchdog, was labelled "external" alone.
+        self.assertEqual(plot.slot_label(0, [0, 3, 3, 0, 3, 5, 5]), "slot 0: PI clamp, then external")
+        self.assertEqual(plot.slot_label(2, [4, 4]), "slot 2: phase-locked")
+        self.assertEqual(plot.slot_label(1, [0, 0]), "slot 1: none")
+
     def test_units_map_to_mm(self):
         self.assertEqual(float(plot.unit_position_mm(25, 100, 36.0)), 9.0)
         np.testing.assert_allclose(plot.unit_position_mm(np.arange(4), 4, 36.0), [0, 9, 18, 27])

@@ -361,6 +361,9 @@ class Client:
         # handshake): give up after 2 s with an error that says so, rather than hang.
         self.dealer.setsockopt(zmq.SNDTIMEO, 2000)
         self._commands = commands
+        # libzmq connects to an IPv6 literal (tcp://[::1]:5556) only with ZMQ_IPV6 set, as the server binds one.
+        if commands.startswith("tcp://["):
+            self.dealer.setsockopt(zmq.IPV6, 1)
         self.dealer.connect(commands)
         self.sub = None
         self.topics = tuple(t.encode() if isinstance(t, str) else bytes(t) for t in topics)
@@ -372,6 +375,8 @@ class Client:
             self.sub.setsockopt(zmq.RCVHWM, 200000)
             for t in self.topics:
                 self.sub.setsockopt(zmq.SUBSCRIBE, t)
+            if pub.startswith("tcp://["):
+                self.sub.setsockopt(zmq.IPV6, 1)
             self.sub.connect(pub)
         self._seq = random.randrange(1 << 32) << 16
 

@@ -15,6 +15,7 @@ latency is whatever the machine gives (bench/closed_loop_latency.py measures it)
 import os
 import socket
 import subprocess
+import tempfile
 import time
 
 import numpy as np
@@ -58,6 +59,12 @@ def sense_ring(key, unit):
 SENSORS = {"exc_rate": sense_exc_rate, "inh_rate": sense_inh_rate, "lfp": sense_lfp}
 
 
+def with_folder(path):
+    """`path`, its folder created: a run's figure or arrays are not lost at the end for want of a folder."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return path
+
+
 # --- a server of our own -------------------------------------------------------------------------------------
 def free_port():
     with socket.socket() as s:
@@ -80,7 +87,19 @@ class Server:
         for s in sets:
             args += ["--set", s]
         self.args = args
-        self.proc = subprocess.Popen(args, stderr=subprocess.DEVNULL if quiet else None)
+        # Quiet keeps the server's stderr aside (not on the terminal) so that connect() can show why it exited.
+        self.stderr = tempfile.TemporaryFile() if quiet else None
+        self.proc = subprocess.Popen(args, stderr=self.stderr)
+
+    def exit_reason(self):
+        """None while the server runs; else its exit code and the end of its stderr (a config error, a port)."""
+        if self.proc.poll() is None:
+            return None
+        text = ""
+        if self.stderr is not None:
+            self.stderr.seek(0)
+            text = self.stderr.read().decode("utf-8", "replace").strip()[-2000:]
+        return f"cortexloop serve exited with code {self.proc.returncode}" + (f": {text}" if text else "")
 
     def stop(self, timeout=20):
         if self.proc.poll() is None:
@@ -105,9 +124,16 @@ def start_server(config, mode="stepped", seed=1, sets=(), binary=None, extra=(),
 
 def connect(server, timeout=30.0):
     client = Client(server.commands, server.pub)
-    if not client.sync(timeout):
-        raise RuntimeError("no answer from cortexloop serve at " + server.commands)
-    return client
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:  # in short attempts: a server that exits at start is reported at once
+        if client.sync(min(2.0, max(0.1, end - time.monotonic()))):
+            return client
+        reason = server.exit_reason() if hasattr(server, "exit_reason") else None
+        if reason:
+            client.close()
+            raise RuntimeError(reason)
+    client.close()
+    raise RuntimeError("no answer from cortexloop serve at " + server.commands)
 
 
 # --- the loop ------------------------------------------------------------------------------------------------
@@ -134,7 +160,7 @@ class Recording:
         return out
 
     def save(self, path):
-        np.savez_compressed(path, **self.arrays())
+        np.savez_compressed(with_folder(path), **self.arrays())
 
 
 def _drain_acks(client, rec):
@@ -258,8 +284,11 @@ class _Connected:
 
 def server_from_args(args):
     if args.connect:
-        commands, pub = args.connect.split(",")
-        return _Connected(commands, pub)
+        parts = args.connect.split(",")
+        if len(parts) != 2 or not all(parts):
+            raise SystemExit(f"--connect {args.connect!r}: expected COMMANDS,PUB, e.g. "
+                             "tcp://127.0.0.1:5556,tcp://127.0.0.1:5555")
+        return _Connected(*parts)
     sets = list(args.set)
     if args.neurons:
         sets.append(f"network.n_neurons={args.neurons}")
@@ -301,6 +330,6 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
     ax[3].legend(loc="upper right", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(with_folder(path), dpi=110)
     plt.close(fig)
     print(f"wrote {path}")

@@ -41,6 +41,17 @@ def unit_position_mm(unit, n_units, length_mm):
     return np.asarray(unit, dtype=float) * float(length_mm) / float(n_units)
 
 
+def slot_label(slot, kinds):
+    """Legend text of a controller slot from its per-readout kind codes: every kind it ran, in order ("slot 0: PI
+    clamp, then external"); the largest code alone named a PI clamp reprogrammed as external only "external"."""
+    names = []
+    for code in np.asarray(kinds, dtype=int):
+        name = CONTROLLER_KINDS[code] if 0 <= code < len(CONTROLLER_KINDS) else str(code)
+        if code and (not names or names[-1] != name):
+            names.append(name)
+    return f"slot {slot}: " + (", then ".join(names) if names else CONTROLLER_KINDS[0])
+
+
 def _jsonl(path):
     if not os.path.exists(path):
         return []
@@ -241,9 +252,7 @@ def figure(d, title=None, smooth_ms=5):
     if slots:
         ax = ax_of["controllers"]
         for k in slots:
-            kind = int(d["device_controller_state"][:, k, 0].max())
-            ax.plot(t, d["device_controllers"][:, k, 1], lw=1,
-                    label=f"slot {k}: {CONTROLLER_KINDS[kind] if kind < len(CONTROLLER_KINDS) else kind}")
+            ax.plot(t, d["device_controllers"][:, k, 1], lw=1, label=slot_label(k, d["device_controller_state"][:, k, 0]))
             # Triggers (Responsive, PhaseLocked): where the slot's trigger count steps up.
             trig = np.nonzero(np.diff(d["device_controller_state"][:, k, 2]) > 0)[0] + 1
             if len(trig):
@@ -324,8 +333,13 @@ def main(argv=None):
     ap.add_argument("--title", help="figure title (default: 'cortexloop session'; the safety events are appended)")
     ap.add_argument("--dpi", type=int, default=150, help="resolution of the PNG (default: %(default)s)")
     a = ap.parse_args(argv)
+    if not os.path.isdir(a.folder):
+        ap.error(f"{a.folder}: no such folder")
+    if not os.path.exists(os.path.join(a.folder, "rates.npy")):
+        ap.error(f"{a.folder}: no rates.npy, not a folder written by `cortexloop record` or `cortexloop simulate`")
     d = load(a.folder)
     out = a.out or os.path.join(a.folder, "session.png")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     figure(d, a.title).savefig(out, dpi=a.dpi)
     print(f"plot: {len(d['rates'])} ticks -> {out}")
 
