@@ -26,6 +26,7 @@
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/mpi_launch.hpp"
+#include "tools/option_override.hpp"
 #include "tools/positive_number.hpp"
 #include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
@@ -41,9 +42,7 @@ namespace {
 struct simulate_options {
   std::string config = default_config("default.toml");
   std::string out_dir;
-  std::optional<double> duration_s;
-  std::optional<std::int64_t> seed;
-  std::optional<std::int64_t> threads;
+  std::optional<std::string> duration_s, seed, threads;  // as typed (tools/option_override.hpp)
   std::vector<std::string> overrides;
   std::vector<std::string> record;
   std::vector<std::string> sweep;  // KEY=v1,v2,... (tools/sweep_grid.hpp)
@@ -139,10 +138,10 @@ int run_simulate(const simulate_options& o) {
 // One process's part of the run: the whole network alone, or its ranks' share under mpirun (launched > 1).
 int simulate_ranks(const simulate_options& o, int launched) {
   std::vector<std::string> overrides = o.overrides;
-  if (o.duration_s) overrides.push_back("simulation.duration_s=" + std::to_string(*o.duration_s));
-  if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
-  // Through the config, so that the loader validates it (and names simulation.threads when it refuses it).
-  if (o.threads) overrides.push_back("simulation.threads=" + std::to_string(*o.threads));
+  if (o.duration_s) overrides.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
+  if (o.seed) overrides.push_back(option_override("--seed", *o.seed, "simulation.seed"));
+  // Through the config, so that the loader validates it (and names --threads as typed when it refuses it).
+  if (o.threads) overrides.push_back(option_override("--threads", *o.threads, "simulation.threads"));
   engine::engine_params params = io::load_config(o.config, overrides);
   // simulate runs no device (nothing programs it without commands), but a [device] section is validated here as
   // serve validates it: a typo in a config must not pass here and fail only when the config is served.
@@ -392,9 +391,10 @@ void add_simulate_command(CLI::App& app) {
       ->required();
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
       ->check(positive_number);
-  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(integer_text);
   cmd->add_option("--threads", o->threads, "Worker threads stepping the network, 1 to the usable CPUs (overrides "
-                                         "simulation.threads); results are the same for any count");
+                                         "simulation.threads); results are the same for any count")
+      ->check(integer_text);
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));

@@ -81,6 +81,56 @@ class CliErrors(unittest.TestCase):
         self.assertIn("duration_s", e)
 
 
+class OptionNamed(unittest.TestCase):
+    """A refused --threads/--seed/--duration is named as the user typed it (it said "--set simulation.threads: ... = 3",
+    an option nobody typed, and showed --threads 99999999999999999999 as 9223372036854775807). Reference: the
+    argument list below and os.sched_getaffinity, the CPUs the loader allows (engine::usable_cpus)."""
+
+    cpus = len(os.sched_getaffinity(0))
+
+    def refused(self, *args):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run(*args, "--out", os.path.join(tmp, "out"), "--duration", "0.01", "--quiet") \
+                if args[0] == "simulate" else run(*args, "--pub", "tcp://127.0.0.1:*", "--commands",
+                                                   "tcp://127.0.0.1:*", "--duration", "0.01", "--quiet")
+        self.assertNotEqual(r.returncode, 0, args)
+        self.assertNotIn("Traceback", r.stderr)
+        return r.stderr
+
+    def test_threads_over_the_cpus_names_the_option(self):
+        for command in ("simulate", "serve"):
+            too_many = str(self.cpus + 1)
+            e = self.refused(command, "--threads", too_many)
+            self.assertIn(f"--threads {too_many}: must be in [1, {self.cpus}]", e)
+            self.assertNotIn("simulation.threads", e)
+
+    def test_huge_threads_is_shown_as_typed_or_out_of_range(self):
+        for command in ("simulate", "serve"):
+            e = self.refused(command, "--threads", "99999999999")
+            self.assertIn("--threads 99999999999: must be in [1, ", e)
+            e = self.refused(command, "--threads", "99999999999999999999")
+            self.assertIn("99999999999999999999 is out of range", e)
+            for clamped in ("2147483647", "9223372036854775807"):
+                self.assertNotIn(clamped, e)
+
+    def test_seed_and_duration_name_their_option(self):
+        e = self.refused("simulate", "--seed", "99999999999999999999")
+        self.assertIn("99999999999999999999 is out of range", e)
+        self.assertNotIn("9223372036854775807", e)
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("simulate", "--out", os.path.join(tmp, "out"), "--duration", "2e6", "--quiet")
+        self.assertIn("--duration 2e6: out of range", r.stderr)
+
+    def test_a_value_from_the_config_names_the_key_and_line(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "threads.toml")
+            with open(path, "w") as f:
+                f.write(f'base = "{NETWORK}"\n[simulation]\nthreads = {self.cpus + 1}\n')
+            r = run("simulate", "--config", path, "--out", os.path.join(tmp, "out"), "--quiet")
+        self.assertIn(f"threads.toml:3: simulation.threads = {self.cpus + 1}: must be in [1, {self.cpus}]", r.stderr)
+        self.assertNotIn("--threads", r.stderr)
+
+
 class PlotErrors(unittest.TestCase):
     """python3 -m cortexloop_client.plot on a wrong folder: a sentence naming it, not a KeyError traceback."""
 
