@@ -20,7 +20,7 @@ import tomllib
 
 import numpy as np
 
-from . import analysis
+from . import analysis, cli
 from .loop import REPO, Server, connect
 from .readouts import rate_readout, tick_readouts
 
@@ -264,6 +264,6 @@ def save_and_plot(scan, rates, out, title_extra=""):
         if title_extra:
             fig.suptitle(title_extra.strip(" ,"))
         png = out / "fig6_phase_locking.png"
-    fig.savefig(png, dpi=110)
+    fig.savefig(cli.with_folder(png), dpi=110)
     plt.close(fig)
     return png

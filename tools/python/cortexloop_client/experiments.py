@@ -42,7 +42,7 @@ import tomllib
 
 import numpy as np
 
-from . import analysis
+from . import analysis, cli
 from .loop import DEFAULT_BIN, REPO, Server, connect
 
 
@@ -372,7 +372,7 @@ def sine_figure(results, spectra, arrays, cfg, path):
         ax.set_ylabel("rate (Hz)")
         ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(cli.with_folder(path), dpi=100)
     plt.close(fig)
 
 
@@ -400,4 +400,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

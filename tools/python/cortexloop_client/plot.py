@@ -20,6 +20,8 @@ import os
 
 import matplotlib
 
+from . import cli
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -340,9 +342,9 @@ def main(argv=None):
     d = load(a.folder)
     out = a.out or os.path.join(a.folder, "session.png")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    figure(d, a.title).savefig(out, dpi=a.dpi)
+    figure(d, a.title).savefig(cli.with_folder(out), dpi=a.dpi)
     print(f"plot: {len(d['rates'])} ticks -> {out}")
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from . import cli
 from .client import Client
 
 
@@ -189,10 +190,10 @@ def main(argv=None):
     draw(fig, axes, b, **geo)
     fig.tight_layout()
     if a.snapshot:
-        fig.savefig(a.snapshot, dpi=150)
+        fig.savefig(cli.with_folder(a.snapshot), dpi=150)
         print(f"viewer: {len(b.t)} ticks -> {a.snapshot}")
     client.close()
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -11,7 +11,7 @@ OpenLoopSchedule).
 import argparse
 
 import _common  # noqa: F401
-from cortexloop_client import loop
+from cortexloop_client import cli, loop
 from cortexloop_client.controllers import OpenLoopSchedule, StimCommand
 
 DEFAULT = ["0.5:dc:100:0:0:1000", "2.0:sine:60:10:0:1000", "3.2:pulses:200:100:1:300"]
@@ -56,4 +56,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)
