@@ -129,7 +129,13 @@ void table_reader::finish() const {
     names.insert(seen_.begin(), seen_.end());
     std::string known;
     for (const auto& k : names) known += (known.empty() ? "" : ", ") + k;
-    fail(key.str(), "unknown key (misspelt?); known keys here: " + known);
+    const std::string problem = "unknown key (misspelt?); known keys here: " + known;
+    // A table or an array is named, not printed: a misspelt [section] dumped every line of it into the error.
+    if (node.is_table() || node.is_array())
+      throw config_error(where(key.str()) + ": " + dotted(key.str()) + " (" +
+                         (node.is_table() ? "a table" : "an array of " + std::to_string(node.as_array()->size())) +
+                         "): " + problem);
+    fail(key.str(), problem);
   }
 }
 

@@ -80,6 +80,24 @@ class CliErrors(unittest.TestCase):
         self.assertIn("simulation.duraton_s = 1.0: unknown key", e)
         self.assertIn("duration_s", e)
 
+    def test_unknown_table_is_named_not_printed(self):
+        # A misspelt [network.exc] as [network.exk]: the error printed the whole table ("network.exk = c_pF = 200
+        # ..." over as many lines as it had). Reference: the file written here, [network]'s keys from
+        # configs/zerlaut2018_network.toml (n_neurons, exc).
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "bad.toml")
+            with open(path, "w") as f:
+                f.write(f'base = "{NETWORK}"\n[network.exk]\nc_pF = 150.0\ng_l_nS = 10.0\n')
+            r = run("simulate", "--config", path, "--out", os.path.join(tmp, "out"), "--quiet")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        first = r.stderr.strip().splitlines()
+        self.assertEqual(len(first), 1, r.stderr)  # one line, not the table's
+        self.assertIn("bad.toml:2: network.exk (a table): unknown key", r.stderr)
+        self.assertIn("n_neurons", r.stderr)
+        self.assertIn("exc", r.stderr)
+        self.assertNotIn("c_pF", r.stderr)
+        self.assertNotIn("150", r.stderr)
+
 
 class OptionNamed(unittest.TestCase):
     """A refused --threads/--seed/--duration is named as the user typed it (it said "--set simulation.threads: ... = 3",
