@@ -257,7 +257,7 @@ def save_and_plot(scan, rates, out, title_extra=""):
             r = fig6_order(scan, rates[m], m)
             np.save(out / f"{prefix(m)}kuramoto_R.npy", r)  # [amplitude, stimulus frequency]
             im = _grid_image(ax, r, freqs, amps * C_PF)
-            fig.colorbar(im, ax=ax, label="Kuramoto order parameter R")
+            fig.colorbar(im, ax=ax, label="Kuramoto order parameter R (0 to 1, no unit)")
             ax.set_xlabel("stimulus frequency [Hz]")
             ax.set_ylabel("stimulus amplitude [pA]")
             ax.set_title(f"{MODEL_NAMES[m]} at A2: phase locking (cf. Cakan & Obermayer 2020 Fig 6)", fontsize=10)

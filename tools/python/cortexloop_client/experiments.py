@@ -348,11 +348,11 @@ def sine_figure(results, spectra, arrays, cfg, path):
             ax_r.plot(freqs, [r["ring"]["kuramoto_R"] for r in rs], "s--", color=c, alpha=0.6,
                       label=f"mean field {amp:g} pA")
     ax_ratio.set_xlabel("stimulus frequency (Hz)")
-    ax_ratio.set_ylabel("power at f / neighbouring bins")
+    ax_ratio.set_ylabel("power at f / neighbouring bins\n(ratio, no unit)")
     ax_ratio.legend(fontsize=7)
     ax_r.set_ylim(0, 1.02)
     ax_r.set_xlabel("stimulus frequency (Hz)")
-    ax_r.set_ylabel("Kuramoto R (rate vs stimulus phase)")
+    ax_r.set_ylabel("Kuramoto R, rate vs stimulus phase\n(0 to 1, no unit)")
     ax_r.legend(fontsize=7)
     t = arrays["t_ms"] / 1000
     w = int(p["warmup_ms"])

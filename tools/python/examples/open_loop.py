@@ -51,7 +51,7 @@ def main(argv=None):
     if args.out:
         rec.save(args.out)
     if args.png:
-        loop.figure(rec, args.png, "Open-loop schedule", "exc rate (Hz)", "programs sent",
+        loop.figure(rec, args.png, "Open-loop schedule", "exc rate (Hz)", "programs sent\n(count so far)",
                     marks=[t for t, _ in events])
 
 
