@@ -25,6 +25,7 @@
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
+#include "io/runtime/worker_placement.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/option_override.hpp"
 #include "tools/positive_number.hpp"
@@ -171,6 +172,16 @@ int simulate_ranks(const simulate_options& o, int launched) {
   const auto setup_start = std::chrono::steady_clock::now();
   engine::engine eng(params, across);
   eng.set_record_spikes(record_spikes);
+  // Worker 0 is this thread: pinned to the first usable CPU and the helpers to the CPUs after it, as serve --cpu
+  // places its real-time thread (unpinned, worker 0 could share a helper's CPU, and every barrier waits for the
+  // one descheduled). Under mpirun the ranks share the machine's CPUs: their placement is mpirun's (--bind-to).
+  std::string placement;
+  if (eng.n_workers() > 1 && !across) {
+    const int cpu = io::first_usable_cpu();
+    placement = "worker 0 " + io::pin_with_note(pthread_self(), cpu) + "; " + io::place_helpers_with_note(eng, cpu, 0);
+  } else if (eng.n_workers() > 1) {
+    placement = "worker 0 not pinned (one of several MPI ranks; place them with mpirun --bind-to)";
+  }
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
 
   const double tick_ms = params.simulation.tick_ms;
@@ -276,6 +287,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
       {"rank_loop_cpu_s", rank_loop_cpu_s},
       {"worker_busy_s", worker_busy_s},
       {"worker_imbalance", busy_mean > 0 ? busy_max / busy_mean - 1.0 : 0.0},
+      {"worker_placement", placement},
       {"dt_ms", params.simulation.dt_ms},
       {"tick_ms", tick_ms},
       {"ticks", n_ticks},
@@ -333,8 +345,9 @@ int simulate_ranks(const simulate_options& o, int launched) {
     if (eng.runs_network() || aln_alone)
       std::snprintf(what, sizeof what, "mean rates exc %.2f Hz, inh %.2f Hz", summary["mean_rate_exc_Hz"].get<double>(),
                     summary["mean_rate_inh_Hz"].get<double>());
-    std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); %s -> %s\n", simulated_s, wall_s,
-                 summary["realtime_factor"].get<double>(), what, out.c_str());
+    std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); %s -> %s%s%s\n", simulated_s, wall_s,
+                 summary["realtime_factor"].get<double>(), what, out.c_str(), placement.empty() ? "" : "; ",
+                 placement.c_str());
   }
   return 0;
 }
