@@ -20,6 +20,15 @@ def run(*args):
     return subprocess.run([BINARY, *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
 
 
+def simulate_config(lines, name="bad.toml"):
+    """simulate on a config `name` of NETWORK's keys and `lines` (from line 2) after them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(f'base = "{NETWORK}"\n{lines}\n')
+        return run("simulate", "--config", path, "--out", os.path.join(tmp, "out"), "--quiet")
+
+
 class CliErrors(unittest.TestCase):
     def test_unknown_subcommand_is_named(self):
         r = run("simulte", "--out", "x")
@@ -55,11 +64,7 @@ class CliErrors(unittest.TestCase):
         self.assertIn("--out is required", r.stderr)
 
     def config_error(self, line):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "bad.toml")
-            with open(path, "w") as f:
-                f.write(f'base = "{NETWORK}"\n[simulation]\n{line}\n')
-            r = run("simulate", "--config", path, "--out", os.path.join(tmp, "out"), "--quiet")
+        r = simulate_config(f"[simulation]\n{line}")
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("bad.toml:3: ", r.stderr)
         return r.stderr
@@ -84,11 +89,7 @@ class CliErrors(unittest.TestCase):
         # A misspelt [network.exc] as [network.exk]: the error printed the whole table ("network.exk = c_pF = 200
         # ..." over as many lines as it had). Reference: the file written here, [network]'s keys from
         # configs/zerlaut2018_network.toml (n_neurons, exc).
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "bad.toml")
-            with open(path, "w") as f:
-                f.write(f'base = "{NETWORK}"\n[network.exk]\nc_pF = 150.0\ng_l_nS = 10.0\n')
-            r = run("simulate", "--config", path, "--out", os.path.join(tmp, "out"), "--quiet")
+        r = simulate_config("[network.exk]\nc_pF = 150.0\ng_l_nS = 10.0")
         self.assertEqual(r.returncode, 2, r.stderr)
         first = r.stderr.strip().splitlines()
         self.assertEqual(len(first), 1, r.stderr)  # one line, not the table's
@@ -140,11 +141,7 @@ class OptionNamed(unittest.TestCase):
         self.assertIn("--duration 2e6: out of range", r.stderr)
 
     def test_a_value_from_the_config_names_the_key_and_line(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "threads.toml")
-            with open(path, "w") as f:
-                f.write(f'base = "{NETWORK}"\n[simulation]\nthreads = {self.cpus + 1}\n')
-            r = run("simulate", "--config", path, "--out", os.path.join(tmp, "out"), "--quiet")
+        r = simulate_config(f"[simulation]\nthreads = {self.cpus + 1}", "threads.toml")
         self.assertIn(f"threads.toml:3: simulation.threads = {self.cpus + 1}: must be in [1, {self.cpus}]", r.stderr)
         self.assertNotIn("--threads", r.stderr)
 
