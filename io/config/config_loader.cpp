@@ -51,9 +51,10 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
   try {
     parsed = toml::parse("v = " + value_text);
   } catch (const toml::parse_error&) {
-    // Digits that TOML refuses are an integer beyond 64 bits, not a word: say so rather than "not a string".
-    if (value_text.find_first_not_of("+-0123456789") == std::string::npos &&
-        value_text.find_first_of("0123456789") != std::string::npos)
+    // 19 digits or more that TOML refuses are an integer beyond 64 bits, not a word: say so, not "not a string".
+    const std::size_t digits_from = value_text.find_first_not_of("+-") == 1 ? 1 : 0;  // one sign at most
+    if (value_text.size() >= digits_from + 19 &&
+        value_text.find_first_not_of("0123456789", digits_from) == std::string::npos)
       throw config_error(shown + ": " + value_text + " is out of range (beyond a 64-bit integer)");
     parsed.insert_or_assign("v", value_text);
   }

@@ -133,9 +133,11 @@ class OptionNamed(unittest.TestCase):
                 self.assertNotIn(clamped, e)
 
     def test_seed_and_duration_name_their_option(self):
-        e = self.refused("simulate", "--seed", "99999999999999999999")
-        self.assertIn("99999999999999999999 is out of range", e)
-        self.assertNotIn("9223372036854775807", e)
+        for args in (("--seed", "99999999999999999999"), ("--set", "simulation.seed=99999999999999999999")):
+            e = self.refused("simulate", *args)
+            self.assertIn("99999999999999999999 is out of range", e)
+            self.assertNotIn("9223372036854775807", e)
+            self.assertNotIn("not a string", e)
         with tempfile.TemporaryDirectory() as tmp:
             r = run("simulate", "--out", os.path.join(tmp, "out"), "--duration", "2e6", "--quiet")
         self.assertIn("--duration 2e6: out of range", r.stderr)
