@@ -791,3 +791,28 @@ TEST_CASE("the client keeps acks of other commands while it waits for one, for t
   CHECK_FALSE(c.next_ack(300ms));  // each ack handed out once
   CHECK(c.dropped_acks() == 0);
 }
+
+TEST_CASE("a program whose start_tick has passed is refused with the tick asked for and the tick it was applied at",
+          "[server][e2e][commands][start_tick]") {
+  // Reference: the ticks this test steps (5) and asks for (2); before, the reason said only "start_tick is already
+  // past when the command was applied", and a client could not tell by how much.
+  io::server srv(options(io::run_mode::stepped));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  REQUIRE(c.wait_ack(c.send(step_command(5)), 10s)->accepted);
+  REQUIRE(collect_readouts(c, 4).count(4) == 1);
+  command late = stimulation(10.0);
+  late.start_tick = 2;
+  const auto refused = c.wait_ack(c.send(late), 10s);
+  REQUIRE(refused);
+  CHECK_FALSE(refused->accepted);
+  CHECK(refused->code == error_code::out_of_range);
+  CHECK_THAT(refused->reason, Catch::Contains("start_tick 2 is already past") &&
+                                  Catch::Contains("applied at the start of tick 5"));
+  late.start_tick = 5;  // the earliest the reason names: accepted
+  const auto accepted = c.wait_ack(c.send(late), 10s);
+  REQUIRE(accepted);
+  CHECK(accepted->accepted);
+  CHECK(accepted->tick_applied == 5);
+}

@@ -35,7 +35,7 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "python"))
-from cortexloop_client import entrainment  # noqa: E402
+from cortexloop_client import cli, entrainment  # noqa: E402
 
 
 def floats(text):
@@ -88,7 +88,10 @@ def main() -> int:
         return 2
     try:
         scan = entrainment.load_scan(a.what, a.model, a.scans, a.quick, a.frequencies, a.amplitudes)
-    except (ValueError, KeyError, OSError) as e:
+    except OSError as e:
+        print(f"aln_entrainment: {e.filename}: {e.strerror}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError) as e:
         print(f"aln_entrainment: {e}", file=sys.stderr)
         return 2
     a.out.mkdir(parents=True, exist_ok=True)
@@ -109,4 +112,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

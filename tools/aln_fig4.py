@@ -17,6 +17,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "python"))
+from cortexloop_client import cli  # noqa: E402
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROTOCOLS = [
     ("a1", "A1: DC 60 pA -> LC$_{EI}$"),
@@ -53,10 +56,10 @@ def main() -> int:
             twin.set_ylabel("stimulus [pA]", color="tomato")
         axes[-1].set_xlabel("time [s]")
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(a.out, dpi=110)
+    fig.savefig(cli.with_folder(a.out), dpi=110)
     print(f"aln_fig4: wrote {a.out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

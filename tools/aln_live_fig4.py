@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "python"))
-from cortexloop_client import aln_live  # noqa: E402
+from cortexloop_client import aln_live, cli  # noqa: E402
 
 
 def smooth(x, n):
@@ -67,7 +67,7 @@ def plot_pi_clamp(d, path, title):
     axes[1].set_xlabel("time (s)")
     axes[1].legend(loc="lower right", fontsize=8)
     fig.suptitle(title)
-    fig.savefig(path, dpi=120)
+    fig.savefig(cli.with_folder(path), dpi=120)
     plt.close(fig)
 
 
@@ -75,7 +75,7 @@ def main_pi_clamp(a) -> int:
     d = aln_live.run_pi_clamp(a.config, a.target_Hz, a.ki_per_s, a.output_max_pA, a.clamp_from_ms, a.duration_ms,
                               a.mode, a.set, a.bin, a.seed)
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(a.out.with_suffix(".npz"), **d)
+    np.savez(cli.with_folder(a.out.with_suffix(".npz")), **d)
     plot_pi_clamp(d, a.out, f"{pathlib.Path(a.config).name}, {a.mode} serve: the device's PI clamp on the\n"
                             f"ALN node's sensed E rate (kp 0, ki {a.ki_per_s:g} pA/(Hz s), output 0-{a.output_max_pA:g} pA)")
     start = int(d["clamp_start_tick"])
@@ -144,7 +144,7 @@ def main() -> int:
         d = aln_live.run_stimuli(a.config, stimuli, duration_ms, a.mode, a.set, a.bin, a.seed)
         what = f"the [[stimulus]] of {a.stimuli.name} by SetPrograms"
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(a.out.with_suffix(".npz"), **d)
+    np.savez(cli.with_folder(a.out.with_suffix(".npz")), **d)
 
     t_s = d["t_ms"] / 1000.0
     # One panel per model the server runs (the network, the ALN node or both; the other reads NaN), then the current.
@@ -164,7 +164,7 @@ def main() -> int:
     axes[-1].set_ylabel("stim (pA)")
     axes[-1].set_xlabel("time after the command (s)")
     fig.suptitle(f"{pathlib.Path(a.config).name}, {a.mode} serve: {what}")
-    fig.savefig(a.out, dpi=120)
+    fig.savefig(cli.with_folder(a.out), dpi=120)
     if a.stimuli is not None:
         print(f"wrote {a.out} and {a.out.with_suffix('.npz')}")
         return 0
@@ -178,4 +178,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

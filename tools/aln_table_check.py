@@ -15,12 +15,13 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "python"))
+from cortexloop_client import cli  # noqa: E402
+
 
 def read_table(path):
-    try:
-        b = open(path, "rb").read()
-    except OSError as e:
-        sys.exit(f"aln_table_check: {e}")
+    with open(path, "rb") as f:  # a missing file: one line from cli.run
+        b = f.read()
     if b[:8] != b"CLALNCT1":
         sys.exit(f"{path}: not a cortexloop ALN cascade table")
     n_mu, n_sigma = np.frombuffer(b[24:32], dtype="<i4")
@@ -57,4 +58,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -25,6 +25,9 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "python"))
+from cortexloop_client import cli  # noqa: E402
+
 # fitparams.loadpoint (mean field) and loadpoint_network (network) of the authors' code (other_seeds_facts.md C.4),
 # (mu_ext,E, mu_ext,I) in mV/ms.
 POINTS = {
@@ -97,11 +100,11 @@ def main() -> int:
     adapt = ", with adaptation" if meta.get("adaptation") else (", no adaptation" if "adaptation" in meta else "")
     fig.suptitle(a.title or f"{TITLES[model]}{adapt}, {len(x)} x {len(y)} points, {meta['duration_s']:g} s each {over}")
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(a.out, dpi=110)
+    fig.savefig(cli.with_folder(a.out), dpi=110)
     if not a.quiet:
         print(f"plot_aln_sweep: wrote {a.out} (points marked: {' '.join(marked) or 'none'})")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -19,6 +19,7 @@
 #include "io/aln_cache/engine_table.hpp"
 #include "io/protocol/build_info.hpp"
 #include "io/client/client.hpp"
+#include "engine/workers.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/recording/npy.hpp"
 #include "io/server/server.hpp"
@@ -301,10 +302,21 @@ int replayer::run() {
     note("the server had applied commands before the recording started; they are not in it");
 
   const std::string name = (dir_ / "session.toml").string();
+  // Results are bit-identical for any thread count (docs/engine.md): a session recorded with more worker threads
+  // than this process may use replays with as many as it may, rather than being refused by the config's check.
+  std::vector<std::string> overrides;
+  const std::int64_t recorded_threads =
+      io::resolve_config(dir_ / "session.toml").root["simulation"]["threads"].value_or(std::int64_t{1});
+  if (const auto cpus = static_cast<std::int64_t>(engine::usable_cpus()); recorded_threads > cpus) {
+    overrides.push_back("simulation.threads=" + std::to_string(cpus));
+    note("the session ran " + std::to_string(recorded_threads) + " worker threads; this process may use " +
+         std::to_string(cpus) + " CPU(s), so the replay runs " + std::to_string(cpus) +
+         " (results are the same for any thread count)");
+  }
   io::server_options so;
-  so.params = io::parse_config(config, name);
+  so.params = io::parse_config(config, name, overrides);
   io::attach_aln_table(so.params, true);
-  so.device = io::parse_device_config(config, name, {}, so.params);
+  so.device = io::parse_device_config(config, name, overrides, so.params);
   so.config_toml = config;
   so.mode = io::run_mode::stepped;
   so.steps_feed_watchdog = false;  // our own Steps are not the session's commands (docs/protocol.md, "Replay")

@@ -21,6 +21,7 @@
 #include "io/server/server.hpp"
 #include "tools/default_config.hpp"
 #include "tools/mpi_launch.hpp"
+#include "tools/option_override.hpp"
 #include "tools/positive_number.hpp"
 
 namespace cortexloop::tools {
@@ -31,8 +32,7 @@ struct serve_options {
   std::string config = default_config("default.toml");
   std::vector<std::string> overrides;
   std::optional<double> duration_s;
-  std::optional<std::int64_t> seed;
-  std::optional<std::int64_t> threads;
+  std::optional<std::string> seed, threads;  // as typed (tools/option_override.hpp)
   std::string mode = "realtime";
   std::string pub = "tcp://127.0.0.1:5555";
   std::string commands = "tcp://127.0.0.1:5556";
@@ -87,9 +87,9 @@ int run_serve(const serve_options& o) {
   // I/O thread), and the trim threshold stays at its 128 KiB default. 128 KiB is glibc's own starting value.
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   std::vector<std::string> overrides = o.overrides;
-  if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
-  // Through the config, so that the loader validates it (and names simulation.threads when it refuses it).
-  if (o.threads) overrides.push_back("simulation.threads=" + std::to_string(*o.threads));
+  if (o.seed) overrides.push_back(option_override("--seed", *o.seed, "simulation.seed"));
+  // Through the config, so that the loader validates it (and names --threads as typed when it refuses it).
+  if (o.threads) overrides.push_back(option_override("--threads", *o.threads, "simulation.threads"));
   io::server_options so;
   // Read the file first (errors name its lines), then build from the resolved text: what the server publishes
   // for recorders (Info.config_toml) is then exactly what it runs.
@@ -191,9 +191,10 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds (default: run until Ctrl-C)")
       ->check(positive_number);
-  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(integer_text);
   cmd->add_option("--threads", o->threads, "Worker threads stepping the network, 1 to the usable CPUs (overrides "
-                                         "simulation.threads); results are the same for any count");
+                                         "simulation.threads); results are the same for any count")
+      ->check(integer_text);
   cmd->add_option("--mode", o->mode, "realtime: paced by the wall clock; fast: as fast as possible; stepped: advance "
                                      "on Step commands")
       ->check(CLI::IsMember({"realtime", "fast", "stepped"}))

@@ -25,7 +25,9 @@
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
+#include "io/runtime/worker_placement.hpp"
 #include "tools/mpi_launch.hpp"
+#include "tools/option_override.hpp"
 #include "tools/positive_number.hpp"
 #include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
@@ -41,9 +43,7 @@ namespace {
 struct simulate_options {
   std::string config = default_config("default.toml");
   std::string out_dir;
-  std::optional<double> duration_s;
-  std::optional<std::int64_t> seed;
-  std::optional<std::int64_t> threads;
+  std::optional<std::string> duration_s, seed, threads;  // as typed (tools/option_override.hpp)
   std::vector<std::string> overrides;
   std::vector<std::string> record;
   std::vector<std::string> sweep;  // KEY=v1,v2,... (tools/sweep_grid.hpp)
@@ -139,10 +139,10 @@ int run_simulate(const simulate_options& o) {
 // One process's part of the run: the whole network alone, or its ranks' share under mpirun (launched > 1).
 int simulate_ranks(const simulate_options& o, int launched) {
   std::vector<std::string> overrides = o.overrides;
-  if (o.duration_s) overrides.push_back("simulation.duration_s=" + std::to_string(*o.duration_s));
-  if (o.seed) overrides.push_back("simulation.seed=" + std::to_string(*o.seed));
-  // Through the config, so that the loader validates it (and names simulation.threads when it refuses it).
-  if (o.threads) overrides.push_back("simulation.threads=" + std::to_string(*o.threads));
+  if (o.duration_s) overrides.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
+  if (o.seed) overrides.push_back(option_override("--seed", *o.seed, "simulation.seed"));
+  // Through the config, so that the loader validates it (and names --threads as typed when it refuses it).
+  if (o.threads) overrides.push_back(option_override("--threads", *o.threads, "simulation.threads"));
   engine::engine_params params = io::load_config(o.config, overrides);
   // simulate runs no device (nothing programs it without commands), but a [device] section is validated here as
   // serve validates it: a typo in a config must not pass here and fail only when the config is served.
@@ -172,6 +172,16 @@ int simulate_ranks(const simulate_options& o, int launched) {
   const auto setup_start = std::chrono::steady_clock::now();
   engine::engine eng(params, across);
   eng.set_record_spikes(record_spikes);
+  // Worker 0 is this thread: pinned to the first usable CPU and the helpers to the CPUs after it, as serve --cpu
+  // places its real-time thread (unpinned, worker 0 could share a helper's CPU, and every barrier waits for the
+  // one descheduled). Under mpirun the ranks share the machine's CPUs: their placement is mpirun's (--bind-to).
+  std::string placement;
+  if (eng.n_workers() > 1 && !across) {
+    const int cpu = io::first_usable_cpu();
+    placement = "worker 0 " + io::pin_with_note(pthread_self(), cpu) + "; " + io::place_helpers_with_note(eng, cpu, 0);
+  } else if (eng.n_workers() > 1) {
+    placement = "worker 0 not pinned (one of several MPI ranks; place them with mpirun --bind-to)";
+  }
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
 
   const double tick_ms = params.simulation.tick_ms;
@@ -277,6 +287,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
       {"rank_loop_cpu_s", rank_loop_cpu_s},
       {"worker_busy_s", worker_busy_s},
       {"worker_imbalance", busy_mean > 0 ? busy_max / busy_mean - 1.0 : 0.0},
+      {"worker_placement", placement},
       {"dt_ms", params.simulation.dt_ms},
       {"tick_ms", tick_ms},
       {"ticks", n_ticks},
@@ -334,8 +345,9 @@ int simulate_ranks(const simulate_options& o, int launched) {
     if (eng.runs_network() || aln_alone)
       std::snprintf(what, sizeof what, "mean rates exc %.2f Hz, inh %.2f Hz", summary["mean_rate_exc_Hz"].get<double>(),
                     summary["mean_rate_inh_Hz"].get<double>());
-    std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); %s -> %s\n", simulated_s, wall_s,
-                 summary["realtime_factor"].get<double>(), what, out.c_str());
+    std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); %s -> %s%s%s\n", simulated_s, wall_s,
+                 summary["realtime_factor"].get<double>(), what, out.c_str(), placement.empty() ? "" : "; ",
+                 placement.c_str());
   }
   return 0;
 }
@@ -392,9 +404,10 @@ void add_simulate_command(CLI::App& app) {
       ->required();
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
       ->check(positive_number);
-  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(integer_text);
   cmd->add_option("--threads", o->threads, "Worker threads stepping the network, 1 to the usable CPUs (overrides "
-                                         "simulation.threads); results are the same for any count");
+                                         "simulation.threads); results are the same for any count")
+      ->check(integer_text);
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));

@@ -15,6 +15,10 @@
 
 namespace cortexloop::io {
 
+std::string labelled_override(std::string_view label, std::string_view key, std::string_view value) {
+  return std::string(label) + kOptionMark + std::string(key) + "=" + std::string(value);
+}
+
 // range lives in config_reader.hpp
 namespace {
 
@@ -23,10 +27,14 @@ const range kVoltage{-kVoltageLimit_mV, kVoltageLimit_mV};
 
 // Applies one "a.b.key=value" override to the tree. The value is read as a TOML value; a bare word that is
 // not valid TOML (e.g. rest) is taken as a string, so --set network.v_init_mode=rest works unquoted.
-void apply_override(toml::table& root, const std::string& text, config_origin& origin) {
+void apply_override(toml::table& root, const std::string& tagged, config_origin& origin) {
+  const auto mark = tagged.find(kOptionMark);
+  const std::string label = mark == std::string::npos ? std::string() : tagged.substr(0, mark);
+  const std::string text = mark == std::string::npos ? tagged : tagged.substr(mark + 1);
+  const std::string shown = label.empty() ? "--set " + text : label;
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw config_error("--set " + text + ": expected section.key=value");
+    throw config_error(shown + ": expected section.key=value");
   const std::string path = text.substr(0, eq), value_text = text.substr(eq + 1);
   toml::table* table = &root;
   std::string_view rest = path;
@@ -35,18 +43,23 @@ void apply_override(toml::table& root, const std::string& text, config_origin& o
     rest.remove_prefix(dot + 1);
     toml::node* node = table->get(section);
     if (!node) node = &table->insert_or_assign(section, toml::table{}).first->second;
-    if (!node->is_table()) throw config_error("--set " + text + ": " + section + " is not a table");
+    if (!node->is_table()) throw config_error(shown + ": " + section + " is not a table");
     table = node->as_table();
   }
-  if (rest.empty()) throw config_error("--set " + text + ": empty key");
+  if (rest.empty()) throw config_error(shown + ": empty key");
   toml::table parsed;
   try {
     parsed = toml::parse("v = " + value_text);
   } catch (const toml::parse_error&) {
+    // 19 digits or more that TOML refuses are an integer beyond 64 bits, not a word: say so, not "not a string".
+    const std::size_t digits_from = value_text.find_first_not_of("+-") == 1 ? 1 : 0;  // one sign at most
+    if (value_text.size() >= digits_from + 19 &&
+        value_text.find_first_not_of("0123456789", digits_from) == std::string::npos)
+      throw config_error(shown + ": " + value_text + " is out of range (beyond a 64-bit integer)");
     parsed.insert_or_assign("v", value_text);
   }
   table->insert_or_assign(std::string(rest), *parsed.get("v"));
-  origin.overridden.insert(path);
+  origin.overridden[path] = label;
 }
 
 engine::simulation_params read_simulation(table_reader t) {

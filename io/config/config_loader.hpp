@@ -14,6 +14,13 @@
 
 namespace cortexloop::io {
 
+// An override made by a command-line option other than --set (`--threads 3` sets simulation.threads): errors
+// about the key name the option as the user typed it, `label` ("--threads 3: must be in [1, 2]: ..."), not the key
+// nor a converted value. Overrides are otherwise "key=value" texts; this one carries its label before a
+// kOptionMark (a control character no key or typed value contains).
+inline constexpr char kOptionMark = '\x1f';
+std::string labelled_override(std::string_view label, std::string_view key, std::string_view value);
+
 engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
 engine::engine_params parse_config(std::string_view toml_text, std::string_view source_name,
                                    std::span<const std::string> overrides = {});

@@ -45,7 +45,8 @@ std::string table_reader::dotted(std::string_view key) const {
 
 std::string table_reader::where(std::string_view key) const {
   const std::string name = dotted(key);
-  if (origin_->overridden.count(name)) return "--set " + name;
+  if (const auto it = origin_->overridden.find(name); it != origin_->overridden.end())
+    return it->second.empty() ? "--set " + name : it->second;
   const toml::node* node = table_.get(key);
   const auto& src = node ? node->source() : table_.source();
   // With `base = ...` a value may come from another file than the one loaded; the node knows which.
@@ -58,6 +59,9 @@ std::string table_reader::where(std::string_view key) const {
 }
 
 void table_reader::fail(std::string_view key, std::string_view problem) const {
+  // A value from an option other than --set: the option and its text as typed say it all ("--threads 3: ...").
+  if (const auto it = origin_->overridden.find(dotted(key)); it != origin_->overridden.end() && !it->second.empty())
+    throw config_error(it->second + ": " + std::string(problem));
   std::string message = where(key) + ": " + dotted(key);
   if (const toml::node* node = table_.get(key)) message += " = " + show(*node);
   throw config_error(message + ": " + std::string(problem));
@@ -125,7 +129,13 @@ void table_reader::finish() const {
     names.insert(seen_.begin(), seen_.end());
     std::string known;
     for (const auto& k : names) known += (known.empty() ? "" : ", ") + k;
-    fail(key.str(), "unknown key (misspelt?); known keys here: " + known);
+    const std::string problem = "unknown key (misspelt?); known keys here: " + known;
+    // A table or an array is named, not printed: a misspelt [section] dumped every line of it into the error.
+    if (node.is_table() || node.is_array())
+      throw config_error(where(key.str()) + ": " + dotted(key.str()) + " (" +
+                         (node.is_table() ? "a table" : "an array of " + std::to_string(node.as_array()->size())) +
+                         "): " + problem);
+    fail(key.str(), problem);
   }
 }
 

@@ -4,6 +4,7 @@
 // --set override), the dotted key, the value and what is allowed.
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -22,7 +23,9 @@ class config_error : public std::runtime_error {
 // Where values came from: the file name, and which dotted keys were overridden on the command line.
 struct config_origin {
   std::string file;
-  std::set<std::string> overridden;  // dotted key -> shown as "--set key=..." in errors
+  // Dotted key -> the option as the user typed it ("--threads 3", labelled_override); empty for a --set, whose
+  // errors name "--set key".
+  std::map<std::string, std::string, std::less<>> overridden;
 };
 
 struct range {

@@ -229,7 +229,8 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
     e.reason = kNoRingProfile;
   } else if (start < 0) {
     e.code = error_code::out_of_range;
-    e.reason = "start_tick is already past when the command was applied";
+    e.reason = kStartTickPast.data();
+    e.start_tick = first.start_tick;
   } else {
     for (std::size_t i = 0; i < n; ++i)
       device_.load(group[i].channel, group[i].site, group[i].program, start, ring_profile_of(group[i]));
@@ -264,7 +265,8 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
       if (start < 0) {
         e.accepted = false;
         e.code = error_code::out_of_range;
-        e.reason = "start_tick is already past when the command was applied";
+        e.reason = kStartTickPast.data();
+        e.start_tick = c.start_tick;
         break;
       }
       if (!has_ring_profile(c, c.kind == command_kind::set_stimulation ? c.site : c.controller.output_site)) {

@@ -4,6 +4,7 @@
 // read and write them without allocating. io/protocol/codec.hpp turns them into protocol messages and back.
 #include <array>
 #include <cstdint>
+#include <string_view>
 #include <type_traits>
 
 #include "engine/readout.hpp"
@@ -84,6 +85,10 @@ struct command {
   // unique_ptr there or in the loop), so a record lost in a full queue can never leak an engine.
 };
 
+// The reason of a program or controller refused for a start_tick already past; the I/O thread's ack adds the
+// numbers (command_event::start_tick and drain_tick), which this thread cannot format without allocating.
+inline constexpr std::string_view kStartTickPast = "start_tick is already past when the command was applied";
+
 // What the real-time thread did with a command (becomes the command's ack).
 struct command_event {
   std::uint64_t token = 0;
@@ -100,6 +105,7 @@ struct command_event {
   // before a Reset's swap. tick_applied differs for a program with a later start_tick and for a Reset.
   std::int64_t drain_tick = -1;
   std::uint32_t drain_epoch = 0;
+  std::int64_t start_tick = -1;  // the start_tick asked for (SetStimulation, SetController, SetPrograms)
 };
 
 struct readout_record {

@@ -14,6 +14,7 @@
 #include "io/config/config_device.hpp"
 #include "io/security/endpoint.hpp"
 #include "io/runtime/thread_setup.hpp"
+#include "io/runtime/worker_placement.hpp"
 
 namespace cortexloop::io {
 
@@ -57,11 +58,7 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
                                 ": serve streams at most " + std::to_string(kMaxRingUnits) + " ring units per readout");
   auto eng = std::make_unique<engine::engine>(opt_.params);
   // Helper workers on the CPUs after the real-time thread's (which is worker 0), with its scheduling class.
-  workers_note_ = eng->n_workers() <= 1 ? std::string{}
-                  : eng->place_workers(opt_.cpu, opt_.fifo_priority) == 0
-                      ? std::to_string(eng->n_workers() - 1) + " helper worker(s) placed"
-                      : std::to_string(eng->n_workers() - 1) + " helper worker(s) not fully placed (pinning or "
-                                                                 "SCHED_FIFO refused)";
+  workers_note_ = place_helpers_with_note(*eng, opt_.cpu, opt_.fifo_priority);
   if (!opt_.device) opt_.device = default_device(opt_.params);
   queues_ = std::make_unique<realtime_queues>();
   loop_ = std::make_unique<realtime_loop>(
@@ -164,12 +161,7 @@ std::string server::configure_realtime_thread() {
   } else {
     add("SCHED_OTHER");
   }
-  if (opt_.cpu >= 0) {
-    if (const int rc = pin_thread(handle, opt_.cpu); rc == 0)
-      add("pinned to CPU " + std::to_string(opt_.cpu));
-    else
-      add("not pinned (CPU " + std::to_string(opt_.cpu) + ": " + std::strerror(rc) + ")");
-  }
+  if (opt_.cpu >= 0) add(pin_with_note(handle, opt_.cpu));
   if (opt_.lock_memory) {
     if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0)
       add("memory locked");

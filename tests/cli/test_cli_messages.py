@@ -20,6 +20,15 @@ def run(*args):
     return subprocess.run([BINARY, *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
 
 
+def simulate_config(lines, name="bad.toml"):
+    """simulate on a config `name` of NETWORK's keys and `lines` (from line 2) after them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(f'base = "{NETWORK}"\n{lines}\n')
+        return run("simulate", "--config", path, "--out", os.path.join(tmp, "out"), "--quiet")
+
+
 class CliErrors(unittest.TestCase):
     def test_unknown_subcommand_is_named(self):
         r = run("simulte", "--out", "x")
@@ -55,11 +64,7 @@ class CliErrors(unittest.TestCase):
         self.assertIn("--out is required", r.stderr)
 
     def config_error(self, line):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "bad.toml")
-            with open(path, "w") as f:
-                f.write(f'base = "{NETWORK}"\n[simulation]\n{line}\n')
-            r = run("simulate", "--config", path, "--out", os.path.join(tmp, "out"), "--quiet")
+        r = simulate_config(f"[simulation]\n{line}")
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("bad.toml:3: ", r.stderr)
         return r.stderr
@@ -79,6 +84,68 @@ class CliErrors(unittest.TestCase):
         e = self.config_error("duraton_s = 1.0")
         self.assertIn("simulation.duraton_s = 1.0: unknown key", e)
         self.assertIn("duration_s", e)
+
+    def test_unknown_table_is_named_not_printed(self):
+        # A misspelt [network.exc] as [network.exk]: the error printed the whole table ("network.exk = c_pF = 200
+        # ..." over as many lines as it had). Reference: the file written here, [network]'s keys from
+        # configs/zerlaut2018_network.toml (n_neurons, exc).
+        r = simulate_config("[network.exk]\nc_pF = 150.0\ng_l_nS = 10.0")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        first = r.stderr.strip().splitlines()
+        self.assertEqual(len(first), 1, r.stderr)  # one line, not the table's
+        self.assertIn("bad.toml:2: network.exk (a table): unknown key", r.stderr)
+        self.assertIn("n_neurons", r.stderr)
+        self.assertIn("exc", r.stderr)
+        self.assertNotIn("c_pF", r.stderr)
+        self.assertNotIn("150", r.stderr)
+
+
+class OptionNamed(unittest.TestCase):
+    """A refused --threads/--seed/--duration is named as the user typed it (it said "--set simulation.threads: ... = 3",
+    an option nobody typed, and showed --threads 99999999999999999999 as 9223372036854775807). Reference: the
+    argument list below and os.sched_getaffinity, the CPUs the loader allows (engine::usable_cpus)."""
+
+    cpus = len(os.sched_getaffinity(0))
+
+    def refused(self, *args):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run(*args, "--out", os.path.join(tmp, "out"), "--duration", "0.01", "--quiet") \
+                if args[0] == "simulate" else run(*args, "--pub", "tcp://127.0.0.1:*", "--commands",
+                                                   "tcp://127.0.0.1:*", "--duration", "0.01", "--quiet")
+        self.assertNotEqual(r.returncode, 0, args)
+        self.assertNotIn("Traceback", r.stderr)
+        return r.stderr
+
+    def test_threads_over_the_cpus_names_the_option(self):
+        for command in ("simulate", "serve"):
+            too_many = str(self.cpus + 1)
+            e = self.refused(command, "--threads", too_many)
+            self.assertIn(f"--threads {too_many}: must be in [1, {self.cpus}]", e)
+            self.assertNotIn("simulation.threads", e)
+
+    def test_huge_threads_is_shown_as_typed_or_out_of_range(self):
+        for command in ("simulate", "serve"):
+            e = self.refused(command, "--threads", "99999999999")
+            self.assertIn("--threads 99999999999: must be in [1, ", e)
+            e = self.refused(command, "--threads", "99999999999999999999")
+            self.assertIn("99999999999999999999 is out of range", e)
+            for clamped in ("2147483647", "9223372036854775807"):
+                self.assertNotIn(clamped, e)
+
+    def test_seed_and_duration_name_their_option(self):
+        for args in (("--seed", "99999999999999999999"), ("--set", "simulation.seed=99999999999999999999")):
+            e = self.refused("simulate", *args)
+            self.assertIn("99999999999999999999 is out of range", e)
+            self.assertNotIn("9223372036854775807", e)
+            self.assertNotIn("not a string", e)
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("simulate", "--out", os.path.join(tmp, "out"), "--duration", "2e6", "--quiet")
+        self.assertIn("--duration 2e6: out of range", r.stderr)
+
+    def test_a_value_from_the_config_names_the_key_and_line(self):
+        r = simulate_config(f"[simulation]\nthreads = {self.cpus + 1}", "threads.toml")
+        self.assertIn(f"threads.toml:3: simulation.threads = {self.cpus + 1}: must be in [1, {self.cpus}]", r.stderr)
+        self.assertNotIn("--threads", r.stderr)
 
 
 class PlotErrors(unittest.TestCase):

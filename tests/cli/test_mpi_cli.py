@@ -117,7 +117,7 @@ class ErrorsUnderMpirun(unittest.TestCase):
 
     def test_simulate_names_a_bad_key(self):
         self.check_named(["simulate", "--config", "configs/zerlaut2018_network.toml", "--out", "/tmp/unused_mpi",
-                          "--threads", "0"], "simulation.threads = 0: must be in [1,")
+                          "--threads", "0"], "--threads 0: must be in [1,")
 
     def test_sweep_names_a_bad_key(self):
         self.check_named(["sweep", "--out", "/tmp/unused_mpi_sweep", "--x", "aln.no_such_key=1,2",

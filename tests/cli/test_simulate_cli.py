@@ -136,5 +136,47 @@ class SimulateRefusesBadInput(unittest.TestCase):
             self.assertIn(opt, r.stdout)
 
 
+class SimulatePinsItsWorkers(unittest.TestCase):
+    """simulate --threads 2 pins worker 0 (its own thread) as serve --cpu pins its real-time thread: it ran on any CPU,
+    the helper's too. Reference: the kernel's view of each thread (/proc/PID/task/TID/status Cpus_allowed_list) and
+    this process's CPUs (os.sched_getaffinity), the first for worker 0, the next for the helper."""
+
+    @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs 2 usable CPUs")
+    def test_worker_0_and_the_helper_each_on_their_own_cpu(self):
+        import time
+        cpus = sorted(os.sched_getaffinity(0))
+        with tempfile.TemporaryDirectory() as out:
+            p = subprocess.Popen([BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration", "600",
+                                  "--threads", "2", "--quiet"], stderr=subprocess.DEVNULL)
+            try:
+                allowed, end = {}, time.monotonic() + 60
+                while time.monotonic() < end and p.poll() is None:
+                    allowed = {}
+                    for tid in os.listdir(f"/proc/{p.pid}/task"):
+                        with open(f"/proc/{p.pid}/task/{tid}/status") as f:
+                            line = next(x for x in f if x.startswith("Cpus_allowed_list:"))
+                        allowed[int(tid)] = line.split(":", 1)[1].strip()
+                    if len(allowed) == 2 and allowed.get(p.pid) == str(cpus[0]):
+                        break
+                    time.sleep(0.2)
+            finally:
+                p.kill()
+                p.wait()
+        self.assertEqual(allowed.get(p.pid), str(cpus[0]), allowed)  # worker 0: the main thread
+        helpers = [v for tid, v in allowed.items() if tid != p.pid]
+        self.assertEqual(helpers, [str(cpus[1])], allowed)
+
+    @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs 2 usable CPUs")
+    def test_the_summary_says_where_the_workers_ran(self):
+        with tempfile.TemporaryDirectory() as out:
+            r = simulate("--config", NETWORK, "--out", out, "--duration", "0.05", "--threads", "2",
+                         "--set", "network.n_neurons=1000")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            s = json.load(open(os.path.join(out, "summary.json")))
+        first = min(os.sched_getaffinity(0))
+        self.assertEqual(s["worker_placement"], f"worker 0 pinned to CPU {first}; 1 helper worker(s) placed")
+        self.assertIn(s["worker_placement"], r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]], verbosity=2)

@@ -204,6 +204,7 @@ _INFO_FIELDS = ["Mode", "DtMs", "TickMs", "StepsPerTick", "Seed", "Epoch", "NExc
 def decode_info(i):
     out = {_snake(f): getattr(i, f)() for f in _INFO_FIELDS}
     out["version"] = (i.Version() or b"").decode()
+    out["config_toml"] = (i.ConfigToml() or b"").decode()
     return out
 
 

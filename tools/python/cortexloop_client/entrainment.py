@@ -20,7 +20,7 @@ import tomllib
 
 import numpy as np
 
-from . import analysis
+from . import analysis, cli
 from .loop import REPO, Server, connect
 from .readouts import rate_readout, tick_readouts
 
@@ -257,13 +257,13 @@ def save_and_plot(scan, rates, out, title_extra=""):
             r = fig6_order(scan, rates[m], m)
             np.save(out / f"{prefix(m)}kuramoto_R.npy", r)  # [amplitude, stimulus frequency]
             im = _grid_image(ax, r, freqs, amps * C_PF)
-            fig.colorbar(im, ax=ax, label="Kuramoto order parameter R")
+            fig.colorbar(im, ax=ax, label="Kuramoto order parameter R (0 to 1, no unit)")
             ax.set_xlabel("stimulus frequency [Hz]")
             ax.set_ylabel("stimulus amplitude [pA]")
             ax.set_title(f"{MODEL_NAMES[m]} at A2: phase locking (cf. Cakan & Obermayer 2020 Fig 6)", fontsize=10)
         if title_extra:
             fig.suptitle(title_extra.strip(" ,"))
         png = out / "fig6_phase_locking.png"
-    fig.savefig(png, dpi=110)
+    fig.savefig(cli.with_folder(png), dpi=110)
     plt.close(fig)
     return png

@@ -42,7 +42,7 @@ import tomllib
 
 import numpy as np
 
-from . import analysis
+from . import analysis, cli
 from .loop import DEFAULT_BIN, REPO, Server, connect
 
 
@@ -348,11 +348,11 @@ def sine_figure(results, spectra, arrays, cfg, path):
             ax_r.plot(freqs, [r["ring"]["kuramoto_R"] for r in rs], "s--", color=c, alpha=0.6,
                       label=f"mean field {amp:g} pA")
     ax_ratio.set_xlabel("stimulus frequency (Hz)")
-    ax_ratio.set_ylabel("power at f / neighbouring bins")
+    ax_ratio.set_ylabel("power at f / neighbouring bins\n(ratio, no unit)")
     ax_ratio.legend(fontsize=7)
     ax_r.set_ylim(0, 1.02)
     ax_r.set_xlabel("stimulus frequency (Hz)")
-    ax_r.set_ylabel("Kuramoto R (rate vs stimulus phase)")
+    ax_r.set_ylabel("Kuramoto R, rate vs stimulus phase\n(0 to 1, no unit)")
     ax_r.legend(fontsize=7)
     t = arrays["t_ms"] / 1000
     w = int(p["warmup_ms"])
@@ -372,7 +372,7 @@ def sine_figure(results, spectra, arrays, cfg, path):
         ax.set_ylabel("rate (Hz)")
         ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(cli.with_folder(path), dpi=100)
     plt.close(fig)
 
 
@@ -400,4 +400,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

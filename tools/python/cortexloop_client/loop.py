@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from .client import Client
+from .cli import ServerExited, with_folder  # noqa: F401  (with_folder: loop.with_folder for the examples)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 DEFAULT_BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(REPO, "build", "cortexloop"))
@@ -59,12 +60,6 @@ def sense_ring(key, unit):
 SENSORS = {"exc_rate": sense_exc_rate, "inh_rate": sense_inh_rate, "lfp": sense_lfp}
 
 
-def with_folder(path):
-    """`path`, its folder created: a run's figure or arrays are not lost at the end for want of a folder."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    return path
-
-
 # --- a server of our own -------------------------------------------------------------------------------------
 def free_port():
     with socket.socket() as s:
@@ -99,6 +94,7 @@ class Server:
         if self.stderr is not None:
             self.stderr.seek(0)
             text = self.stderr.read().decode("utf-8", "replace").strip()[-2000:]
+            text = text.replace("\nRun with --help for more information.", "")  # CLI11's, about serve's own options
         return f"cortexloop serve exited with code {self.proc.returncode}" + (f": {text}" if text else "")
 
     def stop(self, timeout=20):
@@ -131,7 +127,7 @@ def connect(server, timeout=30.0):
         reason = server.exit_reason() if hasattr(server, "exit_reason") else None
         if reason:
             client.close()
-            raise RuntimeError(reason)
+            raise ServerExited(reason)
     client.close()
     raise RuntimeError("no answer from cortexloop serve at " + server.commands)
 

@@ -20,15 +20,15 @@ import os
 
 import matplotlib
 
+from . import cli
+from .units import SIGNAL_UNITS
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 DEFAULT_RING_LENGTH_MM = 36.0
-SIGNAL_UNITS = {"lfp_proxy": "nA", "rate_exc": "Hz", "rate_inh": "Hz", "ring_vsdi": "%", "ring_rate_exc": "Hz",
-                "ring_rate_inh": "Hz", "aln_rate_exc": "Hz", "aln_rate_inh": "Hz"}
 CONTROLLER_KINDS = ["none", "open loop", "responsive", "PI clamp", "phase-locked", "external"]
-SITE_UNITS = {0: "pA/cell", 1: "pA/cell", 2: "uA"}  # SiteKind Population, RingPosition: direct; Electrode: uA
 EXC_COLOUR, INH_COLOUR = "tab:green", "tab:red"
 
 ARRAYS = ["rates", "mean_v", "mean_w", "stim", "lfp", "ticks", "vsdi", "ring_rates_exc", "ring_stim", "spikes",
@@ -234,12 +234,12 @@ def figure(d, title=None, smooth_ms=5):
         s = d["device_sensing"][:, i, :]
         meta = geo["sensing"][i] if i < len(geo["sensing"]) else {}
         name = meta.get("signal", "")
-        unit = SIGNAL_UNITS.get(name, "signal unit")
+        unit = SIGNAL_UNITS.get(name, "unit unknown")
         where = f" at {meta['position_mm']:g} mm" if "position_mm" in meta else ""
         ax.plot(t, s[:, 0], color="0.75", lw=1.6, label="true signal")
         ax.plot(t, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
         ax.plot(t, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
-        ax.set_ylabel(f"S{i}: {name}\n({unit})" if name else f"sensing {i}\n(its unit)")
+        ax.set_ylabel(f"S{i}: {name}\n({unit})" if name else f"sensing {i}\n(unit unknown)")
         # An ADC pinned at one value for a fifth of the session is clipping at its range: say so.
         top = np.max(s[:, 1]) if len(s) else 0.0
         if len(s) and np.count_nonzero(s[:, 1] == top) > 0.2 * len(s) and np.max(s[:, 0]) > top:
@@ -340,9 +340,9 @@ def main(argv=None):
     d = load(a.folder)
     out = a.out or os.path.join(a.folder, "session.png")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    figure(d, a.title).savefig(out, dpi=a.dpi)
+    figure(d, a.title).savefig(cli.with_folder(out), dpi=a.dpi)
     print(f"plot: {len(d['rates'])} ticks -> {out}")
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+from . import cli
+from .units import SIGNAL_UNITS, SITE_UNITS, sensing_signals
 from .client import Client
 
 
@@ -48,7 +50,7 @@ class Buffers:
                     self.delivered.append([c["mean_current"] for c in dev["channels"]])
                     for i, c in enumerate(dev["channels"]):
                         if c["active"]:
-                            self.active.add((i, "uA" if c["site_kind"] == 2 else "pA/cell"))
+                            self.active.add((i, SITE_UNITS.get(c["site_kind"], "pA/cell")))
             elif kind == "status":
                 self.status = v
 
@@ -67,7 +69,7 @@ def build_figure(plt, with_ring, n_sensing=0, with_device=False):
     return fig, axes
 
 
-def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None):
+def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()):
     if not b.t:
         return
     t = np.asarray(b.t)
@@ -89,14 +91,16 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None):
         for i in range(min(n_sensing, s.shape[1])):
             axes[row + i].plot(ts, s[:, i, 0], lw=0.6, color="tab:blue", alpha=0.6, label="raw (ADC)")
             axes[row + i].plot(ts, s[:, i, 1], lw=1.0, color="tab:orange", label="filtered")
-            axes[row + i].set_ylabel(f"sensing {i}\n(its unit)")
+            name = signals[i] if i < len(signals) else ""
+            axes[row + i].set_ylabel(f"S{i}: {name}\n({SIGNAL_UNITS.get(name, 'unit unknown')})")
         axes[row].legend(loc="upper left", frameon=False, ncol=2, fontsize=7)
     row += n_sensing
     if getattr(fig, "with_device", False):
         c = np.asarray(b.delivered)
         for i, unit in sorted(b.active):
             axes[row].plot(t[-len(c):], c[:, i], lw=1, drawstyle="steps-pre", label=f"ch {i} ({unit})")
-        axes[row].set_ylabel("delivered\n(tick mean)")
+        units = sorted({unit for _, unit in b.active})
+        axes[row].set_ylabel(f"delivered, tick mean\n({' | '.join(units) or 'uA or pA/cell'})")
         if b.active:
             axes[row].legend(loc="upper left", frameon=False, ncol=4, fontsize=7)
         row += 1
@@ -112,7 +116,9 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None):
         axes[row].set_ylim(0, ring_length_mm)
         if network_position_mm is not None:
             axes[row].axhline(network_position_mm, color="k", lw=0.8, ls=":")
-        axes[row].set_ylabel(f"ring position (mm)\nVSDi ±{lim:.1f} %")
+        axes[row].set_ylabel("ring position (mm)")
+        axes[row].set_title(f"ring VSDi (relative depolarisation, %), colour scale ±{lim:.2g} % (red +, blue -)",
+                            fontsize=8, loc="left")
     axes[-1].set_xlabel("simulated time (s)")
     s = b.status
     title = "cortexloop live"
@@ -168,7 +174,9 @@ def main(argv=None):
     with_ring = bool(b.vsdi)
     n_sensing = len(b.sensing[-1]) if b.sensing else 0
     fig, axes = build_figure(plt, with_ring, n_sensing, with_device=bool(b.delivered))
-    geo = {"ring_length_mm": ring_length_of(a.ring_length_mm, client), "network_position_mm": a.network_position_mm}
+    info = client.info(5.0) or {}
+    geo = {"ring_length_mm": ring_length_of(a.ring_length_mm, client), "network_position_mm": a.network_position_mm,
+           "signals": sensing_signals(info.get("config_toml"))}
     start, stim_sent = time.monotonic(), False
     if not a.snapshot:
         plt.ion()
@@ -189,10 +197,10 @@ def main(argv=None):
     draw(fig, axes, b, **geo)
     fig.tight_layout()
     if a.snapshot:
-        fig.savefig(a.snapshot, dpi=150)
+        fig.savefig(cli.with_folder(a.snapshot), dpi=150)
         print(f"viewer: {len(b.t)} ticks -> {a.snapshot}")
     client.close()
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

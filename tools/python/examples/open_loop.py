@@ -11,7 +11,7 @@ OpenLoopSchedule).
 import argparse
 
 import _common  # noqa: F401
-from cortexloop_client import loop
+from cortexloop_client import cli, loop
 from cortexloop_client.controllers import OpenLoopSchedule, StimCommand
 
 DEFAULT = ["0.5:dc:100:0:0:1000", "2.0:sine:60:10:0:1000", "3.2:pulses:200:100:1:300"]
@@ -51,9 +51,9 @@ def main(argv=None):
     if args.out:
         rec.save(args.out)
     if args.png:
-        loop.figure(rec, args.png, "Open-loop schedule", "exc rate (Hz)", "programs sent",
+        loop.figure(rec, args.png, "Open-loop schedule", "exc rate (Hz)", "programs sent\n(count so far)",
                     marks=[t for t, _ in events])
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

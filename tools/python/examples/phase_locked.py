@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 import _common  # noqa: F401
-from cortexloop_client import analysis, loop
+from cortexloop_client import analysis, cli, loop
 from cortexloop_client.controllers import PhaseLockedController, StimCommand
 
 
@@ -75,4 +75,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 import _common  # noqa: F401
-from cortexloop_client import loop
+from cortexloop_client import cli, loop
 from cortexloop_client.controllers import PIController
 
 
@@ -77,4 +77,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -1,0 +1,44 @@
+#pragma once
+// Where the engine's workers run, in words for a status line or a summary. Worker 0 is the thread that calls
+// engine::tick (serve's real-time thread, simulate's own thread); the helpers go on the CPUs after worker 0's
+// (worker_pool::place). serve and simulate both place them with these, so they place them the same way. A refusal
+// (a CPU this process may not use, SCHED_FIFO without permission) is named and the run goes on without it.
+#include <pthread.h>
+#include <sched.h>
+
+#include <cstring>
+#include <string>
+
+#include "engine/engine.hpp"
+#include "io/runtime/thread_setup.hpp"
+
+namespace cortexloop::io {
+
+// "pinned to CPU 3", or "not pinned (CPU 3: Invalid argument)" when the system refuses.
+inline std::string pin_with_note(pthread_t thread, int cpu) {
+  if (const int rc = pin_thread(thread, cpu); rc != 0)
+    return "not pinned (CPU " + std::to_string(cpu) + ": " + std::strerror(rc) + ")";
+  return "pinned to CPU " + std::to_string(cpu);
+}
+
+// The helpers on the CPUs after `cpu` (worker 0's; -1: after the first usable one), under SCHED_FIFO at
+// fifo_priority > 0; empty for an engine without helpers.
+inline std::string place_helpers_with_note(engine::engine& eng, int cpu, int fifo_priority) {
+  if (eng.n_workers() <= 1) return {};
+  const std::string n = std::to_string(eng.n_workers() - 1);
+  return eng.place_workers(cpu, fifo_priority) == 0
+             ? n + " helper worker(s) placed"
+             : n + " helper worker(s) not fully placed (pinning or SCHED_FIFO refused)";
+}
+
+// The first CPU this process may run on, or -1: where simulate pins worker 0.
+inline int first_usable_cpu() noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) return c;
+  return -1;
+}
+
+}  // namespace cortexloop::io

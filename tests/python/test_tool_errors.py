@@ -1,0 +1,102 @@
+"""Every Python tool of tools/ given an input file that is not there ends in one line naming that file and a
+non-zero exit, not a traceback (experiments.py and the examples printed a FileNotFoundError / RuntimeError
+traceback; the viewer too for a missing CURVE key); and an output file in a folder that does not exist yet is
+written, its folder created (plot.py, plot_vsdi.py and the viewer lost the figure with FileNotFoundError).
+Reference: the paths this test makes up; the list of tools is read from tools/ (every script with a __main__), so a
+new tool without a case here fails the test. Run by ctest with CORTEXLOOP_BIN and PYTHONPATH set."""
+import glob
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(ROOT, "build", "cortexloop"))
+MISSING = "/nonexistent/polish"  # no such folder: every file under it is missing
+
+
+def tool(path):
+    """How to run a tool: a module of cortexloop_client with -m, a script by its path."""
+    package = os.path.join(ROOT, "tools", "python", "cortexloop_client")
+    if os.path.dirname(path) == package:
+        return ["-m", "cortexloop_client." + os.path.splitext(os.path.basename(path))[0]]
+    return [path]
+
+
+# Each tool with arguments that name one missing input file (MISSING/...); the file must appear in the error.
+MISSING_INPUT = {
+    "tools/aln_entrainment.py": ["frequency", "--out", "{tmp}/e", "--scans", MISSING + "/scans.toml",
+                                 "--cortexloop", BIN],
+    "tools/aln_fig4.py": ["--out", "{tmp}/f.png", "--cortexloop", MISSING + "/cortexloop"],
+    "tools/aln_live_fig4.py": ["--out", "{tmp}/l.png", "--config", MISSING + "/live.toml", "--bin", BIN],
+    "tools/aln_table_check.py": [MISSING + "/table.bin"],
+    "tools/plot_aln_sweep.py": [MISSING + "/sweep", "--out", "{tmp}/s.png"],
+    "tools/plot_vsdi.py": [MISSING + "/sim"],
+    "tools/python/cortexloop_client/experiments.py": [MISSING + "/dc_step.toml", "--out", "{tmp}/x"],
+    "tools/python/cortexloop_client/plot.py": [MISSING + "/recording"],
+    "tools/python/cortexloop_client/viewer.py": ["--curve-server-key", MISSING + "/server.key", "--curve-secret",
+                                                 MISSING + "/me.key_secret", "--seconds", "1"],
+}
+for example in ("open_loop", "phase_locked", "pi_clamp", "responsive"):
+    MISSING_INPUT[f"tools/python/examples/{example}.py"] = ["--config", MISSING + "/server.toml", "--bin", BIN]
+
+
+def run(args, cwd=ROOT, timeout=120):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.join(ROOT, "tools", "python"),
+                                                    env.get("PYTHONPATH", "")) if p)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=timeout)
+
+
+class MissingInput(unittest.TestCase):
+    def test_every_tool_is_covered(self):
+        scripts = [p for p in glob.glob(os.path.join(ROOT, "tools", "*.py")) +
+                   glob.glob(os.path.join(ROOT, "tools", "python", "*", "*.py"))
+                   if "__main__" in pathlib.Path(p).read_text()]
+        self.assertGreater(len(scripts), 10)
+        for p in scripts:
+            self.assertIn(os.path.relpath(p, ROOT), MISSING_INPUT, "a tool without a missing-input case")
+
+    def test_a_missing_input_is_one_line_naming_it(self):
+        for rel, args in MISSING_INPUT.items():
+            with self.subTest(tool=rel), tempfile.TemporaryDirectory() as tmp:
+                args = [a.format(tmp=tmp) for a in args]
+                missing = next(a for a in args if a.startswith(MISSING))
+                r = run(tool(os.path.join(ROOT, rel)) + args)
+                self.assertNotEqual(r.returncode, 0, r.stderr)
+                self.assertNotIn("Traceback", r.stderr)
+                lines = [line for line in r.stderr.strip().splitlines() if not line.startswith("usage:")]
+                self.assertEqual(len(lines), 1, r.stderr)
+                self.assertIn(missing, lines[0])
+
+
+class MissingOutputFolder(unittest.TestCase):
+    """The offline plotting tools on a short `cortexloop simulate` run with a ring (configs/default.toml)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.sim = os.path.join(cls.tmp.name, "sim")
+        r = subprocess.run([BIN, "simulate", "--out", cls.sim, "--duration", "0.1", "--quiet",
+                            "--set", "network.n_neurons=1000"], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_a_png_into_a_new_folder_is_written(self):
+        for name, args in (("plot_vsdi", [os.path.join(ROOT, "tools", "plot_vsdi.py"), self.sim]),
+                           ("plot", ["-m", "cortexloop_client.plot", self.sim])):
+            with self.subTest(tool=name):
+                png = os.path.join(self.tmp.name, "new", name, "folder", "figure.png")
+                r = run(args + ["--out", png])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertGreater(os.path.getsize(png), 1000)
+
+
+if __name__ == "__main__":
+    unittest.main()

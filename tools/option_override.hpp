@@ -1,0 +1,55 @@
+#pragma once
+// Options that set one config key (--threads sets simulation.threads): the option keeps the text the user typed,
+// so that the loader's refusal names the option with that text ("--threads 3: must be in [1, 2]: ..."). Through
+// a plain override it said "--set simulation.threads", an option the user had not typed, and CLI11 had turned
+// --threads 99999999999999999999 into 9223372036854775807 before anyone looked.
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+#include "io/config/config_loader.hpp"
+#include "io/protocol/format_number.hpp"
+
+namespace cortexloop::tools {
+
+namespace detail {
+inline bool read_integer(const std::string& text, std::int64_t& value, std::errc& error) {
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, value);
+  error = r.ec;
+  return r.ptr == end;
+}
+}  // namespace detail
+
+// A CLI11 check that the text is a whole number that fits 64 bits (the range of the key is the loader's to check).
+inline const CLI::Validator integer_text(
+    [](std::string& text) -> std::string {
+      std::int64_t v = 0;
+      std::errc error{};
+      const bool whole = detail::read_integer(text, v, error);
+      if (whole && error == std::errc::result_out_of_range) return text + " is out of range (beyond a 64-bit integer)";
+      if (!whole || error != std::errc{}) return "'" + text + "' is not a whole number";
+      return {};
+    },
+    "INT");
+
+// The override of `key` by `option` typed as `typed` (already checked by integer_text or positive_number): the
+// value in TOML's form (TOML refuses "03" or ".5"), the label as typed.
+inline std::string option_override(std::string_view option, const std::string& typed, std::string_view key) {
+  std::int64_t i = 0;
+  std::errc error{};
+  std::string value;
+  if (detail::read_integer(typed, i, error) && error == std::errc{}) {
+    value = std::to_string(i);
+  } else {
+    double d = 0;
+    CLI::detail::lexical_cast(typed, d);
+    value = std::string(io::format_number(d).view());
+  }
+  return io::labelled_override(std::string(option) + " " + typed, key, value);
+}
+
+}  // namespace cortexloop::tools
