@@ -11,7 +11,9 @@ A1-A3 without adaptation, B1-B4 with (--points A|B|none; auto, the default: B wh
 else A). `cortexloop sweep` runs this script itself (OUT/state_diagram.png) unless --no-png.
 
     build/cortexloop sweep --x aln.mu_ext_e_mV_per_ms=0:3:251 --y aln.mu_ext_i_mV_per_ms=0:3:251 --out /tmp/swA
-    /usr/bin/python3 tools/plot_aln_sweep.py /tmp/swA --points A --out docs/images/aln_states_no_adaptation.png
+    /usr/bin/python3 tools/plot_aln_sweep.py /tmp/swA --title "..." --out /tmp/swA/other.png   # a redraw
+
+(docs/images/aln_states_*.png and network_states_*.png are the sweeps' own state_diagram.png: docs/aln.md.)
 """
 import argparse
 import json
