@@ -5,7 +5,8 @@
 //  - the A2 oscillation frequency against the ~21.9 Hz that their Fig 6 phase-locking scan brackets;
 //  - fixed points of the ALN equations solved by bisection from the steady-state relations (no time stepping)
 //    against the integrated steady state, and the number of fixed points (1 at A1, 3 at A3);
-//  - determinism; the Welch dominant-frequency estimate against a sinusoid of known frequency and power;
+//  - determinism; the Welch dominant-frequency estimate against a sinusoid of known frequency and power, and the
+//    frequency a diagram reports (NaN unless the point oscillates) on constant, decaying and sinusoidal traces;
 //    config errors.
 #include <algorithm>
 #include <cmath>
@@ -283,6 +284,34 @@ TEST_CASE("the dominant-frequency estimate of the state classifier", "[aln][stat
   CHECK(bistability_probe_pA(100.0, 6000.0, 200.0) == -200.0);
   CHECK(bistability_probe_pA(3200.0, 6000.0, 200.0) == 200.0);
   CHECK(bistability_probe_pA(5500.0, 6000.0, 200.0) == 0.0);
+}
+
+// Reference: analytic traces of 6 s at 1 ms bins through the classifier's own windows. A constant rate has no
+// spectrum at all, and a decay (0.3 Hz + 3 exp(-(t - 2 s)/150 ms) Hz from the down window's start) has only the
+// drift's 2 Hz bin (power 0.06 Hz^2 by scipy.signal.welch with the same settings, under the paper's 1 Hz^2 floor):
+// neither is a rhythm, so the reported frequency is NaN (down, up). A sinusoid at f on a Welch bin (22 Hz, and 4 Hz
+// with adaptation: LC_aE) reports f exactly (the 2 Hz bins hold them). Seen to fail: the sweep wrote the Welch peak
+// whatever the class (0 Hz for the constants, 2 Hz for the decay).
+TEST_CASE("a diagram reports a frequency only where the point oscillates", "[aln][states]") {
+  auto trace = [](auto rate_at_ms) {
+    std::vector<float> x(6000);
+    for (std::size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>(rate_at_ms(static_cast<double>(k)));
+    return x;
+  };
+  auto reported = [](const std::vector<float>& x, aln_state_class expected) {
+    const state_measures m = measure_states(x, 1.0);
+    const aln_state_class c = classify(m);
+    CHECK(c == expected);
+    return reported_frequency_Hz(m, c);
+  };
+  CHECK(std::isnan(reported(trace([](double) { return 0.3; }), aln_state_class::down)));
+  CHECK(std::isnan(reported(trace([](double) { return 30.0; }), aln_state_class::up)));
+  CHECK(std::isnan(reported(trace([](double t) { return t < 2000 ? 3.3 : 0.3 + 3.0 * std::exp(-(t - 2000) / 150.0); }),
+                            aln_state_class::down)));
+  CHECK(reported(trace([](double t) { return 5.0 + 3.0 * std::sin(2 * M_PI * 22.0 * t / 1000.0); }),
+                 aln_state_class::lc_ei) == 22.0);
+  CHECK(reported(trace([](double t) { return 5.0 + 3.0 * std::sin(2 * M_PI * 4.0 * t / 1000.0); }),
+                 aln_state_class::lc_ae) == 4.0);
 }
 
 TEST_CASE("ALN configs load the points and refuse bad values naming the key", "[aln][config]") {

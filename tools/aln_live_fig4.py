@@ -15,13 +15,14 @@ when the step ends, in both models. --mode realtime runs the server paced by the
 runs at about 2x real time on an idle core, below 1x on a busy machine: then ticks come late; none is lost in stepped
 mode; bench/README.md).
 
---stimuli CONFIG sends the [[stimulus]] entries of a config instead of the one step, each on its own channel of one
-SetPrograms command, for the config's simulation.duration_s: the other Fig 4 protocols (configs/cakan2020/fig4_a3.toml:
-+-100 pA steps; fig4_b3.toml, fig4_b4.toml: 40 pA sinusoids at 3 and 4 Hz) on the server's models (B3 and B4 need
+--stimuli PROTOCOL sends the [[stimulus]] entries of a Fig 4 protocol file (configs/cakan2020/fig4/*.toml: the
+protocol alone, which the offline configs fig4_*.toml and fig4_network_*.toml name as a base) instead of the one step,
+each on its own channel of one SetPrograms command, for its simulation.duration_s: the other Fig 4 protocols (fig4/a3.toml:
++-100 pA steps; fig4/b3.toml, fig4/b4.toml: 40 pA sinusoids at 3 and 4 Hz) on the server's models (B3 and B4 need
 adaptation: --config configs/cakan2020/aln_b3.toml, or authors_wiring_adapt.toml for the network).
 
     /usr/bin/python3 tools/aln_live_fig4.py --config configs/cakan2020/aln_b3.toml \\
-        --stimuli configs/cakan2020/fig4_b3.toml --out out/live_b3.png                  # Fig 4, B3
+        --stimuli configs/cakan2020/fig4/b3.toml --out out/live_b3.png                  # Fig 4, B3
 
 --protocol pi-clamp closes a loop on the ALN node instead (configs/cakan2020/aln_closed_loop.toml, docs/aln.md): the
 simulated device senses the node's E rate and its PI clamp (SetController PiClamp) holds it at --target-Hz with a DC
@@ -103,8 +104,8 @@ def main() -> int:
     ap.add_argument("--step-ms", type=float, default=1000.0, help="length of the step, ms (default: %(default)s)")
     ap.add_argument("--post-ms", type=float, default=1000.0, help="after the step, ms (default: %(default)s)")
     ap.add_argument("--stimuli", type=pathlib.Path,
-                    help="send this config's [[stimulus]] entries (e.g. configs/cakan2020/fig4_b3.toml) instead of "
-                         "the step, for its simulation.duration_s")
+                    help="send this protocol's [[stimulus]] entries (e.g. configs/cakan2020/fig4/b3.toml) instead "
+                         "of the step, for its simulation.duration_s")
     ap.add_argument("--set", action="append", default=[], help="config override passed to serve (repeatable)")
     ap.add_argument("--seed", type=int, default=1, help="serve --seed (default: %(default)s)")
     ap.add_argument("--smooth-ms", type=int, default=5,

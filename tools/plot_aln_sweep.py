@@ -3,14 +3,17 @@
 Cakan & Obermayer 2020 draw Fig 2.
 
 Left: the maximum E rate after the push up (max_rate_up_Hz.npy, colour clipped at 80 Hz as the paper), with the
-outline of the oscillatory region (white) and of the bistable region (dashed green). Right: the state of each
-point (state.npy: 0 down, 1 up, 2 bistable, 3 LC_EI, 4 LC_aE). The paper's points of interest are marked, those of
+outline of the oscillatory region (white) and of the bistable region (dashed green). Middle: the state of each
+point (state.npy: 0 down, 1 up, 2 bistable, 3 LC_EI, 4 LC_aE). Right: the dominant frequency of the oscillating
+points (dominant_frequency_Hz.npy; NaN, left blank, where a point does not oscillate). The paper's points of interest are marked, those of
 the model that sweep.json names ("model": the mean field's `loadpoint` or the network's `loadpoint_network`):
 A1-A3 without adaptation, B1-B4 with (--points A|B|none; auto, the default: B when sweep.json says the model adapts,
 else A). `cortexloop sweep` runs this script itself (OUT/state_diagram.png) unless --no-png.
 
     build/cortexloop sweep --x aln.mu_ext_e_mV_per_ms=0:3:251 --y aln.mu_ext_i_mV_per_ms=0:3:251 --out /tmp/swA
-    /usr/bin/python3 tools/plot_aln_sweep.py /tmp/swA --points A --out docs/images/aln_states_no_adaptation.png
+    /usr/bin/python3 tools/plot_aln_sweep.py /tmp/swA --title "..." --out /tmp/swA/other.png   # a redraw
+
+(docs/images/aln_states_*.png and network_states_*.png are the sweeps' own state_diagram.png: docs/aln.md.)
 """
 import argparse
 import json
@@ -45,6 +48,20 @@ STATES = ["down", "up", "bistable", "LC$_{EI}$", "LC$_{aE}$"]
 STATE_COLOURS = ["#1f3b73", "#f2c14e", "#6ab187", "#d1495b", "#8e6c8a"]
 
 
+UNITS = {"_mV_per_ms": "mV/ms", "_pA": "pA", "_nS": "nS", "_ms": "ms", "_mV": "mV", "_Hz": "Hz"}
+
+
+def axis_label(key: str) -> str:
+    """A config key as an axis label: its name and, from the key's unit suffix, its unit in brackets (a mean input in
+    mV/ms is a current once multiplied by the 200 pF membrane capacitance)."""
+    name = key.split(".")[-1]
+    for suffix, unit in UNITS.items():
+        if name.endswith(suffix):
+            name = name[: -len(suffix)] + f" [{unit}]" + (" (x 200 pF = pA)" if unit == "mV/ms" else "")
+            break
+    return name
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=pathlib.Path, help="output folder of cortexloop sweep")
@@ -60,6 +77,7 @@ def main() -> int:
         y = np.load(a.folder / "y.npy")
         state = np.load(a.folder / "state.npy")
         max_up = np.load(a.folder / "max_rate_up_Hz.npy")
+        freq = np.load(a.folder / "dominant_frequency_Hz.npy")
     except (OSError, ValueError) as e:
         print(f"plot_aln_sweep: {a.folder}: not a complete sweep output ({e})", file=sys.stderr)
         return 1
@@ -67,7 +85,7 @@ def main() -> int:
     dx = (x[-1] - x[0]) / (len(x) - 1) if len(x) > 1 else 1.0
     dy = (y[-1] - y[0]) / (len(y) - 1) if len(y) > 1 else 1.0
     extent = [x[0] - dx / 2, x[-1] + dx / 2, y[0] - dy / 2, y[-1] + dy / 2]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(17, 5.2), constrained_layout=True)
     ax = axes[0]
     im = ax.imshow(np.clip(max_up, 0, 80), origin="lower", extent=extent, aspect="auto", cmap="plasma", vmin=0, vmax=80)
     fig.colorbar(im, ax=ax, label="maximum E rate [Hz]")
@@ -83,6 +101,11 @@ def main() -> int:
                vmax=4.5, interpolation="nearest")
     ax2.legend(handles=[Patch(color=c, label=s) for c, s in zip(STATE_COLOURS, STATES)], loc="upper left",
                fontsize=8, framealpha=0.9)
+    ax3 = axes[2]
+    ax3.set_facecolor("0.85")  # NaN (no oscillation) shows the background
+    im3 = ax3.imshow(np.ma.masked_invalid(freq), origin="lower", extent=extent, aspect="auto", cmap="viridis",
+                     interpolation="nearest")
+    fig.colorbar(im3, ax=ax3, label="dominant frequency [Hz] (grey: not oscillating)")
     model = meta.get("model", "aln")  # sweeps before the network had no "model"
     points = a.points
     if points == "auto":  # sweeps before "adaptation" was written: none marked
@@ -90,8 +113,8 @@ def main() -> int:
     marked = [name for name, (px, py) in POINTS[model].get(points, {}).items()
               if extent[0] <= px <= extent[1] and extent[2] <= py <= extent[3]]
     for axis in axes:
-        axis.set_xlabel(meta["x"]["key"].split(".")[-1] + ("  (x 200 pF = pA)" if "mu_" in meta["x"]["key"] else ""))
-        axis.set_ylabel(meta["y"]["key"].split(".")[-1])
+        axis.set_xlabel(axis_label(meta["x"]["key"]))
+        axis.set_ylabel(axis_label(meta["y"]["key"]))
         for name in marked:
             px, py = POINTS[model][points][name]
             axis.text(px, py, name, ha="center", va="center", fontsize=9,

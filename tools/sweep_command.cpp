@@ -133,7 +133,7 @@ struct point_arrays {
     max_up[k] = static_cast<float>(r.measures.max_up_Hz);
     mean_down[k] = static_cast<float>(r.measures.mean_down_Hz);
     mean_up[k] = static_cast<float>(r.measures.mean_up_Hz);
-    dom_f[k] = static_cast<float>(r.measures.dominant_frequency_Hz);
+    dom_f[k] = static_cast<float>(engine::aln::reported_frequency_Hz(r.measures, r.state));
     dom_p[k] = static_cast<float>(r.measures.dominant_power_Hz2);
     diverged[k] = static_cast<float>(r.diverged);
     adaptation[k] = r.adaptation ? 1.0f : 0.0f;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <stdexcept>
 #include <vector>
@@ -107,6 +108,11 @@ aln_state_class classify(const state_measures& m, const classify_options& o) noe
     return o.has_adaptation && m.dominant_frequency_Hz < o.slow_below_Hz ? aln_state_class::lc_ae : aln_state_class::lc_ei;
   if (m.up_down_difference_Hz() > o.bistable_above_Hz) return aln_state_class::bistable;
   return m.mean_down_Hz > o.up_rate_Hz ? aln_state_class::up : aln_state_class::down;
+}
+
+double reported_frequency_Hz(const state_measures& m, aln_state_class c) noexcept {
+  const bool oscillates = c == aln_state_class::lc_ei || c == aln_state_class::lc_ae;
+  return oscillates ? m.dominant_frequency_Hz : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace cortexloop::engine::aln

@@ -41,6 +41,10 @@ struct classify_options {
 // over the whole run.
 state_measures measure_states(std::span<const float> rate_e_Hz, double bin_ms);
 aln_state_class classify(const state_measures& m, const classify_options& o = {}) noexcept;
+// The frequency a diagram reports for a point: its dominant frequency where the point oscillates (LC_EI, LC_aE), NaN
+// where it does not (down, up, bistable). There the Welch peak is the bin of noise or of a slow drift, and reporting
+// it as a frequency would read as a rhythm that classify() itself ruled out.
+double reported_frequency_Hz(const state_measures& m, aln_state_class c) noexcept;
 
 // Dominant frequency of a rate trace by the same Welch estimate (0.5 s segments), for any window; power in Hz^2.
 void dominant_frequency(std::span<const float> rate_Hz, double bin_ms, double f_max_Hz, double& f_Hz,

@@ -50,6 +50,18 @@ class SweepContract(unittest.TestCase):
         self.assertEqual(sum(v["points"] for v in meta["states"].values()), 9)
         self.assertEqual(np.load(os.path.join(self.out, "diverged_steps.npy")).sum(), 0)
 
+    def test_frequency_only_where_the_point_oscillates(self):
+        # A down, up or bistable point has no rhythm: its Welch peak is noise or drift (engine/aln/aln_states.hpp,
+        # reported_frequency_Hz), so the array holds NaN there and a finite frequency > 0.5 Hz (the paper's
+        # threshold) at LC_EI / LC_aE. This grid has down, bistable and LC_EI points. Seen to fail: the sweep wrote
+        # the down window's Welch peak at every point.
+        state = np.load(os.path.join(self.out, "state.npy"))
+        f = np.load(os.path.join(self.out, "dominant_frequency_Hz.npy"))
+        oscillating = (state == LC_EI) | (state == LC_AE)
+        self.assertTrue(oscillating.any() and (~oscillating).any())
+        self.assertTrue(np.isnan(f[~oscillating]).all(), f)
+        self.assertTrue((f[oscillating] > 0.5).all(), f)
+
     def test_one_thread_gives_the_same_states(self):
         out1 = os.path.join(self.tmp.name, "one")
         r = sweep("--x", X, "--y", Y, "--out", out1, "--threads", "1", "--quiet")

@@ -69,11 +69,12 @@ class SimulateContract(unittest.TestCase):
         # Break tried: the noise key mixed with the time stamp counter (rdtsc) -> the same-seed check fails for
         # every config.
         # The folder also holds the ALN mean field's configs (docs/aln.md): the network ones are those named in the
-        # docs' table, network*.toml (network_a2.toml: the Figs 5-6 scans' A2) and authors_wiring*.toml.
+        # docs' table, network*.toml (network_a2.toml: the Figs 5-6 scans' A2; network_a3.toml, network_b4.toml: the
+        # Fig 4 points A3 and B4) and authors_wiring*.toml.
         folder = os.path.join(ROOT, "configs", "cakan2020")
         names = sorted(f for f in os.listdir(folder)
                        if f.endswith(".toml") and (f.startswith("network") or f.startswith("authors_wiring")))
-        self.assertEqual(len(names), 5)
+        self.assertEqual(len(names), 7)
         for name in names:
             with self.subTest(config=name):
                 runs = []
