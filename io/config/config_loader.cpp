@@ -81,6 +81,10 @@ engine::simulation_params read_simulation(table_reader t) {
   const double ratio = p.tick_ms / p.dt_ms;
   if (std::fabs(ratio - std::round(ratio)) > 1e-9 * ratio)
     t.fail("tick_ms", "must be a whole number of dt_ms = " + std::string(format_number(p.dt_ms).view()) + " steps");
+  // A run is a whole number of ticks (rounded): one shorter than half a tick would write empty files and exit 0.
+  if (p.duration_s * 1000.0 < 0.5 * p.tick_ms)
+    t.fail("duration_s", "must be at least half a tick (tick_ms = " + std::string(format_number(p.tick_ms).view()) +
+                             " ms; a run is whole ticks): nothing would be simulated");
   t.finish();
   return p;
 }

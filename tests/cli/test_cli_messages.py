@@ -142,6 +142,15 @@ class OptionNamed(unittest.TestCase):
             r = run("simulate", "--out", os.path.join(tmp, "out"), "--duration", "2e6", "--quiet")
         self.assertIn("--duration 2e6: out of range", r.stderr)
 
+    def test_a_duration_under_half_a_tick_is_refused(self):
+        # It rounded to 0 ticks: empty files and exit 0. The network config's tick is 1 ms (its [simulation]).
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("simulate", "--config", NETWORK, "--out", os.path.join(tmp, "out"), "--duration", "1e-7",
+                    "--quiet")
+            self.assertFalse(os.path.exists(os.path.join(tmp, "out", "rates.npy")))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--duration 1e-7: must be at least half a tick (tick_ms = 1 ms", r.stderr)
+
     def test_a_value_from_the_config_names_the_key_and_line(self):
         r = simulate_config(f"[simulation]\nthreads = {self.cpus + 1}", "threads.toml")
         self.assertIn(f"threads.toml:3: simulation.threads = {self.cpus + 1}: must be in [1, {self.cpus}]", r.stderr)
