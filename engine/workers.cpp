@@ -57,7 +57,7 @@ unsigned usable_cpus() noexcept {
 
 worker_pool::worker_pool(unsigned n_workers, int first_cpu, int yields_before_sleep)
     : n_workers_(n_workers < 1 ? 1 : n_workers), yields_before_sleep_(yields_before_sleep),
-      slots_(std::make_unique<slot[]>(n_workers_)) {
+      slots_(std::make_unique<slot[]>(n_workers_)), cpus_(allowed_cpus()) {
   helpers_.reserve(n_workers_ - 1);
   for (unsigned w = 1; w < n_workers_; ++w) helpers_.emplace_back([this, w] { helper_loop(w); });
   place(first_cpu);
@@ -72,7 +72,7 @@ worker_pool::~worker_pool() {
 }
 
 int worker_pool::place(int first_cpu, int fifo_priority) noexcept {
-  const std::vector<int> cpus = allowed_cpus();
+  const std::vector<int>& cpus = cpus_;
   if (cpus.empty()) return 0;
   std::size_t start = 0;
   for (std::size_t i = 0; i < cpus.size(); ++i)

@@ -71,6 +71,9 @@ class worker_pool {
   std::atomic<bool> parked_{false};                       // helpers block at once instead of spinning
   bool stop_ = false;
   std::vector<std::thread> helpers_;
+  // The CPUs this process could use when the pool was made: place() picks from these, not from the calling
+  // thread's affinity, which is one CPU once the caller has pinned itself (worker 0) before placing the helpers.
+  std::vector<int> cpus_;
 };
 
 // The number of CPUs this process may run on (its affinity mask).

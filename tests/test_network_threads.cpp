@@ -8,12 +8,15 @@
 // synapse of a type has the same q (the order of equal float additions cannot change a sum); with heterogeneous
 // weights the ascending order of deliver() is what keeps the sums bit-identical.
 #include <catch2/catch.hpp>
+#include <sched.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <limits>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "alloc_counter.hpp"
 #include "alloc_ticks.hpp"
@@ -223,6 +226,40 @@ TEST_CASE("parked helpers block until unpark, then run every phase again", "[thr
   pool.run(mark, &m);
   CHECK(m.seen[0] == 2);
   CHECK(m.seen[1] == 2);
+}
+
+TEST_CASE("a caller that pins itself first still gets its helper on the next CPU", "[threads]") {
+  // simulate pins worker 0 (its own thread) and places the helpers; with the pinning first, the CPUs read from the
+  // caller's affinity were only its own, and the helper went onto worker 0's CPU (seen under clang, which evaluated
+  // the two calls in that order). Reference: the kernel's affinity of each thread (sched_getaffinity).
+  // Break tried: place() reading the calling thread's affinity again -> the helper reports cpus[0].
+  cpu_set_t before;
+  REQUIRE(sched_getaffinity(0, sizeof before, &before) == 0);
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &before)) cpus.push_back(c);
+  if (cpus.size() < 2) return;  // one usable CPU: nothing to keep apart
+  engine::worker_pool pool(2);
+  cpu_set_t only_first;
+  CPU_ZERO(&only_first);
+  CPU_SET(cpus[0], &only_first);
+  REQUIRE(sched_setaffinity(0, sizeof only_first, &only_first) == 0);
+  CHECK(pool.place(cpus[0]) == 0);
+  struct seen {
+    int helper_cpus = -1;  // the helper's single allowed CPU, or -2 for more than one
+  } s;
+  pool.run(
+      [](void* context, unsigned w) noexcept {
+        if (w != 1) return;
+        cpu_set_t mine;
+        CPU_ZERO(&mine);
+        if (sched_getaffinity(0, sizeof mine, &mine) != 0) return;
+        for (int c = 0; c < CPU_SETSIZE; ++c)
+          if (CPU_ISSET(c, &mine)) static_cast<seen*>(context)->helper_cpus = CPU_COUNT(&mine) == 1 ? c : -2;
+      },
+      &s);
+  REQUIRE(sched_setaffinity(0, sizeof before, &before) == 0);  // the rest of the tests run unpinned
+  CHECK(s.helper_cpus == cpus[1]);
 }
 
 TEST_CASE("partition bounds are aligned and cover the network in near-equal parts", "[network][threads]") {

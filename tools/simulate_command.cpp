@@ -178,7 +178,9 @@ int simulate_ranks(const simulate_options& o, int launched) {
   std::string placement;
   if (eng.n_workers() > 1 && !across) {
     const int cpu = io::first_usable_cpu();
-    placement = "worker 0 " + io::pin_with_note(pthread_self(), cpu) + "; " + io::place_helpers_with_note(eng, cpu, 0);
+    // Two statements: the operands of + are evaluated in an unspecified order (clang pinned this thread first).
+    const std::string helpers = io::place_helpers_with_note(eng, cpu, 0);
+    placement = "worker 0 " + io::pin_with_note(pthread_self(), cpu) + "; " + helpers;
   } else if (eng.n_workers() > 1) {
     placement = "worker 0 not pinned (one of several MPI ranks; place them with mpirun --bind-to)";
   }
