@@ -144,7 +144,12 @@ TEST_CASE("in realtime mode a DC command raises the excitatory rate within a few
 }
 
 TEST_CASE("malformed input is refused with a reason while the engine keeps running", "[server][e2e][malformed]") {
-  io::server srv(options(io::run_mode::realtime));
+  // A 10 ms tick: the real-time thread drains at most a queue (64 commands) per tick, so the flood below fills it
+  // whenever the I/O thread reads a command in under ~150 us. With a 1 ms tick (15 us) TSan's I/O thread was
+  // slower than that in CI run 22 and nothing was refused.
+  auto opts = options(io::run_mode::realtime);
+  opts.params.simulation.tick_ms = 10.0;
+  io::server srv(opts);
   srv.start();
   io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
   REQUIRE(c.sync_subscription(20s));
@@ -212,7 +217,7 @@ TEST_CASE("malformed input is refused with a reason while the engine keeps runni
     CHECK(accepted + full == kFlood);
     CHECK(accepted >= static_cast<int>(io::realtime_queues::kCommands));  // at least a full queue's worth
     // The section is about the refusal: a flood that never filled the queue would prove nothing. 3000 pings
-    // against a queue of 64 drained 64 per 1 ms tick: the I/O thread would have to take > 45 ms to read
+    // against a queue of 64 drained 64 per 10 ms tick: the I/O thread would have to take > 450 ms to read
     // them for none to be refused. Break tried: the I/O thread waiting for room instead of refusing
     // (io_thread.cpp, push retried until it succeeds) -> full == 0 and this fails (the section passed before).
     INFO("accepted " << accepted << ", refused QueueFull " << full);
