@@ -30,6 +30,14 @@ std::int64_t now_ns() noexcept {
 // engine is idle).
 constexpr int kSpinsBeforeYield = 4096;
 
+int pin(std::thread& t, int cpu) noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(t.native_handle(), sizeof set, &set);
+}
+}  // namespace
+
 std::vector<int> allowed_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -39,14 +47,6 @@ std::vector<int> allowed_cpus() {
       if (CPU_ISSET(c, &set)) cpus.push_back(c);
   return cpus;
 }
-
-int pin(std::thread& t, int cpu) noexcept {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return pthread_setaffinity_np(t.native_handle(), sizeof set, &set);
-}
-}  // namespace
 
 unsigned usable_cpus() noexcept {
   cpu_set_t set;

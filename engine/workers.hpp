@@ -78,5 +78,7 @@ class worker_pool {
 
 // The number of CPUs this process may run on (its affinity mask).
 unsigned usable_cpus() noexcept;
+// The CPUs the calling thread may run on, ascending (empty if the system will not say).
+std::vector<int> allowed_cpus();
 
 }  // namespace cortexloop::engine

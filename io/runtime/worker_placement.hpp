@@ -4,12 +4,13 @@
 // (worker_pool::place). serve and simulate both place them with these, so they place them the same way. A refusal
 // (a CPU this process may not use, SCHED_FIFO without permission) is named and the run goes on without it.
 #include <pthread.h>
-#include <sched.h>
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "engine/engine.hpp"
+#include "engine/workers.hpp"
 #include "io/runtime/thread_setup.hpp"
 
 namespace cortexloop::io {
@@ -32,13 +33,9 @@ inline std::string place_helpers_with_note(engine::engine& eng, int cpu, int fif
 }
 
 // The first CPU this process may run on, or -1: where simulate pins worker 0.
-inline int first_usable_cpu() noexcept {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) return c;
-  return -1;
+inline int first_usable_cpu() {
+  const std::vector<int> cpus = engine::allowed_cpus();
+  return cpus.empty() ? -1 : cpus.front();
 }
 
 }  // namespace cortexloop::io
