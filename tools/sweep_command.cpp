@@ -33,7 +33,8 @@
 #include "engine/denormals.hpp"
 #include "engine/workers.hpp"
 #include "io/config/config_aln.hpp"
-#include "io/config/config_reader.hpp"
+#include "io/config/config_loader.hpp"
+#include "io/protocol/format_number.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/default_config.hpp"
 #include "tools/error_report.hpp"
@@ -111,12 +112,16 @@ axis parse_axis(const std::string& flag, const std::string& text) {
   return a;
 }
 
-std::string set_value(const axis& a, std::size_t i) {
+// The override of point i on axis `a`, labelled with the flag that gave it, so the loader's refusal names
+// "--x KEY = VALUE" (io::labelled_override), not an override the user did not type.
+std::string set_value(std::string_view flag, const axis& a, std::size_t i) {
   char text[64];
   std::snprintf(text, sizeof text, "%.17g", a.values[i]);
   std::string v(text);
   if (v.find_first_of(".eE") == std::string::npos) v += ".0";  // a TOML float, so float keys accept it
-  return a.key + "=" + v;
+  return io::labelled_override(std::string(flag) + " " + a.key + " = " +
+                                   std::string(io::format_number(a.values[i]).view()),
+                               a.key, v);
 }
 
 // This process's share of the grid (points rank, rank + ranks, ...), run by `threads` threads; progress on stderr.
@@ -236,8 +241,8 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   const std::size_t nx = ax.values.size(), ny = ay.values.size(), n = nx * ny;
   auto point_overrides = [&](std::size_t k) {
     std::vector<std::string> ov = base;
-    ov.push_back(set_value(ax, k % nx));
-    ov.push_back(set_value(ay, k / nx));
+    ov.push_back(set_value("--x", ax, k % nx));
+    ov.push_back(set_value("--y", ay, k / nx));
     return ov;
   };
   // The four corners are loaded first so that a bad key or value fails before any run (every point is still
@@ -247,19 +252,9 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   sweep_probe_options probe;
   probe.probe_pA = o.probe_pA;
   probe.classify = o.classify;
-  std::unique_ptr<sweep_point_runner> runner;
-  try {
-    runner = io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, corners, probe, o.quiet || !root)
-                                                : make_network_sweep_runner(o.config, corners, probe);
-  } catch (const io::config_error& e) {
-    // The loader names an axis's key as an override ("--set KEY"): name the flag the user gave it with.
-    std::string what = e.what();
-    for (const auto& [flag, key] : {std::pair{"--x", ax.key}, std::pair{"--y", ay.key}})
-      if (const std::string set = "--set " + key;
-          what.rfind(set, 0) == 0 && what.size() > set.size() && (what[set.size()] == ':' || what[set.size()] == '='))
-        what.replace(0, 5, flag);
-    throw io::config_error(what);
-  }
+  const std::unique_ptr<sweep_point_runner> runner =
+      io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, corners, probe, o.quiet || !root)
+                                         : make_network_sweep_runner(o.config, corners, probe);
 
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu0 = process_cpu_s();

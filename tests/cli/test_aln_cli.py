@@ -96,8 +96,8 @@ class SweepContract(unittest.TestCase):
             (("--x", "aln.mu_ext_e_mV_per_ms=0:3", "--y", Y), ["--x", "start:stop:n"]),
             (("--x", "aln.mu_ext_e_mV_per_ms=0:x:3", "--y", Y), ["'x' is not a number"]),
             # named with the flag that gave the key, not as an override (it said "--set aln.mu_ext_e: ...")
-            (("--x", "aln.mu_ext_e=0:3:3", "--y", Y), ["--x aln.mu_ext_e:", "unknown key"]),
-            (("--x", X, "--y", "aln.delay_e_ms=1,2.05"), ["--y aln.delay_e_ms:", "whole number"]),
+            (("--x", "aln.mu_ext_e=0:3:3", "--y", Y), ["--x aln.mu_ext_e = 0:", "unknown key"]),
+            (("--x", X, "--y", "aln.delay_e_ms=1,2.05"), ["--y aln.delay_e_ms = 2.05:", "whole number"]),
             (("--x", X, "--y", "aln.neuron.t_ref_ms=1,2"), ["[aln.neuron]"]),
             # aln. keys given to a network config make an [aln] node beside the network (configs/cakan2020/live_a1.toml
             # is one); two keys alone do not make a complete node: refused naming the first key it lacks.

@@ -121,7 +121,7 @@ class ErrorsUnderMpirun(unittest.TestCase):
 
     def test_sweep_names_a_bad_key(self):
         self.check_named(["sweep", "--out", "/tmp/unused_mpi_sweep", "--x", "aln.no_such_key=1,2",
-                          "--y", "aln.mu_ext_i_mV_per_ms=0,1", "-q"], "aln.no_such_key = 1.0: unknown key")
+                          "--y", "aln.mu_ext_i_mV_per_ms=0,1", "-q"], "--x aln.no_such_key = 1: unknown key")
 
 
 class SweepOverRanks(unittest.TestCase):
