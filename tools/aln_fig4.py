@@ -85,7 +85,6 @@ def main() -> int:
                 twin.plot(t_s, stim, color="tomato", lw=1.0, alpha=0.8)
                 twin.set_ylabel("stimulus [pA]", color="tomato")
             axes[-1, col].set_xlabel("time [s]")
-    a.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(cli.with_folder(a.out), dpi=110)
     if a.save_rates:
         np.savez(cli.with_folder(a.save_rates), **saved)

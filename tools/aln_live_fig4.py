@@ -75,7 +75,6 @@ def plot_pi_clamp(d, path, title):
 def main_pi_clamp(a) -> int:
     d = aln_live.run_pi_clamp(a.config, a.target_Hz, a.ki_per_s, a.output_max_pA, a.clamp_from_ms, a.duration_ms,
                               a.mode, a.set, a.bin, a.seed)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cli.with_folder(a.out.with_suffix(".npz")), **d)
     plot_pi_clamp(d, a.out, f"{pathlib.Path(a.config).name}, {a.mode} serve: the device's PI clamp on the\n"
                             f"ALN node's sensed E rate (kp 0, ki {a.ki_per_s:g} pA/(Hz s), output 0-{a.output_max_pA:g} pA)")
@@ -144,7 +143,6 @@ def main() -> int:
             return 1
         d = aln_live.run_stimuli(a.config, stimuli, duration_ms, a.mode, a.set, a.bin, a.seed)
         what = f"the [[stimulus]] of {a.stimuli.name} by SetPrograms"
-    a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cli.with_folder(a.out.with_suffix(".npz")), **d)
 
     t_s = d["t_ms"] / 1000.0

@@ -122,7 +122,6 @@ def main() -> int:
     over = " ".join(meta.get("overrides", []))
     adapt = ", with adaptation" if meta.get("adaptation") else (", no adaptation" if "adaptation" in meta else "")
     fig.suptitle(a.title or f"{TITLES[model]}{adapt}, {len(x)} x {len(y)} points, {meta['duration_s']:g} s each {over}")
-    a.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(cli.with_folder(a.out), dpi=110)
     if not a.quiet:
         print(f"plot_aln_sweep: wrote {a.out} (points marked: {' '.join(marked) or 'none'})")

@@ -64,7 +64,6 @@ def main() -> int:
     axes[-1].set_xlabel("time (ms)")
     axes[0].set_title(args.title or f"ring of {n_units} mean-field units ({args.folder.name})")
     out = args.out or args.folder / "vsdi.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(cli.with_folder(out), dpi=120)
     print(f"plot_vsdi: wrote {out}")
     return 0
