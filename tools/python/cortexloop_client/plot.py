@@ -339,7 +339,6 @@ def main(argv=None):
         ap.error(f"{a.folder}: no rates.npy, not a folder written by `cortexloop record` or `cortexloop simulate`")
     d = load(a.folder)
     out = a.out or os.path.join(a.folder, "session.png")
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     figure(d, a.title).savefig(cli.with_folder(out), dpi=a.dpi)
     print(f"plot: {len(d['rates'])} ticks -> {out}")
 
