@@ -4,6 +4,8 @@
 #include <sched.h>
 #include <time.h>
 
+#include <cstdio>
+
 #include "engine/denormals.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -129,6 +131,10 @@ void worker_pool::run(task t, void* context) noexcept {
 
 void worker_pool::helper_loop(unsigned worker) noexcept {
   flush_denormals_to_zero();  // as on the thread that owns the engine
+  // A name for top -H, perf and /proc/<pid>/task/*/comm (at most 15 characters), as serve names its threads.
+  char name[16];
+  std::snprintf(name, sizeof name, "cl-worker-%u", worker);  // truncated at 15 characters past worker 99999
+  pthread_setname_np(pthread_self(), name);
   std::uint64_t seen = 0;
   for (;;) {
     std::uint64_t g;

@@ -142,8 +142,7 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   d.cmd.token = next_token_++;
   if (d.cmd.kind != command_kind::get_info) p.bytes = aligned_;  // for topic "applied" (a replay re-sends it)
   if (d.cmd.kind == command_kind::get_info) {  // nothing to apply: answered here, at once
-    opt_.info.epoch = current_epoch();
-    opt_.info.commands_applied = applied_;
+    refresh_info();
     const ack_fields ack{.seq = p.seq, .accepted = true, .code = error_code::ok, .reason = {}, .epoch = opt_.info.epoch,
                          .client_send_ns = p.client_send_ns, .server_recv_ns = recv_ns};
     return reply(p.envelope, ack, &opt_.info);
@@ -183,6 +182,13 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   pending_.emplace(d.cmd.token, std::move(p));
 }
 
+void io_thread::refresh_info() {
+  opt_.info.epoch = current_epoch();
+  // Only a Reset moves the epoch, and one is in flight at a time: past reset_epoch_, it has been applied.
+  if (reset_in_flight_ && !reset_command_ && opt_.info.epoch != reset_epoch_) opt_.info.seed = reset_seed_;
+  opt_.info.commands_applied = applied_;
+}
+
 void io_thread::check_reset_builder() {
   if (builder_.joinable() && built_.load(std::memory_order_acquire)) builder_.join();
   // Applied: the real-time thread swapped engines and published the new epoch (release); the slot now holds
@@ -190,8 +196,8 @@ void io_thread::check_reset_builder() {
   if (reset_in_flight_ && !reset_command_ && q_.epoch.load(std::memory_order_acquire) != reset_epoch_) {
     q_.engine_slot.reset();
     release_free_memory();  // what of the old engine's memory was heap, not mmapped (see release_free_memory)
+    refresh_info();  // the seed, before reset_in_flight_ no longer says which
     reset_in_flight_ = false;
-    opt_.info.seed = reset_seed_;
   }
   if (builder_.joinable() || !reset_command_) return;
   const command c = *reset_command_;
@@ -310,8 +316,7 @@ void io_thread::drain_realtime_queues() {
     encode_status(fbb_, s, counters_);
     publish(kTopicStatus, fbb_.GetBufferSpan());
     // Subscribers learn the server's shape without a command (and a late joiner within a second).
-    opt_.info.epoch = current_epoch();
-    opt_.info.commands_applied = applied_;
+    refresh_info();
     encode_info(fbb_, opt_.info);
     publish(kTopicInfo, fbb_.GetBufferSpan());
     std::lock_guard lock(status_mutex_);

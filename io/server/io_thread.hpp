@@ -69,6 +69,11 @@ class io_thread {
   std::uint32_t current_epoch() const noexcept { return q_.epoch.load(std::memory_order_relaxed); }
   void drain_realtime_queues();
   void check_reset_builder();
+  // opt_.info brought up to date: the epoch now, the seed that goes with it, the commands applied. The epoch moves
+  // on the real-time thread when it applies a Reset, before this thread has seen the Reset's event or retired the
+  // old engine; the seed is read from the same epoch, so an Info never pairs a new epoch with the old seed (or the
+  // Reset's ack with an Info still naming the old seed).
+  void refresh_info();
   void publish(std::string_view topic, std::span<const std::uint8_t> payload);
 
   zmq::socket_t pub_, router_;
