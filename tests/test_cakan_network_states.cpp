@@ -128,18 +128,23 @@ TEST_CASE("the network is in the paper's states at the authors' network points",
 // all three are "up" (A3 80 Hz in both windows, B2 without a rhythm, B4 26 Hz).
 TEST_CASE("the network's A3 is bistable, B2 inside LC_EI and B4 down, as the paper places them",
           "[cakan][network][states]") {
-  engine::aln::state_measures m;
-  const auto a3 = network_state("configs/cakan2020/authors_wiring.toml", at(2.0, 1.2), false, m);
-  INFO("A3: " << engine::aln::name(a3) << ", down window " << m.mean_down_Hz << " Hz, up window " << m.mean_up_Hz
-              << " Hz");
-  CHECK(a3 == aln_state_class::bistable);
-  const auto b2 = network_state("configs/cakan2020/authors_wiring_adapt.toml", at(3.7, 0.5), true, m);
-  INFO("B2: " << engine::aln::name(b2) << ", " << m.dominant_frequency_Hz << " Hz, power " << m.dominant_power_Hz2);
-  CHECK(b2 == aln_state_class::lc_ei);
-  const auto b4 = network_state("configs/cakan2020/authors_wiring_adapt.toml", at(3.4, 1.2), true, m);
-  INFO("B4: " << engine::aln::name(b4) << ", down window " << m.mean_down_Hz << " Hz, up window " << m.mean_up_Hz
-              << " Hz");
-  CHECK(b4 == aln_state_class::down);
+  struct expected_point {
+    const char* name;
+    const char* config;
+    double mu_e, mu_i;
+    bool adaptation;
+    aln_state_class state;
+  };
+  for (const expected_point& pt :
+       {expected_point{"A3", "configs/cakan2020/authors_wiring.toml", 2.0, 1.2, false, aln_state_class::bistable},
+        expected_point{"B2", "configs/cakan2020/authors_wiring_adapt.toml", 3.7, 0.5, true, aln_state_class::lc_ei},
+        expected_point{"B4", "configs/cakan2020/authors_wiring_adapt.toml", 3.4, 1.2, true, aln_state_class::down}}) {
+    engine::aln::state_measures m;
+    const auto got = network_state(pt.config, at(pt.mu_e, pt.mu_i), pt.adaptation, m);
+    INFO(pt.name << ": " << engine::aln::name(got) << ", windows " << m.mean_down_Hz << " / " << m.mean_up_Hz
+                 << " Hz, " << m.dominant_frequency_Hz << " Hz, power " << m.dominant_power_Hz2);
+    CHECK(got == pt.state);
+  }
 }
 
 // Reference: Fig 4A and its text (DC 0.3 mV/ms x C = 60 pA onto E for 1000 ms after 1000 ms without stimulus): the
