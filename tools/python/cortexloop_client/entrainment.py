@@ -241,11 +241,13 @@ def save_and_plot(scan, rates, out, title_extra=""):
             np.save(out / "spectrum_frequency_Hz.npy", f_spec)
             np.save(out / f"{prefix(m)}spectra_normalised.npy", spectra)  # [amplitude, stim frequency, frequency]
             for ax, amp, s in zip(row, amps, spectra):
-                ax.imshow(s.T, origin="lower", aspect="auto", cmap="magma",
-                          extent=[*_edges(freqs), *_edges(f_spec)])
+                # vmin/vmax fixed: every spectrum is normalised to its own maximum, so one colour bar reads all panels.
+                im = ax.imshow(s.T, origin="lower", aspect="auto", cmap="magma", vmin=0.0, vmax=1.0,
+                               extent=[*_edges(freqs), *_edges(f_spec)])
                 ax.set_title(f"{MODEL_NAMES[m]}, A = {amp:g} mV/ms ({amp * C_PF:g} pA)", fontsize=9)
                 ax.set_xlabel("stimulus frequency [Hz]")
             row[0].set_ylabel(f"frequency of the {MODEL_NAMES[m]} E rate [Hz]")
+        fig.colorbar(im, ax=axes.ravel().tolist(), label="power / the spectrum's maximum (no unit)", shrink=0.9)
         # Wrapped to the figure's width: with few amplitudes (--quick: 2 panels) one line ran off both edges.
         title = "A2: normalised power spectrum of the E rate (cf. Cakan & Obermayer 2020 Fig 5)" + title_extra
         fig.suptitle(textwrap.fill(title, width=max(40, int(fig.get_figwidth() * 10))))
