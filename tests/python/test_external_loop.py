@@ -42,14 +42,11 @@ CONFIG = "configs/zerlaut2018_network.toml"
 
 
 def run(controller, mode, duration_s, seed=1, setup=None, value=None):
-    server = loop.Server(CONFIG, mode, seed, [], BIN)
-    try:
+    with loop.Server(CONFIG, mode, seed, [], BIN) as server:  # its exit code checked when it stops
         client = loop.connect(server)
         rec = loop.run_loop(client, controller, loop.sense_exc_rate, duration_s, stepped=mode == "stepped",
                             setup=setup, controller_value=value, progress_s=0)
         client.close()
-    finally:
-        server.stop()
     return rec.arrays()
 
 
