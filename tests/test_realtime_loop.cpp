@@ -194,3 +194,52 @@ TEST_CASE("the latency histogram's percentiles are the nearest-rank quantiles at
   CHECK(h.percentile_us(0.99) == 0.0);
   CHECK(h.max_us() == 0.0);
 }
+
+// The status's timing fields, which serve prints and bench/README.md's figures quote, against laws of the pacing
+// rather than numbers: a realtime loop never starts a tick before its deadline, so from the start the simulated time
+// cannot exceed the wall time by more than one tick (the first window's realtime_factor <= 1 + tick / window; a
+// later window that opens while the loop runs late may catch up faster than the clock); one thread's CPU time
+// cannot exceed the wall time (rt_cpu_percent <= 100); percentiles are ordered; a 1000-cell network steps a 1 ms tick
+// in ~0.1 ms, so deadline misses are rare (bound: half the ticks, for a loaded machine). No test read them before.
+// Breaks tried (io/runtime/realtime_loop.cpp): realtime_factor without its / 1000.0 (1000x); rt_cpu_percent with
+// / 1e6 for / 1e9; a miss counted on every tick: each fails here.
+TEST_CASE("a realtime status's timing fields obey the pacing: no faster than the clock, CPU within wall time",
+          "[realtime][status]") {
+  const std::vector<std::string> overrides = {"network.n_neurons=1000"};
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml", overrides);
+  auto q = std::make_unique<io::realtime_queues>();
+  constexpr std::int64_t kTicks = 1500;  // 1.5 s: one full 1 s status window, then the final one
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), io::default_device(params), *q,
+                         {.mode = io::run_mode::realtime, .max_ticks = kTicks});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  std::vector<io::status_record> statuses;
+  while (!q->finished.load() || q->statuses.read_available()) {
+    q->readouts.consume_all([](const io::readout_record&) {});
+    q->events.consume_all([](const io::command_event&) {});
+    q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
+    std::this_thread::sleep_for(5ms);
+  }
+  rt.join();
+  REQUIRE(statuses.size() >= 2);
+  CHECK(statuses.back().server_ticks == kTicks);
+  const io::status_record& first = statuses.front();  // its window opened at the loop's start
+  INFO("first window " << first.window_s << " s, factor " << first.realtime_factor);
+  CHECK(first.realtime_factor <= 1.0 + params.simulation.tick_ms / 1000.0 / first.window_s + 1e-9);
+  for (const io::status_record& s : statuses) {
+    INFO("window " << s.window_s << " s, " << s.window_ticks << " ticks, factor " << s.realtime_factor << ", CPU "
+                   << s.rt_cpu_percent << " %, misses " << s.window_deadline_misses);
+    REQUIRE(s.window_ticks > 0);
+    REQUIRE(s.window_s > 0.0);
+    CHECK(s.realtime_factor > 0.0);
+    CHECK(s.rt_cpu_percent > 0.0);
+    CHECK(s.rt_cpu_percent <= 100.5);  // clock granularity
+    CHECK(s.uptime_s >= s.window_s);
+    CHECK(s.lateness_p50_us <= s.lateness_p99_us);
+    CHECK(s.lateness_p99_us <= s.lateness_max_us);
+    CHECK(s.compute_p50_us > 0.0);
+    CHECK(s.compute_p50_us <= s.compute_max_us);
+    CHECK(2 * s.window_deadline_misses <= s.window_ticks);
+  }
+  CHECK(statuses.back().deadline_misses <= kTicks / 2);
+}
