@@ -199,10 +199,10 @@ TEST_CASE("the latency histogram's percentiles are the nearest-rank quantiles at
 // rather than numbers: a realtime loop never starts a tick before its deadline, so from the start the simulated time
 // cannot exceed the wall time by more than one tick (the first window's realtime_factor <= 1 + tick / window; a
 // later window that opens while the loop runs late may catch up faster than the clock); one thread's CPU time
-// cannot exceed the wall time (rt_cpu_percent <= 100); percentiles are ordered; a 1000-cell network steps a 1 ms tick
-// in ~0.1 ms, so deadline misses are rare (bound: half the ticks, for a loaded machine). No test read them before.
-// Breaks tried (io/runtime/realtime_loop.cpp): realtime_factor without its / 1000.0 (1000x); rt_cpu_percent with
-// / 1e6 for / 1e9; a miss counted on every tick: each fails here.
+// cannot exceed the wall time (rt_cpu_percent <= 100); percentiles are ordered. No test read them before. Breaks
+// tried (io/runtime/realtime_loop.cpp): realtime_factor without its / 1000.0 (1000x); rt_cpu_percent with / 1e6 for
+// / 1e9: each fails here. The deadline-miss count is not held: how many ticks miss depends on the machine's load
+// (under TSan's scalar build every tick may), and no law bounds it from the status alone.
 TEST_CASE("a realtime status's timing fields obey the pacing: no faster than the clock, CPU within wall time",
           "[realtime][status]") {
   const std::vector<std::string> overrides = {"network.n_neurons=1000"};
@@ -228,7 +228,7 @@ TEST_CASE("a realtime status's timing fields obey the pacing: no faster than the
   CHECK(first.realtime_factor <= 1.0 + params.simulation.tick_ms / 1000.0 / first.window_s + 1e-9);
   for (const io::status_record& s : statuses) {
     INFO("window " << s.window_s << " s, " << s.window_ticks << " ticks, factor " << s.realtime_factor << ", CPU "
-                   << s.rt_cpu_percent << " %, misses " << s.window_deadline_misses);
+                   << s.rt_cpu_percent << " %");
     REQUIRE(s.window_ticks > 0);
     REQUIRE(s.window_s > 0.0);
     CHECK(s.realtime_factor > 0.0);
@@ -239,7 +239,5 @@ TEST_CASE("a realtime status's timing fields obey the pacing: no faster than the
     CHECK(s.lateness_p99_us <= s.lateness_max_us);
     CHECK(s.compute_p50_us > 0.0);
     CHECK(s.compute_p50_us <= s.compute_max_us);
-    CHECK(2 * s.window_deadline_misses <= s.window_ticks);
   }
-  CHECK(statuses.back().deadline_misses <= kTicks / 2);
 }
