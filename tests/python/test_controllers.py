@@ -9,9 +9,9 @@ References are analytic:
   0 ms with back-calculation; 986 ms with the back-calculation term removed, which fails this test).
   Measured over seeds 1-30 (2026-12-03, 60 segments): max |rate - target| / target 1.2-4.0 % (mean 2.36, SD
   0.74), settling after the step 110-137 ms (mean 124, SD 6.4), |mean output - u*| / u* 0.002-1.3 % (mean 0.39,
-  SD 0.34). The issue's 10% stays beside the measured levels, about mean + 4 SD: max deviation
-  <= 5.5 %, settling <= 150 ms, mean output within 2 % of u* (was the issue's 5 %). Breaks tried: the integral's gain x 0.6 (settling
-  198-237 ms) and x 0.8 (149-177 ms) passed the old 400 ms bound.
+  SD 0.34). The issue's 10% stays beside the measured levels, about mean + 4 SD: max deviation <= 5.5 %,
+  settling <= 150 ms, mean output within 2 % of u* (was the issue's 5 %). Breaks tried: the integral's gain x 0.6
+  (settling 198-237 ms) and x 0.8 (149-177 ms) passed the old 400 ms bound.
 - Responsive: a step of the feature from 1 to 10 at t0 through the exponential smoother (tau) crosses
   threshold 5 at t0 - tau ln(1 - 4/9) = t0 + 5.9 ms. In samples: the smoother has seen m high samples at sample
   t0 + m - 1 and crosses once m >= 5.9, so the burst comes at t0 + ceil(5.9) - 1 = t0 + 5; it must come there
