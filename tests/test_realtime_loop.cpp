@@ -184,7 +184,9 @@ TEST_CASE("the latency histogram's percentiles are the nearest-rank quantiles at
   }
   // Each kind of bin holds some of the quantiles asked (78 % of log-uniform samples fall below 2 ms, 1.5 % above
   // 100 ms): p50 in the fine bins, p90 in the coarse, p99 and up in the overflow.
-  auto at = [&](double q) { return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size()) + 0.5) - 1]; };
+  auto at = [&](double q) {
+    return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size()) + 0.5) - 1];
+  };
   CHECK(at(0.5) < 2'000'000);
   CHECK(at(0.9) >= 2'000'000);
   CHECK(at(0.9) < 100'000'000);
