@@ -3,6 +3,7 @@
 // sensed activity at the times their definitions promise.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -118,7 +119,12 @@ TEST_CASE("the phase-locked controller pulses within 30 degrees of its target ph
   // A 10 Hz current drives the excitatory cells; the device senses their rate at 1 kHz, band-passes it
   // (8-12.5 Hz, centred on 10 Hz) and marks target-phase crossings with a 1 pA pulse. Reference phase, independent of the
   // device: a least-squares sinusoid (10 Hz) fitted to the raw sensed rate over +-150 ms around each pulse
-  // (non-causal). Tolerance: the issue's +-30 degrees for the circular mean and for 80% of the pulses.
+  // (non-causal). Tolerance: the issue's +-30 degrees for the circular mean and for 80% of the pulses; and the
+  // measured levels, about 4-5 seed SDs out. Measured over seeds 1-10 x both targets (2026-12-03, simulation.seed
+  // overridden): circular mean error +2.9..+4.2 deg (mean 3.5, SD 0.33; one 1 ms sensing sample at 10 Hz is 3.6
+  // deg), R 0.9966-0.9993 (mean 0.9984, SD 0.0007), every pulse's |error| at most 8.4-14.0 deg (mean 10.5, SD
+  // 1.4) -> |mean error| <= 5 deg, R >= 0.995, every pulse within 17 deg. Break tried: the aim 10 deg late
+  // (lock_to_phase: target_phase_deg + 10) -> passed the issue's bounds, fails the measured ones.
   const double f_Hz = 10.0;
   engine::engine_params p = network_config({"network.drive.rate_Hz=6"});
   fw::device_params d = device_for(p);
@@ -163,6 +169,7 @@ TEST_CASE("the phase-locked controller pulses within 30 degrees of its target ph
     const double w = 2 * std::numbers::pi * f_Hz / 1000.0;
     double sum_c = 0, sum_s = 0;
     int within = 0, counted = 0;
+    double max_abs_error = 0;
     for (const std::int64_t step : pulse_steps) {
       const double t = static_cast<double>(step) * p.simulation.dt_ms;
       const auto centre = static_cast<std::int64_t>(t) - start_tick;
@@ -188,14 +195,19 @@ TEST_CASE("the phase-locked controller pulses within 30 degrees of its target ph
       sum_c += std::cos(error * std::numbers::pi / 180.0);
       sum_s += std::sin(error * std::numbers::pi / 180.0);
       within += std::fabs(error) <= 30.0;
+      max_abs_error = std::max(max_abs_error, std::fabs(error));
       ++counted;
     }
     REQUIRE(counted > 20);
     const double mean_error = std::atan2(sum_s, sum_c) * 180.0 / std::numbers::pi;
+    const double R = std::hypot(sum_c, sum_s) / counted;
     INFO("target " << target_deg << " deg: " << counted << " pulses, circular mean error " << mean_error
-                   << " deg, " << within << " within 30 deg");
-    CHECK(std::fabs(mean_error) <= 30.0);
+                   << " deg, R " << R << ", " << within << " within 30 deg, largest |error| " << max_abs_error);
+    CHECK(std::fabs(mean_error) <= 30.0);  // the issue's
     CHECK(within >= 0.8 * counted);
+    CHECK(std::fabs(mean_error) <= 5.0);  // the measured levels (above)
+    CHECK(R >= 0.995);
+    CHECK(max_abs_error <= 17.0);
     dev.clear_controller(0);
   }
 }

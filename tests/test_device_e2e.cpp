@@ -74,7 +74,10 @@ struct rate_window {
 TEST_CASE("the on-device PI clamp holds the network's excitatory rate within 10% of its target in realtime "
           "mode, and tracks a step of the target", "[device][e2e][pi][realtime]") {
   // Reference: the target itself; tolerance: the issue's 10%, on the mean of 1.5 s of 1 ms readouts after
-  // 2.5 s of settling (the network's own rate is 1.6 Hz without stimulation).
+  // 2.5 s of settling (the network's own rate is 1.6 Hz without stimulation). And the measured level: over seeds
+  // 1-8 (2026-12-03, simulation.seed overridden) the window means were -0.51..+0.47 % off 4 Hz and -0.39..+0.03 %
+  // off 6 Hz (all 16: mean -0.1 %, SD 0.28 %), so within 1.5 % (about 5 SD). Break tried: the controller's envelope
+  // feature read 3 % high (controllers.cpp, 1.03 * sample.envelope: the rate held 3 % low) -> passed the 10 %.
   io::server srv(device_server(io::run_mode::realtime));
   srv.start();
   io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
@@ -104,7 +107,8 @@ TEST_CASE("the on-device PI clamp holds the network's excitatory rate within 10%
     INFO("target " << target << " Hz: mean " << w.mean() << " Hz over " << w.n << " readouts, output "
                    << last_output << " pA");
     REQUIRE(w.n > 1000);  // readouts may be dropped under load, not most of them
-    CHECK(w.mean() == Approx(target).epsilon(0.10));
+    CHECK(w.mean() == Approx(target).epsilon(0.10));   // the issue's
+    CHECK(w.mean() == Approx(target).epsilon(0.015));  // the measured level (above)
     CHECK_FALSE(saturated);
     CHECK(last_output > 0.0);
   }

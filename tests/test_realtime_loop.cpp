@@ -4,8 +4,10 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +16,7 @@
 #include "engine/engine.hpp"
 #include "io/config/config_device.hpp"
 #include "io/config/config_loader.hpp"
+#include "io/runtime/latency_histogram.hpp"
 #include "io/runtime/realtime_loop.hpp"
 
 using namespace cortexloop;
@@ -138,4 +141,105 @@ TEST_CASE("the real-time thread loads a ring site with the profile its record ca
   CHECK(r->ring_stim_pA[10] == Approx(1.0));
   CHECK(r->ring_stim_pA[50] == Approx(5.0));
   CHECK(r->ring_stim_pA[99] == Approx(9.9));
+}
+
+// The lateness and compute percentiles of every status (realtime_loop::fill_status) and of the bench programs come
+// from io::latency_histogram; no test read them. Reference: the nearest-rank q-quantile of the sorted samples
+// (x at rank max(round(q n), 1)), reported as the upper edge of its bin by the header's own definition (1 us bins
+// below 2 ms, 100 us bins below 100 ms, the exact maximum above), capped at the maximum. Exact, every sample.
+// Breaks tried (io/runtime/latency_histogram.hpp): the coarse bins' upper edge one bin low (i - kFine instead of
+// i - kFine + 1); the rank q n + 0.5 -> q n - 0.5; the fine bins' upper edge i instead of i + 1: each fails here,
+// and test_server_e2e, test_codec, test_alloc_realtime and the Python tests (none reads a percentile) passed.
+TEST_CASE("the latency histogram's percentiles are the nearest-rank quantiles at their bins' upper edges",
+          "[realtime][latency]") {
+  auto upper_edge_us = [](std::int64_t ns) {
+    if (ns < 2'000'000) return static_cast<double>(ns / 1000 + 1);
+    if (ns < 100'000'000) return 2000.0 + 100.0 * static_cast<double>((ns - 2'000'000) / 100'000 + 1);
+    return 1e300;
+  };
+  io::latency_histogram h;
+  CHECK(h.percentile_us(0.5) == 0.0);  // nothing recorded
+  std::vector<std::int64_t> samples;
+  std::uint64_t x = 12345;
+  for (int i = 0; i < 5000; ++i) {  // spread over both bin widths and the overflow: 0 .. ~134 ms, log-uniform
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const double u = static_cast<double>(x >> 11) / 9007199254740992.0;
+    samples.push_back(static_cast<std::int64_t>(std::exp(u * std::log(1.34e8))));
+  }
+  samples.push_back(-5);  // a clock that stepped back counts as 0
+  for (const auto ns : samples) h.record(ns);
+  std::vector<std::int64_t> sorted = samples;
+  for (auto& ns : sorted) ns = std::max<std::int64_t>(ns, 0);
+  std::sort(sorted.begin(), sorted.end());
+  const double max_us = static_cast<double>(sorted.back()) / 1e3;
+  REQUIRE(h.count() == samples.size());
+  CHECK(h.max_us() == max_us);
+  int overflow = 0;
+  for (const double q : {0.001, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0}) {
+    const auto rank = std::max<std::size_t>(static_cast<std::size_t>(q * static_cast<double>(sorted.size()) + 0.5), 1);
+    const double expected = std::min(upper_edge_us(sorted[rank - 1]), max_us);
+    overflow += sorted[rank - 1] >= 100'000'000;
+    INFO("q " << q << ": sample " << sorted[rank - 1] << " ns");
+    CHECK(h.percentile_us(q) == expected);
+  }
+  // Each kind of bin holds some of the quantiles asked (78 % of log-uniform samples fall below 2 ms, 1.5 % above
+  // 100 ms): p50 in the fine bins, p90 in the coarse, p99 and up in the overflow.
+  auto at = [&](double q) {
+    return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size()) + 0.5) - 1];
+  };
+  CHECK(at(0.5) < 2'000'000);
+  CHECK(at(0.9) >= 2'000'000);
+  CHECK(at(0.9) < 100'000'000);
+  CHECK(overflow >= 2);
+  h.clear();
+  CHECK(h.count() == 0);
+  CHECK(h.percentile_us(0.99) == 0.0);
+  CHECK(h.max_us() == 0.0);
+}
+
+// The status's timing fields, which serve prints and bench/README.md's figures quote, against laws of the pacing
+// rather than numbers: a realtime loop never starts a tick before its deadline, so from the start the simulated time
+// cannot exceed the wall time by more than one tick (the first window's realtime_factor <= 1 + tick / window; a
+// later window that opens while the loop runs late may catch up faster than the clock); one thread's CPU time
+// cannot exceed the wall time (rt_cpu_percent <= 100); percentiles are ordered. No test read them before. Breaks
+// tried (io/runtime/realtime_loop.cpp): realtime_factor without its / 1000.0 (1000x); rt_cpu_percent with / 1e6 for
+// / 1e9: each fails here. The deadline-miss count is not held: how many ticks miss depends on the machine's load
+// (under TSan's scalar build every tick may), and no law bounds it from the status alone.
+TEST_CASE("a realtime status's timing fields obey the pacing: no faster than the clock, CPU within wall time",
+          "[realtime][status]") {
+  const std::vector<std::string> overrides = {"network.n_neurons=1000"};
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml", overrides);
+  auto q = std::make_unique<io::realtime_queues>();
+  constexpr std::int64_t kTicks = 1500;  // 1.5 s: one full 1 s status window, then the final one
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), io::default_device(params), *q,
+                         {.mode = io::run_mode::realtime, .max_ticks = kTicks});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  std::vector<io::status_record> statuses;
+  while (!q->finished.load() || q->statuses.read_available()) {
+    q->readouts.consume_all([](const io::readout_record&) {});
+    q->events.consume_all([](const io::command_event&) {});
+    q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
+    std::this_thread::sleep_for(5ms);
+  }
+  rt.join();
+  REQUIRE(statuses.size() >= 2);
+  CHECK(statuses.back().server_ticks == kTicks);
+  const io::status_record& first = statuses.front();  // its window opened at the loop's start
+  INFO("first window " << first.window_s << " s, factor " << first.realtime_factor);
+  CHECK(first.realtime_factor <= 1.0 + params.simulation.tick_ms / 1000.0 / first.window_s + 1e-9);
+  for (const io::status_record& s : statuses) {
+    INFO("window " << s.window_s << " s, " << s.window_ticks << " ticks, factor " << s.realtime_factor << ", CPU "
+                   << s.rt_cpu_percent << " %");
+    REQUIRE(s.window_ticks > 0);
+    REQUIRE(s.window_s > 0.0);
+    CHECK(s.realtime_factor > 0.0);
+    CHECK(s.rt_cpu_percent > 0.0);
+    CHECK(s.rt_cpu_percent <= 100.5);  // clock granularity
+    CHECK(s.uptime_s >= s.window_s);
+    CHECK(s.lateness_p50_us <= s.lateness_p99_us);
+    CHECK(s.lateness_p99_us <= s.lateness_max_us);
+    CHECK(s.compute_p50_us > 0.0);
+    CHECK(s.compute_p50_us <= s.compute_max_us);
+  }
 }

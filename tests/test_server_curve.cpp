@@ -139,7 +139,7 @@ TEST_CASE("without CURVE keys the server refuses to bind off loopback, naming th
       freeifaddrs(list);
     }
     if (nic.empty()) {
-      WARN("no non-loopback IPv4 interface: the resolved-name refusal is not exercised here");
+      WARN("skipped: no non-loopback IPv4 interface, the resolved-name refusal is not exercised here");
     } else {
       o.command_endpoint = "tcp://" + nic + ":*";
       REQUIRE_THROWS_WITH(io::server(o), Contains("refusing to bind the command (--commands) socket") &&

@@ -637,7 +637,7 @@ TEST_CASE("with the real-time thread pinned and io_off_realtime_cpu (serve --rt)
           "CPUs", "[server][e2e][realtime][placement]") {
   const unsigned n_cpus = std::thread::hardware_concurrency();
   if (n_cpus < 2) {
-    WARN("one CPU: nothing to keep the I/O thread off");
+    WARN("skipped: one CPU, nothing to keep the I/O thread off");
     return;
   }
   io::server_options o = options(io::run_mode::realtime);

@@ -7,15 +7,24 @@ References are analytic:
   issue's tolerance) and the integrator must converge to u* within 5%. Anti-windup: after 1 s at an unreachable
   target (output saturated), the output must leave saturation within 60 ms of a reachable target (measured:
   0 ms with back-calculation; 986 ms with the back-calculation term removed, which fails this test).
-  Measured over seeds 1-3: max |rate - target| 0.15-0.18 Hz (tolerance 10% = 0.6 / 1.0 Hz), settling after the
-  step 110-122 ms (bound 400 ms), mean output within 0.5% of u*.
+  Measured over seeds 1-30 (2026-12-03, 60 segments): max |rate - target| / target 1.2-4.0 % (mean 2.36, SD
+  0.74), settling after the step 110-137 ms (mean 124, SD 6.4), |mean output - u*| / u* 0.002-1.3 % (mean 0.39,
+  SD 0.34). The issue's 10% stays beside the measured levels, about mean + 4 SD: max deviation <= 5.5 %,
+  settling <= 150 ms, mean output within 2 % of u* (was the issue's 5 %). Breaks tried: the integral's gain x 0.6
+  (settling 198-237 ms) and x 0.8 (149-177 ms) passed the old 400 ms bound.
 - Responsive: a step of the feature from 1 to 10 at t0 through the exponential smoother (tau) crosses
-  threshold 5 at t0 - tau ln(1 - 4/9) = t0 + 5.9 ms; the burst must come within +-3 samples of that (noise SD
-  0.5), once per event, never inside the refractory period.
+  threshold 5 at t0 - tau ln(1 - 4/9) = t0 + 5.9 ms. In samples: the smoother has seen m high samples at sample
+  t0 + m - 1 and crosses once m >= 5.9, so the burst comes at t0 + ceil(5.9) - 1 = t0 + 5; it must come there
+  within 1 sample (noise SD 0.5): measured over seeds 1-100, t0 + 5 in 208 of 300 bursts, t0 + 6 in 92. Once per
+  event, never inside the refractory period. The old bound (5.9 +- 3 samples) passed the responsive controller's
+  smoother at tau x 1.3 (bursts at t0 + 7).
 - Phase-locked: a noisy sinusoid (SNR: amplitude 3, noise SD 1 per sample); pulses applied `latency` later
   must land within +-30 deg of the target phase (circular mean; the issue's tolerance) with R >= 0.9, at the
   band-pass centre and 15-20% off it, with a 20-sample latency to compensate (measured over 2 seeds x 4 targets:
   |error| <= 3.7 deg, R >= 0.99; without the latency extrapolation the error is 73 deg and the test fails).
+  Measured over seeds 1-5 x 4 targets x 3 frequencies (60 runs, 2026-12-03): error -3.8..+3.7 deg (mean 1.3, SD
+  1.6), R 0.992-0.999 (mean 0.9967, SD 0.0015); held at about 4 SD: |error| <= 8 deg, R >= 0.99. The issue's
+  30 deg passed the latency compensated only to 70 % (errors 22-26 deg).
 """
 import math
 import os
@@ -72,13 +81,14 @@ class PITest(unittest.TestCase):
             rates, outs = run_pi(pi, plant, targets)
             for lo, hi, target in [(1000, 2000, 6.0), (2500, 4000, 10.0)]:
                 seg = rates[lo:hi]
-                self.assertLess(max(abs(r - target) for r in seg), 0.1 * target, (seed, lo))
+                self.assertLess(max(abs(r - target) for r in seg), 0.1 * target, (seed, lo))  # the issue's
+                self.assertLess(max(abs(r - target) for r in seg), 0.055 * target, (seed, lo))  # measured level
                 u_star = (target - plant.r0) / plant.g
                 u_mean = sum(outs[lo:hi]) / (hi - lo)
-                self.assertLess(abs(u_mean - u_star), 0.05 * u_star, (seed, lo, u_mean, u_star))
-            # Tracking: within 10% of the new target at most 400 ms after the step (measured ~110 ms).
+                self.assertLess(abs(u_mean - u_star), 0.02 * u_star, (seed, lo, u_mean, u_star))
+            # Tracking: within 10% of the new target at most 150 ms after the step (measured 110-137 ms, docstring).
             settle = next(i for i in range(2000, 4000) if all(abs(r - 10.0) < 1.0 for r in rates[i:i + 100]))
-            self.assertLess(settle - 2000, 400)
+            self.assertLessEqual(settle - 2000, 150)
 
     def test_output_bounded_and_anti_windup(self):
         plant = Plant(noise=0.0)
@@ -101,7 +111,8 @@ class PITest(unittest.TestCase):
 class ResponsiveTest(unittest.TestCase):
     def test_fires_once_per_event_within_bounded_delay(self):
         tau = 0.01
-        expected = -tau * math.log(1 - 4 / 9) / DT    # samples from onset to crossing, analytic: 5.9
+        crossing = -tau * math.log(1 - 4 / 9) / DT    # high samples the smoother needs to cross, analytic: 5.9
+        expected = math.ceil(crossing) - 1             # the sample of the burst after the onset's (docstring): 5
         rng = random.Random(4)
         ctrl = ResponsiveController(5.0, DT, smoothing_s=tau, hysteresis=1.0, refractory_s=0.5)
         onsets = [500, 1500, 1700, 2600]               # 1700: inside the refractory period of 1500
@@ -116,7 +127,7 @@ class ResponsiveTest(unittest.TestCase):
                 fired.append(n)
         self.assertEqual(len(fired), 3, fired)
         for n, onset in zip(fired, [500, 1500, 2600]):
-            self.assertLessEqual(abs((n - onset) - expected), 3.0, (n, onset, expected))
+            self.assertLessEqual(abs((n - onset) - expected), 1, (n, onset, expected))
 
     def test_no_burst_without_crossing(self):
         ctrl = ResponsiveController(5.0, DT, smoothing_s=0.01)
@@ -145,8 +156,9 @@ class PhaseLockedTest(unittest.TestCase):
             for target in (0.0, 90.0, 180.0, -90.0):
                 for seed in (1, 2):
                     err, R, count = self.run_lock(f_signal, target, latency_samples=20, seed=seed)
-                    self.assertLessEqual(abs(err), 30.0, (f_signal, target, seed, err))
-                    self.assertGreaterEqual(R, 0.9, (f_signal, target, seed, R))
+                    self.assertLessEqual(abs(err), 30.0, (f_signal, target, seed, err))  # the issue's
+                    self.assertLessEqual(abs(err), 8.0, (f_signal, target, seed, err))   # measured level
+                    self.assertGreaterEqual(R, 0.99, (f_signal, target, seed, R))
                     # one pulse per cycle after the 0.5 s warm-up
                     self.assertLessEqual(abs(count - f_signal * 4.5), 3, (f_signal, count))
 

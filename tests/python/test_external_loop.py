@@ -20,6 +20,10 @@ python_external_loop; configs/zerlaut2018_network.toml, 10k cells; ~15 s).
   (the issue's tolerance; circular mean) with R >= 0.9. Measured (seeds 1, 2, 3): target 0 deg: +14.3, +15.9,
   +13.1 deg; target 180 deg: -12.1, -11.1, -11.2 deg; R 0.993-0.995 (the bias comes from the rate's
   non-sinusoidal shape and the pulses' own effect on it; a clean sinusoid gives <= 4 deg, test_controllers).
+  Measured over seeds 1-8 (2026-12-03): target 0 deg +13.8..+15.7 deg (mean 14.5, SD 0.59), target 180 deg
+  -12.6..-11.6 deg (mean -12.1, SD 0.26), R 0.991-0.998 (mean 0.9950, SD 0.0017). Beside the issue's bounds the
+  test holds the measured levels, about mean + 4 SD: |error| <= 17 deg, R >= 0.988. Break tried: the client's
+  predicted phase 0.2 rad (11.5 deg) ahead (PhaseLockedController.update) -> passed the issue's 30 deg.
 """
 import math
 import os
@@ -38,14 +42,11 @@ CONFIG = "configs/zerlaut2018_network.toml"
 
 
 def run(controller, mode, duration_s, seed=1, setup=None, value=None):
-    server = loop.Server(CONFIG, mode, seed, [], BIN)
-    try:
+    with loop.Server(CONFIG, mode, seed, [], BIN) as server:  # its exit code checked when it stops
         client = loop.connect(server)
         rec = loop.run_loop(client, controller, loop.sense_exc_rate, duration_s, stepped=mode == "stepped",
                             setup=setup, controller_value=value, progress_s=0)
         client.close()
-    finally:
-        server.stop()
     return rec.arrays()
 
 
@@ -113,8 +114,9 @@ class ExternalLoopTest(unittest.TestCase):
                 print(f"  seed {seed} target {target:g} deg: {len(ph)} pulses, error {math.degrees(mean):+.1f} deg, "
                       f"R {R:.3f}")
                 self.assertGreaterEqual(len(ph), 15)
-                self.assertLessEqual(abs(math.degrees(mean)), 30.0)
-                self.assertGreaterEqual(R, 0.9)
+                self.assertLessEqual(abs(math.degrees(mean)), 30.0)  # the issue's
+                self.assertLessEqual(abs(math.degrees(mean)), 17.0)  # the measured level (docstring)
+                self.assertGreaterEqual(R, 0.988)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
     if own:
         server = Server(config, "stepped", seed, sets, binary)
         client = connect(server)
+    finished = False
     try:
         for p in programs:
             ack = client.wait_ack(client.stimulate(**p), 10)
@@ -85,10 +86,11 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
                     ring_stim.append(r["ring_stim_pa"])
                 got += 1
             done += n
+        finished = True
     finally:
         if own:
             client.close()
-            server.stop()
+            server.stop(check=finished)
     a = np.array(rows, dtype=np.float64)
     out = {"t_ms": a[:, 0], "rate_exc_Hz": a[:, 1], "rate_inh_Hz": a[:, 2], "i_stim_exc_pA": a[:, 3]}
     if ring_e:

@@ -97,7 +97,10 @@ class Server:
             text = text.replace("\nRun with --help for more information.", "")  # CLI11's, about serve's own options
         return f"cortexloop serve exited with code {self.proc.returncode}" + (f": {text}" if text else "")
 
-    def stop(self, timeout=20):
+    def stop(self, timeout=20, check=False):
+        """Ends the server (SIGTERM) and returns its exit code. With check, raises unless it exited cleanly (0): a
+        client that got every readout sees nothing of a crash at shutdown or a sanitizer's report at exit (ASan's
+        leak check), so a run that ignored the code passed with them."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -105,13 +108,15 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if check and self.proc.returncode != 0:
+            raise RuntimeError(self.exit_reason())
         return self.proc.returncode
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, exc_type, *exc):
+        self.stop(check=exc_type is None)  # an exception on its way out is the one to see
 
 
 def start_server(config, mode="stepped", seed=1, sets=(), binary=None, extra=(), quiet=True):
