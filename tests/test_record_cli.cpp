@@ -239,7 +239,8 @@ TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
     try {
       probe.bind("tcp://[::1]:*");
     } catch (const zmq::error_t&) {
-      WARN("skipped: this machine has no IPv6 loopback");
+      // Not "skipped: " (which makes ctest report the whole case skipped): the other sections still run.
+      WARN("not run here: this machine has no IPv6 loopback");
       return;
     }
     probe.close();

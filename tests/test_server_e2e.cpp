@@ -394,7 +394,10 @@ TEST_CASE("with two workers, serve pins the real-time thread and its helper to t
   // left to the scheduler, free to share the helper's CPU in every phase. Reference: the kernel's affinity of each
   // thread. Break tried: no default CPU for worker 0 -> cl-realtime's list is every CPU.
   const std::vector<int> cpus = engine::allowed_cpus();
-  if (cpus.size() < 2) return;  // one usable CPU: nothing to keep apart
+  if (cpus.size() < 2) {
+    WARN("skipped: one usable CPU, nothing to keep apart");
+    return;
+  }
   io::server_options o = options(io::run_mode::realtime);
   o.params.simulation.threads = 2;
   io::server srv(std::move(o));
