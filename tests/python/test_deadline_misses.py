@@ -1,0 +1,71 @@
+"""A stall of the server is counted as a missed deadline (ctest: python_deadline_misses; configs/default.toml,
+realtime, 1 ms ticks; ~8 s).
+
+The status's deadline counters had no test (a break of the miss count or of the lateness passed the whole suite).
+Their law: a tick that starts, or finishes, more than one tick after its deadline is a miss (realtime_loop.cpp), and
+lateness is the tick's start minus its deadline. So when the whole server is stopped (SIGSTOP) for S = 300 ms while
+it runs, the tick running or due at that moment finishes at least S late: the total `deadline_misses` grows by at
+least 1, the window that holds the stall counts at least 1 in `window_deadline_misses`, and the largest lateness
+since start (`lateness_total_max_us`) is at least S less one tick, whatever the machine's load (a stall only adds
+lateness). The loop then resynchronises (a tick more than 100 ms late restarts the grid) and does not try to catch
+up the 300 ticks: a window computes the ticks due in its wall time plus at most ~100 of lag.
+Reference: the stall's length, measured by this test's clock. Breaks tried: the miss count not incremented
+(realtime_loop.cpp, `++misses_` removed) -> total and window counts stay; lateness recorded as 0 -> the lateness check.
+"""
+import os
+import signal
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
+from cortexloop_client import loop  # noqa: E402
+
+BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(REPO, "build", "cortexloop"))
+STALL_S = 0.3
+
+
+def next_status(client, timeout_s=5.0):
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        got = client.receive(0.5, device=False)
+        if got and got[1] == "status":
+            return got[2]
+    raise AssertionError(f"no status within {timeout_s} s")
+
+
+class DeadlineMissTest(unittest.TestCase):
+    def test_a_stall_is_counted_as_a_miss_and_as_lateness(self):
+        config = os.path.join(REPO, "configs", "default.toml")
+        with loop.Server(config, "realtime", 1, [], BIN, extra=["--quiet"]) as server:
+            client = loop.connect(server)
+            try:
+                next_status(client)  # a whole window before the stall
+                before = next_status(client)
+                t0 = time.monotonic()
+                os.kill(server.proc.pid, signal.SIGSTOP)
+                time.sleep(STALL_S)
+                os.kill(server.proc.pid, signal.SIGCONT)
+                stalled_s = time.monotonic() - t0
+                windows = [next_status(client) for _ in range(3)]
+            finally:
+                client.close()
+        after = windows[-1]
+        print(f"stall {stalled_s * 1e3:.0f} ms: misses {before['deadline_misses']} -> {after['deadline_misses']}, "
+              f"window misses {[w['window_deadline_misses'] for w in windows]}, lateness max since start "
+              f"{after['lateness_total_max_us'] / 1e3:.1f} ms, windows' ticks {[w['window_ticks'] for w in windows]}")
+        self.assertGreaterEqual(after["deadline_misses"], before["deadline_misses"] + 1)
+        self.assertGreaterEqual(after["resyncs"], before["resyncs"] + 1)  # more than 100 ms late: the grid restarts
+        self.assertGreaterEqual(sum(w["window_deadline_misses"] for w in windows), 1)
+        self.assertGreaterEqual(after["lateness_total_max_us"], (STALL_S - 0.001) * 1e6)
+        self.assertGreaterEqual(max(w["lateness_max_us"] for w in windows), (STALL_S - 0.001) * 1e6)
+        # No catch-up of the stall: a window computes the ticks due in its wall time (1 ms ticks) plus at most the
+        # ~100 ms of lag the loop catches up before it resynchronises (and two ticks for the window's edges).
+        for w in windows:
+            self.assertLessEqual(w["window_ticks"], w["window_s"] * 1000 + 100 + 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
