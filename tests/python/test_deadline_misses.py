@@ -2,15 +2,17 @@
 realtime, 1 ms ticks; ~8 s).
 
 The status's deadline counters had no test (a break of the miss count or of the lateness passed the whole suite).
-Their law: a tick that starts, or finishes, more than one tick after its deadline is a miss (realtime_loop.cpp), and
-lateness is the tick's start minus its deadline. So when the whole server is stopped (SIGSTOP) for S = 300 ms while
-it runs, the tick running or due at that moment finishes at least S late: the total `deadline_misses` grows by at
-least 1, the window that holds the stall counts at least 1 in `window_deadline_misses`, and the largest lateness
-since start (`lateness_total_max_us`) is at least S less one tick, whatever the machine's load (a stall only adds
-lateness). The loop then resynchronises (a tick more than 100 ms late restarts the grid) and does not try to catch
-up the 300 ticks: a window computes the ticks due in its wall time plus at most ~100 of lag.
+Their law: a tick that finishes more than one tick after its deadline is a miss (realtime_loop.cpp); lateness is
+the tick's start minus its deadline, compute its end minus its start. So when the whole server is stopped (SIGSTOP)
+for S = 300 ms while it runs, the stall falls either before a tick starts (that tick's lateness >= S) or inside
+its compute (compute >= S), and either way that tick ends at least S late: the total `deadline_misses` grows by at
+least 1, some window counts it in `window_deadline_misses`, and the loop, more than 100 ms behind, restarts its tick
+grid (`resyncs` + 1) instead of catching up 300 ticks. A stall only adds, so this holds at any load (under ASan,
+where compute fills most of each tick, the stall mostly lands in the compute). The one exception, a stall inside
+the few instructions between a tick's end and the loop's next clock read, is counted only as the resync.
 Reference: the stall's length, measured by this test's clock. Breaks tried: the miss count not incremented
-(realtime_loop.cpp, `++misses_` removed) -> total and window counts stay; lateness recorded as 0 -> the lateness check.
+(realtime_loop.cpp, `++misses_` removed) -> the total stays; the window lateness recorded as 0 -> the stall check
+(in Release, where the stall mostly lands in the sleep).
 """
 import os
 import signal
@@ -54,13 +56,15 @@ class DeadlineMissTest(unittest.TestCase):
                 client.close()
         after = windows[-1]
         print(f"stall {stalled_s * 1e3:.0f} ms: misses {before['deadline_misses']} -> {after['deadline_misses']}, "
-              f"window misses {[w['window_deadline_misses'] for w in windows]}, lateness max since start "
-              f"{after['lateness_total_max_us'] / 1e3:.1f} ms, windows' ticks {[w['window_ticks'] for w in windows]}")
+              f"window misses {[w['window_deadline_misses'] for w in windows]}, windows' lateness max "
+              f"{[round(w['lateness_max_us'] / 1e3, 1) for w in windows]} ms, compute max "
+              f"{[round(w['compute_max_us'] / 1e3, 1) for w in windows]} ms, resyncs {before['resyncs']} -> "
+              f"{after['resyncs']}, windows' ticks {[w['window_ticks'] for w in windows]}")
         self.assertGreaterEqual(after["deadline_misses"], before["deadline_misses"] + 1)
         self.assertGreaterEqual(after["resyncs"], before["resyncs"] + 1)  # more than 100 ms late: the grid restarts
         self.assertGreaterEqual(sum(w["window_deadline_misses"] for w in windows), 1)
-        self.assertGreaterEqual(after["lateness_total_max_us"], (STALL_S - 0.001) * 1e6)
-        self.assertGreaterEqual(max(w["lateness_max_us"] for w in windows), (STALL_S - 0.001) * 1e6)
+        stall_seen_us = max(max(w["lateness_max_us"], w["compute_max_us"]) for w in windows)
+        self.assertGreaterEqual(stall_seen_us, (STALL_S - 0.001) * 1e6)
         # No catch-up of the stall: a window computes the ticks due in its wall time (1 ms ticks) plus at most the
         # ~100 ms of lag the loop catches up before it resynchronises (and two ticks for the window's edges).
         for w in windows:
