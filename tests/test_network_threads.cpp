@@ -235,9 +235,7 @@ TEST_CASE("a caller that pins itself first still gets its helper on the next CPU
   // Break tried: place() reading the calling thread's affinity again -> the helper reports cpus[0].
   cpu_set_t before;
   REQUIRE(sched_getaffinity(0, sizeof before, &before) == 0);
-  std::vector<int> cpus;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &before)) cpus.push_back(c);
+  const std::vector<int> cpus = engine::allowed_cpus();
   if (cpus.size() < 2) {  // one usable CPU: nothing to keep apart; said, not passed silently
     WARN("skipped: one usable CPU, no helper CPU to check");
     return;

@@ -823,7 +823,6 @@ TEST_CASE("an Info sent after a Reset's epoch has moved names the Reset's seed w
   zmq::socket_t pub(ctx, zmq::socket_type::pub), router(ctx, zmq::socket_type::router);
   pub.bind("tcp://127.0.0.1:*");
   router.bind("tcp://127.0.0.1:*");
-  const std::string pub_endpoint = pub.get(zmq::sockopt::last_endpoint);
   const std::string command_endpoint = router.get(zmq::sockopt::last_endpoint);
   io::io_thread_options io_opt;
   io_opt.limits = {.mode = io::run_mode::stepped, .dt_ms = params.simulation.dt_ms};

@@ -201,7 +201,9 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--pub", o->pub, "PUB endpoint (readouts, status, spikes, acks)")->capture_default_str();
   cmd->add_option("--commands", o->commands, "ROUTER endpoint (commands, acks)")->capture_default_str();
-  cmd->add_option("--cpu", o->cpu, "Pin the real-time thread to this CPU (with --threads 2 or more: pinned anyway, by default to the first usable CPU)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--cpu", o->cpu, "Pin the real-time thread to this CPU (with --threads 2 or more: pinned anyway, "
+                                   "by default to the first usable CPU)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--io-cpu", o->io_cpu,
                   "Pin the I/O thread and libzmq's I/O thread to this CPU (may be the real-time CPU: they run "
                   "while it sleeps)")

@@ -172,12 +172,11 @@ int simulate_ranks(const simulate_options& o, int launched) {
   const auto setup_start = std::chrono::steady_clock::now();
   engine::engine eng(params, across);
   eng.set_record_spikes(record_spikes);
-  // Worker 0 is this thread: pinned to the first usable CPU and the helpers to the CPUs after it, as serve --cpu
-  // places its real-time thread (unpinned, worker 0 could share a helper's CPU, and every barrier waits for the
-  // one descheduled). Under mpirun the ranks share the machine's CPUs: their placement is mpirun's (--bind-to).
+  // Worker 0 is this thread, placed as serve places its real-time thread (io::worker0_cpu), the helpers on the CPUs
+  // after it. Under mpirun the ranks share the machine's CPUs: their placement is mpirun's (--bind-to).
   std::string placement;
   if (eng.n_workers() > 1 && !across) {
-    const int cpu = io::first_usable_cpu();
+    const int cpu = io::worker0_cpu(eng);
     // Two statements: the operands of + are evaluated in an unspecified order (clang pinned this thread first).
     const std::string helpers = io::place_helpers_with_note(eng, cpu, 0);
     placement = "worker 0 " + io::pin_with_note(pthread_self(), cpu) + "; " + helpers;

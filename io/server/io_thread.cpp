@@ -184,8 +184,7 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
 
 void io_thread::refresh_info() {
   opt_.info.epoch = current_epoch();
-  // Only a Reset moves the epoch, and one is in flight at a time: past reset_epoch_, it has been applied.
-  if (reset_in_flight_ && !reset_command_ && opt_.info.epoch != reset_epoch_) opt_.info.seed = reset_seed_;
+  if (reset_applied_at(opt_.info.epoch)) opt_.info.seed = reset_seed_;
   opt_.info.commands_applied = applied_;
 }
 
@@ -193,7 +192,7 @@ void io_thread::check_reset_builder() {
   if (builder_.joinable() && built_.load(std::memory_order_acquire)) builder_.join();
   // Applied: the real-time thread swapped engines and published the new epoch (release); the slot now holds
   // the retired engine, destroyed here, off the real-time thread.
-  if (reset_in_flight_ && !reset_command_ && q_.epoch.load(std::memory_order_acquire) != reset_epoch_) {
+  if (reset_applied_at(q_.epoch.load(std::memory_order_acquire))) {
     q_.engine_slot.reset();
     release_free_memory();  // what of the old engine's memory was heap, not mmapped (see release_free_memory)
     refresh_info();  // the seed, before reset_in_flight_ no longer says which

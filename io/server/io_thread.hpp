@@ -74,6 +74,10 @@ class io_thread {
   // old engine; the seed is read from the same epoch, so an Info never pairs a new epoch with the old seed (or the
   // Reset's ack with an Info still naming the old seed).
   void refresh_info();
+  // The Reset in flight has been applied at `epoch`: only a Reset moves the epoch, and one is in flight at a time.
+  bool reset_applied_at(std::uint32_t epoch) const noexcept {
+    return reset_in_flight_ && !reset_command_ && epoch != reset_epoch_;
+  }
   void publish(std::string_view topic, std::span<const std::uint8_t> payload);
 
   zmq::socket_t pub_, router_;

@@ -57,10 +57,7 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
     throw std::invalid_argument("ring.n_units = " + std::to_string(opt_.params.ring->n_units) +
                                 ": serve streams at most " + std::to_string(kMaxRingUnits) + " ring units per readout");
   auto eng = std::make_unique<engine::engine>(opt_.params);
-  // With helpers, the real-time thread (worker 0) is pinned as they are: to the first usable CPU, where their
-  // placement starts counting, unless --cpu / --rt chose one. Left to the scheduler it could land on a helper's CPU
-  // and share it in every phase of every step (docs/engine.md, "Workers").
-  if (eng->n_workers() > 1 && opt_.cpu < 0) opt_.cpu = first_usable_cpu();
+  opt_.cpu = worker0_cpu(*eng, opt_.cpu);  // with helpers, the real-time thread is pinned too (docs/engine.md)
   // Helper workers on the CPUs after the real-time thread's (which is worker 0), with its scheduling class.
   workers_note_ = place_helpers_with_note(*eng, opt_.cpu, opt_.fifo_priority);
   if (!opt_.device) opt_.device = default_device(opt_.params);
