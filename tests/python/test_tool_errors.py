@@ -7,6 +7,7 @@ new tool without a case here fails the test. Run by ctest with CORTEXLOOP_BIN an
 import glob
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,6 +72,27 @@ class MissingInput(unittest.TestCase):
                 lines = [line for line in r.stderr.strip().splitlines() if not line.startswith("usage:")]
                 self.assertEqual(len(lines), 1, r.stderr)
                 self.assertIn(missing, lines[0])
+
+
+class NotBuilt(unittest.TestCase):
+    """Before the build (or from a build folder other than build/) the flatc-generated protocol code is missing: a
+    tool says so in one line and exits non-zero. It printed an import traceback ending in "No module named
+    'cortexloop'". Reference: a copy of the client package in a folder with no build/python beside it."""
+
+    def test_a_tool_before_the_build_says_to_build(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(os.path.join(ROOT, "tools", "python", "cortexloop_client"),
+                            os.path.join(tmp, "tools", "python", "cortexloop_client"))
+            shutil.copy(os.path.join(ROOT, "tools", "aln_entrainment.py"), os.path.join(tmp, "tools"))
+            env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CORTEXLOOP_PYTHON_GEN")}
+            env["PYTHONPATH"] = os.path.join(tmp, "tools", "python")
+            r = subprocess.run([sys.executable, os.path.join(tmp, "tools", "aln_entrainment.py"), "--help"],
+                               capture_output=True, text=True, env=env, cwd=tmp, timeout=60)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn(os.path.join(tmp, "build", "python"), r.stderr)
+            self.assertIn("build the project first", r.stderr)
 
 
 class MissingOutputFolder(unittest.TestCase):
