@@ -21,11 +21,15 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# --- this machine (bench/README.md, "Scaling", 2026-12-01, SCHED_FIFO, 100k cells) -------------------------------
-CELL_NS = 1.52        # ns per cell and step, 1 thread: BM_network_step/100000 = 152 us
-THREAD_EFF = 0.88     # 2-thread speed-up 1.76 at 100k -> 0.88 per thread (held constant for T > 2: an assumption)
-READOUT_NS = 1.5      # ns per cell per tick: the serial readout sums, "~0.1-0.2 ms at 100k" (an estimate)
-JITTER = 1.4          # p99 / p50 of a 100k tick with 2 threads: 1.51 / 1.07 (BM_tick_headroom)
+# --- this machine (bench/README.md, "Scaling": 2026-12-03, SCHED_FIFO, 100k cells; the model's inputs of 2026-12-01,
+# before the engine's speed passes, were 1.52 ns, 0.88, 1.5 ns and 1.4) ------------------------------------------
+CELL_NS = 0.75        # ns per cell and step, 1 thread: BM_network_step/100000/1 = 72-78 us (3 runs, median 74.9)
+THREAD_EFF = 0.89     # 2-thread speed-up at 100k 1.73, 1.77, 2.04 (3 runs, BM_network_step/100000/2) -> 0.89
+                      # per thread (held constant for T > 2: an assumption)
+READOUT_NS = 0.5      # ns per cell per tick: the serial readout sums; the 1-thread tick's p50 (0.70-0.74 ms at 100k)
+                      # is within the spread of its 10 steps (0.72-0.78 ms), so this is a bound (50 us), not a reading
+JITTER = 1.4          # p99 / p50 of a 100k tick with 2 threads: 1.25-1.42 back to back (BM_tick_headroom), 1.38
+                      # paced as serve --rt runs it (BM_tick_paced, bench/README.md "Re-measured at the end ...")
 RATE_HZ = 2.93        # mean rate at drive 4 Hz: 0.8 * 1.59 (RS) + 0.2 * 8.29 (FS) Hz
 STEPS = 10            # steps of 0.1 ms per 1 ms tick (configs/zerlaut2018_network.toml)
 TICK_US = 1000.0
