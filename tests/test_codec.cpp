@@ -194,6 +194,31 @@ TEST_CASE("out-of-range values are refused with the field, the value and the ran
   CHECK_THAT(decode(bytes_of(every)).reason, Catch::Contains("stream.readout_every = 2.5"));
 }
 
+// Reference: the bound the protocol states (docs/protocol.md: start_tick -1 or [0, 10^12]) and int64's range: 2^62
+// ticks x 10 steps overflowed on the real-time thread (undefined behaviour) and came back "already past".
+TEST_CASE("a start_tick beyond 10^12 ticks is refused before it reaches the real-time thread", "[codec][validation]") {
+  command k;
+  k.kind = command_kind::set_controller;
+  k.controller.kind = firmware_sim::controller_kind::open_loop;
+  k.controller.output_program.amplitude = 5.0;
+  k.controller.n_schedule = 1;
+  k.controller.schedule[0] = {0, 5.0};
+  for (command c : {stim_command(), k}) {
+    INFO(io::to_string(c.kind));
+    c.start_tick = std::int64_t{1} << 62;
+    io::decoded_command d = decode(bytes_of(c));
+    CHECK(d.code == error_code::out_of_range);
+    CHECK_THAT(d.reason, Catch::Contains("start_tick = 4611686018427387904: must be -1 (next tick) or in [0, "
+                                         "1000000000000]"));
+    c.start_tick = 1'000'000'000'000;
+    d = decode(bytes_of(c));
+    INFO(d.reason);
+    CHECK(d.ok);
+    c.start_tick = -2;
+    CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("start_tick = -2"));
+  }
+}
+
 TEST_CASE("Step outside stepped mode is refused as WrongMode", "[codec][validation]") {
   command step;
   step.kind = command_kind::step;

@@ -17,6 +17,11 @@ namespace cortexloop::io {
 namespace {
 
 constexpr std::uint32_t kMaxStepTicks = 10'000'000;
+// Largest start_tick of a SetPrograms or SetController (31.7 years of 1 ms ticks). The real-time thread turns it
+// into a step (start_tick x steps_per_tick) and the device into microseconds; at the longest tick the config allows
+// (1000 ms) 10^12 ticks are 10^18 us, which int64 holds. Unbounded, 2^62 overflowed there (undefined behaviour on
+// the real-time thread) and came back as "already past".
+constexpr std::int64_t kMaxStartTick = 1'000'000'000'000;
 constexpr double kMaxReadoutEvery = 1000;
 
 decoded_command refuse(decoded_command d, error_code code, std::string reason) {
@@ -54,6 +59,12 @@ std::string drive_rate_range(const decode_limits& limits) {
 bool fail(decoded_command& d, std::string reason) {
   d = refuse(std::move(d), error_code::out_of_range, std::move(reason));
   return false;
+}
+
+bool start_tick_in_range(std::int64_t start_tick, decoded_command& d) {
+  if (start_tick >= -1 && start_tick <= kMaxStartTick) return true;
+  return fail(d, "start_tick = " + std::to_string(start_tick) + ": must be -1 (next tick) or in [0, " +
+                     std::to_string(kMaxStartTick) + "]");
 }
 
 // A Site table (absent: population Exc) into the device's site; the layout decides what exists.
@@ -178,7 +189,7 @@ bool decode_programs(const proto::SetPrograms& s, const decode_limits& limits, d
   const std::size_t n = programs ? programs->size() : 0;
   if (n < 1 || n > firmware_sim::stimulator::kChannels)
     return fail(d, out_of_range("programs (count)", static_cast<double>(n), "must be 1 .. 8"));
-  if (s.start_tick() < -1) return fail(d, out_of_range("start_tick", static_cast<double>(s.start_tick()), "must be -1 (next tick) or >= 0"));
+  if (!start_tick_in_range(s.start_tick(), d)) return false;
   unsigned used = 0;
   d.group.clear();
   for (std::size_t i = 0; i < n; ++i) {
@@ -225,7 +236,7 @@ bool decode_controller(const proto::SetController& s, const decode_limits& limit
   c.kind = command_kind::set_controller;
   if (s.slot() >= firmware_sim::kMaxControllers) return fail(d, out_of_range("slot", s.slot(), "must be in [0, 3]"));
   c.channel = s.slot();
-  if (s.start_tick() < -1) return fail(d, out_of_range("start_tick", static_cast<double>(s.start_tick()), "must be -1 (next tick) or >= 0"));
+  if (!start_tick_in_range(s.start_tick(), d)) return false;
   c.start_tick = s.start_tick();
   firmware_sim::controller_params& k = c.controller;
   k = {};
