@@ -135,6 +135,42 @@ TEST_CASE("random bytes, truncated buffers and a wrong identifier are refused as
   CHECK_THAT(d.reason, Catch::Contains("file identifier"));
 }
 
+// Reference: the FlatBuffers layout (root offset, then the 4-byte file identifier) and the verifier's limits
+// (verify_message: depth 16, 4096 tables); each refusal says which of the three it is, not "identifier, truncated
+// or corrupt" for all.
+TEST_CASE("a Malformed reason says what is wrong: too short, which identifier, or what failed to verify",
+          "[codec][malformed]") {
+  CHECK_THAT(decode({}).reason, Catch::Contains("(0 bytes): shorter than a FlatBuffer's root offset"));
+
+  flatbuffers::FlatBufferBuilder b;  // a valid Message finished without the identifier
+  const auto cmd = io::proto::CreateCommand(b, 3, 0, io::proto::CommandBody::Ping, io::proto::CreatePing(b).Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()));
+  auto span = b.GetBufferSpan();
+  std::vector<std::uint8_t> bytes(span.begin(), span.end());
+  io::decoded_command d = decode(bytes);
+  CHECK(d.code == error_code::malformed);
+  CHECK_THAT(d.reason, Catch::Contains("expected \"CXL1\""));
+  bytes[4] = 'A', bytes[5] = 'B', bytes[6] = 0x01, bytes[7] = 0xff;
+  CHECK_THAT(decode(bytes).reason, Catch::Contains("file identifier (bytes 4-7) \"AB\\x01\\xff\""));
+
+  // A well-formed SetPrograms of 5000 ChannelPrograms (10000 tables, 60 kB) is over the verifier's table limit.
+  flatbuffers::FlatBufferBuilder big;
+  const auto program = io::proto::CreateProgram(big);
+  std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> many;
+  for (int i = 0; i < 5000; ++i) many.push_back(io::proto::CreateChannelProgram(big, 0, 0, program));
+  const auto body = io::proto::CreateSetPrograms(big, big.CreateVector(many), -1);
+  const auto big_cmd = io::proto::CreateCommand(big, 4, 0, io::proto::CommandBody::SetPrograms, body.Union());
+  big.Finish(io::proto::CreateMessage(big, io::proto::Payload::Command, big_cmd.Union()), io::proto::MessageIdentifier());
+  span = big.GetBufferSpan();
+  REQUIRE(span.size() < 64 * 1024);  // under the frame limit: the verifier, not libzmq, refuses it
+  d = decode({span.begin(), span.end()});
+  CHECK(d.code == error_code::malformed);
+  CHECK_THAT(d.reason, Catch::Contains("does not verify") && Catch::Contains("4096 tables"));
+
+  const std::vector<std::uint8_t> good = bytes_of(stim_command());
+  CHECK_THAT(decode({good.begin(), good.end() - 8}).reason, Catch::Contains("does not verify: truncated or corrupt"));
+}
+
 TEST_CASE("unknown union types are refused as UnknownCommand", "[codec][malformed]") {
   const io::decoded_command d = decode(command_with_body_type(200));
   CHECK_FALSE(d.ok);

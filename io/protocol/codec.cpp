@@ -342,12 +342,37 @@ void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
                               std::string(format_number(p.network.drive.k_exc).view());
 }
 
+namespace {
+constexpr int kVerifyMaxDepth = 16;
+constexpr int kVerifyMaxTables = 4096;
+
+// Why verify_message refused `bytes`, as precisely as can be told, so that a client can fix its encoder. One reason
+// for all three ("wrong file identifier, truncated or corrupt") sent a client whose flatc Finish(root) had omitted
+// the identifier (Python's default) looking for truncation, and a valid command of 6000 tables looking for both.
+std::string not_a_message_reason(std::span<const std::uint8_t> bytes) {
+  const std::string what = "not a cortexloop Message (" + std::to_string(bytes.size()) + " bytes): ";
+  if (bytes.size() < 8) return what + "shorter than a FlatBuffer's root offset and file identifier (8 bytes)";
+  if (!proto::MessageBufferHasIdentifier(bytes.data())) {
+    std::string id;
+    for (std::size_t i = 4; i < 8; ++i) {
+      const auto c = static_cast<unsigned char>(bytes[i]);
+      if (c >= 0x20 && c < 0x7f) id += static_cast<char>(c);
+      else id += "\\x" + std::string(1, "0123456789abcdef"[c >> 4]) + "0123456789abcdef"[c & 15];
+    }
+    return what + "file identifier (bytes 4-7) \"" + id + "\", expected \"" + proto::MessageIdentifier() +
+           "\" (finish the buffer with it)";
+  }
+  return what + "the FlatBuffer does not verify: truncated or corrupt, or beyond the verifier's limits (" +
+         std::to_string(kVerifyMaxDepth) + " levels of nesting, " + std::to_string(kVerifyMaxTables) + " tables)";
+}
+}  // namespace
+
 const proto::Message* verify_message(std::span<const std::uint8_t> bytes) {
   if (bytes.size() < 8 || bytes.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) return nullptr;
   if (!proto::MessageBufferHasIdentifier(bytes.data())) return nullptr;
   flatbuffers::Verifier::Options options;
-  options.max_depth = 16;
-  options.max_tables = 4096;
+  options.max_depth = kVerifyMaxDepth;
+  options.max_tables = kVerifyMaxTables;
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
   if (!proto::VerifyMessageBuffer(verifier)) return nullptr;
   return proto::GetMessage(bytes.data());
@@ -356,10 +381,7 @@ const proto::Message* verify_message(std::span<const std::uint8_t> bytes) {
 decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode_limits& limits) {
   decoded_command d;
   const proto::Message* message = verify_message(bytes);
-  if (!message)
-    return refuse(std::move(d), error_code::malformed,
-                  "not a cortexloop Message (" + std::to_string(bytes.size()) +
-                      " bytes): wrong file identifier, truncated or corrupt FlatBuffer");
+  if (!message) return refuse(std::move(d), error_code::malformed, not_a_message_reason(bytes));
   const proto::Command* cmd = message->payload_as_Command();
   if (!cmd)
     return refuse(std::move(d), error_code::unknown_command,
