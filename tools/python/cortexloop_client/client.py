@@ -557,8 +557,17 @@ class Client:
         return self._send(p.CommandBody.CommandBody.GetInfo, self._empty(p.GetInfo, "GetInfo"))
 
     def info(self, timeout=5.0):
-        """The server's shape as a dict (GetInfo round trip), or None without an answer."""
-        ack = self.wait_ack(self.get_info(), timeout)
+        """The server's shape as a dict (GetInfo round trip), or None without an answer within `timeout` s, a
+        server still starting included (the GetInfo is sent once there is a connection: ZMQ_IMMEDIATE)."""
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                seq = self.get_info()
+                break
+            except TimeoutError:
+                if time.monotonic() >= end:
+                    return None
+        ack = self.wait_ack(seq, max(0.0, end - time.monotonic()))
         return ack.info if ack is not None else None
 
     def send_raw(self, data):
