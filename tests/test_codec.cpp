@@ -135,6 +135,42 @@ TEST_CASE("random bytes, truncated buffers and a wrong identifier are refused as
   CHECK_THAT(d.reason, Catch::Contains("file identifier"));
 }
 
+// Reference: the FlatBuffers layout (root offset, then the 4-byte file identifier) and the verifier's limits
+// (verify_message: depth 16, 4096 tables); each refusal says which of the three it is, not "identifier, truncated
+// or corrupt" for all.
+TEST_CASE("a Malformed reason says what is wrong: too short, which identifier, or what failed to verify",
+          "[codec][malformed]") {
+  CHECK_THAT(decode({}).reason, Catch::Contains("(0 bytes): shorter than a FlatBuffer's root offset"));
+
+  flatbuffers::FlatBufferBuilder b;  // a valid Message finished without the identifier
+  const auto cmd = io::proto::CreateCommand(b, 3, 0, io::proto::CommandBody::Ping, io::proto::CreatePing(b).Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()));
+  auto span = b.GetBufferSpan();
+  std::vector<std::uint8_t> bytes(span.begin(), span.end());
+  io::decoded_command d = decode(bytes);
+  CHECK(d.code == error_code::malformed);
+  CHECK_THAT(d.reason, Catch::Contains("expected \"CXL1\""));
+  bytes[4] = 'A', bytes[5] = 'B', bytes[6] = 0x01, bytes[7] = 0xff;
+  CHECK_THAT(decode(bytes).reason, Catch::Contains("file identifier (bytes 4-7) \"AB\\x01\\xff\""));
+
+  // A well-formed SetPrograms of 5000 ChannelPrograms (10000 tables, 60 kB) is over the verifier's table limit.
+  flatbuffers::FlatBufferBuilder big;
+  const auto program = io::proto::CreateProgram(big);
+  std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> many;
+  for (int i = 0; i < 5000; ++i) many.push_back(io::proto::CreateChannelProgram(big, 0, 0, program));
+  const auto body = io::proto::CreateSetPrograms(big, big.CreateVector(many), -1);
+  const auto big_cmd = io::proto::CreateCommand(big, 4, 0, io::proto::CommandBody::SetPrograms, body.Union());
+  big.Finish(io::proto::CreateMessage(big, io::proto::Payload::Command, big_cmd.Union()), io::proto::MessageIdentifier());
+  span = big.GetBufferSpan();
+  REQUIRE(span.size() < 64 * 1024);  // under the frame limit: the verifier, not libzmq, refuses it
+  d = decode({span.begin(), span.end()});
+  CHECK(d.code == error_code::malformed);
+  CHECK_THAT(d.reason, Catch::Contains("does not verify") && Catch::Contains("4096 tables"));
+
+  const std::vector<std::uint8_t> good = bytes_of(stim_command());
+  CHECK_THAT(decode({good.begin(), good.end() - 8}).reason, Catch::Contains("does not verify: truncated or corrupt"));
+}
+
 TEST_CASE("unknown union types are refused as UnknownCommand", "[codec][malformed]") {
   const io::decoded_command d = decode(command_with_body_type(200));
   CHECK_FALSE(d.ok);
@@ -192,6 +228,31 @@ TEST_CASE("out-of-range values are refused with the field, the value and the ran
   every.parameter = io::parameter_id::stream_readout_every;
   every.value = 2.5;
   CHECK_THAT(decode(bytes_of(every)).reason, Catch::Contains("stream.readout_every = 2.5"));
+}
+
+// Reference: the bound the protocol states (docs/protocol.md: start_tick -1 or [0, 10^12]) and int64's range: 2^62
+// ticks x 10 steps overflowed on the real-time thread (undefined behaviour) and came back "already past".
+TEST_CASE("a start_tick beyond 10^12 ticks is refused before it reaches the real-time thread", "[codec][validation]") {
+  command k;
+  k.kind = command_kind::set_controller;
+  k.controller.kind = firmware_sim::controller_kind::open_loop;
+  k.controller.output_program.amplitude = 5.0;
+  k.controller.n_schedule = 1;
+  k.controller.schedule[0] = {0, 5.0};
+  for (command c : {stim_command(), k}) {
+    INFO(io::to_string(c.kind));
+    c.start_tick = std::int64_t{1} << 62;
+    io::decoded_command d = decode(bytes_of(c));
+    CHECK(d.code == error_code::out_of_range);
+    CHECK_THAT(d.reason, Catch::Contains("start_tick = 4611686018427387904: must be -1 (next tick) or in [0, "
+                                         "1000000000000]"));
+    c.start_tick = 1'000'000'000'000;
+    d = decode(bytes_of(c));
+    INFO(d.reason);
+    CHECK(d.ok);
+    c.start_tick = -2;
+    CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("start_tick = -2"));
+  }
 }
 
 TEST_CASE("Step outside stepped mode is refused as WrongMode", "[codec][validation]") {

@@ -17,6 +17,11 @@ namespace cortexloop::io {
 namespace {
 
 constexpr std::uint32_t kMaxStepTicks = 10'000'000;
+// Largest start_tick of a SetPrograms or SetController (31.7 years of 1 ms ticks). The real-time thread turns it
+// into a step (start_tick x steps_per_tick) and the device into microseconds; at the longest tick the config allows
+// (1000 ms) 10^12 ticks are 10^18 us, which int64 holds. Unbounded, 2^62 overflowed there (undefined behaviour on
+// the real-time thread) and came back as "already past".
+constexpr std::int64_t kMaxStartTick = 1'000'000'000'000;
 constexpr double kMaxReadoutEvery = 1000;
 
 decoded_command refuse(decoded_command d, error_code code, std::string reason) {
@@ -54,6 +59,12 @@ std::string drive_rate_range(const decode_limits& limits) {
 bool fail(decoded_command& d, std::string reason) {
   d = refuse(std::move(d), error_code::out_of_range, std::move(reason));
   return false;
+}
+
+bool start_tick_in_range(std::int64_t start_tick, decoded_command& d) {
+  if (start_tick >= -1 && start_tick <= kMaxStartTick) return true;
+  return fail(d, "start_tick = " + std::to_string(start_tick) + ": must be -1 (next tick) or in [0, " +
+                     std::to_string(kMaxStartTick) + "]");
 }
 
 // A Site table (absent: population Exc) into the device's site; the layout decides what exists.
@@ -178,7 +189,7 @@ bool decode_programs(const proto::SetPrograms& s, const decode_limits& limits, d
   const std::size_t n = programs ? programs->size() : 0;
   if (n < 1 || n > firmware_sim::stimulator::kChannels)
     return fail(d, out_of_range("programs (count)", static_cast<double>(n), "must be 1 .. 8"));
-  if (s.start_tick() < -1) return fail(d, out_of_range("start_tick", static_cast<double>(s.start_tick()), "must be -1 (next tick) or >= 0"));
+  if (!start_tick_in_range(s.start_tick(), d)) return false;
   unsigned used = 0;
   d.group.clear();
   for (std::size_t i = 0; i < n; ++i) {
@@ -225,7 +236,7 @@ bool decode_controller(const proto::SetController& s, const decode_limits& limit
   c.kind = command_kind::set_controller;
   if (s.slot() >= firmware_sim::kMaxControllers) return fail(d, out_of_range("slot", s.slot(), "must be in [0, 3]"));
   c.channel = s.slot();
-  if (s.start_tick() < -1) return fail(d, out_of_range("start_tick", static_cast<double>(s.start_tick()), "must be -1 (next tick) or >= 0"));
+  if (!start_tick_in_range(s.start_tick(), d)) return false;
   c.start_tick = s.start_tick();
   firmware_sim::controller_params& k = c.controller;
   k = {};
@@ -331,12 +342,37 @@ void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
                               std::string(format_number(p.network.drive.k_exc).view());
 }
 
+namespace {
+constexpr int kVerifyMaxDepth = 16;
+constexpr int kVerifyMaxTables = 4096;
+
+// Why verify_message refused `bytes`, as precisely as can be told, so that a client can fix its encoder. One reason
+// for all three ("wrong file identifier, truncated or corrupt") sent a client whose flatc Finish(root) had omitted
+// the identifier (Python's default) looking for truncation, and a valid command of 6000 tables looking for both.
+std::string not_a_message_reason(std::span<const std::uint8_t> bytes) {
+  const std::string what = "not a cortexloop Message (" + std::to_string(bytes.size()) + " bytes): ";
+  if (bytes.size() < 8) return what + "shorter than a FlatBuffer's root offset and file identifier (8 bytes)";
+  if (!proto::MessageBufferHasIdentifier(bytes.data())) {
+    std::string id;
+    for (std::size_t i = 4; i < 8; ++i) {
+      const auto c = static_cast<unsigned char>(bytes[i]);
+      if (c >= 0x20 && c < 0x7f) id += static_cast<char>(c);
+      else id += "\\x" + std::string(1, "0123456789abcdef"[c >> 4]) + "0123456789abcdef"[c & 15];
+    }
+    return what + "file identifier (bytes 4-7) \"" + id + "\", expected \"" + proto::MessageIdentifier() +
+           "\" (finish the buffer with it)";
+  }
+  return what + "the FlatBuffer does not verify: truncated or corrupt, or beyond the verifier's limits (" +
+         std::to_string(kVerifyMaxDepth) + " levels of nesting, " + std::to_string(kVerifyMaxTables) + " tables)";
+}
+}  // namespace
+
 const proto::Message* verify_message(std::span<const std::uint8_t> bytes) {
   if (bytes.size() < 8 || bytes.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) return nullptr;
   if (!proto::MessageBufferHasIdentifier(bytes.data())) return nullptr;
   flatbuffers::Verifier::Options options;
-  options.max_depth = 16;
-  options.max_tables = 4096;
+  options.max_depth = kVerifyMaxDepth;
+  options.max_tables = kVerifyMaxTables;
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
   if (!proto::VerifyMessageBuffer(verifier)) return nullptr;
   return proto::GetMessage(bytes.data());
@@ -345,10 +381,7 @@ const proto::Message* verify_message(std::span<const std::uint8_t> bytes) {
 decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode_limits& limits) {
   decoded_command d;
   const proto::Message* message = verify_message(bytes);
-  if (!message)
-    return refuse(std::move(d), error_code::malformed,
-                  "not a cortexloop Message (" + std::to_string(bytes.size()) +
-                      " bytes): wrong file identifier, truncated or corrupt FlatBuffer");
+  if (!message) return refuse(std::move(d), error_code::malformed, not_a_message_reason(bytes));
   const proto::Command* cmd = message->payload_as_Command();
   if (!cmd)
     return refuse(std::move(d), error_code::unknown_command,

@@ -33,9 +33,8 @@ def free_port():
 
 
 class Server:
-    def __init__(self, *extra, config=CONFIG):
-        self.pub = f"tcp://127.0.0.1:{free_port()}"
-        self.commands = f"tcp://127.0.0.1:{free_port()}"
+    def __init__(self, *extra, config=CONFIG, endpoints=None):
+        self.pub, self.commands = endpoints or (f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}")
         self.proc = subprocess.Popen([BIN, "serve", "--config", config, *SMALL, "--pub", self.pub, "--commands",
                                       self.commands, *extra], stderr=subprocess.PIPE, text=True)
 
@@ -210,6 +209,33 @@ class ClientTest(unittest.TestCase):
         finally:
             rc, err = server.stop()
         self.assertEqual(rc, 0, err)
+
+    def test_a_command_sent_while_no_server_runs_is_not_applied_by_the_next_one(self):
+        # Reference: ZMQ_IMMEDIATE (zmq_setsockopt(3): messages are queued only to completed connections) and a
+        # 100 pA DC program, which would show as exc i_stim_pa = 100 in every readout. Without it the client's DEALER
+        # kept the command while no server ran and the next server on the endpoint applied it.
+        first = Server("--mode", "realtime")
+        c = Client(first.commands, first.pub, topics=(b"readout",))
+        try:
+            self.assertTrue(c.sync())
+            rc, err = first.stop()
+            self.assertEqual(rc, 0, err)
+            time.sleep(0.5)  # the client's libzmq sees the connection close
+            with self.assertRaises(TimeoutError):
+                c.stimulate(100.0)
+            second = Server("--mode", "realtime", endpoints=(first.pub, first.commands))
+            try:
+                self.assertTrue(c.sync())
+                got = c.readouts(50)
+                self.assertEqual(len(got), 50)
+                self.assertEqual({r["exc"]["i_stim_pa"] for r in got}, {0.0})
+            finally:
+                rc, err = second.stop()
+            self.assertEqual(rc, 0, err)
+        finally:
+            c.close()
+            if first.proc.poll() is None:
+                first.stop()
 
     def test_viewer_takes_the_ring_length_from_the_server(self):
         # The viewer's VSDi axis: the ring the server runs (GetInfo), not a default the user must override.

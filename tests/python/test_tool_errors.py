@@ -1,7 +1,9 @@
 """Every Python tool of tools/ given an input file that is not there ends in one line naming that file and a
 non-zero exit, not a traceback (experiments.py and the examples printed a FileNotFoundError / RuntimeError
 traceback; the viewer too for a missing CURVE key); and an output file in a folder that does not exist yet is
-written, its folder created (plot.py, plot_vsdi.py and the viewer lost the figure with FileNotFoundError).
+written, its folder created (plot.py, plot_vsdi.py and the viewer lost the figure with FileNotFoundError); and an
+example whose `cortexloop serve` exits non-zero when stopped (a crash at shutdown, a sanitizer's report) exits
+non-zero itself, naming the code (the examples ignored it and passed).
 Reference: the paths this test makes up; the list of tools is read from tools/ (every script with a __main__), so a
 new tool without a case here fails the test. Run by ctest with CORTEXLOOP_BIN and PYTHONPATH set."""
 import glob
@@ -118,6 +120,40 @@ class MissingOutputFolder(unittest.TestCase):
                 r = run(args + ["--out", png])
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertGreater(os.path.getsize(png), 1000)
+
+
+# Stands in for a server that fails at shutdown: runs the real `serve`, and on SIGTERM stops it and exits with
+# $EXIT_CODE (the reference: the code this script chooses).
+FAILING_SERVE = """#!/bin/sh
+"$REAL_BIN" "$@" &
+child=$!
+trap 'kill -TERM $child; wait $child; exit $EXIT_CODE' TERM
+wait $child
+"""
+
+
+class ServerExitCode(unittest.TestCase):
+    def run_example(self, example, exit_code):
+        with tempfile.TemporaryDirectory() as tmp:
+            wrapper = os.path.join(tmp, "serve.sh")
+            pathlib.Path(wrapper).write_text(FAILING_SERVE)
+            os.chmod(wrapper, 0o755)
+            env = dict(os.environ, REAL_BIN=BIN, EXIT_CODE=str(exit_code))
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.join(ROOT, "tools", "python"),
+                                                            env.get("PYTHONPATH", "")) if p)
+            return subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", example + ".py"),
+                                   "--bin", wrapper, "--neurons", "1000", "--duration", "0.05"],
+                                  capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+
+    def test_a_server_failing_at_shutdown_fails_the_example(self):
+        for example in ("open_loop", "phase_locked", "pi_clamp", "responsive"):
+            with self.subTest(example=example):
+                ok = self.run_example(example, 0)  # the wrapper itself is harmless
+                self.assertEqual(ok.returncode, 0, ok.stderr)
+                r = self.run_example(example, 3)
+                self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+                self.assertNotIn("Traceback", r.stderr)
+                self.assertIn("exited with code 3", r.stderr)
 
 
 if __name__ == "__main__":

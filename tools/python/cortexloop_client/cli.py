@@ -6,7 +6,8 @@ import sys
 
 
 class ServerExited(RuntimeError):
-    """`cortexloop serve` exited before answering: its own message (a config error, a port in use) says why."""
+    """`cortexloop serve` exited before answering, or not cleanly when stopped (a crash at shutdown, a sanitizer's
+    report): its exit code and its own message (a config error, a port in use) say why."""
 
 
 def with_folder(path):

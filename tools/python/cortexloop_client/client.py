@@ -361,6 +361,11 @@ class Client:
         # A DEALER blocks in send while it has no connection to queue on (libzmq drops it after a refused CURVE
         # handshake): give up after 2 s with an error that says so, rather than hang.
         self.dealer.setsockopt(zmq.SNDTIMEO, 2000)
+        # Queue a command only on a live connection: without ZMQ_IMMEDIATE a DEALER keeps what is sent while the
+        # server is down and delivers it to whichever server binds the endpoint next, which applies it (measured:
+        # a SetStimulation sent to a stopped server was applied at tick 126 of its successor; docs/protocol.md,
+        # "Connections").
+        self.dealer.setsockopt(zmq.IMMEDIATE, 1)
         self._commands = commands
         # libzmq connects to an IPv6 literal (tcp://[::1]:5556) only with ZMQ_IPV6 set, as the server binds one.
         if commands.startswith("tcp://["):
@@ -552,8 +557,17 @@ class Client:
         return self._send(p.CommandBody.CommandBody.GetInfo, self._empty(p.GetInfo, "GetInfo"))
 
     def info(self, timeout=5.0):
-        """The server's shape as a dict (GetInfo round trip), or None without an answer."""
-        ack = self.wait_ack(self.get_info(), timeout)
+        """The server's shape as a dict (GetInfo round trip), or None without an answer within `timeout` s, a
+        server still starting included (the GetInfo is sent once there is a connection: ZMQ_IMMEDIATE)."""
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                seq = self.get_info()
+                break
+            except TimeoutError:
+                if time.monotonic() >= end:
+                    return None
+        ack = self.wait_ack(seq, max(0.0, end - time.monotonic()))
         return ack.info if ack is not None else None
 
     def send_raw(self, data):
@@ -563,9 +577,9 @@ class Client:
         try:
             self.dealer.send(data)
         except zmq.Again:
-            raise TimeoutError(f"cannot queue a command to {self._commands} within 2 s: no connection (the server "
-                               f"refused the handshake? with CURVE, check curve_server_key and that the server lists "
-                               f"this client's public key)") from None
+            raise TimeoutError(f"cannot queue a command to {self._commands} within 2 s: no connection (is the server "
+                               f"running? did it refuse the handshake? with CURVE, check curve_server_key and that the "
+                               f"server lists this client's public key)") from None
 
     def _read_ack(self, timeout):
         if not self.dealer.poll(int(timeout * 1000)):
@@ -629,7 +643,10 @@ class Client:
         try:
             end = time.monotonic() + timeout
             while time.monotonic() < end:
-                seq = self.ping()
+                try:
+                    seq = self.ping()
+                except TimeoutError:  # no connection yet (a server still starting)
+                    continue
                 if self.wait_ack(seq, 2.0) is None:
                     continue
                 until = time.monotonic() + 0.2

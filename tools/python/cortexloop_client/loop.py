@@ -109,7 +109,7 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         if check and self.proc.returncode != 0:
-            raise RuntimeError(self.exit_reason())
+            raise ServerExited(self.exit_reason())
         return self.proc.returncode
 
     def __enter__(self):
@@ -276,11 +276,19 @@ def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neur
 
 
 class _Connected:
+    """A server someone else runs (--connect): neither stopped nor checked here."""
+
     def __init__(self, commands, pub):
         self.commands, self.pub = commands, pub
 
-    def stop(self):
+    def stop(self, timeout=20, check=False):
         return 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
 
 
 def server_from_args(args):

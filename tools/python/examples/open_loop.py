@@ -36,14 +36,11 @@ def main(argv=None):
     args = ap.parse_args(argv)
     events = args.program or [parse_program(p) for p in DEFAULT]
     sched = OpenLoopSchedule(list(events))
-    server = loop.server_from_args(args)
-    try:
+    with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
         rec = loop.run_loop(client, sched, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
                             controller_value=lambda s: float(s._next))
         client.close()
-    finally:
-        server.stop()
     a = rec.arrays()
     for (t, cmd), applied in zip(sorted(events, key=lambda e: e[0]), a["command_tick_applied"]):
         print(f"  {t:.3f} s: {cmd.waveform} {cmd.amplitude_pA:g} pA on {cmd.population} ch {cmd.channel} -> applied at "

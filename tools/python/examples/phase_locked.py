@@ -46,23 +46,23 @@ def main(argv=None):
     ctrl = PhaseLockedController(f0, 1.0 / tick_s, args.phase_deg, args.latency_ticks * tick_s, pulse=pulse,
                                  warmup_s=args.warmup)
     drive = StimCommand("sine", args.drive_pA, frequency_Hz=args.drive_hz, channel=0)
-    server = loop.server_from_args(args)
-    try:
+    with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
         rec = loop.run_loop(client, ctrl, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
                             setup=[drive], controller_value=lambda c: math.degrees(c.est.phase))
         client.close()
-    finally:
-        server.stop()
     a = rec.arrays()
     applied = a["command_tick_applied"][a["command_tick_decided"] >= 0]
     ph, idx = analysis.phase_at(a["rate_exc_Hz"], a["tick"], applied, 1.0 / tick_s, f0)
     err = ph - math.radians(args.phase_deg)
-    R, mean = analysis.kuramoto(err)
-    err_deg = np.degrees(np.angle(np.exp(1j * err)))
-    print(f"  {len(idx)} pulses; phase of the rate at the applied pulses (offline Hilbert): mean "
-          f"{args.phase_deg + math.degrees(mean):.1f} deg (target {args.phase_deg:.1f}), error {math.degrees(mean):+.1f}"
-          f" deg, R = {R:.3f}, |error| p90 = {np.percentile(np.abs(err_deg), 90):.1f} deg")
+    R, mean = analysis.kuramoto(err) if len(idx) else (math.nan, math.nan)
+    if len(idx):
+        err_deg = np.degrees(np.angle(np.exp(1j * err)))
+        print(f"  {len(idx)} pulses; phase of the rate at the applied pulses (offline Hilbert): mean "
+              f"{args.phase_deg + math.degrees(mean):.1f} deg (target {args.phase_deg:.1f}), error "
+              f"{math.degrees(mean):+.1f} deg, R = {R:.3f}, |error| p90 = {np.percentile(np.abs(err_deg), 90):.1f} deg")
+    else:  # a run too short for a pulse (the estimator needs two cycles)
+        print(f"  no pulse in {args.duration} s")
     if args.out:
         rec.save(args.out)
     if args.png:

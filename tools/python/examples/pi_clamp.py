@@ -47,8 +47,7 @@ def main(argv=None):
     ap.add_argument("--start", type=float, default=0.3, help="controller on from this time, s (default %(default)s)")
     args = ap.parse_args(argv)
 
-    server = loop.server_from_args(args)
-    try:
+    with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
         tick_s = 1e-3
         pi = PIController(args.target, args.kp, args.ki, tick_s, u_min_pA=0.0, u_max_pA=args.max_pA,
@@ -57,8 +56,6 @@ def main(argv=None):
         rec = loop.run_loop(client, ctrl, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
                             controller_value=lambda c: c.pi.u)
         client.close()
-    finally:
-        server.stop()
     a = rec.arrays()
     t = (a["t_ms"] - a["t_ms"][0]) / 1000 + 1e-3
     target = np.array(ctrl.targets)

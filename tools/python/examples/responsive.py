@@ -59,14 +59,11 @@ def main(argv=None):
     resp = ResponsiveController(args.threshold, 1e-3, smoothing_s=args.smoothing_ms / 1000,
                                 hysteresis=args.hysteresis, refractory_s=args.refractory, burst=burst)
     ctrl = EventsAndResponse(events, resp, args.start)
-    server = loop.server_from_args(args)
-    try:
+    with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
         rec = loop.run_loop(client, ctrl, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
                             controller_value=lambda c: c.responsive.feature)
         client.close()
-    finally:
-        server.stop()
     a = rec.arrays()
     print(f"  events at {', '.join(f'{t:.2f}' for t in onsets)} s")
     print(f"  bursts at {', '.join(f'{t:.3f}' for t in resp.triggers)} s")
