@@ -1,5 +1,6 @@
 #include "firmware_sim/controllers.hpp"
 #include "firmware_sim/text_builder.hpp"
+#include "firmware_sim/time_limits.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -11,15 +12,15 @@ namespace cortexloop::firmware_sim {
 
 namespace {
 
+// The reasons below quote kMaxTimeUs as text (no allocation to format it).
+static_assert(kMaxTimeUs == 3'600'000'000, "update the \"3600000000\" in the reasons below");
+
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
-constexpr std::int64_t kMaxTimeUs = 3'600'000'000;  // one hour: any longer interval is a typo
 
 // "field = value: allowed", the value in its shortest round-trip form; no allocation.
 std::string_view refuse(reason_text& reason, const char* field, double value, const char* allowed) noexcept {
   return detail::field_reason(reason, field, value, allowed);
 }
-
-bool in_time_range(std::int64_t us) noexcept { return us >= 0 && us <= kMaxTimeUs; }
 
 std::int64_t ceil_steps(std::int64_t us, std::int64_t dt_us) noexcept {
   return dt_us > 0 ? (us + dt_us - 1) / dt_us : 0;

@@ -7,6 +7,7 @@
 
 #include "engine/meanfield/ring_geometry.hpp"
 #include "firmware_sim/text_builder.hpp"
+#include "firmware_sim/time_limits.hpp"
 
 namespace cortexloop::firmware_sim {
 
@@ -14,7 +15,6 @@ namespace {
 
 using text = detail::text_builder;
 
-constexpr std::int64_t kMaxTimeUs = 3'600'000'000;  // one hour: delays, durations, ramps, burst periods
 constexpr double kMaxFrequencyHz = 1000.0;        // sine and pulse rate within a burst
 constexpr double kMinPulseFrequencyHz = 1e6 / static_cast<double>(kMaxTimeUs);  // one pulse an hour
 constexpr double kNcPerUaUs = 1e-3;               // uA x us -> nC
@@ -33,8 +33,6 @@ std::string_view fail_range(reason_text& reason, const char* field, double value
   t << field << " = " << value << ": must be in " << open << low << ", " << high << close_and_unit;
   return t.view();
 }
-
-bool in_time_range(std::int64_t us) noexcept { return us >= 0 && us <= kMaxTimeUs; }
 
 // Range checks of the site against the layout.
 std::string_view validate_site(const site& s, const program& p, const stimulator_layout& layout,
