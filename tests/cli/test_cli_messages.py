@@ -157,6 +157,24 @@ class OptionNamed(unittest.TestCase):
         self.assertNotIn("--threads", r.stderr)
 
 
+class CliHelp(unittest.TestCase):
+    def test_every_option_is_shown_as_typed(self):
+        # `sweep --help` showed "--no-png{false}" (CLI11's rendering of a "!--no-png" flag): typed as shown, the
+        # option is refused. Every option line of every subcommand's help must name the option a user types.
+        import re
+        top = run("--help")
+        self.assertEqual(top.returncode, 0, top.stderr)
+        subcommands = re.findall(r"^  ([a-z][a-z-]*) ", top.stdout.split("Subcommands:")[1], re.M)
+        self.assertIn("sweep", subcommands)
+        for sub in subcommands:
+            r = run(sub, "--help")
+            self.assertEqual(r.returncode, 0, (sub, r.stderr))
+            for line in r.stdout.splitlines():
+                if line.startswith("  -"):
+                    name = line.split()[0]
+                    self.assertRegex(name, r"^(-[a-zA-Z],)?--[a-z][a-zA-Z0-9-]*$", f"{sub} --help: {line.strip()}")
+
+
 class PlotErrors(unittest.TestCase):
     """python3 -m cortexloop_client.plot on a wrong folder: a sentence naming it, not a KeyError traceback."""
 
