@@ -175,6 +175,15 @@ class CliHelp(unittest.TestCase):
                     self.assertRegex(name, r"^(-[a-zA-Z],)?--[a-z][a-zA-Z0-9-]*$", f"{sub} --help: {line.strip()}")
 
 
+    def test_controller_bounds_show_their_defaults(self):
+        # docs/closed_loop.md's clamp gives only --output-max 300 and says "bounded to 0-300 pA": the lower bound is
+        # --output-min's default, which the help did not show (nor kp, ki, target: a clamp given none of them is
+        # silent at 0). Reference: stim_options' member initialisers (tools/stim_command.cpp), all 0.
+        r = run("stim", "--help")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for option in ("--output-min", "--output-max", "--kp", "--ki", "--target", "--threshold"):
+            self.assertRegex(r.stdout, rf"\n  {option} FLOAT=0 ", option)
+
 class PlotErrors(unittest.TestCase):
     """python3 -m cortexloop_client.plot on a wrong folder: a sentence naming it, not a KeyError traceback."""
 
