@@ -184,6 +184,19 @@ class CliHelp(unittest.TestCase):
         for option in ("--output-min", "--output-max", "--kp", "--ki", "--target", "--threshold"):
             self.assertRegex(r.stdout, rf"\n  {option} FLOAT=0 ", option)
 
+    def test_aln_table_prints_the_keys_its_help_names(self):
+        # The help listed key, cache_file, source, points, threads, wall_s, cpu_s; the command also prints out=
+        # (with --out). Reference: the help's own list, against the lines of a run on a tiny grid (8 points).
+        import re
+        listed = re.search(r"Prints key=value lines \((.*?)\)\.", run("aln-table", "--help").stdout.replace("\n", " "))
+        self.assertIsNotNone(listed)
+        names = [re.sub(r"\s.*", "", item.strip()) for item in re.sub(r"\([^)]*\)", "", listed.group(1)).split(",")]
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("aln-table", "--n-mu", "4", "--n-sigma", "2", "--cache-dir", tmp, "--out",
+                    os.path.join(tmp, "t.bin"), "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([line.split("=")[0] for line in r.stdout.splitlines()], names)
+
 class PlotErrors(unittest.TestCase):
     """python3 -m cortexloop_client.plot on a wrong folder: a sentence naming it, not a KeyError traceback."""
 
