@@ -173,6 +173,10 @@ class CliHelp(unittest.TestCase):
                 if line.startswith("  -"):
                     name = line.split()[0]
                     self.assertRegex(name, r"^(-[a-zA-Z],)?--[a-z][a-zA-Z0-9-]*$", f"{sub} --help: {line.strip()}")
+                    # A number kept as typed text (tools/option_override.hpp) showed as "TEXT:INT" or "TEXT:> 0"
+                    # (simulate --seed, --threads, --duration): a number's type is INT or FLOAT.
+                    kind = line.split()[1] if len(line.split()) > 1 else ""
+                    self.assertNotRegex(kind, r"^TEXT:(INT|>)", f"{sub} --help: {line.strip()}")
 
 
     def test_controller_bounds_show_their_defaults(self):
