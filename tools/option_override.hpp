@@ -25,6 +25,7 @@ inline bool read_integer(const std::string& text, std::int64_t& value, std::errc
 }  // namespace detail
 
 // A CLI11 check that the text is a whole number that fits 64 bits (the range of the key is the loader's to check).
+// No description: an option kept as text shows as "TEXT:INT" in the help; give it ->type_name("INT") instead.
 inline const CLI::Validator integer_text(
     [](std::string& text) -> std::string {
       std::int64_t v = 0;
@@ -34,7 +35,7 @@ inline const CLI::Validator integer_text(
       if (!whole || error != std::errc{}) return "'" + text + "' is not a whole number";
       return {};
     },
-    "INT");
+    "");
 
 // The override of `key` by `option` typed as `typed` (already checked by integer_text or positive_number): the
 // value in TOML's form (TOML refuses "03" or ".5"), the label as typed.

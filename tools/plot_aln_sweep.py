@@ -5,8 +5,8 @@ Cakan & Obermayer 2020 draw Fig 2.
 Left: the maximum E rate after the push up (max_rate_up_Hz.npy, colour clipped at 80 Hz as the paper), with the
 outline of the oscillatory region (white) and of the bistable region (dashed green). Middle: the state of each
 point (state.npy: 0 down, 1 up, 2 bistable, 3 LC_EI, 4 LC_aE). Right: the dominant frequency of the oscillating
-points (dominant_frequency_Hz.npy; NaN, left blank, where a point does not oscillate). The paper's points of interest are marked, those of
-the model that sweep.json names ("model": the mean field's `loadpoint` or the network's `loadpoint_network`):
+points (dominant_frequency_Hz.npy; NaN, drawn grey, where a point does not oscillate). The paper's points of
+interest are marked, those of the model that sweep.json names ("model": the mean field's `loadpoint` or the network's `loadpoint_network`):
 A1-A3 without adaptation, B1-B4 with (--points A|B|none; auto, the default: B when sweep.json says the model adapts,
 else A). `cortexloop sweep` runs this script itself (OUT/state_diagram.png) unless --no-png.
 

@@ -404,11 +404,13 @@ void add_simulate_command(CLI::App& app) {
                                        "aln_mean_w.npy [ms,2] (and, without [network], its rates in rates.npy)")
       ->required();
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
-      ->check(positive_number);
-  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(integer_text);
+      ->check(positive_number)
+      ->type_name("FLOAT");
+  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(integer_text)->type_name("INT");
   cmd->add_option("--threads", o->threads, "Worker threads stepping the network, 1 to the usable CPUs (overrides "
                                          "simulation.threads); results are the same for any count")
-      ->check(integer_text);
+      ->check(integer_text)
+      ->type_name("INT");
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));

@@ -237,24 +237,24 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--electrode", o->electrode, "Drive current through this electrode of the config ([[device.electrode]], 0-based); amplitude in uA")
       ->check(CLI::Range(0, 7));
   cmd->add_option("--amplitude", o->amplitude, "Amplitude: pA per cell (direct sites) or uA (--electrode); required for dc, sine, pulses");
-  cmd->add_option("--offset", o->offset, "dc, sine: offset added to the waveform (same unit)");
+  cmd->add_option("--offset", o->offset, "dc, sine: offset added to the waveform (same unit)")->capture_default_str();
   cmd->add_option("--frequency", o->frequency_Hz, "sine, pulses: frequency (Hz)");
-  cmd->add_option("--phase", o->phase_deg, "sine: phase at the start (degrees)");
-  cmd->add_option("--ramp-up", o->ramp_up_ms, "dc, sine: linear ramp from 0 (ms)");
-  cmd->add_option("--ramp-down", o->ramp_down_ms, "dc, sine: linear ramp to 0 before the end (ms; needs --duration)");
+  cmd->add_option("--phase", o->phase_deg, "sine: phase at the start (degrees)")->capture_default_str();
+  cmd->add_option("--ramp-up", o->ramp_up_ms, "dc, sine: linear ramp from 0 (ms)")->capture_default_str();
+  cmd->add_option("--ramp-down", o->ramp_down_ms, "dc, sine: linear ramp to 0 before the end (ms; needs --duration)")->capture_default_str();
   cmd->add_option("--pulse-width", o->pulse_width_ms, "pulses: width of one phase (ms; exact to 1 us)");
-  cmd->add_option("--gap-us", o->gap_us, "pulses: interphase gap (us)");
+  cmd->add_option("--gap-us", o->gap_us, "pulses: interphase gap (us)")->capture_default_str();
   cmd->add_flag("--biphasic", o->biphasic, "pulses on a direct site: each pulse followed by its opposite");
   cmd->add_flag("--monophasic", o->monophasic, "pulses on an electrode: one phase only (refused by the safety limits unless allowed)");
   cmd->add_flag("--anodic-first", o->anodic_first, "pulses on an electrode: positive phase first");
-  cmd->add_option("--pulses-per-burst", o->pulses_per_burst, "pulses: pulses in a burst (0 = continuous)");
-  cmd->add_option("--burst-period", o->burst_period_ms, "pulses: burst start to burst start (ms)");
-  cmd->add_option("--bursts", o->bursts, "pulses: number of bursts (0 = no limit)");
+  cmd->add_option("--pulses-per-burst", o->pulses_per_burst, "pulses: pulses in a burst (0 = continuous)")->capture_default_str();
+  cmd->add_option("--burst-period", o->burst_period_ms, "pulses: burst start to burst start (ms)")->capture_default_str();
+  cmd->add_option("--bursts", o->bursts, "pulses: number of bursts (0 = no limit)")->capture_default_str();
   cmd->add_option("--noise-hold-us", o->noise_hold_us, "noise: each value held this long (us)")->capture_default_str();
   cmd->add_option("--noise-seed", o->noise_seed, "noise: the stream's seed")->capture_default_str();
   cmd->add_option("--start-tick", o->start_tick, "Start at this engine tick (-1: the next tick)")->capture_default_str();
-  cmd->add_option("--delay", o->delay_ms, "Start this long after the start tick (ms)");
-  cmd->add_option("--duration", o->duration_ms, "Stop after this long (ms; 0 = until replaced or cleared)");
+  cmd->add_option("--delay", o->delay_ms, "Start this long after the start tick (ms)")->capture_default_str();
+  cmd->add_option("--duration", o->duration_ms, "Stop after this long (ms; 0 = until replaced or cleared)")->capture_default_str();
   // controller
   cmd->add_option("--slot", o->slot, "controller, clear-controller: slot 0-3")->check(CLI::Range(0, 3))->capture_default_str();
   cmd->add_option("--kind", o->kind, "controller: what it does")
@@ -267,22 +267,22 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--program", o->program_shape, "controller: its output program on --channel (with the dc/sine/pulses options)")
       ->check(CLI::IsMember({"dc", "sine", "pulses"}))
       ->capture_default_str();
-  cmd->add_option("--threshold", o->threshold, "responsive: threshold of the feature");
+  cmd->add_option("--threshold", o->threshold, "responsive: threshold of the feature")->capture_default_str();
   cmd->add_flag("--falling", o->falling, "responsive: trigger on downward crossings");
   cmd->add_option("--refractory", o->refractory_ms, "responsive: ignore crossings this long after a trigger (ms)")->capture_default_str();
-  cmd->add_option("--target", o->target, "pi_clamp: target of the feature (its signal's unit)");
-  cmd->add_option("--kp", o->kp, "pi_clamp: proportional gain (output unit per signal unit)");
-  cmd->add_option("--ki", o->ki_per_s, "pi_clamp: integral gain (per second)");
-  cmd->add_option("--output-min", o->output_min, "pi_clamp: lowest amplitude");
-  cmd->add_option("--output-max", o->output_max, "pi_clamp: highest amplitude (must pass the safety limits)");
+  cmd->add_option("--target", o->target, "pi_clamp: target of the feature (its signal's unit)")->capture_default_str();
+  cmd->add_option("--kp", o->kp, "pi_clamp: proportional gain (output unit per signal unit)")->capture_default_str();
+  cmd->add_option("--ki", o->ki_per_s, "pi_clamp: integral gain (per second)")->capture_default_str();
+  cmd->add_option("--output-min", o->output_min, "pi_clamp: lowest amplitude")->capture_default_str();
+  cmd->add_option("--output-max", o->output_max, "pi_clamp: highest amplitude (must pass the safety limits)")->capture_default_str();
   cmd->add_flag("--invert", o->invert, "pi_clamp: more output lowers the feature");
-  cmd->add_option("--target-phase", o->target_phase_deg, "phase_locked: phase at which to stimulate (degrees, 0 = upward crossing)");
-  cmd->add_option("--min-interval", o->min_interval_ms, "phase_locked: at least this long between triggers (ms)");
-  cmd->add_option("--loop-delay-us", o->loop_delay_us, "phase_locked: known delay to compensate (us)");
+  cmd->add_option("--target-phase", o->target_phase_deg, "phase_locked: phase at which to stimulate (degrees, 0 = upward crossing)")->capture_default_str();
+  cmd->add_option("--min-interval", o->min_interval_ms, "phase_locked: at least this long between triggers (ms)")->capture_default_str();
+  cmd->add_option("--loop-delay-us", o->loop_delay_us, "phase_locked: known delay to compensate (us)")->capture_default_str();
   cmd->add_option("--watchdog-timeout", o->timeout_ms, "external: watchdog timeout (ms)")->capture_default_str();
   cmd->add_option("--watchdog-ramp", o->watchdog_ramp_ms, "external: ramp to zero when the watchdog fires (ms)")->capture_default_str();
   cmd->add_option("--schedule", o->schedule, "open_loop: entries t_ms:amplitude (repeatable)");
-  cmd->add_option("--period", o->period_ms, "open_loop: repeat the schedule every this long (ms; 0 = once)");
+  cmd->add_option("--period", o->period_ms, "open_loop: repeat the schedule every this long (ms; 0 = once)")->capture_default_str();
   cmd->add_option("--rate", o->rate_Hz, "drive: external drive rate (Hz)");
   cmd->add_option("--seed", o->seed, "reset: seed")->capture_default_str();
   cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode)")->capture_default_str();

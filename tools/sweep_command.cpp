@@ -366,7 +366,9 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--up-rate-Hz", o->classify.up_rate_Hz, "A steady point above this E rate is 'up', else 'down'")
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "No progress line or summary");
-  cmd->add_flag("!--no-png", o->png, "Do not draw OUT/state_diagram.png (tools/plot_aln_sweep.py draws it later)");
+  // A callback, not CLI11's "!--no-png" form, whose help reads "--no-png{false}": not what a user types.
+  cmd->add_flag_callback("--no-png", [o] { o->png = false; },
+                         "Do not draw OUT/state_diagram.png (tools/plot_aln_sweep.py draws it later)");
   cmd->callback([o] {
     if (const int rc = run_sweep(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

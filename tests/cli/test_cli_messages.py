@@ -157,6 +157,50 @@ class OptionNamed(unittest.TestCase):
         self.assertNotIn("--threads", r.stderr)
 
 
+class CliHelp(unittest.TestCase):
+    def test_every_option_is_shown_as_typed(self):
+        # `sweep --help` showed "--no-png{false}" (CLI11's rendering of a "!--no-png" flag): typed as shown, the
+        # option is refused. Every option line of every subcommand's help must name the option a user types.
+        import re
+        top = run("--help")
+        self.assertEqual(top.returncode, 0, top.stderr)
+        subcommands = re.findall(r"^  ([a-z][a-z-]*) ", top.stdout.split("Subcommands:")[1], re.M)
+        self.assertIn("sweep", subcommands)
+        for sub in subcommands:
+            r = run(sub, "--help")
+            self.assertEqual(r.returncode, 0, (sub, r.stderr))
+            for line in r.stdout.splitlines():
+                if line.startswith("  -"):
+                    name = line.split()[0]
+                    self.assertRegex(name, r"^(-[a-zA-Z],)?--[a-z][a-zA-Z0-9-]*$", f"{sub} --help: {line.strip()}")
+                    # A number kept as typed text (tools/option_override.hpp) showed as "TEXT:INT" or "TEXT:> 0"
+                    # (simulate --seed, --threads, --duration): a number's type is INT or FLOAT.
+                    kind = line.split()[1] if len(line.split()) > 1 else ""
+                    self.assertNotRegex(kind, r"^TEXT:(INT|>)", f"{sub} --help: {line.strip()}")
+
+
+    def test_controller_bounds_show_their_defaults(self):
+        # docs/closed_loop.md's clamp gives only --output-max 300 and says "bounded to 0-300 pA": the lower bound is
+        # --output-min's default, which the help did not show (nor kp, ki, target: a clamp given none of them is
+        # silent at 0). Reference: stim_options' member initialisers (tools/stim_command.cpp), all 0.
+        r = run("stim", "--help")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for option in ("--output-min", "--output-max", "--kp", "--ki", "--target", "--threshold"):
+            self.assertRegex(r.stdout, rf"\n  {option} FLOAT=0 ", option)
+
+    def test_aln_table_prints_the_keys_its_help_names(self):
+        # The help listed key, cache_file, source, points, threads, wall_s, cpu_s; the command also prints out=
+        # (with --out). Reference: the help's own list, against the lines of a run on a tiny grid (8 points).
+        import re
+        listed = re.search(r"Prints key=value lines \((.*?)\)\.", run("aln-table", "--help").stdout.replace("\n", " "))
+        self.assertIsNotNone(listed)
+        names = [re.sub(r"\s.*", "", item.strip()) for item in re.sub(r"\([^)]*\)", "", listed.group(1)).split(",")]
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("aln-table", "--n-mu", "4", "--n-sigma", "2", "--cache-dir", tmp, "--out",
+                    os.path.join(tmp, "t.bin"), "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([line.split("=")[0] for line in r.stdout.splitlines()], names)
+
 class PlotErrors(unittest.TestCase):
     """python3 -m cortexloop_client.plot on a wrong folder: a sentence naming it, not a KeyError traceback."""
 

@@ -8,9 +8,9 @@ and give the same picture at A1: docs/aln.md, "Stimulation: the Fig 4 protocols"
   limit cycle LC_EI, and removing it stops the oscillation. Criteria: the paper's own (its analyse_run: an
   oscillation is a Welch peak above 0.5 Hz with power > 1 Hz^2, 0.5 s Hann segments, "spectrum" scaling) on the E
   rate during the step, at a frequency of the fast cycle (10-40 Hz; 18-20 Hz measured), sustained (mean of the
-  step's last 400 ms >= 0.8 x its first 400 ms after onset; measured 0.94-0.98 over seeds 1-3); before and after
+  step's last 400 ms >= 0.8 x its first 400 ms after onset; measured 0.94-0.97 over seeds 1-3); before and after
   the step the down state, mean E rate < 0.5 Hz (the bound of the live test python_aln_live; measured 0.008-0.030 Hz
-  over seeds 1-3, during 8.7 Hz with peak power 28-39 Hz^2).
+  over seeds 1-3, during 8.4 Hz with peak power 28-39 Hz^2 at 18 Hz; fb32c8c, 2026-12-03).
 - Conservation: each network config's stimulus (stim.npy) equals the ALN config's of the same point sample for
   sample: one protocol file drives both models.
 Seen to fail: with the protocol's 60 pA edited to 20 pA in fig4/a1.toml the network stays down during the step

@@ -10,7 +10,8 @@ References:
   > 5 Hz in the last 500 ms of the step and at least 0.9 x that of its first 500 ms, dominant frequency during the
   step > 15 Hz (here the periodogram's peak over 1 s, 1 Hz bins, mean removed);
 - the paper's Fig 4a for the network (authors' wiring, as live_a1.toml): the step starts its oscillation and its end
-  stops it; docs/cakan2020_network.md measured at this size E 0.014 Hz before, 7.3-8.3 Hz during, 0.025 Hz after.
+  stops it; measured at this size (2,000 cells, seed 1, fb32c8c) E 0.006 Hz before, 6.8-7.8 Hz during (500-ms
+  windows), 0.014 Hz after (docs/cakan2020_network.md's 0.014 / 7.3-8.3 / 0.025 Hz are of 2,000 per population).
   Bounds: mean E rate < 0.5 Hz in the last 500 ms before and after, > 2 Hz in the last 500 ms of the step;
 - the node is deterministic and the run is stepped: the rates of the node in serve equal those of
   `cortexloop simulate` of configs/cakan2020/fig4_a1.toml (the same protocol from the config's [[stimulus]], one

@@ -26,16 +26,17 @@ from cortexloop_client.controllers import PhaseLockedController, StimCommand
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     loop.add_server_arguments(ap, neurons=10000, duration_s=4.0)
-    ap.add_argument("--drive-hz", type=float, default=8.0)
-    ap.add_argument("--drive-pA", type=float, default=60.0)
+    ap.add_argument("--drive-hz", type=float, default=8.0, help="background sine, Hz (default %(default)s)")
+    ap.add_argument("--drive-pA", type=float, default=60.0, help="background sine amplitude, pA (default %(default)s)")
     ap.add_argument("--f0", type=float, default=None, help="band-pass centre, Hz (default: --drive-hz)")
-    ap.add_argument("--phase-deg", type=float, default=0.0, help="target phase of the rate, deg (0 = peak)")
+    ap.add_argument("--phase-deg", type=float, default=0.0,
+                    help="target phase of the rate, deg, 0 = peak (default %(default)s)")
     ap.add_argument("--latency-ticks", type=float, default=1.0,
-                    help="sense->stimulate latency to compensate, ticks (stepped mode: exactly 1)")
-    ap.add_argument("--pulse-pA", type=float, default=100.0)
-    ap.add_argument("--pulse-ms", type=float, default=2.0)
-    ap.add_argument("--pulse-population", choices=["exc", "inh"], default="exc")
-    ap.add_argument("--warmup", type=float, default=0.8, help="no pulses before this time, s")
+                    help="sense->stimulate latency to compensate, ticks (default %(default)s; stepped mode: exactly 1)")
+    ap.add_argument("--pulse-pA", type=float, default=100.0, help="pulse amplitude, pA (default %(default)s)")
+    ap.add_argument("--pulse-ms", type=float, default=2.0, help="pulse length, ms (default %(default)s)")
+    ap.add_argument("--pulse-population", choices=["exc", "inh"], default="exc", help="(default %(default)s)")
+    ap.add_argument("--warmup", type=float, default=0.8, help="no pulses before this time, s (default %(default)s)")
     args = ap.parse_args(argv)
 
     f0 = args.f0 or args.drive_hz

@@ -43,7 +43,8 @@ def main(argv=None):
     ap.add_argument("--kp", type=float, default=10.0, help="proportional gain, pA per Hz (default %(default)s)")
     ap.add_argument("--ki", type=float, default=300.0, help="integral gain, pA per Hz per s (default %(default)s)")
     ap.add_argument("--max-pA", type=float, default=400.0, help="output bound, pA (default %(default)s)")
-    ap.add_argument("--smoothing-ms", type=float, default=10.0, help="rate smoothing time constant, ms")
+    ap.add_argument("--smoothing-ms", type=float, default=10.0,
+                    help="rate smoothing time constant, ms (default %(default)s)")
     ap.add_argument("--start", type=float, default=0.3, help="controller on from this time, s (default %(default)s)")
     args = ap.parse_args(argv)
 

@@ -1,0 +1,85 @@
+"""Every option of every Python tool of tools/ that has a default says it in its --help (the external-loop
+examples listed --burst-pA, --pulse-ms, --drive-hz, --smoothing-ms ... with no default and often no unit, so a
+user could not tell what a run without them does). Reference: each parser's own defaults, read from the parser
+the tool builds (its parse_args is intercepted, nothing runs). The tools are test_tool_errors.py's list, which
+that test holds to every script of tools/ with a __main__. Run by ctest with PYTHONPATH set."""
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+import unittest
+
+from test_tool_errors import MISSING_INPUT, ROOT
+
+
+class _Parsed(Exception):
+    pass
+
+
+def parsers_of(rel):
+    """The parsers (subcommands' included) that the tool at rel builds before it parses its arguments."""
+    built = []
+
+    def intercept(self, *args, **kwargs):
+        built.append(self)
+        raise _Parsed()
+
+    saved = argparse.ArgumentParser.parse_args, argparse.ArgumentParser.parse_known_args, sys.argv
+    argparse.ArgumentParser.parse_args = argparse.ArgumentParser.parse_known_args = intercept
+    sys.argv = [rel]
+    try:
+        package = os.path.join("tools", "python", "cortexloop_client")
+        if os.path.dirname(rel) == package:
+            module = importlib.import_module("cortexloop_client." + os.path.splitext(os.path.basename(rel))[0])
+        else:
+            sys.path.insert(0, os.path.join(ROOT, os.path.dirname(rel)))  # the examples' _common
+            spec = importlib.util.spec_from_file_location("tool_" + os.path.basename(rel)[:-3], os.path.join(ROOT, rel))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        try:
+            module.main()
+        except _Parsed:
+            pass
+    finally:
+        argparse.ArgumentParser.parse_args, argparse.ArgumentParser.parse_known_args, sys.argv = saved
+    parsers = []
+
+    def walk(parser):
+        parsers.append(parser)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    walk(sub)
+    for parser in built:
+        walk(parser)
+    return parsers
+
+
+def undocumented_defaults(parser):
+    """Options with a default (not a flag's False, not an empty list) whose help neither says 'default' nor shows it."""
+    missing = []
+    for a in parser._actions:
+        if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) or a.help == argparse.SUPPRESS:
+            continue
+        if a.default in (None, False, argparse.SUPPRESS) or a.default == []:
+            continue
+        text = a.help or ""
+        if "default" not in text and str(a.default) not in text:
+            missing.append(f"{'/'.join(a.option_strings) or a.dest} (default {a.default!r}): {text!r}")
+    return missing
+
+
+class ToolHelp(unittest.TestCase):
+    def test_every_default_is_in_the_help(self):
+        self.assertGreater(len(MISSING_INPUT), 10)
+        for rel in MISSING_INPUT:
+            with self.subTest(tool=rel):
+                parsers = parsers_of(rel)
+                self.assertTrue(parsers, "no argparse parser found")
+                for parser in parsers:
+                    self.assertEqual(undocumented_defaults(parser), [], parser.prog)
+
+
+if __name__ == "__main__":
+    unittest.main()
