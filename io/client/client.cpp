@@ -162,16 +162,21 @@ std::optional<stream_message> client::receive(std::chrono::milliseconds timeout)
 
 bool client::sync_subscription(std::chrono::milliseconds timeout, command_kind kind) {
   const auto end = std::chrono::steady_clock::now() + timeout;
+  std::optional<std::uint64_t> first_seq;
   while (std::chrono::steady_clock::now() < end) {
     command ping;
     ping.kind = kind;
     const std::uint64_t seq = send(ping);
+    if (!first_seq) first_seq = seq;
     if (!wait_ack(seq, std::chrono::milliseconds(2000))) continue;
-    // The stream may hold a backlog of readouts before the ack: read for up to 2 s.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
+    // The first acks are usually published before the subscription is live (a SUB joins late and misses them), so
+    // read the stream for 200 ms, then ask again; any of these commands' acks on the stream proves it live. (One
+    // 2 s read per command made every `record --sync` take 2 s.) 200 ms also drains a backlog of readouts ahead of
+    // the ack.
+    const auto until = std::min(end, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
     while (std::chrono::steady_clock::now() < until) {
-      auto m = receive(std::chrono::milliseconds(50));
-      if (m && m->topic == kTopicAck && m->message()->payload_as_Ack()->seq() >= seq) return true;
+      auto m = receive(std::chrono::milliseconds(20));
+      if (m && m->topic == kTopicAck && m->message()->payload_as_Ack()->seq() >= *first_seq) return true;
     }
   }
   return false;
