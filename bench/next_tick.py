@@ -4,11 +4,13 @@
 A closed-loop client answers every readout at once: on the readout of tick k it sends a Ping (applied by
 the real-time thread like any command) and later reads its ack's tick_applied. The fraction with
 tick_applied == k + 1 is what a controller gets; the rest land one or more ticks later.
-Usage: PYTHONPATH=build/python:tools/python bench/next_tick.py build/cortexloop [--seconds 10] [-- serve flags]
+Usage: /usr/bin/python3 bench/next_tick.py build/cortexloop [--seconds 10] [-- serve flags]
 """
 import argparse, collections, os, subprocess, sys, time
 
-from cortexloop_client import Client
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
+from cortexloop_client import Client  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("binary")

@@ -29,6 +29,9 @@ def port():
 
 def main():
     args = sys.argv[1:]
+    if "-h" in args or "--help" in args:
+        print(__doc__)
+        return
     binary = os.path.join(REPO, "build", "cortexloop")
     if "--binary" in args:
         i = args.index("--binary")

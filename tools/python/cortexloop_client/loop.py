@@ -259,8 +259,8 @@ def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neur
     """The command-line options every example shares."""
     parser.add_argument("--config", default=os.path.join(REPO, config), help="server config (default: %(default)s)")
     parser.add_argument("--neurons", type=int, default=neurons,
-                        help="network.n_neurons (default %(default)s; the paper's 10000 runs slower than real time "
-                             "on a loaded machine)")
+                        help="network.n_neurons (default %(default)s, small so that an example runs in seconds; the paper's "
+                             "network has 10000)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
     parser.add_argument("--mode", choices=["stepped", "realtime"], default="stepped",
                         help="stepped: deterministic, one tick per decision (default); realtime: wall-clock paced")
@@ -269,7 +269,7 @@ def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neur
                         help="seconds of simulated time (default: %(default)s)")
     parser.add_argument("--connect", metavar="COMMANDS,PUB",
                         help="use a running server (e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555) instead of "
-                             "starting one; it must run in --mode")
+                             "starting one; it must run in the mode --mode names")
     parser.add_argument("--bin", default=DEFAULT_BIN, help="cortexloop executable (default: %(default)s)")
     parser.add_argument("--out", help="write the recording as .npz here")
     parser.add_argument("--png", help="write a figure (sensed signal, controller output, stimulation, rates) here")
