@@ -17,7 +17,7 @@ rm -rf "$OUT"
 build/cortexloop serve --config configs/closed_loop.toml "${SET[@]}" --mode stepped --seed 1 --pub $PUB --commands $CMD &
 SERVE=$!
 trap 'kill -TERM $SERVE 2>/dev/null || true' EXIT
-# --sync: record pings the server until its subscription is live, then prints "record: subscribed".
+# --sync: record sends GetInfo (which applies nothing) until its subscription is live, then prints "record: subscribed".
 mkdir -p "$OUT"
 build/cortexloop record --out "$OUT" --spikes --sync --config configs/closed_loop.toml "${SET[@]}" \
     --pub $PUB --commands $CMD -q 2> "$OUT/record.log" &

@@ -106,6 +106,9 @@ class ClientTest(unittest.TestCase):
                 rec = subprocess.Popen([BIN, "record", "--out", tmp, "--pub", server.pub, "--commands",
                                         server.commands, "-q", "--sync"], stderr=subprocess.PIPE, text=True)
                 self.assertEqual(rec.stderr.readline().strip(), "record: subscribed")
+                # A client syncing while a recording runs adds nothing to it (its GetInfo applies nothing; the Ping
+                # it sent before 2026-12-03 was listed in commands.jsonl as an applied command).
+                self.assertTrue(c.sync())
                 ack = c.wait_ack(c.stimulate(300.0, duration_ms=300), 10)
                 self.assertTrue(ack.accepted)
                 time.sleep(1.5)  # > 500 readouts (checked below) even at a realtime factor of 0.5
@@ -133,6 +136,8 @@ class ClientTest(unittest.TestCase):
             with open(os.path.join(tmp, "acks.jsonl")) as f:
                 acks = [json.loads(line) for line in f]
             self.assertEqual(len(acks), summary["acks"])
+            with open(os.path.join(tmp, "commands.jsonl")) as f:
+                self.assertEqual([json.loads(line)["kind"] for line in f], ["SetStimulation"])
             self.assertTrue(any(a["tick_applied"] == ack.tick_applied for a in acks))
             # The plot draws this recording (a size check passed for any non-empty figure). Break tried: the stim
             # panel plotting zeros in plot.figure -> the ydata check fails (the old "> 10 kB" check passed).

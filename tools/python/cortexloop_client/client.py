@@ -633,8 +633,10 @@ class Client:
         return topic, payload
 
     def sync(self, timeout=20.0):
-        """Pings until a ping's ack comes back on the stream: the subscription is live. It needs topic "ack":
-        if the client did not subscribe to it, it subscribes for the sync and unsubscribes after."""
+        """Sends GetInfo until its ack comes back on the stream: the subscription is live. GetInfo is answered by
+        the server's I/O thread and applies nothing, so a recording of the session does not list the sync (a Ping
+        reaches the engine and would; `cortexloop record --sync` does the same). It needs topic "ack": if the client
+        did not subscribe to it, it subscribes for the sync and unsubscribes after."""
         if self.sub is None:
             raise RuntimeError("sync() needs the stream: create the Client with a pub endpoint")
         temporary = not any(b"ack".startswith(t) for t in self.topics)
@@ -644,7 +646,7 @@ class Client:
             end = time.monotonic() + timeout
             while time.monotonic() < end:
                 try:
-                    seq = self.ping()
+                    seq = self.get_info()
                 except TimeoutError:  # no connection yet (a server still starting)
                     continue
                 if self.wait_ack(seq, 2.0) is None:
