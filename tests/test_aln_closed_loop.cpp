@@ -6,6 +6,7 @@
 // signals with only the node.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -60,12 +61,16 @@ double open_loop_rate_Hz(const engine::engine_params& p, double i_pA) {
 //     0.15 mHz; the clamp dithers by a step or two);
 //   - the steady current is I* = f^-1(target) of the open-loop model (bisection), within 0.05 pA (0.6 mHz of rate at
 //     f'(I*) = 0.012 Hz/pA);
-//   - |I - I*| decays as exp(-ki f'(I*) t): the ratio from 1.6 s to 2.0 s within 10 % of the prediction (f is curved
-//     between the two times and the plant lags by a few ms; measured 0.144 against 0.139);
+//   - |I - I*| decays as exp(-ki f'(I*) t): the ratio from 1.6 s to 2.0 s within 5 % of that prediction (measured
+//     0.1443 against 0.1392: f is curved between I(1.6 s) = 11.27 pA and I* = 11.93 pA), and within 1.5 % of the
+//     same static plant integrated without the linearisation, dI/dt = ki (target - f(I)) with f from 9 open-loop
+//     points (0.1448: 0.3 % off, what is left being the plant's lag of a few ms and the 1 kHz sampling);
 // and the node's every tick equals the model stepped alone with the recorded currents (exact: same operations).
 // Seen to fail: with device::observe feeding the node's I rate as aln_rate_exc (above the target), the clamp sits at
 // output_min = 0: sensed mean off by 3.7 Hz, I at 0 against I* = 11.93 pA, decay ratio 1; the exact replay still
-// passes (it checks the path from the device to the node, not what is sensed).
+// passes (it checks the path from the device to the node, not what is sensed). And with the clamp's ki 2 % low
+// (392 per Hz s), which passed the earlier 10 % bound on the linear prediction: measured 0.1502, 3.7 % off the
+// integrated static plant.
 TEST_CASE("a PI clamp on the sensed ALN E rate holds it at its target with the open-loop current f^-1(target)",
           "[aln][device][closed_loop]") {
   engine::engine_params p = testing::load_params(kConfig);
@@ -150,8 +155,24 @@ TEST_CASE("a PI clamp on the sensed ALN E rate holds it at its target with the o
   const double gain_Hz_per_pA = (open_loop_rate_Hz(p, i_star + 1.0) - open_loop_rate_Hz(p, i_star - 1.0)) / 2.0;
   const double predicted = std::exp(-kKi_pA_per_Hz_s * gain_Hz_per_pA * 0.4);
   const double measured = (i_star - rec.exc_pA[20'000]) / (i_star - rec.exc_pA[16'000]);
-  INFO("f'(I*) " << gain_Hz_per_pA << " Hz/pA: decay over 0.4 s predicted " << predicted << ", measured " << measured);
-  CHECK(measured == Approx(predicted).epsilon(0.10));
+  // The same static plant without the linearisation: dI/dt = ki (target - f(I)) from I(1.6 s) over 0.4 s, f linear
+  // between 9 open-loop points from I(1.6 s) to I*.
+  const double i_from = rec.exc_pA[16'000];
+  constexpr int kGrid = 9;
+  double grid_Hz[kGrid];
+  for (int g = 0; g < kGrid; ++g) grid_Hz[g] = open_loop_rate_Hz(p, i_from + (i_star - i_from) * g / (kGrid - 1));
+  auto f_Hz = [&](double i) {
+    const double x = std::clamp((i - i_from) / (i_star - i_from) * (kGrid - 1), 0.0, kGrid - 1.0 - 1e-9);
+    const int g = static_cast<int>(x);
+    return grid_Hz[g] + (x - g) * (grid_Hz[g + 1] - grid_Hz[g]);
+  };
+  double i_pA = i_from;
+  for (int k = 0; k < 4000; ++k) i_pA += 1e-4 * kKi_pA_per_Hz_s * (kTarget_Hz - f_Hz(i_pA));
+  const double predicted_curved = (i_star - i_pA) / (i_star - i_from);
+  INFO("f'(I*) " << gain_Hz_per_pA << " Hz/pA: decay over 0.4 s predicted " << predicted << ", measured " << measured
+                 << ", predicted with f's curvature " << predicted_curved << "; I(1.6 s) " << i_from << " pA");
+  CHECK(measured == Approx(predicted).epsilon(0.05));
+  CHECK(measured == Approx(predicted_curved).epsilon(0.015));
 }
 
 // The config names the missing model: an ALN signal without [aln], a network signal with only the [aln] node.
