@@ -11,6 +11,11 @@
 #include <immintrin.h>
 #endif
 
+// As in lanes16.hpp: the 64-byte vector instantiations are always inlined, no call passes one by value (GCC warns
+// about their ABI in builds without AVX-512, e.g. CORTEXLOOP_PORTABLE).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace cortexloop::engine {
 
 // The key bumped by the Weyl increments before rounds 2..R (Salmon et al. 2011, Sec. 4.2), computed once per key.
@@ -100,3 +105,5 @@ struct philox_lanes {
 }
 
 }  // namespace cortexloop::engine
+
+#pragma GCC diagnostic pop
