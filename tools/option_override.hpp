@@ -5,6 +5,7 @@
 // --threads 99999999999999999999 into 9223372036854775807 before anyone looked.
 #include <charconv>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,7 +26,7 @@ inline bool read_integer(const std::string& text, std::int64_t& value, std::errc
 }  // namespace detail
 
 // A CLI11 check that the text is a whole number that fits 64 bits (the range of the key is the loader's to check).
-// No description: an option kept as text shows as "TEXT:INT" in the help; give it ->type_name("INT") instead.
+// No description: add_integer_text_option names the type instead (a string option would show as "TEXT:INT").
 inline const CLI::Validator integer_text(
     [](std::string& text) -> std::string {
       std::int64_t v = 0;
@@ -36,6 +37,12 @@ inline const CLI::Validator integer_text(
       return {};
     },
     "");
+
+// An integer option kept as the text typed (option_override labels the override with it), shown in the help as INT.
+inline CLI::Option* add_integer_text_option(CLI::App* app, const std::string& name, std::optional<std::string>& text,
+                                            const std::string& help) {
+  return app->add_option(name, text, help)->check(integer_text)->type_name("INT");
+}
 
 // The override of `key` by `option` typed as `typed` (already checked by integer_text or positive_number): the
 // value in TOML's form (TOML refuses "03" or ".5"), the label as typed.

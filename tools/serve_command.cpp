@@ -191,11 +191,10 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds (default: run until Ctrl-C)")
       ->check(positive_number);
-  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(integer_text)->type_name("INT");
-  cmd->add_option("--threads", o->threads, "Worker threads stepping the network, 1 to the usable CPUs (overrides "
-                                         "simulation.threads); results are the same for any count")
-      ->check(integer_text)
-      ->type_name("INT");
+  add_integer_text_option(cmd, "--seed", o->seed, "Seed (overrides simulation.seed)");
+  add_integer_text_option(cmd, "--threads", o->threads,
+                          "Worker threads stepping the network, 1 to the usable CPUs (overrides simulation.threads); "
+                          "results are the same for any count");
   cmd->add_option("--mode", o->mode, "realtime: paced by the wall clock; fast: as fast as possible; stepped: advance "
                                      "on Step commands")
       ->check(CLI::IsMember({"realtime", "fast", "stepped"}))

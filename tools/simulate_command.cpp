@@ -406,11 +406,10 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
       ->check(positive_number)
       ->type_name("FLOAT");
-  cmd->add_option("--seed", o->seed, "Seed (overrides simulation.seed)")->check(integer_text)->type_name("INT");
-  cmd->add_option("--threads", o->threads, "Worker threads stepping the network, 1 to the usable CPUs (overrides "
-                                         "simulation.threads); results are the same for any count")
-      ->check(integer_text)
-      ->type_name("INT");
+  add_integer_text_option(cmd, "--seed", o->seed, "Seed (overrides simulation.seed)");
+  add_integer_text_option(cmd, "--threads", o->threads,
+                          "Worker threads stepping the network, 1 to the usable CPUs (overrides simulation.threads); "
+                          "results are the same for any count");
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));

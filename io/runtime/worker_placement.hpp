@@ -32,18 +32,13 @@ inline std::string place_helpers_with_note(engine::engine& eng, int cpu, int fif
              : n + " helper worker(s) not fully placed (pinning or SCHED_FIFO refused)";
 }
 
-// The first CPU this process may run on, or -1.
-inline int first_usable_cpu() {
-  const std::vector<int> cpus = engine::allowed_cpus();
-  return cpus.empty() ? -1 : cpus.front();
-}
-
 // Where worker 0 (serve's real-time thread, simulate's own thread) runs: the CPU asked for (serve --cpu, --rt), else,
-// with helpers, the first usable CPU, where their placement starts counting; -1: not pinned. Left to the scheduler,
-// worker 0 could share a helper's CPU, and every barrier would wait for the one descheduled.
+// with helpers, the first CPU this process may run on, where their placement starts counting; -1: not pinned. Left
+// to the scheduler, worker 0 could share a helper's CPU, and every barrier would wait for the one descheduled.
 inline int worker0_cpu(const engine::engine& eng, int requested = -1) {
   if (requested >= 0 || eng.n_workers() <= 1) return requested;
-  return first_usable_cpu();
+  const std::vector<int> cpus = engine::allowed_cpus();
+  return cpus.empty() ? -1 : cpus.front();
 }
 
 }  // namespace cortexloop::io
