@@ -46,8 +46,8 @@ for example in ("open_loop", "phase_locked", "pi_clamp", "responsive"):
     MISSING_INPUT[f"tools/python/examples/{example}.py"] = ["--config", MISSING + "/server.toml", "--bin", BIN]
 
 
-def run(args, cwd=ROOT, timeout=120):
-    env = dict(os.environ, MPLBACKEND="Agg")
+def run(args, cwd=ROOT, timeout=120, **env_extra):
+    env = dict(os.environ, MPLBACKEND="Agg", **env_extra)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.join(ROOT, "tools", "python"),
                                                     env.get("PYTHONPATH", "")) if p)
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=cwd,
@@ -138,12 +138,8 @@ class ServerExitCode(unittest.TestCase):
             wrapper = os.path.join(tmp, "serve.sh")
             pathlib.Path(wrapper).write_text(FAILING_SERVE)
             os.chmod(wrapper, 0o755)
-            env = dict(os.environ, REAL_BIN=BIN, EXIT_CODE=str(exit_code))
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.join(ROOT, "tools", "python"),
-                                                            env.get("PYTHONPATH", "")) if p)
-            return subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", example + ".py"),
-                                   "--bin", wrapper, "--neurons", "1000", "--duration", "0.05"],
-                                  capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+            return run([os.path.join(ROOT, "tools", "python", "examples", example + ".py"), "--bin", wrapper,
+                        "--neurons", "1000", "--duration", "0.05"], REAL_BIN=BIN, EXIT_CODE=str(exit_code))
 
     def test_a_server_failing_at_shutdown_fails_the_example(self):
         for example in ("open_loop", "phase_locked", "pi_clamp", "responsive"):

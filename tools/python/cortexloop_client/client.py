@@ -560,15 +560,21 @@ class Client:
         """The server's shape as a dict (GetInfo round trip), or None without an answer within `timeout` s, a
         server still starting included (the GetInfo is sent once there is a connection: ZMQ_IMMEDIATE)."""
         end = time.monotonic() + timeout
+        seq = self._get_info_by(end)
+        if seq is None:
+            return None
+        ack = self.wait_ack(seq, max(0.0, end - time.monotonic()))
+        return ack.info if ack is not None else None
+
+    def _get_info_by(self, end):
+        """Sends a GetInfo once there is a connection (ZMQ_IMMEDIATE: a send waits up to 2 s for one, a server
+        still starting included): its seq, or None if there was none by `end` (time.monotonic())."""
         while True:
             try:
-                seq = self.get_info()
-                break
+                return self.get_info()
             except TimeoutError:
                 if time.monotonic() >= end:
                     return None
-        ack = self.wait_ack(seq, max(0.0, end - time.monotonic()))
-        return ack.info if ack is not None else None
 
     def send_raw(self, data):
         self._send_bytes(bytes(data))
@@ -645,11 +651,8 @@ class Client:
         try:
             end = time.monotonic() + timeout
             while time.monotonic() < end:
-                try:
-                    seq = self.get_info()
-                except TimeoutError:  # no connection yet (a server still starting)
-                    continue
-                if self.wait_ack(seq, 2.0) is None:
+                seq = self._get_info_by(end)
+                if seq is None or self.wait_ack(seq, 2.0) is None:
                     continue
                 until = time.monotonic() + 0.2
                 while time.monotonic() < until:
