@@ -105,8 +105,8 @@ def main():
     ap.add_argument("--duration", type=float, default=4.0, help="simulated seconds (default 4)")
     ap.add_argument("--window", default="2,4", help="rate window in s (default 2,4)")
     ap.add_argument("--binary", default="build/cortexloop",
-                    help="cortexloop executable (relative to the repo root)")
-    ap.add_argument("--cpu", type=int, default=0, help="core to pin both to (taskset -c)")
+                    help="cortexloop executable, relative to the repo root (default %(default)s)")
+    ap.add_argument("--cpu", type=int, default=0, help="core to pin both to (taskset -c; default %(default)s)")
     ap.add_argument("--brian2-only", action="store_true", help="skip cortexloop")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()

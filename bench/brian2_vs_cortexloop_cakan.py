@@ -75,12 +75,15 @@ def run_cortexloop(binary, sets, duration, cpu, tmp):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1], epilog=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--point", default="A1", choices=sorted(ref.POINTS))
+    ap.add_argument("--point", default="A1", choices=sorted(ref.POINTS),
+                    help="the paper's point of interest to run (default %(default)s)")
     ap.add_argument("--set", dest="sets", action="append", default=[], help="extra overrides, both simulators")
-    ap.add_argument("--duration", type=float, default=6.0)
-    ap.add_argument("--cpu", type=int, default=1)
-    ap.add_argument("--binary", default=str(REPO / "build" / "cortexloop"))
-    ap.add_argument("--json")
+    ap.add_argument("--duration", type=float, default=6.0, help="simulated seconds (default %(default)s)")
+    ap.add_argument("--cpu", type=int, default=1,
+                    help="the core both simulators are pinned to (taskset -c; default %(default)s)")
+    ap.add_argument("--binary", default=str(REPO / "build" / "cortexloop"),
+                    help="cortexloop executable (default build/cortexloop)")
+    ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()
     sets = args.sets + ref.point_sets(args.point)
     cfg = ref.load_config(ref.DEFAULT_CONFIG, sets)

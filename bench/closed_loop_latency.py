@@ -99,19 +99,25 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--commands", type=int, default=5000, help="commands to measure (default %(default)s)")
     ap.add_argument("--warmup", type=int, default=500, help="readouts ignored first (default %(default)s)")
-    ap.add_argument("--config", default=os.path.join(loop.REPO, "configs", "zerlaut2018_network.toml"))
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--config", default=os.path.join(loop.REPO, "configs", "zerlaut2018_network.toml"),
+                    help="server config (default configs/zerlaut2018_network.toml)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="config override for the server (repeatable)")
     ap.add_argument("--serve-arg", action="append", default=[], help="extra `serve` argument, e.g. --serve-arg=--rt")
     ap.add_argument("--connect", metavar="COMMANDS,PUB", help="use a running realtime server")
-    ap.add_argument("--bin", default=loop.DEFAULT_BIN)
-    ap.add_argument("--gain-pA-per-Hz", type=float, default=0.01)
+    ap.add_argument("--bin", default=loop.DEFAULT_BIN, help="cortexloop executable (default build/cortexloop)")
+    ap.add_argument("--gain-pA-per-Hz", type=float, default=0.01,
+                    help="the loop's command per Hz of the sensed rate, pA/Hz (default %(default)s)")
     ap.add_argument("--policy", choices=["every", "latest"], default="every",
                     help="every: answer every readout in order (default); latest: answer only the newest readout "
                          "waiting when the loop wakes, skipping stale ones")
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--no-device", action="store_true", help="skip the on-device loop (build/bench/device_loop_latency)")
-    ap.add_argument("--device-seconds", type=float, default=20.0, help="simulated seconds of the on-device run")
-    ap.add_argument("--tick-ms", type=float, default=1.0, help="the server's tick, to express steps in ticks")
+    ap.add_argument("--no-device", action="store_true",
+                    help="skip the on-device loop (build/bench/device_loop_latency)")
+    ap.add_argument("--device-seconds", type=float, default=20.0,
+                    help="simulated seconds of the on-device run (default %(default)s)")
+    ap.add_argument("--tick-ms", type=float, default=1.0,
+                    help="the server's tick in ms, to express steps in ticks (default %(default)s)")
     args = ap.parse_args(argv)
 
     server = None

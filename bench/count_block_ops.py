@@ -15,9 +15,9 @@ excluded). Two layouts of the loop are recognised:
 The group's Philox rounds (once per 8 blocks) are not counted. bench/README.md, "One thread, fifth pass" and
 "Eighth pass".
 """
+import argparse
 import re
 import subprocess
-import sys
 
 SYMBOL = ("cortexloop::engine::partition::step_cells(cortexloop::engine::network_model const&, "
           "cortexloop::engine::network_state&, cortexloop::engine::step_inputs const&, unsigned int)")
@@ -87,7 +87,11 @@ def count(binary):
 
 
 def main():
-    for binary in sys.argv[1:]:
+    parser = argparse.ArgumentParser(description="Instructions per 16-cell block of the network's update "
+                                     "(partition::step_cells, RS loop, no spike), read with objdump.")
+    parser.add_argument("binaries", nargs="+", metavar="BINARY",
+                        help="a compiled bench_network (e.g. build/bench/bench_network)")
+    for binary in parser.parse_args().binaries:
         total, wide, arith = count(binary)
         print(f"{binary}: {total:g} instructions per block, {wide:g} on zmm/mask registers, {arith:g} of them "
               f"arithmetic, compares, blends or mask operations")

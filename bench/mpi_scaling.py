@@ -49,11 +49,15 @@ def measure(binary, n, ranks, duration, repeats):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=float, default=2.0, help="simulated seconds per run (default 2)")
-    ap.add_argument("--strong-n", type=int, default=100000)
-    ap.add_argument("--weak-n-per-rank", type=int, default=50000)
-    ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"))
+    ap.add_argument("--strong-n", type=int, default=100000,
+                    help="cells of the strong-scaling network (default %(default)s)")
+    ap.add_argument("--weak-n-per-rank", type=int, default=50000,
+                    help="cells per rank, weak scaling (default %(default)s)")
+    ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2], help="numbers of MPI ranks to run (default 1 2)")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="runs per configuration; the median is reported (default %(default)s)")
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"),
+                    help="cortexloop executable (default build/cortexloop)")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"mpi_scaling.py: {args.binary} not found; build first (scripts/build.sh)")

@@ -5,6 +5,7 @@
 --stall-s S: after the Resets, a subscriber to every topic that never reads (ZMQ_RCVHWM 1, 4 kB socket buffer)
 for S seconds, so that the server's PUB queue for it fills to its high-water mark; then it leaves. RSS is
 printed each second while it stalls and 1, 2, 5 and 12 s after it left (what the server kept of that queue)."""
+import argparse
 import os
 import signal
 import socket
@@ -28,23 +29,20 @@ def port():
 
 
 def main():
-    args = sys.argv[1:]
-    if "-h" in args or "--help" in args:
-        print(__doc__)
-        return
-    binary = os.path.join(REPO, "build", "cortexloop")
-    if "--binary" in args:
-        i = args.index("--binary")
-        binary = args[i + 1]
-        del args[i:i + 2]
-    stall_s = 0.0
-    if "--stall-s" in args:
-        i = args.index("--stall-s")
-        stall_s = float(args[i + 1])
-        del args[i:i + 2]
-    n = int(args[0]) if args else 30
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] + "..", epilog=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("resets", type=int, nargs="?", default=30, help="Resets to send (default %(default)s)")
+    ap.add_argument("env", nargs="*", metavar="ENV=VALUE", help="environment variables for the server")
+    ap.add_argument("--binary", default=os.path.join(REPO, "build", "cortexloop"),
+                    help="cortexloop executable (default build/cortexloop)")
+    ap.add_argument("--stall-s", type=float, default=0.0,
+                    help="seconds of a subscriber that never reads, after the Resets (default %(default)s: none)")
+    args = ap.parse_args()
+    binary, stall_s, n = args.binary, args.stall_s, args.resets
     env = dict(os.environ)
-    for a in args[1:]:
+    for a in args.env:
+        if "=" not in a:
+            ap.error(f"{a!r} is not ENV=VALUE")
         k, v = a.split("=", 1)
         env[k] = v
     pub, cmd = f"tcp://127.0.0.1:{port()}", f"tcp://127.0.0.1:{port()}"

@@ -22,10 +22,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=float, default=4.0, help="simulated seconds per run (default 4)")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 50000, 100000, 200000])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 50000, 100000, 200000],
+                    help="network sizes in cells (default 10000 50000 100000 200000)")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="worker threads to compare (default 1 2)")
     ap.add_argument("--cpus", default="0,1", help="CPUs to pin to (taskset -c; default 0,1)")
-    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"))
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"),
+                    help="cortexloop executable (default build/cortexloop)")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"scaling.py: {args.binary} not found; build first (scripts/build.sh)")

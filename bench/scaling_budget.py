@@ -109,9 +109,11 @@ def max_cells(ranks, threads, link, mode):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2, help="worker threads per rank (default 2, as measured)")
-    ap.add_argument("--max-ranks", type=int, default=64)
-    ap.add_argument("--png", default=os.path.join(ROOT, "docs", "images", "scaling_budget.png"))
-    ap.add_argument("--no-png", action="store_true")
+    ap.add_argument("--max-ranks", type=int, default=64,
+                    help="largest number of machines (ranks) sized (default %(default)s)")
+    ap.add_argument("--png", default=os.path.join(ROOT, "docs", "images", "scaling_budget.png"),
+                    help="the figure (default docs/images/scaling_budget.png)")
+    ap.add_argument("--no-png", action="store_true", help="print the table only, draw no figure")
     ap.add_argument("--example", type=int, nargs=2, metavar=("CELLS", "RANKS"),
                     help="print the tick budget of one configuration, term by term, for every link")
     args = ap.parse_args()

@@ -433,17 +433,25 @@ def slope_per_min(xs, ys):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--binary", default=os.path.join(REPO, "build", "cortexloop"))
-    ap.add_argument("--config", default=os.path.join(REPO, "configs", "default.toml"))
-    ap.add_argument("--duration-s", type=float, default=3600.0)
-    ap.add_argument("--rate", type=float, default=200.0, help="frames per second (valid + invalid)")
-    ap.add_argument("--invalid-fraction", type=float, default=0.4)
-    ap.add_argument("--reset-every-s", type=float, default=300.0)
-    ap.add_argument("--segment-s", type=float, default=300.0)
-    ap.add_argument("--overlap-s", type=float, default=20.0)
-    ap.add_argument("--log-every-s", type=float, default=60.0)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", default=os.path.join(REPO, "out", "soak"))
+    ap.add_argument("--binary", default=os.path.join(REPO, "build", "cortexloop"),
+                    help="cortexloop executable (default build/cortexloop)")
+    ap.add_argument("--config", default=os.path.join(REPO, "configs", "default.toml"),
+                    help="server config (default configs/default.toml)")
+    ap.add_argument("--duration-s", type=float, default=3600.0, help="how long the soak runs, s (default %(default)s)")
+    ap.add_argument("--rate", type=float, default=200.0,
+                    help="frames per second, valid + invalid (default %(default)s)")
+    ap.add_argument("--invalid-fraction", type=float, default=0.4,
+                    help="fraction of the frames that are invalid (default %(default)s)")
+    ap.add_argument("--reset-every-s", type=float, default=300.0,
+                    help="a Reset at most once per this many seconds (default %(default)s)")
+    ap.add_argument("--segment-s", type=float, default=300.0,
+                    help="seconds per recording segment (default %(default)s)")
+    ap.add_argument("--overlap-s", type=float, default=20.0,
+                    help="seconds consecutive segments overlap (default %(default)s)")
+    ap.add_argument("--log-every-s", type=float, default=60.0,
+                    help="seconds between status lines (default %(default)s)")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the random command mix (default %(default)s)")
+    ap.add_argument("--out", default=os.path.join(REPO, "out", "soak"), help="output folder (default out/soak)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rng = random.Random(args.seed)

@@ -9,8 +9,8 @@ work these are high, with one made by the machine (a vCPU taken away, the VM's s
 
     /usr/bin/python3 bench/tick_tail.py /tmp/trace_a.csv /tmp/trace_b.csv
 """
+import argparse
 import csv
-import sys
 
 import numpy as np
 
@@ -69,4 +69,7 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description="Where a tick's tail comes from: two or more bench/tick_trace CSV "
+                                     "files of the same network and seed, compared tick by tick.")
+    parser.add_argument("traces", nargs="+", metavar="CSV", help="bench/tick_trace output files (same network, seed)")
+    main(parser.parse_args().traces)

@@ -165,12 +165,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     clconfig.add_arguments(ap, DEFAULT_CONFIG)
-    ap.add_argument("--points", default="A1,B3", help="comma-separated: " + ",".join(POINTS))
-    ap.add_argument("--seeds", default="1,2,3,4,5")
-    ap.add_argument("--duration", type=float, default=4.0, help="simulated seconds")
-    ap.add_argument("--window", default="1,4", help="averaging window in s, 'start,stop'")
-    ap.add_argument("--jobs", type=int, default=2, help="runs in parallel (one core each)")
-    ap.add_argument("--out", default=str(HERE / "data" / "brian2_cakan_network_rates.json"))
+    ap.add_argument("--points", default="A1,B3",
+                    help="comma-separated, of " + ",".join(POINTS) + " (default %(default)s)")
+    ap.add_argument("--seeds", default="1,2,3,4,5", help="comma-separated seeds (default %(default)s)")
+    ap.add_argument("--duration", type=float, default=4.0, help="simulated seconds (default %(default)s)")
+    ap.add_argument("--window", default="1,4", help="averaging window in s, 'start,stop' (default %(default)s)")
+    ap.add_argument("--jobs", type=int, default=2, help="runs in parallel, one core each (default %(default)s)")
+    ap.add_argument("--out", default=str(HERE / "data" / "brian2_cakan_network_rates.json"),
+                    help="the rates file (default tests/reference/data/brian2_cakan_network_rates.json)")
     ap.add_argument("--_single", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--project-dir", help=argparse.SUPPRESS)

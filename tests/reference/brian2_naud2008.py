@@ -56,10 +56,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__)
-    ap.add_argument("--configs", default=str(clconfig.REPO / "configs" / "naud2008"))
+    ap.add_argument("--configs", default=str(clconfig.REPO / "configs" / "naud2008"),
+                    help="folder of the firing-pattern configs (default configs/naud2008)")
     ap.add_argument("--set", dest="sets", action="append", default=[],
                     metavar="SECTION.KEY=VALUE", help="override a key in every config")
-    ap.add_argument("--out", default=str(HERE / "data" / "brian2_naud2008.json"))
+    ap.add_argument("--out", default=str(HERE / "data" / "brian2_naud2008.json"),
+                    help="results file (default tests/reference/data/brian2_naud2008.json)")
     ap.add_argument("--plot", default=None, help="also save V traces to this PNG")
     args = ap.parse_args()
 

@@ -224,14 +224,15 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__)
     clconfig.add_arguments(ap)
-    ap.add_argument("--drives", default="2,4,8", help="drive rates in Hz (network.drive.rate_Hz)")
-    ap.add_argument("--seeds", default="1,2,3")
-    ap.add_argument("--duration", type=float, default=6.0, help="simulated seconds")
-    ap.add_argument("--window", default="2,6", help="averaging window in s, 'start,stop'")
-    ap.add_argument("--jobs", type=int, default=2, help="runs in parallel (one core each)")
-    ap.add_argument("--outdir", default=str(HERE / "data"))
+    ap.add_argument("--drives", default="2,4,8", help="drive rates in Hz, network.drive.rate_Hz (default %(default)s)")
+    ap.add_argument("--seeds", default="1,2,3", help="comma-separated seeds (default %(default)s)")
+    ap.add_argument("--duration", type=float, default=6.0, help="simulated seconds (default %(default)s)")
+    ap.add_argument("--window", default="2,6", help="averaging window in s, 'start,stop' (default %(default)s)")
+    ap.add_argument("--jobs", type=int, default=2, help="runs in parallel, one core each (default %(default)s)")
+    ap.add_argument("--outdir", default=str(HERE / "data"), help="output folder (default tests/reference/data)")
     ap.add_argument("--trace", default="4:1",
-                    help="drive:seed whose per-ms trace is saved as brian2_network_rates_<d>Hz.npy")
+                    help="drive:seed whose per-ms trace is saved as brian2_network_rates_<d>Hz.npy (default "
+                         "%(default)s)")
     # internal, for the child processes
     ap.add_argument("--_single", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, help=argparse.SUPPRESS)

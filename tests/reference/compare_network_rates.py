@@ -22,8 +22,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"))
+    ap.add_argument("--seed", type=int, default=1, help="network seed (default %(default)s)")
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"),
+                    help="cortexloop executable (default build/cortexloop)")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"{args.binary} not found; build first (scripts/build.sh)")

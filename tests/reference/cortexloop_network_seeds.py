@@ -23,8 +23,9 @@ OUT = os.path.join(ROOT, "tests", "reference", "data", "cortexloop_network_seeds
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"))
-    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"),
+                    help="cortexloop executable (default build/cortexloop)")
+    ap.add_argument("--seeds", type=int, default=5, help="number of seeds, 1..N (default %(default)s)")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"{args.binary} not found; build first")

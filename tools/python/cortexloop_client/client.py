@@ -649,15 +649,18 @@ class Client:
         if temporary:
             self.sub.setsockopt(zmq.SUBSCRIBE, b"ack")
         try:
-            end = time.monotonic() + timeout
+            end, sent = time.monotonic() + timeout, set()
             while time.monotonic() < end:
                 seq = self._get_info_by(end)
                 if seq is None or self.wait_ack(seq, 2.0) is None:
                     continue
+                # Any attempt's ack counts: one published just after its own 0.2 s window shows the subscription
+                # live as well as this attempt's (record --sync's io::client::sync_subscription does the same).
+                sent.add(seq)
                 until = time.monotonic() + 0.2
                 while time.monotonic() < until:
                     m = self.receive(0.05)
-                    if m and m[1] == "ack" and m[2].seq == seq:
+                    if m and m[1] == "ack" and m[2].seq in sent:
                         return True
             return False
         finally:
