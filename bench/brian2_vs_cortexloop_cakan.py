@@ -4,6 +4,8 @@
 Run (from the repository root, after building cortexloop; ~5 min):
     /usr/bin/python3 bench/brian2_vs_cortexloop_cakan.py [--point A1] [--duration 6] [--cpu 1] [--json FILE]
 Prints both times, the ratio Brian2/cortexloop and both mean E/I rates over [1 s, duration] (sanity check).
+cortexloop runs --repeats times (default 3), half just before Brian2's binary and half just after it; its figures
+are the medians of those runs (each run's wall time and ratio are listed too).
 
 (a) Brian2 2.5 C++ standalone, 1 thread, the network built by tests/reference/brian2_cakan_network.py from
     configs/cakan2020/network.toml (the authors' equations, method 'heun'); compiled first (not timed), then the
@@ -36,7 +38,7 @@ def children_cpu_s():
     return r.ru_utime + r.ru_stime
 
 
-def run_brian2(cfg, duration, cpu, tmp):
+def run_brian2(cfg, duration, cpu, tmp, before_run=lambda: None):
     import brian2 as b2
     project = str(tmp / "brian2")
     b2.set_device("cpp_standalone", directory=project, build_on_run=False)
@@ -46,6 +48,7 @@ def run_brian2(cfg, duration, cpu, tmp):
     objs = ref.build_network(cfg, np.random.default_rng(1))
     b2.Network(*objs.values()).run(duration * b2.second)
     b2.device.build(directory=project, compile=True, run=False)
+    before_run()
     before = children_cpu_s()
     b2.device.run(project, with_output=False, run_args=[])
     binary_cpu_s = children_cpu_s() - before
@@ -83,18 +86,34 @@ def main():
                     help="the core both simulators are pinned to (taskset -c; default %(default)s)")
     ap.add_argument("--binary", default=str(REPO / "build" / "cortexloop"),
                     help="cortexloop executable (default build/cortexloop)")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="cortexloop runs, half just before Brian2's run and half just after; the ratios are taken "
+                         "against their medians (default %(default)s)")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()
+    if args.repeats < 1:
+        ap.error("--repeats must be >= 1")
     sets = args.sets + ref.point_sets(args.point)
     cfg = ref.load_config(ref.DEFAULT_CONFIG, sets)
     load_before = open("/proc/loadavg").read().split()[:3]
     with tempfile.TemporaryDirectory(prefix="cakan_bench_") as d:
         tmp = pathlib.Path(d)
-        c_wall, c_cpu, c_proc_cpu, c_e, c_i = run_cortexloop(args.binary, sets, args.duration, args.cpu, tmp)
-        b_loop, b_bin, b_bin_cpu, b_e, b_i = run_brian2(cfg, args.duration, args.cpu, tmp)
+        runs = []
+
+        def cortexloop_runs(k):
+            runs.extend(run_cortexloop(args.binary, sets, args.duration, args.cpu, tmp) for _ in range(k))
+        # Ours before and after Brian2's run: this VM changes speed level (~1.4x) from time to time, and a single
+        # run of ours (~2 s) against Brian2's ~70 s took whichever level held at that instant.
+        b_loop, b_bin, b_bin_cpu, b_e, b_i = run_brian2(cfg, args.duration, args.cpu, tmp,
+                                                        lambda: cortexloop_runs((args.repeats + 1) // 2))
+        cortexloop_runs(args.repeats // 2)
+    c_wall, c_cpu, c_proc_cpu = (float(np.median([r[k] for r in runs])) for k in range(3))
+    c_e, c_i = runs[0][3], runs[0][4]  # the same every run (same seed)
     load_after = open("/proc/loadavg").read().split()[:3]
     out = {"point": args.point, "duration_s": args.duration, "n_neurons": cfg["network"]["n_neurons"],
-           "cortexloop_wall_s": c_wall, "cortexloop_loop_cpu_s": c_cpu, "brian2_loop_s": b_loop,
+           "cortexloop_wall_s": c_wall, "cortexloop_loop_cpu_s": c_cpu,
+           "cortexloop_wall_s_runs": [r[0] for r in runs], "ratio_loop_over_wall_runs": [b_loop / r[0] for r in runs],
+           "brian2_loop_s": b_loop,
            "brian2_binary_s": b_bin, "ratio_loop_over_wall": b_loop / c_wall,
            # CPU time of each whole binary (set-up included), which waiting for a loaded CPU does not inflate.
            "cortexloop_process_cpu_s": c_proc_cpu, "brian2_binary_cpu_s": b_bin_cpu,
