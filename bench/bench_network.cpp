@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/denormals.hpp"
+#include "engine/cpu/denormals.hpp"
 #include "engine/engine.hpp"
-#include "engine/noise/philox_normal.hpp"
-#include "engine/philox.hpp"
+#include "engine/random/philox.hpp"
+#include "engine/random/philox_normal.hpp"
 #include "io/config/config_device.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/runtime/realtime_loop.hpp"

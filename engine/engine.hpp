@@ -9,12 +9,12 @@
 
 #include "engine/aln/aln_model.hpp"
 #include "engine/aln/aln_ring.hpp"
-#include "engine/external_current.hpp"
+#include "engine/inputs/external_current.hpp"
+#include "engine/inputs/stimulus.hpp"
 #include "engine/meanfield/ring.hpp"
-#include "engine/network.hpp"
+#include "engine/network/network.hpp"
 #include "engine/params.hpp"
 #include "engine/readout.hpp"
-#include "engine/stimulus.hpp"
 
 namespace cortexloop::engine {
 

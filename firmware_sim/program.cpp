@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "engine/sine_step.hpp"
+#include "engine/inputs/sine_step.hpp"
 
 namespace cortexloop::firmware_sim {
 

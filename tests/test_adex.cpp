@@ -6,7 +6,7 @@
 #include <limits>
 #include <utility>
 
-#include "engine/adex.hpp"
+#include "engine/cells/adex.hpp"
 
 using namespace cortexloop::engine;
 

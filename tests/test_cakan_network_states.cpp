@@ -16,7 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include "aln_test_support.hpp"
-#include "engine/external_current.hpp"
+#include "engine/inputs/external_current.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;

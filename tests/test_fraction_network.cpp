@@ -25,9 +25,9 @@
 
 #include "engine/cells/adex_heun.hpp"
 #include "engine/cells/adex_heun_lanes.hpp"
-#include "engine/fraction_update.hpp"
-#include "engine/huge_pages.hpp"
-#include "engine/noise/philox_normal.hpp"
+#include "engine/cpu/huge_pages.hpp"
+#include "engine/network/fraction_update.hpp"
+#include "engine/random/philox_normal.hpp"
 #include "engine/synapses/delta_rows.hpp"
 #include "engine/synapses/fixed_indegree.hpp"
 #include "engine/synapses/fraction_synapse.hpp"

@@ -20,7 +20,7 @@
 
 #include "alloc_counter.hpp"
 #include "alloc_ticks.hpp"
-#include "engine/workers.hpp"
+#include "engine/network/workers.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;

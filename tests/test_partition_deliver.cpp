@@ -16,9 +16,9 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/connectivity.hpp"
-#include "engine/partition.hpp"
-#include "engine/philox.hpp"
+#include "engine/network/partition.hpp"
+#include "engine/random/philox.hpp"
+#include "engine/synapses/connectivity.hpp"
 
 using namespace cortexloop;
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/aln/aln_states.hpp"
-#include "engine/external_current.hpp"
+#include "engine/inputs/external_current.hpp"
 #include "engine/params.hpp"
 
 namespace cortexloop::tools {

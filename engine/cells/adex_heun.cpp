@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/adex.hpp"
+#include "engine/cells/adex.hpp"
 #include "engine/cells/adex_heun_lanes.hpp"
-#include "engine/lanes16.hpp"
+#include "engine/cpu/lanes16.hpp"
 
 // As in lanes16.hpp: the 64-byte vectors live in always-inlined code and local variables only.
 #pragma GCC diagnostic ignored "-Wpsabi"

@@ -8,8 +8,8 @@
 #include <cstdint>
 
 #include "engine/cells/adex_heun.hpp"
-#include "engine/fast_exp.hpp"
-#include "engine/lanes16.hpp"
+#include "engine/cpu/fast_exp.hpp"
+#include "engine/cpu/lanes16.hpp"
 
 // As in lanes16.hpp: the 64-byte vectors live in always-inlined code and local variables only.
 #pragma GCC diagnostic push

@@ -16,8 +16,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/connectivity.hpp"
-#include "engine/huge_pages.hpp"
+#include "engine/cpu/huge_pages.hpp"
+#include "engine/synapses/connectivity.hpp"
 
 namespace cortexloop::engine {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <bit>
 
-#include "engine/noise/philox_normal.hpp"
-#include "engine/philox_lanes.hpp"
+#include "engine/random/philox_lanes.hpp"
+#include "engine/random/philox_normal.hpp"
 
 namespace cortexloop::engine {
 

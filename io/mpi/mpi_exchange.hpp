@@ -8,7 +8,7 @@
 
 #include <mpi.h>
 
-#include "engine/process_exchange.hpp"
+#include "engine/network/process_exchange.hpp"
 
 namespace cortexloop::io {
 

@@ -1,14 +1,14 @@
-#include "engine/partition.hpp"
+#include "engine/network/partition.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <utility>
 
-#include "engine/adex_lanes.hpp"
-#include "engine/fraction_update.hpp"
-#include "engine/lanes16.hpp"
-#include "engine/philox_lanes.hpp"
+#include "engine/cells/adex_lanes.hpp"
+#include "engine/cpu/lanes16.hpp"
+#include "engine/network/fraction_update.hpp"
+#include "engine/random/philox_lanes.hpp"
 
 namespace cortexloop::engine {
 

@@ -10,7 +10,7 @@
 #include <bit>
 #include <cstdint>
 
-#include "engine/lanes16.hpp"
+#include "engine/cpu/lanes16.hpp"
 
 // As in lanes16.hpp: the 64-byte vector instantiation is always inlined, no call passes one by value.
 #pragma GCC diagnostic push

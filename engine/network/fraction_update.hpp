@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/fraction_network.hpp"
+#include "engine/network/fraction_network.hpp"
 
 namespace cortexloop::engine {
 

@@ -13,12 +13,12 @@
 #include <utility>
 #include <vector>
 
-#include "engine/adex.hpp"
-#include "engine/drive.hpp"
+#include "engine/cells/adex.hpp"
+#include "engine/inputs/drive.hpp"
+#include "engine/network/partition.hpp"
+#include "engine/network/process_exchange.hpp"
+#include "engine/network/workers.hpp"
 #include "engine/params.hpp"
-#include "engine/partition.hpp"
-#include "engine/process_exchange.hpp"
-#include "engine/workers.hpp"
 
 namespace cortexloop::engine {
 

@@ -9,8 +9,8 @@
 #include <span>
 #include <vector>
 
-#include "engine/huge_pages.hpp"
-#include "engine/philox.hpp"
+#include "engine/cpu/huge_pages.hpp"
+#include "engine/random/philox.hpp"
 
 namespace cortexloop::engine {
 

@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "engine/lanes16.hpp"
-#include "engine/philox.hpp"
-#include "engine/philox_lanes.hpp"
+#include "engine/cpu/lanes16.hpp"
+#include "engine/random/philox.hpp"
+#include "engine/random/philox_lanes.hpp"
 
 // As in lanes16.hpp: the 64-byte vector instantiations are always inlined, no call passes one by value.
 #pragma GCC diagnostic push

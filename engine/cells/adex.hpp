@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/drive.hpp"
+#include "engine/inputs/drive.hpp"
 #include "engine/params.hpp"
 
 namespace cortexloop::engine {

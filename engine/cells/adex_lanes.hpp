@@ -9,9 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/adex.hpp"
-#include "engine/fast_exp.hpp"
-#include "engine/lanes16.hpp"
+#include "engine/cells/adex.hpp"
+#include "engine/cpu/fast_exp.hpp"
+#include "engine/cpu/lanes16.hpp"
 
 namespace cortexloop::engine {
 

@@ -4,8 +4,8 @@
 // by the network's update, which takes a group's draws straight from the registers (engine/partition.cpp).
 #include <cstdint>
 
-#include "engine/lanes16.hpp"
-#include "engine/philox.hpp"
+#include "engine/cpu/lanes16.hpp"
+#include "engine/random/philox.hpp"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>

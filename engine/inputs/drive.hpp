@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "engine/params.hpp"
-#include "engine/philox.hpp"
+#include "engine/random/philox.hpp"
 
 namespace cortexloop::engine {
 

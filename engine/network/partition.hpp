@@ -12,10 +12,10 @@
 #include <span>
 #include <vector>
 
-#include "engine/adex.hpp"
-#include "engine/connectivity.hpp"
-#include "engine/drive.hpp"
-#include "engine/fraction_network.hpp"
+#include "engine/cells/adex.hpp"
+#include "engine/inputs/drive.hpp"
+#include "engine/network/fraction_network.hpp"
+#include "engine/synapses/connectivity.hpp"
 #include "engine/synapses/spike_ring.hpp"
 
 namespace cortexloop::engine {

@@ -19,7 +19,7 @@
 #include <span>
 
 #include "engine/cells/adex_heun.hpp"
-#include "engine/philox.hpp"
+#include "engine/random/philox.hpp"
 #include "engine/synapses/delta_rows.hpp"
 #include "engine/synapses/spike_ring.hpp"
 #include "engine/synapses/fraction_synapse.hpp"
