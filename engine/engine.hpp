@@ -20,7 +20,7 @@ namespace cortexloop::engine {
 
 class engine {
  public:
-  // across: the other processes when one network is split over several (engine/process_exchange.hpp); not
+  // across: the other processes when one network is split over several (engine/network/process_exchange.hpp); not
   // owned, must outlive the engine. Every process then calls tick() in step with the others.
   // With p.aln, p.aln->table must hold its cascade table (loaded at start-up: io::attach_aln_table); throws
   // std::invalid_argument naming what is missing otherwise.

@@ -53,7 +53,7 @@ using lanes::vi;
 using heun_lanes::cells16;
 using heun_lanes::gain_table;
 
-// kSpiked, kDiverged or kNoEvent (engine/adex.hpp) per lane.
+// kSpiked, kDiverged or kNoEvent (engine/cells/adex.hpp) per lane.
 [[gnu::always_inline]] inline vi event_codes(const heun_lanes::events16& e) noexcept {
   return lanes::select(e.spike, vi{} + kSpiked, lanes::select(e.diverged, vi{} + kDiverged, vi{} + kNoEvent));
 }
