@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/denormals.hpp"
+#include "engine/cpu/denormals.hpp"
 #include "engine/engine.hpp"
-#include "engine/noise/philox_normal.hpp"
-#include "engine/philox.hpp"
+#include "engine/random/philox.hpp"
+#include "engine/random/philox_normal.hpp"
 #include "io/config/config_device.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/runtime/realtime_loop.hpp"
@@ -221,8 +221,9 @@ static void BM_philox_drive_draws(benchmark::State& state) {
 BENCHMARK(BM_philox_drive_draws)->Arg(10112)->Unit(benchmark::kMicrosecond);
 
 // The Cakan 2020 network's white-noise normals for N cells (a whole number of groups of 128), one step: Philox4x32-10
-// and Box-Muller (engine/noise/philox_normal.hpp), the part of its fused update (engine/fraction_update.cpp) that does
-// not depend on the state, here written to an array; read against BM_philox_drive_draws (the same Philox blocks).
+// and Box-Muller (engine/random/philox_normal.hpp), the part of its fused update (engine/network/fraction_update.cpp)
+// that does not depend on the state, here written to an array; read against BM_philox_drive_draws (the same Philox
+// blocks).
 static void BM_philox_normals(benchmark::State& state) {
   const auto groups = static_cast<std::size_t>(state.range(0)) / engine::kPhiloxGroup;
   std::vector<float> normals(groups * engine::kPhiloxGroup);

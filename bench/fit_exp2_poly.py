@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The degree-5 polynomial for 2^f on [-1/2, 1/2] that engine/fast_exp.hpp (fast_exp2_in_range) evaluates.
+"""The degree-5 polynomial for 2^f on [-1/2, 1/2] that engine/cpu/fast_exp.hpp (fast_exp2_in_range) evaluates.
 
 Usage:  /usr/bin/python3 bench/fit_exp2_poly.py
 

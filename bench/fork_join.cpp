@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "engine/workers.hpp"
+#include "engine/network/workers.hpp"
 
 int main() {
   using cortexloop::engine::worker_pool;

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/denormals.hpp"
-#include "engine/network.hpp"
+#include "engine/cpu/denormals.hpp"
+#include "engine/network/network.hpp"
 #include "io/config/config_loader.hpp"
 
 using namespace cortexloop;

@@ -1,5 +1,5 @@
 #include "engine/engine.hpp"
-#include "engine/steps_network.hpp"
+#include "engine/network/steps_network.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -9,18 +9,18 @@
 
 #include "engine/aln/aln_model.hpp"
 #include "engine/aln/aln_ring.hpp"
-#include "engine/external_current.hpp"
+#include "engine/inputs/external_current.hpp"
+#include "engine/inputs/stimulus.hpp"
 #include "engine/meanfield/ring.hpp"
-#include "engine/network.hpp"
+#include "engine/network/network.hpp"
 #include "engine/params.hpp"
 #include "engine/readout.hpp"
-#include "engine/stimulus.hpp"
 
 namespace cortexloop::engine {
 
 class engine {
  public:
-  // across: the other processes when one network is split over several (engine/process_exchange.hpp); not
+  // across: the other processes when one network is split over several (engine/network/process_exchange.hpp); not
   // owned, must outlive the engine. Every process then calls tick() in step with the others.
   // With p.aln, p.aln->table must hold its cascade table (loaded at start-up: io::attach_aln_table); throws
   // std::invalid_argument naming what is missing otherwise.

@@ -52,7 +52,7 @@ struct drive_params {
 enum class v_init_mode { uniform, rest };
 
 // Which synapses and cell integration a network uses:
-//   conductance: Zerlaut et al. 2018 (engine/adex.hpp): conductance jumps, Bernoulli drive, forward Euler;
+//   conductance: Zerlaut et al. 2018 (engine/cells/adex.hpp): conductance jumps, Bernoulli drive, forward Euler;
 //   fraction:    Cakan & Obermayer 2020 (engine/cells/adex_heun.hpp, engine/synapses/): synaptic fractions with
 //                delays, current input J s, Gaussian white external input, Heun.
 enum class synapse_model { conductance, fraction };

@@ -6,7 +6,7 @@
 #include "engine/aln/aln_model.hpp"
 #include "engine/aln/aln_ring.hpp"
 #include "engine/meanfield/ring.hpp"
-#include "engine/network.hpp"
+#include "engine/network/network.hpp"
 
 namespace cortexloop::firmware_sim {
 

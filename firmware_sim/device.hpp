@@ -14,7 +14,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/external_current.hpp"
+#include "engine/inputs/external_current.hpp"
 #include "firmware_sim/controllers.hpp"
 #include "firmware_sim/sensing.hpp"
 #include "firmware_sim/stimulator.hpp"

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "engine/sine_step.hpp"
+#include "engine/inputs/sine_step.hpp"
 
 namespace cortexloop::firmware_sim {
 
@@ -224,7 +224,7 @@ double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) 
       if (env.flat()) return (p.offset + p.amplitude) * length;
       return p.offset * length + p.amplitude * env.integral(static_cast<double>(t0_us), static_cast<double>(t1_us));
     case waveform::sine: {
-      // The sine's exact integral over the step (engine/sine_step.hpp: the config's [[stimulus]] sine uses the
+      // The sine's exact integral over the step (engine/inputs/sine_step.hpp: the config's [[stimulus]] sine uses the
       // same function, so simulate and serve give a step the same current).
       if (!(p.frequency_Hz > 0.0)) return p.offset * length;
       // The phase reduced to one turn first (exact): phase_deg * pi overflowed to inf for |phase_deg| > 5.7e307,

@@ -9,7 +9,7 @@
 #include <numbers>
 
 #include "engine/meanfield/ring_geometry.hpp"
-#include "engine/network.hpp"
+#include "engine/network/network.hpp"
 
 namespace cortexloop::firmware_sim {
 

@@ -28,7 +28,7 @@
 #include <span>
 #include <string_view>
 
-#include "engine/rng.hpp"
+#include "engine/random/rng.hpp"
 #include "firmware_sim/filters.hpp"
 #include "firmware_sim/stimulator.hpp"
 

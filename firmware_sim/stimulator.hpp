@@ -26,7 +26,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/external_current.hpp"
+#include "engine/inputs/external_current.hpp"
 #include "engine/params.hpp"
 #include "firmware_sim/electrode.hpp"
 #include "firmware_sim/program.hpp"

@@ -6,7 +6,7 @@
 #                        -fno-sanitize-recover=all, top-level CMakeLists.txt; the test programs and the
 #                        binary without the coverage part), tests on, benchmarks off, and -march=native as the
 #                        Release build: the engine's 16-lane update and Philox lanes then run their AVX-512 code
-#                        (engine/lanes16.hpp), the code this machine runs in Release, instead of the scalar
+#                        (engine/cpu/lanes16.hpp), the code this machine runs in Release, instead of the scalar
 #                        fallback, which made the network tests 20-37x slower than Release under ASan (a network point ~7x
 #                        now; bench/README.md "Third pass (branch `ci2`)"). The fallback (CORTEXLOOP_PORTABLE or
 #                        CPUs without AVX-512) still runs under TSan (scripts/sanitize.sh tsan, no -march=native).

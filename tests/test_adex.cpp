@@ -6,7 +6,7 @@
 #include <limits>
 #include <utility>
 
-#include "engine/adex.hpp"
+#include "engine/cells/adex.hpp"
 
 using namespace cortexloop::engine;
 
@@ -65,7 +65,7 @@ TEST_CASE("synaptic conductances decay exactly exponentially", "[adex]") {
 }
 
 TEST_CASE("each conductance pulls V towards its own reversal potential by one Euler step", "[adex]") {
-  // Reference: the forward Euler step of the AdEx equation (engine/adex_lanes.hpp's header comment) in double,
+  // Reference: the forward Euler step of the AdEx equation (engine/cells/adex_lanes.hpp's header comment) in double,
   //   V_1 = V_0 + dt/C (g_L (E_L - V_0) + g_L D_T exp((V_0 - V_T)/D_T) + G_e (E_e - V_0) + G_i (E_i - V_0) - w),
   // with E_e = 0 mV and E_i = -80 mV far apart, so swapped reversal potentials move V by >= 0.4 mV where the
   // tolerance is 1e-4 mV (float state, and fast_exp2's relative error < 3e-7 on a ~0.1 pA term); tau_i is set apart

@@ -15,7 +15,7 @@
 
 #include "alloc_counter.hpp"
 #include "engine/engine.hpp"
-#include "engine/workers.hpp"
+#include "engine/network/workers.hpp"
 #include "io/client/client.hpp"
 #include "io/config/config_device.hpp"
 #include "io/config/config_loader.hpp"

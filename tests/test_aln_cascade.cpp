@@ -14,7 +14,7 @@
 
 #include "engine/aln/cascade_table.hpp"
 #include "engine/aln/eif_fokker_planck.hpp"
-#include "engine/rng.hpp"
+#include "engine/random/rng.hpp"
 #include "io/aln_cache/cascade_cache.hpp"
 
 namespace aln = cortexloop::engine::aln;

@@ -12,7 +12,7 @@
 #include "aln_test_support.hpp"
 #include "engine/aln/aln_states.hpp"
 #include "engine/engine.hpp"
-#include "engine/external_current.hpp"
+#include "engine/inputs/external_current.hpp"
 #include "io/aln_cache/engine_table.hpp"
 #include "test_support.hpp"
 

@@ -1,4 +1,4 @@
-// The Cakan & Obermayer 2020 AdEx E-I network (engine/fraction_network.*) at its points of interest, issue 11's
+// The Cakan & Obermayer 2020 AdEx E-I network (engine/network/fraction_network.*) at its points of interest, issue 11's
 // "Must show" for the network side:
 //  - the state at the authors' network points (fitparams.loadpoint_network; other_seeds_facts.md C.4), found with
 //    the mean field's classifier (engine/aln/aln_states.hpp: the authors' analyse_run with their 'rect' probe),
@@ -16,7 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include "aln_test_support.hpp"
-#include "engine/external_current.hpp"
+#include "engine/inputs/external_current.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "alloc_counter.hpp"
-#include "engine/rng.hpp"
+#include "engine/random/rng.hpp"
 #include "firmware_sim/filters.hpp"
 
 using namespace cortexloop;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "alloc_counter.hpp"
-#include "engine/network.hpp"
+#include "engine/network/network.hpp"
 #include "firmware_sim/sensing.hpp"
 
 using namespace cortexloop;

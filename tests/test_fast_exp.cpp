@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "engine/fast_exp.hpp"
-#include "engine/lanes16.hpp"
+#include "engine/cpu/fast_exp.hpp"
+#include "engine/cpu/lanes16.hpp"
 
 // Without AVX-512 (portable builds) GCC warns that a 64-byte vector would be passed in another convention; fast_exp
 // is always inlined, so no such call exists.

@@ -1,17 +1,17 @@
-// The parts of the fraction-synapse network (Cakan & Obermayer 2020; engine/fraction_network.hpp) against analytic
-// results: delays (a spike at step k moves s at the end of step k + d), the closed form of k fraction jumps and the
-// exponential decay of s, the white-noise input (normal draws; the free membrane as an Ornstein-Uhlenbeck process
-// with its stationary mean and variance), the order of the Heun integrator on a linear ODE, and the config's checks.
-// Breaks tried, each failing here: every delay one step longer (delay_steps + 1: the arrival check and the 20 decay
-// checks fail); fraction_jump with (1 - c)^(k+1) (27 closed-form checks and the arrival check); the noise increment
-// sigma dt instead of sigma sqrt(dt) (the OU variance); the Heun corrector using the start slope twice, i.e. Euler
-// (error ratios 2 instead of 4); the range check of k_xy removed (the config test); the byte rows' escape not skipping
-// its 4 bytes (both parts of source 9 wrong); the spike ring not emptying a reused slot (step 4 saw step 0's spikes);
-// the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the scalar); the fused
-// update's straddling block giving lane n_exc the E constants (`<=` for `<`: V and w of the fused pass differ from the
-// array kernel's); the kernel's arrivals as 1 - (1 - s)(1 - c)^n through the (1 - c)^n table (the n = 0 checks of
-// s's bits fail); the gain table's entries from n + 1 (the closed-form checks fail); the 16-target source draws
-// taking each lane's words from the next block (index + 1: every target differs); the huge-page
+// The parts of the fraction-synapse network (Cakan & Obermayer 2020; engine/network/fraction_network.hpp) against
+// analytic results: delays (a spike at step k moves s at the end of step k + d), the closed form of k fraction jumps
+// and the exponential decay of s, the white-noise input (normal draws; the free membrane as an Ornstein-Uhlenbeck
+// process with its stationary mean and variance), the order of the Heun integrator on a linear ODE, and the config's
+// checks. Breaks tried, each failing here: every delay one step longer (delay_steps + 1: the arrival check and the 20
+// decay checks fail); fraction_jump with (1 - c)^(k+1) (27 closed-form checks and the arrival check); the noise
+// increment sigma dt instead of sigma sqrt(dt) (the OU variance); the Heun corrector using the start slope twice, i.e.
+// Euler (error ratios 2 instead of 4); the range check of k_xy removed (the config test); the byte rows' escape not
+// skipping its 4 bytes (both parts of source 9 wrong); the spike ring not emptying a reused slot (step 4 saw step 0's
+// spikes); the noise fill's transpose storing neurons 0..15 twice instead of 16..31 (262144 draws differ from the
+// scalar); the fused update's straddling block giving lane n_exc the E constants (`<=` for `<`: V and w of the fused
+// pass differ from the array kernel's); the kernel's arrivals as 1 - (1 - s)(1 - c)^n through the (1 - c)^n table (the
+// n = 0 checks of s's bits fail); the gain table's entries from n + 1 (the closed-form checks fail); the 16-target
+// source draws taking each lane's words from the next block (index + 1: every target differs); the huge-page
 // allocator aligning to 4 KiB instead of 2 MiB (both alignment checks). The integrator is
 // network.fraction.integrator: "euler" (the authors' effective scheme, the config's default) or "heun".
 #include <catch2/catch.hpp>
@@ -25,9 +25,9 @@
 
 #include "engine/cells/adex_heun.hpp"
 #include "engine/cells/adex_heun_lanes.hpp"
-#include "engine/fraction_update.hpp"
-#include "engine/huge_pages.hpp"
-#include "engine/noise/philox_normal.hpp"
+#include "engine/cpu/huge_pages.hpp"
+#include "engine/network/fraction_update.hpp"
+#include "engine/random/philox_normal.hpp"
 #include "engine/synapses/delta_rows.hpp"
 #include "engine/synapses/fixed_indegree.hpp"
 #include "engine/synapses/fraction_synapse.hpp"
@@ -74,7 +74,7 @@ TEST_CASE("a spike at step k moves its targets' s in the update of step k + dela
   }
   REQUIRE(spike_step > 0);
   // Through step spike_step + d nothing has moved s: the spikes are counted for step spike_step + d and the update
-  // of step spike_step + d + 1 applies them before integrating (engine/fraction_network.hpp).
+  // of step spike_step + d + 1 applies them before integrating (engine/network/fraction_network.hpp).
   for (; k <= spike_step + delay_steps; ++k) {
     net.step(k, 0.0f, 0.0f, counts);
     REQUIRE(net.s_exc()[inh] == 0.0f);
@@ -132,7 +132,7 @@ TEST_CASE("byte rows give every target of every source, split at the first inhib
 
 TEST_CASE("huge_page_allocator: blocks of 2 MiB or more start on a 2 MiB boundary and keep their contents as they "
           "grow; smaller ones are ordinary", "[fraction][synapses]") {
-  // Reference: the allocator's contract (engine/huge_pages.hpp): a huge page is 2 MiB on x86-64, and THP can only
+  // Reference: the allocator's contract (engine/cpu/huge_pages.hpp): a huge page is 2 MiB on x86-64, and THP can only
   // back a block that covers whole, aligned huge pages. Contents: the values written, 0, 1, 2, ... (exact).
   constexpr std::size_t kHuge = std::size_t{2} << 20;
   std::vector<std::uint32_t, engine::huge_page_allocator<std::uint32_t>> big(3 * kHuge / 4);  // 3 MiB
@@ -258,10 +258,10 @@ TEST_CASE("normal draws: tail probabilities and the fourth moment are the standa
 
 TEST_CASE("fixed in-degree synapses drawn 16 targets at a time are each target's own scalar draws",
           "[fraction][connectivity]") {
-  // Reference: draw_fixed_indegree_sources, one target at a time from the scalar Philox (engine/philox.hpp), against
-  // the table fixed_indegree_synapses builds with 16 targets' blocks per philox16 call: every target's sources, in
-  // order, must be the same. Partitions that start and end off the 16-target groups, n_exc inside a group; in-degrees
-  // 0, small, and all but one of a population (the longest rejection runs).
+  // Reference: draw_fixed_indegree_sources, one target at a time from the scalar Philox (engine/random/philox.hpp),
+  // against the table fixed_indegree_synapses builds with 16 targets' blocks per philox16 call: every target's sources,
+  // in order, must be the same. Partitions that start and end off the 16-target groups, n_exc inside a group;
+  // in-degrees 0, small, and all but one of a population (the longest rejection runs).
   engine::fixed_indegree spec;
   spec.n = 1003;
   spec.n_exc = 517;

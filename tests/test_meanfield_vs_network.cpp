@@ -14,7 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/meanfield/master_equation.hpp"
-#include "engine/network.hpp"
+#include "engine/network/network.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop::engine;

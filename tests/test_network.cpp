@@ -5,9 +5,9 @@
 #include <numeric>
 #include <algorithm>
 
-#include "engine/connectivity.hpp"
-#include "engine/drive.hpp"
-#include "engine/philox.hpp"
+#include "engine/inputs/drive.hpp"
+#include "engine/random/philox.hpp"
+#include "engine/synapses/connectivity.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;

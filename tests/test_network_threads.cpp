@@ -20,7 +20,7 @@
 
 #include "alloc_counter.hpp"
 #include "alloc_ticks.hpp"
-#include "engine/workers.hpp"
+#include "engine/network/workers.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;
@@ -101,11 +101,11 @@ TEST_CASE("the fraction network is bit-identical with 1, 2 and 3 threads", "[net
   }
 }
 
-// The one-barrier step (engine/network.hpp, step()): a step's spikes reach the conductances in the next step's phase
-// or in settle(). Reference for settle(): Brian2's on_pre rule g += q, applied here by hand from the synapse table's
-// rows to a copy of G taken before settle(), one float addition per synapse in ascending source order, as deliver()
-// adds them: each cell's G must match to the bit. And settling after every step must change no later spike, V or w
-// (the next step would otherwise deliver the same spikes again). Breaks tried, each failing at the G comparison:
+// The one-barrier step (engine/network/network.hpp, step()): a step's spikes reach the conductances in the next step's
+// phase or in settle(). Reference for settle(): Brian2's on_pre rule g += q, applied here by hand from the synapse
+// table's rows to a copy of G taken before settle(), one float addition per synapse in ascending source order, as
+// deliver() adds them: each cell's G must match to the bit. And settling after every step must change no later spike, V
+// or w (the next step would otherwise deliver the same spikes again). Breaks tried, each failing at the G comparison:
 // settle() leaving its delivery pending (the second, no-op settle() delivers the spikes again); settle() reading
 // the other spike buffer (the step before's spikes).
 TEST_CASE("settle() delivers the last step's spikes once, as g += q per synapse, and changes no later step",

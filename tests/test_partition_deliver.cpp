@@ -1,8 +1,8 @@
-// The conductance network's deliver phase (engine/partition.cpp, deliver_conductance): after a list of spikes, each
-// target's G_e and G_i must be exactly the float sums of q_exc / q_inh over its sources in the list, added in
+// The conductance network's deliver phase (engine/network/partition.cpp, deliver_conductance): after a list of spikes,
+// each target's G_e and G_i must be exactly the float sums of q_exc / q_inh over its sources in the list, added in
 // ascending source order. The reference is computed here from each target's own source list (draw_sources, the
-// definition of the connectivity, engine/connectivity.hpp), not from the partition's rows by source, whichever form
-// of those rows the partition picked: gaps of one byte or of 16 bits per synapse with escaped long gaps, or 32-bit
+// definition of the connectivity, engine/synapses/connectivity.hpp), not from the partition's rows by source, whichever
+// form of those rows the partition picked: gaps of one byte or of 16 bits per synapse with escaped long gaps, or 32-bit
 // targets. Tolerance: none (bit-identical), since the engine's results must not depend on the row form.
 // Breaks tried, each failing here: the byte rows built with the partition split at half its size
 // (delta_rows(synapses_, (end_ - begin_) / 2), so deliver's part 0 stops half-way: the two byte-row cases fail, the
@@ -16,9 +16,9 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/connectivity.hpp"
-#include "engine/partition.hpp"
-#include "engine/philox.hpp"
+#include "engine/network/partition.hpp"
+#include "engine/random/philox.hpp"
+#include "engine/synapses/connectivity.hpp"
 
 using namespace cortexloop;
 

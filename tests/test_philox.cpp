@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
-#include "engine/philox.hpp"
+#include "engine/random/philox.hpp"
 
 using namespace cortexloop::engine;
 

@@ -19,7 +19,7 @@
 #include "io/aln_cache/engine_table.hpp"
 #include "io/protocol/build_info.hpp"
 #include "io/client/client.hpp"
-#include "engine/workers.hpp"
+#include "engine/network/workers.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/recording/npy.hpp"
 #include "io/server/server.hpp"

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/steps_network.hpp"
+#include "engine/network/steps_network.hpp"
 #include "io/aln_cache/engine_table.hpp"
 #include "io/protocol/codec.hpp"
 #include "io/config/config_loader.hpp"

@@ -17,7 +17,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "engine/denormals.hpp"
+#include "engine/cpu/denormals.hpp"
 #include "engine/engine.hpp"
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"

@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #include "engine/aln/aln_states.hpp"
-#include "engine/denormals.hpp"
-#include "engine/workers.hpp"
+#include "engine/cpu/denormals.hpp"
+#include "engine/network/workers.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/protocol/format_number.hpp"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/aln/aln_states.hpp"
-#include "engine/external_current.hpp"
+#include "engine/inputs/external_current.hpp"
 #include "engine/params.hpp"
 
 namespace cortexloop::tools {
@@ -30,7 +30,7 @@ struct sweep_probe_options {
 // The probe onto E (engine/aln/aln_states.hpp, bistability_probe_pA), one value per dt step of the run: the same
 // at every point, so made once (its exp() was a tenth of a point's cost).
 std::vector<double> probe_per_step_pA(const engine::simulation_params& s, double probe_pA);
-// The probe onto E as the engine's external source (engine/external_current.hpp): one value per step of
+// The probe onto E as the engine's external source (engine/inputs/external_current.hpp): one value per step of
 // probe_per_step_pA, shared read-only by every point; both runners step the engine with it.
 class probe_source final : public engine::external_current_source {
  public:

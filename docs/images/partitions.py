@@ -4,7 +4,7 @@ come from (docs/engine.md, "Partitions, exchange and random streams").
 
 Usage:  MPLBACKEND=Agg /usr/bin/python3 docs/images/partitions.py
 The layout numbers (10,000 cells, 2 partitions, groups of 128, chunks of 1024) are the engine's own constants
-(engine/partition.hpp, engine/philox.hpp); the picture is a diagram, not a measurement.
+(engine/network/partition.hpp, engine/random/philox.hpp); the picture is a diagram, not a measurement.
 """
 import os
 

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/adex.hpp"
+#include "engine/cells/adex.hpp"
 #include "engine/cells/adex_heun_lanes.hpp"
-#include "engine/lanes16.hpp"
+#include "engine/cpu/lanes16.hpp"
 
 // As in lanes16.hpp: the 64-byte vectors live in always-inlined code and local variables only.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -53,7 +53,7 @@ using lanes::vi;
 using heun_lanes::cells16;
 using heun_lanes::gain_table;
 
-// kSpiked, kDiverged or kNoEvent (engine/adex.hpp) per lane.
+// kSpiked, kDiverged or kNoEvent (engine/cells/adex.hpp) per lane.
 [[gnu::always_inline]] inline vi event_codes(const heun_lanes::events16& e) noexcept {
   return lanes::select(e.spike, vi{} + kSpiked, lanes::select(e.diverged, vi{} + kDiverged, vi{} + kNoEvent));
 }

@@ -33,7 +33,7 @@ struct adex_heun_derived {
   float exp_gain;           // D_T / tau_m, mV/ms: the exponential term of dV/dt per unit e^((V - V_T)/D_T)
   float dt_exp_gain;        // dt D_T / tau_m, mV
   bool heun;
-  std::int32_t ref_steps;   // updates held after a spike (Brian2: round(t_ref/dt) - 1, as engine/adex.cpp)
+  std::int32_t ref_steps;   // updates held after a spike (Brian2: round(t_ref/dt) - 1, as engine/cells/adex.cpp)
   static adex_heun_derived from(const adex_params& cell, const fraction_network_params& net, population post,
                                 double dt_ms);
 };
@@ -44,7 +44,7 @@ struct adex_heun_view {
   float* s_exc;  // fraction from E
   float* s_inh;  // fraction from I
   std::int32_t* ref_left;
-  std::uint8_t* spiked;  // kNoEvent, kSpiked or kDiverged (engine/adex.hpp)
+  std::uint8_t* spiked;  // kNoEvent, kSpiked or kDiverged (engine/cells/adex.hpp)
   std::size_t n;
 };
 

@@ -1,15 +1,15 @@
 #pragma once
 // One step of 16 cells of the Cakan & Obermayer 2020 AdEx cell (the equations: engine/cells/adex_heun.hpp) in the
 // lanes of one vector: the one place those equations are stepped. adex_heun_step (engine/cells/adex_heun.cpp, any
-// range, normals from an array) and the fraction network's fused update (engine/fraction_update.cpp, normals and
-// spike list in registers) both call step16. Files that include this header are compiled without FP contraction
+// range, normals from an array) and the fraction network's fused update (engine/network/fraction_update.cpp, normals
+// and spike list in registers) both call step16. Files that include this header are compiled without FP contraction
 // (engine/CMakeLists.txt) and the fused multiply-adds are written out (lanes::mul_add), so every caller's copy rounds
 // every operation alike.
 #include <cstdint>
 
 #include "engine/cells/adex_heun.hpp"
-#include "engine/fast_exp.hpp"
-#include "engine/lanes16.hpp"
+#include "engine/cpu/fast_exp.hpp"
+#include "engine/cpu/lanes16.hpp"
 
 // As in lanes16.hpp: the 64-byte vectors live in always-inlined code and local variables only.
 #pragma GCC diagnostic push
@@ -22,8 +22,8 @@ using lanes::vi;
 
 // The constants of one step of one cell type in every lane, folded once per call (per update, since the drive
 // mu + I_stim/C changes with the stimulus): the step then reads no constant it has to combine with another first.
-// The exponential is taken in base 2 with log2 e folded into its argument (fast_exp2_in_range, as engine/adex_lanes.hpp
-// does): y = V y_per_mV + y_offset = (V - V_T) log2(e) / D_T.
+// The exponential is taken in base 2 with log2 e folded into its argument (fast_exp2_in_range, as
+// engine/cells/adex_lanes.hpp does): y = V y_per_mV + y_offset = (V - V_T) log2(e) / D_T.
 struct step_consts {
   vf dt, half_dt;
   vf y_per_mV, y_offset;          // log2(e) / D_T, -V_T log2(e) / D_T
@@ -113,7 +113,7 @@ struct events16 {
 }
 
 // 2^y with y = (V - V_T) log2(e) / D_T clamped to [-115, 57], i.e. the exponent (V - V_T)/D_T to [-80, 40] as in
-// engine/adex_lanes.hpp: above, one step carries V far past V_spike, so the clamp never decides whether a spike
+// engine/cells/adex_lanes.hpp: above, one step carries V far past V_spike, so the clamp never decides whether a spike
 // happens; below, the term is < 1e-34 of the leak. A NaN V gives y = -115 (max_or_b(NaN, b) = b): no NaN reaches
 // the float-to-int work of the exponential (a NaN V is reported as a divergence anyway).
 [[gnu::always_inline]] inline vf exp_term(const step_consts& c, vf v) noexcept {
@@ -123,7 +123,7 @@ struct events16 {
 }
 
 // One step of 16 cells, the equations of adex_heun.hpp lane by lane. Written for few vector operations per cell
-// (as engine/adex_lanes.hpp, bench/README.md "One thread, fifth pass"): constants folded once per call
+// (as engine/cells/adex_lanes.hpp, bench/README.md "One thread, fifth pass"): constants folded once per call
 // (step_consts), fused multiply-adds, every condition a mask (lanes::mask) that selects or masks directly, the
 // refractory hold folded into the last multiply-add of V and w (lanes::mul_add_unless). G is gain_table or
 // gain_select.

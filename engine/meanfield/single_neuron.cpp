@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "engine/adex.hpp"
-#include "engine/rng.hpp"
+#include "engine/cells/adex.hpp"
+#include "engine/random/rng.hpp"
 #include "engine/units.hpp"
 
 namespace cortexloop::engine::meanfield {

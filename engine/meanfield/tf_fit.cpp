@@ -8,7 +8,7 @@
 #include <numbers>
 #include <thread>
 
-#include "engine/rng.hpp"
+#include "engine/random/rng.hpp"
 #include "engine/units.hpp"
 
 namespace cortexloop::engine::meanfield {

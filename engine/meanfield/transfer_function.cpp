@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <numbers>
 
-#include "engine/fast_exp.hpp"
+#include "engine/cpu/fast_exp.hpp"
 #include "engine/units.hpp"
 
 namespace cortexloop::engine::meanfield {

@@ -1,7 +1,7 @@
 #pragma once
-// A partition's outgoing rows (engine/connectivity.hpp: per source, its local targets ascending) stored as one gap
-// per synapse, the distance to the previous target, in a word of 8 or 16 bits. Why: delivering a step's spikes reads
-// their rows, ~500-1000 targets each, from a table far larger than the caches, and that read is the cost of the
+// A partition's outgoing rows (engine/synapses/connectivity.hpp: per source, its local targets ascending) stored as one
+// gap per synapse, the distance to the previous target, in a word of 8 or 16 bits. Why: delivering a step's spikes
+// reads their rows, ~500-1000 targets each, from a table far larger than the caches, and that read is the cost of the
 // deliver phase (perf, 20k fraction cells: the prefetches of the next row stalled on memory); a byte instead of 4
 // moves a quarter of it, a 16-bit word half.
 // Each row is kept as two parts, its E targets and its I targets (local index >= first_inh), so that a pathway
@@ -16,8 +16,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "engine/connectivity.hpp"
-#include "engine/huge_pages.hpp"
+#include "engine/cpu/huge_pages.hpp"
+#include "engine/synapses/connectivity.hpp"
 
 namespace cortexloop::engine {
 
@@ -36,7 +36,7 @@ class basic_delta_rows {
     const std::uint32_t n = rows.n_sources();
     start_.assign(2 * static_cast<std::size_t>(n) + 1, 0);
     // Two passes, the first counting the words: they are allocated once, exactly, on huge pages where the system
-    // gives them (engine/huge_pages.hpp), before they are first written.
+    // gives them (engine/cpu/huge_pages.hpp), before they are first written.
     std::size_t n_words = 0;
     walk(
         rows, [](std::size_t) {},

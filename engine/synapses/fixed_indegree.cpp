@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <bit>
 
-#include "engine/noise/philox_normal.hpp"
-#include "engine/philox_lanes.hpp"
+#include "engine/random/philox_lanes.hpp"
+#include "engine/random/philox_normal.hpp"
 
 namespace cortexloop::engine {
 
@@ -40,8 +40,8 @@ namespace {
 
 // The sources of the `count` <= 16 targets from `first`, appended target by target as draw_fixed_indegree_sources
 // gives them: the same streams, their words taken in the same order and rejected alike, but 16 targets' Philox blocks
-// per philox16 call (engine/philox_lanes.hpp) instead of one scalar block per call (the scalar draws were ~12 % of
-// the 20k network's start-up samples). bits: per target, the E then the I source bitset; ends[lane]: out's size
+// per philox16 call (engine/random/philox_lanes.hpp) instead of one scalar block per call (the scalar draws were ~12 %
+// of the 20k network's start-up samples). bits: per target, the E then the I source bitset; ends[lane]: out's size
 // after that target.
 void append_sources16(const fixed_indegree& spec, const philox_round_keys& keys, std::uint32_t first,
                       std::uint32_t count, std::vector<std::uint32_t>& out, std::vector<std::uint64_t>& bits,

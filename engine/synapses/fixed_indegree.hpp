@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/connectivity.hpp"
+#include "engine/synapses/connectivity.hpp"
 
 namespace cortexloop::engine {
 

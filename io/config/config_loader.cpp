@@ -3,7 +3,7 @@
 #include "io/config/config_device.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/config/config_meanfield.hpp"
-#include "engine/workers.hpp"
+#include "engine/network/workers.hpp"
 #include "io/protocol/format_number.hpp"
 
 #include <algorithm>

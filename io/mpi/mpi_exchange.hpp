@@ -1,6 +1,6 @@
 #pragma once
 // The spike exchange between MPI ranks (Open MPI): a network split over `mpirun -n K` processes calls it once per
-// step (engine/process_exchange.hpp). Offline only (`cortexloop simulate`): the collectives block until every
+// step (engine/network/process_exchange.hpp). Offline only (`cortexloop simulate`): the collectives block until every
 // rank arrives, which a real-time tick cannot afford across machines (docs/scaling.md).
 #include <cstdint>
 #include <span>
@@ -8,7 +8,7 @@
 
 #include <mpi.h>
 
-#include "engine/process_exchange.hpp"
+#include "engine/network/process_exchange.hpp"
 
 namespace cortexloop::io {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
-#include "engine/workers.hpp"
+#include "engine/network/workers.hpp"
 #include "io/runtime/thread_setup.hpp"
 
 namespace cortexloop::io {

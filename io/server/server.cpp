@@ -1,6 +1,6 @@
 #include "io/server/server.hpp"
 
-#include "engine/denormals.hpp"
+#include "engine/cpu/denormals.hpp"
 
 #include <pthread.h>
 #include <sched.h>

@@ -127,7 +127,7 @@ class AlnLiveFig4ProtocolsTest(unittest.TestCase):
     """tools/aln_live_fig4.py --stimuli: the other Fig 4 protocols live (issue 11 item 4), the [[stimulus]] entries of
     the Fig 4 protocols configs/cakan2020/fig4/a3.toml (a -200 pA kick, +100 pA and -100 pA steps) and fig4/b3.toml
     (40 pA at 3 Hz, 4 periods from 1280 ms) sent as one SetPrograms onto the node alone (aln_a3.toml, aln_b3.toml).
-    Reference: `simulate` of fig4_a3.toml / fig4_b3.toml (the same protocol file as their base), whose schedule gives each step the same current (engine/sine_step.hpp): A3 equal
+    Reference: `simulate` of fig4_a3.toml / fig4_b3.toml (the same protocol file as their base), whose schedule gives each step the same current (engine/inputs/sine_step.hpp): A3 equal
     tick for tick; B3 equal up to the sine's end at 2613.33 ms, which the config's schedule ends at a step's start
     and the program (whole microseconds) inside the step: from there within 1e-3 Hz (measured 2.8e-4).
     Seen to fail: before --stimuli existed (exit 2, unknown option); with the programs' delay left at 0 (every entry

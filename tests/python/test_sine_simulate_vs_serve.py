@@ -2,9 +2,9 @@
 SetStimulation) give bit-identical readouts (ctest python_sine_simulate_vs_serve; configs/cakan2020/live_a1.toml,
 the Cakan network at 2,000 cells and the ALN node side by side, 1.5 s; ~15 s).
 
-Both give each 0.1 ms step the sine's mean over the step, from one function (engine/sine_step.cpp): the stimulator
-as its charge over the step / dt, the schedule likewise. The reference is the other path: every readout of the tick
-(network E/I rates and mean V, the injected currents, the node's E/I rates) equal as float32, the precision
+Both give each 0.1 ms step the sine's mean over the step, from one function (engine/inputs/sine_step.cpp): the
+stimulator as its charge over the step / dt, the schedule likewise. The reference is the other path: every readout of
+the tick (network E/I rates and mean V, the injected currents, the node's E/I rates) equal as float32, the precision
 `simulate` writes. A spiking network turns any difference in a current's last bit into other spikes, so equal
 network rates mean equal currents at every step.
 Seen to fail: with the schedule's sine sampled at the step's start (the schedule before), the injected current

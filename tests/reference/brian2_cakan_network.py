@@ -20,7 +20,7 @@ here from their description, with every number read from the TOML config (tomlli
   * one Synapses object per pathway onto x from y, on_pre: s_xy += (1 - s_xy) c_xy/|J_xy|, delay delay_xy_ms;
     each target draws exactly k_xy distinct sources from population y (never itself; numpy, seeded);
   * v(0) uniform in [e_l, v_t] ("uniform", what the engine does) or e_l ("rest"); w = s = 0.
-The engine's schedule is Brian2's (groups, thresholds, synapses, resets): see engine/fraction_network.hpp.
+The engine's schedule is Brian2's (groups, thresholds, synapses, resets): see engine/network/fraction_network.hpp.
 Each (point, seed) runs in its own child process with the C++ standalone device on one thread; parallel
 workers never share a project directory.
 """

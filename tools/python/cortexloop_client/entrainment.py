@@ -8,7 +8,7 @@ Live, each point is: Reset(seed) (the engine rebuilt from the server's config: e
 fresh `simulate` starts from), SetStimulation (Population site Exc, waveform Sine, amplitude_pa zero-to-peak,
 frequency_hz, delay_ms = the onset, duration_ms to the end), Step over the run, the readouts of that epoch kept.
 Like `simulate`'s [[stimulus]] sine, the stimulator (firmware_sim) gives each 0.1-ms step the sine's mean over that
-step (engine/sine_step.cpp); the command carries amplitude and frequency as float32.
+step (engine/inputs/sine_step.cpp); the command carries amplitude and frequency as float32.
 """
 import os
 import pathlib

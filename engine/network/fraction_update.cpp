@@ -1,12 +1,12 @@
-#include "engine/fraction_update.hpp"
+#include "engine/network/fraction_update.hpp"
 
 #include <algorithm>
 #include <bit>
 
 #include "engine/cells/adex_heun_lanes.hpp"
-#include "engine/lanes16.hpp"
-#include "engine/noise/philox_normal.hpp"
-#include "engine/philox_lanes.hpp"
+#include "engine/cpu/lanes16.hpp"
+#include "engine/random/philox_lanes.hpp"
+#include "engine/random/philox_normal.hpp"
 
 // As in lanes16.hpp: the 64-byte vectors live in always-inlined code and local variables only.
 #pragma GCC diagnostic ignored "-Wpsabi"

@@ -1,8 +1,8 @@
 #pragma once
 // The stimulus schedule of a config ([[stimulus]] entries): currents injected uniformly into every cell of
 // a population, DC steps or sines between start and stop. Evaluated once per step, allocation-free. A sine gives
-// each step its mean over the step (engine/sine_step.hpp), as the simulated stimulator does: a `simulate` sine and
-// a `serve` sine (SetStimulation) feed the models the same currents.
+// each step its mean over the step (engine/inputs/sine_step.hpp), as the simulated stimulator does: a `simulate` sine
+// and a `serve` sine (SetStimulation) feed the models the same currents.
 #include <cstdint>
 #include <span>
 #include <vector>

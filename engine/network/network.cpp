@@ -1,9 +1,9 @@
-#include "engine/network.hpp"
+#include "engine/network/network.hpp"
 
 #include <algorithm>
 #include <future>
 
-#include "engine/philox.hpp"
+#include "engine/random/philox.hpp"
 #include "engine/synapses/fixed_indegree.hpp"
 
 namespace cortexloop::engine {

@@ -1,8 +1,8 @@
-#include "engine/stimulus.hpp"
+#include "engine/inputs/stimulus.hpp"
 
 #include <cmath>
 
-#include "engine/sine_step.hpp"
+#include "engine/inputs/sine_step.hpp"
 
 namespace cortexloop::engine {
 

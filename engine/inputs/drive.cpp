@@ -1,4 +1,4 @@
-#include "engine/drive.hpp"
+#include "engine/inputs/drive.hpp"
 
 #include <algorithm>
 #include <cmath>

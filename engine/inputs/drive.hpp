@@ -2,13 +2,13 @@
 // External Poisson-like drive of Zerlaut et al. 2018 (their code): every neuron has a private source that,
 // in each step, fires with probability dt * k_exc * rate(t) and adds q_exc to the neuron's excitatory
 // conductance. rate(t) = rate_Hz * min(1, t / ramp_ms). The rate can be changed while running.
-// The draw of neuron i at step k is the Philox word of (seed, i, k, stream) (engine/philox.hpp): it does not
+// The draw of neuron i at step k is the Philox word of (seed, i, k, stream) (engine/random/philox.hpp): it does not
 // depend on N, on the partitioning, on the thread count or on the order of the draws.
 #include <cstddef>
 #include <cstdint>
 
 #include "engine/params.hpp"
-#include "engine/philox.hpp"
+#include "engine/random/philox.hpp"
 
 namespace cortexloop::engine {
 

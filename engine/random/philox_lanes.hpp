@@ -1,11 +1,11 @@
 #pragma once
-// Philox4x32-10 (engine/philox.hpp) for 16 consecutive counters at once, one 16-lane vector per counter word: the
-// draws of one group of 128 neurons (philox.hpp, kPhiloxGroup) in four registers. Used by philox_fill_groups and
-// by the network's update, which takes a group's draws straight from the registers (engine/partition.cpp).
+// Philox4x32-10 (engine/random/philox.hpp) for 16 consecutive counters at once, one 16-lane vector per counter word:
+// the draws of one group of 128 neurons (philox.hpp, kPhiloxGroup) in four registers. Used by philox_fill_groups and
+// by the network's update, which takes a group's draws straight from the registers (engine/network/partition.cpp).
 #include <cstdint>
 
-#include "engine/lanes16.hpp"
-#include "engine/philox.hpp"
+#include "engine/cpu/lanes16.hpp"
+#include "engine/random/philox.hpp"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>

@@ -1,7 +1,7 @@
 #pragma once
 // Fixed-probability random connectivity (Zerlaut et al. 2018): every ordered pair (pre, post), pre != post, is
 // connected independently with probability p. The sources of a target are drawn from the (seed, target) Philox
-// stream (engine/philox.hpp), so a target's inputs do not depend on how the network is partitioned.
+// stream (engine/random/philox.hpp), so a target's inputs do not depend on how the network is partitioned.
 // A partition stores the synapses that arrive at its own cells, indexed by source (NEST and Arbor keep synapses
 // with their targets the same way): the delivery of a spike writes only the partition's memory.
 #include <cstddef>
@@ -9,8 +9,8 @@
 #include <span>
 #include <vector>
 
-#include "engine/huge_pages.hpp"
-#include "engine/philox.hpp"
+#include "engine/cpu/huge_pages.hpp"
+#include "engine/random/philox.hpp"
 
 namespace cortexloop::engine {
 

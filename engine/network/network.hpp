@@ -1,10 +1,10 @@
 #pragma once
 // The RS-FS AdEx network of Zerlaut et al. 2018: neurons [0, n_exc) are RS (excitatory), [n_exc, N) FS
-// (inhibitory), split into contiguous partitions (engine/partition.hpp), one per worker thread
-// (engine/workers.hpp). All memory and the threads are made by the constructor; step() neither allocates nor
+// (inhibitory), split into contiguous partitions (engine/network/partition.hpp), one per worker thread
+// (engine/network/workers.hpp). All memory and the threads are made by the constructor; step() neither allocates nor
 // locks. A seed gives the same spikes and readouts, bit for bit, for any number of threads.
-// Across processes (engine/process_exchange.hpp): process r steps only the cells of its rank range and builds only
-// their incoming synapses; each step's spikes are exchanged between the phases, the readouts once per tick, and
+// Across processes (engine/network/process_exchange.hpp): process r steps only the cells of its rank range and builds
+// only their incoming synapses; each step's spikes are exchanged between the phases, the readouts once per tick, and
 // the result is still bit-identical to one process. The state arrays keep absolute indices (sized N, ~20 bytes a
 // cell; only the owned range is written): the synapse tables, ~2 kB a cell, are what is split.
 #include <cstdint>
@@ -13,12 +13,12 @@
 #include <utility>
 #include <vector>
 
-#include "engine/adex.hpp"
-#include "engine/drive.hpp"
+#include "engine/cells/adex.hpp"
+#include "engine/inputs/drive.hpp"
+#include "engine/network/partition.hpp"
+#include "engine/network/process_exchange.hpp"
+#include "engine/network/workers.hpp"
 #include "engine/params.hpp"
-#include "engine/partition.hpp"
-#include "engine/process_exchange.hpp"
-#include "engine/workers.hpp"
 
 namespace cortexloop::engine {
 

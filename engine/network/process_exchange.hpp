@@ -3,8 +3,8 @@
 // The engine knows only this interface; io/mpi/ implements it with Open MPI (io/mpi/mpi_exchange.hpp), so engine/
 // stays free of communication libraries and a build without MPI has nothing to stub. One process: no exchange.
 //
-// Process r owns the cells [bounds[r], bounds[r+1]) of rank_bounds(n, n_ranks) (engine/network.hpp): ascending in
-// rank, so the concatenation of every process's ascending spike list, in rank order, is ascending too, and every
+// Process r owns the cells [bounds[r], bounds[r+1]) of rank_bounds(n, n_ranks) (engine/network/network.hpp): ascending
+// in rank, so the concatenation of every process's ascending spike list, in rank order, is ascending too, and every
 // target receives a step's spikes in the order one process would add them.
 #include <cstdint>
 #include <span>
@@ -17,8 +17,8 @@ class process_exchange {
   virtual unsigned rank() const noexcept = 0;
   virtual unsigned n_ranks() const noexcept = 0;
   // Every process calls it once per step (from worker 0, after the step's update and before the phase that delivers
-  // it, the next step's: engine/network.hpp) with its own spikes of the step, ascending; returns the step's spikes
-  // of all processes concatenated in rank order. The result stays valid until the next call. Blocks until every
+  // it, the next step's: engine/network/network.hpp) with its own spikes of the step, ascending; returns the step's
+  // spikes of all processes concatenated in rank order. The result stays valid until the next call. Blocks until every
   // process has called it.
   virtual std::span<const std::uint32_t> all_spikes(std::span<const std::uint32_t> local) noexcept = 0;
   // Every process calls it with a `local` of the same size; `all` (n_ranks() * local.size() values) receives

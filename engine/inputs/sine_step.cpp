@@ -1,4 +1,4 @@
-#include "engine/sine_step.hpp"
+#include "engine/inputs/sine_step.hpp"
 
 #include <cmath>
 #include <numbers>

@@ -1,6 +1,6 @@
-#include "engine/philox.hpp"
+#include "engine/random/philox.hpp"
 
-#include "engine/philox_lanes.hpp"
+#include "engine/random/philox_lanes.hpp"
 
 namespace cortexloop::engine {
 

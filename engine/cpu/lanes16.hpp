@@ -1,9 +1,10 @@
 #pragma once
-// Fixed 16-lane vectors (GCC vector extensions) for the kernels of one step: the AdEx update (engine/adex_lanes.hpp)
-// and the drive's Philox blocks (engine/philox_lanes.hpp). Why fixed 16 lanes of 32 bits: every array the update
-// touches is then one register wide (one AVX-512 register; two AVX or four SSE registers elsewhere, split by the
-// compiler), so no lane-width mixing with byte arrays, and a cell's arithmetic is the same code whichever block,
-// partition or machine width it falls in. Comparisons give lanes of 0 or -1; bits() turns them into a 16-bit mask.
+// Fixed 16-lane vectors (GCC vector extensions) for the kernels of one step: the AdEx update
+// (engine/cells/adex_lanes.hpp) and the drive's Philox blocks (engine/random/philox_lanes.hpp). Why fixed 16 lanes of
+// 32 bits: every array the update touches is then one register wide (one AVX-512 register; two AVX or four SSE
+// registers elsewhere, split by the compiler), so no lane-width mixing with byte arrays, and a cell's arithmetic is the
+// same code whichever block, partition or machine width it falls in. Comparisons give lanes of 0 or -1; bits() turns
+// them into a 16-bit mask.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

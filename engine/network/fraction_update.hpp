@@ -1,15 +1,15 @@
 #pragma once
-// The update phase of the fraction network (engine/fraction_network.hpp) for one partition, in one pass over its
-// cells: per 64 cells, their normal draws (engine/noise/philox_normal.hpp, philox_normals64) stay in registers, each
-// 16-cell block takes its arrivals, is stepped (engine/cells/adex_heun_lanes.hpp) and appends its spikes, ascending,
-// from the lanes' spike mask. Why one pass: the draws were written to a buffer and read back, and a byte per cell
-// written and scanned again for the spike list; and the Philox integer work can now overlap the kernel's float
+// The update phase of the fraction network (engine/network/fraction_network.hpp) for one partition, in one pass over
+// its cells: per 64 cells, their normal draws (engine/random/philox_normal.hpp, philox_normals64) stay in registers,
+// each 16-cell block takes its arrivals, is stepped (engine/cells/adex_heun_lanes.hpp) and appends its spikes,
+// ascending, from the lanes' spike mask. Why one pass: the draws were written to a buffer and read back, and a byte per
+// cell written and scanned again for the spike list; and the Philox integer work can now overlap the kernel's float
 // chains. The arithmetic is that of philox_fill_normals + adex_heun_step, lane for lane, so the results are the same
 // bit for bit (tests/test_fraction_network.cpp compares them).
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/fraction_network.hpp"
+#include "engine/network/fraction_network.hpp"
 
 namespace cortexloop::engine {
 

@@ -1,14 +1,14 @@
-#include "engine/partition.hpp"
+#include "engine/network/partition.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <utility>
 
-#include "engine/adex_lanes.hpp"
-#include "engine/fraction_update.hpp"
-#include "engine/lanes16.hpp"
-#include "engine/philox_lanes.hpp"
+#include "engine/cells/adex_lanes.hpp"
+#include "engine/cpu/lanes16.hpp"
+#include "engine/network/fraction_update.hpp"
+#include "engine/random/philox_lanes.hpp"
 
 namespace cortexloop::engine {
 
@@ -74,9 +74,9 @@ void partition::add_afferent(const network_model& m, network_state& s, const ste
 void partition::step_cells(const network_model& m, network_state& s, const step_inputs& in,
                            unsigned buffer) noexcept {
   // Per group of 128 cells: the drive's 16 Philox blocks (four registers), then 8 blocks of 16 cells, each taking
-  // its draws from those registers (engine/philox_lanes.hpp), adding its drive events to G_e, stepping
-  // (engine/adex_lanes.hpp) and appending its spikes, ascending, to this partition's slot of the exchange. The draws
-  // never go to memory and no per-cell event array is written and scanned again.
+  // its draws from those registers (engine/random/philox_lanes.hpp), adding its drive events to G_e, stepping
+  // (engine/cells/adex_lanes.hpp) and appending its spikes, ascending, to this partition's slot of the exchange. The
+  // draws never go to memory and no per-cell event array is written and scanned again.
   using lanes::vf;
   using lanes::vi;
   const drive_rule rule = m.drive->rule(in.step_index);

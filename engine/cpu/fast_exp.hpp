@@ -5,12 +5,12 @@
 // against std::exp in tests/test_fast_exp.cpp. x is clamped to that range here, NaN included (NaN -> 88:
 // a NaN state stays NaN through the caller's other terms, and the float-to-int conversion below never sees a
 // value it cannot represent, which would be undefined behaviour; UBSan found it in the divergence test).
-// One template for a float and for 16 float lanes (engine/lanes16.hpp): the vector kernels compute, lane by lane,
+// One template for a float and for 16 float lanes (engine/cpu/lanes16.hpp): the vector kernels compute, lane by lane,
 // exactly what the scalar function computes.
 #include <bit>
 #include <cstdint>
 
-#include "engine/lanes16.hpp"
+#include "engine/cpu/lanes16.hpp"
 
 // As in lanes16.hpp: the 64-byte vector instantiation is always inlined, no call passes one by value.
 #pragma GCC diagnostic push
@@ -67,7 +67,7 @@ template <class F>
 }
 
 // 2^y for y in [-126, 127] (the caller guarantees it; NaN is not allowed), in fewer operations than
-// fast_exp_in_range: the AdEx update (engine/adex_lanes.hpp) folds log2(e) into its argument's constants, so that
+// fast_exp_in_range: the AdEx update (engine/cells/adex_lanes.hpp) folds log2(e) into its argument's constants, so that
 // no multiplication by log2(e) and no Cody-Waite split is needed. y = n + f with n the nearest integer, f in
 // [-1/2, 1/2] exact (y - n needs no rounding), then 2^f from a degree-5 polynomial with p(0) = 1 whose
 // coefficients minimise the largest relative error on [-1/2, 1/2] (9e-8 in exact arithmetic; fitted by

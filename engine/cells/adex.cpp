@@ -1,4 +1,4 @@
-#include "engine/adex.hpp"
+#include "engine/cells/adex.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,8 @@
 #include <limits>
 #include <numbers>
 
-#include "engine/adex_lanes.hpp"
-#include "engine/lanes16.hpp"
+#include "engine/cells/adex_lanes.hpp"
+#include "engine/cpu/lanes16.hpp"
 
 namespace cortexloop::engine {
 

@@ -1,6 +1,6 @@
 #pragma once
-// Standard normal draws from the counter-based Philox streams (engine/philox.hpp): the draw of neuron i at step k
-// is a pure function of (seed, i, k, stream), so white-noise input does not depend on N, the partitioning, the
+// Standard normal draws from the counter-based Philox streams (engine/random/philox.hpp): the draw of neuron i at step
+// k is a pure function of (seed, i, k, stream), so white-noise input does not depend on N, the partitioning, the
 // thread count or the order of the draws.
 // Transform: Box & Muller 1958 (Ann. Math. Stat. 29:610), the same as Random123's boxmuller.hpp: two uniforms
 // u1 in (0, 1], u2 in [0, 1) give the independent normals sqrt(-2 ln u1) (cos 2 pi u2, sin 2 pi u2). One Philox
@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "engine/lanes16.hpp"
-#include "engine/philox.hpp"
-#include "engine/philox_lanes.hpp"
+#include "engine/cpu/lanes16.hpp"
+#include "engine/random/philox.hpp"
+#include "engine/random/philox_lanes.hpp"
 
 // As in lanes16.hpp: the 64-byte vector instantiations are always inlined, no call passes one by value.
 #pragma GCC diagnostic push
@@ -22,14 +22,14 @@
 
 namespace cortexloop::engine {
 
-// Streams of the fraction network's random numbers, past those of engine/philox.hpp (its enum stays the one list
+// Streams of the fraction network's random numbers, past those of engine/random/philox.hpp (its enum stays the one list
 // of the conductance network's streams; these values are reserved here and never reused there).
 inline constexpr random_stream kWhiteNoiseStream = static_cast<random_stream>(16);
 // The sources of one target from population p use stream kFixedIndegreeStream + p (counter word 0 = target).
 inline constexpr std::uint32_t kFixedIndegreeStream = 17;
 
 namespace philox_normal_detail {
-// Each function below is one template for a float and for 16 float lanes (engine/lanes16.hpp), as fast_exp is: the
+// Each function below is one template for a float and for 16 float lanes (engine/cpu/lanes16.hpp), as fast_exp is: the
 // fill (philox_fill_normals) runs the lanes, philox_normal4 the scalar form, and both compute, lane by lane, the same
 // operations in the same order, so they agree bit for bit: every multiply-add is written out (mul_add, fused in both
 // forms or in neither) and no product is left next to a sum that a contracting compiler could fuse on its own.
@@ -141,10 +141,10 @@ template <class U, class F>
 }  // namespace philox_normal_detail
 
 // The normals of the 64 neurons 4 first_quad .. 4 first_quad + 63 at (step_lo, step_hi) in neuron order, 16 per
-// register: the 16 Philox blocks first_quad + 0..15 in the lanes of four registers (engine/philox_lanes.hpp), word w
-// of lane l being neuron 4 l + w's; Box-Muller on the register pairs (words 0, 1) and (2, 3); then a 4 x 16
+// register: the 16 Philox blocks first_quad + 0..15 in the lanes of four registers (engine/random/philox_lanes.hpp),
+// word w of lane l being neuron 4 l + w's; Box-Muller on the register pairs (words 0, 1) and (2, 3); then a 4 x 16
 // transpose, n[w][l] -> neuron 4 l + w. Used by philox_fill_normals and by the fraction network's fused update
-// (engine/fraction_update.cpp), which keeps them in registers; callers are compiled without FP contraction.
+// (engine/network/fraction_update.cpp), which keeps them in registers; callers are compiled without FP contraction.
 [[gnu::always_inline]] inline void philox_normals64(const philox_round_keys& keys, std::uint32_t first_quad,
                                                     std::uint32_t step_lo, std::uint32_t step_hi, std::uint32_t stream,
                                                     lanes::vf out[4]) noexcept {
@@ -175,7 +175,7 @@ void philox_normal4(philox_key key, std::uint32_t quad, std::uint64_t step, rand
 float philox_normal(philox_key key, std::uint32_t neuron, std::uint64_t step, random_stream stream) noexcept;
 
 // out[0, 128 n_groups) = the normals of neurons [128 first_group, 128 (first_group + n_groups)) at `step`, 64 at a
-// time in 16-lane vectors (engine/philox_lanes.hpp). Whole groups of 128, so there is no scalar remainder: every
+// time in 16-lane vectors (engine/random/philox_lanes.hpp). Whole groups of 128, so there is no scalar remainder: every
 // draw is the vector code's (bit-identical to philox_normal's, tests/test_fraction_network.cpp). Allocation-free.
 void philox_fill_normals(philox_key key, std::uint32_t first_group, std::size_t n_groups, std::uint64_t step,
                          random_stream stream, float* out) noexcept;

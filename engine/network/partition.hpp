@@ -1,7 +1,7 @@
 #pragma once
 // One partition of the network: a contiguous range of cells [begin, end), whose state only its worker writes, the
-// synapses that arrive at its cells (engine/connectivity.hpp), and its slot of the per-step spike exchange.
-// A step has two parts (engine/network.cpp):
+// synapses that arrive at its cells (engine/synapses/connectivity.hpp), and its slot of the per-step spike exchange.
+// A step has two parts (engine/network/network.cpp):
 //   update  : drive events, integrate/threshold/reset its cells, list its spikes (ascending) in its slot;
 //   deliver : read every partition's slot, in partition order, and add each spike to its own targets.
 // Every target thus receives a step's spikes in ascending source order whatever the partitioning, and its float
@@ -12,15 +12,15 @@
 #include <span>
 #include <vector>
 
-#include "engine/adex.hpp"
-#include "engine/connectivity.hpp"
-#include "engine/drive.hpp"
-#include "engine/fraction_network.hpp"
+#include "engine/cells/adex.hpp"
+#include "engine/inputs/drive.hpp"
+#include "engine/network/fraction_network.hpp"
+#include "engine/synapses/connectivity.hpp"
 #include "engine/synapses/spike_ring.hpp"
 
 namespace cortexloop::engine {
 
-// Partition boundaries are multiples of this many cells: whole Philox groups (engine/philox.hpp), whole SIMD
+// Partition boundaries are multiples of this many cells: whole Philox groups (engine/random/philox.hpp), whole SIMD
 // blocks, and whole cache lines of every state array (no false sharing between workers).
 inline constexpr std::uint32_t kPartitionAlign = 128;
 
@@ -33,7 +33,7 @@ struct network_model {
   const poisson_drive* drive = nullptr;
   const poisson_drive* afferent = nullptr;  // onto the excitatory cells; skipped at 0 Hz
   // network.synapse_model = "fraction": the Cakan & Obermayer 2020 cells and synapses replace the conductance
-  // kernel and the drive (engine/fraction_network.hpp); null for the conductance network.
+  // kernel and the drive (engine/network/fraction_network.hpp); null for the conductance network.
   const fraction_model* fraction = nullptr;
 };
 
@@ -98,9 +98,9 @@ class partition {
     }
     for (const std::uint32_t local : synapses_.local_targets_of(pre)) f(local);
   }
-  // The rows the conductance network's deliver reads: the 32-bit targets (engine/connectivity.hpp), or the gaps
-  // between them in 8 or 16 bits (engine/synapses/delta_rows.hpp), as host_conductance chose; with gaps, the 32-bit
-  // table is freed.
+  // The rows the conductance network's deliver reads: the 32-bit targets (engine/synapses/connectivity.hpp), or the
+  // gaps between them in 8 or 16 bits (engine/synapses/delta_rows.hpp), as host_conductance chose; with gaps, the
+  // 32-bit table is freed.
   enum class row_form : std::uint8_t { targets32, gaps8, gaps16 };
   row_form conductance_rows() const noexcept { return row_form_; }
   // The bytes of the row form deliver reads (for the conductance network; the 32-bit table's otherwise).

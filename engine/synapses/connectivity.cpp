@@ -1,4 +1,4 @@
-#include "engine/connectivity.hpp"
+#include "engine/synapses/connectivity.hpp"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "engine/fraction_network.hpp"
+#include "engine/network/fraction_network.hpp"
 
 #include <algorithm>
 #include <cmath>

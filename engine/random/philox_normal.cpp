@@ -1,7 +1,7 @@
-#include "engine/noise/philox_normal.hpp"
+#include "engine/random/philox_normal.hpp"
 
-#include "engine/lanes16.hpp"
-#include "engine/philox_lanes.hpp"
+#include "engine/cpu/lanes16.hpp"
+#include "engine/random/philox_lanes.hpp"
 
 // As in lanes16.hpp: the 64-byte vectors below live in always-inlined code and local variables only.
 #pragma GCC diagnostic ignored "-Wpsabi"

@@ -6,11 +6,11 @@
 //   V > v_spike:  V = V_reset, w += b, V held at V_reset for t_ref.
 // Forward Euler for V and w (all right-hand sides use the values at the start of the step), exact
 // exponential decay for G. The state is structure-of-arrays over a population's index range.
-// The update itself is engine/adex_lanes.hpp (16 cells per vector), which adex_step and the network both call.
+// The update itself is engine/cells/adex_lanes.hpp (16 cells per vector), which adex_step and the network both call.
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/drive.hpp"
+#include "engine/inputs/drive.hpp"
 #include "engine/params.hpp"
 
 namespace cortexloop::engine {

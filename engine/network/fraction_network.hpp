@@ -1,13 +1,13 @@
 #pragma once
-// The fraction-synapse network of Cakan & Obermayer 2020 hosted by the one stepping loop (engine/network.hpp,
-// engine/partition.hpp): what a partition does instead of the conductance kernel when the config says
+// The fraction-synapse network of Cakan & Obermayer 2020 hosted by the one stepping loop (engine/network/network.hpp,
+// engine/network/partition.hpp): what a partition does instead of the conductance kernel when the config says
 // network.synapse_model = "fraction". The pieces are general: fixed in-degrees (engine/synapses/fixed_indegree.hpp),
 // per-pathway delays (engine/synapses/spike_ring.hpp), fraction synapses (engine/synapses/fraction_synapse.hpp),
-// white noise (engine/noise/philox_normal.hpp) and the Heun AdEx cell (engine/cells/adex_heun.hpp).
+// white noise (engine/random/philox_normal.hpp) and the Heun AdEx cell (engine/cells/adex_heun.hpp).
 // Order inside step k, that of Brian2's schedule (groups, thresholds, synapses, resets):
 //   update : every cell first takes the arrivals counted in the deliver phase of step k - 1 (s <- 1 - (1 - s)(1 - c)^n,
-//            the counts cleared), then integrates with that s, thresholds and resets (engine/fraction_update.cpp,
-//            the step of engine/cells/adex_heun_lanes.hpp);
+//            the counts cleared), then integrates with that s, thresholds and resets
+//            (engine/network/fraction_update.cpp, the step of engine/cells/adex_heun_lanes.hpp);
 //   deliver: the spikes of step k are recorded in a ring of the last D steps' spikes (engine/synapses/spike_ring.hpp);
 //            then, per target population x and source population y, the spikes of y at step k - d_xy (d_xy the
 //            pathway's delay in steps) are counted per target cell of x, for the update of step k + 1.
@@ -19,7 +19,7 @@
 #include <span>
 
 #include "engine/cells/adex_heun.hpp"
-#include "engine/philox.hpp"
+#include "engine/random/philox.hpp"
 #include "engine/synapses/delta_rows.hpp"
 #include "engine/synapses/spike_ring.hpp"
 #include "engine/synapses/fraction_synapse.hpp"

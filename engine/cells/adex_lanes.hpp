@@ -1,6 +1,6 @@
 #pragma once
-// The AdEx update of 16 cells in the lanes of one vector: the one place the equations of engine/adex.hpp are
-// stepped (adex_step over any range, and the network's fused update in engine/partition.cpp both call it).
+// The AdEx update of 16 cells in the lanes of one vector: the one place the equations of engine/cells/adex.hpp are
+// stepped (adex_step over any range, and the network's fused update in engine/network/partition.cpp both call it).
 // Brette & Gerstner 2005 with conductance synapses as in Zerlaut et al. 2018 (Sec. 2.1); forward Euler for V and w
 // (right-hand sides at the start of the step), exact exponential decay for G:
 //   C dV/dt   = g_L (E_L - V) + g_L D_T exp((V - V_T)/D_T) + G_e (E_e - V) + G_i (E_i - V) - w + I_stim
@@ -9,9 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/adex.hpp"
-#include "engine/fast_exp.hpp"
-#include "engine/lanes16.hpp"
+#include "engine/cells/adex.hpp"
+#include "engine/cpu/fast_exp.hpp"
+#include "engine/cpu/lanes16.hpp"
 
 namespace cortexloop::engine {
 
@@ -113,7 +113,7 @@ struct adex_lane_events {
 // Cells [i, i + 16) of the view, or fewer at the end of the range: a short block goes through 16-lane buffers
 // (lanes::load_part, store_part) whose spare lanes hold a resting cell, so every cell is stepped by the same vector
 // code wherever it lies. Whole: the caller knows at compile time that the block holds 16 cells (the network's whole
-// groups, engine/partition.cpp), so the state is read and written in place with no test on count.
+// groups, engine/network/partition.cpp), so the state is read and written in place with no test on count.
 template <bool Whole = false>
 class lane_block {
  public:

@@ -60,11 +60,12 @@ constexpr philox_block philox4x32(philox_block counter, philox_key key) noexcept
   return {{c0, c1, c2, c3}};
 }
 
-// The per-neuron, per-step draws are 16-bit: a Bernoulli event compares its draw with p * 2^16 (engine/drive.hpp),
-// so each 32-bit word serves two neurons and a step costs half the Philox blocks. Neurons are grouped by 128: in
-// group g, neuron 128 g + 32 w + 16 h + b takes half h (0: low, 1: high) of word w of the block with counter
-// (16 g + b, step low, step high, stream). Any one neuron's draw is thus a function of (key, neuron, step, stream)
-// only, and a group's 16 blocks are 16 SIMD lanes whose words fill the group's 128 draws with whole-vector stores.
+// The per-neuron, per-step draws are 16-bit: a Bernoulli event compares its draw with p * 2^16
+// (engine/inputs/drive.hpp), so each 32-bit word serves two neurons and a step costs half the Philox blocks. Neurons
+// are grouped by 128: in group g, neuron 128 g + 32 w + 16 h + b takes half h (0: low, 1: high) of word w of the block
+// with counter (16 g + b, step low, step high, stream). Any one neuron's draw is thus a function of (key, neuron, step,
+// stream) only, and a group's 16 blocks are 16 SIMD lanes whose words fill the group's 128 draws with whole-vector
+// stores.
 inline constexpr std::size_t kPhiloxGroup = 128;
 
 // The draw of one neuron at one step (scalar; for tests and set-up, the value philox_fill_groups gives).
@@ -79,8 +80,9 @@ constexpr std::uint16_t philox_draw16(philox_key key, std::uint32_t neuron, std:
 }
 
 // Fills out[0, 128 n_groups) with the draws of neurons [128 first_group, 128 (first_group + n_groups)) at `step`.
-// Allocation-free. With AVX-512 the 16 blocks of a group are one register per counter word (engine/philox_lanes.hpp);
-// otherwise a loop the compiler may vectorise. Both give the same values (integer arithmetic).
+// Allocation-free. With AVX-512 the 16 blocks of a group are one register per counter word
+// (engine/random/philox_lanes.hpp); otherwise a loop the compiler may vectorise. Both give the same values (integer
+// arithmetic).
 void philox_fill_groups(philox_key key, std::uint32_t first_group, std::size_t n_groups, std::uint64_t step,
                         random_stream stream, std::uint16_t* out) noexcept;
 

@@ -1,4 +1,4 @@
-#include "engine/workers.hpp"
+#include "engine/network/workers.hpp"
 
 #include <pthread.h>
 #include <sched.h>
@@ -6,7 +6,7 @@
 
 #include <cstdio>
 
-#include "engine/denormals.hpp"
+#include "engine/cpu/denormals.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
