@@ -44,7 +44,7 @@ def horner_error(c32, fused):
 
 def main():
     argparse.ArgumentParser(description="Fits and prints the degree-5 polynomial for 2^f on [-1/2, 1/2] of "
-                            "engine/fast_exp.hpp, with its largest relative errors (no options).").parse_args()
+                            "engine/cpu/fast_exp.hpp, with its largest relative errors (no options).").parse_args()
     c, exact_err = fit()
     c32 = c.astype(np.float32)
     print("coefficients c0..c5:", ", ".join("%.9e" % float(x) for x in c32))
