@@ -29,7 +29,8 @@ def port():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0] + "..", epilog=__doc__,
+    ap = argparse.ArgumentParser(description="RSS of `cortexloop serve` after each of N Resets sent back to back.",
+                                 epilog=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("resets", type=int, nargs="?", default=30, help="Resets to send (default %(default)s)")
     ap.add_argument("env", nargs="*", metavar="ENV=VALUE", help="environment variables for the server")
