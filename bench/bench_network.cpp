@@ -128,6 +128,45 @@ static void BM_tick_headroom(benchmark::State& state) {
 }
 BENCHMARK(BM_tick_headroom)->Apply(size_and_threads)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
 
+// The 2-thread speed-up at N cells, paired in time: a 1-thread and a 2-thread engine of the same config (bit-identical,
+// so they step the same spikes in the same ticks) take turns, 50 ticks each, for 40 turns after 1000 warm-up ticks;
+// speedup_median is the median over the turns of (1-thread time / 2-thread time), speedup_total the ratio of the
+// sums. BM_tick_headroom's 1- and 2-thread cases run a second apart, and this VM changes speed level (~1.4x) from
+// time to time, which moved their ratio between 1.41 and 2.10 (bench/README.md, "Re-measured on main cd49137"); a
+// change of level here falls within one turn of each engine. Run under `chrt -f 10` as BM_tick_headroom.
+static void BM_speedup_paired(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  engine::engine one(network_params(n, 1)), two(network_params(n, 2));
+  engine::tick_readout r;
+  for (int k = 0; k < 1000; ++k) {
+    one.tick(r);
+    two.tick(r);
+  }
+  constexpr int kTurns = 40, kTicksPerTurn = 50;
+  std::vector<double> ratios;
+  double sum_one_s = 0, sum_two_s = 0;
+  auto turn_s = [&](engine::engine& eng) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 0; k < kTicksPerTurn; ++k) eng.tick(r);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  for (auto _ : state) {
+    for (int t = 0; t < kTurns; ++t) {
+      const double a = turn_s(one), b = turn_s(two);
+      ratios.push_back(a / b);
+      sum_one_s += a;
+      sum_two_s += b;
+    }
+  }
+  std::sort(ratios.begin(), ratios.end());
+  state.counters["speedup_median"] = ratios[ratios.size() / 2];
+  state.counters["speedup_p10"] = ratios[ratios.size() / 10];
+  state.counters["speedup_p90"] = ratios[ratios.size() * 9 / 10];
+  state.counters["speedup_total"] = sum_one_s / sum_two_s;
+  state.counters["one_thread_tick_ms"] = 1000.0 * sum_one_s / (kTurns * kTicksPerTurn);
+}
+BENCHMARK(BM_speedup_paired)->Arg(100000)->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+
 // Real-time headroom as `serve --rt` runs ticks: serve's own real-time loop (io/runtime/realtime_loop.hpp) starts a
 // tick every 1 ms by the clock (clock_nanosleep to the deadline, then the 100 us spin of --rt), the helpers parked
 // while it sleeps and woken at the deadline, for 4 s after 1000 unpaced warm-up ticks. The calling thread is the
