@@ -140,11 +140,9 @@ def main():
         runs = []
 
         def cortexloop_runs(k):
-            for _ in range(k):
-                if not args.brian2_only:
-                    runs.append(run_cortexloop(args, binary, tmp))
-        # Ours before and after Brian2's run, minutes apart: this VM changes speed level (~1.4x) from time to time,
-        # and a single run of ours (~0.3 s) against Brian2's ~7 s took whichever level held at that instant.
+            runs.extend(run_cortexloop(args, binary, tmp) for _ in range(0 if args.brian2_only else k))
+        # Ours before and after Brian2's run: this VM changes speed level (~1.4x) from time to time, and a single
+        # run of ours (~0.3 s) against Brian2's ~7 s took whichever level held at that instant.
         b = run_brian2(args, cfg, tmp, lambda: cortexloop_runs((args.repeats + 1) // 2))
         print(f"brian2: loop {b['loop_s']:.2f} s, whole binary {b['binary_s']:.2f} s "
               f"(compile {b['compile_s']:.0f} s, not counted); rates exc {b['exc_Hz']:.2f} Hz, "
@@ -154,8 +152,8 @@ def main():
                   "duration_s": args.duration, "window_s": args.window, "cpu": args.cpu,
                   "brian2": b}
         if runs:
-            walls = [c["wall_s"] for c in runs]
-            c = runs[len(runs) // 2 if len(runs) % 2 else 0]  # rates: the same every run (same seed)
+            walls = [run["wall_s"] for run in runs]
+            c = runs[0]  # its rates: the same in every run (same seed)
             result["cortexloop"] = {k: v for k, v in c.items() if k not in ("summary", "wall_s", "process_s")}
             result["cortexloop"]["wall_s_runs"] = walls
             result["cortexloop"]["wall_s"] = float(np.median(walls))
