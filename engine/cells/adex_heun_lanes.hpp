@@ -112,6 +112,12 @@ struct events16 {
                                                                    mul_add(v, c.neg_inv_tau_m, c.rest_mV_per_ms))));
 }
 
+// linear_slope of a cell whose w is 0.
+[[gnu::always_inline]] inline vf linear_slope_no_w(const step_consts& c, vf v, vf se, vf si) noexcept {
+  using lanes::mul_add;
+  return mul_add(si, c.j_from_inh, mul_add(se, c.j_from_exc, mul_add(v, c.neg_inv_tau_m, c.rest_mV_per_ms)));
+}
+
 // 2^y with y = (V - V_T) log2(e) / D_T clamped to [-115, 57], i.e. the exponent (V - V_T)/D_T to [-80, 40] as in
 // engine/cells/adex_lanes.hpp: above, one step carries V far past V_spike, so the clamp never decides whether a spike
 // happens; below, the term is < 1e-34 of the leak. A NaN V gives y = -115 (max_or_b(NaN, b) = b): no NaN reaches
@@ -127,7 +133,7 @@ struct events16 {
 // (step_consts), fused multiply-adds, every condition a mask (lanes::mask) that selects or masks directly, the
 // refractory hold folded into the last multiply-add of V and w (lanes::mul_add_unless). G is gain_table or
 // gain_select.
-template <bool kHeun, bool kArrivals, class G>
+template <bool kHeun, bool kArrivals, class G, bool kAdapt = true>
 [[gnu::always_inline]] inline events16 step16(const step_consts& c, const G& gain_e, const G& gain_i,
                                               cells16& x) noexcept {
   using lanes::mul_add;
@@ -144,8 +150,22 @@ template <bool kHeun, bool kArrivals, class G>
   const lanes::mask held = lanes::positive(x.ref);  // V, w and s held during the refractory period
   const vf se1 = se * c.decay_from_exc, si1 = si * c.decay_from_inh;  // s at the end of the step
   const vf noise = x.normal * c.noise_per_dt;
-  const vf g0 = mul_add(v, c.a_per_tau_w, mul_add(w, c.neg_inv_tau_w, c.w_rest_per_ms));  // dw/dt
   vf v_new, w_new;
+  if constexpr (!kAdapt) {
+    // No adaptation (a = b = 0, every w 0): w stays +0 exactly and -w/C adds nothing (X + -0 = X), so the slope
+    // without its w term and w_new = w are the full step's values bit for bit.
+    if constexpr (!kHeun) {
+      const vf f = mul_add(exp_term(c, v), c.exp_gain, linear_slope_no_w(c, v, se, si) + noise);
+      v_new = lanes::mul_add_unless(held, c.dt, f, v);
+    } else {
+      const vf f0 = mul_add(exp_term(c, v), c.exp_gain, linear_slope_no_w(c, v, se, si));
+      const vf v1 = mul_add(c.dt, f0 + noise, v);
+      const vf f1 = mul_add(exp_term(c, v1), c.exp_gain, linear_slope_no_w(c, v1, se1, si1));
+      v_new = lanes::mul_add_unless(held, c.half_dt, (f0 + f1) + (noise + noise), v);
+    }
+    w_new = w;
+  } else {
+  const vf g0 = mul_add(v, c.a_per_tau_w, mul_add(w, c.neg_inv_tau_w, c.w_rest_per_ms));  // dw/dt
   if constexpr (!kHeun) {
     // Euler-Maruyama: V + dt (f + sigma n / sqrt(dt)), the exponential term added last.
     const vf f = mul_add(exp_term(c, v), c.exp_gain, linear_slope(c, v, w, se, si) + noise);
@@ -162,11 +182,13 @@ template <bool kHeun, bool kArrivals, class G>
     v_new = lanes::mul_add_unless(held, c.half_dt, (f0 + f1) + (noise + noise), v);
     w_new = lanes::mul_add_unless(held, c.half_dt, g0 + g1, w);
   }
+  }
   // Only Inf or NaN is a divergence (a huge finite V is a spike).
-  const lanes::mask diverged = lanes::either(lanes::nonfinite(v_new), lanes::nonfinite(w_new));
+  const lanes::mask diverged = kAdapt ? lanes::either(lanes::nonfinite(v_new), lanes::nonfinite(w_new))
+                                      : lanes::nonfinite(v_new);
   const lanes::mask spike = lanes::but_not(lanes::greater(v_new, c.v_spike), diverged);
   x.v = lanes::select(lanes::either(spike, diverged), c.v_reset, v_new);
-  x.w = lanes::select(diverged, vf{}, lanes::select(spike, w_new + c.b, w_new));
+  if constexpr (kAdapt) x.w = lanes::select(diverged, vf{}, lanes::select(spike, w_new + c.b, w_new));
   x.se = lanes::select(held, se, se1);
   x.si = lanes::select(held, si, si1);
   x.ref = lanes::select(spike, c.ref_steps, lanes::select(held, x.ref - 1, vi{}));
