@@ -64,7 +64,7 @@ inline void fraction_count_arrivals(const fraction_model& m, const spike_ring& r
           for (std::size_t line = 0; line < bytes; line += 64) __builtin_prefetch(next + line);
         }
         for (int part = first_part; part <= last_part; ++part)
-          rows.for_each(spikes[k], part, [count](std::uint32_t local) { ++count[local]; });
+          rows.for_each(spikes[k], part, [count](std::size_t local) { ++count[local]; });
       }
     }
   }

@@ -290,7 +290,7 @@ void partition::deliver_conductance(const network_model& m, network_state& s,
     const float q = excitatory ? m.q_exc_nS : m.q_inh_nS;
     // Either form of the rows gives each target the same additions in the same order (ascending source): the sums
     // are bit-identical whichever is used.
-    const auto add = [g, q](std::uint32_t local) { g[local] += q; };
+    const auto add = [g, q](std::size_t local) { g[local] += q; };
     switch (row_form_) {
       case row_form::gaps8: gaps8_.for_each(pre, 0, add); break;
       case row_form::gaps16: gaps16_.for_each(pre, 0, add); break;
