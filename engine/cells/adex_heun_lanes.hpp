@@ -105,17 +105,17 @@ struct events16 {
 };
 
 // dV/dt without its exponential term and without the noise: rest + (-V/tau_m) + J_e s_e + J_i s_i - w/C, as fused
-// multiply-adds in a chain that does not wait for the exponential (the step's longest chain, added last).
+// multiply-adds in a chain that does not wait for the exponential (the step's longest chain, added last). Without
+// adaptation (kAdapt false, w = +0) the last term is left out: it would add -0, which changes nothing.
+template <bool kAdapt>
 [[gnu::always_inline]] inline vf linear_slope(const step_consts& c, vf v, vf w, vf se, vf si) noexcept {
   using lanes::mul_add;
-  return mul_add(w, c.neg_inv_c, mul_add(si, c.j_from_inh, mul_add(se, c.j_from_exc,
-                                                                   mul_add(v, c.neg_inv_tau_m, c.rest_mV_per_ms))));
-}
-
-// linear_slope of a cell whose w is 0.
-[[gnu::always_inline]] inline vf linear_slope_no_w(const step_consts& c, vf v, vf se, vf si) noexcept {
-  using lanes::mul_add;
-  return mul_add(si, c.j_from_inh, mul_add(se, c.j_from_exc, mul_add(v, c.neg_inv_tau_m, c.rest_mV_per_ms)));
+  const vf without_w =
+      mul_add(si, c.j_from_inh, mul_add(se, c.j_from_exc, mul_add(v, c.neg_inv_tau_m, c.rest_mV_per_ms)));
+  if constexpr (kAdapt)
+    return mul_add(w, c.neg_inv_c, without_w);
+  else
+    return without_w;
 }
 
 // 2^y with y = (V - V_T) log2(e) / D_T clamped to [-115, 57], i.e. the exponent (V - V_T)/D_T to [-80, 40] as in
@@ -150,38 +150,27 @@ template <bool kHeun, bool kArrivals, class G, bool kAdapt = true>
   const lanes::mask held = lanes::positive(x.ref);  // V, w and s held during the refractory period
   const vf se1 = se * c.decay_from_exc, si1 = si * c.decay_from_inh;  // s at the end of the step
   const vf noise = x.normal * c.noise_per_dt;
-  vf v_new, w_new;
-  if constexpr (!kAdapt) {
-    // No adaptation (a = b = 0, every w 0): w stays +0 exactly and -w/C adds nothing (X + -0 = X), so the slope
-    // without its w term and w_new = w are the full step's values bit for bit.
-    if constexpr (!kHeun) {
-      const vf f = mul_add(exp_term(c, v), c.exp_gain, linear_slope_no_w(c, v, se, si) + noise);
-      v_new = lanes::mul_add_unless(held, c.dt, f, v);
-    } else {
-      const vf f0 = mul_add(exp_term(c, v), c.exp_gain, linear_slope_no_w(c, v, se, si));
-      const vf v1 = mul_add(c.dt, f0 + noise, v);
-      const vf f1 = mul_add(exp_term(c, v1), c.exp_gain, linear_slope_no_w(c, v1, se1, si1));
-      v_new = lanes::mul_add_unless(held, c.half_dt, (f0 + f1) + (noise + noise), v);
-    }
-    w_new = w;
-  } else {
-  const vf g0 = mul_add(v, c.a_per_tau_w, mul_add(w, c.neg_inv_tau_w, c.w_rest_per_ms));  // dw/dt
+  // Without adaptation (kAdapt false: a = b = 0 and w = +0, which then stays +0 exactly) w's arithmetic is left out;
+  // V comes out the same bit for bit (linear_slope).
+  const vf g0 = kAdapt ? mul_add(v, c.a_per_tau_w, mul_add(w, c.neg_inv_tau_w, c.w_rest_per_ms)) : vf{};  // dw/dt
+  vf v_new, w_new = w;
   if constexpr (!kHeun) {
     // Euler-Maruyama: V + dt (f + sigma n / sqrt(dt)), the exponential term added last.
-    const vf f = mul_add(exp_term(c, v), c.exp_gain, linear_slope(c, v, w, se, si) + noise);
+    const vf f = mul_add(exp_term(c, v), c.exp_gain, linear_slope<kAdapt>(c, v, w, se, si) + noise);
     v_new = lanes::mul_add_unless(held, c.dt, f, v);
-    w_new = lanes::mul_add_unless(held, c.dt, g0, w);
+    if constexpr (kAdapt) w_new = lanes::mul_add_unless(held, c.dt, g0, w);
   } else {
     // Predictor (Euler), then the corrector: the mean of the slopes at the start and at the predicted end, plus the
     // same noise increment: V + dt/2 (f0 + f1 + 2 sigma n / sqrt(dt)).
-    const vf f0 = mul_add(exp_term(c, v), c.exp_gain, linear_slope(c, v, w, se, si));
+    const vf f0 = mul_add(exp_term(c, v), c.exp_gain, linear_slope<kAdapt>(c, v, w, se, si));
     const vf v1 = mul_add(c.dt, f0 + noise, v);
-    const vf w1 = mul_add(c.dt, g0, w);
-    const vf f1 = mul_add(exp_term(c, v1), c.exp_gain, linear_slope(c, v1, w1, se1, si1));
-    const vf g1 = mul_add(v1, c.a_per_tau_w, mul_add(w1, c.neg_inv_tau_w, c.w_rest_per_ms));
+    const vf w1 = kAdapt ? mul_add(c.dt, g0, w) : w;
+    const vf f1 = mul_add(exp_term(c, v1), c.exp_gain, linear_slope<kAdapt>(c, v1, w1, se1, si1));
     v_new = lanes::mul_add_unless(held, c.half_dt, (f0 + f1) + (noise + noise), v);
-    w_new = lanes::mul_add_unless(held, c.half_dt, g0 + g1, w);
-  }
+    if constexpr (kAdapt) {
+      const vf g1 = mul_add(v1, c.a_per_tau_w, mul_add(w1, c.neg_inv_tau_w, c.w_rest_per_ms));
+      w_new = lanes::mul_add_unless(held, c.half_dt, g0 + g1, w);
+    }
   }
   // Only Inf or NaN is a divergence (a huge finite V is a spike).
   const lanes::mask diverged = kAdapt ? lanes::either(lanes::nonfinite(v_new), lanes::nonfinite(w_new))
