@@ -99,6 +99,11 @@ struct network_params {
   double tau_inh_ms = 5.0;
   double e_exc_mV = 0.0;
   double e_inh_mV = -80.0;
+  // Conductance network: the transmission delay of spikes from E and from I (ms, whole steps of dt). A spike of
+  // step k reaches its targets' G in the deliver phase of step k + delay (0: of step k, acting on V from step k + 1).
+  // The fraction network has its own, per pathway (fraction_network_params).
+  double delay_exc_ms = 0.0;
+  double delay_inh_ms = 0.0;
   v_init_mode v_init = v_init_mode::uniform;
   synapse_model synapses = synapse_model::conductance;
   fraction_network_params fraction;  // synapses == fraction only

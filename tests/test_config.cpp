@@ -135,6 +135,11 @@ TEST_CASE("inconsistent keys are refused", "[config]") {
              Catch::Contains("must be above v_t_mV"));
   CHECK_THAT(error_of(with_line(R"(^tick_ms = 1\.0)", "tick_ms = 0.25")), Catch::Contains("whole number"));
   CHECK_THAT(error_of(with_line(R"(^rate_Hz = 4\.0)", "rate_Hz = 5000.0")), Catch::Contains("at most 1"));
+  // The conductance network's delays (optional): whole steps of dt, at most 1 s.
+  CHECK_THAT(error_of(network_text(), {"network.delay_exc_ms=0.25"}),
+             Catch::Contains("network.delay_exc_ms") && Catch::Contains("whole number of dt_ms = 0.1"));
+  CHECK_THAT(error_of(network_text(), {"network.delay_inh_ms=2000"}), Catch::Contains("network.delay_inh_ms"));
+  CHECK(error_of(network_text(), {"network.delay_exc_ms=1.5", "network.delay_inh_ms=0.5"}).empty());
 }
 
 TEST_CASE("a stimulus entry is validated key by key", "[config]") {

@@ -293,3 +293,61 @@ TEST_CASE("the network's update gives each neuron the drive event of its own dra
     CHECK(events > 250);  // p = 0.16 of 2003 cells: ~320
   }
 }
+
+// Transmission delays of the conductance network (network.delay_exc_ms, delay_inh_ms; by presynaptic population, as
+// the Cakan 2020 network's, through the same spike ring). Reference: the definition of a delay against the same
+// network without it. All cells start at rest with no drive; a DC current on one population makes all its cells
+// spike in one step k0. Without delays that step's deliver gives G_ref (from zero); with a delay of d steps every G
+// must stay exactly 0 through the deliver of step k0 + d - 1 and equal G_ref, bit for bit, after that of k0 + d
+// (the same additions in the same order onto zeros). With 1 and 2 threads (partitions). Seen to fail: delivering
+// the ring's slot of step k - d + 1 (the first check), and the I spikes with E's delay (the second section).
+TEST_CASE("a conductance network's delays: a spike of step k reaches its targets' G in the deliver of step k + d, "
+          "as the undelayed network's in step k", "[network][delay]") {
+  const bool from_exc = GENERATE(true, false);
+  const unsigned threads = GENERATE(1u, 2u);
+  INFO((from_exc ? "from E" : "from I") << ", " << threads << " thread(s)");
+  const std::vector<std::string> base{"network.n_neurons=1024", "network.v_init_mode=rest",
+                                      "network.drive.rate_Hz=0"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> all = base;
+    all.insert(all.end(), extra.begin(), extra.end());
+    return network(all);
+  };
+  const auto p0 = with({});
+  // 2 ms from E, 0.7 ms from I: different, so that each pathway is seen to take its own.
+  const auto pd = with({"network.delay_exc_ms=2.0", "network.delay_inh_ms=0.7"});
+  const double dt = p0.simulation.dt_ms;
+  const auto d = static_cast<std::int64_t>(std::lround((from_exc ? 2.0 : 0.7) / dt));
+  const float i_exc = from_exc ? 600.0f : 0.0f, i_inh = from_exc ? 0.0f : 600.0f;
+  engine::network undelayed(p0.network, dt, p0.simulation.seed, 1);
+  engine::network delayed(pd.network, dt, pd.simulation.seed, threads);
+  const std::uint32_t n_exc = undelayed.n_exc(), n = static_cast<std::uint32_t>(p0.network.n_neurons);
+  auto g = [&](const engine::network& net) {
+    const auto v = from_exc ? net.g_exc_nS() : net.g_inh_nS();
+    return std::vector<float>(v.begin(), v.end());
+  };
+  engine::network_counts c0, cd;
+  std::int64_t k = 0, k0 = -1;
+  for (; k < 3000 && k0 < 0; ++k) {
+    const std::int64_t before = from_exc ? c0.spikes_exc : c0.spikes_inh;
+    undelayed.step(k, i_exc, i_inh, c0);
+    undelayed.settle();
+    delayed.step(k, i_exc, i_inh, cd);
+    delayed.settle();
+    if ((from_exc ? c0.spikes_exc : c0.spikes_inh) > before) {
+      REQUIRE((from_exc ? c0.spikes_exc - before : c0.spikes_inh - before) == (from_exc ? n_exc : n - n_exc));
+      k0 = k;
+    }
+  }
+  REQUIRE(k0 > 0);
+  const std::vector<float> g_ref = g(undelayed);
+  REQUIRE(std::count_if(g_ref.begin(), g_ref.end(), [](float x) { return x > 0.0f; }) > 100);
+  const std::vector<float> zeros(n, 0.0f);
+  for (; k <= k0 + d; ++k) {
+    INFO("steps after the spikes: " << k - 1 - k0);
+    REQUIRE(g(delayed) == zeros);  // after the deliver of step k - 1 <= k0 + d - 1
+    delayed.step(k, i_exc, i_inh, cd);
+    delayed.settle();
+  }
+  CHECK(g(delayed) == g_ref);  // after the deliver of step k0 + d
+}

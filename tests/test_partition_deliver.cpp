@@ -39,7 +39,7 @@ long_gaps check_against_sources(const deliver_case& c) {
   constexpr std::uint64_t kSeed = 21;
   const std::uint32_t n_exc = c.n * 4 / 5;
   engine::partition part(engine::incoming_synapses(c.n, c.begin, c.n, c.p, kSeed));
-  part.host_conductance();
+  part.host_conductance(engine::network_model{});
   REQUIRE(part.conductance_rows() == c.form);
 
   engine::network_model m;

@@ -16,7 +16,7 @@ fraction_model fraction_model::from(const network_params& p, double dt_ms, std::
       // The authors' code rescales c by |J| (network_sim.py: cee = params['cee'] / abs(J_ee)).
       const double c = path.j_mV_per_ms != 0.0 ? path.c_mV_per_ms / std::fabs(path.j_mV_per_ms) : 0.0;
       m.jump[post][pre] = fraction_jump(c, static_cast<std::uint32_t>(path.k_in));
-      m.delay_steps[post][pre] = static_cast<std::uint32_t>(std::lround(path.delay_ms / dt_ms));
+      m.delay_steps[post][pre] = delay_steps_of(path.delay_ms, dt_ms);
       longest = std::max(longest, m.delay_steps[post][pre]);
     }
   m.ring_slots = longest + 1;

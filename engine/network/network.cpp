@@ -76,6 +76,8 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
   model_.syn = synapse_derived::from(p, dt_ms);
   model_.q_exc_nS = static_cast<float>(p.q_exc_nS);
   model_.q_inh_nS = static_cast<float>(p.q_inh_nS);
+  model_.delay_steps[0] = delay_steps_of(p.delay_exc_ms, dt_ms);
+  model_.delay_steps[1] = delay_steps_of(p.delay_inh_ms, dt_ms);
   model_.drive = &drive_;
   model_.afferent = &afferent_;
   state_.v_mV.resize(n);
@@ -91,7 +93,7 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
     state_.s_inh.assign(n, 0.0f);
     for (partition& part : parts_) part.host_fraction(*fraction_, model_.n_exc);
   } else {
-    for (partition& part : parts_) part.host_conductance();
+    for (partition& part : parts_) part.host_conductance(model_);
   }
   const philox_key key = philox_key::from_seed(seed);
   for (std::uint32_t i = own_begin_; i < own_end_; ++i) {

@@ -43,7 +43,8 @@ class network {
   // One step of dt starting at step_index * dt, in Brian2's schedule order so that the two agree:
   //   1 drive events land on G_e (applied inside the cell update);  2 integrate, threshold and reset every cell;
   //   3 spikes of this step are added to their targets' conductances, which the cells first feel in
-  //     the integration of the next step (no delay: a spike at step k acts on V from step k+1).
+  //     the integration of the next step (without delays a spike at step k acts on V from step k+1; with
+  //     network.delay_exc_ms / delay_inh_ms of d steps, from step k+d+1).
   // 1-2 are the partitions' update, 3 their deliver. 3 is left pending: the next step's phase runs it on each
   // worker just before 1-2 (the workers meet at one barrier per step, not two: a worker that finished step k's
   // update early starts delivering its spikes instead of waiting), or settle() does. So between steps the spikes

@@ -189,7 +189,13 @@ void partition::deliver(const network_model& m, network_state& s, std::span<cons
     count_fraction_arrivals(m, step_index);
     return;
   }
-  for (const partition& from : all) deliver_conductance(m, s, from.spikes(s, buffer));
+  if (m.delay_steps[0] == 0 && m.delay_steps[1] == 0) {
+    for (const partition& from : all) deliver_conductance(m, s, from.spikes(s, buffer));
+    return;
+  }
+  recent_spikes_.start(step_index);
+  for (const partition& from : all) recent_spikes_.append(step_index, from.spikes(s, buffer));
+  deliver_delayed(m, s, step_index);
 }
 
 void partition::deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes,
@@ -200,7 +206,24 @@ void partition::deliver(const network_model& m, network_state& s, std::span<cons
     count_fraction_arrivals(m, step_index);
     return;
   }
-  deliver_conductance(m, s, spikes);
+  if (m.delay_steps[0] == 0 && m.delay_steps[1] == 0) {
+    deliver_conductance(m, s, spikes);
+    return;
+  }
+  recent_spikes_.start(step_index);
+  recent_spikes_.append(step_index, spikes);
+  deliver_delayed(m, s, step_index);
+}
+
+void partition::deliver_delayed(const network_model& m, network_state& s, std::int64_t step_index) noexcept {
+  // A step's list is ascending, its E cells (below n_exc) first. Each target's G_e then takes E spikes of one step
+  // in ascending order, and G_i I spikes, as without delays: the sums stay bit-identical for any partitioning.
+  const std::span<const std::uint32_t> from_exc = recent_spikes_.at(step_index - m.delay_steps[0]);
+  deliver_conductance(m, s, from_exc.first(static_cast<std::size_t>(
+                                std::lower_bound(from_exc.begin(), from_exc.end(), m.n_exc) - from_exc.begin())));
+  const std::span<const std::uint32_t> from_inh = recent_spikes_.at(step_index - m.delay_steps[1]);
+  deliver_conductance(m, s, from_inh.subspan(static_cast<std::size_t>(
+                                std::lower_bound(from_inh.begin(), from_inh.end(), m.n_exc) - from_inh.begin())));
 }
 
 void partition::count_fraction_arrivals(const network_model& m, std::int64_t step_index) noexcept {
@@ -209,7 +232,10 @@ void partition::count_fraction_arrivals(const network_model& m, std::int64_t ste
   fraction_count_arrivals(*m.fraction, recent_spikes_, step_index, m.n_exc, counts, fraction_rows_);
 }
 
-void partition::host_conductance() {
+void partition::host_conductance(const network_model& m) {
+  // A slot holds a step's spikes of the whole network: at most every one of its cells.
+  if (m.delay_steps[0] != 0 || m.delay_steps[1] != 0)
+    recent_spikes_ = spike_ring(std::max(m.delay_steps[0], m.delay_steps[1]) + 1, synapses_.n_sources());
   // The narrowest gap word whose escapes are rare: one byte at a mean gap of n / in-degree = 20 cells (10k cells,
   // in-degree 500; about 1 gap in 500,000 is 256 or more), 16 bits at 100k (mean gap 200: 28 % of the gaps would
   // need a byte row's escape, and those rows measured slower than the 32-bit ones, bench/README.md "One thread,

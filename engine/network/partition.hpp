@@ -30,6 +30,9 @@ struct network_model {
   adex_derived exc{}, inh{};
   synapse_derived syn{};
   float q_exc_nS = 0, q_inh_nS = 0;
+  // Conductance network: the delays of spikes from E and from I, in steps (network_params::delay_exc_ms); with
+  // both 0 the step's spikes are delivered as they are, without the ring.
+  std::uint32_t delay_steps[2] = {0, 0};
   const poisson_drive* drive = nullptr;
   const poisson_drive* afferent = nullptr;  // onto the excitatory cells; skipped at 0 Hz
   // network.synapse_model = "fraction": the Cakan & Obermayer 2020 cells and synapses replace the conductance
@@ -60,8 +63,8 @@ class partition {
   // ring and the arrival counts.
   void host_fraction(const fraction_model& m, std::uint32_t n_exc);
   // Conductance network, once before stepping: builds the 8- or 16-bit rows its deliver phase reads, whichever
-  // suits the network's gaps (see row_form).
-  void host_conductance();
+  // suits the network's gaps (see row_form), and sizes the spike ring if m has delays.
+  void host_conductance(const network_model& m);
   // Lists the step's spikes in spike_ids[buffer] (0 or 1).
   void update(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept;
   // Delivers the spikes that every partition listed in `buffer` in step step_index.
@@ -112,6 +115,9 @@ class partition {
   void step_cells(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept;
   void count_fraction_arrivals(const network_model& m, std::int64_t step_index) noexcept;
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
+  // With delays: the spikes of E from step k - delay_steps[0] and those of I from step k - delay_steps[1], from the
+  // ring (the step's own spikes recorded first).
+  void deliver_delayed(const network_model& m, network_state& s, std::int64_t step_index) noexcept;
 
   std::uint32_t begin_, end_;
   incoming_synapses synapses_;  // empty once the rows are held as gaps (conductance network) or bytes (fraction)
@@ -128,7 +134,7 @@ class partition {
   // A gap form is used when at most 1 gap in this many needs an escape (a 5-byte escape in byte rows is also a
   // branch the predictor misses).
   static constexpr std::uint64_t kMaxEscapeFraction = 1000;
-  spike_ring recent_spikes_;    // fraction network: the last steps' spikes, for the delays
+  spike_ring recent_spikes_;    // the last steps' spikes, for the delays (fraction network; conductance with delays)
   std::vector<std::uint16_t> arrivals_;  // fraction network: arrivals for the next update, [from E | from I] per local cell
   // Per buffer, written by this partition's worker in update and read by all in the next phase: each on its own
   // cache line, so the reads of one do not contend with the writes of the other.

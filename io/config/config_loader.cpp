@@ -113,6 +113,15 @@ engine::adex_params read_cell(table_reader t, bool fraction) {
 
 // [network.fraction]: the pathways of the Cakan & Obermayer 2020 network, named onto-from (k_ei: onto E from I),
 // and [network.input]: its external white-noise input.
+// A transmission delay (ms): at most 1 s, and a whole number of steps (the engine delivers whole steps later).
+double read_delay_ms(table_reader& t, const std::string& key, double dt_ms) {
+  const double delay_ms = t.number(key, {0.0, 1000.0});
+  const double steps = delay_ms / dt_ms;
+  if (std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
+    t.fail(key, "must be a whole number of dt_ms = " + std::string(format_number(dt_ms).view()) + " steps");
+  return delay_ms;
+}
+
 void read_fraction(table_reader t, table_reader input, engine::network_params& p, double dt_ms) {
   engine::fraction_network_params& f = p.fraction;
   f.integrator = t.choice("integrator", {"euler", "heun"}) == "heun" ? engine::fraction_integrator::heun
@@ -139,11 +148,7 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
       if (path.c_mV_per_ms > std::fabs(path.j_mV_per_ms))
         t.fail(c_key, "must be at most |j_" + pair + "_mV_per_ms| = " + std::to_string(std::fabs(path.j_mV_per_ms)) +
                           ": the jump c / |J| is a fraction of the free synapses, at most 1");
-      const std::string d_key = "delay_" + pair + "_ms";
-      path.delay_ms = t.number(d_key, {0.0, 1000.0});
-      const double steps = path.delay_ms / dt_ms;
-      if (std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
-        t.fail(d_key, "must be a whole number of dt_ms = " + std::string(format_number(dt_ms).view()) + " steps");
+      path.delay_ms = read_delay_ms(t, "delay_" + pair + "_ms", dt_ms);
     }
   for (const double tau : {f.tau_s_exc_ms, f.tau_s_inh_ms})
     if (f.integrator == engine::fraction_integrator::euler && tau <= dt_ms)
@@ -182,6 +187,9 @@ engine::network_params read_network(table_reader t, double dt_ms) {
   p.tau_inh_ms = t.number("tau_inh_ms", positive(1e4));
   p.e_exc_mV = t.number("e_exc_mV", kVoltage);
   p.e_inh_mV = t.number("e_inh_mV", kVoltage);
+  // Optional: the configs before them have none (0, as then).
+  p.delay_exc_ms = t.has("delay_exc_ms") ? read_delay_ms(t, "delay_exc_ms", dt_ms) : 0.0;
+  p.delay_inh_ms = t.has("delay_inh_ms") ? read_delay_ms(t, "delay_inh_ms", dt_ms) : 0.0;
   p.v_init = t.choice("v_init_mode", {"uniform", "rest"}) == "rest" ? engine::v_init_mode::rest
                                                                      : engine::v_init_mode::uniform;
   {
