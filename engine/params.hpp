@@ -104,6 +104,11 @@ struct network_params {
   // The fraction network has its own, per pathway (fraction_network_params).
   double delay_exc_ms = 0.0;
   double delay_inh_ms = 0.0;
+  // Conductance network: Gaussian white-noise input sigma xi(t) on dV/dt per population (mV/sqrt(ms); 0: none), from
+  // the counter-based normals of engine/random/philox_normal.hpp. The fraction network has its own
+  // (fraction_network_params::sigma_exc_mV_per_sqrt_ms), read from the same keys of [network.input].
+  double sigma_exc_mV_per_sqrt_ms = 0.0;
+  double sigma_inh_mV_per_sqrt_ms = 0.0;
   v_init_mode v_init = v_init_mode::uniform;
   synapse_model synapses = synapse_model::conductance;
   fraction_network_params fraction;  // synapses == fraction only

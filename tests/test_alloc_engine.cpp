@@ -26,6 +26,16 @@ TEST_CASE("ticking the fraction-synapse network (Cakan 2020) makes zero heap all
   CHECK(counted.spikes > 0);
 }
 
+TEST_CASE("the conductance network with delays and white noise makes zero heap allocations", "[alloc][realtime]") {
+  auto p = testing::load_params("configs/zerlaut2018_network.toml",
+                                {"network.delay_exc_ms=1.5", "network.delay_inh_ms=0.5",
+                                 "network.input.sigma_exc_mV_per_sqrt_ms=1.0", "network.input.sigma_inh_mV_per_sqrt_ms=1.0"});
+  engine::engine eng(p);
+  const auto counted = testing::count_tick_allocations(eng, 500);
+  CHECK(counted.allocations == 0);
+  CHECK(counted.spikes > 0);
+}
+
 TEST_CASE("the allocation counter sees allocations", "[alloc]") {
   testing::allocation_scope scope;
   auto* v = new std::vector<int>(100);

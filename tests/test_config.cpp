@@ -140,6 +140,11 @@ TEST_CASE("inconsistent keys are refused", "[config]") {
              Catch::Contains("network.delay_exc_ms") && Catch::Contains("whole number of dt_ms = 0.1"));
   CHECK_THAT(error_of(network_text(), {"network.delay_inh_ms=2000"}), Catch::Contains("network.delay_inh_ms"));
   CHECK(error_of(network_text(), {"network.delay_exc_ms=1.5", "network.delay_inh_ms=0.5"}).empty());
+  // Its white noise (optional [network.input], the sigma keys only: the fraction network's mu_* are refused).
+  CHECK(error_of(network_text(), {"network.input.sigma_exc_mV_per_sqrt_ms=1.5"}).empty());
+  CHECK_THAT(error_of(network_text(), {"network.input.mu_exc_mV_per_ms=1"}),
+             Catch::Contains("unknown key") && Catch::Contains("sigma_inh_mV_per_sqrt_ms"));
+  CHECK_THAT(error_of(network_text(), {"network.input.sigma_inh_mV_per_sqrt_ms=-1"}), Catch::Contains("[0, 10000]"));
 }
 
 TEST_CASE("a stimulus entry is validated key by key", "[config]") {

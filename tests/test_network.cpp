@@ -351,3 +351,41 @@ TEST_CASE("a conductance network's delays: a spike of step k reaches its targets
   }
   CHECK(g(delayed) == g_ref);  // after the deliver of step k0 + d
 }
+
+// White noise on the conductance network (network.input.sigma_exc_mV_per_sqrt_ms, sigma_inh_...). Reference: with no
+// spikes (V_T and the cut-off far above), no synapses, no drive and no adaptation each membrane is the
+// Ornstein-Uhlenbeck process dV = (E_L - V)/tau_m dt + sigma dW (Gardiner, Handbook of Stochastic Methods, 3.8.4),
+// whose Euler-Maruyama chain with step h has stationary mean E_L and variance sigma^2 h / (1 - (1 - h/tau_m)^2)
+// (sigma^2 tau_m / 2 to 0.25 % at h = 0.1 ms, tau_m = 20 ms). Different sigmas for E and I: each takes its own.
+// Bounds: 4 standard errors of the sample mean and variance over the population's independent cells (variance:
+// sqrt(2 / (n - 1)) relative). Seen to fail: the noise current without the factor C (the variance 40000 times too
+// small) and E's sigma on I (I's variance 4 times too small).
+TEST_CASE("the conductance network's white noise makes each free membrane the Ornstein-Uhlenbeck process",
+          "[network][noise]") {
+  const unsigned threads = GENERATE(1u, 2u);
+  INFO(threads << " thread(s)");
+  const auto p = network({"network.n_neurons=16384", "network.p_connect=0", "network.drive.rate_Hz=0",
+                          "network.v_init_mode=rest", "network.exc.a_nS=0", "network.exc.b_pA=0",
+                          "network.exc.v_t_mV=100", "network.exc.v_spike_mV=200", "network.inh.v_t_mV=100",
+                          "network.inh.v_spike_mV=200", "network.input.sigma_exc_mV_per_sqrt_ms=1.5",
+                          "network.input.sigma_inh_mV_per_sqrt_ms=3.0"});
+  const double h = p.simulation.dt_ms;
+  engine::network net(p.network, h, p.simulation.seed, threads);
+  engine::network_counts counts;
+  for (std::int64_t k = 0; k < 2000; ++k) net.step(k, 0.0f, 0.0f, counts);  // 200 ms = 10 tau_m
+  REQUIRE(counts.spikes_exc + counts.spikes_inh == 0);
+  const auto v = net.v_mV();
+  const std::uint32_t n_exc = net.n_exc();
+  for (const bool exc : {true, false}) {
+    const engine::adex_params& cell = exc ? p.network.exc : p.network.inh;
+    const double sigma = exc ? 1.5 : 3.0, tau_m = cell.c_pF / cell.g_l_nS;
+    const std::size_t from = exc ? 0 : n_exc, to = exc ? n_exc : v.size(), n = to - from;
+    double mean = 0, var = 0;
+    for (std::size_t i = from; i < to; ++i) mean += v[i] / static_cast<double>(n);
+    for (std::size_t i = from; i < to; ++i) var += (v[i] - mean) * (v[i] - mean) / static_cast<double>(n - 1);
+    const double var_ref = sigma * sigma * h / (1 - (1 - h / tau_m) * (1 - h / tau_m));
+    INFO((exc ? "E" : "I") << ": mean " << mean << " mV, variance " << var << " mV^2 (reference " << var_ref << ")");
+    CHECK(mean == Approx(cell.e_l_mV).margin(4 * std::sqrt(var_ref / static_cast<double>(n))));
+    CHECK(var == Approx(var_ref).epsilon(4 * std::sqrt(2.0 / static_cast<double>(n - 1))));
+  }
+}

@@ -78,6 +78,9 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
   model_.q_inh_nS = static_cast<float>(p.q_inh_nS);
   model_.delay_steps[0] = delay_steps_of(p.delay_exc_ms, dt_ms);
   model_.delay_steps[1] = delay_steps_of(p.delay_inh_ms, dt_ms);
+  model_.noise_pA[0] = static_cast<float>(p.sigma_exc_mV_per_sqrt_ms * p.exc.c_pF / std::sqrt(dt_ms));
+  model_.noise_pA[1] = static_cast<float>(p.sigma_inh_mV_per_sqrt_ms * p.inh.c_pF / std::sqrt(dt_ms));
+  model_.noise_key = philox_key::from_seed(seed);
   model_.drive = &drive_;
   model_.afferent = &afferent_;
   state_.v_mV.resize(n);

@@ -1,8 +1,11 @@
 #include "engine/network/partition.hpp"
 
+#include "engine/random/philox_normal.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <cmath>
 #include <utility>
 
 #include "engine/cells/adex_lanes.hpp"
@@ -89,6 +92,10 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   const synapse_lane_consts syn = synapse_lane_consts::broadcast(m.syn);
   const vf i_rest_exc = exc.rest_current(vf{} + in.i_stim_exc_pA), i_rest_inh = inh.rest_current(vf{} + in.i_stim_inh_pA);
   const lanes::mask always = lanes::all_if(rule.always);
+  // White noise (network.input.sigma_*): the current per unit draw of each type; the draws, like the drive's, per
+  // group of 128 cells from their own Philox stream (engine/random/philox_normal.hpp).
+  const vf noise_exc = vf{} + m.noise_pA[0], noise_inh = vf{} + m.noise_pA[1];
+  const philox_round_keys noise_keys(m.noise_key);
   const vf q_drive = vf{} + rule.q_nS;
   // Locals, not members: the spike list is written through a uint32_t pointer, which could alias end_ and n_exc,
   // and GCC reloaded them after every block.
@@ -108,24 +115,28 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   // One block of 16 cells from `first` (count of them in the range; Whole: all 16, known at compile time, so the
   // block reads and writes the state arrays in place, with no short-block test or lane mask: lane_block<true>);
   // `below`: the lanes whose drive draw is under the threshold.
-  auto step_block = [&]<kind K, bool Whole>(std::uint32_t first, std::uint32_t count, lanes::mask below) {
+  // kNoise: `normal` holds the block's white-noise draws, added to the constant current (without noise the rest
+  // current is passed as it is: the same code as before noise existed).
+  auto step_block = [&]<kind K, bool Whole, bool kNoise>(std::uint32_t first, std::uint32_t count, lanes::mask below,
+                                                         vf normal) {
     lane_block<Whole> io(all, first, count);
     adex_lanes x = io.load(m.exc.e_l);
     const lanes::mask event = lanes::either(below, always);
     x.g_exc_nS = lanes::select(event, x.g_exc_nS + q_drive, x.g_exc_nS);
+    auto rest = [&](vf i_rest, vf noise) { return kNoise ? i_rest + normal * noise : i_rest; };
     adex_lane_events e;
     if constexpr (K == kind::exc) {
-      e = adex_lanes_step(exc, syn, i_rest_exc, x);
+      e = adex_lanes_step(exc, syn, rest(i_rest_exc, noise_exc), x);
     } else if constexpr (K == kind::inh) {
-      e = adex_lanes_step(inh, syn, i_rest_inh, x);
+      e = adex_lanes_step(inh, syn, rest(i_rest_inh, noise_inh), x);
     } else if (first + lanes::kLanes <= n_exc) {
-      e = adex_lanes_step(exc, syn, i_rest_exc, x);
+      e = adex_lanes_step(exc, syn, rest(i_rest_exc, noise_exc), x);
     } else if (first >= n_exc) {
-      e = adex_lanes_step(inh, syn, i_rest_inh, x);
+      e = adex_lanes_step(inh, syn, rest(i_rest_inh, noise_inh), x);
     } else {  // the block that straddles the populations: each lane takes its own cell type's constants
       const vi exc_lane = (lanes::iota() + static_cast<std::int32_t>(first)) < static_cast<std::int32_t>(n_exc);
-      e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), syn, exc_lane != 0 ? i_rest_exc : i_rest_inh,
-                          x);
+      e = adex_lanes_step(adex_lane_consts::select(exc_lane, exc, inh), syn,
+                          rest(exc_lane != 0 ? i_rest_exc : i_rest_inh, exc_lane != 0 ? noise_exc : noise_inh), x);
     }
     io.store(x);
     const std::uint32_t valid = io.valid();
@@ -136,7 +147,7 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
     for (std::uint32_t spiked = lanes::bits(e.spiked) & valid; spiked != 0; spiked &= spiked - 1)
       ids[n_spikes++] = first + static_cast<std::uint32_t>(std::countr_zero(spiked));
   };
-  auto step_groups = [&]<kind K>(std::uint32_t groups_begin, std::uint32_t groups_end) {
+  auto step_groups = [&]<kind K, bool kNoise>(std::uint32_t groups_begin, std::uint32_t groups_end) {
     if (groups_begin >= groups_end) return;
     auto draws = [&](std::uint32_t group) {
       return philox16(keys, group / static_cast<std::uint32_t>(kPhiloxGroup) * 16u, step_lo, step_hi, stream);
@@ -147,22 +158,29 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
     for (std::uint32_t group = groups_begin; group < groups_end; group += kPhiloxGroup) {
       const philox_lanes r = next;
       if (group + kPhiloxGroup < groups_end) next = draws(group + kPhiloxGroup);
+      vf normal[kPhiloxGroup / lanes::kLanes] = {};  // block j's white-noise draws
+      if constexpr (kNoise) {
+        philox_normals64(noise_keys, group / 4, step_lo, step_hi, static_cast<std::uint32_t>(kWhiteNoiseStream), normal);
+        philox_normals64(noise_keys, group / 4 + 16, step_lo, step_hi, static_cast<std::uint32_t>(kWhiteNoiseStream),
+                         normal + 4);
+      }
       if (group + kPhiloxGroup <= end) {
         // A whole group, in pairs of blocks: 2i and 2i + 1 take the low and the high halves of word i, so that
         // which half is known at compile time (one shift fewer, no branch on j % 2).
         for (unsigned i = 0; i < 4; ++i) {
           const std::uint32_t first = group + 2 * lanes::kLanes * i;
-          step_block.template operator()<K, true>(first, lanes::kLanes, philox_below16(r, 2 * i, rule.threshold));
-          step_block.template operator()<K, true>(first + lanes::kLanes, lanes::kLanes,
-                                                  philox_below16(r, 2 * i + 1, rule.threshold));
+          step_block.template operator()<K, true, kNoise>(first, lanes::kLanes, philox_below16(r, 2 * i, rule.threshold),
+                                                          normal[2 * i]);
+          step_block.template operator()<K, true, kNoise>(first + lanes::kLanes, lanes::kLanes,
+                                                          philox_below16(r, 2 * i + 1, rule.threshold), normal[2 * i + 1]);
         }
         continue;
       }
       for (unsigned j = 0; j < kPhiloxGroup / lanes::kLanes; ++j) {  // the range's last group, cut short
         const std::uint32_t first = group + lanes::kLanes * j;
         if (first >= end) break;
-        step_block.template operator()<K, false>(first, std::min(lanes::kLanes, end - first),
-                                                 philox_below16(r, j, rule.threshold));
+        step_block.template operator()<K, false, kNoise>(first, std::min(lanes::kLanes, end - first),
+                                                         philox_below16(r, j, rule.threshold), normal[j]);
       }
     }
   };
@@ -171,9 +189,15 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
   const auto group_size = static_cast<std::uint32_t>(kPhiloxGroup);
   const std::uint32_t exc_only_end = std::clamp(n_exc / group_size * group_size, begin_, end);
   const std::uint32_t inh_only_begin = std::clamp((n_exc + group_size - 1) / group_size * group_size, begin_, end);
-  step_groups.template operator()<kind::exc>(begin_, exc_only_end);
-  step_groups.template operator()<kind::mixed>(exc_only_end, inh_only_begin);
-  step_groups.template operator()<kind::inh>(inh_only_begin, end);
+  if (m.noise_pA[0] != 0.0f || m.noise_pA[1] != 0.0f) {
+    step_groups.template operator()<kind::exc, true>(begin_, exc_only_end);
+    step_groups.template operator()<kind::mixed, true>(exc_only_end, inh_only_begin);
+    step_groups.template operator()<kind::inh, true>(inh_only_begin, end);
+  } else {
+    step_groups.template operator()<kind::exc, false>(begin_, exc_only_end);
+    step_groups.template operator()<kind::mixed, false>(exc_only_end, inh_only_begin);
+    step_groups.template operator()<kind::inh, false>(inh_only_begin, end);
+  }
   out_[buffer].n_spikes = n_spikes;
   // The list is ascending: its RS cells (below n_exc) come first.
   out_[buffer].spikes_exc = std::lower_bound(ids, ids + n_spikes, n_exc) - ids;

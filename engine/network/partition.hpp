@@ -33,6 +33,10 @@ struct network_model {
   // Conductance network: the delays of spikes from E and from I, in steps (network_params::delay_exc_ms); with
   // both 0 the step's spikes are delivered as they are, without the ring.
   std::uint32_t delay_steps[2] = {0, 0};
+  // Conductance network: the white-noise current per unit normal draw, sigma C / sqrt(dt) (pA; so that dt/C of it is
+  // sigma sqrt(dt), the Euler-Maruyama increment of V), of E and of I; both 0: no draws. Key of the draws.
+  float noise_pA[2] = {0.0f, 0.0f};
+  philox_key noise_key{};
   const poisson_drive* drive = nullptr;
   const poisson_drive* afferent = nullptr;  // onto the excitatory cells; skipped at 0 Hz
   // network.synapse_model = "fraction": the Cakan & Obermayer 2020 cells and synapses replace the conductance

@@ -190,6 +190,13 @@ engine::network_params read_network(table_reader t, double dt_ms) {
   // Optional: the configs before them have none (0, as then).
   p.delay_exc_ms = t.has("delay_exc_ms") ? read_delay_ms(t, "delay_exc_ms", dt_ms) : 0.0;
   p.delay_inh_ms = t.has("delay_inh_ms") ? read_delay_ms(t, "delay_inh_ms", dt_ms) : 0.0;
+  if (t.has("input")) {  // optional too: white noise (the fraction network's keys; its mu_* keys are not read here)
+    table_reader input = t.table("input");
+    for (auto [key, sigma] : {std::pair{"sigma_exc_mV_per_sqrt_ms", &p.sigma_exc_mV_per_sqrt_ms},
+                              std::pair{"sigma_inh_mV_per_sqrt_ms", &p.sigma_inh_mV_per_sqrt_ms}})
+      *sigma = input.has(key) ? input.number(key, {0.0, 1e4}) : 0.0;
+    input.finish();
+  }
   p.v_init = t.choice("v_init_mode", {"uniform", "rest"}) == "rest" ? engine::v_init_mode::rest
                                                                      : engine::v_init_mode::uniform;
   {
