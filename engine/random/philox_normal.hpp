@@ -23,7 +23,8 @@
 namespace cortexloop::engine {
 
 // Streams of the fraction network's random numbers, past those of engine/random/philox.hpp (its enum stays the one list
-// of the conductance network's streams; these values are reserved here and never reused there).
+// of the conductance network's other streams; these values are reserved here and never reused there). White noise
+// uses kWhiteNoiseStream in either network (the conductance network's network.input.sigma_*).
 inline constexpr random_stream kWhiteNoiseStream = static_cast<random_stream>(16);
 // The sources of one target from population p use stream kFixedIndegreeStream + p (counter word 0 = target).
 inline constexpr std::uint32_t kFixedIndegreeStream = 17;
