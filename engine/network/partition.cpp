@@ -1,17 +1,16 @@
 #include "engine/network/partition.hpp"
 
-#include "engine/random/philox_normal.hpp"
-
 #include <algorithm>
 #include <bit>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <utility>
 
 #include "engine/cells/adex_lanes.hpp"
 #include "engine/cpu/lanes16.hpp"
 #include "engine/network/fraction_update.hpp"
 #include "engine/random/philox_lanes.hpp"
+#include "engine/random/philox_normal.hpp"
 
 namespace cortexloop::engine {
 
@@ -160,19 +159,19 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
       if (group + kPhiloxGroup < groups_end) next = draws(group + kPhiloxGroup);
       vf normal[kPhiloxGroup / lanes::kLanes] = {};  // block j's white-noise draws
       if constexpr (kNoise) {
-        philox_normals64(noise_keys, group / 4, step_lo, step_hi, static_cast<std::uint32_t>(kWhiteNoiseStream), normal);
-        philox_normals64(noise_keys, group / 4 + 16, step_lo, step_hi, static_cast<std::uint32_t>(kWhiteNoiseStream),
-                         normal + 4);
+        const auto noise_stream = static_cast<std::uint32_t>(kWhiteNoiseStream);
+        philox_normals64(noise_keys, group / 4, step_lo, step_hi, noise_stream, normal);
+        philox_normals64(noise_keys, group / 4 + 16, step_lo, step_hi, noise_stream, normal + 4);
       }
       if (group + kPhiloxGroup <= end) {
         // A whole group, in pairs of blocks: 2i and 2i + 1 take the low and the high halves of word i, so that
         // which half is known at compile time (one shift fewer, no branch on j % 2).
         for (unsigned i = 0; i < 4; ++i) {
           const std::uint32_t first = group + 2 * lanes::kLanes * i;
-          step_block.template operator()<K, true, kNoise>(first, lanes::kLanes, philox_below16(r, 2 * i, rule.threshold),
-                                                          normal[2 * i]);
-          step_block.template operator()<K, true, kNoise>(first + lanes::kLanes, lanes::kLanes,
-                                                          philox_below16(r, 2 * i + 1, rule.threshold), normal[2 * i + 1]);
+          step_block.template operator()<K, true, kNoise>(
+              first, lanes::kLanes, philox_below16(r, 2 * i, rule.threshold), normal[2 * i]);
+          step_block.template operator()<K, true, kNoise>(
+              first + lanes::kLanes, lanes::kLanes, philox_below16(r, 2 * i + 1, rule.threshold), normal[2 * i + 1]);
         }
         continue;
       }
