@@ -2,11 +2,18 @@
 """Strong and weak scaling of `mpirun -n K cortexloop simulate` (the network split over K MPI ranks, issue 10).
 
 Usage:  /usr/bin/python3 bench/mpi_scaling.py [--duration S] [--strong-n 100000] [--weak-n-per-rank 50000]
-                                              [--ranks 1 2] [--repeats 3]
+                                              [--in-degree 500] [--set KEY=VALUE ...] [--ranks 1 2]
+                                              [--repeats 3]
 
 Strong scaling: N = --strong-n cells over each K of --ranks. Weak scaling: N = K x --weak-n-per-rank. Every size
-keeps ~400 excitatory and ~100 inhibitory inputs per cell (p_connect = 0.05 * 10^4 / N, as bench/scaling.py) and
-the Zerlaut 2018 drive; one worker thread per rank. K = 1 runs without mpirun (the one-process path, no exchange).
+keeps the mean in-degree at --in-degree (p_connect = in-degree / N; the default 500 is the paper's 10k network:
+~400 excitatory and ~100 inhibitory inputs per cell, as bench/scaling.py) and the Zerlaut 2018 drive; one worker
+thread per rank. K = 1 runs without mpirun (the one-process path, no exchange). NEST's published case of the
+same size and in-degree, the cortical microcircuit (Potjans & Diesmann 2014: ~77,000 cells, ~0.3 billion
+synapses), is `--strong-n 77000 --weak-n-per-rank 38500 --in-degree 3850` (docs/scaling.md, section 4); with
+`--set network.q_inh_nS=0.75` our network also carries its load of synaptic events (~1e9 per simulated second).
+Also printed: synaptic events per simulated second (spikes per second x the mean out-degree, which equals the
+in-degree here), the load the exchange and the delivery carry.
 Figures: wall_s of rank 0's stepping loop (summary.json; rank 0 waits in every step's exchange for the slowest
 rank, so this is the run's time), median of --repeats; speed-up = wall(1) / wall(K) (strong) and efficiency =
 wall(1) / wall(K) (weak, ideal 1). Also the CPU seconds each rank spent stepping its cells (rank_busy_s: the
@@ -27,19 +34,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "core", "--mca", "mpi_yield_when_idle", "1"]
 
 
-def run(binary, n, ranks, duration):
+def run(binary, n, ranks, duration, in_degree, sets):
     with tempfile.TemporaryDirectory() as out:
         cmd = [binary, "simulate", "--config", os.path.join(ROOT, "configs", "zerlaut2018_network.toml"),
                "--out", out, "--quiet", "--duration", str(duration), "--threads", "1",
-               "--set", f"network.n_neurons={n}", "--set", f"network.p_connect={0.05 * 10000 / n}"]
+               "--set", f"network.n_neurons={n}", "--set", f"network.p_connect={in_degree / n}"]
+        for kv in sets:
+            cmd += ["--set", kv]
         if ranks > 1:
             cmd = ["mpirun", *MPI_FLAGS, "-n", str(ranks), *cmd]
         subprocess.run(cmd, check=True)
         return json.load(open(os.path.join(out, "summary.json")))
 
 
-def measure(binary, n, ranks, duration, repeats):
-    runs = [run(binary, n, ranks, duration) for _ in range(repeats)]
+def measure(binary, n, ranks, duration, repeats, in_degree, sets):
+    runs = [run(binary, n, ranks, duration, in_degree, sets) for _ in range(repeats)]
     wall = statistics.median(s["wall_s"] for s in runs)
     busy = [statistics.median(s["rank_busy_s"][r] for s in runs) for r in range(ranks)]
     cpu = [statistics.median(s["rank_loop_cpu_s"][r] for s in runs) for r in range(ranks)]
@@ -53,30 +62,44 @@ def main():
                     help="cells of the strong-scaling network (default %(default)s)")
     ap.add_argument("--weak-n-per-rank", type=int, default=50000,
                     help="cells per rank, weak scaling (default %(default)s)")
+    ap.add_argument("--in-degree", type=float, default=500.0,
+                    help="mean synapses per cell, kept at every size (default %(default)s)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a config override passed on to every run (cortexloop simulate --set), repeatable")
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2], help="numbers of MPI ranks to run (default 1 2)")
     ap.add_argument("--repeats", type=int, default=3,
                     help="runs per configuration; the median is reported (default %(default)s)")
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"),
                     help="cortexloop executable (default build/cortexloop)")
     args = ap.parse_args()
+    for n in [args.strong_n, args.weak_n_per_rank]:
+        if not 0 < args.in_degree < n:
+            sys.exit(f"mpi_scaling.py: --in-degree {args.in_degree:g} must lie in (0, {n}) (the cells of a run)")
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"mpi_scaling.py: {args.binary} not found; build first (scripts/build.sh)")
     print(f"loadavg before: {open('/proc/loadavg').read().strip()}; {os.cpu_count()} CPUs")
     header = (f"{'kind':>6} {'ranks':>5} {'neurons':>8} {'synapses':>10} {'wall_s':>7} {'rt_factor':>9} "
-              f"{'speed-up/eff':>12} {'busy_s per rank':>16} {'loop CPU s/rank':>16} {'exc_Hz':>7}")
+              f"{'speed-up/eff':>12} {'busy_s per rank':>16} {'loop CPU s/rank':>16} {'exc_Hz':>7} {'inh_Hz':>7} "
+              f"{'syn events/s':>12}")
     for kind in ["strong", "weak"]:
         print(header)
         first = None
         for k in args.ranks:
             n = args.strong_n if kind == "strong" else k * args.weak_n_per_rank
-            wall, busy, cpu, s = measure(args.binary, n, k, args.duration, args.repeats)
+            wall, busy, cpu, s = measure(args.binary, n, k, args.duration, args.repeats, args.in_degree,
+                                         args.set)
+            spikes_per_s = s["n_exc"] * s["mean_rate_exc_Hz"] + s["n_inh"] * s["mean_rate_inh_Hz"]
             first = first or wall
             print(f"{kind:>6} {k:>5} {n:>8} {s['n_synapses']:>10} {wall:>7.3f} {s['simulated_s'] / wall:>9.2f} "
                   f"{first / wall:>12.2f} {'/'.join(f'{b:.2f}' for b in busy):>16} "
                   f"{'/'.join(f'{c:.2f}' for c in cpu):>16} "
-                  f"{s['second_half_rate_exc_Hz']:>7.2f}", flush=True)
+                  f"{s['second_half_rate_exc_Hz']:>7.2f} {s['second_half_rate_inh_Hz']:>7.2f} "
+                  f"{spikes_per_s * s['n_synapses'] / n:>12.3g}", flush=True)
     print(f"loadavg after: {open('/proc/loadavg').read().strip()}")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except subprocess.CalledProcessError as e:  # cortexloop printed why above
+        sys.exit(f"mpi_scaling.py: a run failed (exit {e.returncode}): {' '.join(e.cmd)}")
