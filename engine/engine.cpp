@@ -53,6 +53,13 @@ engine::engine(const engine_params& p, process_exchange* across)
     if (!aln_table_) throw std::invalid_argument("engine: a [ring] of ALN units (model = \"aln\") needs [aln]");
     aln_ring_.emplace(*p.ring, p.aln->model, *aln_table_);
   }
+  // Across processes with delays: one spike exchange per batch of steps, the longest batch the delays allow whose
+  // length divides the tick, so that every tick ends a batch and its readouts are complete at its end.
+  if (across) {
+    std::int64_t steps = std::min<std::int64_t>(net_.max_exchange_steps(), steps_per_tick_);
+    while (steps_per_tick_ % steps != 0) --steps;
+    net_.set_exchange_steps(static_cast<std::uint32_t>(steps));
+  }
   const auto capacity = static_cast<std::size_t>(net_.n_neurons()) * static_cast<std::size_t>(steps_per_tick_);
   spike_steps_.resize(capacity);
   spike_neurons_.resize(capacity);
@@ -118,8 +125,8 @@ void engine::tick(tick_readout& out) noexcept {
       external_->observe(s);
     }
     if (record_spikes_) {
-      net_.for_each_last_spike([&](std::uint32_t neuron) {
-        spike_steps_[n_logged] = step_;
+      net_.for_each_new_spike([&](std::int64_t step, std::uint32_t neuron) {
+        spike_steps_[n_logged] = step;
         spike_neurons_[n_logged] = neuron;
         ++n_logged;
       });

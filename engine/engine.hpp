@@ -40,9 +40,12 @@ class engine {
   void set_record_spikes(bool on) noexcept { record_spikes_ = on; }
   // Adds a source's currents to the schedule's at every step (nullptr: none). Not owned; must outlive
   // its use. Used by `serve` for the commanded stimulator (firmware_sim/).
+  // A source that observes the network every step needs each step's spikes at that step: across processes, the
+  // exchange then goes back to every step (network::set_exchange_steps; set the source before the first tick there).
   void set_external_current(external_current_source* source) noexcept {
     external_ = source;
     observe_ = source != nullptr && source->observes();
+    if (observe_ && net_.across()) net_.set_exchange_steps(1);
   }
 
   // Places the network's helper threads next to worker 0 (the caller of tick()) pinned to first_cpu, under

@@ -119,7 +119,7 @@ TEST_CASE("settle() delivers the last step's spikes once, as g += q per synapse,
     for (std::int64_t k = 0; k < 3000; ++k) {
       net.step(k, 0.0f, 0.0f, counts);
       std::vector<std::uint32_t> now;
-      net.for_each_last_spike([&](std::uint32_t i) { now.push_back(i); });
+      net.for_each_new_spike([&](std::int64_t, std::uint32_t i) { now.push_back(i); });
       spikes.insert(spikes.end(), now.begin(), now.end());
       if (!settle_each_step) continue;
       auto copy = [](std::span<const float> g) { return std::vector<float>(g.begin(), g.end()); };
@@ -172,7 +172,7 @@ TEST_CASE("the afferent stream is bit-identical across thread counts too", "[net
     std::vector<std::uint32_t> spikes;
     for (std::int64_t k = 0; k < 3000; ++k) {
       net.step(k, 0.0f, 0.0f, counts);
-      net.for_each_last_spike([&](std::uint32_t i) { spikes.push_back(i); });
+      net.for_each_new_spike([&](std::int64_t, std::uint32_t i) { spikes.push_back(i); });
     }
     return std::make_pair(spikes, std::vector<float>(net.v_mV().begin(), net.v_mV().end()));
   };

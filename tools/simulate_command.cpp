@@ -286,6 +286,9 @@ int simulate_ranks(const simulate_options& o, int launched) {
       {"ranks", across ? across->n_ranks() : 1u},
       {"rank_busy_s", rank_busy_s},
       {"rank_loop_cpu_s", rank_loop_cpu_s},
+      // Across ranks: the spike exchanges (collective rounds) of the run, and the steps each one carries.
+      {"spike_exchanges", eng.net().spike_exchanges()},
+      {"exchange_every_steps", eng.net().exchange_steps()},
       {"worker_busy_s", worker_busy_s},
       {"worker_imbalance", busy_mean > 0 ? busy_max / busy_mean - 1.0 : 0.0},
       {"worker_placement", placement},

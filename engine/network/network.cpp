@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <stdexcept>
 
 #include "engine/random/philox.hpp"
 #include "engine/synapses/fixed_indegree.hpp"
@@ -134,7 +135,9 @@ void network::phase_task(void* self, unsigned worker) noexcept {
   const phase_plan& plan = net.plan_;
   partition& part = net.parts_[worker];
   if (plan.deliver) {
-    if (net.across_)
+    if (net.exchange_steps_ > 1)  // recorded when its batch arrived (add_to_batch)
+      part.deliver_recorded(net.model_, net.state_, plan.deliver_step);
+    else if (net.across_)
       part.deliver(net.model_, net.state_, net.exchanged_, plan.deliver_step);
     else
       part.deliver(net.model_, net.state_, net.parts_, plan.deliver_buffer, plan.deliver_step);
@@ -152,7 +155,12 @@ void network::step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_in
   last_buffer_ ^= 1u;
   pending_ = true;
   pending_step_ = step_index;
-  if (across_) exchange_spikes(counts);  // after the barrier: every partition's spikes are listed
+  if (across_) {  // after the barrier: every partition's spikes are listed
+    if (exchange_steps_ == 1)
+      exchange_spikes(counts);
+    else
+      add_to_batch(step_index, counts);
+  }
   for (const partition& part : parts_) {
     if (!across_) {
       counts.spikes_exc += part.spikes_exc();
@@ -172,10 +180,81 @@ void network::exchange_spikes(network_counts& counts) noexcept {
     n += spikes.size();
   }
   exchanged_ = across_->all_spikes({send_.data(), n});
+  ++spike_exchanges_;
   // The whole network's counts, the same on every process: RS cells are the indices below n_exc.
   const auto exc = std::lower_bound(exchanged_.begin(), exchanged_.end(), model_.n_exc) - exchanged_.begin();
   counts.spikes_exc += exc;
   counts.spikes_inh += static_cast<std::int64_t>(exchanged_.size()) - exc;
+}
+
+std::uint32_t network::max_exchange_steps() const noexcept {
+  if (!partition::keeps_recent_spikes(model_)) return 1;  // no delays: every step
+  std::uint32_t shortest = std::min(model_.delay_steps[0], model_.delay_steps[1]);
+  if (model_.fraction) {
+    shortest = model_.fraction->delay_steps[0][0];
+    for (const auto& post : model_.fraction->delay_steps)
+      for (const std::uint32_t d : post) shortest = std::min(shortest, d);
+  }
+  return shortest + 1;
+}
+
+void network::set_exchange_steps(std::uint32_t steps) {
+  if (batch_filled_ != 0)
+    throw std::logic_error("network::set_exchange_steps: called inside a batch (between its first and last step)");
+  steps = across_ ? std::clamp(steps, 1u, max_exchange_steps()) : 1u;
+  exchange_steps_ = steps;
+  if (steps == 1) return;
+  const std::size_t ranks = across_->n_ranks();
+  send_.assign(steps + static_cast<std::size_t>(own_end_ - own_begin_) * steps, 0);
+  batch_pieces_.assign(2 * ranks * steps, 0);
+  across_->reserve(static_cast<std::size_t>(model_.n) * steps + ranks * steps);
+}
+
+void network::add_to_batch(std::int64_t step_index, network_counts& counts) noexcept {
+  // The batch as sent: B counts, then this process's spikes step after step (each step's ascending).
+  const std::uint32_t steps = exchange_steps_;
+  const std::uint32_t b = batch_filled_++;
+  if (b == 0) {
+    batch_first_step_ = step_index;
+    batch_spikes_ = 0;
+  }
+  batch_arrived_ = false;
+  std::size_t n = 0;
+  for (const partition& part : parts_) {
+    const std::span<const std::uint32_t> spikes = part.spikes(state_);
+    std::copy(spikes.begin(), spikes.end(), send_.begin() + static_cast<std::ptrdiff_t>(steps + batch_spikes_ + n));
+    n += spikes.size();
+  }
+  send_[b] = static_cast<std::uint32_t>(n);
+  batch_spikes_ += n;
+  if (batch_filled_ < steps) return;
+  batch_filled_ = 0;
+  exchanged_ = across_->all_spikes({send_.data(), steps + batch_spikes_});
+  ++spike_exchanges_;
+  // Rank after rank: its B counts, then its spikes of each step. A step's spikes of the whole network are the
+  // pieces of ranks 0, 1, ... in turn (ascending, rank r's cells below rank r + 1's), recorded into every
+  // partition's ring as one process records the step; the delays read them from there (deliver_recorded).
+  const unsigned ranks = across_->n_ranks();
+  std::size_t at = 0;
+  for (unsigned r = 0; r < ranks; ++r) {
+    const std::size_t counts_at = at;
+    at += steps;
+    for (std::uint32_t k = 0; k < steps; ++k) {
+      const std::size_t piece = 2 * (static_cast<std::size_t>(r) * steps + k);
+      batch_pieces_[piece] = at;
+      batch_pieces_[piece + 1] = exchanged_[counts_at + k];
+      at += exchanged_[counts_at + k];
+    }
+  }
+  for (std::uint32_t k = 0; k < steps; ++k)
+    for (unsigned r = 0; r < ranks; ++r) {
+      const std::span<const std::uint32_t> piece = batch_piece(r, k);
+      for (partition& part : parts_) part.record(batch_first_step_ + k, piece, r == 0);
+      const auto exc = std::lower_bound(piece.begin(), piece.end(), model_.n_exc) - piece.begin();
+      counts.spikes_exc += exc;
+      counts.spikes_inh += static_cast<std::int64_t>(piece.size()) - exc;
+    }
+  batch_arrived_ = true;
 }
 
 adex_state_sums network::sum_range(std::uint32_t begin, std::uint32_t end) const noexcept {

@@ -69,16 +69,37 @@ class network {
   std::span<const std::uint32_t> last_spikes(std::size_t partition) const noexcept {
     return parts_[partition].spikes(state_);
   }
-  // Every spike of the last step, ascending (across processes: of all of them, as exchanged).
+  // f(step, cell) for every spike that the last step() made known here, step by step, ascending within a step: the
+  // last step's spikes (across processes: of all of them, as exchanged), or, exchanging once per several steps
+  // (set_exchange_steps), none until the step that ends a batch and then the whole batch's.
   template <class F>
-  void for_each_last_spike(F f) const noexcept {
-    if (across_) {
-      for (const std::uint32_t i : exchanged_) f(i);
+  void for_each_new_spike(F f) const noexcept {
+    if (!across_) {
+      for (const partition& part : parts_)
+        for (const std::uint32_t i : part.spikes(state_)) f(pending_step_, i);
       return;
     }
-    for (const partition& part : parts_)
-      for (const std::uint32_t i : part.spikes(state_)) f(i);
+    if (exchange_steps_ == 1) {
+      for (const std::uint32_t i : exchanged_) f(pending_step_, i);
+      return;
+    }
+    if (!batch_arrived_) return;
+    for (std::uint32_t b = 0; b < exchange_steps_; ++b)
+      for (unsigned r = 0; r < across_->n_ranks(); ++r)
+        for (const std::uint32_t i : batch_piece(r, b)) f(batch_first_step_ + b, i);
   }
+
+  // Across processes, the spikes of `steps` consecutive steps go in one exchange instead of one each (as NEST
+  // communicates once per minimum delay): a spike of step k with a delay of d steps acts from step k + d + 1, so the
+  // batch of steps k .. k + B - 1, exchanged after step k + B - 1, is in time for every delivery when B <= the
+  // shortest delay + 1 (max_exchange_steps). Clamped to that; 1 (every step) without delays or without other
+  // processes. At start-up or between batches only: it allocates. Steps must then come in order, and readouts
+  // (counts, for_each_new_spike) of a batch's steps arrive at its last step, so the caller aligns batches with
+  // its ticks (engine::engine picks a divisor of the tick's steps).
+  void set_exchange_steps(std::uint32_t steps);
+  std::uint32_t max_exchange_steps() const noexcept;
+  std::uint32_t exchange_steps() const noexcept { return exchange_steps_; }
+  std::uint64_t spike_exchanges() const noexcept { return spike_exchanges_; }  // all_spikes calls so far
 
   void set_drive_rate_Hz(double rate_Hz) noexcept { drive_.set_rate_Hz(rate_Hz); }
   // Afferent (sensory-like) input onto the excitatory cells only: a second private Bernoulli source per RS
@@ -114,6 +135,11 @@ class network {
   static void sum_blocks_task(void* self, unsigned worker) noexcept;
   adex_state_sums sum_range(std::uint32_t begin, std::uint32_t end) const noexcept;
   void exchange_spikes(network_counts& counts) noexcept;
+  void add_to_batch(std::int64_t step_index, network_counts& counts) noexcept;
+  std::span<const std::uint32_t> batch_piece(unsigned rank, std::uint32_t b) const noexcept {
+    const std::size_t at = 2 * (static_cast<std::size_t>(rank) * exchange_steps_ + b);
+    return exchanged_.subspan(batch_pieces_[at], batch_pieces_[at + 1]);
+  }
 
   poisson_drive drive_, afferent_;
   std::unique_ptr<fraction_model> fraction_;  // network.synapse_model = "fraction" only
@@ -136,8 +162,17 @@ class network {
   worker_pool pool_;
   process_exchange* across_ = nullptr;
   std::uint32_t own_begin_ = 0, own_end_ = 0;
-  std::vector<std::uint32_t> send_;         // this process's spikes of a step, contiguous (capacity: its cells)
-  std::span<const std::uint32_t> exchanged_;  // all processes' spikes of the step, from across_
+  // This process's spikes of a step, contiguous (capacity: its cells); exchanging once per B > 1 steps, the batch:
+  // B counts, then the B steps' spikes one step after the other.
+  std::vector<std::uint32_t> send_;
+  std::span<const std::uint32_t> exchanged_;  // all processes' spikes of the step (or batch), from across_
+  std::uint32_t exchange_steps_ = 1;          // B
+  std::uint32_t batch_filled_ = 0;            // steps of the current batch stepped
+  std::size_t batch_spikes_ = 0;              // this process's spikes in it
+  std::int64_t batch_first_step_ = 0;
+  bool batch_arrived_ = false;                // the last step() ended a batch
+  std::vector<std::size_t> batch_pieces_;     // rank r's spikes of batch step b: offset and size in exchanged_
+  std::uint64_t spike_exchanges_ = 0;
   // Readout blocks (sum_range's pieces over [0, n_exc) then [n_exc, N)), each owned by one process: their
   // bounds, this process's [first, last) of them, their sums (3 per block, written by the workers), and the gather
   // buffers: 3 sums per block and the diverged count, per process.

@@ -34,7 +34,7 @@ void partition::host_fraction(const fraction_model& m, std::uint32_t n_exc) {
   // A slot holds a step's spikes of the whole network: at most every one of its cells.
   recent_spikes_ = spike_ring(m.ring_slots, synapses_.n_sources());
   arrivals_.assign(2 * static_cast<std::size_t>(end_ - begin_), 0);
-  // count_fraction_arrivals reads the byte rows only: the 32-bit table (4 times their size, 80 MB at 20k cells) is
+  // deliver_recorded reads the byte rows only: the 32-bit table (4 times their size, 80 MB at 20k cells) is
   // freed, as host_conductance does.
   synapses_ = incoming_synapses();
 }
@@ -206,53 +206,45 @@ void partition::step_cells(const network_model& m, network_state& s, const step_
 
 void partition::deliver(const network_model& m, network_state& s, std::span<const partition> all, unsigned buffer,
                         std::int64_t step_index) noexcept {
-  if (m.fraction) {
-    recent_spikes_.start(step_index);
-    for (const partition& from : all) recent_spikes_.append(step_index, from.spikes(s, buffer));
-    count_fraction_arrivals(m, step_index);
-    return;
-  }
-  if (m.delay_steps[0] == 0 && m.delay_steps[1] == 0) {
+  if (!keeps_recent_spikes(m)) {
     for (const partition& from : all) deliver_conductance(m, s, from.spikes(s, buffer));
     return;
   }
-  recent_spikes_.start(step_index);
-  for (const partition& from : all) recent_spikes_.append(step_index, from.spikes(s, buffer));
-  deliver_delayed(m, s, step_index);
+  for (std::size_t p = 0; p < all.size(); ++p) record(step_index, all[p].spikes(s, buffer), p == 0);
+  deliver_recorded(m, s, step_index);
 }
 
 void partition::deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes,
                         std::int64_t step_index) noexcept {
-  if (m.fraction) {
-    recent_spikes_.start(step_index);
-    recent_spikes_.append(step_index, spikes);
-    count_fraction_arrivals(m, step_index);
-    return;
-  }
-  if (m.delay_steps[0] == 0 && m.delay_steps[1] == 0) {
+  if (!keeps_recent_spikes(m)) {
     deliver_conductance(m, s, spikes);
     return;
   }
-  recent_spikes_.start(step_index);
-  recent_spikes_.append(step_index, spikes);
-  deliver_delayed(m, s, step_index);
+  record(step_index, spikes, true);
+  deliver_recorded(m, s, step_index);
 }
 
-void partition::deliver_delayed(const network_model& m, network_state& s, std::int64_t step_index) noexcept {
-  // A step's list is ascending, its E cells (below n_exc) first. Each target's G_e then takes E spikes of one step
-  // in ascending order, and G_i I spikes, as without delays: the sums stay bit-identical for any partitioning.
+void partition::record(std::int64_t step_index, std::span<const std::uint32_t> spikes, bool first) noexcept {
+  if (first) recent_spikes_.start(step_index);
+  recent_spikes_.append(step_index, spikes);
+}
+
+void partition::deliver_recorded(const network_model& m, network_state& s, std::int64_t step_index) noexcept {
+  if (m.fraction) {
+    // Counts do not depend on the order of the spikes; the next update applies them to s.
+    std::uint16_t* const counts[2] = {arrivals_.data(), arrivals_.data() + (end_ - begin_)};
+    fraction_count_arrivals(*m.fraction, recent_spikes_, step_index, m.n_exc, counts, fraction_rows_);
+    return;
+  }
+  // With delays: the spikes of E from step k - delay_steps[0] and those of I from step k - delay_steps[1]. A step's
+  // list is ascending, its E cells (below n_exc) first. Each target's G_e then takes E spikes of one step in
+  // ascending order, and G_i I spikes, as without delays: the sums stay bit-identical for any partitioning.
   const std::span<const std::uint32_t> from_exc = recent_spikes_.at(step_index - m.delay_steps[0]);
   deliver_conductance(m, s, from_exc.first(static_cast<std::size_t>(
                                 std::lower_bound(from_exc.begin(), from_exc.end(), m.n_exc) - from_exc.begin())));
   const std::span<const std::uint32_t> from_inh = recent_spikes_.at(step_index - m.delay_steps[1]);
   deliver_conductance(m, s, from_inh.subspan(static_cast<std::size_t>(
                                 std::lower_bound(from_inh.begin(), from_inh.end(), m.n_exc) - from_inh.begin())));
-}
-
-void partition::count_fraction_arrivals(const network_model& m, std::int64_t step_index) noexcept {
-  // Counts do not depend on the order of the spikes; the next update applies them to s.
-  std::uint16_t* const counts[2] = {arrivals_.data(), arrivals_.data() + (end_ - begin_)};
-  fraction_count_arrivals(*m.fraction, recent_spikes_, step_index, m.n_exc, counts, fraction_rows_);
 }
 
 void partition::host_conductance(const network_model& m) {

@@ -77,6 +77,17 @@ class partition {
   // The same from one ascending list of the step's spikes (across processes: the exchanged list).
   void deliver(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes,
                std::int64_t step_index) noexcept;
+  // Whether deliver keeps the recent steps' spikes in a ring (delays, or the fraction network): only then can they
+  // be recorded ahead of their delivery (record, deliver_recorded).
+  static bool keeps_recent_spikes(const network_model& m) noexcept {
+    return m.fraction != nullptr || m.delay_steps[0] != 0 || m.delay_steps[1] != 0;
+  }
+  // Appends a piece of step k's spikes (ascending, after the pieces appended before; `first` starts the step's
+  // record) to the ring the delays read. Across processes exchanging once per several steps
+  // (network::set_exchange_steps), the network records each step's pieces when they arrive, before the step is
+  // delivered; deliver_recorded then delivers without recording.
+  void record(std::int64_t step_index, std::span<const std::uint32_t> spikes, bool first) noexcept;
+  void deliver_recorded(const network_model& m, network_state& s, std::int64_t step_index) noexcept;
 
   std::uint32_t begin() const noexcept { return begin_; }
   std::uint32_t end() const noexcept { return end_; }
@@ -117,11 +128,7 @@ class partition {
   void add_afferent(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
                     std::uint32_t end) noexcept;
   void step_cells(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept;
-  void count_fraction_arrivals(const network_model& m, std::int64_t step_index) noexcept;
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
-  // With delays: the spikes of E from step k - delay_steps[0] and those of I from step k - delay_steps[1], from the
-  // ring (the step's own spikes recorded first).
-  void deliver_delayed(const network_model& m, network_state& s, std::int64_t step_index) noexcept;
 
   std::uint32_t begin_, end_;
   incoming_synapses synapses_;  // empty once the rows are held as gaps (conductance network) or bytes (fraction)

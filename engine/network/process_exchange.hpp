@@ -6,6 +6,7 @@
 // Process r owns the cells [bounds[r], bounds[r+1]) of rank_bounds(n, n_ranks) (engine/network/network.hpp): ascending
 // in rank, so the concatenation of every process's ascending spike list, in rank order, is ascending too, and every
 // target receives a step's spikes in the order one process would add them.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -21,6 +22,9 @@ class process_exchange {
   // spikes of all processes concatenated in rank order. The result stays valid until the next call. Blocks until every
   // process has called it.
   virtual std::span<const std::uint32_t> all_spikes(std::span<const std::uint32_t> local) noexcept = 0;
+  // Makes room for all_spikes to return up to `values` values (summed over the processes). At start-up only: it may
+  // allocate. The implementation starts with room for every cell spiking once (one step).
+  virtual void reserve(std::size_t values) = 0;
   // Every process calls it with a `local` of the same size; `all` (n_ranks() * local.size() values) receives
   // every process's values in rank order, on every process. Values are copied, never combined, so a caller that
   // adds them in a fixed order gets the same floating-point result on any number of processes.

@@ -1,6 +1,7 @@
 #include "io/mpi/mpi_exchange.hpp"
 
 #include <exception>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -51,6 +52,13 @@ std::span<const std::uint32_t> mpi_exchange::all_spikes(std::span<const std::uin
   MPI_Allgatherv(local.data(), n, MPI_UINT32_T, received_.data(), counts_.data(), displacements_.data(),
                  MPI_UINT32_T, comm_);
   return {received_.data(), static_cast<std::size_t>(total)};
+}
+
+void mpi_exchange::reserve(std::size_t values) {
+  if (values > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw std::invalid_argument("mpi_exchange: " + std::to_string(values) +
+                                " values in one exchange exceed MPI's int counts");
+  if (received_.size() < values) received_.assign(values, 0);
 }
 
 void mpi_exchange::all_gather(std::span<const double> local, std::span<double> all) noexcept {

@@ -40,6 +40,7 @@ class mpi_exchange final : public engine::process_exchange {
   unsigned n_ranks() const noexcept override { return static_cast<unsigned>(size_); }
   // MPI_Allgather of the counts, then MPI_Allgatherv of the ids into rank-order slots.
   std::span<const std::uint32_t> all_spikes(std::span<const std::uint32_t> local) noexcept override;
+  void reserve(std::size_t values) override;
   void all_gather(std::span<const double> local, std::span<double> all) noexcept override;
 
  private:

@@ -79,6 +79,13 @@ class MpiMatchesOneProcess(unittest.TestCase):
         # Other ranks write nothing: no stray files beside rank 0's.
         self.assertEqual(sorted(os.listdir(out)), sorted(FILES + ["summary.json"]))
 
+    def test_no_delays_exchange_every_step(self):
+        # Without delays a spike acts from the next step on: one exchange per step (0.2 s = 2000 steps).
+        summary = simulate(os.path.join(self.tmp.name, "every_step"), 2)
+        self.assertEqual(summary["exchange_every_steps"], 1)
+        self.assertEqual(summary["spike_exchanges"], 2000)
+        self.assertEqual(self.one["spike_exchanges"], 0)
+
     def test_reference_is_not_trivial(self):
         # Spikes in both ranks' ranges, of both populations, so the exchange carried traffic both ways.
         spikes = np.load(os.path.join(self.one_dir, "spikes.npy"))
@@ -101,6 +108,73 @@ class MpiMatchesOneProcess(unittest.TestCase):
                            capture_output=True, text=True, cwd=ROOT, timeout=120)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("serve runs as one process", r.stderr)
+
+
+class ExchangeOncePerMinimumDelay(unittest.TestCase):
+    """With transmission delays the ranks exchange a batch of steps' spikes at once, as NEST exchanges once per
+    minimum delay (docs/engine.md, "Across processes"): a spike of step k with a delay of d steps acts from step
+    k + d + 1, so B <= d_min + 1 steps per exchange are in time, and the engine takes the longest such B that divides
+    the tick. Reference: one process with the same delays (its delivery from the spike ring is checked against the
+    undelayed network, tests/test_network.cpp); property: every file byte for byte, and the number of exchanges.
+    Breaks tried, each failing here: max_exchange_steps one step too long (d_min + 2: the tick-of-4-steps case
+    then batches 4 steps where 3 are in time, and spikes reach their targets late: every file differs); each
+    batch's pieces recorded in reverse rank order (both conductance cases: every file differs, the ring's lists no
+    longer ascending with their E cells first)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def check(self, name, args, steps_per_exchange, exchanges):
+        one = simulate(os.path.join(self.tmp.name, name + "_one"), None, args)
+        two = simulate(os.path.join(self.tmp.name, name + "_two"), 2, args)
+        spikes = np.load(os.path.join(self.tmp.name, name + "_one", "spikes.npy"))
+        self.assertGreater(len(spikes), 1000)  # traffic to exchange
+        for f in FILES:
+            with self.subTest(file=f):
+                a = read_bytes(os.path.join(self.tmp.name, name + "_one", f))
+                b = read_bytes(os.path.join(self.tmp.name, name + "_two", f))
+                self.assertEqual(a, b, f"{f} differs between 1 process and 2 ranks, {args}")
+        for key in ["n_synapses", "drive_events", "mean_rate_exc_Hz", "mean_rate_inh_Hz"]:
+            self.assertEqual(two[key], one[key], key)
+        self.assertEqual(two["exchange_every_steps"], steps_per_exchange)
+        self.assertEqual(two["spike_exchanges"], exchanges)
+
+    def test_conductance_delays(self):
+        # d_min = 0.8 ms = 8 steps: up to 9 steps per exchange, 5 the longest that divides the 10-step tick;
+        # 2000 steps / 5.
+        self.check("delays", ["--set", "network.delay_exc_ms=1.5", "--set", "network.delay_inh_ms=0.8"], 5, 400)
+
+    def test_batch_bounded_by_the_shortest_delay(self):
+        # A tick of 4 steps (divisors 1, 2, 4) and d_min = 2 steps (at most 3 per exchange): 2.
+        self.check("short", ["--set", "simulation.tick_ms=0.4", "--set", "network.delay_exc_ms=1.5",
+                             "--set", "network.delay_inh_ms=0.2"], 2, 1000)
+
+    def test_fraction_network(self):
+        # Cakan & Obermayer's network (delays 4 ms from E, 2 ms from I, i.e. d_min = 20 steps): one exchange per
+        # 10-step tick.
+        one = os.path.join(self.tmp.name, "cakan_one")
+        two = os.path.join(self.tmp.name, "cakan_two")
+        args = ["simulate", "--config", "configs/cakan2020/network.toml", "--duration", "0.2", "--seed", "7",
+                "--set", "network.n_neurons=4000", "--record", "spikes", "--quiet"]
+        for out, ranks in [(one, None), (two, 2)]:
+            cmd = [BINARY, *args, "--out", out]
+            if ranks:
+                cmd = [MPIEXEC, *MPI_FLAGS, "-n", str(ranks), *cmd]
+            r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(two, "summary.json")) as f:
+            summary = json.load(f)
+        self.assertEqual(summary["exchange_every_steps"], 10)
+        self.assertEqual(summary["spike_exchanges"], 200)
+        self.assertGreater(len(np.load(os.path.join(one, "spikes.npy"))), 1000)
+        for f in FILES:
+            with self.subTest(file=f):
+                self.assertEqual(read_bytes(os.path.join(one, f)), read_bytes(os.path.join(two, f)), f)
 
 
 class ErrorsUnderMpirun(unittest.TestCase):
