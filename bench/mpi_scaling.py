@@ -13,7 +13,8 @@ same size and in-degree, the cortical microcircuit (Potjans & Diesmann 2014: ~77
 synapses), is `--strong-n 77000 --weak-n-per-rank 38500 --in-degree 3850` (docs/scaling.md, section 4); with
 `--set network.q_inh_nS=0.75` our network also carries its load of synaptic events (~1e9 per simulated second).
 Also printed: synaptic events per simulated second (spikes per second x the mean out-degree, which equals the
-in-degree here), the load the exchange and the delivery carry.
+in-degree here), the load the exchange and the delivery carry, and the steps per spike exchange (1 without delays;
+with delays the ranks exchange once per minimum delay, docs/engine.md "Across processes").
 Figures: wall_s of rank 0's stepping loop (summary.json; rank 0 waits in every step's exchange for the slowest
 rank, so this is the run's time), median of --repeats; speed-up = wall(1) / wall(K) (strong) and efficiency =
 wall(1) / wall(K) (weak, ideal 1). Also the CPU seconds each rank spent stepping its cells (rank_busy_s: the
@@ -80,7 +81,7 @@ def main():
     print(f"loadavg before: {open('/proc/loadavg').read().strip()}; {os.cpu_count()} CPUs")
     header = (f"{'kind':>6} {'ranks':>5} {'neurons':>8} {'synapses':>10} {'wall_s':>7} {'rt_factor':>9} "
               f"{'speed-up/eff':>12} {'busy_s per rank':>16} {'loop CPU s/rank':>16} {'exc_Hz':>7} {'inh_Hz':>7} "
-              f"{'syn events/s':>12}")
+              f"{'syn events/s':>12} {'steps/exch':>10}")
     for kind in ["strong", "weak"]:
         print(header)
         first = None
@@ -94,7 +95,7 @@ def main():
                   f"{first / wall:>12.2f} {'/'.join(f'{b:.2f}' for b in busy):>16} "
                   f"{'/'.join(f'{c:.2f}' for c in cpu):>16} "
                   f"{s['second_half_rate_exc_Hz']:>7.2f} {s['second_half_rate_inh_Hz']:>7.2f} "
-                  f"{spikes_per_s * s['n_synapses'] / n:>12.3g}", flush=True)
+                  f"{spikes_per_s * s['n_synapses'] / n:>12.3g} {s.get('exchange_every_steps', 1):>10}", flush=True)
     print(f"loadavg after: {open('/proc/loadavg').read().strip()}")
 
 
