@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Draws docs/images/partitions.png: how the network is split, what a step does, and where the random numbers
-come from (docs/engine.md, "Partitions, exchange and random streams").
+"""Draws docs/images/partitions.png: how the network is split, what a step does, how ranks exchange spikes, and
+where the random numbers come from (docs/engine.md, "Partitions, exchange and random streams").
 
 Usage:  MPLBACKEND=Agg /usr/bin/python3 docs/images/partitions.py
 The layout numbers (10,000 cells, 2 partitions, groups of 128, chunks of 1024) are the engine's own constants
-(engine/network/partition.hpp, engine/random/philox.hpp); the picture is a diagram, not a measurement.
+(engine/network/partition.hpp, engine/random/philox.hpp), the batch of 5 steps the engine's choice for delays of
+1.5 / 0.8 ms (engine/network/network.hpp, set_exchange_steps); the picture is a diagram, not a measurement.
 """
 import os
 
@@ -34,7 +35,7 @@ def arrow(ax, a, b, color="k"):
 
 
 def main():
-    fig, axes = plt.subplots(3, 1, figsize=(9.5, 9.0), gridspec_kw={"height_ratios": [1.0, 1.5, 1.2]})
+    fig, axes = plt.subplots(4, 1, figsize=(9.5, 11.6), gridspec_kw={"height_ratios": [1.0, 1.5, 1.3, 1.2]})
     # 1. The partitions over the cell index.
     ax = axes[0]
     bounds = partition_bounds(N, 2)
@@ -70,8 +71,30 @@ def main():
     ax.text(5, 0.2, "every target receives a step's spikes in ascending source order whatever the partitioning: "
             "bit-identical for any thread count", ha="center", fontsize=8.5)
 
-    # 3. Counter-based random numbers.
+    # 3. Across MPI ranks: one exchange per batch of steps, as long as the shortest delay allows.
     ax = axes[2]
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 3.4)
+    ax.axis("off")
+    ax.set_title("Across MPI ranks: the spikes of B steps in one exchange, B <= d_min / dt + 1 and dividing the tick "
+                 "(here d_min = 0.8 ms: B = 5)", fontsize=10)
+    batch = 5
+    for r, y in enumerate([2.3, 1.3]):
+        ax.text(0.05, y + 0.3, f"rank {r}", fontsize=8.5, va="center")
+        for j in range(batch):
+            box(ax, 0.8 + 0.62 * j, y, 0.55, 0.6, f"k+{j}" if j else "k", COLORS[r], fontsize=8)
+        arrow(ax, (0.8 + 0.62 * batch - 0.05, y + 0.3), (4.25, 1.9 + 0.5 * (1 - r)))
+    box(ax, 4.25, 1.35, 2.2, 1.55, "Allgather (B counts)\n+ Allgatherv (ids),\nrank order: each step's\nspikes ascending",
+        "0.5", fontsize=8)
+    arrow(ax, (6.45, 2.1), (6.9, 2.1))
+    box(ax, 6.9, 1.35, 3.0, 1.55, "every partition's spike ring\nrecords steps k..k+B-1;\na spike of step j with delay d\n"
+        "is delivered at step j + d + 1\n>= k + B: in time", COLORS[2], fontsize=8)
+    ax.text(5, 0.55, "without delays d_min = dt: B = 1, one exchange per step; with >= 0.9 ms (Cakan's 2-4 ms): one per "
+            "10-step tick.\nEvery tick ends a batch, so its counts and spike records are complete at its end; "
+            "bit-identical to one process", ha="center", va="center", fontsize=8.5)
+
+    # 4. Counter-based random numbers.
+    ax = axes[3]
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 3.2)
     ax.axis("off")
