@@ -83,8 +83,11 @@ class NotBuilt(unittest.TestCase):
 
     def test_a_tool_before_the_build_says_to_build(self):
         with tempfile.TemporaryDirectory() as tmp:
+            # Without __pycache__: the other Python tests, run beside this one by ctest -j, may be writing it (a
+            # .pyc goes to a temporary name, then is renamed), and copytree fails on a file that vanished.
             shutil.copytree(os.path.join(ROOT, "tools", "python", "cortexloop_client"),
-                            os.path.join(tmp, "tools", "python", "cortexloop_client"))
+                            os.path.join(tmp, "tools", "python", "cortexloop_client"),
+                            ignore=shutil.ignore_patterns("__pycache__"))
             shutil.copy(os.path.join(ROOT, "tools", "aln_entrainment.py"), os.path.join(tmp, "tools"))
             env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CORTEXLOOP_PYTHON_GEN")}
             env["PYTHONPATH"] = os.path.join(tmp, "tools", "python")
