@@ -170,32 +170,36 @@ void network::step(std::int64_t step_index, float i_stim_exc_pA, float i_stim_in
   }
 }
 
-void network::exchange_spikes(network_counts& counts) noexcept {
+std::size_t network::copy_own_spikes(std::size_t at) noexcept {
   // This process's partitions are ascending and contiguous: their lists, one after the other, are its spikes in
   // ascending order; the exchange appends the other processes' in rank order, ascending too.
   std::size_t n = 0;
   for (const partition& part : parts_) {
     const std::span<const std::uint32_t> spikes = part.spikes(state_);
-    std::copy(spikes.begin(), spikes.end(), send_.begin() + static_cast<std::ptrdiff_t>(n));
+    std::copy(spikes.begin(), spikes.end(), send_.begin() + static_cast<std::ptrdiff_t>(at + n));
     n += spikes.size();
   }
-  exchanged_ = across_->all_spikes({send_.data(), n});
-  ++spike_exchanges_;
+  return n;
+}
+
+void network::count_exchanged(std::span<const std::uint32_t> spikes, network_counts& counts) const noexcept {
   // The whole network's counts, the same on every process: RS cells are the indices below n_exc.
-  const auto exc = std::lower_bound(exchanged_.begin(), exchanged_.end(), model_.n_exc) - exchanged_.begin();
+  const auto exc = std::lower_bound(spikes.begin(), spikes.end(), model_.n_exc) - spikes.begin();
   counts.spikes_exc += exc;
-  counts.spikes_inh += static_cast<std::int64_t>(exchanged_.size()) - exc;
+  counts.spikes_inh += static_cast<std::int64_t>(spikes.size()) - exc;
+}
+
+void network::exchange_spikes(network_counts& counts) noexcept {
+  exchanged_ = across_->all_spikes({send_.data(), copy_own_spikes(0)});
+  ++spike_exchanges_;
+  count_exchanged(exchanged_, counts);
 }
 
 std::uint32_t network::max_exchange_steps() const noexcept {
   if (!partition::keeps_recent_spikes(model_)) return 1;  // no delays: every step
-  std::uint32_t shortest = std::min(model_.delay_steps[0], model_.delay_steps[1]);
-  if (model_.fraction) {
-    shortest = model_.fraction->delay_steps[0][0];
-    for (const auto& post : model_.fraction->delay_steps)
-      for (const std::uint32_t d : post) shortest = std::min(shortest, d);
-  }
-  return shortest + 1;
+  if (!model_.fraction) return std::min(model_.delay_steps[0], model_.delay_steps[1]) + 1;
+  const auto& d = model_.fraction->delay_steps;  // [post][pre]
+  return std::min({d[0][0], d[0][1], d[1][0], d[1][1]}) + 1;
 }
 
 void network::set_exchange_steps(std::uint32_t steps) {
@@ -219,12 +223,7 @@ void network::add_to_batch(std::int64_t step_index, network_counts& counts) noex
     batch_spikes_ = 0;
   }
   batch_arrived_ = false;
-  std::size_t n = 0;
-  for (const partition& part : parts_) {
-    const std::span<const std::uint32_t> spikes = part.spikes(state_);
-    std::copy(spikes.begin(), spikes.end(), send_.begin() + static_cast<std::ptrdiff_t>(steps + batch_spikes_ + n));
-    n += spikes.size();
-  }
+  const std::size_t n = copy_own_spikes(steps + batch_spikes_);
   send_[b] = static_cast<std::uint32_t>(n);
   batch_spikes_ += n;
   if (batch_filled_ < steps) return;
@@ -250,9 +249,7 @@ void network::add_to_batch(std::int64_t step_index, network_counts& counts) noex
     for (unsigned r = 0; r < ranks; ++r) {
       const std::span<const std::uint32_t> piece = batch_piece(r, k);
       for (partition& part : parts_) part.record(batch_first_step_ + k, piece, r == 0);
-      const auto exc = std::lower_bound(piece.begin(), piece.end(), model_.n_exc) - piece.begin();
-      counts.spikes_exc += exc;
-      counts.spikes_inh += static_cast<std::int64_t>(piece.size()) - exc;
+      count_exchanged(piece, counts);
     }
   batch_arrived_ = true;
 }

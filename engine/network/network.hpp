@@ -134,6 +134,10 @@ class network {
   static void phase_task(void* self, unsigned worker) noexcept;
   static void sum_blocks_task(void* self, unsigned worker) noexcept;
   adex_state_sums sum_range(std::uint32_t begin, std::uint32_t end) const noexcept;
+  // Copies this process's spikes of the last step into send_ from index `at`; returns how many.
+  std::size_t copy_own_spikes(std::size_t at) noexcept;
+  // Adds an ascending list of exchanged spikes to the E and I counts.
+  void count_exchanged(std::span<const std::uint32_t> spikes, network_counts& counts) const noexcept;
   void exchange_spikes(network_counts& counts) noexcept;
   void add_to_batch(std::int64_t step_index, network_counts& counts) noexcept;
   std::span<const std::uint32_t> batch_piece(unsigned rank, std::uint32_t b) const noexcept {

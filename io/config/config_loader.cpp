@@ -111,8 +111,6 @@ engine::adex_params read_cell(table_reader t, bool fraction) {
   return c;
 }
 
-// [network.fraction]: the pathways of the Cakan & Obermayer 2020 network, named onto-from (k_ei: onto E from I),
-// and [network.input]: its external white-noise input.
 // A transmission delay (ms): at most 1 s, and a whole number of steps (the engine delivers whole steps later).
 double read_delay_ms(table_reader& t, const std::string& key, double dt_ms) {
   const double delay_ms = t.number(key, {0.0, 1000.0});
@@ -122,6 +120,8 @@ double read_delay_ms(table_reader& t, const std::string& key, double dt_ms) {
   return delay_ms;
 }
 
+// [network.fraction]: the pathways of the Cakan & Obermayer 2020 network, named onto-from (k_ei: onto E from I),
+// and [network.input]: its external white-noise input.
 void read_fraction(table_reader t, table_reader input, engine::network_params& p, double dt_ms) {
   engine::fraction_network_params& f = p.fraction;
   f.integrator = t.choice("integrator", {"euler", "heun"}) == "heun" ? engine::fraction_integrator::heun
