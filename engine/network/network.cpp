@@ -43,13 +43,16 @@ std::vector<partition> make_partitions(const network_params& p, std::uint64_t se
   for (int post = 0; post < 2; ++post)
     for (int pre = 0; pre < 2; ++pre) spec.k_in[post][pre] = static_cast<std::uint32_t>(p.fraction.path[post][pre].k_in);
   const bool fixed = p.synapses == synapse_model::fraction;
-  // The synapse tables are most of the start-up time (10^8 synapses at 200k cells): one thread per partition.
+  // The synapse tables are most of the start-up time (10^8 synapses at 200k cells): one thread per partition, and
+  // the usable CPUs (the process's affinity) beyond one per partition shared among them, so that a one-thread run
+  // builds its table on every CPU it may use (the table does not depend on it).
   const auto parts = static_cast<unsigned>(bounds.size() - 1);
+  const unsigned threads_each = std::max(1u, usable_cpus() / parts);
   std::vector<std::future<incoming_synapses>> built;
   for (unsigned k = 0; k < parts; ++k)
     built.push_back(std::async(std::launch::async, [=] {
-      if (fixed) return fixed_indegree_synapses(spec, bounds[k], bounds[k + 1], seed);
-      return incoming_synapses(n, bounds[k], bounds[k + 1], p_connect, seed);
+      if (fixed) return fixed_indegree_synapses(spec, bounds[k], bounds[k + 1], seed, threads_each);
+      return incoming_synapses(n, bounds[k], bounds[k + 1], p_connect, seed, threads_each);
     }));
   std::vector<partition> out;
   out.reserve(parts);

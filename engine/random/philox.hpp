@@ -90,8 +90,9 @@ void philox_fill_groups(philox_key key, std::uint32_t first_group, std::size_t n
 // number of draws from one (seed, id) pair, such as the sources of one target.
 class philox_stream {
  public:
-  philox_stream(philox_key key, std::uint32_t id, random_stream stream) noexcept
-      : key_(key), id_(id), stream_(static_cast<std::uint32_t>(stream)) {}
+  // first_block: the counter index i to start from.
+  philox_stream(philox_key key, std::uint32_t id, random_stream stream, std::uint64_t first_block = 0) noexcept
+      : key_(key), id_(id), stream_(static_cast<std::uint32_t>(stream)), index_(first_block) {}
   std::uint32_t next32() noexcept {
     if (used_ == 4) {
       block_ = philox4x32({{id_, static_cast<std::uint32_t>(index_), static_cast<std::uint32_t>(index_ >> 32), stream_}},
@@ -110,7 +111,7 @@ class philox_stream {
  private:
   philox_key key_;
   std::uint32_t id_, stream_;
-  std::uint64_t index_ = 0;
+  std::uint64_t index_;
   philox_block block_{};
   int used_ = 4;
 };

@@ -1,6 +1,11 @@
 #include "engine/synapses/connectivity.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <thread>
+#include <utility>
+
+#include "engine/random/philox_lanes.hpp"
 
 namespace cortexloop::engine {
 
@@ -12,47 +17,87 @@ void draw_sources(std::uint32_t n, double p, philox_key key, std::uint32_t targe
     return;
   }
   if (!(p > 0.0)) return;
-  philox_stream rng(key, target, random_stream::connectivity);
+  // 16 blocks per Philox call (philox_stream16): the same uniforms as philox_stream, so the same sources.
+  const philox_round_keys keys(key);
+  philox_stream16 rng(keys, target, random_stream::connectivity);
   const double log1m_p = std::log1p(-p);
   // Failures before the first success of Bernoulli(p) trials, by inversion of the geometric law.
   auto skip = [&] { return static_cast<std::uint64_t>(std::floor(std::log(1.0 - rng.uniform()) / log1m_p)); };
   for (std::uint64_t k = skip(); k < candidates; k += 1 + skip()) out.push_back(source(k));
 }
 
-template <class SourcesOf>
-void incoming_synapses::fill_rows(std::uint32_t n, SourcesOf sources_of) {
+namespace {
+// Runs job(t) for t = 0 .. threads - 1, job(0) on the calling thread.
+template <class Job>
+void run_threads(unsigned threads, Job job) {
+  std::vector<std::jthread> others;
+  others.reserve(threads - 1);
+  for (unsigned t = 1; t < threads; ++t) others.emplace_back(job, t);
+  job(0u);
+}
+// Fewer targets than this per thread are not worth a thread.
+constexpr std::uint32_t kMinTargetsPerThread = 1024;
+}  // namespace
+
+template <class MakeSourcesOf>
+void incoming_synapses::fill_rows(std::uint32_t n, unsigned threads, MakeSourcesOf make_sources_of) {
   // A counting sort from targets to rows by source: each row then lists its local targets ascending, and the
-  // delivery of one spike walks them in memory order.
-  for (std::uint32_t local = 0; local < end_ - begin_; ++local)
-    sources_of(local, [this](std::uint32_t s) { ++row_start_[s + 1]; });
-  for (std::size_t i = 0; i < n; ++i) row_start_[i + 1] += row_start_[i];
-  targets_.resize(row_start_[n]);
-  std::vector<std::uint64_t> fill(row_start_.begin(), row_start_.end() - 1);
-  for (std::uint32_t local = 0; local < end_ - begin_; ++local)
-    sources_of(local, [&](std::uint32_t s) { targets_[fill[s]++] = local; });
+  // delivery of one spike walks them in memory order. Thread t takes targets [cut[t], cut[t + 1]) and owns, in every
+  // row, the slots after those of threads 0 .. t - 1 (its targets are larger): it counts its share of each row, then
+  // writes its slots, with no write shared between threads.
+  const std::uint32_t n_local = end_ - begin_;
+  threads = std::clamp(n_local / kMinTargetsPerThread, 1u, std::max(1u, threads));
+  std::vector<std::uint32_t> cut(threads + 1);
+  for (unsigned t = 0; t <= threads; ++t)
+    cut[t] = static_cast<std::uint32_t>(static_cast<std::uint64_t>(n_local) * t / threads);
+  std::vector<std::vector<std::uint64_t>> slot(threads);  // per thread: its count per source, then its next slot
+  run_threads(threads, [&](unsigned t) {
+    slot[t].assign(n, 0);
+    auto sources_of = make_sources_of();
+    std::uint64_t* const count = slot[t].data();
+    for (std::uint32_t local = cut[t]; local < cut[t + 1]; ++local)
+      sources_of(local, [count](std::uint32_t s) { ++count[s]; });
+  });
+  std::uint64_t total = 0;
+  for (std::size_t s = 0; s < n; ++s) {
+    row_start_[s] = total;
+    for (unsigned t = 0; t < threads; ++t) total += std::exchange(slot[t][s], total);
+  }
+  row_start_[n] = total;
+  targets_.resize(total);
+  run_threads(threads, [&](unsigned t) {
+    auto sources_of = make_sources_of();
+    std::uint64_t* const next = slot[t].data();
+    std::uint32_t* const targets = targets_.data();
+    for (std::uint32_t local = cut[t]; local < cut[t + 1]; ++local)
+      sources_of(local, [&](std::uint32_t s) { targets[next[s]++] = local; });
+  });
 }
 
 incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::uint32_t end, double p,
-                                     std::uint64_t seed)
+                                     std::uint64_t seed, unsigned threads)
     : begin_(begin), end_(end), row_start_(static_cast<std::size_t>(n) + 1, 0) {
   const philox_key key = philox_key::from_seed(seed);
   // Each target's sources are drawn twice (the same Philox stream both times), to count and then to place them,
   // rather than kept: all the sources held at once are as large as the table itself, and beside it they were the
   // start-up's peak memory (403 MB at 100k cells, 309 MB drawn twice; bench/README.md, "Tidy pass").
-  std::vector<std::uint32_t> sources;
-  fill_rows(n, [&](std::uint32_t local, auto visit) {
-    sources.clear();
-    draw_sources(n, p, key, begin + local, sources);
-    for (const std::uint32_t s : sources) visit(s);
+  fill_rows(n, threads, [&] {
+    return [&, sources = std::vector<std::uint32_t>()](std::uint32_t local, auto visit) mutable {
+      sources.clear();
+      draw_sources(n, p, key, begin + local, sources);
+      for (const std::uint32_t s : sources) visit(s);
+    };
   });
 }
 
 incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::uint32_t end,
                                      const std::vector<std::uint32_t>& sources,
-                                     const std::vector<std::uint64_t>& first_source)
+                                     const std::vector<std::uint64_t>& first_source, unsigned threads)
     : begin_(begin), end_(end), row_start_(static_cast<std::size_t>(n) + 1, 0) {
-  fill_rows(n, [&](std::uint32_t local, auto visit) {
-    for (std::uint64_t k = first_source[local]; k < first_source[local + 1]; ++k) visit(sources[k]);
+  fill_rows(n, threads, [&] {
+    return [&](std::uint32_t local, auto visit) {
+      for (std::uint64_t k = first_source[local]; k < first_source[local + 1]; ++k) visit(sources[k]);
+    };
   });
 }
 

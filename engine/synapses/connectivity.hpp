@@ -25,11 +25,13 @@ class incoming_synapses {
  public:
   // An empty table (no sources, no synapses): what a partition keeps once it holds its rows in another form.
   incoming_synapses() = default;
+  // threads: how many threads build the table (set-up only; the result does not depend on it).
   incoming_synapses(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end, double p_connect,
-                    std::uint64_t seed);
+                    std::uint64_t seed, unsigned threads = 1);
   // From per-target source lists: target t's sources are sources[first_source[t - begin], first_source[t - begin + 1]).
   incoming_synapses(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end,
-                    const std::vector<std::uint32_t>& sources, const std::vector<std::uint64_t>& first_source);
+                    const std::vector<std::uint32_t>& sources, const std::vector<std::uint64_t>& first_source,
+                    unsigned threads = 1);
   std::span<const std::uint32_t> local_targets_of(std::uint32_t pre) const noexcept {
     return {targets_.data() + row_start_[pre], targets_.data() + row_start_[pre + 1]};
   }
@@ -46,10 +48,12 @@ class incoming_synapses {
   std::uint32_t end() const noexcept { return end_; }
 
  private:
-  // Fills the rows from per-target sources: sources_of(local, visit) calls visit(source) for each source of cell
-  // begin_ + local, ascending, and is called twice per cell (to count each row's length, then to place).
-  template <class SourcesOf>
-  void fill_rows(std::uint32_t n_neurons, SourcesOf sources_of);
+  // Fills the rows from per-target sources with `threads` threads, each taking a contiguous share of the targets:
+  // make_sources_of() gives a thread its own sources_of, where sources_of(local, visit) calls visit(source) for
+  // each source of cell begin_ + local, ascending; it is called twice per cell (to count each row's length, then
+  // to place).
+  template <class MakeSourcesOf>
+  void fill_rows(std::uint32_t n_neurons, unsigned threads, MakeSourcesOf make_sources_of);
   std::uint32_t begin_ = 0, end_ = 0;
   std::vector<std::uint64_t> row_start_{0};  // n_neurons + 1
   std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> targets_;  // huge pages: built and read at random

@@ -99,7 +99,7 @@ void append_sources16(const fixed_indegree& spec, const philox_round_keys& keys,
 }  // namespace
 
 incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
-                                          std::uint64_t seed) {
+                                          std::uint64_t seed, unsigned threads) {
   const philox_key key = philox_key::from_seed(seed);
   std::vector<std::uint32_t> sources;
   std::vector<std::uint64_t> first_source(static_cast<std::size_t>(end - begin) + 1, 0), bits;
@@ -115,7 +115,7 @@ incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint3
   for (std::uint32_t t = begin; t < end; t += lanes::kLanes) {
     append_sources16(spec, keys, t, std::min(lanes::kLanes, end - t), sources, bits, first_source.data() + (t - begin) + 1);
   }
-  return incoming_synapses(spec.n, begin, end, sources, first_source);
+  return incoming_synapses(spec.n, begin, end, sources, first_source, threads);
 }
 
 }  // namespace cortexloop::engine

@@ -20,8 +20,8 @@ struct fixed_indegree {
 void draw_fixed_indegree_sources(const fixed_indegree& spec, philox_key key, std::uint32_t target,
                                  std::vector<std::uint32_t>& out, std::vector<std::uint64_t>& scratch_bits);
 
-// The synapses arriving at targets [begin, end).
+// The synapses arriving at targets [begin, end); threads: for the table's transposition (incoming_synapses).
 incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
-                                          std::uint64_t seed);
+                                          std::uint64_t seed, unsigned threads = 1);
 
 }  // namespace cortexloop::engine
