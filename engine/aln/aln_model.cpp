@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/units.hpp"
+
 namespace cortexloop::engine::aln {
 
 namespace {
@@ -64,7 +66,7 @@ aln_model::aln_model(const aln_params& p, const cascade_table& table, double dt_
     const double n = d_ms / dt_ms;
     require(std::fabs(n - std::round(n)) <= 1e-9 * std::max(1.0, n), field, d_ms,
             "must be a whole number of dt_ms steps");
-    return static_cast<int>(std::lround(n));
+    return static_cast<int>(delay_steps_of(d_ms, dt_ms));
   };
   delay_e_steps_ = whole_steps("delay_e_ms", p_.delay_e_ms);
   delay_i_steps_ = whole_steps("delay_i_ms", p_.delay_i_ms);

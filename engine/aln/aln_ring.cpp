@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/units.hpp"
+
 namespace cortexloop::engine::aln {
 
 aln_initial settled_initial(const aln_params& p, const cascade_table& table, double dt_ms, double settle_ms) {
@@ -30,9 +32,9 @@ aln_ring::aln_ring(const meanfield::ring_params& rp, const aln_params& p, const 
       dx_mm_(rp.length_mm / static_cast<double>(rp.n_units)),
       init_(settled_initial(p, table, rp.dt_ms, default_settle_ms(p))),
       coupling_exc_(n_, rp.length_mm, rp.l_exc_mm, rp.kernel_extent_sd, rp.velocity_mm_per_s, rp.dt_ms,
-                    std::llround(p.delay_e_ms / rp.dt_ms) + 1),
+                    delay_steps_of(p.delay_e_ms, rp.dt_ms) + 1),
       coupling_inh_(n_, rp.length_mm, rp.l_inh_mm, rp.kernel_extent_sd, rp.velocity_mm_per_s, rp.dt_ms,
-                    std::llround(p.delay_i_ms / rp.dt_ms) + 1),
+                    delay_steps_of(p.delay_i_ms, rp.dt_ms) + 1),
       currents_(rp.currents, n_, rp.length_mm),
       average_(n_) {
   rest_voltages(p, table, dt_ms_, init_, rest_v_e_, rest_v_i_);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/units.hpp"
+
 namespace cortexloop::engine {
 
 fraction_model fraction_model::from(const network_params& p, double dt_ms, std::uint64_t seed) {

@@ -6,6 +6,7 @@
 
 #include "engine/random/philox.hpp"
 #include "engine/synapses/fixed_indegree.hpp"
+#include "engine/units.hpp"
 
 namespace cortexloop::engine {
 

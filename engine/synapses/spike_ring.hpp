@@ -5,18 +5,12 @@
 // spike's ~1000 increments landed in a slot last touched D steps earlier, out of the caches; here the counts are one
 // array for the coming step, which stays in cache, and the ring holds only ids (tens per step). Sized once (a slot
 // holds all N cells' spikes); recording and reading allocate nothing.
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 namespace cortexloop::engine {
-
-// A delay in whole steps of dt (the config loader refuses delays that are not whole steps).
-inline std::uint32_t delay_steps_of(double delay_ms, double dt_ms) noexcept {
-  return static_cast<std::uint32_t>(std::lround(delay_ms / dt_ms));
-}
 
 class spike_ring {
  public:
