@@ -118,6 +118,17 @@ struct network_params {
 
   std::int64_t n_exc() const { return static_cast<std::int64_t>(n_neurons * exc_fraction + 0.5); }
   std::int64_t n_inh() const { return n_neurons - n_exc(); }
+  // The mean number of synapses the network's set-up builds: N (N - 1) p for the conductance network's
+  // fixed-probability pairs, the populations' in-degrees summed over their cells for the fraction network.
+  double expected_synapses() const {
+    if (synapses == synapse_model::conductance)
+      return static_cast<double>(n_neurons) * static_cast<double>(n_neurons - 1) * p_connect;
+    const double size[2] = {static_cast<double>(n_exc()), static_cast<double>(n_inh())};
+    double total = 0.0;
+    for (int post = 0; post < 2; ++post)
+      total += size[post] * static_cast<double>(fraction.path[post][0].k_in + fraction.path[post][1].k_in);
+    return total;
+  }
 };
 
 enum class population { exc, inh };

@@ -23,6 +23,7 @@
 #include "tools/mpi_launch.hpp"
 #include "tools/option_override.hpp"
 #include "tools/positive_number.hpp"
+#include "tools/setup_notice.hpp"
 
 namespace cortexloop::tools {
 
@@ -129,7 +130,9 @@ int run_serve(const serve_options& o) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  setup_notice notice("serve", so.params.network, o.quiet);
   io::server srv(so);
+  notice.done();
   srv.start();
   const bool tty = isatty(STDERR_FILENO);
   // Said even with --quiet: a server open to the network without authentication must not go unnoticed.

@@ -31,6 +31,7 @@
 #include "tools/positive_number.hpp"
 #include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
+#include "tools/setup_notice.hpp"
 #include "tools/sweep_grid.hpp"
 #ifdef CORTEXLOOP_HAVE_MPI
 #include "io/mpi/mpi_exchange.hpp"
@@ -170,7 +171,9 @@ int simulate_ranks(const simulate_options& o, int launched) {
 
   engine::flush_denormals_to_zero();
   const auto setup_start = std::chrono::steady_clock::now();
+  setup_notice notice("simulate", params.network, o.quiet || !root);
   engine::engine eng(params, across);
+  notice.done();
   eng.set_record_spikes(record_spikes);
   // Worker 0 is this thread, placed as serve places its real-time thread (io::worker0_cpu), the helpers on the CPUs
   // after it. Under mpirun the ranks share the machine's CPUs: their placement is mpirun's (--bind-to).

@@ -2,7 +2,8 @@
 """What the CLI tells a user. On bad input: a misspelt subcommand or an option before the subcommand is
 named (CLI11 alone says "A subcommand is required"), and a bad config value is quoted as the file wrote it, at its
 file:line, with the allowed form. After a run of the ring alone: that the network was not stepped (it printed
-"mean rates exc 0.00 Hz", as if the network were silent). The expected texts come from the inputs written here,
+"mean rates exc 0.00 Hz", as if the network were silent). Before a large network's set-up: what it builds, and after
+it how long it took (simulate and serve). The expected texts come from the inputs written here,
 not from the program's output. Run by ctest as: /usr/bin/python3 tests/cli/test_cli_messages.py BUILD_DIR"""
 import os
 import subprocess
@@ -284,6 +285,39 @@ class CliSummary(unittest.TestCase):
         self.assertIn("network was not stepped", r.stderr)
         self.assertNotIn("mean rates exc 0.00 Hz", r.stderr)
 
+
+
+class SetupNotice(unittest.TestCase):
+    # A network of >= 5e7 expected synapses (tools/setup_notice.hpp) is announced before its set-up, which takes
+    # seconds, and the set-up's duration is said after it; smaller ones and --quiet stay silent. The expected count
+    # is N (N - 1) p of the fixed-probability law, computed here from the options given. Breaks tried: the threshold
+    # at 5e9 (both announcements fail), serve without notice.done() (no "set-up took" before "serve: final").
+    N, P = 8000, 0.8
+    BIG = ("--set", f"network.n_neurons={N}", "--set", f"network.p_connect={P}")
+    ANNOUNCED = f"building {N} cells and ~{N * (N - 1) * P:.3g} synapses"
+
+    def simulate(self, *extra):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("simulate", "--config", NETWORK, "--out", os.path.join(tmp, "out"), "--duration", "0.01", *extra)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stderr
+
+    def test_a_large_network_is_announced_then_timed(self):
+        err = self.simulate(*self.BIG)
+        self.assertIn("simulate: " + self.ANNOUNCED, err)
+        self.assertIn("simulate: set-up took ", err)
+        self.assertLess(err.index(self.ANNOUNCED), err.index("set-up took"))
+
+    def test_a_small_network_and_quiet_stay_silent(self):
+        self.assertNotIn("building", self.simulate())  # 10k cells, ~5e6 synapses
+        self.assertNotIn("building", self.simulate(*self.BIG, "--quiet"))
+
+    def test_serve_announces_a_large_network(self):
+        r = run("serve", "--config", NETWORK, *self.BIG, "--mode", "fast", "--pub", "tcp://127.0.0.1:*",
+                "--commands", "tcp://127.0.0.1:*", "--duration", "0.01")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("serve: " + self.ANNOUNCED, r.stderr)
+        self.assertLess(r.stderr.index("set-up took"), r.stderr.index("serve: final"))
 
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1])
