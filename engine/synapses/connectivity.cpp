@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 #include <utility>
 
+#include "engine/cpu/setup_threads.hpp"
 #include "engine/random/philox_lanes.hpp"
 
 namespace cortexloop::engine {
@@ -27,14 +27,6 @@ void draw_sources(std::uint32_t n, double p, philox_key key, std::uint32_t targe
 }
 
 namespace {
-// Runs job(t) for t = 0 .. threads - 1, job(0) on the calling thread.
-template <class Job>
-void run_threads(unsigned threads, Job job) {
-  std::vector<std::jthread> others;
-  others.reserve(threads - 1);
-  for (unsigned t = 1; t < threads; ++t) others.emplace_back(job, t);
-  job(0u);
-}
 // Fewer targets than this per thread are not worth a thread.
 constexpr std::uint32_t kMinTargetsPerThread = 1024;
 }  // namespace

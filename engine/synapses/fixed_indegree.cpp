@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "engine/cpu/setup_threads.hpp"
 #include "engine/random/philox_lanes.hpp"
 #include "engine/random/philox_normal.hpp"
 
@@ -38,14 +39,16 @@ void draw_fixed_indegree_sources(const fixed_indegree& spec, philox_key key, std
 
 namespace {
 
+// Fewer 16-target groups than this per thread are not worth a thread.
+constexpr std::uint32_t kMinGroupsPerThread = 64;
+
 // The sources of the `count` <= 16 targets from `first`, appended target by target as draw_fixed_indegree_sources
 // gives them: the same streams, their words taken in the same order and rejected alike, but 16 targets' Philox blocks
 // per philox16 call (engine/random/philox_lanes.hpp) instead of one scalar block per call (the scalar draws were ~12 %
-// of the 20k network's start-up samples). bits: per target, the E then the I source bitset; ends[lane]: out's size
-// after that target.
+// of the 20k network's start-up samples), written from `out` on (sources_of_target(t) per target, in order). bits:
+// per target, the E then the I source bitset.
 void append_sources16(const fixed_indegree& spec, const philox_round_keys& keys, std::uint32_t first,
-                      std::uint32_t count, std::vector<std::uint32_t>& out, std::vector<std::uint64_t>& bits,
-                      std::uint64_t* ends) {
+                      std::uint32_t count, std::uint32_t* out, std::vector<std::uint64_t>& bits) {
   const std::uint32_t first_cell[2] = {0, spec.n_exc}, size[2] = {spec.n_exc, spec.n - spec.n_exc};
   const std::size_t words[2] = {(size[0] + 63) / 64, (size[1] + 63) / 64}, per_target = words[0] + words[1];
   bits.assign(lanes::kLanes * per_target, 0);
@@ -90,31 +93,41 @@ void append_sources16(const fixed_indegree& spec, const philox_round_keys& keys,
       const std::uint64_t* b = bits_of(lane, pre);
       for (std::size_t w = 0; w < words[pre]; ++w)
         for (std::uint64_t word = b[w]; word != 0; word &= word - 1)
-          out.push_back(first_cell[pre] + static_cast<std::uint32_t>(64 * w + static_cast<std::size_t>(std::countr_zero(word))));
+          *out++ = first_cell[pre] + static_cast<std::uint32_t>(64 * w + static_cast<std::size_t>(std::countr_zero(word)));
     }
-    ends[lane] = out.size();  // where the next target's sources start
   }
+}
+
+// How many sources target t has: k_in from each population that has cells.
+std::uint64_t sources_of_target(const fixed_indegree& spec, std::uint32_t t) {
+  const int post = t < spec.n_exc ? 0 : 1;
+  return (spec.n_exc > 0 ? std::uint64_t{spec.k_in[post][0]} : 0) +
+         (spec.n > spec.n_exc ? std::uint64_t{spec.k_in[post][1]} : 0);
 }
 
 }  // namespace
 
 incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
                                           std::uint64_t seed, unsigned threads) {
-  const philox_key key = philox_key::from_seed(seed);
-  std::vector<std::uint32_t> sources;
-  std::vector<std::uint64_t> first_source(static_cast<std::size_t>(end - begin) + 1, 0), bits;
-  // Every target's count is known (its in-degrees), so the list is allocated once: grown by push_back, its ~20
-  // doublings copied and page-faulted 2x its final size (80 MB at 20k cells), a fifth of the start-up's CPU time.
-  std::uint64_t total = 0;
-  for (std::uint32_t t = begin; t < end; ++t) {
-    const int post = t < spec.n_exc ? 0 : 1;
-    total += static_cast<std::uint64_t>(spec.k_in[post][0]) + spec.k_in[post][1];
-  }
-  sources.reserve(total);
-  const philox_round_keys keys(key);
-  for (std::uint32_t t = begin; t < end; t += lanes::kLanes) {
-    append_sources16(spec, keys, t, std::min(lanes::kLanes, end - t), sources, bits, first_source.data() + (t - begin) + 1);
-  }
+  // Every target's count is known (its in-degrees), so the list is allocated once and each target's place in it is
+  // known before it is drawn: threads then draw disjoint runs of 16-target groups straight into their places (grown
+  // by push_back, the list's ~20 doublings had been copied and page-faulted 2x its final size, 80 MB at 20k cells,
+  // a fifth of the start-up's CPU time).
+  std::vector<std::uint64_t> first_source(static_cast<std::size_t>(end - begin) + 1, 0);
+  for (std::uint32_t t = begin; t < end; ++t)
+    first_source[t - begin + 1] = first_source[t - begin] + sources_of_target(spec, t);
+  std::vector<std::uint32_t> sources(first_source.back());
+  const philox_round_keys keys(philox_key::from_seed(seed));
+  const std::uint32_t groups = (end - begin + lanes::kLanes - 1) / lanes::kLanes;
+  const unsigned drawing = std::clamp(groups / kMinGroupsPerThread, 1u, std::max(1u, threads));
+  run_threads(drawing, [&](unsigned k) {
+    std::vector<std::uint64_t> bits;
+    const std::uint32_t g_end = static_cast<std::uint32_t>(static_cast<std::uint64_t>(groups) * (k + 1) / drawing);
+    for (std::uint32_t g = static_cast<std::uint32_t>(static_cast<std::uint64_t>(groups) * k / drawing); g < g_end; ++g) {
+      const std::uint32_t t = begin + g * lanes::kLanes;
+      append_sources16(spec, keys, t, std::min(lanes::kLanes, end - t), sources.data() + first_source[t - begin], bits);
+    }
+  });
   return incoming_synapses(spec.n, begin, end, sources, first_source, threads);
 }
 
