@@ -10,6 +10,7 @@
 #include "engine/random/philox.hpp"
 #include "engine/synapses/connectivity.hpp"
 #include "engine/synapses/fixed_indegree.hpp"
+#include "engine/synapses/gap_rows.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;
@@ -111,6 +112,49 @@ TEST_CASE("the table built by 1, 2 or 3 threads lists each target under each of 
         differ += !std::equal(row.begin(), row.end(), expected[pre].begin(), expected[pre].end());
       }
       CHECK(differ == 0);
+    }
+  }
+}
+
+TEST_CASE("gap rows built from the draws are word for word those encoded from the 32-bit table, by 1, 2 or 3 threads",
+          "[network][connectivity]") {
+  // Reference: delta_rows / delta_rows16 encoded from incoming_synapses (the table the deliver tests check against
+  // each target's own sources), and the word size chosen here from that table's gaps by the rule of gap_rows.hpp
+  // (at most 1 escape in kMaxEscapeFraction = 1000 gaps). Cases: byte rows without and with escapes (gaps of 256
+  // or more: e^(-256 p) ~ 5e-4 of them at p = 0.03), 16-bit rows with escapes (a 70,000-cell partition, gaps of
+  // 65,536 or more in ~4e-4), and gaps too long for either (no rows built).
+  struct gap_case {
+    std::uint32_t n, begin;
+    double p;
+    unsigned word_bytes;
+    bool with_escapes;
+  };
+  for (const gap_case c : {gap_case{4000, 700, 0.05, 1, false}, gap_case{4000, 0, 0.03, 1, true},
+                           gap_case{70000, 0, 1.2e-4, 2, true}, gap_case{70000, 0, 2e-5, 0, false}}) {
+    const engine::incoming_synapses table(c.n, c.begin, c.n, c.p, 11);
+    std::uint64_t escapes[2] = {0, 0};
+    for (std::uint32_t pre = 0; pre < c.n; ++pre) {
+      std::int64_t previous = -1;
+      for (const std::uint32_t t : table.local_targets_of(pre)) {
+        escapes[0] += t - previous > 255;
+        escapes[1] += t - previous > 65535;
+        previous = t;
+      }
+    }
+    const unsigned expected_bytes = escapes[0] * 1000 <= table.n_synapses()   ? 1u
+                                    : escapes[1] * 1000 <= table.n_synapses() ? 2u
+                                                                               : 0u;
+    INFO("n " << c.n << ", p " << c.p << ": escapes " << escapes[0] << " (8 bits), " << escapes[1] << " (16 bits) of "
+              << table.n_synapses());
+    REQUIRE(expected_bytes == c.word_bytes);  // the case covers what it says
+    if (c.with_escapes) CHECK(escapes[c.word_bytes - 1] > 0);
+    for (const unsigned threads : {1u, 2u, 3u}) {
+      INFO(threads << " threads");
+      const engine::gap_rows rows = engine::fixed_probability_gap_rows(c.n, c.begin, c.n, c.p, 11, threads);
+      CHECK(rows.n_synapses == table.n_synapses());
+      REQUIRE(rows.word_bytes == expected_bytes);
+      if (expected_bytes == 1) CHECK(rows.gaps8 == engine::delta_rows(table, c.n - c.begin));
+      if (expected_bytes == 2) CHECK(rows.gaps16 == engine::delta_rows16(table, c.n - c.begin));
     }
   }
 }

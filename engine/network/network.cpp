@@ -6,6 +6,7 @@
 
 #include "engine/random/philox.hpp"
 #include "engine/synapses/fixed_indegree.hpp"
+#include "engine/synapses/gap_rows.hpp"
 #include "engine/units.hpp"
 
 namespace cortexloop::engine {
@@ -49,11 +50,15 @@ std::vector<partition> make_partitions(const network_params& p, std::uint64_t se
   // builds its table on every CPU it may use (the table does not depend on it).
   const auto parts = static_cast<unsigned>(bounds.size() - 1);
   const unsigned threads_each = std::max(1u, usable_cpus() / parts);
-  std::vector<std::future<incoming_synapses>> built;
+  std::vector<std::future<partition>> built;
   for (unsigned k = 0; k < parts; ++k)
     built.push_back(std::async(std::launch::async, [=] {
-      if (fixed) return fixed_indegree_synapses(spec, bounds[k], bounds[k + 1], seed, threads_each);
-      return incoming_synapses(n, bounds[k], bounds[k + 1], p_connect, seed, threads_each);
+      if (fixed) return partition(fixed_indegree_synapses(spec, bounds[k], bounds[k + 1], seed, threads_each));
+      // The conductance network's rows straight as gaps; where even 16-bit gaps would often escape (a mean gap
+      // over ~10^4 cells), its 32-bit table instead.
+      gap_rows rows = fixed_probability_gap_rows(n, bounds[k], bounds[k + 1], p_connect, seed, threads_each);
+      if (rows.word_bytes != 0) return partition(bounds[k], bounds[k + 1], std::move(rows));
+      return partition(incoming_synapses(n, bounds[k], bounds[k + 1], p_connect, seed, threads_each));
     }));
   std::vector<partition> out;
   out.reserve(parts);

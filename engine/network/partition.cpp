@@ -29,6 +29,17 @@ partition::partition(incoming_synapses synapses)
       n_synapses_(synapses_.n_synapses()),
       afferent_draws_(kChunk) {}
 
+partition::partition(std::uint32_t begin, std::uint32_t end, gap_rows rows)
+    : begin_(begin), end_(end), n_synapses_(rows.n_synapses), afferent_draws_(kChunk) {
+  if (rows.word_bytes == 1) {
+    gaps8_ = std::move(rows.gaps8);
+    row_form_ = row_form::gaps8;
+  } else if (rows.word_bytes == 2) {
+    gaps16_ = std::move(rows.gaps16);
+    row_form_ = row_form::gaps16;
+  }
+}
+
 void partition::host_fraction(const fraction_model& m, std::uint32_t n_exc) {
   fraction_rows_ = delta_rows(synapses_, n_exc > begin_ ? std::min(n_exc, end_) - begin_ : 0);
   // A slot holds a step's spikes of the whole network: at most every one of its cells.
@@ -250,11 +261,12 @@ void partition::deliver_recorded(const network_model& m, network_state& s, std::
 void partition::host_conductance(const network_model& m) {
   // A slot holds a step's spikes of the whole network: at most every one of its cells.
   if (m.delay_steps[0] != 0 || m.delay_steps[1] != 0)
-    recent_spikes_ = spike_ring(std::max(m.delay_steps[0], m.delay_steps[1]) + 1, synapses_.n_sources());
-  // The narrowest gap word whose escapes are rare: one byte at a mean gap of n / in-degree = 20 cells (10k cells,
-  // in-degree 500; about 1 gap in 500,000 is 256 or more), 16 bits at 100k (mean gap 200: 28 % of the gaps would
-  // need a byte row's escape, and those rows measured slower than the 32-bit ones, bench/README.md "One thread,
-  // fourth pass"; a 16-bit escape, a gap of 65,536 or more, has probability ~1e-142 there).
+    recent_spikes_ = spike_ring(std::max(m.delay_steps[0], m.delay_steps[1]) + 1, m.n);
+  if (row_form_ != row_form::targets32) return;  // built as gaps (engine/synapses/gap_rows.hpp)
+  // The narrowest gap word whose escapes are rare (gap_word_bytes): one byte at a mean gap of n / in-degree = 20
+  // cells (10k cells, in-degree 500; about 1 gap in 500,000 is 256 or more), 16 bits at 100k (mean gap 200: 28 % of
+  // the gaps would need a byte row's escape, and those rows measured slower than the 32-bit ones, bench/README.md
+  // "One thread, fourth pass"; a 16-bit escape, a gap of 65,536 or more, has probability ~1e-142 there).
   std::uint64_t escapes8 = 0, escapes16 = 0;
   for (std::uint32_t pre = 0; pre < synapses_.n_sources(); ++pre) {
     std::int64_t prev = -1;
@@ -265,10 +277,11 @@ void partition::host_conductance(const network_model& m) {
     }
   }
   // first_inh = the partition's size: every target in part 0, whatever its cell type.
-  if (escapes8 * kMaxEscapeFraction <= synapses_.n_synapses()) {
+  const unsigned word_bytes = gap_word_bytes(synapses_.n_synapses(), escapes8, escapes16);
+  if (word_bytes == 1) {
     gaps8_ = delta_rows(synapses_, end_ - begin_);
     row_form_ = row_form::gaps8;
-  } else if (escapes16 * kMaxEscapeFraction <= synapses_.n_synapses()) {
+  } else if (word_bytes == 2) {
     gaps16_ = delta_rows16(synapses_, end_ - begin_);
     row_form_ = row_form::gaps16;
   }

@@ -16,6 +16,7 @@
 #include "engine/inputs/drive.hpp"
 #include "engine/network/fraction_network.hpp"
 #include "engine/synapses/connectivity.hpp"
+#include "engine/synapses/gap_rows.hpp"
 #include "engine/synapses/spike_ring.hpp"
 
 namespace cortexloop::engine {
@@ -63,11 +64,14 @@ struct step_inputs {
 class partition {
  public:
   explicit partition(incoming_synapses synapses);
+  // A conductance network's partition [begin, end) whose rows were built as gaps (rows.word_bytes 1 or 2,
+  // engine/synapses/gap_rows.hpp): host_conductance then keeps them.
+  partition(std::uint32_t begin, std::uint32_t end, gap_rows rows);
   // Fraction network, once before stepping: builds the byte rows (n_exc: the first inhibitory cell), sizes the spike
   // ring and the arrival counts.
   void host_fraction(const fraction_model& m, std::uint32_t n_exc);
   // Conductance network, once before stepping: builds the 8- or 16-bit rows its deliver phase reads, whichever
-  // suits the network's gaps (see row_form), and sizes the spike ring if m has delays.
+  // suits the network's gaps (see row_form; unless it holds them already), and sizes the spike ring if m has delays.
   void host_conductance(const network_model& m);
   // Lists the step's spikes in spike_ids[buffer] (0 or 1).
   void update(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept;
@@ -142,9 +146,6 @@ class partition {
   delta_rows gaps8_;
   delta_rows16 gaps16_;
   row_form row_form_ = row_form::targets32;
-  // A gap form is used when at most 1 gap in this many needs an escape (a 5-byte escape in byte rows is also a
-  // branch the predictor misses).
-  static constexpr std::uint64_t kMaxEscapeFraction = 1000;
   spike_ring recent_spikes_;    // the last steps' spikes, for the delays (fraction network; conductance with delays)
   std::vector<std::uint16_t> arrivals_;  // fraction network: arrivals for the next update, [from E | from I] per local cell
   // Per buffer, written by this partition's worker in update and read by all in the next phase: each on its own

@@ -26,10 +26,14 @@ void draw_sources(std::uint32_t n, double p, philox_key key, std::uint32_t targe
   for (std::uint64_t k = skip(); k < candidates; k += 1 + skip()) out.push_back(source(k));
 }
 
-namespace {
-// Fewer targets than this per thread are not worth a thread.
-constexpr std::uint32_t kMinTargetsPerThread = 1024;
-}  // namespace
+std::vector<std::uint32_t> target_shares(std::uint32_t n_local, unsigned threads) {
+  constexpr std::uint32_t kMinTargetsPerThread = 1024;  // fewer are not worth a thread
+  threads = std::clamp(n_local / kMinTargetsPerThread, 1u, std::max(1u, threads));
+  std::vector<std::uint32_t> cut(threads + 1);
+  for (unsigned t = 0; t <= threads; ++t)
+    cut[t] = static_cast<std::uint32_t>(static_cast<std::uint64_t>(n_local) * t / threads);
+  return cut;
+}
 
 template <class MakeSourcesOf>
 void incoming_synapses::fill_rows(std::uint32_t n, unsigned threads, MakeSourcesOf make_sources_of) {
@@ -37,11 +41,8 @@ void incoming_synapses::fill_rows(std::uint32_t n, unsigned threads, MakeSources
   // delivery of one spike walks them in memory order. Thread t takes targets [cut[t], cut[t + 1]) and owns, in every
   // row, the slots after those of threads 0 .. t - 1 (its targets are larger): it counts its share of each row, then
   // writes its slots, with no write shared between threads.
-  const std::uint32_t n_local = end_ - begin_;
-  threads = std::clamp(n_local / kMinTargetsPerThread, 1u, std::max(1u, threads));
-  std::vector<std::uint32_t> cut(threads + 1);
-  for (unsigned t = 0; t <= threads; ++t)
-    cut[t] = static_cast<std::uint32_t>(static_cast<std::uint64_t>(n_local) * t / threads);
+  const std::vector<std::uint32_t> cut = target_shares(end_ - begin_, threads);
+  threads = static_cast<unsigned>(cut.size() - 1);
   std::vector<std::vector<std::uint64_t>> slot(threads);  // per thread: its count per source, then its next slot
   run_threads(threads, [&](unsigned t) {
     slot[t].assign(n, 0);
@@ -69,17 +70,10 @@ void incoming_synapses::fill_rows(std::uint32_t n, unsigned threads, MakeSources
 incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::uint32_t end, double p,
                                      std::uint64_t seed, unsigned threads)
     : begin_(begin), end_(end), row_start_(static_cast<std::size_t>(n) + 1, 0) {
-  const philox_key key = philox_key::from_seed(seed);
   // Each target's sources are drawn twice (the same Philox stream both times), to count and then to place them,
   // rather than kept: all the sources held at once are as large as the table itself, and beside it they were the
   // start-up's peak memory (403 MB at 100k cells, 309 MB drawn twice; bench/README.md, "Tidy pass").
-  fill_rows(n, threads, [&] {
-    return [&, sources = std::vector<std::uint32_t>()](std::uint32_t local, auto visit) mutable {
-      sources.clear();
-      draw_sources(n, p, key, begin + local, sources);
-      for (const std::uint32_t s : sources) visit(s);
-    };
-  });
+  fill_rows(n, threads, [&] { return fixed_probability_sources(n, p, seed, begin); });
 }
 
 incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::uint32_t end,

@@ -19,6 +19,31 @@ namespace cortexloop::engine {
 void draw_sources(std::uint32_t n_neurons, double p_connect, philox_key key, std::uint32_t target,
                   std::vector<std::uint32_t>& out);
 
+// The sources of the targets of a partition that starts at cell `begin`, under the fixed-probability law: a
+// sources_of(local, visit) that calls visit(source) for each source of cell begin + local, ascending (draw_sources).
+class fixed_probability_sources {
+ public:
+  fixed_probability_sources(std::uint32_t n_neurons, double p_connect, std::uint64_t seed, std::uint32_t begin)
+      : n_(n_neurons), p_(p_connect), key_(philox_key::from_seed(seed)), begin_(begin) {}
+  template <class Visit>
+  void operator()(std::uint32_t local, Visit visit) {
+    sources_.clear();
+    draw_sources(n_, p_, key_, begin_ + local, sources_);
+    for (const std::uint32_t s : sources_) visit(s);
+  }
+
+ private:
+  std::uint32_t n_;
+  double p_;
+  philox_key key_;
+  std::uint32_t begin_;
+  std::vector<std::uint32_t> sources_;
+};
+
+// Contiguous shares of a partition's n_local targets for up to `threads` set-up threads (fewer where a share would
+// hold under 1,024 targets): thread t takes local targets [cut[t], cut[t + 1]), cut.size() - 1 threads in all.
+std::vector<std::uint32_t> target_shares(std::uint32_t n_local, unsigned threads);
+
 // The synapses arriving at targets [begin, end) of an n_neurons network, in compressed rows by source; a row
 // holds local target indices (target - begin), ascending.
 class incoming_synapses {

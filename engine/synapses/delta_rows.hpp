@@ -14,6 +14,7 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "engine/cpu/huge_pages.hpp"
@@ -30,6 +31,19 @@ class basic_delta_rows {
   // The longest gap a word holds; longer ones are escaped.
   static constexpr std::int64_t kMaxGap = std::numeric_limits<Word>::max();
 
+  // The words a gap to target t takes (>= 1: targets are distinct).
+  static constexpr std::size_t words_of(std::int64_t gap) noexcept { return gap <= kMaxGap ? 1 : 1 + kEscapeWords; }
+  // Writes the words of target t, `gap` after the previous one, at p; returns the end of what it wrote.
+  static Word* put(Word* p, std::int64_t gap, std::uint32_t t) noexcept {
+    if (gap <= kMaxGap) {
+      *p = static_cast<Word>(gap);
+      return p + 1;
+    }
+    *p = 0;
+    std::memcpy(p + 1, &t, sizeof t);
+    return p + 1 + kEscapeWords;
+  }
+
   basic_delta_rows() = default;
   // The rows of `rows`, each split at local index first_inh.
   basic_delta_rows(const incoming_synapses& rows, std::uint32_t first_inh) : first_inh_(first_inh) {
@@ -38,24 +52,26 @@ class basic_delta_rows {
     // Two passes, the first counting the words: they are allocated once, exactly, on huge pages where the system
     // gives them (engine/cpu/huge_pages.hpp), before they are first written.
     std::size_t n_words = 0;
-    walk(
-        rows, [](std::size_t) {},
-        [&](std::uint32_t, std::int64_t gap) { n_words += gap <= kMaxGap ? 1 : 1 + kEscapeWords; });
+    walk(rows, [](std::size_t) {}, [&](std::uint32_t, std::int64_t gap) { n_words += words_of(gap); });
     words_.reserve(n_words);
     walk(
         rows, [&](std::size_t part) { start_[part] = words_.size(); },
         [&](std::uint32_t t, std::int64_t gap) {
-          if (gap <= kMaxGap) {
-            words_.push_back(static_cast<Word>(gap));
-          } else {
-            words_.push_back(0);
-            Word escaped[kEscapeWords];
-            std::memcpy(escaped, &t, sizeof t);
-            words_.insert(words_.end(), escaped, escaped + kEscapeWords);
-          }
+          Word encoded[1 + kEscapeWords];
+          words_.insert(words_.end(), encoded, put(encoded, gap, t));
         });
     start_[2 * static_cast<std::size_t>(n)] = words_.size();
   }
+  // Rows whose parts start where `start` says (part k of source pre: words [start[2 pre + k], start[2 pre + k + 1]),
+  // start.back() words in all), for a builder that knows each part's words before it writes them through words()
+  // (engine/synapses/gap_rows.hpp).
+  basic_delta_rows(std::vector<std::uint64_t> start, std::uint32_t first_inh)
+      : start_(std::move(start)), first_inh_(first_inh) {
+    words_.resize(start_.back());
+  }
+  Word* words() noexcept { return words_.data(); }
+  // The same rows: the same words at the same part starts.
+  bool operator==(const basic_delta_rows&) const = default;
 
   // Calls f(local target), a std::size_t, for each target of pre in population part (0: E, below first_inh; 1: I),
   // ascending.
