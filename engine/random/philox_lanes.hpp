@@ -94,8 +94,10 @@ struct philox_lanes {
 }
 
 // philox_stream (engine/random/philox.hpp) with 16 blocks drawn per philox16_of call: the same words in the same
-// order, for set-up work that draws many numbers from one stream (the sources of a target: drawn block by block,
-// the scalar Philox rounds were a third of the start-up of a 77,000-cell network at in-degree 3,850).
+// order, for set-up work that draws many numbers from one stream (the sources of a target, where one scalar block
+// per two uniforms left draw_sources a third of the start-up's samples at 77,000 cells and in-degree 3,850, and
+// ~20 % less of the start-up's CPU time at 100k cells with 16 blocks per call; bench/README.md, "Set-up on every
+// usable CPU").
 class philox_stream16 {
  public:
   philox_stream16(const philox_round_keys& keys, std::uint32_t id, random_stream stream,
