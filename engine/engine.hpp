@@ -41,7 +41,8 @@ class engine {
   // Adds a source's currents to the schedule's at every step (nullptr: none). Not owned; must outlive
   // its use. Used by `serve` for the commanded stimulator (firmware_sim/).
   // A source that observes the network every step needs each step's spikes at that step: across processes, the
-  // exchange then goes back to every step (network::set_exchange_steps; set the source before the first tick there).
+  // exchange then goes back to every step (network::set_exchange_steps). Call it between ticks (as `serve` does):
+  // every tick ends a batch, so no batch is open then; from another thread during a tick it would end the process.
   void set_external_current(external_current_source* source) noexcept {
     external_ = source;
     observe_ = source != nullptr && source->observes();
