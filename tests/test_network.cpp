@@ -5,6 +5,7 @@
 #include <numeric>
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "engine/inputs/drive.hpp"
 #include "engine/random/philox.hpp"
@@ -155,6 +156,28 @@ TEST_CASE("gap rows built from the draws are word for word those encoded from th
       REQUIRE(rows.word_bytes == expected_bytes);
       if (expected_bytes == 1) CHECK(rows.gaps8 == engine::delta_rows(table, c.n - c.begin));
       if (expected_bytes == 2) CHECK(rows.gaps16 == engine::delta_rows16(table, c.n - c.begin));
+    }
+  }
+}
+
+TEST_CASE("the fraction network's byte rows built from the draws are word for word those encoded from its table",
+          "[network][connectivity]") {
+  // Reference: delta_rows encoded from fixed_indegree_synapses (checked in test_fraction_network.cpp against each
+  // target's own draw_fixed_indegree_sources), each row split at the partition's first I cell. Partitions that start
+  // off the 16-target groups, with n_exc inside, at the start (all I) and at the end (all E); 1, 2 and 3 threads.
+  engine::fixed_indegree spec;
+  spec.n = 5000;
+  spec.n_exc = 4003;
+  const std::uint32_t k_in[2][2] = {{160, 40}, {170, 30}};
+  std::memcpy(spec.k_in, k_in, sizeof spec.k_in);
+  for (const auto& [begin, end] : {std::pair<std::uint32_t, std::uint32_t>{5, 5000}, {4003, 5000}, {0, 4003}}) {
+    const std::uint32_t first_inh = spec.n_exc > begin ? std::min(spec.n_exc, end) - begin : 0;
+    const engine::delta_rows expected(engine::fixed_indegree_synapses(spec, begin, end, 21), first_inh);
+    for (const unsigned threads : {1u, 2u, 3u}) {
+      INFO("targets [" << begin << ", " << end << "), " << threads << " threads");
+      const engine::gap_rows rows = engine::fixed_indegree_byte_rows(spec, begin, end, first_inh, 21, threads);
+      CHECK(rows.word_bytes == 1);
+      CHECK(rows.gaps8 == expected);
     }
   }
 }

@@ -53,7 +53,12 @@ std::vector<partition> make_partitions(const network_params& p, std::uint64_t se
   std::vector<std::future<partition>> built;
   for (unsigned k = 0; k < parts; ++k)
     built.push_back(std::async(std::launch::async, [=] {
-      if (fixed) return partition(fixed_indegree_synapses(spec, bounds[k], bounds[k + 1], seed, threads_each));
+      // The fraction network's byte rows, each split at n_exc (its E sources' targets, then its I sources').
+      if (fixed) {
+        const std::uint32_t first_inh = spec.n_exc > bounds[k] ? std::min(spec.n_exc, bounds[k + 1]) - bounds[k] : 0;
+        return partition(bounds[k], bounds[k + 1],
+                         fixed_indegree_byte_rows(spec, bounds[k], bounds[k + 1], first_inh, seed, threads_each));
+      }
       // The conductance network's rows straight as gaps; where even 16-bit gaps would often escape (a mean gap
       // over ~10^4 cells), its 32-bit table instead.
       gap_rows rows = fixed_probability_gap_rows(n, bounds[k], bounds[k + 1], p_connect, seed, threads_each);
@@ -104,7 +109,7 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
     model_.fraction = fraction_.get();
     state_.s_exc.assign(n, 0.0f);
     state_.s_inh.assign(n, 0.0f);
-    for (partition& part : parts_) part.host_fraction(*fraction_, model_.n_exc);
+    for (partition& part : parts_) part.host_fraction(*fraction_, n, model_.n_exc);
   } else {
     for (partition& part : parts_) part.host_conductance(model_);
   }

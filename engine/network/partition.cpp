@@ -30,20 +30,15 @@ partition::partition(incoming_synapses synapses)
       afferent_draws_(kChunk) {}
 
 partition::partition(std::uint32_t begin, std::uint32_t end, gap_rows rows)
-    : begin_(begin), end_(end), n_synapses_(rows.n_synapses), afferent_draws_(kChunk) {
-  if (rows.word_bytes == 1) {
-    gaps8_ = std::move(rows.gaps8);
-    row_form_ = row_form::gaps8;
-  } else if (rows.word_bytes == 2) {
-    gaps16_ = std::move(rows.gaps16);
-    row_form_ = row_form::gaps16;
-  }
-}
+    : begin_(begin), end_(end), built_(std::move(rows)), n_synapses_(built_.n_synapses), afferent_draws_(kChunk) {}
 
-void partition::host_fraction(const fraction_model& m, std::uint32_t n_exc) {
-  fraction_rows_ = delta_rows(synapses_, n_exc > begin_ ? std::min(n_exc, end_) - begin_ : 0);
+void partition::host_fraction(const fraction_model& m, std::uint32_t n, std::uint32_t n_exc) {
+  if (built_.word_bytes == 1)
+    fraction_rows_ = std::move(built_.gaps8);  // split at n_exc when built (gap_rows.hpp)
+  else
+    fraction_rows_ = delta_rows(synapses_, n_exc > begin_ ? std::min(n_exc, end_) - begin_ : 0);
   // A slot holds a step's spikes of the whole network: at most every one of its cells.
-  recent_spikes_ = spike_ring(m.ring_slots, synapses_.n_sources());
+  recent_spikes_ = spike_ring(m.ring_slots, n);
   arrivals_.assign(2 * static_cast<std::size_t>(end_ - begin_), 0);
   // deliver_recorded reads the byte rows only: the 32-bit table (4 times their size, 80 MB at 20k cells) is
   // freed, as host_conductance does.
@@ -262,7 +257,16 @@ void partition::host_conductance(const network_model& m) {
   // A slot holds a step's spikes of the whole network: at most every one of its cells.
   if (m.delay_steps[0] != 0 || m.delay_steps[1] != 0)
     recent_spikes_ = spike_ring(std::max(m.delay_steps[0], m.delay_steps[1]) + 1, m.n);
-  if (row_form_ != row_form::targets32) return;  // built as gaps (engine/synapses/gap_rows.hpp)
+  if (built_.word_bytes == 1) {  // built as gaps (engine/synapses/gap_rows.hpp)
+    gaps8_ = std::move(built_.gaps8);
+    row_form_ = row_form::gaps8;
+    return;
+  }
+  if (built_.word_bytes == 2) {
+    gaps16_ = std::move(built_.gaps16);
+    row_form_ = row_form::gaps16;
+    return;
+  }
   // The narrowest gap word whose escapes are rare (gap_word_bytes): one byte at a mean gap of n / in-degree = 20
   // cells (10k cells, in-degree 500; about 1 gap in 500,000 is 256 or more), 16 bits at 100k (mean gap 200: 28 % of
   // the gaps would need a byte row's escape, and those rows measured slower than the 32-bit ones, bench/README.md

@@ -64,12 +64,12 @@ struct step_inputs {
 class partition {
  public:
   explicit partition(incoming_synapses synapses);
-  // A conductance network's partition [begin, end) whose rows were built as gaps (rows.word_bytes 1 or 2,
-  // engine/synapses/gap_rows.hpp): host_conductance then keeps them.
+  // A partition [begin, end) whose rows were built as gaps (engine/synapses/gap_rows.hpp: rows.word_bytes 1 or 2 for
+  // the conductance network, byte rows split at n_exc for the fraction network), which host_* then keeps.
   partition(std::uint32_t begin, std::uint32_t end, gap_rows rows);
-  // Fraction network, once before stepping: builds the byte rows (n_exc: the first inhibitory cell), sizes the spike
-  // ring and the arrival counts.
-  void host_fraction(const fraction_model& m, std::uint32_t n_exc);
+  // Fraction network, once before stepping: builds the byte rows (unless built; n_exc: the first inhibitory cell),
+  // sizes the spike ring (n: the network's cells) and the arrival counts.
+  void host_fraction(const fraction_model& m, std::uint32_t n, std::uint32_t n_exc);
   // Conductance network, once before stepping: builds the 8- or 16-bit rows its deliver phase reads, whichever
   // suits the network's gaps (see row_form; unless it holds them already), and sizes the spike ring if m has delays.
   void host_conductance(const network_model& m);
@@ -136,6 +136,7 @@ class partition {
 
   std::uint32_t begin_, end_;
   incoming_synapses synapses_;  // empty once the rows are held as gaps (conductance network) or bytes (fraction)
+  gap_rows built_;              // rows built as gaps at start-up, until host_* takes them
   std::uint64_t n_synapses_ = 0;
   std::vector<std::uint16_t> afferent_draws_;  // one chunk's Philox draws of the afferent input
   delta_rows fraction_rows_;    // fraction network: the synapses' rows, one byte per target

@@ -107,6 +107,17 @@ std::uint64_t sources_of_target(const fixed_indegree& spec, std::uint32_t t) {
 
 }  // namespace
 
+fixed_indegree_sources::fixed_indegree_sources(const fixed_indegree& spec, std::uint64_t seed, std::uint32_t begin)
+    : spec_(spec), seed_(seed), begin_(begin), ends_(lanes::kLanes + 1, 0) {}
+
+void fixed_indegree_sources::draw_from(std::uint32_t t) {
+  first_ = t;
+  count_ = std::min(lanes::kLanes, spec_.n - t);
+  for (std::uint32_t j = 0; j < count_; ++j) ends_[j + 1] = ends_[j] + sources_of_target(spec_, t + j);
+  sources_.resize(ends_[count_]);
+  append_sources16(spec_, philox_round_keys(philox_key::from_seed(seed_)), t, count_, sources_.data(), bits_);
+}
+
 incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
                                           std::uint64_t seed, unsigned threads) {
   // Every target's count is known (its in-degrees), so the list is allocated once and each target's place in it is

@@ -20,6 +20,29 @@ struct fixed_indegree {
 void draw_fixed_indegree_sources(const fixed_indegree& spec, philox_key key, std::uint32_t target,
                                  std::vector<std::uint32_t>& out, std::vector<std::uint64_t>& scratch_bits);
 
+// The sources of the targets of a partition that starts at cell `begin`: a sources_of(local, visit) that calls
+// visit(source) for each source of cell begin + local, ascending, as draw_fixed_indegree_sources lists them. Asked
+// for targets in ascending order (as the row builders do), it draws 16 targets at a time, one Philox call per block
+// index for all 16 (as fixed_indegree_synapses does).
+class fixed_indegree_sources {
+ public:
+  fixed_indegree_sources(const fixed_indegree& spec, std::uint64_t seed, std::uint32_t begin);
+  template <class Visit>
+  void operator()(std::uint32_t local, Visit visit) {
+    const std::uint32_t t = begin_ + local;
+    if (t < first_ || t >= first_ + count_) draw_from(t);
+    for (std::uint64_t k = ends_[t - first_]; k < ends_[t - first_ + 1]; ++k) visit(sources_[k]);
+  }
+
+ private:
+  void draw_from(std::uint32_t t);  // the group of targets [t, t + 16) (or to the last cell)
+  fixed_indegree spec_;
+  std::uint64_t seed_;
+  std::uint32_t begin_, first_ = 0, count_ = 0;
+  std::vector<std::uint32_t> sources_;
+  std::vector<std::uint64_t> ends_, bits_;  // ends_[j]: where the group's target j's sources start (17 entries)
+};
+
 // The synapses arriving at targets [begin, end); threads: for the table's transposition (incoming_synapses).
 incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
                                           std::uint64_t seed, unsigned threads = 1);

@@ -1,12 +1,16 @@
 #pragma once
-// The conductance network's rows of one partition as 1- or 2-byte gaps (engine/synapses/delta_rows.hpp, every target in
-// part 0), built straight from each target's draws without the 32-bit table of connectivity.hpp. Why: that table,
-// 4 bytes a synapse, was built only to be encoded into the gaps and freed, and beside them it was the start-up's peak
-// memory (77,000 cells at in-degree 3,850: 1.43 GB for 0.3 GB of byte rows; bench/README.md, "Gap rows without the
-// 32-bit table"). The rows are word for word those delta_rows builds from the table.
+// A partition's rows as 1- or 2-byte gaps (engine/synapses/delta_rows.hpp), built straight from each target's draws
+// without the 32-bit table of connectivity.hpp. Why: that table, 4 bytes a synapse, was built only to be encoded
+// into the gaps and freed, and beside them it was the start-up's peak memory (77,000 cells at in-degree 3,850:
+// 1.43 GB for 0.3 GB of byte rows; bench/README.md, "Gap rows without the 32-bit table"). Each target's sources are
+// drawn twice, as the table's build did: first to count every row's words (and the gaps that would escape, which
+// choose the word), then to write them, each of up to `threads` threads a share of the targets (target_shares) and
+// its own words of every row. The rows are word for word those delta_rows encodes from the table, for any thread
+// count.
 #include <cstdint>
 
 #include "engine/synapses/delta_rows.hpp"
+#include "engine/synapses/fixed_indegree.hpp"
 
 namespace cortexloop::engine {
 
@@ -24,15 +28,19 @@ constexpr unsigned gap_word_bytes(std::uint64_t n_synapses, std::uint64_t escape
 
 struct gap_rows {
   std::uint64_t n_synapses = 0;
-  unsigned word_bytes = 0;  // gap_word_bytes; 0: no rows were built
+  unsigned word_bytes = 0;  // 1 or 2; 0: no rows were built
   delta_rows gaps8;         // word_bytes == 1
   delta_rows16 gaps16;      // word_bytes == 2
 };
 
-// The rows of targets [begin, end) of an n_neurons network under the fixed-probability law (connectivity.hpp): each
-// target's sources are drawn twice, to count every row's words and then to write them, by up to `threads` threads
-// (target_shares), each writing its own words of every row. The same rows for any thread count.
+// The conductance network's rows of targets [begin, end) of an n_neurons network under the fixed-probability law
+// (connectivity.hpp), every target in part 0, in the word gap_word_bytes chooses (none if 0).
 gap_rows fixed_probability_gap_rows(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end, double p_connect,
                                     std::uint64_t seed, unsigned threads);
+
+// The fraction network's byte rows of targets [begin, end) under fixed in-degrees (fixed_indegree.hpp), each row
+// split at local index first_inh (its E targets, then its I targets); word_bytes is 1.
+gap_rows fixed_indegree_byte_rows(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
+                                  std::uint32_t first_inh, std::uint64_t seed, unsigned threads);
 
 }  // namespace cortexloop::engine
