@@ -4,7 +4,6 @@
 #include <cmath>
 #include <utility>
 
-#include "engine/cpu/setup_threads.hpp"
 #include "engine/random/philox_lanes.hpp"
 
 namespace cortexloop::engine {
@@ -35,56 +34,20 @@ std::vector<std::uint32_t> target_shares(std::uint32_t n_local, unsigned threads
   return cut;
 }
 
-template <class MakeSourcesOf>
-void incoming_synapses::fill_rows(std::uint32_t n, unsigned threads, MakeSourcesOf make_sources_of) {
-  // A counting sort from targets to rows by source: each row then lists its local targets ascending, and the
-  // delivery of one spike walks them in memory order. Thread t takes targets [cut[t], cut[t + 1]) and owns, in every
-  // row, the slots after those of threads 0 .. t - 1 (its targets are larger): it counts its share of each row, then
-  // writes its slots, with no write shared between threads.
-  const std::vector<std::uint32_t> cut = target_shares(end_ - begin_, threads);
-  threads = static_cast<unsigned>(cut.size() - 1);
-  std::vector<std::vector<std::uint64_t>> slot(threads);  // per thread: its count per source, then its next slot
-  run_threads(threads, [&](unsigned t) {
-    slot[t].assign(n, 0);
-    auto sources_of = make_sources_of();
-    std::uint64_t* const count = slot[t].data();
-    for (std::uint32_t local = cut[t]; local < cut[t + 1]; ++local)
-      sources_of(local, [count](std::uint32_t s) { ++count[s]; });
-  });
-  std::uint64_t total = 0;
-  for (std::size_t s = 0; s < n; ++s) {
-    row_start_[s] = total;
-    for (unsigned t = 0; t < threads; ++t) total += std::exchange(slot[t][s], total);
-  }
-  row_start_[n] = total;
-  targets_.resize(total);
-  run_threads(threads, [&](unsigned t) {
-    auto sources_of = make_sources_of();
-    std::uint64_t* const next = slot[t].data();
-    std::uint32_t* const targets = targets_.data();
-    for (std::uint32_t local = cut[t]; local < cut[t + 1]; ++local)
-      sources_of(local, [&](std::uint32_t s) { targets[next[s]++] = local; });
-  });
-}
-
 incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::uint32_t end, double p,
                                      std::uint64_t seed, unsigned threads)
-    : begin_(begin), end_(end), row_start_(static_cast<std::size_t>(n) + 1, 0) {
-  // Each target's sources are drawn twice (the same Philox stream both times), to count and then to place them,
-  // rather than kept: all the sources held at once are as large as the table itself, and beside it they were the
-  // start-up's peak memory (403 MB at 100k cells, 309 MB drawn twice; bench/README.md, "Tidy pass").
-  fill_rows(n, threads, [&] { return fixed_probability_sources(n, p, seed, begin); });
-}
+    // Each target's sources are drawn twice (the same Philox stream both times), to count and then to place them,
+    // rather than kept: all the sources held at once are as large as the table itself, and beside it they were the
+    // start-up's peak memory (403 MB at 100k cells, 309 MB drawn twice; bench/README.md, "Tidy pass").
+    : incoming_synapses(n, begin, end, threads, [&] { return fixed_probability_sources(n, p, seed, begin); }) {}
 
 incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::uint32_t end,
                                      const std::vector<std::uint32_t>& sources,
                                      const std::vector<std::uint64_t>& first_source, unsigned threads)
-    : begin_(begin), end_(end), row_start_(static_cast<std::size_t>(n) + 1, 0) {
-  fill_rows(n, threads, [&] {
-    return [&](std::uint32_t local, auto visit) {
-      for (std::uint64_t k = first_source[local]; k < first_source[local + 1]; ++k) visit(sources[k]);
-    };
-  });
-}
+    : incoming_synapses(n, begin, end, threads, [&] {
+        return [&](std::uint32_t local, auto visit) {
+          for (std::uint64_t k = first_source[local]; k < first_source[local + 1]; ++k) visit(sources[k]);
+        };
+      }) {}
 
 }  // namespace cortexloop::engine

@@ -4,12 +4,15 @@
 // stream (engine/random/philox.hpp), so a target's inputs do not depend on how the network is partitioned.
 // A partition stores the synapses that arrive at its own cells, indexed by source (NEST and Arbor keep synapses
 // with their targets the same way): the delivery of a spike writes only the partition's memory.
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "engine/cpu/huge_pages.hpp"
+#include "engine/cpu/setup_threads.hpp"
 #include "engine/random/philox.hpp"
 
 namespace cortexloop::engine {
@@ -53,6 +56,13 @@ class incoming_synapses {
   // threads: how many threads build the table (set-up only; the result does not depend on it).
   incoming_synapses(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end, double p_connect,
                     std::uint64_t seed, unsigned threads = 1);
+  // From any per-target sources, with `threads` threads each taking a contiguous share of the targets (target_shares):
+  // make_sources_of() gives a thread its own sources_of, where sources_of(local, visit) calls visit(source) for each
+  // source of cell begin + local, ascending (fixed_probability_sources, fixed_indegree_sources); it is asked for its
+  // share's targets in ascending order, twice (to count each row's length, then to place).
+  template <std::invocable MakeSourcesOf>
+  incoming_synapses(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end, unsigned threads,
+                    MakeSourcesOf make_sources_of);
   // From per-target source lists: target t's sources are sources[first_source[t - begin], first_source[t - begin + 1]).
   incoming_synapses(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end,
                     const std::vector<std::uint32_t>& sources, const std::vector<std::uint64_t>& first_source,
@@ -73,15 +83,43 @@ class incoming_synapses {
   std::uint32_t end() const noexcept { return end_; }
 
  private:
-  // Fills the rows from per-target sources with `threads` threads, each taking a contiguous share of the targets:
-  // make_sources_of() gives a thread its own sources_of, where sources_of(local, visit) calls visit(source) for
-  // each source of cell begin_ + local, ascending; it is called twice per cell (to count each row's length, then
-  // to place).
-  template <class MakeSourcesOf>
-  void fill_rows(std::uint32_t n_neurons, unsigned threads, MakeSourcesOf make_sources_of);
   std::uint32_t begin_ = 0, end_ = 0;
   std::vector<std::uint64_t> row_start_{0};  // n_neurons + 1
   std::vector<std::uint32_t, huge_page_allocator<std::uint32_t>> targets_;  // huge pages: built and read at random
 };
+
+template <std::invocable MakeSourcesOf>
+incoming_synapses::incoming_synapses(std::uint32_t n, std::uint32_t begin, std::uint32_t end, unsigned threads,
+                                     MakeSourcesOf make_sources_of)
+    : begin_(begin), end_(end), row_start_(static_cast<std::size_t>(n) + 1, 0) {
+  // A counting sort from targets to rows by source: each row then lists its local targets ascending, and the
+  // delivery of one spike walks them in memory order. Thread t takes targets [cut[t], cut[t + 1]) and owns, in every
+  // row, the slots after those of threads 0 .. t - 1 (its targets are larger): it counts its share of each row, then
+  // writes its slots, with no write shared between threads.
+  const std::vector<std::uint32_t> cut = target_shares(end_ - begin_, threads);
+  threads = static_cast<unsigned>(cut.size() - 1);
+  std::vector<std::vector<std::uint64_t>> slot(threads);  // per thread: its count per source, then its next slot
+  run_threads(threads, [&](unsigned t) {
+    slot[t].assign(n, 0);
+    auto sources_of = make_sources_of();
+    std::uint64_t* const count = slot[t].data();
+    for (std::uint32_t local = cut[t]; local < cut[t + 1]; ++local)
+      sources_of(local, [count](std::uint32_t s) { ++count[s]; });
+  });
+  std::uint64_t total = 0;
+  for (std::size_t s = 0; s < n; ++s) {
+    row_start_[s] = total;
+    for (unsigned t = 0; t < threads; ++t) total += std::exchange(slot[t][s], total);
+  }
+  row_start_[n] = total;
+  targets_.resize(total);
+  run_threads(threads, [&](unsigned t) {
+    auto sources_of = make_sources_of();
+    std::uint64_t* const next = slot[t].data();
+    std::uint32_t* const targets = targets_.data();
+    for (std::uint32_t local = cut[t]; local < cut[t + 1]; ++local)
+      sources_of(local, [&](std::uint32_t s) { targets[next[s]++] = local; });
+  });
+}
 
 }  // namespace cortexloop::engine

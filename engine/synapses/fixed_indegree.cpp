@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 
-#include "engine/cpu/setup_threads.hpp"
 #include "engine/random/philox_lanes.hpp"
 #include "engine/random/philox_normal.hpp"
 
@@ -38,9 +37,6 @@ void draw_fixed_indegree_sources(const fixed_indegree& spec, philox_key key, std
 }
 
 namespace {
-
-// Fewer 16-target groups than this per thread are not worth a thread.
-constexpr std::uint32_t kMinGroupsPerThread = 64;
 
 // The sources of the `count` <= 16 targets from `first`, appended target by target as draw_fixed_indegree_sources
 // gives them: the same streams, their words taken in the same order and rejected alike, but 16 targets' Philox blocks
@@ -120,26 +116,7 @@ void fixed_indegree_sources::draw_from(std::uint32_t t) {
 
 incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
                                           std::uint64_t seed, unsigned threads) {
-  // Every target's count is known (its in-degrees), so the list is allocated once and each target's place in it is
-  // known before it is drawn: threads then draw disjoint runs of 16-target groups straight into their places (grown
-  // by push_back, the list's ~20 doublings had been copied and page-faulted 2x its final size, 80 MB at 20k cells,
-  // a fifth of the start-up's CPU time).
-  std::vector<std::uint64_t> first_source(static_cast<std::size_t>(end - begin) + 1, 0);
-  for (std::uint32_t t = begin; t < end; ++t)
-    first_source[t - begin + 1] = first_source[t - begin] + sources_of_target(spec, t);
-  std::vector<std::uint32_t> sources(first_source.back());
-  const philox_round_keys keys(philox_key::from_seed(seed));
-  const std::uint32_t groups = (end - begin + lanes::kLanes - 1) / lanes::kLanes;
-  const unsigned drawing = std::clamp(groups / kMinGroupsPerThread, 1u, std::max(1u, threads));
-  run_threads(drawing, [&](unsigned k) {
-    std::vector<std::uint64_t> bits;
-    const std::uint32_t g_end = static_cast<std::uint32_t>(static_cast<std::uint64_t>(groups) * (k + 1) / drawing);
-    for (std::uint32_t g = static_cast<std::uint32_t>(static_cast<std::uint64_t>(groups) * k / drawing); g < g_end; ++g) {
-      const std::uint32_t t = begin + g * lanes::kLanes;
-      append_sources16(spec, keys, t, std::min(lanes::kLanes, end - t), sources.data() + first_source[t - begin], bits);
-    }
-  });
-  return incoming_synapses(spec.n, begin, end, sources, first_source, threads);
+  return incoming_synapses(spec.n, begin, end, threads, [&] { return fixed_indegree_sources(spec, seed, begin); });
 }
 
 }  // namespace cortexloop::engine

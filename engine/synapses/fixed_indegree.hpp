@@ -23,7 +23,7 @@ void draw_fixed_indegree_sources(const fixed_indegree& spec, philox_key key, std
 // The sources of the targets of a partition that starts at cell `begin`: a sources_of(local, visit) that calls
 // visit(source) for each source of cell begin + local, ascending, as draw_fixed_indegree_sources lists them. Asked
 // for targets in ascending order (as the row builders do), it draws 16 targets at a time, one Philox call per block
-// index for all 16 (as fixed_indegree_synapses does).
+// index for all 16.
 class fixed_indegree_sources {
  public:
   fixed_indegree_sources(const fixed_indegree& spec, std::uint64_t seed, std::uint32_t begin);
@@ -43,7 +43,9 @@ class fixed_indegree_sources {
   std::vector<std::uint64_t> ends_, bits_;  // ends_[j]: where the group's target j's sources start (17 entries)
 };
 
-// The synapses arriving at targets [begin, end); threads: for the table's transposition (incoming_synapses).
+// The synapses arriving at targets [begin, end) as the 32-bit table, from fixed_indegree_sources (the fraction
+// network builds its byte rows from the same draws without it, engine/synapses/gap_rows.hpp; the table is their
+// reference in the tests).
 incoming_synapses fixed_indegree_synapses(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
                                           std::uint64_t seed, unsigned threads = 1);
 
