@@ -2,9 +2,9 @@
 # and the sanitized test suite share (CI builds the libraries once for both).
 #   asan_configure DIR   configures DIR: clang, RelWithDebInfo (-O2 -g: the sanitized suite runs its long network
 #                        simulations 2-5x slower than Release instead of 10-15x at -O0/-O1), CORTEXLOOP_FUZZ=ON
-#                        (every library built with -fsanitize=fuzzer-no-link,address,undefined and
-#                        -fno-sanitize-recover=all, top-level CMakeLists.txt; the test programs and the
-#                        binary without the coverage part), tests on, benchmarks off, and -march=native as the
+#                        (everything built with -fsanitize=address,undefined -fno-sanitize-recover=all,
+#                        the code the fuzzers run also with -fsanitize=fuzzer-no-link: top-level and
+#                        fuzz/CMakeLists.txt), tests on, benchmarks off, and -march=native as the
 #                        Release build: the engine's 16-lane update and Philox lanes then run their AVX-512 code
 #                        (engine/cpu/lanes16.hpp), the code this machine runs in Release, instead of the scalar
 #                        fallback, which made the network tests 20-37x slower than Release under ASan (a network point ~7x
