@@ -8,8 +8,6 @@ printed each second while it stalls and 1, 2, 5 and 12 s after it left (what the
 import argparse
 import os
 import signal
-import socket
-import subprocess
 import sys
 import time
 
@@ -18,14 +16,7 @@ import zmq
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
 from cortexloop_client import Client  # noqa: E402
-
-
-def port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
 
 
 def main():
@@ -46,9 +37,8 @@ def main():
             ap.error(f"{a!r} is not ENV=VALUE")
         k, v = a.split("=", 1)
         env[k] = v
-    pub, cmd = f"tcp://127.0.0.1:{port()}", f"tcp://127.0.0.1:{port()}"
-    srv = subprocess.Popen([binary, "serve", "--config", os.path.join(REPO, "configs", "default.toml"), "--pub", pub,
-                            "--commands", cmd, "--quiet"], env=env)
+    srv, pub, cmd = serve_on_free_ports([binary, "serve", "--config", os.path.join(REPO, "configs", "default.toml"),
+                                         "--quiet"], env=env)
 
     def rss():
         with open(f"/proc/{srv.pid}/status") as f:

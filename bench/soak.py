@@ -38,8 +38,6 @@ import math
 import os
 import random
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import time
@@ -53,18 +51,11 @@ import zmq  # noqa: E402
 
 from cortexloop_client import client as cl  # noqa: E402
 from cortexloop_client.client import Client, Program, Site  # noqa: E402
+from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
 
 p = cl.p
 CB = p.CommandBody.CommandBody
 MAX_FRAME = 64 * 1024
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def rss_kib(pid):
@@ -455,11 +446,9 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rng = random.Random(args.seed)
-    pub = f"tcp://127.0.0.1:{free_port()}"
-    commands = f"tcp://127.0.0.1:{free_port()}"
-    serve_cmd = [args.binary, "serve", "--config", args.config, "--pub", pub, "--commands", commands, "--quiet"]
+    serve_cmd = [args.binary, "serve", "--config", args.config, "--quiet"]
     server_log = open(os.path.join(args.out, "serve.log"), "w")
-    server = subprocess.Popen(serve_cmd, stdout=server_log, stderr=subprocess.STDOUT)
+    server, pub, commands = serve_on_free_ports(serve_cmd, stdout=server_log, stderr=subprocess.STDOUT)
     minutes = open(os.path.join(args.out, "minutes.jsonl"), "w")
 
     def say(*a):

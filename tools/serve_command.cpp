@@ -20,6 +20,7 @@
 #include "io/config/config_loader.hpp"
 #include "io/server/server.hpp"
 #include "tools/default_config.hpp"
+#include "tools/endpoints_file.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/option_override.hpp"
 #include "tools/positive_number.hpp"
@@ -37,6 +38,7 @@ struct serve_options {
   std::string mode = "realtime";
   std::string pub = "tcp://127.0.0.1:5555";
   std::string commands = "tcp://127.0.0.1:5556";
+  std::string endpoints_file;  // empty: none written
   int cpu = -1;
   int io_cpu = -1;
   bool mlock = false;
@@ -133,6 +135,7 @@ int run_serve(const serve_options& o) {
   setup_notice notice("serve", so.params.network, o.quiet);
   io::server srv(so);
   notice.done();
+  if (!o.endpoints_file.empty()) write_endpoints_file(o.endpoints_file, srv.pub_endpoint(), srv.command_endpoint());
   srv.start();
   const bool tty = isatty(STDERR_FILENO);
   // Said even with --quiet: a server open to the network without authentication must not go unnoticed.
@@ -204,6 +207,9 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--pub", o->pub, "PUB endpoint (readouts, status, spikes, acks)")->capture_default_str();
   cmd->add_option("--commands", o->commands, "ROUTER endpoint (commands, acks)")->capture_default_str();
+  cmd->add_option("--endpoints-file", o->endpoints_file,
+                  "Once bound, write the two endpoints to this file (lines \"pub ENDPOINT\", \"commands ENDPOINT\"): "
+                  "with --pub/--commands tcp://127.0.0.1:* the system picks free ports and a client reads them here");
   cmd->add_option("--cpu", o->cpu, "Pin the real-time thread to this CPU (with --threads 2 or more: pinned anyway, "
                                    "by default to the first usable CPU)")
       ->check(CLI::NonNegativeNumber);

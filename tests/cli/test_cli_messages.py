@@ -319,5 +319,35 @@ class SetupNotice(unittest.TestCase):
         self.assertIn("serve: " + self.ANNOUNCED, r.stderr)
         self.assertLess(r.stderr.index("set-up took"), r.stderr.index("serve: final"))
 
+
+class EndpointsFile(unittest.TestCase):
+    # serve --endpoints-file: the endpoints as bound, so a client that let the system choose the ports (*) finds
+    # them (tools/endpoints_file.hpp). Reference: the format docs/protocol.md gives, and ports the system chose
+    # (not "*"). Break tried: the endpoints as given written instead of as bound (the "*" left in the file): this
+    # test and the examples that start serve (ExampleErrors) fail.
+    SMALL = ("--set", "network.n_neurons=1000", "--mode", "fast", "--duration", "0.01")
+
+    def test_the_bound_ports_are_written(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "endpoints")
+            r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", "tcp://127.0.0.1:*", "--commands",
+                    "tcp://127.0.0.1:*", "--endpoints-file", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            lines = open(path).read().splitlines()
+            self.assertEqual(os.listdir(tmp), ["endpoints"])  # the partial file renamed, not left beside it
+        self.assertEqual([line.split(" ")[0] for line in lines], ["pub", "commands"])
+        ports = [int(line.rsplit(":", 1)[1]) for line in lines]  # a number, not "*"
+        self.assertTrue(all(0 < p < 65536 for p in ports), lines)
+        self.assertNotEqual(ports[0], ports[1])
+        self.assertTrue(all(line.split(" ")[1].startswith("tcp://127.0.0.1:") for line in lines), lines)
+
+    def test_a_file_that_cannot_be_written_is_named(self):
+        r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", "tcp://127.0.0.1:*", "--commands",
+                "tcp://127.0.0.1:*", "--endpoints-file", "/nonexistent/endpoints")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot write --endpoints-file /nonexistent/endpoints.partial: No such file or directory",
+                      r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1])

@@ -8,9 +8,7 @@ PYTHONPATH with build/python and tools/python.
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -18,6 +16,7 @@ import unittest
 import numpy as np
 
 from cortexloop_client import Client
+from cortexloop_client.loop import serve_on_free_ports
 from cortexloop_client import plot
 from cortexloop_client import viewer
 
@@ -26,17 +25,16 @@ CONFIG = "configs/zerlaut2018_network.toml"
 SMALL = ["--set", "network.n_neurons=1000"]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
+    # On ports serve picks, or on given endpoints (a second server where the first was).
     def __init__(self, *extra, config=CONFIG, endpoints=None):
-        self.pub, self.commands = endpoints or (f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}")
-        self.proc = subprocess.Popen([BIN, "serve", "--config", config, *SMALL, "--pub", self.pub, "--commands",
-                                      self.commands, *extra], stderr=subprocess.PIPE, text=True)
+        args = [BIN, "serve", "--config", config, *SMALL, *extra]
+        if endpoints:
+            self.pub, self.commands = endpoints
+            self.proc = subprocess.Popen([*args, "--pub", self.pub, "--commands", self.commands],
+                                         stderr=subprocess.PIPE, text=True)
+        else:
+            self.proc, self.pub, self.commands = serve_on_free_ports(args, stderr=subprocess.PIPE, text=True)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         self.proc.send_signal(sig)
@@ -185,7 +183,7 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
 
     def test_bad_names_raise_a_clear_error(self):
-        c = Client(f"tcp://127.0.0.1:{free_port()}", None)
+        c = Client("tcp://127.0.0.1:9", None)  # no server needed: each call fails before it would send
         with self.assertRaisesRegex(ValueError, "waveform 'square' is not one of 'dc'"):
             c.stimulate(100.0, waveform="square")
         with self.assertRaisesRegex(ValueError, "population 'pyr'"):

@@ -8,7 +8,6 @@ off-loopback binds are only bound, never connected to). Needs CORTEXLOOP_BIN and
 """
 import os
 import signal
-import socket
 import stat
 import subprocess
 import tempfile
@@ -19,16 +18,11 @@ import zmq
 import zmq.auth
 
 from cortexloop_client import Client, load_key_file
+from cortexloop_client.loop import ANY_PORT, serve_on_free_ports
 
 BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
 CONFIG = "configs/zerlaut2018_network.toml"
 SMALL = ["--set", "network.n_neurons=1000"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def keys(out, name):
@@ -98,7 +92,7 @@ class CurveTest(unittest.TestCase):
         self.assertEqual(load_key_file(self.server_sec), (public, secret))
 
     def test_off_loopback_without_keys_is_refused_and_insecure_warns(self):
-        common = [BIN, "serve", "--config", CONFIG, *SMALL, "--pub", f"tcp://127.0.0.1:{free_port()}",
+        common = [BIN, "serve", "--config", CONFIG, *SMALL, "--pub", ANY_PORT,
                   "--duration", "0.1", "--quiet"]
         r = subprocess.run(common + ["--commands", "tcp://*:0"], capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 1, r.stderr)
@@ -112,7 +106,7 @@ class CurveTest(unittest.TestCase):
         # A secret key file that other users can read is refused by name.
         os.chmod(self.mallory_sec, 0o644)
         try:
-            r = subprocess.run(common + ["--commands", f"tcp://127.0.0.1:{free_port()}", "--curve-secret",
+            r = subprocess.run(common + ["--commands", ANY_PORT, "--curve-secret",
                                          self.mallory_sec, "--curve-clients", self.clients],
                                capture_output=True, text=True, timeout=60)
         finally:
@@ -121,10 +115,9 @@ class CurveTest(unittest.TestCase):
         self.assertIn("chmod 600", r.stderr)
 
     def test_only_listed_clients_get_anything(self):
-        pub, commands = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
-        proc = subprocess.Popen([BIN, "serve", "--config", CONFIG, *SMALL, "--pub", pub, "--commands", commands,
-                                 "--curve-secret", self.server_sec, "--curve-clients", self.clients],
-                                stderr=subprocess.PIPE, text=True)
+        proc, pub, commands = serve_on_free_ports([BIN, "serve", "--config", CONFIG, *SMALL, "--curve-secret",
+                                                   self.server_sec, "--curve-clients", self.clients],
+                                                  stderr=subprocess.PIPE, text=True)
         context = zmq.Context()
         try:
             alice = Client(commands, pub, context=context, curve_server_key=self.server_pub,

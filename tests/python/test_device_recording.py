@@ -10,7 +10,6 @@ Needs CORTEXLOOP_BIN and PYTHONPATH with build/python and tools/python.
 import json
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +20,7 @@ import numpy as np
 from cortexloop_client import Client
 from cortexloop_client.client import Program, Site
 from cortexloop_client import plot
+from cortexloop_client.loop import serve_on_free_ports
 
 BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
 CONFIG = "configs/closed_loop.toml"
@@ -37,20 +37,13 @@ SAFETY_START, SAFETY_UA = 125, 600.0              # two channels of 600 uA on el
 LAST_TICK = 154
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class DeviceRecordingTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.rec = os.path.join(cls.tmp.name, "rec")
-        pub, commands = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
-        server = subprocess.Popen([BIN, "serve", "--config", CONFIG, *SMALL, "--mode", "stepped", "--seed", "3",
-                                   "--pub", pub, "--commands", commands], stderr=subprocess.PIPE, text=True)
+        server, pub, commands = serve_on_free_ports([BIN, "serve", "--config", CONFIG, *SMALL, "--mode", "stepped",
+                                                     "--seed", "3"], stderr=subprocess.PIPE, text=True)
         recorder = None
         try:
             c = Client(commands, pub)

@@ -16,7 +16,6 @@ measured.)
 """
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,24 +27,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
 from cortexloop_client import Client  # noqa: E402
+from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
 
 BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(REPO, "build", "cortexloop"))
 MB = 1024.0  # kB per MB (VmRSS is in kB)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 class Server:
     def __init__(self):
-        self.pub, self.commands = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
-        self.proc = subprocess.Popen([BIN, "serve", "--config", os.path.join(REPO, "configs", "default.toml"),
-                                      "--pub", self.pub, "--commands", self.commands, "--quiet"])
+        self.proc, self.pub, self.commands = serve_on_free_ports(
+            [BIN, "serve", "--config", os.path.join(REPO, "configs", "default.toml"), "--quiet"])
         self.client = Client(self.commands, None)
         if self.client.info(60) is None:
             self.stop()

@@ -13,7 +13,6 @@ decide and sends its commands before the next Step, so every command is applied 
 latency is whatever the machine gives (bench/closed_loop_latency.py measures it).
 """
 import os
-import socket
 import subprocess
 import tempfile
 import time
@@ -61,30 +60,78 @@ SENSORS = {"exc_rate": sense_exc_rate, "inh_rate": sense_inh_rate, "lfp": sense_
 
 
 # --- a server of our own -------------------------------------------------------------------------------------
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# serve binds a free loopback port of the system's choice and writes what it bound to --endpoints-file: a port
+# picked free here beforehand could be taken by another program (any outgoing TCP connection takes its local port
+# from the same range) before serve bound it, and serve then failed with "Address already in use" (seen in CI's
+# parallel tests).
+ANY_PORT = "tcp://127.0.0.1:*"
+
+
+def read_endpoints(path, proc, exit_reason=None, timeout=600.0):
+    """(pub, commands) from the --endpoints-file of `proc`, a `cortexloop serve` started with it: waits for the file
+    (serve writes it once bound, after the network's set-up), or raises ServerExited if serve ends first."""
+    end = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if proc.poll() is not None:
+            reason = exit_reason() if exit_reason else None
+            raise ServerExited(reason or f"cortexloop serve exited with code {proc.returncode} before binding")
+        if time.monotonic() > end:
+            raise RuntimeError(f"cortexloop serve wrote no {path} in {timeout:.0f} s")
+        time.sleep(0.01)
+    with open(path) as f:
+        endpoints = dict(line.split(" ", 1) for line in f.read().splitlines())
+    return endpoints["pub"], endpoints["commands"]
+
+
+def serve_on_free_ports(args, **popen_args):
+    """Starts `args`, a `cortexloop serve` command line without --pub and --commands, on free loopback ports and
+    waits until it has bound them: (the Popen, pub endpoint, commands endpoint)."""
+    with tempfile.TemporaryDirectory(prefix="cortexloop-serve-") as folder:
+        path = os.path.join(folder, "endpoints")
+        proc = subprocess.Popen([*args, "--pub", ANY_PORT, "--commands", ANY_PORT, "--endpoints-file", path],
+                                **popen_args)
+        try:
+            return (proc, *read_endpoints(path, proc))
+        except BaseException:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            raise
 
 
 class Server:
-    """`cortexloop serve` on free loopback ports; stop() ends it (SIGTERM)."""
+    """`cortexloop serve` on free loopback ports; stop() ends it (SIGTERM). `pub` and `commands` are the endpoints
+    it bound (the first use waits for them)."""
 
     def __init__(self, config, mode="stepped", seed=1, sets=(), binary=None, extra=(), quiet=True):
-        self.pub = f"tcp://127.0.0.1:{free_port()}"
-        self.commands = f"tcp://127.0.0.1:{free_port()}"
         binary = binary or DEFAULT_BIN
         if not os.path.exists(binary):
             raise FileNotFoundError(f"{binary} not found: build it first (scripts/build.sh) or pass --bin / "
                                     "CORTEXLOOP_BIN")
+        self.folder = tempfile.TemporaryDirectory(prefix="cortexloop-serve-")
+        self.endpoints_file = os.path.join(self.folder.name, "endpoints")
+        self._endpoints = None
         args = [binary, "serve", "--config", config, "--mode", mode, "--seed", str(seed),
-                "--pub", self.pub, "--commands", self.commands, *extra]
+                "--pub", ANY_PORT, "--commands", ANY_PORT, "--endpoints-file", self.endpoints_file, *extra]
         for s in sets:
             args += ["--set", s]
         self.args = args
         # Quiet keeps the server's stderr aside (not on the terminal) so that connect() can show why it exited.
         self.stderr = tempfile.TemporaryFile() if quiet else None
         self.proc = subprocess.Popen(args, stderr=self.stderr)
+
+    @property
+    def pub(self):
+        return self.endpoints()[0]
+
+    @property
+    def commands(self):
+        return self.endpoints()[1]
+
+    def endpoints(self):
+        if self._endpoints is None:
+            self._endpoints = read_endpoints(self.endpoints_file, self.proc, self.exit_reason)
+        return self._endpoints
 
     def exit_reason(self):
         """None while the server runs; else its exit code and the end of its stderr (a config error, a port)."""
@@ -108,6 +155,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.folder.cleanup()
         if check and self.proc.returncode != 0:
             raise ServerExited(self.exit_reason())
         return self.proc.returncode

@@ -1,0 +1,29 @@
+#pragma once
+// `serve --endpoints-file PATH`: the endpoints as bound, for a client that let serve choose its ports
+// (tcp://127.0.0.1:*). A port the client picks free beforehand can be taken by another program before serve binds
+// it (a ZeroMQ client's outgoing connection takes its local port from the same range): serve then failed with
+// "Address already in use" (seen in CI's parallel Python tests). The file appears whole (written beside it, then
+// renamed), so a reader that sees it can read both lines:
+//   pub tcp://127.0.0.1:40321
+//   commands tcp://127.0.0.1:40322
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace cortexloop::tools {
+
+inline void write_endpoints_file(const std::string& path, const std::string& pub, const std::string& commands) {
+  const std::string partial = path + ".partial";
+  auto fail = [&](const std::string& file) {
+    return std::runtime_error("cannot write --endpoints-file " + file + ": " + std::strerror(errno));
+  };
+  std::FILE* f = std::fopen(partial.c_str(), "w");
+  if (f == nullptr) throw fail(partial);
+  const bool written = std::fprintf(f, "pub %s\ncommands %s\n", pub.c_str(), commands.c_str()) > 0;
+  if (std::fclose(f) != 0 || !written) throw fail(partial);
+  if (std::rename(partial.c_str(), path.c_str()) != 0) throw fail(path);
+}
+
+}  // namespace cortexloop::tools
