@@ -1,7 +1,16 @@
 #pragma once
 // How many processes the MPI launcher started, read from its environment (1 without one), so that a command can
-// refuse or prepare a multi-process run before (or without) initialising MPI.
+// refuse or prepare a multi-process run before (or without) initialising MPI; and the one way a command runs as one
+// of them (run_on_ranks).
 #include <cstdlib>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "tools/error_report.hpp"
+#ifdef CORTEXLOOP_HAVE_MPI
+#include "io/mpi/mpi_exchange.hpp"
+#endif
 
 namespace cortexloop::tools {
 
@@ -20,6 +29,23 @@ inline int launched_rank() {
   for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK"})
     if (const char* value = std::getenv(name)) return std::atoi(value);
   return 0;
+}
+
+// body() as one of `launched` processes: with more than one, MPI is initialised around it (and each rank reports its
+// own error before MPI_Abort ends them all: reporting_before_abort); a build without MPI refuses such a run, saying
+// what each process would do alone (`alone`, e.g. "run the whole network and write the same files").
+template <class Body>
+int run_on_ranks(int launched, [[maybe_unused]] const std::string& alone, Body&& body) {
+#ifdef CORTEXLOOP_HAVE_MPI
+  std::optional<io::mpi_session> mpi;
+  if (launched > 1) mpi.emplace(nullptr, nullptr);
+#else
+  if (launched > 1)
+    throw std::runtime_error("mpirun started " + std::to_string(launched) +
+                             " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
+                             "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise " + alone + ")");
+#endif
+  return reporting_before_abort(launched > 1, std::forward<Body>(body));
 }
 
 }  // namespace cortexloop::tools

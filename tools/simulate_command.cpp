@@ -21,7 +21,6 @@
 #include "engine/engine.hpp"
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
-#include "tools/error_report.hpp"
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
@@ -124,17 +123,8 @@ int simulate_ranks(const simulate_options& o, int launched);
 int run_simulate(const simulate_options& o) {
   // Under `mpirun -n K` (K > 1) the K processes step one network together (docs/engine.md, "Across processes").
   const int launched = o.split_over_ranks ? launched_ranks() : 1;
-#ifdef CORTEXLOOP_HAVE_MPI
-  std::optional<io::mpi_session> mpi;
-  if (launched > 1) mpi.emplace(nullptr, nullptr);
-#else
-  if (launched > 1)
-    throw std::runtime_error("mpirun started " + std::to_string(launched) +
-                             " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
-                             "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise run the whole "
-                             "network and write the same files)");
-#endif
-  return reporting_before_abort(launched > 1, [&] { return simulate_ranks(o, launched); });
+  return run_on_ranks(launched, "run the whole network and write the same files",
+                      [&] { return simulate_ranks(o, launched); });
 }
 
 // One process's part of the run: the whole network alone, or its ranks' share under mpirun (launched > 1).

@@ -37,7 +37,6 @@
 #include "io/protocol/format_number.hpp"
 #include "io/recording/npy.hpp"
 #include "tools/default_config.hpp"
-#include "tools/error_report.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/positive_number.hpp"
 #include "tools/process_cpu.hpp"
@@ -210,16 +209,7 @@ int sweep_ranks(const sweep_options& o, int launched);
 
 int run_sweep(const sweep_options& o) {
   const int launched = launched_ranks();
-#ifdef CORTEXLOOP_HAVE_MPI
-  std::optional<io::mpi_session> mpi;
-  if (launched > 1) mpi.emplace(nullptr, nullptr);
-#else
-  if (launched > 1)
-    throw std::runtime_error("mpirun started " + std::to_string(launched) +
-                             " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
-                             "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise run every point)");
-#endif
-  return reporting_before_abort(launched > 1, [&] { return sweep_ranks(o, launched); });
+  return run_on_ranks(launched, "run every point", [&] { return sweep_ranks(o, launched); });
 }
 
 // This process's points: all of them alone, or every K-th under mpirun (launched = K > 1).
