@@ -90,8 +90,13 @@ def serve_on_free_ports(args, **popen_args):
         path = os.path.join(folder, "endpoints")
         proc = subprocess.Popen([*args, "--pub", ANY_PORT, "--commands", ANY_PORT, "--endpoints-file", path],
                                 **popen_args)
+
+        def exit_reason():  # the code, and the end of serve's stderr when it goes to a pipe of ours
+            err = proc.stderr.read() if proc.stderr else ""
+            err = err.decode("utf-8", "replace") if isinstance(err, bytes) else err
+            return f"cortexloop serve exited with code {proc.returncode}" + (f": {err.strip()[-2000:]}" if err else "")
         try:
-            return (proc, *read_endpoints(path, proc))
+            return (proc, *read_endpoints(path, proc, exit_reason))
         except BaseException:
             if proc.poll() is None:
                 proc.kill()
