@@ -4,16 +4,18 @@
 /proc/<pid>/stat over a window. Usage: bench/idle_cpu.py BUILD/cortexloop [--mode stepped] [--seconds 10]"""
 import argparse, os, subprocess, sys, time
 
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
+from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
+
 ap = argparse.ArgumentParser()
 ap.add_argument("binary")
 ap.add_argument("--mode", default="stepped", choices=["stepped", "realtime-paused"])
 ap.add_argument("--seconds", type=float, default=10.0)
-ap.add_argument("--port", type=int, default=57555)
 a = ap.parse_args()
 
-pub, cmd = f"tcp://127.0.0.1:{a.port}", f"tcp://127.0.0.1:{a.port + 1}"
 mode = "stepped" if a.mode == "stepped" else "realtime"
-server = subprocess.Popen([a.binary, "serve", "--mode", mode, "--pub", pub, "--commands", cmd, "--quiet"])
+server, pub, cmd = serve_on_free_ports([a.binary, "serve", "--mode", mode, "--quiet"])
 try:
     time.sleep(3.0)
     if a.mode == "realtime-paused":

@@ -6,16 +6,16 @@ the real-time thread like any command) and later reads its ack's tick_applied. T
 tick_applied == k + 1 is what a controller gets; the rest land one or more ticks later.
 Usage: /usr/bin/python3 bench/next_tick.py build/cortexloop [--seconds 10] [-- serve flags]
 """
-import argparse, collections, os, subprocess, sys, time
+import argparse, collections, os, sys, time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
 from cortexloop_client import Client  # noqa: E402
+from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("binary")
 ap.add_argument("--seconds", type=float, default=10.0)
-ap.add_argument("--port", type=int, default=58555)
 ap.add_argument("--every", type=int, default=10,
                 help="answer every n-th tick (stream.readout_every): a Python client cannot decode 1000 readouts/s "
                      "on a loaded 2-CPU machine, and a backlog would measure the client, not the server")
@@ -31,9 +31,9 @@ if a.client_cpus == "off-last" and os.cpu_count() > 1:
     # A client thread (ours or libzmq's) that lands on the SCHED_FIFO CPU waits for the spin and the compute:
     # with it there, 3 % of commands made the next tick; with it off, 56-84 % (bench/README.md).
     os.sched_setaffinity(0, set(range(os.cpu_count() - 1)))
-pub, cmd = f"tcp://127.0.0.1:{a.port}", f"tcp://127.0.0.1:{a.port + 1}"
 # The server chooses its own CPUs (--rt: real-time thread on the last one, I/O threads on the others).
-server = subprocess.Popen(["taskset", "-c", f"0-{os.cpu_count() - 1}", a.binary, "serve", "--pub", pub, "--commands", cmd, "--quiet"] + a.serve_args)
+server, pub, cmd = serve_on_free_ports(["taskset", "-c", f"0-{os.cpu_count() - 1}", a.binary, "serve", "--quiet"] +
+                                       a.serve_args)
 try:
     c = Client(cmd, pub, topics=(b"readout",))
     c.wait_ack(c.set_parameter("stream.readout_every", a.every), 10.0)
