@@ -67,14 +67,30 @@ SENSORS = {"exc_rate": sense_exc_rate, "inh_rate": sense_inh_rate, "lfp": sense_
 ANY_PORT = "tcp://127.0.0.1:*"
 
 
-def read_endpoints(path, proc, exit_reason=None, timeout=600.0):
+def exit_reason(proc, stderr=None):
+    """None while `proc`, a `cortexloop serve`, runs; else its exit code and the end of its stderr (a config error, a
+    port) when that went to a pipe of ours (proc.stderr) or to a file of ours (`stderr`, read from its start)."""
+    if proc.poll() is None:
+        return None
+    text = ""
+    if proc.stderr is not None:
+        text = proc.stderr.read()
+    elif hasattr(stderr, "seek"):
+        stderr.seek(0)
+        text = stderr.read()
+    text = (text.decode("utf-8", "replace") if isinstance(text, bytes) else text).strip()[-2000:]
+    text = text.replace("\nRun with --help for more information.", "")  # CLI11's, about serve's own options
+    return f"cortexloop serve exited with code {proc.returncode}" + (f": {text}" if text else "")
+
+
+def read_endpoints(path, proc, stderr=None, timeout=600.0):
     """(pub, commands) from the --endpoints-file of `proc`, a `cortexloop serve` started with it: waits for the file
-    (serve writes it once bound, after the network's set-up), or raises ServerExited if serve ends first."""
+    (serve writes it once bound, after the network's set-up), or raises ServerExited (exit_reason) if serve ends
+    first."""
     end = time.monotonic() + timeout
     while not os.path.exists(path):
         if proc.poll() is not None:
-            reason = exit_reason() if exit_reason else None
-            raise ServerExited(reason or f"cortexloop serve exited with code {proc.returncode} before binding")
+            raise ServerExited(exit_reason(proc, stderr))
         if time.monotonic() > end:
             raise RuntimeError(f"cortexloop serve wrote no {path} in {timeout:.0f} s")
         time.sleep(0.01)
@@ -90,13 +106,8 @@ def serve_on_free_ports(args, **popen_args):
         path = os.path.join(folder, "endpoints")
         proc = subprocess.Popen([*args, "--pub", ANY_PORT, "--commands", ANY_PORT, "--endpoints-file", path],
                                 **popen_args)
-
-        def exit_reason():  # the code, and the end of serve's stderr when it goes to a pipe of ours
-            err = proc.stderr.read() if proc.stderr else ""
-            err = err.decode("utf-8", "replace") if isinstance(err, bytes) else err
-            return f"cortexloop serve exited with code {proc.returncode}" + (f": {err.strip()[-2000:]}" if err else "")
         try:
-            return (proc, *read_endpoints(path, proc, exit_reason))
+            return (proc, *read_endpoints(path, proc, popen_args.get("stderr")))
         except BaseException:
             if proc.poll() is None:
                 proc.kill()
@@ -105,49 +116,24 @@ def serve_on_free_ports(args, **popen_args):
 
 
 class Server:
-    """`cortexloop serve` on free loopback ports; stop() ends it (SIGTERM). `pub` and `commands` are the endpoints
-    it bound (the first use waits for them)."""
+    """`cortexloop serve` on free loopback ports (`pub`, `commands`: the endpoints it bound; the constructor returns
+    once it has bound them); stop() ends it (SIGTERM)."""
 
     def __init__(self, config, mode="stepped", seed=1, sets=(), binary=None, extra=(), quiet=True):
         binary = binary or DEFAULT_BIN
         if not os.path.exists(binary):
             raise FileNotFoundError(f"{binary} not found: build it first (scripts/build.sh) or pass --bin / "
                                     "CORTEXLOOP_BIN")
-        self.folder = tempfile.TemporaryDirectory(prefix="cortexloop-serve-")
-        self.endpoints_file = os.path.join(self.folder.name, "endpoints")
-        self._endpoints = None
-        args = [binary, "serve", "--config", config, "--mode", mode, "--seed", str(seed),
-                "--pub", ANY_PORT, "--commands", ANY_PORT, "--endpoints-file", self.endpoints_file, *extra]
+        args = [binary, "serve", "--config", config, "--mode", mode, "--seed", str(seed), *extra]
         for s in sets:
             args += ["--set", s]
         self.args = args
-        # Quiet keeps the server's stderr aside (not on the terminal) so that connect() can show why it exited.
+        # Quiet keeps the server's stderr aside (not on the terminal) so that a failure can say why it exited.
         self.stderr = tempfile.TemporaryFile() if quiet else None
-        self.proc = subprocess.Popen(args, stderr=self.stderr)
-
-    @property
-    def pub(self):
-        return self.endpoints()[0]
-
-    @property
-    def commands(self):
-        return self.endpoints()[1]
-
-    def endpoints(self):
-        if self._endpoints is None:
-            self._endpoints = read_endpoints(self.endpoints_file, self.proc, self.exit_reason)
-        return self._endpoints
+        self.proc, self.pub, self.commands = serve_on_free_ports(args, stderr=self.stderr)
 
     def exit_reason(self):
-        """None while the server runs; else its exit code and the end of its stderr (a config error, a port)."""
-        if self.proc.poll() is None:
-            return None
-        text = ""
-        if self.stderr is not None:
-            self.stderr.seek(0)
-            text = self.stderr.read().decode("utf-8", "replace").strip()[-2000:]
-            text = text.replace("\nRun with --help for more information.", "")  # CLI11's, about serve's own options
-        return f"cortexloop serve exited with code {self.proc.returncode}" + (f": {text}" if text else "")
+        return exit_reason(self.proc, self.stderr)
 
     def stop(self, timeout=20, check=False):
         """Ends the server (SIGTERM) and returns its exit code. With check, raises unless it exited cleanly (0): a
@@ -160,7 +146,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.folder.cleanup()
         if check and self.proc.returncode != 0:
             raise ServerExited(self.exit_reason())
         return self.proc.returncode
