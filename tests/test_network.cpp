@@ -175,7 +175,7 @@ TEST_CASE("the fraction network's byte rows built from the draws are word for wo
     const engine::delta_rows expected(engine::fixed_indegree_synapses(spec, begin, end, 21), first_inh);
     for (const unsigned threads : {1u, 2u, 3u}) {
       INFO("targets [" << begin << ", " << end << "), " << threads << " threads");
-      const engine::gap_rows rows = engine::fixed_indegree_byte_rows(spec, begin, end, first_inh, 21, threads);
+      const engine::gap_rows rows = engine::fixed_indegree_byte_rows(spec, begin, end, 21, threads);
       CHECK(rows.word_bytes == 1);
       CHECK(rows.gaps8 == expected);
     }

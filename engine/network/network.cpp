@@ -54,11 +54,9 @@ std::vector<partition> make_partitions(const network_params& p, std::uint64_t se
   for (unsigned k = 0; k < parts; ++k)
     built.push_back(std::async(std::launch::async, [=] {
       // The fraction network's byte rows, each split at n_exc (its E sources' targets, then its I sources').
-      if (fixed) {
-        const std::uint32_t first_inh = spec.n_exc > bounds[k] ? std::min(spec.n_exc, bounds[k + 1]) - bounds[k] : 0;
+      if (fixed)
         return partition(bounds[k], bounds[k + 1],
-                         fixed_indegree_byte_rows(spec, bounds[k], bounds[k + 1], first_inh, seed, threads_each));
-      }
+                         fixed_indegree_byte_rows(spec, bounds[k], bounds[k + 1], seed, threads_each));
       // The conductance network's rows straight as gaps; where even 16-bit gaps would often escape (a mean gap
       // over ~10^4 cells), its 32-bit table instead.
       gap_rows rows = fixed_probability_gap_rows(n, bounds[k], bounds[k + 1], p_connect, seed, threads_each);

@@ -36,7 +36,7 @@ void partition::host_fraction(const fraction_model& m, std::uint32_t n, std::uin
   if (built_.word_bytes == 1)
     fraction_rows_ = std::move(built_.gaps8);  // split at n_exc when built (gap_rows.hpp)
   else
-    fraction_rows_ = delta_rows(synapses_, n_exc > begin_ ? std::min(n_exc, end_) - begin_ : 0);
+    fraction_rows_ = delta_rows(synapses_, first_inh_local(n_exc, begin_, end_));
   // A slot holds a step's spikes of the whole network: at most every one of its cells.
   recent_spikes_ = spike_ring(m.ring_slots, n);
   arrivals_.assign(2 * static_cast<std::size_t>(end_ - begin_), 0);

@@ -140,8 +140,8 @@ gap_rows fixed_probability_gap_rows(std::uint32_t n, std::uint32_t begin, std::u
 }
 
 gap_rows fixed_indegree_byte_rows(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
-                                  std::uint32_t first_inh, std::uint64_t seed, unsigned threads) {
-  row_builder builder(spec.n, end - begin, first_inh, threads, [&] { return fixed_indegree_sources(spec, seed, begin); });
+                                  std::uint64_t seed, unsigned threads) {
+  row_builder builder(spec.n, end - begin, first_inh_local(spec.n_exc, begin, end), threads, [&] { return fixed_indegree_sources(spec, seed, begin); });
   gap_rows out = builder.count();
   out.word_bytes = 1;  // the fraction network reads byte rows, escapes or not
   out.gaps8 = builder.template write<std::uint8_t>();

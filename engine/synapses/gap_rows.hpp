@@ -38,9 +38,15 @@ struct gap_rows {
 gap_rows fixed_probability_gap_rows(std::uint32_t n_neurons, std::uint32_t begin, std::uint32_t end, double p_connect,
                                     std::uint64_t seed, unsigned threads);
 
+// Where the fraction network's rows of targets [begin, end) split: the local index of the first I cell (cells
+// from n_exc on are I), 0 if all are I, end - begin if none is.
+inline std::uint32_t first_inh_local(std::uint32_t n_exc, std::uint32_t begin, std::uint32_t end) {
+  return n_exc > begin ? (n_exc < end ? n_exc : end) - begin : 0;
+}
+
 // The fraction network's byte rows of targets [begin, end) under fixed in-degrees (fixed_indegree.hpp), each row
-// split at local index first_inh (its E targets, then its I targets); word_bytes is 1.
+// split at first_inh_local (its E targets, then its I targets); word_bytes is 1.
 gap_rows fixed_indegree_byte_rows(const fixed_indegree& spec, std::uint32_t begin, std::uint32_t end,
-                                  std::uint32_t first_inh, std::uint64_t seed, unsigned threads);
+                                  std::uint64_t seed, unsigned threads);
 
 }  // namespace cortexloop::engine
