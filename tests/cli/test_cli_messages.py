@@ -323,8 +323,9 @@ class SetupNotice(unittest.TestCase):
 class EndpointsFile(unittest.TestCase):
     # serve --endpoints-file: the endpoints as bound, so a client that let the system choose the ports (*) finds
     # them (tools/endpoints_file.hpp). Reference: the format docs/protocol.md gives, and ports the system chose
-    # (not "*"). Break tried: the endpoints as given written instead of as bound (the "*" left in the file): this
-    # test and the examples that start serve (ExampleErrors) fail.
+    # (not "*"). Breaks tried: the endpoints as given written instead of as bound (the "*" left in the file): this
+    # test and the examples that start serve (ExampleErrors) fail; a file that cannot be opened skipped silently: the
+    # second test fails.
     SMALL = ("--set", "network.n_neurons=1000", "--mode", "fast", "--duration", "0.01")
 
     def test_the_bound_ports_are_written(self):
