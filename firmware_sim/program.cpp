@@ -245,6 +245,25 @@ double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) 
   return 0.0;
 }
 
+std::int64_t pulse_train_pause_at_or_after(const program& p, std::int64_t t_us) noexcept {
+  if (p.shape != waveform::pulse_train || t_us < 0 || p.phase_width_us == 0 || !(p.frequency_Hz > 0.0) ||
+      !std::isfinite(p.frequency_Hz))
+    return t_us;
+  // The burst t_us falls in (a burst fits in its period, validated), or one endless burst from 0.
+  std::int64_t origin = 0, n_pulses = -1;
+  if (p.pulses_per_burst > 0 && p.burst_period_us > 0) {
+    const std::int64_t b = t_us / p.burst_period_us;
+    if (p.n_bursts > 0 && b >= p.n_bursts) return t_us;
+    origin = b * p.burst_period_us;
+    n_pulses = p.pulses_per_burst;
+  }
+  const std::int64_t extent = pulse_extent_us(p), local = t_us - origin;
+  const std::int64_t n = first_pulse_at_or_after(local - extent + 1, p.frequency_Hz);  // the first ending after it
+  if (n_pulses >= 0 && n >= n_pulses) return t_us;
+  const std::int64_t start = pulse_start_us(n, p.frequency_Hz);
+  return start <= local ? origin + start + extent : t_us;
+}
+
 double program_envelope(const program& p, double tau_us) noexcept { return envelope_of(p).at(tau_us); }
 
 double program_peak(const program& p) noexcept {

@@ -69,6 +69,10 @@ struct program {
 // value is an independent hash of (seed, i), so n holds need n values; arbitrary_integral.hpp gives an
 // arbitrary program's charge in O(1) after an O(n_samples) set-up).
 double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) noexcept;
+// The first local time >= t_us at which no pulse of a pulse train is under way: t_us itself, or the end of the
+// pulse (both phases and the gap) that t_us falls in. t_us for any other shape. Where a pulse train may take a new
+// amplitude without unbalancing a biphasic pulse (stimulator::set_amplitude).
+std::int64_t pulse_train_pause_at_or_after(const program& p, std::int64_t t_us) noexcept;
 
 // The ramp envelope env(tau) in [0, 1] (the header's definition; 1 without ramps): linear between its knots
 // ramp_up_us and duration_us - ramp_down_us.

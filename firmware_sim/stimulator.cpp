@@ -282,6 +282,7 @@ void stimulator::load(std::size_t channel, const site& s, const program& p, std:
   c.start_step = start_step;
   c.end_us = program_end_us(p);
   c.ramping = false;
+  c.amplitude_pending = false;
   c.loaded = true;
   if (s.kind == site_kind::ring_position && n_units_ > 0) {
     const std::span<float> profile{profiles_.data() + channel * n_units_, n_units_};
@@ -311,8 +312,27 @@ void stimulator::clear_all() noexcept {
 
 void stimulator::set_amplitude(std::size_t channel, double amplitude) noexcept {
   if (channel >= kChannels || !channels_[channel].loaded) return;
-  channels_[channel].p.amplitude = amplitude;
-  if (channels_[channel].where.kind == site_kind::electrode) update_allowance(channels_[channel].where.electrode);
+  channel_state& c = channels_[channel];
+  if (c.p.shape == waveform::pulse_train) {  // taken at the next pause between pulses (step_charge)
+    c.amplitude_pending = true;
+    c.pending_amplitude = amplitude;
+    return;
+  }
+  c.p.amplitude = amplitude;
+  if (c.where.kind == site_kind::electrode) update_allowance(c.where.electrode);
+}
+
+// The channel's charge over local [tau0, tau1), taking a pending amplitude at the first pause between pulses in it:
+// the pulse under way at tau0 keeps the amplitude it started with.
+double stimulator::step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1) noexcept {
+  if (!c.amplitude_pending) return program_charge(c.p, tau0, tau1);
+  const std::int64_t at = pulse_train_pause_at_or_after(c.p, tau0);
+  if (at >= tau1) return program_charge(c.p, tau0, tau1);
+  const double before = program_charge(c.p, tau0, at);
+  c.p.amplitude = c.pending_amplitude;
+  c.amplitude_pending = false;
+  if (c.where.kind == site_kind::electrode) update_allowance(c.where.electrode);
+  return before + program_charge(c.p, at, tau1);
 }
 
 void stimulator::ramp_down(std::size_t channel, std::int64_t ramp_us, std::int64_t now_step) noexcept {
@@ -375,7 +395,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
       continue;
     }
     const std::int64_t tau0 = (step_index - c.start_step) * dt_us - c.p.delay_us;
-    double charge = program_charge(c.p, tau0, tau0 + dt_us);
+    double charge = step_charge(c, tau0, tau0 + dt_us);
     if (c.ramping) {
       // Envelope at the step's midpoint (ramp_down is the watchdog's soft stop, not a waveform).
       const double mid = static_cast<double>(now_us) + 0.5 * dt;

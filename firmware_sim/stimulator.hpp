@@ -103,7 +103,9 @@ class stimulator final : public engine::external_current_source {
             std::span<const float> ring_profile = {}) noexcept;
   void clear(std::size_t channel) noexcept;
   void clear_all() noexcept;
-  // Scales a running program's amplitude (controllers); the new amplitude must have passed the same limits.
+  // Scales a running program's amplitude (controllers); the new amplitude must have passed the same limits. A pulse
+  // train takes it between pulses (pulse_train_pause_at_or_after): a change inside a biphasic pulse waits for its
+  // end, so every pulse has zero net charge (an amplitude changed between its phases delivered up to +50 nC).
   void set_amplitude(std::size_t channel, double amplitude) noexcept;
   // Ramps a channel's output linearly to zero over ramp_us from now_step on, then clears it (watchdog).
   void ramp_down(std::size_t channel, std::int64_t ramp_us, std::int64_t now_step) noexcept;
@@ -141,7 +143,10 @@ class stimulator final : public engine::external_current_source {
     bool ramping = false;         // ramp_down(): envelope from 1 at ramp_from_us to 0 at ramp_to_us (device time)
     std::int64_t ramp_from_us = 0, ramp_to_us = 0;
     double ring_sum = 0.0;        // direct sites: sum of the channel's step currents since the last ring flush
+    bool amplitude_pending = false;  // set_amplitude on a pulse train: p.amplitude becomes this at the next pause
+    double pending_amplitude = 0.0;
   };
+  double step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1) noexcept;
 
   void finish(std::size_t channel) noexcept;        // clears, keeping what it delivered for the ring
   void flush_ring(std::size_t channel) noexcept;    // moves ring_sum into the per-unit sums

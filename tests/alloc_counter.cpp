@@ -2,8 +2,12 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
+
+#include <pthread.h>
 
 // The C allocation functions are counted too (malloc, calloc, realloc, aligned_alloc, posix_memalign,
 // memalign, valloc, pvalloc): they are defined here and forward to glibc's own (__libc_*), so every
@@ -34,10 +38,22 @@ namespace {
 std::atomic<std::uint64_t> g_allocations{0};
 std::atomic<std::uint64_t> g_marked_allocations{0};
 thread_local bool t_marked = false;
+// count_threads_named's prefix (empty: off). Written before the threads it names start.
+char g_name_prefix[16] = {};
+std::atomic<bool> g_by_name{false};
+
+// Whether the calling thread's name starts with g_name_prefix. pthread_getname_np on the calling thread is a
+// prctl(PR_GET_NAME): no allocation inside the allocator.
+bool named_thread() noexcept {
+  char name[16] = {};
+  if (pthread_getname_np(pthread_self(), name, sizeof name) != 0) return false;
+  return std::strncmp(name, g_name_prefix, std::strlen(g_name_prefix)) == 0;
+}
 
 void count() noexcept {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (t_marked) g_marked_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (t_marked || (g_by_name.load(std::memory_order_relaxed) && named_thread()))
+    g_marked_allocations.fetch_add(1, std::memory_order_relaxed);
 }
 
 [[maybe_unused]] void* counted_alloc(std::size_t size, std::size_t align) {
@@ -102,6 +118,10 @@ void* pvalloc(std::size_t n) {
 
 std::uint64_t cortexloop::testing::allocation_count() noexcept { return g_allocations.load(); }
 void cortexloop::testing::count_this_thread(bool on) noexcept { t_marked = on; }
+void cortexloop::testing::count_threads_named(const char* prefix) noexcept {
+  std::snprintf(g_name_prefix, sizeof g_name_prefix, "%s", prefix);
+  g_by_name.store(g_name_prefix[0] != 0);
+}
 std::uint64_t cortexloop::testing::marked_thread_allocations() noexcept { return g_marked_allocations.load(); }
 
 // clang's TSan runtime defines every operator new and delete as strong symbols: a replacement cannot be linked

@@ -12,6 +12,10 @@ std::uint64_t allocation_count() noexcept;  // allocations since start, all thre
 // count_this_thread(true) is in force on a thread, its allocations also add to marked_thread_allocations().
 void count_this_thread(bool on) noexcept;
 std::uint64_t marked_thread_allocations() noexcept;
+// Also counts, into marked_thread_allocations(), every thread whose name (pthread_setname_np) starts with prefix
+// (at most 15 characters; "" stops it): the engine's helper workers ("cl-worker-N"), which a test cannot mark from
+// inside. Set it before those threads start.
+void count_threads_named(const char* prefix) noexcept;
 // Counts the allocations made while it is alive on this process.
 class allocation_scope {
  public:

@@ -236,8 +236,9 @@ TEST_CASE("LIF limit (Delta_T = 0) of the Fokker-Planck rate matches the Siegert
   for (const auto& q : points) {
     const double want = siegert_rate_Hz(p, q[0], q[1]), got = fp.steady_state(q[0], q[1]).rate_Hz;
     INFO("mu " << q[0] << " sigma " << q[1] << ": FP " << got << " Hz, Siegert " << want << " Hz");
-    // first-order threshold integration at dV = 0.01 mV: measured within 0.3% (docs/aln.md); 1% tolerance
-    CHECK(std::abs(got - want) <= 0.01 * want);
+    // first-order threshold integration at dV = 0.01 mV: measured within 0.3% (docs/aln.md), deterministic; 0.5%
+    // tolerance (it was 1%, three times the measured error)
+    CHECK(std::abs(got - want) <= 0.005 * want);
   }
 }
 

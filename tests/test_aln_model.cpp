@@ -102,7 +102,10 @@ TEST_CASE("A2 oscillates at the frequency of the paper's phase-locking scan", "[
 // stronger it is (an Arnold tongue). Here f = 22.8 Hz (inside the paper's scan 20.85-22.85 Hz, 0.5 Hz above
 // cortexloop's intrinsic 22.3 Hz) and A = 0, 2, 6 pA (0, 0.01, 0.03 mV/ms x C; the paper scans 0.001-0.06 mV/ms).
 // Measure: Kuramoto order parameter R = |<exp(i 2 pi f t_peak)>| of the rate peaks after 1 s against the stimulus
-// phase. Measured: R = 0.125, 0.338, 0.999. Tolerances: R(0) < 0.3 (drifting), rising, R(6 pA) > 0.95 (locked).
+// phase. Measured: R = 0.125, 0.338, 0.999 (deterministic: no noise). Reference for R(0): an oscillation left alone
+// drifts by the ~0.5 Hz detuning through ~2.5 turns over the 5 s analysed, R = |sin(pi 0.5 5)| / (pi 0.5 5) = 0.127;
+// it moves fast with the detuning (tests/python/test_live_entrainment.py) -> R(0) < 0.2; locked: R(6 pA) > 0.99.
+// (They were < 0.3 and > 0.95, far from the measured values.)
 // Seen to fail: with the stimulus dropped from mu_e (0 * stim_e_pA / C), R stays 0.125 at every amplitude.
 TEST_CASE("phase locking at A2 rises with the amplitude of a sinusoid near the intrinsic frequency",
           "[aln][model][stimulus]") {
@@ -128,10 +131,10 @@ TEST_CASE("phase locking at A2 rises with the amplitude of a sinusoid near the i
   };
   const double r0 = order(0.0), r2 = order(2.0), r6 = order(6.0);
   INFO("R = " << r0 << ", " << r2 << ", " << r6);
-  CHECK(r0 < 0.3);
+  CHECK(r0 < 0.2);
   CHECK(r2 > r0);
   CHECK(r6 > r2);
-  CHECK(r6 > 0.95);
+  CHECK(r6 > 0.99);
 }
 
 namespace {

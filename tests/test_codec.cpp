@@ -331,6 +331,30 @@ TEST_CASE("SetStimulation's float pulse widths become exact microseconds, equal 
   }
 }
 
+// Reference: the schema (io/protocol/schema, SetStimulation.duration_ms): 0 = no end, else (0, 3600000] ms. A positive
+// duration that rounds to 0 us must not become "no end" (it was accepted, and the program ran on).
+// Break tried: without the check in decode_stimulation -> 0.0004 ms decodes ok with duration_us 0.
+TEST_CASE("SetStimulation's positive duration that rounds to 0 us is refused, not taken as no end", "[codec][validation]") {
+  auto decode_duration = [](float duration_ms) {
+    flatbuffers::FlatBufferBuilder b;
+    const auto body = io::proto::CreateSetStimulation(b, 1, 0, io::proto::Waveform::Dc, 10.0f, 0.0f, 0.0f, false,
+                                                      0.0f, duration_ms);
+    const auto cmd = io::proto::CreateCommand(b, 5, 0, io::proto::CommandBody::SetStimulation, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    return decode({span.begin(), span.end()});
+  };
+  const io::decoded_command tiny = decode_duration(0.0004f);
+  CHECK_FALSE(tiny.ok);
+  CHECK_THAT(tiny.reason, Catch::Contains("duration_ms = 0.000399999"));  // the float 0.0004f, exactly
+  const io::decoded_command one_us = decode_duration(0.001f);
+  REQUIRE(one_us.ok);
+  CHECK(one_us.cmd.program.duration_us == 1);
+  const io::decoded_command no_end = decode_duration(0.0f);
+  REQUIRE(no_end.ok);
+  CHECK(no_end.cmd.program.duration_us == 0);
+}
+
 TEST_CASE("SetPrograms decodes to one group whose records share a start tick, and repeated channels are refused",
           "[codec]") {
   flatbuffers::FlatBufferBuilder b;

@@ -521,6 +521,36 @@ TEST_CASE("set_amplitude rescales a running program, ramp_down fades it to zero 
   CHECK(s.currents_pA(20).exc_pA == 0.0f);
 }
 
+// Reference: charge balance, the device's promise for biphasic trains (docs/device.md: every biphasic pulse has
+// zero net charge), with the amplitude changed by a controller while pulses run. A 100 Hz train of 150 us phases
+// in 100 us steps: pulse k spans steps 100 k .. 100 k + 2, its phase 1 in the first two, phase 2 in the last two.
+// The amplitude changes after each pulse's first step (inside phase 1) and, for a second run, every step: each
+// pulse's net charge is exactly 0, and the new amplitude shows from the next pulse on.
+// Break tried: set_amplitude applied at once (as before) -> pulse 0 nets +A 100 - B 100 us and the check fails.
+TEST_CASE("set_amplitude on a biphasic train waits for the pulse under way: every pulse has zero net charge",
+          "[device][safety]") {
+  program train = pulses(100.0, 150, 100.0);
+  train.biphasic = true;
+  for (const bool every_step : {false, true}) {
+    stimulator s(0.1, {});
+    s.load(0, direct(), train, 0);
+    double pulse_charge = 0;  // pA x steps, over the current pulse's 100 steps
+    for (std::int64_t k = 0; k < 2000; ++k) {
+      const double i = s.currents_pA(k).exc_pA;
+      pulse_charge += i;
+      if (k % 100 == 0 || every_step) s.set_amplitude(0, 100.0 + static_cast<double>(k % 700) / 7.0);
+      if (k % 100 == 99) {
+        INFO("pulse " << k / 100 << (every_step ? ", amplitude changed every step" : ""));
+        CHECK(std::abs(pulse_charge) < 1e-9);
+        pulse_charge = 0;
+      }
+      // The first step of a pulse carries the amplitude set before it began (in the previous step).
+      if (!every_step && k % 100 == 0 && k > 0)
+        CHECK(std::abs(i) == Approx(100.0 + static_cast<double>((k - 100) % 700) / 7.0));
+    }
+  }
+}
+
 // ---- real time ------------------------------------------------------------------------------------------
 
 // Reference: the real-time contract (STYLE.md habit 5): after construction nothing allocates — stepping,

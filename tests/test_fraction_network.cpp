@@ -131,7 +131,7 @@ TEST_CASE("byte rows give every target of every source, split at the first inhib
 }
 
 TEST_CASE("huge_page_allocator: blocks of 2 MiB or more start on a 2 MiB boundary and keep their contents as they "
-          "grow; smaller ones are ordinary", "[fraction][synapses]") {
+          "grow, and smaller ones are ordinary", "[fraction][synapses]") {
   // Reference: the allocator's contract (engine/cpu/huge_pages.hpp): a huge page is 2 MiB on x86-64, and THP can only
   // back a block that covers whole, aligned huge pages. Contents: the values written, 0, 1, 2, ... (exact).
   constexpr std::size_t kHuge = std::size_t{2} << 20;

@@ -115,11 +115,18 @@ TEST_CASE("population rate grows linearly with the afferent amplitude, the VSDi 
     pop.push_back(integral);
     vsdi.push_back(peak);
   }
-  const double slope = pop.back() / amplitudes.back();
+  // Measured: every point within 1.94% of the line (deterministic); tolerance 3%. Break tried: the afferent amplitude
+  // passed as amp (1 + amp / 60) (a 25% curvature over the range) -> 3 of the 6 points fail.
+  constexpr double kLinearTolerance = 0.03;
+  // The slope of the least-squares line through the origin over all six amplitudes (it was the last point's own
+  // ratio, which the loop then compared with itself).
+  double sum_ap = 0, sum_aa = 0;
+  for (std::size_t k = 0; k < amplitudes.size(); ++k) sum_ap += amplitudes[k] * pop[k], sum_aa += amplitudes[k] * amplitudes[k];
+  const double slope = sum_ap / sum_aa;
   for (std::size_t k = 0; k < amplitudes.size(); ++k) {
-    INFO("amplitude " << amplitudes[k] << " Hz: population response " << pop[k] << " Hz s, VSDi peak " << vsdi[k]
-                      << " %");
-    CHECK(pop[k] / amplitudes[k] == Approx(slope).epsilon(0.10));
+    INFO("amplitude " << amplitudes[k] << " Hz: population response " << pop[k] << " Hz s (" << pop[k] / amplitudes[k] / slope - 1
+                      << " off the line), VSDi peak " << vsdi[k] << " %");
+    CHECK(pop[k] / amplitudes[k] == Approx(slope).epsilon(kLinearTolerance));
     if (k > 0) CHECK(vsdi[k] > vsdi[k - 1]);
   }
   CHECK(vsdi.back() / vsdi.front() < 0.5 * amplitudes.back() / amplitudes.front());

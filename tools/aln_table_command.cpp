@@ -10,7 +10,7 @@
 
 #include "engine/aln/cascade_table.hpp"
 #include "io/aln_cache/cascade_cache.hpp"
-#include "tools/positive_number.hpp"
+#include "tools/number_checks.hpp"
 #include "tools/progress.hpp"
 
 namespace cortexloop::tools {
@@ -86,10 +86,11 @@ void add_aln_table_command(CLI::App& app) {
   auto& g = o->grid;
   cmd->add_option("--mu-min", g.mu_min_mV_per_ms, "Lowest mu, mV/ms")->capture_default_str();
   cmd->add_option("--mu-max", g.mu_max_mV_per_ms, "Highest mu, mV/ms")->capture_default_str();
-  cmd->add_option("--n-mu", g.n_mu, "Number of mu values")->capture_default_str();
+  // Bounded (the default grid is 350 x 64; 10^8 x 10^8 ended in std::bad_alloc): at most 4e6 points.
+  cmd->add_option("--n-mu", g.n_mu, "Number of mu values")->capture_default_str()->check(CLI::Range(2, 2000));
   cmd->add_option("--sigma-min", g.sigma_min_mV_per_sqrt_ms, "Lowest sigma, mV/sqrt(ms)")->capture_default_str();
   cmd->add_option("--sigma-max", g.sigma_max_mV_per_sqrt_ms, "Highest sigma, mV/sqrt(ms)")->capture_default_str();
-  cmd->add_option("--n-sigma", g.n_sigma, "Number of sigma values")->capture_default_str();
+  cmd->add_option("--n-sigma", g.n_sigma, "Number of sigma values")->capture_default_str()->check(CLI::Range(2, 2000));
   auto& m = o->numerics;
   cmd->add_option("--d-v-mV", m.d_v_mV, "Voltage step of the Fokker-Planck grid")->capture_default_str();
   cmd->add_option("--d-v-coarse-mV", m.d_v_coarse_mV,

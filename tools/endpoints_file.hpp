@@ -22,8 +22,16 @@ inline void write_endpoints_file(const std::string& path, const std::string& pub
   std::FILE* f = std::fopen(partial.c_str(), "w");
   if (f == nullptr) throw fail(partial);
   const bool written = std::fprintf(f, "pub %s\ncommands %s\n", pub.c_str(), commands.c_str()) > 0;
-  if (std::fclose(f) != 0 || !written) throw fail(partial);
-  if (std::rename(partial.c_str(), path.c_str()) != 0) throw fail(path);
+  if (std::fclose(f) != 0 || !written) {
+    const std::runtime_error error = fail(partial);
+    std::remove(partial.c_str());
+    throw error;
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    const std::runtime_error error = fail(path);  // errno of the rename, before remove() can change it
+    std::remove(partial.c_str());                  // whole or absent: no half-way file left behind either
+    throw error;
+  }
 }
 
 }  // namespace cortexloop::tools

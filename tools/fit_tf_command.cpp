@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,7 +13,7 @@
 #include "engine/meanfield/tf_fit.hpp"
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
-#include "tools/positive_number.hpp"
+#include "tools/number_checks.hpp"
 #include "tools/progress.hpp"
 
 namespace cortexloop::tools {
@@ -41,6 +42,14 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 int run_fit_tf(const fit_tf_options& o) {
   const auto start = std::chrono::steady_clock::now();
   const engine::engine_params p = io::load_config(o.config, o.overrides);
+  // What is fitted is the transfer function of the [network]'s conductance cells under its synaptic input.
+  if (p.network.n_neurons == 0)
+    throw std::invalid_argument(o.config + " has no [network]: fit-tf fits the transfer function of its cells");
+  if (p.network.synapses != engine::synapse_model::conductance)
+    throw std::invalid_argument(o.config + ": fit-tf fits conductance synapses (network.synapse_model = "
+                                           "\"conductance\"), not fraction synapses");
+  if (!(p.network.p_connect > 0))
+    throw std::invalid_argument(o.config + ": network.p_connect = 0, the cells receive no synaptic input to fit");
   const bool exc = o.cell == "exc";
   const engine::adex_params& cell = exc ? p.network.exc : p.network.inh;
   const mf::polynomial_form form = o.form == "divolo2019" ? mf::polynomial_form::divolo2019

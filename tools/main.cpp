@@ -16,6 +16,7 @@
 #include "tools/sweep_command.hpp"
 #include "tools/fit_tf_command.hpp"
 #include "tools/keys_command.hpp"
+#include "tools/number_checks.hpp"
 #include "tools/tf_command.hpp"
 
 int main(int argc, char** argv) {
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   cortexloop::tools::add_keys_command(app);
   cortexloop::tools::add_aln_table_command(app);
   cortexloop::tools::add_sweep_command(app);
+  cortexloop::tools::refuse_non_finite(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,7 +19,7 @@
 
 #include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
-#include "tools/positive_number.hpp"
+#include "tools/number_checks.hpp"
 #include "io/runtime/clock.hpp"
 
 namespace cortexloop::tools {
@@ -53,6 +56,7 @@ struct samples {
 struct phase_result {
   samples rtt, applied, first_readout, publish;
   std::int64_t lost = 0, refused = 0;
+  std::string first_refusal;  // the server's reason, as it sent it
 };
 
 struct status_seen {
@@ -134,7 +138,7 @@ class prober {
   void on_ack(phase_result& r, const io::ack_info& a) {
     if (!outstanding_ || done_ || a.seq != outstanding_->seq) return;
     if (!a.accepted) {
-      ++r.refused;
+      if (r.refused++ == 0) r.first_refusal = a.reason;
       done_ = true;
       return;
     }
@@ -197,6 +201,13 @@ void print_row(const char* phase, const char* name, samples& s) {
 }
 
 int run_probe(const probe_options& o) {
+  // The JSON file is opened before the probe, so that an unwritable path costs no probing (and is not lost silently
+  // after it).
+  std::ofstream json;
+  if (!o.json_out.empty()) {
+    json.open(o.json_out);
+    if (!json) throw std::runtime_error("cannot write --json " + o.json_out + ": " + std::strerror(errno));
+  }
   prober p(o);
   // Connecting to nothing is silent in ZeroMQ: say what we wait for (it was 20 s without a word).
   std::fprintf(stderr, "probe: waiting for a server at %s / %s (--timeout %g s) ...\n", o.commands.c_str(),
@@ -232,10 +243,12 @@ int run_probe(const probe_options& o) {
   if (s.first && s.last) {
     const auto misses = (*s.last)["deadline_misses"].get<std::int64_t>() - (*s.first)["deadline_misses"].get<std::int64_t>();
     const auto ticks = (*s.last)["server_ticks"].get<std::int64_t>() - (*s.first)["server_ticks"].get<std::int64_t>();
-    std::printf("server: %lld ticks, %lld deadline misses during the probe; since server start: lateness p99 %.0f us, "
-                "p99.9 %.0f us, max %.0f us, %lld misses in %.0f s; tick compute p99 <= %.0f us; cpu rt %.0f%%, io "
-                "%.0f%%; %s\n",
-                static_cast<long long>(ticks), static_cast<long long>(misses),
+    // Counted between the first and the last status the probe saw (one a second): a probe shorter than two
+    // status periods sees one and counts 0 ticks, which the line says instead of implying an idle server.
+    std::printf("server: %lld ticks, %lld deadline misses between the probe's first and last status (%d seen); since "
+                "server start: lateness p99 %.0f us, p99.9 %.0f us, max %.0f us, %lld misses in %.0f s; tick compute "
+                "p99 <= %.0f us; cpu rt %.0f%%, io %.0f%%; %s\n",
+                static_cast<long long>(ticks), static_cast<long long>(misses), s.n,
                 (*s.last)["lateness_total_p99_us"].get<double>(), (*s.last)["lateness_total_p999_us"].get<double>(),
                 (*s.last)["lateness_total_max_us"].get<double>(),
                 static_cast<long long>((*s.last)["deadline_misses"].get<std::int64_t>()),
@@ -249,7 +262,20 @@ int run_probe(const probe_options& o) {
                         {"rt_cpu_percent_mean", s.rt_cpu_sum / s.n},
                         {"io_cpu_percent_mean", s.io_cpu_sum / s.n}};
   }
-  if (!o.json_out.empty()) std::ofstream(o.json_out) << report.dump(2) << "\n";
+  if (json.is_open()) json << report.dump(2) << "\n";
+  // Latencies measured from refused or lost commands would describe another case than the one asked for: the
+  // figures are printed, the exit code says they are not to be trusted.
+  std::int64_t failed = 0;
+  std::string reason;
+  for (const auto& [name, r] : results) {
+    failed += r.lost + r.refused;
+    if (reason.empty()) reason = r.first_refusal;
+  }
+  if (failed > 0) {
+    std::fprintf(stderr, "probe: %lld probe command(s) lost or refused%s%s\n", static_cast<long long>(failed),
+                 reason.empty() ? "" : "; the first refusal: ", reason.c_str());
+    return 5;
+  }
   return 0;
 }
 
@@ -278,6 +304,8 @@ void add_probe_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--json", o->json_out, "Also write the figures to this JSON file");
+  cmd->footer("Exit codes: 0 done; 4 no server answered within --timeout; 5 some probe commands were lost or refused "
+              "(the figures are printed anyway).");
   cmd->callback([o] {
     if (const int rc = run_probe(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -17,7 +17,7 @@
 #include "engine/meanfield/ring_geometry.hpp"
 #include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
-#include "tools/positive_number.hpp"
+#include "tools/number_checks.hpp"
 #include "io/runtime/clock.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/recording/npy.hpp"
@@ -285,7 +285,6 @@ int run_record(const record_options& o) {
       signal_number = sig;
       break;
     }
-    if (o.duration_s && !std::isnan(first_t_ms) && last_t_ms - first_t_ms >= *o.duration_s * 1000.0) break;
     const auto m = client.receive(std::chrono::milliseconds(100));
     if (!m) {
       if (!received_any && std::chrono::steady_clock::now() >= give_up_at) {
@@ -303,6 +302,9 @@ int run_record(const record_options& o) {
     received_any = true;
     const io::proto::Message* msg = m->message();
     if (const auto* r = msg->payload_as_Readout()) {
+      // --duration D keeps the readouts of D seconds: those from the first one's time t0 up to, not including,
+      // t0 + D (D / tick_ms of them when every tick is streamed; it kept one more before).
+      if (o.duration_s && !std::isnan(first_t_ms) && r->t_ms() - first_t_ms >= *o.duration_s * 1000.0 - 1e-9) break;
       rec.add(*r);
       if (std::isnan(first_t_ms)) first_t_ms = r->t_ms();
       last_t_ms = r->t_ms();

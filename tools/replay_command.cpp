@@ -24,7 +24,7 @@
 #include "io/recording/npy.hpp"
 #include "io/server/server.hpp"
 #include "io/protocol/session.hpp"
-#include "tools/positive_number.hpp"
+#include "tools/number_checks.hpp"
 
 namespace cortexloop::tools {
 

@@ -23,7 +23,7 @@
 #include "tools/endpoints_file.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/option_override.hpp"
-#include "tools/positive_number.hpp"
+#include "tools/number_checks.hpp"
 #include "tools/setup_notice.hpp"
 
 namespace cortexloop::tools {
@@ -212,11 +212,11 @@ void add_serve_command(CLI::App& app) {
                   "with --pub/--commands tcp://127.0.0.1:* the system picks free ports and a client reads them here");
   cmd->add_option("--cpu", o->cpu, "Pin the real-time thread to this CPU (with --threads 2 or more: pinned anyway, "
                                    "by default to the first usable CPU)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number);
   cmd->add_option("--io-cpu", o->io_cpu,
                   "Pin the I/O thread and libzmq's I/O thread to this CPU (may be the real-time CPU: they run "
                   "while it sleeps)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number);
   cmd->add_flag("--mlock", o->mlock, "Lock all memory (mlockall) to avoid page faults");
   cmd->add_option("--fifo", o->fifo, "Run the real-time thread with SCHED_FIFO at this priority (1-99), if permitted")
       ->check(CLI::Range(1, 99));

@@ -27,7 +27,7 @@
 #include "io/runtime/worker_placement.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/option_override.hpp"
-#include "tools/positive_number.hpp"
+#include "tools/number_checks.hpp"
 #include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
 #include "tools/setup_notice.hpp"

@@ -10,6 +10,7 @@
 
 #include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
+#include "tools/number_checks.hpp"
 
 namespace cortexloop::tools {
 
@@ -42,11 +43,11 @@ struct stim_options {
   std::uint64_t noise_seed = 1;
   bool falling = false, invert = false;
   std::vector<std::string> schedule;  // "t_ms:amplitude" entries
-  double rate_Hz = 0;
+  std::optional<double> rate_Hz;  // drive: required, as --amplitude and --value (no silent 0)
   std::uint64_t seed = 1;
   std::uint32_t ticks = 1;
   std::string name;
-  double value = 0;
+  std::optional<double> value;
   double timeout_s = 5;
 };
 
@@ -169,7 +170,8 @@ io::command build(const stim_options& o) {
     c.all_channels = o.all;
   } else if (a == "drive") {
     c.kind = io::command_kind::set_drive_rate;
-    c.value = o.rate_Hz;
+    if (!o.rate_Hz) throw CLI::ValidationError("--rate", "drive needs --rate (the external drive rate, Hz)");
+    c.value = *o.rate_Hz;
   } else if (a == "pause") {
     c.kind = io::command_kind::pause;
   } else if (a == "resume") {
@@ -182,7 +184,8 @@ io::command build(const stim_options& o) {
     c.ticks = o.ticks;
   } else if (a == "set") {
     c.kind = io::command_kind::set_parameter;
-    c.value = o.value;
+    if (!o.value) throw CLI::ValidationError("--value", "set needs --value (the parameter's new value)");
+    c.value = *o.value;
     if (!io::parse_parameter(o.name, c.parameter))
       throw CLI::ValidationError("--name", o.name + " is not settable (network.drive.rate_Hz, stream.spikes, "
                                            "stream.readout_every)");
@@ -260,7 +263,9 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--kind", o->kind, "controller: what it does")
       ->check(CLI::IsMember({"open_loop", "responsive", "pi_clamp", "phase_locked", "external"}))
       ->capture_default_str();
-  cmd->add_option("--sensing", o->sensing, "controller: the [[device.sensing]] channel it reads (0-based)")->capture_default_str();
+  cmd->add_option("--sensing", o->sensing, "controller: the [[device.sensing]] channel it reads (0-based)")
+      ->check(CLI::Range(0, 7))  // firmware_sim::kMaxSensing channels at most; a negative one was sent as 255
+      ->capture_default_str();
   cmd->add_option("--feature", o->feature, "controller: what it reads of the sample")
       ->check(CLI::IsMember({"raw", "filtered", "rms", "envelope"}))
       ->capture_default_str();
@@ -288,7 +293,7 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode)")->capture_default_str();
   cmd->add_option("--name", o->name, "set: parameter name (network.drive.rate_Hz, stream.spikes, stream.readout_every)");
   cmd->add_option("--value", o->value, "set: value");
-  cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for the ack")->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for the ack")->check(positive_number)->capture_default_str();
   cmd->callback([o] {
     if (const int rc = run_stim(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -38,7 +38,7 @@
 #include "io/recording/npy.hpp"
 #include "tools/default_config.hpp"
 #include "tools/mpi_launch.hpp"
-#include "tools/positive_number.hpp"
+#include "tools/number_checks.hpp"
 #include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
 #include "tools/sweep_aln.hpp"
@@ -116,11 +116,11 @@ axis parse_axis(const std::string& flag, const std::string& text) {
 std::string set_value(std::string_view flag, const axis& a, std::size_t i) {
   char text[64];
   std::snprintf(text, sizeof text, "%.17g", a.values[i]);
-  std::string v(text);
-  if (v.find_first_of(".eE") == std::string::npos) v += ".0";  // a TOML float, so float keys accept it
+  // A whole value is written as a TOML integer: float keys read integers too (table_reader::number), and integer
+  // keys (simulation.seed, network.n_neurons) can then be axes.
   return io::labelled_override(std::string(flag) + " " + a.key + " = " +
                                    std::string(io::format_number(a.values[i]).view()),
-                               a.key, v);
+                               a.key, text);
 }
 
 // This process's share of the grid (points rank, rank + ranks, ...), run by `threads` threads; progress on stderr.
@@ -229,6 +229,12 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   if (o.duration_s) base.push_back("simulation.duration_s=" + std::to_string(*o.duration_s));
   if (o.threads < 1) throw std::invalid_argument("--threads must be at least 1");
   const std::size_t nx = ax.values.size(), ny = ay.values.size(), n = nx * ny;
+  // Each axis is at most 100,000 values; their product is bounded too, before the per-point arrays are allocated
+  // (1e10 points ended in std::bad_alloc). The paper's diagrams are 251 x 251 = 63,001 points.
+  constexpr std::size_t kMaxPoints = 1'000'000;
+  if (n > kMaxPoints)
+    throw std::invalid_argument("--x and --y make " + std::to_string(nx) + " x " + std::to_string(ny) + " = " +
+                                std::to_string(n) + " points; at most " + std::to_string(kMaxPoints));
   auto point_overrides = [&](std::size_t k) {
     std::vector<std::string> ov = base;
     ov.push_back(set_value("--x", ax, k % nx));
@@ -348,13 +354,16 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Threads running points, each point on one thread (default: the usable CPUs)")->capture_default_str()
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--probe-pA", o->probe_pA, "Amplitude of the bistability probe onto E (the authors': 1 mV/ms x C)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));  // the bound of a config's stimulus currents (io/config)
   cmd->add_option("--slow-below-Hz", o->classify.slow_below_Hz,
                   "With adaptation (a or b not 0), oscillations below this dominant frequency are LC_aE (slow), "
                   "others LC_EI")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(positive_number);
   cmd->add_option("--up-rate-Hz", o->classify.up_rate_Hz, "A steady point above this E rate is 'up', else 'down'")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative_number);
   cmd->add_flag("--quiet,-q", o->quiet, "No progress line or summary");
   // A callback, not CLI11's "!--no-png" form, whose help reads "--no-png{false}": not what a user types.
   cmd->add_flag_callback("--no-png", [o] { o->png = false; },

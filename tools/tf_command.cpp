@@ -9,6 +9,7 @@
 #include "engine/meanfield/transfer_function.hpp"
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
+#include "tools/number_checks.hpp"
 
 namespace cortexloop::tools {
 
@@ -62,10 +63,10 @@ void add_tf_command(CLI::App& app) {
   cmd->add_option("--fe-Hz", o->fe_Hz,
                   "Rate of each excitatory input synapse (K_e = p_connect * n_exc of them; include the drive)")
       ->required()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number);
   cmd->add_option("--fi-Hz", o->fi_Hz, "Rate of each inhibitory input synapse (K_i = p_connect * n_inh of them)")
       ->required()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number);
   cmd->add_option("--w-pA", o->w_pA, "Adaptation current W (shifts mu_V by -W/mu_G)")->capture_default_str();
   cmd->add_option("--i-pA", o->i_pA, "Injected current I (shifts mu_V by +I/mu_G)")->capture_default_str();
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");

@@ -6,6 +6,8 @@
 #include <condition_variable>
 #include <mutex>
 #include <numbers>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "engine/random/rng.hpp"
@@ -200,6 +202,13 @@ fit_summary fit_threshold(const cell_synapses& cell, polynomial_form form, momen
       for (std::size_t j = 0; j < n; ++j) ata[i * n + j] += t[i] * t[j];
     }
   }
+  // Fewer points than coefficients leave the polynomial undetermined (the ridge below would return zeros, and
+  // fit-tf wrote an all-zero table for a network without synaptic input).
+  if (linear.size() < n)
+    throw std::invalid_argument("only " + std::to_string(linear.size()) + " of " + std::to_string(samples.size()) +
+                                " grid points have a measurable rate (>= 20 spikes, below saturation); the fit of " +
+                                std::to_string(n) + " coefficients needs at least " + std::to_string(n) +
+                                ": more cells or a longer duration per point, or cells that receive synaptic input");
   for (std::size_t i = 0; i < n; ++i) ata[i * n + i] += 1e-12;  // keeps the system solvable on a degenerate grid
   std::vector<double> p = solve(ata, atb, n);
   out.linear_points = linear.size();

@@ -58,6 +58,7 @@ struct fit_summary {
 };
 
 // The objective weights each point by 1 / (F_sim + 1 Hz): relative error at high rates, absolute at low.
+// Throws std::invalid_argument when fewer samples than coefficients have a measurable rate.
 fit_summary fit_threshold(const cell_synapses& cell, polynomial_form form, moments_formula formula,
                           std::span<const tf_sample> samples);
 

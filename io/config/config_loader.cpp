@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <unistd.h>
 #include <vector>
 
 namespace cortexloop::io {
@@ -160,6 +162,22 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
   f.sigma_exc_mV_per_sqrt_ms = input.number("sigma_exc_mV_per_sqrt_ms", {0.0, 1e4});
   f.sigma_inh_mV_per_sqrt_ms = input.number("sigma_inh_mV_per_sqrt_ms", {0.0, 1e4});
   input.finish();
+}
+
+// A network whose synapse rows alone (at least a byte a synapse, engine/synapses/gap_rows.hpp) would not fit in this
+// machine's memory is refused here, with the figures, instead of after minutes of set-up with std::bad_alloc (or
+// never: 10^7 cells at p = 0.05 are 5e12 synapses).
+void refuse_beyond_memory(const table_reader& t, const engine::network_params& p) {
+  const double synapses = p.expected_synapses();
+  const long pages = sysconf(_SC_PHYS_PAGES), page_bytes = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_bytes <= 0) return;  // unknown: no limit to check against
+  const double memory_bytes = static_cast<double>(pages) * static_cast<double>(page_bytes);
+  if (synapses <= memory_bytes) return;
+  char text[200];
+  std::snprintf(text, sizeof text, "%lld cells make ~%.3g synapses: their rows need at least %.3g GB (a byte each), "
+                "more than this machine's %.3g GB of memory", static_cast<long long>(p.n_neurons), synapses,
+                synapses / 1e9, memory_bytes / 1e9);
+  t.fail("n_neurons", text);
 }
 
 engine::network_params read_network(table_reader t, double dt_ms) {
@@ -314,10 +332,12 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   const bool aln_ring = ring_table && (*ring_table)["model"].value<std::string>() == std::string("aln");
   // A config of the ALN node (or a ring of ALN units) alone has no spiking network; every other config needs its
   // [network].
-  if (top.has("network") || !p.aln || (ring_table && !aln_ring))
+  if (top.has("network") || !p.aln || (ring_table && !aln_ring)) {
     p.network = read_network(top.table("network"), p.simulation.dt_ms);
-  else
+    refuse_beyond_memory(top.table("network"), p.network);
+  } else {
     p.network.n_neurons = 0;
+  }
   if (top.has("stimulus")) {
     const toml::array& entries = top.array_of_tables("stimulus");
     for (std::size_t i = 0; i < entries.size(); ++i)

@@ -180,6 +180,9 @@ bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& lim
   }
   p.delay_us = to_us(s.delay_ms());
   p.duration_us = to_us(s.duration_ms());
+  // 0 means "no end": a positive duration that rounds to 0 us would silently become one.
+  if (s.duration_ms() > 0 && p.duration_us == 0)
+    return fail(d, out_of_range("duration_ms", s.duration_ms(), "must be 0 (no end) or in [0.001, 3.6e6] ms"));
   return validate_load(c.site, p, limits, d) && attach_ring_profile(c.site, limits, c, d);
 }
 

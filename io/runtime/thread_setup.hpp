@@ -24,6 +24,13 @@ inline cpu_set_t cpus_except(int excluded) noexcept {
   return set;
 }
 
+// Whether this process may run on `cpu` (a CPU that does not exist, or is outside its affinity, is not).
+inline bool cpu_usable(int cpu) noexcept {
+  if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
+  const cpu_set_t set = cpus_except(-1);
+  return CPU_ISSET(cpu, &set);
+}
+
 inline int pin_thread(pthread_t thread, const cpu_set_t& set) noexcept {
   return pthread_setaffinity_np(thread, sizeof set, &set);
 }

@@ -5,6 +5,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -19,9 +22,32 @@
 namespace cortexloop::io {
 
 namespace {
+// Whether a program listens on the Unix socket of an ipc:// endpoint. libzmq's bind removes an existing socket file
+// and takes the path: a second serve (or --pub and --commands on one path) silently took it from the first, which
+// kept running unreachable. A file nobody listens on (left by a process that died) is not "in use".
+bool ipc_path_in_use(const std::string& endpoint) {
+  constexpr std::string_view kIpc = "ipc://";
+  if (endpoint.rfind(kIpc, 0) != 0) return false;
+  const std::string path = endpoint.substr(kIpc.size());
+  sockaddr_un addr{};
+  // "*" (libzmq picks a path) and "@name" (the abstract namespace, where bind itself refuses a taken name) aside.
+  if (path.empty() || path == "*" || path[0] == '@' || path.size() >= sizeof addr.sun_path) return false;
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool listening = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return listening;
+}
+
 // libzmq's errors name neither the socket nor the endpoint ("Address already in use"): say both.
 void bind_endpoint(zmq::socket_t& socket, std::string_view what, const std::string& endpoint) {
   check_endpoint(what, endpoint);
+  if (ipc_path_in_use(endpoint))
+    throw std::runtime_error("cannot bind the " + std::string(what) + " socket to " + endpoint +
+                             ": Address already in use (a running program listens on it; binding would take the path "
+                             "from it: choose another path)");
   if (is_ipv6_literal(endpoint)) socket.set(zmq::sockopt::ipv6, true);
   try {
     socket.bind(endpoint);
@@ -67,9 +93,11 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
       realtime_options{.mode = opt_.mode, .max_ticks = opt_.max_ticks, .spin_ns = opt_.spin_ns,
                        .stream_spikes = opt_.stream_spikes, .steps_feed_watchdog = opt_.steps_feed_watchdog});
 
-  // libzmq starts its I/O thread with the first socket: its affinity has to be set before.
+  // libzmq starts its I/O thread with the first socket: its affinity has to be set before. libzmq aborts the process
+  // when it cannot pin its thread, so a CPU this process cannot use is not passed on: configure_io_thread's
+  // pin_thread names the refusal in the status instead, as for --cpu.
   if (opt_.io_cpu >= 0) {
-    context_.set(zmq::ctxopt::thread_affinity_cpu_add, opt_.io_cpu);
+    if (cpu_usable(opt_.io_cpu)) context_.set(zmq::ctxopt::thread_affinity_cpu_add, opt_.io_cpu);
   } else if (io_off_rt()) {
     const cpu_set_t others = cpus_except(opt_.cpu);
     for (int c = 0; c < CPU_SETSIZE; ++c)

@@ -51,7 +51,7 @@ class CliErrors(unittest.TestCase):
 
     def test_a_value_that_must_be_positive_says_so(self):
         # CLI::PositiveNumber said "Value 0 not in range 0.000000 to 1797693134862315708145...": a range that seems
-        # to hold the value it refuses (tools/positive_number.hpp).
+        # to hold the value it refuses (tools/number_checks.hpp).
         for args in (("aln-table", "--threads", "0"), ("sweep", "--x", "a=1", "--y", "b=2", "--out", "x",
                                                        "--duration", "-1")):
             r = run(*args)
@@ -320,6 +320,94 @@ class SetupNotice(unittest.TestCase):
         self.assertLess(r.stderr.index("set-up took"), r.stderr.index("serve: final"))
 
 
+class InputRefused(unittest.TestCase):
+    # Input that was accepted and then did something else than asked (an outside audit, 2026-12-04): each must be
+    # refused with a message naming the option or key and the problem, and a non-zero exit. References: the options'
+    # --help (ranges, required values), docs/engine.md ("out-of-range and inconsistent keys are refused").
+    # Break tried: every test of this class run against the binary before the fixes (428cf86) fails (exit 0, the
+    # value taken; SIGABRT for --io-cpu; the 5e12-synapse set-up still running at the 60 s timeout).
+    ALN = os.path.join(ROOT, "configs", "cakan2020", "aln.toml")
+
+    def refused(self, *args, code=None):
+        r = run(*args)
+        if code is None:
+            self.assertNotEqual(r.returncode, 0, (args, r.stderr))
+        else:
+            self.assertEqual(r.returncode, code, (args, r.stderr))
+        return r.stderr
+
+    def test_non_finite_numbers(self):
+        # CLI11's Range check lets NaN through; every floating-point option refuses nan and inf.
+        for args in (("serve", "--duration", "0.01", "--spin-us", "nan"),
+                     ("tf", "--fe-Hz", "5", "--fi-Hz", "8", "--w-pA", "inf"),
+                     ("tf", "--fe-Hz", "5", "--fi-Hz", "8", "--i-pA", "-inf"),
+                     ("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y", "aln.mu_ext_i_mV_per_ms=0:3:2", "--out",
+                      "x", "--probe-pA", "nan")):
+            e = self.refused(*args)
+            self.assertIn(f"{args[-2]}: must be a finite number, got {args[-1]}", e)
+
+    def test_negative_rates_and_out_of_range_probe(self):
+        e = self.refused("tf", "--fe-Hz", "-5", "--fi-Hz", "8")
+        self.assertIn("--fe-Hz: must be >= 0, got -5", e)
+        self.assertNotIn("179769", e)  # CLI::NonNegativeNumber's DBL_MAX
+        for flag, value in (("--up-rate-Hz", "-5"), ("--probe-pA", "-1e300")):
+            e = self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y", "aln.mu_ext_i_mV_per_ms=0:3:2",
+                             "--out", "x", flag, value)
+            self.assertIn(flag, e)
+
+    def test_stim_set_and_drive_need_their_value(self):
+        # Without --value, `stim set` sent 0 (the drive fell to 0 Hz); refused before anything is sent.
+        e = self.refused("stim", "set", "--name", "network.drive.rate_Hz", "--commands", "tcp://127.0.0.1:1")
+        self.assertIn("set needs --value", e)
+        e = self.refused("stim", "drive", "--commands", "tcp://127.0.0.1:1")
+        self.assertIn("drive needs --rate", e)
+
+    def test_fit_tf_refuses_what_it_cannot_fit(self):
+        # It wrote an all-zero coefficient table and exited 0.
+        cases = ((self.ALN, "has no [network]"),
+                 (os.path.join(ROOT, "configs", "cakan2020", "network.toml"), "fit-tf fits conductance synapses"),
+                 (os.path.join(ROOT, "configs", "naud2008", "tonic_spiking.toml"), "network.p_connect = 0"))
+        for config, text in cases:
+            e = self.refused("fit-tf", "--cells", "16", "--duration-ms", "200", "--config", config, code=1)
+            self.assertIn(text, e)
+
+    def test_a_network_larger_than_memory_is_refused_at_load(self):
+        # 10^7 cells at p = 0.05 are 5e12 synapses: the set-up ran for minutes (or ended in std::bad_alloc).
+        # Reference: a byte a synapse at least (the gap rows), against this machine's memory (os.sysconf).
+        memory_GB = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+        e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--duration", "0.01", "--set",
+                         "network.n_neurons=10000000", code=2)
+        self.assertIn("network.n_neurons = 10000000: 10000000 cells make ~5e+12 synapses", e)
+        self.assertIn(f"this machine's {memory_GB:.3g} GB", e)
+
+    def test_sweep_grid_and_aln_table_sizes_are_bounded(self):
+        e = self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:100000", "--y",
+                         "aln.mu_ext_i_mV_per_ms=0:3:100000", "--out", "x", code=1)
+        self.assertIn("100000 x 100000 = 10000000000 points; at most 1000000", e)
+        e = self.refused("aln-table", "--n-mu", "100000000")
+        self.assertIn("--n-mu", e)
+
+    def test_probe_names_an_unwritable_json_file_before_probing(self):
+        e = self.refused("probe", "--json", "/nonexistent/p.json", "--timeout", "0.5", "--commands",
+                         "tcp://127.0.0.1:1", code=1)
+        self.assertIn("cannot write --json /nonexistent/p.json: No such file or directory", e)
+        self.assertNotIn("waiting for a server", e)
+
+    def test_serve_io_cpu_that_does_not_exist_is_named_not_fatal(self):
+        # libzmq aborted the process (SIGABRT) when asked to pin its thread to a CPU that does not exist.
+        r = run("serve", "--config", NETWORK, "--set", "network.n_neurons=1000", "--mode", "fast", "--duration",
+                "0.01", "--pub", "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--io-cpu", "999")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("I/O not pinned (CPU 999: Invalid argument)", r.stderr)
+
+    def test_an_integer_key_can_be_a_sweep_axis(self):
+        # The axis values were written as TOML floats ("1.0"), which integer keys refuse.
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("sweep", "--config", NETWORK, "--x", "network.drive.rate_Hz=2,4", "--y", "simulation.seed=1,2",
+                    "--set", "network.n_neurons=500", "--duration", "3", "--out", tmp, "--no-png", "-q")
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+
 class EndpointsFile(unittest.TestCase):
     # serve --endpoints-file: the endpoints as bound, so a client that let the system choose the ports (*) finds
     # them (tools/endpoints_file.hpp). Reference: the format docs/protocol.md gives, and ports the system chose
@@ -348,6 +436,57 @@ class EndpointsFile(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("cannot write --endpoints-file /nonexistent/endpoints.partial: No such file or directory",
                       r.stderr)
+
+    def test_a_path_that_cannot_be_renamed_to_leaves_no_partial_file(self):
+        # The path is a directory: the partial file is written, the rename fails. Whole or absent: the partial file
+        # is removed (it was left behind). Break tried: without the remove() after a failed rename -> fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "endpoints")
+            os.mkdir(path)
+            r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", "tcp://127.0.0.1:*", "--commands",
+                    "tcp://127.0.0.1:*", "--endpoints-file", path)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("cannot write --endpoints-file " + path + ": Is a directory", r.stderr)
+            self.assertEqual(os.listdir(tmp), ["endpoints"])
+
+
+class IpcEndpointInUse(unittest.TestCase):
+    # An ipc:// path a running program listens on is refused like a taken TCP port (docs/protocol.md: "a taken
+    # endpoint stops serve"). libzmq's bind removes the socket file and takes the path: --pub and --commands on one
+    # path served no readouts, and a second serve took a running one's paths silently. Reference: the kernel's
+    # answer to connect() on the path. Break tried: without ipc_path_in_use (io/server/server.cpp) both tests fail
+    # (exit 0, the second serve starting).
+    SMALL = ("--set", "network.n_neurons=1000", "--mode", "fast", "--duration", "0.01")
+
+    def test_pub_and_commands_on_one_path(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ep = "ipc://" + os.path.join(tmp, "s")
+            r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", ep, "--commands", ep)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot bind the command (--commands) socket to " + ep + ": Address already in use", r.stderr)
+
+    def test_a_second_serve_does_not_take_a_running_ones_path(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            pub, cmd = "ipc://" + os.path.join(tmp, "pub"), "ipc://" + os.path.join(tmp, "cmd")
+            ready = os.path.join(tmp, "endpoints")
+            first = subprocess.Popen([BINARY, "serve", "--config", NETWORK, "--set", "network.n_neurons=1000", "-q",
+                                      "--pub", pub, "--commands", cmd, "--endpoints-file", ready],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+            try:
+                deadline = time.monotonic() + 30
+                while not os.path.exists(ready) and time.monotonic() < deadline and first.poll() is None:
+                    time.sleep(0.05)
+                self.assertTrue(os.path.exists(ready), "the first serve did not bind")
+                r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", pub + "-2", "--commands", cmd)
+                self.assertIsNone(first.poll(), "the first serve stopped")
+            finally:
+                first.terminate()
+                first.wait(30)
+            # A path left by a server that is gone is free again.
+            again = run("serve", "--config", NETWORK, *self.SMALL, "--pub", pub, "--commands", cmd)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot bind the command (--commands) socket to " + cmd + ": Address already in use", r.stderr)
+        self.assertEqual(again.returncode, 0, again.stderr)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import glob
 import importlib
 import importlib.util
 import os
+import re
 import pathlib
 import runpy
 import subprocess
@@ -74,7 +75,9 @@ def undocumented_defaults(parser):
         if a.default in (None, False, argparse.SUPPRESS) or a.default == []:
             continue
         text = a.help or ""
-        if "default" not in text and str(a.default) not in text:
+        # The default as a whole word: a default of 1 is not "shown" by a "10" elsewhere in the help.
+        shown = re.search(r"(?<![\w.])" + re.escape(str(a.default)) + r"(?![\w.])", text)
+        if "default" not in text and not shown:
             missing.append(f"{'/'.join(a.option_strings) or a.dest} (default {a.default!r}): {text!r}")
     return missing
 

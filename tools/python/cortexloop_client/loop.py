@@ -253,6 +253,9 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
             continue
         if kind != "readout":
             continue
+        # This client's own acks (its DEALER socket), each read once: a refused command is printed with its reason
+        # as it happens (the stream's copies above are stored but not reported: they may be another client's).
+        _drain_acks(client, rec)
         pending -= 1
         t_s = r["t_ms"] / 1000.0
         if n_ticks is None:
