@@ -369,12 +369,24 @@ void charge_monitor::reset() noexcept {
   head_ = 0;
   steps_since_resum_ = 0;
   sum_nC_ = 0.0;
+  held_steps_ = 0;
+}
+
+void charge_monitor::set_allowance_nC(double allowance_nC) noexcept {
+  const double now = this->allowance_nC();
+  if (allowance_nC < now) {
+    held_nC_ = now;
+    held_steps_ = window_nC_.size();
+  }
+  allowance_nC_ = allowance_nC;
 }
 
 safety_verdict charge_monitor::step(double charge_nC) noexcept {
   // A step's mean current equals the program's peak for DC at the limit; a relative 1e-9 keeps rounding in
   // charge -> current from stopping a program the static check passed.
   constexpr double kSlack = 1.0 + 1e-9;
+  const double allowance = allowance_nC();
+  if (held_steps_ > 0) --held_steps_;
   if (!window_nC_.empty()) {
     sum_nC_ += charge_nC - window_nC_[head_];
     window_nC_[head_] = charge_nC;
@@ -392,11 +404,11 @@ safety_verdict charge_monitor::step(double charge_nC) noexcept {
     return broken(safety_limit::max_current, current_uA, limits_.max_current_uA);
   const double volts = current_uA * electrode_.impedance_kOhm / 1000.0;
   if (volts > limits_.compliance_V * kSlack) return broken(safety_limit::compliance, volts, limits_.compliance_V);
-  const double bound_nC = limits_.max_net_charge_nC + allowance_nC_;
+  const double bound_nC = limits_.max_net_charge_nC + allowance;
   if (std::fabs(sum_nC_) > bound_nC * kSlack) {
     safety_verdict v = broken(safety_limit::net_charge, std::fabs(sum_nC_), bound_nC);
     v.window_ms = static_cast<double>(window_nC_.size()) * static_cast<double>(dt_us_) / kUsPerMs;
-    v.allowance_nC = allowance_nC_;
+    v.allowance_nC = allowance;
     return v;
   }
   return {};

@@ -18,6 +18,7 @@
 //   compliance_V            |I| * impedance must stay below it
 // Direct (intracellular-like) sites are limited by max_direct_pA instead (their amplitude in pA per cell).
 // Everything except reason formatting is noexcept and allocation-free.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -101,8 +102,12 @@ class charge_monitor {
   void reset() noexcept;
   // Net charge tolerated on top of max_net_charge_nC: the phase charge (nC) of the pulse trains running on
   // the electrode. A window that cuts a balanced biphasic pulse between its phases holds one phase of net
-  // charge for a moment; that is the pulse, not DC leakage (see check_program in safety.cpp).
-  void set_allowance_nC(double allowance_nC) noexcept { allowance_nC_ = allowance_nC; }
+  // charge for a moment; that is the pulse, not DC leakage (see check_program in safety.cpp). A smaller allowance
+  // (a weaker train replacing a stronger one, or a train cleared) takes effect one window later: until then the
+  // window still holds the old pulses, and one of them cut by the window's edge stopped the new, balanced train
+  // ("net charge 45 nC > 20 nC" 18 ms after a 450 uA / 200 us train was replaced by a 100 uA one).
+  void set_allowance_nC(double allowance_nC) noexcept;
+  double allowance_nC() const noexcept { return held_steps_ > 0 ? std::max(allowance_nC_, held_nC_) : allowance_nC_; }
   std::size_t window_steps() const noexcept { return window_nC_.size(); }
 
  private:
@@ -113,6 +118,8 @@ class charge_monitor {
   std::size_t head_ = 0;           // slot of the oldest step (overwritten next)
   std::size_t steps_since_resum_ = 0;
   double sum_nC_ = 0.0, allowance_nC_ = 0.0;
+  double held_nC_ = 0.0;        // the allowance before a decrease, kept for held_steps_ more steps
+  std::size_t held_steps_ = 0;
 };
 
 // An external controller must send something at least every timeout; when it goes silent the device ramps

@@ -216,6 +216,40 @@ TEST_CASE("the monitor stops an electrode whose two safe DC channels together br
   CHECK(s.events_dropped() == 0);
 }
 
+// Reference: the monitor's purpose (safety.hpp): the net-charge window catches DC and unbalanced programs, and
+// "balanced trains never trip it". A balanced 450 uA / 200 us / 50 Hz train (90 nC phases, passing every limit on a
+// 1 mm2, 10 kOhm electrode) replaced after 1 s by a balanced 100 uA / 100 us / 100 Hz one: the 1 s window still
+// holds the old pulses, one of them cut by its edge (90 nC of one sign) while the allowance already followed the
+// new train (10 nC): the new train was stopped 18 ms after it was loaded ("net charge 45 nC > 20 nC"). Now the old
+// allowance holds for one window. And a control: a DC leak loaded after the change still trips the window.
+// Break tried: set_allowance_nC taking a decrease at once -> a net_charge event at step 10000 (the replacement's
+// first step), the first check fails.
+TEST_CASE("a weaker balanced train replacing a stronger one is not stopped by the old train's pulses in the window",
+          "[safety][monitor]") {
+  stimulator_layout layout;
+  layout.electrodes.push_back({10.0, 1.0, 1.0, 10.0});
+  stimulator s(layout);
+  site e0;
+  e0.kind = site_kind::electrode;
+  program strong = pulses(450.0, 200, 50.0), weak = pulses(100.0, 100, 100.0);
+  strong.biphasic = weak.biphasic = true;
+  reason_text reason;
+  REQUIRE(validate(e0, strong, layout, reason).empty());
+  REQUIRE(validate(e0, weak, layout, reason).empty());
+  s.load(0, e0, strong, 0);
+  for (std::int64_t k = 0; k < 10000; ++k) s.currents_pA(k);
+  s.load(0, e0, weak, 10000);
+  for (std::int64_t k = 10000; k < 30000; ++k) s.currents_pA(k);
+  INFO((s.events().empty() ? std::string("no event") : "event at step " + std::to_string(s.events()[0].step)));
+  CHECK(s.events().empty());
+  CHECK(s.active(0));
+  // Control: 0.025 uA of DC beside the train (25 nC a window) breaks 10 nC + the train's 10 nC allowance.
+  s.load(1, e0, dc(0.025), 30000);
+  for (std::int64_t k = 30000; k < 50000 && s.events().empty(); ++k) s.currents_pA(k);
+  REQUIRE(s.events().size() == 1);
+  CHECK(s.events()[0].verdict.limit == safety_limit::net_charge);
+}
+
 // Reference: charge_monitor on its own: ring buffer over whole steps, |I| from the step's charge. Break
 // tried: not subtracting the oldest step -> the window sum keeps growing, the "slides out" check fails.
 TEST_CASE("charge_monitor: the window slides, |I| and compliance are checked per step", "[safety][monitor]") {

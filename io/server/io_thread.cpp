@@ -15,6 +15,10 @@ namespace cortexloop::io {
 
 namespace {
 constexpr int kMaxFramesPerWake = 512;
+// And at most this long on commands before the real-time queues are drained again: a SetPrograms of eight large
+// arbitrary programs costs ~40 ms to check, and a client sending them back to back held the thread for seconds
+// (readouts dropped, other clients' acks waiting behind the batch). The readout queue holds 0.5 s of 1 ms ticks.
+constexpr std::int64_t kCommandBudget_ns = 10'000'000;
 constexpr auto kPollTimeout = std::chrono::milliseconds(20);
 // Shutdown: keep refusing what arrives until the command socket is this quiet, for this long at most (a client
 // flooding the socket must not hold the server open).
@@ -50,7 +54,7 @@ void io_thread::run() {
       [[maybe_unused]] const auto n = read(q_.wake_fd, &count, sizeof count);
     }
     const bool finished = q_.finished.load(std::memory_order_acquire);
-    receive_commands(kMaxFramesPerWake);
+    receive_commands(kMaxFramesPerWake, kCommandBudget_ns);
     check_reset_builder();
     drain_realtime_queues();
     if (const std::int64_t now = monotonic_ns(); now >= next_trim_ns_) {
@@ -89,13 +93,15 @@ void io_thread::run() {
   router_.close();
 }
 
-void io_thread::receive_commands(int max_frames) {
+void io_thread::receive_commands(int max_frames, std::int64_t budget_ns) {
   std::vector<zmq::message_t> frames;
+  const std::int64_t start_ns = budget_ns > 0 ? monotonic_ns() : 0;
   for (int n = 0; max_frames < 0 || n < max_frames; ++n) {
     frames.clear();
     const auto got = zmq::recv_multipart(router_, std::back_inserter(frames), zmq::recv_flags::dontwait);
     if (!got) break;
     handle_frames(frames);
+    if (budget_ns > 0 && monotonic_ns() - start_ns >= budget_ns) break;  // the rest after a drain (run())
   }
   // One wake-up per batch: an idle real-time loop sleeps on command_fd until something is queued.
   if (commands_pushed_) q_.wake_realtime();

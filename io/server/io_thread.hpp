@@ -63,7 +63,8 @@ class io_thread {
     std::vector<std::uint8_t> bytes;  // the command as received: published on topic "applied" once applied
   };
   // Reads up to max_frames messages (all that are waiting when max_frames < 0).
-  void receive_commands(int max_frames);
+  // Up to max_frames frames (< 0: all waiting), stopping once budget_ns (> 0) of time has gone on them.
+  void receive_commands(int max_frames, std::int64_t budget_ns = 0);
   void handle_frames(std::vector<zmq::message_t>& frames);
   void reply(const std::vector<std::string>& envelope, const ack_fields& ack, const server_info* info = nullptr);
   std::uint32_t current_epoch() const noexcept { return q_.epoch.load(std::memory_order_relaxed); }
