@@ -165,19 +165,21 @@ void controller::feed(std::int64_t step_index) noexcept {
 }
 
 // The modulating controllers own their channel's program from their first step on; the triggered ones
-// load theirs on each trigger; the watchdog starts counting.
+// load theirs on each trigger; the watchdog starts counting. As in trigger(), the program starts on the next
+// step: this step's current was delivered before the controller ran, and a program started "now" lost the part of
+// its first step, the first phase of a biphasic pulse (+50 nC net from an open-loop train at 500 uA / 100 us).
 void controller::start(std::int64_t step_index, stimulator& stim) noexcept {
   started_ = true;
   program p = p_.output_program;
   switch (p_.kind) {
     case controller_kind::open_loop:
       p.amplitude = scheduled_amplitude(step_index);
-      stim.load(p_.output_channel, p_.output_site, p, step_index, output_profile_);
+      stim.load(p_.output_channel, p_.output_site, p, step_index + 1, output_profile_);
       status_.output = p.amplitude;
       break;
     case controller_kind::pi_clamp:
       p.amplitude = std::clamp(0.0, p_.output_min, p_.output_max);
-      stim.load(p_.output_channel, p_.output_site, p, step_index, output_profile_);
+      stim.load(p_.output_channel, p_.output_site, p, step_index + 1, output_profile_);
       status_.output = p.amplitude;
       break;
     case controller_kind::external: watchdog_.arm(step_index); break;

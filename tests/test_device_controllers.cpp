@@ -438,6 +438,47 @@ TEST_CASE("open loop: the schedule sets the amplitude at its entries and repeats
   }
 }
 
+// Reference: charge balance (docs/device.md: every biphasic pulse has zero net charge) under an open-loop schedule
+// driving a biphasic train (50 Hz, 100 us phases; 0 ms: 500 pA, 350 ms: 100 pA, period 700 ms), as an outside test
+// found it on an electrode: the first pulse delivered one phase only (+50 nC), and the change of amplitude could
+// fall between the phases. Every pulse's net charge must be 0, each pulse at one amplitude, and both amplitudes
+// delivered. Break tried: controller::start loading the program on its own step (already delivered) -> pulse 0
+// nets one phase, the first check fails.
+TEST_CASE("open loop on a biphasic train: every pulse balanced, the first one included", "[device][controllers]") {
+  controller_params c;
+  c.kind = controller_kind::open_loop;
+  c.output_channel = 1;
+  c.output_program.shape = waveform::pulse_train;
+  c.output_program.frequency_Hz = 50.0;
+  c.output_program.phase_width_us = 100;
+  c.output_program.biphasic = true;
+  c.schedule[0] = {0, 500.0};
+  c.schedule[1] = {350'000, 100.0};
+  c.n_schedule = 2;
+  c.period_us = 700'000;
+  device_loop loop(sensing_1kHz(), c, 1000);
+  double pulse_charge = 0, largest = 0;
+  int pulses = 0;
+  std::vector<double> amplitudes;
+  for (std::int64_t k = 1000; k < 1000 + 14000; ++k) {
+    const double i = loop.step(k, 1);
+    pulse_charge += i;
+    largest = std::max(largest, std::abs(i));
+    if ((k - 1000) % 200 == 199) {  // a pulse period (20 ms) ends; the train starts on step 1001
+      INFO("pulse " << pulses << " ending at step " << k);
+      CHECK(std::abs(pulse_charge) < 1e-9);
+      if (largest > 0) amplitudes.push_back(largest);
+      pulse_charge = largest = 0;
+      ++pulses;
+    }
+  }
+  REQUIRE(pulses == 70);
+  CHECK(std::count(amplitudes.begin(), amplitudes.end(), 500.0) + std::count(amplitudes.begin(), amplitudes.end(), 100.0) ==
+        static_cast<std::ptrdiff_t>(amplitudes.size()));
+  CHECK(std::count(amplitudes.begin(), amplitudes.end(), 100.0) > 0);
+  CHECK(std::count(amplitudes.begin(), amplitudes.end(), 500.0) > 0);
+}
+
 // Issue 9, defect 10: a controller's ring_position output gets its Gaussian when the controller is set (the server:
 // computed by the I/O thread, in the SetController record), and every load of its program uses that one; nothing
 // computes it on the real-time thread. Break tried: device::set_controller ignoring the profile it is given (always
