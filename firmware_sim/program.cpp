@@ -245,6 +245,50 @@ double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) 
   return 0.0;
 }
 
+std::size_t train_phases(const program& p, std::int64_t t0, std::int64_t t1, std::span<phase_segment> out) noexcept {
+  if (p.shape != waveform::pulse_train || p.phase_width_us == 0 || !(p.frequency_Hz > 0.0) ||
+      !std::isfinite(p.frequency_Hz))
+    return 0;
+  t0 = std::max<std::int64_t>(t0, 0);
+  if (p.duration_us > 0) t1 = std::min(t1, p.duration_us);
+  if (t1 <= t0) return 0;
+  const auto w = static_cast<std::int64_t>(p.phase_width_us), gap = static_cast<std::int64_t>(p.interphase_gap_us);
+  const std::int64_t extent = pulse_extent_us(p);
+  const int first_sign = p.cathodic_first ? -1 : 1;
+  std::size_t n = 0;
+  auto add = [&](std::int64_t b, std::int64_t e, int sign) {
+    b = std::max(b, t0);
+    e = std::min(e, t1);
+    if (e <= b) return;
+    if (n < out.size()) out[n] = {b, e, sign};
+    ++n;
+  };
+  // The pulses of one burst starting at `origin` (n_pulses < 0: endless) that overlap [t0, t1); stops counting
+  // once there are more than out.size() phases.
+  auto burst = [&](std::int64_t origin, std::int64_t n_pulses) {
+    std::int64_t k = first_pulse_at_or_after(t0 - origin - extent + 1, p.frequency_Hz);
+    std::int64_t k_end = first_pulse_at_or_after(t1 - origin, p.frequency_Hz);
+    if (n_pulses >= 0) k_end = std::min(k_end, n_pulses);
+    for (; k < k_end && n <= out.size(); ++k) {
+      const std::int64_t s = origin + pulse_start_us(k, p.frequency_Hz);
+      add(s, s + w, first_sign);
+      if (p.biphasic) add(s + w + gap, s + 2 * w + gap, -first_sign);
+    }
+  };
+  if (p.pulses_per_burst == 0 || p.burst_period_us <= 0) {
+    burst(0, -1);
+    return n;
+  }
+  const auto per_burst = static_cast<std::int64_t>(p.pulses_per_burst);
+  const std::int64_t period = p.burst_period_us;
+  const std::int64_t burst_extent = pulse_start_us(per_burst - 1, p.frequency_Hz) + extent;
+  std::int64_t b = std::max<std::int64_t>(0, (t0 - burst_extent) / period);
+  while (b * period + burst_extent <= t0) ++b;
+  for (; b * period < t1 && (p.n_bursts == 0 || b < static_cast<std::int64_t>(p.n_bursts)) && n <= out.size(); ++b)
+    burst(b * period, per_burst);
+  return n;
+}
+
 std::int64_t pulse_train_pause_at_or_after(const program& p, std::int64_t t_us) noexcept {
   if (p.shape != waveform::pulse_train || t_us < 0 || p.phase_width_us == 0 || !(p.frequency_Hz > 0.0) ||
       !std::isfinite(p.frequency_Hz))

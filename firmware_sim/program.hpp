@@ -24,6 +24,7 @@
 // decides). Everything here is noexcept and allocation-free.
 #include <array>
 #include <cstdint>
+#include <span>
 
 namespace cortexloop::firmware_sim {
 
@@ -69,6 +70,17 @@ struct program {
 // value is an independent hash of (seed, i), so n holds need n values; arbitrary_integral.hpp gives an
 // arbitrary program's charge in O(1) after an O(n_samples) set-up).
 double program_charge(const program& p, std::int64_t t0_us, std::int64_t t1_us) noexcept;
+// One phase of a pulse train inside an interval: [begin_us, end_us) of local time, sign +1 or -1 (in units of the
+// amplitude).
+struct phase_segment {
+  std::int64_t begin_us = 0, end_us = 0;
+  int sign = 0;
+};
+// The phases of a pulse train that overlap [t0_us, t1_us), clipped to it, in time order: writes the first
+// out.size() of them and returns how many there are (more than out.size(): the caller must bound the rest). 0 for
+// any other shape. For the monitor's peak within a step (step_peak.hpp).
+std::size_t train_phases(const program& p, std::int64_t t0_us, std::int64_t t1_us,
+                         std::span<phase_segment> out) noexcept;
 // The first local time >= t_us at which no pulse of a pulse train is under way: t_us itself, or the end of the
 // pulse (both phases and the gap) that t_us falls in. t_us for any other shape. Where a pulse train may take a new
 // amplitude without unbalancing a biphasic pulse (stimulator::set_amplitude).

@@ -381,7 +381,7 @@ void charge_monitor::set_allowance_nC(double allowance_nC) noexcept {
   allowance_nC_ = allowance_nC;
 }
 
-safety_verdict charge_monitor::step(double charge_nC) noexcept {
+safety_verdict charge_monitor::step(double charge_nC, double peak_uA) noexcept {
   // A step's mean current equals the program's peak for DC at the limit; a relative 1e-9 keeps rounding in
   // charge -> current from stopping a program the static check passed.
   constexpr double kSlack = 1.0 + 1e-9;
@@ -399,7 +399,8 @@ safety_verdict charge_monitor::step(double charge_nC) noexcept {
       sum_nC_ = s;
     }
   }
-  const double current_uA = std::fabs(charge_nC) / kNcPerUaUs / static_cast<double>(dt_us_);
+  const double mean_uA = std::fabs(charge_nC) / kNcPerUaUs / static_cast<double>(dt_us_);
+  const double current_uA = std::isnan(peak_uA) ? peak_uA : std::max(mean_uA, peak_uA);
   if (!std::isfinite(current_uA) || current_uA > limits_.max_current_uA * kSlack)
     return broken(safety_limit::max_current, current_uA, limits_.max_current_uA);
   const double volts = current_uA * electrode_.impedance_kOhm / 1000.0;

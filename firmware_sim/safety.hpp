@@ -96,8 +96,9 @@ class charge_monitor {
  public:
   charge_monitor() = default;
   charge_monitor(const safety_limits& limits, const electrode_params& e, std::int64_t dt_us);
-  // The electrode's total charge in this step (nC). Returns the first limit broken, or ok.
-  safety_verdict step(double charge_nC) noexcept;
+  // The electrode's total charge in this step (nC), and the largest |current| within the step (uA; step_peak.hpp;
+  // < 0: the step's mean, from the charge). Returns the first limit broken, or ok.
+  safety_verdict step(double charge_nC, double peak_uA = -1.0) noexcept;
   double window_net_charge_nC() const noexcept { return sum_nC_; }
   void reset() noexcept;
   // Net charge tolerated on top of max_net_charge_nC: the phase charge (nC) of the pulse trains running on

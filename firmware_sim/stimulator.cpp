@@ -324,10 +324,12 @@ void stimulator::set_amplitude(std::size_t channel, double amplitude) noexcept {
 
 // The channel's charge over local [tau0, tau1), taking a pending amplitude at the first pause between pulses in it:
 // the pulse under way at tau0 keeps the amplitude it started with.
-double stimulator::step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1) noexcept {
+double stimulator::step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1, std::int64_t& switched_at) noexcept {
+  switched_at = tau1;
   if (!c.amplitude_pending) return program_charge(c.p, tau0, tau1);
   const std::int64_t at = pulse_train_pause_at_or_after(c.p, tau0);
   if (at >= tau1) return program_charge(c.p, tau0, tau1);
+  switched_at = at;
   const double before = program_charge(c.p, tau0, at);
   c.p.amplitude = c.pending_amplitude;
   c.amplitude_pending = false;
@@ -377,6 +379,24 @@ void stimulator::push_event(const safety_event& e) noexcept {
   }
 }
 
+// A channel's part of its electrode's peak within the step: a pulse train's phases where they fall (each at the
+// amplitude it started with, scaled by the watchdog's ramp), any other program as its step mean.
+void stimulator::add_to_peak(const channel_state& c, std::int64_t tau0, double amplitude_before,
+                             std::int64_t switched_at, double factor, double mean_uA) noexcept {
+  step_peak& peak = peaks_[c.where.electrode];
+  if (c.p.shape != waveform::pulse_train) {
+    peak.add_constant(mean_uA);
+    return;
+  }
+  std::array<phase_segment, 8> phases;
+  const std::size_t n = train_phases(c.p, tau0, tau0 + layout_.dt_us, phases);
+  for (std::size_t i = 0; i < std::min(n, phases.size()); ++i) {
+    const double amplitude = phases[i].begin_us >= switched_at ? c.p.amplitude : amplitude_before;
+    peak.add_phase(phases[i].begin_us - tau0, phases[i].end_us - tau0, phases[i].sign * amplitude * factor);
+  }
+  if (n > phases.size()) peak.add_bound(std::max(std::fabs(c.p.amplitude), std::fabs(amplitude_before)) * factor);
+}
+
 // ---- the step -------------------------------------------------------------------------------------------
 // Order within step k: (1) each channel's charge over [tau_k, tau_k + dt) -> its mean current; direct sites
 // add to the network and to their ring sums, electrode sites to their electrode; (2) each electrode's sum
@@ -388,6 +408,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
   const std::int64_t now_us = step_index * dt_us;
   double net_exc = 0.0, net_inh = 0.0;
   std::array<double, kMaxElectrodes> electrode_uA{};
+  for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) peaks_[e].clear(dt_us);
   for (std::size_t ch = 0; ch < kChannels; ++ch) {
     channel_state& c = channels_[ch];
     if (!c.loaded) {
@@ -395,14 +416,19 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
       continue;
     }
     const std::int64_t tau0 = (step_index - c.start_step) * dt_us - c.p.delay_us;
-    double charge = step_charge(c, tau0, tau0 + dt_us);
+    const double amplitude_before = c.p.amplitude;
+    std::int64_t switched_at = 0;
+    double charge = step_charge(c, tau0, tau0 + dt_us, switched_at);
+    double factor = 1.0;
     if (c.ramping) {
       // Envelope at the step's midpoint (ramp_down is the watchdog's soft stop, not a waveform).
       const double mid = static_cast<double>(now_us) + 0.5 * dt;
-      charge *= std::clamp((static_cast<double>(c.ramp_to_us) - mid) / static_cast<double>(c.ramp_to_us - c.ramp_from_us),
-                           0.0, 1.0);
+      factor = std::clamp((static_cast<double>(c.ramp_to_us) - mid) / static_cast<double>(c.ramp_to_us - c.ramp_from_us),
+                          0.0, 1.0);
+      charge *= factor;
     }
     const double mean = charge / dt;
+    if (c.where.kind == site_kind::electrode) add_to_peak(c, tau0, amplitude_before, switched_at, factor, mean);
     channel_now_[ch] = mean;
     switch (c.where.kind) {
       case site_kind::population:
@@ -427,7 +453,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     net_exc += k_exc * field_network_[e] * filtered_uA;
     net_inh += k_inh * field_network_[e] * filtered_uA;
     filtered_sum_uA_[e] += filtered_uA;
-    const safety_verdict v = monitors_[e].step(electrode_uA[e] * dt * kNcPerUaUs);
+    const safety_verdict v = monitors_[e].step(electrode_uA[e] * dt * kNcPerUaUs, peaks_[e].peak_uA());
     if (v.ok()) continue;
     // Stop the electrode. Reported when it delivered something this step or still had channels (a program
     // that broke the limit on its last step included); once stopped, the window's history alone raises nothing.

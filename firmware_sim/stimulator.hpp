@@ -31,6 +31,7 @@
 #include "firmware_sim/electrode.hpp"
 #include "firmware_sim/program.hpp"
 #include "firmware_sim/safety.hpp"
+#include "firmware_sim/step_peak.hpp"
 
 namespace cortexloop::firmware_sim {
 
@@ -146,7 +147,10 @@ class stimulator final : public engine::external_current_source {
     bool amplitude_pending = false;  // set_amplitude on a pulse train: p.amplitude becomes this at the next pause
     double pending_amplitude = 0.0;
   };
-  double step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1) noexcept;
+  // switched_at: the local time at which a pending amplitude was taken in this step (tau1 if none was).
+  double step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1, std::int64_t& switched_at) noexcept;
+  void add_to_peak(const channel_state& c, std::int64_t tau0, double amplitude_before, std::int64_t switched_at,
+                   double factor, double mean_uA) noexcept;
 
   void finish(std::size_t channel) noexcept;        // clears, keeping what it delivered for the ring
   void flush_ring(std::size_t channel) noexcept;    // moves ring_sum into the per-unit sums
@@ -161,6 +165,7 @@ class stimulator final : public engine::external_current_source {
   // electrode it was delivered through); geometric factors 1 / (4 pi sigma r^2) in V/m per uA.
   std::array<coupling_filter, kMaxElectrodes> filters_{};
   std::array<charge_monitor, kMaxElectrodes> monitors_{};
+  std::array<step_peak, kMaxElectrodes> peaks_{};  // the step's largest |current| per electrode, for the monitor
   std::array<double, kMaxElectrodes> field_network_{};  // at network_position_mm
   std::vector<double> field_ring_;                      // [electrode][unit]
   std::array<double, kMaxElectrodes> filtered_sum_uA_{};  // filtered current summed since the last ring call

@@ -250,6 +250,76 @@ TEST_CASE("a weaker balanced train replacing a stronger one is not stopped by th
   CHECK(s.events()[0].verdict.limit == safety_limit::net_charge);
 }
 
+// Reference: the limit table of docs/device.md: max_current_uA bounds |I| at any time, on the sum of an electrode's
+// channels. Two biphasic trains of 900 uA with 50 us phases, each within every limit: in 100 us steps each step's
+// mean current is 0 (both phases in one step), so the monitor saw nothing while the electrode carried 1800 uA.
+// Coinciding, they must stop the electrode on the first pulse's step; 50 us apart, so that no two phases overlap,
+// they carry 900 uA at most and must run on (a bound that adds the channels' amplitudes would stop them).
+// Break tried: charge_monitor::step ignoring the peak (the step mean only) -> no event, the first check fails.
+TEST_CASE("the monitor sees pulses shorter than a step: two trains whose pulses coincide break max_current",
+          "[safety][monitor]") {
+  stimulator_layout layout;
+  layout.electrodes.push_back({10.0, 1.0, 1.0, 5.0});
+  program a = pulses(900.0, 50, 100.0);
+  a.biphasic = true;
+  site e0;
+  e0.kind = site_kind::electrode;
+  reason_text reason;
+  REQUIRE(validate(e0, a, layout, reason).empty());
+  for (const std::int64_t delay_us : {0, 100}) {  // phases 0-50 and 50-100 us; the other train from 100 us
+    program b = a;
+    b.delay_us = delay_us;
+    stimulator s(layout);
+    s.load(0, e0, a, 0);
+    s.load(1, e0, b, 0);
+    for (std::int64_t k = 0; k < 5000 && s.events().empty(); ++k) s.currents_pA(k);
+    INFO("second train delayed by " << delay_us << " us");
+    if (delay_us == 0) {
+      REQUIRE(s.events().size() == 1);
+      CHECK(s.events()[0].step == 0);
+      CHECK(s.events()[0].verdict.limit == safety_limit::max_current);
+      CHECK(s.events()[0].verdict.value == Approx(1800.0));
+      CHECK_FALSE(s.active(0));
+    } else {
+      CHECK(s.events().empty());
+      CHECK(s.active(0));
+      CHECK(s.active(1));
+    }
+  }
+}
+
+// Reference: program_charge, exact in integer microseconds (tested against brute force above): the phases that
+// train_phases lists, summed with their signs and lengths, give the train's charge over any interval, for trains with
+// bursts, gaps, mono- and biphasic pulses and intervals that cut pulses. Break tried: phase 2 listed without the
+// interphase gap -> the sums differ.
+TEST_CASE("train_phases lists the phases whose signed lengths sum to the train's charge", "[safety][program]") {
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 2000; ++trial) {
+    program p = pulses(1.0, 1 + static_cast<std::uint32_t>(rng() % 200), 10.0 + static_cast<double>(rng() % 490));
+    p.biphasic = rng() % 2 == 0;
+    p.cathodic_first = rng() % 2 == 0;
+    if (p.biphasic) p.interphase_gap_us = static_cast<std::uint32_t>(rng() % 50);
+    if (rng() % 2 == 0) {
+      p.pulses_per_burst = 1 + static_cast<std::uint32_t>(rng() % 5);
+      p.burst_period_us = 200'000;
+      p.n_bursts = static_cast<std::uint32_t>(rng() % 4);
+    }
+    const auto t0 = static_cast<std::int64_t>(rng() % 1'000'000), t1 = t0 + static_cast<std::int64_t>(rng() % 5000);
+    std::array<phase_segment, 256> out;
+    const std::size_t n = train_phases(p, t0, t1, out);
+    REQUIRE(n <= out.size());
+    double sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      CHECK(out[i].begin_us >= t0);
+      CHECK(out[i].end_us <= t1);
+      if (i > 0) CHECK(out[i].begin_us >= out[i - 1].end_us);
+      sum += out[i].sign * static_cast<double>(out[i].end_us - out[i].begin_us);
+    }
+    INFO("trial " << trial);
+    CHECK(sum == program_charge(p, t0, t1));
+  }
+}
+
 // Reference: charge_monitor on its own: ring buffer over whole steps, |I| from the step's charge. Break
 // tried: not subtracting the oldest step -> the window sum keeps growing, the "slides out" check fails.
 TEST_CASE("charge_monitor: the window slides, |I| and compliance are checked per step", "[safety][monitor]") {
