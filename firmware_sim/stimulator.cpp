@@ -324,7 +324,8 @@ void stimulator::set_amplitude(std::size_t channel, double amplitude) noexcept {
 
 // The channel's charge over local [tau0, tau1), taking a pending amplitude at the first pause between pulses in it:
 // the pulse under way at tau0 keeps the amplitude it started with.
-double stimulator::step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1, std::int64_t& switched_at) noexcept {
+double stimulator::step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1,
+                               std::int64_t& switched_at) noexcept {
   switched_at = tau1;
   if (!c.amplitude_pending) return program_charge(c.p, tau0, tau1);
   const std::int64_t at = pulse_train_pause_at_or_after(c.p, tau0);
@@ -423,8 +424,8 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     if (c.ramping) {
       // Envelope at the step's midpoint (ramp_down is the watchdog's soft stop, not a waveform).
       const double mid = static_cast<double>(now_us) + 0.5 * dt;
-      factor = std::clamp((static_cast<double>(c.ramp_to_us) - mid) / static_cast<double>(c.ramp_to_us - c.ramp_from_us),
-                          0.0, 1.0);
+      const auto span_us = static_cast<double>(c.ramp_to_us - c.ramp_from_us);
+      factor = std::clamp((static_cast<double>(c.ramp_to_us) - mid) / span_us, 0.0, 1.0);
       charge *= factor;
     }
     const double mean = charge / dt;
