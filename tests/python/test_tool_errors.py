@@ -76,6 +76,29 @@ class MissingInput(unittest.TestCase):
                 self.assertIn(missing, lines[0])
 
 
+class WrongInput(unittest.TestCase):
+    """A file of the wrong kind, or a config the cortexloop binary refuses, ends in one line of the tool's (after the
+    binary's own message), not a traceback: experiments.py given a server config raised KeyError('server_config');
+    aln_fig4.py added a CalledProcessError traceback to simulate's config error (an outside audit, 2026-12-04).
+    Reference: the inputs made here. Break tried: cli.run without its CalledProcessError case -> the second test
+    fails (a traceback)."""
+
+    def test_a_server_config_given_to_experiments(self):
+        r = run(["-m", "cortexloop_client.experiments", os.path.join(ROOT, "configs", "default.toml")])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertIn("not an experiment file: it has no server_config key", r.stderr)
+
+    def test_a_config_the_binary_refuses(self):
+        r = run([os.path.join(ROOT, "tools", "aln_fig4.py"), "--out", "/tmp/never.png", "--model", "network",
+                 "--set", "nosuchsection.key=1", "--cortexloop", BIN])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        lines = r.stderr.strip().splitlines()
+        self.assertIn("cortexloop: config error", lines[0])
+        self.assertEqual(lines[-1], "aln_fig4: `cortexloop simulate ...` exited with code 2 (its message is above)")
+
+
 class NotBuilt(unittest.TestCase):
     """Before the build (or from a build folder other than build/) the flatc-generated protocol code is missing: a
     tool says so in one line and exits non-zero. It printed an import traceback ending in "No module named

@@ -2,6 +2,7 @@
 its config) ends in one line naming it and a non-zero exit, not a traceback; an output file's folder is created,
 so a run's results are not lost at the end for want of it."""
 import os
+import subprocess
 import sys
 
 
@@ -29,3 +30,7 @@ def run(main, prog=None):
         raise
     except ServerExited as e:
         sys.exit(f"{prog}: {e}")
+    except subprocess.CalledProcessError as e:  # the program said why on its own stderr, above this line
+        cmd = e.cmd if isinstance(e.cmd, (list, tuple)) else [e.cmd]
+        words = " ".join(os.path.basename(str(cmd[0])) if i == 0 else str(w) for i, w in enumerate(cmd[:2]))
+        sys.exit(f"{prog}: `{words} ...` exited with code {e.returncode} (its message is above)")

@@ -104,6 +104,9 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
 def load_experiment(path):
     with open(path, "rb") as f:
         cfg = tomllib.load(f)
+    if "server_config" not in cfg:  # e.g. a server config given where an experiment file is expected
+        raise OSError(f"{path}: not an experiment file: it has no server_config key (the experiments are in "
+                      f"configs/stimulation/; a server config such as configs/default.toml is what they name)")
     cfg["server_config"] = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)),
                                                          cfg["server_config"]))
     cfg.setdefault("name", os.path.splitext(os.path.basename(path))[0])
