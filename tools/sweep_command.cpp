@@ -39,6 +39,7 @@
 #include "tools/default_config.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/number_checks.hpp"
+#include "tools/option_override.hpp"
 #include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
 #include "tools/sweep_aln.hpp"
@@ -59,7 +60,7 @@ struct sweep_options {
   std::string out_dir;
   std::string x, y;  // KEY=start:stop:n or KEY=v1,v2,...
   std::vector<std::string> overrides;
-  std::optional<double> duration_s;
+  std::optional<std::string> duration_s;  // as typed (option_override)
   int threads = static_cast<int>(engine::usable_cpus());
   double probe_pA = 200.0;  // the authors' 'rect' probe: 1 mV/ms x C = 200 pF
   aln::classify_options classify;
@@ -226,7 +227,8 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   const axis ax = parse_axis("--x", o.x), ay = parse_axis("--y", o.y);
   if (ax.key == ay.key) throw std::invalid_argument("--x and --y name the same key " + ax.key);
   std::vector<std::string> base = o.overrides;
-  if (o.duration_s) base.push_back("simulation.duration_s=" + std::to_string(*o.duration_s));
+  // Labelled: a refusal names --duration as typed, not a --set the user did not type.
+  if (o.duration_s) base.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
   if (o.threads < 1) throw std::invalid_argument("--threads must be at least 1");
   const std::size_t nx = ax.values.size(), ny = ay.values.size(), n = nx * ny;
   // Each axis is at most 100,000 values; their product is bounded too, before the per-point arrays are allocated

@@ -44,7 +44,11 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
     const std::string section(rest.substr(0, dot));
     rest.remove_prefix(dot + 1);
     toml::node* node = table->get(section);
-    if (!node) node = &table->insert_or_assign(section, toml::table{}).first->second;
+    if (!node) {
+      node = &table->insert_or_assign(section, toml::table{}).first->second;
+      // A section only this override makes: an error about it names the override, not the config file.
+      origin.overridden[path.substr(0, path.size() - rest.size() - 1)] = label;
+    }
     if (!node->is_table()) throw config_error(shown + ": " + section + " is not a table");
     table = node->as_table();
   }

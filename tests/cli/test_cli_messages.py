@@ -400,6 +400,15 @@ class InputRefused(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("I/O not pinned (CPU 999: Invalid argument)", r.stderr)
 
+    def test_a_refusal_names_the_option_that_made_the_value(self):
+        # A section only a --set makes was blamed on the config file; sweep's --duration on "--set".
+        e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--set", "nosection.key=1", code=2)
+        self.assertIn("--set nosection: nosection (a table): unknown key", e)
+        e = self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y", "aln.mu_ext_i_mV_per_ms=0:3:2",
+                         "--out", "x", "--duration", "0.0001")
+        self.assertIn("--duration 0.0001: ", e)
+        self.assertNotIn("--set simulation.duration_s", e)
+
     def test_an_integer_key_can_be_a_sweep_axis(self):
         # The axis values were written as TOML floats ("1.0"), which integer keys refuse.
         with tempfile.TemporaryDirectory() as tmp:
