@@ -19,6 +19,7 @@
 
 #include "engine/cpu/denormals.hpp"
 #include "engine/engine.hpp"
+#include "engine/network/steps_network.hpp"
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
 #include "io/aln_cache/engine_table.hpp"
@@ -141,11 +142,13 @@ int simulate_ranks(const simulate_options& o, int launched) {
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
   // Without [network] the config is the ALN node alone: its rates go to rates.npy (the network's otherwise).
   const bool aln_alone = params.aln && params.network.n_neurons == 0;
+  // A ring with network = "off" wrote an empty spikes.npy; the ALN node alone was refused: both say why now.
+  if (record_spikes && !engine::steps_network(params))
+    throw std::runtime_error(std::string("--record spikes: this config steps no spiking network (") +
+                             (aln_alone ? "the [aln] node alone" : "[ring] network = \"off\", or no [network]") +
+                             "): there are no spikes to record");
   if (params.aln) {
     if (launched > 1) throw std::runtime_error("an [aln] config runs in one process; run it without mpirun");
-    if (record_spikes && aln_alone)
-      throw std::runtime_error("--record spikes: this config has no spiking network, and the [aln] node has no spikes "
-                               "to record");
     io::attach_aln_table(params, o.quiet);
   }
 

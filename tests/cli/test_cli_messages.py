@@ -409,6 +409,15 @@ class InputRefused(unittest.TestCase):
         self.assertIn("--duration 0.0001: ", e)
         self.assertNotIn("--set simulation.duration_s", e)
 
+    def test_record_spikes_without_a_stepped_network(self):
+        # The ring alone (network = "off") wrote an empty spikes.npy and exited 0; the ALN node alone was refused.
+        for config, why in (("zerlaut2018_ring.toml", '[ring] network = "off"'),
+                            (os.path.join("cakan2020", "aln.toml"), "the [aln] node alone")):
+            with tempfile.TemporaryDirectory() as tmp:
+                e = self.refused("simulate", "--config", os.path.join(ROOT, "configs", config), "--out", tmp,
+                                 "--duration", "0.01", "--record", "spikes", code=1)
+            self.assertIn("--record spikes: this config steps no spiking network (" + why, e)
+
     def test_an_integer_key_can_be_a_sweep_axis(self):
         # The axis values were written as TOML floats ("1.0"), which integer keys refuse.
         with tempfile.TemporaryDirectory() as tmp:
