@@ -324,6 +324,12 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
                                   std::span<const std::string> overrides) {
   auto origin = std::make_shared<config_origin>();
   origin->file = std::string(source_name);
+  // An experiment file (configs/stimulation/) names the server config it runs: given in its place, it failed with
+  // "missing required key simulation.dt_ms", which did not say what the file was.
+  if (const auto server = root["server_config"].value<std::string>())
+    throw config_error(std::string(source_name) + ": an experiment file (server_config = \"" + *server +
+                       "\"), not a server config: run it with `python3 -m cortexloop_client.experiments " +
+                       std::string(source_name) + "`, or give its server config here");
   for (const std::string& o : overrides) apply_override(root, o, *origin);
 
   table_reader top(root, "", origin);
@@ -375,6 +381,12 @@ firmware_sim::device_params read_device_section(toml::table root, std::string_vi
                                                 const engine::engine_params& engine) {
   auto origin = std::make_shared<config_origin>();
   origin->file = std::string(source_name);
+  // An experiment file (configs/stimulation/) names the server config it runs: given in its place, it failed with
+  // "missing required key simulation.dt_ms", which did not say what the file was.
+  if (const auto server = root["server_config"].value<std::string>())
+    throw config_error(std::string(source_name) + ": an experiment file (server_config = \"" + *server +
+                       "\"), not a server config: run it with `python3 -m cortexloop_client.experiments " +
+                       std::string(source_name) + "`, or give its server config here");
   for (const std::string& o : overrides) apply_override(root, o, *origin);
   table_reader top(root, "", origin);
   return top.has("device") ? read_device(top.table("device"), engine) : default_device(engine);

@@ -418,6 +418,12 @@ class InputRefused(unittest.TestCase):
                                  "--duration", "0.01", "--record", "spikes", code=1)
             self.assertIn("--record spikes: this config steps no spiking network (" + why, e)
 
+    def test_an_experiment_file_given_as_a_config_says_what_it_is(self):
+        dc_step = os.path.join(ROOT, "configs", "stimulation", "dc_step.toml")
+        e = self.refused("simulate", "--config", dc_step, "--out", "x", code=2)
+        self.assertIn(f'{dc_step}: an experiment file (server_config = "network_ring.toml"), not a server config', e)
+        self.assertNotIn("missing required key", e)
+
     def test_an_integer_key_can_be_a_sweep_axis(self):
         # The axis values were written as TOML floats ("1.0"), which integer keys refuse.
         with tempfile.TemporaryDirectory() as tmp:
