@@ -358,6 +358,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
 int run_sweep(const simulate_options& o) {
   std::vector<sweep_axis> axes;
   for (const std::string& text : o.sweep) axes.push_back(parse_sweep_axis(text));
+  check_sweep_keys(axes, o.overrides);
   const std::vector<std::vector<std::string>> points = sweep_points(axes);
   const int ranks = launched_ranks(), rank = launched_rank();
   auto point_dir = [](std::size_t i) {

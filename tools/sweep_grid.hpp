@@ -32,6 +32,18 @@ inline sweep_axis parse_sweep_axis(const std::string& text) {
   return axis;
 }
 
+// Refuses axes that name one key twice, or a key a --set also gives: one of the two would be dropped silently (the
+// later override wins), so the grid would repeat points or not sweep what it says. `overrides`: the --set texts.
+inline void check_sweep_keys(const std::vector<sweep_axis>& axes, const std::vector<std::string>& overrides) {
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j)
+      if (axes[j].key == axes[i].key) throw std::invalid_argument("--sweep names " + axes[i].key + " twice");
+    for (const std::string& o : overrides)
+      if (o.substr(0, o.find('=')) == axes[i].key)
+        throw std::invalid_argument("--sweep " + axes[i].key + " and --set " + o + " give the same key");
+  }
+}
+
 // Every point of the grid, in order, as "key=value" overrides.
 inline std::vector<std::vector<std::string>> sweep_points(const std::vector<sweep_axis>& axes) {
   std::vector<std::vector<std::string>> points{{}};

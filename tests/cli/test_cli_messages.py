@@ -424,6 +424,16 @@ class InputRefused(unittest.TestCase):
         self.assertIn(f'{dc_step}: an experiment file (server_config = "network_ring.toml"), not a server config', e)
         self.assertNotIn("missing required key", e)
 
+    def test_simulate_sweep_keys_given_twice(self):
+        # The same key on two axes ran 4 points, the first axis ignored; with --set K the sweep won silently.
+        key = "network.drive.rate_Hz"
+        e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--sweep", key + "=2,4", "--sweep",
+                         key + "=8,9", code=1)
+        self.assertIn(f"--sweep names {key} twice", e)
+        e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--sweep", key + "=2,4", "--set", key + "=8",
+                         code=1)
+        self.assertIn(f"--sweep {key} and --set {key}=8 give the same key", e)
+
     def test_an_integer_key_can_be_a_sweep_axis(self):
         # The axis values were written as TOML floats ("1.0"), which integer keys refuse.
         with tempfile.TemporaryDirectory() as tmp:
