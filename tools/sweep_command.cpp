@@ -352,7 +352,8 @@ void add_sweep_command(CLI::App& app) {
       ->required();
   cmd->add_option("--set", o->overrides, "Override a config key for every point: section.key=value (repeatable)");
   cmd->add_option("--duration", o->duration_s, "Seconds per point (overrides simulation.duration_s; the paper: 6)")
-      ->check(positive_number);
+      ->check(positive_number)
+      ->type_name("FLOAT");
   cmd->add_option("--threads", o->threads, "Threads running points, each point on one thread (default: the usable CPUs)")->capture_default_str()
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--probe-pA", o->probe_pA, "Amplitude of the bistability probe onto E (the authors': 1 mV/ms x C)")
