@@ -31,6 +31,8 @@ case $kind in
     #     It repeats 14 times, at N_E = N_I = 2000, what shorter tests run under ASan here: a stepped `serve` of
     #     the network beside the ALN node (python_aln_live), SetStimulation sines (python_sine_simulate_vs_serve),
     #     Reset (test_server_e2e, test_replay); its analysis is Python, which ASan does not see.
+    #   python_expensive_commands  15 s under ASan (2.5 s in Release): a timing property of the I/O thread (readouts
+    #     keep flowing while it checks expensive commands), whose code the server and codec tests run here.
     # And two Catch2 cases by name (their tests are discovered at build time, so they take no label): each is ~30 s
     # under ASan (of a ~590 s stage summed over both cores, run 45) of long Monte-Carlo runs through code that shorter
     # cases run under ASan here:

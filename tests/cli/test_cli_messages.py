@@ -438,7 +438,7 @@ class InputRefused(unittest.TestCase):
         # The axis values were written as TOML floats ("1.0"), which integer keys refuse.
         with tempfile.TemporaryDirectory() as tmp:
             r = run("sweep", "--config", NETWORK, "--x", "network.drive.rate_Hz=2,4", "--y", "simulation.seed=1,2",
-                    "--set", "network.n_neurons=500", "--duration", "3", "--out", tmp, "--no-png", "-q")
+                    "--set", "network.n_neurons=100", "--duration", "3", "--out", tmp, "--no-png", "-q")
             self.assertEqual(r.returncode, 0, r.stderr)
 
 
