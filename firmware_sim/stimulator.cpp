@@ -270,9 +270,24 @@ void ring_site_profile(const site& s, const ring_geometry& ring, std::span<float
   engine::meanfield::ring_gaussian_profile(out, ring.length_mm, s.position_mm, s.width_mm, 1.0);
 }
 
+void stimulator::keep_tail(std::size_t channel, std::int64_t stop_step) noexcept {
+  const channel_state& c = channels_[channel];
+  if (!c.loaded || c.where.kind != site_kind::electrode || c.p.shape != waveform::pulse_train) return;
+  const std::int64_t tau = (stop_step - c.start_step) * layout_.dt_us - c.p.delay_us;
+  const std::int64_t end = pulse_train_pause_at_or_after(c.p, tau);
+  if (end <= tau) return;
+  pulse_tail& t = tails_[channel];
+  t.active = true;
+  t.p = c.p;
+  t.start_step = c.start_step;
+  t.end_tau = end;
+  t.electrode = c.where.electrode;
+}
+
 void stimulator::load(std::size_t channel, const site& s, const program& p, std::int64_t start_step,
                       std::span<const float> ring_profile) noexcept {
   if (channel >= kChannels) return;
+  keep_tail(channel, start_step);
   channel_state& c = channels_[channel];
   const bool was_electrode = c.loaded && c.where.kind == site_kind::electrode;
   const std::size_t old_electrode = c.where.electrode;
@@ -303,11 +318,13 @@ void stimulator::finish(std::size_t channel) noexcept {
 }
 
 void stimulator::clear(std::size_t channel) noexcept {
-  if (channel < kChannels) finish(channel);
+  if (channel >= kChannels) return;
+  keep_tail(channel, next_step_);
+  finish(channel);
 }
 
 void stimulator::clear_all() noexcept {
-  for (std::size_t c = 0; c < kChannels; ++c) finish(c);
+  for (std::size_t c = 0; c < kChannels; ++c) clear(c);
 }
 
 void stimulator::set_amplitude(std::size_t channel, double amplitude) noexcept {
@@ -369,6 +386,10 @@ void stimulator::update_allowance(std::size_t electrode) noexcept {
   for (const channel_state& c : channels_)
     if (c.loaded && c.where.kind == site_kind::electrode && c.where.electrode == electrode)
       allowance_nC += program_phase_charge(c.p) * kNcPerUaUs;
+  // A pulse completed after its program was replaced is a pulse of that program: the window may cut it too (and
+  // keeps the allowance one more window after it ends, charge_monitor::set_allowance_nC).
+  for (const pulse_tail& t : tails_)
+    if (t.active && t.electrode == electrode) allowance_nC += program_phase_charge(t.p) * kNcPerUaUs;
   monitors_[electrode].set_allowance_nC(allowance_nC);
 }
 
@@ -447,6 +468,24 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     const bool ramped_out = c.ramping && now_us + dt_us >= c.ramp_to_us;
     if (ended || ramped_out) finish(ch);
   }
+  for (std::size_t ch = 0; ch < kChannels; ++ch) {  // the rest of pulses cut by a reload or a clear
+    pulse_tail& t = tails_[ch];
+    if (!t.active) continue;
+    const std::int64_t tau0 = (step_index - t.start_step) * dt_us - t.p.delay_us;
+    const std::int64_t tau1 = std::min(tau0 + dt_us, t.end_tau);
+    const double mean = program_charge(t.p, tau0, tau1) / dt;
+    electrode_uA[t.electrode] += mean;
+    channel_now_[ch] += mean;
+    std::array<phase_segment, 8> phases;
+    const std::size_t n = train_phases(t.p, tau0, tau1, phases);
+    for (std::size_t i = 0; i < std::min(n, phases.size()); ++i)
+      peaks_[t.electrode].add_phase(phases[i].begin_us - tau0, phases[i].end_us - tau0, phases[i].sign * t.p.amplitude);
+    if (tau0 + dt_us >= t.end_tau) {
+      t.active = false;
+      update_allowance(t.electrode);
+    }
+  }
+  next_step_ = step_index + 1;
   const double k_exc = layout_.coupling.exc_pA_per_V_per_m, k_inh = layout_.coupling.inh_pA_per_V_per_m;
   for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) {
     electrode_now_[e] = electrode_uA[e];
@@ -462,9 +501,10 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     for (std::size_t ch = 0; ch < kChannels; ++ch) {
       const channel_state& c = channels_[ch];
       if (c.loaded && c.where.kind == site_kind::electrode && c.where.electrode == e) {
-        finish(ch);
+        finish(ch);  // at once: no tail (clear() keeps one)
         stopped = true;
       }
+      if (tails_[ch].active && tails_[ch].electrode == e) tails_[ch].active = false, stopped = true;
     }
     if (stopped) push_event({step_index, -1, static_cast<std::int16_t>(e), v});
   }

@@ -102,6 +102,9 @@ class stimulator final : public engine::external_current_source {
   // size) makes load() compute it here with ring_site_profile(): O(n_units) exp, for offline use and tests only.
   void load(std::size_t channel, const site& s, const program& p, std::int64_t start_step,
             std::span<const float> ring_profile = {}) noexcept;
+  // A biphasic pulse under way when its program is replaced (load) or cleared on an electrode site is completed at
+  // the amplitude it started with, on the electrode it started on (a stimulator does not leave a pulse half
+  // delivered: that is one phase of net charge in the tissue). A safety stop stops at once.
   void clear(std::size_t channel) noexcept;
   void clear_all() noexcept;
   // Scales a running program's amplitude (controllers); the new amplitude must have passed the same limits. A pulse
@@ -166,6 +169,17 @@ class stimulator final : public engine::external_current_source {
   std::array<coupling_filter, kMaxElectrodes> filters_{};
   std::array<charge_monitor, kMaxElectrodes> monitors_{};
   std::array<step_peak, kMaxElectrodes> peaks_{};  // the step's largest |current| per electrode, for the monitor
+  // The rest of a pulse under way when its channel was reloaded or cleared (see clear()): the old program, its start
+  // step, and the local time at which the pulse ends.
+  struct pulse_tail {
+    bool active = false;
+    program p{};
+    std::int64_t start_step = 0, end_tau = 0;
+    std::size_t electrode = 0;
+  };
+  std::array<pulse_tail, kChannels> tails_{};
+  std::int64_t next_step_ = 0;  // the step currents_pA computes next (clear() has no step of its own)
+  void keep_tail(std::size_t channel, std::int64_t stop_step) noexcept;
   std::array<double, kMaxElectrodes> field_network_{};  // at network_position_mm
   std::vector<double> field_ring_;                      // [electrode][unit]
   std::array<double, kMaxElectrodes> filtered_sum_uA_{};  // filtered current summed since the last ring call

@@ -551,6 +551,40 @@ TEST_CASE("set_amplitude on a biphasic train waits for the pulse under way: ever
   }
 }
 
+// Reference: charge balance on an electrode (docs/device.md): a biphasic pulse under way when its channel is reloaded
+// or cleared is completed at its amplitude on its electrode. A 100 Hz train of 150 us phases at 200 uA: pulse 0 spans
+// steps 0-2 (phase 1 in steps 0-1, phase 2 in steps 1-2); at step 1 the channel is reloaded (a train delayed by 5 ms,
+// so it delivers nothing in the first 10 steps) or cleared. The electrode's net charge over those 10 steps must be 0,
+// and step 2 carries the old phase 2 at -200 uA. Break tried: load() and clear() without keep_tail -> the pulse is cut
+// after its first 100 us, +20 nC, and the checks fail.
+TEST_CASE("a pulse cut by a reload or a clear is completed: zero net charge", "[device][safety]") {
+  program train = pulses(200.0, 150, 100.0);
+  train.biphasic = true;
+  train.cathodic_first = false;  // phase 1 positive
+  program later = train;
+  later.delay_us = 5000;
+  for (const bool clear : {false, true}) {
+    stimulator s(one_electrode(1.0));
+    s.load(0, at_electrode(0), train, 0);
+    double net_uA_steps = 0;
+    std::vector<double> per_step;
+    for (std::int64_t k = 0; k < 10; ++k) {
+      if (k == 1) {
+        if (clear) s.clear(0);
+        else s.load(0, at_electrode(0), later, 1);
+      }
+      s.currents_pA(k);
+      per_step.push_back(s.electrode_current_uA()[0]);
+      net_uA_steps += per_step.back();
+    }
+    INFO((clear ? "cleared" : "reloaded") << " at step 1: " << per_step[0] << ", " << per_step[1] << ", "
+                                          << per_step[2] << " uA");
+    CHECK(std::abs(net_uA_steps) < 1e-9);
+    CHECK(per_step[0] == Approx(200.0));
+    CHECK(per_step[2] == Approx(-200.0));
+  }
+}
+
 // ---- real time ------------------------------------------------------------------------------------------
 
 // Reference: the real-time contract (STYLE.md habit 5): after construction nothing allocates — stepping,
