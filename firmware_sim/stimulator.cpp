@@ -401,6 +401,21 @@ void stimulator::push_event(const safety_event& e) noexcept {
   }
 }
 
+namespace {
+// The phases of pulse train `p` inside local [tau0, tau1) into the peak of the step starting at local tau0: those
+// from switched_at on at amplitude_after, the others at amplitude_before, all scaled by `factor` (the watchdog's ramp).
+void add_train_phases(step_peak& peak, const program& p, std::int64_t tau0, std::int64_t tau1, double amplitude_before,
+                      double amplitude_after, std::int64_t switched_at, double factor) noexcept {
+  std::array<phase_segment, 8> phases;
+  const std::size_t n = train_phases(p, tau0, tau1, phases);
+  for (std::size_t i = 0; i < std::min(n, phases.size()); ++i) {
+    const double amplitude = phases[i].begin_us >= switched_at ? amplitude_after : amplitude_before;
+    peak.add_phase(phases[i].begin_us - tau0, phases[i].end_us - tau0, phases[i].sign * amplitude * factor);
+  }
+  if (n > phases.size()) peak.add_bound(std::max(std::fabs(amplitude_after), std::fabs(amplitude_before)) * factor);
+}
+}  // namespace
+
 // A channel's part of its electrode's peak within the step: a pulse train's phases where they fall (each at the
 // amplitude it started with, scaled by the watchdog's ramp), any other program as its step mean.
 void stimulator::add_to_peak(const channel_state& c, std::int64_t tau0, double amplitude_before,
@@ -410,13 +425,7 @@ void stimulator::add_to_peak(const channel_state& c, std::int64_t tau0, double a
     peak.add_constant(mean_uA);
     return;
   }
-  std::array<phase_segment, 8> phases;
-  const std::size_t n = train_phases(c.p, tau0, tau0 + layout_.dt_us, phases);
-  for (std::size_t i = 0; i < std::min(n, phases.size()); ++i) {
-    const double amplitude = phases[i].begin_us >= switched_at ? c.p.amplitude : amplitude_before;
-    peak.add_phase(phases[i].begin_us - tau0, phases[i].end_us - tau0, phases[i].sign * amplitude * factor);
-  }
-  if (n > phases.size()) peak.add_bound(std::max(std::fabs(c.p.amplitude), std::fabs(amplitude_before)) * factor);
+  add_train_phases(peak, c.p, tau0, tau0 + layout_.dt_us, amplitude_before, c.p.amplitude, switched_at, factor);
 }
 
 // ---- the step -------------------------------------------------------------------------------------------
@@ -476,10 +485,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     const double mean = program_charge(t.p, tau0, tau1) / dt;
     electrode_uA[t.electrode] += mean;
     channel_now_[ch] += mean;
-    std::array<phase_segment, 8> phases;
-    const std::size_t n = train_phases(t.p, tau0, tau1, phases);
-    for (std::size_t i = 0; i < std::min(n, phases.size()); ++i)
-      peaks_[t.electrode].add_phase(phases[i].begin_us - tau0, phases[i].end_us - tau0, phases[i].sign * t.p.amplitude);
+    add_train_phases(peaks_[t.electrode], t.p, tau0, tau1, t.p.amplitude, t.p.amplitude, tau1, 1.0);
     if (tau0 + dt_us >= t.end_tau) {
       t.active = false;
       update_allowance(t.electrode);
@@ -499,13 +505,17 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     // that broke the limit on its last step included); once stopped, the window's history alone raises nothing.
     bool stopped = electrode_uA[e] != 0.0;
     for (std::size_t ch = 0; ch < kChannels; ++ch) {
+      if (tails_[ch].active && tails_[ch].electrode == e) {  // a safety stop does not complete a pulse
+        tails_[ch].active = false;
+        stopped = true;
+      }
       const channel_state& c = channels_[ch];
       if (c.loaded && c.where.kind == site_kind::electrode && c.where.electrode == e) {
         finish(ch);  // at once: no tail (clear() keeps one)
         stopped = true;
       }
-      if (tails_[ch].active && tails_[ch].electrode == e) tails_[ch].active = false, stopped = true;
     }
+    update_allowance(e);  // without the tails dropped here
     if (stopped) push_event({step_index, -1, static_cast<std::int16_t>(e), v});
   }
   ++ring_steps_;

@@ -1,32 +1,30 @@
 #pragma once
 // CLI11 checks of numeric options, with messages that say what is wrong.
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 namespace cortexloop::tools {
 
-// A number > 0. CLI::PositiveNumber said "Value 0 not in range 0.000000 to 179769313486231570814527...": a range
-// that seems to hold the value refused.
-inline const CLI::Validator positive_number(
-    [](std::string& text) -> std::string {
-      double v = 0;
-      if (!CLI::detail::lexical_cast(text, v) || std::isnan(v)) return "'" + text + "' is not a number";
-      if (!(v > 0)) return "must be > 0, got " + text;
-      return {};
-    },
-    "> 0");
-
-// A number >= 0 (as positive_number: CLI::NonNegativeNumber names DBL_MAX in its refusal).
-inline const CLI::Validator non_negative_number(
-    [](std::string& text) -> std::string {
-      double v = 0;
-      if (!CLI::detail::lexical_cast(text, v) || std::isnan(v)) return "'" + text + "' is not a number";
-      if (!(v >= 0)) return "must be >= 0, got " + text;
-      return {};
-    },
-    ">= 0");
+// A number > bound (or >= bound), with a message that says so: CLI::PositiveNumber said "Value 0 not in range
+// 0.000000 to 179769313486231570814527...", a range that seems to hold the value it refuses.
+inline CLI::Validator number_above(double bound, bool or_equal) {
+  char number[32];
+  std::snprintf(number, sizeof number, "%g", bound);
+  const std::string text = std::string(or_equal ? ">= " : "> ") + number;
+  return CLI::Validator(
+      [bound, or_equal, text](std::string& typed) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(typed, v) || std::isnan(v)) return "'" + typed + "' is not a number";
+        if (!(or_equal ? v >= bound : v > bound)) return "must be " + text + ", got " + typed;
+        return {};
+      },
+      text);
+}
+inline const CLI::Validator positive_number = number_above(0.0, false);
+inline const CLI::Validator non_negative_number = number_above(0.0, true);
 
 // Every floating-point option of `app` and of its subcommands refuses nan and inf. CLI11 reads them as numbers, and
 // its Range check lets NaN through (every comparison with NaN is false): `serve --spin-us nan` ran at 4.9x real
