@@ -276,12 +276,26 @@ void stimulator::keep_tail(std::size_t channel, std::int64_t stop_step) noexcept
   const std::int64_t tau = (stop_step - c.start_step) * layout_.dt_us - c.p.delay_us;
   const std::int64_t end = pulse_train_pause_at_or_after(c.p, tau);
   if (end <= tau) return;
-  pulse_tail& t = tails_[channel];
-  t.active = true;
-  t.p = c.p;
-  t.start_step = c.start_step;
-  t.end_tau = end;
-  t.electrode = c.where.electrode;
+  // A free slot, or else the tail that ends first gives way (more pulses cut at once than kTails).
+  const auto ends_us = [&](const pulse_tail& t) { return t.start_step * layout_.dt_us + t.p.delay_us + t.end_tau; };
+  pulse_tail* slot = &tails_[0];
+  for (pulse_tail& t : tails_) {
+    if (!t.active) {
+      slot = &t;
+      break;
+    }
+    if (ends_us(t) < ends_us(*slot)) slot = &t;
+  }
+  const bool displaced = slot->active && slot->electrode != c.where.electrode;
+  const std::size_t displaced_electrode = slot->electrode;
+  slot->active = true;
+  slot->p = c.p;
+  slot->p.amplitude = c.p.amplitude * c.pulse_factor;  // the pulse's amplitude as the ramp had scaled it
+  slot->start_step = c.start_step;
+  slot->end_tau = end;
+  slot->electrode = c.where.electrode;
+  slot->channel = channel;
+  if (displaced) update_allowance(displaced_electrode);
 }
 
 void stimulator::load(std::size_t channel, const site& s, const program& p, std::int64_t start_step,
@@ -298,6 +312,7 @@ void stimulator::load(std::size_t channel, const site& s, const program& p, std:
   c.end_us = program_end_us(p);
   c.ramping = false;
   c.amplitude_pending = false;
+  c.pulse_factor = 1.0;
   c.loaded = true;
   if (s.kind == site_kind::ring_position && n_units_ > 0) {
     const std::span<float> profile{profiles_.data() + channel * n_units_, n_units_};
@@ -339,20 +354,31 @@ void stimulator::set_amplitude(std::size_t channel, double amplitude) noexcept {
   if (c.where.kind == site_kind::electrode) update_allowance(c.where.electrode);
 }
 
-// The channel's charge over local [tau0, tau1), taking a pending amplitude at the first pause between pulses in it:
-// the pulse under way at tau0 keeps the amplitude it started with.
-double stimulator::step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1,
-                               std::int64_t& switched_at) noexcept {
-  switched_at = tau1;
-  if (!c.amplitude_pending) return program_charge(c.p, tau0, tau1);
-  const std::int64_t at = pulse_train_pause_at_or_after(c.p, tau0);
-  if (at >= tau1) return program_charge(c.p, tau0, tau1);
-  switched_at = at;
-  const double before = program_charge(c.p, tau0, at);
-  c.p.amplitude = c.pending_amplitude;
-  c.amplitude_pending = false;
-  if (c.where.kind == site_kind::electrode) update_allowance(c.where.electrode);
-  return before + program_charge(c.p, at, tau1);
+// The channel's charge over local [tau0, tau1), scaled by the watchdog ramp. Any program but a pulse train takes the
+// ramp's factor now (factor_now: the envelope at the step's midpoint). A pulse train takes a pending amplitude and
+// the ramp's factor at the first pause between pulses in the step: the pulse under way at tau0 keeps the amplitude
+// and factor it started with, so its phases stay equal (the ramp scaled each step by its own factor, which
+// unbalanced a pulse across steps by ~dt / ramp).
+double stimulator::step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1, double factor_now,
+                               step_switch& sw) noexcept {
+  sw.at = tau1;
+  if (c.p.shape != waveform::pulse_train) {
+    sw.scaled_before = c.p.amplitude * factor_now;
+    return program_charge(c.p, tau0, tau1) * factor_now;
+  }
+  sw.scaled_before = c.p.amplitude * c.pulse_factor;
+  const bool change = c.amplitude_pending || c.pulse_factor != factor_now;
+  const std::int64_t at = change ? pulse_train_pause_at_or_after(c.p, tau0) : tau1;
+  if (at >= tau1) return program_charge(c.p, tau0, tau1) * c.pulse_factor;
+  sw.at = at;
+  const double before = program_charge(c.p, tau0, at) * c.pulse_factor;
+  c.pulse_factor = factor_now;
+  if (c.amplitude_pending) {
+    c.p.amplitude = c.pending_amplitude;
+    c.amplitude_pending = false;
+    if (c.where.kind == site_kind::electrode) update_allowance(c.where.electrode);
+  }
+  return before + program_charge(c.p, at, tau1) * c.pulse_factor;
 }
 
 void stimulator::ramp_down(std::size_t channel, std::int64_t ramp_us, std::int64_t now_step) noexcept {
@@ -403,33 +429,33 @@ void stimulator::push_event(const safety_event& e) noexcept {
 
 namespace {
 // The phases of pulse train `p` inside local [tau0, tau1) into the peak of the step starting at local tau0: those
-// from switched_at on at amplitude_after, the others at amplitude_before, all scaled by `factor` (the watchdog's ramp).
+// from switched_at on at amplitude_after, the others at amplitude_before (both as the watchdog's ramp scaled them).
 void add_train_phases(step_peak& peak, const program& p, std::int64_t tau0, std::int64_t tau1, double amplitude_before,
-                      double amplitude_after, std::int64_t switched_at, double factor) noexcept {
+                      double amplitude_after, std::int64_t switched_at) noexcept {
   std::array<phase_segment, 8> phases;
   const std::size_t n = train_phases(p, tau0, tau1, phases);
   for (std::size_t i = 0; i < std::min(n, phases.size()); ++i) {
     const double amplitude = phases[i].begin_us >= switched_at ? amplitude_after : amplitude_before;
-    peak.add_phase(phases[i].begin_us - tau0, phases[i].end_us - tau0, phases[i].sign * amplitude * factor);
+    peak.add_phase(phases[i].begin_us - tau0, phases[i].end_us - tau0, phases[i].sign * amplitude);
   }
-  if (n > phases.size()) peak.add_bound(std::max(std::fabs(amplitude_after), std::fabs(amplitude_before)) * factor);
+  if (n > phases.size()) peak.add_bound(std::max(std::fabs(amplitude_after), std::fabs(amplitude_before)));
 }
 }  // namespace
 
 // A channel's part of its electrode's peak within the step: a pulse train's phases where they fall (each at the
 // amplitude it started with, scaled by the watchdog's ramp), any other program as its step mean.
-void stimulator::add_to_peak(const channel_state& c, std::int64_t tau0, double amplitude_before,
-                             std::int64_t switched_at, double factor, double mean_uA) noexcept {
+void stimulator::add_to_peak(const channel_state& c, std::int64_t tau0, const step_switch& sw, double mean_uA) noexcept {
   step_peak& peak = peaks_[c.where.electrode];
   if (c.p.shape != waveform::pulse_train) {
     peak.add_constant(mean_uA);
     return;
   }
-  add_train_phases(peak, c.p, tau0, tau0 + layout_.dt_us, amplitude_before, c.p.amplitude, switched_at, factor);
+  add_train_phases(peak, c.p, tau0, tau0 + layout_.dt_us, sw.scaled_before, c.p.amplitude * c.pulse_factor, sw.at);
 }
 
 // ---- the step -------------------------------------------------------------------------------------------
-// Order within step k: (1) each channel's charge over [tau_k, tau_k + dt) -> its mean current; direct sites
+// Order within step k: (0) the rest of pulses cut before this step (tails) add to their electrodes; (1) each
+// channel's charge over [tau_k, tau_k + dt) -> its mean current; direct sites
 // add to the network and to their ring sums, electrode sites to their electrode; (2) each electrode's sum
 // passes its coupling filter (-> network current now, ring sums) and its charge monitor (-> stop + event);
 // (3) channels whose program ended are cleared. The ring reads the sums at its own pace (ring_currents_pA).
@@ -440,27 +466,37 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
   double net_exc = 0.0, net_inh = 0.0;
   std::array<double, kMaxElectrodes> electrode_uA{};
   for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) peaks_[e].clear(dt_us);
+  channel_now_.fill(0.0);
+  // First the rest of pulses cut by a reload, a clear or the end of a ramp (a tail kept in this step's channel loop
+  // below starts on the next step).
+  for (pulse_tail& t : tails_) {
+    if (!t.active) continue;
+    const std::int64_t tau0 = (step_index - t.start_step) * dt_us - t.p.delay_us;
+    const std::int64_t tau1 = std::min(tau0 + dt_us, t.end_tau);
+    const double mean = program_charge(t.p, tau0, tau1) / dt;
+    electrode_uA[t.electrode] += mean;
+    channel_now_[t.channel] += mean;
+    add_train_phases(peaks_[t.electrode], t.p, tau0, tau1, t.p.amplitude, t.p.amplitude, tau1);
+    if (tau0 + dt_us >= t.end_tau) {
+      t.active = false;
+      update_allowance(t.electrode);
+    }
+  }
   for (std::size_t ch = 0; ch < kChannels; ++ch) {
     channel_state& c = channels_[ch];
-    if (!c.loaded) {
-      channel_now_[ch] = 0.0;
-      continue;
-    }
+    if (!c.loaded) continue;
     const std::int64_t tau0 = (step_index - c.start_step) * dt_us - c.p.delay_us;
-    const double amplitude_before = c.p.amplitude;
-    std::int64_t switched_at = 0;
-    double charge = step_charge(c, tau0, tau0 + dt_us, switched_at);
-    double factor = 1.0;
+    double factor_now = 1.0;
     if (c.ramping) {
       // Envelope at the step's midpoint (ramp_down is the watchdog's soft stop, not a waveform).
       const double mid = static_cast<double>(now_us) + 0.5 * dt;
       const auto span_us = static_cast<double>(c.ramp_to_us - c.ramp_from_us);
-      factor = std::clamp((static_cast<double>(c.ramp_to_us) - mid) / span_us, 0.0, 1.0);
-      charge *= factor;
+      factor_now = std::clamp((static_cast<double>(c.ramp_to_us) - mid) / span_us, 0.0, 1.0);
     }
-    const double mean = charge / dt;
-    if (c.where.kind == site_kind::electrode) add_to_peak(c, tau0, amplitude_before, switched_at, factor, mean);
-    channel_now_[ch] = mean;
+    step_switch sw;
+    const double mean = step_charge(c, tau0, tau0 + dt_us, factor_now, sw) / dt;
+    if (c.where.kind == site_kind::electrode) add_to_peak(c, tau0, sw, mean);
+    channel_now_[ch] += mean;
     switch (c.where.kind) {
       case site_kind::population:
         (c.where.population == engine::population::exc ? net_exc : net_inh) += mean;
@@ -475,20 +511,9 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     }
     const bool ended = c.end_us >= 0 && tau0 + dt_us >= c.end_us;
     const bool ramped_out = c.ramping && now_us + dt_us >= c.ramp_to_us;
-    if (ended || ramped_out) finish(ch);
-  }
-  for (std::size_t ch = 0; ch < kChannels; ++ch) {  // the rest of pulses cut by a reload or a clear
-    pulse_tail& t = tails_[ch];
-    if (!t.active) continue;
-    const std::int64_t tau0 = (step_index - t.start_step) * dt_us - t.p.delay_us;
-    const std::int64_t tau1 = std::min(tau0 + dt_us, t.end_tau);
-    const double mean = program_charge(t.p, tau0, tau1) / dt;
-    electrode_uA[t.electrode] += mean;
-    channel_now_[ch] += mean;
-    add_train_phases(peaks_[t.electrode], t.p, tau0, tau1, t.p.amplitude, t.p.amplitude, tau1, 1.0);
-    if (tau0 + dt_us >= t.end_tau) {
-      t.active = false;
-      update_allowance(t.electrode);
+    if (ended || ramped_out) {
+      if (!ended) keep_tail(ch, step_index + 1);  // the ramp's last pulse is completed, as clear() completes one
+      finish(ch);
     }
   }
   next_step_ = step_index + 1;
@@ -504,11 +529,12 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     // Stop the electrode. Reported when it delivered something this step or still had channels (a program
     // that broke the limit on its last step included); once stopped, the window's history alone raises nothing.
     bool stopped = electrode_uA[e] != 0.0;
-    for (std::size_t ch = 0; ch < kChannels; ++ch) {
-      if (tails_[ch].active && tails_[ch].electrode == e) {  // a safety stop does not complete a pulse
-        tails_[ch].active = false;
+    for (pulse_tail& t : tails_)
+      if (t.active && t.electrode == e) {  // a safety stop does not complete a pulse
+        t.active = false;
         stopped = true;
       }
+    for (std::size_t ch = 0; ch < kChannels; ++ch) {
       const channel_state& c = channels_[ch];
       if (c.loaded && c.where.kind == site_kind::electrode && c.where.electrode == e) {
         finish(ch);  // at once: no tail (clear() keeps one)

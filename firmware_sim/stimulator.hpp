@@ -111,7 +111,9 @@ class stimulator final : public engine::external_current_source {
   // train takes it between pulses (pulse_train_pause_at_or_after): a change inside a biphasic pulse waits for its
   // end, so every pulse has zero net charge (an amplitude changed between its phases delivered up to +50 nC).
   void set_amplitude(std::size_t channel, double amplitude) noexcept;
-  // Ramps a channel's output linearly to zero over ramp_us from now_step on, then clears it (watchdog).
+  // Ramps a channel's output linearly to zero over ramp_us from now_step on, then clears it (watchdog). A pulse
+  // train takes the ramp's factor between pulses only, as it takes set_amplitude, and its last pulse is completed
+  // (as clear() completes one), so every biphasic pulse stays balanced under the ramp.
   void ramp_down(std::size_t channel, std::int64_t ramp_us, std::int64_t now_step) noexcept;
   bool active(std::size_t channel) const noexcept;
   const site& channel_site(std::size_t channel) const noexcept;
@@ -149,11 +151,18 @@ class stimulator final : public engine::external_current_source {
     double ring_sum = 0.0;        // direct sites: sum of the channel's step currents since the last ring flush
     bool amplitude_pending = false;  // set_amplitude on a pulse train: p.amplitude becomes this at the next pause
     double pending_amplitude = 0.0;
+    double pulse_factor = 1.0;  // pulse trains: the watchdog ramp's factor of the pulse under way (taken at pauses)
   };
-  // switched_at: the local time at which a pending amplitude was taken in this step (tau1 if none was).
-  double step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1, std::int64_t& switched_at) noexcept;
-  void add_to_peak(const channel_state& c, std::int64_t tau0, double amplitude_before, std::int64_t switched_at,
-                   double factor, double mean_uA) noexcept;
+  // Where a pulse train took a new amplitude or ramp factor in a step (at = tau1: it did not), and the scaled
+  // amplitude (amplitude x ramp factor) of what came before.
+  struct step_switch {
+    std::int64_t at = 0;
+    double scaled_before = 0.0;
+  };
+  // The channel's charge over local [tau0, tau1), scaled by the watchdog ramp (factor_now: its envelope now).
+  double step_charge(channel_state& c, std::int64_t tau0, std::int64_t tau1, double factor_now,
+                     step_switch& sw) noexcept;
+  void add_to_peak(const channel_state& c, std::int64_t tau0, const step_switch& sw, double mean_uA) noexcept;
 
   void finish(std::size_t channel) noexcept;        // clears, keeping what it delivered for the ring
   void flush_ring(std::size_t channel) noexcept;    // moves ring_sum into the per-unit sums
@@ -169,15 +178,18 @@ class stimulator final : public engine::external_current_source {
   std::array<coupling_filter, kMaxElectrodes> filters_{};
   std::array<charge_monitor, kMaxElectrodes> monitors_{};
   std::array<step_peak, kMaxElectrodes> peaks_{};  // the step's largest |current| per electrode, for the monitor
-  // The rest of a pulse under way when its channel was reloaded or cleared (see clear()): the old program, its start
-  // step, and the local time at which the pulse ends.
+  // The rest of a pulse under way when its channel was reloaded or cleared (see clear()): the old program (at the
+  // scaled amplitude the pulse started with), its start step, and the local time at which the pulse ends. Two per
+  // channel, so that a channel reloaded twice within one pulse completes both; with more pulses cut at once than
+  // that, the one ending first gives way.
   struct pulse_tail {
     bool active = false;
     program p{};
     std::int64_t start_step = 0, end_tau = 0;
-    std::size_t electrode = 0;
+    std::size_t electrode = 0, channel = 0;
   };
-  std::array<pulse_tail, kChannels> tails_{};
+  static constexpr std::size_t kTails = 2 * kChannels;
+  std::array<pulse_tail, kTails> tails_{};
   std::int64_t next_step_ = 0;  // the step currents_pA computes next (clear() has no step of its own)
   void keep_tail(std::size_t channel, std::int64_t stop_step) noexcept;
   std::array<double, kMaxElectrodes> field_network_{};  // at network_position_mm

@@ -5,6 +5,7 @@
 // allocates after construction.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -583,6 +584,64 @@ TEST_CASE("a pulse cut by a reload or a clear is completed: zero net charge", "[
     CHECK(per_step[0] == Approx(200.0));
     CHECK(per_step[2] == Approx(-200.0));
   }
+}
+
+// Reference: charge balance on an electrode under the watchdog's ramp to zero (docs/device.md). A 1 kHz train of
+// 150 us phases at 200 uA (pulse j spans steps 10 j .. 10 j + 2) ramped down over 20 ms from step 1, inside pulse
+// 0: each 10-step block (one pulse) must net 0, the pulses' amplitudes must fall with the ramp's envelope (pulse j
+// at 200 (20.15 - j) / 20 uA: the envelope (0 at 20.1 ms) at the midpoint of the step before the pulse) and the
+// ramp's last pulse (pulse 20, started in the ramp's last step) must be completed. Break tried: the ramp's factor taken every step
+// (as before) -> pulse 1 nets -0.05 uA x step and the check fails; keep_tail not called at the ramp's end ->
+// pulse 20 nets +0.0025 x 200 uA x step.
+TEST_CASE("the watchdog's ramp scales whole pulses: every pulse has zero net charge", "[device][safety]") {
+  program train = pulses(200.0, 150, 1000.0);
+  train.biphasic = true;
+  train.cathodic_first = false;
+  stimulator s(one_electrode(1.0));
+  s.load(0, at_electrode(0), train, 0);
+  std::vector<double> per_step;
+  for (std::int64_t k = 0; k < 230; ++k) {
+    if (k == 1) s.ramp_down(0, 20000, 1);
+    s.currents_pA(k);
+    per_step.push_back(s.electrode_current_uA()[0]);
+  }
+  CHECK_FALSE(s.active(0));
+  for (std::size_t j = 0; j < 23; ++j) {
+    double net = 0;
+    for (std::size_t k = 10 * j; k < 10 * j + 10; ++k) net += per_step[k];
+    const double envelope = j == 0 ? 1.0 : (20.15 - static_cast<double>(j)) / 20.0;
+    INFO("pulse " << j << ": steps " << per_step[10 * j] << ", " << per_step[10 * j + 1] << ", "
+                  << per_step[10 * j + 2] << " uA");
+    CHECK(std::abs(net) < 1e-9);
+    CHECK(per_step[10 * j] == Approx(j <= 20 ? 200.0 * envelope : 0.0).margin(1e-9));
+  }
+}
+
+// Reference: charge balance on an electrode (docs/device.md) when a channel is reloaded twice within one pulse: a
+// 100 Hz train of 150 us phases at 200 uA loaded at step 0 (pulse spans steps 0-2), the same train reloaded at step 1
+// (its pulse spans steps 1-3), a train delayed by 5 ms loaded at step 2. Both cut pulses are completed: the net over
+// 10 steps is 0. Break tried: one tail per channel (as before) -> the first pulse's last 100 us (-200 uA) are lost.
+TEST_CASE("a channel reloaded twice within one pulse completes both pulses", "[device][safety]") {
+  program train = pulses(200.0, 150, 100.0);
+  train.biphasic = true;
+  train.cathodic_first = false;
+  program later = train;
+  later.delay_us = 5000;
+  stimulator s(one_electrode(1.0));
+  s.load(0, at_electrode(0), train, 0);
+  double net = 0;
+  std::vector<double> per_step;
+  for (std::int64_t k = 0; k < 10; ++k) {
+    if (k == 1) s.load(0, at_electrode(0), train, 1);
+    if (k == 2) s.load(0, at_electrode(0), later, 2);
+    s.currents_pA(k);
+    per_step.push_back(s.electrode_current_uA()[0]);
+    net += per_step.back();
+  }
+  INFO("steps 0-3: " << per_step[0] << ", " << per_step[1] << ", " << per_step[2] << ", " << per_step[3] << " uA");
+  CHECK(std::abs(net) < 1e-9);
+  CHECK(per_step[2] == Approx(-200.0));  // the first pulse's phase 2 (the second's 100-200 us net 0)
+  CHECK(per_step[3] == Approx(-200.0));  // the second pulse's phase 2
 }
 
 // ---- real time ------------------------------------------------------------------------------------------
