@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -9,7 +10,9 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +24,7 @@
 #include "io/runtime/clock.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/recording/npy.hpp"
+#include "io/recording/output_dir.hpp"
 #include "io/protocol/session.hpp"
 
 namespace cortexloop::tools {
@@ -240,7 +244,16 @@ int run_record(const record_options& o) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const std::filesystem::path out(o.out_dir);
-  std::filesystem::create_directories(out);
+  {
+    // Every file a session may write, checked before it starts: a live session cannot be recorded again.
+    constexpr std::array<std::string_view, 27> outputs = {
+        "acks.jsonl", "commands.jsonl", "safety.jsonl", "session.json", "session.toml", "summary.json", "spikes.npy",
+        "rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "ticks.npy", "readout_hash.npy",
+        "aln_rates.npy", "out_of_table.npy", "ring_rates_exc.npy", "vsdi.npy", "ring_stim.npy", "ring_domain.npy",
+        "device_sensing.npy", "device_sensing_blanked.npy", "device_channels.npy", "device_channel_state.npy",
+        "device_controllers.npy", "device_controller_state.npy", "device_electrodes.npy"};
+    io::prepare_output_dir(out, outputs);
+  }
   io::client client(o.commands, o.pub, {}, o.curve.load());
   std::unique_ptr<io::npy_row_writer> spikes;
   if (o.spikes) {
@@ -269,6 +282,10 @@ int run_record(const record_options& o) {
   std::ofstream ack_log(out / "acks.jsonl");
   // Every command the real-time thread applied (topic "applied"), with its bytes: what `replay` re-sends.
   std::ofstream command_log(out / "commands.jsonl");
+  using named_log = std::pair<const std::ofstream*, const char*>;
+  for (const auto& [log, name] : {named_log{&safety_log, "safety.jsonl"}, named_log{&ack_log, "acks.jsonl"},
+                                  named_log{&command_log, "commands.jsonl"}})
+    if (!*log) throw std::runtime_error((out / name).string() + ": cannot open for writing");
   std::vector<double> spike_rows;
   const std::int64_t start_ns = io::monotonic_ns();
   double first_t_ms = NAN, last_t_ms = NAN;
@@ -424,11 +441,11 @@ int run_record(const record_options& o) {
     std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(io::fnv1a(i.config_toml)));
     session["config_fnv1a"] = hash;
     if (!i.config_toml.empty()) {
-      std::ofstream(out / "session.toml", std::ios::binary) << i.config_toml;
+      io::write_text_file(out / "session.toml", i.config_toml);
       files.push_back("session.toml");
     }
   }
-  std::ofstream(out / "session.json") << dump_json(session, 2) << "\n";
+  io::write_text_file(out / "session.json", dump_json(session, 2) + "\n");
   files.push_back("session.json");
   {
     io::npy_row_writer ticks(out / "ticks.npy", 3);
@@ -504,7 +521,7 @@ int run_record(const record_options& o) {
        "sensing: the signal's unit (docs/device.md); controllers: the feature's and the program amplitude's unit"}};
   if (rec.n_ring > 0) summary["ring_n_units"] = rec.n_ring;
   if (!geometry.is_null()) summary["geometry"] = geometry;
-  std::ofstream(out / "summary.json") << dump_json(summary, 2) << "\n";
+  io::write_text_file(out / "summary.json", dump_json(summary, 2) + "\n");
   if (!o.quiet)
     std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",
                  static_cast<long long>(rec.readouts), static_cast<long long>(rec.missing_ticks),

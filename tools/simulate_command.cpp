@@ -1,11 +1,11 @@
 #include "tools/simulate_command.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -25,6 +25,7 @@
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/recording/npy.hpp"
+#include "io/recording/output_dir.hpp"
 #include "io/runtime/worker_placement.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/option_override.hpp"
@@ -38,8 +39,11 @@
 #endif
 
 namespace cortexloop::tools {
-
 namespace {
+// Every file a run may write into its --out folder (which ones depends on the config): checked before the run.
+constexpr std::array<std::string_view, 12> kOutputs = {
+    "summary.json", "rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "spikes.npy",
+    "aln_rates.npy", "aln_mean_v.npy", "aln_mean_w.npy", "ring_rates_exc.npy", "vsdi.npy"};
 
 struct simulate_options {
   std::string config = default_config("default.toml");
@@ -160,7 +164,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
   // Rank 0 writes every file; the others have the same readouts (engine::network::readout_sums) and stay quiet.
   const bool root = !across || across->rank() == 0;
   const std::filesystem::path out(o.out_dir);
-  if (root) std::filesystem::create_directories(out);
+  if (root) io::prepare_output_dir(out, kOutputs);
 
   engine::flush_denormals_to_zero();
   const auto setup_start = std::chrono::steady_clock::now();
@@ -338,7 +342,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
       for (const auto& [key, value] : summary["aln"].items()) summary[key] = value;
     summary["model"] = aln_alone ? "aln" : "network+aln";
   }
-  std::ofstream(out / "summary.json") << summary.dump(2) << "\n";
+  io::write_text_file(out / "summary.json", summary.dump(2) + "\n");
   if (!o.quiet) {
     // A ring alone builds the network but does not step it: its rates would read 0 Hz, as if the network were silent.
     char what[96] = "the network was not stepped (ring alone)";
@@ -374,12 +378,15 @@ int run_sweep(const simulate_options& o) {
   }
   const std::filesystem::path out(o.out_dir);
   if (rank == 0) {
-    std::filesystem::create_directories(out);
+    // Every point's folder before any point runs: a bad one fails now, not after the points before it.
+    constexpr std::array<std::string_view, 1> index_file = {"sweep.json"};
+    io::prepare_output_dir(out, index_file);
+    for (std::size_t i = 0; i < points.size(); ++i) io::prepare_output_dir(out / point_dir(i), kOutputs);
     nlohmann::json index = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"points", {}}};
     for (std::size_t i = 0; i < points.size(); ++i)
       index["points"].push_back({{"index", i}, {"dir", point_dir(i)}, {"rank", static_cast<int>(i) % ranks},
                                  {"sweep", points[i]}});
-    std::ofstream(out / "sweep.json") << index.dump(2) << "\n";
+    io::write_text_file(out / "sweep.json", index.dump(2) + "\n");
   }
   for (std::size_t i = static_cast<std::size_t>(rank); i < points.size(); i += static_cast<std::size_t>(ranks)) {
     simulate_options one = o;

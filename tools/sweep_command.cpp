@@ -6,6 +6,7 @@
 // OUT/sweep.json and OUT/state_diagram.png (drawn by tools/plot_aln_sweep.py, the paper's points marked).
 #include "tools/sweep_command.hpp"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -13,7 +14,6 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -36,6 +36,7 @@
 #include "io/config/config_loader.hpp"
 #include "io/protocol/format_number.hpp"
 #include "io/recording/npy.hpp"
+#include "io/recording/output_dir.hpp"
 #include "tools/default_config.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/number_checks.hpp"
@@ -254,6 +255,14 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
       io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, corners, probe, o.quiet || !root)
                                          : make_network_sweep_runner(o.config, corners, probe);
 
+  const std::filesystem::path out(o.out_dir);
+  if (root) {
+    // The files written after the run, checked before it.
+    constexpr std::array<std::string_view, 11> outputs = {
+        "x.npy", "y.npy", "state.npy", "max_rate_up_Hz.npy", "mean_rate_down_Hz.npy", "mean_rate_up_Hz.npy",
+        "dominant_frequency_Hz.npy", "dominant_power_Hz2.npy", "diverged_steps.npy", "sweep.json", "state_diagram.png"};
+    io::prepare_output_dir(out, outputs);
+  }
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu0 = process_cpu_s();
   point_arrays res(n);
@@ -278,8 +287,6 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   if (!root) return 0;
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
-  const std::filesystem::path out(o.out_dir);
-  std::filesystem::create_directories(out);
   const std::vector<float> xs(ax.values.begin(), ax.values.end()), ys(ay.values.begin(), ay.values.end());
   io::write_npy(out / "x.npy", xs, {nx});
   io::write_npy(out / "y.npy", ys, {ny});
@@ -321,7 +328,7 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
       {"arrays", {"x.npy", "y.npy", "state.npy", "max_rate_up_Hz.npy", "mean_rate_down_Hz.npy", "mean_rate_up_Hz.npy",
                   "dominant_frequency_Hz.npy", "dominant_power_Hz2.npy", "diverged_steps.npy"}},
   };
-  std::ofstream(out / "sweep.json") << summary.dump(2) << "\n";
+  io::write_text_file(out / "sweep.json", summary.dump(2) + "\n");
   if (o.png) draw_png(out, o.quiet);
   if (!o.quiet)
     std::fprintf(stderr, "sweep: %zu points of %.1f s (%s) in %.1f s wall, %.1f CPU-s (%zu x %d threads) -> %s\n", n,

@@ -1,5 +1,7 @@
 #include "io/recording/npy.hpp"
 
+#include "io/recording/output_dir.hpp"
+
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -26,30 +28,24 @@ std::string header(const char* descr, const std::vector<std::uint64_t>& shape) {
   out += static_cast<char>(body >> 8);
   return out + dict;
 }
-
-std::FILE* open_or_throw(const std::filesystem::path& file) {
-  std::FILE* f = std::fopen(file.c_str(), "wb");
-  if (!f) throw std::runtime_error(file.string() + ": cannot open for writing: " + std::strerror(errno));
-  return f;
-}
 }  // namespace
 
 // An empty array (a recording with no readouts of a kind) is a header alone: fwrite's buffer is declared
 // non-null, and an empty span's data() may be null (UBSan found it in `record`).
 void write_npy(const std::filesystem::path& file, std::span<const float> data, std::vector<std::size_t> shape) {
-  std::FILE* f = open_or_throw(file);
+  std::FILE* f = open_for_writing(file);
   const std::string h = header("<f4", std::vector<std::uint64_t>(shape.begin(), shape.end()));
   const bool ok = std::fwrite(h.data(), 1, h.size(), f) == h.size() &&
                   (data.empty() || std::fwrite(data.data(), sizeof(float), data.size(), f) == data.size());
-  if (std::fclose(f) != 0 || !ok) throw std::runtime_error(file.string() + ": write failed");
+  close_written(f, file, ok);
 }
 
 void write_npy(const std::filesystem::path& file, std::span<const std::uint64_t> data, std::vector<std::size_t> shape) {
-  std::FILE* f = open_or_throw(file);
+  std::FILE* f = open_for_writing(file);
   const std::string h = header("<u8", std::vector<std::uint64_t>(shape.begin(), shape.end()));
   const bool ok = std::fwrite(h.data(), 1, h.size(), f) == h.size() &&
                   (data.empty() || std::fwrite(data.data(), sizeof(std::uint64_t), data.size(), f) == data.size());
-  if (std::fclose(f) != 0 || !ok) throw std::runtime_error(file.string() + ": write failed");
+  close_written(f, file, ok);
 }
 
 std::size_t npy_array::size() const {
@@ -90,7 +86,7 @@ npy_array read_npy(const std::filesystem::path& file) {
 }
 
 npy_row_writer::npy_row_writer(const std::filesystem::path& file, std::size_t columns)
-    : file_(open_or_throw(file)), path_(file), columns_(columns) {
+    : file_(open_for_writing(file)), path_(file), columns_(columns) {
   write_header();
 }
 

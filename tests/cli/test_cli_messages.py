@@ -442,6 +442,51 @@ class InputRefused(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
 
 
+class OutputFolderChecked(unittest.TestCase):
+    # An --out that cannot take the outputs is refused before the work starts, naming the option, the path and the
+    # problem (an outside audit, 2026-12-04: simulate found it after the run, with some files already written; sweep
+    # created its folder after the run; record's logs failed silently). Reference: the commands' --help ("Output
+    # folder (created)"). Break tried: against the binary before the check (428cf86) every case fails (simulate and
+    # sweep ran, wrote lfp.npy / nothing, and failed late; record's refusal named no option).
+    def test_out_is_a_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "a_file")
+            open(path, "w").close()
+            for args in (("simulate", "--config", NETWORK, "--duration", "0.01"),
+                         ("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y", "aln.mu_ext_i_mV_per_ms=0:3:2",
+                          "--duration", "3", "--no-png"),
+                         ("record", "--duration", "1", "--timeout", "1")):
+                start = time.monotonic()
+                r = run(*args, "--out", path, "--quiet")
+                self.assertEqual(r.returncode, 1, (args, r.stderr))
+                self.assertIn(f"--out {path}: exists and is not a folder", r.stderr, args)
+                self.assertLess(time.monotonic() - start, 5.0, args)  # before the run (the sweep takes ~10 s)
+
+    def test_an_output_name_taken_by_a_folder(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.mkdir(os.path.join(tmp, "rates.npy"))
+            r = run("simulate", "--config", NETWORK, "--duration", "0.01", "--out", tmp, "--quiet")
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(f"--out {tmp}: rates.npy exists in it and is not a file", r.stderr)
+            self.assertEqual(sorted(os.listdir(tmp)), ["rates.npy"])  # nothing written before the refusal
+            # A sweep's point folders are checked before its first point runs.
+            os.rmdir(os.path.join(tmp, "rates.npy"))
+            os.makedirs(os.path.join(tmp, "point_001", "vsdi.npy"))
+            r = run("simulate", "--config", NETWORK, "--duration", "0.01", "--sweep", "network.drive.rate_Hz=2,4",
+                    "--out", tmp, "--quiet")
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("point_001: vsdi.npy exists in it and is not a file", r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "point_000", "rates.npy")))
+
+    def test_a_folder_without_write_access(self):
+        # /sys/kernel is read-only even for root (its permission bits would not stop root).
+        if not os.path.isdir("/sys/kernel"):
+            self.skipTest("no /sys/kernel here")
+        r = run("simulate", "--config", NETWORK, "--duration", "0.01", "--out", "/sys/kernel", "--quiet")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("--out /sys/kernel: cannot create files in it", r.stderr)
+
+
 class EndpointsFile(unittest.TestCase):
     # serve --endpoints-file: the endpoints as bound, so a client that let the system choose the ports (*) finds
     # them (tools/endpoints_file.hpp). Reference: the format docs/protocol.md gives, and ports the system chose

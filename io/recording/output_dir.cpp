@@ -1,0 +1,54 @@
+#include "io/recording/output_dir.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <unistd.h>
+
+namespace cortexloop::io {
+
+namespace {
+[[noreturn]] void refuse(std::string_view option, const std::filesystem::path& dir, const std::string& why) {
+  throw std::runtime_error(std::string(option) + " " + dir.string() + ": " + why);
+}
+}  // namespace
+
+void prepare_output_dir(const std::filesystem::path& dir, std::span<const std::string_view> files,
+                        std::string_view option) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+    refuse(option, dir, "exists and is not a folder");
+  std::filesystem::create_directories(dir, ec);
+  if (ec) refuse(option, dir, "cannot create the folder: " + ec.message());
+  // Permissions alone do not say it (root, read-only mounts, ACLs): create a file, as the outputs will be.
+  const std::filesystem::path probe = dir / (".cortexloop_write_check." + std::to_string(::getpid()));
+  std::FILE* f = std::fopen(probe.c_str(), "wb");
+  if (!f) refuse(option, dir, std::string("cannot create files in it: ") + std::strerror(errno));
+  std::fclose(f);
+  std::filesystem::remove(probe, ec);
+  for (const std::string_view name : files) {
+    const std::filesystem::path file = dir / name;
+    if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
+      refuse(option, dir, std::string(name) + " exists in it and is not a file (the run writes that name)");
+  }
+}
+
+std::FILE* open_for_writing(const std::filesystem::path& file) {
+  std::FILE* f = std::fopen(file.c_str(), "wb");
+  if (!f) throw std::runtime_error(file.string() + ": cannot open for writing: " + std::strerror(errno));
+  return f;
+}
+
+void close_written(std::FILE* f, const std::filesystem::path& file, bool wrote_all) {
+  if (std::fclose(f) != 0 || !wrote_all) throw std::runtime_error(file.string() + ": write failed");
+}
+
+void write_text_file(const std::filesystem::path& file, std::string_view text) {
+  std::FILE* f = open_for_writing(file);
+  close_written(f, file, std::fwrite(text.data(), 1, text.size(), f) == text.size());
+}
+
+}  // namespace cortexloop::io

@@ -1,0 +1,27 @@
+#pragma once
+// Output folders of the tools that run long (simulate, sweep) or cannot be repeated (record a live session): checked
+// before the work starts, so that a path that cannot take the outputs fails in the first second, not after minutes
+// of simulation with some files already written.
+#include <cstdio>
+#include <filesystem>
+#include <span>
+#include <string_view>
+
+namespace cortexloop::io {
+
+// Creates `dir` (and its parents) and throws std::runtime_error naming `option` and the path when it is not a
+// folder, when this process cannot create a file in it (a probe file is created and removed), or when one of `files`
+// exists in it and is not a regular file (a folder of that name).
+void prepare_output_dir(const std::filesystem::path& dir, std::span<const std::string_view> files,
+                        std::string_view option = "--out");
+
+// Opens `file` for binary writing; throws std::runtime_error naming it and the reason when it cannot.
+std::FILE* open_for_writing(const std::filesystem::path& file);
+// Closes what open_for_writing opened; throws naming the file when the close or `wrote_all` failed.
+void close_written(std::FILE* f, const std::filesystem::path& file, bool wrote_all);
+
+// Writes `text` to `file`; throws std::runtime_error naming the file when it cannot (an std::ofstream that cannot
+// open or write says nothing).
+void write_text_file(const std::filesystem::path& file, std::string_view text);
+
+}  // namespace cortexloop::io
