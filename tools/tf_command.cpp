@@ -44,6 +44,18 @@ int run_tf(const tf_options& o) {
   std::printf("fe_total_Hz=%.9g\n", fe_total);
   std::printf("fi_total_Hz=%.9g\n", fi_total);
   std::printf("moments=%s\n", p.meanfield->moments == mf::moments_formula::corrected ? "corrected" : "zerlaut2018");
+  // The fit's points are fluctuation-driven (mu_V below the exponential term's threshold); above it the erfc form
+  // is extrapolated, and its rate falls again at large currents (docs/device.md, "Domains of validity"). The
+  // device flags ring units by the same line (device.ring_max_mu_v_mV, default the cells' v_t_mV).
+  const double v_t_mV = (exc ? p.network.exc : p.network.inh).v_t_mV;
+  const bool in_domain = m.mu_v_mV < v_t_mV;
+  std::printf("in_fitted_regime=%s\n", in_domain ? "true" : "false");
+  if (!in_domain)
+    std::fprintf(stderr,
+                 "tf: note: mu_V = %.4g mV is at or above the cell's v_t_mV (%.4g mV): outside the fluctuation-driven "
+                 "regime the transfer function was fitted in, so rate_Hz is the fit extrapolated, not a prediction "
+                 "(docs/device.md, \"Domains of validity\")\n",
+                 m.mu_v_mV, v_t_mV);
   return 0;
 }
 
@@ -53,7 +65,8 @@ void add_tf_command(CLI::App& app) {
   auto o = std::make_shared<tf_options>();
   CLI::App* cmd = app.add_subcommand(
       "tf", "Evaluate the mean-field transfer function F(fe, fi, W, I) of one cell type; prints key=value lines "
-            "(rate_Hz, mu_v_mV, sigma_v_mV, tau_v_ms, ...)");
+            "(rate_Hz, mu_v_mV, sigma_v_mV, tau_v_ms, ..., in_fitted_regime: mu_V below the cell's v_t_mV, "
+            "else a note on stderr says the rate is extrapolated)");
   cmd->add_option("--config", o->config, "TOML config with a [meanfield] section")
       ->check(CLI::ExistingFile)
       ->capture_default_str();

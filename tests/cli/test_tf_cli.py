@@ -49,6 +49,7 @@ def tf(*args):
             out[k] = float(v)
         except ValueError:
             out[k] = v
+    out["_stderr"] = r.stderr
     return out
 
 
@@ -107,6 +108,21 @@ class TfValues(unittest.TestCase):
         for cell, fe, fi, w, i in [("inh", 6.0, 9.0, 0.0, 0.0), ("exc", 2.0, 4.0, 0.0, 100.0),
                                    ("inh", 10.0, 20.0, 0.0, -50.0), ("exc", 15.0, 30.0, 120.0, 0.0)]:
             self.check(cell, fe, fi, w, i)
+
+    def test_fitted_regime_flag(self):
+        # The fit's points are fluctuation-driven: mu_V below the cell's v_t_mV (the config's, -50 mV; the same line
+        # as the device's ring-domain flag). docs/device.md's figures: mu_V = -55.1 mV at 0 pA (inside), -43.8 mV at
+        # 500 pA (outside). Break tried: the flag from mu_V <= v_eff instead -> the 0 pA case reads false and fails.
+        v_t = self.cfg["network"]["exc"]["v_t_mV"]
+        inside = self.check("exc", 6.0, 9.0)
+        self.assertLess(inside["mu_v_mV"], v_t)
+        self.assertEqual(inside["in_fitted_regime"], "true")
+        self.assertNotIn("note", inside["_stderr"])
+        outside = self.check("exc", 6.0, 9.0, i=500.0)
+        self.assertGreater(outside["mu_v_mV"], v_t)
+        self.assertEqual(outside["in_fitted_regime"], "false")
+        self.assertIn(f"at or above the cell's v_t_mV ({v_t:g} mV)", outside["_stderr"])
+        self.assertIn("extrapolated", outside["_stderr"])
 
 
 if __name__ == "__main__":
