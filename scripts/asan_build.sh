@@ -1,6 +1,6 @@
 # Sourced by scripts/fuzz.sh and scripts/sanitize.sh: the one clang ASan+UBSan build that the libFuzzer targets
 # and the sanitized test suite share (CI builds the libraries once for both).
-#   asan_configure DIR   configures DIR: clang, RelWithDebInfo (-O2 -g: the sanitized suite runs its long network
+#   asan_configure DIR   configures DIR: clang, RelWithDebInfo (-O2, line tables: the sanitized suite runs its long network
 #                        simulations 2-5x slower than Release instead of 10-15x at -O0/-O1), CORTEXLOOP_FUZZ=ON
 #                        (everything built with -fsanitize=address,undefined -fno-sanitize-recover=all,
 #                        the code the fuzzers run also with -fsanitize=fuzzer-no-link: top-level and
@@ -15,7 +15,7 @@ asan_configure() {
   command -v clang++ >/dev/null || { echo "asan_build.sh: clang++ missing (scripts/install_deps.sh installs it)" >&2; return 1; }
   source scripts/generator.sh
   generator_args "$1"
-  cmake -S . -B "$1" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  cmake -S . -B "$1" "${generator[@]}" "${sanitizer_build_args[@]}" -DCMAKE_CXX_COMPILER=clang++ \
     -DCORTEXLOOP_FUZZ=ON -DCORTEXLOOP_BUILD_TESTS=ON -DCORTEXLOOP_BUILD_BENCH=OFF -DCORTEXLOOP_NATIVE=ON >/dev/null
 }
 asan_env() {

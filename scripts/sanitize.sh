@@ -33,6 +33,10 @@ case $kind in
     #     Reset (test_server_e2e, test_replay); its analysis is Python, which ASan does not see.
     #   python_expensive_commands  15 s under ASan (2.5 s in Release): a timing property of the I/O thread (readouts
     #     keep flowing while it checks expensive commands), whose code the server and codec tests run here.
+    #   python_sine_entrainment, python_meanfield_dc_step  13 and 21 s under ASan (run 64): science over seeds (a
+    #     spectral peak; the mean field against five 10k-cell runs) through code shorter tests run here: stepped
+    #     `serve` with SetStimulation sines (python_sine_simulate_vs_serve) and population DC (test_server_e2e), the
+    #     ring alone (test_realtime_loop).
     # And two Catch2 cases by name (their tests are discovered at build time, so they take no label): each is ~30 s
     # under ASan (of a ~590 s stage summed over both cores, run 45) of long Monte-Carlo runs through code that shorter
     # cases run under ASan here:
@@ -48,7 +52,7 @@ case $kind in
     command -v clang++ >/dev/null || { echo "sanitize.sh: clang++ missing (scripts/install_deps.sh installs it)" >&2; exit 1; }
     source scripts/generator.sh
     generator_args "$dir"
-    cmake -S . -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCORTEXLOOP_SANITIZE=thread \
+    cmake -S . -B "$dir" "${generator[@]}" "${sanitizer_build_args[@]}" -DCMAKE_CXX_COMPILER=clang++ -DCORTEXLOOP_SANITIZE=thread \
       -DCORTEXLOOP_NATIVE=OFF -DCORTEXLOOP_BUILD_BENCH=OFF >/dev/null
     # The long ones first, so that none starts last: test_network_threads (5 s quiet, 26-114 s at load 10-13) and
     # the two e2e programs (12-25 s); the other two take 1-5 s.
