@@ -37,6 +37,8 @@ case $kind in
     #     spectral peak; the mean field against five 10k-cell runs) through code shorter tests run here: stepped
     #     `serve` with SetStimulation sines (python_sine_simulate_vs_serve) and population DC (test_server_e2e), the
     #     ring alone (test_realtime_loop).
+    #   python_external_loop  27-33 s under ASan (runs 64-65): the Python closed loop's phase and lock statistics;
+    #     serve, commands and readouts run here in python_client and test_server_e2e.
     # And two Catch2 cases by name (their tests are discovered at build time, so they take no label): each is ~30 s
     # under ASan (of a ~590 s stage summed over both cores, run 45) of long Monte-Carlo runs through code that shorter
     # cases run under ASan here:
