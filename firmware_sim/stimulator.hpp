@@ -179,9 +179,9 @@ class stimulator final : public engine::external_current_source {
   std::array<charge_monitor, kMaxElectrodes> monitors_{};
   std::array<step_peak, kMaxElectrodes> peaks_{};  // the step's largest |current| per electrode, for the monitor
   // The rest of a pulse under way when its channel was reloaded or cleared (see clear()): the old program (at the
-  // scaled amplitude the pulse started with), its start step, and the local time at which the pulse ends. Two per
-  // channel, so that a channel reloaded twice within one pulse completes both; with more pulses cut at once than
-  // that, the one ending first gives way.
+  // scaled amplitude the pulse started with), its start step, and the local time at which the pulse ends. A pool of
+  // twice the channel count, shared, so that a channel reloaded again within a cut pulse completes both; with more
+  // pulses cut at once than that, the one ending first gives way.
   struct pulse_tail {
     bool active = false;
     program p{};
