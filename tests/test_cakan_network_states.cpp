@@ -186,7 +186,7 @@ TEST_CASE("a 60 pA step onto E at the network's A1 starts the oscillation and re
 //   - a B-diagram up state (5.0, 1.2) with a = 15 nS, b = 40 pA: both steady there (measured), adaptation
 //     engaged.
 // At B3 itself neither is steady and the two disagree (network_adapt.toml, seeds 1-3: E 10.49-10.63 Hz, I 32.1-32.3
-// Hz, dominant 12 Hz; ALN: E 7.63 Hz (-28 %), I 30.7 Hz (-4.6 %), dominant 8 Hz; means over [1 s, 6 s]), so B3 is
+// Hz, dominant 12 Hz; ALN: E 7.61 Hz (-28 %), I 30.7 Hz (-4.6 %), dominant 8 Hz; means over [1 s, 6 s]), so B3 is
 // not tested here; docs/cakan2020_network.md reports it.
 // Tolerance 5 %: the issue's tolerance for the Fokker-Planck rate against a direct simulation of the neuron, which
 // the ALN's rates inherit. It is a model tolerance, not a noise one: the network's seed spread is far smaller

@@ -106,7 +106,7 @@ void aln_model::reset(const aln_initial& init) noexcept {
 //   sigma_a = sqrt( sum_b 2 J_ab^2 s_ab,var tau_sb tau_m / ((1 + z1_ab) tau_m + tau_sb) + sigma_ext,a^2 )
 //   r_E     = r_ss(mu_f,E - I_A/C, sigma_E),  r_I = r_ss(mu_f,I, sigma_I)               (cascade table)
 //   d mu_f,a/dt = (mu_a - mu_f,a) / tau_mu(same point)
-//   d I_A/dt    = (a (V_mean,E - E_A) - I_A + tau_A b r_E) / tau_A                       (r_E of the previous step)
+//   d I_A/dt    = (a (V_mean,E - E_A) - I_A + tau_A b r_E) / tau_A                       (r_E of this step)
 //   d s_ab/dt   = ((1 - s_ab) z1_ab - s_ab) / tau_sb
 //   d s_ab,var/dt = ((1 - s_ab)^2 z2_ab + (z2_ab - 2 tau_sb (z1_ab + 1)) s_ab,var) / tau_sb^2,  clipped at 0
 // "r(t - d)" is, as in the authors' code, the rate of d/dt + 1 steps before the one computed now.
@@ -122,9 +122,6 @@ bool aln_model::step(double stim_e_pA, double stim_i_pA) noexcept {
   const std::size_t n = hist_e_Hz_.size();
   const double r_e_del = 1e-3 * r_e_in_Hz;  // kHz
   const double r_i_del = 1e-3 * r_i_in_Hz;
-  // The node's own rate of the previous step (adaptation is local): the last one computed, which is also the
-  // latest entry of its delay line (reset() fills both with the initial rate).
-  const double r_e_prev = 1e-3 * rate_e_Hz_;
 
   const double mu_e = p_.j_ee_mV_per_ms * s_.s_ee + p_.j_ei_mV_per_ms * s_.s_ei + p_.mu_ext_e_mV_per_ms +
                       stim_e_pA * inv_c_pF_;
@@ -166,7 +163,10 @@ bool aln_model::step(double stim_e_pA, double stim_i_pA) noexcept {
   aln_state& s = s_;
   s.mu_f_e_mV_per_ms += dt * (mu_e - s.mu_f_e_mV_per_ms) / qe.tau_mu_ms;
   s.mu_f_i_mV_per_ms += dt * (mu_i - s.mu_f_i_mV_per_ms) / qi.tau_mu_ms;
-  s.i_a_pA += dt * (p_.a_nS * (qe.v_mean_mV - p_.e_a_mV) - s.i_a_pA + p_.tau_a_ms * p_.b_pA * r_e_prev) * inv_tau_a_;
+  // I_A takes the rate just looked up, as V_mean: the authors' IA_rhs reads rates_exc[no, i], the rate their step i
+  // has just computed (an outside check found r_E of the step before here, a 0.1 ms lag against tau_A).
+  s.i_a_pA += dt * (p_.a_nS * (qe.v_mean_mV - p_.e_a_mV) - s.i_a_pA + p_.tau_a_ms * p_.b_pA * 1e-3 * qe.r_ss_Hz) *
+              inv_tau_a_;
 
   // Means and variances read the old means: compute every variance first.
   //   ((1 - s)^2 z2 + (z2 - 2 tau_s (z1 + 1)) s_var) / tau_s^2
