@@ -292,9 +292,10 @@ int run_record(const record_options& o) {
   int signal_number = 0;
   auto last_print = std::chrono::steady_clock::now();
   // SUB sockets connect to nothing without complaint: say what we wait for, and give up after --timeout.
-  bool received_any = false;
-  const auto give_up_at = std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
+  bool received_any = false, server_silent = false;
+  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
+  const auto give_up_at = std::chrono::steady_clock::now() + timeout;
+  auto last_received = std::chrono::steady_clock::now();
   if (!o.quiet) std::fprintf(stderr, "record: waiting for a server publishing on %s ...\n", o.pub.c_str());
   for (;;) {
     const timespec zero{0, 0};
@@ -310,13 +311,24 @@ int run_record(const record_options& o) {
                      "running there? Nothing was written.\n",
                      o.pub.c_str(), o.timeout_s);
         std::error_code ec;
-        std::filesystem::remove(out / "acks.jsonl", ec);
+        for (const char* name : {"acks.jsonl", "safety.jsonl", "commands.jsonl"}) std::filesystem::remove(out / name, ec);
         if (spikes) std::filesystem::remove(out / "spikes.npy", ec);
         return 5;
+      }
+      // A live server publishes a status every second, paused or stepped too (docs/protocol.md): silence this
+      // long means it stopped or the link broke. The recording so far is written, rather than waiting forever.
+      if (received_any && std::chrono::steady_clock::now() - last_received >= timeout) {
+        std::fprintf(stderr,
+                     "record: nothing received from %s for %g s (--timeout): the server stopped or the link broke; "
+                     "writing what was recorded\n",
+                     o.pub.c_str(), o.timeout_s);
+        server_silent = true;
+        break;
       }
       continue;
     }
     received_any = true;
+    last_received = std::chrono::steady_clock::now();
     const io::proto::Message* msg = m->message();
     if (const auto* r = msg->payload_as_Readout()) {
       // --duration D keeps the readouts of D seconds: those from the first one's time t0 up to, not including,
@@ -491,7 +503,7 @@ int run_record(const record_options& o) {
       {"acks", rec.acks},
       {"spike_batches", rec.spike_batches},
       {"wall_s", wall_s},
-      {"stopped_by", signal_number ? strsignal(signal_number) : (o.duration_s ? "duration" : "")},
+      {"stopped_by", signal_number ? strsignal(signal_number) : server_silent ? "server silent" : (o.duration_s ? "duration" : "")},
       {"last_status", rec.last_status},
       {"info", rec.info},
       {"files", files},
@@ -526,7 +538,7 @@ int run_record(const record_options& o) {
     std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",
                  static_cast<long long>(rec.readouts), static_cast<long long>(rec.missing_ticks),
                  static_cast<long long>(rec.acks), wall_s, out.c_str());
-  return 0;
+  return server_silent && o.duration_s ? 5 : 0;  // a --duration the server did not live to give
 }
 
 }  // namespace
@@ -549,7 +561,9 @@ void add_record_command(CLI::App& app) {
   cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds of readouts")
       ->check(positive_number);
   cmd->add_option("--timeout", o->timeout_s,
-                  "Give up (exit 5) when nothing has arrived from the server this many seconds after start")
+                  "Give up (exit 5) when nothing has arrived from the server this many seconds after start; once "
+                  "it has, end the recording (written; exit 5 if --duration was not reached) when the server has "
+                  "been silent this long (a live server publishes a status every second)")
       ->check(positive_number)
       ->capture_default_str();
   cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");

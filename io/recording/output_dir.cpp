@@ -34,6 +34,9 @@ void prepare_output_dir(const std::filesystem::path& dir, std::span<const std::s
     if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
       refuse(option, dir, std::string(name) + " exists in it and is not a file (the run writes that name)");
   }
+  for (const std::string_view name : files)
+    if (!std::filesystem::remove(dir / name, ec) && ec)
+      refuse(option, dir, "cannot remove an earlier run's " + std::string(name) + ": " + ec.message());
 }
 
 std::FILE* open_for_writing(const std::filesystem::path& file) {

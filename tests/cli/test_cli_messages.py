@@ -444,7 +444,7 @@ class InputRefused(unittest.TestCase):
 
 class OutputFolderChecked(unittest.TestCase):
     # An --out that cannot take the outputs is refused before the work starts, naming the option, the path and the
-    # problem (an outside audit, 2026-12-04: simulate found it after the run, with some files already written; sweep
+    # problem, and an earlier run's outputs in it are removed (an outside audit, 2026-12-04: simulate found it after the run, with some files already written; sweep
     # created its folder after the run; record's logs failed silently). Reference: the commands' --help ("Output
     # folder (created)"). Break tried: against the binary before the check (428cf86) every case fails (simulate and
     # sweep ran, wrote lfp.npy / nothing, and failed late; record's refusal named no option).
@@ -477,6 +477,22 @@ class OutputFolderChecked(unittest.TestCase):
             self.assertEqual(r.returncode, 1, r.stderr)
             self.assertIn("point_001: vsdi.npy exists in it and is not a file", r.stderr)
             self.assertFalse(os.path.exists(os.path.join(tmp, "point_000", "rates.npy")))
+
+    def test_an_earlier_runs_outputs_are_removed(self):
+        # A run writes only some of the names (a ring's vsdi.npy, the ALN's files); one left by an earlier run beside
+        # this run's was read as part of it (plot drew an 11 s recording's vsdi.npy into a 1 s session's figure).
+        # Files of other names are the user's and stay.
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("vsdi.npy", "aln_rates.npy", "notes.txt"):
+                with open(os.path.join(tmp, name), "w") as f:
+                    f.write("an earlier run")
+            r = run("simulate", "--config", NETWORK, "--duration", "0.01", "--out", tmp, "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            names = set(os.listdir(tmp))
+            self.assertNotIn("vsdi.npy", names)
+            self.assertNotIn("aln_rates.npy", names)
+            self.assertIn("notes.txt", names)
+            self.assertIn("rates.npy", names)
 
     def test_a_folder_without_write_access(self):
         # /sys/kernel is read-only even for root (its permission bits would not stop root).
