@@ -266,6 +266,8 @@ int run_record(const record_options& o) {
   }
   // Read the config first: a wrong path or key fails before anything is recorded.
   const nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
+  // Said before --sync's handshake, which is itself the wait (it was printed after "record: subscribed").
+  if (!o.quiet) std::fprintf(stderr, "record: waiting for a server publishing on %s ...\n", o.pub.c_str());
   if (o.sync) {
     // Pings until one's ack comes back on the stream: from here on nothing published is missed (what arrived
     // during the handshake is not kept). Says so on stderr, even with --quiet: scripts wait for this line.
@@ -296,7 +298,6 @@ int run_record(const record_options& o) {
   const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
   const auto give_up_at = std::chrono::steady_clock::now() + timeout;
   auto last_received = std::chrono::steady_clock::now();
-  if (!o.quiet) std::fprintf(stderr, "record: waiting for a server publishing on %s ...\n", o.pub.c_str());
   for (;;) {
     const timespec zero{0, 0};
     if (const int sig = sigtimedwait(&stop_signals, nullptr, &zero); sig > 0) {

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -176,6 +177,53 @@ class ServerExitCode(unittest.TestCase):
                 self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
                 self.assertNotIn("Traceback", r.stderr)
                 self.assertIn("exited with code 3", r.stderr)
+
+
+class LoopAgainstARunningServer(unittest.TestCase):
+    # An outside check (2026-12-04) found an example's loop against a running server (`--connect`) leaving its DC on
+    # after it ended, printing 1001 WrongMode refusals and exiting 0 when the modes differed, and the viewer waiting
+    # forever (a --window of 0, no display). References: the brief's standards (a mistake is one line naming it,
+    # nothing hangs without saying so) and docs/closed_loop.md (the loop's stimulation is its own). Break tried: the
+    # loop's final ClearStimulation removed -> the readouts after it carry ~100 pA and the check fails; the WrongMode
+    # check removed -> exit 0 with a refusal line per tick.
+    def test_modes_and_what_a_loop_leaves_behind(self):
+        from cortexloop_client import client, loop
+        example = os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py")
+        with loop.Server(os.path.join(ROOT, "configs", "zerlaut2018_network.toml"), mode="realtime",
+                         sets=["network.n_neurons=2000"], binary=BIN) as server:
+            connect = f"{server.commands},{server.pub}"
+            r = run([example, "--connect", connect, "--duration", "0.5"])  # stepped loop, realtime server
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("WrongMode", r.stderr)
+            self.assertIn("pass --mode", r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            r = run([example, "--connect", connect, "--mode", "realtime", "--duration", "1"])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("stimulation", r.stdout)  # it did stimulate (its summary line)
+            c = client.Client(server.commands, server.pub)
+            self.assertTrue(c.sync(5.0))
+            stims = []
+            end = time.monotonic() + 0.3
+            while time.monotonic() < end:
+                m = c.receive(0.1)
+                if m and m[1] == "readout":
+                    stims.append(m[2]["exc"]["i_stim_pa"])
+            c.close()
+            self.assertGreater(len(stims), 50)
+            self.assertEqual(max(abs(x) for x in stims), 0.0)
+
+    def test_viewer_refuses_what_would_hang(self):
+        viewer = tool(os.path.join(ROOT, "tools", "python", "cortexloop_client", "viewer.py"))
+        r = run([*viewer, "--window", "0", "--seconds", "1", "--snapshot", "/tmp/x.png"])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--window: must be a finite number > 0, got 0", r.stderr)
+        r = run([*viewer, "--pub", "tcp://127.0.0.1:1", "--commands", "tcp://127.0.0.1:2"], timeout=20)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no display to open a window on", r.stderr)
+        r = run([*viewer, "--pub", "foo", "--commands", "bar"], timeout=20)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("commands endpoint 'bar'", r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,32 @@
 """What every tool's command line shares: a user's mistake (an input file that is not there, a server that refused
 its config) ends in one line naming it and a non-zero exit, not a traceback; an output file's folder is created,
 so a run's results are not lost at the end for want of it."""
+import argparse
+import math
 import os
 import subprocess
 import sys
 
 
-class ServerExited(RuntimeError):
+class ToolError(RuntimeError):
+    """A user's mistake the code finds late (an endpoint libzmq cannot parse, a server in the other mode) or a
+    server that stopped answering: `run` prints `prog: message` and exits 1, without a traceback."""
+
+
+class ServerExited(ToolError):
     """`cortexloop serve` exited before answering, or not cleanly when stopped (a crash at shutdown, a sanitizer's
     report): its exit code and its own message (a config error, a port in use) say why."""
+
+
+def positive_float(text):
+    """argparse type: a finite number > 0 (float() takes nan, inf and negatives, which hung or crashed the tools)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
 
 
 def with_folder(path):
@@ -18,7 +36,8 @@ def with_folder(path):
 
 
 def run(main, prog=None):
-    """Calls main(); a missing or unreadable file, or a server that exited, becomes `prog: what` and exit 1."""
+    """Calls main(); a missing or unreadable file, a server that exited or stopped answering, a ToolError become
+    `prog: what` and exit 1; Ctrl-C `prog: interrupted` and exit 130."""
     prog = prog or os.path.splitext(os.path.basename(sys.argv[0]))[0]
     try:
         return main()
@@ -28,8 +47,11 @@ def run(main, prog=None):
         if e.errno is None:  # raised with a sentence of ours (e.g. the cortexloop binary not found)
             sys.exit(f"{prog}: {e}")
         raise
-    except ServerExited as e:
+    except ToolError as e:
         sys.exit(f"{prog}: {e}")
+    except KeyboardInterrupt:  # Ctrl-C: a loop has already cleared the stimulation it drove (loop.run_loop)
+        print(f"{prog}: interrupted", file=sys.stderr)
+        sys.exit(130)
     except subprocess.CalledProcessError as e:  # the program said why on its own stderr, above this line
         cmd = e.cmd if isinstance(e.cmd, (list, tuple)) else [e.cmd]
         words = " ".join(os.path.basename(str(cmd[0])) if i == 0 else str(w) for i, w in enumerate(cmd[:2]))

@@ -10,6 +10,16 @@ import numpy as np
 import zmq
 
 from . import _protocol as p
+from .cli import ToolError
+
+def _connect(socket, endpoint, which):
+    """socket.connect, an endpoint libzmq cannot parse named (its own message is "Invalid argument" alone)."""
+    try:
+        socket.connect(endpoint)
+    except zmq.ZMQError as e:
+        raise ToolError(f"{which} endpoint {endpoint!r}: {e} (expected e.g. tcp://127.0.0.1:5556 or ipc:///tmp/x)") \
+            from None
+
 
 ERROR_CODES = {0: "Ok", 1: "Malformed", 2: "UnknownCommand", 3: "OutOfRange", 4: "WrongMode", 5: "QueueFull",
                6: "UnknownParameter", 7: "Busy", 8: "ShuttingDown"}
@@ -370,7 +380,7 @@ class Client:
         # libzmq connects to an IPv6 literal (tcp://[::1]:5556) only with ZMQ_IPV6 set, as the server binds one.
         if commands.startswith("tcp://["):
             self.dealer.setsockopt(zmq.IPV6, 1)
-        self.dealer.connect(commands)
+        _connect(self.dealer, commands, "commands")
         self.sub = None
         self.topics = tuple(t.encode() if isinstance(t, str) else bytes(t) for t in topics)
         self._acks = collections.OrderedDict()  # seq -> Ack: arrived while wait_ack waited for another
@@ -383,7 +393,7 @@ class Client:
                 self.sub.setsockopt(zmq.SUBSCRIBE, t)
             if pub.startswith("tcp://["):
                 self.sub.setsockopt(zmq.IPV6, 1)
-            self.sub.connect(pub)
+            _connect(self.sub, pub, "pub")
         self._seq = random.randrange(1 << 32) << 16
 
     @staticmethod

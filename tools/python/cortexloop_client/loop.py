@@ -18,9 +18,10 @@ import tempfile
 import time
 
 import numpy as np
+import zmq
 
 from .client import Client
-from .cli import ServerExited, with_folder  # noqa: F401  (with_folder: loop.with_folder for the examples)
+from .cli import ServerExited, ToolError, positive_float, with_folder  # noqa: F401  (with_folder: for the examples)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 DEFAULT_BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(REPO, "build", "cortexloop"))
@@ -164,15 +165,20 @@ def start_server(config, mode="stepped", seed=1, sets=(), binary=None, extra=(),
 def connect(server, timeout=30.0):
     client = Client(server.commands, server.pub)
     end = time.monotonic() + timeout
+    said = False
     while time.monotonic() < end:  # in short attempts: a server that exits at start is reported at once
         if client.sync(min(2.0, max(0.1, end - time.monotonic()))):
             return client
+        if not said:
+            print(f"waiting for cortexloop serve at {server.commands} (up to {timeout:g} s) ...", flush=True)
+            said = True
         reason = server.exit_reason() if hasattr(server, "exit_reason") else None
         if reason:
             client.close()
             raise ServerExited(reason)
     client.close()
-    raise RuntimeError("no answer from cortexloop serve at " + server.commands)
+    raise ToolError(f"no answer from cortexloop serve at {server.commands} in {timeout:g} s (is it running there, "
+                    "with these endpoints?)")
 
 
 # --- the loop ------------------------------------------------------------------------------------------------
@@ -209,6 +215,9 @@ def _drain_acks(client, rec):
             return
         rec.acks[ack.seq] = ack
         if not ack.accepted:
+            if ack.code_name == "WrongMode":  # every Step of this loop would be refused the same way
+                raise ToolError(f"the server refused a command as WrongMode ({ack.reason}): pass --mode to match "
+                                "the server's mode")
             print(f"  command {ack.seq} refused: {ack.code_name}: {ack.reason}")
 
 
@@ -231,6 +240,23 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
     decode_device: decode the readouts' device part (client.decode_message), which most of a readout's decoding
     costs; off unless `sense` reads r["device"]."""
     rec = Recording()
+    try:
+        _loop(client, controller, sense, duration_s, stepped, setup, controller_value, progress_s, record_ring,
+              chunk_ticks, catch_up, max_hold_ticks, decode_device, rec)
+    finally:
+        # However the loop ends (its duration, a server gone silent, Ctrl-C), it leaves no stimulation running on the
+        # channels it drove: a program sent with no end ran on after the loop (an outside check found an example's
+        # 112 pA DC still on after it finished). A server that has gone away is not waited for.
+        for channel in sorted({c["channel"] for c in rec.commands}):
+            try:
+                client.clear(channel)
+            except zmq.ZMQError:
+                break
+    return rec
+
+
+def _loop(client, controller, sense, duration_s, stepped, setup, controller_value, progress_s, record_ring,
+          chunk_ticks, catch_up, max_hold_ticks, decode_device, rec):
     for cmd in setup or []:
         seq = apply_command(client, cmd)
         rec.commands.append({"tick_decided": -1, "seq": seq, **cmd.as_dict()})
@@ -246,7 +272,9 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
             pending = chunk_ticks
         m = client.receive(5.0, device=decode_device)
         if m is None:
-            raise RuntimeError("no readout from the server for 5 s")
+            raise ToolError("no readout from the server for 5 s" + (
+                " (a server in realtime mode ignores Step: pass --mode realtime)" if stepped else
+                " (a stepped server publishes only when stepped: pass --mode stepped)"))
         topic, kind, r = m
         if kind == "ack":
             rec.acks[r.seq] = r
@@ -293,20 +321,19 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
         m = client.receive(0.05)
         if m and m[1] == "ack":
             rec.acks[m[2].seq] = m[2]
-    return rec
 
 
 def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neurons=2000, duration_s=3.0):
     """The command-line options every example shares."""
     parser.add_argument("--config", default=os.path.join(REPO, config), help="server config (default: %(default)s)")
     parser.add_argument("--neurons", type=int, default=neurons,
-                        help="network.n_neurons (default %(default)s, small so that an example runs in seconds; the paper's "
-                             "network has 10000)")
+                        help="network.n_neurons (default %(default)s; the paper's network has 10000; a --set of "
+                             "network.n_neurons wins over it)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
     parser.add_argument("--mode", choices=["stepped", "realtime"], default="stepped",
                         help="stepped: deterministic, one tick per decision (default); realtime: wall-clock paced")
     parser.add_argument("--seed", type=int, default=1, help="serve --seed (default: %(default)s)")
-    parser.add_argument("--duration", type=float, default=duration_s,
+    parser.add_argument("--duration", type=positive_float, default=duration_s,
                         help="seconds of simulated time (default: %(default)s)")
     parser.add_argument("--connect", metavar="COMMANDS,PUB",
                         help="use a running server (e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555) instead of "
@@ -339,9 +366,8 @@ def server_from_args(args):
             raise SystemExit(f"--connect {args.connect!r}: expected COMMANDS,PUB, e.g. "
                              "tcp://127.0.0.1:5556,tcp://127.0.0.1:5555")
         return _Connected(*parts)
-    sets = list(args.set)
-    if args.neurons:
-        sets.append(f"network.n_neurons={args.neurons}")
+    # --neurons first: serve takes the last --set of a key, so the user's own --set network.n_neurons wins.
+    sets = ([f"network.n_neurons={args.neurons}"] if args.neurons else []) + list(args.set)
     print(f"starting cortexloop serve --mode {args.mode} --config {os.path.relpath(args.config)} "
           + " ".join("--set " + s for s in sets), flush=True)
     return Server(args.config, args.mode, args.seed, sets, args.bin)

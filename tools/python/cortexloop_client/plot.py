@@ -1,6 +1,6 @@
 """Turn a recording (cortexloop record / simulate output folder) into a session figure (PNG).
 
-    /usr/bin/python3 -m cortexloop_client.plot out/rec --out out/rec/session.png
+    PYTHONPATH=build/python:tools/python /usr/bin/python3 -m cortexloop_client.plot out/rec --out out/rec/session.png
 
 One coordinate system: ring positions are mm along the periodic ring, in [0, length); ring unit i sits at
 i * length / n_units (engine/meanfield/ring_geometry.hpp, docs/device.md). The ring's length, the network's
@@ -240,9 +240,12 @@ def figure(d, title=None, smooth_ms=5):
         ax.plot(t, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
         ax.plot(t, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
         ax.set_ylabel(f"S{i}: {name}\n({unit})" if name else f"sensing {i}\n(unit unknown)")
-        # An ADC pinned at one value for a fifth of the session is clipping at its range: say so.
+        # An ADC pinned at one value for a fifth of the session while the true signal goes clearly above it (more
+        # than 1 % of that value, not the ADC's rounding of a steady signal, which this check once called clipping)
+        # is clipping at its range: say so.
         top = np.max(s[:, 1]) if len(s) else 0.0
-        if len(s) and np.count_nonzero(s[:, 1] == top) > 0.2 * len(s) and np.max(s[:, 0]) > top:
+        if (len(s) and np.count_nonzero(s[:, 1] == top) > 0.2 * len(s)
+                and np.max(s[:, 0]) - top > 0.01 * max(abs(top), 1e-12)):
             ax.annotate(f"ADC clipped at {top:g} {unit} (sensing range)", (0.5, 0.9), xycoords="axes fraction",
                         ha="center", fontsize=7, color="tab:blue")
         ax.set_title(f"sensing {i}: {name}{where}" if name else f"sensing {i} (record --config names it)",

@@ -2,6 +2,7 @@
 sensed signals and delivered current and, when a ring runs, the VSDi space-time map (position in mm along the
 ring, unit i at i * length / n_units; diverging colour map centred on 0).
 
+    # from the repository's root, with PYTHONPATH=build/python:tools/python (the client and its generated protocol)
     /usr/bin/python3 -m cortexloop_client.viewer                       # window, until closed
     /usr/bin/python3 -m cortexloop_client.viewer --seconds 6 --snapshot live.png --stim-at 3 --amplitude 200
 """
@@ -35,24 +36,28 @@ class Buffers:
             m = client.receive(0.0)
             if m is None:
                 break
-            _, kind, v = m
-            if kind == "readout":
-                self.t.append(v["t_ms"] / 1000.0)
-                self.exc.append(v["exc"]["rate_hz"])
-                self.inh.append(v["inh"]["rate_hz"])
-                self.lfp.append(v["lfp_proxy_na"])
-                self.stim.append(v["exc"]["i_stim_pa"])
-                if len(v["vsdi_percent"]):
-                    self.vsdi.append(v["vsdi_percent"])
-                dev = v.get("device")
-                if dev is not None:
-                    self.sensing.append([[x["raw"], x["filtered"]] for x in dev["sensing"]])
-                    self.delivered.append([c["mean_current"] for c in dev["channels"]])
-                    for i, c in enumerate(dev["channels"]):
-                        if c["active"]:
-                            self.active.add((i, SITE_UNITS.get(c["site_kind"], "pA/cell")))
-            elif kind == "status":
-                self.status = v
+            self.add(m)
+
+    def add(self, m):
+        """One message of client.receive()."""
+        _, kind, v = m
+        if kind == "readout":
+            self.t.append(v["t_ms"] / 1000.0)
+            self.exc.append(v["exc"]["rate_hz"])
+            self.inh.append(v["inh"]["rate_hz"])
+            self.lfp.append(v["lfp_proxy_na"])
+            self.stim.append(v["exc"]["i_stim_pa"])
+            if len(v["vsdi_percent"]):
+                self.vsdi.append(v["vsdi_percent"])
+            dev = v.get("device")
+            if dev is not None:
+                self.sensing.append([[x["raw"], x["filtered"]] for x in dev["sensing"]])
+                self.delivered.append([c["mean_current"] for c in dev["channels"]])
+                for i, c in enumerate(dev["channels"]):
+                    if c["active"]:
+                        self.active.add((i, SITE_UNITS.get(c["site_kind"], "pA/cell")))
+        elif kind == "status":
+            self.status = v
 
 
 def smooth(x, n=5):
@@ -146,8 +151,9 @@ def main(argv=None):
                     help="server's command endpoint (default: %(default)s)")
     ap.add_argument("--curve-server-key", help="CURVE: the server's public key file (server.key)")
     ap.add_argument("--curve-secret", help="CURVE: this client's secret key file (NAME.key_secret)")
-    ap.add_argument("--window", type=float, default=5.0, help="seconds of simulated time shown (default: %(default)s)")
-    ap.add_argument("--seconds", type=float,
+    ap.add_argument("--window", type=cli.positive_float, default=5.0,
+                    help="seconds of simulated time shown (default: %(default)s)")
+    ap.add_argument("--seconds", type=cli.positive_float,
                     help="stop after this many wall seconds (default: until the window is closed)")
     ap.add_argument("--snapshot", help="save the figure to this PNG at the end (headless when given)")
     ap.add_argument("--stim-at", type=float, help="send a DC step to the excitatory population after this many s")
@@ -165,12 +171,21 @@ def main(argv=None):
     import matplotlib.pyplot as plt
 
     client = Client(a.commands, a.pub, curve_server_key=a.curve_server_key, curve_secret=a.curve_secret)
+    if not a.snapshot and matplotlib.get_backend().lower() == "agg":  # no display: a window would never appear
+        raise cli.ToolError("no display to open a window on (matplotlib's backend is Agg): give --snapshot FILE.png "
+                            "(with --seconds) to draw to a file")
     if not client.sync(10.0):
         raise SystemExit(f"viewer: no server at {a.commands} / {a.pub}")
-    b = Buffers(int(a.window * 1000))
+    b = Buffers(max(1, int(a.window * 1000)))
     # Wait for a first readout to know whether a ring runs.
+    first_by = time.monotonic() + 10.0
     while not b.t:
-        b.drain(client, 0.2)
+        if time.monotonic() > first_by:
+            raise cli.ToolError(f"no readout from {a.pub} in 10 s: a server in stepped mode publishes only when "
+                                "stepped (`cortexloop stim step`), a paused one not at all")
+        m = client.receive(0.2)
+        if m is not None:
+            b.add(m)
     with_ring = bool(b.vsdi)
     n_sensing = len(b.sensing[-1]) if b.sensing else 0
     fig, axes = build_figure(plt, with_ring, n_sensing, with_device=bool(b.delivered))

@@ -21,12 +21,18 @@ def parse_program(text):
     f = text.split(":")
     if len(f) < 3:
         raise argparse.ArgumentTypeError(f"{text!r}: need at least T_S:WAVEFORM:AMPLITUDE_PA")
-    num = [float(v) for v in f[3:6]] + [0.0] * (3 - len(f[3:6]))
-    cmd = StimCommand(f[1], float(f[2]), frequency_Hz=num[0], pulse_width_ms=num[1], duration_ms=num[2],
-                      population=f[6] if len(f) > 6 else "exc", channel=int(f[7]) if len(f) > 7 else 0)
+    try:
+        num = [float(v) for v in f[3:6]] + [0.0] * (3 - len(f[3:6]))
+        cmd = StimCommand(f[1], float(f[2]), frequency_Hz=num[0], pulse_width_ms=num[1], duration_ms=num[2],
+                          population=f[6] if len(f) > 6 else "exc", channel=int(f[7]) if len(f) > 7 else 0)
+        t_s = float(f[0])
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: {e}") from None
     if cmd.waveform not in ("dc", "sine", "pulses", "off"):
         raise argparse.ArgumentTypeError(f"{text!r}: waveform must be dc, sine, pulses or off")
-    return float(f[0]), cmd
+    if cmd.population not in ("exc", "inh"):
+        raise argparse.ArgumentTypeError(f"{text!r}: population must be exc or inh")
+    return t_s, cmd
 
 
 def main(argv=None):
@@ -34,7 +40,11 @@ def main(argv=None):
     loop.add_server_arguments(ap, neurons=10000, duration_s=4.0)
     ap.add_argument("--program", action="append", type=parse_program, help="repeatable; see above")
     args = ap.parse_args(argv)
-    events = args.program or [parse_program(p) for p in DEFAULT]
+    late = [t for t, _ in args.program or [] if t >= args.duration]
+    if late:
+        ap.error(f"--program at {', '.join(f'{t:g}' for t in late)} s: after the run's end (--duration {args.duration:g})")
+    # The default schedule, cut to the run (a short --duration runs its first programs only).
+    events = args.program or [e for e in map(parse_program, DEFAULT) if e[0] < args.duration]
     sched = OpenLoopSchedule(list(events))
     with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
@@ -42,14 +52,21 @@ def main(argv=None):
                             controller_value=lambda s: float(s._next))
         client.close()
     a = rec.arrays()
-    for (t, cmd), applied in zip(sorted(events, key=lambda e: e[0]), a["command_tick_applied"]):
-        print(f"  {t:.3f} s: {cmd.waveform} {cmd.amplitude_pA:g} pA on {cmd.population} ch {cmd.channel} -> applied at "
-              f"tick {applied}")
+    refused = 0
+    for (t, cmd), seq, applied in zip(sorted(events, key=lambda e: e[0]), [c["seq"] for c in rec.commands],
+                                      a["command_tick_applied"]):
+        ack = rec.acks.get(seq)
+        outcome = f"applied at tick {applied}" if ack is not None and ack.accepted else \
+            f"REFUSED: {ack.code_name}: {ack.reason}" if ack is not None else "no ack"
+        refused += ack is None or not ack.accepted
+        print(f"  {t:.3f} s: {cmd.waveform} {cmd.amplitude_pA:g} pA on {cmd.population} ch {cmd.channel} -> {outcome}")
     if args.out:
         rec.save(args.out)
     if args.png:
         loop.figure(rec, args.png, "Open-loop schedule", "exc rate (Hz)", "programs sent\n(count so far)",
                     marks=[t for t, _ in events])
+    if refused:
+        raise cli.ToolError(f"{refused} of {len(events)} programs were refused or not acknowledged (above)")
 
 
 if __name__ == "__main__":

@@ -26,20 +26,23 @@ from cortexloop_client.controllers import PhaseLockedController, StimCommand
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     loop.add_server_arguments(ap, neurons=10000, duration_s=4.0)
-    ap.add_argument("--drive-hz", type=float, default=8.0, help="background sine, Hz (default %(default)s)")
+    ap.add_argument("--drive-hz", type=cli.positive_float, default=8.0, help="background sine, Hz (default %(default)s)")
     ap.add_argument("--drive-pA", type=float, default=60.0, help="background sine amplitude, pA (default %(default)s)")
-    ap.add_argument("--f0", type=float, default=None, help="band-pass centre, Hz (default: --drive-hz)")
+    ap.add_argument("--f0", type=cli.positive_float, default=None, help="band-pass centre, Hz (default: --drive-hz)")
     ap.add_argument("--phase-deg", type=float, default=0.0,
                     help="target phase of the rate, deg, 0 = peak (default %(default)s)")
     ap.add_argument("--latency-ticks", type=float, default=1.0,
                     help="sense->stimulate latency to compensate, ticks (default %(default)s; stepped mode: exactly 1)")
     ap.add_argument("--pulse-pA", type=float, default=100.0, help="pulse amplitude, pA (default %(default)s)")
-    ap.add_argument("--pulse-ms", type=float, default=2.0, help="pulse length, ms (default %(default)s)")
+    ap.add_argument("--pulse-ms", type=cli.positive_float, default=2.0, help="pulse length, ms (default %(default)s)")
     ap.add_argument("--pulse-population", choices=["exc", "inh"], default="exc", help="(default %(default)s)")
     ap.add_argument("--warmup", type=float, default=0.8, help="no pulses before this time, s (default %(default)s)")
     args = ap.parse_args(argv)
 
     f0 = args.f0 or args.drive_hz
+    if f0 * 1.2 >= 500.0:  # the band-pass's upper edge must stay below Nyquist of the 1 kHz readouts
+        ap.error(f"--f0 {f0:g} Hz: the band-pass (f0 +- 20 %) must stay below 500 Hz, the Nyquist frequency of the "
+                 "1 kHz readouts")
     tick_s = 1e-3
     pulse = StimCommand("pulses", args.pulse_pA, frequency_Hz=1000.0 / (2 * args.pulse_ms),
                         pulse_width_ms=args.pulse_ms, duration_ms=args.pulse_ms,
