@@ -99,6 +99,26 @@ class WrongInput(unittest.TestCase):
         self.assertIn("cortexloop: config error", lines[0])
         self.assertEqual(lines[-1], "aln_fig4: `cortexloop simulate ...` exited with code 2 (its message is above)")
 
+    def test_numbers_that_are_not(self):
+        # plot --dpi 0 and experiments --seeds a,b raised ValueError tracebacks (an outside check, 2026-12-04); they
+        # are refused by the argument parser, naming the option (exit 2). Break tried: the options' old types
+        # (int, a string split later) -> exit 1 with a traceback, and the check fails.
+        sim = tempfile.mkdtemp()  # a folder plot can draw, so that --dpi is the only thing wrong
+        self.addCleanup(shutil.rmtree, sim, True)
+        subprocess.run([BIN, "simulate", "--config", os.path.join(ROOT, "configs", "zerlaut2018_network.toml"),
+                        "--duration", "0.05", "--set", "network.n_neurons=1000", "--out", sim, "--quiet"], check=True)
+        for args, message in (
+                (["-m", "cortexloop_client.plot", sim, "--out", os.path.join(sim, "p.png"), "--dpi", "0"],
+                 "argument --dpi: must be > 0, got 0"),
+                (["-m", "cortexloop_client.experiments", os.path.join(ROOT, "configs", "stimulation", "dc_step.toml"),
+                  "--out", "/tmp/never", "--seeds", "a,b"],
+                 "argument --seeds: expected comma-separated whole numbers, got 'a,b'")):
+            with self.subTest(tool=args[1]):
+                r = run(args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(message, r.stderr)
+                self.assertNotIn("Traceback", r.stderr)
+
 
 class NotBuilt(unittest.TestCase):
     """Before the build (or from a build folder other than build/) the flatc-generated protocol code is missing: a

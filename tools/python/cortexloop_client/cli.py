@@ -29,6 +29,25 @@ def positive_float(text):
     return value
 
 
+def positive_int(text):
+    """argparse type: a whole number > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def int_list(text):
+    """argparse type: comma-separated whole numbers (e.g. seeds 1,2,3)."""
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+
+
 def with_folder(path):
     """`path`, its folder created."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

@@ -386,13 +386,13 @@ def main(argv=None):
     ap.add_argument("experiment", nargs="+", help="configs/stimulation/*.toml")
     ap.add_argument("--out", default="out/stimulation", help="output folder (default %(default)s)")
     ap.add_argument("--bin", default=DEFAULT_BIN, help="cortexloop executable (default: %(default)s)")
-    ap.add_argument("--seeds", help="comma-separated seeds, overriding the file's")
+    ap.add_argument("--seeds", type=cli.int_list, help="comma-separated seeds, overriding the file's")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     for path in args.experiment:
         cfg = load_experiment(path)
         if args.seeds:
-            cfg["seeds"] = [int(s) for s in args.seeds.split(",")]
+            cfg["seeds"] = args.seeds
         t0 = time.monotonic()
         print(f"{path}: server config {os.path.relpath(cfg['server_config'])}, seeds {cfg['seeds']}", flush=True)
         if "dc_step" in cfg:

@@ -334,7 +334,7 @@ def main(argv=None):
     ap.add_argument("folder", help="recording folder (rates.npy, stim.npy, lfp.npy, mean_v.npy, ...)")
     ap.add_argument("--out", help="PNG file (default FOLDER/session.png)")
     ap.add_argument("--title", help="figure title (default: 'cortexloop session'; the safety events are appended)")
-    ap.add_argument("--dpi", type=int, default=150, help="resolution of the PNG (default: %(default)s)")
+    ap.add_argument("--dpi", type=cli.positive_int, default=150, help="resolution of the PNG (default: %(default)s)")
     a = ap.parse_args(argv)
     if not os.path.isdir(a.folder):
         ap.error(f"{a.folder}: no such folder")
