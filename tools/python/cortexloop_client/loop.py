@@ -272,8 +272,9 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
             pending = chunk_ticks
         m = client.receive(5.0, device=decode_device)
         if m is None:
+            # (A realtime server refuses this loop's Step as WrongMode, which _drain_acks reports.)
             raise ToolError("no readout from the server for 5 s" + (
-                " (a server in realtime mode ignores Step: pass --mode realtime)" if stepped else
+                " (has it stopped?)" if stepped else
                 " (a stepped server publishes only when stepped: pass --mode stepped)"))
         topic, kind, r = m
         if kind == "ack":
