@@ -189,6 +189,20 @@ constexpr const char* kSafetyLimits[] = {"none",        "max_current", "charge_p
 constexpr const char* kSensedSignals[] = {"lfp_proxy",     "rate_exc",     "rate_inh",    "ring_vsdi",
                                           "ring_rate_exc", "ring_rate_inh", "aln_rate_exc", "aln_rate_inh"};
 
+// The summary's "info": the server's sizes, step and seed as its Info (topic "info") or its GetInfo answer says.
+nlohmann::json info_json(const io::server_info& i) {
+  return {{"version", i.version},
+          {"mode", static_cast<int>(i.mode)},
+          {"dt_ms", i.dt_ms},
+          {"tick_ms", i.tick_ms},
+          {"seed", i.seed},
+          {"epoch", i.epoch},
+          {"n_exc", i.n_exc},
+          {"n_inh", i.n_inh},
+          {"ring_units", i.ring_units},
+          {"ring_length_mm", i.ring_length_mm}};
+}
+
 nlohmann::json to_json(const io::proto::SafetyEvent& e) {
   const auto limit = static_cast<std::size_t>(e.limit());
   return {{"step", e.step()},
@@ -359,17 +373,9 @@ int run_record(const record_options& o) {
                                    {"command", io::base64_encode(bytes)}};
       command_log << dump_json(line) << '\n';
     } else if (const auto* i = msg->payload_as_Info()) {
-      if (!rec.first_info) rec.first_info = io::to_server_info(*i);
-      rec.info = {{"version", i->version() ? i->version()->str() : ""},
-                  {"mode", static_cast<int>(i->mode())},
-                  {"dt_ms", i->dt_ms()},
-                  {"tick_ms", i->tick_ms()},
-                  {"seed", i->seed()},
-                  {"epoch", i->epoch()},
-                  {"n_exc", i->n_exc()},
-                  {"n_inh", i->n_inh()},
-                  {"ring_units", i->ring_units()},
-                  {"ring_length_mm", i->ring_length_mm()}};
+      const io::server_info latest = io::to_server_info(*i);
+      if (!rec.first_info) rec.first_info = latest;
+      rec.info = info_json(latest);
     } else if (const auto* s = msg->payload_as_Status()) {
       ++rec.statuses;
       rec.last_status = to_json(*s);
@@ -413,6 +419,9 @@ int run_record(const record_options& o) {
     if (const auto ack = client.wait_ack(client.send(get_info), std::chrono::milliseconds(2000)); ack && ack->info)
       rec.first_info = ack->info;
   }
+  // The summary's "info" (sizes, dt, seed) from that answer when no Info was published during the recording (a
+  // stepped session of a few seconds): plot.py reads the network's size there.
+  if (rec.info.is_null() && rec.first_info) rec.info = info_json(*rec.first_info);
 
   const auto n = static_cast<std::size_t>(rec.readouts);
   io::write_npy(out / "rates.npy", rec.rates, {n, 2});

@@ -99,6 +99,23 @@ class AlnRecordReplayTest(unittest.TestCase):
         np.testing.assert_array_equal(aln[:, 0], self.received_e.astype(np.float32))
         self.assertGreater(np.ptp(aln[1500:2000, 0]), 5.0)  # the step's oscillation is in it (not a flat record)
 
+    def test_the_session_plot_draws_the_node(self):
+        # The recording of a node alone has a rates.npy of zeros (no spiking cells): plot.py drew those as the
+        # network's rates and an LFP and mean V of zeros (an outside check, 2026-12-04). Reference: aln_rates.npy
+        # of this recording, the 5 ms running mean plot.py states on the axis. Seen to fail with load() ignoring
+        # aln_rates.npy (the panel's E line is all 0).
+        from cortexloop_client import plot
+        d = plot.load(self.rec)
+        fig = plot.figure(d)
+        panels = {ax.get_label(): ax for ax in fig.axes}
+        self.assertNotIn("lfp", panels)
+        self.assertNotIn("mean_v", panels)
+        e_line = panels["rates"].get_lines()[0].get_ydata()
+        aln = np.load(os.path.join(self.rec, "aln_rates.npy"))
+        mean_5ms = np.convolve(aln[:, 0], np.ones(5) / 5, mode="valid")
+        np.testing.assert_allclose(e_line[2:-2], mean_5ms, rtol=1e-5, atol=1e-6)
+        self.assertIn("ALN node", panels["rates"].get_ylabel())
+
     def test_replay_reproduces_the_session_bit_for_bit(self):
         r = replay(self.rec)
         self.assertEqual(r.returncode, 0, r.stderr)

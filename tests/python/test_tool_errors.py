@@ -90,6 +90,30 @@ class WrongInput(unittest.TestCase):
         self.assertNotIn("Traceback", r.stderr)
         self.assertIn("not an experiment file: it has no server_config key", r.stderr)
 
+    def test_an_experiment_file_with_a_mistake(self):
+        # A TOML syntax error raised a TOMLDecodeError traceback, a missing key a KeyError traceback after the
+        # server had started (an outside check, 2026-12-04). Break tried: load_experiment with tomllib.load and
+        # without its key check -> tracebacks, and the checks fail.
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, text, message in (
+                    ("syntax.toml", "server_config = \n", "syntax.toml: not valid TOML: Invalid value (at line 1"),
+                    ("keys.toml", 'server_config = "x.toml"\n[sine]\nwarmup_ms = 100\n',
+                     "keys.toml: [sine] lacks stim_ms, settle_ms, frequencies_Hz")):
+                with self.subTest(file=name):
+                    path = os.path.join(tmp, name)
+                    pathlib.Path(path).write_text(text)
+                    r = run(["-m", "cortexloop_client.experiments", path, "--out", os.path.join(tmp, "out")])
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertNotIn("Traceback", r.stderr)
+                    self.assertIn(message, r.stderr)
+            path = os.path.join(tmp, "scans.toml")
+            pathlib.Path(path).write_text("[fig5\n")
+            r = run([os.path.join(ROOT, "tools", "aln_entrainment.py"), "frequency", "--out", os.path.join(tmp, "e"),
+                     "--scans", path, "--cortexloop", BIN])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertIn("scans.toml: not valid TOML", r.stderr)
+
     def test_a_config_the_binary_refuses(self):
         r = run([os.path.join(ROOT, "tools", "aln_fig4.py"), "--out", "/tmp/never.png", "--model", "network",
                  "--set", "nosuchsection.key=1", "--cortexloop", BIN])
@@ -167,6 +191,45 @@ class MissingOutputFolder(unittest.TestCase):
                 r = run(args + ["--out", png])
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertGreater(os.path.getsize(png), 1000)
+
+
+class DamagedRecording(unittest.TestCase):
+    """plot.py on a recording folder that is damaged ends in one line naming the file, exit 1: a truncated .npy (a
+    disk that filled, a killed writer) raised a ValueError traceback; a summary.json that is not JSON a
+    JSONDecodeError traceback; an array with fewer rows than rates.npy (files of two runs) was drawn against the
+    wrong times or raised an IndexError (an outside check, 2026-12-04). Reference: the damage made here to a short
+    `simulate` folder. Seen to fail with load() calling np.load / json.load directly (tracebacks, and the short
+    stim.npy drawn without a word)."""
+
+    def test_each_damage_is_named(self):
+        sim = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, sim, True)
+        subprocess.run([BIN, "simulate", "--config", os.path.join(ROOT, "configs", "zerlaut2018_network.toml"),
+                        "--duration", "0.05", "--set", "network.n_neurons=1000", "--out", sim, "--quiet"], check=True)
+        original = {name: pathlib.Path(sim, name).read_bytes() for name in ("stim.npy", "summary.json")}
+
+        def truncate_stim():
+            pathlib.Path(sim, "stim.npy").write_bytes(original["stim.npy"][:200])
+
+        def break_summary():
+            pathlib.Path(sim, "summary.json").write_text('{"n_exc": 800,')
+
+        def shorten_stim():
+            import numpy as np
+            np.save(os.path.join(sim, "stim.npy"), np.zeros((10, 2), dtype=np.float32))
+
+        for damage, message in ((truncate_stim, "stim.npy: not a readable .npy file"),
+                                (break_summary, "summary.json: not JSON"),
+                                (shorten_stim, "stim.npy has 10 rows and rates.npy 50")):
+            with self.subTest(damage=damage.__name__):
+                for name, data in original.items():
+                    pathlib.Path(sim, name).write_bytes(data)
+                damage()
+                r = run(["-m", "cortexloop_client.plot", sim, "--out", os.path.join(sim, "p.png")])
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertNotIn("Traceback", r.stderr)
+                self.assertIn(message, r.stderr)
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
 
 
 # Stands in for a server that fails at shutdown: runs the real `serve`, and on SIGTERM stops it and exits with

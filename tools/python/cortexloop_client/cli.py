@@ -48,6 +48,16 @@ def int_list(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
 
 
+def load_toml(path):
+    """tomllib.load of a file, a syntax error named in one line with the file (a TOMLDecodeError traceback before)."""
+    import tomllib
+    with open(path, "rb") as f:
+        try:
+            return tomllib.load(f)
+        except tomllib.TOMLDecodeError as e:
+            raise ToolError(f"{path}: not valid TOML: {e}") from None
+
+
 def with_folder(path):
     """`path`, its folder created."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

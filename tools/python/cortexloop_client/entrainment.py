@@ -16,7 +16,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import tomllib
 
 import numpy as np
 
@@ -58,8 +57,7 @@ def load_scan(what, model, path=SCANS, quick=False, frequencies_Hz=None, amplitu
         raise ValueError(f"scan {what!r} is not one of {', '.join(FIGURES)}")
     if model not in MODELS:
         raise ValueError(f"model {model!r} is not one of {', '.join(MODELS)}")
-    with open(path, "rb") as f:
-        cfg = tomllib.load(f)
+    cfg = cli.load_toml(path)
     fig = FIGURES[what]
     sec = cfg[fig]
     grid = sec.get(model, sec)  # Fig 6 has a grid per model, Fig 5 one for all

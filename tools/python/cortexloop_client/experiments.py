@@ -38,7 +38,6 @@ import math
 import os
 import sys
 import time
-import tomllib
 
 import numpy as np
 
@@ -101,12 +100,23 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
     return out
 
 
+# The keys each kind of experiment reads without a default (dc_step() and sine() below).
+REQUIRED_KEYS = {"dc_step": ["warmup_ms", "pre_ms", "step_ms", "post_ms", "amplitudes_pA"],
+                 "sine": ["warmup_ms", "stim_ms", "settle_ms", "frequencies_Hz"]}
+
+
 def load_experiment(path):
-    with open(path, "rb") as f:
-        cfg = tomllib.load(f)
+    cfg = cli.load_toml(path)
     if "server_config" not in cfg:  # e.g. a server config given where an experiment file is expected
         raise OSError(f"{path}: not an experiment file: it has no server_config key (the experiments are in "
                       f"configs/stimulation/; a server config such as configs/default.toml is what they name)")
+    kind = "dc_step" if "dc_step" in cfg else "sine" if "sine" in cfg else None
+    if kind is None:
+        raise cli.ToolError(f"{path}: needs a [dc_step] or [sine] section")
+    missing = [k for k in REQUIRED_KEYS[kind] if k not in cfg[kind]]
+    if missing:  # found before the first run, not as a KeyError traceback after some
+        raise cli.ToolError(f"{path}: [{kind}] lacks {', '.join(missing)} (configs/stimulation/ has complete "
+                            "examples)")
     cfg["server_config"] = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)),
                                                          cfg["server_config"]))
     cfg.setdefault("name", os.path.splitext(os.path.basename(path))[0])
@@ -397,10 +407,8 @@ def main(argv=None):
         print(f"{path}: server config {os.path.relpath(cfg['server_config'])}, seeds {cfg['seeds']}", flush=True)
         if "dc_step" in cfg:
             dc_step(cfg, args.out, args.bin)
-        elif "sine" in cfg:
-            sine(cfg, args.out, args.bin)
         else:
-            sys.exit(f"{path}: needs a [dc_step] or [sine] section")
+            sine(cfg, args.out, args.bin)
         print(f"wrote {args.out}/{cfg['name']}.{{npz,json,png}} ({time.monotonic() - t0:.0f} s)")
 
 

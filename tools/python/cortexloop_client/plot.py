@@ -56,20 +56,57 @@ def _jsonl(path):
     if not os.path.exists(path):
         return []
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        try:
+            return [json.loads(line) for line in f if line.strip()]
+        except json.JSONDecodeError as e:
+            raise cli.ToolError(f"{path}: not one JSON object per line ({e})") from None
+
+
+def _npy(path):
+    """np.load, a truncated or foreign file named in one line (a recording cut short by a full disk or a kill)."""
+    try:
+        return np.load(path)
+    except (ValueError, EOFError) as e:
+        raise cli.ToolError(f"{path}: not a readable .npy file ({e})") from None
+
+
+def _no_network(d):
+    """True for a server with an ALN node and no spiking cells: its rates.npy is zeros, the node's rates are in
+    aln_rates.npy (`cortexloop record`; `simulate` of such a config writes the node's rates to rates.npy)."""
+    s = d["summary"]
+    counts = s.get("info") or (s.get("geometry") or {}).get("network") or s
+    cells = [counts.get(k) for k in ("n_exc", "n_inh", "n_neurons") if counts.get(k) is not None]
+    if not cells:  # a summary without the sizes: a network's mean V is never exactly 0 mV
+        return "aln_rates" in d and "mean_v" in d and not np.any(d["mean_v"])
+    return "aln_rates" in d and not any(cells)
 
 
 def load(folder):
     d = {}
-    for name in ARRAYS:
+    for name in ARRAYS + ["aln_rates"]:
         path = os.path.join(folder, name + ".npy")
         if os.path.exists(path):
-            d[name] = np.load(path)
+            d[name] = _npy(path)
     summary = os.path.join(folder, "summary.json")
     d["summary"] = {}
     if os.path.exists(summary):
         with open(summary) as f:
-            d["summary"] = json.load(f)
+            try:
+                d["summary"] = json.load(f)
+            except json.JSONDecodeError as e:
+                raise cli.ToolError(f"{summary}: not JSON ({e})") from None
+        if not isinstance(d["summary"], dict):
+            raise cli.ToolError(f"{summary}: not a JSON object")
+    # Every array but the spike list has a row per readout tick: one that does not is a recording cut short (or
+    # files of two runs), which the panels would draw against the wrong times.
+    n = len(d["rates"])
+    for name in ARRAYS:
+        if name in d and name != "spikes" and len(d[name]) != n:
+            raise cli.ToolError(f"{folder}: {name}.npy has {len(d[name])} rows and rates.npy {n}: a truncated "
+                                "recording, or files of two runs")
+    d["node_only"] = _no_network(d)
+    if d["node_only"]:
+        d["rates"] = d["aln_rates"]
     d["acks"] = _jsonl(os.path.join(folder, "acks.jsonl"))  # one ack per line, as `cortexloop record` got them
     d["safety"] = _jsonl(os.path.join(folder, "safety.jsonl"))  # one SafetyEvent per line (topic "safety")
     if "ticks" in d and len(d["ticks"]):
@@ -183,7 +220,9 @@ def figure(d, title=None, smooth_ms=5):
     panels = []  # (name, height ratio)
     if has_spikes:
         panels.append(("raster", 2.0))
-    panels += [("rates", 1.6), ("stim", 1.0), ("lfp", 0.9), ("mean_v", 0.9)]
+    panels += [("rates", 1.6), ("stim", 1.0)]
+    if not d.get("node_only"):  # an ALN node alone has no LFP and its mean V is not in the readout
+        panels += [("lfp", 0.9), ("mean_v", 0.9)]
     panels += [(f"sensing{i}", 1.0) for i in range(n_sensing)]
     if slots:
         panels.append(("controllers", 1.0))
@@ -203,7 +242,11 @@ def figure(d, title=None, smooth_ms=5):
     kernel = np.ones(smooth_ms) / smooth_ms
 
     def smooth(x):
-        return np.convolve(x, kernel, mode="same") if len(x) > smooth_ms else x
+        # Divided by the kernel's overlap with the data, so the first and last ticks are means of what exists
+        # (the plain "same" convolution drew every trace falling towards zero at both ends).
+        if len(x) <= smooth_ms:
+            return x
+        return np.convolve(x, kernel, mode="same") / np.convolve(np.ones(len(x)), kernel, mode="same")
 
     if has_spikes:
         raster(ax_of["raster"], d["spikes"], geo, t)
@@ -211,23 +254,27 @@ def figure(d, title=None, smooth_ms=5):
             f" at {geo['network_position_mm']:g} mm" if geo["network_position_mm"] is not None else ""),
             fontsize=9, loc="left")
     ax = ax_of["rates"]
-    ax.plot(t, smooth(d["rates"][:, 0]), color=EXC_COLOUR, lw=1, label="excitatory (RS)")
-    ax.plot(t, smooth(d["rates"][:, 1]), color=INH_COLOUR, lw=1, label="inhibitory (FS)")
-    ax.set_ylabel(f"network rate (Hz)\n{smooth_ms} ms mean")
+    node = d.get("node_only")
+    ax.plot(t, smooth(d["rates"][:, 0]), color=EXC_COLOUR, lw=1, label="E" if node else "excitatory (RS)")
+    ax.plot(t, smooth(d["rates"][:, 1]), color=INH_COLOUR, lw=1, label="I" if node else "inhibitory (FS)")
+    ax.set_ylabel(f"{'ALN node' if node else 'network'} rate (Hz)\n{smooth_ms} ms mean")
     ax.legend(loc="upper left", frameon=False, ncol=2, fontsize=8)
-    if not has_spikes and geo["network_position_mm"] is not None:
+    if node:
+        ax.set_title("ALN mean-field node (Cakan & Obermayer 2020), aln_rates.npy", fontsize=9, loc="left")
+    if not has_spikes and not node and geo["network_position_mm"] is not None:
         ax.set_title(f"spiking network at {geo['network_position_mm']:g} mm", fontsize=9, loc="left")
     ax = ax_of["stim"]
     ax.plot(t, d["stim"][:, 0], color=EXC_COLOUR, lw=1, label="exc")
     ax.plot(t, d["stim"][:, 1], color=INH_COLOUR, lw=1, label="inh")
-    ax.set_ylabel("network\nstimulation\n(pA / cell)")
-    ax = ax_of["lfp"]
-    ax.plot(t, d["lfp"], color="k", lw=0.8)
-    ax.set_ylabel("LFP proxy\n(nA)")
-    ax = ax_of["mean_v"]
-    ax.plot(t, d["mean_v"][:, 0], color=EXC_COLOUR, lw=1)
-    ax.plot(t, d["mean_v"][:, 1], color=INH_COLOUR, lw=1)
-    ax.set_ylabel("network\nmean V (mV)")
+    ax.set_ylabel("node\nstimulation\n(pA)" if node else "network\nstimulation\n(pA / cell)")
+    if "lfp" in ax_of:
+        ax = ax_of["lfp"]
+        ax.plot(t, d["lfp"], color="k", lw=0.8)
+        ax.set_ylabel("LFP proxy\n(nA)")
+        ax = ax_of["mean_v"]
+        ax.plot(t, d["mean_v"][:, 0], color=EXC_COLOUR, lw=1)
+        ax.plot(t, d["mean_v"][:, 1], color=INH_COLOUR, lw=1)
+        ax.set_ylabel("network\nmean V (mV)")
 
     for i in range(n_sensing):
         ax = ax_of[f"sensing{i}"]
