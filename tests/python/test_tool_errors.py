@@ -295,6 +295,39 @@ class LoopAgainstARunningServer(unittest.TestCase):
             self.assertGreater(len(stims), 50)
             self.assertEqual(max(abs(x) for x in stims), 0.0)
 
+    def test_a_server_gone_mid_run_leaves_the_run_so_far(self):
+        # A loop whose server stopped mid-run ended in one line and saved nothing of the run (an outside check,
+        # 2026-12-04); --out rec.dat wrote rec.dat.npz; --png x.xyz was refused by matplotlib after the run.
+        # Reference: the ticks the example printed as received before the server stopped. Break tried: run_loop
+        # without partial_out's save -> no file, and the check fails.
+        from cortexloop_client import loop
+        example = os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py")
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run([example, "--connect", "tcp://127.0.0.1:1,tcp://127.0.0.1:2", "--png", os.path.join(tmp, "f.xyz")])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("f.xyz: not a figure format matplotlib writes", r.stderr)
+            out = os.path.join(tmp, "rec.dat")
+            with loop.Server(os.path.join(ROOT, "configs", "zerlaut2018_network.toml"), mode="realtime",
+                             sets=["network.n_neurons=2000"], binary=BIN) as server:
+                env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
+                    [os.path.join(ROOT, "tools", "python"), os.environ.get("PYTHONPATH", "")]))
+                p = subprocess.Popen([sys.executable, example, "--connect", f"{server.commands},{server.pub}",
+                                      "--mode", "realtime", "--duration", "60", "--out", out],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                self.assertIn("t = ", p.stdout.readline() + p.stdout.readline())  # the loop is running
+                time.sleep(1.0)
+                server.stop()
+                stdout, stderr = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 1, stderr)
+            # The first call to fail ends it (a command the PI sends, or the wait for a readout), in one line.
+            self.assertIn(f"ticks received are in {out}", stderr)
+            self.assertTrue(stderr.strip().splitlines()[-1].startswith("pi_clamp: "), stderr)
+            self.assertNotIn("Traceback", stderr)
+            import numpy as np
+            with np.load(out) as a:
+                self.assertGreater(len(a["tick"]), 1000)  # >= 1.5 s of readouts at 1 kHz before the stop
+                self.assertTrue(np.all(np.diff(a["tick"]) > 0))
+
     def test_viewer_refuses_what_would_hang(self):
         viewer = tool(os.path.join(ROOT, "tools", "python", "cortexloop_client", "viewer.py"))
         r = run([*viewer, "--window", "0", "--seconds", "1", "--snapshot", "/tmp/x.png"])

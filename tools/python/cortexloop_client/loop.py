@@ -14,6 +14,7 @@ latency is whatever the machine gives (bench/closed_loop_latency.py measures it)
 """
 import os
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -205,7 +206,10 @@ class Recording:
         return out
 
     def save(self, path):
-        np.savez_compressed(with_folder(path), **self.arrays())
+        """The arrays as a compressed .npz at exactly `path` (np.savez given a name appends ".npz" when the name has
+        another ending: --out rec.dat wrote rec.dat.npz)."""
+        with open(with_folder(path), "wb") as f:
+            np.savez_compressed(f, **self.arrays())
 
 
 def _drain_acks(client, rec):
@@ -223,7 +227,7 @@ def _drain_acks(client, rec):
 
 def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=True, setup=None,
              controller_value=None, progress_s=0.5, record_ring=False, chunk_ticks=1, catch_up=True,
-             max_hold_ticks=10, decode_device=False):
+             max_hold_ticks=10, decode_device=False, partial_out=None):
     """Feeds every readout to `controller.update(t_s, sense(readout))` and sends what it returns.
 
     setup: optional list of StimCommand sent once before the first tick (e.g. a background sine).
@@ -238,11 +242,19 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
     readouts need) would otherwise never see an empty queue and never send anything; it sends its latest commands
     at least every max_hold_ticks readouts instead.
     decode_device: decode the readouts' device part (client.decode_message), which most of a readout's decoding
-    costs; off unless `sense` reads r["device"]."""
+    costs; off unless `sense` reads r["device"].
+    partial_out: where to save what was recorded when the loop ends early (the server stopped answering, Ctrl-C):
+    the examples pass their --out, which the finished run writes itself."""
     rec = Recording()
     try:
         _loop(client, controller, sense, duration_s, stepped, setup, controller_value, progress_s, record_ring,
               chunk_ticks, catch_up, max_hold_ticks, decode_device, rec)
+    except BaseException:
+        if partial_out and rec.rows:  # the run so far is kept: a server that died after minutes lost them all
+            rec.save(partial_out)
+            print(f"loop ended early: the {len(rec.rows)} ticks received are in {partial_out}", file=sys.stderr,
+                  flush=True)
+        raise
     finally:
         # However the loop ends (its duration, a server gone silent, Ctrl-C), it leaves no stimulation running on the
         # channels it drove: a program sent with no end ran on after the loop (an outside check found an example's
@@ -360,7 +372,21 @@ class _Connected:
         pass
 
 
+def check_outputs(args):
+    """--png's format before the run, not after it (matplotlib refused `--png x.xyz` once the loop had run)."""
+    if getattr(args, "png", None):
+        import matplotlib
+        matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+        kinds = Figure().canvas.get_supported_filetypes()
+        ending = os.path.splitext(args.png)[1].lstrip(".").lower()
+        if ending not in kinds:
+            raise ToolError(f"--png {args.png}: not a figure format matplotlib writes (name it .png, or one of "
+                            f"{', '.join(sorted(kinds))})")
+
+
 def server_from_args(args):
+    check_outputs(args)
     if args.connect:
         parts = args.connect.split(",")
         if len(parts) != 2 or not all(parts):

@@ -49,7 +49,7 @@ def main(argv=None):
     with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
         rec = loop.run_loop(client, sched, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
-                            controller_value=lambda s: float(s._next))
+                            controller_value=lambda s: float(s._next), partial_out=args.out)
         client.close()
     a = rec.arrays()
     refused = 0

@@ -53,7 +53,7 @@ def main(argv=None):
     with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
         rec = loop.run_loop(client, ctrl, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
-                            setup=[drive], controller_value=lambda c: math.degrees(c.est.phase))
+                            setup=[drive], controller_value=lambda c: math.degrees(c.est.phase), partial_out=args.out)
         client.close()
     a = rec.arrays()
     applied = a["command_tick_applied"][a["command_tick_decided"] >= 0]

@@ -55,7 +55,7 @@ def main(argv=None):
                           smoothing_s=args.smoothing_ms / 1000)
         ctrl = SteppedTarget(pi, args.start, args.step_at, args.step_to)
         rec = loop.run_loop(client, ctrl, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
-                            controller_value=lambda c: c.pi.u)
+                            controller_value=lambda c: c.pi.u, partial_out=args.out)
         client.close()
     a = rec.arrays()
     t = (a["t_ms"] - a["t_ms"][0]) / 1000 + 1e-3

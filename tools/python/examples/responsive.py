@@ -64,7 +64,7 @@ def main(argv=None):
     with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
         rec = loop.run_loop(client, ctrl, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
-                            controller_value=lambda c: c.responsive.feature)
+                            controller_value=lambda c: c.responsive.feature, partial_out=args.out)
         client.close()
     a = rec.arrays()
     print(f"  events at {', '.join(f'{t:.2f}' for t in onsets)} s")
