@@ -191,6 +191,20 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
   return worst + (exact ? 0.0 : 2.0 * static_cast<double>(block) * program_peak(p));
 }
 
+// sup over x in (0, w] of |integral over [0, x] of sin(omega t + phi)| = (1 / omega) max |cos phi - cos theta| for
+// theta in [phi, phi + omega w]: the larger of its value at the interval's end and at the multiples of pi inside
+// it (where cos theta is +-1); a window of a whole period or more reaches 1 + |cos phi|.
+double sine_start_window(double phase_deg, double omega, double w) noexcept {
+  const double phi = std::fmod(phase_deg, 360.0) * (std::numbers::pi / 180.0);
+  const double span = omega * w;
+  const double c = std::cos(phi);
+  if (span >= 2.0 * std::numbers::pi) return (1.0 + std::fabs(c)) / omega;
+  double worst = std::fabs(c - std::cos(phi + span));
+  for (double k = std::ceil(phi / std::numbers::pi); k * std::numbers::pi <= phi + span; k += 1.0)
+    worst = std::max(worst, std::fabs(c - std::cos(k * std::numbers::pi)));
+  return worst / omega;
+}
+
 double worst_window_net(const program& p, std::int64_t window_us) noexcept {
   const auto w = static_cast<double>(window_us);
   switch (p.shape) {
@@ -199,13 +213,19 @@ double worst_window_net(const program& p, std::int64_t window_us) noexcept {
       // flat part), an upper bound with them.
       return program_peak(p) * covered_us(p, w);
     case waveform::sine: {
-      // |int over any interval of sin| <= 2 / omega (one half cycle), and over a window W of an endless
-      // unramped sine the supremum is (2 / omega) |sin(omega W / 2)|: exact for an endless unramped sine
-      // without offset; the offset adds |offset| x covered time (upper bound when both are present).
+      // |int over any interval of sin| <= 2 / omega (one half cycle). An endless unramped sine has two kinds of
+      // window: those inside it, whose supremum is (2 / omega) |sin(omega W / 2)| (0 for whole periods), and those
+      // that hold its start, [0, x] for x in (0, W]: (1 / omega) max |cos phi - cos(omega x + phi)|. The second
+      // was left out, and a 10 Hz sine of 2 uA (a 1 s window of whole periods) was accepted and then stopped
+      // 12.9 ms after its start by the device's own net-charge check (an outside check, 2026-12-04). Exact for
+      // an endless unramped sine without offset; the offset adds |offset| x covered time (upper bound when both
+      // are present).
       if (!(p.frequency_Hz > 0.0)) return std::fabs(p.offset) * covered_us(p, w);
       const double omega = 2.0 * std::numbers::pi * p.frequency_Hz / 1e6;  // rad per us
       const bool endless_flat = p.duration_us <= 0 && p.ramp_up_us <= 0;
-      const double sine = (2.0 / omega) * (endless_flat ? std::fabs(std::sin(0.5 * omega * w)) : 1.0);
+      const double sine = endless_flat ? std::max((2.0 / omega) * std::fabs(std::sin(0.5 * omega * w)),
+                                                  sine_start_window(p.phase_deg, omega, w))
+                                       : 2.0 / omega;
       return std::fabs(p.offset) * covered_us(p, w) + std::fabs(p.amplitude) * std::min(sine, w);
     }
     case waveform::pulse_train: {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "firmware_sim/arbitrary_integral.hpp"
@@ -105,8 +106,12 @@ TEST_CASE("net charge: 10 nC of DC passes, 10.001 nC is refused, a balanced trai
   CHECK(check_program(dc(0.0101), &kSmall, limits, kDtUs).limit == safety_limit::net_charge);
   // A biphasic train of 20 nC phases (more than the 10 nC window) is balanced: one phase in flight is allowed.
   CHECK(check_program(pulses(100.0, 200, 130.0), &kSmall, limits, kDtUs).ok());
-  // An endless sine: a window of W nets at most (2 A / omega) |sin(omega W / 2)|. At 10.5 Hz that is a half
-  // cycle, 30.3 nC per uA: 0.1 uA passes, 1 uA is refused; at 10 Hz a 1 s window holds whole periods: 0.
+  // An endless sine: a window of W inside it nets at most (2 A / omega) |sin(omega W / 2)|, and a window holding
+  // its start (sin from phase 0) up to 2 A / omega, a half cycle: 30.3 nC per uA at 10.5 Hz, 31.8 nC per uA at
+  // 10 Hz, whose 1 s window inside the sine holds whole periods (0) but whose start does not. 0.1 uA passes,
+  // 1 uA is refused; at 10 Hz 0.314 uA (9.99 nC) passes and 0.32 uA (10.19 nC) is refused. Break tried: the
+  // start left out -> 1 uA at 10 Hz passes (it was accepted, then stopped by the device 12.9 ms after its start:
+  // an outside check, 2026-12-04).
   program sine;
   sine.shape = waveform::sine;
   sine.frequency_Hz = 10.5;
@@ -117,7 +122,13 @@ TEST_CASE("net charge: 10 nC of DC passes, 10.001 nC is refused, a balanced trai
   CHECK(s.limit == safety_limit::net_charge);
   CHECK(s.value == Approx(2.0 / (2 * 3.14159265358979 * 10.5e-6) * 1e-3).epsilon(1e-9));
   sine.frequency_Hz = 10.0;
+  const safety_verdict s10 = check_program(sine, &kSmall, limits, kDtUs);
+  CHECK(s10.limit == safety_limit::net_charge);
+  CHECK(s10.value == Approx(2.0 / (2 * 3.14159265358979 * 10e-6) * 1e-3).epsilon(1e-9));
+  sine.amplitude = 0.314;
   CHECK(check_program(sine, &kSmall, limits, kDtUs).ok());
+  sine.amplitude = 0.32;
+  CHECK(check_program(sine, &kSmall, limits, kDtUs).limit == safety_limit::net_charge);
   // An arbitrary waveform whose repeat period nets +2.5 uA x 100 us: refused over a 1 s window.
   program arb;
   arb.shape = waveform::arbitrary;
@@ -400,6 +411,16 @@ TEST_CASE("the static net-charge bound holds against brute force over window sta
   sine.amplitude = 0.3;
   sine.frequency_Hz = 37.0;
   cases.push_back({"sine", sine, true});
+  // Endless sines whose worst window holds their start: at 100 Hz the 10 ms window holds whole periods (0 inside
+  // the sine) and [0, 5 ms] nets 2 A / omega; with a phase the start nets (1 + |cos phi|) A / omega or, when the
+  // window is shorter than a period, less. Break tried: the start windows left out (the bound before 2026-12-04)
+  // -> the three cases report 0 or less than brute force and fail.
+  for (const auto& [f_Hz, phase_deg] : {std::pair{100.0, 0.0}, std::pair{250.0, 90.0}, std::pair{61.7, 213.0}}) {
+    program start = sine;
+    start.frequency_Hz = f_Hz;
+    start.phase_deg = phase_deg;
+    cases.push_back({"endless sine, its start in the window", start, true});
+  }
   sine.offset = 0.05;
   sine.ramp_up_us = 2'000;
   sine.duration_us = 30'000;
