@@ -69,9 +69,13 @@ void device::clear_controller(std::size_t slot) noexcept {
 
 void device::clear_controllers() noexcept { active_.fill(false); }
 
-void device::feed(std::int64_t step_index) noexcept {
-  for (std::size_t i = 0; i < kMaxControllers; ++i)
-    if (active_[i] && controllers_[i].params().kind == controller_kind::external) controllers_[i].feed(step_index);
+void device::feed(std::int64_t step_index, std::uint32_t channel_mask) noexcept {
+  for (std::size_t i = 0; i < kMaxControllers; ++i) {
+    const controller_params& p = controllers_[i].params();
+    if (active_[i] && p.kind == controller_kind::external && p.output_channel < 32 &&
+        (channel_mask >> p.output_channel & 1u))
+      controllers_[i].feed(step_index);
+  }
 }
 
 engine::population_currents device::currents_pA(std::int64_t step_index) noexcept {

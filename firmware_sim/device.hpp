@@ -79,8 +79,11 @@ class device final : public engine::external_current_source {
                       std::span<const float> ring_profile = {}) noexcept;
   void clear_controller(std::size_t slot) noexcept;
   void clear_controllers() noexcept;
-  // Something arrived from the outside world: feeds every external controller's watchdog.
-  void feed(std::int64_t step_index) noexcept;
+  // A command on the channels of `channel_mask` (bit c: channel c) arrived: feeds the watchdog of each external
+  // controller whose channel is one of them. Only its own channel's commands keep an external loop alive: a Ping
+  // or another client's command on another channel fed every watchdog once, and a monitoring client's pings kept
+  // a dead loop's stimulation on (an outside check, 2026-12-04).
+  void feed(std::int64_t step_index, std::uint32_t channel_mask) noexcept;
 
   engine::population_currents currents_pA(std::int64_t step_index) noexcept override;
   engine::ring_currents ring_currents_pA(double t_ms) noexcept override;

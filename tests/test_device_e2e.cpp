@@ -142,11 +142,20 @@ TEST_CASE("the watchdog of an external loop ramps its channel to zero and publis
   INFO(ack->reason);
   REQUIRE(ack->accepted);
   // The loop: it sets its channel's program every 10 ms for half a second (each command feeds the watchdog),
-  // then falls silent.
+  // then falls silent on its channel while a monitoring client goes on pinging the server and programming another
+  // channel every 10 ms: neither feeds the loop's watchdog (they fed every watchdog until 2026-12-04, and the dead
+  // loop's channel stayed on: an outside check). Break tried: device::feed feeding every external controller
+  // whatever the channel -> no watchdog event, and the test fails.
   io::command ping;
   ping.kind = io::command_kind::set_stimulation;
   ping.channel = 2;
   ping.program = dc(30.0);
+  io::command monitor_ping;
+  monitor_ping.kind = io::command_kind::ping;
+  io::command other_channel;
+  other_channel.kind = io::command_kind::set_stimulation;
+  other_channel.channel = 3;
+  other_channel.program = dc(1.0);
   bool delivered_while_fed = false, event = false, stopped_after = false;
   std::int64_t event_step = -1;
   const auto silence_at = std::chrono::steady_clock::now() + 500ms;
@@ -154,8 +163,13 @@ TEST_CASE("the watchdog of an external loop ramps its channel to zero and publis
   const auto end = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < end && !(event && stopped_after)) {
     const auto now = std::chrono::steady_clock::now();
-    if (now < silence_at && now >= next_ping) {
-      c.send(ping);
+    if (now >= next_ping) {
+      if (now < silence_at) {
+        c.send(ping);
+      } else {
+        c.send(monitor_ping);
+        c.send(other_channel);
+      }
       next_ping = now + 10ms;
     }
     auto m = c.receive(5ms);

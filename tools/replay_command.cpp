@@ -92,9 +92,10 @@ std::vector<recorded_command> read_commands(const std::filesystem::path& p) {
   return out;
 }
 
-// Commands whose only effect on the engine is to feed External controllers' watchdogs in a replay driven tick
-// by tick: Step, Pause and Resume (the replay steps to each command's tick itself) and the stream settings
-// (spikes and readout decimation change what is published, not what is computed; the replay needs every readout).
+// Commands with no effect on what a replay driven tick by tick computes, sent as a Ping (which keeps the recorded
+// command's place and ack): Step, Pause and Resume (the replay steps to each command's tick itself) and the stream
+// settings (spikes and readout decimation change what is published, not what is computed; the replay needs every
+// readout).
 bool replaced_by_ping(const io::proto::Command& c) {
   using B = io::proto::CommandBody;
   switch (c.body_type()) {
@@ -319,7 +320,6 @@ int replayer::run() {
   so.device = io::parse_device_config(config, name, overrides, so.params);
   so.config_toml = config;
   so.mode = io::run_mode::stepped;
-  so.steps_feed_watchdog = false;  // our own Steps are not the session's commands (docs/protocol.md, "Replay")
   so.pub_endpoint = "tcp://127.0.0.1:*";
   so.command_endpoint = "tcp://127.0.0.1:*";
   so.pub_hwm = 100000;

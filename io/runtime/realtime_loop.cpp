@@ -232,9 +232,12 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
     e.reason = kStartTickPast.data();
     e.start_tick = first.start_tick;
   } else {
-    for (std::size_t i = 0; i < n; ++i)
+    std::uint32_t channels = 0;
+    for (std::size_t i = 0; i < n; ++i) {
       device_.load(group[i].channel, group[i].site, group[i].program, start, ring_profile_of(group[i]));
-    device_.feed(eng_->step_index());
+      channels |= 1u << (group[i].channel & 31u);
+    }
+    device_.feed(eng_->step_index(), channels);
     e.accepted = true;
     e.tick_applied = start / eng_->steps_per_tick();
   }
@@ -254,9 +257,10 @@ command_event realtime_loop::event_for(const command& c, std::int64_t now_ns) co
 void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
   command_event e = event_for(c, now_ns);
   e.accepted = true;
-  // Anything from outside feeds the watchdog of an external controller (a Step unless the options say not:
-  // realtime_options::steps_feed_watchdog).
-  if (c.kind != command_kind::step || opt_.steps_feed_watchdog) device_.feed(eng_->step_index());
+  // A command on a channel feeds the watchdog of the external controller of that channel, applied or refused (the
+  // loop is alive); nothing else does (firmware_sim::device::feed).
+  if (c.kind == command_kind::set_stimulation || c.kind == command_kind::clear_stimulation)
+    device_.feed(eng_->step_index(), c.all_channels ? ~0u : 1u << (c.channel & 31u));
   std::int64_t applied_step = -1;  // a program's start step; else the engine's next step (after a Reset: the new one's)
   switch (c.kind) {
     case command_kind::set_stimulation:

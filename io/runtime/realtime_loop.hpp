@@ -71,10 +71,6 @@ struct realtime_options {
   std::int64_t max_ticks = -1;   // stop after this many ticks (all epochs); -1: until stopped
   std::int64_t spin_ns = 0;      // realtime: busy-wait this long before each deadline
   bool stream_spikes = false;
-  // Whether a Step feeds the watchdog of External controllers, as every other command does. `replay` turns it
-  // off: its own Steps advance the engine to each recorded command's tick, where nothing fed the watchdog live
-  // (a recorded Step is replayed as a Ping, which feeds it as the Step did).
-  bool steps_feed_watchdog = true;
 };
 
 

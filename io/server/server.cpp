@@ -91,7 +91,7 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   loop_ = std::make_unique<realtime_loop>(
       std::move(eng), *opt_.device, *queues_,
       realtime_options{.mode = opt_.mode, .max_ticks = opt_.max_ticks, .spin_ns = opt_.spin_ns,
-                       .stream_spikes = opt_.stream_spikes, .steps_feed_watchdog = opt_.steps_feed_watchdog});
+                       .stream_spikes = opt_.stream_spikes});
 
   // libzmq starts its I/O thread with the first socket: its affinity has to be set before. libzmq aborts the process
   // when it cannot pin its thread, so a CPU this process cannot use is not passed on: configure_io_thread's

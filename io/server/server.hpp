@@ -39,7 +39,6 @@ struct server_options {
   // thread caught there receives a command too late for the next tick (bench/next_tick.py; `serve --rt`).
   bool io_off_realtime_cpu = false;
   bool stream_spikes = false;
-  bool steps_feed_watchdog = true;  // false for `replay` only (realtime_options::steps_feed_watchdog says why)
   int readout_every = 1;
   // Messages queued per subscriber before ZeroMQ drops for it: 5 s of readouts at 1 ms ticks, ~9 MB with a
   // 100-unit ring. It bounds what a subscriber that stops reading (or is gone) can make the server hold.
