@@ -16,7 +16,6 @@ else A). `cortexloop sweep` runs this script itself (OUT/state_diagram.png) unle
 (docs/images/aln_states_*.png and network_states_*.png are the sweeps' own state_diagram.png: docs/aln.md.)
 """
 import argparse
-import json
 import pathlib
 import sys
 
@@ -48,6 +47,7 @@ STATES = ["down", "up", "bistable", "LC$_{EI}$", "LC$_{aE}$"]
 STATE_COLOURS = ["#1f3b73", "#f2c14e", "#6ab187", "#d1495b", "#8e6c8a"]
 
 
+GRIDS = ["state.npy", "max_rate_up_Hz.npy", "dominant_frequency_Hz.npy"]  # [len(y), len(x)] each
 UNITS = {"_mV_per_ms": "mV/ms", "_pA": "pA", "_nS": "nS", "_ms": "ms", "_mV": "mV", "_Hz": "Hz"}
 
 
@@ -71,16 +71,35 @@ def main() -> int:
     ap.add_argument("--quiet", action="store_true", help="no line on stdout")
     ap.add_argument("--title", default=None, help="figure title (default: the model and its axes)")
     a = ap.parse_args()
+    out = cli.figure_file(a.out)  # its format checked before the drawing
     try:
-        meta = json.loads((a.folder / "sweep.json").read_text())
-        x = np.load(a.folder / "x.npy")
-        y = np.load(a.folder / "y.npy")
-        state = np.load(a.folder / "state.npy")
-        max_up = np.load(a.folder / "max_rate_up_Hz.npy")
-        freq = np.load(a.folder / "dominant_frequency_Hz.npy")
-    except (OSError, ValueError) as e:
-        print(f"plot_aln_sweep: {a.folder}: not a complete sweep output ({e})", file=sys.stderr)
-        return 1
+        meta = cli.load_json_object(a.folder / "sweep.json")
+        x = cli.load_npy(a.folder / "x.npy")
+        y = cli.load_npy(a.folder / "y.npy")
+        grids = {name: cli.load_npy(a.folder / name) for name in GRIDS}
+    except FileNotFoundError as e:
+        raise cli.ToolError(f"{e.filename}: not found, {a.folder} is not a complete sweep output") from None
+    # state[j, i] is at (x[i], y[j]): arrays of another shape (files of two sweeps, a damaged one) were drawn
+    # stretched over the axes without a word (a 3 x 3 state.npy over a 21 x 21 grid).
+    if x.ndim != 1 or y.ndim != 1 or not len(x) or not len(y):
+        raise cli.ToolError(f"{a.folder}: x.npy has shape {x.shape} and y.npy {y.shape}: expected one value or more "
+                            "each")
+    for name, grid in grids.items():
+        if grid.shape != (len(y), len(x)):
+            raise cli.ToolError(f"{a.folder}: {name} has shape {grid.shape}, but x.npy ({len(x)} values) and y.npy "
+                                f"({len(y)} values) make a grid of shape ({len(y)}, {len(x)})")
+    # What the figure reads of sweep.json (a KeyError traceback when missing).
+    for key in ("x", "y"):
+        if not isinstance(meta.get(key), dict) or "key" not in meta[key]:
+            raise cli.ToolError(f"{a.folder / 'sweep.json'}: no {key}.key (the swept config key)")
+    if not isinstance(meta.get("duration_s"), (int, float)) or meta.get("model", "aln") not in POINTS:
+        raise cli.ToolError(f"{a.folder / 'sweep.json'}: no duration_s, or a model other than "
+                            f"{' or '.join(POINTS)}: not written by `cortexloop sweep`")
+    # A descending axis (--x KEY=3:0:31) was drawn as given: extent[2] > extent[3], so no point of interest passed the
+    # check below. The axes are sorted ascending (the arrays' columns and rows with them), in either direction.
+    ox, oy = np.argsort(x, kind="stable"), np.argsort(y, kind="stable")
+    x, y = x[ox], y[oy]
+    state, max_up, freq = (grids[name][np.ix_(oy, ox)] for name in GRIDS)
     # cells centred on the grid points
     dx = (x[-1] - x[0]) / (len(x) - 1) if len(x) > 1 else 1.0
     dy = (y[-1] - y[0]) / (len(y) - 1) if len(y) > 1 else 1.0
@@ -122,9 +141,9 @@ def main() -> int:
     over = " ".join(meta.get("overrides", []))
     adapt = ", with adaptation" if meta.get("adaptation") else (", no adaptation" if "adaptation" in meta else "")
     fig.suptitle(a.title or f"{TITLES[model]}{adapt}, {len(x)} x {len(y)} points, {meta['duration_s']:g} s each {over}")
-    fig.savefig(cli.with_folder(a.out), dpi=110)
+    fig.savefig(cli.with_folder(out), dpi=110)
     if not a.quiet:
-        print(f"plot_aln_sweep: wrote {a.out} (points marked: {' '.join(marked) or 'none'})")
+        print(f"plot_aln_sweep: wrote {out} (points marked: {' '.join(marked) or 'none'})")
     return 0
 
 

@@ -90,6 +90,20 @@ class SweepContract(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "nopng", "state_diagram.png")))
 
+    def test_a_descending_axis(self):
+        # Both axes given high to low (an outside check, 2026-12-04: --x KEY=3:0:31): plot_aln_sweep.py marked none of
+        # A1-A3 (its check of a point against the image's extent assumed ascending axes). Reference: the ascending
+        # grid of setUpClass, whose diagram must come out the same, pixel for pixel (same points, same title).
+        # Break tried: plot_aln_sweep.py as it was (no sorting of the axes) -> "points marked: none": this fails.
+        import matplotlib.image
+        out = os.path.join(self.tmp.name, "descending")
+        r = sweep("--x", "aln.mu_ext_e_mV_per_ms=2.05,1.3,1.2", "--y", "aln.mu_ext_i_mV_per_ms=1.7,1.2,0.5",
+                  "--out", out)  # X and Y reversed
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("points marked: A1 A2 A3", r.stdout)
+        np.testing.assert_array_equal(matplotlib.image.imread(os.path.join(out, "state_diagram.png")),
+                                      matplotlib.image.imread(os.path.join(self.out, "state_diagram.png")))
+
     def test_bad_input_is_named(self):
         out = os.path.join(self.tmp.name, "bad")
         check_refusals(self, out, [

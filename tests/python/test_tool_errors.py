@@ -194,7 +194,8 @@ class MissingOutputFolder(unittest.TestCase):
 
 
 class DamagedRecording(unittest.TestCase):
-    """plot.py on a recording folder that is damaged ends in one line naming the file, exit 1: a truncated .npy (a
+    """plot.py (and plot_vsdi.py, plot_aln_sweep.py: their own tests below, sharing cli.load_npy, load_json_object
+    and check_rows) on a recording folder that is damaged ends in one line naming the file, exit 1: a truncated .npy (a
     disk that filled, a killed writer) raised a ValueError traceback; a summary.json that is not JSON a
     JSONDecodeError traceback; an array with fewer rows than rates.npy (files of two runs) was drawn against the
     wrong times or raised an IndexError (an outside check, 2026-12-04). Reference: the damage made here to a short
@@ -218,10 +219,23 @@ class DamagedRecording(unittest.TestCase):
             import numpy as np
             np.save(os.path.join(sim, "stim.npy"), np.zeros((10, 2), dtype=np.float32))
 
+        def empty_every_array():
+            # A recording stopped before its first tick raised an IndexError traceback (an outside check,
+            # 2026-12-04). Break tried: plot.py before cli.check_rows -> that traceback, and this subtest fails.
+            import numpy as np
+            for name in os.listdir(sim):
+                if name.endswith(".npy"):
+                    path = os.path.join(sim, name)
+                    np.save(path, np.load(path)[:0])
+
         for damage, message in ((truncate_stim, "stim.npy: not a readable .npy file"),
                                 (break_summary, "summary.json: not JSON"),
-                                (shorten_stim, "stim.npy has 10 rows and rates.npy 50")):
+                                (shorten_stim, "stim.npy has 10 rows and rates.npy 50"),
+                                (empty_every_array, "the recording is empty")):
             with self.subTest(damage=damage.__name__):
+                for name in os.listdir(sim):
+                    if name.endswith(".npy"):  # every array as simulate wrote it (empty_every_array empties all)
+                        original.setdefault(name, pathlib.Path(sim, name).read_bytes())
                 for name, data in original.items():
                     pathlib.Path(sim, name).write_bytes(data)
                 damage()
@@ -230,6 +244,128 @@ class DamagedRecording(unittest.TestCase):
                 self.assertNotIn("Traceback", r.stderr)
                 self.assertIn(message, r.stderr)
                 self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+    def assert_one_line(self, args, message):
+        r = run(args)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertIn(message, r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+    def test_plot_vsdi_damage(self):
+        # plot_vsdi.py on a truncated vsdi.npy or a summary.json that is not JSON raised tracebacks; a vsdi.npy with
+        # fewer rows than ring_rates_exc.npy was drawn, exit 0 (an outside check, 2026-12-04). Reference: the damage
+        # made here to a short `simulate` of the default config (a ring). Break tried: plot_vsdi.py as it was (np.load,
+        # json.loads, no row check) -> two tracebacks and exit 0 for the short vsdi.npy: each subtest fails.
+        import numpy as np
+        sim = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, sim, True)
+        subprocess.run([BIN, "simulate", "--out", sim, "--duration", "0.1", "--quiet",
+                        "--set", "network.n_neurons=1000"], check=True, cwd=ROOT)
+        original = {name: pathlib.Path(sim, name).read_bytes() for name in ("vsdi.npy", "summary.json")}
+        for name, data, message in (
+                ("vsdi.npy", original["vsdi.npy"][:100], "vsdi.npy: not a readable .npy file"),
+                ("summary.json", b'{"ring": {', "summary.json: not JSON"),
+                ("vsdi.npy", None, "ring_rates_exc.npy has 100 rows and vsdi.npy 40: a truncated recording")):
+            with self.subTest(damage=name, message=message):
+                for n, d in original.items():
+                    pathlib.Path(sim, n).write_bytes(d)
+                if data is None:
+                    np.save(os.path.join(sim, name), np.load(os.path.join(sim, name))[:40])
+                else:
+                    pathlib.Path(sim, name).write_bytes(data)
+                self.assert_one_line([os.path.join(ROOT, "tools", "plot_vsdi.py"), sim, "--out",
+                                      os.path.join(sim, "v.png")], message)
+
+    def test_plot_aln_sweep_damage(self):
+        # plot_aln_sweep.py drew a 3 x 3 state.npy stretched over the 21 x 21 grid of x.npy and y.npy and exited 0;
+        # a truncated .npy or a sweep.json that is not JSON ended in a line that named the folder, not the file (an
+        # outside check, 2026-12-04). Reference: a sweep folder made here, in the layout of `cortexloop sweep`
+        # (sweep.json, x.npy [nx], y.npy [ny], state.npy etc. [ny, nx]). Break tried: plot_aln_sweep.py as it was ->
+        # exit 0 for the shapes, "DIR: not a complete sweep output (...)" for the others: each subtest fails.
+        import json
+        import numpy as np
+        out = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, out, True)
+
+        def write(n=3):
+            pathlib.Path(out, "sweep.json").write_text(json.dumps({
+                "model": "aln", "adaptation": False, "duration_s": 6.0, "x": {"key": "aln.mu_ext_e_mV_per_ms"},
+                "y": {"key": "aln.mu_ext_i_mV_per_ms"}}))
+            np.save(os.path.join(out, "x.npy"), np.linspace(0, 3, n, dtype=np.float32))
+            np.save(os.path.join(out, "y.npy"), np.linspace(0, 3, n, dtype=np.float32))
+            for name in ("state.npy", "max_rate_up_Hz.npy", "dominant_frequency_Hz.npy"):
+                np.save(os.path.join(out, name), np.zeros((3, 3), dtype=np.float32))
+
+        png = os.path.join(out, "d.png")
+        write()
+        r = run([os.path.join(ROOT, "tools", "plot_aln_sweep.py"), out, "--out", png])
+        self.assertEqual(r.returncode, 0, r.stderr)  # the folder is drawn before it is damaged
+        for damage, message in (
+                (lambda: write(21), "state.npy has shape (3, 3), but x.npy (21 values) and y.npy (21 values) make a "
+                                    "grid of shape (21, 21)"),
+                (lambda: pathlib.Path(out, "x.npy").write_bytes(pathlib.Path(out, "x.npy").read_bytes()[:100]),
+                 "x.npy: not a readable .npy file"),
+                (lambda: pathlib.Path(out, "sweep.json").write_text('{"x": '), "sweep.json: not JSON")):
+            with self.subTest(message=message):
+                write()
+                damage()
+                self.assert_one_line([os.path.join(ROOT, "tools", "plot_aln_sweep.py"), out, "--out", png], message)
+
+
+class PlotFigure(unittest.TestCase):
+    """What plot.py writes and says of a good recording (an outside check, 2026-12-04)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def simulate(self, config, *sets):
+        out = os.path.join(self.tmp.name, os.path.basename(config))
+        if not os.path.exists(out):
+            subprocess.run([BIN, "simulate", "--config", os.path.join(ROOT, "configs", config), "--duration", "0.05",
+                            "--out", out, "--quiet", *[w for s in sets for w in ("--set", s)]], check=True, cwd=ROOT)
+        return out
+
+    def test_the_figure_file_is_the_one_named(self):
+        # `--out z_t1` printed `-> z_t1` while matplotlib wrote z_t1.png; `--out z.xyz` was refused by matplotlib
+        # only after the drawing. Reference: matplotlib's own rule (a name without a suffix gets .png). Break tried:
+        # plot.py as it was -> its line ends "-> .../z_t1" and this fails (and `--out z.xyz` alone: a ValueError
+        # traceback after the drawing).
+        sim = self.simulate("zerlaut2018_network.toml", "network.n_neurons=1000")
+        stem = os.path.join(self.tmp.name, "z_t1")
+        r = run(["-m", "cortexloop_client.plot", sim, "--out", stem])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.strip().endswith(f"-> {stem}.png"), r.stdout)
+        self.assertTrue(os.path.exists(stem + ".png"))
+        r = run(["-m", "cortexloop_client.plot", sim, "--out", os.path.join(self.tmp.name, "z.xyz")])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertIn("z.xyz: not a figure format matplotlib writes", r.stderr)
+
+    def test_the_network_is_not_named_as_another_papers(self):
+        # The Cakan & Obermayer network (EIF/AdEx cells, configs/cakan2020/network.toml) was labelled "spiking
+        # network (AdEx RS-FS)", "excitatory (RS)", "inhibitory (FS)": Zerlaut's cells. summary.json does not say
+        # which model ran (simulate writes no "model" key), so the labels name neither. Reference: the config's
+        # own header. Break tried: plot.py as it was -> "spiking network (AdEx RS-FS)", "excitatory (RS)" in the
+        # figure, and this fails.
+        import matplotlib
+        matplotlib.use("Agg")
+        import numpy as np
+        from cortexloop_client import plot
+        sim = self.simulate(os.path.join("cakan2020", "network.toml"))
+        d = plot.load(sim)
+        self.assertNotIn("model", d["summary"])  # if simulate ever writes it, the labels may use it
+        d["spikes"] = np.array([[10.0, 1], [20.0, 15000]], dtype=np.float32)  # a raster panel and its title too
+        fig = plot.figure(d)
+        texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+        self.assertIn("excitatory", texts)
+        for word in ("RS", "FS", "AdEx"):
+            self.assertFalse([t for t in texts if word in t], (word, texts))
 
 
 # Stands in for a server that fails at shutdown: runs the real `serve`, and on SIGTERM stops it and exits with

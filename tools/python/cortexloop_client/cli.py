@@ -2,8 +2,10 @@
 its config) ends in one line naming it and a non-zero exit, not a traceback; an output file's folder is created,
 so a run's results are not lost at the end for want of it."""
 import argparse
+import json
 import math
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -56,6 +58,67 @@ def load_toml(path):
             return tomllib.load(f)
         except tomllib.TOMLDecodeError as e:
             raise ToolError(f"{path}: not valid TOML: {e}") from None
+
+
+def load_npy(path):
+    """np.load of one array, a truncated or foreign file named in one line (a recording or sweep cut short by a full
+    disk or a kill raised a ValueError or EOFError traceback in every plotting tool)."""
+    import numpy as np
+    try:
+        value = np.load(path)
+    except (ValueError, EOFError) as e:
+        raise ToolError(f"{path}: not a readable .npy file ({e})") from None
+    if not isinstance(value, np.ndarray):  # an .npz archive under a .npy name
+        raise ToolError(f"{path}: not a .npy file of one array")
+    return value
+
+
+def load_json_object(path):
+    """A JSON file holding one object (summary.json, sweep.json), a damaged one named in one line (a JSONDecodeError
+    or UnicodeDecodeError traceback before)."""
+    with open(path, encoding="utf-8") as f:
+        try:
+            value = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ToolError(f"{path}: not JSON ({e})") from None
+    if not isinstance(value, dict):
+        raise ToolError(f"{path}: not a JSON object")
+    return value
+
+
+def check_rows(folder, arrays, reference):
+    """`arrays` ({file name: array}) each hold a row per readout tick, as arrays[reference] does: one that does not is
+    a recording cut short (or files of two runs), which a figure would draw against the wrong times; no rows at all
+    is a recording stopped before its first tick, with nothing to draw (an IndexError traceback before)."""
+    def rows(name):
+        if arrays[name].ndim == 0:
+            raise ToolError(f"{folder}: {name} holds a single number, not a row per tick")
+        return arrays[name].shape[0]
+    n = rows(reference)
+    if n == 0 and not any(rows(name) for name in arrays):
+        raise ToolError(f"{folder}: the recording is empty ({reference} and every other array have 0 rows): "
+                        "nothing to draw")
+    for name in arrays:
+        if rows(name) != n:
+            raise ToolError(f"{folder}: {name} has {rows(name)} rows and {reference} {n}: a truncated recording, or "
+                            "files of two runs")
+
+
+def figure_file(path, option="--out"):
+    """The file a figure goes to, its format checked before the work that draws it (matplotlib refused `--png x.xyz`
+    only after a loop had run). A name without a suffix gets .png, which matplotlib appends to it unsaid (`plot
+    --out z_t1` wrote z_t1.png and printed `-> z_t1`); a pathlib path stays one."""
+    from matplotlib.backend_bases import FigureCanvasBase  # the formats of every canvas; no backend chosen here
+    text = os.fspath(path)
+    ending = os.path.splitext(text)[1]
+    if ending in ("", "."):
+        text = text.rstrip(".") + ".png"
+    else:
+        kinds = FigureCanvasBase.get_supported_filetypes()
+        if ending[1:].lower() not in kinds:
+            raise ToolError(f"{option} {text}: not a figure format matplotlib writes (name it .png, or one of "
+                            f"{', '.join(sorted(kinds))})")
+    return pathlib.Path(text) if isinstance(path, pathlib.PurePath) else text
 
 
 def with_folder(path):

@@ -22,7 +22,8 @@ import numpy as np
 import zmq
 
 from .client import Client
-from .cli import ServerExited, ToolError, positive_float, with_folder  # noqa: F401  (with_folder: for the examples)
+from .cli import ServerExited, ToolError, figure_file, positive_float  # noqa: F401
+from .cli import with_folder  # noqa: F401  (for the examples)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 DEFAULT_BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(REPO, "build", "cortexloop"))
@@ -373,16 +374,10 @@ class _Connected:
 
 
 def check_outputs(args):
-    """--png's format before the run, not after it (matplotlib refused `--png x.xyz` once the loop had run)."""
+    """--png's format before the run, not after it (matplotlib refused `--png x.xyz` once the loop had run); a name
+    without a suffix is given .png, the file matplotlib writes (cli.figure_file)."""
     if getattr(args, "png", None):
-        import matplotlib
-        matplotlib.use("Agg")
-        from matplotlib.figure import Figure
-        kinds = Figure().canvas.get_supported_filetypes()
-        ending = os.path.splitext(args.png)[1].lstrip(".").lower()
-        if ending not in kinds:
-            raise ToolError(f"--png {args.png}: not a figure format matplotlib writes (name it .png, or one of "
-                            f"{', '.join(sorted(kinds))})")
+        args.png = figure_file(args.png, "--png")
 
 
 def server_from_args(args):

@@ -62,14 +62,6 @@ def _jsonl(path):
             raise cli.ToolError(f"{path}: not one JSON object per line ({e})") from None
 
 
-def _npy(path):
-    """np.load, a truncated or foreign file named in one line (a recording cut short by a full disk or a kill)."""
-    try:
-        return np.load(path)
-    except (ValueError, EOFError) as e:
-        raise cli.ToolError(f"{path}: not a readable .npy file ({e})") from None
-
-
 def _no_network(d):
     """True for a server with an ALN node and no spiking cells: its rates.npy is zeros, the node's rates are in
     aln_rates.npy (`cortexloop record`; `simulate` of such a config writes the node's rates to rates.npy)."""
@@ -86,24 +78,11 @@ def load(folder):
     for name in ARRAYS + ["aln_rates"]:
         path = os.path.join(folder, name + ".npy")
         if os.path.exists(path):
-            d[name] = _npy(path)
+            d[name] = cli.load_npy(path)
     summary = os.path.join(folder, "summary.json")
-    d["summary"] = {}
-    if os.path.exists(summary):
-        with open(summary) as f:
-            try:
-                d["summary"] = json.load(f)
-            except json.JSONDecodeError as e:
-                raise cli.ToolError(f"{summary}: not JSON ({e})") from None
-        if not isinstance(d["summary"], dict):
-            raise cli.ToolError(f"{summary}: not a JSON object")
-    # Every array but the spike list has a row per readout tick: one that does not is a recording cut short (or
-    # files of two runs), which the panels would draw against the wrong times.
-    n = len(d["rates"])
-    for name in ARRAYS:
-        if name in d and name != "spikes" and len(d[name]) != n:
-            raise cli.ToolError(f"{folder}: {name}.npy has {len(d[name])} rows and rates.npy {n}: a truncated "
-                                "recording, or files of two runs")
+    d["summary"] = cli.load_json_object(summary) if os.path.exists(summary) else {}
+    # Every array but the spike list has a row per readout tick (and a recording without ticks has nothing to draw).
+    cli.check_rows(folder, {name + ".npy": d[name] for name in ARRAYS if name in d and name != "spikes"}, "rates.npy")
     d["node_only"] = _no_network(d)
     if d["node_only"]:
         d["rates"] = d["aln_rates"]
@@ -248,15 +227,17 @@ def figure(d, title=None, smooth_ms=5):
             return x
         return np.convolve(x, kernel, mode="same") / np.convolve(np.ones(len(x)), kernel, mode="same")
 
+    # The spiking network may be Zerlaut's AdEx RS-FS cells or Cakan & Obermayer's EIF/AdEx cells
+    # (configs/cakan2020/network*.toml), and summary.json does not say which: the labels name neither.
     if has_spikes:
         raster(ax_of["raster"], d["spikes"], geo, t)
-        ax_of["raster"].set_title("spiking network (AdEx RS-FS)" + (
+        ax_of["raster"].set_title("spiking network" + (
             f" at {geo['network_position_mm']:g} mm" if geo["network_position_mm"] is not None else ""),
             fontsize=9, loc="left")
     ax = ax_of["rates"]
     node = d.get("node_only")
-    ax.plot(t, smooth(d["rates"][:, 0]), color=EXC_COLOUR, lw=1, label="E" if node else "excitatory (RS)")
-    ax.plot(t, smooth(d["rates"][:, 1]), color=INH_COLOUR, lw=1, label="I" if node else "inhibitory (FS)")
+    ax.plot(t, smooth(d["rates"][:, 0]), color=EXC_COLOUR, lw=1, label="E" if node else "excitatory")
+    ax.plot(t, smooth(d["rates"][:, 1]), color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
     ax.set_ylabel(f"{'ALN node' if node else 'network'} rate (Hz)\n{smooth_ms} ms mean")
     ax.legend(loc="upper left", frameon=False, ncol=2, fontsize=8)
     if node:
@@ -387,8 +368,8 @@ def main(argv=None):
         ap.error(f"{a.folder}: no such folder")
     if not os.path.exists(os.path.join(a.folder, "rates.npy")):
         ap.error(f"{a.folder}: no rates.npy, not a folder written by `cortexloop record` or `cortexloop simulate`")
+    out = cli.figure_file(a.out or os.path.join(a.folder, "session.png"))
     d = load(a.folder)
-    out = a.out or os.path.join(a.folder, "session.png")
     figure(d, a.title).savefig(cli.with_folder(out), dpi=a.dpi)
     print(f"plot: {len(d['rates'])} ticks -> {out}")
 

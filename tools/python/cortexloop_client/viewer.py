@@ -80,8 +80,9 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()
     t = np.asarray(b.t)
     for a in axes:
         a.cla()
-    axes[0].plot(t, smooth(b.exc), color="tab:green", lw=1, label="excitatory (RS)")
-    axes[0].plot(t, smooth(b.inh), color="tab:red", lw=1, label="inhibitory (FS)")
+    # Neutral labels: the server may run either paper's cells (plot.py's figure() says why).
+    axes[0].plot(t, smooth(b.exc), color="tab:green", lw=1, label="excitatory")
+    axes[0].plot(t, smooth(b.inh), color="tab:red", lw=1, label="inhibitory")
     axes[0].set_ylabel("rate (Hz)")
     axes[0].legend(loc="upper left", frameon=False, ncol=2)
     axes[1].plot(t, b.lfp, color="k", lw=0.8)
@@ -167,6 +168,7 @@ def main(argv=None):
 
     import matplotlib
     if a.snapshot:
+        a.snapshot = cli.figure_file(a.snapshot, "--snapshot")  # before the session, not after it
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
