@@ -362,7 +362,13 @@ int simulate_ranks(const simulate_options& o, int launched) {
 int run_sweep(const simulate_options& o) {
   std::vector<sweep_axis> axes;
   for (const std::string& text : o.sweep) axes.push_back(parse_sweep_axis(text));
-  check_sweep_keys(axes, o.overrides);
+  std::vector<keyed_option> options;
+  if (o.duration_s) options.push_back({"simulation.duration_s", "--duration " + *o.duration_s});
+  if (o.seed) options.push_back({"simulation.seed", "--seed " + *o.seed});
+  if (o.threads) options.push_back({"simulation.threads", "--threads " + *o.threads});
+  std::vector<keyed_option> axis_keys;
+  for (const sweep_axis& a : axes) axis_keys.push_back({a.key, "--sweep " + a.key});
+  check_sweep_keys(axis_keys, o.overrides, options);
   const std::vector<std::vector<std::string>> points = sweep_points(axes);
   const int ranks = launched_ranks(), rank = launched_rank();
   auto point_dir = [](std::size_t i) {

@@ -44,6 +44,7 @@
 #include "tools/process_cpu.hpp"
 #include "tools/progress.hpp"
 #include "tools/sweep_aln.hpp"
+#include "tools/sweep_grid.hpp"
 #include "tools/sweep_network.hpp"
 #include "tools/sweep_point.hpp"
 #ifdef CORTEXLOOP_HAVE_MPI
@@ -180,7 +181,8 @@ void run_share(const sweep_point_runner& runner, const std::function<std::vector
       } catch (const std::exception& e) {
         std::lock_guard lock(error_mutex);
         const auto ov = overrides_of(k);
-        if (error.empty()) error = "point " + ov.back() + ", " + ov.rbegin()[1] + ": " + e.what();
+        if (error.empty())
+          error = "point " + io::override_shown(ov.rbegin()[1]) + ", " + io::override_shown(ov.back()) + ": " + e.what();
         next = mine;
         failed = true;
       }
@@ -226,7 +228,9 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
 #endif
   const bool root = rank == 0;
   const axis ax = parse_axis("--x", o.x), ay = parse_axis("--y", o.y);
-  if (ax.key == ay.key) throw std::invalid_argument("--x and --y name the same key " + ax.key);
+  check_sweep_keys({{ax.key, "--x " + ax.key}, {ay.key, "--y " + ay.key}}, o.overrides,
+                   o.duration_s ? std::vector<keyed_option>{{"simulation.duration_s", "--duration " + *o.duration_s}}
+                                : std::vector<keyed_option>{});
   std::vector<std::string> base = o.overrides;
   // Labelled: a refusal names --duration as typed, not a --set the user did not type.
   if (o.duration_s) base.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));

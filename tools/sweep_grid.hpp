@@ -32,15 +32,29 @@ inline sweep_axis parse_sweep_axis(const std::string& text) {
   return axis;
 }
 
-// Refuses axes that name one key twice, or a key a --set also gives: one of the two would be dropped silently (the
-// later override wins), so the grid would repeat points or not sweep what it says. `overrides`: the --set texts.
-inline void check_sweep_keys(const std::vector<sweep_axis>& axes, const std::vector<std::string>& overrides) {
+// A command-line option that sets one config key: a sweep's axis ("--sweep simulation.seed", "--x aln.b_pA") or
+// an option such as `simulate --seed 7` (simulation.seed), named in messages as `option`.
+struct keyed_option {
+  std::string key;     // simulation.seed
+  std::string option;  // "--seed 7"
+};
+
+// Refuses axes that name one key twice, or a key a --set or an option (--seed, --duration, --threads) also gives:
+// one of the two would be dropped silently (the later override wins), so the grid would repeat points or not
+// sweep what it says (`simulate --sweep simulation.seed=1,2 --seed 7` ran seed 7 twice, and sweep.json listed 1
+// and 2; `sweep --x K=... --set K=...` ran the --x values without a word). `overrides`: the --set texts.
+inline void check_sweep_keys(const std::vector<keyed_option>& axes, const std::vector<std::string>& overrides,
+                             const std::vector<keyed_option>& options = {}) {
   for (std::size_t i = 0; i < axes.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j)
-      if (axes[j].key == axes[i].key) throw std::invalid_argument("--sweep names " + axes[i].key + " twice");
+      if (axes[j].key == axes[i].key)
+        throw std::invalid_argument(axes[j].option + " and " + axes[i].option + " name the same key");
     for (const std::string& o : overrides)
       if (o.substr(0, o.find('=')) == axes[i].key)
-        throw std::invalid_argument("--sweep " + axes[i].key + " and --set " + o + " give the same key");
+        throw std::invalid_argument(axes[i].option + " and --set " + o + " give the same key");
+    for (const keyed_option& o : options)
+      if (o.key == axes[i].key)
+        throw std::invalid_argument(axes[i].option + " and " + o.option + " give the same key");
   }
 }
 

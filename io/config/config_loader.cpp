@@ -21,6 +21,11 @@ std::string labelled_override(std::string_view label, std::string_view key, std:
   return std::string(label) + kOptionMark + std::string(key) + "=" + std::string(value);
 }
 
+std::string override_shown(std::string_view tagged) {
+  const auto mark = tagged.find(kOptionMark);
+  return mark == std::string_view::npos ? "--set " + std::string(tagged) : std::string(tagged.substr(0, mark));
+}
+
 // range lives in config_reader.hpp
 namespace {
 
@@ -33,7 +38,7 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
   const auto mark = tagged.find(kOptionMark);
   const std::string label = mark == std::string::npos ? std::string() : tagged.substr(0, mark);
   const std::string text = mark == std::string::npos ? tagged : tagged.substr(mark + 1);
-  const std::string shown = label.empty() ? "--set " + text : label;
+  const std::string shown = override_shown(tagged);
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
     throw config_error(shown + ": expected section.key=value");

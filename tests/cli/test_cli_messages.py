@@ -429,10 +429,38 @@ class InputRefused(unittest.TestCase):
         key = "network.drive.rate_Hz"
         e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--sweep", key + "=2,4", "--sweep",
                          key + "=8,9", code=1)
-        self.assertIn(f"--sweep names {key} twice", e)
+        self.assertIn(f"--sweep {key} and --sweep {key} name the same key", e)
         e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--sweep", key + "=2,4", "--set", key + "=8",
                          code=1)
         self.assertIn(f"--sweep {key} and --set {key}=8 give the same key", e)
+        # The options that set a key did the same (an outside check, 2026-12-04): `--sweep simulation.seed=1,2 --seed
+        # 7` ran seed 7 twice while sweep.json listed 1 and 2. Break tried: run_sweep without the options' keys ->
+        # exit 0, and the checks fail.
+        for axis, option in (("simulation.seed=1,2", ["--seed", "7"]), ("simulation.duration_s=0.2,0.3",
+                                                                        ["--duration", "0.1"]),
+                             ("simulation.threads=1,2", ["--threads", "1"])):
+            with self.subTest(option=option[0]):
+                e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--sweep", axis, *option, code=1)
+                self.assertIn(f"--sweep {axis.split('=')[0]} and {' '.join(option)} give the same key", e)
+
+    def test_sweep_keys_given_twice(self):
+        # `sweep --x K=... --set K=...` ran the --x values without a word, as simulate --sweep had (an outside
+        # check, 2026-12-04); and a point's refusal named its overrides' raw texts, a label and a key=value run
+        # together. Break tried: check_sweep_keys not called by sweep -> exit 0; override_shown not used -> the
+        # point's text holds "= 4simulation.duration_s=4".
+        key = "aln.mu_ext_e_mV_per_ms"
+        aln = os.path.join(ROOT, "configs", "cakan2020", "aln.toml")
+        e = self.refused("sweep", "--config", aln, "--out", "x", "--x", key + "=0:3:3", "--y",
+                         "aln.mu_ext_i_mV_per_ms=0:3:3", "--set", key + "=1.2", code=1)
+        self.assertIn(f"--x {key} and --set {key}=1.2 give the same key", e)
+        e = self.refused("sweep", "--config", aln, "--out", "x", "--x", "simulation.duration_s=3,4", "--y",
+                         "aln.mu_ext_i_mV_per_ms=0.6", "--duration", "3", code=1)
+        self.assertIn("--x simulation.duration_s and --duration 3 give the same key", e)
+        with tempfile.TemporaryDirectory() as tmp:
+            e = self.refused("sweep", "--config", aln, "--out", tmp, "--x", "simulation.duration_s=3,4", "--y",
+                             "aln.mu_ext_i_mV_per_ms=0.6", "-q", code=1)
+        self.assertIn("point --x simulation.duration_s = 4, --y aln.mu_ext_i_mV_per_ms = 0.6: the swept keys change "
+                      "[simulation]", e)
 
     def test_an_integer_key_can_be_a_sweep_axis(self):
         # The axis values were written as TOML floats ("1.0"), which integer keys refuse.
