@@ -152,7 +152,9 @@ int simulate_ranks(const simulate_options& o, int launched) {
                              (aln_alone ? "the [aln] node alone" : "[ring] network = \"off\", or no [network]") +
                              "): there are no spikes to record");
   if (params.aln) {
-    if (launched > 1) throw std::runtime_error("an [aln] config runs in one process; run it without mpirun");
+    if (launched > 1)  // the node is not split over ranks (docs/engine.md, "Across processes (MPI)")
+      throw std::runtime_error("an [aln] config (the ALN node, alone or beside a network) runs in one process: run it "
+                               "without mpirun (--threads splits its network over this machine's cores)");
     io::attach_aln_table(params, o.quiet);
   }
 
