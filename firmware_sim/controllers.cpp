@@ -134,6 +134,19 @@ controller::controller(const controller_params& p, std::int64_t start_step, std:
   status_.kind = p.kind;
 }
 
+void controller::continue_from(const controller& running) noexcept {
+  const controller_params& r = running.p_;
+  if (p_.kind != controller_kind::pi_clamp || r.kind != controller_kind::pi_clamp || !running.started_) return;
+  program mine = p_.output_program, theirs = r.output_program;
+  mine.amplitude = theirs.amplitude = 0.0;  // the clamp sets the amplitude: only the rest must match
+  if (p_.sensing_channel != r.sensing_channel || p_.output_channel != r.output_channel ||
+      !(p_.output_site == r.output_site) || !(mine == theirs))
+    return;
+  started_ = true;  // its program stays loaded, at the running clamp's output until this one's first sample
+  status_.integral = running.status_.integral;
+  status_.output = running.status_.output;
+}
+
 void controller::step(std::int64_t step_index, const sensed_sample& sample, stimulator& stim) noexcept {
   if (p_.kind == controller_kind::none || step_index < start_step_) return;
   if (!started_) start(step_index, stim);

@@ -109,6 +109,11 @@ class controller {
   void feed(std::int64_t step_index) noexcept;
   // pi_clamp: a new set-point from the next sample on, keeping the integral (a bumpless target step).
   void set_target(double target) noexcept { p_.target = target; }
+  // A PI clamp reprogrammed over a running one on the same sensing channel, output channel, site and program (its
+  // target, gains, bounds or feature changed) takes over its integral and output instead of starting from rest:
+  // rebuilt, it reloaded its program at amplitude 0 and the clamped rate fell from 5 to 0.7 Hz before it climbed
+  // to a new target of 8 Hz (an outside check of the tutorial, 2026-12-04). Anything else starts afresh.
+  void continue_from(const controller& running) noexcept;
   const controller_status& status() const noexcept { return status_; }
   const controller_params& params() const noexcept { return p_; }
 

@@ -58,7 +58,9 @@ void device::set_controller(std::size_t slot, const controller_params& c, std::i
     else ring_site_profile(c.output_site, params_.layout.ring, stored);  // offline callers only
     output_profile = stored;
   }
-  controllers_[slot] = controller(c, start_step, params_.layout.dt_us, sample_period_us, output_profile);
+  controller next(c, start_step, params_.layout.dt_us, sample_period_us, output_profile);
+  if (active_[slot]) next.continue_from(controllers_[slot]);
+  controllers_[slot] = next;
   watchdog_seen_[slot] = 0;
   active_[slot] = true;
 }

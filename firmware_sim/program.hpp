@@ -37,6 +37,7 @@ struct arbitrary_waveform {
   std::uint32_t sample_period_us = 100;
   bool repeat = true;
   std::array<float, kMaxWaveformSamples> samples{};  // dimensionless, scaled by amplitude
+  bool operator==(const arbitrary_waveform&) const = default;
 };
 
 struct program {
@@ -61,6 +62,7 @@ struct program {
   arbitrary_waveform wave{};       // arbitrary only (the samples travel with the program: no shared slots);
                                    // noise: wave.sample_period_us is its hold time
   std::uint64_t noise_seed = 1;    // noise
+  bool operator==(const program&) const = default;
 };
 
 // Charge of `p` over [t0_us, t1_us) of its local time (tau; tau < 0 and tau >= duration give 0), in

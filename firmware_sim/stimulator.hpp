@@ -43,6 +43,7 @@ struct site {
   double position_mm = 0.0;  // ring_position: centre, [0, ring length)
   double width_mm = 1.5;     // ring_position: Gaussian standard deviation
   std::uint8_t electrode = 0;  // electrode: index into the layout's electrodes
+  bool operator==(const site&) const = default;
 };
 
 // Ring geometry the stimulator maps positions onto (n_units = 0: no ring).
