@@ -200,7 +200,8 @@ nlohmann::json info_json(const io::server_info& i) {
           {"n_exc", i.n_exc},
           {"n_inh", i.n_inh},
           {"ring_units", i.ring_units},
-          {"ring_length_mm", i.ring_length_mm}};
+          {"ring_length_mm", i.ring_length_mm},
+          {"aln", i.aln}};
 }
 
 nlohmann::json to_json(const io::proto::SafetyEvent& e) {

@@ -235,10 +235,13 @@ void add_stim_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--all", o->all, "clear: every channel");
   cmd->add_option("--population", o->population, "Target population")->check(CLI::IsMember({"exc", "inh"}))->capture_default_str();
-  cmd->add_option("--ring-position", o->ring_position_mm, "Target the ring at this position (mm) instead of a population");
+  // One site and one pulse kind: both given, one was dropped without a word (an outside check, 2026-12-04).
+  CLI::Option* ring_position =
+      cmd->add_option("--ring-position", o->ring_position_mm, "Target the ring at this position (mm) instead of a population");
   cmd->add_option("--width", o->width_mm, "Ring target: Gaussian width (mm)")->capture_default_str();
   cmd->add_option("--electrode", o->electrode, "Drive current through this electrode of the config ([[device.electrode]], 0-based); amplitude in uA")
-      ->check(CLI::Range(0, 7));
+      ->check(CLI::Range(0, 7))
+      ->excludes(ring_position);
   cmd->add_option("--amplitude", o->amplitude, "Amplitude: pA per cell (direct sites) or uA (--electrode); required for dc, sine, pulses");
   cmd->add_option("--offset", o->offset, "dc, sine: offset added to the waveform (same unit)")->capture_default_str();
   cmd->add_option("--frequency", o->frequency_Hz, "sine, pulses: frequency (Hz)");
@@ -247,8 +250,10 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--ramp-down", o->ramp_down_ms, "dc, sine: linear ramp to 0 before the end (ms; needs --duration)")->capture_default_str();
   cmd->add_option("--pulse-width", o->pulse_width_ms, "pulses: width of one phase (ms; exact to 1 us)");
   cmd->add_option("--gap-us", o->gap_us, "pulses: interphase gap (us)")->capture_default_str();
-  cmd->add_flag("--biphasic", o->biphasic, "pulses on a direct site: each pulse followed by its opposite");
-  cmd->add_flag("--monophasic", o->monophasic, "pulses on an electrode: one phase only (refused by the safety limits unless allowed)");
+  CLI::Option* biphasic =
+      cmd->add_flag("--biphasic", o->biphasic, "pulses on a direct site: each pulse followed by its opposite");
+  cmd->add_flag("--monophasic", o->monophasic, "pulses on an electrode: one phase only (refused by the safety limits unless allowed)")
+      ->excludes(biphasic);
   cmd->add_flag("--anodic-first", o->anodic_first, "pulses on an electrode: positive phase first");
   cmd->add_option("--pulses-per-burst", o->pulses_per_burst, "pulses: pulses in a burst (0 = continuous)")->capture_default_str();
   cmd->add_option("--burst-period", o->burst_period_ms, "pulses: burst start to burst start (ms)")->capture_default_str();

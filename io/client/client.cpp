@@ -48,6 +48,7 @@ server_info to_server_info(const proto::Info& i) {
                .portable = b->portable(), .fp_contract = str(b->fp_contract()), .isa = str(b->isa())};
   }
   s.commands_applied = i.commands_applied();
+  s.aln = i.aln();
   return s;
 }
 

@@ -361,6 +361,14 @@ class InputRefused(unittest.TestCase):
         self.assertIn("set needs --value", e)
         e = self.refused("stim", "drive", "--commands", "tcp://127.0.0.1:1")
         self.assertIn("drive needs --rate", e)
+        # Two sites or two pulse kinds: one was dropped without a word (an outside check, 2026-12-04). Break tried:
+        # the two excludes() removed -> the commands go to the (absent) server and the messages are not there.
+        e = self.refused("stim", "dc", "--amplitude", "1", "--electrode", "0", "--ring-position", "4", "--commands",
+                         "tcp://127.0.0.1:1")
+        self.assertIn("--ring-position excludes --electrode", e)
+        e = self.refused("stim", "pulses", "--amplitude", "1", "--frequency", "10", "--pulse-width", "0.1",
+                         "--biphasic", "--monophasic", "--commands", "tcp://127.0.0.1:1")
+        self.assertIn("--biphasic excludes --monophasic", e)
 
     def test_fit_tf_refuses_what_it_cannot_fit(self):
         # It wrote an all-zero coefficient table and exited 0.

@@ -208,6 +208,13 @@ class ClientTest(unittest.TestCase):
             self.assertEqual((info["n_exc"], info["n_inh"]), (800, 200))
             self.assertEqual((info["dt_ms"], info["tick_ms"], info["seed"]), (0.1, 1.0, 7))
             self.assertEqual(info["max_drive_rate_hz"], 25.0)
+            # Two pings reached the real-time thread before GetInfo was answered (an Applied index each); the build
+            # names this binary's type (CMAKE_BUILD_TYPE). Both were missing from the dict (KeyError) until
+            # 2026-12-04; break tried: decode_info without them -> KeyError.
+            self.assertEqual(info["commands_applied"], 2)
+            self.assertTrue(info["build"]["compiler"])
+            self.assertIn(info["build"]["build_type"], ("Release", "RelWithDebInfo", "Debug", "MinSizeRel"))
+            self.assertFalse(info["aln"])
             c.close()
         finally:
             rc, err = server.stop()

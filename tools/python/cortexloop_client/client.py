@@ -208,13 +208,20 @@ def _floats(obj, name):
 
 
 _INFO_FIELDS = ["Mode", "DtMs", "TickMs", "StepsPerTick", "Seed", "Epoch", "NExc", "NInh", "RingUnits",
-                "RingLengthMm", "StimChannels", "MaxDriveRateHz", "MaxCommandBytes", "Aln"]
+                "RingLengthMm", "StimChannels", "MaxDriveRateHz", "MaxCommandBytes", "Aln", "CommandsApplied"]
+_BUILD_TEXT = ["Version", "GitCommit", "Compiler", "BuildType", "Flags", "FpContract", "Isa"]
 
 
 def decode_info(i):
+    """Every field of an Info as a dict, its Build as a dict under "build" (commands_applied and build were left
+    out, and a client reading them got a KeyError: an outside check, 2026-12-04)."""
     out = {_snake(f): getattr(i, f)() for f in _INFO_FIELDS}
     out["version"] = (i.Version() or b"").decode()
     out["config_toml"] = (i.ConfigToml() or b"").decode()
+    b = i.Build()
+    out["build"] = {} if b is None else {
+        **{_snake(f): (getattr(b, f)() or b"").decode() for f in _BUILD_TEXT},
+        "march_native": b.MarchNative(), "portable": b.Portable()}
     return out
 
 
