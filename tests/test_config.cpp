@@ -262,6 +262,25 @@ TEST_CASE("closed_loop.toml's device loads: the network's place, electrodes and 
   CHECK(device.ring_max_mu_v_mV == engine.network.exc.v_t_mV);  // the mean field's domain: the cells' threshold
 }
 
+// An entry of [[device.electrode]] or [[device.sensing]] is overridden as errors name it, name[index]: `--set
+// device.electrode.0.height_mm=...` could only fail ("electrode is not a table"; an outside check, 2026-12-04).
+// Reference: closed_loop.toml's values (electrode 1 at 0.5 mm) and the override's. Break tried: apply_override
+// without the [index] step -> "electrode[1] is not a table" and the first check fails.
+TEST_CASE("--set reaches an entry of an array of tables as name[index]", "[config][device]") {
+  const auto file = source_path("configs/closed_loop.toml");
+  const std::vector<std::string> set = {"device.electrode[1].height_mm=0.7", "device.sensing[2].position_mm=12"};
+  const auto engine = load_config(file, set);
+  const auto device = cortexloop::io::load_device_config(file, set, engine);
+  REQUIRE(device.layout.electrodes.size() == 2);
+  CHECK(device.layout.electrodes[1].height_mm == 0.7);
+  CHECK(device.layout.electrodes[0].height_mm == 0.5);  // the other entry as the file has it
+  CHECK(device.sensing[2].position_mm == 12.0);
+  CHECK_THAT(device_error_of({"device.electrode[1].height_mm=-3"}),
+             Catch::Contains("--set device.electrode[1].height_mm") && Catch::Contains("allowed [0, 100]"));
+  CHECK_THAT(device_error_of({"device.electrode[2].height_mm=1"}), Catch::Contains("the config has 2 entries"));
+  CHECK_THAT(device_error_of({"device.electrode.0.height_mm=1"}), Catch::Contains("as electrode[0]"));
+}
+
 TEST_CASE("[device] keys are validated like every other key", "[config][device]") {
   CHECK(device_error_of({}).empty());
   CHECK_THAT(device_error_of({"device.electrode.0.height_mm=1"}), Catch::Contains("device.electrode"));

@@ -7,10 +7,12 @@
 #include "io/protocol/format_number.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <unistd.h>
 #include <vector>
@@ -46,14 +48,38 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
   toml::table* table = &root;
   std::string_view rest = path;
   for (auto dot = rest.find('.'); dot != std::string_view::npos; dot = rest.find('.')) {
-    const std::string section(rest.substr(0, dot));
+    std::string section(rest.substr(0, dot));
     rest.remove_prefix(dot + 1);
+    // An entry of an array of tables, named as errors name it: device.electrode[0].height_mm.
+    std::optional<std::size_t> entry;
+    if (const auto open = section.find('['); open != std::string::npos && section.back() == ']') {
+      std::size_t i = 0;
+      const char* first = section.data() + open + 1;
+      const char* last = section.data() + section.size() - 1;
+      const auto [end, error] = std::from_chars(first, last, i);
+      if (error != std::errc{} || end != last || first == last)
+        throw config_error(shown + ": " + section + ": expected name[index], e.g. electrode[0]");
+      entry = i;
+      section.resize(open);
+    }
     toml::node* node = table->get(section);
+    if (entry) {
+      toml::array* entries = node ? node->as_array() : nullptr;
+      if (!entries || !node->is_array_of_tables())
+        throw config_error(shown + ": " + section + " is not an array of tables ([[...]]) in this config");
+      if (*entry >= entries->size())
+        throw config_error(shown + ": " + section + "[" + std::to_string(*entry) + "]: the config has " +
+                           std::to_string(entries->size()) + " entries (an override changes an entry, it adds none)");
+      table = (*entries)[*entry].as_table();
+      continue;
+    }
     if (!node) {
       node = &table->insert_or_assign(section, toml::table{}).first->second;
       // A section only this override makes: an error about it names the override, not the config file.
       origin.overridden[path.substr(0, path.size() - rest.size() - 1)] = label;
     }
+    if (node->is_array_of_tables())
+      throw config_error(shown + ": " + section + " is an array of tables: name one entry, as " + section + "[0]");
     if (!node->is_table()) throw config_error(shown + ": " + section + " is not a table");
     table = node->as_table();
   }
