@@ -266,7 +266,7 @@ TEST_CASE("closed_loop.toml's device loads: the network's place, electrodes and 
 // device.electrode.0.height_mm=...` could only fail ("electrode is not a table"; an outside check, 2026-12-04).
 // Reference: closed_loop.toml's values (electrode 1 at 0.5 mm) and the override's. Break tried: apply_override
 // without the [index] step -> "electrode[1] is not a table" and the first check fails.
-TEST_CASE("--set reaches an entry of an array of tables as name[index]", "[config][device]") {
+TEST_CASE("an override (--set) reaches an entry of an array of tables as name[index]", "[config][device]") {
   const auto file = source_path("configs/closed_loop.toml");
   const std::vector<std::string> set = {"device.electrode[1].height_mm=0.7", "device.sensing[2].position_mm=12"};
   const auto engine = load_config(file, set);
