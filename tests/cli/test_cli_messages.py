@@ -15,6 +15,9 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.path.join(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"), "cortexloop")
 NETWORK = os.path.join(ROOT, "configs", "zerlaut2018_network.toml")
+# --out of the runs that must be refused: a folder that cannot be made, so that a run wrongly let through writes
+# nothing into the checkout (a relative "x" did: an old binary's sweep left x/ there, and it was committed).
+NEVER = "/nonexistent/cortexloop-refused"
 
 
 def run(*args):
@@ -32,7 +35,7 @@ def simulate_config(lines, name="bad.toml"):
 
 class CliErrors(unittest.TestCase):
     def test_unknown_subcommand_is_named(self):
-        r = run("simulte", "--out", "x")
+        r = run("simulte", "--out", NEVER)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("unknown subcommand 'simulte'", r.stderr)
         self.assertIn("simulate", r.stderr)  # the list of known subcommands, to pick the right one from
@@ -52,7 +55,7 @@ class CliErrors(unittest.TestCase):
     def test_a_value_that_must_be_positive_says_so(self):
         # CLI::PositiveNumber said "Value 0 not in range 0.000000 to 1797693134862315708145...": a range that seems
         # to hold the value it refuses (tools/number_checks.hpp).
-        for args in (("aln-table", "--threads", "0"), ("sweep", "--x", "a=1", "--y", "b=2", "--out", "x",
+        for args in (("aln-table", "--threads", "0"), ("sweep", "--x", "a=1", "--y", "b=2", "--out", NEVER,
                                                        "--duration", "-1")):
             r = run(*args)
             self.assertNotEqual(r.returncode, 0, args)
@@ -352,7 +355,7 @@ class InputRefused(unittest.TestCase):
         self.assertNotIn("179769", e)  # CLI::NonNegativeNumber's DBL_MAX
         for flag, value in (("--up-rate-Hz", "-5"), ("--probe-pA", "-1e300")):
             e = self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y", "aln.mu_ext_i_mV_per_ms=0:3:2",
-                             "--out", "x", flag, value)
+                             "--out", NEVER, flag, value)
             self.assertIn(flag, e)
 
     def test_stim_set_and_drive_need_their_value(self):
@@ -383,14 +386,14 @@ class InputRefused(unittest.TestCase):
         # 10^7 cells at p = 0.05 are 5e12 synapses: the set-up ran for minutes (or ended in std::bad_alloc).
         # Reference: a byte a synapse at least (the gap rows), against this machine's memory (os.sysconf).
         memory_GB = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
-        e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--duration", "0.01", "--set",
+        e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--duration", "0.01", "--set",
                          "network.n_neurons=10000000", code=2)
         self.assertIn("network.n_neurons = 10000000: 10000000 cells make ~5e+12 synapses", e)
         self.assertIn(f"this machine's {memory_GB:.3g} GB", e)
 
     def test_sweep_grid_and_aln_table_sizes_are_bounded(self):
         e = self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:100000", "--y",
-                         "aln.mu_ext_i_mV_per_ms=0:3:100000", "--out", "x", code=1)
+                         "aln.mu_ext_i_mV_per_ms=0:3:100000", "--out", NEVER, code=1)
         self.assertIn("100000 x 100000 = 10000000000 points; at most 1000000", e)
         e = self.refused("aln-table", "--n-mu", "100000000")
         self.assertIn("--n-mu", e)
@@ -410,10 +413,10 @@ class InputRefused(unittest.TestCase):
 
     def test_a_refusal_names_the_option_that_made_the_value(self):
         # A section only a --set makes was blamed on the config file; sweep's --duration on "--set".
-        e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--set", "nosection.key=1", code=2)
+        e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--set", "nosection.key=1", code=2)
         self.assertIn("--set nosection: nosection (a table): unknown key", e)
         e = self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y", "aln.mu_ext_i_mV_per_ms=0:3:2",
-                         "--out", "x", "--duration", "0.0001")
+                         "--out", NEVER, "--duration", "0.0001")
         self.assertIn("--duration 0.0001: ", e)
         self.assertNotIn("--set simulation.duration_s", e)
 
@@ -428,17 +431,17 @@ class InputRefused(unittest.TestCase):
 
     def test_an_experiment_file_given_as_a_config_says_what_it_is(self):
         dc_step = os.path.join(ROOT, "configs", "stimulation", "dc_step.toml")
-        e = self.refused("simulate", "--config", dc_step, "--out", "x", code=2)
+        e = self.refused("simulate", "--config", dc_step, "--out", NEVER, code=2)
         self.assertIn(f'{dc_step}: an experiment file (server_config = "network_ring.toml"), not a server config', e)
         self.assertNotIn("missing required key", e)
 
     def test_simulate_sweep_keys_given_twice(self):
         # The same key on two axes ran 4 points, the first axis ignored; with --set K the sweep won silently.
         key = "network.drive.rate_Hz"
-        e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--sweep", key + "=2,4", "--sweep",
+        e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", key + "=2,4", "--sweep",
                          key + "=8,9", code=1)
         self.assertIn(f"--sweep {key} and --sweep {key} name the same key", e)
-        e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--sweep", key + "=2,4", "--set", key + "=8",
+        e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", key + "=2,4", "--set", key + "=8",
                          code=1)
         self.assertIn(f"--sweep {key} and --set {key}=8 give the same key", e)
         # The options that set a key did the same (an outside check, 2026-12-04): `--sweep simulation.seed=1,2 --seed
@@ -448,7 +451,7 @@ class InputRefused(unittest.TestCase):
                                                                         ["--duration", "0.1"]),
                              ("simulation.threads=1,2", ["--threads", "1"])):
             with self.subTest(option=option[0]):
-                e = self.refused("simulate", "--config", NETWORK, "--out", "x", "--sweep", axis, *option, code=1)
+                e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", axis, *option, code=1)
                 self.assertIn(f"--sweep {axis.split('=')[0]} and {' '.join(option)} give the same key", e)
 
     def test_sweep_keys_given_twice(self):
@@ -458,10 +461,10 @@ class InputRefused(unittest.TestCase):
         # point's text holds "= 4simulation.duration_s=4".
         key = "aln.mu_ext_e_mV_per_ms"
         aln = os.path.join(ROOT, "configs", "cakan2020", "aln.toml")
-        e = self.refused("sweep", "--config", aln, "--out", "x", "--x", key + "=0:3:3", "--y",
+        e = self.refused("sweep", "--config", aln, "--out", NEVER, "--x", key + "=0:3:3", "--y",
                          "aln.mu_ext_i_mV_per_ms=0:3:3", "--set", key + "=1.2", code=1)
         self.assertIn(f"--x {key} and --set {key}=1.2 give the same key", e)
-        e = self.refused("sweep", "--config", aln, "--out", "x", "--x", "simulation.duration_s=3,4", "--y",
+        e = self.refused("sweep", "--config", aln, "--out", NEVER, "--x", "simulation.duration_s=3,4", "--y",
                          "aln.mu_ext_i_mV_per_ms=0.6", "--duration", "3", code=1)
         self.assertIn("--x simulation.duration_s and --duration 3 give the same key", e)
         with tempfile.TemporaryDirectory() as tmp:
