@@ -21,6 +21,27 @@ using text = detail::text_builder;
 
 safety_verdict broken(safety_limit l, double value, double bound) noexcept { return {l, value, bound}; }
 
+// Charge per phase, then charge density, of a phase of phase_nC on an electrode of area_mm2. slack (>= 1) tolerates
+// relative rounding of phase_nC: the monitor sums a phase piece by piece, check_program takes it whole (slack 1).
+safety_verdict check_phase(double phase_nC, double area_mm2, const safety_limits& limits, double slack) noexcept {
+  if (!(phase_nC > 0.0)) return {};
+  if (phase_nC > limits.max_charge_per_phase_nC * slack)
+    return broken(safety_limit::charge_per_phase, phase_nC, limits.max_charge_per_phase_nC);
+  // Shannon 1992 (IEEE Trans Biomed Eng 39:424), eq. of the safe boundary: log10(D) = k - log10(Q), with Q
+  // in uC per phase and D = Q / A in uC/cm^2; safe when log10(Q) + log10(D) <= k. Q / slack raises k's bound by
+  // 2 log10(slack).
+  const double q_uC = phase_nC / 1000.0;
+  const double area_cm2 = area_mm2 / 100.0;
+  const double k = std::log10(q_uC) + std::log10(q_uC / area_cm2);
+  if (k > limits.shannon_k + 2.0 * std::log10(slack)) {
+    safety_verdict v = broken(safety_limit::charge_density, k, limits.shannon_k);
+    v.charge_nC = phase_nC;
+    v.area_mm2 = area_mm2;
+    return v;
+  }
+  return {};
+}
+
 bool fields_finite(const program& p) noexcept {
   if (!std::isfinite(p.amplitude) || !std::isfinite(p.offset) || !std::isfinite(p.frequency_Hz) ||
       !std::isfinite(p.phase_deg))
@@ -344,21 +365,7 @@ safety_verdict check_program(const program& p, const electrode_params* electrode
   if (volts > limits.compliance_V) return broken(safety_limit::compliance, volts, limits.compliance_V);
 
   const double phase_nC = program_phase_charge(p) * kNcPerUaUs;
-  if (phase_nC > 0.0) {
-    if (phase_nC > limits.max_charge_per_phase_nC)
-      return broken(safety_limit::charge_per_phase, phase_nC, limits.max_charge_per_phase_nC);
-    // Shannon 1992 (IEEE Trans Biomed Eng 39:424), eq. of the safe boundary: log10(D) = k - log10(Q), with Q
-    // in uC per phase and D = Q / A in uC/cm^2; safe when log10(Q) + log10(D) <= k.
-    const double q_uC = phase_nC / 1000.0;
-    const double area_cm2 = electrode->area_mm2 / 100.0;
-    const double k = std::log10(q_uC) + std::log10(q_uC / area_cm2);
-    if (k > limits.shannon_k) {
-      safety_verdict v = broken(safety_limit::charge_density, k, limits.shannon_k);
-      v.charge_nC = phase_nC;
-      v.area_mm2 = electrode->area_mm2;
-      return v;
-    }
-  }
+  if (const safety_verdict v = check_phase(phase_nC, electrode->area_mm2, limits, 1.0); !v.ok()) return v;
   const double rate_Hz = program_pulse_rate_Hz(p);
   if (rate_Hz > limits.max_pulse_rate_Hz) return broken(safety_limit::pulse_rate, rate_Hz, limits.max_pulse_rate_Hz);
 
@@ -401,9 +408,10 @@ void charge_monitor::set_allowance_nC(double allowance_nC) noexcept {
   allowance_nC_ = allowance_nC;
 }
 
-safety_verdict charge_monitor::step(double charge_nC, double peak_uA) noexcept {
-  // A step's mean current equals the program's peak for DC at the limit; a relative 1e-9 keeps rounding in
-  // charge -> current from stopping a program the static check passed.
+safety_verdict charge_monitor::step(double charge_nC, double peak_uA, double phase_nC) noexcept {
+  // A step's mean current equals the program's peak for DC at the limit, and a phase summed piece by piece equals
+  // the program's phase charge; a relative 1e-9 keeps rounding in charge -> current (or in the pieces' sum) from
+  // stopping a program the static check passed.
   constexpr double kSlack = 1.0 + 1e-9;
   const double allowance = allowance_nC();
   if (held_steps_ > 0) --held_steps_;
@@ -425,6 +433,7 @@ safety_verdict charge_monitor::step(double charge_nC, double peak_uA) noexcept {
     return broken(safety_limit::max_current, current_uA, limits_.max_current_uA);
   const double volts = current_uA * electrode_.impedance_kOhm / 1000.0;
   if (volts > limits_.compliance_V * kSlack) return broken(safety_limit::compliance, volts, limits_.compliance_V);
+  if (const safety_verdict v = check_phase(phase_nC, electrode_.area_mm2, limits_, kSlack); !v.ok()) return v;
   const double bound_nC = limits_.max_net_charge_nC + allowance;
   if (std::fabs(sum_nC_) > bound_nC * kSlack) {
     safety_verdict v = broken(safety_limit::net_charge, std::fabs(sum_nC_), bound_nC);

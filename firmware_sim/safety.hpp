@@ -2,7 +2,9 @@
 // Safety as a stimulator enforces it. A program for an electrode is checked before it runs; an unsafe one is
 // refused with a reason that names the limit and the numbers (never clipped). While running, a monitor per
 // electrode checks what the sum of its channels actually delivers (a combination of individually safe
-// programs can still break the net-charge window) and stops that electrode's output with a safety event.
+// programs can still break max current, compliance, charge per phase, charge density or the net-charge window)
+// and stops that electrode's output with a safety event. The pulse rate is checked per program only (see
+// docs/device.md, Safety: a rate of a sum of trains has no definition that agrees with the per-program one).
 //
 // Limits (all in device.safety, one set for every electrode; per-electrode area and impedance):
 //   max_current_uA          |I| at any time
@@ -96,9 +98,11 @@ class charge_monitor {
  public:
   charge_monitor() = default;
   charge_monitor(const safety_limits& limits, const electrode_params& e, std::int64_t dt_us);
-  // The electrode's total charge in this step (nC), and the largest |current| within the step (uA; step_peak.hpp;
-  // < 0: the step's mean, from the charge). Returns the first limit broken, or ok.
-  safety_verdict step(double charge_nC, double peak_uA = -1.0) noexcept;
+  // The electrode's total charge in this step (nC), the largest |current| within the step (uA; step_peak.hpp;
+  // < 0: the step's mean, from the charge) and the largest |charge| of a phase of the electrode's summed current
+  // that flowed in the step (nC; step_peak::largest_phase_charge), held to max_charge_per_phase_nC and shannon_k
+  // on the electrode's area. Returns the first limit broken (in check_program's order), or ok.
+  safety_verdict step(double charge_nC, double peak_uA = -1.0, double phase_nC = 0.0) noexcept;
   double window_net_charge_nC() const noexcept { return sum_nC_; }
   void reset() noexcept;
   // Net charge tolerated on top of max_net_charge_nC: the phase charge (nC) of the pulse trains running on

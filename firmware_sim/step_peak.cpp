@@ -13,9 +13,9 @@ void step_peak::add_phase(std::int64_t begin_us, std::int64_t end_us, double uA)
     bound_uA_ += std::fabs(uA);
 }
 
-double step_peak::peak_uA() const noexcept {
-  if (n_ == 0) return std::fabs(constant_uA_) + bound_uA_;
-  // The sum is constant between consecutive breakpoints (the step's ends and every phase's): evaluate each piece.
+template <class F>
+void step_peak::for_each_piece(F&& f) const noexcept {
+  // The sum is constant between consecutive breakpoints (the step's ends and every phase's).
   std::array<std::int64_t, 2 * kMaxPhases + 2> at{};
   std::size_t m = 0;
   at[m++] = 0;
@@ -25,15 +25,40 @@ double step_peak::peak_uA() const noexcept {
     at[m++] = phases_[i].end_us;
   }
   std::sort(at.begin(), at.begin() + static_cast<std::ptrdiff_t>(m));
-  double peak = 0.0;
   for (std::size_t j = 0; j + 1 < m; ++j) {
     if (at[j] == at[j + 1]) continue;
-    double sum = constant_uA_;
+    double pulse = 0.0;
     for (std::size_t i = 0; i < n_; ++i)
-      if (phases_[i].begin_us <= at[j] && at[j] < phases_[i].end_us) sum += phases_[i].uA;
-    peak = std::max(peak, std::fabs(sum));
+      if (phases_[i].begin_us <= at[j] && at[j] < phases_[i].end_us) pulse += phases_[i].uA;
+    f(at[j + 1] - at[j], pulse);
   }
+}
+
+double step_peak::peak_uA() const noexcept {
+  double peak = 0.0;
+  for_each_piece([&](std::int64_t, double pulse_uA) { peak = std::max(peak, std::fabs(constant_uA_ + pulse_uA)); });
   return peak + bound_uA_;
+}
+
+double step_peak::largest_phase_charge(phase_run& run) const noexcept {
+  if (bound_uA_ > 0.0) {
+    double q = (std::fabs(constant_uA_) + bound_uA_) * static_cast<double>(dt_us_);
+    for (std::size_t i = 0; i < n_; ++i)
+      q += std::fabs(phases_[i].uA) * static_cast<double>(phases_[i].end_us - phases_[i].begin_us);
+    run.sign = run.sign != 0 ? run.sign : 1;
+    run.charge_uA_us += q;
+    return run.charge_uA_us;
+  }
+  double largest = 0.0;
+  for_each_piece([&](std::int64_t length_us, double pulse_uA) {
+    const double total = constant_uA_ + pulse_uA;
+    const int sign = pulse_uA == 0.0 || total == 0.0 ? 0 : (total > 0.0 ? 1 : -1);
+    if (sign != run.sign) run = {sign, 0.0};
+    if (sign == 0) return;
+    run.charge_uA_us += std::fabs(total) * static_cast<double>(length_us);
+    largest = std::max(largest, run.charge_uA_us);
+  });
+  return largest;
 }
 
 }  // namespace cortexloop::firmware_sim

@@ -524,8 +524,10 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     net_exc += k_exc * field_network_[e] * filtered_uA;
     net_inh += k_inh * field_network_[e] * filtered_uA;
     filtered_sum_uA_[e] += filtered_uA;
-    const safety_verdict v = monitors_[e].step(electrode_uA[e] * dt * kNcPerUaUs, peaks_[e].peak_uA());
+    const double phase_nC = peaks_[e].largest_phase_charge(phase_runs_[e]) * kNcPerUaUs;
+    const safety_verdict v = monitors_[e].step(electrode_uA[e] * dt * kNcPerUaUs, peaks_[e].peak_uA(), phase_nC);
     if (v.ok()) continue;
+    phase_runs_[e] = {};  // the stop ends the phase: a program loaded next starts its own
     // Stop the electrode. Reported when it delivered something this step or still had channels (a program
     // that broke the limit on its last step included); once stopped, the window's history alone raises nothing.
     bool stopped = electrode_uA[e] != 0.0;

@@ -178,7 +178,8 @@ class stimulator final : public engine::external_current_source {
   // electrode it was delivered through); geometric factors 1 / (4 pi sigma r^2) in V/m per uA.
   std::array<coupling_filter, kMaxElectrodes> filters_{};
   std::array<charge_monitor, kMaxElectrodes> monitors_{};
-  std::array<step_peak, kMaxElectrodes> peaks_{};  // the step's largest |current| per electrode, for the monitor
+  std::array<step_peak, kMaxElectrodes> peaks_{};  // the step's current per electrode, piece by piece, for the monitor
+  std::array<phase_run, kMaxElectrodes> phase_runs_{};  // each electrode's phase under way across steps
   // The rest of a pulse under way when its channel was reloaded or cleared (see clear()): the old program (at the
   // scaled amplitude the pulse started with), its start step, and the local time at which the pulse ends. A pool of
   // twice the channel count, shared, so that a channel reloaded again within a cut pulse completes both; with more

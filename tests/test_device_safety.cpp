@@ -1,6 +1,7 @@
 // Safety of the simulated neurostimulator (safety.hpp): each static limit refuses an unsafe program with a
 // reason naming the limit and its exact numbers, and passes the just-safe program next to it; the running
-// monitor stops an electrode whose channels together break the net-charge window; the watchdog fires once.
+// monitor stops an electrode whose channels together break the net-charge window, max current, charge per phase or
+// charge density, and never a single program the static check passed; the watchdog fires once.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -297,6 +298,160 @@ TEST_CASE("the monitor sees pulses shorter than a step: two trains whose pulses 
       CHECK(s.active(1));
     }
   }
+}
+
+namespace {
+// Steps a stimulator from step 0 until its first safety event or `steps` steps.
+void run_until_event(stimulator& s, std::int64_t steps) {
+  for (std::int64_t k = 0; k < steps && s.events().empty(); ++k) s.currents_pA(k);
+}
+
+// A stimulator of step dt_us with one electrode and two channels on it: train a on channel 0, a delayed by
+// delay_us on channel 1.
+stimulator two_trains(const electrode_params& e, std::int64_t dt_us, const program& a, std::int64_t delay_us) {
+  stimulator_layout layout;
+  layout.dt_us = dt_us;
+  layout.electrodes.push_back(e);
+  stimulator s(layout);
+  site e0;
+  e0.kind = site_kind::electrode;
+  program b = a;
+  b.delay_us = delay_us;
+  s.load(0, e0, a, 0);
+  s.load(1, e0, b, 0);
+  return s;
+}
+}  // namespace
+
+// Reference: the limit table of docs/device.md: max_charge_per_phase_nC bounds Q = I x phase width, and a stimulator
+// enforces it on what the electrode carries. Two biphasic trains of 450 uA, 200 us phases, 100 Hz, each 90 nC per
+// phase (passing), starting together on one electrode carry 900 uA x 200 us = 180 nC per phase, which one program
+// is refused for (checked here too). The monitor must stop the electrode on the first pulse's first phase, at the
+// step where its charge so far passes 100 nC: at 0.1 ms steps step 1 (180 nC), at 1 ms steps step 0 (the whole
+// biphasic pulse inside one step, whose mean current is 0: the phase is counted piece by piece, not from the step's
+// charge), at 30 us steps step 3 (phase cut by the steps; 900 uA x 120 us = 108 nC by its end). Delayed by 5 ms, the
+// trains' phases never overlap (90 nC each) and they must run on for 2 s.
+// Breaks tried: check_phase left out of charge_monitor::step -> no event, the REQUIRE on it fails; the electrode's
+// phase charge taken as the sum of its programs' phase charges (a bound) -> the 5 ms case is stopped at step 0, fails;
+// the run continued on each step's mean pulse current instead of its pieces -> no event at 1 ms steps, fails.
+TEST_CASE("the monitor holds an electrode's summed phases to max_charge_per_phase: two coinciding 450 uA trains",
+          "[safety][monitor]") {
+  const electrode_params e{10.0, 1.0, 1.0, 10.0};
+  const program a = pulses(450.0, 200, 100.0);
+  const safety_limits limits;
+  REQUIRE(check_program(a, &e, limits, kDtUs).ok());
+  const safety_verdict one = check_program(pulses(900.0, 200, 100.0), &e, limits, kDtUs);
+  CHECK(one.limit == safety_limit::charge_per_phase);
+  CHECK(one.value == 180.0);
+  struct expected { std::int64_t dt_us, step; double charge_nC; };
+  for (const expected x : {expected{100, 1, 180.0}, expected{1000, 0, 180.0}, expected{30, 3, 108.0}}) {
+    for (const std::int64_t delay_us : {0, 5000}) {
+      INFO("dt " << x.dt_us << " us, second train delayed by " << delay_us << " us");
+      stimulator s = two_trains(e, x.dt_us, a, delay_us);
+      run_until_event(s, 2'000'000 / x.dt_us);
+      if (delay_us == 0) {
+        REQUIRE(s.events().size() == 1);
+        const safety_event& ev = s.events()[0];
+        CHECK(ev.step == x.step);
+        CHECK(ev.electrode == 0);
+        CHECK(ev.verdict.limit == safety_limit::charge_per_phase);
+        CHECK(ev.verdict.value == Approx(x.charge_nC).epsilon(1e-12));
+        CHECK(ev.verdict.bound == 100.0);
+        CHECK_THAT(reason_of(ev.verdict), Catch::Contains("charge per phase: Q = " + exact(ev.verdict.value) +
+                                                          " nC per phase > 100 nC"));
+        CHECK_FALSE(s.active(0));
+        CHECK_FALSE(s.active(1));
+      } else {
+        CHECK(s.events().empty());
+        CHECK(s.active(0));
+        CHECK(s.active(1));
+      }
+    }
+  }
+}
+
+// Reference: Shannon 1992 (IEEE Trans Biomed Eng 39:424) as in check_program: log10(Q) + log10(Q / A) <= k = 1.85,
+// Q in uC per phase, A in cm^2. On 0.01 mm^2 two trains of 225 uA x 200 us (45 nC, k = 1.306 each, passing) carry
+// 90 nC per phase together: k = log10(0.09) + log10(0.09 / 1e-4) = 1.9085 > 1.85, under the 100 nC per phase limit,
+// so only the charge density can stop them, at step 1 (the phase's end). 5 ms apart they run on.
+// Break tried: the Shannon part of check_phase skipped when slack != 1 (the monitor's call) -> no event, fails.
+TEST_CASE("the monitor holds an electrode's summed phases to Shannon's k on its area: two 225 uA trains on 0.01 mm^2",
+          "[safety][monitor]") {
+  const program a = pulses(225.0, 200, 100.0);
+  const safety_limits limits;
+  REQUIRE(check_program(a, &kSmall, limits, kDtUs).ok());
+  for (const std::int64_t delay_us : {0, 5000}) {
+    INFO("second train delayed by " << delay_us << " us");
+    stimulator s = two_trains(kSmall, kDtUs, a, delay_us);
+    run_until_event(s, 20'000);
+    if (delay_us == 0) {
+      REQUIRE(s.events().size() == 1);
+      const safety_event& ev = s.events()[0];
+      CHECK(ev.step == 1);
+      CHECK(ev.verdict.limit == safety_limit::charge_density);
+      CHECK(ev.verdict.value == Approx(std::log10(0.09) + std::log10(0.09 / 1e-4)).epsilon(1e-12));
+      CHECK(ev.verdict.charge_nC == Approx(90.0).epsilon(1e-12));
+      CHECK(ev.verdict.area_mm2 == 0.01);
+      CHECK_THAT(reason_of(ev.verdict), Catch::Contains("charge density: Shannon k = " + exact(ev.verdict.value) +
+                                                        " > 1.85 (Q = " + exact(ev.verdict.charge_nC) +
+                                                        " nC per phase on 0.01 mm^2)"));
+      CHECK_FALSE(s.active(0));
+    } else {
+      CHECK(s.events().empty());
+      CHECK(s.active(0));
+      CHECK(s.active(1));
+    }
+  }
+}
+
+// Reference: check_program's verdict. A single program it passes must never be stopped by the monitor's phase checks:
+// a balanced train at exactly 100 nC per phase (500 uA x 200 us; 1000/3 uA x 300 us and 100000/101 uA x 101 us,
+// whose pieces' sums round differently from the program's A x w: 990.099 uA x (100 + 1) us sums to
+// 100.00000000000001 nC), at Shannon k = 1.806 on 0.01 mm^2 (400 uA x 200 us), with phases cut by 30 us and 100 us
+// steps at several offsets or inside one 1 ms step; and an endless DC of 0.009 uA (9 nC per 1 s window, passing), one
+// sign for 15 s (135 nC), which is no pulse phase. Each runs 2 s (the DC 15 s) without an event.
+// Breaks tried: a phase ended only at a sign change, the pieces without a pulse phase counted -> the DC is stopped at
+// step 111111 (charge per phase, 100.0008 nC), fails; the monitor comparing the phase without its 1e-9 slack -> the
+// 100000/101 uA train is stopped, fails.
+TEST_CASE("single programs that pass check_program are not stopped by the monitor's phase checks",
+          "[safety][monitor]") {
+  const safety_limits limits;
+  const electrode_params large{10.0, 1.0, 1.0, 10.0};
+  struct one_train { const char* name; program p; electrode_params e; };
+  const one_train trains[] = {{"500 uA x 200 us = 100 nC", pulses(500.0, 200, 100.0), large},
+                              {"1000/3 uA x 300 us = 100 nC", pulses(1000.0 / 3.0, 300, 100.0), large},
+                              {"100000/101 uA x 101 us = 100 nC", pulses(1e5 / 101.0, 101, 100.0), large},
+                              {"400 uA x 200 us on 0.01 mm^2, k = 1.806", pulses(400.0, 200, 100.0), kSmall}};
+  site e0;
+  e0.kind = site_kind::electrode;
+  for (const one_train& t : trains) {
+    REQUIRE(check_program(t.p, &t.e, limits, kDtUs).ok());
+    for (const std::int64_t dt_us : {30, 100, 1000}) {
+      for (const std::int64_t delay_us : {0, 37, 50}) {
+        INFO(t.name << ", dt " << dt_us << " us, delay " << delay_us << " us");
+        stimulator_layout layout;
+        layout.dt_us = dt_us;
+        layout.electrodes.push_back(t.e);
+        stimulator s(layout);
+        program p = t.p;
+        p.delay_us = delay_us;
+        s.load(0, e0, p, 0);
+        run_until_event(s, 2'000'000 / dt_us);
+        CHECK(s.events().empty());
+        CHECK(s.active(0));
+      }
+    }
+  }
+  stimulator_layout layout;
+  layout.electrodes.push_back(large);
+  REQUIRE(check_program(dc(0.009), &large, limits, kDtUs).ok());
+  stimulator s(layout);
+  s.load(0, e0, dc(0.009), 0);
+  run_until_event(s, 150'000);
+  INFO((s.events().empty() ? std::string("no event") : "event at step " + std::to_string(s.events()[0].step) + ": " +
+                                                           reason_of(s.events()[0].verdict)));
+  CHECK(s.events().empty());
+  CHECK(s.active(0));
 }
 
 // Reference: program_charge, exact in integer microseconds (tested against brute force above): the phases that
