@@ -30,6 +30,13 @@ fw::device_params device_for(const engine::engine_params& p) {
   return d;
 }
 
+// The network of p with the device d delivering its current.
+struct wired {
+  fw::device dev;
+  engine::engine eng;
+  wired(const engine::engine_params& p, const fw::device_params& d) : dev(d), eng(p) { eng.set_external_current(&dev); }
+};
+
 fw::program dc(double amplitude) {
   fw::program p;
   p.shape = fw::waveform::dc;
@@ -79,9 +86,9 @@ TEST_CASE("an electrode's DC field gives each model the point-source current k I
   d.layout.electrodes = {{.position_mm = 18.0, .height_mm = 0.5, .area_mm2 = 0.01, .impedance_kOhm = 1.0},
                          {.position_mm = 18.0, .height_mm = 1.0, .area_mm2 = 0.01, .impedance_kOhm = 1.0}};
   d.layout.safety.max_net_charge_nC = 1e9;  // DC on purpose (tDCS-like)
-  fw::device dev(d);
-  engine::engine eng(p);
-  eng.set_external_current(&dev);
+  wired w(p, d);
+  fw::device& dev = w.dev;
+  engine::engine& eng = w.eng;
   const double current_uA = 10.0, sigma = d.layout.coupling.sigma_S_per_m, k = d.layout.coupling.exc_pA_per_V_per_m;
   const auto expected_pA = [&](double r_mm) { return k * current_uA * 1e-6 / (4 * std::numbers::pi * sigma * std::pow(r_mm * 1e-3, 2)); };
   fw::site near{.kind = fw::site_kind::electrode, .electrode = 0};
@@ -132,9 +139,9 @@ TEST_CASE("the phase-locked controller pulses within 30 degrees of its target ph
   s.band_low_Hz = 8.0;  // centred on the drive: sqrt(8 x 12.5) = 10 Hz, where the band-pass has no phase shift
   s.band_high_Hz = 12.5;
   d.sensing = {s};
-  fw::device dev(d);
-  engine::engine eng(p);
-  eng.set_external_current(&dev);
+  wired w(p, d);
+  fw::device& dev = w.dev;
+  engine::engine& eng = w.eng;
   fw::program sine;
   sine.shape = fw::waveform::sine;
   sine.amplitude = 60.0;
@@ -222,9 +229,9 @@ TEST_CASE("the responsive controller's burst reaches the network on the step aft
   fw::sensing_params s = rate_sensing();
   s.rms_window_ms = 20.0;
   d.sensing = {s};
-  fw::device dev(d);
-  engine::engine eng(p);
-  eng.set_external_current(&dev);
+  wired w(p, d);
+  fw::device& dev = w.dev;
+  engine::engine& eng = w.eng;
   fw::controller_params c;
   c.kind = fw::controller_kind::responsive;
   c.feature = fw::feature_kind::envelope;
@@ -272,9 +279,9 @@ TEST_CASE("a PI clamp reprogrammed with a new target continues from its integral
   engine::engine_params p = network_config({"network.n_neurons=2000"});
   fw::device_params d = device_for(p);
   d.sensing = {rate_sensing()};
-  fw::device dev(d);
-  engine::engine eng(p);
-  eng.set_external_current(&dev);
+  wired w(p, d);
+  fw::device& dev = w.dev;
+  engine::engine& eng = w.eng;
   fw::controller_params c;
   c.kind = fw::controller_kind::pi_clamp;
   c.feature = fw::feature_kind::filtered;
