@@ -134,17 +134,20 @@ controller::controller(const controller_params& p, std::int64_t start_step, std:
   status_.kind = p.kind;
 }
 
-void controller::continue_from(const controller& running) noexcept {
+bool controller::continue_from(const controller& running) noexcept {
   const controller_params& r = running.p_;
-  if (p_.kind != controller_kind::pi_clamp || r.kind != controller_kind::pi_clamp || !running.started_) return;
+  if (p_.kind != controller_kind::pi_clamp || r.kind != controller_kind::pi_clamp || !running.started_) return false;
   program mine = p_.output_program, theirs = r.output_program;
   mine.amplitude = theirs.amplitude = 0.0;  // the clamp sets the amplitude: only the rest must match
   if (p_.sensing_channel != r.sensing_channel || p_.output_channel != r.output_channel ||
-      !(p_.output_site == r.output_site) || !(mine == theirs))
-    return;
+      !(p_.output_site == r.output_site) || !(mine == theirs) || p_.invert != r.invert)
+    return false;
   started_ = true;  // its program stays loaded, at the running clamp's output until this one's first sample
-  status_.integral = running.status_.integral;
+  // The integral term ki x integral carried over (with ki = 0 now there is none to carry: the integral as it was).
+  status_.integral =
+      p_.ki_per_s > 0.0 ? running.status_.integral * (r.ki_per_s / p_.ki_per_s) : running.status_.integral;
   status_.output = running.status_.output;
+  return true;
 }
 
 void controller::step(std::int64_t step_index, const sensed_sample& sample, stimulator& stim) noexcept {

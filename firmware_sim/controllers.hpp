@@ -113,7 +113,11 @@ class controller {
   // target, gains, bounds or feature changed) takes over its integral and output instead of starting from rest:
   // rebuilt, it reloaded its program at amplitude 0 and the clamped rate fell from 5 to 0.7 Hz before it climbed
   // to a new target of 8 Hz (an outside check of the tutorial, 2026-12-04). Anything else starts afresh.
-  void continue_from(const controller& running) noexcept;
+  // Returns whether it did. The integral is rescaled to keep the integral term ki x integral: keeping the bare
+  // integral made a change of ki a jump of the output (ki 100 -> 20: 33.9 -> 6.0 pA). A clamp whose invert flag
+  // changes (another control law) starts afresh.
+  bool continue_from(const controller& running) noexcept;
+  bool started() const noexcept { return started_; }
   const controller_status& status() const noexcept { return status_; }
   const controller_params& params() const noexcept { return p_; }
 

@@ -31,14 +31,22 @@ void device::load(std::size_t channel, const site& s, const program& p, std::int
 
 void device::clear(std::size_t channel) noexcept {
   stim_.clear(channel);
-  // A controller that drove this channel stops with it: nothing keeps running that the user stopped.
-  for (std::size_t i = 0; i < kMaxControllers; ++i)
-    if (active_[i] && controllers_[i].params().output_channel == channel) active_[i] = false;
+  // A controller that drove this channel stops with it: nothing keeps running that the user stopped. An External
+  // one drives nothing (it watches the channel for its loop): clearing the channel deleted it, and a loop that
+  // cleared and reloaded its channel ran on with no watchdog (an outside check, 2026-12-04).
+  for (std::size_t i = 0; i < kMaxControllers; ++i) {
+    const controller_params& p = controllers_[i].params();
+    if (active_[i] && p.output_channel == channel && p.kind != controller_kind::external) active_[i] = false;
+  }
+}
+
+void device::clear_channels() noexcept {
+  for (std::size_t ch = 0; ch < stimulator::kChannels; ++ch) clear(ch);
 }
 
 void device::clear_all() noexcept {
   stim_.clear_all();
-  clear_controllers();
+  active_.fill(false);
 }
 
 void device::set_controller(std::size_t slot, const controller_params& c, std::int64_t start_step,
@@ -59,17 +67,25 @@ void device::set_controller(std::size_t slot, const controller_params& c, std::i
     output_profile = stored;
   }
   controller next(c, start_step, params_.layout.dt_us, sample_period_us, output_profile);
-  if (active_[slot]) next.continue_from(controllers_[slot]);
+  if (active_[slot] && !next.continue_from(controllers_[slot])) clear_controller(slot);
   controllers_[slot] = next;
   watchdog_seen_[slot] = 0;
   active_[slot] = true;
 }
 
 void device::clear_controller(std::size_t slot) noexcept {
-  if (slot < kMaxControllers) active_[slot] = false;
+  if (slot >= kMaxControllers || !active_[slot]) return;
+  const controller_params& p = controllers_[slot].params();
+  // A PI clamp reprogrammed onto another channel left the old one at 200 pA with nothing watching it (an outside
+  // check, 2026-12-04).
+  if (controllers_[slot].started() && (p.kind == controller_kind::pi_clamp || p.kind == controller_kind::open_loop))
+    stim_.clear(p.output_channel);
+  active_[slot] = false;
 }
 
-void device::clear_controllers() noexcept { active_.fill(false); }
+void device::clear_controllers() noexcept {
+  for (std::size_t i = 0; i < kMaxControllers; ++i) clear_controller(i);
+}
 
 void device::feed(std::int64_t step_index, std::uint32_t channel_mask) noexcept {
   for (std::size_t i = 0; i < kMaxControllers; ++i) {

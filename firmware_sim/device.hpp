@@ -73,10 +73,15 @@ class device final : public engine::external_current_source {
   // controller's is copied into the device's storage for its slot, which every load of its output uses.
   void load(std::size_t channel, const site& s, const program& p, std::int64_t start_step,
             std::span<const float> ring_profile = {}) noexcept;
+  // Stops the channel's program (ClearStimulation) and the controllers that drive it; an External controller only
+  // watches the channel, and stays: a loop that clears and reloads its channel keeps its watchdog.
   void clear(std::size_t channel) noexcept;
-  void clear_all() noexcept;
+  void clear_channels() noexcept;  // every channel, as clear() (ClearStimulation all)
+  void clear_all() noexcept;       // every channel and every controller (a Reset)
   void set_controller(std::size_t slot, const controller_params& c, std::int64_t start_step,
                       std::span<const float> ring_profile = {}) noexcept;
+  // A PI clamp or open-loop schedule that stops takes the program it modulated with it (left at its last amplitude,
+  // it ran on unsupervised); the programs a responsive or phase-locked controller loaded run to their end.
   void clear_controller(std::size_t slot) noexcept;
   void clear_controllers() noexcept;
   // A command on the channels of `channel_mask` (bit c: channel c) arrived: feeds the watchdog of each external

@@ -66,7 +66,7 @@ void run_accepted(const io::decoded_command& d) {
   } else if (c.kind == io::command_kind::clear_stimulation || c.kind == io::command_kind::clear_controller) {
     firmware_sim::device& dev = fuzz::fresh_device();
     if (c.kind == io::command_kind::clear_stimulation) {
-      if (c.all_channels) dev.clear_all();
+      if (c.all_channels) dev.clear_channels();
       else dev.clear(c.channel);
     } else {
       if (c.all_channels) dev.clear_controllers();

@@ -279,6 +279,7 @@ TEST_CASE("an override (--set) reaches an entry of an array of tables as name[in
              Catch::Contains("--set device.electrode[1].height_mm") && Catch::Contains("allowed [0, 100]"));
   CHECK_THAT(device_error_of({"device.electrode[2].height_mm=1"}), Catch::Contains("the config has 2 entries"));
   CHECK_THAT(device_error_of({"device.electrode.0.height_mm=1"}), Catch::Contains("as electrode[0]"));
+  CHECK_THAT(device_error_of({"device.electrode[01].height_mm=1"}), Catch::Contains("expected name[index]"));
 }
 
 TEST_CASE("[device] keys are validated like every other key", "[config][device]") {

@@ -320,9 +320,59 @@ TEST_CASE("a PI clamp reprogrammed with a new target continues from its integral
   run(20);
   INFO("before " << before_pA << " pA, 20 ms after " << mean(2000, 20) << " pA");
   CHECK(mean(2000, 20) >= 0.8 * before_pA);
-  // Another output channel: a new clamp, from rest.
+  // New gains keep the integral term ki x integral, so the output does not jump with ki (ki 100 -> 20 took it from
+  // 33.9 to 6.0 pA when the bare integral was kept: an outside check). Reference: ki_old x I_old = ki_new x I_new.
+  // Break tried: the bare integral carried -> the integral stays at its old value and the check fails.
+  dev.finish_tick(out);
+  const fw::controller_status at_300 = out.controllers[0];
+  c.ki_per_s = 100.0;
+  dev.set_controller(0, c, eng.step_index());
+  dev.finish_tick(out);
+  CHECK(out.controllers[0].integral == Approx(3.0 * at_300.integral).epsilon(1e-12));
+  CHECK(out.controllers[0].output == at_300.output);
+  // Another output channel: a new clamp, from rest, and the old channel's program goes with the old clamp (left at
+  // its last amplitude, it ran on with nothing watching it: an outside check). Break tried: set_controller without
+  // clear_controller of the old one -> channel 0 still active.
+  REQUIRE(dev.stim().active(0));
   c.output_channel = 1;
   dev.set_controller(0, c, eng.step_index());
   dev.finish_tick(out);
   CHECK(out.controllers[0].integral == 0.0);
+  CHECK_FALSE(dev.stim().active(0));
+  // ClearController takes its program too.
+  run(10);
+  REQUIRE(dev.stim().active(1));
+  dev.clear_controller(0);
+  CHECK_FALSE(dev.stim().active(1));
+}
+
+TEST_CASE("clearing an External controller's channel keeps its watchdog, which fires when the loop goes silent",
+          "[device][controller][watchdog]") {
+  // A loop that clears its channel and loads it again: the clear deleted the External controller, and the reloaded
+  // 50 pA ran on with no watchdog (an outside check, 2026-12-04). Reference: the watchdog's definition (docs/
+  // device.md): silent for timeout_us (20 ms here) -> one Watchdog event and the channel ramped to zero. Break
+  // tried: device::clear deactivating External controllers as the others -> no event, the channel still on.
+  engine::engine_params p = network_config({"network.n_neurons=1000"});
+  fw::device_params d = device_for(p);
+  wired w(p, d);
+  fw::controller_params c;
+  c.kind = fw::controller_kind::external;
+  c.output_channel = 2;
+  c.timeout_us = 20'000;
+  c.ramp_down_us = 1'000;
+  w.dev.set_controller(0, c, 0);
+  engine::tick_readout r;
+  fw::device_readout out;
+  w.dev.load(2, {}, dc(50.0), w.eng.step_index());
+  for (int i = 0; i < 5; ++i) w.eng.tick(r);
+  w.dev.clear(2);
+  w.dev.load(2, {}, dc(50.0), w.eng.step_index());  // the loop's next command (feeds the watchdog in serve)
+  for (int i = 0; i < 10; ++i) w.eng.tick(r);
+  CHECK(w.dev.stim().active(2));
+  w.dev.clear_channels();  // ClearStimulation all: the watchdog stays too
+  w.dev.load(2, {}, dc(50.0), w.eng.step_index());
+  for (int i = 0; i < 50; ++i) w.eng.tick(r);  // 50 ms of silence
+  w.dev.finish_tick(out);
+  CHECK(out.controllers[0].watchdog_events == 1);
+  CHECK_FALSE(w.dev.stim().active(2));
 }

@@ -57,7 +57,8 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
       const char* first = section.data() + open + 1;
       const char* last = section.data() + section.size() - 1;
       const auto [end, error] = std::from_chars(first, last, i);
-      if (error != std::errc{} || end != last || first == last)
+      // One spelling per entry ([1], never [01]): a sweep's axis and a --set name the same key only as the same text.
+      if (error != std::errc{} || end != last || first == last || (*first == '0' && last - first > 1))
         throw config_error(shown + ": " + section + ": expected name[index], e.g. electrode[0]");
       entry = i;
       section.resize(open);

@@ -289,7 +289,7 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
       else device_.clear_controller(c.channel);
       break;
     case command_kind::clear_stimulation:
-      if (c.all_channels) device_.clear_all();
+      if (c.all_channels) device_.clear_channels();
       else device_.clear(c.channel);
       break;
     case command_kind::set_drive_rate:

@@ -98,7 +98,18 @@ class WrongInput(unittest.TestCase):
             for name, text, message in (
                     ("syntax.toml", "server_config = \n", "syntax.toml: not valid TOML: Invalid value (at line 1"),
                     ("keys.toml", 'server_config = "x.toml"\n[sine]\nwarmup_ms = 100\n',
-                     "keys.toml: [sine] lacks stim_ms, settle_ms, frequencies_Hz")):
+                     "keys.toml: [sine] lacks stim_ms, settle_ms, frequencies_Hz"),
+                    # Values of the wrong kind: an empty list (UnboundLocalError), a negative step (a server ran
+                    # its warm-up first), a seed that is a word (`serve --seed o`), both kinds in one file (only
+                    # dc_step ran): a second outside check, 2026-12-04. Break tried: check_experiment not called.
+                    ("empty.toml", 'server_config = "x.toml"\n[dc_step]\nwarmup_ms = 1\npre_ms = 1\nstep_ms = 1\n'
+                     'post_ms = 1\namplitudes_pA = []\n', "[dc_step] amplitudes_pA = []: must be a non-empty list"),
+                    ("negative.toml", 'server_config = "x.toml"\n[dc_step]\nwarmup_ms = 1\npre_ms = 1\n'
+                     'step_ms = -5\npost_ms = 1\namplitudes_pA = [40]\n', "[dc_step] step_ms = -5: must be"),
+                    ("seeds.toml", 'server_config = "x.toml"\nseeds = "one"\n[sine]\nwarmup_ms = 1\nstim_ms = 1\n'
+                     'settle_ms = 1\nfrequencies_Hz = [5]\n', "seeds = 'one': must be a non-empty list"),
+                    ("both.toml", 'server_config = "x.toml"\n[sine]\nwarmup_ms = 1\n[dc_step]\nwarmup_ms = 1\n',
+                     "not both")):
                 with self.subTest(file=name):
                     path = os.path.join(tmp, name)
                     pathlib.Path(path).write_text(text)
@@ -228,10 +239,18 @@ class DamagedRecording(unittest.TestCase):
                     path = os.path.join(sim, name)
                     np.save(path, np.load(path)[:0])
 
+        def short_aln_rates():
+            # The ALN node's rates were not in the row check: a cut aln_rates.npy raised a ValueError traceback
+            # (a second outside check, 2026-12-04). Break tried: per_tick without aln_rates -> the traceback. Last:
+            # the file it adds is not one the restore above removes.
+            import numpy as np
+            np.save(os.path.join(sim, "aln_rates.npy"), np.zeros((10, 2), dtype=np.float32))
+
         for damage, message in ((truncate_stim, "stim.npy: not a readable .npy file"),
                                 (break_summary, "summary.json: not JSON"),
                                 (shorten_stim, "stim.npy has 10 rows and rates.npy 50"),
-                                (empty_every_array, "the recording is empty")):
+                                (empty_every_array, "the recording is empty"),
+                                (short_aln_rates, "aln_rates.npy has 10 rows and rates.npy 50")):
             with self.subTest(damage=damage.__name__):
                 for name in os.listdir(sim):
                     if name.endswith(".npy"):  # every array as simulate wrote it (empty_every_array empties all)

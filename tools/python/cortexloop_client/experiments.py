@@ -100,9 +100,44 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
     return out
 
 
-# The keys each kind of experiment reads without a default (dc_step() and sine() below).
-REQUIRED_KEYS = {"dc_step": ["warmup_ms", "pre_ms", "step_ms", "post_ms", "amplitudes_pA"],
-                 "sine": ["warmup_ms", "stim_ms", "settle_ms", "frequencies_Hz"]}
+# The keys each kind of experiment reads without a default (dc_step() and sine() below): durations (ms, >= 0; the
+# stimulation's own > 0) and lists of numbers (non-empty; frequencies > 0).
+DURATIONS_MS = {"dc_step": ["warmup_ms", "pre_ms", "step_ms", "post_ms"], "sine": ["warmup_ms", "stim_ms", "settle_ms"]}
+STIMULATION_MS = {"dc_step": "step_ms", "sine": "stim_ms"}
+LISTS = {"dc_step": ["amplitudes_pA"], "sine": ["frequencies_Hz"]}
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_experiment(path, cfg, kind):
+    """Every value an experiment reads, checked before its first run: a negative step_ms started a server and failed
+    after its warm-up, an empty amplitude list ended in an UnboundLocalError, seeds = "one" ran `serve --seed o`
+    (an outside check, 2026-12-04)."""
+    sec = cfg[kind]
+    missing = [k for k in DURATIONS_MS[kind] + LISTS[kind] if k not in sec]
+    if missing:  # found before the first run, not as a KeyError traceback after some
+        raise cli.ToolError(f"{path}: [{kind}] lacks {', '.join(missing)} (configs/stimulation/ has complete "
+                            "examples)")
+    for key in DURATIONS_MS[kind]:
+        v = sec[key]
+        if not _number(v) or not (v > 0 if key == STIMULATION_MS[kind] else v >= 0):
+            raise cli.ToolError(f"{path}: [{kind}] {key} = {sec[key]!r}: must be a number of ms "
+                                f"{'> 0' if key == STIMULATION_MS[kind] else '>= 0'}")
+    for key in LISTS[kind] + (["amplitudes_pA"] if kind == "sine" and "amplitudes_pA" in sec else []):
+        v = sec[key]
+        if not isinstance(v, list) or not v or not all(_number(x) for x in v) or \
+                (key == "frequencies_Hz" and not all(x > 0 for x in v)):
+            raise cli.ToolError(f"{path}: [{kind}] {key} = {v!r}: must be a non-empty list of numbers"
+                                + (" > 0" if key == "frequencies_Hz" else ""))
+    seeds = cfg.get("seeds", [1])
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(x, int) and not isinstance(x, bool)
+                                                            and x >= 0 for x in seeds):
+        raise cli.ToolError(f"{path}: seeds = {seeds!r}: must be a non-empty list of whole numbers >= 0")
+    sets = cfg.get("sets", [])
+    if not isinstance(sets, list) or not all(isinstance(x, str) for x in sets):
+        raise cli.ToolError(f"{path}: sets = {sets!r}: must be a list of \"section.key=value\" strings")
 
 
 def load_experiment(path):
@@ -110,13 +145,12 @@ def load_experiment(path):
     if "server_config" not in cfg:  # e.g. a server config given where an experiment file is expected
         raise OSError(f"{path}: not an experiment file: it has no server_config key (the experiments are in "
                       f"configs/stimulation/; a server config such as configs/default.toml is what they name)")
-    kind = "dc_step" if "dc_step" in cfg else "sine" if "sine" in cfg else None
-    if kind is None:
-        raise cli.ToolError(f"{path}: needs a [dc_step] or [sine] section")
-    missing = [k for k in REQUIRED_KEYS[kind] if k not in cfg[kind]]
-    if missing:  # found before the first run, not as a KeyError traceback after some
-        raise cli.ToolError(f"{path}: [{kind}] lacks {', '.join(missing)} (configs/stimulation/ has complete "
-                            "examples)")
+    kinds = [k for k in ("dc_step", "sine") if k in cfg]
+    if len(kinds) != 1:  # with both, only [dc_step] ran, without a word
+        raise cli.ToolError(f"{path}: needs one [dc_step] or [sine] section, " +
+                            ("not both (one experiment per file)" if kinds else "and has neither"))
+    kind = kinds[0]
+    check_experiment(path, cfg, kind)
     cfg["server_config"] = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)),
                                                          cfg["server_config"]))
     cfg.setdefault("name", os.path.splitext(os.path.basename(path))[0])

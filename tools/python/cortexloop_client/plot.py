@@ -82,7 +82,8 @@ def load(folder):
     summary = os.path.join(folder, "summary.json")
     d["summary"] = cli.load_json_object(summary) if os.path.exists(summary) else {}
     # Every array but the spike list has a row per readout tick (and a recording without ticks has nothing to draw).
-    cli.check_rows(folder, {name + ".npy": d[name] for name in ARRAYS if name in d and name != "spikes"}, "rates.npy")
+    per_tick = [name for name in ARRAYS + ["aln_rates"] if name in d and name != "spikes"]
+    cli.check_rows(folder, {name + ".npy": d[name] for name in per_tick}, "rates.npy")
     d["node_only"] = _no_network(d)
     if d["node_only"]:
         d["rates"] = d["aln_rates"]
