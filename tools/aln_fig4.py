@@ -62,6 +62,7 @@ def main() -> int:
     ap.add_argument("--cortexloop", type=pathlib.Path, default=ROOT / "build" / "cortexloop",
                     help="cortexloop executable (default: %(default)s)")
     a = ap.parse_args()
+    a.out = cli.figure_file(a.out)  # its format before the runs, not after them
     if not a.cortexloop.exists():
         print(f"aln_fig4: {a.cortexloop} not found (build it, or pass --cortexloop)", file=sys.stderr)
         return 1

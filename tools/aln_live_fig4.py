@@ -122,6 +122,7 @@ def main() -> int:
                     help="the clamp starts here, ms (default: %(default)s)")
     pi.add_argument("--duration-ms", type=float, default=5000.0, help="length of the run, ms (default: %(default)s)")
     a = ap.parse_args()
+    a.out = cli.figure_file(a.out)  # its format before the runs, not after them
     if not os.path.exists(a.bin):
         print(f"aln_live_fig4: {a.bin} not found (build it, or pass --bin)", file=sys.stderr)
         return 1

@@ -125,6 +125,19 @@ class WrongInput(unittest.TestCase):
             self.assertNotIn("Traceback", r.stderr)
             self.assertIn("scans.toml: not valid TOML", r.stderr)
 
+    def test_a_figure_format_refused_before_the_runs(self):
+        # aln_fig4.py and aln_live_fig4.py ran their simulations and then failed in matplotlib on an --out it cannot
+        # write (a second outside check, 2026-12-04). Reference: matplotlib's formats. Given a binary that does not
+        # exist, the refusal must come first. Break tried: the tools without cli.figure_file -> the missing binary
+        # is named instead.
+        for script, binary in (("aln_fig4.py", "--cortexloop"), ("aln_live_fig4.py", "--bin")):
+            with self.subTest(tool=script):
+                r = run([os.path.join(ROOT, "tools", script), "--out", "/tmp/never.xyz", binary,
+                         MISSING + "/cortexloop"])
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertNotIn("Traceback", r.stderr)
+                self.assertIn("--out /tmp/never.xyz: not a figure format matplotlib writes", r.stderr)
+
     def test_a_config_the_binary_refuses(self):
         r = run([os.path.join(ROOT, "tools", "aln_fig4.py"), "--out", "/tmp/never.png", "--model", "network",
                  "--set", "nosuchsection.key=1", "--cortexloop", BIN])
