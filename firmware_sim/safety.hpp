@@ -100,7 +100,7 @@ class charge_monitor {
   charge_monitor(const safety_limits& limits, const electrode_params& e, std::int64_t dt_us);
   // The electrode's total charge in this step (nC), the largest |current| within the step (uA; step_peak.hpp;
   // < 0: the step's mean, from the charge) and the largest |charge| of a phase of the electrode's summed current
-  // that flowed in the step (nC; step_peak::largest_phase_charge), held to max_charge_per_phase_nC and shannon_k
+  // that flowed in the step (nC; step_peak::measure), held to max_charge_per_phase_nC and shannon_k
   // on the electrode's area. Returns the first limit broken (in check_program's order), or ok.
   safety_verdict step(double charge_nC, double peak_uA = -1.0, double phase_nC = 0.0) noexcept;
   double window_net_charge_nC() const noexcept { return sum_nC_; }

@@ -34,31 +34,30 @@ void step_peak::for_each_piece(F&& f) const noexcept {
   }
 }
 
-double step_peak::peak_uA() const noexcept {
-  double peak = 0.0;
-  for_each_piece([&](std::int64_t, double pulse_uA) { peak = std::max(peak, std::fabs(constant_uA_ + pulse_uA)); });
-  return peak + bound_uA_;
-}
-
-double step_peak::largest_phase_charge(phase_run& run) const noexcept {
-  if (bound_uA_ > 0.0) {
+step_current step_peak::measure(phase_run& run) const noexcept {
+  // One pass over the pieces for both: the peak and the phases (each pass sorts the step's breakpoints).
+  step_current out;
+  const bool bounded = bound_uA_ > 0.0;
+  for_each_piece([&](std::int64_t length_us, double pulse_uA) {
+    const double total = constant_uA_ + pulse_uA;
+    out.peak_uA = std::max(out.peak_uA, std::fabs(total));
+    if (bounded) return;
+    const int sign = pulse_uA == 0.0 || total == 0.0 ? 0 : (total > 0.0 ? 1 : -1);
+    if (sign != run.sign) run = {sign, 0.0};
+    if (sign == 0) return;
+    run.charge_uA_us += std::fabs(total) * static_cast<double>(length_us);
+    out.phase_uA_us = std::max(out.phase_uA_us, run.charge_uA_us);
+  });
+  out.peak_uA += bound_uA_;
+  if (bounded) {  // phases beyond the capacity: the whole step joins the run at every current it may carry
     double q = (std::fabs(constant_uA_) + bound_uA_) * static_cast<double>(dt_us_);
     for (std::size_t i = 0; i < n_; ++i)
       q += std::fabs(phases_[i].uA) * static_cast<double>(phases_[i].end_us - phases_[i].begin_us);
     run.sign = run.sign != 0 ? run.sign : 1;
     run.charge_uA_us += q;
-    return run.charge_uA_us;
+    out.phase_uA_us = run.charge_uA_us;
   }
-  double largest = 0.0;
-  for_each_piece([&](std::int64_t length_us, double pulse_uA) {
-    const double total = constant_uA_ + pulse_uA;
-    const int sign = pulse_uA == 0.0 || total == 0.0 ? 0 : (total > 0.0 ? 1 : -1);
-    if (sign != run.sign) run = {sign, 0.0};
-    if (sign == 0) return;
-    run.charge_uA_us += std::fabs(total) * static_cast<double>(length_us);
-    largest = std::max(largest, run.charge_uA_us);
-  });
-  return largest;
+  return out;
 }
 
 }  // namespace cortexloop::firmware_sim

@@ -15,10 +15,15 @@
 namespace cortexloop::firmware_sim {
 
 // The electrode's phase under way at the end of the last step: a maximal run of one sign of the electrode's summed
-// current while a pulse phase flows (step_peak::largest_phase_charge). Kept across steps, one per electrode.
+// current while a pulse phase flows (step_peak::measure). Kept across steps, one per electrode.
 struct phase_run {
   int sign = 0;               // 0: none under way
   double charge_uA_us = 0.0;  // |charge| of the run so far
+};
+
+struct step_current {
+  double peak_uA = 0.0;      // largest |current| within the step (phases beyond the capacity added at full size)
+  double phase_uA_us = 0.0;  // largest |charge| of a phase that flowed in the step
 };
 
 class step_peak {
@@ -36,15 +41,14 @@ class step_peak {
   void add_phase(std::int64_t begin_us, std::int64_t end_us, double uA) noexcept;
   // A current that may flow at any moment of the step (phases beyond the capacity).
   void add_bound(double abs_uA) noexcept { bound_uA_ += abs_uA; }
-  double peak_uA() const noexcept;
-  // Continues `run` through the step's pieces in time order and returns the largest |charge| (uA us) of a phase that
-  // flowed in the step (one that ended in it, or the charge so far of one still under way at its end). A phase is a
-  // maximal run of pieces in which a pulse phase flows and the electrode's sum has one sign: its charge is exact for
-  // the pulses' part (sub-step phases placed where they fall, so a biphasic pulse's two phases within one step do not
-  // cancel). Pieces without a pulse phase end it: check_program gives only pulse trains a charge per phase, and a DC
+  // The step's peak |current| and, continuing `run` through the step's pieces in time order, the largest |charge|
+  // (uA us) of a phase that flowed in the step (one that ended in it, or the charge so far of one still under way at
+  // its end), in one pass over the pieces. A phase is a maximal run of pieces in which a pulse phase flows and the
+  // electrode's sum has one sign: its charge is exact for the pulses' part (sub-step phases placed where they fall,
+  // so a biphasic pulse's two phases within one step do not cancel). Pieces without a pulse phase end it: check_program gives only pulse trains a charge per phase, and a DC
   // or a slow sine (one sign for seconds, held by the net-charge window) would otherwise make an endless "phase".
   // With phases beyond the capacity the whole step joins the run at every current it may carry (a bound).
-  double largest_phase_charge(phase_run& run) const noexcept;
+  step_current measure(phase_run& run) const noexcept;
 
  private:
   // Calls f(length_us, pulse_uA) for each piece of the step in time order: the sum of the pulse phases over it

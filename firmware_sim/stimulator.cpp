@@ -524,8 +524,9 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     net_exc += k_exc * field_network_[e] * filtered_uA;
     net_inh += k_inh * field_network_[e] * filtered_uA;
     filtered_sum_uA_[e] += filtered_uA;
-    const double phase_nC = peaks_[e].largest_phase_charge(phase_runs_[e]) * kNcPerUaUs;
-    const safety_verdict v = monitors_[e].step(electrode_uA[e] * dt * kNcPerUaUs, peaks_[e].peak_uA(), phase_nC);
+    const step_current now = peaks_[e].measure(phase_runs_[e]);
+    const safety_verdict v =
+        monitors_[e].step(electrode_uA[e] * dt * kNcPerUaUs, now.peak_uA, now.phase_uA_us * kNcPerUaUs);
     if (v.ok()) continue;
     phase_runs_[e] = {};  // the stop ends the phase: a program loaded next starts its own
     // Stop the electrode. Reported when it delivered something this step or still had channels (a program
