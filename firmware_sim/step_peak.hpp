@@ -45,8 +45,9 @@ class step_peak {
   // (uA us) of a phase that flowed in the step (one that ended in it, or the charge so far of one still under way at
   // its end), in one pass over the pieces. A phase is a maximal run of pieces in which a pulse phase flows and the
   // electrode's sum has one sign: its charge is exact for the pulses' part (sub-step phases placed where they fall,
-  // so a biphasic pulse's two phases within one step do not cancel). Pieces without a pulse phase end it: check_program gives only pulse trains a charge per phase, and a DC
-  // or a slow sine (one sign for seconds, held by the net-charge window) would otherwise make an endless "phase".
+  // so a biphasic pulse's two phases within one step do not cancel). Pieces without a pulse phase end it:
+  // check_program gives only pulse trains a charge per phase, and a DC or a slow sine (one sign for seconds, held by
+  // the net-charge window) would otherwise make an endless "phase".
   // With phases beyond the capacity the whole step joins the run at every current it may carry (a bound).
   step_current measure(phase_run& run) const noexcept;
 
