@@ -385,18 +385,22 @@ int run_sweep(const simulate_options& o) {
     io::load_config(o.config, overrides);
   }
   const std::filesystem::path out(o.out_dir);
+  const auto step = static_cast<std::size_t>(ranks);
+  // This rank's point folders before any of its points runs: a bad one fails now, not after the points before it.
+  // Each rank prepares only its own: preparing removes an earlier run's files, and a rank that started late once
+  // removed the files of a point another rank had already written (nothing orders the ranks' starts).
+  for (std::size_t i = static_cast<std::size_t>(rank); i < points.size(); i += step)
+    io::prepare_output_dir(out / point_dir(i), kOutputs);
   if (rank == 0) {
-    // Every point's folder before any point runs: a bad one fails now, not after the points before it.
     constexpr std::array<std::string_view, 1> index_file = {"sweep.json"};
     io::prepare_output_dir(out, index_file);
-    for (std::size_t i = 0; i < points.size(); ++i) io::prepare_output_dir(out / point_dir(i), kOutputs);
     nlohmann::json index = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"points", {}}};
     for (std::size_t i = 0; i < points.size(); ++i)
       index["points"].push_back({{"index", i}, {"dir", point_dir(i)}, {"rank", static_cast<int>(i) % ranks},
                                  {"sweep", points[i]}});
     io::write_text_file(out / "sweep.json", index.dump(2) + "\n");
   }
-  for (std::size_t i = static_cast<std::size_t>(rank); i < points.size(); i += static_cast<std::size_t>(ranks)) {
+  for (std::size_t i = static_cast<std::size_t>(rank); i < points.size(); i += step) {
     simulate_options one = o;
     one.sweep.clear();
     one.split_over_ranks = false;

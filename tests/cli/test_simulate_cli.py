@@ -103,6 +103,31 @@ class SimulateContract(unittest.TestCase):
                              os.path.realpath(os.path.join(ROOT, "configs", "default.toml")))
 
 
+class SweepRanksInAnyOrder(unittest.TestCase):
+    """`simulate --sweep` under a launcher: each rank finds its rank and the rank count in the launcher's
+    environment (Open MPI's OMPI_COMM_WORLD_RANK/SIZE) and runs its points alone, so nothing orders the ranks'
+    starts. Here rank 1 runs to its end before rank 0 starts, the extreme of an order CI met once under ASan: every
+    point's files must still be there (and rank 1's points be files rank 1 wrote). Reference: the sweep's contract
+    (docs/engine.md, point i in OUT/point_NNN/). Break tried: rank 0 preparing every point's folder (removing the
+    outputs of an earlier run) -> point_001's rates.npy gone, this test fails."""
+
+    def test_a_late_rank_0_keeps_the_points_rank_1_wrote(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "sweep")
+            for rank in ("1", "0"):
+                env = dict(os.environ, OMPI_COMM_WORLD_SIZE="2", OMPI_COMM_WORLD_RANK=rank)
+                r = subprocess.run([BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration", "0.05",
+                                    "--set", "network.n_neurons=500", "--sweep", "simulation.seed=1,2,3", "-q"],
+                                   capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
+                self.assertEqual(r.returncode, 0, r.stderr)
+            for point in range(3):
+                with open(os.path.join(out, f"point_{point:03d}", "summary.json")) as f:
+                    self.assertEqual(json.load(f)["seed"], point + 1)
+                self.assertEqual(np.load(os.path.join(out, f"point_{point:03d}", "rates.npy")).shape, (50, 2))
+            with open(os.path.join(out, "sweep.json")) as f:
+                self.assertEqual([p["rank"] for p in json.load(f)["points"]], [0, 1, 0])
+
+
 class SimulateRefusesBadInput(unittest.TestCase):
     def refused(self, *args, says):
         with tempfile.TemporaryDirectory() as out:
