@@ -28,6 +28,7 @@
 #include "io/recording/output_dir.hpp"
 #include "io/runtime/worker_placement.hpp"
 #include "tools/mpi_launch.hpp"
+#include "tools/stop_request.hpp"
 #include "tools/option_override.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/process_cpu.hpp"
@@ -188,7 +189,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
 
   const double tick_ms = params.simulation.tick_ms;
-  const auto n_ticks = static_cast<std::int64_t>(std::llround(params.simulation.duration_s * 1000.0 / tick_ms));
+  auto n_ticks = static_cast<std::int64_t>(std::llround(params.simulation.duration_s * 1000.0 / tick_ms));
   traces tr;
   tr.reserve(static_cast<std::size_t>(n_ticks));
   aln_traces aln_tr;
@@ -200,9 +201,18 @@ int simulate_ranks(const simulate_options& o, int launched) {
   progress_line progress("simulate", o.quiet || !root);
   engine::tick_readout r;
   std::int64_t diverged = 0;
+  // One process alone stops at Ctrl-C and writes the ticks it has. Ranks under mpirun keep the default action (the
+  // launcher ends them all): each would see the signal at its own tick, and their collectives would no longer meet.
+  std::optional<stop_request> stop;
+  if (!across) stop.emplace();
+  const std::int64_t requested_ticks = n_ticks;
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start_s = process_cpu_s();
   for (std::int64_t k = 0; k < n_ticks; ++k) {
+    if (stop && stop_request::signal() != 0) {
+      n_ticks = k;
+      break;
+    }
     eng.tick(r);
     tr.add(r);
     if (params.aln) aln_tr.add(r.aln);
@@ -298,6 +308,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
       {"tick_ms", tick_ms},
       {"ticks", n_ticks},
       {"simulated_s", simulated_s},
+      {"interrupted", n_ticks < requested_ticks},
       {"setup_s", setup_s},
       {"wall_s", wall_s},
       {"realtime_factor", wall_s > 0 ? simulated_s / wall_s : 0.0},
@@ -345,6 +356,14 @@ int simulate_ranks(const simulate_options& o, int launched) {
     summary["model"] = aln_alone ? "aln" : "network+aln";
   }
   io::write_text_file(out / "summary.json", summary.dump(2) + "\n");
+  if (n_ticks < requested_ticks) {
+    const int signo = stop_request::signal();
+    // Said even with --quiet: the files hold less than was asked for, and the exit code alone would not say why.
+    std::fprintf(stderr, "simulate: stopped by %s after %.3f of %.3f s; wrote the %lld ticks simulated to %s\n",
+                 signo == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM", simulated_s, params.simulation.duration_s,
+                 static_cast<long long>(n_ticks), out.c_str());
+    return 128 + signo;
+  }
   if (!o.quiet) {
     // A ring alone builds the network but does not step it: its rates would read 0 Hz, as if the network were silent.
     char what[96] = "the network was not stepped (ring alone)";

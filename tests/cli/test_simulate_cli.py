@@ -5,9 +5,11 @@ between them (rates are spike counts per cell and tick, a conservation check), a
 kind of bad argument. Run by ctest as: /usr/bin/python3 tests/cli/test_simulate_cli.py BUILD_DIR"""
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import numpy as np
@@ -101,6 +103,41 @@ class SimulateContract(unittest.TestCase):
                 summary = json.load(f)
             self.assertEqual(os.path.realpath(summary["config"]),
                              os.path.realpath(os.path.join(ROOT, "configs", "default.toml")))
+
+
+class SimulateStoppedByCtrlC(unittest.TestCase):
+    """Ctrl-C (SIGINT) during `simulate` stops the run at the next tick and writes every file for the ticks simulated,
+    summary.json saying `interrupted`, exit code 130 (128 + SIGINT) and one line saying so. Reference: conservation
+    of the run's data (every file has the summary's tick count of rows; no spike after the last tick). Break tried:
+    no handler (the default action) -> killed by the signal, no summary.json, this test fails."""
+
+    def test_the_ticks_simulated_are_written(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "run")
+            p = subprocess.Popen([BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration", "600",
+                                  "--set", "network.n_neurons=2000", "--record", "spikes", "--quiet"],
+                                 stderr=subprocess.PIPE, text=True, cwd=ROOT)
+            spikes = os.path.join(out, "spikes.npy")
+            deadline = time.monotonic() + 60
+            while not os.path.exists(spikes) and time.monotonic() < deadline:  # opened just before the first tick
+                time.sleep(0.05)
+            time.sleep(0.5)
+            p.send_signal(signal.SIGINT)
+            _, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 130, err)
+            self.assertIn("stopped by Ctrl-C (SIGINT)", err)
+            with open(os.path.join(out, "summary.json")) as f:
+                summary = json.load(f)
+            self.assertTrue(summary["interrupted"])
+            ticks = summary["ticks"]
+            self.assertGreater(ticks, 0)
+            self.assertLess(ticks, 600000)
+            self.assertAlmostEqual(summary["simulated_s"], ticks / 1000.0)
+            for name in ("rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy"):
+                self.assertEqual(np.load(os.path.join(out, name)).shape[0], ticks, name)
+            spike_rows = np.load(spikes)
+            self.assertGreater(len(spike_rows), 0)
+            self.assertLess(spike_rows[:, 0].max(), ticks)  # times in ms, 1 ms ticks
 
 
 class SweepRanksInAnyOrder(unittest.TestCase):
