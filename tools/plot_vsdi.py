@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "python"))
-from cortexloop_client import cli  # noqa: E402
+from cortexloop_client import cli, plot  # noqa: E402
 
 
 def main() -> int:
@@ -43,9 +43,11 @@ def main() -> int:
     if vsdi.ndim != 2 or rates.shape != vsdi.shape or vsdi.shape[1] == 0:
         raise cli.ToolError(f"{args.folder}: vsdi.npy has shape {vsdi.shape} and ring_rates_exc.npy {rates.shape}: "
                             "expected both [ticks, ring units], the same")
-    ring = summary.get("ring") or summary.get("geometry", {}).get("ring") or {}  # simulate or record --config
-    length_mm = float(ring.get("length_mm", 36.0))
-    tick_ms = float(summary.get("tick_ms") or summary.get("geometry", {}).get("tick_ms") or 1.0)
+    cli.check_types(args.folder / "summary.json", summary, plot.SUMMARY_KEYS)
+    geometry = summary.get("geometry") or {}
+    ring = summary.get("ring") or geometry.get("ring") or {}  # simulate or record --config
+    length_mm = float(ring.get("length_mm") or 36.0)
+    tick_ms = float(summary.get("tick_ms") or geometry.get("tick_ms") or 1.0)
     n_ticks, n_units = vsdi.shape
     t_max = args.t_max_ms if args.t_max_ms else n_ticks * tick_ms
     shown = max(1, int(min(n_ticks, round(t_max / tick_ms))))  # a --t-max-ms below a tick: one tick

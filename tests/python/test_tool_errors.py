@@ -252,6 +252,17 @@ class DamagedRecording(unittest.TestCase):
                     path = os.path.join(sim, name)
                     np.save(path, np.load(path)[:0])
 
+        def mistyped_summary():
+            # Keys of the wrong type raised AttributeError/TypeError tracebacks ("ring": 5, an electrode without a
+            # position). Break tried: load() without cli.check_types -> the traceback, and these subtests fail.
+            pathlib.Path(sim, "summary.json").write_text('{"ring": 5}')
+
+        def electrode_without_position():
+            pathlib.Path(sim, "summary.json").write_text('{"geometry": {"electrodes": [{"position_mm": 3}, {}]}}')
+
+        def safety_event_without_step():
+            pathlib.Path(sim, "safety.jsonl").write_text('{"limit": "charge_per_phase"}\n')
+
         def short_aln_rates():
             # The ALN node's rates were not in the row check: a cut aln_rates.npy raised a ValueError traceback
             # (a second outside check, 2026-12-04). Break tried: per_tick without aln_rates -> the traceback. Last:
@@ -263,6 +274,10 @@ class DamagedRecording(unittest.TestCase):
                                 (break_summary, "summary.json: not JSON"),
                                 (shorten_stim, "stim.npy has 10 rows and rates.npy 50"),
                                 (empty_every_array, "the recording is empty"),
+                                (mistyped_summary, "summary.json: ring is 5, not an object"),
+                                (electrode_without_position,
+                                 "summary.json: geometry.electrodes[1] is {}, not an object with position_mm"),
+                                (safety_event_without_step, "safety.jsonl line 1: not an object with step, limit"),
                                 (short_aln_rates, "aln_rates.npy has 10 rows and rates.npy 50")):
             with self.subTest(damage=damage.__name__):
                 for name in os.listdir(sim):
@@ -270,6 +285,7 @@ class DamagedRecording(unittest.TestCase):
                         original.setdefault(name, pathlib.Path(sim, name).read_bytes())
                 for name, data in original.items():
                     pathlib.Path(sim, name).write_bytes(data)
+                pathlib.Path(sim, "safety.jsonl").unlink(missing_ok=True)
                 damage()
                 r = run(["-m", "cortexloop_client.plot", sim, "--out", os.path.join(sim, "p.png")])
                 self.assertEqual(r.returncode, 1, r.stderr)
@@ -298,6 +314,7 @@ class DamagedRecording(unittest.TestCase):
         for name, data, message in (
                 ("vsdi.npy", original["vsdi.npy"][:100], "vsdi.npy: not a readable .npy file"),
                 ("summary.json", b'{"ring": {', "summary.json: not JSON"),
+                ("summary.json", b'{"ring": {"length_mm": "36"}}', "summary.json: ring.length_mm is \"36\", not a number"),
                 ("vsdi.npy", None, "ring_rates_exc.npy has 100 rows and vsdi.npy 40: a truncated recording")):
             with self.subTest(damage=name, message=message):
                 for n, d in original.items():

@@ -86,6 +86,45 @@ def load_json_object(path):
     return value
 
 
+NUMBER = "number"  # a JSON number: int or float, not true/false (bool is an int in Python)
+
+
+def _type_ok(value, kind):
+    if kind == NUMBER:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def check_types(path, value, schema, where=""):
+    """Checks the keys a tool reads from a JSON object against `schema`, one line naming the first that is wrong (a
+    summary.json with "ring": 5 raised an AttributeError traceback in plot). schema maps a key to a type (int, str,
+    bool, NUMBER), to a nested schema (a dict: an object, its keys checked alike) or to [item schema] (a list whose
+    items are objects holding every key of the item schema). Keys not in the schema are not looked at; a key that is
+    absent or null is left to the tool's default."""
+    for key, kind in schema.items():
+        if value.get(key) is None:
+            continue
+        item, name = value[key], f"{where}{key}"
+        if isinstance(kind, dict):
+            if not isinstance(item, dict):
+                raise ToolError(f"{path}: {name} is {json.dumps(item)[:40]}, not an object")
+            check_types(path, item, kind, name + ".")
+        elif isinstance(kind, list):
+            if not isinstance(item, list):
+                raise ToolError(f"{path}: {name} is {json.dumps(item)[:40]}, not a list")
+            for i, element in enumerate(item):
+                if not isinstance(element, dict) or any(element.get(k) is None for k in kind[0]):
+                    raise ToolError(f"{path}: {name}[{i}] is {json.dumps(element)[:60]}, not an object with "
+                                    + ", ".join(kind[0]))
+                check_types(path, element, kind[0], f"{name}[{i}].")
+        elif not _type_ok(item, kind):
+            expected = "a number" if kind == NUMBER else {int: "a whole number", str: "a string",
+                                                          bool: "true or false"}[kind]
+            raise ToolError(f"{path}: {name} is {json.dumps(item)[:40]}, not {expected}")
+
+
 def check_rows(folder, arrays, reference):
     """`arrays` ({file name: array}) each hold a row per readout tick, as arrays[reference] does: one that does not is
     a recording cut short (or files of two runs), which a figure would draw against the wrong times; no rows at all

@@ -52,14 +52,37 @@ def slot_label(slot, kinds):
     return f"slot {slot}: " + (", then ".join(names) if names else CONTROLLER_KINDS[0])
 
 
-def _jsonl(path):
+# The keys of summary.json (simulate, or record with its server's geometry and info), acks.jsonl and safety.jsonl
+# that the figures read, and their types (cli.check_types).
+_CELLS = {"n_exc": int, "n_inh": int, "n_neurons": int}
+_RING = {"n_units": int, "length_mm": cli.NUMBER}
+SUMMARY_KEYS = {"ring": _RING, "ring_n_units": int, "dt_ms": cli.NUMBER, "tick_ms": cli.NUMBER, "info": _CELLS,
+                **_CELLS,
+                "geometry": {"ring": _RING, "network": _CELLS, "electrodes": [{"position_mm": cli.NUMBER}],
+                             "sensing": [{"signal": str}], "network_position_mm": cli.NUMBER,
+                             "dt_ms": cli.NUMBER, "tick_ms": cli.NUMBER}}
+ACK_KEYS = {"accepted": bool, "tick_applied": int}
+SAFETY_KEYS = {"step": int, "limit": str}
+
+
+def _jsonl(path, keys, required=()):
     if not os.path.exists(path):
         return []
+    rows = []
     with open(path) as f:
-        try:
-            return [json.loads(line) for line in f if line.strip()]
-        except json.JSONDecodeError as e:
-            raise cli.ToolError(f"{path}: not one JSON object per line ({e})") from None
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise cli.ToolError(f"{path}: not one JSON object per line ({e})") from None
+            where = f"{path} line {number}"
+            if not isinstance(row, dict) or any(row.get(k) is None for k in required):
+                raise cli.ToolError(f"{where}: not an object with " + ", ".join(required or ["keys"]))
+            cli.check_types(where, row, keys)
+            rows.append(row)
+    return rows
 
 
 def _no_network(d):
@@ -81,14 +104,16 @@ def load(folder):
             d[name] = cli.load_npy(path)
     summary = os.path.join(folder, "summary.json")
     d["summary"] = cli.load_json_object(summary) if os.path.exists(summary) else {}
+    cli.check_types(summary, d["summary"], SUMMARY_KEYS)
     # Every array but the spike list has a row per readout tick (and a recording without ticks has nothing to draw).
     per_tick = [name for name in ARRAYS + ["aln_rates"] if name in d and name != "spikes"]
     cli.check_rows(folder, {name + ".npy": d[name] for name in per_tick}, "rates.npy")
     d["node_only"] = _no_network(d)
     if d["node_only"]:
         d["rates"] = d["aln_rates"]
-    d["acks"] = _jsonl(os.path.join(folder, "acks.jsonl"))  # one ack per line, as `cortexloop record` got them
-    d["safety"] = _jsonl(os.path.join(folder, "safety.jsonl"))  # one SafetyEvent per line (topic "safety")
+    d["acks"] = _jsonl(os.path.join(folder, "acks.jsonl"), ACK_KEYS)  # one ack per line, as `record` got them
+    # One SafetyEvent per line (topic "safety").
+    d["safety"] = _jsonl(os.path.join(folder, "safety.jsonl"), SAFETY_KEYS, required=SAFETY_KEYS)
     if "ticks" in d and len(d["ticks"]):
         d["t_s"] = d["ticks"][:, 2] / 1000.0
     else:
@@ -110,8 +135,8 @@ def geometry(d):
             "electrodes": g.get("electrodes") or [],
             "sensing": g.get("sensing") or [],
             "dt_ms": float(g.get("dt_ms") or s.get("dt_ms") or 0.1),
-            "n_exc": g.get("network", {}).get("n_exc") or s.get("n_exc"),
-            "n_neurons": g.get("network", {}).get("n_neurons") or s.get("n_neurons")}
+            "n_exc": (g.get("network") or {}).get("n_exc") or s.get("n_exc"),
+            "n_neurons": (g.get("network") or {}).get("n_neurons") or s.get("n_neurons")}
 
 
 def _tick_s(t):
@@ -321,7 +346,7 @@ def figure(d, title=None, smooth_ms=5):
 
     # Commands that changed the stimulation (not pings or parameter changes).
     for ack in d["acks"]:
-        if ack.get("accepted") and "ticks" in d and len(d["ticks"]):
+        if ack.get("accepted") and ack.get("tick_applied") is not None and "ticks" in d and len(d["ticks"]):
             hit = np.nonzero(d["ticks"][:, 1] == ack["tick_applied"])[0]
             if not len(hit) or hit[0] == 0:
                 continue
