@@ -484,7 +484,8 @@ class LoopAgainstARunningServer(unittest.TestCase):
         # A loop whose server stopped mid-run ended in one line and saved nothing of the run (an outside check,
         # 2026-12-04); --out rec.dat wrote rec.dat.npz; --png x.xyz was refused by matplotlib after the run.
         # Reference: the ticks the example printed as received before the server stopped. Break tried: run_loop
-        # without partial_out's save -> no file, and the check fails.
+        # without partial_out's save -> no file, and the check fails. Its --png was not drawn either (a third outside
+        # check, 2026-12-04); break tried: run_loop without partial_figure -> no PNG, the check fails.
         from cortexloop_client import loop
         example = os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py")
         with tempfile.TemporaryDirectory() as tmp:
@@ -497,7 +498,8 @@ class LoopAgainstARunningServer(unittest.TestCase):
                 env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
                     [os.path.join(ROOT, "tools", "python"), os.environ.get("PYTHONPATH", "")]))
                 p = subprocess.Popen([sys.executable, example, "--connect", f"{server.commands},{server.pub}",
-                                      "--mode", "realtime", "--duration", "60", "--out", out],
+                                      "--mode", "realtime", "--duration", "60", "--out", out,
+                                      "--png", os.path.join(tmp, "partial.png")],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                 self.assertIn("t = ", p.stdout.readline() + p.stdout.readline())  # the loop is running
                 time.sleep(1.0)
@@ -512,6 +514,8 @@ class LoopAgainstARunningServer(unittest.TestCase):
             with np.load(out) as a:
                 self.assertGreater(len(a["tick"]), 1000)  # >= 1.5 s of readouts at 1 kHz before the stop
                 self.assertTrue(np.all(np.diff(a["tick"]) > 0))
+            with open(os.path.join(tmp, "partial.png"), "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
     def test_viewer_refuses_what_would_hang(self):
         viewer = tool(os.path.join(ROOT, "tools", "python", "cortexloop_client", "viewer.py"))

@@ -228,7 +228,7 @@ def _drain_acks(client, rec):
 
 def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=True, setup=None,
              controller_value=None, progress_s=0.5, record_ring=False, chunk_ticks=1, catch_up=True,
-             max_hold_ticks=10, decode_device=False, partial_out=None):
+             max_hold_ticks=10, decode_device=False, partial_out=None, partial_figure=None):
     """Feeds every readout to `controller.update(t_s, sense(readout))` and sends what it returns.
 
     setup: optional list of StimCommand sent once before the first tick (e.g. a background sine).
@@ -245,7 +245,9 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
     decode_device: decode the readouts' device part (client.decode_message), which most of a readout's decoding
     costs; off unless `sense` reads r["device"].
     partial_out: where to save what was recorded when the loop ends early (the server stopped answering, Ctrl-C):
-    the examples pass their --out, which the finished run writes itself."""
+    the examples pass their --out, which the finished run writes itself.
+    partial_figure: function(rec) drawing the figure of what was recorded when the loop ends early, as partial_out
+    saves it (the examples pass the one that draws their --png)."""
     rec = Recording()
     try:
         _loop(client, controller, sense, duration_s, stepped, setup, controller_value, progress_s, record_ring,
@@ -255,6 +257,11 @@ def run_loop(client, controller, sense=sense_exc_rate, duration_s=2.0, stepped=T
             rec.save(partial_out)
             print(f"loop ended early: the {len(rec.rows)} ticks received are in {partial_out}", file=sys.stderr,
                   flush=True)
+        if partial_figure and rec.rows:
+            try:
+                partial_figure(rec)
+            except Exception as e:  # noqa: BLE001 -- the error that ended the loop is the one to report
+                print(f"loop ended early: no figure of the {len(rec.rows)} ticks received ({e})", file=sys.stderr)
         raise
     finally:
         # However the loop ends (its duration, a server gone silent, Ctrl-C), it leaves no stimulation running on the

@@ -48,8 +48,13 @@ def main(argv=None):
     sched = OpenLoopSchedule(list(events))
     with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
+        def draw(rec):
+            loop.figure(rec, args.png, "Open-loop schedule", "exc rate (Hz)", "programs sent\n(count so far)",
+                        marks=[t for t, _ in events])
+
         rec = loop.run_loop(client, sched, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
-                            controller_value=lambda s: float(s._next), partial_out=args.out)
+                            controller_value=lambda s: float(s._next), partial_out=args.out,
+                            partial_figure=draw if args.png else None)
         client.close()
     a = rec.arrays()
     refused = 0
@@ -63,8 +68,7 @@ def main(argv=None):
     if args.out:
         rec.save(args.out)
     if args.png:
-        loop.figure(rec, args.png, "Open-loop schedule", "exc rate (Hz)", "programs sent\n(count so far)",
-                    marks=[t for t, _ in events])
+        draw(rec)
     if refused:
         raise cli.ToolError(f"{refused} of {len(events)} programs were refused or not acknowledged (above)")
 

@@ -52,14 +52,29 @@ def main(argv=None):
     drive = StimCommand("sine", args.drive_pA, frequency_Hz=args.drive_hz, channel=0)
     with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
+        def analyse(rec):
+            """The rate's phase (offline Hilbert) at the applied pulses: arrays, pulse ticks, error, R, mean."""
+            a = rec.arrays()
+            applied = a["command_tick_applied"][a["command_tick_decided"] >= 0]
+            ph, idx = analysis.phase_at(a["rate_exc_Hz"], a["tick"], applied, 1.0 / tick_s, f0)
+            err = ph - math.radians(args.phase_deg)
+            R, mean = analysis.kuramoto(err) if len(idx) else (math.nan, math.nan)
+            return a, idx, err, R, mean
+
+        def draw(rec):
+            a, idx, _, R, mean = analyse(rec)
+            t = a["t_ms"] / 1000
+            y = analysis.bandpass_fft(a["rate_exc_Hz"], 1.0 / tick_s, f0 * 0.8, f0 * 1.2) + a["rate_exc_Hz"].mean()
+            loop.figure(rec, args.png, f"Phase-locked pulses at {args.phase_deg:.0f} deg of the exc rate "
+                        f"(external loop; offline error {math.degrees(mean):+.1f} deg, R = {R:.2f})",
+                        "exc rate (Hz)", "real-time phase\nestimate (deg)", marks=list(t[idx]),
+                        sensed_extra=[(t, y, "band-passed (offline)")])
+
         rec = loop.run_loop(client, ctrl, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
-                            setup=[drive], controller_value=lambda c: math.degrees(c.est.phase), partial_out=args.out)
+                            setup=[drive], controller_value=lambda c: math.degrees(c.est.phase), partial_out=args.out,
+                            partial_figure=draw if args.png else None)
         client.close()
-    a = rec.arrays()
-    applied = a["command_tick_applied"][a["command_tick_decided"] >= 0]
-    ph, idx = analysis.phase_at(a["rate_exc_Hz"], a["tick"], applied, 1.0 / tick_s, f0)
-    err = ph - math.radians(args.phase_deg)
-    R, mean = analysis.kuramoto(err) if len(idx) else (math.nan, math.nan)
+    a, idx, err, R, mean = analyse(rec)
     if len(idx):
         err_deg = np.degrees(np.angle(np.exp(1j * err)))
         print(f"  {len(idx)} pulses; phase of the rate at the applied pulses (offline Hilbert): mean "
@@ -70,12 +85,7 @@ def main(argv=None):
     if args.out:
         rec.save(args.out)
     if args.png:
-        t = a["t_ms"] / 1000
-        y = analysis.bandpass_fft(a["rate_exc_Hz"], 1.0 / tick_s, f0 * 0.8, f0 * 1.2) + a["rate_exc_Hz"].mean()
-        loop.figure(rec, args.png, f"Phase-locked pulses at {args.phase_deg:.0f} deg of the exc rate "
-                    f"(external loop; offline error {math.degrees(mean):+.1f} deg, R = {R:.2f})",
-                    "exc rate (Hz)", "real-time phase\nestimate (deg)", marks=list(t[idx]),
-                    sensed_extra=[(t, y, "band-passed (offline)")])
+        draw(rec)
 
 
 if __name__ == "__main__":

@@ -54,8 +54,18 @@ def main(argv=None):
         pi = PIController(args.target, args.kp, args.ki, tick_s, u_min_pA=0.0, u_max_pA=args.max_pA,
                           smoothing_s=args.smoothing_ms / 1000)
         ctrl = SteppedTarget(pi, args.start, args.step_at, args.step_to)
+
+        def draw(rec):
+            a = rec.arrays()
+            sm = np.convolve(a["sensed"], np.ones(20) / 20, "same")
+            target = np.array(ctrl.targets[:len(a["t_ms"])])
+            loop.figure(rec, args.png, "PI clamp of the excitatory rate (external loop)", "exc rate (Hz)",
+                        "PI output (pA)", sensed_extra=[(a["t_ms"] / 1000, sm, "20 ms mean"),
+                                                        (a["t_ms"] / 1000, target, "target")])
+
         rec = loop.run_loop(client, ctrl, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
-                            controller_value=lambda c: c.pi.u, partial_out=args.out)
+                            controller_value=lambda c: c.pi.u, partial_out=args.out,
+                            partial_figure=draw if args.png else None)
         client.close()
     a = rec.arrays()
     t = (a["t_ms"] - a["t_ms"][0]) / 1000 + 1e-3
@@ -68,10 +78,7 @@ def main(argv=None):
     if args.out:
         rec.save(args.out)
     if args.png:
-        sm = np.convolve(a["sensed"], np.ones(20) / 20, "same")
-        loop.figure(rec, args.png, "PI clamp of the excitatory rate (external loop)", "exc rate (Hz)",
-                    "PI output (pA)", sensed_extra=[(a["t_ms"] / 1000, sm, "20 ms mean"),
-                                                    (a["t_ms"] / 1000, target, "target")])
+        draw(rec)
 
 
 if __name__ == "__main__":

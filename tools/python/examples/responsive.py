@@ -63,10 +63,19 @@ def main(argv=None):
     ctrl = EventsAndResponse(events, resp, args.start)
     with loop.server_from_args(args) as server:  # leaving it stops the server and checks its exit code
         client = loop.connect(server)
+        def draw(rec):
+            a = rec.arrays()
+            t0 = a["t_ms"][0] / 1000 - 1e-3
+            loop.figure(rec, args.png, "Responsive stimulation (external loop): threshold crossing -> burst",
+                        "exc rate (Hz)", "smoothed feature (Hz)", marks=[t0 + b for b in resp.triggers],
+                        sensed_extra=[(a["t_ms"] / 1000, np.array(ctrl.features[:len(a["t_ms"])]),
+                                       "smoothed feature"),
+                                      (a["t_ms"][[0, -1]] / 1000, [args.threshold] * 2, "threshold")])
+
         rec = loop.run_loop(client, ctrl, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
-                            controller_value=lambda c: c.responsive.feature, partial_out=args.out)
+                            controller_value=lambda c: c.responsive.feature, partial_out=args.out,
+                            partial_figure=draw if args.png else None)
         client.close()
-    a = rec.arrays()
     print(f"  events at {', '.join(f'{t:.2f}' for t in onsets)} s")
     print(f"  bursts at {', '.join(f'{t:.3f}' for t in resp.triggers)} s")
     for t in onsets:
@@ -75,11 +84,7 @@ def main(argv=None):
     if args.out:
         rec.save(args.out)
     if args.png:
-        t0 = a["t_ms"][0] / 1000 - 1e-3
-        loop.figure(rec, args.png, "Responsive stimulation (external loop): threshold crossing -> burst",
-                    "exc rate (Hz)", "smoothed feature (Hz)", marks=[t0 + b for b in resp.triggers],
-                    sensed_extra=[(a["t_ms"] / 1000, np.array(ctrl.features), "smoothed feature"),
-                                  (a["t_ms"][[0, -1]] / 1000, [args.threshold] * 2, "threshold")])
+        draw(rec)
 
 
 if __name__ == "__main__":
