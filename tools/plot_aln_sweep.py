@@ -125,6 +125,10 @@ def main() -> int:
     im3 = ax3.imshow(np.ma.masked_invalid(freq), origin="lower", extent=extent, aspect="auto", cmap="viridis",
                      interpolation="nearest")
     fig.colorbar(im3, ax=ax3, label="dominant frequency [Hz] (grey: not oscillating)")
+    not_run = np.isnan(state)  # a sweep stopped by Ctrl-C: its points not run are NaN in every array
+    if not_run.any():  # white in every panel (the left and middle ones leave NaN blank)
+        ax3.imshow(np.where(not_run, 1.0, np.nan), origin="lower", extent=extent, aspect="auto",
+                   cmap=ListedColormap(["white"]), interpolation="nearest")
     model = meta.get("model", "aln")  # sweeps before the network had no "model"
     points = a.points
     if points == "auto":  # sweeps before "adaptation" was written: none marked
@@ -140,7 +144,9 @@ def main() -> int:
                       bbox=dict(boxstyle="circle", fc="w", ec="0.4", pad=0.2, alpha=0.9))
     over = " ".join(meta.get("overrides", []))
     adapt = ", with adaptation" if meta.get("adaptation") else (", no adaptation" if "adaptation" in meta else "")
-    fig.suptitle(a.title or f"{TITLES[model]}{adapt}, {len(x)} x {len(y)} points, {meta['duration_s']:g} s each {over}")
+    stopped = f" (stopped: {int(not_run.sum())} points not run, white)" if not_run.any() else ""
+    fig.suptitle(a.title or f"{TITLES[model]}{adapt}, {len(x)} x {len(y)} points{stopped}, {meta['duration_s']:g} s "
+                 f"each {over}")
     fig.savefig(cli.with_folder(out), dpi=110)
     if not a.quiet:
         print(f"plot_aln_sweep: wrote {out} (points marked: {' '.join(marked) or 'none'})")

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,6 +48,7 @@
 #include "tools/sweep_grid.hpp"
 #include "tools/sweep_network.hpp"
 #include "tools/sweep_point.hpp"
+#include "tools/stop_request.hpp"
 #ifdef CORTEXLOOP_HAVE_MPI
 #include "io/mpi/mpi_exchange.hpp"
 #endif
@@ -128,10 +130,13 @@ std::string set_value(std::string_view flag, const axis& a, std::size_t i) {
 
 // This process's share of the grid (points rank, rank + ranks, ...), run by `threads` threads; progress on stderr.
 // Fills the per-point arrays at this process's points only. Returns the CPU seconds spent.
+// A point not run (the sweep stopped by Ctrl-C first) is NaN in every array.
 struct point_arrays {
+  static constexpr float kNotRun = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> cls, max_up, mean_down, mean_up, dom_f, dom_p, diverged, adaptation;
   explicit point_arrays(std::size_t n)
-      : cls(n), max_up(n), mean_down(n), mean_up(n), dom_f(n), dom_p(n), diverged(n), adaptation(n) {}
+      : cls(n, kNotRun), max_up(n, kNotRun), mean_down(n, kNotRun), mean_up(n, kNotRun), dom_f(n, kNotRun),
+        dom_p(n, kNotRun), diverged(n, kNotRun), adaptation(n, kNotRun) {}
   std::vector<std::vector<float>*> all() {
     return {&cls, &max_up, &mean_down, &mean_up, &dom_f, &dom_p, &diverged, &adaptation};
   }
@@ -165,16 +170,21 @@ void draw_png(const std::filesystem::path& out, bool quiet) {
                script.c_str(), out.c_str(), png.c_str());
 }
 
+// stoppable: Ctrl-C (stop_request) ends the share after the points running, the others left NaN.
 void run_share(const sweep_point_runner& runner, const std::function<std::vector<std::string>(std::size_t)>& overrides_of,
-               std::size_t n, std::size_t rank, std::size_t ranks, int threads, bool quiet, point_arrays& out) {
+               std::size_t n, std::size_t rank, std::size_t ranks, int threads, bool quiet, bool stoppable,
+               point_arrays& out) {
   const std::size_t mine = n > rank ? (n - rank + ranks - 1) / ranks : 0;
   std::atomic<std::size_t> next{0}, done{0};
   std::mutex error_mutex;
   std::string error;
   std::atomic<bool> failed{false};
+  std::atomic<std::size_t> running{0};
+  auto stopped = [&] { return stoppable && stop_request::signal() != 0; };
   auto work = [&] {
     engine::flush_denormals_to_zero();
-    for (std::size_t j; (j = next.fetch_add(1)) < mine;) {
+    for (std::size_t j; !stopped() && (j = next.fetch_add(1)) < mine;) {
+      running.fetch_add(1);
       const std::size_t k = rank + j * ranks;
       try {
         out.set(k, runner.run(overrides_of(k)));
@@ -186,6 +196,7 @@ void run_share(const sweep_point_runner& runner, const std::function<std::vector
         next = mine;
         failed = true;
       }
+      running.fetch_sub(1);
       done.fetch_add(1);
     }
   };
@@ -193,7 +204,7 @@ void run_share(const sweep_point_runner& runner, const std::function<std::vector
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(work);
   progress_line progress(ranks > 1 ? "sweep rank " + std::to_string(rank) : std::string("sweep"), quiet);
-  while (done.load() < mine && !failed) {
+  while (done.load() < mine && !failed && !stopped()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     const std::size_t d = done.load();
@@ -203,6 +214,11 @@ void run_share(const sweep_point_runner& runner, const std::function<std::vector
                     d ? wall * static_cast<double>(mine - d) / static_cast<double>(d) : 0.0);
       return std::string(text);
     });
+  }
+  if (stopped()) {
+    progress.done();
+    if (const std::size_t busy = running.load(); busy > 0)
+      std::fprintf(stderr, "sweep: stopping: the %zu points running finish first\n", busy);
   }
   for (auto& t : pool) t.join();
   progress.done();
@@ -270,7 +286,11 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu0 = process_cpu_s();
   point_arrays res(n);
-  run_share(*runner, point_overrides, n, rank, ranks, o.threads, o.quiet, res);
+  // One process alone stops at Ctrl-C and writes the points done; ranks under mpirun keep the default action (the
+  // launcher ends them all: they would stop at different points and the gather below would not meet).
+  std::optional<stop_request> stop;
+  if (ranks == 1) stop.emplace();
+  run_share(*runner, point_overrides, n, rank, ranks, o.threads, o.quiet, stop.has_value(), res);
   double cpu_s = process_cpu_s() - cpu0;
 #ifdef CORTEXLOOP_HAVE_MPI
   if (across) {
@@ -302,10 +322,10 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   io::write_npy(out / "dominant_frequency_Hz.npy", res.dom_f, shape);
   io::write_npy(out / "dominant_power_Hz2.npy", res.dom_p, shape);
   io::write_npy(out / "diverged_steps.npy", res.diverged, shape);
-  std::size_t count[5] = {};
-  for (const float c : res.cls) ++count[static_cast<int>(c)];
+  std::size_t count[5] = {}, not_run = 0;
+  for (const float c : res.cls) std::isnan(c) ? ++not_run : ++count[static_cast<int>(c)];
   bool adaptation = false;
-  for (const float a : res.adaptation) adaptation = adaptation || a != 0.0f;
+  for (const float a : res.adaptation) adaptation = adaptation || (a != 0.0f && !std::isnan(a));
   nlohmann::json states = nlohmann::json::object();
   for (int c = 0; c < 5; ++c) states[aln::name(static_cast<aln::aln_state_class>(c))] = {{"code", c}, {"points", count[c]}};
   const nlohmann::json summary = {
@@ -315,6 +335,8 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
       {"x", {{"key", ax.key}, {"n", nx}, {"min", ax.values.front()}, {"max", ax.values.back()}}},
       {"y", {{"key", ay.key}, {"n", ny}, {"min", ay.values.front()}, {"max", ay.values.back()}}},
       {"points", n},
+      {"points_not_run", not_run},  // NaN in every array: the sweep was stopped (Ctrl-C) before them
+      {"interrupted", not_run > 0},
       {"duration_s", runner->duration_s()},
       {"dt_ms", runner->dt_ms()},
       {"probe_pA", o.probe_pA},
@@ -334,6 +356,12 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   };
   io::write_text_file(out / "sweep.json", summary.dump(2) + "\n");
   if (o.png) draw_png(out, o.quiet);
+  if (not_run > 0) {
+    const int signo = stop_request::signal();
+    std::fprintf(stderr, "sweep: stopped by %s: %zu of %zu points run, the other %zu NaN in every array -> %s\n",
+                 signo == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM", n - not_run, n, not_run, out.c_str());
+    return 128 + signo;
+  }
   if (!o.quiet)
     std::fprintf(stderr, "sweep: %zu points of %.1f s (%s) in %.1f s wall, %.1f CPU-s (%zu x %d threads) -> %s\n", n,
                  runner->duration_s(), runner->model(), wall_s, cpu_s, ranks, o.threads, out.c_str());

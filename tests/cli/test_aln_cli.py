@@ -104,6 +104,35 @@ class SweepContract(unittest.TestCase):
         np.testing.assert_array_equal(matplotlib.image.imread(os.path.join(out, "state_diagram.png")),
                                       matplotlib.image.imread(os.path.join(self.out, "state_diagram.png")))
 
+    def test_ctrl_c_writes_the_points_done(self):
+        # Ctrl-C (SIGINT) during a sweep: the points running finish, every array is written with NaN at the points
+        # not run, sweep.json says how many (interrupted), exit code 130. Reference: conservation of the grid (points
+        # run + not run = points; the NaN in state.npy are the points not run; the points run hold states 0-4).
+        # Break tried: no stop_request (the default action) -> killed, no sweep.json: this test fails.
+        import signal
+        import time
+        out = os.path.join(self.tmp.name, "stopped")
+        p = subprocess.Popen([BINARY, "sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:4:81", "--y",
+                              "aln.mu_ext_i_mV_per_ms=0:4:81", "--threads", "1", "--out", out, "--no-png"],
+                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        time.sleep(3)  # 6561 points, ~1 min in Release on one thread
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 130, err)
+        self.assertIn("stopped by Ctrl-C (SIGINT)", err)
+        with open(os.path.join(out, "sweep.json")) as f:
+            meta = json.load(f)
+        state = np.load(os.path.join(out, "state.npy"))
+        self.assertEqual(state.shape, (81, 81))
+        self.assertTrue(meta["interrupted"])
+        self.assertGreater(meta["points_not_run"], 0)
+        self.assertEqual(int(np.isnan(state).sum()), meta["points_not_run"])
+        self.assertEqual(sum(v["points"] for v in meta["states"].values()) + meta["points_not_run"], 81 * 81)
+        ran = state[~np.isnan(state)]
+        self.assertTrue(np.all((ran >= 0) & (ran <= 4)))
+        for name in ("max_rate_up_Hz.npy", "mean_rate_down_Hz.npy", "diverged_steps.npy"):
+            self.assertTrue(np.array_equal(np.isnan(np.load(os.path.join(out, name))), np.isnan(state)), name)
+
     def test_bad_input_is_named(self):
         out = os.path.join(self.tmp.name, "bad")
         check_refusals(self, out, [
