@@ -15,6 +15,7 @@ import unittest
 
 import numpy as np
 
+from ctrl_c import stop_with_ctrl_c
 from sweep_cli import BINARY, ROOT, check_plot, check_refusals, sweep
 
 X = "aln.mu_ext_e_mV_per_ms=1.2,1.3,2.05"
@@ -109,17 +110,10 @@ class SweepContract(unittest.TestCase):
         # not run, sweep.json says how many (interrupted), exit code 130. Reference: conservation of the grid (points
         # run + not run = points; the NaN in state.npy are the points not run; the points run hold states 0-4).
         # Break tried: no stop_request (the default action) -> killed, no sweep.json: this test fails.
-        import signal
-        import time
         out = os.path.join(self.tmp.name, "stopped")
-        p = subprocess.Popen([BINARY, "sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:4:81", "--y",
-                              "aln.mu_ext_i_mV_per_ms=0:4:81", "--threads", "1", "--out", out, "--no-png"],
-                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
-        time.sleep(3)  # 6561 points, ~1 min in Release on one thread
-        p.send_signal(signal.SIGINT)
-        _, err = p.communicate(timeout=120)
-        self.assertEqual(p.returncode, 130, err)
-        self.assertIn("stopped by Ctrl-C (SIGINT)", err)
+        stop_with_ctrl_c(self, [BINARY, "sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:4:81", "--y",
+                                "aln.mu_ext_i_mV_per_ms=0:4:81", "--threads", "1", "--out", out, "--no-png"],
+                         ROOT, settle_s=3)  # 6561 points, ~1 min in Release on one thread
         with open(os.path.join(out, "sweep.json")) as f:
             meta = json.load(f)
         state = np.load(os.path.join(out, "state.npy"))

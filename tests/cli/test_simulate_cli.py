@@ -5,14 +5,14 @@ between them (rates are spike counts per cell and tick, a conservation check), a
 kind of bad argument. Run by ctest as: /usr/bin/python3 tests/cli/test_simulate_cli.py BUILD_DIR"""
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import numpy as np
+
+from ctrl_c import stop_with_ctrl_c
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.path.join(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"), "cortexloop")
@@ -114,18 +114,10 @@ class SimulateStoppedByCtrlC(unittest.TestCase):
     def test_the_ticks_simulated_are_written(self):
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "run")
-            p = subprocess.Popen([BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration", "600",
-                                  "--set", "network.n_neurons=2000", "--record", "spikes", "--quiet"],
-                                 stderr=subprocess.PIPE, text=True, cwd=ROOT)
             spikes = os.path.join(out, "spikes.npy")
-            deadline = time.monotonic() + 60
-            while not os.path.exists(spikes) and time.monotonic() < deadline:  # opened just before the first tick
-                time.sleep(0.05)
-            time.sleep(0.5)
-            p.send_signal(signal.SIGINT)
-            _, err = p.communicate(timeout=60)
-            self.assertEqual(p.returncode, 130, err)
-            self.assertIn("stopped by Ctrl-C (SIGINT)", err)
+            stop_with_ctrl_c(self, [BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration", "600",
+                                    "--set", "network.n_neurons=2000", "--record", "spikes", "--quiet"],
+                             ROOT, ready=lambda: os.path.exists(spikes))  # opened just before the first tick
             with open(os.path.join(out, "summary.json")) as f:
                 summary = json.load(f)
             self.assertTrue(summary["interrupted"])
