@@ -39,6 +39,9 @@ case $kind in
     #     ring alone (test_realtime_loop).
     #   python_external_loop  27-33 s under ASan (runs 64-65): the Python closed loop's phase and lock statistics;
     #     serve, commands and readouts run here in python_client and test_server_e2e.
+    #   python_tool_errors  51 s under ASan (run 73), the longest test of the stage then: the Python tools' messages
+    #     on bad input, Python that ASan does not see; the few `simulate` and `serve` runs it makes are ordinary ones
+    #     that simulate_cli and python_client run here.
     # And two Catch2 cases by name (their tests are discovered at build time, so they take no label): each is ~30 s
     # under ASan (of a ~590 s stage summed over both cores, run 45) of long Monte-Carlo runs through code that shorter
     # cases run under ASan here:
