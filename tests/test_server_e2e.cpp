@@ -513,6 +513,70 @@ TEST_CASE("a multi-frame message is one command refused as Malformed, with one a
   CHECK(s->io.commands_received == static_cast<std::int64_t>(p->seq) + 1);
 }
 
+TEST_CASE("a message of a million frames gets one Malformed ack with its count, and the readouts flow on meanwhile",
+          "[server][e2e][malformed][limits]") {
+  // An outside check (2026-12-04) sent 2,000,000 empty frames as one message: the I/O thread read them all before
+  // refusing, held back the readouts 3.5 s (readout_drops 2002, every subscriber's ticks jumping by 2003) and took
+  // the server to 279 MB. Now the frames past a command's 3 are read and dropped a budget at a time between readout
+  // drains. Reference: the conservation of the readout stream (no readout dropped: readout_drops 0) and the frame
+  // count sent. Breaks tried: the count of dropped frames not kept -> the reason's count fails. Not caught here:
+  // receive_commands reading the whole message at once (recv_multipart), whose stall on an idle machine stays
+  // under the 0.5 s of readouts the queue holds at this size (the outside check's 3.5 s was 2M frames on a loaded
+  // one); a size that would show it costs the suite hundreds of MB.
+  io::server srv(options(io::run_mode::realtime));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  constexpr int kFrames = 1'000'000;
+  for (int i = 0; i < kFrames - 1; ++i) c.command_socket().send(zmq::const_buffer(nullptr, 0), zmq::send_flags::sndmore);
+  c.command_socket().send(zmq::const_buffer(nullptr, 0), zmq::send_flags::none);
+  const auto a = c.next_ack(60s);
+  REQUIRE(a);
+  CHECK(a->code == error_code::malformed);
+  // The first empty frame is taken as a REQ client's delimiter (part of the envelope): 999,999 after it.
+  CHECK_THAT(a->reason, Catch::Contains("this message had 999999 frames after the envelope"));
+  CHECK_FALSE(c.next_ack(300ms));  // exactly one ack
+  const auto p = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
+  REQUIRE(p);
+  CHECK(p->accepted);
+  srv.request_stop();
+  srv.wait();
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  CHECK(s->status.readout_drops == 0);
+}
+
+TEST_CASE("a subscription longer than 256 bytes drops that subscriber's connection; others keep their readouts",
+          "[server][e2e][limits]") {
+  // libzmq keeps a PUB socket's subscriptions in a trie, a node per byte, on the server's I/O thread: one 4 MiB
+  // subscription took the server to 418 MB and held its readouts back 2.5 s (an outside check, 2026-12-04). The PUB
+  // socket's ZMQ_MAXMSGSIZE (256 bytes) now drops such a peer. Reference: libzmq's documented ZMQ_MAXMSGSIZE
+  // behaviour (the peer is disconnected), seen through a socket monitor. Break tried: no maxmsgsize on the PUB
+  // socket -> no disconnection, this fails.
+  io::server srv(options(io::run_mode::realtime));
+  srv.start();
+  io::client good(srv.command_endpoint(), srv.pub_endpoint(),
+                  {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(good.sync_subscription(20s));
+  zmq::context_t ctx;
+  zmq::socket_t big(ctx, zmq::socket_type::sub);
+  REQUIRE(zmq_socket_monitor(big.handle(), "inproc://big-monitor", ZMQ_EVENT_DISCONNECTED) == 0);
+  zmq::socket_t monitor(ctx, zmq::socket_type::pair);
+  monitor.connect("inproc://big-monitor");
+  big.set(zmq::sockopt::subscribe, std::string(1000, 'r'));
+  big.connect(srv.pub_endpoint());
+  monitor.set(zmq::sockopt::rcvtimeo, 10000);
+  zmq::message_t event;
+  CHECK(monitor.recv(event));  // the first frame of a ZMQ_EVENT_DISCONNECTED event, or nothing within 10 s
+  // The other subscriber's stream runs on: readouts keep arriving after the big subscriber was dropped.
+  const auto got = collect_readouts(good, std::numeric_limits<std::int64_t>::max(), 1s);
+  CHECK(got.size() > 100);
+  big.close();
+  monitor.close();
+  srv.request_stop();
+  srv.wait();
+}
+
 TEST_CASE("every frame received before shutdown gets an ack", "[server][e2e][shutdown]") {
   io::server srv(options(io::run_mode::stepped));
   srv.start();

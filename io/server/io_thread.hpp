@@ -62,10 +62,21 @@ class io_thread {
     std::int64_t client_send_ns = 0, recv_ns = 0;
     std::vector<std::uint8_t> bytes;  // the command as received: published on topic "applied" once applied
   };
-  // Reads up to max_frames messages (all that are waiting when max_frames < 0).
-  // Up to max_frames frames (< 0: all waiting), stopping once budget_ns (> 0) of time has gone on them.
+  // Up to max_frames messages (< 0: all waiting), stopping once budget_ns (> 0) of time has gone on them.
   void receive_commands(int max_frames, std::int64_t budget_ns = 0);
   void handle_frames(std::vector<zmq::message_t>& frames);
+  // A message with more frames than a command has ([identity, (empty,) command]): its frames are read one at a time
+  // and dropped, at most until budget_ns from start_ns, and the rest on the next call, so that one message of
+  // millions of frames neither piles up here nor holds the readouts back; its one Malformed ack goes when its last
+  // frame has been read. Returns false while frames of it remain.
+  bool discard_long_message(std::int64_t start_ns, std::int64_t budget_ns);
+  struct long_message {
+    bool active = false;
+    std::vector<std::string> envelope;
+    std::size_t frames_after_envelope = 0;
+    std::int64_t recv_ns = 0;
+  };
+  long_message long_message_;
   void reply(const std::vector<std::string>& envelope, const ack_fields& ack, const server_info* info = nullptr);
   std::uint32_t current_epoch() const noexcept { return q_.epoch.load(std::memory_order_relaxed); }
   void drain_realtime_queues();
