@@ -78,7 +78,10 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
         return refuse(reason, "controller.refractory_us", static_cast<double>(p.refractory_us), "must be in [0, 3600000000] us");
       return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
     case controller_kind::pi_clamp:
-      if (!std::isfinite(p.target)) return refuse(reason, "controller.target", p.target, "must be finite");
+      // Bounded so that the integral of the error stays finite for any run (|e| dt summed over years): a target of
+      // -1.7e308 passed as finite, the integral reached -inf and 0 x -inf put NaN current into the network.
+      if (!std::isfinite(p.target) || std::fabs(p.target) > kMaxTarget)
+        return refuse(reason, "controller.target", p.target, "must be finite, in [-1e12, 1e12]");
       if (!std::isfinite(p.kp) || p.kp < 0.0) return refuse(reason, "controller.kp", p.kp, "must be finite and >= 0 (invert flips the sign)");
       if (!std::isfinite(p.ki_per_s) || p.ki_per_s < 0.0)
         return refuse(reason, "controller.ki_per_s", p.ki_per_s, "must be finite and >= 0 (invert flips the sign)");
@@ -246,7 +249,9 @@ void controller::respond(std::int64_t step_index, double feature, stimulator& st
 // u = kp e + ki integral(e) dt (e sign-flipped when invert), clamped to [output_min, output_max].
 // Conditional integration: while u is pinned at a bound and e pushes further into it, the integral holds,
 // so it never winds up and the loop leaves saturation as soon as e changes sign.
+// A feature that is not a finite number (a diverged model) leaves the output where it was: std::clamp passes NaN on.
 void controller::clamp(double feature, stimulator& stim) noexcept {
+  if (!std::isfinite(feature)) return;
   const double dt_s = static_cast<double>(sample_period_us_) * 1e-6;
   status_.error = p_.target - feature;
   const double e = p_.invert ? -status_.error : status_.error;
@@ -254,8 +259,8 @@ void controller::clamp(double feature, stimulator& stim) noexcept {
   const bool pushing_up = u_before >= p_.output_max && e > 0.0;
   const bool pushing_down = u_before <= p_.output_min && e < 0.0;
   if (!pushing_up && !pushing_down) status_.integral += e * dt_s;
-  const double u = p_.kp * e + p_.ki_per_s * status_.integral;
-  status_.output = std::clamp(u, p_.output_min, p_.output_max);
+  const double u = p_.kp * e + p_.ki_per_s * status_.integral;  // +-inf at worst (huge kp e): clamped below
+  status_.output = std::isnan(u) ? status_.output : std::clamp(u, p_.output_min, p_.output_max);
   status_.saturated = u >= p_.output_max || u <= p_.output_min;
   if (p_.output_min == p_.output_max) status_.saturated = true;
   stim.set_amplitude(p_.output_channel, status_.output);

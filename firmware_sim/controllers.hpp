@@ -45,6 +45,10 @@ struct schedule_entry {
   double amplitude = 0.0;
 };
 
+// The largest |target| of a PI clamp: far beyond any feature (rates in Hz, mV, nA), small enough that the integral of
+// the error stays finite for any run.
+inline constexpr double kMaxTarget = 1e12;
+
 struct controller_params {
   controller_kind kind = controller_kind::none;
   std::uint8_t sensing_channel = 0;
@@ -56,7 +60,7 @@ struct controller_params {
   double threshold = 0.0;
   bool rising = true;
   std::int64_t refractory_us = 100'000;
-  // pi_clamp
+  // pi_clamp (|target| <= kMaxTarget, in the feature's unit)
   double target = 0.0, kp = 0.0, ki_per_s = 0.0, output_min = 0.0, output_max = 0.0;
   bool invert = false;
   // phase_locked

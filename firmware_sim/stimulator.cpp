@@ -343,7 +343,9 @@ void stimulator::clear_all() noexcept {
 }
 
 void stimulator::set_amplitude(std::size_t channel, double amplitude) noexcept {
-  if (channel >= kChannels || !channels_[channel].loaded) return;
+  // The last guard before the current: a non-finite amplitude would pass every later comparison (NaN > bound is
+  // false) into the network. Controllers never send one; if one did, the channel keeps its amplitude.
+  if (channel >= kChannels || !channels_[channel].loaded || !std::isfinite(amplitude)) return;
   channel_state& c = channels_[channel];
   if (c.p.shape == waveform::pulse_train) {  // taken at the next pause between pulses (step_charge)
     c.amplitude_pending = true;

@@ -276,6 +276,32 @@ TEST_CASE("PI clamp anti-windup: the integral stops while saturated, and the loo
   }
 }
 
+TEST_CASE("PI clamp: a feature that is not a number holds the output, and no amplitude that is not a number reaches "
+          "a channel", "[device][controllers]") {
+  // An outside check (2026-12-04) programmed a clamp whose integral reached -inf: 0 x -inf = NaN, std::clamp passed
+  // it on, and NaN current went into the network with no safety event (NaN > bound is false). Its target is refused
+  // now (the validation case above); these are the guards behind that. The sensing channel holds a non-finite input
+  // (sensing.cpp), so the NaN sample is handed to the controller directly. Reference: the clamp's output stays in
+  // [output_min, output_max] at every sample (its contract), whatever the feature. Breaks tried: clamp() without
+  // its finite-feature check -> the output NaN; set_amplitude() without its check -> the channel's current NaN.
+  device_loop loop(sensing_1kHz(), pi_params(10.0));
+  plant brain;
+  for (std::int64_t k = 0; k < 1'000; ++k) loop.signal.set(brain.step(loop.step(k, 1)));
+  const double held = loop.ctl.status().output;
+  REQUIRE(held > 0.0);
+  sensed_sample nan_sample = loop.sense.last();
+  nan_sample.raw = nan_sample.filtered = std::nan("");
+  for (std::int64_t k = 1'000; k < 1'100; ++k) {
+    (void)loop.stim.currents_pA(k);
+    nan_sample.step = k;
+    loop.ctl.step(k, nan_sample, loop.stim);
+    REQUIRE(loop.ctl.status().output == held);
+  }
+  loop.stim.set_amplitude(1, std::nan(""));
+  (void)loop.stim.currents_pA(1'100);
+  CHECK(loop.stim.channel_current()[1] == Approx(held));
+}
+
 TEST_CASE("phase-locked: pulses land within 30 degrees of the target phase, once a cycle, delay compensated",
           "[device][controllers]") {
   // Reference: the phase of the synthetic 8 Hz sine at the step the pulse starts (0 at the upward
@@ -560,6 +586,9 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   add("controller.output_channel", pi, [](controller_params& c) { c.output_channel = 8; });
   add("controller.feature", pi, [](controller_params& c) { c.feature = static_cast<feature_kind>(4); });
   add("controller.target", pi, [](controller_params& c) { c.target = INFINITY; });
+  // Finite, but the integral of its error overflowed to -inf (an outside check, 2026-12-04): 1e12 is the bound.
+  add("controller.target", pi, [](controller_params& c) { c.target = -1.7e308; });
+  add("controller.target", pi, [](controller_params& c) { c.target = 1.0000001e12; });
   add("controller.kp", pi, [](controller_params& c) { c.kp = -1.0; });
   add("controller.ki_per_s", pi, [](controller_params& c) { c.ki_per_s = std::nan(""); });
   add("controller.output_min", pi, [](controller_params& c) { c.output_min = -INFINITY; });
