@@ -18,7 +18,8 @@ static_assert(kMaxTimeUs == 3'600'000'000, "update the \"3600000000\" in the rea
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
 
 // "field = value: allowed", the value in its shortest round-trip form; no allocation.
-std::string_view refuse(reason_text& reason, const char* field, double value, const char* allowed) noexcept {
+template <class T>
+std::string_view refuse(reason_text& reason, const char* field, T value, const char* allowed) noexcept {
   return detail::field_reason(reason, field, value, allowed);
 }
 
@@ -44,21 +45,21 @@ std::string_view check_output_at(const controller_params& p, double amplitude, c
   reason_text inner{};
   const std::string_view why = validate(p.output_site, at, layout, inner);
   if (why.empty()) return {};
-  const int n = std::snprintf(reason.data(), reason.size(), "controller.%s = %g refused: %.*s", which, amplitude,
-                              static_cast<int>(why.size()), why.data());
-  return {reason.data(), static_cast<std::size_t>(std::clamp(n, 0, static_cast<int>(reason.size()) - 1))};
+  detail::text_builder t(reason);  // the amplitude exactly (%g printed 1000.0001 as 1000)
+  t << "controller." << which << " = " << amplitude << " refused: " << why;
+  return t.view();
 }
 
 std::string_view validate_schedule(const controller_params& p, const stimulator_layout& layout,
                                    reason_text& reason) noexcept {
   if (p.n_schedule < 1 || p.n_schedule > kMaxSchedule)
     return refuse(reason, "controller.n_schedule", p.n_schedule, "must be in [1, 16]");
-  if (!in_time_range(p.period_us)) return refuse(reason, "controller.period_us", static_cast<double>(p.period_us), "must be in [0, 3600000000] us");
+  if (!in_time_range(p.period_us)) return refuse(reason, "controller.period_us", p.period_us, "must be in [0, 3600000000] us");
   for (std::uint32_t i = 0; i < p.n_schedule; ++i) {
     const schedule_entry& e = p.schedule[i];
     if (!in_time_range(e.start_us) || (i > 0 && e.start_us <= p.schedule[i - 1].start_us) ||
         (p.period_us > 0 && e.start_us >= p.period_us))
-      return refuse(reason, "controller.schedule.start_us", static_cast<double>(e.start_us),
+      return refuse(reason, "controller.schedule.start_us", e.start_us,
                     "must increase from entry to entry, >= 0 and < period_us when it repeats");
     if (!std::isfinite(e.amplitude))
       return refuse(reason, "controller.schedule.amplitude", e.amplitude, "must be finite");
@@ -75,7 +76,7 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
     case controller_kind::responsive:
       if (!std::isfinite(p.threshold)) return refuse(reason, "controller.threshold", p.threshold, "must be finite");
       if (!in_time_range(p.refractory_us))
-        return refuse(reason, "controller.refractory_us", static_cast<double>(p.refractory_us), "must be in [0, 3600000000] us");
+        return refuse(reason, "controller.refractory_us", p.refractory_us, "must be in [0, 3600000000] us");
       return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
     case controller_kind::pi_clamp:
       // Bounded so that the integral of the error stays finite for any run (|e| dt summed over years): a target of
@@ -94,15 +95,15 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
       if (!std::isfinite(p.target_phase_deg) || p.target_phase_deg < 0.0 || p.target_phase_deg >= 360.0)
         return refuse(reason, "controller.target_phase_deg", p.target_phase_deg, "must be in [0, 360) degrees");
       if (!in_time_range(p.min_interval_us))
-        return refuse(reason, "controller.min_interval_us", static_cast<double>(p.min_interval_us), "must be in [0, 3600000000] us");
+        return refuse(reason, "controller.min_interval_us", p.min_interval_us, "must be in [0, 3600000000] us");
       if (p.loop_delay_us < 0 || p.loop_delay_us > 10'000'000)
-        return refuse(reason, "controller.loop_delay_us", static_cast<double>(p.loop_delay_us), "must be in [0, 10000000] us");
+        return refuse(reason, "controller.loop_delay_us", p.loop_delay_us, "must be in [0, 10000000] us");
       return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
     case controller_kind::external:
       if (p.timeout_us <= 0 || p.timeout_us > kMaxTimeUs)
-        return refuse(reason, "controller.timeout_us", static_cast<double>(p.timeout_us), "must be in (0, 3600000000] us");
+        return refuse(reason, "controller.timeout_us", p.timeout_us, "must be in (0, 3600000000] us");
       if (!in_time_range(p.ramp_down_us))
-        return refuse(reason, "controller.ramp_down_us", static_cast<double>(p.ramp_down_us), "must be in [0, 3600000000] us");
+        return refuse(reason, "controller.ramp_down_us", p.ramp_down_us, "must be in [0, 3600000000] us");
       return {};  // its outputs arrive as commands, each validated on arrival
   }
   return {};

@@ -18,7 +18,8 @@ namespace {
 constexpr double kUsPerS = 1e6;
 
 // "field = value: allowed", the value in its shortest round-trip form; no allocation.
-std::string_view refuse(reason_text& reason, const char* field, double value, const char* allowed) noexcept {
+template <class T>
+std::string_view refuse(reason_text& reason, const char* field, T value, const char* allowed) noexcept {
   return detail::field_reason(reason, field, value, allowed);
 }
 
@@ -88,7 +89,7 @@ std::string_view validate(const sensing_params& p, const stimulator_layout& layo
   if (!std::isfinite(p.artifact_gain_per_mV))
     return refuse(reason, "sensing.artifact_gain_per_mV", p.artifact_gain_per_mV, "must be finite");
   if (p.blanking_us < 0 || p.blanking_us > 10'000'000)
-    return refuse(reason, "sensing.blanking_us", static_cast<double>(p.blanking_us), "must be in [0, 10000000] us");
+    return refuse(reason, "sensing.blanking_us", p.blanking_us, "must be in [0, 10000000] us");
   if (!std::isfinite(p.band_high_Hz) || p.band_high_Hz < 0.0 || p.band_high_Hz >= p.sample_rate_Hz / 2.0)
     return refuse(reason, "sensing.band_high_Hz", p.band_high_Hz, "must be 0 (no band-pass) or in (band_low_Hz, Nyquist) Hz");
   if (p.band_high_Hz > 0.0 && (!std::isfinite(p.band_low_Hz) || p.band_low_Hz <= 0.0 || p.band_low_Hz >= p.band_high_Hz))
@@ -96,7 +97,7 @@ std::string_view validate(const sensing_params& p, const stimulator_layout& layo
   if (!std::isfinite(p.rms_window_ms) || p.rms_window_ms * 1e-3 * p.sample_rate_Hz < 1.0 || p.rms_window_ms > 60'000.0)
     return refuse(reason, "sensing.rms_window_ms", p.rms_window_ms, "must span at least one sample and at most 60000 ms");
   if (layout.electrodes.size() > kMaxElectrodes)
-    return refuse(reason, "device.electrodes", static_cast<double>(layout.electrodes.size()), "at most 8 electrodes");
+    return refuse(reason, "device.electrodes", layout.electrodes.size(), "at most 8 electrodes");
   return {};
 }
 

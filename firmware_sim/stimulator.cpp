@@ -23,12 +23,14 @@ const site kNoSite{};
 const program kNoProgram{};
 
 // "field = value: must be ..." ; the value printed exactly.
-std::string_view fail(reason_text& reason, const char* field, double value, const char* range) noexcept {
+template <class T>
+std::string_view fail(reason_text& reason, const char* field, T value, const char* range) noexcept {
   return detail::field_reason(reason, field, value, range);
 }
 
-std::string_view fail_range(reason_text& reason, const char* field, double value, const char* open,
-                            double low, double high, const char* close_and_unit) noexcept {
+template <class T>
+std::string_view fail_range(reason_text& reason, const char* field, T value, const char* open, double low, double high,
+                            const char* close_and_unit) noexcept {
   text t(reason);
   t << field << " = " << value << ": must be in " << open << low << ", " << high << close_and_unit;
   return t.view();
@@ -58,8 +60,8 @@ std::string_view validate_site(const site& s, const program& p, const stimulator
     case site_kind::electrode:
       if (s.electrode >= layout.electrodes.size()) {
         text t(reason);
-        t << "site.electrode = " << static_cast<double>(s.electrode) << ": must be below the number of electrodes ("
-          << static_cast<double>(layout.electrodes.size()) << ")";
+        t << "site.electrode = " << s.electrode << ": must be below the number of electrodes ("
+          << layout.electrodes.size() << ")";
         return t.view();
       }
       // A monophasic pulse leaves its whole charge in the tissue: only direct (model) sites may use it.
@@ -73,22 +75,22 @@ std::string_view validate_site(const site& s, const program& p, const stimulator
 std::string_view validate_timing(const program& p, reason_text& reason) noexcept {
   constexpr double kMax = static_cast<double>(kMaxTimeUs);
   if (!in_time_range(p.delay_us))
-    return fail_range(reason, "program.delay_us", static_cast<double>(p.delay_us), "[", 0, kMax, "] us");
+    return fail_range(reason, "program.delay_us", p.delay_us, "[", 0, kMax, "] us");
   if (!in_time_range(p.duration_us))
-    return fail_range(reason, "program.duration_us", static_cast<double>(p.duration_us), "[", 0, kMax,
+    return fail_range(reason, "program.duration_us", p.duration_us, "[", 0, kMax,
                       "] us (0: no end)");
   if (p.shape == waveform::pulse_train) return {};  // ramps apply to dc, sine and arbitrary only
   if (!in_time_range(p.ramp_up_us))
-    return fail_range(reason, "program.ramp_up_us", static_cast<double>(p.ramp_up_us), "[", 0, kMax, "] us");
+    return fail_range(reason, "program.ramp_up_us", p.ramp_up_us, "[", 0, kMax, "] us");
   if (!in_time_range(p.ramp_down_us))
-    return fail_range(reason, "program.ramp_down_us", static_cast<double>(p.ramp_down_us), "[", 0, kMax, "] us");
+    return fail_range(reason, "program.ramp_down_us", p.ramp_down_us, "[", 0, kMax, "] us");
   if (p.ramp_down_us > 0 && p.duration_us == 0)
-    return fail(reason, "program.ramp_down_us", static_cast<double>(p.ramp_down_us),
+    return fail(reason, "program.ramp_down_us", p.ramp_down_us,
                 "needs duration_us > 0 (it ends the program)");
   if (p.duration_us > 0 && p.ramp_up_us + p.ramp_down_us > p.duration_us) {
     text t(reason);
-    t << "program.ramp_up_us + ramp_down_us = " << static_cast<double>(p.ramp_up_us + p.ramp_down_us)
-      << ": must be <= duration_us (" << static_cast<double>(p.duration_us) << " us)";
+    t << "program.ramp_up_us + ramp_down_us = " << p.ramp_up_us + p.ramp_down_us
+      << ": must be <= duration_us (" << p.duration_us << " us)";
     return t.view();
   }
   return {};
@@ -106,7 +108,7 @@ std::string_view validate_pulse_duration(const program& p, reason_text& reason) 
   const double q = program_charge(endless, 0, p.duration_us);
   if (q != 0.0) {
     text t(reason);
-    t << "program.duration_us = " << static_cast<double>(p.duration_us)
+    t << "program.duration_us = " << p.duration_us
       << ": ends inside a biphasic pulse (it would leave " << q
       << " us x amplitude of unbalanced charge); end the train between pulses";
     return t.view();
@@ -129,7 +131,7 @@ std::string_view validate_pulses(const program& p, reason_text& reason) noexcept
   const double extent_us = p.biphasic ? 2.0 * p.phase_width_us + p.interphase_gap_us : 1.0 * p.phase_width_us;
   if (extent_us > spacing_us) {
     text t(reason);
-    t << "program.phase_width_us = " << static_cast<double>(p.phase_width_us) << ": the pulse ("
+    t << "program.phase_width_us = " << p.phase_width_us << ": the pulse ("
       << (p.biphasic ? "2 phases + gap = " : "") << extent_us << " us) must fit in its period (" << spacing_us
       << " us at " << p.frequency_Hz << " Hz)";
     return t.view();
@@ -140,14 +142,14 @@ std::string_view validate_pulses(const program& p, reason_text& reason) noexcept
     return validate_pulse_duration(p, reason);
   }
   if (p.burst_period_us <= 0 || p.burst_period_us > kMaxTimeUs)
-    return fail_range(reason, "program.burst_period_us", static_cast<double>(p.burst_period_us), "(", 0,
+    return fail_range(reason, "program.burst_period_us", p.burst_period_us, "(", 0,
                       static_cast<double>(kMaxTimeUs), "] us (needed when pulses_per_burst > 0)");
   const double burst_us =
       static_cast<double>(std::llround((p.pulses_per_burst - 1.0) * 1e6 / p.frequency_Hz)) + extent_us;
-  if (burst_us > static_cast<double>(p.burst_period_us)) {
+  if (burst_us > p.burst_period_us) {
     text t(reason);
-    t << "program.burst_period_us = " << static_cast<double>(p.burst_period_us) << ": must hold the burst ("
-      << static_cast<double>(p.pulses_per_burst) << " pulses = " << burst_us << " us)";
+    t << "program.burst_period_us = " << p.burst_period_us << ": must hold the burst ("
+      << p.pulses_per_burst << " pulses = " << burst_us << " us)";
     return t.view();
   }
   return validate_pulse_duration(p, reason);
@@ -183,7 +185,7 @@ std::string_view validate_program(const program& p, reason_text& reason) noexcep
     for (std::uint32_t i = 0; i < w.n_samples; ++i) {
       if (!std::isfinite(w.samples[i])) {
         text t(reason);
-        t << "program.wave.samples[" << static_cast<double>(i) << "] = " << static_cast<double>(w.samples[i])
+        t << "program.wave.samples[" << i << "] = " << static_cast<double>(w.samples[i])
           << ": must be finite";
         return t.view();
       }

@@ -1,11 +1,13 @@
 #pragma once
 // Internal to firmware_sim: builds a reason into a fixed buffer (reason_text) without allocating. Numbers are
 // printed in their shortest round-trip form (std::to_chars), so a reason never hides the value that broke a
-// limit behind rounding: 200.0001 prints as 200.0001, not 200.
+// limit behind rounding: 200.0001 prints as 200.0001, not 200; integers as integers (an int64 of 2^63 - 1 printed
+// through a double read 9223372036854775808).
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #include "firmware_sim/safety.hpp"
 
@@ -26,7 +28,9 @@ class text_builder {
     used_ += n;
     return *this;
   }
-  text_builder& operator<<(double v) noexcept {
+  template <class T>
+    requires std::is_arithmetic_v<T> && (!std::is_same_v<T, bool>)
+  text_builder& operator<<(T v) noexcept {
     const auto r = std::to_chars(buf_.data() + used_, buf_.data() + used_ + room(), v);
     if (r.ec == std::errc{}) used_ = static_cast<std::size_t>(r.ptr - buf_.data());
     return *this;
@@ -40,7 +44,8 @@ class text_builder {
 };
 
 // "field = value: allowed", the form of every range refusal.
-inline std::string_view field_reason(reason_text& reason, const char* field, double value, const char* allowed) noexcept {
+template <class T>
+std::string_view field_reason(reason_text& reason, const char* field, T value, const char* allowed) noexcept {
   text_builder t(reason);
   t << field << " = " << value << ": " << allowed;
   return t.view();

@@ -485,6 +485,22 @@ TEST_CASE("numbers in reasons are printed exactly (shortest round trip)", "[code
   CHECK_THAT(decode(bytes_of(rate)).reason, Catch::Contains("rate_hz = 200.0001"));
   const io::decoded_command p = decode(set_parameter_bytes("stream.readout_every", 1000.000001));
   CHECK_THAT(p.reason, Catch::Contains("stream.readout_every = 1000.000001"));
+  // An outside check (2026-12-04): delay_ms = 1e30 was converted past int64 (undefined) and refused as
+  // "program.delay_us = -9223372036854775808"; an int64 field of 2^63 - 1 read 9223372036854775808 (printed through
+  // a double). Breaks tried: the ms range checks removed -> the negative number; text_builder without its integer
+  // overload -> ...808.
+  flatbuffers::FlatBufferBuilder b;
+  const auto body =
+      io::proto::CreateSetStimulation(b, 1, 0, io::proto::Waveform::Dc, 10.0f, 0.0f, 0.0f, false, 1e30f, 0.0f);
+  const auto cmd = io::proto::CreateCommand(b, 5, 0, io::proto::CommandBody::SetStimulation, body.Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+  const auto span = b.GetBufferSpan();
+  const io::decoded_command far = decode({span.begin(), span.end()});
+  CHECK_FALSE(far.ok);
+  CHECK_THAT(far.reason, Catch::StartsWith("delay_ms = 1.0000000150474662e+30: must be in [0, 3.6e6] ms"));
+  command late = stim_command();
+  late.program.delay_us = std::numeric_limits<std::int64_t>::max();
+  CHECK_THAT(decode(bytes_of(late)).reason, Catch::Contains("program.delay_us = 9223372036854775807: must be in"));
 }
 
 TEST_CASE("non-finite values are refused in every field, whether the waveform or site uses it or not",

@@ -638,6 +638,8 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   controller_params over = pi;
   over.output_max = 5000.0;
   CHECK(why(over).find("5000") != std::string::npos);
+  over.output_max = 1000.0001;  // printed exactly (it read "output_max = 1000 refused" with %g: an outside check)
+  CHECK(why(over).rfind("controller.output_max = 1000.0001 refused: ", 0) == 0);
   CHECK(why(controller_params{}).empty());  // kind none: nothing to run
 }
 

@@ -164,7 +164,16 @@ bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& lim
   const auto shape = static_cast<int>(s.waveform());
   if (shape < 0 || shape > 2)
     return fail(d, out_of_range("waveform", shape, "must be Dc (0), Sine (1) or PulseTrain (2)"));
-  const auto to_us = [](float ms) { return std::isfinite(ms) ? std::llround(static_cast<double>(ms) * 1000.0) : -1; };
+  // -1 (refused below) beyond an hour's worth: llround of a value past int64 is undefined (delay_ms = 1e30 came out
+  // as program.delay_us = -9223372036854775808, a number the client never sent).
+  const auto to_us = [](float ms) {
+    return std::isfinite(ms) && std::fabs(ms) <= 1e7f ? std::llround(static_cast<double>(ms) * 1000.0) : -1LL;
+  };
+  // Named in the command's own fields and units (ms), before the program's (us) checks see them.
+  if (!(s.delay_ms() >= 0.0f && s.delay_ms() <= 3.6e6f))
+    return fail(d, out_of_range("delay_ms", s.delay_ms(), "must be in [0, 3.6e6] ms"));
+  if (!(s.duration_ms() >= 0.0f && s.duration_ms() <= 3.6e6f))
+    return fail(d, out_of_range("duration_ms", s.duration_ms(), "must be 0 (no end) or in [0.001, 3.6e6] ms"));
   firmware_sim::program& p = c.program;
   p = {};
   p.shape = static_cast<firmware_sim::waveform>(shape);
