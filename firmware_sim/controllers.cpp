@@ -53,7 +53,7 @@ std::string_view check_output_at(const controller_params& p, double amplitude, c
 std::string_view validate_schedule(const controller_params& p, const stimulator_layout& layout,
                                    reason_text& reason) noexcept {
   if (p.n_schedule < 1 || p.n_schedule > kMaxSchedule)
-    return refuse(reason, "controller.n_schedule", p.n_schedule, "must be in [1, 16]");
+    return refuse(reason, "controller.schedule (count)", p.n_schedule, "must be in [1, 16]");
   if (!in_time_range(p.period_us)) return refuse(reason, "controller.period_us", p.period_us, "must be in [0, 3600000000] us");
   for (std::uint32_t i = 0; i < p.n_schedule; ++i) {
     const schedule_entry& e = p.schedule[i];
@@ -120,7 +120,7 @@ std::string_view validate(const controller_params& p, const stimulator_layout& l
   if (reads_sensing(p.kind) && p.sensing_channel >= n_sensing)
     return refuse(reason, "controller.sensing_channel", p.sensing_channel, "must name a configured sensing channel");
   if (p.output_channel >= stimulator::kChannels)
-    return refuse(reason, "controller.output_channel", p.output_channel, "must be in [0, 8)");
+    return refuse(reason, "controller.output.channel", p.output_channel, "must be in [0, 8)");
   if (static_cast<unsigned>(p.feature) > static_cast<unsigned>(feature_kind::envelope))
     return refuse(reason, "controller.feature", static_cast<unsigned>(p.feature), "must be 0..3 (raw, filtered, rms, envelope)");
   return validate_kind_fields(p, layout, reason);

@@ -65,8 +65,12 @@ std::string_view validate_site(const site& s, const program& p, const stimulator
         return t.view();
       }
       // A monophasic pulse leaves its whole charge in the tissue: only direct (model) sites may use it.
-      if (p.shape == waveform::pulse_train && !p.biphasic)
-        return fail(reason, "program.biphasic", 0, "must be true at an electrode (monophasic: direct sites only)");
+      if (p.shape == waveform::pulse_train && !p.biphasic) {  // named as the wire names it (SetPrograms' monophasic)
+        text t(reason);
+        t << "program.monophasic = true: refused at an electrode (a monophasic pulse leaves its charge in the tissue; "
+             "direct sites only)";
+        return t.view();
+      }
       break;
   }
   return {};
@@ -123,7 +127,7 @@ std::string_view validate_pulses(const program& p, reason_text& reason) noexcept
   // burst "fit" its period, overflowed burst arithmetic (UB) or looped for ever in first_pulse_at_or_after
   // (found by fuzz/fuzz_command and fuzz/fuzz_program).
   if (p.frequency_Hz < kMinPulseFrequencyHz)
-    return fail_range(reason, "program.frequency_Hz", p.frequency_Hz, "[", kMinPulseFrequencyHz, kMaxFrequencyHz,
+    return fail_range(reason, "program.frequency_hz", p.frequency_Hz, "[", kMinPulseFrequencyHz, kMaxFrequencyHz,
                       "] Hz for a pulse train (a pulse period of at most an hour)");
   const double period_us = 1e6 / p.frequency_Hz;
   // Pulse n starts at llround(n period): consecutive starts are at least floor(period) apart.
@@ -162,30 +166,30 @@ std::string_view validate_program(const program& p, reason_text& reason) noexcep
   if (!std::isfinite(p.amplitude)) return fail(reason, "program.amplitude", p.amplitude, "must be finite");
   if (!std::isfinite(p.offset)) return fail(reason, "program.offset", p.offset, "must be finite");
   if (!std::isfinite(p.phase_deg)) return fail(reason, "program.phase_deg", p.phase_deg, "must be finite");
-  if (!std::isfinite(p.frequency_Hz)) return fail(reason, "program.frequency_Hz", p.frequency_Hz, "must be finite");
+  if (!std::isfinite(p.frequency_Hz)) return fail(reason, "program.frequency_hz", p.frequency_Hz, "must be finite");
   if (p.offset != 0.0 && p.shape == waveform::pulse_train)
     return fail(reason, "program.offset", p.offset, "must be 0 for a pulse train (no offset)");
   if (p.shape == waveform::sine || p.shape == waveform::pulse_train) {
     if (p.frequency_Hz <= 0 || p.frequency_Hz > kMaxFrequencyHz)
-      return fail_range(reason, "program.frequency_Hz", p.frequency_Hz, "(", 0, kMaxFrequencyHz,
+      return fail_range(reason, "program.frequency_hz", p.frequency_Hz, "(", 0, kMaxFrequencyHz,
                         "] Hz for sine and pulse train");
   }
   if (const auto why = validate_timing(p, reason); !why.empty()) return why;
   if (p.shape == waveform::pulse_train) return validate_pulses(p, reason);
   if (p.shape == waveform::noise && (p.wave.sample_period_us < 1 || p.wave.sample_period_us > 1'000'000))
-    return fail_range(reason, "program.wave.sample_period_us (noise hold)", p.wave.sample_period_us, "[", 1, 1e6, "] us");
+    return fail_range(reason, "program.sample_period_us (noise hold)", p.wave.sample_period_us, "[", 1, 1e6, "] us");
   if (p.shape == waveform::arbitrary) {
     const arbitrary_waveform& w = p.wave;
     if (w.n_samples < 1 || w.n_samples > kMaxWaveformSamples)
-      return fail_range(reason, "program.wave.n_samples", w.n_samples, "[", 1,
+      return fail_range(reason, "program.samples (count)", w.n_samples, "[", 1,
                         static_cast<double>(kMaxWaveformSamples), "]");
     if (w.sample_period_us < 1 || w.sample_period_us > kMaxTimeUs / kMaxWaveformSamples)
-      return fail_range(reason, "program.wave.sample_period_us", w.sample_period_us, "[", 1,
+      return fail_range(reason, "program.sample_period_us", w.sample_period_us, "[", 1,
                         static_cast<double>(kMaxTimeUs / kMaxWaveformSamples), "] us");
     for (std::uint32_t i = 0; i < w.n_samples; ++i) {
       if (!std::isfinite(w.samples[i])) {
         text t(reason);
-        t << "program.wave.samples[" << i << "] = " << static_cast<double>(w.samples[i])
+        t << "program.samples[" << i << "] = " << static_cast<double>(w.samples[i])
           << ": must be finite";
         return t.view();
       }

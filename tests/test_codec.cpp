@@ -511,7 +511,7 @@ TEST_CASE("non-finite values are refused in every field, whether the waveform or
   dc.program.frequency_Hz = nan;
   io::decoded_command d = decode(bytes_of(dc));
   CHECK(d.code == error_code::out_of_range);
-  CHECK_THAT(d.reason, Catch::Contains("frequency_Hz = nan"));
+  CHECK_THAT(d.reason, Catch::Contains("frequency_hz = nan"));
 
   // The first form of the command (SetStimulation, float fields) likewise, in a field DC does not use.
   {

@@ -583,7 +583,7 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   auto add = [&](const char* field, controller_params c, auto spoil) { spoil(c); cases.push_back({field, c}); };
   add("controller.kind", pi, [](controller_params& c) { c.kind = static_cast<controller_kind>(7); });
   add("controller.sensing_channel", pi, [](controller_params& c) { c.sensing_channel = 2; });
-  add("controller.output_channel", pi, [](controller_params& c) { c.output_channel = 8; });
+  add("controller.output.channel", pi, [](controller_params& c) { c.output_channel = 8; });
   add("controller.feature", pi, [](controller_params& c) { c.feature = static_cast<feature_kind>(4); });
   add("controller.target", pi, [](controller_params& c) { c.target = INFINITY; });
   // Finite, but the integral of its error overflowed to -inf (an outside check, 2026-12-04): 1e12 is the bound.
@@ -622,8 +622,8 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   open.schedule[1] = {1000, 20.0};
   open.n_schedule = 2;
   CHECK(why(open).empty());
-  add("controller.n_schedule", open, [](controller_params& c) { c.n_schedule = 0; });
-  add("controller.n_schedule", open, [](controller_params& c) { c.n_schedule = 17; });
+  add("controller.schedule (count)", open, [](controller_params& c) { c.n_schedule = 0; });
+  add("controller.schedule (count)", open, [](controller_params& c) { c.n_schedule = 17; });
   add("controller.period_us", open, [](controller_params& c) { c.period_us = -1; });
   add("controller.schedule.start_us", open, [](controller_params& c) { c.schedule[1].start_us = 0; });
   add("controller.schedule.start_us", open, [](controller_params& c) { c.period_us = 1000; });

@@ -220,9 +220,9 @@ TEST_CASE("invalid programs are refused with the field, its value and the allowe
   CHECK_THAT(why(p), Catch::Contains("program.duration_us = -10"));
   p = dc(1.0);
   p.shape = waveform::sine;
-  CHECK_THAT(why(p), Catch::Contains("program.frequency_Hz = 0"));
+  CHECK_THAT(why(p), Catch::Contains("program.frequency_hz = 0"));
   p.frequency_Hz = 2000;
-  CHECK_THAT(why(p), Catch::Contains("program.frequency_Hz = 2000"));
+  CHECK_THAT(why(p), Catch::Contains("program.frequency_hz = 2000"));
   p.shape = waveform::pulse_train;
   p.frequency_Hz = 100;
   p.biphasic = false;
@@ -265,7 +265,7 @@ TEST_CASE("fuzzer regressions: extreme sine phases and frequencies stay finite, 
   firmware_sim::stimulator_layout layout;
   firmware_sim::reason_text reason;
   train.frequency_Hz = 4.9406564584124654e-324;  // llround(n * 1e6 / f) left int64: an endless loop
-  CHECK(std::string(firmware_sim::validate(direct, train, layout, reason)).rfind("program.frequency_Hz", 0) == 0);
+  CHECK(std::string(firmware_sim::validate(direct, train, layout, reason)).rfind("program.frequency_hz", 0) == 0);
   train.frequency_Hz = 1.0 / 3599.0;  // a pulse period just under an hour: accepted
   CHECK(firmware_sim::validate(direct, train, layout, reason).empty());
 

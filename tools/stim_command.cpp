@@ -251,8 +251,10 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--pulse-width", o->pulse_width_ms, "pulses: width of one phase (ms; exact to 1 us)");
   cmd->add_option("--gap-us", o->gap_us, "pulses: interphase gap (us)")->capture_default_str();
   CLI::Option* biphasic =
-      cmd->add_flag("--biphasic", o->biphasic, "pulses on a direct site: each pulse followed by its opposite");
-  cmd->add_flag("--monophasic", o->monophasic, "pulses on an electrode: one phase only (refused by the safety limits unless allowed)")
+      cmd->add_flag("--biphasic", o->biphasic, "pulses on a direct site: each pulse followed by its opposite (at an "
+                                               "electrode pulses are always biphasic)");
+  cmd->add_flag("--monophasic", o->monophasic, "one phase per pulse: the default on a direct site; at an electrode the "
+                                               "device refuses it (a monophasic pulse leaves its charge in the tissue)")
       ->excludes(biphasic);
   cmd->add_flag("--anodic-first", o->anodic_first, "pulses on an electrode: positive phase first");
   cmd->add_option("--pulses-per-burst", o->pulses_per_burst, "pulses: pulses in a burst (0 = continuous)")->capture_default_str();
