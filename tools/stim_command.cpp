@@ -107,6 +107,13 @@ firmware_sim::feature_kind feature_of(const std::string& f) {
 }
 
 io::command build_controller(const stim_options& o) {
+  // Like --amplitude for dc: a controller whose output settings were forgotten is accepted by the device and does
+  // nothing (a PI clamp bounded to [0, 0], a responsive burst of 0): refused here, naming what it needs.
+  if (o.kind == "pi_clamp" && o.output_min == 0 && o.output_max == 0)
+    throw CLI::ValidationError("--output-max", "pi_clamp needs --output-max (and --output-min below 0 if it may "
+                                               "draw negative current): its output is clamped to [min, max]");
+  if ((o.kind == "responsive" || o.kind == "phase_locked") && !o.amplitude)
+    throw CLI::ValidationError("--amplitude", o.kind + " needs --amplitude: the amplitude of the program it fires");
   io::command c;
   c.kind = io::command_kind::set_controller;
   c.channel = static_cast<std::uint8_t>(o.slot);

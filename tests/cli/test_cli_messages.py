@@ -372,6 +372,15 @@ class InputRefused(unittest.TestCase):
         e = self.refused("stim", "pulses", "--amplitude", "1", "--frequency", "10", "--pulse-width", "0.1",
                          "--biphasic", "--monophasic", "--commands", "tcp://127.0.0.1:1")
         self.assertIn("--biphasic excludes --monophasic", e)
+        # A controller whose output settings were forgotten: accepted and doing nothing (a PI clamp bounded to [0, 0],
+        # a responsive burst of 0 pA: a third outside check, 2026-12-04). Break tried: build_controller without its
+        # checks -> the commands go to the (absent) server and these messages are not there.
+        e = self.refused("stim", "controller", "--kind", "pi_clamp", "--target", "5", "--kp", "5", "--commands",
+                         "tcp://127.0.0.1:1")
+        self.assertIn("pi_clamp needs --output-max", e)
+        e = self.refused("stim", "controller", "--kind", "responsive", "--threshold", "6", "--commands",
+                         "tcp://127.0.0.1:1")
+        self.assertIn("responsive needs --amplitude", e)
 
     def test_fit_tf_refuses_what_it_cannot_fit(self):
         # It wrote an all-zero coefficient table and exited 0.
