@@ -70,9 +70,14 @@ def main(argv=None):
     a = rec.arrays()
     t = (a["t_ms"] - a["t_ms"][0]) / 1000 + 1e-3
     target = np.array(ctrl.targets)
-    for lo, hi in [(args.start + 0.7, args.step_at), (args.step_at + 0.7, args.duration)]:
+    # The settled part of each target's span, within the run (a window past --duration reported a span never run).
+    windows = [(args.start + 0.7, min(args.step_at, args.duration)), (args.step_at + 0.7, args.duration)]
+    if not any(lo < hi for lo, hi in windows):
+        print(f"  no settled window in {args.duration:g} s (each starts 0.7 s after the controller or the target "
+              "step): run longer for a summary")
+    for lo, hi in windows:
         sel = (t >= lo) & (t < hi)
-        if sel.any():
+        if lo < hi and sel.any():
             print(f"  {lo:.1f}-{hi:.1f} s: target {target[sel].mean():.2f} Hz, exc rate {a['rate_exc_Hz'][sel].mean():.2f}"
                   f" Hz, stimulation {a['i_stim_exc_pA'][sel].mean():.1f} pA")
     if args.out:
