@@ -114,6 +114,14 @@ double mean_column(const std::vector<float>& pairs, std::size_t column, std::siz
   return n ? sum / static_cast<double>(n) : 0.0;
 }
 
+// The overrides as "key=value" (a labelled one, io::labelled_override, without its label): summary.json's record of
+// what the run changed, as --set would give it.
+std::vector<std::string> as_set(const std::vector<std::string>& overrides) {
+  std::vector<std::string> out;
+  for (const std::string& o : overrides) out.push_back(o.substr(o.find(io::kOptionMark) + 1));  // npos + 1 = 0
+  return out;
+}
+
 // Sums a per-process count over every process (exactly: integers below 2^53), or returns it alone.
 double sum_over_ranks(engine::process_exchange* across, double local) {
   if (!across) return local;
@@ -292,7 +300,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
   const std::size_t half = ticks / 2;
   nlohmann::json summary = {
       {"config", o.config},
-      {"overrides", o.overrides},
+      {"overrides", as_set(o.overrides)},
       {"seed", params.simulation.seed},
       {"threads", params.simulation.threads},
       {"ranks", across ? across->n_ranks() : 1u},
@@ -397,12 +405,19 @@ int run_sweep(const simulate_options& o) {
     std::snprintf(name, sizeof name, "point_%03zu", i);
     return std::string(name);
   };
-  // Every point's config is loaded (and so validated) before any run starts, on every rank.
-  for (const auto& point : points) {
+  // A point's overrides labelled with the option that gave them: a refusal names "--sweep KEY = VALUE", not a --set
+  // the user did not type.
+  auto point_overrides = [&](std::size_t i) {
     std::vector<std::string> overrides = o.overrides;
-    overrides.insert(overrides.end(), point.begin(), point.end());
-    io::load_config(o.config, overrides);
-  }
+    for (const std::string& text : points[i]) {
+      const std::size_t eq = text.find('=');
+      const std::string key = text.substr(0, eq), value = text.substr(eq + 1);
+      overrides.push_back(io::labelled_override("--sweep " + key + " = " + value, key, value));
+    }
+    return overrides;
+  };
+  // Every point's config is loaded (and so validated) before any run starts, on every rank.
+  for (std::size_t i = 0; i < points.size(); ++i) io::load_config(o.config, point_overrides(i));
   const std::filesystem::path out(o.out_dir);
   const auto step = static_cast<std::size_t>(ranks);
   // This rank's point folders before any of its points runs: a bad one fails now, not after the points before it.
@@ -424,7 +439,7 @@ int run_sweep(const simulate_options& o) {
     one.sweep.clear();
     one.split_over_ranks = false;
     one.out_dir = (out / point_dir(i)).string();
-    one.overrides.insert(one.overrides.end(), points[i].begin(), points[i].end());
+    one.overrides = point_overrides(i);
     if (const int rc = run_simulate(one); rc != 0) return rc;
   }
   return 0;

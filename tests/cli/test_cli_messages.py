@@ -462,6 +462,11 @@ class InputRefused(unittest.TestCase):
             with self.subTest(option=option[0]):
                 e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", axis, *option, code=1)
                 self.assertIn(f"--sweep {axis.split('=')[0]} and {' '.join(option)} give the same key", e)
+        # A bad value on an axis was named as a --set the user had not typed (a third outside check, 2026-12-04).
+        # Break tried: the points' overrides unlabelled -> "--set network.drive.rate_Hz", this fails.
+        e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", key + "=2,x", code=2)
+        self.assertIn(f"--sweep {key} = x: must be a number", e)
+        self.assertNotIn("--set", e)
 
     def test_sweep_keys_given_twice(self):
         # `sweep --x K=... --set K=...` ran the --x values without a word, as simulate --sweep had (an outside
