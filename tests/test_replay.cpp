@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -22,6 +23,7 @@
 #include "cortexloop_child.hpp"
 #include "io/client/client.hpp"
 #include "io/protocol/codec.hpp"
+#include "io/recording/npy.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;
@@ -244,6 +246,82 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
     CHECK(r.code == 1);
     CHECK_THAT(r.err, Catch::Contains("session.toml is not the config the server published"));
     CHECK_THAT(r.err, Catch::Contains("first differing readout"));
+  }
+  SECTION("a recording that cannot be replayed exits 3, naming why, never 1 (not bit-identical) of nothing compared") {
+    // An outside check (2026-12-04): a session.json of the wrong types, a damaged .npy header and a command at tick
+    // 1e15 exited 1 or stepped for ever; a recording started after a Reset stopped at its first command as "not
+    // bit-identical" having compared nothing. Reference: docs/protocol.md's exit codes (3: not a replayable
+    // recording). Breaks tried: the catch of std::exception removed -> exit 1 for the first two; the commands' tick
+    // check removed -> the third does not end within the test's 60 s; the epoch check removed -> exit 1.
+    struct damage {
+      const char* name;
+      std::function<void(const fs::path&)> make;
+      const char* says;
+    };
+    const std::vector<damage> damages = {
+        {"fnv", [&](const fs::path& d) {
+           nlohmann::json j = nlohmann::json::parse(read_file(rec / "session.json"));
+           j["config_fnv1a"] = 5;
+           write_file(d / "session.json", j.dump());
+         }, "type must be string"},
+        {"shape", [&](const fs::path& d) {
+           std::string npy = read_file(rec / "ticks.npy");
+           const auto at = npy.find("'shape': (");
+           REQUIRE(at != std::string::npos);
+           npy.replace(at + 10, 1, "9999999999999999");  // a row count whose product with 3 columns wraps
+           write_file(d / "ticks.npy", npy);
+         }, "the shape holds more than the file"},
+        {"tick", [&](const fs::path& d) {
+           std::istringstream lines(read_file(rec / "commands.jsonl"));
+           std::string text, line;
+           for (bool changed = false; std::getline(lines, line);) {
+             nlohmann::json j = nlohmann::json::parse(line);
+             if (!changed) j["tick"] = 1'000'000'000'000'000LL, changed = true;
+             text += j.dump() + "\n";
+           }
+           write_file(d / "commands.jsonl", text);
+         }, "a damaged commands.jsonl"},
+        {"epoch", [&](const fs::path& d) {  // the recording's epoch 0 cut off: it starts at the session's Reset
+           std::istringstream lines(read_file(rec / "commands.jsonl"));
+           std::string text, line;
+           while (std::getline(lines, line))
+             if (nlohmann::json::parse(line)["epoch"] == 1) text += line + "\n";
+           write_file(d / "commands.jsonl", text);
+           const io::npy_array ticks = io::read_npy(rec / "ticks.npy");
+           const io::npy_array hashes = io::read_npy(rec / "readout_hash.npy");
+           std::vector<double> kept_ticks;
+           std::vector<std::uint64_t> kept_hashes;
+           for (std::size_t i = 0; i < hashes.size(); ++i)
+             if (ticks.at<double>(3 * i) == 1.0) {
+               for (std::size_t k = 0; k < 3; ++k) kept_ticks.push_back(ticks.at<double>(3 * i + k));
+               kept_hashes.push_back(hashes.at<std::uint64_t>(i));
+             }
+           REQUIRE(!kept_hashes.empty());
+           // ticks.npy is float64, which io::write_npy does not write: the recorded header with the new row count
+           // (its length kept: numpy pads the header with spaces before its newline).
+           std::string npy = read_file(rec / "ticks.npy");
+           const std::size_t hlen = static_cast<unsigned char>(npy[8]) | (static_cast<unsigned char>(npy[9]) << 8);
+           std::string header = npy.substr(10, hlen);
+           const std::size_t a = header.find("'shape': (") + 10, b = header.find(',', a);
+           const std::string rows = std::to_string(kept_hashes.size());
+           REQUIRE(rows.size() <= b - a);
+           header.replace(a, b - a, rows);
+           header.insert(header.size() - 1, b - a - rows.size(), ' ');
+           write_file(d / "ticks.npy", npy.substr(0, 10) + header +
+                                           std::string(reinterpret_cast<const char*>(kept_ticks.data()),
+                                                       kept_ticks.size() * sizeof(double)));
+           io::write_npy(d / "readout_hash.npy", kept_hashes, {kept_hashes.size()});
+         }, "Start the recorder before the session's first Reset"},
+    };
+    for (const damage& m : damages) {
+      const fs::path doctored = dir / m.name;
+      fs::copy(rec, doctored);
+      m.make(doctored);
+      const replay_result r = replay(doctored);
+      INFO(m.name << ": " << r.err);
+      CHECK(r.code == 3);
+      CHECK_THAT(r.err, Catch::Contains(m.says));
+    }
   }
   fs::remove_all(dir);
 }

@@ -302,6 +302,32 @@ int replayer::run() {
   if (session.value("commands_applied_before_first_info", std::int64_t{0}) > 0 && commands.empty())
     note("the server had applied commands before the recording started; they are not in it");
 
+  // A command's tick beyond its epoch's last recorded readout by more than a second is a damaged commands.jsonl
+  // (the recorder writes readouts as they come; a tick of 1e15 had the replay step for ever).
+  std::map<std::uint32_t, std::int64_t> last_tick;
+  for (const auto& [key, row] : rows_) last_tick[key.first] = std::max(last_tick[key.first], key.second);
+  for (const recorded_command& c : commands) {
+    const auto it = last_tick.find(c.epoch);
+    const std::int64_t last = it == last_tick.end() ? -1 : it->second;
+    if (c.tick < 0 || c.tick > last + 1000)
+      throw not_replayable("command #" + std::to_string(c.index) + " (" + c.kind + ") at epoch " +
+                           std::to_string(c.epoch) + " tick " + std::to_string(c.tick) + ", where the recording's " +
+                           "readouts of that epoch end at tick " + std::to_string(last) + ": a damaged commands.jsonl");
+  }
+
+  // A recording started after a Reset begins in a later epoch, from a state the recording does not hold: the Reset
+  // rebuilds the engine, but what it kept (the device's sensing filters and counters among it) depends on the whole
+  // session before it, and resetting a fresh replay server does not reproduce it (tried: every tick differed). It
+  // stopped at its first command as "not bit-identical" after comparing nothing.
+  // The epoch it starts in is that of its first readout or command (session.json's epoch_at_start is the epoch of
+  // the first Info the recorder saw, published once a second: it can be after a Reset the recording holds).
+  std::uint32_t first_epoch = rows_.empty() ? 0 : rows_.begin()->first.first;
+  for (const recorded_command& c : commands) first_epoch = std::min(first_epoch, c.epoch);
+  if (first_epoch > 0)
+    throw not_replayable("the recording starts in epoch " + std::to_string(first_epoch) +
+                         ", after a Reset it does not hold; what the server kept across that Reset depends on the "
+                         "session before it. Start the recorder before the session's first Reset");
+
   const std::string name = (dir_ / "session.toml").string();
   // Results are bit-identical for any thread count (docs/engine.md): a session recorded with more worker threads
   // than this process may use replays with as many as it may, rather than being refused by the config's check.
@@ -391,6 +417,11 @@ void add_replay_command(CLI::App& app) {
       rc = replayer(*o).run();
     } catch (const not_replayable& e) {
       std::fprintf(stderr, "replay: cannot replay: %s\n", e.what());
+      rc = kNotReplayable;
+    } catch (const std::exception& e) {
+      // Whatever else stops it (a session.json of the wrong types, a damaged .npy, a replay server that stops
+      // answering) is not a comparison's result: exit 1 would say "not bit-identical" of ticks never compared.
+      std::fprintf(stderr, "replay: cannot replay %s: %s\n", o->dir.c_str(), e.what());
       rc = kNotReplayable;
     }
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -79,7 +79,14 @@ npy_array read_npy(const std::filesystem::path& file) {
   }
   const std::size_t item = a.descr == "<f4" ? 4 : (a.descr == "<f8" || a.descr == "<u8") ? 8 : 0;
   if (item == 0) throw bad("dtype " + a.descr);
-  if (bytes.size() - 10 - hlen < a.size() * item) throw bad("truncated data");
+  // The element count checked against the bytes there by division: a shape whose product overflows (a damaged
+  // header) passed a multiplied check and ended in "vector::_M_default_append".
+  const std::size_t available = (bytes.size() - 10 - hlen) / item;
+  std::size_t count = 1;
+  for (const std::size_t dim : a.shape) {
+    if (dim != 0 && count > available / dim) throw bad("truncated data: the shape holds more than the file");
+    count *= dim;
+  }
   a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(10 + hlen),
                 bytes.begin() + static_cast<std::ptrdiff_t>(10 + hlen + a.size() * item));
   return a;
