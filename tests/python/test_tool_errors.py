@@ -124,6 +124,14 @@ class WrongInput(unittest.TestCase):
             self.assertEqual(r.returncode, 1, r.stderr)
             self.assertNotIn("Traceback", r.stderr)
             self.assertIn("scans.toml: not valid TOML", r.stderr)
+            # A scan file without a key it reads said only "'duration_s'" (a third outside check, 2026-12-04). Break
+            # tried: load_scan without its KeyError handling -> that bare line, and this fails.
+            shipped = pathlib.Path(ROOT, "configs", "cakan2020", "entrainment.toml").read_text()
+            pathlib.Path(path).write_text(shipped.replace("\nduration_s", "\nduraton_s"))
+            r = run([os.path.join(ROOT, "tools", "aln_entrainment.py"), "frequency", "--out", os.path.join(tmp, "e"),
+                     "--scans", path, "--cortexloop", BIN])
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("scans.toml: no key 'duration_s' where the frequency scan of model aln reads it", r.stderr)
 
     def test_a_figure_format_refused_before_the_runs(self):
         # aln_fig4.py and aln_live_fig4.py ran their simulations and then failed in matplotlib on an --out it cannot

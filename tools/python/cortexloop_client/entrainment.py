@@ -59,6 +59,17 @@ def load_scan(what, model, path=SCANS, quick=False, frequencies_Hz=None, amplitu
         raise ValueError(f"model {model!r} is not one of {', '.join(MODELS)}")
     cfg = cli.load_toml(path)
     fig = FIGURES[what]
+    try:
+        return _scan_of(cfg, what, fig, model, path, quick, frequencies_Hz, amplitudes_mV_per_ms)
+    except KeyError as e:  # a bare "'fig5'" or "'duration_s'" was all a mistyped scan file got (an outside check)
+        raise ValueError(f"{path}: no key {e.args[0]!r} where the {what} scan of model {model} reads it ([{fig}], "
+                         f"[{fig}.{model}] or [models.{model}]; {os.path.relpath(SCANS)} shows the layout)") from None
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{path}: a value of the {what} scan ([{fig}] or [models.{model}]) is not what it should "
+                         f"be: {e}") from None
+
+
+def _scan_of(cfg, what, fig, model, path, quick, frequencies_Hz, amplitudes_mV_per_ms):
     sec = cfg[fig]
     grid = sec.get(model, sec)  # Fig 6 has a grid per model, Fig 5 one for all
     where = f"{path} [{fig}{'.' + model if model in sec else ''}]"
