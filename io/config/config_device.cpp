@@ -94,7 +94,21 @@ fw::sensing_params read_sensing(table_reader t, const fw::stimulator_layout& lay
   s.band_high_Hz = opt(t, "band_high_Hz", s.band_high_Hz, {0.0, 1e6});
   s.rms_window_ms = opt(t, "rms_window_ms", s.rms_window_ms, positive(1e5));
   fw::reason_text reason;
-  if (const std::string_view why = fw::validate(s, layout, reason); !why.empty()) t.fail("signal", why);
+  // The firmware names the field it refuses ("sensing.sample_rate_Hz = 3000: must be ..."): the refusal is made at
+  // that key, so it names the line or --set that gave it (it named the entry's signal line, and the signal as its
+  // enum number), without repeating the value.
+  if (const std::string_view why = fw::validate(s, layout, reason); !why.empty()) {
+    std::string key = "signal";
+    std::string_view problem = why;
+    if (why.starts_with("sensing.")) {
+      const std::string field(why.substr(8, why.find(' ') - 8));
+      if (field == "signal" || t.has(field)) {
+        key = field;
+        if (const std::size_t colon = why.find(": "); colon != std::string_view::npos) problem = why.substr(colon + 2);
+      }
+    }
+    t.fail(key, problem);
+  }
   t.finish();
   return s;
 }

@@ -8,6 +8,8 @@ not from the program's output. Run by ctest as: /usr/bin/python3 tests/cli/test_
 import os
 import subprocess
 import sys
+import pathlib
+import shutil
 import tempfile
 import time
 import unittest
@@ -443,6 +445,29 @@ class InputRefused(unittest.TestCase):
         e = self.refused("simulate", "--config", dc_step, "--out", NEVER, code=2)
         self.assertIn(f'{dc_step}: an experiment file (server_config = "network_ring.toml"), not a server config', e)
         self.assertNotIn("missing required key", e)
+
+    def test_a_sensing_entry_refused_by_the_device_names_its_key(self):
+        # The device's cross-field check of a sensing entry was reported at the entry's `signal` line with the
+        # firmware's wording ("...signal = "rate_exc": sensing.sample_rate_Hz = 3000"), and a signal as its enum
+        # number (a third outside check, 2026-12-04). Reference: the key the user gave, in the file or with --set.
+        # Break tried: read_sensing failing at "signal" as before -> these fail.
+        config = os.path.join(ROOT, "configs", "closed_loop.toml")
+        e = self.refused("simulate", "--config", config, "--out", NEVER, "--set",
+                         "device.sensing[0].sample_rate_Hz=3000", code=2)
+        self.assertIn("--set device.sensing[0].sample_rate_Hz: device.sensing[0].sample_rate_Hz = 3000: must be > 0 "
+                      "with 1 / sample_rate a whole number of steps of dt", e)
+        e = self.refused("simulate", "--config", config, "--out", NEVER, "--set",
+                         "device.sensing[0].signal=aln_rate_exc", code=2)
+        self.assertIn('device.sensing[0].signal = "aln_rate_exc": is an ALN signal', e)
+        with tempfile.TemporaryDirectory() as tmp:
+            text = pathlib.Path(config).read_text().replace("sample_rate_Hz = 1000.0", "sample_rate_Hz = 3000.0", 1)
+            copy = os.path.join(tmp, "closed_loop.toml")
+            pathlib.Path(copy).write_text(text)
+            for name in os.listdir(os.path.join(ROOT, "configs")):  # its base and theirs
+                if name.endswith(".toml") and name != "closed_loop.toml":
+                    shutil.copy(os.path.join(ROOT, "configs", name), tmp)
+            e = self.refused("simulate", "--config", copy, "--out", NEVER, code=2)
+            self.assertIn(f"{copy}:25: device.sensing[0].sample_rate_Hz = 3000", e)
 
     def test_simulate_sweep_keys_given_twice(self):
         # The same key on two axes ran 4 points, the first axis ignored; with --set K the sweep won silently.
