@@ -220,12 +220,8 @@ nlohmann::json to_json(const io::proto::SafetyEvent& e) {
 // Positions (mm along the ring, [0, length)) of what the config places: the ring's units, the network's
 // patch, the electrodes and the sensing contacts. Read from the config given to record, which must be the
 // server's (the wire does not carry them).
-nlohmann::json geometry_from_config(const record_options& o) {
-  const engine::engine_params params = io::load_config(o.config, o.overrides);
-  const firmware_sim::device_params device = io::load_device_config(o.config, o.overrides, params);
-  nlohmann::json g = {{"source", o.config},
-                      {"overrides", o.overrides},
-                      {"dt_ms", params.simulation.dt_ms},
+nlohmann::json geometry_of(const engine::engine_params& params, const firmware_sim::device_params& device) {
+  nlohmann::json g = {{"dt_ms", params.simulation.dt_ms},
                       {"tick_ms", params.simulation.tick_ms},
                       {"network_position_mm", device.layout.network_position_mm},
                       {"network", {{"n_neurons", params.network.n_neurons}, {"n_exc", params.network.n_exc()}}}};
@@ -249,6 +245,24 @@ nlohmann::json geometry_from_config(const record_options& o) {
                             {"sample_rate_Hz", s.sample_rate_Hz}});
   }
   return g;
+}
+
+nlohmann::json geometry_from_config(const record_options& o) {
+  const engine::engine_params params = io::load_config(o.config, o.overrides);
+  nlohmann::json g = geometry_of(params, io::load_device_config(o.config, o.overrides, params));
+  g["source"] = o.config;
+  g["overrides"] = o.overrides;
+  return g;
+}
+
+// The geometry of the config the server published (Info.config_toml), or null when it cannot be read.
+nlohmann::json geometry_of_server(const std::string& config_toml) {
+  try {
+    const engine::engine_params params = io::parse_config(config_toml, "the server's config (Info)");
+    return geometry_of(params, io::parse_device_config(config_toml, "the server's config (Info)", {}, params));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
 }
 
 int run_record(const record_options& o) {
@@ -280,7 +294,7 @@ int run_record(const record_options& o) {
     client.send(on);  // its ack arrives on the DEALER socket; not awaited
   }
   // Read the config first: a wrong path or key fails before anything is recorded.
-  const nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
+  nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
   // Said before --sync's handshake, which is itself the wait (it was printed after "record: subscribed").
   if (!o.quiet) std::fprintf(stderr, "record: waiting for a server publishing on %s ...\n", o.pub.c_str());
   if (o.sync) {
@@ -423,6 +437,22 @@ int run_record(const record_options& o) {
   // The summary's "info" (sizes, dt, seed) from that answer when no Info was published during the recording (a
   // stepped session of a few seconds): plot.py reads the network's size there.
   if (rec.info.is_null() && rec.first_info) rec.info = info_json(*rec.first_info);
+  // --config must be the server's: one that places things elsewhere (another ring, electrodes the server does not
+  // have) was written to summary.json without a word, and the plots drew them (an outside check, 2026-12-04). The
+  // server publishes its config: its geometry wins, with a warning.
+  if (!geometry.is_null() && rec.first_info && !rec.first_info->config_toml.empty()) {
+    nlohmann::json server = geometry_of_server(rec.first_info->config_toml);
+    nlohmann::json given = geometry;
+    given.erase("source");
+    given.erase("overrides");
+    if (!server.is_null() && server != given) {
+      std::fprintf(stderr, "record: warning: --config %s places the ring, network, electrodes or sensing sites "
+                           "otherwise than the config the server runs; summary.json's geometry is the server's\n",
+                   o.config.c_str());
+      server["source"] = "the server's config (Info.config_toml), not --config " + o.config;
+      geometry = server;
+    }
+  }
 
   const auto n = static_cast<std::size_t>(rec.readouts);
   io::write_npy(out / "rates.npy", rec.rates, {n, 2});

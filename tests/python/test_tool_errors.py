@@ -525,6 +525,28 @@ class LoopAgainstARunningServer(unittest.TestCase):
             with open(os.path.join(tmp, "partial.png"), "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
+    def test_record_with_another_config_than_the_servers(self):
+        # `record --config configs/closed_loop.toml` against a server of configs/default.toml wrote two electrodes and
+        # three sensing sites the server does not have into summary.json, without a word (a third outside check,
+        # 2026-12-04). Reference: the server's own config (Info.config_toml). Break tried: record without the
+        # comparison -> the closed-loop geometry, no warning: this fails.
+        import json
+        from cortexloop_client import loop
+        with tempfile.TemporaryDirectory() as tmp, loop.Server(os.path.join(ROOT, "configs", "default.toml"),
+                                                               mode="realtime", sets=["network.n_neurons=1000"],
+                                                               binary=BIN) as server:
+            out = os.path.join(tmp, "rec")
+            r = subprocess.run([BIN, "record", "--out", out, "--duration", "0.3", "--pub", server.pub, "--commands",
+                                server.commands, "--config", os.path.join(ROOT, "configs", "closed_loop.toml"), "-q"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("otherwise than the config the server runs", r.stderr)
+            with open(os.path.join(out, "summary.json")) as f:
+                geometry = json.load(f)["geometry"]
+            self.assertEqual(geometry["electrodes"], [])
+            self.assertEqual(geometry["sensing"], [])
+            self.assertEqual(geometry["network"]["n_neurons"], 1000)
+
     def test_viewer_refuses_what_would_hang(self):
         viewer = tool(os.path.join(ROOT, "tools", "python", "cortexloop_client", "viewer.py"))
         r = run([*viewer, "--window", "0", "--seconds", "1", "--snapshot", "/tmp/x.png"])
