@@ -104,7 +104,9 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
         return refuse(reason, "controller.timeout_us", p.timeout_us, "must be in (0, 3600000000] us");
       if (!in_time_range(p.ramp_down_us))
         return refuse(reason, "controller.ramp_down_us", p.ramp_down_us, "must be in [0, 3600000000] us");
-      return {};  // its outputs arrive as commands, each validated on arrival
+      // Its outputs arrive as commands, each validated on arrival; the output program it is given is checked as
+      // every other kind's is (an External one took a NaN amplitude and electrode 255: an outside check).
+      return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
   }
   return {};
 }

@@ -529,6 +529,14 @@ TEST_CASE("non-finite values are refused in every field, whether the waveform or
   population.site.position_mm = 0;
   population.site.width_mm = inf;
   CHECK_THAT(decode(bytes_of(population)).reason, Catch::Contains("site.width_mm = inf"));
+  // > 0 as protocol.md says, also where the kind does not use it (0 and -1 were accepted on a Population site: an
+  // outside check, 2026-12-04). Break tried: the finite check alone -> accepted, these fail.
+  for (const float width : {0.0f, -1.0f}) {
+    population.site.width_mm = width;
+    CHECK_THAT(decode(bytes_of(population)).reason, Catch::Contains("site.width_mm = " +
+                                                                    std::string(io::format_number(width).view()) +
+                                                                    ": must be finite and > 0"));
+  }
 
   command clear;
   clear.kind = command_kind::clear_stimulation;

@@ -615,6 +615,8 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   CHECK(why(ext).empty());
   add("controller.timeout_us", ext, [](controller_params& c) { c.timeout_us = 0; });
   add("controller.ramp_down_us", ext, [](controller_params& c) { c.ramp_down_us = -1; });
+  // Its output program is checked as every kind's (it took a NaN amplitude: an outside check, 2026-12-04).
+  add("controller.output_program.amplitude", ext, [](controller_params& c) { c.output_program.amplitude = NAN; });
   controller_params open;
   open.kind = controller_kind::open_loop;
   open.output_program = dc(0.0);

@@ -77,7 +77,8 @@ bool decode_site(const proto::Site* in, firmware_sim::site& out, decoded_command
   if (pop < 0 || pop > 1) return fail(d, out_of_range("site.population", pop, "must be Exc (0) or Inh (1)"));
   // Refused even where the kind does not use them: a NaN there is a client bug worth reporting.
   if (!std::isfinite(in->position_mm())) return fail(d, out_of_range("site.position_mm", in->position_mm(), "must be finite"));
-  if (!std::isfinite(in->width_mm())) return fail(d, out_of_range("site.width_mm", in->width_mm(), "must be finite"));
+  if (!std::isfinite(in->width_mm()) || in->width_mm() <= 0.0f)  // > 0 as documented, whatever the kind
+    return fail(d, out_of_range("site.width_mm", in->width_mm(), "must be finite and > 0"));
   out.kind = static_cast<firmware_sim::site_kind>(kind);
   out.population = pop == 0 ? engine::population::exc : engine::population::inh;
   out.position_mm = in->position_mm();
