@@ -20,8 +20,10 @@ namespace cortexloop::io {
 inline constexpr std::int64_t kMaxCommand_bytes = 64 * 1024;  // ZMQ_MAXMSGSIZE: larger frames drop the connection
 // ZMQ_MAXMSGSIZE of the PUB socket, whose inbound frames are (un)subscriptions: a flag byte and a topic prefix (the
 // longest topic is 8 bytes). libzmq stores a subscription one trie node per byte on its I/O thread: a 4 MiB one took
-// the server to 418 MB and held its readouts back 2.5 s (an outside check, 2026-12-04).
-inline constexpr std::int64_t kMaxSubscription_bytes = 256;
+// the server to 418 MB and held its readouts back 2.5 s (an outside check, 2026-12-04). Not 256: the limit also
+// holds the handshake's commands, and CURVE's INITIATE (its vouch and metadata) is a few hundred bytes (at 256 no
+// CURVE subscriber got through).
+inline constexpr std::int64_t kMaxSubscription_bytes = 4096;
 inline constexpr int kAckQueuePerClient = 10000;               // ZMQ_SNDHWM: unread acks queued per client
 inline constexpr int kCommandQueuePerClient = 1000;            // ZMQ_RCVHWM: unread commands queued per client
 

@@ -473,9 +473,9 @@ class LoopAgainstARunningServer(unittest.TestCase):
             self.assertIn("WrongMode", r.stderr)
             self.assertIn("pass --mode", r.stderr)
             self.assertNotIn("Traceback", r.stderr)
-            r = run([example, "--connect", connect, "--mode", "realtime", "--duration", "1"])
+            r = run([example, "--connect", connect, "--mode", "realtime", "--duration", "1.2"])
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            self.assertIn("stimulation", r.stdout)  # it did stimulate (its summary line)
+            self.assertIn("stimulation", r.stdout)  # it did stimulate (its summary line: 1.0-1.2 s, the settled span)
             c = client.Client(server.commands, server.pub)
             self.assertTrue(c.sync(5.0))
             stims = []
