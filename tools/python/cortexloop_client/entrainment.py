@@ -163,6 +163,10 @@ def run_live(scan, binary=None, seed=1, sets=(), progress=True):
                 if needed and not has[model]:
                     raise RuntimeError(f"{scan['config']}: the server runs no {model} (model {scan['model']})")
             grid = points(scan)
+            if progress:  # a first line at once: the first ten points of a network scan took minutes in silence
+                print(f"entrainment: {len(grid)} points of {scan['duration_s']:g} s live ({scan['model']})",
+                      file=sys.stderr, flush=True)
+            shown = time.monotonic()
             for k, (f, a) in enumerate(grid):
                 w0 = time.monotonic()
                 d = live_point(client, seed, f, a * C_PF, scan["onset_ms"], ticks, tick_ms)
@@ -172,9 +176,12 @@ def run_live(scan, binary=None, seed=1, sets=(), progress=True):
                 if has["network"]:
                     rates["network"].append(d["net_rate_exc_Hz"])
                 stims.append(d["i_stim_exc_pA"])
-                if progress and ((k + 1) % 10 == 0 or k + 1 == len(grid)):
-                    print(f"entrainment: {k + 1}/{len(grid)} points live, {np.median(walls):.2f} s per point",
-                          file=sys.stderr, flush=True)
+                # Every 10 points or 5 s, whichever comes first, and at the end.
+                if progress and ((k + 1) % 10 == 0 or k + 1 == len(grid) or time.monotonic() - shown >= 5.0):
+                    left = np.median(walls) * (len(grid) - k - 1)
+                    print(f"entrainment: {k + 1}/{len(grid)} points live, {np.median(walls):.2f} s per point, "
+                          f"about {left:.0f} s left", file=sys.stderr, flush=True)
+                    shown = time.monotonic()
         finally:
             client.close()
     return {m: r for m, r in rates.items() if r}, stims, np.array(walls)
