@@ -230,9 +230,9 @@ def _grid_image(ax, r, x, y):
     ey = _edges(y) if _even(y) else [-0.5, len(y) - 0.5]
     im = ax.imshow(r, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1, extent=[*ex, *ey])
     if len(x) == 1 or not _even(x):
-        ax.set_xticks(range(len(x)), [f"{v:g}" for v in x], fontsize=7, rotation=90)
+        ax.set_xticks(range(len(x)), [f"{v:.3g}" for v in x], fontsize=7, rotation=90)
     if len(y) == 1 or not _even(y):
-        ax.set_yticks(range(len(y)), [f"{v:g}" for v in y], fontsize=7)
+        ax.set_yticks(range(len(y)), [f"{v:.3g}" for v in y], fontsize=7)
     return im
 
 
