@@ -483,6 +483,30 @@ TEST_CASE("Reset clears the Step budget and the paused state, Step 0 cancels a b
   CHECK(refused->tick_applied == -1);
 }
 
+namespace {
+// After a message the server must refuse: exactly one Malformed ack whose reason holds `reason_part`, then an
+// ordinary ping is still accepted; stops the server and returns its last status and the ping's seq.
+struct after_refusal {
+  io::status_snapshot status;
+  std::uint64_t ping_seq = 0;
+};
+after_refusal refused_once_then_served(io::client& c, io::server& srv, const std::string& reason_part) {
+  const auto a = c.next_ack(60s);
+  REQUIRE(a);
+  CHECK(a->code == error_code::malformed);
+  CHECK_THAT(a->reason, Catch::Contains(reason_part));
+  CHECK_FALSE(c.next_ack(300ms));  // exactly one ack
+  const auto p = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
+  REQUIRE(p);
+  CHECK(p->accepted);
+  srv.request_stop();
+  srv.wait();
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  return {*s, p->seq};
+}
+}  // namespace
+
 TEST_CASE("a multi-frame message is one command refused as Malformed, with one ack, and commands_received counts it "
           "once", "[server][e2e][malformed]") {
   io::server srv(options(io::run_mode::stepped));
@@ -497,20 +521,9 @@ TEST_CASE("a multi-frame message is one command refused as Malformed, with one a
   // Two valid commands in one message: neither is applied (not "the last frame wins").
   c.command_socket().send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::sndmore);
   c.command_socket().send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::none);
-  const auto a = c.next_ack(10s);
-  REQUIRE(a);
-  CHECK(a->code == error_code::malformed);
-  CHECK_THAT(a->reason, Catch::Contains("2 frames"));
-  CHECK_FALSE(c.next_ack(300ms));  // exactly one ack
-  const auto p = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
-  REQUIRE(p);
-  CHECK(p->accepted);
-  srv.request_stop();
-  srv.wait();
-  const auto s = srv.latest_status();
-  REQUIRE(s);
+  const after_refusal r = refused_once_then_served(c, srv, "2 frames");
   // The sync pings, the two-frame message (once) and the last ping.
-  CHECK(s->io.commands_received == static_cast<std::int64_t>(p->seq) + 1);
+  CHECK(r.status.io.commands_received == static_cast<std::int64_t>(r.ping_seq) + 1);
 }
 
 TEST_CASE("a message of a million frames gets one Malformed ack with its count, and the readouts flow on meanwhile",
@@ -530,20 +543,9 @@ TEST_CASE("a message of a million frames gets one Malformed ack with its count, 
   constexpr int kFrames = 1'000'000;
   for (int i = 0; i < kFrames - 1; ++i) c.command_socket().send(zmq::const_buffer(nullptr, 0), zmq::send_flags::sndmore);
   c.command_socket().send(zmq::const_buffer(nullptr, 0), zmq::send_flags::none);
-  const auto a = c.next_ack(60s);
-  REQUIRE(a);
-  CHECK(a->code == error_code::malformed);
   // The first empty frame is taken as a REQ client's delimiter (part of the envelope): 999,999 after it.
-  CHECK_THAT(a->reason, Catch::Contains("this message had 999999 frames after the envelope"));
-  CHECK_FALSE(c.next_ack(300ms));  // exactly one ack
-  const auto p = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
-  REQUIRE(p);
-  CHECK(p->accepted);
-  srv.request_stop();
-  srv.wait();
-  const auto s = srv.latest_status();
-  REQUIRE(s);
-  CHECK(s->status.readout_drops == 0);
+  const after_refusal r = refused_once_then_served(c, srv, "this message had 999999 frames after the envelope");
+  CHECK(r.status.status.readout_drops == 0);
 }
 
 TEST_CASE("a subscription longer than 4 KiB drops that subscriber's connection, and the others keep their readouts",
