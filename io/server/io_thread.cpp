@@ -132,7 +132,9 @@ void io_thread::receive_commands(int max_frames, std::int64_t budget_ns) {
 bool io_thread::discard_long_message(std::int64_t start_ns, std::int64_t budget_ns) {
   zmq::message_t frame;
   while (long_message_.active) {
-    if (!router_.recv(frame, zmq::recv_flags::dontwait)) return true;  // cannot happen: the message is all here
+    // libzmq hands a message over whole, so its frames are all here; should one not be, the rest waits for the
+    // next call, still discarded.
+    if (!router_.recv(frame, zmq::recv_flags::dontwait)) return false;
     ++long_message_.frames_after_envelope;
     if (!frame.more()) {
       long_message_.active = false;
