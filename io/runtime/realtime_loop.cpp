@@ -313,8 +313,9 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
       std::swap(eng_, q_.engine_slot);
       eng_->set_external_current(&device_);
       eng_->set_record_spikes(spikes_on_);
-      // A reset returns to the state after start-up, minus the stream settings: no stimulation, no pending
-      // Step budget, not paused (the drive rate is the new engine's, from the config).
+      // A reset returns the model to the state after start-up, minus the stream settings: no stimulation, no
+      // pending Step budget, not paused (the drive rate is the new engine's, from the config). The device is
+      // hardware beside the model: its sensing filters, safety windows and event counters go on (protocol.md).
       device_.clear_all();
       steps_left_ = 0;
       paused_ = false;
