@@ -57,13 +57,22 @@ std::string_view validate_schedule(const controller_params& p, const stimulator_
   if (!in_time_range(p.period_us)) return refuse(reason, "controller.period_us", p.period_us, "must be in [0, 3600000000] us");
   for (std::uint32_t i = 0; i < p.n_schedule; ++i) {
     const schedule_entry& e = p.schedule[i];
+    // Each named with its entry: "controller.schedule[2].start_us = ..." (the index was not said).
     if (!in_time_range(e.start_us) || (i > 0 && e.start_us <= p.schedule[i - 1].start_us) ||
-        (p.period_us > 0 && e.start_us >= p.period_us))
-      return refuse(reason, "controller.schedule.start_us", e.start_us,
-                    "must increase from entry to entry, >= 0 and < period_us when it repeats");
-    if (!std::isfinite(e.amplitude))
-      return refuse(reason, "controller.schedule.amplitude", e.amplitude, "must be finite");
-    if (auto why = check_output_at(p, e.amplitude, "schedule.amplitude", layout, reason); !why.empty()) return why;
+        (p.period_us > 0 && e.start_us >= p.period_us)) {
+      detail::text_builder t(reason);
+      t << "controller.schedule[" << i << "].start_us = " << e.start_us
+        << ": must increase from entry to entry, >= 0 and < period_us when it repeats";
+      return t.view();
+    }
+    if (!std::isfinite(e.amplitude)) {
+      detail::text_builder t(reason);
+      t << "controller.schedule[" << i << "].amplitude = " << e.amplitude << ": must be finite";
+      return t.view();
+    }
+    char which[40];
+    std::snprintf(which, sizeof which, "schedule[%u].amplitude", i);
+    if (auto why = check_output_at(p, e.amplitude, which, layout, reason); !why.empty()) return why;
   }
   return {};
 }

@@ -627,10 +627,10 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   add("controller.schedule (count)", open, [](controller_params& c) { c.n_schedule = 0; });
   add("controller.schedule (count)", open, [](controller_params& c) { c.n_schedule = 17; });
   add("controller.period_us", open, [](controller_params& c) { c.period_us = -1; });
-  add("controller.schedule.start_us", open, [](controller_params& c) { c.schedule[1].start_us = 0; });
-  add("controller.schedule.start_us", open, [](controller_params& c) { c.period_us = 1000; });
-  add("controller.schedule.amplitude", open, [](controller_params& c) { c.schedule[1].amplitude = 1e6; });
-  add("controller.schedule.amplitude", open, [](controller_params& c) { c.schedule[1].amplitude = std::nan(""); });
+  add("controller.schedule[1].start_us = 0", open, [](controller_params& c) { c.schedule[1].start_us = 0; });
+  add("controller.schedule[1].start_us = 1000", open, [](controller_params& c) { c.period_us = 1000; });
+  add("controller.schedule[1].amplitude = 1e+06 refused", open, [](controller_params& c) { c.schedule[1].amplitude = 1e6; });
+  add("controller.schedule[1].amplitude = nan", open, [](controller_params& c) { c.schedule[1].amplitude = std::nan(""); });
   for (const bad_case& b : cases) {
     const std::string w = why(b.c);
     CAPTURE(b.field, w);
