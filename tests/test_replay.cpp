@@ -199,6 +199,9 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
   const nlohmann::json session = nlohmann::json::parse(read_file(rec / "session.json"));
   CHECK(session["commands"].get<int>() >= 6);
   CHECK(session["first_command_index"] == 0);  // record --sync added no command; none was lost
+  // The recording starts in epoch 0, before the session's Reset: epoch_at_start said 1, the epoch of the first Info
+  // the recorder saw (published once a second, after the Reset). Break tried: the first Info's epoch -> 1.
+  CHECK(session["epoch_at_start"] == 0);
   CHECK(session["command_gaps"] == 0);
   const std::string commands = read_file(rec / "commands.jsonl");
   for (const char* kind : {"\"SetPrograms\"", "\"SetController\"", "\"SetDriveRate\"", "\"Reset\"", "\"ClearStimulation\""})

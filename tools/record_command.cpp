@@ -485,7 +485,9 @@ int run_record(const record_options& o) {
     session["version"] = i.version;
     session["mode"] = io::to_string(i.mode);
     session["seed"] = i.seed;
-    session["epoch_at_start"] = i.epoch;
+    // The epoch of the first readout recorded: the first Info comes within a second and can follow a Reset that
+    // the recording holds (replay reads the recording itself; this is for people).
+    session["epoch_at_start"] = rec.ticks.empty() ? i.epoch : static_cast<std::uint32_t>(rec.ticks.front());
     session["commands_applied_before_first_info"] = i.commands_applied;
     session["build"] = {{"version", b.version}, {"git_commit", b.git_commit}, {"compiler", b.compiler},
                         {"build_type", b.build_type}, {"flags", b.flags}, {"march_native", b.march_native},
