@@ -365,12 +365,11 @@ int simulate_ranks(const simulate_options& o, int launched) {
   }
   io::write_text_file(out / "summary.json", summary.dump(2) + "\n");
   if (n_ticks < requested_ticks) {
-    const int signo = stop_request::signal();
     // Said even with --quiet: the files hold less than was asked for, and the exit code alone would not say why.
     std::fprintf(stderr, "simulate: stopped by %s after %.3f of %.3f s; wrote the %lld ticks simulated to %s\n",
-                 signo == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM", simulated_s, params.simulation.duration_s,
+                 stop_request::signal_name(), simulated_s, params.simulation.duration_s,
                  static_cast<long long>(n_ticks), out.c_str());
-    return 128 + signo;
+    return stop_request::exit_code();
   }
   if (!o.quiet) {
     // A ring alone builds the network but does not step it: its rates would read 0 Hz, as if the network were silent.

@@ -25,6 +25,10 @@ class stop_request {
 
   // The signal that asked to stop, 0 if none has.
   static int signal() noexcept { return requested_.load(std::memory_order_relaxed); }
+  // How the stop is reported: "Ctrl-C (SIGINT)" or "SIGTERM".
+  static const char* signal_name() noexcept { return signal() == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM"; }
+  // The exit code of a stopped run, as a shell reports a process ended by that signal.
+  static int exit_code() noexcept { return 128 + signal(); }
 
  private:
   static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may only touch lock-free atomics");

@@ -357,10 +357,9 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   io::write_text_file(out / "sweep.json", summary.dump(2) + "\n");
   if (o.png) draw_png(out, o.quiet);
   if (not_run > 0) {
-    const int signo = stop_request::signal();
     std::fprintf(stderr, "sweep: stopped by %s: %zu of %zu points run, the other %zu NaN in every array -> %s\n",
-                 signo == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM", n - not_run, n, not_run, out.c_str());
-    return 128 + signo;
+                 stop_request::signal_name(), n - not_run, n, not_run, out.c_str());
+    return stop_request::exit_code();
   }
   if (!o.quiet)
     std::fprintf(stderr, "sweep: %zu points of %.1f s (%s) in %.1f s wall, %.1f CPU-s (%zu x %d threads) -> %s\n", n,

@@ -115,9 +115,8 @@ void io_thread::receive_commands(int max_frames, std::int64_t budget_ns) {
       if (!router_.recv(frames.back(), zmq::recv_flags::dontwait)) break;
     }
     if (frames.back().more()) {  // more frames than any command: dropped as they are read
-      long_message_ = {.active = true, .envelope = {frames[0].to_string()}, .frames_after_envelope = frames.size() - 1,
-                       .recv_ns = monotonic_ns()};
-      if (frames[1].size() == 0) long_message_.envelope.emplace_back(), --long_message_.frames_after_envelope;
+      long_message_ = {.active = true, .envelope = {}, .frames_after_envelope = 0, .recv_ns = monotonic_ns()};
+      long_message_.frames_after_envelope = frames.size() - read_envelope(frames, long_message_.envelope);
       ++counters_.commands_received;
       continue;
     }
@@ -138,12 +137,7 @@ bool io_thread::discard_long_message(std::int64_t start_ns, std::int64_t budget_
     ++long_message_.frames_after_envelope;
     if (!frame.more()) {
       long_message_.active = false;
-      ++counters_.commands_refused;
-      reply(long_message_.envelope,
-            {.code = error_code::malformed,
-             .reason = "a command is one frame; this message had " +
-                       std::to_string(long_message_.frames_after_envelope) + " frames after the envelope (not parsed)",
-             .epoch = current_epoch(), .server_recv_ns = long_message_.recv_ns});
+      refuse_frames(long_message_.envelope, long_message_.frames_after_envelope, long_message_.recv_ns);
       return true;
     }
     // The clock read every 1024 frames: a frame is dropped in well under a microsecond.
@@ -153,28 +147,35 @@ bool io_thread::discard_long_message(std::int64_t start_ns, std::int64_t budget_
   return true;
 }
 
+std::size_t io_thread::read_envelope(const std::vector<zmq::message_t>& frames, std::vector<std::string>& envelope) {
+  // [identity, (empty delimiter from REQ,) command...]: the ack goes back with the same envelope.
+  envelope.push_back(frames[0].to_string());
+  if (frames.size() >= 3 && frames[1].size() == 0) {
+    envelope.emplace_back();
+    return 2;
+  }
+  return 1;
+}
+
+void io_thread::refuse_frames(const std::vector<std::string>& envelope, std::size_t frames_after_envelope,
+                              std::int64_t recv_ns) {
+  ++counters_.commands_refused;
+  reply(envelope, {.code = error_code::malformed,
+                   .reason = "a command is one frame; this message had " + std::to_string(frames_after_envelope) +
+                             " frames after the envelope (not parsed)",
+                   .epoch = current_epoch(), .server_recv_ns = recv_ns});
+}
+
 void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   const std::int64_t recv_ns = monotonic_ns();
   ++counters_.commands_received;
   pending p;
   p.recv_ns = recv_ns;
-  // A message is [identity, (empty delimiter from REQ,) command]; the ack goes back with the same envelope.
-  // Anything else (a client sending several frames as one message) is one refused command: one ack.
-  std::size_t body = 1;
-  p.envelope.push_back(frames[0].to_string());
-  if (frames.size() >= 3 && frames[1].size() == 0) {
-    p.envelope.emplace_back();
-    body = 2;
-  }
-  if (frames.size() != body + 1) {
-    ++counters_.commands_refused;
-    const std::size_t n = frames.size() > body ? frames.size() - body : 0;
-    reply(p.envelope, {.code = error_code::malformed,
-                       .reason = "a command is one frame; this message had " + std::to_string(n) +
-                                 " frames after the envelope (not parsed)",
-                       .epoch = current_epoch(), .server_recv_ns = recv_ns});
-    return;
-  }
+  // A message is [identity, (empty delimiter from REQ,) command]. Anything else (a client sending several frames
+  // as one message) is one refused command: one ack.
+  const std::size_t body = read_envelope(frames, p.envelope);
+  if (frames.size() != body + 1)
+    return refuse_frames(p.envelope, frames.size() > body ? frames.size() - body : 0, recv_ns);
   const zmq::message_t& payload = frames.back();
   aligned_.assign(static_cast<const std::uint8_t*>(payload.data()),
                   static_cast<const std::uint8_t*>(payload.data()) + payload.size());

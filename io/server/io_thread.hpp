@@ -65,6 +65,10 @@ class io_thread {
   // Up to max_frames messages (< 0: all waiting), stopping once budget_ns (> 0) of time has gone on them.
   void receive_commands(int max_frames, std::int64_t budget_ns = 0);
   void handle_frames(std::vector<zmq::message_t>& frames);
+  // The routing frames of a message into `envelope`; returns how many there are (1, or 2 with a REQ's delimiter).
+  static std::size_t read_envelope(const std::vector<zmq::message_t>& frames, std::vector<std::string>& envelope);
+  // One Malformed ack for a message that is not one command frame.
+  void refuse_frames(const std::vector<std::string>& envelope, std::size_t frames_after_envelope, std::int64_t recv_ns);
   // A message with more frames than a command has ([identity, (empty,) command]): its frames are read one at a time
   // and dropped, at most until budget_ns from start_ns, and the rest on the next call, so that one message of
   // millions of frames neither piles up here nor holds the readouts back; its one Malformed ack goes when its last
