@@ -49,6 +49,11 @@ void device::clear_all() noexcept {
   active_.fill(false);
 }
 
+void device::renumber_steps(std::int64_t shift) noexcept {
+  stim_.renumber_steps(shift);
+  for (sensing_channel& s : sensing_) s.renumber_steps(shift);
+}
+
 void device::set_controller(std::size_t slot, const controller_params& c, std::int64_t start_step,
                             std::span<const float> ring_profile) noexcept {
   if (slot >= kMaxControllers) return;

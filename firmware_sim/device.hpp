@@ -78,6 +78,10 @@ class device final : public engine::external_current_source {
   void clear(std::size_t channel) noexcept;
   void clear_channels() noexcept;  // every channel, as clear() (ClearStimulation all)
   void clear_all() noexcept;       // every channel and every controller (a Reset)
+  // After a Reset's clear_all: the new engine numbers its steps from 0, `shift` = new - old step of the same
+  // moment. The device's clock does not restart: pulse tails and blanking windows under way go on in the new
+  // numbering (the stepped state the controllers hold went with clear_all; a new controller starts afresh).
+  void renumber_steps(std::int64_t shift) noexcept;
   void set_controller(std::size_t slot, const controller_params& c, std::int64_t start_step,
                       std::span<const float> ring_profile = {}) noexcept;
   // A PI clamp or open-loop schedule that stops takes the program it modulated with it (left at its last amplitude,

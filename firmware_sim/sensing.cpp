@@ -187,6 +187,11 @@ void sensing_channel::watch_pulse_edges(std::int64_t step_index, std::span<const
   }
 }
 
+void sensing_channel::renumber_steps(std::int64_t shift) noexcept {
+  if (blank_until_step_ >= 0) blank_until_step_ += shift;
+  if (last_.step >= 0) last_.step += shift;
+}
+
 const sensed_sample& sensing_channel::step(std::int64_t step_index, const signal_inputs& in,
                                            std::span<const double> electrode_current_uA) noexcept {
   spikes_exc_ += in.spikes_exc;

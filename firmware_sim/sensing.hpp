@@ -90,6 +90,8 @@ class sensing_channel {
   const sensed_sample& step(std::int64_t step_index, const signal_inputs& in,
                             std::span<const double> electrode_current_uA) noexcept;
   const sensed_sample& last() const noexcept { return last_; }
+  // The step numbering moves by `shift` (a Reset): a blanking window under way keeps its remaining length.
+  void renumber_steps(std::int64_t shift) noexcept;
   const sensing_params& params() const noexcept { return p_; }
   std::int64_t steps_per_sample() const noexcept { return steps_per_sample_; }
 

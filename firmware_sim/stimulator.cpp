@@ -348,6 +348,17 @@ void stimulator::clear_all() noexcept {
   for (std::size_t c = 0; c < kChannels; ++c) clear(c);
 }
 
+void stimulator::renumber_steps(std::int64_t shift) noexcept {
+  const std::int64_t shift_us = shift * layout_.dt_us;
+  for (pulse_tail& t : tails_) t.start_step += shift;
+  for (channel_state& c : channels_) {
+    c.start_step += shift;
+    c.ramp_from_us += shift_us;  // device time: now_us = step_index * dt_us
+    c.ramp_to_us += shift_us;
+  }
+  next_step_ += shift;
+}
+
 void stimulator::set_amplitude(std::size_t channel, double amplitude) noexcept {
   // The last guard before the current: a non-finite amplitude would pass every later comparison (NaN > bound is
   // false) into the network. Controllers never send one; if one did, the channel keeps its amplitude.

@@ -108,6 +108,10 @@ class stimulator final : public engine::external_current_source {
   // delivered: that is one phase of net charge in the tissue). A safety stop stops at once.
   void clear(std::size_t channel) noexcept;
   void clear_all() noexcept;
+  // The caller's step numbering moves by `shift` (a Reset: the new engine counts from 0 while the device's clock
+  // runs on). Every step the stimulator holds (programs, tails, ramps) moves with it, so a pulse completed after a
+  // clear is completed at once, not when the new count reaches the old step.
+  void renumber_steps(std::int64_t shift) noexcept;
   // Scales a running program's amplitude (controllers); the new amplitude must have passed the same limits. A pulse
   // train takes it between pulses (pulse_train_pause_at_or_after): a change inside a biphasic pulse waits for its
   // end, so every pulse has zero net charge (an amplitude changed between its phases delivered up to +50 nC).

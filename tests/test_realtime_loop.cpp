@@ -258,3 +258,90 @@ TEST_CASE("a realtime status's timing fields obey the pacing: no faster than the
     CHECK(s.compute_p50_us <= s.compute_max_us);
   }
 }
+
+// A Reset hands over an engine that numbers its steps from 0 while the device's clock runs on (protocol.md's Reset
+// row). A biphasic pulse cut by the Reset's ClearStimulation is completed at once (stimulator::clear), and a
+// blanking window under way keeps its remaining length. The device held both in the old engine's step numbers:
+// the kept rest of the pulse was played from its program's start in the new numbering (the pulses of 0, 100 and
+// 200 ms again: 204 ms of stimulation after a Reset that stopped it), and sensing stayed blanked for the 2010 steps
+// of the old count. Reference: the pulse's own timing (2 ms phases, 5 uA, cathodic first: cut 1 ms into phase 1,
+// so -5 uA for the next 1 ms tick, +5 uA for 2 ticks, nothing after) and the blanking window (3 ms from the sign
+// change at new step 10). Break tried: realtime_loop::apply without device_.renumber_steps -> new ticks 0-3 read
+// -5, -5, +5, +5 uA (the first pulse again) and every tick to 19 is blanked.
+TEST_CASE("a pulse cut by a Reset is completed at once, and a blanking window under way keeps its length",
+          "[realtime][reset][device]") {
+  const std::vector<std::string> overrides = {"network.n_neurons=2000"};
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml", overrides);
+  auto device = io::load_device_config(CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml", overrides, params);
+  REQUIRE(params.simulation.dt_ms == Approx(0.1));
+  REQUIRE(params.simulation.tick_ms == Approx(1.0));
+  REQUIRE(device.sensing.size() >= 1);
+  REQUIRE(device.sensing[0].sample_rate_Hz == Approx(1000.0));
+  device.sensing[0].blanking_us = 3000;
+  auto q = std::make_unique<io::realtime_queues>();
+  io::command stim;
+  stim.kind = io::command_kind::set_stimulation;
+  stim.token = 1;
+  stim.channel = 0;
+  stim.site.kind = firmware_sim::site_kind::electrode;
+  stim.site.electrode = 0;
+  stim.program.shape = firmware_sim::waveform::pulse_train;
+  stim.program.amplitude = 5.0;  // uA: 10 nC per phase, within the default limits
+  stim.program.frequency_Hz = 10.0;  // pulses at 0, 100, 200 ms
+  stim.program.phase_width_us = 2000;
+  io::command step;
+  step.kind = io::command_kind::step;
+  step.token = 2;
+  step.ticks = 201;  // the pulse of 200 ms is 1 ms into its cathodic phase
+  REQUIRE(q->commands.push(stim));
+  REQUIRE(q->commands.push(step));
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), device, *q,
+                         {.mode = io::run_mode::stepped, .max_ticks = 221});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  std::vector<io::readout_record> after;  // the new epoch's readouts
+  auto r = std::make_unique<io::readout_record>();
+  int before = 0;
+  bool reset_sent = false;
+  const auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (after.size() < 20 && std::chrono::steady_clock::now() < give_up) {
+    if (!q->readouts.pop(*r)) {
+      std::this_thread::sleep_for(1ms);
+      continue;
+    }
+    if (r->epoch == 0) ++before;
+    else after.push_back(*r);
+    if (before == 201 && !reset_sent) {
+      q->engine_slot = std::make_unique<engine::engine>(params);
+      io::command reset;
+      reset.kind = io::command_kind::reset;
+      reset.token = 3;
+      io::command more = step;
+      more.token = 4;
+      more.ticks = 20;
+      REQUIRE(q->commands.push(reset));
+      REQUIRE(q->commands.push(more));
+      q->wake_realtime();
+      reset_sent = true;
+    }
+  }
+  q->stop = true;
+  q->wake_realtime();
+  rt.join();
+  REQUIRE(before == 201);
+  REQUIRE(after.size() == 20);
+  CHECK(after[0].tick == 0);
+  const auto uA = [&](std::size_t t) { return after[t].device.electrode_mean_uA[0]; };
+  CHECK(uA(0) == Approx(-5.0));
+  CHECK(uA(1) == Approx(5.0));
+  CHECK(uA(2) == Approx(5.0));
+  for (std::size_t t = 3; t < 20; ++t) {
+    INFO("new tick " << t);
+    CHECK(uA(t) == 0.0);
+  }
+  // Blanked until 3 ms after the sign change at step 10: the samples of steps 9 ... 39 (ticks 0-3), not later.
+  for (std::size_t t = 0; t < 20; ++t) {
+    INFO("new tick " << t);
+    CHECK(after[t].device.sensing[0].blanked == (t <= 3));
+  }
+}

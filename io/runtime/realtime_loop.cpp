@@ -301,7 +301,7 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
     case command_kind::resume:
       paused_ = false;
       break;
-    case command_kind::reset:
+    case command_kind::reset: {
       // The I/O thread put the new engine in the slot before pushing this command (see realtime_queues);
       // a swap hands it over and leaves the old one there for the I/O thread to destroy.
       if (!q_.engine_slot) {  // cannot happen by construction; refuse rather than run without an engine
@@ -310,6 +310,7 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
         e.reason = "Reset: no engine was handed over";
         break;
       }
+      const std::int64_t old_next_step = eng_->step_index();
       std::swap(eng_, q_.engine_slot);
       eng_->set_external_current(&device_);
       eng_->set_record_spikes(spikes_on_);
@@ -317,11 +318,13 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
       // pending Step budget, not paused (the drive rate is the new engine's, from the config). The device is
       // hardware beside the model: its sensing filters, safety windows and event counters go on (protocol.md).
       device_.clear_all();
+      device_.renumber_steps(eng_->step_index() - old_next_step);
       steps_left_ = 0;
       paused_ = false;
       ++epoch_;
       q_.epoch.store(epoch_, std::memory_order_release);
       break;
+    }
     case command_kind::step:
       if (c.ticks == 0) steps_left_ = 0;  // cancels what is left of earlier Steps
       else steps_left_ += c.ticks;
