@@ -50,6 +50,31 @@ std::string_view check_output_at(const controller_params& p, double amplitude, c
   return t.view();
 }
 
+// The output site and the output program's own fields, once, at amplitude 0 (which every limit allows), named as
+// the wire names them: checked only at each amplitude the controller may set, a bad site was reported under the
+// first one ("controller.output_max = 100 refused: site.electrode = 5": an outside check, 2026-12-04).
+std::string_view check_output_fields(const controller_params& p, const stimulator_layout& layout,
+                                     reason_text& reason) noexcept {
+  program at = p.output_program;
+  at.amplitude = 0.0;
+  reason_text inner{};
+  const std::string_view why = validate(p.output_site, at, layout, inner);
+  if (why.empty()) return {};
+  detail::text_builder t(reason);
+  if (why.starts_with("site.") || why.starts_with("program.")) t << "controller.output." << why;
+  else t << "controller.output.program: " << why;
+  return t.view();
+}
+
+// A responsive or phase-locked controller fires its output program: at amplitude 0 it was accepted and did nothing
+// (the CLI refused it; a client of the protocol was not told: an outside check, 2026-12-04).
+std::string_view check_fired_amplitude(const controller_params& p, const stimulator_layout& layout,
+                                       reason_text& reason) noexcept {
+  if (p.output_program.amplitude == 0.0)
+    return refuse(reason, "controller.output.program.amplitude", 0.0, "must not be 0: it is the amplitude fired");
+  return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
+}
+
 std::string_view validate_schedule(const controller_params& p, const stimulator_layout& layout,
                                    reason_text& reason) noexcept {
   if (p.n_schedule < 1 || p.n_schedule > kMaxSchedule)
@@ -86,7 +111,7 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
       if (!std::isfinite(p.threshold)) return refuse(reason, "controller.threshold", p.threshold, "must be finite");
       if (!in_time_range(p.refractory_us))
         return refuse(reason, "controller.refractory_us", p.refractory_us, "must be in [0, 3600000000] us");
-      return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
+      return check_fired_amplitude(p, layout, reason);
     case controller_kind::pi_clamp:
       // Bounded so that the integral of the error stays finite for any run (|e| dt summed over years): a target of
       // -1.7e308 passed as finite, the integral reached -inf and 0 x -inf put NaN current into the network.
@@ -96,8 +121,9 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
       if (!std::isfinite(p.ki_per_s) || p.ki_per_s < 0.0)
         return refuse(reason, "controller.ki_per_s", p.ki_per_s, "must be finite and >= 0 (invert flips the sign)");
       if (!std::isfinite(p.output_min)) return refuse(reason, "controller.output_min", p.output_min, "must be finite");
-      if (!std::isfinite(p.output_max) || p.output_max < p.output_min)
-        return refuse(reason, "controller.output_max", p.output_max, "must be finite and >= output_min");
+      // Equal bounds leave the clamp nothing to set (both 0 by default: accepted, it did nothing).
+      if (!std::isfinite(p.output_max) || p.output_max <= p.output_min)
+        return refuse(reason, "controller.output_max", p.output_max, "must be finite and > output_min");
       if (auto why = check_output_at(p, p.output_max, "output_max", layout, reason); !why.empty()) return why;
       return check_output_at(p, p.output_min, "output_min", layout, reason);
     case controller_kind::phase_locked:
@@ -107,7 +133,7 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
         return refuse(reason, "controller.min_interval_us", p.min_interval_us, "must be in [0, 3600000000] us");
       if (p.loop_delay_us < 0 || p.loop_delay_us > 10'000'000)
         return refuse(reason, "controller.loop_delay_us", p.loop_delay_us, "must be in [0, 10000000] us");
-      return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
+      return check_fired_amplitude(p, layout, reason);
     case controller_kind::external:
       if (p.timeout_us <= 0 || p.timeout_us > kMaxTimeUs)
         return refuse(reason, "controller.timeout_us", p.timeout_us, "must be in (0, 3600000000] us");
@@ -134,6 +160,7 @@ std::string_view validate(const controller_params& p, const stimulator_layout& l
     return refuse(reason, "controller.output.channel", p.output_channel, "must be in [0, 8)");
   if (static_cast<unsigned>(p.feature) > static_cast<unsigned>(feature_kind::envelope))
     return refuse(reason, "controller.feature", static_cast<unsigned>(p.feature), "must be 0..3 (raw, filtered, rms, envelope)");
+  if (auto why = check_output_fields(p, layout, reason); !why.empty()) return why;
   return validate_kind_fields(p, layout, reason);
 }
 
@@ -274,7 +301,6 @@ void controller::clamp(double feature, stimulator& stim) noexcept {
   const double u = p_.kp * e + p_.ki_per_s * status_.integral;  // +-inf at worst (huge kp e): clamped below
   status_.output = std::isnan(u) ? status_.output : std::clamp(u, p_.output_min, p_.output_max);
   status_.saturated = u >= p_.output_max || u <= p_.output_min;
-  if (p_.output_min == p_.output_max) status_.saturated = true;
   stim.set_amplitude(p_.output_channel, status_.output);
 }
 

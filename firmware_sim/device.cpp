@@ -40,6 +40,15 @@ void device::clear(std::size_t channel) noexcept {
   }
 }
 
+bool device::channel_driven(std::size_t channel, std::size_t except_slot) const noexcept {
+  for (std::size_t i = 0; i < kMaxControllers; ++i) {
+    const controller_params& p = controllers_[i].params();
+    if (i != except_slot && active_[i] && p.output_channel == channel && p.kind != controller_kind::external)
+      return true;
+  }
+  return false;
+}
+
 void device::clear_channels() noexcept {
   for (std::size_t ch = 0; ch < stimulator::kChannels; ++ch) clear(ch);
 }

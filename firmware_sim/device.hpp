@@ -107,6 +107,10 @@ class device final : public engine::external_current_source {
   const device_params& params() const noexcept { return params_; }
   std::span<const sensing_channel> sensing() const noexcept { return {sensing_.data(), params_.sensing.size()}; }
   bool controller_active(std::size_t slot) const noexcept { return slot < kMaxControllers && active_[slot]; }
+  // Whether an active controller other than `except_slot` sets this channel's output (open loop, responsive, PI
+  // clamp, phase-locked; an External one only watches its channel). A program or a second controller loaded there
+  // would be driven by it (a PI clamp raised a user's 50 pA sine to 194 pA: an outside check, 2026-12-04).
+  bool channel_driven(std::size_t channel, std::size_t except_slot = kMaxControllers) const noexcept;
 
  private:
   void collect_events() noexcept;

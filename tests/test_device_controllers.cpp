@@ -598,10 +598,25 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   add("controller.threshold", resp, [](controller_params& c) { c.threshold = std::nan(""); });
   add("controller.refractory_us", resp, [](controller_params& c) { c.refractory_us = -1; });
   add("controller.output_program.amplitude", resp, [](controller_params& c) { c.output_program.amplitude = 2000.0; });
-  add("controller.output_program.amplitude", resp, [](controller_params& c) { c.output_program.frequency_Hz = 0.0; });
+  // The output's own fields are named as the wire names them, not under the first amplitude checked (an outside
+  // check, 2026-12-04: "controller.output_max = 100 refused: site.electrode = 5"). Break tried: validate() without
+  // check_output_fields -> these three read "controller.output_program.amplitude = ..." / "controller.output_max".
+  add("controller.output.program.frequency_hz", resp, [](controller_params& c) { c.output_program.frequency_Hz = 0.0; });
+  add("controller.output.site.electrode = 5", pi, [](controller_params& c) {
+    c.output_site.kind = firmware_sim::site_kind::electrode;
+    c.output_site.electrode = 5;
+  });
+  add("controller.output.program.monophasic", resp, [](controller_params& c) {
+    c.output_site.kind = firmware_sim::site_kind::electrode;
+  });
+  // Accepted, they did nothing (a clamp with equal bounds, a trigger that fires 0 pA). Break tried: `<` for `<=`
+  // in the clamp's bounds, and check_fired_amplitude without its zero test: these three pass validation.
+  add("controller.output_max = 0", pi, [](controller_params& c) { c.output_min = c.output_max = 0.0; });
+  add("controller.output.program.amplitude = 0", resp, [](controller_params& c) { c.output_program.amplitude = 0.0; });
   // An electrode program over the charge-per-phase limit (100 nC): 600 uA x 200 us = 120 nC.
   add("controller.output_program.amplitude", resp, [](controller_params& c) {
     c.output_site.kind = firmware_sim::site_kind::electrode;
+    c.output_program.biphasic = true;
     c.output_program.amplitude = 600.0;
   });
   controller_params phase = resp;
@@ -610,6 +625,7 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   add("controller.target_phase_deg", phase, [](controller_params& c) { c.target_phase_deg = 360.0; });
   add("controller.min_interval_us", phase, [](controller_params& c) { c.min_interval_us = -5; });
   add("controller.loop_delay_us", phase, [](controller_params& c) { c.loop_delay_us = 20'000'000; });
+  add("controller.output.program.amplitude = 0", phase, [](controller_params& c) { c.output_program.amplitude = 0.0; });
   controller_params ext;
   ext.kind = controller_kind::external;
   CHECK(why(ext).empty());

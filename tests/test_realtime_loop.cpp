@@ -345,3 +345,101 @@ TEST_CASE("a pulse cut by a Reset is completed at once, and a blanking window un
     CHECK(after[t].device.sensing[0].blanked == (t <= 3));
   }
 }
+
+// A channel whose output an on-device controller sets takes no other program and no second driving controller: a
+// SetStimulation on a PI clamp's channel was accepted and the clamp went on setting the new program's amplitude (a
+// user's 50 pA sine on inh driven to 194 pA: more inhibition, lower rate, more current; an outside check,
+// 2026-12-04). An External controller only watches its channel (its loop's own SetStimulation must pass), and a
+// cleared controller frees the channel. Reference: docs/protocol.md (code Busy). Break tried: channel_driven
+// returning false -> commands 2, 3 and 6 are accepted and the CHECKs on them fail.
+TEST_CASE("a channel driven by an on-device controller refuses other programs and a second driving controller",
+          "[realtime][device][controllers]") {
+  const std::vector<std::string> overrides = {"network.n_neurons=2000"};
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml", overrides);
+  const auto device = io::load_device_config(CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml", overrides, params);
+  auto q = std::make_unique<io::realtime_queues>();
+  std::uint64_t token = 0;
+  const auto push = [&](io::command c) {
+    c.token = ++token;
+    REQUIRE(q->commands.push(c));
+  };
+  io::command clamp;
+  clamp.kind = io::command_kind::set_controller;
+  clamp.channel = 0;  // slot
+  clamp.controller.kind = firmware_sim::controller_kind::pi_clamp;
+  clamp.controller.sensing_channel = 0;
+  clamp.controller.output_channel = 0;
+  clamp.controller.target = 5.0;
+  clamp.controller.kp = 1.0;
+  clamp.controller.output_max = 100.0;
+  push(clamp);  // 1
+  io::command sine;
+  sine.kind = io::command_kind::set_stimulation;
+  sine.channel = 0;
+  sine.site.population = engine::population::inh;
+  sine.program.shape = firmware_sim::waveform::sine;
+  sine.program.amplitude = 50.0;
+  sine.program.frequency_Hz = 10.0;
+  push(sine);  // 2: refused
+  io::command open = clamp;
+  open.channel = 1;
+  open.controller = {};
+  open.controller.kind = firmware_sim::controller_kind::open_loop;
+  open.controller.output_channel = 0;
+  open.controller.n_schedule = 1;
+  open.controller.schedule[0] = {0, 10.0};
+  push(open);  // 3: refused
+  io::command external = clamp;
+  external.channel = 2;
+  external.controller = {};
+  external.controller.kind = firmware_sim::controller_kind::external;
+  external.controller.output_channel = 0;
+  external.controller.timeout_us = 100'000;
+  push(external);  // 4: accepted (it watches)
+  io::command other = sine;
+  other.channel = 1;
+  push(other);  // 5: accepted (another channel)
+  io::command group = sine;
+  group.group_size = 2;
+  group.channel = 3;
+  push(group);  // 6: refused, with its second record on channel 0
+  group.group_index = 1;
+  group.channel = 0;
+  group.token = token;  // the group's records share one token and one ack
+  REQUIRE(q->commands.push(group));
+  io::command clear;
+  clear.kind = io::command_kind::clear_controller;
+  clear.channel = 0;
+  push(clear);  // 7
+  push(sine);   // 8: accepted now
+  io::command step;
+  step.kind = io::command_kind::step;
+  step.ticks = 2;
+  push(step);  // 9
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), device, *q,
+                         {.mode = io::run_mode::stepped, .max_ticks = 2});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  rt.join();
+  std::vector<io::command_event> events;
+  q->events.consume_all([&](const io::command_event& e) { events.push_back(e); });
+  REQUIRE(events.size() == 9);
+  const std::vector<bool> accepted = {true, false, false, true, true, false, true, true, true};
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    INFO("command " << i + 1 << ": " << events[i].reason);
+    CHECK(events[i].token == i + 1);
+    CHECK(events[i].accepted == accepted[i]);
+    if (!accepted[i]) {
+      CHECK(events[i].code == io::error_code::busy);
+      CHECK_THAT(std::string(events[i].reason), Catch::Contains("ClearController"));
+    }
+  }
+  auto r = std::make_unique<io::readout_record>();
+  int readouts = 0;
+  while (q->readouts.pop(*r)) ++readouts;
+  REQUIRE(readouts == 2);
+  // The user's sine runs on channel 0 at its own amplitude, nothing setting it.
+  CHECK(r->device.channels[0].active);
+  CHECK(r->device.channels[0].peak_current > 0.0);
+  CHECK(r->device.channels[0].peak_current <= 50.0);
+}

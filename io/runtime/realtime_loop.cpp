@@ -28,6 +28,13 @@ constexpr int kMaxCommandsPerTick = 64;
 // A ring_position record must carry its weights (command::ring_profile): this thread never computes them.
 constexpr const char* kNoRingProfile =
     "ring_position site without its ring profile (n_ring_profile must be the ring's units; the I/O thread computes it)";
+// A channel whose output an on-device controller sets takes no other program or controller (device::channel_driven).
+constexpr const char* kChannelDriven =
+    "channel is the output.channel of an active on-device controller (open_loop, responsive, pi_clamp or "
+    "phase_locked), which would drive this program: ClearController it first, or use another channel";
+constexpr const char* kOutputDriven =
+    "output.channel is already driven by another active on-device controller (open_loop, responsive, pi_clamp or "
+    "phase_locked): ClearController it first, or use another channel";
 }  // namespace
 
 namespace {
@@ -219,14 +226,20 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
   e.epoch = epoch_;
   e.tick_applied = -1;  // refused
   const std::int64_t start = start_step(first.start_tick);
-  bool profiles_ok = true;
-  for (std::size_t i = 0; i < n; ++i) profiles_ok = profiles_ok && has_ring_profile(group[i], group[i].site);
+  bool profiles_ok = true, driven = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    profiles_ok = profiles_ok && has_ring_profile(group[i], group[i].site);
+    driven = driven || device_.channel_driven(group[i].channel);
+  }
   if (n != first.group_size) {
     e.code = error_code::malformed;
     e.reason = "SetPrograms group arrived incomplete";
   } else if (!profiles_ok) {
     e.code = error_code::malformed;
     e.reason = kNoRingProfile;
+  } else if (driven) {
+    e.code = error_code::busy;
+    e.reason = kChannelDriven;
   } else if (start < 0) {
     e.code = error_code::out_of_range;
     e.reason = kStartTickPast.data();
@@ -277,6 +290,14 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
         e.accepted = false;
         e.code = error_code::malformed;
         e.reason = kNoRingProfile;
+        break;
+      }
+      const bool stim = c.kind == command_kind::set_stimulation;
+      const bool drives = c.controller.kind != firmware_sim::controller_kind::external;
+      if (stim ? device_.channel_driven(c.channel) : drives && device_.channel_driven(c.controller.output_channel, c.channel)) {
+        e.accepted = false;
+        e.code = error_code::busy;
+        e.reason = stim ? kChannelDriven : kOutputDriven;
         break;
       }
       applied_step = start;
