@@ -56,7 +56,17 @@ server=$!
 trap 'kill -TERM $server 2>/dev/null || true' EXIT
 sleep 3   # engine construction and the drive's ramp
 /usr/bin/python3 bench/thread_cpu.py snapshot $server >"$out.threads_before.json"
-build/cortexloop probe --duration "$duration" --json "$out.json"
+# The probe talks to the server started above: its --pub/--commands, when given, else serve's defaults (the probe
+# went to 5555/5556 whatever serve was told, measuring whichever server sat there: an outside check, 2026-12-04).
+endpoints=()
+args=("$@")
+for ((i = 0; i < ${#args[@]}; ++i)); do
+  case ${args[i]} in
+    --pub|--commands) endpoints+=("${args[i]}" "${args[i + 1]:-}"); ((++i)) ;;
+    --pub=*|--commands=*) endpoints+=("${args[i]}") ;;
+  esac
+done
+build/cortexloop probe "${endpoints[@]}" --duration "$duration" --json "$out.json"
 /usr/bin/python3 bench/thread_cpu.py report $server "$out.threads_before.json" --json "$out.threads.json" | tee -a "$out.txt"
 kill -TERM $server
 wait $server || true

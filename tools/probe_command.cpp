@@ -142,7 +142,8 @@ class prober {
       done_ = true;
       return;
     }
-    r.rtt.add_ns(a.recv_ns - a.client_send_ns);
+    // The ping row is the pings' alone (it held every command's ack, SetStimulation's too: an outside check).
+    if (!outstanding_->stim) r.rtt.add_ns(a.recv_ns - a.client_send_ns);
     r.applied.add_ns(a.server_applied_ns - a.client_send_ns);
     outstanding_->acked = 1;
     if (!outstanding_->stim) {
@@ -167,6 +168,7 @@ class prober {
       nlohmann::json j = {{"server_ticks", s->server_ticks()},
                           {"deadline_misses", s->deadline_misses()},
                           {"resyncs", s->resyncs()},
+                          {"ticks_skipped", s->ticks_skipped()},
                           {"readout_drops", s->readout_drops()},
                           {"lateness_total_p99_us", s->lateness_total_p99_us()},
                           {"lateness_total_p999_us", s->lateness_total_p999_us()},

@@ -57,12 +57,16 @@ std::string status_text(const io::status_snapshot& s, bool network_runs) {
   const io::status_record& r = s.status;
   char rates[64] = "network not stepped";
   if (network_runs) std::snprintf(rates, sizeof rates, "exc %.2f Hz, inh %.2f Hz", r.rate_exc_Hz, r.rate_inh_Hz);
-  char text[256];
+  // A stall past the resync is one miss however long; the ticks it dropped are said beside it.
+  char skipped[48] = "";
+  if (r.ticks_skipped > 0)
+    std::snprintf(skipped, sizeof skipped, " (%lld ticks skipped)", static_cast<long long>(r.ticks_skipped));
+  char text[320];
   std::snprintf(text, sizeof text,
-                "tick %lld | %.2fx real time | lateness p99 %.0f us, max %.0f us | misses %lld | %s | drops %lld | "
+                "tick %lld | %.2fx real time | lateness p99 %.0f us, max %.0f us | misses %lld%s | %s | drops %lld | "
                 "cpu rt %.0f%% io %.0f%%%s",
                 static_cast<long long>(r.engine_tick), r.realtime_factor, r.lateness_p99_us, r.lateness_max_us,
-                static_cast<long long>(r.deadline_misses), rates,
+                static_cast<long long>(r.deadline_misses), skipped, rates,
                 static_cast<long long>(r.readout_drops + r.spike_drops), r.rt_cpu_percent, s.io.io_cpu_percent,
                 r.paused ? " | paused" : "");
   std::string line = text;
@@ -181,7 +185,17 @@ int run_serve(const serve_options& o) {
   if (!o.quiet) {
     if (tty) std::fprintf(stderr, "\n");
     if (signal_number) std::fprintf(stderr, "serve: stopped by %s\n", strsignal(signal_number));
-    if (const auto s = srv.latest_status()) std::fprintf(stderr, "serve: final: %s\n", status_text(*s, network_runs).c_str());
+    if (const auto s = srv.latest_status()) {
+      // The line's lateness, rates and CPU are the last window's; the run's own lateness follows (a reader took the
+      // final line for the run's figures: an outside check, 2026-12-04).
+      const io::status_record& r = s->status;
+      std::fprintf(stderr, "serve: final (last window): %s\n", status_text(*s, network_runs).c_str());
+      std::fprintf(stderr, "serve: run: %lld ticks, misses %lld, %lld ticks skipped at %lld resyncs, lateness p99 %.0f us, "
+                   "p99.9 %.0f us, max %.0f us\n", static_cast<long long>(r.server_ticks),
+                   static_cast<long long>(r.deadline_misses), static_cast<long long>(r.ticks_skipped),
+                   static_cast<long long>(r.resyncs), r.lateness_total_p99_us, r.lateness_total_p999_us,
+                   r.lateness_total_max_us);
+    }
   }
   return 0;
 }

@@ -775,6 +775,7 @@ void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, co
   sb.add_rate_inh_hz(s.rate_inh_Hz);
   sb.add_scheduling(scheduling);
   sb.add_resyncs(s.resyncs);
+  sb.add_ticks_skipped(s.ticks_skipped);
   sb.add_lateness_total_p99_us(s.lateness_total_p99_us);
   sb.add_lateness_total_p999_us(s.lateness_total_p999_us);
   sb.add_lateness_total_max_us(s.lateness_total_max_us);

@@ -147,6 +147,7 @@ struct status_record {
   std::int64_t window_ticks = 0;
   double realtime_factor = 0;
   std::int64_t deadline_misses = 0, window_deadline_misses = 0, resyncs = 0;
+  std::int64_t ticks_skipped = 0;  // tick periods dropped at the resyncs (realtime_loop::run)
   double lateness_p50_us = 0, lateness_p99_us = 0, lateness_p999_us = 0, lateness_max_us = 0;
   double lateness_total_p99_us = 0, lateness_total_p999_us = 0, lateness_total_max_us = 0;
   double compute_p50_us = 0, compute_p99_us = 0, compute_max_us = 0;

@@ -275,7 +275,7 @@ class ServeStatus(unittest.TestCase):
         r = run("serve", "--config", os.path.join(ROOT, "configs", "zerlaut2018_ring.toml"), "--pub",
                 "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--duration", "0.2")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("serve: final:", r.stderr)
+        self.assertIn("serve: final (last window):", r.stderr)
         self.assertIn("network not stepped", r.stderr)
         self.assertNotIn("exc 0.00 Hz", r.stderr)
 

@@ -231,7 +231,7 @@ _STATUS_FIELDS = [
     "ComputeP50Us", "ComputeP99Us", "ComputeMaxUs", "ReadoutDrops", "SpikeDrops", "CommandsReceived",
     "CommandsRefused", "CommandsDropped", "RtCpuPercent", "IoCpuPercent", "RateExcHz", "RateInhHz", "Scheduling",
     "Resyncs", "LatenessTotalP99Us", "LatenessTotalP999Us", "LatenessTotalMaxUs", "EventDrops", "PublishDrops",
-    "AckDrops", "Curve", "CurveAccepted", "CurveDenied", "WorkerImbalance"]
+    "AckDrops", "Curve", "CurveAccepted", "CurveDenied", "WorkerImbalance", "TicksSkipped"]
 
 
 def _snake(name):
