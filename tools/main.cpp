@@ -19,8 +19,24 @@
 #include "tools/number_checks.hpp"
 #include "tools/tf_command.hpp"
 
+namespace {
+
+// Every command-line error exits 2, the usual code for a wrong command line (CLI11's own codes, 105, 106, 109,
+// 114 ..., differed by error and no help listed them: an outside check, 2026-12-04); --help and --version exit 0.
+constexpr int kUsageError = 2;
+// A subcommand's own result travels as a CLI::RuntimeError carrying its exit code: kept as it is.
+int usage_exit(const CLI::App& app, const CLI::Error& e) {
+  const int code = app.exit(e);
+  if (dynamic_cast<const CLI::RuntimeError*>(&e) != nullptr) return code;
+  return code == 0 ? 0 : kUsageError;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"cortexloop: a virtual piece of cortex (AdEx network and mean-field ring) for closed-loop stimulation"};
+  app.footer("Exit code 2: the command line is wrong (an unknown option, a value out of range, no such file); each "
+             "subcommand's --help gives its other codes.");
   app.require_subcommand(1);
   cortexloop::tools::add_simulate_command(app);
   cortexloop::tools::add_serve_command(app);
@@ -33,7 +49,7 @@ int main(int argc, char** argv) {
   cortexloop::tools::add_keys_command(app);
   cortexloop::tools::add_aln_table_command(app);
   cortexloop::tools::add_sweep_command(app);
-  cortexloop::tools::refuse_non_finite(app);
+  cortexloop::tools::refuse_bad_numbers(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -49,7 +65,7 @@ int main(int argc, char** argv) {
       const std::string what = option ? "unknown option '" + extra.front() + "' (options follow the subcommand: " +
                                             "cortexloop SUBCOMMAND --help; subcommands: " + known + ")"
                                       : "unknown subcommand '" + extra.front() + "' (subcommands: " + known + ")";
-      return app.exit(CLI::ExtrasError(what, CLI::ExitCodes::ExtrasError));
+      return usage_exit(app, CLI::ExtrasError(what, CLI::ExitCodes::ExtrasError));
     }
     // CLI11 checks required options before unknown ones, so `simulate --otu x` would say "--out is required" and
     // hide the typo that caused it; name the unknown words first.
@@ -58,12 +74,12 @@ int main(int argc, char** argv) {
       if (!unknown.empty() && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
         std::string words;
         for (const std::string& w : unknown) words += (words.empty() ? "'" : ", '") + w + "'";
-        return app.exit(CLI::ExtrasError("unknown argument(s) for '" + sub->get_name() + "': " + words +
+        return usage_exit(app, CLI::ExtrasError("unknown argument(s) for '" + sub->get_name() + "': " + words +
                                              " (cortexloop " + sub->get_name() + " --help lists them)",
                                          CLI::ExitCodes::ExtrasError));
       }
     }
-    return app.exit(e);
+    return usage_exit(app, e);
   } catch (...) {
     return cortexloop::tools::report_error(std::current_exception());
   }

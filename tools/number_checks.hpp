@@ -29,8 +29,17 @@ inline const CLI::Validator non_negative_number = number_above(0.0, true);
 // Every floating-point option of `app` and of its subcommands refuses nan and inf. CLI11 reads them as numbers, and
 // its Range check lets NaN through (every comparison with NaN is false): `serve --spin-us nan` ran at 4.9x real
 // time, `tf --w-pA nan` printed the W = 0 result. No option of the CLI means anything by a non-finite value.
+// Every unsigned option refuses a negative number: CLI11 wrapped it (`stim reset --seed -1` sent seed
+// 18446744073709551615, and the server's refusal named that number: an outside check, 2026-12-04).
 // Called once, after every subcommand has added its options (tools/main.cpp).
-inline void refuse_non_finite(CLI::App& app) {
+inline void refuse_bad_numbers(CLI::App& app) {
+  static const CLI::Validator not_negative(
+      [](std::string& text) -> std::string {
+        const std::size_t first = text.find_first_not_of(" \t");
+        if (first != std::string::npos && text[first] == '-') return "must be >= 0, got " + text;
+        return {};
+      },
+      "");  // "UINT" says it already
   static const CLI::Validator finite(
       [](std::string& text) -> std::string {
         double v = 0;
@@ -38,9 +47,11 @@ inline void refuse_non_finite(CLI::App& app) {
         return {};  // not a number at all: the option's own conversion names that
       },
       "");  // no text in --help: "FLOAT" says it already
-  for (CLI::Option* opt : app.get_options())
+  for (CLI::Option* opt : app.get_options()) {
     if (opt->get_type_name().rfind("FLOAT", 0) == 0) opt->check(finite);
-  for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) refuse_non_finite(*sub);
+    if (opt->get_type_name().rfind("UINT", 0) == 0) opt->check(not_negative);
+  }
+  for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) refuse_bad_numbers(*sub);
 }
 
 }  // namespace cortexloop::tools

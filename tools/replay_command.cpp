@@ -405,7 +405,7 @@ void add_replay_command(CLI::App& app) {
       "replay", "Re-run a recording of `cortexloop record` in stepped mode, in this process: the server built from "
                 "its session.toml, every command of commands.jsonl applied at its recorded tick; compares every readout "
                 "with readout_hash.npy bit for bit. Prints \"bit-identical: N ticks\" (exit 0) or the first differing "
-                "tick and field (exit 1); exit 3 when the recording cannot be replayed. docs/protocol.md");
+                "tick and field (exit 1); exit 3 when the recording cannot be replayed; 2 when the command line is wrong (no such folder). docs/protocol.md");
   cmd->add_option("recording", o->dir, "Folder written by `cortexloop record`")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--timeout", o->timeout_s, "Give up when the replay server does not answer for this many seconds")
       ->check(positive_number)

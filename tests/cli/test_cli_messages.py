@@ -360,6 +360,24 @@ class InputRefused(unittest.TestCase):
                              "--out", NEVER, flag, value)
             self.assertIn(flag, e)
 
+    def test_negative_unsigned_values_are_refused(self):
+        # CLI11 wrapped a negative number into an unsigned option: `stim reset --seed -1` sent 18446744073709551615
+        # (an outside check, 2026-12-04). Break tried: refuse_bad_numbers without its UINT check -> exit 4 (the
+        # reset sent to no server), no "--seed" in the message.
+        for flag in ("--seed", "--ticks", "--noise-seed"):
+            e = self.refused("stim", "reset", flag, "-1", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
+            self.assertIn(f"{flag}: must be >= 0, got -1", e)
+
+    def test_a_wrong_command_line_exits_2_and_a_command_keeps_its_codes(self):
+        # Every command-line error exits 2 (CLI11's codes were 105, 106, 109, 114 ..., listed nowhere: an outside
+        # check, 2026-12-04); a subcommand's own result keeps its documented code (stim: 4 when nothing answers,
+        # its --help). Break tried: main.cpp's usage_exit returning app.exit(e) -> 109, 105 and 106 here.
+        self.refused("stim", "dc", "--bogus", code=2)
+        self.refused("replay", "/nonexistent/recording", code=2)
+        self.refused("simulate", "--duration", "abc", "--out", NEVER, code=2)
+        self.refused("stim", "ping", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=4)
+        self.assertEqual(run("stim", "--help").returncode, 0)
+
     def test_stim_set_and_drive_need_their_value(self):
         # Without --value, `stim set` sent 0 (the drive fell to 0 Hz); refused before anything is sent.
         e = self.refused("stim", "set", "--name", "network.drive.rate_Hz", "--commands", "tcp://127.0.0.1:1")
