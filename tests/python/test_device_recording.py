@@ -231,17 +231,16 @@ class DeviceRecordingTest(unittest.TestCase):
             ax = panels[name]
             self.assertEqual(ax.get_ylim(), (0.0, RING_LENGTH_MM))
             self.assertIn("mm", ax.get_ylabel())
-            im = ax.get_images()[0]
-            vmin, vmax = im.get_clim()
+            mesh = ax.collections[0]  # a QuadMesh: a column per readout on its true time
+            vmin, vmax = mesh.get_clim()
             self.assertAlmostEqual(vmin, -vmax)                    # centred on 0
             self.assertGreater(vmax, 0)
             # Row of unit 25 is centred on 9 mm: rows are n_units + 1 (unit 0 repeated at the length).
-            x0, x1, y0, y1 = im.get_extent()
-            rows = im.get_array().shape[0]
-            self.assertEqual(rows, RING_UNITS + 1)
-            self.assertAlmostEqual(y0 + (25 + 0.5) * (y1 - y0) / rows, 9.0, places=9)
-            self.assertAlmostEqual(x1, self.d["t_s"][-1])         # time in s, as every other panel
-        self.assertEqual(panels["ring_vsdi"].get_images()[0].get_cmap().name, "RdBu_r")
+            corners = mesh.get_coordinates()                       # [rows + 1, columns + 1, (x, y)]
+            self.assertEqual(corners.shape[0] - 1, RING_UNITS + 1)
+            self.assertAlmostEqual((corners[25, 0, 1] + corners[26, 0, 1]) / 2, 9.0, places=9)
+            self.assertAlmostEqual(corners[0, -1, 0], self.d["t_s"][-1])  # time in s, as every other panel
+        self.assertEqual(panels["ring_vsdi"].collections[0].get_cmap().name, "RdBu_r")
         self.assertEqual(panels["ring_stim"].get_xlabel(), "simulated time (s)")  # the bottom panel
         # The network's position (18 mm) is drawn on the ring panels.
         lines = [ln for ln in panels["ring_vsdi"].get_lines() if list(ln.get_ydata()) == [18.0, 18.0]]

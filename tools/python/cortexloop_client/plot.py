@@ -5,8 +5,13 @@
 One coordinate system: ring positions are mm along the periodic ring, in [0, length); ring unit i sits at
 i * length / n_units (engine/meanfield/ring_geometry.hpp, docs/device.md). The ring's length, the network's
 position, the electrodes and the sensing sites come from summary.json's "geometry" (`cortexloop record
---config FILE`) or "ring" (`cortexloop simulate`); without them the ring is taken as 36 mm long (the default
-config) and the figure says so. Time is simulated time in seconds on every panel.
+--config FILE`) or "ring" (`cortexloop simulate`), else the ring's length from "info" (the server's GetInfo); without
+any the ring is taken as 36 mm long (the default config) and the figure says so.
+
+Time is simulated time in seconds on every panel, the same axis for lines and maps (timeline.py): a recording that
+spans a Reset continues across it (the new epoch appended where the old one ended, a black line labelled "Reset"
+between them), each readout's map column spans its true interval, and lost readouts are blank and hatched on
+every panel instead of drawn across.
 
 Panels, each when its data exists: spike raster (spikes.npy), population rates, stimulation current per cell in
 the network, LFP proxy, mean V, every sensing channel of the device (true signal, ADC value, filtered), the
@@ -20,7 +25,7 @@ import os
 
 import matplotlib
 
-from . import cli
+from . import cli, marks, ringmap, timeline
 from .units import SIGNAL_UNITS
 
 matplotlib.use("Agg")
@@ -56,13 +61,14 @@ def slot_label(slot, kinds):
 # that the figures read, and their types (cli.check_types).
 _CELLS = {"n_exc": int, "n_inh": int, "n_neurons": int}
 _RING = {"n_units": int, "length_mm": cli.NUMBER}
-SUMMARY_KEYS = {"ring": _RING, "ring_n_units": int, "dt_ms": cli.NUMBER, "tick_ms": cli.NUMBER, "info": _CELLS,
+_INFO = {**_CELLS, "ring_units": int, "ring_length_mm": cli.NUMBER, "tick_ms": cli.NUMBER}
+SUMMARY_KEYS = {"ring": _RING, "ring_n_units": int, "dt_ms": cli.NUMBER, "tick_ms": cli.NUMBER, "info": _INFO,
                 **_CELLS,
                 "geometry": {"ring": _RING, "network": _CELLS, "electrodes": [{"position_mm": cli.NUMBER}],
                              "sensing": [{"signal": str}], "network_position_mm": cli.NUMBER,
                              "dt_ms": cli.NUMBER, "tick_ms": cli.NUMBER}}
-ACK_KEYS = {"accepted": bool, "tick_applied": int}
-SAFETY_KEYS = {"step": int, "limit": str}
+ACK_KEYS = {"accepted": bool, "tick_applied": int, "epoch": int}
+SAFETY_KEYS = {"step": int, "limit": str, "epoch": int}  # an event's epoch places it after a Reset
 
 
 def _jsonl(path, keys, required=()):
@@ -85,12 +91,16 @@ def _jsonl(path, keys, required=()):
     return rows
 
 
+def _cells(s):
+    """The network's cell counts the summary gives (the server's own first: a --config's may differ)."""
+    counts = s.get("info") or (s.get("geometry") or {}).get("network") or s
+    return [counts.get(k) for k in ("n_exc", "n_inh", "n_neurons") if counts.get(k) is not None]
+
+
 def _no_network(d):
     """True for a server with an ALN node and no spiking cells: its rates.npy is zeros, the node's rates are in
     aln_rates.npy (`cortexloop record`; `simulate` of such a config writes the node's rates to rates.npy)."""
-    s = d["summary"]
-    counts = s.get("info") or (s.get("geometry") or {}).get("network") or s
-    cells = [counts.get(k) for k in ("n_exc", "n_inh", "n_neurons") if counts.get(k) is not None]
+    cells = _cells(d["summary"])
     if not cells:  # a summary without the sizes: a network's mean V is never exactly 0 mV
         return "aln_rates" in d and "mean_v" in d and not np.any(d["mean_v"])
     return "aln_rates" in d and not any(cells)
@@ -113,62 +123,48 @@ def load(folder):
         d["rates"] = d["aln_rates"]
     d["acks"] = _jsonl(os.path.join(folder, "acks.jsonl"), ACK_KEYS)  # one ack per line, as `record` got them
     # One SafetyEvent per line (topic "safety").
-    d["safety"] = _jsonl(os.path.join(folder, "safety.jsonl"), SAFETY_KEYS, required=SAFETY_KEYS)
-    if "ticks" in d and len(d["ticks"]):
-        d["t_s"] = d["ticks"][:, 2] / 1000.0
-    else:
-        d["t_s"] = (np.arange(len(d["rates"])) + 1) / 1000.0
+    d["safety"] = _jsonl(os.path.join(folder, "safety.jsonl"), SAFETY_KEYS, required=("step", "limit"))
+    # A ring alone (network = "off"): 0 cells, and rates, stimulation, LFP and mean V that are zeros (a summary
+    # without the sizes: a network's mean V is never exactly 0 mV).
+    cells = _cells(d["summary"])
+    d["network"] = d["node_only"] or (any(cells) if cells else "mean_v" not in d or bool(np.any(d["mean_v"])))
+    tick_ms = geometry(d)["tick_ms"]
+    d.update(timeline.lay_out(*timeline.readout_ms(d.get("ticks"), len(d["rates"]), tick_ms), tick_ms))
     return d
 
 
 def geometry(d):
-    """{'length_mm', 'n_units', 'network_position_mm' (or None), 'electrodes', 'sensing', 'dt_ms', 'known'}."""
+    """{'length_mm', 'n_units', 'network_position_mm' (or None), 'electrodes', 'sensing', 'dt_ms', 'tick_ms',
+    'known'}: record --config's geometry, else simulate's summary, else the server's info (GetInfo)."""
     s = d.get("summary", {})
     g = s.get("geometry") or {}
+    info = s.get("info") or {}
     ring = g.get("ring") or s.get("ring") or {}
-    n_units = ring.get("n_units") or s.get("ring_n_units") or (d["vsdi"].shape[1] if "vsdi" in d else 0)
-    length = ring.get("length_mm")
+    n_units = (ring.get("n_units") or s.get("ring_n_units") or info.get("ring_units")
+               or (d["vsdi"].shape[1] if "vsdi" in d else 0))
+    length = ring.get("length_mm") or info.get("ring_length_mm")
     return {"length_mm": float(length) if length else DEFAULT_RING_LENGTH_MM,
             "known": bool(length),
             "n_units": int(n_units),
             "network_position_mm": g.get("network_position_mm"),
             "electrodes": g.get("electrodes") or [],
             "sensing": g.get("sensing") or [],
-            "dt_ms": float(g.get("dt_ms") or s.get("dt_ms") or 0.1),
+            "dt_ms": float(g.get("dt_ms") or s.get("dt_ms") or info.get("dt_ms") or 0.1),
+            "tick_ms": float(g.get("tick_ms") or s.get("tick_ms") or info.get("tick_ms") or 1.0),
             "n_exc": (g.get("network") or {}).get("n_exc") or s.get("n_exc"),
             "n_neurons": (g.get("network") or {}).get("n_neurons") or s.get("n_neurons")}
 
 
-def _tick_s(t):
-    return float(np.median(np.diff(t))) if len(t) > 1 else 1e-3
-
-
-def ring_image(ax, data, t, geo, cmap, label, fig, symmetric=True):
-    """data [frames, units] as a space-time image: x time (s), y position (mm) in [0, length], each row
-    centred on its unit's position; the ring is periodic, so unit 0's row is repeated at `length`."""
-    n = data.shape[1]
+def ring_panel(ax, data, d, geo, cmap, label, fig, floor):
+    """data [readouts, units] as a space-time map (ringmap.draw: x time (s) on each readout's true interval, y mm in
+    [0, length]), with a symmetric colour scale centred on 0 no narrower than ±floor."""
     length = geo["length_mm"]
-    dx = length / n
-    wrapped = np.concatenate([data, data[:, :1]], axis=1)
-    dt = _tick_s(t)
-    # Symmetric limits at the peak |x|, unless a few pixels (a stimulation artefact of a tick or two) exceed twice
-    # the 99.9th percentile: then at that percentile, so that they do not wash out the rest of the map (values
-    # beyond are drawn at the ends of the scale; the colour bar's arrows and the peak written above say so).
-    peak = float(np.nanmax(np.abs(data))) if data.size else 0.0
-    p999 = float(np.nanpercentile(np.abs(data), 99.9)) if data.size else 0.0
-    lim = p999 if 0 < p999 < peak / 2 else peak
-    lim = lim if lim > 0 else 1.0
-    kwargs = {"vmin": -lim, "vmax": lim} if symmetric else {}
-    im = ax.imshow(wrapped.T, aspect="auto", origin="lower", cmap=cmap, interpolation="nearest",
-                   extent=[t[0] - dt, t[-1], -dx / 2, length + dx / 2], **kwargs)
-    ax.set_ylim(0, length)
+    lim, peak = ringmap.symmetric_limit(data, floor)
+    mesh = ringmap.draw(ax, data, d["t_s"], d["left_s"], length, cmap, lim)
     ax.set_yticks(np.arange(0, length + 1e-9, 9.0 if length >= 18 else length / 4))
     assumed = "" if geo["known"] else f"\n(assumed {length:g} mm)"
     ax.set_ylabel(f"ring position\n(mm){assumed}")
-    cax = ax.inset_axes([1.005, 0.0, 0.012, 1.0])
-    fig.colorbar(im, cax=cax, label=label, extend="both" if peak > lim * 1.001 else "neither")
-    if peak > lim * 1.001:
-        ax.annotate(f"peak |x| {peak:.3g}", (1.0, 1.01), xycoords="axes fraction", ha="right", fontsize=7)
+    ringmap.colour_bar(fig, ax, mesh, label, peak, lim)
     if geo["network_position_mm"] is not None:
         ax.axhline(geo["network_position_mm"], color="k", lw=0.8, ls=":")
         ax.annotate("network", (0.002, geo["network_position_mm"]), xycoords=("axes fraction", "data"),
@@ -178,7 +174,6 @@ def ring_image(ax, data, t, geo, cmap, label, fig, symmetric=True):
                 clip_on=False)
         ax.annotate(f"E{i}", (0.985, e["position_mm"]), xycoords=("axes fraction", "data"), fontsize=7,
                     ha="right", va="bottom")
-    return im
 
 
 def _active_rows(state, column=0):
@@ -186,8 +181,9 @@ def _active_rows(state, column=0):
     return [i for i in range(state.shape[1]) if np.any(state[:, i, column] != 0)]
 
 
-def raster(ax, spikes, geo, t, max_neurons=300, seed=0):
-    """Spikes of up to max_neurons cells (the same random subset of exc and inh in proportion), exc below."""
+def raster(ax, spikes, geo, d, max_neurons=300, seed=0):
+    """Spikes of up to max_neurons cells (the same random subset of exc and inh in proportion), exc below; on session
+    time (spikes.npy has t_ms, which restarts at a Reset, and no epoch)."""
     n_total = int(geo["n_neurons"] or (spikes[:, 1].max() + 1 if len(spikes) else 1))
     n_exc = int(geo["n_exc"] or round(0.8 * n_total))
     rng = np.random.default_rng(seed)
@@ -199,15 +195,57 @@ def raster(ax, spikes, geo, t, max_neurons=300, seed=0):
     row[chosen] = np.arange(len(chosen))
     ids = spikes[:, 1].astype(int)
     keep = (ids >= 0) & (ids < n_total)
-    ids, ts = ids[keep], spikes[keep, 0] / 1000.0
-    r = row[ids]
-    sel = (r >= 0) & (ts >= t[0] - _tick_s(t)) & (ts <= t[-1])
+    ts = timeline.restarted_ms(spikes[:, 0], d["boundaries_ms"], geo["tick_ms"])[keep] / 1000.0
+    ids, r = ids[keep], row[ids[keep]]
+    sel = (r >= 0) & (ts >= d["left_s"][0]) & (ts <= d["t_s"][-1])
     exc = sel & (ids < n_exc)
     inh = sel & (ids >= n_exc)
     ax.plot(ts[exc], r[exc], "|", color=EXC_COLOUR, ms=2.0, mew=0.6, rasterized=True)
     ax.plot(ts[inh], r[inh], "|", color=INH_COLOUR, ms=2.0, mew=0.6, rasterized=True)
     ax.set_ylim(-0.5, len(chosen) - 0.5)
     ax.set_ylabel(f"neuron\n({k_exc} exc, {k_inh} inh\nof {n_total})")
+
+
+def session_marks(axes, d, geo, has_ring_stim, dev):
+    """Across every panel: each restart (a Reset: black line, labelled on the top panel), each gap of lost readouts
+    (hatched), the commands that changed the stimulation (grey dashes) and the safety events (red or orange lines,
+    triangles on top). Returns the figure title's note on what was lost and flagged."""
+    t, top = d["t_s"], axes[0]
+    lost_ms = marks.restarts_and_gaps(axes, d["boundaries_ms"], t, d["left_s"], d["gaps"])
+    note = f"   |   readouts lost (hatched): {len(d['gaps'])} gap(s), {lost_ms:g} ms" if len(d["gaps"]) else ""
+    # Commands that changed the stimulation (not pings or parameter changes), at the (epoch, tick) they applied.
+    ticks = d.get("ticks")
+    restarts = set(timeline.breaks([], d["boundaries_ms"], t * 1000.0).tolist())
+    for ack in d["acks"]:
+        if not ack.get("accepted") or ack.get("tick_applied") is None or ticks is None or not len(ticks):
+            continue
+        same_epoch = ticks[:, 0] == ack.get("epoch", ticks[0, 0])
+        hit = np.nonzero(same_epoch & (ticks[:, 1] == ack["tick_applied"]))[0]
+        if not len(hit) or hit[0] == 0 or hit[0] in restarts:  # a Reset's own ack: its line is drawn above
+            continue
+        j = hit[0]
+        changed = np.any(d["stim"][j] != d["stim"][j - 1])
+        if has_ring_stim:
+            changed = changed or np.any(d["ring_stim"][j] != d["ring_stim"][j - 1])
+        if dev and "device_channels" in d:
+            changed = changed or np.any(d["device_channels"][j, :, 0] != d["device_channels"][j - 1, :, 0])
+        if changed:
+            for a in axes:
+                a.axvline(t[j], color="0.6", lw=0.6, ls="--")
+    # Safety events: the device stopped or refused something (step -> time with the config's dt, in its epoch). The
+    # mean field's domain flags (model_domain) in orange, the stimulator's limits in red.
+    offsets = timeline.epoch_offsets(d["boundaries_ms"])
+    counts = {}
+    for e in d["safety"]:
+        x = (e["step"] * geo["dt_ms"] + offsets.get(e.get("epoch"), 0.0)) / 1000.0
+        colour = "tab:orange" if e["limit"] == "model_domain" else "red"
+        for a in axes:
+            a.axvline(x, color=colour, lw=0.5, alpha=0.6)
+        top.plot([x], [1.0], "v", color=colour, ms=6, transform=top.get_xaxis_transform(), clip_on=False)
+        counts[e["limit"]] = counts.get(e["limit"], 0) + 1
+    if counts:
+        note += "   |   safety events (triangles): " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
+    return note
 
 
 def figure(d, title=None, smooth_ms=5):
@@ -225,8 +263,10 @@ def figure(d, title=None, smooth_ms=5):
     panels = []  # (name, height ratio)
     if has_spikes:
         panels.append(("raster", 2.0))
-    panels += [("rates", 1.6), ("stim", 1.0)]
-    if not d.get("node_only"):  # an ALN node alone has no LFP and its mean V is not in the readout
+    network = d["network"] or not has_ring  # a ring alone: no network panels (their data are zeros)
+    if network:
+        panels += [("rates", 1.6), ("stim", 1.0)]
+    if network and not d.get("node_only"):  # an ALN node alone has no LFP and its mean V is not in the readout
         panels += [("lfp", 0.9), ("mean_v", 0.9)]
     panels += [(f"sensing{i}", 1.0) for i in range(n_sensing)]
     if slots:
@@ -244,43 +284,46 @@ def figure(d, title=None, smooth_ms=5):
     ax_of = {name: ax for (name, _), ax in zip(panels, axes)}
     for name, ax in ax_of.items():
         ax.set_label(name)  # tests and callers find panels by name (fig.axes[i].get_label())
-    kernel = np.ones(smooth_ms) / smooth_ms
+    # The running mean counts readouts: smooth_ms of ticks (a readout a tick; with stream.readout_every n it spans
+    # n times as long), never across a gap or a Reset.
+    n_smooth = max(1, int(round(smooth_ms / geo["tick_ms"])))
 
     def smooth(x):
-        # Divided by the kernel's overlap with the data, so the first and last ticks are means of what exists
-        # (the plain "same" convolution drew every trace falling towards zero at both ends).
-        if len(x) <= smooth_ms:
-            return x
-        return np.convolve(x, kernel, mode="same") / np.convolve(np.ones(len(x)), kernel, mode="same")
+        return timeline.smooth(x, n_smooth, d["breaks"])
+
+    def line(ax, y, *args, **kwargs):
+        """ax.plot against session time, not joined across a gap or a Reset."""
+        return ax.plot(*timeline.broken(t, y, d["breaks"]), *args, **kwargs)
 
     # The spiking network may be Zerlaut's AdEx RS-FS cells or Cakan & Obermayer's EIF/AdEx cells
     # (configs/cakan2020/network*.toml), and summary.json does not say which: the labels name neither.
     if has_spikes:
-        raster(ax_of["raster"], d["spikes"], geo, t)
+        raster(ax_of["raster"], d["spikes"], geo, d)
         ax_of["raster"].set_title("spiking network" + (
             f" at {geo['network_position_mm']:g} mm" if geo["network_position_mm"] is not None else ""),
             fontsize=9, loc="left")
-    ax = ax_of["rates"]
     node = d.get("node_only")
-    ax.plot(t, smooth(d["rates"][:, 0]), color=EXC_COLOUR, lw=1, label="E" if node else "excitatory")
-    ax.plot(t, smooth(d["rates"][:, 1]), color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
-    ax.set_ylabel(f"{'ALN node' if node else 'network'} rate (Hz)\n{smooth_ms} ms mean")
-    ax.legend(loc="upper left", frameon=False, ncol=2, fontsize=8)
-    if node:
-        ax.set_title("ALN mean-field node (Cakan & Obermayer 2020), aln_rates.npy", fontsize=9, loc="left")
-    if not has_spikes and not node and geo["network_position_mm"] is not None:
-        ax.set_title(f"spiking network at {geo['network_position_mm']:g} mm", fontsize=9, loc="left")
-    ax = ax_of["stim"]
-    ax.plot(t, d["stim"][:, 0], color=EXC_COLOUR, lw=1, label="exc")
-    ax.plot(t, d["stim"][:, 1], color=INH_COLOUR, lw=1, label="inh")
-    ax.set_ylabel("node\nstimulation\n(pA)" if node else "network\nstimulation\n(pA / cell)")
+    if network:
+        ax = ax_of["rates"]
+        line(ax, smooth(d["rates"][:, 0]), color=EXC_COLOUR, lw=1, label="E" if node else "excitatory")
+        line(ax, smooth(d["rates"][:, 1]), color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
+        ax.set_ylabel(f"{'ALN node' if node else 'network'} rate (Hz)\n{n_smooth * geo['tick_ms']:g} ms mean")
+        ax.legend(loc="upper left", frameon=False, ncol=2, fontsize=8)
+        if node:
+            ax.set_title("ALN mean-field node (Cakan & Obermayer 2020), aln_rates.npy", fontsize=9, loc="left")
+        if not has_spikes and not node and geo["network_position_mm"] is not None:
+            ax.set_title(f"spiking network at {geo['network_position_mm']:g} mm", fontsize=9, loc="left")
+        ax = ax_of["stim"]
+        line(ax, d["stim"][:, 0], color=EXC_COLOUR, lw=1, label="exc")
+        line(ax, d["stim"][:, 1], color=INH_COLOUR, lw=1, label="inh")
+        ax.set_ylabel("node\nstimulation\n(pA)" if node else "network\nstimulation\n(pA / cell)")
     if "lfp" in ax_of:
         ax = ax_of["lfp"]
-        ax.plot(t, d["lfp"], color="k", lw=0.8)
+        line(ax, d["lfp"], color="k", lw=0.8)
         ax.set_ylabel("LFP proxy\n(nA)")
         ax = ax_of["mean_v"]
-        ax.plot(t, d["mean_v"][:, 0], color=EXC_COLOUR, lw=1)
-        ax.plot(t, d["mean_v"][:, 1], color=INH_COLOUR, lw=1)
+        line(ax, d["mean_v"][:, 0], color=EXC_COLOUR, lw=1)
+        line(ax, d["mean_v"][:, 1], color=INH_COLOUR, lw=1)
         ax.set_ylabel("network\nmean V (mV)")
 
     for i in range(n_sensing):
@@ -290,9 +333,9 @@ def figure(d, title=None, smooth_ms=5):
         name = meta.get("signal", "")
         unit = SIGNAL_UNITS.get(name, "unit unknown")
         where = f" at {meta['position_mm']:g} mm" if "position_mm" in meta else ""
-        ax.plot(t, s[:, 0], color="0.75", lw=1.6, label="true signal")
-        ax.plot(t, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
-        ax.plot(t, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
+        line(ax, s[:, 0], color="0.75", lw=1.6, label="true signal")
+        line(ax, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
+        line(ax, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
         ax.set_ylabel(f"S{i}: {name}\n({unit})" if name else f"sensing {i}\n(unit unknown)")
         # An ADC pinned at one value for a fifth of the session while the true signal goes clearly above it (more
         # than 1 % of that value, not the ADC's rounding of a steady signal, which this check once called clipping)
@@ -309,7 +352,7 @@ def figure(d, title=None, smooth_ms=5):
     if slots:
         ax = ax_of["controllers"]
         for k in slots:
-            ax.plot(t, d["device_controllers"][:, k, 1], lw=1, label=slot_label(k, d["device_controller_state"][:, k, 0]))
+            line(ax, d["device_controllers"][:, k, 1], lw=1, label=slot_label(k, d["device_controller_state"][:, k, 0]))
             # Triggers (Responsive, PhaseLocked): where the slot's trigger count steps up.
             trig = np.nonzero(np.diff(d["device_controller_state"][:, k, 2]) > 0)[0] + 1
             if len(trig):
@@ -322,18 +365,18 @@ def figure(d, title=None, smooth_ms=5):
         for c in channels:
             if (int(d["device_channel_state"][:, c, 1].max()) == 2) != electrode:
                 continue
-            line, = ax.plot(t, d["device_channels"][:, c, 0], lw=1, drawstyle="steps-pre", label=f"channel {c}")
+            drawn, = line(ax, d["device_channels"][:, c, 0], lw=1, drawstyle="steps-pre", label=f"channel {c}")
             if electrode:
                 # A balanced pulse has no tick mean: its peak |I| is drawn as a bar, so every pulse shows.
                 peak = d["device_channels"][:, c, 1]
                 hit = peak > 2.0 * np.abs(d["device_channels"][:, c, 0]) + 1e-9
-                ax.vlines(t[hit], 0, -peak[hit], color=line.get_color(), lw=0.8, alpha=0.6)
+                ax.vlines(t[hit], 0, -peak[hit], color=drawn.get_color(), lw=0.8, alpha=0.6)
         ax.axhline(0, color="0.8", lw=0.5)
         ax.set_ylabel("delivered\n(uA, electrode)\nline: tick mean\nbar: -peak |I|" if electrode
                       else "delivered\n(pA/cell, direct)\ntick mean", fontsize=8 if electrode else None)
         ax.legend(loc="lower left", frameon=False, fontsize=7, ncol=4)
     if has_ring:
-        ring_image(ax_of["ring_vsdi"], d["vsdi"], t, geo, "RdBu_r", "VSDi (%)", fig)
+        ring_panel(ax_of["ring_vsdi"], d["vsdi"], d, geo, "RdBu_r", "VSDi (%)", fig, ringmap.VSDI_FLOOR_PERCENT)
         ax_of["ring_vsdi"].set_title("ring of mean-field units: VSDi (relative depolarisation)", fontsize=9,
                                      loc="left")
         for i, meta in enumerate(geo["sensing"]):
@@ -341,41 +384,12 @@ def figure(d, title=None, smooth_ms=5):
                 ax_of["ring_vsdi"].plot([0.0], [meta["position_mm"]], marker=">", color="tab:orange", ms=5,
                                         transform=ax_of["ring_vsdi"].get_yaxis_transform(), clip_on=False)
     if has_ring_stim:
-        ring_image(ax_of["ring_stim"], d["ring_stim"], t, geo, "PuOr_r", "current (pA)", fig)
+        ring_panel(ax_of["ring_stim"], d["ring_stim"], d, geo, "PuOr_r", "current (pA)", fig, ringmap.STIM_FLOOR_PA)
         ax_of["ring_stim"].set_title("ring: stimulation current into excitatory units", fontsize=9, loc="left")
-
-    # Commands that changed the stimulation (not pings or parameter changes).
-    for ack in d["acks"]:
-        if ack.get("accepted") and ack.get("tick_applied") is not None and "ticks" in d and len(d["ticks"]):
-            hit = np.nonzero(d["ticks"][:, 1] == ack["tick_applied"])[0]
-            if not len(hit) or hit[0] == 0:
-                continue
-            j = hit[0]
-            changed = np.any(d["stim"][j] != d["stim"][j - 1])
-            if has_ring_stim:
-                changed = changed or np.any(d["ring_stim"][j] != d["ring_stim"][j - 1])
-            if dev and "device_channels" in d:
-                changed = changed or np.any(d["device_channels"][j, :, 0] != d["device_channels"][j - 1, :, 0])
-            if changed:
-                for a in axes:
-                    a.axvline(t[j], color="0.6", lw=0.6, ls="--")
-    # Safety events: the device stopped or refused something (step -> time with the config's dt). The mean
-    # field's domain flags (model_domain) in orange, the stimulator's limits in red.
-    note = ""
-    if d["safety"]:
-        top = axes[0]
-        for e in d["safety"]:
-            x = e["step"] * geo["dt_ms"] / 1000.0
-            colour = "tab:orange" if e["limit"] == "model_domain" else "red"
-            for a in axes:
-                a.axvline(x, color=colour, lw=0.5, alpha=0.6)
-            top.plot([x], [1.0], "v", color=colour, ms=6, transform=top.get_xaxis_transform(), clip_on=False)
-        counts = {}
-        for e in d["safety"]:
-            counts[e["limit"]] = counts.get(e["limit"], 0) + 1
-        note = "   |   safety events (triangles): " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
-    axes[-1].set_xlabel("simulated time (s)")
-    axes[-1].set_xlim(t[0] - _tick_s(t), t[-1])
+    note = session_marks(axes, d, geo, has_ring_stim, dev)
+    axes[-1].set_xlabel("simulated time (s)" + ("; after a Reset, continued from where the epoch before ended"
+                                                if d["boundaries_ms"] else ""))
+    axes[-1].set_xlim(d["left_s"][0], t[-1])
     for a in axes:
         a.spines[["top", "right"]].set_visible(False)
     fig.suptitle((title or "cortexloop session") + note, x=0.01, ha="left", fontsize=10)

@@ -1,6 +1,10 @@
 """Live viewer of a running cortexloop server: population rates, LFP proxy, stimulation current, the device's
 sensed signals and delivered current and, when a ring runs, the VSDi space-time map (position in mm along the
-ring, unit i at i * length / n_units; diverging colour map centred on 0).
+ring, unit i at i * length / n_units; diverging colour map centred on 0, with its colour bar).
+
+Time is the session's simulated time, as plot.py draws a recording (timeline.py): after a Reset (t_ms restarts at 0)
+it continues where the last epoch ended, with a black line labelled "Reset" there; readouts this client lost are
+hatched, not drawn across.
 
     # from the repository's root, with PYTHONPATH=build/python:tools/python (the client and its generated protocol)
     /usr/bin/python3 -m cortexloop_client.viewer                       # window, until closed
@@ -12,14 +16,15 @@ import time
 
 import numpy as np
 
-from . import cli
+from . import cli, marks, ringmap, timeline
 from .units import SIGNAL_UNITS, SITE_UNITS, sensing_signals
 from .client import Client
 
 
 class Buffers:
     def __init__(self, window_ticks):
-        self.t = collections.deque(maxlen=window_ticks)
+        self.t = collections.deque(maxlen=window_ticks)        # session time (s): timeline.SessionClock
+        self.clock = timeline.SessionClock()
         self.exc = collections.deque(maxlen=window_ticks)
         self.inh = collections.deque(maxlen=window_ticks)
         self.lfp = collections.deque(maxlen=window_ticks)
@@ -42,7 +47,7 @@ class Buffers:
         """One message of client.receive()."""
         _, kind, v = m
         if kind == "readout":
-            self.t.append(v["t_ms"] / 1000.0)
+            self.t.append(self.clock.add(v["epoch"], v["tick"], v["t_ms"]) / 1000.0)
             self.exc.append(v["exc"]["rate_hz"])
             self.inh.append(v["inh"]["rate_hz"])
             self.lfp.append(v["lfp_proxy_na"])
@@ -60,11 +65,6 @@ class Buffers:
             self.status = v
 
 
-def smooth(x, n=5):
-    x = np.asarray(x, float)
-    return np.convolve(x, np.ones(n) / n, mode="same") if len(x) > n else x
-
-
 def build_figure(plt, with_ring, n_sensing=0, with_device=False):
     """Rates, LFP, stim; one panel per sensing channel (each in its own unit) and the delivered current when a
     device reports; the ring's VSDi last."""
@@ -74,29 +74,37 @@ def build_figure(plt, with_ring, n_sensing=0, with_device=False):
     return fig, axes
 
 
-def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()):
+def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=(), tick_ms=1.0, smooth_n=5):
     if not b.t:
         return
-    t = np.asarray(b.t)
+    shown = [e for e in b.clock.boundaries if e[0] / 1000.0 >= b.t[0]]  # the restarts inside the window
+    lay = timeline.lay_out(np.asarray(b.t) * 1000.0, shown, tick_ms)
+    t = lay["t_s"]
     for a in axes:
         a.cla()
-    # Neutral labels: the server may run either paper's cells (plot.py's figure() says why).
-    axes[0].plot(t, smooth(b.exc), color="tab:green", lw=1, label="excitatory")
-    axes[0].plot(t, smooth(b.inh), color="tab:red", lw=1, label="inhibitory")
+
+    def line(ax, y, *args, **kwargs):
+        """ax.plot of the newest len(y) readouts, not joined across a gap or a Reset."""
+        at = lay["breaks"][lay["breaks"] > len(t) - len(y)] - (len(t) - len(y))
+        return ax.plot(*timeline.broken(t[len(t) - len(y):], y, at), *args, **kwargs)
+
+    # Neutral labels: the server may run either paper's cells (plot.py's figure() says why). The running mean is
+    # divided by its overlap with the data: the newest points are means of what has come, not pulled towards zero.
+    line(axes[0], timeline.smooth(b.exc, smooth_n, lay["breaks"]), color="tab:green", lw=1, label="excitatory")
+    line(axes[0], timeline.smooth(b.inh, smooth_n, lay["breaks"]), color="tab:red", lw=1, label="inhibitory")
     axes[0].set_ylabel("rate (Hz)")
     axes[0].legend(loc="upper left", frameon=False, ncol=2)
-    axes[1].plot(t, b.lfp, color="k", lw=0.8)
+    line(axes[1], b.lfp, color="k", lw=0.8)
     axes[1].set_ylabel("LFP proxy (nA)")
-    axes[2].plot(t, b.stim, color="tab:blue", lw=1)
+    line(axes[2], b.stim, color="tab:blue", lw=1)
     axes[2].set_ylabel("network stim\nexc (pA/cell)")
     row = 3
     n_sensing = getattr(fig, "n_sensing", 0)
     if n_sensing and b.sensing:
         s = np.asarray(b.sensing)
-        ts = t[-len(s):]
         for i in range(min(n_sensing, s.shape[1])):
-            axes[row + i].plot(ts, s[:, i, 0], lw=0.6, color="tab:blue", alpha=0.6, label="raw (ADC)")
-            axes[row + i].plot(ts, s[:, i, 1], lw=1.0, color="tab:orange", label="filtered")
+            line(axes[row + i], s[:, i, 0], lw=0.6, color="tab:blue", alpha=0.6, label="raw (ADC)")
+            line(axes[row + i], s[:, i, 1], lw=1.0, color="tab:orange", label="filtered")
             name = signals[i] if i < len(signals) else ""
             axes[row + i].set_ylabel(f"S{i}: {name}\n({SIGNAL_UNITS.get(name, 'unit unknown')})")
         axes[row].legend(loc="upper left", frameon=False, ncol=2, fontsize=7)
@@ -104,7 +112,7 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()
     if getattr(fig, "with_device", False):
         c = np.asarray(b.delivered)
         for i, unit in sorted(b.active):
-            axes[row].plot(t[-len(c):], c[:, i], lw=1, drawstyle="steps-pre", label=f"ch {i} ({unit})")
+            line(axes[row], c[:, i], lw=1, drawstyle="steps-pre", label=f"ch {i} ({unit})")
         units = sorted({unit for _, unit in b.active})
         axes[row].set_ylabel(f"delivered, tick mean\n({' | '.join(units) or 'uA or pA/cell'})")
         if b.active:
@@ -112,20 +120,18 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()
         row += 1
     if len(axes) > row and b.vsdi:
         v = np.asarray(b.vsdi)
-        n = v.shape[1]
-        dx = ring_length_mm / n
-        lim = float(np.abs(v).max()) or 1.0
-        # Unit i at i * length / n mm; unit 0 repeated at `length` (periodic ring).
-        axes[row].imshow(np.concatenate([v, v[:, :1]], axis=1).T, aspect="auto", origin="lower",
-                         interpolation="nearest", cmap="RdBu_r", vmin=-lim, vmax=lim,
-                         extent=[t[-len(v)], t[-1], -dx / 2, ring_length_mm + dx / 2])
-        axes[row].set_ylim(0, ring_length_mm)
+        lim, peak = ringmap.symmetric_limit(v, ringmap.VSDI_FLOOR_PERCENT)
+        mesh = ringmap.draw(axes[row], v, t[-len(v):], lay["left_s"][-len(v):], ring_length_mm, "RdBu_r", lim)
+        ringmap.colour_bar(fig, axes[row], mesh, "VSDi (%)", peak, lim)
         if network_position_mm is not None:
             axes[row].axhline(network_position_mm, color="k", lw=0.8, ls=":")
         axes[row].set_ylabel("ring position (mm)")
         axes[row].set_title(f"ring VSDi (relative depolarisation, %), colour scale ±{lim:.2g} % (red +, blue -)",
                             fontsize=8, loc="left")
-    axes[-1].set_xlabel("simulated time (s)")
+    marks.restarts_and_gaps(axes, shown, t, lay["left_s"], lay["gaps"])
+    axes[-1].set_xlim(lay["left_s"][0], t[-1])
+    axes[-1].set_xlabel("simulated time (s)" + ("; after a Reset, continued from where the epoch before ended"
+                                                if b.clock.boundaries else ""))
     s = b.status
     title = "cortexloop live"
     if s:
@@ -193,7 +199,7 @@ def main(argv=None):
     fig, axes = build_figure(plt, with_ring, n_sensing, with_device=bool(b.delivered))
     info = client.info(5.0) or {}
     geo = {"ring_length_mm": ring_length_of(a.ring_length_mm, client), "network_position_mm": a.network_position_mm,
-           "signals": sensing_signals(info.get("config_toml"))}
+           "signals": sensing_signals(info.get("config_toml")), "tick_ms": info.get("tick_ms") or 1.0}
     start, stim_sent = time.monotonic(), False
     if not a.snapshot:
         plt.ion()

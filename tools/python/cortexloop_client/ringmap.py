@@ -1,0 +1,48 @@
+"""The ring's space-time map (mm along the ring against time), drawn alike by plot.py, plot_vsdi.py and the live
+viewer: a column per readout on its true time (timeline.cells), blank over lost readouts, unit i's row centred on
+i * length / n_units (engine/meanfield/ring_geometry.hpp) and unit 0's row repeated at `length` (the ring wraps)."""
+import numpy as np
+
+from . import timeline
+
+# The smallest half-range of a symmetric VSDi scale (%). A ring at rest holds numerical noise of about 1e-4 %, which a
+# scale set by the peak alone drew as a strong band; 0.01 % (a dF/F of 1e-4) is at the detection limit of
+# voltage-sensitive dye imaging, so nothing below it is worth a colour.
+VSDI_FLOOR_PERCENT = 0.01
+# The same for the ring's stimulation current (pA): less than 1 pA into a unit moves nothing visible.
+STIM_FLOOR_PA = 1.0
+
+
+def symmetric_limit(data, floor):
+    """(half-range, peak |x|): at the peak, unless a few pixels (a stimulation artefact of a tick or two) exceed twice
+    the 99.9th percentile: then at that percentile, so that they do not wash out the rest of the map (values beyond
+    are drawn at the ends of the scale); never below `floor`."""
+    finite = np.abs(np.asarray(data, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    peak = float(finite.max()) if finite.size else 0.0
+    p999 = float(np.percentile(finite, 99.9)) if finite.size else 0.0
+    lim = p999 if 0 < p999 < peak / 2 else peak
+    return max(lim, floor), peak
+
+
+def draw(ax, data, x, left, length_mm, cmap, lim=None):
+    """data [readouts, units] at times x (right edges) with left edges `left`, as a QuadMesh; lim: a symmetric scale
+    (±lim), None for the data's own range."""
+    n = data.shape[1]
+    dx = length_mm / n
+    edges, values = timeline.map_columns(np.concatenate([data, data[:, :1]], axis=1), x, left)
+    y = (np.arange(n + 2) - 0.5) * dx
+    kwargs = {"vmin": -lim, "vmax": lim} if lim is not None else {}
+    mesh = ax.pcolormesh(edges, y, values.T, cmap=cmap, shading="flat", rasterized=True, **kwargs)
+    ax.set_ylim(0, length_mm)
+    return mesh
+
+
+def colour_bar(fig, ax, mesh, label, peak=0.0, lim=None):
+    """A colour bar in a thin strip right of the map (an inset, so every panel keeps the figure's width); arrows and
+    the peak written above when values lie beyond the scale."""
+    beyond = lim is not None and peak > lim * 1.001
+    fig.colorbar(mesh, cax=ax.inset_axes([1.005, 0.0, 0.012, 1.0]), label=label,
+                 extend="both" if beyond else "neither")
+    if beyond:
+        ax.annotate(f"peak |x| {peak:.3g}", (1.0, 1.01), xycoords="axes fraction", ha="right", fontsize=7)
