@@ -163,6 +163,18 @@ TEST_CASE("record against an endpoint with no server says it is waiting and give
   CHECK(code == 5);
   CHECK_THAT(err, Catch::Contains("waiting for a server publishing on " + nowhere));
   CHECK_THAT(err, Catch::Contains("nothing received from " + nowhere + " within 0.5 s"));
+  // With --sync the handshake is part of that wait: it took 20 s of its own before --timeout began (an outside
+  // check, 2026-12-04). Reference: the option's help ("give up this many seconds after start"). Break tried: the
+  // handshake's old fixed 20 s -> the exit is not seen within the 10 s below.
+  const auto start = std::chrono::steady_clock::now();
+  const child synced = spawn_cortexloop({"record", "--out", (dir / "rec_sync").string(), "--pub", nowhere, "--commands",
+                                         nowhere + "-commands", "--sync", "--timeout", "0.5"},
+                                        dir / "record_sync");
+  CHECK(wait_exit(synced, 10s) == 5);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  const std::string synced_err = read_file(synced.err);
+  INFO(synced_err);
+  CHECK_THAT(synced_err, Catch::Contains("no answer from the server in 0.5 s (--timeout)"));
   std::filesystem::remove_all(dir);
 }
 

@@ -959,6 +959,67 @@ TEST_CASE("an Info sent after a Reset's epoch has moved names the Reset's seed w
   CHECK(ack->epoch == 1);
 }
 
+// The hand-off from the real-time thread to the publication was measured nowhere: an outside check saw readouts
+// published 112 ms after their tick while the status showed nothing. With this test as the real-time thread, ten
+// readouts whose tick started 5 ms ago (by the clock the loop stamps them with) reach the I/O thread, then a status:
+// its readout_age p99 and max are at least those 5 ms, and not beyond the time the test took (reference: the
+// stamps this test wrote and its own clock). Break tried: io_thread not recording the age -> 0 and 0.
+TEST_CASE("a status gives the age of the window's readouts when the I/O thread took them, and readout_every",
+          "[server][e2e][status]") {
+  const engine::engine_params params = small_network(3);
+  zmq::context_t ctx;
+  zmq::socket_t pub(ctx, zmq::socket_type::pub), router(ctx, zmq::socket_type::router);
+  pub.bind("tcp://127.0.0.1:*");
+  router.bind("tcp://127.0.0.1:*");
+  const std::string command_endpoint = router.get(zmq::sockopt::last_endpoint);
+  const std::string pub_endpoint = pub.get(zmq::sockopt::last_endpoint);
+  io::io_thread_options io_opt;
+  io_opt.limits = {.mode = io::run_mode::stepped, .dt_ms = params.simulation.dt_ms};
+  io::set_drive_limits(io_opt.limits, params);
+  io_opt.info = io::info_of(params, io::run_mode::stepped, io_opt.limits, io::kMaxCommand_bytes);
+  io_opt.params = params;
+  io_opt.dt_ms = params.simulation.dt_ms;
+  auto q = std::make_unique<io::realtime_queues>();
+  io::io_thread io(std::move(pub), std::move(router), *q, std::move(io_opt));
+  q->go = true;
+  std::thread io_runner([&] { io.run(); });
+  struct stopper {
+    io::realtime_queues& q;
+    std::thread& t;
+    ~stopper() {
+      q.finished = true;
+      q.wake();
+      t.join();
+    }
+  } stop_on_exit{*q, io_runner};
+  io::client c(command_endpoint, pub_endpoint, {"status"});
+  std::this_thread::sleep_for(300ms);  // the subscription reaches the PUB socket first
+  const std::int64_t began = io::monotonic_ns();
+  auto r = std::make_unique<io::readout_record>();
+  for (int t = 0; t < 10; ++t) {
+    r->tick = t;
+    r->tick_start_ns = began - 5'000'000;
+    REQUIRE(q->readouts.push(*r));
+  }
+  q->wake();
+  std::this_thread::sleep_for(50ms);  // taken before the status below
+  io::status_record st;
+  REQUIRE(q->statuses.push(st));
+  q->wake();
+  std::optional<io::stream_message> m;
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < until && !(m && m->message()->payload_as_Status()))
+    m = c.receive(200ms);
+  REQUIRE(m);
+  const auto* status = m->message()->payload_as_Status();
+  REQUIRE(status);
+  const double elapsed_us = static_cast<double>(io::monotonic_ns() - began) / 1e3 + 5000.0;
+  CHECK(status->readout_age_p99_us() >= 5000.0);
+  CHECK(status->readout_age_max_us() >= 5000.0);
+  CHECK(status->readout_age_max_us() <= elapsed_us);
+  CHECK(status->readout_every() == 1);
+}
+
 // The C++ client keeps the acks wait_ack is not waiting for (as tools/python's client), and hands them out later:
 // to their own wait_ack, or in arrival order to next_ack. Break tried: wait_ack dropping them again (the old
 // behaviour) -> wait_ack(first) times out and the REQUIRE fails.

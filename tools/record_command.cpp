@@ -297,13 +297,18 @@ int run_record(const record_options& o) {
   nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
   // Said before --sync's handshake, which is itself the wait (it was printed after "record: subscribed").
   if (!o.quiet) std::fprintf(stderr, "record: waiting for a server publishing on %s ...\n", o.pub.c_str());
+  // SUB sockets connect to nothing without complaint: say what we wait for, and give up after --timeout (counted
+  // from here: --sync's handshake is part of the wait; it took 20 s of its own: an outside check, 2026-12-04).
+  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
+  const auto give_up_at = std::chrono::steady_clock::now() + timeout;
   if (o.sync) {
     // Pings until one's ack comes back on the stream: from here on nothing published is missed (what arrived
     // during the handshake is not kept). Says so on stderr, even with --quiet: scripts wait for this line.
     // With GetInfo, which the server answers without applying anything: a recording for replay must not add
     // commands to the session it records.
-    const bool live = client.sync_subscription(std::chrono::seconds(20), io::command_kind::get_info);
-    std::fprintf(stderr, live ? "record: subscribed\n" : "record: no answer from the server in 20 s; recording what arrives\n");
+    const bool live = client.sync_subscription(timeout, io::command_kind::get_info);
+    if (live) std::fprintf(stderr, "record: subscribed\n");
+    else std::fprintf(stderr, "record: no answer from the server in %g s (--timeout); recording what arrives\n", o.timeout_s);
   }
   recording rec;
   std::int64_t safety_events = 0;
@@ -322,10 +327,7 @@ int run_record(const record_options& o) {
   double first_t_ms = NAN, last_t_ms = NAN;
   int signal_number = 0;
   auto last_print = std::chrono::steady_clock::now();
-  // SUB sockets connect to nothing without complaint: say what we wait for, and give up after --timeout.
   bool received_any = false, server_silent = false;
-  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
-  const auto give_up_at = std::chrono::steady_clock::now() + timeout;
   auto last_received = std::chrono::steady_clock::now();
   for (;;) {
     const timespec zero{0, 0};

@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -53,6 +56,33 @@ struct serve_options {
 
 // `network_runs` false: the rates are those of a network the engine does not step (ring alone, ALN node alone),
 // which would read 0 Hz as if it were silent; say so instead.
+// While the server is built, a thread waits for the stop signals (blocked in every thread, taken synchronously):
+// one ends the process at once, with the exit code of a process killed by it, since nothing runs or has been written
+// yet. Destroyed when the set-up is over; the signals are then taken by run_serve's loop.
+class setup_signal_watch {
+ public:
+  explicit setup_signal_watch(const sigset_t& signals)
+      : thread_([this, signals] {
+          const timespec poll{0, 50'000'000};
+          siginfo_t info;
+          while (!done_.load(std::memory_order_acquire))
+            if (const int sig = sigtimedwait(&signals, &info, &poll); sig > 0) {
+              std::fprintf(stderr, "\nserve: stopped by %s during set-up\n", strsignal(sig));
+              std::_Exit(128 + sig);
+            }
+        }) {}
+  ~setup_signal_watch() {
+    done_.store(true, std::memory_order_release);
+    thread_.join();
+  }
+  setup_signal_watch(const setup_signal_watch&) = delete;
+  setup_signal_watch& operator=(const setup_signal_watch&) = delete;
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
 std::string status_text(const io::status_snapshot& s, bool network_runs) {
   const io::status_record& r = s.status;
   char rates[64] = "network not stepped";
@@ -136,8 +166,12 @@ int run_serve(const serve_options& o) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // The set-up (a 100k network: a minute) takes Ctrl-C and SIGTERM at once (they waited for its end: an outside
+  // check, 2026-12-04).
+  std::optional<setup_signal_watch> watch(std::in_place, stop_signals);
   setup_notice notice("serve", so.params.network, o.quiet);
   io::server srv(so);
+  watch.reset();
   notice.done();
   if (!o.endpoints_file.empty()) write_endpoints_file(o.endpoints_file, srv.pub_endpoint(), srv.command_endpoint());
   srv.start();

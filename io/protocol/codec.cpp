@@ -776,6 +776,9 @@ void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, co
   sb.add_scheduling(scheduling);
   sb.add_resyncs(s.resyncs);
   sb.add_ticks_skipped(s.ticks_skipped);
+  sb.add_readout_age_p99_us(io.readout_age_p99_us);
+  sb.add_readout_age_max_us(io.readout_age_max_us);
+  sb.add_readout_every(io.readout_every);
   sb.add_lateness_total_p99_us(s.lateness_total_p99_us);
   sb.add_lateness_total_p999_us(s.lateness_total_p999_us);
   sb.add_lateness_total_max_us(s.lateness_total_max_us);

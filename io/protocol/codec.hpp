@@ -115,6 +115,8 @@ struct io_counters {
   std::int64_t commands_received = 0, commands_refused = 0, commands_dropped = 0, publish_drops = 0;
   std::int64_t ack_drops = 0;  // acks the command socket would not take for their client (gone or not reading)
   double io_cpu_percent = 0.0;
+  double readout_age_p99_us = 0.0, readout_age_max_us = 0.0;  // window: tick start -> the I/O thread takes its readout
+  std::int64_t readout_every = 1;                             // stream.readout_every now
   std::string_view scheduling;
   // CURVE: on, and the ZAP handler's admitted / refused handshakes so far (io/security/security.hpp, zap_handler).
   bool curve = false;

@@ -344,8 +344,10 @@ void io_thread::drain_realtime_queues() {
       encode_safety(fbb_, r.device.events[i], r.epoch);
       publish(kTopicSafety, fbb_.GetBufferSpan());
     }
+    const std::int64_t now = monotonic_ns();
+    readout_age_.record(now - r.tick_start_ns);
     if (readouts_seen_++ % static_cast<std::uint64_t>(opt_.readout_every) != 0) return;
-    encode_readout(fbb_, r, monotonic_ns());
+    encode_readout(fbb_, r, now);
     publish(kTopicReadout, fbb_.GetBufferSpan());
   });
   q_.spikes.consume_all([&](const spike_chunk& s) {
@@ -364,6 +366,10 @@ void io_thread::drain_realtime_queues() {
       counters_.curve_accepted = opt_.zap->accepted();
       counters_.curve_denied = opt_.zap->denied();
     }
+    counters_.readout_age_p99_us = readout_age_.percentile_us(0.99);
+    counters_.readout_age_max_us = readout_age_.max_us();
+    readout_age_.clear();
+    counters_.readout_every = opt_.readout_every;
     encode_status(fbb_, s, counters_);
     publish(kTopicStatus, fbb_.GetBufferSpan());
     // Subscribers learn the server's shape without a command (and a late joiner within a second).

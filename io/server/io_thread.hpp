@@ -19,6 +19,7 @@
 
 #include "engine/params.hpp"
 #include "io/protocol/codec.hpp"
+#include "io/runtime/latency_histogram.hpp"
 #include "io/runtime/realtime_loop.hpp"
 #include "io/security/security.hpp"
 
@@ -104,6 +105,10 @@ class io_thread {
   std::unordered_map<std::uint64_t, pending> pending_;
   std::uint64_t next_token_ = 1;
   std::uint64_t readouts_seen_ = 0;
+  // Each readout's age when this thread takes it (from its tick's start: the tick's compute, its wait in the queue
+  // and this thread's own delay), per status window: nothing measured the hand-off, which reached 112 ms while
+  // the status showed nothing (an outside check, 2026-12-04).
+  latency_histogram readout_age_;
   std::int64_t applied_ = 0;  // events from the real-time thread so far: Applied.index of the next
   io_counters counters_;
   std::int64_t window_cpu_ns_ = 0, window_wall_ns_ = 0;

@@ -14,6 +14,7 @@ import time
 import unittest
 
 import numpy as np
+import zmq
 
 from cortexloop_client import Client
 from cortexloop_client.loop import serve_on_free_ports
@@ -192,6 +193,16 @@ class ClientTest(unittest.TestCase):
             c.set_parameter(None, 1.0)
         with self.assertRaisesRegex(RuntimeError, "needs the stream"):
             c.sync()
+        # Negative or too large integers: flatbuffers' TypeError "bad number -1 for type uint8" named no parameter
+        # (an outside check, 2026-12-04). Break tried: _unsigned returning its value unchecked -> TypeError.
+        with self.assertRaisesRegex(ValueError, r"channel = -1: must be an integer in \[0, 255\]"):
+            c.stimulate(10.0, channel=-1)
+        with self.assertRaisesRegex(ValueError, r"seed = -1: must be an integer in \[0, 18446744073709551615\]"):
+            c.reset(-1)
+        with self.assertRaisesRegex(ValueError, r"ticks = 4294967296"):
+            c.step(1 << 32)
+        with self.assertRaisesRegex(ValueError, r"slot = 2.5"):
+            c.clear_controller(2.5)
         c.close()
 
     def test_wait_ack_keeps_other_acks_sync_without_ack_topic_and_info(self):
@@ -215,6 +226,22 @@ class ClientTest(unittest.TestCase):
             self.assertTrue(info["build"]["compiler"])
             self.assertIn(info["build"]["build_type"], ("Release", "RelWithDebInfo", "Debug", "MinSizeRel"))
             self.assertFalse(info["aln"])
+            # Topic "applied" (docs/protocol.md): the client returned ("other", None) for it (an outside check,
+            # 2026-12-04). Reference: the three commands this test sent, in order, each with its seq and bytes.
+            # Break tried: decode_message without its Applied branch -> ("other", None), no "applied" seen.
+            c.sub.setsockopt(zmq.SUBSCRIBE, b"applied")
+            time.sleep(0.2)  # the subscription reaches the server before the ping it must see
+            seq = c.ping()
+            end = time.monotonic() + 10
+            got = None
+            while got is None and time.monotonic() < end:
+                m = c.receive(0.5, device=False)
+                if m and m[1] == "applied" and m[2]["seq"] == seq:
+                    got = m[2]
+            self.assertIsNotNone(got, "no Applied for the ping")
+            self.assertEqual(got["index"], 2)  # after the two pings above (GetInfo is answered, not applied)
+            self.assertTrue(got["accepted"])
+            self.assertGreater(len(got["command"]), 8)
             c.close()
         finally:
             rc, err = server.stop()

@@ -30,7 +30,7 @@ except ImportError:
                          "folder of your build")
 
 from cortexloop.protocol import (  # noqa: E402
-    Ack, ChannelProgram, ClearController, ClearStimulation, Command, CommandBody, GetInfo, Info, Message, Pause,
+    Ack, Applied, ChannelProgram, ClearController, ClearStimulation, Command, CommandBody, GetInfo, Info, Message, Pause,
     Payload, Ping, Program, Readout, Reset, Resume, SafetyEvent, ScheduleEntry, SetController, SetDriveRate,
     SetParameter, SetPrograms, SetStimulation, Site, SpikeBatch, Status, Step)
 

@@ -31,6 +31,15 @@ PARAMETERS = ("network.drive.rate_Hz", "stream.spikes", "stream.readout_every")
 MAX_BUFFERED_ACKS = 100000
 
 
+def _unsigned(what, value, bits):
+    """value if it is an integer the wire's unsigned field of `bits` bits holds, else a ValueError naming `what` (the
+    flatbuffers builder's "bad number -1 for type uint8" named no parameter: an outside check, 2026-12-04). The
+    server checks the narrower ranges (channel 0-7, slot 0-3) and its refusal names them."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << bits:
+        raise ValueError(f"{what} = {value!r}: must be an integer in [0, {(1 << bits) - 1}]")
+    return value
+
+
 def _lookup(table, name, what):
     """table[name], or a ValueError naming what was wrong and what is allowed (not a bare KeyError)."""
     try:
@@ -90,7 +99,7 @@ def _build_site(b, site):
     S.SiteAddPopulation(b, _lookup(POPULATIONS, site.population, "site.population"))
     S.SiteAddPositionMm(b, site.position_mm)
     S.SiteAddWidthMm(b, site.width_mm)
-    S.SiteAddElectrode(b, site.electrode)
+    S.SiteAddElectrode(b, _unsigned("site.electrode", site.electrode, 8))
     return S.SiteEnd(b)
 
 
@@ -129,7 +138,7 @@ def _build_channel_program(b, channel, site, program):
     prog = P.ProgramEnd(b)
     CP = p.ChannelProgram
     CP.ChannelProgramStart(b)
-    CP.ChannelProgramAddChannel(b, channel)
+    CP.ChannelProgramAddChannel(b, _unsigned("channel", channel, 8))
     CP.ChannelProgramAddSite(b, site_off)
     CP.ChannelProgramAddProgram(b, prog)
     return CP.ChannelProgramEnd(b)
@@ -231,7 +240,8 @@ _STATUS_FIELDS = [
     "ComputeP50Us", "ComputeP99Us", "ComputeMaxUs", "ReadoutDrops", "SpikeDrops", "CommandsReceived",
     "CommandsRefused", "CommandsDropped", "RtCpuPercent", "IoCpuPercent", "RateExcHz", "RateInhHz", "Scheduling",
     "Resyncs", "LatenessTotalP99Us", "LatenessTotalP999Us", "LatenessTotalMaxUs", "EventDrops", "PublishDrops",
-    "AckDrops", "Curve", "CurveAccepted", "CurveDenied", "WorkerImbalance", "TicksSkipped"]
+    "AckDrops", "Curve", "CurveAccepted", "CurveDenied", "WorkerImbalance", "TicksSkipped",
+    "ReadoutAgeP99Us", "ReadoutAgeMaxUs", "ReadoutEvery"]
 
 
 def _snake(name):
@@ -244,7 +254,8 @@ def _snake(name):
 
 
 def decode_message(payload, device=True):
-    """(kind, value) for a Message buffer: ("readout", dict), ("status", dict), ("ack", Ack), ("spikes", dict).
+    """(kind, value) for a Message buffer: ("readout", dict), ("status", dict), ("ack", Ack), ("spikes", dict),
+    ("info", dict), ("safety", dict), ("applied", dict).
     device=False leaves a readout's "device" None: decoding it is most of a readout's cost (~0.1 ms of Python per
     readout on this project's machine), which a loop that keeps up with 1 kHz readouts on a loaded machine cannot
     spend on a part it does not read."""
@@ -285,6 +296,13 @@ def decode_message(payload, device=True):
                           "dt_ms": b.DtMs()}
     if kind == p.Payload.Payload.SafetyEvent:
         return "safety", _safety(_table(msg, p.SafetyEvent.SafetyEvent))
+    if kind == p.Payload.Payload.Applied:
+        # Every command the real-time thread applied, in order (topic "applied", docs/protocol.md); `command` is the
+        # Message{Command} as its client sent it (decoded as ("command", ...) is not needed by a reader of the log).
+        a = _table(msg, p.Applied.Applied)
+        return "applied", {"index": a.Index(), "tick": a.Tick(), "epoch": a.Epoch(), "accepted": a.Accepted(),
+                           "code": a.Code(), "tick_applied": a.TickApplied(), "epoch_applied": a.EpochApplied(),
+                           "seq": a.Seq(), "command": b"" if a.CommandIsNone() else a.CommandAsNumpy().tobytes()}
     return "other", None
 
 
@@ -446,7 +464,7 @@ class Client:
             site = S.SiteEnd(b)
             M = p.SetStimulation
             M.SetStimulationStart(b)
-            M.SetStimulationAddChannel(b, channel)
+            M.SetStimulationAddChannel(b, _unsigned("channel", channel, 8))
             M.SetStimulationAddSite(b, site)
             M.SetStimulationAddWaveform(b, waveform_id)
             M.SetStimulationAddAmplitudePa(b, amplitude_pa)
@@ -495,9 +513,9 @@ class Client:
                 sched = b.EndVector()
             M = p.SetController
             M.SetControllerStart(b)
-            M.SetControllerAddSlot(b, slot)
+            M.SetControllerAddSlot(b, _unsigned("slot", slot, 8))
             M.SetControllerAddKind(b, _lookup(CONTROLLERS, kind, "kind"))
-            M.SetControllerAddSensingChannel(b, sensing_channel)
+            M.SetControllerAddSensingChannel(b, _unsigned("sensing_channel", sensing_channel, 8))
             M.SetControllerAddOutput(b, out)
             M.SetControllerAddFeature(b, _lookup(FEATURES, feature, "feature"))
             for name, value in params.items():
@@ -512,7 +530,7 @@ class Client:
     def clear_controller(self, slot=None):
         def build(b):
             p.ClearController.ClearControllerStart(b)
-            p.ClearController.ClearControllerAddSlot(b, slot or 0)
+            p.ClearController.ClearControllerAddSlot(b, _unsigned("slot", slot or 0, 8))
             p.ClearController.ClearControllerAddAll(b, slot is None)
             return p.ClearController.ClearControllerEnd(b)
         return self._send(p.CommandBody.CommandBody.ClearController, build)
@@ -520,7 +538,7 @@ class Client:
     def clear(self, channel=None):
         def build(b):
             p.ClearStimulation.ClearStimulationStart(b)
-            p.ClearStimulation.ClearStimulationAddChannel(b, channel or 0)
+            p.ClearStimulation.ClearStimulationAddChannel(b, _unsigned("channel", channel or 0, 8))
             p.ClearStimulation.ClearStimulationAddAll(b, channel is None)
             return p.ClearStimulation.ClearStimulationEnd(b)
         return self._send(p.CommandBody.CommandBody.ClearStimulation, build)
@@ -544,14 +562,14 @@ class Client:
     def reset(self, seed):
         def build(b):
             p.Reset.ResetStart(b)
-            p.Reset.ResetAddSeed(b, seed)
+            p.Reset.ResetAddSeed(b, _unsigned("seed", seed, 64))
             return p.Reset.ResetEnd(b)
         return self._send(p.CommandBody.CommandBody.Reset, build)
 
     def step(self, ticks):
         def build(b):
             p.Step.StepStart(b)
-            p.Step.StepAddTicks(b, ticks)
+            p.Step.StepAddTicks(b, _unsigned("ticks", ticks, 32))
             return p.Step.StepEnd(b)
         return self._send(p.CommandBody.CommandBody.Step, build)
 
