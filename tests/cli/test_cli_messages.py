@@ -281,6 +281,17 @@ class ServeStatus(unittest.TestCase):
         self.assertNotIn("exc 0.00 Hz", r.stderr)
 
 
+    def test_an_overloaded_server_says_it_is_behind_real_time(self):
+        # dt = 0.01 ms: ten times the steps of the default, about 1 ms of compute per 1 ms tick here (an outside
+        # check, 2026-12-04: only "0.74x" in the status line said so). Reference: the warning's own threshold, a
+        # window under 0.95x real time, against a run whose work cannot fit its ticks. Break tried: serve without
+        # behind.check -> no WARNING line.
+        r = run("serve", "--config", NETWORK, "--set", "simulation.dt_ms=0.01", "--set", "network.n_neurons=20000",
+                "--pub", "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--duration", "2", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("serve: WARNING: behind real time: ", r.stderr)
+
+
 class CliSummary(unittest.TestCase):
     def test_ring_alone_does_not_report_a_silent_network(self):
         # configs/zerlaut2018_ring.toml has [ring] network = "off": the network is built but never stepped.
