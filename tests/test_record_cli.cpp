@@ -178,6 +178,46 @@ TEST_CASE("record against an endpoint with no server says it is waiting and give
   std::filesystem::remove_all(dir);
 }
 
+// A stream decimated by stream.readout_every (Status.readout_every = 10) is not a loss: record counted every step
+// of 10 ticks as 9 missing (an outside check, 2026-12-04). Reference: the ticks this stand-in publishes, 0, 10, ...,
+// 90 and then 110: one gap of 10 lost ticks, and 9 x 9 + 9 decimated ones. Break tried: record not taking
+// readout_every from the Status -> gaps 10, missing_ticks 100, decimated_ticks 0.
+TEST_CASE("record tells a decimated stream from lost readouts", "[cli][record]") {
+  const auto dir = fresh_dir("record_decimated");
+  zmq::context_t ctx;
+  zmq::socket_t pub{ctx, zmq::socket_type::pub};
+  pub.set(zmq::sockopt::linger, 0);
+  pub.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = pub.get(zmq::sockopt::last_endpoint);
+  const child rec = spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", endpoint, "--timeout", "1"},
+                                     dir / "record");
+  std::this_thread::sleep_for(300ms);  // the subscription (what is published before it is not kept)
+  flatbuffers::FlatBufferBuilder b;
+  const auto send = [&](std::string_view topic) {
+    pub.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
+  };
+  io::io_counters counters;
+  counters.readout_every = 10;
+  io::encode_status(b, io::status_record{}, counters);
+  send(io::kTopicStatus);
+  for (const std::int64_t tick : {0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 110}) {
+    io::readout_record r;
+    r.tick = tick;
+    r.t_ms = static_cast<double>(tick + 1);
+    io::encode_readout(b, r, 0);
+    send(io::kTopicReadout);
+    std::this_thread::sleep_for(2ms);
+  }
+  REQUIRE(wait_exit(rec, 15s) == 0);
+  const auto summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
+  CHECK(summary.at("readouts") == 11);
+  CHECK(summary.at("gaps") == 1);
+  CHECK(summary.at("missing_ticks") == 10);
+  CHECK(summary.at("decimated_ticks") == 90);
+  std::filesystem::remove_all(dir);
+}
+
 // Reference: docs/protocol.md (a live server publishes a status every second) and the brief's "nothing hangs
 // forever without saying so, no data is lost". A stand-in server publishes 5 readouts and falls silent: record
 // (no --duration, --timeout 1) ends about 1 s later, says why, and writes the 5 readouts; with a --duration it did
