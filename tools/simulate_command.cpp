@@ -450,10 +450,10 @@ void add_simulate_command(CLI::App& app) {
   auto o = std::make_shared<simulate_options>();
   CLI::App* cmd = app.add_subcommand("simulate", "Run the engine as fast as possible and write the readouts to files");
   cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
-  cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, rates.npy [ms,2] Hz, mean_v.npy, "
+  cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, rates.npy [ticks,2] Hz, mean_v.npy, "
                                        "mean_w.npy, stim.npy, lfp.npy; with a [ring]: ring_rates_exc.npy and "
-                                       "vsdi.npy [ms,units]; with an [aln] node: aln_rates.npy, aln_mean_v.npy, "
-                                       "aln_mean_w.npy [ms,2] (and, without [network], its rates in rates.npy)")
+                                       "vsdi.npy [ticks,units]; with an [aln] node: aln_rates.npy, aln_mean_v.npy, "
+                                       "aln_mean_w.npy [ticks,2] (and, without [network], its rates in rates.npy)")
       ->required();
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
       ->check(positive_number)
