@@ -31,6 +31,20 @@ long minor_faults_of_this_thread() {
   getrusage(RUSAGE_THREAD, &u);
   return u.ru_minflt;
 }
+
+// The loop in stepped mode over the commands already queued (a Step among them), for `ticks` ticks, on a thread of
+// its own as in the server; returns the commands' events in order (the readouts stay in the queue).
+std::vector<io::command_event> run_stepped(const engine::engine_params& params, const firmware_sim::device_params& device,
+                                           io::realtime_queues& q, std::int64_t ticks) {
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), device, q,
+                         {.mode = io::run_mode::stepped, .max_ticks = ticks});
+  q.go = true;
+  std::thread rt([&] { loop.run(); });
+  rt.join();
+  std::vector<io::command_event> events;
+  q.events.consume_all([&](const io::command_event& e) { events.push_back(e); });
+  return events;
+}
 }  // namespace
 
 TEST_CASE("in fast mode no spike batch is dropped, however slowly the I/O side reads", "[realtime][spikes]") {
@@ -134,13 +148,7 @@ TEST_CASE("the real-time thread loads a ring site with the profile its record ca
   REQUIRE(q->commands.push(*doctored));
   REQUIRE(q->commands.push(*missing));
   REQUIRE(q->commands.push(step));
-  io::realtime_loop loop(std::make_unique<engine::engine>(params), io::default_device(params), *q,
-                         {.mode = io::run_mode::stepped, .max_ticks = 2});
-  q->go = true;
-  std::thread rt([&] { loop.run(); });
-  rt.join();
-  std::vector<io::command_event> events;
-  q->events.consume_all([&](const io::command_event& e) { events.push_back(e); });
+  const std::vector<io::command_event> events = run_stepped(params, io::default_device(params), *q, 2);
   REQUIRE(events.size() == 3);
   CHECK(events[0].accepted);
   CHECK_FALSE(events[1].accepted);
@@ -416,13 +424,7 @@ TEST_CASE("a channel driven by an on-device controller refuses other programs an
   step.kind = io::command_kind::step;
   step.ticks = 2;
   push(step);  // 9
-  io::realtime_loop loop(std::make_unique<engine::engine>(params), device, *q,
-                         {.mode = io::run_mode::stepped, .max_ticks = 2});
-  q->go = true;
-  std::thread rt([&] { loop.run(); });
-  rt.join();
-  std::vector<io::command_event> events;
-  q->events.consume_all([&](const io::command_event& e) { events.push_back(e); });
+  const std::vector<io::command_event> events = run_stepped(params, device, *q, 2);
   REQUIRE(events.size() == 9);
   const std::vector<bool> accepted = {true, false, false, true, true, false, true, true, true};
   for (std::size_t i = 0; i < events.size(); ++i) {

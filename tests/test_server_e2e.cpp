@@ -890,6 +890,39 @@ TEST_CASE("a Reset whose engine is built while the command queue is full succeed
   CHECK(differs_from_old);  // the two seeds are told apart by these readouts
 }
 
+// The I/O thread alone on loopback sockets, in stepped mode, with the test as its real-time thread: it pushes and
+// pops the queues `q` itself. However the test ends, the I/O thread returns (the "real-time thread" has finished).
+struct io_thread_alone {
+  explicit io_thread_alone(const engine::engine_params& params) {
+    zmq::socket_t pub(ctx, zmq::socket_type::pub), router(ctx, zmq::socket_type::router);
+    pub.bind("tcp://127.0.0.1:*");
+    router.bind("tcp://127.0.0.1:*");
+    command_endpoint = router.get(zmq::sockopt::last_endpoint);
+    pub_endpoint = pub.get(zmq::sockopt::last_endpoint);
+    io::io_thread_options io_opt;
+    io_opt.limits = {.mode = io::run_mode::stepped, .dt_ms = params.simulation.dt_ms};
+    io::set_drive_limits(io_opt.limits, params);
+    io_opt.info = io::info_of(params, io::run_mode::stepped, io_opt.limits, io::kMaxCommand_bytes);
+    io_opt.params = params;
+    io_opt.dt_ms = params.simulation.dt_ms;
+    info_seed = io_opt.info.seed;
+    io = std::make_unique<io::io_thread>(std::move(pub), std::move(router), *q, std::move(io_opt));
+    q->go = true;
+    runner = std::thread([this] { io->run(); });
+  }
+  ~io_thread_alone() {
+    q->finished = true;
+    q->wake();
+    runner.join();
+  }
+  zmq::context_t ctx;
+  std::string command_endpoint, pub_endpoint;
+  std::uint64_t info_seed = 0;
+  std::unique_ptr<io::realtime_queues> q = std::make_unique<io::realtime_queues>();
+  std::unique_ptr<io::io_thread> io;
+  std::thread runner;
+};
+
 // The I/O thread alone, with this test as its real-time thread: a Reset's epoch moves on the real-time thread
 // before the I/O thread has seen the Reset's event. An Info (GetInfo's ack, topic "info") read in between paired
 // the new epoch with the old seed, and the Reset's own ack could go out before the seed changed: seen once in CI
@@ -898,33 +931,10 @@ TEST_CASE("a Reset whose engine is built while the command queue is full succeed
 // only when the old engine is retired (check_reset_builder) -> "3 == 12".
 TEST_CASE("an Info sent after a Reset's epoch has moved names the Reset's seed with it", "[server][e2e][reset]") {
   const engine::engine_params params = small_network(3);
-  zmq::context_t ctx;
-  zmq::socket_t pub(ctx, zmq::socket_type::pub), router(ctx, zmq::socket_type::router);
-  pub.bind("tcp://127.0.0.1:*");
-  router.bind("tcp://127.0.0.1:*");
-  const std::string command_endpoint = router.get(zmq::sockopt::last_endpoint);
-  io::io_thread_options io_opt;
-  io_opt.limits = {.mode = io::run_mode::stepped, .dt_ms = params.simulation.dt_ms};
-  io::set_drive_limits(io_opt.limits, params);
-  io_opt.info = io::info_of(params, io::run_mode::stepped, io_opt.limits, io::kMaxCommand_bytes);
-  io_opt.params = params;
-  io_opt.dt_ms = params.simulation.dt_ms;
-  REQUIRE(io_opt.info.seed == 3);
-  auto q = std::make_unique<io::realtime_queues>();
-  io::io_thread io(std::move(pub), std::move(router), *q, std::move(io_opt));
-  q->go = true;
-  std::thread io_runner([&] { io.run(); });
-  struct stopper {  // however the test ends: the I/O thread returns once the "real-time thread" has finished
-    io::realtime_queues& q;
-    std::thread& t;
-    ~stopper() {
-      q.finished = true;
-      q.wake();
-      t.join();
-    }
-  } stop_on_exit{*q, io_runner};
-
-  io::client c(command_endpoint);
+  io_thread_alone alone(params);
+  REQUIRE(alone.info_seed == 3);
+  const auto& q = alone.q;
+  io::client c(alone.command_endpoint);
   command reset;
   reset.kind = command_kind::reset;
   reset.seed = 12;
@@ -966,33 +976,9 @@ TEST_CASE("an Info sent after a Reset's epoch has moved names the Reset's seed w
 // stamps this test wrote and its own clock). Break tried: io_thread not recording the age -> 0 and 0.
 TEST_CASE("a status gives the age of the window's readouts when the I/O thread took them, and readout_every",
           "[server][e2e][status]") {
-  const engine::engine_params params = small_network(3);
-  zmq::context_t ctx;
-  zmq::socket_t pub(ctx, zmq::socket_type::pub), router(ctx, zmq::socket_type::router);
-  pub.bind("tcp://127.0.0.1:*");
-  router.bind("tcp://127.0.0.1:*");
-  const std::string command_endpoint = router.get(zmq::sockopt::last_endpoint);
-  const std::string pub_endpoint = pub.get(zmq::sockopt::last_endpoint);
-  io::io_thread_options io_opt;
-  io_opt.limits = {.mode = io::run_mode::stepped, .dt_ms = params.simulation.dt_ms};
-  io::set_drive_limits(io_opt.limits, params);
-  io_opt.info = io::info_of(params, io::run_mode::stepped, io_opt.limits, io::kMaxCommand_bytes);
-  io_opt.params = params;
-  io_opt.dt_ms = params.simulation.dt_ms;
-  auto q = std::make_unique<io::realtime_queues>();
-  io::io_thread io(std::move(pub), std::move(router), *q, std::move(io_opt));
-  q->go = true;
-  std::thread io_runner([&] { io.run(); });
-  struct stopper {
-    io::realtime_queues& q;
-    std::thread& t;
-    ~stopper() {
-      q.finished = true;
-      q.wake();
-      t.join();
-    }
-  } stop_on_exit{*q, io_runner};
-  io::client c(command_endpoint, pub_endpoint, {"status"});
+  io_thread_alone alone(small_network(3));
+  const auto& q = alone.q;
+  io::client c(alone.command_endpoint, alone.pub_endpoint, {"status"});
   std::this_thread::sleep_for(300ms);  // the subscription reaches the PUB socket first
   const std::int64_t began = io::monotonic_ns();
   auto r = std::make_unique<io::readout_record>();
