@@ -49,6 +49,12 @@ bool device::channel_driven(std::size_t channel, std::size_t except_slot) const 
   return false;
 }
 
+bool device::channel_controlled(std::size_t channel, std::size_t except_slot) const noexcept {
+  for (std::size_t i = 0; i < kMaxControllers; ++i)
+    if (i != except_slot && active_[i] && controllers_[i].params().output_channel == channel) return true;
+  return false;
+}
+
 void device::clear_channels() noexcept {
   for (std::size_t ch = 0; ch < stimulator::kChannels; ++ch) clear(ch);
 }

@@ -111,6 +111,10 @@ class device final : public engine::external_current_source {
   // clamp, phase-locked; an External one only watches its channel). A program or a second controller loaded there
   // would be driven by it (a PI clamp raised a user's 50 pA sine to 194 pA: an outside check, 2026-12-04).
   bool channel_driven(std::size_t channel, std::size_t except_slot = kMaxControllers) const noexcept;
+  // Whether an active controller of any kind other than `except_slot` has this output channel: a channel takes one
+  // controller (an External one beside a PI clamp had its loop's programs refused and its watchdog fire: an outside
+  // check, 2026-12-04).
+  bool channel_controlled(std::size_t channel, std::size_t except_slot = kMaxControllers) const noexcept;
 
  private:
   void collect_events() noexcept;

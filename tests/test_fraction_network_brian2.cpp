@@ -38,7 +38,9 @@ void check_against_brian2(const char* reference, const char* config) {
   const double n_brian2 = static_cast<double>(ref.at("seeds").size());
   REQUIRE(n_brian2 >= 3);
   REQUIRE(ref.at("points").size() >= 2);
-  for (const auto& [point, b] : ref.at("points").items()) {
+  for (const auto& entry : ref.at("points").items()) {  // not a structured binding: clang 14 cannot capture one
+    const std::string point = entry.key();
+    const auto& b = entry.value();
     auto overrides = ref.at("overrides").get<std::vector<std::string>>();
     for (const auto& o : b.at("overrides").get<std::vector<std::string>>()) overrides.push_back(o);
     auto p = testing::load_params(config, overrides);

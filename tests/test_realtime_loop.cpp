@@ -357,9 +357,11 @@ TEST_CASE("a pulse cut by a Reset is completed at once, and a blanking window un
 // A channel whose output an on-device controller sets takes no other program and no second driving controller: a
 // SetStimulation on a PI clamp's channel was accepted and the clamp went on setting the new program's amplitude (a
 // user's 50 pA sine on inh driven to 194 pA: more inhibition, lower rate, more current; an outside check,
-// 2026-12-04). An External controller only watches its channel (its loop's own SetStimulation must pass), and a
-// cleared controller frees the channel. Reference: docs/protocol.md (code Busy). Break tried: channel_driven
-// returning false -> commands 2, 3 and 6 are accepted and the CHECKs on them fail.
+// 2026-12-04). A channel takes one controller of any kind: an External one beside the clamp had its loop's programs
+// refused and its watchdog fire (a second outside check). An External controller only watches its channel (its
+// loop's own SetStimulation passes), and a cleared controller frees the channel. Reference: docs/protocol.md (code
+// Busy), docs/device.md ("Controllers"). Breaks tried: channel_driven returning false -> commands 2 and 6 are
+// accepted; channel_controlled returning false -> commands 3 and 4 are accepted: the CHECKs on them fail.
 TEST_CASE("a channel driven by an on-device controller refuses other programs and a second driving controller",
           "[realtime][device][controllers]") {
   const std::vector<std::string> overrides = {"network.n_neurons=2000"};
@@ -403,7 +405,7 @@ TEST_CASE("a channel driven by an on-device controller refuses other programs an
   external.controller.kind = firmware_sim::controller_kind::external;
   external.controller.output_channel = 0;
   external.controller.timeout_us = 100'000;
-  push(external);  // 4: accepted (it watches)
+  push(external);  // 4: refused (the clamp has the channel)
   io::command other = sine;
   other.channel = 1;
   push(other);  // 5: accepted (another channel)
@@ -418,15 +420,16 @@ TEST_CASE("a channel driven by an on-device controller refuses other programs an
   io::command clear;
   clear.kind = io::command_kind::clear_controller;
   clear.channel = 0;
-  push(clear);  // 7
-  push(sine);   // 8: accepted now
+  push(clear);     // 7
+  push(external);  // 8: accepted now
+  push(sine);      // 9: accepted (the External loop's own program)
   io::command step;
   step.kind = io::command_kind::step;
   step.ticks = 2;
-  push(step);  // 9
+  push(step);  // 10
   const std::vector<io::command_event> events = run_stepped(params, device, *q, 2);
-  REQUIRE(events.size() == 9);
-  const std::vector<bool> accepted = {true, false, false, true, true, false, true, true, true};
+  REQUIRE(events.size() == 10);
+  const std::vector<bool> accepted = {true, false, false, false, true, false, true, true, true, true};
   for (std::size_t i = 0; i < events.size(); ++i) {
     INFO("command " << i + 1 << ": " << events[i].reason);
     CHECK(events[i].token == i + 1);

@@ -171,50 +171,88 @@ TEST_CASE("record against an endpoint with no server says it is waiting and give
                                          nowhere + "-commands", "--sync", "--timeout", "0.5"},
                                         dir / "record_sync");
   CHECK(wait_exit(synced, 10s) == 5);
-  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  // Within --timeout and the process's start and stop (the handshake's first wait for an ack took 2 s whatever
+  // --timeout said: record --sync --timeout 1 took 2.15 s, a second outside check).
+  CHECK(std::chrono::steady_clock::now() - start < 1500ms * CORTEXLOOP_TEST_TIME_SCALE);  // x4 under sanitizers
   const std::string synced_err = read_file(synced.err);
   INFO(synced_err);
   CHECK_THAT(synced_err, Catch::Contains("no answer from the server in 0.5 s (--timeout)"));
   std::filesystem::remove_all(dir);
 }
 
-// A stream decimated by stream.readout_every (Status.readout_every = 10) is not a loss: record counted every step
-// of 10 ticks as 9 missing (an outside check, 2026-12-04). Reference: the ticks this stand-in publishes, 0, 10, ...,
-// 90 and then 110: one gap of 10 lost ticks, and 9 x 9 + 9 decimated ones. Break tried: record not taking
-// readout_every from the Status -> gaps 10, missing_ticks 100, decimated_ticks 0.
-TEST_CASE("record tells a decimated stream from lost readouts", "[cli][record]") {
-  const auto dir = fresh_dir("record_decimated");
-  zmq::context_t ctx;
-  zmq::socket_t pub{ctx, zmq::socket_type::pub};
-  pub.set(zmq::sockopt::linger, 0);
-  pub.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = pub.get(zmq::sockopt::last_endpoint);
-  const child rec = spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub", endpoint, "--timeout", "1"},
-                                     dir / "record");
-  std::this_thread::sleep_for(300ms);  // the subscription (what is published before it is not kept)
-  flatbuffers::FlatBufferBuilder b;
-  const auto send = [&](std::string_view topic) {
+namespace {
+
+// A PUB socket standing in for a server, and `record` subscribed to it (what is published before the subscription
+// reaches the socket is not kept: 300 ms).
+struct stand_in_server {
+  explicit stand_in_server(const std::filesystem::path& dir, std::vector<std::string> extra = {}) {
+    pub.set(zmq::sockopt::linger, 0);
+    pub.bind("tcp://127.0.0.1:*");
+    std::vector<std::string> args = {"record", "--out", (dir / "rec").string(), "--pub",
+                                     pub.get(zmq::sockopt::last_endpoint), "--timeout", "1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    rec = spawn_cortexloop(args, dir / "record");
+    std::this_thread::sleep_for(300ms);
+  }
+  void send(std::string_view topic) {
     pub.send(zmq::buffer(topic), zmq::send_flags::sndmore);
     pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
-  };
-  io::io_counters counters;
-  counters.readout_every = 10;
-  io::encode_status(b, io::status_record{}, counters);
-  send(io::kTopicStatus);
-  for (const std::int64_t tick : {0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 110}) {
+  }
+  void readout(std::uint32_t epoch, std::int64_t tick) {
     io::readout_record r;
+    r.epoch = epoch;
     r.tick = tick;
     r.t_ms = static_cast<double>(tick + 1);
     io::encode_readout(b, r, 0);
     send(io::kTopicReadout);
     std::this_thread::sleep_for(2ms);
   }
-  REQUIRE(wait_exit(rec, 15s) == 0);
+  zmq::context_t ctx;
+  zmq::socket_t pub{ctx, zmq::socket_type::pub};
+  flatbuffers::FlatBufferBuilder b;
+  child rec;
+};
+
+}  // namespace
+
+// A stream decimated by stream.readout_every (Status.readout_every = 10) is not a loss: record counted every step
+// of 10 ticks as 9 missing (an outside check, 2026-12-04). Reference: the ticks this stand-in publishes, 0, 10, ...,
+// 90 and then 110: one gap of 10 lost ticks, and 9 x 9 + 9 decimated ones. Then the stride falls to 3: the first
+// step after the change may span the old stride (115: 5 ticks, the server counts readouts), then 118, 121: 4 + 2 + 2
+// more decimated. Breaks tried: record not taking readout_every from the Status -> gaps 10, missing_ticks 100,
+// decimated_ticks 0; the first step after a change held to the new stride -> gaps 2, missing_ticks 12.
+TEST_CASE("record tells a decimated stream from lost readouts", "[cli][record]") {
+  const auto dir = fresh_dir("record_decimated");
+  stand_in_server server(dir);
+  io::io_counters counters;
+  counters.readout_every = 10;
+  io::encode_status(server.b, io::status_record{}, counters);
+  server.send(io::kTopicStatus);
+  for (const std::int64_t tick : {0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 110}) server.readout(0, tick);
+  counters.readout_every = 3;
+  io::encode_status(server.b, io::status_record{}, counters);
+  server.send(io::kTopicStatus);
+  for (const std::int64_t tick : {115, 118, 121}) server.readout(0, tick);
+  REQUIRE(wait_exit(server.rec, 15s) == 0);
   const auto summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
-  CHECK(summary.at("readouts") == 11);
+  CHECK(summary.at("readouts") == 14);
   CHECK(summary.at("gaps") == 1);
   CHECK(summary.at("missing_ticks") == 10);
-  CHECK(summary.at("decimated_ticks") == 90);
+  CHECK(summary.at("decimated_ticks") == 98);
+  std::filesystem::remove_all(dir);
+}
+
+// --duration counts simulated time across a Reset: t_ms restarts at the new epoch, and a 2 s recording through one
+// ran 14 s (an outside check, 2026-12-04). Reference: 1 ms ticks, 5 of epoch 0 then epoch 1 from tick 0: 8 ms of
+// recording are those 5 and the first 3 of epoch 1. Break tried: the old t_ms - first_t_ms -> 13 readouts.
+TEST_CASE("record --duration counts the simulated time across a Reset", "[cli][record]") {
+  const auto dir = fresh_dir("record_duration_reset");
+  stand_in_server server(dir, {"--duration", "0.008"});
+  for (std::int64_t tick = 0; tick < 5; ++tick) server.readout(0, tick);
+  for (std::int64_t tick = 0; tick < 10; ++tick) server.readout(1, tick);
+  REQUIRE(wait_exit(server.rec, 15s) == 0);
+  const auto summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
+  CHECK(summary.at("readouts") == 8);
   std::filesystem::remove_all(dir);
 }
 

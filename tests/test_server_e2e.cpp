@@ -18,6 +18,7 @@
 #include "io/runtime/clock.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/server/server.hpp"
+#include "tools/behind_real_time.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;
@@ -1004,6 +1005,37 @@ TEST_CASE("a status gives the age of the window's readouts when the I/O thread t
   CHECK(status->readout_age_max_us() >= 5000.0);
   CHECK(status->readout_age_max_us() <= elapsed_us);
   CHECK(status->readout_every() == 1);
+}
+
+// serve's "behind real time" verdict (tools/behind_real_time.hpp) over a sequence of status windows. Reference: its
+// documented thresholds. The overloaded run a second outside check made (dt = 0.01 ms) read 1.01x on the catch-up
+// after each resync while 70 % of the ticks missed, and the first version, on the throughput alone, said "back to
+// real time" there. Break tried: the verdict on realtime_factor < 0.95 alone -> the catch-up window says "back".
+TEST_CASE("serve says it is behind real time on throughput or missed ticks, and back only when both recover",
+          "[server][status]") {
+  tools::behind_real_time behind(1.0);
+  const auto window = [](double uptime_s, double factor, std::int64_t misses) {
+    io::status_record r;
+    r.uptime_s = uptime_s;
+    r.window_ticks = 1000;
+    r.realtime_factor = factor;
+    r.window_deadline_misses = misses;
+    return r;
+  };
+  CHECK_FALSE(behind.check(window(1, 1.00, 3)));                                   // on time
+  const auto late = behind.check(window(2, 0.74, 900));
+  REQUIRE(late);
+  CHECK_THAT(*late, Catch::StartsWith("serve: WARNING: behind real time: 0.74x and 90% of the ticks late"));
+  CHECK_FALSE(behind.check(window(2, 0.74, 900)));                                 // the same status again
+  CHECK_FALSE(behind.check(window(3, 1.01, 700)));                                 // a catch-up: still late
+  CHECK_FALSE(behind.check(window(4, 0.99, 50)));                                  // 5 % late: not yet back
+  const auto back = behind.check(window(5, 1.00, 5));
+  REQUIRE(back);
+  CHECK_THAT(*back, Catch::StartsWith("serve: back to real time (1.00x, 0.5% of the ticks late)"));
+  CHECK(behind.check(window(6, 1.00, 200)));                                       // 20 % late: behind again
+  io::status_record paused = window(7, 0.0, 0);
+  paused.paused = true;
+  CHECK_FALSE(behind.check(paused));                                               // a paused window says nothing
 }
 
 // The C++ client keeps the acks wait_ack is not waiting for (as tools/python's client), and hands them out later:

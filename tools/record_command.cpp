@@ -70,6 +70,16 @@ struct recording {
   // many ticks is the stream's decimation, counted in decimated_ticks, not in gaps and missing_ticks (with 10, a
   // recording that lost nothing reported 1386 missing ticks: an outside check, 2026-12-04).
   std::int64_t readout_every = 1, decimated_ticks = 0;
+  // The first step after a change of stride may span the old one (the server counts readouts, not ticks, and a
+  // readout due under 50 comes after at most 50 ticks): that step is allowed the larger of the two (50 -> 3 read
+  // as 38 missing ticks: a second outside check).
+  std::int64_t changed_stride = 0;
+  void set_readout_every(std::int64_t n) {
+    n = std::max<std::int64_t>(1, n);
+    if (n == readout_every) return;
+    changed_stride = std::max({changed_stride, readout_every, n});
+    readout_every = n;
+  }
   std::optional<std::int64_t> last_tick;
   std::uint32_t last_epoch = 0;
   nlohmann::json last_status;
@@ -158,13 +168,14 @@ struct recording {
       }
     }
     if (last_tick && r.epoch() == last_epoch && r.tick() > *last_tick + 1) {
-      const std::int64_t step = r.tick() - *last_tick;
-      decimated_ticks += std::min(step, readout_every) - 1;
-      if (step > readout_every) {
+      const std::int64_t step = r.tick() - *last_tick, stride = std::max(readout_every, changed_stride);
+      decimated_ticks += std::min(step, stride) - 1;
+      if (step > stride) {
         ++gaps;
-        missing_ticks += step - readout_every;
+        missing_ticks += step - stride;
       }
     }
+    changed_stride = 0;
     last_tick = r.tick();
     last_epoch = r.epoch();
     ++readouts;
@@ -176,6 +187,9 @@ nlohmann::json to_json(const io::proto::Status& s) {
   return {{"server_ticks", s.server_ticks()},       {"engine_tick", s.engine_tick()},
           {"epoch", s.epoch()},                     {"uptime_s", s.uptime_s()},
           {"realtime_factor", s.realtime_factor()}, {"deadline_misses", s.deadline_misses()},
+          // deadlines missed in all = deadline_misses + ticks_skipped (docs/protocol.md, Status)
+          {"ticks_skipped", s.ticks_skipped()},     {"resyncs", s.resyncs()},
+          {"readout_every", s.readout_every()},
           {"lateness_total_p99_us", s.lateness_total_p99_us()},
           {"lateness_total_p999_us", s.lateness_total_p999_us()},
           {"lateness_total_max_us", s.lateness_total_max_us()},
@@ -333,6 +347,11 @@ int run_record(const record_options& o) {
   std::vector<double> spike_rows;
   const std::int64_t start_ns = io::monotonic_ns();
   double first_t_ms = NAN, last_t_ms = NAN;
+  // --duration counts the simulated time recorded across epochs: t_ms restarts after a Reset (a 2 s recording
+  // through one ran 14 s: an outside check, 2026-12-04). elapsed = before + (t_ms - origin) within an epoch.
+  double elapsed_before_ms = 0.0, epoch_origin_ms = NAN;
+  std::uint32_t elapsed_epoch = 0;
+  std::int64_t elapsed_tick = -1;
   int signal_number = 0;
   auto last_print = std::chrono::steady_clock::now();
   bool received_any = false, server_silent = false;
@@ -373,7 +392,16 @@ int run_record(const record_options& o) {
     if (const auto* r = msg->payload_as_Readout()) {
       // --duration D keeps the readouts of D seconds: those from the first one's time t0 up to, not including,
       // t0 + D (D / tick_ms of them when every tick is streamed; it kept one more before).
-      if (o.duration_s && !std::isnan(first_t_ms) && r->t_ms() - first_t_ms >= *o.duration_s * 1000.0 - 1e-9) break;
+      if (std::isnan(epoch_origin_ms)) {
+        epoch_origin_ms = r->t_ms();
+      } else if (r->epoch() != elapsed_epoch || r->tick() < elapsed_tick) {  // a Reset, or a new server
+        elapsed_before_ms += last_t_ms - epoch_origin_ms + r->t_ms();  // the new epoch's first tick follows on
+        epoch_origin_ms = r->t_ms();
+      }
+      elapsed_epoch = r->epoch();
+      elapsed_tick = r->tick();
+      const double elapsed_ms = elapsed_before_ms + (r->t_ms() - epoch_origin_ms);
+      if (o.duration_s && elapsed_ms >= *o.duration_s * 1000.0 - 1e-9) break;
       rec.add(*r);
       if (std::isnan(first_t_ms)) first_t_ms = r->t_ms();
       last_t_ms = r->t_ms();
@@ -391,7 +419,7 @@ int run_record(const record_options& o) {
         kind = io::proto::EnumNameCommandBody(cm->payload_as_Command()->body_type());
         const auto* set = cm->payload_as_Command()->body_as_SetParameter();
         if (ap->accepted() && set && set->name() && set->name()->string_view() == "stream.readout_every")
-          rec.readout_every = std::max<std::int64_t>(1, std::llround(set->value()));
+          rec.set_readout_every(std::llround(set->value()));
       }
       const nlohmann::json line = {{"index", ap->index()},         {"tick", ap->tick()},
                                    {"epoch", ap->epoch()},         {"accepted", ap->accepted()},
@@ -408,7 +436,7 @@ int run_record(const record_options& o) {
     } else if (const auto* s = msg->payload_as_Status()) {
       ++rec.statuses;
       rec.last_status = to_json(*s);
-      if (s->readout_every() > 0) rec.readout_every = s->readout_every();
+      if (s->readout_every() > 0) rec.set_readout_every(s->readout_every());
     } else if (const auto* a = msg->payload_as_Ack()) {
       ++rec.acks;
       const nlohmann::json line = {{"seq", a->seq()},

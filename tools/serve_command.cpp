@@ -22,6 +22,7 @@
 #include "io/protocol/codec.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/server/server.hpp"
+#include "tools/behind_real_time.hpp"
 #include "tools/default_config.hpp"
 #include "tools/endpoints_file.hpp"
 #include "tools/mpi_launch.hpp"
@@ -108,34 +109,6 @@ std::string status_text(const io::status_snapshot& s, bool network_runs) {
   }
   return line;
 }
-
-// Says when a realtime server falls behind the wall clock (a window under 0.95x) and when it is back, even with
-// --quiet: an overloaded server only showed "0.74x" in its status line, with lateness pinned at the 100 ms resync
-// whatever the overload (an outside check, 2026-12-04).
-class behind_real_time {
- public:
-  explicit behind_real_time(double tick_ms) : tick_ms_(tick_ms) {}
-  void check(const std::optional<io::status_snapshot>& s, bool tty) {
-    if (!s || s->status.uptime_s == seen_uptime_s_) return;  // each status once
-    seen_uptime_s_ = s->status.uptime_s;
-    const io::status_record& r = s->status;
-    const bool now = r.mode == io::run_mode::realtime && !r.paused && r.window_ticks > 0 && r.realtime_factor < 0.95;
-    if (now == behind_) return;
-    behind_ = now;
-    const char* clear = tty ? "\r\033[K" : "";
-    if (now)
-      std::fprintf(stderr, "%sserve: WARNING: behind real time: %.2fx in the last second (compute p99 %.0f us for a "
-                   "%.3g ms tick, %lld ticks skipped so far): use a smaller network, --rt, or --mode fast\n", clear,
-                   r.realtime_factor, r.compute_p99_us, tick_ms_, static_cast<long long>(r.ticks_skipped));
-    else
-      std::fprintf(stderr, "%sserve: back to real time (%.2fx)\n", clear, r.realtime_factor);
-  }
-
- private:
-  double tick_ms_;
-  double seen_uptime_s_ = -1;
-  bool behind_ = false;
-};
 
 int run_serve(const serve_options& o) {
   // Each rank would start its own server on the same endpoints, each stepping the whole network.
@@ -237,7 +210,9 @@ int run_serve(const serve_options& o) {
       signal_number = sig;
       break;
     }
-    behind.check(srv.latest_status(), tty);
+    if (const auto s = srv.latest_status()) {
+      if (const auto said = behind.check(s->status)) std::fprintf(stderr, "%s%s\n", tty ? "\r\033[K" : "", said->c_str());
+    }
     if (o.quiet) continue;
     if (const auto s = srv.latest_status(); s && (tty || ++status_count % 20 == 0)) {
       std::fprintf(stderr, tty ? "\rserve: %s\033[K" : "serve: %s\n", status_text(*s, network_runs).c_str());

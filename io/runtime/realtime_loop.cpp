@@ -33,8 +33,8 @@ constexpr const char* kChannelDriven =
     "channel is the output.channel of an active on-device controller (open_loop, responsive, pi_clamp or "
     "phase_locked), which would drive this program: ClearController it first, or use another channel";
 constexpr const char* kOutputDriven =
-    "output.channel is already driven by another active on-device controller (open_loop, responsive, pi_clamp or "
-    "phase_locked): ClearController it first, or use another channel";
+    "output.channel already has another active on-device controller (one per channel, an External one included): "
+    "ClearController it first, or use another channel";
 }  // namespace
 
 namespace {
@@ -156,6 +156,19 @@ void realtime_loop::run() noexcept {
       }
     }
     const std::int64_t now = monotonic_ns();
+    // More commands than one pass drains (kMaxCommandsPerTick) are not a reason to sleep: their wake-up is spent.
+    const bool idle = !advance && q_.commands.read_available() == 0;
+    if (opt_.mode == run_mode::realtime && !idle) {
+      deadline += period_ns_;
+      if (now - deadline > kResyncAfter_ns) {
+        // The periods between the missed deadline and now are never computed: counted, since the one late tick
+        // counts once in misses_ however long the stall (300 ms of SIGSTOP: 1 miss, 299 ticks not computed).
+        // Before the status below, so that the status of the stall's window counts them.
+        ticks_skipped_ += (now - deadline) / period_ns_;
+        deadline = now;
+        ++resyncs_;
+      }
+    }
     maybe_push_status(now);
     // Wake the I/O thread only when there is something for it: an idle (paused) loop must not keep it busy.
     if (pushed_) {
@@ -163,8 +176,6 @@ void realtime_loop::run() noexcept {
       pushed_ = false;
     }
     if (opt_.max_ticks >= 0 && server_ticks_ >= opt_.max_ticks) break;
-    // More commands than one pass drains (kMaxCommandsPerTick) are not a reason to sleep: their wake-up is spent.
-    const bool idle = !advance && q_.commands.read_available() == 0;
     if (opt_.mode == run_mode::realtime && idle) {
       // Paused: sleep until a command or the next status, then rejoin the tick grid at its next point (the
       // clock keeps running: ticks stay aligned to the start, no resync is counted).
@@ -172,16 +183,7 @@ void realtime_loop::run() noexcept {
       const std::int64_t woke = monotonic_ns();
       deadline += period_ns_;
       if (woke > deadline) deadline += (woke - deadline + period_ns_ - 1) / period_ns_ * period_ns_;
-    } else if (opt_.mode == run_mode::realtime) {
-      deadline += period_ns_;
-      if (now - deadline > kResyncAfter_ns) {
-        // The periods between the missed deadline and now are never computed: counted, since the one late tick
-        // counts once in misses_ however long the stall (300 ms of SIGSTOP: 1 miss, 299 ticks not computed).
-        ticks_skipped_ += (now - deadline) / period_ns_;
-        deadline = now;
-        ++resyncs_;
-      }
-    } else if (idle) {
+    } else if (opt_.mode != run_mode::realtime && idle) {
       // Nothing to do until a command arrives: sleep on command_fd (the I/O thread writes it after pushing a
       // command, request_stop too), waking at the latest when the next status is due.
       q_.wait_for_work(std::min(kMaxIdleWait_ns, window_start_ns_ + kStatusPeriod_ns - now));
@@ -296,8 +298,7 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
         break;
       }
       const bool stim = c.kind == command_kind::set_stimulation;
-      const bool drives = c.controller.kind != firmware_sim::controller_kind::external;
-      if (stim ? device_.channel_driven(c.channel) : drives && device_.channel_driven(c.controller.output_channel, c.channel)) {
+      if (stim ? device_.channel_driven(c.channel) : device_.channel_controlled(c.controller.output_channel, c.channel)) {
         e.accepted = false;
         e.code = error_code::busy;
         e.reason = stim ? kChannelDriven : kOutputDriven;

@@ -1,0 +1,45 @@
+#pragma once
+// When a realtime server falls behind the wall clock, and when it is back: serve says both on stderr, even with
+// --quiet. An overloaded server only showed "0.74x" in its status line, with lateness pinned at the 100 ms resync
+// whatever the overload (an outside check, 2026-12-04). Behind: a window under 0.95x real time or missing more than
+// 10 % of its ticks; back only at 0.98x or more with at most 1 % missed (the throughput alone read 1.01x on the
+// catch-up after each resync while nearly every tick missed: a second outside check).
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "io/runtime/realtime_records.hpp"
+
+namespace cortexloop::tools {
+
+class behind_real_time {
+ public:
+  explicit behind_real_time(double tick_ms) : tick_ms_(tick_ms) {}
+  // The line to print for this status, if its window changes the verdict (each status once, by its uptime).
+  std::optional<std::string> check(const io::status_record& r) {
+    if (r.uptime_s == seen_uptime_s_) return std::nullopt;
+    seen_uptime_s_ = r.uptime_s;
+    if (r.mode != io::run_mode::realtime || r.paused || r.window_ticks == 0) return std::nullopt;
+    const double missed = static_cast<double>(r.window_deadline_misses) / static_cast<double>(r.window_ticks);
+    const bool now = behind_ ? !(r.realtime_factor >= 0.98 && missed <= 0.01) : r.realtime_factor < 0.95 || missed > 0.10;
+    if (now == behind_) return std::nullopt;
+    behind_ = now;
+    char line[320];
+    if (now)
+      std::snprintf(line, sizeof line, "serve: WARNING: behind real time: %.2fx and %.0f%% of the ticks late in the "
+                    "last second (compute p99 %.0f us for a %.3g ms tick, %lld ticks skipped so far): use a smaller "
+                    "network, --rt, or --mode fast", r.realtime_factor, 100.0 * missed, r.compute_p99_us, tick_ms_,
+                    static_cast<long long>(r.ticks_skipped));
+    else
+      std::snprintf(line, sizeof line, "serve: back to real time (%.2fx, %.1f%% of the ticks late)", r.realtime_factor,
+                    100.0 * missed);
+    return std::string(line);
+  }
+
+ private:
+  double tick_ms_;
+  double seen_uptime_s_ = -1;
+  bool behind_ = false;
+};
+
+}  // namespace cortexloop::tools
