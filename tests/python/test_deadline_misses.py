@@ -100,9 +100,16 @@ class DeadlineMissTest(unittest.TestCase):
         stalled_window = next(w for w in windows if max(w["lateness_max_us"], w["compute_max_us"]) >= stall_seen_us)
         self.assertGreaterEqual(stalled_window["ticks_skipped"] - before["ticks_skipped"], stalled_s * 1000 - 100 - 2)
         skipped = after["ticks_skipped"] - before["ticks_skipped"]
-        print(f"ticks skipped {skipped} for a stall of {stalled_s * 1e3:.0f} ms")
+        wall_ticks = sum(w["window_s"] for w in windows) * 1000
+        computed = sum(w["window_ticks"] for w in windows)
+        print(f"ticks skipped {skipped} for a stall of {stalled_s * 1e3:.0f} ms; windows: {computed} computed + "
+              f"{skipped} skipped against {wall_ticks:.0f} ticks of wall time")
         self.assertGreaterEqual(skipped, stalled_s * 1000 - 100 - 2)
-        self.assertLessEqual(skipped, stalled_s * 1000 + 50)
+        # Conservation: every tick period of wall time is computed or skipped, but for the lag the loop carries (0 to
+        # 100 ms, then it resyncs) and a tick across each window's edges. Holds at any load: under ASan the server
+        # is behind on its own and resyncs besides the stall (CI run 79: 606 skipped for a 306 ms stall, which
+        # the first bound here, stall + 50 ms, refused).
+        self.assertLessEqual(abs(computed + skipped - wall_ticks), 100 + 2 * len(windows) + 1)
 
 
 if __name__ == "__main__":
