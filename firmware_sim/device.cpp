@@ -40,18 +40,13 @@ void device::clear(std::size_t channel) noexcept {
   }
 }
 
-bool device::channel_driven(std::size_t channel, std::size_t except_slot) const noexcept {
+bool device::has_controller_on(std::size_t channel, std::size_t except_slot, bool external_too) const noexcept {
   for (std::size_t i = 0; i < kMaxControllers; ++i) {
     const controller_params& p = controllers_[i].params();
-    if (i != except_slot && active_[i] && p.output_channel == channel && p.kind != controller_kind::external)
+    if (i != except_slot && active_[i] && p.output_channel == channel &&
+        (external_too || p.kind != controller_kind::external))
       return true;
   }
-  return false;
-}
-
-bool device::channel_controlled(std::size_t channel, std::size_t except_slot) const noexcept {
-  for (std::size_t i = 0; i < kMaxControllers; ++i)
-    if (i != except_slot && active_[i] && controllers_[i].params().output_channel == channel) return true;
   return false;
 }
 

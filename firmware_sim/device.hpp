@@ -110,13 +110,18 @@ class device final : public engine::external_current_source {
   // Whether an active controller other than `except_slot` sets this channel's output (open loop, responsive, PI
   // clamp, phase-locked; an External one only watches its channel). A program or a second controller loaded there
   // would be driven by it (a PI clamp raised a user's 50 pA sine to 194 pA: an outside check, 2026-12-04).
-  bool channel_driven(std::size_t channel, std::size_t except_slot = kMaxControllers) const noexcept;
+  bool channel_driven(std::size_t channel, std::size_t except_slot = kMaxControllers) const noexcept {
+    return has_controller_on(channel, except_slot, false);
+  }
   // Whether an active controller of any kind other than `except_slot` has this output channel: a channel takes one
   // controller (an External one beside a PI clamp had its loop's programs refused and its watchdog fire: an outside
   // check, 2026-12-04).
-  bool channel_controlled(std::size_t channel, std::size_t except_slot = kMaxControllers) const noexcept;
+  bool channel_controlled(std::size_t channel, std::size_t except_slot = kMaxControllers) const noexcept {
+    return has_controller_on(channel, except_slot, true);
+  }
 
  private:
+  bool has_controller_on(std::size_t channel, std::size_t except_slot, bool external_too) const noexcept;
   void collect_events() noexcept;
   void check_ring_domain(const engine::step_signals& s) noexcept;
   void check_aln_ring_domain(const engine::step_signals& s) noexcept;

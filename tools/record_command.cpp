@@ -349,9 +349,8 @@ int run_record(const record_options& o) {
   double first_t_ms = NAN, last_t_ms = NAN;
   // --duration counts the simulated time recorded across epochs: t_ms restarts after a Reset (a 2 s recording
   // through one ran 14 s: an outside check, 2026-12-04). elapsed = before + (t_ms - origin) within an epoch.
+  // The previous readout's epoch and tick are the recording's own (rec.last_epoch, rec.last_tick).
   double elapsed_before_ms = 0.0, epoch_origin_ms = NAN;
-  std::uint32_t elapsed_epoch = 0;
-  std::int64_t elapsed_tick = -1;
   int signal_number = 0;
   auto last_print = std::chrono::steady_clock::now();
   bool received_any = false, server_silent = false;
@@ -392,14 +391,12 @@ int run_record(const record_options& o) {
     if (const auto* r = msg->payload_as_Readout()) {
       // --duration D keeps the readouts of D seconds: those from the first one's time t0 up to, not including,
       // t0 + D (D / tick_ms of them when every tick is streamed; it kept one more before).
-      if (std::isnan(epoch_origin_ms)) {
+      if (!rec.last_tick) {
         epoch_origin_ms = r->t_ms();
-      } else if (r->epoch() != elapsed_epoch || r->tick() < elapsed_tick) {  // a Reset, or a new server
+      } else if (r->epoch() != rec.last_epoch || r->tick() < *rec.last_tick) {  // a Reset, or a new server
         elapsed_before_ms += last_t_ms - epoch_origin_ms + r->t_ms();  // the new epoch's first tick follows on
         epoch_origin_ms = r->t_ms();
       }
-      elapsed_epoch = r->epoch();
-      elapsed_tick = r->tick();
       const double elapsed_ms = elapsed_before_ms + (r->t_ms() - epoch_origin_ms);
       if (o.duration_s && elapsed_ms >= *o.duration_s * 1000.0 - 1e-9) break;
       rec.add(*r);
