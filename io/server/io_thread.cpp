@@ -35,6 +35,7 @@ io_thread::io_thread(zmq::socket_t pub, zmq::socket_t router, realtime_queues& q
 
 io_thread::~io_thread() {
   if (builder_.joinable()) builder_.join();
+  if (retirer_.joinable()) retirer_.join();
 }
 
 std::optional<status_snapshot> io_thread::latest_status() const {
@@ -67,6 +68,7 @@ void io_thread::run() {
     }
   }
   if (builder_.joinable()) builder_.join();
+  if (retirer_.joinable()) retirer_.join();
   // Every frame received before the sockets close gets its ack: what is still waiting on the socket
   // (refused as ShuttingDown by handle_frames, since `finished` is set), then what the real-time thread
   // will never apply.
@@ -243,10 +245,9 @@ void io_thread::refresh_info() {
 void io_thread::check_reset_builder() {
   if (builder_.joinable() && built_.load(std::memory_order_acquire)) builder_.join();
   // Applied: the real-time thread swapped engines and published the new epoch (release); the slot now holds
-  // the retired engine, destroyed here, off the real-time thread.
+  // the retired engine, destroyed off the real-time thread.
   if (reset_applied_at(q_.epoch.load(std::memory_order_acquire))) {
-    q_.engine_slot.reset();
-    release_free_memory();  // what of the old engine's memory was heap, not mmapped (see release_free_memory)
+    retire(std::move(q_.engine_slot));
     refresh_info();  // the seed, before reset_in_flight_ no longer says which
     reset_in_flight_ = false;
   }
@@ -271,6 +272,16 @@ void io_thread::check_reset_builder() {
   if (!q_.commands.push(c)) return;
   reset_command_.reset();
   q_.wake_realtime();
+}
+
+void io_thread::retire(std::unique_ptr<engine::engine> old) {
+  // The previous retirement is long over (a Reset's build takes longer than a destruction): the join waits for
+  // nothing but a thread's exit.
+  if (retirer_.joinable()) retirer_.join();
+  retirer_ = std::thread([old = std::move(old)]() mutable {
+    old.reset();  // joins its worker threads, frees its tables
+    release_free_memory();  // what of the old engine's memory was heap, not mmapped (see release_free_memory)
+  });
 }
 
 // Freed memory that glibc keeps in its heaps shows as resident (RSS) for good unless it is at the top of a heap

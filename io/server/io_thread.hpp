@@ -114,13 +114,18 @@ class io_thread {
   std::int64_t window_cpu_ns_ = 0, window_wall_ns_ = 0;
   std::int64_t next_trim_ns_ = 0;  // when release_free_memory() is next due
   // Hands the heap's free pages back to the system (glibc malloc_trim), every kTrimPeriod and after a Reset.
-  void release_free_memory();
+  static void release_free_memory();
 
   // Reset: the new engine is built on a helper thread, then handed over through realtime_queues::engine_slot.
   // One Reset at a time, from its arrival until the real-time thread has applied it (epoch moved past
   // reset_epoch_); meanwhile other Resets are refused as Busy and nobody but the real-time thread touches the slot.
   std::thread builder_;
   std::atomic<bool> built_{false};
+  // The engine a Reset replaced, destroyed (and the heap trimmed) on this thread of its own: done on the I/O
+  // thread it held up the publication of the new epoch's first readouts (bench/README.md, "Reset: the old engine
+  // destroyed off the I/O thread").
+  std::thread retirer_;
+  void retire(std::unique_ptr<engine::engine> old);
   std::unique_ptr<engine::engine> built_engine_;
   std::string build_error_;
   std::optional<command> reset_command_;  // built or building, not yet in the command queue

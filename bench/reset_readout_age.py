@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""Readout age around Resets: how late the first readouts of a new epoch leave `cortexloop serve`.
+
+A readout's age is publish_ns - tick_start_ns (both stamped by the server on one monotonic clock: from its tick's
+start until the I/O thread publishes it). The script starts `serve` (configs/default.toml, realtime, free loopback
+ports), takes 3 s of readouts as the quiet peer, then sends N Resets 1.5 s apart and prints, for each, the ages of
+the new epoch's first readouts and the largest of its first 50; last the median of those maxima.
+Usage: bench/reset_readout_age.py [N] [--binary PATH] (bench/README.md, "Reset: the old engine destroyed off the
+I/O thread")."""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
+from cortexloop_client import Client  # noqa: E402
+from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("resets", type=int, nargs="?", default=8, help="Resets to send (default %(default)s)")
+    ap.add_argument("--binary", default=os.path.join(REPO, "build", "cortexloop"),
+                    help="cortexloop executable (default build/cortexloop)")
+    args = ap.parse_args()
+    if args.resets < 1:
+        ap.error("resets must be at least 1")
+    srv, pub, cmd = serve_on_free_ports([args.binary, "serve", "--config",
+                                         os.path.join(REPO, "configs", "default.toml"), "--quiet"])
+    try:
+        c = Client(cmd, pub, topics=(b"readout",))
+        if c.info(60) is None:
+            sys.exit("the server did not answer GetInfo within 60 s")
+
+        def ages(seconds):
+            out, end = [], time.monotonic() + seconds
+            while time.monotonic() < end:
+                m = c.receive(0.2, device=False)
+                if m and m[1] == "readout":
+                    out.append((m[2]["epoch"], (m[2]["publish_ns"] - m[2]["tick_start_ns"]) / 1e3))
+            return out
+
+        quiet = np.array([a for _, a in ages(3.0)])
+        print(f"quiet: {len(quiet)} readouts, age p50 {np.median(quiet):.0f} us, p99 {np.percentile(quiet, 99):.0f} us,"
+              f" max {quiet.max():.0f} us", flush=True)
+        worst = []
+        for k in range(args.resets):
+            ack = c.wait_ack(c.reset(k + 2), 60)
+            if ack is None or not ack.accepted:
+                sys.exit(f"Reset {k + 1} not accepted: {ack}")
+            got = ages(1.5)
+            after = [a for e, a in got if e == ack.epoch][:50] if got else []
+            if not after:
+                sys.exit(f"no readout of epoch {ack.epoch} within 1.5 s of Reset {k + 1}")
+            worst.append(max(after))
+            print(f"reset {k + 1}: first ages (us) {[round(a) for a in after[:8]]}, max of first {len(after)}: "
+                  f"{max(after):.0f}", flush=True)
+        print(f"median over {len(worst)} Resets of the new epoch's largest age: {np.median(worst):.0f} us")
+    finally:
+        srv.terminate()
+        srv.wait()
+
+
+if __name__ == "__main__":
+    main()
