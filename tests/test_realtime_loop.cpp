@@ -361,7 +361,9 @@ TEST_CASE("a pulse cut by a Reset is completed at once, and a blanking window un
 // refused and its watchdog fire (a second outside check). An External controller only watches its channel (its
 // loop's own SetStimulation passes), and a cleared controller frees the channel. Reference: docs/protocol.md (code
 // Busy), docs/device.md ("Controllers"). Breaks tried: channel_driven returning false -> commands 2 and 6 are
-// accepted; channel_controlled returning false -> commands 3 and 4 are accepted: the CHECKs on them fail.
+// accepted; channel_controlled returning false -> commands 3 and 4 are accepted: the CHECKs on them fail. The
+// refusal names the channel (a group's reason named none); break tried: the group's busy_channel taken from its
+// first record -> "channel 3" for command 6.
 TEST_CASE("a channel driven by an on-device controller refuses other programs and a second driving controller",
           "[realtime][device][controllers]") {
   const std::vector<std::string> overrides = {"network.n_neurons=2000"};
@@ -437,6 +439,8 @@ TEST_CASE("a channel driven by an on-device controller refuses other programs an
     if (!accepted[i]) {
       CHECK(events[i].code == io::error_code::busy);
       CHECK_THAT(std::string(events[i].reason), Catch::Contains("ClearController"));
+      // The ack names the driven channel: channel 0 in every refusal, for the group (6) its second record's.
+      CHECK_THAT(io::event_reason(events[i]), Catch::StartsWith("channel 0 "));
     }
   }
   auto r = std::make_unique<io::readout_record>();

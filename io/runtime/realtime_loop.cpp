@@ -28,13 +28,6 @@ constexpr int kMaxCommandsPerTick = 64;
 // A ring_position record must carry its weights (command::ring_profile): this thread never computes them.
 constexpr const char* kNoRingProfile =
     "ring_position site without its ring profile (n_ring_profile must be the ring's units; the I/O thread computes it)";
-// A channel whose output an on-device controller sets takes no other program or controller (device::channel_driven).
-constexpr const char* kChannelDriven =
-    "channel is the output.channel of an active on-device controller (open_loop, responsive, pi_clamp or "
-    "phase_locked), which would drive this program: ClearController it first, or use another channel";
-constexpr const char* kOutputDriven =
-    "output.channel already has another active on-device controller (one per channel, an External one included): "
-    "ClearController it first, or use another channel";
 }  // namespace
 
 namespace {
@@ -231,10 +224,11 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
   e.epoch = epoch_;
   e.tick_applied = -1;  // refused
   const std::int64_t start = start_step(first.start_tick);
-  bool profiles_ok = true, driven = false;
+  bool profiles_ok = true;
+  std::int32_t driven = -1;  // the first of the group's channels that a controller drives
   for (std::size_t i = 0; i < n; ++i) {
     profiles_ok = profiles_ok && has_ring_profile(group[i], group[i].site);
-    driven = driven || device_.channel_driven(group[i].channel);
+    if (driven < 0 && device_.channel_driven(group[i].channel)) driven = static_cast<std::int32_t>(group[i].channel);
   }
   if (n != first.group_size) {
     e.code = error_code::malformed;
@@ -242,9 +236,10 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
   } else if (!profiles_ok) {
     e.code = error_code::malformed;
     e.reason = kNoRingProfile;
-  } else if (driven) {
+  } else if (driven >= 0) {
     e.code = error_code::busy;
-    e.reason = kChannelDriven;
+    e.reason = kChannelDriven.data();
+    e.busy_channel = driven;
   } else if (start < 0) {
     e.code = error_code::out_of_range;
     e.reason = kStartTickPast.data();
@@ -301,7 +296,8 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
       if (stim ? device_.channel_driven(c.channel) : device_.channel_controlled(c.controller.output_channel, c.channel)) {
         e.accepted = false;
         e.code = error_code::busy;
-        e.reason = stim ? kChannelDriven : kOutputDriven;
+        e.reason = stim ? kChannelDriven.data() : kOutputDriven.data();
+        e.busy_channel = static_cast<std::int32_t>(stim ? c.channel : c.controller.output_channel);
         break;
       }
       applied_step = start;

@@ -4,6 +4,7 @@
 // read and write them without allocating. io/protocol/codec.hpp turns them into protocol messages and back.
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -88,6 +89,14 @@ struct command {
 // The reason of a program or controller refused for a start_tick already past; the I/O thread's ack adds the
 // numbers (command_event::start_tick and drain_tick), which this thread cannot format without allocating.
 inline constexpr std::string_view kStartTickPast = "start_tick is already past when the command was applied";
+// A channel whose output an on-device controller sets takes no other program or controller (device::channel_driven);
+// the ack names the channel (command_event::busy_channel: in a SetPrograms group, which of its channels).
+inline constexpr std::string_view kChannelDriven =
+    "is the output.channel of an active on-device controller (open_loop, responsive, pi_clamp or phase_locked), "
+    "which would drive this program: ClearController it first, or use another channel";
+inline constexpr std::string_view kOutputDriven =
+    "already has another active on-device controller (one per channel, an External one included): ClearController "
+    "it first, or use another channel";
 
 // What the real-time thread did with a command (becomes the command's ack).
 struct command_event {
@@ -106,7 +115,11 @@ struct command_event {
   std::int64_t drain_tick = -1;
   std::uint32_t drain_epoch = 0;
   std::int64_t start_tick = -1;  // the start_tick asked for (SetStimulation, SetController, SetPrograms)
+  std::int32_t busy_channel = -1;  // refused with kChannelDriven or kOutputDriven: the channel
 };
+
+// The ack's reason for e, with the numbers the real-time thread left for the I/O thread to format (it allocates).
+std::string event_reason(const command_event& e);
 
 struct readout_record {
   std::int64_t tick = 0;

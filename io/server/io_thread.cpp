@@ -337,14 +337,7 @@ void io_thread::drain_realtime_queues() {
                           .command = p.bytes});
     publish(kTopicApplied, fbb_.GetBufferSpan());
     if (!e.accepted) ++counters_.commands_refused;
-    // A start_tick already past: the numbers a client needs to correct itself (formatted here, off the real-time
-    // thread).
-    const std::string reason =
-        e.reason == kStartTickPast
-            ? "start_tick " + std::to_string(e.start_tick) + " is already past: the command was applied at the start of "
-              "tick " + std::to_string(e.drain_tick) + " (the earliest start_tick then; -1 starts on the next tick)"
-            : std::string(e.reason);
-    reply(p.envelope, {.seq = p.seq, .accepted = e.accepted, .code = e.code, .reason = reason,
+    reply(p.envelope, {.seq = p.seq, .accepted = e.accepted, .code = e.code, .reason = event_reason(e),
                        .tick_applied = e.tick_applied, .epoch = e.epoch, .client_send_ns = p.client_send_ns,
                        .server_recv_ns = p.recv_ns, .server_applied_ns = e.applied_ns});
     pending_.erase(it);
