@@ -373,10 +373,13 @@ int simulate_ranks(const simulate_options& o, int launched) {
   }
   if (!o.quiet) {
     // A ring alone builds the network but does not step it: its rates would read 0 Hz, as if the network were silent.
-    char what[96] = "the network was not stepped (ring alone)";
+    // Both means: the whole run's includes the drive's ramp and the onset transient (RS +8 % over a 6 s run at
+    // 4 Hz drive against its steady second half, an outside check), which a reader comparing with a paper misses.
+    char what[160] = "the network was not stepped (ring alone)";
     if (eng.runs_network() || aln_alone)
-      std::snprintf(what, sizeof what, "mean rates exc %.2f Hz, inh %.2f Hz", summary["mean_rate_exc_Hz"].get<double>(),
-                    summary["mean_rate_inh_Hz"].get<double>());
+      std::snprintf(what, sizeof what, "mean rates exc %.2f Hz, inh %.2f Hz (whole run; second half %.2f, %.2f)",
+                    summary["mean_rate_exc_Hz"].get<double>(), summary["mean_rate_inh_Hz"].get<double>(),
+                    summary["second_half_rate_exc_Hz"].get<double>(), summary["second_half_rate_inh_Hz"].get<double>());
     std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); %s -> %s%s%s\n", simulated_s, wall_s,
                  summary["realtime_factor"].get<double>(), what, out.c_str(), placement.empty() ? "" : "; ",
                  placement.c_str());
