@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "io/client/client.hpp"
@@ -51,10 +53,33 @@ struct stim_options {
   double timeout_s = 5;
 };
 
+// A time option (value × to_us microseconds) as the whole microseconds of a wire field of type T. Refused, naming the
+// option, when the field cannot hold it or when rounding would change its meaning: a value that is not a number or
+// is out of T's range was wrapped by the cast (--gap-us 1e30 went out as a 0 us gap, --refractory 1e300 as
+// -9.2e18 us), and a non-zero value under half a microsecond became 0, which for --duration means "no end" (an
+// outside check: --duration 0.0004 left a 100 pA DC on for good). Ranges tighter than T's the server checks.
+template <class T>
+T whole_us(const char* option, double value, double to_us) {
+  const double us = value * to_us;
+  const auto say = [&](const std::string& why) {
+    char v[32];
+    std::snprintf(v, sizeof v, "%g", value);
+    return CLI::ValidationError(option, std::string(v) + ": " + why);
+  };
+  constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
+  constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
+  if (!std::isfinite(us) || us < lo - 0.5 || us >= hi)
+    throw say(std::is_signed_v<T> ? "out of range for whole microseconds" : "must be >= 0 and fit in 32-bit microseconds");
+  const T r = static_cast<T>(std::llround(us));
+  if (r == 0 && value != 0)
+    throw say("is not 0 but rounds to 0 us (which means none, or no end, on the wire): the resolution is 1 us");
+  return r;
+}
+
 // The site and program options shared by dc/sine/pulses and a controller's output.
 void fill_program(const stim_options& o, const std::string& shape, firmware_sim::site& s, firmware_sim::program& p) {
   // Milliseconds on the command line, whole microseconds on the wire and in the device.
-  const auto us = [](double ms) { return static_cast<std::int64_t>(std::llround(ms * 1000.0)); };
+  const auto us = [](const char* option, double ms) { return whole_us<std::int64_t>(option, ms, 1000.0); };
   s.population = o.population == "inh" ? engine::population::inh : engine::population::exc;
   if (o.electrode) {
     s.kind = firmware_sim::site_kind::electrode;
@@ -69,26 +94,26 @@ void fill_program(const stim_options& o, const std::string& shape, firmware_sim:
             : shape == "noise" ? firmware_sim::waveform::noise
                                : firmware_sim::waveform::pulse_train;
   if (shape == "noise") {
-    p.wave.sample_period_us = static_cast<std::uint32_t>(std::llround(o.noise_hold_us));
+    p.wave.sample_period_us = whole_us<std::uint32_t>("--noise-hold-us", o.noise_hold_us, 1.0);
     p.noise_seed = o.noise_seed;
   }
   p.amplitude = o.amplitude.value_or(0.0);
   p.offset = o.offset;
   p.frequency_Hz = o.frequency_Hz;
   p.phase_deg = o.phase_deg;
-  p.ramp_up_us = us(o.ramp_up_ms);
-  p.ramp_down_us = us(o.ramp_down_ms);
-  p.phase_width_us = static_cast<std::uint32_t>(us(o.pulse_width_ms));
-  p.interphase_gap_us = static_cast<std::uint32_t>(std::llround(o.gap_us));
+  p.ramp_up_us = us("--ramp-up", o.ramp_up_ms);
+  p.ramp_down_us = us("--ramp-down", o.ramp_down_ms);
+  p.phase_width_us = whole_us<std::uint32_t>("--pulse-width", o.pulse_width_ms, 1000.0);
+  p.interphase_gap_us = whole_us<std::uint32_t>("--gap-us", o.gap_us, 1.0);
   // Pulses on an electrode are biphasic and cathodic-first unless asked otherwise; on a direct site the
   // old default (one positive pulse, --biphasic adds its opposite) stays.
   p.biphasic = o.electrode ? !o.monophasic : o.biphasic;
   p.cathodic_first = o.electrode ? !o.anodic_first : false;
   p.pulses_per_burst = o.pulses_per_burst;
-  p.burst_period_us = us(o.burst_period_ms);
+  p.burst_period_us = us("--burst-period", o.burst_period_ms);
   p.n_bursts = o.bursts;
-  p.delay_us = us(o.delay_ms);
-  p.duration_us = us(o.duration_ms);
+  p.delay_us = us("--delay", o.delay_ms);
+  p.duration_us = us("--duration", o.duration_ms);
 }
 
 firmware_sim::controller_kind controller_kind_of(const std::string& k) {
@@ -126,7 +151,7 @@ io::command build_controller(const stim_options& o) {
   k.feature = feature_of(o.feature);
   k.threshold = o.threshold;
   k.rising = !o.falling;
-  k.refractory_us = std::llround(o.refractory_ms * 1000.0);
+  k.refractory_us = whole_us<std::int64_t>("--refractory", o.refractory_ms, 1000.0);
   k.target = o.target;
   k.kp = o.kp;
   k.ki_per_s = o.ki_per_s;
@@ -134,22 +159,24 @@ io::command build_controller(const stim_options& o) {
   k.output_max = o.output_max;
   k.invert = o.invert;
   k.target_phase_deg = o.target_phase_deg;
-  k.min_interval_us = std::llround(o.min_interval_ms * 1000.0);
-  k.loop_delay_us = std::llround(o.loop_delay_us);
-  k.timeout_us = std::llround(o.timeout_ms * 1000.0);
-  k.ramp_down_us = std::llround(o.watchdog_ramp_ms * 1000.0);
-  k.period_us = std::llround(o.period_ms * 1000.0);
+  k.min_interval_us = whole_us<std::int64_t>("--min-interval", o.min_interval_ms, 1000.0);
+  k.loop_delay_us = whole_us<std::int64_t>("--loop-delay-us", o.loop_delay_us, 1.0);
+  k.timeout_us = whole_us<std::int64_t>("--watchdog-timeout", o.timeout_ms, 1000.0);
+  k.ramp_down_us = whole_us<std::int64_t>("--watchdog-ramp", o.watchdog_ramp_ms, 1000.0);
+  k.period_us = whole_us<std::int64_t>("--period", o.period_ms, 1000.0);
   if (o.schedule.size() > firmware_sim::kMaxSchedule)
     throw CLI::ValidationError("--schedule", "at most 16 entries");
   for (const std::string& entry : o.schedule) {
     const auto colon = entry.find(':');
+    double t_ms = 0, amplitude = 0;
     try {
       if (colon == std::string::npos) throw std::invalid_argument("no colon");
-      k.schedule[k.n_schedule++] = {std::llround(std::stod(entry.substr(0, colon)) * 1000.0),
-                                    std::stod(entry.substr(colon + 1))};
+      t_ms = std::stod(entry.substr(0, colon));
+      amplitude = std::stod(entry.substr(colon + 1));
     } catch (const std::exception&) {
       throw CLI::ValidationError("--schedule", "'" + entry + "': expected t_ms:amplitude, e.g. 0:10 or 500:0");
     }
+    k.schedule[k.n_schedule++] = {whole_us<std::int64_t>("--schedule", t_ms, 1000.0), amplitude};
   }
   return c;
 }

@@ -409,6 +409,26 @@ class InputRefused(unittest.TestCase):
         self.refused("stim", "ping", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=4)
         self.assertEqual(run("stim", "--help").returncode, 0)
 
+    def test_stim_times_the_wire_cannot_hold_are_refused(self):
+        # The stim CLI turned its ms/us options into whole microseconds with a bare cast: --duration 0.0004 became
+        # 0 us, which the device reads as "no end" (a 100 pA DC stayed on for good), --gap-us 1e30 went out as a
+        # 0 us gap and was accepted, -5 as 4294967291 us, --refractory 1e300 as -9.2e18 us (an outside check,
+        # 2026-12-04). Reference: the wire's types (firmware_sim/program.hpp: uint32 phase/gap/hold, int64 times;
+        # 0 = no end for duration_us). Break tried: whole_us without its checks -> the commands go to the (absent)
+        # server (exit 4) and these messages are not there.
+        cases = ((("dc", "--amplitude", "100", "--duration", "0.0004"), "--duration: 0.0004: is not 0 but rounds to 0 us"),
+                 (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--electrode", "0",
+                   "--gap-us", "1e30"), "--gap-us: 1e+30: must be >= 0 and fit in 32-bit microseconds"),
+                 (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--electrode", "0",
+                   "--gap-us", "-5"), "--gap-us: -5: must be >= 0"),
+                 (("noise", "--amplitude", "1", "--noise-hold-us", "1e20"), "--noise-hold-us: 1e+20: must be >= 0"),
+                 (("controller", "--kind", "responsive", "--amplitude", "5", "--refractory", "1e300"),
+                  "--refractory: 1e+300: out of range for whole microseconds"),
+                 (("controller", "--kind", "open_loop", "--schedule", "1e300:5"), "--schedule: 1e+300: out of range"))
+        for args, message in cases:
+            e = self.refused("stim", *args, "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
+            self.assertIn(message, e)
+
     def test_stim_set_and_drive_need_their_value(self):
         # Without --value, `stim set` sent 0 (the drive fell to 0 Hz); refused before anything is sent.
         e = self.refused("stim", "set", "--name", "network.drive.rate_Hz", "--commands", "tcp://127.0.0.1:1")
