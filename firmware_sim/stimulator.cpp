@@ -483,6 +483,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
   const auto dt = static_cast<double>(dt_us);
   const std::int64_t now_us = step_index * dt_us;
   double net_exc = 0.0, net_inh = 0.0;
+  std::array<double, 2> direct_pA{};  // the population sites' sum, exc and inh (checked below)
   std::array<double, kMaxElectrodes> electrode_uA{};
   for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) peaks_[e].clear(dt_us);
   channel_now_.fill(0.0);
@@ -519,6 +520,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     switch (c.where.kind) {
       case site_kind::population:
         (c.where.population == engine::population::exc ? net_exc : net_inh) += mean;
+        direct_pA[c.where.population == engine::population::exc ? 0 : 1] += mean;
         c.ring_sum += mean;
         break;
       case site_kind::ring_position:
@@ -536,6 +538,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     }
   }
   next_step_ = step_index + 1;
+  stop_direct_sums(step_index, direct_pA, net_exc, net_inh);
   const double k_exc = layout_.coupling.exc_pA_per_V_per_m, k_inh = layout_.coupling.inh_pA_per_V_per_m;
   for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) {
     electrode_now_[e] = electrode_uA[e];
@@ -569,6 +572,34 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
   ++ring_steps_;
   if (!layout_.network) return {};
   return {static_cast<float>(net_exc), static_cast<float>(net_inh)};
+}
+
+// max_direct_pA holds each program alone (validate), and here the sum of a population's direct sites, as the
+// electrodes' monitor holds their sum: eight channels of 999 pA DC on exc, each within the limit, put 7992 pA into
+// every cell (an outside check, 2026-12-04). On the step's mean current of each channel (exact for DC; a sine's or
+// a train's mean within the step, as the electrodes' other programs count). The population's direct channels are
+// stopped from this step on (its current not delivered: the sum is known before the network takes it).
+void stimulator::stop_direct_sums(std::int64_t step_index, const std::array<double, 2>& direct_pA, double& net_exc,
+                                  double& net_inh) noexcept {
+  const double bound = layout_.safety.max_direct_pA;
+  for (std::size_t pop = 0; pop < 2; ++pop) {
+    if (!(std::fabs(direct_pA[pop]) > bound)) continue;
+    const auto population = pop == 0 ? engine::population::exc : engine::population::inh;
+    for (std::size_t ch = 0; ch < kChannels; ++ch) {
+      channel_state& c = channels_[ch];
+      if (c.loaded && c.where.kind == site_kind::population && c.where.population == population) {
+        c.ring_sum = 0.0;
+        channel_now_[ch] = 0.0;
+        finish(ch);
+      }
+    }
+    (pop == 0 ? net_exc : net_inh) -= direct_pA[pop];
+    safety_verdict v;
+    v.limit = safety_limit::direct_current;
+    v.value = std::fabs(direct_pA[pop]);
+    v.bound = bound;
+    push_event({step_index, -1, -1, v});
+  }
 }
 
 void stimulator::flush_ring(std::size_t channel) noexcept {

@@ -300,6 +300,49 @@ TEST_CASE("the monitor sees pulses shorter than a step: two trains whose pulses 
   }
 }
 
+// Reference: docs/device.md's limit table, max_direct_pA = "|current| of a direct site, pA per cell" (1000 by
+// default), held on the sum of a population's direct sites as the electrodes' monitor holds their channels' sum:
+// eight channels of 999 pA DC on exc, each passing the static check, put 7992 pA into every cell with no event (an
+// outside check, 2026-12-04). Two channels of 600 pA on exc must be stopped on their first step (1200 > 1000) and
+// deliver nothing; 600 on exc beside 600 on inh (different cells) and 500 + 500 on exc (exactly the bound) run on.
+// Break tried: stop_direct_sums not called -> no event, exc current 1200 pA: the first case's checks fail.
+TEST_CASE("direct sites: the channels on one population are held to max_direct_pA together", "[safety][monitor]") {
+  stimulator_layout layout;  // direct sites only; network on
+  site exc, inh;
+  inh.population = engine::population::inh;
+  struct two_channels {
+    site second;
+    double amplitude_pA;
+    bool stopped;
+  };
+  for (const two_channels& t : {two_channels{exc, 600.0, true}, two_channels{inh, 600.0, false},
+                                two_channels{exc, 500.0, false}}) {
+    INFO("second channel on " << (t.second.population == engine::population::exc ? "exc" : "inh") << ", "
+                              << t.amplitude_pA << " pA each");
+    reason_text reason;
+    REQUIRE(validate(exc, dc(t.amplitude_pA), layout, reason).empty());
+    stimulator s(layout);
+    s.load(0, exc, dc(t.amplitude_pA), 0);
+    s.load(1, t.second, dc(t.amplitude_pA), 0);
+    const engine::population_currents first = s.currents_pA(0);
+    for (std::int64_t k = 1; k < 100; ++k) s.currents_pA(k);
+    if (t.stopped) {
+      REQUIRE(s.events().size() == 1);
+      CHECK(s.events()[0].step == 0);
+      CHECK(s.events()[0].verdict.limit == safety_limit::direct_current);
+      CHECK(s.events()[0].verdict.value == Approx(1200.0));
+      CHECK(s.events()[0].verdict.bound == 1000.0);
+      CHECK(first.exc_pA == 0.0f);
+      CHECK_FALSE(s.active(0));
+      CHECK_FALSE(s.active(1));
+    } else {
+      CHECK(s.events().empty());
+      CHECK(s.active(0));
+      CHECK(s.active(1));
+    }
+  }
+}
+
 namespace {
 // Steps a stimulator from step 0 until its first safety event or `steps` steps.
 void run_until_event(stimulator& s, std::int64_t steps) {
