@@ -202,18 +202,32 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
 
 // A network whose synapse rows alone (at least a byte a synapse, engine/synapses/gap_rows.hpp) would not fit in this
 // machine's memory is refused here, with the figures, instead of after minutes of set-up with std::bad_alloc (or
-// never: 10^7 cells at p = 0.05 are 5e12 synapses).
-void refuse_beyond_memory(const table_reader& t, const engine::network_params& p) {
-  const double synapses = p.expected_synapses();
+// never: 10^7 cells at p = 0.05 are 5e12 synapses). So is one whose per-tick spike log would not (the engine keeps
+// room for every cell spiking on every step of a tick, 12 bytes each: dt_ms = 1e-6 on 10k cells asked for 120 GB
+// and ended in a bare "std::bad_alloc", an outside check).
+void refuse_beyond_memory(const table_reader& t, const engine::network_params& p, const engine::simulation_params& s,
+                          const table_reader& simulation) {
   const long pages = sysconf(_SC_PHYS_PAGES), page_bytes = sysconf(_SC_PAGE_SIZE);
   if (pages <= 0 || page_bytes <= 0) return;  // unknown: no limit to check against
   const double memory_bytes = static_cast<double>(pages) * static_cast<double>(page_bytes);
-  if (synapses <= memory_bytes) return;
-  char text[200];
-  std::snprintf(text, sizeof text, "%lld cells make ~%.3g synapses: their rows need at least %.3g GB (a byte each), "
-                "more than this machine's %.3g GB of memory", static_cast<long long>(p.n_neurons), synapses,
-                synapses / 1e9, memory_bytes / 1e9);
-  t.fail("n_neurons", text);
+  const double synapses = p.expected_synapses();
+  char text[300];
+  if (synapses > memory_bytes) {
+    std::snprintf(text, sizeof text, "%lld cells make ~%.3g synapses: their rows need at least %.3g GB (a byte each), "
+                  "more than this machine's %.3g GB of memory", static_cast<long long>(p.n_neurons), synapses,
+                  synapses / 1e9, memory_bytes / 1e9);
+    t.fail("n_neurons", text);
+  }
+  constexpr double kSpikeLogBytes = sizeof(std::int64_t) + sizeof(std::uint32_t);  // engine::engine's spike log
+  const double steps_per_tick = std::round(s.tick_ms / s.dt_ms);
+  const double log_bytes = static_cast<double>(p.n_neurons) * steps_per_tick * kSpikeLogBytes;
+  if (synapses + log_bytes > memory_bytes) {
+    std::snprintf(text, sizeof text, "%.3g steps per tick (tick_ms / dt_ms) for %lld cells: the tick's spike log (room "
+                  "for every cell on every step, 12 bytes each) needs %.3g GB, with the synapses' %.3g GB more than "
+                  "this machine's %.3g GB of memory; use a larger dt_ms or a shorter tick_ms", steps_per_tick,
+                  static_cast<long long>(p.n_neurons), log_bytes / 1e9, synapses / 1e9, memory_bytes / 1e9);
+    simulation.fail("dt_ms", text);
+  }
 }
 
 engine::network_params read_network(table_reader t, double dt_ms) {
@@ -376,7 +390,7 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   // [network].
   if (top.has("network") || !p.aln || (ring_table && !aln_ring)) {
     p.network = read_network(top.table("network"), p.simulation.dt_ms);
-    refuse_beyond_memory(top.table("network"), p.network);
+    refuse_beyond_memory(top.table("network"), p.network, p.simulation, top.table("simulation"));
   } else {
     p.network.n_neurons = 0;
   }
