@@ -25,13 +25,14 @@ inline int report_error(std::exception_ptr error) {
 
 // Runs body() with an MPI session open around it (across_ranks). If body throws, the session's destructor ends
 // every rank with MPI_Abort while the exception unwinds (io/mpi/mpi_exchange.cpp), before main() could print it:
-// each rank says why here first, or `mpirun -n K` would print only "MPI_ABORT was invoked".
-template <class Body>
-int reporting_before_abort(bool across_ranks, Body&& body) {
+// each rank says why here first, or `mpirun -n K` would print only "MPI_ABORT was invoked", and hands on_abort the
+// exit code one process would have given (the session aborts with it).
+template <class Body, class OnAbort>
+int reporting_before_abort(bool across_ranks, Body&& body, OnAbort&& on_abort) {
   try {
     return std::forward<Body>(body)();
   } catch (...) {
-    if (across_ranks) report_error(std::current_exception());
+    if (across_ranks) on_abort(report_error(std::current_exception()));
     throw;
   }
 }

@@ -39,13 +39,17 @@ int run_on_ranks(int launched, [[maybe_unused]] const std::string& alone, Body&&
 #ifdef CORTEXLOOP_HAVE_MPI
   std::optional<io::mpi_session> mpi;
   if (launched > 1) mpi.emplace(nullptr, nullptr);
+  const auto on_abort = [&mpi](int code) {
+    if (mpi) mpi->set_abort_code(code);
+  };
 #else
   if (launched > 1)
     throw std::runtime_error("mpirun started " + std::to_string(launched) +
                              " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
                              "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise " + alone + ")");
+  const auto on_abort = [](int) {};
 #endif
-  return reporting_before_abort(launched > 1, std::forward<Body>(body));
+  return reporting_before_abort(launched > 1, std::forward<Body>(body), on_abort);
 }
 
 }  // namespace cortexloop::tools

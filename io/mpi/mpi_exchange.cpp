@@ -21,7 +21,7 @@ mpi_session::mpi_session(int* argc, char*** argv) {
 
 mpi_session::~mpi_session() {
   if (std::uncaught_exceptions() > 0)
-    MPI_Abort(MPI_COMM_WORLD, 1);
+    MPI_Abort(MPI_COMM_WORLD, abort_code_);
   else
     MPI_Finalize();
 }

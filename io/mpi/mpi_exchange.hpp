@@ -23,9 +23,13 @@ class mpi_session {
   mpi_session& operator=(const mpi_session&) = delete;
   int rank() const noexcept { return rank_; }
   int size() const noexcept { return size_; }
+  // The exit code MPI_Abort gives mpirun if an exception leaves the scope: the one the error would give one
+  // process (2 for a config error; a bad key under mpirun exited 1 where one process exits 2, an outside check).
+  void set_abort_code(int code) noexcept { abort_code_ = code; }
 
  private:
   int rank_ = 0, size_ = 1;
+  int abort_code_ = 1;
 };
 
 class mpi_exchange final : public engine::process_exchange {

@@ -180,13 +180,17 @@ class ExchangeOncePerMinimumDelay(unittest.TestCase):
 class ErrorsUnderMpirun(unittest.TestCase):
     """Bad input under `mpirun -n 2` is refused with the same text as in one process, not only Open MPI's
     "MPI_ABORT was invoked" (the rank's MPI session aborts every rank while the exception unwinds, before main()
-    printed it). Reference: the one-process run's own message. Break tried: reporting_before_abort not printing
-    (as before this test) -> the key's name is missing from stderr, for both commands."""
+    printed it), and with the exit code of one process (2: the command line or config is wrong; MPI_Abort gave
+    every error 1, an outside check, 2026-12-04). Reference: the one-process run's own message and code. Breaks
+    tried: reporting_before_abort not printing (as before this test) -> the key's name is missing from stderr, for
+    both commands; the session aborting with 1 whatever the error -> exit 1, for both."""
 
     def check_named(self, args, text):
         r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *args], capture_output=True, text=True,
                            cwd=ROOT, timeout=120)
-        self.assertNotEqual(r.returncode, 0)
+        one = subprocess.run([BINARY, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        self.assertEqual(one.returncode, 2, one.stderr)
+        self.assertEqual(r.returncode, one.returncode, r.stderr)
         self.assertIn(text, r.stderr)
 
     def test_simulate_names_a_bad_key(self):
