@@ -35,8 +35,9 @@ int usage_exit(const CLI::App& app, const CLI::Error& e) {
 
 int main(int argc, char** argv) {
   CLI::App app{"cortexloop: a virtual piece of cortex (AdEx network and mean-field ring) for closed-loop stimulation"};
-  app.footer("Exit code 2: the command line is wrong (an unknown option, a value out of range, no such file); each "
-             "subcommand's --help gives its other codes.");
+  app.footer("Exit code 2: the command line is wrong (an unknown option, a value out of range, no such file); 1: the "
+             "command failed (the error says why); simulate, serve, stim, record, replay and probe have codes of "
+             "their own, which their --help gives.");
   app.require_subcommand(1);
   cortexloop::tools::add_simulate_command(app);
   cortexloop::tools::add_serve_command(app);

@@ -291,6 +291,9 @@ void add_serve_command(CLI::App& app) {
                 "Allow --pub/--commands off loopback without CURVE (anyone who can reach them may send commands and "
                 "read the stream); warns");
   cmd->add_flag("--quiet,-q", o->quiet, "No status line");
+  cmd->footer("Exit codes: 0 stopped (Ctrl-C, SIGTERM or --duration); 1 it could not start (an endpoint it cannot "
+              "bind, or off loopback without CURVE: named); 2 the command line or config is wrong (the option or key "
+              "is named); 130 / 143 Ctrl-C / SIGTERM during a long set-up (nothing was served).");
   cmd->callback([o] {
     if (const int rc = run_serve(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

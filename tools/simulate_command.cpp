@@ -472,6 +472,9 @@ void add_simulate_command(CLI::App& app) {
                                        "combinations); point i goes to OUT/point_NNN/, OUT/sweep.json lists them; "
                                        "under mpirun -n K each rank runs every K-th point");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress line");
+  cmd->footer("Exit codes: 0 done; 1 the run failed (named: e.g. --out cannot be written); 2 the command line or "
+              "config is wrong (the option or key is named; under mpirun too); 130 / 143 stopped by Ctrl-C / SIGTERM "
+              "(the files hold the ticks simulated, summary.json says \"interrupted\": true).");
   cmd->callback([o] {
     if (const int rc = o->sweep.empty() ? run_simulate(*o) : run_sweep(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -186,6 +186,19 @@ class CliHelp(unittest.TestCase):
                     self.assertNotRegex(kind, r"^TEXT:(INT|>)", f"{sub} --help: {line.strip()}")
 
 
+    def test_every_subcommand_lists_its_exit_codes(self):
+        # `cortexloop --help` promised that "each subcommand's --help gives its other codes"; simulate and serve gave
+        # none (an outside check, 2026-12-04: exit 1 for an unwritable --out or a failed bind was written nowhere).
+        # Reference: the top-level help's list of the commands with codes of their own. The top-level footer is
+        # printed under every subcommand's help too, so it is taken out before looking. Break tried: simulate's
+        # footer removed -> fails for it (an earlier form of this test matched the top-level footer and passed).
+        footer = run("--help").stdout.split("Exit code 2:")[1]
+        self.assertIn("simulate, serve, stim, record, replay and probe have codes of their own", footer.replace("\n", " "))
+        for command in ("simulate", "serve", "stim", "record", "replay", "probe"):
+            with self.subTest(command=command):
+                own = run(command, "--help").stdout.split("Exit code 2: the command line is wrong")[0]
+                self.assertRegex(own, r"[Ee]xit( codes?:?)? \d", command)
+
     def test_controller_bounds_show_their_defaults(self):
         # docs/closed_loop.md's clamp gives only --output-max 300 and says "bounded to 0-300 pA": the lower bound is
         # --output-min's default, which the help did not show (nor kp, ki, target: a clamp given none of them is
