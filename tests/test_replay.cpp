@@ -315,6 +315,14 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
                                                        kept_ticks.size() * sizeof(double)));
            io::write_npy(d / "readout_hash.npy", kept_hashes, {kept_hashes.size()});
          }, "Start the recorder before the session's first Reset"},
+        // A command line written twice (index 0 twice): "commands #1 to #-1 were lost" and exit 1, as if compared (a
+        // second outside check). Break tried: the duplicate check removed -> exit 1.
+        {"index", [&](const fs::path& d) {
+           std::istringstream lines(read_file(rec / "commands.jsonl"));
+           std::string first;
+           REQUIRE(std::getline(lines, first));
+           write_file(d / "commands.jsonl", first + "\n" + read_file(rec / "commands.jsonl"));
+         }, "command index 0 appears twice"},
     };
     for (const damage& m : damages) {
       const fs::path doctored = dir / m.name;
