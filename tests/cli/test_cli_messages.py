@@ -130,6 +130,19 @@ class OptionNamed(unittest.TestCase):
             self.assertIn(f"--threads {too_many}: must be in [1, {self.cpus}]", e)
             self.assertNotIn("simulation.threads", e)
 
+    def test_sweep_threads_are_bounded_by_the_cpus_too(self):
+        # sweep took up to 4096 threads (1000 for 4 points on 2 CPUs: 1009 threads started) where simulate and serve
+        # refuse more than the usable CPUs, and said "Value abc not in range 1 to 4096" (an outside check,
+        # 2026-12-04). Reference: simulate's bound and words above. Break tried: the CLI::Range(1, 4096) check back
+        # -> exit 0 for cpus + 1, "not in range" for abc.
+        for typed, says in ((str(self.cpus + 1), f"{self.cpus + 1}: must be in [1, {self.cpus}]"),
+                            ("0", f"0: must be in [1, {self.cpus}]"), ("abc", "'abc' is not a whole number")):
+            with tempfile.TemporaryDirectory() as tmp:  # not NEVER: a broken check runs the sweep and writes there
+                r = run("sweep", "--out", os.path.join(tmp, "out"), "--x", "aln.mu_ext_e_mV_per_ms=0,1", "--y",
+                        "aln.mu_ext_i_mV_per_ms=0,1", "--duration", "3", "--no-png", "-q", "--threads", typed)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(f"--threads: {says}", r.stderr)
+
     def test_huge_threads_is_shown_as_typed_or_out_of_range(self):
         for command in ("simulate", "serve"):
             e = self.refused(command, "--threads", "99999999999")
