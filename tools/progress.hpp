@@ -28,6 +28,15 @@ class progress_line {
   void done() {
     if (shown_ && tty_) std::fprintf(stderr, "\n");
   }
+  // The job finished: a line that was shown ends at 100 % with `text` (its last redraw could read "50% 1 / 2
+  // points" for a job that went on to finish: an outside check of an MPI sweep's log).
+  void finished(const std::string& text) {
+    if (!quiet_ && shown_)
+      std::fprintf(stderr, tty_ ? "\r%s: 100%% %s\033[K\n" : "%s: 100%% %s\n", name_.c_str(), text.c_str());
+    else
+      done();
+    shown_ = false;
+  }
 
  private:
   std::string name_;

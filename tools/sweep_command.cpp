@@ -221,7 +221,14 @@ void run_share(const sweep_point_runner& runner, const std::function<std::vector
       std::fprintf(stderr, "sweep: stopping: the %zu points running finish first\n", busy);
   }
   for (auto& t : pool) t.join();
-  progress.done();
+  if (error.empty() && !stopped()) {
+    char text[96];
+    std::snprintf(text, sizeof text, "%zu / %zu points, %.0f s", mine, mine,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
+    progress.finished(text);
+  } else {
+    progress.done();
+  }
   if (!error.empty()) throw std::runtime_error("sweep: " + error);
 }
 
