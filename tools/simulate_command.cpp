@@ -166,6 +166,10 @@ int simulate_ranks(const simulate_options& o, int launched) {
                                "without mpirun (--threads splits its network over this machine's cores)");
     io::attach_aln_table(params, o.quiet);
   }
+  // A ring alone has no cells to split: every rank computed the whole ring and wrote nothing new (an outside check).
+  if (launched > 1 && !engine::steps_network(params))
+    throw std::runtime_error("this config steps no spiking network ([ring] network = \"off\", or no [network]): "
+                             "there is nothing to split over mpirun's ranks; run it without mpirun");
 
   engine::process_exchange* across = nullptr;
 #ifdef CORTEXLOOP_HAVE_MPI

@@ -109,6 +109,15 @@ class MpiMatchesOneProcess(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("serve runs as one process", r.stderr)
 
+    def test_a_ring_alone_is_refused_with_two_ranks(self):
+        # A config with no spiking network has nothing to split: each rank ran the whole ring, silently (an outside
+        # check, 2026-12-04). Break tried: the refusal removed -> exit 0.
+        r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, "simulate", "--config", "configs/zerlaut2018_ring.toml",
+                            "--out", "/tmp/unused_mpi_ring", "--duration", "0.1"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("there is nothing to split over mpirun's ranks", r.stderr)
+
 
 class ExchangeOncePerMinimumDelay(unittest.TestCase):
     """With transmission delays the ranks exchange a batch of steps' spikes at once, as NEST exchanges once per
