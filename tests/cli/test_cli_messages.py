@@ -488,25 +488,25 @@ class InputRefused(unittest.TestCase):
             e = self.refused("fit-tf", "--cells", "16", "--duration-ms", "200", "--config", config, code=1)
             self.assertIn(text, e)
 
-    def test_a_network_larger_than_memory_is_refused_at_load(self):
+    def test_a_network_or_spike_log_larger_than_memory_is_refused_at_load(self):
         # 10^7 cells at p = 0.05 are 5e12 synapses: the set-up ran for minutes (or ended in std::bad_alloc).
-        # Reference: a byte a synapse at least (the gap rows), against this machine's memory (os.sysconf).
-        memory_GB = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
-        e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--duration", "0.01", "--set",
-                         "network.n_neurons=10000000", code=2)
-        self.assertIn("network.n_neurons = 10000000: 10000000 cells make ~5e+12 synapses", e)
-        self.assertIn(f"this machine's {memory_GB:.3g} GB", e)
-
-    def test_a_spike_log_larger_than_memory_is_refused_at_load(self):
         # dt_ms = 1e-6 on the 10k network: the tick's spike log (room for every cell on every step, 12 bytes each:
         # 10^4 cells x 10^6 steps = 120 GB) ended in a bare "std::bad_alloc" naming no key (an outside check,
-        # 2026-12-04). Reference: that arithmetic against this machine's memory (os.sysconf). Break tried: the
-        # spike-log check removed -> exit 1 with std::bad_alloc, not 2 naming simulation.dt_ms.
+        # 2026-12-04). Reference: a byte a synapse at least (the gap rows), and that arithmetic, against this
+        # machine's memory (os.sysconf). Break tried: the spike-log check removed -> exit 1 with std::bad_alloc, not
+        # 2 naming simulation.dt_ms.
         memory_GB = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
-        e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--duration", "0.01", "--set",
-                         "simulation.dt_ms=1e-6", code=2)
-        self.assertIn("simulation.dt_ms = 1e-06: 1e+06 steps per tick (tick_ms / dt_ms) for 10000 cells", e)
-        self.assertIn(f"needs 120 GB, with the synapses' 0.005 GB more than this machine's {memory_GB:.3g} GB", e)
+        cases = (("network.n_neurons=10000000", ("network.n_neurons = 10000000: 10000000 cells make ~5e+12 synapses",
+                                                 f"this machine's {memory_GB:.3g} GB")),
+                 ("simulation.dt_ms=1e-6", ("simulation.dt_ms = 1e-06: 1e+06 steps per tick (tick_ms / dt_ms) for "
+                                            "10000 cells", "needs 120 GB, with the synapses' 0.005 GB more than this "
+                                            f"machine's {memory_GB:.3g} GB")))
+        for setting, says in cases:
+            with tempfile.TemporaryDirectory() as tmp:  # not NEVER: without the check the run starts and writes there
+                e = self.refused("simulate", "--config", NETWORK, "--out", os.path.join(tmp, "out"), "--duration",
+                                 "0.01", "--set", setting, code=2)
+            for text in says:
+                self.assertIn(text, e)
 
     def test_sweep_grid_and_aln_table_sizes_are_bounded(self):
         e = self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:100000", "--y",
