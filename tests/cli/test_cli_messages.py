@@ -318,6 +318,15 @@ class ServeStatus(unittest.TestCase):
         self.assertIn("serve: WARNING: behind real time: ", r.stderr)
         self.assertNotIn("back to real time", r.stderr)  # the verdict's hysteresis: test_server_e2e
 
+    def test_serve_ends_with_its_last_window_and_the_whole_run(self):
+        # The last status line read as the run's figures though it covers the last window only (an outside check,
+        # 2026-12-04); a "run:" line now gives the run's totals. Reference: --duration 1.5 at the default 1 ms tick
+        # is 1500 ticks, which both lines must count. Break tried: the run: line's fprintf removed -> no "serve: run:".
+        r = run("serve", "--pub", "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--duration", "1.5")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"serve: final \(last window\): tick 1500 \|")
+        self.assertRegex(r.stderr, r"serve: run: 1500 ticks, misses \d+, \d+ ticks skipped at \d+ resyncs, lateness p99 ")
+
 
 class CliSummary(unittest.TestCase):
     def test_ring_alone_does_not_report_a_silent_network(self):
