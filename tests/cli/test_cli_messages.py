@@ -19,8 +19,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BINARY = os.path.join(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"), "cortexloop")
 NETWORK = os.path.join(ROOT, "configs", "zerlaut2018_network.toml")
 # --out of the runs that must be refused: a folder that cannot be made, so that a run wrongly let through writes
-# nothing into the checkout (a relative "x" did: an old binary's sweep left x/ there, and it was committed).
-NEVER = "/nonexistent/cortexloop-refused"
+# nothing into the checkout (a relative "x" did: an old binary's sweep left x/ there, and it was committed). Under
+# /dev/null, a file: not even root can make it (/nonexistent/... root could, and a run let through by a broken check
+# made /nonexistent, which the tests of "No such file" messages below then failed on).
+NEVER = "/dev/null/cortexloop-refused"
 
 
 def run(*args):
@@ -694,6 +696,40 @@ class OutputFolderChecked(unittest.TestCase):
         r = run("simulate", "--config", NETWORK, "--duration", "0.01", "--out", "/sys/kernel", "--quiet")
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("--out /sys/kernel: cannot create files in it", r.stderr)
+
+
+class ProbeRows(unittest.TestCase):
+    def test_the_ping_row_counts_pings_alone(self):
+        # probe alternates a Ping and a SetStimulation (the DC toggle it then looks for in the readouts); its ping
+        # round-trip row held every command's ack, the stimulations' too (an outside check, 2026-12-04). Reference:
+        # that pattern: each acked command is a ping or a stimulation, so pings + stimulations seen in a readout =
+        # commands applied, and the two alternate (counts within one of each other). Break tried: the ping row
+        # taking every ack (probe_command.cpp's `if (!outstanding_->stim)` removed) -> ping n = applied n.
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "endpoints")
+            serve = subprocess.Popen([BINARY, "serve", "--config", NETWORK, "--set", "network.n_neurons=1000", "--pub",
+                                      "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--endpoints-file", path,
+                                      "--duration", "30", "--quiet"], cwd=ROOT, stderr=subprocess.DEVNULL)
+            try:
+                deadline = time.monotonic() + 30
+                while not os.path.exists(path) and serve.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                endpoints = dict(line.split(" ", 1) for line in open(path).read().splitlines())
+                out = os.path.join(tmp, "probe.json")
+                r = run("probe", "--pub", endpoints["pub"], "--commands", endpoints["commands"], "--duration", "1",
+                        "--pattern", "back-to-back", "--json", out)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                import json
+                rows = json.load(open(out))["back-to-back"]
+            finally:
+                serve.terminate()
+                serve.wait(30)
+        pings, stims, applied = (rows[k]["n"] for k in ("ping_round_trip", "command_to_first_readout",
+                                                         "command_to_applied"))
+        self.assertGreater(pings, 10, rows)
+        # A stimulation whose readout never came (counted lost; none on a quiet machine) is applied but not a row.
+        self.assertLessEqual(abs(pings + stims - applied), rows["lost"], rows)
+        self.assertLessEqual(abs(pings - stims), 1 + rows["lost"], rows)
 
 
 class EndpointsFile(unittest.TestCase):
