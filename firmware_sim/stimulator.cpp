@@ -576,18 +576,36 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
 
 // max_direct_pA holds each program alone (validate), and here the sum of a population's direct sites, as the
 // electrodes' monitor holds their sum: eight channels of 999 pA DC on exc, each within the limit, put 7992 pA into
-// every cell (an outside check, 2026-12-04). On the step's mean current of each channel (exact for DC; a sine's or
-// a train's mean within the step, as the electrodes' other programs count). The population's direct channels are
-// stopped from this step on (its current not delivered: the sum is known before the network takes it).
+// every cell (an outside check, 2026-12-04; eight RingPosition channels likewise into the ring's units, a second
+// one). The current of a cell is its population sites' sum (network cells and every ring unit) plus, on ring unit i,
+// each RingPosition channel's current times its profile at i (peak 1). On the step's mean current of each channel
+// (exact for DC; a sine's or a train's mean within the step, as the electrodes' other programs count). Over the
+// bound the population's direct channels stop from this step on (their current not delivered: the sum is known
+// before the network and the ring take it).
 void stimulator::stop_direct_sums(std::int64_t step_index, const std::array<double, 2>& direct_pA, double& net_exc,
                                   double& net_inh) noexcept {
   const double bound = layout_.safety.max_direct_pA;
   for (std::size_t pop = 0; pop < 2; ++pop) {
-    if (!(std::fabs(direct_pA[pop]) > bound)) continue;
     const auto population = pop == 0 ? engine::population::exc : engine::population::inh;
+    const auto ring_site = [&](const channel_state& c) {
+      return c.loaded && c.where.kind == site_kind::ring_position && c.where.population == population;
+    };
+    // An upper bound first (profiles peak at 1): the per-unit sum only when it could be over.
+    double most = std::fabs(direct_pA[pop]), ring_abs = 0.0;
+    for (std::size_t ch = 0; ch < kChannels; ++ch)
+      if (ring_site(channels_[ch])) ring_abs += std::fabs(channel_now_[ch]);
+    if (!(most + ring_abs > bound)) continue;
+    if (ring_abs > 0.0)
+      for (std::size_t i = 0; i < n_units_; ++i) {
+        double unit = direct_pA[pop];
+        for (std::size_t ch = 0; ch < kChannels; ++ch)
+          if (ring_site(channels_[ch])) unit += channel_now_[ch] * profiles_[ch * n_units_ + i];
+        most = std::max(most, std::fabs(unit));
+      }
+    if (!(most > bound)) continue;
     for (std::size_t ch = 0; ch < kChannels; ++ch) {
       channel_state& c = channels_[ch];
-      if (c.loaded && c.where.kind == site_kind::population && c.where.population == population) {
+      if (c.loaded && c.where.kind != site_kind::electrode && c.where.population == population) {
         c.ring_sum = 0.0;
         channel_now_[ch] = 0.0;
         finish(ch);
@@ -596,7 +614,7 @@ void stimulator::stop_direct_sums(std::int64_t step_index, const std::array<doub
     (pop == 0 ? net_exc : net_inh) -= direct_pA[pop];
     safety_verdict v;
     v.limit = safety_limit::direct_current;
-    v.value = std::fabs(direct_pA[pop]);
+    v.value = most;
     v.bound = bound;
     push_event({step_index, -1, -1, v});
   }

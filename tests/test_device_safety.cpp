@@ -343,6 +343,50 @@ TEST_CASE("direct sites: the channels on one population are held to max_direct_p
   }
 }
 
+// The same bound on the ring's units: a RingPosition channel's current reaches unit i times its profile at i (peak 1
+// at its position), on top of the population sites' (eight RingPosition channels of 999 pA ran on where eight
+// Population ones now stop: a second outside check). Two 600 pA channels at one position: 1200 pA on that unit,
+// stopped; at positions 18 mm apart on a 36 mm ring (width 1 mm: each other's profile there ~1e-70): at most ~600,
+// running; 600 on a Population site beside 600 at a ring position: 1200 on the unit at that position, stopped.
+// Reference: docs/device.md ("direct" sites, max_direct_pA) and the profile's Gaussian. Break tried: ring sites
+// left out of the sum (the upper bound taking population sites only) -> no event in the first and third cases.
+TEST_CASE("direct sites: a ring unit's current from its population and ring-position sites is held to max_direct_pA",
+          "[safety][monitor][ring]") {
+  site at9;
+  at9.kind = site_kind::ring_position;
+  at9.position_mm = 9.0;
+  at9.width_mm = 1.0;
+  site at27 = at9;
+  at27.position_mm = 27.0;
+  const site population;  // exc, every cell and every unit
+  struct two_channels {
+    site first, second;
+    bool stopped;
+    const char* what;
+  };
+  for (const two_channels& t : {two_channels{at9, at9, true, "two at 9 mm"},
+                                two_channels{at9, at27, false, "at 9 and 27 mm"},
+                                two_channels{population, at9, true, "population and 9 mm"}}) {
+    INFO(t.what);
+    stimulator s(0.1, {100, 36.0});
+    s.load(0, t.first, dc(600.0), 0);
+    s.load(1, t.second, dc(600.0), 0);
+    for (std::int64_t k = 0; k < 100; ++k) s.currents_pA(k);
+    if (t.stopped) {
+      REQUIRE(s.events().size() == 1);
+      CHECK(s.events()[0].step == 0);
+      CHECK(s.events()[0].verdict.limit == safety_limit::direct_current);
+      CHECK(s.events()[0].verdict.value == Approx(1200.0).epsilon(1e-6));
+      CHECK_FALSE(s.active(0));
+      CHECK_FALSE(s.active(1));
+    } else {
+      CHECK(s.events().empty());
+      CHECK(s.active(0));
+      CHECK(s.active(1));
+    }
+  }
+}
+
 namespace {
 // Steps a stimulator from step 0 until its first safety event or `steps` steps.
 void run_until_event(stimulator& s, std::int64_t steps) {

@@ -292,14 +292,14 @@ int replayer::run() {
     difference("session.toml is not the config the server published (FNV-1a " + std::string(fnv) + ", recorded " +
                session["config_fnv1a"].get<std::string>() + ")");
   std::sort(commands.begin(), commands.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
-  if (!commands.empty() && commands.front().index != 0)
-    note(std::to_string(commands.front().index) + " command(s) applied before the recording started are not in it; "
-         "the replay runs without them");
   // Applied.index counts every applied command once: a number twice (or a negative one) is a damaged file, not a
   // session to compare (it was reported as "commands #1 to #-1 were lost" and a difference, exit 1).
   if (!commands.empty() && commands.front().index < 0)
     throw not_replayable("commands.jsonl: command index " + std::to_string(commands.front().index) +
                          " is negative (the server counts from 0)");
+  if (!commands.empty() && commands.front().index != 0)
+    note(std::to_string(commands.front().index) + " command(s) applied before the recording started are not in it; "
+         "the replay runs without them");
   for (std::size_t i = 1; i < commands.size(); ++i)
     if (commands[i].index == commands[i - 1].index)
       throw not_replayable("commands.jsonl: command index " + std::to_string(commands[i].index) +

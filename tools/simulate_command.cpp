@@ -368,26 +368,25 @@ int simulate_ranks(const simulate_options& o, int launched) {
     summary["model"] = aln_alone ? "aln" : "network+aln";
   }
   io::write_text_file(out / "summary.json", summary.dump(2) + "\n");
+  // A ring alone builds the network but does not step it: its rates would read 0 Hz, as if the network were silent.
+  // Both means: the whole run's includes the drive's ramp and the onset transient (RS +8 % over a 6 s run at
+  // 4 Hz drive against its steady second half, an outside check), which a reader comparing with a paper misses.
+  char what[160] = "the network was not stepped (ring alone)";
+  if (eng.runs_network() || aln_alone)
+    std::snprintf(what, sizeof what, "mean rates exc %.2f Hz, inh %.2f Hz (whole run; second half %.2f, %.2f)",
+                  summary["mean_rate_exc_Hz"].get<double>(), summary["mean_rate_inh_Hz"].get<double>(),
+                  summary["second_half_rate_exc_Hz"].get<double>(), summary["second_half_rate_inh_Hz"].get<double>());
   if (n_ticks < requested_ticks) {
     // Said even with --quiet: the files hold less than was asked for, and the exit code alone would not say why.
-    std::fprintf(stderr, "simulate: stopped by %s after %.3f of %.3f s; wrote the %lld ticks simulated to %s\n",
+    std::fprintf(stderr, "simulate: stopped by %s after %.3f of %.3f s; wrote the %lld ticks simulated to %s; %s\n",
                  stop_request::signal_name(), simulated_s, params.simulation.duration_s,
-                 static_cast<long long>(n_ticks), out.c_str());
+                 static_cast<long long>(n_ticks), out.c_str(), what);
     return stop_request::exit_code();
   }
-  if (!o.quiet) {
-    // A ring alone builds the network but does not step it: its rates would read 0 Hz, as if the network were silent.
-    // Both means: the whole run's includes the drive's ramp and the onset transient (RS +8 % over a 6 s run at
-    // 4 Hz drive against its steady second half, an outside check), which a reader comparing with a paper misses.
-    char what[160] = "the network was not stepped (ring alone)";
-    if (eng.runs_network() || aln_alone)
-      std::snprintf(what, sizeof what, "mean rates exc %.2f Hz, inh %.2f Hz (whole run; second half %.2f, %.2f)",
-                    summary["mean_rate_exc_Hz"].get<double>(), summary["mean_rate_inh_Hz"].get<double>(),
-                    summary["second_half_rate_exc_Hz"].get<double>(), summary["second_half_rate_inh_Hz"].get<double>());
+  if (!o.quiet)
     std::fprintf(stderr, "simulate: %.2f s in %.2f s wall (%.1fx real time); %s -> %s%s%s\n", simulated_s, wall_s,
                  summary["realtime_factor"].get<double>(), what, out.c_str(), placement.empty() ? "" : "; ",
                  placement.c_str());
-  }
   return 0;
 }
 
@@ -476,7 +475,8 @@ void add_simulate_command(CLI::App& app) {
                                        "combinations); point i goes to OUT/point_NNN/, OUT/sweep.json lists them; "
                                        "under mpirun -n K each rank runs every K-th point");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress line");
-  cmd->footer("Exit codes: 0 done; 1 the run failed (named: e.g. --out cannot be written); 2 the command line or "
+  cmd->footer("Exit codes: 0 done; 1 the run failed or cannot run as launched (named: e.g. --out cannot be written, "
+              "a config mpirun cannot split); 2 the command line or "
               "config is wrong (the option or key is named; under mpirun too); 130 / 143 stopped by Ctrl-C / SIGTERM "
               "(the files hold the ticks simulated, summary.json says \"interrupted\": true).");
   cmd->callback([o] {

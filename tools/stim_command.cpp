@@ -68,11 +68,13 @@ T whole_us(const char* option, double value, double to_us) {
   };
   constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
   constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
-  if (!std::isfinite(us) || us < lo - 0.5 || us >= hi)
+  // hi + 0.5: what rounds to T's largest value still fits (for int64 the sum is 2^63 in double, which does not)
+  if (!std::isfinite(us) || us < lo - 0.5 || us >= hi + 0.5)
     throw say(std::is_signed_v<T> ? "out of range for whole microseconds" : "must be >= 0 and fit in 32-bit microseconds");
   const T r = static_cast<T>(std::llround(us));
   if (r == 0 && value != 0)
-    throw say("is not 0 but rounds to 0 us (which means none, or no end, on the wire): the resolution is 1 us");
+    throw say("is not 0 but rounds to 0 us (the wire holds whole microseconds, and 0 would ask for something else: "
+              "for --duration no end)");
   return r;
 }
 

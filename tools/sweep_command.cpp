@@ -210,8 +210,12 @@ void run_share(const sweep_point_runner& runner, const std::function<std::vector
     const std::size_t d = done.load();
     progress.update(static_cast<double>(d) / static_cast<double>(mine), [&] {
       char text[128];
-      std::snprintf(text, sizeof text, "%zu / %zu points, %.0f s, about %.0f s left", d, mine, wall,
-                    d ? wall * static_cast<double>(mine - d) / static_cast<double>(d) : 0.0);
+      // No estimate before the first point is done (it read "about 0 s left").
+      if (d == 0)
+        std::snprintf(text, sizeof text, "%zu / %zu points, %.0f s", d, mine, wall);
+      else
+        std::snprintf(text, sizeof text, "%zu / %zu points, %.0f s, about %.0f s left", d, mine, wall,
+                      wall * static_cast<double>(mine - d) / static_cast<double>(d));
       return std::string(text);
     });
   }

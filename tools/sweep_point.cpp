@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "io/config/config_reader.hpp"
+
 namespace cortexloop::tools {
 
 std::vector<double> probe_per_step_pA(const engine::simulation_params& s, double probe_pA) {
@@ -15,12 +17,12 @@ std::vector<double> probe_per_step_pA(const engine::simulation_params& s, double
 
 void check_probe_duration(const engine::simulation_params& s) {
   if (s.duration_s * 1000.0 < 3000.0)
-    throw std::invalid_argument("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
+    throw io::config_error("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
 }
 
 void check_same_run(const engine::simulation_params& point, const engine::simulation_params& first) {
   if (point.duration_s != first.duration_s || point.dt_ms != first.dt_ms || point.tick_ms != first.tick_ms)
-    throw std::invalid_argument("the swept keys change [simulation]; every point must run the same time");
+    throw io::config_error("the swept keys change [simulation]; every point must run the same time");
 }
 
 }  // namespace cortexloop::tools

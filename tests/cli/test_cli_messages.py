@@ -145,6 +145,15 @@ class OptionNamed(unittest.TestCase):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn(f"--threads: {says}", r.stderr)
 
+    def test_a_sweep_too_short_for_its_probe_is_a_config_error(self):
+        # The state probe needs 3 s: --duration 1 exited 1, where the top-level help gives a value out of range
+        # exit 2 (an outside check, 2026-12-04). Reference: that help. Break tried: std::invalid_argument back -> 1.
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("sweep", "--out", os.path.join(tmp, "out"), "--x", "aln.mu_ext_e_mV_per_ms=0,1", "--y",
+                    "aln.mu_ext_i_mV_per_ms=0,1", "--duration", "1", "--no-png", "-q")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("config error: simulation.duration_s: the state probe needs at least 3 s", r.stderr)
+
     def test_huge_threads_is_shown_as_typed_or_out_of_range(self):
         for command in ("simulate", "serve"):
             e = self.refused(command, "--threads", "99999999999")
@@ -453,7 +462,13 @@ class InputRefused(unittest.TestCase):
         # 2026-12-04). Reference: the wire's types (firmware_sim/program.hpp: uint32 phase/gap/hold, int64 times;
         # 0 = no end for duration_us). Break tried: whole_us without its checks -> the commands go to the (absent)
         # server (exit 4) and these messages are not there.
+        # The largest value a field holds passes: 4294967295 us of gap goes to the (absent) server (exit 4).
+        r = run("stim", "pulses", "--amplitude", "10", "--frequency", "10", "--pulse-width", "0.2", "--gap-us",
+                "4294967295", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2")
+        self.assertEqual(r.returncode, 4, r.stderr)
         cases = ((("dc", "--amplitude", "100", "--duration", "0.0004"), "--duration: 0.0004: is not 0 but rounds to 0 us"),
+                 (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--electrode", "0",
+                   "--gap-us", "4294967295.5"), "--gap-us: 4.29497e+09: must be >= 0 and fit in 32-bit microseconds"),
                  (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--electrode", "0",
                    "--gap-us", "1e30"), "--gap-us: 1e+30: must be >= 0 and fit in 32-bit microseconds"),
                  (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--electrode", "0",
