@@ -52,6 +52,21 @@ std::string reason_of(const safety_verdict& v) {
 }
 
 const electrode_params kSmall{0.0, 1.0, 0.01, 10.0};  // 0.01 mm^2, 10 kOhm
+
+// What a monitor test of two channels expects: stopped (one event, both channels off; the event returned for the
+// caller's checks) or running on (no event, both on; nullptr).
+const safety_event* two_channels_outcome(const stimulator& s, bool stopped) {
+  if (!stopped) {
+    CHECK(s.events().empty());
+    CHECK(s.active(0));
+    CHECK(s.active(1));
+    return nullptr;
+  }
+  REQUIRE(s.events().size() == 1);
+  CHECK_FALSE(s.active(0));
+  CHECK_FALSE(s.active(1));
+  return &s.events()[0];
+}
 const electrode_params kLarge{0.0, 1.0, 1.0, 10.0};   // 1 mm^2: Shannon out of the way
 }  // namespace
 
@@ -326,19 +341,12 @@ TEST_CASE("direct sites: the channels on one population are held to max_direct_p
     s.load(1, t.second, dc(t.amplitude_pA), 0);
     const engine::population_currents first = s.currents_pA(0);
     for (std::int64_t k = 1; k < 100; ++k) s.currents_pA(k);
-    if (t.stopped) {
-      REQUIRE(s.events().size() == 1);
-      CHECK(s.events()[0].step == 0);
-      CHECK(s.events()[0].verdict.limit == safety_limit::direct_current);
-      CHECK(s.events()[0].verdict.value == Approx(1200.0));
-      CHECK(s.events()[0].verdict.bound == 1000.0);
+    if (const safety_event* ev = two_channels_outcome(s, t.stopped)) {
+      CHECK(ev->step == 0);
+      CHECK(ev->verdict.limit == safety_limit::direct_current);
+      CHECK(ev->verdict.value == Approx(1200.0));
+      CHECK(ev->verdict.bound == 1000.0);
       CHECK(first.exc_pA == 0.0f);
-      CHECK_FALSE(s.active(0));
-      CHECK_FALSE(s.active(1));
-    } else {
-      CHECK(s.events().empty());
-      CHECK(s.active(0));
-      CHECK(s.active(1));
     }
   }
 }
@@ -372,17 +380,10 @@ TEST_CASE("direct sites: a ring unit's current from its population and ring-posi
     s.load(0, t.first, dc(600.0), 0);
     s.load(1, t.second, dc(600.0), 0);
     for (std::int64_t k = 0; k < 100; ++k) s.currents_pA(k);
-    if (t.stopped) {
-      REQUIRE(s.events().size() == 1);
-      CHECK(s.events()[0].step == 0);
-      CHECK(s.events()[0].verdict.limit == safety_limit::direct_current);
-      CHECK(s.events()[0].verdict.value == Approx(1200.0).epsilon(1e-6));
-      CHECK_FALSE(s.active(0));
-      CHECK_FALSE(s.active(1));
-    } else {
-      CHECK(s.events().empty());
-      CHECK(s.active(0));
-      CHECK(s.active(1));
+    if (const safety_event* ev = two_channels_outcome(s, t.stopped)) {
+      CHECK(ev->step == 0);
+      CHECK(ev->verdict.limit == safety_limit::direct_current);
+      CHECK(ev->verdict.value == Approx(1200.0).epsilon(1e-6));
     }
   }
 }
