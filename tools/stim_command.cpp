@@ -1,5 +1,6 @@
 #include "tools/stim_command.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -332,7 +333,18 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--schedule", o->schedule, "open_loop: entries t_ms:amplitude (repeatable)");
   cmd->add_option("--period", o->period_ms, "open_loop: repeat the schedule every this long (ms; 0 = once)")->capture_default_str();
   cmd->add_option("--rate", o->rate_Hz, "drive: external drive rate (Hz)");
-  cmd->add_option("--seed", o->seed, "reset: seed")->capture_default_str();
+  // The server's range (simulation.seed's): a larger one passed here and was refused by the server (exit 3).
+  cmd->add_option("--seed", o->seed, "reset: seed, 0 to 2^63 - 1 (as simulation.seed)")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            std::uint64_t v = 0;  // a negative or malformed value is refuse_bad_numbers' to name
+            const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (r.ec == std::errc{} && v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+              return "must be <= 9223372036854775807 (2^63 - 1, as simulation.seed), got " + text;
+            return {};
+          },
+          ""));
   cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode)")->capture_default_str();
   cmd->add_option("--name", o->name, "set: parameter name (network.drive.rate_Hz, stream.spikes, stream.readout_every)");
   cmd->add_option("--value", o->value, "set: value");

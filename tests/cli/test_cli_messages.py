@@ -444,6 +444,14 @@ class InputRefused(unittest.TestCase):
         for flag in ("--seed", "--ticks", "--noise-seed"):
             e = self.refused("stim", "reset", flag, "-1", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
             self.assertIn(f"{flag}: must be >= 0, got -1", e)
+        # A reset seed over 2^63 - 1 passed here and the server refused it (exit 3): refused here, as the server and
+        # simulation.seed bound it (docs/protocol.md, Reset). Break tried: the Range check removed -> exit 4 (sent).
+        e = self.refused("stim", "reset", "--seed", "9223372036854775808", "--commands", "tcp://127.0.0.1:1",
+                         "--timeout", "0.2", code=2)
+        self.assertIn("--seed", e)
+        self.assertIn("9223372036854775807", e)
+        self.assertEqual(run("stim", "reset", "--seed", "9223372036854775807", "--commands", "tcp://127.0.0.1:1",
+                             "--timeout", "0.2").returncode, 4)
 
     def test_a_wrong_command_line_exits_2_and_a_command_keeps_its_codes(self):
         # Every command-line error exits 2 (CLI11's codes were 105, 106, 109, 114 ..., listed nowhere: an outside
