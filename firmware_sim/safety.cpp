@@ -337,6 +337,7 @@ std::string_view format_reason(const safety_verdict& v, reason_text& buffer) noe
       break;
     case safety_limit::direct_current:
       t << "|I| = " << v.value << " pA > " << v.bound << " pA (max_direct_pA)";
+      if (v.population >= 0) t << " on the " << (v.population == 0 ? "exc" : "inh") << " population's direct sites together";
       break;
     case safety_limit::watchdog:
       t << "silent for " << v.value << " ms > " << v.bound << " ms";

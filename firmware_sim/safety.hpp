@@ -80,6 +80,9 @@ struct safety_verdict {
   // model_domain only: the quantity, and which ALN unit (-1: the [aln] node; a ring unit's index otherwise).
   domain_quantity domain = domain_quantity::ring_mu_v_mV;
   std::int32_t unit = -1;
+  // direct_current from the running monitor: the population whose direct sites' sum broke it (0 exc, 1 inh; -1: one
+  // program's static check).
+  std::int8_t population = -1;
   bool ok() const noexcept { return limit == safety_limit::none; }
 };
 

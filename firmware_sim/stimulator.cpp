@@ -616,6 +616,7 @@ void stimulator::stop_direct_sums(std::int64_t step_index, const std::array<doub
     v.limit = safety_limit::direct_current;
     v.value = most;
     v.bound = bound;
+    v.population = static_cast<std::int8_t>(pop);
     push_event({step_index, -1, -1, v});
   }
 }

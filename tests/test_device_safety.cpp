@@ -347,6 +347,9 @@ TEST_CASE("direct sites: the channels on one population are held to max_direct_p
       CHECK(ev->verdict.value == Approx(1200.0));
       CHECK(ev->verdict.bound == 1000.0);
       CHECK(first.exc_pA == 0.0f);
+      // The reason names the population (it gave the sum alone). Break tried: population not set -> the sum alone.
+      CHECK(reason_of(ev->verdict) == "direct current: |I| = 1200 pA > 1000 pA (max_direct_pA) on the exc population's "
+                                      "direct sites together");
     }
   }
 }
