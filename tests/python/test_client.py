@@ -203,6 +203,20 @@ class ClientTest(unittest.TestCase):
             c.step(1 << 32)
         with self.assertRaisesRegex(ValueError, r"slot = 2.5"):
             c.clear_controller(2.5)
+        # A program's times are whole microseconds: int() made duration_us 0.4 a 0, "no end" on the wire (as the stim
+        # CLI did with --duration 0.0004: an outside check, 2026-12-04), and a gap of 2^32 us a builder error naming no
+        # field. Reference: the wire's field types (io/protocol/schema/cortexloop.fbs). 500.0 is 500 and passes to
+        # the send, which then finds no server (TimeoutError). Break tried: _whole_us as int(value) -> no ValueError.
+        from cortexloop_client.client import Program, Site
+        with self.assertRaisesRegex(ValueError, r"program.duration_us = 0.4: must be a whole number of microseconds"):
+            c.set_programs([(0, Site(), Program("dc", 10.0, duration_us=0.4))])
+        with self.assertRaisesRegex(ValueError, r"program.interphase_gap_us = 4294967296: must be in \[0, 4294967295\]"):
+            c.set_programs([(0, Site(), Program("pulse_train", 10.0, frequency_hz=10.0, phase_width_us=100,
+                                               interphase_gap_us=1 << 32))])
+        with self.assertRaisesRegex(ValueError, r"program.delay_us = nan"):
+            c.set_programs([(0, Site(), Program("dc", 10.0, delay_us=float("nan")))])
+        with self.assertRaises(TimeoutError):  # built and sent: nobody listens at port 9
+            c.set_programs([(0, Site(), Program("dc", 10.0, duration_us=500.0))])
         c.close()
 
     def test_wait_ack_keeps_other_acks_sync_without_ack_topic_and_info(self):

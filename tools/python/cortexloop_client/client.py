@@ -40,6 +40,24 @@ def _unsigned(what, value, bits):
     return value
 
 
+def _whole_us(what, value, unsigned32=False):
+    """A time field in whole microseconds: an int, or a float with no fraction (500.0), that the wire's field holds
+    (uint32 or int64). Else a ValueError naming `what`: int() truncated 0.4 us to 0, which for duration_us means "no
+    end" (the stim CLI did the same with --duration 0.0004: an outside check, 2026-12-04), and the builder's
+    "bad number" named no field. The server checks the narrower ranges and its refusal names them."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"),
+                                                                                                     float("-inf")):
+        raise ValueError(f"{what} = {value!r}: must be a whole number of microseconds")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"{what} = {value!r}: must be a whole number of microseconds (the wire holds no fraction)")
+        value = int(value)
+    lo, hi = (0, (1 << 32) - 1) if unsigned32 else (-(1 << 63), (1 << 63) - 1)
+    if not lo <= value <= hi:
+        raise ValueError(f"{what} = {value!r}: must be in [{lo}, {hi}]")
+    return value
+
+
 def _lookup(table, name, what):
     """table[name], or a ValueError naming what was wrong and what is allowed (not a bare KeyError)."""
     try:
@@ -119,21 +137,21 @@ def _build_channel_program(b, channel, site, program):
     P.ProgramAddOffset(b, program.offset)
     P.ProgramAddFrequencyHz(b, program.frequency_hz)
     P.ProgramAddPhaseDeg(b, program.phase_deg)
-    P.ProgramAddRampUpUs(b, int(program.ramp_up_us))
-    P.ProgramAddRampDownUs(b, int(program.ramp_down_us))
-    P.ProgramAddPhaseWidthUs(b, int(program.phase_width_us))
-    P.ProgramAddInterphaseGapUs(b, int(program.interphase_gap_us))
+    P.ProgramAddRampUpUs(b, _whole_us("program.ramp_up_us", program.ramp_up_us))
+    P.ProgramAddRampDownUs(b, _whole_us("program.ramp_down_us", program.ramp_down_us))
+    P.ProgramAddPhaseWidthUs(b, _whole_us("program.phase_width_us", program.phase_width_us, unsigned32=True))
+    P.ProgramAddInterphaseGapUs(b, _whole_us("program.interphase_gap_us", program.interphase_gap_us, unsigned32=True))
     P.ProgramAddMonophasic(b, program.monophasic)
     P.ProgramAddAnodicFirst(b, program.anodic_first)
     P.ProgramAddPulsesPerBurst(b, int(program.pulses_per_burst))
-    P.ProgramAddBurstPeriodUs(b, int(program.burst_period_us))
+    P.ProgramAddBurstPeriodUs(b, _whole_us("program.burst_period_us", program.burst_period_us))
     P.ProgramAddNBursts(b, int(program.n_bursts))
-    P.ProgramAddDelayUs(b, int(program.delay_us))
-    P.ProgramAddDurationUs(b, int(program.duration_us))
+    P.ProgramAddDelayUs(b, _whole_us("program.delay_us", program.delay_us))
+    P.ProgramAddDurationUs(b, _whole_us("program.duration_us", program.duration_us))
     if samples is not None:
         P.ProgramAddSamples(b, samples)
         P.ProgramAddRepeat(b, program.repeat)
-    P.ProgramAddSamplePeriodUs(b, int(program.sample_period_us))
+    P.ProgramAddSamplePeriodUs(b, _whole_us("program.sample_period_us", program.sample_period_us, unsigned32=True))
     P.ProgramAddNoiseSeed(b, int(program.noise_seed))
     prog = P.ProgramEnd(b)
     CP = p.ChannelProgram
