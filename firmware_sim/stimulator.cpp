@@ -587,19 +587,23 @@ void stimulator::stop_direct_sums(std::int64_t step_index, const std::array<doub
   const double bound = layout_.safety.max_direct_pA;
   for (std::size_t pop = 0; pop < 2; ++pop) {
     const auto population = pop == 0 ? engine::population::exc : engine::population::inh;
-    const auto ring_site = [&](const channel_state& c) {
-      return c.loaded && c.where.kind == site_kind::ring_position && c.where.population == population;
-    };
-    // An upper bound first (profiles peak at 1): the per-unit sum only when it could be over.
+    // The population's RingPosition channels, and an upper bound first (profiles peak at 1): the per-unit sum only
+    // when it could be over.
+    std::array<std::size_t, kChannels> ring{};
+    std::size_t n_ring = 0;
     double most = std::fabs(direct_pA[pop]), ring_abs = 0.0;
-    for (std::size_t ch = 0; ch < kChannels; ++ch)
-      if (ring_site(channels_[ch])) ring_abs += std::fabs(channel_now_[ch]);
+    for (std::size_t ch = 0; ch < kChannels; ++ch) {
+      const channel_state& c = channels_[ch];
+      if (c.loaded && c.where.kind == site_kind::ring_position && c.where.population == population) {
+        ring[n_ring++] = ch;
+        ring_abs += std::fabs(channel_now_[ch]);
+      }
+    }
     if (!(most + ring_abs > bound)) continue;
     if (ring_abs > 0.0)
       for (std::size_t i = 0; i < n_units_; ++i) {
         double unit = direct_pA[pop];
-        for (std::size_t ch = 0; ch < kChannels; ++ch)
-          if (ring_site(channels_[ch])) unit += channel_now_[ch] * profiles_[ch * n_units_ + i];
+        for (std::size_t k = 0; k < n_ring; ++k) unit += channel_now_[ring[k]] * profiles_[ring[k] * n_units_ + i];
         most = std::max(most, std::fabs(unit));
       }
     if (!(most > bound)) continue;
