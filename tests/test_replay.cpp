@@ -274,6 +274,13 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
            npy.replace(at + 10, 1, "9999999999999999");  // a row count whose product with 3 columns wraps
            write_file(d / "ticks.npy", npy);
          }, "the shape holds more than the file"},
+        {"negative shape", [&](const fs::path& d) {  // a negative entry: std::stoull read it as 2^64 - n
+           std::string npy = read_file(rec / "ticks.npy");
+           const auto at = npy.find("'shape': (");
+           REQUIRE(at != std::string::npos);
+           npy[at + 10] = '-';
+           write_file(d / "ticks.npy", npy);
+         }, "is not a whole number"},
         {"tick", [&](const fs::path& d) {
            std::istringstream lines(read_file(rec / "commands.jsonl"));
            std::string text, line;

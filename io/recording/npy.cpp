@@ -2,6 +2,7 @@
 
 #include "io/recording/output_dir.hpp"
 
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -72,8 +73,17 @@ npy_array read_npy(const std::filesystem::path& file) {
   const std::string dims = dict.substr(s + 10, dict.find(')', s) - s - 10);
   for (std::size_t i = 0; i < dims.size();) {
     const std::size_t j = dims.find(',', i);
-    const std::string t = dims.substr(i, j == std::string::npos ? std::string::npos : j - i);
-    if (t.find_first_not_of(' ') != std::string::npos) a.shape.push_back(std::stoull(t));
+    std::string t = dims.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    t.erase(0, t.find_first_not_of(' '));
+    t.erase(t.find_last_not_of(' ') + 1);
+    // Digits only: std::stoull read "-1" as 2^64 - 1 (then "the shape holds more than the file") and "x" as "stoull".
+    if (!t.empty()) {
+      std::uint64_t dim = 0;
+      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), dim);
+      if (ec != std::errc() || end != t.data() + t.size() || t[0] == '+')
+        throw bad("shape entry '" + t.substr(0, 20) + "' is not a whole number");
+      a.shape.push_back(dim);
+    }
     if (j == std::string::npos) break;
     i = j + 1;
   }
