@@ -5,9 +5,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -22,25 +19,6 @@
 namespace cortexloop::io {
 
 namespace {
-// Whether a program listens on the Unix socket of an ipc:// endpoint. libzmq's bind removes an existing socket file
-// and takes the path: a second serve (or --pub and --commands on one path) silently took it from the first, which
-// kept running unreachable. A file nobody listens on (left by a process that died) is not "in use".
-bool ipc_path_in_use(const std::string& endpoint) {
-  constexpr std::string_view kIpc = "ipc://";
-  if (endpoint.rfind(kIpc, 0) != 0) return false;
-  const std::string path = endpoint.substr(kIpc.size());
-  sockaddr_un addr{};
-  // "*" (libzmq picks a path) and "@name" (the abstract namespace, where bind itself refuses a taken name) aside.
-  if (path.empty() || path == "*" || path[0] == '@' || path.size() >= sizeof addr.sun_path) return false;
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  const bool listening = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return listening;
-}
-
 // libzmq's errors name neither the socket nor the endpoint ("Address already in use"): say both.
 void bind_endpoint(zmq::socket_t& socket, std::string_view what, const std::string& endpoint) {
   check_endpoint(what, endpoint);
@@ -131,6 +109,8 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   bind_endpoint(router, "command (--commands)", opt_.command_endpoint);
   pub_endpoint_ = pub.get(zmq::sockopt::last_endpoint);
   command_endpoint_ = router.get(zmq::sockopt::last_endpoint);
+  for (const std::string& e : {pub_endpoint_, command_endpoint_})
+    if (auto file = ipc_socket_file::of(e)) ipc_files_.push_back(std::move(*file));
   if (guard_scope) {  // a host or interface name resolved to a non-loopback address: refused before any I/O
     check_scope("PUB (--pub)", pub_endpoint_, true);
     check_scope("command (--commands)", command_endpoint_, true);

@@ -11,6 +11,7 @@
 
 #include "engine/params.hpp"
 #include "io/server/io_thread.hpp"
+#include "io/server/ipc_socket_file.hpp"
 #include "io/runtime/realtime_loop.hpp"
 #include "io/security/security.hpp"
 
@@ -98,6 +99,8 @@ class server {
   server_options opt_;
   double tick_ms_;
   zmq::context_t context_{1};
+  // Before io_: removed after the I/O thread's sockets are closed.
+  std::vector<ipc_socket_file> ipc_files_;
   std::unique_ptr<zap_handler> zap_;  // after context_: stopped before the context ends, after the sockets close
   std::unique_ptr<realtime_queues> queues_;
   std::unique_ptr<realtime_loop> loop_;
