@@ -583,7 +583,7 @@ TEST_CASE("a drive rate the network's Bernoulli drive cannot represent is refuse
   CHECK(limits.max_drive_rate_Hz == 200.0);
 }
 
-TEST_CASE("a SetParameter name is echoed bounded and as valid UTF-8, and every ack reason is valid UTF-8",
+TEST_CASE("a SetParameter name is echoed bounded, as valid UTF-8 and with its control characters escaped, and every ack reason is valid UTF-8",
           "[codec][validation][utf8]") {
   std::string huge(100'000, 'x');
   huge[10] = '\xff';
@@ -601,6 +601,16 @@ TEST_CASE("a SetParameter name is echoed bounded and as valid UTF-8, and every a
   CHECK_THAT(clean, Catch::EndsWith("\xC3\xA9"));  // the valid "é" at the end is kept
   d = decode(set_parameter_bytes(bad, 1.0));
   CHECK(io::is_valid_utf8(d.reason));
+
+  // Control characters of the name are shown as escapes: a NUL cut the reason short for C-string readers and an
+  // ESC or a C1 CSI (U+009B) is a terminal command for whoever prints the ack (an outside check sent a NUL,
+  // 2026-12-04). Reference: ECMA-48's C0 and C1 sets. Break tried: the echo without control_chars::escape -> fails.
+  d = decode(set_parameter_bytes(std::string("a\0b\x1b[31mc\x7f\xC2\x9B""2J\tz", 16), 1.0));
+  CHECK(d.code == error_code::unknown_parameter);
+  CHECK_THAT(d.reason, Catch::Contains("parameter 'a\\x00b\\x1b[31mc\\x7f\\u009b2J\\x09z'"));
+  CHECK(std::none_of(d.reason.begin(), d.reason.end(),
+                     [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F; }));
+  CHECK_THAT(d.reason, !Catch::Contains("\xC2\x9B"));
 
   flatbuffers::FlatBufferBuilder b;
   const std::string long_reason(10'000, 'r');

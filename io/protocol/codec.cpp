@@ -313,9 +313,10 @@ bool decode_parameter(const proto::SetParameter& s, const decode_limits& limits,
   c.kind = command_kind::set_parameter;
   const std::string_view name = s.name() ? s.name()->string_view() : std::string_view{};
   if (!parse_parameter(name, c.parameter)) {
-    // The name is the client's: echo a bounded, valid UTF-8 form of it (it goes to every subscriber too).
+    // The name is the client's: echo a bounded, valid UTF-8 form of it without control characters (it goes to
+    // every subscriber too).
     d = refuse(std::move(d), error_code::unknown_parameter,
-               "parameter '" + sanitize_utf8(name, kMaxEchoedName_bytes) +
+               "parameter '" + sanitize_utf8(name, kMaxEchoedName_bytes, control_chars::escape) +
                    "' is not settable; the whitelist is network.drive.rate_Hz, stream.spikes, stream.readout_every");
     return false;
   }

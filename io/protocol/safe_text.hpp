@@ -38,9 +38,16 @@ inline std::size_t utf8_sequence_length(std::string_view s) noexcept {
   return n;
 }
 
+// Whether control characters are written as escapes: a client's text echoed in a reason is printed by other
+// clients' terminals and logs, where a NUL ends a C string and an ESC or a C1 CSI (U+009B) starts a terminal command.
+enum class control_chars { keep, escape };
+
 // s as valid UTF-8: each byte that does not start a valid sequence becomes U+FFFD. At most max_bytes of s
-// are kept (never splitting a sequence); a cut is marked "...(+N bytes)" with N the bytes left out.
-inline std::string sanitize_utf8(std::string_view s, std::size_t max_bytes = SIZE_MAX) {
+// are kept (never splitting a sequence); a cut is marked "...(+N bytes)" with N the bytes left out. With
+// control_chars::escape, C0 controls and DEL are written "\xNN" and C1 controls "\u00NN".
+inline std::string sanitize_utf8(std::string_view s, std::size_t max_bytes = SIZE_MAX,
+                                 control_chars controls = control_chars::keep) {
+  constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(std::min(s.size(), max_bytes) + 16);
   std::size_t i = 0;
@@ -48,8 +55,17 @@ inline std::string sanitize_utf8(std::string_view s, std::size_t max_bytes = SIZ
     const std::size_t n = utf8_sequence_length(s.substr(i));
     const std::size_t take = n == 0 ? 1 : n;
     if (i + take > max_bytes) break;
-    if (n == 0) out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-    else out.append(s.substr(i, n));
+    const auto c0 = static_cast<std::uint8_t>(s[i]);
+    const auto c1 = n == 2 ? static_cast<std::uint8_t>(s[i + 1]) : 0;
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+    } else if (controls == control_chars::escape && n == 1 && (c0 < 0x20 || c0 == 0x7F)) {
+      out += {'\\', 'x', kHex[c0 >> 4], kHex[c0 & 0xF]};
+    } else if (controls == control_chars::escape && c0 == 0xC2 && c1 < 0xA0) {  // U+0080-U+009F
+      out += {'\\', 'u', '0', '0', kHex[c1 >> 4], kHex[c1 & 0xF]};
+    } else {
+      out.append(s.substr(i, n));
+    }
     i += take;
   }
   if (i < s.size()) out += "...(+" + std::to_string(s.size() - i) + " bytes)";
