@@ -256,6 +256,22 @@ TEST_CASE("record --duration counts the simulated time across a Reset", "[cli][r
   std::filesystem::remove_all(dir);
 }
 
+// A stepped server sends the readout past D only when stepped again: record --duration D ends with the readout that
+// completes D (an outside check, 2026-12-05: `record --duration 0.5` then `stim step --ticks 500` kept all 500
+// readouts and ran on until the server stopped, then exited 5 as if D had not been reached). Reference: 1 ms ticks
+// (two readouts 1 ms apart), 5 ms of readouts and then silence with the publisher alive. Break tried: the stop on
+// the next readout's time removed -> exit 5 after the 1 s --timeout, stopped_by "server silent".
+TEST_CASE("record --duration ends with the readout that completes it, not the one after", "[cli][record]") {
+  const auto dir = fresh_dir("record_duration_last");
+  stand_in_server server(dir, {"--duration", "0.005"});
+  for (std::int64_t tick = 0; tick < 5; ++tick) server.readout(0, tick);
+  REQUIRE(wait_exit(server.rec, 15s) == 0);
+  const auto summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
+  CHECK(summary.at("readouts") == 5);
+  CHECK(summary.at("stopped_by") == "duration");
+  std::filesystem::remove_all(dir);
+}
+
 // Reference: docs/protocol.md (a live server publishes a status every second) and the brief's "nothing hangs
 // forever without saying so, no data is lost". A stand-in server publishes 5 readouts and falls silent: record
 // (no --duration, --timeout 1) ends about 1 s later, says why, and writes the 5 readouts; with a --duration it did

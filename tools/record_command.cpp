@@ -351,6 +351,8 @@ int run_record(const record_options& o) {
   // through one ran 14 s: an outside check, 2026-12-04). elapsed = before + (t_ms - origin) within an epoch.
   // The previous readout's epoch and tick are the recording's own (rec.last_epoch, rec.last_tick).
   double elapsed_before_ms = 0.0, epoch_origin_ms = NAN;
+  // The tick, from an Info or from two readouts of one epoch (NaN until then: the stop waits for the readout past D).
+  double tick_ms = NAN;
   int signal_number = 0;
   auto last_print = std::chrono::steady_clock::now();
   bool received_any = false, server_silent = false;
@@ -399,9 +401,16 @@ int run_record(const record_options& o) {
       }
       const double elapsed_ms = elapsed_before_ms + (r->t_ms() - epoch_origin_ms);
       if (o.duration_s && elapsed_ms >= *o.duration_s * 1000.0 - 1e-9) break;
+      if (rec.last_tick && r->epoch() == rec.last_epoch && r->tick() > *rec.last_tick)
+        tick_ms = (r->t_ms() - last_t_ms) / static_cast<double>(r->tick() - *rec.last_tick);
       rec.add(*r);
       if (std::isnan(first_t_ms)) first_t_ms = r->t_ms();
       last_t_ms = r->t_ms();
+      // Done as soon as the next readout would be past D: a stepped server sends it only when stepped again, and
+      // record waited for it (an outside check, 2026-12-05: `stim step --ticks 500` after `record --duration 0.5`
+      // gave every readout, and record ran on until the server stopped, then exited 5).
+      const double next_ms = elapsed_ms + tick_ms * static_cast<double>(rec.readout_every);
+      if (o.duration_s && next_ms >= *o.duration_s * 1000.0 - 1e-9) break;
     } else if (const auto* ap = msg->payload_as_Applied()) {
       ++rec.applied;
       if (!rec.first_applied_index) rec.first_applied_index = ap->index();
@@ -428,6 +437,7 @@ int run_record(const record_options& o) {
       command_log << dump_json(line) << '\n';
     } else if (const auto* i = msg->payload_as_Info()) {
       const io::server_info latest = io::to_server_info(*i);
+      if (latest.tick_ms > 0.0) tick_ms = latest.tick_ms;
       if (!rec.first_info) rec.first_info = latest;
       rec.info = info_json(latest);
     } else if (const auto* s = msg->payload_as_Status()) {
