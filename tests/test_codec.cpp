@@ -581,6 +581,13 @@ TEST_CASE("a drive rate the network's Bernoulli drive cannot represent is refuse
   p.ring->with_network = false;
   io::set_drive_limits(limits, p);
   CHECK(limits.max_drive_rate_Hz == 200.0);
+
+  // Nor has an [aln] node alone, a config without cells (network.n_neurons = 0): its Info said 25 Hz (an outside
+  // check, 2026-12-05, configs/cakan2020/aln_a1.toml). Break tried: the old test of the ring alone -> 25.
+  p.ring.reset();
+  p.network.n_neurons = 0;
+  io::set_drive_limits(limits, p);
+  CHECK(limits.max_drive_rate_Hz == 200.0);
 }
 
 TEST_CASE("a SetParameter name is echoed bounded, as valid UTF-8 and with its control characters escaped, and every ack reason is valid UTF-8",

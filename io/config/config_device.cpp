@@ -1,4 +1,5 @@
 #include "io/config/config_device.hpp"
+#include "engine/network/steps_network.hpp"
 #include "io/protocol/format_number.hpp"
 
 #include <cmath>
@@ -22,7 +23,7 @@ fw::ring_geometry ring_of(const engine::engine_params& e) {
 // Whether a model sits at the network's place and takes the population currents: the spiking network (unless
 // [ring] turns it off, or the config has no [network]) or the [aln] node, which receives what the network would.
 bool runs_network(const engine::engine_params& e) {
-  return ((!e.ring || e.ring->with_network) && e.network.n_neurons > 0) || e.aln.has_value();
+  return engine::steps_network(e) || e.aln.has_value();
 }
 
 double ring_length_mm(const engine::engine_params& e) { return e.ring ? e.ring->length_mm : 36.0; }

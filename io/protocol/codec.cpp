@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "engine/network/steps_network.hpp"
 #include "io/protocol/format_number.hpp"
 #include "io/protocol/safe_text.hpp"
 
@@ -344,10 +345,10 @@ bool decode_parameter(const proto::SetParameter& s, const decode_limits& limits,
 }  // namespace
 
 void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
-  const bool network_runs = !p.ring || p.ring->with_network;
   limits.max_drive_rate_Hz = kProtocolMaxDriveRate_Hz;
   limits.max_drive_rate_why = "the protocol's bound";
-  if (!network_runs || p.network.drive.k_exc <= 0) return;
+  // Without cells (a ring alone, an [aln] node alone) there is no Bernoulli source to saturate.
+  if (!engine::steps_network(p) || p.network.drive.k_exc <= 0) return;
   const double saturation_Hz = 1000.0 / (p.simulation.dt_ms * p.network.drive.k_exc);
   if (saturation_Hz >= kProtocolMaxDriveRate_Hz) return;
   limits.max_drive_rate_Hz = saturation_Hz;
