@@ -1,6 +1,6 @@
 // The ALN cascade tables (issue 11): the EIF Fokker-Planck solver (engine/aln/eif_fokker_planck) and the table
 // built from it, checked against (1) direct Monte-Carlo simulation of one EIF neuron under white noise, (2) the
-// authors' precomputed table (neurolib quantities_cascade.h5, points in /work/shared/reference/
+// authors' precomputed table (neurolib quantities_cascade.h5, points in tests/reference/data/
 // aln_cascade_points.md), (3) analytic results: the Siegert formula for the LIF limit (Delta_T = 0), the noiseless
 // period of the EIF for small sigma above rheobase, and dr_ss/dmu as the zero-frequency limit of the rate response.
 #include <catch2/catch.hpp>
@@ -102,7 +102,7 @@ struct reference_point {
   int i_mu, j_sigma;  // node of reference_subgrid()
   double r_Hz, v_mean_mV, tau_mu_ms, tau_sigma_ms;
 };
-// Copied from /work/shared/reference/aln_cascade_points.md (neurolib-dev/neurolib,
+// Copied from tests/reference/data/aln_cascade_points.md (neurolib-dev/neurolib,
 // neurolib/models/aln/aln-precalc/quantities_cascade.h5).
 const reference_point kReference[] = {
     {0, 0, 3.69565e-05, -62.0799, 26.171, 18.001}, {0, 3, 1.34947, -62.6463, 13.111, 3.761},

@@ -1,5 +1,5 @@
 // The master equation (engine/meanfield/master_equation.hpp) against the published numbers of Zerlaut et al.
-// 2018 (../shared/reference/zerlaut2018_facts.md): with the notebook's P set and the 2018 moments, no
+// 2018 (their code, ModelDB 234992): with the notebook's P set and the 2018 moments, no
 // adaptation, drive 4 Hz, the authors' notebook prints the first-order fixed point 2.457 / 9.641 Hz and the
 // second-order one 2.459 / 9.664 Hz (c_ee 0.0978, c_ei 0.118, c_ii 0.253 Hz^2).
 // Tolerances: measured (2026-12-03) 2.4572 / 9.6406 (first order) and 2.4596 / 9.6638 Hz (second), at most

@@ -663,7 +663,7 @@ void add_record_command(CLI::App& app) {
   cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines");
   cmd->add_flag("--sync", o->sync,
-                "Before recording, send GetInfo until the subscription is live and print \"record: subscribed\" "
+                "Before recording, send GetInfo until the subscription is live and print \"record: subscribed\" on stderr "
                 "(GetInfo is answered without touching the engine: the recording adds no command to the session)");
   cmd->add_option("--config", o->config,
                   "The server's config: writes its geometry (ring length and units, network position, electrodes, "

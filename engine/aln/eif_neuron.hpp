@@ -2,7 +2,7 @@
 // The EIF neuron of the ALN cascade tables: one source of truth for its parameters and the table's defaults.
 //
 // Defaults: the neuron of neurolib's precomputed table `quantities_cascade.h5` (Cakan & Obermayer 2020, seed 003;
-// /work/shared/reference/aln_cascade_points.md and section C.1 of other_seeds_facts.md). Adaptation is not part of
+// tests/reference/data/aln_cascade_points.md and neurolib's models/aln/loadDefaultParams.py). Adaptation is not part of
 // the table: the ALN model subtracts the mean adaptation current from mu before the look-up.
 //
 // Units: mV, ms, pF, nS; the input mean mu in mV/ms and the noise intensity sigma in mV/sqrt(ms):
