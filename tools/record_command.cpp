@@ -345,6 +345,15 @@ int run_record(const record_options& o) {
                                   named_log{&command_log, "commands.jsonl"}})
     if (!*log) throw std::runtime_error((out / name).string() + ": cannot open for writing");
   std::vector<double> spike_rows;
+  auto write_spikes = [&](const io::proto::SpikeBatch& b) {
+    ++rec.spike_batches;
+    spike_rows.clear();
+    for (flatbuffers::uoffset_t i = 0; i < b.step()->size() && i < b.neuron()->size(); ++i) {
+      spike_rows.push_back(static_cast<double>(b.step()->Get(i)) * b.dt_ms());
+      spike_rows.push_back(b.neuron()->Get(i));
+    }
+    spikes->append(spike_rows);
+  };
   const std::int64_t start_ns = io::monotonic_ns();
   double first_t_ms = NAN, last_t_ms = NAN;
   // --duration counts the simulated time recorded across epochs: t_ms restarts after a Reset (a 2 s recording
@@ -355,7 +364,7 @@ int run_record(const record_options& o) {
   double tick_ms = NAN;
   int signal_number = 0;
   auto last_print = std::chrono::steady_clock::now();
-  bool received_any = false, server_silent = false;
+  bool received_any = false, server_silent = false, duration_reached = false;
   auto last_received = std::chrono::steady_clock::now();
   for (;;) {
     const timespec zero{0, 0};
@@ -400,7 +409,10 @@ int run_record(const record_options& o) {
         epoch_origin_ms = r->t_ms();
       }
       const double elapsed_ms = elapsed_before_ms + (r->t_ms() - epoch_origin_ms);
-      if (o.duration_s && elapsed_ms >= *o.duration_s * 1000.0 - 1e-9) break;
+      if (o.duration_s && elapsed_ms >= *o.duration_s * 1000.0 - 1e-9) {
+        duration_reached = true;
+        break;
+      }
       if (rec.last_tick && r->epoch() == rec.last_epoch && r->tick() > *rec.last_tick)
         tick_ms = (r->t_ms() - last_t_ms) / static_cast<double>(r->tick() - *rec.last_tick);
       rec.add(*r);
@@ -410,7 +422,10 @@ int run_record(const record_options& o) {
       // record waited for it (an outside check, 2026-12-05: `stim step --ticks 500` after `record --duration 0.5`
       // gave every readout, and record ran on until the server stopped, then exited 5).
       const double next_ms = elapsed_ms + tick_ms * static_cast<double>(rec.readout_every);
-      if (o.duration_s && next_ms >= *o.duration_s * 1000.0 - 1e-9) break;
+      if (o.duration_s && next_ms >= *o.duration_s * 1000.0 - 1e-9) {
+        duration_reached = true;
+        break;
+      }
     } else if (const auto* ap = msg->payload_as_Applied()) {
       ++rec.applied;
       if (!rec.first_applied_index) rec.first_applied_index = ap->index();
@@ -457,19 +472,25 @@ int run_record(const record_options& o) {
       ++safety_events;
       safety_log << dump_json(to_json(*e)) << '\n';
     } else if (const auto* b = msg->payload_as_SpikeBatch(); b && spikes && b->step() && b->neuron()) {
-      ++rec.spike_batches;
-      spike_rows.clear();
-      for (flatbuffers::uoffset_t i = 0; i < b->step()->size() && i < b->neuron()->size(); ++i) {
-        spike_rows.push_back(static_cast<double>(b->step()->Get(i)) * b->dt_ms());
-        spike_rows.push_back(b->neuron()->Get(i));
-      }
-      spikes->append(spike_rows);
+      write_spikes(*b);
     }
     if (!o.quiet && std::chrono::steady_clock::now() - last_print > std::chrono::seconds(2)) {
       last_print = std::chrono::steady_clock::now();
       std::fprintf(stderr, "record: %lld readouts (last tick %lld), %lld missing ticks\n",
                    static_cast<long long>(rec.readouts), static_cast<long long>(rec.last_tick.value_or(-1)),
                    static_cast<long long>(rec.missing_ticks));
+    }
+  }
+  // The server publishes a tick's spikes after its readout (and, when one drain holds several ticks, after the
+  // readouts of them all): with --duration, the spikes of the ticks kept may still be on their way. Taken for up
+  // to 100 ms, or until 20 ms pass without any message, and only those of the ticks kept.
+  if (duration_reached && spikes && rec.last_tick) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+    while (std::chrono::steady_clock::now() < until) {
+      const auto m = client.receive(std::chrono::milliseconds(20));
+      if (!m) break;
+      const auto* b = m->message()->payload_as_SpikeBatch();
+      if (b && b->step() && b->neuron() && b->epoch() == rec.last_epoch && b->tick() <= *rec.last_tick) write_spikes(*b);
     }
   }
   const double wall_s = static_cast<double>(io::monotonic_ns() - start_ns) / 1e9;

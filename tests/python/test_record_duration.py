@@ -1,0 +1,77 @@
+"""`cortexloop record --duration D` against a stepped server (ctest: python_record_duration).
+
+A stepped server sends the readout after D only when it is stepped again: record ends with the readout that
+completes D, exit 0 (an outside check, 2026-12-05: `record --duration 0.5` then `stim step --ticks 500` kept the
+500 readouts and ran on until the server stopped, then exited 5 as if D had not been reached). Its spikes.npy
+holds every spike of the ticks it kept and none after: the server publishes a tick's spikes after its readout.
+Reference: the readouts' own rates (each tick's population rate x cells x tick = that tick's spike count) and D.
+Breaks tried: without the stop on the next readout's time -> record still running 20 s after the D steps (fails);
+without the spikes taken after the last readout -> the last tick's spikes missing (fails).
+Needs CORTEXLOOP_BIN and PYTHONPATH with build/python and tools/python.
+"""
+import json
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+
+import numpy as np
+
+from cortexloop_client import Client
+from cortexloop_client.loop import serve_on_free_ports
+
+BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
+CONFIG = "configs/zerlaut2018_network.toml"  # 8000 RS + 2000 FS cells: ~30 spikes per 1 ms tick
+N_EXC, N_INH, TICK_MS, DURATION_S = 8000, 2000, 1.0, 0.05
+
+
+class RecordDurationTest(unittest.TestCase):
+    def test_record_ends_at_d_with_every_spike_of_its_ticks(self):
+        server, pub, commands = serve_on_free_ports([BIN, "serve", "--config", CONFIG, "--mode", "stepped",
+                                                     "--seed", "2", "-q"])
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                out = os.path.join(tmp, "rec")
+                recorder = subprocess.Popen([BIN, "record", "--out", out, "--pub", pub, "--commands", commands,
+                                             "--spikes", "--sync", "--duration", str(DURATION_S), "-q"],
+                                            stderr=subprocess.PIPE, text=True)
+                line = recorder.stderr.readline()
+                self.assertTrue(line.startswith("record: subscribed"), line)
+                c = Client(commands, pub)
+                self.assertTrue(c.sync(), "no server")
+                # Exactly D (the server has not ticked before): no readout after D will come.
+                ack = c.wait_ack(c.step(int(round(DURATION_S * 1000 / TICK_MS))), 20)
+                self.assertTrue(ack.accepted, ack.reason)
+                try:
+                    code = recorder.wait(20)
+                except subprocess.TimeoutExpired:
+                    recorder.kill()
+                    recorder.wait()
+                    self.fail("record --duration did not end 20 s after the server was stepped through D")
+                err = recorder.stderr.read()
+                self.assertEqual(code, 0, err)
+                with open(os.path.join(out, "summary.json")) as f:
+                    summary = json.load(f)
+                rates = np.load(os.path.join(out, "rates.npy"))
+                ticks = np.load(os.path.join(out, "ticks.npy"))
+                spikes = np.load(os.path.join(out, "spikes.npy"))
+        finally:
+            server.terminate()
+            server.wait(30)
+        n_ticks = int(round(DURATION_S * 1000 / TICK_MS))
+        self.assertEqual(summary["stopped_by"], "duration")
+        self.assertEqual(len(rates), n_ticks)
+        tick = ticks[:, 1].astype(int)
+        np.testing.assert_array_equal(np.diff(tick), 1)
+        # Spikes per tick from spikes.npy (t = step x dt, ms) against the readouts' rates of the same ticks.
+        expected = np.rint(rates[:, 0] * N_EXC * TICK_MS / 1000 + rates[:, 1] * N_INH * TICK_MS / 1000).astype(int)
+        spike_tick = np.floor(spikes[:, 0] / TICK_MS + 1e-9).astype(int)
+        counted = np.array([np.count_nonzero(spike_tick == k) for k in tick])
+        self.assertGreater(expected[-1], 0, "the last tick has no spike: the check of its spikes would be empty")
+        np.testing.assert_array_equal(counted, expected)
+        self.assertEqual(len(spikes), int(expected.sum()), "spikes outside the recorded ticks")
+
+
+if __name__ == "__main__":
+    unittest.main()
