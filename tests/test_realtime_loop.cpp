@@ -452,3 +452,87 @@ TEST_CASE("a channel driven by an on-device controller refuses other programs an
   CHECK(r->device.channels[0].peak_current > 0.0);
   CHECK(r->device.channels[0].peak_current <= 50.0);
 }
+
+// A SetPrograms group that reaches the device feeds the watchdogs of its channels whether it is applied or refused
+// there, as a SetStimulation does (docs/device.md, "Watchdog": "applied or refused there (a start_tick already
+// past)"); a refused group of two programs fed none, and a live loop whose group came too late saw its channel
+// stopped (a mutation audit, 2026-12-05). Reference: the watchdog's timeout against the commands' spacing: groups
+// every 2 ticks under a 3-tick timeout keep it quiet; 10 silent ticks fire it. Break tried: the feed back inside
+// the accepted branch of apply_group -> a Watchdog event while the groups arrive.
+TEST_CASE("a SetPrograms group refused on the real-time thread still feeds its channels' watchdogs",
+          "[realtime][device][watchdog]") {
+  const std::vector<std::string> overrides = {"network.n_neurons=1000"};
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml", overrides);
+  const auto device = io::load_device_config(CORTEXLOOP_SOURCE_DIR "/configs/closed_loop.toml", overrides, params);
+  REQUIRE(params.simulation.tick_ms == 1.0);
+  auto q = std::make_unique<io::realtime_queues>();
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), device, *q,
+                         {.mode = io::run_mode::stepped, .max_ticks = 1000});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  std::uint64_t token = 0;
+  std::vector<io::command_event> events;
+  std::int64_t watchdog_tick = -1, ticks_seen = 0;
+  auto r = std::make_unique<io::readout_record>();
+  // Queue `c` and `ticks` more ticks, then play the I/O thread until they have run.
+  const auto run = [&](std::vector<io::command> cs, std::int64_t ticks) {
+    for (io::command& c : cs) REQUIRE(q->commands.push(c));
+    io::command step;
+    step.kind = io::command_kind::step;
+    step.ticks = ticks;
+    step.token = ++token;
+    REQUIRE(q->commands.push(step));
+    q->wake_realtime();
+    const std::int64_t until = ticks_seen + ticks;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (ticks_seen < until && std::chrono::steady_clock::now() < deadline) {
+      while (q->readouts.pop(*r)) {
+        for (std::uint32_t i = 0; i < r->device.n_events; ++i)
+          if (r->device.events[i].verdict.limit == firmware_sim::safety_limit::watchdog && watchdog_tick < 0)
+            watchdog_tick = r->tick;
+        ++ticks_seen;
+      }
+      q->events.consume_all([&](const io::command_event& e) { events.push_back(e); });
+      q->statuses.consume_all([](const io::status_record&) {});
+      q->spikes.consume_all([](const io::spike_chunk&) {});
+      std::this_thread::sleep_for(1ms);
+    }
+    REQUIRE(ticks_seen == until);
+  };
+  io::command external;
+  external.kind = io::command_kind::set_controller;
+  external.channel = 0;  // slot
+  external.controller.kind = firmware_sim::controller_kind::external;
+  external.controller.output_channel = 0;
+  external.controller.timeout_us = 3'000;  // 3 ticks
+  external.controller.ramp_down_us = 0;
+  external.token = ++token;
+  run({external}, 2);
+  io::command group;
+  group.kind = io::command_kind::set_stimulation;
+  group.site.population = engine::population::exc;
+  group.program.amplitude = 10.0;
+  group.group_size = 2;
+  group.start_tick = 0;  // already past: refused on the real-time thread (OutOfRange)
+  for (int i = 0; i < 10; ++i) {
+    io::command a = group, b = group;
+    a.channel = 0;
+    b.channel = 1;
+    b.group_index = 1;
+    a.token = b.token = ++token;
+    run({a, b}, 2);
+  }
+  CHECK(watchdog_tick < 0);  // fed every 2 ticks by the refused groups
+  run({}, 10);
+  CHECK(watchdog_tick >= 22);  // silent: it fires
+  q->stop = true;
+  q->wake_realtime();
+  rt.join();
+  int refused_groups = 0;
+  for (const io::command_event& e : events)
+    if (e.kind == io::command_kind::set_stimulation && !e.accepted) {
+      CHECK(e.code == io::error_code::out_of_range);
+      ++refused_groups;
+    }
+  CHECK(refused_groups == 10);
+}

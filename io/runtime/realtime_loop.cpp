@@ -226,10 +226,15 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
   const std::int64_t start = start_step(first.start_tick);
   bool profiles_ok = true;
   std::int32_t driven = -1;  // the first of the group's channels that a controller drives
+  std::uint32_t channels = 0;
   for (std::size_t i = 0; i < n; ++i) {
     profiles_ok = profiles_ok && has_ring_profile(group[i], group[i].site);
     if (driven < 0 && device_.channel_driven(group[i].channel)) driven = static_cast<std::int32_t>(group[i].channel);
+    channels |= 1u << (group[i].channel & 31u);
   }
+  // The group reached the device: it feeds the watchdogs of its channels, applied or refused here (as a
+  // SetStimulation does in apply(); a refused group of two or more programs fed none: a mutation audit, 2026-12-05).
+  device_.feed(eng_->step_index(), channels);
   if (n != first.group_size) {
     e.code = error_code::malformed;
     e.reason = "SetPrograms group arrived incomplete";
@@ -245,12 +250,8 @@ void realtime_loop::apply_group(const command& first, std::int64_t now_ns) noexc
     e.reason = kStartTickPast.data();
     e.start_tick = first.start_tick;
   } else {
-    std::uint32_t channels = 0;
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < n; ++i)
       device_.load(group[i].channel, group[i].site, group[i].program, start, ring_profile_of(group[i]));
-      channels |= 1u << (group[i].channel & 31u);
-    }
-    device_.feed(eng_->step_index(), channels);
     e.accepted = true;
     e.tick_applied = start / eng_->steps_per_tick();
   }
