@@ -185,6 +185,12 @@ TEST_CASE("the engine steps the ring in the same tick as the network", "[ring][e
   tick_readout r;
   double network_spikes = 0, worst = 0;
   for (int tick = 0; tick < 400; ++tick) {
+    // A SetDriveRate reaches the ring as well as the network (docs/protocol.md: "network and ring alike"); break
+    // tried (a mutation audit, 2026-12-05): engine::set_drive_rate_Hz not passing it on -> worst 0.64, fails.
+    if (tick == 200) {
+      eng.set_drive_rate_Hz(1.5 * p.network.drive.rate_Hz);
+      alone.set_drive_rate_Hz(1.5 * p.network.drive.rate_Hz);
+    }
     eng.tick(r);
     std::vector<double> mean(alone.n_units(), 0.0);
     for (int k = 0; k < ring_steps_per_tick; ++k) {
@@ -201,6 +207,18 @@ TEST_CASE("the engine steps the ring in the same tick as the network", "[ring][e
   CHECK(network_spikes > 0);
   // At 400 ms the afferent (peak 300 ms) has driven the centre well above rest.
   CHECK(r.ring_rates_exc_Hz[50] > 5.0 * eng.ring()->rest_rate_exc_Hz());
+}
+
+// The VSDi of a unit from its populations' mean potentials (docs/meanfield.md, after Zerlaut et al. 2018 Sec. 2.6):
+// 100 [0.8 (mu_e - rest_e) / |rest_e| + 0.2 (mu_i - rest_i) / |rest_i|]. Reference: that formula by hand, with the
+// two populations moved in opposite directions so that each weight shows. Break tried (a mutation audit,
+// 2026-12-05): the weights swapped (0.2 / 0.8) -> -6 instead of +6, fails.
+TEST_CASE("the VSDi weighs the excitatory population's depolarisation 0.8 and the inhibitory one's 0.2", "[ring]") {
+  const float mu_e[] = {-54.0f, -60.0f}, mu_i[] = {-55.0f, -45.0f};
+  float out[2];
+  vsdi_from_mu_v(mu_e, mu_i, -60.0f, -50.0f, out, 2);
+  CHECK(out[0] == Approx(0.8 * 10.0 + 0.2 * -10.0).margin(1e-5));  // exc +6 mV of 60 = +10 %, inh -5 of 50 = -10 %
+  CHECK(out[1] == Approx(0.8 * 0.0 + 0.2 * 10.0).margin(1e-5));
 }
 
 TEST_CASE("a ring-alone config does not step the network", "[ring][engine]") {
