@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "firmware_sim/arbitrary_integral.hpp"
+#include "firmware_sim/device.hpp"
 #include "firmware_sim/safety.hpp"
 #include "firmware_sim/stimulator.hpp"
 
@@ -817,4 +818,48 @@ TEST_CASE("the net-charge check never reports less than brute force on random ar
       ++bounded_ramps;
   }
   CHECK(bounded_ramps >= 5);  // the analytic ramp bound was exercised, not only the scan
+}
+
+// Reference: device.hpp's device_readout: a tick's readout carries its first kMaxTickEvents (8) safety events, and
+// events_total / events_dropped count every event and the ones left out (since the device started). A 2000 uA DC
+// (over max_current_uA) reloaded on one electrode at each step of a tick is stopped at each step: 10 events in the
+// tick -> 8 kept (those of steps 0..7), 10 in total, 2 dropped; 3 more in the next tick -> 3 kept, 13, still 2.
+// Break tried: device::push_event without its `else ++events_dropped_` -> events_dropped 0, fails.
+TEST_CASE("a tick with more safety events than the readout holds counts the rest in events_dropped",
+          "[safety][monitor][device]") {
+  device_params params;
+  params.layout.dt_us = kDtUs;
+  params.layout.electrodes.push_back(kLarge);
+  device dev(params);
+  site e0;
+  e0.kind = site_kind::electrode;
+  e0.electrode = 0;
+  std::int64_t k = 0;
+  auto stopped_steps = [&](int n) {
+    for (int i = 0; i < n; ++i, ++k) {
+      dev.load(0, e0, dc(2000.0), k);
+      (void)dev.currents_pA(k);
+      dev.observe({.step_index = k});
+      CHECK_FALSE(dev.stim().active(0));  // stopped at this step
+    }
+  };
+  stopped_steps(10);
+  device_readout out;
+  dev.finish_tick(out);
+  REQUIRE(out.n_events == kMaxTickEvents);
+  for (std::uint32_t i = 0; i < out.n_events; ++i) {
+    CAPTURE(i);
+    CHECK(out.events[i].step == static_cast<std::int64_t>(i));
+    CHECK(out.events[i].electrode == 0);
+    CHECK(out.events[i].verdict.limit == safety_limit::max_current);
+  }
+  CHECK(out.events_total == 10);
+  CHECK(out.events_dropped == 2);
+
+  stopped_steps(3);
+  dev.finish_tick(out);
+  CHECK(out.n_events == 3);
+  CHECK(out.events[0].step == 10);
+  CHECK(out.events_total == 13);
+  CHECK(out.events_dropped == 2);
 }
