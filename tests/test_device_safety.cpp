@@ -863,3 +863,43 @@ TEST_CASE("a tick with more safety events than the readout holds counts the rest
   CHECK(out.events_total == 13);
   CHECK(out.events_dropped == 2);
 }
+
+// Reference: safety.hpp (the monitor holds |net charge| over any net_charge_window_ms window to max_net_charge_nC)
+// and format_reason's net-charge text, "|net Q| = <Q> nC over a <window> ms window > <bound> nC", the window in ms as
+// configured. Two DC channels of 0.006 uA on one electrode stop it at step 8333 (10.0008 nC in the default 1000 ms
+// window); with a 200 ms window, two of 0.03 uA (0.006 nC per step) stop it once the window holds > 10 nC. The value
+// is printed exactly (shortest round trip), DC has no pulse-phase allowance (no "+ ... nC of pulse phases").
+// Break tried: charge_monitor::step's v.window_ms without its / kUsPerMs -> window_ms 1e6 and
+// "over a 1e+06 ms window" (2e+05 for 200 ms), fails.
+TEST_CASE("the monitor's net-charge stop names its window in ms and the numbers", "[safety][monitor]") {
+  for (const double window_ms : {1000.0, 200.0}) {
+    CAPTURE(window_ms);
+    stimulator_layout layout;
+    layout.dt_us = kDtUs;
+    layout.electrodes.push_back(kSmall);
+    layout.safety.net_charge_window_ms = window_ms;
+    stimulator s(layout);
+    site e0;
+    e0.kind = site_kind::electrode;
+    const double each_uA = window_ms == 1000.0 ? 0.006 : 0.03;
+    s.load(0, e0, dc(each_uA), 0);
+    s.load(1, e0, dc(each_uA), 0);
+    std::int64_t stopped_at = -1;
+    for (std::int64_t k = 0; k < 20000 && stopped_at < 0; ++k) {
+      s.currents_pA(k);
+      if (!s.events().empty()) stopped_at = k;
+    }
+    REQUIRE(s.events().size() == 1);
+    const safety_verdict& v = s.events()[0].verdict;
+    REQUIRE(v.limit == safety_limit::net_charge);
+    // The window's charge when it first exceeds 10 nC: (stopped_at + 1) steps of 2 x each_uA x 0.1 ms.
+    const double per_step_nC = 2.0 * each_uA * 0.1;
+    CHECK(stopped_at == static_cast<std::int64_t>(std::floor(10.0 / per_step_nC)));
+    CHECK(v.value == Approx(per_step_nC * static_cast<double>(stopped_at + 1)).epsilon(1e-9));
+    CHECK(v.value > 10.0);
+    CHECK(v.bound == 10.0);
+    CHECK(v.window_ms == window_ms);
+    CHECK(reason_of(v) == "net charge: |net Q| = " + exact(v.value) + " nC over a " + exact(window_ms) +
+                              " ms window > 10 nC");
+  }
+}
