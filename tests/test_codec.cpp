@@ -312,6 +312,42 @@ TEST_CASE("readouts, acks and status encode into verifiable messages", "[codec]"
   CHECK(m->payload_as_Status()->commands_received() == 8);
 }
 
+// Reference: protocol.md's DeviceReadout row (and the schema's SensedSample): each sensing channel's last sample
+// crosses as `signal`, `raw`, `filtered`, `rms`, `envelope`, `phase_rad`, `blanked`, field for field. Two channels
+// whose seven values all differ, decoded from the verified message. Break tried: encode_device building the
+// SensedSample with s.envelope and s.rms swapped -> rms() and envelope() of both channels fail.
+TEST_CASE("a readout's sensing samples decode with every field in its place", "[codec]") {
+  flatbuffers::FlatBufferBuilder b;
+  io::readout_record r;
+  r.tick = 5;
+  r.device.n_sensing = 2;
+  r.device.sensing[0] = {.signal = 1.25, .raw = 2.5, .filtered = 3.75, .rms = 5.5, .envelope = 7.125,
+                         .phase_rad = 0.5, .blanked = true};
+  r.device.sensing[1] = {.signal = -11.0, .raw = -12.5, .filtered = -13.25, .rms = 14.0625, .envelope = 15.5,
+                         .phase_rad = -1.0, .blanked = false};
+  io::encode_readout(b, r, 1);
+  const io::proto::Message* m = io::verify_message(b.GetBufferSpan());
+  REQUIRE(m);
+  const io::proto::Readout* out = m->payload_as_Readout();
+  REQUIRE(out);
+  REQUIRE(out->device());
+  const auto* sensing = out->device()->sensing();
+  REQUIRE(sensing);
+  REQUIRE(sensing->size() == 2);
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    CAPTURE(i);
+    const auto& want = r.device.sensing[i];
+    const io::proto::SensedSample* got = sensing->Get(i);
+    CHECK(got->signal() == want.signal);
+    CHECK(got->raw() == want.raw);
+    CHECK(got->filtered() == want.filtered);
+    CHECK(got->rms() == want.rms);
+    CHECK(got->envelope() == want.envelope);
+    CHECK(got->phase_rad() == want.phase_rad);
+    CHECK(got->blanked() == want.blanked);
+  }
+}
+
 // The first form of the command (float milliseconds) rounded widths up to whole steps, so 0.1-0.4, 0.6 and
 // 0.8 ms pulses were one step too long and left net charge. Its widths now become whole microseconds.
 TEST_CASE("SetStimulation's float pulse widths become exact microseconds, equal for both phases", "[codec]") {
