@@ -402,3 +402,43 @@ TEST_CASE("sensing allocates nothing after construction", "[device][sensing][all
   CHECK(scope.allocations() == 0);
   CHECK(acc > 0.0);
 }
+
+// Reference: docs/device.md, "Blanking" (blanking_us holds the last clean value after each stimulation edge) and
+// sensing.cpp's ceil(blanking_us / dt): a blanking of 250 us at dt = 100 us covers 3 steps, the edge's and the 2
+// after it; the window never ends early. A 30 uA DC turning on at step 10 and flipping to -30 uA at step 30: the
+// samples of steps 10..12 and 30..32 are blanked and hold the value before the edge, step 13 and 33 carry the
+// artifact. Tolerance: half an ADC step. Break tried: blanking_steps_ = blanking_us / dt_us (floor: 2 steps) ->
+// step 12 and 32 not blanked, fails.
+TEST_CASE("blanking_us not a multiple of dt blanks the whole window: 250 us at dt = 100 us holds 3 samples",
+          "[device][sensing]") {
+  stimulator_layout layout = ring_layout();
+  layout.electrodes.push_back({10.0, 1.0, 0.01, 10.0});
+  sensing_params p = every_step_vsdi();
+  p.position_mm = 13.0;
+  p.height_mm = 0.2;
+  p.adc_bits = 16;
+  p.range_min = -100.0;
+  p.range_max = 100.0;
+  p.artifact_gain_per_mV = 2.0;
+  p.blanking_us = 250;
+  const double adc_step = 200.0 / 65535.0;
+  const double r_mm = std::sqrt(3.0 * 3.0 + 0.8 * 0.8);
+  const double per_uA = 2.0 / (4.0 * kPi * layout.coupling.sigma_S_per_m * r_mm);
+  REQUIRE(per_uA * 30.0 > 100.0 * adc_step);  // the artifact is visible against the ADC's resolution
+  std::vector<float> ring(100, 1.5f);
+  const signal_inputs in = ring_inputs(ring);
+  sensing_channel ch(p, layout);
+  int n_blanked = 0;
+  for (std::int64_t k = 0; k < 50; ++k) {
+    const double current_uA = k < 10 ? 0.0 : k < 30 ? 30.0 : -30.0;
+    const double i[1] = {current_uA};
+    const sensed_sample& s = ch.step(k, in, i);
+    CAPTURE(k, current_uA);
+    const bool blanked = (k >= 10 && k < 13) || (k >= 30 && k < 33);
+    CHECK(s.blanked == blanked);
+    n_blanked += s.blanked;
+    const double held = k < 30 ? 1.5 : 1.5 + per_uA * 30.0;  // the last clean value before the edge
+    CHECK(s.raw == Approx(blanked ? held : 1.5 + per_uA * current_uA).margin(adc_step / 2));
+  }
+  CHECK(n_blanked == 6);
+}
