@@ -536,3 +536,63 @@ TEST_CASE("a SetPrograms group refused on the real-time thread still feeds its c
     }
   CHECK(refused_groups == 10);
 }
+
+// Reference: a status's rate_exc_hz and rate_inh_hz are each population's rate over the status window, i.e. the
+// spikes of that population in the window's ticks / (its cells x the window's simulated time), counted here from
+// the readouts' spike counts (every readout kept, ticks [engine_tick - window_ticks, engine_tick) per status).
+// Zerlaut's network fires its FS cells faster than its RS cells, so the two rates differ and a swapped or copied
+// one shows. Tolerance 1e-9 relative (the loop averages per-tick rates: the same sum in another order).
+// Break tried: realtime_loop::maybe_push_status computing rate_inh_Hz from window_rate_exc_ -> the inh check fails.
+TEST_CASE("a status's exc and inh rates are each population's spikes over the window / (cells x window)",
+          "[realtime][status]") {
+  const std::vector<std::string> overrides = {"network.n_neurons=1000", "network.drive.ramp_ms=0"};
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml", overrides);
+  const auto n_exc = static_cast<double>(params.network.n_exc()), n_inh = static_cast<double>(params.network.n_inh());
+  const double tick_s = params.simulation.tick_ms / 1000.0;
+  auto q = std::make_unique<io::realtime_queues>();
+  constexpr std::int64_t kTicks = 1500;  // one full 1 s status window, then the final one
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), io::default_device(params), *q,
+                         {.mode = io::run_mode::realtime, .max_ticks = kTicks});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  std::vector<io::status_record> statuses;
+  std::vector<std::int64_t> exc_spikes(kTicks, -1), inh_spikes(kTicks, -1);
+  while (!q->finished.load() || q->statuses.read_available() || q->readouts.read_available()) {
+    q->readouts.consume_all([&](const io::readout_record& r) {
+      if (r.tick >= 0 && r.tick < kTicks) {
+        exc_spikes[static_cast<std::size_t>(r.tick)] = r.exc.spikes;
+        inh_spikes[static_cast<std::size_t>(r.tick)] = r.inh.spikes;
+      }
+    });
+    q->events.consume_all([](const io::command_event&) {});
+    q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
+    std::this_thread::sleep_for(2ms);
+  }
+  rt.join();
+  REQUIRE(statuses.size() >= 2);
+  CHECK(statuses.back().engine_tick == kTicks);
+  int checked = 0;
+  for (const io::status_record& s : statuses) {
+    if (s.window_ticks == 0) continue;
+    const std::int64_t first = s.engine_tick - s.window_ticks;
+    REQUIRE(first >= 0);
+    std::int64_t exc = 0, inh = 0;
+    for (std::int64_t t = first; t < s.engine_tick; ++t) {
+      CAPTURE(t);
+      REQUIRE(exc_spikes[static_cast<std::size_t>(t)] >= 0);  // every readout of the window was read
+      exc += exc_spikes[static_cast<std::size_t>(t)];
+      inh += inh_spikes[static_cast<std::size_t>(t)];
+    }
+    const double window_sim_s = static_cast<double>(s.window_ticks) * tick_s;
+    const double want_exc = static_cast<double>(exc) / (n_exc * window_sim_s);
+    const double want_inh = static_cast<double>(inh) / (n_inh * window_sim_s);
+    INFO("window ticks [" << first << ", " << s.engine_tick << "): exc " << exc << " spikes -> " << want_exc
+                          << " Hz, inh " << inh << " spikes -> " << want_inh << " Hz; status " << s.rate_exc_Hz
+                          << " / " << s.rate_inh_Hz << " Hz");
+    REQUIRE(std::fabs(want_exc - want_inh) > 0.1 * std::max(want_exc, want_inh));  // the test can tell them apart
+    CHECK(s.rate_exc_Hz == Approx(want_exc).epsilon(1e-9));
+    CHECK(s.rate_inh_Hz == Approx(want_inh).epsilon(1e-9));
+    ++checked;
+  }
+  CHECK(checked >= 2);
+}
