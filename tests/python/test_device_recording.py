@@ -3,7 +3,8 @@
 A stepped server on configs/closed_loop.toml (1000 neurons) is recorded while the Python client loads, at
 known ticks: a DC program of 50 pA/cell on a direct site (channel 2), a biphasic pulse train through electrode 1
 (the ring at 9 mm, channel 4), an open-loop controller whose schedule sets channel 3 to 20 then 40 pA/cell, and
-two pulse trains on electrode 0 whose sum breaks max_current_uA (a safety event). The recording is then checked
+two pulse trains on electrode 0 whose sum breaks max_current_uA (a safety event), and a saturated PI clamp on
+sensing channel 0's rms (channel 7). The recording is then checked
 against what those programs must deliver (docs/device.md), not against a previous output, and plotted.
 Needs CORTEXLOOP_BIN and PYTHONPATH with build/python and tools/python.
 """
@@ -35,6 +36,7 @@ OL_CHANNEL, OL_FIRST, OL_SECOND, OL_SWITCH_TICKS = 3, 20.0, 40.0, 50
 PULSE_UA, PULSE_CHANNEL, PULSE_HZ, PULSE_PHASE_US, PULSE_TICKS = 100.0, 4, 20.0, 200, 100
 SAFETY_START, SAFETY_UA = 125, 600.0              # two channels of 600 uA on electrode 0: 1200 > 1000 uA
 LAST_TICK = 154
+PI_CHANNEL, PI_TARGET, PI_MAX_PA = 7, 1000.0, 5.0  # a PI clamp on sensing 0's rms, saturated (target unreachable)
 
 
 class DeviceRecordingTest(unittest.TestCase):
@@ -66,6 +68,9 @@ class DeviceRecordingTest(unittest.TestCase):
                 c.wait_ack(c.set_controller(0, "open_loop", OL_CHANNEL, Program("dc", 1.0), Site("population"),
                                             sensing_channel=0, start_tick=START,
                                             schedule=[(0, OL_FIRST), (OL_SWITCH_TICKS * TICK_MS * 1000, OL_SECOND)]), 10),
+                c.wait_ack(c.set_controller(1, "pi_clamp", PI_CHANNEL, Program("dc", 0.0), Site("population", "inh"),
+                                            sensing_channel=0, feature="rms", start_tick=START, target=PI_TARGET,
+                                            kp=0.01, output_min=0.0, output_max=PI_MAX_PA), 10),
                 c.wait_ack(c.set_programs([(ch, Site("electrode", electrode=0),
                                             Program("pulse_train", SAFETY_UA, frequency_hz=10.0, phase_width_us=100,
                                                     duration_us=50000)) for ch in (5, 6)],
@@ -75,8 +80,11 @@ class DeviceRecordingTest(unittest.TestCase):
             ack = c.wait_ack(c.step(LAST_TICK + 1 - 5), 10)
             assert ack.accepted, ack.reason
             end = time.monotonic() + 15
+            cls.client_readouts = {}  # tick -> the Python client's decoding of the same readouts
             while time.monotonic() < end:
                 m = c.receive(0.5)
+                if m and m[1] == "readout":
+                    cls.client_readouts[m[2]["tick"]] = m[2]
                 if m and m[1] == "readout" and m[2]["tick"] == LAST_TICK:
                     break
             time.sleep(0.5)
@@ -145,6 +153,39 @@ class DeviceRecordingTest(unittest.TestCase):
                                    rtol=1e-6)
         output = self.d["device_controllers"][:, 0, 1]
         np.testing.assert_allclose(output[self.frames(START + OL_SWITCH_TICKS + 1, LAST_TICK)], OL_SECOND, rtol=1e-6)
+
+    def test_controller_columns_are_feature_output_error(self):
+        # docs/device.md: device_controllers.npy [frames, 4, 3] = feature, output, error. The PI clamp's feature is
+        # its sensing channel's rms (device_sensing.npy column 3, the tick's last sample, which it acted on), its
+        # error target - feature (docs/device.md, "Controllers"), its output saturated at output_max. Break tried
+        # (a mutation audit, 2026-12-05): record writing {error, output, feature} -> fails.
+        ctrl = self.d["device_controllers"][:, 1, :]
+        window = self.frames(START + 1, LAST_TICK)
+        rms = self.d["device_sensing"][window, 0, 3]
+        self.assertGreater(np.ptp(rms), 0.0)
+        np.testing.assert_allclose(ctrl[window, 0], rms, rtol=1e-6)
+        np.testing.assert_allclose(ctrl[window, 2], PI_TARGET - rms, rtol=1e-6)
+        np.testing.assert_allclose(ctrl[window, 1], PI_MAX_PA, rtol=1e-6)
+
+    def test_python_client_decodes_the_sensing_fields_as_record_writes_them(self):
+        # Two decoders of one stream: the Python client's readout["device"]["sensing"] against record's
+        # device_sensing.npy (docs/device.md: signal, raw, filtered, rms, envelope, phase_rad), every field with a
+        # value of its own on every sensing channel. Break tried (a mutation audit, 2026-12-05): the client reading
+        # rms from Envelope() and envelope from Rms() -> fails.
+        names = ["raw", "filtered", "rms", "envelope", "phase_rad"]
+        compared = 0
+        for frame, tick in enumerate(self.tick):
+            r = self.client_readouts.get(int(tick))
+            if r is None:
+                continue
+            for ch, sample in enumerate(r["device"]["sensing"]):
+                got = [sample[n] for n in names]
+                np.testing.assert_allclose(got, self.d["device_sensing"][frame, ch, 1:6], rtol=1e-6, atol=1e-9,
+                                           err_msg=f"tick {tick}, sensing {ch}")
+            compared += 1
+        self.assertGreater(compared, 100)
+        rms, env = self.d["device_sensing"][:, 0, 3], self.d["device_sensing"][:, 0, 4]
+        self.assertGreater(np.max(np.abs(rms - env)), 0.0)  # rms and envelope differ, so a swap shows
 
     def test_biphasic_pulses_through_electrode_one(self):
         ch = self.d["device_channels"][:, PULSE_CHANNEL, :]
