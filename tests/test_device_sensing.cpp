@@ -43,6 +43,19 @@ sensing_params every_step_vsdi() {
   return p;
 }
 
+// The contact of the artifact tests: 13 mm along the sheet, 0.2 mm above it (3.1 mm from an electrode at 10 mm,
+// 1 mm above), a 16-bit ADC over +-100 %, artifact gain 2.
+sensing_params artifact_contact() {
+  sensing_params p = every_step_vsdi();
+  p.position_mm = 13.0;
+  p.height_mm = 0.2;
+  p.adc_bits = 16;
+  p.range_min = -100.0;
+  p.range_max = 100.0;
+  p.artifact_gain_per_mV = 2.0;
+  return p;
+}
+
 // Inputs with every ring signal set to `ring` (a span over the caller's storage).
 signal_inputs ring_inputs(const std::vector<float>& ring) {
   signal_inputs in;
@@ -114,13 +127,7 @@ TEST_CASE("artifact: the sensed signal carries gain * I / (4 pi sigma r) of each
   // Tolerance: half an ADC step (16 bits over +-100: 0.0015).
   stimulator_layout layout = ring_layout();
   layout.electrodes.push_back({10.0, 1.0, 0.01, 10.0});
-  sensing_params p = every_step_vsdi();
-  p.position_mm = 13.0;
-  p.height_mm = 0.2;
-  p.adc_bits = 16;
-  p.range_min = -100.0;
-  p.range_max = 100.0;
-  p.artifact_gain_per_mV = 2.0;
+  sensing_params p = artifact_contact();
   const double adc_step = 200.0 / 65535.0;
   const double r_mm = std::sqrt(3.0 * 3.0 + 0.8 * 0.8);
   const double per_uA = 2.0 / (4.0 * kPi * layout.coupling.sigma_S_per_m * r_mm);  // signal units per uA
@@ -413,13 +420,7 @@ TEST_CASE("blanking_us not a multiple of dt blanks the whole window: 250 us at d
           "[device][sensing]") {
   stimulator_layout layout = ring_layout();
   layout.electrodes.push_back({10.0, 1.0, 0.01, 10.0});
-  sensing_params p = every_step_vsdi();
-  p.position_mm = 13.0;
-  p.height_mm = 0.2;
-  p.adc_bits = 16;
-  p.range_min = -100.0;
-  p.range_max = 100.0;
-  p.artifact_gain_per_mV = 2.0;
+  sensing_params p = artifact_contact();
   p.blanking_us = 250;
   const double adc_step = 200.0 / 65535.0;
   const double r_mm = std::sqrt(3.0 * 3.0 + 0.8 * 0.8);
