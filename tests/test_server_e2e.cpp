@@ -1088,4 +1088,12 @@ TEST_CASE("a program whose start_tick has passed is refused with the tick asked 
   REQUIRE(accepted);
   CHECK(accepted->accepted);
   CHECK(accepted->tick_applied == 5);
+  // Status.commands_refused counts refusals of any code, those made on the real-time thread too (docs/protocol.md):
+  // the late program is the session's one refusal. Break tried (a mutation audit, 2026-12-05): the I/O thread not
+  // counting refused events -> 0, fails.
+  srv.request_stop();
+  srv.wait();
+  const auto s = srv.latest_status();
+  REQUIRE(s);
+  CHECK(s->io.commands_refused == 1);
 }
