@@ -364,6 +364,10 @@ TEST_CASE("SetStimulation's float pulse widths become exact microseconds, equal 
     REQUIRE(d.ok);
     CHECK(d.cmd.program.phase_width_us == static_cast<std::uint32_t>(std::lround(width_ms * 1000.0)));
     CHECK(d.cmd.program.biphasic);
+    // docs/protocol.md, SetStimulation: "A for pulse_width_ms of every period (then -A ...)": its first phase is
+    // positive (the device's default is cathodic first). Break tried (a mutation audit, 2026-12-05, where only
+    // python_external_loop's phase error caught it by chance): cathodic_first = true in decode_stimulation -> fails.
+    CHECK_FALSE(d.cmd.program.cathodic_first);
   }
 }
 
