@@ -1,0 +1,106 @@
+// The mean field of Carlu et al. 2020 (J Neurophysiol 123:1042) for their Hodgkin-Huxley RS-FS network, CONFIG1
+// (configs/carlu2020/meanfield.toml), against the authors' code (ModelDB 263259): their transfer-function template
+// (transfer_functions/theoretical_tools.py: TF_my_template, P4 multiplied by 0) with their fitted coefficients
+// (transfer_functions/data/HH_RS_CONFIG1_fit.npy, HH_FS_CONFIG1_fit.npy), and their first-order master equation
+// (mean_field/master_equation.py: T dnu/dt = F(nu_e + nu_aff, nu_i) - nu, T = 5 ms, nu_aff = 4 Hz onto the
+// excitatory input of both populations, every input Poisson).
+//
+// Reference values, computed with the authors' functions and published coefficients (not with this engine):
+// F_RS / F_FS at (Fe, Fi) = (4, 0) 12.7 / 45.9 Hz, (4, 5) 1.49 / 10.8, (8, 5) 19.2 / 63.2, (12, 10) 22.4 / 68.4
+// (Fe, Fi: per-synapse rates, 400 and 100 synapses); the first-order fixed point nu_e 1.22 Hz, nu_i 7.7 Hz, where
+// the RS cell has mu_V -55.2 mV, sigma_V 3.8 mV, tau_V g_L / C 0.50 and V_eff -46.6 mV.
+// Tolerance: half a unit of each reference's last printed digit (their only precision). Measured 2026-12-05:
+// 12.742 / 45.867, 1.4937 / 10.799, 19.225 / 63.230, 22.360 / 68.359 Hz; nu_e 1.2232, nu_i 7.7052 Hz, mu_V -55.18 mV,
+// sigma_V 3.795 mV, tau_VN 0.5018, V_eff -46.645 mV: all within it.
+// Break tried: p5_V and p6_V of [meanfield.exc] swapped in the config -> (4, 0) RS 8.36 Hz, 5 checks fail; p4_V set to
+// the file's 0.0058 (the ln(mu_G/g_L) term on, which the authors multiply by 0) -> 10 checks fail.
+#include <cmath>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "engine/meanfield/master_equation.hpp"
+#include "test_support.hpp"
+
+using namespace cortexloop::engine::meanfield;
+using cortexloop::testing::load_params;
+
+namespace {
+
+constexpr const char* kConfig = "configs/carlu2020/meanfield.toml";
+
+// |x - ref| within half a unit of ref's last printed digit (digit: that unit, e.g. 0.1 for "45.9").
+bool within_digit(double x, double ref, double digit) { return std::abs(x - ref) <= 0.5 * digit + 1e-12; }
+
+}  // namespace
+
+TEST_CASE("Carlu 2020 config: the network section holds CONFIG1's passive cells, synapses and drive",
+          "[meanfield][carlu2020][config]") {
+  // The mean field takes these from [network] (the base config); each is Carlu's value (ModelDB 263259,
+  // single_cell_models/cell_library.py HH_RS / HH_FS, synapses_and_connectivity/syn_and_connec_library.py CONFIG1).
+  const auto p = load_params(kConfig);
+  for (const auto* cell : {&p.network.exc, &p.network.inh}) {
+    CHECK(cell->c_pF == 200.0);
+    CHECK(cell->g_l_nS == 10.0);
+    CHECK(cell->e_l_mV == -65.0);
+  }
+  CHECK(p.network.q_exc_nS == 1.0);
+  CHECK(p.network.q_inh_nS == 5.0);
+  CHECK(p.network.tau_exc_ms == 5.0);
+  CHECK(p.network.tau_inh_ms == 5.0);
+  CHECK(p.network.e_exc_mV == 0.0);
+  CHECK(p.network.e_inh_mV == -80.0);
+  CHECK(p.network.n_exc() == 8000);
+  CHECK(p.network.n_inh() == 2000);
+  CHECK(p.network.p_connect == 0.05);
+  CHECK(p.network.drive.rate_Hz == 4.0);
+  CHECK(p.network.drive.k_exc == 400.0);  // ext_drive through (1 - gei) p Ntot synapses, as Fe
+  REQUIRE(p.meanfield);
+  CHECK(p.meanfield->order == 1);
+  CHECK(p.meanfield->t_ms == 5.0);
+  CHECK_FALSE(p.meanfield->adaptation);
+  CHECK(p.meanfield->moments == moments_formula::corrected);
+  CHECK(p.meanfield->exc.p_V[4] == 0.0);  // the authors' 0 * P4
+  CHECK(p.meanfield->inh.p_V[4] == 0.0);
+}
+
+TEST_CASE("Carlu 2020 transfer functions match the authors' template and fits at four inputs",
+          "[meanfield][carlu2020][reference]") {
+  const auto p = load_params(kConfig);
+  REQUIRE(p.meanfield);
+  const double k_exc = 400.0, k_inh = 100.0;  // (1 - gei) p Ntot, gei p Ntot
+  const transfer_function rs(cell_synapses::from(p.network.exc, p.network), p.meanfield->exc, p.meanfield->moments);
+  const transfer_function fs(cell_synapses::from(p.network.inh, p.network), p.meanfield->inh, p.meanfield->moments);
+  struct point {
+    double fe_Hz, fi_Hz, rs_Hz, fs_Hz;
+  };
+  for (const point& x : {point{4, 0, 12.7, 45.9}, point{4, 5, 1.49, 10.8}, point{8, 5, 19.2, 63.2},
+                         point{12, 10, 22.4, 68.4}}) {
+    const double f_rs = rs.rate_Hz(k_exc * x.fe_Hz, k_inh * x.fi_Hz), f_fs = fs.rate_Hz(k_exc * x.fe_Hz, k_inh * x.fi_Hz);
+    INFO("(Fe, Fi) = (" << x.fe_Hz << ", " << x.fi_Hz << ") Hz: RS " << f_rs << " (authors " << x.rs_Hz << "), FS "
+                        << f_fs << " (authors " << x.fs_Hz << ")");
+    CHECK(within_digit(f_rs, x.rs_Hz, x.rs_Hz < 10 ? 0.01 : 0.1));
+    CHECK(within_digit(f_fs, x.fs_Hz, 0.1));
+  }
+}
+
+TEST_CASE("Carlu 2020 first-order spontaneous state matches the authors' fixed point", "[meanfield][carlu2020][reference]") {
+  const auto p = load_params(kConfig);
+  REQUIRE(p.meanfield);
+  master_equation me(*p.meanfield, p.network, 0.0);  // 0: a Poisson drive, as the authors' mean field
+  meanfield_inputs in;
+  in.drive_Hz = p.network.drive.rate_Hz;
+  me.settle(in, 3000.0, 0.05);
+  const meanfield_readout r = me.readout(in);
+  const moments m = me.moments_exc(in);
+  const double v_eff_mV = me.tf_exc().threshold_mV(m);
+  INFO("nu_e " << r.nu_e_Hz << " Hz, nu_i " << r.nu_i_Hz << " Hz; RS mu_V " << m.mu_v_mV << " mV, sigma_V "
+               << m.sigma_v_mV << " mV, tau_VN " << m.tau_vn << ", V_eff " << v_eff_mV << " mV");
+  CHECK(me.diverged() == 0);
+  CHECK(within_digit(r.nu_e_Hz, 1.22, 0.01));
+  CHECK(within_digit(r.nu_i_Hz, 7.7, 0.1));
+  CHECK(within_digit(m.mu_v_mV, -55.2, 0.1));
+  CHECK(within_digit(m.sigma_v_mV, 3.8, 0.1));
+  CHECK(within_digit(m.tau_vn, 0.50, 0.01));
+  CHECK(within_digit(v_eff_mV, -46.6, 0.1));
+}
