@@ -154,8 +154,17 @@ std::string_view validate(const controller_params& p, const stimulator_layout& l
   if (kind > static_cast<unsigned>(controller_kind::external))
     return refuse(reason, "controller.kind", kind, "must be 0..5 (none, open_loop, responsive, pi_clamp, phase_locked, external)");
   if (p.kind == controller_kind::none) return {};
-  if (reads_sensing(p.kind) && p.sensing_channel >= n_sensing)
-    return refuse(reason, "controller.sensing_channel", p.sensing_channel, "must name a configured sensing channel");
+  if (reads_sensing(p.kind) && p.sensing_channel >= n_sensing) {
+    // How many there are, so that a client sees its mistake (an outside check got only "must name a configured
+    // sensing channel" from a config with none).
+    if (n_sensing == 0)
+      return refuse(reason, "controller.sensing_channel", p.sensing_channel,
+                    "this config has no sensing channel ([[device.sensing]])");
+    detail::text_builder t(reason);
+    t << "controller.sensing_channel = " << p.sensing_channel << ": must be below " << n_sensing
+      << ", the number of the config's [[device.sensing]] channels";
+    return t.view();
+  }
   if (p.output_channel >= stimulator::kChannels)
     return refuse(reason, "controller.output.channel", p.output_channel, "must be in [0, 8)");
   if (static_cast<unsigned>(p.feature) > static_cast<unsigned>(feature_kind::envelope))

@@ -583,6 +583,17 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   auto add = [&](const char* field, controller_params c, auto spoil) { spoil(c); cases.push_back({field, c}); };
   add("controller.kind", pi, [](controller_params& c) { c.kind = static_cast<controller_kind>(7); });
   add("controller.sensing_channel", pi, [](controller_params& c) { c.sensing_channel = 2; });
+  // The refusal says how many sensing channels the config has (an outside check, 2026-12-05, got only "must name a
+  // configured sensing channel", from a config with none). Break tried: the count left out of the reason.
+  {
+    controller_params c = pi;
+    c.sensing_channel = 2;
+    CHECK(why(c) == "controller.sensing_channel = 2: must be below 2, the number of the config's [[device.sensing]] "
+                    "channels");
+    c.sensing_channel = 0;
+    CHECK(std::string(firmware_sim::validate(c, layout, 0, reason)) ==
+          "controller.sensing_channel = 0: this config has no sensing channel ([[device.sensing]])");
+  }
   add("controller.output.channel", pi, [](controller_params& c) { c.output_channel = 8; });
   add("controller.feature", pi, [](controller_params& c) { c.feature = static_cast<feature_kind>(4); });
   add("controller.target", pi, [](controller_params& c) { c.target = INFINITY; });

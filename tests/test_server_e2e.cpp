@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -1096,4 +1097,42 @@ TEST_CASE("a program whose start_tick has passed is refused with the tick asked 
   const auto s = srv.latest_status();
   REQUIRE(s);
   CHECK(s->io.commands_refused == 1);
+}
+
+// protocol.md, "Connections and reconnects": a DEALER keeps what is sent while it has no connection and delivers it
+// to whichever server comes up next, so io::client sets ZMQ_IMMEDIATE (as the Python client does) and drops a
+// command it cannot queue within 2 s. An outside check (2026-12-05) found io::client without it: a 123 pA DC sent
+// with no server listening was applied by the server started 2 s later (ack at tick 119).
+// Break tried: the `immediate` option removed from io::client -> send returns at once and the server applies it.
+TEST_CASE("io::client queues nothing while no server listens: a command sent before the server starts is never "
+          "applied",
+          "[server][e2e][client]") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("cortexloop_test_immediate_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string endpoint = "ipc://" + (dir / "cmd").string();
+  io::client early(endpoint, "", {});
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t seq = early.send(stimulation(123.0));
+  const double send_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO("send without a server took " << send_s << " s");
+  CHECK(send_s >= 1.9);  // waited its 2 s for a connection (ZMQ_SNDTIMEO), then dropped the command
+
+  io::server_options o = options(io::run_mode::realtime);
+  o.command_endpoint = endpoint;
+  io::server srv(o);
+  srv.start();
+  io::client watcher(srv.command_endpoint(), srv.pub_endpoint(),
+                     {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(watcher.sync_subscription(20s));
+  const auto got = collect_readouts(watcher, 300, 30s);
+  REQUIRE(got.size() > 200);
+  double max_stim_pA = 0;
+  for (const auto& [tick, bytes] : got) max_stim_pA = std::max(max_stim_pA, readout_of(bytes).exc()->i_stim_pa());
+  CHECK(max_stim_pA == 0.0);
+  CHECK_FALSE(early.wait_ack(seq, 500ms));  // and no ack: the command never reached the server
+  srv.request_stop();
+  srv.wait();
+  std::filesystem::remove_all(dir);
 }

@@ -65,6 +65,10 @@ client::client(const std::string& command_endpoint, const std::string& pub_endpo
   // a key the server does not list, another server key) libzmq drops it. A command that cannot be queued
   // within 2 s is dropped, so that its caller times out waiting for the ack instead of hanging in send.
   dealer_.set(zmq::sockopt::sndtimeo, 2000);
+  // Queue only on a live connection: without ZMQ_IMMEDIATE a DEALER keeps what is sent while no server listens and
+  // delivers it to whichever server starts next, which would apply a stale command (protocol.md, "Connections and
+  // reconnects"; an outside check found a 123 pA DC applied that way, 2026-12-05).
+  dealer_.set(zmq::sockopt::immediate, true);
   if (is_ipv6_literal(command_endpoint)) dealer_.set(zmq::sockopt::ipv6, true);
   dealer_.connect(command_endpoint);
   if (!pub_endpoint.empty()) {
