@@ -387,12 +387,30 @@ TEST_CASE("SetStimulation's positive duration that rounds to 0 us is refused, no
   const io::decoded_command tiny = decode_duration(0.0004f);
   CHECK_FALSE(tiny.ok);
   CHECK_THAT(tiny.reason, Catch::Contains("duration_ms = 0.000399999"));  // the float 0.0004f, exactly
+  // Documented [0.001, 3.6e6] ms: 0.0005 (which rounds up to 1 us) is refused too (an outside check, 2026-12-05:
+  // accepted). Break tried: the `< 0.001f` test removed from decode_stimulation -> 0.0005 decodes.
+  const io::decoded_command half_us = decode_duration(0.0005f);
+  CHECK_FALSE(half_us.ok);
+  CHECK_THAT(half_us.reason, Catch::Contains("must be 0 (no end) or in [0.001, 3.6e6] ms"));
   const io::decoded_command one_us = decode_duration(0.001f);
   REQUIRE(one_us.ok);
   CHECK(one_us.cmd.program.duration_us == 1);
   const io::decoded_command no_end = decode_duration(0.0f);
   REQUIRE(no_end.ok);
   CHECK(no_end.cmd.program.duration_us == 0);
+  // pulse_width_ms likewise: [0.001, 1000] ms. Break tried: its `< 0.001f` test removed -> 0.0005 decodes.
+  auto decode_width = [](float width_ms) {
+    flatbuffers::FlatBufferBuilder b;
+    const auto body = io::proto::CreateSetStimulation(b, 1, 0, io::proto::Waveform::PulseTrain, 10.0f, 100.0f, width_ms);
+    const auto cmd = io::proto::CreateCommand(b, 5, 0, io::proto::CommandBody::SetStimulation, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    return decode({span.begin(), span.end()});
+  };
+  CHECK_THAT(decode_width(0.0005f).reason, Catch::Contains("pulse_width_ms = 0.0005000000237487257: must be in [0.001, 1000] ms"));
+  const io::decoded_command width_1us = decode_width(0.001f);
+  REQUIRE(width_1us.ok);
+  CHECK(width_1us.cmd.program.phase_width_us == 1);
 }
 
 TEST_CASE("SetPrograms decodes to one group whose records share a start tick, and repeated channels are refused",

@@ -183,7 +183,8 @@ bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& lim
   p.frequency_Hz = s.frequency_hz();
   if (p.shape == firmware_sim::waveform::pulse_train) {
     const long long width_us = to_us(s.pulse_width_ms());
-    if (width_us < 1 || width_us > 1'000'000)
+    // Below 0.001 ms refused before rounding, as documented (0.0005 rounded up to 1 us was accepted).
+    if (width_us < 1 || width_us > 1'000'000 || s.pulse_width_ms() < 0.001f)
       return fail(d, out_of_range("pulse_width_ms", s.pulse_width_ms(), "must be in [0.001, 1000] ms"));
     p.phase_width_us = static_cast<std::uint32_t>(width_us);
     p.biphasic = s.biphasic();
@@ -191,8 +192,9 @@ bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& lim
   }
   p.delay_us = to_us(s.delay_ms());
   p.duration_us = to_us(s.duration_ms());
-  // 0 means "no end": a positive duration that rounds to 0 us would silently become one.
-  if (s.duration_ms() > 0 && p.duration_us == 0)
+  // 0 means "no end": a positive duration that rounds to 0 us would silently become one. Below 0.001 ms is refused
+  // before rounding too, as documented ([0.001, 3.6e6]; 0.0005 rounded up to 1 us was accepted: an outside check).
+  if (s.duration_ms() > 0 && (p.duration_us == 0 || s.duration_ms() < 0.001f))
     return fail(d, out_of_range("duration_ms", s.duration_ms(), "must be 0 (no end) or in [0.001, 3.6e6] ms"));
   return validate_load(c.site, p, limits, d) && attach_ring_profile(c.site, limits, c, d);
 }
@@ -242,7 +244,7 @@ bool decode_clear(command_kind kind, const char* field, std::uint8_t index, bool
   d.cmd.all_channels = all;
   d.cmd.channel = index;
   if (index < count) return true;
-  return fail(d, out_of_range(field, index, "must be in [0, " + std::to_string(count - 1) + "] (0 with all = true)"));
+  return fail(d, out_of_range(field, index, "must be in [0, " + std::to_string(count - 1) + "] (with all = true too)"));
 }
 
 bool decode_controller(const proto::SetController& s, const decode_limits& limits, decoded_command& d) {
