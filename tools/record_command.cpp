@@ -309,11 +309,6 @@ int run_record(const record_options& o) {
   std::unique_ptr<io::npy_row_writer> spikes;
   if (o.spikes) {
     spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
-    io::command on;
-    on.kind = io::command_kind::set_parameter;
-    on.parameter = io::parameter_id::stream_spikes;
-    on.value = 1;
-    client.send(on);  // its ack arrives on the DEALER socket; not awaited
   }
   // Read the config first: a wrong path or key fails before anything is recorded.
   nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
@@ -323,12 +318,23 @@ int run_record(const record_options& o) {
   // from here: --sync's handshake is part of the wait; it took 20 s of its own: an outside check, 2026-12-04).
   const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
   const auto give_up_at = std::chrono::steady_clock::now() + timeout;
+  if (o.spikes) {
+    io::command on;
+    on.kind = io::command_kind::set_parameter;
+    on.parameter = io::parameter_id::stream_spikes;
+    on.value = 1;
+    // Its ack arrives on the DEALER socket; not awaited. Sent before --sync's handshake, on the same connection, so
+    // that the spikes flow from the first tick recorded; its wait for a connection is part of --timeout's.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at - std::chrono::steady_clock::now());
+    client.send(on, std::max(left, std::chrono::milliseconds(1)));
+  }
   if (o.sync) {
     // Pings until one's ack comes back on the stream: from here on nothing published is missed (what arrived
     // during the handshake is not kept). Says so on stderr, even with --quiet: scripts wait for this line.
     // With GetInfo, which the server answers without applying anything: a recording for replay must not add
     // commands to the session it records.
-    const bool live = client.sync_subscription(timeout, io::command_kind::get_info);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at - std::chrono::steady_clock::now());
+    const bool live = client.sync_subscription(std::max(left, std::chrono::milliseconds(1)), io::command_kind::get_info);
     if (live) std::fprintf(stderr, "record: subscribed\n");
     else std::fprintf(stderr, "record: no answer from the server in %g s (--timeout); recording what arrives\n", o.timeout_s);
   }
@@ -502,7 +508,9 @@ int run_record(const record_options& o) {
   if (!rec.first_info) {
     io::command get_info;
     get_info.kind = io::command_kind::get_info;
-    if (const auto ack = client.wait_ack(client.send(get_info), std::chrono::milliseconds(2000)); ack && ack->info)
+    // A server still there is connected already; one that has gone costs no more than 100 ms here.
+    if (const auto ack = client.wait_ack(client.send(get_info, std::chrono::milliseconds(100)), std::chrono::milliseconds(2000));
+        ack && ack->info)
       rec.first_info = ack->info;
   }
   // The summary's "info" (sizes, dt, seed) from that answer when no Info was published during the recording (a

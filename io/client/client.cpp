@@ -64,7 +64,7 @@ client::client(const std::string& command_endpoint, const std::string& pub_endpo
   // A DEALER blocks in send while it has no connection to queue on: after a refused CURVE handshake (no keys,
   // a key the server does not list, another server key) libzmq drops it. A command that cannot be queued
   // within 2 s is dropped, so that its caller times out waiting for the ack instead of hanging in send.
-  dealer_.set(zmq::sockopt::sndtimeo, 2000);
+  dealer_.set(zmq::sockopt::sndtimeo, send_wait_ms_);
   // Queue only on a live connection: without ZMQ_IMMEDIATE a DEALER keeps what is sent while no server listens and
   // delivers it to whichever server starts next, which would apply a stale command (protocol.md, "Connections and
   // reconnects"; an outside check found a 123 pA DC applied that way, 2026-12-05).
@@ -83,12 +83,15 @@ client::client(const std::string& command_endpoint, const std::string& pub_endpo
   }
 }
 
-std::uint64_t client::send(command c) {
+std::uint64_t client::send(command c, std::chrono::milliseconds max_wait) {
   c.seq = next_seq_++;
   c.client_send_ns = monotonic_ns();
   encode_command(fbb_, c);
   const auto bytes = fbb_.GetBufferSpan();
-  dealer_.send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::none);
+  const auto wait_ms = static_cast<int>(std::clamp<std::int64_t>(max_wait.count(), 0, kSendWait.count()));
+  if (wait_ms != send_wait_ms_) dealer_.set(zmq::sockopt::sndtimeo, send_wait_ms_ = wait_ms);
+  // Not sent (no connection within the wait): its wait_ack returns at once.
+  if (!dealer_.send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::none)) dropped_seq_ = c.seq;
   return c.seq;
 }
 
@@ -130,6 +133,7 @@ std::optional<ack_info> client::read_ack(std::chrono::milliseconds timeout) {
 }
 
 std::optional<ack_info> client::wait_ack(std::uint64_t seq, std::chrono::milliseconds timeout) {
+  if (seq == dropped_seq_) return std::nullopt;  // never sent: no ack can come
   // Kept earlier: the first (oldest) with this seq.
   const auto kept = std::find_if(kept_acks_.begin(), kept_acks_.end(), [seq](const ack_info& a) { return a.seq == seq; });
   if (kept != kept_acks_.end()) {
@@ -171,10 +175,12 @@ bool client::sync_subscription(std::chrono::milliseconds timeout, command_kind k
   while (std::chrono::steady_clock::now() < end) {
     command ping;
     ping.kind = kind;
-    const std::uint64_t seq = send(ping);
+    // Neither the wait for a connection nor the one for the ack goes past `end` (record --sync --timeout 1 took
+    // 2.15 s: a second outside check).
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    const std::uint64_t seq = send(ping, std::max(left, std::chrono::milliseconds(1)));
     if (!first_seq) first_seq = seq;
-    // At most 2 s per ack, and never past `end` (record --sync --timeout 1 took 2.15 s: a second outside check).
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     if (!wait_ack(seq, std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(2000)))) continue;
     // The first acks are usually published before the subscription is live (a SUB joins late and misses them), so
     // read the stream for 200 ms, then ask again; any of these commands' acks on the stream proves it live. (One

@@ -37,8 +37,11 @@ class client {
   client(const std::string& command_endpoint, const std::string& pub_endpoint = {},
          const std::vector<std::string>& topics = {}, const std::optional<curve_client_keys>& curve = {});
 
-  // Sends a command with the next sequence number and the current time; returns the sequence number.
-  std::uint64_t send(command c);
+  // Sends a command with the next sequence number and the current time; returns the sequence number. A command is
+  // queued only on a live connection (ZMQ_IMMEDIATE): without one it waits up to max_wait for one, then is dropped
+  // (its ack never comes). So acks not yet read when the server goes away are dropped with the connection too.
+  static constexpr std::chrono::milliseconds kSendWait{2000};
+  std::uint64_t send(command c, std::chrono::milliseconds max_wait = kSendWait);
   void send_raw(std::span<const std::uint8_t> bytes);
   // Waits for the ack of `seq`. Acks of other sequence numbers that arrive meanwhile are kept, in arrival order,
   // for their own wait_ack or next_ack (not dropped); beyond kMaxBufferedAcks the oldest kept one is dropped, so
@@ -67,6 +70,8 @@ class client {
 
   zmq::socket_t dealer_, sub_;
   std::uint64_t next_seq_ = 1;
+  int send_wait_ms_ = static_cast<int>(kSendWait.count());  // ZMQ_SNDTIMEO as last set
+  std::uint64_t dropped_seq_ = 0;                             // the last command send() could not queue
   std::deque<ack_info> kept_acks_;  // arrived while wait_ack waited for another seq; oldest first
   std::int64_t dropped_acks_ = 0;
   flatbuffers::FlatBufferBuilder fbb_{1024};
