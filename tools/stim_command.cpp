@@ -1,6 +1,7 @@
 #include "tools/stim_command.hpp"
 
 #include <charconv>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -234,8 +235,12 @@ io::command build(const stim_options& o) {
 
 int run_stim(const stim_options& o) {
   io::client client(o.commands, {}, {}, o.curve.load());
-  const std::uint64_t seq = client.send(build(o));
-  const auto ack = client.wait_ack(seq, std::chrono::milliseconds(static_cast<int>(o.timeout_s * 1000)));
+  // --timeout bounds the whole wait: for a connection (a command is queued only on a live one), then for the ack.
+  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint64_t seq = client.send(build(o), timeout);
+  const auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  const auto ack = client.wait_ack(seq, std::max(left, std::chrono::milliseconds(0)));
   if (!ack) {
     std::fprintf(stderr, "stim: no ack from %s within %.1f s%s\n", o.commands.c_str(), o.timeout_s, o.curve.hint());
     return 4;
