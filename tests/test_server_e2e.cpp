@@ -707,6 +707,12 @@ TEST_CASE("GetInfo is answered with the server's shape, and topic info carries t
   CHECK(i.stim_channels == 8);
   CHECK(i.max_drive_rate_Hz == 25.0);
   CHECK(i.max_command_bytes == io::kMaxCommand_bytes);
+  // The default device (direct sites only) under docs/device.md's default limits.
+  CHECK(i.electrodes == 0);
+  CHECK(i.sensing_channels == 0);
+  CHECK(i.safety.max_direct_pA == 1000.0);
+  CHECK(i.safety.max_current_uA == 1000.0);
+  CHECK(i.safety.net_charge_window_ms == 1000.0);
 
   command reset = simple(command_kind::reset);
   reset.seed = 12;

@@ -49,6 +49,13 @@ server_info to_server_info(const proto::Info& i) {
   }
   s.commands_applied = i.commands_applied();
   s.aln = i.aln();
+  if (const proto::SafetyLimits* x = i.safety())
+    s.safety = {.max_current_uA = x->max_current_ua(), .max_charge_per_phase_nC = x->max_charge_per_phase_nc(),
+                .shannon_k = x->shannon_k(), .max_net_charge_nC = x->max_net_charge_nc(),
+                .net_charge_window_ms = x->net_charge_window_ms(), .max_pulse_rate_Hz = x->max_pulse_rate_hz(),
+                .compliance_V = x->compliance_v(), .max_direct_pA = x->max_direct_pa()};
+  s.electrodes = i.electrodes();
+  s.sensing_channels = i.sensing_channels();
   return s;
 }
 

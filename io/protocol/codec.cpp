@@ -642,10 +642,14 @@ flatbuffers::Offset<proto::Info> create_info(flatbuffers::FlatBufferBuilder& b, 
                                         b.CreateString(x.flags), x.march_native, x.portable,
                                         b.CreateString(x.fp_contract), b.CreateString(x.isa));
   const auto config = b.CreateString(i.config_toml);
+  const firmware_sim::safety_limits& s = i.safety;
+  const auto safety = proto::CreateSafetyLimits(b, s.max_current_uA, s.max_charge_per_phase_nC, s.shannon_k,
+                                                s.max_net_charge_nC, s.net_charge_window_ms, s.max_pulse_rate_Hz,
+                                                s.compliance_V, s.max_direct_pA);
   return proto::CreateInfo(b, b.CreateString(i.version), static_cast<proto::Mode>(i.mode), i.dt_ms, i.tick_ms,
                            i.steps_per_tick, i.seed, i.epoch, i.n_exc, i.n_inh, i.ring_units, i.ring_length_mm,
                            i.stim_channels, i.max_drive_rate_Hz, i.max_command_bytes, config, build,
-                           i.commands_applied, i.aln);
+                           i.commands_applied, i.aln, safety, i.electrodes, i.sensing_channels);
 }
 }  // namespace
 
@@ -673,6 +677,9 @@ server_info info_of(const engine::engine_params& p, run_mode mode, const decode_
   i.stim_channels = static_cast<std::int32_t>(firmware_sim::stimulator::kChannels);
   i.max_drive_rate_Hz = limits.max_drive_rate_Hz;
   i.max_command_bytes = max_command_bytes;
+  i.safety = limits.layout.safety;
+  i.electrodes = static_cast<std::int32_t>(limits.layout.electrodes.size());
+  i.sensing_channels = static_cast<std::int32_t>(limits.n_sensing);
   return i;
 }
 

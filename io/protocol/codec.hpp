@@ -98,6 +98,8 @@ struct server_info {
   build_info build;
   std::int64_t commands_applied = 0;
   bool aln = false;  // an [aln] node runs: readouts carry it
+  firmware_sim::safety_limits safety{};  // the device's limits in force
+  std::int32_t electrodes = 0, sensing_channels = 0;
 };
 server_info info_of(const engine::engine_params& p, run_mode mode, const decode_limits& limits,
                     std::int64_t max_command_bytes);

@@ -219,6 +219,22 @@ class ClientTest(unittest.TestCase):
             c.set_programs([(0, Site(), Program("dc", 10.0, duration_us=500.0))])
         c.close()
 
+    def test_info_carries_the_device_safety_limits_and_its_channels(self):
+        # A loop bounds its output by the limits in force, which were only in the config (an outside check,
+        # 2026-12-05: Info.config_toml holds no [device.safety] when the config sets none). Reference: configs/
+        # closed_loop.toml (2 electrodes, 3 sensing channels), the --set below, and the defaults table of
+        # docs/device.md ("Safety"). Break tried: create_info without the safety table -> "safety" is {} here.
+        server = Server("--mode", "stepped", "--set", "device.safety.max_direct_pA=700", config="configs/closed_loop.toml")
+        try:
+            c = Client(server.commands, server.pub)
+            info = c.info(10)
+        finally:
+            server.stop()
+        self.assertEqual((info["electrodes"], info["sensing_channels"]), (2, 3))
+        self.assertEqual(info["safety"], {"max_current_ua": 1000.0, "max_charge_per_phase_nc": 100.0, "shannon_k": 1.85,
+                                          "max_net_charge_nc": 10.0, "net_charge_window_ms": 1000.0,
+                                          "max_pulse_rate_hz": 500.0, "compliance_v": 12.0, "max_direct_pa": 700.0})
+
     def test_wait_ack_keeps_other_acks_sync_without_ack_topic_and_info(self):
         server = Server("--mode", "stepped", "--seed", "7")
         try:

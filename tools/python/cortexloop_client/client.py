@@ -235,7 +235,10 @@ def _floats(obj, name):
 
 
 _INFO_FIELDS = ["Mode", "DtMs", "TickMs", "StepsPerTick", "Seed", "Epoch", "NExc", "NInh", "RingUnits",
-                "RingLengthMm", "StimChannels", "MaxDriveRateHz", "MaxCommandBytes", "Aln", "CommandsApplied"]
+                "RingLengthMm", "StimChannels", "MaxDriveRateHz", "MaxCommandBytes", "Aln", "CommandsApplied",
+                "Electrodes", "SensingChannels"]
+_SAFETY_FIELDS = ["MaxCurrentUa", "MaxChargePerPhaseNc", "ShannonK", "MaxNetChargeNc", "NetChargeWindowMs",
+                  "MaxPulseRateHz", "ComplianceV", "MaxDirectPa"]
 _BUILD_TEXT = ["Version", "GitCommit", "Compiler", "BuildType", "Flags", "FpContract", "Isa"]
 
 
@@ -249,6 +252,8 @@ def decode_info(i):
     out["build"] = {} if b is None else {
         **{_snake(f): (getattr(b, f)() or b"").decode() for f in _BUILD_TEXT},
         "march_native": b.MarchNative(), "portable": b.Portable()}
+    s = i.Safety()  # the device's safety limits in force, defaults included (docs/device.md, "Safety")
+    out["safety"] = {} if s is None else {_snake(f): getattr(s, f)() for f in _SAFETY_FIELDS}
     return out
 
 
