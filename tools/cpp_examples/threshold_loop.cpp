@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
         }
       }
     zmq::message_t topic, body;
-    while (sub.recv(topic, zmq::recv_flags::dontwait)) {  // [topic, Message] frames
+    while (readouts < o.ticks && sub.recv(topic, zmq::recv_flags::dontwait)) {  // [topic, Message] frames
       if (!topic.more() || !sub.recv(body)) continue;
       const p::Message* msg = verified(body);
       const p::Readout* r = msg ? msg->payload_as_Readout() : nullptr;
