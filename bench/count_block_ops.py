@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Instructions of one 16-cell block of the network's update, from the compiled bench_network (objdump).
 
 Usage:  /usr/bin/python3 bench/count_block_ops.py build/bench/bench_network [more binaries...]

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The degree-5 polynomial for 2^f on [-1/2, 1/2] that engine/cpu/fast_exp.hpp (fast_exp2_in_range) evaluates.
 
 Usage:  /usr/bin/python3 bench/fit_exp2_poly.py

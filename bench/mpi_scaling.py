@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Strong and weak scaling of `mpirun -n K cortexloop simulate` (the network split over K MPI ranks, issue 10).
 
 Usage:  /usr/bin/python3 bench/mpi_scaling.py [--duration S] [--strong-n 100000] [--weak-n-per-rank 50000]

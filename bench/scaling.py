@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Real-time factor and peak memory of `cortexloop simulate` at 10k-200k neurons, fixed in-degree, 1 or more threads.
 
 Usage:  /usr/bin/python3 bench/scaling.py [--duration S] [--sizes 10000 50000 100000 200000] [--threads 1 2]

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Latency budget of a 1 ms tick with a spike exchange between machines (docs/scaling.md): a model, not a
 measurement. It combines this machine's measured step cost (bench/README.md, "Scaling") with published network
 latencies (cited in docs/scaling.md, one source per constant below) and prints, for each link and exchange
