@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <string>
+
 #include "io/runtime/clock.hpp"
 #include "io/runtime/latency_histogram.hpp"
 #include "io/runtime/thread_setup.hpp"
@@ -24,15 +26,26 @@ int main(int argc, char** argv) {
   CLI::App app{"Stalls of a running, pinned thread: gaps between consecutive clock reads (the machine's floor "
                "under a tick's compute-time tail)"};
   app.add_option("--duration", duration_s, "Seconds to spin (the CPU is fully busy meanwhile)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--cpu", cpu, "Pin to this CPU")->check(CLI::NonNegativeNumber);
-  app.add_option("--fifo", fifo, "SCHED_FIFO priority (0: normal scheduling)")->check(CLI::Range(0, 99));
-  app.add_option("--threshold-ns", threshold_ns, "Gaps at least this long count as stalls")->capture_default_str();
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--cpu", cpu, "Pin to this CPU (default: not pinned)")->check(CLI::NonNegativeNumber);
+  app.add_option("--fifo", fifo,
+                 "SCHED_FIFO priority (0: normal scheduling). A FIFO thread that never sleeps is throttled by the "
+                 "kernel (sched_rt_runtime_us): ~50 ms of each second at the default 950000 us, which this tool "
+                 "then reports as stalls")
+      ->check(CLI::Range(0, 99))
+      ->capture_default_str();
+  app.add_option("--threshold-ns", threshold_ns, "Gaps at least this long count as stalls")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
+  // A CPU it cannot run on is an error, not a note: the figures would be another CPU's, labelled as this one's.
   if (cpu >= 0)
-    if (const int rc = cortexloop::io::pin_thread(pthread_self(), cpu); rc != 0)
-      std::fprintf(stderr, "cpu_stalls: not pinned to CPU %d: %s\n", cpu, std::strerror(rc));
+    if (const int rc = cortexloop::io::pin_thread(pthread_self(), cpu); rc != 0) {
+      std::fprintf(stderr, "cpu_stalls: cannot pin to CPU %d: %s\n", cpu, std::strerror(rc));
+      return 2;
+    }
   if (fifo > 0) {
     if (const int rc = cortexloop::io::set_fifo(pthread_self(), fifo); rc != 0)
       std::fprintf(stderr, "cpu_stalls: SCHED_FIFO not permitted: %s\n", std::strerror(rc));
@@ -53,9 +66,10 @@ int main(int argc, char** argv) {
     prev = now;
   }
   const double seconds = static_cast<double>(monotonic_ns() - start) / 1e9;
-  std::printf("cpu_stalls: %.0f s on CPU %d (%s): %llu stalls >= %lld us (%.1f/s), %lld >= 100 us, %lld >= 1 ms; "
+  const std::string where = cpu >= 0 ? "on CPU " + std::to_string(cpu) : "not pinned";
+  std::printf("cpu_stalls: %.0f s %s (%s): %llu stalls >= %lld us (%.1f/s), %lld >= 100 us, %lld >= 1 ms; "
               "time lost %.2f %%\n",
-              seconds, cpu, fifo > 0 ? "SCHED_FIFO" : "SCHED_OTHER", static_cast<unsigned long long>(stalls.count()),
+              seconds, where.c_str(), fifo > 0 ? "SCHED_FIFO" : "SCHED_OTHER", static_cast<unsigned long long>(stalls.count()),
               static_cast<long long>(threshold_ns / 1000), static_cast<double>(stalls.count()) / seconds,
               static_cast<long long>(over_100us), static_cast<long long>(over_1ms),
               100.0 * static_cast<double>(lost_ns) / (seconds * 1e9));

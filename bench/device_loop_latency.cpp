@@ -3,7 +3,7 @@
 // sees every step: the latency is counted from the step whose sample crossed the threshold to the first step
 // that carries the pulse's current (simulated steps and us), and timed on the wall clock (the compute between
 // the two, in fast mode). The external loop's figure comes from bench/closed_loop_latency.py; the two are
-// printed side by side by bench/closed_loop_latency.py --with-device.
+// printed side by side by bench/closed_loop_latency.py (unless --no-device).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -33,10 +33,14 @@ int main(int argc, char** argv) {
   double seconds = 20.0, sample_rate_Hz = 10000.0, threshold_Hz = 2.0;
   int n_neurons = 10000;
   std::string json_out;
-  app.add_option("--seconds", seconds, "Simulated seconds")->capture_default_str();
-  app.add_option("--sample-rate", sample_rate_Hz, "Sensing rate (Hz; 10 kHz = every step)")->capture_default_str();
+  // Ranges checked here: 0 neurons aborted on the config's uncaught error, 0 seconds gave "0 triggers" and exit 2
+  // with no word, and a 0 Hz sensing rate was taken (an outside check, 2026-12-05).
+  app.add_option("--seconds", seconds, "Simulated seconds")->check(CLI::Range(0.1, 3600.0))->capture_default_str();
+  app.add_option("--sample-rate", sample_rate_Hz, "Sensing rate (Hz; 10 kHz = every step)")
+      ->check(CLI::Range(1.0, 10000.0))
+      ->capture_default_str();
   app.add_option("--threshold", threshold_Hz, "Threshold of the sensed envelope (Hz)")->capture_default_str();
-  app.add_option("--neurons", n_neurons, "Network size")->capture_default_str();
+  app.add_option("--neurons", n_neurons, "Network size")->check(CLI::Range(100, 1000000))->capture_default_str();
   app.add_option("--json", json_out, "Also write the figures to this JSON file");
   CLI11_PARSE(app, argc, argv);
 

@@ -43,12 +43,22 @@ constexpr std::int64_t kSettle_ns = 500'000'000;  // PUB/SUB "slow joiner": let 
 
 // The publisher: only its sending thread takes the scheduling options, as only the server's real-time
 // thread does.
-int publish(const options& o, int ready_fd) {
+int publish(const options& o, int ready_fd, int bound_fd) {
   zmq::context_t ctx;
   if (o.zmq_cpu >= 0) ctx.set(zmq::ctxopt::thread_affinity_cpu_add, o.zmq_cpu);
   zmq::socket_t pub(ctx, zmq::socket_type::pub);
   pub.set(zmq::sockopt::linger, 0);
-  pub.bind(o.endpoint);
+  // The subscriber connects only once this bind has succeeded: with the endpoint taken by another run, it measured
+  // that run's publisher (an outside check, 2026-12-05).
+  try {
+    pub.bind(o.endpoint);
+  } catch (const zmq::error_t& e) {
+    std::fprintf(stderr, "pubsub_floor: cannot bind %s: %s (another run on it? --endpoint)\n", o.endpoint.c_str(),
+                 e.what());
+    (void)!write(bound_fd, "x", 1);
+    return 1;
+  }
+  if (write(bound_fd, "b", 1) != 1) return 1;
   // Only now, with libzmq's own I/O thread started under default scheduling (as in the server, whose
   // context is made on the main thread), does this sending thread take the real-time settings.
   if (o.cpu >= 0)
@@ -130,25 +140,32 @@ int main(int argc, char** argv) {
   options o;
   CLI::App app{"Latency floor of a bare ZeroMQ PUB -> SUB pair between two processes (the peer of the server's "
                "readout publish -> receive figure)"};
-  app.add_option("--duration", o.duration_s, "Seconds of messages")->check(CLI::PositiveNumber);
-  app.add_option("--endpoint", o.endpoint, "Endpoint the publisher binds (tcp://127.0.0.1:PORT or ipc://PATH)");
-  app.add_option("--size", o.size_bytes, "Message size in bytes")->check(CLI::Range(8, 1 << 20));
-  app.add_option("--period-us", o.period_us, "Microseconds between messages")->check(CLI::Range(10, 1'000'000));
+  app.add_option("--duration", o.duration_s, "Seconds of messages")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--endpoint", o.endpoint, "Endpoint the publisher binds (tcp://127.0.0.1:PORT or ipc://PATH)")->capture_default_str();
+  app.add_option("--size", o.size_bytes, "Message size in bytes")->check(CLI::Range(8, 1 << 20))->capture_default_str();
+  app.add_option("--period-us", o.period_us, "Microseconds between messages")->check(CLI::Range(10, 1'000'000))->capture_default_str();
   app.add_option("--cpu", o.cpu, "Pin the publisher to this CPU")->check(CLI::NonNegativeNumber);
-  app.add_option("--fifo", o.fifo, "Publisher under SCHED_FIFO at this priority, with mlockall")->check(CLI::Range(0, 99));
+  app.add_option("--fifo", o.fifo, "Publisher under SCHED_FIFO at this priority, with mlockall")->check(CLI::Range(0, 99))->capture_default_str();
   app.add_option("--zmq-cpu", o.zmq_cpu, "Pin the publisher's libzmq I/O thread to this CPU")->check(CLI::NonNegativeNumber);
   app.add_option("--json", o.json, "Also write the figures to this JSON file");
   CLI11_PARSE(app, argc, argv);
 
-  int fds[2];
-  if (pipe(fds) != 0) return 1;
+  int fds[2], bound[2];
+  if (pipe(fds) != 0 || pipe(bound) != 0) return 1;
   const pid_t child = fork();  // before any ZeroMQ context exists: contexts do not survive fork
   if (child < 0) return 1;
   if (child == 0) {
     close(fds[1]);
-    _exit(publish(o, fds[0]));
+    close(bound[0]);
+    _exit(publish(o, fds[0], bound[1]));
   }
   close(fds[0]);
+  close(bound[1]);
+  char bound_ok = 0;
+  if (read(bound[0], &bound_ok, 1) != 1 || bound_ok != 'b') {  // the publisher said why
+    waitpid(child, nullptr, 0);
+    return 1;
+  }
   const int rc = subscribe(o, fds[1]);
   int status = 0;
   waitpid(child, &status, 0);

@@ -10,10 +10,16 @@
 #   bench/realtime_latency.sh DURATION OUT [serve flags...]
 #   bench/realtime_latency.sh 600 out/bench/rt_10min --fifo 80 --cpu 1 --mlock --spin-us 100
 #   bench/realtime_latency.sh 60 out/bench/rt_stock          # stock scheduling: no pinning, SCHED_OTHER
-# PEERS=0 skips phases 1 and 2.
+# PEERS=0 skips phases 1 and 2. FLOOR_ENDPOINT (default tcp://127.0.0.1:5599) is pubsub_floor's endpoint: give
+# each of two runs at the same time its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration=${1:?duration in seconds}; out=${2:?output path without extension}; shift 2
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage; exit 0; fi
+if [[ $# -lt 2 ]]; then usage >&2; exit 2; fi
+duration=$1; out=$2; shift 2
+# cyclictest -D takes whole seconds; "abc" made it run forever (an outside check, 2026-12-05).
+[[ $duration =~ ^[1-9][0-9]*$ ]] || { echo "realtime_latency: DURATION = '$duration': a whole number of seconds >= 1" >&2; exit 2; }
 mkdir -p "$(dirname "$out")"
 for tool in build/cortexloop build/bench/pubsub_floor; do
   # scripts/run_tests.sh configures build/ without the benchmarks, and build.sh keeps what the tree was given.
@@ -35,6 +41,18 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   esac
 done
 
+# The serve flags are checked before the peers' 2 x DURATION (a typo was found only in phase 3): a server built from
+# them runs 10 ms, on ports of its own unless the flags name some.
+check=(build/cortexloop serve "$@" --duration 0.01 -q)
+[[ " $* " == *" --pub"* ]] || check+=(--pub "tcp://127.0.0.1:*")
+[[ " $* " == *" --commands"* ]] || check+=(--commands "tcp://127.0.0.1:*")
+if ! "${check[@]}" >"$out.check.log" 2>&1; then
+  echo "realtime_latency: the serve flags do not start a server ($*):" >&2
+  tail -n 5 "$out.check.log" >&2
+  exit 2
+fi
+rm -f "$out.check.log"
+
 echo "realtime_latency: $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg), serve $*" | tee "$out.txt"
 if [[ ${PEERS:-1} != 0 ]]; then
   command -v cyclictest >/dev/null || { echo "realtime_latency: cyclictest missing (apt-get install -y rt-tests)" >&2; exit 1; }
@@ -44,7 +62,7 @@ if [[ ${PEERS:-1} != 0 ]]; then
   [[ $mlock == 1 ]] && cyc+=(-m)
   echo "phase 1/3: cyclictest ${cyc[*]}"
   cyclictest "${cyc[@]}" >"$out.cyclictest.txt"
-  floor=(--duration "$duration" --json "$out.floor.json" --fifo "$fifo")
+  floor=(--duration "$duration" --json "$out.floor.json" --fifo "$fifo" --endpoint "${FLOOR_ENDPOINT:-tcp://127.0.0.1:5599}")
   [[ -n $cpu ]] && floor+=(--cpu "$cpu")
   echo "phase 2/3: pubsub_floor ${floor[*]}"
   build/bench/pubsub_floor "${floor[@]}"
@@ -55,6 +73,11 @@ build/cortexloop serve "$@" >"$out.log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true' EXIT
 sleep 3   # engine construction and the drive's ramp
+if ! kill -0 $server 2>/dev/null; then
+  echo "realtime_latency: the server exited; its log ($out.log) ends:" >&2
+  tail -n 5 "$out.log" >&2
+  exit 1
+fi
 /usr/bin/python3 bench/thread_cpu.py snapshot $server >"$out.threads_before.json"
 # The probe talks to the server started above: its --pub/--commands, when given, else serve's defaults (the probe
 # went to 5555/5556 whatever serve was told, measuring whichever server sat there: an outside check, 2026-12-04).

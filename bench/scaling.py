@@ -31,6 +31,12 @@ def main():
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"scaling.py: {args.binary} not found; build first (scripts/build.sh)")
+    # The engine refuses more workers than usable CPUs: say so before the first run (the documented `--cpu 1`, read
+    # as --cpus 1 with the default --threads 1 2, ran the 1-thread rows and then failed with a traceback).
+    n_cpus = len(cpu_list(args.cpus))
+    if max(args.threads) > n_cpus or min(args.threads) < 1:
+        sys.exit(f"scaling.py: --threads {' '.join(map(str, args.threads))} with --cpus {args.cpus} ({n_cpus} CPU(s)): "
+                 f"each thread count must be in [1, {n_cpus}] (e.g. --cpus {args.cpus} --threads 1)")
     print(f"{'neurons':>8} {'threads':>7} {'synapses':>10} {'wall_s':>8} {'rt_factor':>9} {'speed-up':>8} "
           f"{'busy_s per worker':>20} {'imbalance':>9} {'peak_MB':>8} {'exc_Hz':>7} {'inh_Hz':>7}")
     for n in args.sizes:
@@ -41,13 +47,27 @@ def main():
                        os.path.join(ROOT, "configs", "zerlaut2018_network.toml"), "--out", out, "--quiet",
                        "--duration", str(args.duration), "--threads", str(threads),
                        "--set", f"network.n_neurons={n}", "--set", f"network.p_connect={0.05 * 10000 / n}"]
-                subprocess.run(cmd, check=True)
+                run = subprocess.run(cmd, capture_output=True, text=True)
+                if run.returncode != 0:
+                    sys.exit(f"scaling.py: {' '.join(cmd)} failed ({run.returncode}): {run.stderr.strip()}")
                 s = json.load(open(os.path.join(out, "summary.json")))
             first_wall = first_wall or s["wall_s"]
             busy = "/".join(f"{b:.2f}" for b in s["worker_busy_s"])
             print(f"{n:>8} {threads:>7} {s['n_synapses']:>10} {s['wall_s']:>8.3f} {s['realtime_factor']:>9.2f} "
                   f"{first_wall / s['wall_s']:>8.2f} {busy:>20} {s['worker_imbalance']:>9.3f} {s['peak_rss_MB']:>8.1f} "
                   f"{s['second_half_rate_exc_Hz']:>7.2f} {s['second_half_rate_inh_Hz']:>7.2f}", flush=True)
+
+def cpu_list(spec):
+    """The CPUs of a taskset list such as 0,1 or 0-3,6."""
+    cpus = set()
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        try:
+            cpus.update(range(int(lo), int(hi or lo) + 1))
+        except ValueError:
+            sys.exit(f"scaling.py: --cpus {spec}: not a CPU list such as 0,1 or 0-3")
+    return cpus
+
 
 if __name__ == "__main__":
     main()
