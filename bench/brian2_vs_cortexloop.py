@@ -117,7 +117,12 @@ def main():
     args = ap.parse_args()
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")
-    args.window = [float(x) for x in args.window.split(",")]
+    try:
+        args.window = [float(x) for x in args.window.split(",")]
+    except ValueError:
+        ap.error(f"--window {args.window}: two times in s, e.g. 2,4")
+    if len(args.window) != 2 or not 0 <= args.window[0] < args.window[1] <= args.duration:
+        ap.error(f"--window {args.window}: START,END with 0 <= START < END <= --duration ({args.duration} s)")
     args.config = str(pathlib.Path(args.config).resolve())
 
     if shutil.which("taskset") is None:

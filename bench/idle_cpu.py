@@ -8,11 +8,16 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
 from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
 
-ap = argparse.ArgumentParser()
-ap.add_argument("binary")
-ap.add_argument("--mode", default="stepped", choices=["stepped", "realtime-paused"])
-ap.add_argument("--seconds", type=float, default=10.0)
+ap = argparse.ArgumentParser(description="CPU of an idle `cortexloop serve`, in % of one core")
+ap.add_argument("binary", help="the cortexloop executable, e.g. build/cortexloop")
+ap.add_argument("--mode", default="stepped", choices=["stepped", "realtime-paused"],
+                help="stepped: no Step sent; realtime-paused: realtime, then Pause (default %(default)s)")
+ap.add_argument("--seconds", type=float, default=10.0, help="measuring window, s (> 0; default %(default)s)")
 a = ap.parse_args()
+if not a.seconds > 0:
+    ap.error(f"--seconds {a.seconds}: must be > 0")
+if not os.access(a.binary, os.X_OK):
+    ap.error(f"{a.binary}: not an executable (build first: scripts/build.sh)")
 
 mode = "stepped" if a.mode == "stepped" else "realtime"
 server, pub, cmd = serve_on_free_ports([a.binary, "serve", "--mode", mode, "--quiet"])

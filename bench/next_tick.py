@@ -19,13 +19,15 @@ ap.add_argument("--seconds", type=float, default=10.0)
 ap.add_argument("--every", type=int, default=10,
                 help="answer every n-th tick (stream.readout_every): a Python client cannot decode 1000 readouts/s "
                      "on a loaded 2-CPU machine, and a backlog would measure the client, not the server")
-ap.add_argument("--client-cpus", default="off-last",
+ap.add_argument("--client-cpus", default="off-last", choices=["off-last", "any"],
                 help="'off-last' (default): this client runs off the last CPU, where `serve --rt` puts its real-time "
                      "thread, as a closed-loop user should; 'any': wherever the kernel puts it")
 argv = sys.argv[1:]
 serve_args = argv[argv.index("--") + 1:] if "--" in argv else []
 a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
 a.serve_args = serve_args
+if a.every < 1 or not a.seconds > 0:
+    ap.error(f"--every {a.every} (>= 1) and --seconds {a.seconds} (> 0)")
 
 if a.client_cpus == "off-last" and os.cpu_count() > 1:
     # A client thread (ours or libzmq's) that lands on the SCHED_FIFO CPU waits for the spin and the compute:

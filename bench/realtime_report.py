@@ -15,6 +15,7 @@ while it was stalled (cyclictest skips those): that count is the machine's own s
   /usr/bin/python3 bench/realtime_report.py OUT [--period-us 1000] [--markdown]
 """
 import argparse
+import os
 import json
 import sys
 
@@ -57,6 +58,10 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="print a markdown table")
     a = ap.parse_args()
 
+    for suffix in (".json", ".floor.json", ".cyclictest.txt"):
+        if not os.path.exists(a.out + suffix):
+            ap.error(f"{a.out + suffix} not found: OUT is the prefix bench/realtime_latency.sh was given (its peers' "
+                     "files are written unless PEERS=0)")
     probe = json.load(open(a.out + ".json"))
     server = probe["server"]
     last = server["last_status"]

@@ -19,7 +19,13 @@ STALL = 2.0  # a phase longer than 2 ticks: the thread was stopped (RT throttlin
 
 
 def load(path):
-    rows = list(csv.DictReader(open(path)))
+    try:
+        rows = list(csv.DictReader(open(path)))
+    except OSError as e:
+        raise SystemExit(f"tick_tail.py: {path}: {e.strerror}")
+    needed = {"tick", "wall_ns", "w0_ns", "w1_ns", "spikes_delivered"}
+    if not rows or not needed <= set(rows[0]):
+        raise SystemExit(f"tick_tail.py: {path}: not a bench/tick_trace CSV with rows (its header: tick,phase,wall_ns,...)")
     ticks = int(rows[-1]["tick"]) + 1
     wall = np.zeros(ticks); w = np.zeros((2, ticks)); spikes = np.zeros(ticks); faults = np.zeros(ticks)
     switches = np.zeros(ticks); phase_max = np.zeros(ticks); phase_even = np.zeros(ticks); phase_busiest = np.zeros(ticks)
