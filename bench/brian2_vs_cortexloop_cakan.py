@@ -101,9 +101,16 @@ def main():
         runs = []
 
         def cortexloop_runs(k):
-            runs.extend(run_cortexloop(args.binary, sets, args.duration, args.cpu, tmp) for _ in range(k))
+            for _ in range(k):
+                runs.append(run_cortexloop(args.binary, sets, args.duration, args.cpu, tmp))
+                print(f"cortexloop run {len(runs)} of {args.repeats}: {runs[-1][0]:.2f} s wall", file=sys.stderr,
+                      flush=True)
+            if len(runs) < args.repeats:
+                print(f"Brian2's binary running ({args.duration:g} s simulated) ...", file=sys.stderr, flush=True)
         # Ours before and after Brian2's run: this VM changes speed level (~1.4x) from time to time, and a single
         # run of ours (~2 s) against Brian2's ~70 s took whichever level held at that instant.
+        # Progress on stderr: the whole run takes minutes, most of them Brian2's code generation and compilation.
+        print(f"Brian2 C++ standalone ({args.point}): building and compiling, ~1-3 min ...", file=sys.stderr, flush=True)
         b_loop, b_bin, b_bin_cpu, b_e, b_i = run_brian2(cfg, args.duration, args.cpu, tmp,
                                                         lambda: cortexloop_runs((args.repeats + 1) // 2))
         cortexloop_runs(args.repeats // 2)
