@@ -4,7 +4,8 @@
 A readout's age is publish_ns - tick_start_ns (both stamped by the server on one monotonic clock: from its tick's
 start until the I/O thread publishes it). The script starts `serve` (configs/default.toml, realtime, free loopback
 ports), takes 3 s of readouts as the quiet peer, then sends N Resets 1.5 s apart and prints, for each, the ages of
-the new epoch's first readouts and the largest of its first 50; last the median of those maxima.
+the new epoch's first readouts and the largest of its first 50; last the median of those maxima, and the server's
+deadline misses per Reset (Status.deadline_misses over the Resets) next to its misses per 1.5 s while quiet.
 Usage: bench/reset_readout_age.py [N] [--binary PATH] (bench/README.md, "Reset: the old engine destroyed off the
 I/O thread")."""
 import argparse
@@ -32,7 +33,8 @@ def main():
     srv, pub, cmd = serve_on_free_ports([args.binary, "serve", "--config",
                                          os.path.join(REPO, "configs", "default.toml"), "--quiet"])
     try:
-        c = Client(cmd, pub, topics=(b"readout",))
+        c = Client(cmd, pub, topics=(b"readout", b"status"))
+        status = {}  # the newest Status
         if c.info(60) is None:
             sys.exit("the server did not answer GetInfo within 60 s")
 
@@ -40,14 +42,20 @@ def main():
             out, end = [], time.monotonic() + seconds
             while time.monotonic() < end:
                 m = c.receive(0.2, device=False)
+                if m and m[1] == "status":
+                    status.update(m[2])
                 if m and m[1] == "readout":
                     out.append((m[2]["epoch"], (m[2]["publish_ns"] - m[2]["tick_start_ns"]) / 1e3))
             return out
 
+        ages(1.2)  # a first Status
+        quiet_misses0, quiet_t0 = status.get("deadline_misses", 0), time.monotonic()
         quiet = np.array([a for _, a in ages(3.0)])
+        quiet_misses = (status.get("deadline_misses", 0) - quiet_misses0) / ((time.monotonic() - quiet_t0) / 1.5)
         print(f"quiet: {len(quiet)} readouts, age p50 {np.median(quiet):.0f} us, p99 {np.percentile(quiet, 99):.0f} us,"
               f" max {quiet.max():.0f} us", flush=True)
         worst = []
+        misses0 = status.get("deadline_misses", 0)
         for k in range(args.resets):
             ack = c.wait_ack(c.reset(k + 2), 60)
             if ack is None or not ack.accepted:
@@ -60,6 +68,9 @@ def main():
             print(f"reset {k + 1}: first ages (us) {[round(a) for a in after[:8]]}, max of first {len(after)}: "
                   f"{max(after):.0f}", flush=True)
         print(f"median over {len(worst)} Resets of the new epoch's largest age: {np.median(worst):.0f} us")
+        ages(1.2)  # the Status after the last Reset's window
+        print(f"deadline misses: {(status.get('deadline_misses', 0) - misses0) / args.resets:.1f} per Reset (each with "
+              f"its 1.5 s of readouts), {quiet_misses:.1f} per 1.5 s while quiet")
     finally:
         srv.terminate()
         srv.wait()

@@ -19,6 +19,7 @@
 #include <ctime>
 #include <map>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "io/protocol/schema/cortexloop_generated.h"
@@ -46,9 +47,13 @@ void finish_command(flatbuffers::FlatBufferBuilder& b, std::uint64_t seq, p::Com
   p::FinishMessageBuffer(b, p::CreateMessage(b, p::Payload::Command, cmd.Union()));
 }
 
-const p::Message* verified(const zmq::message_t& m) {
-  flatbuffers::Verifier v(static_cast<const std::uint8_t*>(m.data()), m.size());
-  return p::VerifyMessageBuffer(v) ? p::GetMessage(m.data()) : nullptr;
+// A ZeroMQ frame's bytes need not be aligned (a body after its topic frame often is not), and FlatBuffers reads
+// 4- and 8-byte fields in place: the message is copied to `storage` (malloc's alignment) before it is verified and
+// read (UBSan: "load of misaligned address" otherwise). The result points into storage.
+const p::Message* verified(const zmq::message_t& m, std::vector<std::uint8_t>& storage) {
+  storage.assign(static_cast<const std::uint8_t*>(m.data()), static_cast<const std::uint8_t*>(m.data()) + m.size());
+  flatbuffers::Verifier v(storage.data(), storage.size());
+  return p::VerifyMessageBuffer(v) ? p::GetMessage(storage.data()) : nullptr;
 }
 
 bool parse(int argc, char** argv, options& o) {
@@ -103,10 +108,11 @@ int main(int argc, char** argv) {
   // GetInfo: the tick and the device's limit for a direct site.
   finish_command(b, seq++, p::CommandBody::GetInfo, p::CreateGetInfo(b));
   zmq::message_t m;
+  std::vector<std::uint8_t> info_bytes, ack_bytes, readout_bytes;  // aligned copies of the frames (see verified)
   dealer.set(zmq::sockopt::rcvtimeo, 5000);
   const p::Info* info = nullptr;
   if (dealer.send(zmq::buffer(b.GetBufferPointer(), b.GetSize()), zmq::send_flags::none) && dealer.recv(m))
-    if (const p::Message* msg = verified(m); msg && msg->payload_as_Ack()) info = msg->payload_as_Ack()->info();
+    if (const p::Message* msg = verified(m, info_bytes); msg && msg->payload_as_Ack()) info = msg->payload_as_Ack()->info();
   if (!info) {
     std::fprintf(stderr, "threshold_loop: no answer to GetInfo from %s\n", o.commands.c_str());
     return 4;
@@ -129,7 +135,7 @@ int main(int argc, char** argv) {
     }
     zmq::message_t ack;
     while (dealer.recv(ack, zmq::recv_flags::dontwait))  // acks: matched to their command by seq
-      if (const p::Message* msg = verified(ack); msg && msg->payload_as_Ack()) {
+      if (const p::Message* msg = verified(ack, ack_bytes); msg && msg->payload_as_Ack()) {
         const p::Ack* a = msg->payload_as_Ack();
         if (a->accepted()) {
           ++accepted;
@@ -145,7 +151,7 @@ int main(int argc, char** argv) {
     zmq::message_t topic, body;
     while (readouts < o.ticks && sub.recv(topic, zmq::recv_flags::dontwait)) {  // [topic, Message] frames
       if (!topic.more() || !sub.recv(body)) continue;
-      const p::Message* msg = verified(body);
+      const p::Message* msg = verified(body, readout_bytes);
       const p::Readout* r = msg ? msg->payload_as_Readout() : nullptr;
       if (!r || !r->exc()) continue;
       ++readouts;
@@ -176,7 +182,7 @@ int main(int argc, char** argv) {
   while (accepted + refused < triggers) {
     zmq::message_t ack;
     if (!dealer.recv(ack)) break;
-    if (const p::Message* msg = verified(ack); msg && msg->payload_as_Ack())
+    if (const p::Message* msg = verified(ack, ack_bytes); msg && msg->payload_as_Ack())
       ++(msg->payload_as_Ack()->accepted() ? accepted : refused);
   }
   std::printf("readouts=%ld triggers=%ld accepted=%ld refused=%ld\n", readouts, triggers, accepted, refused);
