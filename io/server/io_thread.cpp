@@ -1,6 +1,5 @@
 #include "io/server/io_thread.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -213,7 +212,6 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
     params.simulation.seed = d.cmd.seed;
     built_ = false;
     builder_ = std::thread([this, params] {
-      yield_to_realtime();
       try {
         built_engine_ = std::make_unique<engine::engine>(params);
         built_engine_->place_workers(opt_.worker_cpu, opt_.worker_fifo);
@@ -281,7 +279,6 @@ void io_thread::retire(std::unique_ptr<engine::engine> old) {
   // nothing but a thread's exit.
   if (retirer_.joinable()) retirer_.join();
   retirer_ = std::thread([old = std::move(old)]() mutable {
-    yield_to_realtime();
     old.reset();  // joins its worker threads, frees its tables
     release_free_memory();  // what of the old engine's memory was heap, not mmapped (see release_free_memory)
   });
@@ -294,14 +291,6 @@ void io_thread::retire(std::unique_ptr<engine::engine> old) {
 // (bench/reset_rss.py --stall-s; bench/README.md, "bench/soak.py"). malloc_trim(0) gives every whole free page
 // of every arena back (madvise), wherever it is. It runs here, never on the real-time thread (which neither
 // allocates nor frees): it locks each arena in turn, which only a thread that allocates can notice.
-// A Reset's build (connectivity of millions of synapses, ~0.5 s at 10k cells) and the old engine's destruction run
-// beside the real-time thread. Under SCHED_OTHER (serve without --rt) the kernel shared a CPU between them as equals,
-// and the real-time thread missed deadlines while a Reset ran. At nice 10 they take ~10 % of a CPU that the real-time
-// thread wants (CFS weights 110 against 1024) and all of an idle one. Under --rt (SCHED_FIFO) it changes nothing.
-void io_thread::yield_to_realtime() noexcept {
-  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);  // Linux: nice is per thread
-}
-
 void io_thread::release_free_memory() {
 #if defined(__GLIBC__)
   malloc_trim(0);

@@ -115,7 +115,6 @@ class io_thread {
   std::int64_t next_trim_ns_ = 0;  // when release_free_memory() is next due
   // Hands the heap's free pages back to the system (glibc malloc_trim), every kTrimPeriod and after a Reset.
   static void release_free_memory();
-  static void yield_to_realtime() noexcept;  // nice 10 for this thread (a Reset's build and retirement)
 
   // Reset: the new engine is built on a helper thread, then handed over through realtime_queues::engine_slot.
   // One Reset at a time, from its arrival until the real-time thread has applied it (epoch moved past
