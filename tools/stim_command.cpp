@@ -353,7 +353,7 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode)")->capture_default_str();
   cmd->add_option("--name", o->name, "set: parameter name (network.drive.rate_Hz, stream.spikes, stream.readout_every)");
   cmd->add_option("--value", o->value, "set: value");
-  cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for the ack")
+  cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for a connection to the server and its ack (exit 4 after)")
       ->check(positive_number)
       ->capture_default_str();
   cmd->callback([o] {
