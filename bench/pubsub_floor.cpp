@@ -23,6 +23,7 @@
 #include "io/runtime/clock.hpp"
 #include "io/runtime/latency_histogram.hpp"
 #include "io/runtime/thread_setup.hpp"
+#include "io/server/ipc_socket_file.hpp"
 
 namespace {
 
@@ -50,6 +51,12 @@ int publish(const options& o, int ready_fd, int bound_fd) {
   pub.set(zmq::sockopt::linger, 0);
   // The subscriber connects only once this bind has succeeded: with the endpoint taken by another run, it measured
   // that run's publisher (an outside check, 2026-12-05).
+  // libzmq binds an ipc:// path another program listens on by unlinking its file: refused here, as serve does.
+  if (cortexloop::io::ipc_path_in_use(o.endpoint)) {
+    std::fprintf(stderr, "pubsub_floor: %s: another program listens on it (--endpoint)\n", o.endpoint.c_str());
+    (void)!write(bound_fd, "x", 1);
+    return 1;
+  }
   try {
     pub.bind(o.endpoint);
   } catch (const zmq::error_t& e) {
@@ -58,6 +65,8 @@ int publish(const options& o, int ready_fd, int bound_fd) {
     (void)!write(bound_fd, "x", 1);
     return 1;
   }
+  // An ipc:// socket file is removed when this function returns (libzmq 4.3 leaves its own).
+  const auto socket_file = cortexloop::io::ipc_socket_file::of(pub.get(zmq::sockopt::last_endpoint));
   if (write(bound_fd, "b", 1) != 1) return 1;
   // Only now, with libzmq's own I/O thread started under default scheduling (as in the server, whose
   // context is made on the main thread), does this sending thread take the real-time settings.

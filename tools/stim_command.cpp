@@ -242,7 +242,11 @@ int run_stim(const stim_options& o) {
   const auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   const auto ack = client.wait_ack(seq, std::max(left, std::chrono::milliseconds(0)));
   if (!ack) {
-    std::fprintf(stderr, "stim: no ack from %s within %.1f s%s\n", o.commands.c_str(), o.timeout_s, o.curve.hint());
+    if (client.dropped(seq))  // never sent: say so, not that an ack is missing (an outside check, 2026-12-05)
+      std::fprintf(stderr, "stim: no connection to %s within %.1f s; nothing was sent%s\n", o.commands.c_str(),
+                   o.timeout_s, o.curve.hint());
+    else
+      std::fprintf(stderr, "stim: no ack from %s within %.1f s%s\n", o.commands.c_str(), o.timeout_s, o.curve.hint());
     return 4;
   }
   const double rtt_ms = static_cast<double>(ack->recv_ns - ack->client_send_ns) / 1e6;

@@ -1,6 +1,7 @@
 #include "io/client/client.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "io/runtime/clock.hpp"
 #include "io/security/endpoint.hpp"
@@ -95,7 +96,7 @@ std::uint64_t client::send(command c, std::chrono::milliseconds max_wait) {
   c.client_send_ns = monotonic_ns();
   encode_command(fbb_, c);
   const auto bytes = fbb_.GetBufferSpan();
-  const auto wait_ms = static_cast<int>(std::clamp<std::int64_t>(max_wait.count(), 0, kSendWait.count()));
+  const auto wait_ms = static_cast<int>(std::clamp<std::int64_t>(max_wait.count(), 0, std::numeric_limits<int>::max()));
   if (wait_ms != send_wait_ms_) dealer_.set(zmq::sockopt::sndtimeo, send_wait_ms_ = wait_ms);
   // Not sent (no connection within the wait): its wait_ack returns at once.
   if (!dealer_.send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::none)) dropped_seq_ = c.seq;

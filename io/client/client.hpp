@@ -42,6 +42,8 @@ class client {
   // (its ack never comes). So acks not yet read when the server goes away are dropped with the connection too.
   static constexpr std::chrono::milliseconds kSendWait{2000};
   std::uint64_t send(command c, std::chrono::milliseconds max_wait = kSendWait);
+  // Whether send() dropped this command for want of a connection (then no ack can come).
+  bool dropped(std::uint64_t seq) const noexcept { return seq == dropped_seq_; }
   void send_raw(std::span<const std::uint8_t> bytes);
   // Waits for the ack of `seq`. Acks of other sequence numbers that arrive meanwhile are kept, in arrival order,
   // for their own wait_ack or next_ack (not dropped); beyond kMaxBufferedAcks the oldest kept one is dropped, so
