@@ -464,6 +464,15 @@ class InputRefused(unittest.TestCase):
         self.refused("stim", "ping", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=4)
         self.assertEqual(run("stim", "--help").returncode, 0)
 
+    def test_stim_timeout_bounds_the_wait_for_a_connection(self):
+        # stim --timeout is the whole wait, for a connection and then the ack (its --help). An outside check
+        # (2026-12-05) found it given up after io::client's 2 s and reported as "no ack ... within 5.0 s" though nothing
+        # had been sent. Reference: the option's help. Break tried: send's wait clamped to 2 s again -> 2.0 s here.
+        start = time.monotonic()
+        e = self.refused("stim", "ping", "--commands", "tcp://127.0.0.1:1", "--timeout", "3", code=4)
+        self.assertGreaterEqual(time.monotonic() - start, 2.9)
+        self.assertIn("no connection to tcp://127.0.0.1:1 within 3.0 s; nothing was sent", e)
+
     def test_stim_times_the_wire_cannot_hold_are_refused(self):
         # The stim CLI turned its ms/us options into whole microseconds with a bare cast: --duration 0.0004 became
         # 0 us, which the device reads as "no end" (a 100 pA DC stayed on for good), --gap-us 1e30 went out as a
