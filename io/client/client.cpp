@@ -57,6 +57,7 @@ server_info to_server_info(const proto::Info& i) {
                 .compliance_V = x->compliance_v(), .max_direct_pA = x->max_direct_pa()};
   s.electrodes = i.electrodes();
   s.sensing_channels = i.sensing_channels();
+  s.schema_version = i.schema_version();
   return s;
 }
 

@@ -649,7 +649,7 @@ flatbuffers::Offset<proto::Info> create_info(flatbuffers::FlatBufferBuilder& b, 
   return proto::CreateInfo(b, b.CreateString(i.version), static_cast<proto::Mode>(i.mode), i.dt_ms, i.tick_ms,
                            i.steps_per_tick, i.seed, i.epoch, i.n_exc, i.n_inh, i.ring_units, i.ring_length_mm,
                            i.stim_channels, i.max_drive_rate_Hz, i.max_command_bytes, config, build,
-                           i.commands_applied, i.aln, safety, i.electrodes, i.sensing_channels);
+                           i.commands_applied, i.aln, safety, i.electrodes, i.sensing_channels, i.schema_version);
 }
 }  // namespace
 

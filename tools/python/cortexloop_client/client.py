@@ -236,7 +236,7 @@ def _floats(obj, name):
 
 _INFO_FIELDS = ["Mode", "DtMs", "TickMs", "StepsPerTick", "Seed", "Epoch", "NExc", "NInh", "RingUnits",
                 "RingLengthMm", "StimChannels", "MaxDriveRateHz", "MaxCommandBytes", "Aln", "CommandsApplied",
-                "Electrodes", "SensingChannels"]
+                "Electrodes", "SensingChannels", "SchemaVersion"]
 _SAFETY_FIELDS = ["MaxCurrentUa", "MaxChargePerPhaseNc", "ShannonK", "MaxNetChargeNc", "NetChargeWindowMs",
                   "MaxPulseRateHz", "ComplianceV", "MaxDirectPa"]
 _BUILD_TEXT = ["Version", "GitCommit", "Compiler", "BuildType", "Flags", "FpContract", "Isa"]
