@@ -41,6 +41,11 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   esac
 done
 
+# serve runs unpinned on a CPU it cannot use (and says so only in its status): the figures would be labelled pinned.
+if [[ -n $cpu ]] && ! taskset -c "$cpu" true 2>/dev/null; then
+  echo "realtime_latency: --cpu $cpu: not a CPU this process may use (allowed: $(taskset -pc $$ | sed 's/.*: //'))" >&2
+  exit 2
+fi
 # The serve flags are checked before the peers' 2 x DURATION (a typo was found only in phase 3): a server built from
 # them runs 10 ms, on ports of its own unless the flags name some.
 check=(build/cortexloop serve "$@" --duration 0.01 -q)
