@@ -15,6 +15,7 @@
 
 #include <string>
 
+#include "bench/parse_args.hpp"
 #include "io/runtime/clock.hpp"
 #include "io/runtime/latency_histogram.hpp"
 #include "io/runtime/thread_setup.hpp"
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
   app.add_option("--threshold-ns", threshold_ns, "Gaps at least this long count as stalls")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  CORTEXLOOP_BENCH_PARSE(app, argc, argv);
 
   // A CPU it cannot run on is an error, not a note: the figures would be another CPU's, labelled as this one's.
   if (cpu >= 0)

@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/parse_args.hpp"
 #include "engine/engine.hpp"
 #include "firmware_sim/device.hpp"
 #include "io/config/config_device.hpp"
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
   app.add_option("--threshold", threshold_Hz, "Threshold of the sensed envelope (Hz)")->capture_default_str();
   app.add_option("--neurons", n_neurons, "Network size")->check(CLI::Range(100, 1000000))->capture_default_str();
   app.add_option("--json", json_out, "Also write the figures to this JSON file");
-  CLI11_PARSE(app, argc, argv);
+  CORTEXLOOP_BENCH_PARSE(app, argc, argv);
 
   // One step per tick, so that the device can be inspected after every step.
   const std::vector<std::string> overrides = {"simulation.tick_ms=0.1", "network.n_neurons=" + std::to_string(n_neurons)};

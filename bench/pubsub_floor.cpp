@@ -20,6 +20,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "bench/parse_args.hpp"
 #include "io/runtime/clock.hpp"
 #include "io/runtime/latency_histogram.hpp"
 #include "io/runtime/thread_setup.hpp"
@@ -157,7 +158,7 @@ int main(int argc, char** argv) {
   app.add_option("--fifo", o.fifo, "Publisher under SCHED_FIFO at this priority, with mlockall")->check(CLI::Range(0, 99))->capture_default_str();
   app.add_option("--zmq-cpu", o.zmq_cpu, "Pin the publisher's libzmq I/O thread to this CPU")->check(CLI::NonNegativeNumber);
   app.add_option("--json", o.json, "Also write the figures to this JSON file");
-  CLI11_PARSE(app, argc, argv);
+  CORTEXLOOP_BENCH_PARSE(app, argc, argv);
 
   int fds[2], bound[2];
   if (pipe(fds) != 0 || pipe(bound) != 0) return 1;

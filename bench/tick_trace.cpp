@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/parse_args.hpp"
 #include "engine/cpu/denormals.hpp"
 #include "engine/network/network.hpp"
 #include "io/config/config_loader.hpp"
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{10000000}))
       ->capture_default_str();
   app.add_option("--out", out_path, "CSV file")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  CORTEXLOOP_BENCH_PARSE(app, argc, argv);
   engine::flush_denormals_to_zero();
 
   const double p = 0.05 * 10000.0 / static_cast<double>(n);  // bench_network's fixed in-degree
