@@ -325,16 +325,14 @@ int run_record(const record_options& o) {
     on.value = 1;
     // Its ack arrives on the DEALER socket; not awaited. Sent before --sync's handshake, on the same connection, so
     // that the spikes flow from the first tick recorded; its wait for a connection is part of --timeout's.
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at - std::chrono::steady_clock::now());
-    client.send(on, std::max(left, std::chrono::milliseconds(1)));
+    client.send(on, io::time_left(give_up_at));
   }
   if (o.sync) {
     // Pings until one's ack comes back on the stream: from here on nothing published is missed (what arrived
     // during the handshake is not kept). Says so on stderr, even with --quiet: scripts wait for this line.
     // With GetInfo, which the server answers without applying anything: a recording for replay must not add
     // commands to the session it records.
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up_at - std::chrono::steady_clock::now());
-    const bool live = client.sync_subscription(std::max(left, std::chrono::milliseconds(1)), io::command_kind::get_info);
+    const bool live = client.sync_subscription(io::time_left(give_up_at), io::command_kind::get_info);
     if (live) std::fprintf(stderr, "record: subscribed\n");
     else std::fprintf(stderr, "record: no answer from the server in %g s (--timeout); recording what arrives\n", o.timeout_s);
   }

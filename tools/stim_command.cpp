@@ -236,11 +236,10 @@ io::command build(const stim_options& o) {
 int run_stim(const stim_options& o) {
   io::client client(o.commands, {}, {}, o.curve.load());
   // --timeout bounds the whole wait: for a connection (a command is queued only on a live one), then for the ack.
-  const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
-  const auto start = std::chrono::steady_clock::now();
-  const std::uint64_t seq = client.send(build(o), timeout);
-  const auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  const auto ack = client.wait_ack(seq, std::max(left, std::chrono::milliseconds(0)));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
+  const std::uint64_t seq = client.send(build(o), io::time_left(deadline));
+  const auto ack = client.wait_ack(seq, io::time_left(deadline));
   if (!ack) {
     if (client.dropped(seq))  // never sent: say so, not that an ack is missing (an outside check, 2026-12-05)
       std::fprintf(stderr, "stim: no connection to %s within %.1f s; nothing was sent%s\n", o.commands.c_str(),

@@ -186,11 +186,10 @@ bool client::sync_subscription(std::chrono::milliseconds timeout, command_kind k
     ping.kind = kind;
     // Neither the wait for a connection nor the one for the ack goes past `end` (record --sync --timeout 1 took
     // 2.15 s: a second outside check).
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    const std::uint64_t seq = send(ping, std::max(left, std::chrono::milliseconds(1)));
+    const std::uint64_t seq = send(ping, time_left(end));
     if (!first_seq) first_seq = seq;
-    left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    if (!wait_ack(seq, std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(2000)))) continue;
+    if (!wait_ack(seq, std::clamp(time_left(end), std::chrono::milliseconds(1), std::chrono::milliseconds(2000))))
+      continue;
     // The first acks are usually published before the subscription is live (a SUB joins late and misses them), so
     // read the stream for 200 ms, then ask again; any of these commands' acks on the stream proves it live. (One
     // 2 s read per command made every `record --sync` take 2 s.) 200 ms also drains a backlog of readouts ahead of

@@ -1,6 +1,7 @@
 #pragma once
 // A small C++ client of the server protocol, for the CLI tools (stim, record, probe) and the tests:
 // a DEALER socket for commands and acks, and optionally a SUB socket for the stream.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -29,6 +30,12 @@ struct stream_message {
   std::int64_t recv_ns = 0;
   const proto::Message* message() const { return proto::GetMessage(payload.data()); }
 };
+
+// What is left of a wait that ends at `deadline` (0 once past): the callers' waits for a connection and an ack.
+inline std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline) {
+  return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),
+                  std::chrono::milliseconds(0));
+}
 
 class client {
  public:
