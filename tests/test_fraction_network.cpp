@@ -387,7 +387,7 @@ TEST_CASE("the fused update (draws and spike list in registers) equals the array
   }
   // The fused pass.
   std::vector<std::uint32_t> ids(n);
-  engine::fraction_update_out out{ids.data()};
+  engine::update_out out{ids.data()};
   const engine::fraction_cells cells{v.data(), w.data(), se.data(), si.data(), ref.data(), ce.data(), ci.data()};
   engine::fraction_update_cells(m, n_exc, i_stim_exc, i_stim_inh, step, begin, n, cells, out);
   ids.resize(out.n_spikes);

@@ -25,37 +25,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "test_support.hpp"
+#include "brian2_rates.hpp"
 
 using namespace cortexloop;
 
-using testing::sample_sd;
-
 TEST_CASE("steady-state rates match Brian2 within 3 seed SDs at drives 2, 4 and 8 Hz", "[network][brian2][slow]") {
-  const auto ref = testing::load_json("tests/reference/data/brian2_network_rates.json");
-  const auto own = testing::load_json("tests/reference/data/cortexloop_network_seeds.json");
-  const auto window = ref.at("window_s").get<std::vector<double>>();
-  const double n_brian2 = static_cast<double>(ref.at("seeds").size());
-  REQUIRE(n_brian2 == 3);
-  for (const std::string drive : {"2", "4", "8"}) {
-    auto p = testing::load_params("configs/zerlaut2018_network.toml", {"network.drive.rate_Hz=" + drive});
-    engine::engine eng(p);
-    const auto ours = testing::run_and_average(eng, window[0], window[1]);
-    const auto& b = ref["drives"][drive];
-    const auto& o = own["drives"][drive];
-    const double exc = b["exc_Hz"], inh = b["inh_Hz"];
-    auto bound = [&](const char* per_seed) {
-      const double s_b = sample_sd(b[per_seed].get<std::vector<double>>());
-      const double s_o = sample_sd(o[per_seed].get<std::vector<double>>());
-      return 3.0 * std::sqrt(s_o * s_o + s_b * s_b / n_brian2);
-    };
-    const double bound_exc = bound("exc_Hz_per_seed"), bound_inh = bound("inh_Hz_per_seed");
-    std::printf("drive %s Hz: exc %.4f vs Brian2 %.4f (%+.2f %%, bound %.2f %%), inh %.4f vs %.4f (%+.2f %%, bound %.2f %%)\n",
-                drive.c_str(), ours.exc_Hz, exc, 100 * (ours.exc_Hz / exc - 1), 100 * bound_exc / exc, ours.inh_Hz,
-                inh, 100 * (ours.inh_Hz / inh - 1), 100 * bound_inh / inh);
-    INFO("drive " << drive << " Hz: exc " << ours.exc_Hz << " vs Brian2 " << exc << " (bound " << bound_exc
-                  << " Hz), inh " << ours.inh_Hz << " vs " << inh << " (bound " << bound_inh << " Hz)");
-    CHECK(std::fabs(ours.exc_Hz - exc) <= bound_exc);
-    CHECK(std::fabs(ours.inh_Hz - inh) <= bound_inh);
-  }
+  testing::check_rates_against_brian2("configs/zerlaut2018_network.toml",
+                                      "tests/reference/data/brian2_network_rates.json",
+                                      "tests/reference/data/cortexloop_network_seeds.json");
 }

@@ -101,6 +101,33 @@ TEST_CASE("the fraction network is bit-identical with 1, 2 and 3 threads", "[net
   }
 }
 
+// The network of Hodgkin-Huxley cells (Carlu et al. 2020, configs/carlu2020/network.toml): its own kernel
+// (engine/network/hh_update.cpp) in whole and partial blocks, the drive's draws a chunk at a time. N = 2003 as above.
+// Break tried: the drive's draws filled from the chunk's partition-local group (chunk - begin instead of chunk):
+// spikes, readouts and V differ at 2 and 3 threads.
+TEST_CASE("the HH network is bit-identical with 1, 2 and 3 threads", "[network][threads][hh]") {
+  const char* config = "configs/carlu2020/network.toml";
+  const run_record one = run(1, 200, {}, config);
+  REQUIRE(one.spikes.size() > 300);
+  for (const unsigned threads : {2u, 3u}) {
+    INFO(threads << " threads");
+    const run_record many = run(threads, 200, {}, config);
+    CHECK(many.spikes == one.spikes);
+    CHECK(bit_identical(many.readouts, one.readouts));
+    CHECK(bit_identical(many.v_mV, one.v_mV));
+  }
+}
+
+// Break tried: a thread_local vector grown once per update in hh_update_cells (16 allocations counted).
+TEST_CASE("stepping the HH network with 2 workers allocates nothing", "[alloc][threads][hh]") {
+  auto p = testing::load_params("configs/carlu2020/network.toml", {"network.n_neurons=4000"});
+  p.simulation.threads = 2;
+  engine::engine eng(p);
+  const auto counted = testing::count_tick_allocations(eng, 300);
+  CHECK(counted.allocations == 0);
+  CHECK(counted.spikes > 0);
+}
+
 // The one-barrier step (engine/network/network.hpp, step()): a step's spikes reach the conductances in the next step's
 // phase or in settle(). Reference for settle(): Brian2's on_pre rule g += q, applied here by hand from the synapse
 // table's rows to a copy of G taken before settle(), one float addition per synapse in ascending source order, as

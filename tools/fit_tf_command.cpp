@@ -48,6 +48,9 @@ int run_fit_tf(const fit_tf_options& o) {
   if (p.network.synapses != engine::synapse_model::conductance)
     throw std::invalid_argument(o.config + ": fit-tf fits conductance synapses (network.synapse_model = "
                                            "\"conductance\"), not fraction synapses");
+  if (p.network.cells != engine::cell_model::adex)
+    throw std::invalid_argument(o.config + ": fit-tf fits AdEx cells; network.cell_model = \"hh\" is not supported "
+                                           "(Carlu's fitted coefficients are in configs/carlu2020/meanfield.toml)");
   if (!(p.network.p_connect > 0))
     throw std::invalid_argument(o.config + ": network.p_connect = 0, the cells receive no synaptic input to fit");
   const bool exc = o.cell == "exc";

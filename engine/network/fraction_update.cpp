@@ -128,7 +128,7 @@ template <bool kHeun, kind K, bool kAdapt>
 template <bool kHeun, kind K, bool kAdapt>
 void run(const pass_consts& consts, const philox_round_keys& keys_in, std::uint64_t step, std::uint32_t n_exc,
          std::uint32_t from, std::uint32_t to, std::uint32_t end, const fraction_cells& io_in,
-         fraction_update_out& out) noexcept {
+         update_out& out) noexcept {
   const pass_consts c = consts;  // locals: see pass_consts
   const philox_round_keys keys = keys_in;
   const fraction_cells io = io_in;
@@ -157,7 +157,7 @@ void run_adapt(bool adapt, A&&... a) noexcept {
 
 template <bool kHeun>
 void run_all(const pass_consts& c, const philox_round_keys& keys, std::uint64_t step, std::uint32_t n_exc,
-             std::uint32_t begin, std::uint32_t end, const fraction_cells& io, fraction_update_out& out,
+             std::uint32_t begin, std::uint32_t end, const fraction_cells& io, update_out& out,
              const bool adapt[2]) noexcept {
   // 64-cell blocks below exc_only_end hold E cells only, those from inh_only_begin I cells only, the one between (if
   // n_exc is not a multiple of 64) both.
@@ -173,7 +173,7 @@ void run_all(const pass_consts& c, const philox_round_keys& keys, std::uint64_t 
 
 void fraction_update_cells(const fraction_model& m, std::uint32_t n_exc, float i_stim_exc_pA, float i_stim_inh_pA,
                            std::int64_t step, std::uint32_t begin, std::uint32_t end, const fraction_cells& cells,
-                           fraction_update_out& out) noexcept {
+                           update_out& out) noexcept {
   const pass_consts c{{step_consts::from(m.cell[0], i_stim_exc_pA), step_consts::from(m.cell[1], i_stim_inh_pA)},
                       {m.cell[0].e_l, m.cell[1].e_l},
                       {{gain_table(m.jump[0][0].log_keep()), gain_table(m.jump[0][1].log_keep())},

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "engine/network/fraction_network.hpp"
+#include "engine/network/update_out.hpp"
 
 namespace cortexloop::engine {
 
@@ -25,19 +26,12 @@ struct fraction_cells {
   std::uint16_t* count_inh;
 };
 
-// What the update lists: the spiking cells, ascending, from ids[0]; how many of them are excitatory; diverged cells.
-struct fraction_update_out {
-  std::uint32_t* ids;
-  std::size_t n_spikes = 0;
-  std::int64_t spikes_exc = 0, diverged = 0;
-};
-
 // Steps cells [begin, end) (begin a multiple of 64: whole blocks of normal draws) at step `step`; n_exc is the first
 // inhibitory cell. w_pA must be 0 in a population without adaptation (a = b = 0), as the network keeps it (it starts
 // at 0 and nothing moves it): those cells skip w's arithmetic and memory (heun_lanes::step16<..., kAdapt = false>),
 // ~6 % of the A1 network's loop. No allocation, no lock.
 void fraction_update_cells(const fraction_model& m, std::uint32_t n_exc, float i_stim_exc_pA, float i_stim_inh_pA,
                            std::int64_t step, std::uint32_t begin, std::uint32_t end, const fraction_cells& cells,
-                           fraction_update_out& out) noexcept;
+                           update_out& out) noexcept;
 
 }  // namespace cortexloop::engine

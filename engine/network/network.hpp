@@ -15,6 +15,7 @@
 
 #include "engine/cells/adex.hpp"
 #include "engine/inputs/drive.hpp"
+#include "engine/network/hh_update.hpp"
 #include "engine/network/partition.hpp"
 #include "engine/network/process_exchange.hpp"
 #include "engine/network/workers.hpp"
@@ -147,6 +148,7 @@ class network {
 
   poisson_drive drive_, afferent_;
   std::unique_ptr<fraction_model> fraction_;  // network.synapse_model = "fraction" only
+  std::unique_ptr<hh_model> hh_;              // network.cell_model = "hh" only
   network_model model_;
   network_state state_;
   std::vector<partition> parts_;  // parts_[w] is stepped by worker w

@@ -9,6 +9,7 @@
 #include "engine/cells/adex_lanes.hpp"
 #include "engine/cpu/lanes16.hpp"
 #include "engine/network/fraction_update.hpp"
+#include "engine/network/hh_update.hpp"
 #include "engine/random/philox_lanes.hpp"
 #include "engine/random/philox_normal.hpp"
 
@@ -17,6 +18,7 @@ namespace cortexloop::engine {
 namespace {
 // Cells per pass of the afferent input's generator: its draws (2 KB) stay in L1 until they are added.
 constexpr std::uint32_t kChunk = 1024;
+static_assert(kHhChunk <= kChunk, "the HH update fills draws_ a chunk at a time");
 // deliver_conductance fetches the row of the spike this many places on (1: the next spike's, as before).
 constexpr std::size_t kRowsAhead = 1;
 
@@ -27,10 +29,10 @@ partition::partition(incoming_synapses synapses)
       end_(synapses.end()),
       synapses_(std::move(synapses)),
       n_synapses_(synapses_.n_synapses()),
-      afferent_draws_(kChunk) {}
+      draws_(kChunk) {}
 
 partition::partition(std::uint32_t begin, std::uint32_t end, gap_rows rows)
-    : begin_(begin), end_(end), built_(std::move(rows)), n_synapses_(built_.n_synapses), afferent_draws_(kChunk) {}
+    : begin_(begin), end_(end), built_(std::move(rows)), n_synapses_(built_.n_synapses), draws_(kChunk) {}
 
 void partition::host_fraction(const fraction_model& m, std::uint32_t n, std::uint32_t n_exc) {
   if (built_.word_bytes == 1)
@@ -52,7 +54,7 @@ void partition::update(const network_model& m, network_state& s, const step_inpu
     const std::size_t n_local = end_ - begin_;
     const fraction_cells cells{s.v_mV.data(), s.w_pA.data(), s.s_exc.data(), s.s_inh.data(), s.ref_left.data(),
                                arrivals_.data() - begin_, arrivals_.data() + n_local - begin_};  // by absolute cell
-    fraction_update_out out{s.spike_ids[buffer].data() + begin_};
+    update_out out{s.spike_ids[buffer].data() + begin_};
     fraction_update_cells(*m.fraction, m.n_exc, in.i_stim_exc_pA, in.i_stim_inh_pA, in.step_index, begin_, end_, cells,
                           out);
     out_[buffer].n_spikes = out.n_spikes;
@@ -63,6 +65,17 @@ void partition::update(const network_model& m, network_state& s, const step_inpu
   if (m.afferent && m.afferent->rate_Hz() > 0.0)
     for (std::uint32_t c = begin_; c < std::min(end_, m.n_exc); c += kChunk)
       add_afferent(m, s, in, c, std::min({end_, m.n_exc, c + kChunk}));
+  if (m.hh) {
+    const hh_cells cells{s.v_mV.data(), s.hh_m.data(), s.hh_h.data(), s.hh_n.data(), s.hh_p.data(),
+                         s.g_exc_nS.data(), s.g_inh_nS.data(), s.ref_left.data()};
+    update_out out{s.spike_ids[buffer].data() + begin_};
+    own_.drive_events += hh_update_cells(*m.hh, m.syn, m.n_exc, *m.drive, in.i_stim_exc_pA, in.i_stim_inh_pA,
+                                         in.step_index, begin_, end_, cells, draws_.data(), out);
+    out_[buffer].n_spikes = out.n_spikes;
+    out_[buffer].spikes_exc = out.spikes_exc;
+    out_[buffer].diverged = out.diverged;
+    return;
+  }
   step_cells(m, s, in, buffer);
 }
 
@@ -73,10 +86,10 @@ void partition::add_afferent(const network_model& m, network_state& s, const ste
   const std::uint32_t first_group = begin / static_cast<std::uint32_t>(kPhiloxGroup);
   const std::size_t n_groups = (end - begin + kPhiloxGroup - 1) / kPhiloxGroup;
   const drive_rule rule = m.afferent->rule(in.step_index);
-  m.afferent->fill(in.step_index, first_group, n_groups, afferent_draws_.data());
+  m.afferent->fill(in.step_index, first_group, n_groups, draws_.data());
   float* g = s.g_exc_nS.data() + begin;
   for (std::uint32_t i = 0; i < end - begin; ++i)
-    g[i] += (rule.always || afferent_draws_[i] < rule.threshold) ? rule.q_nS : 0.0f;
+    g[i] += (rule.always || draws_[i] < rule.threshold) ? rule.q_nS : 0.0f;
 }
 
 void partition::step_cells(const network_model& m, network_state& s, const step_inputs& in,

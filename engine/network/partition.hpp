@@ -21,6 +21,8 @@
 
 namespace cortexloop::engine {
 
+struct hh_model;  // engine/network/hh_update.hpp
+
 // Partition boundaries are multiples of this many cells: whole Philox groups (engine/random/philox.hpp), whole SIMD
 // blocks, and whole cache lines of every state array (no false sharing between workers).
 inline constexpr std::uint32_t kPartitionAlign = 128;
@@ -43,6 +45,9 @@ struct network_model {
   // network.synapse_model = "fraction": the Cakan & Obermayer 2020 cells and synapses replace the conductance
   // kernel and the drive (engine/network/fraction_network.hpp); null for the conductance network.
   const fraction_model* fraction = nullptr;
+  // network.cell_model = "hh": Carlu et al. 2020's Hodgkin-Huxley cells replace the AdEx kernel
+  // (engine/network/hh_update.hpp); synapses, drive and delays stay the conductance network's. Null for AdEx.
+  const hh_model* hh = nullptr;
 };
 
 // The network's state arrays (structure of arrays over all N cells); a partition writes only its range.
@@ -53,6 +58,7 @@ struct network_state {
   // spike_ids[buffer][b].
   std::vector<std::uint32_t> spike_ids[2];
   std::vector<float> s_exc, s_inh;       // fraction network only: synaptic fractions from E and from I
+  std::vector<float> hh_m, hh_h, hh_n, hh_p;  // HH cells only: the gates (ref_left holds their refractory flag)
 };
 
 // The inputs of one step, the same for every partition.
@@ -138,7 +144,7 @@ class partition {
   incoming_synapses synapses_;  // empty once the rows are held as gaps (conductance network) or bytes (fraction)
   gap_rows built_;              // rows built as gaps at start-up, until host_* takes them
   std::uint64_t n_synapses_ = 0;
-  std::vector<std::uint16_t> afferent_draws_;  // one chunk's Philox draws of the afferent input
+  std::vector<std::uint16_t> draws_;  // one chunk's Philox draws of the afferent input, or of the HH cells' drive
   delta_rows fraction_rows_;    // fraction network: the synapses' rows, one byte per target
   // Conductance network: synapses_'s rows as gaps of one byte (gaps8_) or 16 bits (gaps16_) per synapse
   // (engine/synapses/delta_rows.hpp, all in its part 0), which deliver_conductance reads instead: the rows are the

@@ -149,6 +149,28 @@ engine::adex_params read_cell(table_reader t, bool fraction) {
   return c;
 }
 
+// [network.exc] / [network.inh] of a network of Hodgkin-Huxley cells (network.cell_model = "hh"; Carlu et al. 2020).
+engine::hh_params read_hh_cell(table_reader t) {
+  engine::hh_params c;
+  c.c_pF = t.number("c_pF", positive(1e6));
+  c.g_l_nS = t.number("g_l_nS", positive(1e6));
+  c.e_l_mV = t.number("e_l_mV", kVoltage);
+  c.g_na_nS = t.number("g_na_nS", {0.0, 1e7});
+  c.e_na_mV = t.number("e_na_mV", kVoltage);
+  c.g_k_nS = t.number("g_k_nS", {0.0, 1e7});
+  c.e_k_mV = t.number("e_k_mV", kVoltage);
+  c.g_m_nS = t.number("g_m_nS", {0.0, 1e7});
+  c.v_t_mV = t.number("v_t_mV", kVoltage);
+  c.v_spike_mV = t.number("v_spike_mV", kVoltage);
+  c.v_init_low_mV = t.number("v_init_low_mV", kVoltage);
+  c.v_init_high_mV = t.number("v_init_high_mV", kVoltage);
+  c.p_init = t.number("p_init", {0.0, 1.0});
+  if (c.v_init_high_mV < c.v_init_low_mV)
+    t.fail("v_init_high_mV", "must be at least v_init_low_mV = " + std::string(format_number(c.v_init_low_mV).view()));
+  t.finish();
+  return c;
+}
+
 // A transmission delay (ms): at most 1 s, and a whole number of steps (the engine delivers whole steps later).
 double read_delay_ms(table_reader& t, const std::string& key, double dt_ms) {
   const double delay_ms = t.number(key, {0.0, 1000.0});
@@ -267,6 +289,13 @@ engine::network_params read_network(table_reader t, double dt_ms) {
   }
   p.v_init = t.choice("v_init_mode", {"uniform", "rest"}) == "rest" ? engine::v_init_mode::rest
                                                                      : engine::v_init_mode::uniform;
+  // Optional (AdEx before it). The HH cells' [network.exc] and [network.inh] have their own keys (read_hh_cell).
+  if (t.has("cell_model") && t.choice("cell_model", {"adex", "hh"}) == "hh") {
+    p.cells = engine::cell_model::hh;
+    // The white noise is a current scaled by the AdEx cells' capacitance (network.cpp): not wired for HH cells.
+    if (p.sigma_exc_mV_per_sqrt_ms != 0.0 || p.sigma_inh_mV_per_sqrt_ms != 0.0)
+      t.fail("cell_model", "\"hh\" takes no white-noise input ([network.input] sigma_*_mV_per_sqrt_ms must be 0)");
+  }
   {
     table_reader d = t.table("drive");
     p.drive.rate_Hz = d.number("rate_Hz", {0.0, 1e4});
@@ -278,8 +307,13 @@ engine::network_params read_network(table_reader t, double dt_ms) {
                             " events per step per neuron; the Bernoulli drive allows at most 1");
     d.finish();
   }
-  p.exc = read_cell(t.table("exc"), false);
-  p.inh = read_cell(t.table("inh"), false);
+  if (p.cells == engine::cell_model::hh) {
+    p.hh_exc = read_hh_cell(t.table("exc"));
+    p.hh_inh = read_hh_cell(t.table("inh"));
+  } else {
+    p.exc = read_cell(t.table("exc"), false);
+    p.inh = read_cell(t.table("inh"), false);
+  }
   t.finish();
   return p;
 }
@@ -400,7 +434,14 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
       p.stimuli.push_back(
           read_stimulus(table_reader(*entries[i].as_table(), "stimulus[" + std::to_string(i) + "]", origin)));
   }
-  if (top.has("meanfield")) p.meanfield = read_meanfield(top.table("meanfield"));
+  if (top.has("meanfield")) {
+    // The mean field takes its cells' passive properties from [network]'s AdEx cells (meanfield::cell_synapses).
+    if (p.network.cells == engine::cell_model::hh)
+      top.fail("meanfield", "reads the passive properties of [network]'s AdEx cells, and network.cell_model = \"hh\" "
+                            "has none; the HH network's mean field is configs/carlu2020/meanfield.toml, a config of "
+                            "its own");
+    p.meanfield = read_meanfield(top.table("meanfield"));
+  }
   if (top.has("ring")) {
     if (aln_ring && !p.aln) top.fail("ring", "model = \"aln\" needs an [aln] section (the units' parameters)");
     if (!aln_ring && !p.meanfield) top.fail("ring", "needs a [meanfield] section (the ring's transfer functions)");

@@ -3,13 +3,13 @@
 
 Run (from the repository root; ~10 min on 2 cores, mostly simulation):
     /usr/bin/python3 tests/reference/brian2_network.py
-Produces:
-    tests/reference/data/brian2_network_rates.json   mean exc/inh population rate over the
+Produces (NAME = --name, default brian2_network):
+    tests/reference/data/NAME_rates.json   mean exc/inh population rate over the
         window [2 s, 6 s] of 6-s runs, for drives 2, 4 and 8 Hz, 3 seeds each
-    tests/reference/data/brian2_network_rates_4Hz.npy float32 [6000, 2], exc and inh population
+    tests/reference/data/NAME_rates_4Hz.npy float32 [6000, 2], exc and inh population
         rate (Hz) per 1-ms tick, drive 4 Hz, seed 1
 Options: --config PATH, --set section.key=value (repeatable, as cortexloop), --drives 2,4,8,
-    --seeds 1,2,3, --duration 6, --window 2,6, --jobs 2, --outdir DIR. --help for all.
+    --seeds 1,2,3, --duration 6, --window 2,6, --jobs 2, --outdir DIR, --name NAME. --help for all.
 
 All numbers come from the TOML config (tomllib); nothing is duplicated here. The network is
 built the way the engine builds it:
@@ -23,6 +23,9 @@ built the way the engine builds it:
     probability dt*k_exc*nu(t), nu(t) = rate_Hz*min(1, t/ramp_ms), one event adding q_exc_nS to
     Ge (not PoissonInput, which is binomial).
   * V(0) uniform in [e_l, v_t] ("uniform") or e_l ("rest"); w = Ge = Gi = 0.
+  * network.cell_model = "hh" (configs/carlu2020/network.toml): Carlu et al. 2020's Hodgkin-Huxley
+    cells instead (build_hh_group, HH_EQUATIONS), exponential Euler, no reset; the same synapses
+    and drive. Their reference: --config configs/carlu2020/network.toml --name brian2_carlu_hh_network.
 Brian2's default schedule: start (drive) -> groups (integrate) -> thresholds -> synapses -> resets.
 Brian2 conventions the engine has to match: a spike is stamped t = k*dt of the step k whose update
 crossed the cut-off; Euler uses the pre-step V for both dV and dw; refractoriness is
@@ -78,6 +81,102 @@ def stimulus_expression(cfg):
     return " + ".join(terms) if terms else "0*pA"
 
 
+# Hodgkin-Huxley cells (network.cell_model = "hh"): Carlu et al. 2020's equations as in their
+# single_cell_models/cell_construct.py (ModelDB 263259), with the config's parameters; exponential Euler, their method.
+HH_EQUATIONS = """
+dv/dt = (g_l*(e_l - v) + g_na*m*m*m*h*(e_na - v) + (g_k*n*n*n*n + g_m*p)*(e_k - v)
+         + ge*(e_exc - v) + gi*(e_inh - v) + I_stim)/c_m : volt
+dm/dt = 0.32/mV*(13*mV - v + v_t)/(exp((13*mV - v + v_t)/(4*mV)) - 1)/ms*(1 - m)
+        - 0.28/mV*(v - v_t - 40*mV)/(exp((v - v_t - 40*mV)/(5*mV)) - 1)/ms*m : 1
+dn/dt = 0.032/mV*(15*mV - v + v_t)/(exp((15*mV - v + v_t)/(5*mV)) - 1)/ms*(1 - n)
+        - 0.5*exp((10*mV - v + v_t)/(40*mV))/ms*n : 1
+dh/dt = 0.128*exp((17*mV - v + v_t)/(18*mV))/ms*(1 - h) - 4/(1 + exp((40*mV - v + v_t)/(5*mV)))/ms*h : 1
+dp/dt = (1/(1 + exp(-(35*mV + v)/(10*mV))) - p)
+        / (400*ms/(3.3*exp((35*mV + v)/(20*mV)) + exp(-(35*mV + v)/(20*mV)))) : 1
+dge/dt = -ge/tau_exc : siemens
+dgi/dt = -gi/tau_inh : siemens
+I_stim = {stimulus} : amp
+c_m : farad (constant)
+g_l : siemens (constant)
+e_l : volt (constant)
+g_na : siemens (constant)
+e_na : volt (constant)
+g_k : siemens (constant)
+e_k : volt (constant)
+g_m : siemens (constant)
+v_t : volt (constant)
+v_spike : volt (constant)
+is_exc : 1 (constant)
+"""
+HH_KEYS = {"c_pF": ("c_m", "pF"), "g_l_nS": ("g_l", "nS"), "e_l_mV": ("e_l", "mV"), "g_na_nS": ("g_na", "nS"),
+           "e_na_mV": ("e_na", "mV"), "g_k_nS": ("g_k", "nS"), "e_k_mV": ("e_k", "mV"), "g_m_nS": ("g_m", "nS"),
+           "v_t_mV": ("v_t", "mV"), "v_spike_mV": ("v_spike", "mV")}
+
+
+def build_hh_group(cfg, namespace):
+    """The NeuronGroup of Hodgkin-Huxley cells: threshold and refractory condition V > v_spike (a cell spikes
+    again only after V has been at or below it), no reset, exponential Euler; V(0) uniform in
+    [v_init_low_mV, v_init_high_mV] ("rest": v_init_low_mV), p(0) = p_init, m = h = n = 0."""
+    import brian2 as b2
+    n, n_exc, _ = clconfig.population_sizes(cfg)
+    net = cfg["network"]
+    G = b2.NeuronGroup(n, HH_EQUATIONS.format(stimulus=stimulus_expression(cfg)), threshold="v > v_spike",
+                       refractory="v > v_spike", method="exponential_euler", namespace=namespace, name="neurons")
+    for key, (name, unit) in HH_KEYS.items():
+        vals = np.empty(n)
+        vals[:n_exc] = float(net["exc"][key])
+        vals[n_exc:] = float(net["inh"][key])
+        setattr(G, name, vals * getattr(b2, unit))
+    flags = np.zeros(n)
+    flags[:n_exc] = 1
+    G.is_exc = flags
+    for part, cell in ((G[:n_exc], net["exc"]), (G[n_exc:], net["inh"])):
+        low, high = float(cell["v_init_low_mV"]), float(cell["v_init_high_mV"])
+        if net["v_init_mode"] == "uniform":
+            part.v = f"{low!r}*mV + rand()*{high - low!r}*mV"
+        else:
+            part.v = low * b2.mV
+        part.p = float(cell["p_init"])
+    return G
+
+
+def build_adex_group(cfg, eqs, namespace):
+    """The NeuronGroup of AdEx cells: forward Euler, reset, refractory period t_ref."""
+    import brian2 as b2
+    from brian2 import ms, mV, nS, pF, pA
+    n, n_exc, _ = clconfig.population_sizes(cfg)
+    net = cfg["network"]
+    G = b2.NeuronGroup(n, eqs, threshold="v > v_spike", reset="v = v_reset; w += b",
+                       refractory="t_ref", method="euler", namespace=namespace, name="neurons")
+    units = {"c_pF": pF, "g_l_nS": nS, "e_l_mV": mV, "v_t_mV": mV, "delta_t_mV": mV,
+             "v_spike_mV": mV, "v_reset_mV": mV, "t_ref_ms": ms, "a_nS": nS, "b_pA": pA,
+             "tau_w_ms": ms}
+    names = {"c_pF": "c_m", "g_l_nS": "g_l", "e_l_mV": "e_l", "v_t_mV": "v_t",
+             "delta_t_mV": "delta_t", "v_spike_mV": "v_spike", "v_reset_mV": "v_reset",
+             "t_ref_ms": "t_ref", "a_nS": "a", "b_pA": "b", "tau_w_ms": "tau_w"}
+    for key in clconfig.CELL_KEYS:
+        vals = np.empty(n)
+        vals[:n_exc] = float(net["exc"][key])
+        vals[n_exc:] = float(net["inh"][key])
+        setattr(G, names[key], vals * units[key])
+    flags = np.zeros(n)
+    flags[:n_exc] = 1
+    G.is_exc = flags
+
+    mode = net["v_init_mode"]
+    if mode == "uniform":
+        G.v = "e_l + rand()*(v_t - e_l)"
+    elif mode == "rest":
+        G.v = "e_l"
+    else:
+        raise SystemExit(f"unknown network.v_init_mode {mode!r}")
+    G.w = 0 * pA
+    G.ge = 0 * nS
+    G.gi = 0 * nS
+
+    return G
+
+
 def build_network(cfg, record_spikes=False):
     """Create the Brian2 objects (on whatever device is active). Returns a dict of objects.
 
@@ -118,33 +217,10 @@ def build_network(cfg, record_spikes=False):
         "e_inh": float(net["e_inh_mV"]) * mV,
         "q_drive": float(net["q_exc_nS"]) * nS,
     }
-    G = b2.NeuronGroup(n, eqs, threshold="v > v_spike", reset="v = v_reset; w += b",
-                       refractory="t_ref", method="euler", namespace=namespace, name="neurons")
-    units = {"c_pF": pF, "g_l_nS": nS, "e_l_mV": mV, "v_t_mV": mV, "delta_t_mV": mV,
-             "v_spike_mV": mV, "v_reset_mV": mV, "t_ref_ms": ms, "a_nS": nS, "b_pA": pA,
-             "tau_w_ms": ms}
-    names = {"c_pF": "c_m", "g_l_nS": "g_l", "e_l_mV": "e_l", "v_t_mV": "v_t",
-             "delta_t_mV": "delta_t", "v_spike_mV": "v_spike", "v_reset_mV": "v_reset",
-             "t_ref_ms": "t_ref", "a_nS": "a", "b_pA": "b", "tau_w_ms": "tau_w"}
-    for key in clconfig.CELL_KEYS:
-        vals = np.empty(n)
-        vals[:n_exc] = float(net["exc"][key])
-        vals[n_exc:] = float(net["inh"][key])
-        setattr(G, names[key], vals * units[key])
-    flags = np.zeros(n)
-    flags[:n_exc] = 1
-    G.is_exc = flags
-
-    mode = net["v_init_mode"]
-    if mode == "uniform":
-        G.v = "e_l + rand()*(v_t - e_l)"
-    elif mode == "rest":
-        G.v = "e_l"
+    if net.get("cell_model", "adex") == "hh":
+        G = build_hh_group(cfg, namespace)
     else:
-        raise SystemExit(f"unknown network.v_init_mode {mode!r}")
-    G.w = 0 * pA
-    G.ge = 0 * nS
-    G.gi = 0 * nS
+        G = build_adex_group(cfg, eqs, namespace)
 
     objs = {"G": G}
     drive = net["drive"]
@@ -230,8 +306,10 @@ def main():
     ap.add_argument("--window", default="2,6", help="averaging window in s, 'start,stop' (default %(default)s)")
     ap.add_argument("--jobs", type=int, default=2, help="runs in parallel, one core each (default %(default)s)")
     ap.add_argument("--outdir", default=str(HERE / "data"), help="output folder (default tests/reference/data)")
+    ap.add_argument("--name", default="brian2_network",
+                    help="output names: NAME_rates.json and NAME_rates_<d>Hz.npy (default %(default)s)")
     ap.add_argument("--trace", default="4:1",
-                    help="drive:seed whose per-ms trace is saved as brian2_network_rates_<d>Hz.npy (default "
+                    help="drive:seed whose per-ms trace is saved as NAME_rates_<d>Hz.npy (default "
                          "%(default)s)")
     # internal, for the child processes
     ap.add_argument("--_single", action="store_true", help=argparse.SUPPRESS)
@@ -244,6 +322,7 @@ def main():
         run_single(args)
         return
 
+    cfg_main = clconfig.load(args.config, args.sets)
     drives = [float(x) for x in args.drives.split(",")]
     seeds = [int(x) for x in args.seeds.split(",")]
     outdir = pathlib.Path(args.outdir)
@@ -288,8 +367,10 @@ def main():
                   flush=True)
 
     out = {
-        "source": "Brian2 %s C++ standalone (1 thread), forward Euler, built as the cortexloop "
-                  "engine: tests/reference/brian2_network.py" % __import__("brian2").__version__,
+        "source": "Brian2 %s C++ standalone (1 thread), %s, built as the cortexloop "
+                  "engine: tests/reference/brian2_network.py" % (
+                      __import__("brian2").__version__,
+                      "exponential Euler" if cfg_main["network"].get("cell_model", "adex") == "hh" else "forward Euler"),
         "command": shlex.join(["/usr/bin/python3", "tests/reference/brian2_network.py",
                                *sys.argv[1:]]),
         "config": os.path.relpath(args.config, clconfig.REPO) if os.path.isabs(args.config)
@@ -311,13 +392,13 @@ def main():
             "n_synapses_per_seed": [results[(d, s)]["n_syn"] for s in seeds],
             "run_loop_s_per_seed": [round(results[(d, s)]["run_loop_s"], 2) for s in seeds],
         }
-    (outdir / "brian2_network_rates.json").write_text(json.dumps(out, indent=2) + "\n")
+    (outdir / f"{args.name}_rates.json").write_text(json.dumps(out, indent=2) + "\n")
     td, ts = args.trace.split(":")
     key = (float(td), int(ts))
     if key in results:
         trace = np.load(results[key]["npy"])
-        np.save(outdir / f"brian2_network_rates_{float(td):g}Hz.npy", trace)
-    print(f"wrote {outdir / 'brian2_network_rates.json'} in {time.time() - t_start:.0f} s")
+        np.save(outdir / f"{args.name}_rates_{float(td):g}Hz.npy", trace)
+    print(f"wrote {outdir / (args.name + '_rates.json')} in {time.time() - t_start:.0f} s")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The engine's own seed-to-seed spread of the steady-state rates: tests/reference/data/cortexloop_network_seeds.json.
 
 Usage:  /usr/bin/python3 tests/reference/cortexloop_network_seeds.py [--binary build/cortexloop] [--seeds 5]
+            [--reference brian2_network] [--out cortexloop_network_seeds]
 
-Runs `cortexloop simulate` on configs/zerlaut2018_network.toml for seeds 1..S at each drive of
-tests/reference/data/brian2_network_rates.json (its duration and window), and writes the per-seed mean rates, their
-mean and sample SD. tests/test_network_brian2.cpp derives its tolerances from these SDs and Brian2's, so rerun this
-whenever the engine's random streams change (it is our output, not a reference).
+Runs `cortexloop simulate` on the config of tests/reference/data/REFERENCE_rates.json (the Brian2 reference,
+configs/zerlaut2018_network.toml by default) for seeds 1..S at each of its drives (its duration and window), and
+writes the per-seed mean rates, their mean and sample SD to tests/reference/data/OUT.json.
+tests/test_network_brian2.cpp (and tests/test_carlu2020_network.cpp, with --reference brian2_carlu_hh_network
+--out cortexloop_carlu_hh_seeds) derive their tolerances from these SDs and Brian2's, so rerun this whenever the
+engine's random streams change (it is our output, not a reference).
 """
 import argparse
 import json
@@ -18,7 +21,7 @@ import tempfile
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.path.join(ROOT, "tests", "reference", "data", "cortexloop_network_seeds.json")
+DATA = os.path.join(ROOT, "tests", "reference", "data")
 
 
 def main():
@@ -26,10 +29,18 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"),
                     help="cortexloop executable (default build/cortexloop)")
     ap.add_argument("--seeds", type=int, default=5, help="number of seeds, 1..N (default %(default)s)")
+    ap.add_argument("--reference", default="brian2_network",
+                    help="the Brian2 reference, tests/reference/data/REFERENCE_rates.json (default %(default)s)")
+    ap.add_argument("--out", default="cortexloop_network_seeds",
+                    help="writes tests/reference/data/OUT.json (default %(default)s)")
     args = ap.parse_args()
+    out_path = os.path.join(DATA, args.out + ".json")
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"{args.binary} not found; build first")
-    ref = json.load(open(os.path.join(ROOT, "tests", "reference", "data", "brian2_network_rates.json")))
+    ref_path = os.path.join(DATA, args.reference + "_rates.json")
+    if not os.path.exists(ref_path):
+        sys.exit(f"{ref_path} not found (--reference names tests/reference/data/REFERENCE_rates.json)")
+    ref = json.load(open(ref_path))
     t0, t1 = ref["window_s"]
     seeds = list(range(1, args.seeds + 1))
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
@@ -37,7 +48,8 @@ def main():
     result = {
         "source": f"cortexloop simulate, the engine's network ({ref['config']}), seeds {seeds[0]}-{seeds[-1]}, "
                   f"mean rate over [{t0} s, {t1} s)",
-        "command": "/usr/bin/python3 tests/reference/cortexloop_network_seeds.py",
+        "command": "/usr/bin/python3 tests/reference/cortexloop_network_seeds.py" + (
+            f" --reference {args.reference} --out {args.out}" if args.out != "cortexloop_network_seeds" else ""),
         "commit": f"{commit} (the engine as committed next to this file)",
         "window_s": [t0, t1],
         "seeds": seeds,
@@ -59,10 +71,10 @@ def main():
             "exc_Hz": float(np.mean(exc)), "inh_Hz": float(np.mean(inh)),
             "exc_Hz_sd": float(np.std(exc, ddof=1)), "inh_Hz_sd": float(np.std(inh, ddof=1)),
         }
-    with open(OUT, "w") as f:
+    with open(out_path, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
-    print(f"wrote {OUT}")
+    print(f"wrote {out_path}")
 
 
 if __name__ == "__main__":
