@@ -13,7 +13,9 @@
 //   x <- x_inf + (x - x_inf) exp(-dt / tau_x);
 // G_e and G_i decay exactly. Spikes as their NeuronGroup(threshold='V > -40*mV', refractory='V > -40*mV'): a cell
 // is re-armed by a step that starts with V at or below v_spike, and spikes when an armed cell ends a step above it.
-// There is no reset. In float, with engine/cpu/fast_exp.hpp's exp (relative error < 3e-7).
+// There is no reset. In float, with engine/cpu/fast_exp.hpp's exp (relative error < 3e-7): near a fixed point a step
+// moves V by (V_inf - V)(1 - e^{-g dt/C}), which rounds away below half an ulp of V, so V settles within
+// ulp(V) / (2 g dt/C) of it (< 1e-3 mV at rest; tests/test_carlu2020_network.cpp bounds it).
 #include <cstdint>
 
 #include "engine/cells/adex_lanes.hpp"
@@ -86,8 +88,8 @@ using lanes::vf;
 }
 }  // namespace hh_detail
 
-// One step of 16 cells; returns the lanes that spiked and those whose V or a gate became non-finite (diverged:
-// V is set to E_L-like rest g_L E_L / g_L and the gates to 0, and the caller counts it).
+// One step of 16 cells; returns the lanes that spiked and those whose V or a gate became non-finite (diverged: V is
+// set to E_L and the gates to 0, and the caller counts it).
 [[gnu::always_inline]] inline adex_lane_events hh_lanes_step(const hh_lane_consts& c, const synapse_lane_consts& syn,
                                                              lanes::vf i_stim_pA, hh_lanes& s) noexcept {
   using lanes::vf;
