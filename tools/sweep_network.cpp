@@ -45,9 +45,11 @@ class network_runner final : public sweep_point_runner {
     eng.set_external_current(nullptr);
     out.measures = aln::measure_states(rate_e_Hz, p.simulation.tick_ms);
     aln::classify_options how = probe_.classify;
-    // In the Cakan network only E adapts; a config that adapts I counts too.
-    how.has_adaptation = p.network.exc.a_nS != 0.0 || p.network.exc.b_pA != 0.0 || p.network.inh.a_nS != 0.0 ||
-                         p.network.inh.b_pA != 0.0;
+    // In the Cakan network only E adapts; a config that adapts I counts too. HH cells adapt through their M current.
+    const engine::network_params& n = p.network;
+    how.has_adaptation = n.cells == engine::cell_model::hh
+                             ? n.hh_exc.g_m_nS != 0.0 || n.hh_inh.g_m_nS != 0.0
+                             : n.exc.a_nS != 0.0 || n.exc.b_pA != 0.0 || n.inh.a_nS != 0.0 || n.inh.b_pA != 0.0;
     out.state = aln::classify(out.measures, how);
     out.adaptation = how.has_adaptation;
     return out;
