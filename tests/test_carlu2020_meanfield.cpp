@@ -25,6 +25,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/meanfield/master_equation.hpp"
+#include "carlu2020_config1.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop::engine::meanfield;
@@ -44,22 +45,7 @@ TEST_CASE("Carlu 2020 config: the network section holds CONFIG1's passive cells,
   // The mean field takes these from [network] (the base config); each is Carlu's value (ModelDB 263259,
   // single_cell_models/cell_library.py HH_RS / HH_FS, synapses_and_connectivity/syn_and_connec_library.py CONFIG1).
   const auto p = load_params(kConfig);
-  for (const auto* cell : {&p.network.exc, &p.network.inh}) {
-    CHECK(cell->c_pF == 200.0);
-    CHECK(cell->g_l_nS == 10.0);
-    CHECK(cell->e_l_mV == -65.0);
-  }
-  CHECK(p.network.q_exc_nS == 1.0);
-  CHECK(p.network.q_inh_nS == 5.0);
-  CHECK(p.network.tau_exc_ms == 5.0);
-  CHECK(p.network.tau_inh_ms == 5.0);
-  CHECK(p.network.e_exc_mV == 0.0);
-  CHECK(p.network.e_inh_mV == -80.0);
-  CHECK(p.network.n_exc() == 8000);
-  CHECK(p.network.n_inh() == 2000);
-  CHECK(p.network.p_connect == 0.05);
-  CHECK(p.network.drive.rate_Hz == 4.0);
-  CHECK(p.network.drive.k_exc == 400.0);  // ext_drive through (1 - gei) p Ntot synapses, as Fe
+  cortexloop::testing::check_carlu_config1(p.network, p.network.exc, p.network.inh);
   REQUIRE(p.meanfield);
   CHECK(p.meanfield->order == 1);
   CHECK(p.meanfield->t_ms == 5.0);

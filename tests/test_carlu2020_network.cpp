@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "brian2_rates.hpp"
+#include "carlu2020_config1.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;
@@ -134,10 +135,8 @@ TEST_CASE("single HH cells under DC spike as Brian2's", "[network][hh][carlu2020
 TEST_CASE("configs/carlu2020/network.toml holds Carlu's HH_RS, HH_FS and CONFIG1", "[config][hh][carlu2020]") {
   const auto p = testing::load_params("configs/carlu2020/network.toml");
   REQUIRE(p.network.cells == engine::cell_model::hh);
+  testing::check_carlu_config1(p.network, p.network.hh_exc, p.network.hh_inh);
   for (const engine::hh_params* c : {&p.network.hh_exc, &p.network.hh_inh}) {
-    CHECK(c->c_pF == 200.0);
-    CHECK(c->g_l_nS == 10.0);
-    CHECK(c->e_l_mV == -65.0);
     CHECK(c->g_na_nS == 20000.0);
     CHECK(c->e_na_mV == 50.0);
     CHECK(c->g_k_nS == 6000.0);
@@ -147,16 +146,7 @@ TEST_CASE("configs/carlu2020/network.toml holds Carlu's HH_RS, HH_FS and CONFIG1
   }
   CHECK(p.network.hh_exc.g_m_nS == 30.0);
   CHECK(p.network.hh_inh.g_m_nS == 0.0);
-  CHECK(p.network.n_exc() == 8000);
-  CHECK(p.network.n_inh() == 2000);
-  CHECK(p.network.p_connect == 0.05);
-  CHECK(p.network.q_exc_nS == 1.0);
-  CHECK(p.network.q_inh_nS == 5.0);
-  CHECK(p.network.tau_exc_ms == 5.0);
-  CHECK(p.network.tau_inh_ms == 5.0);
-  CHECK(p.network.e_inh_mV == -80.0);
-  CHECK(p.network.drive.rate_Hz == 4.0);
-  CHECK(p.simulation.dt_ms == 0.1);
+  CHECK(p.simulation.dt_ms == 0.1);  // ntwk_sim_demo.py's DT
 }
 
 TEST_CASE("an HH network's config refuses AdEx keys, white noise and a reversed V(0) range, naming them",
