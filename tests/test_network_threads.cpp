@@ -81,6 +81,15 @@ void check_bit_identical_across_threads(const char* config) {
     CHECK(bit_identical(many.s_inh, one.s_inh));
   }
 }
+// 300 ticks of 4000 cells of the config on 2 workers: no allocation on any thread, and spikes.
+void check_no_allocation_with_2_workers(const char* config) {
+  auto p = testing::load_params(config, {"network.n_neurons=4000"});
+  p.simulation.threads = 2;
+  engine::engine eng(p);
+  const auto counted = testing::count_tick_allocations(eng, 300);
+  CHECK(counted.allocations == 0);
+  CHECK(counted.spikes > 0);
+}
 }  // namespace
 
 TEST_CASE("one seed gives bit-identical spikes and readouts with 1, 2 and 3 threads", "[network][threads]") {
@@ -106,12 +115,7 @@ TEST_CASE("the HH network is bit-identical with 1, 2 and 3 threads", "[network][
 
 // Break tried: a thread_local vector grown once per update in hh_update_cells (16 allocations counted).
 TEST_CASE("stepping the HH network with 2 workers allocates nothing", "[alloc][threads][hh]") {
-  auto p = testing::load_params("configs/carlu2020/network.toml", {"network.n_neurons=4000"});
-  p.simulation.threads = 2;
-  engine::engine eng(p);
-  const auto counted = testing::count_tick_allocations(eng, 300);
-  CHECK(counted.allocations == 0);
-  CHECK(counted.spikes > 0);
+  check_no_allocation_with_2_workers("configs/carlu2020/network.toml");
 }
 
 // The one-barrier step (engine/network/network.hpp, step()): a step's spikes reach the conductances in the next step's
@@ -167,12 +171,7 @@ TEST_CASE("settle() delivers the last step's spikes once, as g += q per synapse,
 }
 
 TEST_CASE("stepping the fraction network with 2 workers allocates nothing", "[alloc][threads][fraction]") {
-  auto p = testing::load_params("configs/cakan2020/network_adapt.toml", {"network.n_neurons=4000"});
-  p.simulation.threads = 2;
-  engine::engine eng(p);
-  const auto counted = testing::count_tick_allocations(eng, 300);
-  CHECK(counted.allocations == 0);
-  CHECK(counted.spikes > 0);
+  check_no_allocation_with_2_workers("configs/cakan2020/network_adapt.toml");
 }
 
 TEST_CASE("the afferent stream is bit-identical across thread counts too", "[network][threads]") {
