@@ -32,7 +32,10 @@ decoded_command refuse(decoded_command d, error_code code, std::string reason) {
   return d;
 }
 
-std::string out_of_range(std::string_view field, double value, std::string_view allowed) {
+// The value in its own type: a float field prints as the float it is (0.0004f as "0.0004"), not widened to double
+// ("0.0003999999898951501"), which a client could not recognise as what it sent.
+template <class T>
+std::string out_of_range(std::string_view field, T value, std::string_view allowed) {
   return field_reason(field, value, allowed);
 }
 
