@@ -163,12 +163,11 @@ class ExchangeOncePerMinimumDelay(unittest.TestCase):
         self.check("short", ["--set", "simulation.tick_ms=0.4", "--set", "network.delay_exc_ms=1.5",
                              "--set", "network.delay_inh_ms=0.2"], 2, 1000)
 
-    def test_fraction_network(self):
-        # Cakan & Obermayer's network (delays 4 ms from E, 2 ms from I, i.e. d_min = 20 steps): one exchange per
-        # 10-step tick.
-        one = os.path.join(self.tmp.name, "cakan_one")
-        two = os.path.join(self.tmp.name, "cakan_two")
-        args = ["simulate", "--config", "configs/cakan2020/network.toml", "--duration", "0.2", "--seed", "7",
+    def check_config(self, name, config, steps_per_exchange, exchanges):
+        """4000 cells of another network model's config, 0.2 s: 1 process against 2 ranks, byte for byte."""
+        one = os.path.join(self.tmp.name, name + "_one")
+        two = os.path.join(self.tmp.name, name + "_two")
+        args = ["simulate", "--config", config, "--duration", "0.2", "--seed", "7",
                 "--set", "network.n_neurons=4000", "--record", "spikes", "--quiet"]
         for out, ranks in [(one, None), (two, 2)]:
             cmd = [BINARY, *args, "--out", out]
@@ -178,12 +177,22 @@ class ExchangeOncePerMinimumDelay(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
         with open(os.path.join(two, "summary.json")) as f:
             summary = json.load(f)
-        self.assertEqual(summary["exchange_every_steps"], 10)
-        self.assertEqual(summary["spike_exchanges"], 200)
+        self.assertEqual(summary["exchange_every_steps"], steps_per_exchange)
+        self.assertEqual(summary["spike_exchanges"], exchanges)
         self.assertGreater(len(np.load(os.path.join(one, "spikes.npy"))), 1000)
         for f in FILES:
             with self.subTest(file=f):
                 self.assertEqual(read_bytes(os.path.join(one, f)), read_bytes(os.path.join(two, f)), f)
+
+    def test_fraction_network(self):
+        # Cakan & Obermayer's network (delays 4 ms from E, 2 ms from I, i.e. d_min = 20 steps): one exchange per
+        # 10-step tick.
+        self.check_config("cakan", "configs/cakan2020/network.toml", 10, 200)
+
+    def test_hh_network(self):
+        # Carlu et al. 2020's network of Hodgkin-Huxley cells (engine/network/hh_update.cpp), no delays: an exchange
+        # every step.
+        self.check_config("carlu", "configs/carlu2020/network.toml", 1, 2000)
 
 
 class ErrorsUnderMpirun(unittest.TestCase):
