@@ -57,8 +57,8 @@ struct hh_params {
   double g_m_nS = 0.0;        // M-current: 30 nS for Carlu's RS cell, 0 for FS
   double v_t_mV = -53.5;      // V_T of the gates' rate functions (shifts their voltage dependence)
   double v_spike_mV = -40.0;  // spike detection; the cell may spike again once V has been at or below it
-  // Initial state (Carlu's ntwk_sim_demo.py): V uniform in [v_init_low_mV, v_init_high_mV], p = p_init,
-  // m = h = n = 0.
+  // Initial state (Carlu's ntwk_sim_demo.py): V uniform in [v_init_low_mV, v_init_high_mV] (network.v_init_mode =
+  // "rest": V = e_l_mV), p = p_init, m = h = n = 0.
   double v_init_low_mV = -90.0;
   double v_init_high_mV = -60.0;
   double p_init = 0.0;

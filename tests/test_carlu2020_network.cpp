@@ -19,7 +19,7 @@ using namespace cortexloop;
 
 namespace {
 // The single-cell set-up of tests/reference/brian2_carlu_hh_cell.py: one RS and one FS cell, uncoupled, undriven,
-// V(0) = v_init_low_mV.
+// V(0) = e_l_mV.
 const std::vector<std::string> kSingleCells = {"network.n_neurons=2", "network.exc_fraction=0.5",
                                                "network.p_connect=0", "network.drive.rate_Hz=0",
                                                "network.v_init_mode=\"rest\""};
@@ -76,7 +76,7 @@ double resting_mV(const engine::hh_params& c) {
 // float's resolution: an exponential-Euler step moves V by (V_inf - V)(1 - e^{-g dt/C}), which rounds to nothing
 // once it is under half an ulp of V, so V stops within ulp(V) / 2 / (g dt/C) of its fixed point, on the side it came
 // from (7.6e-6 mV / 2 / 0.005 = 7.6e-4 mV for the FS cell; the AdEx kernel's Euler steps share it). Tolerance: twice
-// that band, ulp(V) / (g dt/C) (1.3e-3 mV RS, 1.5e-3 mV FS). Measured: RS 6.3e-4, FS 7.6e-4 mV below, after 3 s
+// that band, ulp(V) / (g dt/C) (1.4e-3 mV RS, 1.5e-3 mV FS). Measured: RS 6.3e-4, FS 7.6e-4 mV below, after 3 s
 // (the same after 10 s). Breaks tried: p_inf's sign flipped (exp(+(V + 35)/10)): RS off by 16.2 mV; the M current
 // onto E_L instead of E_K: RS off by 2.5 mV. (The sodium and potassium currents are ~1e-5 nS at rest and move it
 // by < 1e-3 mV: the DC spike trains below test them.)
@@ -101,11 +101,13 @@ TEST_CASE("an unforced HH cell rests where its steady-state currents cancel", "[
 }
 
 // Reference: tests/reference/data/brian2_carlu_hh_cell.json (Brian2, float64, the authors' equations and method),
-// one RS and one FS cell with a DC of 100, 200, 400 and 800 pA for 1 s (0 to 79 spikes; the RS cell adapts through
-// its M current). The engine steps them in float. Measured: every count equal; every spike within 0.1 ms (one step)
-// of Brian2's but the 400 pA RS train, whose slow adaptation lets float's rounding drift its later spikes by up to
-// 1.7 ms (first spikes: all within 0.1 ms). Tolerance: counts equal, first spikes within 0.2 ms (two steps), all
-// spikes within 2.5 ms (1.5 times the worst drift).
+// one RS and one FS cell from E_L with a DC of 100, 200, 400 and 800 pA for 1 s (0 to 79 spikes; the RS cell adapts
+// through its M current). The engine steps them in float. Measured: every count equal, every first spike on the same
+// step; every later spike within 0.1 ms (one step) of Brian2's but the 400 pA RS train's, which fires just above its
+// adapted threshold (mean ISI 73 ms) and lets rounding drift its later spikes by up to 4.2 ms (3.3 ms with the rate
+// functions' earlier near-zero form, 1.7 ms from V(0) = -90 mV: the drift follows the rounding, not the model).
+// Tolerance: counts equal, first spikes within 0.2 ms (two steps), every spike within a tenth of the train's mean ISI
+// (7.3 ms for that train; 1.3-4.8 ms for the others).
 // Breaks tried: m^2 h instead of m^3 h; n^3 instead of n^4; the M current onto E_L (each failing here, above).
 TEST_CASE("single HH cells under DC spike as Brian2's", "[network][hh][carlu2020][brian2]") {
   const auto ref = testing::load_json("tests/reference/data/brian2_carlu_hh_cell.json");
@@ -122,10 +124,12 @@ TEST_CASE("single HH cells under DC spike as Brian2's", "[network][hh][carlu2020
       const double first_ms = ours.empty() || theirs.empty() ? 0.0 : std::fabs(ours[0] - theirs[0]);
       std::printf("%g pA %s: %zu spikes (Brian2 %zu), first spike %.2f ms off, largest difference %.2f ms\n",
                   amplitude, name, ours.size(), theirs.size(), first_ms, worst_ms);
-      INFO(amplitude << " pA, " << name);
+      const double mean_isi_ms =
+          theirs.size() > 1 ? (theirs.back() - theirs.front()) / static_cast<double>(theirs.size() - 1) : 0.0;
+      INFO(amplitude << " pA, " << name << ": mean ISI " << mean_isi_ms << " ms");
       CHECK(ours.size() == theirs.size());
       CHECK(first_ms <= 0.2 + 1e-9);
-      CHECK(worst_ms <= 2.5);
+      CHECK(worst_ms <= 0.1 * mean_isi_ms + 1e-9);
     }
   }
 }
@@ -166,17 +170,26 @@ TEST_CASE("an HH network's config refuses AdEx keys, white noise and a reversed 
   CHECK_THAT(error_of({"network.inh.v_init_high_mV=-95"}),
              Catch::Contains("network.inh.v_init_high_mV") && Catch::Contains("at least v_init_low_mV"));
   CHECK_THAT(error_of({"network.cell_model=\"lif\""}), Catch::Contains("network.cell_model") && Catch::Contains("hh"));
+  // A threshold V cannot cross upward, reversals in the wrong order (an outside check: v_spike_mV = -100 let every
+  // cell spike once at step 0 and never again, 200 silenced the RS cells; both ran without a word).
+  for (const char* v_spike : {"-100", "200", "50"})
+    CHECK_THAT(error_of({std::string("network.exc.v_spike_mV=") + v_spike}),
+               Catch::Contains("network.exc.v_spike_mV") && Catch::Contains("between e_k_mV = -90 and e_na_mV = 50"));
+  CHECK_THAT(error_of({"network.inh.e_k_mV=100"}),
+             Catch::Contains("network.inh.e_k_mV") && Catch::Contains("below e_na_mV = 50"));
   CHECK(error_of({}).empty());
   // A [meanfield] would read AdEx keys this network has none of: refused, pointing to Carlu's own mean field.
   const std::string text = "base = \"" + testing::source_path("configs/carlu2020/network.toml").string() +
-                           "\"\n[meanfield]\norder = 1\n";
+                           "\"\n[meanfield]\norder = 1\nt_ms = 5.0\n";
   std::string e;
   try {
     io::parse_config(text, "hh_with_meanfield.toml");
   } catch (const io::config_error& x) {
     e = x.what();
   }
-  CHECK_THAT(e, Catch::Contains("meanfield") && Catch::Contains("configs/carlu2020/meanfield.toml"));
+  CHECK_THAT(e, Catch::StartsWith("hh_with_meanfield.toml:2: [meanfield]: reads the passive properties") &&
+                    Catch::Contains("configs/carlu2020/meanfield.toml"));
+  CHECK_THAT(e, !Catch::Contains("t_ms"));  // the table is named, not printed (an outside check: 32 lines)
 }
 
 // Reference: Brian2 2.5 on the same network (tests/reference/brian2_network.py --config

@@ -34,7 +34,7 @@ int usage_exit(const CLI::App& app, const CLI::Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"cortexloop: a virtual piece of cortex (AdEx network and mean-field ring) for closed-loop stimulation"};
+  CLI::App app{"cortexloop: a virtual piece of cortex (spiking network of AdEx or Hodgkin-Huxley cells, mean-field ring) for closed-loop stimulation"};
   app.footer("Exit code 2: the command line is wrong (an unknown option, a value out of range, no such file); 1: the "
              "command failed (the error says why); simulate, serve, stim, record, replay and probe have codes of "
              "their own, which their --help gives.");

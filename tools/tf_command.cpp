@@ -24,7 +24,11 @@ struct tf_options {
 
 int run_tf(const tf_options& o) {
   const engine::engine_params p = io::load_config(o.config, o.overrides);
-  if (!p.meanfield) throw io::config_error(o.config + ": no [meanfield] section (transfer-function coefficients)");
+  if (!p.meanfield)
+    throw io::config_error(o.config + ": no [meanfield] section (transfer-function coefficients)" +
+                           (p.network.cells == engine::cell_model::hh
+                                ? "; the mean field of Carlu's HH network is configs/carlu2020/meanfield.toml"
+                                : ""));
   namespace mf = engine::meanfield;
   const bool exc = o.cell == "exc";
   const mf::transfer_function tf(mf::cell_synapses::from(exc ? p.network.exc : p.network.inh, p.network),

@@ -66,6 +66,8 @@ std::uint64_t hh_update_cells(const hh_model& m, const synapse_derived& syn, std
       store_block(cells.g_exc_nS + i, count, s.g_exc_nS);
       store_block(cells.g_inh_nS + i, count, s.g_inh_nS);
       store_block(cells.refractory + i, count, s.refractory);
+      // The adaptation current, signed as AdEx's w (outward positive: C dV/dt = ... - w), for the readouts.
+      store_block(cells.w_pA + i, count, c.g_m * s.p * (s.v_mV - c.e_k));
       const std::uint32_t valid = count == lanes::kLanes ? 0xFFFFu : (1u << count) - 1u;
       for (std::uint32_t spiked = lanes::bits(e.spiked) & valid; spiked != 0; spiked &= spiked - 1) {
         const std::uint32_t cell = i + static_cast<std::uint32_t>(__builtin_ctz(spiked));

@@ -20,6 +20,7 @@ struct hh_model {
 // The state arrays, indexed by absolute cell.
 struct hh_cells {
   float* v_mV;
+  float* w_pA;  // written, not read: the M current g_M p (V - E_K), the adaptation current readouts report as w
   float* m;
   float* h;
   float* n;

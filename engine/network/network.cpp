@@ -116,12 +116,14 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
     hh_ = std::make_unique<hh_model>(hh_model{hh_derived::from(p.hh_exc, dt_ms), hh_derived::from(p.hh_inh, dt_ms)});
     model_.hh = hh_.get();
     for (auto* gate : {&state_.hh_m, &state_.hh_h, &state_.hh_n, &state_.hh_p}) gate->assign(n, 0.0f);
-    // Carlu's initial state: V uniform in [v_init_low, v_init_high] ("rest": v_init_low), p = p_init, m = h = n = 0.
+    // Carlu's initial state: V uniform in [v_init_low, v_init_high] ("rest": E_L), p = p_init, m = h = n = 0.
     for (std::uint32_t i = own_begin_; i < own_end_; ++i) {
       const hh_params& cell = i < model_.n_exc ? p.hh_exc : p.hh_inh;
-      const double u =
-          p.v_init == v_init_mode::uniform ? philox_unit(key, i, random_stream::initial_state) : 0.0;
-      state_.v_mV[i] = static_cast<float>(cell.v_init_low_mV + u * (cell.v_init_high_mV - cell.v_init_low_mV));
+      state_.v_mV[i] = static_cast<float>(
+          p.v_init == v_init_mode::uniform
+              ? cell.v_init_low_mV + philox_unit(key, i, random_stream::initial_state) *
+                                         (cell.v_init_high_mV - cell.v_init_low_mV)
+              : cell.e_l_mV);
       state_.hh_p[i] = static_cast<float>(cell.p_init);
     }
   } else {

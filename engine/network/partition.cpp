@@ -66,7 +66,7 @@ void partition::update(const network_model& m, network_state& s, const step_inpu
     for (std::uint32_t c = begin_; c < std::min(end_, m.n_exc); c += kChunk)
       add_afferent(m, s, in, c, std::min({end_, m.n_exc, c + kChunk}));
   if (m.hh) {
-    const hh_cells cells{s.v_mV.data(), s.hh_m.data(), s.hh_h.data(), s.hh_n.data(), s.hh_p.data(),
+    const hh_cells cells{s.v_mV.data(), s.w_pA.data(), s.hh_m.data(), s.hh_h.data(), s.hh_n.data(), s.hh_p.data(),
                          s.g_exc_nS.data(), s.g_inh_nS.data(), s.ref_left.data()};
     update_out out{s.spike_ids[buffer].data() + begin_};
     own_.drive_events += hh_update_cells(*m.hh, m.syn, m.n_exc, *m.drive, in.i_stim_exc_pA, in.i_stim_inh_pA,

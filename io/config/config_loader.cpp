@@ -165,6 +165,13 @@ engine::hh_params read_hh_cell(table_reader t) {
   c.v_init_low_mV = t.number("v_init_low_mV", kVoltage);
   c.v_init_high_mV = t.number("v_init_high_mV", kVoltage);
   c.p_init = t.number("p_init", {0.0, 1.0});
+  // A spike is V passing v_spike upward, which the sodium current can carry V to only below E_Na, and from E_K up.
+  if (c.e_k_mV >= c.e_na_mV)
+    t.fail("e_k_mV", "must be below e_na_mV = " + std::string(format_number(c.e_na_mV).view()));
+  if (c.v_spike_mV <= c.e_k_mV || c.v_spike_mV >= c.e_na_mV)
+    t.fail("v_spike_mV", "must lie between e_k_mV = " + std::string(format_number(c.e_k_mV).view()) +
+                             " and e_na_mV = " + std::string(format_number(c.e_na_mV).view()) +
+                             " (V can cross it upward only there)");
   if (c.v_init_high_mV < c.v_init_low_mV)
     t.fail("v_init_high_mV", "must be at least v_init_low_mV = " + std::string(format_number(c.v_init_low_mV).view()));
   t.finish();

@@ -62,8 +62,12 @@ void table_reader::fail(std::string_view key, std::string_view problem) const {
   // A value from an option other than --set: the option and its text as typed say it all ("--threads 3: ...").
   if (const auto it = origin_->overridden.find(dotted(key)); it != origin_->overridden.end() && !it->second.empty())
     throw config_error(it->second + ": " + std::string(problem));
+  const toml::node* node = table_.get(key);
+  // A whole table is named as TOML heads it, not printed (a [meanfield] refused as a whole ran to 32 lines).
+  if (node && (node->is_table() || node->is_array_of_tables()))
+    throw config_error(where(key) + ": [" + dotted(key) + "]: " + std::string(problem));
   std::string message = where(key) + ": " + dotted(key);
-  if (const toml::node* node = table_.get(key)) message += " = " + show(*node);
+  if (node) message += " = " + show(*node);
   throw config_error(message + ": " + std::string(problem));
 }
 

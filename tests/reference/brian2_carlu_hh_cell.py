@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """Brian2 reference for single Hodgkin-Huxley cells of Carlu et al. 2020 under a DC current.
 
-Run (from the repository root; ~1 min):
+Run (from the repository root; ~20 s):
     /usr/bin/python3 tests/reference/brian2_carlu_hh_cell.py
 Produces tests/reference/data/brian2_carlu_hh_cell.json: the spike times (ms) of one RS and one FS cell of
 configs/carlu2020/network.toml, uncoupled and undriven (n_neurons = 2, exc_fraction = 0.5, p_connect = 0,
-drive 0 Hz, v_init_mode = "rest": V(0) = v_init_low_mV), each with a DC current from t = 0 for 1 s, at each
+drive 0 Hz, v_init_mode = "rest": V(0) = e_l_mV), each with a DC current from t = 0 for 1 s, at each
 amplitude of --amplitudes (pA). The cells, equations and integration are tests/reference/brian2_network.py's
 (build_network: exponential Euler, threshold and refractory condition V > v_spike_mV), in Brian2's runtime
 device with float64. tests/test_carlu2020_network.cpp steps the engine's cells (float, engine/cells/hh.hpp) the

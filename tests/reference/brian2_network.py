@@ -116,7 +116,7 @@ HH_KEYS = {"c_pF": ("c_m", "pF"), "g_l_nS": ("g_l", "nS"), "e_l_mV": ("e_l", "mV
 def build_hh_group(cfg, namespace):
     """The NeuronGroup of Hodgkin-Huxley cells: threshold and refractory condition V > v_spike (a cell spikes
     again only after V has been at or below it), no reset, exponential Euler; V(0) uniform in
-    [v_init_low_mV, v_init_high_mV] ("rest": v_init_low_mV), p(0) = p_init, m = h = n = 0."""
+    [v_init_low_mV, v_init_high_mV] ("rest": e_l_mV), p(0) = p_init, m = h = n = 0."""
     import brian2 as b2
     n, n_exc, _ = clconfig.population_sizes(cfg)
     net = cfg["network"]
@@ -135,7 +135,7 @@ def build_hh_group(cfg, namespace):
         if net["v_init_mode"] == "uniform":
             part.v = f"{low!r}*mV + rand()*{high - low!r}*mV"
         else:
-            part.v = low * b2.mV
+            part.v = float(cell["e_l_mV"]) * b2.mV
         part.p = float(cell["p_init"])
     return G
 

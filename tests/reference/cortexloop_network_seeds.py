@@ -45,6 +45,11 @@ def main():
     seeds = list(range(1, args.seeds + 1))
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
+    # The engine that ran is the working tree's: say so when it is not the commit's (an outside check found a file
+    # naming the commit before the model it measured).
+    if subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                      text=True).stdout.strip():
+        commit += " with uncommitted changes"
     result = {
         "source": f"cortexloop simulate, the engine's network ({ref['config']}), seeds {seeds[0]}-{seeds[-1]}, "
                   f"mean rate over [{t0} s, {t1} s)",

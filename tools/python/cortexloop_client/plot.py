@@ -295,8 +295,9 @@ def figure(d, title=None, smooth_ms=5):
         """ax.plot against session time, not joined across a gap or a Reset."""
         return ax.plot(*timeline.broken(t, y, d["breaks"]), *args, **kwargs)
 
-    # The spiking network may be Zerlaut's AdEx RS-FS cells or Cakan & Obermayer's EIF/AdEx cells
-    # (configs/cakan2020/network*.toml), and summary.json does not say which: the labels name neither.
+    # The spiking network may be Zerlaut's AdEx RS-FS cells, Cakan & Obermayer's EIF/AdEx cells
+    # (configs/cakan2020/network*.toml) or Carlu's Hodgkin-Huxley cells (configs/carlu2020/network.toml), and a
+    # recording does not say which (simulate's summary.json does, network_model): the labels name none.
     if has_spikes:
         raster(ax_of["raster"], d["spikes"], geo, d)
         ax_of["raster"].set_title("spiking network" + (
