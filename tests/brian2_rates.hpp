@@ -23,7 +23,10 @@ inline void check_rates_against_brian2(const std::string& config, const std::str
   const double n_brian2 = static_cast<double>(ref.at("seeds").size());
   REQUIRE(n_brian2 >= 3);
   REQUIRE(ref.at("config").get<std::string>() == config);
-  for (const auto& [drive, b] : ref.at("drives").items()) {
+  // Not a structured binding: clang 14 (the sanitizer builds') cannot capture one in the lambda below.
+  for (const auto& item : ref.at("drives").items()) {
+    const std::string drive = item.key();
+    const auto& b = item.value();
     auto p = load_params(config, {"network.drive.rate_Hz=" + drive});
     engine::engine eng(p);
     const auto ours = run_and_average(eng, window[0], window[1]);

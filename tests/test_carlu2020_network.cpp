@@ -13,6 +13,7 @@
 
 #include "brian2_rates.hpp"
 #include "carlu2020_config1.hpp"
+#include "engine/network/steps_network.hpp"
 #include "test_support.hpp"
 
 using namespace cortexloop;
@@ -209,4 +210,16 @@ TEST_CASE("the HH network's steady-state rates match Brian2 within 3 seed SDs at
   testing::check_rates_against_brian2("configs/carlu2020/network.toml",
                                       "tests/reference/data/brian2_carlu_hh_network_rates.json",
                                       "tests/reference/data/cortexloop_carlu_hh_seeds.json");
+}
+
+// What summary.json's and Info's network_model say (docs/protocol.md, Info): the HH network is named as such, so a
+// client knows that mean_w_pa is its M current.
+TEST_CASE("the HH network is named hh-conductance, the others by their cells and synapses", "[config][hh][carlu2020]") {
+  CHECK(std::string(engine::network_model_name(testing::load_params("configs/carlu2020/network.toml"))) ==
+        "hh-conductance");
+  CHECK(std::string(engine::network_model_name(testing::load_params("configs/zerlaut2018_network.toml"))) ==
+        "adex-conductance");
+  CHECK(std::string(engine::network_model_name(testing::load_params("configs/cakan2020/network.toml"))) ==
+        "adex-fraction");
+  CHECK(std::string(engine::network_model_name(testing::load_params("configs/cakan2020/aln.toml"))) == "none");
 }

@@ -327,10 +327,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
       {"peak_rss_MB", peak_rss_MB()},
       {"n_neurons", eng.net().n_neurons()},
       // Which cells and synapses the network's numbers are of (mean_w.npy is the AdEx w or the HH cells' M current).
-      {"network_model", !eng.runs_network()                                      ? "none"
-                        : params.network.synapses == engine::synapse_model::fraction ? "adex-fraction"
-                        : params.network.cells == engine::cell_model::hh          ? "hh-conductance"
-                                                                                  : "adex-conductance"},
+      {"network_model", engine::network_model_name(params)},
       {"n_exc", eng.net().n_exc()},
       {"n_inh", eng.net().n_inh()},
       {"n_synapses", static_cast<std::uint64_t>(n_synapses)},

@@ -10,4 +10,13 @@ inline bool steps_network(const engine_params& p) {
   return p.network.n_neurons > 0 && (!p.ring || p.ring->with_network);
 }
 
+// Which cells and synapses the stepped network has, as simulate's summary.json and the server's Info name it:
+// "adex-conductance" (Zerlaut 2018), "adex-fraction" (Cakan & Obermayer 2020), "hh-conductance" (Carlu et al. 2020),
+// or "none" when no network is stepped.
+inline const char* network_model_name(const engine_params& p) {
+  if (!steps_network(p)) return "none";
+  if (p.network.synapses == synapse_model::fraction) return "adex-fraction";
+  return p.network.cells == cell_model::hh ? "hh-conductance" : "adex-conductance";
+}
+
 }  // namespace cortexloop::engine

@@ -58,6 +58,7 @@ server_info to_server_info(const proto::Info& i) {
   s.electrodes = i.electrodes();
   s.sensing_channels = i.sensing_channels();
   s.schema_version = i.schema_version();
+  s.network_model = i.network_model() ? i.network_model()->str() : std::string();
   return s;
 }
 

@@ -652,7 +652,8 @@ flatbuffers::Offset<proto::Info> create_info(flatbuffers::FlatBufferBuilder& b, 
   return proto::CreateInfo(b, b.CreateString(i.version), static_cast<proto::Mode>(i.mode), i.dt_ms, i.tick_ms,
                            i.steps_per_tick, i.seed, i.epoch, i.n_exc, i.n_inh, i.ring_units, i.ring_length_mm,
                            i.stim_channels, i.max_drive_rate_Hz, i.max_command_bytes, config, build,
-                           i.commands_applied, i.aln, safety, i.electrodes, i.sensing_channels, i.schema_version);
+                           i.commands_applied, i.aln, safety, i.electrodes, i.sensing_channels, i.schema_version,
+                           b.CreateString(i.network_model));
 }
 }  // namespace
 
@@ -683,6 +684,7 @@ server_info info_of(const engine::engine_params& p, run_mode mode, const decode_
   i.safety = limits.layout.safety;
   i.electrodes = static_cast<std::int32_t>(limits.layout.electrodes.size());
   i.sensing_channels = static_cast<std::int32_t>(limits.n_sensing);
+  i.network_model = engine::network_model_name(p);
   return i;
 }
 

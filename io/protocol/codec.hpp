@@ -22,7 +22,7 @@ namespace proto = ::cortexloop::protocol;
 
 inline constexpr double kProtocolMaxDriveRate_Hz = 200.0;
 // Info.schema_version: raised whenever the schema gains a field, message or enum value (docs/protocol.md).
-inline constexpr std::uint32_t kSchemaVersion = 1;
+inline constexpr std::uint32_t kSchemaVersion = 2;
 
 // What the server can run: checked while decoding.
 struct decode_limits {
@@ -103,6 +103,7 @@ struct server_info {
   firmware_sim::safety_limits safety{};  // the device's limits in force
   std::int32_t electrodes = 0, sensing_channels = 0;
   std::uint32_t schema_version = kSchemaVersion;
+  std::string network_model;  // engine::network_model_name
 };
 server_info info_of(const engine::engine_params& p, run_mode mode, const decode_limits& limits,
                     std::int64_t max_command_bytes);

@@ -248,6 +248,7 @@ def decode_info(i):
     out = {_snake(f): getattr(i, f)() for f in _INFO_FIELDS}
     out["version"] = (i.Version() or b"").decode()
     out["config_toml"] = (i.ConfigToml() or b"").decode()
+    out["network_model"] = (i.NetworkModel() or b"").decode()  # "" from a server before schema_version 2
     b = i.Build()
     out["build"] = {} if b is None else {
         **{_snake(f): (getattr(b, f)() or b"").decode() for f in _BUILD_TEXT},
