@@ -124,13 +124,10 @@ using lanes::vf;
   const lanes::mask diverged =
       lanes::either(lanes::either(lanes::nonfinite(v_new), lanes::nonfinite(m_new)),
                     lanes::either(lanes::nonfinite(n_new), lanes::either(lanes::nonfinite(h_new), lanes::nonfinite(p_new))));
-  // Re-armed by a step that starts at or below the threshold (Brian2 evaluates the refractory condition before
-  // integrating), spiking when armed and above it after the step.
-  const lanes::mask armed =
-      lanes::either(lanes::but_not(lanes::all_if(true), lanes::positive(s.refractory)),
-                    lanes::but_not(lanes::all_if(true), lanes::greater(v, c.v_spike)));
-  const lanes::mask spike = lanes::but_not(lanes::but_not(lanes::greater(v_new, c.v_spike), diverged),
-                                           lanes::but_not(lanes::all_if(true), armed));
+  // Still refractory: spiked and not yet back at or below the threshold at a step's start (Brian2 evaluates the
+  // refractory condition before integrating). The others spike when above it after the step.
+  const lanes::mask held = lanes::both(lanes::positive(s.refractory), lanes::greater(v, c.v_spike));
+  const lanes::mask spike = lanes::but_not(lanes::but_not(lanes::greater(v_new, c.v_spike), diverged), held);
   const vf rest = c.g_l_e_l / c.g_l;
   s.v_mV = lanes::select(diverged, rest, v_new);
   s.m = lanes::zero_where(diverged, m_new);
@@ -139,7 +136,7 @@ using lanes::vf;
   s.p = lanes::zero_where(diverged, p_new);
   s.g_exc_nS = ge * syn.decay_exc;
   s.g_inh_nS = gi * syn.decay_inh;
-  s.refractory = lanes::select(lanes::either(spike, lanes::but_not(lanes::all_if(true), armed)), vi{} + 1, vi{});
+  s.refractory = lanes::select(lanes::either(spike, held), vi{} + 1, vi{});
   return {spike, diverged};
 }
 

@@ -159,6 +159,7 @@ using mask = __mmask16;
 [[gnu::always_inline]] inline mask all_if(bool b) noexcept { return b ? mask{0xFFFF} : mask{0}; }
 [[gnu::always_inline]] inline mask either(mask a, mask b) noexcept { return static_cast<mask>(a | b); }
 [[gnu::always_inline]] inline mask but_not(mask a, mask b) noexcept { return static_cast<mask>(a & ~b); }
+[[gnu::always_inline]] inline mask both(mask a, mask b) noexcept { return static_cast<mask>(a & b); }
 // a > b (false where either is NaN)
 [[gnu::always_inline]] inline mask greater(vf a, vf b) noexcept {
   return _mm512_cmp_ps_mask(reinterpret_cast<__m512>(a), reinterpret_cast<__m512>(b), _CMP_GT_OQ);
@@ -198,6 +199,7 @@ using mask = vi;
 [[gnu::always_inline]] inline mask all_if(bool b) noexcept { return b ? vi{} - 1 : vi{}; }
 [[gnu::always_inline]] inline mask either(mask a, mask b) noexcept { return a | b; }
 [[gnu::always_inline]] inline mask but_not(mask a, mask b) noexcept { return a & ~b; }
+[[gnu::always_inline]] inline mask both(mask a, mask b) noexcept { return a & b; }
 [[gnu::always_inline]] inline mask greater(vf a, vf b) noexcept { return a > b; }
 [[gnu::always_inline]] inline mask positive(vi a) noexcept { return a > 0; }
 [[gnu::always_inline]] inline mask below(vu a, vu b) noexcept { return reinterpret_cast<vi>(a < b); }

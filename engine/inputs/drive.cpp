@@ -33,4 +33,20 @@ void poisson_drive::fill(std::int64_t step_index, std::uint32_t first_group, std
   philox_fill_groups(key_, first_group, n_groups, static_cast<std::uint64_t>(step_index), stream_, out);
 }
 
+std::uint64_t poisson_drive::add_events(std::int64_t step_index, std::uint32_t begin, std::uint32_t end,
+                                        float* g_exc_nS, std::uint16_t* draws) const noexcept {
+  const drive_rule r = rule(step_index);
+  if (r.never()) return 0;
+  fill(step_index, begin / static_cast<std::uint32_t>(kPhiloxGroup), (end - begin + kPhiloxGroup - 1) / kPhiloxGroup,
+       draws);
+  float* g = g_exc_nS + begin;
+  std::uint64_t events = 0;
+  for (std::uint32_t i = 0; i < end - begin; ++i) {
+    const bool event = r.always || draws[i] < r.threshold;
+    g[i] += event ? r.q_nS : 0.0f;
+    events += event ? 1u : 0u;
+  }
+  return events;
+}
+
 }  // namespace cortexloop::engine

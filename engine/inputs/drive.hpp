@@ -40,6 +40,11 @@ class poisson_drive {
   // The draws of neurons [128 first_group, 128 (first_group + n_groups)) at step_index into out (128 n_groups).
   // Allocation-free; thread-safe (a pure function of its arguments and the seed).
   void fill(std::int64_t step_index, std::uint32_t first_group, std::size_t n_groups, std::uint16_t* out) const noexcept;
+  // The step's events of neurons [begin, end) (begin a multiple of 128) added to their G_e (g_exc_nS indexed by
+  // absolute neuron), with draws as scratch (room for end - begin rounded up to 128); returns how many. For the
+  // passes that add a drive on its own (the afferent input, the HH cells' drive); the AdEx kernel draws in registers.
+  std::uint64_t add_events(std::int64_t step_index, std::uint32_t begin, std::uint32_t end, float* g_exc_nS,
+                           std::uint16_t* draws) const noexcept;
   random_stream stream() const noexcept { return stream_; }
   philox_key key() const noexcept { return key_; }
 

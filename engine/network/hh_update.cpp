@@ -31,21 +31,11 @@ std::uint64_t hh_update_cells(const hh_model& m, const synapse_derived& syn, std
   using lanes::vi;
   const hh_lane_consts exc = hh_lane_consts::broadcast(m.exc), inh = hh_lane_consts::broadcast(m.inh);
   const synapse_lane_consts syn_lanes = synapse_lane_consts::broadcast(syn);
-  const drive_rule rule = drive.rule(step);
   std::uint64_t events = 0;
   for (std::uint32_t chunk = begin; chunk < end; chunk += kHhChunk) {
     const std::uint32_t chunk_end = std::min(end, chunk + kHhChunk);
     // The drive first: an event of step k acts on V in step k (Brian2's run_regularly(when='start')).
-    if (rule.always || rule.threshold > 0) {
-      const std::size_t n_groups = (chunk_end - chunk + kPhiloxGroup - 1) / kPhiloxGroup;
-      drive.fill(step, chunk / static_cast<std::uint32_t>(kPhiloxGroup), n_groups, draws);
-      float* g = cells.g_exc_nS + chunk;
-      for (std::uint32_t i = 0; i < chunk_end - chunk; ++i) {
-        const bool event = rule.always || draws[i] < rule.threshold;
-        g[i] += event ? rule.q_nS : 0.0f;
-        events += event ? 1u : 0u;
-      }
-    }
+    events += drive.add_events(step, chunk, chunk_end, cells.g_exc_nS, draws);
     for (std::uint32_t i = chunk; i < chunk_end; i += lanes::kLanes) {
       const auto count = std::min<std::uint32_t>(lanes::kLanes, chunk_end - i);
       // Lanes of excitatory cells; a block straddling n_exc takes each lane's own constants and current.

@@ -62,9 +62,11 @@ void partition::update(const network_model& m, network_state& s, const step_inpu
     out_[buffer].diverged = out.diverged;
     return;
   }
+  // The afferent input lands on G_e before the drive and the update, as its own pass (rarely on), a chunk of whole
+  // Philox groups at a time (partition boundaries and chunks are multiples of 128).
   if (m.afferent && m.afferent->rate_Hz() > 0.0)
     for (std::uint32_t c = begin_; c < std::min(end_, m.n_exc); c += kChunk)
-      add_afferent(m, s, in, c, std::min({end_, m.n_exc, c + kChunk}));
+      m.afferent->add_events(in.step_index, c, std::min({end_, m.n_exc, c + kChunk}), s.g_exc_nS.data(), draws_.data());
   if (m.hh) {
     const hh_cells cells{s.v_mV.data(), s.w_pA.data(), s.hh_m.data(), s.hh_h.data(), s.hh_n.data(), s.hh_p.data(),
                          s.g_exc_nS.data(), s.g_inh_nS.data(), s.ref_left.data()};
@@ -77,19 +79,6 @@ void partition::update(const network_model& m, network_state& s, const step_inpu
     return;
   }
   step_cells(m, s, in, buffer);
-}
-
-void partition::add_afferent(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
-                             std::uint32_t end) noexcept {
-  // The afferent input lands on G_e before the drive and the update, as its own pass (rarely on). begin is a
-  // multiple of 128 (partition boundaries and chunks are): the chunk is whole Philox groups.
-  const std::uint32_t first_group = begin / static_cast<std::uint32_t>(kPhiloxGroup);
-  const std::size_t n_groups = (end - begin + kPhiloxGroup - 1) / kPhiloxGroup;
-  const drive_rule rule = m.afferent->rule(in.step_index);
-  m.afferent->fill(in.step_index, first_group, n_groups, draws_.data());
-  float* g = s.g_exc_nS.data() + begin;
-  for (std::uint32_t i = 0; i < end - begin; ++i)
-    g[i] += (rule.always || draws_[i] < rule.threshold) ? rule.q_nS : 0.0f;
 }
 
 void partition::step_cells(const network_model& m, network_state& s, const step_inputs& in,

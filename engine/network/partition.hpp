@@ -135,8 +135,6 @@ class partition {
   std::size_t conductance_row_bytes() const noexcept;
 
  private:
-  void add_afferent(const network_model& m, network_state& s, const step_inputs& in, std::uint32_t begin,
-                    std::uint32_t end) noexcept;
   void step_cells(const network_model& m, network_state& s, const step_inputs& in, unsigned buffer) noexcept;
   void deliver_conductance(const network_model& m, network_state& s, std::span<const std::uint32_t> spikes) noexcept;
 
