@@ -16,6 +16,7 @@
 #include "tools/sweep_command.hpp"
 #include "tools/fit_tf_command.hpp"
 #include "tools/keys_command.hpp"
+#include "tools/plasticity_command.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/tf_command.hpp"
 
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   cortexloop::tools::add_keys_command(app);
   cortexloop::tools::add_aln_table_command(app);
   cortexloop::tools::add_sweep_command(app);
+  cortexloop::tools::add_plasticity_command(app);
   cortexloop::tools::refuse_bad_numbers(app);
   try {
     app.parse(argc, argv);

@@ -38,6 +38,7 @@
 #include "io/protocol/format_number.hpp"
 #include "io/recording/npy.hpp"
 #include "io/recording/output_dir.hpp"
+#include "tools/draw_png.hpp"
 #include "tools/default_config.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/number_checks.hpp"
@@ -153,21 +154,12 @@ struct point_arrays {
 };
 
 // Draws OUT/state_diagram.png with tools/plot_aln_sweep.py (the points of interest of the paper's diagram of this
-// kind marked: A without adaptation, B with). The arrays are the result: a missing Python or matplotlib only warns.
-void draw_png(const std::filesystem::path& out, bool quiet) {
-  const std::string script = repo_file("tools/plot_aln_sweep.py"), png = (out / "state_diagram.png").string();
-  std::vector<std::string> args = {"/usr/bin/python3", script, out.string(), "--points", "auto", "--out", png};
+// kind marked: A without adaptation, B with).
+void draw_state_diagram(const std::filesystem::path& out, bool quiet) {
+  const std::string png = (out / "state_diagram.png").string();
+  std::vector<std::string> args = {out.string(), "--points", "auto", "--out", png};
   if (quiet) args.emplace_back("--quiet");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int status = 0;
-  const int rc = posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
-  if (rc == 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-  std::fprintf(stderr, "sweep: warning: %s was not drawn (%s); the arrays are written: /usr/bin/python3 %s %s "
-               "--points auto --out %s draws it\n", png.c_str(), rc != 0 ? std::strerror(rc) : "the script failed",
-               script.c_str(), out.c_str(), png.c_str());
+  draw_png("sweep", "tools/plot_aln_sweep.py", args, png);
 }
 
 // stoppable: Ctrl-C (stop_request) ends the share after the points running, the others left NaN.
@@ -366,7 +358,7 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
                   "dominant_frequency_Hz.npy", "dominant_power_Hz2.npy", "diverged_steps.npy"}},
   };
   io::write_text_file(out / "sweep.json", summary.dump(2) + "\n");
-  if (o.png) draw_png(out, o.quiet);
+  if (o.png) draw_state_diagram(out, o.quiet);
   if (not_run > 0) {
     std::fprintf(stderr, "sweep: stopped by %s: %zu of %zu points run, the other %zu NaN in every array -> %s\n",
                  stop_request::signal_name(), n - not_run, n, not_run, out.c_str());

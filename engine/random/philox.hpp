@@ -17,6 +17,9 @@ enum class random_stream : std::uint32_t {
   afferent = 1,       // afferent input onto the excitatory cells, every step
   initial_state = 2,  // initial membrane potential, once per neuron
   connectivity = 3,   // the sources of one target (counter word 0 = target)
+  // The plasticity experiment's cells (engine/plasticity/rate_effect.cpp): counter word 0 = the cell's number in
+  // the grid. Offline and never beside the network, but kept apart from its streams all the same.
+  plasticity_cells = 24,
 };
 
 struct philox_key {

@@ -103,6 +103,23 @@ std::int64_t table_reader::integer(std::string_view key, std::int64_t lo, std::i
   return value;
 }
 
+std::vector<double> table_reader::numbers(std::string_view key, range allowed) {
+  const toml::node& node = require(key);
+  const toml::array* array = node.as_array();
+  if (!array) fail(key, "must be an array of numbers, not a " + type_name(node));
+  if (array->empty()) fail(key, "must hold at least one number");
+  std::vector<double> out;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    const std::optional<double> value = element.value<double>();
+    const std::string at = "element " + std::to_string(i) + " (" + show(element) + ")";
+    if (!element.is_number() || !value) fail(key, at + " must be a number, not a " + type_name(element));
+    if (!allowed.contains(*value)) fail(key, at + " out of range; allowed " + allowed.describe());
+    out.push_back(*value);
+  }
+  return out;
+}
+
 std::string table_reader::choice(std::string_view key, std::initializer_list<std::string_view> allowed) {
   const toml::node& node = require(key);
   std::string list;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <toml++/toml.h>
 
@@ -42,6 +43,8 @@ class table_reader {
 
   double number(std::string_view key, range allowed);  // integers are accepted as numbers
   std::int64_t integer(std::string_view key, std::int64_t lo, std::int64_t hi);
+  // A non-empty array of numbers, each in `allowed` (an error names the element: key[3]).
+  std::vector<double> numbers(std::string_view key, range allowed);
   std::string choice(std::string_view key, std::initializer_list<std::string_view> allowed);
   table_reader table(std::string_view key);
   const toml::array& array_of_tables(std::string_view key);

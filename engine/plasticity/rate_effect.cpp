@@ -1,0 +1,185 @@
+#include "engine/plasticity/rate_effect.hpp"
+
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <numbers>
+#include <thread>
+
+#include "engine/random/philox.hpp"
+
+namespace cortexloop::engine::plasticity {
+
+namespace {
+
+// The CDF of Binomial(n, p), up to where what is left is below 2^-40 (far under the 2^-32 resolution of the
+// uniform that inverts it): the count of a cell's n Poisson sources that spike in one step, each with p = rate dt
+// (Brian2's PoissonGroup draws each source's spike with that probability).
+std::vector<double> binomial_cdf(std::uint32_t n, double p) {
+  std::vector<double> cdf;
+  double pk = std::pow(1.0 - p, n), sum = 0.0;
+  for (std::uint32_t k = 0; k <= n; ++k) {
+    sum += pk;
+    cdf.push_back(sum);
+    if (1.0 - sum < 0x1p-40 || p == 0.0) break;
+    pk *= static_cast<double>(n - k) / static_cast<double>(k + 1) * p / (1.0 - p);
+  }
+  return cdf;
+}
+
+std::uint32_t invert(const std::vector<double>& cdf, double u) noexcept {
+  std::uint32_t k = 0;
+  while (k + 1 < cdf.size() && u >= cdf[k]) ++k;
+  return k;
+}
+
+// A uniform in [0, 1) and one in (0, 1] from 32 bits.
+double uniform_co(std::uint32_t x) noexcept { return x * 0x1p-32; }
+double uniform_oc(std::uint32_t x) noexcept { return (static_cast<double>(x) + 1.0) * 0x1p-32; }
+
+// The presynaptic train of the notebook: a spike every int(1000 / rate) ms from t = 0, as a step count.
+struct regular_train {
+  std::int64_t period_steps;
+  regular_train(double rate_Hz, double dt_ms)
+      : period_steps(std::llround(std::floor(1000.0 / rate_Hz) / dt_ms)) {}
+  bool fires(std::int64_t step) const noexcept { return step % period_steps == 0; }
+};
+
+struct cell {
+  double v_mV, g_exc = 0, g_inh = 0;
+  std::int64_t last_spike = -(std::int64_t{1} << 40);
+  std::uint64_t spikes = 0;
+  vdp_synapse vdp[2];
+  lowpass_synapse clopath[2], mb[2];
+};
+
+}  // namespace
+
+rate_effect_point run_rate_effect_point(const rate_effect_params& p, double e_rate_Hz, double i_rate_Hz,
+                                        std::uint64_t cell_offset) {
+  const lif_params& nu = p.neuron;
+  const double dt = p.dt_ms;
+  const auto steps = static_cast<std::int64_t>(std::llround(p.duration_ms / dt));
+  const auto ref_steps = static_cast<std::int64_t>(std::llround(nu.t_ref_ms / dt));
+  const std::vector<double> cdf_e = binomial_cdf(p.n_inputs, e_rate_Hz * dt / 1000.0),
+                            cdf_i = binomial_cdf(p.n_inputs, i_rate_Hz * dt / 1000.0);
+  const regular_train train[2] = {regular_train(e_rate_Hz, dt), regular_train(i_rate_Hz, dt)};
+  const double noise_mV = nu.noise_sigma_mV * std::sqrt(dt / nu.tau_m_ms);  // sigma tau^-1/2 sqrt(dt)
+  const double keep_e = 1.0 - dt / nu.tau_syn_exc_ms, keep_i = 1.0 - dt / nu.tau_syn_inh_ms;
+  const philox_key key = philox_key::from_seed(p.seed);
+  const std::int64_t sample_every = std::max<std::int64_t>(1, std::llround(1.0 / dt));
+  const std::int64_t warmup = steps * dt > 1000.0 ? std::llround(1000.0 / dt) : 0;
+
+  std::vector<cell> cells;
+  cells.reserve(p.runs);
+  for (std::uint32_t r = 0; r < p.runs; ++r)
+    cells.push_back({nu.v_rest_mV, 0, 0, -(std::int64_t{1} << 40), 0,
+                     {vdp_synapse(p.vdp, p.w_initial), vdp_synapse(p.vdp, p.w_initial)},
+                     {lowpass_synapse(lowpass_rule::clopath, p.clopath, p.w_initial),
+                      lowpass_synapse(lowpass_rule::clopath, p.clopath, p.w_initial)},
+                     {lowpass_synapse(lowpass_rule::meissner_bernard, p.meissner_bernard, p.w_initial),
+                      lowpass_synapse(lowpass_rule::meissner_bernard, p.meissner_bernard, p.w_initial)}});
+  double v_sum = 0, v_sum2 = 0;
+  std::int64_t v_samples = 0;
+  for (std::int64_t k = 0; k < steps; ++k) {
+    const bool pre[2] = {train[0].fires(k), train[1].fires(k)};
+    const bool sample = k >= warmup && k % sample_every == 0;
+    double v_pop = 0;
+    for (std::uint32_t r = 0; r < p.runs; ++r) {
+      cell& c = cells[r];
+      // One Philox block per cell and step: its excitatory count, its inhibitory count, its noise (Box-Muller).
+      const philox_block b = philox4x32(
+          {{static_cast<std::uint32_t>(cell_offset + r), static_cast<std::uint32_t>(k),
+            static_cast<std::uint32_t>(static_cast<std::uint64_t>(k) >> 32),
+            static_cast<std::uint32_t>(random_stream::plasticity_cells)}},
+          key);
+      const double v0 = c.v_mV;
+      for (vdp_synapse& s : c.vdp) s.step(v0, dt);
+      if (k - c.last_spike >= ref_steps) {  // Brian2's not_refractory: (t - lastspike) >= t_ref in steps
+        const double normal = std::sqrt(-2.0 * std::log(uniform_oc(b.x[2]))) *
+                              std::cos(2.0 * std::numbers::pi * uniform_co(b.x[3]));
+        c.v_mV = v0 + dt / nu.tau_m_ms *
+                          ((nu.v_rest_mV - v0) - c.g_exc * (v0 - nu.e_exc_mV) - c.g_inh * (v0 - nu.e_inh_mV)) +
+                 noise_mV * normal;
+      }
+      c.g_exc *= keep_e;
+      c.g_inh *= keep_i;
+      for (lowpass_synapse& s : c.clopath) s.step(c.v_mV, dt);
+      for (lowpass_synapse& s : c.mb) s.step(c.v_mV, dt);
+      const bool spiked = c.v_mV > nu.v_thresh_mV && k - c.last_spike >= ref_steps;
+      c.g_exc += nu.g_exc_per_spike * invert(cdf_e, uniform_co(b.x[0]));
+      c.g_inh += nu.g_inh_per_spike * invert(cdf_i, uniform_co(b.x[1]));
+      for (int kind = 0; kind < 2; ++kind)
+        if (pre[kind]) {
+          c.vdp[kind].on_pre();
+          c.clopath[kind].on_pre();
+          c.mb[kind].on_pre();
+        }
+      if (spiked) {
+        c.v_mV = nu.v_rest_mV;
+        c.last_spike = k;
+        ++c.spikes;
+      }
+      v_pop += c.v_mV;
+    }
+    if (sample) {
+      v_pop /= p.runs;
+      v_sum += v_pop;
+      v_sum2 += v_pop * v_pop;
+      ++v_samples;
+    }
+  }
+
+  rate_effect_point out;
+  out.e_rate_Hz = e_rate_Hz;
+  out.i_rate_Hz = i_rate_Hz;
+  const double seconds = static_cast<double>(steps) * dt / 1000.0;
+  auto mean_sd = [&](auto value, double& mean, double& sd) {
+    double s = 0, s2 = 0;
+    for (const cell& c : cells) {
+      const double x = value(c);
+      s += x;
+      s2 += x * x;
+    }
+    const double n = static_cast<double>(cells.size());
+    mean = s / n;
+    sd = n > 1 ? std::sqrt(std::max(0.0, (s2 - s * s / n) / (n - 1))) : 0.0;
+  };
+  mean_sd([&](const cell& c) { return static_cast<double>(c.spikes) / seconds; }, out.rate_Hz, out.rate_sd_Hz);
+  const double w0 = p.w_initial;
+  for (int kind = 0; kind < 2; ++kind) {
+    auto pct = [w0](double w) { return (w - w0) / w0 * 100.0 + 100.0; };
+    mean_sd([&](const cell& c) { return pct(c.vdp[kind].w()); }, out.weight_pct[0][kind], out.weight_sd_pct[0][kind]);
+    mean_sd([&](const cell& c) { return pct(c.clopath[kind].w()); }, out.weight_pct[1][kind],
+            out.weight_sd_pct[1][kind]);
+    mean_sd([&](const cell& c) { return pct(c.mb[kind].w()); }, out.weight_pct[2][kind], out.weight_sd_pct[2][kind]);
+  }
+  if (v_samples > 0) {
+    out.mean_v_mV = v_sum / v_samples;
+    out.sd_v_mV = std::sqrt(std::max(0.0, v_sum2 / v_samples - out.mean_v_mV * out.mean_v_mV));
+  }
+  return out;
+}
+
+std::vector<rate_effect_point> run_rate_effect_grid(const rate_effect_params& p, unsigned threads,
+                                                    const std::function<void(std::size_t, std::size_t)>& progress) {
+  const std::size_t n_e = p.e_rates_Hz.size(), total = n_e * p.i_rates_Hz.size();
+  std::vector<rate_effect_point> out(total);
+  std::atomic<std::size_t> next{0};
+  std::size_t done = 0;
+  std::mutex m;
+  auto work = [&] {
+    for (std::size_t k; (k = next.fetch_add(1)) < total;) {
+      out[k] = run_rate_effect_point(p, p.e_rates_Hz[k % n_e], p.i_rates_Hz[k / n_e], k * p.runs);
+      const std::lock_guard lock(m);
+      ++done;
+      if (progress) progress(done, total);
+    }
+  };
+  std::vector<std::jthread> pool;
+  for (unsigned t = 1; t < std::max(1u, threads); ++t) pool.emplace_back(work);
+  work();
+  return out;
+}
+
+}  // namespace cortexloop::engine::plasticity

@@ -1,0 +1,121 @@
+#include "io/config/config_plasticity.hpp"
+
+#include <limits>
+
+#include "io/config/config_loader.hpp"
+#include "io/config/config_reader.hpp"
+
+namespace cortexloop::io {
+
+namespace {
+
+constexpr double kBig = std::numeric_limits<double>::max();
+const range kAnyMV{-200.0, 200.0};
+
+engine::plasticity::lif_params read_neuron(table_reader t) {
+  engine::plasticity::lif_params p;
+  p.v_rest_mV = t.number("v_rest_mV", kAnyMV);
+  p.v_thresh_mV = t.number("v_thresh_mV", kAnyMV);
+  if (p.v_thresh_mV <= p.v_rest_mV) t.fail("v_thresh_mV", "must be above v_rest_mV");
+  p.noise_sigma_mV = t.number("noise_sigma_mV", {0.0, 1000.0});
+  p.tau_syn_exc_ms = t.number("tau_syn_exc_ms", positive(1e6));
+  p.tau_syn_inh_ms = t.number("tau_syn_inh_ms", positive(1e6));
+  p.tau_m_ms = t.number("tau_m_ms", positive(1e6));
+  p.t_ref_ms = t.number("t_ref_ms", {0.0, 1e6});
+  p.e_exc_mV = t.number("e_exc_mV", kAnyMV);
+  p.e_inh_mV = t.number("e_inh_mV", kAnyMV);
+  p.g_exc_per_spike = t.number("g_exc_per_spike", {0.0, 1e3});
+  p.g_inh_per_spike = t.number("g_inh_per_spike", {0.0, 1e3});
+  t.finish();
+  return p;
+}
+
+void read_bounds(table_reader& t, double& w_min, double& w_max) {
+  w_min = t.number("w_min", {-kBig, kBig});
+  w_max = t.number("w_max", {-kBig, kBig});
+  if (w_max < w_min) t.fail("w_max", "must be at least w_min");
+}
+
+engine::plasticity::vdp_params read_vdp(table_reader t) {
+  engine::plasticity::vdp_params p;
+  p.a_pre = t.number("a_pre", {0.0, kBig});
+  p.tau_glutamate_ms = t.number("tau_glutamate_ms", positive(1e6));
+  p.k_ltd_per_mV = t.number("k_ltd_per_mV", {-kBig, kBig});
+  p.ltd_rise_ms = t.number("ltd_rise_ms", positive(1e6));
+  p.ltd_fall_ms = t.number("ltd_fall_ms", positive(1e6));
+  // The rise-then-fall amplitude (rise/fall)^(fall/(rise - fall)) needs two different time constants.
+  if (p.ltd_fall_ms == p.ltd_rise_ms) t.fail("ltd_fall_ms", "must differ from ltd_rise_ms");
+  p.theta_vdcc_mV = t.number("theta_vdcc_mV", kAnyMV);
+  p.ltd_amp = t.number("ltd_amp", {-kBig, kBig});
+  p.k_ltp_per_mV = t.number("k_ltp_per_mV", {-kBig, kBig});
+  p.ltp_rise_ms = t.number("ltp_rise_ms", positive(1e6));
+  p.ltp_fall_ms = t.number("ltp_fall_ms", positive(1e6));
+  if (p.ltp_fall_ms == p.ltp_rise_ms) t.fail("ltp_fall_ms", "must differ from ltp_rise_ms");
+  p.theta_nmda_mV = t.number("theta_nmda_mV", kAnyMV);
+  p.ltp_amp = t.number("ltp_amp", {-kBig, kBig});
+  p.eta = t.number("eta", {-kBig, kBig});
+  p.c_ca = t.number("c_ca", {-50.0, 50.0});
+  p.tau_w_ms = t.number("tau_w_ms", positive(1e6));
+  read_bounds(t, p.w_min, p.w_max);
+  t.finish();
+  return p;
+}
+
+engine::plasticity::lowpass_params read_lowpass(table_reader t) {
+  engine::plasticity::lowpass_params p;
+  p.g = t.number("g", {0.0, kBig});
+  p.tau_s_ms = t.number("tau_s_ms", positive(1e6));
+  p.tau_minus_ms = t.number("tau_minus_ms", positive(1e6));
+  p.tau_plus_ms = t.number("tau_plus_ms", positive(1e6));
+  p.a_ltd = t.number("a_ltd", {-kBig, kBig});
+  p.a_ltp = t.number("a_ltp", {-kBig, kBig});
+  p.theta_minus_mV = t.number("theta_minus_mV", kAnyMV);
+  p.theta_plus_mV = t.number("theta_plus_mV", kAnyMV);
+  p.eta = t.number("eta", {-kBig, kBig});
+  p.tau_w_ms = t.number("tau_w_ms", positive(1e6));
+  read_bounds(t, p.w_min, p.w_max);
+  p.v_filter_init_mV = t.number("v_filter_init_mV", kAnyMV);
+  t.finish();
+  return p;
+}
+
+}  // namespace
+
+engine::plasticity::rate_effect_params load_plasticity_config(const std::filesystem::path& file,
+                                                              std::span<const std::string> overrides) {
+  const resolved_config rc = resolve_config(file, overrides);
+  table_reader root(rc.root, "", rc.origin);
+  for (const char* other : {"network", "meanfield", "ring", "device", "aln", "simulation", "stimulus"})
+    if (rc.root.contains(other))
+      root.fail(other, "a plasticity config holds [plasticity] only (the experiment has its own cell and inputs; "
+                       "configs/plasticity/rate_effect.toml)");
+  if (!rc.root.contains("plasticity"))
+    throw config_error(rc.origin->file + ": [plasticity]: missing (configs/plasticity/rate_effect.toml is one)");
+  table_reader t = root.table("plasticity");
+  engine::plasticity::rate_effect_params p;
+  p.duration_ms = t.number("duration_ms", positive(1e8));
+  p.dt_ms = t.number("dt_ms", {1e-4, 10.0});
+  if (p.duration_ms < p.dt_ms) t.fail("duration_ms", "must be at least one step (dt_ms)");
+  p.runs = static_cast<std::uint32_t>(t.integer("runs", 1, 100000));
+  p.n_inputs = static_cast<std::uint32_t>(t.integer("n_inputs", 0, 100000));
+  p.w_initial = t.number("w_initial", positive(kBig));
+  p.seed = static_cast<std::uint64_t>(t.integer("seed", 0, std::numeric_limits<std::int64_t>::max()));
+  // A rate's presynaptic train fires every int(1000 / rate) ms: at most 1000 Hz, and a whole number of steps.
+  p.e_rates_Hz = t.numbers("e_rates_Hz", positive(1000.0));
+  p.i_rates_Hz = t.numbers("i_rates_Hz", positive(1000.0));
+  // The cells of the grid are numbered in one 32-bit counter word of the random streams.
+  if (static_cast<double>(p.e_rates_Hz.size()) * static_cast<double>(p.i_rates_Hz.size()) * p.runs > 4294967295.0)
+    t.fail("runs", "with this grid, more cells than the random streams number (2^32)");
+  for (const char* key : {"e_rates_Hz", "i_rates_Hz"})
+    for (const double rate : key[0] == 'e' ? p.e_rates_Hz : p.i_rates_Hz)
+      if (rate * p.dt_ms / 1000.0 > 1.0) t.fail(key, "a rate above 1 / dt_ms: a source cannot spike twice in a step");
+  p.neuron = read_neuron(t.table("neuron"));
+  p.vdp = read_vdp(t.table("vdp"));
+  p.clopath = read_lowpass(t.table("clopath"));
+  p.meissner_bernard = read_lowpass(t.table("meissner_bernard"));
+  t.finish();
+  root.finish();
+  return p;
+}
+
+}  // namespace cortexloop::io
