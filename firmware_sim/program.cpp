@@ -305,7 +305,7 @@ std::int64_t pulse_train_pause_at_or_after(const program& p, std::int64_t t_us) 
   const std::int64_t n = first_pulse_at_or_after(local - extent + 1, p.frequency_Hz);  // the first ending after it
   if (n_pulses >= 0 && n >= n_pulses) return t_us;
   const std::int64_t start = pulse_start_us(n, p.frequency_Hz);
-  return start <= local ? origin + start + extent : t_us;
+  return start < local ? origin + start + extent : t_us;
 }
 
 double program_envelope(const program& p, double tau_us) noexcept { return envelope_of(p).at(tau_us); }

@@ -84,7 +84,8 @@ struct phase_segment {
 std::size_t train_phases(const program& p, std::int64_t t0_us, std::int64_t t1_us,
                          std::span<phase_segment> out) noexcept;
 // The first local time >= t_us at which no pulse of a pulse train is under way: t_us itself, or the end of the
-// pulse (both phases and the gap) that t_us falls in. t_us for any other shape. Where a pulse train may take a new
+// pulse (both phases and the gap) that t_us falls in. A pulse that starts at t_us is not under way: it has delivered
+// nothing, so a clear or reload at that instant drops it and a new amplitude applies to it. t_us for any other shape. Where a pulse train may take a new
 // amplitude without unbalancing a biphasic pulse (stimulator::set_amplitude).
 std::int64_t pulse_train_pause_at_or_after(const program& p, std::int64_t t_us) noexcept;
 

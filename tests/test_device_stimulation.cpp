@@ -617,6 +617,36 @@ TEST_CASE("the watchdog's ramp scales whole pulses: every pulse has zero net cha
   }
 }
 
+// Reference: docs/device.md, only a pulse under way when its channel is reloaded or cleared is completed. A 100 Hz
+// train of 150 us phases at 200 uA loaded at step 0 starts pulse 1 exactly at step 100's start; cleared (or reloaded
+// with a train delayed by 5 ms) at step 100, that pulse has not begun, so nothing may flow from step 100 on. Found by
+// an outside check (2026-12-05): the clear delivered the pulse, and beside a second train on the electrode the
+// device's max-current check then stopped a safe program (1800 uA from two 900 uA trains, one of them cleared).
+// Break seen to fail: pulse_train_pause_at_or_after counting a pulse that starts at the instant as under way
+// (`start <= local`) -> 200 uA at step 100.
+TEST_CASE("a clear or reload at the instant a pulse would start does not deliver it", "[device][safety]") {
+  program train = pulses(200.0, 150, 100.0);
+  train.biphasic = true;
+  program later = train;
+  later.delay_us = 5000;
+  for (const bool clear : {false, true}) {
+    stimulator s(one_electrode(1.0));
+    s.load(0, at_electrode(0), train, 0);
+    double after = 0, before = 0;
+    for (std::int64_t k = 0; k < 140; ++k) {
+      if (k == 100) {
+        if (clear) s.clear(0);
+        else s.load(0, at_electrode(0), later, 100);
+      }
+      s.currents_pA(k);
+      (k < 100 ? before : after) += std::abs(s.electrode_current_uA()[0]);
+    }
+    INFO((clear ? "cleared" : "reloaded") << " at step 100");
+    CHECK(before == Approx(400.0));  // pulse 0: steps 0 and 2 at +-200 uA (step 1 holds 50 us of each phase: 0)
+    CHECK(after == 0.0);
+  }
+}
+
 // Reference: charge balance on an electrode (docs/device.md) when a channel is reloaded twice within one pulse: a
 // 100 Hz train of 150 us phases at 200 uA loaded at step 0 (pulse spans steps 0-2), the same train reloaded at step 1
 // (its pulse spans steps 1-3), a train delayed by 5 ms loaded at step 2. Both cut pulses are completed: the net over
