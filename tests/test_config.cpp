@@ -331,7 +331,10 @@ TEST_CASE("a bad key or value inside [[device.electrode]] and [[device.sensing]]
   CHECK_THAT(error_with(R"(^rms_window_ms = 50\.0)", "rms_window_ms = 50.0\nblanking_uss = 10"),
              Catch::Contains("device.sensing[0].blanking_uss") && Catch::Contains("known keys here") &&
                  Catch::Contains("blanking_us,") && Catch::Contains("adc_bits") && Catch::Contains("noise_sd"));
-  CHECK_THAT(error_with(R"(^position_mm = 9\.0)", "position_mm = 36.0"), Catch::Contains("device.electrode[1].position_mm"));
+  // The range shown is the one applied: [0, 36), the ring's end being its start (it read "allowed [0, 36]" and then
+  // refused 36: an outside check, 2026-12-05; break seen to fail: the closed upper end -> "[0, 36]").
+  CHECK_THAT(error_with(R"(^position_mm = 9\.0)", "position_mm = 36.0"),
+             Catch::Contains("device.electrode[1].position_mm") && Catch::Contains("allowed [0, 36)"));
   CHECK_THAT(error_with(R"(^sample_rate_Hz = 1000\.0)", "sample_rate_Hz = 3000.0"),
              Catch::Contains("device.sensing[0]") && Catch::Contains("sample_rate"));
   CHECK_THAT(error_with(R"(^signal = "rate_exc")", "signal = \"rate_exk\""), Catch::Contains("device.sensing[0].signal"));

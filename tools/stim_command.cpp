@@ -278,7 +278,7 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--channel", o->channel, "Stimulator channel 0-7 (a program replaces the channel's previous one)")
       ->check(CLI::Range(0, 7))
       ->capture_default_str();
-  cmd->add_flag("--all", o->all, "clear: every channel");
+  cmd->add_flag("--all", o->all, "clear: every channel; clear-controller: every controller slot");
   cmd->add_option("--population", o->population, "Target population")->check(CLI::IsMember({"exc", "inh"}))->capture_default_str();
   // One site and one pulse kind: both given, one was dropped without a word (an outside check, 2026-12-04).
   CLI::Option* ring_position =

@@ -1,6 +1,5 @@
 #include "io/config/config_device.hpp"
 #include "engine/network/steps_network.hpp"
-#include "io/protocol/format_number.hpp"
 
 #include <cmath>
 #include <string>
@@ -30,8 +29,8 @@ double ring_length_mm(const engine::engine_params& e) { return e.ring ? e.ring->
 
 fw::electrode_params read_electrode(table_reader t, double length_mm) {
   fw::electrode_params e;
-  e.position_mm = t.number("position_mm", {0.0, length_mm});
-  if (e.position_mm >= length_mm) t.fail("position_mm", "must be below the ring length " + std::string(format_number(length_mm).view()) + " mm");
+  // [0, length): the ring's end is its start (an outside check read "allowed [0, 36]" and then had 36 refused).
+  e.position_mm = t.number("position_mm", {0.0, length_mm, false, true});
   e.height_mm = opt(t, "height_mm", e.height_mm, {0.0, 100.0});
   e.area_mm2 = opt(t, "area_mm2", e.area_mm2, positive(1e4));
   e.impedance_kOhm = opt(t, "impedance_kOhm", e.impedance_kOhm, positive(1e6));

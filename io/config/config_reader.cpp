@@ -32,7 +32,7 @@ std::string type_name(const toml::node& node) {
 
 std::string range::describe() const {
   std::ostringstream out;
-  out << (lo_open ? "(" : "[") << lo << ", " << hi << "]";
+  out << (lo_open ? "(" : "[") << lo << ", " << hi << (hi_open ? ")" : "]");
   return out.str();
 }
 

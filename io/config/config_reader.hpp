@@ -32,7 +32,8 @@ struct config_origin {
 struct range {
   double lo, hi;
   bool lo_open = false;  // (lo, hi] instead of [lo, hi]
-  bool contains(double x) const { return (lo_open ? x > lo : x >= lo) && x <= hi; }
+  bool hi_open = false;  // [lo, hi) instead of [lo, hi]
+  bool contains(double x) const { return (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi); }
   std::string describe() const;
 };
 inline range positive(double hi) { return {0.0, hi, true}; }

@@ -455,6 +455,12 @@ class ServerExitCode(unittest.TestCase):
                 self.assertIn("exited with code 3", r.stderr)
 
 
+def loop_server(mode):
+    from cortexloop_client import loop
+    return loop.Server(os.path.join(ROOT, "configs", "zerlaut2018_network.toml"), mode=mode,
+                       sets=["network.n_neurons=2000"], binary=BIN)
+
+
 class LoopAgainstARunningServer(unittest.TestCase):
     # An outside check (2026-12-04) found an example's loop against a running server (`--connect`) leaving its DC on
     # after it ended, printing 1001 WrongMode refusals and exiting 0 when the modes differed, and the viewer waiting
@@ -487,6 +493,20 @@ class LoopAgainstARunningServer(unittest.TestCase):
             c.close()
             self.assertGreater(len(stims), 50)
             self.assertEqual(max(abs(x) for x in stims), 0.0)
+
+    def test_a_realtime_loop_against_a_stepped_server_says_so(self):
+        # The reverse mismatch: a stepped server left unstepped publishes only its status and info (every second),
+        # and the loop waited for a readout forever, printing nothing (an outside check, 2026-12-05). Reference:
+        # loop.py's promise, "no readout from the server for 5 s ... pass --mode stepped". Break seen to fail: the
+        # readout clock removed (the wait timed by receive() alone) -> the example runs into this test's 60 s timeout.
+        example = os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py")
+        with loop_server("stepped") as server:
+            start = time.monotonic()
+            r = run([example, "--connect", f"{server.commands},{server.pub}", "--mode", "realtime"], timeout=60)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("no readout from the server for 5 s", r.stderr)
+            self.assertIn("pass --mode stepped", r.stderr)
+            self.assertLess(time.monotonic() - start, 30)
 
     def test_a_server_gone_mid_run_leaves_the_run_so_far(self):
         # A loop whose server stopped mid-run ended in one line and saved nothing of the run (an outside check,

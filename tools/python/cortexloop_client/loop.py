@@ -286,12 +286,16 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
     pending = 0
     held = {}          # channel -> (tick decided, StimCommand) not yet sent
     held_readouts = 0  # readouts seen since the oldest held command was decided
+    # The last readout's time: a stepped server left unstepped still publishes its status and info every second,
+    # so the wait for a readout is timed here, not by receive() alone (a realtime loop against a stepped server
+    # hung silently: an outside check, 2026-12-05).
+    last_readout = time.monotonic()
     while True:
         if stepped and pending == 0:
             client.step(chunk_ticks)
             pending = chunk_ticks
         m = client.receive(5.0, device=decode_device)
-        if m is None:
+        if m is None or (m[1] != "readout" and time.monotonic() - last_readout > 5.0):
             # (A realtime server refuses this loop's Step as WrongMode, which _drain_acks reports.)
             raise ToolError("no readout from the server for 5 s" + (
                 " (has it stopped?)" if stepped else
@@ -302,6 +306,7 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
             continue
         if kind != "readout":
             continue
+        last_readout = time.monotonic()
         # This client's own acks (its DEALER socket), each read once: a refused command is printed with its reason
         # as it happens (the stream's copies above are stored but not reported: they may be another client's).
         _drain_acks(client, rec)
