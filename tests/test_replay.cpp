@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -256,6 +258,28 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
     // bit-identical" having compared nothing. Reference: docs/protocol.md's exit codes (3: not a replayable
     // recording). Breaks tried: the catch of std::exception removed -> exit 1 for the first two; the commands' tick
     // check removed -> the third does not end within the test's 60 s; the epoch check removed -> exit 1.
+    // Rewrites the copy's ticks.npy with `change` applied to its values (the recorded header kept: same rows).
+    auto edit_ticks = [&](const fs::path& d, const std::function<void(std::vector<double>&)>& change) {
+      const std::string npy = read_file(rec / "ticks.npy");
+      const std::size_t hlen = static_cast<unsigned char>(npy[8]) | (static_cast<unsigned char>(npy[9]) << 8);
+      const std::size_t data = 10 + hlen;
+      std::vector<double> t((npy.size() - data) / sizeof(double));
+      std::memcpy(t.data(), npy.data() + data, t.size() * sizeof(double));
+      change(t);
+      write_file(d / "ticks.npy", npy.substr(0, data) + std::string(reinterpret_cast<const char*>(t.data()),
+                                                                      t.size() * sizeof(double)));
+    };
+    // Rewrites the copy's commands.jsonl with `change` applied to line i (from 0).
+    auto edit_commands = [&](const fs::path& d, const std::function<void(nlohmann::json&, std::size_t)>& change) {
+      std::istringstream lines(read_file(rec / "commands.jsonl"));
+      std::string text, line;
+      for (std::size_t i = 0; std::getline(lines, line); ++i) {
+        nlohmann::json j = nlohmann::json::parse(line);
+        change(j, i);
+        text += j.dump() + "\n";
+      }
+      write_file(d / "commands.jsonl", text);
+    };
     struct damage {
       const char* name;
       std::function<void(const fs::path&)> make;
@@ -330,6 +354,33 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
            REQUIRE(std::getline(lines, first));
            write_file(d / "commands.jsonl", first + "\n" + read_file(rec / "commands.jsonl"));
          }, "command index 0 appears twice"},
+        // A third outside check (2026-12-05): a tampered ticks.npy (a NaN, a last tick of 1e18: the replay stepped
+        // for ever; rows out of order), a command moved to another epoch, an emptied commands.jsonl or one without
+        // its last line, a tick of 139.5 and a two-dimensional readout_hash.npy were replayed and called "not
+        // bit-identical" (exit 1) or "bit-identical" (exit 0). Breaks seen to fail: the ticks' checks removed -> the
+        // NaN and out-of-order rows exit 1, the 1e18 row does not end within the test's 60 s; the count check
+        // removed -> exit 1 for the emptied file; the command-order check back to a difference -> exit 1.
+        {"tick NaN", [&](const fs::path& d) { edit_ticks(d, [](std::vector<double>& t) { t[4] = std::nan(""); }); },
+         "ticks.npy row 1: epoch 0, tick nan"},
+        {"tick 1e15", [&](const fs::path& d) { edit_ticks(d, [](std::vector<double>& t) { t[t.size() - 2] = 1e15; }); },
+         "a damaged ticks.npy"},
+        {"ticks out of order", [&](const fs::path& d) {
+           edit_ticks(d, [](std::vector<double>& t) { std::swap(t[4], t[7]); });
+         }, "does not come after the row before it"},
+        {"command epoch", [&](const fs::path& d) {
+           edit_commands(d, [](nlohmann::json& j, std::size_t i) { if (i == 0) j["epoch"] = 5; });
+         }, "a damaged commands.jsonl"},
+        {"emptied commands", [&](const fs::path& d) { write_file(d / "commands.jsonl", ""); },
+         "commands.jsonl holds 0 command(s), session.json says the recorder wrote"},
+        {"tick 139.5", [&](const fs::path& d) {
+           edit_commands(d, [](nlohmann::json& j, std::size_t i) { if (i == 0) j["tick"] = j["tick"].get<double>() + 0.5; });
+         }, "not a whole number"},
+        {"hash 2-d", [&](const fs::path& d) {
+           const io::npy_array hashes = io::read_npy(rec / "readout_hash.npy");
+           std::vector<std::uint64_t> h(hashes.size());
+           for (std::size_t i = 0; i < h.size(); ++i) h[i] = hashes.at<std::uint64_t>(i);
+           io::write_npy(d / "readout_hash.npy", h, {1, h.size()});
+         }, "readout_hash.npy: 2 dimensions"},
     };
     for (const damage& m : damages) {
       const fs::path doctored = dir / m.name;

@@ -71,15 +71,21 @@ std::vector<recorded_command> read_commands(const std::filesystem::path& p) {
     if (line.empty()) continue;
     try {
       const nlohmann::json j = nlohmann::json::parse(line);
+      // Counts and ticks are whole numbers: nlohmann converts a float (a tick of 139.5) to an integer silently.
+      auto whole = [&j](const char* key) -> const nlohmann::json& {
+        const nlohmann::json& v = j.at(key);
+        if (!v.is_number_integer()) throw std::runtime_error(std::string(key) + " = " + v.dump() + ": not a whole number");
+        return v;
+      };
       recorded_command c;
-      c.index = j.at("index");
-      c.tick = j.at("tick");
-      c.epoch = j.at("epoch");
+      c.index = whole("index");
+      c.tick = whole("tick");
+      c.epoch = whole("epoch");
       c.accepted = j.at("accepted");
-      c.code = j.at("code");
-      c.tick_applied = j.at("tick_applied");
-      c.epoch_applied = j.at("epoch_applied");
-      c.seq = j.at("seq");
+      c.code = whole("code");
+      c.tick_applied = whole("tick_applied");
+      c.epoch_applied = whole("epoch_applied");
+      c.seq = whole("seq");
       c.kind = j.value("kind", "?");
       auto bytes = io::base64_decode(j.at("command").get<std::string>());
       if (!bytes) throw std::runtime_error("command is not base64");
@@ -280,10 +286,34 @@ int replayer::run() {
   const std::size_t n = hashes.size();
   hashes_.resize(n);
   seen_.assign(n, false);
+  // Each row's epoch and tick are whole numbers in range, ascending as the recorder wrote them (a NaN or 1e30 was
+  // converted to an integer, undefined behaviour, and a tampered row out of order compared as a difference, exit 1).
+  // Within an epoch, the ticks between rows are the stream's decimation (up to kMaxReadoutEvery - 1 per row) or the
+  // ticks the recorder lost (session.json's missing_ticks): a larger gap is a damaged ticks.npy, which the replay
+  // would otherwise step through (a last tick of 1e18 ran for ever).
+  constexpr double kMaxTick = 0x1p53;  // where doubles stop holding every whole number
+  constexpr std::int64_t kMaxReadoutEvery = 1000;  // stream.readout_every's bound (docs/protocol.md)
+  const std::int64_t missing_ticks = session.value("missing_ticks", std::int64_t{0});
+  std::int64_t gap_ticks = 0;
   for (std::size_t i = 0; i < n; ++i) {
     hashes_[i] = hashes.at<std::uint64_t>(i);
-    rows_[{static_cast<std::uint32_t>(ticks.at<double>(3 * i)), static_cast<std::int64_t>(ticks.at<double>(3 * i + 1))}] = i;
+    const double e = ticks.at<double>(3 * i), t = ticks.at<double>(3 * i + 1);
+    if (!(e >= 0 && e <= 4294967295.0 && e == std::floor(e) && t >= 0 && t < kMaxTick && t == std::floor(t)))
+      throw not_replayable("ticks.npy row " + std::to_string(i) + ": epoch " + std::string(io::format_number(e).view()) + ", tick " +
+                           std::string(io::format_number(t).view()) + " (whole numbers: an epoch below 2^32, a tick below 2^53)");
+    const std::pair<std::uint32_t, std::int64_t> key{static_cast<std::uint32_t>(e), static_cast<std::int64_t>(t)};
+    if (!rows_.empty() && !(rows_.rbegin()->first < key))
+      throw not_replayable("ticks.npy row " + std::to_string(i) + " (epoch " + std::to_string(key.first) + ", tick " +
+                           std::to_string(key.second) + ") does not come after the row before it: the recorder writes "
+                           "them in order");
+    if (!rows_.empty() && rows_.rbegin()->first.first == key.first)
+      gap_ticks += key.second - rows_.rbegin()->first.second - 1;
+    rows_.emplace_hint(rows_.end(), key, i);
   }
+  if (gap_ticks > missing_ticks + static_cast<std::int64_t>(n) * (kMaxReadoutEvery - 1))
+    throw not_replayable("ticks.npy skips " + std::to_string(gap_ticks) + " ticks between its rows, more than the " +
+                         "recorder lost (session.json missing_ticks " + std::to_string(missing_ticks) + ") and the stream's " +
+                         "decimation can account for: a damaged ticks.npy");
   say("replay: %zu readouts and %zu commands from %s\n", n, commands.size(), dir_.c_str());
   compare_build(session.value("build", nlohmann::json()));
   char fnv[17];
@@ -337,6 +367,21 @@ int replayer::run() {
                          ", after a Reset it does not hold; what the server kept across that Reset depends on the "
                          "session before it. Start the recorder before the session's first Reset");
 
+  // session.json counts what commands.jsonl holds: an emptied file, or one that lost its last lines, replayed
+  // without those commands and compared as a difference (exit 1).
+  if (const auto it = session.find("commands"); it != session.end() && it->is_number_integer() &&
+                                                it->get<std::int64_t>() != static_cast<std::int64_t>(commands.size()))
+    throw not_replayable("commands.jsonl holds " + std::to_string(commands.size()) + " command(s), session.json " +
+                         "says the recorder wrote " + it->dump());
+  if (hashes.shape.size() != 1)
+    throw not_replayable("readout_hash.npy: " + std::to_string(hashes.shape.size()) + " dimensions, where the " +
+                         "recorder writes one hash per readout (1)");
+  if (const auto it = session.find("first_command_index");
+      it != session.end() && it->is_number_integer() && !commands.empty() &&
+      it->get<std::int64_t>() != commands.front().index)
+    throw not_replayable("commands.jsonl starts at command index " + std::to_string(commands.front().index) +
+                         ", session.json's first_command_index is " + it->dump());
+
   const std::string name = (dir_ / "session.toml").string();
   // Results are bit-identical for any thread count (docs/engine.md): a session recorded with more worker threads
   // than this process may use replays with as many as it may, rather than being refused by the config's check.
@@ -366,12 +411,14 @@ int replayer::run() {
     throw std::runtime_error("could not subscribe to the replay server");
 
   for (const recorded_command& c : commands) {
-    if (c.epoch != epoch_ || c.tick < tick_) {
-      difference("command #" + std::to_string(c.index) + " (" + c.kind + ") was applied at epoch " +
-                 std::to_string(c.epoch) + " tick " + std::to_string(c.tick) + " in the recording, but the replay is at "
-                 "epoch " + std::to_string(epoch_) + " tick " + std::to_string(tick_) + ": cannot continue");
-      break;
-    }
+    // Commands in index order meet the engine at ascending (epoch, tick): one before the replay's place, or in
+    // another epoch than the Resets before it lead to, is a damaged commands.jsonl (it stopped the replay as a
+    // difference, exit 1, and compared nothing after it).
+    if (c.epoch != epoch_ || c.tick < tick_)
+      throw not_replayable("command #" + std::to_string(c.index) + " (" + c.kind + ") is at epoch " +
+                           std::to_string(c.epoch) + " tick " + std::to_string(c.tick) + " in commands.jsonl, but the " +
+                           "commands before it lead to epoch " + std::to_string(epoch_) + " tick " +
+                           std::to_string(tick_) + ": a damaged commands.jsonl");
     step_to(c.tick);
     apply(c);
   }
