@@ -15,7 +15,7 @@
 // is re-armed by a step that starts with V at or below v_spike, and spikes when an armed cell ends a step above it.
 // There is no reset. In float, with engine/cpu/fast_exp.hpp's exp (relative error < 3e-7): near a fixed point a step
 // moves V by (V_inf - V)(1 - e^{-g dt/C}), which rounds away below half an ulp of V, so V settles within
-// ulp(V) / (2 g dt/C) of it (< 1e-3 mV at rest; tests/test_carlu2020_network.cpp bounds it).
+// ulp(V) / (g dt/C) of it (1.4e-3 / 1.5e-3 mV at rest; tests/test_carlu2020_network.cpp bounds it).
 #include <cstdint>
 
 #include "engine/cells/adex_lanes.hpp"

@@ -21,7 +21,7 @@ drive_rule poisson_drive::rule(std::int64_t step_index) const noexcept {
   const double t_ms = static_cast<double>(step_index) * dt_ms_;
   const double p = dt_ms_ / kMsPerS * k_exc_ * rate_at_Hz(t_ms);
   // Compare 16-bit uniforms with p * 2^16: Bernoulli(p) with p quantised to 2^-16 (1.5e-5; at the default 0.16
-  // the relative error is 1e-5, far below the drive's sampling noise), half the random bits of 32-bit draws.
+  // the relative error is 2.3e-5, far below the drive's sampling noise), half the random bits of 32-bit draws.
   const double scaled = p * 65536.0;
   const bool always = scaled >= 65535.5;
   const auto threshold = static_cast<std::uint16_t>(always || !(p > 0) ? 0 : std::lround(scaled));
