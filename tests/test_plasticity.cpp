@@ -143,6 +143,33 @@ TEST_CASE("the rate-effect experiment matches Brian2 on the notebook's model", "
   std::printf("plasticity vs Brian2: largest |z| %.2f (bound %.1f)\n", worst, kZ);
 }
 
+// `plasticity --threads N` promises results that do not depend on N: each point's cells take their random streams
+// from their place in the grid, not from the thread that runs them. A short grid (4 points, 5 cells, 200 ms) on 1 and
+// 2 threads, compared bit for bit (also what runs the experiment under the sanitizers, which skip the Brian2 case).
+// Break seen to fail: a point's cells numbered by how many points its thread had run (points 1-3 then differ
+// between 1 and 2 threads).
+TEST_CASE("the plasticity grid's results do not depend on the thread count", "[plasticity]") {
+  const pl::rate_effect_params p = config({"plasticity.runs=5", "plasticity.duration_ms=200",
+                                           "plasticity.e_rates_Hz=[21, 71]", "plasticity.i_rates_Hz=[6, 46]"});
+  const auto one = pl::run_rate_effect_grid(p, 1), two = pl::run_rate_effect_grid(p, 2);
+  REQUIRE(one.size() == 4);
+  REQUIRE(two.size() == 4);
+  for (std::size_t k = 0; k < 4; ++k) {
+    INFO("point " << k);
+    CHECK(one[k].e_rate_Hz == two[k].e_rate_Hz);
+    CHECK(one[k].rate_Hz == two[k].rate_Hz);
+    CHECK(one[k].mean_v_mV == two[k].mean_v_mV);
+    for (int r = 0; r < pl::kRules; ++r)
+      for (int kind = 0; kind < 2; ++kind) CHECK(one[k].weight_pct[r][kind] == two[k].weight_pct[r][kind]);
+  }
+  // The grid's order: i_rates outer, e_rates inner; and point k is run_rate_effect_point with cells from k runs.
+  const pl::rate_effect_point third = pl::run_rate_effect_point(p, 21.0, 46.0, 2 * p.runs);
+  CHECK(one[2].e_rate_Hz == 21.0);
+  CHECK(one[2].i_rate_Hz == 46.0);
+  CHECK(third.mean_v_mV == one[2].mean_v_mV);
+  CHECK(third.weight_pct[0][0] == one[2].weight_pct[0][0]);
+}
+
 // The config against the notebook (../shared/seeds/004_*.txt): stdp_neuron = [-79, -49, 16, 10, 10, 10] with a
 // 3 ms refractory period, stdp_vdp, stdp_cl, stdp_mb, w0 = 1, N = 100, runs = 100, sim_time = 10 s,
 // eFs = iFs = arange(1, 100, 5), g_E = g_I = 0.01, E_exc = 0, E_inh = -80 mV, tau_w = 1 ms.
