@@ -37,6 +37,7 @@ MISSING_INPUT = {
     "tools/aln_live_fig4.py": ["--out", "{tmp}/l.png", "--config", MISSING + "/live.toml", "--bin", BIN],
     "tools/aln_table_check.py": [MISSING + "/table.bin"],
     "tools/plot_aln_sweep.py": [MISSING + "/sweep", "--out", "{tmp}/s.png"],
+    "tools/plot_plasticity.py": [MISSING + "/run", "--out", "{tmp}/p.png"],
     "tools/plot_vsdi.py": [MISSING + "/sim"],
     "tools/python/cortexloop_client/experiments.py": [MISSING + "/dc_step.toml", "--out", "{tmp}/x"],
     "tools/python/cortexloop_client/plot.py": [MISSING + "/recording"],

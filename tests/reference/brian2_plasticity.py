@@ -147,7 +147,8 @@ def main():
     ap.add_argument("--config", default=str(CONFIG), help="plasticity config (default %(default)s)")
     ap.add_argument("--points", default="6:46,21:1,46:46,71:36,96:21",
                     help="e_rate_Hz:i_rate_Hz pairs, comma-separated (default %(default)s)")
-    ap.add_argument("--out", default=str(HERE / "data" / "brian2_plasticity.json"), help="output JSON")
+    ap.add_argument("--out", default=str(HERE / "data" / "brian2_plasticity.json"),
+                    help="output JSON (default tests/reference/data/brian2_plasticity.json)")
     ap.add_argument("--schedule", action="store_true", help="print Brian2's schedule of the first point")
     args = ap.parse_args()
     with open(args.config, "rb") as f:
