@@ -190,8 +190,8 @@ TEST_CASE("the plasticity config holds the notebook's values", "[plasticity]") {
                     n.t_ref_ms, n.e_exc_mV, n.e_inh_mV, n.g_exc_per_spike, n.g_inh_per_spike} ==
         std::vector{-79.0, -49.0, 16.0, 10.0, 10.0, 10.0, 3.0, 0.0, -80.0, 0.01, 0.01});
   const pl::vdp_params& v = p.vdp;
-  CHECK(std::vector{v.a_pre, v.tau_glutamate_ms, v.k_ltd_per_mV, v.ltd_rise_ms, v.ltd_fall_ms, v.theta_vdcc_mV,
-                    v.ltd_amp, v.k_ltp_per_mV, v.ltp_rise_ms, v.ltp_fall_ms, v.theta_nmda_mV, v.ltp_amp, v.eta,
+  CHECK(std::vector{v.a_pre, v.tau_glutamate_ms, v.ltd.k_per_mV, v.ltd.rise_ms, v.ltd.fall_ms, v.ltd.theta_mV,
+                    v.ltd.amp, v.ltp.k_per_mV, v.ltp.rise_ms, v.ltp.fall_ms, v.ltp.theta_mV, v.ltp.amp, v.eta,
                     v.w_min, v.w_max, v.c_ca, v.tau_w_ms} ==
         std::vector{0.1, 10.0, 0.4, 1.0, 20.0, -43.75, 0.17, 0.4, 1.0, 5.0, -40.75, 1.0, 100.0, 0.0, 2.0, 3.0, 1.0});
   auto lowpass = [](const pl::lowpass_params& q) {

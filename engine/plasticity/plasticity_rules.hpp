@@ -26,11 +26,17 @@ inline double rise_fall_amplitude(double rise_ms, double fall_ms) noexcept {
   return std::pow(rise_ms / fall_ms, fall_ms / (rise_ms - fall_ms));
 }
 
+// One of VDP's two calcium sources: a sigmoid of V (slope k, threshold theta) drives a rise-then-fall filter, whose
+// output enters dw with the factor amp (NMDA: LTP, VDCC: LTD).
+struct vdp_source {
+  double k_per_mV, rise_ms, fall_ms, theta_mV, amp;
+};
+
 struct vdp_params {
   double a_pre = 0.1;                 // glutamate per presynaptic spike
   double tau_glutamate_ms = 10.0;
-  double k_ltd_per_mV = 0.4, ltd_rise_ms = 1.0, ltd_fall_ms = 20.0, theta_vdcc_mV = -43.75, ltd_amp = 0.17;
-  double k_ltp_per_mV = 0.4, ltp_rise_ms = 1.0, ltp_fall_ms = 5.0, theta_nmda_mV = -40.75, ltp_amp = 1.0;
+  vdp_source ltd{0.4, 1.0, 20.0, -43.75, 0.17};  // VDCC
+  vdp_source ltp{0.4, 1.0, 5.0, -40.75, 1.0};    // NMDA
   double eta = 100.0, c_ca = 3.0;
   double tau_w_ms = 1.0;  // the notebook's global tau_w
   double w_min = 0.0, w_max = 2.0;
@@ -51,44 +57,44 @@ struct lowpass_params {
 class vdp_synapse {
  public:
   vdp_synapse(const vdp_params& p, double w) noexcept
-      : p_(p), w_(w), nmda_amp_(rise_fall_amplitude(p.ltp_rise_ms, p.ltp_fall_ms)),
-        vdcc_amp_(rise_fall_amplitude(p.ltd_rise_ms, p.ltd_fall_ms)), ca_exponent_(std::exp(-p.c_ca) * 20.0) {}
+      : p_(p), w_(w), nmda_(p.ltp), vdcc_(p.ltd), ca_exponent_(std::exp(-p.c_ca) * 20.0) {}
 
   // One step of dt_ms. v_start_mV: the postsynaptic V at the step's start (the notebook's sigmoids are
   // subexpressions "constant over dt", which Brian2 computes before the cells' update).
   void step(double v_start_mV, double dt_ms) noexcept {
-    const double v_mV = v_start_mV;
-    const double sig_ltp = 1.0 / (1.0 + std::exp(-p_.k_ltp_per_mV * (v_mV - p_.theta_nmda_mV)));
-    const double sig_ltd = 1.0 / (1.0 + std::exp(-p_.k_ltd_per_mV * (v_mV - p_.theta_vdcc_mV)));
-    // The rise follows the sigmoid's excess over the fall variable, never below 0 (the notebook's nested clips).
-    const double d_nmda_rise =
-        (-nmda_rise_ + std::clamp(std::clamp(sig_ltp - nmda_, 0.0, 100.0) - nmda_rise_, 0.0, 100.0)) / p_.ltp_rise_ms;
-    const double d_nmda = (nmda_amp_ * nmda_rise_ - nmda_) / p_.ltp_fall_ms;
-    const double d_vdcc_rise =
-        (-vdcc_rise_ + std::clamp(std::clamp(sig_ltd - vdcc_, 0.0, 100.0) - vdcc_rise_, 0.0, 100.0)) / p_.ltd_rise_ms;
-    const double d_vdcc = (vdcc_amp_ * vdcc_rise_ - vdcc_) / p_.ltd_fall_ms;
     // dw carries the glutamate factor: without glutamate (before the first presynaptic spike) nothing changes,
     // and the two powers are not computed.
     if (glutamate_ > 0.0) {
-      const double ca = std::pow(vdcc_, ca_exponent_) + std::pow(nmda_, ca_exponent_);
-      const double dw = p_.eta * ca * (nmda_ * p_.ltp_amp - vdcc_ * p_.ltd_amp) * glutamate_ / p_.tau_w_ms * dt_ms;
+      const double ca = std::pow(vdcc_.out, ca_exponent_) + std::pow(nmda_.out, ca_exponent_);
+      const double dw = p_.eta * ca * (nmda_.out * p_.ltp.amp - vdcc_.out * p_.ltd.amp) * glutamate_ / p_.tau_w_ms * dt_ms;
       w_ += std::clamp(dw, p_.w_min - w_, p_.w_max - w_);
     }
     glutamate_ -= glutamate_ / p_.tau_glutamate_ms * dt_ms;
-    nmda_rise_ += d_nmda_rise * dt_ms;
-    nmda_ += d_nmda * dt_ms;
-    vdcc_rise_ += d_vdcc_rise * dt_ms;
-    vdcc_ += d_vdcc * dt_ms;
+    nmda_.step(p_.ltp, v_start_mV, dt_ms);
+    vdcc_.step(p_.ltd, v_start_mV, dt_ms);
   }
   void on_pre() noexcept { glutamate_ += p_.a_pre; }
   double w() const noexcept { return w_; }
-  double nmda() const noexcept { return nmda_; }
 
  private:
+  // A source's filter: `rise` follows the sigmoid's excess over `out`, never below 0 (the notebook's nested clips),
+  // and `out` follows amp_norm rise (rise_fall_amplitude: a unit jump of rise peaks out at 1).
+  struct source {
+    explicit source(const vdp_source& s) noexcept : amp_norm(rise_fall_amplitude(s.rise_ms, s.fall_ms)) {}
+    void step(const vdp_source& s, double v_mV, double dt_ms) noexcept {
+      const double sig = 1.0 / (1.0 + std::exp(-s.k_per_mV * (v_mV - s.theta_mV)));
+      const double d_rise = (-rise + std::clamp(std::clamp(sig - out, 0.0, 100.0) - rise, 0.0, 100.0)) / s.rise_ms;
+      const double d_out = (amp_norm * rise - out) / s.fall_ms;
+      rise += d_rise * dt_ms;
+      out += d_out * dt_ms;
+    }
+    double amp_norm, rise = 0, out = 0;
+  };
   vdp_params p_;
   double w_;
-  double nmda_amp_, vdcc_amp_, ca_exponent_;
-  double glutamate_ = 0, nmda_rise_ = 0, nmda_ = 0, vdcc_rise_ = 0, vdcc_ = 0;
+  source nmda_, vdcc_;
+  double ca_exponent_;
+  double glutamate_ = 0;
 };
 
 enum class lowpass_rule { clopath, meissner_bernard };

@@ -36,23 +36,26 @@ void read_bounds(table_reader& t, double& w_min, double& w_max) {
   if (w_max < w_min) t.fail("w_max", "must be at least w_min");
 }
 
+// One calcium source of VDP, its keys named by the source (ltd/ltp) and its channel (vdcc/nmda): k_ltd_per_mV,
+// ltd_rise_ms, ltd_fall_ms, theta_vdcc_mV, ltd_amp.
+engine::plasticity::vdp_source read_source(table_reader& t, const std::string& kind, const std::string& channel) {
+  engine::plasticity::vdp_source s{};
+  s.k_per_mV = t.number("k_" + kind + "_per_mV", {-kBig, kBig});
+  s.rise_ms = t.number(kind + "_rise_ms", positive(1e6));
+  s.fall_ms = t.number(kind + "_fall_ms", positive(1e6));
+  // The rise-then-fall amplitude (rise/fall)^(fall/(rise - fall)) needs two different time constants.
+  if (s.fall_ms == s.rise_ms) t.fail(kind + "_fall_ms", "must differ from " + kind + "_rise_ms");
+  s.theta_mV = t.number("theta_" + channel + "_mV", kAnyMV);
+  s.amp = t.number(kind + "_amp", {-kBig, kBig});
+  return s;
+}
+
 engine::plasticity::vdp_params read_vdp(table_reader t) {
   engine::plasticity::vdp_params p;
   p.a_pre = t.number("a_pre", {0.0, kBig});
   p.tau_glutamate_ms = t.number("tau_glutamate_ms", positive(1e6));
-  p.k_ltd_per_mV = t.number("k_ltd_per_mV", {-kBig, kBig});
-  p.ltd_rise_ms = t.number("ltd_rise_ms", positive(1e6));
-  p.ltd_fall_ms = t.number("ltd_fall_ms", positive(1e6));
-  // The rise-then-fall amplitude (rise/fall)^(fall/(rise - fall)) needs two different time constants.
-  if (p.ltd_fall_ms == p.ltd_rise_ms) t.fail("ltd_fall_ms", "must differ from ltd_rise_ms");
-  p.theta_vdcc_mV = t.number("theta_vdcc_mV", kAnyMV);
-  p.ltd_amp = t.number("ltd_amp", {-kBig, kBig});
-  p.k_ltp_per_mV = t.number("k_ltp_per_mV", {-kBig, kBig});
-  p.ltp_rise_ms = t.number("ltp_rise_ms", positive(1e6));
-  p.ltp_fall_ms = t.number("ltp_fall_ms", positive(1e6));
-  if (p.ltp_fall_ms == p.ltp_rise_ms) t.fail("ltp_fall_ms", "must differ from ltp_rise_ms");
-  p.theta_nmda_mV = t.number("theta_nmda_mV", kAnyMV);
-  p.ltp_amp = t.number("ltp_amp", {-kBig, kBig});
+  p.ltd = read_source(t, "ltd", "vdcc");
+  p.ltp = read_source(t, "ltp", "nmda");
   p.eta = t.number("eta", {-kBig, kBig});
   p.c_ca = t.number("c_ca", {-50.0, 50.0});
   p.tau_w_ms = t.number("tau_w_ms", positive(1e6));
