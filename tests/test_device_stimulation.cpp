@@ -589,7 +589,9 @@ TEST_CASE("a pulse cut by a reload or a clear is completed: zero net charge", "[
 // Reference: charge balance on an electrode under the watchdog's ramp to zero (docs/device.md). A 1 kHz train of
 // 150 us phases at 200 uA (pulse j spans steps 10 j .. 10 j + 2) ramped down over 20 ms from step 1, inside pulse
 // 0: each 10-step block (one pulse) must net 0, the pulses' amplitudes must fall with the ramp's envelope (pulse j
-// at 200 (20.15 - j) / 20 uA: the envelope (0 at 20.1 ms) at the midpoint of the step before the pulse) and the
+// at 200 (20.05 - j) / 20 uA: the envelope (0 at 20.1 ms) at the midpoint of the step the pulse starts in, since a
+// pulse that starts at a step's start has not begun when that step's factor is taken; before the fix of
+// pulse_train_pause_at_or_after, 2026-12-05, it took the step before's, 20.15 - j) and the
 // ramp's last pulse (pulse 20, started in the ramp's last step) must be completed. Break tried: the ramp's factor taken every step
 // (as before) -> pulse 1 nets -0.05 uA x step and the check fails; keep_tail not called at the ramp's end ->
 // pulse 20 nets +0.0025 x 200 uA x step.
@@ -609,7 +611,7 @@ TEST_CASE("the watchdog's ramp scales whole pulses: every pulse has zero net cha
   for (std::size_t j = 0; j < 23; ++j) {
     double net = 0;
     for (std::size_t k = 10 * j; k < 10 * j + 10; ++k) net += per_step[k];
-    const double envelope = j == 0 ? 1.0 : (20.15 - static_cast<double>(j)) / 20.0;
+    const double envelope = j == 0 ? 1.0 : (20.05 - static_cast<double>(j)) / 20.0;
     INFO("pulse " << j << ": steps " << per_step[10 * j] << ", " << per_step[10 * j + 1] << ", "
                   << per_step[10 * j + 2] << " uA");
     CHECK(std::abs(net) < 1e-9);

@@ -170,7 +170,7 @@ TEST_CASE("the plasticity grid's results do not depend on the thread count", "[p
   CHECK(third.weight_pct[0][0] == one[2].weight_pct[0][0]);
 }
 
-// The config against the notebook (../shared/seeds/004_*.txt): stdp_neuron = [-79, -49, 16, 10, 10, 10] with a
+// The config against the seeds' plasticity notebook: stdp_neuron = [-79, -49, 16, 10, 10, 10] with a
 // 3 ms refractory period, stdp_vdp, stdp_cl, stdp_mb, w0 = 1, N = 100, runs = 100, sim_time = 10 s,
 // eFs = iFs = arange(1, 100, 5), g_E = g_I = 0.01, E_exc = 0, E_inh = -80 mV, tau_w = 1 ms.
 TEST_CASE("the plasticity config holds the notebook's values", "[plasticity]") {

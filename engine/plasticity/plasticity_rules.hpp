@@ -1,6 +1,6 @@
 #pragma once
 // Three voltage-based plasticity rules of one synapse, as the seeds' plasticity notebook
-// (../shared/seeds/004_*.txt, its Brian2 equations VDP_eq, clopath_eq, meissner_bernard_eq) writes them:
+// (the seeds' Brian2 notebook comparing them: its equations VDP_eq, clopath_eq, meissner_bernard_eq) writes them:
 //   VDP  a glutamate trace of the presynaptic spikes gates two calcium-like sources driven by the postsynaptic V
 //        through sigmoids, NMDA (LTP) and VDCC (LTD), each a rise-then-fall filter;
 //   CM   Clopath et al. 2010 (Nat Neurosci 13:344) as the notebook writes it: LTP while V > theta_p and the fast

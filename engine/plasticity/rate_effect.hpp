@@ -1,5 +1,5 @@
 #pragma once
-// The seeds' plasticity comparison (../shared/seeds/004_*.txt, its i_poisson_rate_effect): at each (e_rate, i_rate)
+// The seeds' plasticity comparison (the seeds' Brian2 notebook comparing the rules, its i_poisson_rate_effect): at each (e_rate, i_rate)
 // of a grid, `runs` independent LIF cells, each driven by its own n_inputs excitatory and n_inputs inhibitory
 // Poisson sources, are observed by one plastic excitatory synapse (a regular presynaptic train at e_rate) and one
 // plastic inhibitory synapse (at i_rate) of each rule (plasticity_rules.hpp); the result is each rule's final weight

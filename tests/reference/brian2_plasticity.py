@@ -8,7 +8,7 @@ of the LIF cells (spikes / runs / duration) and the spread of the per-cell rates
 meissner_bernard) the final weights of its excitatory and inhibitory plastic synapses as % of w_initial (the
 notebook's (w - w0)/w0*100 + 100), their mean and SD over the runs.
 
-The model is the seeds' notebook's (../shared/seeds/004_*.txt): its equations (VDP_eq, clopath_eq,
+The model is the seeds' plasticity notebook's: its equations (VDP_eq, clopath_eq,
 meissner_bernard_eq, lif, on_pre_cl, ...) are written out here as Brian2 strings, its parameters read from the
 config. One difference of form, not of model: the notebook builds one network per rule; since the plastic synapses
 do not act on the cells, here the three rules' synapses observe the same cells in one network (3x less work, the
