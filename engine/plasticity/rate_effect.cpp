@@ -1,5 +1,6 @@
 #include "engine/plasticity/rate_effect.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <mutex>
@@ -41,7 +42,7 @@ double uniform_oc(std::uint32_t x) noexcept { return (static_cast<double>(x) + 1
 struct regular_train {
   std::int64_t period_steps;
   regular_train(double rate_Hz, double dt_ms)
-      : period_steps(std::llround(std::floor(1000.0 / rate_Hz) / dt_ms)) {}
+      : period_steps(std::max<std::int64_t>(1, std::llround(std::floor(1000.0 / rate_Hz) / dt_ms))) {}
   bool fires(std::int64_t step) const noexcept { return step % period_steps == 0; }
 };
 
