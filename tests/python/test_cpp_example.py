@@ -7,7 +7,9 @@ Needs CORTEXLOOP_BIN and PYTHONPATH with build/python and tools/python.
 """
 import os
 import re
+import shlex
 import subprocess
+import tempfile
 import unittest
 
 from cortexloop_client.loop import serve_on_free_ports
@@ -40,6 +42,24 @@ class CppExample(unittest.TestCase):
         r = subprocess.run([EXAMPLE, "--ticks", "zero"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 2)
         self.assertIn("wrong command line", r.stderr)
+
+    def test_the_out_of_tree_build_its_comment_gives(self):
+        # The file's header says how to build it outside the tree; as written it failed (the generated header
+        # landed beside the -I folder, not where the #include looks: an outside check, 2026-12-05). Reference: the
+        # comment's own two commands, run as written from the repository root with gen/ and the binary in a
+        # temporary folder. Break seen to fail: the old `-o gen` line -> "cortexloop_generated.h: No such file".
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        source = os.path.join(root, "tools", "cpp_examples", "threshold_loop.cpp")
+        lines = [line[2:].strip() for line in open(source) if re.match(r"//\s+(flatc|g\+\+) ", line)]
+        self.assertEqual([line.split()[0] for line in lines], ["flatc", "g++"], lines)
+        with tempfile.TemporaryDirectory() as tmp:
+            for line in lines:
+                args = shlex.split(line)
+                # gen/... and the output binary go to the temporary folder; sources are read from the repository.
+                args = [os.path.join(tmp, a) if a.startswith("gen") or a == "threshold_loop" else a for a in args]
+                r = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=300)
+                self.assertEqual(r.returncode, 0, line + "\n" + r.stderr[-2000:])
+            self.assertTrue(os.access(os.path.join(tmp, "threshold_loop"), os.X_OK))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 // A closed loop in C++ against `cortexloop serve`, written from docs/protocol.md and the schema alone: it needs only
 // the header flatc generates from io/protocol/schema/cortexloop.fbs (`flatc --cpp --scoped-enums`), cppzmq and
 // FlatBuffers, none of cortexloop's libraries. Built as build/examples/threshold_loop; outside the tree:
-//   flatc --cpp --scoped-enums -o gen io/protocol/schema/cortexloop.fbs
-//   g++ -std=c++20 -I gen threshold_loop.cpp -lzmq -o threshold_loop   (include "cortexloop_generated.h" then)
+//   flatc --cpp --scoped-enums -o gen/io/protocol/schema io/protocol/schema/cortexloop.fbs
+//   g++ -std=c++20 -I gen tools/cpp_examples/threshold_loop.cpp -lzmq -o threshold_loop
+// (the header lands where the #include below looks for it, so the file builds unchanged).
 //
 // The loop: the excitatory rate of every readout, smoothed over ~20 ticks; when it passes --threshold-hz, a DC of
 // --amplitude-pa onto the inhibitory cells for --burst-ms (SetPrograms on channel 1), then --refractory-ticks of
