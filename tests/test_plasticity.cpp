@@ -98,12 +98,41 @@ TEST_CASE("VDP's filters peak at 1 and the rule is silent at rest", "[plasticity
   CHECK(std::abs(s.w() - 1.0) < 1e-7);
 }
 
+// The input counts' law: the CDF's mean and variance are Binomial(n, p)'s, n p and n p (1 - p) (analytic), from the
+// notebook's 100 sources at 1 and 96 Hz to 100,000 sources at 80 Hz, where the first term (1 - p)^n underflows in
+// double (the recursion from it gave a CDF of zeros: every source fired every step; an outside check, 2026-12-05);
+// p = 1 puts every count at n. Tolerance 1e-9 relative (the tail cut at 2^-40). Break seen to fail: the terms by
+// recursion from (1 - p)^n again -> the 100,000-source case's CDF is 0 up to its last count (mean NaN here).
+TEST_CASE("the input counts follow the binomial law at any number of sources", "[plasticity]") {
+  for (const auto& [n, p] : {std::pair{100u, 1e-4}, std::pair{100u, 96e-4}, std::pair{100000u, 80e-4},
+                             std::pair{5u, 0.5}}) {
+    const std::vector<double> cdf = pl::binomial_cdf(n, p);
+    double mean = 0, second = 0, previous = 0;
+    for (std::size_t k = 0; k < cdf.size(); ++k) {
+      const double pk = cdf[k] - previous;
+      previous = cdf[k];
+      mean += static_cast<double>(k) * pk;
+      second += static_cast<double>(k) * static_cast<double>(k) * pk;
+    }
+    INFO("n = " << n << ", p = " << p);
+    CHECK(cdf.back() == 1.0);
+    CHECK(mean == Approx(n * p).epsilon(1e-9));
+    CHECK(second - mean * mean == Approx(n * p * (1 - p)).epsilon(1e-9));
+  }
+  const std::vector<double> all = pl::binomial_cdf(7, 1.0);
+  CHECK(all.size() == 8);
+  CHECK(all[6] == 0.0);
+  CHECK(all[7] == 1.0);
+  CHECK(pl::binomial_cdf(7, 0.0) == std::vector<double>{1.0});
+}
+
 // The experiment against Brian2 running the notebook's equations (tests/reference/brian2_plasticity.py; data
 // tests/reference/data/brian2_plasticity.json): at each of its (e_rate, i_rate) points, 100 cells for 10 s, the
 // output rate and every rule's mean excitatory and inhibitory weight agree within kZ combined standard errors
 // (each side's SD over its 100 cells / 10: the cells are independent given the regular presynaptic trains).
 // Our streams are not Brian2's, so only the statistics can agree. Measured (2026-12-05): see the printed table;
-// the largest |z| over the 35 comparisons is given in docs/plasticity.md.
+// the largest |z| over the 35 comparisons (28 distinct: at (46, 46) both trains are alike) is given in
+// docs/plasticity.md.
 // Breaks seen to fail: CM and MB reading V at the step's start (Brian2 runs them after the cells' update); the
 // cells' noise without sqrt(dt / tau) (rates off by tens of z); Binomial counts from p = rate instead of rate dt.
 TEST_CASE("the rate-effect experiment matches Brian2 on the notebook's model", "[plasticity][brian2]") {

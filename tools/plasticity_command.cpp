@@ -108,7 +108,9 @@ int run_plasticity(const plasticity_options& o) {
                              out.c_str());
   if (o.png) {
     const std::string png = (out / "rate_effect.png").string();
-    draw_png("plasticity", "tools/plot_plasticity.py", {out.string(), "--out", png}, png);
+    std::vector<std::string> args = {out.string(), "--out", png};
+    if (o.quiet) args.emplace_back("--quiet");
+    draw_png("plasticity", "tools/plot_plasticity.py", args, png);
   }
   return 0;
 }

@@ -3,7 +3,8 @@
 
     /usr/bin/python3 tools/plot_plasticity.py OUT [--out OUT/rate_effect.png]
 
-Top: the runs' mean V, its time mean mu(v) and SD sigma(v), against the cells' output rate. Below, for each rule (MB,
+Top: the cells' mean V (averaged over the cells of a point), its time mean mu(v) and time SD sigma(v) (the
+notebook's statistics; sigma shrinks about as 1/sqrt(cells)), against the cells' output rate. Below, for each rule (MB,
 CM, VDP, the notebook's order) and synapse (excitatory, inhibitory): the final weight as % of the initial one
 against the output rate. Every point is one (e_rate, i_rate) of the grid, coloured by the balance e_rate - i_rate
 (red: E > I, blue: I > E); the dotted line is 100 % (no change).
@@ -21,6 +22,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("dir", help="the --out folder of `cortexloop plasticity`")
     ap.add_argument("--out", help="PNG to write (default DIR/rate_effect.png)")
+    ap.add_argument("--quiet", action="store_true", help="do not say which file was written")
     args = ap.parse_args()
     d = pathlib.Path(args.dir)
     try:
@@ -45,11 +47,11 @@ def main():
     grid = fig.add_gridspec(3, 3, height_ratios=[1, 1, 1], hspace=0.45, wspace=0.35)
     ax = fig.add_subplot(grid[0, 1])
     sc = ax.scatter(f_out, mean_v.ravel(), **style)
-    ax.set_ylabel(r"$\mu(v)$ [mV]")
+    ax.set_ylabel(r"$\mu(v)$ of the cells' mean V [mV]")
     ax.set_xlabel(r"$F_{out}$ [Hz]")
     ax = fig.add_subplot(grid[0, 2])
     ax.scatter(f_out, sd_v.ravel(), **style)
-    ax.set_ylabel(r"$\sigma(v)$ [mV]")
+    ax.set_ylabel(r"$\sigma(v)$ of the cells' mean V [mV]")
     ax.set_xlabel(r"$F_{out}$ [Hz]")
     cbar = fig.colorbar(sc, ax=fig.add_subplot(grid[0, 0]), fraction=0.5, ticks=[-lim, 0, lim])
     cbar.ax.set_yticklabels(["I>E", "I=E", "I<E"])
@@ -73,7 +75,8 @@ def main():
                  f"{meta.get('duration_ms', 0) / 1000:g} s (cortexloop plasticity)")
     out = pathlib.Path(args.out) if args.out else d / "rate_effect.png"
     fig.savefig(out, dpi=110, bbox_inches="tight")
-    print(f"plot_plasticity.py: wrote {out}", file=sys.stderr)
+    if not args.quiet:
+        print(f"plot_plasticity.py: wrote {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

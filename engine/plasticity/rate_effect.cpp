@@ -13,25 +13,10 @@ namespace cortexloop::engine::plasticity {
 
 namespace {
 
-// The CDF of Binomial(n, p), up to where what is left is below 2^-40 (far under the 2^-32 resolution of the
-// uniform that inverts it): the count of a cell's n Poisson sources that spike in one step, each with p = rate dt
-// (Brian2's PoissonGroup draws each source's spike with that probability).
-std::vector<double> binomial_cdf(std::uint32_t n, double p) {
-  std::vector<double> cdf;
-  double pk = std::pow(1.0 - p, n), sum = 0.0;
-  for (std::uint32_t k = 0; k <= n; ++k) {
-    sum += pk;
-    cdf.push_back(sum);
-    if (1.0 - sum < 0x1p-40 || p == 0.0) break;
-    pk *= static_cast<double>(n - k) / static_cast<double>(k + 1) * p / (1.0 - p);
-  }
-  return cdf;
-}
-
+// The smallest k with u < cdf[k].
 std::uint32_t invert(const std::vector<double>& cdf, double u) noexcept {
-  std::uint32_t k = 0;
-  while (k + 1 < cdf.size() && u >= cdf[k]) ++k;
-  return k;
+  const auto it = std::upper_bound(cdf.begin(), cdf.end(), u);
+  return static_cast<std::uint32_t>(std::min<std::ptrdiff_t>(it - cdf.begin(), std::ssize(cdf) - 1));
 }
 
 // A uniform in [0, 1) and one in (0, 1] from 32 bits.
@@ -56,12 +41,44 @@ struct cell {
 
 }  // namespace
 
+// The CDF of Binomial(n, p), up to where what is left is below 2^-40 (far under the 2^-32 resolution of the
+// uniform that inverts it): the count of a cell's n Poisson sources that spike in one step, each with p = rate dt
+// (Brian2's PoissonGroup draws each source's spike with that probability). Each term from its logarithm: the
+// recursion from (1 - p)^n underflowed to 0 for n (-ln(1 - p)) > ~745 (n = 100000 sources at 80 Hz: every source
+// then fired every step; an outside check, 2026-12-05).
+std::vector<double> binomial_cdf(std::uint32_t n, double p) {
+  if (!(p > 0.0)) return {1.0};
+  if (p >= 1.0) {  // every source every step (a rate of exactly 1/dt): the count is n
+    std::vector<double> cdf(n + 1, 0.0);
+    cdf[n] = 1.0;
+    return cdf;
+  }
+  const double log_p = std::log(p), log_q = std::log1p(-p), mean = static_cast<double>(n) * p;
+  std::vector<double> cdf;
+  double sum = 0.0;
+  for (std::uint32_t k = 0; k <= n; ++k) {
+    const double nk = static_cast<double>(n - k), kk = static_cast<double>(k);
+    const double pk =
+        std::exp(std::lgamma(n + 1.0) - std::lgamma(kk + 1.0) - std::lgamma(nk + 1.0) + kk * log_p + nk * log_q);
+    sum += pk;
+    cdf.push_back(sum);
+    // Past the mean the terms only fall: stop once they are below 2^-40 of the total. (A test on 1 - sum never
+    // passed where the sum's rounding left it short of 1, and the loop ran to k = n.)
+    if (kk > mean && pk < 0x1p-40 * sum) break;
+  }
+  for (double& c : cdf) c /= sum;  // the tail left out, and the sum's rounding, spread over the kept counts
+  cdf.back() = 1.0;
+  return cdf;
+}
+
 rate_effect_point run_rate_effect_point(const rate_effect_params& p, double e_rate_Hz, double i_rate_Hz,
                                         std::uint64_t cell_offset) {
   const lif_params& nu = p.neuron;
   const double dt = p.dt_ms;
   const auto steps = static_cast<std::int64_t>(std::llround(p.duration_ms / dt));
-  const auto ref_steps = static_cast<std::int64_t>(std::llround(nu.t_ref_ms / dt));
+  // Brian2's timestep(): t / dt rounded down, with a tolerance of 1e-3 step for times that are whole steps in
+  // decimal but not in binary (3 ms at 0.1 ms).
+  const auto ref_steps = static_cast<std::int64_t>(std::floor(nu.t_ref_ms / dt + 1e-3));
   const std::vector<double> cdf_e = binomial_cdf(p.n_inputs, e_rate_Hz * dt / 1000.0),
                             cdf_i = binomial_cdf(p.n_inputs, i_rate_Hz * dt / 1000.0);
   const regular_train train[2] = {regular_train(e_rate_Hz, dt), regular_train(i_rate_Hz, dt)};

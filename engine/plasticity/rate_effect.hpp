@@ -52,6 +52,11 @@ struct rate_effect_point {
   double weight_sd_pct[kRules][2] = {};  // SD over the runs
 };
 
+// P(count <= k) of Binomial(n, p) for k = 0, 1, ...: the number of a cell's n Poisson sources that spike in one
+// step (p = rate dt), inverted with one uniform per cell and step. Cut where the rest is below 2^-40; the last entry
+// is 1.
+std::vector<double> binomial_cdf(std::uint32_t n, double p);
+
 // One grid point. `cell_offset` numbers this point's cells in the random streams (the grid gives point k cells
 // [k runs, (k + 1) runs)), so a point's result does not depend on which other points run, or on threads.
 rate_effect_point run_rate_effect_point(const rate_effect_params& p, double e_rate_Hz, double i_rate_Hz,

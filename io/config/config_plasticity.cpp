@@ -103,7 +103,7 @@ engine::plasticity::rate_effect_params load_plasticity_config(const std::filesys
   p.n_inputs = static_cast<std::uint32_t>(t.integer("n_inputs", 0, 100000));
   p.w_initial = t.number("w_initial", positive(kBig));
   p.seed = static_cast<std::uint64_t>(t.integer("seed", 0, std::numeric_limits<std::int64_t>::max()));
-  // A rate's presynaptic train fires every int(1000 / rate) ms: at most 1000 Hz, and a whole number of steps.
+  // A rate's presynaptic train fires every int(1000 / rate) ms (at most 1000 Hz), rounded to the nearest step.
   p.e_rates_Hz = t.numbers("e_rates_Hz", positive(1000.0));
   p.i_rates_Hz = t.numbers("i_rates_Hz", positive(1000.0));
   // The cells of the grid are numbered in one 32-bit counter word of the random streams.
