@@ -279,14 +279,20 @@ void add_serve_command(CLI::App& app) {
                 "Real-time settings in one flag: --fifo 80 --mlock --cpu <last CPU> --spin-us 100, and the I/O threads "
                 "on the other CPUs (each one the system refuses is named in the status; explicit flags win)");
   cmd->add_flag("--spikes", o->spikes, "Stream spikes (topic \"spikes\") from the start");
-  cmd->add_option("--curve-secret", o->curve_secret,
-                  "CURVE on both sockets: the server's secret key file (server.key_secret from `cortexloop keys`); "
-                  "needs --curve-clients")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--curve-clients", o->curve_clients,
-                  "CURVE: a folder of the public key files (*.key) of the clients to admit, or one such file; every "
-                  "other client gets nothing")
-      ->check(CLI::ExistingPath);
+  CLI::Option* curve_secret =
+      cmd->add_option("--curve-secret", o->curve_secret,
+                      "CURVE on both sockets: the server's secret key file (server.key_secret from `cortexloop keys`); "
+                      "needs --curve-clients")
+          ->check(CLI::ExistingFile);
+  CLI::Option* curve_clients =
+      cmd->add_option("--curve-clients", o->curve_clients,
+                      "CURVE: a folder of the public key files (*.key) of the clients to admit, or one such file; "
+                      "every other client gets nothing; needs --curve-secret")
+          ->check(CLI::ExistingPath);
+  // One without the other is a wrong command line (exit 2), not a failed command (it exited 1: an outside check,
+  // 2026-12-05).
+  curve_secret->needs(curve_clients);
+  curve_clients->needs(curve_secret);
   cmd->add_flag("--insecure", o->insecure,
                 "Allow --pub/--commands off loopback without CURVE (anyone who can reach them may send commands and "
                 "read the stream); warns");
