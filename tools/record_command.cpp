@@ -294,6 +294,9 @@ int run_record(const record_options& o) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // Read the config first: a wrong path or key fails before anything is recorded, and before --out is created (a
+  // bad --config left an empty folder behind: an outside check, 2026-12-05).
+  nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
   const std::filesystem::path out(o.out_dir);
   {
     // Every file a session may write, checked before it starts: a live session cannot be recorded again.
@@ -310,8 +313,6 @@ int run_record(const record_options& o) {
   if (o.spikes) {
     spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
   }
-  // Read the config first: a wrong path or key fails before anything is recorded.
-  nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
   // Said before --sync's handshake, which is itself the wait (it was printed after "record: subscribed").
   if (!o.quiet) std::fprintf(stderr, "record: waiting for a server publishing on %s ...\n", o.pub.c_str());
   // SUB sockets connect to nothing without complaint: say what we wait for, and give up after --timeout (counted

@@ -568,6 +568,20 @@ class LoopAgainstARunningServer(unittest.TestCase):
             self.assertEqual(geometry["sensing"], [])
             self.assertEqual(geometry["network"]["n_neurons"], 1000)
 
+    def test_record_with_a_bad_config_leaves_no_folder(self):
+        # A config record cannot read is refused before --out is created (it left an empty folder: an outside check,
+        # 2026-12-05). Reference: the folder named, which must not exist afterwards. Break seen to fail: the config
+        # read after prepare_output_dir (as before) -> the folder exists.
+        with tempfile.TemporaryDirectory() as tmp:
+            bad = os.path.join(tmp, "bad.toml")
+            pathlib.Path(bad).write_text("[network]\nbogus = 1\n")
+            out = os.path.join(tmp, "rec")
+            r = subprocess.run([BIN, "record", "--out", out, "--config", bad, "--pub", "tcp://127.0.0.1:1",
+                                "--timeout", "1"], capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(r.returncode, 0, r.stderr)
+            self.assertIn("config error", r.stderr)
+            self.assertFalse(os.path.exists(out))
+
     def test_viewer_refuses_what_would_hang(self):
         viewer = tool(os.path.join(ROOT, "tools", "python", "cortexloop_client", "viewer.py"))
         r = run([*viewer, "--window", "0", "--seconds", "1", "--snapshot", "/tmp/x.png"])
