@@ -18,6 +18,7 @@
 
 #include "io/aln_cache/engine_table.hpp"
 #include "io/protocol/build_info.hpp"
+#include "io/protocol/codec.hpp"
 #include "io/client/client.hpp"
 #include "engine/network/workers.hpp"
 #include "io/config/config_loader.hpp"
@@ -288,11 +289,10 @@ int replayer::run() {
   seen_.assign(n, false);
   // Each row's epoch and tick are whole numbers in range, ascending as the recorder wrote them (a NaN or 1e30 was
   // converted to an integer, undefined behaviour, and a tampered row out of order compared as a difference, exit 1).
-  // Within an epoch, the ticks between rows are the stream's decimation (up to kMaxReadoutEvery - 1 per row) or the
+  // Within an epoch, the ticks between rows are the stream's decimation (up to io::kMaxReadoutEvery - 1 per row) or the
   // ticks the recorder lost (session.json's missing_ticks): a larger gap is a damaged ticks.npy, which the replay
   // would otherwise step through (a last tick of 1e18 ran for ever).
   constexpr double kMaxTick = 0x1p53;  // where doubles stop holding every whole number
-  constexpr std::int64_t kMaxReadoutEvery = 1000;  // stream.readout_every's bound (docs/protocol.md)
   const std::int64_t missing_ticks = session.value("missing_ticks", std::int64_t{0});
   std::int64_t gap_ticks = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -310,7 +310,7 @@ int replayer::run() {
       gap_ticks += key.second - rows_.rbegin()->first.second - 1;
     rows_.emplace_hint(rows_.end(), key, i);
   }
-  if (gap_ticks > missing_ticks + static_cast<std::int64_t>(n) * (kMaxReadoutEvery - 1))
+  if (gap_ticks > missing_ticks + static_cast<std::int64_t>(n) * (io::kMaxReadoutEvery - 1))
     throw not_replayable("ticks.npy skips " + std::to_string(gap_ticks) + " ticks between its rows, more than the " +
                          "recorder lost (session.json missing_ticks " + std::to_string(missing_ticks) + ") and the stream's " +
                          "decimation can account for: a damaged ticks.npy");

@@ -31,9 +31,21 @@ struct regular_train {
   bool fires(std::int64_t step) const noexcept { return step % period_steps == 0; }
 };
 
+// One LIF cell and the plastic synapses observing it ([0] excitatory, [1] inhibitory) of each rule.
 struct cell {
+  explicit cell(const rate_effect_params& p)
+      : v_mV(p.neuron.v_rest_mV),
+        vdp{vdp_synapse(p.vdp, p.w_initial), vdp_synapse(p.vdp, p.w_initial)},
+        clopath{lowpass_synapse(lowpass_rule::clopath, p.clopath, p.w_initial),
+                lowpass_synapse(lowpass_rule::clopath, p.clopath, p.w_initial)},
+        mb{lowpass_synapse(lowpass_rule::meissner_bernard, p.meissner_bernard, p.w_initial),
+           lowpass_synapse(lowpass_rule::meissner_bernard, p.meissner_bernard, p.w_initial)} {}
+  // The weight of rule r (kRuleNames' order) on synapse kind.
+  double w(int r, int kind) const noexcept {
+    return r == 0 ? vdp[kind].w() : r == 1 ? clopath[kind].w() : mb[kind].w();
+  }
   double v_mV, g_exc = 0, g_inh = 0;
-  std::int64_t last_spike = -(std::int64_t{1} << 40);
+  std::int64_t last_spike = -(std::int64_t{1} << 40);  // long before the run: not refractory at its start
   std::uint64_t spikes = 0;
   vdp_synapse vdp[2];
   lowpass_synapse clopath[2], mb[2];
@@ -90,13 +102,7 @@ rate_effect_point run_rate_effect_point(const rate_effect_params& p, double e_ra
 
   std::vector<cell> cells;
   cells.reserve(p.runs);
-  for (std::uint32_t r = 0; r < p.runs; ++r)
-    cells.push_back({nu.v_rest_mV, 0, 0, -(std::int64_t{1} << 40), 0,
-                     {vdp_synapse(p.vdp, p.w_initial), vdp_synapse(p.vdp, p.w_initial)},
-                     {lowpass_synapse(lowpass_rule::clopath, p.clopath, p.w_initial),
-                      lowpass_synapse(lowpass_rule::clopath, p.clopath, p.w_initial)},
-                     {lowpass_synapse(lowpass_rule::meissner_bernard, p.meissner_bernard, p.w_initial),
-                      lowpass_synapse(lowpass_rule::meissner_bernard, p.meissner_bernard, p.w_initial)}});
+  for (std::uint32_t r = 0; r < p.runs; ++r) cells.emplace_back(p);
   double v_sum = 0, v_sum2 = 0;
   std::int64_t v_samples = 0;
   for (std::int64_t k = 0; k < steps; ++k) {
@@ -165,13 +171,10 @@ rate_effect_point run_rate_effect_point(const rate_effect_params& p, double e_ra
   };
   mean_sd([&](const cell& c) { return static_cast<double>(c.spikes) / seconds; }, out.rate_Hz, out.rate_sd_Hz);
   const double w0 = p.w_initial;
-  for (int kind = 0; kind < 2; ++kind) {
-    auto pct = [w0](double w) { return (w - w0) / w0 * 100.0 + 100.0; };
-    mean_sd([&](const cell& c) { return pct(c.vdp[kind].w()); }, out.weight_pct[0][kind], out.weight_sd_pct[0][kind]);
-    mean_sd([&](const cell& c) { return pct(c.clopath[kind].w()); }, out.weight_pct[1][kind],
-            out.weight_sd_pct[1][kind]);
-    mean_sd([&](const cell& c) { return pct(c.mb[kind].w()); }, out.weight_pct[2][kind], out.weight_sd_pct[2][kind]);
-  }
+  for (int r = 0; r < kRules; ++r)
+    for (int kind = 0; kind < 2; ++kind)
+      mean_sd([&](const cell& c) { return (c.w(r, kind) - w0) / w0 * 100.0 + 100.0; }, out.weight_pct[r][kind],
+              out.weight_sd_pct[r][kind]);
   if (v_samples > 0) {
     out.mean_v_mV = v_sum / v_samples;
     out.sd_v_mV = std::sqrt(std::max(0.0, v_sum2 / v_samples - out.mean_v_mV * out.mean_v_mV));

@@ -1,5 +1,6 @@
 #include "io/config/config_plasticity.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "io/config/config_loader.hpp"
@@ -103,15 +104,14 @@ engine::plasticity::rate_effect_params load_plasticity_config(const std::filesys
   p.n_inputs = static_cast<std::uint32_t>(t.integer("n_inputs", 0, 100000));
   p.w_initial = t.number("w_initial", positive(kBig));
   p.seed = static_cast<std::uint64_t>(t.integer("seed", 0, std::numeric_limits<std::int64_t>::max()));
-  // A rate's presynaptic train fires every int(1000 / rate) ms (at most 1000 Hz), rounded to the nearest step.
-  p.e_rates_Hz = t.numbers("e_rates_Hz", positive(1000.0));
-  p.i_rates_Hz = t.numbers("i_rates_Hz", positive(1000.0));
+  // A rate's presynaptic train fires every int(1000 / rate) ms (at most 1000 Hz), rounded to the nearest step; and
+  // a Poisson source spikes at most once per step (rate dt <= 1).
+  const range rates = positive(std::min(1000.0, 1000.0 / p.dt_ms));
+  p.e_rates_Hz = t.numbers("e_rates_Hz", rates);
+  p.i_rates_Hz = t.numbers("i_rates_Hz", rates);
   // The cells of the grid are numbered in one 32-bit counter word of the random streams.
   if (static_cast<double>(p.e_rates_Hz.size()) * static_cast<double>(p.i_rates_Hz.size()) * p.runs > 4294967295.0)
     t.fail("runs", "with this grid, more cells than the random streams number (2^32)");
-  for (const char* key : {"e_rates_Hz", "i_rates_Hz"})
-    for (const double rate : key[0] == 'e' ? p.e_rates_Hz : p.i_rates_Hz)
-      if (rate * p.dt_ms / 1000.0 > 1.0) t.fail(key, "a rate above 1 / dt_ms: a source cannot spike twice in a step");
   p.neuron = read_neuron(t.table("neuron"));
   p.vdp = read_vdp(t.table("vdp"));
   p.clopath = read_lowpass(t.table("clopath"));

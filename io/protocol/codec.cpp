@@ -23,7 +23,6 @@ constexpr std::uint32_t kMaxStepTicks = 10'000'000;
 // (1000 ms) 10^12 ticks are 10^18 us, which int64 holds. Unbounded, 2^62 overflowed there (undefined behaviour on
 // the real-time thread) and came back as "already past".
 constexpr std::int64_t kMaxStartTick = 1'000'000'000'000;
-constexpr double kMaxReadoutEvery = 1000;
 
 decoded_command refuse(decoded_command d, error_code code, std::string reason) {
   d.ok = false;

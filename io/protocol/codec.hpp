@@ -21,6 +21,8 @@ namespace cortexloop::io {
 namespace proto = ::cortexloop::protocol;
 
 inline constexpr double kProtocolMaxDriveRate_Hz = 200.0;
+// SetParameter stream.readout_every: at most every 1000th readout published (replay bounds a recording's gaps by it).
+inline constexpr int kMaxReadoutEvery = 1000;
 // Info.schema_version: raised whenever the schema gains a field, message or enum value (docs/protocol.md).
 inline constexpr std::uint32_t kSchemaVersion = 2;
 
