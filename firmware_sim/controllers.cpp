@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numbers>
 
 namespace cortexloop::firmware_sim {
@@ -146,10 +147,44 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
   return {};
 }
 
+// A PI target or a responsive threshold its channel's feature can never reach: the clamp wound to its output bound
+// and the controller never fired, with nothing to say why (an outside check, 2026-12-05). A rising crossing needs
+// the feature below the threshold and then at or above it, so its threshold lies in (lo, hi]; a falling one in
+// [lo, hi); a target in [lo, hi].
+std::string_view check_reachable(const controller_params& p, const sensing_params& s, reason_text& reason) noexcept {
+  if (p.kind != controller_kind::pi_clamp && p.kind != controller_kind::responsive) return {};
+  static constexpr const char* kFeature[] = {"raw", "filtered", "rms", "envelope"};
+  const feature_range r = range_of(s, p.feature);
+  const bool pi = p.kind == controller_kind::pi_clamp;
+  const double v = pi ? p.target : p.threshold;
+  const bool reachable = pi ? v >= r.lo && v <= r.hi : p.rising ? v > r.lo && v <= r.hi : v >= r.lo && v < r.hi;
+  if (reachable) return {};
+  detail::text_builder t(reason);
+  t << (pi ? "controller.target = " : "controller.threshold = ") << v << ": the " << kFeature[static_cast<unsigned>(p.feature)]
+    << " feature of sensing channel " << p.sensing_channel << " takes values in [" << r.lo << ", " << r.hi << "]";
+  if (!pi) t << (p.rising ? ", so a rising crossing needs one in (lo, hi]" : ", so a falling crossing needs one in [lo, hi)");
+  t << " (its ADC range, [[device.sensing]] range_min/range_max)";
+  return t.view();
+}
+
 }  // namespace
 
-std::string_view validate(const controller_params& p, const stimulator_layout& layout, std::size_t n_sensing,
-                          reason_text& reason) noexcept {
+feature_range range_of(const sensing_params& s, feature_kind f) noexcept {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const bool band = s.band_high_Hz > 0.0;
+  const double most_abs = std::max(std::fabs(s.range_min), std::fabs(s.range_max));
+  switch (f) {
+    case feature_kind::raw: return {s.range_min, s.range_max};
+    case feature_kind::filtered: return band ? feature_range{-kInf, kInf} : feature_range{s.range_min, s.range_max};
+    case feature_kind::rms:
+    case feature_kind::envelope: return {0.0, band ? kInf : most_abs};
+  }
+  return {-kInf, kInf};
+}
+
+std::string_view validate(const controller_params& p, const stimulator_layout& layout,
+                          std::span<const sensing_params> sensing, reason_text& reason) noexcept {
+  const std::size_t n_sensing = sensing.size();
   const auto kind = static_cast<unsigned>(p.kind);
   if (kind > static_cast<unsigned>(controller_kind::external))
     return refuse(reason, "controller.kind", kind, "must be 0..5 (none, open_loop, responsive, pi_clamp, phase_locked, external)");
@@ -170,7 +205,8 @@ std::string_view validate(const controller_params& p, const stimulator_layout& l
   if (static_cast<unsigned>(p.feature) > static_cast<unsigned>(feature_kind::envelope))
     return refuse(reason, "controller.feature", static_cast<unsigned>(p.feature), "must be 0..3 (raw, filtered, rms, envelope)");
   if (auto why = check_output_fields(p, layout, reason); !why.empty()) return why;
-  return validate_kind_fields(p, layout, reason);
+  if (auto why = validate_kind_fields(p, layout, reason); !why.empty()) return why;
+  return reads_sensing(p.kind) ? check_reachable(p, sensing[p.sensing_channel], reason) : std::string_view{};
 }
 
 controller::controller(const controller_params& p, std::int64_t start_step, std::int64_t dt_us,

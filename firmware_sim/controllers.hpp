@@ -93,10 +93,19 @@ struct controller_status {
   safety_event last_event{};
 };
 
+// The values a feature of a channel can take, [lo, hi]: raw is the ADC's [range_min, range_max]; without a
+// band-pass, filtered is raw and rms and envelope (means of |filtered|) lie in [0, max |raw|]; a band-pass can
+// overshoot the ADC's range, so its filtered value is unbounded and its rms and envelope only >= 0.
+struct feature_range {
+  double lo, hi;
+};
+feature_range range_of(const sensing_params& s, feature_kind f) noexcept;
+
 // Range checks (field, value, range) and safety: the output program at output_max (pi) / at its amplitude
-// (others) must pass validate() of stimulator.hpp. Empty when the controller can run.
-std::string_view validate(const controller_params& p, const stimulator_layout& layout, std::size_t n_sensing,
-                          reason_text& reason) noexcept;
+// (others) must pass validate() of stimulator.hpp; a PI target or a responsive threshold the channel's feature
+// can never reach (range_of) is refused. sensing: the config's channels. Empty when the controller can run.
+std::string_view validate(const controller_params& p, const stimulator_layout& layout,
+                          std::span<const sensing_params> sensing, reason_text& reason) noexcept;
 
 class controller {
  public:

@@ -18,7 +18,7 @@ const io::decode_limits& limits() {
   static const io::decode_limits l = [] {
     const auto& s = fuzz::closed_loop();
     io::decode_limits d{.mode = io::run_mode::stepped, .dt_ms = s.engine.simulation.dt_ms, .layout = s.device.layout,
-                        .n_sensing = s.device.sensing.size()};
+                        .sensing = s.device.sensing};
     io::set_drive_limits(d, s.engine);
     return d;
   }();

@@ -559,6 +559,20 @@ TEST_CASE("numbers in reasons are printed exactly (shortest round trip)", "[code
   command late = stim_command();
   late.program.delay_us = std::numeric_limits<std::int64_t>::max();
   CHECK_THAT(decode(bytes_of(late)).reason, Catch::Contains("program.delay_us = 9223372036854775807: must be in"));
+  // SetStimulation's float fields are the numbers the client wrote: amplitude_pa = 1000.0001 over the device's
+  // 1000 pA was refused as "|I| = 1000.0001220703125 pA", the float's binary value, and without the field's name
+  // (an outside check, 2026-12-05). Break tried: the amplitude taken as the float's value -> ...1220703125.
+  flatbuffers::FlatBufferBuilder over_b;
+  const auto over_body =
+      io::proto::CreateSetStimulation(over_b, 1, 0, io::proto::Waveform::Dc, 1000.0001f, 0.0f, 0.0f, false, 0.0f, 0.0f);
+  over_b.Finish(io::proto::CreateMessage(over_b, io::proto::Payload::Command,
+                                         io::proto::CreateCommand(over_b, 6, 0, io::proto::CommandBody::SetStimulation,
+                                                                  over_body.Union()).Union()),
+                io::proto::MessageIdentifier());
+  const auto over_span = over_b.GetBufferSpan();
+  const io::decoded_command over = decode({over_span.begin(), over_span.end()});
+  CHECK_FALSE(over.ok);
+  CHECK(over.reason == "amplitude_pa = 1000.0001: direct current: |I| = 1000.0001 pA > 1000 pA (max_direct_pA)");
 }
 
 TEST_CASE("non-finite values are refused in every field, whether the waveform or site uses it or not",

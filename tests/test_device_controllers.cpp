@@ -563,13 +563,71 @@ TEST_CASE("a controller's ring_position output uses the profile given with the c
   CHECK(a[0] == 10.0f);
 }
 
+// Reference: sensing.hpp's front-end. raw is clipped to the ADC's [range_min, range_max]; without a band-pass,
+// filtered is raw, and rms and envelope (means of |filtered|) lie in [0, max(|range_min|, |range_max|)]; a rising
+// crossing needs the feature below the threshold, then at or above it. A target or threshold outside was accepted
+// and the clamp wound to its bound, or the controller never fired (noticed in an outside check, 2026-12-05).
+// Breaks tried: check_reachable not called -> the 250 Hz target passes; rising's interval taken as [lo, hi] -> the
+// threshold at 0 passes.
+TEST_CASE("a PI target or a responsive threshold its sensing feature cannot reach is refused, naming the range",
+          "[device][controllers][validation]") {
+  const stimulator_layout layout = device_layout();
+  std::vector<firmware_sim::sensing_params> sensing(1);
+  sensing[0].range_min = 0.0;
+  sensing[0].range_max = 200.0;  // a rate channel, Hz
+  firmware_sim::reason_text reason{};
+  auto why = [&](const controller_params& c) { return std::string(firmware_sim::validate(c, layout, sensing, reason)); };
+
+  controller_params pi = pi_params(200.0);  // raw
+  CHECK(why(pi).empty());
+  pi.target = 250.0;
+  CHECK(why(pi) == "controller.target = 250: the raw feature of sensing channel 0 takes values in [0, 200] (its ADC "
+                   "range, [[device.sensing]] range_min/range_max)");
+  pi.target = -0.5;
+  CHECK_THAT(why(pi), Catch::StartsWith("controller.target = -0.5: the raw feature"));
+  pi.feature = feature_kind::rms;
+  pi.target = 150.0;
+  CHECK(why(pi).empty());
+  pi.target = 200.5;
+  CHECK_THAT(why(pi), Catch::StartsWith("controller.target = 200.5: the rms feature of sensing channel 0 takes values "
+                                        "in [0, 200]"));
+  // A band-pass can overshoot the ADC's range: its filtered value has no bound to refuse by, rms and envelope are >= 0.
+  sensing[0].band_low_Hz = 1.0;
+  sensing[0].band_high_Hz = 40.0;
+  pi.feature = feature_kind::filtered;
+  pi.target = 250.0;
+  CHECK(why(pi).empty());
+  pi.feature = feature_kind::envelope;
+  CHECK(why(pi).empty());
+  pi.target = -1.0;
+  CHECK_THAT(why(pi), Catch::StartsWith("controller.target = -1: the envelope feature of sensing channel 0 takes "
+                                        "values in [0, inf]"));
+  sensing[0].band_high_Hz = 0.0;
+
+  controller_params resp;
+  resp.kind = controller_kind::responsive;
+  resp.feature = feature_kind::raw;
+  resp.output_program = burst(200.0);
+  resp.rising = true;
+  resp.threshold = 200.0;
+  CHECK(why(resp).empty());
+  resp.threshold = 0.0;  // nothing lies below it
+  CHECK(why(resp) == "controller.threshold = 0: the raw feature of sensing channel 0 takes values in [0, 200], so a "
+                     "rising crossing needs one in (lo, hi] (its ADC range, [[device.sensing]] range_min/range_max)");
+  resp.rising = false;
+  CHECK(why(resp).empty());
+  resp.threshold = 200.0;  // nothing lies above it
+  CHECK_THAT(why(resp), Catch::Contains("so a falling crossing needs one in [lo, hi)"));
+}
+
 TEST_CASE("controller validation: ranges by field, and outputs the safety limits refuse", "[device][controllers][validation]") {
   // Reference: controllers.hpp's ranges and safety.hpp's limits (max_direct_pA = 1000 by default;
   // an electrode's max_current_uA = 1000).
   stimulator_layout layout = device_layout();
   layout.electrodes.push_back({5.0, 1.0, 0.01, 10.0});
   firmware_sim::reason_text reason{};
-  auto why = [&](const controller_params& c) { return std::string(firmware_sim::validate(c, layout, 2, reason)); };
+  const std::vector<firmware_sim::sensing_params> two(2);  // ADC range [-1000, 1000], no band-pass
+  auto why = [&](const controller_params& c) { return std::string(firmware_sim::validate(c, layout, two, reason)); };
 
   controller_params pi = pi_params(10.0);
   CHECK(why(pi).empty());
@@ -591,7 +649,7 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
     CHECK(why(c) == "controller.sensing_channel = 2: must be below 2, the number of the config's [[device.sensing]] "
                     "channels");
     c.sensing_channel = 0;
-    CHECK(std::string(firmware_sim::validate(c, layout, 0, reason)) ==
+    CHECK(std::string(firmware_sim::validate(c, layout, {}, reason)) ==
           "controller.sensing_channel = 0: this config has no sensing channel ([[device.sensing]])");
   }
   add("controller.output.channel", pi, [](controller_params& c) { c.output_channel = 8; });

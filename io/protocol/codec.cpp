@@ -152,6 +152,15 @@ bool attach_ring_profile(const firmware_sim::site& site, const decode_limits& li
   return true;
 }
 
+// A float field as the number its sender wrote: the shortest decimal that reads back as this float, as a double
+// (1000.0001f is 1000.0001220703125 in binary; the device compares and reports the double 1000.0001).
+double decimal_of(float x) {
+  const io::number_text text = io::format_number(x);
+  double value = x;
+  std::from_chars(text.view().data(), text.view().data() + text.view().size(), value);
+  return value;
+}
+
 // The first form of stimulation command (direct sites, float milliseconds): kept for old clients. Times are
 // converted to whole microseconds by rounding (a float 0.3 ms is 300 us exactly), so both phases of a
 // biphasic pulse are always the same length.
@@ -181,8 +190,8 @@ bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& lim
   firmware_sim::program& p = c.program;
   p = {};
   p.shape = static_cast<firmware_sim::waveform>(shape);
-  p.amplitude = s.amplitude_pa();
-  p.frequency_Hz = s.frequency_hz();
+  p.amplitude = decimal_of(s.amplitude_pa());
+  p.frequency_Hz = decimal_of(s.frequency_hz());
   if (p.shape == firmware_sim::waveform::pulse_train) {
     const long long width_us = to_us(s.pulse_width_ms());
     // Below 0.001 ms refused before rounding, as documented (0.0005 rounded up to 1 us was accepted).
@@ -198,7 +207,13 @@ bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& lim
   // before rounding too, as documented ([0.001, 3.6e6]; 0.0005 rounded up to 1 us was accepted: an outside check).
   if (s.duration_ms() > 0 && (p.duration_us == 0 || s.duration_ms() < 0.001f))
     return fail(d, out_of_range("duration_ms", s.duration_ms(), "must be 0 (no end) or in [0.001, 3.6e6] ms"));
-  return validate_load(c.site, p, limits, d) && attach_ring_profile(c.site, limits, c, d);
+  if (!validate_load(c.site, p, limits, d)) {
+    // The device's limit on a direct site's current is the amplitude's: named by this message's field.
+    if (d.reason.starts_with("direct current"))
+      d.reason = "amplitude_pa = " + std::string(io::format_number(p.amplitude).view()) + ": " + d.reason;
+    return false;
+  }
+  return attach_ring_profile(c.site, limits, c, d);
 }
 
 // SetPrograms: one record per program, in one group (applied in the same tick).
@@ -304,7 +319,7 @@ bool decode_controller(const proto::SetController& s, const decode_limits& limit
     }
   }
   firmware_sim::reason_text reason;
-  if (const std::string_view why = firmware_sim::validate(k, limits.layout, limits.n_sensing, reason); !why.empty())
+  if (const std::string_view why = firmware_sim::validate(k, limits.layout, limits.sensing, reason); !why.empty())
     return fail(d, std::string(why));
   if (!attach_ring_profile(k.output_site, limits, c, d)) {
     d.reason = "output: " + d.reason;
@@ -682,7 +697,7 @@ server_info info_of(const engine::engine_params& p, run_mode mode, const decode_
   i.max_command_bytes = max_command_bytes;
   i.safety = limits.layout.safety;
   i.electrodes = static_cast<std::int32_t>(limits.layout.electrodes.size());
-  i.sensing_channels = static_cast<std::int32_t>(limits.n_sensing);
+  i.sensing_channels = static_cast<std::int32_t>(limits.sensing.size());
   i.network_model = engine::network_model_name(p);
   return i;
 }

@@ -12,6 +12,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "engine/params.hpp"
+#include "firmware_sim/sensing.hpp"
 #include "io/protocol/build_info.hpp"
 #include "io/runtime/realtime_records.hpp"
 #include "io/protocol/schema/cortexloop_generated.h"
@@ -31,7 +32,7 @@ struct decode_limits {
   run_mode mode = run_mode::realtime;
   double dt_ms = 0.1;
   firmware_sim::stimulator_layout layout{};  // the device: ring geometry, electrodes, safety limits
-  std::size_t n_sensing = 0;                 // sensing channels the config has
+  std::vector<firmware_sim::sensing_params> sensing{};  // the config's sensing channels (a controller's reach)
   // SetDriveRate / network.drive.rate_Hz: at most the protocol's 200 Hz and what the engine can represent
   // (drive_limits_of); the why is quoted in the refusal.
   double max_drive_rate_Hz = kProtocolMaxDriveRate_Hz;

@@ -36,7 +36,7 @@ OL_CHANNEL, OL_FIRST, OL_SECOND, OL_SWITCH_TICKS = 3, 20.0, 40.0, 50
 PULSE_UA, PULSE_CHANNEL, PULSE_HZ, PULSE_PHASE_US, PULSE_TICKS = 100.0, 4, 20.0, 200, 100
 SAFETY_START, SAFETY_UA = 125, 600.0              # two channels of 600 uA on electrode 0: 1200 > 1000 uA
 LAST_TICK = 154
-PI_CHANNEL, PI_TARGET, PI_MAX_PA = 7, 1000.0, 5.0  # a PI clamp on sensing 0's rms, saturated (target unreachable)
+PI_CHANNEL, PI_TARGET, PI_MAX_PA = 7, 200.0, 5.0  # a PI clamp on sensing 0's rms at its ADC top: saturated
 
 
 class DeviceRecordingTest(unittest.TestCase):
@@ -70,7 +70,7 @@ class DeviceRecordingTest(unittest.TestCase):
                                             schedule=[(0, OL_FIRST), (OL_SWITCH_TICKS * TICK_MS * 1000, OL_SECOND)]), 10),
                 c.wait_ack(c.set_controller(1, "pi_clamp", PI_CHANNEL, Program("dc", 0.0), Site("population", "inh"),
                                             sensing_channel=0, feature="rms", start_tick=START, target=PI_TARGET,
-                                            kp=0.01, output_min=0.0, output_max=PI_MAX_PA), 10),
+                                            kp=0.05, output_min=0.0, output_max=PI_MAX_PA), 10),
                 c.wait_ack(c.set_programs([(ch, Site("electrode", electrode=0),
                                             Program("pulse_train", SAFETY_UA, frequency_hz=10.0, phase_width_us=100,
                                                     duration_us=50000)) for ch in (5, 6)],
