@@ -39,6 +39,9 @@ case $kind in
     #     ring alone (test_realtime_loop).
     #   python_external_loop  27-33 s under ASan (runs 64-65): the Python closed loop's phase and lock statistics;
     #     serve, commands and readouts run here in python_client and test_server_e2e.
+    #   python_doc_loop  a realtime 10k-cell server for a fixed 4 s of wall time, whose bursts need the ticks a
+    #     Release build steps in it; its code paths (serve, stim dc, SetPrograms from Python) run here in
+    #     python_client and test_server_e2e, and the doc's loop is Python, which ASan does not see.
     #   python_tool_errors  51 s under ASan (run 73), the longest test of the stage then: the Python tools' messages
     #     on bad input, Python that ASan does not see; the few `simulate` and `serve` runs it makes are ordinary ones
     #     that simulate_cli and python_client run here.
