@@ -249,6 +249,9 @@ TEST_CASE("a bad plasticity config is refused naming the key", "[plasticity]") {
   CHECK_THAT(refusal({"plasticity.neuron.v_thresh_mV=-90"}), Catch::Contains("must be above v_rest_mV"));
   CHECK_THAT(refusal({"plasticity.vdp.ltp_fall_ms=1"}), Catch::Contains("must differ from ltp_rise_ms"));
   CHECK_THAT(refusal({"plasticity.clopath.w_max=-1"}), Catch::Contains("must be at least w_min"));
+  // Break tried: the whole-steps check removed -> 0.3 passes.
+  CHECK_THAT(refusal({"plasticity.dt_ms=0.3"}), Catch::Contains("plasticity.dt_ms") && Catch::Contains("must divide 1 ms"));
+  CHECK(refusal({"plasticity.dt_ms=0.05", "plasticity.duration_ms=10"}) == "accepted");
   CHECK_THAT(refusal({"plasticity.runs=0"}), Catch::Contains("plasticity.runs") && Catch::Contains("[1, 100000]"));
   CHECK_THAT(refusal({}, "configs/zerlaut2018_network.toml"), Catch::Contains("[plasticity] only"));
 }

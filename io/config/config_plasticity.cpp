@@ -1,6 +1,7 @@
 #include "io/config/config_plasticity.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "io/config/config_loader.hpp"
@@ -98,15 +99,21 @@ engine::plasticity::rate_effect_params load_plasticity_config(const std::filesys
   table_reader t = root.table("plasticity");
   engine::plasticity::rate_effect_params p;
   p.duration_ms = t.number("duration_ms", positive(1e8));
-  p.dt_ms = t.number("dt_ms", {1e-4, 10.0});
+  p.dt_ms = t.number("dt_ms", {1e-4, 1.0});
+  // A train's period is whole milliseconds (int(1000 / rate)) and the traces are sampled every 1 ms: both are whole
+  // numbers of steps only when dt divides 1 ms (at dt = 0.3 ms a 50 ms period became 167 steps, drifting 0.1 ms a
+  // spike from the notebook's train).
+  if (const double per_ms = 1.0 / p.dt_ms; std::fabs(per_ms - std::round(per_ms)) > 1e-9 * per_ms)
+    t.fail("dt_ms", "must divide 1 ms (1 / dt_ms a whole number: 0.1, 0.05, 0.025 ...): each presynaptic train's "
+                    "period is whole milliseconds and the traces are sampled every 1 ms");
   if (p.duration_ms < p.dt_ms) t.fail("duration_ms", "must be at least one step (dt_ms)");
   p.runs = static_cast<std::uint32_t>(t.integer("runs", 1, 100000));
   p.n_inputs = static_cast<std::uint32_t>(t.integer("n_inputs", 0, 100000));
   p.w_initial = t.number("w_initial", positive(kBig));
   p.seed = static_cast<std::uint64_t>(t.integer("seed", 0, std::numeric_limits<std::int64_t>::max()));
-  // A rate's presynaptic train fires every int(1000 / rate) ms (at most 1000 Hz), rounded to the nearest step; and
-  // a Poisson source spikes at most once per step (rate dt <= 1).
-  const range rates = positive(std::min(1000.0, 1000.0 / p.dt_ms));
+  // A rate's presynaptic train fires every int(1000 / rate) ms, at most 1000 Hz; a Poisson source spikes at most
+  // once per step, which 1000 Hz at dt <= 1 ms keeps (rate dt <= 1).
+  const range rates = positive(1000.0);
   p.e_rates_Hz = t.numbers("e_rates_Hz", rates);
   p.i_rates_Hz = t.numbers("i_rates_Hz", rates);
   // The cells of the grid are numbered in one 32-bit counter word of the random streams.
