@@ -2,12 +2,14 @@
 
 #include <signal.h>
 
+#include <map>
 #include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -62,7 +64,7 @@ struct recording {
   std::vector<float> out_of_table;
   std::int64_t aln_out_of_table_steps = 0, ring_out_of_table_unit_steps = 0;
   bool aln_node_seen = false;  // a readout carried the [aln] node (a ring shows as n_ring > 0)
-  std::vector<float> ring_rates, vsdi, ring_stim;
+  std::vector<float> ring_rates, ring_rates_inh, vsdi, ring_stim;
   std::vector<double> ticks;  // (epoch, tick, t_ms) per readout
   std::uint32_t n_ring = 0;
   std::int64_t readouts = 0, gaps = 0, missing_ticks = 0, statuses = 0, acks = 0, spike_batches = 0;
@@ -165,6 +167,8 @@ struct recording {
         vsdi.insert(vsdi.end(), r.vsdi_percent()->begin(), r.vsdi_percent()->end());
         if (r.ring_stim_pa() && r.ring_stim_pa()->size() == n_ring)
           ring_stim.insert(ring_stim.end(), r.ring_stim_pa()->begin(), r.ring_stim_pa()->end());
+        if (r.ring_rates_inh_hz() && r.ring_rates_inh_hz()->size() == n_ring)
+          ring_rates_inh.insert(ring_rates_inh.end(), r.ring_rates_inh_hz()->begin(), r.ring_rates_inh_hz()->end());
       }
     }
     if (last_tick && r.epoch() == last_epoch && r.tick() > *last_tick + 1) {
@@ -300,10 +304,10 @@ int run_record(const record_options& o) {
   const std::filesystem::path out(o.out_dir);
   {
     // Every file a session may write, checked before it starts: a live session cannot be recorded again.
-    constexpr std::array<std::string_view, 27> outputs = {
+    constexpr std::array<std::string_view, 28> outputs = {
         "acks.jsonl", "commands.jsonl", "safety.jsonl", "session.json", "session.toml", "summary.json", "spikes.npy",
         "rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "ticks.npy", "readout_hash.npy",
-        "aln_rates.npy", "out_of_table.npy", "ring_rates_exc.npy", "vsdi.npy", "ring_stim.npy", "ring_domain.npy",
+        "aln_rates.npy", "out_of_table.npy", "ring_rates_exc.npy", "ring_rates_inh.npy", "vsdi.npy", "ring_stim.npy", "ring_domain.npy",
         "device_sensing.npy", "device_sensing_blanked.npy", "device_channels.npy", "device_channel_state.npy",
         "device_controllers.npy", "device_controller_state.npy", "device_electrodes.npy"};
     io::prepare_output_dir(out, outputs);
@@ -594,6 +598,11 @@ int run_record(const record_options& o) {
       io::write_npy(out / "ring_stim.npy", rec.ring_stim, {frames, rec.n_ring});
       files.push_back("ring_stim.npy");
     }
+    // Streamed in every readout and recorded since 2026-12-05 (an outside check found them streamed, never kept).
+    if (rec.ring_rates_inh.size() == rec.vsdi.size()) {
+      io::write_npy(out / "ring_rates_inh.npy", rec.ring_rates_inh, {frames, rec.n_ring});
+      files.push_back("ring_rates_inh.npy");
+    }
   }
   if (spikes) files.push_back("spikes.npy");
   files.push_back("safety.jsonl");
@@ -655,6 +664,28 @@ int run_record(const record_options& o) {
        "sensing: the signal's unit (docs/device.md); controllers: the feature's and the program amplitude's unit"}};
   if (rec.n_ring > 0) summary["ring_n_units"] = rec.n_ring;
   if (!geometry.is_null()) summary["geometry"] = geometry;
+  // Shape, unit and columns of each readout array written (a row per readout, n rows): a reader of the folder need
+  // not look them up in the docs (an outside check found the units only in docs/engine.md).
+  static const std::map<std::string, std::string> kArrays = {
+      {"rates.npy", "[n, 2] Hz: exc, inh"},
+      {"mean_v.npy", "[n, 2] mV: exc, inh"},
+      {"mean_w.npy", "[n, 2] pA: exc, inh (the adaptation current)"},
+      {"stim.npy", "[n, 2] pA: exc, inh (injected current per cell)"},
+      {"lfp.npy", "[n] nA (the LFP proxy)"},
+      {"ticks.npy", "[n, 3]: epoch, tick, t_ms (ms)"},
+      {"readout_hash.npy", "[n] uint64: FNV-1a 64 of each readout"},
+      {"aln_rates.npy", "[n, 2] Hz: the ALN node's exc, inh"},
+      {"out_of_table.npy", "[n, 2] counts: the ALN node's steps, the ALN ring's unit steps outside the cascade table"},
+      {"ring_rates_exc.npy", "[n, ring_n_units] Hz"},
+      {"ring_rates_inh.npy", "[n, ring_n_units] Hz"},
+      {"vsdi.npy", "[n, ring_n_units] % (depolarisation from rest, 0.8 exc + 0.2 inh)"},
+      {"ring_stim.npy", "[n, ring_n_units] pA: the stimulator's current into each unit's exc population (last step)"},
+      {"ring_domain.npy", "[n, 2]: ring units out of the transfer function's domain, max exc mu_V (mV)"},
+      {"spikes.npy", "[spikes, 2]: t_ms (ms), neuron"}};
+  nlohmann::json arrays = nlohmann::json::object();
+  for (const std::string& f : files)
+    if (const auto it = kArrays.find(f); it != kArrays.end()) arrays[f] = it->second;
+  summary["arrays"] = arrays;
   io::write_text_file(out / "summary.json", dump_json(summary, 2) + "\n");
   if (!o.quiet)
     std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",

@@ -42,9 +42,9 @@
 namespace cortexloop::tools {
 namespace {
 // Every file a run may write into its --out folder (which ones depends on the config): checked before the run.
-constexpr std::array<std::string_view, 12> kOutputs = {
+constexpr std::array<std::string_view, 13> kOutputs = {
     "summary.json", "rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "spikes.npy",
-    "aln_rates.npy", "aln_mean_v.npy", "aln_mean_w.npy", "ring_rates_exc.npy", "vsdi.npy"};
+    "aln_rates.npy", "aln_mean_v.npy", "aln_mean_w.npy", "ring_rates_exc.npy", "ring_rates_inh.npy", "vsdi.npy"};
 
 struct simulate_options {
   std::string config = default_config("default.toml");
@@ -75,9 +75,10 @@ struct traces {
     pair(stim, r.exc.i_stim_pA, r.inh.i_stim_pA);
     lfp.push_back(static_cast<float>(r.lfp_proxy_nA));
     ring_exc.insert(ring_exc.end(), r.ring_rates_exc_Hz.begin(), r.ring_rates_exc_Hz.end());
+    ring_inh.insert(ring_inh.end(), r.ring_rates_inh_Hz.begin(), r.ring_rates_inh_Hz.end());
     vsdi.insert(vsdi.end(), r.vsdi_percent.begin(), r.vsdi_percent.end());
   }
-  std::vector<float> ring_exc, vsdi;  // [ticks][ring units], when the config has a ring
+  std::vector<float> ring_exc, ring_inh, vsdi;  // [ticks][ring units], when the config has a ring
 };
 
 // The ALN node's per-tick traces, in the layout of the network's files ([ticks, 2]: E and I; V and I_A of E only).
@@ -289,8 +290,9 @@ int simulate_ranks(const simulate_options& o, int launched) {
   if (eng.ring() || eng.aln_ring()) {
     const auto n_units = static_cast<std::size_t>(eng.params().ring->n_units);
     io::write_npy(out / "ring_rates_exc.npy", tr.ring_exc, {ticks, n_units});
+    io::write_npy(out / "ring_rates_inh.npy", tr.ring_inh, {ticks, n_units});
     io::write_npy(out / "vsdi.npy", tr.vsdi, {ticks, n_units});
-    files.insert(files.end(), {"ring_rates_exc.npy", "vsdi.npy"});
+    files.insert(files.end(), {"ring_rates_exc.npy", "ring_rates_inh.npy", "vsdi.npy"});
   }
 
   const double simulated_s = static_cast<double>(n_ticks) * tick_ms / 1000.0;
@@ -459,8 +461,8 @@ void add_simulate_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("simulate", "Run the engine as fast as possible and write the readouts to files");
   cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
   cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, rates.npy [ticks,2] Hz, mean_v.npy, "
-                                       "mean_w.npy, stim.npy, lfp.npy; with a [ring]: ring_rates_exc.npy and "
-                                       "vsdi.npy [ticks,units]; with an [aln] node: aln_rates.npy, aln_mean_v.npy, "
+                                       "mean_w.npy, stim.npy, lfp.npy; with a [ring]: ring_rates_exc.npy, "
+                                       "ring_rates_inh.npy (Hz) and vsdi.npy (%) [ticks,units]; with an [aln] node: aln_rates.npy, aln_mean_v.npy, "
                                        "aln_mean_w.npy [ticks,2] (and, without [network], its rates in rates.npy)")
       ->required();
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")

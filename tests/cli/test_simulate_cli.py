@@ -57,6 +57,21 @@ class SimulateContract(unittest.TestCase):
         np.testing.assert_allclose(rates[:, 1] * 400 * 1e-3, counts_inh, atol=1e-3)
         self.assertTrue(np.all((spikes[:, 1] >= 0) & (spikes[:, 1] < 2000)))
 
+    def test_a_ring_writes_both_populations_rates(self):
+        # The ring's inhibitory rates (tick_readout::ring_rates_inh_Hz, streamed by serve) were never written (an
+        # outside check, 2026-12-05). Reference: the Zerlaut mean field, whose FS units fire well above its RS units
+        # (5.2 and 12.6 Hz here, 2026-12-05). Break tried: ring_rates_inh.npy not written -> no file: fails.
+        out = os.path.join(self.tmp.name, "ring")
+        r = simulate("--config", os.path.join(ROOT, "configs", "zerlaut2018_ring.toml"), "--out", out, "--duration",
+                     "0.3", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        exc, inh = (np.load(os.path.join(out, f"ring_rates_{p}.npy")) for p in ("exc", "inh"))
+        vsdi = np.load(os.path.join(out, "vsdi.npy"))
+        self.assertEqual(inh.shape, vsdi.shape)
+        self.assertEqual(inh.dtype, np.float32)
+        self.assertEqual(inh.shape[0], 300)
+        self.assertGreater(inh[100:].mean(), 2 * exc[100:].mean())
+
     def test_same_seed_same_files(self):
         out2 = os.path.join(self.tmp.name, "again")
         r = simulate("--config", NETWORK, "--out", out2, "--duration", "0.5", "--seed", "5",

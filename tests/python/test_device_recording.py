@@ -120,6 +120,23 @@ class DeviceRecordingTest(unittest.TestCase):
         for key in ["readouts", "gaps", "acks", "files", "last_status"]:  # the old keys stay
             self.assertIn(key, self.summary)
 
+    def test_both_ring_populations_are_recorded_as_streamed(self):
+        # Every Readout carries ring_rates_inh_hz (docs/protocol.md); record kept the exc rates only, and the files'
+        # units were only in the docs (an outside check, 2026-12-05). Reference: the Python client's decoding of the
+        # same readouts; the mean field's FS units fire well above its RS units at rest. Break tried: record's ring_rates_inh.npy not written -> the key is missing: fails.
+        for key, field in (("ring_rates_exc", "ring_rates_exc_hz"), ("ring_rates_inh", "ring_rates_inh_hz")):
+            self.assertEqual(self.d[key].shape, self.d["vsdi"].shape)
+            rows = [(i, self.client_readouts[int(t)]) for i, t in enumerate(self.tick) if int(t) in self.client_readouts]
+            self.assertGreater(len(rows), 100)
+            for i, r in rows:
+                np.testing.assert_array_equal(self.d[key][i], np.asarray(r[field], np.float32))
+        self.assertGreater(self.d["ring_rates_inh"][:START].mean(), 2 * self.d["ring_rates_exc"][:START].mean())
+        arrays = self.summary["arrays"]
+        for f in self.summary["files"]:
+            if f.endswith(".npy") and not f.startswith("device_"):
+                self.assertIn(f, arrays)
+        self.assertTrue(arrays["ring_rates_inh.npy"].endswith("Hz"))
+
     def test_device_shapes(self):
         n = len(self.d["rates"])
         self.assertEqual(self.d["device_sensing"].shape, (n, 3, 6))     # three [[device.sensing]]

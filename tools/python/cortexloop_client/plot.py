@@ -36,7 +36,7 @@ DEFAULT_RING_LENGTH_MM = 36.0
 CONTROLLER_KINDS = ["none", "open loop", "responsive", "PI clamp", "phase-locked", "external"]
 EXC_COLOUR, INH_COLOUR = "tab:green", "tab:red"
 
-ARRAYS = ["rates", "mean_v", "mean_w", "stim", "lfp", "ticks", "vsdi", "ring_rates_exc", "ring_stim", "spikes",
+ARRAYS = ["rates", "mean_v", "mean_w", "stim", "lfp", "ticks", "vsdi", "ring_rates_exc", "ring_rates_inh", "ring_stim", "spikes",
           "device_sensing", "device_sensing_blanked", "device_channels", "device_channel_state",
           "device_controllers", "device_controller_state", "device_electrodes", "ring_domain"]
 
