@@ -44,12 +44,12 @@ import numpy as np  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "python"))
-from cortexloop_client import aln_live, cli  # noqa: E402
+from cortexloop_client import aln_live, cli, timeline  # noqa: E402
 
 
 def smooth(x, n):
     """Moving mean over n ticks (the network's 1 ms rate of 10,000 cells is shot noise of ~0.1 Hz per spike)."""
-    return np.convolve(x, np.ones(n) / n, mode="same") if n > 1 else x
+    return timeline.smooth(x, n)
 
 
 def plot_pi_clamp(d, path, title):

@@ -42,7 +42,8 @@ def main():
     balance = (e_rates[None, :] - i_rates[:, None]).ravel()
     f_out = rate.ravel()
     lim = max(1.0, float(np.abs(balance).max()))
-    style = dict(c=balance, cmap="RdBu_r", vmin=-lim, vmax=lim, s=14)
+    # A grey rim: the balanced points are white in this map and vanished on the white background (an outside check).
+    style = dict(c=balance, cmap="RdBu_r", vmin=-lim, vmax=lim, s=14, edgecolors="0.4", linewidths=0.3)
     fig = plt.figure(figsize=(13, 9))
     grid = fig.add_gridspec(3, 3, height_ratios=[1, 1, 1], hspace=0.45, wspace=0.35)
     ax = fig.add_subplot(grid[0, 1])

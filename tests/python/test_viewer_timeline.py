@@ -60,6 +60,37 @@ class ViewerTimeline(unittest.TestCase):
         fig, axes = drawn(b)
         np.testing.assert_allclose(axes[0].get_lines()[0].get_ydata()[-3:], [10.0, 10.0, 10.0])
 
+    def test_the_tools_running_means_keep_both_ends(self):
+        # analysis.smooth (the experiments' figures, the entrainment scan) and the examples' session figure
+        # (loop.figure) used a plain "same" convolution, which pulled the last points towards 0 (an outside check,
+        # 2026-12-05: the inhibitory rate from 8 to 4.5 Hz in the last 10 ms of dc_step.png). Reference: the running
+        # mean of a constant is that constant. Breaks tried: analysis.smooth back to np.convolve(mode="same") (5 Hz
+        # at the ends); loop.figure's rate panel likewise.
+        from cortexloop_client import analysis, loop
+        y = np.full(200, 10.0)
+        np.testing.assert_allclose(analysis.smooth(y, 20)[[0, 1, -2, -1]], 10.0)
+
+        class Recording:
+            def arrays(self):
+                n = 200
+                return {"t_ms": np.arange(n, dtype=float), "sensed": y, "controller": np.zeros(n),
+                        "i_stim_exc_pA": np.zeros(n), "i_stim_inh_pA": np.zeros(n), "rate_exc_Hz": y,
+                        "rate_inh_Hz": 2 * y}
+
+        shown = []
+        real_close = plt.close
+        try:
+            plt.close = lambda fig=None: shown.append(fig)  # keep the figure to read its lines
+            import tempfile
+            with tempfile.TemporaryDirectory() as folder:
+                loop.figure(Recording(), folder + "/f.png", "t", smooth_ms=20)
+        finally:
+            plt.close = real_close
+        rates = shown[0].axes[3].get_lines()
+        np.testing.assert_allclose(rates[0].get_ydata()[[0, -1]], 10.0)
+        np.testing.assert_allclose(rates[1].get_ydata()[[0, -1]], 20.0)
+        plt.close(shown[0])
+
     def test_map_has_a_colour_bar_and_a_floor(self):
         # A ring at rest (±2e-4 % of noise): the map has a colour bar and a scale of ±0.01 %, the floor. Breaks
         # tried: draw() without ringmap.colour_bar (no child axes) and without the floor (clim ±2e-4).

@@ -5,6 +5,8 @@ estimator of controllers.py and the entrainment experiments are judged.
 """
 import numpy as np
 
+from . import timeline
+
 
 def analytic_signal(x):
     """Hilbert transform by FFT (Marple 1999): zero the negative frequencies, double the positive ones."""
@@ -71,10 +73,8 @@ def peak_ratio(freqs, power, f_Hz, guard_bins=1, neighbour_bins=10):
 
 
 def smooth(x, width):
-    """Moving average of `width` samples (same length, centred)."""
-    if width <= 1:
-        return np.asarray(x, dtype=np.float64)
-    return np.convolve(x, np.ones(width) / width, "same")
+    """Moving average of `width` samples (same length, centred; the ends means of what exists: timeline.smooth)."""
+    return timeline.smooth(x, width)
 
 
 def phase_at(rate, ticks, event_ticks, fs_Hz, f_Hz, rel_band=0.2):

@@ -42,6 +42,7 @@ import time
 import numpy as np
 
 from . import analysis, cli
+from .style import EXC_COLOUR, INH_COLOUR, STIM_COLOUR
 from .loop import DEFAULT_BIN, REPO, Server, connect
 
 
@@ -268,9 +269,9 @@ def dc_step_figure(arrays, cfg, path):
             ax[0, j].plot(t[w:], arrays[k + "_ring_stim_pA"][w:, unit], color="k")
             ax[0, j].set_title(f"{amp:g} pA at ring {site_mm:g} mm (sd {p.get('ring_width_mm', 1.5):g} mm)")
         if np.any(arrays[k + "_rate_exc_Hz"]):
-            ax[1, j].plot(t[w:], analysis.smooth(arrays[k + "_rate_exc_Hz"], sm)[w:], color="tab:red",
+            ax[1, j].plot(t[w:], analysis.smooth(arrays[k + "_rate_exc_Hz"], sm)[w:], color=EXC_COLOUR,
                           label="network exc")
-            ax[1, j].plot(t[w:], analysis.smooth(arrays[k + "_rate_inh_Hz"], sm)[w:], color="tab:blue", alpha=0.6,
+            ax[1, j].plot(t[w:], analysis.smooth(arrays[k + "_rate_inh_Hz"], sm)[w:], color=INH_COLOUR, alpha=0.6,
                           label="network inh")
         if has_ring:
             ring = arrays[k + "_ring_rates_exc_Hz"]
@@ -291,10 +292,12 @@ def dc_step_figure(arrays, cfg, path):
         ax[-1, j].set_xlabel("simulated time (s)")
     ax[0, 0].set_ylabel("stimulation (pA per cell)")
     ax[1, 0].set_ylabel(f"rate (Hz, {sm} ms mean)")
-    ax[1, 0].legend(fontsize=8)
+    # One legend for the row, below the figure: in a panel it covered the largest step's rates (an outside check).
+    handles, labels = ax[1, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), fontsize=8, frameon=False)
     fig.suptitle(f"DC-step protocol (Cakan & Obermayer 2020 Fig. 4) on the Zerlaut 2018 "
                  f"{'network and ring' if site_mm is None else 'ring, one site'}, seed {seed}")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
@@ -409,13 +412,13 @@ def sine_figure(results, spectra, arrays, cfg, path):
         ax = fig.add_subplot(gs[2, j])
         k = f"seed{seed}_{big:g}pA_{f:g}Hz"
         ax.plot(t[w:w + 1000], arrays[k + "_rate_exc_Hz"][w:w + 1000], color="0.7", lw=0.5, label="network exc (tick)")
-        ax.plot(t[w:w + 1000], analysis.smooth(arrays[k + "_rate_exc_Hz"], 5)[w:w + 1000], color="tab:red", lw=1,
+        ax.plot(t[w:w + 1000], analysis.smooth(arrays[k + "_rate_exc_Hz"], 5)[w:w + 1000], color=EXC_COLOUR, lw=1,
                 label="network exc (5 ms)")
         if k + "_ring_rate_exc_Hz" in arrays:
             ax.plot(t[w:w + 1000], arrays[k + "_ring_rate_exc_Hz"][w:w + 1000], color="k", ls="--", label="ring exc")
         ax2 = ax.twinx()
-        ax2.plot(t[w:w + 1000], arrays[k + "_i_stim_exc_pA"][w:w + 1000], color="tab:green", lw=0.8)
-        ax2.set_ylabel("stimulus (pA)", color="tab:green")
+        ax2.plot(t[w:w + 1000], arrays[k + "_i_stim_exc_pA"][w:w + 1000], color=STIM_COLOUR, lw=0.8)
+        ax2.set_ylabel("stimulus (pA)", color=STIM_COLOUR)
         ax.set_title(f"{f:g} Hz, {big:g} pA: first second of stimulation")
         ax.set_xlabel("simulated time (s)")
         ax.set_ylabel("rate (Hz)")

@@ -22,6 +22,8 @@ import numpy as np
 import zmq
 
 from .client import Client
+from .style import EXC_COLOUR, INH_COLOUR
+from .timeline import smooth
 from .cli import ServerExited, ToolError, figure_file, positive_float  # noqa: F401
 from .cli import with_folder  # noqa: F401  (for the examples)
 
@@ -417,10 +419,9 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
 
     a = rec.arrays()
     t = a["t_ms"] / 1000.0
-    k = np.ones(smooth_ms) / smooth_ms
     fig, ax = plt.subplots(4, 1, figsize=(10, 8), sharex=True)
     ax[0].plot(t, a["sensed"], lw=0.5, color="0.6", label="per tick")
-    ax[0].plot(t, np.convolve(a["sensed"], k, "same"), lw=1, color="k", label=f"{smooth_ms} ms mean")
+    ax[0].plot(t, smooth(a["sensed"], smooth_ms), lw=1, color="k", label=f"{smooth_ms} ms mean")
     for tx, y, label in sensed_extra:
         ax[0].plot(tx, y, lw=1.2, label=label)
     ax[0].set_ylabel(sensed_label)
@@ -429,12 +430,12 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
     ax[1].set_ylabel(controller_label)
     for m in marks or []:
         ax[1].axvline(m, color="tab:red", lw=0.5, alpha=0.6)
-    ax[2].plot(t, a["i_stim_exc_pA"], color="tab:red", label="exc")
-    ax[2].plot(t, a["i_stim_inh_pA"], color="tab:blue", label="inh")
+    ax[2].plot(t, a["i_stim_exc_pA"], color=EXC_COLOUR, label="exc")
+    ax[2].plot(t, a["i_stim_inh_pA"], color=INH_COLOUR, label="inh")
     ax[2].set_ylabel("stimulation\n(pA per cell)")
     ax[2].legend(loc="upper right", fontsize=8)
-    ax[3].plot(t, np.convolve(a["rate_exc_Hz"], k, "same"), color="tab:red", label="exc")
-    ax[3].plot(t, np.convolve(a["rate_inh_Hz"], k, "same"), color="tab:blue", label="inh")
+    ax[3].plot(t, smooth(a["rate_exc_Hz"], smooth_ms), color=EXC_COLOUR, label="exc")
+    ax[3].plot(t, smooth(a["rate_inh_Hz"], smooth_ms), color=INH_COLOUR, label="inh")
     ax[3].set_ylabel(f"rate (Hz,\n{smooth_ms} ms mean)")
     ax[3].set_xlabel("simulated time (s)")
     ax[3].legend(loc="upper right", fontsize=8)

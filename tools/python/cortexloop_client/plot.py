@@ -26,6 +26,7 @@ import os
 import matplotlib
 
 from . import cli, marks, ringmap, timeline
+from .style import EXC_COLOUR, INH_COLOUR
 from .units import SIGNAL_UNITS
 
 matplotlib.use("Agg")
@@ -34,7 +35,6 @@ import numpy as np  # noqa: E402
 
 DEFAULT_RING_LENGTH_MM = 36.0
 CONTROLLER_KINDS = ["none", "open loop", "responsive", "PI clamp", "phase-locked", "external"]
-EXC_COLOUR, INH_COLOUR = "tab:green", "tab:red"
 
 ARRAYS = ["rates", "mean_v", "mean_w", "stim", "lfp", "ticks", "vsdi", "ring_rates_exc", "ring_rates_inh", "ring_stim", "spikes",
           "device_sensing", "device_sensing_blanked", "device_channels", "device_channel_state",
@@ -306,10 +306,24 @@ def figure(d, title=None, smooth_ms=5):
     node = d.get("node_only")
     if network:
         ax = ax_of["rates"]
-        line(ax, smooth(d["rates"][:, 0]), color=EXC_COLOUR, lw=1, label="E" if node else "excitatory")
-        line(ax, smooth(d["rates"][:, 1]), color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
-        ax.set_ylabel(f"{'ALN node' if node else 'network'} rate (Hz)\n{n_smooth * geo['tick_ms']:g} ms mean")
-        ax.legend(loc="upper left", frameon=False, ncol=2, fontsize=8)
+        exc_rate, inh_rate = smooth(d["rates"][:, 0]), smooth(d["rates"][:, 1])
+        drawn = line(ax, exc_rate, color=EXC_COLOUR, lw=1, label="E" if node else "excitatory")
+        # Rates an order of magnitude apart on one axis flatten the smaller (the ALN node's E at 0.3-0.45 Hz under
+        # its I at ~4.5 Hz: its clamp could not be seen; an outside check): the inhibitory rate then takes an axis
+        # of its own, on the right, in its colour.
+        top_exc, top_inh = (float(np.nanmax(r)) if len(r) else 0.0 for r in (exc_rate, inh_rate))
+        ax_inh = ax
+        if top_exc > 0.0 and top_inh > 5.0 * top_exc:
+            ax_inh = ax.twinx()
+            ax_inh.set_label("rates_inh")
+            ax_inh.set_ylabel("I rate (Hz)" if node else "inhibitory rate (Hz)", color=INH_COLOUR)
+            ax_inh.tick_params(axis="y", colors=INH_COLOUR)
+        drawn += line(ax_inh, inh_rate, color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
+        what = "E rate" if node and ax_inh is not ax else "rate"
+        ax.set_ylabel(f"{'ALN node' if node else 'network'} {what} (Hz)\n{n_smooth * geo['tick_ms']:g} ms mean",
+                      color=EXC_COLOUR if ax_inh is not ax else "black")
+        ax.legend(drawn, [h.get_label() for h in drawn], loc="lower right", bbox_to_anchor=(1.0, 1.0),
+                  borderaxespad=0.0, frameon=False, ncol=2, fontsize=8)
         if node:
             ax.set_title("ALN mean-field node (Cakan & Obermayer 2020), aln_rates.npy", fontsize=9, loc="left")
         if not has_spikes and not node and geo["network_position_mm"] is not None:
@@ -333,7 +347,9 @@ def figure(d, title=None, smooth_ms=5):
         meta = geo["sensing"][i] if i < len(geo["sensing"]) else {}
         name = meta.get("signal", "")
         unit = SIGNAL_UNITS.get(name, "unit unknown")
-        where = f" at {meta['position_mm']:g} mm" if "position_mm" in meta else ""
+        # The ALN node has no place of its own (its signals are sensed at the network's position, for the artifact):
+        # "aln_rate_exc at 0 mm" read as a position of the node.
+        where = f" at {meta['position_mm']:g} mm" if "position_mm" in meta and not name.startswith("aln_") else ""
         line(ax, s[:, 0], color="0.75", lw=1.6, label="true signal")
         line(ax, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
         line(ax, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
@@ -348,8 +364,9 @@ def figure(d, title=None, smooth_ms=5):
                         ha="center", fontsize=7, color="tab:blue")
         ax.set_title(f"sensing {i}: {name}{where}" if name else f"sensing {i} (record --config names it)",
                      fontsize=8, loc="left", pad=2)
-        if i == 0:
-            ax.legend(loc="upper right", frameon=False, ncol=3, fontsize=7)
+        if i == 0:  # above the panel, right of its title: inside, it covered the trace (an outside check)
+            ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.0, frameon=False, ncol=3,
+                      fontsize=7)
     if slots:
         ax = ax_of["controllers"]
         for k in slots:
@@ -359,8 +376,9 @@ def figure(d, title=None, smooth_ms=5):
             if len(trig):
                 ax.plot(t[trig], d["device_controllers"][trig, k, 1], "^", ms=5, color=ax.lines[-1].get_color(),
                         label=f"slot {k}: trigger ({len(trig)})")
-        ax.set_ylabel("controller\noutput\n(amplitude)")
-        ax.legend(loc="upper right", frameon=False, fontsize=7, ncol=len(slots))
+        ax.set_ylabel("controller\noutput\n(program amplitude:\npA/cell or uA)", fontsize=8)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.0, frameon=False, fontsize=7,
+                  ncol=len(slots))
     for electrode in kinds_of_channels:
         ax = ax_of["delivered_uA" if electrode else "delivered_pA"]
         for c in channels:

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from . import cli, marks, ringmap, timeline
+from .style import EXC_COLOUR, INH_COLOUR
 from .units import SIGNAL_UNITS, SITE_UNITS, sensing_signals
 from .client import Client
 
@@ -90,8 +91,8 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()
 
     # Neutral labels: the server may run either paper's cells (plot.py's figure() says why). The running mean is
     # divided by its overlap with the data: the newest points are means of what has come, not pulled towards zero.
-    line(axes[0], timeline.smooth(b.exc, smooth_n, lay["breaks"]), color="tab:green", lw=1, label="excitatory")
-    line(axes[0], timeline.smooth(b.inh, smooth_n, lay["breaks"]), color="tab:red", lw=1, label="inhibitory")
+    line(axes[0], timeline.smooth(b.exc, smooth_n, lay["breaks"]), color=EXC_COLOUR, lw=1, label="excitatory")
+    line(axes[0], timeline.smooth(b.inh, smooth_n, lay["breaks"]), color=INH_COLOUR, lw=1, label="inhibitory")
     axes[0].set_ylabel("rate (Hz)")
     axes[0].legend(loc="upper left", frameon=False, ncol=2)
     line(axes[1], b.lfp, color="k", lw=0.8)

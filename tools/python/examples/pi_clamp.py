@@ -16,6 +16,7 @@ import numpy as np
 import _common  # noqa: F401
 from cortexloop_client import cli, loop
 from cortexloop_client.controllers import PIController
+from cortexloop_client.timeline import smooth
 
 
 class SteppedTarget:
@@ -57,7 +58,7 @@ def main(argv=None):
 
         def draw(rec):
             a = rec.arrays()
-            sm = np.convolve(a["sensed"], np.ones(20) / 20, "same")
+            sm = smooth(a["sensed"], 20)
             target = np.array(ctrl.targets[:len(a["t_ms"])])
             loop.figure(rec, args.png, "PI clamp of the excitatory rate (external loop)", "exc rate (Hz)",
                         "PI output (pA)", sensed_extra=[(a["t_ms"] / 1000, sm, "20 ms mean"),
