@@ -5,15 +5,19 @@
 #include <utility>
 
 #include "io/config/config_reader.hpp"
+#include "tools/command_line_error.hpp"
 
 namespace cortexloop::tools {
 
-// Prints the error on stderr; returns the exit code (2 for a config error, 1 otherwise).
+// Prints the error on stderr; returns the exit code (2 for a config error or a wrong command line, 1 otherwise).
 inline int report_error(std::exception_ptr error) {
   try {
     std::rethrow_exception(std::move(error));
   } catch (const io::config_error& e) {
     std::fprintf(stderr, "cortexloop: config error: %s\n", e.what());
+    return 2;
+  } catch (const command_line_error& e) {
+    std::fprintf(stderr, "cortexloop: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cortexloop: error: %s\n", e.what());

@@ -82,7 +82,7 @@ struct axis {
 axis parse_axis(const std::string& flag, const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw std::invalid_argument(flag + " '" + text + "': expected section.key=start:stop:n or section.key=v1,v2,...");
+    throw command_line_error(flag + " '" + text + "': expected section.key=start:stop:n or section.key=v1,v2,...");
   axis a{text.substr(0, eq), {}};
   const std::string rest = text.substr(eq + 1);
   auto number = [&](const std::string& s) {
@@ -94,17 +94,17 @@ axis parse_axis(const std::string& flag, const std::string& text) {
       used = 0;
     }
     if (used != s.size() || s.empty() || !std::isfinite(v))
-      throw std::invalid_argument(flag + " '" + text + "': '" + s + "' is not a number");
+      throw command_line_error(flag + " '" + text + "': '" + s + "' is not a number");
     return v;
   };
   if (rest.find(':') != std::string::npos) {
     const auto c1 = rest.find(':'), c2 = rest.find(':', c1 + 1);
     if (c2 == std::string::npos || rest.find(':', c2 + 1) != std::string::npos)
-      throw std::invalid_argument(flag + " '" + text + "': a range is start:stop:n");
+      throw command_line_error(flag + " '" + text + "': a range is start:stop:n");
     const double lo = number(rest.substr(0, c1)), hi = number(rest.substr(c1 + 1, c2 - c1 - 1));
     const double n = number(rest.substr(c2 + 1));
     if (n < 1 || n != std::floor(n) || n > 100000)
-      throw std::invalid_argument(flag + " '" + text + "': n must be a whole number in [1, 100000]");
+      throw command_line_error(flag + " '" + text + "': n must be a whole number in [1, 100000]");
     for (int i = 0; i < static_cast<int>(n); ++i) a.values.push_back(n == 1 ? lo : lo + (hi - lo) * i / (n - 1));
   } else {
     for (std::size_t start = 0;;) {
@@ -253,13 +253,13 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   std::vector<std::string> base = o.overrides;
   // Labelled: a refusal names --duration as typed, not a --set the user did not type.
   if (o.duration_s) base.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
-  if (o.threads < 1) throw std::invalid_argument("--threads must be at least 1");
+  if (o.threads < 1) throw command_line_error("--threads must be at least 1");
   const std::size_t nx = ax.values.size(), ny = ay.values.size(), n = nx * ny;
   // Each axis is at most 100,000 values; their product is bounded too, before the per-point arrays are allocated
   // (1e10 points ended in std::bad_alloc). The paper's diagrams are 251 x 251 = 63,001 points.
   constexpr std::size_t kMaxPoints = 1'000'000;
   if (n > kMaxPoints)
-    throw std::invalid_argument("--x and --y make " + std::to_string(nx) + " x " + std::to_string(ny) + " = " +
+    throw command_line_error("--x and --y make " + std::to_string(nx) + " x " + std::to_string(ny) + " = " +
                                 std::to_string(n) + " points; at most " + std::to_string(kMaxPoints));
   auto point_overrides = [&](std::size_t k) {
     std::vector<std::string> ov = base;

@@ -4,9 +4,10 @@
 // points r, r + K, r + 2K, ... (tools/simulate_command.cpp). Values are checked by the config loader, point by
 // point, before any run starts.
 #include <cstddef>
-#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "tools/command_line_error.hpp"
 
 namespace cortexloop::tools {
 
@@ -18,13 +19,13 @@ struct sweep_axis {
 inline sweep_axis parse_sweep_axis(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw std::invalid_argument("--sweep '" + text + "': expected section.key=v1,v2,...");
+    throw command_line_error("--sweep '" + text + "': expected section.key=v1,v2,...");
   sweep_axis axis{text.substr(0, eq), {}};
   std::string rest = text.substr(eq + 1);
   for (std::size_t start = 0;;) {
     const auto comma = rest.find(',', start);
     const std::string value = rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (value.empty()) throw std::invalid_argument("--sweep '" + text + "': empty value in the list");
+    if (value.empty()) throw command_line_error("--sweep '" + text + "': empty value in the list");
     axis.values.push_back(value);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -48,13 +49,13 @@ inline void check_sweep_keys(const std::vector<keyed_option>& axes, const std::v
   for (std::size_t i = 0; i < axes.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j)
       if (axes[j].key == axes[i].key)
-        throw std::invalid_argument(axes[j].option + " and " + axes[i].option + " name the same key");
+        throw command_line_error(axes[j].option + " and " + axes[i].option + " name the same key");
     for (const std::string& o : overrides)
       if (o.substr(0, o.find('=')) == axes[i].key)
-        throw std::invalid_argument(axes[i].option + " and --set " + o + " give the same key");
+        throw command_line_error(axes[i].option + " and --set " + o + " give the same key");
     for (const keyed_option& o : options)
       if (o.key == axes[i].key)
-        throw std::invalid_argument(axes[i].option + " and " + o.option + " give the same key");
+        throw command_line_error(axes[i].option + " and " + o.option + " give the same key");
   }
 }
 

@@ -554,7 +554,7 @@ class InputRefused(unittest.TestCase):
 
     def test_sweep_grid_and_aln_table_sizes_are_bounded(self):
         e = self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:100000", "--y",
-                         "aln.mu_ext_i_mV_per_ms=0:3:100000", "--out", NEVER, code=1)
+                         "aln.mu_ext_i_mV_per_ms=0:3:100000", "--out", NEVER, code=2)  # a wrong command line
         self.assertIn("100000 x 100000 = 10000000000 points; at most 1000000", e)
         e = self.refused("aln-table", "--n-mu", "100000000")
         self.assertIn("--n-mu", e)
@@ -620,13 +620,14 @@ class InputRefused(unittest.TestCase):
             self.assertIn(f"{copy}:25: device.sensing[0].sample_rate_Hz = 3000", e)
 
     def test_simulate_sweep_keys_given_twice(self):
-        # The same key on two axes ran 4 points, the first axis ignored; with --set K the sweep won silently.
+        # The same key on two axes ran 4 points, the first axis ignored; with --set K the sweep won silently. A wrong
+        # command line: exit 2 as --help says (it was 1, the code of a failed run: an outside check, 2026-12-05).
         key = "network.drive.rate_Hz"
         e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", key + "=2,4", "--sweep",
-                         key + "=8,9", code=1)
+                         key + "=8,9", code=2)
         self.assertIn(f"--sweep {key} and --sweep {key} name the same key", e)
         e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", key + "=2,4", "--set", key + "=8",
-                         code=1)
+                         code=2)
         self.assertIn(f"--sweep {key} and --set {key}=8 give the same key", e)
         # The options that set a key did the same (an outside check, 2026-12-04): `--sweep simulation.seed=1,2 --seed
         # 7` ran seed 7 twice while sweep.json listed 1 and 2. Break tried: run_sweep without the options' keys ->
@@ -635,8 +636,17 @@ class InputRefused(unittest.TestCase):
                                                                         ["--duration", "0.1"]),
                              ("simulation.threads=1,2", ["--threads", "1"])):
             with self.subTest(option=option[0]):
-                e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", axis, *option, code=1)
+                e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", axis, *option, code=2)
                 self.assertIn(f"--sweep {axis.split('=')[0]} and {' '.join(option)} give the same key", e)
+        # A malformed list is a wrong command line too (exit 1 before; break tried: sweep_grid's throws back to
+        # std::invalid_argument -> 1); and so is sweep's malformed axis.
+        for axis, why in (("simulation.seed", "expected section.key=v1,v2,..."), ("simulation.seed=1,,2", "empty value")):
+            with self.subTest(axis=axis):
+                e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", axis, code=2)
+                self.assertIn(why, e)
+        e = self.refused("sweep", "--out", NEVER, "--x", "aln.mu_ext_e_mV_per_ms=0:3", "--y", "aln.mu_ext_i_mV_per_ms=1",
+                         code=2)
+        self.assertIn("a range is start:stop:n", e)
         # A bad value on an axis was named as a --set the user had not typed (a third outside check, 2026-12-04).
         # Break tried: the points' overrides unlabelled -> "--set network.drive.rate_Hz", this fails.
         e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", key + "=2,x", code=2)
@@ -651,10 +661,10 @@ class InputRefused(unittest.TestCase):
         key = "aln.mu_ext_e_mV_per_ms"
         aln = os.path.join(ROOT, "configs", "cakan2020", "aln.toml")
         e = self.refused("sweep", "--config", aln, "--out", NEVER, "--x", key + "=0:3:3", "--y",
-                         "aln.mu_ext_i_mV_per_ms=0:3:3", "--set", key + "=1.2", code=1)
+                         "aln.mu_ext_i_mV_per_ms=0:3:3", "--set", key + "=1.2", code=2)
         self.assertIn(f"--x {key} and --set {key}=1.2 give the same key", e)
         e = self.refused("sweep", "--config", aln, "--out", NEVER, "--x", "simulation.duration_s=3,4", "--y",
-                         "aln.mu_ext_i_mV_per_ms=0.6", "--duration", "3", code=1)
+                         "aln.mu_ext_i_mV_per_ms=0.6", "--duration", "3", code=2)
         self.assertIn("--x simulation.duration_s and --duration 3 give the same key", e)
         with tempfile.TemporaryDirectory() as tmp:
             e = self.refused("sweep", "--config", aln, "--out", tmp, "--x", "simulation.duration_s=3,4", "--y",
