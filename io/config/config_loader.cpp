@@ -14,6 +14,7 @@
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -111,9 +112,18 @@ engine::simulation_params read_simulation(table_reader t) {
     const auto cpus = static_cast<std::int64_t>(engine::usable_cpus());
     const std::int64_t threads = t.integer("threads", std::numeric_limits<std::int64_t>::min(),
                                            std::numeric_limits<std::int64_t>::max());
-    if (threads < 1 || threads > cpus)
+    if (threads < 1 || threads > cpus) {
+      // Bound to fewer CPUs than the machine has: say by what, or `mpirun -n 2 ... --threads 2` read as a limit of
+      // the machine (mpirun binds each rank to one core by default; an outside check, 2026-12-05).
+      const auto machine = static_cast<std::int64_t>(std::thread::hardware_concurrency());
+      const std::string bound = machine > cpus ? " (this process is bound to " + std::to_string(cpus) + " of the "
+                                                     "machine's " + std::to_string(machine) + ": by taskset, or by "
+                                                     "mpirun, which binds each rank to one core unless given "
+                                                     "--bind-to none)"
+                                               : "";
       t.fail("threads", "must be in [1, " + std::to_string(cpus) + "]: at least one worker, at most the CPUs this "
-                        "process may use");
+                        "process may use" + bound);
+    }
     p.threads = static_cast<unsigned>(threads);
   }
   const double ratio = p.tick_ms / p.dt_ms;

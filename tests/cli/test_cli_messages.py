@@ -133,6 +133,22 @@ class OptionNamed(unittest.TestCase):
             self.assertIn(f"--threads {too_many}: must be in [1, {self.cpus}]", e)
             self.assertNotIn("simulation.threads", e)
 
+    def test_threads_over_a_binding_say_what_binds_the_process(self):
+        # Under mpirun's default binding (a core per rank) `--threads 2` was refused as "[1, 1]", read as the
+        # machine's limit (an outside check, 2026-12-05). Reference: a child bound to one CPU of a machine with
+        # more (os.sched_setaffinity, as taskset does). Break tried: the binding's note left out.
+        if os.cpu_count() < 2:
+            self.skipTest("one CPU: nothing binds below the machine")
+        one = min(os.sched_getaffinity(0))
+        with tempfile.TemporaryDirectory() as tmp:
+            r = subprocess.run([BINARY, "simulate", "--threads", "2", "--out", os.path.join(tmp, "out"), "--duration",
+                                "0.01", "--quiet"], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                               preexec_fn=lambda: os.sched_setaffinity(0, {one}))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"--threads 2: must be in [1, 1]", r.stderr)
+        self.assertIn(f"bound to 1 of the machine's {os.cpu_count()}", r.stderr)
+        self.assertIn("--bind-to none", r.stderr)
+
     def test_sweep_threads_are_bounded_by_the_cpus_too(self):
         # sweep took up to 4096 threads (1000 for 4 points on 2 CPUs: 1009 threads started) where simulate and serve
         # refuse more than the usable CPUs, and said "Value abc not in range 1 to 4096" (an outside check,
