@@ -19,6 +19,7 @@
 
 #include "engine/cpu/denormals.hpp"
 #include "engine/engine.hpp"
+#include "engine/network/network.hpp"
 #include "engine/network/steps_network.hpp"
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
@@ -200,6 +201,20 @@ int simulate_ranks(const simulate_options& o, int launched) {
     placement = "worker 0 not pinned (one of several MPI ranks; place them with mpirun --bind-to)";
   }
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
+  // A rank owns whole blocks of 1024 cells (engine::rank_bounds): with more ranks than blocks some own none and
+  // only wait at every exchange, which went unsaid (an outside check, 2026-12-05). Results are unaffected.
+  if (across && root && !o.quiet) {
+    const std::vector<std::uint32_t> bounds =
+        engine::rank_bounds(static_cast<std::uint32_t>(params.network.n_neurons), across->n_ranks());
+    long idle = 0;
+    for (std::size_t r = 0; r + 1 < bounds.size(); ++r) idle += bounds[r] == bounds[r + 1];
+    const long busy = static_cast<long>(across->n_ranks()) - idle;
+    if (idle > 0)
+      std::fprintf(stderr, "simulate: note: %ld of the %u ranks own no cells (a rank takes whole blocks of %u cells; "
+                           "%lld cells fill %ld): they only wait at each exchange; mpirun -n %ld does the same work\n",
+                   idle, across->n_ranks(), engine::kReadoutBlock, static_cast<long long>(params.network.n_neurons),
+                   busy, busy);
+  }
 
   const double tick_ms = params.simulation.tick_ms;
   auto n_ticks = static_cast<std::int64_t>(std::llround(params.simulation.duration_s * 1000.0 / tick_ms));

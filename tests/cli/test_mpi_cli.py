@@ -103,6 +103,20 @@ class MpiMatchesOneProcess(unittest.TestCase):
     def test_three_ranks(self):
         self.check_identical("three", 3)
 
+    def test_ranks_without_cells_are_named(self):
+        # 2003 cells are two blocks of 1024 (engine::rank_bounds): a third rank owns none and only waits, which went
+        # unsaid (an outside check, 2026-12-05). Reference: ceil(2003 / 1024) = 2. Break tried: the note's count
+        # taken over all bounds (3 ranks idle).
+        with tempfile.TemporaryDirectory() as tmp:
+            r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "3", BINARY, "simulate", "--config",
+                                "configs/zerlaut2018_network.toml", "--set", "network.n_neurons=2003", "--duration",
+                                "0.02", "--out", os.path.join(tmp, "out")], capture_output=True, text=True, cwd=ROOT,
+                               timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stderr.count("own no cells"), 1, r.stderr)  # rank 0 says it, once
+            self.assertIn("1 of the 3 ranks own no cells (a rank takes whole blocks of 1024 cells; 2003 cells fill 2)",
+                          r.stderr)
+
     def test_serve_is_refused_with_two_ranks(self):
         r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, "serve", "--duration", "0.1"],
                            capture_output=True, text=True, cwd=ROOT, timeout=120)
