@@ -160,9 +160,11 @@ std::string_view check_reachable(const controller_params& p, const sensing_param
   const bool reachable = pi ? v >= r.lo && v <= r.hi : p.rising ? v > r.lo && v <= r.hi : v >= r.lo && v < r.hi;
   if (reachable) return {};
   detail::text_builder t(reason);
-  t << (pi ? "controller.target = " : "controller.threshold = ") << v << ": the " << kFeature[static_cast<unsigned>(p.feature)]
-    << " feature of sensing channel " << p.sensing_channel << " takes values in [" << r.lo << ", " << r.hi << "]";
-  if (!pi) t << (p.rising ? ", so a rising crossing needs one in (lo, hi]" : ", so a falling crossing needs one in [lo, hi)");
+  t << (pi ? "controller.target = " : "controller.threshold = ") << v << ": the "
+    << kFeature[static_cast<unsigned>(p.feature)] << " feature of sensing channel " << p.sensing_channel
+    << " takes values in [" << r.lo << ", " << r.hi << "]";
+  if (!pi)
+    t << (p.rising ? ", so a rising crossing needs one in (lo, hi]" : ", so a falling crossing needs one in [lo, hi)");
   t << " (its ADC range, [[device.sensing]] range_min/range_max)";
   return t.view();
 }

@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <map>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -307,7 +306,8 @@ int run_record(const record_options& o) {
     constexpr std::array<std::string_view, 28> outputs = {
         "acks.jsonl", "commands.jsonl", "safety.jsonl", "session.json", "session.toml", "summary.json", "spikes.npy",
         "rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "ticks.npy", "readout_hash.npy",
-        "aln_rates.npy", "out_of_table.npy", "ring_rates_exc.npy", "ring_rates_inh.npy", "vsdi.npy", "ring_stim.npy", "ring_domain.npy",
+        "aln_rates.npy", "out_of_table.npy", "ring_rates_exc.npy", "ring_rates_inh.npy", "vsdi.npy", "ring_stim.npy",
+        "ring_domain.npy",
         "device_sensing.npy", "device_sensing_blanked.npy", "device_channels.npy", "device_channel_state.npy",
         "device_controllers.npy", "device_controller_state.npy", "device_electrodes.npy"};
     io::prepare_output_dir(out, outputs);

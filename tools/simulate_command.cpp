@@ -477,7 +477,8 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
   cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, rates.npy [ticks,2] Hz, mean_v.npy, "
                                        "mean_w.npy, stim.npy, lfp.npy; with a [ring]: ring_rates_exc.npy, "
-                                       "ring_rates_inh.npy (Hz) and vsdi.npy (%) [ticks,units]; with an [aln] node: aln_rates.npy, aln_mean_v.npy, "
+                                       "ring_rates_inh.npy (Hz) and vsdi.npy (%) [ticks,units]; with an [aln] node: "
+                                       "aln_rates.npy, aln_mean_v.npy, "
                                        "aln_mean_w.npy [ticks,2] (and, without [network], its rates in rates.npy)")
       ->required();
   cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")

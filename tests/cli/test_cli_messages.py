@@ -656,12 +656,13 @@ class InputRefused(unittest.TestCase):
                 self.assertIn(f"--sweep {axis.split('=')[0]} and {' '.join(option)} give the same key", e)
         # A malformed list is a wrong command line too (exit 1 before; break tried: sweep_grid's throws back to
         # std::invalid_argument -> 1); and so is sweep's malformed axis.
-        for axis, why in (("simulation.seed", "expected section.key=v1,v2,..."), ("simulation.seed=1,,2", "empty value")):
+        for axis, why in (("simulation.seed", "expected section.key=v1,v2,..."),
+                          ("simulation.seed=1,,2", "empty value")):
             with self.subTest(axis=axis):
                 e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", axis, code=2)
                 self.assertIn(why, e)
-        e = self.refused("sweep", "--out", NEVER, "--x", "aln.mu_ext_e_mV_per_ms=0:3", "--y", "aln.mu_ext_i_mV_per_ms=1",
-                         code=2)
+        e = self.refused("sweep", "--out", NEVER, "--x", "aln.mu_ext_e_mV_per_ms=0:3", "--y",
+                         "aln.mu_ext_i_mV_per_ms=1", code=2)
         self.assertIn("a range is start:stop:n", e)
         # A bad value on an axis was named as a --set the user had not typed (a third outside check, 2026-12-04).
         # Break tried: the points' overrides unlabelled -> "--set network.drive.rate_Hz", this fails.
