@@ -184,6 +184,19 @@ class DeviceRecordingTest(unittest.TestCase):
         np.testing.assert_allclose(ctrl[window, 2], PI_TARGET - rms, rtol=1e-6)
         np.testing.assert_allclose(ctrl[window, 1], PI_MAX_PA, rtol=1e-6)
 
+    def test_python_client_names_the_controller_and_site_kinds(self):
+        # A printed readout said "kind": 3 (an outside check): the client's IntEnums print names and still equal the
+        # schema's numbers (io/protocol/schema/cortexloop.fbs: PiClamp = 3, Electrode = 2). Reference: what this
+        # session programmed: slot 1 a PI clamp, channel PULSE_CHANNEL an electrode's pulse train. Break tried: the
+        # raw number kept (no .name).
+        from cortexloop_client.client import ControllerKind, SiteKind
+        r = self.client_readouts[START + 10]["device"]
+        self.assertIs(r["controllers"][1]["kind"], ControllerKind.pi_clamp)
+        self.assertEqual(r["controllers"][1]["kind"], 3)
+        self.assertIn("pi_clamp", repr(r["controllers"][1]))
+        self.assertEqual(r["channels"][PULSE_CHANNEL]["site_kind"].name, "electrode")
+        self.assertEqual(r["channels"][PULSE_CHANNEL]["site_kind"], 2)
+
     def test_python_client_decodes_the_sensing_fields_as_record_writes_them(self):
         # Two decoders of one stream: the Python client's readout["device"]["sensing"] against record's
         # device_sensing.npy (docs/device.md: signal, raw, filtered, rms, envelope, phase_rad), every field with a

@@ -1,5 +1,6 @@
 """Commands over a DEALER socket (each answered by an ack), the stream over a SUB socket."""
 import collections
+import enum
 import os
 import random
 import time
@@ -70,6 +71,16 @@ CONTROLLERS = {"open_loop": 1, "responsive": 2, "pi_clamp": 3, "phase_locked": 4
 FEATURES = {"raw": 0, "filtered": 1, "rms": 2, "envelope": 3}
 SAFETY_LIMITS = ["none", "max_current", "charge_per_phase", "charge_density", "net_charge", "pulse_rate",
                  "compliance", "direct_current", "watchdog", "model_domain"]
+# A readout's enum fields (a controller's kind, a channel's site kind) as IntEnums named as this API names them: they
+# equal the schema's numbers (code comparing with 3 keeps working) and print as names (<ControllerKind.pi_clamp: 3>,
+# where a printed readout said 3).
+ControllerKind = enum.IntEnum("ControllerKind", {"none": 0, **CONTROLLERS})
+SiteKind = enum.IntEnum("SiteKind", {"population": 0, "ring_position": 1, "electrode": 2})
+
+
+def _named(kind, value):
+    """value as a member of the IntEnum `kind`, or the number itself if a newer server sends one it does not know."""
+    return kind(value) if value in kind._value2member_map_ else value
 
 
 @dataclass
@@ -107,7 +118,7 @@ class Program:
     noise_seed: int = 1
 
 
-_SITE_KINDS = {"population": 0, "ring_position": 1, "electrode": 2}
+_SITE_KINDS = {k.name: int(k) for k in SiteKind}
 
 
 def _build_site(b, site):
@@ -169,9 +180,9 @@ def _device(d):
                 "envelope": x.Envelope(), "phase_rad": x.PhaseRad(), "blanked": x.Blanked()}
                for x in (d.Sensing(i) for i in range(d.SensingLength()))]
     channels = [{"mean_current": x.MeanCurrent(), "peak_current": x.PeakCurrent(), "charge": x.Charge(),
-                 "active": x.Active(), "site_kind": x.SiteKind()}
+                 "active": x.Active(), "site_kind": _named(SiteKind, x.SiteKind())}
                 for x in (d.Channels(i) for i in range(d.ChannelsLength()))]
-    controllers = [{"kind": x.Kind(), "saturated": x.Saturated(), "feature": x.Feature(), "output": x.Output(),
+    controllers = [{"kind": _named(ControllerKind, x.Kind()), "saturated": x.Saturated(), "feature": x.Feature(), "output": x.Output(),
                     "error": x.Error(), "triggers": x.Triggers(), "last_trigger_step": x.LastTriggerStep()}
                    for x in (d.Controllers(i) for i in range(d.ControllersLength()))]
     events = [_safety(d.Events(i)) for i in range(d.EventsLength())]
