@@ -11,6 +11,7 @@
 #include "engine/aln/cascade_table.hpp"
 #include "io/aln_cache/cascade_cache.hpp"
 #include "tools/number_checks.hpp"
+#include "tools/option_override.hpp"
 #include "tools/progress.hpp"
 
 namespace cortexloop::tools {
@@ -25,7 +26,7 @@ struct aln_table_options {
   aln::cascade_grid grid;
   std::string cache_dir = io::default_aln_cache_dir().string();
   std::string out;
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = static_cast<int>(io::max_threads());
   bool force = false, quiet = false;
 };
 
@@ -70,7 +71,9 @@ void add_aln_table_command(CLI::App& app) {
       "--out, source, points, threads (0 when read from the cache), wall_s, cpu_s).");
   cmd->add_option("--out", o->out, "Also write the table to this file (same binary format as the cache)");
   cmd->add_option("--cache-dir", o->cache_dir, "Cache directory (files <key>.bin)")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Generating threads")->check(positive_number)->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Generating threads, 1 to the usable CPUs (default: the usable CPUs)")
+      ->check(thread_count)
+      ->capture_default_str();
   cmd->add_flag("--force", o->force, "Regenerate even if the cache has this table");
   cmd->add_flag("--quiet", o->quiet, "No progress line");
   auto& n = o->neuron;

@@ -14,6 +14,7 @@
 #include "io/config/config_loader.hpp"
 #include "tools/default_config.hpp"
 #include "tools/number_checks.hpp"
+#include "tools/option_override.hpp"
 #include "tools/progress.hpp"
 
 namespace cortexloop::tools {
@@ -31,7 +32,7 @@ struct fit_tf_options {
   std::int64_t cells = 200;
   double duration_ms = 5000.0;
   std::uint64_t seed = 1;
-  unsigned threads = 0;
+  unsigned threads = static_cast<unsigned>(io::max_threads());
   bool quiet = false;
 };
 
@@ -57,7 +58,7 @@ int run_fit_tf(const fit_tf_options& o) {
   const engine::adex_params& cell = exc ? p.network.exc : p.network.inh;
   const mf::polynomial_form form = o.form == "divolo2019" ? mf::polynomial_form::divolo2019
                                                           : mf::polynomial_form::zerlaut2018;
-  const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = o.threads;
   mf::single_neuron_options sim;
   sim.n_cells = o.cells;
   sim.duration_ms = o.duration_ms;
@@ -154,7 +155,9 @@ void add_fit_tf_command(CLI::App& app) {
   cmd->add_option("--duration-ms", o->duration_ms, "Simulated time per grid point")->check(positive_number)
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Worker threads (default: all cores)");
+  cmd->add_option("--threads", o->threads, "Worker threads, 1 to the usable CPUs (default: the usable CPUs)")
+      ->check(thread_count)
+      ->capture_default_str();
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress or report on stderr");
   cmd->callback([o] {

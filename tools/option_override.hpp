@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "io/config/config_loader.hpp"
+#include "io/config/thread_limit.hpp"
 #include "io/protocol/format_number.hpp"
 
 namespace cortexloop::tools {
@@ -34,6 +35,19 @@ inline const CLI::Validator integer_text(
       const bool whole = detail::read_integer(text, v, error);
       if (whole && error == std::errc::result_out_of_range) return text + " is out of range (beyond a 64-bit integer)";
       if (!whole || error != std::errc{}) return "'" + text + "' is not a whole number";
+      return {};
+    },
+    "");
+
+// A --threads option's count: a whole number in [1, io::max_threads()], refused with the words of the config's
+// simulation.threads (io/config/thread_limit.hpp) by every command that takes one.
+inline const CLI::Validator thread_count(
+    [](std::string& text) -> std::string {
+      if (std::string why = integer_text(text); !why.empty()) return why;
+      std::int64_t v = 0;
+      std::errc error{};
+      detail::read_integer(text, v, error);
+      if (v < 1 || v > io::max_threads()) return text + ": " + io::threads_refusal();
       return {};
     },
     "");

@@ -17,6 +17,7 @@
 #include "io/recording/output_dir.hpp"
 #include "tools/default_config.hpp"
 #include "tools/draw_png.hpp"
+#include "tools/option_override.hpp"
 #include "tools/progress.hpp"
 
 namespace cortexloop::tools {
@@ -133,11 +134,10 @@ void add_plasticity_command(CLI::App& app) {
   cmd->add_option("--set", o->overrides,
                   "Override a config key: section.key=value (repeatable), e.g. plasticity.runs=20 or "
                   "plasticity.e_rates_Hz=[21,46]");
-  const unsigned cpus = engine::usable_cpus();
   cmd->add_option("--threads", o->threads, "Threads running grid points, 1 to the usable CPUs (default: the usable "
                                            "CPUs); results do not depend on it")
       ->capture_default_str()
-      ->check(CLI::Range(1u, cpus));
+      ->check(thread_count);
   cmd->add_flag_callback("--no-png", [o] { o->png = false; },
                          "Do not draw OUT/rate_effect.png (tools/plot_plasticity.py draws it later)");
   cmd->add_flag("-q,--quiet", o->quiet, "No status output");

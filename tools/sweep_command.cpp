@@ -397,22 +397,10 @@ void add_sweep_command(CLI::App& app) {
       ->type_name("FLOAT");
   // Bounded as simulate's and serve's --threads are, with their words: up to 4096 threads for 4 points on 2 CPUs
   // were started where those refuse more than the usable CPUs (an outside check, 2026-12-04).
-  const auto cpus = static_cast<std::int64_t>(engine::usable_cpus());
   cmd->add_option("--threads", o->threads, "Threads running points, each point on one thread, 1 to the usable CPUs "
                                            "(default: the usable CPUs)")
       ->capture_default_str()
-      ->check(integer_text)  // a whole number that fits 64 bits, with simulate's words; then the range
-      ->check(CLI::Validator(
-          [cpus](std::string& text) -> std::string {
-            std::int64_t v = 0;
-            std::errc error{};
-            detail::read_integer(text, v, error);
-            if (v < 1 || v > cpus)
-              return text + ": must be in [1, " + std::to_string(cpus) + "]: at least one thread, at most the CPUs "
-                     "this process may use";
-            return {};
-          },
-          ""));
+      ->check(thread_count);
   cmd->add_option("--probe-pA", o->probe_pA, "Amplitude of the bistability probe onto E (the authors': 1 mV/ms x C)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));  // the bound of a config's stimulus currents (io/config)

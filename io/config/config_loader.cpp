@@ -3,6 +3,7 @@
 #include "io/config/config_device.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/config/config_meanfield.hpp"
+#include "io/config/thread_limit.hpp"
 #include "engine/network/workers.hpp"
 #include "io/protocol/format_number.hpp"
 
@@ -14,7 +15,6 @@
 #include <limits>
 #include <optional>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -109,21 +109,9 @@ engine::simulation_params read_simulation(table_reader t) {
   p.duration_s = t.number("duration_s", positive(1e6));
   // Optional, so that configs and recordings made before it still load: one worker.
   if (t.has("threads")) {
-    const auto cpus = static_cast<std::int64_t>(engine::usable_cpus());
     const std::int64_t threads = t.integer("threads", std::numeric_limits<std::int64_t>::min(),
                                            std::numeric_limits<std::int64_t>::max());
-    if (threads < 1 || threads > cpus) {
-      // Bound to fewer CPUs than the machine has: say by what, or `mpirun -n 2 ... --threads 2` read as a limit of
-      // the machine (mpirun binds each rank to one core by default; an outside check, 2026-12-05).
-      const auto machine = static_cast<std::int64_t>(std::thread::hardware_concurrency());
-      const std::string bound = machine > cpus ? " (this process is bound to " + std::to_string(cpus) + " of the "
-                                                     "machine's " + std::to_string(machine) + ": by taskset, or by "
-                                                     "mpirun, which binds each rank to one core unless given "
-                                                     "--bind-to none)"
-                                               : "";
-      t.fail("threads", "must be in [1, " + std::to_string(cpus) + "]: at least one worker, at most the CPUs this "
-                        "process may use" + bound);
-    }
+    if (threads < 1 || threads > max_threads()) t.fail("threads", threads_refusal());
     p.threads = static_cast<unsigned>(threads);
   }
   const double ratio = p.tick_ms / p.dt_ms;

@@ -61,7 +61,7 @@ class CliErrors(unittest.TestCase):
     def test_a_value_that_must_be_positive_says_so(self):
         # CLI::PositiveNumber said "Value 0 not in range 0.000000 to 1797693134862315708145...": a range that seems
         # to hold the value it refuses (tools/number_checks.hpp).
-        for args in (("aln-table", "--threads", "0"), ("sweep", "--x", "a=1", "--y", "b=2", "--out", NEVER,
+        for args in (("fit-tf", "--duration-ms", "0"), ("sweep", "--x", "a=1", "--y", "b=2", "--out", NEVER,
                                                        "--duration", "-1")):
             r = run(*args)
             self.assertNotEqual(r.returncode, 0, args)
@@ -161,6 +161,22 @@ class OptionNamed(unittest.TestCase):
                         "aln.mu_ext_i_mV_per_ms=0,1", "--duration", "3", "--no-png", "-q", "--threads", typed)
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn(f"--threads: {says}", r.stderr)
+
+    def test_every_threads_option_has_the_one_bound(self):
+        # plasticity said CLI11's "Value 2 not in range 1 to 1"; fit-tf and aln-table took any count (aln-table then
+        # printed threads=5 on 2 CPUs): an outside check, 2026-12-05. Reference: simulate's bound and words above
+        # (io/config/thread_limit.hpp). Break tried: plasticity's CLI::Range back -> "not in range".
+        too_many = str(self.cpus + 1)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out")  # not NEVER: a broken check runs the command and writes there
+            for args in (("plasticity", "--out", out, "--no-png", "-q"), ("fit-tf", "-q"), ("aln-table", "--out", out),
+                         ("sweep", "--out", out, "--x", "aln.mu_ext_e_mV_per_ms=0,1", "--y", "aln.mu_ext_i_mV_per_ms=0,1",
+                          "--duration", "3", "--no-png", "-q")):
+                with self.subTest(command=args[0]):
+                    r = run(*args, "--threads", too_many)
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertIn(f"--threads: {too_many}: must be in [1, {self.cpus}]: at least one worker, at most "
+                                  "the CPUs this process may use", r.stderr)
 
     def test_a_sweep_too_short_for_its_probe_is_a_config_error(self):
         # The state probe needs 3 s: --duration 1 exited 1, where the top-level help gives a value out of range
