@@ -165,7 +165,15 @@ std::string_view check_reachable(const controller_params& p, const sensing_param
     << " takes values in [" << r.lo << ", " << r.hi << "]";
   if (!pi)
     t << (p.rising ? ", so a rising crossing needs one in (lo, hi]" : ", so a falling crossing needs one in [lo, hi)");
-  t << " (its ADC range, [[device.sensing]] range_min/range_max)";
+  // Where the range comes from, which differs by feature (it said "its ADC range" of an rms's [0, 50] on an ADC of
+  // [-50, 50]: an outside check).
+  const bool band = s.band_high_Hz > 0.0;
+  if (p.feature == feature_kind::raw || (p.feature == feature_kind::filtered && !band))
+    t << " (the channel's ADC range, [[device.sensing]] range_min/range_max)";
+  else if (!band)
+    t << " (0 to the largest |ADC value|, from [[device.sensing]] range_min/range_max)";
+  else
+    t << " (a mean of |band-passed value|: not below 0)";
   return t.view();
 }
 

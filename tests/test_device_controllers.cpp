@@ -581,16 +581,16 @@ TEST_CASE("a PI target or a responsive threshold its sensing feature cannot reac
   controller_params pi = pi_params(200.0);  // raw
   CHECK(why(pi).empty());
   pi.target = 250.0;
-  CHECK(why(pi) == "controller.target = 250: the raw feature of sensing channel 0 takes values in [0, 200] (its ADC "
-                   "range, [[device.sensing]] range_min/range_max)");
+  CHECK(why(pi) == "controller.target = 250: the raw feature of sensing channel 0 takes values in [0, 200] (the "
+                   "channel's ADC range, [[device.sensing]] range_min/range_max)");
   pi.target = -0.5;
   CHECK_THAT(why(pi), Catch::StartsWith("controller.target = -0.5: the raw feature"));
   pi.feature = feature_kind::rms;
   pi.target = 150.0;
   CHECK(why(pi).empty());
   pi.target = 200.5;
-  CHECK_THAT(why(pi), Catch::StartsWith("controller.target = 200.5: the rms feature of sensing channel 0 takes values "
-                                        "in [0, 200]"));
+  CHECK(why(pi) == "controller.target = 200.5: the rms feature of sensing channel 0 takes values in [0, 200] (0 to "
+                   "the largest |ADC value|, from [[device.sensing]] range_min/range_max)");
   // A band-pass can overshoot the ADC's range: its filtered value has no bound to refuse by, rms and envelope are >= 0.
   sensing[0].band_low_Hz = 1.0;
   sensing[0].band_high_Hz = 40.0;
@@ -600,8 +600,8 @@ TEST_CASE("a PI target or a responsive threshold its sensing feature cannot reac
   pi.feature = feature_kind::envelope;
   CHECK(why(pi).empty());
   pi.target = -1.0;
-  CHECK_THAT(why(pi), Catch::StartsWith("controller.target = -1: the envelope feature of sensing channel 0 takes "
-                                        "values in [0, inf]"));
+  CHECK(why(pi) == "controller.target = -1: the envelope feature of sensing channel 0 takes values in [0, inf] (a "
+                   "mean of |band-passed value|: not below 0)");
   sensing[0].band_high_Hz = 0.0;
 
   controller_params resp;
@@ -613,7 +613,8 @@ TEST_CASE("a PI target or a responsive threshold its sensing feature cannot reac
   CHECK(why(resp).empty());
   resp.threshold = 0.0;  // nothing lies below it
   CHECK(why(resp) == "controller.threshold = 0: the raw feature of sensing channel 0 takes values in [0, 200], so a "
-                     "rising crossing needs one in (lo, hi] (its ADC range, [[device.sensing]] range_min/range_max)");
+                     "rising crossing needs one in (lo, hi] (the channel's ADC range, [[device.sensing]] "
+                     "range_min/range_max)");
   resp.rising = false;
   CHECK(why(resp).empty());
   resp.threshold = 200.0;  // nothing lies above it

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -24,6 +23,7 @@
 #include "tools/number_checks.hpp"
 #include "io/runtime/clock.hpp"
 #include "io/config/config_loader.hpp"
+#include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
 #include "io/recording/output_dir.hpp"
 #include "io/protocol/session.hpp"
@@ -664,28 +664,7 @@ int run_record(const record_options& o) {
        "sensing: the signal's unit (docs/device.md); controllers: the feature's and the program amplitude's unit"}};
   if (rec.n_ring > 0) summary["ring_n_units"] = rec.n_ring;
   if (!geometry.is_null()) summary["geometry"] = geometry;
-  // Shape, unit and columns of each readout array written (a row per readout, n rows): a reader of the folder need
-  // not look them up in the docs (an outside check found the units only in docs/engine.md).
-  static const std::map<std::string, std::string> kArrays = {
-      {"rates.npy", "[n, 2] Hz: exc, inh"},
-      {"mean_v.npy", "[n, 2] mV: exc, inh"},
-      {"mean_w.npy", "[n, 2] pA: exc, inh (the adaptation current)"},
-      {"stim.npy", "[n, 2] pA: exc, inh (injected current per cell)"},
-      {"lfp.npy", "[n] nA (the LFP proxy)"},
-      {"ticks.npy", "[n, 3]: epoch, tick, t_ms (ms)"},
-      {"readout_hash.npy", "[n] uint64: FNV-1a 64 of each readout"},
-      {"aln_rates.npy", "[n, 2] Hz: the ALN node's exc, inh"},
-      {"out_of_table.npy", "[n, 2] counts: the ALN node's steps, the ALN ring's unit steps outside the cascade table"},
-      {"ring_rates_exc.npy", "[n, ring_n_units] Hz"},
-      {"ring_rates_inh.npy", "[n, ring_n_units] Hz"},
-      {"vsdi.npy", "[n, ring_n_units] % (depolarisation from rest, 0.8 exc + 0.2 inh)"},
-      {"ring_stim.npy", "[n, ring_n_units] pA: the stimulator's current into each unit's exc population (last step)"},
-      {"ring_domain.npy", "[n, 2]: ring units out of the transfer function's domain, max exc mu_V (mV)"},
-      {"spikes.npy", "[spikes, 2]: t_ms (ms), neuron"}};
-  nlohmann::json arrays = nlohmann::json::object();
-  for (const std::string& f : files)
-    if (const auto it = kArrays.find(f); it != kArrays.end()) arrays[f] = it->second;
-  summary["arrays"] = arrays;
+  summary["arrays"] = io::arrays_json(files);  // shape, unit and columns of each array written
   io::write_text_file(out / "summary.json", dump_json(summary, 2) + "\n");
   if (!o.quiet)
     std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",
@@ -729,6 +708,10 @@ void add_record_command(CLI::App& app) {
                   "sensing sites; mm along the ring) to summary.json as \"geometry\", for the plots")
       ->check(CLI::ExistingFile);
   cmd->add_option("--set", o->overrides, "section.key=value overrides the server was started with (with --config)");
+  cmd->footer("Exit codes: 0 recorded (stopped by Ctrl-C, SIGTERM or --duration; the files written); 1 it failed "
+              "(named: e.g. --out cannot be written); 2 the command line or --config is wrong; 5 the server was "
+              "silent: nothing arrived within --timeout, or it fell silent before --duration (what arrived is "
+              "written).");
   cmd->callback([o] {
     if (const int rc = run_record(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -25,6 +25,7 @@
 #include "tools/default_config.hpp"
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
+#include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
 #include "io/recording/output_dir.hpp"
 #include "io/runtime/worker_placement.hpp"
@@ -355,6 +356,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
       {"second_half_rate_exc_Hz", mean_column(tr.rates, 0, half)},
       {"second_half_rate_inh_Hz", mean_column(tr.rates, 1, half)},
       {"files", files},
+      {"arrays", io::arrays_json(files)},  // shape, unit and columns of each array written
   };
   if (const engine::meanfield::ring* ring = eng.ring())
     summary["ring"] = {{"n_units", ring->n_units()},          {"dt_ms", ring->dt_ms()},

@@ -329,9 +329,12 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--refractory", o->refractory_ms, "responsive: ignore crossings this long after a trigger (ms)")->capture_default_str();
   cmd->add_option("--target", o->target, "pi_clamp: target of the feature (its signal's unit)")->capture_default_str();
   cmd->add_option("--kp", o->kp, "pi_clamp: proportional gain (output unit per signal unit)")->capture_default_str();
-  cmd->add_option("--ki", o->ki_per_s, "pi_clamp: integral gain (per second)")->capture_default_str();
-  cmd->add_option("--output-min", o->output_min, "pi_clamp: lowest amplitude")->capture_default_str();
-  cmd->add_option("--output-max", o->output_max, "pi_clamp: highest amplitude (must pass the safety limits)")->capture_default_str();
+  cmd->add_option("--ki", o->ki_per_s, "pi_clamp: integral gain (output unit per signal unit per second, e.g. "
+                                       "pA/(Hz s))")->capture_default_str();
+  cmd->add_option("--output-min", o->output_min, "pi_clamp: lowest amplitude (pA per cell at a direct site, uA at an "
+                                                   "electrode)")->capture_default_str();
+  cmd->add_option("--output-max", o->output_max, "pi_clamp: highest amplitude (pA per cell at a direct site, uA at an "
+                                                   "electrode; must pass the safety limits)")->capture_default_str();
   cmd->add_flag("--invert", o->invert, "pi_clamp: more output lowers the feature");
   cmd->add_option("--target-phase", o->target_phase_deg, "phase_locked: phase at which to stimulate (degrees, 0 = upward crossing)")->capture_default_str();
   cmd->add_option("--min-interval", o->min_interval_ms, "phase_locked: at least this long between triggers (ms)")->capture_default_str();
@@ -359,6 +362,10 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for a connection to the server and its ack (exit 4 after)")
       ->check(positive_number)
       ->capture_default_str();
+  // The codes were in the description only, and the shared footer below them promised "1" without saying when.
+  cmd->footer("Exit codes: 0 the server accepted the command; 1 it could not be sent (named: e.g. a CURVE key file "
+              "that cannot be read); 2 the command line is wrong; 3 the server refused it (its reason printed); 4 no "
+              "answer within --timeout.");
   cmd->callback([o] {
     if (const int rc = run_stim(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -392,7 +392,8 @@ void add_sweep_command(CLI::App& app) {
                                "network.input.mu_inh_mV_per_ms=0:3:13")
       ->required();
   cmd->add_option("--set", o->overrides, "Override a config key for every point: section.key=value (repeatable)");
-  cmd->add_option("--duration", o->duration_s, "Seconds per point (overrides simulation.duration_s; the paper: 6)")
+  cmd->add_option("--duration", o->duration_s, "Seconds per point, at least 3 (the state probe's window; overrides "
+                                               "simulation.duration_s; the paper: 6)")
       ->check(positive_number)
       ->type_name("FLOAT");
   // Bounded as simulate's and serve's --threads are, with their words: up to 4096 threads for 4 points on 2 CPUs

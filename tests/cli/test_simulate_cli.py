@@ -71,6 +71,14 @@ class SimulateContract(unittest.TestCase):
         self.assertEqual(inh.dtype, np.float32)
         self.assertEqual(inh.shape[0], 300)
         self.assertGreater(inh[100:].mean(), 2 * exc[100:].mean())
+        # summary.json describes every array written (an outside check, 2026-12-05: only record's did, and not its
+        # device files). Break tried: simulate without "arrays" -> KeyError.
+        with open(os.path.join(out, "summary.json")) as f:
+            s = json.load(f)
+        for name in s["files"]:
+            if name.endswith(".npy"):
+                self.assertIn(name, s["arrays"])
+        self.assertTrue(s["arrays"]["ring_rates_inh.npy"].endswith("Hz"))
 
     def test_same_seed_same_files(self):
         out2 = os.path.join(self.tmp.name, "again")

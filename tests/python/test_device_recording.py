@@ -133,7 +133,7 @@ class DeviceRecordingTest(unittest.TestCase):
         self.assertGreater(self.d["ring_rates_inh"][:START].mean(), 2 * self.d["ring_rates_exc"][:START].mean())
         arrays = self.summary["arrays"]
         for f in self.summary["files"]:
-            if f.endswith(".npy") and not f.startswith("device_"):
+            if f.endswith(".npy"):
                 self.assertIn(f, arrays)
         self.assertTrue(arrays["ring_rates_inh.npy"].endswith("Hz"))
 

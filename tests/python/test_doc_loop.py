@@ -3,7 +3,8 @@ The tutorial's my_loop.py printed nothing while it ran (an outside check, 2026-1
 silent loop from a dead one. Reference: the doc's text. Against a realtime `serve` with the default config given
 the doc's drive (`stim dc --amplitude 200`), the loop prints the smoothed rate once a second and a line per burst,
 which the doc says come every 0.5 s. The code is taken from the doc, only its two endpoints replaced.
-Break tried: the doc's burst print removed -> no "100 pA on inh" line: fails.
+Breaks tried: the doc's burst print removed -> no "100 pA on inh" line; its SIGINT handler removed -> a traceback
+and exit 1: each fails.
 Needs CORTEXLOOP_BIN and PYTHONPATH with build/python and tools/python.
 """
 import os
@@ -52,6 +53,9 @@ class DocLoop(unittest.TestCase):
                 loop.kill()
             server.terminate()
             server.wait(30)
+        # "Ctrl-C stops it", as the doc says, without a KeyboardInterrupt traceback (an outside check, 2026-12-05).
+        self.assertEqual(loop.returncode, 0, err)
+        self.assertNotIn("Traceback", err)
         rates = [l for l in out.splitlines() if re.fullmatch(r"tick \d+: exc \d+\.\d\d Hz", l)]
         bursts = [l for l in out.splitlines() if l.endswith("> 6 Hz: 100 pA on inh for 100 ms")]
         self.assertGreaterEqual(len(rates), 2, out + err)
