@@ -38,6 +38,10 @@ server, pub, cmd = serve_on_free_ports(["taskset", "-c", f"0-{os.cpu_count() - 1
                                        a.serve_args)
 try:
     c = Client(cmd, pub, topics=(b"readout",))
+    info = c.info(20.0)
+    if info is None:
+        sys.exit("next_tick: the server did not answer GetInfo within 20 s")
+    tick_ns = round(info["tick_ms"] * 1e6)  # the next tick starts this long after a tick's start (any config)
     c.wait_ack(c.set_parameter("stream.readout_every", a.every), 10.0)
     time.sleep(1.0)  # let the drive ramp and the subscription settle
     while c.receive(0.01):
@@ -48,10 +52,9 @@ try:
     # on the next tick. What happens to them separates the server's path from the client's speed.
     early = collections.Counter()
     recv_delay_us, queue_delay_us = [], []
-    tick_ns = None
     def record(ack, tick, tick_start_ns):
         lags[ack.tick_applied - tick] += 1
-        next_start = tick_start_ns + 1_000_000  # tick_ms = 1 (default config)
+        next_start = tick_start_ns + tick_ns
         if ack.client_send_ns < next_start - 50_000:
             early[ack.tick_applied - tick] += 1
             recv_delay_us.append((ack.server_recv_ns - ack.client_send_ns) / 1e3)
