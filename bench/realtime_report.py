@@ -114,6 +114,12 @@ def main():
             c = probe[traffic]["command_to_applied"]
             print(f"command -> applied, {traffic}: p50 {c['p50_us']:.0f} us, p99 {c['p99_us']:.0f} us, "
                   f"p99.9 {c['p999_us']:.0f} us (target p99 <= 1 tick + 200 us = {a.period_us + 200:.0f} us)")
+    if "readout_age_p99_us_max_window" in server:  # probes before 2026-12-05 did not keep it
+        # What a client waits before the publish: the tick's compute, the real-time -> I/O hand-off and the I/O
+        # thread's own delay (Status.readout_age); its latency is this plus publish -> receive above.
+        print(f"readout age at publish (tick start -> publish): worst window p99 "
+              f"{server['readout_age_p99_us_max_window']:.0f} us, max {server['readout_age_max_us']:.0f} us "
+              "(add publish -> receive for what a client sees)")
     print(f"CPU: real-time thread {server['rt_cpu_percent_mean']:.0f} %, I/O thread {server['io_cpu_percent_mean']:.0f} %")
 
 

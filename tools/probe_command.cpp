@@ -62,6 +62,10 @@ struct phase_result {
 struct status_seen {
   std::optional<nlohmann::json> first, last;
   double rt_cpu_sum = 0, io_cpu_sum = 0, compute_p99_max = 0;
+  // A readout's age when the I/O thread takes it to publish (tick start -> publish): the part of a client's latency
+  // before publish -> receive, which the probe's own samples start at (an outside check, 2026-12-05, found the
+  // headline "end-to-end" figure without it). The worst window's p99 and the largest.
+  double readout_age_p99_max = 0, readout_age_max = 0;
   int n = 0;
 };
 
@@ -186,6 +190,8 @@ class prober {
       statuses_.rt_cpu_sum += s->rt_cpu_percent();
       statuses_.io_cpu_sum += s->io_cpu_percent();
       statuses_.compute_p99_max = std::max(statuses_.compute_p99_max, s->compute_p99_us());
+      statuses_.readout_age_p99_max = std::max(statuses_.readout_age_p99_max, s->readout_age_p99_us());
+      statuses_.readout_age_max = std::max(statuses_.readout_age_max, s->readout_age_max_us());
       ++statuses_.n;
     }
   }
@@ -249,18 +255,22 @@ int run_probe(const probe_options& o) {
     // status periods sees one and counts 0 ticks, which the line says instead of implying an idle server.
     std::printf("server: %lld ticks, %lld deadline misses between the probe's first and last status (%d seen); since "
                 "server start: lateness p99 %.0f us, p99.9 %.0f us, max %.0f us, %lld misses in %.0f s; tick compute "
-                "p99 <= %.0f us; cpu rt %.0f%%, io %.0f%%; %s\n",
+                "p99 <= %.0f us; readout age at publish (tick start -> publish, before the publish -> receive above) "
+                "p99 <= %.0f us, max %.0f us; cpu rt %.0f%%, io %.0f%%; %s\n",
                 static_cast<long long>(ticks), static_cast<long long>(misses), s.n,
                 (*s.last)["lateness_total_p99_us"].get<double>(), (*s.last)["lateness_total_p999_us"].get<double>(),
                 (*s.last)["lateness_total_max_us"].get<double>(),
                 static_cast<long long>((*s.last)["deadline_misses"].get<std::int64_t>()),
-                (*s.last)["uptime_s"].get<double>(), s.compute_p99_max, s.rt_cpu_sum / s.n, s.io_cpu_sum / s.n,
+                (*s.last)["uptime_s"].get<double>(), s.compute_p99_max, s.readout_age_p99_max, s.readout_age_max,
+                s.rt_cpu_sum / s.n, s.io_cpu_sum / s.n,
                 (*s.last)["scheduling"].get<std::string>().c_str());
     report["server"] = {{"ticks_during_probe", ticks},
                         {"deadline_misses_during_probe", misses},
                         {"first_status", *s.first},
                         {"last_status", *s.last},
                         {"tick_compute_p99_us_max_window", s.compute_p99_max},
+                        {"readout_age_p99_us_max_window", s.readout_age_p99_max},
+                        {"readout_age_max_us", s.readout_age_max},
                         {"rt_cpu_percent_mean", s.rt_cpu_sum / s.n},
                         {"io_cpu_percent_mean", s.io_cpu_sum / s.n}};
   }

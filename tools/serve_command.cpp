@@ -185,8 +185,8 @@ int run_serve(const serve_options& o) {
     std::fprintf(stderr, "serve: CURVE on both sockets, server key %s, %zu client key(s) admitted\n",
                  so.curve->server.public_key.c_str(), so.curve->clients.size());
   if (!o.quiet)
-    std::fprintf(stderr, "serve: %s, %s mode, tick %.3g ms; readouts PUB %s, commands ROUTER %s; %s\n", o.config.c_str(),
-                 o.mode.c_str(), so.params.simulation.tick_ms, srv.pub_endpoint().c_str(),
+    std::fprintf(stderr, "serve: %s, %s mode, tick %.3g ms; readouts PUB %s, commands ROUTER %s; %s; Ctrl-C stops it\n",
+                 o.config.c_str(), o.mode.c_str(), so.params.simulation.tick_ms, srv.pub_endpoint().c_str(),
                  srv.command_endpoint().c_str(), srv.scheduling().c_str());
   if (!o.quiet && so.cpu >= 0 && so.fifo_priority > 0 && std::thread::hardware_concurrency() > 1)
     std::fprintf(stderr, "serve: the real-time thread runs on CPU %d under SCHED_FIFO: run closed-loop clients off it "
