@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "io/protocol/format_number.hpp"
+
 namespace cortexloop::io {
 
 namespace {
@@ -44,7 +46,14 @@ fw::coupling_params read_coupling(table_reader t) {
   c.exc_pA_per_V_per_m = opt(t, "exc_pA_per_V_per_m", c.exc_pA_per_V_per_m, {-1e4, 1e4});
   c.inh_pA_per_V_per_m = opt(t, "inh_pA_per_V_per_m", c.inh_pA_per_V_per_m, {-1e4, 1e4});
   c.tau_zero_ms = opt(t, "tau_zero_ms", c.tau_zero_ms, {0.0, 1e4});
-  c.tau_pole_ms = opt(t, "tau_pole_ms", c.tau_pole_ms, positive(1e4));
+  // At least 1 us, and a high-frequency gain tau_zero / tau_pole of at most 1000 (the default's is 5.1): a pole of
+  // 1e-300 ms made the gain 2e301 and put NaN current into the network, which no safety limit saw (an outside check,
+  // 2026-12-05).
+  c.tau_pole_ms = opt(t, "tau_pole_ms", c.tau_pole_ms, {1e-3, 1e4});
+  if (c.tau_zero_ms > 1000.0 * c.tau_pole_ms)
+    t.fail("tau_pole_ms", "must be at least tau_zero_ms / 1000 = " +
+                              std::string(format_number(c.tau_zero_ms / 1000.0).view()) +
+                              " ms: tau_zero_ms / tau_pole_ms is the coupling's gain at high frequencies");
   t.finish();
   return c;
 }

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "io/protocol/format_number.hpp"
+
 namespace cortexloop::io {
 
 namespace mf = engine::meanfield;
@@ -73,6 +75,9 @@ mf::current_stimulus read_current(table_reader t, double length_mm) {
 
 }  // namespace
 
+// The longest lateral delay a ring may have (velocity_mm_per_s): 1 s, ~17 times the default ring's 60 ms.
+constexpr double kMaxLateralDelay_ms = 1000.0;
+
 mf::ring_params read_ring(table_reader t, const engine::simulation_params& sim) {
   mf::ring_params p;
   if (t.has("model")) p.model = t.choice("model", {"zerlaut", "aln"}) == "aln" ? mf::ring_model::aln : mf::ring_model::zerlaut;
@@ -82,6 +87,15 @@ mf::ring_params read_ring(table_reader t, const engine::simulation_params& sim) 
   p.l_inh_mm = t.number("l_inh_mm", positive(1e5));
   p.kernel_extent_sd = t.number("kernel_extent_sd", positive(100.0));
   p.velocity_mm_per_s = t.number("velocity_mm_per_s", positive(1e9));
+  // Every unit keeps its rates for the longest lateral delay: at 1e-6 mm/s that history did not fit in memory
+  // (std::bad_alloc), and at 1e-300 the delay overflowed its 32-bit step count to none at all (an outside check,
+  // 2026-12-05). Half the ring over the velocity bounds every delay.
+  if (const double longest_ms = 0.5 * p.length_mm / p.velocity_mm_per_s * 1000.0;
+      !(longest_ms <= kMaxLateralDelay_ms))
+    t.fail("velocity_mm_per_s", "too slow for this ring: half its length over it is a lateral delay of " +
+                                    std::string(format_number(longest_ms).view()) + " ms; at most " +
+                                    std::to_string(static_cast<int>(kMaxLateralDelay_ms)) +
+                                    " ms (each unit keeps its rates that long)");
   p.dt_ms = t.number("dt_ms", positive(100.0));
   if (!whole_multiple(p.dt_ms, sim.dt_ms))
     t.fail("dt_ms", "must be a whole number of simulation.dt_ms = " + std::to_string(sim.dt_ms));

@@ -651,6 +651,35 @@ class InputRefused(unittest.TestCase):
             e = self.refused("simulate", "--config", copy, "--out", NEVER, code=2)
             self.assertIn(f"{copy}:25: device.sensing[0].sample_rate_Hz = 3000", e)
 
+    def test_values_that_broke_the_run_are_refused_at_once(self):
+        # An outside check (2026-12-05): ring.velocity_mm_per_s = 1e-6 died in std::bad_alloc (a lateral delay of
+        # 5 hours of history per unit) and 1e-300 overflowed the delay to none, silently; device.coupling.tau_pole_ms
+        # = 1e-300 put NaN current into the network; a --duration of 1e6 s (in its range) died in std::bad_alloc.
+        # Reference: half the ring (18 mm) over the velocity, the coupling's gain tau_zero / tau_pole (20 ms by
+        # default), and the traces' bytes per tick (300 ring floats alone) against any machine's memory. Breaks tried:
+        # each check removed -> exit 0 (after bad_alloc: 1), each fails.
+        ring = os.path.join(ROOT, "configs", "zerlaut2018_ring.toml")
+        closed = os.path.join(ROOT, "configs", "closed_loop.toml")
+        for args, says in (
+                (("--config", ring, "--set", "ring.velocity_mm_per_s=1e-300"), "too slow for this ring: half its "
+                 "length over it is a lateral delay of 1.8e+304 ms; at most 1000 ms"),
+                (("--config", ring, "--set", "ring.velocity_mm_per_s=1e-6"), "a lateral delay of 1.8e+10 ms"),
+                (("--config", closed, "--set", "device.coupling.tau_pole_ms=0.01"), "must be at least tau_zero_ms / "
+                 "1000 = 0.02 ms")):
+            with self.subTest(args=args[-1]):
+                e = self.refused("simulate", *args, "--out", NEVER, code=2)
+                self.assertIn(says, e)
+        # The memory check comes after --out is prepared: a folder of its own, and an address-space limit so that a
+        # broken check fails in std::bad_alloc instead of filling the machine (it did, for 4 minutes).
+        import resource
+        with tempfile.TemporaryDirectory() as tmp:
+            r = subprocess.run([BINARY, "simulate", "--config", ring, "--duration", "1000000", "--out",
+                                os.path.join(tmp, "out"), "--quiet"], capture_output=True, text=True, cwd=ROOT,
+                               timeout=60, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30)))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("simulate keeps its traces in memory until it writes them, 1.24e+03 GB for these 1000000000 "
+                      "ticks", r.stderr)
+
     def test_simulate_sweep_keys_given_twice(self):
         # The same key on two axes ran 4 points, the first axis ignored; with --set K the sweep won silently. A wrong
         # command line: exit 2 as --help says (it was 1, the code of a failed run: an outside check, 2026-12-05).
