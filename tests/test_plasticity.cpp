@@ -249,6 +249,12 @@ TEST_CASE("a bad plasticity config is refused naming the key", "[plasticity]") {
   CHECK_THAT(refusal({"plasticity.neuron.v_thresh_mV=-90"}), Catch::Contains("must be above v_rest_mV"));
   CHECK_THAT(refusal({"plasticity.vdp.ltp_fall_ms=1"}), Catch::Contains("must differ from ltp_rise_ms"));
   CHECK_THAT(refusal({"plasticity.clopath.w_max=-1"}), Catch::Contains("must be at least w_min"));
+  // Values that broke the results silently (an outside check, 2026-12-05): a start outside a rule's clip range was
+  // reported as -33 % at once, a_ltp = -1e308 gave NaN weights. Breaks tried: the w_initial check removed -> 3
+  // passes; kBig back to the largest double -> -1e308 passes.
+  CHECK_THAT(refusal({"plasticity.w_initial=3"}),
+             Catch::Contains("must lie in plasticity.vdp's [w_min, w_max] = [0, 2]"));
+  CHECK_THAT(refusal({"plasticity.clopath.a_ltp=-1e308"}), Catch::Contains("plasticity.clopath.a_ltp"));
   // Break tried: the whole-steps check removed -> 0.3 passes.
   CHECK_THAT(refusal({"plasticity.dt_ms=0.3"}), Catch::Contains("plasticity.dt_ms") && Catch::Contains("must divide 1 ms"));
   CHECK(refusal({"plasticity.dt_ms=0.05", "plasticity.duration_ms=10"}) == "accepted");

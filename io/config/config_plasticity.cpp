@@ -3,15 +3,20 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "io/config/config_loader.hpp"
 #include "io/config/config_reader.hpp"
+#include "io/protocol/format_number.hpp"
 
 namespace cortexloop::io {
 
 namespace {
 
-constexpr double kBig = std::numeric_limits<double>::max();
+// The largest magnitude of a rule's gain, amplitude or bound (the notebook's are at most 100): at 1e308 their products
+// overflowed, and a_ltp = -1e308 gave NaN weights in the results, eta = 1e308 a change of exactly 0 (an outside
+// check, 2026-12-05).
+constexpr double kBig = 1e6;
 const range kAnyMV{-200.0, 200.0};
 
 engine::plasticity::lif_params read_neuron(table_reader t) {
@@ -109,7 +114,7 @@ engine::plasticity::rate_effect_params load_plasticity_config(const std::filesys
   if (p.duration_ms < p.dt_ms) t.fail("duration_ms", "must be at least one step (dt_ms)");
   p.runs = static_cast<std::uint32_t>(t.integer("runs", 1, 100000));
   p.n_inputs = static_cast<std::uint32_t>(t.integer("n_inputs", 0, 100000));
-  p.w_initial = t.number("w_initial", positive(kBig));
+  p.w_initial = t.number("w_initial", {1e-6, kBig});  // weights are reported in % of it: 1e-300 gave inf %
   p.seed = static_cast<std::uint64_t>(t.integer("seed", 0, std::numeric_limits<std::int64_t>::max()));
   // A rate's presynaptic train fires every int(1000 / rate) ms, at most 1000 Hz; a Poisson source spikes at most
   // once per step, which 1000 Hz at dt <= 1 ms keeps (rate dt <= 1).
@@ -123,6 +128,14 @@ engine::plasticity::rate_effect_params load_plasticity_config(const std::filesys
   p.vdp = read_vdp(t.table("vdp"));
   p.clopath = read_lowpass(t.table("clopath"));
   p.meissner_bernard = read_lowpass(t.table("meissner_bernard"));
+  // Each rule clips its weights to [w_min, w_max]: a start outside (3 with w_max = 2) was reported as -33 % at once.
+  for (const auto& [name, lo, hi] : {std::tuple{"vdp", p.vdp.w_min, p.vdp.w_max},
+                                     std::tuple{"clopath", p.clopath.w_min, p.clopath.w_max},
+                                     std::tuple{"meissner_bernard", p.meissner_bernard.w_min, p.meissner_bernard.w_max}})
+    if (p.w_initial < lo || p.w_initial > hi)
+      t.fail("w_initial", std::string("must lie in plasticity.") + name + "'s [w_min, w_max] = [" +
+                              std::string(format_number(lo).view()) + ", " + std::string(format_number(hi).view()) +
+                              "]: the rule clips its weights there");
   t.finish();
   root.finish();
   return p;
