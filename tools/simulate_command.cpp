@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <filesystem>
 #include <memory>
 #include <numeric>
@@ -26,6 +25,7 @@
 #include "tools/default_config.hpp"
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
+#include "io/config/machine_memory.hpp"
 #include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
 #include "io/recording/output_dir.hpp"
@@ -104,28 +104,17 @@ struct aln_traces {
   std::int64_t diverged = 0, out_of_table = 0;
 };
 
-// The memory the system can still give (MemAvailable of /proc/meminfo, bytes), or 0 if unknown.
-double available_bytes() {
-  std::ifstream meminfo("/proc/meminfo");
-  // Lines of "Key:   value kB".
-  for (std::string line; std::getline(meminfo, line);) {
-    double kib = 0;
-    if (std::sscanf(line.c_str(), "MemAvailable: %lf kB", &kib) == 1) return kib * 1024.0;
-  }
-  return 0;
-}
-
 // simulate keeps a row of traces per tick in memory until it writes them: a --duration of 1e6 s (in range) died in
 // std::bad_alloc after 0.02 s, and 100,000 ring units for 1000 s grew to 3.3 GB before it did (an outside check,
-// 2026-12-05). Refused at once when the rows would not fit in what the machine has available.
+// 2026-12-05). Refused at once when the rows would take more than 80 % of the machine's memory.
 void check_traces_fit(std::int64_t n_ticks, const engine::engine_params& p) {
   const double units = p.ring ? static_cast<double>(p.ring->n_units) : 0.0;
   const double per_tick = 9 * sizeof(float) + 3 * units * sizeof(float) + (p.aln ? 6 * sizeof(float) : 0);
-  const double need = per_tick * static_cast<double>(n_ticks), have = available_bytes();
+  const double need = per_tick * static_cast<double>(n_ticks), have = io::machine_memory_bytes();
   if (have > 0 && need > 0.8 * have) {
     char text[400];
     std::snprintf(text, sizeof text, "simulation.duration_s = %g s: simulate keeps its traces in memory until it "
-                  "writes them, %.3g GB for these %lld ticks, more than the %.3g GB this machine has available; "
+                  "writes them, %.3g GB for these %lld ticks, more than 80 %% of this machine's %.3g GB of memory; "
                   "shorten the run (or serve it and `record` it)", p.simulation.duration_s, need / 1e9,
                   static_cast<long long>(n_ticks), have / 1e9);
     throw io::config_error(text);

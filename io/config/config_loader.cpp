@@ -3,6 +3,7 @@
 #include "io/config/config_device.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/config/config_meanfield.hpp"
+#include "io/config/machine_memory.hpp"
 #include "io/config/thread_limit.hpp"
 #include "engine/network/workers.hpp"
 #include "io/protocol/format_number.hpp"
@@ -234,9 +235,8 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
 // and ended in a bare "std::bad_alloc", an outside check).
 void refuse_beyond_memory(const table_reader& t, const engine::network_params& p, const engine::simulation_params& s,
                           const table_reader& simulation) {
-  const long pages = sysconf(_SC_PHYS_PAGES), page_bytes = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page_bytes <= 0) return;  // unknown: no limit to check against
-  const double memory_bytes = static_cast<double>(pages) * static_cast<double>(page_bytes);
+  const double memory_bytes = machine_memory_bytes();
+  if (memory_bytes <= 0) return;  // unknown: no limit to check against
   const double synapses = p.expected_synapses();
   char text[300];
   if (synapses > memory_bytes) {
