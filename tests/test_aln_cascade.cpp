@@ -384,6 +384,13 @@ TEST_CASE("Bad EIF cascade parameters are refused with the field's name", "[aln]
   n = {};
   n.d_v_coarse_mV = 0.3;  // 100 mV below V_r - 30 mV is not a whole number of 0.3 mV steps
   CHECK_THROWS_WITH(aln::eif_fokker_planck({}, n), Catch::Contains("d_v_coarse_mV"));
+  // A grid past 200,000 points is refused before it is allocated (1e-7 mV asked for 3e8 points: std::bad_alloc).
+  // Break tried: the bound removed -> bad_alloc, not this message.
+  n = {};
+  n.d_v_mV = 1e-7;
+  CHECK_THROWS_WITH(aln::eif_fokker_planck({}, n), Catch::Contains("voltage points") && Catch::Contains("d_v_mV"));
+  n.d_v_mV = 1e-300;  // span / step beyond any int: refused by the same bound, not an overflowed lround
+  CHECK_THROWS_WITH(aln::eif_fokker_planck({}, n), Catch::Contains("voltage points"));
   const aln::eif_fokker_planck fp({}, {});
   CHECK_THROWS_WITH(fp.steady_state(1.0, 0.0), Catch::Contains("sigma_mV_per_sqrt_ms"));
   aln::cascade_grid g;

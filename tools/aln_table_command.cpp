@@ -1,15 +1,21 @@
 #include "tools/aln_table_command.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 #include "engine/aln/cascade_table.hpp"
+#include "engine/aln/eif_fokker_planck.hpp"
 #include "io/aln_cache/cascade_cache.hpp"
+#include "tools/command_line_error.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/option_override.hpp"
 #include "tools/progress.hpp"
@@ -32,7 +38,43 @@ struct aln_table_options {
 
 double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
+// The engine's checks name its fields (d_v_mV, mu_max_mV_per_ms); on this command line they are options.
+std::string with_option_names(std::string what) {
+  static const std::pair<std::string_view, std::string_view> kNames[] = {
+      {"c_pF", "--c-pF"}, {"g_l_nS", "--g-l-nS"}, {"e_l_mV", "--e-l-mV"}, {"delta_t_mV", "--delta-t-mV"},
+      {"v_t_mV", "--v-t-mV"}, {"v_r_mV", "--v-r-mV"}, {"v_cut_mV", "--v-cut-mV"}, {"v_lb_mV", "--v-lb-mV"},
+      {"t_ref_ms", "--t-ref-ms"}, {"mu_min_mV_per_ms", "--mu-min"}, {"mu_max_mV_per_ms", "--mu-max"},
+      {"sigma_min_mV_per_sqrt_ms", "--sigma-min"}, {"sigma_max_mV_per_sqrt_ms", "--sigma-max"}, {"n_mu", "--n-mu"},
+      {"n_sigma", "--n-sigma"}, {"d_v_mV", "--d-v-mV"}, {"d_v_coarse_mV", "--d-v-coarse-mV"},
+      {"fine_below_reset_mV", "--fine-below-reset-mV"}, {"n_fit_frequencies", "--fit-frequencies"}};
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::string out;
+  for (std::size_t i = 0; i < what.size();) {
+    std::size_t j = i;
+    while (j < what.size() && is_word(what[j])) ++j;
+    if (j == i) {
+      out += what[i++];
+      continue;
+    }
+    const std::string_view word(what.data() + i, j - i);
+    std::string_view named = word;
+    for (const auto& [field, option] : kNames)
+      if (word == field) named = option;
+    out += named;
+    i = j;
+  }
+  return out;
+}
+
 int run_aln_table(const aln_table_options& o) {
+  // Every check of the options before the cache is looked at or a thread starts: a wrong option is a wrong
+  // command line (exit 2, by its option's name), where the engine's own check exited 1 naming its field.
+  try {
+    o.grid.validate();
+    const aln::eif_fokker_planck check(o.neuron, o.numerics);
+  } catch (const std::invalid_argument& e) {
+    throw command_line_error("aln-table: " + with_option_names(e.what()));
+  }
   const std::string key = aln::cascade_table_key(o.neuron, o.numerics, o.grid);
   const std::filesystem::path cached = std::filesystem::path(o.cache_dir) / (key + ".bin");
   auto line = std::make_shared<progress_line>("aln-table", o.quiet);

@@ -1,5 +1,6 @@
 #include "tools/tf_command.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 #include "engine/meanfield/master_equation.hpp"
 #include "engine/meanfield/transfer_function.hpp"
 #include "io/config/config_loader.hpp"
+#include "tools/command_line_error.hpp"
 #include "tools/default_config.hpp"
 #include "tools/number_checks.hpp"
 
@@ -37,6 +39,17 @@ int run_tf(const tf_options& o) {
   const double fe_total = k.k_exc * o.fe_Hz, fi_total = k.k_inh * o.fi_Hz;
   const mf::moments m = tf.compute_moments(fe_total, fi_total, o.w_pA, o.i_pA);
   const double v_eff = tf.threshold_mV(m);
+  // Finite inputs can still overflow the moments (--i-pA 1e308 gave mu_V 2e306 mV, sigma_V inf, v_eff nan and a
+  // rate of 0 with exit 0): refused as a wrong command line, naming the inputs, rather than printed as a result.
+  if (!std::isfinite(m.mu_v_mV) || !std::isfinite(m.sigma_v_mV) || !std::isfinite(m.tau_v_ms) ||
+      !std::isfinite(v_eff)) {
+    char what[320];
+    std::snprintf(what, sizeof what,
+                  "tf: --fe-Hz %g --fi-Hz %g --w-pA %g --i-pA %g overflow the moments (mu_V = %g mV, sigma_V = %g "
+                  "mV, V_eff = %g mV): give inputs within float range of a cell (currents of at most a few nA)",
+                  o.fe_Hz, o.fi_Hz, o.w_pA, o.i_pA, m.mu_v_mV, m.sigma_v_mV, v_eff);
+    throw command_line_error(what);
+  }
   std::printf("cell=%s\n", o.cell.c_str());
   std::printf("rate_Hz=%.9g\n", tf.rate_Hz(m));
   std::printf("mu_v_mV=%.9g\n", m.mu_v_mV);
@@ -52,14 +65,24 @@ int run_tf(const tf_options& o) {
   // is extrapolated, and its rate falls again at large currents (docs/device.md, "Domains of validity"). The
   // device flags ring units by the same line (device.ring_max_mu_v_mV, default the cells' v_t_mV).
   const double v_t_mV = (exc ? p.network.exc : p.network.inh).v_t_mV;
-  const bool in_domain = m.mu_v_mV < v_t_mV;
-  std::printf("in_fitted_regime=%s\n", in_domain ? "true" : "false");
-  if (!in_domain)
+  // Below the inhibitory reversal no synaptic input can take mu_V (with W = I = 0 it is a weighted mean of E_L,
+  // E_e and E_i); only a W or I far beyond the fit's puts it there, where the fitted polynomial's V_eff runs off
+  // quadratically (--w-pA 1e20 printed 104 Hz as "in_fitted_regime=true").
+  const double e_inh_mV = p.network.e_inh_mV;
+  const bool above = m.mu_v_mV >= v_t_mV, below = m.mu_v_mV < e_inh_mV;
+  std::printf("in_fitted_regime=%s\n", above || below ? "false" : "true");
+  if (above)
     std::fprintf(stderr,
                  "tf: note: mu_V = %.4g mV is at or above the cell's v_t_mV (%.4g mV): outside the fluctuation-driven "
                  "regime the transfer function was fitted in, so rate_Hz is the fit extrapolated, not a prediction "
                  "(docs/device.md, \"Domains of validity\")\n",
                  m.mu_v_mV, v_t_mV);
+  if (below)
+    std::fprintf(stderr,
+                 "tf: note: mu_V = %.4g mV is below the inhibitory reversal e_inh_mV (%.4g mV), where no synaptic "
+                 "input can hold it: W or I is far outside the fit's range, so rate_Hz is the fit extrapolated, not a "
+                 "prediction (docs/device.md, \"Domains of validity\")\n",
+                 m.mu_v_mV, e_inh_mV);
   return 0;
 }
 
@@ -69,8 +92,8 @@ void add_tf_command(CLI::App& app) {
   auto o = std::make_shared<tf_options>();
   CLI::App* cmd = app.add_subcommand(
       "tf", "Evaluate the mean-field transfer function F(fe, fi, W, I) of one cell type; prints key=value lines "
-            "(rate_Hz, mu_v_mV, sigma_v_mV, tau_v_ms, ..., in_fitted_regime: mu_V below the cell's v_t_mV, "
-            "else a note on stderr says the rate is extrapolated)");
+            "(rate_Hz, mu_v_mV, sigma_v_mV, tau_v_ms, ..., in_fitted_regime: mu_V between the "
+            "inhibitory reversal and the cell's v_t_mV, else a note on stderr says the rate is extrapolated)");
   cmd->add_option("--config", o->config, "TOML config with a [meanfield] section")
       ->check(CLI::ExistingFile)
       ->capture_default_str();

