@@ -35,7 +35,14 @@ void add_keys_command(CLI::App& app) {
       "files of the clients it admits); a client with --curve-server-key server.key --curve-secret "
       "NAME.key_secret. docs/protocol.md, \"Security and threat model\"");
   cmd->add_option("--out", o->out_dir, "Folder for the two files (created)")->required();
-  cmd->add_option("--name", o->name, "File name stem, e.g. server, or a client's name")->capture_default_str();
+  // Checked while parsing: a name that would leave --out is a wrong command line (exit 2), not a failed run.
+  cmd->add_option("--name", o->name, "File name stem, e.g. server, or a client's name (no '/')")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& name) -> std::string {
+            return io::is_key_name(name) ? "" : "'" + name + "' is not a file name (empty, '.', '..' or with '/')";
+          },
+          ""));
   cmd->add_flag("--force", o->force, "Replace existing files of that name");
   cmd->callback([o] {
     if (const int rc = run_keys(*o); rc != 0) throw CLI::RuntimeError(rc);

@@ -98,7 +98,7 @@ curve_keypair generate_curve_keypair() {
 
 std::pair<fs::path, fs::path> write_key_files(const fs::path& dir, const std::string& name, const curve_keypair& keys,
                                               bool overwrite) {
-  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+  if (!is_key_name(name))
     throw std::invalid_argument("key name '" + name + "': a file name without '/'");
   std::array<std::uint8_t, 32> scratch;
   if (!decode_key(keys.public_key, scratch) || !decode_key(keys.secret_key, scratch))

@@ -41,6 +41,11 @@ struct curve_client_keys {
 
 curve_keypair generate_curve_keypair();
 
+// A key file's name stem: one file name (not empty, no '/', not . or ..), so the files land in the folder given.
+inline bool is_key_name(const std::string& name) noexcept {
+  return !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
+}
+
 // Writes DIR/NAME.key (mode 0644) and DIR/NAME.key_secret (mode 0600, whatever the umask), creating DIR.
 // Refuses to replace existing files unless `overwrite`. Returns the two paths (public, secret).
 std::pair<std::filesystem::path, std::filesystem::path> write_key_files(const std::filesystem::path& dir,

@@ -90,6 +90,15 @@ class CurveTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("--force", r.stderr)
         self.assertEqual(load_key_file(self.server_sec), (public, secret))
+        # A name that would leave --out is a wrong command line (exit 2, as keys --help says), before anything is
+        # written: it exited 1. Break tried: the option's check removed -> exit 1 from write_key_files.
+        with tempfile.TemporaryDirectory() as d:
+            for name in ("../x", "", ".."):
+                r = subprocess.run([BIN, "keys", "--out", os.path.join(d, "k"), "--name", name],
+                                   capture_output=True, text=True, timeout=20)
+                self.assertEqual(r.returncode, 2, (name, r.stderr))
+                self.assertIn(f"--name: '{name}' is not a file name", r.stderr)
+            self.assertEqual(os.listdir(d), [])
 
     def test_off_loopback_without_keys_is_refused_and_insecure_warns(self):
         common = [BIN, "serve", "--config", CONFIG, *SMALL, "--pub", ANY_PORT,
