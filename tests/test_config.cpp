@@ -163,6 +163,15 @@ TEST_CASE("a stimulus entry is validated key by key", "[config]") {
                               "test.toml");
   REQUIRE(p.stimuli.size() == 1);
   CHECK(p.stimuli[0].frequency_Hz == 10.0);
+  // Above the step's Nyquist frequency (network_text's dt 0.1 ms: 5 kHz) each step's mean of the sine is ~0 and
+  // aliased: refused, naming the frequency and dt. At Nyquist itself the steps' means alternate in sign (kept).
+  // Break tried: the Nyquist check removed -> 5001 Hz loads and the first CHECK fails.
+  const std::string sine = base + "\n[[stimulus]]\nkind = \"sine\"\ntarget = \"exc\"\namplitude_pA = 3.0\n"
+                                  "start_ms = 0.0\nstop_ms = 1.0\n";
+  CHECK_THAT(error_of(sine + "frequency_Hz = 5001.0\n"),
+             Catch::Contains("stimulus[0].frequency_Hz") && Catch::Contains("Nyquist frequency of simulation.dt_ms = 0.1 (5000 Hz)"));
+  CHECK(error_of(sine + "frequency_Hz = 5000.0\n").empty());
+  CHECK(error_of(sine + "frequency_Hz = 5001.0\n", {"simulation.dt_ms=0.05"}).empty());
 }
 
 TEST_CASE("a command-line override (--set) changes a key and is validated like the file", "[config]") {

@@ -323,7 +323,7 @@ engine::network_params read_network(table_reader t, double dt_ms) {
   return p;
 }
 
-engine::stimulus_params read_stimulus(table_reader t) {
+engine::stimulus_params read_stimulus(table_reader t, double dt_ms) {
   engine::stimulus_params s;
   s.kind = t.choice("kind", {"dc", "sine"}) == "sine" ? engine::stimulus_kind::sine : engine::stimulus_kind::dc;
   s.target = t.choice("target", {"exc", "inh"}) == "inh" ? engine::population::inh : engine::population::exc;
@@ -331,8 +331,19 @@ engine::stimulus_params read_stimulus(table_reader t) {
   s.start_ms = t.number("start_ms", {0.0, 1e9});
   s.stop_ms = t.number("stop_ms", {0.0, 1e9});
   if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + std::to_string(s.start_ms));
-  if (s.kind == engine::stimulus_kind::sine)
+  if (s.kind == engine::stimulus_kind::sine) {
     s.frequency_Hz = t.number("frequency_Hz", positive(1e5));
+    // A step takes the sine's mean over the step (engine/inputs/sine_step.hpp): above the step's Nyquist frequency
+    // those means are ~0 and alias to a slow beat (9.9 kHz at dt 0.1 ms: a 100 Hz wave of 1 % of the amplitude),
+    // which a run gave without a word.
+    const double nyquist_Hz = 500.0 / dt_ms;
+    if (s.frequency_Hz > nyquist_Hz) {
+      std::ostringstream why;
+      why << "is above the Nyquist frequency of simulation.dt_ms = " << dt_ms << " (" << nyquist_Hz
+          << " Hz): each step would get the sine's mean over the step, ~0 and aliased to a slower wave";
+      t.fail("frequency_Hz", why.str());
+    }
+  }
   t.finish();  // refuses frequency_Hz on a dc entry, since it was not read
   return s;
 }
@@ -437,7 +448,8 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
     const toml::array& entries = top.array_of_tables("stimulus");
     for (std::size_t i = 0; i < entries.size(); ++i)
       p.stimuli.push_back(
-          read_stimulus(table_reader(*entries[i].as_table(), "stimulus[" + std::to_string(i) + "]", origin)));
+          read_stimulus(table_reader(*entries[i].as_table(), "stimulus[" + std::to_string(i) + "]", origin),
+                        p.simulation.dt_ms));
   }
   if (top.has("meanfield")) {
     // The mean field takes its cells' passive properties from [network]'s AdEx cells (meanfield::cell_synapses).
@@ -487,7 +499,6 @@ firmware_sim::device_params read_device_section(toml::table root, std::string_vi
 }  // namespace
 
 engine::simulation_params read_simulation_section(table_reader t) { return read_simulation(std::move(t)); }
-engine::stimulus_params read_stimulus_entry(table_reader t) { return read_stimulus(std::move(t)); }
 
 resolved_config resolve_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
   resolved_config r;

@@ -49,8 +49,7 @@ struct resolved_config {
   std::shared_ptr<const config_origin> origin;
 };
 resolved_config resolve_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
-// The [simulation] section and one [[stimulus]] entry, read and checked as load_config does.
+// The [simulation] section, read and checked as load_config does.
 engine::simulation_params read_simulation_section(table_reader t);
-engine::stimulus_params read_stimulus_entry(table_reader t);
 
 }  // namespace cortexloop::io
