@@ -239,6 +239,44 @@ TEST_CASE("a config may name several bases, merged in order", "[config][base]") 
   CHECK(live.simulation.duration_s == 3.0);
 }
 
+// Bases form a chain or a tree of files: a cycle is named by the files that close it, a legitimate deep chain loads,
+// and a fan-out of base lists is refused after a bounded number of reads instead of being read exponentially often.
+// Reference: the files written here. Before (an outside check, 2026-12-05): a 10-deep chain was refused as "deeper
+// than 8 (a cycle?)", a cycle was reported by the same words, and nine files naming the next one six times took
+// over 60 s. Break tried: the read bound removed -> the fan-out case runs for minutes (6^8 reads).
+TEST_CASE("bases: cycles named, deep chains load, fan-out bounded", "[config][base]") {
+  const auto dir = std::filesystem::temp_directory_path() / "cortexloop_test_base_walk";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string network = source_path("configs/zerlaut2018_network.toml").string();
+  // A chain of 20 files, each over the next; the last over the network config: seed from the first.
+  for (int k = 0; k < 20; ++k)
+    std::ofstream(dir / ("chain" + std::to_string(k) + ".toml"))
+        << "base = \"" << (k == 19 ? network : "chain" + std::to_string(k + 1) + ".toml") << "\"\n"
+        << (k == 0 ? "[simulation]\nseed = 11\n" : "");
+  const auto chained = load_config((dir / "chain0.toml").string(), {});
+  CHECK(chained.simulation.seed == 11);
+  CHECK(chained.network.n_neurons == 10000);
+  // a -> b -> a, named as the chain that closes it.
+  std::ofstream(dir / "a.toml") << "base = \"b.toml\"\n";
+  std::ofstream(dir / "b.toml") << "base = \"a.toml\"\n";
+  CHECK_THROWS_WITH(load_config((dir / "a.toml").string(), {}),
+                    Catch::Contains("closes a cycle of bases: " + (dir / "a.toml").string() + " -> " +
+                                    (dir / "b.toml").string() + " -> " + (dir / "a.toml").string()));
+  std::ofstream(dir / "self.toml") << "base = \"self.toml\"\n";
+  CHECK_THROWS_WITH(load_config((dir / "self.toml").string(), {}), Catch::Contains("closes a cycle of bases"));
+  // fan0 .. fan8, each naming the next six times: 6^8 reads before; refused at the bound, quickly.
+  for (int k = 0; k < 9; ++k) {
+    std::ofstream f(dir / ("fan" + std::to_string(k) + ".toml"));
+    if (k == 8) continue;
+    const std::string next = "\"fan" + std::to_string(k + 1) + ".toml\"";
+    f << "base = [" << next << ", " << next << ", " << next << ", " << next << ", " << next << ", " << next << "]\n";
+  }
+  CHECK_THROWS_WITH(load_config((dir / "fan0.toml").string(), {}),
+                    Catch::Contains("the bases name more than 256 files in all"));
+  std::filesystem::remove_all(dir);
+}
+
 namespace {
 // The [device] section of closed_loop.toml (loaded with the file's folder, for its base chain) with overrides;
 // the error text, or "" when it loads.

@@ -384,8 +384,25 @@ void merge_into(toml::table& base, toml::table&& over) {
 // file first and lays this one over it, so derived configs restate only what they change. `base = ["a.toml",
 // "b.toml"]` merges several in order (b over a), so that a config of two models (the network and the ALN node,
 // configs/cakan2020/live_a1.toml) takes each from its own file instead of a copy.
-toml::table resolve_base(toml::table root, const std::filesystem::path& folder, std::string_view source_name,
-                         int depth = 0) {
+// The files a config's bases are being read from (canonical paths, outermost first) and how many were read: a
+// cycle is named as the chain that closes it, and a fan-out of base lists is bounded. Before, a 10-deep chain was
+// refused as "deeper than 8 (a cycle?)" and nine files that each named the next six twice over were read
+// exponentially often (over 60 s: an outside check, 2026-12-05).
+struct base_walk {
+  std::vector<std::filesystem::path> chain;
+  int files_read = 0;
+  static constexpr std::size_t kMaxDepth = 64;
+  static constexpr int kMaxFilesRead = 256;
+};
+
+std::filesystem::path canonical_or_same(const std::filesystem::path& file) {
+  std::error_code ec;
+  std::filesystem::path c = std::filesystem::weakly_canonical(file, ec);
+  return ec ? file : c;
+}
+
+toml::table resolve_base_in(toml::table root, const std::filesystem::path& folder, std::string_view source_name,
+                            base_walk& walk) {
   const toml::node* base = root.get("base");
   if (!base) return root;
   std::vector<std::string> names;
@@ -400,7 +417,6 @@ toml::table resolve_base(toml::table root, const std::filesystem::path& folder, 
   } else {
     throw config_error(std::string(source_name) + ": base must be a file name string or a list of them");
   }
-  if (depth > 8) throw config_error(std::string(source_name) + ": base chain deeper than 8 (a cycle?)");
   toml::table merged;
   for (const std::string& name : names) {
     const std::filesystem::path file = folder / name;
@@ -408,12 +424,37 @@ toml::table resolve_base(toml::table root, const std::filesystem::path& folder, 
       throw config_error(std::string(source_name) + ": base = \"" + name + "\": no such file " + file.string() +
                          " (a base is looked for relative to the folder of the config that names it, " +
                          (folder.empty() ? std::string(".") : folder.string()) + ")");
-    merge_into(merged, resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string(),
-                                    depth + 1));
+    const std::filesystem::path canonical = canonical_or_same(file);
+    if (const auto seen = std::find(walk.chain.begin(), walk.chain.end(), canonical); seen != walk.chain.end()) {
+      std::string cycle;
+      for (auto f = seen; f != walk.chain.end(); ++f) cycle += f->string() + " -> ";
+      throw config_error(std::string(source_name) + ": base = \"" + name + "\" closes a cycle of bases: " + cycle +
+                         canonical.string());
+    }
+    if (walk.chain.size() >= base_walk::kMaxDepth)
+      throw config_error(std::string(source_name) + ": base = \"" + name + "\": a chain of bases deeper than " +
+                         std::to_string(base_walk::kMaxDepth) + " files");
+    if (++walk.files_read > base_walk::kMaxFilesRead)
+      throw config_error(std::string(source_name) + ": base = \"" + name + "\": the bases name more than " +
+                         std::to_string(base_walk::kMaxFilesRead) +
+                         " files in all (a file counts each time a base list names it): lists that fan out repeat "
+                         "their files");
+    walk.chain.push_back(canonical);
+    merge_into(merged, resolve_base_in(parse_toml(read_file(file), file.string()), file.parent_path(),
+                                       file.string(), walk));
+    walk.chain.pop_back();
   }
   root.erase("base");
   merge_into(merged, std::move(root));
   return merged;
+}
+
+// source_name is the config's file, or a name for a config given as text (then not a file, and not in the chain).
+toml::table resolve_base(toml::table root, const std::filesystem::path& folder, std::string_view source_name) {
+  base_walk walk;
+  if (std::error_code ec; std::filesystem::is_regular_file(std::filesystem::path(source_name), ec))
+    walk.chain.push_back(canonical_or_same(std::filesystem::path(source_name)));
+  return resolve_base_in(std::move(root), folder, source_name, walk);
 }
 
 engine::engine_params read_params(toml::table root, std::string_view source_name,
