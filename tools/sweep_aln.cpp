@@ -24,13 +24,13 @@ constexpr const char* kNeuronKeysRefused =
 
 class aln_runner final : public sweep_point_runner {
  public:
-  aln_runner(const std::string& config, const std::vector<std::vector<std::string>>& corners,
+  aln_runner(const std::string& config, const std::vector<std::vector<std::string>>& edge,
              const sweep_probe_options& probe, bool quiet)
-      : config_(config), probe_(probe), first_(io::load_aln_config(config, corners.front())) {
+      : config_(config), probe_(probe), first_(io::load_aln_config(config, edge.front())) {
     const aln::fp_numerics numerics;
     const aln::cascade_grid table_grid;
-    for (const auto& corner : corners)
-      if (aln::cascade_table_key(io::load_aln_config(config, corner).neuron, numerics, table_grid) !=
+    for (const auto& point : edge)
+      if (aln::cascade_table_key(io::load_aln_config(config, point).neuron, numerics, table_grid) !=
           aln::cascade_table_key(first_.neuron, numerics, table_grid))
         throw std::invalid_argument(kNeuronKeysRefused);
     duration_ms_ = first_.simulation.duration_s * 1000.0;
@@ -89,9 +89,9 @@ class aln_runner final : public sweep_point_runner {
 }  // namespace
 
 std::unique_ptr<sweep_point_runner> make_aln_sweep_runner(const std::string& config,
-                                                          const std::vector<std::vector<std::string>>& corners,
+                                                          const std::vector<std::vector<std::string>>& edge,
                                                           const sweep_probe_options& probe, bool quiet) {
-  return std::make_unique<aln_runner>(config, corners, probe, quiet);
+  return std::make_unique<aln_runner>(config, edge, probe, quiet);
 }
 
 }  // namespace cortexloop::tools

@@ -267,16 +267,22 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
     ov.push_back(set_value("--y", ay, k / nx));
     return ov;
   };
-  // The four corners are loaded first so that a bad key or value fails before any run (every point is still
-  // loaded, and so checked, by the thread that runs it).
-  std::vector<std::vector<std::string>> corners;
-  for (const std::size_t k : {std::size_t{0}, nx - 1, n - nx, n - 1}) corners.push_back(point_overrides(k));
+  // The grid's edge is loaded first, every x value at the first and last y and every y value at the first and last
+  // x, so that a bad key or any bad value of an axis fails before any run: the four corners alone let a refused
+  // value inside a list (--x k=1,-5,2) fail only when its point ran, after the points before it had taken their
+  // time. Every point is still loaded, and so checked, by the thread that runs it.
+  std::vector<std::vector<std::string>> edge;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = k % nx, j = k / nx;
+    if (i == 0 || i == nx - 1 || j == 0 || j == ny - 1) edge.push_back(point_overrides(k));
+  }
+  check_sweep_fits(io::load_config(o.config, edge.front()).simulation, o.threads);
   sweep_probe_options probe;
   probe.probe_pA = o.probe_pA;
   probe.classify = o.classify;
   const std::unique_ptr<sweep_point_runner> runner =
-      io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, corners, probe, o.quiet || !root)
-                                         : make_network_sweep_runner(o.config, corners, probe);
+      io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, edge, probe, o.quiet || !root)
+                                         : make_network_sweep_runner(o.config, edge, probe);
 
   const std::filesystem::path out(o.out_dir);
   if (root) {

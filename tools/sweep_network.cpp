@@ -16,10 +16,10 @@ namespace aln = engine::aln;
 
 class network_runner final : public sweep_point_runner {
  public:
-  network_runner(const std::string& config, const std::vector<std::vector<std::string>>& corners,
+  network_runner(const std::string& config, const std::vector<std::vector<std::string>>& edge,
                  const sweep_probe_options& probe)
-      : config_(config), probe_(probe), first_(load(corners.front()).simulation) {
-    for (const auto& corner : corners) load(corner);
+      : config_(config), probe_(probe), first_(load(edge.front()).simulation) {
+    for (const auto& point : edge) load(point);
     check_probe_duration(first_);
     // measure_states takes the rate in bins of one tick; its Welch segments are 500 ms long.
     if (const double per_segment = 500.0 / first_.tick_ms; std::fabs(per_segment - std::round(per_segment)) > 1e-9)
@@ -78,9 +78,9 @@ class network_runner final : public sweep_point_runner {
 }  // namespace
 
 std::unique_ptr<sweep_point_runner> make_network_sweep_runner(const std::string& config,
-                                                              const std::vector<std::vector<std::string>>& corners,
+                                                              const std::vector<std::vector<std::string>>& edge,
                                                               const sweep_probe_options& probe) {
-  return std::make_unique<network_runner>(config, corners, probe);
+  return std::make_unique<network_runner>(config, edge, probe);
 }
 
 }  // namespace cortexloop::tools

@@ -17,11 +17,11 @@
 
 namespace cortexloop::tools {
 
-// corners: the overrides of the grid's corner points, loaded first so that a bad key or value, a config with a
+// edge: the overrides of the points on the grid's edge, loaded first so that a bad key or value, a config with a
 // [ring] (the sweep classifies the network's rate; a ring would be stepped for nothing) or a run too short for
 // the probe fails before any run.
 std::unique_ptr<sweep_point_runner> make_network_sweep_runner(const std::string& config,
-                                                              const std::vector<std::vector<std::string>>& corners,
+                                                              const std::vector<std::vector<std::string>>& edge,
                                                               const sweep_probe_options& probe);
 
 }  // namespace cortexloop::tools

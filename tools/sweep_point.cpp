@@ -1,9 +1,12 @@
 #include "tools/sweep_point.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include "io/config/config_reader.hpp"
+#include "io/config/machine_memory.hpp"
 
 namespace cortexloop::tools {
 
@@ -13,6 +16,18 @@ std::vector<double> probe_per_step_pA(const engine::simulation_params& s, double
   for (std::size_t k = 0; k < probe.size(); ++k)
     probe[k] = engine::aln::bistability_probe_pA(static_cast<double>(k) * s.dt_ms, duration_ms, probe_pA);
   return probe;
+}
+
+void check_sweep_fits(const engine::simulation_params& s, int threads) {
+  const double steps = s.duration_s * 1000.0 / s.dt_ms, bins = s.duration_s * 1000.0 / std::min(1.0, s.tick_ms);
+  const double need = steps * sizeof(double) + threads * bins * sizeof(float), have = io::machine_memory_bytes();
+  if (have > 0 && need > 0.8 * have) {
+    char text[400];
+    std::snprintf(text, sizeof text, "simulation.duration_s = %g s: a sweep keeps the probe's current per step and each "
+                  "running point's rate per ms, %.3g GB for %d thread%s, more than 80 %% of this machine's %.3g GB of "
+                  "memory; the paper's points run 6 s", s.duration_s, need / 1e9, threads, threads == 1 ? "" : "s", have / 1e9);
+    throw io::config_error(text);
+  }
 }
 
 void check_probe_duration(const engine::simulation_params& s) {

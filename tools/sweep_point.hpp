@@ -45,6 +45,9 @@ class probe_source final : public engine::external_current_source {
   std::span<const double> probe_pA_;
 };
 
+// Refuses a sweep whose probe (one double per dt step, shared) and running points' rates (one float per ms or tick,
+// per thread) would take more than 80 % of the machine's memory: `sweep --duration 1e6` ended in std::bad_alloc.
+void check_sweep_fits(const engine::simulation_params& s, int threads);
 // Refuses a run too short for the probe's up and down windows (the paper's runs are 6 s).
 void check_probe_duration(const engine::simulation_params& s);
 // Refuses a point whose swept keys change [simulation] against the first point's: every point runs the same time.

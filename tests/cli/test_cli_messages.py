@@ -700,6 +700,17 @@ class InputRefused(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("simulate keeps its traces in memory until it writes them, 1.24e+03 GB for these 1000000000 "
                       "ticks", r.stderr)
+        # sweep --duration 1e6 died the same way (its probe is a double per 0.1 ms step: 80 GB; each running point
+        # keeps a float per ms: 4 GB). Break tried: check_sweep_fits not called -> std::bad_alloc, exit 1.
+        aln = os.path.join(ROOT, "configs", "cakan2020", "aln.toml")
+        with tempfile.TemporaryDirectory() as tmp:
+            r = subprocess.run([BINARY, "sweep", "--config", aln, "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y",
+                                "aln.mu_ext_i_mV_per_ms=0:3:2", "--duration", "1e6", "--threads", "1", "--out",
+                                os.path.join(tmp, "out"), "-q"], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                               preexec_fn=limit)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("simulation.duration_s = 1e+06 s: a sweep keeps the probe's current per step and each running "
+                      "point's rate per ms, 84 GB for 1 thread,", r.stderr)
 
     def test_simulate_sweep_keys_given_twice(self):
         # The same key on two axes ran 4 points, the first axis ignored; with --set K the sweep won silently. A wrong
@@ -754,6 +765,22 @@ class InputRefused(unittest.TestCase):
                              "aln.mu_ext_i_mV_per_ms=0.6", "-q", code=1)
         self.assertIn("point --x simulation.duration_s = 4, --y aln.mu_ext_i_mV_per_ms = 0.6: the swept keys change "
                       "[simulation]", e)
+
+    def test_sweep_checks_every_axis_value_before_any_point_runs(self):
+        # Only the grid's four corners were loaded up front: a refused value inside a list failed when its point
+        # ran, exit 1, after the points before it (an outside check, 2026-12-05). Now every axis value is loaded on
+        # the grid's edge first: exit 2 naming it, and nothing written. Break tried: the edge back to the four
+        # corners -> exit 1 with "point --x ...", and the folder exists.
+        aln = os.path.join(ROOT, "configs", "cakan2020", "aln.toml")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out")
+            for x, y in (("aln.mu_ext_e_mV_per_ms=0,1,1e9,2", "aln.mu_ext_i_mV_per_ms=0:3:3"),
+                         ("aln.mu_ext_e_mV_per_ms=0:3:3", "aln.mu_ext_i_mV_per_ms=0,-1e9,3")):
+                with self.subTest(x=x, y=y):
+                    e = self.refused("sweep", "--config", aln, "--out", out, "--x", x, "--y", y, "-q", code=2)
+                    self.assertIn("1e+09: out of range; allowed [-100, 100]", e)
+                    self.assertNotIn("point", e)
+                    self.assertFalse(os.path.exists(out))
 
     def test_an_integer_key_can_be_a_sweep_axis(self):
         # The axis values were written as TOML floats ("1.0"), which integer keys refuse.
