@@ -78,6 +78,24 @@ TEST_CASE("an unknown (misspelt) key is refused with its name and location", "[c
   CHECK_THAT(e, Catch::Contains("network.exc.tau_w_msec"));
   CHECK_THAT(e, Catch::Contains("unknown key"));
   CHECK_THAT(e, Catch::Contains("test.toml:" + std::to_string(line_of(text, "tau_w_msec"))));
+  // The nearest known key is suggested when it is a slip away (Levenshtein distance 3 of 9 letters here), and only then: a key
+  // far from every known one is not called misspelt. Break tried: nearest_name returning "" -> the first fails;
+  // its bound doubled -> v_reset_mV (4 edits) is suggested for v_thresh_mV and the last fails.
+  CHECK_THAT(error_of(with_line(R"(^tau_w_ms = 500\.0)", "tau_w_ms = 500.0\ntauw_msec = 1.0")),
+             Catch::Contains("tauw_msec = 1.0: unknown key (did you mean tau_w_ms?); known keys here: a_nS"));
+  const std::string far = error_of(with_line(R"(^tau_w_ms = 500\.0)", "tau_w_ms = 500.0\nv_thresh_mV = 1.0"));
+  CHECK_THAT(far, Catch::Contains("v_thresh_mV = 1.0: unknown key; known keys here:"));
+  CHECK_THAT(far, !Catch::Contains("did you mean") && !Catch::Contains("misspelt"));
+}
+
+// A wrong TOML type is named with its article ("not a array" before).
+TEST_CASE("a value of the wrong type names its type", "[config]") {
+  CHECK_THAT(error_of(network_text(), {"network.p_connect=[0.05]"}),
+             Catch::Contains("must be a number, not an array"));
+  CHECK_THAT(error_of(network_text(), {"network.n_neurons=\"many\""}),
+             Catch::Contains("must be an integer, not a string"));
+  CHECK_THAT(error_of(network_text(), {"network.n_neurons=1.5"}),
+             Catch::Contains("must be an integer, not a floating-point"));
 }
 
 // A user edits a file, not a merged table: the error names the file and line the bad value came from, for a

@@ -2,7 +2,10 @@
 #include "io/protocol/format_number.hpp"
 
 #include <algorithm>
+#include <set>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 namespace cortexloop::io {
 
@@ -23,10 +26,38 @@ std::string show(const toml::node& node) {
   });
   return out.str();
 }
-std::string type_name(const toml::node& node) {
+// The node's TOML type with its article: "a string", "an array", "an integer" ("not a array" before).
+std::string a_type_name(const toml::node& node) {
   std::ostringstream out;
   out << node.type();
-  return out.str();
+  const std::string name = out.str();
+  const bool vowel = !name.empty() && std::string_view("aeiou").find(name[0]) != std::string_view::npos;
+  return (vowel ? "an " : "a ") + name;
+}
+// Levenshtein distance between a and b (insertions, deletions, substitutions), by rows.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The known name nearest to `key` if it is a slip away (at most a third of the key's letters, and at least 1
+// allowed: tau_w_msec -> tau_w_ms, ratee_Hz -> rate_Hz), else "".
+std::string nearest_name(std::string_view key, const std::set<std::string, std::less<>>& names) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(1, key.size() / 3) + 1;
+  for (const std::string& name : names)
+    if (const std::size_t d = edit_distance(key, name); d < best_distance) best = name, best_distance = d;
+  return best;
 }
 }  // namespace
 
@@ -89,14 +120,14 @@ const toml::node& table_reader::require(std::string_view key) {
 double table_reader::number(std::string_view key, range allowed) {
   const toml::node& node = require(key);
   std::optional<double> value = node.value<double>();  // also converts integers
-  if (!node.is_number() || !value) fail(key, "must be a number, not a " + type_name(node));
+  if (!node.is_number() || !value) fail(key, "must be a number, not " + a_type_name(node));
   if (!allowed.contains(*value)) fail(key, "out of range; allowed " + allowed.describe());
   return *value;
 }
 
 std::int64_t table_reader::integer(std::string_view key, std::int64_t lo, std::int64_t hi) {
   const toml::node& node = require(key);
-  if (!node.is_integer()) fail(key, "must be an integer, not a " + type_name(node));
+  if (!node.is_integer()) fail(key, "must be an integer, not " + a_type_name(node));
   const std::int64_t value = *node.value<std::int64_t>();
   if (value < lo || value > hi)
     fail(key, "out of range; allowed [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
@@ -106,14 +137,14 @@ std::int64_t table_reader::integer(std::string_view key, std::int64_t lo, std::i
 std::vector<double> table_reader::numbers(std::string_view key, range allowed) {
   const toml::node& node = require(key);
   const toml::array* array = node.as_array();
-  if (!array) fail(key, "must be an array of numbers, not a " + type_name(node));
+  if (!array) fail(key, "must be an array of numbers, not " + a_type_name(node));
   if (array->empty()) fail(key, "must hold at least one number");
   std::vector<double> out;
   for (std::size_t i = 0; i < array->size(); ++i) {
     const toml::node& element = *array->get(i);
     const std::optional<double> value = element.value<double>();
     const std::string at = "element " + std::to_string(i) + " (" + show(element) + ")";
-    if (!element.is_number() || !value) fail(key, at + " must be a number, not a " + type_name(element));
+    if (!element.is_number() || !value) fail(key, at + " must be a number, not " + a_type_name(element));
     if (!allowed.contains(*value)) fail(key, at + " out of range; allowed " + allowed.describe());
     out.push_back(*value);
   }
@@ -150,7 +181,11 @@ void table_reader::finish() const {
     names.insert(seen_.begin(), seen_.end());
     std::string known;
     for (const auto& k : names) known += (known.empty() ? "" : ", ") + k;
-    const std::string problem = "unknown key (misspelt?); known keys here: " + known;
+    // "(misspelt?)" only when a known key is a slip away: a key of another model (a fraction network's in an AdEx
+    // network) was called misspelt, and the right spelling had to be found in the list.
+    const std::string nearest = nearest_name(key.str(), names);
+    const std::string problem = "unknown key" + (nearest.empty() ? std::string() : " (did you mean " + nearest + "?)") +
+                                "; known keys here: " + known;
     // A table or an array is named, not printed: a misspelt [section] dumped every line of it into the error.
     if (node.is_table() || node.is_array())
       throw config_error(where(key.str()) + ": " + dotted(key.str()) + " (" +
