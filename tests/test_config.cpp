@@ -356,6 +356,15 @@ TEST_CASE("[device] keys are validated like every other key", "[config][device]"
   CHECK_THAT(device_error_of({"device.safety.shannon_k=20"}), Catch::Contains("device.safety.shannon_k"));
   CHECK_THAT(device_error_of({"device.coupling.sigma_S_per_mm=1"}), Catch::Contains("sigma_S_per_mm"));
   CHECK_THAT(device_error_of({"device.ring_max_mu_v_mV=-500"}), Catch::Contains("device.ring_max_mu_v_mV"));
+  // The charge monitor's window is whole steps of dt (0.1 ms here): a shorter or fractional one was accepted and
+  // summed over a rounded window. Break tried: the whole-steps check removed -> the first two load, these fail.
+  CHECK_THAT(device_error_of({"device.safety.net_charge_window_ms=0.05"}),
+             Catch::Contains("device.safety.net_charge_window_ms") &&
+                 Catch::Contains("must be a whole number (at least 1) of simulation.dt_ms = 0.1 ms steps"));
+  CHECK_THAT(device_error_of({"device.safety.net_charge_window_ms=2.25"}),
+             Catch::Contains("device.safety.net_charge_window_ms"));
+  CHECK(device_error_of({"device.safety.net_charge_window_ms=0.1"}).empty());
+  CHECK(device_error_of({"device.safety.net_charge_window_ms=2.3"}).empty());
 }
 
 TEST_CASE("an unknown key's error lists the table's optional keys too, not only those the file sets",

@@ -34,6 +34,7 @@ struct plasticity_options {
 
 int run_plasticity(const plasticity_options& o) {
   namespace pl = engine::plasticity;
+  check_keys_given_once(o.overrides);
   const pl::rate_effect_params p = io::load_plasticity_config(o.config, o.overrides);
   const std::filesystem::path out(o.out_dir);
   constexpr std::array<std::string_view, 9> outputs = {"e_rates_Hz.npy", "i_rates_Hz.npy", "rate_Hz.npy",

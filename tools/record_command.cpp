@@ -21,6 +21,7 @@
 #include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
 #include "tools/number_checks.hpp"
+#include "tools/option_override.hpp"
 #include "io/runtime/clock.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/recording/array_descriptions.hpp"
@@ -273,6 +274,7 @@ nlohmann::json geometry_of(const engine::engine_params& params, const firmware_s
 }
 
 nlohmann::json geometry_from_config(const record_options& o) {
+  check_keys_given_once(o.overrides);
   const engine::engine_params params = io::load_config(o.config, o.overrides);
   nlohmann::json g = geometry_of(params, io::load_device_config(o.config, o.overrides, params));
   g["source"] = o.config;

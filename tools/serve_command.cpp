@@ -128,6 +128,7 @@ int run_serve(const serve_options& o) {
   if (o.seed) overrides.push_back(option_override("--seed", *o.seed, "simulation.seed"));
   // Through the config, so that the loader validates it (and names --threads as typed when it refuses it).
   if (o.threads) overrides.push_back(option_override("--threads", *o.threads, "simulation.threads"));
+  check_keys_given_once(overrides);
   io::server_options so;
   // Read the file first (errors name its lines), then build from the resolved text: what the server publishes
   // for recorders (Info.config_toml) is then exactly what it runs.

@@ -169,6 +169,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
   if (o.seed) overrides.push_back(option_override("--seed", *o.seed, "simulation.seed"));
   // Through the config, so that the loader validates it (and names --threads as typed when it refuses it).
   if (o.threads) overrides.push_back(option_override("--threads", *o.threads, "simulation.threads"));
+  check_keys_given_once(overrides);
   engine::engine_params params = io::load_config(o.config, overrides);
   // simulate runs no device (nothing programs it without commands), but a [device] section is validated here as
   // serve validates it: a typo in a config must not pass here and fail only when the config is served.

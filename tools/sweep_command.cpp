@@ -253,6 +253,7 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   std::vector<std::string> base = o.overrides;
   // Labelled: a refusal names --duration as typed, not a --set the user did not type.
   if (o.duration_s) base.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
+  check_keys_given_once(base);
   if (o.threads < 1) throw command_line_error("--threads must be at least 1");
   const std::size_t nx = ax.values.size(), ny = ay.values.size(), n = nx * ny;
   // Each axis is at most 100,000 values; their product is bounded too, before the per-point arrays are allocated

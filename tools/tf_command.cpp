@@ -12,6 +12,7 @@
 #include "tools/command_line_error.hpp"
 #include "tools/default_config.hpp"
 #include "tools/number_checks.hpp"
+#include "tools/option_override.hpp"
 
 namespace cortexloop::tools {
 
@@ -25,6 +26,7 @@ struct tf_options {
 };
 
 int run_tf(const tf_options& o) {
+  check_keys_given_once(o.overrides);
   const engine::engine_params p = io::load_config(o.config, o.overrides);
   if (!p.meanfield)
     throw io::config_error(o.config + ": no [meanfield] section (transfer-function coefficients)" +

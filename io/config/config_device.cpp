@@ -58,13 +58,20 @@ fw::coupling_params read_coupling(table_reader t) {
   return c;
 }
 
-fw::safety_limits read_safety(table_reader t) {
+fw::safety_limits read_safety(table_reader t, double dt_ms) {
   fw::safety_limits s;
   s.max_current_uA = opt(t, "max_current_uA", s.max_current_uA, positive(1e5));
   s.max_charge_per_phase_nC = opt(t, "max_charge_per_phase_nC", s.max_charge_per_phase_nC, positive(1e6));
   s.shannon_k = opt(t, "shannon_k", s.shannon_k, {-10.0, 10.0});
   s.max_net_charge_nC = opt(t, "max_net_charge_nC", s.max_net_charge_nC, {0.0, 1e9});
   s.net_charge_window_ms = opt(t, "net_charge_window_ms", s.net_charge_window_ms, positive(60'000.0));
+  // The monitor sums the delivered charge per step over a ring of whole steps (firmware_sim/safety.cpp): a window
+  // shorter than a step, or between two, was accepted and summed over a rounded window instead.
+  if (const double steps = s.net_charge_window_ms / dt_ms;
+      steps < 1.0 - 1e-9 || std::fabs(steps - std::round(steps)) > 1e-9 * steps)
+    t.fail("net_charge_window_ms", "must be a whole number (at least 1) of simulation.dt_ms = " +
+                                       std::string(format_number(dt_ms).view()) +
+                                       " ms steps: the monitor sums the charge per step");
   s.max_pulse_rate_Hz = opt(t, "max_pulse_rate_Hz", s.max_pulse_rate_Hz, positive(1e5));
   s.compliance_V = opt(t, "compliance_V", s.compliance_V, positive(1e4));
   s.max_direct_pA = opt(t, "max_direct_pA", s.max_direct_pA, positive(1e5));
@@ -142,7 +149,7 @@ firmware_sim::device_params read_device(table_reader t, const engine::engine_par
   const double length_mm = ring_length_mm(engine);
   d.ring_max_mu_v_mV = opt(t, "ring_max_mu_v_mV", d.ring_max_mu_v_mV, {-200.0, 200.0});
   if (t.has("coupling")) d.layout.coupling = read_coupling(t.table("coupling"));
-  if (t.has("safety")) d.layout.safety = read_safety(t.table("safety"));
+  if (t.has("safety")) d.layout.safety = read_safety(t.table("safety"), engine.simulation.dt_ms);
   auto each = [&](std::string_view key, std::size_t max_entries, auto read) {
     if (!t.has(key)) return;
     const toml::array& entries = t.array_of_tables(key);

@@ -712,6 +712,21 @@ class InputRefused(unittest.TestCase):
         self.assertIn("simulation.duration_s = 1e+06 s: a sweep keeps the probe's current per step and each running "
                       "point's rate per ms, 84 GB for 1 thread,", r.stderr)
 
+    def test_a_key_given_twice_on_the_command_line_is_refused(self):
+        # `--set K=1 --set K=2` and `--seed 7 --set simulation.seed=3` ran the later value without a word (an outside
+        # check, 2026-12-05). A wrong command line: exit 2, naming both. Break tried: check_keys_given_once's loop
+        # emptied -> every case exits 0 (tf prints its result).
+        for args in (("simulate", "--config", NETWORK, "--out", NEVER, "--set", "simulation.seed=7", "--set",
+                      "simulation.seed=3"),
+                     ("simulate", "--config", NETWORK, "--out", NEVER, "--seed", "7", "--set", "simulation.seed=3"),
+                     ("serve", "--config", NETWORK, "--duration", "0.1", "--set", "simulation.seed=1", "--seed", "2"),
+                     ("tf", "--fe-Hz", "4", "--fi-Hz", "4", "--set", "network.p_connect=0.05", "--set",
+                      "network.p_connect=0.02")):
+            with self.subTest(args=args):
+                e = self.refused(*args, code=2)
+                self.assertRegex(e, r"(--set|--seed) [^ ]+ and (--set|--seed) [^ ]+ give the same key "
+                                    r"(simulation\.seed|network\.p_connect): give it once")
+
     def test_simulate_sweep_keys_given_twice(self):
         # The same key on two axes ran 4 points, the first axis ignored; with --set K the sweep won silently. A wrong
         # command line: exit 2 as --help says (it was 1, the code of a failed run: an outside check, 2026-12-05).
