@@ -212,14 +212,14 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
       const std::string c_key = "c_" + pair + "_mV_per_ms";
       path.c_mV_per_ms = t.number(c_key, {0.0, 1e4});
       if (path.c_mV_per_ms > std::fabs(path.j_mV_per_ms))
-        t.fail(c_key, "must be at most |j_" + pair + "_mV_per_ms| = " + std::to_string(std::fabs(path.j_mV_per_ms)) +
+        t.fail(c_key, "must be at most |j_" + pair + "_mV_per_ms| = " + std::string(format_number(std::fabs(path.j_mV_per_ms)).view()) +
                           ": the jump c / |J| is a fraction of the free synapses, at most 1");
       path.delay_ms = read_delay_ms(t, "delay_" + pair + "_ms", dt_ms);
     }
   for (const double tau : {f.tau_s_exc_ms, f.tau_s_inh_ms})
     if (f.integrator == engine::fraction_integrator::euler && tau <= dt_ms)
       t.fail(tau == f.tau_s_exc_ms ? "tau_s_exc_ms" : "tau_s_inh_ms",
-             "must exceed dt_ms = " + std::to_string(dt_ms) + " with integrator = \"euler\" (decay factor 1 - dt/tau)");
+             "must exceed dt_ms = " + std::string(format_number(dt_ms).view()) + " with integrator = \"euler\" (decay factor 1 - dt/tau)");
   t.finish();
   f.mu_exc_mV_per_ms = input.number("mu_exc_mV_per_ms", {-1e4, 1e4});
   f.mu_inh_mV_per_ms = input.number("mu_inh_mV_per_ms", {-1e4, 1e4});
@@ -330,7 +330,7 @@ engine::stimulus_params read_stimulus(table_reader t, double dt_ms) {
   s.amplitude_pA = t.number("amplitude_pA", {-1e6, 1e6});
   s.start_ms = t.number("start_ms", {0.0, 1e9});
   s.stop_ms = t.number("stop_ms", {0.0, 1e9});
-  if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + std::to_string(s.start_ms));
+  if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + std::string(format_number(s.start_ms).view()));
   if (s.kind == engine::stimulus_kind::sine) {
     s.frequency_Hz = t.number("frequency_Hz", positive(1e5));
     // A step takes the sine's mean over the step (engine/inputs/sine_step.hpp): above the step's Nyquist frequency

@@ -99,7 +99,21 @@ void table_reader::fail(std::string_view key, std::string_view problem) const {
     throw config_error(where(key) + ": [" + dotted(key) + "]: " + std::string(problem));
   std::string message = where(key) + ": " + dotted(key);
   if (node) message += " = " + show(*node);
-  throw config_error(message + ": " + std::string(problem));
+  throw config_error(message + ": " + std::string(problem) + overrides_named_in(key, problem));
+}
+
+// A value from the file refused for a key the command line changed (--set simulation.dt_ms=0.3 makes the file's
+// tick_ms 1.0 no whole number of steps): the message blamed the file's line alone, which the user had not touched.
+// Names each override whose key (its last part) the problem mentions, unless it is the refused key itself.
+std::string table_reader::overrides_named_in(std::string_view key, std::string_view problem) const {
+  std::string named;
+  for (const auto& [dotted_key, option] : origin_->overridden) {
+    if (dotted_key == dotted(key)) continue;
+    const std::string_view last = std::string_view(dotted_key).substr(dotted_key.rfind('.') + 1);
+    if (problem.find(last) == std::string_view::npos) continue;
+    named += (named.empty() ? " (" : ", ") + (option.empty() ? "--set " + dotted_key : option);
+  }
+  return named.empty() ? named : named + " on the command line)";
 }
 
 const toml::node& table_reader::require(std::string_view key) {

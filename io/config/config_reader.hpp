@@ -65,6 +65,7 @@ class table_reader {
  private:
   const toml::node& require(std::string_view key);
   std::string where(std::string_view key) const;
+  std::string overrides_named_in(std::string_view key, std::string_view problem) const;
 
   const toml::table& table_;
   std::string path_;
