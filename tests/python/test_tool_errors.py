@@ -495,6 +495,18 @@ class LoopAgainstARunningServer(unittest.TestCase):
             self.assertGreater(len(stims), 50)
             self.assertEqual(max(abs(x) for x in stims), 0.0)
 
+    def test_an_examples_own_network_size_wins_over_neurons(self):
+        # The examples passed --neurons' network.n_neurons and then the user's own --set of it, counting on serve to
+        # take the later; serve now refuses a key given twice (exit 2), so the example sends the user's alone.
+        # Reference: add_server_arguments' help ("a --set of network.n_neurons wins over it"). Break tried: the
+        # --neurons set always added -> serve exits 2 and so does the example.
+        example = os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py")
+        r = run([example, "--set", "network.n_neurons=1000", "--duration", "0.2", "--bin", BIN])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        start = next(line for line in r.stdout.splitlines() if line.startswith("starting cortexloop serve"))
+        self.assertEqual(start.count("network.n_neurons="), 1, start)
+        self.assertIn("--set network.n_neurons=1000", start)
+
     def test_a_realtime_loop_against_a_stepped_server_says_so(self):
         # The reverse mismatch: a stepped server left unstepped publishes only its status and info (every second),
         # and the loop waited for a readout forever, printing nothing (an outside check, 2026-12-05). Reference:

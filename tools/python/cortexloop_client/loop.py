@@ -402,8 +402,9 @@ def server_from_args(args):
             raise SystemExit(f"--connect {args.connect!r}: expected COMMANDS,PUB, e.g. "
                              "tcp://127.0.0.1:5556,tcp://127.0.0.1:5555")
         return _Connected(*parts)
-    # --neurons first: serve takes the last --set of a key, so the user's own --set network.n_neurons wins.
-    sets = ([f"network.n_neurons={args.neurons}"] if args.neurons else []) + list(args.set)
+    # The user's own --set network.n_neurons wins over --neurons (serve refuses a key given twice).
+    own_size = any(s.split("=", 1)[0].strip() == "network.n_neurons" for s in args.set)
+    sets = ([f"network.n_neurons={args.neurons}"] if args.neurons and not own_size else []) + list(args.set)
     print(f"starting cortexloop serve --mode {args.mode} --config {os.path.relpath(args.config)} "
           + " ".join("--set " + s for s in sets), flush=True)
     return Server(args.config, args.mode, args.seed, sets, args.bin)
