@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     marks.restarts_and_gaps(axes, [b for b in boundaries if b[0] < x_ms[-1]], x_ms, left_ms, gaps, per_ms=1.0)
     axes[-1].set_xlim(left_ms[0], x_ms[-1])
     axes[-1].set_xlabel("time (ms)")
-    axes[0].set_title(args.title or f"ring of {n_units} mean-field units ({args.folder.name})")
+    axes[0].set_title(args.title or f"ring of {n_units} mean-field units ({args.folder.resolve().name})")
     fig.savefig(cli.with_folder(out), dpi=120)
     print(f"plot_vsdi: wrote {out}")
     return 0
