@@ -29,10 +29,13 @@ class aln_runner final : public sweep_point_runner {
       : config_(config), probe_(probe), first_(io::load_aln_config(config, edge.front())) {
     const aln::fp_numerics numerics;
     const aln::cascade_grid table_grid;
-    for (const auto& point : edge)
-      if (aln::cascade_table_key(io::load_aln_config(config, point).neuron, numerics, table_grid) !=
+    for (const auto& point : edge) {
+      const io::aln_config c = io::load_aln_config(config, point);
+      if (aln::cascade_table_key(c.neuron, numerics, table_grid) !=
           aln::cascade_table_key(first_.neuron, numerics, table_grid))
         throw std::invalid_argument(kNeuronKeysRefused);
+      check_same_run_before(point, c.simulation, first_.simulation);
+    }
     duration_ms_ = first_.simulation.duration_s * 1000.0;
     check_probe_duration(first_.simulation);
     if (const double per_ms = 1.0 / first_.simulation.dt_ms; std::fabs(per_ms - std::round(per_ms)) > 1e-9 * per_ms)

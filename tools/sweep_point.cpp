@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "io/config/config_loader.hpp"
 #include "io/config/config_reader.hpp"
 #include "io/config/machine_memory.hpp"
 
@@ -33,6 +34,18 @@ void check_sweep_fits(const engine::simulation_params& s, int threads) {
 void check_probe_duration(const engine::simulation_params& s) {
   if (s.duration_s * 1000.0 < 3000.0)
     throw io::config_error("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
+}
+
+void check_same_run_before(const std::vector<std::string>& overrides, const engine::simulation_params& point,
+                           const engine::simulation_params& first) {
+  try {
+    check_same_run(point, first);
+  } catch (const io::config_error& e) {
+    const std::size_t n = overrides.size();
+    const std::string where = n >= 2 ? io::override_shown(overrides[n - 2]) + ", " + io::override_shown(overrides[n - 1])
+                                     : std::string("a point");
+    throw io::config_error("sweep: point " + where + ": " + e.what());
+  }
 }
 
 void check_same_run(const engine::simulation_params& point, const engine::simulation_params& first) {

@@ -52,6 +52,10 @@ void check_sweep_fits(const engine::simulation_params& s, int threads);
 void check_probe_duration(const engine::simulation_params& s);
 // Refuses a point whose swept keys change [simulation] against the first point's: every point runs the same time.
 void check_same_run(const engine::simulation_params& point, const engine::simulation_params& first);
+// The same for a point of the grid's edge, before any run: a wrong command line (exit 2) naming the point by its
+// axes' overrides (the last two), where a point's own refusal comes after the points before it ran (exit 1).
+void check_same_run_before(const std::vector<std::string>& overrides, const engine::simulation_params& point,
+                           const engine::simulation_params& first);
 
 // A model's runner: loads (and so checks) the point's config from these overrides, runs it with the probe and
 // classifies its E rate. Called concurrently from several threads: it must only read shared state.

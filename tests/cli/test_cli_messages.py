@@ -775,11 +775,16 @@ class InputRefused(unittest.TestCase):
         e = self.refused("sweep", "--config", aln, "--out", NEVER, "--x", "simulation.duration_s=3,4", "--y",
                          "aln.mu_ext_i_mV_per_ms=0.6", "--duration", "3", code=2)
         self.assertIn("--x simulation.duration_s and --duration 3 give the same key", e)
+        # Axes that change [simulation] are refused before any point runs (exit 2, nothing written), found on the
+        # grid's edge; they were refused when the point ran, exit 1. Break tried: check_same_run_before not called
+        # -> exit 1 after the first point ran.
         with tempfile.TemporaryDirectory() as tmp:
-            e = self.refused("sweep", "--config", aln, "--out", tmp, "--x", "simulation.duration_s=3,4", "--y",
-                             "aln.mu_ext_i_mV_per_ms=0.6", "-q", code=1)
-        self.assertIn("point --x simulation.duration_s = 4, --y aln.mu_ext_i_mV_per_ms = 0.6: the swept keys change "
-                      "[simulation]", e)
+            out = os.path.join(tmp, "out")
+            e = self.refused("sweep", "--config", aln, "--out", out, "--x", "simulation.duration_s=3,4", "--y",
+                             "aln.mu_ext_i_mV_per_ms=0.6", "-q", code=2)
+            self.assertFalse(os.path.exists(out))
+        self.assertIn("sweep: point --x simulation.duration_s = 4, --y aln.mu_ext_i_mV_per_ms = 0.6: the swept keys "
+                      "change [simulation]", e)
 
     def test_sweep_checks_every_axis_value_before_any_point_runs(self):
         # Only the grid's four corners were loaded up front: a refused value inside a list failed when its point
