@@ -38,6 +38,16 @@ bool ipc_path_in_use(const std::string& endpoint) {
   return listening;
 }
 
+std::string ipc_path_not_a_socket(const std::string& endpoint) {
+  const std::string path = file_path_of(endpoint);
+  struct stat st {};
+  if (path.empty() || ::lstat(path.c_str(), &st) != 0 || S_ISSOCK(st.st_mode)) return {};
+  if (S_ISREG(st.st_mode)) return "a regular file";
+  if (S_ISDIR(st.st_mode)) return "a folder";
+  if (S_ISLNK(st.st_mode)) return "a symbolic link";
+  return "not a socket";
+}
+
 std::optional<ipc_socket_file> ipc_socket_file::of(const std::string& bound) {
   std::string path = file_path_of(bound);
   struct stat st {};

@@ -11,6 +11,11 @@ namespace cortexloop::io {
 // listens on, e.g. left by a process that died).
 bool ipc_path_in_use(const std::string& endpoint);
 
+// What the path of an ipc:// endpoint is when it is there and not a Unix socket ("a regular file", "a folder",
+// "a symbolic link", ...), else "": libzmq unlinks the path before it binds, so a bind to an ordinary file deleted
+// it (an outside check, 2026-12-05: `--commands ipc:///data.csv` removed data.csv and served on).
+std::string ipc_path_not_a_socket(const std::string& endpoint);
+
 // The socket file of a bound ipc:// endpoint, removed by the destructor if it is still the file we bound (same
 // device and inode): a program that took the path after us keeps its file.
 class ipc_socket_file {

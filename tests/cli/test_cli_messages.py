@@ -971,6 +971,29 @@ class IpcEndpointInUse(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("cannot bind the command (--commands) socket to " + ep + ": Address already in use", r.stderr)
 
+    def test_a_path_that_is_not_a_socket_is_left_alone(self):
+        # libzmq unlinks the path before it binds: `--commands ipc://.../data.csv` deleted the user's file and served
+        # on (an outside check, 2026-12-05). A path that is there and is not a Unix socket is refused, exit 1, and
+        # stays. Reference: the file's bytes after the run. Break tried: without ipc_path_not_a_socket -> exit 0 and
+        # data.csv is gone.
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, "data.csv")
+            with open(data, "w") as f:
+                f.write("t,v\n1,2\n")
+            os.symlink(data, os.path.join(tmp, "link"))
+            os.mkdir(os.path.join(tmp, "folder"))
+            for name, kind in (("data.csv", "a regular file"), ("link", "a symbolic link"), ("folder", "a folder")):
+                with self.subTest(kind=kind):
+                    ep = "ipc://" + os.path.join(tmp, name)
+                    r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", "ipc://" + os.path.join(tmp, "p"),
+                            "--commands", ep)
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertIn(f"cannot bind the command (--commands) socket to {ep}: the path is {kind}, not a "
+                                  "Unix socket", r.stderr)
+            with open(data) as f:
+                self.assertEqual(f.read(), "t,v\n1,2\n")
+            self.assertTrue(os.path.islink(os.path.join(tmp, "link")))
+
     def test_a_second_serve_does_not_take_a_running_ones_path(self):
         with tempfile.TemporaryDirectory() as tmp:
             pub, cmd = "ipc://" + os.path.join(tmp, "pub"), "ipc://" + os.path.join(tmp, "cmd")
