@@ -6,7 +6,11 @@
 // renamed), so a reader that sees it can read both lines:
 //   pub tcp://127.0.0.1:40321
 //   commands tcp://127.0.0.1:40322
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -15,12 +19,25 @@
 namespace cortexloop::tools {
 
 inline void write_endpoints_file(const std::string& path, const std::string& pub, const std::string& commands) {
-  const std::string partial = path + ".partial";
+  // A fresh file of a name no one can guess (mkstemp: O_CREAT | O_EXCL, so never through a symbolic link): a fixed
+  // PATH.partial was followed if someone had put a link there, and serve overwrote the file it pointed at (an
+  // outside check, 2026-12-05).
+  std::string partial = path + ".partial.XXXXXX";
   auto fail = [&](const std::string& file) {
     return std::runtime_error("cannot write --endpoints-file " + file + ": " + std::strerror(errno));
   };
-  std::FILE* f = std::fopen(partial.c_str(), "w");
-  if (f == nullptr) throw fail(partial);
+  const int fd = ::mkstemp(partial.data());
+  if (fd < 0) throw fail(path);
+  const mode_t mask = ::umask(0);  // mkstemp makes 0600; the file is as readable as any file serve writes
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
+  std::FILE* f = ::fdopen(fd, "w");
+  if (f == nullptr) {
+    const std::runtime_error error = fail(partial);
+    ::close(fd);
+    std::remove(partial.c_str());
+    throw error;
+  }
   const bool written = std::fprintf(f, "pub %s\ncommands %s\n", pub.c_str(), commands.c_str()) > 0;
   if (std::fclose(f) != 0 || !written) {
     const std::runtime_error error = fail(partial);

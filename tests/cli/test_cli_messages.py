@@ -940,8 +940,32 @@ class EndpointsFile(unittest.TestCase):
         r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", "tcp://127.0.0.1:*", "--commands",
                 "tcp://127.0.0.1:*", "--endpoints-file", "/nonexistent/endpoints")
         self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("cannot write --endpoints-file /nonexistent/endpoints.partial: No such file or directory",
-                      r.stderr)
+        self.assertIn("cannot write --endpoints-file /nonexistent/endpoints: No such file or directory", r.stderr)
+
+    def test_a_link_at_the_partial_name_is_not_followed(self):
+        # The file was first written at the fixed name PATH.partial, following a symbolic link someone had put there:
+        # serve overwrote the file it pointed at (an outside check, 2026-12-05). Now a fresh file of its own
+        # (mkstemp). Reference: the victim's bytes after the run. Break tried: back to fopen(PATH.partial, "w") ->
+        # victim.txt holds the endpoints and `endpoints` is the link.
+        with tempfile.TemporaryDirectory() as tmp:
+            victim, path = os.path.join(tmp, "victim.txt"), os.path.join(tmp, "endpoints")
+            with open(victim, "w") as f:
+                f.write("keep\n")
+            os.symlink(victim, path + ".partial")
+            r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", "tcp://127.0.0.1:*", "--commands",
+                    "tcp://127.0.0.1:*", "--endpoints-file", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(victim) as f:
+                self.assertEqual(f.read(), "keep\n")
+            self.assertFalse(os.path.islink(path))
+            self.assertTrue(open(path).read().startswith("pub tcp://127.0.0.1:"))
+            self.assertEqual(oct(os.stat(path).st_mode & 0o777), oct(0o666 & ~self.umask()))
+
+    @staticmethod
+    def umask():
+        mask = os.umask(0)
+        os.umask(mask)
+        return mask
 
     def test_a_path_that_cannot_be_renamed_to_leaves_no_partial_file(self):
         # The path is a directory: the partial file is written, the rename fails. Whole or absent: the partial file
