@@ -186,6 +186,17 @@ TEST_CASE("unknown union types are refused as UnknownCommand", "[codec][malforme
   const io::decoded_command not_command = decode({span.begin(), span.end()});
   CHECK(not_command.code == error_code::unknown_command);
   CHECK_THAT(not_command.reason, Catch::Contains("expected a Command"));
+
+  // The Command payload type without its table: named as such, not "got payload type 4" (4 is Command). Break
+  // tried: the Command-type branch removed -> the reason reads "expected a Command payload, got payload type 4".
+  flatbuffers::FlatBufferBuilder e;
+  io::proto::MessageBuilder m(e);
+  m.add_payload_type(io::proto::Payload::Command);
+  io::proto::FinishMessageBuffer(e, m.Finish());
+  const auto empty = e.GetBufferSpan();
+  const io::decoded_command no_table = decode({empty.begin(), empty.end()});
+  CHECK(no_table.code == error_code::unknown_command);
+  CHECK(no_table.reason == "Message with payload type Command has no Command table");
 }
 
 TEST_CASE("out-of-range values are refused with the field, the value and the range", "[codec][validation]") {

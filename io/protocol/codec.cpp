@@ -417,10 +417,15 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
   const proto::Message* message = verify_message(bytes);
   if (!message) return refuse(std::move(d), error_code::malformed, not_a_message_reason(bytes));
   const proto::Command* cmd = message->payload_as_Command();
-  if (!cmd)
+  if (!cmd) {
+    // The Command type without its table was refused as "expected a Command payload, got payload type 4", the
+    // number of Command itself (an outside check, 2026-12-05).
+    if (message->payload_type() == proto::Payload::Command)
+      return refuse(std::move(d), error_code::unknown_command, "Message with payload type Command has no Command table");
     return refuse(std::move(d), error_code::unknown_command,
                   "expected a Command payload, got payload type " +
                       std::to_string(static_cast<int>(message->payload_type())));
+  }
   d.seq = cmd->seq();
   d.client_send_ns = cmd->client_send_ns();
   d.cmd.seq = d.seq;
