@@ -18,7 +18,12 @@
 namespace cortexloop::io {
 
 // Limits of the command socket (docs/protocol.md, "Limits").
-inline constexpr std::int64_t kMaxCommand_bytes = 64 * 1024;  // ZMQ_MAXMSGSIZE: larger frames drop the connection
+// ZMQ_MAXMSGSIZE of the command socket: larger frames drop the connection. The largest valid command is a SetPrograms
+// of 8 arbitrary waveforms of 1024 samples, 33,536 bytes from the Python client; the limit is that and a fifth. It
+// bounds what one subscriber that stopped reading holds too: every command read is republished on topic "applied",
+// bytes as sent, into each subscriber's queue of 5000 messages: with 64 KiB frames padded past their FlatBuffer, an
+// outside check's stalled subscriber cost the server 330 MB (2026-12-05); at 40 KiB at most 5000 x 40 KiB.
+inline constexpr std::int64_t kMaxCommand_bytes = 40 * 1024;
 // ZMQ_MAXMSGSIZE of the PUB socket, whose inbound frames are (un)subscriptions: a flag byte and a topic prefix (the
 // longest topic is 8 bytes). libzmq stores a subscription one trie node per byte on its I/O thread: a 4 MiB one took
 // the server to 418 MB and held its readouts back 2.5 s (an outside check, 2026-12-04). Not 256: the limit also
