@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -124,6 +125,13 @@ int run_serve(const serve_options& o) {
   // adjustment off: every engine's large arrays are mmapped and unmapped when the engine is destroyed (on the
   // I/O thread), and the trim threshold stays at its 128 KiB default. 128 KiB is glibc's own starting value.
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  // Every connection is a file descriptor of libzmq's I/O thread: at the soft limit (1024 by default) its accept()
+  // fails, and libzmq 4.3 retries at once, a core at 100 % until connections close (an outside check, 2026-12-05:
+  // 2000 idle TCP connections). The soft limit is raised to the hard one, which only root could lower.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   std::vector<std::string> overrides = o.overrides;
   if (o.seed) overrides.push_back(option_override("--seed", *o.seed, "simulation.seed"));
   // Through the config, so that the loader validates it (and names --threads as typed when it refuses it).

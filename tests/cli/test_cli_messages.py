@@ -980,6 +980,35 @@ class EndpointsFile(unittest.TestCase):
             self.assertEqual(os.listdir(tmp), ["endpoints"])
 
 
+class ServeOpenFiles(unittest.TestCase):
+    # Each connection is a file descriptor of libzmq's I/O thread; at the soft limit its accept() fails and libzmq
+    # 4.3 retries at once, a core at 100 % (an outside check, 2026-12-05: 2000 idle connections against 1024). serve
+    # raises its soft limit to the hard one. Reference: the kernel's /proc/PID/limits of the running server. Break
+    # tried: the setrlimit call removed -> the soft limit reads 256 and this fails.
+    def test_the_soft_limit_on_open_files_is_raised_to_the_hard_one(self):
+        import resource
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        with tempfile.TemporaryDirectory() as tmp:
+            ready = os.path.join(tmp, "endpoints")
+            proc = subprocess.Popen([BINARY, "serve", "--config", NETWORK, "--set", "network.n_neurons=1000", "-q",
+                                     "--pub", "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*",
+                                     "--endpoints-file", ready], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, cwd=ROOT,
+                                    preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)))
+            try:
+                deadline = time.monotonic() + 30
+                while not os.path.exists(ready) and time.monotonic() < deadline and proc.poll() is None:
+                    time.sleep(0.05)
+                self.assertTrue(os.path.exists(ready), "serve did not bind")
+                with open(f"/proc/{proc.pid}/limits") as f:
+                    line = next(x for x in f if x.startswith("Max open files"))
+            finally:
+                proc.terminate()
+                proc.wait(30)
+        soft = line.split()[3]
+        self.assertEqual(soft, "unlimited" if hard == resource.RLIM_INFINITY else str(hard), line)
+
+
 class IpcEndpointInUse(unittest.TestCase):
     # An ipc:// path a running program listens on is refused like a taken TCP port (docs/protocol.md: "a taken
     # endpoint stops serve"). libzmq's bind removes the socket file and takes the path: --pub and --commands on one
