@@ -115,6 +115,17 @@ class charge_monitor {
   // window still holds the old pulses, and one of them cut by the window's edge stopped the new, balanced train
   // ("net charge 45 nC > 20 nC" 18 ms after a 450 uA / 200 us train was replaced by a 100 uA one).
   void set_allowance_nC(double allowance_nC) noexcept;
+  // A safety stop: no allowance, at once (none held over a window). The stop can end a pulse between its phases, and
+  // that phase's charge is then net charge the electrode carries, not a pulse in flight: held to max_net_charge_nC
+  // alone, it keeps any program loaded on the electrode within the window from running (stopped at its first step,
+  // NetCharge). Before, the stopped trains' held allowance hid it: an outside check's two 450 uA trains, stopped
+  // with their 180 nC cathodic phase delivered and no recovery phase, left -180 nC in the window, and a train loaded
+  // 5 ms later ran on.
+  void drop_allowance() noexcept {
+    allowance_nC_ = 0.0;
+    held_nC_ = 0.0;
+    held_steps_ = 0;
+  }
   double allowance_nC() const noexcept { return held_steps_ > 0 ? std::max(allowance_nC_, held_nC_) : allowance_nC_; }
   std::size_t window_steps() const noexcept { return window_nC_.size(); }
 

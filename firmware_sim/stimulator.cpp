@@ -566,7 +566,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
         stopped = true;
       }
     }
-    update_allowance(e);  // without the tails dropped here
+    monitors_[e].drop_allowance();  // the stop's residual is net charge (charge_monitor::drop_allowance)
     if (stopped) push_event({step_index, -1, static_cast<std::int16_t>(e), v});
   }
   ++ring_steps_;

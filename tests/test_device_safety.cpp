@@ -462,6 +462,49 @@ TEST_CASE("the monitor holds an electrode's summed phases to max_charge_per_phas
   }
 }
 
+// Reference: the net-charge limit of docs/device.md (10 nC in any 1000 ms window). The stop of the two 450 uA
+// trains above comes after their cathodic phase (2 steps of 900 uA x 100 us = -180 nC) and before the recovery
+// phase: the electrode now carries -180 nC of net charge, 18 times the limit. A balanced 5 uA train (1 nC per phase)
+// loaded 5 ms later must be stopped at its first step, NetCharge, naming the window's -180 nC against 10 + 1 nC; once
+// the window has passed the residual, the same train runs for 2 s. Break tried: the stop's update_allowance (the
+// stopped trains' 180 nC held for a window) in place of drop_allowance -> the 5 ms train runs on (an outside check
+// saw it run 1.2 s, 2026-12-05) and the first REQUIRE fails.
+TEST_CASE("a safety stop's unbalanced phase counts as net charge: the electrode takes nothing until it leaves the "
+          "window", "[safety][monitor]") {
+  const electrode_params e{10.0, 1.0, 1.0, 10.0};
+  stimulator s = two_trains(e, kDtUs, pulses(450.0, 200, 100.0), 0);
+  run_until_event(s, 100);
+  REQUIRE(s.events().size() == 1);
+  REQUIRE(s.events()[0].verdict.limit == safety_limit::charge_per_phase);
+  const std::int64_t stop_step = s.events()[0].step;
+  s.clear_events();
+  site e0;
+  e0.kind = site_kind::electrode;
+  const program weak = pulses(5.0, 200, 100.0);
+  REQUIRE(check_program(weak, &e, safety_limits{}, kDtUs).ok());
+  const std::int64_t load_step = stop_step + 50;
+  std::int64_t k = stop_step + 1;
+  for (; k < load_step; ++k) s.currents_pA(k);
+  CHECK(s.events().empty());  // the residual alone raises nothing: nothing is running
+  s.load(0, e0, weak, load_step);
+  for (; k < load_step + 10 && s.events().empty(); ++k) s.currents_pA(k);
+  REQUIRE(s.events().size() == 1);
+  const safety_event& ev = s.events()[0];
+  CHECK(ev.step == load_step);
+  CHECK(ev.verdict.limit == safety_limit::net_charge);
+  CHECK(ev.verdict.value == Approx(180.5).epsilon(1e-9));  // and the new train's first 100 us, 5 uA: 0.5 nC
+  CHECK(ev.verdict.bound == Approx(10.0 + 1.0).epsilon(1e-9));  // max_net_charge_nC + the new train's phase
+  CHECK_FALSE(s.active(0));
+  s.clear_events();
+  // Past the window (10,000 steps of 0.1 ms after the residual's steps) the electrode is free again.
+  const std::int64_t free_step = stop_step + 10'001;
+  for (; k < free_step; ++k) s.currents_pA(k);
+  s.load(0, e0, weak, free_step);
+  for (; k < free_step + 20'000; ++k) s.currents_pA(k);
+  CHECK(s.events().empty());
+  CHECK(s.active(0));
+}
+
 // Reference: Shannon 1992 (IEEE Trans Biomed Eng 39:424) as in check_program: log10(Q) + log10(Q / A) <= k = 1.85,
 // Q in uC per phase, A in cm^2. On 0.01 mm^2 two trains of 225 uA x 200 us (45 nC, k = 1.306 each, passing) carry
 // 90 nC per phase together: k = log10(0.09) + log10(0.09 / 1e-4) = 1.9085 > 1.85, under the 100 nC per phase limit,
