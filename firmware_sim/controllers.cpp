@@ -152,6 +152,18 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
 // the feature below the threshold and then at or above it, so its threshold lies in (lo, hi]; a falling one in
 // [lo, hi); a target in [lo, hi].
 std::string_view check_reachable(const controller_params& p, const sensing_params& s, reason_text& reason) noexcept {
+  if (p.kind == controller_kind::phase_locked) {
+    // Its phase comes from the filtered signal's upward zero crossings (phase_estimator): a channel whose filtered
+    // values cannot cross 0 (no band-pass on a rate, whose ADC range starts at 0) never has a phase, and the
+    // controller never fired, with nothing to say why (an outside check, 2026-12-05).
+    const feature_range r = range_of(s, feature_kind::filtered);
+    if (r.lo < 0.0 && r.hi > 0.0) return {};
+    detail::text_builder t(reason);
+    t << "controller.kind = phase_locked: sensing channel " << p.sensing_channel << " has no band-pass and its "
+      << "values, in [" << r.lo << ", " << r.hi << "], never cross 0, where the phase is measured: give it "
+      << "band_low_Hz and band_high_Hz";
+    return t.view();
+  }
   if (p.kind != controller_kind::pi_clamp && p.kind != controller_kind::responsive) return {};
   static constexpr const char* kFeature[] = {"raw", "filtered", "rms", "envelope"};
   const feature_range r = range_of(s, p.feature);

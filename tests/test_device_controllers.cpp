@@ -619,6 +619,21 @@ TEST_CASE("a PI target or a responsive threshold its sensing feature cannot reac
   CHECK(why(resp).empty());
   resp.threshold = 200.0;  // nothing lies above it
   CHECK_THAT(why(resp), Catch::Contains("so a falling crossing needs one in [lo, hi)"));
+
+  // A phase-locked controller measures the phase at the filtered signal's upward zero crossings: on this rate
+  // channel without a band-pass ([0, 200]) there are none, and it never fired (an outside check, 2026-12-05). With a
+  // band-pass, or on an ADC range that spans 0 (an LFP), it is accepted. Break tried: the phase_locked branch of
+  // check_reachable removed -> the first check reads "" and fails.
+  controller_params phase = resp;
+  phase.kind = controller_kind::phase_locked;
+  CHECK(why(phase) == "controller.kind = phase_locked: sensing channel 0 has no band-pass and its values, in [0, "
+                      "200], never cross 0, where the phase is measured: give it band_low_Hz and band_high_Hz");
+  sensing[0].band_low_Hz = 5.0;
+  sensing[0].band_high_Hz = 15.0;
+  CHECK(why(phase).empty());
+  sensing[0].band_high_Hz = 0.0;
+  sensing[0].range_min = -50.0;
+  CHECK(why(phase).empty());
 }
 
 TEST_CASE("controller validation: ranges by field, and outputs the safety limits refuse", "[device][controllers][validation]") {
