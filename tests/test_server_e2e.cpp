@@ -19,6 +19,7 @@
 #include "io/protocol/codec.hpp"
 #include "io/runtime/clock.hpp"
 #include "io/config/config_loader.hpp"
+#include "io/server/io_thread.hpp"
 #include "io/server/server.hpp"
 #include "tools/behind_real_time.hpp"
 
@@ -846,11 +847,53 @@ TEST_CASE("a stepped server woken by more commands than one pass applies (64) ap
   CHECK(std::chrono::steady_clock::now() - start < 900ms);
 }
 
+// Reference: docs/protocol.md, "Limits" (commands queued to the real-time thread: a client's records past its first
+// 16 may not take the queue's last 16). With the real-time thread held, nothing drains the queue: a client flooding
+// pings gets 48 in and the rest refused QueueFull naming its share, and a second client still gets its 16 in. Before
+// (an outside check, 2026-12-05) the flooder took all 64 and the other's commands were refused. Break tried: may_queue
+// always true -> the flooder's pings 49-64 are accepted and the bystander's 16 refused: both checks fail.
+TEST_CASE("one client flooding the command queue leaves room for another", "[server][e2e][limits]") {
+  io::server_options o = options(io::run_mode::stepped, 3);
+  std::atomic<bool> release{false};
+  o.on_realtime_thread_start = [&] {
+    while (!release.load()) std::this_thread::sleep_for(1ms);
+  };
+  io::server srv(o);
+  struct releaser {
+    std::atomic<bool>& flag;
+    ~releaser() { flag = true; }
+  } release_on_exit{release};
+  srv.start();
+  io::client flooder(srv.command_endpoint()), bystander(srv.command_endpoint());
+  std::vector<std::uint64_t> flood;
+  for (std::size_t i = 0; i < io::realtime_queues::kCommands; ++i) flood.push_back(flooder.send(simple(command_kind::ping)));
+  std::size_t refused = 0;
+  std::string reason;
+  for (std::size_t i = io::realtime_queues::kCommands - io::io_thread::kReservedRecords; i < flood.size(); ++i) {
+    const auto a = flooder.wait_ack(flood[i], 10s);  // refusals come at once; the accepted wait for the release
+    if (a && a->code == error_code::queue_full) ++refused, reason = a->reason;
+  }
+  CHECK(refused == io::io_thread::kReservedRecords);
+  CHECK(reason == "this client has 48 records waiting for the real-time thread; the queue's last 16 slots are kept "
+                  "for other clients: retry later");
+  std::vector<std::uint64_t> mine;
+  for (std::size_t i = 0; i < io::io_thread::kFairRecords; ++i) mine.push_back(bystander.send(simple(command_kind::ping)));
+  release = true;
+  for (const std::uint64_t seq : mine) {
+    const auto a = bystander.wait_ack(seq, 20s);
+    REQUIRE(a);
+    CHECK(a->accepted);
+  }
+  srv.request_stop();
+  srv.wait();
+}
+
 // The soak's defect (bench/README.md, "bench/soak.py"): a Reset whose engine was built while the command queue was
 // full waited in the slot, and io_thread::check_reset_builder's next pass took the empty built_engine_ for a failed
 // build: the Reset was refused ("Reset failed: ", empty reason) and the engine left in the slot was swapped in by
 // the next Reset, under the old seed. Here the real-time thread is held at its start (on_realtime_thread_start), so
-// nothing drains the queue: 64 pings fill it (a 65th is refused QueueFull), then the Reset's engine is built.
+// nothing drains the queue: 48 pings of one client and 16 of another fill it (a 65th is refused QueueFull), then the
+// Reset's engine is built.
 // Break tried: the old condition `!built_engine_` -> the Reset is refused OutOfRange "Reset failed: " within the
 // wait below (its engine builds in well under a second), and the REQUIREs on its ack fail.
 TEST_CASE("a Reset whose engine is built while the command queue is full succeeds once there is room, under its "
@@ -869,9 +912,17 @@ TEST_CASE("a Reset whose engine is built while the command queue is full succeed
   } release_on_exit{release};
   srv.start();
   io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
-  std::vector<std::uint64_t> pings;
-  for (std::size_t i = 0; i < io::realtime_queues::kCommands; ++i) pings.push_back(c.send(simple(command_kind::ping)));
-  const auto full = c.wait_ack(c.send(simple(command_kind::ping)), 10s);  // the I/O thread handles frames in order
+  // One client may fill the queue only up to its last kReservedRecords slots; a second client fills those.
+  io::client other(srv.command_endpoint());
+  std::vector<std::uint64_t> pings, other_pings;
+  constexpr std::size_t kFirst = io::realtime_queues::kCommands - io::io_thread::kReservedRecords;
+  for (std::size_t i = 0; i < kFirst; ++i) pings.push_back(c.send(simple(command_kind::ping)));
+  const auto share = c.wait_ack(c.send(simple(command_kind::ping)), 10s);  // the I/O thread handles frames in order
+  REQUIRE(share);
+  REQUIRE(share->code == error_code::queue_full);
+  for (std::size_t i = kFirst; i < io::realtime_queues::kCommands; ++i)
+    other_pings.push_back(other.send(simple(command_kind::ping)));
+  const auto full = other.wait_ack(other.send(simple(command_kind::ping)), 10s);
   REQUIRE(full);
   REQUIRE(full->code == error_code::queue_full);
 
@@ -889,6 +940,11 @@ TEST_CASE("a Reset whose engine is built while the command queue is full succeed
   release = true;  // the real-time thread drains the pings; the Reset goes in at the I/O thread's next pass
   for (const std::uint64_t seq : pings) {
     const auto a = c.wait_ack(seq, 20s);
+    REQUIRE(a);
+    CHECK(a->accepted);
+  }
+  for (const std::uint64_t seq : other_pings) {
+    const auto a = other.wait_ack(seq, 20s);
     REQUIRE(a);
     CHECK(a->accepted);
   }

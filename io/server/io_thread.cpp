@@ -84,6 +84,7 @@ void io_thread::run() {
                        .epoch = current_epoch(), .client_send_ns = p.client_send_ns, .server_recv_ns = p.recv_ns});
   }
   pending_.clear();
+  records_in_flight_.clear();
   q_.commands.reset();  // plain records: nothing to free (a handed-over engine stays in engine_slot)
   {
     std::lock_guard lock(status_mutex_);  // the final counters, including these last refusals
@@ -223,6 +224,12 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
     });
     return;
   }
+  const std::size_t records = d.group.empty() ? 1 : d.group.size();
+  if (!may_queue(p.envelope.front(), records))
+    return refuse(error_code::queue_full, "this client has " + std::to_string(records_in_flight_[p.envelope.front()]) +
+                                              " records waiting for the real-time thread; the queue's last " +
+                                              std::to_string(kReservedRecords) +
+                                              " slots are kept for other clients: retry later");
   if (!d.group.empty()) {
     // One queue write for the whole group, so the real-time thread sees all of it or none.
     for (command& c : d.group) c.token = d.cmd.token;
@@ -233,7 +240,25 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
     return refuse(error_code::queue_full, "command queue to the real-time thread is full; retry later");
   }
   commands_pushed_ = true;
+  p.records = records;
+  records_in_flight_[p.envelope.front()] += records;
   pending_.emplace(d.cmd.token, std::move(p));
+}
+
+bool io_thread::may_queue(const std::string& identity, std::size_t records) const {
+  const auto it = records_in_flight_.find(identity);
+  const std::size_t mine = it == records_in_flight_.end() ? 0 : it->second;
+  if (mine + records <= kFairRecords) return true;
+  const std::size_t room = q_.commands.write_available();
+  return room >= records && room - records >= kReservedRecords;
+}
+
+void io_thread::release_records(const pending& p) {
+  if (p.records == 0) return;
+  const auto it = records_in_flight_.find(p.envelope.front());
+  if (it == records_in_flight_.end()) return;
+  it->second -= std::min(it->second, p.records);
+  if (it->second == 0) records_in_flight_.erase(it);
 }
 
 void io_thread::refresh_info() {
@@ -340,6 +365,7 @@ void io_thread::drain_realtime_queues() {
     reply(p.envelope, {.seq = p.seq, .accepted = e.accepted, .code = e.code, .reason = event_reason(e),
                        .tick_applied = e.tick_applied, .epoch = e.epoch, .client_send_ns = p.client_send_ns,
                        .server_recv_ns = p.recv_ns, .server_applied_ns = e.applied_ns});
+    release_records(p);
     pending_.erase(it);
   });
   q_.readouts.consume_all([&](const readout_record& r) {

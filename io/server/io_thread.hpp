@@ -56,13 +56,25 @@ class io_thread {
     counters_.scheduling = opt_.scheduling;
   }
 
+  // The queue to the real-time thread is shared by every client: one flooding pings took it whole, and another
+  // client's commands were refused QueueFull 23-36 % of the time (an outside check, 2026-12-05). A client's records
+  // past its first kFairRecords in flight may not take the queue's last kReservedRecords slots, which stay for
+  // clients with fewer in flight: a flooder holds at most 64 - 16 = 48 records, and beside one flooder any other
+  // client can have up to 16 (two SetPrograms of 8) waiting (two flooders can still take all 64 between them). Keyed
+  // by ZeroMQ routing identity; an entry goes when its count reaches 0.
+  static constexpr std::size_t kFairRecords = 16, kReservedRecords = 16;
+
  private:
   struct pending {
     std::vector<std::string> envelope;  // routing frames (identity, and an empty delimiter for REQ)
     std::uint64_t seq = 0;
     std::int64_t client_send_ns = 0, recv_ns = 0;
     std::vector<std::uint8_t> bytes;  // the command as received: published on topic "applied" once applied
+    std::size_t records = 0;          // records it holds in the queue to the real-time thread
   };
+  bool may_queue(const std::string& identity, std::size_t records) const;
+  void release_records(const pending& p);
+  std::unordered_map<std::string, std::size_t> records_in_flight_;
   // Up to max_frames messages (< 0: all waiting), stopping once budget_ns (> 0) of time has gone on them.
   void receive_commands(int max_frames, std::int64_t budget_ns = 0);
   void handle_frames(std::vector<zmq::message_t>& frames);
