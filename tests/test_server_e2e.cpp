@@ -848,23 +848,32 @@ TEST_CASE("a stepped server woken by more commands than one pass applies (64) ap
   CHECK(std::chrono::steady_clock::now() - start < 900ms);
 }
 
+namespace {
+// A server whose real-time thread waits at its start until `released` (set by the test, or by the destructor however
+// the test ends: a failed REQUIRE would otherwise leave ~server joining a thread that waits for ever), so that nothing
+// drains the command queue meanwhile.
+struct held_server {
+  std::atomic<bool> released{false};  // before srv: made first, destroyed after it
+  io::server srv;
+  explicit held_server(io::server_options o) : srv(held_at_start(std::move(o), released)) { srv.start(); }
+  ~held_server() { released = true; }  // runs before srv is destroyed
+  static io::server_options held_at_start(io::server_options o, std::atomic<bool>& flag) {
+    o.on_realtime_thread_start = [&flag] {
+      while (!flag.load()) std::this_thread::sleep_for(1ms);
+    };
+    return o;
+  }
+};
+}  // namespace
+
 // Reference: docs/protocol.md, "Limits" (commands queued to the real-time thread: a client's records past its first
 // 16 may not take the queue's last 16). With the real-time thread held, nothing drains the queue: a client flooding
 // pings gets 48 in and the rest refused QueueFull naming its share, and a second client still gets its 16 in. Before
 // (an outside check, 2026-12-05) the flooder took all 64 and the other's commands were refused. Break tried: may_queue
 // always true -> the flooder's pings 49-64 are accepted and the bystander's 16 refused: both checks fail.
 TEST_CASE("one client flooding the command queue leaves room for another", "[server][e2e][limits]") {
-  io::server_options o = options(io::run_mode::stepped, 3);
-  std::atomic<bool> release{false};
-  o.on_realtime_thread_start = [&] {
-    while (!release.load()) std::this_thread::sleep_for(1ms);
-  };
-  io::server srv(o);
-  struct releaser {
-    std::atomic<bool>& flag;
-    ~releaser() { flag = true; }
-  } release_on_exit{release};
-  srv.start();
+  held_server held(options(io::run_mode::stepped, 3));
+  io::server& srv = held.srv;
   io::client flooder(srv.command_endpoint()), bystander(srv.command_endpoint());
   std::vector<std::uint64_t> flood;
   for (std::size_t i = 0; i < io::realtime_queues::kCommands; ++i) flood.push_back(flooder.send(simple(command_kind::ping)));
@@ -879,7 +888,7 @@ TEST_CASE("one client flooding the command queue leaves room for another", "[ser
                   "for other clients: retry later");
   std::vector<std::uint64_t> mine;
   for (std::size_t i = 0; i < io::io_thread::kFairRecords; ++i) mine.push_back(bystander.send(simple(command_kind::ping)));
-  release = true;
+  held.released = true;
   for (const std::uint64_t seq : mine) {
     const auto a = bystander.wait_ack(seq, 20s);
     REQUIRE(a);
@@ -899,19 +908,8 @@ TEST_CASE("one client flooding the command queue leaves room for another", "[ser
 // wait below (its engine builds in well under a second), and the REQUIREs on its ack fail.
 TEST_CASE("a Reset whose engine is built while the command queue is full succeeds once there is room, under its "
           "new seed", "[server][e2e][reset]") {
-  io::server_options o = options(io::run_mode::stepped, 3);
-  std::atomic<bool> release{false};
-  o.on_realtime_thread_start = [&] {
-    while (!release.load()) std::this_thread::sleep_for(1ms);
-  };
-  io::server srv(o);
-  // Let the real-time thread go however the test ends: a failed REQUIRE would otherwise leave ~server joining a
-  // thread that waits for `release` for ever.
-  struct releaser {
-    std::atomic<bool>& flag;
-    ~releaser() { flag = true; }
-  } release_on_exit{release};
-  srv.start();
+  held_server held(options(io::run_mode::stepped, 3));
+  io::server& srv = held.srv;
   io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
   // One client may fill the queue only up to its last kReservedRecords slots; a second client fills those.
   io::client other(srv.command_endpoint());
@@ -938,7 +936,7 @@ TEST_CASE("a Reset whose engine is built while the command queue is full succeed
                                      : std::string("none")));
   REQUIRE_FALSE(early);
 
-  release = true;  // the real-time thread drains the pings; the Reset goes in at the I/O thread's next pass
+  held.released = true;  // the real-time thread drains the pings; the Reset goes in at the I/O thread's next pass
   for (const std::uint64_t seq : pings) {
     const auto a = c.wait_ack(seq, 20s);
     REQUIRE(a);
