@@ -226,7 +226,7 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   }
   const std::size_t records = d.group.empty() ? 1 : d.group.size();
   if (!may_queue(p.envelope.front(), records))
-    return refuse(error_code::queue_full, "this client has " + std::to_string(records_in_flight_[p.envelope.front()]) +
+    return refuse(error_code::queue_full, "this client has " + std::to_string(in_flight(p.envelope.front())) +
                                               " records waiting for the real-time thread; the queue's last " +
                                               std::to_string(kReservedRecords) +
                                               " slots are kept for other clients: retry later");
@@ -245,10 +245,13 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   pending_.emplace(d.cmd.token, std::move(p));
 }
 
-bool io_thread::may_queue(const std::string& identity, std::size_t records) const {
+std::size_t io_thread::in_flight(const std::string& identity) const {
   const auto it = records_in_flight_.find(identity);
-  const std::size_t mine = it == records_in_flight_.end() ? 0 : it->second;
-  if (mine + records <= kFairRecords) return true;
+  return it == records_in_flight_.end() ? 0 : it->second;
+}
+
+bool io_thread::may_queue(const std::string& identity, std::size_t records) const {
+  if (in_flight(identity) + records <= kFairRecords) return true;
   const std::size_t room = q_.commands.write_available();
   return room >= records && room - records >= kReservedRecords;
 }

@@ -72,6 +72,7 @@ class io_thread {
     std::vector<std::uint8_t> bytes;  // the command as received: published on topic "applied" once applied
     std::size_t records = 0;          // records it holds in the queue to the real-time thread
   };
+  std::size_t in_flight(const std::string& identity) const;  // records of this client in the queue
   bool may_queue(const std::string& identity, std::size_t records) const;
   void release_records(const pending& p);
   std::unordered_map<std::string, std::size_t> records_in_flight_;
