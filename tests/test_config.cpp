@@ -149,6 +149,10 @@ TEST_CASE("an out-of-range value is refused with the allowed range", "[config]")
 }
 
 TEST_CASE("inconsistent keys are refused", "[config]") {
+  // Numbers in the reason as the user would write them: 0.1 ms x 400 inputs x 300 Hz = 12 events per step (it printed
+  // "12.000000"; break tried: std::to_string back -> fails).
+  CHECK_THAT(error_of(network_text(), {"network.drive.rate_Hz=300"}),
+             Catch::Contains("with k_exc and dt_ms this is 12 events per step per neuron"));
   CHECK_THAT(error_of(with_line(R"(^v_spike_mV = -40\.0)", "v_spike_mV = -60.0")),
              Catch::Contains("must be above v_t_mV"));
   CHECK_THAT(error_of(with_line(R"(^tick_ms = 1\.0)", "tick_ms = 0.25")), Catch::Contains("whole number"));

@@ -360,13 +360,17 @@ TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
   }
   SECTION("an endpoint without transport") {
     const auto [code, err] = run_cortexloop({"stim", "ping", "--commands", "127.0.0.1:5556"}, "endpoint");
-    CHECK(code != 0);
-    CHECK_THAT(err, Catch::Contains("'127.0.0.1:5556'") && Catch::Contains("tcp://HOST:PORT"));
+    // A wrong command line, exit 2 as --help says (it was 1, found at connect time: an outside check, 2026-12-05;
+    // break tried: endpoint_text's check removed from the options -> 1).
+    CHECK(code == 2);
+    CHECK_THAT(err, Catch::Contains("--commands: the server's command endpoint '127.0.0.1:5556'") &&
+                        Catch::Contains("tcp://HOST:PORT"));
   }
   SECTION("a port above 65535 is refused, not wrapped (libzmq would bind 99999 - 65536 = 34463)") {
     const auto [code, err] = serve_on("tcp://127.0.0.1:99999", "tcp://127.0.0.1:*", "port");
-    CHECK(code != 0);
-    CHECK_THAT(err, Catch::Contains("'tcp://127.0.0.1:99999'") && Catch::Contains("port 99999 is above 65535"));
+    CHECK(code == 2);
+    CHECK_THAT(err, Catch::Contains("--pub: PUB endpoint 'tcp://127.0.0.1:99999'") &&
+                        Catch::Contains("port 99999 is above 65535"));
   }
   SECTION("simulate validates a [device] section as serve does (it runs no device, but a typo is a typo)") {
     const auto dir = fresh_dir("device_typo");

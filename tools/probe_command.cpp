@@ -19,6 +19,7 @@
 
 #include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
+#include "tools/endpoint_option.hpp"
 #include "tools/number_checks.hpp"
 #include "io/runtime/clock.hpp"
 
@@ -298,8 +299,10 @@ void add_probe_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "probe", "Measure a running server's latencies: ping round trip, command -> applied, command -> first readout "
                "that reflects it, readout publish -> receive (p50/p99/p99.9/max), plus its deadline misses and lateness");
-  cmd->add_option("--commands", o->commands, "Server's command endpoint")->capture_default_str();
-  cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
+  cmd->add_option("--commands", o->commands, "Server's command endpoint")
+      ->capture_default_str()
+      ->check(endpoint_text("the server's command"));
+  cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str()->check(endpoint_text("the server's PUB"));
   add_curve_client_options(cmd, o->curve);
   cmd->add_option("--duration", o->duration_s, "Seconds of probing (split between the traffic patterns)")
       ->check(positive_number)

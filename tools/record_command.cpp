@@ -20,6 +20,7 @@
 #include "engine/meanfield/ring_geometry.hpp"
 #include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
+#include "tools/endpoint_option.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/option_override.hpp"
 #include "io/runtime/clock.hpp"
@@ -689,8 +690,10 @@ void add_record_command(CLI::App& app) {
                 "session.json (seed, version, build), commands.jsonl (every applied command, its bytes and tick), "
                 "readout_hash.npy. Stops on Ctrl-C/SIGTERM or after --duration, keeping everything received");
   cmd->add_option("--out", o->out_dir, "Output folder (created)")->required();
-  cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str();
-  cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes and --sync)")->capture_default_str();
+  cmd->add_option("--pub", o->pub, "Server's PUB endpoint")->capture_default_str()->check(endpoint_text("the server's PUB"));
+  cmd->add_option("--commands", o->commands, "Server's command endpoint (used by --spikes and --sync)")
+      ->capture_default_str()
+      ->check(endpoint_text("the server's command"));
   add_curve_client_options(cmd, o->curve);
   cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds of readouts")
       ->check(positive_number);

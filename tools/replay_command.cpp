@@ -466,6 +466,10 @@ void add_replay_command(CLI::App& app) {
                 "with readout_hash.npy bit for bit. Prints \"bit-identical: N ticks\" (exit 0) or the first differing "
                 "tick and field (exit 1); exit 3 when the recording cannot be replayed; 2 when the command line is wrong (no such folder). docs/protocol.md");
   cmd->add_option("recording", o->dir, "Folder written by `cortexloop record`")->required()->check(CLI::ExistingDirectory);
+  // Its own codes: the shared footer's "1: the command failed" contradicted them (an outside check, 2026-12-05).
+  cmd->footer("Exit codes: 0 bit-identical; 1 a difference (only ever the result of the comparison: the first "
+              "differing tick and field are printed); 2 the command line is wrong (no such folder); 3 the recording "
+              "cannot be replayed (named).");
   cmd->add_option("--timeout", o->timeout_s, "Give up when the replay server does not answer for this many seconds")
       ->check(positive_number)
       ->capture_default_str();

@@ -25,10 +25,11 @@
 #include "io/server/server.hpp"
 #include "tools/behind_real_time.hpp"
 #include "tools/default_config.hpp"
+#include "tools/endpoint_option.hpp"
 #include "tools/endpoints_file.hpp"
 #include "tools/mpi_launch.hpp"
-#include "tools/option_override.hpp"
 #include "tools/number_checks.hpp"
+#include "tools/option_override.hpp"
 #include "tools/setup_notice.hpp"
 
 namespace cortexloop::tools {
@@ -267,8 +268,12 @@ void add_serve_command(CLI::App& app) {
                                      "on Step commands")
       ->check(CLI::IsMember({"realtime", "fast", "stepped"}))
       ->capture_default_str();
-  cmd->add_option("--pub", o->pub, "PUB endpoint (readouts, status, spikes, acks)")->capture_default_str();
-  cmd->add_option("--commands", o->commands, "ROUTER endpoint (commands, acks)")->capture_default_str();
+  cmd->add_option("--pub", o->pub, "PUB endpoint (readouts, status, spikes, acks)")
+      ->capture_default_str()
+      ->check(endpoint_text("PUB"));
+  cmd->add_option("--commands", o->commands, "ROUTER endpoint (commands, acks)")
+      ->capture_default_str()
+      ->check(endpoint_text("command"));
   cmd->add_option("--endpoints-file", o->endpoints_file,
                   "Once bound, write the two endpoints to this file (lines \"pub ENDPOINT\", \"commands ENDPOINT\"): "
                   "with --pub/--commands tcp://127.0.0.1:* the system picks free ports and a client reads them here");

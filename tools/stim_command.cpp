@@ -14,6 +14,7 @@
 
 #include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
+#include "tools/endpoint_option.hpp"
 #include "tools/number_checks.hpp"
 
 namespace cortexloop::tools {
@@ -273,7 +274,9 @@ void add_stim_command(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"dc", "sine", "pulses", "noise", "controller", "clear-controller", "clear", "drive", "pause",
                              "resume", "reset", "step", "set", "ping"}));
-  cmd->add_option("--commands", o->commands, "Server's command endpoint")->capture_default_str();
+  cmd->add_option("--commands", o->commands, "Server's command endpoint")
+      ->capture_default_str()
+      ->check(endpoint_text("the server's command"));
   add_curve_client_options(cmd, o->curve);
   cmd->add_option("--channel", o->channel, "Stimulator channel 0-7 (a program replaces the channel's previous one)")
       ->check(CLI::Range(0, 7))

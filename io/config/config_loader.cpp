@@ -141,9 +141,9 @@ engine::adex_params read_cell(table_reader t, bool fraction) {
   c.tau_w_ms = t.number("tau_w_ms", positive(1e7));
   // Only the fraction network's cell adapts towards its own reversal; elsewhere the key is refused as unknown.
   c.e_a_mV = fraction ? t.number("e_a_mV", kVoltage) : c.e_l_mV;
-  if (c.v_spike_mV <= c.v_t_mV) t.fail("v_spike_mV", "must be above v_t_mV = " + std::to_string(c.v_t_mV));
+  if (c.v_spike_mV <= c.v_t_mV) t.fail("v_spike_mV", "must be above v_t_mV = " + std::string(format_number(c.v_t_mV).view()));
   if (c.v_reset_mV >= c.v_spike_mV)
-    t.fail("v_reset_mV", "must be below v_spike_mV = " + std::to_string(c.v_spike_mV));
+    t.fail("v_reset_mV", "must be below v_spike_mV = " + std::string(format_number(c.v_spike_mV).view()));
   t.finish();
   return c;
 }
@@ -308,7 +308,7 @@ engine::network_params read_network(table_reader t, double dt_ms) {
     p.drive.ramp_ms = d.number("ramp_ms", {0.0, 1e7});
     const double prob = dt_ms / 1000.0 * p.drive.k_exc * p.drive.rate_Hz;
     if (prob > 1.0)
-      d.fail("rate_Hz", "with k_exc and dt_ms this is " + std::to_string(prob) +
+      d.fail("rate_Hz", "with k_exc and dt_ms this is " + std::string(format_number(prob).view()) +
                             " events per step per neuron; the Bernoulli drive allows at most 1");
     d.finish();
   }

@@ -19,7 +19,8 @@ namespace cortexloop::io {
 
 // Limits of the command socket (docs/protocol.md, "Limits").
 // ZMQ_MAXMSGSIZE of the command socket: larger frames drop the connection. The largest valid command is a SetPrograms
-// of 8 arbitrary waveforms of 1024 samples, 33,536 bytes from the Python client; the limit is that and a fifth. It
+// of 8 arbitrary waveforms of 1024 samples, 33.4-34.2 kB from the Python client (optional fields at their defaults or
+// all set); the limit is that and a sixth. It
 // bounds what one subscriber that stopped reading holds too: every command read is republished on topic "applied",
 // bytes as sent, into each subscriber's queue of 5000 messages: with 64 KiB frames padded past their FlatBuffer, an
 // outside check's stalled subscriber cost the server 330 MB (2026-12-05); at 40 KiB at most 5000 x 40 KiB.
