@@ -554,6 +554,15 @@ TEST_CASE("numbers in reasons are printed exactly (shortest round trip)", "[code
   CHECK_THAT(decode(bytes_of(rate)).reason, Catch::Contains("rate_hz = 200.0001"));
   const io::decoded_command p = decode(set_parameter_bytes("stream.readout_every", 1000.000001));
   CHECK_THAT(p.reason, Catch::Contains("stream.readout_every = 1000.000001"));
+  // The range's edges in whole numbers (docs/protocol.md: [1, 1000]): only non-integers were sent, so the bound
+  // itself was unpinned (a mutation audit, 2026-12-05; break tried: the <= 1000 bound removed -> 1001 passes).
+  CHECK(decode(set_parameter_bytes("stream.readout_every", 1000.0)).ok);
+  CHECK(decode(set_parameter_bytes("stream.readout_every", 1.0)).ok);
+  for (const double v : {1001.0, 1e9, 0.0}) {
+    const io::decoded_command q = decode(set_parameter_bytes("stream.readout_every", v));
+    CHECK(q.code == error_code::out_of_range);
+    CHECK_THAT(q.reason, Catch::Contains("must be a whole number in [1, 1000]"));
+  }
   // An outside check (2026-12-04): delay_ms = 1e30 was converted past int64 (undefined) and refused as
   // "program.delay_us = -9223372036854775808"; an int64 field of 2^63 - 1 read 9223372036854775808 (printed through
   // a double). Breaks tried: the ms range checks removed -> the negative number; text_builder without its integer

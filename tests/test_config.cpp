@@ -153,6 +153,13 @@ TEST_CASE("inconsistent keys are refused", "[config]") {
   // "12.000000"; break tried: std::to_string back -> fails).
   CHECK_THAT(error_of(network_text(), {"network.drive.rate_Hz=300"}),
              Catch::Contains("with k_exc and dt_ms this is 12 events per step per neuron"));
+  // The drive's bound at its edge: 1 event per step is 0.1 ms x 400 x 25 Hz; 25.5 Hz is 1.02 (break tried: the
+  // check at > 1.5 -> 25.5 loads and this fails); and V_reset at or above the cut-off (mutation audit, 2026-12-05:
+  // that check was untested; break tried: it removed -> fails).
+  CHECK(error_of(network_text(), {"network.drive.rate_Hz=25"}).empty());
+  CHECK_THAT(error_of(network_text(), {"network.drive.rate_Hz=25.5"}), Catch::Contains("this is 1.02 events per step"));
+  CHECK_THAT(error_of(network_text(), {"network.exc.v_reset_mV=0"}),
+             Catch::Contains("network.exc.v_reset_mV = 0") && Catch::Contains("must be below v_spike_mV = -40"));
   CHECK_THAT(error_of(with_line(R"(^v_spike_mV = -40\.0)", "v_spike_mV = -60.0")),
              Catch::Contains("must be above v_t_mV"));
   CHECK_THAT(error_of(with_line(R"(^tick_ms = 1\.0)", "tick_ms = 0.25")), Catch::Contains("whole number"));

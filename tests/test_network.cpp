@@ -246,6 +246,15 @@ TEST_CASE("the drive ramps linearly over ramp_ms and follows rate changes", "[ne
   CHECK(drive.rate_at_Hz(5000.0) == Approx(4.0));
   drive.set_rate_Hz(8.0);
   CHECK(drive.rate_at_Hz(5000.0) == Approx(8.0));
+  // The rule the engine steps with follows the ramp too: p = dt K rate min(1, t / ramp) quantised to 2^-16 (an
+  // outside mutation audit, 2026-12-05: rule() could ignore the ramp and no test saw it). With 0.1 ms, K = 400 and
+  // 8 Hz after the change: p = 0.32 at full rate, so threshold = 0.32 x 65536 = 20971.52 -> 20972. Break tried:
+  // rule() from rate_Hz_ instead of rate_at_Hz(t) -> steps 0 and 500 read 20972 and fail.
+  CHECK(drive.rule(0).threshold == 0);
+  CHECK_FALSE(drive.rule(0).always);
+  CHECK(drive.rule(500).threshold == std::lround(0.1e-3 * 400.0 * 8.0 * 0.5 * 65536.0));  // 50 ms: half the rate
+  CHECK(drive.rule(1000).threshold == 20972);
+  CHECK(drive.rule(50000).threshold == 20972);
 }
 
 TEST_CASE("the same seed gives identical spikes, another seed different ones", "[network][determinism]") {

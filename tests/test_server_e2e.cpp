@@ -898,6 +898,56 @@ TEST_CASE("one client flooding the command queue leaves room for another", "[ser
   srv.wait();
 }
 
+namespace {
+// A SetPrograms of 8 DC programs of 1 pA on the excitatory cells (channels 0-7): 8 records in the queue.
+std::vector<std::uint8_t> eight_programs(std::uint64_t seq) {
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> programs;
+  for (std::uint8_t channel = 0; channel < 8; ++channel) {
+    io::proto::ProgramBuilder pb(b);
+    pb.add_amplitude(1.0);
+    const auto program = pb.Finish();
+    programs.push_back(io::proto::CreateChannelProgram(
+        b, channel, io::proto::CreateSite(b, io::proto::SiteKind::Population, io::proto::Population::Exc), program));
+  }
+  const auto body = io::proto::CreateSetPrograms(b, b.CreateVector(programs), -1);
+  const auto cmd = io::proto::CreateCommand(b, seq, 0, io::proto::CommandBody::SetPrograms, body.Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+}  // namespace
+
+// The same share counted in records, not commands: a SetPrograms of 8 programs holds 8 of the queue's 64. Six fill
+// the client's 48; the seventh is refused naming them, and another client's 16 pings still go in. Break tried (a
+// mutation audit's, 2026-12-05): a group counted as 1 record -> the seventh and eighth are accepted, this fails.
+TEST_CASE("a client's share of the command queue is counted in records: SetPrograms of 8 take 8 each",
+          "[server][e2e][limits]") {
+  held_server held(options(io::run_mode::stepped, 3));
+  io::server& srv = held.srv;
+  io::client groups(srv.command_endpoint()), bystander(srv.command_endpoint());
+  for (std::uint64_t seq = 1; seq <= 7; ++seq) groups.send_raw(eight_programs(seq));
+  const auto seventh = groups.wait_ack(7, 10s);  // refusals come at once
+  REQUIRE(seventh);
+  CHECK(seventh->code == error_code::queue_full);
+  CHECK(seventh->reason == "this client has 48 records waiting for the real-time thread; the queue's last 16 slots are "
+                           "kept for other clients: retry later");
+  std::vector<std::uint64_t> mine;
+  for (std::size_t i = 0; i < io::io_thread::kFairRecords; ++i) mine.push_back(bystander.send(simple(command_kind::ping)));
+  held.released = true;
+  for (std::uint64_t seq = 1; seq <= 6; ++seq) {
+    const auto a = groups.wait_ack(seq, 20s);
+    REQUIRE(a);
+    CHECK(a->accepted);
+  }
+  for (const std::uint64_t seq : mine) {
+    const auto a = bystander.wait_ack(seq, 20s);
+    REQUIRE(a);
+    CHECK(a->accepted);
+  }
+  srv.request_stop();
+  srv.wait();
+}
+
 // The soak's defect (bench/README.md, "bench/soak.py"): a Reset whose engine was built while the command queue was
 // full waited in the slot, and io_thread::check_reset_builder's next pass took the empty built_engine_ for a failed
 // build: the Reset was refused ("Reset failed: ", empty reason) and the engine left in the slot was swapped in by
