@@ -43,6 +43,49 @@ class Server:
         return self.proc.returncode, err
 
 
+class ProgramOnTheWire(unittest.TestCase):
+    # Every Program field the client takes goes on the wire with its value (a mutation audit, 2026-12-05: the client
+    # could drop interphase_gap_us, still validating it, and no test saw it). Reference: the generated FlatBuffers
+    # reader of the schema (build/python/cortexloop/protocol) on the bytes the client sends. Break tried: the
+    # ProgramAddInterphaseGapUs call removed -> InterphaseGapUs() reads 0 and this fails.
+    def test_every_program_field_is_sent(self):
+        from cortexloop.protocol import Command, Message, SetPrograms
+        from cortexloop_client.client import Program, Site
+        sent = []
+
+        class Capture(Client):
+            def __init__(self):  # no sockets: the bytes are captured
+                self._seq = 0
+
+            def _send_bytes(self, data):
+                sent.append(bytes(data))
+
+        prog = Program(waveform="pulse_train", amplitude=12.5, offset=0.0, frequency_hz=40.0, phase_deg=30.0,
+                       ramp_up_us=1000, ramp_down_us=2000, phase_width_us=150, interphase_gap_us=70,
+                       monophasic=True, anodic_first=True, pulses_per_burst=3, burst_period_us=50000, n_bursts=4,
+                       delay_us=300, duration_us=900000, sample_period_us=250, noise_seed=77)
+        Capture().set_programs([(5, Site(kind="population", population="inh"), prog)], start_tick=12)
+        m = Message.Message.GetRootAs(sent[0], 0)
+        cmd = m.Payload()
+        c = Command.Command()
+        c.Init(cmd.Bytes, cmd.Pos)
+        body = SetPrograms.SetPrograms()
+        body.Init(c.Body().Bytes, c.Body().Pos)
+        self.assertEqual(body.StartTick(), 12)
+        self.assertEqual(body.ProgramsLength(), 1)
+        cp = body.Programs(0)
+        self.assertEqual(cp.Channel(), 5)
+        w = cp.Program()
+        got = {"amplitude": w.Amplitude(), "offset": w.Offset(), "frequency_hz": w.FrequencyHz(),
+               "phase_deg": w.PhaseDeg(), "ramp_up_us": w.RampUpUs(), "ramp_down_us": w.RampDownUs(),
+               "phase_width_us": w.PhaseWidthUs(), "interphase_gap_us": w.InterphaseGapUs(),
+               "monophasic": w.Monophasic(), "anodic_first": w.AnodicFirst(), "pulses_per_burst": w.PulsesPerBurst(),
+               "burst_period_us": w.BurstPeriodUs(), "n_bursts": w.NBursts(), "delay_us": w.DelayUs(),
+               "duration_us": w.DurationUs(), "sample_period_us": w.SamplePeriodUs(), "noise_seed": w.NoiseSeed()}
+        want = {k: getattr(prog, k) for k in got}
+        self.assertEqual(got, want)
+
+
 class ClientTest(unittest.TestCase):
     def test_stepped_readouts_equal_simulate(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -63,6 +106,14 @@ class ClientTest(unittest.TestCase):
                 np.testing.assert_array_equal(rates, np.load(os.path.join(tmp, "rates.npy")))
                 np.testing.assert_array_equal(mean_v, np.load(os.path.join(tmp, "mean_v.npy")))
                 np.testing.assert_array_equal(lfp, np.load(os.path.join(tmp, "lfp.npy")))
+                # Every readout field simulate also writes (a mutation audit, 2026-12-05: mean_w_pa read from the
+                # stimulation field passed, as nothing compared it; break tried: the client's mean_w_pa from
+                # IStimPa() -> this fails).
+                mean_w = np.array([[r["exc"]["mean_w_pa"], r["inh"]["mean_w_pa"]] for r in got], np.float32)
+                stim = np.array([[r["exc"]["i_stim_pa"], r["inh"]["i_stim_pa"]] for r in got], np.float32)
+                np.testing.assert_array_equal(mean_w, np.load(os.path.join(tmp, "mean_w.npy")))
+                np.testing.assert_array_equal(stim, np.load(os.path.join(tmp, "stim.npy")))
+                self.assertGreater(np.abs(mean_w).max(), 0.0)  # adapting cells: not a field left at 0
                 c.close()
             finally:
                 rc, err = server.stop()
