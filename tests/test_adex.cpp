@@ -101,6 +101,24 @@ TEST_CASE("adaptation current decays with tau_w at rest", "[adex]") {
                    .margin(1e-5));
 }
 
+TEST_CASE("adaptation is driven by a (V - E_L) with V at the start of the step", "[adex]") {
+  // tau_w dw/dt = a (V - E_L) - w, forward Euler from the step's start: w_1 = w_0 (1 - dt/tau_w) + a dt/tau_w
+  // (V_0 - E_L). The tests above pin w only at rest (V = E_L) or with a = 0 (a mutation audit, 2026-12-05: w from the
+  // V after the step passed them). Here V_0 = -60 mV, 10 mV above rest, far below threshold: a = 4 nS (RS) gives
+  // +0.008 pA per step, 4e-4 of w; float w holds it to ~1e-6 relative. Break tried: w's step from v_new -> the first
+  // CHECK fails (V moves 0.06 mV in the step, 0.6 % of the 10 mV drive: w off by 5e-5 pA, 2.5e-6 of it).
+  adex_params p = rs();
+  p.a_nS = 4.0;
+  const auto cell = adex_derived::from(p, kDt);
+  const auto syn = synapse_derived::from(synapses(), kDt);
+  const double v0 = p.e_l_mV + 10.0, w0 = 20.0;
+  one_cell c{static_cast<float>(v0), static_cast<float>(w0)};
+  adex_step(cell, syn, 0.0f, c.view());
+  const double expected = w0 * (1 - kDt / p.tau_w_ms) + p.a_nS * kDt / p.tau_w_ms * (v0 - p.e_l_mV);
+  CHECK(c.w == Approx(expected).epsilon(2e-7));
+  CHECK(std::fabs(c.w - w0 * (1 - kDt / p.tau_w_ms)) > 1e-3);  // the a term is visible at this precision
+}
+
 TEST_CASE("a constant current spikes only above the exponential integrate-and-fire rheobase", "[adex]") {
   // Without adaptation (a = b = 0) the saddle-node of C dV/dt = g_L (E_L - V) + g_L D_T exp((V - V_T)/D_T) + I
   // sits where the exponential's slope equals g_L, V* = V_T, giving I_rh = g_L (V_T - E_L - D_T)
