@@ -19,6 +19,7 @@
 #include "io/aln_cache/engine_table.hpp"
 #include "io/protocol/build_info.hpp"
 #include "io/protocol/codec.hpp"
+#include "io/protocol/format_number.hpp"
 #include "io/client/client.hpp"
 #include "engine/network/workers.hpp"
 #include "io/config/config_loader.hpp"
