@@ -238,9 +238,17 @@ TEST_CASE("PI clamp with invert holds a plant that the current pushes down", "[d
   for (std::int64_t k = 0; k < 10'000; ++k) {
     loop.signal.set(brain.step(loop.step(k, 1)));
     if (k >= 5'000) REQUIRE(std::fabs(brain.r_Hz + 12.0) < 1e-4);
+    if (k == 100) {
+      // The reported error is target - feature, as documented, whatever invert does to the law: pinned during the
+      // transient, where it is far from 0 (at the end it is ~0, and either sign passed: a mutation audit,
+      // 2026-12-05; break tried: the reported error's sign flipped -> fails here).
+      const auto s = loop.ctl.status();
+      REQUIRE(std::fabs(s.feature + 12.0) > 0.5);
+      CHECK(s.error == Approx(-12.0 - s.feature).margin(1e-9));
+    }
   }
   CHECK(loop.ctl.status().output == Approx(120.0).epsilon(1e-5));
-  CHECK(loop.ctl.status().error == Approx(0.0).margin(0.05));  // target - feature, as documented
+  CHECK(loop.ctl.status().error == Approx(0.0).margin(0.05));
 }
 
 TEST_CASE("PI clamp anti-windup: the integral stops while saturated, and the loop recovers at once",

@@ -849,6 +849,15 @@ TEST_CASE("a stepped server woken by more commands than one pass applies (64) ap
 }
 
 namespace {
+// Every ack of `seqs` arrives and is accepted.
+void require_accepted(io::client& c, const std::vector<std::uint64_t>& seqs) {
+  for (const std::uint64_t seq : seqs) {
+    const auto a = c.wait_ack(seq, 20s);
+    REQUIRE(a);
+    CHECK(a->accepted);
+  }
+}
+
 // A server whose real-time thread waits at its start until `released` (set by the test, or by the destructor however
 // the test ends: a failed REQUIRE would otherwise leave ~server joining a thread that waits for ever), so that nothing
 // drains the command queue meanwhile.
@@ -889,11 +898,7 @@ TEST_CASE("one client flooding the command queue leaves room for another", "[ser
   std::vector<std::uint64_t> mine;
   for (std::size_t i = 0; i < io::io_thread::kFairRecords; ++i) mine.push_back(bystander.send(simple(command_kind::ping)));
   held.released = true;
-  for (const std::uint64_t seq : mine) {
-    const auto a = bystander.wait_ack(seq, 20s);
-    REQUIRE(a);
-    CHECK(a->accepted);
-  }
+  require_accepted(bystander, mine);
   srv.request_stop();
   srv.wait();
 }
@@ -934,16 +939,8 @@ TEST_CASE("a client's share of the command queue is counted in records: SetProgr
   std::vector<std::uint64_t> mine;
   for (std::size_t i = 0; i < io::io_thread::kFairRecords; ++i) mine.push_back(bystander.send(simple(command_kind::ping)));
   held.released = true;
-  for (std::uint64_t seq = 1; seq <= 6; ++seq) {
-    const auto a = groups.wait_ack(seq, 20s);
-    REQUIRE(a);
-    CHECK(a->accepted);
-  }
-  for (const std::uint64_t seq : mine) {
-    const auto a = bystander.wait_ack(seq, 20s);
-    REQUIRE(a);
-    CHECK(a->accepted);
-  }
+  require_accepted(groups, {1, 2, 3, 4, 5, 6});
+  require_accepted(bystander, mine);
   srv.request_stop();
   srv.wait();
 }
@@ -987,16 +984,8 @@ TEST_CASE("a Reset whose engine is built while the command queue is full succeed
   REQUIRE_FALSE(early);
 
   held.released = true;  // the real-time thread drains the pings; the Reset goes in at the I/O thread's next pass
-  for (const std::uint64_t seq : pings) {
-    const auto a = c.wait_ack(seq, 20s);
-    REQUIRE(a);
-    CHECK(a->accepted);
-  }
-  for (const std::uint64_t seq : other_pings) {
-    const auto a = other.wait_ack(seq, 20s);
-    REQUIRE(a);
-    CHECK(a->accepted);
-  }
+  require_accepted(c, pings);
+  require_accepted(other, other_pings);
   const auto r = c.wait_ack(reset_seq, 30s);
   REQUIRE(r);
   INFO("Reset ack: code " << static_cast<int>(r->code) << ", reason \"" << r->reason << "\"");
