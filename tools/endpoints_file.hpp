@@ -18,6 +18,23 @@
 
 namespace cortexloop::tools {
 
+// The process's umask, read from /proc (umask() can only be read by setting it, which would race with the server's
+// threads); 022 if /proc does not say.
+inline mode_t process_umask() {
+  mode_t mask = 022;
+  if (std::FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[128];
+    unsigned value = 0;
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "Umask: %o", &value) == 1) {
+        mask = static_cast<mode_t>(value);
+        break;
+      }
+    std::fclose(f);
+  }
+  return mask;
+}
+
 inline void write_endpoints_file(const std::string& path, const std::string& pub, const std::string& commands) {
   // A fresh file of a name no one can guess (mkstemp: O_CREAT | O_EXCL, so never through a symbolic link): a fixed
   // PATH.partial was followed if someone had put a link there, and serve overwrote the file it pointed at (an
@@ -28,9 +45,7 @@ inline void write_endpoints_file(const std::string& path, const std::string& pub
   };
   const int fd = ::mkstemp(partial.data());
   if (fd < 0) throw fail(path);
-  const mode_t mask = ::umask(0);  // mkstemp makes 0600; the file is as readable as any file serve writes
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
+  ::fchmod(fd, 0666 & ~process_umask());  // mkstemp makes 0600; the file is as readable as any file serve writes
   std::FILE* f = ::fdopen(fd, "w");
   if (f == nullptr) {
     const std::runtime_error error = fail(partial);

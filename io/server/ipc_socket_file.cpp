@@ -45,7 +45,7 @@ std::string ipc_path_not_a_socket(const std::string& endpoint) {
   if (S_ISREG(st.st_mode)) return "a regular file";
   if (S_ISDIR(st.st_mode)) return "a folder";
   if (S_ISLNK(st.st_mode)) return "a symbolic link";
-  return "not a socket";
+  return "another kind of file";
 }
 
 std::optional<ipc_socket_file> ipc_socket_file::of(const std::string& bound) {
