@@ -25,11 +25,11 @@ What the client sends (weights in VALID_MIX / INVALID_MIX):
     recorder would count the thinning as missing ticks), ClearController, Pause followed 20-300 ms later
     by Resume, and Reset (rarely, `--reset-every-s`).
   invalid, on the main DEALER (each must be refused with one ack): random bytes, truncated valid commands,
-    random frames of 60 KiB up to exactly 64 KiB, body-less commands (every body type), NaN / inf fields,
+    random frames of 36 KiB up to exactly 40 KiB, body-less commands (every body type), NaN / inf fields,
     out-of-range values, SetController of a kind that reads a sensing channel (Responsive, PiClamp,
     PhaseLocked: the default config has no sensing channel, always refused), Step
     (realtime mode: WrongMode), unknown parameters with long names, multi-frame messages.
-  beyond the 64 KiB frame limit, on a throw-away DEALER per frame (libzmq drops that connection: no ack).
+  beyond the 40 KiB frame limit, on a throw-away DEALER per frame (libzmq drops that connection: no ack).
 """
 import argparse
 import collections
@@ -55,7 +55,7 @@ from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
 
 p = cl.p
 CB = p.CommandBody.CommandBody
-MAX_FRAME = 64 * 1024
+MAX_FRAME = 40 * 1024  # the server's command frame limit (Info.max_command_bytes; docs/protocol.md, "Limits")
 
 
 def rss_kib(pid):
@@ -98,7 +98,7 @@ class Soak:
         self.client = Sender(self, commands)
         self.dealer = self.client.dealer
         self.sent = collections.Counter()          # kind -> frames sent on the main DEALER
-        self.oversize_sent = 0                     # frames > 64 KiB on throw-away sockets
+        self.oversize_sent = 0                     # frames > MAX_FRAME on throw-away sockets
         self.acks = collections.Counter()          # (kind, code name) -> acks
         self.acks_total = 0
         self.unexpected = collections.Counter()    # (kind, code name) that contradict the expectation
@@ -233,8 +233,8 @@ class Soak:
         elif k == "truncated":
             data = self.valid_bytes()
             self.send(k, data[: r.randint(0, len(data) - 1)], 0, False)
-        elif k == "big_frame":  # 60 KiB .. exactly 64 KiB: read, refused Malformed
-            self.send(k, os.urandom(r.randint(60 * 1024, MAX_FRAME)), 0, False)
+        elif k == "big_frame":  # 36 KiB .. exactly MAX_FRAME: read, refused Malformed
+            self.send(k, os.urandom(r.randint(MAX_FRAME - 4 * 1024, MAX_FRAME)), 0, False)
         elif k == "oversize":  # beyond the limit: the server drops that connection, no ack
             s = self.ctx.socket(zmq.DEALER)
             s.setsockopt(zmq.LINGER, 200)
