@@ -209,6 +209,11 @@ TEST_CASE("format_reason prints values exactly", "[safety]") {
 // max_net_charge_nC x 2 -> no event, fails.
 TEST_CASE("the monitor stops an electrode whose two safe DC channels together break the net-charge window",
           "[safety][monitor]") {
+  // Of either sign: |net charge| is what the window holds to its limit (a mutation audit, 2026-12-05, saw only this
+  // test's positive DC and a stop's residual cover it; break tried: the window's sum compared signed -> the cathodic
+  // run never stops and fails). Reference: 2 x 0.006 uA x 833.3 ms = 10 nC at step 8333 of 0.1 ms.
+  const double sign = GENERATE(1.0, -1.0);
+  INFO("DC of sign " << sign);
   stimulator_layout layout;
   layout.electrodes.push_back(kSmall);
   layout.electrodes.push_back({10.0, 1.0, 0.01, 10.0});
@@ -216,9 +221,9 @@ TEST_CASE("the monitor stops an electrode whose two safe DC channels together br
   site e0;
   e0.kind = site_kind::electrode;
   reason_text reason;
-  REQUIRE(validate(e0, dc(0.006), layout, reason).empty());
-  s.load(0, e0, dc(0.006), 0);
-  s.load(1, e0, dc(0.006), 0);
+  REQUIRE(validate(e0, dc(sign * 0.006), layout, reason).empty());
+  s.load(0, e0, dc(sign * 0.006), 0);
+  s.load(1, e0, dc(sign * 0.006), 0);
   site e1 = e0;
   e1.electrode = 1;
   s.load(2, e1, pulses(100.0, 100, 100.0), 0);  // another electrode, balanced: must keep running
