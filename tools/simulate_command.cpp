@@ -110,13 +110,12 @@ struct aln_traces {
 void check_traces_fit(std::int64_t n_ticks, const engine::engine_params& p) {
   const double units = p.ring ? static_cast<double>(p.ring->n_units) : 0.0;
   const double per_tick = 9 * sizeof(float) + 3 * units * sizeof(float) + (p.aln ? 6 * sizeof(float) : 0);
-  const double need = per_tick * static_cast<double>(n_ticks), have = io::machine_memory_bytes();
-  if (have > 0 && need > 0.8 * have) {
+  const double need = per_tick * static_cast<double>(n_ticks);
+  if (const std::string beyond = io::beyond_usable_memory(need); !beyond.empty()) {
     char text[400];
     std::snprintf(text, sizeof text, "simulation.duration_s = %g s: simulate keeps its traces in memory until it "
-                  "writes them, %.3g GB for these %lld ticks, more than 80 %% of this machine's %.3g GB of memory; "
-                  "shorten the run (or serve it and `record` it)", p.simulation.duration_s, need / 1e9,
-                  static_cast<long long>(n_ticks), have / 1e9);
+                  "writes them, %.3g GB for these %lld ticks, %s; shorten the run (or serve it and `record` it)",
+                  p.simulation.duration_s, need / 1e9, static_cast<long long>(n_ticks), beyond.c_str());
     throw io::config_error(text);
   }
 }

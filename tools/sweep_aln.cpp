@@ -37,7 +37,7 @@ class aln_runner final : public sweep_point_runner {
       check_same_run_before(point, c.simulation, first_.simulation);
     }
     duration_ms_ = first_.simulation.duration_s * 1000.0;
-    check_probe_duration(first_.simulation);
+    check_sweep_run(first_.simulation, probe_);
     if (const double per_ms = 1.0 / first_.simulation.dt_ms; std::fabs(per_ms - std::round(per_ms)) > 1e-9 * per_ms)
       throw std::invalid_argument("simulation.dt_ms: sweep bins rates per ms, so dt_ms must divide 1 ms");
     table_ = io::cached_aln_table(first_.neuron, quiet);

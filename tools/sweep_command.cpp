@@ -277,9 +277,9 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
     const std::size_t i = k % nx, j = k / nx;
     if (i == 0 || i == nx - 1 || j == 0 || j == ny - 1) edge.push_back(point_overrides(k));
   }
-  check_sweep_fits(io::load_config(o.config, edge.front()).simulation, o.threads);
   sweep_probe_options probe;
   probe.probe_pA = o.probe_pA;
+  probe.threads = o.threads;
   probe.classify = o.classify;
   const std::unique_ptr<sweep_point_runner> runner =
       io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, edge, probe, o.quiet || !root)

@@ -19,21 +19,18 @@ std::vector<double> probe_per_step_pA(const engine::simulation_params& s, double
   return probe;
 }
 
-void check_sweep_fits(const engine::simulation_params& s, int threads) {
-  const double steps = s.duration_s * 1000.0 / s.dt_ms, bins = s.duration_s * 1000.0 / std::min(1.0, s.tick_ms);
-  const double need = steps * sizeof(double) + threads * bins * sizeof(float), have = io::machine_memory_bytes();
-  if (have > 0 && need > 0.8 * have) {
-    char text[400];
-    std::snprintf(text, sizeof text, "simulation.duration_s = %g s: a sweep keeps the probe's current per step and each "
-                  "running point's rate per ms, %.3g GB for %d thread%s, more than 80 %% of this machine's %.3g GB of "
-                  "memory; the paper's points run 6 s", s.duration_s, need / 1e9, threads, threads == 1 ? "" : "s", have / 1e9);
-    throw io::config_error(text);
-  }
-}
-
-void check_probe_duration(const engine::simulation_params& s) {
+void check_sweep_run(const engine::simulation_params& s, const sweep_probe_options& probe) {
   if (s.duration_s * 1000.0 < 3000.0)
     throw io::config_error("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
+  const double steps = s.duration_s * 1000.0 / s.dt_ms, bins = s.duration_s * 1000.0 / std::min(1.0, s.tick_ms);
+  const double need = steps * sizeof(double) + probe.threads * bins * sizeof(float);
+  if (const std::string beyond = io::beyond_usable_memory(need); !beyond.empty()) {
+    char text[400];
+    std::snprintf(text, sizeof text, "simulation.duration_s = %g s: a sweep keeps the probe's current per step and each "
+                  "running point's rate per ms, %.3g GB for %d thread%s, %s; the paper's points run 6 s", s.duration_s,
+                  need / 1e9, probe.threads, probe.threads == 1 ? "" : "s", beyond.c_str());
+    throw io::config_error(text);
+  }
 }
 
 void check_same_run_before(const std::vector<std::string>& overrides, const engine::simulation_params& point,

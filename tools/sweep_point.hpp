@@ -25,6 +25,7 @@ struct sweep_point_result {
 struct sweep_probe_options {
   double probe_pA = 200.0;  // the authors' 'rect' probe onto E: 1 mV/ms x C = 200 pF
   engine::aln::classify_options classify;
+  int threads = 1;  // points run at once, each keeping its rates
 };
 
 // The probe onto E (engine/aln/aln_states.hpp, bistability_probe_pA), one value per dt step of the run: the same
@@ -45,11 +46,10 @@ class probe_source final : public engine::external_current_source {
   std::span<const double> probe_pA_;
 };
 
-// Refuses a sweep whose probe (one double per dt step, shared) and running points' rates (one float per ms or tick,
-// per thread) would take more than 80 % of the machine's memory: `sweep --duration 1e6` ended in std::bad_alloc.
-void check_sweep_fits(const engine::simulation_params& s, int threads);
-// Refuses a run too short for the probe's up and down windows (the paper's runs are 6 s).
-void check_probe_duration(const engine::simulation_params& s);
+// Refuses a run too short for the probe's up and down windows (the paper's runs are 6 s), and one whose probe (one
+// double per dt step, shared) and running points' rates (one float per ms or tick, per thread) would not fit in
+// memory (io::beyond_usable_memory): `sweep --duration 1e6` ended in std::bad_alloc.
+void check_sweep_run(const engine::simulation_params& s, const sweep_probe_options& probe);
 // Refuses a point whose swept keys change [simulation] against the first point's: every point runs the same time.
 void check_same_run(const engine::simulation_params& point, const engine::simulation_params& first);
 // The same for a point of the grid's edge, before any run: a wrong command line (exit 2) naming the point by its

@@ -339,8 +339,9 @@ engine::stimulus_params read_stimulus(table_reader t, double dt_ms) {
     const double nyquist_Hz = 500.0 / dt_ms;
     if (s.frequency_Hz > nyquist_Hz) {
       std::ostringstream why;
-      why << "is above the Nyquist frequency of simulation.dt_ms = " << dt_ms << " (" << nyquist_Hz
-          << " Hz): each step would get the sine's mean over the step, ~0 and aliased to a slower wave";
+      why << "is above the Nyquist frequency of simulation.dt_ms = " << format_number(dt_ms).view() << " ("
+          << format_number(nyquist_Hz).view() << " Hz): each step would get the sine's mean over the step, ~0 and "
+          << "aliased to a slower wave";
       t.fail("frequency_Hz", why.str());
     }
   }
