@@ -80,16 +80,11 @@ inline std::string option_override(std::string_view option, const std::string& t
 // simulation.seed=3`): the later one won without a word. `overrides`: the --set texts and the options' labelled
 // overrides, as the command hands them to the config loader (before any it adds itself).
 inline void check_keys_given_once(const std::vector<std::string>& overrides) {
-  auto key_of = [](const std::string& tagged) {
-    const auto mark = tagged.find(io::kOptionMark);
-    const std::string text = mark == std::string::npos ? tagged : tagged.substr(mark + 1);
-    return text.substr(0, text.find('='));
-  };
   for (std::size_t i = 0; i < overrides.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (key_of(overrides[j]) == key_of(overrides[i]))
+      if (io::override_key(overrides[j]) == io::override_key(overrides[i]))
         throw command_line_error(io::override_shown(overrides[j]) + " and " + io::override_shown(overrides[i]) +
-                                 " give the same key " + key_of(overrides[i]) + ": give it once");
+                                 " give the same key " + io::override_key(overrides[i]) + ": give it once");
 }
 
 }  // namespace cortexloop::tools

@@ -184,7 +184,7 @@ void run_share(const sweep_point_runner& runner, const std::function<std::vector
         std::lock_guard lock(error_mutex);
         const auto ov = overrides_of(k);
         if (error.empty())
-          error = "point " + io::override_shown(ov.rbegin()[1]) + ", " + io::override_shown(ov.back()) + ": " + e.what();
+          error = "point " + point_name(ov) + ": " + e.what();
         next = mine;
         failed = true;
       }

@@ -33,15 +33,17 @@ void check_sweep_run(const engine::simulation_params& s, const sweep_probe_optio
   }
 }
 
+std::string point_name(const std::vector<std::string>& overrides) {
+  const std::size_t n = overrides.size();
+  return n >= 2 ? io::override_shown(overrides[n - 2]) + ", " + io::override_shown(overrides[n - 1]) : "a point";
+}
+
 void check_same_run_before(const std::vector<std::string>& overrides, const engine::simulation_params& point,
                            const engine::simulation_params& first) {
   try {
     check_same_run(point, first);
   } catch (const io::config_error& e) {
-    const std::size_t n = overrides.size();
-    const std::string where = n >= 2 ? io::override_shown(overrides[n - 2]) + ", " + io::override_shown(overrides[n - 1])
-                                     : std::string("a point");
-    throw io::config_error("sweep: point " + where + ": " + e.what());
+    throw io::config_error("sweep: point " + point_name(overrides) + ": " + e.what());
   }
 }
 

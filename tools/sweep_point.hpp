@@ -50,6 +50,8 @@ class probe_source final : public engine::external_current_source {
 // double per dt step, shared) and running points' rates (one float per ms or tick, per thread) would not fit in
 // memory (io::beyond_usable_memory): `sweep --duration 1e6` ended in std::bad_alloc.
 void check_sweep_run(const engine::simulation_params& s, const sweep_probe_options& probe);
+// A point of the grid as messages name it, by its axes' overrides (the last two of `overrides`): "--x k = 1, --y j = 2".
+std::string point_name(const std::vector<std::string>& overrides);
 // Refuses a point whose swept keys change [simulation] against the first point's: every point runs the same time.
 void check_same_run(const engine::simulation_params& point, const engine::simulation_params& first);
 // The same for a point of the grid's edge, before any run: a wrong command line (exit 2) naming the point by its

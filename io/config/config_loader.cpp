@@ -25,6 +25,12 @@ std::string labelled_override(std::string_view label, std::string_view key, std:
   return std::string(label) + kOptionMark + std::string(key) + "=" + std::string(value);
 }
 
+std::string override_key(std::string_view tagged) {
+  const auto mark = tagged.find(kOptionMark);
+  const std::string_view text = mark == std::string_view::npos ? tagged : tagged.substr(mark + 1);
+  return std::string(text.substr(0, text.find('=')));
+}
+
 std::string override_shown(std::string_view tagged) {
   const auto mark = tagged.find(kOptionMark);
   return mark == std::string_view::npos ? "--set " + std::string(tagged) : std::string(tagged.substr(0, mark));

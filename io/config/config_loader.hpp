@@ -23,6 +23,8 @@ std::string labelled_override(std::string_view label, std::string_view key, std:
 // An override as messages name it: its label, or "--set key=value" (a sweep's point named its raw texts, the
 // label and the key=value run together: "--y k = 0.6k=0.59999999999999998").
 std::string override_shown(std::string_view tagged);
+// The dotted key an override sets ("simulation.seed" of "--seed 7" or of "simulation.seed=7").
+std::string override_key(std::string_view tagged);
 
 engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
 engine::engine_params parse_config(std::string_view toml_text, std::string_view source_name,
