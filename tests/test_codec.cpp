@@ -626,7 +626,7 @@ TEST_CASE("non-finite values are refused in every field, whether the waveform or
   for (const float width : {0.0f, -1.0f}) {
     population.site.width_mm = width;
     CHECK_THAT(decode(bytes_of(population)).reason, Catch::Contains("site.width_mm = " +
-                                                                    std::string(io::format_number(width).view()) +
+                                                                    io::format_number(width).str() +
                                                                     ": must be finite and > 0"));
   }
 

@@ -71,7 +71,7 @@ inline std::string option_override(std::string_view option, const std::string& t
   } else {
     double d = 0;
     CLI::detail::lexical_cast(typed, d);
-    value = std::string(io::format_number(d).view());
+    value = io::format_number(d).str();
   }
   return io::labelled_override(std::string(option) + " " + typed, key, value);
 }

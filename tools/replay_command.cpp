@@ -303,8 +303,8 @@ int replayer::run() {
     hashes_[i] = hashes.at<std::uint64_t>(i);
     const double e = ticks.at<double>(3 * i), t = ticks.at<double>(3 * i + 1);
     if (!(e >= 0 && e <= 4294967295.0 && e == std::floor(e) && t >= 0 && t < kMaxTick && t == std::floor(t)))
-      throw not_replayable("ticks.npy row " + std::to_string(i) + ": epoch " + std::string(io::format_number(e).view()) + ", tick " +
-                           std::string(io::format_number(t).view()) + " (whole numbers: an epoch below 2^32, a tick below 2^53)");
+      throw not_replayable("ticks.npy row " + std::to_string(i) + ": epoch " + io::format_number(e).str() + ", tick " +
+                           io::format_number(t).str() + " (whole numbers: an epoch below 2^32, a tick below 2^53)");
     const std::pair<std::uint32_t, std::int64_t> key{static_cast<std::uint32_t>(e), static_cast<std::int64_t>(t)};
     if (!rows_.empty() && !(rows_.rbegin()->first < key))
       throw not_replayable("ticks.npy row " + std::to_string(i) + " (epoch " + std::to_string(key.first) + ", tick " +

@@ -125,7 +125,7 @@ std::string set_value(std::string_view flag, const axis& a, std::size_t i) {
   // A whole value is written as a TOML integer: float keys read integers too (table_reader::number), and integer
   // keys (simulation.seed, network.n_neurons) can then be axes.
   return io::labelled_override(std::string(flag) + " " + a.key + " = " +
-                                   std::string(io::format_number(a.values[i]).view()),
+                                   io::format_number(a.values[i]).str(),
                                a.key, text);
 }
 

@@ -77,7 +77,7 @@ engine::aln_node_params read_aln_section(table_reader a, double dt_ms) {
   for (const auto& [key, delay] : {std::pair{"delay_e_ms", node.model.delay_e_ms}, std::pair{"delay_i_ms", node.model.delay_i_ms}}) {
     const double n = delay / dt_ms;
     if (std::abs(n - std::round(n)) > 1e-9 * std::max(1.0, n))
-      a.fail(key, "must be a whole number of simulation.dt_ms = " + std::string(format_number(dt_ms).view()) + " steps");
+      a.fail(key, "must be a whole number of simulation.dt_ms = " + format_number(dt_ms).str() + " steps");
   }
   return node;
 }

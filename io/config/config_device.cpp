@@ -52,7 +52,7 @@ fw::coupling_params read_coupling(table_reader t) {
   c.tau_pole_ms = opt(t, "tau_pole_ms", c.tau_pole_ms, {1e-3, 1e4});
   if (c.tau_zero_ms > 1000.0 * c.tau_pole_ms)
     t.fail("tau_pole_ms", "must be at least tau_zero_ms / 1000 = " +
-                              std::string(format_number(c.tau_zero_ms / 1000.0).view()) +
+                              format_number(c.tau_zero_ms / 1000.0).str() +
                               " ms: tau_zero_ms / tau_pole_ms is the coupling's gain at high frequencies");
   t.finish();
   return c;
@@ -70,7 +70,7 @@ fw::safety_limits read_safety(table_reader t, double dt_ms) {
   if (const double steps = s.net_charge_window_ms / dt_ms;
       steps < 1.0 - 1e-9 || std::fabs(steps - std::round(steps)) > 1e-9 * steps)
     t.fail("net_charge_window_ms", "must be a whole number (at least 1) of simulation.dt_ms = " +
-                                       std::string(format_number(dt_ms).view()) +
+                                       format_number(dt_ms).str() +
                                        " ms steps: the monitor sums the charge per step");
   s.max_pulse_rate_Hz = opt(t, "max_pulse_rate_Hz", s.max_pulse_rate_Hz, positive(1e5));
   s.compliance_V = opt(t, "compliance_V", s.compliance_V, positive(1e4));

@@ -123,10 +123,10 @@ engine::simulation_params read_simulation(table_reader t) {
   }
   const double ratio = p.tick_ms / p.dt_ms;
   if (std::fabs(ratio - std::round(ratio)) > 1e-9 * ratio)
-    t.fail("tick_ms", "must be a whole number of dt_ms = " + std::string(format_number(p.dt_ms).view()) + " steps");
+    t.fail("tick_ms", "must be a whole number of dt_ms = " + format_number(p.dt_ms).str() + " steps");
   // A run is a whole number of ticks (rounded): one shorter than half a tick would write empty files and exit 0.
   if (p.duration_s * 1000.0 < 0.5 * p.tick_ms)
-    t.fail("duration_s", "must be at least half a tick (tick_ms = " + std::string(format_number(p.tick_ms).view()) +
+    t.fail("duration_s", "must be at least half a tick (tick_ms = " + format_number(p.tick_ms).str() +
                              " ms; a run is whole ticks): nothing would be simulated");
   t.finish();
   return p;
@@ -147,9 +147,9 @@ engine::adex_params read_cell(table_reader t, bool fraction) {
   c.tau_w_ms = t.number("tau_w_ms", positive(1e7));
   // Only the fraction network's cell adapts towards its own reversal; elsewhere the key is refused as unknown.
   c.e_a_mV = fraction ? t.number("e_a_mV", kVoltage) : c.e_l_mV;
-  if (c.v_spike_mV <= c.v_t_mV) t.fail("v_spike_mV", "must be above v_t_mV = " + std::string(format_number(c.v_t_mV).view()));
+  if (c.v_spike_mV <= c.v_t_mV) t.fail("v_spike_mV", "must be above v_t_mV = " + format_number(c.v_t_mV).str());
   if (c.v_reset_mV >= c.v_spike_mV)
-    t.fail("v_reset_mV", "must be below v_spike_mV = " + std::string(format_number(c.v_spike_mV).view()));
+    t.fail("v_reset_mV", "must be below v_spike_mV = " + format_number(c.v_spike_mV).str());
   t.finish();
   return c;
 }
@@ -172,13 +172,13 @@ engine::hh_params read_hh_cell(table_reader t) {
   c.p_init = t.number("p_init", {0.0, 1.0});
   // A spike is V passing v_spike upward, which the sodium current can carry V to only below E_Na, and from E_K up.
   if (c.e_k_mV >= c.e_na_mV)
-    t.fail("e_k_mV", "must be below e_na_mV = " + std::string(format_number(c.e_na_mV).view()));
+    t.fail("e_k_mV", "must be below e_na_mV = " + format_number(c.e_na_mV).str());
   if (c.v_spike_mV <= c.e_k_mV || c.v_spike_mV >= c.e_na_mV)
-    t.fail("v_spike_mV", "must lie between e_k_mV = " + std::string(format_number(c.e_k_mV).view()) +
-                             " and e_na_mV = " + std::string(format_number(c.e_na_mV).view()) +
+    t.fail("v_spike_mV", "must lie between e_k_mV = " + format_number(c.e_k_mV).str() +
+                             " and e_na_mV = " + format_number(c.e_na_mV).str() +
                              " (V can cross it upward only there)");
   if (c.v_init_high_mV < c.v_init_low_mV)
-    t.fail("v_init_high_mV", "must be at least v_init_low_mV = " + std::string(format_number(c.v_init_low_mV).view()));
+    t.fail("v_init_high_mV", "must be at least v_init_low_mV = " + format_number(c.v_init_low_mV).str());
   t.finish();
   return c;
 }
@@ -188,7 +188,7 @@ double read_delay_ms(table_reader& t, const std::string& key, double dt_ms) {
   const double delay_ms = t.number(key, {0.0, 1000.0});
   const double steps = delay_ms / dt_ms;
   if (std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
-    t.fail(key, "must be a whole number of dt_ms = " + std::string(format_number(dt_ms).view()) + " steps");
+    t.fail(key, "must be a whole number of dt_ms = " + format_number(dt_ms).str() + " steps");
   return delay_ms;
 }
 
@@ -218,14 +218,14 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
       const std::string c_key = "c_" + pair + "_mV_per_ms";
       path.c_mV_per_ms = t.number(c_key, {0.0, 1e4});
       if (path.c_mV_per_ms > std::fabs(path.j_mV_per_ms))
-        t.fail(c_key, "must be at most |j_" + pair + "_mV_per_ms| = " + std::string(format_number(std::fabs(path.j_mV_per_ms)).view()) +
+        t.fail(c_key, "must be at most |j_" + pair + "_mV_per_ms| = " + format_number(std::fabs(path.j_mV_per_ms)).str() +
                           ": the jump c / |J| is a fraction of the free synapses, at most 1");
       path.delay_ms = read_delay_ms(t, "delay_" + pair + "_ms", dt_ms);
     }
   for (const double tau : {f.tau_s_exc_ms, f.tau_s_inh_ms})
     if (f.integrator == engine::fraction_integrator::euler && tau <= dt_ms)
       t.fail(tau == f.tau_s_exc_ms ? "tau_s_exc_ms" : "tau_s_inh_ms",
-             "must exceed dt_ms = " + std::string(format_number(dt_ms).view()) + " with integrator = \"euler\" (decay factor 1 - dt/tau)");
+             "must exceed dt_ms = " + format_number(dt_ms).str() + " with integrator = \"euler\" (decay factor 1 - dt/tau)");
   t.finish();
   f.mu_exc_mV_per_ms = input.number("mu_exc_mV_per_ms", {-1e4, 1e4});
   f.mu_inh_mV_per_ms = input.number("mu_inh_mV_per_ms", {-1e4, 1e4});
@@ -314,7 +314,7 @@ engine::network_params read_network(table_reader t, double dt_ms) {
     p.drive.ramp_ms = d.number("ramp_ms", {0.0, 1e7});
     const double prob = dt_ms / 1000.0 * p.drive.k_exc * p.drive.rate_Hz;
     if (prob > 1.0)
-      d.fail("rate_Hz", "with k_exc and dt_ms this is " + std::string(format_number(prob).view()) +
+      d.fail("rate_Hz", "with k_exc and dt_ms this is " + format_number(prob).str() +
                             " events per step per neuron; the Bernoulli drive allows at most 1");
     d.finish();
   }
@@ -336,7 +336,7 @@ engine::stimulus_params read_stimulus(table_reader t, double dt_ms) {
   s.amplitude_pA = t.number("amplitude_pA", {-1e6, 1e6});
   s.start_ms = t.number("start_ms", {0.0, 1e9});
   s.stop_ms = t.number("stop_ms", {0.0, 1e9});
-  if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + std::string(format_number(s.start_ms).view()));
+  if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + format_number(s.start_ms).str());
   if (s.kind == engine::stimulus_kind::sine) {
     s.frequency_Hz = t.number("frequency_Hz", positive(1e5));
     // A step takes the sine's mean over the step (engine/inputs/sine_step.hpp): above the step's Nyquist frequency
@@ -521,7 +521,7 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
       }
     }
     if (p.network.position_mm >= p.ring->length_mm)
-      top.table("network").fail("position_mm", "must be below ring.length_mm = " + std::string(format_number(p.ring->length_mm).view()));
+      top.table("network").fail("position_mm", "must be below ring.length_mm = " + format_number(p.ring->length_mm).str());
   }
   if (top.has("device")) top.table("device");  // read by read_device_section, against these parameters
   top.finish();

@@ -65,7 +65,7 @@ mf::current_stimulus read_current(table_reader t, double length_mm) {
   s.spread_mm = t.number("spread_mm", positive(1e4));
   s.start_ms = t.number("start_ms", {0.0, 1e9});
   s.stop_ms = t.number("stop_ms", {0.0, 1e9});
-  if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + std::string(format_number(s.start_ms).view()));
+  if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + format_number(s.start_ms).str());
   const std::string target = t.choice("target", {"exc", "inh", "both"});
   s.target = target == "exc" ? mf::current_target::exc
                              : (target == "inh" ? mf::current_target::inh : mf::current_target::both);
@@ -93,14 +93,14 @@ mf::ring_params read_ring(table_reader t, const engine::simulation_params& sim) 
   if (const double longest_ms = 0.5 * p.length_mm / p.velocity_mm_per_s * 1000.0;
       !(longest_ms <= kMaxLateralDelay_ms))
     t.fail("velocity_mm_per_s", "too slow for this ring: half its length over it is a lateral delay of " +
-                                    std::string(format_number(longest_ms).view()) + " ms; at most " +
+                                    format_number(longest_ms).str() + " ms; at most " +
                                     std::to_string(static_cast<int>(kMaxLateralDelay_ms)) +
                                     " ms (each unit keeps its rates that long)");
   p.dt_ms = t.number("dt_ms", positive(100.0));
   if (!whole_multiple(p.dt_ms, sim.dt_ms))
-    t.fail("dt_ms", "must be a whole number of simulation.dt_ms = " + std::string(format_number(sim.dt_ms).view()));
+    t.fail("dt_ms", "must be a whole number of simulation.dt_ms = " + format_number(sim.dt_ms).str());
   if (!whole_multiple(sim.tick_ms, p.dt_ms))
-    t.fail("dt_ms", "must divide simulation.tick_ms = " + std::string(format_number(sim.tick_ms).view()));
+    t.fail("dt_ms", "must divide simulation.tick_ms = " + format_number(sim.tick_ms).str());
   p.with_network = t.choice("network", {"on", "off"}) == "on";
   auto each = [&](std::string_view key, auto read) {
     if (!t.has(key)) return;

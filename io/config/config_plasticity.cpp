@@ -134,7 +134,7 @@ engine::plasticity::rate_effect_params load_plasticity_config(const std::filesys
                                      std::tuple{"meissner_bernard", p.meissner_bernard.w_min, p.meissner_bernard.w_max}})
     if (p.w_initial < lo || p.w_initial > hi)
       t.fail("w_initial", std::string("must lie in plasticity.") + name + "'s [w_min, w_max] = [" +
-                              std::string(format_number(lo).view()) + ", " + std::string(format_number(hi).view()) +
+                              format_number(lo).str() + ", " + format_number(hi).str() +
                               "]: the rule clips its weights there");
   t.finish();
   root.finish();

@@ -18,7 +18,7 @@ std::string show(const toml::node& node) {
     if constexpr (toml::is_string<decltype(v)>) {
       out << '"' << v.get() << '"';
     } else if constexpr (toml::is_floating_point<decltype(v)>) {
-      const std::string text(format_number(v.get()).view());
+      const std::string text = format_number(v.get()).str();
       out << text << (text.find_first_not_of("-0123456789") == std::string::npos ? ".0" : "");
     } else {
       out << v;

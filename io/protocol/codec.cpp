@@ -55,7 +55,7 @@ bool refuse_non_finite(const proto::SetStimulation& s, decoded_command& d) {
 }
 
 std::string drive_rate_range(const decode_limits& limits) {
-  return "must be in [0, " + std::string(format_number(limits.max_drive_rate_Hz).view()) +
+  return "must be in [0, " + format_number(limits.max_drive_rate_Hz).str() +
          "] Hz (this config's maximum: " + limits.max_drive_rate_why + ")";
 }
 
@@ -210,7 +210,7 @@ bool decode_stimulation(const proto::SetStimulation& s, const decode_limits& lim
   if (!validate_load(c.site, p, limits, d)) {
     // The device's limit on a direct site's current is the amplitude's: named by this message's field.
     if (d.reason.starts_with("direct current"))
-      d.reason = "amplitude_pa = " + std::string(io::format_number(p.amplitude).view()) + ": " + d.reason;
+      d.reason = "amplitude_pa = " + io::format_number(p.amplitude).str() + ": " + d.reason;
     return false;
   }
   return attach_ring_profile(c.site, limits, c, d);
@@ -372,8 +372,8 @@ void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
   if (saturation_Hz >= kProtocolMaxDriveRate_Hz) return;
   limits.max_drive_rate_Hz = saturation_Hz;
   limits.max_drive_rate_why = "the network's Bernoulli drive fires at most once per step, dt * K_e * rate <= 1 with dt = " +
-                              std::string(format_number(p.simulation.dt_ms).view()) + " ms, K_e = " +
-                              std::string(format_number(p.network.drive.k_exc).view());
+                              format_number(p.simulation.dt_ms).str() + " ms, K_e = " +
+                              format_number(p.network.drive.k_exc).str();
 }
 
 namespace {

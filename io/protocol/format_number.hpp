@@ -16,6 +16,8 @@ struct number_text {
   std::size_t size = 0;
   std::string_view view() const noexcept { return {chars.data(), size}; }
   operator std::string_view() const noexcept { return view(); }
+  // As a string, for the refusals built by concatenation (allocates: not on the real-time thread).
+  std::string str() const { return std::string(view()); }
 };
 
 template <class T>
