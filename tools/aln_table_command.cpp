@@ -11,6 +11,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "engine/aln/cascade_table.hpp"
 #include "engine/aln/eif_fokker_planck.hpp"
@@ -26,6 +27,11 @@ namespace {
 
 namespace aln = engine::aln;
 
+// An option that sets a field of the model, and the field's name in the engine's messages.
+struct field_option {
+  std::string field, option;
+};
+
 struct aln_table_options {
   aln::eif_neuron_params neuron;
   aln::fp_numerics numerics;
@@ -34,19 +40,14 @@ struct aln_table_options {
   std::string out;
   int threads = static_cast<int>(io::max_threads());
   bool force = false, quiet = false;
+  std::vector<field_option> fields;  // the model's options, by the engine's field names
 };
 
 double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
-// The engine's checks name its fields (d_v_mV, mu_max_mV_per_ms); on this command line they are options.
-std::string with_option_names(std::string what) {
-  static const std::pair<std::string_view, std::string_view> kNames[] = {
-      {"c_pF", "--c-pF"}, {"g_l_nS", "--g-l-nS"}, {"e_l_mV", "--e-l-mV"}, {"delta_t_mV", "--delta-t-mV"},
-      {"v_t_mV", "--v-t-mV"}, {"v_r_mV", "--v-r-mV"}, {"v_cut_mV", "--v-cut-mV"}, {"v_lb_mV", "--v-lb-mV"},
-      {"t_ref_ms", "--t-ref-ms"}, {"mu_min_mV_per_ms", "--mu-min"}, {"mu_max_mV_per_ms", "--mu-max"},
-      {"sigma_min_mV_per_sqrt_ms", "--sigma-min"}, {"sigma_max_mV_per_sqrt_ms", "--sigma-max"}, {"n_mu", "--n-mu"},
-      {"n_sigma", "--n-sigma"}, {"d_v_mV", "--d-v-mV"}, {"d_v_coarse_mV", "--d-v-coarse-mV"},
-      {"fine_below_reset_mV", "--fine-below-reset-mV"}, {"n_fit_frequencies", "--fit-frequencies"}};
+// The engine's checks name its fields (d_v_mV, mu_max_mV_per_ms); on this command line they are options: each word
+// of the message that is a field of `fields` (filled as the options are declared, model_option) becomes its option.
+std::string with_option_names(std::string_view what, const std::vector<field_option>& fields) {
   auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   std::string out;
   for (std::size_t i = 0; i < what.size();) {
@@ -56,10 +57,10 @@ std::string with_option_names(std::string what) {
       out += what[i++];
       continue;
     }
-    const std::string_view word(what.data() + i, j - i);
+    const std::string_view word = what.substr(i, j - i);
     std::string_view named = word;
-    for (const auto& [field, option] : kNames)
-      if (word == field) named = option;
+    for (const auto& f : fields)
+      if (word == f.field) named = f.option;
     out += named;
     i = j;
   }
@@ -73,7 +74,7 @@ int run_aln_table(const aln_table_options& o) {
     o.grid.validate();
     const aln::eif_fokker_planck check(o.neuron, o.numerics);
   } catch (const std::invalid_argument& e) {
-    throw command_line_error("aln-table: " + with_option_names(e.what()));
+    throw command_line_error("aln-table: " + with_option_names(e.what(), o.fields));
   }
   const std::string key = aln::cascade_table_key(o.neuron, o.numerics, o.grid);
   const std::filesystem::path cached = std::filesystem::path(o.cache_dir) / (key + ".bin");
@@ -118,35 +119,38 @@ void add_aln_table_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--force", o->force, "Regenerate even if the cache has this table");
   cmd->add_flag("--quiet", o->quiet, "No progress line");
+  // A model option, declared with the engine's name of its field (by default the option's name without its dashes,
+  // '-' read as '_'), so with_option_names can name it in the engine's refusals.
+  auto model_option = [&](const std::string& option, auto& value, const std::string& help, std::string field = "") {
+    if (field.empty())
+      for (char c : option.substr(2)) field += c == '-' ? '_' : c;
+    o->fields.push_back({field, option});
+    return cmd->add_option(option, value, help)->capture_default_str();
+  };
   auto& n = o->neuron;
-  cmd->add_option("--c-pF", n.c_pF, "Membrane capacitance")->capture_default_str();
-  cmd->add_option("--g-l-nS", n.g_l_nS, "Leak conductance")->capture_default_str();
-  cmd->add_option("--e-l-mV", n.e_l_mV, "Leak reversal")->capture_default_str();
-  cmd->add_option("--delta-t-mV", n.delta_t_mV, "Slope factor (0: LIF)")->capture_default_str();
-  cmd->add_option("--v-t-mV", n.v_t_mV, "Threshold of the exponential")->capture_default_str();
-  cmd->add_option("--v-r-mV", n.v_r_mV, "Reset (must be a grid voltage)")->capture_default_str();
-  cmd->add_option("--v-cut-mV", n.v_cut_mV, "Spike cut-off")->capture_default_str();
-  cmd->add_option("--v-lb-mV", n.v_lb_mV, "Lower end of the voltage grid")->capture_default_str();
-  cmd->add_option("--t-ref-ms", n.t_ref_ms, "Refractory period")->capture_default_str();
+  model_option("--c-pF", n.c_pF, "Membrane capacitance");
+  model_option("--g-l-nS", n.g_l_nS, "Leak conductance");
+  model_option("--e-l-mV", n.e_l_mV, "Leak reversal");
+  model_option("--delta-t-mV", n.delta_t_mV, "Slope factor (0: LIF)");
+  model_option("--v-t-mV", n.v_t_mV, "Threshold of the exponential");
+  model_option("--v-r-mV", n.v_r_mV, "Reset (must be a grid voltage)");
+  model_option("--v-cut-mV", n.v_cut_mV, "Spike cut-off");
+  model_option("--v-lb-mV", n.v_lb_mV, "Lower end of the voltage grid");
+  model_option("--t-ref-ms", n.t_ref_ms, "Refractory period");
   auto& g = o->grid;
-  cmd->add_option("--mu-min", g.mu_min_mV_per_ms, "Lowest mu, mV/ms")->capture_default_str();
-  cmd->add_option("--mu-max", g.mu_max_mV_per_ms, "Highest mu, mV/ms")->capture_default_str();
+  model_option("--mu-min", g.mu_min_mV_per_ms, "Lowest mu, mV/ms", "mu_min_mV_per_ms");
+  model_option("--mu-max", g.mu_max_mV_per_ms, "Highest mu, mV/ms", "mu_max_mV_per_ms");
   // Bounded (the default grid is 350 x 64; 10^8 x 10^8 ended in std::bad_alloc): at most 4e6 points.
-  cmd->add_option("--n-mu", g.n_mu, "Number of mu values")->capture_default_str()->check(CLI::Range(2, 2000));
-  cmd->add_option("--sigma-min", g.sigma_min_mV_per_sqrt_ms, "Lowest sigma, mV/sqrt(ms)")->capture_default_str();
-  cmd->add_option("--sigma-max", g.sigma_max_mV_per_sqrt_ms, "Highest sigma, mV/sqrt(ms)")->capture_default_str();
-  cmd->add_option("--n-sigma", g.n_sigma, "Number of sigma values")->capture_default_str()->check(CLI::Range(2, 2000));
+  model_option("--n-mu", g.n_mu, "Number of mu values")->check(CLI::Range(2, 2000));
+  model_option("--sigma-min", g.sigma_min_mV_per_sqrt_ms, "Lowest sigma, mV/sqrt(ms)", "sigma_min_mV_per_sqrt_ms");
+  model_option("--sigma-max", g.sigma_max_mV_per_sqrt_ms, "Highest sigma, mV/sqrt(ms)", "sigma_max_mV_per_sqrt_ms");
+  model_option("--n-sigma", g.n_sigma, "Number of sigma values")->check(CLI::Range(2, 2000));
   auto& m = o->numerics;
-  cmd->add_option("--d-v-mV", m.d_v_mV, "Voltage step of the Fokker-Planck grid")->capture_default_str();
-  cmd->add_option("--d-v-coarse-mV", m.d_v_coarse_mV,
-                  "Coarser voltage step far below the reset (0: the whole grid at --d-v-mV)")
-      ->capture_default_str();
-  cmd->add_option("--fine-below-reset-mV", m.fine_below_reset_mV,
-                  "The fine step starts this far below the reset")
-      ->capture_default_str();
-  cmd->add_option("--fit-frequencies", m.n_fit_frequencies,
-                  "Frequencies of the filter fits (geometric subset of 0.25..1000 Hz; 0 = all 4000)")
-      ->capture_default_str();
+  model_option("--d-v-mV", m.d_v_mV, "Voltage step of the Fokker-Planck grid");
+  model_option("--d-v-coarse-mV", m.d_v_coarse_mV, "Coarser voltage step far below the reset (0: the whole grid at --d-v-mV)");
+  model_option("--fine-below-reset-mV", m.fine_below_reset_mV, "The fine step starts this far below the reset");
+  model_option("--fit-frequencies", m.n_fit_frequencies,
+               "Frequencies of the filter fits (geometric subset of 0.25..1000 Hz; 0 = all 4000)", "n_fit_frequencies");
   cmd->callback([o] {
     if (const int rc = run_aln_table(*o); rc != 0) throw CLI::RuntimeError(rc);
   });
