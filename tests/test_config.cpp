@@ -176,6 +176,34 @@ TEST_CASE("inconsistent keys are refused", "[config]") {
   CHECK_THAT(error_of(network_text(), {"network.input.sigma_inh_mV_per_sqrt_ms=-1"}), Catch::Contains("[0, 10000]"));
 }
 
+TEST_CASE("synapse fractions: c at most |J| and tau_s above dt under forward Euler, in the network and the ALN node",
+          "[config]") {
+  // Cakan & Obermayer 2020: a spike moves a fraction c / |J| of the free synapses, at most all of them; forward Euler
+  // keeps a decay's sign only for tau > dt. The ALN node took c_ee = 100 and tau_se = 0.01 ms (exit 0, every step
+  // outside its cascade table; an outside check, 2026-12-05) where the network refused both.
+  // Break tried: the node's two checks removed from read_aln_section/read_aln -> the two aln CHECKs fail.
+  auto error_in = [](const char* config, std::vector<std::string> overrides) {
+    try {
+      load_config(source_path(config), overrides);
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const char* network = "configs/cakan2020/network.toml";
+  const char* node = "configs/cakan2020/aln.toml";
+  CHECK(error_in(network, {"network.fraction.c_ee_mV_per_ms=2.43"}).empty());  // c = |J|: every free synapse
+  CHECK_THAT(error_in(network, {"network.fraction.c_ee_mV_per_ms=2.44"}),
+             Catch::Contains("must be at most |j_ee_mV_per_ms| = 2.43"));
+  CHECK_THAT(error_in(network, {"network.fraction.tau_s_exc_ms=0.1"}),
+             Catch::Contains("must exceed dt_ms = 0.1 with integrator = \"euler\""));
+  CHECK(error_in(node, {"aln.c_ii_mV_per_ms=1.64"}).empty());
+  CHECK_THAT(error_in(node, {"aln.c_ii_mV_per_ms=1.65"}),
+             Catch::Contains("aln.c_ii_mV_per_ms = 1.65: must be at most |j_ii_mV_per_ms| = 1.64"));
+  CHECK_THAT(error_in(node, {"aln.tau_si_ms=0.1"}),
+             Catch::Contains("aln.tau_si_ms = 0.1: must exceed simulation.dt_ms = 0.1 as the node steps by forward Euler"));
+}
+
 TEST_CASE("a stimulus entry is validated key by key", "[config]") {
   const std::string base = network_text();
   CHECK_THAT(error_of(base + "\n[[stimulus]]\nkind = \"square\"\ntarget = \"exc\"\namplitude_pA = 1.0\n"

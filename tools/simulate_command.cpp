@@ -416,6 +416,22 @@ int simulate_ranks(const simulate_options& o, int launched) {
     std::snprintf(what, sizeof what, "mean rates exc %.2f Hz, inh %.2f Hz (whole run; second half %.2f, %.2f)",
                   summary["mean_rate_exc_Hz"].get<double>(), summary["mean_rate_inh_Hz"].get<double>(),
                   summary["second_half_rate_exc_Hz"].get<double>(), summary["second_half_rate_inh_Hz"].get<double>());
+  // Outside its cascade table's grid an ALN model's rates are the grid edge's (clamped), not the model's: said even
+  // with --quiet, as the run exits 0 and the rates look like any others (`--set aln.mu_ext_e_mV_per_ms=50` read
+  // outside the table in every step, an outside check, 2026-12-05).
+  const auto steps_per_tick = std::llround(params.simulation.tick_ms / params.simulation.dt_ms);
+  if (params.aln && aln_tr.out_of_table > 0)
+    std::fprintf(stderr, "simulate: note: the ALN node's (mu, sigma) lay outside its cascade table's grid in %lld of "
+                 "%lld steps, where its rates are the grid edge's, not the model's (summary.json "
+                 "aln.out_of_table_steps; docs/aln.md)\n",
+                 static_cast<long long>(aln_tr.out_of_table), static_cast<long long>(n_ticks * steps_per_tick));
+  if (const engine::aln::aln_ring* ring = eng.aln_ring(); ring && ring->out_of_table() > 0)
+    std::fprintf(stderr, "simulate: note: the ALN ring's units lay outside their cascade table's grid in %lld of %lld "
+                 "unit steps, where their rates are the grid edge's, not the model's (summary.json "
+                 "ring.out_of_table; docs/aln.md)\n",
+                 static_cast<long long>(ring->out_of_table()),
+                 static_cast<long long>(n_ticks * std::llround(params.simulation.tick_ms / ring->dt_ms())) *
+                     static_cast<long long>(ring->n_units()));
   if (n_ticks < requested_ticks) {
     // Said even with --quiet: the files hold less than was asked for, and the exit code alone would not say why.
     std::fprintf(stderr, "simulate: stopped by %s after %.3f of %.3f s; wrote the %lld ticks simulated to %s; %s\n",

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
+#include <tuple>
 
 #include "io/config/config_loader.hpp"
 #include "io/protocol/format_number.hpp"
@@ -60,6 +62,12 @@ engine::aln::aln_params read_aln(table_reader& t) {
   p.j_ii_mV_per_ms = t.number("j_ii_mV_per_ms", {-kBig, 0, false});
   if (p.j_ei_mV_per_ms == 0) t.fail("j_ei_mV_per_ms", "must be < 0 (inhibitory)");
   if (p.j_ii_mV_per_ms == 0) t.fail("j_ii_mV_per_ms", "must be < 0 (inhibitory)");
+  const std::tuple<const char*, double, double> jumps[] = {{"ee", p.c_ee_mV_per_ms, p.j_ee_mV_per_ms},
+                                                           {"ie", p.c_ie_mV_per_ms, p.j_ie_mV_per_ms},
+                                                           {"ei", p.c_ei_mV_per_ms, p.j_ei_mV_per_ms},
+                                                           {"ii", p.c_ii_mV_per_ms, p.j_ii_mV_per_ms}};
+  for (const auto& [pair, c, j] : jumps)
+    check_jump_fraction(t, std::string("c_") + pair + "_mV_per_ms", c, std::string("j_") + pair + "_mV_per_ms", j);
   p.a_nS = t.number("a_nS", any);
   p.b_pA = t.number("b_pA", any);
   p.e_a_mV = t.number("e_a_mV", {-500, 500});
@@ -74,6 +82,9 @@ engine::aln_node_params read_aln_section(table_reader a, double dt_ms) {
   node.model = read_aln(a);
   if (a.has("neuron")) node.neuron = read_neuron(a.table("neuron"));
   a.finish();
+  // The node steps by forward Euler (docs/aln.md), its synapses' fractions s and s~ too.
+  check_euler_decay(a, "tau_se_ms", node.model.tau_se_ms, dt_ms, "simulation.dt_ms", "as the node steps by forward Euler");
+  check_euler_decay(a, "tau_si_ms", node.model.tau_si_ms, dt_ms, "simulation.dt_ms", "as the node steps by forward Euler");
   for (const auto& [key, delay] : {std::pair{"delay_e_ms", node.model.delay_e_ms}, std::pair{"delay_i_ms", node.model.delay_i_ms}}) {
     const double n = delay / dt_ms;
     if (std::abs(n - std::round(n)) > 1e-9 * std::max(1.0, n))

@@ -192,6 +192,23 @@ double read_delay_ms(table_reader& t, const std::string& key, double dt_ms) {
   return delay_ms;
 }
 
+}  // namespace
+
+void check_jump_fraction(table_reader& t, const std::string& c_key, double c, const std::string& j_key, double j) {
+  if (c > std::fabs(j))
+    t.fail(c_key, "must be at most |" + j_key + "| = " + format_number(std::fabs(j)).str() +
+                      ": the jump c / |J| is a fraction of the free synapses, at most 1");
+}
+
+void check_euler_decay(table_reader& t, const std::string& key, double tau_ms, double dt_ms, std::string_view dt_name,
+                       std::string_view why) {
+  if (tau_ms <= dt_ms)
+    t.fail(key, "must exceed " + std::string(dt_name) + " = " + format_number(dt_ms).str() + " " + std::string(why) +
+                    " (decay factor 1 - dt/tau)");
+}
+
+namespace {
+
 // [network.fraction]: the pathways of the Cakan & Obermayer 2020 network, named onto-from (k_ei: onto E from I),
 // and [network.input]: its external white-noise input.
 void read_fraction(table_reader t, table_reader input, engine::network_params& p, double dt_ms) {
@@ -217,15 +234,13 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
       path.j_mV_per_ms = t.number("j_" + pair + "_mV_per_ms", {-1e4, 1e4});
       const std::string c_key = "c_" + pair + "_mV_per_ms";
       path.c_mV_per_ms = t.number(c_key, {0.0, 1e4});
-      if (path.c_mV_per_ms > std::fabs(path.j_mV_per_ms))
-        t.fail(c_key, "must be at most |j_" + pair + "_mV_per_ms| = " + format_number(std::fabs(path.j_mV_per_ms)).str() +
-                          ": the jump c / |J| is a fraction of the free synapses, at most 1");
+      check_jump_fraction(t, c_key, path.c_mV_per_ms, "j_" + pair + "_mV_per_ms", path.j_mV_per_ms);
       path.delay_ms = read_delay_ms(t, "delay_" + pair + "_ms", dt_ms);
     }
-  for (const double tau : {f.tau_s_exc_ms, f.tau_s_inh_ms})
-    if (f.integrator == engine::fraction_integrator::euler && tau <= dt_ms)
-      t.fail(tau == f.tau_s_exc_ms ? "tau_s_exc_ms" : "tau_s_inh_ms",
-             "must exceed dt_ms = " + format_number(dt_ms).str() + " with integrator = \"euler\" (decay factor 1 - dt/tau)");
+  if (f.integrator == engine::fraction_integrator::euler) {
+    check_euler_decay(t, "tau_s_exc_ms", f.tau_s_exc_ms, dt_ms, "dt_ms", "with integrator = \"euler\"");
+    check_euler_decay(t, "tau_s_inh_ms", f.tau_s_inh_ms, dt_ms, "dt_ms", "with integrator = \"euler\"");
+  }
   t.finish();
   f.mu_exc_mV_per_ms = input.number("mu_exc_mV_per_ms", {-1e4, 1e4});
   f.mu_inh_mV_per_ms = input.number("mu_inh_mV_per_ms", {-1e4, 1e4});

@@ -802,6 +802,21 @@ class InputRefused(unittest.TestCase):
                     self.assertNotIn("point", e)
                     self.assertFalse(os.path.exists(out))
 
+    def test_simulate_says_when_the_aln_node_read_outside_its_cascade_table(self):
+        # Outside the table's grid the node's rates are the grid edge's (clamped), not the model's; simulate exited 0
+        # with "mean rates exc 180.64 Hz" alone at mu_ext_e = 50 mV/ms, every step outside (an outside check,
+        # 2026-12-05; summary.json had it). At A1 (mu_ext_e = 0.5) the node stays inside: no note. Break tried: the
+        # note's condition `> 0` made `> 500` -> the first assertion fails.
+        aln = os.path.join(ROOT, "configs", "cakan2020", "aln.toml")
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("simulate", "--config", aln, "--set", "aln.mu_ext_e_mV_per_ms=50", "--duration", "0.05", "--out",
+                    tmp, "-q")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("the ALN node's (mu, sigma) lay outside its cascade table's grid in 500 of 500 steps", r.stderr)
+            r = run("simulate", "--config", aln, "--duration", "0.05", "--out", tmp, "-q")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn("outside", r.stderr)
+
     def test_an_integer_key_can_be_a_sweep_axis(self):
         # The axis values were written as TOML floats ("1.0"), which integer keys refuse.
         with tempfile.TemporaryDirectory() as tmp:
