@@ -596,3 +596,39 @@ TEST_CASE("a status's exc and inh rates are each population's spikes over the wi
   }
   CHECK(checked >= 2);
 }
+
+// A status that finds its queue full is lost, and counted: the next status carries status_drops (docs/protocol.md,
+// "Limits"). The queue was said to be waited for or counted like the others' and was neither (an outside check,
+// 2026-12-05). Here the queue is full (16 statuses this thread put there) when the first real status comes at 1 s;
+// this thread empties it at ~1.5 s, and the status at 2 s must say 1. Break tried: the push's result ignored again
+// -> status_drops 0.
+TEST_CASE("a status lost to a full queue is counted in the next", "[realtime][status]") {
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                      std::vector<std::string>{"network.n_neurons=200"});
+  auto q = std::make_unique<io::realtime_queues>();
+  io::status_record filler{};
+  filler.engine_tick = -1;  // not one of the loop's
+  while (q->statuses.push(filler)) {
+  }
+  constexpr std::int64_t kTicks = 2600;
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), io::default_device(params), *q,
+                         {.mode = io::run_mode::realtime, .max_ticks = kTicks});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  std::vector<io::status_record> statuses;
+  std::int64_t last_tick = -1;
+  while (!q->finished.load() || q->statuses.read_available() || q->readouts.read_available()) {
+    q->readouts.consume_all([&](const io::readout_record& r) { last_tick = r.tick; });
+    q->events.consume_all([](const io::command_event&) {});
+    if (last_tick >= 1500) q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
+    std::this_thread::sleep_for(2ms);
+  }
+  rt.join();
+  std::vector<io::status_record> real;
+  for (const io::status_record& s : statuses)
+    if (s.engine_tick >= 0) real.push_back(s);
+  CHECK(statuses.size() - real.size() == io::realtime_queues::kStatuses);  // the fillers, all read
+  REQUIRE(real.size() >= 2);  // the status at 2 s and the final one
+  CHECK(real.front().engine_tick >= 1900);  // the one at 1 s was lost
+  for (const io::status_record& s : real) CHECK(s.status_drops == 1);
+}

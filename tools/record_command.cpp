@@ -202,7 +202,8 @@ nlohmann::json to_json(const io::proto::Status& s) {
           {"commands_received", s.commands_received()},
           {"commands_refused", s.commands_refused()},
           {"commands_dropped", s.commands_dropped()},
-          {"event_drops", s.event_drops()},         {"publish_drops", s.publish_drops()},
+          {"event_drops", s.event_drops()},         {"status_drops", s.status_drops()},
+          {"publish_drops", s.publish_drops()},
           {"ack_drops", s.ack_drops()},
           // CURVE: whether the session ran with it and the handshakes its ZAP handler admitted and refused.
           {"curve", s.curve()},                     {"curve_accepted", s.curve_accepted()},

@@ -121,11 +121,14 @@ void worker_pool::run(task t, void* context) noexcept {
   if (sleepers_.load() > 0) generation_.notify_all();  // only after an idle spell
   timed(0, t, context);
   const unsigned helpers = n_workers_ - 1;
-  for (int spins = 0; finished_.load(std::memory_order_acquire) != helpers; ++spins) {
-    if (spins < kSpinsBeforeYield)
+  // The count stops at the spin limit: a helper stalled for hours (2^31 yields) would otherwise overflow it.
+  for (int spins = 0; finished_.load(std::memory_order_acquire) != helpers;) {
+    if (spins < kSpinsBeforeYield) {
       cpu_pause();
-    else
+      ++spins;
+    } else {
       sched_yield();
+    }
   }
 }
 

@@ -818,6 +818,7 @@ void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, co
   sb.add_lateness_total_p999_us(s.lateness_total_p999_us);
   sb.add_lateness_total_max_us(s.lateness_total_max_us);
   sb.add_event_drops(s.event_drops);
+  sb.add_status_drops(s.status_drops);
   sb.add_publish_drops(io.publish_drops);
   sb.add_ack_drops(io.ack_drops);
   sb.add_curve(io.curve);

@@ -482,7 +482,8 @@ void realtime_loop::maybe_push_status(std::int64_t now_ns) noexcept {
   s.rate_exc_Hz = window_ticks_ ? window_rate_exc_ / static_cast<double>(window_ticks_) : 0.0;
   s.rate_inh_Hz = window_ticks_ ? window_rate_inh_ / static_cast<double>(window_ticks_) : 0.0;
   worker_pool_status(s);
-  [[maybe_unused]] const bool pushed = q_.statuses.push(s);  // a lost status is superseded by the next
+  s.status_drops = status_drops_;
+  if (!q_.statuses.push(s)) ++status_drops_;  // counted in the next: it carries the totals on
   pushed_ = true;
   lateness_.clear();
   compute_.clear();

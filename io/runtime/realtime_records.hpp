@@ -165,6 +165,9 @@ struct status_record {
   double lateness_total_p99_us = 0, lateness_total_p999_us = 0, lateness_total_max_us = 0;
   double compute_p50_us = 0, compute_p99_us = 0, compute_max_us = 0;
   std::int64_t readout_drops = 0, spike_drops = 0, event_drops = 0;
+  // Statuses lost before this one because their queue was full (16 unread: the I/O thread stalled 16 s); the totals
+  // above survive in the next, a lost window's own figures (percentiles, rates) do not.
+  std::int64_t status_drops = 0;
   double rt_cpu_percent = 0;
   double rate_exc_Hz = 0, rate_inh_Hz = 0;
   // Window: each network worker's time stepping its partitions, mean per tick (worker 0 is the real-time thread),
