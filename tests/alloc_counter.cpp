@@ -37,6 +37,7 @@
 namespace {
 std::atomic<std::uint64_t> g_allocations{0};
 std::atomic<std::uint64_t> g_marked_allocations{0};
+std::atomic<std::uint64_t> g_marked_frees{0};  // frees (not of null) on threads marked by count_this_thread
 thread_local bool t_marked = false;
 // count_threads_named's prefix (empty: off). Written before the threads it names start.
 char g_name_prefix[16] = {};
@@ -54,6 +55,13 @@ void count() noexcept {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (t_marked || (g_by_name.load(std::memory_order_relaxed) && named_thread()))
     g_marked_allocations.fetch_add(1, std::memory_order_relaxed);
+}
+
+// A free on a thread marked by count_this_thread: freeing takes glibc's arena lock and may give memory back to the
+// system (munmap), as allocating does, so the real-time thread must not free either (an engine destroyed there would
+// be seen by no allocation count).
+void count_free(void* p) noexcept {
+  if (p && t_marked) g_marked_frees.fetch_add(1, std::memory_order_relaxed);
 }
 
 [[maybe_unused]] void* counted_alloc(std::size_t size, std::size_t align) {
@@ -76,6 +84,12 @@ void* __libc_realloc(void*, std::size_t);
 void* __libc_memalign(std::size_t, std::size_t);
 void* __libc_valloc(std::size_t);
 void* __libc_pvalloc(std::size_t);
+void __libc_free(void*);
+
+void free(void* p) {
+  count_free(p);
+  __libc_free(p);
+}
 
 void* malloc(std::size_t n) {
   count();
@@ -123,6 +137,7 @@ void cortexloop::testing::count_threads_named(const char* prefix) noexcept {
   g_by_name.store(g_name_prefix[0] != 0);
 }
 std::uint64_t cortexloop::testing::marked_thread_allocations() noexcept { return g_marked_allocations.load(); }
+std::uint64_t cortexloop::testing::marked_thread_frees() noexcept { return g_marked_frees.load(); }
 
 // clang's TSan runtime defines every operator new and delete as strong symbols: a replacement cannot be linked
 // beside it, so under clang's TSan nothing is counted, and scripts/sanitize.sh tsan runs the tests without their
@@ -147,12 +162,21 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
     return nullptr;
   }
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+namespace {
+// Under ASan/TSan free is theirs: the frees of operator delete are counted here instead.
+void counted_free(void* p) noexcept {
+#if !CORTEXLOOP_COUNT_MALLOC
+  count_free(p);
+#endif
+  std::free(p);
+}
+}  // namespace
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
 #endif

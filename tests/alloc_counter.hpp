@@ -12,6 +12,9 @@ std::uint64_t allocation_count() noexcept;  // allocations since start, all thre
 // count_this_thread(true) is in force on a thread, its allocations also add to marked_thread_allocations().
 void count_this_thread(bool on) noexcept;
 std::uint64_t marked_thread_allocations() noexcept;
+// Frees (of non-null pointers) on threads marked by count_this_thread (not on threads counted by name, whose exit
+// frees its thread-local storage).
+std::uint64_t marked_thread_frees() noexcept;
 // Also counts, into marked_thread_allocations(), every thread whose name (pthread_setname_np) starts with prefix
 // (at most 15 characters; "" stops it): the engine's helper workers ("cl-worker-N"), which a test cannot mark from
 // inside. Set it before those threads start.

@@ -21,6 +21,7 @@
 #include "alloc_counter.hpp"
 #include "engine/engine.hpp"
 #include "engine/network/workers.hpp"
+#include "io/aln_cache/engine_table.hpp"
 #include "io/client/client.hpp"
 #include "io/config/config_device.hpp"
 #include "io/config/config_loader.hpp"
@@ -65,17 +66,22 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   // (It used to run on the test thread and count operator new only: a malloc in the loop went unseen.)
   // Break tried: a malloc/free pair per tick in realtime_loop::run -> the final check fails (10,000+
   // allocations); with the old operator-new-only counter it passed.
-  std::atomic<std::uint64_t> probe_before{0}, probe_after{0};
+  // Frees too (an engine destroyed on this thread would allocate nothing; an outside check, 2026-12-05): the
+  // delete and the free of the probe must both be counted. Break tried: the old engine of the Reset destroyed on the
+  // real-time thread (realtime_loop's swap freeing it in place) -> the frees' check fails.
+  std::atomic<std::uint64_t> probe_before{0}, probe_after{0}, frees_before{0}, frees_after{0};
   std::atomic<bool> probed{false};
   o.on_realtime_thread_start = [&] {
     testing::count_this_thread(true);
     probe_before = testing::marked_thread_allocations();
+    frees_before = testing::marked_thread_frees();
     auto* a = new int(1);
     void* b = std::malloc(24);
     asm volatile("" : : "r"(a), "r"(b) : "memory");  // keep the allocations from being elided
     delete a;
     std::free(b);
     probe_after = testing::marked_thread_allocations();
+    frees_after = testing::marked_thread_frees();
     probed = true;
   };
 
@@ -83,6 +89,7 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   srv.start();
   while (!probed) std::this_thread::sleep_for(1ms);
   REQUIRE(probe_after - probe_before == 2);
+  REQUIRE(frees_after - frees_before == 2);
   const std::uint64_t before_run = probe_after.load();
   io::client c(srv.command_endpoint(), srv.pub_endpoint());
   REQUIRE(c.sync_subscription(20s));
@@ -250,6 +257,8 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
       last_tick = r->tick();
     }
   }
+  // The real-time thread's frees while it ran, before its exit frees its thread's storage.
+  const std::uint64_t frees_while_running = testing::marked_thread_frees() - frees_after;
   done = true;
   traffic.join();
   srv.request_stop();
@@ -262,6 +271,7 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   CHECK(controllers_seen > 1000);  // the count below covers ticks with every controller running
   CHECK(epochs == 1);               // the Reset was applied within the counted ticks
   CHECK(testing::marked_thread_allocations() - before_run == 0);
+  CHECK(frees_while_running == 0);
   testing::count_threads_named("");
 }
 
@@ -318,4 +328,103 @@ TEST_CASE("serve's loop with 2 workers allocates nothing on any thread and repor
   CHECK(w0 > 0);
   CHECK(w1 > 0);
   CHECK(status.worker_imbalance == Approx(std::max(w0, w1) / ((w0 + w1) / 2) - 1).margin(1e-9));
+}
+
+// Stepped mode, without sockets (this test plays the I/O thread): Steps, a pause and resume, a runtime safety stop
+// (two direct channels on the exc population, 600 pA each: their sum breaks max_direct_pA = 1000, docs/device.md),
+// a Reset, on the network with its ring and device and on the ALN node alone. The server test above runs realtime
+// mode only: the Step budget, the wait for room and the wait for work were never counted (an outside check,
+// 2026-12-05, which counted them with an LD_PRELOAD counter: 0). The real-time thread is marked for allocations and
+// frees; counted from the first Step's readout to the last's, before the thread's exit.
+// Break tried: a std::vector built per Step in realtime_loop's apply -> allocations counted here.
+TEST_CASE("stepped mode allocates and frees nothing on the real-time thread: Steps, a safety stop, a Reset",
+          "[realtime][alloc][stepped]") {
+  for (const char* config : {"/configs/closed_loop.toml", "/configs/cakan2020/aln.toml"}) {
+    CAPTURE(config);
+    const std::vector<std::string> overrides =
+        std::string(config) == "/configs/closed_loop.toml" ? std::vector<std::string>{"network.n_neurons=1000"}
+                                                           : std::vector<std::string>{};
+    const std::string file = std::string(CORTEXLOOP_SOURCE_DIR) + config;
+    auto params = io::load_config(file, overrides);
+    if (params.aln) io::attach_aln_table(params, true);  // the cascade table, from the cache (as serve)
+    const auto device = io::load_device_config(file, overrides, params);
+    auto q = std::make_unique<io::realtime_queues>();
+    io::realtime_loop loop(std::make_unique<engine::engine>(params), device, *q,
+                           {.mode = io::run_mode::stepped, .max_ticks = 1'000'000});
+    std::atomic<std::uint64_t> allocations_at_start{0}, frees_at_start{0};
+    std::atomic<bool> marked{false};
+    q->go = true;
+    std::thread rt([&] {
+      testing::count_this_thread(true);
+      allocations_at_start = testing::marked_thread_allocations();
+      frees_at_start = testing::marked_thread_frees();
+      marked = true;
+      loop.run();
+    });
+    while (!marked) std::this_thread::sleep_for(1ms);
+    std::uint64_t token = 0;
+    std::int64_t ticks_seen = 0;
+    std::vector<io::command_event> events;
+    int direct_current_stops = 0;
+    std::uint32_t last_epoch = 0;
+    auto r = std::make_unique<io::readout_record>();
+    const auto run = [&](std::vector<io::command> cs, std::int64_t ticks) {
+      for (io::command& c : cs) {
+        c.token = ++token;
+        REQUIRE(q->commands.push(c));
+      }
+      io::command step;
+      step.kind = io::command_kind::step;
+      step.ticks = ticks;
+      step.token = ++token;
+      REQUIRE(q->commands.push(step));
+      q->wake_realtime();
+      const std::int64_t until = ticks_seen + ticks;
+      const auto deadline = std::chrono::steady_clock::now() + 60s;
+      while (ticks_seen < until && std::chrono::steady_clock::now() < deadline) {
+        while (q->readouts.pop(*r)) {
+          ++ticks_seen;
+          for (std::uint32_t i = 0; i < r->device.n_events; ++i)
+            direct_current_stops += r->device.events[i].verdict.limit == firmware_sim::safety_limit::direct_current;
+          last_epoch = r->epoch;
+        }
+        q->events.consume_all([&](const io::command_event& e) { events.push_back(e); });
+        q->statuses.consume_all([](const io::status_record&) {});
+        q->spikes.consume_all([](const io::spike_chunk&) {});
+        std::this_thread::sleep_for(1ms);
+      }
+      REQUIRE(ticks_seen == until);
+    };
+    run({}, 20);  // start-up behind
+    const std::uint64_t allocations_before = testing::marked_thread_allocations() - allocations_at_start;
+    const std::uint64_t frees_before = testing::marked_thread_frees() - frees_at_start;
+    io::command direct;
+    direct.kind = io::command_kind::set_stimulation;
+    direct.site.population = engine::population::exc;
+    direct.program.amplitude = 600.0;  // pA, DC
+    io::command direct2 = direct;
+    direct2.channel = 1;
+    io::command pause, resume, reset;
+    pause.kind = io::command_kind::pause;
+    resume.kind = io::command_kind::resume;
+    reset.kind = io::command_kind::reset;
+    reset.seed = 3;
+    run({direct, direct2}, 30);
+    run({pause, resume}, 10);
+    q->engine_slot = std::make_unique<engine::engine>(params);  // the I/O thread builds the new engine
+    run({reset}, 30);
+    run({}, 10);
+    CHECK(testing::marked_thread_allocations() - allocations_at_start - allocations_before == 0);
+    CHECK(testing::marked_thread_frees() - frees_at_start - frees_before == 0);
+    q->stop = true;
+    q->wake_realtime();
+    rt.join();
+    int accepted = 0, refused = 0;
+    for (const io::command_event& e : events) (e.accepted ? accepted : refused) += 1;
+    CHECK(refused == 0);
+    CHECK(accepted == static_cast<int>(token));
+    CHECK(q->engine_slot);  // the old engine, handed back for the I/O thread to destroy
+    CHECK(direct_current_stops >= 1);  // the safety stop was on the counted path
+    CHECK(last_epoch == 1);            // and the Reset
+  }
 }
