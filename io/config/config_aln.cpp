@@ -33,8 +33,19 @@ engine::aln::eif_neuron_params read_neuron(table_reader t) {
   try {
     n.validate();
   } catch (const std::invalid_argument& e) {
+    // The engine's message ("EIF cascade: v_r_mV = -30: must be below the spike cut-off v_cut_mV") names the field
+    // first: refused as that key, so the message gives its file and line, or the --set that made it, and the
+    // override of another key it names (it gave the file alone, without a line, for a --set; an outside check).
+    const std::string what = e.what();
+    for (const char* key : {"c_pF", "g_l_nS", "e_l_mV", "delta_t_mV", "v_t_mV", "v_r_mV", "v_cut_mV", "v_lb_mV",
+                            "t_ref_ms"}) {
+      const std::size_t at = what.find(std::string(key) + " = ");
+      if (at == std::string::npos) continue;
+      const std::size_t rest = what.find(": ", at);
+      t.fail(key, rest == std::string::npos ? what : what.substr(rest + 2));
+    }
     const std::string section = t.dotted("x").substr(0, t.dotted("x").size() - 2);  // "aln.neuron"
-    throw config_error(t.origin()->file + ": [" + section + "] " + e.what());  // the message names the field
+    throw config_error(t.origin()->file + ": [" + section + "] " + what);
   }
   return n;
 }

@@ -523,7 +523,7 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
     p.meanfield = read_meanfield(top.table("meanfield"));
   }
   if (top.has("ring")) {
-    if (aln_ring && !p.aln) top.fail("ring", "model = \"aln\" needs an [aln] section (the units' parameters)");
+    if (aln_ring && !p.aln) top.table("ring").fail("model", "needs an [aln] section (the units' parameters)");
     if (!aln_ring && !p.meanfield) top.fail("ring", "needs a [meanfield] section (the ring's transfer functions)");
     p.ring = read_ring(top.table("ring"), p.simulation);
     if (aln_ring) {

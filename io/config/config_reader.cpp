@@ -2,6 +2,7 @@
 #include "io/protocol/format_number.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -89,7 +90,7 @@ std::string table_reader::where(std::string_view key) const {
   return at;
 }
 
-void table_reader::fail(std::string_view key, std::string_view problem) const {
+void table_reader::fail(std::string_view key, std::string_view problem, std::string_view mentions) const {
   // A value from an option other than --set: the option and its text as typed say it all ("--threads 3: ...").
   if (const auto it = origin_->overridden.find(dotted(key)); it != origin_->overridden.end() && !it->second.empty())
     throw config_error(it->second + ": " + std::string(problem));
@@ -99,18 +100,27 @@ void table_reader::fail(std::string_view key, std::string_view problem) const {
     throw config_error(where(key) + ": [" + dotted(key) + "]: " + std::string(problem));
   std::string message = where(key) + ": " + dotted(key);
   if (node) message += " = " + show(*node);
-  throw config_error(message + ": " + std::string(problem) + overrides_named_in(key, problem));
+  throw config_error(message + ": " + std::string(problem) + overrides_named_in(key, mentions));
 }
 
 // A value from the file refused for a key the command line changed (--set simulation.dt_ms=0.3 makes the file's
 // tick_ms 1.0 no whole number of steps): the message blamed the file's line alone, which the user had not touched.
 // Names each override whose key (its last part) the problem mentions, unless it is the refused key itself.
-std::string table_reader::overrides_named_in(std::string_view key, std::string_view problem) const {
+// A key is mentioned as a whole word: an override of rate_Hz is not named by max_drive_rate_Hz.
+std::string table_reader::overrides_named_in(std::string_view key, std::string_view mentions) const {
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  auto mentioned = [&](std::string_view word) {
+    for (std::size_t at = mentions.find(word); at != std::string_view::npos; at = mentions.find(word, at + 1)) {
+      const std::size_t end = at + word.size();
+      if ((at == 0 || !word_char(mentions[at - 1])) && (end == mentions.size() || !word_char(mentions[end])))
+        return true;
+    }
+    return false;
+  };
   std::string named;
   for (const auto& [dotted_key, option] : origin_->overridden) {
     if (dotted_key == dotted(key)) continue;
-    const std::string_view last = std::string_view(dotted_key).substr(dotted_key.rfind('.') + 1);
-    if (problem.find(last) == std::string_view::npos) continue;
+    if (!mentioned(std::string_view(dotted_key).substr(dotted_key.rfind('.') + 1))) continue;
     named += (named.empty() ? " (" : ", ") + (option.empty() ? "--set " + dotted_key : option);
   }
   return named.empty() ? named : named + " on the command line)";
@@ -205,7 +215,7 @@ void table_reader::finish() const {
       throw config_error(where(key.str()) + ": " + dotted(key.str()) + " (" +
                          (node.is_table() ? "a table" : "an array of " + std::to_string(node.as_array()->size())) +
                          "): " + problem);
-    fail(key.str(), problem);
+    fail(key.str(), problem, "");
   }
 }
 

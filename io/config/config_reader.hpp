@@ -59,13 +59,17 @@ class table_reader {
 
   std::string dotted(std::string_view key) const;
   // A config_error about `key` (its location and value included), for checks that span several keys.
-  [[noreturn]] void fail(std::string_view key, std::string_view problem) const;
+  // Overrides of other keys that the problem names (whole words) are named too: they may be what made it.
+  [[noreturn]] void fail(std::string_view key, std::string_view problem) const { fail(key, problem, problem); }
   std::shared_ptr<const config_origin> origin() const { return origin_; }
 
  private:
   const toml::node& require(std::string_view key);
   std::string where(std::string_view key) const;
-  std::string overrides_named_in(std::string_view key, std::string_view problem) const;
+  // fail, naming the overrides `mentions` names (an unknown key's list of known keys mentions none: an override of
+  // one of them did not make the key unknown).
+  [[noreturn]] void fail(std::string_view key, std::string_view problem, std::string_view mentions) const;
+  std::string overrides_named_in(std::string_view key, std::string_view mentions) const;
 
   const toml::table& table_;
   std::string path_;
