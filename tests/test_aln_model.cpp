@@ -338,5 +338,5 @@ TEST_CASE("ALN configs load the points and refuse bad values naming the key", "[
   CHECK_THROWS_WITH(cortexloop::io::load_aln_config(file, std::vector<std::string>{"network.n_neurons=10"}),
                     Contains("network"));
   CHECK_THROWS_WITH(cortexloop::io::load_aln_config(file, std::vector<std::string>{"aln.neuron.v_r_mV=-30"}),
-                    Contains("[aln.neuron]") && Contains("v_r_mV"));
+                    Contains("--set aln.neuron.v_r_mV: aln.neuron.v_r_mV = -30: must be below the spike cut-off"));
 }
