@@ -526,7 +526,12 @@ int run_record(const record_options& o) {
   // --config must be the server's: one that places things elsewhere (another ring, electrodes the server does not
   // have) was written to summary.json without a word, and the plots drew them (an outside check, 2026-12-04). The
   // server publishes its config: its geometry wins, with a warning.
-  if (!geometry.is_null() && rec.first_info && !rec.first_info->config_toml.empty()) {
+  // Without --config the server's config gives the geometry: the plots named the sensing channels "record --config
+  // names it" and their units "unknown", which the live viewer read from the same Info (an outside check, 2026-12-05).
+  if (geometry.is_null() && rec.first_info && !rec.first_info->config_toml.empty()) {
+    geometry = geometry_of_server(rec.first_info->config_toml);
+    if (!geometry.is_null()) geometry["source"] = "the server's config (Info.config_toml)";
+  } else if (!geometry.is_null() && rec.first_info && !rec.first_info->config_toml.empty()) {
     nlohmann::json server = geometry_of_server(rec.first_info->config_toml);
     nlohmann::json given = geometry;
     given.erase("source");
@@ -710,8 +715,9 @@ void add_record_command(CLI::App& app) {
                 "Before recording, send GetInfo until the subscription is live and print \"record: subscribed\" on stderr "
                 "(GetInfo is answered without touching the engine: the recording adds no command to the session)");
   cmd->add_option("--config", o->config,
-                  "The server's config: writes its geometry (ring length and units, network position, electrodes, "
-                  "sensing sites; mm along the ring) to summary.json as \"geometry\", for the plots")
+                  "The server's config, checked against the one the server publishes (Info), which otherwise gives "
+                  "the geometry written to summary.json as \"geometry\" for the plots (ring length and units, "
+                  "network position, electrodes, sensing sites; mm along the ring)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--set", o->overrides, "section.key=value overrides the server was started with (with --config)");
   cmd->footer("Exit codes: 0 recorded (stopped by Ctrl-C, SIGTERM or --duration; the files written); 1 it failed "

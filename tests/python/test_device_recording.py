@@ -55,6 +55,12 @@ class DeviceRecordingTest(unittest.TestCase):
                                         stderr=subprocess.PIPE, text=True)
             line = recorder.stderr.readline()  # --sync: the recorder's subscription is live
             assert line.startswith("record: subscribed"), line
+            # A second recorder of the same session without --config: its geometry from the server's config.
+            cls.rec_bare = os.path.join(cls.tmp.name, "rec_bare")
+            bare = subprocess.Popen([BIN, "record", "--out", cls.rec_bare, "--pub", pub, "--commands", commands,
+                                     "--sync", "-q"], stderr=subprocess.PIPE, text=True)
+            line = bare.stderr.readline()
+            assert line.startswith("record: subscribed"), line
             ack = c.wait_ack(c.step(5), 10)
             assert ack.accepted, ack.reason
             acks = [
@@ -90,10 +96,11 @@ class DeviceRecordingTest(unittest.TestCase):
             time.sleep(0.5)
             c.close()
         finally:
-            if recorder is not None:
-                recorder.send_signal(signal.SIGINT)
-                _, err = recorder.communicate(timeout=20)
-                assert recorder.returncode == 0, err
+            for r in (recorder, locals().get("bare")):
+                if r is not None:
+                    r.send_signal(signal.SIGINT)
+                    _, err = r.communicate(timeout=20)
+                    assert r.returncode == 0, err
             server.send_signal(signal.SIGTERM)
             server.communicate(timeout=20)
         with open(os.path.join(cls.rec, "summary.json")) as f:
@@ -280,6 +287,19 @@ class DeviceRecordingTest(unittest.TestCase):
         self.assertEqual(g["network_position_mm"], 18.0)
         self.assertEqual([e["position_mm"] for e in g["electrodes"]], [18.0, 9.0])
         self.assertEqual([s["position_mm"] for s in g["sensing"]], [18.0, 18.0, 9.0])
+
+    def test_geometry_without_config_is_the_servers(self):
+        # record without --config wrote no geometry, and the plots named the sensing channels "record --config names
+        # it", unit unknown, where the live viewer named them from the same Info.config_toml (an outside check,
+        # 2026-12-05). Break tried: record's fallback to the server's config removed -> no "geometry" key.
+        with open(os.path.join(self.rec_bare, "summary.json")) as f:
+            bare = json.load(f)["geometry"]
+        self.assertEqual(bare.pop("source"), "the server's config (Info.config_toml)")
+        given = dict(self.summary["geometry"])
+        given.pop("source", None)
+        given.pop("overrides", None)
+        self.assertEqual(bare, given)
+        self.assertEqual([s["signal"] for s in bare["sensing"]], [s["signal"] for s in given["sensing"]])
 
     def test_slot_label_names_every_kind_the_slot_ran(self):
         # ControllerKind codes (io/protocol/schema/cortexloop.fbs): 0 none, 3 PiClamp, 5 External. The tutorial's
