@@ -632,3 +632,44 @@ TEST_CASE("a status lost to a full queue is counted in the next", "[realtime][st
   CHECK(real.front().engine_tick >= 1900);  // the one at 1 s was lost
   for (const io::status_record& s : real) CHECK(s.status_drops == 1);
 }
+
+// A realtime status window in which the engine was paused says so (status_record::paused_in_window), and the next
+// window, run through, does not: serve's "behind real time" verdict skips the first (a Pause of 0.4 s printed
+// "behind real time: 0.60x"; an outside check, 2026-12-05). Break tried: the flag not set by Pause -> the first
+// window's check fails.
+TEST_CASE("a status window with a pause in it says so, and the next does not", "[realtime][status]") {
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                      std::vector<std::string>{"network.n_neurons=200"});
+  auto q = std::make_unique<io::realtime_queues>();
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), io::default_device(params), *q,
+                         {.mode = io::run_mode::realtime, .max_ticks = 1'000'000});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  std::vector<io::status_record> statuses;
+  const auto start = std::chrono::steady_clock::now();
+  bool paused = false, resumed = false;
+  while (statuses.size() < 3 && std::chrono::steady_clock::now() - start < 30s) {
+    const auto since = std::chrono::steady_clock::now() - start;
+    io::command k;
+    if (!paused && since > 200ms) {
+      k.kind = io::command_kind::pause;
+      paused = q->commands.push(k);
+    } else if (paused && !resumed && since > 400ms) {
+      k.kind = io::command_kind::resume;
+      resumed = q->commands.push(k);
+    }
+    q->readouts.consume_all([](const io::readout_record&) {});
+    q->events.consume_all([](const io::command_event&) {});
+    q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
+    std::this_thread::sleep_for(2ms);
+  }
+  q->stop = true;
+  q->wake_realtime();
+  rt.join();
+  REQUIRE(statuses.size() >= 3);
+  CHECK(statuses[0].paused_in_window);   // paused 0.2 s into the first second, resumed at 0.4 s
+  CHECK_FALSE(statuses[0].paused);
+  CHECK(statuses[0].realtime_factor < 0.9);  // the pause shows in the throughput
+  CHECK_FALSE(statuses[1].paused_in_window);
+  CHECK_FALSE(statuses[2].paused_in_window);
+}

@@ -1161,9 +1161,25 @@ TEST_CASE("serve says it is behind real time on throughput or missed ticks, and 
   tools::behind_real_time heavy(1.0);
   io::status_record slow = window(1, 0.74, 900);
   slow.compute_p99_us = 980.0;
+  slow.rt_cpu_percent = 97.0;  // the thread busy computing
   const auto too_big = heavy.check(slow);
   REQUIRE(too_big);
   CHECK_THAT(*too_big, Catch::EndsWith("the compute does not fit: a smaller network, --threads, or --mode fast"));
+  // A long compute with the thread at 6 % CPU is preemption, not compute (an outside check, 2026-12-05). Break
+  // tried: the CPU condition removed -> "the compute does not fit".
+  tools::behind_real_time preempted(1.0);
+  io::status_record waiting = window(1, 0.74, 900);
+  waiting.compute_p99_us = 626.0;
+  waiting.rt_cpu_percent = 6.0;
+  const auto not_cpu = preempted.check(waiting);
+  REQUIRE(not_cpu);
+  CHECK_THAT(*not_cpu, Catch::Contains("the thread is not getting the CPU on time"));
+  // A window paused for part of it (a client's Pause, then Resume before the status) is not behind: its ticks are
+  // short by the pause (0.60x printed, 1 miss in 12,958 ticks). Break tried: paused_in_window ignored -> a warning.
+  tools::behind_real_time resumed(1.0);
+  io::status_record part = window(1, 0.60, 0);
+  part.paused_in_window = true;
+  CHECK_FALSE(resumed.check(part));
   CHECK_FALSE(behind.check(window(2, 0.74, 900)));                                 // the same status again
   CHECK_FALSE(behind.check(window(3, 1.01, 700)));                                 // a catch-up: still late
   CHECK_FALSE(behind.check(window(4, 0.99, 50)));                                  // 5 % late: not yet back

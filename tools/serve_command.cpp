@@ -198,7 +198,8 @@ int run_serve(const serve_options& o) {
     std::fprintf(stderr, "serve: %s, %s mode, tick %.3g ms; readouts PUB %s, commands ROUTER %s; %s; Ctrl-C stops it\n",
                  o.config.c_str(), o.mode.c_str(), so.params.simulation.tick_ms, srv.pub_endpoint().c_str(),
                  srv.command_endpoint().c_str(), srv.scheduling().c_str());
-  if (!o.quiet && so.cpu >= 0 && so.fifo_priority > 0 && std::thread::hardware_concurrency() > 1)
+  // Only when SCHED_FIFO was given: without it (no CAP_SYS_NICE) the line contradicted the scheduling just printed.
+  if (!o.quiet && so.cpu >= 0 && srv.fifo_granted() && std::thread::hardware_concurrency() > 1)
     std::fprintf(stderr, "serve: the real-time thread runs on CPU %d under SCHED_FIFO: run closed-loop clients off it "
                  "(taskset -c with every CPU but %d), or their commands wait behind its spin and compute\n",
                  so.cpu, so.cpu);

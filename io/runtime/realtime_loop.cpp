@@ -319,6 +319,7 @@ void realtime_loop::apply(const command& c, std::int64_t now_ns) noexcept {
       break;
     case command_kind::pause:
       paused_ = true;
+      window_paused_ = true;
       break;
     case command_kind::resume:
       paused_ = false;
@@ -454,6 +455,7 @@ void realtime_loop::maybe_push_status(std::int64_t now_ns) noexcept {
   const double window_s = static_cast<double>(real_now - window_start_ns_) / 1e9;
   status_record& s = status_;
   s.paused = paused_;
+  s.paused_in_window = window_paused_ || paused_;
   s.server_ticks = server_ticks_;
   s.engine_tick = next_tick();
   s.epoch = epoch_;
@@ -490,6 +492,7 @@ void realtime_loop::maybe_push_status(std::int64_t now_ns) noexcept {
   window_start_ns_ = real_now;
   window_cpu_ns_ = cpu;
   window_ticks_ = window_misses_ = 0;
+  window_paused_ = paused_;
   window_rate_exc_ = window_rate_inh_ = window_sim_ms_ = 0;
 }
 

@@ -120,6 +120,7 @@ class realtime_loop {
   status_record status_{};
 
   bool paused_ = false, spikes_on_ = false;
+  bool window_paused_ = false;  // paused at some time in the status window
   bool pushed_ = false;  // something went to the I/O thread since the last wake()
   std::uint32_t epoch_ = 0;
   std::int64_t steps_left_ = 0;  // stepped mode

@@ -154,6 +154,7 @@ inline constexpr std::size_t kMaxStatusWorkers = 16;
 struct status_record {
   run_mode mode = run_mode::realtime;
   bool paused = false;
+  bool paused_in_window = false;  // paused at some time in the window: its ticks and real-time factor are short
   std::int64_t server_ticks = 0, engine_tick = 0;
   std::uint32_t epoch = 0;
   double uptime_s = 0, window_s = 0;

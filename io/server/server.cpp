@@ -167,7 +167,9 @@ std::string server::configure_realtime_thread() {
   auto add = [&note](const std::string& s) { note += (note.empty() ? "" : "; ") + s; };
   const pthread_t handle = rt_thread_.native_handle();
   if (opt_.fifo_priority > 0) {
-    if (const int rc = set_fifo(handle, opt_.fifo_priority); rc == 0)
+    const int rc = set_fifo(handle, opt_.fifo_priority);
+    fifo_granted_ = rc == 0;
+    if (fifo_granted_)
       add("SCHED_FIFO " + std::to_string(opt_.fifo_priority));
     else
       add("SCHED_OTHER (SCHED_FIFO not permitted: " + std::string(std::strerror(rc)) +

@@ -84,6 +84,7 @@ class server {
   const std::string& pub_endpoint() const noexcept { return pub_endpoint_; }          // as bound (resolved '*')
   const std::string& command_endpoint() const noexcept { return command_endpoint_; }
   const std::string& scheduling() const noexcept { return scheduling_; }  // what the real-time thread got
+  bool fifo_granted() const noexcept { return fifo_granted_; }  // SCHED_FIFO asked for and given
   std::optional<status_snapshot> latest_status() const { return io_->latest_status(); }
   double tick_ms() const noexcept { return tick_ms_; }
   // Passes of the real-time loop so far (how often it woke up; an idle server should barely move it).
@@ -112,6 +113,7 @@ class server {
   std::unique_ptr<realtime_loop> loop_;
   std::unique_ptr<io_thread> io_;
   std::string pub_endpoint_, command_endpoint_, scheduling_, workers_note_;
+  bool fifo_granted_ = false;
   std::vector<std::string> insecure_endpoints_;
   std::thread rt_thread_, io_thread_;
 };

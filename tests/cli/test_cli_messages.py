@@ -350,6 +350,21 @@ class ServeStatus(unittest.TestCase):
         self.assertIn("network not stepped", r.stderr)
         self.assertNotIn("exc 0.00 Hz", r.stderr)
 
+    def test_serve_rt_without_sched_fifo_does_not_claim_it(self):
+        # Without CAP_SYS_NICE `serve --rt` printed "SCHED_OTHER (SCHED_FIFO not permitted ...)" and then "the
+        # real-time thread runs on CPU 1 under SCHED_FIFO" (an outside check, 2026-12-05): the second line tested the
+        # priority asked for, not the one given. Here the capability is dropped with setpriv (as root; a user without
+        # it is refused anyway). Break tried: the line's condition back to the requested priority -> it is printed.
+        setpriv = shutil.which("setpriv")
+        if os.geteuid() == 0 and not setpriv:
+            self.skipTest("setpriv (util-linux) is needed to drop CAP_SYS_NICE as root")
+        prefix = [setpriv, "--bounding-set", "-sys_nice", "--inh-caps", "-sys_nice"] if os.geteuid() == 0 else []
+        r = subprocess.run(prefix + [BINARY, "serve", "--rt", "--set", "network.n_neurons=500", "--pub",
+                                     "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--duration", "0.2"],
+                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("SCHED_FIFO not permitted", r.stderr)
+        self.assertNotIn("under SCHED_FIFO", r.stderr)
 
     def test_an_overloaded_server_says_it_is_behind_real_time(self):
         # dt = 0.01 ms: ten times the steps of the default, about 1 ms of compute per 1 ms tick here (an outside
