@@ -2,6 +2,7 @@
 // missing, mistyped, out-of-range, inconsistent keys, bad --set) is refused with a message naming the
 // source, the key, the value and what is allowed.
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -169,6 +170,14 @@ TEST_CASE("inconsistent keys are refused", "[config]") {
              Catch::Contains("network.delay_exc_ms") && Catch::Contains("whole number of dt_ms = 0.1"));
   CHECK_THAT(error_of(network_text(), {"network.delay_inh_ms=2000"}), Catch::Contains("network.delay_inh_ms"));
   CHECK(error_of(network_text(), {"network.delay_exc_ms=1.5", "network.delay_inh_ms=0.5"}).empty());
+  // The refractory period is held for whole steps too, and excitation reverses above inhibition: t_ref = 0.05 ms at
+  // dt = 0.1 was rounded silently, E_e = -400 with E_i = +400 ran a silent network (an outside check, 2026-12-05).
+  // Break tried: read_cell's whole-steps check removed, then the reversal check -> the matching CHECK fails.
+  CHECK_THAT(error_of(network_text(), {"network.exc.t_ref_ms=0.05"}),
+             Catch::Contains("network.exc.t_ref_ms = 0.05: must be a whole number of dt_ms = 0.1 steps"));
+  CHECK(error_of(network_text(), {"network.exc.t_ref_ms=0.2"}).empty());
+  CHECK_THAT(error_of(network_text(), {"network.e_exc_mV=-400", "network.e_inh_mV=400"}),
+             Catch::Contains("network.e_exc_mV = -400: must be above e_inh_mV = 400"));
   // Its white noise (optional [network.input], the sigma keys only: the fraction network's mu_* are refused).
   CHECK(error_of(network_text(), {"network.input.sigma_exc_mV_per_sqrt_ms=1.5"}).empty());
   CHECK_THAT(error_of(network_text(), {"network.input.mu_exc_mV_per_ms=1"}),
@@ -280,7 +289,25 @@ TEST_CASE("a TOML syntax error names the line", "[config]") {
 }
 
 TEST_CASE("a missing file is a clear error", "[config]") {
-  CHECK_THROWS_WITH(load_config("/nonexistent/x.toml"), Catch::Contains("cannot open config file"));
+  CHECK_THROWS_WITH(load_config("/nonexistent/x.toml"), Catch::Contains("/nonexistent/x.toml: no such file"));
+}
+
+// A FIFO given as the config blocked the loader in its open for ever, and a directory or a FIFO named as a base
+// was called "no such file" (an outside check, 2026-12-05). Break tried: read_file without not_a_config_file ->
+// this test hangs in the FIFO's open (ctest's timeout); the base checks back to is_regular_file -> "no such file".
+TEST_CASE("a FIFO or a directory as the config or its base is refused as such, at once", "[config][base]") {
+  const auto dir = std::filesystem::temp_directory_path() / "cortexloop_test_not_regular";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "adir.toml");
+  REQUIRE(mkfifo((dir / "fifo.toml").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(load_config(dir / "fifo.toml"), Catch::Contains("fifo.toml: not a regular file (a FIFO"));
+  CHECK_THROWS_WITH(load_config(dir / "adir.toml"), Catch::Contains("adir.toml: a directory, not a config file"));
+  for (const char* base : {"fifo.toml", "adir.toml"}) {
+    std::ofstream(dir / "derived.toml") << "base = \"" << base << "\"\n";
+    CHECK_THROWS_WITH(load_config(dir / "derived.toml"),
+                      Catch::Contains(std::string("base = \"") + base + "\": ") && !Catch::Contains("no such file"));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a missing base config is named with the config that asks for it and where it was looked for",

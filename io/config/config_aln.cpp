@@ -96,11 +96,8 @@ engine::aln_node_params read_aln_section(table_reader a, double dt_ms) {
   // The node steps by forward Euler (docs/aln.md), its synapses' fractions s and s~ too.
   check_euler_decay(a, "tau_se_ms", node.model.tau_se_ms, dt_ms, "simulation.dt_ms", "as the node steps by forward Euler");
   check_euler_decay(a, "tau_si_ms", node.model.tau_si_ms, dt_ms, "simulation.dt_ms", "as the node steps by forward Euler");
-  for (const auto& [key, delay] : {std::pair{"delay_e_ms", node.model.delay_e_ms}, std::pair{"delay_i_ms", node.model.delay_i_ms}}) {
-    const double n = delay / dt_ms;
-    if (std::abs(n - std::round(n)) > 1e-9 * std::max(1.0, n))
-      a.fail(key, "must be a whole number of simulation.dt_ms = " + format_number(dt_ms).str() + " steps");
-  }
+  check_whole_steps(a, "delay_e_ms", node.model.delay_e_ms, dt_ms, "simulation.dt_ms");
+  check_whole_steps(a, "delay_i_ms", node.model.delay_i_ms, dt_ms, "simulation.dt_ms");
   return node;
 }
 

@@ -132,7 +132,7 @@ engine::simulation_params read_simulation(table_reader t) {
   return p;
 }
 
-engine::adex_params read_cell(table_reader t, bool fraction) {
+engine::adex_params read_cell(table_reader t, bool fraction, double dt_ms) {
   engine::adex_params c;
   c.c_pF = t.number("c_pF", positive(1e6));
   c.g_l_nS = t.number("g_l_nS", positive(1e6));
@@ -142,6 +142,9 @@ engine::adex_params read_cell(table_reader t, bool fraction) {
   c.v_spike_mV = t.number("v_spike_mV", kVoltage);
   c.v_reset_mV = t.number("v_reset_mV", kVoltage);
   c.t_ref_ms = t.number("t_ref_ms", {0.0, 1000.0});
+  // Held for round(t_ref / dt) - 1 updates (engine/cells/adex.cpp): a t_ref between steps was rounded silently, where
+  // delays must be whole steps (an outside check, 2026-12-05).
+  check_whole_steps(t, "t_ref_ms", c.t_ref_ms, dt_ms, "dt_ms");
   c.a_nS = t.number("a_nS", {-1e4, 1e4});
   c.b_pA = t.number("b_pA", {-1e5, 1e5});
   c.tau_w_ms = t.number("tau_w_ms", positive(1e7));
@@ -186,9 +189,7 @@ engine::hh_params read_hh_cell(table_reader t) {
 // A transmission delay (ms): at most 1 s, and a whole number of steps (the engine delivers whole steps later).
 double read_delay_ms(table_reader& t, const std::string& key, double dt_ms) {
   const double delay_ms = t.number(key, {0.0, 1000.0});
-  const double steps = delay_ms / dt_ms;
-  if (std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
-    t.fail(key, "must be a whole number of dt_ms = " + format_number(dt_ms).str() + " steps");
+  check_whole_steps(t, key, delay_ms, dt_ms, "dt_ms");
   return delay_ms;
 }
 
@@ -198,6 +199,13 @@ void check_jump_fraction(table_reader& t, const std::string& c_key, double c, co
   if (c > std::fabs(j))
     t.fail(c_key, "must be at most |" + j_key + "| = " + format_number(std::fabs(j)).str() +
                       ": the jump c / |J| is a fraction of the free synapses, at most 1");
+}
+
+void check_whole_steps(table_reader& t, const std::string& key, double value_ms, double dt_ms,
+                       std::string_view dt_name) {
+  const double steps = value_ms / dt_ms;
+  if (std::fabs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps))
+    t.fail(key, "must be a whole number of " + std::string(dt_name) + " = " + format_number(dt_ms).str() + " steps");
 }
 
 void check_euler_decay(table_reader& t, const std::string& key, double tau_ms, double dt_ms, std::string_view dt_name,
@@ -291,8 +299,8 @@ engine::network_params read_network(table_reader t, double dt_ms) {
                                                                        : engine::v_init_mode::uniform;
     p.drive.rate_Hz = 0.0;
     read_fraction(t.table("fraction"), t.table("input"), p, dt_ms);
-    p.exc = read_cell(t.table("exc"), true);
-    p.inh = read_cell(t.table("inh"), true);
+    p.exc = read_cell(t.table("exc"), true, dt_ms);
+    p.inh = read_cell(t.table("inh"), true, dt_ms);
     t.finish();
     return p;
   }
@@ -303,6 +311,10 @@ engine::network_params read_network(table_reader t, double dt_ms) {
   p.tau_inh_ms = t.number("tau_inh_ms", positive(1e4));
   p.e_exc_mV = t.number("e_exc_mV", kVoltage);
   p.e_inh_mV = t.number("e_inh_mV", kVoltage);
+  // -400 and +400 mV were taken and the network fell silent without a word (an outside check, 2026-12-05).
+  if (p.e_exc_mV <= p.e_inh_mV)
+    t.fail("e_exc_mV", "must be above e_inh_mV = " + format_number(p.e_inh_mV).str() +
+                           " (excitatory synapses drive V towards a higher reversal than inhibitory ones)");
   // Optional: the configs before them have none (0, as then).
   p.delay_exc_ms = t.has("delay_exc_ms") ? read_delay_ms(t, "delay_exc_ms", dt_ms) : 0.0;
   p.delay_inh_ms = t.has("delay_inh_ms") ? read_delay_ms(t, "delay_inh_ms", dt_ms) : 0.0;
@@ -337,8 +349,8 @@ engine::network_params read_network(table_reader t, double dt_ms) {
     p.hh_exc = read_hh_cell(t.table("exc"));
     p.hh_inh = read_hh_cell(t.table("inh"));
   } else {
-    p.exc = read_cell(t.table("exc"), false);
-    p.inh = read_cell(t.table("inh"), false);
+    p.exc = read_cell(t.table("exc"), false, dt_ms);
+    p.inh = read_cell(t.table("inh"), false, dt_ms);
   }
   t.finish();
   return p;
@@ -381,7 +393,19 @@ toml::table parse_toml(std::string_view text, std::string_view source_name) {
   }
 }
 
+// Why `file` cannot be a config file, or "" when it is a regular file. A FIFO given as a config blocked the loader
+// for ever in its open (an outside check, 2026-12-05), and a directory named as a base was called "no such file".
+std::string not_a_config_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(file, ec);
+  if (st.type() == std::filesystem::file_type::regular) return {};
+  if (st.type() == std::filesystem::file_type::not_found || ec) return "no such file";
+  if (st.type() == std::filesystem::file_type::directory) return "a directory, not a config file";
+  return "not a regular file (a FIFO, socket or device), not a config file";
+}
+
 std::string read_file(const std::filesystem::path& file) {
+  if (const std::string why = not_a_config_file(file); !why.empty()) throw config_error(file.string() + ": " + why);
   std::ifstream in(file);
   if (!in) throw config_error(file.string() + ": cannot open config file");
   std::ostringstream text;
@@ -442,8 +466,8 @@ toml::table resolve_base_in(toml::table root, const std::filesystem::path& folde
   toml::table merged;
   for (const std::string& name : names) {
     const std::filesystem::path file = folder / name;
-    if (std::error_code ec; !std::filesystem::is_regular_file(file, ec))
-      throw config_error(std::string(source_name) + ": base = \"" + name + "\": no such file " + file.string() +
+    if (const std::string why = not_a_config_file(file); !why.empty())
+      throw config_error(std::string(source_name) + ": base = \"" + name + "\": " + why + ": " + file.string() +
                          " (a base is looked for relative to the folder of the config that names it, " +
                          (folder.empty() ? std::string(".") : folder.string()) + ")");
     const std::filesystem::path canonical = canonical_or_same(file);
