@@ -1,0 +1,91 @@
+"""The offline plotting tools on small folders made here with numpy: what an outside tester (2026-12) found them do
+with ordinary mistakes and ordinary data. Reference: the folders and numbers made here; each test names the break
+tried (the fix undone) and that the test then failed. Run by ctest with PYTHONPATH set (the build's python folder
+and tools/python)."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLASTICITY = os.path.join(ROOT, "tools", "plot_plasticity.py")
+
+
+def run(args, timeout=60):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.join(ROOT, "tools", "python"),
+                                                    env.get("PYTHONPATH", "")) if p)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def plasticity_folder(folder, n_i=3, n_e=4, rules=("vdp", "clopath", "meissner_bernard")):
+    """A folder as `cortexloop plasticity --out` writes it (tools/plasticity_command.cpp's shapes)."""
+    f = pathlib.Path(folder)
+    f.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    np.save(f / "e_rates_Hz.npy", np.linspace(1, 10, n_e).astype(np.float32))
+    np.save(f / "i_rates_Hz.npy", np.linspace(1, 10, n_i).astype(np.float32))
+    for name in ("rate_Hz.npy", "rate_sd_Hz.npy", "mean_v_mV.npy", "sd_v_mV.npy"):
+        np.save(f / name, rng.uniform(0, 20, (n_i, n_e)).astype(np.float32))
+    for name in ("weight_pct.npy", "weight_sd_pct.npy"):
+        np.save(f / name, rng.uniform(80, 120, (n_i, n_e, 3, 2)).astype(np.float32))
+    (f / "plasticity.json").write_text(json.dumps({"rules": list(rules), "runs": 2, "duration_ms": 1000.0}))
+    return f
+
+
+class PlotPlasticity(unittest.TestCase):
+    """tools/plot_plasticity.py printed tracebacks for ordinary mistakes and had an empty --help description."""
+
+    def assert_one_line(self, r, message, code=1):
+        self.assertEqual(r.returncode, code, r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn(message, r.stderr)
+
+    def test_a_png_into_a_new_folder(self):
+        # Break tried: fig.savefig(out) without cli.with_folder -> FileNotFoundError traceback, exit 1: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            d = plasticity_folder(os.path.join(tmp, "run"))
+            png = os.path.join(tmp, "new", "dir", "x.png")
+            r = run([PLASTICITY, str(d), "--out", png, "--quiet"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertGreater(os.path.getsize(png), 1000)
+
+    def test_mistakes_are_one_line(self):
+        # Breaks tried: the tool's old main() (no cli.figure_file, np.load and rules.index unchecked, main() not under
+        # cli.run) -> a ValueError traceback for each of x.xyz, the short rate_Hz.npy and the rules: each subtest
+        # fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            d = plasticity_folder(os.path.join(tmp, "run"))
+            r = run([PLASTICITY, str(d), "--out", os.path.join(tmp, "x.xyz")])
+            self.assert_one_line(r, "--out " + os.path.join(tmp, "x.xyz") + ": not a figure format matplotlib writes")
+            for damage, message in (
+                    (lambda: np.save(d / "rate_Hz.npy", np.zeros((2, 4))),
+                     "rate_Hz.npy has shape (2, 4), but i_rates_Hz.npy (3 rates) and e_rates_Hz.npy (4) make it "
+                     "(3, 4)"),
+                    (lambda: (d / "plasticity.json").write_text('{"rules": ["vdp"]}'),
+                     "plasticity.json: rules is ['vdp'], not the three rules this figure draws"),
+                    (lambda: (d / "weight_pct.npy").unlink(), "weight_pct.npy: not found"),
+                    (lambda: (d / "plasticity.json").write_text('{"runs": "two"}'), 'runs is "two", not a whole')):
+                with self.subTest(message=message):
+                    plasticity_folder(d)
+                    damage()
+                    self.assert_one_line(run([PLASTICITY, str(d), "--out", os.path.join(tmp, "p.png")]), message)
+            r = run([PLASTICITY, os.path.join(tmp, "nowhere")])
+            self.assert_one_line(r, "nowhere: no such folder")
+
+    def test_help_has_a_description(self):
+        # Break tried: description=__doc__.split("\n")[1] as before (an empty line) -> the line after usage is the
+        # options' heading: fails.
+        r = run([PLASTICITY, "--help"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Draws the output of `cortexloop plasticity`", r.stdout.split("options:")[0])
+
+
+if __name__ == "__main__":
+    unittest.main()
