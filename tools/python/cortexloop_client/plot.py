@@ -284,9 +284,9 @@ def figure(d, title=None, smooth_ms=5):
     ax_of = {name: ax for (name, _), ax in zip(panels, axes)}
     for name, ax in ax_of.items():
         ax.set_label(name)  # tests and callers find panels by name (fig.axes[i].get_label())
-    # The running mean counts readouts: smooth_ms of ticks (a readout a tick; with stream.readout_every n it spans
-    # n times as long), never across a gap or a Reset.
-    n_smooth = max(1, int(round(smooth_ms / geo["tick_ms"])))
+    # The running mean spans smooth_ms of simulated time at the readouts' own period (timeline.smoothing: with
+    # stream.readout_every n a count of ticks spanned n times as long), never across a gap or a Reset.
+    n_smooth, smooth_span_ms = timeline.smoothing(t * 1000.0, smooth_ms)
 
     def smooth(x):
         return timeline.smooth(x, n_smooth, d["breaks"])
@@ -320,7 +320,8 @@ def figure(d, title=None, smooth_ms=5):
             ax_inh.tick_params(axis="y", colors=INH_COLOUR)
         drawn += line(ax_inh, inh_rate, color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
         what = "E rate" if node and ax_inh is not ax else "rate"
-        ax.set_ylabel(f"{'ALN node' if node else 'network'} {what} (Hz)\n{n_smooth * geo['tick_ms']:g} ms mean",
+        ax.set_ylabel(f"{'ALN node' if node else 'network'} {what} (Hz)\n"
+                      + timeline.smoothing_label(n_smooth, smooth_span_ms),
                       color=EXC_COLOUR if ax_inh is not ax else "black")
         ax.legend(drawn, [h.get_label() for h in drawn], loc="lower right", bbox_to_anchor=(1.0, 1.0),
                   borderaxespad=0.0, frameon=False, ncol=2, fontsize=8)
@@ -406,8 +407,7 @@ def figure(d, title=None, smooth_ms=5):
         ring_panel(ax_of["ring_stim"], d["ring_stim"], d, geo, "PuOr_r", "current (pA)", fig, ringmap.STIM_FLOOR_PA)
         ax_of["ring_stim"].set_title("ring: stimulation current into excitatory units", fontsize=9, loc="left")
     note = session_marks(axes, d, geo, has_ring_stim, dev)
-    axes[-1].set_xlabel("simulated time (s)" + ("; after a Reset, continued from where the epoch before ended"
-                                                if d["boundaries_ms"] else ""))
+    axes[-1].set_xlabel("simulated time (s)" + timeline.restart_note(d["boundaries_ms"]))
     axes[-1].set_xlim(d["left_s"][0], t[-1])
     for a in axes:
         a.spines[["top", "right"]].set_visible(False)
