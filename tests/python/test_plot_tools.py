@@ -87,5 +87,27 @@ class PlotPlasticity(unittest.TestCase):
         self.assertIn("Draws the output of `cortexloop plasticity`", r.stdout.split("options:")[0])
 
 
+class VsdiScale(unittest.TestCase):
+    """ringmap.symmetric_limit, the VSDi map's colour scale (plot.py, plot_vsdi.py, the viewer)."""
+
+    def test_a_long_response_is_not_clipped_an_artefact_is(self):
+        # A 60 s run at 1 readout/ms, 20 units at rest (±1e-3 %), a 300 ms response peaking at 18.4 % in 4 units:
+        # the scale is its peak. Break tried: the 99.9th percentile of every pixel as before -> a scale of 0.01 % (the floor) and
+        # this fails. An artefact of two readouts at 100 % over a 5 % response: the scale is 5 % (the note's
+        # arrows and "peak |x|" say the rest).
+        from cortexloop_client import ringmap
+        rng = np.random.default_rng(1)
+        v = rng.uniform(-1e-3, 1e-3, (60000, 20))
+        v[30000:30300, 8:12] = 18.4 * np.sin(np.linspace(0, np.pi, 300))[:, None]
+        lim, peak = ringmap.symmetric_limit(v, ringmap.VSDI_FLOOR_PERCENT)
+        self.assertAlmostEqual(peak, 18.4, places=3)
+        self.assertEqual(lim, peak)
+        v[30000:30300, 8:12] *= 5.0 / 18.4
+        v[40000:40002, 3] = 100.0
+        lim, peak = ringmap.symmetric_limit(v, ringmap.VSDI_FLOOR_PERCENT)
+        self.assertEqual(peak, 100.0)
+        self.assertAlmostEqual(lim, 5.0, places=2)
+
+
 if __name__ == "__main__":
     unittest.main()
