@@ -92,9 +92,9 @@ class VsdiScale(unittest.TestCase):
 
     def test_a_long_response_is_not_clipped_an_artefact_is(self):
         # A 60 s run at 1 readout/ms, 20 units at rest (±1e-3 %), a 300 ms response peaking at 18.4 % in 4 units:
-        # the scale is its peak. Break tried: the 99.9th percentile of every pixel as before -> a scale of 0.01 % (the floor) and
-        # this fails. An artefact of two readouts at 100 % over a 5 % response: the scale is 5 % (the note's
-        # arrows and "peak |x|" say the rest).
+        # the scale is its peak. Break tried: the 99.9th percentile of every pixel as before -> a scale of 0.01 %
+        # (the floor) and this fails. An artefact of two readouts at 100 % over a 5 % response: the scale is 5 %
+        # (the note's arrows and "peak |x|" say the rest).
         from cortexloop_client import ringmap
         rng = np.random.default_rng(1)
         v = rng.uniform(-1e-3, 1e-3, (60000, 20))
