@@ -109,5 +109,52 @@ class VsdiScale(unittest.TestCase):
         self.assertAlmostEqual(lim, 5.0, places=2)
 
 
+class AdcClipNote(unittest.TestCase):
+    """plot.py's note on a sensing panel whose ADC clipped: a closed_loop recording with the ring at rest was noted
+    "ADC clipped at -0.000762951 % (sensing range)" (its ADC's rounding of ~0, pinned at one value). Reference: the
+    sensing range of configs/closed_loop.toml's ring_vsdi channel ([-50, 50] %), written here as record's
+    session.toml, and signals made here."""
+
+    def figure_texts(self, folder):
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from cortexloop_client import plot
+        fig = plot.figure(plot.load(folder))
+        texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+        plt.close(fig)
+        return [t for t in texts if "clipped" in t]
+
+    def test_a_ring_at_rest_is_not_a_clip_and_a_clip_is(self):
+        # Breaks tried: figure() with its old check (0.01 * max(|top|, 1e-12)) -> the false note at rest, with or
+        # without session.toml: the first two checks fail; the range from session.toml not read (sensing_ranges
+        # returning []) -> the note of the clip at 50 % is the heuristic's, not the range's: the last check fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            n = 200
+            rng = np.random.default_rng(2)
+            true = rng.normal(0, 2e-4, n)
+            step = 100.0 / 2 ** 16  # a 16-bit ADC over [-50, 50] %
+            adc = np.round((true + 50) / step) * step - 50
+            for name, value in (("rates", np.ones((n, 2))), ("stim", np.zeros((n, 2))), ("lfp", np.ones(n)),
+                                ("mean_v", np.full((n, 2), -60.0))):
+                np.save(os.path.join(tmp, name + ".npy"), value.astype(np.float32))
+            sensing = np.zeros((n, 1, 6), np.float32)
+            sensing[:, 0, 0], sensing[:, 0, 1], sensing[:, 0, 2] = true, adc, adc
+            np.save(os.path.join(tmp, "device_sensing.npy"), sensing)
+            summary = {"n_exc": 800, "n_inh": 200, "n_neurons": 1000,
+                       "geometry": {"sensing": [{"signal": "ring_vsdi", "position_mm": 9.0}]}}
+            pathlib.Path(tmp, "summary.json").write_text(json.dumps(summary))
+            self.assertEqual(self.figure_texts(tmp), [])  # no session.toml: the range unknown
+            pathlib.Path(tmp, "session.toml").write_text(
+                '[[device.sensing]]\nsignal = "ring_vsdi"\nrange_min = -50.0\nrange_max = 50.0\n')
+            self.assertEqual(self.figure_texts(tmp), [])
+            sensing[:, 0, 0] = np.linspace(0, 80, n)
+            sensing[:, 0, 1] = np.minimum(sensing[:, 0, 0], 50.0)
+            np.save(os.path.join(tmp, "device_sensing.npy"), sensing)
+            texts = self.figure_texts(tmp)
+            self.assertEqual(len(texts), 1, texts)
+            self.assertIn("outside the sensing range [-50, 50] %", texts[0])
+
+
 if __name__ == "__main__":
     unittest.main()

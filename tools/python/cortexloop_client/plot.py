@@ -106,6 +106,43 @@ def _no_network(d):
     return "aln_rates" in d and not any(cells)
 
 
+def sensing_ranges(path):
+    """(range_min, range_max) of each [[device.sensing]] of the server's config (`record` writes it as session.toml,
+    resolved: its bases merged), None for one that gives neither or both missing; [] without the file."""
+    if not os.path.exists(path):
+        return []
+    sensing = (cli.load_toml(path).get("device") or {}).get("sensing") or []
+    ranges = []
+    for s in sensing if isinstance(sensing, list) else []:
+        low, high = (s.get(k) if isinstance(s, dict) else None for k in ("range_min", "range_max"))
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high))
+        ranges.append((float(low), float(high)) if numbers else None)
+    return ranges
+
+
+def adc_clip_note(true_signal, adc, sensing_range, unit):
+    """The note for a sensing panel whose ADC clipped, or None. With the sensing range known (session.toml): the true
+    signal beyond it. Without: the ADC pinned at its largest value for a fifth of the session while the true signal
+    goes above it by more than two ADC steps (the smallest difference between its values: not its rounding of a
+    steady signal), and that value not within two steps of 0 (a ring at rest read -0.00076 % was called a clip)."""
+    if not len(adc):
+        return None
+    if sensing_range is not None:
+        low, high = sensing_range
+        beyond = (true_signal > high) | (true_signal < low)
+        if not np.any(beyond):
+            return None
+        return (f"ADC clipped: true signal outside the sensing range [{low:g}, {high:g}] {unit} in "
+                f"{100.0 * np.count_nonzero(beyond) / len(adc):.3g} % of readouts")
+    top = float(np.max(adc))
+    levels = np.unique(adc)
+    step = float(np.min(np.diff(levels))) if len(levels) > 1 else 0.0
+    if (np.count_nonzero(adc == top) > 0.2 * len(adc) and abs(top) > 2.0 * step
+            and float(np.max(true_signal)) - top > max(0.01 * abs(top), 2.0 * step)):
+        return f"ADC clipped at {top:g} {unit} (sensing range)"
+    return None
+
+
 def load(folder):
     d = {}
     for name in ARRAYS + ["aln_rates"]:
@@ -114,6 +151,7 @@ def load(folder):
             d[name] = cli.load_npy(path)
     summary = os.path.join(folder, "summary.json")
     d["summary"] = cli.load_json_object(summary) if os.path.exists(summary) else {}
+    d["sensing_ranges"] = sensing_ranges(os.path.join(folder, "session.toml"))
     cli.check_types(summary, d["summary"], SUMMARY_KEYS)
     # Every array but the spike list has a row per readout tick (and a recording without ticks has nothing to draw).
     per_tick = [name for name in ARRAYS + ["aln_rates"] if name in d and name != "spikes"]
@@ -355,14 +393,10 @@ def figure(d, title=None, smooth_ms=5):
         line(ax, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
         line(ax, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
         ax.set_ylabel(f"S{i}: {name}\n({unit})" if name else f"sensing {i}\n(unit unknown)")
-        # An ADC pinned at one value for a fifth of the session while the true signal goes clearly above it (more
-        # than 1 % of that value, not the ADC's rounding of a steady signal, which this check once called clipping)
-        # is clipping at its range: say so.
-        top = np.max(s[:, 1]) if len(s) else 0.0
-        if (len(s) and np.count_nonzero(s[:, 1] == top) > 0.2 * len(s)
-                and np.max(s[:, 0]) - top > 0.01 * max(abs(top), 1e-12)):
-            ax.annotate(f"ADC clipped at {top:g} {unit} (sensing range)", (0.5, 0.9), xycoords="axes fraction",
-                        ha="center", fontsize=7, color="tab:blue")
+        ranges = d.get("sensing_ranges") or []
+        clip = adc_clip_note(s[:, 0], s[:, 1], ranges[i] if i < len(ranges) else None, unit)
+        if clip:
+            ax.annotate(clip, (0.5, 0.9), xycoords="axes fraction", ha="center", fontsize=7, color="tab:blue")
         ax.set_title(f"sensing {i}: {name}{where}" if name else f"sensing {i} (record --config names it)",
                      fontsize=8, loc="left", pad=2)
         if i == 0:  # above the panel, right of its title: inside, it covered the trace (an outside check)
