@@ -156,5 +156,25 @@ class AdcClipNote(unittest.TestCase):
             self.assertIn("outside the sensing range [-50, 50] %", texts[0])
 
 
+
+class MissingDataExitsOne(unittest.TestCase):
+    """plot_vsdi.py exited 2 on a missing folder or summary.json where the other tools exit 1 for missing data
+    (cli.run's rule; 2 is a command line argparse refuses). Break tried: plot_vsdi's old `return 2` and no folder
+    check -> exit 2 for both: fails."""
+
+    def test_plot_vsdi(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            np.save(os.path.join(tmp, "vsdi.npy"), np.zeros((10, 4), np.float32))
+            np.save(os.path.join(tmp, "ring_rates_exc.npy"), np.zeros((10, 4), np.float32))
+            for folder, message in ((os.path.join(tmp, "nowhere"), "nowhere: no such folder"),
+                                    (tmp, "summary.json: not found")):
+                with self.subTest(message=message):
+                    r = run([os.path.join(ROOT, "tools", "plot_vsdi.py"), folder])
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertNotIn("Traceback", r.stderr)
+                    self.assertIn(message, r.stderr)
+                    self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -457,10 +457,12 @@ def main(argv=None):
     ap.add_argument("--title", help="figure title (default: 'cortexloop session'; the safety events are appended)")
     ap.add_argument("--dpi", type=cli.positive_int, default=150, help="resolution of the PNG (default: %(default)s)")
     a = ap.parse_args(argv)
+    # Missing data, not a wrong command line: exit 1 as cli.run gives every missing input (2 is argparse's).
     if not os.path.isdir(a.folder):
-        ap.error(f"{a.folder}: no such folder")
+        raise cli.ToolError(f"{a.folder}: no such folder")
     if not os.path.exists(os.path.join(a.folder, "rates.npy")):
-        ap.error(f"{a.folder}: no rates.npy, not a folder written by `cortexloop record` or `cortexloop simulate`")
+        raise cli.ToolError(f"{a.folder}: no rates.npy, not a folder written by `cortexloop record` or "
+                            "`cortexloop simulate`")
     out = cli.figure_file(a.out or os.path.join(a.folder, "session.png"))
     d = load(a.folder)
     figure(d, a.title).savefig(cli.with_folder(out), dpi=a.dpi)
