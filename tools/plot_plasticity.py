@@ -10,31 +10,60 @@ against the output rate. Every point is one (e_rate, i_rate) of the grid, colour
 (red: E > I, blue: I > E); the dotted line is 100 % (no change).
 """
 import argparse
-import json
 import pathlib
 import sys
 
 import numpy as np
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "python"))
+from cortexloop_client import cli  # noqa: E402
+
+RULES = ["vdp", "clopath", "meissner_bernard"]  # the rules of `cortexloop plasticity`, its plasticity.json's "rules"
+GRID = ["rate_Hz.npy", "mean_v_mV.npy", "sd_v_mV.npy"]  # [n_i, n_e] each
+
+
+def load(d):
+    """The arrays and plasticity.json of an output folder of `cortexloop plasticity`, each checked against the
+    grid of e_rates_Hz.npy and i_rates_Hz.npy: a file of another run, a truncated one or rules this figure does not
+    draw end in one line naming it (a ValueError traceback before, or one grid drawn against another's rates)."""
+    if not d.is_dir():
+        raise cli.ToolError(f"{d}: no such folder (the --out folder of `cortexloop plasticity`)")
+    try:
+        a = {name: cli.load_npy(d / name) for name in ["e_rates_Hz.npy", "i_rates_Hz.npy", *GRID, "weight_pct.npy"]}
+        meta = cli.load_json_object(d / "plasticity.json")
+    except FileNotFoundError as e:
+        raise cli.ToolError(f"{e.filename}: not found, {d} is not a complete output of `cortexloop plasticity`") \
+            from None
+    cli.check_types(d / "plasticity.json", meta, {"runs": int, "duration_ms": cli.NUMBER})
+    e, i = a["e_rates_Hz.npy"], a["i_rates_Hz.npy"]
+    if e.ndim != 1 or i.ndim != 1 or not len(e) or not len(i):
+        raise cli.ToolError(f"{d}: e_rates_Hz.npy has shape {e.shape} and i_rates_Hz.npy {i.shape}: expected one "
+                            "rate or more each")
+    rules = meta.get("rules", RULES)
+    if not isinstance(rules, list) or sorted(map(str, rules)) != sorted(RULES):
+        raise cli.ToolError(f"{d / 'plasticity.json'}: rules is {rules}, not the three rules this figure draws "
+                            f"({', '.join(RULES)}, in any order)")
+    expected = {**{name: (len(i), len(e)) for name in GRID}, "weight_pct.npy": (len(i), len(e), len(RULES), 2)}
+    for name, shape in expected.items():
+        if a[name].shape != shape:
+            raise cli.ToolError(f"{d}: {name} has shape {a[name].shape}, but i_rates_Hz.npy ({len(i)} rates) and "
+                                f"e_rates_Hz.npy ({len(e)}) make it {shape}: a truncated output, or files of two runs")
+    return a, meta
+
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    doc = __doc__.strip().split("\n")
+    ap = argparse.ArgumentParser(description=doc[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n".join(doc[1:]))
     ap.add_argument("dir", help="the --out folder of `cortexloop plasticity`")
     ap.add_argument("--out", help="PNG to write (default DIR/rate_effect.png)")
     ap.add_argument("--quiet", action="store_true", help="do not say which file was written")
     args = ap.parse_args()
     d = pathlib.Path(args.dir)
-    try:
-        rate = np.load(d / "rate_Hz.npy")
-        w = np.load(d / "weight_pct.npy")
-        mean_v = np.load(d / "mean_v_mV.npy")
-        sd_v = np.load(d / "sd_v_mV.npy")
-        e_rates = np.load(d / "e_rates_Hz.npy")
-        i_rates = np.load(d / "i_rates_Hz.npy")
-        meta = json.loads((d / "plasticity.json").read_text())
-    except (OSError, ValueError) as e:
-        sys.exit(f"plot_plasticity.py: {d} is not an output folder of `cortexloop plasticity`: {e}")
+    out = cli.figure_file(pathlib.Path(args.out) if args.out else d / "rate_effect.png")  # before the drawing
+    a, meta = load(d)
+    rate, w, mean_v, sd_v = a["rate_Hz.npy"], a["weight_pct.npy"], a["mean_v_mV.npy"], a["sd_v_mV.npy"]
+    e_rates, i_rates = a["e_rates_Hz.npy"], a["i_rates_Hz.npy"]
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -58,7 +87,7 @@ def main():
     cbar.ax.set_yticklabels(["I>E", "I=E", "I<E"])
     cbar.set_label(r"$F_E - F_I$")
     fig.axes[2].set_axis_off()
-    rules = meta.get("rules", ["vdp", "clopath", "meissner_bernard"])
+    rules = meta.get("rules", RULES)
     shown = [("meissner_bernard", "MB"), ("clopath", "CM"), ("vdp", "VDP")]
     for col, (rule, title) in enumerate(shown):
         r = rules.index(rule)
@@ -74,11 +103,10 @@ def main():
                 ax.text(-0.35, 0.5, kind, transform=ax.transAxes, rotation="vertical", ha="center", va="center")
     fig.suptitle(f"Voltage-based plasticity against output rate: {meta.get('runs')} cells per point, "
                  f"{meta.get('duration_ms', 0) / 1000:g} s (cortexloop plasticity)")
-    out = pathlib.Path(args.out) if args.out else d / "rate_effect.png"
-    fig.savefig(out, dpi=110, bbox_inches="tight")
+    fig.savefig(cli.with_folder(out), dpi=110, bbox_inches="tight")
     if not args.quiet:
         print(f"plot_plasticity.py: wrote {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -286,17 +286,20 @@ class PlotErrors(unittest.TestCase):
         return subprocess.run([sys.executable, "-m", "cortexloop_client.plot", folder, "--out",
                                os.path.join(folder, "x.png")], capture_output=True, text=True, env=env, timeout=60)
 
+    # Missing data exits 1, as cli.run gives every missing input file of every tool (plot exited 2 here, plot_vsdi 2
+    # on a missing summary.json, plot_aln_sweep and plot_plasticity 1); 2 is a command line argparse refuses. Break
+    # tried: plot's ap.error for the missing folder as before -> exit 2: the first test fails.
     def test_missing_folder_is_named(self):
         with tempfile.TemporaryDirectory() as tmp:
             r = self.plot(os.path.join(tmp, "nowhere"))
-        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("nowhere: no such folder", r.stderr)
         self.assertNotIn("Traceback", r.stderr)
 
     def test_folder_without_a_recording_is_named(self):
         with tempfile.TemporaryDirectory() as tmp:
             r = self.plot(tmp)
-        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("no rates.npy", r.stderr)
         self.assertNotIn("Traceback", r.stderr)
 

@@ -180,8 +180,11 @@ class PlotVsdi(unittest.TestCase):
 
     def test_record_time_and_length(self):
         # Readouts of ticks 176..275 (t_ms 177..276, a recording started 176 ms into the session) of a 20 mm ring:
-        # the map runs from 176 to 276 ms, y to 20 mm; --t-max-ms 200 ends it at the readout of t_ms 200. Breaks
-        # tried: plot_vsdi's extent from 0 (the edges started at 0) and its 36 mm default (ylim 36).
+        # the map runs from 0.176 to 0.276 s, y to 20 mm; --t-max-s 0.2 (or --t-max-ms 200, kept for old
+        # commands) ends it at the readout of t_ms 200. Breaks tried: plot_vsdi's extent from 0 (the edges started
+        # at 0) and its 36 mm default (ylim 36). The axis is in seconds as plot.py's and the viewer's (it was in ms
+        # while its docstring said "as plot.py draws it"); break tried: x_s = x_ms as before -> edges 176..276 and
+        # the label "time (ms)": fails.
         folder = write_folder(os.path.join(self.tmp.name, "rec"), 100, record_info(ring_length_mm=20.0),
                               ticks=[(0, k, k + 1) for k in range(176, 276)])
         self.assertEqual(self.tool.main([folder, "--out", os.path.join(self.tmp.name, "v.png")]), 0)
@@ -190,13 +193,14 @@ class PlotVsdi(unittest.TestCase):
         self.assertEqual(len(maps), 2)
         for ax in maps:
             edges = ax.collections[0].get_coordinates()[0, :, 0]
-            np.testing.assert_allclose(edges, np.arange(176, 277, dtype=float))
+            np.testing.assert_allclose(edges, np.arange(176, 277, dtype=float) / 1000.0)
             self.assertEqual(ax.get_ylim(), (0.0, 20.0))
-        plt.close("all")
-        self.tool.main([folder, "--out", os.path.join(self.tmp.name, "v2.png"), "--t-max-ms", "200"])
-        edges = plt.gcf().axes[0].collections[0].get_coordinates()[0, :, 0]
-        self.assertEqual((edges[0], edges[-1]), (176.0, 200.0))
-
+        self.assertEqual(maps[-1].get_xlabel(), "simulated time (s)")
+        for option in (["--t-max-s", "0.2"], ["--t-max-ms", "200"]):
+            plt.close("all")
+            self.tool.main([folder, "--out", os.path.join(self.tmp.name, "v2.png"), *option])
+            edges = plt.gcf().axes[0].collections[0].get_coordinates()[0, :, 0]
+            np.testing.assert_allclose((edges[0], edges[-1]), (0.176, 0.200))
 
 if __name__ == "__main__":
     unittest.main()

@@ -16,10 +16,17 @@ from cortexloop_client import viewer  # noqa: E402
 UNITS = 6
 
 
-def readout(epoch, tick, vsdi=0.0, rate=10.0):
+def readout(epoch, tick, vsdi=0.0, rate=10.0, aln=None, device=None):
     return ("readout", "readout", {"epoch": epoch, "tick": tick, "t_ms": tick + 1.0, "exc": {"rate_hz": rate,
             "i_stim_pa": 0.0}, "inh": {"rate_hz": 2 * rate}, "lfp_proxy_na": 1.0,
-            "vsdi_percent": [vsdi] * UNITS if np.isscalar(vsdi) else list(vsdi), "device": None})
+            "vsdi_percent": [vsdi] * UNITS if np.isscalar(vsdi) else list(vsdi), "device": device, "aln": aln})
+
+
+def device(active_channel=None):
+    """A readout's device part (client._device's keys the viewer reads): one sensing channel, 8 channels."""
+    return {"sensing": [{"raw": 1.0, "filtered": 1.0}],
+            "channels": [{"mean_current": 5.0 if i == active_channel else 0.0, "active": i == active_channel,
+                          "site_kind": 0} for i in range(8)]}
 
 
 def drawn(b):
@@ -102,6 +109,79 @@ class ViewerTimeline(unittest.TestCase):
         self.assertEqual(axes[-1].collections[0].get_clim(), (-0.01, 0.01))
         self.assertEqual(len(axes[-1].child_axes), 1)
         self.assertIn("VSDi (%)", axes[-1].child_axes[0].get_ylabel())
+
+
+class ViewerWindowAndPanels(unittest.TestCase):
+    """An outside tester (2026-12): --window counted readouts (8 s shown for --window 2 at readout_every 10), a
+    server of the ALN node alone showed flat 0 Hz rates, an empty delivered-current panel was drawn for every device,
+    and a new server was labelled on the axis as "after a Reset". Reference: the readouts made here."""
+
+    def tearDown(self):
+        plt.close("all")
+
+    def test_the_window_is_simulated_time(self):
+        # readout_every 10 (ticks 0, 10, ...: 8 s of readouts), a 2 s window on a 1 ms tick: the lines span 2 s and
+        # the running mean is none (5 ms is less than a readout's 10 ms; the label says so). Breaks tried: Buffers
+        # without trim() (the deque bounded by window_s / tick_ms = 2000 readouts: 8 s shown) -> fails; the rates'
+        # mean over 5 readouts whatever their period (timeline.smoothing returning n = 5) -> the label fails.
+        b = viewer.Buffers(2.0, max_readouts=2001)
+        for k in range(0, 8000, 10):
+            b.add(readout(0, k))
+        fig, axes = drawn(b)
+        x = np.asarray(axes[0].get_lines()[0].get_xdata(), float)
+        self.assertAlmostEqual(float(np.nanmax(x) - np.nanmin(x)), 2.0, places=6)
+        self.assertIn("no mean (a readout each 10 ms)", axes[0].get_ylabel())
+        b = viewer.Buffers(2.0, max_readouts=2001)
+        for k in range(100):
+            b.add(readout(0, k))
+        fig, axes = drawn(b)
+        self.assertIn("5 ms mean", axes[0].get_ylabel())
+
+    def test_an_aln_node_alone_draws_the_nodes_rates(self):
+        # Network rates 0, the node's E 3 Hz and I 9 Hz (Readout.aln), a server of 0 cells (GetInfo): the rate
+        # panel draws 3 and 9 Hz, and there is no LFP panel. Break tried: draw() reading b.exc and b.inh as before
+        # -> the lines are 0 Hz and this fails.
+        b = viewer.Buffers(10.0)
+        for k in range(50):
+            b.add(readout(0, k, rate=0.0, aln={"rate_e_hz": 3.0, "rate_i_hz": 9.0}))
+        panels = viewer.panels_for(b, {"n_exc": 0, "n_inh": 0})
+        self.assertNotIn("lfp", panels)
+        fig = plt.figure()
+        axes = viewer.lay_out_figure(fig, panels)
+        viewer.draw(fig, axes, b)
+        ys = [np.nanmean(line.get_ydata()) for line in axes[0].get_lines()]
+        np.testing.assert_allclose(ys, [3.0, 9.0])
+        self.assertIn("ALN node", axes[0].get_ylabel())
+        # A network beside the node: the network's rates, as before.
+        self.assertIn("lfp", viewer.panels_for(b, {"n_exc": 800, "n_inh": 200}))
+
+    def test_the_delivered_panel_once_a_channel_delivers(self):
+        # A device that senses and has not stimulated: no delivered panel; once channel 2 is active, the panel with
+        # its line. Break tried: the panel for any device (bool(b.delivered), as before) -> the first check fails.
+        b = viewer.Buffers(10.0)
+        for k in range(20):
+            b.add(readout(0, k, device=device()))
+        self.assertNotIn("delivered", viewer.panels_for(b, {}))
+        b.add(readout(0, 20, device=device(active_channel=2)))
+        panels = viewer.panels_for(b, {})
+        self.assertIn("delivered", panels)
+        fig = plt.figure()
+        axes = viewer.lay_out_figure(fig, panels)
+        viewer.draw(fig, axes, b)
+        self.assertEqual([line.get_label() for line in axes[panels.index("delivered")].get_lines()],
+                         ["ch 2 (pA/cell)"])
+
+    def test_a_new_server_is_not_called_a_reset(self):
+        # Epoch 0 to tick 99, then a new server from epoch 0 tick 0: the axis says "new server", not "Reset". Break
+        # tried: the old label ("; after a Reset, continued ...") -> fails.
+        b = viewer.Buffers(10.0)
+        for k in range(100):
+            b.add(readout(0, k))
+        for k in range(20):
+            b.add(readout(0, k))
+        fig, axes = drawn(b)
+        self.assertIn("after a new server, continued from the last readout before it", axes[-1].get_xlabel())
+        self.assertNotIn("Reset", axes[-1].get_xlabel())
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """What every time panel of a figure marks alike (plot.py from a recording, viewer.py live): each restart of the
 session's time (a Reset: a black line, labelled on the top panel) and each gap of lost readouts (hatched, nothing
-drawn across it). Times from timeline.py, in s (plot.py, viewer.py) or ms (plot_vsdi.py): per_ms."""
+drawn across it). Times from timeline.py, in s (plot.py, plot_vsdi.py, viewer.py), or any unit: per_ms."""
 import numpy as np
 
 

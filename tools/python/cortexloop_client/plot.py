@@ -106,6 +106,43 @@ def _no_network(d):
     return "aln_rates" in d and not any(cells)
 
 
+def sensing_ranges(path):
+    """(range_min, range_max) of each [[device.sensing]] of the server's config (`record` writes it as session.toml,
+    resolved: its bases merged), None for one that gives neither or both missing; [] without the file."""
+    if not os.path.exists(path):
+        return []
+    sensing = (cli.load_toml(path).get("device") or {}).get("sensing") or []
+    ranges = []
+    for s in sensing if isinstance(sensing, list) else []:
+        low, high = (s.get(k) if isinstance(s, dict) else None for k in ("range_min", "range_max"))
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high))
+        ranges.append((float(low), float(high)) if numbers else None)
+    return ranges
+
+
+def adc_clip_note(true_signal, adc, sensing_range, unit):
+    """The note for a sensing panel whose ADC clipped, or None. With the sensing range known (session.toml): the true
+    signal beyond it. Without: the ADC pinned at its largest value for a fifth of the session while the true signal
+    goes above it by more than two ADC steps (the smallest difference between its values: not its rounding of a
+    steady signal), and that value not within two steps of 0 (a ring at rest read -0.00076 % was called a clip)."""
+    if not len(adc):
+        return None
+    if sensing_range is not None:
+        low, high = sensing_range
+        beyond = (true_signal > high) | (true_signal < low)
+        if not np.any(beyond):
+            return None
+        return (f"ADC clipped: true signal outside the sensing range [{low:g}, {high:g}] {unit} in "
+                f"{100.0 * np.count_nonzero(beyond) / len(adc):.3g} % of readouts")
+    top = float(np.max(adc))
+    levels = np.unique(adc)
+    step = float(np.min(np.diff(levels))) if len(levels) > 1 else 0.0
+    if (np.count_nonzero(adc == top) > 0.2 * len(adc) and abs(top) > 2.0 * step
+            and float(np.max(true_signal)) - top > max(0.01 * abs(top), 2.0 * step)):
+        return f"ADC clipped at {top:g} {unit} (sensing range)"
+    return None
+
+
 def load(folder):
     d = {}
     for name in ARRAYS + ["aln_rates"]:
@@ -114,6 +151,7 @@ def load(folder):
             d[name] = cli.load_npy(path)
     summary = os.path.join(folder, "summary.json")
     d["summary"] = cli.load_json_object(summary) if os.path.exists(summary) else {}
+    d["sensing_ranges"] = sensing_ranges(os.path.join(folder, "session.toml"))
     cli.check_types(summary, d["summary"], SUMMARY_KEYS)
     # Every array but the spike list has a row per readout tick (and a recording without ticks has nothing to draw).
     per_tick = [name for name in ARRAYS + ["aln_rates"] if name in d and name != "spikes"]
@@ -284,9 +322,9 @@ def figure(d, title=None, smooth_ms=5):
     ax_of = {name: ax for (name, _), ax in zip(panels, axes)}
     for name, ax in ax_of.items():
         ax.set_label(name)  # tests and callers find panels by name (fig.axes[i].get_label())
-    # The running mean counts readouts: smooth_ms of ticks (a readout a tick; with stream.readout_every n it spans
-    # n times as long), never across a gap or a Reset.
-    n_smooth = max(1, int(round(smooth_ms / geo["tick_ms"])))
+    # The running mean spans smooth_ms of simulated time at the readouts' own period (timeline.smoothing: with
+    # stream.readout_every n a count of ticks spanned n times as long), never across a gap or a Reset.
+    n_smooth, smooth_span_ms = timeline.smoothing(t * 1000.0, smooth_ms)
 
     def smooth(x):
         return timeline.smooth(x, n_smooth, d["breaks"])
@@ -320,7 +358,8 @@ def figure(d, title=None, smooth_ms=5):
             ax_inh.tick_params(axis="y", colors=INH_COLOUR)
         drawn += line(ax_inh, inh_rate, color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
         what = "E rate" if node and ax_inh is not ax else "rate"
-        ax.set_ylabel(f"{'ALN node' if node else 'network'} {what} (Hz)\n{n_smooth * geo['tick_ms']:g} ms mean",
+        ax.set_ylabel(f"{'ALN node' if node else 'network'} {what} (Hz)\n"
+                      + timeline.smoothing_label(n_smooth, smooth_span_ms),
                       color=EXC_COLOUR if ax_inh is not ax else "black")
         ax.legend(drawn, [h.get_label() for h in drawn], loc="lower right", bbox_to_anchor=(1.0, 1.0),
                   borderaxespad=0.0, frameon=False, ncol=2, fontsize=8)
@@ -354,14 +393,10 @@ def figure(d, title=None, smooth_ms=5):
         line(ax, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
         line(ax, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
         ax.set_ylabel(f"S{i}: {name}\n({unit})" if name else f"sensing {i}\n(unit unknown)")
-        # An ADC pinned at one value for a fifth of the session while the true signal goes clearly above it (more
-        # than 1 % of that value, not the ADC's rounding of a steady signal, which this check once called clipping)
-        # is clipping at its range: say so.
-        top = np.max(s[:, 1]) if len(s) else 0.0
-        if (len(s) and np.count_nonzero(s[:, 1] == top) > 0.2 * len(s)
-                and np.max(s[:, 0]) - top > 0.01 * max(abs(top), 1e-12)):
-            ax.annotate(f"ADC clipped at {top:g} {unit} (sensing range)", (0.5, 0.9), xycoords="axes fraction",
-                        ha="center", fontsize=7, color="tab:blue")
+        ranges = d.get("sensing_ranges") or []
+        clip = adc_clip_note(s[:, 0], s[:, 1], ranges[i] if i < len(ranges) else None, unit)
+        if clip:
+            ax.annotate(clip, (0.5, 0.9), xycoords="axes fraction", ha="center", fontsize=7, color="tab:blue")
         ax.set_title(f"sensing {i}: {name}{where}" if name else f"sensing {i} (record --config names it)",
                      fontsize=8, loc="left", pad=2)
         if i == 0:  # above the panel, right of its title: inside, it covered the trace (an outside check)
@@ -406,8 +441,7 @@ def figure(d, title=None, smooth_ms=5):
         ring_panel(ax_of["ring_stim"], d["ring_stim"], d, geo, "PuOr_r", "current (pA)", fig, ringmap.STIM_FLOOR_PA)
         ax_of["ring_stim"].set_title("ring: stimulation current into excitatory units", fontsize=9, loc="left")
     note = session_marks(axes, d, geo, has_ring_stim, dev)
-    axes[-1].set_xlabel("simulated time (s)" + ("; after a Reset, continued from where the epoch before ended"
-                                                if d["boundaries_ms"] else ""))
+    axes[-1].set_xlabel("simulated time (s)" + timeline.restart_note(d["boundaries_ms"]))
     axes[-1].set_xlim(d["left_s"][0], t[-1])
     for a in axes:
         a.spines[["top", "right"]].set_visible(False)
@@ -423,10 +457,12 @@ def main(argv=None):
     ap.add_argument("--title", help="figure title (default: 'cortexloop session'; the safety events are appended)")
     ap.add_argument("--dpi", type=cli.positive_int, default=150, help="resolution of the PNG (default: %(default)s)")
     a = ap.parse_args(argv)
+    # Missing data, not a wrong command line: exit 1 as cli.run gives every missing input (2 is argparse's).
     if not os.path.isdir(a.folder):
-        ap.error(f"{a.folder}: no such folder")
+        raise cli.ToolError(f"{a.folder}: no such folder")
     if not os.path.exists(os.path.join(a.folder, "rates.npy")):
-        ap.error(f"{a.folder}: no rates.npy, not a folder written by `cortexloop record` or `cortexloop simulate`")
+        raise cli.ToolError(f"{a.folder}: no rates.npy, not a folder written by `cortexloop record` or "
+                            "`cortexloop simulate`")
     out = cli.figure_file(a.out or os.path.join(a.folder, "session.png"))
     d = load(a.folder)
     figure(d, a.title).savefig(cli.with_folder(out), dpi=a.dpi)

@@ -13,15 +13,23 @@ VSDI_FLOOR_PERCENT = 0.01
 STIM_FLOOR_PA = 1.0
 
 
+# An excursion reached by fewer readouts than this is an artefact (a stimulation artefact lasts a tick or two), not
+# a response: the scale ends at the largest |x| that this many readouts reach.
+ARTEFACT_READOUTS = 3
+
+
 def symmetric_limit(data, floor):
-    """(half-range, peak |x|): at the peak, unless a few pixels (a stimulation artefact of a tick or two) exceed twice
-    the 99.9th percentile: then at that percentile, so that they do not wash out the rest of the map (values beyond
-    are drawn at the ends of the scale); never below `floor`."""
-    finite = np.abs(np.asarray(data, dtype=float))
-    finite = finite[np.isfinite(finite)]
-    peak = float(finite.max()) if finite.size else 0.0
-    p999 = float(np.percentile(finite, 99.9)) if finite.size else 0.0
-    lim = p999 if 0 < p999 < peak / 2 else peak
+    """(half-range, peak |x|): at the peak, unless fewer than ARTEFACT_READOUTS readouts (rows of data) exceed twice
+    the largest |x| that that many reach: then at that value, so that an artefact of a tick or two does not wash out
+    the rest of the map (values beyond are drawn at the ends of the scale); never below `floor`. Per readout, not
+    per pixel: a percentile of every pixel clipped a real 300 ms response in a 60 s run (a small part of the pixels)
+    at 7 % of its 18.4 %."""
+    a = np.abs(np.asarray(data, dtype=float))
+    a = np.where(np.isfinite(a), a, 0.0)
+    per_readout = np.sort(a.reshape(len(a), -1).max(axis=1)) if a.size else np.zeros(0)
+    peak = float(per_readout[-1]) if len(per_readout) else 0.0
+    reached = float(per_readout[-ARTEFACT_READOUTS]) if len(per_readout) >= ARTEFACT_READOUTS else peak
+    lim = reached if 0 < reached < peak / 2 else peak
     return max(lim, floor), peak
 
 

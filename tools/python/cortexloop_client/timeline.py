@@ -80,6 +80,32 @@ def cells(x, tick_ms):
     return left, np.nonzero(gap)[0] + 1
 
 
+def restart_note(boundaries):
+    """The time axis's label's note on the restarts it holds (SessionClock's labels): a Reset and a new server are
+    both continued from the last readout before them, and the note names which happened (it said "after a Reset"
+    for a new server too)."""
+    kinds = sorted({"a Reset" if label.startswith("Reset") else "a new server" for _, _, label in boundaries})
+    return f"; after {' or '.join(kinds)}, continued from the last readout before it" if kinds else ""
+
+
+def smoothing(x_ms, smooth_ms):
+    """(readouts, ms): the running mean of about smooth_ms of simulated time, over readouts at session ms x_ms: as
+    many readouts as their median period fits in it, at least one. A count of readouts fixed for one a tick spanned
+    n times as long at stream.readout_every n."""
+    step = np.diff(np.asarray(x_ms, dtype=float))
+    step = step[step > 0]
+    if not len(step):
+        return 1, 0.0
+    period = float(np.median(step))
+    n = max(1, int(round(smooth_ms / period)))
+    return n, n * period
+
+
+def smoothing_label(n, span_ms):
+    """What smoothing() gave, for an axis label."""
+    return f"{span_ms:.3g} ms mean" if n > 1 else f"no mean (a readout each {span_ms:.3g} ms)"
+
+
 def breaks(gaps, boundaries, x):
     """Indices where a line must not join a readout to the one before it: after a gap, and at each restart."""
     restarts = np.searchsorted(x, [ms for ms, _, _ in boundaries], side="right")

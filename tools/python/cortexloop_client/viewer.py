@@ -4,7 +4,10 @@ ring, unit i at i * length / n_units; diverging colour map centred on 0, with it
 
 Time is the session's simulated time, as plot.py draws a recording (timeline.py): after a Reset (t_ms restarts at 0)
 it continues where the last epoch ended, with a black line labelled "Reset" there; readouts this client lost are
-hatched, not drawn across.
+hatched, not drawn across. --window is simulated time, from each readout's time, at any stream.readout_every; the
+rates' running mean spans about 5 ms of it (its label says how long, or that there is none). A server running the
+ALN node without spiking cells (configs/cakan2020/aln_closed_loop.toml) has the node's E and I rates drawn, and no
+LFP panel. The delivered current has a panel once a stimulator channel has delivered any.
 
     # from the repository's root, with PYTHONPATH=build/python:tools/python (the client and its generated protocol)
     /usr/bin/python3 -m cortexloop_client.viewer                       # window, until closed
@@ -12,6 +15,7 @@ hatched, not drawn across.
 """
 import argparse
 import collections
+import sys
 import time
 
 import numpy as np
@@ -23,16 +27,24 @@ from .client import Client
 
 
 class Buffers:
-    def __init__(self, window_ticks):
-        self.t = collections.deque(maxlen=window_ticks)        # session time (s): timeline.SessionClock
+    """The readouts of the last `window_s` seconds of session time, however far apart they come (stream.readout_every
+    publishes every n-th tick, changeable mid-session): the window is simulated time, not a count of readouts (a
+    count of window_s * 1000, one readout a ms assumed, showed 8 s for a window of 2 s at readout_every 10).
+    max_readouts: a bound on memory, the readouts of a window at the finest period (one a tick: window / tick_ms)."""
+
+    def __init__(self, window_s, max_readouts=None):
+        self.window_s = window_s
+        self.t = collections.deque(maxlen=max_readouts)        # session time (s): timeline.SessionClock
         self.clock = timeline.SessionClock()
-        self.exc = collections.deque(maxlen=window_ticks)
-        self.inh = collections.deque(maxlen=window_ticks)
-        self.lfp = collections.deque(maxlen=window_ticks)
-        self.stim = collections.deque(maxlen=window_ticks)
-        self.vsdi = collections.deque(maxlen=window_ticks)
-        self.sensing = collections.deque(maxlen=window_ticks)   # [n_sensing, 2]: raw, filtered
-        self.delivered = collections.deque(maxlen=window_ticks)  # [8]: mean current per channel
+        self.exc = collections.deque(maxlen=max_readouts)
+        self.inh = collections.deque(maxlen=max_readouts)
+        self.lfp = collections.deque(maxlen=max_readouts)
+        self.stim = collections.deque(maxlen=max_readouts)
+        # Those of a part a readout may lack (the newest len() readouts have it):
+        self.vsdi = collections.deque(maxlen=max_readouts)
+        self.sensing = collections.deque(maxlen=max_readouts)   # [n_sensing, 2]: raw, filtered
+        self.delivered = collections.deque(maxlen=max_readouts)  # [8]: mean current per channel
+        self.aln = collections.deque(maxlen=max_readouts)       # [2]: the ALN node's E and I rates (Hz)
         self.active = set()                                      # channels ever active (index, unit)
         self.status = None
 
@@ -55,6 +67,8 @@ class Buffers:
             self.stim.append(v["exc"]["i_stim_pa"])
             if len(v["vsdi_percent"]):
                 self.vsdi.append(v["vsdi_percent"])
+            if v.get("aln") is not None:
+                self.aln.append([v["aln"]["rate_e_hz"], v["aln"]["rate_i_hz"]])
             dev = v.get("device")
             if dev is not None:
                 self.sensing.append([[x["raw"], x["filtered"]] for x in dev["sensing"]])
@@ -62,20 +76,47 @@ class Buffers:
                 for i, c in enumerate(dev["channels"]):
                     if c["active"]:
                         self.active.add((i, SITE_UNITS.get(c["site_kind"], "pA/cell")))
+            self.trim()
         elif kind == "status":
             self.status = v
 
+    def trim(self):
+        """Drops the readouts older than the window before the newest."""
+        while len(self.t) > 1 and self.t[0] < self.t[-1] - self.window_s:
+            for d in (self.t, self.exc, self.inh, self.lfp, self.stim):
+                d.popleft()
+        for d in (self.vsdi, self.sensing, self.delivered, self.aln):
+            while len(d) > len(self.t):
+                d.popleft()
 
-def build_figure(plt, with_ring, n_sensing=0, with_device=False):
-    """Rates, LFP, stim; one panel per sensing channel (each in its own unit) and the delivered current when a
-    device reports; the ring's VSDi last."""
-    rows = 3 + n_sensing + (1 if with_device else 0) + (1 if with_ring else 0)
-    fig, axes = plt.subplots(rows, 1, figsize=(11, 1.8 * rows + 0.5), sharex=True)
-    fig.n_sensing, fig.with_device = n_sensing, with_device
-    return fig, axes
+
+def panels_of(with_ring, n_sensing=0, with_device=False, node_only=False):
+    """The panels' names, top to bottom: rates, LFP (not for an ALN node alone: it has none), stim; one panel per
+    sensing channel (each in its own unit) and the delivered current when a channel of the device has delivered
+    any; the ring's VSDi last."""
+    return (["rates"] + ([] if node_only else ["lfp"]) + ["stim"] + [f"sensing{i}" for i in range(n_sensing)]
+            + (["delivered"] if with_device else []) + (["ring"] if with_ring else []))
 
 
-def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=(), tick_ms=1.0, smooth_n=5):
+def lay_out_figure(fig, panels):
+    """Clears fig and gives it one axis per panel (their names as labels): the layout changes in the same window
+    when a stimulator channel first delivers current."""
+    fig.clear()
+    fig.set_size_inches(11, 1.8 * len(panels) + 0.5)
+    axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True))
+    for name, ax in zip(panels, axes):
+        ax.set_label(name)
+    fig.panels = panels
+    return axes
+
+
+def build_figure(plt, with_ring, n_sensing=0, with_device=False, node_only=False):
+    """The figure and its axes for panels_of()."""
+    fig = plt.figure()
+    return fig, lay_out_figure(fig, panels_of(with_ring, n_sensing, with_device, node_only))
+
+
+def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=(), tick_ms=1.0, smooth_ms=5.0):
     if not b.t:
         return
     shown = [e for e in b.clock.boundaries if e[0] / 1000.0 >= b.t[0]]  # the restarts inside the window
@@ -83,6 +124,7 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()
     t = lay["t_s"]
     for a in axes:
         a.cla()
+    ax_of = dict(zip(fig.panels, axes))
 
     def line(ax, y, *args, **kwargs):
         """ax.plot of the newest len(y) readouts, not joined across a gap or a Reset."""
@@ -91,48 +133,53 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()
 
     # Neutral labels: the server may run either paper's cells (plot.py's figure() says why). The running mean is
     # divided by its overlap with the data: the newest points are means of what has come, not pulled towards zero.
-    line(axes[0], timeline.smooth(b.exc, smooth_n, lay["breaks"]), color=EXC_COLOUR, lw=1, label="excitatory")
-    line(axes[0], timeline.smooth(b.inh, smooth_n, lay["breaks"]), color=INH_COLOUR, lw=1, label="inhibitory")
-    axes[0].set_ylabel("rate (Hz)")
-    axes[0].legend(loc="upper left", frameon=False, ncol=2)
-    line(axes[1], b.lfp, color="k", lw=0.8)
-    axes[1].set_ylabel("LFP proxy (nA)")
-    line(axes[2], b.stim, color="tab:blue", lw=1)
-    axes[2].set_ylabel("network stim\nexc (pA/cell)")
-    row = 3
-    n_sensing = getattr(fig, "n_sensing", 0)
+    # It spans smooth_ms of simulated time at the readouts' own period (timeline.smoothing), which the label gives.
+    node = "lfp" not in ax_of  # an ALN node alone (panels_of): its rates are the readout's aln part
+    rates = np.asarray(b.aln, dtype=float).reshape(-1, 2) if node else np.column_stack([b.exc, b.inh])
+    n_smooth, span_ms = timeline.smoothing(t[len(t) - len(rates):] * 1000.0, smooth_ms)
+    at = lay["breaks"][lay["breaks"] > len(t) - len(rates)] - (len(t) - len(rates))
+    for column, colour, name in ((0, EXC_COLOUR, "excitatory"), (1, INH_COLOUR, "inhibitory")):
+        line(ax_of["rates"], timeline.smooth(rates[:, column], n_smooth, at), color=colour, lw=1,
+             label=("ALN node " + name[0].upper()) if node else name)
+    ax_of["rates"].set_ylabel(f"{'ALN node ' if node else ''}rate (Hz)\n" + timeline.smoothing_label(n_smooth, span_ms))
+    ax_of["rates"].legend(loc="upper left", frameon=False, ncol=2)
+    if "lfp" in ax_of:
+        line(ax_of["lfp"], b.lfp, color="k", lw=0.8)
+        ax_of["lfp"].set_ylabel("LFP proxy (nA)")
+    line(ax_of["stim"], b.stim, color="tab:blue", lw=1)
+    ax_of["stim"].set_ylabel("node stim\nexc (pA)" if node else "network stim\nexc (pA/cell)")
+    n_sensing = sum(name.startswith("sensing") for name in fig.panels)
     if n_sensing and b.sensing:
         s = np.asarray(b.sensing)
         for i in range(min(n_sensing, s.shape[1])):
-            line(axes[row + i], s[:, i, 0], lw=0.6, color="tab:blue", alpha=0.6, label="raw (ADC)")
-            line(axes[row + i], s[:, i, 1], lw=1.0, color="tab:orange", label="filtered")
+            ax = ax_of[f"sensing{i}"]
+            line(ax, s[:, i, 0], lw=0.6, color="tab:blue", alpha=0.6, label="raw (ADC)")
+            line(ax, s[:, i, 1], lw=1.0, color="tab:orange", label="filtered")
             name = signals[i] if i < len(signals) else ""
-            axes[row + i].set_ylabel(f"S{i}: {name}\n({SIGNAL_UNITS.get(name, 'unit unknown')})")
-        axes[row].legend(loc="upper left", frameon=False, ncol=2, fontsize=7)
-    row += n_sensing
-    if getattr(fig, "with_device", False):
+            ax.set_ylabel(f"S{i}: {name}\n({SIGNAL_UNITS.get(name, 'unit unknown')})")
+        ax_of["sensing0"].legend(loc="upper left", frameon=False, ncol=2, fontsize=7)
+    if "delivered" in ax_of:
+        ax = ax_of["delivered"]
         c = np.asarray(b.delivered)
         for i, unit in sorted(b.active):
-            line(axes[row], c[:, i], lw=1, drawstyle="steps-pre", label=f"ch {i} ({unit})")
+            line(ax, c[:, i], lw=1, drawstyle="steps-pre", label=f"ch {i} ({unit})")
         units = sorted({unit for _, unit in b.active})
-        axes[row].set_ylabel(f"delivered, tick mean\n({' | '.join(units) or 'uA or pA/cell'})")
-        if b.active:
-            axes[row].legend(loc="upper left", frameon=False, ncol=4, fontsize=7)
-        row += 1
-    if len(axes) > row and b.vsdi:
+        ax.set_ylabel(f"delivered, tick mean\n({' | '.join(units) or 'uA or pA/cell'})")
+        ax.legend(loc="upper left", frameon=False, ncol=4, fontsize=7)
+    if "ring" in ax_of and b.vsdi:
+        ax = ax_of["ring"]
         v = np.asarray(b.vsdi)
         lim, peak = ringmap.symmetric_limit(v, ringmap.VSDI_FLOOR_PERCENT)
-        mesh = ringmap.draw(axes[row], v, t[-len(v):], lay["left_s"][-len(v):], ring_length_mm, "RdBu_r", lim)
-        ringmap.colour_bar(fig, axes[row], mesh, "VSDi (%)", peak, lim)
+        mesh = ringmap.draw(ax, v, t[-len(v):], lay["left_s"][-len(v):], ring_length_mm, "RdBu_r", lim)
+        ringmap.colour_bar(fig, ax, mesh, "VSDi (%)", peak, lim)
         if network_position_mm is not None:
-            axes[row].axhline(network_position_mm, color="k", lw=0.8, ls=":")
-        axes[row].set_ylabel("ring position (mm)")
-        axes[row].set_title(f"ring VSDi (relative depolarisation, %), colour scale ±{lim:.2g} % (red +, blue -)",
-                            fontsize=8, loc="left")
+            ax.axhline(network_position_mm, color="k", lw=0.8, ls=":")
+        ax.set_ylabel("ring position (mm)")
+        ax.set_title(f"ring VSDi (relative depolarisation, %), colour scale ±{lim:.2g} % (red +, blue -)",
+                     fontsize=8, loc="left")
     marks.restarts_and_gaps(axes, shown, t, lay["left_s"], lay["gaps"])
     axes[-1].set_xlim(lay["left_s"][0], t[-1])
-    axes[-1].set_xlabel("simulated time (s)" + ("; after a Reset, continued from where the epoch before ended"
-                                                if b.clock.boundaries else ""))
+    axes[-1].set_xlabel("simulated time (s)" + timeline.restart_note(b.clock.boundaries))
     s = b.status
     title = "cortexloop live"
     if s:
@@ -152,6 +199,31 @@ def ring_length_of(given_mm, client, timeout_s=5.0):
     return info.get("ring_length_mm") or 36.0
 
 
+def node_only(info, b):
+    """True for a server that runs the ALN node and no spiking cells (configs/cakan2020/aln_closed_loop.toml): its
+    network rates are zeros and the node's are the readout's aln part. Without the server's sizes (no GetInfo
+    answer), a node whose readouts come with network rates of exactly 0 so far."""
+    if not b.aln:
+        return False
+    if info and info.get("n_exc") is not None:
+        return not (info["n_exc"] or info["n_inh"])
+    return not any(b.exc) and not any(b.inh)
+
+
+def panels_for(b, info):
+    """panels_of() for what has come so far: the delivered current's panel once a channel has delivered any (an
+    empty one was drawn for every device, whether it stimulated or not)."""
+    return panels_of(bool(b.vsdi), len(b.sensing[-1]) if b.sensing else 0, bool(b.active), node_only(info, b))
+
+
+def no_server(client, commands, pub):
+    """The sentence for a sync that failed: which endpoint did not answer (it named both, "no server at A / B")."""
+    if client.info(3.0) is None:
+        return f"no server answers at the commands endpoint {commands} (is it running, on this endpoint?)"
+    return (f"the server answers at {commands}, but nothing arrives from the PUB endpoint {pub} (is --pub the "
+            "server's?)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pub", default="tcp://127.0.0.1:5555", help="server's PUB endpoint (default: %(default)s)")
@@ -160,11 +232,13 @@ def main(argv=None):
     ap.add_argument("--curve-server-key", help="CURVE: the server's public key file (server.key)")
     ap.add_argument("--curve-secret", help="CURVE: this client's secret key file (NAME.key_secret)")
     ap.add_argument("--window", type=cli.positive_float, default=5.0,
-                    help="seconds of simulated time shown (default: %(default)s)")
+                    help="seconds of simulated time shown, from each readout's time (default: %(default)s)")
     ap.add_argument("--seconds", type=cli.positive_float,
-                    help="stop after this many wall seconds (default: until the window is closed)")
-    ap.add_argument("--snapshot", help="save the figure to this PNG at the end (headless when given)")
-    ap.add_argument("--stim-at", type=float, help="send a DC step to the excitatory population after this many s")
+                    help="stop after this many wall seconds (default: until the window is closed, or Ctrl-C)")
+    ap.add_argument("--snapshot", help="save the figure to this PNG at the end: after --seconds, or at Ctrl-C "
+                                       "(headless when given)")
+    ap.add_argument("--stim-at", type=float, help="send a DC step to the excitatory population after this many s "
+                                                  "(exit 1 if the server refuses it)")
     ap.add_argument("--amplitude", type=float, default=200.0, help="pA per cell, for --stim-at (default: %(default)s)")
     ap.add_argument("--stim-ms", type=float, default=1000.0,
                     help="duration of the step (ms), for --stim-at (default: %(default)s)")
@@ -182,10 +256,13 @@ def main(argv=None):
     client = Client(a.commands, a.pub, curve_server_key=a.curve_server_key, curve_secret=a.curve_secret)
     if not a.snapshot and matplotlib.get_backend().lower() == "agg":  # no display: a window would never appear
         raise cli.ToolError("no display to open a window on (matplotlib's backend is Agg): give --snapshot FILE.png "
-                            "(with --seconds) to draw to a file")
+                            "(written after --seconds, or at Ctrl-C) to draw to a file")
     if not client.sync(10.0):
-        raise SystemExit(f"viewer: no server at {a.commands} / {a.pub}")
-    b = Buffers(max(1, int(a.window * 1000)))
+        raise cli.ToolError(no_server(client, a.commands, a.pub))
+    info = client.info(5.0) or {}
+    tick_ms = info.get("tick_ms") or 1.0
+    # The finest readout period is a tick (readout_every 1): a window holds at most window / tick_ms readouts.
+    b = Buffers(a.window, max_readouts=int(np.ceil(a.window * 1000.0 / tick_ms)) + 1)
     # Wait for a first readout to know whether a ring runs.
     first_by = time.monotonic() + 10.0
     while not b.t:
@@ -195,35 +272,49 @@ def main(argv=None):
         m = client.receive(0.2)
         if m is not None:
             b.add(m)
-    with_ring = bool(b.vsdi)
-    n_sensing = len(b.sensing[-1]) if b.sensing else 0
-    fig, axes = build_figure(plt, with_ring, n_sensing, with_device=bool(b.delivered))
-    info = client.info(5.0) or {}
-    geo = {"ring_length_mm": ring_length_of(a.ring_length_mm, client), "network_position_mm": a.network_position_mm,
-           "signals": sensing_signals(info.get("config_toml")), "tick_ms": info.get("tick_ms") or 1.0}
-    start, stim_sent = time.monotonic(), False
+
+    fig = plt.figure()
+    axes = lay_out_figure(fig, panels_for(b, info))
+    geo = {"ring_length_mm": ring_length_of(a.ring_length_mm, client),
+           "network_position_mm": a.network_position_mm, "signals": sensing_signals(info.get("config_toml")),
+           "tick_ms": tick_ms}
+    start, stim_sent, refused = time.monotonic(), False, None
     if not a.snapshot:
         plt.ion()
         plt.show(block=False)
-    while a.seconds is None or time.monotonic() - start < a.seconds:
-        if a.stim_at is not None and not stim_sent and time.monotonic() - start >= a.stim_at:
-            ack = client.wait_ack(client.stimulate(a.amplitude, duration_ms=a.stim_ms), 5.0)
-            print(f"viewer: DC {a.amplitude} pA for {a.stim_ms} ms: "
-                  f"{'applied at tick ' + str(ack.tick_applied) if ack and ack.accepted else 'refused/no ack'}")
-            stim_sent = True
-        b.drain(client, 0.1)
+    try:
+        while a.seconds is None or time.monotonic() - start < a.seconds:
+            if a.stim_at is not None and not stim_sent and time.monotonic() - start >= a.stim_at:
+                ack = client.wait_ack(client.stimulate(a.amplitude, duration_ms=a.stim_ms), 5.0)
+                what = f"DC {a.amplitude:g} pA for {a.stim_ms:g} ms"
+                if ack is not None and ack.accepted:
+                    print(f"viewer: {what}: applied at tick {ack.tick_applied}")
+                else:
+                    refused = (f"{what} refused: {ack.code_name}: {ack.reason}" if ack is not None
+                               else f"{what}: no ack from {a.commands} in 5 s")
+                    print(f"viewer: {refused}", file=sys.stderr)
+                stim_sent = True
+            b.drain(client, 0.1)
+            if panels_for(b, info) != fig.panels:
+                axes = lay_out_figure(fig, panels_for(b, info))
+            if not a.snapshot:
+                draw(fig, axes, b, **geo)
+                fig.canvas.draw_idle()
+                plt.pause(0.05)
+                if not plt.fignum_exists(fig.number):
+                    break
+    except KeyboardInterrupt:  # Ctrl-C ends a snapshot's session as --seconds would: the figure is still written
         if not a.snapshot:
-            draw(fig, axes, b, **geo)
-            fig.canvas.draw_idle()
-            plt.pause(0.05)
-            if not plt.fignum_exists(fig.number):
-                break
+            raise
+        print("viewer: stopped by Ctrl-C", file=sys.stderr)
     draw(fig, axes, b, **geo)
     fig.tight_layout()
     if a.snapshot:
         fig.savefig(cli.with_folder(a.snapshot), dpi=150)
-        print(f"viewer: {len(b.t)} ticks -> {a.snapshot}")
+        print(f"viewer: {len(b.t)} readouts -> {a.snapshot}")
     client.close()
+    if refused:
+        raise cli.ToolError(f"--stim-at: {refused}")
 
 
 if __name__ == "__main__":

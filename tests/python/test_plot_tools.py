@@ -1,0 +1,180 @@
+"""The offline plotting tools on small folders made here with numpy: what an outside tester (2026-12) found them do
+with ordinary mistakes and ordinary data. Reference: the folders and numbers made here; each test names the break
+tried (the fix undone) and that the test then failed. Run by ctest with PYTHONPATH set (the build's python folder
+and tools/python)."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLASTICITY = os.path.join(ROOT, "tools", "plot_plasticity.py")
+
+
+def run(args, timeout=60):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.join(ROOT, "tools", "python"),
+                                                    env.get("PYTHONPATH", "")) if p)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def plasticity_folder(folder, n_i=3, n_e=4, rules=("vdp", "clopath", "meissner_bernard")):
+    """A folder as `cortexloop plasticity --out` writes it (tools/plasticity_command.cpp's shapes)."""
+    f = pathlib.Path(folder)
+    f.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    np.save(f / "e_rates_Hz.npy", np.linspace(1, 10, n_e).astype(np.float32))
+    np.save(f / "i_rates_Hz.npy", np.linspace(1, 10, n_i).astype(np.float32))
+    for name in ("rate_Hz.npy", "rate_sd_Hz.npy", "mean_v_mV.npy", "sd_v_mV.npy"):
+        np.save(f / name, rng.uniform(0, 20, (n_i, n_e)).astype(np.float32))
+    for name in ("weight_pct.npy", "weight_sd_pct.npy"):
+        np.save(f / name, rng.uniform(80, 120, (n_i, n_e, 3, 2)).astype(np.float32))
+    (f / "plasticity.json").write_text(json.dumps({"rules": list(rules), "runs": 2, "duration_ms": 1000.0}))
+    return f
+
+
+class PlotPlasticity(unittest.TestCase):
+    """tools/plot_plasticity.py printed tracebacks for ordinary mistakes and had an empty --help description."""
+
+    def assert_one_line(self, r, message, code=1):
+        self.assertEqual(r.returncode, code, r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn(message, r.stderr)
+
+    def test_a_png_into_a_new_folder(self):
+        # Break tried: fig.savefig(out) without cli.with_folder -> FileNotFoundError traceback, exit 1: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            d = plasticity_folder(os.path.join(tmp, "run"))
+            png = os.path.join(tmp, "new", "dir", "x.png")
+            r = run([PLASTICITY, str(d), "--out", png, "--quiet"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertGreater(os.path.getsize(png), 1000)
+
+    def test_mistakes_are_one_line(self):
+        # Breaks tried: the tool's old main() (no cli.figure_file, np.load and rules.index unchecked, main() not under
+        # cli.run) -> a ValueError traceback for each of x.xyz, the short rate_Hz.npy and the rules: each subtest
+        # fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            d = plasticity_folder(os.path.join(tmp, "run"))
+            r = run([PLASTICITY, str(d), "--out", os.path.join(tmp, "x.xyz")])
+            self.assert_one_line(r, "--out " + os.path.join(tmp, "x.xyz") + ": not a figure format matplotlib writes")
+            for damage, message in (
+                    (lambda: np.save(d / "rate_Hz.npy", np.zeros((2, 4))),
+                     "rate_Hz.npy has shape (2, 4), but i_rates_Hz.npy (3 rates) and e_rates_Hz.npy (4) make it "
+                     "(3, 4)"),
+                    (lambda: (d / "plasticity.json").write_text('{"rules": ["vdp"]}'),
+                     "plasticity.json: rules is ['vdp'], not the three rules this figure draws"),
+                    (lambda: (d / "weight_pct.npy").unlink(), "weight_pct.npy: not found"),
+                    (lambda: (d / "plasticity.json").write_text('{"runs": "two"}'), 'runs is "two", not a whole')):
+                with self.subTest(message=message):
+                    plasticity_folder(d)
+                    damage()
+                    self.assert_one_line(run([PLASTICITY, str(d), "--out", os.path.join(tmp, "p.png")]), message)
+            r = run([PLASTICITY, os.path.join(tmp, "nowhere")])
+            self.assert_one_line(r, "nowhere: no such folder")
+
+    def test_help_has_a_description(self):
+        # Break tried: description=__doc__.split("\n")[1] as before (an empty line) -> the line after usage is the
+        # options' heading: fails.
+        r = run([PLASTICITY, "--help"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Draws the output of `cortexloop plasticity`", r.stdout.split("options:")[0])
+
+
+class VsdiScale(unittest.TestCase):
+    """ringmap.symmetric_limit, the VSDi map's colour scale (plot.py, plot_vsdi.py, the viewer)."""
+
+    def test_a_long_response_is_not_clipped_an_artefact_is(self):
+        # A 60 s run at 1 readout/ms, 20 units at rest (±1e-3 %), a 300 ms response peaking at 18.4 % in 4 units:
+        # the scale is its peak. Break tried: the 99.9th percentile of every pixel as before -> a scale of 0.01 %
+        # (the floor) and this fails. An artefact of two readouts at 100 % over a 5 % response: the scale is 5 %
+        # (the note's arrows and "peak |x|" say the rest).
+        from cortexloop_client import ringmap
+        rng = np.random.default_rng(1)
+        v = rng.uniform(-1e-3, 1e-3, (60000, 20))
+        v[30000:30300, 8:12] = 18.4 * np.sin(np.linspace(0, np.pi, 300))[:, None]
+        lim, peak = ringmap.symmetric_limit(v, ringmap.VSDI_FLOOR_PERCENT)
+        self.assertAlmostEqual(peak, 18.4, places=3)
+        self.assertEqual(lim, peak)
+        v[30000:30300, 8:12] *= 5.0 / 18.4
+        v[40000:40002, 3] = 100.0
+        lim, peak = ringmap.symmetric_limit(v, ringmap.VSDI_FLOOR_PERCENT)
+        self.assertEqual(peak, 100.0)
+        self.assertAlmostEqual(lim, 5.0, places=2)
+
+
+class AdcClipNote(unittest.TestCase):
+    """plot.py's note on a sensing panel whose ADC clipped: a closed_loop recording with the ring at rest was noted
+    "ADC clipped at -0.000762951 % (sensing range)" (its ADC's rounding of ~0, pinned at one value). Reference: the
+    sensing range of configs/closed_loop.toml's ring_vsdi channel ([-50, 50] %), written here as record's
+    session.toml, and signals made here."""
+
+    def figure_texts(self, folder):
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from cortexloop_client import plot
+        fig = plot.figure(plot.load(folder))
+        texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+        plt.close(fig)
+        return [t for t in texts if "clipped" in t]
+
+    def test_a_ring_at_rest_is_not_a_clip_and_a_clip_is(self):
+        # Breaks tried: figure() with its old check (0.01 * max(|top|, 1e-12)) -> the false note at rest, with or
+        # without session.toml: the first two checks fail; the range from session.toml not read (sensing_ranges
+        # returning []) -> the note of the clip at 50 % is the heuristic's, not the range's: the last check fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            n = 200
+            rng = np.random.default_rng(2)
+            true = rng.normal(0, 2e-4, n)
+            step = 100.0 / 2 ** 16  # a 16-bit ADC over [-50, 50] %
+            adc = np.round((true + 50) / step) * step - 50
+            for name, value in (("rates", np.ones((n, 2))), ("stim", np.zeros((n, 2))), ("lfp", np.ones(n)),
+                                ("mean_v", np.full((n, 2), -60.0))):
+                np.save(os.path.join(tmp, name + ".npy"), value.astype(np.float32))
+            sensing = np.zeros((n, 1, 6), np.float32)
+            sensing[:, 0, 0], sensing[:, 0, 1], sensing[:, 0, 2] = true, adc, adc
+            np.save(os.path.join(tmp, "device_sensing.npy"), sensing)
+            summary = {"n_exc": 800, "n_inh": 200, "n_neurons": 1000,
+                       "geometry": {"sensing": [{"signal": "ring_vsdi", "position_mm": 9.0}]}}
+            pathlib.Path(tmp, "summary.json").write_text(json.dumps(summary))
+            self.assertEqual(self.figure_texts(tmp), [])  # no session.toml: the range unknown
+            pathlib.Path(tmp, "session.toml").write_text(
+                '[[device.sensing]]\nsignal = "ring_vsdi"\nrange_min = -50.0\nrange_max = 50.0\n')
+            self.assertEqual(self.figure_texts(tmp), [])
+            sensing[:, 0, 0] = np.linspace(0, 80, n)
+            sensing[:, 0, 1] = np.minimum(sensing[:, 0, 0], 50.0)
+            np.save(os.path.join(tmp, "device_sensing.npy"), sensing)
+            texts = self.figure_texts(tmp)
+            self.assertEqual(len(texts), 1, texts)
+            self.assertIn("outside the sensing range [-50, 50] %", texts[0])
+
+
+
+class MissingDataExitsOne(unittest.TestCase):
+    """plot_vsdi.py exited 2 on a missing folder or summary.json where the other tools exit 1 for missing data
+    (cli.run's rule; 2 is a command line argparse refuses). Break tried: plot_vsdi's old `return 2` and no folder
+    check -> exit 2 for both: fails."""
+
+    def test_plot_vsdi(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            np.save(os.path.join(tmp, "vsdi.npy"), np.zeros((10, 4), np.float32))
+            np.save(os.path.join(tmp, "ring_rates_exc.npy"), np.zeros((10, 4), np.float32))
+            for folder, message in ((os.path.join(tmp, "nowhere"), "nowhere: no such folder"),
+                                    (tmp, "summary.json: not found")):
+                with self.subTest(message=message):
+                    r = run([os.path.join(ROOT, "tools", "plot_vsdi.py"), folder])
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertNotIn("Traceback", r.stderr)
+                    self.assertIn(message, r.stderr)
+                    self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
