@@ -5,8 +5,10 @@
 // the two, in fast mode). The external loop's figure comes from bench/closed_loop_latency.py; the two are
 // printed side by side by bench/closed_loop_latency.py (unless --no-device).
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,16 @@ int main(int argc, char** argv) {
   app.add_option("--neurons", n_neurons, "Network size")->check(CLI::Range(100, 1000000))->capture_default_str();
   app.add_option("--json", json_out, "Also write the figures to this JSON file");
   CORTEXLOOP_BENCH_PARSE(app, argc, argv);
+  // The output before the run: an unwritable --json was exit 1 with no word, after the whole run (an outside check,
+  // 2026-12-05).
+  if (!json_out.empty()) {
+    std::FILE* f = std::fopen(json_out.c_str(), "a");
+    if (!f) {
+      std::fprintf(stderr, "device_loop_latency: cannot write --json %s: %s\n", json_out.c_str(), std::strerror(errno));
+      return 2;
+    }
+    std::fclose(f);
+  }
 
   // One step per tick, so that the device can be inspected after every step.
   const std::vector<std::string> overrides = {"simulation.tick_ms=0.1", "network.n_neurons=" + std::to_string(n_neurons)};
@@ -107,6 +119,20 @@ int main(int argc, char** argv) {
     }
   }
   const double dt_us = params.simulation.dt_ms * 1000.0;
+  if (steps.empty()) {
+    // With no trigger there is no latency: the percentiles of nothing printed "p50 0 ... = 0 us", which read as zero
+    // latency (an outside check, 2026-12-05).
+    std::fprintf(stderr,
+                 "device_loop_latency: no triggers: the sensed envelope (%.0f Hz sensing, %d neurons) did not cross "
+                 "--threshold %g Hz upwards after the drive's ramp (the first %g s) in %g s simulated; no latency measured\n",
+                 sample_rate_Hz, n_neurons, threshold_Hz, 5000 * params.simulation.dt_ms / 1000.0, seconds);
+    if (!json_out.empty())
+      if (std::FILE* f = std::fopen(json_out.c_str(), "w")) {
+        std::fprintf(f, "{\"triggers\": 0}\n");
+        std::fclose(f);
+      }
+    return 2;
+  }
   std::printf("on-device loop (responsive controller, sensing at %.0f Hz, %d neurons, %.0f s simulated): %zu triggers\n",
               sample_rate_Hz, n_neurons, seconds, steps.size());
   std::printf("  sense -> stimulate, simulated: p50 %.0f / p99 %.0f / p99.9 %.0f / max %.0f steps = %.0f / %.0f / %.0f / %.0f us\n",
@@ -117,7 +143,10 @@ int main(int argc, char** argv) {
               percentile(compute_us, 0.5), percentile(compute_us, 0.99), percentile(compute_us, 0.999));
   if (!json_out.empty()) {
     std::FILE* f = std::fopen(json_out.c_str(), "w");
-    if (!f) return 1;
+    if (!f) {
+      std::fprintf(stderr, "device_loop_latency: cannot write --json %s: %s\n", json_out.c_str(), std::strerror(errno));
+      return 1;
+    }
     std::fprintf(f,
                  "{\"triggers\": %zu, \"steps_p50\": %g, \"steps_p99\": %g, \"steps_p999\": %g, \"dt_us\": %g, "
                  "\"compute_us_p50\": %g, \"compute_us_p99\": %g, \"compute_us_p999\": %g}\n",
@@ -125,5 +154,5 @@ int main(int argc, char** argv) {
                  percentile(compute_us, 0.5), percentile(compute_us, 0.99), percentile(compute_us, 0.999));
     std::fclose(f);
   }
-  return steps.empty() ? 2 : 0;
+  return 0;
 }
