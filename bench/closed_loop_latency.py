@@ -257,8 +257,8 @@ def main(argv=None):
                   f"p50/p99/p99.9 {on_device['steps_p50']:.0f} / {on_device['steps_p99']:.0f} / "
                   f"{on_device['steps_p999']:.0f} steps = {on_device['steps_p50'] * dt:.0f} / "
                   f"{on_device['steps_p99'] * dt:.0f} / {on_device['steps_p999'] * dt:.0f} us of simulated time "
-                  f"({on_device['steps_p50'] * dt / 1000.0 / args.tick_ms:.2f} ticks); device compute between "
-                  f"them {on_device['compute_us_p50']:.1f} / {on_device['compute_us_p99']:.1f} / "
+                  f"({on_device['steps_p50'] * dt / 1000.0 / args.tick_ms:.2f} ticks); wall time of the engine steps "
+                  f"between them (whole steps, network included) {on_device['compute_us_p50']:.1f} / {on_device['compute_us_p99']:.1f} / "
                   f"{on_device['compute_us_p999']:.1f} us (fast mode)")
     if args.json:
         with open(args.json, "w") as f:

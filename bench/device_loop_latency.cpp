@@ -1,8 +1,8 @@
 // Sense -> stimulate latency of the on-device loop: a responsive controller on the network's sensed
 // excitatory rate loads a pulse when the rate crosses a threshold. With a tick of one step, the program
 // sees every step: the latency is counted from the step whose sample crossed the threshold to the first step
-// that carries the pulse's current (simulated steps and us), and timed on the wall clock (the compute between
-// the two, in fast mode). The external loop's figure comes from bench/closed_loop_latency.py; the two are
+// that carries the pulse's current (simulated steps and us), and timed on the wall clock (the engine steps between
+// the two, in fast mode: whole steps, the network's included, not the device's compute alone). The external loop's figure comes from bench/closed_loop_latency.py; the two are
 // printed side by side by bench/closed_loop_latency.py (unless --no-device).
 #include <algorithm>
 #include <cerrno>
@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
               percentile(steps, 0.5), percentile(steps, 0.99), percentile(steps, 0.999), percentile(steps, 1.0),
               percentile(steps, 0.5) * dt_us, percentile(steps, 0.99) * dt_us, percentile(steps, 0.999) * dt_us,
               percentile(steps, 1.0) * dt_us);
-  std::printf("  wall-clock compute between them (fast mode): p50 %.2f / p99 %.2f / p99.9 %.2f us\n",
+  std::printf("  wall time of the engine steps between them (whole steps, network included; fast mode): p50 %.2f / "
+              "p99 %.2f / p99.9 %.2f us\n",
               percentile(compute_us, 0.5), percentile(compute_us, 0.99), percentile(compute_us, 0.999));
   if (!json_out.empty()) {
     std::FILE* f = std::fopen(json_out.c_str(), "w");
