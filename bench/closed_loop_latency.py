@@ -51,6 +51,26 @@ def seconds_at_least_01(text):
     return value
 
 
+def endpoint_pair(text):
+    """--connect: COMMANDS,PUB, each an endpoint ZeroMQ can connect to (a malformed one raised a ValueError or a
+    ZMQError traceback: an outside check, 2026-12-05)."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise argparse.ArgumentTypeError(f"{text!r}: COMMANDS,PUB, two endpoints separated by a comma "
+                                         "(e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555)")
+    ctx = zmq.Context.instance()
+    for name, endpoint in zip(("COMMANDS", "PUB"), parts):
+        sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        try:
+            sock.connect(endpoint)
+        except zmq.ZMQError as e:
+            raise argparse.ArgumentTypeError(f"{name} endpoint {endpoint!r}: {e}") from None
+        finally:
+            sock.close()
+    return parts
+
+
 def run(client, n_commands, warmup, gain, timeout_s=60.0, latest=False):
     """Answers readouts until n_commands acks after `warmup` readouts; returns per-command records.
     latest: answer only the newest of the readouts waiting when the loop wakes (skip stale ones)."""
@@ -105,7 +125,8 @@ def run(client, n_commands, warmup, gain, timeout_s=60.0, latest=False):
                         continue
                     tick, start_ns, pub_ns, recv_ns, send_ns = sent.pop(ack.seq)
                     if not ack.accepted:
-                        raise RuntimeError(f"command refused: {ack.code_name}: {ack.reason}")
+                        raise SystemExit(f"closed_loop_latency: the server refused a command: {ack.code_name}: "
+                                         f"{ack.reason}")
                     done.append((tick, ack.tick_applied, start_ns, pub_ns, recv_ns, send_ns, ack.server_recv_ns,
                                  ack.server_applied_ns))
     return np.array(done, dtype=np.int64), gaps, skipped
@@ -120,7 +141,11 @@ def main(argv=None):
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="config override for the server (repeatable)")
     ap.add_argument("--serve-arg", action="append", default=[], help="extra `serve` argument, e.g. --serve-arg=--rt")
-    ap.add_argument("--connect", metavar="COMMANDS,PUB", help="use a running realtime server")
+    ap.add_argument("--connect", metavar="COMMANDS,PUB", type=endpoint_pair,
+                    help="use a running realtime server at these endpoints (e.g. "
+                         "tcp://127.0.0.1:5556,tcp://127.0.0.1:5555)")
+    ap.add_argument("--timeout", type=float, default=30.0,
+                    help="seconds to wait for the server's first answer (default %(default)s)")
     ap.add_argument("--bin", default=loop.DEFAULT_BIN, help="cortexloop executable (default build/cortexloop)")
     ap.add_argument("--gain-pA-per-Hz", type=float, default=0.01,
                     help="the loop's command per Hz of the sensed rate, pA/Hz (default %(default)s)")
@@ -135,18 +160,34 @@ def main(argv=None):
     ap.add_argument("--tick-ms", type=float, default=1.0,
                     help="the server's tick in ms, to express steps in ticks (default %(default)s)")
     args = ap.parse_args(argv)
+    if not args.timeout > 0:
+        ap.error(f"--timeout {args.timeout}: must be > 0")
+    # The output is checked before the run: an unwritable --json raised a traceback after it, its results lost (an
+    # outside check, 2026-12-05).
+    if args.json:
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+            with open(args.json, "a"):
+                pass
+        except OSError as e:
+            ap.error(f"--json {args.json}: cannot write it: {e.strerror}")
 
     server = None
     if args.connect:
-        commands, pub = args.connect.split(",")
+        commands, pub = args.connect
     else:
-        server = loop.Server(args.config, "realtime", 1, args.set, args.bin, extra=args.serve_arg)
+        try:
+            server = loop.Server(args.config, "realtime", 1, args.set, args.bin, extra=args.serve_arg)
+        except (OSError, loop.ServerExited) as e:
+            raise SystemExit(f"closed_loop_latency: {' '.join(str(e).split())}") from None
         commands, pub = server.commands, server.pub
     try:
         client = Client(commands, pub, topics=(b"readout",))
         client_sync = Client(commands, pub, topics=(b"ack", b"status"))
-        if not client_sync.sync(30):
-            raise RuntimeError("server did not answer")
+        if not client_sync.sync(args.timeout):
+            # It was "RuntimeError: server did not answer", after 30 s, naming no endpoint.
+            raise SystemExit(f"closed_loop_latency: no server answered at {commands} (commands) / {pub} (pub) within "
+                             f"{args.timeout:g} s")
         time.sleep(0.3)
         t0 = time.monotonic()
         d, gaps, skipped = run(client, args.commands, args.warmup, args.gain_pA_per_Hz,
@@ -216,11 +257,10 @@ def main(argv=None):
                   f"p50/p99/p99.9 {on_device['steps_p50']:.0f} / {on_device['steps_p99']:.0f} / "
                   f"{on_device['steps_p999']:.0f} steps = {on_device['steps_p50'] * dt:.0f} / "
                   f"{on_device['steps_p99'] * dt:.0f} / {on_device['steps_p999'] * dt:.0f} us of simulated time "
-                  f"({on_device['steps_p50'] * dt / 1000.0 / args.tick_ms:.2f} ticks); device compute between "
-                  f"them {on_device['compute_us_p50']:.1f} / {on_device['compute_us_p99']:.1f} / "
+                  f"({on_device['steps_p50'] * dt / 1000.0 / args.tick_ms:.2f} ticks); wall time of the engine steps "
+                  f"between them (whole steps, network included) {on_device['compute_us_p50']:.1f} / {on_device['compute_us_p99']:.1f} / "
                   f"{on_device['compute_us_p999']:.1f} us (fast mode)")
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
             json.dump({"external_python": rows, "policy": args.policy, "stale_skipped": skipped,
                        "ticks_histogram": hist, "readout_gaps": gaps, "wall_s": wall,

@@ -1,12 +1,14 @@
 // Sense -> stimulate latency of the on-device loop: a responsive controller on the network's sensed
 // excitatory rate loads a pulse when the rate crosses a threshold. With a tick of one step, the program
 // sees every step: the latency is counted from the step whose sample crossed the threshold to the first step
-// that carries the pulse's current (simulated steps and us), and timed on the wall clock (the compute between
-// the two, in fast mode). The external loop's figure comes from bench/closed_loop_latency.py; the two are
+// that carries the pulse's current (simulated steps and us), and timed on the wall clock (the engine steps between
+// the two, in fast mode: whole steps, the network's included, not the device's compute alone). The external loop's figure comes from bench/closed_loop_latency.py; the two are
 // printed side by side by bench/closed_loop_latency.py (unless --no-device).
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,16 @@ int main(int argc, char** argv) {
   app.add_option("--neurons", n_neurons, "Network size")->check(CLI::Range(100, 1000000))->capture_default_str();
   app.add_option("--json", json_out, "Also write the figures to this JSON file");
   CORTEXLOOP_BENCH_PARSE(app, argc, argv);
+  // The output before the run: an unwritable --json was exit 1 with no word, after the whole run (an outside check,
+  // 2026-12-05).
+  if (!json_out.empty()) {
+    std::FILE* f = std::fopen(json_out.c_str(), "a");
+    if (!f) {
+      std::fprintf(stderr, "device_loop_latency: cannot write --json %s: %s\n", json_out.c_str(), std::strerror(errno));
+      return 2;
+    }
+    std::fclose(f);
+  }
 
   // One step per tick, so that the device can be inspected after every step.
   const std::vector<std::string> overrides = {"simulation.tick_ms=0.1", "network.n_neurons=" + std::to_string(n_neurons)};
@@ -107,17 +119,35 @@ int main(int argc, char** argv) {
     }
   }
   const double dt_us = params.simulation.dt_ms * 1000.0;
+  if (steps.empty()) {
+    // With no trigger there is no latency: the percentiles of nothing printed "p50 0 ... = 0 us", which read as zero
+    // latency (an outside check, 2026-12-05).
+    std::fprintf(stderr,
+                 "device_loop_latency: no triggers: the sensed envelope (%.0f Hz sensing, %d neurons) did not cross "
+                 "--threshold %g Hz upwards after the drive's ramp (the first %g s) in %g s simulated; no latency measured\n",
+                 sample_rate_Hz, n_neurons, threshold_Hz, 5000 * params.simulation.dt_ms / 1000.0, seconds);
+    if (!json_out.empty())
+      if (std::FILE* f = std::fopen(json_out.c_str(), "w")) {
+        std::fprintf(f, "{\"triggers\": 0}\n");
+        std::fclose(f);
+      }
+    return 2;
+  }
   std::printf("on-device loop (responsive controller, sensing at %.0f Hz, %d neurons, %.0f s simulated): %zu triggers\n",
               sample_rate_Hz, n_neurons, seconds, steps.size());
   std::printf("  sense -> stimulate, simulated: p50 %.0f / p99 %.0f / p99.9 %.0f / max %.0f steps = %.0f / %.0f / %.0f / %.0f us\n",
               percentile(steps, 0.5), percentile(steps, 0.99), percentile(steps, 0.999), percentile(steps, 1.0),
               percentile(steps, 0.5) * dt_us, percentile(steps, 0.99) * dt_us, percentile(steps, 0.999) * dt_us,
               percentile(steps, 1.0) * dt_us);
-  std::printf("  wall-clock compute between them (fast mode): p50 %.2f / p99 %.2f / p99.9 %.2f us\n",
+  std::printf("  wall time of the engine steps between them (whole steps, network included; fast mode): p50 %.2f / "
+              "p99 %.2f / p99.9 %.2f us\n",
               percentile(compute_us, 0.5), percentile(compute_us, 0.99), percentile(compute_us, 0.999));
   if (!json_out.empty()) {
     std::FILE* f = std::fopen(json_out.c_str(), "w");
-    if (!f) return 1;
+    if (!f) {
+      std::fprintf(stderr, "device_loop_latency: cannot write --json %s: %s\n", json_out.c_str(), std::strerror(errno));
+      return 1;
+    }
     std::fprintf(f,
                  "{\"triggers\": %zu, \"steps_p50\": %g, \"steps_p99\": %g, \"steps_p999\": %g, \"dt_us\": %g, "
                  "\"compute_us_p50\": %g, \"compute_us_p99\": %g, \"compute_us_p999\": %g}\n",
@@ -125,5 +155,5 @@ int main(int argc, char** argv) {
                  percentile(compute_us, 0.5), percentile(compute_us, 0.99), percentile(compute_us, 0.999));
     std::fclose(f);
   }
-  return steps.empty() ? 2 : 0;
+  return 0;
 }

@@ -6,15 +6,15 @@ the real-time thread like any command) and later reads its ack's tick_applied. T
 tick_applied == k + 1 is what a controller gets; the rest land one or more ticks later.
 Usage: /usr/bin/python3 bench/next_tick.py build/cortexloop [--seconds 10] [-- serve flags]
 """
-import argparse, collections, os, sys, time
+import argparse, collections, os, sys, tempfile, time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
 from cortexloop_client import Client  # noqa: E402
-from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
+from cortexloop_client.loop import ServerExited, serve_on_free_ports  # noqa: E402
 
-ap = argparse.ArgumentParser()
-ap.add_argument("binary")
+ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+ap.add_argument("binary", help="the cortexloop executable (e.g. build/cortexloop)")
 ap.add_argument("--seconds", type=float, default=10.0)
 ap.add_argument("--every", type=int, default=10,
                 help="answer every n-th tick (stream.readout_every): a Python client cannot decode 1000 readouts/s "
@@ -28,14 +28,24 @@ a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
 a.serve_args = serve_args
 if a.every < 1 or not a.seconds > 0:
     ap.error(f"--every {a.every} (>= 1) and --seconds {a.seconds} (> 0)")
+# A missing binary was started through taskset, which exited 127: a traceback ending "cortexloop serve exited with
+# code 127" (an outside check, 2026-12-05).
+if os.path.isdir(a.binary):
+    sys.exit(f"next_tick: {a.binary} is a folder: give the cortexloop executable (e.g. {os.path.join(a.binary, 'cortexloop')})")
+if not (os.path.isfile(a.binary) and os.access(a.binary, os.X_OK)):
+    sys.exit(f"next_tick: {a.binary}: no such executable (the cortexloop binary, e.g. build/cortexloop; is the build "
+             "folder there and built?)")
 
 if a.client_cpus == "off-last" and os.cpu_count() > 1:
     # A client thread (ours or libzmq's) that lands on the SCHED_FIFO CPU waits for the spin and the compute:
     # with it there, 3 % of commands made the next tick; with it off, 56-84 % (bench/README.md).
     os.sched_setaffinity(0, set(range(os.cpu_count() - 1)))
 # The server chooses its own CPUs (--rt: real-time thread on the last one, I/O threads on the others).
-server, pub, cmd = serve_on_free_ports(["taskset", "-c", f"0-{os.cpu_count() - 1}", a.binary, "serve", "--quiet"] +
-                                       a.serve_args)
+try:
+    server, pub, cmd = serve_on_free_ports(["taskset", "-c", f"0-{os.cpu_count() - 1}", a.binary, "serve", "--quiet"] +
+                                           a.serve_args, stderr=tempfile.TemporaryFile())  # not a pipe: it could fill
+except ServerExited as e:  # a serve flag it refused, a port: its reason, in one line
+    sys.exit(f"next_tick: {' '.join(str(e).split())}")
 try:
     c = Client(cmd, pub, topics=(b"readout",))
     info = c.info(20.0)

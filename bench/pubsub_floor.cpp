@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -135,6 +136,11 @@ int subscribe(const options& o, int ready_fd) {
             << ", \"period_us\": " << o.period_us << ", \"p50_us\": " << hist.percentile_us(0.5)
             << ", \"p99_us\": " << hist.percentile_us(0.99) << ", \"p999_us\": " << hist.percentile_us(0.999)
             << ", \"max_us\": " << hist.max_us() << "}\n";
+          f.close();
+          if (!f) {  // checked writable before the run; a full disk can still fail here
+            std::fprintf(stderr, "pubsub_floor: could not write --json %s: %s\n", o.json.c_str(), std::strerror(errno));
+            return 1;
+          }
         }
         return 0;
       }
@@ -159,6 +165,16 @@ int main(int argc, char** argv) {
   app.add_option("--zmq-cpu", o.zmq_cpu, "Pin the publisher's libzmq I/O thread to this CPU")->check(CLI::NonNegativeNumber);
   app.add_option("--json", o.json, "Also write the figures to this JSON file");
   CORTEXLOOP_BENCH_PARSE(app, argc, argv);
+  // The output before the run: an unwritable --json was exit 0 with nothing written and no word (an outside check,
+  // 2026-12-05).
+  if (!o.json.empty()) {
+    std::FILE* f = std::fopen(o.json.c_str(), "a");
+    if (!f) {
+      std::fprintf(stderr, "pubsub_floor: cannot write --json %s: %s\n", o.json.c_str(), std::strerror(errno));
+      return 2;
+    }
+    std::fclose(f);
+  }
 
   int fds[2], bound[2];
   if (pipe(fds) != 0 || pipe(bound) != 0) return 1;

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # End-to-end latency of the real-time server on this machine, next to its peers in the same run:
 #   1 cyclictest (Debian rt-tests) for DURATION s: wake-up latency of a thread that does nothing, with the
-#     serve flags' CPU, SCHED_FIFO priority and mlockall -- the machine's floor for tick lateness;
+#     serve flags' CPU, SCHED_FIFO priority and mlockall but no --spin-us (it sleeps to each deadline; it has no
+#     option to spin) -- the machine's floor for tick lateness;
 #   2 bench/pubsub_floor for DURATION s: a bare ZeroMQ PUB -> SUB pair -- the floor for publish -> receive;
 #   3 `cortexloop serve` (default config unless --config is among the serve flags), settle 3 s, then
 #     `cortexloop probe` for DURATION s, then SIGTERM.
+# The phases run one after another, not at the same time: a ratio of the server to a peer compares minutes the
+# machine's noise may have changed between.
 # Leaves OUT.json (probe), OUT.log (server), OUT.threads.json (CPU of each server thread during the probe),
 # OUT.cyclictest.txt, OUT.floor.json and OUT.txt (the report of bench/realtime_report.py, server over peers).
+# Exit 0; 5 when the probe lost or refused commands (the report is still written and says so; its latencies miss
+# those commands); another probe code when it measured nothing; 1 or 2 when the run could not start.
 #   bench/realtime_latency.sh DURATION OUT [serve flags...]
 #   bench/realtime_latency.sh 600 out/bench/rt_10min --fifo 80 --cpu 1 --mlock --spin-us 100
 #   bench/realtime_latency.sh 60 out/bench/rt_stock          # stock scheduling: no pinning, SCHED_OTHER
@@ -14,26 +19,33 @@
 # each of two runs at the same time its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage; exit 0; fi
 if [[ $# -lt 2 ]]; then usage >&2; exit 2; fi
 duration=$1; out=$2; shift 2
 # cyclictest -D takes whole seconds; "abc" made it run forever (an outside check, 2026-12-05).
 [[ $duration =~ ^[1-9][0-9]*$ ]] || { echo "realtime_latency: DURATION = '$duration': a whole number of seconds >= 1" >&2; exit 2; }
-mkdir -p "$(dirname "$out")"
+# The output path first: an unwritable OUT was reported as "the serve flags do not start a server" (the check's
+# log could not be written; an outside check, 2026-12-05).
+if ! mkdir -p "$(dirname "$out")" 2>/dev/null || ! { : >"$out.txt"; } 2>/dev/null; then
+  echo "realtime_latency: OUT = '$out': cannot write $out.txt (OUT is a path prefix in a writable folder)" >&2
+  exit 2
+fi
 for tool in build/cortexloop build/bench/pubsub_floor; do
   # scripts/run_tests.sh configures build/ without the benchmarks, and build.sh keeps what the tree was given.
   [[ -x $tool ]] || { echo "realtime_latency: $tool missing; run scripts/build.sh -DCORTEXLOOP_BUILD_BENCH=ON first" >&2; exit 1; }
 done
 
 # The peers get the real-time thread's settings.
-cpu=""; fifo=0; mlock=0
+cpu=""; fifo=0; mlock=0; spin_us=""
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case ${args[i]} in
     --cpu) cpu=${args[i + 1]} ;;
     --fifo) fifo=${args[i + 1]} ;;
     --mlock) mlock=1 ;;
+    --spin-us) spin_us=${args[i + 1]} ;;
+    --spin-us=*) spin_us=${args[i]#--spin-us=} ;;
     --rt) if [[ ${PEERS:-1} != 0 ]]; then
             echo "realtime_latency: give --rt's settings explicitly (--fifo 80 --cpu N --mlock --spin-us 100) so that" \
                  "the peers run with the same ones" >&2; exit 2
@@ -94,13 +106,28 @@ for ((i = 0; i < ${#args[@]}; ++i)); do
     --pub=*|--commands=*) endpoints+=("${args[i]}") ;;
   esac
 done
-build/cortexloop probe "${endpoints[@]}" --duration "$duration" --json "$out.json"
+# A lost or refused probe command is exit 5 with the figures written: the run goes on to the report and ends with
+# that code (set -e stopped here, leaving OUT.txt with its header only: an outside check, 2026-12-05).
+probe_rc=0
+build/cortexloop probe "${endpoints[@]}" --duration "$duration" --json "$out.json" || probe_rc=$?
 /usr/bin/python3 bench/thread_cpu.py report $server "$out.threads_before.json" --json "$out.threads.json" | tee -a "$out.txt"
 kill -TERM $server
 wait $server || true
 trap - EXIT
 tail -n 2 "$out.log"
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out.txt"
-if [[ ${PEERS:-1} != 0 ]]; then
-  /usr/bin/python3 bench/realtime_report.py "$out" | tee -a "$out.txt"
+if ((probe_rc != 0 && probe_rc != 5)); then
+  echo "realtime_latency: the probe exited $probe_rc and measured nothing (see above); no report" | tee -a "$out.txt" >&2
+  exit "$probe_rc"
 fi
+if [[ ${PEERS:-1} != 0 ]]; then
+  if ! /usr/bin/python3 bench/realtime_report.py "$out" --spin-us "${spin_us:-0}" | tee -a "$out.txt"; then
+    echo "realtime_latency: bench/realtime_report.py failed (above); the phases' files are kept under $out.*" >&2
+    ((probe_rc != 0)) || probe_rc=1
+  fi
+fi
+if ((probe_rc == 5)); then
+  echo "realtime_latency: the probe lost or refused commands (exit 5; counts in $out.json, 'lost' and 'refused'):" \
+       "its latencies leave those commands out" | tee -a "$out.txt" >&2
+fi
+exit "$probe_rc"

@@ -2,10 +2,20 @@
 """Puts the server's end-to-end figures next to their peers measured in the same run on the same machine.
 
 Inputs (written by bench/realtime_latency.sh under one prefix OUT):
-  OUT.json            `cortexloop probe` figures, with the server's status (lateness, misses, CPU)
+  OUT.json            `cortexloop probe` figures, with the server's first and last status of the probe
   OUT.cyclictest.txt  cyclictest histogram (1 us bins): the wake-up latency of a thread that does nothing,
-                      with the same CPU, priority and memory locking as the server's real-time thread
+                      with the same CPU, priority and memory locking as the server's real-time thread, but
+                      no spin: it sleeps to each deadline, where the server (--spin-us, 100 us under --rt)
+                      wakes that long before it and spins to it
   OUT.floor.json      bench/pubsub_floor: a bare ZeroMQ PUB -> SUB pair between two processes
+
+The three phases ran one after another (cyclictest, pubsub_floor, then the server), not at the same time: a
+ratio compares minutes between which the machine's noise may have changed.
+
+Spans: the server's deadline misses are counted between the probe's first and last status (the settle before
+the probe left out), the peers' over their DURATION; the server's tick lateness (p99, p99.9, max) comes from
+its status, which covers every tick since the server started, settle included (the status carries no
+window of it), against cyclictest's DURATION.
 
 Peers: the lateness of a tick can be no better than the machine's wake-up latency (cyclictest), and a
 readout cannot cross the sockets faster than a bare PUB/SUB pair (pubsub_floor). A zero-compute loop at the
@@ -55,6 +65,9 @@ def main():
     ap.add_argument("out", help="prefix given to bench/realtime_latency.sh")
     ap.add_argument("--period-us", type=float, default=1000.0, help="tick period (default 1000)")
     ap.add_argument("--peer-duration", type=float, help="seconds cyclictest ran (default: the probe's duration)")
+    ap.add_argument("--spin-us", type=float,
+                    help="the server's --spin-us (realtime_latency.sh passes it: 0 unless the serve flags name it), "
+                         "for the note on the lateness rows (default: not known)")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table")
     a = ap.parse_args()
 
@@ -62,9 +75,12 @@ def main():
         if not os.path.exists(a.out + suffix):
             ap.error(f"{a.out + suffix} not found: OUT is the prefix bench/realtime_latency.sh was given (its peers' "
                      "files are written unless PEERS=0)")
-    probe = json.load(open(a.out + ".json"))
-    server = probe["server"]
-    last = server["last_status"]
+    try:
+        probe = json.load(open(a.out + ".json"))
+        server = probe["server"]
+        first, last = server["first_status"], server["last_status"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        sys.exit(f"realtime_report: {a.out}.json: not a probe's figures with the server's first and last status ({e!r})")
     hist, overflows, cyc_max = cyclictest_histogram(a.out + ".cyclictest.txt")
     cyc_n = sum(hist.values()) + overflows
     # cyclictest skips the periods that passed while it was stalled (it moves its next wake-up past now), so
@@ -77,17 +93,34 @@ def main():
 
     # Counted alike on both sides: the server's late ticks plus the periods its resyncs dropped (ticks_skipped), as
     # the peer's late wake-ups plus its skipped periods (before ticks_skipped existed the server's skipped periods
-    # were left out: bench/README.md, "realtime_latency.sh").
-    skipped = last.get("ticks_skipped", 0)
-    ticks = last["server_ticks"] + skipped
-    misses = last["deadline_misses"] + skipped
+    # were left out: bench/README.md, "realtime_latency.sh"). And over a like span: the server between the probe's
+    # first and last status, as the peers over their DURATION. It was counted since the server started, settle
+    # included: a 30 s --rt run whose 4 misses all came before the probe read "server 12.1 peer 6.7 ratio 1.82"
+    # (an outside check, 2026-12-05).
+    def delta(key):
+        return last.get(key, 0) - first.get(key, 0)
+    skipped = delta("ticks_skipped")
+    ticks = delta("server_ticks") + skipped
+    misses = delta("deadline_misses") + skipped
+    # The lateness rows are like for like only without a spin: the server wakes --spin-us early and spins to the
+    # deadline, so a wake-up up to that late does not show in its lateness; cyclictest sleeps to the deadline (it
+    # has no option to spin).
+    if a.spin_us is None:
+        spin = "the server may spin before each deadline (--spin-us; --rt: 100 us), cyclictest does not"
+    elif a.spin_us > 0:
+        spin = f"the server spins its last {a.spin_us:g} us before each deadline, cyclictest does not"
+    else:
+        spin = "no spin, as cyclictest"
     rows = [
-        ("deadline misses (per 100k ticks)", 100e3 * misses / ticks, 100e3 * (cyc_late + cyc_skipped) / cyc_expected,
-         "server: ticks ending after the next deadline + periods skipped; peer: wake-ups >= 1 period late + "
-         "periods skipped"),
-        ("tick lateness p99 (us)", last["lateness_total_p99_us"], quantile(hist, overflows, cyc_max, 0.99), ""),
-        ("tick lateness p99.9 (us)", last["lateness_total_p999_us"], quantile(hist, overflows, cyc_max, 0.999), ""),
-        ("tick lateness max (us)", last["lateness_total_max_us"], cyc_max, ""),
+        ("deadline misses (per 100k ticks)", 100e3 * misses / ticks if ticks > 0 else None,
+         100e3 * (cyc_late + cyc_skipped) / cyc_expected,
+         "server: ticks ending after the next deadline + periods skipped, during the probe; peer: wake-ups >= 1 "
+         "period late + periods skipped"),
+        ("tick lateness p99 (us)", last["lateness_total_p99_us"], quantile(hist, overflows, cyc_max, 0.99),
+         "server: since it started; " + spin),
+        ("tick lateness p99.9 (us)", last["lateness_total_p999_us"], quantile(hist, overflows, cyc_max, 0.999),
+         "server: since it started; " + spin),
+        ("tick lateness max (us)", last["lateness_total_max_us"], cyc_max, "server: since it started"),
     ]
     for traffic in ("back-to-back", "sporadic"):
         if traffic not in probe:
@@ -97,14 +130,18 @@ def main():
             rows.append((f"publish -> receive {label} (us), {traffic}", p[key], floor[key], ""))
 
     def fmt(v):
-        return f"{v:.1f}" if isinstance(v, float) else str(v)
+        return "-" if v is None else f"{v:.1f}" if isinstance(v, float) else str(v)
 
-    print(f"server: {ticks} ticks, {misses} misses, {last['scheduling']}; "
+    print("phases one after another, not at the same time: cyclictest, then pubsub_floor, then the server")
+    print(f"server: {ticks} ticks, {misses} misses between the probe's first and last status "
+          f"({delta('uptime_s'):.0f} s; {last['deadline_misses']} misses since it started), {last['scheduling']}; "
           f"cyclictest: {cyc_n} wake-ups of {cyc_expected} periods ({cyc_late} >= 1 period late, {cyc_skipped} skipped); pubsub_floor: {floor['n']} messages on {floor['endpoint']}")
+    if ticks <= 0:
+        print("server: the probe saw fewer than two statuses (one a second): no misses counted over its span")
     if a.markdown:
         print("| figure | server | peer | server / peer |\n| --- | --- | --- | --- |")
     for name, ours, peer, note in rows:
-        ratio = f"{ours / peer:.2f}" if peer else "-"
+        ratio = f"{ours / peer:.2f}" if peer and ours is not None else "-"
         if a.markdown:
             print(f"| {name} | {fmt(ours)} | {fmt(peer)} | {ratio} |")
         else:
@@ -120,6 +157,10 @@ def main():
         print(f"readout age at publish (tick start -> publish): worst window p99 "
               f"{server['readout_age_p99_us_max_window']:.0f} us, max {server['readout_age_max_us']:.0f} us "
               "(add publish -> receive for what a client sees)")
+    lost = {t: (probe[t].get("lost", 0), probe[t].get("refused", 0)) for t in ("back-to-back", "sporadic") if t in probe}
+    if any(n or r for n, r in lost.values()):
+        print("probe commands lost / refused: " + "; ".join(f"{t} {n} / {r}" for t, (n, r) in lost.items()) +
+              " (the probe's exit 5): the command latencies above leave them out")
     print(f"CPU: real-time thread {server['rt_cpu_percent_mean']:.0f} %, I/O thread {server['io_cpu_percent_mean']:.0f} %")
 
 

@@ -1,0 +1,209 @@
+"""The latency bench tools (bench/) on their failures and on what their reports compare; fast, no real server.
+
+- bench/realtime_report.py counts the server's deadline misses between the probe's first and last status (the
+  span the peers are counted over), not since the server started; it states lost probe commands.
+  Break seen: `misses = last["deadline_misses"] + ...` (since start) -> server 13.8 per 100k where 0.0 is right.
+- bench/realtime_latency.sh with a probe that loses a command (exit 5) goes on to the report, states the loss and
+  exits 5; an unwritable OUT is named before anything runs. Run on a copy of the script in a made-up tree whose
+  build/cortexloop, build/bench/pubsub_floor and cyclictest are stand-ins.
+  Breaks seen: `build/cortexloop probe ...` without `|| probe_rc=$?` -> exit 5, no OUT.threads.json, OUT.txt its
+  header only; the OUT check moved after the serve-flag check -> "the serve flags do not start a server".
+- build/bench/pubsub_floor and build/bench/device_loop_latency refuse an unwritable --json before the run, in one
+  line (breaks seen: the check removed -> pubsub_floor exit 0 silent after the run, device_loop_latency exit 1
+  silent after it); device_loop_latency with no trigger says so (break seen: "p50 0 ... = 0 us").
+- bench/closed_loop_latency.py: a malformed --connect, no server at --connect, an unwritable --json: one line, no
+  traceback (breaks seen: `args.connect.split(",")` -> ValueError traceback; `raise RuntimeError("server did not
+  answer")` -> a traceback naming no endpoint; the early --json check removed -> the run went on).
+- bench/next_tick.py with a missing binary says so (break seen: the check removed -> traceback ending "exited with
+  code 127").
+Run by ctest (PYTHONPATH, CORTEXLOOP_BIN); the bench binaries are looked for next to CORTEXLOOP_BIN, under bench/,
+and their cases skipped when the build has no benchmarks (CORTEXLOOP_BUILD_BENCH=OFF)."""
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(ROOT, "build", "cortexloop"))
+BENCH_BIN = os.path.join(os.path.dirname(BIN), "bench")
+UNWRITABLE = "/proc/nonexistent/out"  # no folder can be made there, root or not
+
+
+def status(ticks, misses, uptime, skipped=0):
+    return {"server_ticks": ticks, "deadline_misses": misses, "ticks_skipped": skipped, "resyncs": 0,
+            "readout_drops": 0, "lateness_total_p99_us": 20.0, "lateness_total_p999_us": 120.0,
+            "lateness_total_max_us": 900.0, "uptime_s": uptime, "mode": 0,
+            "scheduling": "SCHED_FIFO 80; pinned to CPU 1; memory locked", "worker_imbalance": 0.0,
+            "worker_compute_us": []}
+
+
+def latency(p50):
+    return {"n": 100, "p50_us": p50, "p99_us": 2 * p50, "p999_us": 3 * p50, "max_us": 4 * p50}
+
+
+def probe_figures(lost=0):
+    """A 30 s probe whose server had 4 misses, all before the probe (its first status already counts them)."""
+    phase = {"ping_round_trip": latency(900.0), "command_to_applied": latency(800.0),
+             "command_to_first_readout": latency(1000.0), "publish_to_receive": latency(60.0), "refused": 0}
+    return {"duration_s": 30.0, "commands": "tcp://127.0.0.1:9301", "pub": "tcp://127.0.0.1:9300",
+            "back-to-back": dict(phase, lost=lost), "sporadic": dict(phase, lost=0),
+            "server": {"ticks_during_probe": 29000, "deadline_misses_during_probe": 0,
+                       "first_status": status(3000, 4, 3.0), "last_status": status(32000, 4, 32.0),
+                       "tick_compute_p99_us_max_window": 300.0, "readout_age_p99_us_max_window": 150.0,
+                       "readout_age_max_us": 400.0, "rt_cpu_percent_mean": 20.0, "io_cpu_percent_mean": 5.0}}
+
+
+CYCLICTEST = "".join(f"{us:06d} {n:06d}\n" for us, n in ((5, 29000), (50, 990), (1200, 2))) + \
+    "# Total: 000029992\n# Histogram Overflows: 00000\n# Max Latencies: 01200\n"
+FLOOR = {"endpoint": "tcp://127.0.0.1:9302", "n": 30000, "size_bytes": 1816, "period_us": 1000, "p50_us": 80.0,
+         "p99_us": 200.0, "p999_us": 900.0, "max_us": 2000.0}
+
+
+def write_peer_files(out, lost=0):
+    with open(out + ".json", "w") as f:
+        json.dump(probe_figures(lost), f)
+    with open(out + ".cyclictest.txt", "w") as f:
+        f.write(CYCLICTEST)
+    with open(out + ".floor.json", "w") as f:
+        json.dump(FLOOR, f)
+
+
+def run(args, timeout=60, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def one_line_error(test, r, *needles):
+    test.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+    test.assertNotIn("Traceback", r.stderr)
+    lines = [line for line in r.stderr.strip().splitlines() if not line.startswith(("usage:", " "))]
+    test.assertEqual(len(lines), 1, r.stderr)
+    for needle in needles:
+        test.assertIn(needle, lines[0])
+
+
+class RealtimeReport(unittest.TestCase):
+    def test_server_misses_counted_over_the_probe_and_loss_stated(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "rt")
+            write_peer_files(out, lost=1)
+            r = run([sys.executable, os.path.join(ROOT, "bench", "realtime_report.py"), out, "--spin-us", "100"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            row = next(line for line in r.stdout.splitlines() if line.startswith("deadline misses"))
+            # 0 misses over the probe's 29,000 ticks; the peer 2 late (1200 us) + 8 skipped of 30,000 periods.
+            self.assertEqual(row.split()[5:10], ["server", "0.0", "peer", "33.3", "ratio"], row)
+            self.assertIn("one after another", r.stdout)
+            self.assertIn("spins its last 100 us", r.stdout)
+            self.assertIn("lost / refused: back-to-back 1 / 0", r.stdout)
+
+
+def fake_tree(tmp, probe_rc):
+    """A copy of the script, its report and thread_cpu.py, with stand-ins for the binaries and cyclictest."""
+    os.makedirs(os.path.join(tmp, "bench"))
+    os.makedirs(os.path.join(tmp, "build", "bench"))
+    os.makedirs(os.path.join(tmp, "path"))
+    for name in ("realtime_latency.sh", "realtime_report.py", "thread_cpu.py"):
+        shutil.copy(os.path.join(ROOT, "bench", name), os.path.join(tmp, "bench", name))
+    figures = os.path.join(tmp, "figures")
+    write_peer_files(figures, lost=1 if probe_rc == 5 else 0)
+    scripts = {
+        "build/cortexloop": f"""#!/bin/sh
+case "$1" in
+  serve) for a; do [ "$a" = --duration ] && exit 0; done; exec sleep 30 ;;
+  probe) while [ $# -gt 0 ]; do [ "$1" = --json ] && cp {figures}.json "$2"; shift; done
+         echo "probe: 1 probe command(s) lost or refused" >&2; exit {probe_rc} ;;
+esac
+exit 3
+""",
+        "build/bench/pubsub_floor": f"""#!/bin/sh
+while [ $# -gt 0 ]; do [ "$1" = --json ] && cp {figures}.floor.json "$2"; shift; done
+""",
+        "path/cyclictest": f"#!/bin/sh\ncat {figures}.cyclictest.txt\n",
+    }
+    for rel, text in scripts.items():
+        path = os.path.join(tmp, rel)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
+    return dict(os.environ, PATH=os.path.join(tmp, "path") + os.pathsep + os.environ["PATH"])
+
+
+class RealtimeLatencyScript(unittest.TestCase):
+    def test_a_lost_probe_command_still_gives_the_report_and_exit_5(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = fake_tree(tmp, probe_rc=5)
+            out = os.path.join(tmp, "out", "rt")
+            r = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "1", out, "--spin-us", "100"],
+                    env=env)
+            self.assertEqual(r.returncode, 5, r.stdout + r.stderr)
+            self.assertTrue(os.path.exists(out + ".threads.json"))
+            with open(out + ".txt") as f:
+                report = f.read()
+            self.assertIn("deadline misses (per 100k ticks)", report)
+            self.assertIn("lost / refused: back-to-back 1 / 0", report)
+            self.assertIn("the probe lost or refused commands (exit 5", report)
+
+    def test_an_unwritable_out_is_named_first(self):
+        # Its folder exists (the outside check's case, /sys/rtout): only writing the files fails.
+        r = run(["bash", os.path.join(ROOT, "bench", "realtime_latency.sh"), "5", "/proc/rtout"])
+        one_line_error(self, r, "OUT = '/proc/rtout'", "cannot write")
+        self.assertEqual(r.returncode, 2)
+
+
+class BenchBinaries(unittest.TestCase):
+    def tool(self, name):
+        path = os.path.join(BENCH_BIN, name)
+        if not os.access(path, os.X_OK):
+            self.skipTest(f"{path} not built (CORTEXLOOP_BUILD_BENCH=OFF)")
+        return path
+
+    def test_unwritable_json_refused_before_the_run(self):
+        for name, args in (("pubsub_floor", ["--duration", "30", "--endpoint", "tcp://127.0.0.1:9311"]),
+                           ("device_loop_latency", ["--seconds", "3600"])):
+            with self.subTest(tool=name):
+                r = run([self.tool(name), *args, "--json", UNWRITABLE + ".json"], timeout=10)
+                one_line_error(self, r, f"{name}: cannot write --json {UNWRITABLE}.json")
+
+    def test_no_trigger_is_not_a_latency(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "d.json")
+            # 0.2 s simulated: the controller is armed after the drive's ramp (0.5 s), so nothing can trigger.
+            r = run([self.tool("device_loop_latency"), "--seconds", "0.2", "--neurons", "100", "--json", out])
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("no triggers", r.stderr)
+            self.assertNotIn("p50", r.stdout)
+            with open(out) as f:
+                self.assertEqual(json.load(f), {"triggers": 0})
+
+
+class PythonBenchTools(unittest.TestCase):
+    def run_tool(self, script, *args):
+        return run([sys.executable, os.path.join(ROOT, "bench", script), *args], timeout=30)
+
+    NOBODY = "tcp://127.0.0.1:9,tcp://127.0.0.1:7"  # discard/echo ports: no cortexloop server there
+
+    def test_closed_loop_latency_malformed_connect(self):
+        r = self.run_tool("closed_loop_latency.py", "--connect", "tcp://127.0.0.1:abc,tcp://127.0.0.1:9")
+        one_line_error(self, r, "--connect", "tcp://127.0.0.1:abc")
+        r = self.run_tool("closed_loop_latency.py", "--connect", "tcp://127.0.0.1:9")
+        one_line_error(self, r, "--connect", "COMMANDS,PUB")
+
+    def test_closed_loop_latency_no_server(self):
+        r = self.run_tool("closed_loop_latency.py", "--connect", self.NOBODY, "--timeout", "0.5")
+        one_line_error(self, r, "no server answered at tcp://127.0.0.1:9 (commands) / tcp://127.0.0.1:7 (pub)")
+
+    def test_closed_loop_latency_unwritable_json(self):
+        r = self.run_tool("closed_loop_latency.py", "--connect", self.NOBODY, "--timeout", "0.5", "--json",
+                          UNWRITABLE + ".json")
+        one_line_error(self, r, f"--json {UNWRITABLE}.json: cannot write it")
+
+    def test_next_tick_missing_binary(self):
+        r = self.run_tool("next_tick.py", "/nonexistent/build/cortexloop")
+        one_line_error(self, r, "/nonexistent/build/cortexloop: no such executable")
+
+
+if __name__ == "__main__":
+    unittest.main()
