@@ -75,10 +75,10 @@ int run_tf(const tf_options& o) {
   std::printf("in_fitted_regime=%s\n", above || below ? "false" : "true");
   if (above)
     std::fprintf(stderr,
-                 "tf: note: mu_V = %.4g mV is at or above the cell's v_t_mV (%.4g mV): outside the fluctuation-driven "
-                 "regime the transfer function was fitted in, so rate_Hz is the fit extrapolated, not a prediction "
-                 "(docs/device.md, \"Domains of validity\")\n",
-                 m.mu_v_mV, v_t_mV);
+                 "tf: note: mu_V = %.4g mV is at or above this config's network.%s.v_t_mV (%.4g mV): outside the "
+                 "fluctuation-driven regime the transfer function was fitted in, so rate_Hz is the fit extrapolated, "
+                 "not a prediction (docs/device.md, \"Domains of validity\")\n",
+                 m.mu_v_mV, exc ? "exc" : "inh", v_t_mV);
   if (below)
     std::fprintf(stderr,
                  "tf: note: mu_V = %.4g mV is below the inhibitory reversal e_inh_mV (%.4g mV), where no synaptic "

@@ -503,16 +503,28 @@ toml::table resolve_base(toml::table root, const std::filesystem::path& folder, 
   return resolve_base_in(std::move(root), folder, source_name, walk);
 }
 
+// The files of configs/ that are not an engine's config name what they are and what runs them: given in its place,
+// each failed with "missing required key simulation.dt_ms", which did not say what the file was (an outside check).
+void refuse_other_kinds_of_file(const toml::table& root, std::string_view source_name) {
+  const std::string file(source_name);
+  if (root.contains("simulation")) return;
+  if (const auto server = root["server_config"].value<std::string>())  // configs/stimulation/
+    throw config_error(file + ": an experiment file (server_config = \"" + *server +
+                       "\"), not a server config: run it with `python3 -m cortexloop_client.experiments " + file +
+                       "`, or give its server config here");
+  if (root.contains("plasticity"))  // configs/plasticity/
+    throw config_error(file + ": a plasticity experiment ([plasticity]), not an engine config: run it with "
+                       "`cortexloop plasticity --config " + file + " --out DIR` (docs/plasticity.md)");
+  if (root.contains("models"))  // configs/cakan2020/entrainment.toml
+    throw config_error(file + ": a scan over models ([models]), not an engine config: run it with "
+                       "`tools/aln_entrainment.py` (docs/aln.md), which reads it");
+}
+
 engine::engine_params read_params(toml::table root, std::string_view source_name,
                                   std::span<const std::string> overrides) {
   auto origin = std::make_shared<config_origin>();
   origin->file = std::string(source_name);
-  // An experiment file (configs/stimulation/) names the server config it runs: given in its place, it failed with
-  // "missing required key simulation.dt_ms", which did not say what the file was.
-  if (const auto server = root["server_config"].value<std::string>())
-    throw config_error(std::string(source_name) + ": an experiment file (server_config = \"" + *server +
-                       "\"), not a server config: run it with `python3 -m cortexloop_client.experiments " +
-                       std::string(source_name) + "`, or give its server config here");
+  refuse_other_kinds_of_file(root, source_name);
   for (const std::string& o : overrides) apply_override(root, o, *origin);
 
   table_reader top(root, "", origin);
@@ -572,12 +584,7 @@ firmware_sim::device_params read_device_section(toml::table root, std::string_vi
                                                 const engine::engine_params& engine) {
   auto origin = std::make_shared<config_origin>();
   origin->file = std::string(source_name);
-  // An experiment file (configs/stimulation/) names the server config it runs: given in its place, it failed with
-  // "missing required key simulation.dt_ms", which did not say what the file was.
-  if (const auto server = root["server_config"].value<std::string>())
-    throw config_error(std::string(source_name) + ": an experiment file (server_config = \"" + *server +
-                       "\"), not a server config: run it with `python3 -m cortexloop_client.experiments " +
-                       std::string(source_name) + "`, or give its server config here");
+  refuse_other_kinds_of_file(root, source_name);
   for (const std::string& o : overrides) apply_override(root, o, *origin);
   table_reader top(root, "", origin);
   return top.has("device") ? read_device(top.table("device"), engine) : default_device(engine);

@@ -662,6 +662,16 @@ class InputRefused(unittest.TestCase):
         e = self.refused("simulate", "--config", dc_step, "--out", NEVER, code=2)
         self.assertIn(f'{dc_step}: an experiment file (server_config = "network_ring.toml"), not a server config', e)
         self.assertNotIn("missing required key", e)
+        # The plasticity experiment and the entrainment scan too (they said "missing required key simulation.dt_ms":
+        # an outside check, 2026-12-05). Break tried: refuse_other_kinds_of_file without its [plasticity] and
+        # [models] cases -> "missing required key" for both.
+        for name, says in ((os.path.join("plasticity", "rate_effect.toml"), "a plasticity experiment ([plasticity]), "
+                            "not an engine config: run it with `cortexloop plasticity --config "),
+                           (os.path.join("cakan2020", "entrainment.toml"), "a scan over models ([models]), not an "
+                            "engine config: run it with `tools/aln_entrainment.py`")):
+            e = self.refused("simulate", "--config", os.path.join(ROOT, "configs", name), "--out", NEVER, code=2)
+            self.assertIn(says, e)
+            self.assertNotIn("missing required key", e)
 
     def test_a_sensing_entry_refused_by_the_device_names_its_key(self):
         # The device's cross-field check of a sensing entry was reported at the entry's `signal` line with the

@@ -121,7 +121,7 @@ class TfValues(unittest.TestCase):
         outside = self.check("exc", 6.0, 9.0, i=500.0)
         self.assertGreater(outside["mu_v_mV"], v_t)
         self.assertEqual(outside["in_fitted_regime"], "false")
-        self.assertIn(f"at or above the cell's v_t_mV ({v_t:g} mV)", outside["_stderr"])
+        self.assertIn(f"at or above this config's network.exc.v_t_mV ({v_t:g} mV)", outside["_stderr"])
         self.assertIn("extrapolated", outside["_stderr"])
         # Below the inhibitory reversal (-80 mV), where only a W far beyond the fit's can take mu_V (with W = I = 0
         # it is a weighted mean of E_L, E_e and E_i): W = 2000 pA gives mu_V = (-2450 - 2000)/44.5 = -100 mV by the
