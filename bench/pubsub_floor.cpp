@@ -68,8 +68,13 @@ int publish(const options& o, int ready_fd, int bound_fd) {
     return 1;
   }
   // An ipc:// socket file is removed when this function returns (libzmq 4.3 leaves its own).
-  const auto socket_file = cortexloop::io::ipc_socket_file::of(pub.get(zmq::sockopt::last_endpoint));
-  if (write(bound_fd, "b", 1) != 1) return 1;
+  const std::string bound_endpoint = pub.get(zmq::sockopt::last_endpoint);
+  const auto socket_file = cortexloop::io::ipc_socket_file::of(bound_endpoint);
+  // "b", then the endpoint bound, '\0'-ended: a wildcard port (tcp://127.0.0.1:*) is known only now, and the
+  // subscriber connected to the wildcard itself and died in an uncaught zmq::error_t.
+  if (write(bound_fd, "b", 1) != 1 ||
+      write(bound_fd, bound_endpoint.c_str(), bound_endpoint.size() + 1) != static_cast<ssize_t>(bound_endpoint.size() + 1))
+    return 1;
   // Only now, with libzmq's own I/O thread started under default scheduling (as in the server, whose
   // context is made on the main thread), does this sending thread take the real-time settings.
   if (o.cpu >= 0)
@@ -192,7 +197,10 @@ int main(int argc, char** argv) {
     waitpid(child, nullptr, 0);
     return 1;
   }
-  const int rc = subscribe(o, fds[1]);
+  options bound_o = o;  // the endpoint as bound (a wildcard port resolved)
+  bound_o.endpoint.clear();
+  for (char c; read(bound[0], &c, 1) == 1 && c != '\0';) bound_o.endpoint += c;
+  const int rc = subscribe(bound_o, fds[1]);
   int status = 0;
   waitpid(child, &status, 0);
   return rc != 0 ? rc : (WIFEXITED(status) ? WEXITSTATUS(status) : 1);

@@ -161,11 +161,25 @@ class BenchBinaries(unittest.TestCase):
         return path
 
     def test_unwritable_json_refused_before_the_run(self):
-        for name, args in (("pubsub_floor", ["--duration", "30", "--endpoint", "tcp://127.0.0.1:9311"]),
+        for name, args in (("pubsub_floor", ["--duration", "30", "--endpoint", "tcp://127.0.0.1:*"]),
                            ("device_loop_latency", ["--seconds", "3600"])):
             with self.subTest(tool=name):
                 r = run([self.tool(name), *args, "--json", UNWRITABLE + ".json"], timeout=10)
                 one_line_error(self, r, f"{name}: cannot write --json {UNWRITABLE}.json")
+
+    def test_pubsub_floor_on_a_wildcard_port(self):
+        # The subscriber connected to "tcp://127.0.0.1:*" itself and died in an uncaught zmq::error_t (noticed
+        # while fixing the tools, 2026-12-05); it now connects to the port the publisher bound. Break tried: the
+        # subscriber given --endpoint as typed -> "terminate called ... zmq::error_t", no line received.
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "f.json")
+            r = run([self.tool("pubsub_floor"), "--duration", "0.3", "--endpoint", "tcp://127.0.0.1:*", "--json", out],
+                    timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stdout, r"pubsub_floor: tcp://127\.0\.0\.1:\d+, 1816-byte messages every 1000 us, "
+                                       r"\d+ received")
+            with open(out) as f:
+                self.assertRegex(json.load(f)["endpoint"], r"^tcp://127\.0\.0\.1:\d+$")
 
     def test_no_trigger_is_not_a_latency(self):
         with tempfile.TemporaryDirectory() as tmp:
