@@ -26,6 +26,7 @@
 #include "io/config/config_device.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/runtime/realtime_loop.hpp"
+#include "stepped_player.hpp"
 #include "io/server/server.hpp"
 
 using namespace cortexloop;
@@ -362,38 +363,16 @@ TEST_CASE("stepped mode allocates and frees nothing on the real-time thread: Ste
       loop.run();
     });
     while (!marked) std::this_thread::sleep_for(1ms);
-    std::uint64_t token = 0;
-    std::int64_t ticks_seen = 0;
-    std::vector<io::command_event> events;
+    testing::stepped_player player(*q);
     int direct_current_stops = 0;
     std::uint32_t last_epoch = 0;
-    auto r = std::make_unique<io::readout_record>();
     const auto run = [&](std::vector<io::command> cs, std::int64_t ticks) {
-      for (io::command& c : cs) {
-        c.token = ++token;
-        REQUIRE(q->commands.push(c));
-      }
-      io::command step;
-      step.kind = io::command_kind::step;
-      step.ticks = ticks;
-      step.token = ++token;
-      REQUIRE(q->commands.push(step));
-      q->wake_realtime();
-      const std::int64_t until = ticks_seen + ticks;
-      const auto deadline = std::chrono::steady_clock::now() + 60s;
-      while (ticks_seen < until && std::chrono::steady_clock::now() < deadline) {
-        while (q->readouts.pop(*r)) {
-          ++ticks_seen;
-          for (std::uint32_t i = 0; i < r->device.n_events; ++i)
-            direct_current_stops += r->device.events[i].verdict.limit == firmware_sim::safety_limit::direct_current;
-          last_epoch = r->epoch;
-        }
-        q->events.consume_all([&](const io::command_event& e) { events.push_back(e); });
-        q->statuses.consume_all([](const io::status_record&) {});
-        q->spikes.consume_all([](const io::spike_chunk&) {});
-        std::this_thread::sleep_for(1ms);
-      }
-      REQUIRE(ticks_seen == until);
+      for (io::command& c : cs) c.token = player.next_token();
+      player.run(cs, ticks, [&](const io::readout_record& r) {
+        for (std::uint32_t i = 0; i < r.device.n_events; ++i)
+          direct_current_stops += r.device.events[i].verdict.limit == firmware_sim::safety_limit::direct_current;
+        last_epoch = r.epoch;
+      });
     };
     run({}, 20);  // start-up behind
     const std::uint64_t allocations_before = testing::marked_thread_allocations() - allocations_at_start;
@@ -420,9 +399,9 @@ TEST_CASE("stepped mode allocates and frees nothing on the real-time thread: Ste
     q->wake_realtime();
     rt.join();
     int accepted = 0, refused = 0;
-    for (const io::command_event& e : events) (e.accepted ? accepted : refused) += 1;
+    for (const io::command_event& e : player.events) (e.accepted ? accepted : refused) += 1;
     CHECK(refused == 0);
-    CHECK(accepted == static_cast<int>(token));
+    CHECK(accepted == static_cast<int>(player.tokens_used()));
     CHECK(q->engine_slot);  // the old engine, handed back for the I/O thread to destroy
     CHECK(direct_current_stops >= 1);  // the safety stop was on the counted path
     CHECK(last_epoch == 1);            // and the Reset

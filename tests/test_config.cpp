@@ -29,6 +29,15 @@ std::string with_line(const std::string& pattern, const std::string& replacement
   REQUIRE(out != text);  // the pattern matched
   return out;
 }
+// The error of loading a shipped config (a path under the source tree) with overrides, or "".
+std::string error_in(const char* config, std::vector<std::string> overrides) {
+  try {
+    load_config(source_path(config), overrides);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
 std::string error_of(const std::string& text, std::vector<std::string> overrides = {}) {
   try {
     parse_config(text, "test.toml", overrides);
@@ -191,14 +200,6 @@ TEST_CASE("synapse fractions: c at most |J| and tau_s above dt under forward Eul
   // keeps a decay's sign only for tau > dt. The ALN node took c_ee = 100 and tau_se = 0.01 ms (exit 0, every step
   // outside its cascade table; an outside check, 2026-12-05) where the network refused both.
   // Break tried: the node's two checks removed from read_aln_section/read_aln -> the two aln CHECKs fail.
-  auto error_in = [](const char* config, std::vector<std::string> overrides) {
-    try {
-      load_config(source_path(config), overrides);
-    } catch (const config_error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
   const char* network = "configs/cakan2020/network.toml";
   const char* node = "configs/cakan2020/aln.toml";
   CHECK(error_in(network, {"network.fraction.c_ee_mV_per_ms=2.43"}).empty());  // c = |J|: every free synapse
@@ -267,14 +268,6 @@ TEST_CASE("a command-line override (--set) changes a key and is validated like t
   // Refusals checked by a model's own validation name the key and the override too (they gave the file alone, or
   // a file's line the override had replaced). Break tried: read_neuron's refusal back to "file: [aln.neuron] ..."
   // -> the two aln checks fail.
-  auto error_in = [](const char* config, std::vector<std::string> overrides) {
-    try {
-      load_config(source_path(config), overrides);
-    } catch (const config_error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
   CHECK_THAT(error_in("configs/cakan2020/aln.toml", {"aln.neuron.v_r_mV=-30"}),
              Catch::StartsWith("--set aln.neuron.v_r_mV: aln.neuron.v_r_mV = -30: must be below the spike cut-off"));
   CHECK_THAT(error_in("configs/cakan2020/aln.toml", {"aln.neuron.v_cut_mV=-80"}),

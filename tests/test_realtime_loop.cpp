@@ -21,6 +21,7 @@
 #include "io/config/config_loader.hpp"
 #include "io/runtime/latency_histogram.hpp"
 #include "io/runtime/realtime_loop.hpp"
+#include "stepped_player.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;
@@ -470,34 +471,15 @@ TEST_CASE("a SetPrograms group refused on the real-time thread still feeds its c
                          {.mode = io::run_mode::stepped, .max_ticks = 1000});
   q->go = true;
   std::thread rt([&] { loop.run(); });
-  std::uint64_t token = 0;
-  std::vector<io::command_event> events;
-  std::int64_t watchdog_tick = -1, ticks_seen = 0;
-  auto r = std::make_unique<io::readout_record>();
+  testing::stepped_player player(*q);
+  std::int64_t watchdog_tick = -1;
   // Queue `c` and `ticks` more ticks, then play the I/O thread until they have run.
   const auto run = [&](std::vector<io::command> cs, std::int64_t ticks) {
-    for (io::command& c : cs) REQUIRE(q->commands.push(c));
-    io::command step;
-    step.kind = io::command_kind::step;
-    step.ticks = ticks;
-    step.token = ++token;
-    REQUIRE(q->commands.push(step));
-    q->wake_realtime();
-    const std::int64_t until = ticks_seen + ticks;
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (ticks_seen < until && std::chrono::steady_clock::now() < deadline) {
-      while (q->readouts.pop(*r)) {
-        for (std::uint32_t i = 0; i < r->device.n_events; ++i)
-          if (r->device.events[i].verdict.limit == firmware_sim::safety_limit::watchdog && watchdog_tick < 0)
-            watchdog_tick = r->tick;
-        ++ticks_seen;
-      }
-      q->events.consume_all([&](const io::command_event& e) { events.push_back(e); });
-      q->statuses.consume_all([](const io::status_record&) {});
-      q->spikes.consume_all([](const io::spike_chunk&) {});
-      std::this_thread::sleep_for(1ms);
-    }
-    REQUIRE(ticks_seen == until);
+    player.run(cs, ticks, [&](const io::readout_record& r) {
+      for (std::uint32_t i = 0; i < r.device.n_events; ++i)
+        if (r.device.events[i].verdict.limit == firmware_sim::safety_limit::watchdog && watchdog_tick < 0)
+          watchdog_tick = r.tick;
+    });
   };
   io::command external;
   external.kind = io::command_kind::set_controller;
@@ -506,7 +488,7 @@ TEST_CASE("a SetPrograms group refused on the real-time thread still feeds its c
   external.controller.output_channel = 0;
   external.controller.timeout_us = 3'000;  // 3 ticks
   external.controller.ramp_down_us = 0;
-  external.token = ++token;
+  external.token = player.next_token();
   run({external}, 2);
   io::command group;
   group.kind = io::command_kind::set_stimulation;
@@ -519,7 +501,7 @@ TEST_CASE("a SetPrograms group refused on the real-time thread still feeds its c
     a.channel = 0;
     b.channel = 1;
     b.group_index = 1;
-    a.token = b.token = ++token;
+    a.token = b.token = player.next_token();
     run({a, b}, 2);
   }
   CHECK(watchdog_tick < 0);  // fed every 2 ticks by the refused groups
@@ -529,7 +511,7 @@ TEST_CASE("a SetPrograms group refused on the real-time thread still feeds its c
   q->wake_realtime();
   rt.join();
   int refused_groups = 0;
-  for (const io::command_event& e : events)
+  for (const io::command_event& e : player.events)
     if (e.kind == io::command_kind::set_stimulation && !e.accepted) {
       CHECK(e.code == io::error_code::out_of_range);
       ++refused_groups;
