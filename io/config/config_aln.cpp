@@ -7,6 +7,7 @@
 #include <string>
 #include <tuple>
 
+#include "io/config/config_checks.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/protocol/format_number.hpp"
 

@@ -51,14 +51,6 @@ struct resolved_config {
   std::shared_ptr<const config_origin> origin;
 };
 resolved_config resolve_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
-// Checks shared by the network's and the ALN node's sections. A synapse's jump per spike c / |J| is a fraction of
-// its free synapses: c at most |J|. A decay stepped by forward Euler keeps its sign only for tau > dt.
-void check_jump_fraction(table_reader& t, const std::string& c_key, double c, const std::string& j_key, double j);
-// A duration the engine counts in whole steps of dt (delays, refractory periods).
-void check_whole_steps(table_reader& t, const std::string& key, double value_ms, double dt_ms,
-                       std::string_view dt_name);
-void check_euler_decay(table_reader& t, const std::string& key, double tau_ms, double dt_ms, std::string_view dt_name,
-                       std::string_view why);
 // The [simulation] section, read and checked as load_config does.
 engine::simulation_params read_simulation_section(table_reader t);
 
