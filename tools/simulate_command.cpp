@@ -211,6 +211,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
   // Worker 0 is this thread, placed as serve places its real-time thread (io::worker0_cpu), the helpers on the CPUs
   // after it. Under mpirun the ranks share the machine's CPUs: their placement is mpirun's (--bind-to).
   std::string placement;
+  const io::affinity_restorer affinity;  // this thread unpinned again when the run ends
   if (eng.n_workers() > 1 && !across) {
     const int cpu = io::worker0_cpu(eng);
     // Two statements: the operands of + are evaluated in an unspecified order (clang pinned this thread first).
@@ -489,6 +490,22 @@ int run_sweep(const simulate_options& o) {
   if (rank == 0) {
     constexpr std::array<std::string_view, 1> index_file = {"sweep.json"};
     io::prepare_output_dir(out, index_file);
+    // The points of an earlier, larger sweep into the same folder (point_002..005 beside a sweep.json of 2 points:
+    // an outside check, 2026-12-05): their outputs removed as an earlier run's are, and the folder with them when
+    // nothing of the user's is left in it. No rank writes an index past this grid's.
+    std::vector<std::filesystem::path> stale;
+    for (const auto& entry : std::filesystem::directory_iterator(out)) {
+      const std::string name = entry.path().filename().string();
+      std::size_t index = 0;
+      if (entry.is_directory() && name.starts_with("point_") &&
+          std::sscanf(name.c_str(), "point_%zu", &index) == 1 && name == point_dir(index) && index >= points.size())
+        stale.push_back(entry.path());
+    }
+    for (const std::filesystem::path& dir : stale) {
+      io::prepare_output_dir(dir, kOutputs);
+      std::error_code ec;
+      std::filesystem::remove(dir, ec);  // only when empty
+    }
     nlohmann::json index = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"points", {}}};
     for (std::size_t i = 0; i < points.size(); ++i)
       index["points"].push_back({{"index", i}, {"dir", point_dir(i)}, {"rank", static_cast<int>(i) % ranks},

@@ -35,6 +35,23 @@ inline int pin_thread(pthread_t thread, const cpu_set_t& set) noexcept {
   return pthread_setaffinity_np(thread, sizeof set, &set);
 }
 
+// The calling thread's CPU affinity, given back when this goes out of scope: a run that pins its own thread
+// (simulate's worker 0) leaves the thread as it found it, for the next run in the same process (a sweep's next
+// point saw one usable CPU and refused --threads 2: an outside check, 2026-12-05).
+class affinity_restorer {
+ public:
+  affinity_restorer() noexcept { saved_ = pthread_getaffinity_np(pthread_self(), sizeof set_, &set_) == 0; }
+  ~affinity_restorer() {
+    if (saved_) pthread_setaffinity_np(pthread_self(), sizeof set_, &set_);
+  }
+  affinity_restorer(const affinity_restorer&) = delete;
+  affinity_restorer& operator=(const affinity_restorer&) = delete;
+
+ private:
+  cpu_set_t set_{};
+  bool saved_ = false;
+};
+
 inline int set_fifo(pthread_t thread, int priority) noexcept {
   sched_param sp{};
   sp.sched_priority = priority;

@@ -184,6 +184,40 @@ class SweepRanksInAnyOrder(unittest.TestCase):
             with open(os.path.join(out, "sweep.json")) as f:
                 self.assertEqual([p["rank"] for p in json.load(f)["points"]], [0, 1, 0])
 
+    @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs 2 usable CPUs")
+    def test_every_point_of_a_two_thread_sweep_runs(self):
+        # The first point pinned this thread (worker 0) to one CPU and left it so: the next point saw one usable CPU
+        # and refused --threads 2, exit 2, blaming taskset or mpirun (an outside check, 2026-12-05). Break tried:
+        # simulate without its affinity_restorer -> point_001 refused, exit 2.
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "sweep")
+            r = subprocess.run([BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration", "0.05",
+                                "--set", "network.n_neurons=500", "--sweep", "simulation.seed=1,2,3", "--threads", "2",
+                                "-q"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for point in range(3):
+                with open(os.path.join(out, f"point_{point:03d}", "summary.json")) as f:
+                    summary = json.load(f)
+                self.assertEqual(summary["seed"], point + 1)
+                self.assertIn("worker 0 pinned to CPU", summary["worker_placement"])
+
+    def test_a_smaller_sweep_into_the_same_folder_leaves_no_stale_points(self):
+        # A 2-point sweep into a folder of a 6-point one kept point_002..005 beside a sweep.json of 2 points, exit 0
+        # (an outside check, 2026-12-05). Their outputs go as an earlier run's do; a file of the user's stays, and
+        # its folder with it. Break tried: the stale points' loop removed -> point_002 still there.
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "sweep")
+            args = [BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration", "0.02", "--set",
+                    "network.n_neurons=200", "-q", "--sweep"]
+            r = subprocess.run(args + ["simulation.seed=1,2,3,4"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "point_003", "notes.txt"), "w") as f:
+                f.write("mine")
+            r = subprocess.run(args + ["simulation.seed=5,6"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(sorted(os.listdir(out)), ["point_000", "point_001", "point_003", "sweep.json"])
+            self.assertEqual(os.listdir(os.path.join(out, "point_003")), ["notes.txt"])
+
 
 class SimulateRefusesBadInput(unittest.TestCase):
     def refused(self, *args, says):
