@@ -11,9 +11,11 @@ keeps the mean in-degree at --in-degree (p_connect = in-degree / N; the default 
 thread per rank. K = 1 runs without mpirun (the one-process path, no exchange). NEST's published case of the
 same size and in-degree, the cortical microcircuit (Potjans & Diesmann 2014: ~77,000 cells, ~0.3 billion
 synapses), is `--strong-n 77000 --weak-n-per-rank 38500 --in-degree 3850` (docs/scaling.md, section 4); with
-`--set network.q_inh_nS=0.75` our network also carries its load of synaptic events (~1e9 per simulated second).
-Also printed: synaptic events per simulated second (spikes per second x the mean out-degree, which equals the
-in-degree here), the load the exchange and the delivery carry, and the steps per spike exchange (1 without delays;
+`--set network.q_inh_nS=0.75` our network carries ~0.8x its load of synaptic events (7.5e8 against ~9.7e8 per
+simulated second). Also printed: the second half's mean rates (summary.json second_half_rate_*_Hz, the steady
+state) and from the same rates the synaptic events per simulated second (n_exc x exc_Hz + n_inh x inh_Hz spikes
+per second x the mean out-degree n_synapses / N, which equals the in-degree here), the load the exchange and the
+delivery carry, and the steps per spike exchange (1 without delays;
 with delays the ranks exchange once per minimum delay, docs/engine.md "Across processes").
 Figures: wall_s of rank 0's stepping loop (summary.json; rank 0 waits in every step's exchange for the slowest
 rank, so this is the run's time), median of --repeats; speed-up = wall(1) / wall(K) (strong) and efficiency =
@@ -89,12 +91,14 @@ def main():
             n = args.strong_n if kind == "strong" else k * args.weak_n_per_rank
             wall, busy, cpu, s = measure(args.binary, n, k, args.duration, args.repeats, args.in_degree,
                                          args.set)
-            spikes_per_s = s["n_exc"] * s["mean_rate_exc_Hz"] + s["n_inh"] * s["mean_rate_inh_Hz"]
+            # The rates printed (the second half's, past the start's transient) are the rates the events use.
+            exc_hz, inh_hz = s["second_half_rate_exc_Hz"], s["second_half_rate_inh_Hz"]
+            spikes_per_s = s["n_exc"] * exc_hz + s["n_inh"] * inh_hz
             first = first or wall
             print(f"{kind:>6} {k:>5} {n:>8} {s['n_synapses']:>10} {wall:>7.3f} {s['simulated_s'] / wall:>9.2f} "
                   f"{first / wall:>12.2f} {'/'.join(f'{b:.2f}' for b in busy):>16} "
                   f"{'/'.join(f'{c:.2f}' for c in cpu):>16} "
-                  f"{s['second_half_rate_exc_Hz']:>7.2f} {s['second_half_rate_inh_Hz']:>7.2f} "
+                  f"{exc_hz:>7.2f} {inh_hz:>7.2f} "
                   f"{spikes_per_s * s['n_synapses'] / n:>12.3g} {s.get('exchange_every_steps', 1):>10}", flush=True)
     print(f"loadavg after: {open('/proc/loadavg').read().strip()}")
 
