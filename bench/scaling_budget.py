@@ -9,11 +9,19 @@ Usage:  /usr/bin/python3 bench/scaling_budget.py [--threads 2] [--max-ranks 64] 
 Model of one tick (1 ms = 10 steps of 0.1 ms) on P ranks (one per machine), T worker threads per rank, N cells:
   compute_p99 = JITTER * (STEPS * ((N/P) * CELL_NS / (T * THREAD_EFF) + (N - N/P) * RATE_HZ * 0.1 ms * SPIKE_NS)
                           + (N/P) * READOUT_NS)       (THREAD_EFF only for T > 1; the other ranks' spikes only)
-  exchange    = (ticks' exchanges) * (COLLECTIVES * ceil(log2 P) * alpha + (P-1)/P * bytes / bandwidth)
-                + one reduction of the readouts to rank 0 per tick (ceil(log2 P) * alpha)
+  spikes      = (exchanges per tick) * (COLLECTIVES * ceil(log2 P) * alpha + (P-1)/P * bytes / bandwidth)
   bytes       = 4 bytes per spike * N * RATE_HZ * interval
-Real time: compute_p99 + exchange <= 0.8 ms. With a 2 ms minimum delay the exchange of tick k is only needed
-at tick k+2, so it can run (non-blocking) under tick k+1's compute: the tick costs max(compute_p99, exchange).
+  readouts    = one MPI_Allgather of the readout block sums per tick (ceil(log2 P) * alpha, no bytes charged)
+  exchange    = spikes + readouts
+The engine's exchange is blocking (MPI_Allgather + MPI_Allgatherv, io/mpi/mpi_exchange.cpp) and runs once per
+batch of B steps, B <= d_min / dt + 1 and dividing the tick, so at most once per tick (docs/engine.md, "Across
+processes (MPI)"): the modes "every step" (no delays) and "every 1 ms" (d_min >= 0.9 ms) are what it does, and
+there real time is  compute_p99 + exchange <= 0.8 ms.
+The mode "hidden" is a design option the engine does NOT implement: with d_min >= 2 ms the spikes of tick k are
+needed only from tick k+2, so a non-blocking MPI_Iallgatherv started at the end of tick k, progressed during tick
+k+1 (MPI_Test between its steps, or a progress thread) and completed before tick k+2's delivery, would run under
+tick k+1's compute (it would also need the tick's spike counts sent with the readouts; docs/scaling.md, section 3);
+the readouts' gather stays blocking at the tick's end. That mode's tick is max(compute_p99, spikes) + readouts.
 """
 import argparse
 import math
@@ -52,9 +60,9 @@ LINKS = [
 
 MODES = [
     # name, exchange interval (ms), overlapped with the next tick
-    ("every step (0.1 ms, today: no delay)", 0.1, False),
-    ("every 1 ms (min delay 1 ms)", 1.0, False),
-    ("every 1 ms, hidden (min delay 2 ms)", 1.0, True),
+    ("every step (0.1 ms; engine, no delays)", 0.1, False),
+    ("every 1 ms (engine, min delay >= 0.9 ms)", 1.0, False),
+    ("every 1 ms, hidden (min delay 2 ms; NOT implemented)", 1.0, True),
 ]
 
 
@@ -128,7 +136,7 @@ def main():
               f"{JITTER * STEPS * (n - n / p) * RATE_HZ * 1e-4 * SPIKE_NS / 1000:.0f} us)")
         for link in LINKS:
             for mode in MODES:
-                print(f"  {link[0]:<32} {mode[0]:<38} exchange {exchange_us(n, p, link[1], link[2], mode[1]):6.0f} us"
+                print(f"  {link[0]:<32} {mode[0]:<52} exchange {exchange_us(n, p, link[1], link[2], mode[1]):6.0f} us"
                       f"  tick p99 {tick_p99_us(n, p, args.threads, link, mode):6.0f} us")
         return
     ranks = [1]
