@@ -11,8 +11,13 @@ Model of one tick (1 ms = 10 steps of 0.1 ms) on P ranks (one per machine), T wo
                           + (N/P) * READOUT_NS)       (THREAD_EFF only for T > 1; the other ranks' spikes only)
   spikes      = (exchanges per tick) * (COLLECTIVES * ceil(log2 P) * alpha + (P-1)/P * bytes / bandwidth)
   bytes       = 4 bytes per spike * N * RATE_HZ * interval
-  readouts    = one MPI_Allgather of the readout block sums per tick (ceil(log2 P) * alpha, no bytes charged)
+  readouts    = ceil(log2 P) * alpha + (P-1)/P * readout_bytes / bandwidth    (one MPI_Allgather per tick)
+  readout_bytes = P * (3 * blocks + 1) * 8: engine::network::readout_sums has every rank send 3 doubles (V, w,
+                |syn|) for EVERY block of the whole network (zeros but its own) and 1 (diverged), and receive all
+                P such arrays; blocks = the 1024-cell readout blocks of N (kReadoutBlock, exc and inh cut apart)
   exchange    = spikes + readouts
+The readout bytes grow as N * P (24 bytes per 1024 cells per rank): at 100k cells per rank they pass the spikes'
+bytes from P = 2 on and, on kernel TCP, set the largest network at large P.
 The engine's exchange is blocking (MPI_Allgather + MPI_Allgatherv, io/mpi/mpi_exchange.cpp) and runs once per
 batch of B steps, B <= d_min / dt + 1 and dividing the tick, so at most once per tick (docs/engine.md, "Across
 processes (MPI)"): the modes "every step" (no delays) and "every 1 ms" (d_min >= 0.9 ms) are what it does, and
@@ -42,6 +47,9 @@ RATE_HZ = 2.93        # mean rate at drive 4 Hz: 0.8 * 1.59 (RS) + 0.2 * 8.29 (F
 STEPS = 10            # steps of 0.1 ms per 1 ms tick (configs/zerlaut2018_network.toml)
 TICK_US = 1000.0
 BUDGET = 0.8          # p99 must stay under 80 % of the tick (issue 10)
+EXC_FRACTION = 0.8    # n_exc = round(0.8 N) (configs/zerlaut2018_network.toml, engine/params.hpp)
+READOUT_BLOCK = 1024  # cells per readout block (kReadoutBlock, engine/network/network.hpp)
+READOUT_DOUBLES = 3   # doubles per block in the gather: V, w, |syn| sums (network::readout_sums), + 1 per rank
 COLLECTIVES = 2       # per exchange: MPI_Allgather of the counts, then MPI_Allgatherv of the ids
 SPIKE_NS = 100.0      # ns per spike per partition to find its row of local targets (~1 DRAM miss): an estimate,
                       # not measured; every partition of every rank reads every spike, so it does not shrink with P
@@ -78,23 +86,45 @@ def compute_p99_us(n, ranks, threads):
     return JITTER * (STEPS * per_step_ns + n_local * READOUT_NS) / 1000.0
 
 
-def exchange_us(n, ranks, alpha_us, gbps, interval_ms):
+def readout_blocks(n):
+    """The readout blocks of N cells, cut as engine::network cuts them: at multiples of 1024 and at n_exc."""
+    n = int(n)
+    n_exc = int(n * EXC_FRACTION + 0.5)
+    return -(-n_exc // READOUT_BLOCK) + (-(-n // READOUT_BLOCK) - n_exc // READOUT_BLOCK if n > n_exc else 0)
+
+
+def readout_bytes(n, ranks):
+    """Bytes gathered per tick by the readouts' MPI_Allgather: every rank sends every block's slots."""
+    return ranks * (READOUT_DOUBLES * readout_blocks(n) + 1) * 8
+
+
+def readout_us(n, ranks, alpha_us, gbps):
+    if ranks == 1:
+        return 0.0
+    return lg(ranks) * alpha_us + (ranks - 1) / ranks * readout_bytes(n, ranks) / (gbps * 1e3)
+
+
+def spikes_us(n, ranks, alpha_us, gbps, interval_ms):
     if ranks == 1:
         return 0.0
     per_tick = 1.0 / interval_ms                       # exchanges per 1 ms tick
     nbytes = 4.0 * n * RATE_HZ * interval_ms * 1e-3     # spike ids of all ranks per exchange
-    one = COLLECTIVES * lg(ranks) * alpha_us + (ranks - 1) / ranks * nbytes / (gbps * 1e3)
-    return per_tick * one + lg(ranks) * alpha_us        # + the readouts' reduction to rank 0
+    return per_tick * (COLLECTIVES * lg(ranks) * alpha_us + (ranks - 1) / ranks * nbytes / (gbps * 1e3))
+
+
+def exchange_us(n, ranks, alpha_us, gbps, interval_ms):
+    return spikes_us(n, ranks, alpha_us, gbps, interval_ms) + readout_us(n, ranks, alpha_us, gbps)
 
 
 def tick_p99_us(n, ranks, threads, link, mode):
     _, alpha, gbps, _ = link
     _, interval, hidden = mode
     c = compute_p99_us(n, ranks, threads)
-    x = exchange_us(n, ranks, alpha, gbps, interval)
+    x = spikes_us(n, ranks, alpha, gbps, interval)
+    r = readout_us(n, ranks, alpha, gbps)
     if hidden:
-        return max(c, x - lg(ranks) * alpha) + lg(ranks) * alpha  # the readout reduction stays on the path
-    return c + x
+        return max(c, x) + r  # not implemented: the spikes under the next tick's compute; the readouts' gather blocks
+    return c + x + r
 
 
 def max_cells(ranks, threads, link, mode):
@@ -133,10 +163,12 @@ def main():
             ap.error("--example CELLS RANKS: both must be >= 1")
         print(f"{n:,} cells on {p} ranks x {args.threads} threads; compute p99 per tick "
               f"{compute_p99_us(n, p, args.threads):.0f} us (of which other ranks' spikes "
-              f"{JITTER * STEPS * (n - n / p) * RATE_HZ * 1e-4 * SPIKE_NS / 1000:.0f} us)")
+              f"{JITTER * STEPS * (n - n / p) * RATE_HZ * 1e-4 * SPIKE_NS / 1000:.0f} us); readout gather "
+              f"{readout_bytes(n, p) if p > 1 else 0:,} bytes per tick ({readout_blocks(n):,} blocks)")
         for link in LINKS:
             for mode in MODES:
                 print(f"  {link[0]:<32} {mode[0]:<52} exchange {exchange_us(n, p, link[1], link[2], mode[1]):6.0f} us"
+                      f" (readouts {readout_us(n, p, link[1], link[2]):5.0f})"
                       f"  tick p99 {tick_p99_us(n, p, args.threads, link, mode):6.0f} us")
         return
     ranks = [1]
@@ -157,13 +189,15 @@ def main():
             best[(link[0], mode[0])] = cells
             print(f"| {link[0]} | " + " | ".join(f"{c // 1000:,}" if c > single else "-" for c in cells[1:]) + " |")
 
-    print("\nExchange cost per tick (us) at 100k cells per rank (both collectives and the readout reduction)\n")
+    print("\nExchange cost per tick (us) at 100k cells per rank (both spike collectives and the readouts' gather; "
+          "in brackets the readouts' gather alone)\n")
     print("| link | interval | " + " | ".join(f"P = {p}" for p in ranks[1:]) + " |")
     print("| --- | --- |" + " --- |" * (len(ranks) - 1))
     for link in LINKS:
         for mode in MODES[:2]:
             print(f"| {link[0]} | {mode[1]:g} ms | " + " | ".join(
-                f"{exchange_us(100000 * p, p, link[1], link[2], mode[1]):.0f}" for p in ranks[1:]) + " |")
+                f"{exchange_us(100000 * p, p, link[1], link[2], mode[1]):.0f} "
+                f"({readout_us(100000 * p, p, link[1], link[2]):.0f})" for p in ranks[1:]) + " |")
 
     if args.no_png:
         return
@@ -183,8 +217,9 @@ def main():
         ax.set_yscale("log")
         ax.set_ylim(3e4, 1e7)
         ax.set_title(f"exchange {mode[0]}", fontsize=10)
-        ax.text(0.98, 0.02, "10/25/100 GbE kernel TCP: one curve\n(the stack, not the link, sets alpha)",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="0.35")
+        ax.text(0.98, 0.02, "10/25/100 GbE kernel TCP: one alpha (the stack);\nthey part where the readouts' "
+                "gather (bytes ~ N x P) grows", transform=ax.transAxes, ha="right", va="bottom", fontsize=7,
+                color="0.35")
         ax.set_xlabel("ranks (machines)")
         ax.grid(True, which="both", alpha=0.25)
     axes[0].set_ylabel("largest network in real time (cells)")
