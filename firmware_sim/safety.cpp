@@ -107,6 +107,29 @@ double sample_integral_bound(const program& p, double length_us) noexcept {
 // the first max taken over one repeat period of an unramped copy, the second from sample_integral_bound.
 // Only ramps holding more than kExactRampRuns runs are bounded: shorter ones keep the exact scan.
 constexpr std::int64_t kMaxRunBlocks = 4096;
+// The starts inside blocks the check may take (two block charges each): ~7 ms of the I/O thread at most (27 ms for
+// 2 million, 1 us samples at a 1024 ms window: measured 2026-12-05).
+constexpr std::int64_t kMaxInsideStarts = 500'000;
+
+// The charge a window edge can hold beyond the block-aligned runs: a part of one block, under `block` us long. At
+// most peak x block; for an arbitrary waveform also |offset| block + |A| x (largest |integral of the samples| over
+// an interval of at most a block, sample_integral_bound), since |integral of env s| <= that whenever env (the
+// ramps, the start and the end, all in [0, 1]) is monotone over the interval (Bonnet's mean value theorem): it is,
+// unless the program rises and falls again within one block. A balanced waveform's edges then cost its samples'
+// spread, not peak x block (the blocks of a 1 s window over 50 us samples are 250 us: 2 peak x block alone refused
+// a balanced 20 uA waveform).
+double edge_charge_bound(const program& p, std::int64_t block) noexcept {
+  const double crude = static_cast<double>(block) * program_peak(p);
+  if (p.shape != waveform::arbitrary) return crude;
+  const std::int64_t end = program_end_us(p);
+  if (end >= 0) {
+    const std::int64_t rise = std::max<std::int64_t>(p.ramp_up_us, 0);
+    const std::int64_t fall = p.duration_us > 0 ? std::max<std::int64_t>(p.ramp_down_us, 0) : 0;
+    if (end - fall - rise < block) return crude;  // a rise and a fall within one block
+  }
+  const double b = static_cast<double>(block);
+  return std::min(crude, std::fabs(p.offset) * b + std::fabs(p.amplitude) * sample_integral_bound(p, b));
+}
 
 double block_worst_window(const program& p, std::int64_t window_us) noexcept {
   const std::int64_t ts = std::max<std::int64_t>(p.wave.sample_period_us, 1);
@@ -115,7 +138,11 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
   const std::int64_t block = k * ts;
   const std::int64_t m = window_us / block;  // <= 4096 = kMaxRunBlocks
   const bool ramps = p.ramp_up_us > 0 || (p.ramp_down_us > 0 && p.duration_us > 0);
-  const bool exact = window_us % block == 0 && !ramps && (p.duration_us <= 0 || p.duration_us % block == 0);
+  // Exact on the block grid: Q(start) is then linear between sample-aligned starts. With blocks of several samples
+  // (k > 1) the starts inside a block are taken too (below, `inside`); they were missed, and samples {1, 1, 0, -1,
+  // -1} of 50 us at 200 uA passed the check and were stopped at their first step, 20 nC over 10 (a mutation audit,
+  // 2026-12-05). Unless there are more than kMaxInsideStarts of them: then the edges' bound instead.
+  const bool on_grid = window_us % block == 0 && !ramps && (p.duration_us <= 0 || p.duration_us % block == 0);
   const std::int64_t n = std::min<std::int64_t>(p.wave.n_samples, kMaxWaveformSamples);
   const std::int64_t end = program_end_us(p);
   // Starts worth checking: windows from before the start through one repeat period after the ramp up
@@ -132,15 +159,26 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
                                          period_blocks - m - 1);
     tail_first = std::max(tail_first, head_last);
   }
+  const std::int64_t starts = (head_last - first + 1) + (end >= 0 ? std::max<std::int64_t>(end_block - tail_first + 1, 0) : 0);
+  const bool exact = on_grid && (k == 1 || starts * (k - 1) <= kMaxInsideStarts);
   // Block charges in O(1) each (arbitrary_integral): integrated sample by sample, 1 us samples cost
   // O(window / sample period) per start, 0.1-0.4 s of validate at a 1 s window (bench/bench_validate.cpp).
   const arbitrary_integral integral(p);
+  // The starts inside block b, one sample apart: the window gains the first i samples of block b + m and loses
+  // those of block b (exact on the grid; only with k > 1).
+  auto inside = [&](std::int64_t b, double sum) {
+    double found = 0.0;
+    for (std::int64_t i = 1; i < k; ++i)
+      found = std::max(found, std::fabs(sum + integral.charge((b + m) * block, (b + m) * block + i * ts) -
+                                          integral.charge(b * block, b * block + i * ts)));
+    return found;
+  };
   auto q = [&](std::int64_t b) { return integral.charge(b * block, (b + 1) * block); };
   // Largest |sum| of runs of m and (unless exact) m - 1 consecutive block charges q_of(b) starting in
   // [from, to]: one pass, each block's charge computed once (the last m kept in a ring), the run of m - 1
   // being the run of m less its newest block.
   std::array<double, kMaxRunBlocks> last{};
-  auto slide = [&](auto&& q_of, std::int64_t from, std::int64_t to) {
+  auto slide = [&](auto&& q_of, std::int64_t from, std::int64_t to, bool within = false) {
     double found = 0.0;
     if (to < from || m <= 0) return found;
     double sum = 0.0;
@@ -149,6 +187,7 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
     for (std::int64_t s = from;; ++s) {
       const auto slot = static_cast<std::size_t>((s - from) % m);  // block s; block s + m - 1 is the slot before
       found = std::max(found, std::fabs(sum));
+      if (within) found = std::max(found, inside(s, sum));
       if (shorter) found = std::max(found, std::fabs(sum - last[(slot + static_cast<std::size_t>(m) - 1) % static_cast<std::size_t>(m)]));
       if (s == to) break;
       const double next = q_of(s + m);
@@ -158,7 +197,7 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
     return found;
   };
   double worst = 0.0;
-  auto scan = [&](std::int64_t from, std::int64_t to) { worst = std::max(worst, slide(q, from, to)); };
+  auto scan = [&](std::int64_t from, std::int64_t to) { worst = std::max(worst, slide(q, from, to, exact && k > 1)); };
   // Runs (starts [a, b]) wholly inside one ramp, when the ramps do not overlap (validate_timing) and the
   // program runs through the ramp.
   const std::int64_t kExactRampRuns = 8 * (m + period_blocks) + 64;
@@ -209,7 +248,7 @@ double block_worst_window(const program& p, std::int64_t window_us) noexcept {
     }
   }
   worst = std::max(worst, ramp_worst);
-  return worst + (exact ? 0.0 : 2.0 * static_cast<double>(block) * program_peak(p));
+  return worst + (exact ? 0.0 : 2.0 * edge_charge_bound(p, block));
 }
 
 // sup over x in (0, w] of |integral over [0, x] of sin(omega t + phi)| = (1 / omega) max |cos phi - cos theta| for

@@ -868,6 +868,65 @@ TEST_CASE("the net-charge check never reports less than brute force on random ar
   CHECK(bounded_ramps >= 5);  // the analytic ramp bound was exercised, not only the scan
 }
 
+// The same brute force at a window of 50 ms, over which the check's blocks hold several samples (at most 4096
+// blocks per window: samples of 1-12 us make blocks of 2-13 samples), a path the 2 ms window never takes. The
+// check took such a window as exact and missed the starts inside a block: samples {1, 1, 0, -1, -1} of 50 us at
+// 200 uA at the default 1 s window passed it and were stopped at their first step (a mutation audit, 2026-12-05;
+// the last CHECK). Tolerance: 1e-9 relative. Break tried: `exact` without its k == 1 -> 7 of the random programs
+// and the audit's program report less than brute force.
+TEST_CASE("the net-charge check never reports less than brute force when its blocks hold several samples",
+          "[safety][net]") {
+  safety_limits limits;
+  limits.max_net_charge_nC = 0.0;
+  limits.net_charge_window_ms = 50.0;
+  limits.max_charge_per_phase_nC = 1e9;
+  limits.shannon_k = 1e9;
+  limits.max_current_uA = 1e9;
+  limits.compliance_V = 1e9;
+  const std::int64_t w = 50'000;
+  std::mt19937_64 rng(11);
+  int multi_sample_blocks = 0;
+  auto brute_worst_nC = [&](const program& p) {
+    const std::int64_t period = std::int64_t{p.wave.sample_period_us} * p.wave.n_samples;
+    const std::int64_t horizon = p.duration_us > 0 ? p.duration_us + w : p.ramp_up_us + 3 * period + 2 * w;
+    std::vector<double> prefix(static_cast<std::size_t>(horizon + w + 1), 0.0);
+    for (std::int64_t t = 0; t < horizon + w; ++t)
+      prefix[static_cast<std::size_t>(t + 1)] = prefix[static_cast<std::size_t>(t)] + brute_current(p, t);
+    double truth = 0.0;
+    for (std::int64_t s = 0; s <= horizon; ++s)
+      truth = std::max(truth, std::fabs(prefix[static_cast<std::size_t>(s + w)] - prefix[static_cast<std::size_t>(s)]));
+    for (std::int64_t s = 1; s < w; ++s) truth = std::max(truth, std::fabs(prefix[static_cast<std::size_t>(s)]));
+    return truth * 1e-3;
+  };
+  auto reported_nC = [&](const program& p) {
+    const safety_verdict v = check_program(p, &kLarge, limits, kDtUs);
+    return v.limit == safety_limit::net_charge ? v.value : 0.0;
+  };
+  for (int trial = 0; trial < 120; ++trial) {
+    program p = random_program(rng, waveform::arbitrary);
+    p.wave.sample_period_us = static_cast<std::uint32_t>(1 + trial % 12);
+    multi_sample_blocks += w / p.wave.sample_period_us > 4096;
+    INFO("trial " << trial << " ts " << p.wave.sample_period_us << " n " << p.wave.n_samples << " ramps "
+                  << p.ramp_up_us << "/" << p.ramp_down_us << " duration " << p.duration_us << " repeat "
+                  << p.wave.repeat);
+    CHECK(reported_nC(p) >= brute_worst_nC(p) * (1 - 1e-9));
+  }
+  CHECK(multi_sample_blocks >= 100);
+  // The audit's kind of program at the 50 ms window: samples {1, 1, -1, -1} of 4 us make blocks of 4 samples (16 us,
+  // one period, a whole number of them in the window), so every block-aligned window nets 0, while one that ends
+  // 2 samples after the program's start holds 2 x 4 us x 200 uA = 1.6 nC.
+  program audit;
+  audit.shape = waveform::arbitrary;
+  audit.amplitude = 200.0;
+  audit.wave.sample_period_us = 4;
+  audit.wave.n_samples = 4;
+  audit.wave.repeat = true;
+  const float samples[] = {1, 1, -1, -1};
+  for (int i = 0; i < 4; ++i) audit.wave.samples[static_cast<std::size_t>(i)] = samples[i];
+  CHECK(brute_worst_nC(audit) == Approx(1.6).epsilon(1e-9));
+  CHECK(reported_nC(audit) >= brute_worst_nC(audit) * (1 - 1e-9));
+}
+
 // Reference: device.hpp's device_readout: a tick's readout carries its first kMaxTickEvents (8) safety events, and
 // events_total / events_dropped count every event and the ones left out (since the device started). A 2000 uA DC
 // (over max_current_uA) reloaded on one electrode at each step of a tick is stopped at each step: 10 events in the
