@@ -722,3 +722,52 @@ TEST_CASE("a SetParameter name is echoed bounded, as valid UTF-8 and with its co
   REQUIRE(m);
   CHECK(m->payload_as_Ack()->reason()->size() <= io::kMaxReason_bytes + 32);
 }
+
+namespace {
+// A SetPrograms of one arbitrary-waveform program with n samples (a ramp in [-1, 1)) on channel 1, population Exc.
+std::vector<std::uint8_t> arbitrary_program_of(std::size_t n) {
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<float> samples(n);
+  for (std::size_t i = 0; i < n; ++i) samples[i] = -1.0f + 2.0f * static_cast<float>(i) / static_cast<float>(n + 1);
+  const auto s = b.CreateVector(samples);
+  io::proto::ProgramBuilder pb(b);
+  pb.add_waveform(io::proto::Waveform::Arbitrary);
+  pb.add_amplitude(10.0);
+  pb.add_samples(s);
+  pb.add_sample_period_us(100);
+  const auto program = pb.Finish();
+  std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> programs{io::proto::CreateChannelProgram(b, 1, 0, program)};
+  const auto body = io::proto::CreateSetPrograms(b, b.CreateVector(programs), -1);
+  const auto cmd = io::proto::CreateCommand(b, 11, 0, io::proto::CommandBody::SetPrograms, body.Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+  const auto span = b.GetBufferSpan();
+  return {span.begin(), span.end()};
+}
+}  // namespace
+
+// Reference: the schema (cortexloop.fbs, Program.samples: "Arbitrary: up to 1024 samples") and docs/protocol.md: 1 ..
+// 1024 samples accepted, every one carried into the program in order; 1025 (and 0) refused as out of range with a
+// reason naming the field and the limit. Exact. Break tried: codec.cpp's `n > kMaxWaveformSamples` -> `n >=` -> the
+// 1024-sample program is refused, fails.
+TEST_CASE("an arbitrary waveform of 1024 samples is accepted, 1025 or none refused naming the limit", "[codec]") {
+  for (const std::size_t n : {std::size_t{1}, std::size_t{1024}}) {
+    CAPTURE(n);
+    const io::decoded_command d = decode(arbitrary_program_of(n));
+    INFO(d.reason);
+    REQUIRE(d.ok);
+    REQUIRE(d.group.size() == 1);
+    const firmware_sim::program& p = d.group[0].program;
+    CHECK(p.shape == firmware_sim::waveform::arbitrary);
+    REQUIRE(p.wave.n_samples == n);
+    CHECK(p.wave.samples[0] == -1.0f);
+    CHECK(p.wave.samples[n - 1] == -1.0f + 2.0f * static_cast<float>(n - 1) / static_cast<float>(n + 1));
+  }
+  for (const std::size_t n : {std::size_t{1025}, std::size_t{0}}) {
+    CAPTURE(n);
+    const io::decoded_command d = decode(arbitrary_program_of(n));
+    CHECK_FALSE(d.ok);
+    CHECK(d.code == error_code::out_of_range);
+    CHECK_THAT(d.reason, Catch::Contains("program.samples (count) = " + std::to_string(n)) &&
+                             Catch::Contains("must be 1 .. 1024 samples"));
+  }
+}

@@ -166,6 +166,58 @@ TEST_CASE("responsive: the burst starts within one sample period + 1 step of the
   }
 }
 
+// Reference: the controller's own contract (controllers.hpp, check_reachable in controllers.cpp): a rising crossing
+// is "the feature below the threshold, then at or above it", a falling one "above, then at or below", so a rising
+// threshold may lie anywhere in (lo, hi] of the channel's ADC range and a falling one in [lo, hi). A 4-bit ADC over
+// [0, 15] has the levels 0, 1, ..., 15 exactly ((15 - 0) / (2^4 - 1) = 1), so the raw feature lands exactly on a
+// threshold placed on a level; at range_max = 15 it can never read above it (an input of 20 clips to 15). Each
+// threshold is first accepted by validate(), then the signal steps from one level short of it to exactly it (or
+// beyond range_max) and stays: exactly one trigger, at the first sample of the new level (exact: no noise, integer
+// levels). Break tried: the rising test `feature >= p_.threshold` -> `feature > p_.threshold` (controllers.cpp,
+// respond) -> the rising cases give 0 triggers, fails; `feature <= p_.threshold` -> `<` -> the falling cases fail.
+TEST_CASE("responsive: a feature landing exactly on the threshold is a crossing, at range_max and range_min too",
+          "[device][controllers]") {
+  sensing_params s = sensing_1kHz();
+  s.adc_bits = 4;
+  s.range_min = 0.0;
+  s.range_max = 15.0;
+  const std::vector<sensing_params> sensing{s};
+  struct case_t {
+    bool rising;
+    double threshold, before, after;  // the signal before and after the step at kStep
+  };
+  const case_t cases[] = {
+      {true, 7.0, 6.0, 7.0},     // an interior level
+      {true, 15.0, 14.0, 15.0},  // range_max: the ADC never reads above it
+      {true, 15.0, 14.0, 20.0},  // ... an input above the range clips to it
+      {false, 7.0, 8.0, 7.0},    // falling onto an interior level
+      {false, 0.0, 1.0, 0.0},    // range_min
+      {false, 0.0, 1.0, -3.0},   // ... an input below the range clips to it
+  };
+  constexpr std::int64_t kStep = 500;  // a sample closes at step 509 (1 kHz at dt = 0.1 ms: steps 9, 19, ...)
+  for (const case_t& k : cases) {
+    CAPTURE(k.rising, k.threshold, k.before, k.after);
+    controller_params c;
+    c.kind = controller_kind::responsive;
+    c.feature = feature_kind::raw;
+    c.rising = k.rising;
+    c.threshold = k.threshold;
+    c.output_channel = 3;
+    c.output_program = burst(200.0);
+    firmware_sim::reason_text reason{};
+    CHECK(std::string(firmware_sim::validate(c, device_layout(), sensing, reason)).empty());
+    device_loop loop(s, c);
+    for (std::int64_t step = 0; step < 1000; ++step) {
+      loop.signal.set(step < kStep ? k.before : k.after);
+      loop.step(step, 3);
+      if (step == kStep - 1) REQUIRE(loop.ctl.status().triggers == 0);
+    }
+    CHECK(loop.ctl.status().feature == k.threshold);  // the ADC's level, exactly on the threshold
+    CHECK(loop.ctl.status().triggers == 1);
+    CHECK(loop.ctl.status().last_trigger_step == 509);
+  }
+}
+
 namespace {
 // First-order plant: tau dr/dt = -r + gain I (I the stimulation current in pA per cell; r in Hz), stepped
 // exactly for I constant over a step.

@@ -443,3 +443,46 @@ TEST_CASE("blanking_us not a multiple of dt blanks the whole window: 250 us at d
   }
   CHECK(n_blanked == 6);
 }
+
+// Reference: docs/device.md / sensing.hpp, "envelope = one-pole |filtered| (tau = rms_window_ms)", and the one-pole's
+// analytic step response 1 - exp(-t / tau): a step of height A at the first sample gives, at the n-th sample
+// (t = n / sample_rate), A (1 - exp(-n / (tau_ms 1e-3 sample_rate))); at t = tau exactly A (1 - 1/e). Checked at
+// two sample rates and two windows, so that tau in samples = rms_window_ms x 1e-3 x sample_rate is pinned (not only
+// one product), at the sampling rate's resolution: the envelope reaches A (1 - 1/e) at the sample at t = tau (to
+// 1e-9 relative, rounding of the recursion), not one sample before (below it). The step is an exact ADC level
+// (4 bits over [0, 15]: levels 1 apart), no band-pass: filtered = raw. Break tried: envelope_ built from
+// rms_window_ms * 1e-4 * sample_rate (ms -> s off by 10) -> the value at t = tau is 0.99995 A, every case fails;
+// from rms_window_ms * 1e-3 * 1000 (the sample rate taken as 1 kHz) -> the 2 and 10 kHz cases fail.
+TEST_CASE("envelope: a step's envelope reaches 1 - 1/e of it after tau = rms_window_ms", "[device][sensing]") {
+  struct case_t {
+    double sample_rate_Hz, window_ms;
+  };
+  for (const case_t k : {case_t{1000.0, 20.0}, case_t{1000.0, 50.0}, case_t{10'000.0, 5.0}, case_t{2000.0, 30.0}}) {
+    CAPTURE(k.sample_rate_Hz, k.window_ms);
+    sensing_params p = every_step_vsdi();
+    p.sample_rate_Hz = k.sample_rate_Hz;
+    p.rms_window_ms = k.window_ms;
+    p.adc_bits = 4;
+    p.range_min = 0.0;
+    p.range_max = 15.0;
+    const double A = 8.0;
+    sensing_channel ch(p, ring_layout());
+    const std::vector<float> ring(100, static_cast<float>(A));
+    const signal_inputs in = ring_inputs(ring);
+    const auto steps_per_sample = static_cast<std::int64_t>(std::lround(1e4 / k.sample_rate_Hz));  // dt = 100 us
+    const auto tau_samples = static_cast<std::int64_t>(std::lround(k.window_ms * 1e-3 * k.sample_rate_Hz));
+    std::vector<double> envelope;  // at the 1st, 2nd, ... sample
+    for (std::int64_t step = 0; static_cast<std::int64_t>(envelope.size()) < 3 * tau_samples; ++step) {
+      const sensed_sample& s = ch.step(step, in, {});
+      if (s.sampled) {
+        REQUIRE(s.raw == A);
+        envelope.push_back(s.envelope);
+      }
+      REQUIRE(step < 3 * tau_samples * steps_per_sample + steps_per_sample);
+    }
+    const double target = A * (1.0 - std::exp(-1.0));
+    CHECK(envelope[static_cast<std::size_t>(tau_samples - 1)] == Approx(target).epsilon(1e-9));  // n = tau
+    CHECK(envelope[static_cast<std::size_t>(tau_samples - 2)] < target);                         // n = tau - 1
+    CHECK(envelope[static_cast<std::size_t>(2 * tau_samples - 1)] == Approx(A * (1.0 - std::exp(-2.0))).epsilon(1e-9));
+  }
+}

@@ -255,3 +255,41 @@ TEST_CASE("an electrical current at a position depolarises the ring around it", 
   CHECK(near > far);
   CHECK(asym < 1e-3);
 }
+
+// Reference: the kernel's definition (ring_coupling.hpp): r^lat(x) = sum_y k(x - y) r(y), k a Gaussian, symmetric in
+// x - y and normalised to sum 1. So an impulse of 1 at unit c gives a lateral input mirror-symmetric about c
+// (out[c + j] = out[c - j]) that sums to 1 over the ring (conservation), largest at c. On the fine ring of 1000 units
+// (36 mm) the sources are box averages of stride units (17 for l = 5 mm, 3 for l = 1 mm), which must be centred on
+// their unit to keep the symmetry. Conduction delays off (1e12 mm/s: every distance 0 pushes). Double precision;
+// tolerance 1e-12 absolute on each mirror pair and on the sum (rounding of ~100 terms of order 1e-2). Checked at
+// unit 500 and at unit 0 (across the ring's seam), and on the 100-unit ring (stride 1). Break tried: push()'s box
+// average taken over [i, i + stride) (sum started over j = 0 .. 2h, updated with at(i + 2h + 1) - at(i), a shift by
+// stride / 2) -> mirror pairs differ by 2e-4 (l = 5 mm) and 9e-4 (l = 1 mm) on the 1000-unit ring, fails.
+TEST_CASE("ring_coupling: an impulse's lateral input is symmetric about it and sums to the impulse", "[ring]") {
+  struct case_t {
+    std::size_t n;
+    double l_mm;
+  };
+  for (const case_t k : {case_t{1000, 5.0}, case_t{1000, 1.0}, case_t{100, 5.0}, case_t{100, 1.0}}) {
+    ring_coupling<double> rc(k.n, 36.0, k.l_mm, 3.0, 1e12, 0.5, 1);
+    const auto w = rc.weights();
+    double w_sum = w[0];
+    for (std::size_t j = 1; j < w.size(); ++j) w_sum += 2.0 * w[j];
+    CHECK(w_sum == Approx(1.0).margin(1e-12));
+    for (const std::size_t c : {k.n / 2, std::size_t{0}}) {
+      CAPTURE(k.n, k.l_mm, c);
+      std::vector<double> rates(k.n, 0.0), out(k.n, -1.0);
+      rates[c] = 1.0;
+      rc.push(rates);
+      rc.lateral(1, out);
+      double sum = 0.0, worst = 0.0;
+      for (const double x : out) sum += x;
+      for (std::size_t j = 1; j < k.n / 2; ++j)
+        worst = std::max(worst, std::fabs(out[(c + j) % k.n] - out[(c + k.n - j) % k.n]));
+      CHECK(worst < 1e-12);
+      CHECK(sum == Approx(1.0).margin(1e-12));
+      CHECK(*std::max_element(out.begin(), out.end()) == out[c]);
+      CHECK(out[c] > 0.0);
+    }
+  }
+}

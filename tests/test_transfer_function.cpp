@@ -3,6 +3,7 @@
 // batch version against the double one.
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -154,6 +155,100 @@ TEST_CASE("the shipped own-fit transfer functions match direct single-cell simul
       INFO((exc ? "RS" : "FS") << " nu_e " << s.nu_e_Hz << " nu_i " << s.nu_i_Hz << " I " << s.i_pA << ": simulated "
                                << s.rate_Hz << " Hz, transfer function " << f << " Hz");
       CHECK(std::fabs(f - s.rate_Hz) <= std::max(1.0, 0.15 * s.rate_Hz));
+    }
+  }
+}
+
+namespace {
+// The RS cell of Zerlaut 2018 (C 200 pF, g_L 10 nS, E_L -65 mV, Q_e 1 nS, Q_i 5 nS, E_e 0, E_i -80 mV) with unequal
+// synaptic time constants, tau_e = 5 ms and tau_i = 10 ms, so that a term weighted by the wrong tau shows.
+cell_synapses unequal_tau_cell() {
+  cell_synapses c = rs_cell();
+  c.tau_exc_ms = 5.0;
+  c.tau_inh_ms = 10.0;
+  return c;
+}
+
+// docs/meanfield.md "Transfer function", written out in double from the formulas there (Zerlaut et al. 2018,
+// Campbell's theorem): fe, fi in events per ms; inh_weight the factor on the inhibitory (U_i tau_i)^2 terms (1 for
+// "corrected", (Q_i[S] / tau_i[s])^2 for "zerlaut2018", the 2018 code's SI slip).
+struct reference_moments {
+  double mu_g, mu_v, sigma_v, tau_v;
+};
+reference_moments zerlaut_moments(const cell_synapses& c, double fe_Hz, double fi_Hz, double inh_weight) {
+  const double fe = fe_Hz / 1000.0, fi = fi_Hz / 1000.0;
+  const double mu_ge = c.q_exc_nS * c.tau_exc_ms * fe, mu_gi = c.q_inh_nS * c.tau_inh_ms * fi;
+  const double mu_g = c.g_l_nS + mu_ge + mu_gi;
+  const double mu_v = (mu_ge * c.e_exc_mV + mu_gi * c.e_inh_mV + c.g_l_nS * c.e_l_mV) / mu_g;
+  const double tau_m = c.c_pF / mu_g;
+  const double a_e = fe * std::pow(c.q_exc_nS * (c.e_exc_mV - mu_v) / mu_g * c.tau_exc_ms, 2);
+  const double a_i = fi * std::pow(c.q_inh_nS * (c.e_inh_mV - mu_v) / mu_g * c.tau_inh_ms, 2) * inh_weight;
+  const double var = a_e / (2.0 * (c.tau_exc_ms + tau_m)) + a_i / (2.0 * (c.tau_inh_ms + tau_m));
+  const double tau_v = (a_e + a_i) / (a_e / (c.tau_exc_ms + tau_m) + a_i / (c.tau_inh_ms + tau_m));
+  return {mu_g, mu_v, std::sqrt(var) + 1e-9, tau_v};  // sigma_V: + the 2018 floor of 1e-12 V (docs/meanfield.md)
+}
+}  // namespace
+
+// Reference: zerlaut_moments above, the formulas of docs/meanfield.md (Zerlaut et al. 2018) written independently in
+// double, with tau_e = 5 ms != tau_i = 10 ms (every other test has them equal, where tau_V = tau_e + tau_m whatever
+// the weights); sigma_V with the documented floor (+1e-12 V = 1e-9 mV). Tolerance 1e-9 relative: the code's 1e-9 Hz
+// added to the rates in tau_V is ~1e-12 relative here, the rest is rounding. Break tried: the inhibitory term of tau_V's denominator divided by (tau_exc_ms + tau_m)
+// (transfer_function.cpp, compute_moments) -> tau_V 9.4 ms against 12.8 ms at (2000, 500) Hz, fails; the same in the
+// variance's inhibitory term -> sigma_V fails.
+TEST_CASE("moments with tau_e != tau_i follow Zerlaut 2018's formulas term by term", "[tf]") {
+  const cell_synapses c = unequal_tau_cell();
+  for (const auto formula : {moments_formula::corrected, moments_formula::zerlaut2018}) {
+    const transfer_function tf(c, rs_2018(), formula);
+    const double slip = std::pow(c.q_inh_nS * 1e-9 / (c.tau_inh_ms * 1e-3), 2);
+    for (const auto& [fe, fi] : {std::pair{2000.0, 500.0}, std::pair{6000.0, 300.0}, std::pair{500.0, 2500.0},
+                                 std::pair{4000.0, 0.0}}) {
+      CAPTURE(static_cast<int>(formula), fe, fi);
+      const reference_moments ref = zerlaut_moments(c, fe, fi, formula == moments_formula::corrected ? 1.0 : slip);
+      const moments m = tf.compute_moments(fe, fi);
+      CHECK(m.mu_g_nS == Approx(ref.mu_g).epsilon(1e-12));
+      CHECK(m.mu_v_mV == Approx(ref.mu_v).epsilon(1e-12));
+      CHECK(m.sigma_v_mV == Approx(ref.sigma_v).epsilon(1e-9));
+      CHECK(m.tau_v_ms == Approx(ref.tau_v).epsilon(1e-9));
+      CHECK(m.tau_vn == Approx(ref.tau_v * c.g_l_nS / c.c_pF).epsilon(1e-9));
+    }
+  }
+  // The case is not degenerate: with the corrected formula at (2000, 500) Hz tau_V lies strictly between
+  // tau_e + tau_m and tau_i + tau_m (a weighted harmonic mean of the two), far from both.
+  const transfer_function tf(c, rs_2018(), moments_formula::corrected);
+  const moments m = tf.compute_moments(2000.0, 500.0);
+  const double tau_m = c.c_pF / m.mu_g_nS;
+  CHECK(m.tau_v_ms > c.tau_exc_ms + tau_m + 1.0);
+  CHECK(m.tau_v_ms < c.tau_inh_ms + tau_m - 1.0);
+}
+
+// Reference: the double transfer function (itself checked against the formulas above), with the batch's documented
+// tolerance (docs/meanfield.md): 1e-3 relative, or 1e-5 Hz in the far tail; mu_V 1e-5 relative. With tau_e != tau_i.
+// Break tried: the batch's inv_ti = 1 / (tau_e + tau_m) (rate_Hz_batch) -> many points off by > 1e-3, fails.
+TEST_CASE("the float batch matches the double transfer function with tau_e != tau_i", "[tf]") {
+  for (const auto& th : {rs_2018(), fs_divolo()}) {
+    for (const auto formula : {moments_formula::corrected, moments_formula::zerlaut2018}) {
+      const transfer_function tf(unequal_tau_cell(), th, formula);
+      std::vector<float> fe, fi, w, i;
+      for (double e = 0.0; e <= 12000.0; e += 400.0)
+        for (double in = 0.0; in <= 4000.0; in += 250.0)
+          for (double ww : {0.0, 60.0}) {
+            fe.push_back(static_cast<float>(e));
+            fi.push_back(static_cast<float>(in));
+            w.push_back(static_cast<float>(ww));
+            i.push_back(static_cast<float>(ww > 0 ? 30.0 : 0.0));
+          }
+      std::vector<float> out(fe.size()), mu_v(fe.size());
+      tf.rate_Hz_batch(fe.data(), fi.data(), w.data(), i.data(), out.data(), mu_v.data(), fe.size());
+      std::size_t n_far = 0, n_alive = 0;
+      for (std::size_t k = 0; k < fe.size(); ++k) {
+        const double ref = tf.rate_Hz(fe[k], fi[k], w[k], i[k]);
+        n_alive += ref > 1.0;
+        n_far += std::fabs(out[k] - ref) > std::max(1e-3 * ref, 1e-5);
+        CHECK(mu_v[k] == Approx(tf.compute_moments(fe[k], fi[k], w[k], i[k]).mu_v_mV).epsilon(1e-5));
+      }
+      INFO("points: " << fe.size() << ", with a rate above 1 Hz " << n_alive << ", outside the tolerance " << n_far);
+      CHECK(n_alive >= 10);  // the comparison covers rates that matter
+      CHECK(n_far == 0);
     }
   }
 }
