@@ -200,6 +200,11 @@ int main(int argc, char** argv) {
   options bound_o = o;  // the endpoint as bound (a wildcard port resolved)
   bound_o.endpoint.clear();
   for (char c; read(bound[0], &c, 1) == 1 && c != '\0';) bound_o.endpoint += c;
+  if (bound_o.endpoint.empty()) {  // the publisher bound but could not say where
+    std::fprintf(stderr, "pubsub_floor: the publisher did not pass back the endpoint it bound\n");
+    waitpid(child, nullptr, 0);
+    return 1;
+  }
   const int rc = subscribe(bound_o, fds[1]);
   int status = 0;
   waitpid(child, &status, 0);

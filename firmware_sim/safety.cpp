@@ -107,8 +107,8 @@ double sample_integral_bound(const program& p, double length_us) noexcept {
 // the first max taken over one repeat period of an unramped copy, the second from sample_integral_bound.
 // Only ramps holding more than kExactRampRuns runs are bounded: shorter ones keep the exact scan.
 constexpr std::int64_t kMaxRunBlocks = 4096;
-// The starts inside blocks the check may take (two block charges each): ~7 ms of the I/O thread at most (27 ms for
-// 2 million, 1 us samples at a 1024 ms window: measured 2026-12-05).
+// The starts inside blocks the check may take (two block charges each, ~21 ns a start): ~11 ms of the I/O thread at
+// most (measured 2026-12-05: 27 ms for 1.27 million, 1 us samples at a 1024 ms window; 5.3 ms for 250,000).
 constexpr std::int64_t kMaxInsideStarts = 500'000;
 
 // The charge a window edge can hold beyond the block-aligned runs: a part of one block, under `block` us long. At

@@ -60,7 +60,7 @@ void count() noexcept {
 // A free on a thread marked by count_this_thread: freeing takes glibc's arena lock and may give memory back to the
 // system (munmap), as allocating does, so the real-time thread must not free either (an engine destroyed there would
 // be seen by no allocation count).
-void count_free(void* p) noexcept {
+[[maybe_unused]] void count_free(void* p) noexcept {
   if (p && t_marked) g_marked_frees.fetch_add(1, std::memory_order_relaxed);
 }
 

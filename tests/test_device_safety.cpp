@@ -897,17 +897,21 @@ TEST_CASE("the net-charge check never reports less than brute force when its blo
   const safety_limits limits = net_charge_only(50.0);
   const std::int64_t w = 50'000;
   std::mt19937_64 rng(11);
-  int multi_sample_blocks = 0;
+  int inside_path = 0;
   for (int trial = 0; trial < 120; ++trial) {
     program p = random_program(rng, waveform::arbitrary);
     p.wave.sample_period_us = static_cast<std::uint32_t>(1 + trial % 12);
-    multi_sample_blocks += w / p.wave.sample_period_us > 4096;
+    // The exact path through the starts inside blocks: blocks of k > 1 samples (at most 4096 per window) on whose
+    // grid the window, the program's duration and no ramp lie (safety.cpp, on_grid). Samples of 4, 8, 10 us here.
+    const std::int64_t ts = p.wave.sample_period_us, k = (w + 4096 * ts - 1) / (4096 * ts), block = k * ts;
+    inside_path += k > 1 && w % block == 0 && p.ramp_up_us == 0 && p.ramp_down_us == 0 &&
+                   (p.duration_us <= 0 || p.duration_us % block == 0);
     INFO("trial " << trial << " ts " << p.wave.sample_period_us << " n " << p.wave.n_samples << " ramps "
                   << p.ramp_up_us << "/" << p.ramp_down_us << " duration " << p.duration_us << " repeat "
                   << p.wave.repeat);
     CHECK(reported_nC(p, limits) >= brute_worst_nC(p, w) * (1 - 1e-9));
   }
-  CHECK(multi_sample_blocks >= 100);
+  CHECK(inside_path >= 5);  // the exact path was exercised, not only the edges' bound
   // The audit's kind of program at the 50 ms window: samples {1, 1, -1, -1} of 4 us make blocks of 4 samples (16 us,
   // one period, a whole number of them in the window), so every block-aligned window nets 0, while one that ends
   // 2 samples after the program's start holds 2 x 4 us x 200 uA = 1.6 nC.

@@ -250,6 +250,8 @@ TEST_CASE("every field of a readout feeds readout_hash, but the wall-clock ones"
     CHECK(h != h0);
     seen.insert(h);
   }
+  // And no two changes collide: each field feeds the hash on its own, not merged with another's.
+  CHECK(seen.size() == changes.size() + 1);
   for (const field_change& c : wall_clock) {
     readout_v r = base;
     c.change(r);

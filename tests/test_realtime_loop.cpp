@@ -598,11 +598,12 @@ TEST_CASE("a status lost to a full queue is counted in the next", "[realtime][st
   q->go = true;
   std::thread rt([&] { loop.run(); });
   std::vector<io::status_record> statuses;
-  std::int64_t last_tick = -1;
+  const auto started = std::chrono::steady_clock::now();  // statuses come by wall time: the first at ~1 s
   while (!q->finished.load() || q->statuses.read_available() || q->readouts.read_available()) {
-    q->readouts.consume_all([&](const io::readout_record& r) { last_tick = r.tick; });
+    q->readouts.consume_all([](const io::readout_record&) {});
     q->events.consume_all([](const io::command_event&) {});
-    if (last_tick >= 1500) q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
+    if (std::chrono::steady_clock::now() - started > 1500ms)
+      q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
     std::this_thread::sleep_for(2ms);
   }
   rt.join();
@@ -611,8 +612,11 @@ TEST_CASE("a status lost to a full queue is counted in the next", "[realtime][st
     if (s.engine_tick >= 0) real.push_back(s);
   CHECK(statuses.size() - real.size() == io::realtime_queues::kStatuses);  // the fillers, all read
   REQUIRE(real.size() >= 2);  // the status at 2 s and the final one
-  CHECK(real.front().engine_tick >= 1900);  // the one at 1 s was lost
-  for (const io::status_record& s : real) CHECK(s.status_drops == 1);
+  // The one at 1 s was lost (one more if this thread was held past 2 s on a loaded machine), and none after the
+  // queue was emptied: every status read says the same count.
+  CHECK(real.front().status_drops >= 1);
+  CHECK(real.front().status_drops <= 2);
+  for (const io::status_record& s : real) CHECK(s.status_drops == real.front().status_drops);
 }
 
 // A realtime status window in which the engine was paused says so (status_record::paused_in_window), and the next

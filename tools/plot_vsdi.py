@@ -76,9 +76,10 @@ def main(argv=None) -> int:
         mesh = ringmap.draw(ax, data[:shown], x_s, left_s, length_mm, cmap, sym)
         fig.colorbar(mesh, ax=ax, label=label)
         ax.set_ylabel("ring position (mm)" if geo["known"] else f"ring position (mm)\n(assumed {length_mm:g} mm)")
-    marks.restarts_and_gaps(axes, [b for b in boundaries if b[0] < x_s[-1] * 1000.0], x_s, left_s, gaps)
+    shown_boundaries = [b for b in boundaries if b[0] < x_s[-1] * 1000.0]  # those before --t-max-s
+    marks.restarts_and_gaps(axes, shown_boundaries, x_s, left_s, gaps)
     axes[-1].set_xlim(left_s[0], x_s[-1])
-    axes[-1].set_xlabel("simulated time (s)" + timeline.restart_note(boundaries))
+    axes[-1].set_xlabel("simulated time (s)" + timeline.restart_note(shown_boundaries))
     axes[0].set_title(args.title or f"ring of {n_units} mean-field units ({args.folder.resolve().name})")
     fig.savefig(cli.with_folder(out), dpi=120)
     print(f"plot_vsdi: wrote {out}")

@@ -497,14 +497,19 @@ int run_sweep(const simulate_options& o) {
     for (const auto& entry : std::filesystem::directory_iterator(out)) {
       const std::string name = entry.path().filename().string();
       std::size_t index = 0;
-      if (entry.is_directory() && name.starts_with("point_") &&
+      // Not through a symbolic link: a point_NNN of the user's pointing elsewhere is left alone.
+      if (!entry.is_symlink() && entry.is_directory() && name.starts_with("point_") &&
           std::sscanf(name.c_str(), "point_%zu", &index) == 1 && name == point_dir(index) && index >= points.size())
         stale.push_back(entry.path());
     }
     for (const std::filesystem::path& dir : stale) {
-      io::prepare_output_dir(dir, kOutputs);
-      std::error_code ec;
-      std::filesystem::remove(dir, ec);  // only when empty
+      try {
+        io::prepare_output_dir(dir, kOutputs);
+        std::error_code ec;
+        std::filesystem::remove(dir, ec);  // only when empty
+      } catch (const std::exception& e) {  // an earlier run's leftovers do not stop this one
+        std::fprintf(stderr, "simulate: note: %s left as it is (%s)\n", dir.c_str(), e.what());
+      }
     }
     nlohmann::json index = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"points", {}}};
     for (std::size_t i = 0; i < points.size(); ++i)

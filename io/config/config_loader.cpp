@@ -13,10 +13,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 #include <vector>
 
@@ -370,19 +373,46 @@ toml::table parse_toml(std::string_view text, std::string_view source_name) {
   }
 }
 
-// Why `file` cannot be a config file, or "" when it is a regular file. A FIFO given as a config blocked the loader
-// for ever in its open (an outside check, 2026-12-05), and a directory named as a base was called "no such file".
+// Why `file` cannot be read as a config, or "": a directory (named as a base, it was called "no such file": an outside
+// check, 2026-12-05), or what the system says (a folder that may not be searched is not "no such file").
 std::string not_a_config_file(const std::filesystem::path& file) {
   std::error_code ec;
   const std::filesystem::file_status st = std::filesystem::status(file, ec);
-  if (st.type() == std::filesystem::file_type::regular) return {};
-  if (st.type() == std::filesystem::file_type::not_found || ec) return "no such file";
+  if (st.type() == std::filesystem::file_type::not_found) return "no such file";
+  if (ec) return ec.message();
   if (st.type() == std::filesystem::file_type::directory) return "a directory, not a config file";
-  return "not a regular file (a FIFO, socket or device), not a config file";
+  return {};
+}
+
+// A FIFO (`--config <(...)`, a pipe) is read once something writes to it: one nothing wrote to blocked the loader in
+// its open for ever (the same outside check). Waited for kFifoWait_ms, then refused; at most kMaxFifo_bytes.
+constexpr int kFifoWait_ms = 5000;
+constexpr std::size_t kMaxFifo_bytes = 16u << 20;
+std::string read_fifo(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK);
+  if (fd < 0) throw config_error(file.string() + ": cannot open config file (" + std::strerror(errno) + ")");
+  pollfd waiting{fd, POLLIN, 0};
+  if (::poll(&waiting, 1, kFifoWait_ms) <= 0) {
+    ::close(fd);
+    throw config_error(file.string() + ": a FIFO nothing wrote to within " + std::to_string(kFifoWait_ms / 1000) + " s");
+  }
+  ::fcntl(fd, F_SETFL, 0);  // blocking from here: the writer's whole text, to its end
+  std::string text;
+  char chunk[4096];
+  for (ssize_t n; (n = ::read(fd, chunk, sizeof chunk)) > 0;) {
+    text.append(chunk, static_cast<std::size_t>(n));
+    if (text.size() > kMaxFifo_bytes) {
+      ::close(fd);
+      throw config_error(file.string() + ": more than 16 MiB from a FIFO: not a config file");
+    }
+  }
+  ::close(fd);
+  return text;
 }
 
 std::string read_file(const std::filesystem::path& file) {
   if (const std::string why = not_a_config_file(file); !why.empty()) throw config_error(file.string() + ": " + why);
+  if (std::error_code ec; std::filesystem::is_fifo(file, ec)) return read_fifo(file);
   std::ifstream in(file);
   if (!in) throw config_error(file.string() + ": cannot open config file");
   std::ostringstream text;
@@ -547,6 +577,12 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
         if (std::abs(n - std::round(n)) > 1e-9 * std::max(1.0, n))
           r.fail("dt_ms", "must divide the ALN units' delays aln.delay_e_ms and aln.delay_i_ms (whole steps)");
       }
+      // The units step their synapses by forward Euler at ring.dt_ms (up to 1 ms), not at simulation.dt_ms, which
+      // read_aln_section checked: tau_se_ms = 0.5 at ring.dt_ms = 1 made a decay factor of -1 (a review, 2026-12-05).
+      for (const auto& [key, tau_ms] : {std::pair{"tau_se_ms", p.aln->model.tau_se_ms}, std::pair{"tau_si_ms", p.aln->model.tau_si_ms}})
+        if (tau_ms <= p.ring->dt_ms)
+          r.fail("dt_ms", "must be below aln." + std::string(key) + " = " + format_number(tau_ms).str() +
+                              ": the ring's ALN units step their synapses by forward Euler (decay factor 1 - dt/tau)");
     }
     if (p.network.position_mm >= p.ring->length_mm)
       top.table("network").fail("position_mm", "must be below ring.length_mm = " + format_number(p.ring->length_mm).str());

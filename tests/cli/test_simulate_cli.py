@@ -213,10 +213,17 @@ class SweepRanksInAnyOrder(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             with open(os.path.join(out, "point_003", "notes.txt"), "w") as f:
                 f.write("mine")
+            # A point_NNN that is a link to a folder of the user's is not followed (a review, 2026-12-05). Break
+            # tried: the entry's symlink test removed -> the linked folder's rates.npy deleted.
+            elsewhere = os.path.join(tmp, "elsewhere")
+            os.makedirs(elsewhere)
+            open(os.path.join(elsewhere, "rates.npy"), "w").close()
+            os.symlink(elsewhere, os.path.join(out, "point_007"))
             r = subprocess.run(args + ["simulation.seed=5,6"], capture_output=True, text=True, cwd=ROOT, timeout=120)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertEqual(sorted(os.listdir(out)), ["point_000", "point_001", "point_003", "sweep.json"])
+            self.assertEqual(sorted(os.listdir(out)), ["point_000", "point_001", "point_003", "point_007", "sweep.json"])
             self.assertEqual(os.listdir(os.path.join(out, "point_003")), ["notes.txt"])
+            self.assertEqual(os.listdir(elsewhere), ["rates.npy"])
 
 
 class SimulateRefusesBadInput(unittest.TestCase):

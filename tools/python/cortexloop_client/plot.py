@@ -397,7 +397,7 @@ def figure(d, title=None, smooth_ms=5):
         clip = adc_clip_note(s[:, 0], s[:, 1], ranges[i] if i < len(ranges) else None, unit)
         if clip:
             ax.annotate(clip, (0.5, 0.9), xycoords="axes fraction", ha="center", fontsize=7, color="tab:blue")
-        ax.set_title(f"sensing {i}: {name}{where}" if name else f"sensing {i} (record --config names it)",
+        ax.set_title(f"sensing {i}: {name}{where}" if name else f"sensing {i} (signal unknown: a recording without the server's config)",
                      fontsize=8, loc="left", pad=2)
         if i == 0:  # above the panel, right of its title: inside, it covered the trace (an outside check)
             ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.0, frameon=False, ncol=3,
