@@ -65,10 +65,16 @@ class Buffers:
             self.inh.append(v["inh"]["rate_hz"])
             self.lfp.append(v["lfp_proxy_na"])
             self.stim.append(v["exc"]["i_stim_pa"])
+            # A part this readout lacks (a new server without a ring, a node or a device) ends that part's rows: they
+            # are the newest len() readouts' and would be drawn at the new readouts' times (a review, 2026-12-05).
             if len(v["vsdi_percent"]):
                 self.vsdi.append(v["vsdi_percent"])
+            else:
+                self.vsdi.clear()
             if v.get("aln") is not None:
                 self.aln.append([v["aln"]["rate_e_hz"], v["aln"]["rate_i_hz"]])
+            else:
+                self.aln.clear()
             dev = v.get("device")
             if dev is not None:
                 self.sensing.append([[x["raw"], x["filtered"]] for x in dev["sensing"]])
@@ -76,6 +82,9 @@ class Buffers:
                 for i, c in enumerate(dev["channels"]):
                     if c["active"]:
                         self.active.add((i, SITE_UNITS.get(c["site_kind"], "pA/cell")))
+            else:
+                self.sensing.clear()
+                self.delivered.clear()
             self.trim()
         elif kind == "status":
             self.status = v
