@@ -270,7 +270,10 @@ nlohmann::json geometry_of(const engine::engine_params& params, const firmware_s
                          s.signal == firmware_sim::signal_kind::ring_rate_inh;
     g["sensing"].push_back({{"signal", k < std::size(kSensedSignals) ? kSensedSignals[k] : std::to_string(k)},
                             {"position_mm", on_ring ? s.position_mm : device.layout.network_position_mm},
-                            {"sample_rate_Hz", s.sample_rate_Hz}});
+                            {"sample_rate_Hz", s.sample_rate_Hz},
+                            // the ADC's range, defaults included, for the plots' clip notes
+                            {"range_min", s.range_min},
+                            {"range_max", s.range_max}});
   }
   return g;
 }

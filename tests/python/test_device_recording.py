@@ -300,6 +300,10 @@ class DeviceRecordingTest(unittest.TestCase):
         given.pop("overrides", None)
         self.assertEqual(bare, given)
         self.assertEqual([s["signal"] for s in bare["sensing"]], [s["signal"] for s in given["sensing"]])
+        # Each channel's ADC range, for the plots' clip notes (configs/closed_loop.toml's). Break tried: geometry_of
+        # without them -> KeyError.
+        self.assertEqual([(s["range_min"], s["range_max"]) for s in bare["sensing"]],
+                         [(0.0, 200.0), (0.0, 40000.0), (-50.0, 50.0)])
 
     def test_slot_label_names_every_kind_the_slot_ran(self):
         # ControllerKind codes (io/protocol/schema/cortexloop.fbs): 0 none, 3 PiClamp, 5 External. The tutorial's

@@ -154,6 +154,14 @@ class AdcClipNote(unittest.TestCase):
             texts = self.figure_texts(tmp)
             self.assertEqual(len(texts), 1, texts)
             self.assertIn("outside the sensing range [-50, 50] %", texts[0])
+            # record now writes each channel's range into the geometry, the device's defaults included (a config
+            # that left them out had its range unknown here): the geometry's range wins over session.toml's. Break
+            # tried: sensing_ranges reading session.toml alone -> "[-50, 50]" in the note.
+            summary["geometry"]["sensing"][0].update(range_min=-40.0, range_max=40.0)
+            pathlib.Path(tmp, "summary.json").write_text(json.dumps(summary))
+            texts = self.figure_texts(tmp)
+            self.assertEqual(len(texts), 1, texts)
+            self.assertIn("outside the sensing range [-40, 40] %", texts[0])
 
 
 

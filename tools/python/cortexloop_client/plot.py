@@ -106,16 +106,26 @@ def _no_network(d):
     return "aln_rates" in d and not any(cells)
 
 
-def sensing_ranges(path):
-    """(range_min, range_max) of each [[device.sensing]] of the server's config (`record` writes it as session.toml,
-    resolved: its bases merged), None for one that gives neither or both missing; [] without the file."""
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def sensing_ranges(folder, summary):
+    """(range_min, range_max) of each sensing channel: from summary.json's geometry, where `record` writes the
+    device's own ranges, the defaults of a config that leaves them out included; for an older recording, from the
+    server's config (session.toml, resolved), None for a channel that gives neither; [] without either."""
+    geometry = (summary.get("geometry") or {}).get("sensing") or []
+    if geometry and all(isinstance(s, dict) and _number(s.get("range_min")) and _number(s.get("range_max"))
+                        for s in geometry):
+        return [(float(s["range_min"]), float(s["range_max"])) for s in geometry]
+    path = os.path.join(folder, "session.toml")
     if not os.path.exists(path):
         return []
     sensing = (cli.load_toml(path).get("device") or {}).get("sensing") or []
     ranges = []
     for s in sensing if isinstance(sensing, list) else []:
         low, high = (s.get(k) if isinstance(s, dict) else None for k in ("range_min", "range_max"))
-        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high))
+        numbers = all(_number(v) for v in (low, high))
         ranges.append((float(low), float(high)) if numbers else None)
     return ranges
 
@@ -151,8 +161,8 @@ def load(folder):
             d[name] = cli.load_npy(path)
     summary = os.path.join(folder, "summary.json")
     d["summary"] = cli.load_json_object(summary) if os.path.exists(summary) else {}
-    d["sensing_ranges"] = sensing_ranges(os.path.join(folder, "session.toml"))
     cli.check_types(summary, d["summary"], SUMMARY_KEYS)
+    d["sensing_ranges"] = sensing_ranges(folder, d["summary"])
     # Every array but the spike list has a row per readout tick (and a recording without ticks has nothing to draw).
     per_tick = [name for name in ARRAYS + ["aln_rates"] if name in d and name != "spikes"]
     cli.check_rows(folder, {name + ".npy": d[name] for name in per_tick}, "rates.npy")
