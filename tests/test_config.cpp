@@ -219,7 +219,9 @@ TEST_CASE("synapse fractions: c at most |J| and tau_s above dt under forward Eul
   const char* ring = "configs/cakan2020/aln_ring.toml";
   CHECK(error_in(ring, {"ring.dt_ms=1"}).empty());
   CHECK_THAT(error_in(ring, {"ring.dt_ms=1", "aln.tau_se_ms=0.5"}),
-             Catch::Contains("ring.dt_ms = 1: must be below aln.tau_se_ms = 0.5"));
+             Catch::Contains("aln.tau_se_ms = 0.5: must exceed ring.dt_ms = 1 as the ring's ALN units step by forward "
+                             "Euler") &&
+                 Catch::Contains("--set ring.dt_ms on the command line"));
 }
 
 TEST_CASE("a stimulus entry is validated key by key", "[config]") {

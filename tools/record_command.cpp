@@ -531,15 +531,19 @@ int run_record(const record_options& o) {
   // server publishes its config: its geometry wins, with a warning.
   // Without --config the server's config gives the geometry: the plots named the sensing channels "record --config
   // names it" and their units "unknown", which the live viewer read from the same Info (an outside check, 2026-12-05).
-  if (geometry.is_null() && rec.first_info && !rec.first_info->config_toml.empty()) {
-    geometry = geometry_of_server(rec.first_info->config_toml);
-    if (!geometry.is_null()) geometry["source"] = "the server's config (Info.config_toml)";
-  } else if (!geometry.is_null() && rec.first_info && !rec.first_info->config_toml.empty()) {
-    nlohmann::json server = geometry_of_server(rec.first_info->config_toml);
-    nlohmann::json given = geometry;
+  nlohmann::json server = rec.first_info && !rec.first_info->config_toml.empty()
+                              ? geometry_of_server(rec.first_info->config_toml)
+                              : nlohmann::json();
+  nlohmann::json given = geometry;  // --config's, without the keys that say where it came from
+  if (!given.is_null()) {
     given.erase("source");
     given.erase("overrides");
-    if (!server.is_null() && server != given) {
+  }
+  if (!server.is_null()) {
+    if (geometry.is_null()) {
+      server["source"] = "the server's config (Info.config_toml)";
+      geometry = server;
+    } else if (server != given) {
       std::fprintf(stderr, "record: warning: --config %s places the ring, network, electrodes or sensing sites "
                            "otherwise than the config the server runs; summary.json's geometry is the server's\n",
                    o.config.c_str());

@@ -579,10 +579,10 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
       }
       // The units step their synapses by forward Euler at ring.dt_ms (up to 1 ms), not at simulation.dt_ms, which
       // read_aln_section checked: tau_se_ms = 0.5 at ring.dt_ms = 1 made a decay factor of -1 (a review, 2026-12-05).
-      for (const auto& [key, tau_ms] : {std::pair{"tau_se_ms", p.aln->model.tau_se_ms}, std::pair{"tau_si_ms", p.aln->model.tau_si_ms}})
-        if (tau_ms <= p.ring->dt_ms)
-          r.fail("dt_ms", "must be below aln." + std::string(key) + " = " + format_number(tau_ms).str() +
-                              ": the ring's ALN units step their synapses by forward Euler (decay factor 1 - dt/tau)");
+      table_reader aln = top.table("aln");
+      const char* why = "as the ring's ALN units step by forward Euler";
+      check_euler_decay(aln, "tau_se_ms", p.aln->model.tau_se_ms, p.ring->dt_ms, "ring.dt_ms", why);
+      check_euler_decay(aln, "tau_si_ms", p.aln->model.tau_si_ms, p.ring->dt_ms, "ring.dt_ms", why);
     }
     if (p.network.position_mm >= p.ring->length_mm)
       top.table("network").fail("position_mm", "must be below ring.length_mm = " + format_number(p.ring->length_mm).str());
