@@ -188,7 +188,7 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()
                      fontsize=8, loc="left")
     marks.restarts_and_gaps(axes, shown, t, lay["left_s"], lay["gaps"])
     axes[-1].set_xlim(lay["left_s"][0], t[-1])
-    axes[-1].set_xlabel("simulated time (s)" + timeline.restart_note(b.clock.boundaries))
+    axes[-1].set_xlabel("simulated time (s)" + timeline.restart_note(shown))  # the restarts in the window
     s = b.status
     title = "cortexloop live"
     if s:
