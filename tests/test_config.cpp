@@ -164,7 +164,7 @@ TEST_CASE("inconsistent keys are refused", "[config]") {
   // Numbers in the reason as the user would write them: 0.1 ms x 400 inputs x 300 Hz = 12 events per step (it printed
   // "12.000000"; break tried: std::to_string back -> fails).
   CHECK_THAT(error_of(network_text(), {"network.drive.rate_Hz=300"}),
-             Catch::Contains("with k_exc and dt_ms this is 12 events per step per neuron"));
+             Catch::Contains("with k_exc and simulation.dt_ms this is 12 events per step per neuron"));
   // The drive's bound at its edge: 1 event per step is 0.1 ms x 400 x 25 Hz; 25.5 Hz is 1.02 (break tried: the
   // check at > 1.5 -> 25.5 loads and this fails); and V_reset at or above the cut-off (mutation audit, 2026-12-05:
   // that check was untested; break tried: it removed -> fails).
@@ -178,14 +178,14 @@ TEST_CASE("inconsistent keys are refused", "[config]") {
   CHECK_THAT(error_of(with_line(R"(^rate_Hz = 4\.0)", "rate_Hz = 5000.0")), Catch::Contains("at most 1"));
   // The conductance network's delays (optional): whole steps of dt, at most 1 s.
   CHECK_THAT(error_of(network_text(), {"network.delay_exc_ms=0.25"}),
-             Catch::Contains("network.delay_exc_ms") && Catch::Contains("whole number of dt_ms = 0.1"));
+             Catch::Contains("network.delay_exc_ms") && Catch::Contains("whole number of simulation.dt_ms = 0.1"));
   CHECK_THAT(error_of(network_text(), {"network.delay_inh_ms=2000"}), Catch::Contains("network.delay_inh_ms"));
   CHECK(error_of(network_text(), {"network.delay_exc_ms=1.5", "network.delay_inh_ms=0.5"}).empty());
   // The refractory period is held for whole steps too, and excitation reverses above inhibition: t_ref = 0.05 ms at
   // dt = 0.1 was rounded silently, E_e = -400 with E_i = +400 ran a silent network (an outside check, 2026-12-05).
   // Break tried: read_cell's whole-steps check removed, then the reversal check -> the matching CHECK fails.
   CHECK_THAT(error_of(network_text(), {"network.exc.t_ref_ms=0.05"}),
-             Catch::Contains("network.exc.t_ref_ms = 0.05: must be a whole number of dt_ms = 0.1 steps"));
+             Catch::Contains("network.exc.t_ref_ms = 0.05: must be a whole number of simulation.dt_ms = 0.1 steps"));
   CHECK(error_of(network_text(), {"network.exc.t_ref_ms=0.2"}).empty());
   CHECK_THAT(error_of(network_text(), {"network.e_exc_mV=-400", "network.e_inh_mV=400"}),
              Catch::Contains("network.e_exc_mV = -400: must be above e_inh_mV = 400"));
@@ -208,7 +208,7 @@ TEST_CASE("synapse fractions: c at most |J| and tau_s above dt under forward Eul
   CHECK_THAT(error_in(network, {"network.fraction.c_ee_mV_per_ms=2.44"}),
              Catch::Contains("must be at most |j_ee_mV_per_ms| = 2.43"));
   CHECK_THAT(error_in(network, {"network.fraction.tau_s_exc_ms=0.1"}),
-             Catch::Contains("must exceed dt_ms = 0.1 with integrator = \"euler\""));
+             Catch::Contains("must exceed simulation.dt_ms = 0.1 with integrator = \"euler\""));
   CHECK(error_in(node, {"aln.c_ii_mV_per_ms=1.64"}).empty());
   CHECK_THAT(error_in(node, {"aln.c_ii_mV_per_ms=1.65"}),
              Catch::Contains("aln.c_ii_mV_per_ms = 1.65: must be at most |j_ii_mV_per_ms| = 1.64"));
@@ -269,6 +269,15 @@ TEST_CASE("a command-line override (--set) changes a key and is validated like t
                                    ": simulation.tick_ms = 1.0: must be a whole number of dt_ms = 0.3 steps "
                                    "(--set simulation.dt_ms on the command line)"));
   CHECK_THAT(tick, !Catch::Contains("rate_Hz"));
+  // A key of another table is named only when mentioned in full: a refusal of network.exc.t_ref_ms mentions
+  // simulation.dt_ms, and an override of ring.dt_ms (same last part) was named in it too (noticed 2026-12-05).
+  // Breaks tried: the last part matched in any table again -> the ring override is named; the full-name match
+  // removed -> the simulation override is not.
+  const std::string t_ref =
+      error_in("configs/zerlaut2018_ring.toml", {"ring.dt_ms=0.2", "simulation.dt_ms=0.1", "network.exc.t_ref_ms=0.05"});
+  CHECK_THAT(t_ref, Catch::Contains("whole number of simulation.dt_ms = 0.1 steps (--set simulation.dt_ms on the "
+                                    "command line)") &&
+                        !Catch::Contains("--set ring.dt_ms"));
   // An unknown key's list of known keys mentions every key of its table: an override of one of them was named as if
   // it made the key unknown (an outside check, 2026-12-05). Break tried: finish() naming overrides in its whole
   // problem again -> "--set network.q_exc_nS" in the message.

@@ -148,7 +148,7 @@ engine::adex_params read_cell(table_reader t, bool fraction, double dt_ms) {
   c.t_ref_ms = t.number("t_ref_ms", {0.0, 1000.0});
   // Held for round(t_ref / dt) - 1 updates (engine/cells/adex.cpp): a t_ref between steps was rounded silently, where
   // delays must be whole steps (an outside check, 2026-12-05).
-  check_whole_steps(t, "t_ref_ms", c.t_ref_ms, dt_ms, "dt_ms");
+  check_whole_steps(t, "t_ref_ms", c.t_ref_ms, dt_ms, "simulation.dt_ms");
   c.a_nS = t.number("a_nS", {-1e4, 1e4});
   c.b_pA = t.number("b_pA", {-1e5, 1e5});
   c.tau_w_ms = t.number("tau_w_ms", positive(1e7));
@@ -193,7 +193,7 @@ engine::hh_params read_hh_cell(table_reader t) {
 // A transmission delay (ms): at most 1 s, and a whole number of steps (the engine delivers whole steps later).
 double read_delay_ms(table_reader& t, const std::string& key, double dt_ms) {
   const double delay_ms = t.number(key, {0.0, 1000.0});
-  check_whole_steps(t, key, delay_ms, dt_ms, "dt_ms");
+  check_whole_steps(t, key, delay_ms, dt_ms, "simulation.dt_ms");
   return delay_ms;
 }
 
@@ -226,8 +226,8 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
       path.delay_ms = read_delay_ms(t, "delay_" + pair + "_ms", dt_ms);
     }
   if (f.integrator == engine::fraction_integrator::euler) {
-    check_euler_decay(t, "tau_s_exc_ms", f.tau_s_exc_ms, dt_ms, "dt_ms", "with integrator = \"euler\"");
-    check_euler_decay(t, "tau_s_inh_ms", f.tau_s_inh_ms, dt_ms, "dt_ms", "with integrator = \"euler\"");
+    check_euler_decay(t, "tau_s_exc_ms", f.tau_s_exc_ms, dt_ms, "simulation.dt_ms", "with integrator = \"euler\"");
+    check_euler_decay(t, "tau_s_inh_ms", f.tau_s_inh_ms, dt_ms, "simulation.dt_ms", "with integrator = \"euler\"");
   }
   t.finish();
   f.mu_exc_mV_per_ms = input.number("mu_exc_mV_per_ms", {-1e4, 1e4});
@@ -321,7 +321,7 @@ engine::network_params read_network(table_reader t, double dt_ms) {
     p.drive.ramp_ms = d.number("ramp_ms", {0.0, 1e7});
     const double prob = dt_ms / 1000.0 * p.drive.k_exc * p.drive.rate_Hz;
     if (prob > 1.0)
-      d.fail("rate_Hz", "with k_exc and dt_ms this is " + format_number(prob).str() +
+      d.fail("rate_Hz", "with k_exc and simulation.dt_ms this is " + format_number(prob).str() +
                             " events per step per neuron; the Bernoulli drive allows at most 1");
     d.finish();
   }

@@ -105,14 +105,18 @@ void table_reader::fail(std::string_view key, std::string_view problem, std::str
 
 // A value from the file refused for a key the command line changed (--set simulation.dt_ms=0.3 makes the file's
 // tick_ms 1.0 no whole number of steps): the message blamed the file's line alone, which the user had not touched.
-// Names each override whose key (its last part) the problem mentions, unless it is the refused key itself.
-// A key is mentioned as a whole word: an override of rate_Hz is not named by max_drive_rate_Hz.
+// Names each override the problem mentions, unless it is the refused key itself: in full as a word
+// ("simulation.dt_ms"), or by its last part alone if it lies in the refused key's table ("dt_ms" in a refusal of
+// simulation.tick_ms). A key of another table is mentioned in full, so that an override of ring.dt_ms is not named
+// by a refusal that mentions simulation.dt_ms, nor one of rate_Hz by max_drive_rate_Hz.
 std::string table_reader::overrides_named_in(std::string_view key, std::string_view mentions) const {
   auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  // A word not continued on either side (a '.' before it would make it the tail of a longer dotted name).
   auto mentioned = [&](std::string_view word) {
     for (std::size_t at = mentions.find(word); at != std::string_view::npos; at = mentions.find(word, at + 1)) {
       const std::size_t end = at + word.size();
-      if ((at == 0 || !word_char(mentions[at - 1])) && (end == mentions.size() || !word_char(mentions[end])))
+      if ((at == 0 || (!word_char(mentions[at - 1]) && mentions[at - 1] != '.')) &&
+          (end == mentions.size() || !word_char(mentions[end])))
         return true;
     }
     return false;
@@ -120,7 +124,10 @@ std::string table_reader::overrides_named_in(std::string_view key, std::string_v
   std::string named;
   for (const auto& [dotted_key, option] : origin_->overridden) {
     if (dotted_key == dotted(key)) continue;
-    if (!mentioned(std::string_view(dotted_key).substr(dotted_key.rfind('.') + 1))) continue;
+    const std::size_t dot = dotted_key.rfind('.');
+    const std::string_view table = dot == std::string::npos ? std::string_view() : std::string_view(dotted_key).substr(0, dot);
+    const std::string_view last = std::string_view(dotted_key).substr(dot == std::string::npos ? 0 : dot + 1);
+    if (!mentioned(dotted_key) && !(table == path_ && mentioned(last))) continue;
     named += (named.empty() ? " (" : ", ") + (option.empty() ? "--set " + dotted_key : option);
   }
   return named.empty() ? named : named + " on the command line)";
