@@ -195,14 +195,17 @@ class ViewerWindowAndPanels(unittest.TestCase):
     def test_a_part_the_new_readouts_lack_is_not_drawn_at_their_times(self):
         # A server with an ALN node and a device, then a new one with neither: the node's and the device's rows were
         # kept and drawn as the newest readouts' (a review, 2026-12-05). Reference: the invariant Buffers states, the
-        # newest len() readouts have the part. Break tried: the else branches removed -> 50 stale aln rows.
+        # newest len() readouts have the part. Break tried: the else branches removed -> 50 stale aln rows; the
+        # device's active channels kept -> a delivered panel without rows for the new server.
         b = viewer.Buffers(10.0)
         for k in range(50):
-            b.add(readout(0, k, aln={"rate_e_hz": 3.0, "rate_i_hz": 9.0}, device=device()))
+            b.add(readout(0, k, aln={"rate_e_hz": 3.0, "rate_i_hz": 9.0}, device=device(active_channel=1)))
+        self.assertIn("delivered", viewer.panels_for(b, {}))
         self.assertEqual((len(b.aln), len(b.sensing)), (50, 50))
         for k in range(10):
             b.add(readout(0, k, vsdi=[]))
         self.assertEqual((len(b.aln), len(b.sensing), len(b.delivered), len(b.vsdi)), (0, 0, 0, 0))
+        self.assertNotIn("delivered", viewer.panels_for(b, {}))
         b.add(readout(0, 10, aln={"rate_e_hz": 1.0, "rate_i_hz": 2.0}))
         self.assertEqual(list(b.aln), [[1.0, 2.0]])
 

@@ -45,7 +45,7 @@ class Buffers:
         self.sensing = collections.deque(maxlen=max_readouts)   # [n_sensing, 2]: raw, filtered
         self.delivered = collections.deque(maxlen=max_readouts)  # [8]: mean current per channel
         self.aln = collections.deque(maxlen=max_readouts)       # [2]: the ALN node's E and I rates (Hz)
-        self.active = set()                                      # channels ever active (index, unit)
+        self.active = set()          # channels active since the device appeared (index, unit)
         self.status = None
 
     def drain(self, client, budget_s=0.05):
@@ -85,6 +85,7 @@ class Buffers:
             else:
                 self.sensing.clear()
                 self.delivered.clear()
+                self.active.clear()  # else an empty delivered panel for a server without a device
             self.trim()
         elif kind == "status":
             self.status = v
