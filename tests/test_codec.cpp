@@ -171,6 +171,58 @@ TEST_CASE("a Malformed reason says what is wrong: too short, which identifier, o
   CHECK_THAT(decode({good.begin(), good.end() - 8}).reason, Catch::Contains("does not verify: truncated or corrupt"));
 }
 
+// Topic "applied" republishes a command's bytes as sent: a Ping padded to 40 KiB, 8000 a second, made a recorder
+// write 330 MB/s and lose readouts (an outside check, 2026-12-05). Reference: the FlatBuffers layout, where a
+// builder's buffer ends with its first object (a string's padding to 4 bytes at most). Break tried: the check in
+// decode_command removed -> the padded commands decode and the first two CHECKs fail.
+TEST_CASE("a command followed by other bytes is refused, a builder's buffer of any shape is not", "[codec][malformed]") {
+  std::vector<std::uint8_t> padded = bytes_of(stim_command());
+  const std::size_t size = padded.size();
+  padded.resize(size + 40000, 0);
+  io::decoded_command d = decode(padded);
+  CHECK(d.code == error_code::malformed);
+  CHECK_THAT(d.reason, Catch::Contains("(" + std::to_string(size + 40000) + " bytes): 40000 bytes follow the "
+                                       "FlatBuffer, whose tables end at byte " + std::to_string(size)));
+  padded.resize(size + 8);
+  CHECK(decode(padded).code == error_code::malformed);
+  padded.resize(size);
+  CHECK(decode(padded).ok);
+  // A buffer that ends with a string of every length modulo 4 (its first object: the builder pads it to 4 bytes).
+  for (const char* name : {"a", "ab", "abc", "abcd", "abcde"}) {
+    flatbuffers::FlatBufferBuilder b;
+    const auto body = io::proto::CreateSetParameterDirect(b, name, 1.0);
+    const auto cmd = io::proto::CreateCommand(b, 5, 0, io::proto::CommandBody::SetParameter, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    const io::decoded_command p = decode({span.begin(), span.end()});
+    INFO(name);
+    CHECK_THAT(p.reason, !Catch::Contains("follow the FlatBuffer"));
+  }
+}
+
+// The other way to make a cheap command large: samples on a waveform that ignores them (republished all the same).
+// Break tried: the check in decode_program removed -> the sine program with samples is accepted.
+TEST_CASE("samples are refused on every waveform but Arbitrary", "[codec]") {
+  auto with_samples = [](io::proto::Waveform w) {
+    flatbuffers::FlatBufferBuilder b;
+    const std::vector<float> samples(1024, 0.5f);
+    const auto program = io::proto::CreateProgramDirect(b, w, 10.0, 0.0, 10.0, 0.0, 0, 0, 100, 0, false, false, 0, 0,
+                                                        0, 0, 0, &samples);
+    const auto channel = io::proto::CreateChannelProgram(b, 0, 0, program);
+    const auto body = io::proto::CreateSetPrograms(b, b.CreateVector(&channel, 1), -1);
+    const auto cmd = io::proto::CreateCommand(b, 9, 0, io::proto::CommandBody::SetPrograms, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    return decode({span.begin(), span.end()});
+  };
+  const io::decoded_command sine = with_samples(io::proto::Waveform::Sine);
+  CHECK(sine.code == error_code::out_of_range);
+  CHECK_THAT(sine.reason, Catch::Contains("program.samples (count) = 1024") &&
+                              Catch::Contains("only an Arbitrary waveform (3) takes samples; this program's waveform is 1"));
+  CHECK(with_samples(io::proto::Waveform::Dc).code == error_code::out_of_range);
+  CHECK(with_samples(io::proto::Waveform::Arbitrary).ok);
+}
+
 TEST_CASE("unknown union types are refused as UnknownCommand", "[codec][malformed]") {
   const io::decoded_command d = decode(command_with_body_type(200));
   CHECK_FALSE(d.ok);

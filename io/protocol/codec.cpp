@@ -113,6 +113,13 @@ bool decode_program(const proto::Program* in, firmware_sim::program& p, decoded_
   p.n_bursts = in->n_bursts();
   p.delay_us = in->delay_us();
   p.duration_us = in->duration_us();
+  // Samples on another waveform would be ignored, yet republished on topic "applied" with the command: 8 sine
+  // programs carrying 1024 samples each are 34 kB a command, cheap to check, so a flood of them made the
+  // recorders' stream what padded commands had made it (refused above). A client bug either way.
+  if (p.shape != firmware_sim::waveform::arbitrary && in->samples() && in->samples()->size() > 0)
+    return fail(d, out_of_range("program.samples (count)", static_cast<double>(in->samples()->size()),
+                                "only an Arbitrary waveform (3) takes samples; this program's waveform is " +
+                                    std::to_string(shape)));
   if (p.shape == firmware_sim::waveform::arbitrary) {
     const auto* samples = in->samples();
     const std::size_t n = samples ? samples->size() : 0;
@@ -401,7 +408,7 @@ std::string not_a_message_reason(std::span<const std::uint8_t> bytes) {
 }
 }  // namespace
 
-const proto::Message* verify_message(std::span<const std::uint8_t> bytes) {
+const proto::Message* verify_message(std::span<const std::uint8_t> bytes, std::size_t* end_bytes) {
   if (bytes.size() < 8 || bytes.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) return nullptr;
   if (!proto::MessageBufferHasIdentifier(bytes.data())) return nullptr;
   flatbuffers::Verifier::Options options;
@@ -409,13 +416,24 @@ const proto::Message* verify_message(std::span<const std::uint8_t> bytes) {
   options.max_tables = kVerifyMaxTables;
   flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
   if (!proto::VerifyMessageBuffer(verifier)) return nullptr;
+  if (end_bytes) *end_bytes = verifier.GetComputedSize();
   return proto::GetMessage(bytes.data());
 }
 
 decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode_limits& limits) {
   decoded_command d;
-  const proto::Message* message = verify_message(bytes);
+  std::size_t end_bytes = 0;
+  const proto::Message* message = verify_message(bytes, &end_bytes);
   if (!message) return refuse(std::move(d), error_code::malformed, not_a_message_reason(bytes));
+  // Bytes after the buffer's last table, vector or string: topic "applied" republishes a command as sent, and a
+  // 40-byte Ping padded to 40 KiB, 8000 a second, made a recorder write 330 MB/s and lose readouts (an outside
+  // check, 2026-12-05). A builder's buffer ends where its first object does (at most 3 bytes of padding, which
+  // GetComputedSize rounds over); 8-byte alignment is allowed on top.
+  if (const std::size_t allowed = (end_bytes + 7) & ~std::size_t{7}; bytes.size() > allowed)
+    return refuse(std::move(d), error_code::malformed,
+                  "not a cortexloop Message (" + std::to_string(bytes.size()) + " bytes): " +
+                      std::to_string(bytes.size() - end_bytes) + " bytes follow the FlatBuffer, whose tables end at byte " +
+                      std::to_string(end_bytes) + " (send the builder's buffer alone)");
   const proto::Command* cmd = message->payload_as_Command();
   if (!cmd) {
     // The Command type without its table was refused as "expected a Command payload, got payload type 4", the

@@ -56,8 +56,9 @@ struct decoded_command {
 
 decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode_limits& limits);
 
-// The Message in a buffer if it verifies, else nullptr. The buffer must outlive the result.
-const proto::Message* verify_message(std::span<const std::uint8_t> bytes);
+// The Message in a buffer if it verifies, else nullptr. The buffer must outlive the result. end_bytes, if given,
+// receives where the buffer's verified tables, vectors and strings end (rounded up to 4 bytes, as FlatBuffers pads).
+const proto::Message* verify_message(std::span<const std::uint8_t> bytes, std::size_t* end_bytes = nullptr);
 
 // Names of things on the wire, for messages and tools.
 std::string_view to_string(error_code code) noexcept;

@@ -267,8 +267,16 @@ class ClientTest(unittest.TestCase):
         # (an outside check, 2026-12-04). Break tried: _unsigned returning its value unchecked -> TypeError.
         with self.assertRaisesRegex(ValueError, r"channel = -1: must be an integer in \[0, 255\]"):
             c.stimulate(10.0, channel=-1)
-        with self.assertRaisesRegex(ValueError, r"seed = -1: must be an integer in \[0, 18446744073709551615\]"):
+        # The seed's range is the server's, [0, 2^63 - 1], not the wire's ulong (an outside check, 2026-12-05).
+        with self.assertRaisesRegex(ValueError, r"seed = -1: must be an integer in \[0, 9223372036854775807\]"):
             c.reset(-1)
+        with self.assertRaisesRegex(ValueError, r"seed = 9223372036854775808"):
+            c.reset(1 << 63)
+        # A program list of anything but (channel, Site, Program) tuples is named (a dict raised "not enough values
+        # to unpack"). Break tried: the check removed -> that ValueError's text, not this one.
+        with self.assertRaisesRegex(ValueError, r"programs\[0\] = \{'bad': 1\}: must be a \(channel, Site or None, "
+                                                r"Program\) tuple"):
+            c.set_programs([{"bad": 1}])
         with self.assertRaisesRegex(ValueError, r"ticks = 4294967296"):
             c.step(1 << 32)
         with self.assertRaisesRegex(ValueError, r"slot = 2.5"):

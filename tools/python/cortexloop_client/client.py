@@ -514,6 +514,12 @@ class Client:
     def set_programs(self, programs, start_tick=-1):
         """Loads [(channel, Site, Program), ...] at once: all start at the same step (start_tick, or the next
         tick when -1). Amplitudes: uA at an electrode site, pA per cell at a direct site."""
+        programs = list(programs)
+        for i, entry in enumerate(programs):  # a dict here raised "not enough values to unpack" (an outside check)
+            if (not isinstance(entry, (tuple, list)) or len(entry) != 3 or not isinstance(entry[2], Program)
+                    or not (entry[1] is None or isinstance(entry[1], Site))):
+                raise ValueError(f"programs[{i}] = {entry!r}: must be a (channel, Site or None, Program) tuple")
+
         def build(b):
             offsets = [_build_channel_program(b, ch, site, prog) for ch, site, prog in programs]
             p.SetPrograms.SetProgramsStartProgramsVector(b, len(offsets))
@@ -597,7 +603,8 @@ class Client:
     def reset(self, seed):
         def build(b):
             p.Reset.ResetStart(b)
-            p.Reset.ResetAddSeed(b, _unsigned("seed", seed, 64))
+            # The wire's ulong, but the server takes [0, 2^63 - 1] (docs/protocol.md): checked here as it will be.
+            p.Reset.ResetAddSeed(b, _unsigned("seed", seed, 63))
             return p.Reset.ResetEnd(b)
         return self._send(p.CommandBody.CommandBody.Reset, build)
 
