@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 #include <stdexcept>
+#include <string>
 
 #include "engine/random/philox.hpp"
 #include "engine/synapses/fixed_indegree.hpp"
@@ -148,10 +149,31 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
     }
   block_sums_.assign(3 * block_begin_.size(), 0.0);
   if (!across_) return;
-  rank_bounds_ = rank_bounds(n, across_->n_ranks());
   send_.assign(own_end_ - own_begin_, 0);
-  gather_local_.assign(3 * block_begin_.size() + 1, 0.0);
-  gather_all_.assign(gather_local_.size() * across_->n_ranks(), 0.0);
+  // Each process gathers only its own blocks' sums, then its diverged count. The blocks ascend in cell index (the
+  // exc ones end at n_exc, where the inh ones begin) as the ranks do, and none straddles two ranks (rank bounds are
+  // multiples of kReadoutBlock, a block never passes one): so each rank's blocks follow the previous rank's, and
+  // the ranks' pieces concatenated in rank order are the blocks in block order. Checked here, as the bit-identity
+  // with one process rests on it. Every process computes every count, from rank_bounds: no message.
+  const unsigned ranks = across_->n_ranks();
+  const std::vector<std::uint32_t> bounds = rank_bounds(n, ranks);
+  rank_first_block_.assign(ranks + 1, 0);
+  std::size_t j = 0;
+  for (unsigned r = 0; r < ranks; ++r) {
+    rank_first_block_[r] = j;
+    for (; j < block_begin_.size() && block_begin_[j] < bounds[r + 1]; ++j)
+      if (block_begin_[j] < bounds[r] || block_end_[j] > bounds[r + 1] ||
+          (j > 0 && block_begin_[j] < block_end_[j - 1]))
+        throw std::logic_error("network: readout block [" + std::to_string(block_begin_[j]) + ", " +
+                               std::to_string(block_end_[j]) + ") is not inside rank " + std::to_string(r) +
+                               "'s cells in block order");
+  }
+  rank_first_block_[ranks] = j;
+  std::vector<std::size_t> values_per_rank(ranks);
+  for (unsigned r = 0; r < ranks; ++r) values_per_rank[r] = 3 * (rank_first_block_[r + 1] - rank_first_block_[r]) + 1;
+  across_->set_gatherv_counts(values_per_rank);
+  gather_local_.assign(values_per_rank[across_->rank()], 0.0);
+  gather_all_.assign(3 * block_begin_.size() + ranks, 0.0);
 }
 
 void network::phase_task(void* self, unsigned worker) noexcept {
@@ -325,44 +347,39 @@ void network::settle() noexcept {
   pending_ = false;
 }
 
+void network::add_block_sums(network_sums& out, std::size_t block, const double* sums) const noexcept {
+  adex_state_sums& total = block_begin_[block] < model_.n_exc ? out.exc : out.inh;
+  total.v_mV += sums[0];
+  total.w_pA += sums[1];
+  total.abs_syn_pA += sums[2];
+}
+
 network_sums network::readout_sums(std::int64_t diverged) noexcept {
   // The blocks are summed by all workers; their sums are then added in block order on this thread, as sum_exc()
   // and sum_inh() add them, so the result is bit-identical for any number of workers. A block may span two
   // partitions: every partition's conductances must hold the last step's spikes first (a phase of its own).
   settle();
   pool_.run(&sum_blocks_task, this);
+  network_sums out;
   if (!across_) {
-    network_sums out;
-    for (std::size_t j = 0; j < block_begin_.size(); ++j) {
-      adex_state_sums& total = block_begin_[j] < model_.n_exc ? out.exc : out.inh;
-      total.v_mV += block_sums_[3 * j];
-      total.w_pA += block_sums_[3 * j + 1];
-      total.abs_syn_pA += block_sums_[3 * j + 2];
-    }
+    for (std::size_t j = 0; j < block_begin_.size(); ++j) add_block_sums(out, j, &block_sums_[3 * j]);
     out.diverged = diverged;
     return out;
   }
-  // Each block lies in one process's range (rank_bounds are multiples of kReadoutBlock): the owner sums it as one
-  // process would, everyone gets every block, and each process adds the owners' values in block order.
-  const std::size_t blocks = block_begin_.size(), stride = gather_local_.size();
-  std::fill(gather_local_.begin(), gather_local_.end(), 0.0);
-  for (std::size_t j = own_blocks_.first; j < own_blocks_.second; ++j)
-    for (std::size_t k = 0; k < 3; ++k) gather_local_[3 * j + k] = block_sums_[3 * j + k];
-  gather_local_[3 * blocks] = static_cast<double>(diverged);
-  across_->all_gather(gather_local_, gather_all_);
-  network_sums out;
-  std::size_t owner = 0;
-  for (std::size_t j = 0; j < blocks; ++j) {
-    // The owner of block j: the rank whose range holds its first cell (ranks ascend with blocks).
-    while (block_begin_[j] >= rank_bounds_[owner + 1]) ++owner;
-    const double* b = gather_all_.data() + owner * stride + 3 * j;
-    adex_state_sums& total = block_begin_[j] < model_.n_exc ? out.exc : out.inh;
-    total.v_mV += b[0];
-    total.w_pA += b[1];
-    total.abs_syn_pA += b[2];
+  // Each block lies in one process's range: the owner sums it as one process would and sends its blocks' sums and
+  // its diverged count; every process receives them all in rank order, which is block order (constructor), and
+  // adds the blocks in that order.
+  const auto [first, last] = own_blocks_;
+  std::copy(block_sums_.begin() + static_cast<std::ptrdiff_t>(3 * first),
+            block_sums_.begin() + static_cast<std::ptrdiff_t>(3 * last), gather_local_.begin());
+  gather_local_.back() = static_cast<double>(diverged);
+  across_->all_gatherv(gather_local_, gather_all_);
+  const double* received = gather_all_.data();
+  for (std::size_t r = 0; r < across_->n_ranks(); ++r) {
+    for (std::size_t j = rank_first_block_[r]; j < rank_first_block_[r + 1]; ++j, received += 3)
+      add_block_sums(out, j, received);
+    out.diverged += static_cast<std::int64_t>(*received++);
   }
-  for (std::size_t r = 0; r < across_->n_ranks(); ++r)
-    out.diverged += static_cast<std::int64_t>(gather_all_[r * stride + 3 * blocks]);
   return out;
 }
 

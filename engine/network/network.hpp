@@ -60,8 +60,9 @@ class network {
   adex_state_sums sum_exc() const noexcept;
   adex_state_sums sum_inh() const noexcept;
   // The readout sums over the whole network, with `diverged` this process's count of the tick: across processes
-  // each block's partial sum is gathered (every process calls it, once per tick) and the blocks are added in
-  // block order, as one process adds them, so the sums are bit-identical to one process's on every process.
+  // each process's own blocks' sums are gathered (every process calls it, once per tick; the concatenation in rank
+  // order is block order) and the blocks are added in block order, as one process adds them, so the sums are
+  // bit-identical to one process's on every process.
   // The blocks are shared out among the workers (a phase of its own, like a step's), added on the calling thread.
   network_sums readout_sums(std::int64_t diverged) noexcept;
 
@@ -180,11 +181,14 @@ class network {
   std::vector<std::size_t> batch_pieces_;     // rank r's spikes of batch step b: offset and size in exchanged_
   std::uint64_t spike_exchanges_ = 0;
   // Readout blocks (sum_range's pieces over [0, n_exc) then [n_exc, N)), each owned by one process: their
-  // bounds, this process's [first, last) of them, their sums (3 per block, written by the workers), and the gather
-  // buffers: 3 sums per block and the diverged count, per process.
-  std::vector<std::uint32_t> block_begin_, block_end_, rank_bounds_;
+  // bounds, this process's [first, last) of them, their sums (3 per block, written by the workers), process r's
+  // blocks [rank_first_block_[r], rank_first_block_[r + 1]), and the gather buffers: this process's 3 sums per own
+  // block and its diverged count, and every process's, in rank order.
+  std::vector<std::uint32_t> block_begin_, block_end_;
   std::pair<std::size_t, std::size_t> own_blocks_{0, 0};
+  std::vector<std::size_t> rank_first_block_;
   std::vector<double> block_sums_, gather_local_, gather_all_;
+  void add_block_sums(network_sums& out, std::size_t block, const double* sums) const noexcept;
 };
 
 // Cells are summed for the readouts in blocks of this many, fixed in absolute index (network::sum_range).

@@ -66,4 +66,26 @@ void mpi_exchange::all_gather(std::span<const double> local, std::span<double> a
                 MPI_DOUBLE, comm_);
 }
 
+void mpi_exchange::set_gatherv_counts(std::span<const std::size_t> values_per_rank) {
+  if (values_per_rank.size() != static_cast<std::size_t>(size_))
+    throw std::invalid_argument("mpi_exchange::set_gatherv_counts: " + std::to_string(values_per_rank.size()) +
+                                " counts for " + std::to_string(size_) + " ranks");
+  gatherv_counts_.assign(values_per_rank.size(), 0);
+  gatherv_displacements_.assign(values_per_rank.size(), 0);
+  std::size_t total = 0;
+  for (std::size_t r = 0; r < values_per_rank.size(); ++r) {
+    gatherv_displacements_[r] = static_cast<int>(total);
+    total += values_per_rank[r];
+    if (total > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw std::invalid_argument("mpi_exchange: " + std::to_string(total) +
+                                  " values in one gather exceed MPI's int counts");
+    gatherv_counts_[r] = static_cast<int>(values_per_rank[r]);
+  }
+}
+
+void mpi_exchange::all_gatherv(std::span<const double> local, std::span<double> all) noexcept {
+  MPI_Allgatherv(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, all.data(), gatherv_counts_.data(),
+                 gatherv_displacements_.data(), MPI_DOUBLE, comm_);
+}
+
 }  // namespace cortexloop::io

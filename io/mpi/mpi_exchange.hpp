@@ -2,6 +2,7 @@
 // The spike exchange between MPI ranks (Open MPI): a network split over `mpirun -n K` processes calls it once per
 // step (engine/network/process_exchange.hpp). Offline only (`cortexloop simulate`): the collectives block until every
 // rank arrives, which a real-time tick cannot afford across machines (docs/scaling.md).
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -46,11 +47,15 @@ class mpi_exchange final : public engine::process_exchange {
   std::span<const std::uint32_t> all_spikes(std::span<const std::uint32_t> local) noexcept override;
   void reserve(std::size_t values) override;
   void all_gather(std::span<const double> local, std::span<double> all) noexcept override;
+  void set_gatherv_counts(std::span<const std::size_t> values_per_rank) override;
+  // MPI_Allgatherv with the counts and rank-order displacements of set_gatherv_counts.
+  void all_gatherv(std::span<const double> local, std::span<double> all) noexcept override;
 
  private:
   MPI_Comm comm_ = MPI_COMM_NULL;  // a duplicate of MPI_COMM_WORLD: the engine's messages never meet others'
   int rank_ = 0, size_ = 1;
   std::vector<int> counts_, displacements_;
+  std::vector<int> gatherv_counts_, gatherv_displacements_;  // all_gatherv's, fixed by set_gatherv_counts
   std::vector<std::uint32_t> received_;
 };
 

@@ -8,9 +8,12 @@ N = 4000 cells (rank bounds 0 | 2048 | 4000 for 2 ranks, 0 | 1024 | 2048 | 4000 
 Breaks tried, each failing here: the Allgatherv slots in reverse rank order (the exchanged list no longer
 ascending: spikes.npy and rates.npy differ, the exc/inh counts being read from the sorted list; mean V does not, the
 conductance adds of equal q commuting); rank bounds at multiples of 128 instead of the 1024-cell readout block (a
-block straddles ranks 0 and 1 of 3: mean_v, mean_w and lfp differ). Not caught, and rightly: adding per-rank
-totals instead of the blocks in order; a block's sum is a float, and a few floats add exactly in double in any
-order at this size (the block order is what makes it exact in general).
+block straddles ranks 0 and 1 of 3: mean_v, mean_w and lfp differ); the readouts' MPI_Allgatherv slots in reverse
+rank order (each rank sends only its own blocks' sums, so every rank then reads another's blocks as its own: mean_v,
+mean_w and lfp differ at 2 and 3 ranks and in every case of ExchangeOncePerMinimumDelay). Not caught, and rightly:
+adding per-rank totals instead of the blocks in order, or the ranks' pieces, each read from its own slot, in
+reverse rank order; a block's sum is a float, and a few floats add exactly in double in any order at this size
+(the block order is what makes it exact in general).
 Run by ctest as: /usr/bin/python3 tests/cli/test_mpi_cli.py BUILD_DIR MPIEXEC"""
 import json
 import os
