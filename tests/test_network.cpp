@@ -300,9 +300,14 @@ TEST_CASE("a DC step on a population raises that population's rate", "[network][
   for (const std::string target : {"exc", "inh"}) {
     INFO(target);
     auto p = network({"network.n_neurons=4000"});
-    // 60 pA is ~half the RS rheobase. FS cells get 300 pA, twice their rheobase: the network compensates
-    // (extra FS spikes silence the RS cells that excite them), so the FS rise is smaller (~25%) and with
-    // less current it nearly vanishes. Thresholds: +50% (+0.5 Hz) for RS, +15% for FS; the rates are
+    // 60 pA is ~half the RS rheobase. FS cells get 300 pA, twice their rheobase: the extra FS spikes silence the
+    // RS cells that excite them, so the FS rise is smaller (+26%: FS 17.11 -> 21.51 Hz, RS 3.78 -> 0.01). With less
+    // current the FS rate falls: the paradoxical response of an inhibition-stabilised network (Tsodyks et al. 1997;
+    // Ozeki et al. 2009), the RS cells' lost excitation outweighing the current until they are silent. +50 / +100 pA
+    // give FS 17.11 -> 15.10 / 15.75 Hz (RS -> 1.05 / 0.42); on the 10k network +50 pA gives FS 8.30 -> 7.53 Hz,
+    // RS 1.58 -> 0.63 (step at 2-3 s, 1-2 s against 2.25-3 s). Measured with `cortexloop simulate --config
+    // configs/zerlaut2018_network.toml` plus a [[stimulus]] kind = "dc", target = "inh" (at 700-1000 ms, this test's
+    // windows, n_neurons = 4000 unless said). Thresholds: +50% (+0.5 Hz) for RS, +15% for FS; the rates are
     // averages over 250 ms of 800-3200 cells, whose sampling error is a few percent.
     const bool exc = target == "exc";
     p.stimuli.push_back({engine::stimulus_kind::dc, exc ? engine::population::exc : engine::population::inh,

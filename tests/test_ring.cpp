@@ -96,7 +96,8 @@ TEST_CASE("onset at distance d lags by about d / 300 mm/s", "[ring]") {
 
 TEST_CASE("population rate grows linearly with the afferent amplitude, the VSDi peak sublinearly", "[ring]") {
   // Population rate: mean over the ring of the excitatory rate above rest, integrated over time. Linear: the
-  // response per Hz of amplitude stays within 10% across 2.5-15 Hz. VSDi: the peak (over space and time) at
+  // response per Hz of amplitude stays within 3% of the least-squares slope across 2.5-15 Hz (kLinearTolerance
+  // below). VSDi: the peak (over space and time) at
   // 15 Hz is less than half what proportionality to the 2.5 Hz peak would give (the paper: "strongly
   // sublinear").
   const auto p = load_params(kRing);
