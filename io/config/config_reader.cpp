@@ -51,11 +51,12 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-// The known name nearest to `key` if it is a slip away (at most a third of the key's letters, and at least 1
+// The known name nearest to `key` if it is a slip away (at most key.size() / letters_per_edit edits, and at least 1
 // allowed: tau_w_msec -> tau_w_ms, ratee_Hz -> rate_Hz), else "".
-std::string nearest_name(std::string_view key, const std::set<std::string, std::less<>>& names) {
+std::string nearest_name(std::string_view key, const std::set<std::string, std::less<>>& names,
+                         std::size_t letters_per_edit = 3) {
   std::string best;
-  std::size_t best_distance = std::max<std::size_t>(1, key.size() / 3) + 1;
+  std::size_t best_distance = std::max<std::size_t>(1, key.size() / letters_per_edit) + 1;
   for (const std::string& name : names)
     if (const std::size_t d = edit_distance(key, name); d < best_distance) best = name, best_distance = d;
   return best;
@@ -138,11 +139,16 @@ const toml::node& table_reader::require(std::string_view key) {
   const toml::node* node = table_.get(key);
   if (!node) {
     std::string message = origin_->file + ": missing required key " + dotted(key);
-    // A missing key is often a misspelt one: name the table's keys that nobody reads and share its stem.
-    const std::string_view stem = key.substr(0, std::min<std::size_t>(key.size(), 4));
+    // A missing key is often a misspelt one: name the table's key nearest to it, if a slip away and not read
+    // already. Not called unknown: which keys are read after this one is not known yet, and "an unknown key
+    // network.tau_inh_ms" for a missing tau_exc_ms named a valid key so (an outside check, 2026-12-05).
+    std::set<std::string, std::less<>> unread;
     for (const auto& [other, value] : table_)
-      if (other.str().substr(0, stem.size()) == stem && other.str() != key)
-        message += "; the table has an unknown key " + dotted(other.str()) + " at " + where(other.str()) + " (misspelt?)";
+      if (!seen_.count(other.str())) unread.insert(std::string(other.str()));
+    // Closer than an unknown key's suggestion (an edit per 4 letters, not 3): a sibling key is 3 edits from
+    // tau_exc_ms (tau_inh_ms), a slip 1 or 2 (p_conect, tau_ecx_ms, tau_w_msec for tau_w_ms).
+    if (const std::string nearest = nearest_name(key, unread, 4); !nearest.empty())
+      message += " (the table has " + dotted(nearest) + " at " + where(nearest) + ": misspelt?)";
     throw config_error(message);
   }
   return *node;
