@@ -72,7 +72,8 @@ void engine::tick(tick_readout& out) noexcept {
   // The units' counters only grow: the tick's counts are their differences over the tick (read once, not per step).
   const std::int64_t aln_diverged_before = aln_ ? aln_->diverged() : 0;
   const std::int64_t aln_outside_before = aln_ ? aln_->out_of_table() : 0;
-  const std::int64_t ring_outside_before = aln_ring_ ? aln_ring_->out_of_table() : 0;
+  const std::int64_t ring_outside_before =
+      aln_ring_ ? aln_ring_->out_of_table() : ring_ ? ring_->out_of_domain() : 0;
   std::size_t n_logged = 0;
   for (std::int64_t k = 0; k < steps_per_tick_; ++k, ++step_) {
     const double t_ms = static_cast<double>(step_) * dt_ms_;
@@ -171,7 +172,9 @@ void engine::tick(tick_readout& out) noexcept {
   };
   if (ring_) tick_average(*ring_);
   if (aln_ring_) tick_average(*aln_ring_);
-  out.ring_out_of_table = aln_ring_ ? aln_ring_->out_of_table() - ring_outside_before : 0;
+  out.ring_out_of_table = aln_ring_ ? aln_ring_->out_of_table() - ring_outside_before
+                         : ring_  ? ring_->out_of_domain() - ring_outside_before
+                                  : 0;
 }
 
 }  // namespace cortexloop::engine

@@ -39,7 +39,9 @@ struct tick_readout {
   std::span<const float> ring_rates_exc_Hz;
   std::span<const float> ring_rates_inh_Hz;
   std::span<const float> vsdi_percent;  // relative depolarisation from rest, 0.8 exc + 0.2 inh, percent
-  // A ring of ALN units: unit steps of the tick that read outside the cascade table's grid (clamped; 0 otherwise).
+  // Unit steps of the tick that read the ring's units outside their model's domain: for ALN units, outside the
+  // cascade table's grid (clamped); for Zerlaut units, with mu_V below E_inh, the transfer function's fitted
+  // domain (read at its edge; engine/meanfield/transfer_function.hpp). 0 without a ring.
   std::int64_t ring_out_of_table = 0;
   aln_readout aln;
 };

@@ -257,6 +257,45 @@ TEST_CASE("an electrical current at a position depolarises the ring around it", 
   CHECK(asym < 1e-3);
 }
 
+// Reference: the physical argument that a more hyperpolarised cell cannot fire faster than at rest. -10 nA on both
+// populations at 9 mm (unit 25, spread 1 mm) from 100 to 150 ms takes the units there to mu_V of several hundred mV
+// below E_inh, far outside the transfer function's fitted domain; before the rate was held at the domain's edge
+// there (transfer_function.hpp) the inhibitory unit at the centre fired 60.2 Hz at 120 ms (rest 8.8 Hz) and the
+// excitatory one up to 29.8 Hz, silently (an outside audit). Now both stay below rest there, and the ring counts
+// the unit steps read outside (out_of_domain: ~12 units x 100 steps); the paper's own stimulus (the config's
+// afferent, no current) reads none. Break tried: the hold removed from rate_Hz_batch (mu_fit = mu_v) -> inh 60.6 Hz
+// at the centre, fails; the count removed from ring::step -> out_of_domain 0, fails.
+TEST_CASE("a strong hyperpolarising current silences the ring's units (no fast firing outside the fitted domain)",
+          "[ring][domain]") {
+  auto p = load_params(kRing);
+  {
+    ring r(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
+    run(r, 1000.0, [](double, const ring&) {});
+    CHECK(r.out_of_domain() == 0);  // the paper's afferent: inside the fitted domain throughout
+  }
+  p.ring->afferent.clear();
+  p.ring->currents.push_back({-10000.0, 9.0, 1.0, 100.0, 150.0, current_target::both});
+  ring r(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
+  double max_exc = 0, max_inh = 0, at_120_exc = -1, at_120_inh = -1;
+  run(r, 150.0, [&](double t, const ring& x) {
+    if (t <= 100.0) return;
+    max_exc = std::max(max_exc, static_cast<double>(x.rates_exc_Hz()[25]));
+    max_inh = std::max(max_inh, static_cast<double>(x.rates_inh_Hz()[25]));
+    if (std::fabs(t - 120.0) < 1e-9) at_120_exc = x.rates_exc_Hz()[25], at_120_inh = x.rates_inh_Hz()[25];
+  });
+  INFO("centre at 120 ms: exc " << at_120_exc << " Hz, inh " << at_120_inh << " Hz (rest " << r.rest_rate_exc_Hz()
+                                << ", " << r.rest_rate_inh_Hz() << " Hz); max over 100-150 ms: " << max_exc << ", "
+                                << max_inh << " Hz; out_of_domain " << r.out_of_domain() << "; mu_V,e "
+                                << r.mu_v_exc_mV()[25] << " mV");
+  CHECK(at_120_inh < 0.1 * r.rest_rate_inh_Hz());
+  CHECK(at_120_exc < 0.1 * r.rest_rate_exc_Hz());
+  CHECK(max_exc <= r.rest_rate_exc_Hz() * 1.001);
+  CHECK(max_inh <= r.rest_rate_inh_Hz() * 1.001);
+  CHECK(r.mu_v_exc_mV()[25] < -200.0);  // the case is far outside the domain
+  CHECK(r.out_of_domain() > 500);
+  CHECK(r.out_of_domain() <= 100 * 50 / r.dt_ms());  // only while the current is on (and only near it)
+}
+
 // Reference: the kernel's definition (ring_coupling.hpp): r^lat(x) = sum_y k(x - y) r(y), k a Gaussian, symmetric in
 // x - y and normalised to sum 1. So an impulse of 1 at unit c gives a lateral input mirror-symmetric about c
 // (out[c + j] = out[c - j]) that sums to 1 over the ring (conservation), largest at c. On the fine ring of 1000 units

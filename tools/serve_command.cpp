@@ -103,6 +103,10 @@ std::string status_text(const io::status_snapshot& s, bool network_runs) {
                 static_cast<long long>(r.readout_drops + r.spike_drops + r.status_drops), r.rt_cpu_percent, s.io.io_cpu_percent,
                 r.paused ? " | paused" : "");
   std::string line = text;
+  // Rates read outside the model's domain look like any others on the stream (Readout.ring_out_of_table says it per
+  // tick): said here too, from the first such step on (docs/meanfield.md, "Outside the fitted domain").
+  if (r.ring_out_of_domain > 0)
+    line += " | ring outside its model's domain: " + std::to_string(r.ring_out_of_domain) + " unit steps";
   if (r.n_workers > 1) {  // each worker's compute per tick and how unequal the shares are
     line += " | workers";
     for (std::uint32_t w = 0; w < std::min<std::size_t>(r.n_workers, r.worker_compute_us.size()); ++w)

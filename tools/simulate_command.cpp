@@ -382,7 +382,8 @@ int simulate_ranks(const simulate_options& o, int launched) {
     summary["ring"] = {{"n_units", ring->n_units()},          {"dt_ms", ring->dt_ms()},
                        {"length_mm", static_cast<double>(ring->n_units()) * ring->unit_spacing_mm()},
                        {"network_stepped", eng.runs_network()}, {"rest_rate_exc_Hz", ring->rest_rate_exc_Hz()},
-                       {"rest_rate_inh_Hz", ring->rest_rate_inh_Hz()}, {"diverged", ring->diverged()}};
+                       {"rest_rate_inh_Hz", ring->rest_rate_inh_Hz()}, {"diverged", ring->diverged()},
+                       {"out_of_domain", ring->out_of_domain()}};
   if (const engine::aln::aln_ring* ring = eng.aln_ring())
     summary["ring"] = {{"model", "aln"},
                        {"n_units", ring->n_units()},
@@ -431,6 +432,16 @@ int simulate_ranks(const simulate_options& o, int launched) {
                  "unit steps, where their rates are the grid edge's, not the model's (summary.json "
                  "ring.out_of_table; docs/aln.md)\n",
                  static_cast<long long>(ring->out_of_table()),
+                 static_cast<long long>(n_ticks * std::llround(params.simulation.tick_ms / ring->dt_ms())) *
+                     static_cast<long long>(ring->n_units()));
+  // Likewise a ring of Zerlaut units whose mu_V fell below E_inh, the transfer function's fitted domain (a current
+  // of -10 nA at a ring site: its FS unit fired 60 Hz there before the rate was held at the domain's edge, silently;
+  // an outside audit, 2026-12-05).
+  if (const engine::meanfield::ring* ring = eng.ring(); ring && ring->out_of_domain() > 0)
+    std::fprintf(stderr, "simulate: note: the ring's units had mu_V below E_inh, outside the transfer function's "
+                 "fitted domain, in %lld of %lld unit steps, where their rates are the fit's edge extrapolated, not a fitted "
+                 "value (summary.json ring.out_of_domain; docs/meanfield.md, \"Outside the fitted domain\")\n",
+                 static_cast<long long>(ring->out_of_domain()),
                  static_cast<long long>(n_ticks * std::llround(params.simulation.tick_ms / ring->dt_ms())) *
                      static_cast<long long>(ring->n_units()));
   if (n_ticks < requested_ticks) {

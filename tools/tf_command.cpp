@@ -40,7 +40,10 @@ int run_tf(const tf_options& o) {
   const mf::input_counts k = mf::input_counts::from(p.network);
   const double fe_total = k.k_exc * o.fe_Hz, fi_total = k.k_inh * o.fi_Hz;
   const mf::moments m = tf.compute_moments(fe_total, fi_total, o.w_pA, o.i_pA);
-  const double v_eff = tf.threshold_mV(m);
+  // Below the fitted domain (mu_V < E_inh) the rate reads the fit at its edge (transfer_function.hpp): the V_eff
+  // printed is the one the rate used.
+  const mf::moments fit = tf.fit_moments(fe_total, fi_total, o.w_pA, o.i_pA);
+  const double v_eff = tf.threshold_mV(fit);
   // Finite inputs can still overflow the moments (--i-pA 1e308 gave mu_V 2e306 mV, sigma_V inf, v_eff nan and a
   // rate of 0 with exit 0): refused as a wrong command line, naming the inputs, rather than printed as a result.
   if (!std::isfinite(m.mu_v_mV) || !std::isfinite(m.sigma_v_mV) || !std::isfinite(m.tau_v_ms) ||
@@ -53,7 +56,7 @@ int run_tf(const tf_options& o) {
     throw command_line_error(what);
   }
   std::printf("cell=%s\n", o.cell.c_str());
-  std::printf("rate_Hz=%.9g\n", tf.rate_Hz(m));
+  std::printf("rate_Hz=%.9g\n", tf.rate_Hz(fe_total, fi_total, o.w_pA, o.i_pA));
   std::printf("mu_v_mV=%.9g\n", m.mu_v_mV);
   std::printf("sigma_v_mV=%.9g\n", m.sigma_v_mV);
   std::printf("tau_v_ms=%.9g\n", m.tau_v_ms);
@@ -63,15 +66,21 @@ int run_tf(const tf_options& o) {
   std::printf("fe_total_Hz=%.9g\n", fe_total);
   std::printf("fi_total_Hz=%.9g\n", fi_total);
   std::printf("moments=%s\n", p.meanfield->moments == mf::moments_formula::corrected ? "corrected" : "zerlaut2018");
+  if (tf.below_fitted_domain(m)) {  // where the fit was read: the domain's edge
+    std::printf("fit_mu_v_mV=%.9g\n", fit.mu_v_mV);
+    std::printf("fit_sigma_v_mV=%.9g\n", fit.sigma_v_mV);
+    std::printf("fit_tau_v_ms=%.9g\n", fit.tau_v_ms);
+  }
   // The fit's points are fluctuation-driven (mu_V below the exponential term's threshold); above it the erfc form
   // is extrapolated, and its rate falls again at large currents (docs/device.md, "Domains of validity"). The
   // device flags ring units by the same line (device.ring_max_mu_v_mV, default the cells' v_t_mV).
   const double v_t_mV = (exc ? p.network.exc : p.network.inh).v_t_mV;
   // Below the inhibitory reversal no synaptic input can take mu_V (with W = I = 0 it is a weighted mean of E_L,
   // E_e and E_i); only a W or I far beyond the fit's puts it there, where the fitted polynomial's V_eff runs off
-  // quadratically (--w-pA 1e20 printed 104 Hz as "in_fitted_regime=true").
+  // quadratically (--w-pA 1e20 printed 104 Hz as "in_fitted_regime=true"). There the rate is the fit's edge
+  // (mu_V = E_inh) shifted down by the mean (transfer_function.hpp): monotone, but not a fitted value.
   const double e_inh_mV = p.network.e_inh_mV;
-  const bool above = m.mu_v_mV >= v_t_mV, below = m.mu_v_mV < e_inh_mV;
+  const bool above = m.mu_v_mV >= v_t_mV, below = tf.below_fitted_domain(m);
   std::printf("in_fitted_regime=%s\n", above || below ? "false" : "true");
   if (above)
     std::fprintf(stderr,
@@ -83,7 +92,8 @@ int run_tf(const tf_options& o) {
     std::fprintf(stderr,
                  "tf: note: mu_V = %.4g mV is below the inhibitory reversal e_inh_mV (%.4g mV), where no synaptic "
                  "input can hold it: W or I is far outside the fit's range, so rate_Hz is the fit extrapolated, not a "
-                 "prediction (docs/device.md, \"Domains of validity\")\n",
+                 "prediction: read at the domain's edge (V_eff, sigma_V, tau_V at mu_V = e_inh_mV: fit_*) with the "
+                 "mean mu_V, it falls as mu_V falls (docs/meanfield.md, \"Outside the fitted domain\")\n",
                  m.mu_v_mV, e_inh_mV);
   return 0;
 }

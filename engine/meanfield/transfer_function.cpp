@@ -81,14 +81,23 @@ moments transfer_function::compute_moments(double fe_Hz, double fi_Hz, double w_
                                            double fe_drive_Hz) const noexcept {
   const cell_synapses& c = cell_;
   const double fe_mean = clean_rate(fe_Hz) / kMsPerS, fi = clean_rate(fi_Hz) / kMsPerS;  // events per ms
-  // Rate that carries the excitatory fluctuations (below fe_mean with a Bernoulli drive).
-  const double fe = std::max(fe_mean - drive_variance_loss(fe_drive_Hz), 0.0);
   moments m;
   const double mu_ge = c.q_exc_nS * c.tau_exc_ms * fe_mean;
   const double mu_gi = c.q_inh_nS * c.tau_inh_ms * fi;
   m.mu_g_nS = c.g_l_nS + mu_ge + mu_gi;
   m.mu_v_mV = (mu_ge * c.e_exc_mV + mu_gi * c.e_inh_mV + c.g_l_nS * c.e_l_mV - clean_current(w_pA) +
                clean_current(i_pA)) / m.mu_g_nS;
+  return moments_at_mean(fe_Hz, fi_Hz, fe_drive_Hz, m, m.mu_v_mV);
+}
+
+moments transfer_function::moments_at_mean(double fe_Hz, double fi_Hz, double fe_drive_Hz, const moments& own,
+                                           double mu_v_mV) const noexcept {
+  const cell_synapses& c = cell_;
+  const double fe_mean = clean_rate(fe_Hz) / kMsPerS, fi = clean_rate(fi_Hz) / kMsPerS;  // events per ms
+  // Rate that carries the excitatory fluctuations (below fe_mean with a Bernoulli drive).
+  const double fe = std::max(fe_mean - drive_variance_loss(fe_drive_Hz), 0.0);
+  moments m = own;
+  m.mu_v_mV = mu_v_mV;
   const double tau_m = c.c_pF / m.mu_g_nS;
   const double u_e = c.q_exc_nS * (c.e_exc_mV - m.mu_v_mV) / m.mu_g_nS;
   const double u_i = c.q_inh_nS * (c.e_inh_mV - m.mu_v_mV) / m.mu_g_nS;
@@ -110,6 +119,23 @@ double transfer_function::threshold_mV(const moments& m) const noexcept {
   double v = 0.0;
   for (std::size_t k = 0; k < n; ++k) v += threshold_.p_V[k] * terms[k];
   return 1000.0 * v;  // P are in volts
+}
+
+moments transfer_function::fit_moments(double fe_Hz, double fi_Hz, double w_pA, double i_pA,
+                                       double fe_drive_Hz) const noexcept {
+  const moments m = compute_moments(fe_Hz, fi_Hz, w_pA, i_pA, fe_drive_Hz);
+  return below_fitted_domain(m) ? moments_at_mean(fe_Hz, fi_Hz, fe_drive_Hz, m, fitted_domain_min_mu_v_mV()) : m;
+}
+
+double transfer_function::rate_Hz(double fe_Hz, double fi_Hz, double w_pA, double i_pA,
+                                  double fe_drive_Hz) const noexcept {
+  const moments m = compute_moments(fe_Hz, fi_Hz, w_pA, i_pA, fe_drive_Hz);
+  if (!below_fitted_domain(m)) return rate_from_threshold_Hz(m, threshold_mV(m));  // inside: as fitted
+  // Below E_inh: threshold, sigma_V and tau_V at the edge, the mean the inputs' own (transfer_function.hpp).
+  moments edge = moments_at_mean(fe_Hz, fi_Hz, fe_drive_Hz, m, fitted_domain_min_mu_v_mV());
+  const double v_eff_mV = threshold_mV(edge);
+  edge.mu_v_mV = m.mu_v_mV;
+  return rate_from_threshold_Hz(edge, v_eff_mV);
 }
 
 double transfer_function::rate_from_threshold_Hz(const moments& m, double v_eff_mV) noexcept {
@@ -165,6 +191,7 @@ void transfer_function::rate_Hz_batch(const float* __restrict fe_Hz, const float
   const float per_ms = static_cast<float>(1.0 / kMsPerS), eps_per_ms = static_cast<float>(kRateEpsilon_Hz / kMsPerS);
   constexpr float kMaxIn = static_cast<float>(kMaxInput_Hz);
   const float fe_loss_per_ms = static_cast<float>(drive_variance_loss(fe_drive_Hz));
+  const float mu_v_min = static_cast<float>(fitted_domain_min_mu_v_mV());
   for (std::size_t k = 0; k < n; ++k) {
     const float fe_raw = fe_Hz[k], fi_raw = fi_Hz[k];
     const float fe_in = fe_raw >= 0.0f ? std::min(fe_raw, kMaxIn) : 0.0f;
@@ -173,8 +200,10 @@ void transfer_function::rate_Hz_batch(const float* __restrict fe_Hz, const float
     const float mu_g = g_l + mu_ge + mu_gi;
     const float inv_mu_g = 1.0f / mu_g;
     const float mu_v = (mu_ge * e_e + mu_gi * e_i + g_l_e_l - w_pA[k] + i_pA[k]) * inv_mu_g;
+    // The fit is read at mu_V >= E_inh (held at the edge below it; the erfc keeps the own mean mu_v).
+    const float mu_fit = std::max(mu_v, mu_v_min);
     const float tau_m = cap * inv_mu_g;
-    const float u_e = q_e * (e_e - mu_v) * inv_mu_g * tau_e, u_i = q_i * (e_i - mu_v) * inv_mu_g * tau_i;
+    const float u_e = q_e * (e_e - mu_fit) * inv_mu_g * tau_e, u_i = q_i * (e_i - mu_fit) * inv_mu_g * tau_i;
     const float ue2 = u_e * u_e, ui2 = u_i * u_i * inh_factor;
     const float fe = std::max(fe_in * per_ms - fe_loss_per_ms, 0.0f), fi = fi_in * per_ms;
     const float inv_te = 1.0f / (tau_e + tau_m), inv_ti = 1.0f / (tau_i + tau_m);
@@ -183,7 +212,7 @@ void transfer_function::rate_Hz_batch(const float* __restrict fe_Hz, const float
     const float ae = (fe + eps_per_ms) * ue2, ai = (fi + eps_per_ms) * ui2;
     const float num = ae + ai, den = ae * inv_te + ai * inv_ti;
     const float tau_v = (num > 0.0f && den > 0.0f) ? num / den : tau_e + tau_m;
-    const float vv = (mu_v + 60.0f) * 0.1f, ss = (sigma - 4.0f) * (1.0f / 6.0f), tt = tau_v * g_l_over_c - 0.5f;
+    const float vv = (mu_fit + 60.0f) * 0.1f, ss = (sigma - 4.0f) * (1.0f / 6.0f), tt = tau_v * g_l_over_c - 0.5f;
     const float ln_g = log_ge1(mu_g * inv_g_l);
     const float v_eff = p0 + p1 * vv + p2 * ss + p3 * tt + p4 * ln_g + p5 * vv * vv + p6 * ss * ss + p7 * tt * tt +
                         p8 * vv * ss + p9 * vv * tt + p10 * ss * tt;

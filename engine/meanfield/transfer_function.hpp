@@ -22,6 +22,19 @@
 //
 // The rate is finite for every input: negative or non-finite rates are taken as 0, sigma_V is floored
 // (+1e-9 mV, the 2018 code's +1e-12 V), tau_V falls back to tau_e + tau_m when no input fluctuates.
+//
+// The fitted domain's lower edge is mu_V = E_inh. No synaptic input takes mu_V below the inhibitory reversal (with
+// W = I = 0 it is a conductance-weighted mean of E_L, E_e and E_i; the fit's grid lies at mu_V >= -70 mV); only a W
+// or I far beyond the fit's puts it there. Below E_inh the inhibitory driving force changes sign, sigma_V grows
+// again with |mu_V|, and the polynomial (its S^2 and V S terms) sends V_eff below mu_V: erfc -> 2, and a cell held
+// at -280 mV fired at 106 Hz (an outside audit, 2026-12-05). A more hyperpolarised cell cannot fire faster, so
+// below the edge the rate is read at the edge: V_eff, sigma_V and tau_V are those of the same inputs at
+// mu_V = E_inh, and only the mean keeps falling,
+//     F = erfc((V_eff(edge) - mu_V) / (sqrt(2) sigma_V(edge))) / (2 tau_V(edge)),   mu_V < E_inh,
+// continuous at the edge and strictly decreasing below it (a Gaussian tail). At and above E_inh nothing changes
+// (the same arithmetic, bit for bit). Scanned over fe 0.2-60 Hz x fi 0.5-80 Hz per synapse, the unheld function is
+// monotone in W for every mu_V in [E_inh, v_t]; it first turned up at -80.8 mV (FS) and -81.4 mV (RS).
+// The upper side (mu_V above v_t, the mean-driven regime) is not held: docs/device.md, "Domains of validity".
 #include <cstddef>
 #include <span>
 
@@ -62,16 +75,23 @@ class transfer_function {
   moments compute_moments(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0,
                           double fe_drive_Hz = 0.0) const noexcept;
   double threshold_mV(const moments& m) const noexcept;
-  double rate_Hz(const moments& m) const noexcept { return rate_from_threshold_Hz(m, threshold_mV(m)); }
+  // The lower edge of the fitted domain: E_inh (see above).
+  double fitted_domain_min_mu_v_mV() const noexcept { return cell_.e_inh_mV; }
+  bool below_fitted_domain(const moments& m) const noexcept { return m.mu_v_mV < fitted_domain_min_mu_v_mV(); }
+  // The moments the fit is read at: compute_moments's at and above the fitted domain's edge; below it, those of
+  // the same inputs at mu_V = E_inh (sigma_V, tau_V, tau_VN; mu_V = E_inh). The rate's mean is the inputs' own.
+  moments fit_moments(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0,
+                      double fe_drive_Hz = 0.0) const noexcept;
   double rate_Hz(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0,
-                 double fe_drive_Hz = 0.0) const noexcept {
-    return rate_Hz(compute_moments(fe_Hz, fi_Hz, w_pA, i_pA, fe_drive_Hz));
-  }
+                 double fe_drive_Hz = 0.0) const noexcept;
+  // The erfc at given moments and threshold, with no hold: only the moments' own rate inside the fitted domain
+  // (rate_Hz above applies the hold).
   static double rate_from_threshold_Hz(const moments& m, double v_eff_mV) noexcept;
 
   // The same function in float for n cells at once (the ring), written so that the compiler vectorises it:
   // erfc, log and exp are polynomial approximations (relative error of the rate below 1e-3 where F > 1e-3 Hz,
-  // absolute below 1e-5 Hz elsewhere; tests/test_transfer_function.cpp). mu_v_mV may be null.
+  // absolute below 1e-5 Hz elsewhere; tests/test_transfer_function.cpp), with the same hold below E_inh.
+  // mu_v_mV (the inputs' own mean) may be null.
   void rate_Hz_batch(const float* fe_Hz, const float* fi_Hz, const float* w_pA, const float* i_pA, float* rate_Hz,
                      float* mu_v_mV, std::size_t n, float fe_drive_Hz = 0.0f) const noexcept;
 
@@ -85,6 +105,9 @@ class transfer_function {
   moments_formula formula_;
   double inh_factor_;  // 1, or (Q_i[S] / tau_i[s])^2 for the 2018 formula
   double drive_step_ms_;
+  // The moments with mu_V set to mu_v_mV (the hold: mu_v_mV = E_inh); mu_G, tau_m are the inputs'.
+  moments moments_at_mean(double fe_Hz, double fi_Hz, double fe_drive_Hz, const moments& own,
+                          double mu_v_mV) const noexcept;
   // Variance weight of the drive's events: 1 - p with p = step * f_drive.
   double drive_variance_loss(double fe_drive_Hz) const noexcept;
 };

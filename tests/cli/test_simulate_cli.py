@@ -80,6 +80,37 @@ class SimulateContract(unittest.TestCase):
                 self.assertIn(name, s["arrays"])
         self.assertTrue(s["arrays"]["ring_rates_inh.npy"].endswith("Hz"))
 
+    def test_a_ring_read_outside_its_fitted_domain_is_reported(self):
+        # -10 nA at 9 mm (spread 1 mm, 100-150 ms, both populations) takes the ring's units there far below E_inh,
+        # outside the transfer function's fitted domain. Before, the centre's FS unit fired 60.2 Hz at 120 ms (rest
+        # 8.8 Hz) and simulate exited 0 saying nothing (an outside audit). Reference: a more hyperpolarised cell
+        # cannot fire faster; docs/meanfield.md, "Outside the fitted domain". Now it stays below rest, summary.json
+        # counts the unit steps read outside (ring.out_of_domain; ~12 units x 100 ring steps) and stderr says so even
+        # with --quiet; the config's own run (no current) counts none. Break tried: the count removed from
+        # ring::step -> out_of_domain 0, fails; the hold removed from rate_Hz_batch -> 60.2 Hz at 120 ms, fails.
+        cfg = os.path.join(self.tmp.name, "ring_hyper.toml")
+        with open(cfg, "w") as f:
+            f.write(f'base = "{os.path.join(ROOT, "configs", "zerlaut2018_ring.toml")}"\n'
+                    "[[ring.current]]\namplitude_pA = -10000.0\nposition_mm = 9.0\nspread_mm = 1.0\n"
+                    'start_ms = 100.0\nstop_ms = 150.0\ntarget = "both"\n')
+        out = os.path.join(self.tmp.name, "ring_hyper")
+        r = simulate("--config", cfg, "--out", out, "--duration", "0.3", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        inh = np.load(os.path.join(out, "ring_rates_inh.npy"))
+        with open(os.path.join(out, "summary.json")) as f:
+            s = json.load(f)
+        rest = s["ring"]["rest_rate_inh_Hz"]
+        self.assertAlmostEqual(rest, 8.8, delta=0.1)
+        self.assertLess(inh[120, 25], 0.1 * rest)  # the tick ending at 121 ms, unit 25 at 9 mm
+        self.assertGreater(s["ring"]["out_of_domain"], 500)
+        self.assertIn("outside the transfer function's fitted domain", r.stderr)
+        plain = os.path.join(self.tmp.name, "ring_plain")
+        r = simulate("--config", os.path.join(ROOT, "configs", "zerlaut2018_ring.toml"), "--out", plain, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(plain, "summary.json")) as f:
+            self.assertEqual(json.load(f)["ring"]["out_of_domain"], 0)
+        self.assertNotIn("fitted domain", r.stderr)
+
     def test_same_seed_same_files(self):
         out2 = os.path.join(self.tmp.name, "again")
         r = simulate("--config", NETWORK, "--out", out2, "--duration", "0.5", "--seed", "5",

@@ -63,6 +63,31 @@ def expected(cfg, cell, fe_hz, fi_hz, w_pa, i_pa):
     mu_gi = net["q_inh_nS"] * net["tau_inh_ms"] * fi
     mu_g = c["g_l_nS"] + mu_ge + mu_gi
     mu_v = (mu_ge * net["e_exc_mV"] + mu_gi * net["e_inh_mV"] + c["g_l_nS"] * c["e_l_mV"] - w_pa + i_pa) / mu_g
+    own = fluctuations(cfg, cell, fe, fi, mu_g, mu_v)
+    # Below E_inh (the fitted domain's edge, docs/meanfield.md "Outside the fitted domain") the polynomial and the
+    # erfc's sigma_V, tau_V are read at mu_V = E_inh; the erfc's mean stays the inputs' own.
+    below = mu_v < net["e_inh_mV"]
+    fit = fluctuations(cfg, cell, fe, fi, mu_g, net["e_inh_mV"]) if below else own
+    sigma_v, tau_v, tau_vn = fit
+    p = cfg["meanfield"][cell]
+    assert p["form"] == "zerlaut2018"
+    v = ((net["e_inh_mV"] if below else mu_v) + 60.0) / 10.0
+    s = (sigma_v - 4.0) / 6.0
+    t = (tau_vn - 0.5) / 1.0
+    terms = [1.0, v, s, t, math.log(mu_g / c["g_l_nS"]), v * v, s * s, t * t, v * s, v * t, s * t]
+    v_eff = 1000.0 * sum(p[f"p{k}_V"] * x for k, x in enumerate(terms))
+    rate = math.erfc((v_eff - mu_v) / (math.sqrt(2.0) * sigma_v)) / (2.0 * tau_v) * 1000.0
+    out = {"mu_g_nS": mu_g, "mu_v_mV": mu_v, "sigma_v_mV": own[0], "tau_v_ms": own[1], "tau_vn": own[2],
+           "v_eff_mV": v_eff, "rate_Hz": rate, "fe_total_Hz": fe * 1000.0, "fi_total_Hz": fi * 1000.0}
+    if below:
+        out.update({"fit_mu_v_mV": net["e_inh_mV"], "fit_sigma_v_mV": sigma_v, "fit_tau_v_ms": tau_v})
+    return out
+
+
+def fluctuations(cfg, cell, fe, fi, mu_g, mu_v):
+    """sigma_V, tau_V and tau_V g_L / C of shot noise at mean mu_v (Zerlaut 2018 Eqs. 5-7, corrected)."""
+    net = cfg["network"]
+    c = net[cell]
     tau_m = c["c_pF"] / mu_g
     u_e = net["q_exc_nS"] * (net["e_exc_mV"] - mu_v) / mu_g
     u_i = net["q_inh_nS"] * (net["e_inh_mV"] - mu_v) / mu_g
@@ -71,16 +96,7 @@ def expected(cfg, cell, fe_hz, fi_hz, w_pa, i_pa):
     sigma_v = math.sqrt((b_e + b_i) / 2.0)
     tau_v = (a_e + a_i) / (b_e + b_i)
     tau_vn = tau_v * c["g_l_nS"] / c["c_pF"]
-    p = cfg["meanfield"][cell]
-    assert p["form"] == "zerlaut2018"
-    v = (mu_v + 60.0) / 10.0
-    s = (sigma_v - 4.0) / 6.0
-    t = (tau_vn - 0.5) / 1.0
-    terms = [1.0, v, s, t, math.log(mu_g / c["g_l_nS"]), v * v, s * s, t * t, v * s, v * t, s * t]
-    v_eff = 1000.0 * sum(p[f"p{k}_V"] * x for k, x in enumerate(terms))
-    rate = math.erfc((v_eff - mu_v) / (math.sqrt(2.0) * sigma_v)) / (2.0 * tau_v) * 1000.0
-    return {"mu_g_nS": mu_g, "mu_v_mV": mu_v, "sigma_v_mV": sigma_v, "tau_v_ms": tau_v, "tau_vn": tau_vn,
-            "v_eff_mV": v_eff, "rate_Hz": rate, "fe_total_Hz": fe * 1000.0, "fi_total_Hz": fi * 1000.0}
+    return sigma_v, tau_v, tau_vn
 
 
 class TfValues(unittest.TestCase):
@@ -131,6 +147,22 @@ class TfValues(unittest.TestCase):
         self.assertAlmostEqual(deep["mu_v_mV"], -100.0, places=4)
         self.assertEqual(deep["in_fitted_regime"], "false")
         self.assertIn(f"below the inhibitory reversal e_inh_mV ({e_i:g} mV)", deep["_stderr"])
+        self.assertEqual(deep["fit_mu_v_mV"], e_i)
+        self.assertNotIn("fit_mu_v_mV", inside)
+
+    def test_hyperpolarised_cell_does_not_fire_faster(self):
+        # The outside audit's inputs (RS fe 5, fi 10 Hz; W 0 -> 1e5 pA; FS fe 1.87, fi 8.8 Hz, I -3500 pA): before the
+        # hold below E_inh the rate fell to 3e-17 Hz at W 3200 pA and rose to 105.9 Hz at W >= 1e4 pA (FS: 62.8 Hz).
+        # Reference: a more hyperpolarised cell cannot fire faster. Each value is also checked against the formula
+        # above (held at E_inh). Break tried: the hold removed from transfer_function::rate_Hz -> 105.9 Hz at 1e4 pA
+        # and the v_eff_mV / rate_Hz values differ from the held formula, fails.
+        rates = [self.check("exc", 5.0, 10.0, w=w)["rate_Hz"] for w in (0.0, 1000.0, 3200.0, 5000.0, 1e4, 1e5)]
+        self.assertAlmostEqual(rates[0], 0.24433, delta=1e-4)
+        for a, b in zip(rates, rates[1:]):
+            self.assertLessEqual(b, a)
+        self.assertLess(rates[-2], 1e-20)
+        fs = self.check("inh", 1.87, 8.8, i=-3500.0)
+        self.assertLess(fs["rate_Hz"], 1e-20)
 
     def test_overflowing_inputs_refused(self):
         # Finite inputs whose moments overflow (--i-pA 1e308: mu_V 2e306 mV, sigma_V inf) are a wrong command line,
