@@ -385,6 +385,8 @@ void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
 
 namespace {
 constexpr int kVerifyMaxDepth = 16;
+// Bytes a command may carry past what its tables reach (decode_command): room for a few fields of a newer schema.
+constexpr std::size_t kMaxUnreachedBytes = 256;
 constexpr int kVerifyMaxTables = 4096;
 
 // Why verify_message refused `bytes`, as precisely as can be told, so that a client can fix its encoder. One reason
@@ -425,15 +427,6 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
   std::size_t end_bytes = 0;
   const proto::Message* message = verify_message(bytes, &end_bytes);
   if (!message) return refuse(std::move(d), error_code::malformed, not_a_message_reason(bytes));
-  // Bytes after the buffer's last table, vector or string: topic "applied" republishes a command as sent, and a
-  // 40-byte Ping padded to 40 KiB, 8000 a second, made a recorder write 330 MB/s and lose readouts (an outside
-  // check, 2026-12-05). A builder's buffer ends where its first object does (at most 3 bytes of padding, which
-  // GetComputedSize rounds over); 8-byte alignment is allowed on top.
-  if (const std::size_t allowed = (end_bytes + 7) & ~std::size_t{7}; bytes.size() > allowed)
-    return refuse(std::move(d), error_code::malformed,
-                  "not a cortexloop Message (" + std::to_string(bytes.size()) + " bytes): " +
-                      std::to_string(bytes.size() - end_bytes) + " bytes follow the FlatBuffer, whose tables end at byte " +
-                      std::to_string(end_bytes) + " (send the builder's buffer alone)");
   const proto::Command* cmd = message->payload_as_Command();
   if (!cmd) {
     // The Command type without its table was refused as "expected a Command payload, got payload type 4", the
@@ -527,6 +520,19 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
                     "unknown command body type " + std::to_string(static_cast<int>(cmd->body_type())) +
                         " (this server knows 1 .. " + std::to_string(static_cast<int>(proto::CommandBody::MAX)) + ")");
   }
+  // Bytes after what the command's tables, vectors and strings reach: topic "applied" republishes a command as sent,
+  // and a 40-byte Ping padded to 40 KiB, 8000 a second, made a recorder write 330 MB/s and lose readouts (an
+  // outside check, 2026-12-05). Checked last, once the payload and body are known (an unknown type is
+  // UnknownCommand, whatever its size). The verifier reaches only the fields this schema knows: a newer client's
+  // field (a scalar at a table's end, a string) lies past that end, so kMaxUnreachedBytes of them are accepted
+  // and ignored, as FlatBuffers ignores unknown fields (docs/protocol.md, "Compatibility"); a builder's own padding
+  // (at most 7 bytes) is among them.
+  if (bytes.size() > end_bytes + kMaxUnreachedBytes)
+    return refuse(std::move(d), error_code::malformed,
+                  "not a cortexloop Message (" + std::to_string(bytes.size()) + " bytes): " +
+                      std::to_string(bytes.size() - end_bytes) + " bytes follow what its tables reach (byte " +
+                      std::to_string(end_bytes) + "), more than the " + std::to_string(kMaxUnreachedBytes) +
+                      " allowed for fields this server does not know: send the builder's buffer alone");
   d.ok = true;
   return d;
 }
