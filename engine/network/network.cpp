@@ -169,6 +169,15 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
                                "'s cells in block order");
   }
   rank_first_block_[ranks] = j;
+  // readout_sums copies this process's own blocks (own_blocks_, found from its cells) into the slots the counts
+  // give it (rank_first_block_): the two must be the same blocks.
+  const unsigned me = across_->rank();
+  const std::size_t mine = rank_first_block_[me + 1] - rank_first_block_[me];
+  if (own_blocks_.second - own_blocks_.first != mine || (mine > 0 && own_blocks_.first != rank_first_block_[me]))
+    throw std::logic_error("network: this process's readout blocks [" + std::to_string(own_blocks_.first) + ", " +
+                           std::to_string(own_blocks_.second) + ") are not rank " + std::to_string(me) + "'s [" +
+                           std::to_string(rank_first_block_[me]) + ", " + std::to_string(rank_first_block_[me + 1]) +
+                           ")");
   std::vector<std::size_t> values_per_rank(ranks);
   for (unsigned r = 0; r < ranks; ++r) values_per_rank[r] = 3 * (rank_first_block_[r + 1] - rank_first_block_[r]) + 1;
   across_->set_gatherv_counts(values_per_rank);
