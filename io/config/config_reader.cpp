@@ -35,31 +35,40 @@ std::string a_type_name(const toml::node& node) {
   const bool vowel = !name.empty() && std::string_view("aeiou").find(name[0]) != std::string_view::npos;
   return (vowel ? "an " : "a ") + name;
 }
-// Levenshtein distance between a and b (insertions, deletions, substitutions), by rows.
+// Edit distance between a and b counting a swap of two neighbouring letters as one edit (optimal string alignment:
+// Levenshtein plus transpositions), by rows: "d_tms" is one slip from "dt_ms", not two.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
+  std::vector<std::size_t> before(b.size() + 1), row(b.size() + 1), next(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
+    next[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+      next[j] = std::min({row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) next[j] = std::min(next[j], before[j - 2] + 1);
     }
+    std::swap(before, row);
+    std::swap(row, next);
   }
   return row[b.size()];
 }
 
-// The known name nearest to `key` if it is a slip away (at most key.size() / letters_per_edit edits, and at least 1
-// allowed: tau_w_msec -> tau_w_ms, ratee_Hz -> rate_Hz), else "".
-std::string nearest_name(std::string_view key, const std::set<std::string, std::less<>>& names,
-                         std::size_t letters_per_edit = 3) {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(1, key.size() / letters_per_edit) + 1;
+// The names a slip away from `key` (at most a third of its letters, and at least 1 allowed: tau_w_msec -> tau_w_ms,
+// ratee_Hz -> rate_Hz), nearest first (ties by name).
+std::vector<std::string> names_near(std::string_view key, const std::set<std::string, std::less<>>& names) {
+  const std::size_t most = std::max<std::size_t>(1, key.size() / 3);
+  std::vector<std::pair<std::size_t, std::string>> near;
   for (const std::string& name : names)
-    if (const std::size_t d = edit_distance(key, name); d < best_distance) best = name, best_distance = d;
-  return best;
+    if (const std::size_t d = edit_distance(key, name); d <= most) near.emplace_back(d, name);
+  std::sort(near.begin(), near.end());
+  std::vector<std::string> out;
+  for (auto& [d, name] : near) out.push_back(std::move(name));
+  return out;
+}
+
+// The known name nearest to `key` if it is a slip away, else "".
+std::string nearest_name(std::string_view key, const std::set<std::string, std::less<>>& names) {
+  const std::vector<std::string> near = names_near(key, names);
+  return near.empty() ? std::string() : near.front();
 }
 }  // namespace
 
@@ -139,16 +148,16 @@ const toml::node& table_reader::require(std::string_view key) {
   const toml::node* node = table_.get(key);
   if (!node) {
     std::string message = origin_->file + ": missing required key " + dotted(key);
-    // A missing key is often a misspelt one: name the table's key nearest to it, if a slip away and not read
-    // already. Not called unknown: which keys are read after this one is not known yet, and "an unknown key
-    // network.tau_inh_ms" for a missing tau_exc_ms named a valid key so (an outside check, 2026-12-05).
+    // A missing key is often a misspelt one: name the table's keys not read so far that are a slip away from it.
+    // As facts, not as "unknown" or "misspelt": which keys the table's reader asks for after this one is not known
+    // yet, and a valid sibling (tau_inh_ms for a missing tau_exc_ms, p4_V for p3_V) was called an unknown key, or
+    // named alone where the real slip was further (an outside check, 2026-12-05). Up to three, nearest first.
     std::set<std::string, std::less<>> unread;
     for (const auto& [other, value] : table_)
-      if (!seen_.count(other.str())) unread.insert(std::string(other.str()));
-    // Closer than an unknown key's suggestion (an edit per 4 letters, not 3): a sibling key is 3 edits from
-    // tau_exc_ms (tau_inh_ms), a slip 1 or 2 (p_conect, tau_ecx_ms, tau_w_msec for tau_w_ms).
-    if (const std::string nearest = nearest_name(key, unread, 4); !nearest.empty())
-      message += " (the table has " + dotted(nearest) + " at " + where(nearest) + ": misspelt?)";
+      if (!seen_.count(other.str()) && !known_.count(other.str())) unread.insert(std::string(other.str()));
+    const std::vector<std::string> near = names_near(key, unread);
+    for (std::size_t i = 0; i < near.size() && i < 3; ++i)
+      message += (i == 0 ? "; similar keys in this table: " : ", ") + dotted(near[i]) + " at " + where(near[i]);
     throw config_error(message);
   }
   return *node;
