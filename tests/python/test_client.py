@@ -86,6 +86,135 @@ class ProgramOnTheWire(unittest.TestCase):
         self.assertEqual(got, want)
 
 
+class Capture(Client):
+    """A Client without sockets: the frames it would send are kept in .sent."""
+
+    def __init__(self):
+        self._seq = 0
+        self.sent = []
+
+    def _send_bytes(self, data):
+        self.sent.append(bytes(data))
+
+
+def schema_fields(table):
+    """[(field, wire type)] of a table of io/protocol/schema/cortexloop.fbs."""
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "io", "protocol", "schema", "cortexloop.fbs")) as f:
+        body = re.search(r"\ntable " + table + r" \{(.*?)\n\}", f.read(), re.S).group(1)
+    return [(m.group(1), m.group(2)) for m in re.finditer(r"^\s*(\w+)\s*:\s*([\w\[\]]+)", body, re.M)]
+
+
+# Values that no field of a wire type holds, by type: out of range, a fraction where the wire has none, the wrong
+# kind of value. Enum fields (Waveform, SiteKind, Population, ControllerKind, Feature) are named by the client.
+BAD_BY_WIRE_TYPE = {"ubyte": [-1, 256, 2.5, "1"], "uint": [-1, 1 << 32, 2.5, "1", None],
+                    "ulong": [-1, 1 << 64, 2.5, "1"], "long": [1 << 63, -(1 << 63) - 1, 0.5, "1", None],
+                    "double": ["x", None, [1.0]], "float": ["x", None, 1e300], "bool": ["no", 1.0, None],
+                    "[float]": [None, "abc", [1.0, "x"], [1e300]]}
+ENUM_BAD = ["nope", 7, None]
+
+
+class WireTypes(unittest.TestCase):
+    """Every field the client puts on the wire is checked against its type in the schema
+    (io/protocol/schema/cortexloop.fbs: ubyte, uint, ulong, long, double, float, bool, [float], enums), and a value it
+    cannot hold is a ValueError naming the field and, in set_programs, the entry (an outside check, 2026-12-06:
+    np.int64(5) refused as "seed = 5: must be an integer"; "channel = -1" without programs[i]; "could not convert
+    string to float"; flatbuffers' "bad number -1 for type uint64" for noise_seed, pulses_per_burst, n_bursts; a
+    TypeError for samples=None; a struct.error for amplitude="x"). Breaks tried: _integer's isinstance(value, int)
+    back -> numpy's integers refused; set_programs naming the fields without programs[i] -> every set_programs case;
+    pulses_per_burst and n_bursts sent as int(value) -> flatbuffers' TypeError; amplitude unchecked -> struct.error;
+    rising sent as given -> no error for "no"."""
+
+    def assert_names(self, pattern, call):
+        try:
+            call()
+        except ValueError as e:
+            self.assertRegex(str(e), pattern)
+            return
+        except Exception as e:  # noqa: BLE001: a TypeError or struct.error is what this test refuses
+            self.fail(f"{pattern}: {type(e).__name__}: {e}")
+        self.fail(f"{pattern}: accepted")
+
+    def test_numpy_numbers_are_numbers(self):
+        from cortexloop.protocol import Command, Message, Reset, SetPrograms
+        from cortexloop_client.client import Program, Site
+        c = Capture()
+        c.reset(np.int64(5))
+        c.step(np.uint32(3))
+        c.stimulate(np.float32(10.0), channel=np.int8(1))
+        c.set_programs([(np.int64(2), Site(electrode=np.uint8(1)),
+                         Program("pulse_train", np.float64(12.5), frequency_hz=np.float32(40.0),
+                                 phase_width_us=np.int32(100), duration_us=np.float64(500.0),
+                                 n_bursts=np.uint16(3), noise_seed=np.uint64((1 << 64) - 1),
+                                 monophasic=np.bool_(True)))], start_tick=np.int64(7))
+        c.set_controller(np.int64(0), "open_loop", np.int64(1), Program("dc"), schedule=[(np.int64(0), np.float32(1))],
+                         period_us=np.int64(1000), rising=np.bool_(False))
+
+        def body(frame, cls):
+            cmd = Message.Message.GetRootAs(frame, 0).Payload()
+            command = Command.Command()
+            command.Init(cmd.Bytes, cmd.Pos)
+            out = cls()
+            out.Init(command.Body().Bytes, command.Body().Pos)
+            return out
+
+        self.assertEqual(body(c.sent[0], Reset.Reset).Seed(), 5)
+        programs = body(c.sent[3], SetPrograms.SetPrograms)
+        self.assertEqual(programs.StartTick(), 7)
+        cp = programs.Programs(0)
+        w = cp.Program()
+        self.assertEqual((cp.Channel(), cp.Site().Electrode(), w.Amplitude(), w.PhaseWidthUs(), w.DurationUs(),
+                          w.NBursts(), w.NoiseSeed(), w.Monophasic()),
+                         (2, 1, 12.5, 100, 500, 3, (1 << 64) - 1, True))
+
+    def test_every_program_and_site_field_refuses_what_its_wire_type_cannot_hold(self):
+        import dataclasses
+        from cortexloop_client.client import Program, Site
+        c = Capture()
+        good = (0, Site(), Program("dc", 1.0))
+        # An arbitrary program sends every field (samples and repeat only go with it).
+        base_program = Program("arbitrary", 1.0, samples=(0.5, 1.0))
+        cases = 0
+        for table, base, where in (("Program", base_program, "program"), ("Site", Site(), "site")):
+            fields = schema_fields(table)
+            self.assertEqual(sorted(f for f, _ in fields), sorted(f.name for f in dataclasses.fields(base)))
+            for field, wire in fields:
+                for bad in BAD_BY_WIRE_TYPE.get(wire, ENUM_BAD):
+                    entry = ((1, Site(), dataclasses.replace(base, **{field: bad})) if table == "Program"
+                             else (1, dataclasses.replace(base, **{field: bad}), base_program))
+                    self.assert_names(rf"^programs\[1\]\.{where}\.{field}(\[\d+\])? ",
+                                      lambda: c.set_programs([good, entry]))
+                    cases += 1
+        for bad in BAD_BY_WIRE_TYPE[dict(schema_fields("ChannelProgram"))["channel"]]:
+            self.assert_names(r"^programs\[1\]\.channel = ", lambda: c.set_programs([good, (bad, None, base_program)]))
+            cases += 1
+        for bad in BAD_BY_WIRE_TYPE[dict(schema_fields("SetPrograms"))["start_tick"]]:
+            self.assert_names(r"^start_tick = ", lambda: c.set_programs([good], start_tick=bad))
+        self.assertGreater(cases, 70)
+        self.assertEqual(c.sent, [])  # nothing refused was sent
+
+    def test_every_set_controller_field_refuses_what_its_wire_type_cannot_hold(self):
+        from cortexloop_client.client import Program, Site
+        c = Capture()
+        call = {"slot": 0, "kind": "open_loop", "output_channel": 1, "output_program": Program("dc")}
+        for field, wire in schema_fields("SetController"):
+            if field in ("output", "schedule"):
+                continue
+            for bad in BAD_BY_WIRE_TYPE.get(wire, ENUM_BAD):
+                self.assert_names(rf"^{field} ", lambda: c.set_controller(**{**call, field: bad}))
+        self.assert_names(r"^output_program\.amplitude = 'x'",
+                          lambda: c.set_controller(**{**call, "output_program": Program("dc", "x")}))
+        self.assert_names(r"^output_site\.electrode = 256",
+                          lambda: c.set_controller(**call, output_site=Site("electrode", electrode=256)))
+        self.assert_names(r"^output_channel = -1", lambda: c.set_controller(**{**call, "output_channel": -1}))
+        self.assert_names(r"^output_program = \{", lambda: c.set_controller(**{**call, "output_program": {}}))
+        # The schedule's entries are the struct ScheduleEntry { start_us: long; amplitude: double; }.
+        for bad in [[(0.5, 1.0)], [(0, "x")], [5], [(1 << 63, 1.0)]]:
+            self.assert_names(r"^schedule\[0\]", lambda: c.set_controller(**call, schedule=bad))
+        self.assertEqual(c.sent, [])
+
+
 class StatusFields(unittest.TestCase):
     def test_every_scalar_field_of_the_schemas_status_is_decoded(self):
         # status_drops was added to the schema and the server but not to the client's list, so a Python client (and
@@ -288,7 +417,8 @@ class ClientTest(unittest.TestCase):
         from cortexloop_client.client import Program, Site
         with self.assertRaisesRegex(ValueError, r"program.duration_us = 0.4: must be a whole number of microseconds"):
             c.set_programs([(0, Site(), Program("dc", 10.0, duration_us=0.4))])
-        with self.assertRaisesRegex(ValueError, r"program.interphase_gap_us = 4294967296: must be in \[0, 4294967295\]"):
+        with self.assertRaisesRegex(ValueError, r"programs\[0\]\.program.interphase_gap_us = 4294967296: must be an "
+                                                r"integer in \[0, 4294967295\]"):
             c.set_programs([(0, Site(), Program("pulse_train", 10.0, frequency_hz=10.0, phase_width_us=100,
                                                interphase_gap_us=1 << 32))])
         with self.assertRaisesRegex(ValueError, r"program.delay_us = nan"):
@@ -390,8 +520,8 @@ class ClientTest(unittest.TestCase):
         try:
             c = Client(server.commands, server.pub)
             self.assertTrue(c.sync())
-            self.assertEqual(viewer.ring_length_of(None, c), 24.0)
-            self.assertEqual(viewer.ring_length_of(10.0, c), 10.0)  # the option still wins
+            self.assertEqual(viewer.ring_length_of(None, c.info()), 24.0)
+            self.assertEqual(viewer.ring_length_of(10.0, c.info()), 10.0)  # the option still wins
             c.close()
         finally:
             rc, err = server.stop()

@@ -209,6 +209,36 @@ class ViewerWindowAndPanels(unittest.TestCase):
         b.add(readout(0, 10, aln={"rate_e_hz": 1.0, "rate_i_hz": 2.0}))
         self.assertEqual(list(b.aln), [[1.0, 2.0]])
 
+    def test_the_delivered_panel_keeps_only_the_channels_active_since_the_last_restart(self):
+        # Channel 0 delivers on a first server; a second one takes its ports, with a device part whose 8 channels
+        # deliver nothing (a server without a [device] section publishes one): no delivered panel, as for a session
+        # that began with the second server. Then channel 3 delivers: the panel holds channel 3 alone. A Reset clears
+        # every program (docs/protocol.md): the panel goes until a channel delivers again. An outside check (2026-12-06)
+        # saw an empty delivered panel with a flat line stay after a new server. Reference: the viewer's invariant,
+        # the panel exists for the channels active since the last restart (timeline.SessionClock's boundaries).
+        # Break tried: Buffers.add without the clear at a restart -> the second check fails.
+        b = viewer.Buffers(10.0)
+        for k in range(50):
+            b.add(readout(0, k, device=device(active_channel=0)))
+        self.assertIn("delivered", viewer.panels_for(b, {}))
+        for k in range(20):
+            b.add(readout(0, k, device=device()))
+        self.assertNotIn("delivered", viewer.panels_for(b, {}))
+        b.add(readout(0, 20, device=device(active_channel=3)))
+        panels = viewer.panels_for(b, {})
+        fig = plt.figure()
+        axes = viewer.lay_out_figure(fig, panels)
+        viewer.draw(fig, axes, b)
+        # (the new server's mark is a line too, unlabelled: matplotlib's "_child" labels)
+        self.assertEqual([line.get_label() for line in axes[panels.index("delivered")].get_lines()
+                          if not line.get_label().startswith("_")], ["ch 3 (pA/cell)"])
+        for k in range(5):
+            b.add(readout(1, k, device=device()))
+        self.assertNotIn("delivered", viewer.panels_for(b, {}))
+        # The main loop asks the new server for its GetInfo when new_servers() grows: one new server, the Reset not.
+        self.assertEqual(viewer.new_servers(b.clock.boundaries), 1)
+        self.assertEqual(len(b.clock.boundaries), 2)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,8 +1,12 @@
 """Commands over a DEALER socket (each answered by an ack), the stream over a SUB socket."""
 import collections
+import collections.abc
 import enum
+import math
+import numbers
 import os
 import random
+import struct
 import time
 from dataclasses import dataclass
 
@@ -32,31 +36,62 @@ PARAMETERS = ("network.drive.rate_Hz", "stream.spikes", "stream.readout_every")
 MAX_BUFFERED_ACKS = 100000
 
 
-def _unsigned(what, value, bits):
-    """value if it is an integer the wire's unsigned field of `bits` bits holds, else a ValueError naming `what` (the
-    flatbuffers builder's "bad number -1 for type uint8" named no parameter: an outside check, 2026-12-04). The
-    server checks the narrower ranges (channel 0-7, slot 0-3) and its refusal names them."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << bits:
-        raise ValueError(f"{what} = {value!r}: must be an integer in [0, {(1 << bits) - 1}]")
-    return value
+def _integer(what, value, bits, signed=False):
+    """int(value) if value is an integer (any numbers.Integral: numpy's too, not a bool) that the wire's integer field
+    of `bits` bits holds, else a ValueError naming `what` (the flatbuffers builder's "bad number -1 for type uint8"
+    named no parameter: an outside check, 2026-12-04; np.int64(5) was refused as "must be an integer": one,
+    2026-12-06). The server checks the narrower ranges (channel 0-7, slot 0-3) and its refusal names them."""
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
+        raise ValueError(f"{what} = {value!r}: must be an integer in [{lo}, {hi}]")
+    return int(value)
 
 
 def _whole_us(what, value, unsigned32=False):
-    """A time field in whole microseconds: an int, or a float with no fraction (500.0), that the wire's field holds
-    (uint32 or int64). Else a ValueError naming `what`: int() truncated 0.4 us to 0, which for duration_us means "no
-    end" (the stim CLI did the same with --duration 0.0004: an outside check, 2026-12-04), and the builder's
+    """A time field in whole microseconds: an integer, or a real number with no fraction (500.0), that the wire's field
+    holds (uint32 or int64). Else a ValueError naming `what`: int() truncated 0.4 us to 0, which for duration_us means
+    "no end" (the stim CLI did the same with --duration 0.0004: an outside check, 2026-12-04), and the builder's
     "bad number" named no field. The server checks the narrower ranges and its refusal names them."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"),
-                                                                                                     float("-inf")):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (
+            not isinstance(value, numbers.Integral) and not math.isfinite(value)):
         raise ValueError(f"{what} = {value!r}: must be a whole number of microseconds")
-    if isinstance(value, float):
-        if not value.is_integer():
+    if not isinstance(value, numbers.Integral):
+        if not float(value).is_integer():
             raise ValueError(f"{what} = {value!r}: must be a whole number of microseconds (the wire holds no fraction)")
         value = int(value)
-    lo, hi = (0, (1 << 32) - 1) if unsigned32 else (-(1 << 63), (1 << 63) - 1)
-    if not lo <= value <= hi:
-        raise ValueError(f"{what} = {value!r}: must be in [{lo}, {hi}]")
+    return _integer(what, value, 32, signed=False) if unsigned32 else _integer(what, value, 64, signed=True)
+
+
+def _real(what, value, float32=False):
+    """float(value) for the wire's double (or, float32, its float: a value beyond float32's range made the builder's
+    struct.pack raise "float too large to pack" naming no field), else a ValueError naming `what` ("x" was a
+    struct.error: an outside check, 2026-12-06). NaN and infinities are numbers the wire holds: the server refuses
+    them where they mean nothing, naming the field."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{what} = {value!r}: must be a real number")
+    value = float(value)
+    if float32:
+        try:
+            struct.pack("<f", value)
+        except OverflowError:
+            raise ValueError(f"{what} = {value!r}: beyond the range of the wire's float32 (±3.4e38)") from None
     return value
+
+
+def _boolean(what, value):
+    """bool(value) for the wire's bool: True or False (numpy's too), else a ValueError naming `what` (the builder
+    packed any object by its truth, "no" as True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{what} = {value!r}: must be True or False")
+    return bool(value)
+
+
+def _reals(what, values):
+    """The floats of a [float] field (Program.samples), each checked by _real: "could not convert string to float" and
+    len(None)'s TypeError named neither the field nor the sample."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, collections.abc.Iterable):
+        raise ValueError(f"{what} = {values!r}: must be a sequence of real numbers")
+    return [_real(f"{what}[{k}]", x, float32=True) for k, x in enumerate(values)]
 
 
 def _lookup(table, name, what):
@@ -119,55 +154,67 @@ class Program:
 
 
 _SITE_KINDS = {k.name: int(k) for k in SiteKind}
+# set_controller's parameters and the check of each one's wire type (table SetController: double, bool, long in us).
+_CONTROLLER_PARAMS = {"threshold": _real, "rising": _boolean, "refractory_us": _whole_us, "target": _real, "kp": _real,
+                      "ki_per_s": _real, "output_min": _real, "output_max": _real, "invert": _boolean,
+                      "target_phase_deg": _real, "min_interval_us": _whole_us, "loop_delay_us": _whole_us,
+                      "timeout_us": _whole_us, "ramp_down_us": _whole_us, "period_us": _whole_us}
 
 
-def _build_site(b, site):
+def _build_site(b, site, what):
+    """The Site table; `what` names the site in errors (programs[2].site, output_site)."""
     S = p.Site
     S.SiteStart(b)
-    S.SiteAddKind(b, _lookup(_SITE_KINDS, site.kind, "site.kind"))
-    S.SiteAddPopulation(b, _lookup(POPULATIONS, site.population, "site.population"))
-    S.SiteAddPositionMm(b, site.position_mm)
-    S.SiteAddWidthMm(b, site.width_mm)
-    S.SiteAddElectrode(b, _unsigned("site.electrode", site.electrode, 8))
+    S.SiteAddKind(b, _lookup(_SITE_KINDS, site.kind, f"{what}.kind"))
+    S.SiteAddPopulation(b, _lookup(POPULATIONS, site.population, f"{what}.population"))
+    S.SiteAddPositionMm(b, _real(f"{what}.position_mm", site.position_mm, float32=True))
+    S.SiteAddWidthMm(b, _real(f"{what}.width_mm", site.width_mm, float32=True))
+    S.SiteAddElectrode(b, _integer(f"{what}.electrode", site.electrode, 8))
     return S.SiteEnd(b)
 
 
-def _build_channel_program(b, channel, site, program):
+def _build_channel_program(b, channel, site, program, names):
+    """The ChannelProgram table. names: how errors name the channel, the site and the program, (programs[2].channel,
+    programs[2].site, programs[2].program) in set_programs, (output_channel, output_site, output_program) in
+    set_controller; every field is checked against its wire type (io/protocol/schema/cortexloop.fbs, table Program),
+    so that a bad one is a ValueError naming it, never the builder's TypeError or struct.error naming none."""
+    channel_name, site_name, what = names
     samples = None
     if program.waveform == "arbitrary":
+        values = _reals(f"{what}.samples", program.samples)
         P = p.Program
-        P.ProgramStartSamplesVector(b, len(program.samples))
-        for x in reversed(program.samples):
-            b.PrependFloat32(float(x))
+        P.ProgramStartSamplesVector(b, len(values))
+        for x in reversed(values):
+            b.PrependFloat32(x)
         samples = b.EndVector()
-    site_off = _build_site(b, site or Site())
+    site_off = _build_site(b, site or Site(), site_name)
     P = p.Program
     P.ProgramStart(b)
-    P.ProgramAddWaveform(b, _lookup(WAVEFORMS, program.waveform, "program.waveform"))
-    P.ProgramAddAmplitude(b, program.amplitude)
-    P.ProgramAddOffset(b, program.offset)
-    P.ProgramAddFrequencyHz(b, program.frequency_hz)
-    P.ProgramAddPhaseDeg(b, program.phase_deg)
-    P.ProgramAddRampUpUs(b, _whole_us("program.ramp_up_us", program.ramp_up_us))
-    P.ProgramAddRampDownUs(b, _whole_us("program.ramp_down_us", program.ramp_down_us))
-    P.ProgramAddPhaseWidthUs(b, _whole_us("program.phase_width_us", program.phase_width_us, unsigned32=True))
-    P.ProgramAddInterphaseGapUs(b, _whole_us("program.interphase_gap_us", program.interphase_gap_us, unsigned32=True))
-    P.ProgramAddMonophasic(b, program.monophasic)
-    P.ProgramAddAnodicFirst(b, program.anodic_first)
-    P.ProgramAddPulsesPerBurst(b, int(program.pulses_per_burst))
-    P.ProgramAddBurstPeriodUs(b, _whole_us("program.burst_period_us", program.burst_period_us))
-    P.ProgramAddNBursts(b, int(program.n_bursts))
-    P.ProgramAddDelayUs(b, _whole_us("program.delay_us", program.delay_us))
-    P.ProgramAddDurationUs(b, _whole_us("program.duration_us", program.duration_us))
+    P.ProgramAddWaveform(b, _lookup(WAVEFORMS, program.waveform, f"{what}.waveform"))
+    P.ProgramAddAmplitude(b, _real(f"{what}.amplitude", program.amplitude))
+    P.ProgramAddOffset(b, _real(f"{what}.offset", program.offset))
+    P.ProgramAddFrequencyHz(b, _real(f"{what}.frequency_hz", program.frequency_hz))
+    P.ProgramAddPhaseDeg(b, _real(f"{what}.phase_deg", program.phase_deg))
+    P.ProgramAddRampUpUs(b, _whole_us(f"{what}.ramp_up_us", program.ramp_up_us))
+    P.ProgramAddRampDownUs(b, _whole_us(f"{what}.ramp_down_us", program.ramp_down_us))
+    P.ProgramAddPhaseWidthUs(b, _whole_us(f"{what}.phase_width_us", program.phase_width_us, unsigned32=True))
+    P.ProgramAddInterphaseGapUs(b, _whole_us(f"{what}.interphase_gap_us", program.interphase_gap_us, unsigned32=True))
+    P.ProgramAddMonophasic(b, _boolean(f"{what}.monophasic", program.monophasic))
+    P.ProgramAddAnodicFirst(b, _boolean(f"{what}.anodic_first", program.anodic_first))
+    P.ProgramAddPulsesPerBurst(b, _integer(f"{what}.pulses_per_burst", program.pulses_per_burst, 32))
+    P.ProgramAddBurstPeriodUs(b, _whole_us(f"{what}.burst_period_us", program.burst_period_us))
+    P.ProgramAddNBursts(b, _integer(f"{what}.n_bursts", program.n_bursts, 32))
+    P.ProgramAddDelayUs(b, _whole_us(f"{what}.delay_us", program.delay_us))
+    P.ProgramAddDurationUs(b, _whole_us(f"{what}.duration_us", program.duration_us))
     if samples is not None:
         P.ProgramAddSamples(b, samples)
-        P.ProgramAddRepeat(b, program.repeat)
-    P.ProgramAddSamplePeriodUs(b, _whole_us("program.sample_period_us", program.sample_period_us, unsigned32=True))
-    P.ProgramAddNoiseSeed(b, int(program.noise_seed))
+        P.ProgramAddRepeat(b, _boolean(f"{what}.repeat", program.repeat))
+    P.ProgramAddSamplePeriodUs(b, _whole_us(f"{what}.sample_period_us", program.sample_period_us, unsigned32=True))
+    P.ProgramAddNoiseSeed(b, _integer(f"{what}.noise_seed", program.noise_seed, 64))
     prog = P.ProgramEnd(b)
     CP = p.ChannelProgram
     CP.ChannelProgramStart(b)
-    CP.ChannelProgramAddChannel(b, _unsigned("channel", channel, 8))
+    CP.ChannelProgramAddChannel(b, _integer(channel_name, channel, 8))
     CP.ChannelProgramAddSite(b, site_off)
     CP.ChannelProgramAddProgram(b, prog)
     return CP.ChannelProgramEnd(b)
@@ -494,20 +541,21 @@ class Client:
             S.SiteStart(b)
             S.SiteAddKind(b, 0 if ring_position_mm is None else 1)
             S.SiteAddPopulation(b, population_id)
-            S.SiteAddPositionMm(b, 0.0 if ring_position_mm is None else ring_position_mm)
-            S.SiteAddWidthMm(b, width_mm)
+            S.SiteAddPositionMm(b, 0.0 if ring_position_mm is None else _real("ring_position_mm", ring_position_mm,
+                                                                                 float32=True))
+            S.SiteAddWidthMm(b, _real("width_mm", width_mm, float32=True))
             site = S.SiteEnd(b)
             M = p.SetStimulation
             M.SetStimulationStart(b)
-            M.SetStimulationAddChannel(b, _unsigned("channel", channel, 8))
+            M.SetStimulationAddChannel(b, _integer("channel", channel, 8))
             M.SetStimulationAddSite(b, site)
             M.SetStimulationAddWaveform(b, waveform_id)
-            M.SetStimulationAddAmplitudePa(b, amplitude_pa)
-            M.SetStimulationAddFrequencyHz(b, frequency_hz)
-            M.SetStimulationAddPulseWidthMs(b, pulse_width_ms)
-            M.SetStimulationAddBiphasic(b, biphasic)
-            M.SetStimulationAddDelayMs(b, delay_ms)
-            M.SetStimulationAddDurationMs(b, duration_ms)
+            M.SetStimulationAddAmplitudePa(b, _real("amplitude_pa", amplitude_pa, float32=True))
+            M.SetStimulationAddFrequencyHz(b, _real("frequency_hz", frequency_hz, float32=True))
+            M.SetStimulationAddPulseWidthMs(b, _real("pulse_width_ms", pulse_width_ms, float32=True))
+            M.SetStimulationAddBiphasic(b, _boolean("biphasic", biphasic))
+            M.SetStimulationAddDelayMs(b, _real("delay_ms", delay_ms, float32=True))
+            M.SetStimulationAddDurationMs(b, _real("duration_ms", duration_ms, float32=True))
             return M.SetStimulationEnd(b)
         return self._send(p.CommandBody.CommandBody.SetStimulation, build)
 
@@ -521,14 +569,16 @@ class Client:
                 raise ValueError(f"programs[{i}] = {entry!r}: must be a (channel, Site or None, Program) tuple")
 
         def build(b):
-            offsets = [_build_channel_program(b, ch, site, prog) for ch, site, prog in programs]
+            offsets = [_build_channel_program(b, ch, site, prog, (f"programs[{i}].channel", f"programs[{i}].site",
+                                                                  f"programs[{i}].program"))
+                       for i, (ch, site, prog) in enumerate(programs)]
             p.SetPrograms.SetProgramsStartProgramsVector(b, len(offsets))
             for o in reversed(offsets):
                 b.PrependUOffsetTRelative(o)
             vec = b.EndVector()
             p.SetPrograms.SetProgramsStart(b)
             p.SetPrograms.SetProgramsAddPrograms(b, vec)
-            p.SetPrograms.SetProgramsAddStartTick(b, int(start_tick))
+            p.SetPrograms.SetProgramsAddStartTick(b, _integer("start_tick", start_tick, 64, signed=True))
             return p.SetPrograms.SetProgramsEnd(b)
         return self._send(p.CommandBody.CommandBody.SetPrograms, build)
 
@@ -537,41 +587,52 @@ class Client:
         """Programs an on-device controller (docs/device.md). params: threshold, rising, refractory_us, target,
         kp, ki_per_s, output_min, output_max, invert, target_phase_deg, min_interval_us, loop_delay_us,
         timeout_us, ramp_down_us, period_us; schedule: [(start_us, amplitude), ...]."""
-        known = {"threshold", "rising", "refractory_us", "target", "kp", "ki_per_s", "output_min", "output_max",
-                 "invert", "target_phase_deg", "min_interval_us", "loop_delay_us", "timeout_us", "ramp_down_us",
-                 "period_us"}
-        unknown = set(params) - known
+        unknown = set(params) - set(_CONTROLLER_PARAMS)
         if unknown:
-            raise ValueError(f"set_controller: unknown parameter(s) {sorted(unknown)}; known: {sorted(known)}")
+            raise ValueError(f"set_controller: unknown parameter(s) {sorted(unknown)}; known: "
+                             f"{sorted(_CONTROLLER_PARAMS)}")
+        if not isinstance(output_program, Program) or not (output_site is None or isinstance(output_site, Site)):
+            raise ValueError(f"output_program = {output_program!r}, output_site = {output_site!r}: must be a Program "
+                             f"and a Site or None")
+        schedule = list(schedule)
+        for i, entry in enumerate(schedule):
+            if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+                raise ValueError(f"schedule[{i}] = {entry!r}: must be a (start_us, amplitude) pair")
+        # Each parameter checked against its wire type (table SetController): int() truncated 0.4 us, and
+        # rising=1.0 went as a float into a bool slot.
+        values = {name: _CONTROLLER_PARAMS[name](name, value) for name, value in params.items()}
+        schedule = [(_whole_us(f"schedule[{i}].start_us", start_us), _real(f"schedule[{i}].amplitude", amplitude))
+                    for i, (start_us, amplitude) in enumerate(schedule)]
 
         def build(b):
-            out = _build_channel_program(b, output_channel, output_site, output_program)
+            out = _build_channel_program(b, output_channel, output_site, output_program,
+                                         ("output_channel", "output_site", "output_program"))
             sched = None
             if schedule:
                 p.SetController.SetControllerStartScheduleVector(b, len(schedule))
-                for start_us, amplitude in reversed(list(schedule)):
-                    p.ScheduleEntry.CreateScheduleEntry(b, int(start_us), float(amplitude))
+                for start_us, amplitude in reversed(schedule):
+                    p.ScheduleEntry.CreateScheduleEntry(b, start_us, amplitude)
                 sched = b.EndVector()
             M = p.SetController
             M.SetControllerStart(b)
-            M.SetControllerAddSlot(b, _unsigned("slot", slot, 8))
+            M.SetControllerAddSlot(b, _integer("slot", slot, 8))
             M.SetControllerAddKind(b, _lookup(CONTROLLERS, kind, "kind"))
-            M.SetControllerAddSensingChannel(b, _unsigned("sensing_channel", sensing_channel, 8))
+            M.SetControllerAddSensingChannel(b, _integer("sensing_channel", sensing_channel, 8))
             M.SetControllerAddOutput(b, out)
             M.SetControllerAddFeature(b, _lookup(FEATURES, feature, "feature"))
-            for name, value in params.items():
+            for name, value in values.items():
                 adder = getattr(M, "SetControllerAdd" + "".join(w.capitalize() for w in name.split("_")))
-                adder(b, value if isinstance(value, bool) else (int(value) if name.endswith("_us") else float(value)))
+                adder(b, value)
             if sched is not None:
                 M.SetControllerAddSchedule(b, sched)
-            M.SetControllerAddStartTick(b, int(start_tick))
+            M.SetControllerAddStartTick(b, _integer("start_tick", start_tick, 64, signed=True))
             return M.SetControllerEnd(b)
         return self._send(p.CommandBody.CommandBody.SetController, build)
 
     def clear_controller(self, slot=None):
         def build(b):
             p.ClearController.ClearControllerStart(b)
-            p.ClearController.ClearControllerAddSlot(b, _unsigned("slot", slot or 0, 8))
+            p.ClearController.ClearControllerAddSlot(b, _integer("slot", slot or 0, 8))
             p.ClearController.ClearControllerAddAll(b, slot is None)
             return p.ClearController.ClearControllerEnd(b)
         return self._send(p.CommandBody.CommandBody.ClearController, build)
@@ -579,7 +640,7 @@ class Client:
     def clear(self, channel=None):
         def build(b):
             p.ClearStimulation.ClearStimulationStart(b)
-            p.ClearStimulation.ClearStimulationAddChannel(b, _unsigned("channel", channel or 0, 8))
+            p.ClearStimulation.ClearStimulationAddChannel(b, _integer("channel", channel or 0, 8))
             p.ClearStimulation.ClearStimulationAddAll(b, channel is None)
             return p.ClearStimulation.ClearStimulationEnd(b)
         return self._send(p.CommandBody.CommandBody.ClearStimulation, build)
@@ -587,7 +648,7 @@ class Client:
     def set_drive_rate(self, rate_hz):
         def build(b):
             p.SetDriveRate.SetDriveRateStart(b)
-            p.SetDriveRate.SetDriveRateAddRateHz(b, rate_hz)
+            p.SetDriveRate.SetDriveRateAddRateHz(b, _real("rate_hz", rate_hz))
             return p.SetDriveRate.SetDriveRateEnd(b)
         return self._send(p.CommandBody.CommandBody.SetDriveRate, build)
 
@@ -604,14 +665,14 @@ class Client:
         def build(b):
             p.Reset.ResetStart(b)
             # The wire's ulong, but the server takes [0, 2^63 - 1] (docs/protocol.md): checked here as it will be.
-            p.Reset.ResetAddSeed(b, _unsigned("seed", seed, 63))
+            p.Reset.ResetAddSeed(b, _integer("seed", seed, 63))
             return p.Reset.ResetEnd(b)
         return self._send(p.CommandBody.CommandBody.Reset, build)
 
     def step(self, ticks):
         def build(b):
             p.Step.StepStart(b)
-            p.Step.StepAddTicks(b, _unsigned("ticks", ticks, 32))
+            p.Step.StepAddTicks(b, _integer("ticks", ticks, 32))
             return p.Step.StepEnd(b)
         return self._send(p.CommandBody.CommandBody.Step, build)
 

@@ -7,7 +7,8 @@ it continues where the last epoch ended, with a black line labelled "Reset" ther
 hatched, not drawn across. --window is simulated time, from each readout's time, at any stream.readout_every; the
 rates' running mean spans about 5 ms of it (its label says how long, or that there is none). A server running the
 ALN node without spiking cells (configs/cakan2020/aln_closed_loop.toml) has the node's E and I rates drawn, and no
-LFP panel. The delivered current has a panel once a stimulator channel has delivered any.
+LFP panel. The delivered current has a panel once a stimulator channel has delivered any since the last restart (a new
+server or a Reset); a new server is asked for its GetInfo (sensing signals, ring, tick) when its readouts come.
 
     # from the repository's root, with PYTHONPATH=build/python:tools/python (the client and its generated protocol)
     /usr/bin/python3 -m cortexloop_client.viewer                       # window, until closed
@@ -45,7 +46,9 @@ class Buffers:
         self.sensing = collections.deque(maxlen=max_readouts)   # [n_sensing, 2]: raw, filtered
         self.delivered = collections.deque(maxlen=max_readouts)  # [8]: mean current per channel
         self.aln = collections.deque(maxlen=max_readouts)       # [2]: the ALN node's E and I rates (Hz)
-        self.active = set()          # channels active since the device appeared (index, unit)
+        # (index, unit) of the channels active since the last restart (a new server or a Reset: clock.boundaries) or
+        # since the device appeared: the delivered panel draws these and exists while there are any.
+        self.active = set()
         self.status = None
 
     def drain(self, client, budget_s=0.05):
@@ -60,7 +63,14 @@ class Buffers:
         """One message of client.receive()."""
         _, kind, v = m
         if kind == "readout":
+            restarts = len(self.clock.boundaries)
             self.t.append(self.clock.add(v["epoch"], v["tick"], v["t_ms"]) / 1000.0)
+            if len(self.clock.boundaries) > restarts:
+                # A new server, or a Reset (which clears every program): what delivered before it delivers no more. A
+                # server without a [device] section still publishes a device part (8 channels), so the else branch
+                # below did not clear them, and an empty delivered panel with a flat line stayed (an outside check,
+                # 2026-12-06).
+                self.active.clear()
             self.exc.append(v["exc"]["rate_hz"])
             self.inh.append(v["inh"]["rate_hz"])
             self.lfp.append(v["lfp_proxy_na"])
@@ -200,13 +210,23 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()
         a.spines[["top", "right"]].set_visible(False)
 
 
-def ring_length_of(given_mm, client, timeout_s=5.0):
-    """The VSDi axis's length: --ring-length-mm when given, else the server's (GetInfo), so that no client needs the
-    server's config (docs/protocol.md); 36 mm (the shipped ring's) only when the server does not answer."""
+def ring_length_of(given_mm, info):
+    """The VSDi axis's length: --ring-length-mm when given, else the server's (its GetInfo, `info`), so that no client
+    needs the server's config (docs/protocol.md); 36 mm (the shipped ring's) only when the server did not answer."""
     if given_mm is not None:
         return given_mm
-    info = client.info(timeout_s) or {}
-    return info.get("ring_length_mm") or 36.0
+    return (info or {}).get("ring_length_mm") or 36.0
+
+
+def view_of(info, ring_length_mm=None, network_position_mm=None):
+    """draw()'s keywords for the server that `info` (its GetInfo, {} without an answer) describes."""
+    return {"ring_length_mm": ring_length_of(ring_length_mm, info), "network_position_mm": network_position_mm,
+            "signals": sensing_signals((info or {}).get("config_toml")), "tick_ms": (info or {}).get("tick_ms") or 1.0}
+
+
+def new_servers(boundaries):
+    """How many of the restarts `boundaries` (timeline.SessionClock's) are a new server's, not a Reset's."""
+    return sum(label.startswith("new server") for _, _, label in boundaries)
 
 
 def node_only(info, b):
@@ -285,9 +305,8 @@ def main(argv=None):
 
     fig = plt.figure()
     axes = lay_out_figure(fig, panels_for(b, info))
-    geo = {"ring_length_mm": ring_length_of(a.ring_length_mm, client),
-           "network_position_mm": a.network_position_mm, "signals": sensing_signals(info.get("config_toml")),
-           "tick_ms": tick_ms}
+    geo = view_of(info, a.ring_length_mm, a.network_position_mm)
+    servers = new_servers(b.clock.boundaries)
     start, stim_sent, refused = time.monotonic(), False, None
     if not a.snapshot:
         plt.ion()
@@ -305,6 +324,14 @@ def main(argv=None):
                     print(f"viewer: {refused}", file=sys.stderr)
                 stim_sent = True
             b.drain(client, 0.1)
+            if new_servers(b.clock.boundaries) > servers:
+                # Another server now publishes here: its sensing signals, ring and tick are its own (the first
+                # server's were kept for the whole session). The readouts' bound stays the first tick's.
+                servers = new_servers(b.clock.boundaries)
+                info = client.info(2.0) or {}
+                geo = view_of(info, a.ring_length_mm, a.network_position_mm)
+                print(f"viewer: a new server at {a.commands}: "
+                      f"{'its GetInfo read' if info else 'no answer to GetInfo'}", file=sys.stderr)
             if panels_for(b, info) != fig.panels:
                 axes = lay_out_figure(fig, panels_for(b, info))
             if not a.snapshot:
