@@ -331,3 +331,42 @@ TEST_CASE("inside the fitted domain the rate is the fitted formula, and continuo
     CHECK(below == Approx(above).epsilon(1e-4));
   }
 }
+
+// The fit judges the function the mean field reads (tf_fit.cpp): its Nelder-Mead cost and transfer_function_error
+// both read rate_Hz's held form below E_inh. Reference: samples made by the shipped RS transfer function itself
+// (configs/zerlaut2018_meanfield.toml) must be fitted back to it. 60 samples inside the fitted domain (nu_e 2-20 Hz
+// x nu_i/nu_e 0.75-2.5 x I 0, -40, -80 pA: fit-tf's grid) plus three far below E_inh (I = -10 nA, mu_V ~ -280 mV;
+// rate ~0 and no spikes, so outside the linear fit). Read with the held form the true P costs ~0 and the fit stays
+// there (tolerance 1e-3 Hz on every sample); with the unheld erfc the true P reads ~106 Hz at those three, so the
+// cost pulled P away and the in-domain rates with it. Break tried: the cost's moments back to compute_moments (the
+// code before) -> the fitted function is off by 0.39 Hz inside the domain (cost 3.6e-4 against 1e-18), fails.
+TEST_CASE("the transfer-function fit reads below E_inh as the mean field does (held at the edge)", "[tf][domain]") {
+  const auto p = load_params("configs/zerlaut2018_meanfield.toml");
+  const auto k = input_counts::from(p.network);
+  const cell_synapses cell = cell_synapses::from(p.network.exc, p.network);
+  const transfer_function truth(cell, p.meanfield->exc, p.meanfield->moments);
+  std::vector<tf_sample> samples;
+  auto add = [&](double nu_e, double nu_i, double i_pA, std::int64_t spikes) {
+    tf_sample s;
+    s.nu_e_Hz = nu_e, s.nu_i_Hz = nu_i, s.fe_Hz = k.k_exc * nu_e, s.fi_Hz = k.k_inh * nu_i, s.i_pA = i_pA;
+    s.rate_Hz = truth.rate_Hz(s.fe_Hz, s.fi_Hz, 0.0, i_pA);
+    s.spikes = spikes;
+    samples.push_back(s);
+  };
+  for (const double nu_e : {2.0, 4.0, 7.0, 12.0, 20.0})
+    for (const double r : {0.75, 1.25, 1.75, 2.5})
+      for (const double i : {0.0, -40.0, -80.0}) add(nu_e, r * nu_e, i, 1000);
+  for (const double nu_e : {3.0, 5.0, 8.0}) add(nu_e, 2.0 * nu_e, -10000.0, 0);
+  for (const tf_sample& s : samples) REQUIRE(std::isfinite(s.rate_Hz));
+  REQUIRE(truth.below_fitted_domain(truth.compute_moments(samples.back().fe_Hz, samples.back().fi_Hz, 0.0, -1e4)));
+  REQUIRE(transfer_function::rate_from_threshold_Hz(truth.compute_moments(k.k_exc * 5.0, k.k_inh * 10.0, 0.0, -1e4),
+                                                    truth.threshold_mV(truth.compute_moments(
+                                                        k.k_exc * 5.0, k.k_inh * 10.0, 0.0, -1e4))) > 50.0);
+  const fit_summary f = fit_threshold(cell, p.meanfield->exc.form, p.meanfield->moments, samples);
+  const transfer_function fitted(cell, f.p, p.meanfield->moments);
+  const tf_error e = transfer_function_error(fitted, samples, 1e-3, 0.0);
+  INFO("linear points " << f.linear_points << ", cost " << f.refined_cost << ", max |F - F_true| " << e.max_abs_Hz
+                        << " Hz at sample " << e.worst_index);
+  CHECK(f.linear_points == 60);
+  CHECK(e.max_abs_Hz < 1e-3);
+}

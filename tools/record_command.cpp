@@ -61,8 +61,8 @@ struct recording {
   std::vector<float> rates, mean_v, mean_w, stim, lfp;
   std::vector<float> aln_rates;  // [n, 2] E and I of the ALN node, when every readout carries one
   // [n, 2] per readout: the node's steps that read outside the cascade table's grid (clamped to its edge;
-  // Readout.aln.out_of_table) and the ring's unit steps outside its model's domain (an ALN ring's table, a Zerlaut
-  // ring's fitted transfer function, mu_V < E_inh; Readout.ring_out_of_table), written with an ALN node or a ring.
+  // Readout.aln.out_of_table) and the ring's unit steps past an edge of its model (an ALN ring's table; a Zerlaut
+  // ring's mu_V < E_inh only; Readout.ring_out_of_table), written with an ALN node or a ring.
   std::vector<float> out_of_table;
   std::int64_t aln_out_of_table_steps = 0, ring_out_of_table_unit_steps = 0;
   bool aln_node_seen = false;  // a readout carried the [aln] node (a ring shows as n_ring > 0)
@@ -698,7 +698,7 @@ void add_record_command(CLI::App& app) {
       "record", "Subscribe to a running server and write what it publishes, as simulate does (summary.json, "
                 "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms, acks.jsonl, safety.jsonl; "
                 "with an [aln] node aln_rates.npy [n,2] (E, I in Hz); with an [aln] node or a ring out_of_table.npy "
-                "[n,2] (the node's steps outside the cascade table, the ring's unit steps outside its model's domain); "
+                "[n,2] (the node's steps outside the cascade table, the ring's unit steps outside the ALN table or, Zerlaut, with mu_V below E_inh); "
                 "ring, spike and device files when present: device_sensing.npy [n,sensing,6], device_channels.npy "
                 "[n,8,3], device_controllers.npy [n,4,3], ...), and what `cortexloop replay` needs: session.toml (the resolved config), "
                 "session.json (seed, version, build), commands.jsonl (every applied command, its bytes and tick), "

@@ -86,7 +86,16 @@ class setup_signal_watch {
   std::thread thread_;
 };
 
-std::string status_text(const io::status_snapshot& s, bool network_runs) {
+// What a ring's Readout.ring_out_of_table counts, for the status line: an ALN ring's unit steps outside its cascade
+// table; a Zerlaut ring's unit steps with mu_V below E_inh (only that edge: mu_V above v_t is the device's
+// ring_units_out_of_domain). Empty without a ring.
+std::string ring_count_label(const engine::engine_params& p) {
+  if (!p.ring) return {};
+  return p.ring->model == engine::meanfield::ring_model::aln ? "ALN ring outside its cascade table"
+                                                               : "ring mu_V below E_inh (rate read at the fit's edge)";
+}
+
+std::string status_text(const io::status_snapshot& s, bool network_runs, const std::string& ring_count) {
   const io::status_record& r = s.status;
   char rates[64] = "network not stepped";
   if (network_runs) std::snprintf(rates, sizeof rates, "exc %.2f Hz, inh %.2f Hz", r.rate_exc_Hz, r.rate_inh_Hz);
@@ -105,8 +114,8 @@ std::string status_text(const io::status_snapshot& s, bool network_runs) {
   std::string line = text;
   // Rates read outside the model's domain look like any others on the stream (Readout.ring_out_of_table says it per
   // tick): said here too, from the first such step on (docs/meanfield.md, "Outside the fitted domain").
-  if (r.ring_out_of_domain > 0)
-    line += " | ring outside its model's domain: " + std::to_string(r.ring_out_of_domain) + " unit steps";
+  if (r.ring_out_of_table_unit_steps > 0)
+    line += " | " + ring_count + ": " + std::to_string(r.ring_out_of_table_unit_steps) + " unit steps";
   if (r.n_workers > 1) {  // each worker's compute per tick and how unequal the shares are
     line += " | workers";
     for (std::uint32_t w = 0; w < std::min<std::size_t>(r.n_workers, r.worker_compute_us.size()); ++w)
@@ -208,6 +217,7 @@ int run_serve(const serve_options& o) {
                  "(taskset -c with every CPU but %d), or their commands wait behind its spin and compute\n",
                  so.cpu, so.cpu);
   const bool network_runs = engine::steps_network(so.params);
+  const std::string ring_label = ring_count_label(so.params);
   int status_count = 0;
   behind_real_time behind(so.params.simulation.tick_ms);
   int signal_number = 0;
@@ -230,7 +240,7 @@ int run_serve(const serve_options& o) {
     }
     if (o.quiet) continue;
     if (const auto s = srv.latest_status(); s && (tty || ++status_count % 20 == 0)) {
-      std::fprintf(stderr, tty ? "\rserve: %s\033[K" : "serve: %s\n", status_text(*s, network_runs).c_str());
+      std::fprintf(stderr, tty ? "\rserve: %s\033[K" : "serve: %s\n", status_text(*s, network_runs, ring_label).c_str());
       std::fflush(stderr);
     }
   }
@@ -243,7 +253,7 @@ int run_serve(const serve_options& o) {
       // The line's lateness, rates and CPU are the last window's; the run's own lateness follows (a reader took the
       // final line for the run's figures: an outside check, 2026-12-04).
       const io::status_record& r = s->status;
-      std::fprintf(stderr, "serve: final (last window): %s\n", status_text(*s, network_runs).c_str());
+      std::fprintf(stderr, "serve: final (last window): %s\n", status_text(*s, network_runs, ring_label).c_str());
       std::fprintf(stderr, "serve: run: %lld ticks, misses %lld, %lld ticks skipped at %lld resyncs, lateness p99 %.0f us, "
                    "p99.9 %.0f us, max %.0f us\n", static_cast<long long>(r.server_ticks),
                    static_cast<long long>(r.deadline_misses), static_cast<long long>(r.ticks_skipped),

@@ -72,7 +72,7 @@ void ring::step(double t_ms, std::span<const float> external_exc_pA, std::span<c
   // Phases: (1) this step's rates enter the delay lines; (2) lateral inputs from the delayed rates;
   // (3) afferent and current inputs at t; (4) transfer functions; (5) Euler update of rates and W;
   // (6) readouts (VSDi from this step's mu_V) and tick averages. Phase (4) also counts the units whose mu_V lay
-  // outside the transfer function's fitted domain.
+  // below E_inh, the lower edge of the transfer function's fitted domain.
   coupling_exc_.push(nu_e_);
   coupling_inh_.push(nu_i_);
   coupling_exc_.lateral(1, lat_e_);
@@ -102,7 +102,7 @@ void ring::step(double t_ms, std::span<const float> external_exc_pA, std::span<c
     const float edge_i = static_cast<float>(tf_inh_.fitted_domain_min_mu_v_mV());
     std::int64_t outside = 0;
     for (std::size_t i = 0; i < n_; ++i) outside += (mu_e_[i] < edge_e) | (mu_i_[i] < edge_i);
-    out_of_domain_ += outside;
+    below_e_inh_ += outside;
   }
 
   const float dt_over_t = static_cast<float>(dt_ms_ / mf_.t_ms);

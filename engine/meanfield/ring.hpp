@@ -58,9 +58,12 @@ class ring {
   double rest_rate_exc_Hz() const noexcept { return rest_nu_e_; }
   double rest_rate_inh_Hz() const noexcept { return rest_nu_i_; }
   std::int64_t diverged() const noexcept { return diverged_; }
-  // Unit steps in which the unit's excitatory or inhibitory mu_V lay below E_inh, the transfer function's fitted
-  // domain, where its rate is read at the domain's edge (transfer_function.hpp): an extrapolation, not a fit.
-  std::int64_t out_of_domain() const noexcept { return out_of_domain_; }
+  // Unit steps in which the unit's excitatory or inhibitory mu_V lay below E_inh, the lower edge of the transfer
+  // function's fitted domain, where its rate is read at that edge (transfer_function.hpp): an extrapolation, not a
+  // fit. This is all it counts: not mu_V above v_t (the mean-driven side, flagged by the device:
+  // device.ring_max_mu_v_mV), nor the adaptation W a long hyperpolarisation winds negative (the AdEx network's own
+  // rebound follows; docs/meanfield.md, "Outside the fitted domain").
+  std::int64_t unit_steps_below_e_inh() const noexcept { return below_e_inh_; }
   std::size_t kernel_radius_exc() const noexcept { return coupling_exc_.radius_units(); }
   std::size_t kernel_radius_inh() const noexcept { return coupling_inh_.radius_units(); }
   std::size_t kernel_terms_exc() const noexcept { return coupling_exc_.terms(); }
@@ -84,7 +87,7 @@ class ring {
   ring_readout_average average_;
   double rest_nu_e_ = 0, rest_nu_i_ = 0, rest_w_e_ = 0, rest_w_i_ = 0;
   float rest_mu_e_ = -65.0f, rest_mu_i_ = -65.0f;
-  std::int64_t diverged_ = 0, out_of_domain_ = 0;
+  std::int64_t diverged_ = 0, below_e_inh_ = 0;
 };
 
 }  // namespace cortexloop::engine::meanfield

@@ -180,12 +180,19 @@ fit_summary fit_threshold(const cell_synapses& cell, polynomial_form form, momen
   threshold_params th;
   th.form = form;
   const transfer_function tf(cell, th, formula);
-  // Moments do not depend on P: compute them and the polynomial terms once.
+  // Moments do not depend on P: compute them and the polynomial terms once. They are those transfer_function::rate_Hz
+  // reads, so that the fit's cost (and transfer_function_error) judge the function the mean field uses: below E_inh
+  // (the fitted domain's lower edge) the polynomial's terms, sigma_V and tau_V are the edge's and the erfc keeps the
+  // sample's own mu_V; at and above it, the sample's own moments unchanged. fit-tf's grids never go below: their
+  // currents, 0 to -80 pA, fall well short of the g_L (E_L - E_inh) it takes to pull mu_V to E_inh without any
+  // synaptic input (150 pA for the Zerlaut cells). A caller's samples may.
   std::vector<moments> mom(samples.size());
   std::vector<double> terms(samples.size() * kMaxThresholdTerms);
   for (std::size_t k = 0; k < samples.size(); ++k) {
-    mom[k] = tf.compute_moments(samples[k].fe_Hz, samples[k].fi_Hz, 0.0, samples[k].i_pA);
-    threshold_terms(mom[k], cell, form, &terms[k * kMaxThresholdTerms]);
+    const moments fit = tf.fit_moments(samples[k].fe_Hz, samples[k].fi_Hz, 0.0, samples[k].i_pA);
+    threshold_terms(fit, cell, form, &terms[k * kMaxThresholdTerms]);
+    mom[k] = fit;
+    mom[k].mu_v_mV = tf.compute_moments(samples[k].fe_Hz, samples[k].fi_Hz, 0.0, samples[k].i_pA).mu_v_mV;
   }
   // (2) Linear fit of V_eff (volts, as published) on the points with a measurable rate below saturation.
   std::vector<double> ata(n * n, 0.0), atb(n, 0.0);
@@ -225,7 +232,7 @@ fit_summary fit_threshold(const cell_synapses& cell, polynomial_form form, momen
     for (std::size_t k = 0; k < samples.size(); ++k) {
       double v = 0;
       for (std::size_t i = 0; i < n; ++i) v += q[i] * terms[k * kMaxThresholdTerms + i];
-      const double f = transfer_function::rate_from_threshold_Hz(mom[k], 1000.0 * v);
+      const double f = transfer_function::rate_from_threshold_Hz(mom[k], 1000.0 * v);  // rate_Hz's reading (above)
       const double r = (f - samples[k].rate_Hz) / (samples[k].rate_Hz + 1.0);
       c += r * r;
     }

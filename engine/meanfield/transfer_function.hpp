@@ -31,8 +31,13 @@
 // below the edge the rate is read at the edge: V_eff, sigma_V and tau_V are those of the same inputs at
 // mu_V = E_inh, and only the mean keeps falling,
 //     F = erfc((V_eff(edge) - mu_V) / (sqrt(2) sigma_V(edge))) / (2 tau_V(edge)),   mu_V < E_inh,
-// continuous at the edge and strictly decreasing below it (a Gaussian tail). At and above E_inh nothing changes
-// (the same arithmetic, bit for bit). Scanned over fe 0.2-60 Hz x fi 0.5-80 Hz per synapse, the unheld function is
+// continuous at the edge and strictly decreasing below it (a Gaussian tail). At and above E_inh the source computes
+// the same operations as before the hold, and the library as built by default (CMAKE_BUILD_TYPE Release,
+// -march=native, GCC) gave identical bits old against new on 2.5 M random inputs (docs/meanfield.md). That is a
+// measurement of one compilation, not a guarantee: with -march=native the compiler may fuse a*b+c into an FMA
+// differently in different call paths or after a code change (a 1-ulp difference between two paths to the same
+// rate was seen in a test). Bit-identity is guaranteed only in the CORTEXLOOP_PORTABLE build (-ffp-contract=off,
+// no -march=native: CMakeLists.txt; docs/protocol.md, "Bit-identity"). Scanned over fe 0.2-60 Hz x fi 0.5-80 Hz per synapse, the unheld function is
 // monotone in W for every mu_V in [E_inh, v_t]; it first turned up at -80.8 mV (FS) and -81.4 mV (RS).
 // The upper side (mu_V above v_t, the mean-driven regime) is not held: docs/device.md, "Domains of validity".
 #include <cstddef>

@@ -134,7 +134,7 @@ void realtime_loop::run() noexcept {
       ++window_ticks_;
       window_rate_exc_ += readout_.exc.rate_Hz;
       window_rate_inh_ += readout_.inh.rate_Hz;
-      ring_out_of_domain_ += readout_.ring_out_of_table;
+      ring_out_of_table_unit_steps_ += readout_.ring_out_of_table;
       window_sim_ms_ += static_cast<double>(eng_->steps_per_tick()) * eng_->dt_ms();
       ++window_worker_ticks_;
       // 5 account
@@ -484,7 +484,7 @@ void realtime_loop::maybe_push_status(std::int64_t now_ns) noexcept {
   s.rt_cpu_percent = window_s > 0 ? 100.0 * static_cast<double>(cpu - window_cpu_ns_) / 1e9 / window_s : 0.0;
   s.rate_exc_Hz = window_ticks_ ? window_rate_exc_ / static_cast<double>(window_ticks_) : 0.0;
   s.rate_inh_Hz = window_ticks_ ? window_rate_inh_ / static_cast<double>(window_ticks_) : 0.0;
-  s.ring_out_of_domain = ring_out_of_domain_;
+  s.ring_out_of_table_unit_steps = ring_out_of_table_unit_steps_;
   worker_pool_status(s);
   s.status_drops = status_drops_;
   if (!q_.statuses.push(s)) ++status_drops_;  // counted in the next: it carries the totals on

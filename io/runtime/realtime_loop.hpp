@@ -128,7 +128,7 @@ class realtime_loop {
   std::int64_t server_ticks_ = 0;
   std::int64_t misses_ = 0, resyncs_ = 0, ticks_skipped_ = 0, readout_drops_ = 0, spike_drops_ = 0, event_drops_ = 0,
                status_drops_ = 0;
-  std::int64_t ring_out_of_domain_ = 0;  // ring unit steps outside their model's domain, since start
+  std::int64_t ring_out_of_table_unit_steps_ = 0;  // sum of the readouts' ring_out_of_table, since start
 
   // Window statistics, reset with every status record.
   latency_histogram lateness_, compute_, lateness_total_;

@@ -133,7 +133,7 @@ struct readout_record {
   std::array<float, kMaxRingUnits> ring_rates_exc_Hz{}, ring_rates_inh_Hz{}, vsdi_percent{}, ring_stim_pA{};
   firmware_sim::device_readout device{};
   engine::aln_readout aln{};  // aln.present: the config has an [aln] node
-  std::int64_t ring_out_of_table = 0;  // ring unit steps of the tick outside their model's domain (tick_readout)
+  std::int64_t ring_out_of_table = 0;  // ring unit steps of the tick read past an edge (tick_readout::ring_out_of_table)
 };
 
 inline constexpr std::size_t kSpikeChunk = 1024;
@@ -171,9 +171,10 @@ struct status_record {
   std::int64_t status_drops = 0;
   double rt_cpu_percent = 0;
   double rate_exc_Hz = 0, rate_inh_Hz = 0;
-  // Since the start: ring unit steps outside their model's domain (an ALN ring's cascade table, a Zerlaut ring's
-  // fitted transfer-function domain, mu_V < E_inh; engine::tick_readout::ring_out_of_table). Console only.
-  std::int64_t ring_out_of_domain = 0;
+  // Since the start, the sum of engine::tick_readout::ring_out_of_table: an ALN ring's unit steps outside its cascade
+  // table's grid; a Zerlaut ring's unit steps with mu_V below E_inh (the lower edge of the transfer function's
+  // fitted domain; mu_V above v_t is not in it). Console only.
+  std::int64_t ring_out_of_table_unit_steps = 0;
   // Window: each network worker's time stepping its partitions, mean per tick (worker 0 is the real-time thread),
   // and the imbalance max / mean - 1 of the workers' totals (0: equal shares).
   std::uint32_t n_workers = 1;

@@ -85,9 +85,9 @@ class SimulateContract(unittest.TestCase):
         # outside the transfer function's fitted domain. Before, the centre's FS unit fired 60.2 Hz at 120 ms (rest
         # 8.8 Hz) and simulate exited 0 saying nothing (an outside audit). Reference: a more hyperpolarised cell
         # cannot fire faster; docs/meanfield.md, "Outside the fitted domain". Now it stays below rest, summary.json
-        # counts the unit steps read outside (ring.out_of_domain; ~12 units x 100 ring steps) and stderr says so even
+        # counts the unit steps read below E_inh (ring.unit_steps_below_e_inh; ~12 units x 100 ring steps) and stderr says so even
         # with --quiet; the config's own run (no current) counts none. Break tried: the count removed from
-        # ring::step -> out_of_domain 0, fails; the hold removed from rate_Hz_batch -> 60.2 Hz at 120 ms, fails.
+        # ring::step -> unit_steps_below_e_inh 0, fails; the hold removed from rate_Hz_batch -> 60.2 Hz at 120 ms, fails.
         cfg = os.path.join(self.tmp.name, "ring_hyper.toml")
         with open(cfg, "w") as f:
             f.write(f'base = "{os.path.join(ROOT, "configs", "zerlaut2018_ring.toml")}"\n'
@@ -102,13 +102,16 @@ class SimulateContract(unittest.TestCase):
         rest = s["ring"]["rest_rate_inh_Hz"]
         self.assertAlmostEqual(rest, 8.8, delta=0.1)
         self.assertLess(inh[120, 25], 0.1 * rest)  # the tick ending at 121 ms, unit 25 at 9 mm
-        self.assertGreater(s["ring"]["out_of_domain"], 500)
-        self.assertIn("outside the transfer function's fitted domain", r.stderr)
+        self.assertGreater(s["ring"]["unit_steps_below_e_inh"], 500)
+        self.assertNotIn("out_of_domain", s["ring"])  # the old name said more than it counted
+        # The note names the edge it counts and says the upper one is not in it.
+        self.assertIn("mu_V below E_inh, the lower edge of the transfer function's fitted domain", r.stderr)
+        self.assertIn("ring.unit_steps_below_e_inh; mu_V above v_t is not counted there", r.stderr)
         plain = os.path.join(self.tmp.name, "ring_plain")
         r = simulate("--config", os.path.join(ROOT, "configs", "zerlaut2018_ring.toml"), "--out", plain, "--quiet")
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(os.path.join(plain, "summary.json")) as f:
-            self.assertEqual(json.load(f)["ring"]["out_of_domain"], 0)
+            self.assertEqual(json.load(f)["ring"]["unit_steps_below_e_inh"], 0)
         self.assertNotIn("fitted domain", r.stderr)
 
     def test_same_seed_same_files(self):
