@@ -101,7 +101,9 @@ void ring::step(double t_ms, std::span<const float> external_exc_pA, std::span<c
     const float edge_e = static_cast<float>(tf_exc_.fitted_domain_min_mu_v_mV());
     const float edge_i = static_cast<float>(tf_inh_.fitted_domain_min_mu_v_mV());
     std::int64_t outside = 0;
-    for (std::size_t i = 0; i < n_; ++i) outside += (mu_e_[i] < edge_e) | (mu_i_[i] < edge_i);
+    // | on ints, not || on bools: no branch in the loop (and clang warns on | between bools).
+    for (std::size_t i = 0; i < n_; ++i)
+      outside += static_cast<int>(mu_e_[i] < edge_e) | static_cast<int>(mu_i_[i] < edge_i);
     below_e_inh_ += outside;
   }
 
