@@ -42,7 +42,7 @@ int run_tf(const tf_options& o) {
   const mf::moments m = tf.compute_moments(fe_total, fi_total, o.w_pA, o.i_pA);
   // Below the fitted domain (mu_V < E_inh) the rate reads the fit at its edge (transfer_function.hpp): the V_eff
   // printed is the one the rate used.
-  const mf::moments fit = tf.fit_moments(fe_total, fi_total, o.w_pA, o.i_pA);
+  const mf::moments fit = tf.fit_moments(m, fe_total, fi_total);
   const double v_eff = tf.threshold_mV(fit);
   // Finite inputs can still overflow the moments (--i-pA 1e308 gave mu_V 2e306 mV, sigma_V inf, v_eff nan and a
   // rate of 0 with exit 0): refused as a wrong command line, naming the inputs, rather than printed as a result.

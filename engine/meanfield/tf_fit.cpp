@@ -189,10 +189,11 @@ fit_summary fit_threshold(const cell_synapses& cell, polynomial_form form, momen
   std::vector<moments> mom(samples.size());
   std::vector<double> terms(samples.size() * kMaxThresholdTerms);
   for (std::size_t k = 0; k < samples.size(); ++k) {
-    const moments fit = tf.fit_moments(samples[k].fe_Hz, samples[k].fi_Hz, 0.0, samples[k].i_pA);
+    const moments own = tf.compute_moments(samples[k].fe_Hz, samples[k].fi_Hz, 0.0, samples[k].i_pA);
+    const moments fit = tf.fit_moments(own, samples[k].fe_Hz, samples[k].fi_Hz);
     threshold_terms(fit, cell, form, &terms[k * kMaxThresholdTerms]);
     mom[k] = fit;
-    mom[k].mu_v_mV = tf.compute_moments(samples[k].fe_Hz, samples[k].fi_Hz, 0.0, samples[k].i_pA).mu_v_mV;
+    mom[k].mu_v_mV = own.mu_v_mV;
   }
   // (2) Linear fit of V_eff (volts, as published) on the points with a measurable rate below saturation.
   std::vector<double> ata(n * n, 0.0), atb(n, 0.0);

@@ -121,21 +121,20 @@ double transfer_function::threshold_mV(const moments& m) const noexcept {
   return 1000.0 * v;  // P are in volts
 }
 
-moments transfer_function::fit_moments(double fe_Hz, double fi_Hz, double w_pA, double i_pA,
+moments transfer_function::fit_moments(const moments& own, double fe_Hz, double fi_Hz,
                                        double fe_drive_Hz) const noexcept {
-  const moments m = compute_moments(fe_Hz, fi_Hz, w_pA, i_pA, fe_drive_Hz);
-  return below_fitted_domain(m) ? moments_at_mean(fe_Hz, fi_Hz, fe_drive_Hz, m, fitted_domain_min_mu_v_mV()) : m;
+  return below_fitted_domain(own) ? moments_at_mean(fe_Hz, fi_Hz, fe_drive_Hz, own, fitted_domain_min_mu_v_mV()) : own;
 }
 
 double transfer_function::rate_Hz(double fe_Hz, double fi_Hz, double w_pA, double i_pA,
                                   double fe_drive_Hz) const noexcept {
-  const moments m = compute_moments(fe_Hz, fi_Hz, w_pA, i_pA, fe_drive_Hz);
-  if (!below_fitted_domain(m)) return rate_from_threshold_Hz(m, threshold_mV(m));  // inside: as fitted
-  // Below E_inh: threshold, sigma_V and tau_V at the edge, the mean the inputs' own (transfer_function.hpp).
-  moments edge = moments_at_mean(fe_Hz, fi_Hz, fe_drive_Hz, m, fitted_domain_min_mu_v_mV());
-  const double v_eff_mV = threshold_mV(edge);
-  edge.mu_v_mV = m.mu_v_mV;
-  return rate_from_threshold_Hz(edge, v_eff_mV);
+  // The threshold at the moments the fit is read at; the erfc with those but the inputs' own mean (the same
+  // moments inside the fitted domain; transfer_function.hpp).
+  const moments own = compute_moments(fe_Hz, fi_Hz, w_pA, i_pA, fe_drive_Hz);
+  moments fit = fit_moments(own, fe_Hz, fi_Hz, fe_drive_Hz);
+  const double v_eff_mV = threshold_mV(fit);
+  fit.mu_v_mV = own.mu_v_mV;
+  return rate_from_threshold_Hz(fit, v_eff_mV);
 }
 
 double transfer_function::rate_from_threshold_Hz(const moments& m, double v_eff_mV) noexcept {

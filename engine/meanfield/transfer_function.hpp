@@ -86,7 +86,11 @@ class transfer_function {
   // The moments the fit is read at: compute_moments's at and above the fitted domain's edge; below it, those of
   // the same inputs at mu_V = E_inh (sigma_V, tau_V, tau_VN; mu_V = E_inh). The rate's mean is the inputs' own.
   moments fit_moments(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0,
-                      double fe_drive_Hz = 0.0) const noexcept;
+                      double fe_drive_Hz = 0.0) const noexcept {
+    return fit_moments(compute_moments(fe_Hz, fi_Hz, w_pA, i_pA, fe_drive_Hz), fe_Hz, fi_Hz, fe_drive_Hz);
+  }
+  // The same from the inputs' own moments (compute_moments's of the same fe, fi and drive), when the caller has them.
+  moments fit_moments(const moments& own, double fe_Hz, double fi_Hz, double fe_drive_Hz = 0.0) const noexcept;
   double rate_Hz(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0,
                  double fe_drive_Hz = 0.0) const noexcept;
   // The erfc at given moments and threshold, with no hold: only the moments' own rate inside the fitted domain
