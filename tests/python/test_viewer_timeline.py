@@ -29,6 +29,16 @@ def device(active_channel=None):
                           "site_kind": 0} for i in range(8)]}
 
 
+def fed(window_s, *runs):
+    """Buffers(window_s) fed runs of readouts, each (epoch, n_ticks) from tick 0: a run in the same epoch as the one
+    before it is a new server's, in the next epoch a Reset's."""
+    b = viewer.Buffers(window_s)
+    for epoch, n_ticks in runs:
+        for k in range(n_ticks):
+            b.add(readout(epoch, k))
+    return b
+
+
 def drawn(b):
     fig, axes = viewer.build_figure(plt, True)
     viewer.draw(fig, axes, b, ring_length_mm=36.0)
@@ -174,22 +184,12 @@ class ViewerWindowAndPanels(unittest.TestCase):
     def test_a_new_server_is_not_called_a_reset(self):
         # Epoch 0 to tick 99, then a new server from epoch 0 tick 0: the axis says "new server", not "Reset". Break
         # tried: the old label ("; after a Reset, continued ...") -> fails.
-        b = viewer.Buffers(10.0)
-        for k in range(100):
-            b.add(readout(0, k))
-        for k in range(20):
-            b.add(readout(0, k))
-        fig, axes = drawn(b)
+        fig, axes = drawn(fed(10.0, (0, 100), (0, 20)))
         self.assertIn("after a new server, continued from the last readout before it", axes[-1].get_xlabel())
         self.assertNotIn("Reset", axes[-1].get_xlabel())
         # Once the restart has left the window, the axis no longer notes it (it noted every restart of the session:
         # a review, 2026-12-05). Break tried: restart_note of every boundary -> the note stays.
-        b = viewer.Buffers(0.05)
-        for k in range(100):
-            b.add(readout(0, k))
-        for k in range(100):
-            b.add(readout(0, k))
-        fig, axes = drawn(b)
+        fig, axes = drawn(fed(0.05, (0, 100), (0, 100)))
         self.assertEqual(axes[-1].get_xlabel(), "simulated time (s)")
 
     def test_a_part_the_new_readouts_lack_is_not_drawn_at_their_times(self):
