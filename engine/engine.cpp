@@ -73,7 +73,7 @@ void engine::tick(tick_readout& out) noexcept {
   const std::int64_t aln_diverged_before = aln_ ? aln_->diverged() : 0;
   const std::int64_t aln_outside_before = aln_ ? aln_->out_of_table() : 0;
   const std::int64_t ring_outside_before =
-      aln_ring_ ? aln_ring_->out_of_table() : ring_ ? ring_->unit_steps_below_e_inh() : 0;
+      aln_ring_ ? aln_ring_->out_of_table() : ring_ ? ring_->unit_steps_outside_fit() : 0;
   std::size_t n_logged = 0;
   for (std::int64_t k = 0; k < steps_per_tick_; ++k, ++step_) {
     const double t_ms = static_cast<double>(step_) * dt_ms_;
@@ -173,7 +173,7 @@ void engine::tick(tick_readout& out) noexcept {
   if (ring_) tick_average(*ring_);
   if (aln_ring_) tick_average(*aln_ring_);
   out.ring_out_of_table = aln_ring_ ? aln_ring_->out_of_table() - ring_outside_before
-                         : ring_  ? ring_->unit_steps_below_e_inh() - ring_outside_before
+                         : ring_  ? ring_->unit_steps_outside_fit() - ring_outside_before
                                   : 0;
 }
 

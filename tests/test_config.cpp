@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -174,6 +175,33 @@ TEST_CASE("an out-of-range value is refused with the allowed range", "[config]")
   CHECK_THAT(e, Catch::Contains("[0, 1]"));
   CHECK_THAT(error_of(with_line(R"(^dt_ms = 0\.1)", "dt_ms = -0.1")), Catch::Contains("simulation.dt_ms"));
   CHECK_THAT(error_of(with_line(R"(^c_pF = 200\.0)", "c_pF = 0")), Catch::Contains("network.exc.c_pF"));
+}
+
+// [meanfield.exc] / [meanfield.inh] max_mu_v_mV: the transfer function's upper edge (engine/meanfield/
+// transfer_function.hpp). Reference: its documented default, -40 mV (V = 2 in the polynomial's units), and its range
+// [-70 mV, +inf] (inf: no hold, as configs/carlu2020/meanfield.toml sets). Break tried: the key read into
+// exc only (inh keeps the default) -> the inh check fails.
+TEST_CASE("the transfer function's upper edge is optional, -40 mV by default, inf turns it off, a bad one is named",
+          "[config][meanfield]") {
+  const auto zerlaut = cortexloop::testing::load_params("configs/zerlaut2018_meanfield.toml");
+  CHECK(zerlaut.meanfield->exc.max_mu_v_mV == -40.0);
+  CHECK(zerlaut.meanfield->inh.max_mu_v_mV == -40.0);
+  const auto carlu = cortexloop::testing::load_params("configs/carlu2020/meanfield.toml");
+  CHECK(std::isinf(carlu.meanfield->exc.max_mu_v_mV));
+  CHECK(std::isinf(carlu.meanfield->inh.max_mu_v_mV));
+  const auto set = cortexloop::testing::load_params("configs/zerlaut2018_meanfield.toml", {"meanfield.inh.max_mu_v_mV=-30"});
+  CHECK(set.meanfield->inh.max_mu_v_mV == -30.0);
+  CHECK(set.meanfield->exc.max_mu_v_mV == -40.0);
+  for (const char* bad : {"meanfield.exc.max_mu_v_mV=-90", "meanfield.inh.max_mu_v_mV=nan"}) {
+    CAPTURE(bad);
+    try {
+      cortexloop::testing::load_params("configs/zerlaut2018_meanfield.toml", {bad});
+      FAIL("accepted");
+    } catch (const config_error& e) {
+      CHECK_THAT(e.what(), Catch::Contains(std::string(bad).substr(0, std::string(bad).find('='))));
+      CHECK_THAT(e.what(), Catch::Contains("[-70, inf]"));
+    }
+  }
 }
 
 TEST_CASE("inconsistent keys are refused", "[config]") {

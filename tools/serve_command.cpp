@@ -87,12 +87,12 @@ class setup_signal_watch {
 };
 
 // What a ring's Readout.ring_out_of_table counts, for the status line: an ALN ring's unit steps outside its cascade
-// table; a Zerlaut ring's unit steps with mu_V below E_inh (only that edge: mu_V above v_t is the device's
-// ring_units_out_of_domain). Empty without a ring.
+// table; a Zerlaut ring's unit steps with mu_V outside the transfer function's fitted domain (mu_V between v_t and
+// -40 mV, which the fit still reads, is the device's ring_units_out_of_domain). Empty without a ring.
 std::string ring_count_label(const engine::engine_params& p) {
   if (!p.ring) return {};
   return p.ring->model == engine::meanfield::ring_model::aln ? "ALN ring outside its cascade table"
-                                                               : "ring mu_V below E_inh (rate read at the fit's edge)";
+                                                               : "ring mu_V below E_inh or above max_mu_v_mV (rate read at the fit's edge)";
 }
 
 std::string status_text(const io::status_snapshot& s, bool network_runs, const std::string& ring_count) {

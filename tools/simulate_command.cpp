@@ -128,7 +128,7 @@ double peak_rss_MB() {
 }
 
 // The unit steps a ring of n_units units, stepping every ring_dt_ms, takes in n_ticks ticks of tick_ms: the whole of
-// which a ring's counts (ALN table, Zerlaut below E_inh) are a part.
+// which a ring's counts (ALN table, Zerlaut outside the fitted domain) are a part.
 long long ring_unit_steps(std::int64_t n_ticks, double tick_ms, double ring_dt_ms, std::size_t n_units) {
   return static_cast<long long>(n_ticks * std::llround(tick_ms / ring_dt_ms)) * static_cast<long long>(n_units);
 }
@@ -389,7 +389,8 @@ int simulate_ranks(const simulate_options& o, int launched) {
                        {"length_mm", static_cast<double>(ring->n_units()) * ring->unit_spacing_mm()},
                        {"network_stepped", eng.runs_network()}, {"rest_rate_exc_Hz", ring->rest_rate_exc_Hz()},
                        {"rest_rate_inh_Hz", ring->rest_rate_inh_Hz()}, {"diverged", ring->diverged()},
-                       {"unit_steps_below_e_inh", ring->unit_steps_below_e_inh()}};
+                       {"unit_steps_below_e_inh", ring->unit_steps_below_e_inh()},
+                       {"unit_steps_above_fit_max", ring->unit_steps_above_fit_max()}};
   if (const engine::aln::aln_ring* ring = eng.aln_ring())
     summary["ring"] = {{"model", "aln"},
                        {"n_units", ring->n_units()},
@@ -439,18 +440,24 @@ int simulate_ranks(const simulate_options& o, int launched) {
                  "ring.out_of_table; docs/aln.md)\n",
                  static_cast<long long>(ring->out_of_table()),
                  ring_unit_steps(n_ticks, params.simulation.tick_ms, ring->dt_ms(), ring->n_units()));
-  // Likewise a ring of Zerlaut units whose mu_V fell below E_inh, the lower edge of the transfer function's fitted
-  // domain (a current of -10 nA at a ring site: its FS unit fired 60 Hz there before the rate was held at the edge,
-  // silently; an outside audit, 2026-12-05). Only that edge is counted: the note says so, as a reader of "outside"
-  // would take it for the upper side (mu_V above v_t) too, which the device flags, and for the rebound after the
-  // current, which is the AdEx model's own (docs/meanfield.md, "Outside the fitted domain").
-  if (const engine::meanfield::ring* ring = eng.ring(); ring && ring->unit_steps_below_e_inh() > 0)
-    std::fprintf(stderr, "simulate: note: the ring's units had mu_V below E_inh, the lower edge of the transfer "
-                 "function's fitted domain, in %lld of %lld unit steps, where their rates are the edge's extrapolated, not "
-                 "a fitted value (summary.json ring.unit_steps_below_e_inh; mu_V above v_t is not counted there; "
-                 "docs/meanfield.md, \"Outside the fitted domain\")\n",
+  // Likewise a ring of Zerlaut units whose mu_V left the transfer function's fitted domain: below E_inh (a current of
+  // -10 nA at a ring site: its FS unit fired 60 Hz there before the rate was held at the edge, silently; an outside
+  // audit, 2026-12-05) or above the fit's upper edge (+10 nA: the unheld rate fell to 0 where the network fires
+  // near 1/t_ref).
+  // Each edge is said apart; mu_V between v_t and that edge (the paper's afferent reaches -44.4 mV) is read from the
+  // fit and not counted, nor is the rebound after a long current, which is the AdEx model's own
+  // (docs/meanfield.md, "Outside the fitted domain").
+  if (const engine::meanfield::ring* ring = eng.ring(); ring && ring->unit_steps_outside_fit() > 0)
+    std::fprintf(stderr, "simulate: note: the ring's units had mu_V outside the transfer function's fitted domain in "
+                 "%lld of %lld unit steps (%lld below E_inh, %lld above meanfield.exc/inh.max_mu_v_mV = %g / %g mV), "
+                 "where their rates are the edge's extrapolated, not a fitted value (summary.json "
+                 "ring.unit_steps_below_e_inh, ring.unit_steps_above_fit_max; docs/meanfield.md, \"Outside the "
+                 "fitted domain\")\n",
+                 static_cast<long long>(ring->unit_steps_outside_fit()),
+                 ring_unit_steps(n_ticks, params.simulation.tick_ms, ring->dt_ms(), ring->n_units()),
                  static_cast<long long>(ring->unit_steps_below_e_inh()),
-                 ring_unit_steps(n_ticks, params.simulation.tick_ms, ring->dt_ms(), ring->n_units()));
+                 static_cast<long long>(ring->unit_steps_above_fit_max()), params.meanfield->exc.max_mu_v_mV,
+                 params.meanfield->inh.max_mu_v_mV);
   if (n_ticks < requested_ticks) {
     // Said even with --quiet: the files hold less than was asked for, and the exit code alone would not say why.
     std::fprintf(stderr, "simulate: stopped by %s after %.3f of %.3f s; wrote the %lld ticks simulated to %s; %s\n",

@@ -66,14 +66,14 @@ int run_tf(const tf_options& o) {
   std::printf("fe_total_Hz=%.9g\n", fe_total);
   std::printf("fi_total_Hz=%.9g\n", fi_total);
   std::printf("moments=%s\n", p.meanfield->moments == mf::moments_formula::corrected ? "corrected" : "zerlaut2018");
-  if (tf.below_fitted_domain(m)) {  // where the fit was read: the domain's edge
+  if (tf.below_fitted_domain(m) || tf.above_fitted_domain(m)) {  // where the fit was read: the domain's edge
     std::printf("fit_mu_v_mV=%.9g\n", fit.mu_v_mV);
     std::printf("fit_sigma_v_mV=%.9g\n", fit.sigma_v_mV);
     std::printf("fit_tau_v_ms=%.9g\n", fit.tau_v_ms);
   }
   // The fit's points are fluctuation-driven (mu_V below the exponential term's threshold); above it the erfc form
-  // is extrapolated, and its rate falls again at large currents (docs/device.md, "Domains of validity"). The
-  // device flags ring units by the same line (device.ring_max_mu_v_mV, default the cells' v_t_mV).
+  // is extrapolated; above -40 mV, where the unheld fit's rate falls again, it is read at that edge (the hold,
+  // transfer_function.hpp). The device flags ring units from v_t (device.ring_max_mu_v_mV, default the cells' v_t_mV).
   const double v_t_mV = (exc ? p.network.exc : p.network.inh).v_t_mV;
   // Below the inhibitory reversal no synaptic input can take mu_V (with W = I = 0 it is a weighted mean of E_L,
   // E_e and E_i); only a W or I far beyond the fit's puts it there, where the fitted polynomial's V_eff runs off
@@ -86,8 +86,13 @@ int run_tf(const tf_options& o) {
     std::fprintf(stderr,
                  "tf: note: mu_V = %.4g mV is at or above this config's network.%s.v_t_mV (%.4g mV): outside the "
                  "fluctuation-driven regime the transfer function was fitted in, so rate_Hz is the fit extrapolated, "
-                 "not a prediction (docs/device.md, \"Domains of validity\")\n",
-                 m.mu_v_mV, exc ? "exc" : "inh", v_t_mV);
+                 "not a prediction (docs/device.md, \"Domains of validity\")%s\n",
+                 m.mu_v_mV, exc ? "exc" : "inh", v_t_mV,
+                 tf.above_fitted_domain(m) ? "; above -40 mV, where the unheld fit falls back towards 0 Hz, it is read "
+                                             "at the domain's edge (V_eff, sigma_V, tau_V at mu_V = -40 mV: fit_*) with "
+                                             "the mean mu_V, and rises as mu_V rises (docs/meanfield.md, \"Outside "
+                                             "the fitted domain\")"
+                                           : "");
   if (below)
     std::fprintf(stderr,
                  "tf: note: mu_V = %.4g mV is below the inhibitory reversal e_inh_mV (%.4g mV), where no synaptic "

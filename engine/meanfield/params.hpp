@@ -26,9 +26,16 @@ inline constexpr std::size_t n_terms(polynomial_form f) { return f == polynomial
 
 // Coefficients P of one cell type's effective threshold, in volts as published; only the first
 // n_terms(form) are used. A set is valid only with the moments formula it was fitted with.
+// The upper edge of a fit's domain by default: mu_V = -40 mV, V = 2 in the polynomial's normalised units
+// (transfer_function.hpp, where the choice is argued).
+inline constexpr double kDefaultFitMaxMuV_mV = -40.0;
+
 struct threshold_params {
   polynomial_form form = polynomial_form::zerlaut2018;
   std::array<double, kMaxThresholdTerms> p_V{};
+  // Above this mu_V the rate is read at it (transfer_function.hpp); +inf: never (a published function reproduced as
+  // its authors evaluate it everywhere, configs/carlu2020/meanfield.toml).
+  double max_mu_v_mV = kDefaultFitMaxMuV_mV;
 };
 
 // The local (one-column) mean field: the master equation of Zerlaut 2018 / El Boustani & Destexhe 2009 with

@@ -72,7 +72,7 @@ void ring::step(double t_ms, std::span<const float> external_exc_pA, std::span<c
   // Phases: (1) this step's rates enter the delay lines; (2) lateral inputs from the delayed rates;
   // (3) afferent and current inputs at t; (4) transfer functions; (5) Euler update of rates and W;
   // (6) readouts (VSDi from this step's mu_V) and tick averages. Phase (4) also counts the units whose mu_V lay
-  // below E_inh, the lower edge of the transfer function's fitted domain.
+  // outside the transfer function's fitted domain, below E_inh or above max_mu_v_mV, where it is read at the edge.
   coupling_exc_.push(nu_e_);
   coupling_inh_.push(nu_i_);
   coupling_exc_.lateral(1, lat_e_);
@@ -98,13 +98,22 @@ void ring::step(double t_ms, std::span<const float> external_exc_pA, std::span<c
   tf_exc_.rate_Hz_batch(fe_e_.data(), fi_.data(), w_e_.data(), i_e_.data(), f_e_.data(), mu_e_.data(), n_, drive_fe);
   tf_inh_.rate_Hz_batch(fe_i_.data(), fi_.data(), w_i_.data(), i_i_.data(), f_i_.data(), mu_i_.data(), n_, drive_fe);
   {
-    const float edge_e = static_cast<float>(tf_exc_.fitted_domain_min_mu_v_mV());
-    const float edge_i = static_cast<float>(tf_inh_.fitted_domain_min_mu_v_mV());
-    std::int64_t outside = 0;
+    const float min_e = static_cast<float>(tf_exc_.fitted_domain_min_mu_v_mV());
+    const float min_i = static_cast<float>(tf_inh_.fitted_domain_min_mu_v_mV());
+    const float max_e = static_cast<float>(tf_exc_.fitted_domain_max_mu_v_mV());
+    const float max_i = static_cast<float>(tf_inh_.fitted_domain_max_mu_v_mV());
+    std::int64_t below = 0, above = 0, held = 0;
     // | on ints, not || on bools: no branch in the loop (and clang warns on | between bools).
-    for (std::size_t i = 0; i < n_; ++i)
-      outside += static_cast<int>(mu_e_[i] < edge_e) | static_cast<int>(mu_i_[i] < edge_i);
-    below_e_inh_ += outside;
+    for (std::size_t i = 0; i < n_; ++i) {
+      const int b = static_cast<int>(mu_e_[i] < min_e) | static_cast<int>(mu_i_[i] < min_i);
+      const int a = static_cast<int>(mu_e_[i] > max_e) | static_cast<int>(mu_i_[i] > max_i);
+      below += b;
+      above += a;
+      held += b | a;
+    }
+    below_e_inh_ += below;
+    above_max_ += above;
+    held_ += held;
   }
 
   const float dt_over_t = static_cast<float>(dt_ms_ / mf_.t_ms);

@@ -58,12 +58,15 @@ class ring {
   double rest_rate_exc_Hz() const noexcept { return rest_nu_e_; }
   double rest_rate_inh_Hz() const noexcept { return rest_nu_i_; }
   std::int64_t diverged() const noexcept { return diverged_; }
-  // Unit steps in which the unit's excitatory or inhibitory mu_V lay below E_inh, the lower edge of the transfer
-  // function's fitted domain, where its rate is read at that edge (transfer_function.hpp): an extrapolation, not a
-  // fit. This is all it counts: not mu_V above v_t (the mean-driven side, flagged by the device:
+  // Unit steps in which the unit's excitatory or inhibitory mu_V lay outside the transfer function's fitted domain,
+  // where its rate is read at the edge passed (transfer_function.hpp): an extrapolation, not a fit. Below E_inh, above
+  // the fit's upper edge (meanfield.exc/inh.max_mu_v_mV, -40 mV by default), and either (a unit step counted once). Not
+  // counted: mu_V between v_t and that edge (read from the fit, as the paper's own stimulus does; the device flags it:
   // device.ring_max_mu_v_mV), nor the adaptation W a long hyperpolarisation winds negative (the AdEx network's own
   // rebound follows; docs/meanfield.md, "Outside the fitted domain").
   std::int64_t unit_steps_below_e_inh() const noexcept { return below_e_inh_; }
+  std::int64_t unit_steps_above_fit_max() const noexcept { return above_max_; }
+  std::int64_t unit_steps_outside_fit() const noexcept { return held_; }
   std::size_t kernel_radius_exc() const noexcept { return coupling_exc_.radius_units(); }
   std::size_t kernel_radius_inh() const noexcept { return coupling_inh_.radius_units(); }
   std::size_t kernel_terms_exc() const noexcept { return coupling_exc_.terms(); }
@@ -87,7 +90,7 @@ class ring {
   ring_readout_average average_;
   double rest_nu_e_ = 0, rest_nu_i_ = 0, rest_w_e_ = 0, rest_w_i_ = 0;
   float rest_mu_e_ = -65.0f, rest_mu_i_ = -65.0f;
-  std::int64_t diverged_ = 0, below_e_inh_ = 0;
+  std::int64_t diverged_ = 0, below_e_inh_ = 0, above_max_ = 0, held_ = 0;
 };
 
 }  // namespace cortexloop::engine::meanfield

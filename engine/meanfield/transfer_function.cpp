@@ -15,6 +15,7 @@ namespace {
 
 // Normalisation of the threshold polynomial's variables (Zerlaut 2018 code), in mV.
 constexpr double kMuV0 = -60.0, kDMuV0 = 10.0, kSigmaV0 = 4.0, kDSigmaV0 = 6.0, kTauVN0 = 0.5, kDTauVN0 = 1.0;
+static_assert(kDefaultFitMaxMuV_mV == kMuV0 + 2.0 * kDMuV0, "the default upper edge is V = 2");
 // Guards of the 2018 code: +1e-9 Hz on the rates before tau_V, +1e-12 V on sigma_V.
 constexpr double kRateEpsilon_Hz = 1e-9, kSigmaEpsilon_mV = 1e-9;
 // Input rates are clamped to [0, 1e9] Hz: far above any physiological input, far below overflow.
@@ -123,7 +124,9 @@ double transfer_function::threshold_mV(const moments& m) const noexcept {
 
 moments transfer_function::fit_moments(const moments& own, double fe_Hz, double fi_Hz,
                                        double fe_drive_Hz) const noexcept {
-  return below_fitted_domain(own) ? moments_at_mean(fe_Hz, fi_Hz, fe_drive_Hz, own, fitted_domain_min_mu_v_mV()) : own;
+  if (below_fitted_domain(own)) return moments_at_mean(fe_Hz, fi_Hz, fe_drive_Hz, own, fitted_domain_min_mu_v_mV());
+  if (above_fitted_domain(own)) return moments_at_mean(fe_Hz, fi_Hz, fe_drive_Hz, own, fitted_domain_max_mu_v_mV());
+  return own;
 }
 
 double transfer_function::rate_Hz(double fe_Hz, double fi_Hz, double w_pA, double i_pA,
@@ -191,6 +194,7 @@ void transfer_function::rate_Hz_batch(const float* __restrict fe_Hz, const float
   constexpr float kMaxIn = static_cast<float>(kMaxInput_Hz);
   const float fe_loss_per_ms = static_cast<float>(drive_variance_loss(fe_drive_Hz));
   const float mu_v_min = static_cast<float>(fitted_domain_min_mu_v_mV());
+  const float mu_v_max = static_cast<float>(fitted_domain_max_mu_v_mV());
   for (std::size_t k = 0; k < n; ++k) {
     const float fe_raw = fe_Hz[k], fi_raw = fi_Hz[k];
     const float fe_in = fe_raw >= 0.0f ? std::min(fe_raw, kMaxIn) : 0.0f;
@@ -199,8 +203,8 @@ void transfer_function::rate_Hz_batch(const float* __restrict fe_Hz, const float
     const float mu_g = g_l + mu_ge + mu_gi;
     const float inv_mu_g = 1.0f / mu_g;
     const float mu_v = (mu_ge * e_e + mu_gi * e_i + g_l_e_l - w_pA[k] + i_pA[k]) * inv_mu_g;
-    // The fit is read at mu_V >= E_inh (held at the edge below it; the erfc keeps the own mean mu_v).
-    const float mu_fit = std::max(mu_v, mu_v_min);
+    // The fit is read inside [E_inh, -40 mV] (held at the edge passed; the erfc keeps the own mean mu_v).
+    const float mu_fit = std::min(std::max(mu_v, mu_v_min), mu_v_max);
     const float tau_m = cap * inv_mu_g;
     const float u_e = q_e * (e_e - mu_fit) * inv_mu_g * tau_e, u_i = q_i * (e_i - mu_fit) * inv_mu_g * tau_i;
     const float ue2 = u_e * u_e, ui2 = u_i * u_i * inh_factor;

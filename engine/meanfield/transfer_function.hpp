@@ -39,7 +39,18 @@
 // rate was seen in a test). Bit-identity is guaranteed only in the CORTEXLOOP_PORTABLE build (-ffp-contract=off,
 // no -march=native: CMakeLists.txt; docs/protocol.md, "Bit-identity"). Scanned over fe 0.2-60 Hz x fi 0.5-80 Hz per synapse, the unheld function is
 // monotone in W for every mu_V in [E_inh, v_t]; it first turned up at -80.8 mV (FS) and -81.4 mV (RS).
-// The upper side (mu_V above v_t, the mean-driven regime) is not held: docs/device.md, "Domains of validity".
+//
+// The upper edge is mu_V = -40 mV ([meanfield.exc] / [meanfield.inh] max_mu_v_mV; +inf turns the hold off, as the
+// Carlu 2020 config does to reproduce its authors' function, which they evaluate up there), V = 2 in the polynomial's
+// normalised units (kMuV0 + 2 kDMuV0), twice the span of a
+// grid that lies between about -70 mV and threshold (V = -1 to 1). Above threshold the cell is mean-driven, not
+// fluctuation-driven, and the fitted V_eff rises faster than mu_V: the erfc's argument grows again and the rate falls
+// back towards 0 (RS at fe 6, fi 9 Hz per synapse: 66 Hz at I = 1 nA, mu_V -33 mV; 22 Hz at 2 nA; 0.14 Hz at 3 nA),
+// where an AdEx cell, which has no depolarisation block, fires faster with every pA (docs/meanfield.md). Scanned
+// over fe 0.2-60 Hz x fi 0.5-80 Hz per synapse with I rising, the unheld rate first fell at -36.3 mV (RS, fe 0.2,
+// fi 15 Hz) and -23.3 mV (FS); the paper's afferent stimulus takes the ring's RS units to -44.4 mV at most. Above
+// the edge the rate is read there as below the lower one, mu_V = -40 mV for V_eff, sigma_V and tau_V and the inputs'
+// own mean in the erfc: continuous and strictly increasing, towards 1/tau_V(edge).
 #include <cstddef>
 #include <span>
 
@@ -80,11 +91,15 @@ class transfer_function {
   moments compute_moments(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0,
                           double fe_drive_Hz = 0.0) const noexcept;
   double threshold_mV(const moments& m) const noexcept;
-  // The lower edge of the fitted domain: E_inh (see above).
+  // The edges of the fitted domain: E_inh below, threshold_params::max_mu_v_mV above (-40 mV unless the config says
+  // otherwise; see above).
   double fitted_domain_min_mu_v_mV() const noexcept { return cell_.e_inh_mV; }
+  double fitted_domain_max_mu_v_mV() const noexcept { return threshold_.max_mu_v_mV; }
   bool below_fitted_domain(const moments& m) const noexcept { return m.mu_v_mV < fitted_domain_min_mu_v_mV(); }
-  // The moments the fit is read at: compute_moments's at and above the fitted domain's edge; below it, those of
-  // the same inputs at mu_V = E_inh (sigma_V, tau_V, tau_VN; mu_V = E_inh). The rate's mean is the inputs' own.
+  bool above_fitted_domain(const moments& m) const noexcept { return m.mu_v_mV > fitted_domain_max_mu_v_mV(); }
+  // The moments the fit is read at: compute_moments's inside the fitted domain (edges included); outside it, those
+  // of the same inputs at the edge passed (sigma_V, tau_V, tau_VN; mu_V = the edge). The rate's mean is the inputs'
+  // own.
   moments fit_moments(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0,
                       double fe_drive_Hz = 0.0) const noexcept {
     return fit_moments(compute_moments(fe_Hz, fi_Hz, w_pA, i_pA, fe_drive_Hz), fe_Hz, fi_Hz, fe_drive_Hz);
@@ -99,7 +114,7 @@ class transfer_function {
 
   // The same function in float for n cells at once (the ring), written so that the compiler vectorises it:
   // erfc, log and exp are polynomial approximations (relative error of the rate below 1e-3 where F > 1e-3 Hz,
-  // absolute below 1e-5 Hz elsewhere; tests/test_transfer_function.cpp), with the same hold below E_inh.
+  // absolute below 1e-5 Hz elsewhere; tests/test_transfer_function.cpp), with the same holds at both edges.
   // mu_v_mV (the inputs' own mean) may be null.
   void rate_Hz_batch(const float* fe_Hz, const float* fi_Hz, const float* w_pA, const float* i_pA, float* rate_Hz,
                      float* mu_v_mV, std::size_t n, float fe_drive_Hz = 0.0f) const noexcept;
@@ -114,7 +129,7 @@ class transfer_function {
   moments_formula formula_;
   double inh_factor_;  // 1, or (Q_i[S] / tau_i[s])^2 for the 2018 formula
   double drive_step_ms_;
-  // The moments with mu_V set to mu_v_mV (the hold: mu_v_mV = E_inh); mu_G, tau_m are the inputs'.
+  // The moments with mu_V set to mu_v_mV (the hold: mu_v_mV = an edge); mu_G, tau_m are the inputs'.
   moments moments_at_mean(double fe_Hz, double fi_Hz, double fe_drive_Hz, const moments& own,
                           double mu_v_mV) const noexcept;
   // Variance weight of the drive's events: 1 - p with p = step * f_drive.

@@ -27,6 +27,9 @@ mf::threshold_params read_threshold(table_reader t) {
     std::snprintf(key, sizeof key, "p%zu_V", k);
     p.p_V[k] = t.number(key, {-1.0, 1.0});
   }
+  // Optional: the default (-40 mV) is argued in engine/meanfield/transfer_function.hpp; inf turns the hold off. Not below
+  // -70 mV, where the fit's grid starts.
+  if (t.has("max_mu_v_mV")) p.max_mu_v_mV = t.number("max_mu_v_mV", {-70.0, HUGE_VAL});
   t.finish();  // a p10_V in a 10-term table is refused here
   return p;
 }

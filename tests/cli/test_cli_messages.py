@@ -357,7 +357,8 @@ class ServeStatus(unittest.TestCase):
         # -10 nA at a ring site takes its units below E_inh, outside the transfer function's fitted domain, where the
         # rate is the fit's edge extrapolated (docs/meanfield.md, "Outside the fitted domain"); serve said nothing of
         # it (an outside audit). Now its status line counts the unit steps (1245 in 0.3 s: ~12 units x 100 ring steps),
-        # and the plain ring's does not. The words say which edge is counted (mu_V below E_inh), not "outside its
+        # and the plain ring's does not. The words say which edges are counted (mu_V below E_inh or above the fit's
+        # upper edge, meanfield.exc/inh.max_mu_v_mV), not "outside its
         # model's domain", which the device's ring_units_out_of_domain (mu_V above v_t) also claimed (a review).
         # Break tried: the count removed from ring::step -> no such words, fails.
         with tempfile.TemporaryDirectory() as tmp:
@@ -369,7 +370,7 @@ class ServeStatus(unittest.TestCase):
             r = run("serve", "--config", cfg, "--pub", "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*",
                     "--duration", "0.3")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertRegex(r.stderr, r"final \(last window\):.*\| ring mu_V below E_inh \(rate read at the fit's edge\): \d{3,} unit steps")
+        self.assertRegex(r.stderr, r"final \(last window\):.*\| ring mu_V below E_inh or above max_mu_v_mV \(rate read at the fit's edge\): \d{3,} unit steps")
         self.assertNotIn("outside its model's domain", r.stderr)
         r = run("serve", "--config", os.path.join(ROOT, "configs", "zerlaut2018_ring.toml"), "--pub",
                 "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--duration", "0.3")
