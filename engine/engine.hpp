@@ -52,6 +52,8 @@ class engine {
   // Places the network's helper threads next to worker 0 (the caller of tick()) pinned to first_cpu, under
   // SCHED_FIFO with fifo_priority > 0 (see worker_pool::place); returns 0 or an errno value. Not real-time safe.
   int place_workers(int first_cpu, int fifo_priority) noexcept { return net_.workers().place(first_cpu, fifo_priority); }
+  // Where place_workers(first_cpu, ...) pins helper k (worker k + 1); -1: no CPU known.
+  int helper_cpu(std::size_t k, int first_cpu) const noexcept { return net_.workers().helper_cpu(k, first_cpu); }
   unsigned n_workers() const noexcept { return net_.workers().size(); }
   // The network's workers, for their busy-time counters (read and reset between ticks).
   worker_pool& workers() noexcept { return net_.workers(); }

@@ -73,15 +73,19 @@ worker_pool::~worker_pool() {
   for (auto& t : helpers_) t.join();
 }
 
-int worker_pool::place(int first_cpu, int fifo_priority) noexcept {
-  const std::vector<int>& cpus = cpus_;
-  if (cpus.empty()) return 0;
+int worker_pool::helper_cpu(std::size_t k, int first_cpu) const noexcept {
+  if (cpus_.empty()) return -1;
   std::size_t start = 0;
-  for (std::size_t i = 0; i < cpus.size(); ++i)
-    if (cpus[i] == first_cpu) start = i;
+  for (std::size_t i = 0; i < cpus_.size(); ++i)
+    if (cpus_[i] == first_cpu) start = i;
+  return cpus_[(start + k + 1) % cpus_.size()];
+}
+
+int worker_pool::place(int first_cpu, int fifo_priority) noexcept {
+  if (cpus_.empty()) return 0;
   int error = 0;
   for (std::size_t k = 0; k < helpers_.size(); ++k) {
-    const int e = pin(helpers_[k], cpus[(start + k + 1) % cpus.size()]);
+    const int e = pin(helpers_[k], helper_cpu(k, first_cpu));
     if (e != 0 && error == 0) error = e;
     if (fifo_priority > 0) {
       sched_param sp{};

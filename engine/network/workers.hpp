@@ -33,6 +33,8 @@ class worker_pool {
   // them under SCHED_FIFO like a real-time worker 0 (a helper preempted by ordinary threads would stall every
   // barrier). Returns 0 or the errno value of the first refusal.
   int place(int first_cpu, int fifo_priority = 0) noexcept;
+  // The CPU place(first_cpu) pins helper k (worker k + 1) to; -1 when the pool knows no CPUs.
+  int helper_cpu(std::size_t k, int first_cpu) const noexcept;
 
   // Between the ticks of a paced (real-time) run: the helpers block as soon as their phase is done instead of
   // spinning and yielding through the idle part of the tick (which took a CPU from the real-time thread's I/O and

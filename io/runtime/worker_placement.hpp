@@ -24,12 +24,17 @@ inline std::string pin_with_note(pthread_t thread, int cpu) {
 
 // The helpers on the CPUs after `cpu` (worker 0's; -1: after the first usable one), under SCHED_FIFO at
 // fifo_priority > 0; empty for an engine without helpers.
+// "1 helper worker(s) placed on CPU 1": which CPUs, since a helper beside the I/O threads' CPU is what makes serve
+// --threads 2 miss deadlines on a 2-CPU machine (docs/engine.md, "Workers").
 inline std::string place_helpers_with_note(engine::engine& eng, int cpu, int fifo_priority) {
   if (eng.n_workers() <= 1) return {};
   const std::string n = std::to_string(eng.n_workers() - 1);
+  std::string where;
+  for (std::size_t k = 0; k + 1 < eng.n_workers(); ++k)
+    where += (k == 0 ? " on CPU " : ", ") + std::to_string(eng.helper_cpu(k, cpu));
   return eng.place_workers(cpu, fifo_priority) == 0
-             ? n + " helper worker(s) placed"
-             : n + " helper worker(s) not fully placed (pinning or SCHED_FIFO refused)";
+             ? n + " helper worker(s) placed" + where
+             : n + " helper worker(s) not fully placed" + where + " (pinning or SCHED_FIFO refused)";
 }
 
 // Where worker 0 (serve's real-time thread, simulate's own thread) runs: the CPU asked for (serve --cpu, --rt), else,
