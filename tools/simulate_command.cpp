@@ -575,7 +575,9 @@ void add_simulate_command(CLI::App& app) {
   cmd->footer("Exit codes: 0 done; 1 the run failed or cannot run as launched (named: e.g. --out cannot be written, "
               "a config mpirun cannot split); 2 the command line or "
               "config is wrong (the option or key is named; under mpirun too); 130 / 143 stopped by Ctrl-C / SIGTERM "
-              "(the files hold the ticks simulated, summary.json says \"interrupted\": true).");
+              "(the files hold the ticks simulated, summary.json says \"interrupted\": true). A run killed before it "
+              "finished its files (under mpirun, or by SIGKILL) leaves no summary.json and the spikes streamed so far in "
+              "spikes.npy.partial (header not final), never a spikes.npy.");
   cmd->callback([o] {
     if (const int rc = o->sweep.empty() ? run_simulate(*o) : run_sweep(*o); rc != 0) throw CLI::RuntimeError(rc);
   });
