@@ -398,7 +398,7 @@ int run_record(const record_options& o) {
                      o.pub.c_str(), o.timeout_s);
         std::error_code ec;
         for (const char* name : {"acks.jsonl", "safety.jsonl", "commands.jsonl"}) std::filesystem::remove(out / name, ec);
-        if (spikes) std::filesystem::remove(out / "spikes.npy", ec);
+        if (spikes) spikes->discard();
         return 5;
       }
       // A live server publishes a status every second, paused or stepped too (docs/protocol.md): silence this

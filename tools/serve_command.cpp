@@ -158,6 +158,7 @@ int run_serve(const serve_options& o) {
   so.config_toml = io::resolved_config_text(o.config, overrides);
   const std::string resolved_name = o.config + " (resolved)";
   so.params = io::parse_config(so.config_toml, resolved_name);
+  check_threads_have_a_network(so.params, o.threads);
   io::attach_aln_table(so.params, o.quiet);  // an [aln] node's cascade table: read (or made) now, never in a tick
   so.device = io::parse_device_config(so.config_toml, resolved_name, {}, so.params);
   so.mode = o.mode == "fast" ? io::run_mode::fast : o.mode == "stepped" ? io::run_mode::stepped : io::run_mode::realtime;
@@ -277,8 +278,7 @@ void add_serve_command(CLI::App& app) {
       ->check(positive_number);
   add_integer_text_option(cmd, "--seed", o->seed, "Seed (overrides simulation.seed)");
   add_integer_text_option(cmd, "--threads", o->threads,
-                          "Worker threads stepping the network, 1 to the usable CPUs (overrides simulation.threads); "
-                          "results are the same for any count");
+                          kNetworkThreadsHelp);
   cmd->add_option("--mode", o->mode, "realtime: paced by the wall clock; fast: as fast as possible; stepped: advance "
                                      "on Step commands")
       ->check(CLI::IsMember({"realtime", "fast", "stepped"}))

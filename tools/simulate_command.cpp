@@ -179,6 +179,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
   // simulate runs no device (nothing programs it without commands), but a [device] section is validated here as
   // serve validates it: a typo in a config must not pass here and fail only when the config is served.
   io::load_device_config(o.config, overrides, params);
+  check_threads_have_a_network(params, o.threads);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
   // Without [network] the config is the ALN node alone: its rates go to rates.npy (the network's otherwise).
   const bool aln_alone = params.aln && params.network.n_neurons == 0;
@@ -570,8 +571,7 @@ void add_simulate_command(CLI::App& app) {
       ->type_name("FLOAT");
   add_integer_text_option(cmd, "--seed", o->seed, "Seed (overrides simulation.seed)");
   add_integer_text_option(cmd, "--threads", o->threads,
-                          "Worker threads stepping the network, 1 to the usable CPUs (overrides simulation.threads); "
-                          "results are the same for any count");
+                          kNetworkThreadsHelp);
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));
@@ -582,7 +582,9 @@ void add_simulate_command(CLI::App& app) {
   cmd->footer("Exit codes: 0 done; 1 the run failed or cannot run as launched (named: e.g. --out cannot be written, "
               "a config mpirun cannot split); 2 the command line or "
               "config is wrong (the option or key is named; under mpirun too); 130 / 143 stopped by Ctrl-C / SIGTERM "
-              "(the files hold the ticks simulated, summary.json says \"interrupted\": true).");
+              "(the files hold the ticks simulated, summary.json says \"interrupted\": true). A run killed before it "
+              "finished its files (under mpirun, or by SIGKILL) leaves no summary.json and the spikes streamed so far in "
+              "spikes.npy.partial (header not final), never a spikes.npy.");
   cmd->callback([o] {
     if (const int rc = o->sweep.empty() ? run_simulate(*o) : run_sweep(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -84,7 +84,7 @@ def main():
         for j in range(batch):
             box(ax, 0.8 + 0.62 * j, y, 0.55, 0.6, f"k+{j}" if j else "k", COLORS[r], fontsize=8)
         arrow(ax, (0.8 + 0.62 * batch - 0.05, y + 0.3), (4.25, 1.9 + 0.5 * (1 - r)))
-    box(ax, 4.25, 1.35, 2.2, 1.55, "Allgather (B counts)\n+ Allgatherv (ids),\nrank order: each step's\nspikes ascending",
+    box(ax, 4.25, 1.35, 2.2, 1.55, "Allgather (1 int per rank:\nits payload's length)\n+ Allgatherv (B counts,\nthen the ids), rank order:\neach step's spikes ascending",
         "0.5", fontsize=8)
     arrow(ax, (6.45, 2.1), (6.9, 2.1))
     box(ax, 6.9, 1.35, 3.0, 1.55, "every partition's spike ring\nrecords steps k..k+B-1;\na spike of step j with delay d\n"
@@ -107,8 +107,9 @@ def main():
         COLORS[2])
     arrow(ax, (3.5, 2.2), (4.1, 2.2))
     arrow(ax, (5.9, 2.2), (6.5, 2.2))
-    ax.text(5, 1.05, "streams: 0 drive (every neuron, every step), 1 afferent (RS cells), 2 initial V (once per neuron),\n"
-            "3 connectivity: the sources of target t from counters [t, i lo, i hi, 3], i = 0, 1, ... (geometric skips)",
+    ax.text(5, 1.0, "streams: 0 drive (every neuron, every step), 1 afferent (RS cells), 2 initial V (once per neuron),\n"
+            "3 connectivity: the sources of target t from counters [t, i lo, i hi, 3], i = 0, 1, ... (geometric skips),\n"
+            "16 white noise (normals, a block per 4 neurons), 17 + p fixed in-degree sources from population p (fraction net)",
             ha="center", va="center", fontsize=8.5)
     ax.text(5, 0.3, "event of neuron i at step k: draw < round(p * 2^16), p = dt k_exc rate(t)", ha="center",
             fontsize=8.5)

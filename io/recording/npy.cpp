@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <system_error>
 
 namespace cortexloop::io {
 
@@ -103,13 +104,13 @@ npy_array read_npy(const std::filesystem::path& file) {
 }
 
 npy_row_writer::npy_row_writer(const std::filesystem::path& file, std::size_t columns)
-    : file_(open_for_writing(file)), path_(file), columns_(columns) {
+    : file_(open_for_writing(partial_path(file))), path_(file), partial_(partial_path(file)), columns_(columns) {
   write_header();
 }
 
 npy_row_writer::~npy_row_writer() {
   try {
-    close();
+    if (file_) finish();  // the rows so far readable, under the partial name
   } catch (...) {
   }
 }
@@ -117,23 +118,41 @@ npy_row_writer::~npy_row_writer() {
 void npy_row_writer::write_header() {
   const std::string h = header("<f8", {rows_, columns_});
   std::fseek(file_, 0, SEEK_SET);
-  if (std::fwrite(h.data(), 1, h.size(), file_) != h.size()) throw std::runtime_error(path_.string() + ": write failed");
+  if (std::fwrite(h.data(), 1, h.size(), file_) != h.size()) throw std::runtime_error(partial_.string() + ": write failed");
   std::fseek(file_, 0, SEEK_END);
 }
 
 void npy_row_writer::append(std::span<const double> values) {
   if (values.size() % columns_ != 0) throw std::logic_error("npy_row_writer: partial row");
   if (!values.empty() && std::fwrite(values.data(), sizeof(double), values.size(), file_) != values.size())
-    throw std::runtime_error(path_.string() + ": write failed");
+    throw std::runtime_error(partial_.string() + ": write failed");
   rows_ += values.size() / columns_;
+}
+
+bool npy_row_writer::finish() {
+  bool ok = true;
+  try {
+    write_header();
+  } catch (const std::runtime_error&) {
+    ok = false;
+  }
+  ok = std::fclose(file_) == 0 && ok;
+  file_ = nullptr;
+  return ok;
 }
 
 void npy_row_writer::close() {
   if (!file_) return;
-  write_header();
-  const bool ok = std::fclose(file_) == 0;
-  file_ = nullptr;
-  if (!ok) throw std::runtime_error(path_.string() + ": close failed");
+  if (!finish()) throw std::runtime_error(partial_.string() + ": write failed");
+  std::error_code ec;
+  std::filesystem::rename(partial_, path_, ec);
+  if (ec) throw std::runtime_error(partial_.string() + ": cannot rename to " + path_.filename().string() + ": " + ec.message());
+}
+
+void npy_row_writer::discard() {
+  if (file_) finish();
+  std::error_code ec;
+  std::filesystem::remove(partial_, ec);
 }
 
 }  // namespace cortexloop::io

@@ -34,6 +34,10 @@ npy_array read_npy(const std::filesystem::path& file);
 
 // Appends float64 rows of fixed width to a file whose header is rewritten with the final row count on
 // close(), so arrays of unknown length (spike lists) stream to disk without being held in memory.
+// The rows go to FILE.partial (io::partial_path), renamed to FILE by close() once its header is final: a process
+// killed mid-run (SIGKILL, or mpirun ending its ranks at a SIGTERM) left a FILE of 9.2 MB whose header still said
+// 0 rows, which np.load read as an empty array, as if nothing had spiked (an outside audit, 2026-12-06). Destroyed
+// without close() (an exception unwinding), the header is patched and the rows stay in FILE.partial.
 class npy_row_writer {
  public:
   npy_row_writer(const std::filesystem::path& file, std::size_t columns);
@@ -41,13 +45,15 @@ class npy_row_writer {
   npy_row_writer(const npy_row_writer&) = delete;
   npy_row_writer& operator=(const npy_row_writer&) = delete;
   void append(std::span<const double> row_major_values);  // a multiple of `columns` values
-  void close();
+  void close();    // final header, then FILE.partial -> FILE
+  void discard();  // closes and removes FILE.partial: nothing is left under either name
   std::uint64_t rows() const { return rows_; }
 
  private:
   void write_header();
+  bool finish();  // final header and fclose; false when either failed
   std::FILE* file_;
-  std::filesystem::path path_;
+  std::filesystem::path path_, partial_;
   std::size_t columns_;
   std::uint64_t rows_ = 0;
 };

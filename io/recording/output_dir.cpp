@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 #include <unistd.h>
 
 namespace cortexloop::io {
@@ -29,14 +30,25 @@ void prepare_output_dir(const std::filesystem::path& dir, std::span<const std::s
   if (!f) refuse(option, dir, std::string("cannot create files in it: ") + std::strerror(errno));
   std::fclose(f);
   std::filesystem::remove(probe, ec);
+  std::vector<std::filesystem::path> names;
   for (const std::string_view name : files) {
+    names.emplace_back(name);
+    names.push_back(partial_path(name));
+  }
+  for (const std::filesystem::path& name : names) {
     const std::filesystem::path file = dir / name;
     if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
-      refuse(option, dir, std::string(name) + " exists in it and is not a file (the run writes that name)");
+      refuse(option, dir, name.string() + " exists in it and is not a file (the run writes that name)");
   }
-  for (const std::string_view name : files)
+  for (const std::filesystem::path& name : names)
     if (!std::filesystem::remove(dir / name, ec) && ec)
-      refuse(option, dir, "cannot remove an earlier run's " + std::string(name) + ": " + ec.message());
+      refuse(option, dir, "cannot remove an earlier run's " + name.string() + ": " + ec.message());
+}
+
+std::filesystem::path partial_path(const std::filesystem::path& file) {
+  std::filesystem::path partial = file;
+  partial += ".partial";
+  return partial;
 }
 
 std::FILE* open_for_writing(const std::filesystem::path& file) {

@@ -9,11 +9,15 @@
 
 namespace cortexloop::io {
 
+// The name a streamed file is written under until it is complete (io::npy_row_writer): FILE.partial.
+std::filesystem::path partial_path(const std::filesystem::path& file);
+
 // Creates `dir` (and its parents) and throws std::runtime_error naming `option` and the path when it is not a
 // folder, when this process cannot create a file in it (a probe file is created and removed), or when one of `files`
-// exists in it and is not a regular file (a folder of that name). Then removes the `files` an earlier run left there:
-// a run writes only some of them (a ring's, a device's), and a stale one beside this run's was read as part of it
-// (`plot` drew an 11 s recording's vsdi.npy into a new 1 s session's figure).
+// (or its partial_path) exists in it and is not a regular file (a folder of that name). Then removes the `files` an
+// earlier run left there, and their partial_path (a run killed mid-way): a run writes only some of them (a ring's, a
+// device's), and a stale one beside this run's was read as part of it (`plot` drew an 11 s recording's vsdi.npy into
+// a new 1 s session's figure).
 void prepare_output_dir(const std::filesystem::path& dir, std::span<const std::string_view> files,
                         std::string_view option = "--out");
 

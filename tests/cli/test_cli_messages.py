@@ -149,6 +149,28 @@ class OptionNamed(unittest.TestCase):
         self.assertIn(f"bound to 1 of the machine's {os.cpu_count()}", r.stderr)
         self.assertIn("--bind-to none", r.stderr)
 
+    def test_threads_without_a_network_to_split_are_refused(self):
+        # `--threads 2` on a config that steps no spiking network (a ring with network = "off", the ALN node alone)
+        # was taken: a pinned helper started and stayed idle (summary.json worker_busy_s [0, 0]), where mpirun's ranks
+        # are refused for such a config (an outside audit, 2026-12-06). Reference: the refusal of a count above the
+        # CPUs above (exit 2, the option named as typed; the key when the config gave the count). Break tried:
+        # check_threads_have_a_network returning at once (as if not called) -> exit 0 in all 8 cases, this test fails.
+        if self.cpus < 2:
+            self.skipTest("one usable CPU: --threads 2 is refused as above the CPUs")
+        for config, what in (("configs/stimulation/ring_only.toml", '([ring] network = "off", or no [network])'),
+                             ("configs/cakan2020/aln.toml", "(the [aln] node alone)")):
+            for command in ("simulate", "serve"):
+                for given, named in ((("--threads", "2"), "--threads 2"),
+                                     (("--set", "simulation.threads=2"), "simulation.threads = 2")):
+                    with self.subTest(config=config, command=command, given=named):
+                        with tempfile.TemporaryDirectory() as tmp:  # not NEVER: a run let through writes there
+                            where = ("--out", os.path.join(tmp, "out")) if command == "simulate" else \
+                                ("--pub", "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*")
+                            r = run(command, "--config", config, *given, *where, "--duration", "0.01", "--quiet")
+                        self.assertEqual(r.returncode, 2, r.stderr)
+                        self.assertIn(f"{named}: this config steps no spiking network {what}: the worker threads "
+                                      "split the network's cells, and there are none to split", r.stderr)
+
     def test_sweep_threads_are_bounded_by_the_cpus_too(self):
         # sweep took up to 4096 threads (1000 for 4 points on 2 CPUs: 1009 threads started) where simulate and serve
         # refuse more than the usable CPUs, and said "Value abc not in range 1 to 4096" (an outside check,

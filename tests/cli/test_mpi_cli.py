@@ -238,6 +238,41 @@ class ErrorsUnderMpirun(unittest.TestCase):
                           "--y", "aln.mu_ext_i_mV_per_ms=0,1", "-q"], "--x aln.no_such_key = 1: unknown key")
 
 
+class KilledUnderMpirun(unittest.TestCase):
+    """SIGTERM to mpirun ends the ranks (they keep the default action: each would stop at its own tick, and their
+    collectives would no longer meet), before rank 0 finished its files. It left a spikes.npy of megabytes whose
+    header said 0 rows, which np.load read as an empty array (an outside audit, 2026-12-06). Now no spikes.npy is
+    left, only spikes.npy.partial with the rows streamed so far (docs/engine.md, "Running it"). Reference: the
+    finished runs above, whose folders hold spikes.npy and summary.json. Break tried: npy_row_writer opening the final
+    name (partial_path() left out of its constructor) -> spikes.npy there after the kill, this test fails. The
+    mechanism without MPI: test_simulate_cli.py, SimulateKilledMidRun (SIGKILL)."""
+
+    def test_no_spikes_npy_after_sigterm_to_mpirun(self):
+        import signal
+        import time
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "run")
+            spikes = os.path.join(out, "spikes.npy")
+            p = subprocess.Popen([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, "simulate", "--config",
+                                  "configs/zerlaut2018_network.toml", "--duration", "600", "--set",
+                                  "network.n_neurons=4000", *DRIVE, "--record", "spikes", "--quiet", "--out", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+            try:
+                deadline = time.monotonic() + 60  # rows on disk: past the 128-byte header and a stdio buffer
+                while time.monotonic() < deadline and not any(
+                        os.path.exists(f) and os.path.getsize(f) > 128 + 4096 for f in (spikes, spikes + ".partial")):
+                    time.sleep(0.05)
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            self.assertNotEqual(p.returncode, 0)
+            self.assertFalse(os.path.exists(os.path.join(out, "summary.json")))
+            self.assertFalse(os.path.exists(spikes), "a killed run left a spikes.npy")
+            self.assertGreater(os.path.getsize(spikes + ".partial"), 128 + 4096)
+
+
 class SweepOverRanks(unittest.TestCase):
     """`mpirun -n 2 cortexloop simulate --sweep KEY=a,b,c`: rank r runs points r, r + 2, ...; each point's files
     equal, byte for byte, those of a plain one-process run with --set KEY=value (the reference), and sweep.json
