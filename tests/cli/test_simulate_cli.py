@@ -415,6 +415,19 @@ class SimulatePinsItsWorkers(unittest.TestCase):
                          f"worker 0 pinned to CPU {first}; 1 helper worker(s) placed on CPU {second}")
         self.assertIn(s["worker_placement"], r.stderr)
 
+    @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs 2 usable CPUs")
+    def test_a_worker_without_cells_is_said(self):
+        # A worker owns whole groups of 128 cells: 100 cells on 2 threads leave worker 0 none, which went unsaid (an
+        # outside audit, 2026-12-06); 1000 cells fill both. Reference: engine::partition_bounds' rule (multiples of 128,
+        # sizes within one group). Break tried: the note removed -> the first check fails.
+        for n, idle in ((100, True), (1000, False)):
+            with self.subTest(n=n), tempfile.TemporaryDirectory() as out:
+                r = simulate("--config", NETWORK, "--out", out, "--duration", "0.02", "--threads", "2",
+                             "--set", f"network.n_neurons={n}")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                said = "1 of the 2 worker threads own no cells (a worker takes whole groups of 128 cells"
+                (self.assertIn if idle else self.assertNotIn)(said, r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]], verbosity=2)
