@@ -41,7 +41,7 @@ struct tick_readout {
   std::span<const float> vsdi_percent;  // relative depolarisation from rest, 0.8 exc + 0.2 inh, percent
   // Unit steps of the tick in which a ring unit's model was read past one edge: for ALN units, outside the cascade
   // table's grid (clamped); for Zerlaut units, with mu_V outside the transfer function's fitted domain, below E_inh
-  // or above -40 mV (read at the edge; engine/meanfield/transfer_function.hpp); mu_V between v_t and -40 mV is not
+  // or above max_mu_v_mV (-33 mV; read at the edge; engine/meanfield/transfer_function.hpp); mu_V between v_t and it is not
   // counted here (device.ring_units_out_of_domain). 0 without a ring.
   std::int64_t ring_out_of_table = 0;
   aln_readout aln;

@@ -178,28 +178,33 @@ TEST_CASE("an out-of-range value is refused with the allowed range", "[config]")
 }
 
 // [meanfield.exc] / [meanfield.inh] max_mu_v_mV: the transfer function's upper edge (engine/meanfield/
-// transfer_function.hpp). Reference: its documented default, -40 mV (V = 2 in the polynomial's units), and its range
-// [-70 mV, +inf] (inf: no hold, as configs/carlu2020/meanfield.toml sets). Break tried: the key read into
-// exc only (inh keeps the default) -> the inh check fails.
-TEST_CASE("the transfer function's upper edge is optional, -40 mV by default, inf turns it off, a bad one is named",
+// transfer_function.hpp). Reference: its documented default, -33 mV (just above fit-tf's grid), and its range
+// [the cell's v_t_mV, +inf] (inf: no hold, as configs/carlu2020/meanfield.toml sets). Break tried: the key read into
+// exc only (inh keeps the default) -> the inh check fails; the v_t bound removed -> the -60 mV case is accepted.
+TEST_CASE("the transfer function's upper edge is optional, -33 mV by default, inf turns it off, a bad one is named",
           "[config][meanfield]") {
   const auto zerlaut = cortexloop::testing::load_params("configs/zerlaut2018_meanfield.toml");
-  CHECK(zerlaut.meanfield->exc.max_mu_v_mV == -40.0);
-  CHECK(zerlaut.meanfield->inh.max_mu_v_mV == -40.0);
+  CHECK(zerlaut.meanfield->exc.max_mu_v_mV == -33.0);
+  CHECK(zerlaut.meanfield->inh.max_mu_v_mV == -33.0);
   const auto carlu = cortexloop::testing::load_params("configs/carlu2020/meanfield.toml");
   CHECK(std::isinf(carlu.meanfield->exc.max_mu_v_mV));
   CHECK(std::isinf(carlu.meanfield->inh.max_mu_v_mV));
   const auto set = cortexloop::testing::load_params("configs/zerlaut2018_meanfield.toml", {"meanfield.inh.max_mu_v_mV=-30"});
   CHECK(set.meanfield->inh.max_mu_v_mV == -30.0);
-  CHECK(set.meanfield->exc.max_mu_v_mV == -40.0);
-  for (const char* bad : {"meanfield.exc.max_mu_v_mV=-90", "meanfield.inh.max_mu_v_mV=nan"}) {
-    CAPTURE(bad);
+  CHECK(set.meanfield->exc.max_mu_v_mV == -33.0);
+  struct bad_t {
+    const char *set, *says;
+  };
+  for (const bad_t bad : {bad_t{"meanfield.exc.max_mu_v_mV=-60", "must be at least network.exc.v_t_mV = -50 mV"},
+                          bad_t{"meanfield.inh.max_mu_v_mV=-90", "must be at least network.inh.v_t_mV = -50 mV"},
+                          bad_t{"meanfield.inh.max_mu_v_mV=nan", "out of range"}}) {
+    CAPTURE(bad.set);
     try {
-      cortexloop::testing::load_params("configs/zerlaut2018_meanfield.toml", {bad});
+      cortexloop::testing::load_params("configs/zerlaut2018_meanfield.toml", {bad.set});
       FAIL("accepted");
     } catch (const config_error& e) {
-      CHECK_THAT(e.what(), Catch::Contains(std::string(bad).substr(0, std::string(bad).find('='))));
-      CHECK_THAT(e.what(), Catch::Contains("[-70, inf]"));
+      CHECK_THAT(e.what(), Catch::Contains(std::string(bad.set).substr(0, std::string(bad.set).find('='))));
+      CHECK_THAT(e.what(), Catch::Contains(bad.says));
     }
   }
 }

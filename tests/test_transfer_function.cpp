@@ -291,23 +291,26 @@ TEST_CASE("a more hyperpolarised cell cannot fire faster: the rate never rises w
 // depolarisation block: with its inputs fixed, more injected current I fires it at least as fast (the engine's
 // network at +10 nA per cell on both populations fires 186 / 196 Hz, near 1/t_ref). The fitted polynomial's V_eff
 // rises faster than mu_V above threshold, so the unheld rate fell back towards 0 (RS, fe 6, fi 9 Hz per synapse: 66 Hz
-// at I = 1 nA, 0.14 Hz at 3 nA), the first fall over fe 0.2-60 x fi 0.5-80 Hz at mu_V -36.3 mV (RS) and -23.3 mV
-// (FS). Checked on the shipped fits, RS and FS, fe 0.5-40 x fi 0.5-40 Hz per synapse, I 0-30 nA (mu_V up to
-// ~+600 mV), double (1e-9 relative) and float batch (1e-3 relative or 1e-5 Hz); and the saturation: at +30 nA the
-// held rate is 1/tau_V(edge) (erfc = 2; 47-105 Hz over these inputs, where the cell's own bound is 1/t_ref = 200
-// Hz: the mean field saturates lower than the cells at weak inputs). Break tried: the upper hold removed from fit_moments -> the
-// double check fails (RS fe 0.5 fi 0.5, from mu_V ~ -36 mV); removed from rate_Hz_batch (mu_fit = max(mu_v, min)) ->
-// the batch check fails.
-TEST_CASE("a more depolarised cell cannot fire slower: the rate never falls as I rises, inside or outside the fit",
+// at I = 1 nA, 0.14 Hz at 3 nA), the first fall over fe 0.2-60 x fi 0.5-80 Hz at mu_V -36.4 mV (RS) and -23.3 mV
+// (FS). The edge (-33 mV) sits above fit-tf's grid, so below it the RS rate may dip before the hold: by at most
+// 2.4 % of its running peak over that scan (fe 0.2, fi 14 Hz), 2.1 % on this test's grid; bound here 2.5 %. Checked on the shipped fits, RS and
+// FS, fe 0.5-40 x fi 0.5-40 Hz per synapse, I 0-30 nA (mu_V up to ~+600 mV): above the edge never falling, double
+// (1e-9 relative) and float batch (1e-3 relative or 1e-5 Hz); everywhere within 2.5 % of the running peak; and the
+// saturation: at +30 nA the held rate is 1/tau_V(edge) (erfc = 2; 47-165 Hz over these inputs, where the cell's own
+// bound is 1/t_ref = 200 Hz: a ceiling, not the cells' f-I curve). Break tried: the upper hold removed from
+// fit_moments -> the double checks fail (the rate falls to ~0); removed from rate_Hz_batch (mu_fit = max(mu_v, min))
+// -> the batch checks fail.
+TEST_CASE("a more depolarised cell cannot fire slower: the rate never falls as I rises above the fit's edge",
           "[tf][domain]") {
   const auto p = load_params("configs/zerlaut2018_meanfield.toml");
   const auto k = input_counts::from(p.network);
+  double worst_dip = 0.0;
   for (const bool exc : {true, false}) {
     const transfer_function tf(cell_synapses::from(exc ? p.network.exc : p.network.inh, p.network),
                                exc ? p.meanfield->exc : p.meanfield->inh, p.meanfield->moments);
     std::size_t n_above = 0;
     for (const double fe : {0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0})
-      for (const double fi : {0.5, 2.0, 5.0, 10.0, 20.0, 40.0}) {
+      for (const double fi : {0.5, 2.0, 5.0, 10.0, 14.0, 20.0, 40.0}) {
         const double fe_total = k.k_exc * fe, fi_total = k.k_inh * fi;
         std::vector<float> fe_v, fi_v, w_v, i_v;
         for (double i = 0.0; i <= 30000.0; i += 25.0) {
@@ -318,17 +321,28 @@ TEST_CASE("a more depolarised cell cannot fire slower: the rate never falls as I
         }
         std::vector<float> batch(fe_v.size());
         tf.rate_Hz_batch(fe_v.data(), fi_v.data(), w_v.data(), i_v.data(), batch.data(), nullptr, fe_v.size());
-        double prev = tf.rate_Hz(fe_total, fi_total);
+        double prev = tf.rate_Hz(fe_total, fi_total), peak = prev;
+        float peak_batch = batch[0];
+        bool prev_above = false;
         for (std::size_t j = 1; j < i_v.size(); ++j) {
           const double i = i_v[j];
           const double f = tf.rate_Hz(fe_total, fi_total, 0.0, i);
-          n_above += tf.above_fitted_domain(tf.compute_moments(fe_total, fi_total, 0.0, i));
+          const bool above = tf.above_fitted_domain(tf.compute_moments(fe_total, fi_total, 0.0, i));
+          n_above += above;
+          peak = std::max(peak, f);
+          peak_batch = std::max(peak_batch, batch[j]);
+          worst_dip = std::max(worst_dip, 1.0 - f / peak);
           INFO((exc ? "RS" : "FS") << " fe " << fe << " fi " << fi << " Hz, I " << i << " pA, mu_V "
                                    << tf.compute_moments(fe_total, fi_total, 0.0, i).mu_v_mV << " mV: " << prev
-                                   << " -> " << f << " Hz (batch " << batch[j - 1] << " -> " << batch[j] << ")");
-          if (!(f >= prev * (1.0 - 1e-9))) FAIL_CHECK("the double rate fell as I rose");
-          if (!(batch[j] >= batch[j - 1] * (1.0f - 1e-3f) - 1e-5f)) FAIL_CHECK("the batch rate fell as I rose");
+                                   << " -> " << f << " Hz, peak " << peak << " (batch " << batch[j - 1] << " -> "
+                                   << batch[j] << ", peak " << peak_batch << ")");
+          if (above && prev_above && !(f >= prev * (1.0 - 1e-9))) FAIL_CHECK("the double rate fell as I rose");
+          if (above && prev_above && !(batch[j] >= batch[j - 1] * (1.0f - 1e-3f) - 1e-5f))
+            FAIL_CHECK("the batch rate fell as I rose");
+          if (!(f >= 0.975 * peak)) FAIL_CHECK("the double rate dipped more than 2.5 % below its peak");
+          if (!(batch[j] >= 0.975f * peak_batch - 1e-5f)) FAIL_CHECK("the batch rate dipped more than 2.5 %");
           prev = f;
+          prev_above = above;
         }
         const moments edge = tf.fit_moments(fe_total, fi_total, 0.0, 30000.0);
         INFO("saturation at 30 nA: " << prev << " Hz against 1/tau_V(edge) = " << 1000.0 / edge.tau_v_ms << " Hz");
@@ -336,14 +350,15 @@ TEST_CASE("a more depolarised cell cannot fire slower: the rate never falls as I
       }
     CHECK(n_above > 1000);  // the scan does go far above the domain
   }
+  CHECK(worst_dip > 0.01);  // the dip below the edge is there (2.1 % on this grid): the bound is not idle
 }
 
-// Inside the fitted domain (E_inh <= mu_V <= -40 mV) the rate is the published formula at the inputs' own moments,
+// Inside the fitted domain (E_inh <= mu_V <= -33 mV) the rate is the published formula at the inputs' own moments,
 // to 1e-12 (the holds change nothing there), and the held rate is continuous at both edges. Reference: F =
 // erfc((V_eff(mu_V, sigma_V, tau_V) - mu_V) / (sqrt 2 sigma_V)) / (2 tau_V), Zerlaut 2018 Eq. 8, computed here from
 // compute_moments and threshold_mV. Break tried: the edge at E_inh + 5 mV (fitted_domain_min_mu_v_mV) -> inputs with
-// mu_V in [-80, -75) differ, fails; the upper edge at -45 mV (kDefaultFitMaxMuV_mV; the static_assert removed) ->
-// inputs with mu_V in (-45, -40] differ, fails.
+// mu_V in [-80, -75) differ, fails; the upper edge at -38 mV (kDefaultFitMaxMuV_mV) -> inputs with mu_V in
+// (-38, -33] differ, fails.
 TEST_CASE("inside the fitted domain the rate is the fitted formula, and continuous at its edge", "[tf][domain]") {
   const auto p = load_params("configs/zerlaut2018_meanfield.toml");
   for (const bool exc : {true, false}) {
@@ -355,10 +370,10 @@ TEST_CASE("inside the fitted domain the rate is the fitted formula, and continuo
         for (const double w : {-500.0, 0.0, 100.0, 300.0, 600.0, 1000.0}) {
           const moments m = tf.compute_moments(fe, fi, w, 0.0, 1600.0);
           if (m.mu_v_mV < p.network.e_inh_mV) continue;  // the reversal itself, not the code's edge
-          if (m.mu_v_mV > -40.0) continue;               // V = 2 in the polynomial's units, not the code's edge
+          if (m.mu_v_mV > -33.0) continue;               // the documented default, not the code's edge
           ++n_inside;
           n_near_edge += m.mu_v_mV < -75.0;
-          n_near_top += m.mu_v_mV > -45.0;
+          n_near_top += m.mu_v_mV > -38.0;
           INFO("fe " << fe << " fi " << fi << " W " << w << " mu_V " << m.mu_v_mV);
           const double want = transfer_function::rate_from_threshold_Hz(m, tf.threshold_mV(m));
           // 1e-12 relative, not ==: with -march=native the compiler may fuse a multiply-add differently where
@@ -384,7 +399,7 @@ TEST_CASE("inside the fitted domain the rate is the fitted formula, and continuo
     CHECK_FALSE(tf.below_fitted_domain(tf.compute_moments(fe, fi, w_edge - 1e-6 * at0.mu_g_nS)));
     CHECK(below <= above);
     CHECK(below == Approx(above).epsilon(1e-4));
-    // The same at the upper edge, -40 mV, with a current I (W = 0).
+    // The same at the upper edge, -33 mV, with a current I (W = 0).
     const double i_top = (tf.fitted_domain_max_mu_v_mV() - at0.mu_v_mV) * at0.mu_g_nS;
     const double under = tf.rate_Hz(fe, fi, 0.0, i_top - 1e-6 * at0.mu_g_nS);
     const double over = tf.rate_Hz(fe, fi, 0.0, i_top + 1e-6 * at0.mu_g_nS);

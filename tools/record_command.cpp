@@ -698,7 +698,7 @@ void add_record_command(CLI::App& app) {
       "record", "Subscribe to a running server and write what it publishes, as simulate does (summary.json, "
                 "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms, acks.jsonl, safety.jsonl; "
                 "with an [aln] node aln_rates.npy [n,2] (E, I in Hz); with an [aln] node or a ring out_of_table.npy "
-                "[n,2] (the node's steps outside the cascade table, the ring's unit steps outside the ALN table or, Zerlaut, with mu_V below E_inh or above -40 mV); "
+                "[n,2] (the node's steps outside the cascade table, the ring's unit steps outside the ALN table or, Zerlaut, with mu_V below E_inh or above max_mu_v_mV); "
                 "ring, spike and device files when present: device_sensing.npy [n,sensing,6], device_channels.npy "
                 "[n,8,3], device_controllers.npy [n,4,3], ...), and what `cortexloop replay` needs: session.toml (the resolved config), "
                 "session.json (seed, version, build), commands.jsonl (every applied command, its bytes and tick), "

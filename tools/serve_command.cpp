@@ -88,7 +88,7 @@ class setup_signal_watch {
 
 // What a ring's Readout.ring_out_of_table counts, for the status line: an ALN ring's unit steps outside its cascade
 // table; a Zerlaut ring's unit steps with mu_V outside the transfer function's fitted domain (mu_V between v_t and
-// -40 mV, which the fit still reads, is the device's ring_units_out_of_domain). Empty without a ring.
+// max_mu_v_mV, which the fit still reads, is the device's ring_units_out_of_domain). Empty without a ring.
 std::string ring_count_label(const engine::engine_params& p) {
   if (!p.ring) return {};
   return p.ring->model == engine::meanfield::ring_model::aln ? "ALN ring outside its cascade table"

@@ -461,7 +461,8 @@ int simulate_ranks(const simulate_options& o, int launched) {
   // (docs/meanfield.md, "Outside the fitted domain").
   if (const engine::meanfield::ring* ring = eng.ring(); ring && ring->unit_steps_outside_fit() > 0)
     std::fprintf(stderr, "simulate: note: the ring's units had mu_V outside the transfer function's fitted domain in "
-                 "%lld of %lld unit steps (%lld below E_inh, %lld above meanfield.exc/inh.max_mu_v_mV = %g / %g mV), "
+                 "%lld of %lld unit steps (%lld below E_inh, %lld above meanfield.exc/inh.max_mu_v_mV = %g / %g mV; "
+                 "one population each way counts in both), "
                  "where their rates are the edge's extrapolated, not a fitted value (summary.json "
                  "ring.unit_steps_below_e_inh, ring.unit_steps_above_fit_max; docs/meanfield.md, \"Outside the "
                  "fitted domain\")\n",

@@ -72,27 +72,29 @@ int run_tf(const tf_options& o) {
     std::printf("fit_tau_v_ms=%.9g\n", fit.tau_v_ms);
   }
   // The fit's points are fluctuation-driven (mu_V below the exponential term's threshold); above it the erfc form
-  // is extrapolated; above -40 mV, where the unheld fit's rate falls again, it is read at that edge (the hold,
-  // transfer_function.hpp). The device flags ring units from v_t (device.ring_max_mu_v_mV, default the cells' v_t_mV).
+  // is extrapolated; above the fit's upper edge (max_mu_v_mV), where the unheld fit's rate falls again, it is read at
+  // that edge (the hold, transfer_function.hpp). The device flags ring units from v_t (device.ring_max_mu_v_mV, default the cells' v_t_mV).
   const double v_t_mV = (exc ? p.network.exc : p.network.inh).v_t_mV;
   // Below the inhibitory reversal no synaptic input can take mu_V (with W = I = 0 it is a weighted mean of E_L,
   // E_e and E_i); only a W or I far beyond the fit's puts it there, where the fitted polynomial's V_eff runs off
   // quadratically (--w-pA 1e20 printed 104 Hz as "in_fitted_regime=true"). There the rate is the fit's edge
   // (mu_V = E_inh) shifted down by the mean (transfer_function.hpp): monotone, but not a fitted value.
   const double e_inh_mV = p.network.e_inh_mV;
-  const bool above = m.mu_v_mV >= v_t_mV, below = tf.below_fitted_domain(m);
-  std::printf("in_fitted_regime=%s\n", above || below ? "false" : "true");
+  const bool above = m.mu_v_mV >= v_t_mV, below = tf.below_fitted_domain(m), held = tf.above_fitted_domain(m);
+  std::printf("in_fitted_regime=%s\n", above || below || held ? "false" : "true");
   if (above)
     std::fprintf(stderr,
                  "tf: note: mu_V = %.4g mV is at or above this config's network.%s.v_t_mV (%.4g mV): outside the "
                  "fluctuation-driven regime the transfer function was fitted in, so rate_Hz is the fit extrapolated, "
-                 "not a prediction (docs/device.md, \"Domains of validity\")%s\n",
-                 m.mu_v_mV, exc ? "exc" : "inh", v_t_mV,
-                 tf.above_fitted_domain(m) ? "; above -40 mV, where the unheld fit falls back towards 0 Hz, it is read "
-                                             "at the domain's edge (V_eff, sigma_V, tau_V at mu_V = -40 mV: fit_*) with "
-                                             "the mean mu_V, and rises as mu_V rises (docs/meanfield.md, \"Outside "
-                                             "the fitted domain\")"
-                                           : "");
+                 "not a prediction (docs/device.md, \"Domains of validity\")\n",
+                 m.mu_v_mV, exc ? "exc" : "inh", v_t_mV);
+  if (held)
+    std::fprintf(stderr,
+                 "tf: note: mu_V = %.4g mV is above meanfield.%s.max_mu_v_mV (%.4g mV), the fit's upper edge, where the "
+                 "unheld fit falls back towards 0 Hz: rate_Hz is read at that edge (V_eff, sigma_V, tau_V at mu_V = "
+                 "%.4g mV: fit_*) with the mean mu_V, a ceiling of 1/tau_V within a few mV, not the cells' f-I curve "
+                 "(docs/meanfield.md, \"Outside the fitted domain\")\n",
+                 m.mu_v_mV, exc ? "exc" : "inh", tf.fitted_domain_max_mu_v_mV(), tf.fitted_domain_max_mu_v_mV());
   if (below)
     std::fprintf(stderr,
                  "tf: note: mu_V = %.4g mV is below the inhibitory reversal e_inh_mV (%.4g mV), where no synaptic "

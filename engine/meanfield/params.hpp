@@ -24,12 +24,12 @@ enum class polynomial_form {
 inline constexpr std::size_t kMaxThresholdTerms = 11;
 inline constexpr std::size_t n_terms(polynomial_form f) { return f == polynomial_form::zerlaut2018 ? 11 : 10; }
 
+// The upper edge of a fit's domain by default: mu_V = -33 mV, just above fit-tf's grid (transfer_function.hpp,
+// where the choice is argued).
+inline constexpr double kDefaultFitMaxMuV_mV = -33.0;
+
 // Coefficients P of one cell type's effective threshold, in volts as published; only the first
 // n_terms(form) are used. A set is valid only with the moments formula it was fitted with.
-// The upper edge of a fit's domain by default: mu_V = -40 mV, V = 2 in the polynomial's normalised units
-// (transfer_function.hpp, where the choice is argued).
-inline constexpr double kDefaultFitMaxMuV_mV = -40.0;
-
 struct threshold_params {
   polynomial_form form = polynomial_form::zerlaut2018;
   std::array<double, kMaxThresholdTerms> p_V{};

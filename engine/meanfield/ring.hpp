@@ -60,7 +60,7 @@ class ring {
   std::int64_t diverged() const noexcept { return diverged_; }
   // Unit steps in which the unit's excitatory or inhibitory mu_V lay outside the transfer function's fitted domain,
   // where its rate is read at the edge passed (transfer_function.hpp): an extrapolation, not a fit. Below E_inh, above
-  // the fit's upper edge (meanfield.exc/inh.max_mu_v_mV, -40 mV by default), and either (a unit step counted once). Not
+  // the fit's upper edge (meanfield.exc/inh.max_mu_v_mV, -33 mV by default), and either (a unit step counted once). Not
   // counted: mu_V between v_t and that edge (read from the fit, as the paper's own stimulus does; the device flags it:
   // device.ring_max_mu_v_mV), nor the adaptation W a long hyperpolarisation winds negative (the AdEx network's own
   // rebound follows; docs/meanfield.md, "Outside the fitted domain").

@@ -185,7 +185,9 @@ fit_summary fit_threshold(const cell_synapses& cell, polynomial_form form, momen
   // (the fitted domain's lower edge) the polynomial's terms, sigma_V and tau_V are the edge's and the erfc keeps the
   // sample's own mu_V; at and above it, the sample's own moments unchanged. fit-tf's grids never go below: their
   // currents, 0 to -80 pA, fall well short of the g_L (E_L - E_inh) it takes to pull mu_V to E_inh without any
-  // synaptic input (150 pA for the Zerlaut cells). A caller's samples may.
+  // synaptic input (150 pA for the Zerlaut cells). A caller's samples may. Likewise above the upper edge
+  // (threshold_params' default max_mu_v_mV, -33 mV: a fit of new P has no config edge yet), which was placed just
+  // above the highest mu_V of fit-tf's grid (-33.95 mV) so that the hold never touches the points it fits.
   std::vector<moments> mom(samples.size());
   std::vector<double> terms(samples.size() * kMaxThresholdTerms);
   for (std::size_t k = 0; k < samples.size(); ++k) {

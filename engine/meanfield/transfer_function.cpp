@@ -15,7 +15,6 @@ namespace {
 
 // Normalisation of the threshold polynomial's variables (Zerlaut 2018 code), in mV.
 constexpr double kMuV0 = -60.0, kDMuV0 = 10.0, kSigmaV0 = 4.0, kDSigmaV0 = 6.0, kTauVN0 = 0.5, kDTauVN0 = 1.0;
-static_assert(kDefaultFitMaxMuV_mV == kMuV0 + 2.0 * kDMuV0, "the default upper edge is V = 2");
 // Guards of the 2018 code: +1e-9 Hz on the rates before tau_V, +1e-12 V on sigma_V.
 constexpr double kRateEpsilon_Hz = 1e-9, kSigmaEpsilon_mV = 1e-9;
 // Input rates are clamped to [0, 1e9] Hz: far above any physiological input, far below overflow.
@@ -203,7 +202,7 @@ void transfer_function::rate_Hz_batch(const float* __restrict fe_Hz, const float
     const float mu_g = g_l + mu_ge + mu_gi;
     const float inv_mu_g = 1.0f / mu_g;
     const float mu_v = (mu_ge * e_e + mu_gi * e_i + g_l_e_l - w_pA[k] + i_pA[k]) * inv_mu_g;
-    // The fit is read inside [E_inh, -40 mV] (held at the edge passed; the erfc keeps the own mean mu_v).
+    // The fit is read inside [E_inh, max_mu_v_mV] (held at the edge passed; the erfc keeps the own mean mu_v).
     const float mu_fit = std::min(std::max(mu_v, mu_v_min), mu_v_max);
     const float tau_m = cap * inv_mu_g;
     const float u_e = q_e * (e_e - mu_fit) * inv_mu_g * tau_e, u_i = q_i * (e_i - mu_fit) * inv_mu_g * tau_i;

@@ -40,17 +40,21 @@
 // no -march=native: CMakeLists.txt; docs/protocol.md, "Bit-identity"). Scanned over fe 0.2-60 Hz x fi 0.5-80 Hz per synapse, the unheld function is
 // monotone in W for every mu_V in [E_inh, v_t]; it first turned up at -80.8 mV (FS) and -81.4 mV (RS).
 //
-// The upper edge is mu_V = -40 mV ([meanfield.exc] / [meanfield.inh] max_mu_v_mV; +inf turns the hold off, as the
-// Carlu 2020 config does to reproduce its authors' function, which they evaluate up there), V = 2 in the polynomial's
-// normalised units (kMuV0 + 2 kDMuV0), twice the span of a
-// grid that lies between about -70 mV and threshold (V = -1 to 1). Above threshold the cell is mean-driven, not
-// fluctuation-driven, and the fitted V_eff rises faster than mu_V: the erfc's argument grows again and the rate falls
-// back towards 0 (RS at fe 6, fi 9 Hz per synapse: 66 Hz at I = 1 nA, mu_V -33 mV; 22 Hz at 2 nA; 0.14 Hz at 3 nA),
-// where an AdEx cell, which has no depolarisation block, fires faster with every pA (docs/meanfield.md). Scanned
-// over fe 0.2-60 Hz x fi 0.5-80 Hz per synapse with I rising, the unheld rate first fell at -36.3 mV (RS, fe 0.2,
-// fi 15 Hz) and -23.3 mV (FS); the paper's afferent stimulus takes the ring's RS units to -44.4 mV at most. Above
-// the edge the rate is read there as below the lower one, mu_V = -40 mV for V_eff, sigma_V and tau_V and the inputs'
-// own mean in the erfc: continuous and strictly increasing, towards 1/tau_V(edge).
+// The upper edge is mu_V = -33 mV ([meanfield.exc] / [meanfield.inh] max_mu_v_mV; +inf turns the hold off, as the
+// Carlu 2020 config does to reproduce its authors' function, which they evaluate up there). Above threshold the cell
+// is mean-driven, not fluctuation-driven, and the fitted V_eff rises faster than mu_V: the erfc's argument grows
+// again and the rate falls back towards 0 (RS at fe 6, fi 9 Hz per synapse: 66 Hz at I = 1 nA, mu_V -33 mV; 22 Hz at
+// 2 nA; 0.14 Hz at 3 nA), where an AdEx cell, which has no depolarisation block, fires faster with every pA
+// (docs/meanfield.md). -33 mV lies just above the highest mu_V of fit-tf's grid (-33.95 mV: nu_e 30 Hz, nu_i 15 Hz,
+// I = 0), so the function is untouched wherever it was fitted (a review caught a first edge at -40 mV cutting 17 of
+// its 378 points, RS up to +10 %), and above the paper's afferent stimulus (-44.4 mV at most on the ring). Scanned
+// over fe 0.2-60 Hz x fi 0.5-80 Hz per synapse with I rising, the unheld rate first fell at -36.4 mV (RS, fe 0.2,
+// fi 14 Hz) and -23.3 mV (FS): below -33 mV the RS rate can dip, by at most 2.4 % of its peak (1.3 Hz of 52 Hz, fe
+// 0.2, fi 14 Hz), before the edge holds it. Above the edge the rate is read there as below the lower one: V_eff,
+// sigma_V and tau_V of the same inputs at mu_V = the edge, the inputs' own mean in the erfc. Continuous, never
+// falling, and within a few mV a ceiling: erfc -> 2, F -> 1/tau_V(edge) (47-165 Hz over one cell's inputs; ~190 Hz
+// on the ring, whose recurrent input shortens tau_V). A ceiling, not the cells' f-I curve: single AdEx cells fire
+// 121-184 Hz at fe 6, fi 9 Hz for 1.5-10 nA where the held rate stays at its ceiling.
 #include <cstddef>
 #include <span>
 
@@ -91,7 +95,7 @@ class transfer_function {
   moments compute_moments(double fe_Hz, double fi_Hz, double w_pA = 0.0, double i_pA = 0.0,
                           double fe_drive_Hz = 0.0) const noexcept;
   double threshold_mV(const moments& m) const noexcept;
-  // The edges of the fitted domain: E_inh below, threshold_params::max_mu_v_mV above (-40 mV unless the config says
+  // The edges of the fitted domain: E_inh below, threshold_params::max_mu_v_mV above (-33 mV unless the config says
   // otherwise; see above).
   double fitted_domain_min_mu_v_mV() const noexcept { return cell_.e_inh_mV; }
   double fitted_domain_max_mu_v_mV() const noexcept { return threshold_.max_mu_v_mV; }

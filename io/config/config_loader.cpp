@@ -563,7 +563,7 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
       top.fail("meanfield", "reads the passive properties of [network]'s AdEx cells, and network.cell_model = \"hh\" "
                             "has none; the HH network's mean field is configs/carlu2020/meanfield.toml, a config of "
                             "its own");
-    p.meanfield = read_meanfield(top.table("meanfield"));
+    p.meanfield = read_meanfield(top.table("meanfield"), p.network);
   }
   if (top.has("ring")) {
     if (aln_ring && !p.aln) top.table("ring").fail("model", "needs an [aln] section (the units' parameters)");

@@ -17,7 +17,7 @@ bool whole_multiple(double a, double b) {
 }
 }  // namespace
 
-mf::threshold_params read_threshold(table_reader t) {
+mf::threshold_params read_threshold(table_reader t, const char* v_t_name, double v_t_mV) {
   mf::threshold_params p;
   p.form = t.choice("form", {"zerlaut2018", "divolo2019"}) == "divolo2019" ? mf::polynomial_form::divolo2019
                                                                             : mf::polynomial_form::zerlaut2018;
@@ -27,22 +27,28 @@ mf::threshold_params read_threshold(table_reader t) {
     std::snprintf(key, sizeof key, "p%zu_V", k);
     p.p_V[k] = t.number(key, {-1.0, 1.0});
   }
-  // Optional: the default (-40 mV) is argued in engine/meanfield/transfer_function.hpp; inf turns the hold off. Not below
-  // -70 mV, where the fit's grid starts.
-  if (t.has("max_mu_v_mV")) p.max_mu_v_mV = t.number("max_mu_v_mV", {-70.0, HUGE_VAL});
+  // Optional: the default (-33 mV) is argued in engine/meanfield/transfer_function.hpp; inf turns the hold off. Not
+  // below the cell's v_t: the hold is for the mean-driven side, and below it would cut into the fluctuation-driven
+  // regime the function was fitted in (and, below E_inh, cross the lower edge: a review).
+  if (t.has("max_mu_v_mV")) {
+    p.max_mu_v_mV = t.number("max_mu_v_mV", {-1e4, HUGE_VAL});
+    if (p.max_mu_v_mV < v_t_mV)
+      t.fail("max_mu_v_mV", std::string("must be at least ") + v_t_name + " = " + format_number(v_t_mV).str() +
+                                " mV (the hold is for mu_V above threshold), or inf (no hold)");
+  }
   t.finish();  // a p10_V in a 10-term table is refused here
   return p;
 }
 
-mf::meanfield_params read_meanfield(table_reader t) {
+mf::meanfield_params read_meanfield(table_reader t, const engine::network_params& net) {
   mf::meanfield_params p;
   p.order = static_cast<int>(t.integer("order", 1, 2));
   p.t_ms = t.number("t_ms", positive(1e4));
   p.moments = t.choice("moments", {"corrected", "zerlaut2018"}) == "zerlaut2018" ? mf::moments_formula::zerlaut2018
                                                                                  : mf::moments_formula::corrected;
   p.adaptation = t.choice("adaptation", {"divolo2019", "off"}) == "divolo2019";
-  p.exc = read_threshold(t.table("exc"));
-  p.inh = read_threshold(t.table("inh"));
+  p.exc = read_threshold(t.table("exc"), "network.exc.v_t_mV", net.exc.v_t_mV);
+  p.inh = read_threshold(t.table("inh"), "network.inh.v_t_mV", net.inh.v_t_mV);
   t.finish();
   return p;
 }

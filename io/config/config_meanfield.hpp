@@ -8,8 +8,10 @@
 
 namespace cortexloop::io {
 
-engine::meanfield::meanfield_params read_meanfield(table_reader t);
-engine::meanfield::threshold_params read_threshold(table_reader t);
+// net: the cells whose v_t_mV bounds each fit's upper edge (max_mu_v_mV) from below.
+engine::meanfield::meanfield_params read_meanfield(table_reader t, const engine::network_params& net);
+// v_t_name, v_t_mV: the cell's threshold key and value, the least max_mu_v_mV may be.
+engine::meanfield::threshold_params read_threshold(table_reader t, const char* v_t_name, double v_t_mV);
 // sim: the ring's dt must be a whole number of simulation steps and divide the tick.
 engine::meanfield::ring_params read_ring(table_reader t, const engine::simulation_params& sim);
 

@@ -173,7 +173,7 @@ struct status_record {
   double rate_exc_Hz = 0, rate_inh_Hz = 0;
   // Since the start, the sum of engine::tick_readout::ring_out_of_table: an ALN ring's unit steps outside its cascade
   // table's grid; a Zerlaut ring's unit steps with mu_V outside the transfer function's fitted domain (below E_inh
-  // or above -40 mV). Console only.
+  // or above max_mu_v_mV). Console only.
   std::int64_t ring_out_of_table_unit_steps = 0;
   // Window: each network worker's time stepping its partitions, mean per tick (worker 0 is the real-time thread),
   // and the imbalance max / mean - 1 of the workers' totals (0: equal shares).

@@ -31,7 +31,7 @@ inline std::string place_helpers_with_note(engine::engine& eng, int cpu, int fif
   const std::string n = std::to_string(eng.n_workers() - 1);
   std::string where;
   for (std::size_t k = 0; k + 1 < eng.n_workers(); ++k)
-    where += (k == 0 ? " on CPU " : ", ") + std::to_string(eng.helper_cpu(k, cpu));
+    if (const int c = eng.helper_cpu(k, cpu); c >= 0) where += (where.empty() ? " on CPU " : ", ") + std::to_string(c);
   return eng.place_workers(cpu, fifo_priority) == 0
              ? n + " helper worker(s) placed" + where
              : n + " helper worker(s) not fully placed" + where + " (pinning or SCHED_FIFO refused)";
