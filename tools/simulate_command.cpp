@@ -516,8 +516,13 @@ int run_sweep(const simulate_options& o) {
     }
     return overrides;
   };
-  // Every point's config is loaded (and so validated) before any run starts, on every rank.
-  for (std::size_t i = 0; i < points.size(); ++i) io::load_config(o.config, point_overrides(i));
+  // Every point's config is loaded (and so validated) before any run starts, on every rank: --threads too, which a
+  // config without a network refuses (a review: it failed only at the first point, after the folders were made).
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    std::vector<std::string> overrides = point_overrides(i);
+    if (o.threads) overrides.push_back(option_override("--threads", *o.threads, "simulation.threads"));
+    check_threads_have_a_network(io::load_config(o.config, overrides), o.threads);
+  }
   const std::filesystem::path out(o.out_dir);
   const auto step = static_cast<std::size_t>(ranks);
   // This rank's point folders before any of its points runs: a bad one fails now, not after the points before it.

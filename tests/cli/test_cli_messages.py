@@ -170,6 +170,16 @@ class OptionNamed(unittest.TestCase):
                         self.assertEqual(r.returncode, 2, r.stderr)
                         self.assertIn(f"{named}: this config steps no spiking network {what}: the worker threads "
                                       "split the network's cells, and there are none to split", r.stderr)
+        # simulate --sweep refuses it before it makes any folder (a review: it failed at the first point, after
+        # sweep.json's folder and the points' were prepared). Break tried: the check left out of the sweep's up-front
+        # validation -> the folder exists, fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out")
+            r = run("simulate", "--config", "configs/stimulation/ring_only.toml", "--out", out, "--sweep",
+                    "ring.n_units=10,20", "--threads", "2", "--quiet")
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("--threads 2: this config steps no spiking network", r.stderr)
+            self.assertFalse(os.path.exists(out))
 
     def test_sweep_threads_are_bounded_by_the_cpus_too(self):
         # sweep took up to 4096 threads (1000 for 4 points on 2 CPUs: 1009 threads started) where simulate and serve
