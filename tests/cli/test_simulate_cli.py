@@ -82,6 +82,23 @@ class SimulateContract(unittest.TestCase):
                 self.assertIn(name, s["arrays"])
         self.assertTrue(s["arrays"]["ring_rates_inh.npy"].endswith("Hz"))
 
+    def ring_under_current(self, amplitude_pA):
+        # The ring config with a current on both populations at 9 mm (unit 25; spread 1 mm, 100-150 ms), simulated
+        # 0.3 s: the completed run, the ring's exc and inh rates [ticks, units] and summary.json.
+        name = f"ring_{amplitude_pA:+.0f}pA"
+        cfg = os.path.join(self.tmp.name, name + ".toml")
+        with open(cfg, "w") as f:
+            f.write(f'base = "{os.path.join(ROOT, "configs", "zerlaut2018_ring.toml")}"\n'
+                    f"[[ring.current]]\namplitude_pA = {amplitude_pA}\nposition_mm = 9.0\nspread_mm = 1.0\n"
+                    'start_ms = 100.0\nstop_ms = 150.0\ntarget = "both"\n')
+        out = os.path.join(self.tmp.name, name)
+        r = simulate("--config", cfg, "--out", out, "--duration", "0.3", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            s = json.load(f)
+        return (r, np.load(os.path.join(out, "ring_rates_exc.npy")), np.load(os.path.join(out, "ring_rates_inh.npy")),
+                s)
+
     def test_a_ring_read_outside_its_fitted_domain_is_reported(self):
         # -10 nA at 9 mm (spread 1 mm, 100-150 ms, both populations) takes the ring's units there far below E_inh,
         # outside the transfer function's fitted domain. Before, the centre's FS unit fired 60.2 Hz at 120 ms (rest
@@ -90,17 +107,7 @@ class SimulateContract(unittest.TestCase):
         # counts the unit steps read below E_inh (ring.unit_steps_below_e_inh; ~12 units x 100 ring steps) and stderr says so even
         # with --quiet; the config's own run (no current) counts none. Break tried: the count removed from
         # ring::step -> unit_steps_below_e_inh 0, fails; the hold removed from rate_Hz_batch -> 60.2 Hz at 120 ms, fails.
-        cfg = os.path.join(self.tmp.name, "ring_hyper.toml")
-        with open(cfg, "w") as f:
-            f.write(f'base = "{os.path.join(ROOT, "configs", "zerlaut2018_ring.toml")}"\n'
-                    "[[ring.current]]\namplitude_pA = -10000.0\nposition_mm = 9.0\nspread_mm = 1.0\n"
-                    'start_ms = 100.0\nstop_ms = 150.0\ntarget = "both"\n')
-        out = os.path.join(self.tmp.name, "ring_hyper")
-        r = simulate("--config", cfg, "--out", out, "--duration", "0.3", "--quiet")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        inh = np.load(os.path.join(out, "ring_rates_inh.npy"))
-        with open(os.path.join(out, "summary.json")) as f:
-            s = json.load(f)
+        r, _, inh, s = self.ring_under_current(-10000.0)
         rest = s["ring"]["rest_rate_inh_Hz"]
         self.assertAlmostEqual(rest, 8.8, delta=0.1)
         self.assertLess(inh[120, 25], 0.1 * rest)  # the tick ending at 121 ms, unit 25 at 9 mm
@@ -128,18 +135,7 @@ class SimulateContract(unittest.TestCase):
         # rest. Now the rate is read at the upper edge (-33 mV) and rises with mu_V (141 / 151 Hz at 110 ms);
         # summary.json counts those unit steps (125) and stderr says so. Break tried: the upper hold removed from
         # rate_Hz_batch -> 0.2 / 1.5 Hz at 110 ms, fails.
-        cfg = os.path.join(self.tmp.name, "ring_depol.toml")
-        with open(cfg, "w") as f:
-            f.write(f'base = "{os.path.join(ROOT, "configs", "zerlaut2018_ring.toml")}"\n'
-                    "[[ring.current]]\namplitude_pA = 10000.0\nposition_mm = 9.0\nspread_mm = 1.0\n"
-                    'start_ms = 100.0\nstop_ms = 150.0\ntarget = "both"\n')
-        out = os.path.join(self.tmp.name, "ring_depol")
-        r = simulate("--config", cfg, "--out", out, "--duration", "0.3", "--quiet")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        exc = np.load(os.path.join(out, "ring_rates_exc.npy"))
-        inh = np.load(os.path.join(out, "ring_rates_inh.npy"))
-        with open(os.path.join(out, "summary.json")) as f:
-            s = json.load(f)
+        r, exc, inh, s = self.ring_under_current(10000.0)
         self.assertGreater(exc[110, 25], 10 * s["ring"]["rest_rate_exc_Hz"])  # unit 25 at 9 mm, the tick ending at 111 ms
         self.assertGreater(inh[110, 25], 5 * s["ring"]["rest_rate_inh_Hz"])
         self.assertGreater(s["ring"]["unit_steps_above_fit_max"], 100)
