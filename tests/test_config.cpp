@@ -192,6 +192,12 @@ TEST_CASE("the transfer function's upper edge is optional, -33 mV by default, in
   const auto set = cortexloop::testing::load_params("configs/zerlaut2018_meanfield.toml", {"meanfield.inh.max_mu_v_mV=-30"});
   CHECK(set.meanfield->inh.max_mu_v_mV == -30.0);
   CHECK(set.meanfield->exc.max_mu_v_mV == -33.0);
+  // A cell whose v_t is above -33 mV: the default is its v_t (an outside check: it was held at -33 mV, below
+  // threshold, where an explicit -33 is refused). Break tried: the default kept -> -33, fails.
+  const auto high = cortexloop::testing::load_params("configs/zerlaut2018_meanfield.toml",
+                                                     {"network.exc.v_t_mV=-30", "network.exc.v_spike_mV=-20"});
+  CHECK(high.meanfield->exc.max_mu_v_mV == -30.0);
+  CHECK(high.meanfield->inh.max_mu_v_mV == -33.0);
   struct bad_t {
     const char *set, *says;
   };

@@ -102,8 +102,7 @@ inline void check_threads_have_a_network(const engine::engine_params& p, const s
   if (p.simulation.threads <= 1 || engine::steps_network(p)) return;
   const std::string given = typed ? "--threads " + *typed
                                   : "simulation.threads = " + std::to_string(p.simulation.threads);
-  const char* what =
-      p.network.n_neurons == 0 && p.aln ? "the [aln] node alone" : "[ring] network = \"off\", or no [network]";
+  const char* what = p.ring ? "[ring] network = \"off\"" : p.aln ? "the [aln] node alone" : "no [network]";
   throw io::config_error(given + ": this config steps no spiking network (" + what + "): the worker threads split the "
                          "network's cells, and there are none to split (the ring and the ALN node are stepped by one "
                          "thread); give 1 (or leave it out)");

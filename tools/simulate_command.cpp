@@ -248,10 +248,11 @@ int simulate_ranks(const simulate_options& o, int launched) {
     long idle = 0, busy = 0;
     for (const engine::partition& part : eng.net().partitions()) (part.begin() == part.end() ? idle : busy) += 1;
     if (idle > 0)
-      std::fprintf(stderr, "simulate: note: %ld of the %u worker threads own no cells (a worker takes whole groups of "
-                           "%u cells; this process's cells fill %ld): they only wait at each step's barrier; "
+      std::fprintf(stderr, "simulate: note: %ld of the %u worker threads %s no cells (a worker takes whole groups of "
+                           "%u cells; this process's cells fill %ld): %s at each step's barrier; "
                            "--threads %ld does the same work\n",
-                   idle, eng.n_workers(), engine::kPartitionAlign, busy, busy);
+                   idle, eng.n_workers(), idle == 1 ? "owns" : "own", engine::kPartitionAlign, busy,
+                   idle == 1 ? "it only waits" : "they only wait", busy);
   }
 
   const double tick_ms = params.simulation.tick_ms;
@@ -462,7 +463,7 @@ int simulate_ranks(const simulate_options& o, int launched) {
   if (const engine::meanfield::ring* ring = eng.ring(); ring && ring->unit_steps_outside_fit() > 0)
     std::fprintf(stderr, "simulate: note: the ring's units had mu_V outside the transfer function's fitted domain in "
                  "%lld of %lld unit steps (%lld below E_inh, %lld above meanfield.exc/inh.max_mu_v_mV = %g / %g mV; "
-                 "one population each way counts in both), "
+                 "a step with one population below and the other above counts in both), "
                  "where their rates are the edge's extrapolated, not a fitted value (summary.json "
                  "ring.unit_steps_below_e_inh, ring.unit_steps_above_fit_max; docs/meanfield.md, \"Outside the "
                  "fitted domain\")\n",
@@ -521,7 +522,13 @@ int run_sweep(const simulate_options& o) {
   for (std::size_t i = 0; i < points.size(); ++i) {
     std::vector<std::string> overrides = point_overrides(i);
     if (o.threads) overrides.push_back(option_override("--threads", *o.threads, "simulation.threads"));
-    check_threads_have_a_network(io::load_config(o.config, overrides), o.threads);
+    try {
+      check_threads_have_a_network(io::load_config(o.config, overrides), o.threads);
+    } catch (const io::config_error& e) {
+      std::string point;  // which point: "ring.network=off" (an outside check: the refusal did not say)
+      for (const std::string& text : points[i]) point += (point.empty() ? "" : ", ") + text;
+      throw io::config_error("--sweep point " + std::to_string(i) + " (" + point + "): " + e.what());
+    }
   }
   const std::filesystem::path out(o.out_dir);
   const auto step = static_cast<std::size_t>(ranks);

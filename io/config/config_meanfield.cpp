@@ -1,5 +1,6 @@
 #include "io/config/config_meanfield.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -29,12 +30,16 @@ mf::threshold_params read_threshold(table_reader t, const char* v_t_name, double
   }
   // Optional: the default (-33 mV) is argued in engine/meanfield/transfer_function.hpp; inf turns the hold off. Not
   // below the cell's v_t: the hold is for the mean-driven side, and below it would cut into the fluctuation-driven
-  // regime the function was fitted in (and, below E_inh, cross the lower edge: a review).
+  // regime the function was fitted in (and, below E_inh, cross the lower edge: a review). The default too: a cell
+  // whose v_t is above -33 mV gets its v_t (an outside check: v_t -30 mV was held at -33 mV, where an explicit -33
+  // is refused).
   if (t.has("max_mu_v_mV")) {
-    p.max_mu_v_mV = t.number("max_mu_v_mV", {-1e4, HUGE_VAL});
+    p.max_mu_v_mV = t.number("max_mu_v_mV", {-HUGE_VAL, HUGE_VAL});  // NaN refused here, named as out of range
     if (p.max_mu_v_mV < v_t_mV)
       t.fail("max_mu_v_mV", std::string("must be at least ") + v_t_name + " = " + format_number(v_t_mV).str() +
                                 " mV (the hold is for mu_V above threshold), or inf (no hold)");
+  } else {
+    p.max_mu_v_mV = std::max(p.max_mu_v_mV, v_t_mV);
   }
   t.finish();  // a p10_V in a 10-term table is refused here
   return p;

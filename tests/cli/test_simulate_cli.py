@@ -421,7 +421,7 @@ class SimulatePinsItsWorkers(unittest.TestCase):
                 r = simulate("--config", NETWORK, "--out", out, "--duration", "0.02", "--threads", "2",
                              "--set", f"network.n_neurons={n}")
                 self.assertEqual(r.returncode, 0, r.stderr)
-                said = "1 of the 2 worker threads own no cells (a worker takes whole groups of 128 cells"
+                said = "1 of the 2 worker threads owns no cells (a worker takes whole groups of 128 cells"
                 (self.assertIn if idle else self.assertNotIn)(said, r.stderr)
 
 
