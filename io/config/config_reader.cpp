@@ -158,6 +158,26 @@ const toml::node& table_reader::require(std::string_view key) {
     const std::vector<std::string> near = names_near(key, unread);
     for (std::size_t i = 0; i < near.size() && i < 3; ++i)
       message += (i == 0 ? "; similar keys in this table: " : ", ") + dotted(near[i]) + " at " + where(near[i]);
+    // A table that holds only what overrides put there was made by them: the file has no such section (`--set
+    // meanfield.exc.max_mu_v_mV=-40` on a config without [meanfield] read "missing required key meanfield.order",
+    // blaming the file for a key the user never meant to give; an outside check, 2026-12-06).
+    std::string made_by;
+    bool only_overrides = !path_.empty() && !table_.empty();
+    for (const auto& [entry, value] : table_) {
+      const std::string prefix = path_ + "." + std::string(entry.str());
+      // The overrides at or under this entry (their tables' paths are recorded too): the deepest names the option.
+      auto leaf = origin_->overridden.end();
+      for (auto o = origin_->overridden.lower_bound(prefix);
+           o != origin_->overridden.end() && (o->first == prefix || o->first.starts_with(prefix + ".")); ++o)
+        leaf = o;
+      const bool from_override = leaf != origin_->overridden.end();
+      only_overrides = only_overrides && from_override;
+      if (from_override && made_by.empty()) made_by = leaf->second.empty() ? "--set " + leaf->first : leaf->second;
+    }
+    if (only_overrides)
+      message += "; the config has no [" + path_ + "] section: " + made_by +
+                 " on the command line made one (an override changes a key of the config's sections, it does not "
+                 "add a section)";
     throw config_error(message);
   }
   return *node;
