@@ -167,8 +167,9 @@ int run_simulate(const simulate_options& o) {
                       [&] { return simulate_ranks(o, launched); });
 }
 
-// One process's part of the run: the whole network alone, or its ranks' share under mpirun (launched > 1).
-int simulate_ranks(const simulate_options& o, int launched) {
+// A run's config with its options (--set, --duration, --seed, --threads) applied, validated as the run needs it: what
+// simulate_ranks runs, and what a sweep checks for every point before any starts.
+engine::engine_params load_run_params(const simulate_options& o) {
   std::vector<std::string> overrides = o.overrides;
   if (o.duration_s) overrides.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
   if (o.seed) overrides.push_back(option_override("--seed", *o.seed, "simulation.seed"));
@@ -180,6 +181,12 @@ int simulate_ranks(const simulate_options& o, int launched) {
   // serve validates it: a typo in a config must not pass here and fail only when the config is served.
   io::load_device_config(o.config, overrides, params);
   check_threads_have_a_network(params, o.threads);
+  return params;
+}
+
+// One process's part of the run: the whole network alone, or its ranks' share under mpirun (launched > 1).
+int simulate_ranks(const simulate_options& o, int launched) {
+  engine::engine_params params = load_run_params(o);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
   // Without [network] the config is the ALN node alone: its rates go to rates.npy (the network's otherwise).
   const bool aln_alone = params.aln && params.network.n_neurons == 0;
@@ -517,13 +524,14 @@ int run_sweep(const simulate_options& o) {
     }
     return overrides;
   };
-  // Every point's config is loaded (and so validated) before any run starts, on every rank: --threads too, which a
-  // config without a network refuses (a review: it failed only at the first point, after the folders were made).
+  // Every point's config is loaded and validated as its run will load it, before any run starts, on every rank: with
+  // --threads too, which a config without a network refuses (a review: it failed only at the first point, after the
+  // folders were made).
   for (std::size_t i = 0; i < points.size(); ++i) {
-    std::vector<std::string> overrides = point_overrides(i);
-    if (o.threads) overrides.push_back(option_override("--threads", *o.threads, "simulation.threads"));
+    simulate_options one = o;
+    one.overrides = point_overrides(i);
     try {
-      check_threads_have_a_network(io::load_config(o.config, overrides), o.threads);
+      load_run_params(one);
     } catch (const io::config_error& e) {
       std::string point;  // which point: "ring.network=off" (an outside check: the refusal did not say)
       for (const std::string& text : points[i]) point += (point.empty() ? "" : ", ") + text;
