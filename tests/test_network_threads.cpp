@@ -275,6 +275,39 @@ TEST_CASE("a caller that pins itself first still gets its helper on the next CPU
   CHECK(s.helper_cpus == cpus[1]);
 }
 
+TEST_CASE("a pool made on a thread that narrowed its affinity places its helpers as one made on the main thread",
+          "[threads]") {
+  // serve builds a Reset's engine on a thread kept off the real-time thread's CPU (io_thread.cpp); its pool read
+  // its CPUs from that thread, so the new engine's helper went elsewhere than the first engine's. Reference: the
+  // kernel's affinity of the helper (sched_getaffinity), against the placement of a pool made on this thread.
+  // Break tried: cpus_ from allowed_cpus() (the calling thread's) -> the helper reports cpus[0], not cpus[1].
+  const std::vector<int> cpus = engine::allowed_cpus();
+  if (cpus.size() < 2) {
+    WARN("skipped: one usable CPU, no helper CPU to check");
+    return;
+  }
+  int helper_cpu = -1;
+  std::thread narrowed([&] {
+    cpu_set_t only_first;
+    CPU_ZERO(&only_first);
+    CPU_SET(cpus[0], &only_first);
+    if (sched_setaffinity(0, sizeof only_first, &only_first) != 0) return;
+    engine::worker_pool pool(2);
+    if (pool.place(cpus[0]) != 0) return;
+    pool.run(
+        [](void* context, unsigned w) noexcept {
+          cpu_set_t mine;
+          CPU_ZERO(&mine);
+          if (w != 1 || sched_getaffinity(0, sizeof mine, &mine) != 0 || CPU_COUNT(&mine) != 1) return;
+          for (int c = 0; c < CPU_SETSIZE; ++c)
+            if (CPU_ISSET(c, &mine)) *static_cast<int*>(context) = c;
+        },
+        &helper_cpu);
+  });
+  narrowed.join();
+  CHECK(helper_cpu == cpus[1]);
+}
+
 TEST_CASE("partition bounds are aligned and cover the network in near-equal parts", "[network][threads]") {
   for (const std::uint32_t n : {0u, 1u, 100u, 2003u, 10000u, 100000u})
     for (const unsigned parts : {1u, 2u, 3u, 4u}) {

@@ -21,6 +21,7 @@
 #include "io/config/config_loader.hpp"
 #include "io/runtime/latency_histogram.hpp"
 #include "io/runtime/realtime_loop.hpp"
+#include "io/runtime/thread_setup.hpp"
 #include "stepped_player.hpp"
 
 using namespace cortexloop;
@@ -658,4 +659,39 @@ TEST_CASE("a status window with a pause in it says so, and the next does not", "
   CHECK(statuses[0].realtime_factor < 0.9);  // the pause shows in the throughput
   CHECK_FALSE(statuses[1].paused_in_window);
   CHECK_FALSE(statuses[2].paused_in_window);
+}
+
+TEST_CASE("a thread kept off an unpinned real-time thread's CPU leaves it the last usable CPU and so do its children",
+          "[realtime][threads]") {
+  // keep_off_realtime_cpu(-1), serve's Reset builder without --cpu/--rt: the last CPU (the one --rt would pin to)
+  // is left free, and the threads it starts (the build's set-up threads) inherit that. Reference: the kernel's
+  // affinity (sched_getaffinity) of the thread and of a thread it starts. Break tried: the CPU left out of the
+  // returned set not cleared -> the child's set still holds the last CPU.
+  const std::vector<int> cpus = engine::allowed_cpus();
+  std::vector<int> mine, child;
+  int kept = -2;
+  auto affinity = [] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::vector<int> out;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+      for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &set)) out.push_back(c);
+    return out;
+  };
+  std::thread t([&] {
+    kept = io::keep_off_realtime_cpu(-1);
+    mine = affinity();
+    std::thread([&] { child = affinity(); }).join();
+  });
+  t.join();
+  if (cpus.size() < 2) {  // nothing to keep free: the thread keeps every CPU
+    CHECK(kept == -1);
+    CHECK(mine == cpus);
+    return;
+  }
+  CHECK(kept == cpus.back());
+  const std::vector<int> others(cpus.begin(), cpus.end() - 1);
+  CHECK(mine == others);
+  CHECK(child == others);
 }

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -38,17 +39,22 @@ int pin(std::thread& t, int cpu) noexcept {
   CPU_SET(cpu, &set);
   return pthread_setaffinity_np(t.native_handle(), sizeof set, &set);
 }
-}  // namespace
 
-std::vector<int> allowed_cpus() {
+std::vector<int> cpus_of(pid_t thread) {
   cpu_set_t set;
   CPU_ZERO(&set);
   std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
+  if (sched_getaffinity(thread, sizeof set, &set) == 0)
     for (int c = 0; c < CPU_SETSIZE; ++c)
       if (CPU_ISSET(c, &set)) cpus.push_back(c);
   return cpus;
 }
+}  // namespace
+
+std::vector<int> allowed_cpus() { return cpus_of(0); }
+
+// The process's id is its main thread's: the CPUs that thread may use.
+std::vector<int> process_cpus() { return cpus_of(getpid()); }
 
 unsigned usable_cpus() noexcept {
   cpu_set_t set;
@@ -59,7 +65,7 @@ unsigned usable_cpus() noexcept {
 
 worker_pool::worker_pool(unsigned n_workers, int first_cpu, int yields_before_sleep)
     : n_workers_(n_workers < 1 ? 1 : n_workers), yields_before_sleep_(yields_before_sleep),
-      slots_(std::make_unique<slot[]>(n_workers_)), cpus_(allowed_cpus()) {
+      slots_(std::make_unique<slot[]>(n_workers_)), cpus_(process_cpus()) {
   helpers_.reserve(n_workers_ - 1);
   for (unsigned w = 1; w < n_workers_; ++w) helpers_.emplace_back([this, w] { helper_loop(w); });
   place(first_cpu);

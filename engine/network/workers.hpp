@@ -73,8 +73,10 @@ class worker_pool {
   std::atomic<bool> parked_{false};                       // helpers block at once instead of spinning
   bool stop_ = false;
   std::vector<std::thread> helpers_;
-  // The CPUs this process could use when the pool was made: place() picks from these, not from the calling
-  // thread's affinity, which is one CPU once the caller has pinned itself (worker 0) before placing the helpers.
+  // The CPUs this process could use when the pool was made (process_cpus): place() picks from these, not from the
+  // calling thread's affinity, which is one CPU once the caller has pinned itself (worker 0) before placing the
+  // helpers, or all but the real-time thread's for serve's Reset builder (io_thread.cpp): a Reset's engine placed
+  // its helpers otherwise than the first engine on a machine with more than two CPUs.
   std::vector<int> cpus_;
 };
 
@@ -82,5 +84,8 @@ class worker_pool {
 unsigned usable_cpus() noexcept;
 // The CPUs the calling thread may run on, ascending (empty if the system will not say).
 std::vector<int> allowed_cpus();
+// The CPUs the process's main thread may run on, ascending (empty if the system will not say): the process's own
+// CPUs (taskset, cgroups) even when asked from a thread that has narrowed its affinity for itself.
+std::vector<int> process_cpus();
 
 }  // namespace cortexloop::engine

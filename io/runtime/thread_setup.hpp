@@ -35,6 +35,24 @@ inline int pin_thread(pthread_t thread, const cpu_set_t& set) noexcept {
   return pthread_setaffinity_np(thread, sizeof set, &set);
 }
 
+// Keeps the calling thread, and the threads it starts from now on, off the real-time thread's CPU: `realtime_cpu`,
+// or, when the real-time thread is not pinned (-1), the last CPU this thread may use (the one --rt pins it to),
+// which the scheduler then finds idle when the real-time thread wakes, and moves it there. For the threads that run
+// for tens of ms beside a running loop at its own stock priority: a Reset's engine build, whose set-up threads
+// (one per usable CPU) took the real-time thread's CPU too and cost 7.6-10.8 deadline misses per Reset of the
+// default config on 2 CPUs (bench/README.md, "Reset: the build kept off the real-time thread's CPU"), and the old
+// engine's destruction. Returns the CPU kept free, or -1 when none is (one usable CPU, or the system refused).
+inline int keep_off_realtime_cpu(int realtime_cpu) noexcept {
+  cpu_set_t mine = cpus_except(-1);
+  if (realtime_cpu < 0)
+    for (int c = CPU_SETSIZE - 1; c >= 0 && realtime_cpu < 0; --c)
+      if (CPU_ISSET(c, &mine)) realtime_cpu = c;
+  if (realtime_cpu < 0 || realtime_cpu >= CPU_SETSIZE) return -1;
+  CPU_CLR(realtime_cpu, &mine);
+  if (CPU_COUNT(&mine) == 0) return -1;
+  return pin_thread(pthread_self(), mine) == 0 ? realtime_cpu : -1;
+}
+
 // The calling thread's CPU affinity, given back when this goes out of scope: a run that pins its own thread
 // (simulate's worker 0) leaves the thread as it found it, for the next run in the same process (a sweep's next
 // point saw one usable CPU and refused --threads 2: an outside check, 2026-12-05).

@@ -9,6 +9,7 @@
 
 #include "engine/engine.hpp"
 #include "io/runtime/clock.hpp"
+#include "io/runtime/thread_setup.hpp"
 #include "io/protocol/session.hpp"
 
 namespace cortexloop::io {
@@ -213,6 +214,10 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
     params.simulation.seed = d.cmd.seed;
     built_ = false;
     builder_ = std::thread([this, params] {
+      // Off the real-time thread's CPU: this thread and its set-up threads (fewer by one) would otherwise compete
+      // with it, under stock scheduling, for its CPU (thread_setup.hpp).
+      keep_off_realtime_cpu(opt_.worker_cpu);
+      pthread_setname_np(pthread_self(), "cl-reset-build");  // for top -H and perf, as serve names its threads
       try {
         built_engine_ = std::make_unique<engine::engine>(params);
         built_engine_->place_workers(opt_.worker_cpu, opt_.worker_fifo);
@@ -306,7 +311,9 @@ void io_thread::retire(std::unique_ptr<engine::engine> old) {
   // The previous retirement is long over (a Reset's build takes longer than a destruction): the join waits for
   // nothing but a thread's exit.
   if (retirer_.joinable()) retirer_.join();
-  retirer_ = std::thread([old = std::move(old)]() mutable {
+  retirer_ = std::thread([old = std::move(old), cpu = opt_.worker_cpu]() mutable {
+    keep_off_realtime_cpu(cpu);  // as the builder
+    pthread_setname_np(pthread_self(), "cl-retire");
     old.reset();  // joins its worker threads, frees its tables
     release_free_memory();  // what of the old engine's memory was heap, not mmapped (see release_free_memory)
   });
