@@ -3,9 +3,11 @@
 #include <signal.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -47,6 +49,7 @@ struct record_options {
   std::string config;
   std::vector<std::string> overrides;
   double timeout_s = 10.0;  // give up when nothing arrives this long after start
+  double min_free_MB = 64.0;  // stop while the disk of out_dir still holds what is left to write plus this
 };
 
 // The recorder writes what it received, whatever it received: a string that is not valid UTF-8 (a reason
@@ -90,6 +93,17 @@ struct recording {
   nlohmann::json info;  // the server's Info (topic "info"): sizes, dt, tick, seed, version
   std::optional<io::server_info> first_info;  // the first Info seen: its config, build and commands_applied
   std::vector<std::uint64_t> hashes;          // io::readout_hash of every readout (row i of ticks.npy)
+  // What writing the arrays held in memory will take on disk (their data; the headers and JSON files are within
+  // record's --min-free-MB margin).
+  std::uint64_t bytes_to_write() const noexcept {
+    std::uint64_t floats = 0;
+    for (const std::vector<float>* v :
+         {&rates, &mean_v, &mean_w, &stim, &lfp, &aln_rates, &out_of_table, &ring_rates, &ring_rates_inh, &vsdi,
+          &ring_stim, &dev_sensing, &dev_blanked, &dev_channels, &dev_chan_state, &dev_ctrl, &dev_ctrl_state,
+          &dev_electrodes, &ring_domain})
+      floats += v->size();
+    return 4 * floats + 8 * (ticks.size() + hashes.size());
+  }
   std::int64_t applied = 0, applied_gaps = 0;
   std::optional<std::int64_t> first_applied_index, last_applied_index;
   // The device (Readout.device), one frame per readout that carried it.
@@ -304,6 +318,9 @@ int run_record(const record_options& o) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A file size limit (ulimit -f) then fails a write (EFBIG), which ends the recording with its files written,
+  // instead of killing the recorder with everything it held.
+  signal(SIGXFSZ, SIG_IGN);
 
   // Read the config first: a wrong path or key fails before anything is recorded, and before --out is created (a
   // bad --config left an empty folder behind: an outside check, 2026-12-05).
@@ -357,10 +374,15 @@ int run_record(const record_options& o) {
   std::ofstream ack_log(out / "acks.jsonl");
   // Every command the real-time thread applied (topic "applied"), with its bytes: what `replay` re-sends.
   std::ofstream command_log(out / "commands.jsonl");
-  using named_log = std::pair<const std::ofstream*, const char*>;
-  for (const auto& [log, name] : {named_log{&safety_log, "safety.jsonl"}, named_log{&ack_log, "acks.jsonl"},
-                                  named_log{&command_log, "commands.jsonl"}})
-    if (!*log) throw std::runtime_error((out / name).string() + ": cannot open for writing");
+  // The first log that cannot be written (nullptr: none).
+  auto failed_log = [&]() -> const char* {
+    using named_log = std::pair<const std::ofstream*, const char*>;
+    for (const auto& [log, name] : {named_log{&safety_log, "safety.jsonl"}, named_log{&ack_log, "acks.jsonl"},
+                                    named_log{&command_log, "commands.jsonl"}})
+      if (!*log) return name;
+    return nullptr;
+  };
+  if (const char* name = failed_log()) throw std::runtime_error((out / name).string() + ": cannot open for writing");
   std::vector<double> spike_rows;
   auto write_spikes = [&](const io::proto::SpikeBatch& b) {
     ++rec.spike_batches;
@@ -383,10 +405,48 @@ int run_record(const record_options& o) {
   auto last_print = std::chrono::steady_clock::now();
   bool received_any = false, server_silent = false, duration_reached = false;
   auto last_received = std::chrono::steady_clock::now();
+  // Why the recorder itself ended the recording early: "disk space" or "write failed" (empty: it did not).
+  std::string stopped_for;
+  // The disk of --out, looked at every 50 ms: the recording stops while what it holds in memory still fits with
+  // --min-free-MB to spare, instead of running into a full disk and losing what it held (with spikes streamed at
+  // 10k cells it writes ~1 MB/s, far more for larger networks; a full disk ended it with "write failed" and no
+  // other file: seen on a 2 MB tmpfs, 2026-12-06).
+  auto where_stopped = [&] {
+    return rec.last_tick ? "after tick " + std::to_string(*rec.last_tick) : std::string("before any readout");
+  };
+  const auto margin_bytes = static_cast<std::uint64_t>(o.min_free_MB * 1e6);
+  auto next_space_check = std::chrono::steady_clock::now();
+  auto disk_low = [&] {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_space_check) return false;
+    next_space_check = now + std::chrono::milliseconds(50);
+    std::error_code ec;
+    const std::filesystem::space_info space = std::filesystem::space(out, ec);
+    if (ec) return false;  // a file system that does not say: nothing to go by
+    const std::uint64_t need = rec.bytes_to_write();
+    if (space.available >= need + margin_bytes) return false;
+    std::fprintf(stderr,
+                 "record: error: the disk of %s has %.1f MB free, less than the %.1f MB the recording holds in "
+                 "memory plus --min-free-MB %g: recording stopped %s; writing what was recorded\n",
+                 out.c_str(), static_cast<double>(space.available) / 1e6, static_cast<double>(need) / 1e6,
+                 o.min_free_MB, where_stopped().c_str());
+    return true;
+  };
+  // A stream file that could not be written (a full disk despite the check, a file size limit): the recording
+  // stops there and the rest is written, rather than everything held in memory being lost.
+  auto write_failed = [&](const std::string& what) {
+    std::fprintf(stderr, "record: error: %s: recording stopped %s; writing what was recorded\n", what.c_str(),
+                 where_stopped().c_str());
+    stopped_for = "write failed";
+  };
   for (;;) {
     const timespec zero{0, 0};
     if (const int sig = sigtimedwait(&stop_signals, nullptr, &zero); sig > 0) {
       signal_number = sig;
+      break;
+    }
+    if (disk_low()) {
+      stopped_for = "disk space";
       break;
     }
     const auto m = client.receive(std::chrono::milliseconds(100));
@@ -489,7 +549,16 @@ int run_record(const record_options& o) {
       ++safety_events;
       safety_log << dump_json(to_json(*e)) << '\n';
     } else if (const auto* b = msg->payload_as_SpikeBatch(); b && spikes && b->step() && b->neuron()) {
-      write_spikes(*b);
+      try {
+        write_spikes(*b);
+      } catch (const std::runtime_error& e) {
+        write_failed(e.what());
+        break;
+      }
+    }
+    if (const char* name = failed_log()) {
+      write_failed((out / name).string() + ": write failed (" + std::strerror(errno) + ")");
+      break;
     }
     if (!o.quiet && std::chrono::steady_clock::now() - last_print > std::chrono::seconds(2)) {
       last_print = std::chrono::steady_clock::now();
@@ -511,7 +580,15 @@ int run_record(const record_options& o) {
     }
   }
   const double wall_s = static_cast<double>(io::monotonic_ns() - start_ns) / 1e9;
-  if (spikes) spikes->close();
+  if (spikes) {
+    try {
+      spikes->close();
+    } catch (const std::runtime_error& e) {
+      if (stopped_for.empty()) throw;
+      // Its rows so far stay readable under the .partial name (docs/engine.md): the other files still get written.
+      std::fprintf(stderr, "record: %s; the other files are written\n", e.what());
+    }
+  }
   ack_log.close();
   safety_log.close();
   command_log.close();
@@ -651,7 +728,10 @@ int run_record(const record_options& o) {
       {"acks", rec.acks},
       {"spike_batches", rec.spike_batches},
       {"wall_s", wall_s},
-      {"stopped_by", signal_number ? strsignal(signal_number) : server_silent ? "server silent" : (o.duration_s ? "duration" : "")},
+      {"stopped_by", !stopped_for.empty() ? stopped_for.c_str()
+                     : signal_number ? strsignal(signal_number)
+                     : server_silent ? "server silent"
+                                     : (o.duration_s ? "duration" : "")},
       {"last_status", rec.last_status},
       {"info", rec.info},
       {"files", files},
@@ -687,6 +767,7 @@ int run_record(const record_options& o) {
     std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",
                  static_cast<long long>(rec.readouts), static_cast<long long>(rec.missing_ticks),
                  static_cast<long long>(rec.acks), wall_s, out.c_str());
+  if (!stopped_for.empty()) return 1;  // stopped early by the recorder: said above, the files written
   return server_silent && o.duration_s ? 5 : 0;  // a --duration the server did not live to give
 }
 
@@ -717,6 +798,11 @@ void add_record_command(CLI::App& app) {
                   "been silent this long (a live server publishes a status every second)")
       ->check(positive_number)
       ->capture_default_str();
+  cmd->add_option("--min-free-MB", o->min_free_MB,
+                  "Stop the recording (exit 1, what was recorded written) when the disk of --out has less than this "
+                  "many MB free beyond what the recording holds in memory, checked every 50 ms")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines");
   cmd->add_flag("--sync", o->sync,
@@ -729,7 +815,9 @@ void add_record_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--set", o->overrides, "section.key=value overrides the server was started with (with --config)");
   cmd->footer("Exit codes: 0 recorded (stopped by Ctrl-C, SIGTERM or --duration; the files written); 1 it failed "
-              "(named: e.g. --out cannot be written); 2 the command line or --config is wrong; 5 the server was "
+              "(named: e.g. --out cannot be written), or it stopped early for lack of disk space (--min-free-MB) or a "
+              "file it streams could not be written (what was recorded is written; summary.json's stopped_by says "
+              "which); 2 the command line or --config is wrong; 5 the server was "
               "silent: nothing arrived within --timeout, or it fell silent before --duration (what arrived is "
               "written).");
   cmd->callback([o] {

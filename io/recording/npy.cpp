@@ -2,6 +2,7 @@
 
 #include "io/recording/output_dir.hpp"
 
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -118,14 +119,15 @@ npy_row_writer::~npy_row_writer() {
 void npy_row_writer::write_header() {
   const std::string h = header("<f8", {rows_, columns_});
   std::fseek(file_, 0, SEEK_SET);
-  if (std::fwrite(h.data(), 1, h.size(), file_) != h.size()) throw std::runtime_error(partial_.string() + ": write failed");
+  if (std::fwrite(h.data(), 1, h.size(), file_) != h.size())
+    throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(errno) + ")");
   std::fseek(file_, 0, SEEK_END);
 }
 
 void npy_row_writer::append(std::span<const double> values) {
   if (values.size() % columns_ != 0) throw std::logic_error("npy_row_writer: partial row");
   if (!values.empty() && std::fwrite(values.data(), sizeof(double), values.size(), file_) != values.size())
-    throw std::runtime_error(partial_.string() + ": write failed");
+    throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(errno) + ")");
   rows_ += values.size() / columns_;
 }
 
@@ -143,7 +145,7 @@ bool npy_row_writer::finish() {
 
 void npy_row_writer::close() {
   if (!file_) return;
-  if (!finish()) throw std::runtime_error(partial_.string() + ": write failed");
+  if (!finish()) throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(errno) + ")");
   std::error_code ec;
   std::filesystem::rename(partial_, path_, ec);
   if (ec) throw std::runtime_error(partial_.string() + ": cannot rename to " + path_.filename().string() + ": " + ec.message());

@@ -58,7 +58,11 @@ std::FILE* open_for_writing(const std::filesystem::path& file) {
 }
 
 void close_written(std::FILE* f, const std::filesystem::path& file, bool wrote_all) {
-  if (std::fclose(f) != 0 || !wrote_all) throw std::runtime_error(file.string() + ": write failed");
+  // Why, named (ENOSPC, EFBIG): the short write's errno, which the close could change, else the close's.
+  const int write_errno = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (!closed || !wrote_all)
+    throw std::runtime_error(file.string() + ": write failed (" + std::strerror(wrote_all ? errno : write_errno) + ")");
 }
 
 void write_text_file(const std::filesystem::path& file, std::string_view text) {
