@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "io/config/config_loader.hpp"
+#include "io/config/config_meanfield.hpp"
 #include "test_support.hpp"
 
 using cortexloop::io::config_error;
@@ -175,6 +176,39 @@ TEST_CASE("an out-of-range value is refused with the allowed range", "[config]")
   CHECK_THAT(e, Catch::Contains("[0, 1]"));
   CHECK_THAT(error_of(with_line(R"(^dt_ms = 0\.1)", "dt_ms = -0.1")), Catch::Contains("simulation.dt_ms"));
   CHECK_THAT(error_of(with_line(R"(^c_pF = 200\.0)", "c_pF = 0")), Catch::Contains("network.exc.c_pF"));
+}
+
+// [meanfield.<pop>.fitted_cell]: the cell P was fitted for (fit-tf writes it). P encodes that cell's spike mechanism,
+// so a network cell changed by a config or --set leaves the transfer function where it was (an outside check,
+// 2026-12-06: network.exc.delta_t_mV = 0.5 more than doubled single RS cells' rate, 4.1 -> 9.0 Hz in its own numpy
+// AdEx, while `tf` printed 4.148 Hz either way, silently). Reference: the fit's provenance in
+// configs/zerlaut2018_meanfield.toml (fit-tf on configs/zerlaut2018_network.toml's cells). Break tried: the
+// comparison left out (nothing differs) -> the changed keys are not named.
+TEST_CASE("a mean field whose P was fitted for another cell than the network's names the keys that differ",
+          "[config][meanfield]") {
+  const auto same = cortexloop::testing::load_params("configs/zerlaut2018_ring.toml");
+  CHECK(same.meanfield->exc.fitted_cell_differs.empty());
+  CHECK(same.meanfield->inh.fitted_cell_differs.empty());
+  CHECK(cortexloop::io::meanfield_fit_notes(same).empty());
+  const auto changed = cortexloop::testing::load_params(
+      "configs/zerlaut2018_ring.toml", {"network.exc.delta_t_mV=0.5", "network.exc.v_spike_mV=-47.5"});
+  CHECK(changed.meanfield->exc.fitted_cell_differs ==
+        "network.exc.delta_t_mV = 0.5 (fitted for 2), network.exc.v_spike_mV = -47.5 (fitted for -40)");
+  CHECK(changed.meanfield->inh.fitted_cell_differs.empty());
+  const auto notes = cortexloop::io::meanfield_fit_notes(changed);
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Catch::StartsWith("meanfield.exc's P was fitted for another cell") &&
+                           Catch::Contains("fit-tf --config CONFIG --cell exc"));
+  // Adaptation is the mean field's own (di Volo's W), not in P: no note.
+  CHECK(cortexloop::io::meanfield_fit_notes(cortexloop::testing::load_params("configs/zerlaut2018_ring.toml", {"network.exc.b_pA=60"}))
+            .empty());
+  // A typo in the table is named as any other key.
+  try {
+    cortexloop::testing::load_params("configs/zerlaut2018_ring.toml", {"meanfield.inh.fitted_cell.t_ref=5"});
+    FAIL("accepted");
+  } catch (const config_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("meanfield.inh.fitted_cell.t_ref"));
+  }
 }
 
 // [meanfield.exc] / [meanfield.inh] max_mu_v_mV: the transfer function's upper edge (engine/meanfield/

@@ -122,6 +122,11 @@ int run_fit_tf(const fit_tf_options& o) {
   toml << "[meanfield." << o.cell << "]\nform = \"" << o.form << "\"\n";
   toml.precision(10);
   for (std::size_t k = 0; k < mf::n_terms(form); ++k) toml << "p" << k << "_V = " << fit.p.p_V[k] << "\n";
+  // The cell fitted, for the configs' check that their network still has it (config_meanfield.cpp).
+  toml << "[meanfield." << o.cell << ".fitted_cell]\n"
+       << "c_pF = " << cell.c_pF << "\ng_l_nS = " << cell.g_l_nS << "\ne_l_mV = " << cell.e_l_mV
+       << "\nv_t_mV = " << cell.v_t_mV << "\ndelta_t_mV = " << cell.delta_t_mV << "\nv_spike_mV = " << cell.v_spike_mV
+       << "\nv_reset_mV = " << cell.v_reset_mV << "\nt_ref_ms = " << cell.t_ref_ms << "\n";
   if (o.out.empty()) {
     std::fputs(toml.str().c_str(), stdout);
   } else {

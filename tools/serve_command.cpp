@@ -22,6 +22,7 @@
 #include "io/aln_cache/engine_table.hpp"
 #include "io/protocol/codec.hpp"
 #include "io/config/config_loader.hpp"
+#include "io/config/config_meanfield.hpp"
 #include "io/server/server.hpp"
 #include "tools/behind_real_time.hpp"
 #include "tools/default_config.hpp"
@@ -159,6 +160,7 @@ int run_serve(const serve_options& o) {
   const std::string resolved_name = o.config + " (resolved)";
   so.params = io::parse_config(so.config_toml, resolved_name);
   check_threads_have_a_network(so.params, o.threads);
+  for (const std::string& note : io::meanfield_fit_notes(so.params)) std::fprintf(stderr, "serve: note: %s\n", note.c_str());
   io::attach_aln_table(so.params, o.quiet);  // an [aln] node's cascade table: read (or made) now, never in a tick
   so.device = io::parse_device_config(so.config_toml, resolved_name, {}, so.params);
   so.mode = o.mode == "fast" ? io::run_mode::fast : o.mode == "stepped" ? io::run_mode::stepped : io::run_mode::realtime;

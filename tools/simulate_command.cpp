@@ -22,6 +22,7 @@
 #include "engine/network/network.hpp"
 #include "engine/network/steps_network.hpp"
 #include "io/config/config_loader.hpp"
+#include "io/config/config_meanfield.hpp"
 #include "tools/default_config.hpp"
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
@@ -215,6 +216,9 @@ int simulate_ranks(const simulate_options& o, int launched) {
   const bool root = !across || across->rank() == 0;
   const std::filesystem::path out(o.out_dir);
   if (root) io::prepare_output_dir(out, kOutputs);
+  // Said even with --quiet, as the other notes on what the rates mean.
+  if (root)
+    for (const std::string& note : io::meanfield_fit_notes(params)) std::fprintf(stderr, "simulate: note: %s\n", note.c_str());
 
   engine::flush_denormals_to_zero();
   const auto setup_start = std::chrono::steady_clock::now();

@@ -9,6 +9,7 @@
 #include "engine/meanfield/master_equation.hpp"
 #include "engine/meanfield/transfer_function.hpp"
 #include "io/config/config_loader.hpp"
+#include "io/config/config_meanfield.hpp"
 #include "tools/command_line_error.hpp"
 #include "tools/default_config.hpp"
 #include "tools/number_checks.hpp"
@@ -82,6 +83,11 @@ int run_tf(const tf_options& o) {
   const double e_inh_mV = p.network.e_inh_mV;
   const bool above = m.mu_v_mV >= v_t_mV, below = tf.below_fitted_domain(m), held = tf.above_fitted_domain(m);
   std::printf("in_fitted_regime=%s\n", above || below || held ? "false" : "true");
+  // Whether P was fitted for this config's cell ([meanfield.<cell>.fitted_cell]; unknown without that table).
+  const mf::threshold_params& fitted = exc ? p.meanfield->exc : p.meanfield->inh;
+  std::printf("fit_cell_matches=%s\n", fitted.fitted_cell_differs.empty() ? "true" : "false");
+  if (const std::string note = io::meanfield_fit_note(exc ? "exc" : "inh", fitted); !note.empty())
+    std::fprintf(stderr, "tf: note: %s\n", note.c_str());
   if (above)
     std::fprintf(stderr,
                  "tf: note: mu_V = %.4g mV is at or above this config's network.%s.v_t_mV (%.4g mV): outside the "

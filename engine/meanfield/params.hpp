@@ -5,6 +5,7 @@
 // models of one config always describe the same cells. Filled and validated by io/config/config_meanfield.cpp.
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace cortexloop::engine::meanfield {
@@ -36,6 +37,10 @@ struct threshold_params {
   // Above this mu_V the rate is read at it (transfer_function.hpp); +inf: never (a published function reproduced as
   // its authors evaluate it everywhere, configs/carlu2020/meanfield.toml).
   double max_mu_v_mV = kDefaultFitMaxMuV_mV;
+  // The network's cell keys that differ from the cell P was fitted for ([meanfield.exc.fitted_cell], which fit-tf
+  // writes), each as "network.exc.delta_t_mV = 0.5 (fitted for 2)": P encodes that cell's spike mechanism, so a
+  // change there does not reach the transfer function. Empty when they agree or the config does not say.
+  std::string fitted_cell_differs;
 };
 
 // The local (one-column) mean field: the master equation of Zerlaut 2018 / El Boustani & Destexhe 2009 with

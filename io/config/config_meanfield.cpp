@@ -18,7 +18,40 @@ bool whole_multiple(double a, double b) {
 }
 }  // namespace
 
-mf::threshold_params read_threshold(table_reader t, const char* v_t_name, double v_t_mV) {
+namespace {
+// The cell a P set was fitted for, [meanfield.<pop>.fitted_cell] (fit-tf writes it): its spike mechanism (v_t,
+// Delta_T, v_spike, v_reset, t_ref) is in P, and its C, g_L, E_L were those of the single-cell simulations P was
+// fitted to; the mean field reads the latter from [network] too, but not what they did to the fit. A change of any
+// of them in [network] does not reach P (an outside check, 2026-12-06: Delta_T 2 -> 0.5 mV more than doubled
+// single RS cells' rate, 4.1 -> 9.0 Hz, and left the transfer function at 4.148 Hz without a word).
+std::string read_fitted_cell(table_reader t, const char* pop, const engine::adex_params& cell) {
+  struct cell_key {
+    const char* name;
+    double engine::adex_params::*field;
+  };
+  using engine::adex_params;
+  static constexpr cell_key keys[] = {
+      {"c_pF", &adex_params::c_pF},           {"g_l_nS", &adex_params::g_l_nS},
+      {"e_l_mV", &adex_params::e_l_mV},       {"v_t_mV", &adex_params::v_t_mV},
+      {"delta_t_mV", &adex_params::delta_t_mV}, {"v_spike_mV", &adex_params::v_spike_mV},
+      {"v_reset_mV", &adex_params::v_reset_mV}, {"t_ref_ms", &adex_params::t_ref_ms}};
+  std::string differs;
+  for (const cell_key& k : keys) {
+    const double fitted = t.number(k.name, {-1e6, 1e6});
+    const double now = cell.*k.field;
+    // Equal as read from the same text; the margin only absorbs a value written with fewer digits (fit-tf's 10).
+    if (std::fabs(fitted - now) > 1e-9 * std::max(1.0, std::fabs(now)))
+      differs += std::string(differs.empty() ? "" : ", ") + "network." + pop + "." + k.name + " = " +
+                 format_number(now).str() + " (fitted for " + format_number(fitted).str() + ")";
+  }
+  t.finish();
+  return differs;
+}
+}  // namespace
+
+mf::threshold_params read_threshold(table_reader t, const char* pop, const engine::adex_params& cell) {
+  const std::string v_t_name = std::string("network.") + pop + ".v_t_mV";
+  const double v_t_mV = cell.v_t_mV;
   mf::threshold_params p;
   p.form = t.choice("form", {"zerlaut2018", "divolo2019"}) == "divolo2019" ? mf::polynomial_form::divolo2019
                                                                             : mf::polynomial_form::zerlaut2018;
@@ -41,6 +74,7 @@ mf::threshold_params read_threshold(table_reader t, const char* v_t_name, double
   } else {
     p.max_mu_v_mV = std::max(p.max_mu_v_mV, v_t_mV);
   }
+  if (t.has("fitted_cell")) p.fitted_cell_differs = read_fitted_cell(t.table("fitted_cell"), pop, cell);
   t.finish();  // a p10_V in a 10-term table is refused here
   return p;
 }
@@ -52,10 +86,27 @@ mf::meanfield_params read_meanfield(table_reader t, const engine::network_params
   p.moments = t.choice("moments", {"corrected", "zerlaut2018"}) == "zerlaut2018" ? mf::moments_formula::zerlaut2018
                                                                                  : mf::moments_formula::corrected;
   p.adaptation = t.choice("adaptation", {"divolo2019", "off"}) == "divolo2019";
-  p.exc = read_threshold(t.table("exc"), "network.exc.v_t_mV", net.exc.v_t_mV);
-  p.inh = read_threshold(t.table("inh"), "network.inh.v_t_mV", net.inh.v_t_mV);
+  p.exc = read_threshold(t.table("exc"), "exc", net.exc);
+  p.inh = read_threshold(t.table("inh"), "inh", net.inh);
   t.finish();
   return p;
+}
+
+std::string meanfield_fit_note(const char* pop, const mf::threshold_params& t) {
+  if (t.fitted_cell_differs.empty()) return {};
+  return std::string("meanfield.") + pop + "'s P was fitted for another cell than the config's: " +
+         t.fitted_cell_differs + "; the mean field's transfer function does not follow that change (refit: "
+         "cortexloop fit-tf --config CONFIG --cell " + pop + ")";
+}
+
+std::vector<std::string> meanfield_fit_notes(const engine::engine_params& p) {
+  std::vector<std::string> notes;
+  // The Zerlaut mean field runs alone or as the ring's units; an ALN ring does not read its P.
+  if (!p.meanfield || (p.ring && p.ring->model != mf::ring_model::zerlaut)) return notes;
+  for (const auto& [pop, t] : {std::pair<const char*, const mf::threshold_params*>{"exc", &p.meanfield->exc},
+                               std::pair<const char*, const mf::threshold_params*>{"inh", &p.meanfield->inh}})
+    if (std::string note = meanfield_fit_note(pop, *t); !note.empty()) notes.push_back(std::move(note));
+  return notes;
 }
 
 namespace {

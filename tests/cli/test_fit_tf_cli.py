@@ -49,11 +49,23 @@ class FitTf(unittest.TestCase):
     def test_table_of_eleven_finite_coefficients(self):
         t = self.table()
         self.assertEqual(t["form"], "zerlaut2018")
-        self.assertEqual(sorted(k for k in t if k != "form"), sorted(f"p{k}_V" for k in range(11)))
+        self.assertEqual(sorted(k for k in t if k not in ("form", "fitted_cell")), sorted(f"p{k}_V" for k in range(11)))
         for k in range(11):
             self.assertTrue(math.isfinite(t[f"p{k}_V"]))
         # P are volts: the constant term is a threshold of about -50 mV.
         self.assertLess(abs(t["p0_V"] + 0.055), 0.02)
+
+    def test_fitted_cell_is_the_configs_cell(self):
+        # The table names the cell it was fitted for, which configs compare with their network's (a changed cell
+        # then gets a note). Reference: the config's own [network.inh]. Break tried: the exc cell written for
+        # --cell inh -> delta_t_mV 2 against 0.5.
+        with open(os.path.join(ROOT, "configs/zerlaut2018_network.toml"), "rb") as f:
+            cell = tomllib.load(f)["network"]["inh"]
+        fitted = self.table()["fitted_cell"]
+        keys = ["c_pF", "g_l_nS", "e_l_mV", "v_t_mV", "delta_t_mV", "v_spike_mV", "v_reset_mV", "t_ref_ms"]
+        self.assertEqual(sorted(fitted), sorted(keys))
+        for k in keys:
+            self.assertEqual(fitted[k], cell[k], k)
 
     def test_reported_held_out_error_is_small(self):
         m = re.search(r"held-out: rms ([0-9.e+-]+) Hz, max \|error\| ([0-9.e+-]+) Hz", self.out)
