@@ -514,6 +514,14 @@ toml::table resolve_base(toml::table root, const std::filesystem::path& folder, 
 // each failed with "missing required key simulation.dt_ms", which did not say what the file was (an outside check).
 void refuse_other_kinds_of_file(const toml::table& root, std::string_view source_name) {
   const std::string file(source_name);
+  // A stimulus protocol (configs/cakan2020/fig4/): a [simulation] of its duration and its [[stimulus]], no model;
+  // it is the second base of the configs that run it. Given alone it failed with "missing required key
+  // simulation.dt_ms" (an outside check, 2026-12-06).
+  if (!root.contains("network") && !root.contains("meanfield") && !root.contains("ring") && !root.contains("aln") &&
+      !root.contains("server_config") && !root.contains("plasticity") && !root.contains("models"))
+    throw config_error(file + ": no model section ([network], [meanfield], [ring] or [aln]): nothing to simulate. A "
+                       "stimulus protocol such as this is a base of the configs that run it, after their model's "
+                       "(configs/cakan2020/fig4_a1.toml: base = [\"aln_a1.toml\", \"fig4/a1.toml\"])");
   if (root.contains("simulation")) return;
   if (const auto server = root["server_config"].value<std::string>())  // configs/stimulation/
     throw config_error(file + ": an experiment file (server_config = \"" + *server +

@@ -161,8 +161,17 @@ const toml::node& table_reader::require(std::string_view key) {
     // A table that holds only what overrides put there was made by them: the file has no such section (`--set
     // meanfield.exc.max_mu_v_mV=-40` on a config without [meanfield] read "missing required key meanfield.order",
     // blaming the file for a key the user never meant to give; an outside check, 2026-12-06).
+    // Whether an override made this section or one above it (the loader records the sections it creates): not
+    // whether overrides set every key the table holds, which a file's [simulation] of duration_s alone and
+    // --duration also give (an outside check, 2026-12-06: "the config has no [simulation] section" for a file
+    // that has one).
+    bool made_by_override = false;
+    for (std::string_view section = path_; !section.empty() && !made_by_override;) {
+      made_by_override = origin_->overridden.count(section) != 0;
+      const auto dot = section.rfind('.');
+      section = dot == std::string_view::npos ? std::string_view() : section.substr(0, dot);
+    }
     std::string made_by;
-    bool only_overrides = !path_.empty() && !table_.empty();
     for (const auto& [entry, value] : table_) {
       const std::string prefix = path_ + "." + std::string(entry.str());
       // The overrides at or under this entry (their tables' paths are recorded too): the deepest names the option.
@@ -170,11 +179,10 @@ const toml::node& table_reader::require(std::string_view key) {
       for (auto o = origin_->overridden.lower_bound(prefix);
            o != origin_->overridden.end() && (o->first == prefix || o->first.starts_with(prefix + ".")); ++o)
         leaf = o;
-      const bool from_override = leaf != origin_->overridden.end();
-      only_overrides = only_overrides && from_override;
-      if (from_override && made_by.empty()) made_by = leaf->second.empty() ? "--set " + leaf->first : leaf->second;
+      if (leaf != origin_->overridden.end() && made_by.empty())
+        made_by = leaf->second.empty() ? "--set " + leaf->first : leaf->second;
     }
-    if (only_overrides)
+    if (made_by_override && !made_by.empty())
       message += "; the config has no [" + path_ + "] section: " + made_by +
                  " on the command line made one (an override changes a key of the config's sections, it does not "
                  "add a section)";

@@ -732,6 +732,14 @@ class InputRefused(unittest.TestCase):
             e = self.refused("simulate", "--config", os.path.join(ROOT, "configs", name), "--out", NEVER, code=2)
             self.assertIn(says, e)
             self.assertNotIn("missing required key", e)
+        # A stimulus protocol (a [simulation] of its duration, [[stimulus]], no model), with --duration: "the config
+        # has no [simulation] section: --duration 0.5 on the command line made one", false (an outside check,
+        # 2026-12-06). Break tried: the no-model case left out of refuse_other_kinds_of_file -> "missing required key".
+        fig4 = os.path.join(ROOT, "configs", "cakan2020", "fig4", "a1.toml")
+        e = self.refused("simulate", "--config", fig4, "--out", NEVER, "--duration", "0.5", code=2)
+        self.assertIn(f"{fig4}: no model section ([network], [meanfield], [ring] or [aln]): nothing to simulate", e)
+        self.assertIn("configs/cakan2020/fig4_a1.toml", e)
+        self.assertNotIn("no [simulation] section", e)
 
     def test_a_sensing_entry_refused_by_the_device_names_its_key(self):
         # The device's cross-field check of a sensing entry was reported at the entry's `signal` line with the
