@@ -119,6 +119,15 @@ class prober {
   }
 
   status_seen& statuses() { return statuses_; }
+  // Clears the probe's channel: its last toggle left a DC program there (0 pA or --amplitude), shown as an active
+  // channel by every viewer until someone cleared it (an outside check, 2026-12-06). The ack is awaited briefly.
+  bool clear_channel() {
+    io::command c;
+    c.kind = io::command_kind::clear_stimulation;
+    c.channel = static_cast<std::uint8_t>(o_.channel);
+    const auto ack = client_.wait_ack(client_.send(c), std::chrono::milliseconds(2000));
+    return ack && ack->accepted;
+  }
 
  private:
   struct in_flight {
@@ -230,6 +239,9 @@ int run_probe(const probe_options& o) {
   const double each = both ? o.duration_s / 2 : o.duration_s;
   if (both || o.pattern == "back-to-back") results["back-to-back"] = p.run(true, each);
   if (both || o.pattern == "sporadic") results["sporadic"] = p.run(false, each);
+  if (!p.clear_channel())
+    std::fprintf(stderr, "probe: warning: channel %d could not be cleared: its last probe program (0 or %g pA) may "
+                 "still be loaded (`cortexloop stim clear --channel %d`)\n", o.channel, o.probe_amplitude_pA, o.channel);
 
   std::printf("probe: %.0f s against %s / %s\n", o.duration_s, o.commands.c_str(), o.pub.c_str());
   std::printf("%-13s %-28s %8s %9s %9s %9s %9s\n", "traffic", "latency (us)", "n", "p50", "p99", "p99.9", "max");
@@ -314,7 +326,9 @@ void add_probe_command(CLI::App& app) {
   cmd->add_option("--amplitude", o->probe_amplitude_pA,
                   "Probe stimulation: DC toggled between 0 and this (pA) on --channel, to see it in readouts")
       ->capture_default_str();
-  cmd->add_option("--channel", o->channel, "Stimulator channel the probe uses")->check(CLI::Range(0, 7))->capture_default_str();
+  cmd->add_option("--channel", o->channel,
+                  "Stimulator channel the probe uses: a program loaded there is replaced, and the channel is cleared "
+                  "when the probe ends")->check(CLI::Range(0, 7))->capture_default_str();
   cmd->add_option("--timeout", o->timeout_s, "Give up (exit 4) when the server has not answered this many seconds after start")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -580,6 +580,17 @@ int run_record(const record_options& o) {
     }
   }
   const double wall_s = static_cast<double>(io::monotonic_ns() - start_ns) / 1e9;
+  // --spikes turned the server's spike stream on: off again, so that it does not go on publishing a batch a tick to
+  // every subscriber after the recorder has gone (an outside check, 2026-12-06). The stream is the server's, not
+  // this client's: one another client had turned on is turned off too (docs/protocol.md). Not awaited; not part of
+  // the recording (its loop has ended).
+  if (o.spikes) {
+    io::command off;
+    off.kind = io::command_kind::set_parameter;
+    off.parameter = io::parameter_id::stream_spikes;
+    off.value = 0;
+    client.send(off, std::chrono::milliseconds(100));
+  }
   if (spikes) {
     try {
       spikes->close();
@@ -803,7 +814,9 @@ void add_record_command(CLI::App& app) {
                   "many MB free beyond what the recording holds in memory, checked every 50 ms")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_flag("--spikes", o->spikes, "Ask the server to stream spikes and write spikes.npy [n,2] (t_ms, neuron)");
+  cmd->add_flag("--spikes", o->spikes,
+                "Ask the server to stream spikes (stream.spikes = 1, turned off again when the recording ends) and "
+                "write spikes.npy [n,2] (t_ms, neuron)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines");
   cmd->add_flag("--sync", o->sync,
                 "Before recording, send GetInfo until the subscription is live and print \"record: subscribed\" on stderr "
