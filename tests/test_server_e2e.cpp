@@ -948,8 +948,9 @@ TEST_CASE("one client flooding the command queue leaves room for another", "[ser
     if (a && a->code == error_code::queue_full) ++refused, reason = a->reason;
   }
   CHECK(refused == io::io_thread::kReservedRecords);
-  CHECK(reason == "this client has 48 records waiting for the real-time thread; the queue's last 16 slots are kept "
-                  "for other clients: retry later");
+  CHECK(reason == "this client has 48 records in flight (handed to the real-time thread, not yet acknowledged); past 16 a "
+                  "client's may not take the command queue's last 16 slots, kept for other clients, and no other is free: "
+                  "retry later");
   std::vector<std::uint64_t> mine;
   for (std::size_t i = 0; i < io::io_thread::kFairRecords; ++i) mine.push_back(bystander.send(simple(command_kind::ping)));
   held.released = true;
@@ -989,8 +990,9 @@ TEST_CASE("a client's share of the command queue is counted in records: SetProgr
   const auto seventh = groups.wait_ack(7, 10s);  // refusals come at once
   REQUIRE(seventh);
   CHECK(seventh->code == error_code::queue_full);
-  CHECK(seventh->reason == "this client has 48 records waiting for the real-time thread; the queue's last 16 slots are "
-                           "kept for other clients: retry later");
+  CHECK(seventh->reason == "this client has 48 records in flight (handed to the real-time thread, not yet acknowledged); past 16 a "
+                           "client's may not take the command queue's last 16 slots, kept for other clients, and no other is free: "
+                           "retry later");
   std::vector<std::uint64_t> mine;
   for (std::size_t i = 0; i < io::io_thread::kFairRecords; ++i) mine.push_back(bystander.send(simple(command_kind::ping)));
   held.released = true;

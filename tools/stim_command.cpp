@@ -75,9 +75,14 @@ T whole_us(const char* option, double value, double to_us) {
   if (!std::isfinite(us) || us < lo - 0.5 || us >= hi + 0.5)
     throw say(std::is_signed_v<T> ? "out of range for whole microseconds" : "must be >= 0 and fit in 32-bit microseconds");
   const T r = static_cast<T>(std::llround(us));
-  if (r == 0 && value != 0)
-    throw say("is not 0 but rounds to 0 us (the wire holds whole microseconds, and 0 would ask for something else: "
-              "for --duration no end)");
+  // The message is the same for every option: what 0 asks for differs (for --duration no end, for --delay none),
+  // and naming --duration's meaning for --delay or --ramp-up misled (an outside check, 2026-12-06).
+  if (r == 0 && value != 0) {
+    char least[32];
+    std::snprintf(least, sizeof least, "%g", 0.5 / to_us);
+    throw say(std::string("is not 0 but rounds to 0 us (the wire holds whole microseconds, and 0 asks for something "
+                          "else): give 0 or at least ") + least);
+  }
   return r;
 }
 

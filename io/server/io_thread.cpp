@@ -231,10 +231,14 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
   }
   const std::size_t records = d.group.empty() ? 1 : d.group.size();
   if (!may_queue(p.envelope.front(), records))
-    return refuse(error_code::queue_full, "this client has " + std::to_string(in_flight(p.envelope.front())) +
-                                              " records waiting for the real-time thread; the queue's last " +
-                                              std::to_string(kReservedRecords) +
-                                              " slots are kept for other clients: retry later");
+    // In flight: handed to the real-time thread and not yet acknowledged, which counts commands applied whose acks
+    // this thread has still to send (168 of them read as "waiting for the real-time thread", where its queue holds
+    // 64: an outside check, 2026-12-06).
+    return refuse(error_code::queue_full,
+                  "this client has " + std::to_string(in_flight(p.envelope.front())) +
+                      " records in flight (handed to the real-time thread, not yet acknowledged); past " +
+                      std::to_string(kFairRecords) + " a client's may not take the command queue's last " +
+                      std::to_string(kReservedRecords) + " slots, kept for other clients, and no other is free: retry later");
   if (!d.group.empty()) {
     // One queue write for the whole group, so the real-time thread sees all of it or none.
     for (command& c : d.group) c.token = d.cmd.token;

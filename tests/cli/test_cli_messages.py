@@ -608,6 +608,16 @@ class InputRefused(unittest.TestCase):
         for args, message in cases:
             e = self.refused("stim", *args, "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
             self.assertIn(message, e)
+        # Another option than --duration was told what 0 means for --duration ("for --duration no end": an outside
+        # check, 2026-12-06); the message names the least value instead. Break tried: the old text -> these fail.
+        for args, message in ((("dc", "--amplitude", "100", "--delay", "0.0004"),
+                               "--delay: 0.0004: is not 0 but rounds to 0 us (the wire holds whole microseconds, and 0 "
+                               "asks for something else): give 0 or at least 0.0005"),
+                              (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1",
+                                "--electrode", "0", "--gap-us", "0.4"), "--gap-us: 0.4: is not 0 but rounds to 0 us")):
+            e = self.refused("stim", *args, "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
+            self.assertIn(message, e)
+            self.assertNotIn("--duration", e)
 
     def test_stim_set_and_drive_need_their_value(self):
         # Without --value, `stim set` sent 0 (the drive fell to 0 Hz); refused before anything is sent.
