@@ -390,6 +390,11 @@ class ClientTest(unittest.TestCase):
             c.stimulate(100.0, population="pyr")
         with self.assertRaisesRegex(ValueError, "must be a str"):
             c.set_parameter(None, 1.0)
+        # Its value too: '1' or None raised the builder's "required argument is not a float" (an outside check,
+        # 2026-12-06). Break tried: the check removed -> that error instead.
+        for bad in ("1", None):
+            with self.assertRaisesRegex(ValueError, r"value = .*: must be a real number"):
+                c.set_parameter("stream.spikes", bad)
         with self.assertRaisesRegex(RuntimeError, "needs the stream"):
             c.sync()
         # Negative or too large integers: flatbuffers' TypeError "bad number -1 for type uint8" named no parameter

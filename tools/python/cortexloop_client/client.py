@@ -681,6 +681,9 @@ class Client:
         UnknownParameter and a reason naming the whitelist."""
         if not isinstance(name, str):
             raise ValueError(f"parameter name must be a str, got {type(name).__name__}")
+        # Checked as every other method's numbers: '1' or None reached the builder, whose "required argument is not a
+        # float" named no field (an outside check, 2026-12-06).
+        value = _real("value", value)
 
         def build(b):
             n = b.CreateString(name)
