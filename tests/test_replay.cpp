@@ -290,7 +290,14 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
            nlohmann::json j = nlohmann::json::parse(read_file(rec / "session.json"));
            j["config_fnv1a"] = 5;
            write_file(d / "session.json", j.dump());
-         }, "type must be string"},
+         }, "session.json: no \"config_fnv1a\" (a string)"},
+        // A gutted session.json skipped the checks it feeds and replayed to "bit-identical", exit 0; a garbage one
+        // exited 3 without naming the file (an outside check, 2026-12-06). Break tried: read_session's key checks
+        // removed -> exit 0 for "{}".
+        {"empty session", [&](const fs::path& d) { write_file(d / "session.json", "{}"); },
+         "session.json: no \"commands\" (an integer), which record writes"},
+        {"garbage session", [&](const fs::path& d) { write_file(d / "session.json", "not json"); },
+         "session.json: not the JSON record writes"},
         {"shape", [&](const fs::path& d) {
            std::string npy = read_file(rec / "ticks.npy");
            const auto at = npy.find("'shape': (");

@@ -278,9 +278,35 @@ void replayer::apply(const recorded_command& c) {
   }
 }
 
+namespace {
+// session.json with the keys the replay checks the recording against: record writes each of them, and one left out
+// (a session.json of `{}`) skipped the checks of the command count, the first command and the config's hash
+// silently and replayed to "bit-identical" (an outside check, 2026-12-06).
+nlohmann::json read_session(const std::filesystem::path& file) {
+  nlohmann::json session;
+  try {
+    session = nlohmann::json::parse(read_text(file));
+  } catch (const nlohmann::json::exception& e) {
+    throw not_replayable(file.string() + ": not the JSON record writes (" + e.what() + ")");
+  }
+  const auto has = [&](const char* key, bool (nlohmann::json::*is)() const noexcept, const char* what) {
+    if (!session.is_object() || !session.contains(key) || !(session[key].*is)())
+      throw not_replayable(file.string() + ": no \"" + key + "\" (" + what + "), which record writes and the replay "
+                           "checks the recording against");
+  };
+  has("commands", &nlohmann::json::is_number_integer, "an integer");
+  has("config_fnv1a", &nlohmann::json::is_string, "a string");
+  if (!session.contains("first_command_index") ||
+      !(session["first_command_index"].is_null() || session["first_command_index"].is_number_integer()))
+    throw not_replayable(file.string() + ": no \"first_command_index\" (an integer, or null without commands), "
+                         "which record writes and the replay checks the recording against");
+  return session;
+}
+}  // namespace
+
 int replayer::run() {
   const std::string config = read_text(dir_ / "session.toml");
-  const nlohmann::json session = nlohmann::json::parse(read_text(dir_ / "session.json"));
+  const nlohmann::json session = read_session(dir_ / "session.json");
   std::vector<recorded_command> commands = read_commands(dir_ / "commands.jsonl");
   const io::npy_array ticks = io::read_npy(dir_ / "ticks.npy");
   const io::npy_array hashes = io::read_npy(dir_ / "readout_hash.npy");
