@@ -499,7 +499,7 @@ class SetupNotice(unittest.TestCase):
         # Ctrl-C during serve's set-up waited for the set-up's end (63 s at 100k cells: an outside check,
         # 2026-12-04). Reference: the set-up's own lines: the process ends after the announcement, before "set-up
         # took", as a process killed by SIGINT does (130). Break tried: serve without its setup_signal_watch ->
-        # "set-up took" is printed, then "stopped by Interrupt" from the serving loop.
+        # "set-up took" is printed, then "stopped by Ctrl-C (SIGINT)" from the serving loop.
         p = subprocess.Popen([BINARY, "serve", "--config", NETWORK, *self.BIG, "--pub", "tcp://127.0.0.1:*",
                               "--commands", "tcp://127.0.0.1:*"], stderr=subprocess.PIPE, text=True, cwd=ROOT)
         first = p.stderr.readline()
@@ -509,7 +509,7 @@ class SetupNotice(unittest.TestCase):
         err = first + p.stderr.read()
         p.wait(timeout=60)
         self.assertEqual(p.returncode, 130, err)
-        self.assertIn("serve: stopped by Interrupt during set-up", err)
+        self.assertIn("serve: stopped by Ctrl-C (SIGINT) during set-up: nothing was served", err)
         self.assertNotIn("set-up took", err)
 
 
