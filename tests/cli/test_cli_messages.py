@@ -289,8 +289,9 @@ class CliHelp(unittest.TestCase):
         # printed under every subcommand's help too, so it is taken out before looking. Break tried: simulate's
         # footer removed -> fails for it (an earlier form of this test matched the top-level footer and passed).
         footer = run("--help").stdout.split("Exit code 2:")[1]
-        self.assertIn("simulate, serve, stim, record, replay and probe have codes of their own", footer.replace("\n", " "))
-        for command in ("simulate", "serve", "stim", "record", "replay", "probe"):
+        self.assertIn("simulate, serve, stim, record, replay, probe, plasticity, fit-tf and aln-table have codes of "
+                      "their own", footer.replace("\n", " "))
+        for command in ("simulate", "serve", "stim", "record", "replay", "probe", "plasticity", "fit-tf", "aln-table"):
             with self.subTest(command=command):
                 own = run(command, "--help").stdout.split("Exit code 2: the command line is wrong")[0]
                 self.assertRegex(own, r"[Ee]xit( codes?:?)? \d", command)
