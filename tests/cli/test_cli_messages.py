@@ -502,7 +502,7 @@ class SetupNotice(unittest.TestCase):
     def test_serve_stops_at_once_during_its_set_up(self):
         # Ctrl-C during serve's set-up waited for the set-up's end (63 s at 100k cells: an outside check,
         # 2026-12-04). Reference: the set-up's own lines: the process ends after the announcement, before "set-up
-        # took", as a process killed by SIGINT does (130). Break tried: serve without its setup_signal_watch ->
+        # took", as a process killed by SIGINT does (130). Break tried: serve without its stop_signal_watch ->
         # "set-up took" is printed, then "stopped by Ctrl-C (SIGINT)" from the serving loop.
         p = subprocess.Popen([BINARY, "serve", "--config", NETWORK, *self.BIG, "--pub", "tcp://127.0.0.1:*",
                               "--commands", "tcp://127.0.0.1:*"], stderr=subprocess.PIPE, text=True, cwd=ROOT)
