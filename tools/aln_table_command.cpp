@@ -20,6 +20,7 @@
 #include "tools/number_checks.hpp"
 #include "tools/option_override.hpp"
 #include "tools/progress.hpp"
+#include "tools/stop_request.hpp"
 
 namespace cortexloop::tools {
 
@@ -86,7 +87,19 @@ int run_aln_table(const aln_table_options& o) {
   };
   io::cached_table c;
   if (o.force && std::filesystem::exists(cached)) std::filesystem::remove(cached);
-  c = io::load_or_generate_cascade_table(o.cache_dir, o.neuron, o.numerics, o.grid, o.threads, progress);
+  {
+    // Ctrl-C or SIGTERM while the table is made ends the command at once, saying so: a table is kept only whole
+    // (the cache's file is written under a temporary name and renamed). It exited 130 / 143 without a word, and a
+    // SIGINT the shell's `&` had the process ignore did nothing (an outside audit). Blocked before the generating
+    // threads start.
+    const sigset_t stop_signals = block_stop_signals();
+    {
+      const stop_signal_watch watch(stop_signals, "aln-table",
+                                    "while making the table: nothing was written (the cache holds only whole tables)");
+      c = io::load_or_generate_cascade_table(o.cache_dir, o.neuron, o.numerics, o.grid, o.threads, progress);
+    }
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  }
   line->done();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   const double cpu = cpu_seconds() - cpu0;
@@ -151,6 +164,9 @@ void add_aln_table_command(CLI::App& app) {
   model_option("--fine-below-reset-mV", m.fine_below_reset_mV, "The fine step starts this far below the reset");
   model_option("--fit-frequencies", m.n_fit_frequencies,
                "Frequencies of the filter fits (geometric subset of 0.25..1000 Hz; 0 = all 4000)", "n_fit_frequencies");
+  cmd->footer("Exit codes: 0 done; 1 it failed (named); 2 the command line is wrong; 130 / 143 stopped by Ctrl-C / "
+              "SIGTERM while the table is made (at once, saying so: nothing written, the cache keeps only whole "
+              "tables).");
   cmd->callback([o] {
     if (const int rc = run_aln_table(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

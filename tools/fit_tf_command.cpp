@@ -2,7 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <optional>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -12,10 +12,12 @@
 
 #include "engine/meanfield/tf_fit.hpp"
 #include "io/config/config_loader.hpp"
+#include "io/recording/output_dir.hpp"
 #include "tools/default_config.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/option_override.hpp"
 #include "tools/progress.hpp"
+#include "tools/stop_request.hpp"
 
 namespace cortexloop::tools {
 
@@ -55,6 +57,8 @@ int run_fit_tf(const fit_tf_options& o) {
                                            "(Carlu's fitted coefficients are in configs/carlu2020/meanfield.toml)");
   if (!(p.network.p_connect > 0))
     throw std::invalid_argument(o.config + ": network.p_connect = 0, the cells receive no synaptic input to fit");
+  // Before the fit (a minute by default): a path that cannot be written failed only after it, and the fit was lost.
+  if (!o.out.empty()) io::check_output_file(o.out, "--out");
   const bool exc = o.cell == "exc";
   const engine::adex_params& cell = exc ? p.network.exc : p.network.inh;
   const mf::polynomial_form form = o.form == "divolo2019" ? mf::polynomial_form::divolo2019
@@ -86,6 +90,12 @@ int run_fit_tf(const fit_tf_options& o) {
       }
     };
   };
+  // Ctrl-C or SIGTERM during the fit ends it at once, saying so (the fit needs every grid point: there is nothing to
+  // keep). It exited 130 / 143 without a word, and a SIGINT the shell's `&` had the process ignore did nothing (an
+  // outside audit). Blocked before the grid's threads start; over before the table is written.
+  const sigset_t stop_signals = block_stop_signals();
+  std::optional<stop_signal_watch> watch(std::in_place, stop_signals, "fit-tf",
+                                         "during the fit: nothing was written (the fit needs every grid point)");
   const auto fit_points = mf::default_fit_grid().points();
   const auto held_points = mf::default_heldout_grid().points();
   say("cell %s (%s): %zu fit + %zu held-out points, %lld cells x %.0f ms each, %u threads\n", o.cell.c_str(),
@@ -113,6 +123,8 @@ int run_fit_tf(const fit_tf_options& o) {
       held_err.rms_Hz, held_err.max_abs_Hz, held_err.worst_ratio, w.nu_e_Hz, w.nu_i_Hz, w.i_pA, w.rate_Hz,
       tf.rate_Hz(w.fe_Hz, w.fi_Hz, 0.0, w.i_pA));
   say("done in %.1f s\n", wall);
+  watch.reset();
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
 
   std::ostringstream toml;
   toml << "# `cortexloop fit-tf --config " << o.config << " --cell " << o.cell << "`: corrected moments, "
@@ -130,9 +142,16 @@ int run_fit_tf(const fit_tf_options& o) {
   if (o.out.empty()) {
     std::fputs(toml.str().c_str(), stdout);
   } else {
-    std::ofstream f(o.out);
-    if (!f) throw std::runtime_error(o.out + ": cannot write");
-    f << toml.str();
+    try {
+      io::write_text_file(o.out, toml.str());
+    } catch (const std::exception& e) {
+      // Checked before the fit, yet it can still fail (the disk filled, the folder went): the table on stdout, so
+      // that the fit is not lost.
+      std::fputs(toml.str().c_str(), stdout);
+      std::fflush(stdout);
+      std::fprintf(stderr, "fit-tf: %s; the table is on stdout instead\n", e.what());
+      return 1;
+    }
     say("wrote %s\n", o.out.c_str());
   }
   return 0;
@@ -152,7 +171,8 @@ void add_fit_tf_command(CLI::App& app) {
   cmd->add_option("--cell", o->cell, "Cell type: exc (RS) or inh (FS)")
       ->check(CLI::IsMember({"exc", "inh"}))
       ->capture_default_str();
-  cmd->add_option("--out", o->out, "Write the TOML table here (default: stdout)");
+  cmd->add_option("--out", o->out, "Write the TOML table here (default: stdout); checked before the fit, and if "
+                                   "writing it still fails, the table goes to stdout (exit 1)");
   cmd->add_option("--form", o->form, "Polynomial: zerlaut2018 (11 terms) or divolo2019 (10 terms)")
       ->check(CLI::IsMember({"zerlaut2018", "divolo2019"}))
       ->capture_default_str();
@@ -166,6 +186,9 @@ void add_fit_tf_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress or report on stderr");
+  cmd->footer("Exit codes: 0 done; 1 the fit failed or --out could not be written (named; the table then on stdout); "
+              "2 the command line or config is wrong; 130 / 143 stopped by Ctrl-C / SIGTERM (at once, saying so: "
+              "nothing written, the fit needs every grid point).");
   cmd->callback([o] {
     if (const int rc = run_fit_tf(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

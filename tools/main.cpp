@@ -37,8 +37,9 @@ int usage_exit(const CLI::App& app, const CLI::Error& e) {
 int main(int argc, char** argv) {
   CLI::App app{"cortexloop: a virtual piece of cortex (spiking network of AdEx or Hodgkin-Huxley cells, mean-field ring) for closed-loop stimulation"};
   app.footer("Exit code 2: the command line is wrong (an unknown option, a value out of range, no such file); 1: the "
-             "command failed (the error says why); simulate, serve, stim, record, replay and probe have codes of "
-             "their own, which their --help gives.");
+             "command failed (the error says why); simulate, serve, stim, record, replay, probe, plasticity, fit-tf "
+             "and aln-table have codes of their own (130 / 143: stopped by Ctrl-C / SIGTERM), which their --help "
+             "gives.");
   app.require_subcommand(1);
   cortexloop::tools::add_simulate_command(app);
   cortexloop::tools::add_serve_command(app);

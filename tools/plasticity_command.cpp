@@ -1,6 +1,8 @@
 #include "tools/plasticity_command.hpp"
 
+#include <algorithm>
 #include <array>
+#include <limits>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +21,7 @@
 #include "tools/draw_png.hpp"
 #include "tools/option_override.hpp"
 #include "tools/progress.hpp"
+#include "tools/stop_request.hpp"
 
 namespace cortexloop::tools {
 
@@ -48,19 +51,47 @@ int run_plasticity(const plasticity_options& o) {
                  p.duration_ms / 1000.0, o.threads);
   progress_line line("plasticity", o.quiet);
   const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<pl::rate_effect_point> points = pl::run_rate_effect_grid(
-      p, o.threads, [&](std::size_t done, std::size_t total) {
-        line.update(static_cast<double>(done) / static_cast<double>(total),
-                    [&] { return std::to_string(done) + " / " + std::to_string(total) + " points"; });
-      });
+  // Ctrl-C or SIGTERM: the points running finish, no other starts, and the points done are written (the others NaN),
+  // as `sweep` keeps its points (the default action lost minutes of finished points: an outside audit). The handler
+  // also takes back a SIGINT the shell's `&` started the process ignoring.
+  std::vector<pl::rate_effect_point> points;
+  {
+    const stop_request stop;
+    bool said = false;
+    points = pl::run_rate_effect_grid(
+        p, o.threads,
+        [&](std::size_t done, std::size_t total) {
+          if (stop_request::signal() != 0) {
+            if (!said) line.done();
+            if (!said && !o.quiet) std::fprintf(stderr, "plasticity: stopping: the points running finish first\n");
+            said = true;
+            return;
+          }
+          line.update(static_cast<double>(done) / static_cast<double>(total),
+                      [&] { return std::to_string(done) + " / " + std::to_string(total) + " points"; });
+        },
+        [] { return stop_request::signal() != 0; });
+  }
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  line.finished(std::to_string(points.size()) + " / " + std::to_string(points.size()) + " points");
+  std::size_t not_run = 0;
+  for (const pl::rate_effect_point& q : points) not_run += !q.ran;
+  if (not_run == 0)
+    line.finished(std::to_string(points.size()) + " / " + std::to_string(points.size()) + " points");
+  else
+    line.done();
 
   // Arrays [i_rate, e_rate] (the notebook's order); weights [i_rate, e_rate, rule, kind] with rule 0 vdp,
   // 1 clopath, 2 meissner_bernard and kind 0 the excitatory synapse, 1 the inhibitory one.
   std::vector<float> rate(points.size()), rate_sd(points.size()), mean_v(points.size()), sd_v(points.size()),
       w(points.size() * pl::kRules * 2), w_sd(points.size() * pl::kRules * 2);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
   for (std::size_t k = 0; k < points.size(); ++k) {
+    if (!points[k].ran) {  // NaN in every array, as `sweep` leaves its points not run
+      rate[k] = rate_sd[k] = mean_v[k] = sd_v[k] = nan;
+      std::fill_n(&w[k * pl::kRules * 2], pl::kRules * 2, nan);
+      std::fill_n(&w_sd[k * pl::kRules * 2], pl::kRules * 2, nan);
+      continue;
+    }
     rate[k] = static_cast<float>(points[k].rate_Hz);
     rate_sd[k] = static_cast<float>(points[k].rate_sd_Hz);
     mean_v[k] = static_cast<float>(points[k].mean_v_mV);
@@ -92,9 +123,15 @@ int run_plasticity(const plasticity_options& o) {
   j["seed"] = p.seed;
   j["threads"] = o.threads;
   j["wall_s"] = wall_s;
+  j["points_not_run"] = not_run;  // NaN in every array, "ran": false below: the run was stopped before them
+  j["interrupted"] = not_run > 0;
   nlohmann::json pts = nlohmann::json::array();
   for (const pl::rate_effect_point& q : points) {
-    nlohmann::json e = {{"e_rate_Hz", q.e_rate_Hz}, {"i_rate_Hz", q.i_rate_Hz}, {"rate_Hz", q.rate_Hz},
+    if (!q.ran) {
+      pts.push_back({{"e_rate_Hz", q.e_rate_Hz}, {"i_rate_Hz", q.i_rate_Hz}, {"ran", false}});
+      continue;
+    }
+    nlohmann::json e = {{"e_rate_Hz", q.e_rate_Hz}, {"i_rate_Hz", q.i_rate_Hz}, {"ran", true}, {"rate_Hz", q.rate_Hz},
                         {"rate_sd_Hz", q.rate_sd_Hz}, {"mean_v_mV", q.mean_v_mV}, {"sd_v_mV", q.sd_v_mV}};
     for (int r = 0; r < pl::kRules; ++r)
       for (int kind = 0; kind < 2; ++kind) {
@@ -106,6 +143,13 @@ int run_plasticity(const plasticity_options& o) {
   }
   j["points"] = pts;
   io::write_text_file(out / "plasticity.json", j.dump(1) + "\n");
+  if (not_run > 0) {
+    // Said even with --quiet: the arrays hold less than was asked for. No figure: its panels would be mostly NaN.
+    std::fprintf(stderr, "plasticity: stopped by %s: %zu of %zu points run, the other %zu NaN in every array "
+                 "(plasticity.json \"ran\": false); no rate_effect.png -> %s\n",
+                 stop_request::signal_name(), points.size() - not_run, points.size(), not_run, out.c_str());
+    return stop_request::exit_code();
+  }
   if (!o.quiet) std::fprintf(stderr, "plasticity: %zu points in %.1f s; arrays in %s\n", points.size(), wall_s,
                              out.c_str());
   if (o.png) {
@@ -142,7 +186,13 @@ void add_plasticity_command(CLI::App& app) {
   cmd->add_flag_callback("--no-png", [o] { o->png = false; },
                          "Do not draw OUT/rate_effect.png (tools/plot_plasticity.py draws it later)");
   cmd->add_flag("-q,--quiet", o->quiet, "No status output");
-  cmd->callback([o] { run_plasticity(*o); });
+  cmd->footer("Exit codes: 0 done; 1 the run failed (named: e.g. --out cannot be written); 2 the command line or "
+              "config is wrong; 130 / 143 stopped by Ctrl-C / SIGTERM: the points running finish, the points done are "
+              "written, the others NaN in every array (plasticity.json \"interrupted\": true, each point's \"ran\"), "
+              "no rate_effect.png.");
+  cmd->callback([o] {
+    if (const int rc = run_plasticity(*o); rc != 0) throw CLI::RuntimeError(rc);
+  });
 }
 
 }  // namespace cortexloop::tools

@@ -32,6 +32,7 @@
 #include "tools/number_checks.hpp"
 #include "tools/option_override.hpp"
 #include "tools/setup_notice.hpp"
+#include "tools/stop_request.hpp"
 
 namespace cortexloop::tools {
 
@@ -58,35 +59,6 @@ struct serve_options {
   bool insecure = false;
 };
 
-// `network_runs` false: the rates are those of a network the engine does not step (ring alone, ALN node alone),
-// which would read 0 Hz as if it were silent; say so instead.
-// While the server is built, a thread waits for the stop signals (blocked in every thread, taken synchronously):
-// one ends the process at once, with the exit code of a process killed by it, since nothing runs or has been written
-// yet. Destroyed when the set-up is over; the signals are then taken by run_serve's loop.
-class setup_signal_watch {
- public:
-  explicit setup_signal_watch(const sigset_t& signals)
-      : thread_([this, signals] {
-          const timespec poll{0, 50'000'000};
-          siginfo_t info;
-          while (!done_.load(std::memory_order_acquire))
-            if (const int sig = sigtimedwait(&signals, &info, &poll); sig > 0) {
-              std::fprintf(stderr, "\nserve: stopped by %s during set-up\n", strsignal(sig));
-              std::_Exit(128 + sig);
-            }
-        }) {}
-  ~setup_signal_watch() {
-    done_.store(true, std::memory_order_release);
-    thread_.join();
-  }
-  setup_signal_watch(const setup_signal_watch&) = delete;
-  setup_signal_watch& operator=(const setup_signal_watch&) = delete;
-
- private:
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
-
 // What a ring's Readout.ring_out_of_table counts, for the status line: an ALN ring's unit steps outside its cascade
 // table; a Zerlaut ring's unit steps with mu_V outside the transfer function's fitted domain (mu_V between v_t and
 // max_mu_v_mV, which the fit still reads, is the device's ring_units_out_of_domain). Empty without a ring.
@@ -96,6 +68,8 @@ std::string ring_count_label(const engine::engine_params& p) {
                                                                : "ring mu_V below E_inh or above max_mu_v_mV (rate read at the fit's edge)";
 }
 
+// `network_runs` false: the rates are those of a network the engine does not step (ring alone, ALN node alone),
+// which would read 0 Hz as if it were silent; say so instead.
 std::string status_text(const io::status_snapshot& s, bool network_runs, const std::string& ring_count) {
   const io::status_record& r = s.status;
   char rates[64] = "network not stepped";
@@ -187,15 +161,12 @@ int run_serve(const serve_options& o) {
   if (o.duration_s) so.max_ticks = std::llround(*o.duration_s * 1000.0 / so.params.simulation.tick_ms);
 
   // SIGINT and SIGTERM are taken synchronously by this thread only: block them before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = block_stop_signals();
 
   // The set-up (a 100k network: a minute) takes Ctrl-C and SIGTERM at once (they waited for its end: an outside
-  // check, 2026-12-04).
-  std::optional<setup_signal_watch> watch(std::in_place, stop_signals);
+  // check, 2026-12-04): the process ends, since nothing runs or has been written yet. Over when the set-up is;
+  // the signals are then taken by the loop below.
+  std::optional<stop_signal_watch> watch(std::in_place, stop_signals, "serve", "during set-up: nothing was served");
   setup_notice notice("serve", so.params.network, o.quiet);
   io::server srv(so);
   watch.reset();
@@ -251,7 +222,7 @@ int run_serve(const serve_options& o) {
   srv.wait();
   if (!o.quiet) {
     if (tty) std::fprintf(stderr, "\n");
-    if (signal_number) std::fprintf(stderr, "serve: stopped by %s\n", strsignal(signal_number));
+    if (signal_number) std::fprintf(stderr, "serve: stopped by %s\n", stop_signal_name(signal_number));
     if (const auto s = srv.latest_status()) {
       // The line's lateness, rates and CPU are the last window's; the run's own lateness follows (a reader took the
       // final line for the run's figures: an outside check, 2026-12-04).

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -59,6 +60,10 @@ struct simulate_options {
   std::vector<std::string> sweep;  // KEY=v1,v2,... (tools/sweep_grid.hpp)
   bool quiet = false;
   bool split_over_ranks = true;    // false: one sweep point, run by this process alone
+  // A sweep's point: "point i of n" for the messages, and what the sweep records (run_sweep's sweep.json) when a
+  // signal ends the process during the point's set-up. Empty outside a sweep.
+  std::string sweep_point;
+  std::function<void()> on_setup_stop;
 };
 
 // Per-tick traces kept in memory (a few floats per simulated ms) and written at the end.
@@ -200,7 +205,6 @@ int simulate_ranks(const simulate_options& o, int launched) {
     if (launched > 1)  // the node is not split over ranks (docs/engine.md, "Across processes (MPI)")
       throw std::runtime_error("an [aln] config (the ALN node, alone or beside a network) runs in one process: run it "
                                "without mpirun (--threads splits its network over this machine's cores)");
-    io::attach_aln_table(params, o.quiet);
   }
   // A ring alone has no cells to split: every rank computed the whole ring and wrote nothing new (an outside check).
   if (launched > 1 && !engine::steps_network(params))
@@ -215,7 +219,28 @@ int simulate_ranks(const simulate_options& o, int launched) {
   // Rank 0 writes every file; the others have the same readouts (engine::network::readout_sums) and stay quiet.
   const bool root = !across || across->rank() == 0;
   const std::filesystem::path out(o.out_dir);
-  if (root) io::prepare_output_dir(out, kOutputs);
+  // Checked now, so that an --out that cannot take the outputs fails in the first second; the earlier run's files
+  // in it are removed only once the set-up is done (below): a run stopped during its set-up (a large network
+  // takes seconds) simulated nothing, and cleared a folder it did not refill (an outside audit).
+  if (root) io::check_output_dir(out, kOutputs);
+  // One process alone ends at once at Ctrl-C or SIGTERM during its set-up, saying so (it died silently: an outside
+  // audit); from the first tick on, it stops at the next tick and writes the ticks it has (stop_request, below).
+  // Ranks under mpirun keep the default action throughout (the launcher ends them all): each would see the signal at
+  // its own tick, and their collectives would no longer meet.
+  std::optional<stop_signal_watch> setup_watch;
+  sigset_t stop_signals;
+  if (!across) {
+    stop_signals = block_stop_signals();  // before the set-up starts any thread: they all leave them to the watch
+    if (o.sweep_point.empty())
+      setup_watch.emplace(stop_signals, "simulate",
+                          "during set-up: nothing was simulated; " + out.string() + " left as it was");
+    else
+      setup_watch.emplace(stop_signals, "simulate",
+                          "during the set-up of " + o.sweep_point + ": nothing of it was simulated; "
+                          "sweep.json says which points ran",
+                          o.on_setup_stop);
+  }
+  if (params.aln) io::attach_aln_table(params, o.quiet);  // an [aln] node's cascade table: read, or made (set-up)
   // Said even with --quiet, as the other notes on what the rates mean.
   if (root)
     for (const std::string& note : io::meanfield_fit_notes(params)) std::fprintf(stderr, "simulate: note: %s\n", note.c_str());
@@ -225,6 +250,13 @@ int simulate_ranks(const simulate_options& o, int launched) {
   setup_notice notice("simulate", params.network, o.quiet || !root);
   engine::engine eng(params, across);
   notice.done();
+  if (root) io::remove_earlier_outputs(out, kOutputs);
+  std::optional<stop_request> stop;
+  if (!across) {
+    setup_watch.reset();
+    stop.emplace();
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);  // one that came meanwhile, pending, stops the first tick
+  }
   eng.set_record_spikes(record_spikes);
   // Worker 0 is this thread, placed as serve places its real-time thread (io::worker0_cpu), the helpers on the CPUs
   // after it. Under mpirun the ranks share the machine's CPUs: their placement is mpirun's (--bind-to).
@@ -280,10 +312,6 @@ int simulate_ranks(const simulate_options& o, int launched) {
   progress_line progress("simulate", o.quiet || !root);
   engine::tick_readout r;
   std::int64_t diverged = 0;
-  // One process alone stops at Ctrl-C and writes the ticks it has. Ranks under mpirun keep the default action (the
-  // launcher ends them all): each would see the signal at its own tick, and their collectives would no longer meet.
-  std::optional<stop_request> stop;
-  if (!across) stop.emplace();
   const std::int64_t requested_ticks = n_ticks;
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start_s = process_cpu_s();
@@ -573,19 +601,52 @@ int run_sweep(const simulate_options& o) {
         std::fprintf(stderr, "simulate: note: %s left as it is (%s)\n", dir.c_str(), e.what());
       }
     }
-    nlohmann::json index = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"points", {}}};
-    for (std::size_t i = 0; i < points.size(); ++i)
-      index["points"].push_back({{"index", i}, {"dir", point_dir(i)}, {"rank", static_cast<int>(i) % ranks},
-                                 {"sweep", points[i]}});
-    io::write_text_file(out / "sweep.json", index.dump(2) + "\n");
   }
+  // Rank 0's record of the sweep, rewritten after each of its points: a point not run (a stopped sweep) read like any
+  // other, its folder empty (an outside audit). Each point's "status": "ran", "interrupted" (its files hold the
+  // ticks simulated) or "not run"; under K ranks the other ranks' points are "unknown" here (nothing orders the
+  // ranks' writes; their point folders say it: a summary.json, "interrupted" in it, or none).
+  nlohmann::json index = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"interrupted", false},
+                          {"points", nlohmann::json::array()}};
+  for (std::size_t i = 0; i < points.size(); ++i)
+    index["points"].push_back({{"index", i}, {"dir", point_dir(i)}, {"rank", static_cast<int>(i) % ranks},
+                               {"sweep", points[i]}, {"status", i % step == 0 ? "not run" : "unknown"}});
+  auto write_index = [&] {
+    if (rank == 0) io::write_text_file(out / "sweep.json", index.dump(2) + "\n");
+  };
+  write_index();
+  const std::string who = ranks > 1 ? "simulate rank " + std::to_string(rank) : std::string("simulate");
+  std::size_t ran = 0;
   for (std::size_t i = static_cast<std::size_t>(rank); i < points.size(); i += step) {
     simulate_options one = o;
     one.sweep.clear();
     one.split_over_ranks = false;
     one.out_dir = (out / point_dir(i)).string();
     one.overrides = point_overrides(i);
-    if (const int rc = run_simulate(one); rc != 0) return rc;
+    one.sweep_point = "point " + std::to_string(i) + " of " + std::to_string(points.size());
+    // Runs on the set-up's signal watch when a signal ends the process: this point and the later ones stay "not run".
+    one.on_setup_stop = [&] {
+      index["interrupted"] = true;
+      write_index();
+    };
+    if (!o.quiet) {
+      std::string values;
+      for (const std::string& text : points[i]) values += (values.empty() ? "" : ", ") + text;
+      std::fprintf(stderr, "%s: %s (%s) -> %s\n", who.c_str(), one.sweep_point.c_str(), values.c_str(),
+                   one.out_dir.c_str());
+    }
+    const int rc = run_simulate(one);
+    index["points"][i]["status"] = rc == 0 ? "ran" : "interrupted";
+    if (rc != 0) {  // stopped (Ctrl-C, SIGTERM): its files hold the ticks simulated, the later points are not run
+      index["interrupted"] = true;
+      write_index();
+      const std::size_t mine = (points.size() - static_cast<std::size_t>(rank) + step - 1) / step;
+      std::fprintf(stderr, "%s: sweep stopped: %zu of this process's %zu points ran, %s interrupted, %zu not run "
+                   "(sweep.json \"status\")\n", who.c_str(), ran, mine, one.sweep_point.c_str(), mine - ran - 1);
+      return rc;
+    }
+    ++ran;
+    write_index();
   }
   return 0;
 }
@@ -612,13 +673,17 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));
   cmd->add_option("--sweep", o->sweep, "Parameter sweep: section.key=v1,v2,... (repeatable: the grid of all "
-                                       "combinations); point i goes to OUT/point_NNN/, OUT/sweep.json lists them; "
-                                       "under mpirun -n K each rank runs every K-th point");
-  cmd->add_flag("--quiet,-q", o->quiet, "No progress line");
+                                       "combinations); point i goes to OUT/point_NNN/, OUT/sweep.json lists them, each "
+                                       "with its \"status\" (ran, interrupted, not run; under mpirun -n K, where "
+                                       "each rank runs every K-th point, the other ranks' points are \"unknown\" "
+                                       "there); a line \"point i of n\" on stderr as each starts");
+  cmd->add_flag("--quiet,-q", o->quiet, "No progress line (nor a sweep's \"point i of n\" lines)");
   cmd->footer("Exit codes: 0 done; 1 the run failed or cannot run as launched (named: e.g. --out cannot be written, "
               "a config mpirun cannot split); 2 the command line or "
               "config is wrong (the option or key is named; under mpirun too); 130 / 143 stopped by Ctrl-C / SIGTERM "
-              "(the files hold the ticks simulated, summary.json says \"interrupted\": true). A run killed before it "
+              "(the files hold the ticks simulated, summary.json says \"interrupted\": true; during the set-up, before "
+              "any tick, it ends at once, simulating and writing nothing: the earlier outputs in --out are removed "
+              "only when the set-up is done; a sweep stops at the point running, sweep.json saying which ran). A run killed before it "
               "finished its files (under mpirun, or by SIGKILL) leaves no summary.json and the spikes streamed so far in "
               "spikes.npy.partial (header not final), never a spikes.npy.");
   cmd->callback([o] {

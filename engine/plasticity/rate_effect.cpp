@@ -183,15 +183,21 @@ rate_effect_point run_rate_effect_point(const rate_effect_params& p, double e_ra
 }
 
 std::vector<rate_effect_point> run_rate_effect_grid(const rate_effect_params& p, unsigned threads,
-                                                    const std::function<void(std::size_t, std::size_t)>& progress) {
+                                                    const std::function<void(std::size_t, std::size_t)>& progress,
+                                                    const std::function<bool()>& stop) {
   const std::size_t n_e = p.e_rates_Hz.size(), total = n_e * p.i_rates_Hz.size();
   std::vector<rate_effect_point> out(total);
+  for (std::size_t k = 0; k < total; ++k) {  // where each point is, also when it does not run
+    out[k].e_rate_Hz = p.e_rates_Hz[k % n_e];
+    out[k].i_rate_Hz = p.i_rates_Hz[k / n_e];
+  }
   std::atomic<std::size_t> next{0};
   std::size_t done = 0;
   std::mutex m;
   auto work = [&] {
-    for (std::size_t k; (k = next.fetch_add(1)) < total;) {
+    for (std::size_t k; !(stop && stop()) && (k = next.fetch_add(1)) < total;) {
       out[k] = run_rate_effect_point(p, p.e_rates_Hz[k % n_e], p.i_rates_Hz[k / n_e], k * p.runs);
+      out[k].ran = true;
       const std::lock_guard lock(m);
       ++done;
       if (progress) progress(done, total);

@@ -50,6 +50,7 @@ struct rate_effect_point {
   double mean_v_mV = 0, sd_v_mV = 0;
   double weight_pct[kRules][2] = {};
   double weight_sd_pct[kRules][2] = {};  // SD over the runs
+  bool ran = false;  // false: the grid was stopped before this point (run_rate_effect_grid's `stop`)
 };
 
 // P(count <= k) of Binomial(n, p) for k = 0, 1, ...: the number of a cell's n Poisson sources that spike in one
@@ -63,8 +64,10 @@ rate_effect_point run_rate_effect_point(const rate_effect_params& p, double e_ra
                                         std::uint64_t cell_offset);
 
 // Every point of the grid, i_rates outer, e_rates inner (the notebook's [i, e] order), on `threads` threads;
-// `progress(done, total)` after each point (from the worker that finished it, serialised).
+// `progress(done, total)` after each point (from the worker that finished it, serialised). Once `stop()` is true
+// no point starts (the points running finish): the points not started keep ran = false (and their rates 0).
 std::vector<rate_effect_point> run_rate_effect_grid(const rate_effect_params& p, unsigned threads,
-                                                    const std::function<void(std::size_t, std::size_t)>& progress = {});
+                                                    const std::function<void(std::size_t, std::size_t)>& progress = {},
+                                                    const std::function<bool()>& stop = {});
 
 }  // namespace cortexloop::engine::plasticity

@@ -15,10 +15,20 @@ namespace {
 [[noreturn]] void refuse(std::string_view option, const std::filesystem::path& dir, const std::string& why) {
   throw std::runtime_error(std::string(option) + " " + dir.string() + ": " + why);
 }
+
+// Each name of `files` and its partial_path.
+std::vector<std::filesystem::path> output_names(std::span<const std::string_view> files) {
+  std::vector<std::filesystem::path> names;
+  for (const std::string_view name : files) {
+    names.emplace_back(name);
+    names.push_back(partial_path(name));
+  }
+  return names;
+}
 }  // namespace
 
-void prepare_output_dir(const std::filesystem::path& dir, std::span<const std::string_view> files,
-                        std::string_view option) {
+void check_output_dir(const std::filesystem::path& dir, std::span<const std::string_view> files,
+                      std::string_view option) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
     refuse(option, dir, "exists and is not a folder");
@@ -30,19 +40,35 @@ void prepare_output_dir(const std::filesystem::path& dir, std::span<const std::s
   if (!f) refuse(option, dir, std::string("cannot create files in it: ") + std::strerror(errno));
   std::fclose(f);
   std::filesystem::remove(probe, ec);
-  std::vector<std::filesystem::path> names;
-  for (const std::string_view name : files) {
-    names.emplace_back(name);
-    names.push_back(partial_path(name));
-  }
-  for (const std::filesystem::path& name : names) {
+  for (const std::filesystem::path& name : output_names(files)) {
     const std::filesystem::path file = dir / name;
     if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
       refuse(option, dir, name.string() + " exists in it and is not a file (the run writes that name)");
   }
-  for (const std::filesystem::path& name : names)
+}
+
+void remove_earlier_outputs(const std::filesystem::path& dir, std::span<const std::string_view> files,
+                            std::string_view option) {
+  std::error_code ec;
+  for (const std::filesystem::path& name : output_names(files))
     if (!std::filesystem::remove(dir / name, ec) && ec)
       refuse(option, dir, "cannot remove an earlier run's " + name.string() + ": " + ec.message());
+}
+
+void prepare_output_dir(const std::filesystem::path& dir, std::span<const std::string_view> files,
+                        std::string_view option) {
+  check_output_dir(dir, files, option);
+  remove_earlier_outputs(dir, files, option);
+}
+
+void check_output_file(const std::filesystem::path& file, std::string_view option) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) refuse(option, file, "is a folder");
+  const bool existed = std::filesystem::exists(file, ec);
+  std::FILE* f = std::fopen(file.c_str(), "ab");  // appending: an existing file keeps its content
+  if (!f) refuse(option, file, std::string("cannot be written: ") + std::strerror(errno));
+  std::fclose(f);
+  if (!existed) std::filesystem::remove(file, ec);
 }
 
 std::filesystem::path partial_path(const std::filesystem::path& file) {

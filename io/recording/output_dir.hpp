@@ -14,12 +14,27 @@ std::filesystem::path partial_path(const std::filesystem::path& file);
 
 // Creates `dir` (and its parents) and throws std::runtime_error naming `option` and the path when it is not a
 // folder, when this process cannot create a file in it (a probe file is created and removed), or when one of `files`
-// (or its partial_path) exists in it and is not a regular file (a folder of that name). Then removes the `files` an
-// earlier run left there, and their partial_path (a run killed mid-way): a run writes only some of them (a ring's, a
-// device's), and a stale one beside this run's was read as part of it (`plot` drew an 11 s recording's vsdi.npy into
-// a new 1 s session's figure).
+// (or its partial_path) exists in it and is not a regular file (a folder of that name). Removes nothing: a run that
+// can still be stopped before it produces anything (simulate's set-up) checks its folder first and removes the
+// earlier outputs only once it will write its own (remove_earlier_outputs).
+void check_output_dir(const std::filesystem::path& dir, std::span<const std::string_view> files,
+                      std::string_view option = "--out");
+
+// Removes the `files` an earlier run left in `dir`, and their partial_path (a run killed mid-way): a run writes only
+// some of them (a ring's, a device's), and a stale one beside this run's was read as part of it (`plot` drew an
+// 11 s recording's vsdi.npy into a new 1 s session's figure). Throws naming `option` when one cannot be removed.
+void remove_earlier_outputs(const std::filesystem::path& dir, std::span<const std::string_view> files,
+                            std::string_view option = "--out");
+
+// check_output_dir, then remove_earlier_outputs.
 void prepare_output_dir(const std::filesystem::path& dir, std::span<const std::string_view> files,
                         std::string_view option = "--out");
+
+// Throws std::runtime_error naming `option` and the path when `file` cannot be written: a folder, or a file this
+// process cannot open for writing (or create: a missing folder, no permission). An existing file is opened without
+// truncating it and left as it is; a new one is created and removed. For a command that writes one file after a
+// long computation (fit-tf), which lost the computation to a bad path.
+void check_output_file(const std::filesystem::path& file, std::string_view option);
 
 // Opens `file` for binary writing; throws std::runtime_error naming it and the reason when it cannot.
 std::FILE* open_for_writing(const std::filesystem::path& file);

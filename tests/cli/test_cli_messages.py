@@ -5,6 +5,7 @@ file:line, with the allowed form. After a run of the ring alone: that the networ
 "mean rates exc 0.00 Hz", as if the network were silent). Before a large network's set-up: what it builds, and after
 it how long it took (simulate and serve). The expected texts come from the inputs written here,
 not from the program's output. Run by ctest as: /usr/bin/python3 tests/cli/test_cli_messages.py BUILD_DIR"""
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,8 @@ import shutil
 import tempfile
 import time
 import unittest
+
+from ctrl_c import signal_after_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.path.join(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"), "cortexloop")
@@ -286,8 +289,9 @@ class CliHelp(unittest.TestCase):
         # printed under every subcommand's help too, so it is taken out before looking. Break tried: simulate's
         # footer removed -> fails for it (an earlier form of this test matched the top-level footer and passed).
         footer = run("--help").stdout.split("Exit code 2:")[1]
-        self.assertIn("simulate, serve, stim, record, replay and probe have codes of their own", footer.replace("\n", " "))
-        for command in ("simulate", "serve", "stim", "record", "replay", "probe"):
+        self.assertIn("simulate, serve, stim, record, replay, probe, plasticity, fit-tf and aln-table have codes of "
+                      "their own", footer.replace("\n", " "))
+        for command in ("simulate", "serve", "stim", "record", "replay", "probe", "plasticity", "fit-tf", "aln-table"):
             with self.subTest(command=command):
                 own = run(command, "--help").stdout.split("Exit code 2: the command line is wrong")[0]
                 self.assertRegex(own, r"[Ee]xit( codes?:?)? \d", command)
@@ -498,8 +502,8 @@ class SetupNotice(unittest.TestCase):
     def test_serve_stops_at_once_during_its_set_up(self):
         # Ctrl-C during serve's set-up waited for the set-up's end (63 s at 100k cells: an outside check,
         # 2026-12-04). Reference: the set-up's own lines: the process ends after the announcement, before "set-up
-        # took", as a process killed by SIGINT does (130). Break tried: serve without its setup_signal_watch ->
-        # "set-up took" is printed, then "stopped by Interrupt" from the serving loop.
+        # took", as a process killed by SIGINT does (130). Break tried: serve without its stop_signal_watch ->
+        # "set-up took" is printed, then "stopped by Ctrl-C (SIGINT)" from the serving loop.
         p = subprocess.Popen([BINARY, "serve", "--config", NETWORK, *self.BIG, "--pub", "tcp://127.0.0.1:*",
                               "--commands", "tcp://127.0.0.1:*"], stderr=subprocess.PIPE, text=True, cwd=ROOT)
         first = p.stderr.readline()
@@ -509,7 +513,7 @@ class SetupNotice(unittest.TestCase):
         err = first + p.stderr.read()
         p.wait(timeout=60)
         self.assertEqual(p.returncode, 130, err)
-        self.assertIn("serve: stopped by Interrupt during set-up", err)
+        self.assertIn("serve: stopped by Ctrl-C (SIGINT) during set-up: nothing was served", err)
         self.assertNotIn("set-up took", err)
 
 
@@ -1240,6 +1244,84 @@ class IpcEndpointInUse(unittest.TestCase):
                 other.close()
         self.assertEqual(proc.returncode, 0, err)
         self.assertEqual(left, ["pub"])
+
+
+class LongCommandsStopped(unittest.TestCase):
+    """plasticity, fit-tf and aln-table at Ctrl-C or SIGTERM exited 130 / 143 without a word and kept nothing; started
+    by a script's `cmd &` (SIGINT ignored) `kill -INT` did nothing (an outside audit). Each now names the signal and
+    what was (not) written, exit 128 + the signal, also when started with SIGINT ignored. References: their --help
+    exit codes; for plasticity the grid itself (points run + NaN points = the grid). Breaks tried: plasticity without
+    its stop_request -> the ignored SIGINT did nothing, exit 0 with every point, test_plasticity fails; fit-tf
+    without its stop_signal_watch -> the fit ran to its end, then the pending SIGINT killed it (returncode -2), no
+    line, test_fit_tf fails; aln-table without its watch -> killed by SIGTERM (returncode -15), no line,
+    test_aln_table fails."""
+
+    def test_plasticity_keeps_the_points_done(self):
+        import numpy as np
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "p")
+            # 400 points of 5 cells x 2 s: ~4.4 s on one thread; stopped after ~1 s.
+            code, _, err = signal_after_line([BINARY, "plasticity", "--out", out, "--set", "plasticity.runs=5", "--set",
+                                              "plasticity.duration_ms=2000", "--threads", "1"],
+                                             ROOT, "plasticity: 20 x 20 points", signal.SIGINT, settle_s=1.0,
+                                             ignore_sigint=True)
+            self.assertEqual(code, 130, err)
+            with open(os.path.join(out, "plasticity.json")) as f:
+                meta = json.load(f)
+            rate = np.load(os.path.join(out, "rate_Hz.npy"))
+            self.assertEqual(rate.shape, (20, 20))
+            self.assertTrue(meta["interrupted"])
+            not_run = meta["points_not_run"]
+            self.assertGreater(not_run, 0)
+            self.assertLess(not_run, 400)
+            self.assertEqual(int(np.isnan(rate).sum()), not_run)
+            self.assertEqual([p["ran"] for p in meta["points"]], list(~np.isnan(rate).ravel()))
+            self.assertTrue(np.all(np.isnan(np.load(os.path.join(out, "weight_pct.npy"))[np.isnan(rate)])))
+            self.assertIn(f"plasticity: stopped by Ctrl-C (SIGINT): {400 - not_run} of 400 points run, the other "
+                          f"{not_run} NaN in every array", err)
+            self.assertFalse(os.path.exists(os.path.join(out, "rate_effect.png")))
+
+    def test_fit_tf(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "p.toml")
+            code, stdout, err = signal_after_line([BINARY, "fit-tf", "--out", out, "--threads", "1"], ROOT,
+                                                  "fit-tf: cell exc", signal.SIGINT, ignore_sigint=True)
+            self.assertEqual(code, 130, err)
+            self.assertIn("fit-tf: stopped by Ctrl-C (SIGINT) during the fit: nothing was written", err)
+            self.assertFalse(os.path.exists(out))
+
+    def test_aln_table(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            # The default grid: tens of seconds on one thread.
+            code, _, err = signal_after_line([BINARY, "aln-table", "--cache-dir", tmp, "--threads", "1"], ROOT,
+                                             "aln-table: ", signal.SIGTERM)  # its progress line, after 2 s
+            self.assertEqual(code, 143, err)
+            self.assertIn("aln-table: stopped by SIGTERM while making the table: nothing was written", err)
+            self.assertEqual(os.listdir(tmp), [])
+
+
+class FitTfOut(unittest.TestCase):
+    """fit-tf --out was checked only after the fit (a minute by default): a bad path threw the fit away (an outside
+    audit). Now it is refused before the fit, and if writing still fails the table goes to stdout, exit 1.
+    References: the fit's own report (no "points simulated" line before the refusal) and the table fit-tf prints
+    without --out. Breaks tried: the check after the fit -> "points simulated" in stderr (and a minute spent),
+    test_refused_before_the_fit fails; no stdout fallback -> stdout empty, test_table_on_stdout fails."""
+
+    def test_refused_before_the_fit(self):
+        for path, says in ((NEVER, "--out /dev/null/cortexloop-refused: cannot be written: Not a directory"),
+                           (ROOT, f"--out {ROOT}: is a folder")):
+            r = run("fit-tf", "--out", path)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(says, r.stderr)
+            self.assertNotIn("points simulated", r.stderr)
+
+    def test_table_on_stdout_when_writing_fails(self):
+        small = ("--cells", "16", "--duration-ms", "50", "--threads", "1", "-q")
+        r = run("fit-tf", "--out", "/dev/full", *small)  # opens, then every write fails (ENOSPC)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("fit-tf: /dev/full: write failed (No space left on device); the table is on stdout instead",
+                      r.stderr)
+        self.assertEqual(r.stdout, run("fit-tf", *small).stdout)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import unittest
 
 import numpy as np
 
-from ctrl_c import stop_with_ctrl_c
+from ctrl_c import signal_after_line, stop_with_ctrl_c
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.path.join(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build"), "cortexloop")
@@ -221,6 +221,108 @@ class SimulateStoppedByCtrlC(unittest.TestCase):
             spike_rows = np.load(spikes)
             self.assertGreater(len(spike_rows), 0)
             self.assertLess(spike_rows[:, 0].max(), ticks)  # times in ms, 1 ms ticks
+
+
+# A network whose set-up takes seconds (3 s in Release on the 2-CPU VM; ~1e8 synapses, announced by setup_notice).
+BIG = ("--set", "network.n_neurons=200000", "--set", "network.p_connect=0.0025")
+SMALL = ("--set", "network.n_neurons=500")
+
+
+def listing(folder):
+    """Every file of `folder` (recursively) with its content."""
+    files = {}
+    for base, _, names in os.walk(folder):
+        for name in names:
+            with open(os.path.join(base, name), "rb") as f:
+                files[os.path.relpath(os.path.join(base, name), folder)] = f.read()
+    return files
+
+
+class SimulateStoppedDuringSetUp(unittest.TestCase):
+    """Ctrl-C or SIGTERM during simulate's set-up (before any tick) killed it without a word, after it had removed the
+    folder's earlier outputs (an outside audit). Now it ends at once, naming the signal and that nothing was simulated,
+    exit 128 + the signal, and the folder holds what it held. Reference: --help's exit codes (130 / 143) and the
+    earlier run's files, byte for byte. Breaks tried: the earlier outputs removed before the set-up
+    (io::prepare_output_dir where check_output_dir is) -> the folder emptied, both tests fail; simulate without its
+    stop_signal_watch (the signals blocked through the set-up) -> the set-up ran to its end ("set-up took") and the
+    run stopped at its first tick, both fail. test_ignored_sigint starts it with SIGINT ignored, as a shell's `&`
+    does."""
+
+    def stop_set_up(self, sig, ignore_sigint=False):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "run")
+            r = simulate("--config", NETWORK, "--out", out, "--duration", "0.05", *SMALL, "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            before = listing(out)
+            code, _, err = signal_after_line([BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration",
+                                              "0.05", *BIG], ROOT, "building 200000 cells", sig,
+                                             ignore_sigint=ignore_sigint)
+            self.assertEqual(code, 128 + sig, err)
+            name = "Ctrl-C (SIGINT)" if sig == signal.SIGINT else "SIGTERM"
+            self.assertIn(f"simulate: stopped by {name} during set-up: nothing was simulated; {out} left as it was",
+                          err)
+            self.assertNotIn("set-up took", err)
+            self.assertEqual(listing(out), before)
+
+    def test_sigterm(self):
+        self.stop_set_up(signal.SIGTERM)
+
+    def test_ignored_sigint(self):
+        self.stop_set_up(signal.SIGINT, ignore_sigint=True)
+
+
+class SweepStopped(unittest.TestCase):
+    """A stopped `simulate --sweep`: sweep.json listed the points not run like the others, their folders empty (an
+    outside audit). Now each point has a "status" (ran / interrupted / not run), the sweep "interrupted", and each
+    point's start is a line "point i of n" on stderr. Reference: the grid (2 points) and what the signal hit: point 0
+    run and point 1 stopped. Breaks tried: no status update after a point (run_sweep) -> point 0 "not run",
+    test_in_a_tick fails; the set-up watch without its on_stop -> "interrupted" false, test_in_a_set_up fails."""
+
+    def sweep_json(self, out):
+        with open(os.path.join(out, "sweep.json")) as f:
+            return json.load(f)
+
+    def test_in_a_tick(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "sweep")
+            spikes = os.path.join(out, "point_000", "spikes.npy.partial")
+            err = stop_with_ctrl_c(self, [BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration", "600",
+                                          "--set", "network.n_neurons=2000", "--record", "spikes",
+                                          "--sweep", "simulation.seed=1,2"],
+                                   ROOT, ready=lambda: os.path.exists(spikes))
+            self.assertIn("simulate: point 0 of 2 (simulation.seed=1) -> " + os.path.join(out, "point_000"), err)
+            self.assertIn("sweep stopped: 0 of this process's 2 points ran, point 0 of 2 interrupted, 1 not run", err)
+            index = self.sweep_json(out)
+            self.assertTrue(index["interrupted"])
+            self.assertEqual([p["status"] for p in index["points"]], ["interrupted", "not run"])
+            with open(os.path.join(out, "point_000", "summary.json")) as f:
+                self.assertTrue(json.load(f)["interrupted"])
+            self.assertEqual(os.listdir(os.path.join(out, "point_001")), [])
+
+    def test_in_a_set_up(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "sweep")
+            code, _, err = signal_after_line([BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration",
+                                              "0.05", "--set", "network.p_connect=0.0025",
+                                              "--sweep", "network.n_neurons=500,200000"],
+                                             ROOT, "building 200000 cells", signal.SIGTERM)
+            self.assertEqual(code, 143, err)
+            self.assertIn("simulate: stopped by SIGTERM during the set-up of point 1 of 2: nothing of it was "
+                          "simulated; sweep.json says which points ran", err)
+            index = self.sweep_json(out)
+            self.assertTrue(index["interrupted"])
+            self.assertEqual([p["status"] for p in index["points"]], ["ran", "not run"])
+
+    def test_quiet_has_no_point_lines(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "sweep")
+            r = simulate("--config", NETWORK, "--out", out, "--duration", "0.05", *SMALL, "--sweep",
+                         "simulation.seed=1,2", "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn("point 0 of 2", r.stderr)
+            index = self.sweep_json(out)
+            self.assertFalse(index["interrupted"])
+            self.assertEqual([p["status"] for p in index["points"]], ["ran", "ran"])
 
 
 def wait_for_streamed_rows(path, timeout_s=60):
