@@ -26,13 +26,19 @@ struct curve_client_cli {
 };
 
 inline void add_curve_client_options(CLI::App* cmd, curve_client_cli& o) {
-  cmd->add_option("--curve-server-key", o.server_key,
-                  "CURVE: the server's public key file (SERVER.key from `cortexloop keys`); with --curve-secret")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--curve-secret", o.secret,
-                  "CURVE: this client's secret key file (NAME.key_secret from `cortexloop keys`, mode 0600; the "
-                  "server lists NAME.key in --curve-clients)")
-      ->check(CLI::ExistingFile);
+  CLI::Option* server_key =
+      cmd->add_option("--curve-server-key", o.server_key,
+                      "CURVE: the server's public key file (SERVER.key from `cortexloop keys`); with --curve-secret")
+          ->check(CLI::ExistingFile);
+  CLI::Option* secret =
+      cmd->add_option("--curve-secret", o.secret,
+                      "CURVE: this client's secret key file (NAME.key_secret from `cortexloop keys`, mode 0600; the "
+                      "server lists NAME.key in --curve-clients); with --curve-server-key")
+          ->check(CLI::ExistingFile);
+  // One without the other is a wrong command line (exit 2), as for serve's pair; it was a failed command (exit 1:
+  // an outside check, 2026-12-06).
+  server_key->needs(secret);
+  secret->needs(server_key);
 }
 
 }  // namespace cortexloop::tools

@@ -207,6 +207,12 @@ io::command build(const stim_options& o) {
     c.start_tick = o.start_tick;
     // No default amplitude: a forgotten --amplitude would otherwise load a silent 0 program and say "accepted".
     if (!o.amplitude) throw CLI::ValidationError("--amplitude", a + " needs --amplitude (pA per cell, or uA with --electrode)");
+    // Caught here as --amplitude is, not sent for the server to refuse (exit 3; an outside check, 2026-12-06).
+    if ((a == "sine" || a == "pulses") && o.frequency_Hz == 0)
+      throw CLI::ValidationError("--frequency", a + " needs --frequency (Hz)");
+    if (o.ramp_down_ms != 0 && o.duration_ms == 0)
+      throw CLI::ValidationError("--ramp-down", "needs --duration: the ramp ends the program, which without a "
+                                                "duration never ends");
     fill_program(o, a, c.site, c.program);
   } else if (a == "clear") {
     c.kind = io::command_kind::clear_stimulation;

@@ -64,7 +64,7 @@ class network_runner final : public sweep_point_runner {
     overrides.push_back("simulation.threads=1");  // one thread per point: the sweep runs points in parallel
     engine::engine_params p = io::load_config(config_, overrides);
     if (p.ring)
-      throw std::invalid_argument(config_ + ": sweep classifies the network's E rate, and this config also has a "
+      throw io::config_error(config_ + ": sweep classifies the network's E rate, and this config also has a "
                                   "[ring] that would be stepped for nothing; sweep a config without [ring]");
     return p;
   }

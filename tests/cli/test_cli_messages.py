@@ -533,6 +533,29 @@ class InputRefused(unittest.TestCase):
             self.assertEqual(r.returncode, code, (args, r.stderr))
         return r.stderr
 
+    def test_wrong_command_lines_exit_2_as_the_help_says(self):
+        # Each was sent and refused by the server (exit 3), a failed command (exit 1), or a config refusal that
+        # exited 1 where every other exits 2 (an outside check, 2026-12-06). Reference: each command's exit codes in
+        # its --help (2: the command line or config is wrong). Breaks tried: the local --frequency check removed ->
+        # exit 4 (sent to no server); the CURVE options without needs() -> exit 1; the sweep's [ring] refusal as an
+        # invalid_argument again -> exit 1.
+        nowhere = ("--commands", "tcp://127.0.0.1:1", "--timeout", "0.2")
+        self.assertIn("--frequency: sine needs --frequency (Hz)",
+                      self.refused("stim", "sine", "--amplitude", "5", *nowhere, code=2))
+        self.assertIn("--frequency: pulses needs --frequency (Hz)",
+                      self.refused("stim", "pulses", "--amplitude", "5", "--pulse-width", "0.1", *nowhere, code=2))
+        self.assertIn("--ramp-down: needs --duration",
+                      self.refused("stim", "dc", "--amplitude", "5", "--ramp-down", "3", *nowhere, code=2))
+        with tempfile.TemporaryDirectory() as tmp:
+            key = os.path.join(tmp, "server.key")
+            open(key, "w").close()
+            self.assertIn("--curve-server-key requires --curve-secret",
+                          self.refused("stim", "dc", "--amplitude", "5", "--curve-server-key", key, *nowhere, code=2))
+            self.assertIn("sweep classifies the network's E rate, and this config also has a [ring]",
+                          self.refused("sweep", "--config", os.path.join(ROOT, "configs", "zerlaut2018_ring.toml"),
+                                       "--x", "network.drive.rate_Hz=1:2:2", "--y", "network.drive.k_exc=100:200:2",
+                                       "--out", os.path.join(tmp, "sweep"), code=2))
+
     def test_non_finite_numbers(self):
         # CLI11's Range check lets NaN through; every floating-point option refuses nan and inf.
         for args in (("serve", "--duration", "0.01", "--spin-us", "nan"),
