@@ -13,11 +13,14 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <toml++/toml.h>
 
 #include "engine/meanfield/ring_geometry.hpp"
 #include "io/client/client.hpp"
@@ -309,6 +312,31 @@ nlohmann::json geometry_of_server(const std::string& config_toml) {
     return geometry_of(params, io::parse_device_config(config_toml, "the server's config (Info)", {}, params));
   } catch (const std::exception&) {
     return nullptr;
+  }
+}
+
+// The dotted keys at which two configs differ (a value changed, or a key in one only), in order, at most `max` of
+// them: --config was checked only for where it placed things, so a config of other cells or another drive passed
+// without a word and summary.json named it as the recording's (an outside check, 2026-12-06).
+void differing_keys(const toml::table& a, const toml::table& b, const std::string& prefix,
+                    std::vector<std::string>& out, std::size_t max) {
+  std::set<std::string> keys;
+  for (const auto& [k, v] : a) keys.insert(std::string(k.str()));
+  for (const auto& [k, v] : b) keys.insert(std::string(k.str()));
+  for (const std::string& k : keys) {
+    if (out.size() >= max) return;
+    const toml::node *x = a.get(k), *y = b.get(k);
+    const std::string name = prefix.empty() ? k : prefix + "." + k;
+    if (x && y && x->is_table() && y->is_table()) {
+      differing_keys(*x->as_table(), *y->as_table(), name, out, max);
+      continue;
+    }
+    const auto text = [](const toml::node* n) {
+      std::ostringstream t;
+      if (n) n->visit([&t](const auto& v) { t << v; });
+      return t.str();
+    };
+    if (!x || !y || text(x) != text(y)) out.push_back(name);
   }
 }
 
@@ -623,6 +651,24 @@ int run_record(const record_options& o) {
   nlohmann::json server = rec.first_info && !rec.first_info->config_toml.empty()
                               ? geometry_of_server(rec.first_info->config_toml)
                               : nlohmann::json();
+  // --config (with its --set) against the whole config the server runs, key by key.
+  std::vector<std::string> config_differs;
+  if (!o.config.empty() && rec.first_info && !rec.first_info->config_toml.empty()) {
+    try {
+      differing_keys(toml::parse(io::resolved_config_text(o.config, o.overrides)),
+                     toml::parse(rec.first_info->config_toml), "", config_differs, 8);
+    } catch (const std::exception&) {
+      config_differs = {"(the server's config could not be read)"};
+    }
+    if (!config_differs.empty()) {
+      std::string keys;
+      for (const std::string& k : config_differs) keys += (keys.empty() ? "" : ", ") + k;
+      std::fprintf(stderr, "record: warning: --config %s%s is not the config the server runs (Info.config_toml): it "
+                           "differs at %s%s; summary.json's geometry and session.toml are the server's\n",
+                   o.config.c_str(), o.overrides.empty() ? "" : " with its --set", keys.c_str(),
+                   config_differs.size() >= 8 ? " and maybe more" : "");
+    }
+  }
   nlohmann::json given = geometry;  // --config's, without the keys that say where it came from
   if (!given.is_null()) {
     given.erase("source");
@@ -631,6 +677,9 @@ int run_record(const record_options& o) {
   if (!server.is_null()) {
     if (geometry.is_null()) {
       server["source"] = "the server's config (Info.config_toml)";
+      geometry = server;
+    } else if (!config_differs.empty() && server == given) {  // said above: the geometry agrees, the rest does not
+      server["source"] = "the server's config (Info.config_toml), not --config " + o.config;
       geometry = server;
     } else if (server != given) {
       std::fprintf(stderr, "record: warning: --config %s places the ring, network, electrodes or sensing sites "
@@ -772,6 +821,7 @@ int run_record(const record_options& o) {
        "sensing: the signal's unit (docs/device.md); controllers: the feature's and the program amplitude's unit"}};
   if (rec.n_ring > 0) summary["ring_n_units"] = rec.n_ring;
   if (!geometry.is_null()) summary["geometry"] = geometry;
+  if (!o.config.empty()) summary["config_check"] = {{"config", o.config}, {"differs_at", config_differs}};
   summary["arrays"] = io::arrays_json(files);  // shape, unit and columns of each array written
   io::write_text_file(out / "summary.json", dump_json(summary, 2) + "\n");
   if (!o.quiet)
@@ -822,11 +872,15 @@ void add_record_command(CLI::App& app) {
                 "Before recording, send GetInfo until the subscription is live and print \"record: subscribed\" on stderr "
                 "(GetInfo is answered without touching the engine: the recording adds no command to the session)");
   cmd->add_option("--config", o->config,
-                  "The server's config, checked against the one the server publishes (Info), which otherwise gives "
+                  "The server's config, checked key by key against the one the server publishes (Info: a difference is "
+                  "named on stderr and in summary.json's config_check), which otherwise gives "
                   "the geometry written to summary.json as \"geometry\" for the plots (ring length and units, "
                   "network position, electrodes, sensing sites; mm along the ring)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--set", o->overrides, "section.key=value overrides the server was started with (with --config)");
+  CLI::Option* config_opt = cmd->get_option("--config");
+  // Without --config there is nothing for them to change: they were ignored without a word (an outside check).
+  cmd->add_option("--set", o->overrides, "section.key=value overrides the server was started with (needs --config)")
+      ->needs(config_opt);
   cmd->footer("Exit codes: 0 recorded (stopped by Ctrl-C, SIGTERM or --duration; the files written); 1 it failed "
               "(named: e.g. --out cannot be written), or it stopped early for lack of disk space (--min-free-MB) or a "
               "file it streams could not be written (what was recorded is written; summary.json's stopped_by says "

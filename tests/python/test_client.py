@@ -356,6 +356,31 @@ class ClientTest(unittest.TestCase):
 
 
     @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "simulation.threads = 2 needs 2 usable CPUs")
+    def test_record_checks_its_config_key_by_key_against_the_servers(self):
+        # --config was checked only for where it placed the ring, network and electrodes: another model's config
+        # passed without a word and summary.json named it as the recording's (an outside check, 2026-12-06).
+        # Reference: the server's own config (this one runs CONFIG with SMALL's n_neurons). Break tried: the key
+        # comparison left out -> no warning, differs_at empty for the first case.
+        server = Server("--mode", "realtime")
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                def record(name, *config):
+                    r = subprocess.run([BIN, "record", "--out", os.path.join(tmp, name), "--pub", server.pub,
+                                        "--commands", server.commands, "-q", "--sync", "--duration", "0.2", *config],
+                                       capture_output=True, text=True, timeout=60)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    with open(os.path.join(tmp, name, "summary.json")) as f:
+                        return r.stderr, json.load(f)["config_check"]
+                err, check = record("without_set", "--config", CONFIG)
+                self.assertEqual(check["differs_at"], ["network.n_neurons"])
+                self.assertIn(f"record: warning: --config {CONFIG} is not the config the server runs "
+                              "(Info.config_toml): it differs at network.n_neurons", err)
+                err, check = record("with_set", "--config", CONFIG, *SMALL)
+                self.assertEqual(check["differs_at"], [])
+                self.assertNotIn("warning", err)
+        finally:
+            server.stop()
+
     def test_status_carries_each_workers_compute_and_their_imbalance(self):
         # Issue 10: the status gains per-worker compute time and the imbalance between workers. Reference: the
         # definition in docs/protocol.md (imbalance = max / mean - 1 of the listed times; tolerance 1e-9 relative,
