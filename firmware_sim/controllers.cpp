@@ -56,6 +56,11 @@ std::string_view check_output_at(const controller_params& p, double amplitude, c
 // first one ("controller.output_max = 100 refused: site.electrode = 5": an outside check, 2026-12-04).
 std::string_view check_output_fields(const controller_params& p, const stimulator_layout& layout,
                                      reason_text& reason) noexcept {
+  // Finite for every kind, as every float of a SetStimulation, though an open-loop or PI controller sets the
+  // amplitude itself (its schedule's, its clamp's output): NaN, inf there were accepted where a plain program
+  // refuses them (an outside check, 2026-12-06). Its limits are checked at each amplitude the controller may set.
+  if (!std::isfinite(p.output_program.amplitude))
+    return refuse(reason, "controller.output.program.amplitude", p.output_program.amplitude, "must be finite");
   program at = p.output_program;
   at.amplitude = 0.0;
   reason_text inner{};

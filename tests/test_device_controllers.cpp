@@ -777,7 +777,7 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   add("controller.timeout_us", ext, [](controller_params& c) { c.timeout_us = 0; });
   add("controller.ramp_down_us", ext, [](controller_params& c) { c.ramp_down_us = -1; });
   // Its output program is checked as every kind's (it took a NaN amplitude: an outside check, 2026-12-04).
-  add("controller.output_program.amplitude", ext, [](controller_params& c) { c.output_program.amplitude = NAN; });
+  add("controller.output.program.amplitude", ext, [](controller_params& c) { c.output_program.amplitude = NAN; });
   controller_params open;
   open.kind = controller_kind::open_loop;
   open.output_program = dc(0.0);
@@ -792,6 +792,12 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   add("controller.schedule[1].start_us = 1000", open, [](controller_params& c) { c.period_us = 1000; });
   add("controller.schedule[1].amplitude = 1e+06 refused", open, [](controller_params& c) { c.schedule[1].amplitude = 1e6; });
   add("controller.schedule[1].amplitude = nan", open, [](controller_params& c) { c.schedule[1].amplitude = std::nan(""); });
+  // The output program's own amplitude, which an open-loop or PI controller replaces, finite too: NaN and inf were
+  // accepted there where a plain program refuses them (an outside check, 2026-12-06). Break tried: the check left
+  // out of check_output_fields -> both accepted.
+  add("controller.output.program.amplitude = nan", open, [](controller_params& c) { c.output_program.amplitude = NAN; });
+  add("controller.output.program.amplitude = inf", pi,
+      [](controller_params& c) { c.output_program.amplitude = HUGE_VAL; });
   for (const bad_case& b : cases) {
     const std::string w = why(b.c);
     CAPTURE(b.field, w);
