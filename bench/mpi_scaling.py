@@ -81,7 +81,7 @@ def main():
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"mpi_scaling.py: {args.binary} not found; build first (scripts/build.sh)")
     print(f"loadavg before: {open('/proc/loadavg').read().strip()}; {os.cpu_count()} CPUs")
-    header = (f"{'kind':>6} {'ranks':>5} {'neurons':>8} {'synapses':>10} {'wall_s':>7} {'rt_factor':>9} "
+    header = (f"{'kind':>6} {'ranks':>5} {'neurons':>8} {'synapses':>10} {'wall_s':>7} {'sim/wall':>9} "
               f"{'speed-up/eff':>12} {'busy_s per rank':>16} {'loop CPU s/rank':>16} {'exc_Hz':>7} {'inh_Hz':>7} "
               f"{'syn events/s':>12} {'steps/exch':>10}")
     for kind in ["strong", "weak"]:
