@@ -202,6 +202,18 @@ TEST_CASE("a mean field whose P was fitted for another cell than the network's n
   // Adaptation is the mean field's own (di Volo's W), not in P: no note.
   CHECK(cortexloop::io::meanfield_fit_notes(cortexloop::testing::load_params("configs/zerlaut2018_ring.toml", {"network.exc.b_pA=60"}))
             .empty());
+  // A set fitted for another cell model names it instead (Carlu 2020's HH cells), with no table to compare; both at
+  // once are refused.
+  const auto carlu = cortexloop::testing::load_params("configs/carlu2020/meanfield.toml");
+  CHECK(carlu.meanfield->exc.fitted_for == "Carlu 2020 HH RS cell (CONFIG1)");
+  CHECK(carlu.meanfield->inh.fitted_for == "Carlu 2020 HH FS cell (CONFIG1)");
+  CHECK(cortexloop::io::meanfield_fit_notes(carlu).empty());
+  try {
+    cortexloop::testing::load_params("configs/zerlaut2018_ring.toml", {"meanfield.exc.fitted_for=\"HH\""});
+    FAIL("accepted");
+  } catch (const config_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("meanfield.exc.fitted_for") && Catch::Contains("in place of a fitted_cell"));
+  }
   // A typo in the table is named as any other key.
   try {
     cortexloop::testing::load_params("configs/zerlaut2018_ring.toml", {"meanfield.inh.fitted_cell.t_ref=5"});

@@ -81,11 +81,17 @@ int run_tf(const tf_options& o) {
   // quadratically (--w-pA 1e20 printed 104 Hz as "in_fitted_regime=true"). There the rate is the fit's edge
   // (mu_V = E_inh) shifted down by the mean (transfer_function.hpp): monotone, but not a fitted value.
   const double e_inh_mV = p.network.e_inh_mV;
-  const bool above = m.mu_v_mV >= v_t_mV, below = tf.below_fitted_domain(m), held = tf.above_fitted_domain(m);
-  std::printf("in_fitted_regime=%s\n", above || below || held ? "false" : "true");
-  // Whether P was fitted for this config's cell ([meanfield.<cell>.fitted_cell]; unknown without that table).
+  // A P set fitted for another cell model (fitted_for: Carlu 2020's HH cells) is not judged by the AdEx v_t of
+  // [network], which its cells do not have ("outside the fitted regime" at (4, 0) Hz, where the authors evaluate
+  // their function: an outside check, 2026-12-06).
   const mf::threshold_params& fitted = exc ? p.meanfield->exc : p.meanfield->inh;
+  const bool above = m.mu_v_mV >= v_t_mV && fitted.fitted_for.empty();
+  const bool below = tf.below_fitted_domain(m), held = tf.above_fitted_domain(m);
+  std::printf("in_fitted_regime=%s\n", above || below || held ? "false" : "true");
+  // Whether P was fitted for this config's cell ([meanfield.<cell>.fitted_cell]; unknown without that table), or
+  // for another cell model (fitted_for).
   std::printf("fit_cell_matches=%s\n", fitted.fitted_cell_differs.empty() ? "true" : "false");
+  if (!fitted.fitted_for.empty()) std::printf("fitted_for=%s\n", fitted.fitted_for.c_str());
   if (const std::string note = io::meanfield_fit_note(exc ? "exc" : "inh", fitted); !note.empty())
     std::fprintf(stderr, "tf: note: %s\n", note.c_str());
   if (above)

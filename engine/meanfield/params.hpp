@@ -41,6 +41,10 @@ struct threshold_params {
   // writes), each as "network.exc.delta_t_mV = 0.5 (fitted for 2)": P encodes that cell's spike mechanism, so a
   // change there does not reach the transfer function. Empty when they agree or the config does not say.
   std::string fitted_cell_differs;
+  // A P set fitted for another cell model than [network]'s AdEx ([meanfield.exc] fitted_for, e.g. Carlu 2020's
+  // Hodgkin-Huxley cells): nothing to compare, and the AdEx v_t says nothing of where the fit holds. Empty: the
+  // network's cell (or not said).
+  std::string fitted_for;
 };
 
 // The local (one-column) mean field: the master equation of Zerlaut 2018 / El Boustani & Destexhe 2009 with

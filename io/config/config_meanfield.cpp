@@ -75,6 +75,11 @@ mf::threshold_params read_threshold(table_reader t, const char* pop, const engin
     p.max_mu_v_mV = std::max(p.max_mu_v_mV, v_t_mV);
   }
   if (t.has("fitted_cell")) p.fitted_cell_differs = read_fitted_cell(t.table("fitted_cell"), pop, cell);
+  if (t.has("fitted_for")) {
+    p.fitted_for = t.text("fitted_for");
+    if (p.fitted_for.empty() || t.has("fitted_cell"))
+      t.fail("fitted_for", "names the other cell model P was fitted for (not empty), in place of a fitted_cell table");
+  }
   t.finish();  // a p10_V in a 10-term table is refused here
   return p;
 }

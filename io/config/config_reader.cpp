@@ -236,6 +236,12 @@ std::string table_reader::choice(std::string_view key, std::initializer_list<std
   fail(key, "must be one of " + list);
 }
 
+std::string table_reader::text(std::string_view key) {
+  const toml::node& node = require(key);
+  if (!node.is_string()) fail(key, "must be a string, not " + a_type_name(node));
+  return *node.value<std::string>();
+}
+
 table_reader table_reader::table(std::string_view key) {
   const toml::node& node = require(key);
   if (!node.is_table()) fail(key, "must be a table ([" + dotted(key) + "])");

@@ -47,6 +47,7 @@ class table_reader {
   // A non-empty array of numbers, each in `allowed` (an error names the element: key[3]).
   std::vector<double> numbers(std::string_view key, range allowed);
   std::string choice(std::string_view key, std::initializer_list<std::string_view> allowed);
+  std::string text(std::string_view key);  // any string
   table_reader table(std::string_view key);
   const toml::array& array_of_tables(std::string_view key);
   // Also marks `key` as one this table knows (for finish()'s list): an optional key is only ever asked for.
