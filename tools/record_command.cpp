@@ -62,18 +62,67 @@ std::string dump_json(const nlohmann::json& j, int indent = -1) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// Everything received, in arrival order; written when the recording stops.
+// One per-readout array of the recording, streamed to OUT/name (as name.partial until closed) as the readouts
+// arrive: `record` held them all in memory until it stopped, ~2 KB a readout of configs/default.toml (its 100-unit
+// ring), 7 GB an hour (noticed 2026-12-06). Opened at its first row, whose shape it then keeps; an array that not
+// every readout carried is discarded at the end (the files written are as before).
+class streamed_array {
+ public:
+  streamed_array(const char* name, const char* descr = "<f4") : name_(name), descr_(descr) {}
+  void open(const std::filesystem::path& out, std::vector<std::size_t> row_shape) {
+    if (!w_) w_ = std::make_unique<io::npy_row_writer>(out / name_, std::move(row_shape), descr_);
+  }
+  template <class T>
+  void add(const std::filesystem::path& out, std::vector<std::size_t> row_shape, std::span<const T> row) {
+    open(out, std::move(row_shape));
+    w_->append(row);
+  }
+  std::int64_t rows() const { return w_ ? static_cast<std::int64_t>(w_->rows()) : 0; }
+  const char* name() const { return name_; }
+  // Closes it under its name when `keep` (adding the name to `files`), else removes it.
+  void finish(bool keep, std::vector<std::string>& files) {
+    if (!w_) return;
+    if (keep) {
+      w_->close();
+      files.push_back(name_);
+    } else {
+      w_->discard();
+    }
+    w_.reset();
+  }
+  void discard() {
+    if (w_) w_->discard();
+    w_.reset();
+  }
+
+ private:
+  const char* name_;
+  const char* descr_;
+  std::unique_ptr<io::npy_row_writer> w_;
+};
+
+// Everything received, in arrival order: the arrays streamed to `out`, the counts kept.
 struct recording {
-  std::vector<float> rates, mean_v, mean_w, stim, lfp;
-  std::vector<float> aln_rates;  // [n, 2] E and I of the ALN node, when every readout carries one
+  explicit recording(std::filesystem::path out_dir) : out(std::move(out_dir)) {
+    // Written whatever arrives, with 0 rows when nothing does.
+    for (streamed_array* a : {&rates, &mean_v, &mean_w, &stim, &out_of_table}) a->open(out, {2});
+    lfp.open(out, {});
+    hashes.open(out, {});
+    ticks.open(out, {3});
+  }
+  std::filesystem::path out;
+  streamed_array rates{"rates.npy"}, mean_v{"mean_v.npy"}, mean_w{"mean_w.npy"}, stim{"stim.npy"}, lfp{"lfp.npy"};
+  streamed_array aln_rates{"aln_rates.npy"};  // [n, 2] E and I of the ALN node, when every readout carries one
   // [n, 2] per readout: the node's steps that read outside the cascade table's grid (clamped to its edge;
   // Readout.aln.out_of_table) and the ring's unit steps past an edge of its model (an ALN ring's table; a Zerlaut
   // ring's mu_V < E_inh only; Readout.ring_out_of_table), written with an ALN node or a ring.
-  std::vector<float> out_of_table;
+  streamed_array out_of_table{"out_of_table.npy"};
   std::int64_t aln_out_of_table_steps = 0, ring_out_of_table_unit_steps = 0;
   bool aln_node_seen = false;  // a readout carried the [aln] node (a ring shows as n_ring > 0)
-  std::vector<float> ring_rates, ring_rates_inh, vsdi, ring_stim;
-  std::vector<double> ticks;  // (epoch, tick, t_ms) per readout
+  streamed_array ring_rates{"ring_rates_exc.npy"}, ring_rates_inh{"ring_rates_inh.npy"}, vsdi{"vsdi.npy"},
+      ring_stim{"ring_stim.npy"};
+  streamed_array ticks{"ticks.npy", "<f8"};  // (epoch, tick, t_ms) per readout
+  std::optional<std::uint32_t> first_epoch;   // of the first readout recorded
   std::uint32_t n_ring = 0;
   std::int64_t readouts = 0, gaps = 0, missing_ticks = 0, statuses = 0, acks = 0, spike_batches = 0;
   // stream.readout_every as last learnt (an applied SetParameter at once, else each Status): a step of up to this
@@ -95,32 +144,31 @@ struct recording {
   nlohmann::json last_status;
   nlohmann::json info;  // the server's Info (topic "info"): sizes, dt, tick, seed, version
   std::optional<io::server_info> first_info;  // the first Info seen: its config, build and commands_applied
-  std::vector<std::uint64_t> hashes;          // io::readout_hash of every readout (row i of ticks.npy)
-  // What writing the arrays held in memory will take on disk (their data; the headers and JSON files are within
-  // record's --min-free-MB margin).
-  std::uint64_t bytes_to_write() const noexcept {
-    std::uint64_t floats = 0;
-    for (const std::vector<float>* v :
-         {&rates, &mean_v, &mean_w, &stim, &lfp, &aln_rates, &out_of_table, &ring_rates, &ring_rates_inh, &vsdi,
-          &ring_stim, &dev_sensing, &dev_blanked, &dev_channels, &dev_chan_state, &dev_ctrl, &dev_ctrl_state,
-          &dev_electrodes, &ring_domain})
-      floats += v->size();
-    return 4 * floats + 8 * (ticks.size() + hashes.size());
-  }
+  streamed_array hashes{"readout_hash.npy", "<u8"};  // io::readout_hash of every readout (row i of ticks.npy)
   std::int64_t applied = 0, applied_gaps = 0;
   std::optional<std::int64_t> first_applied_index, last_applied_index;
   // The device (Readout.device), one frame per readout that carried it.
-  std::vector<float> dev_sensing;     // [frames][n_sensing][6]: signal, raw, filtered, rms, envelope, phase_rad
-  std::vector<float> dev_blanked;     // [frames][n_sensing]: 1 while the ADC value is held
-  std::vector<float> dev_channels;    // [frames][8][3]: mean_current, peak_current, charge
-  std::vector<float> dev_chan_state;  // [frames][8][2]: active, site_kind
-  std::vector<float> dev_ctrl;        // [frames][4][3]: feature, output, error
-  std::vector<float> dev_ctrl_state;  // [frames][4][3]: kind, saturated, triggers
-  std::vector<float> dev_electrodes;  // [frames][n_electrodes]: mean current (uA)
-  std::vector<float> ring_domain;     // [frames][2]: units out of domain, max exc mu_V (mV)
+  streamed_array dev_sensing{"device_sensing.npy"};  // [frames][n_sensing][6]: signal, raw, filtered, rms, envelope, phase_rad
+  streamed_array dev_blanked{"device_sensing_blanked.npy"};     // [frames][n_sensing]: 1 while the ADC value is held
+  streamed_array dev_channels{"device_channels.npy"};           // [frames][8][3]: mean_current, peak_current, charge
+  streamed_array dev_chan_state{"device_channel_state.npy"};    // [frames][8][2]: active, site_kind
+  streamed_array dev_ctrl{"device_controllers.npy"};            // [frames][4][3]: feature, output, error
+  streamed_array dev_ctrl_state{"device_controller_state.npy"};  // [frames][4][3]: kind, saturated, triggers
+  streamed_array dev_electrodes{"device_electrodes.npy"};       // [frames][n_electrodes]: mean current (uA)
+  streamed_array ring_domain{"ring_domain.npy"};                // [frames][2]: units out of domain, max exc mu_V (mV)
+  // Every array, for discard_all.
+  std::vector<streamed_array*> all() {
+    return {&rates,       &mean_v,       &mean_w,         &stim,     &lfp,        &aln_rates,      &out_of_table,
+            &ring_rates,  &ring_rates_inh, &vsdi,         &ring_stim, &ticks,     &hashes,         &dev_sensing,
+            &dev_blanked, &dev_channels, &dev_chan_state, &dev_ctrl, &dev_ctrl_state, &dev_electrodes, &ring_domain};
+  }
+  void discard_all() {
+    for (streamed_array* a : all()) a->discard();
+  }
   std::int64_t device_frames = 0, events_total = 0, events_dropped = 0;
   std::uint32_t n_sensing = 0, n_channels = 0, n_controllers = 0, n_electrodes = 0;
   bool device_shape_changed = false;
+  std::vector<float> row_;  // add_device's row under construction
 
   void add_device(const io::proto::DeviceReadout& d) {
     const auto size = [](const auto* v) { return v ? static_cast<std::uint32_t>(v->size()) : 0u; };
@@ -134,41 +182,67 @@ struct recording {
       device_shape_changed = true;  // cannot happen within one server; keep the arrays rectangular
       return;
     }
-    auto f = [](std::vector<float>& v, std::initializer_list<double> xs) {
-      for (const double x : xs) v.push_back(static_cast<float>(x));
+    // One frame's row of each array, built in `row` (reused: no allocation a readout once it has grown).
+    auto put = [this](streamed_array& a, std::vector<std::size_t> shape, auto fill) {
+      row_.clear();
+      fill([this](std::initializer_list<double> xs) {
+        for (const double x : xs) row_.push_back(static_cast<float>(x));
+      });
+      a.add(out, std::move(shape), std::span<const float>(row_));
     };
-    for (std::uint32_t i = 0; i < n_sensing; ++i) {
-      const auto* x = d.sensing()->Get(i);
-      f(dev_sensing, {x->signal(), x->raw(), x->filtered(), x->rms(), x->envelope(), x->phase_rad()});
-      f(dev_blanked, {x->blanked() ? 1.0 : 0.0});
-    }
-    for (std::uint32_t i = 0; i < n_channels; ++i) {
-      const auto* x = d.channels()->Get(i);
-      f(dev_channels, {x->mean_current(), x->peak_current(), x->charge()});
-      f(dev_chan_state, {x->active() ? 1.0 : 0.0, static_cast<double>(x->site_kind())});
-    }
-    for (std::uint32_t i = 0; i < n_controllers; ++i) {
-      const auto* x = d.controllers()->Get(i);
-      f(dev_ctrl, {x->feature(), x->output(), x->error()});
-      f(dev_ctrl_state, {static_cast<double>(x->kind()), x->saturated() ? 1.0 : 0.0, static_cast<double>(x->triggers())});
-    }
-    for (std::uint32_t i = 0; i < n_electrodes; ++i) f(dev_electrodes, {d.electrode_mean_ua()->Get(i)});
-    f(ring_domain, {static_cast<double>(d.ring_units_out_of_domain()), d.ring_max_mu_v_mv()});
+    put(dev_sensing, {n_sensing, 6}, [&](auto f) {
+      for (std::uint32_t i = 0; i < n_sensing; ++i) {
+        const auto* x = d.sensing()->Get(i);
+        f({x->signal(), x->raw(), x->filtered(), x->rms(), x->envelope(), x->phase_rad()});
+      }
+    });
+    put(dev_blanked, {n_sensing}, [&](auto f) {
+      for (std::uint32_t i = 0; i < n_sensing; ++i) f({d.sensing()->Get(i)->blanked() ? 1.0 : 0.0});
+    });
+    put(dev_channels, {n_channels, 3}, [&](auto f) {
+      for (std::uint32_t i = 0; i < n_channels; ++i) {
+        const auto* x = d.channels()->Get(i);
+        f({x->mean_current(), x->peak_current(), x->charge()});
+      }
+    });
+    put(dev_chan_state, {n_channels, 2}, [&](auto f) {
+      for (std::uint32_t i = 0; i < n_channels; ++i) {
+        const auto* x = d.channels()->Get(i);
+        f({x->active() ? 1.0 : 0.0, static_cast<double>(x->site_kind())});
+      }
+    });
+    put(dev_ctrl, {n_controllers, 3}, [&](auto f) {
+      for (std::uint32_t i = 0; i < n_controllers; ++i) {
+        const auto* x = d.controllers()->Get(i);
+        f({x->feature(), x->output(), x->error()});
+      }
+    });
+    put(dev_ctrl_state, {n_controllers, 3}, [&](auto f) {
+      for (std::uint32_t i = 0; i < n_controllers; ++i) {
+        const auto* x = d.controllers()->Get(i);
+        f({static_cast<double>(x->kind()), x->saturated() ? 1.0 : 0.0, static_cast<double>(x->triggers())});
+      }
+    });
+    put(dev_electrodes, {n_electrodes}, [&](auto f) {
+      for (std::uint32_t i = 0; i < n_electrodes; ++i) f({d.electrode_mean_ua()->Get(i)});
+    });
+    put(ring_domain, {2}, [&](auto f) { f({static_cast<double>(d.ring_units_out_of_domain()), d.ring_max_mu_v_mv()}); });
     events_total = d.events_total();
     events_dropped = d.events_dropped();
     ++device_frames;
   }
 
   void add(const io::proto::Readout& r) {
-    auto pair = [](std::vector<float>& v, double a, double b) {
-      v.push_back(static_cast<float>(a));
-      v.push_back(static_cast<float>(b));
+    auto pair = [this](streamed_array& a, double x, double y) {
+      const float v[2] = {static_cast<float>(x), static_cast<float>(y)};
+      a.add(out, {2}, std::span<const float>(v));
     };
     pair(rates, r.exc()->rate_hz(), r.inh()->rate_hz());
     pair(mean_v, r.exc()->mean_v_mv(), r.inh()->mean_v_mv());
     pair(mean_w, r.exc()->mean_w_pa(), r.inh()->mean_w_pa());
     pair(stim, r.exc()->i_stim_pa(), r.inh()->i_stim_pa());
-    lfp.push_back(static_cast<float>(r.lfp_proxy_na()));
+    const float lfp_nA = static_cast<float>(r.lfp_proxy_na());
+    lfp.add(out, {}, std::span<const float>(&lfp_nA, 1));
     const auto* a = r.aln();
     if (a) pair(aln_rates, a->rate_e_hz(), a->rate_i_hz());
     // Counts stay exact as float32 (a tick has at most steps x units of them, far below 2^24).
@@ -177,17 +251,22 @@ struct recording {
     aln_out_of_table_steps += node_outside;
     ring_out_of_table_unit_steps += r.ring_out_of_table();
     aln_node_seen = aln_node_seen || a != nullptr;
-    ticks.insert(ticks.end(), {static_cast<double>(r.epoch()), static_cast<double>(r.tick()), r.t_ms()});
-    hashes.push_back(io::readout_hash(r));
+    const double tick_row[3] = {static_cast<double>(r.epoch()), static_cast<double>(r.tick()), r.t_ms()};
+    ticks.add(out, {3}, std::span<const double>(tick_row));
+    if (!first_epoch) first_epoch = r.epoch();
+    const std::uint64_t hash = io::readout_hash(r);
+    hashes.add(out, {}, std::span<const std::uint64_t>(&hash, 1));
     if (r.vsdi_percent() && r.vsdi_percent()->size() > 0) {
       if (n_ring == 0) n_ring = r.vsdi_percent()->size();
       if (r.vsdi_percent()->size() == n_ring && r.ring_rates_exc_hz() && r.ring_rates_exc_hz()->size() == n_ring) {
-        ring_rates.insert(ring_rates.end(), r.ring_rates_exc_hz()->begin(), r.ring_rates_exc_hz()->end());
-        vsdi.insert(vsdi.end(), r.vsdi_percent()->begin(), r.vsdi_percent()->end());
-        if (r.ring_stim_pa() && r.ring_stim_pa()->size() == n_ring)
-          ring_stim.insert(ring_stim.end(), r.ring_stim_pa()->begin(), r.ring_stim_pa()->end());
-        if (r.ring_rates_inh_hz() && r.ring_rates_inh_hz()->size() == n_ring)
-          ring_rates_inh.insert(ring_rates_inh.end(), r.ring_rates_inh_hz()->begin(), r.ring_rates_inh_hz()->end());
+        // FlatBuffers vectors of float are little-endian floats in place, as the file's rows.
+        auto units = [this](streamed_array& a, const flatbuffers::Vector<float>& v) {
+          a.add(out, {n_ring}, std::span<const float>(v.data(), v.size()));
+        };
+        units(ring_rates, *r.ring_rates_exc_hz());
+        units(vsdi, *r.vsdi_percent());
+        if (r.ring_stim_pa() && r.ring_stim_pa()->size() == n_ring) units(ring_stim, *r.ring_stim_pa());
+        if (r.ring_rates_inh_hz() && r.ring_rates_inh_hz()->size() == n_ring) units(ring_rates_inh, *r.ring_rates_inh_hz());
       }
     }
     if (last_tick && r.epoch() == last_epoch && r.tick() > *last_tick + 1) {
@@ -394,7 +473,7 @@ int run_record(const record_options& o) {
     if (live) std::fprintf(stderr, "record: subscribed\n");
     else std::fprintf(stderr, "record: no answer from the server in %g s (--timeout); recording what arrives\n", o.timeout_s);
   }
-  recording rec;
+  recording rec(out);
   std::int64_t safety_events = 0;
   // Safety events (topic "safety") go to disk as they arrive, one JSON object per line, like the acks.
   std::ofstream safety_log(out / "safety.jsonl");
@@ -435,10 +514,9 @@ int run_record(const record_options& o) {
   auto last_received = std::chrono::steady_clock::now();
   // Why the recorder itself ended the recording early: "disk space" or "write failed" (empty: it did not).
   std::string stopped_for;
-  // The disk of --out, looked at every 50 ms: the recording stops while what it holds in memory still fits with
-  // --min-free-MB to spare, instead of running into a full disk and losing what it held (with spikes streamed at
-  // 10k cells it writes ~1 MB/s, far more for larger networks; a full disk ended it with "write failed" and no
-  // other file: seen on a 2 MB tmpfs, 2026-12-06).
+  // The disk of --out, looked at every 50 ms: the recording stops with --min-free-MB still free (for its JSON files
+  // and anything else on that disk), instead of running into a full disk (a full disk ended it with "write failed"
+  // and no other file: seen on a 2 MB tmpfs, 2026-12-06; every array streams since).
   auto where_stopped = [&] {
     return rec.last_tick ? "after tick " + std::to_string(*rec.last_tick) : std::string("before any readout");
   };
@@ -451,13 +529,11 @@ int run_record(const record_options& o) {
     std::error_code ec;
     const std::filesystem::space_info space = std::filesystem::space(out, ec);
     if (ec) return false;  // a file system that does not say: nothing to go by
-    const std::uint64_t need = rec.bytes_to_write();
-    if (space.available >= need + margin_bytes) return false;
+    if (space.available >= margin_bytes) return false;
     std::fprintf(stderr,
-                 "record: error: the disk of %s has %.1f MB free, less than the %.1f MB the recording holds in "
-                 "memory plus --min-free-MB %g: recording stopped %s; writing what was recorded\n",
-                 out.c_str(), static_cast<double>(space.available) / 1e6, static_cast<double>(need) / 1e6,
-                 o.min_free_MB, where_stopped().c_str());
+                 "record: error: the disk of %s has %.1f MB free, less than --min-free-MB %g: recording stopped %s; "
+                 "closing its files\n",
+                 out.c_str(), static_cast<double>(space.available) / 1e6, o.min_free_MB, where_stopped().c_str());
     return true;
   };
   // A stream file that could not be written (a full disk despite the check, a file size limit): the recording
@@ -487,6 +563,7 @@ int run_record(const record_options& o) {
         std::error_code ec;
         for (const char* name : {"acks.jsonl", "safety.jsonl", "commands.jsonl"}) std::filesystem::remove(out / name, ec);
         if (spikes) spikes->discard();
+        rec.discard_all();
         return 5;
       }
       // A live server publishes a status every second, paused or stepped too (docs/protocol.md): silence this
@@ -690,24 +767,16 @@ int run_record(const record_options& o) {
     }
   }
 
-  const auto n = static_cast<std::size_t>(rec.readouts);
-  io::write_npy(out / "rates.npy", rec.rates, {n, 2});
-  io::write_npy(out / "mean_v.npy", rec.mean_v, {n, 2});
-  io::write_npy(out / "mean_w.npy", rec.mean_w, {n, 2});
-  io::write_npy(out / "stim.npy", rec.stim, {n, 2});
-  io::write_npy(out / "lfp.npy", rec.lfp, {n});
-  std::vector<std::string> files = {"rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy",
-                                    "lfp.npy",   "ticks.npy",  "acks.jsonl", "readout_hash.npy", "commands.jsonl"};
-  io::write_npy(out / "readout_hash.npy", std::span<const std::uint64_t>(rec.hashes), {rec.hashes.size()});
-  if (!rec.aln_rates.empty() && rec.aln_rates.size() == 2 * n) {
-    io::write_npy(out / "aln_rates.npy", rec.aln_rates, {n, 2});
-    files.push_back("aln_rates.npy");
-  }
+  // The streamed arrays closed under their names (those not every readout carried removed), in the order of the
+  // files list (summary.json's "files").
+  std::vector<std::string> files;
+  for (streamed_array* a : {&rec.rates, &rec.mean_v, &rec.mean_w, &rec.stim, &rec.lfp, &rec.ticks}) a->finish(true, files);
+  files.push_back("acks.jsonl");
+  rec.hashes.finish(true, files);
+  files.push_back("commands.jsonl");
+  rec.aln_rates.finish(rec.aln_rates.rows() == rec.readouts, files);
   // With an ALN node or a ring (a Zerlaut ring's column is 0: its units have their own check, ring_domain.npy).
-  if ((rec.aln_node_seen || rec.n_ring > 0) && rec.out_of_table.size() == 2 * n) {
-    io::write_npy(out / "out_of_table.npy", rec.out_of_table, {n, 2});
-    files.push_back("out_of_table.npy");
-  }
+  rec.out_of_table.finish(rec.aln_node_seen || rec.n_ring > 0, files);
   // The session: what `cortexloop replay` needs besides commands.jsonl and readout_hash.npy.
   nlohmann::json session = {{"commands", rec.applied},
                             {"first_command_index", rec.first_applied_index ? nlohmann::json(*rec.first_applied_index)
@@ -723,7 +792,7 @@ int run_record(const record_options& o) {
     session["seed"] = i.seed;
     // The epoch of the first readout recorded: the first Info comes within a second and can follow a Reset that
     // the recording holds (replay reads the recording itself; this is for people).
-    session["epoch_at_start"] = rec.ticks.empty() ? i.epoch : static_cast<std::uint32_t>(rec.ticks.front());
+    session["epoch_at_start"] = rec.first_epoch.value_or(i.epoch);
     session["commands_applied_before_first_info"] = i.commands_applied;
     session["build"] = {{"version", b.version}, {"git_commit", b.git_commit}, {"compiler", b.compiler},
                         {"build_type", b.build_type}, {"flags", b.flags}, {"march_native", b.march_native},
@@ -738,44 +807,19 @@ int run_record(const record_options& o) {
   }
   io::write_text_file(out / "session.json", dump_json(session, 2) + "\n");
   files.push_back("session.json");
-  {
-    io::npy_row_writer ticks(out / "ticks.npy", 3);
-    ticks.append(rec.ticks);
-    ticks.close();
-  }
-  if (rec.n_ring > 0) {
-    const std::size_t frames = rec.vsdi.size() / rec.n_ring;
-    io::write_npy(out / "ring_rates_exc.npy", rec.ring_rates, {frames, rec.n_ring});
-    io::write_npy(out / "vsdi.npy", rec.vsdi, {frames, rec.n_ring});
-    files.insert(files.end(), {"ring_rates_exc.npy", "vsdi.npy"});
-    if (rec.ring_stim.size() == rec.vsdi.size()) {
-      io::write_npy(out / "ring_stim.npy", rec.ring_stim, {frames, rec.n_ring});
-      files.push_back("ring_stim.npy");
-    }
-    // Streamed in every readout and recorded since 2026-12-05 (an outside check found them streamed, never kept).
-    if (rec.ring_rates_inh.size() == rec.vsdi.size()) {
-      io::write_npy(out / "ring_rates_inh.npy", rec.ring_rates_inh, {frames, rec.n_ring});
-      files.push_back("ring_rates_inh.npy");
-    }
-  }
+  const std::int64_t ring_frames = rec.vsdi.rows();
+  rec.ring_rates.finish(true, files);
+  rec.vsdi.finish(true, files);
+  rec.ring_stim.finish(rec.ring_stim.rows() == ring_frames, files);
+  // Streamed in every readout and recorded since 2026-12-05 (an outside check found them streamed, never kept).
+  rec.ring_rates_inh.finish(rec.ring_rates_inh.rows() == ring_frames, files);
   if (spikes) files.push_back("spikes.npy");
   files.push_back("safety.jsonl");
   const bool device = rec.device_frames > 0 && rec.device_frames == rec.readouts && !rec.device_shape_changed;
-  if (device) {
-    const auto frames = static_cast<std::size_t>(rec.device_frames);
-    const auto write = [&](const char* name, const std::vector<float>& v, std::vector<std::size_t> shape) {
-      io::write_npy(out / name, v, std::move(shape));
-      files.push_back(name);
-    };
-    write("device_sensing.npy", rec.dev_sensing, {frames, rec.n_sensing, 6});
-    write("device_sensing_blanked.npy", rec.dev_blanked, {frames, rec.n_sensing});
-    write("device_channels.npy", rec.dev_channels, {frames, rec.n_channels, 3});
-    write("device_channel_state.npy", rec.dev_chan_state, {frames, rec.n_channels, 2});
-    write("device_controllers.npy", rec.dev_ctrl, {frames, rec.n_controllers, 3});
-    write("device_controller_state.npy", rec.dev_ctrl_state, {frames, rec.n_controllers, 3});
-    write("device_electrodes.npy", rec.dev_electrodes, {frames, rec.n_electrodes});
-    if (rec.n_ring > 0) write("ring_domain.npy", rec.ring_domain, {frames, 2});
-  }
+  for (streamed_array* a : {&rec.dev_sensing, &rec.dev_blanked, &rec.dev_channels, &rec.dev_chan_state, &rec.dev_ctrl,
+                            &rec.dev_ctrl_state, &rec.dev_electrodes})
+    a->finish(device, files);
+  rec.ring_domain.finish(device && rec.n_ring > 0, files);
   nlohmann::json summary = {
       {"source", o.pub},
       {"readouts", rec.readouts},

@@ -105,7 +105,16 @@ npy_array read_npy(const std::filesystem::path& file) {
 }
 
 npy_row_writer::npy_row_writer(const std::filesystem::path& file, std::size_t columns)
-    : file_(open_for_writing(partial_path(file))), path_(file), partial_(partial_path(file)), columns_(columns) {
+    : npy_row_writer(file, std::vector<std::size_t>{columns}, "<f8") {}
+
+npy_row_writer::npy_row_writer(const std::filesystem::path& file, std::vector<std::size_t> row_shape, const char* descr)
+    : file_(open_for_writing(partial_path(file))),
+      path_(file),
+      partial_(partial_path(file)),
+      row_shape_(std::move(row_shape)),
+      row_size_(1),
+      descr_(descr) {
+  for (const std::size_t d : row_shape_) row_size_ *= d;
   write_header();
 }
 
@@ -117,18 +126,31 @@ npy_row_writer::~npy_row_writer() {
 }
 
 void npy_row_writer::write_header() {
-  const std::string h = header("<f8", {rows_, columns_});
+  std::vector<std::uint64_t> shape{rows_};
+  shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
+  const std::string h = header(descr_.c_str(), shape);
   std::fseek(file_, 0, SEEK_SET);
   if (std::fwrite(h.data(), 1, h.size(), file_) != h.size())
     throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(errno) + ")");
   std::fseek(file_, 0, SEEK_END);
 }
 
-void npy_row_writer::append(std::span<const double> values) {
-  if (values.size() % columns_ != 0) throw std::logic_error("npy_row_writer: partial row");
-  if (!values.empty() && std::fwrite(values.data(), sizeof(double), values.size(), file_) != values.size())
+void npy_row_writer::append_bytes(const void* data, std::size_t count, std::size_t item_bytes, const char* descr) {
+  if (descr_ != descr) throw std::logic_error("npy_row_writer: " + std::string(descr) + " values for a " + descr_ + " file");
+  if (row_size_ == 0 ? count != 0 : count % row_size_ != 0) throw std::logic_error("npy_row_writer: partial row");
+  if (count != 0 && std::fwrite(data, item_bytes, count, file_) != count)
     throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(errno) + ")");
-  rows_ += values.size() / columns_;
+  rows_ += row_size_ == 0 ? 1 : count / row_size_;  // a row of no values (a dimension of 0): one per append
+}
+
+void npy_row_writer::append(std::span<const double> values) {
+  append_bytes(values.data(), values.size(), sizeof(double), "<f8");
+}
+void npy_row_writer::append(std::span<const float> values) {
+  append_bytes(values.data(), values.size(), sizeof(float), "<f4");
+}
+void npy_row_writer::append(std::span<const std::uint64_t> values) {
+  append_bytes(values.data(), values.size(), sizeof(std::uint64_t), "<u8");
 }
 
 bool npy_row_writer::finish() {

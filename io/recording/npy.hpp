@@ -38,13 +38,22 @@ npy_array read_npy(const std::filesystem::path& file);
 // killed mid-run (SIGKILL, or mpirun ending its ranks at a SIGTERM) left a FILE of 9.2 MB whose header still said
 // 0 rows, which np.load read as an empty array, as if nothing had spiked (an outside audit, 2026-12-06). Destroyed
 // without close() (an exception unwinding), the header is patched and the rows stay in FILE.partial.
+// Rows may be float64 (the default), float32 or uint64, each of any fixed shape ([rows] + row_shape; an empty
+// row_shape: one value a row, a 1-d array), so that `record` streams every per-readout array instead of holding a
+// session in memory (~2 KB a readout of configs/default.toml, 7 GB an hour, before 2026-12-06).
 class npy_row_writer {
  public:
-  npy_row_writer(const std::filesystem::path& file, std::size_t columns);
+  npy_row_writer(const std::filesystem::path& file, std::size_t columns);  // float64 rows of `columns` values
+  // descr: "<f8", "<f4" or "<u8"; appends must pass that type.
+  npy_row_writer(const std::filesystem::path& file, std::vector<std::size_t> row_shape, const char* descr);
   ~npy_row_writer();
   npy_row_writer(const npy_row_writer&) = delete;
   npy_row_writer& operator=(const npy_row_writer&) = delete;
-  void append(std::span<const double> row_major_values);  // a multiple of `columns` values
+  // Whole rows (a multiple of the row's size), of the writer's type; for a row of no values (a dimension of 0, as
+  // a device frame of no sensing channel), each append is one row.
+  void append(std::span<const double> row_major_values);
+  void append(std::span<const float> row_major_values);
+  void append(std::span<const std::uint64_t> row_major_values);
   void close();    // final header, then FILE.partial -> FILE
   void discard();  // closes and removes FILE.partial: nothing is left under either name
   std::uint64_t rows() const { return rows_; }
@@ -52,9 +61,12 @@ class npy_row_writer {
  private:
   void write_header();
   bool finish();  // final header and fclose; false when either failed
+  void append_bytes(const void* data, std::size_t count, std::size_t item_bytes, const char* descr);
   std::FILE* file_;
   std::filesystem::path path_, partial_;
-  std::size_t columns_;
+  std::vector<std::size_t> row_shape_;
+  std::size_t row_size_;  // values in a row
+  std::string descr_;
   std::uint64_t rows_ = 0;
 };
 

@@ -310,6 +310,13 @@ class ClientTest(unittest.TestCase):
                 ack = c.wait_ack(c.stimulate(300.0, duration_ms=300), 10)
                 self.assertTrue(ack.accepted)
                 time.sleep(1.5)  # > 500 readouts (checked below) even at a realtime factor of 0.5
+                # Streamed as they arrive, not held until the end (record held every array in memory: 7 GB an hour
+                # of configs/default.toml, noticed 2026-12-06): the partial files already hold rows. Reference: the
+                # .npy layout (a 128-byte header, then rows of 2 float32). Break tried: the arrays kept in memory and
+                # written at the end -> no rates.npy.partial here.
+                partial = os.path.join(tmp, "rates.npy.partial")
+                self.assertTrue(os.path.exists(partial))
+                self.assertGreater(os.path.getsize(partial), 128 + 100 * 8)
                 rec.send_signal(signal.SIGINT)
                 self.assertEqual(rec.wait(20), 0)
                 c.close()
