@@ -79,12 +79,19 @@ class streamed_array {
   }
   std::int64_t rows() const { return w_ ? static_cast<std::int64_t>(w_->rows()) : 0; }
   const char* name() const { return name_; }
-  // Closes it under its name when `keep` (adding the name to `files`), else removes it.
+  // Closes it under its name when `keep` (adding the name to `files`), else removes it. A close that fails (a full
+  // disk) is said and leaves the rows in NAME.partial; the other files are still closed.
   void finish(bool keep, std::vector<std::string>& files) {
     if (!w_) return;
     if (keep) {
-      w_->close();
-      files.push_back(name_);
+      try {
+        w_->close();
+        files.push_back(name_);
+      } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "record: error: %s (its rows so far stay in %s.partial)\n", e.what(), name_);
+        w_.reset();  // its file is closed (close() ran finish()): the destructor does nothing more
+        return;
+      }
     } else {
       w_->discard();
     }
@@ -536,8 +543,8 @@ int run_record(const record_options& o) {
                  out.c_str(), static_cast<double>(space.available) / 1e6, o.min_free_MB, where_stopped().c_str());
     return true;
   };
-  // A stream file that could not be written (a full disk despite the check, a file size limit): the recording
-  // stops there and the rest is written, rather than everything held in memory being lost.
+  // A file that could not be written (a full disk despite the check, a file size limit): the recording stops there
+  // and its files are closed, rather than the process ending with an exception and its files' headers unwritten.
   auto write_failed = [&](const std::string& what) {
     std::fprintf(stderr, "record: error: %s: recording stopped %s; writing what was recorded\n", what.c_str(),
                  where_stopped().c_str());
@@ -597,7 +604,12 @@ int run_record(const record_options& o) {
       }
       if (rec.last_tick && r->epoch() == rec.last_epoch && r->tick() > *rec.last_tick)
         tick_ms = (r->t_ms() - last_t_ms) / static_cast<double>(r->tick() - *rec.last_tick);
-      rec.add(*r);
+      try {
+        rec.add(*r);  // streamed: a full disk or a file size limit fails here
+      } catch (const std::runtime_error& e) {
+        write_failed(e.what());
+        break;
+      }
       if (std::isnan(first_t_ms)) first_t_ms = r->t_ms();
       last_t_ms = r->t_ms();
       // Done as soon as the next readout would be past D: a stepped server sends it only when stepped again, and
