@@ -16,6 +16,7 @@
 #include "engine/aln/cascade_table.hpp"
 #include "engine/aln/eif_fokker_planck.hpp"
 #include "io/aln_cache/cascade_cache.hpp"
+#include "io/recording/output_dir.hpp"
 #include "tools/command_line_error.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/option_override.hpp"
@@ -77,6 +78,9 @@ int run_aln_table(const aln_table_options& o) {
   } catch (const std::invalid_argument& e) {
     throw command_line_error("aln-table: " + with_option_names(e.what(), o.fields));
   }
+  // Before the table is made (a minute or more): a --cache-dir that cannot take it failed after the work, with
+  // "filesystem error: cannot create directories" (an outside check, 2026-12-06).
+  io::check_output_dir(o.cache_dir, {}, "--cache-dir");
   const std::string key = aln::cascade_table_key(o.neuron, o.numerics, o.grid);
   const std::filesystem::path cached = std::filesystem::path(o.cache_dir) / (key + ".bin");
   auto line = std::make_shared<progress_line>("aln-table", o.quiet);

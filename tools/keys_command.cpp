@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "io/recording/output_dir.hpp"
 #include "io/security/security.hpp"
 
 namespace cortexloop::tools {
@@ -18,6 +19,9 @@ struct keys_options {
 
 int run_keys(const keys_options& o) {
   const io::curve_keypair k = io::generate_curve_keypair();
+  // --out named, as simulate names it: a file in its place read "filesystem error: cannot create directories: Not a
+  // directory" (an outside check, 2026-12-06).
+  io::check_output_dir(o.out_dir, {}, "--out");
   const auto [pub, sec] = io::write_key_files(o.out_dir, o.name, k, o.force);
   std::printf("public key %s\n  %s (give it to the other side)\n  %s (secret, mode 0600: keep it on this machine)\n",
               k.public_key.c_str(), pub.c_str(), sec.c_str());

@@ -556,6 +556,18 @@ class InputRefused(unittest.TestCase):
                                        "--x", "network.drive.rate_Hz=1:2:2", "--y", "network.drive.k_exc=100:200:2",
                                        "--out", os.path.join(tmp, "sweep"), code=2))
 
+    def test_an_unusable_folder_is_named_by_its_option_before_the_work(self):
+        # keys --out and aln-table --cache-dir said "filesystem error: cannot create directories", aln-table after
+        # making its table (an outside check, 2026-12-06). Reference: simulate's wording for --out. Break tried:
+        # the check_output_dir calls left out -> the filesystem error's text.
+        with tempfile.TemporaryDirectory() as tmp:
+            a_file = os.path.join(tmp, "a_file")
+            open(a_file, "w").close()
+            self.assertIn(f"--out {a_file}: exists and is not a folder", self.refused("keys", "--out", a_file))
+            e = self.refused("aln-table", "--cache-dir", os.path.join(a_file, "cache"))
+            self.assertIn(f"--cache-dir {os.path.join(a_file, 'cache')}: ", e)
+            self.assertNotIn("points", e)  # refused before any point of the table was made
+
     def test_non_finite_numbers(self):
         # CLI11's Range check lets NaN through; every floating-point option refuses nan and inf.
         for args in (("serve", "--duration", "0.01", "--spin-us", "nan"),
