@@ -6,6 +6,9 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <cstring>
+#include <string>
+
 namespace cortexloop::io {
 
 inline int pin_thread(pthread_t thread, int cpu) noexcept {
@@ -29,6 +32,21 @@ inline bool cpu_usable(int cpu) noexcept {
   if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
   const cpu_set_t set = cpus_except(-1);
   return CPU_ISSET(cpu, &set);
+}
+
+// Why pinning to `cpu` failed with `rc`: a CPU outside this process's affinity (one the machine does not have, or
+// taskset left out) said as such, with the CPUs it may use; "Invalid argument" alone read as a bad option value
+// (serve --cpu 7 on a 2-CPU machine: an outside check, 2026-12-06). Else the system's reason.
+inline std::string pin_refusal(int cpu, int rc) {
+  if (cpu_usable(cpu)) return std::strerror(rc);
+  const cpu_set_t set = cpus_except(-1);
+  std::string usable;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) {
+      if (!usable.empty()) usable += ',';  // appended apart: GCC 12 warns falsely (-Wrestrict) on "," + to_string
+      usable += std::to_string(c);
+    }
+  return "not a CPU this process may use; it may use " + usable;
 }
 
 inline int pin_thread(pthread_t thread, const cpu_set_t& set) noexcept {

@@ -15,10 +15,10 @@
 
 namespace cortexloop::io {
 
-// "pinned to CPU 3", or "not pinned (CPU 3: Invalid argument)" when the system refuses.
+// "pinned to CPU 3", or "not pinned (CPU 7: not a CPU this process may use; it may use 0,1)" when the system refuses.
 inline std::string pin_with_note(pthread_t thread, int cpu) {
   if (const int rc = pin_thread(thread, cpu); rc != 0)
-    return "not pinned (CPU " + std::to_string(cpu) + ": " + std::strerror(rc) + ")";
+    return "not pinned (CPU " + std::to_string(cpu) + ": " + pin_refusal(cpu, rc) + ")";
   return "pinned to CPU " + std::to_string(cpu);
 }
 

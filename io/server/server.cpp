@@ -206,7 +206,7 @@ std::string server::configure_io_thread() {
   if (opt_.io_cpu < 0) return {};
   if (zap_) pin_thread(zap_->native_handle(), opt_.io_cpu);
   if (const int rc = pin_thread(io_thread_.native_handle(), opt_.io_cpu); rc != 0)
-    return "I/O not pinned (CPU " + std::to_string(opt_.io_cpu) + ": " + std::strerror(rc) + ")";
+    return "I/O not pinned (CPU " + std::to_string(opt_.io_cpu) + ": " + pin_refusal(opt_.io_cpu, rc) + ")";
   return "I/O on CPU " + std::to_string(opt_.io_cpu);
 }
 
