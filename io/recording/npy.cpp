@@ -129,17 +129,23 @@ void npy_row_writer::write_header() {
   std::vector<std::uint64_t> shape{rows_};
   shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
   const std::string h = header(descr_.c_str(), shape);
-  std::fseek(file_, 0, SEEK_SET);
-  if (std::fwrite(h.data(), 1, h.size(), file_) != h.size())
-    throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(errno) + ")");
-  std::fseek(file_, 0, SEEK_END);
+  // The seek flushes the rows buffered so far: a flush that fails (a full disk, a file size limit) lost rows the
+  // header would count. Checked, as every write since (ferror), so that such a file is never closed as complete:
+  // one was renamed with a header of 256 rows over 159 rows of data (an outside check, 2026-12-06).
+  if (std::fseek(file_, 0, SEEK_SET) != 0 || std::fwrite(h.data(), 1, h.size(), file_) != h.size() ||
+      std::fseek(file_, 0, SEEK_END) != 0 || std::ferror(file_)) {
+    if (write_errno_ == 0) write_errno_ = errno;
+    throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(write_errno_) + ")");
+  }
 }
 
 void npy_row_writer::append_bytes(const void* data, std::size_t count, std::size_t item_bytes, const char* descr) {
   if (descr_ != descr) throw std::logic_error("npy_row_writer: " + std::string(descr) + " values for a " + descr_ + " file");
   if (row_size_ == 0 ? count != 0 : count % row_size_ != 0) throw std::logic_error("npy_row_writer: partial row");
-  if (count != 0 && std::fwrite(data, item_bytes, count, file_) != count)
+  if (count != 0 && std::fwrite(data, item_bytes, count, file_) != count) {
+    write_errno_ = errno;
     throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(errno) + ")");
+  }
   rows_ += row_size_ == 0 ? 1 : count / row_size_;  // a row of no values (a dimension of 0): one per append
 }
 
@@ -160,6 +166,10 @@ bool npy_row_writer::finish() {
   } catch (const std::runtime_error&) {
     ok = false;
   }
+  if (std::fflush(file_) != 0 || std::ferror(file_)) {
+    if (write_errno_ == 0) write_errno_ = errno;
+    ok = false;
+  }
   ok = std::fclose(file_) == 0 && ok;
   file_ = nullptr;
   return ok;
@@ -167,7 +177,8 @@ bool npy_row_writer::finish() {
 
 void npy_row_writer::close() {
   if (!file_) return;
-  if (!finish()) throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(errno) + ")");
+  if (!finish())  // the first write's reason: errno may have changed since (a later call's, or none)
+    throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(write_errno_ != 0 ? write_errno_ : errno) + ")");
   std::error_code ec;
   std::filesystem::rename(partial_, path_, ec);
   if (ec) throw std::runtime_error(partial_.string() + ": cannot rename to " + path_.filename().string() + ": " + ec.message());

@@ -68,6 +68,7 @@ class npy_row_writer {
   std::size_t row_size_;  // values in a row
   std::string descr_;
   std::uint64_t rows_ = 0;
+  int write_errno_ = 0;  // the first failed write's errno, for the reason close() gives
 };
 
 }  // namespace cortexloop::io

@@ -5,6 +5,7 @@
 // must place their threads exactly as the server does.
 #include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <string>
@@ -54,14 +55,18 @@ inline int pin_thread(pthread_t thread, const cpu_set_t& set) noexcept {
 }
 
 // Keeps the calling thread, and the threads it starts from now on, off the real-time thread's CPU: `realtime_cpu`,
-// or, when the real-time thread is not pinned (-1), the last CPU this thread may use (the one --rt pins it to),
+// or, when the real-time thread is not pinned (-1), the last CPU this process may use (the one --rt pins it to),
 // which the scheduler then finds idle when the real-time thread wakes, and moves it there. For the threads that run
 // for tens of ms beside a running loop at its own stock priority: a Reset's engine build, whose set-up threads
 // (one per usable CPU) took the real-time thread's CPU too and cost 7.6-10.8 deadline misses per Reset of the
 // default config on 2 CPUs (bench/README.md, "Reset: the build kept off the real-time thread's CPU"), and the old
 // engine's destruction. Returns the CPU kept free, or -1 when none is (one usable CPU, or the system refused).
 inline int keep_off_realtime_cpu(int realtime_cpu) noexcept {
-  cpu_set_t mine = cpus_except(-1);
+  // From the process's CPUs (its main thread's), not the calling thread's: a builder started by an I/O thread
+  // pinned to the real-time CPU (--io-cpu = --cpu) was left there, with another CPU free (an outside check).
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  if (sched_getaffinity(getpid(), sizeof mine, &mine) != 0) mine = cpus_except(-1);
   if (realtime_cpu < 0)
     for (int c = CPU_SETSIZE - 1; c >= 0 && realtime_cpu < 0; --c)
       if (CPU_ISSET(c, &mine)) realtime_cpu = c;

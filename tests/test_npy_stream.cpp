@@ -1,0 +1,66 @@
+// io::npy_row_writer, which `record` and `simulate` stream their arrays through: a file whose writes failed (a full
+// disk, a file size limit) is never closed as a complete FILE. `record` under `ulimit -f 100` renamed such files with
+// headers counting rows their data did not hold (ring_rates_exc.npy: 256 x 100 in the header over 25,568 values;
+// an outside check, 2026-12-06). Reference: the file system's own refusal (RLIMIT_FSIZE, EFBIG), and the .npy layout
+// (a 128-byte header, then the rows).
+#include <catch2/catch.hpp>
+
+#include <sys/resource.h>
+
+#include <csignal>
+#include <filesystem>
+#include <vector>
+
+#include "io/recording/npy.hpp"
+#include "io/recording/output_dir.hpp"
+
+using namespace cortexloop;
+
+TEST_CASE("a streamed array whose writes failed stays FILE.partial and its close says why", "[npy][record]") {
+  // Break tried: write_header and finish without their ferror/fflush checks -> close() renames it, FILE exists.
+  const auto dir = std::filesystem::temp_directory_path() / ("cortexloop_test_npy_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "rows.npy";
+  rlimit before{};
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &before) == 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal's end of the process
+  const rlimit small{16 * 1024, before.rlim_max};
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+  bool append_failed = false, close_failed = false;
+  std::string why;
+  {
+    io::npy_row_writer w(file, {16}, "<f8");
+    const std::vector<double> row(16, 1.5);
+    try {
+      for (int i = 0; i < 1000; ++i) w.append(std::span<const double>(row));  // 128 KB against a 16 KiB limit
+    } catch (const std::runtime_error&) {
+      append_failed = true;
+    }
+    try {
+      w.close();
+    } catch (const std::runtime_error& e) {
+      close_failed = true;
+      why = e.what();
+    }
+  }
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &before) == 0);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK(append_failed);
+  CHECK(close_failed);
+  CHECK_THAT(why, Catch::Contains("rows.npy.partial: write failed (File too large)"));
+  CHECK_FALSE(std::filesystem::exists(file));
+  CHECK(std::filesystem::exists(io::partial_path(file)));
+  // Under the limit the same writer closes as FILE, its header counting every row.
+  {
+    io::npy_row_writer w(file, {16}, "<f8");
+    const std::vector<double> row(16, 1.5);
+    for (int i = 0; i < 10; ++i) w.append(std::span<const double>(row));
+    w.close();
+  }
+  REQUIRE(std::filesystem::exists(file));
+  const io::npy_array a = io::read_npy(file);
+  CHECK(a.shape == std::vector<std::size_t>{10, 16});
+  CHECK(std::filesystem::file_size(file) == 128 + 10 * 16 * sizeof(double));
+  std::filesystem::remove_all(dir);
+}
