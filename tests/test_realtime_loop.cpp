@@ -694,4 +694,17 @@ TEST_CASE("a thread kept off an unpinned real-time thread's CPU leaves it the la
   const std::vector<int> others(cpus.begin(), cpus.end() - 1);
   CHECK(mine == others);
   CHECK(child == others);
+  // From the process's CPUs, not the caller's: a builder started by an I/O thread pinned to the real-time CPU
+  // (--io-cpu = --cpu) stayed there with another CPU free (an outside check, 2026-12-06). Break tried: the calling
+  // thread's set as the start -> nothing left, the thread stays on the real-time CPU.
+  std::vector<int> narrowed;
+  std::thread([&] {
+    cpu_set_t only_last;
+    CPU_ZERO(&only_last);
+    CPU_SET(cpus.back(), &only_last);
+    if (sched_setaffinity(0, sizeof only_last, &only_last) != 0) return;
+    io::keep_off_realtime_cpu(cpus.back());
+    narrowed = affinity();
+  }).join();
+  CHECK(narrowed == others);
 }

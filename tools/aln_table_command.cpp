@@ -81,6 +81,8 @@ int run_aln_table(const aln_table_options& o) {
   // Before the table is made (a minute or more): a --cache-dir that cannot take it failed after the work, with
   // "filesystem error: cannot create directories" (an outside check, 2026-12-06).
   io::check_output_dir(o.cache_dir, {}, "--cache-dir");
+  // --out likewise (a folder there failed after the table with "filesystem error: cannot rename", leaving a .tmp).
+  if (!o.out.empty()) io::check_output_file(o.out, "--out");
   const std::string key = aln::cascade_table_key(o.neuron, o.numerics, o.grid);
   const std::filesystem::path cached = std::filesystem::path(o.cache_dir) / (key + ".bin");
   auto line = std::make_shared<progress_line>("aln-table", o.quiet);

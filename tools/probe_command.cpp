@@ -21,6 +21,7 @@
 #include "tools/curve_options.hpp"
 #include "tools/endpoint_option.hpp"
 #include "tools/number_checks.hpp"
+#include "tools/stop_request.hpp"
 #include "io/runtime/clock.hpp"
 
 namespace cortexloop::tools {
@@ -85,7 +86,7 @@ class prober {
     const std::int64_t end = io::monotonic_ns() + static_cast<std::int64_t>(seconds * 1e9);
     std::int64_t next_send = io::monotonic_ns();
     std::uint64_t n_sent = 0;
-    while (io::monotonic_ns() < end) {
+    while (io::monotonic_ns() < end && stop_request::signal() == 0) {
       const std::int64_t now = io::monotonic_ns();
       if (!outstanding_ && now >= next_send) {
         io::command c;
@@ -112,7 +113,8 @@ class prober {
     }
     // Let a last outstanding command finish so the next phase starts clean.
     const std::int64_t grace = io::monotonic_ns() + 2'000'000'000;
-    while (outstanding_ && !done_ && io::monotonic_ns() < grace) pump(r, std::chrono::milliseconds(5));
+    while (outstanding_ && !done_ && io::monotonic_ns() < grace && stop_request::signal() == 0)
+      pump(r, std::chrono::milliseconds(5));
     outstanding_.reset();
     done_ = false;
     return r;
@@ -142,11 +144,17 @@ class prober {
   void pump(phase_result& r, std::chrono::milliseconds timeout) {
     zmq::pollitem_t items[] = {{client_.command_socket().handle(), 0, ZMQ_POLLIN, 0},
                                {client_.stream_socket().handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 2, timeout);
-    if (items[0].revents & ZMQ_POLLIN)
-      while (auto a = client_.next_ack(std::chrono::milliseconds(0))) on_ack(r, *a);
-    if (items[1].revents & ZMQ_POLLIN)
-      while (auto m = client_.receive(std::chrono::milliseconds(0))) on_stream(r, *m);
+    // A stop signal (stop_request's handler) interrupts the wait: EINTR, which cppzmq throws, ends this pump; run()
+    // then sees the request.
+    try {
+      zmq::poll(items, 2, timeout);
+      if (items[0].revents & ZMQ_POLLIN)
+        while (auto a = client_.next_ack(std::chrono::milliseconds(0))) on_ack(r, *a);
+      if (items[1].revents & ZMQ_POLLIN)
+        while (auto m = client_.receive(std::chrono::milliseconds(0))) on_stream(r, *m);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
   }
 
   void on_ack(phase_result& r, const io::ack_info& a) {
@@ -226,6 +234,11 @@ int run_probe(const probe_options& o) {
     json.open(o.json_out);
     if (!json) throw std::runtime_error("cannot write --json " + o.json_out + ": " + std::strerror(errno));
   }
+  // Ctrl-C or SIGTERM ends the probing early and still clears the channel and prints the figures so far (it ended
+  // the process with the probe's last program left loaded: an outside check, 2026-12-06); taken also when a
+  // script's `&` started it with SIGINT ignored.
+  unignore_stop_signals();
+  const stop_request stop;
   prober p(o);
   // Connecting to nothing is silent in ZeroMQ: say what we wait for (it was 20 s without a word).
   std::fprintf(stderr, "probe: waiting for a server at %s / %s (--timeout %g s) ...\n", o.commands.c_str(),
@@ -238,7 +251,10 @@ int run_probe(const probe_options& o) {
   const bool both = o.pattern == "both";
   const double each = both ? o.duration_s / 2 : o.duration_s;
   if (both || o.pattern == "back-to-back") results["back-to-back"] = p.run(true, each);
-  if (both || o.pattern == "sporadic") results["sporadic"] = p.run(false, each);
+  if ((both || o.pattern == "sporadic") && stop_request::signal() == 0) results["sporadic"] = p.run(false, each);
+  if (stop_request::signal() != 0)
+    std::fprintf(stderr, "probe: stopped by %s: clearing channel %d; the figures are of the probing so far\n",
+                 stop_request::signal_name(), o.channel);
   if (!p.clear_channel())
     std::fprintf(stderr, "probe: warning: channel %d could not be cleared: its last probe program (0 or %g pA) may "
                  "still be loaded (`cortexloop stim clear --channel %d`)\n", o.channel, o.probe_amplitude_pA, o.channel);
@@ -301,7 +317,7 @@ int run_probe(const probe_options& o) {
                  reason.empty() ? "" : "; the first refusal: ", reason.c_str());
     return 5;
   }
-  return 0;
+  return stop_request::signal() != 0 ? stop_request::exit_code() : 0;  // 130 / 143, as a process the signal ended
 }
 
 }  // namespace
@@ -334,7 +350,8 @@ void add_probe_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--json", o->json_out, "Also write the figures to this JSON file");
   cmd->footer("Exit codes: 0 done; 4 no server answered within --timeout; 5 some probe commands were lost or refused "
-              "(the figures are printed anyway).");
+              "(the figures are printed anyway); 130 / 143 stopped by Ctrl-C / SIGTERM (the channel cleared, the "
+              "figures so far printed).");
   cmd->callback([o] {
     if (const int rc = run_probe(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -90,8 +90,11 @@ int run_tf(const tf_options& o) {
   std::printf("in_fitted_regime=%s\n", above || below || held ? "false" : "true");
   // Whether P was fitted for this config's cell ([meanfield.<cell>.fitted_cell]; unknown without that table), or
   // for another cell model (fitted_for).
-  std::printf("fit_cell_matches=%s\n", fitted.fitted_cell_differs.empty() ? "true" : "false");
-  if (!fitted.fitted_for.empty()) std::printf("fitted_for=%s\n", fitted.fitted_for.c_str());
+  // Not said for a set fitted for another cell model, which nothing compares (it read "true": an outside re-check).
+  if (fitted.fitted_for.empty())
+    std::printf("fit_cell_matches=%s\n", fitted.fitted_cell_differs.empty() ? "true" : "false");
+  else
+    std::printf("fitted_for=%s\n", fitted.fitted_for.c_str());
   if (const std::string note = io::meanfield_fit_note(exc ? "exc" : "inh", fitted); !note.empty())
     std::fprintf(stderr, "tf: note: %s\n", note.c_str());
   if (above)

@@ -520,8 +520,8 @@ void refuse_other_kinds_of_file(const toml::table& root, std::string_view source
   if (!root.contains("network") && !root.contains("meanfield") && !root.contains("ring") && !root.contains("aln") &&
       !root.contains("server_config") && !root.contains("plasticity") && !root.contains("models"))
     throw config_error(file + ": no model section ([network], [meanfield], [ring] or [aln]): nothing to simulate. A "
-                       "stimulus protocol such as this is a base of the configs that run it, after their model's "
-                       "(configs/cakan2020/fig4_a1.toml: base = [\"aln_a1.toml\", \"fig4/a1.toml\"])");
+                       "stimulus protocol such as this is a base of the configs that run it, after their model's (for "
+                       "example configs/cakan2020/fig4_a1.toml: base = [\"aln_a1.toml\", \"fig4/a1.toml\"])");
   if (root.contains("simulation")) return;
   if (const auto server = root["server_config"].value<std::string>())  // configs/stimulation/
     throw config_error(file + ": an experiment file (server_config = \"" + *server +

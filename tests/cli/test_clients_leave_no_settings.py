@@ -7,6 +7,7 @@ readout reads inactive). Breaks tried: record's closing SetParameter left out ->
 probe's clear_channel left out -> channel 7 reads active.
 Run by ctest as: /usr/bin/python3 tests/cli/test_clients_leave_no_settings.py BUILD_DIR"""
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,23 @@ class ClientsLeaveNoSettings(unittest.TestCase):
         self.assertTrue(readouts)
         self.assertEqual([ch["active"] for ch in readouts[-1]["device"]["channels"]], [False] * 8)
 
+
+    def test_probe_stopped_by_a_signal_clears_its_channel_too(self):
+        # SIGTERM ended the probe with its last program left loaded (an outside re-check, 2026-12-06). Reference: the
+        # help's exit codes (143: stopped by SIGTERM) and the server's readouts. Break tried: no stop_request in
+        # probe -> killed by the signal (returncode -15), channel 7 active.
+        p = subprocess.Popen([BINARY, "probe", "--duration", "30", "--channel", "7", "--pub", self.pub, "--commands",
+                              self.cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.0)  # probing (its sync takes well under a second)
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 143, err)
+        self.assertIn("probe: stopped by SIGTERM: clearing channel 7", err)
+        self.assertIn("ping round trip", out)
+        time.sleep(0.2)
+        readouts = self.messages(0.3).get("readout", [])
+        self.assertTrue(readouts)
+        self.assertEqual([ch["active"] for ch in readouts[-1]["device"]["channels"]], [False] * 8)
 
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1])
