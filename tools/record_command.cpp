@@ -78,6 +78,9 @@ class streamed_array {
     w_->append(row);
   }
   std::int64_t rows() const { return w_ ? static_cast<std::int64_t>(w_->rows()) : 0; }
+  void keep_rows(std::int64_t n) {
+    if (w_) w_->keep_rows(static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0)));
+  }
   const char* name() const { return name_; }
   // Closes it under its name when `keep` (adding the name to `files`), else removes it. A close that fails (a full
   // disk) is said and leaves the rows in NAME.partial; the other files are still closed.
@@ -783,6 +786,14 @@ int run_record(const record_options& o) {
 
   // The streamed arrays closed under their names (those not every readout carried removed), in the order of the
   // files list (summary.json's "files").
+  // Each array holds the readouts recorded whole: a write that failed mid-readout left the arrays written before it
+  // one row ahead (rates.npy 257 rows, ring_domain.npy 256: an outside re-check, 2026-12-06).
+  for (streamed_array* a : {&rec.rates, &rec.mean_v, &rec.mean_w, &rec.stim, &rec.lfp, &rec.out_of_table, &rec.ticks,
+                            &rec.hashes, &rec.aln_rates, &rec.ring_rates, &rec.vsdi, &rec.ring_stim, &rec.ring_rates_inh})
+    a->keep_rows(rec.readouts);
+  for (streamed_array* a : {&rec.dev_sensing, &rec.dev_blanked, &rec.dev_channels, &rec.dev_chan_state, &rec.dev_ctrl,
+                            &rec.dev_ctrl_state, &rec.dev_electrodes, &rec.ring_domain})
+    a->keep_rows(rec.device_frames);
   std::vector<std::string> files;
   for (streamed_array* a : {&rec.rates, &rec.mean_v, &rec.mean_w, &rec.stim, &rec.lfp, &rec.ticks}) a->finish(true, files);
   files.push_back("acks.jsonl");

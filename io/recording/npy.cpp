@@ -2,6 +2,9 @@
 
 #include "io/recording/output_dir.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -113,7 +116,8 @@ npy_row_writer::npy_row_writer(const std::filesystem::path& file, std::vector<st
       partial_(partial_path(file)),
       row_shape_(std::move(row_shape)),
       row_size_(1),
-      descr_(descr) {
+      descr_(descr),
+      item_bytes_(descr_ == "<f4" ? 4 : 8) {
   for (const std::size_t d : row_shape_) row_size_ *= d;
   write_header();
 }
@@ -170,10 +174,18 @@ bool npy_row_writer::finish() {
     if (write_errno_ == 0) write_errno_ = errno;
     ok = false;
   }
+  // Rows past keep_rows' count go: the file ends where its header says.
+  const auto bytes = static_cast<off_t>(kHeaderBytes + rows_ * row_size_ * item_bytes_);
+  if (ok && ::ftruncate(::fileno(file_), bytes) != 0) {
+    write_errno_ = errno;
+    ok = false;
+  }
   ok = std::fclose(file_) == 0 && ok;
   file_ = nullptr;
   return ok;
 }
+
+void npy_row_writer::keep_rows(std::uint64_t n) { rows_ = std::min(rows_, n); }
 
 void npy_row_writer::close() {
   if (!file_) return;

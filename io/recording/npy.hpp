@@ -54,6 +54,9 @@ class npy_row_writer {
   void append(std::span<const double> row_major_values);
   void append(std::span<const float> row_major_values);
   void append(std::span<const std::uint64_t> row_major_values);
+  // Keeps the first n rows only (fewer than appended: `record` after a write failed mid-readout, so that every array
+  // holds the readouts it recorded whole); the file is cut there at the close.
+  void keep_rows(std::uint64_t n);
   void close();    // final header, then FILE.partial -> FILE
   void discard();  // closes and removes FILE.partial: nothing is left under either name
   std::uint64_t rows() const { return rows_; }
@@ -69,6 +72,7 @@ class npy_row_writer {
   std::string descr_;
   std::uint64_t rows_ = 0;
   int write_errno_ = 0;  // the first failed write's errno, for the reason close() gives
+  std::size_t item_bytes_;  // of one value of descr_
 };
 
 }  // namespace cortexloop::io
