@@ -236,8 +236,7 @@ int run_probe(const probe_options& o) {
   }
   // Ctrl-C or SIGTERM ends the probing early and still clears the channel and prints the figures so far (it ended
   // the process with the probe's last program left loaded: an outside check, 2026-12-06); taken also when a
-  // script's `&` started it with SIGINT ignored.
-  unignore_stop_signals();
+  // script's `&` started it with SIGINT ignored (the handler replaces the ignoring).
   const stop_request stop;
   prober p(o);
   // Connecting to nothing is silent in ZeroMQ: say what we wait for (it was 20 s without a word).

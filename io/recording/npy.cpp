@@ -137,19 +137,21 @@ void npy_row_writer::write_header() {
   // header would count. Checked, as every write since (ferror), so that such a file is never closed as complete:
   // one was renamed with a header of 256 rows over 159 rows of data (an outside check, 2026-12-06).
   if (std::fseek(file_, 0, SEEK_SET) != 0 || std::fwrite(h.data(), 1, h.size(), file_) != h.size() ||
-      std::fseek(file_, 0, SEEK_END) != 0 || std::ferror(file_)) {
-    if (write_errno_ == 0) write_errno_ = errno;
-    throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(write_errno_) + ")");
-  }
+      std::fseek(file_, 0, SEEK_END) != 0 || std::ferror(file_))
+    throw write_failure();
+}
+
+// The first failure's errno is kept: errno may have changed by the time close() reports it (a later call's, or
+// none, which read "No such file or directory" for a file too large).
+std::runtime_error npy_row_writer::write_failure() noexcept {
+  if (write_errno_ == 0) write_errno_ = errno;
+  return std::runtime_error(partial_.string() + ": write failed (" + std::strerror(write_errno_) + ")");
 }
 
 void npy_row_writer::append_bytes(const void* data, std::size_t count, std::size_t item_bytes, const char* descr) {
   if (descr_ != descr) throw std::logic_error("npy_row_writer: " + std::string(descr) + " values for a " + descr_ + " file");
   if (row_size_ == 0 ? count != 0 : count % row_size_ != 0) throw std::logic_error("npy_row_writer: partial row");
-  if (count != 0 && std::fwrite(data, item_bytes, count, file_) != count) {
-    write_errno_ = errno;
-    throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(errno) + ")");
-  }
+  if (count != 0 && std::fwrite(data, item_bytes, count, file_) != count) throw write_failure();
   rows_ += row_size_ == 0 ? 1 : count / row_size_;  // a row of no values (a dimension of 0): one per append
 }
 
@@ -170,17 +172,16 @@ bool npy_row_writer::finish() {
   } catch (const std::runtime_error&) {
     ok = false;
   }
-  if (std::fflush(file_) != 0 || std::ferror(file_)) {
-    if (write_errno_ == 0) write_errno_ = errno;
-    ok = false;
-  }
   // Rows past keep_rows' count go: the file ends where its header says.
   const auto bytes = static_cast<off_t>(kHeaderBytes + rows_ * row_size_ * item_bytes_);
-  if (ok && ::ftruncate(::fileno(file_), bytes) != 0) {
-    write_errno_ = errno;
+  if (std::fflush(file_) != 0 || std::ferror(file_) || (ok && ::ftruncate(::fileno(file_), bytes) != 0)) {
+    write_failure();  // notes the errno for close()
     ok = false;
   }
-  ok = std::fclose(file_) == 0 && ok;
+  if (std::fclose(file_) != 0) {  // closed whatever happened above
+    write_failure();
+    ok = false;
+  }
   file_ = nullptr;
   return ok;
 }
@@ -189,8 +190,7 @@ void npy_row_writer::keep_rows(std::uint64_t n) { rows_ = std::min(rows_, n); }
 
 void npy_row_writer::close() {
   if (!file_) return;
-  if (!finish())  // the first write's reason: errno may have changed since (a later call's, or none)
-    throw std::runtime_error(partial_.string() + ": write failed (" + std::strerror(write_errno_ != 0 ? write_errno_ : errno) + ")");
+  if (!finish()) throw write_failure();
   std::error_code ec;
   std::filesystem::rename(partial_, path_, ec);
   if (ec) throw std::runtime_error(partial_.string() + ": cannot rename to " + path_.filename().string() + ": " + ec.message());

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,7 @@ class npy_row_writer {
   void write_header();
   bool finish();  // final header and fclose; false when either failed
   void append_bytes(const void* data, std::size_t count, std::size_t item_bytes, const char* descr);
+  std::runtime_error write_failure() noexcept;  // "FILE.partial: write failed (reason)", the first errno kept
   std::FILE* file_;
   std::filesystem::path path_, partial_;
   std::vector<std::size_t> row_shape_;
