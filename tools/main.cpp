@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "io/protocol/build_info.hpp"
 #include "tools/error_report.hpp"
 #include "tools/probe_command.hpp"
 #include "tools/record_command.hpp"
@@ -32,6 +33,19 @@ int usage_exit(const CLI::App& app, const CLI::Error& e) {
   return code == 0 ? 0 : kUsageError;
 }
 
+// --version: what a bug report or a comparison of two machines needs, and whether `mpirun -n K cortexloop simulate`
+// can split a network (there was no way to tell but ldd or a refused run: an outside check, 2026-12-06).
+std::string version_text() {
+  const cortexloop::io::build_info& b = cortexloop::io::this_build();
+#ifdef CORTEXLOOP_HAVE_MPI
+  const char* mpi = "yes (mpirun -n K cortexloop simulate splits a network over K processes)";
+#else
+  const char* mpi = "no (configure with -DCORTEXLOOP_MPI=ON and libopenmpi-dev installed)";
+#endif
+  return "cortexloop " + b.version + " (commit " + b.git_commit + ")\n" + "build: " + b.build_type + ", " + b.compiler +
+         (b.portable ? ", portable floating point" : b.march_native ? ", -march=native" : "") + "\nMPI: " + mpi;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,6 +54,7 @@ int main(int argc, char** argv) {
              "command failed (the error says why); simulate, serve, stim, record, replay, probe, plasticity, fit-tf "
              "and aln-table have codes of their own (130 / 143: stopped by Ctrl-C / SIGTERM), which their --help "
              "gives.");
+  app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
   cortexloop::tools::add_simulate_command(app);
   cortexloop::tools::add_serve_command(app);

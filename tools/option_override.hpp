@@ -93,19 +93,4 @@ inline constexpr const char* kNetworkThreadsHelp =
     "Worker threads stepping the network, 1 to the usable CPUs (overrides simulation.threads); results are the same "
     "for any count; only 1 when no network is stepped (a [ring] with network = \"off\", the [aln] node alone)";
 
-// Refuses simulation.threads above 1 for a config that steps no spiking network (a [ring] with network = "off", the
-// [aln] node alone): the workers split the network's cells and there are none, so the helpers were started, pinned
-// and left idle (simulate's worker_busy_s [0, 0]: an outside audit, 2026-12-06), where mpirun's ranks are refused
-// for such a config. Refused as a count above the usable CPUs is (a config error, exit 2), naming what gave the
-// count: `typed`, the --threads text, when that option gave it.
-inline void check_threads_have_a_network(const engine::engine_params& p, const std::optional<std::string>& typed) {
-  if (p.simulation.threads <= 1 || engine::steps_network(p)) return;
-  const std::string given = typed ? "--threads " + *typed
-                                  : "simulation.threads = " + std::to_string(p.simulation.threads);
-  const char* what = p.ring ? "[ring] network = \"off\"" : p.aln ? "the [aln] node alone" : "no [network]";
-  throw io::config_error(given + ": this config steps no spiking network (" + what + "): the worker threads split the "
-                         "network's cells, and there are none to split (the ring and the ALN node are stepped by one "
-                         "thread); give 1 (or leave it out)");
-}
-
 }  // namespace cortexloop::tools

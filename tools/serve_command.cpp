@@ -133,7 +133,6 @@ int run_serve(const serve_options& o) {
   so.config_toml = io::resolved_config_text(o.config, overrides);
   const std::string resolved_name = o.config + " (resolved)";
   so.params = io::parse_config(so.config_toml, resolved_name);
-  check_threads_have_a_network(so.params, o.threads);
   for (const std::string& note : io::meanfield_fit_notes(so.params)) std::fprintf(stderr, "serve: note: %s\n", note.c_str());
   io::attach_aln_table(so.params, o.quiet);  // an [aln] node's cascade table: read (or made) now, never in a tick
   so.device = io::parse_device_config(so.config_toml, resolved_name, {}, so.params);

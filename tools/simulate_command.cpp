@@ -164,13 +164,18 @@ double sum_over_ranks(engine::process_exchange* across, double local) {
   return total;
 }
 
-int simulate_ranks(const simulate_options& o, int launched);
+engine::engine_params checked_run_params(const simulate_options& o, int launched);
+int simulate_ranks(const simulate_options& o, engine::engine_params params, int launched);
 
 int run_simulate(const simulate_options& o) {
   // Under `mpirun -n K` (K > 1) the K processes step one network together (docs/engine.md, "Across processes").
   const int launched = o.split_over_ranks ? launched_ranks() : 1;
+  // The config and the options are checked before MPI starts: every rank refuses them alike, and each then exits as
+  // one process would. Refused inside the MPI session, every rank's MPI_Abort made Open MPI 4.1 add "ORTE_ERROR_LOG:
+  // Data unpack would read past end of buffer" to the reason in 7 of 20 runs (an outside check, 2026-12-06).
+  engine::engine_params params = checked_run_params(o, launched);
   return run_on_ranks(launched, "run the whole network and write the same files",
-                      [&] { return simulate_ranks(o, launched); });
+                      [&] { return simulate_ranks(o, std::move(params), launched); });
 }
 
 // A run's config with its options (--set, --duration, --seed, --threads) applied, validated as the run needs it: what
@@ -186,30 +191,37 @@ engine::engine_params load_run_params(const simulate_options& o) {
   // simulate runs no device (nothing programs it without commands), but a [device] section is validated here as
   // serve validates it: a typo in a config must not pass here and fail only when the config is served.
   io::load_device_config(o.config, overrides, params);
-  check_threads_have_a_network(params, o.threads);
   return params;
 }
 
-// One process's part of the run: the whole network alone, or its ranks' share under mpirun (launched > 1).
-int simulate_ranks(const simulate_options& o, int launched) {
+// load_run_params, and the options that do not go with this config: exit 2, as a wrong command line (they exited 1:
+// an outside check).
+engine::engine_params checked_run_params(const simulate_options& o, int launched) {
   engine::engine_params params = load_run_params(o);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
-  // Without [network] the config is the ALN node alone: its rates go to rates.npy (the network's otherwise).
   const bool aln_alone = params.aln && params.network.n_neurons == 0;
   // A ring with network = "off" wrote an empty spikes.npy; the ALN node alone was refused: both say why now.
   if (record_spikes && !engine::steps_network(params))
-    throw std::runtime_error(std::string("--record spikes: this config steps no spiking network (") +
+    throw command_line_error(std::string("--record spikes: this config steps no spiking network (") +
                              (aln_alone ? "the [aln] node alone" : "[ring] network = \"off\", or no [network]") +
                              "): there are no spikes to record");
   if (params.aln) {
     if (launched > 1)  // the node is not split over ranks (docs/engine.md, "Across processes (MPI)")
-      throw std::runtime_error("an [aln] config (the ALN node, alone or beside a network) runs in one process: run it "
+      throw command_line_error("an [aln] config (the ALN node, alone or beside a network) runs in one process: run it "
                                "without mpirun (--threads splits its network over this machine's cores)");
   }
   // A ring alone has no cells to split: every rank computed the whole ring and wrote nothing new (an outside check).
   if (launched > 1 && !engine::steps_network(params))
-    throw std::runtime_error("this config steps no spiking network ([ring] network = \"off\", or no [network]): "
+    throw command_line_error("this config steps no spiking network ([ring] network = \"off\", or no [network]): "
                              "there is nothing to split over mpirun's ranks; run it without mpirun");
+  return params;
+}
+
+// One process's part of the run: the whole network alone, or its ranks' share under mpirun (launched > 1).
+int simulate_ranks(const simulate_options& o, engine::engine_params params, int launched) {
+  const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
+  // Without [network] the config is the ALN node alone: its rates go to rates.npy (the network's otherwise).
+  const bool aln_alone = params.aln && params.network.n_neurons == 0;
 
   engine::process_exchange* across = nullptr;
 #ifdef CORTEXLOOP_HAVE_MPI

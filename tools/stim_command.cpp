@@ -370,7 +370,7 @@ void add_stim_command(CLI::App& app) {
             return {};
           },
           ""));
-  cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode)")->capture_default_str();
+  cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode; 0 cancels what is left of earlier steps)")->capture_default_str();
   cmd->add_option("--name", o->name, "set: parameter name (network.drive.rate_Hz, stream.spikes, stream.readout_every)");
   cmd->add_option("--value", o->value, "set: value");
   cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for a connection to the server and its ack (exit 4 after)")

@@ -228,15 +228,85 @@ void run_share(const sweep_point_runner& runner, const std::function<std::vector
   if (!error.empty()) throw std::runtime_error("sweep: " + error);
 }
 
-int sweep_ranks(const sweep_options& o, int launched);
+// The grid and its runner, checked before any point runs: every option, the grid's edge loaded as its points will be
+// (make_*_sweep_runner) and the output folder prepared.
+struct prepared_sweep {
+  axis ax, ay;
+  std::vector<std::string> base;  // --set and --duration, for every point
+  std::size_t nx = 0, ny = 0, n = 0;
+  std::unique_ptr<sweep_point_runner> runner;
+  std::vector<std::string> point_overrides(std::size_t k) const {
+    std::vector<std::string> ov = base;
+    ov.push_back(set_value("--x", ax, k % nx));
+    ov.push_back(set_value("--y", ay, k / nx));
+    return ov;
+  }
+};
+
+prepared_sweep prepare_sweep(const sweep_options& o, bool root);
+int sweep_ranks(const sweep_options& o, const prepared_sweep& grid, int launched);
 
 int run_sweep(const sweep_options& o) {
   const int launched = launched_ranks();
-  return run_on_ranks(launched, "run every point", [&] { return sweep_ranks(o, launched); });
+  // Checked before MPI starts: every rank refuses a bad option or key alike and exits as one process would. Refused
+  // inside the MPI session, every rank's MPI_Abort made Open MPI 4.1 print "MPI_ABORT was invoked" and, in about a
+  // third of the runs, "ORTE_ERROR_LOG: Data unpack would read past end of buffer" (an outside check, 2026-12-06).
+  const prepared_sweep grid = prepare_sweep(o, launched_rank() == 0);
+  return run_on_ranks(launched, "run every point", [&] { return sweep_ranks(o, grid, launched); });
+}
+
+prepared_sweep prepare_sweep(const sweep_options& o, bool root) {
+  prepared_sweep g;
+  g.ax = parse_axis("--x", o.x);
+  g.ay = parse_axis("--y", o.y);
+  check_sweep_keys({{g.ax.key, "--x " + g.ax.key}, {g.ay.key, "--y " + g.ay.key}}, o.overrides,
+                   o.duration_s ? std::vector<keyed_option>{{"simulation.duration_s", "--duration " + *o.duration_s}}
+                                : std::vector<keyed_option>{});
+  // Each point runs on one thread (the network's runner sets simulation.threads = 1 after the overrides): a --set of
+  // it was taken and dropped without a word (an outside check, 2026-12-06).
+  for (const std::string& text : o.overrides)
+    if (io::override_key(text) == "simulation.threads")
+      throw command_line_error("--set simulation.threads: sweep steps each point on one thread; --threads N runs N "
+                               "points at a time");
+  g.base = o.overrides;
+  // Labelled: a refusal names --duration as typed, not a --set the user did not type.
+  if (o.duration_s) g.base.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
+  check_keys_given_once(g.base);
+  if (o.threads < 1) throw command_line_error("--threads must be at least 1");
+  g.nx = g.ax.values.size(), g.ny = g.ay.values.size(), g.n = g.nx * g.ny;
+  // Each axis is at most 100,000 values; their product is bounded too, before the per-point arrays are allocated
+  // (1e10 points ended in std::bad_alloc). The paper's diagrams are 251 x 251 = 63,001 points.
+  constexpr std::size_t kMaxPoints = 1'000'000;
+  if (g.n > kMaxPoints)
+    throw command_line_error("--x and --y make " + std::to_string(g.nx) + " x " + std::to_string(g.ny) + " = " +
+                                std::to_string(g.n) + " points; at most " + std::to_string(kMaxPoints));
+  // The grid's edge is loaded first, every x value at the first and last y and every y value at the first and last
+  // x, so that a bad key or any bad value of an axis fails before any run: the four corners alone let a refused
+  // value inside a list (--x k=1,-5,2) fail only when its point ran, after the points before it had taken their
+  // time. Every point is still loaded, and so checked, by the thread that runs it.
+  std::vector<std::vector<std::string>> edge;
+  for (std::size_t k = 0; k < g.n; ++k) {
+    const std::size_t i = k % g.nx, j = k / g.nx;
+    if (i == 0 || i == g.nx - 1 || j == 0 || j == g.ny - 1) edge.push_back(g.point_overrides(k));
+  }
+  sweep_probe_options probe;
+  probe.probe_pA = o.probe_pA;
+  probe.threads = o.threads;
+  probe.classify = o.classify;
+  g.runner = io::config_has_aln(o.config, g.base) ? make_aln_sweep_runner(o.config, edge, probe, o.quiet || !root)
+                                                  : make_network_sweep_runner(o.config, edge, probe);
+  if (root) {
+    // The files written after the run, checked before it.
+    constexpr std::array<std::string_view, 11> outputs = {
+        "x.npy", "y.npy", "state.npy", "max_rate_up_Hz.npy", "mean_rate_down_Hz.npy", "mean_rate_up_Hz.npy",
+        "dominant_frequency_Hz.npy", "dominant_power_Hz2.npy", "diverged_steps.npy", "sweep.json", "state_diagram.png"};
+    io::prepare_output_dir(std::filesystem::path(o.out_dir), outputs);
+  }
+  return g;
 }
 
 // This process's points: all of them alone, or every K-th under mpirun (launched = K > 1).
-int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
+int sweep_ranks(const sweep_options& o, const prepared_sweep& grid, [[maybe_unused]] int launched) {
 #ifdef CORTEXLOOP_HAVE_MPI
   std::optional<io::mpi_exchange> across;
   if (launched > 1) across.emplace(0);  // only all_gather is used: no spike buffers
@@ -246,53 +316,11 @@ int sweep_ranks(const sweep_options& o, [[maybe_unused]] int launched) {
   if (across) ranks = across->n_ranks(), rank = across->rank();
 #endif
   const bool root = rank == 0;
-  const axis ax = parse_axis("--x", o.x), ay = parse_axis("--y", o.y);
-  check_sweep_keys({{ax.key, "--x " + ax.key}, {ay.key, "--y " + ay.key}}, o.overrides,
-                   o.duration_s ? std::vector<keyed_option>{{"simulation.duration_s", "--duration " + *o.duration_s}}
-                                : std::vector<keyed_option>{});
-  std::vector<std::string> base = o.overrides;
-  // Labelled: a refusal names --duration as typed, not a --set the user did not type.
-  if (o.duration_s) base.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
-  check_keys_given_once(base);
-  if (o.threads < 1) throw command_line_error("--threads must be at least 1");
-  const std::size_t nx = ax.values.size(), ny = ay.values.size(), n = nx * ny;
-  // Each axis is at most 100,000 values; their product is bounded too, before the per-point arrays are allocated
-  // (1e10 points ended in std::bad_alloc). The paper's diagrams are 251 x 251 = 63,001 points.
-  constexpr std::size_t kMaxPoints = 1'000'000;
-  if (n > kMaxPoints)
-    throw command_line_error("--x and --y make " + std::to_string(nx) + " x " + std::to_string(ny) + " = " +
-                                std::to_string(n) + " points; at most " + std::to_string(kMaxPoints));
-  auto point_overrides = [&](std::size_t k) {
-    std::vector<std::string> ov = base;
-    ov.push_back(set_value("--x", ax, k % nx));
-    ov.push_back(set_value("--y", ay, k / nx));
-    return ov;
-  };
-  // The grid's edge is loaded first, every x value at the first and last y and every y value at the first and last
-  // x, so that a bad key or any bad value of an axis fails before any run: the four corners alone let a refused
-  // value inside a list (--x k=1,-5,2) fail only when its point ran, after the points before it had taken their
-  // time. Every point is still loaded, and so checked, by the thread that runs it.
-  std::vector<std::vector<std::string>> edge;
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = k % nx, j = k / nx;
-    if (i == 0 || i == nx - 1 || j == 0 || j == ny - 1) edge.push_back(point_overrides(k));
-  }
-  sweep_probe_options probe;
-  probe.probe_pA = o.probe_pA;
-  probe.threads = o.threads;
-  probe.classify = o.classify;
-  const std::unique_ptr<sweep_point_runner> runner =
-      io::config_has_aln(o.config, base) ? make_aln_sweep_runner(o.config, edge, probe, o.quiet || !root)
-                                         : make_network_sweep_runner(o.config, edge, probe);
-
+  const axis &ax = grid.ax, &ay = grid.ay;
+  const std::size_t nx = grid.nx, ny = grid.ny, n = grid.n;
+  const sweep_point_runner* const runner = grid.runner.get();
+  const auto point_overrides = [&grid](std::size_t k) { return grid.point_overrides(k); };
   const std::filesystem::path out(o.out_dir);
-  if (root) {
-    // The files written after the run, checked before it.
-    constexpr std::array<std::string_view, 11> outputs = {
-        "x.npy", "y.npy", "state.npy", "max_rate_up_Hz.npy", "mean_rate_down_Hz.npy", "mean_rate_up_Hz.npy",
-        "dominant_frequency_Hz.npy", "dominant_power_Hz2.npy", "diverged_steps.npy", "sweep.json", "state_diagram.png"};
-    io::prepare_output_dir(out, outputs);
-  }
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu0 = process_cpu_s();
   point_arrays res(n);

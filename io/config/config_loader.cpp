@@ -6,6 +6,7 @@
 #include "io/config/config_meanfield.hpp"
 #include "io/config/machine_memory.hpp"
 #include "io/config/thread_limit.hpp"
+#include "engine/network/steps_network.hpp"
 #include "engine/network/workers.hpp"
 #include "io/protocol/format_number.hpp"
 
@@ -594,6 +595,17 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
     }
     if (p.network.position_mm >= p.ring->length_mm)
       top.table("network").fail("position_mm", "must be below ring.length_mm = " + format_number(p.ring->length_mm).str());
+  }
+  // simulation.threads above 1 for a config that steps no spiking network (a [ring] with network = "off", the [aln]
+  // node alone): the workers split the network's cells and there are none, so the helpers were started, pinned and
+  // left idle (simulate's worker_busy_s [0, 0]: an outside audit, 2026-12-06), where mpirun's ranks are refused for
+  // such a config. Here, not in each command, so the refusal names the file's line as the others do (the command's
+  // check named no place: an outside check) and every command that loads a config refuses it (replay took it).
+  if (p.simulation.threads > 1 && !engine::steps_network(p)) {
+    const char* what = p.ring ? "[ring] network = \"off\"" : p.aln ? "the [aln] node alone" : "no [network]";
+    top.table("simulation").fail("threads", std::string("this config steps no spiking network (") + what +
+                                 "): the worker threads split the network's cells, and there are none to split (the "
+                                 "ring and the ALN node are stepped by one thread); give 1 (or leave it out)");
   }
   if (top.has("device")) top.table("device");  // read by read_device_section, against these parameters
   top.finish();

@@ -1,12 +1,11 @@
 #include "io/protocol/build_info.hpp"
 
+#include "io/protocol/git_commit.hpp"  // generated at every build (io/protocol/git_commit.cmake)
+
 namespace cortexloop::io {
 
 #ifndef CORTEXLOOP_VERSION
 #define CORTEXLOOP_VERSION ""
-#endif
-#ifndef CORTEXLOOP_GIT_COMMIT
-#define CORTEXLOOP_GIT_COMMIT ""
 #endif
 #ifndef CORTEXLOOP_BUILD_TYPE
 #define CORTEXLOOP_BUILD_TYPE ""

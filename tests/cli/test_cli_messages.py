@@ -113,6 +113,22 @@ class CliErrors(unittest.TestCase):
         self.assertNotIn("150", r.stderr)
 
 
+class Version(unittest.TestCase):
+    def test_version_names_the_sources_commit_and_mpi(self):
+        # There was no --version: which build a report came from, and whether mpirun can split a network, could only
+        # be told with ldd or a refused run (an outside check, 2026-12-06). Reference: git's own HEAD of this
+        # checkout (the commit is read at every build, io/protocol/git_commit.cmake; at configure time it went
+        # stale). Break tried: set_version_flag left out -> exit 2 ("unknown option").
+        r = run("--version")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("cortexloop "), r.stdout)
+        self.assertRegex(r.stdout, r"\nMPI: (yes|no) \(")
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+        if head.returncode != 0:
+            self.skipTest("not a git checkout")
+        self.assertIn(f"(commit {head.stdout.strip()}", r.stdout)
+
+
 class OptionNamed(unittest.TestCase):
     """A refused --threads/--seed/--duration is named as the user typed it (it said "--set simulation.threads: ... = 3",
     an option nobody typed, and showed --threads 99999999999999999999 as 9223372036854775807). Reference: the
@@ -156,8 +172,9 @@ class OptionNamed(unittest.TestCase):
         # `--threads 2` on a config that steps no spiking network (a ring with network = "off", the ALN node alone)
         # was taken: a pinned helper started and stayed idle (summary.json worker_busy_s [0, 0]), where mpirun's ranks
         # are refused for such a config (an outside audit, 2026-12-06). Reference: the refusal of a count above the
-        # CPUs above (exit 2, the option named as typed; the key when the config gave the count). Break tried:
-        # check_threads_have_a_network returning at once (as if not called) -> exit 0 in all 8 cases, this test fails.
+        # CPUs above (exit 2, the option named as typed; the key when the config gave the count, with the file's
+        # line as every refused key is: the check named no place when it sat in the commands, an outside check).
+        # Break tried: the loader's check left out -> exit 0 in all 8 cases, this test fails.
         if self.cpus < 2:
             self.skipTest("one usable CPU: --threads 2 is refused as above the CPUs")
         # The reason names the config's kind: an ALN ring with network = "off" was called "the [aln] node alone" (an
@@ -176,6 +193,17 @@ class OptionNamed(unittest.TestCase):
                         self.assertEqual(r.returncode, 2, r.stderr)
                         self.assertIn(f"{named}: this config steps no spiking network {what}: the worker threads "
                                       "split the network's cells, and there are none to split", r.stderr)
+        # From a file: its line named (base = the ring alone, threads on line 3 of the file given).
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "threads.toml")
+            with open(config, "w") as f:
+                f.write('base = "%s"\n[simulation]\nthreads = 2\n' % os.path.join(ROOT, "configs", "stimulation",
+                                                                             "ring_only.toml"))
+            r = run("simulate", "--config", config, "--out", os.path.join(tmp, "out"), "--quiet")
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(f'{config}:3: simulation.threads = 2: this config steps no spiking network ([ring] network = '
+                          '"off")', r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "out")))
         # simulate --sweep refuses it before it makes any folder (a review: it failed at the first point, after
         # sweep.json's folder and the points' were prepared). Break tried: the check left out of the sweep's up-front
         # validation -> the folder exists, fails.
@@ -759,13 +787,24 @@ class InputRefused(unittest.TestCase):
         self.assertIn("--duration 0.0001: ", e)
         self.assertNotIn("--set simulation.duration_s", e)
 
+    def test_sweep_refuses_a_thread_count_per_point(self):
+        # sweep steps each point on one thread (its runner sets simulation.threads = 1 after the overrides): a --set of
+        # it was accepted and dropped without a word (an outside check, 2026-12-06). Reference: --help, "each point
+        # on one thread". Break tried: the refusal left out -> the run goes on to its --out (exit 1 here), fails.
+        cakan = os.path.join(ROOT, "configs", "cakan2020", "authors_wiring.toml")
+        e = self.refused("sweep", "--config", cakan, "--x", "network.input.mu_exc_mV_per_ms=0,1", "--y",
+                         "network.input.mu_inh_mV_per_ms=0,1", "--set", "simulation.threads=2", "--out", NEVER,
+                         "--duration", "3", code=2)
+        self.assertIn("--set simulation.threads: sweep steps each point on one thread; --threads N runs N points", e)
+
     def test_record_spikes_without_a_stepped_network(self):
         # The ring alone (network = "off") wrote an empty spikes.npy and exited 0; the ALN node alone was refused.
+        # Exit 2, as every option that does not go with the config (it exited 1: an outside check, 2026-12-06).
         for config, why in (("zerlaut2018_ring.toml", '[ring] network = "off"'),
                             (os.path.join("cakan2020", "aln.toml"), "the [aln] node alone")):
             with tempfile.TemporaryDirectory() as tmp:
                 e = self.refused("simulate", "--config", os.path.join(ROOT, "configs", config), "--out", tmp,
-                                 "--duration", "0.01", "--record", "spikes", code=1)
+                                 "--duration", "0.01", "--record", "spikes", code=2)
             self.assertIn("--record spikes: this config steps no spiking network (" + why, e)
 
     def test_an_experiment_file_given_as_a_config_says_what_it_is(self):
