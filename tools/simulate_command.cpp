@@ -475,9 +475,13 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
                       {"mean_rate_inh_Hz", mean_column(aln_tr.rates, 1, 0)},
                       {"second_half_rate_exc_Hz", mean_column(aln_tr.rates, 0, half)},
                       {"second_half_rate_inh_Hz", mean_column(aln_tr.rates, 1, half)}};
-    // The ALN node alone: its summary at the top level, as before the engine hosted it (model "aln").
-    if (aln_alone)
+    // The ALN node alone: its summary at the top level, as before the engine hosted it (model "aln"), and its
+    // arrays described as the node's (mean_v.npy's second column, described "exc, inh", is 0: a review).
+    if (aln_alone) {
       for (const auto& [key, value] : summary["aln"].items()) summary[key] = value;
+      for (const char* name : {"rates.npy", "mean_v.npy", "mean_w.npy"})
+        summary["arrays"][name] = io::array_descriptions().at(std::string("aln_") + name);
+    }
     summary["model"] = aln_alone ? "aln" : "network+aln";
   }
   io::write_text_file(out / "summary.json", summary.dump(2) + "\n");

@@ -165,6 +165,14 @@ class AlnSimulate(unittest.TestCase):
             expected[1000:2000] = 60.0
             np.testing.assert_array_equal(stim[:, 0], expected)
             np.testing.assert_array_equal(stim[:, 1], 0.0)
+            # The node has no mean V or adaptation of I (its table's V_mean is used for E only): those columns are
+            # 0, and summary.json's arrays say so, as for aln_mean_v.npy beside a network (they read "exc, inh": a
+            # review). Break tried: the node's descriptions not put in -> "[n, 2] mV: exc, inh", fails.
+            for name in ("mean_v.npy", "mean_w.npy"):
+                np.testing.assert_array_equal(np.load(os.path.join(out, name))[:, 1], 0.0)
+                self.assertTrue(s["arrays"][name].startswith("[n, 2]") and s["arrays"][name].endswith(", 0"),
+                                s["arrays"][name])
+            self.assertIn("ALN node", s["arrays"]["rates.npy"])
 
     def test_refusals_name_the_problem(self):
         with tempfile.TemporaryDirectory() as tmp:
