@@ -416,6 +416,40 @@ TEST_CASE("the network's update gives each neuron the drive event of its own dra
   }
 }
 
+TEST_CASE("at the drive's largest rate every neuron receives an event in every step", "[network][drive]") {
+  // The largest drive rate a config or SetParameter takes is 1 / (dt K) (docs/protocol.md), where the Bernoulli
+  // probability dt K rate is 1: analytically an event for every cell in every step. p = 1 is 65536 on the 16-bit
+  // scale, one past the threshold's range, so the rule says `always` instead (drive.cpp). Reference: Bernoulli(1).
+  // A mutation audit (2026-12-06) found no test at this edge: with the `always` bound doubled, the threshold wrapped
+  // to 0 and a 25 Hz drive gave no events at all (simulate: 0 Hz where 7 Hz); that break fails here at neuron 0.
+  const auto p = network({"network.n_neurons=2003", "network.drive.ramp_ms=0", "network.drive.rate_Hz=25"});
+  REQUIRE(p.simulation.dt_ms * 1e-3 * p.network.drive.k_exc * p.network.drive.rate_Hz == Approx(1.0));
+  for (const unsigned threads : {1u, 2u}) {
+    INFO(threads << " threads");
+    engine::network net(p.network, p.simulation.dt_ms, p.simulation.seed, threads);
+    REQUIRE(net.drive().rule(0).always);
+    engine::network_counts counts;
+    net.step(0, 0.0f, 0.0f, counts);
+    const float decay = engine::synapse_derived::from(p.network, p.simulation.dt_ms).decay_exc;
+    for (std::uint32_t i = 0; i < 2003; ++i) {
+      INFO("neuron " << i);
+      REQUIRE(net.g_exc_nS()[i] == net.drive().rule(0).q_nS * decay);
+    }
+    CHECK(net.drive_events() == 2003);
+  }
+  // Just below it the rule is a threshold again: p = 65535.4 / 65536 rounds to the largest 16-bit threshold, 65535,
+  // so a draw of 65535 (1 in 65536) gets no event; the scalar path (add_events) agrees with the rule.
+  const double rate_Hz = 65535.4 / 65536.0 / (0.1e-3 * 400.0);
+  engine::poisson_drive below(engine::drive_params{rate_Hz, 400.0, 0.0}, 1.0, 0.1, engine::random_stream::drive, 1);
+  CHECK_FALSE(below.rule(0).always);
+  CHECK(below.rule(0).threshold == 65535);
+  engine::poisson_drive full(engine::drive_params{25.0, 400.0, 0.0}, 1.0, 0.1, engine::random_stream::drive, 1);
+  std::vector<float> g(256, 0.0f);
+  std::vector<std::uint16_t> draws(256);
+  CHECK(full.add_events(0, 0, 256, g.data(), draws.data()) == 256);
+  CHECK(std::all_of(g.begin(), g.end(), [](float x) { return x == 1.0f; }));
+}
+
 // Transmission delays of the conductance network (network.delay_exc_ms, delay_inh_ms; by presynaptic population, as
 // the Cakan 2020 network's, through the same spike ring). Reference: the definition of a delay against the same
 // network without it. All cells start at rest with no drive; a DC current on one population makes all its cells

@@ -76,6 +76,33 @@ TEST_CASE("each rule with V held gives the closed form of its equations", "[plas
         Approx(-p.clopath.eta * 0.1 * p.clopath.a_ltd * (v_minus - p.clopath.theta_minus_mV)).epsilon(1e-9));
 }
 
+// The weight stays in [w_min, w_max], the notebook's clip, at the presynaptic spike's depression (Clopath) and in the
+// continuous update (both low-pass rules). Reference: the clip itself. From w = w_min + 1e-6 with V held at -50 mV
+// (19 mV above theta_minus) one spike's depression is 0.1 A_d 19 = 0.019, far past w_min: w must be w_min exactly.
+// From w_max - 1e-6 with V held at -40 mV both rules potentiate past w_max. A mutation audit (2026-12-06) found no
+// test reaching the clip (the Brian2 points never do). Breaks tried: on_pre's clamp removed -> w = -0.019 (fails
+// the first check); step's clamp to w_max removed -> w above 2, fails.
+TEST_CASE("each low-pass rule keeps its weight within w_min and w_max", "[plasticity]") {
+  const pl::rate_effect_params p = config();
+  pl::lowpass_params cm = p.clopath;
+  cm.v_filter_init_mV = -50.0;
+  pl::lowpass_synapse low(pl::lowpass_rule::clopath, cm, cm.w_min + 1e-6);
+  low.on_pre();
+  CHECK(low.w() == cm.w_min);
+  for (const auto rule : {pl::lowpass_rule::clopath, pl::lowpass_rule::meissner_bernard}) {
+    pl::lowpass_params q = rule == pl::lowpass_rule::clopath ? p.clopath : p.meissner_bernard;
+    q.v_filter_init_mV = -40.0;
+    pl::lowpass_synapse high(rule, q, q.w_max - 1e-6);
+    for (int k = 0; k < 2000; ++k) {
+      if (k % 100 == 0) high.on_pre();
+      high.step(-40.0, kDt);
+      REQUIRE(high.w() <= q.w_max);
+      REQUIRE(high.w() >= q.w_min);
+    }
+    CHECK(high.w() == q.w_max);
+  }
+}
+
 // VDP: after a jump of its rise variable to 1 (then decaying with tau_rise), a source's fall variable is
 // amp rise/(fall - rise) (exp(-t/fall) - exp(-t/rise)), whose peak (at t* = rise fall ln(fall/rise) / (fall - rise))
 // the notebook's amplitude sets to 1. With V held at rest (-79 mV) the sigmoids are 2.3e-7 (NMDA) and 7.5e-7 (VDCC)
