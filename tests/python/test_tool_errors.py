@@ -177,6 +177,42 @@ class WrongInput(unittest.TestCase):
                 self.assertNotIn("Traceback", r.stderr)
 
 
+class RefusedCommand(unittest.TestCase):
+    """A command the server refuses ends a tool in one line naming the refusal (its code and the server's reason) and
+    a non-zero exit: experiments.py printed a RuntimeError traceback for a DC step above max_direct_pA; the loop
+    examples printed the refusal and exited 0, as if the run had done what was asked (an outside check, 2026-12-06;
+    the ALN tools' cases are in test_aln_live.py). Reference: the server's own limit, 1000 pA (max_direct_pA)."""
+
+    def test_experiments(self):
+        # Break tried: readouts.require_accepted raising RuntimeError instead of cli.ToolError -> a traceback: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "big.toml")
+            pathlib.Path(path).write_text(
+                f'server_config = "{os.path.join(ROOT, "configs", "zerlaut2018_network.toml")}"\n'
+                'sets = ["network.n_neurons=1000"]\n[dc_step]\nwarmup_ms = 10\npre_ms = 10\nstep_ms = 10\n'
+                'post_ms = 10\namplitudes_pA = [5000]\n')
+            r = run(["-m", "cortexloop_client.experiments", path, "--out", os.path.join(tmp, "out"), "--bin", BIN])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn("experiments: the server refused the dc stimulation of 5000 pA: OutOfRange: ", r.stderr)
+            self.assertIn("max_direct_pA", r.stderr)
+
+    def test_an_example_whose_command_is_refused_fails_after_drawing(self):
+        # Break tried: the examples without loop.raise_if_refused -> exit 0: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            png = os.path.join(tmp, "p.png")
+            r = run([os.path.join(ROOT, "tools", "python", "examples", "phase_locked.py"), "--drive-pA", "2000",
+                     "--neurons", "1000", "--duration", "0.1", "--png", png, "--bin", BIN])
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertIn("refused: OutOfRange: amplitude_pa = 2000", r.stdout)  # as it came
+            self.assertEqual(r.stderr.strip().splitlines(), [
+                "phase_locked: the server refused 1 of the loop's 1 command (the first: OutOfRange: amplitude_pa = "
+                "2000: direct current: |I| = 2000 pA > 1000 pA (max_direct_pA))"])
+            self.assertGreater(os.path.getsize(png), 1000)  # the run was drawn first
+
+
 class NotBuilt(unittest.TestCase):
     """Before the build (or from a build folder other than build/) the flatc-generated protocol code is missing: a
     tool says so in one line and exits non-zero. It printed an import traceback ending in "No module named

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import analysis, cli
 from .loop import REPO, Server, connect
-from .readouts import rate_readout, tick_readouts
+from .readouts import rate_readout, require_accepted, tick_readouts
 
 C_PF = 200.0  # the E cells' (and the ALN E population's) capacitance: 1 mV/ms of mu is 200 pA
 SCANS = os.path.join(REPO, "configs", "cakan2020", "entrainment.toml")
@@ -116,7 +116,8 @@ def offline_rate(binary, scan, f_Hz, a_mV_per_ms, tmp):
         args += ["--set", s]
     r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode != 0:
-        raise RuntimeError(f"simulate failed for f={f_Hz} A={a_mV_per_ms}: {r.stderr.strip()}")
+        raise cli.ToolError(f"`cortexloop simulate` failed (exit {r.returncode}) for f = {f_Hz:g} Hz, "
+                            f"A = {a_mV_per_ms:g} mV/ms: {r.stderr.strip()}")
     rate = np.load(out / "rates.npy")[:, 0].astype(np.float64)
     for p in out.iterdir():
         p.unlink()
@@ -128,16 +129,14 @@ def offline_rate(binary, scan, f_Hz, a_mV_per_ms, tmp):
 def live_point(client, seed, f_Hz, amplitude_pA, onset_ms, ticks, tick_ms, chunk_ticks=1000, timeout_s=60.0):
     """One point in a stepped server: per-tick arrays of the readouts of the new epoch, t = 0 at the Reset:
     net_rate_exc_Hz, aln_rate_e_Hz (NaN without a node), i_stim_exc_pA."""
-    ack = client.wait_ack(client.reset(seed), timeout_s)
-    if ack is None or not ack.accepted:
-        raise RuntimeError(f"Reset was refused or not answered in {timeout_s} s: {ack and ack.reason}")
-    epoch = ack.epoch
-    ack = client.wait_ack(client.stimulate(amplitude_pA, waveform="sine", population="exc", frequency_hz=f_Hz,
-                                           delay_ms=onset_ms, duration_ms=ticks * tick_ms - onset_ms), timeout_s)
-    if ack is None or not ack.accepted:
-        raise RuntimeError(f"the sine at {f_Hz} Hz, {amplitude_pA} pA was refused: {ack and ack.reason}")
+    epoch = require_accepted(client.wait_ack(client.reset(seed), timeout_s), "the Reset", timeout_s).epoch
+    ack = require_accepted(
+        client.wait_ack(client.stimulate(amplitude_pA, waveform="sine", population="exc", frequency_hz=f_Hz,
+                                         delay_ms=onset_ms, duration_ms=ticks * tick_ms - onset_ms), timeout_s),
+        f"the sine at {f_Hz:g} Hz, {amplitude_pA:g} pA", timeout_s)
     if ack.tick_applied != 0:
-        raise RuntimeError(f"the sine was applied at tick {ack.tick_applied}, not 0: is the server in stepped mode?")
+        raise cli.ToolError(f"the sine was applied at tick {ack.tick_applied}, not 0: is the server in stepped "
+                            "mode?")
     out = np.full((3, ticks), np.nan)
     for k, r in tick_readouts(client, ticks, 0, epoch, True, chunk_ticks, timeout_s, decode=rate_readout):
         out[:, k] = (r[2], r[4], r[3])
@@ -154,14 +153,14 @@ def run_live(scan, binary=None, seed=1, sets=(), progress=True):
         try:
             info = client.info(30.0)
             if info is None:
-                raise RuntimeError("no answer to GetInfo")
+                raise cli.ToolError("no answer to GetInfo from the server in 30 s")
             tick_ms = info["tick_ms"]
             ticks = int(round(scan["duration_s"] * 1000.0 / tick_ms))
             has = {"aln": bool(info["aln"]), "network": info["n_exc"] > 0}
             for model, needed in (("aln", scan["model"] in ("aln", "both")),
                                   ("network", scan["model"] in ("network", "both"))):
                 if needed and not has[model]:
-                    raise RuntimeError(f"{scan['config']}: the server runs no {model} (model {scan['model']})")
+                    raise cli.ToolError(f"{scan['config']}: the server runs no {model} (model {scan['model']})")
             grid = points(scan)
             if progress:  # a first line at once: the first ten points of a network scan took minutes in silence
                 print(f"entrainment: {len(grid)} points of {scan['duration_s']:g} s live ({scan['model']})",

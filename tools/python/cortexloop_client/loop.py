@@ -351,6 +351,18 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
             rec.acks[m[2].seq] = m[2]
 
 
+def raise_if_refused(rec):
+    """ToolError when the server refused a command of the loop (an amplitude above the device's limit, e.g.
+    `phase_locked.py --drive-pA 2000`): each refusal is printed as it comes (_drain_acks), and the example, once it
+    has saved and drawn the run, exits 1 naming the first, not 0 as if the run had done what was asked (an outside
+    check, 2026-12-06). Only this client's commands count (rec.acks also holds the stream's acks of others)."""
+    mine = [c["seq"] for c in rec.commands]
+    refused = [rec.acks[s] for s in mine if s in rec.acks and not rec.acks[s].accepted]
+    if refused:
+        raise ToolError(f"the server refused {len(refused)} of the loop's {len(mine)} command"
+                        f"{'' if len(mine) == 1 else 's'} (the first: {refused[0].code_name}: {refused[0].reason})")
+
+
 def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neurons=2000, duration_s=3.0):
     """The command-line options every example shares."""
     parser.add_argument("--config", default=os.path.join(REPO, config), help="server config (default: %(default)s)")
