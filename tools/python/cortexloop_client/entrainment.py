@@ -213,20 +213,24 @@ def _even(v):
     return len(v) == 2 or (len(v) > 2 and np.allclose(np.diff(v), v[1] - v[0]))
 
 
-def _edges(v):
-    """Image extent along an evenly spaced axis: half a step beyond its ends, so each pixel is centred on its value
-    (an uneven axis is stretched between its ends)."""
-    if len(v) < 2 or not _even(v):
-        return [v[0] - 0.5, v[-1] + 0.5] if len(v) < 2 else [v[0], v[-1]]
-    half = 0.5 * (v[1] - v[0])
-    return [v[0] - half, v[-1] + half]
+def cell_edges(v):
+    """Edges of the cells around the values of an increasing axis, even or not: the midpoints between neighbours, and
+    half the neighbouring step beyond each end (one value: +-0.5), so every point of the axis lies in the cell of the
+    value nearest to it (on an even axis each cell is centred on its value). An image stretched evenly between the ends
+    put the --quick grid's columns at the wrong frequencies (1, 11, 21, 31, 40, 50, 60, 70 Hz: the "11 Hz" column
+    covered 9.6-18.3 Hz; an outside check, 2026-12-06)."""
+    v = np.asarray(v, dtype=np.float64)
+    if len(v) < 2:
+        return np.array([v[0] - 0.5, v[0] + 0.5])
+    mid = 0.5 * (v[1:] + v[:-1])
+    return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
 def _grid_image(ax, r, x, y):
     """R over (x, y) as an image; an uneven axis (e.g. the side-by-side grid over both models' tongues) is drawn
     by index with its values as tick labels rather than stretched."""
-    ex = _edges(x) if _even(x) else [-0.5, len(x) - 0.5]
-    ey = _edges(y) if _even(y) else [-0.5, len(y) - 0.5]
+    ex = cell_edges(x)[[0, -1]] if _even(x) else [-0.5, len(x) - 0.5]
+    ey = cell_edges(y)[[0, -1]] if _even(y) else [-0.5, len(y) - 0.5]
     im = ax.imshow(r, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1, extent=[*ex, *ey])
     if len(x) == 1 or not _even(x):
         ax.set_xticks(range(len(x)), [f"{v:.3g}" for v in x], fontsize=7, rotation=90)
@@ -255,10 +259,13 @@ def save_and_plot(scan, rates, out, title_extra=""):
             f_spec, spectra = fig5_spectra(scan, rates[m])
             np.save(out / "spectrum_frequency_Hz.npy", f_spec)
             np.save(out / f"{prefix(m)}spectra_normalised.npy", spectra)  # [amplitude, stim frequency, frequency]
+            order = np.argsort(freqs, kind="stable")  # --frequencies in any order: the columns left to right
             for ax, amp, s in zip(row, amps, spectra):
                 # vmin/vmax fixed: every spectrum is normalised to its own maximum, so one colour bar reads all panels.
-                im = ax.imshow(s.T, origin="lower", aspect="auto", cmap="magma", vmin=0.0, vmax=1.0,
-                               extent=[*_edges(freqs), *_edges(f_spec)])
+                # Each column holds its own stimulus frequency, its edges halfway to its neighbours' (cell_edges),
+                # however uneven the grid.
+                im = ax.pcolormesh(cell_edges(freqs[order]), cell_edges(f_spec), s[order].T, cmap="magma", vmin=0.0,
+                                   vmax=1.0, shading="flat", rasterized=True)
                 ax.set_title(f"{MODEL_NAMES[m]}, A = {amp:g} mV/ms ({amp * C_PF:g} pA)", fontsize=9)
                 ax.set_xlabel("stimulus frequency [Hz]")
             row[0].set_ylabel(f"frequency of the {MODEL_NAMES[m]} E rate [Hz]")
