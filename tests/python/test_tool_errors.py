@@ -134,6 +134,26 @@ class WrongInput(unittest.TestCase):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn("scans.toml: no key 'duration_s' where the frequency scan of model aln reads it", r.stderr)
 
+    def test_a_frequency_out_of_range_names_the_option(self):
+        # `aln_entrainment.py --frequencies -5` was blamed on entrainment.toml ("... entrainment.toml [fig5]: stimulus
+        # frequencies must be in (0, 1000] Hz"): an outside check, 2026-12-06. Reference: the stimulator's range,
+        # (0, 1000] Hz. Breaks tried: --frequencies typed as plain numbers again -> load_scan's line, which does not
+        # name the option: the first check fails; load_scan without its check of the given grid -> the scan file is
+        # named: the last check fails.
+        for value in ("-5", "10,2000"):
+            with self.subTest(frequencies=value):
+                r = run([os.path.join(ROOT, "tools", "aln_entrainment.py"), "frequency", "--out", "/tmp/never",
+                         "--frequencies", value, "--cortexloop", BIN])
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertNotIn("entrainment.toml", r.stderr)
+                self.assertIn(f"argument --frequencies: {value.split(',')[-1]} Hz: each frequency must be in "
+                              "(0, 1000] Hz", r.stderr)
+        from cortexloop_client import entrainment
+        with self.assertRaises(ValueError) as caught:
+            entrainment.load_scan("frequency", "aln", frequencies_Hz=[10.0, -5.0])
+        self.assertEqual(str(caught.exception), "frequencies_Hz given [10.0, -5.0]: -5 Hz is outside (0, 1000] Hz "
+                                                "(the stimulator's range)")
+
     def test_a_figure_format_refused_before_the_runs(self):
         # aln_fig4.py and aln_live_fig4.py ran their simulations and then failed in matplotlib on an --out it cannot
         # write (a second outside check, 2026-12-04). Reference: matplotlib's formats. Given a binary that does not

@@ -27,6 +27,7 @@ C_PF = 200.0  # the E cells' (and the ALN E population's) capacitance: 1 mV/ms o
 SCANS = os.path.join(REPO, "configs", "cakan2020", "entrainment.toml")
 FIGURES = {"frequency": "fig5", "phase-locking": "fig6"}
 MODELS = ("aln", "network", "both")
+MAX_FREQUENCY_HZ = 1000.0  # the stimulator's highest sine frequency
 
 
 def _axis(value, where):
@@ -55,6 +56,12 @@ def load_scan(what, model, path=SCANS, quick=False, frequencies_Hz=None, amplitu
     scan file; frequencies_Hz / amplitudes_mV_per_ms replace the file's grid (e.g. a reduced one)."""
     if what not in FIGURES:
         raise ValueError(f"scan {what!r} is not one of {', '.join(FIGURES)}")
+    if frequencies_Hz is not None:  # named as the caller's, not blamed on the scan file (an outside check, 2026-12-06)
+        bad = [f for f in frequencies_Hz if not 0 < f <= MAX_FREQUENCY_HZ]
+        if bad or not len(frequencies_Hz):
+            raise ValueError(f"frequencies_Hz given {list(frequencies_Hz)}: "
+                             + (f"{bad[0]:g} Hz is outside " if bad else "none given; each must be in ")
+                             + f"(0, {MAX_FREQUENCY_HZ:g}] Hz (the stimulator's range)")
     if model not in MODELS:
         raise ValueError(f"model {model!r} is not one of {', '.join(MODELS)}")
     cfg = cli.load_toml(path)
@@ -93,8 +100,9 @@ def _scan_of(cfg, what, fig, model, path, quick, frequencies_Hz, amplitudes_mV_p
         s["amplitudes_mV_per_ms"] = np.asarray(amplitudes_mV_per_ms, dtype=np.float64)
     if not (s["onset_ms"] >= 0 and s["onset_ms"] < 1000.0 * s["duration_s"]):
         raise ValueError(f"{path} [{fig}]: onset_ms = {s['onset_ms']} must be in [0, duration_s * 1000)")
-    if np.any(s["frequencies_Hz"] <= 0) or np.any(s["frequencies_Hz"] > 1000):
-        raise ValueError(f"{where}: stimulus frequencies must be in (0, 1000] Hz (the stimulator's range)")
+    if np.any(s["frequencies_Hz"] <= 0) or np.any(s["frequencies_Hz"] > MAX_FREQUENCY_HZ):  # the file's own grid
+        raise ValueError(f"{where}: stimulus frequencies must be in (0, {MAX_FREQUENCY_HZ:g}] Hz (the stimulator's "
+                         "range)")
     return s
 
 
