@@ -481,6 +481,29 @@ class PlotFigure(unittest.TestCase):
         for word in ("RS", "FS", "AdEx"):
             self.assertFalse([t for t in texts if word in t], (word, texts))
 
+    def test_a_population_without_cells_is_not_drawn(self):
+        # A single cell (configs/naud2008/adaptation.toml: summary.json n_exc 1, n_inh 0) had its empty inhibitory
+        # population drawn at 0 Hz, 0 pA and a mean V of 0 mV (an outside check, 2026-12-06). Reference: the
+        # summary's counts. Break tried: plot.populations returning both populations always -> an inhibitory line
+        # in each panel and in the legend: fails.
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from cortexloop_client import plot
+        from cortexloop_client.style import EXC_COLOUR, INH_COLOUR
+        d = plot.load(self.simulate(os.path.join("naud2008", "adaptation.toml")))
+        self.assertEqual((d["summary"]["n_exc"], d["summary"]["n_inh"]), (1, 0))
+        fig = plot.figure(d)
+        panels = {ax.get_label(): ax for ax in fig.axes}
+        for name in ("rates", "stim", "mean_v"):
+            colours = [line.get_color() for line in panels[name].get_lines()]
+            self.assertTrue(colours, name)
+            self.assertNotIn(INH_COLOUR, colours, name)
+            self.assertIn(EXC_COLOUR, colours, name)
+        legend = panels["rates"].get_legend()
+        self.assertEqual([t.get_text() for t in legend.get_texts()], ["excitatory"])
+        plt.close(fig)
+
 
 # Stands in for a server that fails at shutdown: runs the real `serve`, and on SIGTERM stops it and exits with
 # $EXIT_CODE (the reference: the code this script chooses).

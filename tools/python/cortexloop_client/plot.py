@@ -14,7 +14,8 @@ between them), each readout's map column spans its true interval, and lost reado
 every panel instead of drawn across.
 
 Panels, each when its data exists: spike raster (spikes.npy), population rates, stimulation current per cell in
-the network, LFP proxy, mean V, every sensing channel of the device (true signal, ADC value, filtered), the
+the network, LFP proxy, mean V (the rates, stimulation and mean V of the populations that have cells: a single cell
+of configs/naud2008/ has no inhibitory line), every sensing channel of the device (true signal, ADC value, filtered), the
 controllers' outputs, the delivered current per active stimulator channel, the ring's VSDi and the ring's
 stimulation current (mm against time, diverging colour maps centred on 0). Safety events are red triangles on
 the top panel and red lines across all panels.
@@ -95,6 +96,18 @@ def _cells(s):
     """The network's cell counts the summary gives (the server's own first: a --config's may differ)."""
     counts = s.get("info") or (s.get("geometry") or {}).get("network") or s
     return [counts.get(k) for k in ("n_exc", "n_inh", "n_neurons") if counts.get(k) is not None]
+
+
+def populations(d):
+    """The populations the figure draws lines of, [(column of rates/stim/mean_v, name)]: those with cells. A single
+    cell (configs/naud2008/*.toml: n_exc 1, n_inh 0) had an inhibitory population drawn at 0 Hz and a mean V of
+    0 mV, values of no cell (an outside check, 2026-12-06). Both when the summary gives no counts, and for an ALN
+    node (its E and I are not cells)."""
+    counts = d["summary"].get("info") or (d["summary"].get("geometry") or {}).get("network") or d["summary"]
+    both = [(0, "exc"), (1, "inh")]
+    if d.get("node_only"):
+        return both
+    return [(i, name) for i, name in both if counts.get(f"n_{name}") is None or counts[f"n_{name}"] > 0]
 
 
 def _no_network(d):
@@ -352,21 +365,26 @@ def figure(d, title=None, smooth_ms=5):
             f" at {geo['network_position_mm']:g} mm" if geo["network_position_mm"] is not None else ""),
             fontsize=9, loc="left")
     node = d.get("node_only")
+    pops = dict(populations(d))  # {column: "exc" | "inh"}, the populations with cells
+    colour = {0: EXC_COLOUR, 1: INH_COLOUR}
     if network:
         ax = ax_of["rates"]
         exc_rate, inh_rate = smooth(d["rates"][:, 0]), smooth(d["rates"][:, 1])
-        drawn = line(ax, exc_rate, color=EXC_COLOUR, lw=1, label="E" if node else "excitatory")
+        drawn = []
+        if 0 in pops:
+            drawn += line(ax, exc_rate, color=EXC_COLOUR, lw=1, label="E" if node else "excitatory")
         # Rates an order of magnitude apart on one axis flatten the smaller (the ALN node's E at 0.3-0.45 Hz under
         # its I at ~4.5 Hz: its clamp could not be seen; an outside check): the inhibitory rate then takes an axis
         # of its own, on the right, in its colour.
         top_exc, top_inh = (float(np.nanmax(r)) if len(r) else 0.0 for r in (exc_rate, inh_rate))
         ax_inh = ax
-        if top_exc > 0.0 and top_inh > 5.0 * top_exc:
+        if 0 in pops and 1 in pops and top_exc > 0.0 and top_inh > 5.0 * top_exc:
             ax_inh = ax.twinx()
             ax_inh.set_label("rates_inh")
             ax_inh.set_ylabel("I rate (Hz)" if node else "inhibitory rate (Hz)", color=INH_COLOUR)
             ax_inh.tick_params(axis="y", colors=INH_COLOUR)
-        drawn += line(ax_inh, inh_rate, color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
+        if 1 in pops:
+            drawn += line(ax_inh, inh_rate, color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
         what = "E rate" if node and ax_inh is not ax else "rate"
         ax.set_ylabel(f"{'ALN node' if node else 'network'} {what} (Hz)\n"
                       + timeline.smoothing_label(n_smooth, smooth_span_ms),
@@ -378,16 +396,16 @@ def figure(d, title=None, smooth_ms=5):
         if not has_spikes and not node and geo["network_position_mm"] is not None:
             ax.set_title(f"spiking network at {geo['network_position_mm']:g} mm", fontsize=9, loc="left")
         ax = ax_of["stim"]
-        line(ax, d["stim"][:, 0], color=EXC_COLOUR, lw=1, label="exc")
-        line(ax, d["stim"][:, 1], color=INH_COLOUR, lw=1, label="inh")
+        for i, name in pops.items():
+            line(ax, d["stim"][:, i], color=colour[i], lw=1, label=name)
         ax.set_ylabel("node\nstimulation\n(pA)" if node else "network\nstimulation\n(pA / cell)")
     if "lfp" in ax_of:
         ax = ax_of["lfp"]
         line(ax, d["lfp"], color="k", lw=0.8)
         ax.set_ylabel("LFP proxy\n(nA)")
         ax = ax_of["mean_v"]
-        line(ax, d["mean_v"][:, 0], color=EXC_COLOUR, lw=1)
-        line(ax, d["mean_v"][:, 1], color=INH_COLOUR, lw=1)
+        for i in pops:
+            line(ax, d["mean_v"][:, i], color=colour[i], lw=1)
         ax.set_ylabel("network\nmean V (mV)")
 
     for i in range(n_sensing):
