@@ -120,7 +120,7 @@ def main() -> int:
         for m, r in rates.items():
             np.save(a.out / f"{m}_rate_e_Hz.npy", np.array(r, np.float32))  # [point, tick]
     png = entrainment.save_and_plot(scan, rates, a.out, ", live (serve)" if a.live else ", offline (simulate)")
-    print(f"aln_entrainment: {len(entrainment.points(scan))} points in {time.monotonic() - w0:.1f} s wall; wrote {png}")
+    print(f"aln_entrainment: {cli.plural(len(entrainment.points(scan)), 'point')} in {time.monotonic() - w0:.1f} s wall; wrote {png}")
     return 0
 
 

@@ -66,10 +66,6 @@ def axis_label(key: str) -> str:
 MAX_RATE_SCALE_HZ = 80.0  # the top of the left panel's colour scale, as the paper's Fig 2
 
 
-def plural(n, word):
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def half_cell_beyond(v):
     """The axis's range, half a grid step beyond each end so that each cell is centred on its value. A single value
     gets +-5 % of it (+-0.05 at 0): the +-0.5 given to it before drew a row at 0.5 mV/ms over a made-up 0-1 range."""
@@ -184,7 +180,7 @@ def main() -> int:
     over = ", ".join(meta.get("overrides", []))
     adapt = ", with adaptation" if meta.get("adaptation") else (", no adaptation" if "adaptation" in meta else "")
     n_not_run = int(not_run.sum())
-    stopped = f" (stopped: {plural(n_not_run, 'point')} not run, white)" if n_not_run else ""
+    stopped = f" (stopped: {cli.plural(n_not_run, 'point')} not run, white)" if n_not_run else ""
     # The overrides after a semicolon: "6 s each network.n_neurons=4000" read as one phrase.
     fig.suptitle(a.title or f"{TITLES[model]}{adapt}, {len(x)} x {len(y)} point{'' if x.size * y.size == 1 else 's'}"
                  f"{stopped}, {meta['duration_s']:g} s each" + (f"; with {over}" if over else ""))

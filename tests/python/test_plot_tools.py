@@ -265,6 +265,88 @@ class SweepDiagram(unittest.TestCase):
                              "each; with network.n_neurons=4000, simulation.seed=2")
 
 
+def recording_folder(folder, n=200):
+    """A folder as `cortexloop record` writes it: a network, one sensing channel, a command that changed the
+    stimulation at tick 50 (acks.jsonl) and two safety events (safety.jsonl)."""
+    f = pathlib.Path(folder)
+    stim = np.zeros((n, 2))
+    stim[50:, 0] = 40.0
+    for name, value in (("rates", np.ones((n, 2))), ("stim", stim), ("lfp", np.ones(n)),
+                        ("mean_v", np.full((n, 2), -60.0)),
+                        ("ticks", np.column_stack([np.zeros(n), np.arange(n), np.arange(1, n + 1)]))):
+        np.save(f / (name + ".npy"), value.astype(np.float64 if name == "ticks" else np.float32))
+    sensing = np.zeros((n, 1, 6), np.float32)
+    sensing[:, 0, :3] = np.linspace(0, 5, n)[:, None]  # true signal, ADC and filtered alike: one line at a glance
+    np.save(f / "device_sensing.npy", sensing)
+    (f / "summary.json").write_text(json.dumps({"n_exc": 800, "n_inh": 200, "n_neurons": 1000, "geometry": {
+        "sensing": [{"signal": "rate_exc", "position_mm": 0.0}]}}))
+    (f / "acks.jsonl").write_text('{"accepted": true, "tick_applied": 50, "epoch": 0}\n')
+    (f / "safety.jsonl").write_text('{"step": 1200, "limit": "model_domain", "epoch": 0}\n'
+                                    '{"step": 1500, "limit": "charge_per_phase", "epoch": 0}\n')
+    return f
+
+
+class SessionFigureLines(unittest.TestCase):
+    """plot.py's session figure (an outside check, 2026-12-06). Reference: the recording made here."""
+
+    def figure(self, folder):
+        import matplotlib
+        matplotlib.use("Agg")
+        from cortexloop_client import plot
+        return plot.figure(plot.load(folder))
+
+    def test_the_three_sensing_lines_stay_visible(self):
+        # A channel whose true signal, ADC sample and filtered value coincide showed the orange "filtered" line alone:
+        # it was drawn last and wider than the ADC's. Each line is now narrower than every line under it, so an edge
+        # of each shows. Break tried: the old order and widths (true 1.6, ADC 0.7, filtered 1.0 on top) -> fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            fig = self.figure(recording_folder(tmp))
+            ax = next(a for a in fig.axes if a.get_label() == "sensing0")
+            lines = [line for line in ax.get_lines() if line.get_label() in ("true signal", "ADC (raw)", "filtered")]
+            self.assertEqual(sorted(line.get_label() for line in lines), ["ADC (raw)", "filtered", "true signal"])
+            widths = [line.get_linewidth() for line in lines]  # in the order drawn (equal zorder: later on top)
+            self.assertEqual(widths, sorted(widths, reverse=True))
+            self.assertEqual(len(set(widths)), 3)
+
+    def test_the_lines_across_the_panels_are_in_a_legend(self):
+        # The grey dashes (a command that changed the stimulation) and the red and orange lines (safety events) were
+        # in no legend. Break tried: figure() without its legend of session_marks' handles -> fig.legends is empty.
+        with tempfile.TemporaryDirectory() as tmp:
+            fig = self.figure(recording_folder(tmp))
+            self.assertEqual(len(fig.legends), 1)
+            texts = [t.get_text() for t in fig.legends[0].get_texts()]
+            self.assertEqual(texts, ["command that changed the stimulation",
+                                     "safety event: the mean field's domain (model_domain)",
+                                     "safety event: a device limit"])
+
+    def test_an_examples_marks_are_in_its_legend(self):
+        # loop.figure's red lines (the examples' pulses, bursts, programs) were in no legend. Break tried: the lines
+        # drawn without a label -> the controller panel has no legend: fails.
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.figure
+        from cortexloop_client import loop
+        rec = loop.Recording()
+        rec.rows = [(k, k + 1.0, 1.0, 1.0, 2.0, 0.0, 0.0, 0.5) for k in range(100)]
+        kept = []
+        original = matplotlib.figure.Figure.savefig
+
+        def keep(fig, *args, **kwargs):
+            kept.append(fig)
+            original(fig, *args, **kwargs)
+
+        matplotlib.figure.Figure.savefig = keep
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                loop.figure(rec, os.path.join(tmp, "f.png"), "t", marks=np.array([0.02, 0.05]),
+                            marks_label="pulse applied")
+        finally:
+            matplotlib.figure.Figure.savefig = original
+        legend = kept[0].axes[1].get_legend()
+        self.assertIsNotNone(legend)
+        self.assertEqual([t.get_text() for t in legend.get_texts()], ["pulse applied (2)"])
+
+
 class MissingDataExitsOne(unittest.TestCase):
     """plot_vsdi.py exited 2 on a missing folder or summary.json where the other tools exit 1 for missing data
     (cli.run's rule; 2 is a command line argparse refuses). Break tried: plot_vsdi's old `return 2` and no folder

@@ -171,7 +171,7 @@ def run_live(scan, binary=None, seed=1, sets=(), progress=True):
                     raise cli.ToolError(f"{scan['config']}: the server runs no {model} (model {scan['model']})")
             grid = points(scan)
             if progress:  # a first line at once: the first ten points of a network scan took minutes in silence
-                print(f"entrainment: {len(grid)} points of {scan['duration_s']:g} s live ({scan['model']})",
+                print(f"entrainment: {cli.plural(len(grid), 'point')} of {scan['duration_s']:g} s live ({scan['model']})",
                       file=sys.stderr, flush=True)
             shown = time.monotonic()
             for k, (f, a) in enumerate(grid):

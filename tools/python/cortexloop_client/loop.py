@@ -423,9 +423,10 @@ def server_from_args(args):
 
 
 def figure(rec, path, title, sensed_label="sensed", controller_label="controller output", marks=None,
-           smooth_ms=5, sensed_extra=()):
+           smooth_ms=5, sensed_extra=(), marks_label="marks"):
     """Four panels: sensed signal, controller output, stimulation current, population rates.
-    marks: times (s) drawn as vertical lines (e.g. bursts, pulses); sensed_extra: (t_s, y, label) lines."""
+    marks: times (s) drawn as vertical lines on the controller panel (e.g. bursts, pulses), named in its legend by
+    marks_label (they were in no legend: an outside check, 2026-12-06); sensed_extra: (t_s, y, label) lines."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -441,8 +442,11 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
     ax[0].legend(loc="upper right", fontsize=8)
     ax[1].plot(t, a["controller"], color="tab:purple")
     ax[1].set_ylabel(controller_label)
-    for m in marks or []:
-        ax[1].axvline(m, color="tab:red", lw=0.5, alpha=0.6)
+    marks = [] if marks is None else list(marks)
+    for k, m in enumerate(marks):
+        ax[1].axvline(m, color="tab:red", lw=0.5, alpha=0.6, label=f"{marks_label} ({len(marks)})" if k == 0 else None)
+    if marks:
+        ax[1].legend(loc="upper right", fontsize=8)
     ax[2].plot(t, a["i_stim_exc_pA"], color=EXC_COLOUR, label="exc")
     ax[2].plot(t, a["i_stim_inh_pA"], color=INH_COLOUR, label="inh")
     ax[2].set_ylabel("stimulation\n(pA per cell)")

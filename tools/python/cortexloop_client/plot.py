@@ -17,8 +17,10 @@ Panels, each when its data exists: spike raster (spikes.npy), population rates, 
 the network, LFP proxy, mean V (the rates, stimulation and mean V of the populations that have cells: a single cell
 of configs/naud2008/ has no inhibitory line), every sensing channel of the device (true signal, ADC value, filtered), the
 controllers' outputs, the delivered current per active stimulator channel, the ring's VSDi and the ring's
-stimulation current (mm against time, diverging colour maps centred on 0). Safety events are red triangles on
-the top panel and red lines across all panels.
+stimulation current (mm against time, diverging colour maps centred on 0). Safety events are triangles on the
+top panel and lines across all panels, red for a device limit, orange for the mean field's domain (model_domain);
+grey dashes across all panels are the commands that changed the stimulation. A legend below the time axis names
+the lines drawn.
 """
 import argparse
 import json
@@ -27,11 +29,12 @@ import os
 import matplotlib
 
 from . import cli, marks, ringmap, timeline
-from .style import EXC_COLOUR, INH_COLOUR
+from .style import EXC_COLOUR, INH_COLOUR, SENSING_LINES
 from .units import SIGNAL_UNITS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 
 DEFAULT_RING_LENGTH_MM = 36.0
@@ -267,12 +270,19 @@ def raster(ax, spikes, geo, d, max_neurons=300, seed=0):
     ax.set_ylabel(f"neuron\n({k_exc} exc, {k_inh} inh\nof {n_total})")
 
 
+COMMAND_LINE = {"color": "0.6", "lw": 0.6, "ls": "--"}
+SAFETY_COLOURS = {True: "tab:orange", False: "red"}  # the mean field's domain flag (model_domain), a device limit
+
+
 def session_marks(axes, d, geo, has_ring_stim, dev):
     """Across every panel: each restart (a Reset: black line, labelled on the top panel), each gap of lost readouts
     (hatched), the commands that changed the stimulation (grey dashes) and the safety events (red or orange lines,
-    triangles on top). Returns the figure title's note on what was lost and flagged."""
+    triangles on top). Returns the figure title's note on what was lost and flagged, and the legend handles of the
+    grey and coloured lines drawn (the figure's own legend: no panel's said what they were; an outside check,
+    2026-12-06)."""
     t, top = d["t_s"], axes[0]
     lost_ms = marks.restarts_and_gaps(axes, d["boundaries_ms"], t, d["left_s"], d["gaps"])
+    handles = {}
     note = f"   |   readouts lost (hatched): {len(d['gaps'])} gap(s), {lost_ms:g} ms" if len(d["gaps"]) else ""
     # Commands that changed the stimulation (not pings or parameter changes), at the (epoch, tick) they applied.
     ticks = d.get("ticks")
@@ -292,21 +302,26 @@ def session_marks(axes, d, geo, has_ring_stim, dev):
             changed = changed or np.any(d["device_channels"][j, :, 0] != d["device_channels"][j - 1, :, 0])
         if changed:
             for a in axes:
-                a.axvline(t[j], color="0.6", lw=0.6, ls="--")
+                a.axvline(t[j], **COMMAND_LINE)
+            handles["command"] = Line2D([], [], **COMMAND_LINE, label="command that changed the stimulation")
     # Safety events: the device stopped or refused something (step -> time with the config's dt, in its epoch). The
     # mean field's domain flags (model_domain) in orange, the stimulator's limits in red.
     offsets = timeline.epoch_offsets(d["boundaries_ms"])
     counts = {}
     for e in d["safety"]:
         x = (e["step"] * geo["dt_ms"] + offsets.get(e.get("epoch"), 0.0)) / 1000.0
-        colour = "tab:orange" if e["limit"] == "model_domain" else "red"
+        domain = e["limit"] == "model_domain"
+        colour = SAFETY_COLOURS[domain]
         for a in axes:
             a.axvline(x, color=colour, lw=0.5, alpha=0.6)
+        handles[colour] = Line2D([], [], color=colour, lw=0.8, marker="v", ms=5,
+                                 label="safety event: " + ("the mean field's domain (model_domain)" if domain else
+                                                           "a device limit"))
         top.plot([x], [1.0], "v", color=colour, ms=6, transform=top.get_xaxis_transform(), clip_on=False)
         counts[e["limit"]] = counts.get(e["limit"], 0) + 1
     if counts:
         note += "   |   safety events (triangles): " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
-    return note
+    return note, list(handles.values())
 
 
 def figure(d, title=None, smooth_ms=5):
@@ -417,9 +432,8 @@ def figure(d, title=None, smooth_ms=5):
         # The ALN node has no place of its own (its signals are sensed at the network's position, for the artifact):
         # "aln_rate_exc at 0 mm" read as a position of the node.
         where = f" at {meta['position_mm']:g} mm" if "position_mm" in meta and not name.startswith("aln_") else ""
-        line(ax, s[:, 0], color="0.75", lw=1.6, label="true signal")
-        line(ax, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
-        line(ax, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
+        for column, kind in ((0, "true"), (2, "filtered"), (1, "raw")):  # widest first (style.SENSING_LINES)
+            line(ax, s[:, column], **SENSING_LINES[kind])
         ax.set_ylabel(f"S{i}: {name}\n({unit})" if name else f"sensing {i}\n(unit unknown)")
         ranges = d.get("sensing_ranges") or []
         clip = adc_clip_note(s[:, 0], s[:, 1], ranges[i] if i < len(ranges) else None, unit)
@@ -468,13 +482,18 @@ def figure(d, title=None, smooth_ms=5):
     if has_ring_stim:
         ring_panel(ax_of["ring_stim"], d["ring_stim"], d, geo, "PuOr_r", "current (pA)", fig, ringmap.STIM_FLOOR_PA)
         ax_of["ring_stim"].set_title("ring: stimulation current into excitatory units", fontsize=9, loc="left")
-    note = session_marks(axes, d, geo, has_ring_stim, dev)
+    note, mark_handles = session_marks(axes, d, geo, has_ring_stim, dev)
     axes[-1].set_xlabel("simulated time (s)" + timeline.restart_note(d["boundaries_ms"]))
     axes[-1].set_xlim(d["left_s"][0], t[-1])
     for a in axes:
         a.spines[["top", "right"]].set_visible(False)
     fig.suptitle((title or "cortexloop session") + note, x=0.01, ha="left", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.985))
+    bottom = 0.0
+    if mark_handles:  # what the lines across every panel are, below the time axis
+        bottom = 0.3 / fig.get_figheight()
+        fig.legend(handles=mark_handles, loc="lower center", ncol=len(mark_handles), fontsize=8, frameon=False,
+                   bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, bottom, 1, 0.985))
     return fig
 
 
@@ -494,7 +513,7 @@ def main(argv=None):
     out = cli.figure_file(a.out or os.path.join(a.folder, "session.png"))
     d = load(a.folder)
     figure(d, a.title).savefig(cli.with_folder(out), dpi=a.dpi)
-    print(f"plot: {len(d['rates'])} ticks -> {out}")
+    print(f"plot: {cli.plural(len(d['rates']), 'tick')} -> {out}")
 
 
 if __name__ == "__main__":
