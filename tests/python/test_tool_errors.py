@@ -86,7 +86,11 @@ class WrongInput(unittest.TestCase):
     fails (a traceback)."""
 
     def test_a_server_config_given_to_experiments(self):
-        r = run(["-m", "cortexloop_client.experiments", os.path.join(ROOT, "configs", "default.toml")])
+        # Its default --out, out/stimulation, was made before the file was read, and left empty in the current folder
+        # (the checkout, for this test). Break tried: os.makedirs before the loop as it was -> the folder exists.
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run(["-m", "cortexloop_client.experiments", os.path.join(ROOT, "configs", "default.toml")], cwd=tmp)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "out")))
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertNotIn("Traceback", r.stderr)
         self.assertIn("not an experiment file: it has no server_config key", r.stderr)

@@ -436,9 +436,11 @@ def main(argv=None):
     ap.add_argument("--bin", default=DEFAULT_BIN, help="cortexloop executable (default: %(default)s)")
     ap.add_argument("--seeds", type=cli.int_list, help="comma-separated seeds, overriding the file's")
     args = ap.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
     for path in args.experiment:
         cfg = load_experiment(path)
+        # Made once an experiment is read: a file refused left an empty out/stimulation in the current folder (in
+        # the checkout, from test_tool_errors.py's refusals).
+        os.makedirs(args.out, exist_ok=True)
         if args.seeds:
             cfg["seeds"] = args.seeds
         t0 = time.monotonic()
