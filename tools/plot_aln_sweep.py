@@ -135,7 +135,7 @@ def main() -> int:
         fig.colorbar(im, ax=ax, extend="max",
                      label=f"maximum E rate [Hz]; above {MAX_RATE_SCALE_HZ:g} Hz clipped to the top colour\n"
                            f"({100.0 * above / np.count_nonzero(np.isfinite(max_up)):.3g} % of the points, up to "
-                           f"{np.nanmax(max_up):.0f} Hz)")
+                           f"{np.nanmax(max_up):.3g} Hz)")
     else:
         fig.colorbar(im, ax=ax, label="maximum E rate [Hz]")
     osc = ((state == 3) | (state == 4)).astype(float)

@@ -230,6 +230,11 @@ class SweepDiagram(unittest.TestCase):
             label = bar.ax.get_ylabel()
             self.assertIn("above 80 Hz clipped", label)
             self.assertIn("10 % of the points, up to 194 Hz", label)
+            # Just above the scale: the maximum to 3 digits ("up to 80 Hz" over an 80 Hz scale read as a contradiction;
+            # break tried: the format :.0f -> "up to 80 Hz": fails).
+            up[0, :2] = [50.0, 80.3]
+            fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
+            self.assertIn("up to 80.3 Hz", fig.axes[0].images[0].colorbar.ax.get_ylabel())
             up[0, :2] = 50.0  # nothing above: no arrow, no note
             fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
             bar = fig.axes[0].images[0].colorbar
