@@ -45,6 +45,17 @@ def floats(text):
         raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated numbers, e.g. 10,22.5,30") from None
 
 
+def frequencies(text):
+    """--frequencies: numbers in the stimulator's range, refused here naming the option (`--frequencies -5` was blamed
+    on entrainment.toml: an outside check, 2026-12-06)."""
+    values = floats(text)
+    for f in values:
+        if not 0 < f <= entrainment.MAX_FREQUENCY_HZ:
+            raise argparse.ArgumentTypeError(f"{f:g} Hz: each frequency must be in (0, "
+                                             f"{entrainment.MAX_FREQUENCY_HZ:g}] Hz (the stimulator's range)")
+    return values
+
+
 def run_offline(scan, binary, jobs):
     grid = entrainment.points(scan)
     with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(jobs) as pool:
@@ -66,7 +77,9 @@ def main() -> int:
                     help="aln (offline or live), network or both side by side (live only); default: %(default)s")
     ap.add_argument("--scans", type=pathlib.Path, default=pathlib.Path(entrainment.SCANS),
                     help="the scan file (default: %(default)s)")
-    ap.add_argument("--frequencies", type=floats, help="stimulus frequencies, Hz (replaces the file's grid)")
+    ap.add_argument("--frequencies", type=frequencies,
+                    help=f"stimulus frequencies, Hz, comma-separated, each in (0, {entrainment.MAX_FREQUENCY_HZ:g}] "
+                         "(replaces the file's grid)")
     ap.add_argument("--amplitudes", type=floats, help="zero-to-peak amplitudes, mV/ms (x 200 pF = pA)")
     ap.add_argument("--set", action="append", default=[], help="live: a config override for serve (repeatable)")
     ap.add_argument("--seed", type=int, default=1, help="simulation seed (default: %(default)s)")
@@ -107,7 +120,7 @@ def main() -> int:
         for m, r in rates.items():
             np.save(a.out / f"{m}_rate_e_Hz.npy", np.array(r, np.float32))  # [point, tick]
     png = entrainment.save_and_plot(scan, rates, a.out, ", live (serve)" if a.live else ", offline (simulate)")
-    print(f"aln_entrainment: {len(entrainment.points(scan))} points in {time.monotonic() - w0:.1f} s wall; wrote {png}")
+    print(f"aln_entrainment: {cli.plural(len(entrainment.points(scan)), 'point')} in {time.monotonic() - w0:.1f} s wall; wrote {png}")
     return 0
 
 

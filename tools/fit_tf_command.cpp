@@ -98,9 +98,9 @@ int run_fit_tf(const fit_tf_options& o) {
                                          "during the fit: nothing was written (the fit needs every grid point)");
   const auto fit_points = mf::default_fit_grid().points();
   const auto held_points = mf::default_heldout_grid().points();
-  say("cell %s (%s): %zu fit + %zu held-out points, %lld cells x %.0f ms each, %u threads\n", o.cell.c_str(),
+  say("cell %s (%s): %zu fit + %zu held-out points, %lld cells x %.0f ms each, %u thread%s\n", o.cell.c_str(),
       o.config.c_str(), fit_points.size(), held_points.size(), static_cast<long long>(o.cells), o.duration_ms,
-      threads);
+      threads, threads == 1 ? "" : "s");
   const auto train = mf::simulate_grid(cell, p.network, p.simulation.dt_ms, fit_points, sim, threads,
                                        progress("fit grid"));
   mf::single_neuron_options held_sim = sim;

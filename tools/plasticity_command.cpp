@@ -47,8 +47,9 @@ int run_plasticity(const plasticity_options& o) {
   if (o.png) io::prepare_output_dir(out, std::array<std::string_view, 1>{"rate_effect.png"});
   const std::size_t n_e = p.e_rates_Hz.size(), n_i = p.i_rates_Hz.size();
   if (!o.quiet)
-    std::fprintf(stderr, "plasticity: %zu x %zu points, %u cells each, %.4g s, on %u threads\n", n_i, n_e, p.runs,
-                 p.duration_ms / 1000.0, o.threads);
+    std::fprintf(stderr, "plasticity: %zu x %zu point%s, %u cell%s each, %.4g s, on %u thread%s\n", n_i, n_e,
+                 n_i * n_e == 1 ? "" : "s", p.runs, p.runs == 1 ? "" : "s", p.duration_ms / 1000.0, o.threads,
+                 o.threads == 1 ? "" : "s");
   progress_line line("plasticity", o.quiet);
   const auto t0 = std::chrono::steady_clock::now();
   // Ctrl-C or SIGTERM: the points running finish, no other starts, and the points done are written (the others NaN),
@@ -150,8 +151,9 @@ int run_plasticity(const plasticity_options& o) {
                  stop_request::signal_name(), points.size() - not_run, points.size(), not_run, out.c_str());
     return stop_request::exit_code();
   }
-  if (!o.quiet) std::fprintf(stderr, "plasticity: %zu points in %.1f s; arrays in %s\n", points.size(), wall_s,
-                             out.c_str());
+  if (!o.quiet)
+    std::fprintf(stderr, "plasticity: %zu point%s in %.1f s; arrays in %s\n", points.size(),
+                 points.size() == 1 ? "" : "s", wall_s, out.c_str());
   if (o.png) {
     const std::string png = (out / "rate_effect.png").string();
     std::vector<std::string> args = {out.string(), "--out", png};

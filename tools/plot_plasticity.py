@@ -101,7 +101,7 @@ def main():
                 ax.set_title(title, fontsize=14)
             if col == 0:
                 ax.text(-0.35, 0.5, kind, transform=ax.transAxes, rotation="vertical", ha="center", va="center")
-    fig.suptitle(f"Voltage-based plasticity against output rate: {meta.get('runs')} cells per point, "
+    fig.suptitle(f"Voltage-based plasticity against output rate: {cli.plural(meta.get('runs'), 'cell')} per point, "
                  f"{meta.get('duration_ms', 0) / 1000:g} s (cortexloop plasticity)")
     fig.savefig(cli.with_folder(out), dpi=110, bbox_inches="tight")
     if not args.quiet:

@@ -400,8 +400,9 @@ int sweep_ranks(const sweep_options& o, const prepared_sweep& grid, [[maybe_unus
     return stop_request::exit_code();
   }
   if (!o.quiet)
-    std::fprintf(stderr, "sweep: %zu points of %.1f s (%s) in %.1f s wall, %.1f CPU-s (%zu x %d threads) -> %s\n", n,
-                 runner->duration_s(), runner->model(), wall_s, cpu_s, ranks, o.threads, out.c_str());
+    std::fprintf(stderr, "sweep: %zu point%s of %.1f s (%s) in %.1f s wall, %.1f CPU-s (%zu x %d thread%s) -> %s\n", n,
+                 n == 1 ? "" : "s", runner->duration_s(), runner->model(), wall_s, cpu_s, ranks, o.threads,
+                 o.threads == 1 ? "" : "s", out.c_str());
   return 0;
 }
 

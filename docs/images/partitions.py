@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Draws docs/images/partitions.png: how the network is split, what a step does, how ranks exchange spikes, and
-where the random numbers come from (docs/engine.md, "Partitions, exchange and random streams").
+"""Draws the figure of docs/engine.md, "Partitions, exchange and random streams": how the network is split, what a
+step does, how ranks exchange spikes, and where the random numbers come from. It writes --out, partitions.png in the
+current folder unless told otherwise; the tracked figure the doc shows is regenerated with
 
-Usage:  MPLBACKEND=Agg /usr/bin/python3 docs/images/partitions.py
+    /usr/bin/python3 docs/images/partitions.py --out docs/images/partitions.png
+
 The layout numbers (10,000 cells, 2 partitions, groups of 128, chunks of 1024) are the engine's own constants
 (engine/network/partition.hpp, engine/random/philox.hpp), the batch of 5 steps the engine's choice for delays of
 1.5 / 0.8 ms (engine/network/network.hpp, set_exchange_steps); the picture is a diagram, not a measurement.
 """
-import os
+import argparse
 
 import matplotlib
 
@@ -15,7 +17,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 N, N_EXC, ALIGN = 10000, 8000, 128
 COLORS = ["#4C72B0", "#DD8452", "#55A868"]
 
@@ -35,6 +36,13 @@ def arrow(ax, a, b, color="k"):
 
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # Not the tracked figure by default: a run to look at the drawing (or --help, which it ignored) overwrote
+    # docs/images/partitions.png (an outside check, 2026-12-06).
+    ap.add_argument("--out", default="partitions.png",
+                    help="PNG to write (default: %(default)s in the current folder; docs/images/partitions.png is the "
+                         "tracked figure docs/engine.md shows)")
+    out = ap.parse_args().out
     fig, axes = plt.subplots(4, 1, figsize=(9.5, 11.6), gridspec_kw={"height_ratios": [1.0, 1.5, 1.3, 1.2]})
     # 1. The partitions over the cell index.
     ax = axes[0]
@@ -114,7 +122,6 @@ def main():
     ax.text(5, 0.3, "event of neuron i at step k: draw < round(p * 2^16), p = dt k_exc rate(t)", ha="center",
             fontsize=8.5)
     fig.tight_layout()
-    out = os.path.join(HERE, "partitions.png")
     fig.savefig(out, dpi=110)
     print(f"wrote {out}")
 

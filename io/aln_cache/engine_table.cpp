@@ -17,8 +17,8 @@ std::shared_ptr<const engine::aln::cascade_table> cached_aln_table(const engine:
   const std::filesystem::path file = dir / (engine::aln::cascade_table_key(neuron, numerics, grid) + ".bin");
   const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (!quiet && !std::filesystem::exists(file))
-    std::fprintf(stderr, "aln: no cascade table for this neuron in %s; generating it (%d points on %d threads, about "
-                 "a minute)\n", dir.c_str(), grid.n_mu * grid.n_sigma, threads);
+    std::fprintf(stderr, "aln: no cascade table for this neuron in %s; generating it (%d points on %d thread%s, about "
+                 "a minute)\n", dir.c_str(), grid.n_mu * grid.n_sigma, threads, threads == 1 ? "" : "s");
   return std::make_shared<const engine::aln::cascade_table>(
       load_or_generate_cascade_table(dir, neuron, numerics, grid, threads).table);
 }

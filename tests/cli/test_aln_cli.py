@@ -73,6 +73,15 @@ class SweepContract(unittest.TestCase):
     def test_plot(self):
         check_plot(self, self.out, "A")
 
+    def test_one_point_on_one_thread_in_the_singular(self):
+        # sweep said "1 points ... (1 x 1 threads)" (an outside check, 2026-12-06: "1 threads", "1 cells" in the
+        # tools' messages). Reference: the counts given here. Break tried: the line's plurals as before -> fails.
+        r = sweep("--x", "aln.mu_ext_e_mV_per_ms=1.2", "--y", "aln.mu_ext_i_mV_per_ms=1.2", "--duration", "3",
+                  "--threads", "1", "--no-png", "--out", os.path.join(self.tmp.name, "single"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("sweep: 1 point of 3.0 s (aln) in ", r.stderr)
+        self.assertIn(" CPU-s (1 x 1 thread) -> ", r.stderr)
+
     def test_sweep_draws_the_diagram_itself(self):
         # The issue: sweep "writes arrays and a PNG of the diagram with the paper's points of interest A1-A3, B1-B4
         # marked". A1-A3 without adaptation (this grid), B1-B4 with: the kind is in sweep.json, from the model.

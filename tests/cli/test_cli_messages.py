@@ -494,6 +494,20 @@ class CliSummary(unittest.TestCase):
 
 
 
+class Plurals(unittest.TestCase):
+    def test_plasticity_counts_in_the_singular(self):
+        # "plasticity: 20 x 20 points, 20 cells each, 10 s, on 1 threads" (an outside check, 2026-12-06). Reference:
+        # the counts given here (one point of one cell on one thread). Break tried: the line's plurals as before ->
+        # "1 x 1 points, 1 cells each, ..., on 1 threads": fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("plasticity", "--out", os.path.join(tmp, "p"), "--no-png", "--threads", "1",
+                    "--set", "plasticity.runs=1", "--set", "plasticity.duration_ms=200",
+                    "--set", "plasticity.e_rates_Hz=[5.0]", "--set", "plasticity.i_rates_Hz=[5.0]")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("plasticity: 1 x 1 point, 1 cell each, 0.2 s, on 1 thread\n", r.stderr)
+        self.assertIn("plasticity: 1 point in ", r.stderr)
+
+
 class SetupNotice(unittest.TestCase):
     # A network of >= 5e7 expected synapses (tools/setup_notice.hpp) is announced before its set-up, which takes
     # seconds, and the set-up's duration is said after it; smaller ones and --quiet stay silent. The expected count

@@ -227,5 +227,41 @@ class AlnClosedLoopLiveTest(unittest.TestCase):
         self.assertLess(abs(d["delivered_pA"][-1] - i_star), 0.05)
 
 
+class RefusedCommandTest(unittest.TestCase):
+    """A command the server refuses ends the live ALN tools in one line naming the refusal and exit 1: aln_live_fig4.py
+    printed a RuntimeError traceback for `--amplitude-pA 2000` (above max_direct_pA, 1000 pA) and for `--protocol
+    pi-clamp` on aln_a1.toml (no sensing channel), aln_entrainment.py --live for a sine of 100 mV/ms (20,000 pA) (an
+    outside check, 2026-12-06). Reference: the server's own reasons (OutOfRange, the limit it names). Break tried:
+    readouts.require_accepted raising RuntimeError instead of cli.ToolError -> a traceback of several lines in each
+    case: every subtest fails."""
+
+    def test_a_refusal_is_one_line(self):
+        a1 = os.path.join(ROOT, "configs", "cakan2020", "aln_a1.toml")
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, args, words in (
+                    ("step", ["aln_live_fig4.py", "--amplitude-pA", "2000", "--config", a1, "--out", tmp + "/s.png",
+                              "--bin", BIN],
+                     ["aln_live_fig4: the server refused the stimulation command: OutOfRange:", "max_direct_pA"]),
+                    ("pi-clamp", ["aln_live_fig4.py", "--protocol", "pi-clamp", "--config", a1, "--out",
+                                  tmp + "/p.png", "--bin", BIN],
+                     ["aln_live_fig4: the server refused the PI clamp (SetController): OutOfRange:",
+                      "no sensing channel"]),
+                    ("entrainment", ["aln_entrainment.py", "frequency", "--live", "--frequencies", "5", "--amplitudes",
+                                     "100", "--out", tmp + "/e", "--cortexloop", BIN],
+                     ["aln_entrainment: the server refused the sine at 5 Hz, 20000 pA: OutOfRange:",
+                      "max_direct_pA"])):
+                with self.subTest(case=name):
+                    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", args[0]), *args[1:]],
+                                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertNotIn("Traceback", r.stderr)
+                    last = r.stderr.strip().splitlines()[-1]
+                    for w in words:
+                        self.assertIn(w, last)
+                    # Nothing else of the tool's own on stderr (entrainment's progress line before it is its own).
+                    self.assertEqual([line for line in r.stderr.strip().splitlines()
+                                      if not line.startswith("entrainment: ")], [last], r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

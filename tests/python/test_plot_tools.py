@@ -165,6 +165,193 @@ class AdcClipNote(unittest.TestCase):
 
 
 
+def sweep_folder(folder, x, y, max_up, overrides=(), model="network"):
+    """A folder as `cortexloop sweep --out` writes it (sweep.json, x.npy [nx], y.npy [ny], the grids [ny, nx])."""
+    f = pathlib.Path(folder)
+    f.mkdir(parents=True, exist_ok=True)
+    (f / "sweep.json").write_text(json.dumps({
+        "model": model, "adaptation": False, "duration_s": 6.0, "overrides": list(overrides),
+        "x": {"key": "network.input.mu_exc_mV_per_ms"}, "y": {"key": "network.input.mu_inh_mV_per_ms"}}))
+    np.save(f / "x.npy", np.asarray(x, np.float32))
+    np.save(f / "y.npy", np.asarray(y, np.float32))
+    np.save(f / "max_rate_up_Hz.npy", np.asarray(max_up, np.float32))
+    np.save(f / "state.npy", np.zeros((len(y), len(x)), np.float32))
+    np.save(f / "dominant_frequency_Hz.npy", np.full((len(y), len(x)), np.nan, np.float32))
+    return f
+
+
+def sweep_figure(folder):
+    """tools/plot_aln_sweep.py run on `folder` in this process; the figure it saves, kept open for the checks."""
+    import runpy
+    import matplotlib.figure
+    kept = []
+    original = matplotlib.figure.Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        kept.append(fig)
+        original(fig, *args, **kwargs)
+
+    saved = sys.argv, matplotlib.figure.Figure.savefig
+    sys.argv = ["plot_aln_sweep.py", str(folder), "--out", os.path.join(folder, "d.png"), "--quiet"]
+    matplotlib.figure.Figure.savefig = keep
+    try:
+        with self_exit_ok():
+            runpy.run_path(os.path.join(ROOT, "tools", "plot_aln_sweep.py"), run_name="__main__")
+    finally:
+        sys.argv, matplotlib.figure.Figure.savefig = saved
+    return kept[0]
+
+
+class self_exit_ok:
+    """The script ends in sys.exit(main()): exit 0 is success here."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is SystemExit and value.code in (0, None):
+            return True
+        return False
+
+
+class SweepDiagram(unittest.TestCase):
+    """tools/plot_aln_sweep.py's state diagram (an outside check, 2026-12-06). Reference: the sweep folders made here."""
+
+    def test_rates_above_the_scale_are_said_on_the_colour_bar(self):
+        # The left panel's scale stops at 80 Hz (the paper's); a network sweep had 9.5 % of its points above, up to
+        # 194 Hz, drawn in the top colour with nothing said. Break tried: the colour bar without extend and the label
+        # as before ("maximum E rate [Hz]") -> both checks fail.
+        with tempfile.TemporaryDirectory() as tmp:
+            up = np.full((4, 5), 20.0)
+            up[0, :2] = [100.0, 194.0]
+            fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
+            bar = fig.axes[0].images[0].colorbar
+            self.assertEqual(bar.extend, "max")
+            label = bar.ax.get_ylabel()
+            self.assertIn("above 80 Hz clipped", label)
+            self.assertIn("10 % of the points, up to 194 Hz", label)
+            # Just above the scale: the maximum to 3 digits ("up to 80 Hz" over an 80 Hz scale read as a contradiction;
+            # break tried: the format :.0f -> "up to 80 Hz": fails).
+            up[0, :2] = [50.0, 80.3]
+            fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
+            self.assertIn("up to 80.3 Hz", fig.axes[0].images[0].colorbar.ax.get_ylabel())
+            up[0, :2] = 50.0  # nothing above: no arrow, no note
+            fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
+            bar = fig.axes[0].images[0].colorbar
+            self.assertEqual(bar.extend, "neither")
+            self.assertEqual(bar.ax.get_ylabel(), "maximum E rate [Hz]")
+
+    def test_a_single_value_is_ticked_alone(self):
+        # A sweep of one row (y = 0.5 mV/ms) was drawn over a made-up 0-1 range with ticks 0, 0.2, ..., 1, as if y
+        # had been swept. Break tried: the single value given +-0.5 and no ticks of its own as before -> the y limits
+        # are (0, 1) and the ticks six: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 11), [0.5], np.full((1, 11), 5.0)))
+            panels = [a for a in fig.axes if a.get_ylabel().startswith("mu_inh")]  # not the colour bars
+            self.assertEqual(len(panels), 3)
+            for ax in panels:
+                np.testing.assert_allclose(ax.get_yticks(), [0.5])
+                low, high = ax.get_ylim()
+                self.assertLess(high - low, 0.2)
+                self.assertLess(low, 0.5)
+                self.assertGreater(high, 0.5)
+            fig = sweep_figure(sweep_folder(tmp, [1.2], [0.0], np.full((1, 1), 5.0)))  # one point (0 included)
+            ax = fig.axes[0]
+            np.testing.assert_allclose(ax.get_xticks(), [1.2], rtol=1e-6)
+            np.testing.assert_allclose(ax.get_yticks(), [0.0])
+            self.assertIn("1 x 1 point,", fig._suptitle.get_text())
+
+    def test_the_overrides_are_set_apart_in_the_title(self):
+        # "..., 6 s each network.n_neurons=4000" read as one phrase. Break tried: the title as before -> fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 3), np.linspace(0, 3, 3), np.zeros((3, 3)),
+                                            overrides=["network.n_neurons=4000", "simulation.seed=2"]))
+            self.assertEqual(fig._suptitle.get_text(), "Network state diagram, no adaptation, 3 x 3 points, 6 s "
+                             "each; with network.n_neurons=4000, simulation.seed=2")
+
+
+def recording_folder(folder, n=200):
+    """A folder as `cortexloop record` writes it: a network, one sensing channel, a command that changed the
+    stimulation at tick 50 (acks.jsonl) and two safety events (safety.jsonl)."""
+    f = pathlib.Path(folder)
+    stim = np.zeros((n, 2))
+    stim[50:, 0] = 40.0
+    for name, value in (("rates", np.ones((n, 2))), ("stim", stim), ("lfp", np.ones(n)),
+                        ("mean_v", np.full((n, 2), -60.0)),
+                        ("ticks", np.column_stack([np.zeros(n), np.arange(n), np.arange(1, n + 1)]))):
+        np.save(f / (name + ".npy"), value.astype(np.float64 if name == "ticks" else np.float32))
+    sensing = np.zeros((n, 1, 6), np.float32)
+    sensing[:, 0, :3] = np.linspace(0, 5, n)[:, None]  # true signal, ADC and filtered alike: one line at a glance
+    np.save(f / "device_sensing.npy", sensing)
+    (f / "summary.json").write_text(json.dumps({"n_exc": 800, "n_inh": 200, "n_neurons": 1000, "geometry": {
+        "sensing": [{"signal": "rate_exc", "position_mm": 0.0}]}}))
+    (f / "acks.jsonl").write_text('{"accepted": true, "tick_applied": 50, "epoch": 0}\n')
+    (f / "safety.jsonl").write_text('{"step": 1200, "limit": "model_domain", "epoch": 0}\n'
+                                    '{"step": 1500, "limit": "charge_per_phase", "epoch": 0}\n')
+    return f
+
+
+class SessionFigureLines(unittest.TestCase):
+    """plot.py's session figure (an outside check, 2026-12-06). Reference: the recording made here."""
+
+    def figure(self, folder):
+        import matplotlib
+        matplotlib.use("Agg")
+        from cortexloop_client import plot
+        return plot.figure(plot.load(folder))
+
+    def test_the_three_sensing_lines_stay_visible(self):
+        # A channel whose true signal, ADC sample and filtered value coincide showed the orange "filtered" line alone:
+        # it was drawn last and wider than the ADC's. Each line is now narrower than every line under it, so an edge
+        # of each shows. Break tried: the old order and widths (true 1.6, ADC 0.7, filtered 1.0 on top) -> fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            fig = self.figure(recording_folder(tmp))
+            ax = next(a for a in fig.axes if a.get_label() == "sensing0")
+            lines = [line for line in ax.get_lines() if line.get_label() in ("true signal", "ADC (raw)", "filtered")]
+            self.assertEqual(sorted(line.get_label() for line in lines), ["ADC (raw)", "filtered", "true signal"])
+            widths = [line.get_linewidth() for line in lines]  # in the order drawn (equal zorder: later on top)
+            self.assertEqual(widths, sorted(widths, reverse=True))
+            self.assertEqual(len(set(widths)), 3)
+
+    def test_the_lines_across_the_panels_are_in_a_legend(self):
+        # The grey dashes (a command that changed the stimulation) and the red and orange lines (safety events) were
+        # in no legend. Break tried: figure() without its legend of session_marks' handles -> fig.legends is empty.
+        with tempfile.TemporaryDirectory() as tmp:
+            fig = self.figure(recording_folder(tmp))
+            self.assertEqual(len(fig.legends), 1)
+            texts = [t.get_text() for t in fig.legends[0].get_texts()]
+            self.assertEqual(texts, ["command that changed the stimulation",
+                                     "safety event: the mean field's domain (model_domain)",
+                                     "safety event: a device limit"])
+
+    def test_an_examples_marks_are_in_its_legend(self):
+        # loop.figure's red lines (the examples' pulses, bursts, programs) were in no legend. Break tried: the lines
+        # drawn without a label -> the controller panel has no legend: fails.
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.figure
+        from cortexloop_client import loop
+        rec = loop.Recording()
+        rec.rows = [(k, k + 1.0, 1.0, 1.0, 2.0, 0.0, 0.0, 0.5) for k in range(100)]
+        kept = []
+        original = matplotlib.figure.Figure.savefig
+
+        def keep(fig, *args, **kwargs):
+            kept.append(fig)
+            original(fig, *args, **kwargs)
+
+        matplotlib.figure.Figure.savefig = keep
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                loop.figure(rec, os.path.join(tmp, "f.png"), "t", marks=np.array([0.02, 0.05]),
+                            marks_label="pulse applied")
+        finally:
+            matplotlib.figure.Figure.savefig = original
+        legend = kept[0].axes[1].get_legend()
+        self.assertIsNotNone(legend)
+        self.assertEqual([t.get_text() for t in legend.get_texts()], ["pulse applied (2)"])
+
+
 class MissingDataExitsOne(unittest.TestCase):
     """plot_vsdi.py exited 2 on a missing folder or summary.json where the other tools exit 1 for missing data
     (cli.run's rule; 2 is a command line argparse refuses). Break tried: plot_vsdi's old `return 2` and no folder

@@ -86,7 +86,11 @@ class WrongInput(unittest.TestCase):
     fails (a traceback)."""
 
     def test_a_server_config_given_to_experiments(self):
-        r = run(["-m", "cortexloop_client.experiments", os.path.join(ROOT, "configs", "default.toml")])
+        # Its default --out, out/stimulation, was made before the file was read, and left empty in the current folder
+        # (the checkout, for this test). Break tried: os.makedirs before the loop as it was -> the folder exists.
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run(["-m", "cortexloop_client.experiments", os.path.join(ROOT, "configs", "default.toml")], cwd=tmp)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "out")))
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertNotIn("Traceback", r.stderr)
         self.assertIn("not an experiment file: it has no server_config key", r.stderr)
@@ -134,6 +138,26 @@ class WrongInput(unittest.TestCase):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn("scans.toml: no key 'duration_s' where the frequency scan of model aln reads it", r.stderr)
 
+    def test_a_frequency_out_of_range_names_the_option(self):
+        # `aln_entrainment.py --frequencies -5` was blamed on entrainment.toml ("... entrainment.toml [fig5]: stimulus
+        # frequencies must be in (0, 1000] Hz"): an outside check, 2026-12-06. Reference: the stimulator's range,
+        # (0, 1000] Hz. Breaks tried: --frequencies typed as plain numbers again -> load_scan's line, which does not
+        # name the option: the first check fails; load_scan without its check of the given grid -> the scan file is
+        # named: the last check fails.
+        for value in ("-5", "10,2000"):
+            with self.subTest(frequencies=value):
+                r = run([os.path.join(ROOT, "tools", "aln_entrainment.py"), "frequency", "--out", "/tmp/never",
+                         "--frequencies", value, "--cortexloop", BIN])
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertNotIn("entrainment.toml", r.stderr)
+                self.assertIn(f"argument --frequencies: {value.split(',')[-1]} Hz: each frequency must be in "
+                              "(0, 1000] Hz", r.stderr)
+        from cortexloop_client import entrainment
+        with self.assertRaises(ValueError) as caught:
+            entrainment.load_scan("frequency", "aln", frequencies_Hz=[10.0, -5.0])
+        self.assertEqual(str(caught.exception), "frequencies_Hz given [10.0, -5.0]: -5 Hz is outside (0, 1000] Hz "
+                                                "(the stimulator's range)")
+
     def test_a_figure_format_refused_before_the_runs(self):
         # aln_fig4.py and aln_live_fig4.py ran their simulations and then failed in matplotlib on an --out it cannot
         # write (a second outside check, 2026-12-04). Reference: matplotlib's formats. Given a binary that does not
@@ -175,6 +199,42 @@ class WrongInput(unittest.TestCase):
                 self.assertEqual(r.returncode, 2, r.stderr)
                 self.assertIn(message, r.stderr)
                 self.assertNotIn("Traceback", r.stderr)
+
+
+class RefusedCommand(unittest.TestCase):
+    """A command the server refuses ends a tool in one line naming the refusal (its code and the server's reason) and
+    a non-zero exit: experiments.py printed a RuntimeError traceback for a DC step above max_direct_pA; the loop
+    examples printed the refusal and exited 0, as if the run had done what was asked (an outside check, 2026-12-06;
+    the ALN tools' cases are in test_aln_live.py). Reference: the server's own limit, 1000 pA (max_direct_pA)."""
+
+    def test_experiments(self):
+        # Break tried: readouts.require_accepted raising RuntimeError instead of cli.ToolError -> a traceback: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "big.toml")
+            pathlib.Path(path).write_text(
+                f'server_config = "{os.path.join(ROOT, "configs", "zerlaut2018_network.toml")}"\n'
+                'sets = ["network.n_neurons=1000"]\n[dc_step]\nwarmup_ms = 10\npre_ms = 10\nstep_ms = 10\n'
+                'post_ms = 10\namplitudes_pA = [5000]\n')
+            r = run(["-m", "cortexloop_client.experiments", path, "--out", os.path.join(tmp, "out"), "--bin", BIN])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn("experiments: the server refused the dc stimulation of 5000 pA: OutOfRange: ", r.stderr)
+            self.assertIn("max_direct_pA", r.stderr)
+
+    def test_an_example_whose_command_is_refused_fails_after_drawing(self):
+        # Break tried: the examples without loop.raise_if_refused -> exit 0: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            png = os.path.join(tmp, "p.png")
+            r = run([os.path.join(ROOT, "tools", "python", "examples", "phase_locked.py"), "--drive-pA", "2000",
+                     "--neurons", "1000", "--duration", "0.1", "--png", png, "--bin", BIN])
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertIn("refused: OutOfRange: amplitude_pa = 2000", r.stdout)  # as it came
+            self.assertEqual(r.stderr.strip().splitlines(), [
+                "phase_locked: the server refused 1 of the loop's 1 command (the first: OutOfRange: amplitude_pa = "
+                "2000: direct current: |I| = 2000 pA > 1000 pA (max_direct_pA))"])
+            self.assertGreater(os.path.getsize(png), 1000)  # the run was drawn first
 
 
 class NotBuilt(unittest.TestCase):
@@ -424,6 +484,29 @@ class PlotFigure(unittest.TestCase):
         self.assertIn("excitatory", texts)
         for word in ("RS", "FS", "AdEx"):
             self.assertFalse([t for t in texts if word in t], (word, texts))
+
+    def test_a_population_without_cells_is_not_drawn(self):
+        # A single cell (configs/naud2008/adaptation.toml: summary.json n_exc 1, n_inh 0) had its empty inhibitory
+        # population drawn at 0 Hz, 0 pA and a mean V of 0 mV (an outside check, 2026-12-06). Reference: the
+        # summary's counts. Break tried: plot.populations returning both populations always -> an inhibitory line
+        # in each panel and in the legend: fails.
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from cortexloop_client import plot
+        from cortexloop_client.style import EXC_COLOUR, INH_COLOUR
+        d = plot.load(self.simulate(os.path.join("naud2008", "adaptation.toml")))
+        self.assertEqual((d["summary"]["n_exc"], d["summary"]["n_inh"]), (1, 0))
+        fig = plot.figure(d)
+        panels = {ax.get_label(): ax for ax in fig.axes}
+        for name in ("rates", "stim", "mean_v"):
+            colours = [line.get_color() for line in panels[name].get_lines()]
+            self.assertTrue(colours, name)
+            self.assertNotIn(INH_COLOUR, colours, name)
+            self.assertIn(EXC_COLOUR, colours, name)
+        legend = panels["rates"].get_legend()
+        self.assertEqual([t.get_text() for t in legend.get_texts()], ["excitatory"])
+        plt.close(fig)
 
 
 # Stands in for a server that fails at shutdown: runs the real `serve`, and on SIGTERM stops it and exits with

@@ -13,6 +13,7 @@ import pathlib
 import runpy
 import subprocess
 import sys
+import tempfile
 import unittest
 
 from test_tool_errors import MISSING_INPUT, ROOT
@@ -94,17 +95,19 @@ class ToolHelp(unittest.TestCase):
 
 
 def bench_and_reference_scripts():
-    """Every script of bench/ and tests/reference/ with a __main__ (the benchmarks' and references' commands)."""
-    paths = glob.glob(os.path.join(ROOT, "bench", "*.py")) + glob.glob(os.path.join(ROOT, "tests", "reference", "*.py"))
+    """Every script of bench/, tests/reference/ and docs/images/ with a __main__ (the benchmarks', references' and
+    doc figures' commands)."""
+    paths = (glob.glob(os.path.join(ROOT, "bench", "*.py")) + glob.glob(os.path.join(ROOT, "tests", "reference", "*.py"))
+             + glob.glob(os.path.join(ROOT, "docs", "images", "*.py")))
     return sorted(os.path.relpath(p, ROOT) for p in paths if "__main__" in pathlib.Path(p).read_text())
 
 
 class BenchAndReferenceHelp(unittest.TestCase):
-    """The commands of bench/README.md and tests/reference/ answer --help with their usage and do nothing else
-    (count_block_ops.py took --help for a binary and ended in a traceback, tick_tail.py for a CSV file,
-    fit_exp2_poly.py ran its fit, reset_rss.py parsed its options by hand); and every default is in the help, as
-    for the tools (12 of these scripts gave 49 options with a default and no word of it). Reference: each parser's
-    own defaults."""
+    """The commands of bench/README.md, tests/reference/ and docs/images/ answer --help with their usage and do nothing
+    else (count_block_ops.py took --help for a binary and ended in a traceback, tick_tail.py for a CSV file,
+    fit_exp2_poly.py ran its fit, reset_rss.py parsed its options by hand; docs/images/partitions.py ignored it and
+    overwrote the tracked PNG: an outside check, 2026-12-06); and every default is in the help, as for the tools (12
+    of these scripts gave 49 options with a default and no word of it). Reference: each parser's own defaults."""
 
     def test_help_prints_usage_and_exits(self):
         scripts = bench_and_reference_scripts()
@@ -124,6 +127,36 @@ class BenchAndReferenceHelp(unittest.TestCase):
                 self.assertTrue(parsers, "no argparse parser found")
                 for parser in parsers:
                     self.assertEqual(undocumented_defaults(parser), [], parser.prog)
+
+
+
+class TrackedFilesLeftAlone(unittest.TestCase):
+    """Scripts that draw or compute a tracked file write it only when told to (an outside check, 2026-12-06):
+    docs/images/partitions.py overwrote docs/images/partitions.png (even for --help), bench/scaling_budget.py
+    docs/images/scaling_budget.png unless --png said elsewhere, tests/reference/brian2_naud2008.py
+    tests/reference/data/brian2_naud2008.json unless --out did. Reference: the tracked files' bytes before and after,
+    and each --help naming the tracked file. Break tried: each script as it was (its last commit's version copied
+    over it) -> partitions.py wrote docs/images/partitions.png, scaling_budget.py "wrote .../scaling_budget.png",
+    brian2_naud2008.py ran Brian2 and exited 0 (rewriting the JSON): each subtest fails (and --help of partitions.py
+    in BenchAndReferenceHelp)."""
+
+    def test_a_run_without_an_output_leaves_the_checkout(self):
+        cases = (("docs/images/partitions.py", [], 0, "docs/images/partitions.png", "wrote partitions.png"),
+                 ("bench/scaling_budget.py", [], 0, "docs/images/scaling_budget.png", "| link |"),
+                 ("tests/reference/brian2_naud2008.py", [], 2, "tests/reference/data/brian2_naud2008.json",
+                  "the following arguments are required: --out"))
+        for rel, args, code, tracked, says in cases:
+            with self.subTest(script=rel), tempfile.TemporaryDirectory() as tmp:
+                before = pathlib.Path(ROOT, tracked).read_bytes()
+                r = subprocess.run([sys.executable, os.path.join(ROOT, rel), *args], capture_output=True, text=True,
+                                   cwd=tmp, timeout=120, env=dict(os.environ, MPLBACKEND="Agg"))
+                self.assertEqual(r.returncode, code, r.stderr)
+                self.assertIn(says, r.stdout + r.stderr)
+                self.assertNotIn(tracked, r.stdout)
+                self.assertEqual(pathlib.Path(ROOT, tracked).read_bytes(), before)
+                h = subprocess.run([sys.executable, os.path.join(ROOT, rel), "--help"], capture_output=True,
+                                   text=True, cwd=tmp, timeout=60)
+                self.assertIn(tracked, " ".join(h.stdout.split()))  # where the tracked file is, in the help
 
 
 if __name__ == "__main__":

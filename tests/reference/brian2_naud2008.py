@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """Brian2 reference spike trains for the Naud et al. 2008 firing-pattern configs.
 
-Run (from the repository root; ~1 min):
-    /usr/bin/python3 tests/reference/brian2_naud2008.py
-Produces:
+Run (from the repository root; ~1 min), to regenerate the reference tests/test_naud2008.cpp reads:
+    /usr/bin/python3 tests/reference/brian2_naud2008.py --out tests/reference/data/brian2_naud2008.json
+Produces (--out, required: a run without it overwrote the tracked reference):
     tests/reference/data/brian2_naud2008.json
         {pattern: {"spike_times_ms": [...], "n_spikes": int, "isi_ms": [...]}}
         for every configs/naud2008/<pattern>.toml (pattern = file stem)
 Options: --configs DIR (default configs/naud2008), --set section.key=value (repeatable, applied
-    to every config), --out FILE, --plot FILE.png (V traces, for a look). --help for all.
+    to every config), --out FILE (required), --plot FILE.png (V traces, for a look). --help for all.
 
 Each config is one AdEx cell with a current step (its [[stimulus]] entries), built by the same
 function as the network reference (tests/reference/brian2_network.py: build_network): forward
@@ -27,8 +27,6 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import clconfig  # noqa: E402
 from brian2_network import build_network  # noqa: E402
-
-HERE = pathlib.Path(__file__).resolve().parent
 
 
 def run_config(path, sets, want_trace=False):
@@ -60,8 +58,9 @@ def main():
                     help="folder of the firing-pattern configs (default configs/naud2008)")
     ap.add_argument("--set", dest="sets", action="append", default=[],
                     metavar="SECTION.KEY=VALUE", help="override a key in every config")
-    ap.add_argument("--out", default=str(HERE / "data" / "brian2_naud2008.json"),
-                    help="results file (default tests/reference/data/brian2_naud2008.json)")
+    ap.add_argument("--out", required=True,
+                    help="results file to write (required; tests/reference/data/brian2_naud2008.json is the tracked "
+                         "reference tests/test_naud2008.cpp reads)")
     ap.add_argument("--plot", default=None, help="also save V traces to this PNG")
     args = ap.parse_args()
 

@@ -10,9 +10,10 @@ server applied it (its ack's tick_applied); the readouts from that tick on are k
 """
 import numpy as np
 
+from .cli import ToolError
 from .client import Program, Site
 from .loop import Server, connect
-from .readouts import full_readout_with_device, tick_readouts
+from .readouts import full_readout_with_device, require_accepted, tick_readouts
 
 
 def step_protocol(client, amplitude_pA, pre_ms, step_ms, post_ms, tick_ms, stepped, chunk_ticks=500, timeout_s=30.0,
@@ -47,10 +48,7 @@ def stimuli_protocol(client, stimuli, duration_ms, tick_ms, stepped, chunk_ticks
 
 def _rates_from(client, seq, duration_ms, tick_ms, stepped, chunk_ticks, timeout_s, has_network):
     """Waits for the stimulation command's ack and records duration_ms of ticks from the tick it was applied."""
-    ack = client.wait_ack(seq, 10.0)
-    if ack is None or not ack.accepted:
-        raise RuntimeError(f"the stimulation command was refused: {ack and ack.reason}")
-    first = ack.tick_applied
+    first = require_accepted(client.wait_ack(seq, 10.0), "the stimulation command", 10.0).tick_applied
     ticks = int(round(duration_ms / tick_ms))
     a = np.full((ticks, 6), np.nan)
     for k, r in tick_readouts(client, ticks, first, None, stepped, chunk_ticks, timeout_s):
@@ -73,15 +71,13 @@ def pi_clamp_protocol(client, target_Hz, ki_per_s, output_max_pA, clamp_from_ms,
     mode, margin_ms later in realtime mode (the controller command must arrive before its start tick)."""
     ack = client.wait_ack(client.ping(), 10.0)
     if ack is None:
-        raise RuntimeError("no answer to Ping")
+        raise ToolError("no answer to Ping from the server in 10 s")
     first = ack.tick_applied + (0 if stepped else int(round(margin_ms / tick_ms)))
     start = first + int(round(clamp_from_ms / tick_ms))
     seq = client.set_controller(0, "pi_clamp", output_channel, Program(waveform="dc"), Site(population="exc"),
                                 sensing_channel=sensing_channel, feature="raw", start_tick=start, target=target_Hz,
                                 kp=kp, ki_per_s=ki_per_s, output_min=0.0, output_max=output_max_pA)
-    ack = client.wait_ack(seq, 10.0)
-    if ack is None or not ack.accepted:
-        raise RuntimeError(f"the PI clamp was refused: {ack and ack.reason}")
+    require_accepted(client.wait_ack(seq, 10.0), "the PI clamp (SetController)", 10.0)
     ticks = int(round(duration_ms / tick_ms))
     a = np.full((ticks, 6), np.nan)
     for k, r in tick_readouts(client, ticks, first, None, stepped, chunk_ticks, timeout_s,
@@ -111,9 +107,9 @@ def _on_server(config, mode, sets, binary, seed, need_aln, protocol):
         try:
             info = client.info()
             if need_aln and not info.get("aln"):
-                raise RuntimeError(f"{config}: the server runs no [aln] node")
+                raise ToolError(f"{config}: the server runs no [aln] node")
             if not info.get("aln") and info["n_exc"] == 0:
-                raise RuntimeError(f"{config}: the server runs neither a network nor an [aln] node")
+                raise ToolError(f"{config}: the server runs neither a network nor an [aln] node")
             return protocol(client, info, mode == "stepped")
         finally:
             client.close()

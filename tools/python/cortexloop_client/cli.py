@@ -86,6 +86,11 @@ def load_json_object(path):
     return value
 
 
+def plural(n, word):
+    """"1 point", "2 points": a count in the tools' titles and messages ("on 1 threads", "1 cells per point")."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 NUMBER = "number"  # a JSON number: int or float, not true/false (bool is an int in Python)
 
 

@@ -21,12 +21,13 @@ import numpy as np
 
 from . import analysis, cli
 from .loop import REPO, Server, connect
-from .readouts import rate_readout, tick_readouts
+from .readouts import rate_readout, require_accepted, tick_readouts
 
 C_PF = 200.0  # the E cells' (and the ALN E population's) capacitance: 1 mV/ms of mu is 200 pA
 SCANS = os.path.join(REPO, "configs", "cakan2020", "entrainment.toml")
 FIGURES = {"frequency": "fig5", "phase-locking": "fig6"}
 MODELS = ("aln", "network", "both")
+MAX_FREQUENCY_HZ = 1000.0  # the stimulator's highest sine frequency
 
 
 def _axis(value, where):
@@ -55,6 +56,12 @@ def load_scan(what, model, path=SCANS, quick=False, frequencies_Hz=None, amplitu
     scan file; frequencies_Hz / amplitudes_mV_per_ms replace the file's grid (e.g. a reduced one)."""
     if what not in FIGURES:
         raise ValueError(f"scan {what!r} is not one of {', '.join(FIGURES)}")
+    if frequencies_Hz is not None:  # named as the caller's, not blamed on the scan file (an outside check, 2026-12-06)
+        bad = [f for f in frequencies_Hz if not 0 < f <= MAX_FREQUENCY_HZ]
+        if bad or not len(frequencies_Hz):
+            raise ValueError(f"frequencies_Hz given {list(frequencies_Hz)}: "
+                             + (f"{bad[0]:g} Hz is outside " if bad else "none given; each must be in ")
+                             + f"(0, {MAX_FREQUENCY_HZ:g}] Hz (the stimulator's range)")
     if model not in MODELS:
         raise ValueError(f"model {model!r} is not one of {', '.join(MODELS)}")
     cfg = cli.load_toml(path)
@@ -93,8 +100,9 @@ def _scan_of(cfg, what, fig, model, path, quick, frequencies_Hz, amplitudes_mV_p
         s["amplitudes_mV_per_ms"] = np.asarray(amplitudes_mV_per_ms, dtype=np.float64)
     if not (s["onset_ms"] >= 0 and s["onset_ms"] < 1000.0 * s["duration_s"]):
         raise ValueError(f"{path} [{fig}]: onset_ms = {s['onset_ms']} must be in [0, duration_s * 1000)")
-    if np.any(s["frequencies_Hz"] <= 0) or np.any(s["frequencies_Hz"] > 1000):
-        raise ValueError(f"{where}: stimulus frequencies must be in (0, 1000] Hz (the stimulator's range)")
+    if np.any(s["frequencies_Hz"] <= 0) or np.any(s["frequencies_Hz"] > MAX_FREQUENCY_HZ):  # the file's own grid
+        raise ValueError(f"{where}: stimulus frequencies must be in (0, {MAX_FREQUENCY_HZ:g}] Hz (the stimulator's "
+                         "range)")
     return s
 
 
@@ -116,7 +124,8 @@ def offline_rate(binary, scan, f_Hz, a_mV_per_ms, tmp):
         args += ["--set", s]
     r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode != 0:
-        raise RuntimeError(f"simulate failed for f={f_Hz} A={a_mV_per_ms}: {r.stderr.strip()}")
+        raise cli.ToolError(f"`cortexloop simulate` failed (exit {r.returncode}) for f = {f_Hz:g} Hz, "
+                            f"A = {a_mV_per_ms:g} mV/ms: {r.stderr.strip()}")
     rate = np.load(out / "rates.npy")[:, 0].astype(np.float64)
     for p in out.iterdir():
         p.unlink()
@@ -128,16 +137,14 @@ def offline_rate(binary, scan, f_Hz, a_mV_per_ms, tmp):
 def live_point(client, seed, f_Hz, amplitude_pA, onset_ms, ticks, tick_ms, chunk_ticks=1000, timeout_s=60.0):
     """One point in a stepped server: per-tick arrays of the readouts of the new epoch, t = 0 at the Reset:
     net_rate_exc_Hz, aln_rate_e_Hz (NaN without a node), i_stim_exc_pA."""
-    ack = client.wait_ack(client.reset(seed), timeout_s)
-    if ack is None or not ack.accepted:
-        raise RuntimeError(f"Reset was refused or not answered in {timeout_s} s: {ack and ack.reason}")
-    epoch = ack.epoch
-    ack = client.wait_ack(client.stimulate(amplitude_pA, waveform="sine", population="exc", frequency_hz=f_Hz,
-                                           delay_ms=onset_ms, duration_ms=ticks * tick_ms - onset_ms), timeout_s)
-    if ack is None or not ack.accepted:
-        raise RuntimeError(f"the sine at {f_Hz} Hz, {amplitude_pA} pA was refused: {ack and ack.reason}")
+    epoch = require_accepted(client.wait_ack(client.reset(seed), timeout_s), "the Reset", timeout_s).epoch
+    ack = require_accepted(
+        client.wait_ack(client.stimulate(amplitude_pA, waveform="sine", population="exc", frequency_hz=f_Hz,
+                                         delay_ms=onset_ms, duration_ms=ticks * tick_ms - onset_ms), timeout_s),
+        f"the sine at {f_Hz:g} Hz, {amplitude_pA:g} pA", timeout_s)
     if ack.tick_applied != 0:
-        raise RuntimeError(f"the sine was applied at tick {ack.tick_applied}, not 0: is the server in stepped mode?")
+        raise cli.ToolError(f"the sine was applied at tick {ack.tick_applied}, not 0: is the server in stepped "
+                            "mode?")
     out = np.full((3, ticks), np.nan)
     for k, r in tick_readouts(client, ticks, 0, epoch, True, chunk_ticks, timeout_s, decode=rate_readout):
         out[:, k] = (r[2], r[4], r[3])
@@ -154,17 +161,17 @@ def run_live(scan, binary=None, seed=1, sets=(), progress=True):
         try:
             info = client.info(30.0)
             if info is None:
-                raise RuntimeError("no answer to GetInfo")
+                raise cli.ToolError("no answer to GetInfo from the server in 30 s")
             tick_ms = info["tick_ms"]
             ticks = int(round(scan["duration_s"] * 1000.0 / tick_ms))
             has = {"aln": bool(info["aln"]), "network": info["n_exc"] > 0}
             for model, needed in (("aln", scan["model"] in ("aln", "both")),
                                   ("network", scan["model"] in ("network", "both"))):
                 if needed and not has[model]:
-                    raise RuntimeError(f"{scan['config']}: the server runs no {model} (model {scan['model']})")
+                    raise cli.ToolError(f"{scan['config']}: the server runs no {model} (model {scan['model']})")
             grid = points(scan)
             if progress:  # a first line at once: the first ten points of a network scan took minutes in silence
-                print(f"entrainment: {len(grid)} points of {scan['duration_s']:g} s live ({scan['model']})",
+                print(f"entrainment: {cli.plural(len(grid), 'point')} of {scan['duration_s']:g} s live ({scan['model']})",
                       file=sys.stderr, flush=True)
             shown = time.monotonic()
             for k, (f, a) in enumerate(grid):
@@ -214,20 +221,24 @@ def _even(v):
     return len(v) == 2 or (len(v) > 2 and np.allclose(np.diff(v), v[1] - v[0]))
 
 
-def _edges(v):
-    """Image extent along an evenly spaced axis: half a step beyond its ends, so each pixel is centred on its value
-    (an uneven axis is stretched between its ends)."""
-    if len(v) < 2 or not _even(v):
-        return [v[0] - 0.5, v[-1] + 0.5] if len(v) < 2 else [v[0], v[-1]]
-    half = 0.5 * (v[1] - v[0])
-    return [v[0] - half, v[-1] + half]
+def cell_edges(v):
+    """Edges of the cells around the values of an increasing axis, even or not: the midpoints between neighbours, and
+    half the neighbouring step beyond each end (one value: +-0.5), so every point of the axis lies in the cell of the
+    value nearest to it (on an even axis each cell is centred on its value). An image stretched evenly between the ends
+    put the --quick grid's columns at the wrong frequencies (1, 11, 21, 31, 40, 50, 60, 70 Hz: the "11 Hz" column
+    covered 9.6-18.3 Hz; an outside check, 2026-12-06)."""
+    v = np.asarray(v, dtype=np.float64)
+    if len(v) < 2:
+        return np.array([v[0] - 0.5, v[0] + 0.5])
+    mid = 0.5 * (v[1:] + v[:-1])
+    return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
 def _grid_image(ax, r, x, y):
     """R over (x, y) as an image; an uneven axis (e.g. the side-by-side grid over both models' tongues) is drawn
     by index with its values as tick labels rather than stretched."""
-    ex = _edges(x) if _even(x) else [-0.5, len(x) - 0.5]
-    ey = _edges(y) if _even(y) else [-0.5, len(y) - 0.5]
+    ex = cell_edges(x)[[0, -1]] if _even(x) else [-0.5, len(x) - 0.5]
+    ey = cell_edges(y)[[0, -1]] if _even(y) else [-0.5, len(y) - 0.5]
     im = ax.imshow(r, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1, extent=[*ex, *ey])
     if len(x) == 1 or not _even(x):
         ax.set_xticks(range(len(x)), [f"{v:.3g}" for v in x], fontsize=7, rotation=90)
@@ -256,10 +267,13 @@ def save_and_plot(scan, rates, out, title_extra=""):
             f_spec, spectra = fig5_spectra(scan, rates[m])
             np.save(out / "spectrum_frequency_Hz.npy", f_spec)
             np.save(out / f"{prefix(m)}spectra_normalised.npy", spectra)  # [amplitude, stim frequency, frequency]
+            order = np.argsort(freqs, kind="stable")  # --frequencies in any order: the columns left to right
             for ax, amp, s in zip(row, amps, spectra):
                 # vmin/vmax fixed: every spectrum is normalised to its own maximum, so one colour bar reads all panels.
-                im = ax.imshow(s.T, origin="lower", aspect="auto", cmap="magma", vmin=0.0, vmax=1.0,
-                               extent=[*_edges(freqs), *_edges(f_spec)])
+                # Each column holds its own stimulus frequency, its edges halfway to its neighbours' (cell_edges),
+                # however uneven the grid.
+                im = ax.pcolormesh(cell_edges(freqs[order]), cell_edges(f_spec), s[order].T, cmap="magma", vmin=0.0,
+                                   vmax=1.0, shading="flat", rasterized=True)
                 ax.set_title(f"{MODEL_NAMES[m]}, A = {amp:g} mV/ms ({amp * C_PF:g} pA)", fontsize=9)
                 ax.set_xlabel("stimulus frequency [Hz]")
             row[0].set_ylabel(f"frequency of the {MODEL_NAMES[m]} E rate [Hz]")

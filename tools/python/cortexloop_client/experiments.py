@@ -44,6 +44,7 @@ import numpy as np
 from . import analysis, cli
 from .style import EXC_COLOUR, INH_COLOUR, STIM_COLOUR
 from .loop import DEFAULT_BIN, REPO, Server, connect
+from .readouts import require_accepted
 
 
 # --- running one protocol in stepped mode ----------------------------------------------------------------------
@@ -60,11 +61,11 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
     finished = False
     try:
         for p in programs:
-            ack = client.wait_ack(client.stimulate(**p), 10)
-            if ack is None or not ack.accepted:
-                raise RuntimeError(f"stimulation refused: {ack and ack.reason}")
+            ack = require_accepted(client.wait_ack(client.stimulate(**p), 10),
+                                   f"the {p.get('waveform', 'dc')} stimulation of {p.get('amplitude_pa')} pA", 10)
             if ack.tick_applied != 0:
-                raise RuntimeError(f"program applied at tick {ack.tick_applied}, expected 0")
+                raise cli.ToolError(f"program applied at tick {ack.tick_applied}, expected 0 (is the server in "
+                                    "stepped mode?)")
         rows, ring_e, ring_i, vsdi, ring_stim = [], [], [], [], []
         done = 0
         while done < ticks:
@@ -74,7 +75,7 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
             while got < n:
                 m = client.receive(10.0)
                 if m is None:
-                    raise RuntimeError("no readout for 10 s")
+                    raise cli.ToolError("no readout from the server for 10 s")
                 if m[1] != "readout":
                     continue
                 r = m[2]
@@ -435,9 +436,11 @@ def main(argv=None):
     ap.add_argument("--bin", default=DEFAULT_BIN, help="cortexloop executable (default: %(default)s)")
     ap.add_argument("--seeds", type=cli.int_list, help="comma-separated seeds, overriding the file's")
     args = ap.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
     for path in args.experiment:
         cfg = load_experiment(path)
+        # Made once an experiment is read: a file refused left an empty out/stimulation in the current folder (in
+        # the checkout, from test_tool_errors.py's refusals).
+        os.makedirs(args.out, exist_ok=True)
         if args.seeds:
             cfg["seeds"] = args.seeds
         t0 = time.monotonic()

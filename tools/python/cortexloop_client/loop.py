@@ -351,6 +351,18 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
             rec.acks[m[2].seq] = m[2]
 
 
+def raise_if_refused(rec):
+    """ToolError when the server refused a command of the loop (an amplitude above the device's limit, e.g.
+    `phase_locked.py --drive-pA 2000`): each refusal is printed as it comes (_drain_acks), and the example, once it
+    has saved and drawn the run, exits 1 naming the first, not 0 as if the run had done what was asked (an outside
+    check, 2026-12-06). Only this client's commands count (rec.acks also holds the stream's acks of others)."""
+    mine = [c["seq"] for c in rec.commands]
+    refused = [rec.acks[s] for s in mine if s in rec.acks and not rec.acks[s].accepted]
+    if refused:
+        raise ToolError(f"the server refused {len(refused)} of the loop's {len(mine)} command"
+                        f"{'' if len(mine) == 1 else 's'} (the first: {refused[0].code_name}: {refused[0].reason})")
+
+
 def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neurons=2000, duration_s=3.0):
     """The command-line options every example shares."""
     parser.add_argument("--config", default=os.path.join(REPO, config), help="server config (default: %(default)s)")
@@ -411,9 +423,10 @@ def server_from_args(args):
 
 
 def figure(rec, path, title, sensed_label="sensed", controller_label="controller output", marks=None,
-           smooth_ms=5, sensed_extra=()):
+           smooth_ms=5, sensed_extra=(), marks_label="marks"):
     """Four panels: sensed signal, controller output, stimulation current, population rates.
-    marks: times (s) drawn as vertical lines (e.g. bursts, pulses); sensed_extra: (t_s, y, label) lines."""
+    marks: times (s) drawn as vertical lines on the controller panel (e.g. bursts, pulses), named in its legend by
+    marks_label (they were in no legend: an outside check, 2026-12-06); sensed_extra: (t_s, y, label) lines."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -429,8 +442,11 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
     ax[0].legend(loc="upper right", fontsize=8)
     ax[1].plot(t, a["controller"], color="tab:purple")
     ax[1].set_ylabel(controller_label)
-    for m in marks or []:
-        ax[1].axvline(m, color="tab:red", lw=0.5, alpha=0.6)
+    marks = [] if marks is None else list(marks)
+    for k, m in enumerate(marks):
+        ax[1].axvline(m, color="tab:red", lw=0.5, alpha=0.6, label=f"{marks_label} ({len(marks)})" if k == 0 else None)
+    if marks:
+        ax[1].legend(loc="upper right", fontsize=8)
     ax[2].plot(t, a["i_stim_exc_pA"], color=EXC_COLOUR, label="exc")
     ax[2].plot(t, a["i_stim_inh_pA"], color=INH_COLOUR, label="inh")
     ax[2].set_ylabel("stimulation\n(pA per cell)")

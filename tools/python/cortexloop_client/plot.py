@@ -14,10 +14,13 @@ between them), each readout's map column spans its true interval, and lost reado
 every panel instead of drawn across.
 
 Panels, each when its data exists: spike raster (spikes.npy), population rates, stimulation current per cell in
-the network, LFP proxy, mean V, every sensing channel of the device (true signal, ADC value, filtered), the
+the network, LFP proxy, mean V (the rates, stimulation and mean V of the populations that have cells: a single cell
+of configs/naud2008/ has no inhibitory line), every sensing channel of the device (true signal, ADC value, filtered), the
 controllers' outputs, the delivered current per active stimulator channel, the ring's VSDi and the ring's
-stimulation current (mm against time, diverging colour maps centred on 0). Safety events are red triangles on
-the top panel and red lines across all panels.
+stimulation current (mm against time, diverging colour maps centred on 0). Safety events are triangles on the
+top panel and lines across all panels, red for a device limit, orange for the mean field's domain (model_domain);
+grey dashes across all panels are the commands that changed the stimulation. A legend below the time axis names
+the lines drawn.
 """
 import argparse
 import json
@@ -26,11 +29,12 @@ import os
 import matplotlib
 
 from . import cli, marks, ringmap, timeline
-from .style import EXC_COLOUR, INH_COLOUR
+from .style import EXC_COLOUR, INH_COLOUR, SENSING_LINES
 from .units import SIGNAL_UNITS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 
 DEFAULT_RING_LENGTH_MM = 36.0
@@ -95,6 +99,18 @@ def _cells(s):
     """The network's cell counts the summary gives (the server's own first: a --config's may differ)."""
     counts = s.get("info") or (s.get("geometry") or {}).get("network") or s
     return [counts.get(k) for k in ("n_exc", "n_inh", "n_neurons") if counts.get(k) is not None]
+
+
+def populations(d):
+    """The populations the figure draws lines of, [(column of rates/stim/mean_v, name)]: those with cells. A single
+    cell (configs/naud2008/*.toml: n_exc 1, n_inh 0) had an inhibitory population drawn at 0 Hz and a mean V of
+    0 mV, values of no cell (an outside check, 2026-12-06). Both when the summary gives no counts, and for an ALN
+    node (its E and I are not cells)."""
+    counts = d["summary"].get("info") or (d["summary"].get("geometry") or {}).get("network") or d["summary"]
+    both = [(0, "exc"), (1, "inh")]
+    if d.get("node_only"):
+        return both
+    return [(i, name) for i, name in both if counts.get(f"n_{name}") is None or counts[f"n_{name}"] > 0]
 
 
 def _no_network(d):
@@ -254,12 +270,19 @@ def raster(ax, spikes, geo, d, max_neurons=300, seed=0):
     ax.set_ylabel(f"neuron\n({k_exc} exc, {k_inh} inh\nof {n_total})")
 
 
+COMMAND_LINE = {"color": "0.6", "lw": 0.6, "ls": "--"}
+SAFETY_COLOURS = {True: "tab:orange", False: "red"}  # the mean field's domain flag (model_domain), a device limit
+
+
 def session_marks(axes, d, geo, has_ring_stim, dev):
     """Across every panel: each restart (a Reset: black line, labelled on the top panel), each gap of lost readouts
     (hatched), the commands that changed the stimulation (grey dashes) and the safety events (red or orange lines,
-    triangles on top). Returns the figure title's note on what was lost and flagged."""
+    triangles on top). Returns the figure title's note on what was lost and flagged, and the legend handles of the
+    grey and coloured lines drawn (the figure's own legend: no panel's said what they were; an outside check,
+    2026-12-06)."""
     t, top = d["t_s"], axes[0]
     lost_ms = marks.restarts_and_gaps(axes, d["boundaries_ms"], t, d["left_s"], d["gaps"])
+    handles = {}
     note = f"   |   readouts lost (hatched): {len(d['gaps'])} gap(s), {lost_ms:g} ms" if len(d["gaps"]) else ""
     # Commands that changed the stimulation (not pings or parameter changes), at the (epoch, tick) they applied.
     ticks = d.get("ticks")
@@ -279,21 +302,26 @@ def session_marks(axes, d, geo, has_ring_stim, dev):
             changed = changed or np.any(d["device_channels"][j, :, 0] != d["device_channels"][j - 1, :, 0])
         if changed:
             for a in axes:
-                a.axvline(t[j], color="0.6", lw=0.6, ls="--")
+                a.axvline(t[j], **COMMAND_LINE)
+            handles["command"] = Line2D([], [], **COMMAND_LINE, label="command that changed the stimulation")
     # Safety events: the device stopped or refused something (step -> time with the config's dt, in its epoch). The
     # mean field's domain flags (model_domain) in orange, the stimulator's limits in red.
     offsets = timeline.epoch_offsets(d["boundaries_ms"])
     counts = {}
     for e in d["safety"]:
         x = (e["step"] * geo["dt_ms"] + offsets.get(e.get("epoch"), 0.0)) / 1000.0
-        colour = "tab:orange" if e["limit"] == "model_domain" else "red"
+        domain = e["limit"] == "model_domain"
+        colour = SAFETY_COLOURS[domain]
         for a in axes:
             a.axvline(x, color=colour, lw=0.5, alpha=0.6)
+        handles[colour] = Line2D([], [], color=colour, lw=0.8, marker="v", ms=5,
+                                 label="safety event: " + ("the mean field's domain (model_domain)" if domain else
+                                                           "a device limit"))
         top.plot([x], [1.0], "v", color=colour, ms=6, transform=top.get_xaxis_transform(), clip_on=False)
         counts[e["limit"]] = counts.get(e["limit"], 0) + 1
     if counts:
         note += "   |   safety events (triangles): " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
-    return note
+    return note, list(handles.values())
 
 
 def figure(d, title=None, smooth_ms=5):
@@ -352,21 +380,26 @@ def figure(d, title=None, smooth_ms=5):
             f" at {geo['network_position_mm']:g} mm" if geo["network_position_mm"] is not None else ""),
             fontsize=9, loc="left")
     node = d.get("node_only")
+    pops = dict(populations(d))  # {column: "exc" | "inh"}, the populations with cells
+    colour = {0: EXC_COLOUR, 1: INH_COLOUR}
     if network:
         ax = ax_of["rates"]
         exc_rate, inh_rate = smooth(d["rates"][:, 0]), smooth(d["rates"][:, 1])
-        drawn = line(ax, exc_rate, color=EXC_COLOUR, lw=1, label="E" if node else "excitatory")
+        drawn = []
+        if 0 in pops:
+            drawn += line(ax, exc_rate, color=EXC_COLOUR, lw=1, label="E" if node else "excitatory")
         # Rates an order of magnitude apart on one axis flatten the smaller (the ALN node's E at 0.3-0.45 Hz under
         # its I at ~4.5 Hz: its clamp could not be seen; an outside check): the inhibitory rate then takes an axis
         # of its own, on the right, in its colour.
         top_exc, top_inh = (float(np.nanmax(r)) if len(r) else 0.0 for r in (exc_rate, inh_rate))
         ax_inh = ax
-        if top_exc > 0.0 and top_inh > 5.0 * top_exc:
+        if 0 in pops and 1 in pops and top_exc > 0.0 and top_inh > 5.0 * top_exc:
             ax_inh = ax.twinx()
             ax_inh.set_label("rates_inh")
             ax_inh.set_ylabel("I rate (Hz)" if node else "inhibitory rate (Hz)", color=INH_COLOUR)
             ax_inh.tick_params(axis="y", colors=INH_COLOUR)
-        drawn += line(ax_inh, inh_rate, color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
+        if 1 in pops:
+            drawn += line(ax_inh, inh_rate, color=INH_COLOUR, lw=1, label="I" if node else "inhibitory")
         what = "E rate" if node and ax_inh is not ax else "rate"
         ax.set_ylabel(f"{'ALN node' if node else 'network'} {what} (Hz)\n"
                       + timeline.smoothing_label(n_smooth, smooth_span_ms),
@@ -378,16 +411,16 @@ def figure(d, title=None, smooth_ms=5):
         if not has_spikes and not node and geo["network_position_mm"] is not None:
             ax.set_title(f"spiking network at {geo['network_position_mm']:g} mm", fontsize=9, loc="left")
         ax = ax_of["stim"]
-        line(ax, d["stim"][:, 0], color=EXC_COLOUR, lw=1, label="exc")
-        line(ax, d["stim"][:, 1], color=INH_COLOUR, lw=1, label="inh")
+        for i, name in pops.items():
+            line(ax, d["stim"][:, i], color=colour[i], lw=1, label=name)
         ax.set_ylabel("node\nstimulation\n(pA)" if node else "network\nstimulation\n(pA / cell)")
     if "lfp" in ax_of:
         ax = ax_of["lfp"]
         line(ax, d["lfp"], color="k", lw=0.8)
         ax.set_ylabel("LFP proxy\n(nA)")
         ax = ax_of["mean_v"]
-        line(ax, d["mean_v"][:, 0], color=EXC_COLOUR, lw=1)
-        line(ax, d["mean_v"][:, 1], color=INH_COLOUR, lw=1)
+        for i in pops:
+            line(ax, d["mean_v"][:, i], color=colour[i], lw=1)
         ax.set_ylabel("network\nmean V (mV)")
 
     for i in range(n_sensing):
@@ -399,9 +432,8 @@ def figure(d, title=None, smooth_ms=5):
         # The ALN node has no place of its own (its signals are sensed at the network's position, for the artifact):
         # "aln_rate_exc at 0 mm" read as a position of the node.
         where = f" at {meta['position_mm']:g} mm" if "position_mm" in meta and not name.startswith("aln_") else ""
-        line(ax, s[:, 0], color="0.75", lw=1.6, label="true signal")
-        line(ax, s[:, 1], color="tab:blue", lw=0.7, label="ADC (raw)")
-        line(ax, s[:, 2], color="tab:orange", lw=1.0, label="filtered")
+        for column, kind in ((0, "true"), (2, "filtered"), (1, "raw")):  # widest first (style.SENSING_LINES)
+            line(ax, s[:, column], **SENSING_LINES[kind])
         ax.set_ylabel(f"S{i}: {name}\n({unit})" if name else f"sensing {i}\n(unit unknown)")
         ranges = d.get("sensing_ranges") or []
         clip = adc_clip_note(s[:, 0], s[:, 1], ranges[i] if i < len(ranges) else None, unit)
@@ -450,13 +482,18 @@ def figure(d, title=None, smooth_ms=5):
     if has_ring_stim:
         ring_panel(ax_of["ring_stim"], d["ring_stim"], d, geo, "PuOr_r", "current (pA)", fig, ringmap.STIM_FLOOR_PA)
         ax_of["ring_stim"].set_title("ring: stimulation current into excitatory units", fontsize=9, loc="left")
-    note = session_marks(axes, d, geo, has_ring_stim, dev)
+    note, mark_handles = session_marks(axes, d, geo, has_ring_stim, dev)
     axes[-1].set_xlabel("simulated time (s)" + timeline.restart_note(d["boundaries_ms"]))
     axes[-1].set_xlim(d["left_s"][0], t[-1])
     for a in axes:
         a.spines[["top", "right"]].set_visible(False)
     fig.suptitle((title or "cortexloop session") + note, x=0.01, ha="left", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.985))
+    bottom = 0.0
+    if mark_handles:  # what the lines across every panel are, below the time axis
+        bottom = 0.3 / fig.get_figheight()
+        fig.legend(handles=mark_handles, loc="lower center", ncol=len(mark_handles), fontsize=8, frameon=False,
+                   bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, bottom, 1, 0.985))
     return fig
 
 
@@ -476,7 +513,7 @@ def main(argv=None):
     out = cli.figure_file(a.out or os.path.join(a.folder, "session.png"))
     d = load(a.folder)
     figure(d, a.title).savefig(cli.with_folder(out), dpi=a.dpi)
-    print(f"plot: {len(d['rates'])} ticks -> {out}")
+    print(f"plot: {cli.plural(len(d['rates']), 'tick')} -> {out}")
 
 
 if __name__ == "__main__":

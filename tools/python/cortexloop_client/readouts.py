@@ -8,8 +8,23 @@ In stepped mode the generator itself advances the server, chunk_ticks at a time,
 previous one has arrived (the server then never runs ahead of what the client has read, and a chunk's readouts fit
 in the socket's queue). In realtime mode it only listens. A readout that never comes (a slow client loses readouts
 in realtime mode) ends the run with an error after timeout_s instead of a silent gap.
+
+A command the server refuses (an amplitude above the device's limit, a controller on a sensing channel the config
+does not have) or does not acknowledge ends the run with cli.ToolError naming it and the server's reason: the tools'
+cli.run prints that as one line and exits 1 (a RuntimeError traceback before: an outside check, 2026-12-06).
 """
+from .cli import ToolError
 from .client import decode_message, decode_readout_rates
+
+
+def require_accepted(ack, what, timeout_s):
+    """`ack` (client.wait_ack's answer to the command `what` names, e.g. "the stimulation command"), or ToolError:
+    not answered in timeout_s, or refused (its code and the server's reason)."""
+    if ack is None:
+        raise ToolError(f"{what}: no answer from the server in {timeout_s:g} s")
+    if not ack.accepted:
+        raise ToolError(f"the server refused {what}: {ack.code_name}: {ack.reason}")
+    return ack
 
 
 def full_readout(payload, device=False):
@@ -43,7 +58,7 @@ def tick_readouts(client, ticks, first_tick=0, epoch=None, stepped=True, chunk_t
             requested += n
         m = client.receive_raw(timeout_s)
         if m is None:
-            raise RuntimeError(f"no readout for {timeout_s} s ({len(seen)} of {ticks} ticks received"
+            raise ToolError(f"no readout for {timeout_s} s ({len(seen)} of {ticks} ticks received"
                                f"{'' if stepped else '; in realtime mode a slow client loses readouts: use stepped mode'})")
         if m[0] != b"readout":
             continue

@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from . import cli, marks, ringmap, timeline
-from .style import EXC_COLOUR, INH_COLOUR
+from .style import EXC_COLOUR, INH_COLOUR, SENSING_LINES
 from .units import SIGNAL_UNITS, SITE_UNITS, sensing_signals
 from .client import Client
 
@@ -173,8 +173,8 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()
         s = np.asarray(b.sensing)
         for i in range(min(n_sensing, s.shape[1])):
             ax = ax_of[f"sensing{i}"]
-            line(ax, s[:, i, 0], lw=0.6, color="tab:blue", alpha=0.6, label="raw (ADC)")
-            line(ax, s[:, i, 1], lw=1.0, color="tab:orange", label="filtered")
+            line(ax, s[:, i, 1], **SENSING_LINES["filtered"])  # under the narrower ADC line (style.SENSING_LINES)
+            line(ax, s[:, i, 0], **SENSING_LINES["raw"])
             name = signals[i] if i < len(signals) else ""
             ax.set_ylabel(f"S{i}: {name}\n({SIGNAL_UNITS.get(name, 'unit unknown')})")
         ax_of["sensing0"].legend(loc="upper left", frameon=False, ncol=2, fontsize=7)
@@ -348,7 +348,7 @@ def main(argv=None):
     fig.tight_layout()
     if a.snapshot:
         fig.savefig(cli.with_folder(a.snapshot), dpi=150)
-        print(f"viewer: {len(b.t)} readouts -> {a.snapshot}")
+        print(f"viewer: {cli.plural(len(b.t), 'readout')} -> {a.snapshot}")
     client.close()
     if refused:
         raise cli.ToolError(f"--stim-at: {refused}")

@@ -50,7 +50,7 @@ def main(argv=None):
         client = loop.connect(server)
         def draw(rec):
             loop.figure(rec, args.png, "Open-loop schedule", "exc rate (Hz)", "programs sent\n(count so far)",
-                        marks=[t for t, _ in events])
+                        marks=[t for t, _ in events], marks_label="program scheduled")
 
         rec = loop.run_loop(client, sched, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
                             controller_value=lambda s: float(s._next), partial_out=args.out,

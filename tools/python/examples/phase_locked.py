@@ -68,6 +68,7 @@ def main(argv=None):
             loop.figure(rec, args.png, f"Phase-locked pulses at {args.phase_deg:.0f} deg of the exc rate "
                         f"(external loop; offline error {math.degrees(mean):+.1f} deg, R = {R:.2f})",
                         "exc rate (Hz)", "real-time phase\nestimate (deg)", marks=list(t[idx]),
+                        marks_label="pulse applied",
                         sensed_extra=[(t, y, "band-passed (offline)")])
 
         rec = loop.run_loop(client, ctrl, loop.sense_exc_rate, args.duration, stepped=args.mode == "stepped",
@@ -77,7 +78,7 @@ def main(argv=None):
     a, idx, err, R, mean = analyse(rec)
     if len(idx):
         err_deg = np.degrees(np.angle(np.exp(1j * err)))
-        print(f"  {len(idx)} pulses; phase of the rate at the applied pulses (offline Hilbert): mean "
+        print(f"  {cli.plural(len(idx), 'pulse')}; phase of the rate at the applied pulses (offline Hilbert): mean "
               f"{args.phase_deg + math.degrees(mean):.1f} deg (target {args.phase_deg:.1f}), error "
               f"{math.degrees(mean):+.1f} deg, R = {R:.3f}, |error| p90 = {np.percentile(np.abs(err_deg), 90):.1f} deg")
     else:  # a run too short for a pulse (the estimator needs two cycles)
@@ -86,6 +87,7 @@ def main(argv=None):
         rec.save(args.out)
     if args.png:
         draw(rec)
+    loop.raise_if_refused(rec)  # after the run is saved and drawn: a refused command fails the example
 
 
 if __name__ == "__main__":

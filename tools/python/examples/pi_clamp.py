@@ -85,6 +85,7 @@ def main(argv=None):
         rec.save(args.out)
     if args.png:
         draw(rec)
+    loop.raise_if_refused(rec)  # after the run is saved and drawn: a refused command fails the example
 
 
 if __name__ == "__main__":

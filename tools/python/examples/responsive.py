@@ -68,6 +68,7 @@ def main(argv=None):
             t0 = a["t_ms"][0] / 1000 - 1e-3
             loop.figure(rec, args.png, "Responsive stimulation (external loop): threshold crossing -> burst",
                         "exc rate (Hz)", "smoothed feature (Hz)", marks=[t0 + b for b in resp.triggers],
+                        marks_label="burst triggered",
                         sensed_extra=[(a["t_ms"] / 1000, np.array(ctrl.features[:len(a["t_ms"])]),
                                        "smoothed feature"),
                                       (a["t_ms"][[0, -1]] / 1000, [args.threshold] * 2, "threshold")])
@@ -85,6 +86,7 @@ def main(argv=None):
         rec.save(args.out)
     if args.png:
         draw(rec)
+    loop.raise_if_refused(rec)  # after the run is saved and drawn: a refused command fails the example
 
 
 if __name__ == "__main__":
