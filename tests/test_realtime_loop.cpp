@@ -620,6 +620,39 @@ TEST_CASE("a status lost to a full queue is counted in the next", "[realtime][st
   for (const io::status_record& s : real) CHECK(s.status_drops == real.front().status_drops);
 }
 
+// Realtime mode never waits for the I/O side: a readout that finds its queue full is dropped and counted
+// (docs/protocol.md, "Limits"). Conservation: every tick computed is either read or counted as dropped. Here nothing
+// reads the readouts until the run ends, so all but the queue's 512 are dropped. A mutation audit (2026-12-06) found
+// every test asserting readout_drops == 0 and none filling the queue. Break tried: the drop not counted -> 0 + 512
+// against 1500 ticks, fails.
+TEST_CASE("in realtime mode every tick's readout is read or counted as dropped", "[realtime][readouts]") {
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                      std::vector<std::string>{"network.n_neurons=200"});
+  auto q = std::make_unique<io::realtime_queues>();
+  constexpr std::int64_t kTicks = 1500;  // 1.5 s: three times the queue
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), io::default_device(params), *q,
+                         {.mode = io::run_mode::realtime, .max_ticks = kTicks});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  std::vector<io::status_record> statuses;
+  while (!q->finished.load()) {
+    q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
+    q->events.consume_all([](const io::command_event&) {});
+    q->spikes.consume_all([](const io::spike_chunk&) {});
+    std::this_thread::sleep_for(5ms);
+  }
+  rt.join();
+  q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
+  std::int64_t read = 0;
+  q->readouts.consume_all([&](const io::readout_record&) { ++read; });
+  REQUIRE(!statuses.empty());
+  const io::status_record& last = statuses.back();
+  // (Ticks a resync skips on a loaded machine are neither computed nor read: server_ticks counts those computed.)
+  REQUIRE(last.server_ticks > static_cast<std::int64_t>(io::realtime_queues::kReadouts));
+  CHECK(read == static_cast<std::int64_t>(io::realtime_queues::kReadouts));
+  CHECK(read + last.readout_drops == last.server_ticks);
+}
+
 // A realtime status window in which the engine was paused says so (status_record::paused_in_window), and the next
 // window, run through, does not: serve's "behind real time" verdict skips the first (a Pause of 0.4 s printed
 // "behind real time: 0.60x"; an outside check, 2026-12-05). Break tried: the flag not set by Pause -> the first

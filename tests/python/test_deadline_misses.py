@@ -111,6 +111,33 @@ class DeadlineMissTest(unittest.TestCase):
         # the first bound here, stall + 50 ms, refused).
         self.assertLessEqual(abs(computed + skipped - wall_ticks), 100 + 2 * len(windows) + 1)
 
+    def test_a_short_stall_counts_a_miss_per_late_tick(self):
+        # Below the resync's 100 ms the loop catches up the ticks a stall delayed, and each one that ends more than a
+        # tick after its deadline is a miss (docs/protocol.md: a 20 ms SIGSTOP gives ~22). For a stall of S ms the
+        # ticks due in it all end after it, so at least ~S - 1 of them are late by more than a tick; the bound leaves
+        # 10 for the catch-up's own speed. A mutation audit (2026-12-06) found only the 300 ms stall above tested,
+        # where the miss is counted whatever the threshold. Break tried: a miss only past 100 ms of lateness -> 0
+        # misses for this stall, fails.
+        stall_s = 0.04
+        config = os.path.join(REPO, "configs", "default.toml")
+        with loop.Server(config, "realtime", 1, [], BIN, extra=["--quiet"]) as server:
+            client = loop.connect(server)
+            try:
+                next_status(client)
+                before = next_status(client)
+                os.kill(server.proc.pid, signal.SIGSTOP)
+                wait_until_stopped(server.proc.pid)
+                t0 = time.monotonic()
+                time.sleep(stall_s)
+                os.kill(server.proc.pid, signal.SIGCONT)
+                stalled_s = time.monotonic() - t0
+                after = [next_status(client) for _ in range(2)][-1]
+            finally:
+                client.close()
+        added = after["deadline_misses"] - before["deadline_misses"]
+        print(f"stall {stalled_s * 1e3:.1f} ms: {added} misses added, resyncs {before['resyncs']} -> {after['resyncs']}")
+        self.assertGreaterEqual(added, stall_s * 1000 - 10)
+
 
 if __name__ == "__main__":
     unittest.main()
