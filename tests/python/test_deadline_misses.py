@@ -59,23 +59,30 @@ def wait_until_stopped(pid, timeout_s=5.0):
     raise AssertionError(f"server {pid} not stopped {timeout_s} s after SIGSTOP")
 
 
+def stalled_server(stall_s, windows_after):
+    """A realtime server on configs/default.toml stopped (SIGSTOP, every thread) for stall_s by this test's clock:
+    the status of the whole window before the stall, the stall's measured length, and the next windows_after
+    statuses."""
+    config = os.path.join(REPO, "configs", "default.toml")
+    with loop.Server(config, "realtime", 1, [], BIN, extra=["--quiet"]) as server:
+        client = loop.connect(server)
+        try:
+            next_status(client)  # a whole window before the stall
+            before = next_status(client)
+            os.kill(server.proc.pid, signal.SIGSTOP)
+            wait_until_stopped(server.proc.pid)
+            t0 = time.monotonic()
+            time.sleep(stall_s)
+            os.kill(server.proc.pid, signal.SIGCONT)
+            stalled_s = time.monotonic() - t0
+            return before, stalled_s, [next_status(client) for _ in range(windows_after)]
+        finally:
+            client.close()
+
+
 class DeadlineMissTest(unittest.TestCase):
     def test_a_stall_is_counted_as_a_miss_and_as_lateness(self):
-        config = os.path.join(REPO, "configs", "default.toml")
-        with loop.Server(config, "realtime", 1, [], BIN, extra=["--quiet"]) as server:
-            client = loop.connect(server)
-            try:
-                next_status(client)  # a whole window before the stall
-                before = next_status(client)
-                os.kill(server.proc.pid, signal.SIGSTOP)
-                wait_until_stopped(server.proc.pid)
-                t0 = time.monotonic()
-                time.sleep(STALL_S)
-                os.kill(server.proc.pid, signal.SIGCONT)
-                stalled_s = time.monotonic() - t0
-                windows = [next_status(client) for _ in range(3)]
-            finally:
-                client.close()
+        before, stalled_s, windows = stalled_server(STALL_S, 3)
         after = windows[-1]
         print(f"stall {stalled_s * 1e3:.0f} ms: misses {before['deadline_misses']} -> {after['deadline_misses']}, "
               f"window misses {[w['window_deadline_misses'] for w in windows]}, windows' lateness max "
@@ -119,21 +126,8 @@ class DeadlineMissTest(unittest.TestCase):
         # where the miss is counted whatever the threshold. Break tried: a miss only past 100 ms of lateness -> 0
         # misses for this stall, fails.
         stall_s = 0.04
-        config = os.path.join(REPO, "configs", "default.toml")
-        with loop.Server(config, "realtime", 1, [], BIN, extra=["--quiet"]) as server:
-            client = loop.connect(server)
-            try:
-                next_status(client)
-                before = next_status(client)
-                os.kill(server.proc.pid, signal.SIGSTOP)
-                wait_until_stopped(server.proc.pid)
-                t0 = time.monotonic()
-                time.sleep(stall_s)
-                os.kill(server.proc.pid, signal.SIGCONT)
-                stalled_s = time.monotonic() - t0
-                after = [next_status(client) for _ in range(2)][-1]
-            finally:
-                client.close()
+        before, stalled_s, windows = stalled_server(stall_s, 2)
+        after = windows[-1]
         added = after["deadline_misses"] - before["deadline_misses"]
         print(f"stall {stalled_s * 1e3:.1f} ms: {added} misses added, resyncs {before['resyncs']} -> {after['resyncs']}")
         self.assertGreaterEqual(added, stall_s * 1000 - 10)
