@@ -331,6 +331,97 @@ TEST_CASE("out-of-range values are refused with the field, the value and the ran
   CHECK_THAT(decode(bytes_of(every)).reason, Catch::Contains("stream.readout_every = 2.5"));
 }
 
+// Reference: docs/protocol.md's command table: `channel` 0-7 (SetStimulation, SetPrograms' ChannelProgram,
+// ClearStimulation "also with all = true"), `slot` 0-3 (SetController, ClearController "also with all = true");
+// a controller's output.channel is a stimulator channel too (firmware_sim::validate: [0, 8)). Each index-taking
+// command at its last valid index is accepted with that index, one past it is refused (OutOfRange) naming the
+// field, the value and the range.
+// Break tried: decode_clear's `index < count` as `index <= count` -> ClearStimulation channel 8 and ClearController
+// slot 4 accepted: fails at their refusals.
+TEST_CASE("every index-taking command accepts channel 7 and slot 3 and refuses channel 8 and slot 4",
+          "[codec][validation]") {
+  const auto refused = [](const io::decoded_command& d, const std::string& text) {
+    INFO(d.reason);
+    CHECK_FALSE(d.ok);
+    CHECK(d.code == error_code::out_of_range);
+    CHECK_THAT(d.reason, Catch::Contains(text));
+  };
+  for (const bool all : {false, true}) {
+    INFO("all = " << all);
+    command clear;
+    clear.kind = command_kind::clear_stimulation;
+    clear.all_channels = all;
+    clear.channel = 7;
+    io::decoded_command d = decode(bytes_of(clear));
+    INFO(d.reason);
+    REQUIRE(d.ok);
+    CHECK(d.cmd.kind == command_kind::clear_stimulation);
+    CHECK(d.cmd.channel == 7);
+    CHECK(d.cmd.all_channels == all);
+    clear.channel = 8;
+    refused(decode(bytes_of(clear)), "channel = 8: must be in [0, 7]");
+
+    command clear_ctl;
+    clear_ctl.kind = command_kind::clear_controller;
+    clear_ctl.all_channels = all;
+    clear_ctl.channel = 3;
+    d = decode(bytes_of(clear_ctl));
+    REQUIRE(d.ok);
+    CHECK(d.cmd.kind == command_kind::clear_controller);
+    CHECK(d.cmd.channel == 3);
+    CHECK(d.cmd.all_channels == all);
+    clear_ctl.channel = 4;
+    refused(decode(bytes_of(clear_ctl)), "slot = 4: must be in [0, 3]");
+  }
+
+  // SetPrograms (encode_command sends a set_stimulation as a one-program SetPrograms).
+  command program = stim_command();
+  program.channel = 7;
+  io::decoded_command d = decode(bytes_of(program));
+  INFO(d.reason);
+  REQUIRE(d.ok);
+  CHECK(d.cmd.channel == 7);
+  program.channel = 8;
+  refused(decode(bytes_of(program)), "programs[0].channel = 8: must be in [0, 7]");
+
+  // SetStimulation, the first form, built by hand.
+  for (const std::uint8_t channel : {std::uint8_t{7}, std::uint8_t{8}}) {
+    flatbuffers::FlatBufferBuilder b;
+    const auto body = io::proto::CreateSetStimulation(b, channel, 0, io::proto::Waveform::Dc, 10.0f);
+    const auto cmd = io::proto::CreateCommand(b, 5, 0, io::proto::CommandBody::SetStimulation, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    d = decode({span.begin(), span.end()});
+    if (channel == 7) {
+      INFO(d.reason);
+      REQUIRE(d.ok);
+      CHECK(d.cmd.channel == 7);
+    } else {
+      refused(d, "channel = 8: must be in [0, 7]");
+    }
+  }
+
+  // SetController: its slot and its output's channel.
+  command k;
+  k.kind = command_kind::set_controller;
+  k.controller.kind = firmware_sim::controller_kind::open_loop;
+  k.controller.output_program.amplitude = 5.0;
+  k.controller.n_schedule = 1;
+  k.controller.schedule[0] = {0, 5.0};
+  k.channel = 3;
+  k.controller.output_channel = 7;
+  d = decode(bytes_of(k));
+  INFO(d.reason);
+  REQUIRE(d.ok);
+  CHECK(d.cmd.channel == 3);
+  CHECK(d.cmd.controller.output_channel == 7);
+  k.channel = 4;
+  refused(decode(bytes_of(k)), "slot = 4: must be in [0, 3]");
+  k.channel = 3;
+  k.controller.output_channel = 8;
+  refused(decode(bytes_of(k)), "controller.output.channel = 8");
+}
+
 // Reference: the bound the protocol states (docs/protocol.md: start_tick -1 or [0, 10^12]) and int64's range: 2^62
 // ticks x 10 steps overflowed on the real-time thread (undefined behaviour) and came back "already past".
 TEST_CASE("a start_tick beyond 10^12 ticks is refused before it reaches the real-time thread", "[codec][validation]") {

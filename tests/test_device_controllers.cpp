@@ -362,6 +362,38 @@ TEST_CASE("PI clamp: a feature that is not a number holds the output, and no amp
   CHECK(loop.stim.channel_current()[1] == Approx(held));
 }
 
+// Reference: docs/device.md, "Controllers" (PiClamp): a clamp that does not continue a running one "starts from
+// rest", u = 0 clamped to [output_min, output_max], and, as every controller, acts on the step after the one it
+// reads ("Timing"). Started at step 0 it loads its program for step 1; its 1 kHz channel first samples at step 9,
+// so steps 1..9 deliver the rest value: 0 with output_min < 0 < output_max, output_min when output_min > 0,
+// output_max when output_max < 0. From step 10 the PI law's first output (kp e + ki e dt = 2 x 10 + 200 x 10 x
+// 1e-3 = 22 pA for the feature 0 against the target 10; quantised by the 24-bit ADC, hence the margin) inside
+// the first bounds.
+// Break tried: controller::start loading the clamp's program at output_max instead of clamp(0, min, max) -> 300 pA
+// at step 1: fails in the first case.
+TEST_CASE("PI clamp: a new clamp starts from rest: 0 clamped to its bounds until its first sample",
+          "[device][controllers]") {
+  struct bounds {
+    double min, max, rest;
+  };
+  for (const bounds b : {bounds{-100.0, 300.0, 0.0}, bounds{50.0, 300.0, 50.0}, bounds{-300.0, -40.0, -40.0}}) {
+    CAPTURE(b.min, b.max);
+    controller_params c = pi_params(10.0);
+    c.output_min = b.min;
+    c.output_max = b.max;
+    device_loop loop(sensing_1kHz(), c);
+    CHECK(loop.step(0, 1) == 0.0);  // nothing loaded yet: the program starts on step 1
+    CHECK(loop.stim.active(1));
+    for (std::int64_t k = 1; k <= 9; ++k) {
+      CAPTURE(k);
+      REQUIRE(loop.step(k, 1) == b.rest);
+      if (k < 9) REQUIRE(loop.ctl.status().output == b.rest);
+    }
+    const double first = loop.step(10, 1);
+    CHECK(first == Approx(std::clamp(22.0, b.min, b.max)).margin(1e-3));
+  }
+}
+
 TEST_CASE("phase-locked: pulses land within 30 degrees of the target phase, once a cycle, delay compensated",
           "[device][controllers]") {
   // Reference: the phase of the synthetic 8 Hz sine at the step the pulse starts (0 at the upward
@@ -494,6 +526,36 @@ TEST_CASE("external: a silent loop is ramped to zero after the timeout, the watc
     CHECK(loop.ctl.status().watchdog_events == 2);
     CHECK(loop.ctl.status().last_event.step == 3501);
   }
+}
+
+// Reference: docs/device.md, "Watchdog": a command on the channel that reaches the device feeds the watchdog even
+// when the device refuses it (a SetPrograms whose start_tick is past: "the running program goes on and the watchdog
+// is fed all the same"), and a silence of timeout_us then fires it again; the channel "ramps to zero over
+// ramp_down_us, stops". A second firing inside a long ramp must not start that ramp over: with timeout 5 ms (expiry
+// at f + 51), ramp 100 ms (1000 steps), a 100 pA DC fed last at step 0 fires at step 51 and delivers
+// 100 x (1050.5 - k) / 1000 pA at step k in 52..1050, then nothing; the feed at step 300 (the refused late command:
+// nothing loaded) and the second firing at 351 change none of it.
+// Break tried: stimulator::ramp_down without its "a second ramp never lengthens one under way" check -> the second
+// firing restarts the envelope at step 351 (99.85 pA where 69.85 pA is due): fails at k = 352.
+TEST_CASE("external: a second watchdog firing during the ramp does not lengthen it", "[device][controllers]") {
+  controller_params c;
+  c.kind = controller_kind::external;
+  c.output_channel = 2;
+  c.timeout_us = 5'000;
+  c.ramp_down_us = 100'000;
+  device_loop loop(sensing_1kHz(), c);
+  loop.stim.load(2, firmware_sim::site{}, dc(100.0), 0);
+  loop.ctl.feed(0);
+  for (std::int64_t k = 0; k < 1200; ++k) {
+    if (k == 300) loop.ctl.feed(300);  // a late SetPrograms, refused as past: fed, nothing loaded
+    const double i = loop.step(k, 2);
+    CAPTURE(k);
+    const double expected = k <= 51 ? 100.0 : k <= 1050 ? 100.0 * (1050.5 - static_cast<double>(k)) / 1000.0 : 0.0;
+    REQUIRE(i == Approx(expected).margin(1e-9));
+    if (k == 351) REQUIRE(loop.ctl.status().watchdog_events == 2);  // the second firing happened mid-ramp
+  }
+  CHECK(loop.ctl.status().last_event.step == 351);
+  CHECK_FALSE(loop.stim.active(2));
 }
 
 TEST_CASE("open loop: the schedule sets the amplitude at its entries and repeats every period",

@@ -522,6 +522,31 @@ TEST_CASE("set_amplitude rescales a running program, ramp_down fades it to zero 
   CHECK(s.currents_pA(20).exc_pA == 0.0f);
 }
 
+// Reference: the header's ramp_down (envelope 1 -> 0 linearly over ramp_us from now_step, taken at each step's
+// midpoint, then cleared) and docs/device.md, "Watchdog": a silent loop's channel ramps to zero over ramp_down_us
+// and stops; a second call while a ramp runs (the watchdog firing again, test_device_controllers.cpp) must not
+// lengthen it. A 100 pA DC ramped over 10 ms (100 steps) from step 100 delivers 100 x (199.5 - k) / 100 pA at step
+// k (exact in float: multiples of 0.5 pA) and nothing from step 200 on, whatever a second 10 ms ramp at step 150
+// asks.
+// Break tried: stimulator::ramp_down without its "a second ramp never lengthens one under way" check -> the second
+// call restarts the envelope at step 150 (99.5 pA where 49.5 pA is due): fails at k = 150.
+TEST_CASE("a second ramp_down during a ramp never lengthens it: the first ramp's envelope and end hold",
+          "[device]") {
+  stimulator s(0.1, {});
+  program p;
+  p.amplitude = 100.0;
+  s.load(0, direct(), p, 0);
+  for (std::int64_t k = 0; k < 100; ++k) REQUIRE(s.currents_pA(k).exc_pA == 100.0f);
+  s.ramp_down(0, 10'000, 100);
+  for (std::int64_t k = 100; k < 260; ++k) {
+    if (k == 150) s.ramp_down(0, 10'000, 150);  // would end at step 250
+    CAPTURE(k);
+    const double expected = k < 200 ? 100.0 * (199.5 - static_cast<double>(k)) / 100.0 : 0.0;
+    REQUIRE(s.currents_pA(k).exc_pA == Approx(expected).margin(1e-4));
+    if (k == 199) CHECK_FALSE(s.active(0));  // cleared at the first ramp's end
+  }
+}
+
 // Reference: charge balance, the device's promise for biphasic trains (docs/device.md: every biphasic pulse has
 // zero net charge), with the amplitude changed by a controller while pulses run. A 100 Hz train of 150 us phases
 // in 100 us steps: pulse k spans steps 100 k .. 100 k + 2, its phase 1 in the first two, phase 2 in the last two.

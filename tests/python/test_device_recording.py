@@ -3,9 +3,10 @@
 A stepped server on configs/closed_loop.toml (1000 neurons) is recorded while the Python client loads, at
 known ticks: a DC program of 50 pA/cell on a direct site (channel 2), a biphasic pulse train through electrode 1
 (the ring at 9 mm, channel 4), an open-loop controller whose schedule sets channel 3 to 20 then 40 pA/cell, and
-two pulse trains on electrode 0 whose sum breaks max_current_uA (a safety event), and a saturated PI clamp on
-sensing channel 0's rms (channel 7). The recording is then checked
-against what those programs must deliver (docs/device.md), not against a previous output, and plotted.
+two pulse trains on electrode 0 whose sum breaks max_current_uA (a safety event), a saturated PI clamp on
+sensing channel 0's rms (channel 7) and one on the same rms whose bounds it never reaches (channel 0). The
+recording is then checked against what those programs must deliver (docs/device.md), not against a previous
+output, and plotted.
 Needs CORTEXLOOP_BIN and PYTHONPATH with build/python and tools/python.
 """
 import json
@@ -37,6 +38,8 @@ PULSE_UA, PULSE_CHANNEL, PULSE_HZ, PULSE_PHASE_US, PULSE_TICKS = 100.0, 4, 20.0,
 SAFETY_START, SAFETY_UA = 125, 600.0              # two channels of 600 uA on electrode 0: 1200 > 1000 uA
 LAST_TICK = 154
 PI_CHANNEL, PI_TARGET, PI_MAX_PA = 7, 200.0, 5.0  # a PI clamp on sensing 0's rms at its ADC top: saturated
+# The same clamp with room: u = kp e <= 0.05 x 200 = 10 pA < 20 pA, and > 0 while the rms is below its ADC top.
+FREE_PI_SLOT, FREE_PI_CHANNEL, FREE_PI_MAX_PA = 2, 0, 20.0
 
 
 class DeviceRecordingTest(unittest.TestCase):
@@ -77,6 +80,10 @@ class DeviceRecordingTest(unittest.TestCase):
                 c.wait_ack(c.set_controller(1, "pi_clamp", PI_CHANNEL, Program("dc", 0.0), Site("population", "inh"),
                                             sensing_channel=0, feature="rms", start_tick=START, target=PI_TARGET,
                                             kp=0.05, output_min=0.0, output_max=PI_MAX_PA), 10),
+                c.wait_ack(c.set_controller(FREE_PI_SLOT, "pi_clamp", FREE_PI_CHANNEL, Program("dc", 0.0),
+                                            Site("population", "inh"), sensing_channel=0, feature="rms",
+                                            start_tick=START, target=PI_TARGET, kp=0.05, output_min=0.0,
+                                            output_max=FREE_PI_MAX_PA), 10),
                 c.wait_ack(c.set_programs([(ch, Site("electrode", electrode=0),
                                             Program("pulse_train", SAFETY_UA, frequency_hz=10.0, phase_width_us=100,
                                                     duration_us=50000)) for ch in (5, 6)],
@@ -190,6 +197,39 @@ class DeviceRecordingTest(unittest.TestCase):
         np.testing.assert_allclose(ctrl[window, 0], rms, rtol=1e-6)
         np.testing.assert_allclose(ctrl[window, 2], PI_TARGET - rms, rtol=1e-6)
         np.testing.assert_allclose(ctrl[window, 1], PI_MAX_PA, rtol=1e-6)
+
+    def test_controller_state_saturated_column(self):
+        # docs/device.md: device_controller_state.npy [frames, 4, 3] = kind, saturated, triggers; a PI clamp's u is
+        # clamped to [output_min, output_max] ("Controllers"), and saturated means its output at a bound
+        # (controller_status::saturated, firmware_sim/controllers.hpp).
+        # Reference: the output column of device_controllers.npy: slot 1 sits at output_max (PI_MAX_PA) from its first
+        # sample on and must read 1 there; slot 2, the same law with FREE_PI_MAX_PA, stays strictly inside its bounds
+        # and must read 0, as must every slot before START (no controller). The Python client's decoding of the same
+        # readouts agrees frame by frame. Break tried (a mutation audit): record writing 0 for saturated -> slot 1's
+        # frames at output_max read 0: fails.
+        state = self.d["device_controller_state"]
+        output = self.d["device_controllers"][:, :, 1]
+        on = self.frames(START, LAST_TICK)
+        self.assertTrue(np.all(state[on, 1, 0] == 3))  # ControllerKind PiClamp
+        self.assertTrue(np.all(state[on, FREE_PI_SLOT, 0] == 3))
+        np.testing.assert_allclose(output[on, 1], PI_MAX_PA, rtol=1e-6)
+        np.testing.assert_array_equal(state[on, 1, 1], 1.0)
+        free = output[on, FREE_PI_SLOT]
+        self.assertTrue(np.all((free > 0.0) & (free < FREE_PI_MAX_PA)), free)
+        self.assertGreater(np.ptp(free), 0.0)  # a clamp at work, not a constant
+        np.testing.assert_array_equal(state[on, FREE_PI_SLOT, 1], 0.0)
+        before = self.frames(self.tick[0], START - 1)
+        np.testing.assert_array_equal(state[before, :, 1], 0.0)
+        np.testing.assert_array_equal(state[:, 0, 1], 0.0)  # the open-loop slot has no bounds
+        compared = 0
+        for frame, tick in enumerate(self.tick):
+            r = self.client_readouts.get(int(tick))
+            if r is None:
+                continue
+            got = [float(bool(ctl["saturated"])) for ctl in r["device"]["controllers"]]
+            np.testing.assert_array_equal(state[frame, :, 1], got, err_msg=f"tick {tick}")
+            compared += 1
+        self.assertGreater(compared, 100)
 
     def test_python_client_names_the_controller_and_site_kinds(self):
         # A printed readout said "kind": 3 (an outside check): the client's IntEnums print names and still equal the
