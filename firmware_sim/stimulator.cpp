@@ -410,6 +410,16 @@ void stimulator::ramp_down(std::size_t channel, std::int64_t ramp_us, std::int64
   const std::int64_t from = now_step * layout_.dt_us;
   // A second ramp never lengthens one under way.
   if (c.ramping && c.ramp_to_us <= from + ramp_us) return;
+  if (c.ramping) {
+    // A shorter one takes over from where the envelope is, e0 < 1, down to 0 at its own end: the envelope restarted
+    // at 1, so the current rose again in a ramp-down (79.5 -> 95 pA; a review, 2026-12-06). A line through e0 at
+    // `from` and 0 at the end starts at 1 ramp_us / e0 before that end.
+    const double e0 = std::clamp(static_cast<double>(c.ramp_to_us - from) /
+                                     static_cast<double>(c.ramp_to_us - c.ramp_from_us), 1e-9, 1.0);
+    c.ramp_to_us = from + ramp_us;
+    c.ramp_from_us = c.ramp_to_us - std::llround(static_cast<double>(ramp_us) / e0);
+    return;
+  }
   c.ramping = true;
   c.ramp_from_us = from;
   c.ramp_to_us = from + ramp_us;

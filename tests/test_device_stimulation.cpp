@@ -547,6 +547,31 @@ TEST_CASE("a second ramp_down during a ramp never lengthens it: the first ramp's
   }
 }
 
+// A shorter ramp_down during a ramp takes the envelope from where it is to 0 at its own end: linear, continuous, never
+// rising (a ramp-down is the watchdog's soft stop). Reference: the line through the envelope's value when the second
+// ramp comes (1 - 50/100 at step 150 of a 100-step ramp from step 100) and 0 at step 150 + 20. Break tried: the
+// envelope restarted at 1 (as it was) -> 97.5 pA at step 150 where 48.75 was due, fails.
+TEST_CASE("a shorter ramp_down during a ramp goes on from the envelope's value to 0 at its own end", "[device]") {
+  stimulator s(0.1, {});
+  program p;
+  p.amplitude = 100.0;
+  s.load(0, direct(), p, 0);
+  s.ramp_down(0, 10'000, 100);  // 100 steps, to step 200
+  double previous = 100.0;
+  for (std::int64_t k = 100; k < 200; ++k) {
+    if (k == 150) s.ramp_down(0, 2'000, 150);  // 20 steps: ends at step 170
+    CAPTURE(k);
+    const double expected = k < 150 ? 100.0 * (199.5 - static_cast<double>(k)) / 100.0
+                            : k < 170 ? 50.0 * (169.5 - static_cast<double>(k)) / 20.0
+                                      : 0.0;
+    const double now = s.currents_pA(k).exc_pA;
+    REQUIRE(now == Approx(expected).margin(1e-3));
+    REQUIRE(now <= previous);
+    previous = now;
+    if (k == 169) CHECK_FALSE(s.active(0));  // cleared at the shorter ramp's end
+  }
+}
+
 // Reference: charge balance, the device's promise for biphasic trains (docs/device.md: every biphasic pulse has
 // zero net charge), with the amplitude changed by a controller while pulses run. A 100 Hz train of 150 us phases
 // in 100 us steps: pulse k spans steps 100 k .. 100 k + 2, its phase 1 in the first two, phase 2 in the last two.
