@@ -31,11 +31,23 @@ inline int launched_rank() {
   return 0;
 }
 
+// A build without MPI refuses a launch of more than one process, saying what each would do alone (`alone`, e.g.
+// "run the whole network and write the same files"). First thing, before a command checks or prepares anything.
+inline void refuse_ranks_without_mpi([[maybe_unused]] int launched, [[maybe_unused]] const std::string& alone) {
+#ifndef CORTEXLOOP_HAVE_MPI
+  if (launched > 1)
+    throw std::runtime_error("mpirun started " + std::to_string(launched) +
+                             " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
+                             "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise " + alone + ")");
+#endif
+}
+
 // body() as one of `launched` processes: with more than one, MPI is initialised around it (and each rank reports its
-// own error before MPI_Abort ends them all: reporting_before_abort); a build without MPI refuses such a run, saying
-// what each process would do alone (`alone`, e.g. "run the whole network and write the same files").
+// own error before MPI_Abort ends them all: reporting_before_abort); a build without MPI refuses such a run
+// (refuse_ranks_without_mpi).
 template <class Body>
-int run_on_ranks(int launched, [[maybe_unused]] const std::string& alone, Body&& body) {
+int run_on_ranks(int launched, const std::string& alone, Body&& body) {
+  refuse_ranks_without_mpi(launched, alone);
 #ifdef CORTEXLOOP_HAVE_MPI
   std::optional<io::mpi_session> mpi;
   if (launched > 1) mpi.emplace(nullptr, nullptr);
@@ -43,10 +55,6 @@ int run_on_ranks(int launched, [[maybe_unused]] const std::string& alone, Body&&
     if (mpi) mpi->set_abort_code(code);
   };
 #else
-  if (launched > 1)
-    throw std::runtime_error("mpirun started " + std::to_string(launched) +
-                             " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
-                             "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise " + alone + ")");
   const auto on_abort = [](int) {};
 #endif
   return reporting_before_abort(launched > 1, std::forward<Body>(body), on_abort);

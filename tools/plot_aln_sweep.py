@@ -66,6 +66,16 @@ def axis_label(key: str) -> str:
 MAX_RATE_SCALE_HZ = 80.0  # the top of the left panel's colour scale, as the paper's Fig 2
 
 
+def above_the_scale(rate_Hz):
+    """The largest rate, to as few digits (3 or more) as read above the scale's top: 80.04 Hz to 3 digits read "up to
+    80 Hz" under "above 80 Hz clipped" (a review, 2026-12-06)."""
+    for digits in range(3, 10):
+        text = f"{rate_Hz:.{digits}g}"
+        if float(text) > MAX_RATE_SCALE_HZ:
+            return text
+    return f"{rate_Hz!r}"
+
+
 def half_cell_beyond(v):
     """The axis's range, half a grid step beyond each end so that each cell is centred on its value. A single value
     gets +-5 % of it (+-0.05 at 0): the +-0.5 given to it before drew a row at 0.5 mV/ms over a made-up 0-1 range."""
@@ -135,7 +145,7 @@ def main() -> int:
         fig.colorbar(im, ax=ax, extend="max",
                      label=f"maximum E rate [Hz]; above {MAX_RATE_SCALE_HZ:g} Hz clipped to the top colour\n"
                            f"({100.0 * above / np.count_nonzero(np.isfinite(max_up)):.3g} % of the points, up to "
-                           f"{np.nanmax(max_up):.3g} Hz)")
+                           f"{above_the_scale(np.nanmax(max_up))} Hz)")
     else:
         fig.colorbar(im, ax=ax, label="maximum E rate [Hz]")
     osc = ((state == 3) | (state == 4)).astype(float)

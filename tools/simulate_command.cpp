@@ -170,12 +170,18 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
 int run_simulate(const simulate_options& o) {
   // Under `mpirun -n K` (K > 1) the K processes step one network together (docs/engine.md, "Across processes").
   const int launched = o.split_over_ranks ? launched_ranks() : 1;
-  // The config and the options are checked before MPI starts: every rank refuses them alike, and each then exits as
-  // one process would. Refused inside the MPI session, every rank's MPI_Abort made Open MPI 4.1 add "ORTE_ERROR_LOG:
-  // Data unpack would read past end of buffer" to the reason in 7 of 20 runs (an outside check, 2026-12-06).
+  const std::string alone = "run the whole network and write the same files";
+  refuse_ranks_without_mpi(launched, alone);
+  // The config, the options and --out are checked before MPI starts: every rank refuses them alike, and each then
+  // exits as one process would. Refused inside the MPI session, every rank's MPI_Abort made Open MPI 4.1 add
+  // "ORTE_ERROR_LOG: Data unpack would read past end of buffer" to the reason in 7 of 20 runs (an outside check,
+  // 2026-12-06). --out is checked, not cleared: the earlier run's files in it are removed only once the set-up is
+  // done (simulate_ranks), as a run stopped during its set-up (a large network takes seconds) simulated nothing, and
+  // cleared a folder it did not refill (an outside audit); checked now, an --out that cannot take the outputs fails
+  // in the first second.
   engine::engine_params params = checked_run_params(o, launched);
-  return run_on_ranks(launched, "run the whole network and write the same files",
-                      [&] { return simulate_ranks(o, std::move(params), launched); });
+  io::check_output_dir(o.out_dir, kOutputs);
+  return run_on_ranks(launched, alone, [&] { return simulate_ranks(o, std::move(params), launched); });
 }
 
 // A run's config with its options (--set, --duration, --seed, --threads) applied, validated as the run needs it: what
@@ -230,11 +236,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
 #endif
   // Rank 0 writes every file; the others have the same readouts (engine::network::readout_sums) and stay quiet.
   const bool root = !across || across->rank() == 0;
-  const std::filesystem::path out(o.out_dir);
-  // Checked now, so that an --out that cannot take the outputs fails in the first second; the earlier run's files
-  // in it are removed only once the set-up is done (below): a run stopped during its set-up (a large network
-  // takes seconds) simulated nothing, and cleared a folder it did not refill (an outside audit).
-  if (root) io::check_output_dir(out, kOutputs);
+  const std::filesystem::path out(o.out_dir);  // checked by run_simulate
   // One process alone ends at once at Ctrl-C or SIGTERM during its set-up, saying so (it died silently: an outside
   // audit); from the first tick on, it stops at the next tick and writes the ticks it has (stop_request, below).
   // Ranks under mpirun keep the default action throughout (the launcher ends them all): each would see the signal at
@@ -481,6 +483,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
       for (const auto& [key, value] : summary["aln"].items()) summary[key] = value;
       for (const char* name : {"rates.npy", "mean_v.npy", "mean_w.npy"})
         summary["arrays"][name] = io::array_descriptions().at(std::string("aln_") + name);
+      summary["arrays"]["stim.npy"] = "[n, 2] pA: the current into the ALN node's exc, inh (its stimulus)";
     }
     summary["model"] = aln_alone ? "aln" : "network+aln";
   }
@@ -541,6 +544,14 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
   return 0;
 }
 
+// "--sweep point i (ring.network=off): ", before a refusal of that point (an outside check: the refusal did not say
+// which point).
+std::string sweep_point_named(const std::vector<std::string>& values, std::size_t i) {
+  std::string point;
+  for (const std::string& text : values) point += (point.empty() ? "" : ", ") + text;
+  return "--sweep point " + std::to_string(i) + " (" + point + "): ";
+}
+
 // A parameter sweep: this process runs its share of the grid (points rank, rank + K, ...), each point an ordinary
 // one-process run into OUT/point_NNN/. Needs no MPI: the rank and K come from the launcher's environment, so the
 // same `mpirun -n K` launches it whether or not the build has MPI. Rank 0 writes OUT/sweep.json, the grid's index.
@@ -579,11 +590,11 @@ int run_sweep(const simulate_options& o) {
     simulate_options one = o;
     one.overrides = point_overrides(i);
     try {
-      load_run_params(one);
+      checked_run_params(one, 1);  // each point runs as one process
     } catch (const io::config_error& e) {
-      std::string point;  // which point: "ring.network=off" (an outside check: the refusal did not say)
-      for (const std::string& text : points[i]) point += (point.empty() ? "" : ", ") + text;
-      throw io::config_error("--sweep point " + std::to_string(i) + " (" + point + "): " + e.what());
+      throw io::config_error(sweep_point_named(points[i], i) + e.what());
+    } catch (const command_line_error& e) {  // an option that does not go with this point's config (--record spikes)
+      throw command_line_error(sweep_point_named(points[i], i) + e.what());
     }
   }
   const std::filesystem::path out(o.out_dir);
@@ -695,8 +706,9 @@ void add_simulate_command(CLI::App& app) {
                                        "there); a line \"point i of n\" on stderr as each starts");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress line (nor a sweep's \"point i of n\" lines)");
   cmd->footer("Exit codes: 0 done; 1 the run failed or cannot run as launched (named: e.g. --out cannot be written, "
-              "a config mpirun cannot split); 2 the command line or "
-              "config is wrong (the option or key is named; under mpirun too); 130 / 143 stopped by Ctrl-C / SIGTERM "
+              "a build without MPI under mpirun); 2 the command line or config is wrong, or they do not go together "
+              "(the option or key is named, e.g. --record spikes without a network, or a config mpirun cannot "
+              "split; under mpirun too); 130 / 143 stopped by Ctrl-C / SIGTERM "
               "(the files hold the ticks simulated, summary.json says \"interrupted\": true; during the set-up, before "
               "any tick, it ends at once, simulating and writing nothing: the earlier outputs in --out are removed "
               "only when the set-up is done; a sweep stops at the point running, sweep.json saying which ran). A run killed before it "

@@ -243,6 +243,11 @@ struct prepared_sweep {
   }
 };
 
+// The files a sweep writes into --out.
+constexpr std::array<std::string_view, 11> kSweepOutputs = {
+    "x.npy", "y.npy", "state.npy", "max_rate_up_Hz.npy", "mean_rate_down_Hz.npy", "mean_rate_up_Hz.npy",
+    "dominant_frequency_Hz.npy", "dominant_power_Hz2.npy", "diverged_steps.npy", "sweep.json", "state_diagram.png"};
+
 prepared_sweep prepare_sweep(const sweep_options& o, bool root);
 int sweep_ranks(const sweep_options& o, const prepared_sweep& grid, int launched);
 
@@ -251,8 +256,10 @@ int run_sweep(const sweep_options& o) {
   // Checked before MPI starts: every rank refuses a bad option or key alike and exits as one process would. Refused
   // inside the MPI session, every rank's MPI_Abort made Open MPI 4.1 print "MPI_ABORT was invoked" and, in about a
   // third of the runs, "ORTE_ERROR_LOG: Data unpack would read past end of buffer" (an outside check, 2026-12-06).
+  const std::string alone = "run every point";
+  refuse_ranks_without_mpi(launched, alone);
   const prepared_sweep grid = prepare_sweep(o, launched_rank() == 0);
-  return run_on_ranks(launched, "run every point", [&] { return sweep_ranks(o, grid, launched); });
+  return run_on_ranks(launched, alone, [&] { return sweep_ranks(o, grid, launched); });
 }
 
 prepared_sweep prepare_sweep(const sweep_options& o, bool root) {
@@ -268,6 +275,10 @@ prepared_sweep prepare_sweep(const sweep_options& o, bool root) {
     if (io::override_key(text) == "simulation.threads")
       throw command_line_error("--set simulation.threads: sweep steps each point on one thread; --threads N runs N "
                                "points at a time");
+  for (const auto& [flag, key] : {std::pair{"--x", g.ax.key}, std::pair{"--y", g.ay.key}})
+    if (key == "simulation.threads")
+      throw command_line_error(std::string(flag) + " simulation.threads: sweep steps each point on one thread (every "
+                               "point would be the same run); --threads N runs N points at a time");
   g.base = o.overrides;
   // Labelled: a refusal names --duration as typed, not a --set the user did not type.
   if (o.duration_s) g.base.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
@@ -295,13 +306,9 @@ prepared_sweep prepare_sweep(const sweep_options& o, bool root) {
   probe.classify = o.classify;
   g.runner = io::config_has_aln(o.config, g.base) ? make_aln_sweep_runner(o.config, edge, probe, o.quiet || !root)
                                                   : make_network_sweep_runner(o.config, edge, probe);
-  if (root) {
-    // The files written after the run, checked before it.
-    constexpr std::array<std::string_view, 11> outputs = {
-        "x.npy", "y.npy", "state.npy", "max_rate_up_Hz.npy", "mean_rate_down_Hz.npy", "mean_rate_up_Hz.npy",
-        "dominant_frequency_Hz.npy", "dominant_power_Hz2.npy", "diverged_steps.npy", "sweep.json", "state_diagram.png"};
-    io::prepare_output_dir(std::filesystem::path(o.out_dir), outputs);
-  }
+  // The folder for the files written after the run, checked (not cleared: a rank refused later would have cleared it
+  // for nothing) by every rank alike; rank 0 removes an earlier run's files once MPI runs (sweep_ranks).
+  io::check_output_dir(std::filesystem::path(o.out_dir), kSweepOutputs);
   return g;
 }
 
@@ -321,6 +328,7 @@ int sweep_ranks(const sweep_options& o, const prepared_sweep& grid, [[maybe_unus
   const sweep_point_runner* const runner = grid.runner.get();
   const auto point_overrides = [&grid](std::size_t k) { return grid.point_overrides(k); };
   const std::filesystem::path out(o.out_dir);
+  if (root) io::remove_earlier_outputs(out, kSweepOutputs);
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu0 = process_cpu_s();
   point_arrays res(n);

@@ -182,6 +182,7 @@ class AlnSimulate(unittest.TestCase):
                 self.assertTrue(s["arrays"][name].startswith("[n, 2]") and s["arrays"][name].endswith(", 0"),
                                 s["arrays"][name])
             self.assertIn("ALN node", s["arrays"]["rates.npy"])
+            self.assertNotIn("per cell", s["arrays"]["stim.npy"])  # the node has no cells
 
     def test_refusals_name_the_problem(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -810,6 +810,25 @@ class InputRefused(unittest.TestCase):
                          "network.input.mu_inh_mV_per_ms=0,1", "--set", "simulation.threads=2", "--out", NEVER,
                          "--duration", "3", code=2)
         self.assertIn("--set simulation.threads: sweep steps each point on one thread; --threads N runs N points", e)
+        # As an axis too: every column would be the same run (a review; break tried: the axes not checked -> the run
+        # goes on to its --out, exit 1).
+        e = self.refused("sweep", "--config", cakan, "--x", "simulation.threads=1,2", "--y",
+                         "network.input.mu_inh_mV_per_ms=0,1", "--out", NEVER, "--duration", "3", code=2)
+        self.assertIn("--x simulation.threads: sweep steps each point on one thread", e)
+
+    def test_simulate_sweep_checks_every_point_with_its_options(self):
+        # simulate --sweep loaded every point's config before any ran, but not the options that must go with it:
+        # --record spikes on the point with network = "off" failed after point 0 ran and point 1's folder was made
+        # (a review, 2026-12-06). Reference: the one-run refusal (test_record_spikes_without_a_stepped_network).
+        # Break tried: load_run_params in the up-front loop, as before -> exit 2 only after point_000 exists, fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out")
+            e = self.refused("simulate", "--config", os.path.join(ROOT, "configs", "default.toml"), "--out", out,
+                             "--sweep", "ring.network=on,off", "--set", "network.n_neurons=1000", "--duration",
+                             "0.05", "--record", "spikes", "--quiet", code=2)
+            self.assertIn("--sweep point 1 (ring.network=off): --record spikes: this config steps no spiking network",
+                          e)
+            self.assertFalse(os.path.exists(out))
 
     def test_record_spikes_without_a_stepped_network(self):
         # The ring alone (network = "off") wrote an empty spikes.npy and exited 0; the ALN node alone was refused.

@@ -235,6 +235,10 @@ class SweepDiagram(unittest.TestCase):
             up[0, :2] = [50.0, 80.3]
             fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
             self.assertIn("up to 80.3 Hz", fig.axes[0].images[0].colorbar.ax.get_ylabel())
+            # and as many digits as it takes (80.04 to 3 digits is "80": a review; break tried: .3g -> fails)
+            up[0, :2] = [50.0, 80.04]
+            fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
+            self.assertIn("up to 80.04 Hz", fig.axes[0].images[0].colorbar.ax.get_ylabel())
             up[0, :2] = 50.0  # nothing above: no arrow, no note
             fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
             bar = fig.axes[0].images[0].colorbar
