@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "io/protocol/codec.hpp"
@@ -346,33 +347,25 @@ TEST_CASE("every index-taking command accepts channel 7 and slot 3 and refuses c
     CHECK(d.code == error_code::out_of_range);
     CHECK_THAT(d.reason, Catch::Contains(text));
   };
-  for (const bool all : {false, true}) {
-    INFO("all = " << all);
-    command clear;
-    clear.kind = command_kind::clear_stimulation;
-    clear.all_channels = all;
-    clear.channel = 7;
-    io::decoded_command d = decode(bytes_of(clear));
-    INFO(d.reason);
-    REQUIRE(d.ok);
-    CHECK(d.cmd.kind == command_kind::clear_stimulation);
-    CHECK(d.cmd.channel == 7);
-    CHECK(d.cmd.all_channels == all);
-    clear.channel = 8;
-    refused(decode(bytes_of(clear)), "channel = 8: must be in [0, 7]");
-
-    command clear_ctl;
-    clear_ctl.kind = command_kind::clear_controller;
-    clear_ctl.all_channels = all;
-    clear_ctl.channel = 3;
-    d = decode(bytes_of(clear_ctl));
-    REQUIRE(d.ok);
-    CHECK(d.cmd.kind == command_kind::clear_controller);
-    CHECK(d.cmd.channel == 3);
-    CHECK(d.cmd.all_channels == all);
-    clear_ctl.channel = 4;
-    refused(decode(bytes_of(clear_ctl)), "slot = 4: must be in [0, 3]");
-  }
+  // ClearStimulation (channels [0, 7]) and ClearController (slots [0, 3]), with all = false and true.
+  for (const bool all : {false, true})
+    for (const auto& [kind, last, refusal] :
+         {std::tuple{command_kind::clear_stimulation, 7u, "channel = 8: must be in [0, 7]"},
+          std::tuple{command_kind::clear_controller, 3u, "slot = 4: must be in [0, 3]"}}) {
+      INFO("all = " << all << ", " << refusal);
+      command clear;
+      clear.kind = kind;
+      clear.all_channels = all;
+      clear.channel = static_cast<std::uint8_t>(last);
+      const io::decoded_command d = decode(bytes_of(clear));
+      INFO(d.reason);
+      REQUIRE(d.ok);
+      CHECK(d.cmd.kind == kind);
+      CHECK(d.cmd.channel == last);
+      CHECK(d.cmd.all_channels == all);
+      clear.channel = static_cast<std::uint8_t>(last + 1);
+      refused(decode(bytes_of(clear)), refusal);
+    }
 
   // SetPrograms (encode_command sends a set_stimulation as a one-program SetPrograms).
   command program = stim_command();

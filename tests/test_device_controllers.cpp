@@ -484,17 +484,24 @@ TEST_CASE("phase-locked: at most once a cycle when the estimate wobbles back, an
   }
 }
 
+namespace {
+// An external loop's controller on channel 2: its watchdog's timeout and ramp.
+controller_params external_on_channel_2(std::int64_t timeout_us, std::int64_t ramp_down_us) {
+  controller_params c;
+  c.kind = controller_kind::external;
+  c.output_channel = 2;
+  c.timeout_us = timeout_us;
+  c.ramp_down_us = ramp_down_us;
+  return c;
+}
+}  // namespace
+
 TEST_CASE("external: a silent loop is ramped to zero after the timeout, the watchdog event raised once",
           "[device][controllers]") {
   // Reference: safety.hpp's watchdog: it expires at the first step more than timeout_us after the last
   // feed (timeout 50 ms = 500 steps: last feed at step f -> expiry at f + 501), then the output falls
   // linearly to 0 over ramp_down_us (10 ms) and the channel clears. One event per silence, exactly.
-  controller_params c;
-  c.kind = controller_kind::external;
-  c.output_channel = 2;
-  c.timeout_us = 50'000;
-  c.ramp_down_us = 10'000;
-  device_loop loop(sensing_1kHz(), c);
+  device_loop loop(sensing_1kHz(), external_on_channel_2(50'000, 10'000));
   loop.stim.load(2, firmware_sim::site{}, dc(100.0), 0);  // what the external loop commanded
   std::int64_t last_feed = -1;
   for (std::int64_t k = 0; k < 3000; ++k) {
@@ -538,12 +545,7 @@ TEST_CASE("external: a silent loop is ramped to zero after the timeout, the watc
 // Break tried: stimulator::ramp_down without its "a second ramp never lengthens one under way" check -> the second
 // firing restarts the envelope at step 351 (99.85 pA where 69.85 pA is due): fails at k = 352.
 TEST_CASE("external: a second watchdog firing during the ramp does not lengthen it", "[device][controllers]") {
-  controller_params c;
-  c.kind = controller_kind::external;
-  c.output_channel = 2;
-  c.timeout_us = 5'000;
-  c.ramp_down_us = 100'000;
-  device_loop loop(sensing_1kHz(), c);
+  device_loop loop(sensing_1kHz(), external_on_channel_2(5'000, 100'000));
   loop.stim.load(2, firmware_sim::site{}, dc(100.0), 0);
   loop.ctl.feed(0);
   for (std::int64_t k = 0; k < 1200; ++k) {

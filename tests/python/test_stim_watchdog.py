@@ -18,28 +18,44 @@ DT_MS, TIMEOUT_MS = 0.1, 5.0
 RAMP_MS, DC_PA, CHANNEL = 3.0, 100.0, 1
 
 
+def silent_loop(ramp_ms, loop_commands=lambda client: None, ticks=20):
+    """A stepped server, `cortexloop stim controller` setting an external loop on CHANNEL (watchdog TIMEOUT_MS,
+    ramp ramp_ms), loop_commands(client) (what the loop sends before it falls silent), then `ticks` ticks of silence:
+    (the server's Info, loop_commands' result, the readouts)."""
+    server, pub, commands = serve_on_free_ports([BIN, "serve", "--config", CONFIG, "--set", "network.n_neurons=1000",
+                                                 "--mode", "stepped", "-q"])
+    try:
+        c = Client(commands, pub)
+        try:
+            assert c.sync(), "no server"
+            info = c.info()
+            r = subprocess.run([BIN, "stim", "controller", "--slot", "1", "--kind", "external", "--channel",
+                                str(CHANNEL), "--watchdog-timeout", str(TIMEOUT_MS), "--watchdog-ramp", str(ramp_ms),
+                                "--commands", commands], capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stdout + r.stderr
+            sent = loop_commands(c)
+            ack = c.wait_ack(c.step(ticks), 10)
+            assert ack and ack.accepted, ack
+            return info, sent, c.readouts(ticks)
+        finally:
+            c.close()
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def watchdog_events(readouts):
+    return [e for r in readouts for e in r["device"]["events"] if e["limit"] == "watchdog"]
+
+
 class StimWatchdogUnits(unittest.TestCase):
     def test_watchdog_timeout_is_in_ms(self):
         # Reference: a stepped server left silent after the command: its Watchdog event comes T after the controller
         # starts (T / dt steps, dt = 0.1 ms), not before. Break tried: the option scaled by 1 instead of 1000 (ms read
         # as us) -> the event at step 2, not 50: fails.
-        server, pub, commands = serve_on_free_ports([BIN, "serve", "--config", CONFIG, "--set", "network.n_neurons=1000",
-                                                     "--mode", "stepped", "-q"])
-        try:
-            c = Client(commands, pub)
-            self.assertTrue(c.sync(), "no server")
-            r = subprocess.run([BIN, "stim", "controller", "--slot", "1", "--kind", "external", "--channel", "1",
-                                "--watchdog-timeout", str(TIMEOUT_MS), "--watchdog-ramp", "0", "--commands", commands],
-                               capture_output=True, text=True, timeout=60)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            ack = c.wait_ack(c.step(20), 10)  # 20 ms of silence on the channel
-            self.assertTrue(ack and ack.accepted, ack)
-            readouts = c.readouts(20)
-        finally:
-            server.terminate()
-            server.wait(30)
+        _, _, readouts = silent_loop(0)  # 20 ms of silence on the channel
         self.assertEqual(len(readouts), 20)
-        events = [e for r in readouts for e in r["device"]["events"] if e["limit"] == "watchdog"]
+        events = watchdog_events(readouts)
         self.assertEqual(len(events), 1, events)
         # The controller starts at step 0 (tick 0); its watchdog fires T later, within a tick (10 steps).
         self.assertGreaterEqual(events[0]["step"], round(TIMEOUT_MS / DT_MS))
@@ -53,31 +69,17 @@ class StimWatchdogUnits(unittest.TestCase):
         # alone, and each tick's readout channel mean must equal it within float32 rounding.
         # Break tried: --watchdog-ramp scaled by 1 instead of 1000 in stim_command.cpp (3 ms sent as ramp_down_us =
         # 3) -> the channel stops after the event's step: tick 5 reads 20 pA where 86.67 pA is due (E = 51): fails.
-        server, pub, commands = serve_on_free_ports([BIN, "serve", "--config", CONFIG, "--set", "network.n_neurons=1000",
-                                                     "--mode", "stepped", "-q"])
-        try:
-            c = Client(commands, pub)
-            self.assertTrue(c.sync(), "no server")
-            info = c.info()
-            self.assertAlmostEqual(info["dt_ms"], DT_MS)
-            steps_per_tick = info["steps_per_tick"]
-            r = subprocess.run([BIN, "stim", "controller", "--slot", "1", "--kind", "external", "--channel",
-                                str(CHANNEL), "--watchdog-timeout", str(TIMEOUT_MS), "--watchdog-ramp", str(RAMP_MS),
-                                "--commands", commands], capture_output=True, text=True, timeout=60)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            # The loop's one command (it feeds the watchdog), then silence.
+        def one_program(c):  # the loop's one command (it feeds the watchdog), then silence
             ack = c.wait_ack(c.set_programs([(CHANNEL, Site("population", "exc"), Program("dc", DC_PA))]), 10)
             self.assertTrue(ack and ack.accepted, ack)
-            first_step = ack.tick_applied * steps_per_tick
-            ack = c.wait_ack(c.step(20), 10)
-            self.assertTrue(ack and ack.accepted, ack)
-            readouts = c.readouts(20)
-            c.close()
-        finally:
-            server.terminate()
-            server.wait(30)
+            return ack.tick_applied
+
+        info, tick_applied, readouts = silent_loop(RAMP_MS, one_program)
+        self.assertAlmostEqual(info["dt_ms"], DT_MS)
+        steps_per_tick = info["steps_per_tick"]
+        first_step = tick_applied * steps_per_tick
         self.assertEqual(len(readouts), 20)
-        events = [e for r in readouts for e in r["device"]["events"] if e["limit"] == "watchdog"]
+        events = watchdog_events(readouts)
         self.assertEqual(len(events), 1, events)
         fired = events[0]["step"]
         n = round(RAMP_MS / DT_MS)
