@@ -34,6 +34,17 @@ io::decoded_command decode(const std::vector<std::uint8_t>& bytes, io::run_mode 
   return io::decode_command(bytes, limits);
 }
 
+// A SetController of an open-loop controller (5 pA from its start), the simplest valid one.
+command open_loop_command() {
+  command k;
+  k.kind = command_kind::set_controller;
+  k.controller.kind = firmware_sim::controller_kind::open_loop;
+  k.controller.output_program.amplitude = 5.0;
+  k.controller.n_schedule = 1;
+  k.controller.schedule[0] = {0, 5.0};
+  return k;
+}
+
 command stim_command() {
   command c;
   c.kind = command_kind::set_stimulation;
@@ -395,12 +406,7 @@ TEST_CASE("every index-taking command accepts channel 7 and slot 3 and refuses c
   }
 
   // SetController: its slot and its output's channel.
-  command k;
-  k.kind = command_kind::set_controller;
-  k.controller.kind = firmware_sim::controller_kind::open_loop;
-  k.controller.output_program.amplitude = 5.0;
-  k.controller.n_schedule = 1;
-  k.controller.schedule[0] = {0, 5.0};
+  command k = open_loop_command();
   k.channel = 3;
   k.controller.output_channel = 7;
   d = decode(bytes_of(k));
@@ -418,13 +424,7 @@ TEST_CASE("every index-taking command accepts channel 7 and slot 3 and refuses c
 // Reference: the bound the protocol states (docs/protocol.md: start_tick -1 or [0, 10^12]) and int64's range: 2^62
 // ticks x 10 steps overflowed on the real-time thread (undefined behaviour) and came back "already past".
 TEST_CASE("a start_tick beyond 10^12 ticks is refused before it reaches the real-time thread", "[codec][validation]") {
-  command k;
-  k.kind = command_kind::set_controller;
-  k.controller.kind = firmware_sim::controller_kind::open_loop;
-  k.controller.output_program.amplitude = 5.0;
-  k.controller.n_schedule = 1;
-  k.controller.schedule[0] = {0, 5.0};
-  for (command c : {stim_command(), k}) {
+  for (command c : {stim_command(), open_loop_command()}) {
     INFO(io::to_string(c.kind));
     c.start_tick = std::int64_t{1} << 62;
     io::decoded_command d = decode(bytes_of(c));
