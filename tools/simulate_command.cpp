@@ -205,12 +205,10 @@ engine::engine_params load_run_params(const simulate_options& o) {
 engine::engine_params checked_run_params(const simulate_options& o, int launched) {
   engine::engine_params params = load_run_params(o);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
-  const bool aln_alone = params.aln && params.network.n_neurons == 0;
   // A ring with network = "off" wrote an empty spikes.npy; the ALN node alone was refused: both say why now.
   if (record_spikes && !engine::steps_network(params))
     throw command_line_error(std::string("--record spikes: this config steps no spiking network (") +
-                             (aln_alone ? "the [aln] node alone" : "[ring] network = \"off\", or no [network]") +
-                             "): there are no spikes to record");
+                             engine::no_network_reason(params) + "): there are no spikes to record");
   if (params.aln) {
     if (launched > 1)  // the node is not split over ranks (docs/engine.md, "Across processes (MPI)")
       throw command_line_error("an [aln] config (the ALN node, alone or beside a network) runs in one process: run it "
@@ -218,8 +216,8 @@ engine::engine_params checked_run_params(const simulate_options& o, int launched
   }
   // A ring alone has no cells to split: every rank computed the whole ring and wrote nothing new (an outside check).
   if (launched > 1 && !engine::steps_network(params))
-    throw command_line_error("this config steps no spiking network ([ring] network = \"off\", or no [network]): "
-                             "there is nothing to split over mpirun's ranks; run it without mpirun");
+    throw command_line_error(std::string("this config steps no spiking network (") + engine::no_network_reason(params) +
+                             "): there is nothing to split over mpirun's ranks; run it without mpirun");
   return params;
 }
 

@@ -10,6 +10,13 @@ inline bool steps_network(const engine_params& p) {
   return p.network.n_neurons > 0 && (!p.ring || p.ring->with_network);
 }
 
+// Why a config steps no spiking network, as the refusals of what needs one name it (--threads above 1, mpirun's
+// ranks, --record spikes): "[ring] network = \"off\"" (an ALN ring too), "the [aln] node alone" or "no [network]".
+// One wording for all (they were written three times, and differed: a review, 2026-12-06).
+inline const char* no_network_reason(const engine_params& p) {
+  return p.ring ? "[ring] network = \"off\"" : p.aln ? "the [aln] node alone" : "no [network]";
+}
+
 // Which cells and synapses the stepped network has, as simulate's summary.json and the server's Info name it:
 // "adex-conductance" (Zerlaut 2018), "adex-fraction" (Cakan & Obermayer 2020), "hh-conductance" (Carlu et al. 2020),
 // or "none" when no network is stepped.

@@ -602,8 +602,8 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   // such a config. Here, not in each command, so the refusal names the file's line as the others do (the command's
   // check named no place: an outside check) and every command that loads a config refuses it (replay took it).
   if (p.simulation.threads > 1 && !engine::steps_network(p)) {
-    const char* what = p.ring ? "[ring] network = \"off\"" : p.aln ? "the [aln] node alone" : "no [network]";
-    top.table("simulation").fail("threads", std::string("this config steps no spiking network (") + what +
+    top.table("simulation").fail("threads", std::string("this config steps no spiking network (") +
+                                 engine::no_network_reason(p) +
                                  "): the worker threads split the network's cells, and there are none to split (the "
                                  "ring and the ALN node are stepped by one thread); give 1 (or leave it out)");
   }

@@ -833,7 +833,10 @@ class InputRefused(unittest.TestCase):
     def test_record_spikes_without_a_stepped_network(self):
         # The ring alone (network = "off") wrote an empty spikes.npy and exited 0; the ALN node alone was refused.
         # Exit 2, as every option that does not go with the config (it exited 1: an outside check, 2026-12-06).
+        # An ALN ring is named as --threads' refusal names it (engine::no_network_reason; it was called "the [aln] node
+        # alone" here: a review, 2026-12-06; break tried: that wording back -> the aln_ring case fails).
         for config, why in (("zerlaut2018_ring.toml", '[ring] network = "off"'),
+                            (os.path.join("cakan2020", "aln_ring.toml"), '[ring] network = "off"'),
                             (os.path.join("cakan2020", "aln.toml"), "the [aln] node alone")):
             with tempfile.TemporaryDirectory() as tmp:
                 e = self.refused("simulate", "--config", os.path.join(ROOT, "configs", config), "--out", tmp,
