@@ -31,23 +31,22 @@ inline int launched_rank() {
   return 0;
 }
 
-// A build without MPI refuses a launch of more than one process, saying what each would do alone (`alone`, e.g.
-// "run the whole network and write the same files"). First thing, before a command checks or prepares anything.
-inline void refuse_ranks_without_mpi([[maybe_unused]] int launched, [[maybe_unused]] const std::string& alone) {
+// body(prepare()) as one of `launched` processes. A build without MPI refuses more than one, saying what each would do
+// alone (`alone`, e.g. "run the whole network and write the same files"), before anything else. prepare() checks the
+// config, the options and the output folder before MPI starts: every rank refuses them alike, and each exits as one
+// process would (refused inside the MPI session, every rank's MPI_Abort made Open MPI 4.1 add "ORTE_ERROR_LOG: Data
+// unpack would read past end of buffer" to the reason in 7 of 20 runs: an outside check, 2026-12-06). With more than
+// one process, MPI is initialised around body (and each rank reports its own error before MPI_Abort ends them all:
+// reporting_before_abort).
+template <class Prepare, class Body>
+int run_on_ranks(int launched, [[maybe_unused]] const std::string& alone, Prepare&& prepare, Body&& body) {
 #ifndef CORTEXLOOP_HAVE_MPI
   if (launched > 1)
     throw std::runtime_error("mpirun started " + std::to_string(launched) +
                              " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "
                              "configure with -DCORTEXLOOP_MPI=ON (each process would otherwise " + alone + ")");
 #endif
-}
-
-// body() as one of `launched` processes: with more than one, MPI is initialised around it (and each rank reports its
-// own error before MPI_Abort ends them all: reporting_before_abort); a build without MPI refuses such a run
-// (refuse_ranks_without_mpi).
-template <class Body>
-int run_on_ranks(int launched, const std::string& alone, Body&& body) {
-  refuse_ranks_without_mpi(launched, alone);
+  auto prepared = std::forward<Prepare>(prepare)();
 #ifdef CORTEXLOOP_HAVE_MPI
   std::optional<io::mpi_session> mpi;
   if (launched > 1) mpi.emplace(nullptr, nullptr);
@@ -57,7 +56,8 @@ int run_on_ranks(int launched, const std::string& alone, Body&& body) {
 #else
   const auto on_abort = [](int) {};
 #endif
-  return reporting_before_abort(launched > 1, std::forward<Body>(body), on_abort);
+  return reporting_before_abort(launched > 1, [&] { return std::forward<Body>(body)(std::move(prepared)); },
+                                on_abort);
 }
 
 }  // namespace cortexloop::tools

@@ -170,18 +170,17 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
 int run_simulate(const simulate_options& o) {
   // Under `mpirun -n K` (K > 1) the K processes step one network together (docs/engine.md, "Across processes").
   const int launched = o.split_over_ranks ? launched_ranks() : 1;
-  const std::string alone = "run the whole network and write the same files";
-  refuse_ranks_without_mpi(launched, alone);
-  // The config, the options and --out are checked before MPI starts: every rank refuses them alike, and each then
-  // exits as one process would. Refused inside the MPI session, every rank's MPI_Abort made Open MPI 4.1 add
-  // "ORTE_ERROR_LOG: Data unpack would read past end of buffer" to the reason in 7 of 20 runs (an outside check,
-  // 2026-12-06). --out is checked, not cleared: the earlier run's files in it are removed only once the set-up is
-  // done (simulate_ranks), as a run stopped during its set-up (a large network takes seconds) simulated nothing, and
-  // cleared a folder it did not refill (an outside audit); checked now, an --out that cannot take the outputs fails
-  // in the first second.
-  engine::engine_params params = checked_run_params(o, launched);
-  io::check_output_dir(o.out_dir, kOutputs);
-  return run_on_ranks(launched, alone, [&] { return simulate_ranks(o, std::move(params), launched); });
+  // The config, the options and --out checked before MPI starts (run_on_ranks). --out is checked, not cleared: the
+  // earlier run's files in it are removed only once the set-up is done (simulate_ranks), as a run stopped during its
+  // set-up (a large network takes seconds) simulated nothing, and cleared a folder it did not refill (an outside
+  // audit); checked now, an --out that cannot take the outputs fails in the first second.
+  auto prepare = [&] {
+    engine::engine_params params = checked_run_params(o, launched);
+    io::check_output_dir(o.out_dir, kOutputs);
+    return params;
+  };
+  return run_on_ranks(launched, "run the whole network and write the same files", prepare,
+                      [&](engine::engine_params params) { return simulate_ranks(o, std::move(params), launched); });
 }
 
 // A run's config with its options (--set, --duration, --seed, --threads) applied, validated as the run needs it: what

@@ -233,12 +233,14 @@ void run_share(const sweep_point_runner& runner, const std::function<std::vector
 struct prepared_sweep {
   axis ax, ay;
   std::vector<std::string> base;  // --set and --duration, for every point
-  std::size_t nx = 0, ny = 0, n = 0;
   std::unique_ptr<sweep_point_runner> runner;
+  std::size_t nx() const { return ax.values.size(); }
+  std::size_t ny() const { return ay.values.size(); }
+  std::size_t n() const { return nx() * ny(); }
   std::vector<std::string> point_overrides(std::size_t k) const {
     std::vector<std::string> ov = base;
-    ov.push_back(set_value("--x", ax, k % nx));
-    ov.push_back(set_value("--y", ay, k / nx));
+    ov.push_back(set_value("--x", ax, k % nx()));
+    ov.push_back(set_value("--y", ay, k / nx()));
     return ov;
   }
 };
@@ -253,13 +255,9 @@ int sweep_ranks(const sweep_options& o, const prepared_sweep& grid, int launched
 
 int run_sweep(const sweep_options& o) {
   const int launched = launched_ranks();
-  // Checked before MPI starts: every rank refuses a bad option or key alike and exits as one process would. Refused
-  // inside the MPI session, every rank's MPI_Abort made Open MPI 4.1 print "MPI_ABORT was invoked" and, in about a
-  // third of the runs, "ORTE_ERROR_LOG: Data unpack would read past end of buffer" (an outside check, 2026-12-06).
-  const std::string alone = "run every point";
-  refuse_ranks_without_mpi(launched, alone);
-  const prepared_sweep grid = prepare_sweep(o, launched_rank() == 0);
-  return run_on_ranks(launched, alone, [&] { return sweep_ranks(o, grid, launched); });
+  return run_on_ranks(
+      launched, "run every point", [&] { return prepare_sweep(o, launched_rank() == 0); },
+      [&](const prepared_sweep& grid) { return sweep_ranks(o, grid, launched); });
 }
 
 prepared_sweep prepare_sweep(const sweep_options& o, bool root) {
@@ -284,21 +282,21 @@ prepared_sweep prepare_sweep(const sweep_options& o, bool root) {
   if (o.duration_s) g.base.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
   check_keys_given_once(g.base);
   if (o.threads < 1) throw command_line_error("--threads must be at least 1");
-  g.nx = g.ax.values.size(), g.ny = g.ay.values.size(), g.n = g.nx * g.ny;
+  const std::size_t nx = g.nx(), ny = g.ny(), n = g.n();
   // Each axis is at most 100,000 values; their product is bounded too, before the per-point arrays are allocated
   // (1e10 points ended in std::bad_alloc). The paper's diagrams are 251 x 251 = 63,001 points.
   constexpr std::size_t kMaxPoints = 1'000'000;
-  if (g.n > kMaxPoints)
-    throw command_line_error("--x and --y make " + std::to_string(g.nx) + " x " + std::to_string(g.ny) + " = " +
-                                std::to_string(g.n) + " points; at most " + std::to_string(kMaxPoints));
+  if (n > kMaxPoints)
+    throw command_line_error("--x and --y make " + std::to_string(nx) + " x " + std::to_string(ny) + " = " +
+                                std::to_string(n) + " points; at most " + std::to_string(kMaxPoints));
   // The grid's edge is loaded first, every x value at the first and last y and every y value at the first and last
   // x, so that a bad key or any bad value of an axis fails before any run: the four corners alone let a refused
   // value inside a list (--x k=1,-5,2) fail only when its point ran, after the points before it had taken their
   // time. Every point is still loaded, and so checked, by the thread that runs it.
   std::vector<std::vector<std::string>> edge;
-  for (std::size_t k = 0; k < g.n; ++k) {
-    const std::size_t i = k % g.nx, j = k / g.nx;
-    if (i == 0 || i == g.nx - 1 || j == 0 || j == g.ny - 1) edge.push_back(g.point_overrides(k));
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = k % nx, j = k / nx;
+    if (i == 0 || i == nx - 1 || j == 0 || j == ny - 1) edge.push_back(g.point_overrides(k));
   }
   sweep_probe_options probe;
   probe.probe_pA = o.probe_pA;
@@ -324,7 +322,7 @@ int sweep_ranks(const sweep_options& o, const prepared_sweep& grid, [[maybe_unus
 #endif
   const bool root = rank == 0;
   const axis &ax = grid.ax, &ay = grid.ay;
-  const std::size_t nx = grid.nx, ny = grid.ny, n = grid.n;
+  const std::size_t nx = grid.nx(), ny = grid.ny(), n = grid.n();
   const sweep_point_runner* const runner = grid.runner.get();
   const auto point_overrides = [&grid](std::size_t k) { return grid.point_overrides(k); };
   const std::filesystem::path out(o.out_dir);
