@@ -162,7 +162,9 @@ def draw(fig, axes, b, ring_length_mm=36.0, network_position_mm=None, signals=()
         line(ax_of["rates"], timeline.smooth(rates[:, column], n_smooth, at), color=colour, lw=1,
              label=("ALN node " + name[0].upper()) if node else name)
     ax_of["rates"].set_ylabel(f"{'ALN node ' if node else ''}rate (Hz)\n" + timeline.smoothing_label(n_smooth, span_ms))
-    ax_of["rates"].legend(loc="upper left", frameon=False, ncol=2)
+    # Above the panel, not inside it: inside, the legend covered the inhibitory trace after a stimulation onset.
+    ax_of["rates"].legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), borderaxespad=0.0, frameon=False, ncol=2,
+                          fontsize=8)
     if "lfp" in ax_of:
         line(ax_of["lfp"], b.lfp, color="k", lw=0.8)
         ax_of["lfp"].set_ylabel("LFP proxy (nA)")
