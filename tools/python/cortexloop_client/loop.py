@@ -24,7 +24,7 @@ import zmq
 from .client import Client
 from .style import EXC_COLOUR, INH_COLOUR
 from .timeline import smooth
-from .cli import ServerExited, ToolError, figure_file, positive_float  # noqa: F401
+from .cli import ServerExited, ToolError, figure_file, plural, positive_float  # noqa: F401
 from .cli import with_folder  # noqa: F401  (for the examples)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
@@ -359,8 +359,8 @@ def raise_if_refused(rec):
     mine = [c["seq"] for c in rec.commands]
     refused = [rec.acks[s] for s in mine if s in rec.acks and not rec.acks[s].accepted]
     if refused:
-        raise ToolError(f"the server refused {len(refused)} of the loop's {len(mine)} command"
-                        f"{'' if len(mine) == 1 else 's'} (the first: {refused[0].code_name}: {refused[0].reason})")
+        raise ToolError(f"the server refused {len(refused)} of the loop's {plural(len(mine), 'command')} "
+                        f"(the first: {refused[0].code_name}: {refused[0].reason})")
 
 
 def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neurons=2000, duration_s=3.0):
