@@ -325,6 +325,45 @@ TEST_CASE("synapse fractions: c at most |J| and tau_s above dt under forward Eul
                  Catch::Contains("--set ring.dt_ms on the command line"));
 }
 
+TEST_CASE("every forward-Euler step the config sets stays stable: membrane leak and one event in the AdEx network and adaptation and the ring's rates", "[config]") {
+  // Reference: forward Euler on dx/dt = -x / tau keeps the sign of x only for dt < tau (factor 1 - dt/tau), the
+  // analytic stability of the scheme. An outside audit (2026-12-06) ran each refused value below to exit 0 with wrong
+  // numbers: g_l_nS = 5000 at 160 Hz, q_inh_nS = 3000 with V at -118 mV and 140 Hz, tau_w_ms = 0.04 with +-inf in
+  // mean_w.npy, aln.tau_a_ms = 0.04 with inf, meanfield.t_ms = 0.2 with NaN ring rates, ring.dt_ms = 5 resting at
+  // 42 Hz. The accepted values beside them are the limits' other side.
+  // Breaks tried: each check removed in turn (read_cell's tau_m and tau_w checks, check_one_event,
+  // check_zerlaut_ring_step's two rules, read_aln_section's tau_a check) -> the matching CHECK_THAT fails.
+  const char* network = "configs/zerlaut2018_network.toml";
+  CHECK_THAT(error_in(network, {"network.exc.g_l_nS=2000"}),  // C/g_L = 200/2000 = 0.1 ms = dt
+             Catch::Contains("network.exc.g_l_nS = 2000: with c_pF = 200 the membrane time constant c_pF / g_l_nS = "
+                             "0.1 ms must exceed simulation.dt_ms = 0.1"));
+  CHECK_THAT(error_in(network, {"network.inh.c_pF=0.01"}), Catch::Contains("network.inh.g_l_nS = 10"));
+  CHECK_THAT(error_in(network, {"network.exc.tau_w_ms=0.1"}),
+             Catch::Contains("network.exc.tau_w_ms = 0.1: must exceed simulation.dt_ms = 0.1 as w steps by forward Euler"));
+  CHECK(error_in(network, {"network.exc.tau_w_ms=0.2"}).empty());
+  // One event: dt (g_L + q) / C = 0.1 (10 + q) / 200 < 1 for q < 1990 nS (the RS and FS cells share C and g_L here).
+  CHECK(error_in(network, {"network.q_inh_nS=1980"}).empty());
+  CHECK_THAT(error_in(network, {"network.q_inh_nS=1990"}),
+             Catch::Contains("network.q_inh_nS = 1990: one event takes a network.exc cell's conductance to g_l_nS + q "
+                             "= 2000 nS, and V's forward-Euler step dt G / C = 1"));
+  CHECK_THAT(error_in(network, {"network.q_exc_nS=3000"}), Catch::Contains("network.q_exc_nS = 3000"));
+  // The ring of Zerlaut units (ring.dt_ms = 0.5 in this config): dt <= T/2, and W's tau_w above ring.dt_ms.
+  const char* ring = "configs/zerlaut2018_ring.toml";
+  CHECK(error_in(ring, {"meanfield.t_ms=1"}).empty());
+  CHECK_THAT(error_in(ring, {"meanfield.t_ms=0.99"}),
+             Catch::Contains("ring.dt_ms = 0.5: must be at most half of meanfield.t_ms = 0.99 ms"));
+  CHECK_THAT(error_in(ring, {"network.exc.tau_w_ms=0.5"}),
+             Catch::Contains("network.exc.tau_w_ms = 0.5: must exceed ring.dt_ms = 0.5 as the ring's units step their "
+                             "adaptation W by forward Euler"));
+  CHECK(error_in(ring, {"network.exc.tau_w_ms=0.5", "meanfield.adaptation=\"off\""}).empty());
+  // The ALN node's adaptation current steps by forward Euler too.
+  CHECK_THAT(error_in("configs/cakan2020/aln.toml", {"aln.tau_a_ms=0.1"}),
+             Catch::Contains("aln.tau_a_ms = 0.1: must exceed simulation.dt_ms = 0.1 as the node steps by forward Euler"));
+  CHECK(error_in("configs/cakan2020/aln.toml", {"aln.tau_a_ms=0.2"}).empty());
+  CHECK_THAT(error_in("configs/cakan2020/aln_ring.toml", {"ring.dt_ms=1", "aln.tau_a_ms=0.5"}),
+             Catch::Contains("aln.tau_a_ms = 0.5: must exceed ring.dt_ms = 1 as the ring's ALN units step by forward"));
+}
+
 TEST_CASE("a stimulus entry is validated key by key", "[config]") {
   const std::string base = network_text();
   CHECK_THAT(error_of(base + "\n[[stimulus]]\nkind = \"square\"\ntarget = \"exc\"\namplitude_pA = 1.0\n"

@@ -527,6 +527,21 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
                  static_cast<long long>(ring->unit_steps_below_e_inh()),
                  static_cast<long long>(ring->unit_steps_above_fit_max()), params.meanfield->exc.max_mu_v_mV,
                  params.meanfield->inh.max_mu_v_mV);
+  // A state that became non-finite is reset and counted (docs/engine.md), and the run goes on and exits 0: said even
+  // with --quiet, with what was reset, since the files then hold a model the config's step could not follow
+  // (c_pF = 1e-300 diverged in every step while the summary line read "mean rates exc 0.00 Hz": an outside audit,
+  // 2026-12-06).
+  auto warn_diverged = [](std::int64_t count, const char* what, const char* key) {
+    if (count > 0)
+      std::fprintf(stderr, "simulate: warning: %s became non-finite %lld times and was reset each time (summary.json "
+                   "%s): the time step is too coarse for this config's dynamics, and the files hold the resets\n",
+                   what, static_cast<long long>(count), key);
+  };
+  warn_diverged(diverged, "a network cell's V or w", "diverged");
+  if (const engine::meanfield::ring* ring = eng.ring()) warn_diverged(ring->diverged(), "a ring unit's state", "ring.diverged");
+  if (const engine::aln::aln_ring* ring = eng.aln_ring())
+    warn_diverged(ring->diverged(), "an ALN ring unit's state", "ring.diverged");
+  if (params.aln) warn_diverged(aln_tr.diverged, "the ALN node's state", aln_alone ? "diverged" : "aln.diverged");
   if (n_ticks < requested_ticks) {
     // Said even with --quiet: the files hold less than was asked for, and the exit code alone would not say why.
     std::fprintf(stderr, "simulate: stopped by %s after %.3f of %.3f s; wrote the %lld ticks simulated to %s; %s\n",

@@ -97,6 +97,8 @@ engine::aln_node_params read_aln_section(table_reader a, double dt_ms) {
   // The node steps by forward Euler (docs/aln.md), its synapses' fractions s and s~ too.
   check_euler_decay(a, "tau_se_ms", node.model.tau_se_ms, dt_ms, "simulation.dt_ms", "as the node steps by forward Euler");
   check_euler_decay(a, "tau_si_ms", node.model.tau_si_ms, dt_ms, "simulation.dt_ms", "as the node steps by forward Euler");
+  // tau_a_ms = 0.04 put inf into aln_mean_w.npy (an outside audit, 2026-12-06).
+  check_euler_decay(a, "tau_a_ms", node.model.tau_a_ms, dt_ms, "simulation.dt_ms", "as the node steps by forward Euler");
   check_whole_steps(a, "delay_e_ms", node.model.delay_e_ms, dt_ms, "simulation.dt_ms");
   check_whole_steps(a, "delay_i_ms", node.model.delay_i_ms, dt_ms, "simulation.dt_ms");
   return node;

@@ -141,6 +141,13 @@ engine::adex_params read_cell(table_reader t, bool fraction, double dt_ms) {
   engine::adex_params c;
   c.c_pF = t.number("c_pF", positive(1e6));
   c.g_l_nS = t.number("g_l_nS", positive(1e6));
+  // V and w step by forward Euler (engine/cells/adex.hpp): a membrane time constant C/g_L at or below dt makes the
+  // leak's factor 1 - dt g_L/C zero or negative, and V overshoots E_L every step (g_l_nS = 5000 with c_pF = 200 fired
+  // at 160 Hz where so leaky a cell is silent, c_pF = 0.01 at 1/t_ref: an outside audit, 2026-12-06).
+  if (const double tau_m_ms = c.c_pF / c.g_l_nS; tau_m_ms <= dt_ms)
+    t.fail("g_l_nS", "with c_pF = " + format_number(c.c_pF).str() + " the membrane time constant c_pF / g_l_nS = " +
+                         format_number(tau_m_ms).str() + " ms must exceed simulation.dt_ms = " +
+                         format_number(dt_ms).str() + " (V steps by forward Euler; decay factor 1 - dt g_L / C)");
   c.e_l_mV = t.number("e_l_mV", kVoltage);
   c.v_t_mV = t.number("v_t_mV", kVoltage);
   c.delta_t_mV = t.number("delta_t_mV", positive(100.0));
@@ -153,6 +160,8 @@ engine::adex_params read_cell(table_reader t, bool fraction, double dt_ms) {
   c.a_nS = t.number("a_nS", {-1e4, 1e4});
   c.b_pA = t.number("b_pA", {-1e5, 1e5});
   c.tau_w_ms = t.number("tau_w_ms", positive(1e7));
+  // tau_w_ms = 0.04 at dt 0.1 ms put +-inf into mean_w.npy and bursts of 631 Hz (an outside audit, 2026-12-06).
+  check_euler_decay(t, "tau_w_ms", c.tau_w_ms, dt_ms, "simulation.dt_ms", "as w steps by forward Euler");
   // Only the fraction network's cell adapts towards its own reversal; elsewhere the key is refused as unknown.
   c.e_a_mV = fraction ? t.number("e_a_mV", kVoltage) : c.e_l_mV;
   if (c.v_spike_mV <= c.v_t_mV) t.fail("v_spike_mV", "must be above v_t_mV = " + format_number(c.v_t_mV).str());
@@ -267,6 +276,40 @@ void refuse_beyond_memory(const table_reader& t, const engine::network_params& p
   }
 }
 
+// The Zerlaut units step nu += (dt/T) (F - nu) by forward Euler (engine/meanfield/ring.cpp). Near a fixed point the
+// multiplier is 1 - (dt/T)(1 - F'), and the E-I loop's gain F' is strongly negative: at dt/T = 1 the ring rested at
+// 42 Hz instead of 1.87 Hz, at 1.9 its rates went negative, at 2.5 to NaN (an outside audit, 2026-12-06), while up to
+// dt/T = 0.5 the rates matched dt/T = 0.02 (docs/meanfield.md). dt <= T/2 also keeps nu >= 0 (a convex combination of
+// nu and F >= 0). With adaptation W steps by forward Euler at the same dt: tau_w_ms = 0.1 made the VSDi NaN.
+void check_zerlaut_ring_step(table_reader& top, const engine::meanfield::meanfield_params& mf, const engine::network_params& net,
+                             double ring_dt_ms) {
+  if (ring_dt_ms > 0.5 * mf.t_ms)
+    top.table("ring").fail("dt_ms", "must be at most half of meanfield.t_ms = " + format_number(mf.t_ms).str() +
+                                        " ms: the units step their rates by forward Euler, nu += (dt/T)(F - nu), "
+                                        "which at dt/T = 1 already rested at 42 Hz instead of 1.87 Hz");
+  if (!mf.adaptation) return;
+  table_reader network = top.table("network");
+  const char* why = "as the ring's units step their adaptation W by forward Euler";
+  table_reader exc = network.table("exc"), inh = network.table("inh");
+  check_euler_decay(exc, "tau_w_ms", net.exc.tau_w_ms, ring_dt_ms, "ring.dt_ms", why);
+  check_euler_decay(inh, "tau_w_ms", net.inh.tau_w_ms, ring_dt_ms, "ring.dt_ms", why);
+}
+
+// One synaptic event of either kind must leave V's forward-Euler step stable: with G = g_L + q its factor is
+// 1 - dt G / C, and at dt G / C >= 1 V overshoots the synapse's reversal. q_inh_nS = 3000 (dt G / C = 1.5 for the
+// RS cell) took V to -118 mV, below E_inh, and the excitatory rate to 140 Hz, up from 12 Hz at 2000: stronger
+// inhibition made the cells fire (an outside audit, 2026-12-06). Many events in one step can still add up past it;
+// one event is the least a config must allow.
+void check_one_event(const table_reader& t, const engine::network_params& p, double dt_ms) {
+  for (const auto& [cell, pop] : {std::pair{&p.exc, "exc"}, std::pair{&p.inh, "inh"}})
+    for (const auto& [q, key] : {std::pair{p.q_exc_nS, "q_exc_nS"}, std::pair{p.q_inh_nS, "q_inh_nS"}})
+      if (const double factor = dt_ms * (cell->g_l_nS + q) / cell->c_pF; factor >= 1.0)
+        t.fail(key, std::string("one event takes a network.") + pop + " cell's conductance to g_l_nS + q = " +
+                        format_number(cell->g_l_nS + q).str() + " nS, and V's forward-Euler step dt G / C = " +
+                        format_number(factor).str() + " (simulation.dt_ms = " + format_number(dt_ms).str() +
+                        ", c_pF = " + format_number(cell->c_pF).str() + ") must stay below 1");
+}
+
 engine::network_params read_network(table_reader t, double dt_ms) {
   engine::network_params p;
   p.n_neurons = t.integer("n_neurons", 1, 10'000'000);
@@ -332,6 +375,7 @@ engine::network_params read_network(table_reader t, double dt_ms) {
   } else {
     p.exc = read_cell(t.table("exc"), false, dt_ms);
     p.inh = read_cell(t.table("inh"), false, dt_ms);
+    check_one_event(t, p, dt_ms);
   }
   t.finish();
   return p;
@@ -592,6 +636,9 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
       const char* why = "as the ring's ALN units step by forward Euler";
       check_euler_decay(aln, "tau_se_ms", p.aln->model.tau_se_ms, p.ring->dt_ms, "ring.dt_ms", why);
       check_euler_decay(aln, "tau_si_ms", p.aln->model.tau_si_ms, p.ring->dt_ms, "ring.dt_ms", why);
+      check_euler_decay(aln, "tau_a_ms", p.aln->model.tau_a_ms, p.ring->dt_ms, "ring.dt_ms", why);
+    } else {
+      check_zerlaut_ring_step(top, *p.meanfield, p.network, p.ring->dt_ms);
     }
     if (p.network.position_mm >= p.ring->length_mm)
       top.table("network").fail("position_mm", "must be below ring.length_mm = " + format_number(p.ring->length_mm).str());
