@@ -2,7 +2,7 @@
 The tutorial's my_loop.py printed nothing while it ran (an outside check, 2026-12-05): a user could not tell a
 silent loop from a dead one. Reference: the doc's text. Against a realtime `serve` with the default config given
 the doc's drive (`stim dc --amplitude 200`), the loop prints the smoothed rate once a second and a line per burst,
-which the doc says come every 0.5 s. The code is taken from the doc, only its two endpoints replaced.
+which the doc says come every 0.5 s, and goes on bursting after a Reset. The code is taken from the doc, only its two endpoints replaced.
 Breaks tried: the doc's burst print removed -> no "100 pA on inh" line; its SIGINT handler removed -> a traceback
 and exit 1: each fails.
 Needs CORTEXLOOP_BIN and PYTHONPATH with build/python and tools/python.
@@ -46,6 +46,13 @@ class DocLoop(unittest.TestCase):
                                    capture_output=True, text=True, timeout=60)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
                 time.sleep(4.0)  # 4000 ticks in real time; ~8 bursts
+                # A Reset (ticks back to 0, programs cleared), then the drive again: the loop must burst in the new
+                # epoch too, not wait for its tick to pass the old epoch's refractory end.
+                for args in (["reset", "--seed", "2"], ["dc", "--amplitude", "200"]):
+                    r = subprocess.run([BIN, "stim", *args, "--commands", commands], capture_output=True, text=True,
+                                       timeout=60)
+                    self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                time.sleep(3.0)
                 loop.send_signal(signal.SIGINT)
                 out, err = loop.communicate(timeout=30)
         finally:
@@ -60,9 +67,15 @@ class DocLoop(unittest.TestCase):
         bursts = [l for l in out.splitlines() if l.endswith("> 6 Hz: 100 pA on inh for 100 ms")]
         self.assertGreaterEqual(len(rates), 2, out + err)
         self.assertGreaterEqual(len(bursts), 2, out + err)
-        # At most one burst per 0.5 s refractory (500 ticks).
+        # At most one burst per 0.5 s refractory (500 ticks) within an epoch, and bursts after the Reset: its ticks
+        # start again below the last burst's (an outside check, 2026-12-06: the doc's loop kept its refractory end
+        # from the epoch before and stayed silent for as long as that epoch had run; break tried: the doc's two lines
+        # that reset quiet_until removed -> no burst after the Reset).
         ticks = [int(l.split()[1].rstrip(":")) for l in bursts]
-        self.assertTrue(all(b - a >= 500 for a, b in zip(ticks, ticks[1:])), ticks)
+        cut = next((i for i in range(1, len(ticks)) if ticks[i] < ticks[i - 1]), None)
+        self.assertIsNotNone(cut, f"no burst after the Reset: {ticks}")
+        for epoch in (ticks[:cut], ticks[cut:]):
+            self.assertTrue(all(b - a >= 500 for a, b in zip(epoch, epoch[1:])), ticks)
 
 
 if __name__ == "__main__":

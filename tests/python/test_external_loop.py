@@ -28,6 +28,7 @@ python_external_loop; configs/zerlaut2018_network.toml, 10k cells; ~15 s).
 import math
 import os
 import sys
+import tempfile
 import unittest
 
 import numpy as np
@@ -100,6 +101,34 @@ class ExternalLoopTest(unittest.TestCase):
             self.assertGreater(b, e)
             self.assertLessEqual(b - e, 15)
         self.assertTrue(np.all(a["command_tick_applied"] - a["command_tick_decided"] == 1), "stepped: one tick")
+
+    def test_loop_ends_with_its_data_when_the_server_is_reset(self):
+        # A Reset from another client (the ticks start again at 0 in epoch 1) ends the loop with a ToolError naming
+        # it, and run_loop keeps what it had recorded: before, the controllers read a time far below their last event
+        # and silently stopped deciding (an outside check, 2026-12-06). Reference: docs/protocol.md, a Reset restarts
+        # the tick at 0 and adds 1 to the epoch. Break tried: _loop's epoch check removed -> the loop runs its 0.4 s
+        # to the end (no ToolError).
+        with loop.Server(CONFIG, "stepped", 1, ["network.n_neurons=1000"], BIN) as server:
+            client, other = loop.connect(server), loop.connect(server)
+            with tempfile.TemporaryDirectory() as folder:
+                out = os.path.join(folder, "run.npz")
+
+                class ResetAt:
+                    def update(self, t_s, x):
+                        if 0.1 <= t_s < 0.101:
+                            other.reset(2)
+                        return []
+
+                with self.assertRaisesRegex(loop.ToolError, r"the server was reset: epoch 1 tick 0 came after epoch 0"):
+                    loop.run_loop(client, ResetAt(), loop.sense_exc_rate, 0.4, stepped=True, progress_s=0,
+                                  partial_out=out)
+                self.assertTrue(os.path.exists(out), "run_loop kept nothing of the run before the Reset")
+                ticks = np.load(out)["tick"]
+            client.close()
+            other.close()
+        # The epoch-0 ticks up to the Reset, in order, none of the new epoch's.
+        self.assertGreaterEqual(len(ticks), 100)
+        self.assertTrue(np.all(np.diff(ticks) == 1), ticks)
 
     def test_phase_locked_on_sine_driven_network(self):
         for seed in (1, 2):

@@ -317,6 +317,17 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
         if n_ticks is None:
             t0_s = t_s
             n_ticks = 0
+            last = (r["epoch"], r["tick"])
+        # A Reset (the epoch moves on, the ticks start at 0) or a new server on the same endpoints (the ticks go back):
+        # the loop's time and its controller's state belong to the run before. Going on, the controllers compared
+        # a time far below their last event and stopped deciding, silently, for as long as the old run had lasted
+        # (an outside check, 2026-12-06). The loop ends here; run_loop keeps what it recorded.
+        if r["epoch"] != last[0] or r["tick"] < last[1]:
+            how = "was reset" if r["epoch"] > last[0] else "was restarted (a new server)"
+            raise ToolError(f"the server {how}: epoch {r['epoch']} tick {r['tick']} came after epoch {last[0]} tick "
+                            f"{last[1]}, and this loop's time and controller state belong to the run before; the "
+                            "loop ends here")
+        last = (r["epoch"], r["tick"])
         x = sense(r)
         for cmd in controller.update(t_s - t0_s, x):
             held[cmd.channel] = (r["tick"], cmd)
