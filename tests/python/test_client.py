@@ -528,6 +528,20 @@ class ClientTest(unittest.TestCase):
             rc, err = server.stop()
         self.assertEqual(rc, 0, err)
 
+    def test_info_and_sync_keep_their_timeout_without_a_server(self):
+        # Their docstrings: None / False "within timeout s". Each GetInfo send waited for a whole 2 s send timeout
+        # whatever was left: info(0.5) took 2.0 s, sync(1) 2.0 s (an outside check, 2026-12-06). Bound: the timeout
+        # plus 0.3 s for the process's scheduling. Break tried: _get_info_by without its SNDTIMEO of what is left ->
+        # info(0.5) 2.0 s.
+        c = Client("tcp://127.0.0.1:9", "tcp://127.0.0.1:9")  # port 9 (discard): no cortexloop server there
+        try:
+            for call, timeout, empty in ((c.info, 0.5, None), (c.sync, 1.0, False), (c.info, 3.0, None)):
+                start = time.monotonic()
+                self.assertIs(call(timeout), empty)
+                self.assertLess(time.monotonic() - start, timeout + 0.3, (call.__name__, timeout))
+        finally:
+            c.close()
+
     def test_a_command_sent_while_no_server_runs_is_not_applied_by_the_next_one(self):
         # Reference: ZMQ_IMMEDIATE (zmq_setsockopt(3): messages are queued only to completed connections) and a
         # 100 pA DC program, which would show as exc i_stim_pa = 100 in every readout. Without it the client's DEALER

@@ -711,11 +711,18 @@ class Client:
         """Sends a GetInfo once there is a connection (ZMQ_IMMEDIATE: a send waits up to 2 s for one, a server
         still starting included): its seq, or None if there was none by `end` (time.monotonic())."""
         while True:
+            # Each send waits at most what is left of the caller's timeout: info(0.5) against no server took 2 s,
+            # a whole send timeout (an outside check, 2026-12-06).
+            left_ms = int((end - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                return None
+            self.dealer.setsockopt(zmq.SNDTIMEO, min(2000, left_ms))
             try:
                 return self.get_info()
             except TimeoutError:
-                if time.monotonic() >= end:
-                    return None
+                continue
+            finally:
+                self.dealer.setsockopt(zmq.SNDTIMEO, 2000)
 
     def send_raw(self, data):
         self._send_bytes(bytes(data))
@@ -793,7 +800,7 @@ class Client:
             end, sent = time.monotonic() + timeout, set()
             while time.monotonic() < end:
                 seq = self._get_info_by(end)
-                if seq is None or self.wait_ack(seq, 2.0) is None:
+                if seq is None or self.wait_ack(seq, min(2.0, max(0.0, end - time.monotonic()))) is None:
                     continue
                 # Any attempt's ack counts: one published just after its own 0.2 s window shows the subscription
                 # live as well as this attempt's (record --sync's io::client::sync_subscription does the same).
