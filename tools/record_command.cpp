@@ -125,7 +125,7 @@ struct recording {
   streamed_array aln_rates{"aln_rates.npy"};  // [n, 2] E and I of the ALN node, when every readout carries one
   // [n, 2] per readout: the node's steps that read outside the cascade table's grid (clamped to its edge;
   // Readout.aln.out_of_table) and the ring's unit steps past an edge of its model (an ALN ring's table; a Zerlaut
-  // ring's mu_V < E_inh only; Readout.ring_out_of_table), written with an ALN node or a ring.
+  // ring's mu_V below E_inh or above max_mu_v_mV; Readout.ring_out_of_table), written with an ALN node or a ring.
   streamed_array out_of_table{"out_of_table.npy"};
   std::int64_t aln_out_of_table_steps = 0, ring_out_of_table_unit_steps = 0;
   bool aln_node_seen = false;  // a readout carried the [aln] node (a ring shows as n_ring > 0)

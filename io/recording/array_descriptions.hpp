@@ -23,7 +23,7 @@ inline const std::map<std::string, std::string>& array_descriptions() {
       {"aln_rates.npy", "[n, 2] Hz: the ALN node's exc, inh"},
       {"aln_mean_v.npy", "[n, 2] mV: the ALN node's exc mean V, 0"},
       {"aln_mean_w.npy", "[n, 2] pA: the ALN node's exc adaptation current, 0"},
-      {"out_of_table.npy", "[n, 2] counts: the ALN node's steps outside the cascade table, the ring's unit steps past an edge of its model (ALN: outside the cascade table; Zerlaut: mu_V < E_inh only)"},
+      {"out_of_table.npy", "[n, 2] counts: the ALN node's steps outside the cascade table, the ring's unit steps past an edge of its model (ALN: outside the cascade table; Zerlaut: mu_V below E_inh or above meanfield.exc/inh.max_mu_v_mV)"},
       {"ring_rates_exc.npy", "[n, ring units] Hz"},
       {"ring_rates_inh.npy", "[n, ring units] Hz"},
       {"vsdi.npy", "[n, ring units] % (depolarisation from rest, 0.8 exc + 0.2 inh)"},

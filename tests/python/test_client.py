@@ -268,6 +268,7 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(rc, 0, err)
 
     def test_refusals_carry_code_and_reason(self):
+        from cortexloop_client.client import Program
         server = Server("--mode", "realtime")
         try:
             c = Client(server.commands, server.pub)
@@ -283,6 +284,12 @@ class ClientTest(unittest.TestCase):
             c.send_raw(b"\x00" * 3 + b"not a flatbuffer")
             ack = c.next_ack(10)
             self.assertEqual(ack.code_name, "Malformed")
+            # Samples on a DC program reach the server, which refuses them (docs/protocol.md): the client left them
+            # out and the program was accepted (an outside check, 2026-12-06; break tried: the client's old
+            # condition, samples only for "arbitrary" -> accepted).
+            ack = c.wait_ack(c.set_programs([(0, None, Program("dc", 1.0, samples=(1.0, 2.0)))]), 10)
+            self.assertEqual(ack.code_name, "OutOfRange", ack.reason)
+            self.assertIn("samples", ack.reason)
             ack = c.wait_ack(c.stimulate(150.0, waveform="pulses", frequency_hz=50, pulse_width_ms=1.0), 10)
             self.assertTrue(ack.accepted, ack.reason)
             self.assertGreaterEqual(ack.tick_applied, 0)

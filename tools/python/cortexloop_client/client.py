@@ -180,7 +180,9 @@ def _build_channel_program(b, channel, site, program, names):
     so that a bad one is a ValueError naming it, never the builder's TypeError or struct.error naming none."""
     channel_name, site_name, what = names
     samples = None
-    if program.waveform == "arbitrary":
+    # Samples given on another waveform are sent too, for the server to refuse (OutOfRange, docs/protocol.md): left
+    # out, a mistaken program was accepted without them (an outside check, 2026-12-06).
+    if program.waveform == "arbitrary" or len(program.samples) > 0:
         values = _reals(f"{what}.samples", program.samples)
         P = p.Program
         P.ProgramStartSamplesVector(b, len(values))
