@@ -247,6 +247,7 @@ int run_probe(const probe_options& o) {
     return 4;
   }
   std::map<std::string, phase_result> results;
+  const auto probe_start = std::chrono::steady_clock::now();
   const bool both = o.pattern == "both";
   const double each = both ? o.duration_s / 2 : o.duration_s;
   if (both || o.pattern == "back-to-back") results["back-to-back"] = p.run(true, each);
@@ -258,9 +259,16 @@ int run_probe(const probe_options& o) {
     std::fprintf(stderr, "probe: warning: channel %d could not be cleared: its last probe program (0 or %g pA) may "
                  "still be loaded (`cortexloop stim clear --channel %d`)\n", o.channel, o.probe_amplitude_pA, o.channel);
 
-  std::printf("probe: %.0f s against %s / %s\n", o.duration_s, o.commands.c_str(), o.pub.c_str());
+  // A probe a signal stopped says how long it probed, not the --duration asked for (an outside check, 2026-12-06).
+  const double probed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - probe_start).count();
+  if (stop_request::signal() != 0)
+    std::printf("probe: %.1f of %.0f s (stopped by %s) against %s / %s\n", probed_s, o.duration_s,
+                stop_request::signal_name(), o.commands.c_str(), o.pub.c_str());
+  else
+    std::printf("probe: %.0f s against %s / %s\n", o.duration_s, o.commands.c_str(), o.pub.c_str());
   std::printf("%-13s %-28s %8s %9s %9s %9s %9s\n", "traffic", "latency (us)", "n", "p50", "p99", "p99.9", "max");
-  nlohmann::json report = {{"duration_s", o.duration_s}, {"commands", o.commands}, {"pub", o.pub}};
+  nlohmann::json report = {{"duration_s", o.duration_s}, {"probed_s", probed_s}, {"commands", o.commands},
+                           {"pub", o.pub}};
   for (auto& [name, r] : results) {
     print_row(name.c_str(), "ping round trip", r.rtt);
     print_row("", "command -> applied", r.applied);

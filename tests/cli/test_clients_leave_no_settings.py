@@ -7,6 +7,7 @@ readout reads inactive). Breaks tried: record's closing SetParameter left out ->
 probe's clear_channel left out -> channel 7 reads active.
 Run by ctest as: /usr/bin/python3 tests/cli/test_clients_leave_no_settings.py BUILD_DIR"""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,6 +82,11 @@ class ClientsLeaveNoSettings(unittest.TestCase):
         self.assertEqual(p.returncode, 143, err)
         self.assertIn("probe: stopped by SIGTERM: clearing channel 7", err)
         self.assertIn("ping round trip", out)
+        # The table is headed by the time probed, not the 30 s asked for (an outside check, 2026-12-06; break tried:
+        # the header of the whole duration -> "probe: 30 s against").
+        head = re.search(r"probe: ([0-9.]+) of 30 s \(stopped by SIGTERM\) against", out)
+        self.assertIsNotNone(head, out)
+        self.assertLess(float(head.group(1)), 10.0)
         time.sleep(0.2)
         readouts = self.messages(0.3).get("readout", [])
         self.assertTrue(readouts)
