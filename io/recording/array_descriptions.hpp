@@ -13,9 +13,9 @@ namespace cortexloop::io {
 
 inline const std::map<std::string, std::string>& array_descriptions() {
   static const std::map<std::string, std::string> k = {
-      {"rates.npy", "[n, 2] Hz: exc, inh"},
-      {"mean_v.npy", "[n, 2] mV: exc, inh"},
-      {"mean_w.npy", "[n, 2] pA: exc, inh (the adaptation current)"},
+      {"rates.npy", "[n, 2] Hz: exc, inh (0 for a population without cells)"},
+      {"mean_v.npy", "[n, 2] mV: exc, inh (0 for a population without cells: no potential)"},
+      {"mean_w.npy", "[n, 2] pA: exc, inh (the adaptation current; 0 for a population without cells)"},
       {"stim.npy", "[n, 2] pA: exc, inh (injected current per cell)"},
       {"lfp.npy", "[n] nA (the LFP proxy)"},
       {"ticks.npy", "[n, 3]: epoch, tick, t_ms (ms)"},
