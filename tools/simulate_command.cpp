@@ -538,7 +538,8 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
                    what, static_cast<long long>(count), key);
   };
   warn_diverged(diverged, "a network cell's V or w", "diverged");
-  if (const engine::meanfield::ring* ring = eng.ring()) warn_diverged(ring->diverged(), "a ring unit's state", "ring.diverged");
+  if (const engine::meanfield::ring* ring = eng.ring())
+    warn_diverged(ring->diverged(), "a ring unit's state", "ring.diverged");
   if (const engine::aln::aln_ring* ring = eng.aln_ring())
     warn_diverged(ring->diverged(), "an ALN ring unit's state", "ring.diverged");
   if (params.aln) warn_diverged(aln_tr.diverged, "the ALN node's state", aln_alone ? "diverged" : "aln.diverged");

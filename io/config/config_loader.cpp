@@ -281,8 +281,8 @@ void refuse_beyond_memory(const table_reader& t, const engine::network_params& p
 // 42 Hz instead of 1.87 Hz, at 1.9 its rates went negative, at 2.5 to NaN (an outside audit, 2026-12-06), while up to
 // dt/T = 0.5 the rates matched dt/T = 0.02 (docs/meanfield.md). dt <= T/2 also keeps nu >= 0 (a convex combination of
 // nu and F >= 0). With adaptation W steps by forward Euler at the same dt: tau_w_ms = 0.1 made the VSDi NaN.
-void check_zerlaut_ring_step(table_reader& top, const engine::meanfield::meanfield_params& mf, const engine::network_params& net,
-                             double ring_dt_ms) {
+void check_zerlaut_ring_step(table_reader& top, const engine::meanfield::meanfield_params& mf,
+                             const engine::network_params& net, double ring_dt_ms) {
   if (ring_dt_ms > 0.5 * mf.t_ms)
     top.table("ring").fail("dt_ms", "must be at most half of meanfield.t_ms = " + format_number(mf.t_ms).str() +
                                         " ms: the units step their rates by forward Euler, nu += (dt/T)(F - nu), "
