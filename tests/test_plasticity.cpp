@@ -287,4 +287,16 @@ TEST_CASE("a bad plasticity config is refused naming the key", "[plasticity]") {
   CHECK(refusal({"plasticity.dt_ms=0.05", "plasticity.duration_ms=10"}) == "accepted");
   CHECK_THAT(refusal({"plasticity.runs=0"}), Catch::Contains("plasticity.runs") && Catch::Contains("[1, 100000]"));
   CHECK_THAT(refusal({}, "configs/zerlaut2018_network.toml"), Catch::Contains("[plasticity] only"));
+  // Every time constant the experiment steps by forward Euler exceeds dt (the factor 1 - dt/tau keeps its sign; an
+  // analytic bound): clopath.tau_plus_ms = 0.01 gave NaN weights with exit 0, neuron.tau_m_ms = 0.05 fired the cell at
+  // 1/t_ref (an outside audit, 2026-12-06). One input spike keeps V's step below 1 too. Breaks tried: check_step's
+  // body emptied -> the seven tau refusals pass; the g check removed -> g_exc_per_spike = 99 passes.
+  for (const char* key : {"neuron.tau_m_ms", "neuron.tau_syn_exc_ms", "neuron.tau_syn_inh_ms", "vdp.tau_glutamate_ms",
+                          "vdp.ltd_rise_ms", "clopath.tau_plus_ms", "meissner_bernard.tau_s_ms"})
+    CHECK_THAT(refusal({std::string("plasticity.") + key + "=0.1"}),
+               Catch::Contains(std::string("plasticity.") + key + " = 0.1: must exceed plasticity.dt_ms = 0.1"));
+  CHECK_THAT(refusal({"plasticity.dt_ms=1"}), Catch::Contains("plasticity.vdp.ltd_rise_ms = 1.0: must exceed"));
+  CHECK(refusal({"plasticity.neuron.g_exc_per_spike=98"}) == "accepted");  // 0.1 / 10 (1 + 98) = 0.99
+  CHECK_THAT(refusal({"plasticity.neuron.g_exc_per_spike=99"}),
+             Catch::Contains("plasticity.neuron.g_exc_per_spike = 99: one input spike makes V's forward-Euler step"));
 }

@@ -5,6 +5,7 @@
 #include <limits>
 #include <tuple>
 
+#include "io/config/config_checks.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/config/config_reader.hpp"
 #include "io/protocol/format_number.hpp"
@@ -19,7 +20,14 @@ namespace {
 constexpr double kBig = 1e6;
 const range kAnyMV{-200.0, 200.0};
 
-engine::plasticity::lif_params read_neuron(table_reader t) {
+// Every trace, filter and the cell's V step by forward Euler at plasticity.dt_ms (engine/plasticity/), whose decay
+// factor 1 - dt/tau keeps its sign only for tau > dt: clopath.tau_plus_ms = 0.01 gave NaN weights (exit 0, "ran":
+// true), neuron.tau_m_ms = 0.05 fired the cell at 1/t_ref (an outside audit, 2026-12-06).
+void check_step(table_reader& t, const std::string& key, double tau_ms, double dt_ms) {
+  check_euler_decay(t, key, tau_ms, dt_ms, "plasticity.dt_ms", "as the experiment steps by forward Euler");
+}
+
+engine::plasticity::lif_params read_neuron(table_reader t, double dt_ms) {
   engine::plasticity::lif_params p;
   p.v_rest_mV = t.number("v_rest_mV", kAnyMV);
   p.v_thresh_mV = t.number("v_thresh_mV", kAnyMV);
@@ -28,11 +36,21 @@ engine::plasticity::lif_params read_neuron(table_reader t) {
   p.tau_syn_exc_ms = t.number("tau_syn_exc_ms", positive(1e6));
   p.tau_syn_inh_ms = t.number("tau_syn_inh_ms", positive(1e6));
   p.tau_m_ms = t.number("tau_m_ms", positive(1e6));
+  for (const auto& [key, tau] : {std::pair{"tau_syn_exc_ms", p.tau_syn_exc_ms}, std::pair{"tau_syn_inh_ms", p.tau_syn_inh_ms},
+                                 std::pair{"tau_m_ms", p.tau_m_ms}})
+    check_step(t, key, tau, dt_ms);
   p.t_ref_ms = t.number("t_ref_ms", {0.0, 1e6});
   p.e_exc_mV = t.number("e_exc_mV", kAnyMV);
   p.e_inh_mV = t.number("e_inh_mV", kAnyMV);
   p.g_exc_per_spike = t.number("g_exc_per_spike", {0.0, 1e3});
   p.g_inh_per_spike = t.number("g_inh_per_spike", {0.0, 1e3});
+  // One input spike adds g (in units of the leak) to the cell's conductance: V's factor 1 - dt/tau_m (1 + g) must stay
+  // above 0, as in the network (io/config/config_loader.cpp, check_one_event).
+  for (const auto& [key, g] : {std::pair{"g_exc_per_spike", p.g_exc_per_spike}, std::pair{"g_inh_per_spike", p.g_inh_per_spike}})
+    if (const double factor = dt_ms / p.tau_m_ms * (1.0 + g); factor >= 1.0)
+      t.fail(key, "one input spike makes V's forward-Euler step dt / tau_m (1 + g) = " + format_number(factor).str() +
+                      " (plasticity.dt_ms = " + format_number(dt_ms).str() + ", tau_m_ms = " +
+                      format_number(p.tau_m_ms).str() + "); it must stay below 1");
   t.finish();
   return p;
 }
@@ -45,24 +63,28 @@ void read_bounds(table_reader& t, double& w_min, double& w_max) {
 
 // One calcium source of VDP, its keys named by the source (ltd/ltp) and its channel (vdcc/nmda): k_ltd_per_mV,
 // ltd_rise_ms, ltd_fall_ms, theta_vdcc_mV, ltd_amp.
-engine::plasticity::vdp_source read_source(table_reader& t, const std::string& kind, const std::string& channel) {
+engine::plasticity::vdp_source read_source(table_reader& t, const std::string& kind, const std::string& channel,
+                                            double dt_ms) {
   engine::plasticity::vdp_source s{};
   s.k_per_mV = t.number("k_" + kind + "_per_mV", {-kBig, kBig});
   s.rise_ms = t.number(kind + "_rise_ms", positive(1e6));
   s.fall_ms = t.number(kind + "_fall_ms", positive(1e6));
   // The rise-then-fall amplitude (rise/fall)^(fall/(rise - fall)) needs two different time constants.
   if (s.fall_ms == s.rise_ms) t.fail(kind + "_fall_ms", "must differ from " + kind + "_rise_ms");
+  check_step(t, kind + "_rise_ms", s.rise_ms, dt_ms);
+  check_step(t, kind + "_fall_ms", s.fall_ms, dt_ms);
   s.theta_mV = t.number("theta_" + channel + "_mV", kAnyMV);
   s.amp = t.number(kind + "_amp", {-kBig, kBig});
   return s;
 }
 
-engine::plasticity::vdp_params read_vdp(table_reader t) {
+engine::plasticity::vdp_params read_vdp(table_reader t, double dt_ms) {
   engine::plasticity::vdp_params p;
   p.a_pre = t.number("a_pre", {0.0, kBig});
   p.tau_glutamate_ms = t.number("tau_glutamate_ms", positive(1e6));
-  p.ltd = read_source(t, "ltd", "vdcc");
-  p.ltp = read_source(t, "ltp", "nmda");
+  check_step(t, "tau_glutamate_ms", p.tau_glutamate_ms, dt_ms);
+  p.ltd = read_source(t, "ltd", "vdcc", dt_ms);
+  p.ltp = read_source(t, "ltp", "nmda", dt_ms);
   p.eta = t.number("eta", {-kBig, kBig});
   p.c_ca = t.number("c_ca", {-50.0, 50.0});
   p.tau_w_ms = t.number("tau_w_ms", positive(1e6));
@@ -71,12 +93,15 @@ engine::plasticity::vdp_params read_vdp(table_reader t) {
   return p;
 }
 
-engine::plasticity::lowpass_params read_lowpass(table_reader t) {
+engine::plasticity::lowpass_params read_lowpass(table_reader t, double dt_ms) {
   engine::plasticity::lowpass_params p;
   p.g = t.number("g", {0.0, kBig});
   p.tau_s_ms = t.number("tau_s_ms", positive(1e6));
   p.tau_minus_ms = t.number("tau_minus_ms", positive(1e6));
   p.tau_plus_ms = t.number("tau_plus_ms", positive(1e6));
+  for (const auto& [key, tau] : {std::pair{"tau_s_ms", p.tau_s_ms}, std::pair{"tau_minus_ms", p.tau_minus_ms},
+                                 std::pair{"tau_plus_ms", p.tau_plus_ms}})
+    check_step(t, key, tau, dt_ms);
   p.a_ltd = t.number("a_ltd", {-kBig, kBig});
   p.a_ltp = t.number("a_ltp", {-kBig, kBig});
   p.theta_minus_mV = t.number("theta_minus_mV", kAnyMV);
@@ -124,10 +149,10 @@ engine::plasticity::rate_effect_params load_plasticity_config(const std::filesys
   // The cells of the grid are numbered in one 32-bit counter word of the random streams.
   if (static_cast<double>(p.e_rates_Hz.size()) * static_cast<double>(p.i_rates_Hz.size()) * p.runs > 4294967295.0)
     t.fail("runs", "with this grid, more cells than the random streams number (2^32)");
-  p.neuron = read_neuron(t.table("neuron"));
-  p.vdp = read_vdp(t.table("vdp"));
-  p.clopath = read_lowpass(t.table("clopath"));
-  p.meissner_bernard = read_lowpass(t.table("meissner_bernard"));
+  p.neuron = read_neuron(t.table("neuron"), p.dt_ms);
+  p.vdp = read_vdp(t.table("vdp"), p.dt_ms);
+  p.clopath = read_lowpass(t.table("clopath"), p.dt_ms);
+  p.meissner_bernard = read_lowpass(t.table("meissner_bernard"), p.dt_ms);
   // Each rule clips its weights to [w_min, w_max]: a start outside (3 with w_max = 2) was reported as -33 % at once.
   for (const auto& [name, lo, hi] : {std::tuple{"vdp", p.vdp.w_min, p.vdp.w_max},
                                      std::tuple{"clopath", p.clopath.w_min, p.clopath.w_max},
