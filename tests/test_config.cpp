@@ -389,6 +389,13 @@ TEST_CASE("a stimulus entry is validated key by key", "[config]") {
              Catch::Contains("stimulus[0].frequency_Hz") && Catch::Contains("Nyquist frequency of simulation.dt_ms = 0.1 (5000 Hz)"));
   CHECK(error_of(sine + "frequency_Hz = 5000.0\n").empty());
   CHECK(error_of(sine + "frequency_Hz = 5001.0\n", {"simulation.dt_ms=0.05"}).empty());
+  // Its edges are whole steps: a 1000 pA window over 100.05-100.07 ms, inside one step, delivered nothing (an outside
+  // audit, 2026-12-06). Break tried: the two whole-steps checks removed -> both windows load.
+  const std::string dc = base + "\n[[stimulus]]\nkind = \"dc\"\ntarget = \"exc\"\namplitude_pA = 1000.0\n";
+  CHECK_THAT(error_of(dc + "start_ms = 100.05\nstop_ms = 100.07\n"),
+             Catch::Contains("stimulus[0].start_ms = 100.05: must be a whole number of simulation.dt_ms = 0.1 steps"));
+  CHECK_THAT(error_of(dc + "start_ms = 100.0\nstop_ms = 100.07\n"), Catch::Contains("stimulus[0].stop_ms = 100.07"));
+  CHECK(error_of(dc + "start_ms = 100.0\nstop_ms = 100.1\n").empty());
 }
 
 TEST_CASE("a command-line override (--set) changes a key and is validated like the file", "[config]") {

@@ -389,6 +389,11 @@ engine::stimulus_params read_stimulus(table_reader t, double dt_ms) {
   s.start_ms = t.number("start_ms", {0.0, 1e9});
   s.stop_ms = t.number("stop_ms", {0.0, 1e9});
   if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + format_number(s.start_ms).str());
+  // An entry acts on the steps that start in [start, stop) (engine/inputs/stimulus.hpp): edges between steps moved
+  // by up to a step silently, and a window inside one step (1000 pA over 100.05-100.07 ms) delivered nothing (an
+  // outside audit, 2026-12-06). Whole steps, as delays and t_ref are.
+  check_whole_steps(t, "start_ms", s.start_ms, dt_ms, "simulation.dt_ms");
+  check_whole_steps(t, "stop_ms", s.stop_ms, dt_ms, "simulation.dt_ms");
   if (s.kind == engine::stimulus_kind::sine) {
     s.frequency_Hz = t.number("frequency_Hz", positive(1e5));
     // A step takes the sine's mean over the step (engine/inputs/sine_step.hpp): above the step's Nyquist frequency
