@@ -322,6 +322,13 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
            }
            write_file(d / "commands.jsonl", text);
          }, "a damaged commands.jsonl"},
+        // A line's seq not the one its bytes carry waited out the whole --timeout for an ack that never came (an
+        // outside audit, 2026-12-06). Break tried: read_commands' seq check removed -> "no ack for command", exit 1.
+        {"seq", [&](const fs::path& d) {
+           edit_commands(d, [](nlohmann::json& j, std::size_t i) {
+             if (i == 0) j["seq"] = j["seq"].get<std::uint64_t>() + 1;
+           });
+         }, "but its command's bytes carry seq"},
         {"epoch", [&](const fs::path& d) {  // the recording's epoch 0 cut off: it starts at the session's Reset
            std::istringstream lines(read_file(rec / "commands.jsonl"));
            std::string text, line;

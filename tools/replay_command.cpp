@@ -92,6 +92,14 @@ std::vector<recorded_command> read_commands(const std::filesystem::path& p) {
       auto bytes = io::base64_decode(j.at("command").get<std::string>());
       if (!bytes) throw std::runtime_error("command is not base64");
       c.bytes = std::move(*bytes);
+      // The ack is awaited by the line's seq: a command whose bytes carry another (one flipped bit) waited out the
+      // whole --timeout and ended as "no ack" (an outside audit, 2026-12-06). Checked here, before anything runs.
+      const io::proto::Message* m = io::verify_message(c.bytes);
+      const io::proto::Command* cmd = m ? m->payload_as_Command() : nullptr;
+      if (!cmd) throw std::runtime_error("command is not a verifiable Command");
+      if (cmd->seq() != c.seq)
+        throw std::runtime_error("seq " + std::to_string(c.seq) + ", but its command's bytes carry seq " +
+                                 std::to_string(cmd->seq()));
       out.push_back(std::move(c));
     } catch (const std::exception& e) {
       throw not_replayable(p.string() + ":" + std::to_string(n) + ": " + e.what());
