@@ -128,8 +128,8 @@ class AlnLiveFig4ProtocolsTest(unittest.TestCase):
     the Fig 4 protocols configs/cakan2020/fig4/a3.toml (a -200 pA kick, +100 pA and -100 pA steps) and fig4/b3.toml
     (40 pA at 3 Hz, 4 periods from 1280 ms) sent as one SetPrograms onto the node alone (aln_a3.toml, aln_b3.toml).
     Reference: `simulate` of fig4_a3.toml / fig4_b3.toml (the same protocol file as their base), whose schedule gives each step the same current (engine/inputs/sine_step.hpp): A3 equal
-    tick for tick; B3 equal up to the sine's end at 2613.33 ms, which the config's schedule ends at a step's start
-    and the program (whole microseconds) inside the step: from there within 1e-3 Hz (measured 2.8e-4).
+    tick for tick; B3 equal up to the sine's end (4 periods, 2613.33 ms; the config's stop_ms 2613.4, a whole step, takes the
+    same steps), from there within 1e-3 Hz (measured 2.8e-4 when the program ended inside the step).
     Seen to fail: before --stimuli existed (exit 2, unknown option); with the programs' delay left at 0 (every entry
     from the command's tick) the A3 rates differ at 700 of 3000 ticks and the B3 stimulus everywhere."""
 
