@@ -364,6 +364,20 @@ TEST_CASE("every forward-Euler step the config sets stays stable: membrane leak 
              Catch::Contains("aln.tau_a_ms = 0.5: must exceed ring.dt_ms = 1 as the ring's ALN units step by forward"));
 }
 
+TEST_CASE("a ring afferent or current is at least as wide as the unit spacing", "[config]") {
+  // The units sample a Gaussian at 0.36 mm apart (36 mm / 100 units): width_mm 0.01 at 18.18 mm fell between units
+  // 18.0 and 18.36 and left the ring at rest, exit 0 (an outside audit, 2026-12-06). Reference: the spacing
+  // length_mm / n_units. Break tried: check_ring_width's test removed -> both narrow entries load.
+  const char* ring = "configs/zerlaut2018_ring.toml";
+  CHECK_THAT(error_in(ring, {"ring.afferent[0].width_mm=0.35"}),
+             Catch::Contains("ring.afferent[0].width_mm = 0.35: must be at least the ring's unit spacing, "
+                             "length_mm / n_units = 0.36 mm"));
+  CHECK(error_in(ring, {"ring.afferent[0].width_mm=0.36"}).empty());
+  CHECK(error_in(ring, {"ring.afferent[0].width_mm=0.18", "ring.n_units=200"}).empty());
+  CHECK_THAT(error_in("configs/cakan2020/aln_ring.toml", {"ring.current[0].spread_mm=1e-9"}),
+             Catch::Contains("ring.current[0].spread_mm = 1e-09: must be at least the ring's unit spacing"));
+}
+
 TEST_CASE("a stimulus entry is validated key by key", "[config]") {
   const std::string base = network_text();
   CHECK_THAT(error_of(base + "\n[[stimulus]]\nkind = \"square\"\ntarget = \"exc\"\namplitude_pA = 1.0\n"

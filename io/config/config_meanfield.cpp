@@ -116,11 +116,21 @@ std::vector<std::string> meanfield_fit_notes(const engine::engine_params& p) {
 
 namespace {
 
-mf::afferent_stimulus read_afferent(table_reader t, double length_mm) {
+// A Gaussian in space is sampled at the units (0, spacing, 2 spacing ...): one narrower than the spacing can fall
+// between them (an afferent of width_mm 0.01 at 18.18 mm, between units 0.36 mm apart, left the ring at rest: exit
+// 0, no note; an outside audit, 2026-12-06), as a narrow stimulation site did (docs/device.md, "Sites").
+void check_ring_width(table_reader& t, const char* key, double width_mm, double length_mm, std::int64_t n_units) {
+  if (const double spacing = length_mm / static_cast<double>(n_units); width_mm < spacing)
+    t.fail(key, "must be at least the ring's unit spacing, length_mm / n_units = " + format_number(spacing).str() +
+                    " mm: the units sample the Gaussian, and a narrower one falls between them");
+}
+
+mf::afferent_stimulus read_afferent(table_reader t, double length_mm, std::int64_t n_units) {
   mf::afferent_stimulus s;
   s.amplitude_Hz = t.number("amplitude_Hz", {0.0, 1e4});
   s.position_mm = t.number("position_mm", {0.0, length_mm});
   s.width_mm = t.number("width_mm", positive(1e4));
+  check_ring_width(t, "width_mm", s.width_mm, length_mm, n_units);
   s.peak_ms = t.number("peak_ms", {0.0, 1e9});
   s.rise_ms = t.number("rise_ms", positive(1e6));
   s.decay_ms = t.number("decay_ms", positive(1e6));
@@ -128,11 +138,12 @@ mf::afferent_stimulus read_afferent(table_reader t, double length_mm) {
   return s;
 }
 
-mf::current_stimulus read_current(table_reader t, double length_mm) {
+mf::current_stimulus read_current(table_reader t, double length_mm, std::int64_t n_units) {
   mf::current_stimulus s;
   s.amplitude_pA = t.number("amplitude_pA", {-1e6, 1e6});
   s.position_mm = t.number("position_mm", {0.0, length_mm});
   s.spread_mm = t.number("spread_mm", positive(1e4));
+  check_ring_width(t, "spread_mm", s.spread_mm, length_mm, n_units);
   s.start_ms = t.number("start_ms", {0.0, 1e9});
   s.stop_ms = t.number("stop_ms", {0.0, 1e9});
   if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + format_number(s.start_ms).str());
@@ -181,8 +192,8 @@ mf::ring_params read_ring(table_reader t, const engine::simulation_params& sim) 
   if (p.model == mf::ring_model::aln && t.has("afferent"))
     t.fail("afferent", "is a rate onto Zerlaut units; a ring of ALN units (model = \"aln\") takes currents: "
                        "[[ring.current]] or the stimulator's commands");
-  each("afferent", [&](table_reader r) { p.afferent.push_back(read_afferent(std::move(r), p.length_mm)); });
-  each("current", [&](table_reader r) { p.currents.push_back(read_current(std::move(r), p.length_mm)); });
+  each("afferent", [&](table_reader r) { p.afferent.push_back(read_afferent(std::move(r), p.length_mm, p.n_units)); });
+  each("current", [&](table_reader r) { p.currents.push_back(read_current(std::move(r), p.length_mm, p.n_units)); });
   t.finish();
   return p;
 }
