@@ -180,7 +180,7 @@ void add_fit_tf_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--duration-ms", o->duration_ms, "Simulated time per grid point")->check(positive_number)
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed, 0 to 2^63 - 1 (as simulation.seed)")->check(seed_range)->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads, 1 to the usable CPUs (default: the usable CPUs)")
       ->check(thread_count)
       ->capture_default_str();

@@ -1,6 +1,5 @@
 #include "tools/stim_command.hpp"
 
-#include <charconv>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,6 +15,7 @@
 #include "tools/curve_options.hpp"
 #include "tools/endpoint_option.hpp"
 #include "tools/number_checks.hpp"
+#include "tools/option_override.hpp"
 
 namespace cortexloop::tools {
 
@@ -361,15 +361,7 @@ void add_stim_command(CLI::App& app) {
   // The server's range (simulation.seed's): a larger one passed here and was refused by the server (exit 3).
   cmd->add_option("--seed", o->seed, "reset: seed, 0 to 2^63 - 1 (as simulation.seed)")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            std::uint64_t v = 0;  // a negative or malformed value is refuse_bad_numbers' to name
-            const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-            if (r.ec == std::errc{} && v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-              return "must be <= 9223372036854775807 (2^63 - 1, as simulation.seed), got " + text;
-            return {};
-          },
-          ""));
+      ->check(seed_range);
   cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode; 0 cancels what is left of earlier steps)")->capture_default_str();
   cmd->add_option("--name", o->name, "set: parameter name (network.drive.rate_Hz, stream.spikes, stream.readout_every)");
   cmd->add_option("--value", o->value, "set: value");
