@@ -105,6 +105,12 @@ inline void check_keys_given_once(const std::vector<std::string>& overrides) {
                                  " give the same key " + io::override_key(overrides[i]) + ": give it once");
 }
 
+// simulate's and serve's --duration, as their help describes its range: simulation.duration_s's, which the loader
+// checks (the option overrides that key).
+inline std::string duration_range_help() {
+  return "from half a tick (simulation.tick_ms) to " + io::format_number(io::kMaxDurationS).str() + " s";
+}
+
 // simulate's and serve's --threads, as their help describes it.
 inline constexpr const char* kNetworkThreadsHelp =
     "Worker threads stepping the network, 1 to the usable CPUs (overrides simulation.threads); results are the same "

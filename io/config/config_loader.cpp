@@ -124,7 +124,7 @@ engine::simulation_params read_simulation(table_reader t) {
   p.dt_ms = t.number("dt_ms", positive(1.0));
   p.tick_ms = t.number("tick_ms", positive(1000.0));
   p.seed = static_cast<std::uint64_t>(t.integer("seed", 0, kMaxSeed));
-  p.duration_s = t.number("duration_s", positive(1e6));
+  p.duration_s = t.number("duration_s", positive(kMaxDurationS));
   // Optional, so that configs and recordings made before it still load: one worker.
   if (t.has("threads")) {
     const std::int64_t threads = t.integer("threads", std::numeric_limits<std::int64_t>::min(),

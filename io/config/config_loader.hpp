@@ -33,6 +33,9 @@ inline constexpr std::int64_t kMaxSeed = INT64_MAX;
 // The refusal of a whole number `digits` (an optional sign, then digits) beyond TOML's 64-bit integers, naming the
 // limit it passed: "beyond a 64-bit integer" read as 2^64 where the limit is 2^63 - 1 (an outside audit).
 std::string integer_out_of_range(std::string_view digits);
+// simulation.duration_s's largest value (s): simulate's and serve's --duration are checked as that key, by the
+// loader (serve took 1e300 where simulate stopped at this, and ran 1 tick for 1e-300).
+inline constexpr double kMaxDurationS = 1e6;
 
 engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
 engine::engine_params parse_config(std::string_view toml_text, std::string_view source_name,

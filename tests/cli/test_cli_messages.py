@@ -305,6 +305,24 @@ class OptionNamed(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("--duration 1e-7: must be at least half a tick (tick_ms = 1 ms", r.stderr)
 
+    def test_serve_takes_the_durations_simulate_takes(self):
+        # serve --duration 1e-300 ran 1 tick where simulate refuses anything under half a tick, and 1e300 was taken
+        # where simulate stops at 1e6 s (an outside audit, 2026-12-07): both now override simulation.duration_s and
+        # the loader checks it. Reference: simulate's refusal of the same value, and the range in both --help.
+        # Fails with serve's --duration kept out of the config (tried: serve ran 1 tick of 1e-300 s and exited 0).
+        for value, why in (("1e-300", "must be at least half a tick"), ("1e300", "out of range; allowed (0, 1e+06]")):
+            with tempfile.TemporaryDirectory() as tmp:
+                simulate = run("simulate", "--config", NETWORK, "--out", os.path.join(tmp, "out"), "--quiet",
+                               "--duration", value)
+            serve = run("serve", "--config", NETWORK, "--mode", "fast", "--pub", "tcp://127.0.0.1:*", "--commands",
+                        "tcp://127.0.0.1:*", "--quiet", "--duration", value)
+            for r in (simulate, serve):
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(f"--duration {value}: {why}", r.stderr)
+            self.assertEqual(serve.stderr, simulate.stderr)
+        for command in ("simulate", "serve"):
+            self.assertIn("from half a tick (simulation.tick_ms) to 1e+06 s", run(command, "--help").stdout)
+
     def test_a_value_from_the_config_names_the_key_and_line(self):
         r = simulate_config(f"[simulation]\nthreads = {self.cpus + 1}", "threads.toml")
         self.assertIn(f"threads.toml:3: simulation.threads = {self.cpus + 1}: must be in [1, {self.cpus}]", r.stderr)
