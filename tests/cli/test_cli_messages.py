@@ -616,6 +616,40 @@ class InputRefused(unittest.TestCase):
             self.assertEqual(r.returncode, code, (args, r.stderr))
         return r.stderr
 
+    def test_stim_values_are_checked_as_typed_with_their_range(self):
+        # An outside audit, 2026-12-07: `sine --frequency 0` said "sine needs --frequency" as if it were missing; the
+        # ring site's mm were narrowed to float32 first (--ring-position 1e300 refused as "site.position_mm = inf",
+        # --width 1e-300 as "= 0"); --pulses-per-burst 18446744073709551615 got CLI11's bare "Could not convert".
+        # Reference: the device's ranges (docs/protocol.md: a sine's frequency in (0, 1000] Hz, a pulse train's in
+        # [1/3600, 1000]; the wire's float32 site and uint32 counts; a ring at most 1e5 mm long, ring.length_mm).
+        # Nothing answers at `nowhere`: a value let through would exit 4, not 2. Fails with the frequency's range
+        # check left out (tried: exit 4, sent), and with the site options' checks left out (tried: exit 4).
+        nowhere = ("--commands", "tcp://127.0.0.1:1", "--timeout", "0.2")
+        for action, value, allowed in (("sine", "0", "(0, 1000] Hz for sine"), ("sine", "-3", "(0, 1000] Hz"),
+                                       ("pulses", "0", "[0.000277778, 1000] Hz for pulses"),
+                                       ("pulses", "5000", "[0.000277778, 1000] Hz")):
+            e = self.refused("stim", action, "--amplitude", "5", "--frequency", value, "--pulse-width", "0.1",
+                             *nowhere, code=2)
+            self.assertIn(f"--frequency: must be in {allowed}", e)
+            self.assertIn(f"got {value}", e)
+            self.assertNotIn("needs --frequency", e)
+        for option, value in (("--ring-position", "1e300"), ("--ring-position", "-1"), ("--width", "1e-300"),
+                              ("--width", "1e30"), ("--width", "0")):
+            at = ("--ring-position", "3") if option == "--width" else ()
+            e = self.refused("stim", "dc", "--amplitude", "5", *at, option, value, *nowhere, code=2)
+            self.assertIn(f"{option}: must be in [", e)
+            self.assertIn(f"got {value}", e)
+            self.assertNotIn("= inf", e)  # not the float32 it became
+        for option in ("--pulses-per-burst", "--bursts", "--ticks"):
+            e = self.refused("stim", "pulses", "--amplitude", "5", "--frequency", "100", "--pulse-width", "0.1",
+                             option, "18446744073709551615", *nowhere, code=2)
+            self.assertIn(f"{option}: must be in [0, 4294967295], got 18446744073709551615", e)
+            self.assertNotIn("Could not convert", e)
+        # In range, each is sent (nothing answers: exit 4).
+        self.refused("stim", "pulses", "--amplitude", "5", "--frequency", "1000", "--pulse-width", "0.1",
+                     "--pulses-per-burst", "4294967295", *nowhere, code=4)
+        self.refused("stim", "dc", "--amplitude", "5", "--ring-position", "0", "--width", "99999", *nowhere, code=4)
+
     def test_wrong_command_lines_exit_2_as_the_help_says(self):
         # Each was sent and refused by the server (exit 3), a failed command (exit 1), or a config refusal that
         # exited 1 where every other exits 2 (an outside check, 2026-12-06). Reference: each command's exit codes in
