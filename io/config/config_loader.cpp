@@ -115,7 +115,12 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
       throw config_error(shown + ": " + integer_out_of_range(value_text));
     parsed.insert_or_assign("v", value_text);
   }
-  table->insert_or_assign(std::string(rest), *parsed.get("v"));
+  const toml::node& value = *parsed.get("v");
+  if (value.is_table() || value.is_array_of_tables()) {
+    const toml::node* before = table->get(rest);
+    origin.replaced[path] = before && (before->is_table() || before->is_array_of_tables());
+  }
+  table->insert_or_assign(std::string(rest), value);
   origin.overridden[path] = label;
 }
 
