@@ -852,6 +852,35 @@ class InputRefused(unittest.TestCase):
                     self.assertIn(says, e)
             self.assertEqual(os.listdir(tmp), [])
 
+    def test_aln_table_model_options_have_physical_ranges(self):
+        # --c-pF 1e-300 and 1e300, --e-l-mV -1e6, --sigma-max 1e300 ran into the solver and exited 1 with "(sigma too
+        # small for this grid?)", and --fit-frequencies 100000 was taken as all 4000 under another cache key (an
+        # outside audit, 2026-12-07). Reference: the engine's bounds (eif_neuron.hpp, cascade_table.hpp), which the
+        # config's [aln.neuron] and [aln] keys share, and the fit's 4000 frequencies (0.25 to 1000 Hz in 0.25 Hz
+        # steps). Fails with eif_neuron_params::validate's old checks (tried: --c-pF 1e-300 exit 1, "overflowed").
+        with tempfile.TemporaryDirectory() as tmp:
+            for args, says in ((("--c-pF", "1e-300"), "--c-pF = 1e-300: must be in [1, 1e+06] pF"),
+                               (("--c-pF", "1e300"), "--c-pF = 1e+300: must be in [1, 1e+06] pF"),
+                               (("--e-l-mV", "-1e6"), "--e-l-mV = -1e+06: must be in [-500, 500] mV"),
+                               (("--sigma-max", "1e300"), "--sigma-max = 1e+300: must be in (0, 100] mV/sqrt(ms)"),
+                               (("--fit-frequencies", "100000"),
+                                "--fit-frequencies = 100000: must be 0 (all) or in [2, 4000]: the full fit has 4000 "
+                                "frequencies, 0.25 to 1000 Hz in steps of 0.25 Hz")):
+                with self.subTest(args=args):
+                    e = self.refused("aln-table", *args, "--cache-dir", tmp, "--quiet", code=2)
+                    self.assertIn("aln-table: ", e)
+                    self.assertIn(says, e)
+                    self.assertNotIn("too small", e)
+            self.assertEqual(os.listdir(tmp), [])
+            # The config's [aln.neuron] has the same bounds.
+            e = self.refused("simulate", "--config", os.path.join(ROOT, "configs", "cakan2020", "aln_a1.toml"),
+                             "--out", NEVER, "--set", "aln.neuron.c_pF=0.5", code=2)
+            self.assertIn("aln.neuron.c_pF = 0.5: out of range; allowed [1, 1e+06]", e)
+            # 4000, the full fit's count, is taken (a 2 x 2 grid: a second's work).
+            r = run("aln-table", "--fit-frequencies", "4000", "--n-mu", "2", "--n-sigma", "2", "--cache-dir", tmp,
+                    "--quiet", "--threads", "1")
+            self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_probe_names_an_unwritable_json_file_before_probing(self):
         e = self.refused("probe", "--json", "/nonexistent/p.json", "--timeout", "0.5", "--commands",
                          "tcp://127.0.0.1:1", code=1)
