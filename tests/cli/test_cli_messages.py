@@ -64,11 +64,12 @@ class CliErrors(unittest.TestCase):
     def test_a_value_that_must_be_positive_says_so(self):
         # CLI::PositiveNumber said "Value 0 not in range 0.000000 to 1797693134862315708145...": a range that seems
         # to hold the value it refuses (tools/number_checks.hpp).
-        for args in (("fit-tf", "--duration-ms", "0"), ("sweep", "--x", "a=1", "--y", "b=2", "--out", NEVER,
-                                                       "--duration", "-1")):
+        for args, says in ((("fit-tf", "--duration-ms", "0"), "must be in (0, 1e+09] ms"),
+                           (("sweep", "--x", "a=1", "--y", "b=2", "--out", NEVER, "--duration", "-1"), "must be > 0")):
             r = run(*args)
             self.assertNotEqual(r.returncode, 0, args)
-            self.assertIn(f"{args[-2]}: must be > 0, got {args[-1]}", r.stderr)
+            self.assertIn(f"{args[-2]}: {says}", r.stderr)
+            self.assertIn(f"got {args[-1]}", r.stderr)
             self.assertNotIn("179769", r.stderr)
 
     def test_missing_required_option_alone_is_named(self):
