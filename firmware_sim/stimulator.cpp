@@ -15,8 +15,6 @@ namespace {
 
 using text = detail::text_builder;
 
-constexpr double kMaxFrequencyHz = 1000.0;        // sine and pulse rate within a burst
-constexpr double kMinPulseFrequencyHz = 1e6 / static_cast<double>(kMaxTimeUs);  // one pulse an hour
 constexpr double kNcPerUaUs = 1e-3;               // uA x us -> nC
 
 const site kNoSite{};
@@ -54,8 +52,18 @@ std::string_view validate_site(const site& s, const program& p, const stimulator
       if (layout.ring.n_units == 0) return fail(reason, "site.kind", kind, "ring_position, but this layout has no ring");
       if (!std::isfinite(s.position_mm) || s.position_mm < 0 || s.position_mm >= layout.ring.length_mm)
         return fail_range(reason, "site.position_mm", s.position_mm, "[", 0.0, layout.ring.length_mm, ") mm");
-      if (!std::isfinite(s.width_mm) || s.width_mm <= 0 || s.width_mm > layout.ring.length_mm)
-        return fail_range(reason, "site.width_mm", s.width_mm, "(", 0.0, layout.ring.length_mm, "] mm");
+      // At least the unit spacing: the units sample the Gaussian, and one narrower fell between them (width 0.01 mm
+      // at 3 mm on a ring of units 0.36 mm apart gave its nearest unit 5e-30 pA of a 100 pA program: an outside
+      // audit, 2026-12-07). From one spacing up the samples hold its current: sum_i profile_i = sqrt(2 pi) width /
+      // spacing to 1e-8, wherever its centre (docs/device.md, "Sites").
+      if (const double spacing = ring_unit_spacing_mm(layout.ring);
+          !std::isfinite(s.width_mm) || s.width_mm < spacing || s.width_mm > layout.ring.length_mm) {
+        text t(reason);
+        t << "site.width_mm = " << s.width_mm << ": must be in [" << spacing << ", " << layout.ring.length_mm
+          << "] mm (from the ring's unit spacing, " << layout.ring.length_mm << " mm / " << layout.ring.n_units
+          << " units: the units sample the Gaussian, and a narrower one falls between them; to its length)";
+        return t.view();
+      }
       break;
     case site_kind::electrode:
       if (s.electrode >= layout.electrodes.size()) {
@@ -271,6 +279,10 @@ stimulator::stimulator(const stimulator_layout& layout) : layout_(layout) {
 stimulator::stimulator(double dt_ms, ring_geometry ring) : stimulator(legacy_layout(dt_ms, ring)) {}
 
 // ---- channels -------------------------------------------------------------------------------------------
+
+double ring_unit_spacing_mm(const ring_geometry& ring) noexcept {
+  return ring.length_mm / static_cast<double>(ring.n_units);
+}
 
 void ring_site_profile(const site& s, const ring_geometry& ring, std::span<float> out) noexcept {
   engine::meanfield::ring_gaussian_profile(out, ring.length_mm, s.position_mm, s.width_mm, 1.0);

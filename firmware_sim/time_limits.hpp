@@ -10,6 +10,11 @@ namespace cortexloop::firmware_sim {
 // inside int64.
 inline constexpr std::int64_t kMaxTimeUs = 3'600'000'000;
 
+// A program's frequency: a sine's in (0, kMaxFrequencyHz], a pulse train's in [kMinPulseFrequencyHz, kMaxFrequencyHz]
+// (one pulse an hour at the least), for the stimulator's checks and for `stim`'s refusal before sending.
+inline constexpr double kMaxFrequencyHz = 1000.0;
+inline constexpr double kMinPulseFrequencyHz = 1e6 / static_cast<double>(kMaxTimeUs);
+
 constexpr bool in_time_range(std::int64_t us) noexcept { return us >= 0 && us <= kMaxTimeUs; }
 
 }  // namespace cortexloop::firmware_sim

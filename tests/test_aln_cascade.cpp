@@ -397,3 +397,23 @@ TEST_CASE("Bad EIF cascade parameters are refused with the field's name", "[aln]
   g.n_mu = 1;
   CHECK_THROWS_WITH(aln::generate_cascade_table({}, {}, g, 1), Catch::Contains("n_mu"));
 }
+
+// The solver's density leaves double's range one way or the other, and its refusal says which: "(sigma too small for
+// this grid?)" was given for sigma = 5e+299 too, whose density underflowed to 0 (an outside audit, 2026-12-07).
+// Reference: the density grows as exp(-(2 / sigma^2) x the drift's integral down the grid), about exp((V_cut -
+// E_L)^2 / (sigma^2 tau_m)) here: with tau_m = 1 pF / 1e6 nS = 1e-6 ms it overflows at the default grid's sigma 0.5; at sigma 1e300 the (2 / sigma^2) factor of every step underflows. Fails
+// with every such density called an overflow, as before (tried: "overflowed" for sigma = 1e300).
+TEST_CASE("the solver's out-of-range density is called an overflow or an underflow as it was", "[aln][validation]") {
+  aln::eif_neuron_params fast;
+  fast.c_pF = 1.0;
+  fast.g_l_nS = 1e6;
+  const aln::eif_fokker_planck stiff(fast, {});
+  CHECK_THROWS_WITH(stiff.steady_state(-1.0, 0.5),
+                    Catch::Contains("density overflowed at mu = -1 mV/ms, sigma = 0.5") &&
+                        Catch::Contains("the noise is too weak") && !Catch::Contains("too small"));
+  const aln::eif_fokker_planck fp({}, {});
+  CHECK_THROWS_WITH(fp.steady_state(1.0, 1e300), Catch::Contains("density underflowed to 0 at mu = 1 mV/ms, sigma = 1e+300") &&
+                                                     Catch::Contains("the noise is too strong") &&
+                                                     !Catch::Contains("too small") && !Catch::Contains("too weak"));
+  CHECK_NOTHROW(fp.steady_state(1.0, 100.0));  // the table's largest sigma (kCascadeSigma_mV_per_sqrt_ms)
+}

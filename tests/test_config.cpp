@@ -472,6 +472,29 @@ TEST_CASE("a command-line override (--set) changes a key and is validated like t
              Catch::StartsWith("--set ring.model: ring.model = \"aln\": needs an [aln] section"));
 }
 
+// An override that gives a whole table (`--set 'network.exc={}'`) replaces the config's: a key then missing from it,
+// or wrong in it, is the override's, not the file's. It read "test.toml: missing required key network.exc.c_pF"
+// (an outside audit, 2026-12-07), and a wrong value inside was placed at the file's line 1. Reference: the override
+// as the messages name it ("--set KEY"), and the table it replaced. Fails with require() naming the file again
+// (tried: "test.toml: missing required key network.exc.c_pF").
+TEST_CASE("a key missing from or wrong in a table an override gave whole names the override", "[config]") {
+  const std::string text = network_text();
+  const std::string empty = error_of(text, {"network.exc={}"});
+  CHECK_THAT(empty, Catch::StartsWith("--set network.exc: missing required key network.exc.c_pF") &&
+                        Catch::Contains("gives network.exc whole in place of the config's table") &&
+                        Catch::Contains("--set network.exc.c_pF=VALUE") && !Catch::Contains("test.toml"));
+  CHECK_THAT(error_of(text, {"network.exc={c_pF=\"x\"}"}),
+             Catch::StartsWith("--set network.exc: network.exc.c_pF = \"x\": must be a number"));
+  // An array of tables the config did not have: no table of its was replaced, and no key of it can be set alone.
+  const std::string stimulus = error_of(text, {"stimulus=[{kind=\"dc\"}]"});
+  CHECK_THAT(stimulus, Catch::StartsWith("--set stimulus: missing required key stimulus[0].") &&
+                           !Catch::Contains("in place of") && !Catch::Contains("=VALUE") && !Catch::Contains("test.toml"));
+  // A key the override leaves to the file is still the file's.
+  CHECK_THAT(error_of(text, {"network.exc.c_pF=0"}), Catch::Contains("--set network.exc.c_pF"));
+  CHECK_THAT(error_of(with_line(R"(^p_connect = 0\.05)", ""), {"network.exc={}"}),
+             Catch::Contains("missing required key network.p_connect") && Catch::Contains("test.toml"));
+}
+
 TEST_CASE("a TOML syntax error names the line", "[config]") {
   CHECK_THAT(error_of("[simulation]\ndt_ms = = 0.1\n"), Catch::Contains("test.toml:2"));
 }

@@ -315,6 +315,52 @@ TEST_CASE("the ring receives per ring step exactly the mean of the network steps
   }
 }
 
+// A ring site's current is conserved: the density A exp(-(x - p)^2 / (2 w^2)) (A pA per unit at its centre) that
+// the device delivers integrates to A sqrt(2 pi) w, and the units, each standing for one spacing of the ring,
+// must receive that: sum_i current_i * spacing. From a width of one spacing up the samples hold it to ~5e-9
+// (Poisson summation: the first alias is 2 exp(-2 pi^2 w^2 / spacing^2)), wherever the centre lies; widths up to
+// length / 12 (6 sd within half the ring). Narrower, they did not: 0.01 mm at 3 mm on units 0.36 mm apart gave the
+// nearest unit 5e-30 pA of a 100 pA program while the device reported 100 (an outside audit, 2026-12-07), so
+// validate() refuses a width below the spacing, naming it. Tolerance: the float profile, 1e-6 relative.
+// Fails with validate's old lower bound (width > 0): the 0.01 mm site is accepted (tried).
+TEST_CASE("a ring site's units receive the current it delivers and a site narrower than their spacing is refused",
+          "[device][ring][validation]") {
+  stimulator_layout layout;
+  layout.ring = {100, 36.0};
+  const double spacing = 0.36;
+  program dc;
+  dc.shape = waveform::dc;
+  dc.amplitude = 100.0;
+  reason_text reason;
+  for (const double width : {spacing, 0.5, 1.0, 1.5, 3.0}) {
+    for (const double position : {3.0, 3.18, 3.05, 17.99, 35.9}) {
+      site s;
+      s.kind = site_kind::ring_position;
+      s.position_mm = position;
+      s.width_mm = width;
+      INFO("width " << width << " mm at " << position << " mm");
+      REQUIRE(validate(s, dc, layout, reason).empty());
+      stimulator st(layout);
+      st.load(0, s, dc, 0);
+      st.currents_pA(0);
+      const auto ring = st.ring_currents_pA(0.0).exc_pA;
+      REQUIRE(ring.size() == 100);
+      double received = 0.0;
+      for (const float x : ring) received += x;
+      CHECK(received * spacing == Approx(100.0 * std::sqrt(2.0 * std::numbers::pi) * width).epsilon(1e-6));
+    }
+  }
+  site narrow;
+  narrow.kind = site_kind::ring_position;
+  narrow.position_mm = 3.0;
+  narrow.width_mm = 0.01;
+  const std::string why(validate(narrow, dc, layout, reason));
+  CHECK_THAT(why, Catch::Contains("site.width_mm = 0.01: must be in [0.36, 36] mm") &&
+                      Catch::Contains("36 mm / 100 units"));
+  narrow.width_mm = 0.359;
+  CHECK_FALSE(validate(narrow, dc, layout, reason).empty());
+}
+
 // ---- electrodes -----------------------------------------------------------------------------------------
 
 // Reference: point source in a homogeneous medium, E = I / (4 pi sigma r^2), phi = I / (4 pi sigma r);

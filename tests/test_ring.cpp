@@ -335,6 +335,35 @@ TEST_CASE("ring_coupling: an impulse's lateral input is symmetric about it and s
   }
 }
 
+// A kernel far narrower than the unit spacing couples each unit to itself alone: weight 1 at distance 0, so the ring
+// receives its own rates (the kernel still sums to 1), for any sd > 0. Reference: sd 1e-3 mm on units 0.36 mm apart
+// (the neighbours' weight exp(-0.5 360^2) is 0 in double), and the ring with it over 200 ms: sd 1e-160 and 1e-300 mm
+// must give the same readouts, bit for bit. ring.l_exc_mm = 1e-160 dropped the excitatory coupling instead (sd^2
+// underflowed to 0; VSDi -36.7 % from the first tick: an outside audit, 2026-12-07). Fails with the kernel computed
+// as exp(-0.5 x^2 / l^2) again (tried: the weight at distance 0 is NaN).
+TEST_CASE("a lateral kernel narrower than the unit spacing leaves each unit its own rate whatever its sd", "[ring]") {
+  for (const double l_mm : {1e-3, 1e-160, 1e-300}) {
+    CAPTURE(l_mm);
+    ring_coupling<double> rc(100, 36.0, l_mm, 3.0, 300.0, 0.5, 1);
+    const auto w = rc.weights();
+    REQUIRE(w[0] == 1.0);
+    for (std::size_t j = 1; j < w.size(); ++j) CHECK(w[j] == 0.0);
+  }
+  auto vsdi_of = [](const char* l) {
+    std::string exc = "ring.l_exc_mm=", inh = "ring.l_inh_mm=";
+    exc += l;
+    inh += l;
+    const auto p = load_params(kRing, {exc, inh});
+    ring r(*p.ring, *p.meanfield, p.network, p.simulation.dt_ms);
+    std::vector<std::vector<float>> out;
+    run(r, 200.0, [&](double, const ring& x) { out.emplace_back(x.vsdi_percent().begin(), x.vsdi_percent().end()); });
+    return out;
+  };
+  const auto resolved = vsdi_of("1e-3");
+  CHECK(vsdi_of("1e-160") == resolved);
+  CHECK(vsdi_of("1e-300") == resolved);
+}
+
 // The rebound after a strong hyperpolarising current is the AdEx model's own (docs/meanfield.md, "Outside the fitted
 // domain"): the ring's W follows a (mu_V - E_L) with the units' own mu_V far below E_inh, as each AdEx cell's w
 // follows a (V - E_L). Reference: the engine's AdEx network (configs/stimulation/network_ring.toml, seed 1) under a

@@ -146,30 +146,42 @@ void add_aln_table_command(CLI::App& app) {
     o->fields.push_back({field, option});
     return cmd->add_option(option, value, help)->capture_default_str();
   };
+  // The ranges the engine checks (eif_neuron.hpp, cascade_table.hpp), as its refusals and the config's give them.
+  auto in = [](double lo, double hi, const char* unit, bool lo_open = false) {
+    char text[64];
+    std::snprintf(text, sizeof text, " (%s, in %s%g, %g])", unit, lo_open ? "(" : "[", lo, hi);
+    return std::string(text);
+  };
   auto& n = o->neuron;
-  model_option("--c-pF", n.c_pF, "Membrane capacitance");
-  model_option("--g-l-nS", n.g_l_nS, "Leak conductance");
-  model_option("--e-l-mV", n.e_l_mV, "Leak reversal");
-  model_option("--delta-t-mV", n.delta_t_mV, "Slope factor (0: LIF)");
-  model_option("--v-t-mV", n.v_t_mV, "Threshold of the exponential");
-  model_option("--v-r-mV", n.v_r_mV, "Reset (must be a grid voltage)");
-  model_option("--v-cut-mV", n.v_cut_mV, "Spike cut-off");
-  model_option("--v-lb-mV", n.v_lb_mV, "Lower end of the voltage grid");
-  model_option("--t-ref-ms", n.t_ref_ms, "Refractory period");
+  using namespace engine::aln;
+  const std::string voltage = in(kEifVoltage_mV.lo, kEifVoltage_mV.hi, "mV");
+  model_option("--c-pF", n.c_pF, "Membrane capacitance" + in(kEifCapacitance_pF.lo, kEifCapacitance_pF.hi, "pF"));
+  model_option("--g-l-nS", n.g_l_nS, "Leak conductance" + in(kEifLeak_nS.lo, kEifLeak_nS.hi, "nS"));
+  model_option("--e-l-mV", n.e_l_mV, "Leak reversal" + voltage);
+  model_option("--delta-t-mV", n.delta_t_mV, "Slope factor, 0: LIF" + in(kEifSlope_mV.lo, kEifSlope_mV.hi, "mV"));
+  model_option("--v-t-mV", n.v_t_mV, "Threshold of the exponential" + voltage);
+  model_option("--v-r-mV", n.v_r_mV, "Reset, a grid voltage" + voltage);
+  model_option("--v-cut-mV", n.v_cut_mV, "Spike cut-off" + voltage);
+  model_option("--v-lb-mV", n.v_lb_mV, "Lower end of the voltage grid" + voltage);
+  model_option("--t-ref-ms", n.t_ref_ms, "Refractory period" + in(kEifRefractory_ms.lo, kEifRefractory_ms.hi, "ms"));
   auto& g = o->grid;
-  model_option("--mu-min", g.mu_min_mV_per_ms, "Lowest mu, mV/ms", "mu_min_mV_per_ms");
-  model_option("--mu-max", g.mu_max_mV_per_ms, "Highest mu, mV/ms", "mu_max_mV_per_ms");
+  const std::string mu = in(-kCascadeMu_mV_per_ms, kCascadeMu_mV_per_ms, "mV/ms");
+  const std::string sigma = in(0.0, kCascadeSigma_mV_per_sqrt_ms, "mV/sqrt(ms)", true);
+  model_option("--mu-min", g.mu_min_mV_per_ms, "Lowest mu" + mu, "mu_min_mV_per_ms");
+  model_option("--mu-max", g.mu_max_mV_per_ms, "Highest mu" + mu, "mu_max_mV_per_ms");
   // Bounded (the default grid is 350 x 64; 10^8 x 10^8 ended in std::bad_alloc): at most 4e6 points.
   model_option("--n-mu", g.n_mu, "Number of mu values")->check(CLI::Range(2, 2000));
-  model_option("--sigma-min", g.sigma_min_mV_per_sqrt_ms, "Lowest sigma, mV/sqrt(ms)", "sigma_min_mV_per_sqrt_ms");
-  model_option("--sigma-max", g.sigma_max_mV_per_sqrt_ms, "Highest sigma, mV/sqrt(ms)", "sigma_max_mV_per_sqrt_ms");
+  model_option("--sigma-min", g.sigma_min_mV_per_sqrt_ms, "Lowest sigma" + sigma, "sigma_min_mV_per_sqrt_ms");
+  model_option("--sigma-max", g.sigma_max_mV_per_sqrt_ms, "Highest sigma" + sigma, "sigma_max_mV_per_sqrt_ms");
   model_option("--n-sigma", g.n_sigma, "Number of sigma values")->check(CLI::Range(2, 2000));
   auto& m = o->numerics;
   model_option("--d-v-mV", m.d_v_mV, "Voltage step of the Fokker-Planck grid");
   model_option("--d-v-coarse-mV", m.d_v_coarse_mV, "Coarser voltage step far below the reset (0: the whole grid at --d-v-mV)");
   model_option("--fine-below-reset-mV", m.fine_below_reset_mV, "The fine step starts this far below the reset");
   model_option("--fit-frequencies", m.n_fit_frequencies,
-               "Frequencies of the filter fits (geometric subset of 0.25..1000 Hz; 0 = all 4000)", "n_fit_frequencies");
+               "Frequencies of the filter fits: 2 to 4000 (a geometric subset of 0.25..1000 Hz in 0.25 Hz steps), or 0 = "
+               "all 4000",
+               "n_fit_frequencies");
   cmd->footer("Exit codes: 0 done; 1 it failed (named); 2 the command line is wrong; 130 / 143 stopped by Ctrl-C / "
               "SIGTERM while the table is made (at once, saying so: nothing written, the cache keeps only whole "
               "tables).");

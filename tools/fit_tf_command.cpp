@@ -13,6 +13,7 @@
 #include "engine/meanfield/tf_fit.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/recording/output_dir.hpp"
+#include "tools/command_line_error.hpp"
 #include "tools/default_config.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/option_override.hpp"
@@ -37,6 +38,14 @@ struct fit_tf_options {
   unsigned threads = static_cast<unsigned>(io::max_threads());
   bool quiet = false;
 };
+
+// --duration-ms's bound: simulate's longest run (simulation.duration_s, io::kMaxDurationS). With the steps bound below
+// the step count of a grid point cannot overflow: --duration-ms 1e20 overflowed it and the fit ended "0 of 378 grid
+// points have a measurable rate" (an outside audit, 2026-12-07).
+constexpr double kMaxDurationMs = io::kMaxDurationS * 1000.0;
+// The steps of one grid point's cells ((warm-up + --duration-ms) / simulation.dt_ms), at most 2^53: whole numbers a
+// double counts exactly, far below int64's 2^63 (which a config's dt_ms down to 1e-10 ms would pass at 1e9 ms).
+constexpr double kMaxSteps = 0x1p53;
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -68,6 +77,13 @@ int run_fit_tf(const fit_tf_options& o) {
   sim.n_cells = o.cells;
   sim.duration_ms = o.duration_ms;
   sim.seed = o.seed;
+  if (const double steps = (sim.warmup_ms + sim.duration_ms) / p.simulation.dt_ms; !(steps <= kMaxSteps)) {
+    char text[256];
+    std::snprintf(text, sizeof text, "--duration-ms %g: with simulation.dt_ms = %g that is %.3g steps per grid point "
+                  "(with the %g ms warm-up); at most 2^53 = %.3g", o.duration_ms, p.simulation.dt_ms, steps,
+                  sim.warmup_ms, kMaxSteps);
+    throw command_line_error(text);
+  }
 
   auto say = [&](const char* fmt, auto... args) {
     if (o.quiet) return;
@@ -122,6 +138,16 @@ int run_fit_tf(const fit_tf_options& o) {
       "(nu_e %.2f, nu_i %.2f Hz, I %.0f pA: simulated %.3f, fit %.3f Hz)\n",
       held_err.rms_Hz, held_err.max_abs_Hz, held_err.worst_ratio, w.nu_e_Hz, w.nu_i_Hz, w.i_pA, w.rate_Hz,
       tf.rate_Hz(w.fe_Hz, w.fi_Hz, 0.0, w.i_pA));
+  // A fit that misses its own held-out points by more than the tolerance is written all the same (exit 0: it is
+  // what this budget gives, docs/meanfield.md), but not silently: the report printed the ratio and no warning (an
+  // outside audit, 2026-12-07: --cells 16 --duration-ms 100 at 3.66). On stderr even with --quiet, and in the table.
+  const bool beyond_tolerance = !(held_err.worst_ratio <= 1.0);
+  char warning[320] = "";
+  if (beyond_tolerance)
+    std::snprintf(warning, sizeof warning, "the held-out worst error is %.2f x its tolerance max(1 Hz, 15%%): "
+                  "these P do not reproduce the simulated rates between the grid's points; a larger budget "
+                  "(--cells, --duration-ms) fits closer (docs/meanfield.md)", held_err.worst_ratio);
+  if (beyond_tolerance) std::fprintf(stderr, "fit-tf: warning: %s\n", warning);
   say("done in %.1f s\n", wall);
   watch.reset();
   pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
@@ -130,7 +156,7 @@ int run_fit_tf(const fit_tf_options& o) {
   toml << "# `cortexloop fit-tf --config " << o.config << " --cell " << o.cell << "`: corrected moments, "
        << fit_points.size() << " grid points x " << o.cells << " cells x " << o.duration_ms << " ms, seed " << o.seed
        << "\n# held-out: rms " << held_err.rms_Hz << " Hz, max |error| " << held_err.max_abs_Hz
-       << " Hz, worst error / max(1 Hz, 15%) = " << held_err.worst_ratio << "\n";
+       << " Hz, worst error / max(1 Hz, 15%) = " << held_err.worst_ratio << "\n";  if (beyond_tolerance) toml << "# warning: " << warning << "\n";
   toml << "[meanfield." << o.cell << "]\nform = \"" << o.form << "\"\n";
   toml.precision(10);
   for (std::size_t k = 0; k < mf::n_terms(form); ++k) toml << "p" << k << "_V = " << fit.p.p_V[k] << "\n";
@@ -178,15 +204,21 @@ void add_fit_tf_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--cells", o->cells, "Cells simulated per grid point")->check(CLI::Range(16, 1000000))
       ->capture_default_str();
-  cmd->add_option("--duration-ms", o->duration_ms, "Simulated time per grid point")->check(positive_number)
+  static_assert(kMaxDurationMs == 1e9 && mf::single_neuron_options{}.warmup_ms == 300.0, "update --duration-ms's help");
+  cmd->add_option("--duration-ms", o->duration_ms,
+                  "Simulated time per grid point (ms), > 0 and at most 1e9 (simulate's longest run, 1e6 s) and 2^53 "
+                  "steps of simulation.dt_ms with the 300 ms warm-up")
+      ->check(number_in(0.0, kMaxDurationMs, true, false, "ms (simulate's longest run, 1e6 s)"))
       ->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed, 0 to 2^63 - 1 (as simulation.seed)")->check(seed_range)->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads, 1 to the usable CPUs (default: the usable CPUs)")
       ->check(thread_count)
       ->capture_default_str();
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
-  cmd->add_flag("--quiet,-q", o->quiet, "No progress or report on stderr");
-  cmd->footer("Exit codes: 0 done; 1 the fit failed or --out could not be written (named; the table then on stdout); "
+  cmd->add_flag("--quiet,-q", o->quiet, "No progress or report on stderr (a warning still: a held-out error beyond "
+                                          "its tolerance)");
+  cmd->footer("Exit codes: 0 done (also when the held-out error exceeds its tolerance: a warning on stderr and in "
+              "the table says so); 1 the fit failed or --out could not be written (named; the table then on stdout); "
               "2 the command line or config is wrong; 130 / 143 stopped by Ctrl-C / SIGTERM (at once, saying so: "
               "nothing written, the fit needs every grid point).");
   cmd->callback([o] {

@@ -1,6 +1,8 @@
 #pragma once
 // CLI11 checks of numeric options, with messages that say what is wrong.
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -25,6 +27,50 @@ inline CLI::Validator number_above(double bound, bool or_equal) {
 }
 inline const CLI::Validator positive_number = number_above(0.0, false);
 inline const CLI::Validator non_negative_number = number_above(0.0, true);
+
+// A number in [lo, hi] ((lo, ... with lo_open, ..., hi) with hi_open), checked as typed ("must be in (0, 1e+09],
+// got 1e20"), `why` (where the range comes from) after the range when given. CLI::Range said "Value 2000 not in
+// range 0.000000 to 1000.000000".
+inline CLI::Validator number_in(double lo, double hi, bool lo_open = false, bool hi_open = false,
+                                const std::string& why = "") {
+  char low[32], high[32];
+  std::snprintf(low, sizeof low, "%g", lo);
+  std::snprintf(high, sizeof high, "%g", hi);
+  std::string text = lo_open ? "in (" : "in [";
+  text += low;
+  text += ", ";
+  text += high;
+  text += hi_open ? ")" : "]";
+  return CLI::Validator(
+      [lo, hi, lo_open, hi_open, text, why](std::string& typed) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(typed, v) || std::isnan(v)) return "'" + typed + "' is not a number";
+        if ((lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi)) return {};
+        std::string message = "must be " + text;
+        if (!why.empty()) message += " " + why;
+        return message + ", got " + typed;
+      },
+      text);
+}
+
+// A whole number in [lo, hi], checked as typed before an unsigned option converts it: beyond its type CLI11 said
+// only "Could not convert: --pulses-per-burst = 18446744073709551615". A negative or malformed value is
+// refuse_bad_numbers' or the conversion's to name.
+inline CLI::Validator whole_number_in(std::uint64_t lo, std::uint64_t hi, const std::string& why = "") {
+  const std::string text = "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  return CLI::Validator(
+      [lo, hi, text, why](std::string& typed) -> std::string {
+        std::uint64_t v = 0;
+        const char* end = typed.data() + typed.size();
+        const auto r = std::from_chars(typed.data(), end, v);
+        if (r.ptr != end || (r.ec == std::errc{} && v >= lo && v <= hi)) return {};
+        if (r.ec != std::errc{} && r.ec != std::errc::result_out_of_range) return {};
+        std::string message = "must be " + text;
+        if (!why.empty()) message += " " + why;
+        return message + ", got " + typed;
+      },
+      text);
+}
 
 // Every floating-point option of `app` and of its subcommands refuses nan and inf. CLI11 reads them as numbers, and
 // its Range check lets NaN through (every comparison with NaN is false): `serve --spin-us nan` ran at 4.9x real

@@ -41,8 +41,7 @@ namespace {
 struct serve_options {
   std::string config = default_config("default.toml");
   std::vector<std::string> overrides;
-  std::optional<double> duration_s;
-  std::optional<std::string> seed, threads;  // as typed (tools/option_override.hpp)
+  std::optional<std::string> duration_s, seed, threads;  // as typed (tools/option_override.hpp)
   std::string mode = "realtime";
   std::string pub = "tcp://127.0.0.1:5555";
   std::string commands = "tcp://127.0.0.1:5556";
@@ -122,6 +121,9 @@ int run_serve(const serve_options& o) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
   std::vector<std::string> overrides = o.overrides;
+  // Through the config, checked as simulate's --duration is (simulation.duration_s's range; an outside audit,
+  // 2026-12-07: serve ran 1 tick for --duration 1e-300 and took 1e300).
+  if (o.duration_s) overrides.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
   if (o.seed) overrides.push_back(option_override("--seed", *o.seed, "simulation.seed"));
   // Through the config, so that the loader validates it (and names --threads as typed when it refuses it).
   if (o.threads) overrides.push_back(option_override("--threads", *o.threads, "simulation.threads"));
@@ -157,7 +159,7 @@ int run_serve(const serve_options& o) {
   if (!o.curve_secret.empty() || !o.curve_clients.empty())
     so.curve = io::load_curve_server_keys(o.curve_secret, o.curve_clients);
   so.insecure = o.insecure;
-  if (o.duration_s) so.max_ticks = std::llround(*o.duration_s * 1000.0 / so.params.simulation.tick_ms);
+  if (o.duration_s) so.max_ticks = std::llround(so.params.simulation.duration_s * 1000.0 / so.params.simulation.tick_ms);
 
   // SIGINT and SIGTERM are taken synchronously by this thread only: block them before any thread starts.
   const sigset_t stop_signals = block_stop_signals();
@@ -246,8 +248,11 @@ void add_serve_command(CLI::App& app) {
                "(ZeroMQ ROUTER). Protocol: docs/protocol.md");
   cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
-  cmd->add_option("--duration", o->duration_s, "Stop after this many simulated seconds (default: run until Ctrl-C)")
-      ->check(positive_number);
+  cmd->add_option("--duration", o->duration_s,
+                  "Stop after this many simulated seconds, " + duration_range_help() +
+                      " (default: run until Ctrl-C; overrides simulation.duration_s, which serve otherwise ignores)")
+      ->check(positive_number)
+      ->type_name("FLOAT");
   add_integer_text_option(cmd, "--seed", o->seed, "Seed (overrides simulation.seed)");
   add_integer_text_option(cmd, "--threads", o->threads,
                           kNetworkThreadsHelp);

@@ -703,7 +703,8 @@ void add_simulate_command(CLI::App& app) {
                                        "aln_rates.npy, aln_mean_v.npy, "
                                        "aln_mean_w.npy [ticks,2] (and, without [network], its rates in rates.npy)")
       ->required();
-  cmd->add_option("--duration", o->duration_s, "Simulated seconds (overrides simulation.duration_s)")
+  cmd->add_option("--duration", o->duration_s,
+                  "Simulated seconds, " + duration_range_help() + " (overrides simulation.duration_s)")
       ->check(positive_number)
       ->type_name("FLOAT");
   add_integer_text_option(cmd, "--seed", o->seed, "Seed (overrides simulation.seed)");

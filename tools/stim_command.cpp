@@ -1,6 +1,5 @@
 #include "tools/stim_command.hpp"
 
-#include <charconv>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,10 +11,14 @@
 #include <type_traits>
 #include <vector>
 
+#include "engine/meanfield/params.hpp"
+#include "firmware_sim/time_limits.hpp"
 #include "io/client/client.hpp"
+#include "io/protocol/format_number.hpp"
 #include "tools/curve_options.hpp"
 #include "tools/endpoint_option.hpp"
 #include "tools/number_checks.hpp"
+#include "tools/option_override.hpp"
 
 namespace cortexloop::tools {
 
@@ -32,7 +35,8 @@ struct stim_options {
   double width_mm = 1.5;
   std::optional<int> electrode;
   std::optional<double> amplitude;  // pA per cell (direct sites) or uA (--electrode)
-  double frequency_Hz = 0, pulse_width_ms = 0, delay_ms = 0, duration_ms = 0;
+  std::optional<double> frequency_Hz;  // sine, pulses: required (no silent 0)
+  double pulse_width_ms = 0, delay_ms = 0, duration_ms = 0;
   double offset = 0, phase_deg = 0, ramp_up_ms = 0, ramp_down_ms = 0, gap_us = 0, burst_period_ms = 0;
   std::uint32_t pulses_per_burst = 0, bursts = 0;
   std::int64_t start_tick = -1;
@@ -109,7 +113,7 @@ void fill_program(const stim_options& o, const std::string& shape, firmware_sim:
   }
   p.amplitude = o.amplitude.value_or(0.0);
   p.offset = o.offset;
-  p.frequency_Hz = o.frequency_Hz;
+  p.frequency_Hz = o.frequency_Hz.value_or(0.0);
   p.phase_deg = o.phase_deg;
   p.ramp_up_us = us("--ramp-up", o.ramp_up_ms);
   p.ramp_down_us = us("--ramp-down", o.ramp_down_ms);
@@ -208,8 +212,22 @@ io::command build(const stim_options& o) {
     // No default amplitude: a forgotten --amplitude would otherwise load a silent 0 program and say "accepted".
     if (!o.amplitude) throw CLI::ValidationError("--amplitude", a + " needs --amplitude (pA per cell, or uA with --electrode)");
     // Caught here as --amplitude is, not sent for the server to refuse (exit 3; an outside check, 2026-12-06).
-    if ((a == "sine" || a == "pulses") && o.frequency_Hz == 0)
-      throw CLI::ValidationError("--frequency", a + " needs --frequency (Hz)");
+    if (a == "sine" || a == "pulses") {
+      if (!o.frequency_Hz) throw CLI::ValidationError("--frequency", a + " needs --frequency (Hz)");
+      // A value given but out of range was refused as if missing ("sine needs --frequency" for --frequency 0: an
+      // outside audit, 2026-12-07): the range is the device's (firmware_sim/time_limits.hpp).
+      const bool sine = a == "sine";
+      const double f = *o.frequency_Hz, lowest = sine ? 0.0 : firmware_sim::kMinPulseFrequencyHz;
+      if (!(sine ? f > lowest : f >= lowest) || !(f <= firmware_sim::kMaxFrequencyHz)) {
+        char range[96];
+        std::snprintf(range, sizeof range, "%s%g, %g] Hz", sine ? "(" : "[", lowest, firmware_sim::kMaxFrequencyHz);
+        std::string why = "must be in ";
+        why += range;
+        why += " for " + a + (sine ? "" : " (one pulse an hour at the least)") + ", got ";
+        why += io::format_number(f).view();
+        throw CLI::ValidationError("--frequency", why);
+      }
+    }
     if (o.ramp_down_ms != 0 && o.duration_ms == 0)
       throw CLI::ValidationError("--ramp-down", "needs --duration: the ramp ends the program, which without a "
                                                 "duration never ends");
@@ -295,15 +313,31 @@ void add_stim_command(CLI::App& app) {
   cmd->add_flag("--all", o->all, "clear: every channel; clear-controller: every controller slot");
   cmd->add_option("--population", o->population, "Target population")->check(CLI::IsMember({"exc", "inh"}))->capture_default_str();
   // One site and one pulse kind: both given, one was dropped without a word (an outside check, 2026-12-04).
+  // Checked as typed, before the wire's float32 narrows them (1e300 was refused as "site.position_mm = inf", 1e-300 as
+  // "= 0": an outside audit, 2026-12-07), against what any ring allows; the server checks them against its ring.
+  const std::string ring_limit = io::format_number(engine::meanfield::kMaxRingLength_mm).str();
   CLI::Option* ring_position =
-      cmd->add_option("--ring-position", o->ring_position_mm, "Target the ring at this position (mm) instead of a population");
-  cmd->add_option("--width", o->width_mm, "Ring target: Gaussian width (mm)")->capture_default_str();
+      cmd->add_option("--ring-position", o->ring_position_mm,
+                      "Target the ring at this position (mm) instead of a population: in [0, ring length)")
+          ->check(number_in(0.0, engine::meanfield::kMaxRingLength_mm, false, true,
+                            "mm (a ring is at most " + ring_limit + " mm long; the server checks its own length)"));
+  cmd->add_option("--width", o->width_mm,
+                  "Ring target: Gaussian width (mm; standard deviation), from the ring's unit spacing (length / "
+                  "n_units) to its length")
+      ->check(number_in(std::numeric_limits<float>::min(), engine::meanfield::kMaxRingLength_mm, false, false,
+                        "mm (the wire's float32 holds no smaller width, and a ring is at most " + ring_limit +
+                            " mm long; the server checks this ring's unit spacing and length)"))
+      ->capture_default_str();
   cmd->add_option("--electrode", o->electrode, "Drive current through this electrode of the config ([[device.electrode]], 0-based); amplitude in uA")
       ->check(CLI::Range(0, 7))
       ->excludes(ring_position);
   cmd->add_option("--amplitude", o->amplitude, "Amplitude: pA per cell (direct sites) or uA (--electrode); required for dc, sine, pulses");
   cmd->add_option("--offset", o->offset, "dc, sine: offset added to the waveform (same unit)")->capture_default_str();
-  cmd->add_option("--frequency", o->frequency_Hz, "sine, pulses: frequency (Hz)");
+  static_assert(firmware_sim::kMaxFrequencyHz == 1000.0 && firmware_sim::kMinPulseFrequencyHz == 1.0 / 3600,
+                "update --frequency's help");
+  cmd->add_option("--frequency", o->frequency_Hz,
+                  "sine, pulses: frequency (Hz): a sine's in (0, 1000], a pulse train's in [1/3600, 1000] (one pulse "
+                  "an hour at the least)");
   cmd->add_option("--phase", o->phase_deg, "sine: phase at the start (degrees)")->capture_default_str();
   cmd->add_option("--ramp-up", o->ramp_up_ms, "dc, sine: linear ramp from 0 (ms)")->capture_default_str();
   cmd->add_option("--ramp-down", o->ramp_down_ms, "dc, sine: linear ramp to 0 before the end (ms; needs --duration)")->capture_default_str();
@@ -316,9 +350,14 @@ void add_stim_command(CLI::App& app) {
                                                "device refuses it (a monophasic pulse leaves its charge in the tissue)")
       ->excludes(biphasic);
   cmd->add_flag("--anodic-first", o->anodic_first, "pulses on an electrode: positive phase first");
-  cmd->add_option("--pulses-per-burst", o->pulses_per_burst, "pulses: pulses in a burst (0 = continuous)")->capture_default_str();
+  // The wire's uint32 range, checked as typed (CLI11 said only "Could not convert"); the device then checks that the
+  // burst fits its --burst-period.
+  const CLI::Validator uint32_count = whole_number_in(0, std::numeric_limits<std::uint32_t>::max());
+  cmd->add_option("--pulses-per-burst", o->pulses_per_burst, "pulses: pulses in a burst (0 = continuous)")
+      ->check(uint32_count)
+      ->capture_default_str();
   cmd->add_option("--burst-period", o->burst_period_ms, "pulses: burst start to burst start (ms)")->capture_default_str();
-  cmd->add_option("--bursts", o->bursts, "pulses: number of bursts (0 = no limit)")->capture_default_str();
+  cmd->add_option("--bursts", o->bursts, "pulses: number of bursts (0 = no limit)")->check(uint32_count)->capture_default_str();
   cmd->add_option("--noise-hold-us", o->noise_hold_us, "noise: each value held this long (us)")->capture_default_str();
   cmd->add_option("--noise-seed", o->noise_seed, "noise: the stream's seed")->capture_default_str();
   cmd->add_option("--start-tick", o->start_tick, "Start at this engine tick (-1: the next tick)")->capture_default_str();
@@ -361,16 +400,10 @@ void add_stim_command(CLI::App& app) {
   // The server's range (simulation.seed's): a larger one passed here and was refused by the server (exit 3).
   cmd->add_option("--seed", o->seed, "reset: seed, 0 to 2^63 - 1 (as simulation.seed)")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            std::uint64_t v = 0;  // a negative or malformed value is refuse_bad_numbers' to name
-            const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
-            if (r.ec == std::errc{} && v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-              return "must be <= 9223372036854775807 (2^63 - 1, as simulation.seed), got " + text;
-            return {};
-          },
-          ""));
-  cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode; 0 cancels what is left of earlier steps)")->capture_default_str();
+      ->check(seed_range);
+  cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode; 0 cancels what is left of earlier steps)")
+      ->check(uint32_count)
+      ->capture_default_str();
   cmd->add_option("--name", o->name, "set: parameter name (network.drive.rate_Hz, stream.spikes, stream.readout_every)");
   cmd->add_option("--value", o->value, "set: value");
   cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for a connection to the server and its ack (exit 4 after)")

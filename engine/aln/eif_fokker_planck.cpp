@@ -16,7 +16,7 @@ constexpr double kPi = 3.14159265358979323846;
 // weighted sum approximates the full, uniformly weighted least-squares sum of the authors' fit with far fewer
 // linear-response evaluations. j = 1 is always kept: the mu response is normalised by its value there.
 void fit_grid(const fp_numerics& n, std::vector<double>& f_Hz, std::vector<double>& weight) {
-  const int m = static_cast<int>(std::floor(n.fit_f_max_Hz / n.fit_df_Hz + 1e-9));
+  const int m = n.fit_frequency_count();
   std::vector<int> j;
   if (n.n_fit_frequencies == 0 || n.n_fit_frequencies >= m) {
     for (int i = 1; i <= m; ++i) j.push_back(i);
@@ -150,10 +150,18 @@ eif_fokker_planck::density eif_fokker_planck::solve_density(double mu, double si
     ws.p[k - 1] = ws.p[k] * ws.a[k] + ws.b[k] * flux;
     sum += ws.p[k - 1] * h_[k];
   }
-  if (!std::isfinite(sum) || !(sum > 0) || !std::isfinite(dsum)) {
+  // Outside double's range one way or the other, said as it was: "(sigma too small for this grid?)" was given for
+  // sigma = 5e+299 too, whose density underflowed (an outside audit, 2026-12-07).
+  const bool overflowed = !std::isfinite(sum) || !std::isfinite(dsum);
+  if (overflowed || !(sum > 0) || !std::isfinite(1.0 / sum)) {
     std::ostringstream s;
-    s << "EIF cascade: the steady-state density overflowed at mu = " << mu << " mV/ms, sigma = " << sigma
-      << " mV/sqrt(ms) (sigma too small for this grid?)";
+    s << "EIF cascade: the steady-state density " << (overflowed ? "overflowed" : "underflowed to 0") << " at mu = "
+      << mu << " mV/ms, sigma = " << sigma << " mV/sqrt(ms) ("
+      << (overflowed ? "the noise is too weak for this drift: the density grows as exp of -(2 / sigma^2) times the "
+                       "integral of the drift mu + (E_L - V) / tau_m down the voltage grid; a larger sigma, or less "
+                       "drift: mu nearer 0, tau_m = c_pF / g_l_nS longer, the grid nearer E_L"
+                     : "the noise is too strong for double precision: a smaller sigma")
+      << ")";
     throw std::runtime_error(s.str());
   }
   return {1.0 / sum, -dsum / (sum * sum)};

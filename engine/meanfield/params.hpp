@@ -85,6 +85,10 @@ struct current_stimulus {
 // The local model of the ring's units: Zerlaut's first-order mean field ([meanfield]) or the ALN node ([aln]).
 enum class ring_model : std::uint8_t { zerlaut = 0, aln = 1 };
 
+// The longest ring a config may give (ring.length_mm), so also the bound of a ring site's position and width that a
+// client can check before it knows the server's ring (`stim --ring-position`, `--width`).
+inline constexpr double kMaxRingLength_mm = 1e5;
+
 // The ring of mean-field units (Zerlaut 2018, VSDi model), of Zerlaut units (meanfield/ring.hpp) or ALN units
 // (aln/aln_ring.hpp): the geometry, coupling and currents below are the same for both.
 struct ring_params {

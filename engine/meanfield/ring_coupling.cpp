@@ -54,7 +54,11 @@ ring_coupling<T>::ring_coupling(std::size_t n_units, double length_mm, double l_
   double sum = 0;
   for (std::size_t d = 0; d <= radius; d += stride_) {
     const double x = static_cast<double>(d) * dx_mm;
-    w.push_back(std::exp(-0.5 * x * x / (l_mm * l_mm)));
+    // x / l first: l * l underflowed to 0 below l ~ 1e-154 mm, and 0 / 0 at d = 0 dropped the whole kernel (ring.l_exc_mm
+    // = 1e-160: VSDi -36.7 % from the first tick; an outside audit, 2026-12-07). So any l > 0 gives a kernel of sum 1;
+    // one far narrower than the spacing gives each unit its own rate (weight 1 at d = 0), as l = 1e-3 mm did.
+    const double z = x / l_mm;
+    w.push_back(std::exp(-0.5 * z * z));
     sum += d == 0 ? w.back() : 2.0 * w.back();
     distance_.push_back(static_cast<std::int32_t>(d));
     delay_.push_back(static_cast<std::int32_t>(std::lround(x / mm_per_ms / dt_ms)));

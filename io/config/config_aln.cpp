@@ -7,6 +7,8 @@
 #include <string>
 #include <tuple>
 
+#include "engine/aln/cascade_table.hpp"
+#include "engine/aln/eif_neuron.hpp"
 #include "io/config/config_checks.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/protocol/format_number.hpp"
@@ -22,14 +24,16 @@ engine::aln::eif_neuron_params read_neuron(table_reader t) {
   auto opt = [&t](std::string_view key, double& v, range r) {
     if (t.has(key)) v = t.number(key, r);
   };
-  opt("c_pF", n.c_pF, positive(kBig));
-  opt("g_l_nS", n.g_l_nS, positive(kBig));
-  opt("e_l_mV", n.e_l_mV, {-500, 500});
-  opt("delta_t_mV", n.delta_t_mV, {0, 100});
-  opt("v_t_mV", n.v_t_mV, {-500, 500});
-  opt("v_r_mV", n.v_r_mV, {-500, 500});
-  opt("v_cut_mV", n.v_cut_mV, {-500, 500});
-  opt("t_ref_ms", n.t_ref_ms, {0, 1000});
+  // The engine's bounds (eif_neuron.hpp), which aln-table's options also have.
+  const auto within = [](engine::aln::eif_bounds b) { return range{b.lo, b.hi}; };
+  opt("c_pF", n.c_pF, within(engine::aln::kEifCapacitance_pF));
+  opt("g_l_nS", n.g_l_nS, within(engine::aln::kEifLeak_nS));
+  opt("e_l_mV", n.e_l_mV, within(engine::aln::kEifVoltage_mV));
+  opt("delta_t_mV", n.delta_t_mV, within(engine::aln::kEifSlope_mV));
+  opt("v_t_mV", n.v_t_mV, within(engine::aln::kEifVoltage_mV));
+  opt("v_r_mV", n.v_r_mV, within(engine::aln::kEifVoltage_mV));
+  opt("v_cut_mV", n.v_cut_mV, within(engine::aln::kEifVoltage_mV));
+  opt("t_ref_ms", n.t_ref_ms, within(engine::aln::kEifRefractory_ms));
   t.finish();
   try {
     n.validate();
@@ -54,10 +58,12 @@ engine::aln::eif_neuron_params read_neuron(table_reader t) {
 engine::aln::aln_params read_aln(table_reader& t) {
   engine::aln::aln_params p;
   const range any{-kBig, kBig}, nonneg{0, kBig};
-  p.mu_ext_e_mV_per_ms = t.number("mu_ext_e_mV_per_ms", {-100, 100});
-  p.mu_ext_i_mV_per_ms = t.number("mu_ext_i_mV_per_ms", {-100, 100});
-  p.sigma_ext_e_mV_per_sqrt_ms = t.number("sigma_ext_e_mV_per_sqrt_ms", {0, 100});
-  p.sigma_ext_i_mV_per_sqrt_ms = t.number("sigma_ext_i_mV_per_sqrt_ms", {0, 100});
+  const range mu{-engine::aln::kCascadeMu_mV_per_ms, engine::aln::kCascadeMu_mV_per_ms};
+  const range sigma{0, engine::aln::kCascadeSigma_mV_per_sqrt_ms};
+  p.mu_ext_e_mV_per_ms = t.number("mu_ext_e_mV_per_ms", mu);
+  p.mu_ext_i_mV_per_ms = t.number("mu_ext_i_mV_per_ms", mu);
+  p.sigma_ext_e_mV_per_sqrt_ms = t.number("sigma_ext_e_mV_per_sqrt_ms", sigma);
+  p.sigma_ext_i_mV_per_sqrt_ms = t.number("sigma_ext_i_mV_per_sqrt_ms", sigma);
   p.k_e = t.number("k_e", nonneg);
   p.k_i = t.number("k_i", nonneg);
   p.delay_e_ms = t.number("delay_e_ms", {0, 1000});

@@ -36,6 +36,12 @@ std::string override_key(std::string_view tagged) {
   return std::string(text.substr(0, text.find('=')));
 }
 
+std::string integer_out_of_range(std::string_view digits) {
+  const bool negative = !digits.empty() && digits.front() == '-';
+  return std::string(digits) + " is out of range: whole numbers go " +
+         (negative ? "down to -9223372036854775808 (-2^63)" : "up to 9223372036854775807 (2^63 - 1)");
+}
+
 std::string override_shown(std::string_view tagged) {
   const auto mark = tagged.find(kOptionMark);
   return mark == std::string_view::npos ? "--set " + std::string(tagged) : std::string(tagged.substr(0, mark));
@@ -106,10 +112,15 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
     const std::size_t digits_from = value_text.find_first_not_of("+-") == 1 ? 1 : 0;  // one sign at most
     if (value_text.size() >= digits_from + 19 &&
         value_text.find_first_not_of("0123456789", digits_from) == std::string::npos)
-      throw config_error(shown + ": " + value_text + " is out of range (beyond a 64-bit integer)");
+      throw config_error(shown + ": " + integer_out_of_range(value_text));
     parsed.insert_or_assign("v", value_text);
   }
-  table->insert_or_assign(std::string(rest), *parsed.get("v"));
+  const toml::node& value = *parsed.get("v");
+  if (value.is_table() || value.is_array_of_tables()) {
+    const toml::node* before = table->get(rest);
+    origin.replaced[path] = before && (before->is_table() || before->is_array_of_tables());
+  }
+  table->insert_or_assign(std::string(rest), value);
   origin.overridden[path] = label;
 }
 
@@ -117,8 +128,8 @@ engine::simulation_params read_simulation(table_reader t) {
   engine::simulation_params p;
   p.dt_ms = t.number("dt_ms", positive(1.0));
   p.tick_ms = t.number("tick_ms", positive(1000.0));
-  p.seed = static_cast<std::uint64_t>(t.integer("seed", 0, std::numeric_limits<std::int64_t>::max()));
-  p.duration_s = t.number("duration_s", positive(1e6));
+  p.seed = static_cast<std::uint64_t>(t.integer("seed", 0, kMaxSeed));
+  p.duration_s = t.number("duration_s", positive(kMaxDurationS));
   // Optional, so that configs and recordings made before it still load: one worker.
   if (t.has("threads")) {
     const std::int64_t threads = t.integer("threads", std::numeric_limits<std::int64_t>::min(),

@@ -2,6 +2,7 @@
 // Loads a cortexloop TOML config into engine parameters, validating every key (see config_reader.hpp).
 // Overrides "section.key=value" (the CLI's --set) are applied to the TOML tree before validation, so they
 // are checked exactly like the file.
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -25,6 +26,16 @@ std::string labelled_override(std::string_view label, std::string_view key, std:
 std::string override_shown(std::string_view tagged);
 // The dotted key an override sets ("simulation.seed" of "--seed 7" or of "simulation.seed=7").
 std::string override_key(std::string_view tagged);
+
+// simulation.seed's largest value (its range is [0, 2^63 - 1], TOML's largest integer), as the options that set a
+// seed check it (tools/number_checks.hpp): one limit, where `fit-tf --seed 18446744073709551615` was accepted.
+inline constexpr std::int64_t kMaxSeed = INT64_MAX;
+// The refusal of a whole number `digits` (an optional sign, then digits) beyond TOML's 64-bit integers, naming the
+// limit it passed: "beyond a 64-bit integer" read as 2^64 where the limit is 2^63 - 1 (an outside audit).
+std::string integer_out_of_range(std::string_view digits);
+// simulation.duration_s's largest value (s): simulate's and serve's --duration are checked as that key, by the
+// loader (serve took 1e300 where simulate stopped at this, and ran 1 tick for 1e-300).
+inline constexpr double kMaxDurationS = 1e6;
 
 engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
 engine::engine_params parse_config(std::string_view toml_text, std::string_view source_name,

@@ -163,7 +163,7 @@ mf::ring_params read_ring(table_reader t, const engine::simulation_params& sim) 
   mf::ring_params p;
   if (t.has("model")) p.model = t.choice("model", {"zerlaut", "aln"}) == "aln" ? mf::ring_model::aln : mf::ring_model::zerlaut;
   p.n_units = t.integer("n_units", 1, 100'000);
-  p.length_mm = t.number("length_mm", positive(1e5));
+  p.length_mm = t.number("length_mm", positive(mf::kMaxRingLength_mm));
   p.l_exc_mm = t.number("l_exc_mm", positive(1e5));
   p.l_inh_mm = t.number("l_inh_mm", positive(1e5));
   p.kernel_extent_sd = t.number("kernel_extent_sd", positive(100.0));

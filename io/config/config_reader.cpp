@@ -72,6 +72,15 @@ std::string nearest_name(std::string_view key, const std::set<std::string, std::
 }
 }  // namespace
 
+const std::string* config_origin::replaced_around(std::string_view dotted) const {
+  for (std::string_view at = dotted; !at.empty();) {
+    if (const auto it = replaced.find(at); it != replaced.end()) return &it->first;
+    const auto cut = at.find_last_of(".[");
+    at = cut == std::string_view::npos ? std::string_view() : at.substr(0, cut);
+  }
+  return nullptr;
+}
+
 std::string range::describe() const {
   std::ostringstream out;
   out << (lo_open ? "(" : "[") << lo << ", " << hi << (hi_open ? ")" : "]");
@@ -89,6 +98,9 @@ std::string table_reader::where(std::string_view key) const {
   const std::string name = dotted(key);
   if (const auto it = origin_->overridden.find(name); it != origin_->overridden.end())
     return it->second.empty() ? "--set " + name : it->second;
+  // A value inside a table a --set gave whole: the override's, not the file's line 1 (toml++ places the override's
+  // own text there; an outside audit, 2026-12-07).
+  if (const std::string* whole = origin_->replaced_around(name)) return replaced_where(*whole);
   const toml::node* node = table_.get(key);
   const auto& src = node ? node->source() : table_.source();
   // With `base = ...` a value may come from another file than the one loaded; the node knows which.
@@ -98,6 +110,11 @@ std::string table_reader::where(std::string_view key) const {
     at += std::to_string(src.begin.line);
   }
   return at;
+}
+
+std::string table_reader::replaced_where(const std::string& whole) const {
+  const auto it = origin_->overridden.find(whole);
+  return it == origin_->overridden.end() || it->second.empty() ? "--set " + whole : it->second;
 }
 
 void table_reader::fail(std::string_view key, std::string_view problem, std::string_view mentions) const {
@@ -147,7 +164,11 @@ const toml::node& table_reader::require(std::string_view key) {
   seen_.emplace(key);
   const toml::node* node = table_.get(key);
   if (!node) {
-    std::string message = origin_->file + ": missing required key " + dotted(key);
+    // In a table (or array of tables) a --set gave whole, the key is missing from the override, not from the file
+    // (`--set 'network.exc={}'` read "configs/zerlaut2018_network.toml: missing required key network.exc.c_pF": an
+    // outside audit, 2026-12-07).
+    const std::string* whole = origin_->replaced_around(path_);
+    std::string message = (whole ? replaced_where(*whole) : origin_->file) + ": missing required key " + dotted(key);
     // A missing key is often a misspelt one: name the table's keys not read so far that are a slip away from it.
     // As facts, not as "unknown" or "misspelt": which keys the table's reader asks for after this one is not known
     // yet, and a valid sibling (tau_inh_ms for a missing tau_exc_ms, p4_V for p3_V) was called an unknown key, or
@@ -181,6 +202,14 @@ const toml::node& table_reader::require(std::string_view key) {
         leaf = o;
       if (leaf != origin_->overridden.end() && made_by.empty())
         made_by = leaf->second.empty() ? "--set " + leaf->first : leaf->second;
+    }
+    if (whole) {
+      const bool direct = path_ == *whole, had_table = origin_->replaced.at(*whole);
+      message += "; the override gives " + *whole + " whole" + (had_table ? " in place of the config's table" : "") +
+                 ", and its value has no " + std::string(key);
+      // A key of the config's table is changed alone by an override of that key, which keeps the table's others.
+      if (direct && had_table) message += " (to change one key of the table: --set " + dotted(key) + "=VALUE)";
+      throw config_error(message);
     }
     if (made_by_override && !made_by.empty())
       message += "; the config has no [" + path_ + "] section: " + made_by +

@@ -27,6 +27,13 @@ struct config_origin {
   // Dotted key -> the option as the user typed it ("--threads 3", labelled_override); empty for a --set, whose
   // errors name "--set key".
   std::map<std::string, std::string, std::less<>> overridden;
+  // Dotted keys of `overridden` whose override gave a whole table or array of tables (`--set 'network.exc={}'`,
+  // `--set 'stimulus=[{...}]'`): what is under them came from the override, not from the file. Mapped to whether
+  // the config had a table there, which the override replaced.
+  std::map<std::string, bool, std::less<>> replaced;
+  // The key of `replaced` that `dotted` lies in ("network.exc" for network.exc.c_pF, "stimulus" for stimulus[0]),
+  // or nullptr.
+  const std::string* replaced_around(std::string_view dotted) const;
 };
 
 struct range {
@@ -67,6 +74,8 @@ class table_reader {
  private:
   const toml::node& require(std::string_view key);
   std::string where(std::string_view key) const;
+  // The override that gave `whole` (a key of config_origin::replaced), as messages name it.
+  std::string replaced_where(const std::string& whole) const;
   // fail, naming the overrides `mentions` names (an unknown key's list of known keys mentions none: an override of
   // one of them did not make the key unknown).
   [[noreturn]] void fail(std::string_view key, std::string_view problem, std::string_view mentions) const;

@@ -70,6 +70,15 @@ bool start_tick_in_range(std::int64_t start_tick, decoded_command& d) {
                      std::to_string(kMaxStartTick) + "]");
 }
 
+// A float field as the number its sender wrote: the shortest decimal that reads back as this float, as a double
+// (1000.0001f is 1000.0001220703125 in binary; the device compares and reports the double 1000.0001).
+double decimal_of(float x) {
+  const io::number_text text = io::format_number(x);
+  double value = x;
+  std::from_chars(text.view().data(), text.view().data() + text.view().size(), value);
+  return value;
+}
+
 // A Site table (absent: population Exc) into the device's site; the layout decides what exists.
 bool decode_site(const proto::Site* in, firmware_sim::site& out, decoded_command& d) {
   out = {};
@@ -84,8 +93,10 @@ bool decode_site(const proto::Site* in, firmware_sim::site& out, decoded_command
     return fail(d, out_of_range("site.width_mm", in->width_mm(), "must be finite and > 0"));
   out.kind = static_cast<firmware_sim::site_kind>(kind);
   out.population = pop == 0 ? engine::population::exc : engine::population::inh;
-  out.position_mm = in->position_mm();
-  out.width_mm = in->width_mm();
+  // As decimals, so that the device's range checks quote what the client sent (width_mm 1e30 was quoted as
+  // 1.0000000150474662e+30: an outside audit, 2026-12-07).
+  out.position_mm = decimal_of(in->position_mm());
+  out.width_mm = decimal_of(in->width_mm());
   out.electrode = in->electrode();
   return true;
 }
@@ -157,15 +168,6 @@ bool attach_ring_profile(const firmware_sim::site& site, const decode_limits& li
   firmware_sim::ring_site_profile(site, limits.layout.ring, {c.ring_profile.data(), n});
   c.n_ring_profile = static_cast<std::uint32_t>(n);
   return true;
-}
-
-// A float field as the number its sender wrote: the shortest decimal that reads back as this float, as a double
-// (1000.0001f is 1000.0001220703125 in binary; the device compares and reports the double 1000.0001).
-double decimal_of(float x) {
-  const io::number_text text = io::format_number(x);
-  double value = x;
-  std::from_chars(text.view().data(), text.view().data() + text.view().size(), value);
-  return value;
 }
 
 // The first form of stimulation command (direct sites, float milliseconds): kept for old clients. Times are
