@@ -54,7 +54,7 @@ std::string_view validate_site(const site& s, const program& p, const stimulator
         return fail_range(reason, "site.position_mm", s.position_mm, "[", 0.0, layout.ring.length_mm, ") mm");
       // At least the unit spacing: the units sample the Gaussian, and one narrower fell between them (width 0.01 mm
       // at 3 mm on a ring of units 0.36 mm apart gave its nearest unit 5e-30 pA of a 100 pA program: an outside
-      // audit, 2026-12-07). From one spacing up the samples hold its current: sum_i profile_i = sqrt(2 pi) width /
+      // audit, 2026-12-06). From one spacing up the samples hold its current: sum_i profile_i = sqrt(2 pi) width /
       // spacing to 1e-8, wherever its centre (docs/device.md, "Sites").
       if (const double spacing = ring_unit_spacing_mm(layout.ring);
           !std::isfinite(s.width_mm) || s.width_mm < spacing || s.width_mm > layout.ring.length_mm) {

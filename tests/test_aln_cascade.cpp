@@ -399,7 +399,7 @@ TEST_CASE("Bad EIF cascade parameters are refused with the field's name", "[aln]
 }
 
 // The solver's density leaves double's range one way or the other, and its refusal says which: "(sigma too small for
-// this grid?)" was given for sigma = 5e+299 too, whose density underflowed to 0 (an outside audit, 2026-12-07).
+// this grid?)" was given for sigma = 5e+299 too, whose density underflowed to 0 (an outside audit, 2026-12-06).
 // Reference: the density grows as exp(-(2 / sigma^2) x the drift's integral down the grid), about exp((V_cut -
 // E_L)^2 / (sigma^2 tau_m)) here: with tau_m = 1 pF / 1e6 nS = 1e-6 ms it overflows at the default grid's sigma 0.5; at sigma 1e300 the (2 / sigma^2) factor of every step underflows. Fails
 // with every such density called an overflow, as before (tried: "overflowed" for sigma = 1e300).

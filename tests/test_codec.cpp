@@ -322,7 +322,7 @@ TEST_CASE("out-of-range values are refused with the field, the value and the ran
   c.site.position_mm = -2;
   CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("position_mm = -2"));
   // The site's float32 millimetres are quoted as the client wrote them, as the other float fields are (protocol.md):
-  // width_mm 1e30 was quoted as 1.0000000150474662e+30 (an outside audit, 2026-12-07). Fails with the float widened
+  // width_mm 1e30 was quoted as 1.0000000150474662e+30 (an outside audit, 2026-12-06). Fails with the float widened
   // to double in decode_site (tried: "site.width_mm = 1.0000000150474662e+30").
   c.site.position_mm = 36.3;
   CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("site.position_mm = 36.3: must be in [0, 36) mm"));

@@ -474,7 +474,7 @@ TEST_CASE("a command-line override (--set) changes a key and is validated like t
 
 // An override that gives a whole table (`--set 'network.exc={}'`) replaces the config's: a key then missing from it,
 // or wrong in it, is the override's, not the file's. It read "test.toml: missing required key network.exc.c_pF"
-// (an outside audit, 2026-12-07), and a wrong value inside was placed at the file's line 1. Reference: the override
+// (an outside audit, 2026-12-06), and a wrong value inside was placed at the file's line 1. Reference: the override
 // as the messages name it ("--set KEY"), and the table it replaced. Fails with require() naming the file again
 // (tried: "test.toml: missing required key network.exc.c_pF").
 TEST_CASE("a key missing from or wrong in a table an override gave whole names the override", "[config]") {

@@ -320,7 +320,7 @@ TEST_CASE("the ring receives per ring step exactly the mean of the network steps
 // must receive that: sum_i current_i * spacing. From a width of one spacing up the samples hold it to ~5e-9
 // (Poisson summation: the first alias is 2 exp(-2 pi^2 w^2 / spacing^2)), wherever the centre lies; widths up to
 // length / 12 (6 sd within half the ring). Narrower, they did not: 0.01 mm at 3 mm on units 0.36 mm apart gave the
-// nearest unit 5e-30 pA of a 100 pA program while the device reported 100 (an outside audit, 2026-12-07), so
+// nearest unit 5e-30 pA of a 100 pA program while the device reported 100 (an outside audit, 2026-12-06), so
 // validate() refuses a width below the spacing, naming it. Tolerance: the float profile, 1e-6 relative.
 // Fails with validate's old lower bound (width > 0): the 0.01 mm site is accepted (tried).
 TEST_CASE("a ring site's units receive the current it delivers and a site narrower than their spacing is refused",

@@ -339,7 +339,7 @@ TEST_CASE("ring_coupling: an impulse's lateral input is symmetric about it and s
 // receives its own rates (the kernel still sums to 1), for any sd > 0. Reference: sd 1e-3 mm on units 0.36 mm apart
 // (the neighbours' weight exp(-0.5 360^2) is 0 in double), and the ring with it over 200 ms: sd 1e-160 and 1e-300 mm
 // must give the same readouts, bit for bit. ring.l_exc_mm = 1e-160 dropped the excitatory coupling instead (sd^2
-// underflowed to 0; VSDi -36.7 % from the first tick: an outside audit, 2026-12-07). Fails with the kernel computed
+// underflowed to 0; VSDi -36.7 % from the first tick: an outside audit, 2026-12-06). Fails with the kernel computed
 // as exp(-0.5 x^2 / l^2) again (tried: the weight at distance 0 is NaN).
 TEST_CASE("a lateral kernel narrower than the unit spacing leaves each unit its own rate whatever its sd", "[ring]") {
   for (const double l_mm : {1e-3, 1e-160, 1e-300}) {

@@ -41,7 +41,7 @@ struct fit_tf_options {
 
 // --duration-ms's bound: simulate's longest run (simulation.duration_s, io::kMaxDurationS). With the steps bound below
 // the step count of a grid point cannot overflow: --duration-ms 1e20 overflowed it and the fit ended "0 of 378 grid
-// points have a measurable rate" (an outside audit, 2026-12-07).
+// points have a measurable rate" (an outside audit, 2026-12-06).
 constexpr double kMaxDurationMs = io::kMaxDurationS * 1000.0;
 // The steps of one grid point's cells ((warm-up + --duration-ms) / simulation.dt_ms), at most 2^53: whole numbers a
 // double counts exactly, far below int64's 2^63 (which a config's dt_ms down to 1e-10 ms would pass at 1e9 ms).
@@ -140,7 +140,7 @@ int run_fit_tf(const fit_tf_options& o) {
       tf.rate_Hz(w.fe_Hz, w.fi_Hz, 0.0, w.i_pA));
   // A fit that misses its own held-out points by more than the tolerance is written all the same (exit 0: it is
   // what this budget gives, docs/meanfield.md), but not silently: the report printed the ratio and no warning (an
-  // outside audit, 2026-12-07: --cells 16 --duration-ms 100 at 3.66). On stderr even with --quiet, and in the table.
+  // outside audit, 2026-12-06: --cells 16 --duration-ms 100 at 3.66). On stderr even with --quiet, and in the table.
   const bool beyond_tolerance = !(held_err.worst_ratio <= 1.0);
   char warning[320] = "";
   if (beyond_tolerance)

@@ -48,7 +48,7 @@ inline const CLI::Validator thread_count(
     [](std::string& text) -> std::string {
       std::int64_t v = 0;
       std::errc error{};
-      // Beyond 64 bits too: its range is what limits it, not the integer's (an outside audit, 2026-12-07).
+      // Beyond 64 bits too: its range is what limits it, not the integer's (an outside audit, 2026-12-06).
       if (detail::read_integer(text, v, error) && error == std::errc::result_out_of_range)
         return text + ": " + io::threads_refusal();
       if (std::string why = integer_text(text); !why.empty()) return why;

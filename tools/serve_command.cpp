@@ -122,7 +122,7 @@ int run_serve(const serve_options& o) {
   }
   std::vector<std::string> overrides = o.overrides;
   // Through the config, checked as simulate's --duration is (simulation.duration_s's range; an outside audit,
-  // 2026-12-07: serve ran 1 tick for --duration 1e-300 and took 1e300).
+  // 2026-12-06: serve ran 1 tick for --duration 1e-300 and took 1e300).
   if (o.duration_s) overrides.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
   if (o.seed) overrides.push_back(option_override("--seed", *o.seed, "simulation.seed"));
   // Through the config, so that the loader validates it (and names --threads as typed when it refuses it).

@@ -215,7 +215,7 @@ io::command build(const stim_options& o) {
     if (a == "sine" || a == "pulses") {
       if (!o.frequency_Hz) throw CLI::ValidationError("--frequency", a + " needs --frequency (Hz)");
       // A value given but out of range was refused as if missing ("sine needs --frequency" for --frequency 0: an
-      // outside audit, 2026-12-07): the range is the device's (firmware_sim/time_limits.hpp).
+      // outside audit, 2026-12-06): the range is the device's (firmware_sim/time_limits.hpp).
       const bool sine = a == "sine";
       const double f = *o.frequency_Hz, lowest = sine ? 0.0 : firmware_sim::kMinPulseFrequencyHz;
       if (!(sine ? f > lowest : f >= lowest) || !(f <= firmware_sim::kMaxFrequencyHz)) {
@@ -314,7 +314,7 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--population", o->population, "Target population")->check(CLI::IsMember({"exc", "inh"}))->capture_default_str();
   // One site and one pulse kind: both given, one was dropped without a word (an outside check, 2026-12-04).
   // Checked as typed, before the wire's float32 narrows them (1e300 was refused as "site.position_mm = inf", 1e-300 as
-  // "= 0": an outside audit, 2026-12-07), against what any ring allows; the server checks them against its ring.
+  // "= 0": an outside audit, 2026-12-06), against what any ring allows; the server checks them against its ring.
   const std::string ring_limit = io::format_number(engine::meanfield::kMaxRingLength_mm).str();
   CLI::Option* ring_position =
       cmd->add_option("--ring-position", o->ring_position_mm,

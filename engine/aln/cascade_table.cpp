@@ -15,7 +15,7 @@ namespace cortexloop::engine::aln {
 void cascade_grid::validate() const {
   auto fail = [](const char* what) { throw std::invalid_argument(std::string("ALN cascade grid: ") + what); };
   // The axes' physical range, kCascadeMu / kCascadeSigma: --sigma-max 1e300 reached the solver, which failed with a
-  // density out of double's range (an outside audit, 2026-12-07).
+  // density out of double's range (an outside audit, 2026-12-06).
   auto within = [](const char* field, double v, double lo, double hi, const char* unit, bool lo_open = false) {
     if ((lo_open ? v > lo : v >= lo) && v <= hi) return;
     std::ostringstream s;

@@ -151,7 +151,7 @@ eif_fokker_planck::density eif_fokker_planck::solve_density(double mu, double si
     sum += ws.p[k - 1] * h_[k];
   }
   // Outside double's range one way or the other, said as it was: "(sigma too small for this grid?)" was given for
-  // sigma = 5e+299 too, whose density underflowed (an outside audit, 2026-12-07).
+  // sigma = 5e+299 too, whose density underflowed (an outside audit, 2026-12-06).
   const bool overflowed = !std::isfinite(sum) || !std::isfinite(dsum);
   if (overflowed || !(sum > 0) || !std::isfinite(1.0 / sum)) {
     std::ostringstream s;

@@ -55,7 +55,7 @@ ring_coupling<T>::ring_coupling(std::size_t n_units, double length_mm, double l_
   for (std::size_t d = 0; d <= radius; d += stride_) {
     const double x = static_cast<double>(d) * dx_mm;
     // x / l first: l * l underflowed to 0 below l ~ 1e-154 mm, and 0 / 0 at d = 0 dropped the whole kernel (ring.l_exc_mm
-    // = 1e-160: VSDi -36.7 % from the first tick; an outside audit, 2026-12-07). So any l > 0 gives a kernel of sum 1;
+    // = 1e-160: VSDi -36.7 % from the first tick; an outside audit, 2026-12-06). So any l > 0 gives a kernel of sum 1;
     // one far narrower than the spacing gives each unit its own rate (weight 1 at d = 0), as l = 1e-3 mm did.
     const double z = x / l_mm;
     w.push_back(std::exp(-0.5 * z * z));

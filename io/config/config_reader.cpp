@@ -99,7 +99,7 @@ std::string table_reader::where(std::string_view key) const {
   if (const auto it = origin_->overridden.find(name); it != origin_->overridden.end())
     return it->second.empty() ? "--set " + name : it->second;
   // A value inside a table a --set gave whole: the override's, not the file's line 1 (toml++ places the override's
-  // own text there; an outside audit, 2026-12-07).
+  // own text there; an outside audit, 2026-12-06).
   if (const std::string* whole = origin_->replaced_around(name)) return replaced_where(*whole);
   const toml::node* node = table_.get(key);
   const auto& src = node ? node->source() : table_.source();
@@ -166,7 +166,7 @@ const toml::node& table_reader::require(std::string_view key) {
   if (!node) {
     // In a table (or array of tables) a --set gave whole, the key is missing from the override, not from the file
     // (`--set 'network.exc={}'` read "configs/zerlaut2018_network.toml: missing required key network.exc.c_pF": an
-    // outside audit, 2026-12-07).
+    // outside audit, 2026-12-06).
     const std::string* whole = origin_->replaced_around(path_);
     std::string message = (whole ? replaced_where(*whole) : origin_->file) + ": missing required key " + dotted(key);
     // A missing key is often a misspelt one: name the table's keys not read so far that are a slip away from it.

@@ -94,7 +94,7 @@ bool decode_site(const proto::Site* in, firmware_sim::site& out, decoded_command
   out.kind = static_cast<firmware_sim::site_kind>(kind);
   out.population = pop == 0 ? engine::population::exc : engine::population::inh;
   // As decimals, so that the device's range checks quote what the client sent (width_mm 1e30 was quoted as
-  // 1.0000000150474662e+30: an outside audit, 2026-12-07).
+  // 1.0000000150474662e+30: an outside audit, 2026-12-06).
   out.position_mm = decimal_of(in->position_mm());
   out.width_mm = decimal_of(in->width_mm());
   out.electrode = in->electrode();

@@ -276,7 +276,7 @@ class OptionNamed(unittest.TestCase):
 
     def test_a_seed_beyond_its_range_names_the_limit(self):
         # 2^63 fits 64 bits unsigned, yet simulate, serve and --set said "beyond a 64-bit integer", where the limit is
-        # simulation.seed's 2^63 - 1, and fit-tf took 18446744073709551615 (an outside audit, 2026-12-07). Reference:
+        # simulation.seed's 2^63 - 1, and fit-tf took 18446744073709551615 (an outside audit, 2026-12-06). Reference:
         # simulation.seed's range [0, 2^63 - 1] (docs/protocol.md, Reset). Fails with the old "beyond a 64-bit
         # integer" wording (tried: io::integer_out_of_range put back to it), and with fit-tf's seed_range check left
         # out (tried: then fit-tf got as far as its --out and was refused for that, not for --seed).
@@ -308,7 +308,7 @@ class OptionNamed(unittest.TestCase):
 
     def test_serve_takes_the_durations_simulate_takes(self):
         # serve --duration 1e-300 ran 1 tick where simulate refuses anything under half a tick, and 1e300 was taken
-        # where simulate stops at 1e6 s (an outside audit, 2026-12-07): both now override simulation.duration_s and
+        # where simulate stops at 1e6 s (an outside audit, 2026-12-06): both now override simulation.duration_s and
         # the loader checks it. Reference: simulate's refusal of the same value, and the range in both --help.
         # Fails with serve's --duration kept out of the config (tried: serve ran 1 tick of 1e-300 s and exited 0).
         for value, why in (("1e-300", "must be at least half a tick"), ("1e300", "out of range; allowed (0, 1e+06]")):
@@ -618,7 +618,7 @@ class InputRefused(unittest.TestCase):
         return r.stderr
 
     def test_stim_values_are_checked_as_typed_with_their_range(self):
-        # An outside audit, 2026-12-07: `sine --frequency 0` said "sine needs --frequency" as if it were missing; the
+        # An outside audit, 2026-12-06: `sine --frequency 0` said "sine needs --frequency" as if it were missing; the
         # ring site's mm were narrowed to float32 first (--ring-position 1e300 refused as "site.position_mm = inf",
         # --width 1e-300 as "= 0"); --pulses-per-burst 18446744073709551615 got CLI11's bare "Could not convert".
         # Reference: the device's ranges (docs/protocol.md: a sine's frequency in (0, 1000] Hz, a pulse train's in
@@ -856,7 +856,7 @@ class InputRefused(unittest.TestCase):
     def test_aln_table_model_options_have_physical_ranges(self):
         # --c-pF 1e-300 and 1e300, --e-l-mV -1e6, --sigma-max 1e300 ran into the solver and exited 1 with "(sigma too
         # small for this grid?)", and --fit-frequencies 100000 was taken as all 4000 under another cache key (an
-        # outside audit, 2026-12-07). Reference: the engine's bounds (eif_neuron.hpp, cascade_table.hpp), which the
+        # outside audit, 2026-12-06). Reference: the engine's bounds (eif_neuron.hpp, cascade_table.hpp), which the
         # config's [aln.neuron] and [aln] keys share, and the fit's 4000 frequencies (0.25 to 1000 Hz in 0.25 Hz
         # steps). Fails with eif_neuron_params::validate's old checks (tried: --c-pF 1e-300 exit 1, "overflowed").
         with tempfile.TemporaryDirectory() as tmp:
@@ -1542,7 +1542,7 @@ class FitTfOut(unittest.TestCase):
 
 
 class FitTfBudget(unittest.TestCase):
-    """fit-tf's budget options and what it says of the fit it writes (an outside audit, 2026-12-07)."""
+    """fit-tf's budget options and what it says of the fit it writes (an outside audit, 2026-12-06)."""
 
     def test_duration_has_an_upper_bound(self):
         # --duration-ms 1e20 overflowed the step count and the fit ended "0 of 378 grid points have a measurable
