@@ -635,6 +635,23 @@ TEST_CASE("[device] keys are validated like every other key", "[config][device]"
   CHECK(device_error_of({"device.safety.net_charge_window_ms=2.3"}).empty());
 }
 
+// The least conductivity and electrode area (firmware_sim/electrode.hpp: 0.01 S/m, a factor 6 below white matter
+// across its fibres; 1e-5 mm^2, an order below the smallest sites in use): 1e-300 S/m or 1e-30 mm^2 under an electrode
+// in the sheet put +-inf or 7.4e30 pA per cell into every file while the server streamed on (an outside audit). Each
+// is refused naming the key, its value and the range, and the least values load. Break tried: the old ranges
+// (0, 100] and (0, 10000] -> both overrides load and the first two checks fail.
+TEST_CASE("device.coupling.sigma_S_per_m and an electrode's area_mm2 have physical lower bounds", "[config][device]") {
+  CHECK_THAT(device_error_of({"device.coupling.sigma_S_per_m=1e-300"}),
+             Catch::Contains("--set device.coupling.sigma_S_per_m") && Catch::Contains("1e-300") &&
+                 Catch::Contains("allowed [0.01, 100]"));
+  CHECK_THAT(device_error_of({"device.electrode[0].area_mm2=1e-30"}),
+             Catch::Contains("--set device.electrode[0].area_mm2") && Catch::Contains("1e-30") &&
+                 Catch::Contains("allowed [1e-05, 10000]"));
+  CHECK(device_error_of({"device.coupling.sigma_S_per_m=0.01", "device.electrode[0].area_mm2=1e-5",
+                         "device.electrode[0].height_mm=0"})
+            .empty());
+}
+
 TEST_CASE("an unknown key's error lists the table's optional keys too, not only those the file sets",
           "[config][device]") {
   // closed_loop.toml sets no [device.safety] key: the list of "known keys here" once held nothing (and for a

@@ -34,7 +34,7 @@ fw::electrode_params read_electrode(table_reader t, double length_mm) {
   // [0, length): the ring's end is its start (an outside check read "allowed [0, 36]" and then had 36 refused).
   e.position_mm = t.number("position_mm", {0.0, length_mm, false, true});
   e.height_mm = opt(t, "height_mm", e.height_mm, {0.0, 100.0});
-  e.area_mm2 = opt(t, "area_mm2", e.area_mm2, positive(1e4));
+  e.area_mm2 = opt(t, "area_mm2", e.area_mm2, {fw::kMinArea_mm2, 1e4});  // the least: electrode.hpp
   e.impedance_kOhm = opt(t, "impedance_kOhm", e.impedance_kOhm, positive(1e6));
   t.finish();
   return e;
@@ -42,7 +42,7 @@ fw::electrode_params read_electrode(table_reader t, double length_mm) {
 
 fw::coupling_params read_coupling(table_reader t) {
   fw::coupling_params c;
-  c.sigma_S_per_m = opt(t, "sigma_S_per_m", c.sigma_S_per_m, positive(100.0));
+  c.sigma_S_per_m = opt(t, "sigma_S_per_m", c.sigma_S_per_m, {fw::kMinSigma_S_per_m, 100.0});  // electrode.hpp
   c.exc_pA_per_V_per_m = opt(t, "exc_pA_per_V_per_m", c.exc_pA_per_V_per_m, {-1e4, 1e4});
   c.inh_pA_per_V_per_m = opt(t, "inh_pA_per_V_per_m", c.inh_pA_per_V_per_m, {-1e4, 1e4});
   c.tau_zero_ms = opt(t, "tau_zero_ms", c.tau_zero_ms, {0.0, 1e4});
