@@ -119,8 +119,9 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
         return refuse(reason, "controller.refractory_us", p.refractory_us, "must be in [0, 3600000000] us");
       return check_fired_amplitude(p, layout, reason);
     case controller_kind::pi_clamp:
-      // Bounded so that the integral of the error stays finite for any run (|e| dt summed over years): a target of
-      // -1.7e308 passed as finite, the integral reached -inf and 0 x -inf put NaN current into the network.
+      // Bounded to the range of any feature: a target of -1.7e308 passed as finite, the integral of the error the
+      // clamp then stored reached -inf and 0 x -inf put NaN current into the network (its integral term is bounded
+      // now: clamp()).
       if (!std::isfinite(p.target) || std::fabs(p.target) > kMaxTarget)
         return refuse(reason, "controller.target", p.target, "must be finite, in [-1e12, 1e12]");
       if (!std::isfinite(p.kp) || p.kp < 0.0) return refuse(reason, "controller.kp", p.kp, "must be finite and >= 0 (invert flips the sign)");
@@ -257,9 +258,9 @@ bool controller::continue_from(const controller& running) noexcept {
       !(p_.output_site == r.output_site) || !(mine == theirs) || p_.invert != r.invert)
     return false;
   started_ = true;  // its program stays loaded, at the running clamp's output until this one's first sample
-  // The integral term ki x integral carried over (with ki = 0 now there is none to carry: the integral as it was).
-  status_.integral =
-      p_.ki_per_s > 0.0 ? running.status_.integral * (r.ki_per_s / p_.ki_per_s) : running.status_.integral;
+  // The integral term as it was (the new ki only sets how it grows from the next sample on), inside the new bounds:
+  // beyond one it could not move the clamped output and would only hold it there (wind-up).
+  status_.integral = std::clamp(running.status_.integral, p_.output_min, p_.output_max);
   status_.output = running.status_.output;
   return true;
 }
@@ -357,20 +358,25 @@ void controller::respond(std::int64_t step_index, double feature, stimulator& st
   quiet_until_step_ = step_index + refractory_steps_;
 }
 
-// u = kp e + ki integral(e) dt (e sign-flipped when invert), clamped to [output_min, output_max].
-// Conditional integration: while u is pinned at a bound and e pushes further into it, the integral holds,
-// so it never winds up and the loop leaves saturation as soon as e changes sign.
+// u = kp e + I (e sign-flipped when invert), clamped to [output_min, output_max], with the integral term I
+// accumulated itself, I += ki e dt at each sample: ki multiplying a stored integral of e made a change of ki a jump
+// of the output (a re-programmed clamp, ki 20 -> 0: 162.9 -> 7.5 pA in one tick: an outside audit), where now it
+// changes only how I grows from then on (bumpless). Conditional integration: while u is pinned at a bound and e
+// pushes further into it, I holds, so it never winds up and the loop leaves saturation as soon as e changes sign;
+// and no increment carries I past a bound it was inside (it could not move u there, and a huge ki e dt is inf).
 // A feature that is not a finite number (a diverged model) leaves the output where it was: std::clamp passes NaN on.
 void controller::clamp(double feature, stimulator& stim) noexcept {
   if (!std::isfinite(feature)) return;
   const double dt_s = static_cast<double>(sample_period_us_) * 1e-6;
   status_.error = p_.target - feature;
   const double e = p_.invert ? -status_.error : status_.error;
-  const double u_before = p_.kp * e + p_.ki_per_s * status_.integral;
+  double& term = status_.integral;
+  const double u_before = p_.kp * e + term;
   const bool pushing_up = u_before >= p_.output_max && e > 0.0;
   const bool pushing_down = u_before <= p_.output_min && e < 0.0;
-  if (!pushing_up && !pushing_down) status_.integral += e * dt_s;
-  const double u = p_.kp * e + p_.ki_per_s * status_.integral;  // +-inf at worst (huge kp e): clamped below
+  if (!pushing_up && !pushing_down)
+    term = std::clamp(term + p_.ki_per_s * e * dt_s, std::min(term, p_.output_min), std::max(term, p_.output_max));
+  const double u = p_.kp * e + term;  // +-inf at worst (huge kp e): clamped below
   status_.output = std::isnan(u) ? status_.output : std::clamp(u, p_.output_min, p_.output_max);
   status_.saturated = u >= p_.output_max || u <= p_.output_min;
   stim.set_amplitude(p_.output_channel, status_.output);

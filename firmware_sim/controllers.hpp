@@ -9,9 +9,10 @@
 //                 is 0. A change decided at step k shows in the current from step k + 1.
 //   responsive    when the feature crosses threshold (rising or falling), loads `program` (e.g. a burst) on
 //                 the output channel now; then ignores crossings for refractory_us
-//   pi_clamp      holds the feature at `target`: u = kp e + ki integral(e) dt, e = target - feature (sign
-//                 flipped when `invert`), u clamped to [output_min, output_max] with conditional-integration
-//                 anti-windup (the integral stops when u saturates in the direction of e); u is the output
+//   pi_clamp      holds the feature at `target`: u = kp e + I, I += ki e dt at each sample (the integral term
+//                 accumulated itself, so a change of ki does not move u), e = target - feature (sign flipped
+//                 when `invert`), u clamped to [output_min, output_max] with conditional-integration anti-windup
+//                 (I stops when u saturates in the direction of e, and is never carried past a bound); u is the output
 //                 channel's program amplitude, updated every sample (the program is loaded at the start step
 //                 with amplitude clamp(0, output_min, output_max)); set_target() moves the set-point
 //   phase_locked  when the sensed phase (phase_estimator on the filtered signal) crosses target_phase_deg,
@@ -45,8 +46,7 @@ struct schedule_entry {
   double amplitude = 0.0;
 };
 
-// The largest |target| of a PI clamp: far beyond any feature (rates in Hz, mV, nA), small enough that the integral of
-// the error stays finite for any run.
+// The largest |target| of a PI clamp: far beyond any feature (rates in Hz, mV, nA).
 inline constexpr double kMaxTarget = 1e12;
 
 struct controller_params {
@@ -85,7 +85,7 @@ struct controller_status {
   bool saturated = false;    // pi: output at a bound
   std::int64_t triggers = 0; // responsive, phase_locked: programs loaded so far
   std::int64_t last_trigger_step = -1;
-  double integral = 0.0;     // pi: integral of the (sign-flipped when invert) error, feature units x s
+  double integral = 0.0;     // pi: the integral term, the sum of ki e dt (e sign-flipped when invert), output units
   // external: watchdog expiries so far and the last one's event (limit watchdog, value = silence in ms,
   // bound = timeout in ms, channel = the output channel). The device publishes an event whenever
   // watchdog_events grows (the controller cannot reach the stimulator's private event queue).
@@ -126,9 +126,9 @@ class controller {
   // target, gains, bounds or feature changed) takes over its integral and output instead of starting from rest:
   // rebuilt, it reloaded its program at amplitude 0 and the clamped rate fell from 5 to 0.7 Hz before it climbed
   // to a new target of 8 Hz (an outside check of the tutorial, 2026-12-04). Anything else starts afresh.
-  // Returns whether it did. The integral is rescaled to keep the integral term ki x integral: keeping the bare
-  // integral made a change of ki a jump of the output (ki 100 -> 20: 33.9 -> 6.0 pA). A clamp whose invert flag
-  // changes (another control law) starts afresh.
+  // Returns whether it did. The integral term is kept as it is (clamped into the new output bounds): the clamp
+  // accumulates the term itself (clamp() in controllers.cpp), so a new ki changes only how it grows. A clamp whose
+  // invert flag changes (another control law) starts afresh.
   bool continue_from(const controller& running) noexcept;
   bool started() const noexcept { return started_; }
   const controller_status& status() const noexcept { return status_; }

@@ -9,8 +9,10 @@
 // Field of a point current source in a homogeneous medium: E = I / (4 pi sigma r^2) (V/m with I in A,
 // sigma in S/m, r in m), r = sqrt(d^2 + h^2) with d the periodic distance along the ring and h the electrode's
 // height; r is floored at the electrode's radius (a sphere of the electrode's area), so an electrode in the
-// sheet has a finite field. The potential of the same source, phi = I / (4 pi sigma r), is what a sensing
-// electrode picks up as stimulation artifact.
+// sheet has a finite field: there E = I / (sigma A), the current density at its surface over sigma. Each target (the
+// network's patch, a ring unit) takes the field at its one point: under an electrode in the sheet the whole patch
+// takes the surface field (a modelling choice, docs/device.md, "The targets are points"). The potential of the same
+// source, phi = I / (4 pi sigma r), is what a sensing electrode picks up as stimulation artifact.
 //
 // Field -> membrane current: i_m = k_pop * H(E) (pA), k_pop in pA per V/m at DC (Cakan & Obermayer 2020,
 // ball-and-stick AdEx: 5.02 pA per V/m at DC for excitatory cells). H is a first-order lead-lag filter
@@ -22,6 +24,17 @@
 #include <cstdint>
 
 namespace cortexloop::firmware_sim {
+
+// The least values of the physics, which the config and the stimulator refuse below: at the electrode the field is
+// E = I / (sigma A) (the floor r^2 = A / 4 pi), so these two bound it for every accepted electrode (1e-300 S/m put
+// +-inf into every current: an outside audit, 2026-12-06).
+//   conductivity: a factor 6 below the least conductive brain tissue, white matter across its fibres (0.06-0.08 S/m;
+//   Gabriel et al. 1996, Geddes & Baker 1967; grey matter 0.1-0.4 S/m, CSF 1.8 S/m, Baumann et al. 1997);
+//   area: an order of magnitude below the smallest electrode sites in use, 12 x 12 um = 1.44e-4 mm^2 (Neuropixels,
+//   Jun et al. 2017) and the electrodes of a CMOS array that stimulates single cells (Lei et al. 2011: over 6500
+//   per mm^2, each under 1.5e-4 mm^2).
+inline constexpr double kMinSigma_S_per_m = 0.01;
+inline constexpr double kMinArea_mm2 = 1e-5;
 
 struct electrode_params {
   double position_mm = 0.0;      // along the ring

@@ -385,6 +385,10 @@ std::string_view format_reason(const safety_verdict& v, reason_text& buffer) noe
       format_domain(v, t);
       break;
   }
+  // Said in words: JSON has no inf or NaN, and safety.jsonl held "value": null beside "ring mu_V = inf mV" with
+  // nothing to say why (an outside audit, 2026-12-06, from a conductivity of 1e-300 S/m, refused since).
+  if (v.limit != safety_limit::none && !std::isfinite(v.value))
+    t << "; the value is not a finite number (it overflowed or diverged)";
   return t.view();
 }
 

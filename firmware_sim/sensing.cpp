@@ -94,8 +94,18 @@ std::string_view validate(const sensing_params& p, const stimulator_layout& layo
     return refuse(reason, "sensing.band_high_Hz", p.band_high_Hz, "must be 0 (no band-pass) or in (band_low_Hz, Nyquist) Hz");
   if (p.band_high_Hz > 0.0 && (!std::isfinite(p.band_low_Hz) || p.band_low_Hz <= 0.0 || p.band_low_Hz >= p.band_high_Hz))
     return refuse(reason, "sensing.band_low_Hz", p.band_low_Hz, "must be in (0, band_high_Hz) Hz");
-  if (!std::isfinite(p.rms_window_ms) || p.rms_window_ms * 1e-3 * p.sample_rate_Hz < 1.0 || p.rms_window_ms > 60'000.0)
-    return refuse(reason, "sensing.rms_window_ms", p.rms_window_ms, "must span at least one sample and at most 60000 ms");
+  // A low edge alone was accepted and filtered nothing (filtered equal to raw), where a high edge alone is refused.
+  if (p.band_high_Hz == 0.0 && p.band_low_Hz != 0.0)
+    return refuse(reason, "sensing.band_low_Hz", p.band_low_Hz,
+                  "must be 0 when band_high_Hz is 0: a band-pass needs both edges (both 0: none)");
+  // Said as one range, the config's (a too large value was told another bound than a too small one: an outside audit).
+  if (const rms_window_range w = rms_window_range_of(p.sample_rate_Hz);
+      !(p.rms_window_ms >= w.lo_ms && p.rms_window_ms <= w.hi_ms)) {
+    detail::text_builder t(reason);
+    t << "sensing.rms_window_ms = " << p.rms_window_ms << ": must be in [" << w.lo_ms << ", " << w.hi_ms
+      << "] ms: at least one sample period (1 / sample_rate_Hz), at most a minute";
+    return t.view();
+  }
   if (layout.electrodes.size() > kMaxElectrodes)
     return refuse(reason, "device.electrodes", layout.electrodes.size(), "at most 8 electrodes");
   return {};

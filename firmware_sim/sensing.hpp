@@ -54,9 +54,18 @@ struct sensing_params {
   std::uint64_t seed = 1;
   double artifact_gain_per_mV = 0.0;  // signal units per mV of stimulation potential at the site
   std::int64_t blanking_us = 0;
-  double band_low_Hz = 0.0, band_high_Hz = 0.0;  // band-pass; band_high_Hz = 0: none
-  double rms_window_ms = 100.0;
+  double band_low_Hz = 0.0, band_high_Hz = 0.0;  // band-pass; both 0: none (one edge alone is refused)
+  double rms_window_ms = 100.0;                  // in rms_window_range_of(sample_rate_Hz)
 };
+
+// The RMS / envelope window's range (ms), which the config and the device both state: at least one sample period,
+// at most a minute.
+struct rms_window_range {
+  double lo_ms, hi_ms;
+};
+inline rms_window_range rms_window_range_of(double sample_rate_Hz) noexcept {
+  return {1e3 / sample_rate_Hz, 60'000.0};
+}
 
 // What the engine offers the device after each step.
 struct signal_inputs {

@@ -213,20 +213,24 @@ stimulator_layout legacy_layout(double dt_ms, ring_geometry ring) {
   return l;
 }
 
+// The texts below quote the least values of electrode.hpp.
+static_assert(kMinSigma_S_per_m == 0.01 && kMinArea_mm2 == 1e-5, "update the least values in check_layout's texts");
+
 void check_layout(const stimulator_layout& l) {
   auto bad = [](const std::string& what) { throw std::invalid_argument("stimulator layout: " + what); };
   if (l.dt_us <= 0) bad("dt_us = " + std::to_string(l.dt_us) + ": must be > 0 us");
   if (l.electrodes.size() > kMaxElectrodes)
     bad("electrodes: " + std::to_string(l.electrodes.size()) + " given, at most " + std::to_string(kMaxElectrodes));
   if (l.ring.n_units > 0 && !(l.ring.length_mm > 0)) bad("ring.length_mm must be > 0 mm");
-  if (!(l.coupling.sigma_S_per_m > 0)) bad("coupling.sigma_S_per_m must be > 0 S/m");
+  if (!(l.coupling.sigma_S_per_m >= kMinSigma_S_per_m) || !std::isfinite(l.coupling.sigma_S_per_m))
+    bad("coupling.sigma_S_per_m must be finite and >= 0.01 S/m");
   if (!(l.coupling.tau_pole_ms > 0) || !(l.coupling.tau_zero_ms >= 0)) bad("coupling: tau_pole_ms > 0, tau_zero_ms >= 0");
   for (std::size_t e = 0; e < l.electrodes.size(); ++e) {
     const electrode_params& p = l.electrodes[e];
     const std::string at = "electrodes[" + std::to_string(e) + "].";
     if (!std::isfinite(p.position_mm)) bad(at + "position_mm must be finite");
     if (!(p.height_mm >= 0) || !std::isfinite(p.height_mm)) bad(at + "height_mm must be >= 0 mm");
-    if (!(p.area_mm2 > 0) || !std::isfinite(p.area_mm2)) bad(at + "area_mm2 must be > 0 mm^2");
+    if (!(p.area_mm2 >= kMinArea_mm2) || !std::isfinite(p.area_mm2)) bad(at + "area_mm2 must be finite and >= 1e-05 mm^2");
     if (!(p.impedance_kOhm >= 0) || !std::isfinite(p.impedance_kOhm)) bad(at + "impedance_kOhm must be >= 0");
   }
 }

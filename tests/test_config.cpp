@@ -679,6 +679,52 @@ TEST_CASE("[device] keys are validated like every other key", "[config][device]"
   CHECK(device_error_of({"device.safety.net_charge_window_ms=2.3"}).empty());
 }
 
+// The least conductivity and electrode area (firmware_sim/electrode.hpp: 0.01 S/m, a factor 6 below white matter
+// across its fibres; 1e-5 mm^2, an order below the smallest sites in use): 1e-300 S/m or 1e-30 mm^2 under an electrode
+// in the sheet put +-inf or 7.4e30 pA per cell into every file while the server streamed on (an outside audit). Each
+// is refused naming the key, its value and the range, and the least values load. Break tried: the old ranges
+// (0, 100] and (0, 10000] -> both overrides load and the first two checks fail.
+TEST_CASE("device.coupling.sigma_S_per_m and an electrode's area_mm2 have physical lower bounds", "[config][device]") {
+  CHECK_THAT(device_error_of({"device.coupling.sigma_S_per_m=1e-300"}),
+             Catch::Contains("--set device.coupling.sigma_S_per_m") && Catch::Contains("1e-300") &&
+                 Catch::Contains("allowed [0.01, 100]"));
+  CHECK_THAT(device_error_of({"device.electrode[0].area_mm2=1e-30"}),
+             Catch::Contains("--set device.electrode[0].area_mm2") && Catch::Contains("1e-30") &&
+                 Catch::Contains("allowed [1e-05, 10000]"));
+  CHECK(device_error_of({"device.coupling.sigma_S_per_m=0.01", "device.electrode[0].area_mm2=1e-5",
+                         "device.electrode[0].height_mm=0"})
+            .empty());
+}
+
+// A sensing channel's keys, each with one range said once (an outside audit): a contact's place is [0, length) as
+// an electrode's (36 was accepted for a channel and refused for an electrode); a band-pass needs both edges (a low
+// edge alone was accepted and filtered nothing, where a high edge alone is refused); rms_window_ms lies in [one
+// sample period, 60000] ms whatever the value (1e9 was told "(0, 100000]", a too small value "at most 60000").
+// References: the ring's periodicity, the biquad's two edges, the device's own window range. Breaks tried: the
+// old position range [0, length] -> 36 loads for the network signal's channel 0 (the ring signal's channel 2 is
+// refused by the device, without the range); no lone-edge check -> band_low_Hz = 100 loads; the old positive(1e5)
+// -> 1e9 is told "(0, 100000]", 0.5 and 60001 "at most 60000 ms".
+TEST_CASE("a sensing channel's position_mm lies below the ring's length and its band-pass needs both edges",
+          "[config][device]") {
+  for (const char* at_the_end : {"device.sensing[0].position_mm=36", "device.sensing[2].position_mm=36"}) {
+    CAPTURE(at_the_end);  // a network signal's channel and a ring signal's
+    CHECK_THAT(device_error_of({at_the_end}), Catch::Contains("position_mm") && Catch::Contains("allowed [0, 36)"));
+  }
+  CHECK(device_error_of({"device.sensing[2].position_mm=35.5"}).empty());
+  CHECK_THAT(device_error_of({"device.sensing[0].band_low_Hz=100"}),
+             Catch::Contains("--set device.sensing[0].band_low_Hz") &&
+                 Catch::Contains("must be 0 when band_high_Hz is 0: a band-pass needs both edges"));
+  // Channel 0 samples at 1 kHz: one sample is 1 ms.
+  for (const char* window : {"device.sensing[0].rms_window_ms=1e9", "device.sensing[0].rms_window_ms=0.5",
+                             "device.sensing[0].rms_window_ms=60001"}) {
+    CAPTURE(window);
+    CHECK_THAT(device_error_of({window}),
+               Catch::Contains("device.sensing[0].rms_window_ms") && Catch::Contains("allowed [1, 60000]"));
+  }
+  CHECK(device_error_of({"device.sensing[0].rms_window_ms=1"}).empty());
+  CHECK(device_error_of({"device.sensing[0].rms_window_ms=60000"}).empty());
+}
+
 TEST_CASE("an unknown key's error lists the table's optional keys too, not only those the file sets",
           "[config][device]") {
   // closed_loop.toml sets no [device.safety] key: the list of "known keys here" once held nothing (and for a

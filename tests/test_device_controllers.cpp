@@ -308,9 +308,9 @@ TEST_CASE("PI clamp anti-windup: the integral stops while saturated, and the loo
   // Reference: conditional integration (the integral holds while u is at a bound and e pushes into it).
   // Target 50 Hz needs 500 pA > output_max = 300 pA: the output pins at 300 pA, the plant settles at 30 Hz
   // (e = 20 Hz) within ~0.1 s, and from then on the integral must not change at all (exact equality over
-  // 0.1..0.5 s). It can never exceed what pins u at the bound by more than one sample's increment:
-  // ki I <= output_max - kp e + ki e dt, i.e. I <= (300 - 40) / 200 + 20 x 1e-3 = 1.32 Hz s. Back to 10 Hz, the
-  // plant must be within 10% of 10 Hz 0.3 s later (a wound-up integral, 0.5 s x 20 Hz = 10 Hz s, would hold
+  // 0.1..0.5 s). The integral term I (the sum of ki e dt) can never exceed what pins u at the bound by more than one
+  // sample's increment: I <= output_max - kp e + ki e dt = 300 - 40 + 200 x 20 x 1e-3 = 264 pA. Back to 10 Hz, the
+  // plant must be within 10% of 10 Hz 0.3 s later (a wound-up integral, ki x 0.5 s x 20 Hz = 2000 pA, would hold
   // the output at 300 pA for about a second).
   device_loop loop(sensing_1kHz(), pi_params(50.0));
   plant brain;
@@ -319,7 +319,7 @@ TEST_CASE("PI clamp anti-windup: the integral stops while saturated, and the loo
     const double i = loop.step(k, 1);
     loop.signal.set(brain.step(i));
     REQUIRE(i <= 300.0);
-    if (k < 5'000) CHECK(loop.ctl.status().integral <= 1.32);
+    if (k < 5'000) CHECK(loop.ctl.status().integral <= 264.0);
     if (k == 1'000) {
       CHECK(loop.ctl.status().saturated);
       integral_pinned = loop.ctl.status().integral;
@@ -391,6 +391,47 @@ TEST_CASE("PI clamp: a new clamp starts from rest: 0 clamped to its bounds until
     }
     const double first = loop.step(10, 1);
     CHECK(first == Approx(std::clamp(22.0, b.min, b.max)).margin(1e-3));
+  }
+}
+
+// Reference: the PI law in its incremental form, u_k - u_(k-1) = kp (e_k - e_(k-1)) + ki e_k dt with the ki in force
+// at sample k (off the bounds). A clamp re-programmed with a new ki over a running one (continue_from, as
+// device::set_controller does) keeps its integral term and output (docs/device.md, PiClamp), so its first sample
+// moves the output by kp x the change of the error plus the new ki's one increment: with ki = 0, by kp x the change
+// of the error alone. The outside audit's clamp (kp 0.5, ki 20, re-programmed with ki 0) fell from 162.9 to 7.5 pA in
+// one tick. Break tried: clamp() multiplying a stored integral of e by ki and continue_from rescaling it (the old
+// form) -> with ki = 0 the output falls to kp e (47.5 -> 2.7 pA) and the ki = 0 case fails.
+TEST_CASE("PI clamp re-programmed with a new ki: its next sample moves the output by kp x the change of the error",
+          "[device][controllers]") {
+  for (const double ki_after : {0.0, 5.0, 80.0}) {
+    CAPTURE(ki_after);
+    controller_params c = pi_params(10.0);
+    c.kp = 0.5;
+    c.ki_per_s = 20.0;
+    device_loop loop(sensing_1kHz(), c);
+    plant brain;
+    std::int64_t k = 0;
+    // Samples at steps 9, 19, ...: 0.3 s, then re-programmed between two samples.
+    for (; k < 3'005; ++k) loop.signal.set(brain.step(loop.step(k, 1)));
+    const firmware_sim::controller_status before = loop.ctl.status();
+    REQUIRE_FALSE(before.saturated);
+    REQUIRE(before.output - c.kp * before.error > 0.5 * before.output);  // the integral term carries most of it
+    c.ki_per_s = ki_after;
+    firmware_sim::controller next(c, k, kDtUs, 1000);
+    REQUIRE(next.continue_from(loop.ctl));
+    loop.ctl = next;
+    CHECK(loop.ctl.status().integral == before.integral);
+    for (; k <= 3'009; ++k) {
+      const double delivered = loop.step(k, 1);
+      loop.signal.set(brain.step(delivered));
+      if (k < 3'009) REQUIRE(delivered == Approx(before.output));  // until the next sample, as it was
+    }
+    const firmware_sim::controller_status after = loop.ctl.status();
+    REQUIRE_FALSE(after.saturated);
+    REQUIRE(after.error != before.error);  // a sample was taken
+    const double expected = before.output + c.kp * (after.error - before.error) + ki_after * after.error * 1e-3;
+    INFO("output " << before.output << " -> " << after.output << " pA");
+    CHECK(after.output == Approx(expected).epsilon(1e-12).margin(1e-9));
   }
 }
 

@@ -202,6 +202,25 @@ TEST_CASE("format_reason prints values exactly", "[safety]") {
   CHECK_THAT(reason_of({safety_limit::direct_current, 0.1 + 0.2, 0.3}), Catch::Contains("0.30000000000000004 pA > 0.3 pA"));
 }
 
+// A value that is not a finite number is said in words, whole, within the reason's 200 characters: JSON has no inf
+// or NaN, and safety.jsonl held "value": null beside "ring mu_V = inf mV" with nothing to say why (an outside audit).
+// Reference: docs/device.md, "Recording and plotting the device" (safety.jsonl). The longest reason it ends is an ALN
+// ring unit's. Break tried: format_reason without its non-finite clause -> the Contains checks fail.
+TEST_CASE("format_reason says a value that is not a finite number", "[safety]") {
+  constexpr const char* kSaid = "; the value is not a finite number (it overflowed or diverged)";
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(reason_of({safety_limit::model_domain, inf, -50.0}) ==
+        std::string("model domain: ring mu_V = inf mV > -50 mV (the mean field's domain, device.ring_max_mu_v_mV)") +
+            kSaid);
+  safety_verdict aln{safety_limit::model_domain, std::nan(""), 7.0};
+  aln.domain = domain_quantity::aln_mu_exc;
+  aln.unit = 1023;
+  CHECK_THAT(reason_of(aln), Catch::StartsWith("model domain: ALN ring unit 1023: E input mu = nan mV/ms") &&
+                                 Catch::EndsWith(kSaid));
+  CHECK_THAT(reason_of({safety_limit::max_current, -inf, 1000.0}), Catch::EndsWith(kSaid));
+  CHECK_THAT(reason_of({safety_limit::max_current, 1e300, 1000.0}), !Catch::Contains("finite"));
+}
+
 // Reference: safety.hpp: the monitor checks what the electrode's channels deliver together. Two DC channels
 // of 0.006 uA each hold 6 nC per 1 s window alone (passing check_program), 12 nC together: the monitor must
 // stop the electrode when the window's sum first exceeds 10 nC, i.e. after 10 / (0.012 x 0.1e-3) = 8333.3

@@ -361,6 +361,7 @@ TEST_CASE("sensing validation refuses each bad field and names it", "[device][se
       {"sensing.band_high_Hz", [](sensing_params& p) { p.band_high_Hz = -1.0; }},
       {"sensing.band_low_Hz", [](sensing_params& p) { p.band_low_Hz = 0.0; p.band_high_Hz = 8.0; }},
       {"sensing.band_low_Hz", [](sensing_params& p) { p.band_low_Hz = 9.0; p.band_high_Hz = 8.0; }},
+      {"sensing.band_low_Hz", [](sensing_params& p) { p.band_low_Hz = 100.0; p.band_high_Hz = 0.0; }},  // alone
       {"sensing.rms_window_ms", [](sensing_params& p) { p.rms_window_ms = 0.0; }},
       {"sensing.rms_window_ms", [](sensing_params& p) { p.rms_window_ms = 1e9; }},
   };

@@ -411,6 +411,46 @@ TEST_CASE("a DC electrode current reaches the network and the ring as k I / (4 p
   CHECK(ring0 / ring0_far == Approx(4.0).epsilon(1e-3));
 }
 
+// Reference: Ohm's law at the electrode's surface. In the sheet over its target the distance is the floor, r^2 =
+// A / (4 pi), so E = I / (4 pi sigma r^2) = I / (sigma A), the current density over the conductivity, and at DC
+// (H(0) = 1) each cell receives k I / (sigma A). At the least conductivity and area the config and the stimulator
+// accept (electrode.hpp: 0.01 S/m, 1e-5 mm^2) and the largest current and coupling the config allows
+// (max_current_uA 1e5, exc_pA_per_V_per_m 1e4): 1e4 x 1e5 / (0.01 x 1e-5) = 1e16 pA per cell (uA / mm^2 = A / m^2),
+// finite in the float the network and the ring take; and a layout below the least values is refused (1e-300 S/m
+// put +-inf into every current: an outside audit). Tolerance 1e-5 (float, the filter settled over 25 tau_pole).
+// Break tried: kMinSigma_S_per_m = 1e-300 (the old (0, 100]) -> the currents are inf, the finiteness checks fail.
+TEST_CASE("at the least conductivity and electrode area a cell under the electrode receives k I / (sigma A) at DC",
+          "[device][electrode]") {
+  stimulator_layout l = one_electrode(0.0, 36);
+  l.network_position_mm = 18.0;
+  l.electrodes[0] = {18.0, 0.0, kMinArea_mm2, 1.0};
+  l.coupling.sigma_S_per_m = kMinSigma_S_per_m;
+  l.coupling.exc_pA_per_V_per_m = 1e4;
+  l.safety.max_current_uA = 1e5;
+  l.safety.compliance_V = 1e4;
+  stimulator s(l);
+  program p;
+  p.amplitude = 1e5;  // uA
+  s.load(0, at_electrode(0), p, 0);
+  engine::population_currents c{};
+  for (int k = 0; k < 1000; ++k) {
+    c = s.currents_pA(k);
+    if (k == 989) (void)s.ring_currents_pA(98.9);  // the ring's mean from here: the last 10 steps
+  }
+  const auto ring = s.ring_currents_pA(99.9);
+  CHECK(s.active(0));  // no limit stopped it
+  const double expected = 1e4 * 1e5 / (kMinSigma_S_per_m * kMinArea_mm2);
+  REQUIRE(std::isfinite(c.exc_pA));  // (Approx(inf) takes inf)
+  CHECK(c.exc_pA == Approx(expected).epsilon(1e-5));
+  CHECK(ring.exc_pA[18] == Approx(expected).epsilon(1e-5));  // unit 18 sits at 18 mm
+  for (const float i : ring.exc_pA) REQUIRE(std::isfinite(i));
+  l.coupling.sigma_S_per_m = 1e-300;
+  CHECK_THROWS_WITH(stimulator(l), Catch::Contains("coupling.sigma_S_per_m must be finite and >= 0.01 S/m"));
+  l.coupling.sigma_S_per_m = kMinSigma_S_per_m;
+  l.electrodes[0].area_mm2 = 1e-30;
+  CHECK_THROWS_WITH(stimulator(l), Catch::Contains("electrodes[0].area_mm2 must be finite and >= 1e-05 mm^2"));
+}
+
 // Reference: Cakan & Obermayer 2020 (C.7 of other_seeds_facts.md): 5.02 pA per V/m at DC, 15.75 at 30 Hz;
 // H(s) = (1 + s 20 ms) / (1 + s 3.92 ms). Tolerance 0.5% (the brief's). Break tried: tau_pole 4.5 ms in the
 // default coupling_params -> the 30 Hz ratio fails.

@@ -65,8 +65,10 @@ struct stim_options {
 // is out of T's range was wrapped by the cast (--gap-us 1e30 went out as a 0 us gap, --refractory 1e300 as
 // -9.2e18 us), and a non-zero value under half a microsecond became 0, which for --duration means "no end" (an
 // outside check: --duration 0.0004 left a 100 pA DC on for good). Ranges tighter than T's the server checks.
+// zero_allowed: whether the server takes 0 for the field (it refuses a 0 us watchdog timeout or pulse phase), so that
+// the hint names only what it takes (it said "give 0 or at least 0.0005" of --watchdog-timeout: an outside audit).
 template <class T>
-T whole_us(const char* option, double value, double to_us) {
+T whole_us(const char* option, double value, double to_us, bool zero_allowed = true) {
   const double us = value * to_us;
   const auto say = [&](const std::string& why) {
     char v[32];
@@ -84,6 +86,9 @@ T whole_us(const char* option, double value, double to_us) {
   if (r == 0 && value != 0) {
     char least[32];
     std::snprintf(least, sizeof least, "%g", 0.5 / to_us);
+    if (!zero_allowed)
+      throw say(std::string("rounds to 0 us (the wire holds whole microseconds, and 0 is refused): give at least ") +
+                least);
     throw say(std::string("is not 0 but rounds to 0 us (the wire holds whole microseconds, and 0 asks for something "
                           "else): give 0 or at least ") + least);
   }
@@ -108,7 +113,7 @@ void fill_program(const stim_options& o, const std::string& shape, firmware_sim:
             : shape == "noise" ? firmware_sim::waveform::noise
                                : firmware_sim::waveform::pulse_train;
   if (shape == "noise") {
-    p.wave.sample_period_us = whole_us<std::uint32_t>("--noise-hold-us", o.noise_hold_us, 1.0);
+    p.wave.sample_period_us = whole_us<std::uint32_t>("--noise-hold-us", o.noise_hold_us, 1.0, false);
     p.noise_seed = o.noise_seed;
   }
   p.amplitude = o.amplitude.value_or(0.0);
@@ -117,7 +122,7 @@ void fill_program(const stim_options& o, const std::string& shape, firmware_sim:
   p.phase_deg = o.phase_deg;
   p.ramp_up_us = us("--ramp-up", o.ramp_up_ms);
   p.ramp_down_us = us("--ramp-down", o.ramp_down_ms);
-  p.phase_width_us = whole_us<std::uint32_t>("--pulse-width", o.pulse_width_ms, 1000.0);
+  p.phase_width_us = whole_us<std::uint32_t>("--pulse-width", o.pulse_width_ms, 1000.0, false);
   p.interphase_gap_us = whole_us<std::uint32_t>("--gap-us", o.gap_us, 1.0);
   // Pulses on an electrode are biphasic and cathodic-first unless asked otherwise; on a direct site the
   // old default (one positive pulse, --biphasic adds its opposite) stays.
@@ -175,7 +180,7 @@ io::command build_controller(const stim_options& o) {
   k.target_phase_deg = o.target_phase_deg;
   k.min_interval_us = whole_us<std::int64_t>("--min-interval", o.min_interval_ms, 1000.0);
   k.loop_delay_us = whole_us<std::int64_t>("--loop-delay-us", o.loop_delay_us, 1.0);
-  k.timeout_us = whole_us<std::int64_t>("--watchdog-timeout", o.timeout_ms, 1000.0);
+  k.timeout_us = whole_us<std::int64_t>("--watchdog-timeout", o.timeout_ms, 1000.0, false);
   k.ramp_down_us = whole_us<std::int64_t>("--watchdog-ramp", o.watchdog_ramp_ms, 1000.0);
   k.period_us = whole_us<std::int64_t>("--period", o.period_ms, 1000.0);
   if (o.schedule.size() > firmware_sim::kMaxSchedule)

@@ -29,12 +29,15 @@ bool runs_network(const engine::engine_params& e) {
 
 double ring_length_mm(const engine::engine_params& e) { return e.ring ? e.ring->length_mm : 36.0; }
 
+// A place on the ring, [0, length): the ring's end is its start (an outside check read "allowed [0, 36]" and then had
+// 36 refused), for electrodes and sensing contacts alike.
+range along_ring(double length_mm) { return {0.0, length_mm, false, true}; }
+
 fw::electrode_params read_electrode(table_reader t, double length_mm) {
   fw::electrode_params e;
-  // [0, length): the ring's end is its start (an outside check read "allowed [0, 36]" and then had 36 refused).
-  e.position_mm = t.number("position_mm", {0.0, length_mm, false, true});
+  e.position_mm = t.number("position_mm", along_ring(length_mm));
   e.height_mm = opt(t, "height_mm", e.height_mm, {0.0, 100.0});
-  e.area_mm2 = opt(t, "area_mm2", e.area_mm2, positive(1e4));
+  e.area_mm2 = opt(t, "area_mm2", e.area_mm2, {fw::kMinArea_mm2, 1e4});  // the least: electrode.hpp
   e.impedance_kOhm = opt(t, "impedance_kOhm", e.impedance_kOhm, positive(1e6));
   t.finish();
   return e;
@@ -42,7 +45,7 @@ fw::electrode_params read_electrode(table_reader t, double length_mm) {
 
 fw::coupling_params read_coupling(table_reader t) {
   fw::coupling_params c;
-  c.sigma_S_per_m = opt(t, "sigma_S_per_m", c.sigma_S_per_m, positive(100.0));
+  c.sigma_S_per_m = opt(t, "sigma_S_per_m", c.sigma_S_per_m, {fw::kMinSigma_S_per_m, 100.0});  // electrode.hpp
   c.exc_pA_per_V_per_m = opt(t, "exc_pA_per_V_per_m", c.exc_pA_per_V_per_m, {-1e4, 1e4});
   c.inh_pA_per_V_per_m = opt(t, "inh_pA_per_V_per_m", c.inh_pA_per_V_per_m, {-1e4, 1e4});
   c.tau_zero_ms = opt(t, "tau_zero_ms", c.tau_zero_ms, {0.0, 1e4});
@@ -96,7 +99,7 @@ fw::signal_kind read_signal(table_reader& t) {
 fw::sensing_params read_sensing(table_reader t, const fw::stimulator_layout& layout, double length_mm) {
   fw::sensing_params s;
   s.signal = read_signal(t);
-  s.position_mm = opt(t, "position_mm", layout.network_position_mm, {0.0, length_mm});
+  s.position_mm = opt(t, "position_mm", layout.network_position_mm, along_ring(length_mm));
   s.height_mm = opt(t, "height_mm", s.height_mm, {0.0, 100.0});
   s.sample_rate_Hz = opt(t, "sample_rate_Hz", s.sample_rate_Hz, positive(1e6));
   s.adc_bits = static_cast<int>(t.has("adc_bits") ? t.integer("adc_bits", 1, 24) : s.adc_bits);
@@ -108,7 +111,9 @@ fw::sensing_params read_sensing(table_reader t, const fw::stimulator_layout& lay
   s.blanking_us = t.has("blanking_us") ? t.integer("blanking_us", 0, 10'000'000) : s.blanking_us;
   s.band_low_Hz = opt(t, "band_low_Hz", s.band_low_Hz, {0.0, 1e6});
   s.band_high_Hz = opt(t, "band_high_Hz", s.band_high_Hz, {0.0, 1e6});
-  s.rms_window_ms = opt(t, "rms_window_ms", s.rms_window_ms, positive(1e5));
+  // One range, the device's (read after sample_rate_Hz, in (0, 1e6] here).
+  const fw::rms_window_range window = fw::rms_window_range_of(s.sample_rate_Hz);
+  s.rms_window_ms = opt(t, "rms_window_ms", s.rms_window_ms, {window.lo_ms, window.hi_ms});
   fw::reason_text reason;
   // The firmware names the field it refuses ("sensing.sample_rate_Hz = 3000: must be ..."): the refusal is made at
   // that key, so it names the line or --set that gave it (it named the entry's signal line, and the signal as its

@@ -775,6 +775,21 @@ class InputRefused(unittest.TestCase):
             e = self.refused("stim", *args, "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
             self.assertIn(message, e)
             self.assertNotIn("--duration", e)
+        # Where the server refuses 0 (a watchdog timeout in (0, 3600000000] us, a pulse phase > 0 us, a noise hold in
+        # [1, 1000000] us: firmware_sim/controllers.cpp and stimulator.cpp), the hint does not offer it: "give 0 or
+        # at least 0.0005" of --watchdog-timeout 0.0001 named a value the server then refused (an outside audit).
+        # Break tried: whole_us without its zero_allowed argument -> "give 0 or at least" for all three.
+        for args, message in ((("controller", "--kind", "external", "--watchdog-timeout", "0.0001"),
+                               "--watchdog-timeout: 0.0001: rounds to 0 us (the wire holds whole microseconds, and 0 "
+                               "is refused): give at least 0.0005"),
+                              (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.0004",
+                                "--electrode", "0"), "--pulse-width: 0.0004: rounds to 0 us"),
+                              (("noise", "--amplitude", "1", "--noise-hold-us", "0.4"),
+                               "--noise-hold-us: 0.4: rounds to 0 us (the wire holds whole microseconds, and 0 is "
+                               "refused): give at least 0.5")):
+            e = self.refused("stim", *args, "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
+            self.assertIn(message, e)
+            self.assertNotIn("give 0", e)
 
     def test_stim_set_and_drive_need_their_value(self):
         # Without --value, `stim set` sent 0 (the drive fell to 0 Hz); refused before anything is sent.
