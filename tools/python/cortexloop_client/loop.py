@@ -292,6 +292,7 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
     # so the wait for a readout is timed here, not by receive() alone (a realtime loop against a stepped server
     # hung silently: an outside check, 2026-12-05).
     last_readout = time.monotonic()
+    last = None  # (epoch, tick) of the last readout
     while True:
         if stepped and pending == 0:
             client.step(chunk_ticks)
@@ -305,7 +306,12 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
         topic, kind, r = m
         if kind == "ack":
             rec.acks[r.seq] = r
-            continue
+        # A Reset also shows in the epoch of a status (published every second) or an ack: a Reset from another client
+        # clears a stepped loop's Step budget, and no readout would come to show it (a test saw the loop wait out
+        # its 5 s for one).
+        epoch = r.epoch if kind == "ack" else (r.get("epoch") if kind == "status" else None)
+        if last is not None and epoch is not None and epoch > last[0]:
+            raise ToolError(_moved_on(f"was reset: its {kind} of epoch {epoch}", last))
         if kind != "readout":
             continue
         last_readout = time.monotonic()
@@ -324,9 +330,7 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
         # (an outside check, 2026-12-06). The loop ends here; run_loop keeps what it recorded.
         if r["epoch"] != last[0] or r["tick"] < last[1]:
             how = "was reset" if r["epoch"] > last[0] else "was restarted (a new server)"
-            raise ToolError(f"the server {how}: epoch {r['epoch']} tick {r['tick']} came after epoch {last[0]} tick "
-                            f"{last[1]}, and this loop's time and controller state belong to the run before; the "
-                            "loop ends here")
+            raise ToolError(_moved_on(f"{how}: epoch {r['epoch']} tick {r['tick']}", last))
         last = (r["epoch"], r["tick"])
         x = sense(r)
         for cmd in controller.update(t_s - t0_s, x):
@@ -360,6 +364,11 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
         m = client.receive(0.05)
         if m and m[1] == "ack":
             rec.acks[m[2].seq] = m[2]
+
+
+def _moved_on(what, last):
+    return (f"the server {what} came after epoch {last[0]} tick {last[1]}, and this loop's time and controller state "
+            "belong to the run before; the loop ends here")
 
 
 def raise_if_refused(rec):
