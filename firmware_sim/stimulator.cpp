@@ -52,16 +52,18 @@ std::string_view validate_site(const site& s, const program& p, const stimulator
       if (layout.ring.n_units == 0) return fail(reason, "site.kind", kind, "ring_position, but this layout has no ring");
       if (!std::isfinite(s.position_mm) || s.position_mm < 0 || s.position_mm >= layout.ring.length_mm)
         return fail_range(reason, "site.position_mm", s.position_mm, "[", 0.0, layout.ring.length_mm, ") mm");
-      // At least the unit spacing: the units sample the Gaussian, and one narrower fell between them (width 0.01 mm
-      // at 3 mm on a ring of units 0.36 mm apart gave its nearest unit 5e-30 pA of a 100 pA program: an outside
-      // audit, 2026-12-06). From one spacing up the samples hold its current: sum_i profile_i = sqrt(2 pi) width /
-      // spacing to 1e-8, wherever its centre (docs/device.md, "Sites").
-      if (const double spacing = ring_unit_spacing_mm(layout.ring);
-          !std::isfinite(s.width_mm) || s.width_mm < spacing || s.width_mm > layout.ring.length_mm) {
+      // A unit within one width of the centre (engine::meanfield::ring_gaussian_reaches_a_unit): a narrower site fell
+      // between the units (an outside audit, 2026-12-06). From one spacing up the units together receive its current,
+      // sum_i profile_i = sqrt(2 pi) width / spacing to 1e-8 wherever its centre (docs/device.md, "Sites").
+      if (!std::isfinite(s.width_mm) || s.width_mm <= 0.0 || s.width_mm > layout.ring.length_mm)
+        return fail_range(reason, "site.width_mm", s.width_mm, "(", 0.0, layout.ring.length_mm, "] mm");
+      if (!engine::meanfield::ring_gaussian_reaches_a_unit(s.position_mm, s.width_mm, layout.ring.n_units,
+                                                           layout.ring.length_mm)) {
         text t(reason);
-        t << "site.width_mm = " << s.width_mm << ": must be in [" << spacing << ", " << layout.ring.length_mm
-          << "] mm (from the ring's unit spacing, " << layout.ring.length_mm << " mm / " << layout.ring.n_units
-          << " units: the units sample the Gaussian, and a narrower one falls between them; to its length)";
+        t << "site.width_mm = " << s.width_mm << ": no unit within one width of position_mm (the nearest is "
+          << engine::meanfield::ring_distance_shown_mm(
+                 engine::meanfield::ring_nearest_unit_mm(s.position_mm, layout.ring.n_units, layout.ring.length_mm))
+          << " mm away, units " << ring_unit_spacing_mm(layout.ring) << " mm apart): it falls between them";
         return t.view();
       }
       break;

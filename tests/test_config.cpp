@@ -364,18 +364,20 @@ TEST_CASE("every forward-Euler step the config sets stays stable: membrane leak 
              Catch::Contains("aln.tau_a_ms = 0.5: must exceed ring.dt_ms = 1 as the ring's ALN units step by forward"));
 }
 
-TEST_CASE("a ring afferent or current is at least as wide as the unit spacing", "[config]") {
+TEST_CASE("a ring afferent or current reaches a unit within one width of its centre", "[config]") {
   // The units sample a Gaussian at 0.36 mm apart (36 mm / 100 units): width_mm 0.01 at 18.18 mm fell between units
-  // 18.0 and 18.36 and left the ring at rest, exit 0 (an outside audit, 2026-12-06). Reference: the spacing
-  // length_mm / n_units. Break tried: check_ring_width's test removed -> both narrow entries load.
-  const char* ring = "configs/zerlaut2018_ring.toml";
-  CHECK_THAT(error_in(ring, {"ring.afferent[0].width_mm=0.35"}),
-             Catch::Contains("ring.afferent[0].width_mm = 0.35: must be at least the ring's unit spacing, "
-                             "length_mm / n_units = 0.36 mm"));
-  CHECK(error_in(ring, {"ring.afferent[0].width_mm=0.36"}).empty());
-  CHECK(error_in(ring, {"ring.afferent[0].width_mm=0.18", "ring.n_units=200"}).empty());
-  CHECK_THAT(error_in("configs/cakan2020/aln_ring.toml", {"ring.current[0].spread_mm=1e-9"}),
-             Catch::Contains("ring.current[0].spread_mm = 1e-09: must be at least the ring's unit spacing"));
+  // 18.0 and 18.36 and left the ring at rest, exit 0 (an outside audit, 2026-12-06). Reference: the distance to the
+  // nearest unit, 0.18 mm at 18.18. A narrow one centred on a unit is kept (that unit takes the amplitude; the
+  // engine's own ring tests use a 0.3 mm afferent on unit 50). Break tried: check_ring_width's test removed -> the
+  // two narrow entries load.
+  const char* ring = "configs/zerlaut2018_ring.toml";  // its afferent at 18 mm, unit 50
+  CHECK(error_in(ring, {"ring.afferent[0].width_mm=0.01"}).empty());
+  CHECK_THAT(error_in(ring, {"ring.afferent[0].position_mm=18.18", "ring.afferent[0].width_mm=0.17"}),
+             Catch::Contains("ring.afferent[0].width_mm = 0.17: reaches no unit: the nearest to position_mm is 0.18") &&
+                 Catch::Contains("units 0.36 mm apart"));
+  CHECK(error_in(ring, {"ring.afferent[0].position_mm=18.18", "ring.afferent[0].width_mm=0.18"}).empty());
+  CHECK_THAT(error_in("configs/cakan2020/aln_ring.toml", {"ring.current[0].position_mm=18.1", "ring.current[0].spread_mm=1e-9"}),
+             Catch::Contains("ring.current[0].spread_mm = 1e-09: reaches no unit"));
 }
 
 TEST_CASE("a stimulus entry is validated key by key", "[config]") {

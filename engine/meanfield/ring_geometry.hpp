@@ -18,6 +18,24 @@ inline double ring_distance_mm(double a_mm, double b_mm, double length_mm) {
   return std::min(d, length_mm - d);
 }
 
+// The periodic distance from position_mm to its nearest unit (fmod's rounding left in: 0.18 mm may read
+// 0.1799999999999996; messages round it to the nanometre, ring_distance_shown_mm).
+inline double ring_nearest_unit_mm(double position_mm, std::size_t n_units, double length_mm) {
+  const double spacing = length_mm / static_cast<double>(n_units);
+  const double offset = std::fmod(std::fmod(position_mm, spacing) + spacing, spacing);
+  return std::min(offset, spacing - offset);
+}
+
+inline double ring_distance_shown_mm(double mm) { return std::round(mm * 1e6) / 1e6; }
+
+// Whether a Gaussian of sd_mm around position_mm reaches a unit with at least exp(-1/2) of its peak: the units sample
+// it, and one narrower than its distance to the nearest unit falls between them (0.01 mm at 3 mm on units 0.36 mm
+// apart gave the nearest unit 5e-30 of the amplitude: an outside audit, 2026-12-06). Any sd from half the spacing
+// reaches one wherever it lies; a narrower one only near a unit (centred on one, that unit takes the amplitude).
+inline bool ring_gaussian_reaches_a_unit(double position_mm, double sd_mm, std::size_t n_units, double length_mm) {
+  return ring_nearest_unit_mm(position_mm, n_units, length_mm) <= sd_mm;
+}
+
 // out[i] = amplitude * exp(-d_i^2 / (2 sd^2)), d_i the periodic distance from unit i to position_mm;
 // out.size() is the number of units.
 inline void ring_gaussian_profile(std::span<float> out, double length_mm, double position_mm, double sd_mm,

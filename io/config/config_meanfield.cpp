@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "engine/meanfield/ring_geometry.hpp"
 #include "io/protocol/format_number.hpp"
 
 namespace cortexloop::io {
@@ -116,13 +117,17 @@ std::vector<std::string> meanfield_fit_notes(const engine::engine_params& p) {
 
 namespace {
 
-// A Gaussian in space is sampled at the units (0, spacing, 2 spacing ...): one narrower than the spacing can fall
+// A Gaussian in space is sampled at the units: one narrower than its centre's distance to the nearest unit falls
 // between them (an afferent of width_mm 0.01 at 18.18 mm, between units 0.36 mm apart, left the ring at rest: exit
-// 0, no note; an outside audit, 2026-12-06), as a narrow stimulation site did (docs/device.md, "Sites").
-void check_ring_width(table_reader& t, const char* key, double width_mm, double length_mm, std::int64_t n_units) {
-  if (const double spacing = length_mm / static_cast<double>(n_units); width_mm < spacing)
-    t.fail(key, "must be at least the ring's unit spacing, length_mm / n_units = " + format_number(spacing).str() +
-                    " mm: the units sample the Gaussian, and a narrower one falls between them");
+// 0, no note; an outside audit, 2026-12-06). The stimulator's ring sites take the same rule (docs/device.md).
+void check_ring_width(table_reader& t, const char* key, double width_mm, double position_mm, double length_mm,
+                      std::int64_t n_units) {
+  const auto n = static_cast<std::size_t>(n_units);
+  if (!mf::ring_gaussian_reaches_a_unit(position_mm, width_mm, n, length_mm))
+    t.fail(key, "reaches no unit: the nearest to position_mm is " +
+                    format_number(mf::ring_distance_shown_mm(mf::ring_nearest_unit_mm(position_mm, n, length_mm))).str() + " mm away (units " +
+                    format_number(length_mm / static_cast<double>(n_units)).str() +
+                    " mm apart), more than one width, and the units sample the Gaussian");
 }
 
 mf::afferent_stimulus read_afferent(table_reader t, double length_mm, std::int64_t n_units) {
@@ -130,7 +135,7 @@ mf::afferent_stimulus read_afferent(table_reader t, double length_mm, std::int64
   s.amplitude_Hz = t.number("amplitude_Hz", {0.0, 1e4});
   s.position_mm = t.number("position_mm", {0.0, length_mm});
   s.width_mm = t.number("width_mm", positive(1e4));
-  check_ring_width(t, "width_mm", s.width_mm, length_mm, n_units);
+  check_ring_width(t, "width_mm", s.width_mm, s.position_mm, length_mm, n_units);
   s.peak_ms = t.number("peak_ms", {0.0, 1e9});
   s.rise_ms = t.number("rise_ms", positive(1e6));
   s.decay_ms = t.number("decay_ms", positive(1e6));
@@ -143,7 +148,7 @@ mf::current_stimulus read_current(table_reader t, double length_mm, std::int64_t
   s.amplitude_pA = t.number("amplitude_pA", {-1e6, 1e6});
   s.position_mm = t.number("position_mm", {0.0, length_mm});
   s.spread_mm = t.number("spread_mm", positive(1e4));
-  check_ring_width(t, "spread_mm", s.spread_mm, length_mm, n_units);
+  check_ring_width(t, "spread_mm", s.spread_mm, s.position_mm, length_mm, n_units);
   s.start_ms = t.number("start_ms", {0.0, 1e9});
   s.stop_ms = t.number("stop_ms", {0.0, 1e9});
   if (s.stop_ms <= s.start_ms) t.fail("stop_ms", "must be after start_ms = " + format_number(s.start_ms).str());
