@@ -29,6 +29,7 @@ import math
 import os
 import sys
 import tempfile
+import time
 import unittest
 
 import numpy as np
@@ -131,6 +132,29 @@ class ExternalLoopTest(unittest.TestCase):
         # The epoch-0 ticks up to the Reset, in order, none of the new epoch's.
         self.assertGreaterEqual(len(ticks), 100)
         self.assertTrue(np.all(np.diff(ticks) == 1), ticks)
+
+    def test_a_reset_between_two_loops_is_not_one_during_the_second(self):
+        # A realtime server's readouts queue in the client's socket between two loops: the second loop took a stale
+        # epoch-0 readout as its start and called the Reset made before it a Reset during it (a review, 2026-12-06).
+        # Reference: the Reset's ack came before the second loop started. Break tried: _loop without its start_epoch
+        # -> ToolError "the server was reset".
+        class Idle:
+            def update(self, t_s, x):
+                return []
+
+        with loop.Server(CONFIG, "realtime", 1, ["network.n_neurons=1000"], BIN) as server:
+            client = loop.connect(server)
+            loop.run_loop(client, Idle(), loop.sense_exc_rate, 0.2, stepped=False, progress_s=0)
+            time.sleep(0.1)  # readouts of epoch 0 queue up (fewer than the second loop's 1 s)
+            ack = client.wait_ack(client.reset(2), 30)
+            self.assertTrue(ack is not None and ack.accepted)
+            rec = loop.run_loop(client, Idle(), loop.sense_exc_rate, 1.0, stepped=False, progress_s=0)
+            client.close()
+        ticks = rec.arrays()["tick"]
+        self.assertGreaterEqual(len(ticks), 900)
+        # The second loop's readouts are the new epoch's, from its start (tick 0 when the Reset's ack came).
+        self.assertLess(ticks[0], 200, ticks[:5])
+        self.assertTrue(np.all(np.diff(ticks) == 1))
 
     def test_phase_locked_on_sine_driven_network(self):
         for seed in (1, 2):

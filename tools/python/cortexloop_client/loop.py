@@ -23,7 +23,7 @@ import zmq
 
 from .client import Client
 from .style import EXC_COLOUR, INH_COLOUR
-from .timeline import smooth
+from .timeline import restart, smooth
 from .cli import ServerExited, ToolError, figure_file, plural, positive_float  # noqa: F401
 from .cli import with_folder  # noqa: F401  (for the examples)
 
@@ -293,6 +293,11 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
     # hung silently: an outside check, 2026-12-05).
     last_readout = time.monotonic()
     last = None  # (epoch, tick) of the last readout
+    # The server's epoch now: what this client's socket holds of an earlier one is stale (a realtime server's readouts
+    # queue there between two loops) and is skipped, not taken as the loop's start, which made a Reset before the
+    # loop look like one during it (a review, 2026-12-06).
+    info = client.info(5.0)
+    start_epoch = info["epoch"] if info else None
     while True:
         if stepped and pending == 0:
             client.step(chunk_ticks)
@@ -309,10 +314,12 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
         # A Reset also shows in the epoch of a status (published every second) or an ack: a Reset from another client
         # clears a stepped loop's Step budget, and no readout would come to show it (a test saw the loop wait out
         # its 5 s for one).
-        epoch = r.epoch if kind == "ack" else (r.get("epoch") if kind == "status" else None)
-        if last is not None and epoch is not None and epoch > last[0]:
-            raise ToolError(_moved_on(f"was reset: its {kind} of epoch {epoch}", last))
+        epoch = r.epoch if kind == "ack" else (r.get("epoch") if kind in ("status", "info", "readout") else None)
+        if start_epoch is not None and epoch is not None and epoch < start_epoch:
+            continue
         if kind != "readout":
+            if last is not None and epoch is not None and epoch > last[0]:
+                raise ToolError(_moved_on(f"was reset: its {kind} of epoch {epoch}", last))
             continue
         last_readout = time.monotonic()
         # This client's own acks (its DEALER socket), each read once: a refused command is printed with its reason
@@ -328,8 +335,8 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
         # the loop's time and its controller's state belong to the run before. Going on, the controllers compared
         # a time far below their last event and stopped deciding, silently, for as long as the old run had lasted
         # (an outside check, 2026-12-06). The loop ends here; run_loop keeps what it recorded.
-        if r["epoch"] != last[0] or r["tick"] < last[1]:
-            how = "was reset" if r["epoch"] > last[0] else "was restarted (a new server)"
+        if n_ticks > 0 and (how := restart(last, r["epoch"], r["tick"])) is not None:
+            how = "was reset" if how == "Reset" else "was restarted (a new server)"
             raise ToolError(_moved_on(f"{how}: epoch {r['epoch']} tick {r['tick']}", last))
         last = (r["epoch"], r["tick"])
         x = sense(r)

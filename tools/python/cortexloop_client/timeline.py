@@ -18,6 +18,15 @@ GAP_FACTOR = 1.5
 STRIDE_WINDOW = 9
 
 
+def restart(last, epoch, tick):
+    """How a readout of (epoch, tick) after one of last = (epoch, tick) says the server started again, or None: within
+    one server (epoch, tick) only grows (docs/protocol.md), so a new epoch is a Reset and a tick that does not grow a
+    new server. The one test the session clock and the external loops (loop.py) share."""
+    if last is None or (epoch == last[0] and tick > last[1]):
+        return None
+    return "Reset" if epoch > last[0] else "new server"
+
+
 class SessionClock:
     """Session time (ms) of readouts given in arrival order; `boundaries` holds (session ms, epoch, label) of each
     restart. One per recording (plot.py) or per live session (viewer.py), so both draw a Reset the same way."""
@@ -28,9 +37,10 @@ class SessionClock:
         self.boundaries = []
 
     def add(self, epoch, tick, t_ms):
-        if self.last is not None and (epoch != self.last[0] or tick <= self.last[1]):
+        how = restart(self.last, epoch, tick)
+        if how is not None:
             self.offset_ms = self.last[2]
-            label = f"Reset: epoch {epoch}" if epoch > self.last[0] else f"new server (epoch {epoch})"
+            label = f"Reset: epoch {epoch}" if how == "Reset" else f"new server (epoch {epoch})"
             self.boundaries.append((self.offset_ms, int(epoch), label))
         x = self.offset_ms + float(t_ms)
         self.last = (epoch, tick, x)
