@@ -344,8 +344,12 @@ TEST_CASE("every forward-Euler step the config sets stays stable: membrane leak 
   // One event: dt (g_L + q) / C = 0.1 (10 + q) / 200 < 1 for q < 1990 nS (the RS and FS cells share C and g_L here).
   CHECK(error_in(network, {"network.q_inh_nS=1980"}).empty());
   CHECK_THAT(error_in(network, {"network.q_inh_nS=1990"}),
-             Catch::Contains("network.q_inh_nS = 1990: one event takes a network.exc cell's conductance to g_l_nS + q "
-                             "= 2000 nS, and V's forward-Euler step dt G / C = 1"));
+             Catch::Contains("network.q_inh_nS = 1990: one event takes a network.exc cell's conductance to "
+                             "network.exc.g_l_nS + q = 2000 nS, and V's forward-Euler step dt G / C = 1"));
+  // A --set of the cell's capacitance that causes it is named (a review, 2026-12-06: the file's q_inh_nS line alone
+  // was blamed). Break tried: the message's keys without "network.exc." -> no "--set network.exc.c_pF".
+  CHECK_THAT(error_in(network, {"network.exc.c_pF=1.2"}),  // tau_m 0.12 ms passes, dt (10 + 5) / 1.2 = 1.25
+             Catch::Contains("--set network.exc.c_pF on the command line"));
   CHECK_THAT(error_in(network, {"network.q_exc_nS=3000"}), Catch::Contains("network.q_exc_nS = 3000"));
   // The ring of Zerlaut units (ring.dt_ms = 0.5 in this config): dt <= T/2, and W's tau_w above ring.dt_ms.
   const char* ring = "configs/zerlaut2018_ring.toml";

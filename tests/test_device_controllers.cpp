@@ -310,8 +310,9 @@ TEST_CASE("PI clamp anti-windup: the integral stops while saturated, and the loo
   // (e = 20 Hz) within ~0.1 s, and from then on the integral must not change at all (exact equality over
   // 0.1..0.5 s). The integral term I (the sum of ki e dt) can never exceed what pins u at the bound by more than one
   // sample's increment: I <= output_max - kp e + ki e dt = 300 - 40 + 200 x 20 x 1e-3 = 264 pA. Back to 10 Hz, the
-  // plant must be within 10% of 10 Hz 0.3 s later (a wound-up integral, ki x 0.5 s x 20 Hz = 2000 pA, would hold
-  // the output at 300 pA for about a second).
+  // plant must be within 10% of 10 Hz 0.3 s later. (Since the term itself is accumulated and clamped to the output
+  // bounds, a wound-up integral cannot pass 300 pA; the 264 pA bound above is what catches integration while pinned:
+  // without the conditional integration I reaches 300 and that CHECK fails.)
   device_loop loop(sensing_1kHz(), pi_params(50.0));
   plant brain;
   double integral_pinned = 0.0;

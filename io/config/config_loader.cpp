@@ -290,8 +290,9 @@ void refuse_beyond_memory(const table_reader& t, const engine::network_params& p
 // The Zerlaut units step nu += (dt/T) (F - nu) by forward Euler (engine/meanfield/ring.cpp). Near a fixed point the
 // multiplier is 1 - (dt/T)(1 - F'), and the E-I loop's gain F' is strongly negative: at dt/T = 1 the ring rested at
 // 42 Hz instead of 1.87 Hz, at 1.9 its rates went negative, at 2.5 to NaN (an outside audit, 2026-12-06), while up to
-// dt/T = 0.5 the rates matched dt/T = 0.02 (docs/meanfield.md). dt <= T/2 also keeps nu >= 0 (a convex combination of
-// nu and F >= 0). With adaptation W steps by forward Euler at the same dt: tau_w_ms = 0.1 made the VSDi NaN.
+// dt/T = 0.5 the rates matched dt/T = 0.02 (docs/meanfield.md; the dt/T >= 1 runs on 1468c99's parent, which took
+// them). Any dt <= T keeps nu >= 0 (a convex combination of nu and F >= 0); the measured accuracy needs T/2. With
+// adaptation W steps by forward Euler at the same dt: tau_w_ms = 0.1 made the VSDi NaN.
 void check_zerlaut_ring_step(table_reader& top, const engine::meanfield::meanfield_params& mf,
                              const engine::network_params& net, double ring_dt_ms) {
   if (ring_dt_ms > 0.5 * mf.t_ms)
@@ -315,10 +316,12 @@ void check_one_event(const table_reader& t, const engine::network_params& p, dou
   for (const auto& [cell, pop] : {std::pair{&p.exc, "exc"}, std::pair{&p.inh, "inh"}})
     for (const auto& [q, key] : {std::pair{p.q_exc_nS, "q_exc_nS"}, std::pair{p.q_inh_nS, "q_inh_nS"}})
       if (const double factor = dt_ms * (cell->g_l_nS + q) / cell->c_pF; factor >= 1.0)
-        t.fail(key, std::string("one event takes a network.") + pop + " cell's conductance to g_l_nS + q = " +
-                        format_number(cell->g_l_nS + q).str() + " nS, and V's forward-Euler step dt G / C = " +
-                        format_number(factor).str() + " (simulation.dt_ms = " + format_number(dt_ms).str() +
-                        ", c_pF = " + format_number(cell->c_pF).str() + ") must stay below 1");
+        // The cell's keys in full: a --set of network.exc.c_pF that caused it is then named as the cause (a review).
+        t.fail(key, std::string("one event takes a network.") + pop + " cell's conductance to network." + pop +
+                        ".g_l_nS + q = " + format_number(cell->g_l_nS + q).str() +
+                        " nS, and V's forward-Euler step dt G / C = " + format_number(factor).str() +
+                        " (simulation.dt_ms = " + format_number(dt_ms).str() + ", network." + pop +
+                        ".c_pF = " + format_number(cell->c_pF).str() + ") must stay below 1");
 }
 
 engine::network_params read_network(table_reader t, double dt_ms) {
