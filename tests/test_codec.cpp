@@ -328,7 +328,7 @@ TEST_CASE("out-of-range values are refused with the field, the value and the ran
   CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("site.position_mm = 36.3: must be in [0, 36) mm"));
   c.site.position_mm = 1.0;
   c.site.width_mm = 1e30;
-  CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("site.width_mm = 1e+30: must be in [0.36, 36] mm"));
+  CHECK_THAT(decode(bytes_of(c)).reason, Catch::Contains("site.width_mm = 1e+30: must be in (0, 36] mm"));
 
   command rate;
   rate.kind = command_kind::set_drive_rate;
