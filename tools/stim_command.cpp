@@ -364,7 +364,10 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--burst-period", o->burst_period_ms, "pulses: burst start to burst start (ms)")->capture_default_str();
   cmd->add_option("--bursts", o->bursts, "pulses: number of bursts (0 = no limit)")->check(uint32_count)->capture_default_str();
   cmd->add_option("--noise-hold-us", o->noise_hold_us, "noise: each value held this long (us)")->capture_default_str();
-  cmd->add_option("--noise-seed", o->noise_seed, "noise: the stream's seed")->capture_default_str();
+  // Beyond 64 bits CLI11 said only "Could not convert" (an outside audit, 2026-12-06).
+  cmd->add_option("--noise-seed", o->noise_seed, "noise: the stream's seed")
+      ->capture_default_str()
+      ->check(whole_number_in(0, std::numeric_limits<std::uint64_t>::max()));
   cmd->add_option("--start-tick", o->start_tick, "Start at this engine tick (-1: the next tick)")->capture_default_str();
   cmd->add_option("--delay", o->delay_ms, "Start this long after the start tick (ms)")->capture_default_str();
   cmd->add_option("--duration", o->duration_ms, "Stop after this long (ms; 0 = until replaced or cleared)")->capture_default_str();

@@ -646,6 +646,10 @@ class InputRefused(unittest.TestCase):
                              option, "18446744073709551615", *nowhere, code=2)
             self.assertIn(f"{option}: must be in [0, 4294967295], got 18446744073709551615", e)
             self.assertNotIn("Could not convert", e)
+        # --noise-seed takes 64 bits (break tried: its check removed -> "Could not convert").
+        e = self.refused("stim", "noise", "--amplitude", "5", "--noise-seed", "18446744073709551616", *nowhere, code=2)
+        self.assertIn("--noise-seed: must be in [0, 18446744073709551615], got 18446744073709551616", e)
+        self.assertNotIn("Could not convert", e)
         # In range, each is sent (nothing answers: exit 4).
         self.refused("stim", "pulses", "--amplitude", "5", "--frequency", "1000", "--pulse-width", "0.1",
                      "--pulses-per-burst", "4294967295", *nowhere, code=4)
