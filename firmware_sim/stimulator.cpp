@@ -63,7 +63,8 @@ std::string_view validate_site(const site& s, const program& p, const stimulator
         t << "site.width_mm = " << s.width_mm << ": no unit within one width of position_mm (the nearest is "
           << engine::meanfield::ring_distance_shown_mm(
                  engine::meanfield::ring_nearest_unit_mm(s.position_mm, layout.ring.n_units, layout.ring.length_mm))
-          << " mm away, units " << ring_unit_spacing_mm(layout.ring) << " mm apart): it falls between them";
+          << " mm away, units " << engine::meanfield::ring_unit_spacing_mm(layout.ring.n_units, layout.ring.length_mm)
+          << " mm apart): it falls between them";
         return t.view();
       }
       break;
@@ -285,10 +286,6 @@ stimulator::stimulator(const stimulator_layout& layout) : layout_(layout) {
 stimulator::stimulator(double dt_ms, ring_geometry ring) : stimulator(legacy_layout(dt_ms, ring)) {}
 
 // ---- channels -------------------------------------------------------------------------------------------
-
-double ring_unit_spacing_mm(const ring_geometry& ring) noexcept {
-  return ring.length_mm / static_cast<double>(ring.n_units);
-}
 
 void ring_site_profile(const site& s, const ring_geometry& ring, std::span<float> out) noexcept {
   engine::meanfield::ring_gaussian_profile(out, ring.length_mm, s.position_mm, s.width_mm, 1.0);

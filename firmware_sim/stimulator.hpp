@@ -67,10 +67,6 @@ struct stimulator_layout {
   safety_limits safety{};
 };
 
-// The distance between neighbouring units of the ring (length / n_units): the narrowest width_mm a ring_position
-// site may have (validate()).
-double ring_unit_spacing_mm(const ring_geometry& ring) noexcept;
-
 // The per-unit weights of a ring_position site on this ring: out[i] = exp(-d_i^2 / (2 width_mm^2)), d_i the
 // periodic distance from unit i to position_mm (engine/meanfield/ring_geometry.hpp, the ring's own geometry, so
 // that a site and a config stimulus at the same position hit the same units); out.size() must be ring.n_units.

@@ -327,11 +327,11 @@ void add_stim_command(CLI::App& app) {
           ->check(number_in(0.0, engine::meanfield::kMaxRingLength_mm, false, true,
                             "mm (a ring is at most " + ring_limit + " mm long; the server checks its own length)"));
   cmd->add_option("--width", o->width_mm,
-                  "Ring target: Gaussian width (mm; standard deviation), from the ring's unit spacing (length / "
-                  "n_units) to its length")
+                  "Ring target: Gaussian width (mm; standard deviation), at most the ring's length, with a unit "
+                  "within one width of --ring-position (units length / n_units apart)")
       ->check(number_in(std::numeric_limits<float>::min(), engine::meanfield::kMaxRingLength_mm, false, false,
                         "mm (the wire's float32 holds no smaller width, and a ring is at most " + ring_limit +
-                            " mm long; the server checks this ring's unit spacing and length)"))
+                            " mm long; the server checks this ring's units and length)"))
       ->capture_default_str();
   cmd->add_option("--electrode", o->electrode, "Drive current through this electrode of the config ([[device.electrode]], 0-based); amplitude in uA")
       ->check(CLI::Range(0, 7))

@@ -18,10 +18,15 @@ inline double ring_distance_mm(double a_mm, double b_mm, double length_mm) {
   return std::min(d, length_mm - d);
 }
 
+// The distance between neighbouring units.
+inline double ring_unit_spacing_mm(std::size_t n_units, double length_mm) {
+  return length_mm / static_cast<double>(n_units);
+}
+
 // The periodic distance from position_mm to its nearest unit (fmod's rounding left in: 0.18 mm may read
 // 0.1799999999999996; messages round it to the nanometre, ring_distance_shown_mm).
 inline double ring_nearest_unit_mm(double position_mm, std::size_t n_units, double length_mm) {
-  const double spacing = length_mm / static_cast<double>(n_units);
+  const double spacing = ring_unit_spacing_mm(n_units, length_mm);
   const double offset = std::fmod(std::fmod(position_mm, spacing) + spacing, spacing);
   return std::min(offset, spacing - offset);
 }

@@ -123,11 +123,12 @@ namespace {
 void check_ring_width(table_reader& t, const char* key, double width_mm, double position_mm, double length_mm,
                       std::int64_t n_units) {
   const auto n = static_cast<std::size_t>(n_units);
-  if (!mf::ring_gaussian_reaches_a_unit(position_mm, width_mm, n, length_mm))
-    t.fail(key, "reaches no unit: the nearest to position_mm is " +
-                    format_number(mf::ring_distance_shown_mm(mf::ring_nearest_unit_mm(position_mm, n, length_mm))).str() + " mm away (units " +
-                    format_number(length_mm / static_cast<double>(n_units)).str() +
+  if (!mf::ring_gaussian_reaches_a_unit(position_mm, width_mm, n, length_mm)) {
+    const double nearest_mm = mf::ring_distance_shown_mm(mf::ring_nearest_unit_mm(position_mm, n, length_mm));
+    t.fail(key, "reaches no unit: the nearest to position_mm is " + format_number(nearest_mm).str() +
+                    " mm away (units " + format_number(mf::ring_unit_spacing_mm(n, length_mm)).str() +
                     " mm apart), more than one width, and the units sample the Gaussian");
+  }
 }
 
 mf::afferent_stimulus read_afferent(table_reader t, double length_mm, std::int64_t n_units) {
