@@ -34,6 +34,8 @@ PARAMETERS = ("network.drive.rate_Hz", "stream.spikes", "stream.readout_every")
 # Acks kept for wait_ack while waiting for another one; beyond this the oldest are dropped (a client that
 # never asks for its acks must not grow without bound).
 MAX_BUFFERED_ACKS = 100000
+# How long a send waits for a connection to queue on (ZMQ_IMMEDIATE) before it gives up with an error.
+SEND_TIMEOUT_MS = 2000
 
 
 def _integer(what, value, bits, signed=False):
@@ -479,7 +481,7 @@ class Client:
         self.dealer.setsockopt(zmq.LINGER, 0)
         # A DEALER blocks in send while it has no connection to queue on (libzmq drops it after a refused CURVE
         # handshake): give up after 2 s with an error that says so, rather than hang.
-        self.dealer.setsockopt(zmq.SNDTIMEO, 2000)
+        self.dealer.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
         # Queue a command only on a live connection: without ZMQ_IMMEDIATE a DEALER keeps what is sent while the
         # server is down and delivers it to whichever server binds the endpoint next, which applies it (measured:
         # a SetStimulation sent to a stopped server was applied at tick 126 of its successor; docs/protocol.md,
@@ -718,13 +720,13 @@ class Client:
             left_ms = int((end - time.monotonic()) * 1000)
             if left_ms <= 0:
                 return None
-            self.dealer.setsockopt(zmq.SNDTIMEO, min(2000, left_ms))
+            self.dealer.setsockopt(zmq.SNDTIMEO, min(SEND_TIMEOUT_MS, left_ms))
             try:
                 return self.get_info()
             except TimeoutError:
                 continue
             finally:
-                self.dealer.setsockopt(zmq.SNDTIMEO, 2000)
+                self.dealer.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
 
     def send_raw(self, data):
         self._send_bytes(bytes(data))
@@ -733,9 +735,9 @@ class Client:
         try:
             self.dealer.send(data)
         except zmq.Again:
-            raise TimeoutError(f"cannot queue a command to {self._commands} within 2 s: no connection (is the server "
-                               f"running? did it refuse the handshake? with CURVE, check curve_server_key and that the "
-                               f"server lists this client's public key)") from None
+            raise TimeoutError(f"cannot queue a command to {self._commands} within {SEND_TIMEOUT_MS / 1000:g} s: "
+                               f"no connection (is the server running? did it refuse the handshake? with CURVE, check "
+                               f"curve_server_key and that the server lists this client's public key)") from None
 
     def _read_ack(self, timeout):
         if not self.dealer.poll(int(timeout * 1000)):
