@@ -153,7 +153,10 @@ TEST_CASE("the shipped own-fit transfer functions match direct single-cell simul
           "[tf][fit]") {
   // Reference: engine::adex_step on independent cells with Poisson inputs (simulate_single_neurons), at points
   // of fit-tf's held-out grid (between the fit grid's values), with a seed fit-tf never used.
-  // Tolerance: the issue's, 1 Hz or 15% of the simulated rate, whichever is larger.
+  // Tolerance: 0.5 Hz or 8% of the simulated rate, whichever is larger, tighter than the issue's max(1 Hz, 15%)
+  // (fit-tf's own warning): measured (an outside audit, 2026-12-06, this seed and seeds 1-5, 30 points), the worst
+  // error is 0.69 of it, where the issue's bound let both cells' thresholds (p0_V) shifted by +0.25 mV pass; now a
+  // shift of -0.1 or +0.15 mV fails.
   const auto p = load_params("configs/zerlaut2018_meanfield.toml");
   REQUIRE(p.meanfield.has_value());
   const auto all = default_heldout_grid().points();
@@ -172,7 +175,7 @@ TEST_CASE("the shipped own-fit transfer functions match direct single-cell simul
       const double f = tf.rate_Hz(s.fe_Hz, s.fi_Hz, 0.0, s.i_pA);
       INFO((exc ? "RS" : "FS") << " nu_e " << s.nu_e_Hz << " nu_i " << s.nu_i_Hz << " I " << s.i_pA << ": simulated "
                                << s.rate_Hz << " Hz, transfer function " << f << " Hz");
-      CHECK(std::fabs(f - s.rate_Hz) <= std::max(1.0, 0.15 * s.rate_Hz));
+      CHECK(std::fabs(f - s.rate_Hz) <= std::max(0.5, 0.08 * s.rate_Hz));
     }
   }
 }
