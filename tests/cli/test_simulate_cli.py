@@ -109,7 +109,9 @@ class SimulateContract(unittest.TestCase):
         # ring::step -> unit_steps_below_e_inh 0, fails; the hold removed from rate_Hz_batch -> 60.2 Hz at 120 ms, fails.
         r, _, inh, s = self.ring_under_current(-10000.0)
         rest = s["ring"]["rest_rate_inh_Hz"]
-        self.assertAlmostEqual(rest, 8.8, delta=0.1)
+        # The rest rate only scales the next check (a tenth of it); it must be a firing rest, not 0, for "below a
+        # tenth" to say anything. Its value is not checked here (it was our own earlier output; an audit, 2026-12-06).
+        self.assertGreater(rest, 1.0)
         self.assertLess(inh[120, 25], 0.1 * rest)  # the tick ending at 121 ms, unit 25 at 9 mm
         self.assertGreater(s["ring"]["unit_steps_below_e_inh"], 500)
         self.assertNotIn("out_of_domain", s["ring"])  # the old name said more than it counted
