@@ -2,13 +2,14 @@
 // zerlaut2018_meanfield.toml) against the spiking network built from the same [network] section.
 // References: at steady state, Brian2 2.5's run of that network (3-seed means, see the first test); for the
 // time-varying response, the engine's network run in-process (its rates agree with Brian2 within the
-// tolerances of tests/test_network_brian2.cpp). Tolerances are the issue's: steady state within 20% or 0.3 Hz
-// per population, whichever is larger (second-order RS rate: 25%, see below); time-varying response
-// correlation >= 0.9 and peak within 25%.
+// tolerances of tests/test_network_brian2.cpp). Tolerances: steady state the issue's, within 20% or 0.3 Hz
+// per population, whichever is larger (second-order RS rate: 25%, see below); the time-varying response at a few
+// seed SDs of its measured agreement (the issue's correlation >= 0.9 let the mean field's T = 40 ms pass), see there.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <span>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -45,7 +46,7 @@ double two_sided_gaussian(double t_ms, double peak_ms, double rise_ms, double de
   return std::exp(-0.5 * (t_ms - peak_ms) * (t_ms - peak_ms) / (s * s));
 }
 
-double correlation(const std::vector<double>& a, const std::vector<double>& b) {
+double correlation(std::span<const double> a, std::span<const double> b) {
   const double n = static_cast<double>(a.size());
   const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
   double sab = 0, saa = 0, sbb = 0;
@@ -55,6 +56,18 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
     sbb += (b[i] - mb) * (b[i] - mb);
   }
   return sab / std::sqrt(saa * sbb);
+}
+
+// The shift of b against a (ms, 1 ms bins; positive: b later) that correlates them best over a's middle, refined to
+// a fraction of a bin by the parabola through the best shift's neighbours.
+double lag_ms(const std::vector<double>& a, const std::vector<double>& b) {
+  constexpr int kMaxLag = 40;
+  const std::size_t n = a.size() - 2 * kMaxLag;
+  std::vector<double> c(2 * kMaxLag + 1);
+  for (int lag = -kMaxLag; lag <= kMaxLag; ++lag)
+    c[lag + kMaxLag] = correlation(std::span(a).subspan(kMaxLag, n), std::span(b).subspan(kMaxLag + lag, n));
+  const auto k = static_cast<std::size_t>(std::max_element(c.begin() + 1, c.end() - 1) - c.begin());
+  return static_cast<double>(k) - kMaxLag + 0.5 * (c[k - 1] - c[k + 1]) / (c[k - 1] - 2.0 * c[k] + c[k + 1]);
 }
 
 }  // namespace
@@ -154,10 +167,23 @@ TEST_CASE("mean-field response to a time-varying afferent stimulus follows the n
   const double r_exc = correlation(ne, fe), r_inh = correlation(ni, fi);
   const double peak_ne = *std::max_element(ne.begin(), ne.end()), peak_fe = *std::max_element(fe.begin(), fe.end());
   const double peak_ni = *std::max_element(ni.begin(), ni.end()), peak_fi = *std::max_element(fi.begin(), fi.end());
-  std::printf("afferent %.1f Hz: correlation exc %.3f inh %.3f; peak exc network %.2f mean field %.2f Hz, inh %.2f %.2f Hz\n",
-              amplitude_Hz, r_exc, r_inh, peak_ne, peak_fe, peak_ni, peak_fi);
-  CHECK(r_exc >= 0.9);
-  CHECK(r_inh >= 0.9);
+  const double lag_exc = lag_ms(ne, fe), lag_inh = lag_ms(ni, fi);
+  std::printf("afferent %.1f Hz: correlation exc %.4f inh %.4f; mean field later by %.2f / %.2f ms; peak exc network "
+              "%.2f mean field %.2f Hz, inh %.2f %.2f Hz\n",
+              amplitude_Hz, r_exc, r_inh, lag_exc, lag_inh, peak_ne, peak_fe, peak_ni, peak_fi);
+  // Measured (network seeds 1-11, 2026-12-06): correlation exc 0.9891-0.9911, inh 0.9661-0.9698 (SD 0.0006, 0.0013);
+  // the mean field later by -0.29 to +1.24 ms (exc, mean 0.38, SD 0.55), -0.17 to +1.37 ms (inh, mean 0.44, SD 0.53);
+  // peaks below the network's by 3.5-10.8% (exc) and 7.9-18.0% (inh, mean 12.9, SD 3.2). Tolerances ~4 SD: the
+  // correlations above 0.988 / 0.962, the lag in [-1.8, +2.6] ms, the peaks within 25%. Breaks tried (seed 7): the
+  // mean field's T = 20 ms (lag 4.2 / 6.8 ms) and 40 ms (correlation 0.981 / 0.950) fail; T = 10 ms does not (lag
+  // 1.4 / 2.5 ms): this slow stimulus cannot tell T = 5 from 10, and faster ones show the network lagging the mean
+  // field by ~3.5 ms for any T from 2.5 to 7.5 ms, so T's own effect stays below the network's seed spread.
+  CHECK(r_exc >= 0.988);
+  CHECK(r_inh >= 0.962);
+  CHECK(lag_exc >= -1.8);
+  CHECK(lag_exc <= 2.6);
+  CHECK(lag_inh >= -1.8);
+  CHECK(lag_inh <= 2.6);
   CHECK(within(peak_fe, peak_ne, 0.25, 0.0));
   CHECK(within(peak_fi, peak_ni, 0.25, 0.0));
 }
