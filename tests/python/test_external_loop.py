@@ -29,6 +29,7 @@ import math
 import os
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -132,6 +133,52 @@ class ExternalLoopTest(unittest.TestCase):
         # The epoch-0 ticks up to the Reset, in order, none of the new epoch's.
         self.assertGreaterEqual(len(ticks), 100)
         self.assertTrue(np.all(np.diff(ticks) == 1), ticks)
+
+    def test_loop_ends_when_another_client_steps_the_server(self):
+        # Another client's Step runs a stepped server ahead of the loop, whose commands were then applied 43-51 ticks
+        # after their decision for the rest of the run, silently (an outside check, 2026-12-06: a PI clamp at 24.5 Hz
+        # for an 8 Hz target, exit 0). Reference: docs/closed_loop.md, a stepped loop's command is applied on the next
+        # tick. Break tried: _check_steps's raise removed -> the loop ran to its end, no error.
+        with loop.Server(CONFIG, "stepped", 1, ["network.n_neurons=1000"], BIN) as server:
+            client, other = loop.connect(server), loop.connect(server)
+
+            class StepAt:
+                def update(self, t_s, x):
+                    if 0.1 <= t_s < 0.101:
+                        other.step(50)
+                    return []
+
+            with self.assertRaisesRegex(loop.ToolError, r"another client stepped the server: this loop's Step, sent after "
+                                                        r"the readout of tick \d+, was applied at tick \d+"):
+                loop.run_loop(client, StepAt(), loop.sense_exc_rate, 0.4, stepped=True, progress_s=0)
+            client.close()
+            other.close()
+
+    def test_loop_waits_through_a_pause(self):
+        # A realtime server paused for longer than the loop's 5 s readout timeout: the loop waits for the Resume and
+        # runs on (an outside check, 2026-12-06: an 8 s pause ended it, telling a realtime loop to pass --mode
+        # stepped). Reference: docs/protocol.md, a paused server publishes its status (paused) and no readout. Break
+        # tried: the paused-status clause removed from _loop -> ToolError "no readout from the server for 5 s".
+        with loop.Server(CONFIG, "realtime", 1, ["network.n_neurons=1000"], BIN) as server:
+            client, other = loop.connect(server), loop.connect(server)
+            paused_at = []
+
+            class PauseAt:
+                def update(self, t_s, x):
+                    if not paused_at and t_s >= 0.1:
+                        other.wait_ack(other.pause(), 5)
+                        paused_at.append(time.monotonic())
+                        timer = threading.Timer(6.5, other.resume)  # the only use of `other` from now on
+                        timer.start()
+                    return []
+
+            rec = loop.run_loop(client, PauseAt(), loop.sense_exc_rate, 0.3, stepped=False, progress_s=0)
+            client.close()
+            other.close()
+        ticks = rec.arrays()["tick"]
+        self.assertGreaterEqual(time.monotonic() - paused_at[0], 6.5)
+        self.assertTrue(np.all(np.diff(ticks) == 1), "a readout was lost around the pause")
+        self.assertGreaterEqual(len(ticks), 300)
 
     def test_a_reset_between_two_loops_is_not_one_during_the_second(self):
         # A realtime server's readouts queue in the client's socket between two loops: the second loop took a stale

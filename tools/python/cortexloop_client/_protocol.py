@@ -30,8 +30,8 @@ except ImportError:
                          "folder of your build")
 
 from cortexloop.protocol import (  # noqa: E402
-    Ack, Applied, ChannelProgram, ClearController, ClearStimulation, Command, CommandBody, GetInfo, Info, Message, Pause,
-    Payload, Ping, Program, Readout, Reset, Resume, SafetyEvent, ScheduleEntry, SetController, SetDriveRate,
+    Ack, Applied, ChannelProgram, ClearController, ClearStimulation, Command, CommandBody, GetInfo, Info, Message, Mode,
+    Pause, Payload, Ping, Program, Readout, Reset, Resume, SafetyEvent, ScheduleEntry, SetController, SetDriveRate,
     SetParameter, SetPrograms, SetStimulation, Site, SpikeBatch, Status, Step)
 
 IDENTIFIER = b"CXL1"

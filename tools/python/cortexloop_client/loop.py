@@ -21,6 +21,7 @@ import time
 import numpy as np
 import zmq
 
+from . import _protocol as p
 from .client import Client
 from .style import EXC_COLOUR, INH_COLOUR
 from .timeline import restart, smooth
@@ -298,15 +299,24 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
     # loop look like one during it (a review, 2026-12-06).
     info = client.info(5.0)
     start_epoch = info["epoch"] if info else None
+    server_stepped = info is not None and info["mode"] == p.Mode.Mode.Stepped
+    # Stepped: this loop's Steps not yet acked -> the tick of the readout after which each was sent. The server waits
+    # there, so it applies the Step on the next tick; a later tick means another client's Step ran it ahead, and
+    # every readout the loop decides on is then that far behind the server.
+    steps_sent = {}
     while True:
         if stepped and pending == 0:
-            client.step(chunk_ticks)
+            steps_sent[client.step(chunk_ticks)] = last[1] if last is not None else None
             pending = chunk_ticks
         m = client.receive(5.0, device=decode_device)
+        if m is not None and m[1] == "status" and m[2].get("paused"):
+            # A paused server publishes its status and no readout: the loop waits for the Resume (an outside check,
+            # 2026-12-06: a pause of 8 s ended it, told to pass --mode stepped to a realtime server).
+            last_readout = time.monotonic()
         if m is None or (m[1] != "readout" and time.monotonic() - last_readout > 5.0):
             # (A realtime server refuses this loop's Step as WrongMode, which _drain_acks reports.)
             raise ToolError("no readout from the server for 5 s" + (
-                " (has it stopped?)" if stepped else
+                " (has it stopped?)" if stepped or not server_stepped else
                 " (a stepped server publishes only when stepped: pass --mode stepped)"))
         topic, kind, r = m
         if kind == "ack":
@@ -339,6 +349,7 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
             how = "was reset" if how == "Reset" else "was restarted (a new server)"
             raise ToolError(_moved_on(f"{how}: epoch {r['epoch']} tick {r['tick']}", last))
         last = (r["epoch"], r["tick"])
+        _check_steps(steps_sent, rec.acks)
         x = sense(r)
         for cmd in controller.update(t_s - t0_s, x):
             held[cmd.channel] = (r["tick"], cmd)
@@ -371,6 +382,19 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
         m = client.receive(0.05)
         if m and m[1] == "ack":
             rec.acks[m[2].seq] = m[2]
+
+
+def _check_steps(steps_sent, acks):
+    """Ends a stepped loop whose Step the server applied later than the tick after the readout it was sent on: another
+    client's Step had run the server ahead, and this loop's commands would be applied that many ticks after their
+    decision, not on the next tick (an outside check, 2026-12-06: a `stim step --ticks 50` left a PI clamp 43-51
+    ticks late for the rest of its run, exit 0)."""
+    for seq in [s for s in steps_sent if s in acks]:
+        after, ack = steps_sent.pop(seq), acks[seq]
+        if after is not None and ack.accepted and ack.tick_applied > after + 1:
+            raise ToolError(f"another client stepped the server: this loop's Step, sent after the readout of tick "
+                            f"{after}, was applied at tick {ack.tick_applied} (its commands would be applied "
+                            f"{ack.tick_applied - after - 1} ticks late); the loop ends here")
 
 
 def _moved_on(what, last):
