@@ -52,7 +52,7 @@ std::string_view validate_site(const site& s, const program& p, const stimulator
       if (layout.ring.n_units == 0) return fail(reason, "site.kind", kind, "ring_position, but this layout has no ring");
       if (!std::isfinite(s.position_mm) || s.position_mm < 0 || s.position_mm >= layout.ring.length_mm)
         return fail_range(reason, "site.position_mm", s.position_mm, "[", 0.0, layout.ring.length_mm, ") mm");
-      // A unit within one width of the centre (engine::meanfield::ring_gaussian_reaches_a_unit): a narrower site fell
+      // A unit within two widths of the centre (engine::meanfield::ring_gaussian_reaches_a_unit): a narrower site fell
       // between the units (an outside audit, 2026-12-06). From one spacing up the units together receive its current,
       // sum_i profile_i = sqrt(2 pi) width / spacing to 1e-8 wherever its centre (docs/device.md, "Sites").
       if (!std::isfinite(s.width_mm) || s.width_mm <= 0.0 || s.width_mm > layout.ring.length_mm)
@@ -60,7 +60,7 @@ std::string_view validate_site(const site& s, const program& p, const stimulator
       if (!engine::meanfield::ring_gaussian_reaches_a_unit(s.position_mm, s.width_mm, layout.ring.n_units,
                                                            layout.ring.length_mm)) {
         text t(reason);
-        t << "site.width_mm = " << s.width_mm << ": no unit within one width of position_mm (the nearest is "
+        t << "site.width_mm = " << s.width_mm << ": no unit within two widths of position_mm (the nearest is "
           << engine::meanfield::ring_distance_shown_mm(
                  engine::meanfield::ring_nearest_unit_mm(s.position_mm, layout.ring.n_units, layout.ring.length_mm))
           << " mm away, units " << engine::meanfield::ring_unit_spacing_mm(layout.ring.n_units, layout.ring.length_mm)

@@ -368,18 +368,23 @@ TEST_CASE("every forward-Euler step the config sets stays stable: membrane leak 
              Catch::Contains("aln.tau_a_ms = 0.5: must exceed ring.dt_ms = 1 as the ring's ALN units step by forward"));
 }
 
-TEST_CASE("a ring afferent or current reaches a unit within one width of its centre", "[config]") {
+TEST_CASE("a ring afferent or current reaches a unit within two widths of its centre", "[config]") {
   // The units sample a Gaussian at 0.36 mm apart (36 mm / 100 units): width_mm 0.01 at 18.18 mm fell between units
   // 18.0 and 18.36 and left the ring at rest, exit 0 (an outside audit, 2026-12-06). Reference: the distance to the
-  // nearest unit, 0.18 mm at 18.18. A narrow one centred on a unit is kept (that unit takes the amplitude; the
-  // engine's own ring tests use a 0.3 mm afferent on unit 50). Break tried: check_ring_width's test removed -> the
-  // two narrow entries load.
+  // nearest unit, 0.18 mm at 18.18, against two widths (the nearest unit then takes exp(-2) of the peak). A narrow one
+  // centred on a unit is kept (that unit takes the amplitude; the engine's own ring tests use a 0.3 mm afferent on
+  // unit 50). At exactly two widths it is kept whatever the rounding: fmod puts 18.1 mm 0.10000000000000209 mm from
+  // its unit, and 0.05 mm wide was refused, its message saying "0.1 mm away, more than" two widths (an outside check,
+  // 2026-12-06). Breaks tried: check_ring_width's test removed -> the two narrow entries load; the rounding allowance
+  // removed from ring_gaussian_reaches_a_unit -> 18.1 / 0.05 and 10.1 / 0.01 refused.
   const char* ring = "configs/zerlaut2018_ring.toml";  // its afferent at 18 mm, unit 50
   CHECK(error_in(ring, {"ring.afferent[0].width_mm=0.01"}).empty());
-  CHECK_THAT(error_in(ring, {"ring.afferent[0].position_mm=18.18", "ring.afferent[0].width_mm=0.17"}),
-             Catch::Contains("ring.afferent[0].width_mm = 0.17: reaches no unit: the nearest to position_mm is 0.18") &&
-                 Catch::Contains("units 0.36 mm apart"));
-  CHECK(error_in(ring, {"ring.afferent[0].position_mm=18.18", "ring.afferent[0].width_mm=0.18"}).empty());
+  CHECK_THAT(error_in(ring, {"ring.afferent[0].position_mm=18.18", "ring.afferent[0].width_mm=0.089"}),
+             Catch::Contains("ring.afferent[0].width_mm = 0.089: reaches no unit: the nearest to position_mm is 0.18") &&
+                 Catch::Contains("units 0.36 mm apart), more than two widths"));
+  CHECK(error_in(ring, {"ring.afferent[0].position_mm=18.18", "ring.afferent[0].width_mm=0.09"}).empty());
+  CHECK(error_in(ring, {"ring.afferent[0].position_mm=18.1", "ring.afferent[0].width_mm=0.05"}).empty());
+  CHECK(error_in(ring, {"ring.afferent[0].position_mm=10.1", "ring.afferent[0].width_mm=0.01"}).empty());
   CHECK_THAT(error_in("configs/cakan2020/aln_ring.toml", {"ring.current[0].position_mm=18.1", "ring.current[0].spread_mm=1e-9"}),
              Catch::Contains("ring.current[0].spread_mm = 1e-09: reaches no unit"));
 }

@@ -328,7 +328,7 @@ void add_stim_command(CLI::App& app) {
                             "mm (a ring is at most " + ring_limit + " mm long; the server checks its own length)"));
   cmd->add_option("--width", o->width_mm,
                   "Ring target: Gaussian width (mm; standard deviation), at most the ring's length, with a unit "
-                  "within one width of --ring-position (units length / n_units apart)")
+                  "within two widths of --ring-position (units length / n_units apart)")
       ->check(number_in(std::numeric_limits<float>::min(), engine::meanfield::kMaxRingLength_mm, false, false,
                         "mm (the wire's float32 holds no smaller width, and a ring is at most " + ring_limit +
                             " mm long; the server checks this ring's units and length)"))

@@ -33,12 +33,19 @@ inline double ring_nearest_unit_mm(double position_mm, std::size_t n_units, doub
 
 inline double ring_distance_shown_mm(double mm) { return std::round(mm * 1e6) / 1e6; }
 
-// Whether a Gaussian of sd_mm around position_mm reaches a unit with at least exp(-1/2) of its peak: the units sample
-// it, and one narrower than its distance to the nearest unit falls between them (0.01 mm at 3 mm on units 0.36 mm
-// apart gave the nearest unit 5e-30 of the amplitude: an outside audit, 2026-12-06). Any sd from half the spacing
-// reaches one wherever it lies; a narrower one only near a unit (centred on one, that unit takes the amplitude).
+// How far a Gaussian's centre may lie from the nearest unit, in sds: that unit then takes at least exp(-2) (13.5 %)
+// of its peak, and any sd from a quarter of the spacing reaches one wherever it lies. (One sd, exp(-1/2), refused
+// stim's default 1.5 mm at a sixth of the positions on units 3.6 mm apart, where the two units around it take 0.97
+// of the peak together against 0.98 at a position it took: an outside check, 2026-12-06.)
+inline constexpr double kRingReachSds = 2.0;
+
+// Whether a Gaussian of sd_mm around position_mm reaches a unit (kRingReachSds): the units sample it, and a narrower
+// one falls between them (0.01 mm at 3 mm on units 0.36 mm apart gave the nearest unit 5e-30 of the amplitude: an
+// outside audit, 2026-12-06); centred on a unit, that unit takes the amplitude. The comparison allows a millionth of
+// the position: the float32 wire and fmod put 18.1 mm at 0.1000004 mm from a unit 0.1 mm away.
 inline bool ring_gaussian_reaches_a_unit(double position_mm, double sd_mm, std::size_t n_units, double length_mm) {
-  return ring_nearest_unit_mm(position_mm, n_units, length_mm) <= sd_mm;
+  return ring_nearest_unit_mm(position_mm, n_units, length_mm) <=
+         kRingReachSds * sd_mm + 1e-6 * std::max(1.0, std::fabs(position_mm));
 }
 
 // out[i] = amplitude * exp(-d_i^2 / (2 sd^2)), d_i the periodic distance from unit i to position_mm;

@@ -117,7 +117,7 @@ std::vector<std::string> meanfield_fit_notes(const engine::engine_params& p) {
 
 namespace {
 
-// A Gaussian in space is sampled at the units: one narrower than its centre's distance to the nearest unit falls
+// A Gaussian in space is sampled at the units: one narrower than half its centre's distance to the nearest unit falls
 // between them (an afferent of width_mm 0.01 at 18.18 mm, between units 0.36 mm apart, left the ring at rest: exit
 // 0, no note; an outside audit, 2026-12-06). The stimulator's ring sites take the same rule (docs/device.md).
 void check_ring_width(table_reader& t, const char* key, double width_mm, double position_mm, double length_mm,
@@ -127,7 +127,7 @@ void check_ring_width(table_reader& t, const char* key, double width_mm, double 
     const double nearest_mm = mf::ring_distance_shown_mm(mf::ring_nearest_unit_mm(position_mm, n, length_mm));
     t.fail(key, "reaches no unit: the nearest to position_mm is " + format_number(nearest_mm).str() +
                     " mm away (units " + format_number(mf::ring_unit_spacing_mm(n, length_mm)).str() +
-                    " mm apart), more than one width, and the units sample the Gaussian");
+                    " mm apart), more than two widths, and the units sample the Gaussian");
   }
 }
 
