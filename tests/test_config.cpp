@@ -341,6 +341,11 @@ TEST_CASE("every forward-Euler step the config sets stays stable: membrane leak 
   CHECK_THAT(error_in(network, {"network.exc.tau_w_ms=0.1"}),
              Catch::Contains("network.exc.tau_w_ms = 0.1: must exceed simulation.dt_ms = 0.1 as w steps by forward Euler"));
   CHECK(error_in(network, {"network.exc.tau_w_ms=0.2"}).empty());
+  // A cell without adaptation (the FS cells: a = b = 0) keeps w = 0 whatever tau_w: not refused (an outside check,
+  // 2026-12-06). Break tried: the a/b condition removed -> refused.
+  CHECK(error_in(network, {"network.inh.tau_w_ms=0.05"}).empty());
+  CHECK_THAT(error_in(network, {"network.inh.tau_w_ms=0.05", "network.inh.b_pA=1"}),
+             Catch::Contains("network.inh.tau_w_ms = 0.05: must exceed simulation.dt_ms = 0.1"));
   // One event: dt (g_L + q) / C = 0.1 (10 + q) / 200 < 1 for q < 1990 nS (the RS and FS cells share C and g_L here).
   CHECK(error_in(network, {"network.q_inh_nS=1980"}).empty());
   CHECK_THAT(error_in(network, {"network.q_inh_nS=1990"}),
@@ -360,6 +365,7 @@ TEST_CASE("every forward-Euler step the config sets stays stable: membrane leak 
              Catch::Contains("network.exc.tau_w_ms = 0.5: must exceed ring.dt_ms = 0.5 as the ring's units step their "
                              "adaptation W by forward Euler"));
   CHECK(error_in(ring, {"network.exc.tau_w_ms=0.5", "meanfield.adaptation=\"off\""}).empty());
+  CHECK(error_in(ring, {"network.inh.tau_w_ms=0.5"}).empty());  // a = b = 0: W stays 0
   // The ALN node's adaptation current steps by forward Euler too.
   CHECK_THAT(error_in("configs/cakan2020/aln.toml", {"aln.tau_a_ms=0.1"}),
              Catch::Contains("aln.tau_a_ms = 0.1: must exceed simulation.dt_ms = 0.1 as the node steps by forward Euler"));
