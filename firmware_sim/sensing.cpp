@@ -23,10 +23,6 @@ std::string_view refuse(reason_text& reason, const char* field, T value, const c
   return detail::field_reason(reason, field, value, allowed);
 }
 
-bool is_ring_signal(signal_kind s) noexcept {
-  return s == signal_kind::ring_vsdi || s == signal_kind::ring_rate_exc || s == signal_kind::ring_rate_inh;
-}
-
 bool is_aln_signal(signal_kind s) noexcept { return s == signal_kind::aln_rate_exc || s == signal_kind::aln_rate_inh; }
 
 // Steps per sample when 1 / sample_rate is a whole number of steps, else 0.
@@ -59,6 +55,10 @@ double ring_value_at(std::span<const float> values, double position_mm, double l
 }
 
 }  // namespace
+
+bool is_ring_signal(signal_kind s) noexcept {
+  return s == signal_kind::ring_vsdi || s == signal_kind::ring_rate_exc || s == signal_kind::ring_rate_inh;
+}
 
 std::string_view validate(const sensing_params& p, const stimulator_layout& layout, reason_text& reason) noexcept {
   const auto kind = static_cast<std::uint8_t>(p.signal);

@@ -90,6 +90,9 @@ struct sensed_sample {
 // Why the parameters cannot work on this layout (field, value, range), or empty.
 std::string_view validate(const sensing_params& p, const stimulator_layout& layout, reason_text& reason) noexcept;
 
+// The signals read along the ring, at the channel's position_mm (the others at the network's: network_position_mm).
+bool is_ring_signal(signal_kind s) noexcept;
+
 class sensing_channel {
  public:
   sensing_channel() = default;

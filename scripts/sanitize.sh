@@ -45,6 +45,12 @@ case $kind in
     #   python_tool_errors  51 s under ASan (run 73), the longest test of the stage then: the Python tools' messages
     #     on bad input, Python that ASan does not see; the few `simulate` and `serve` runs it makes are ordinary ones
     #     that simulate_cli and python_client run here.
+    #   cli_messages  98 s under ASan (run 139, 2026-12-06, on the Intel VM; 40 s in Release), the longest test of the
+    #     stage: the CLI's messages on bad input, the config loader's (test_config runs them here, fuzz_config fuzzes
+    #     the loader) and CLI11's, and the set-up notes of 100k-cell networks, whose set-up test_network runs here.
+    #   python_viewer_live  32 s under ASan (run 139): the viewer is Python; its 200-cell serve is python_client's.
+    #   network_sweep_cli  30 s under ASan (run 139): the network at the paper's points, which
+    #     test_cakan_network_states runs here, through `sweep`, whose loop aln_cli runs here on the ALN node.
     # And Catch2 cases by name (their tests are discovered at build time, so they take no label): two are ~30 s
     # under ASan (of a ~590 s stage summed over both cores, run 45) of long Monte-Carlo runs through code that shorter
     # cases run under ASan here:

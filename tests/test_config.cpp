@@ -728,6 +728,12 @@ TEST_CASE("a sensing channel's position_mm lies below the ring's length and its 
     CHECK_THAT(device_error_of({at_the_end}), Catch::Contains("position_mm") && Catch::Contains("allowed [0, 36)"));
   }
   CHECK(device_error_of({"device.sensing[2].position_mm=35.5"}).empty());
+  // A network signal is sensed where the network is (network.position_mm, 18 mm here): a position_mm elsewhere was
+  // read and ignored (an outside check, 2026-12-05). Break tried: the check removed -> 10 loads.
+  CHECK_THAT(device_error_of({"device.sensing[0].position_mm=10"}),
+             Catch::Contains("device.sensing[0].position_mm = 10: places a ring signal's contact") &&
+                 Catch::Contains("sensed at network.position_mm = 18 mm"));
+  CHECK(device_error_of({"device.sensing[0].position_mm=18"}).empty());
   CHECK_THAT(device_error_of({"device.sensing[0].band_low_Hz=100"}),
              Catch::Contains("--set device.sensing[0].band_low_Hz") &&
                  Catch::Contains("must be 0 when band_high_Hz is 0: a band-pass needs both edges"));
