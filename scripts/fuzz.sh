@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang, ASan+UBSan; scripts/asan_build.sh) in ./build-fuzz and runs each of them.
-#   scripts/fuzz.sh            20 s per target (what CI runs)
+#   scripts/fuzz.sh            20 s per target (CI runs scripts/fuzz.sh 10: scripts/run_tests.sh)
 #   scripts/fuzz.sh 300        300 s per target
 #   scripts/fuzz.sh 10000000r  10^7 inputs per target (the long run of bench/README.md)
 # Environment: FUZZ_TARGETS="command config program" (which to run), FUZZ_PARALLEL (targets run side by side,

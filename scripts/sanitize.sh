@@ -64,7 +64,12 @@ case $kind in
     #     3 threads", its synapses and drive in the AdEx network's cases.
     # And "the rate-effect experiment matches Brian2 ..." (6 s in Release: 5 points of 100 cells for 10 s): the rules run
     #   here in the closed-form cases, the experiment in "the plasticity grid's results do not depend on the thread count".
-    skip='^(EIF Fokker-Planck steady-state rate matches a Monte-Carlo|the shipped own-fit transfer functions match direct single-cell|the HH network.s steady-state rates match Brian2|the rate-effect experiment matches Brian2)'
+    # And, the two longest of the stage in run 140 (2026-12-06, the Intel VM: 27 and 23 s):
+    #   "ALN cascade table agrees with direct simulation of one EIF neuron ..."  Monte-Carlo EIF cells at every grid
+    #     point; the EIF cell and the table run here in aln_cli and the other [aln] cases.
+    #   "steady-state rates match Brian2 within 3 seed SDs ..."  the 10k-cell network at three drives for seconds each;
+    #     the network runs here in test_network's and test_network_threads' cases.
+    skip='^(EIF Fokker-Planck steady-state rate matches a Monte-Carlo|the shipped own-fit transfer functions match direct single-cell|the HH network.s steady-state rates match Brian2|the rate-effect experiment matches Brian2|ALN cascade table agrees with direct simulation of one EIF neuron|steady-state rates match Brian2 within 3 seed SDs)'
     cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 900 --label-exclude release_only -E "$skip"
     ;;
   tsan)
