@@ -344,6 +344,10 @@ TEST_CASE("every forward-Euler step the config sets stays stable: membrane leak 
   // A cell without adaptation (the FS cells: a = b = 0) keeps w = 0 whatever tau_w: not refused (an outside check,
   // 2026-12-06). Break tried: the a/b condition removed -> refused.
   CHECK(error_in(network, {"network.inh.tau_w_ms=0.05"}).empty());
+  // ... while its factors dt / tau_w and 1 / tau_w stay finite floats (1e-40: every cell diverged every step, a
+  // review; break tried: the floor removed -> it loads).
+  CHECK_THAT(error_in(network, {"network.inh.tau_w_ms=1e-40"}),
+             Catch::Contains("network.inh.tau_w_ms = 1e-40: must be at least 1e-30 ms"));
   CHECK_THAT(error_in(network, {"network.inh.tau_w_ms=0.05", "network.inh.b_pA=1"}),
              Catch::Contains("network.inh.tau_w_ms = 0.05: must exceed simulation.dt_ms = 0.1"));
   // One event: dt (g_L + q) / C = 0.1 (10 + q) / 200 < 1 for q < 1990 nS (the RS and FS cells share C and g_L here).
@@ -391,6 +395,10 @@ TEST_CASE("a ring afferent or current reaches a unit within two widths of its ce
   CHECK(error_in(ring, {"ring.afferent[0].position_mm=18.18", "ring.afferent[0].width_mm=0.09"}).empty());
   CHECK(error_in(ring, {"ring.afferent[0].position_mm=18.1", "ring.afferent[0].width_mm=0.05"}).empty());
   CHECK(error_in(ring, {"ring.afferent[0].position_mm=10.1", "ring.afferent[0].width_mm=0.01"}).empty());
+  // The allowance is at most a thousandth of the width: a millionth of the position alone let a 1e-7 mm site 1e-5 mm
+  // from a unit through (a review, 2026-12-06; break tried: the min() removed -> it loads).
+  CHECK_THAT(error_in(ring, {"ring.afferent[0].position_mm=18.00001", "ring.afferent[0].width_mm=1e-7"}),
+             Catch::Contains("reaches no unit"));
   CHECK_THAT(error_in("configs/cakan2020/aln_ring.toml", {"ring.current[0].position_mm=18.1", "ring.current[0].spread_mm=1e-9"}),
              Catch::Contains("ring.current[0].spread_mm = 1e-09: reaches no unit"));
 }
@@ -729,10 +737,10 @@ TEST_CASE("a sensing channel's position_mm lies below the ring's length and its 
   }
   CHECK(device_error_of({"device.sensing[2].position_mm=35.5"}).empty());
   // A network signal is sensed where the network is (network.position_mm, 18 mm here): a position_mm elsewhere was
-  // read and ignored (an outside check, 2026-12-05). Break tried: the check removed -> 10 loads.
+  // read and ignored (an outside audit, 2026-12-06). Break tried: the check removed -> 10 loads.
   CHECK_THAT(device_error_of({"device.sensing[0].position_mm=10"}),
-             Catch::Contains("device.sensing[0].position_mm = 10: places a ring signal's contact") &&
-                 Catch::Contains("sensed at network.position_mm = 18 mm"));
+             Catch::Contains("device.sensing[0].position_mm = 10: sets where a ring_* signal is read") &&
+                 Catch::Contains("read where the network and the ALN node sit, network.position_mm = 18 mm"));
   CHECK(device_error_of({"device.sensing[0].position_mm=18"}).empty());
   CHECK_THAT(device_error_of({"device.sensing[0].band_low_Hz=100"}),
              Catch::Contains("--set device.sensing[0].band_low_Hz") &&

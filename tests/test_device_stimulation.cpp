@@ -352,7 +352,7 @@ TEST_CASE("a ring site's units receive the current it delivers and a site that r
   }
   // Narrower than the spacing, a site must have a unit within two widths of its centre (ring_gaussian_reaches_a_unit):
   // 0.01 mm at 3.0 mm is 0.12 mm from unit 8 (2.88 mm), refused, and so is 0.059 mm; 0.06 mm is kept (two widths
-  // exactly, fmod's 0.1200000000000001 against the float32 wire's 0.1199999997); centred on that unit, 0.01 mm gives it
+  // exactly, fmod's 0.1200000000000001 against the float32 wire's 0.1199999973); centred on that unit, 0.01 mm gives it
   // the amplitude. Break tried: the rounding allowance removed from ring_gaussian_reaches_a_unit -> 0.06 refused.
   site narrow;
   narrow.kind = site_kind::ring_position;

@@ -41,11 +41,12 @@ inline constexpr double kRingReachSds = 2.0;
 
 // Whether a Gaussian of sd_mm around position_mm reaches a unit (kRingReachSds): the units sample it, and a narrower
 // one falls between them (0.01 mm at 3 mm on units 0.36 mm apart gave the nearest unit 5e-30 of the amplitude: an
-// outside audit, 2026-12-06); centred on a unit, that unit takes the amplitude. The comparison allows a millionth of
-// the position: the float32 wire and fmod put 18.1 mm at 0.1000004 mm from a unit 0.1 mm away.
+// outside audit, 2026-12-06); centred on a unit, that unit takes the amplitude. The comparison allows for rounding a
+// millionth of the position (the float32 wire and fmod put 18.1 mm at 0.1000004 mm from a unit 0.1 mm away), at most
+// a thousandth of the sd: a position's millionth alone let a 1e-7 mm site at 18.00001 mm through (a review).
 inline bool ring_gaussian_reaches_a_unit(double position_mm, double sd_mm, std::size_t n_units, double length_mm) {
-  return ring_nearest_unit_mm(position_mm, n_units, length_mm) <=
-         kRingReachSds * sd_mm + 1e-6 * std::max(1.0, std::fabs(position_mm));
+  const double rounding_mm = std::min(1e-6 * std::max(1.0, std::fabs(position_mm)), 1e-3 * sd_mm);
+  return ring_nearest_unit_mm(position_mm, n_units, length_mm) <= kRingReachSds * sd_mm + rounding_mm;
 }
 
 // out[i] = amplitude * exp(-d_i^2 / (2 sd^2)), d_i the periodic distance from unit i to position_mm;

@@ -101,10 +101,10 @@ fw::sensing_params read_sensing(table_reader t, const fw::stimulator_layout& lay
   s.signal = read_signal(t);
   s.position_mm = opt(t, "position_mm", layout.network_position_mm, along_ring(length_mm));
   // A network or ALN signal is sensed where the network is: a position_mm elsewhere was read and ignored, the channel
-  // sensing the network at network.position_mm all the same (an outside check, 2026-12-05).
+  // sensing the network at network.position_mm all the same (an outside audit, 2026-12-06).
   if (!fw::is_ring_signal(s.signal) && t.has("position_mm") && s.position_mm != layout.network_position_mm)
-    t.fail("position_mm", "places a ring signal's contact; this channel's signal is the network's (or the ALN "
-                          "node's), sensed at network.position_mm = " + format_number(layout.network_position_mm).str() +
+    t.fail("position_mm", "sets where a ring_* signal is read; this channel's signal is read where the network and "
+                          "the ALN node sit, network.position_mm = " + format_number(layout.network_position_mm).str() +
                           " mm: leave position_mm out, or sense a ring_* signal");
   s.height_mm = opt(t, "height_mm", s.height_mm, {0.0, 100.0});
   s.sample_rate_Hz = opt(t, "sample_rate_Hz", s.sample_rate_Hz, positive(1e6));

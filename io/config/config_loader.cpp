@@ -51,6 +51,8 @@ std::string override_shown(std::string_view tagged) {
 namespace {
 
 constexpr double kVoltageLimit_mV = 500.0;
+// The least tau_w_ms of a cell without adaptation (read_cell says why).
+constexpr double kLeastTauWithoutAdaptation_ms = 1e-30;
 const range kVoltage{-kVoltageLimit_mV, kVoltageLimit_mV};
 
 // Applies one "a.b.key=value" override to the tree. The value is read as a TOML value; a bare word that is
@@ -172,9 +174,13 @@ engine::adex_params read_cell(table_reader t, bool fraction, double dt_ms) {
   c.b_pA = t.number("b_pA", {-1e5, 1e5});
   c.tau_w_ms = t.number("tau_w_ms", positive(1e7));
   // tau_w_ms = 0.04 at dt 0.1 ms put +-inf into mean_w.npy and bursts of 631 Hz (an outside audit, 2026-12-06). A
-  // cell without adaptation (a = b = 0) keeps w at its start, 0, whatever tau_w: nothing to refuse there.
+  // cell without adaptation (a = b = 0) keeps w at its start, 0, for any tau_w whose factors dt / tau_w and 1 / tau_w
+  // are finite floats (1e-40 made them inf, and 0 * inf NaN: every cell diverged every step, a review): from 1e-30 ms.
   if (c.a_nS != 0.0 || c.b_pA != 0.0)
     check_euler_decay(t, "tau_w_ms", c.tau_w_ms, dt_ms, "simulation.dt_ms", "as w steps by forward Euler");
+  else if (c.tau_w_ms < kLeastTauWithoutAdaptation_ms)
+    t.fail("tau_w_ms", "must be at least 1e-30 ms (a cell without adaptation keeps w = 0, but the engine's factors "
+                       "dt / tau_w and 1 / tau_w must stay finite floats)");
   // Only the fraction network's cell adapts towards its own reversal; elsewhere the key is refused as unknown.
   c.e_a_mV = fraction ? t.number("e_a_mV", kVoltage) : c.e_l_mV;
   if (c.v_spike_mV <= c.v_t_mV) t.fail("v_spike_mV", "must be above v_t_mV = " + format_number(c.v_t_mV).str());

@@ -309,12 +309,15 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
             steps_sent[client.step(chunk_ticks)] = last[1] if last is not None else None
             pending = chunk_ticks
         m = client.receive(5.0, device=decode_device)
-        if m is not None and m[1] == "status" and m[2].get("paused"):
+        if m is not None and m[1] == "status" and m[2].get("paused") and (stepped or not server_stepped):
             # A paused server publishes its status and no readout: the loop waits for the Resume (an outside check,
             # 2026-12-06: a pause of 8 s ended it, told to pass --mode stepped to a realtime server).
             last_readout = time.monotonic()
         if m is None or (m[1] != "readout" and time.monotonic() - last_readout > 5.0):
-            # (A realtime server refuses this loop's Step as WrongMode, which _drain_acks reports.)
+            # (A realtime server refuses this loop's Step as WrongMode, which _drain_acks reports.) A Step that ran
+            # the server ahead leaves no readout to come: its ack says so (a review, 2026-12-06).
+            _drain_acks(client, rec)
+            _check_steps(steps_sent, rec.acks)
             raise ToolError("no readout from the server for 5 s" + (
                 " (has it stopped?)" if stepped or not server_stepped else
                 " (a stepped server publishes only when stepped: pass --mode stepped)"))
@@ -386,15 +389,17 @@ def _loop(client, controller, sense, duration_s, stepped, setup, controller_valu
 
 def _check_steps(steps_sent, acks):
     """Ends a stepped loop whose Step the server applied later than the tick after the readout it was sent on: another
-    client's Step had run the server ahead, and this loop's commands would be applied that many ticks after their
+    client's Step had run the server ahead (or the loop decides on readouts an earlier loop with chunk_ticks > 1 left
+    unread: a review, 2026-12-06), and this loop's commands would be applied that many ticks after their
     decision, not on the next tick (an outside check, 2026-12-06: a `stim step --ticks 50` left a PI clamp 43-51
     ticks late for the rest of its run, exit 0)."""
     for seq in [s for s in steps_sent if s in acks]:
         after, ack = steps_sent.pop(seq), acks[seq]
         if after is not None and ack.accepted and ack.tick_applied > after + 1:
-            raise ToolError(f"another client stepped the server: this loop's Step, sent after the readout of tick "
-                            f"{after}, was applied at tick {ack.tick_applied} (its commands would be applied "
-                            f"{ack.tick_applied - after - 1} ticks late); the loop ends here")
+            raise ToolError(f"the server ran ahead of this loop: its Step, sent after the readout of tick {after}, was "
+                            f"applied at tick {ack.tick_applied}, and its commands would be applied "
+                            f"{ack.tick_applied - after - 1} ticks late (another client stepped the server, or an earlier "
+                            f"loop on this client left readouts unread); the loop ends here")
 
 
 def _moved_on(what, last):
