@@ -39,6 +39,8 @@ struct adex_params {
   // Reversal of the adaptation current, tau_w dw/dt = a (V - E_A) - w (Cakan & Obermayer 2020). Read only for the
   // fraction-synapse network (engine/cells/adex_heun.hpp); the conductance kernel (adex.cpp) adapts towards E_L.
   double e_a_mV = -65.0;
+  // Whether w moves at all: without a or b it stays at its start, 0, and tau_w_ms only has to be a finite factor.
+  bool adapts() const noexcept { return a_nS != 0.0 || b_pA != 0.0; }
 };
 
 // One Hodgkin-Huxley cell type of Carlu et al. 2020 (ModelDB 263259, single_cell_models/cell_library.py and

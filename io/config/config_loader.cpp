@@ -176,11 +176,12 @@ engine::adex_params read_cell(table_reader t, bool fraction, double dt_ms) {
   // tau_w_ms = 0.04 at dt 0.1 ms put +-inf into mean_w.npy and bursts of 631 Hz (an outside audit, 2026-12-06). A
   // cell without adaptation (a = b = 0) keeps w at its start, 0, for any tau_w whose factors dt / tau_w and 1 / tau_w
   // are finite floats (1e-40 made them inf, and 0 * inf NaN: every cell diverged every step, a review): from 1e-30 ms.
-  if (c.a_nS != 0.0 || c.b_pA != 0.0)
+  if (c.adapts())
     check_euler_decay(t, "tau_w_ms", c.tau_w_ms, dt_ms, "simulation.dt_ms", "as w steps by forward Euler");
   else if (c.tau_w_ms < kLeastTauWithoutAdaptation_ms)
-    t.fail("tau_w_ms", "must be at least 1e-30 ms (a cell without adaptation keeps w = 0, but the engine's factors "
-                       "dt / tau_w and 1 / tau_w must stay finite floats)");
+    t.fail("tau_w_ms", "must be at least " + format_number(kLeastTauWithoutAdaptation_ms).str() +
+                           " ms (a cell without adaptation keeps w = 0, but the engine's factors dt / tau_w and "
+                           "1 / tau_w must stay finite floats)");
   // Only the fraction network's cell adapts towards its own reversal; elsewhere the key is refused as unknown.
   c.e_a_mV = fraction ? t.number("e_a_mV", kVoltage) : c.e_l_mV;
   if (c.v_spike_mV <= c.v_t_mV) t.fail("v_spike_mV", "must be above v_t_mV = " + format_number(c.v_t_mV).str());
@@ -311,11 +312,9 @@ void check_zerlaut_ring_step(table_reader& top, const engine::meanfield::meanfie
   table_reader network = top.table("network");
   const char* why = "as the ring's units step their adaptation W by forward Euler";
   table_reader exc = network.table("exc"), inh = network.table("inh");
-  // W starts at the fixed point, 0 without adaptation (a = b = 0), and stays there whatever tau_w.
-  if (net.exc.a_nS != 0.0 || net.exc.b_pA != 0.0)
-    check_euler_decay(exc, "tau_w_ms", net.exc.tau_w_ms, ring_dt_ms, "ring.dt_ms", why);
-  if (net.inh.a_nS != 0.0 || net.inh.b_pA != 0.0)
-    check_euler_decay(inh, "tau_w_ms", net.inh.tau_w_ms, ring_dt_ms, "ring.dt_ms", why);
+  // W starts at the fixed point, 0 without adaptation (a = b = 0), and stays there whatever tau_w (read_cell's floor).
+  if (net.exc.adapts()) check_euler_decay(exc, "tau_w_ms", net.exc.tau_w_ms, ring_dt_ms, "ring.dt_ms", why);
+  if (net.inh.adapts()) check_euler_decay(inh, "tau_w_ms", net.inh.tau_w_ms, ring_dt_ms, "ring.dt_ms", why);
 }
 
 // One synaptic event of either kind must leave V's forward-Euler step stable: with G = g_L + q its factor is
