@@ -78,7 +78,7 @@ std::string_view check_fired_amplitude(const controller_params& p, const stimula
                                        reason_text& reason) noexcept {
   if (p.output_program.amplitude == 0.0)
     return refuse(reason, "controller.output.program.amplitude", 0.0, "must not be 0: it is the amplitude fired");
-  return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
+  return check_output_at(p, p.output_program.amplitude, "output.program.amplitude", layout, reason);
 }
 
 std::string_view validate_schedule(const controller_params& p, const stimulator_layout& layout,
@@ -148,7 +148,7 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
         return refuse(reason, "controller.ramp_down_us", p.ramp_down_us, "must be in [0, 3600000000] us");
       // Its outputs arrive as commands, each validated on arrival; the output program it is given is checked as
       // every other kind's is (an External one took a NaN amplitude and electrode 255: an outside check).
-      return check_output_at(p, p.output_program.amplitude, "output_program.amplitude", layout, reason);
+      return check_output_at(p, p.output_program.amplitude, "output.program.amplitude", layout, reason);
   }
   return {};
 }

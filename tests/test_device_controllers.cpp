@@ -848,10 +848,13 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   add("controller.output_min", pi, [](controller_params& c) { c.output_min = -5000.0; });
   add("controller.threshold", resp, [](controller_params& c) { c.threshold = std::nan(""); });
   add("controller.refractory_us", resp, [](controller_params& c) { c.refractory_us = -1; });
-  add("controller.output_program.amplitude", resp, [](controller_params& c) { c.output_program.amplitude = 2000.0; });
+  // Every part of the output under the wire's name, SetController.output (a ChannelProgram): this one said
+  // "output_program.amplitude" beside "output.program.frequency_hz" (an outside check, 2026-12-06). Break seen to
+  // fail: the old name back in check_fired_amplitude.
+  add("controller.output.program.amplitude", resp, [](controller_params& c) { c.output_program.amplitude = 2000.0; });
   // The output's own fields are named as the wire names them, not under the first amplitude checked (an outside
   // check, 2026-12-04: "controller.output_max = 100 refused: site.electrode = 5"). Break tried: validate() without
-  // check_output_fields -> these three read "controller.output_program.amplitude = ..." / "controller.output_max".
+  // check_output_fields -> these three read "controller.output.program.amplitude = ..." / "controller.output_max".
   add("controller.output.program.frequency_hz", resp, [](controller_params& c) { c.output_program.frequency_Hz = 0.0; });
   add("controller.output.site.electrode = 5", pi, [](controller_params& c) {
     c.output_site.kind = firmware_sim::site_kind::electrode;
@@ -865,7 +868,7 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   add("controller.output_max = 0", pi, [](controller_params& c) { c.output_min = c.output_max = 0.0; });
   add("controller.output.program.amplitude = 0", resp, [](controller_params& c) { c.output_program.amplitude = 0.0; });
   // An electrode program over the charge-per-phase limit (100 nC): 600 uA x 200 us = 120 nC.
-  add("controller.output_program.amplitude", resp, [](controller_params& c) {
+  add("controller.output.program.amplitude", resp, [](controller_params& c) {
     c.output_site.kind = firmware_sim::site_kind::electrode;
     c.output_program.biphasic = true;
     c.output_program.amplitude = 600.0;

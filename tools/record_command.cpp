@@ -352,6 +352,16 @@ nlohmann::json to_json(const io::proto::SafetyEvent& e) {
           {"epoch", e.epoch()}};
 }
 
+// A geometry (geometry_of) without what is not a place: the step, the tick and the network's cell counts.
+nlohmann::json placement_of(nlohmann::json g) {
+  if (g.is_object()) {
+    g.erase("dt_ms");
+    g.erase("tick_ms");
+    g.erase("network");
+  }
+  return g;
+}
+
 // Positions (mm along the ring, [0, length)) of what the config places: the ring's units, the network's
 // patch, the electrodes and the sensing contacts. Read from the config given to record, which must be the
 // server's (the wire does not carry them).
@@ -772,13 +782,13 @@ int run_record(const record_options& o) {
     if (geometry.is_null()) {
       server["source"] = "the server's config (Info.config_toml)";
       geometry = server;
-    } else if (!config_differs.empty() && server == given) {  // said above: the geometry agrees, the rest does not
-      server["source"] = "the server's config (Info.config_toml), not --config " + o.config;
-      geometry = server;
-    } else if (server != given) {
-      std::fprintf(stderr, "record: warning: --config %s places the ring, network, electrodes or sensing sites "
-                           "otherwise than the config the server runs; summary.json's geometry is the server's\n",
-                   o.config.c_str());
+    } else if (!config_differs.empty() || server != given) {
+      // Only a difference of place is called one: with nothing but the cell count changed this also said "places
+      // ... otherwise" (an outside check, 2026-12-06); the warning above names every differing key.
+      if (placement_of(server) != placement_of(given))
+        std::fprintf(stderr, "record: warning: --config %s places the ring, network, electrodes or sensing sites "
+                             "otherwise than the config the server runs; summary.json's geometry is the server's\n",
+                     o.config.c_str());
       server["source"] = "the server's config (Info.config_toml), not --config " + o.config;
       geometry = server;
     }

@@ -85,6 +85,25 @@ class ProgramOnTheWire(unittest.TestCase):
         want = {k: getattr(prog, k) for k in got}
         self.assertEqual(got, want)
 
+    def test_a_pulse_trains_first_phase_follows_its_site_unless_given(self):
+        # anodic_first left out: positive first at a direct site, cathodic at an electrode, as `cortexloop stim`
+        # (tools/stim_command.cpp) and docs/device.md; given, it is sent as given. Break seen to fail: the old
+        # default, False at every site.
+        from cortexloop_client.client import Program, Site
+        from cortexloop.protocol import Command, Message, SetPrograms
+        for site, given, want in [(Site(), None, True), (Site(kind="ring_position", position_mm=1.0), None, True),
+                                  (Site(kind="electrode"), None, False), (Site(), False, False),
+                                  (Site(kind="electrode"), True, True)]:
+            cap = Capture()
+            cap.set_programs([(0, site, Program("pulse_train", 1.0, frequency_hz=10.0, phase_width_us=100,
+                                                anodic_first=given))])
+            cmd = Message.Message.GetRootAs(cap.sent[0], 0).Payload()
+            c = Command.Command()
+            c.Init(cmd.Bytes, cmd.Pos)
+            body = SetPrograms.SetPrograms()
+            body.Init(c.Body().Bytes, c.Body().Pos)
+            self.assertEqual(body.Programs(0).Program().AnodicFirst(), want, (site, given))
+
 
 class Capture(Client):
     """A Client without sockets: the frames it would send are kept in .sent."""
@@ -181,6 +200,8 @@ class WireTypes(unittest.TestCase):
             self.assertEqual(sorted(f for f, _ in fields), sorted(f.name for f in dataclasses.fields(base)))
             for field, wire in fields:
                 for bad in BAD_BY_WIRE_TYPE.get(wire, ENUM_BAD):
+                    if field == "anodic_first" and bad is None:
+                        continue  # None: the site's own first phase (test_a_pulse_trains_first_phase_follows_...)
                     entry = ((1, Site(), dataclasses.replace(base, **{field: bad})) if table == "Program"
                              else (1, dataclasses.replace(base, **{field: bad}), base_program))
                     self.assert_names(rf"^programs\[1\]\.{where}\.{field}(\[\d+\])? ",
@@ -262,6 +283,15 @@ class ClientTest(unittest.TestCase):
                 np.testing.assert_array_equal(mean_w, np.load(os.path.join(tmp, "mean_w.npy")))
                 np.testing.assert_array_equal(stim, np.load(os.path.join(tmp, "stim.npy")))
                 self.assertGreater(np.abs(mean_w).max(), 0.0)  # adapting cells: not a field left at 0
+                # A monophasic pulse train to a population without anodic_first is positive, as `stim pulses` gives
+                # (it came out at -100 pA per cell: the wire's cathodic default, an outside check, 2026-12-06).
+                # Reference: docs/device.md's PulseTrain row. Break seen to fail: the client's old default (False).
+                from cortexloop_client.client import Program, Site
+                ack = c.wait_ack(c.set_programs([(1, Site(), Program("pulse_train", 100.0, frequency_hz=10.0,
+                                                                      phase_width_us=3000, monophasic=True))]), 10)
+                self.assertTrue(ack.accepted, ack.reason)
+                self.assertTrue(c.wait_ack(c.step(2), 10).accepted)
+                self.assertEqual([r["exc"]["i_stim_pa"] for r in c.readouts(2)], [100.0, 100.0])
                 c.close()
             finally:
                 rc, err = server.stop()

@@ -662,6 +662,17 @@ class LoopAgainstARunningServer(unittest.TestCase):
             self.assertEqual(geometry["electrodes"], [])
             self.assertEqual(geometry["sensing"], [])
             self.assertEqual(geometry["network"]["n_neurons"], 1000)
+            # The server's own config but for its cell count places nothing otherwise: only the key is named (it also
+            # said "places ... otherwise": an outside check, 2026-12-06). Reference: default.toml's positions, which
+            # --set network.n_neurons does not move. Break seen to fail: the cell counts kept in placement_of.
+            r = subprocess.run([BIN, "record", "--out", out + "2", "--duration", "0.3", "--pub", server.pub,
+                                "--commands", server.commands, "--config", os.path.join(ROOT, "configs", "default.toml"),
+                                "--set", "network.n_neurons=2000", "-q"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("differs at network.n_neurons", r.stderr)
+            self.assertNotIn("otherwise than the config the server runs", r.stderr)
+            with open(os.path.join(out + "2", "summary.json")) as f:
+                self.assertEqual(json.load(f)["geometry"]["network"]["n_neurons"], 1000)
 
     def test_record_with_a_bad_config_leaves_no_folder(self):
         # A config record cannot read is refused before --out is created (it left an empty folder: an outside check,

@@ -143,7 +143,10 @@ class Program:
     phase_width_us: int = 0
     interphase_gap_us: int = 0
     monophasic: bool = False
-    anodic_first: bool = False
+    # PulseTrain's first phase positive. None (the default): as `cortexloop stim` does, positive at a direct site (pA
+    # per cell: the depolarizing phase) and cathodic (negative) at an electrode; the wire's default is cathodic at
+    # every site, so a monophasic train to a population came out negative (an outside check, 2026-12-06).
+    anodic_first: bool | None = None
     pulses_per_burst: int = 0
     burst_period_us: int = 0
     n_bursts: int = 0
@@ -191,7 +194,9 @@ def _build_channel_program(b, channel, site, program, names):
         for x in reversed(values):
             b.PrependFloat32(x)
         samples = b.EndVector()
-    site_off = _build_site(b, site or Site(), site_name)
+    site = site or Site()
+    site_off = _build_site(b, site, site_name)
+    anodic_first = program.anodic_first if program.anodic_first is not None else site.kind != "electrode"
     P = p.Program
     P.ProgramStart(b)
     P.ProgramAddWaveform(b, _lookup(WAVEFORMS, program.waveform, f"{what}.waveform"))
@@ -204,7 +209,7 @@ def _build_channel_program(b, channel, site, program, names):
     P.ProgramAddPhaseWidthUs(b, _whole_us(f"{what}.phase_width_us", program.phase_width_us, unsigned32=True))
     P.ProgramAddInterphaseGapUs(b, _whole_us(f"{what}.interphase_gap_us", program.interphase_gap_us, unsigned32=True))
     P.ProgramAddMonophasic(b, _boolean(f"{what}.monophasic", program.monophasic))
-    P.ProgramAddAnodicFirst(b, _boolean(f"{what}.anodic_first", program.anodic_first))
+    P.ProgramAddAnodicFirst(b, _boolean(f"{what}.anodic_first", anodic_first))
     P.ProgramAddPulsesPerBurst(b, _integer(f"{what}.pulses_per_burst", program.pulses_per_burst, 32))
     P.ProgramAddBurstPeriodUs(b, _whole_us(f"{what}.burst_period_us", program.burst_period_us))
     P.ProgramAddNBursts(b, _integer(f"{what}.n_bursts", program.n_bursts, 32))
