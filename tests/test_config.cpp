@@ -184,30 +184,42 @@ TEST_CASE("an out-of-range value is refused with the allowed range", "[config]")
 // AdEx, while `tf` printed 4.148 Hz either way, silently). Reference: the fit's provenance in
 // configs/zerlaut2018_meanfield.toml (fit-tf on configs/zerlaut2018_network.toml's cells). Break tried: the
 // comparison left out (nothing differs) -> the changed keys are not named.
+// The engine steps a Zerlaut mean field only as a ring's units: simulate of configs/zerlaut2018_meanfield.toml, the
+// docs' "local model", ran the network alone without a word (an outside check, 2026-12-06). Reference: the config's
+// sections ([meanfield] without [ring]). Break seen to fail: the note's `!p.ring` branch removed.
+TEST_CASE("simulate and serve say that a [meanfield] without a [ring] is not stepped", "[config][meanfield]") {
+  const auto local = cortexloop::io::meanfield_notes(cortexloop::testing::load_params("configs/zerlaut2018_meanfield.toml"));
+  REQUIRE(local.size() == 1);
+  CHECK_THAT(local[0], Catch::StartsWith("[meanfield] is not stepped without a [ring]") &&
+                           Catch::Contains("configs/stimulation/ring_only.toml"));
+  CHECK(cortexloop::io::meanfield_notes(cortexloop::testing::load_params("configs/zerlaut2018_ring.toml")).empty());
+  CHECK(cortexloop::io::meanfield_notes(cortexloop::testing::load_params("configs/zerlaut2018_network.toml")).empty());
+}
+
 TEST_CASE("a mean field whose P was fitted for another cell than the network's names the keys that differ",
           "[config][meanfield]") {
   const auto same = cortexloop::testing::load_params("configs/zerlaut2018_ring.toml");
   CHECK(same.meanfield->exc.fitted_cell_differs.empty());
   CHECK(same.meanfield->inh.fitted_cell_differs.empty());
-  CHECK(cortexloop::io::meanfield_fit_notes(same).empty());
+  CHECK(cortexloop::io::meanfield_notes(same).empty());
   const auto changed = cortexloop::testing::load_params(
       "configs/zerlaut2018_ring.toml", {"network.exc.delta_t_mV=0.5", "network.exc.v_spike_mV=-47.5"});
   CHECK(changed.meanfield->exc.fitted_cell_differs ==
         "network.exc.delta_t_mV = 0.5 (fitted for 2), network.exc.v_spike_mV = -47.5 (fitted for -40)");
   CHECK(changed.meanfield->inh.fitted_cell_differs.empty());
-  const auto notes = cortexloop::io::meanfield_fit_notes(changed);
+  const auto notes = cortexloop::io::meanfield_notes(changed);
   REQUIRE(notes.size() == 1);
   CHECK_THAT(notes[0], Catch::StartsWith("meanfield.exc's P was fitted for another cell") &&
                            Catch::Contains("fit-tf --config CONFIG --cell exc"));
   // Adaptation is the mean field's own (di Volo's W), not in P: no note.
-  CHECK(cortexloop::io::meanfield_fit_notes(cortexloop::testing::load_params("configs/zerlaut2018_ring.toml", {"network.exc.b_pA=60"}))
+  CHECK(cortexloop::io::meanfield_notes(cortexloop::testing::load_params("configs/zerlaut2018_ring.toml", {"network.exc.b_pA=60"}))
             .empty());
   // A set fitted for another cell model names it instead (Carlu 2020's HH cells), with no table to compare; both at
   // once are refused.
   const auto carlu = cortexloop::testing::load_params("configs/carlu2020/meanfield.toml");
   CHECK(carlu.meanfield->exc.fitted_for == "Carlu 2020 HH RS cell (CONFIG1)");
   CHECK(carlu.meanfield->inh.fitted_for == "Carlu 2020 HH FS cell (CONFIG1)");
-  CHECK(cortexloop::io::meanfield_fit_notes(carlu).empty());
+  for (const std::string& note : cortexloop::io::meanfield_notes(carlu)) CHECK_THAT(note, !Catch::Contains("fitted for"));
   try {
     cortexloop::testing::load_params("configs/zerlaut2018_ring.toml", {"meanfield.exc.fitted_for=\"HH\""});
     FAIL("accepted");

@@ -135,7 +135,7 @@ int run_serve(const serve_options& o) {
   so.config_toml = io::resolved_config_text(o.config, overrides);
   const std::string resolved_name = o.config + " (resolved)";
   so.params = io::parse_config(so.config_toml, resolved_name);
-  for (const std::string& note : io::meanfield_fit_notes(so.params)) std::fprintf(stderr, "serve: note: %s\n", note.c_str());
+  for (const std::string& note : io::meanfield_notes(so.params)) std::fprintf(stderr, "serve: note: %s\n", note.c_str());
   io::attach_aln_table(so.params, o.quiet);  // an [aln] node's cascade table: read (or made) now, never in a tick
   so.device = io::parse_device_config(so.config_toml, resolved_name, {}, so.params);
   so.mode = o.mode == "fast" ? io::run_mode::fast : o.mode == "stepped" ? io::run_mode::stepped : io::run_mode::realtime;

@@ -254,7 +254,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
   if (params.aln) io::attach_aln_table(params, o.quiet);  // an [aln] node's cascade table: read, or made (set-up)
   // Said even with --quiet, as the other notes on what the rates mean.
   if (root)
-    for (const std::string& note : io::meanfield_fit_notes(params)) std::fprintf(stderr, "simulate: note: %s\n", note.c_str());
+    for (const std::string& note : io::meanfield_notes(params)) std::fprintf(stderr, "simulate: note: %s\n", note.c_str());
 
   engine::flush_denormals_to_zero();
   const auto setup_start = std::chrono::steady_clock::now();

@@ -19,8 +19,9 @@ engine::meanfield::threshold_params read_threshold(table_reader t, const char* p
 // What to say when P was fitted for another cell than the config's network.<pop> (threshold_params::fitted_cell_differs);
 // empty when it was not.
 std::string meanfield_fit_note(const char* pop, const engine::meanfield::threshold_params& t);
-// meanfield_fit_note of each cell type, for simulate and serve to print; none when no Zerlaut mean field runs.
-std::vector<std::string> meanfield_fit_notes(const engine::engine_params& p);
+// What simulate and serve say of [meanfield]: that it is not stepped when there is no [ring]; else meanfield_fit_note
+// of each cell type of a Zerlaut ring (none for an ALN ring).
+std::vector<std::string> meanfield_notes(const engine::engine_params& p);
 // sim: the ring's dt must be a whole number of simulation steps and divide the tick.
 engine::meanfield::ring_params read_ring(table_reader t, const engine::simulation_params& sim);
 

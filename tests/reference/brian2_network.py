@@ -8,7 +8,8 @@ Produces (NAME = --name, default brian2_network):
         window [2 s, 6 s] of 6-s runs, for drives 2, 4 and 8 Hz, 3 seeds each
     tests/reference/data/NAME_rates_4Hz.npy float32 [6000, 2], exc and inh population
         rate (Hz) per 1-ms tick, drive 4 Hz, seed 1
-Options: --config PATH, --set section.key=value (repeatable, as cortexloop), --drives 2,4,8,
+Options: --config PATH, --set section.key=value (repeatable, as cortexloop), --stimulus dc:exc:AMP_PA:START_MS:STOP_MS
+    (repeatable), --drives 2,4,8,
     --seeds 1,2,3, --duration 6, --window 2,6, --jobs 2, --outdir DIR, --name NAME. --help for all.
 
 All numbers come from the TOML config (tomllib); nothing is duplicated here. The network is
@@ -264,7 +265,7 @@ def per_tick(rate_per_step, steps_per_tick):
 def run_single(args):
     """Child process: one standalone build+run; writes a JSON (and .npy) to args.result."""
     import brian2 as b2
-    cfg = clconfig.load(args.config, args.sets)
+    cfg = with_stimuli(clconfig.load(args.config, args.sets), args.stimulus)
     b2.set_device("cpp_standalone", directory=args.project_dir, build_on_run=False)
     b2.prefs.devices.cpp_standalone.openmp_threads = 0
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j1"]
@@ -295,6 +296,18 @@ def run_single(args):
         json.dump(out, f)
 
 
+def with_stimuli(cfg, specs):
+    """cfg with a [[stimulus]] entry added per --stimulus dc:TARGET:AMPLITUDE_PA:START_MS:STOP_MS (a DC step beside a
+    config that has none: tests/python/test_meanfield_dc_step.py's reference)."""
+    for spec in specs:
+        f = spec.split(":")
+        if len(f) != 5 or f[0] != "dc" or f[1] not in ("exc", "inh"):
+            raise SystemExit(f"--stimulus {spec!r}: dc:exc|inh:AMPLITUDE_PA:START_MS:STOP_MS")
+        cfg.setdefault("stimulus", []).append({"kind": "dc", "target": f[1], "amplitude_pA": float(f[2]),
+                                               "start_ms": float(f[3]), "stop_ms": float(f[4])})
+    return cfg
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -308,9 +321,11 @@ def main():
     ap.add_argument("--outdir", default=str(HERE / "data"), help="output folder (default tests/reference/data)")
     ap.add_argument("--name", default="brian2_network",
                     help="output names: NAME_rates.json and NAME_rates_<d>Hz.npy (default %(default)s)")
+    ap.add_argument("--stimulus", action="append", default=[], metavar="dc:TARGET:AMPLITUDE_PA:START_MS:STOP_MS",
+                    help="add a [[stimulus]] DC entry to the config (repeatable)")
     ap.add_argument("--trace", default="4:1",
-                    help="drive:seed whose per-ms trace is saved as NAME_rates_<d>Hz.npy (default "
-                         "%(default)s)")
+                    help="drive:seed whose per-ms trace is saved as NAME_rates_<d>Hz.npy, drive:mean for the mean "
+                         "over the seeds (default %(default)s)")
     # internal, for the child processes
     ap.add_argument("--_single", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, help=argparse.SUPPRESS)
@@ -344,6 +359,8 @@ def main():
                        "--project-dir", str(tmp / f"worker{w}"), "--result", res]
                 for st in args.sets:
                     cmd += ["--set", st]
+                for st in args.stimulus:
+                    cmd += ["--stimulus", st]
                 cmd += ["--set", f"network.drive.rate_Hz={d!r}"]
                 log = open(tmp / f"run_{idx}.log", "w")
                 running[w] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT),
@@ -376,6 +393,7 @@ def main():
         "config": os.path.relpath(args.config, clconfig.REPO) if os.path.isabs(args.config)
         else args.config,
         "overrides": args.sets,
+        "stimuli": with_stimuli({}, args.stimulus).get("stimulus", []),
         "window_s": args.window,
         "duration_s": args.duration,
         "seeds": seeds,
@@ -394,9 +412,11 @@ def main():
         }
     (outdir / f"{args.name}_rates.json").write_text(json.dumps(out, indent=2) + "\n")
     td, ts = args.trace.split(":")
-    key = (float(td), int(ts))
-    if key in results:
-        trace = np.load(results[key]["npy"])
+    if ts == "mean":  # the mean over the seeds, tick by tick
+        trace = np.mean([np.load(results[(float(td), s)]["npy"]) for s in seeds], axis=0).astype(np.float32)
+        np.save(outdir / f"{args.name}_rates_{float(td):g}Hz.npy", trace)
+    elif (float(td), int(ts)) in results:
+        trace = np.load(results[(float(td), int(ts))]["npy"])
         np.save(outdir / f"{args.name}_rates_{float(td):g}Hz.npy", trace)
     print(f"wrote {outdir / (args.name + '_rates.json')} in {time.time() - t_start:.0f} s")
 
