@@ -57,15 +57,15 @@ int run_fit_tf(const fit_tf_options& o) {
   const engine::engine_params p = io::load_config(o.config, o.overrides);
   // What is fitted is the transfer function of the [network]'s conductance cells under its synaptic input.
   if (p.network.n_neurons == 0)
-    throw std::invalid_argument(o.config + " has no [network]: fit-tf fits the transfer function of its cells");
+    throw io::config_error(o.config + " has no [network]: fit-tf fits the transfer function of its cells");
   if (p.network.synapses != engine::synapse_model::conductance)
-    throw std::invalid_argument(o.config + ": fit-tf fits conductance synapses (network.synapse_model = "
+    throw io::config_error(o.config + ": fit-tf fits conductance synapses (network.synapse_model = "
                                            "\"conductance\"), not fraction synapses");
   if (p.network.cells != engine::cell_model::adex)
-    throw std::invalid_argument(o.config + ": fit-tf fits AdEx cells; network.cell_model = \"hh\" is not supported "
+    throw io::config_error(o.config + ": fit-tf fits AdEx cells; network.cell_model = \"hh\" is not supported "
                                            "(Carlu's fitted coefficients are in configs/carlu2020/meanfield.toml)");
   if (!(p.network.p_connect > 0))
-    throw std::invalid_argument(o.config + ": network.p_connect = 0, the cells receive no synaptic input to fit");
+    throw io::config_error(o.config + ": network.p_connect = 0, the cells receive no synaptic input to fit");
   // Before the fit (a minute by default): a path that cannot be written failed only after it, and the fit was lost.
   if (!o.out.empty()) io::check_output_file(o.out, "--out");
   const bool exc = o.cell == "exc";

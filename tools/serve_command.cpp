@@ -25,6 +25,7 @@
 #include "io/config/config_meanfield.hpp"
 #include "io/server/server.hpp"
 #include "tools/behind_real_time.hpp"
+#include "tools/command_line_error.hpp"
 #include "tools/default_config.hpp"
 #include "tools/endpoint_option.hpp"
 #include "tools/endpoints_file.hpp"
@@ -120,6 +121,12 @@ int run_serve(const serve_options& o) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
+  // One endpoint for both sockets: the second bind failed with "Address already in use (another cortexloop serve, or
+  // another program, has it ...)" while this server's own PUB socket held it (an outside check, 2026-12-06).
+  // A wildcard port (":*") gives each socket its own.
+  if (o.pub == o.commands && !o.pub.ends_with(":*"))
+    throw command_line_error("--pub and --commands are both " + o.pub +
+                             ": the PUB and the command socket each need an endpoint of their own");
   std::vector<std::string> overrides = o.overrides;
   // Through the config, checked as simulate's --duration is (simulation.duration_s's range; an outside audit,
   // 2026-12-06: serve ran 1 tick for --duration 1e-300 and took 1e300).

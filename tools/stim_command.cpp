@@ -233,6 +233,9 @@ io::command build(const stim_options& o) {
         throw CLI::ValidationError("--frequency", why);
       }
     }
+    // As --frequency: without it the server refused the program (exit 3; an outside check, 2026-12-06).
+    if (a == "pulses" && !(o.pulse_width_ms > 0))
+      throw CLI::ValidationError("--pulse-width", "pulses needs --pulse-width (ms, the width of one phase, > 0)");
     if (o.ramp_down_ms != 0 && o.duration_ms == 0)
       throw CLI::ValidationError("--ramp-down", "needs --duration: the ramp ends the program, which without a "
                                                 "duration never ends");
@@ -346,7 +349,7 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--phase", o->phase_deg, "sine: phase at the start (degrees)")->capture_default_str();
   cmd->add_option("--ramp-up", o->ramp_up_ms, "dc, sine: linear ramp from 0 (ms)")->capture_default_str();
   cmd->add_option("--ramp-down", o->ramp_down_ms, "dc, sine: linear ramp to 0 before the end (ms; needs --duration)")->capture_default_str();
-  cmd->add_option("--pulse-width", o->pulse_width_ms, "pulses: width of one phase (ms; exact to 1 us)");
+  cmd->add_option("--pulse-width", o->pulse_width_ms, "pulses: width of one phase (ms, > 0, exact to 1 us); required for pulses");
   cmd->add_option("--gap-us", o->gap_us, "pulses: interphase gap (us)")->capture_default_str();
   CLI::Option* biphasic =
       cmd->add_flag("--biphasic", o->biphasic, "pulses on a direct site: each pulse followed by its opposite (at an "
@@ -409,8 +412,10 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "reset: seed, 0 to 2^63 - 1 (as simulation.seed)")
       ->capture_default_str()
       ->check(seed_range);
+  // The server's range (Step.ticks): the wire's uint32 range passed here and was refused by the server (exit 3; an
+  // outside check, 2026-12-06).
   cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode; 0 cancels what is left of earlier steps)")
-      ->check(uint32_count)
+      ->check(whole_number_in(0, io::kMaxStepTicks))
       ->capture_default_str();
   cmd->add_option("--name", o->name, "set: parameter name (network.drive.rate_Hz, stream.spikes, stream.readout_every)");
   cmd->add_option("--value", o->value, "set: value");

@@ -17,7 +17,6 @@ namespace cortexloop::io {
 
 namespace {
 
-constexpr std::uint32_t kMaxStepTicks = 10'000'000;
 // Largest start_tick of a SetPrograms or SetController (31.7 years of 1 ms ticks). The real-time thread turns it
 // into a step (start_tick x steps_per_tick) and the device into microseconds; at the longest tick the config allows
 // (1000 ms) 10^12 ticks are 10^18 us, which int64 holds. Unbounded, 2^62 overflowed there (undefined behaviour on
@@ -489,6 +488,7 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
       if (limits.mode != run_mode::stepped)
         return refuse(std::move(d), error_code::wrong_mode,
                       "Step needs the server in stepped mode; it runs in " + std::string(to_string(limits.mode)) + " mode");
+      static_assert(kMaxStepTicks == 10'000'000, "update the message below");
       if (c.ticks > kMaxStepTicks)
         return refuse(std::move(d), error_code::out_of_range,
                       out_of_range("ticks", c.ticks, "must be in [0, 10000000] (0 cancels the remaining budget)"));

@@ -24,6 +24,8 @@ namespace proto = ::cortexloop::protocol;
 inline constexpr double kProtocolMaxDriveRate_Hz = 200.0;
 // SetParameter stream.readout_every: at most every 1000th readout published (replay bounds a recording's gaps by it).
 inline constexpr int kMaxReadoutEvery = 1000;
+// Step.ticks: at most 10^7 ticks per Step (2.8 hours of 1 ms ticks); 0 cancels the budget left.
+inline constexpr std::uint32_t kMaxStepTicks = 10'000'000;
 // Info.schema_version: raised whenever the schema gains a field, message or enum value (docs/protocol.md).
 inline constexpr std::uint32_t kSchemaVersion = 2;
 

@@ -641,11 +641,17 @@ class InputRefused(unittest.TestCase):
             self.assertIn(f"{option}: must be in [", e)
             self.assertIn(f"got {value}", e)
             self.assertNotIn("= inf", e)  # not the float32 it became
-        for option in ("--pulses-per-burst", "--bursts", "--ticks"):
+        for option in ("--pulses-per-burst", "--bursts"):
             e = self.refused("stim", "pulses", "--amplitude", "5", "--frequency", "100", "--pulse-width", "0.1",
                              option, "18446744073709551615", *nowhere, code=2)
             self.assertIn(f"{option}: must be in [0, 4294967295], got 18446744073709551615", e)
             self.assertNotIn("Could not convert", e)
+        # --ticks has the server's range (docs/protocol.md, Step): the wire's uint32 range passed here and the server
+        # refused 4294967295 (exit 3; an outside check, 2026-12-06). Break seen to fail: the uint32 check back.
+        for value in ("18446744073709551615", "10000001"):
+            e = self.refused("stim", "step", "--ticks", value, *nowhere, code=2)
+            self.assertIn(f"--ticks: must be in [0, 10000000], got {value}", e)
+        self.refused("stim", "step", "--ticks", "10000000", *nowhere, code=4)
         # --noise-seed takes 64 bits (break tried: its check removed -> "Could not convert").
         e = self.refused("stim", "noise", "--amplitude", "5", "--noise-seed", "18446744073709551616", *nowhere, code=2)
         self.assertIn("--noise-seed: must be in [0, 18446744073709551615], got 18446744073709551616", e)
@@ -668,6 +674,12 @@ class InputRefused(unittest.TestCase):
                       self.refused("stim", "pulses", "--amplitude", "5", "--pulse-width", "0.1", *nowhere, code=2))
         self.assertIn("--ramp-down: needs --duration",
                       self.refused("stim", "dc", "--amplitude", "5", "--ramp-down", "3", *nowhere, code=2))
+        # Also --pulse-width (it was sent and refused, exit 3; an outside check, 2026-12-06). Break seen to fail: the
+        # local check removed -> exit 4.
+        for width in ((), ("--pulse-width", "0")):
+            self.assertIn("--pulse-width: pulses needs --pulse-width",
+                          self.refused("stim", "pulses", "--amplitude", "5", "--frequency", "10", *width, *nowhere,
+                                       code=2))
         with tempfile.TemporaryDirectory() as tmp:
             key = os.path.join(tmp, "server.key")
             open(key, "w").close()
@@ -820,12 +832,14 @@ class InputRefused(unittest.TestCase):
         self.assertIn("responsive needs --amplitude", e)
 
     def test_fit_tf_refuses_what_it_cannot_fit(self):
-        # It wrote an all-zero coefficient table and exited 0.
+        # It wrote an all-zero coefficient table and exited 0; then it exited 1, where its --help promises 2 for a
+        # config that is wrong for the command (an outside check, 2026-12-06; break seen to fail: invalid_argument
+        # for config_error again -> exit 1).
         cases = ((self.ALN, "has no [network]"),
                  (os.path.join(ROOT, "configs", "cakan2020", "network.toml"), "fit-tf fits conductance synapses"),
                  (os.path.join(ROOT, "configs", "naud2008", "tonic_spiking.toml"), "network.p_connect = 0"))
         for config, text in cases:
-            e = self.refused("fit-tf", "--cells", "16", "--duration-ms", "200", "--config", config, code=1)
+            e = self.refused("fit-tf", "--cells", "16", "--duration-ms", "200", "--config", config, code=2)
             self.assertIn(text, e)
 
     def test_a_network_or_spike_log_larger_than_memory_is_refused_at_load(self):
@@ -1378,12 +1392,20 @@ class IpcEndpointInUse(unittest.TestCase):
     # (exit 0, the second serve starting).
     SMALL = ("--set", "network.n_neurons=1000", "--mode", "fast", "--duration", "0.01")
 
-    def test_pub_and_commands_on_one_path(self):
+    def test_pub_and_commands_on_one_endpoint(self):
+        # Refused before binding, naming both options (the second bind said "Address already in use (another
+        # cortexloop serve, or another program, has it ...)" while this server's own PUB socket had it: an outside
+        # check, 2026-12-06); a wildcard port gives each socket its own. Break seen to fail: serve_command's check
+        # removed -> exit 1, the bind's message.
         with tempfile.TemporaryDirectory() as tmp:
-            ep = "ipc://" + os.path.join(tmp, "s")
-            r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", ep, "--commands", ep)
-        self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("cannot bind the command (--commands) socket to " + ep + ": Address already in use", r.stderr)
+            for ep in ("ipc://" + os.path.join(tmp, "s"), "tcp://127.0.0.1:1"):
+                r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", ep, "--commands", ep)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(f"--pub and --commands are both {ep}: the PUB and the command socket each need an "
+                              "endpoint of their own", r.stderr)
+        r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", "tcp://127.0.0.1:*", "--commands",
+                "tcp://127.0.0.1:*")
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_a_path_that_is_not_a_socket_is_left_alone(self):
         # libzmq unlinks the path before it binds: `--commands ipc://.../data.csv` deleted the user's file and served
