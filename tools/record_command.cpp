@@ -426,6 +426,9 @@ void differing_keys(const toml::table& a, const toml::table& b, const std::strin
     if (out.size() >= max) return;
     const toml::node *x = a.get(k), *y = b.get(k);
     const std::string name = prefix.empty() ? k : prefix + "." + k;
+    // How long the server runs and how many threads step it change no tick: `serve --duration 10` against its own
+    // file was "not the config the server runs" (an outside check, 2026-12-06).
+    if (name == "simulation.duration_s" || name == "simulation.threads") continue;
     if (x && y && x->is_table() && y->is_table()) {
       differing_keys(*x->as_table(), *y->as_table(), name, out, max);
       continue;

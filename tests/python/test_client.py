@@ -426,6 +426,12 @@ class ClientTest(unittest.TestCase):
                 # difference: an outside re-check). Break tried: the numeric comparison left out -> differs at it.
                 err, check = record("int_float", "--config", CONFIG, *SMALL, "--set", "network.exc.b_pA=20")
                 self.assertEqual(check["differs_at"], [])
+                # Neither the run's length nor its thread count changes a tick (`serve --duration 10` against its own
+                # file was a difference: an outside check, 2026-12-06). Break seen to fail: the two keys compared.
+                err, check = record("run_keys", "--config", CONFIG, *SMALL, "--set", "simulation.duration_s=10",
+                                    "--set", "simulation.threads=2")
+                self.assertEqual(check["differs_at"], [])
+                self.assertNotIn("warning", err)
         finally:
             server.stop()
 
