@@ -24,7 +24,12 @@ def read_table(path):
         b = f.read()
     if b[:8] != b"CLALNCT1":
         sys.exit(f"{path}: not a cortexloop ALN cascade table")
-    n_mu, n_sigma = np.frombuffer(b[24:32], dtype="<i4")
+    n_mu, n_sigma = (int(x) for x in np.frombuffer(b[24:32], dtype="<i4"))
+    # A file cut short (a copy interrupted) ended in numpy's reshape traceback (an outside check, 2026-12-06).
+    want = 32 + 8 * 4 * n_sigma * n_mu
+    if n_mu <= 0 or n_sigma <= 0 or len(b) != want:
+        sys.exit(f"{path}: a table of {n_sigma} x {n_mu} points is {want} bytes, this file has {len(b)} "
+                 "(cut short or damaged: write it again with `cortexloop aln-table --out`)")
     return np.frombuffer(b[32:], dtype="<f8").reshape(4, n_sigma, n_mu)
 
 

@@ -10,6 +10,7 @@ import glob
 import os
 import pathlib
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -284,6 +285,22 @@ class MissingOutputFolder(unittest.TestCase):
                 r = run(args + ["--out", png])
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertGreater(os.path.getsize(png), 1000)
+
+
+class DamagedTable(unittest.TestCase):
+    def test_a_table_cut_short_is_named(self):
+        # aln_table_check.py on a table cut short ended in numpy's reshape traceback (an outside check, 2026-12-06).
+        # Reference: the header's grid, 350 x 64 points of 4 doubles after 32 bytes. Break seen to fail: the size
+        # check removed -> ValueError traceback.
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "cut.bin")
+            with open(path, "wb") as f:
+                f.write(b"CLALNCT1" + bytes(16) + struct.pack("<ii", 350, 64) + bytes(8 * 121))
+            r = run([os.path.join(ROOT, "tools", "aln_table_check.py"), path])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertIn(f"{path}: a table of 64 x 350 points is {32 + 8 * 4 * 64 * 350} bytes, this file has "
+                          f"{32 + 8 * 121}", r.stderr)
 
 
 class DamagedRecording(unittest.TestCase):
