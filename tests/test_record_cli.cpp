@@ -210,6 +210,14 @@ TEST_CASE("record against an endpoint with no server says it is waiting and give
   CHECK(code == 5);
   CHECK_THAT(err, Catch::Contains("waiting for a server publishing on " + nowhere));
   CHECK_THAT(err, Catch::Contains("nothing received from " + nowhere + " within 0.5 s"));
+  // "Nothing was written": not even the folder it made (an empty --out was left: an outside check, 2026-12-06); one
+  // that was there stays. Break seen to fail: the folder's removal left out.
+  CHECK_FALSE(std::filesystem::exists(dir / "rec"));
+  std::filesystem::create_directory(dir / "kept");
+  const child into_kept =
+      spawn_cortexloop({"record", "--out", (dir / "kept").string(), "--pub", nowhere, "--timeout", "0.5"}, dir / "kept_log");
+  CHECK(wait_exit(into_kept, 10s) == 5);
+  CHECK(std::filesystem::is_directory(dir / "kept"));
   // With --sync the handshake is part of that wait: it took 20 s of its own before --timeout began (an outside
   // check, 2026-12-04). Reference: the option's help ("give up this many seconds after start"). Break tried: the
   // handshake's old fixed 20 s -> the exit is not seen within the 10 s below.

@@ -458,6 +458,8 @@ int run_record(const record_options& o) {
   // bad --config left an empty folder behind: an outside check, 2026-12-05).
   nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
   const std::filesystem::path out(o.out_dir);
+  std::error_code exists_ec;
+  const bool out_existed = std::filesystem::exists(out, exists_ec);
   {
     // Every file a session may write, checked before it starts: a live session cannot be recorded again.
     constexpr std::array<std::string_view, 28> outputs = {
@@ -589,6 +591,8 @@ int run_record(const record_options& o) {
         for (const char* name : {"acks.jsonl", "safety.jsonl", "commands.jsonl"}) std::filesystem::remove(out / name, ec);
         if (spikes) spikes->discard();
         rec.discard_all();
+        // The folder too, if this run made it and it is empty (it was left: an outside check, 2026-12-06).
+        if (!out_existed) std::filesystem::remove(out, ec);
         return 5;
       }
       // A live server publishes a status every second, paused or stepped too (docs/protocol.md): silence this
