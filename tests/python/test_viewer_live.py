@@ -78,9 +78,14 @@ class ViewerLive(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn(f"the server answers at {self.commands}, but nothing arrives from the PUB endpoint {wrong}",
                       r.stderr)
+        start = time.monotonic()
         r = viewer("--pub", self.pub, "--commands", wrong, "--snapshot", "/tmp/never.png", "--seconds", "1")
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn(f"no server answers at the commands endpoint {wrong}", r.stderr)
+        # --seconds bounds the wait for a server too, at least 2 s (it took 13.6 s: an outside check, 2026-12-06).
+        # Reference: 2 s of waiting and the interpreter's start (~1-2 s with matplotlib). Break seen to fail: the
+        # fixed 10 s + 3 s waits -> 13 s.
+        self.assertLess(time.monotonic() - start, 7.0)
 
 
 if __name__ == "__main__":

@@ -248,9 +248,9 @@ def panels_for(b, info):
     return panels_of(bool(b.vsdi), len(b.sensing[-1]) if b.sensing else 0, bool(b.active), node_only(info, b))
 
 
-def no_server(client, commands, pub):
+def no_server(client, commands, pub, timeout_s=3.0):
     """The sentence for a sync that failed: which endpoint did not answer (it named both, "no server at A / B")."""
-    if client.info(3.0) is None:
+    if client.info(timeout_s) is None:
         return f"no server answers at the commands endpoint {commands} (is it running, on this endpoint?)"
     return (f"the server answers at {commands}, but nothing arrives from the PUB endpoint {pub} (is --pub the "
             "server's?)")
@@ -266,7 +266,8 @@ def main(argv=None):
     ap.add_argument("--window", type=cli.positive_float, default=5.0,
                     help="seconds of simulated time shown, from each readout's time (default: %(default)s)")
     ap.add_argument("--seconds", type=cli.positive_float,
-                    help="stop after this many wall seconds (default: until the window is closed, or Ctrl-C)")
+                    help="stop after this many wall seconds; it also bounds the wait for a server (at least 2 s; "
+                         "10 s without it) (default: until the window is closed, or Ctrl-C)")
     ap.add_argument("--snapshot", help="save the figure to this PNG at the end: after --seconds, or at Ctrl-C "
                                        "(headless when given)")
     ap.add_argument("--stim-at", type=float, help="send a DC step to the excitatory population after this many s "
@@ -289,17 +290,21 @@ def main(argv=None):
     if not a.snapshot and matplotlib.get_backend().lower() == "agg":  # no display: a window would never appear
         raise cli.ToolError("no display to open a window on (matplotlib's backend is Agg): give --snapshot FILE.png "
                             "(written after --seconds, or at Ctrl-C) to draw to a file")
-    if not client.sync(10.0):
-        raise cli.ToolError(no_server(client, a.commands, a.pub))
+    # With --seconds, the wait for a server is bounded by it too (at least 2 s): with none running, `--seconds 3` took
+    # 13.6 s to say so (an outside check, 2026-12-06). Two thirds for the handshake, a third to tell which endpoint
+    # did not answer.
+    connect_s = 10.0 if a.seconds is None else min(10.0, max(2.0, a.seconds))
+    if not client.sync(connect_s * 2 / 3):
+        raise cli.ToolError(no_server(client, a.commands, a.pub, connect_s / 3))
     info = client.info(5.0) or {}
     tick_ms = info.get("tick_ms") or 1.0
     # The finest readout period is a tick (readout_every 1): a window holds at most window / tick_ms readouts.
     b = Buffers(a.window, max_readouts=int(np.ceil(a.window * 1000.0 / tick_ms)) + 1)
     # Wait for a first readout to know whether a ring runs.
-    first_by = time.monotonic() + 10.0
+    first_by = time.monotonic() + connect_s
     while not b.t:
         if time.monotonic() > first_by:
-            raise cli.ToolError(f"no readout from {a.pub} in 10 s: a server in stepped mode publishes only when "
+            raise cli.ToolError(f"no readout from {a.pub} in {connect_s:g} s: a server in stepped mode publishes only when "
                                 "stepped (`cortexloop stim step`), a paused one not at all")
         m = client.receive(0.2)
         if m is not None:
