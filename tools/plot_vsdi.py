@@ -68,7 +68,7 @@ def main(argv=None) -> int:
 
     fig, axes = plt.subplots(2, 1, figsize=(7.0, 6.0), sharex=True, constrained_layout=True)
     panels = [
-        (rates, "excitatory rate (Hz)", "magma", None),
+        (rates, "excitatory rate (Hz)", "magma", ringmap.range_limits(rates[:shown], ringmap.RATE_FLOOR_HZ)),
         (vsdi, "VSDi: relative depolarisation (%)", "RdBu_r",
          ringmap.symmetric_limit(vsdi[:shown], ringmap.VSDI_FLOOR_PERCENT)[0]),
     ]

@@ -109,6 +109,30 @@ class VsdiScale(unittest.TestCase):
         self.assertAlmostEqual(lim, 5.0, places=2)
 
 
+class RateScale(unittest.TestCase):
+    def test_a_ring_at_rest_is_not_drawn_as_structure(self):
+        # plot_vsdi.py's rate map took the data's own range: a resting ring's units, equal but for float rounding
+        # (1.87433 Hz +- 1e-6), were drawn across the whole colour map (an outside check, 2026-12-06). Reference:
+        # RATE_FLOOR_HZ, the smallest range drawn, against the rounding made here. Break seen to fail: range_limits
+        # without its floor -> a 2e-6 Hz range.
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from cortexloop_client import ringmap
+        rest = 1.87433 + np.random.default_rng(2).uniform(-1e-6, 1e-6, (200, 10))
+        lo, hi = ringmap.range_limits(rest, ringmap.RATE_FLOOR_HZ)
+        self.assertAlmostEqual(hi - lo, ringmap.RATE_FLOOR_HZ, places=12)
+        self.assertAlmostEqual((lo + hi) / 2, 1.87433, places=5)
+        active = rest.copy()
+        active[100, 3] = 90.6
+        self.assertEqual(ringmap.range_limits(active, ringmap.RATE_FLOOR_HZ), (float(rest.min()), 90.6))
+        fig, ax = plt.subplots()
+        x = np.arange(1, 201, dtype=float)
+        mesh = ringmap.draw(ax, rest, x, x - 1, 36.0, "magma", (lo, hi))
+        self.assertEqual(mesh.get_clim(), (lo, hi))
+        plt.close(fig)
+
+
 class AdcClipNote(unittest.TestCase):
     """plot.py's note on a sensing panel whose ADC clipped: a closed_loop recording with the ring at rest was noted
     "ADC clipped at -0.000762951 % (sensing range)" (its ADC's rounding of ~0, pinned at one value). Reference: the

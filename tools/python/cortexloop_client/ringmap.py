@@ -11,6 +11,9 @@ from . import timeline
 VSDI_FLOOR_PERCENT = 0.01
 # The same for the ring's stimulation current (pA): less than 1 pA into a unit moves nothing visible.
 STIM_FLOOR_PA = 1.0
+# The smallest range of a rate map's scale (Hz): a ring at rest differs between units by float rounding (~1e-6 Hz),
+# which a scale set by the data's own range drew as spatial structure (an outside check, 2026-12-06).
+RATE_FLOOR_HZ = 0.01
 
 
 # An excursion reached by fewer readouts than this is an artefact (a stimulation artefact lasts a tick or two), not
@@ -33,14 +36,26 @@ def symmetric_limit(data, floor):
     return max(lim, floor), peak
 
 
+def range_limits(data, floor):
+    """(lo, hi): the finite values' range, widened about its middle to at least `floor`."""
+    a = np.asarray(data, dtype=float)
+    a = a[np.isfinite(a)]
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+    if hi - lo < floor:
+        mid = (lo + hi) / 2
+        lo, hi = mid - floor / 2, mid + floor / 2
+    return lo, hi
+
+
 def draw(ax, data, x, left, length_mm, cmap, lim=None):
     """data [readouts, units] at times x (right edges) with left edges `left`, as a QuadMesh; lim: a symmetric scale
-    (±lim), None for the data's own range."""
+    (±lim), a (lo, hi) pair (range_limits), or None for the data's own range."""
     n = data.shape[1]
     dx = length_mm / n
     edges, values = timeline.map_columns(np.concatenate([data, data[:, :1]], axis=1), x, left)
     y = (np.arange(n + 2) - 0.5) * dx
-    kwargs = {"vmin": -lim, "vmax": lim} if lim is not None else {}
+    kwargs = ({} if lim is None else {"vmin": lim[0], "vmax": lim[1]} if isinstance(lim, tuple)
+              else {"vmin": -lim, "vmax": lim})
     mesh = ax.pcolormesh(edges, y, values.T, cmap=cmap, shading="flat", rasterized=True, **kwargs)
     ax.set_ylim(0, length_mm)
     return mesh
