@@ -429,6 +429,25 @@ class ExampleErrors(unittest.TestCase):
         self.assertIn("network.bogus = 1: unknown key", r.stderr)
         self.assertLess(time.monotonic() - started, 20.0)  # not the 30 s sync timeout
 
+    def test_outputs_that_cannot_be_written_are_refused_before_the_run(self):
+        # `--out afile/y.npz`, afile a file, ran the whole loop and then failed, the run lost (an outside check,
+        # 2026-12-06). Reference: the paths made here. Break seen to fail: check_outputs without writable_file -> the
+        # loop runs ("t = " printed) before the error.
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tools", "python") + os.pathsep +
+                   os.path.join(os.path.dirname(BINARY), "python"))
+        with tempfile.TemporaryDirectory() as tmp:
+            afile, folder = os.path.join(tmp, "afile"), os.path.join(tmp, "d.png")
+            open(afile, "w").close()
+            os.mkdir(folder)
+            for args, says in ((["--out", os.path.join(afile, "y.npz")], f"{afile}: File exists"),
+                               (["--png", folder], "is a folder"), (["--out", tmp], "is a folder")):
+                r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
+                                    "--bin", BINARY, "--neurons", "200", "--duration", "0.2", *args],
+                                   capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn(says, r.stderr)
+                self.assertNotIn("t = ", r.stdout)
+
     def test_png_into_a_new_folder(self):
         # `pi_clamp.py --png out/tutorial/external.png` (docs/closed_loop.md) before out/tutorial exists: the run's
         # figure was lost at the end with FileNotFoundError.

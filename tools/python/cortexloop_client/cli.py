@@ -171,6 +171,17 @@ def with_folder(path):
     return path
 
 
+def writable_file(path, option):
+    """A file `option` will write at the end of a long run, checked before it: its folder created (an OSError naming
+    the path when it cannot be: a file in the way), not a folder itself, the folder writable."""
+    folder = os.path.dirname(os.path.abspath(with_folder(path)))
+    if os.path.isdir(path):
+        raise ToolError(f"{option} {path}: is a folder; name a file")
+    if not os.access(folder, os.W_OK):
+        raise ToolError(f"{option} {path}: the folder {folder} is not writable")
+    return path
+
+
 def run(main, prog=None):
     """Calls main(); a missing or unreadable file, a server that exited or stopped answering, a ToolError become
     `prog: what` and exit 1; Ctrl-C `prog: interrupted` and exit 130."""

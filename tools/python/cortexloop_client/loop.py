@@ -26,7 +26,7 @@ from .client import Client
 from .style import EXC_COLOUR, INH_COLOUR
 from .timeline import restart, smooth
 from .cli import ServerExited, ToolError, figure_file, plural, positive_float  # noqa: F401
-from .cli import with_folder  # noqa: F401  (for the examples)
+from .cli import with_folder, writable_file  # noqa: F401  (with_folder for the examples)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 DEFAULT_BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(REPO, "build", "cortexloop"))
@@ -456,10 +456,14 @@ class _Connected:
 
 
 def check_outputs(args):
-    """--png's format before the run, not after it (matplotlib refused `--png x.xyz` once the loop had run); a name
-    without a suffix is given .png, the file matplotlib writes (cli.figure_file)."""
+    """--png's format and where --out and --png go, before the run, not after it (matplotlib refused `--png x.xyz`
+    once the loop had run; `--out afile/y.npz`, afile a file, failed after it and the run was lost: an outside check,
+    2026-12-06); a name without a suffix is given .png, the file matplotlib writes (cli.figure_file)."""
     if getattr(args, "png", None):
         args.png = figure_file(args.png, "--png")
+    for option in ("--out", "--png"):
+        if path := getattr(args, option[2:], None):
+            writable_file(path, option)
 
 
 def server_from_args(args):
