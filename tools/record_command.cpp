@@ -983,7 +983,8 @@ void add_record_command(CLI::App& app) {
               "file it streams could not be written (what was recorded is written; summary.json's stopped_by says "
               "which); 2 the command line or --config is wrong; 5 the server was "
               "silent: nothing arrived within --timeout, or it fell silent before --duration (what arrived is "
-              "written).");
+              "written). Killed (SIGKILL) or crashed, it leaves each array as NAME.npy.partial (the rows so far, "
+              "readable; header not final) and no session.toml or summary.json: such a folder cannot be replayed.");
   cmd->callback([o] {
     if (const int rc = run_record(*o); rc != 0) throw CLI::RuntimeError(rc);
   });

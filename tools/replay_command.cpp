@@ -56,8 +56,21 @@ struct not_replayable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A recorder killed (SIGKILL, a crash) before its end leaves its arrays as NAME.partial and no session.toml or
+// summary.json, which read as "missing ... of this version" (an outside check, 2026-12-06).
+bool killed_recording(const std::filesystem::path& folder) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(folder, ec))
+    if (e.path().extension() == ".partial") return true;
+  return false;
+}
+
 std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
+  if (!in && killed_recording(p.parent_path()))
+    throw not_replayable(p.string() + ": missing, and the folder holds .partial arrays: a recording whose `cortexloop "
+                                      "record` was killed before it finished; it cannot be replayed (its rows so far "
+                                      "are readable under the .partial names)");
   if (!in) throw not_replayable(p.string() + ": missing (a recording made by `cortexloop record` of this version has it)");
   std::ostringstream s;
   s << in.rdbuf();

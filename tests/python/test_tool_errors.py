@@ -303,6 +303,24 @@ class DamagedTable(unittest.TestCase):
                           f"{32 + 8 * 121}", r.stderr)
 
 
+class KilledRecording(unittest.TestCase):
+    def test_a_killed_recorders_folder_is_named_as_such(self):
+        # A `record` killed by SIGKILL leaves NAME.npy.partial arrays and no session.toml or summary.json: replay said
+        # "session.toml: missing (a recording made by `cortexloop record` of this version has it)", plot "no
+        # rates.npy, not a folder written by `cortexloop record`" (an outside check, 2026-12-06). Reference: the
+        # folder made here as record leaves it. Break seen to fail: replay's old message (plot's is the same check).
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in ("rates.npy.partial", "ticks.npy.partial", "acks.jsonl"):
+                open(os.path.join(tmp, name), "wb").close()
+            r = subprocess.run([BIN, "replay", tmp], capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(r.returncode, 0, r.stderr)
+            self.assertIn("session.toml: missing, and the folder holds .partial arrays: a recording whose "
+                          "`cortexloop record` was killed before it finished", r.stderr)
+            r = run(["-m", "cortexloop_client.plot", tmp])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("rates.npy.partial but no rates.npy: a run killed before it finished", r.stderr)
+
+
 class DamagedRecording(unittest.TestCase):
     """plot.py (and plot_vsdi.py, plot_aln_sweep.py: their own tests below, sharing cli.load_npy, load_json_object
     and check_rows) on a recording folder that is damaged ends in one line naming the file, exit 1: a truncated .npy (a

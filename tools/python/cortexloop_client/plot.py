@@ -508,6 +508,11 @@ def main(argv=None):
     if not os.path.isdir(a.folder):
         raise cli.ToolError(f"{a.folder}: no such folder")
     if not os.path.exists(os.path.join(a.folder, "rates.npy")):
+        # A recorder killed before its end leaves rates.npy.partial (an outside check, 2026-12-06: "not a folder
+        # written by `cortexloop record`").
+        if os.path.exists(os.path.join(a.folder, "rates.npy.partial")):
+            raise cli.ToolError(f"{a.folder}: rates.npy.partial but no rates.npy: a run killed before it finished "
+                                "writing its files; its rows so far are in the .partial arrays")
         raise cli.ToolError(f"{a.folder}: no rates.npy, not a folder written by `cortexloop record` or "
                             "`cortexloop simulate`")
     out = cli.figure_file(a.out or os.path.join(a.folder, "session.png"))
