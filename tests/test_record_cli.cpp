@@ -213,6 +213,12 @@ TEST_CASE("record against an endpoint with no server says it is waiting and give
   // "Nothing was written": not even the folder it made (an empty --out was left: an outside check, 2026-12-06); one
   // that was there stays. Break seen to fail: the folder's removal left out.
   CHECK_FALSE(std::filesystem::exists(dir / "rec"));
+  // With the folders it made above it (a review, 2026-12-06: p1/p2 stayed).
+  const child nested = spawn_cortexloop({"record", "--out", (dir / "p1" / "p2" / "rec").string() + "/", "--pub", nowhere,
+                                         "--timeout", "0.5"},
+                                        dir / "record_nested");
+  CHECK(wait_exit(nested, 10s) == 5);
+  CHECK_FALSE(std::filesystem::exists(dir / "p1"));
   std::filesystem::create_directory(dir / "kept");
   const child into_kept =
       spawn_cortexloop({"record", "--out", (dir / "kept").string(), "--pub", nowhere, "--timeout", "0.5"}, dir / "kept_log");

@@ -22,8 +22,9 @@ from cortexloop_client import cli  # noqa: E402
 def read_table(path):
     with open(path, "rb") as f:  # a missing file: one line from cli.run
         b = f.read()
-    if b[:8] != b"CLALNCT1":
-        sys.exit(f"{path}: not a cortexloop ALN cascade table")
+    if b[:8] != b"CLALNCT1" or len(b) < 32:
+        sys.exit(f"{path}: not a cortexloop ALN cascade table" + (f" (its 32-byte header cut short: {len(b)} bytes)"
+                                                                 if b[:8] == b"CLALNCT1" else ""))
     n_mu, n_sigma = (int(x) for x in np.frombuffer(b[24:32], dtype="<i4"))
     # A file cut short (a copy interrupted) ended in numpy's reshape traceback (an outside check, 2026-12-06).
     want = 32 + 8 * 4 * n_sigma * n_mu

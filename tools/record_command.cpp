@@ -352,14 +352,21 @@ nlohmann::json to_json(const io::proto::SafetyEvent& e) {
           {"epoch", e.epoch()}};
 }
 
-// A geometry (geometry_of) without what is not a place: the step, the tick and the network's cell counts.
-nlohmann::json placement_of(nlohmann::json g) {
-  if (g.is_object()) {
-    g.erase("dt_ms");
-    g.erase("tick_ms");
-    g.erase("network");
+// A geometry (geometry_of) reduced to where things are: every "*_mm" key and the ring's n_units, through its objects
+// and arrays. The step, the tick, the cell counts, a sensing channel's rate and ADC range, an electrode's area are not
+// places: a difference in them was also called "places ... otherwise" (an outside check and a review, 2026-12-06).
+nlohmann::json placement_of(const nlohmann::json& g) {
+  if (g.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& x : g) out.push_back(placement_of(x));
+    return out;
   }
-  return g;
+  if (!g.is_object()) return g;
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, value] : g.items())
+    if (value.is_structured()) out[key] = placement_of(value);
+    else if (key.ends_with("_mm") || key == "n_units") out[key] = value;
+  return out;
 }
 
 // Positions (mm along the ring, [0, length)) of what the config places: the ring's units, the network's
@@ -458,8 +465,14 @@ int run_record(const record_options& o) {
   // bad --config left an empty folder behind: an outside check, 2026-12-05).
   nlohmann::json geometry = o.config.empty() ? nlohmann::json() : geometry_from_config(o);
   const std::filesystem::path out(o.out_dir);
-  std::error_code exists_ec;
-  const bool out_existed = std::filesystem::exists(out, exists_ec);
+  // The outermost folder of --out this run creates (none when --out exists): removed again, with what it made
+  // under it, if the run ends with nothing written.
+  std::filesystem::path created_root, out_abs = std::filesystem::absolute(out);
+  if (!out_abs.has_filename()) out_abs = out_abs.parent_path();  // "rec/"
+  for (std::filesystem::path p = out_abs; !p.empty() && !std::filesystem::exists(p); p = p.parent_path()) {
+    created_root = p;
+    if (p == p.parent_path()) break;
+  }
   {
     // Every file a session may write, checked before it starts: a live session cannot be recorded again.
     constexpr std::array<std::string_view, 28> outputs = {
@@ -591,8 +604,12 @@ int run_record(const record_options& o) {
         for (const char* name : {"acks.jsonl", "safety.jsonl", "commands.jsonl"}) std::filesystem::remove(out / name, ec);
         if (spikes) spikes->discard();
         rec.discard_all();
-        // The folder too, if this run made it and it is empty (it was left: an outside check, 2026-12-06).
-        if (!out_existed) std::filesystem::remove(out, ec);
+        // The folders too, those this run made, if they are empty (they were left: an outside check and a review,
+        // 2026-12-06); remove() leaves a folder that is not empty.
+        if (!created_root.empty())
+          for (std::filesystem::path p = out_abs; std::filesystem::remove(p, ec);
+               p = p.parent_path())
+            if (p == created_root) break;
         return 5;
       }
       // A live server publishes a status every second, paused or stepped too (docs/protocol.md): silence this

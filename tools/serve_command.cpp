@@ -123,8 +123,8 @@ int run_serve(const serve_options& o) {
   }
   // One endpoint for both sockets: the second bind failed with "Address already in use (another cortexloop serve, or
   // another program, has it ...)" while this server's own PUB socket held it (an outside check, 2026-12-06).
-  // A wildcard port (":*") gives each socket its own.
-  if (o.pub == o.commands && !o.pub.ends_with(":*"))
+  // A wildcard (port ":*" or 0, "ipc://*") gives each socket its own (a review, 2026-12-06).
+  if (o.pub == o.commands && !o.pub.ends_with(":*") && !o.pub.ends_with(":0") && o.pub != "ipc://*")
     throw command_line_error("--pub and --commands are both " + o.pub +
                              ": the PUB and the command socket each need an endpoint of their own");
   std::vector<std::string> overrides = o.overrides;

@@ -108,6 +108,12 @@ void fill_program(const stim_options& o, const std::string& shape, firmware_sim:
     s.position_mm = *o.ring_position_mm;
     s.width_mm = o.width_mm;
   }
+  // As --frequency, here for a program of `stim pulses` and of `stim controller --program pulses` alike: without it
+  // the server refused the program (exit 3; an outside check and a review, 2026-12-06).
+  if (shape == "pulses" && o.pulse_width_ms == 0)
+    throw CLI::ValidationError("--pulse-width", "pulses needs --pulse-width (ms, the width of one phase)");
+  if (shape == "pulses" && !(o.pulse_width_ms > 0))
+    throw CLI::ValidationError("--pulse-width", "must be > 0 ms, got " + std::string(io::format_number(o.pulse_width_ms).view()));
   p.shape = shape == "dc"     ? firmware_sim::waveform::dc
             : shape == "sine"  ? firmware_sim::waveform::sine
             : shape == "noise" ? firmware_sim::waveform::noise
@@ -233,9 +239,6 @@ io::command build(const stim_options& o) {
         throw CLI::ValidationError("--frequency", why);
       }
     }
-    // As --frequency: without it the server refused the program (exit 3; an outside check, 2026-12-06).
-    if (a == "pulses" && !(o.pulse_width_ms > 0))
-      throw CLI::ValidationError("--pulse-width", "pulses needs --pulse-width (ms, the width of one phase, > 0)");
     if (o.ramp_down_ms != 0 && o.duration_ms == 0)
       throw CLI::ValidationError("--ramp-down", "needs --duration: the ramp ends the program, which without a "
                                                 "duration never ends");

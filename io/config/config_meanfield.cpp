@@ -108,16 +108,22 @@ std::string meanfield_fit_note(const char* pop, const mf::threshold_params& t) {
 std::vector<std::string> meanfield_notes(const engine::engine_params& p) {
   std::vector<std::string> notes;
   if (!p.meanfield) return notes;
-  // The engine steps the mean field only as a ring's units: configs/zerlaut2018_meanfield.toml ("the local model")
-  // ran the network and nothing said that its [meanfield] was not stepped (an outside check, 2026-12-06).
-  if (!p.ring) {
-    notes.emplace_back("[meanfield] is not stepped without a [ring] (tf, fit-tf and the ring read it): this run is the "
-                       "spiking network alone; the local model's time course is a ring's under a uniform current, e.g. "
-                       "configs/stimulation/ring_only.toml (docs/meanfield.md)");
+  // The engine steps the mean field only as a Zerlaut ring's units: configs/zerlaut2018_meanfield.toml ("the local
+  // model") ran the network and nothing said that its [meanfield] was not stepped (an outside check, 2026-12-06); nor
+  // beside an ALN node or ring (a review, 2026-12-06).
+  if (!p.ring || p.ring->model != mf::ring_model::zerlaut) {
+    std::vector<std::string> runs;
+    if (p.network.n_neurons > 0) runs.emplace_back("the spiking network");
+    if (p.aln) runs.emplace_back("the ALN node");
+    if (p.ring) runs.emplace_back("the ALN ring");
+    std::string what;
+    for (std::size_t i = 0; i < runs.size(); ++i) what += (i == 0 ? "" : i + 1 == runs.size() ? " and " : ", ") + runs[i];
+    notes.push_back("[meanfield] is not stepped: the engine steps it only as the units of a Zerlaut [ring] (tf and "
+                    "fit-tf read it); this run steps " + (what.empty() ? std::string("nothing else") : what) +
+                    "; the local model's time course is a Zerlaut ring's under a uniform current, e.g. "
+                    "configs/stimulation/ring_only.toml (docs/meanfield.md)");
     return notes;
   }
-  // An ALN ring does not read the Zerlaut mean field's P.
-  if (p.ring->model != mf::ring_model::zerlaut) return notes;
   for (const auto& [pop, t] : {std::pair<const char*, const mf::threshold_params*>{"exc", &p.meanfield->exc},
                                std::pair<const char*, const mf::threshold_params*>{"inh", &p.meanfield->inh}})
     if (std::string note = meanfield_fit_note(pop, *t); !note.empty()) notes.push_back(std::move(note));

@@ -440,7 +440,8 @@ class ExampleErrors(unittest.TestCase):
             open(afile, "w").close()
             os.mkdir(folder)
             for args, says in ((["--out", os.path.join(afile, "y.npz")], f"{afile}: File exists"),
-                               (["--png", folder], "is a folder"), (["--out", tmp], "is a folder")):
+                               (["--png", folder], "is a folder"), (["--out", tmp], "is a folder"),
+                               (["--out", os.path.join(tmp, "new") + os.sep], "is a folder")):
                 r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
                                     "--bin", BINARY, "--neurons", "200", "--duration", "0.2", *args],
                                    capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
@@ -699,6 +700,13 @@ class InputRefused(unittest.TestCase):
             self.assertIn("--pulse-width: pulses needs --pulse-width",
                           self.refused("stim", "pulses", "--amplitude", "5", "--frequency", "10", *width, *nowhere,
                                        code=2))
+        self.assertIn("--pulse-width: must be > 0 ms, got -1",
+                      self.refused("stim", "pulses", "--amplitude", "5", "--frequency", "10", "--pulse-width", "-1",
+                                   *nowhere, code=2))
+        # And a controller's pulse program (a review, 2026-12-06: it was sent and refused, exit 3).
+        self.assertIn("--pulse-width: pulses needs --pulse-width",
+                      self.refused("stim", "controller", "--kind", "responsive", "--program", "pulses", "--amplitude",
+                                   "10", "--frequency", "10", "--threshold", "5", *nowhere, code=2))
         with tempfile.TemporaryDirectory() as tmp:
             key = os.path.join(tmp, "server.key")
             open(key, "w").close()
@@ -1422,9 +1430,10 @@ class IpcEndpointInUse(unittest.TestCase):
                 self.assertEqual(r.returncode, 2, r.stderr)
                 self.assertIn(f"--pub and --commands are both {ep}: the PUB and the command socket each need an "
                               "endpoint of their own", r.stderr)
-        r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", "tcp://127.0.0.1:*", "--commands",
-                "tcp://127.0.0.1:*")
-        self.assertEqual(r.returncode, 0, r.stderr)
+        # Wildcards, port * or 0 and ipc://* (a review, 2026-12-06: the last two were refused).
+        for ep in ("tcp://127.0.0.1:*", "tcp://127.0.0.1:0", "ipc://*"):
+            r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", ep, "--commands", ep)
+            self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_a_path_that_is_not_a_socket_is_left_alone(self):
         # libzmq unlinks the path before it binds: `--commands ipc://.../data.csv` deleted the user's file and served

@@ -27,13 +27,14 @@ Tolerances:
 - Against Brian2 on the same protocol (the network built as ours, a [[stimulus]] DC of 100 pA on every exc cell from
   2000 to 3000 ms; tests/reference/data/brian2_network_dc_step_rates.json, whose "command" made it, and its mean trace
   over seeds 1-5 in brian2_network_dc_step_rates_4Hz.npy), the independent reference of both models:
-  - the network's level during the step (mean of seeds 1-5) within 3 standard errors of the difference of two 5-seed
-    means, 3 sqrt((0.128^2 + 0.105^2) / 5) = 0.222 Hz (Brian2's SD over its 5 seeds, ours over seeds 1-15). Measured
+  - the network's level during the step (mean of seeds 1-5) within 3.5 standard errors of the difference of two
+    5-seed means, 3.5 sqrt((0.128^2 + 0.105^2) / 5) = 0.259 Hz (Brian2's SD over its 5 seeds, ours over seeds 1-15;
+    3.5: Student's t, two-sided 99.7 %, at Welch's ~15 degrees of freedom, as both SDs are estimates). Measured
     2026-12-06: 4.842 against Brian2's 4.844 Hz (-0.002). Break seen to fail: network.exc.c_pF=210 in the network's
-    runs only, -0.320 Hz; a change of under ~4.6 % passes (c_pF 205: -0.163 Hz): five seeds a side resolve no more;
+    runs only, -0.320 Hz; a change of under ~5 % passes (c_pF 205: -0.163 Hz): five seeds a side resolve no more;
   - the mean field's level within the issue's 25 % of Brian2's (measured +0.175);
-  - the time course: the network's and the mean field's correlation with Brian2's mean trace (both smoothed 20 ms)
-    at least CORR_MIN, the per-seed bound above, which the 5-seed mean clears by more (measured 0.9950, 0.9939).
+  - the time courses' correlation with Brian2's mean trace (both smoothed 20 ms) is printed, not held: measured
+    0.9950 (network) and 0.9939 (mean field), with no spread of that statistic to set a bound from.
 Breaks tried, q_exc changed in the mean field's run only (sets=("network.q_exc_nS=X",)): 1.1 nS gives bias
 +0.251 and fails the 25 % level; 0.8 (+0.033), 0.92 (+0.122) and 1.05 (+0.216) pass: a change of the level is
 caught only beyond the issue's 25 %.
@@ -52,6 +53,7 @@ from cortexloop_client.experiments import correlation, dc_step_run  # noqa: E402
 BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
 REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference", "data")
 NET_SD_HZ = 0.128             # the network's seed SD of the level during the step, seeds 1-15 (docstring)
+T_QUANTILE = 3.5              # Student's t, two-sided 99.7 %, Welch's ~15 degrees of freedom (docstring)
 WARMUP, PRE, STEP, POST = 1000.0, 1000.0, 1000.0, 1000.0
 AMPLITUDE_PA = 100.0
 SEEDS = (1, 2, 3, 4, 5)
@@ -95,7 +97,7 @@ class MeanFieldDcStepTest(unittest.TestCase):
         b2_trace = analysis.smooth(np.load(os.path.join(REFERENCE, "brian2_network_dc_step_rates_4Hz.npy"))[:, 0],
                                    20)[int(WARMUP):]
         ours_vs_b2 = float(np.mean(net_on)) - b2["exc_Hz"]
-        tolerance = 3 * np.sqrt((NET_SD_HZ ** 2 + b2["exc_Hz_sd"] ** 2) / len(SEEDS))
+        tolerance = T_QUANTILE * np.sqrt((NET_SD_HZ ** 2 + b2["exc_Hz_sd"] ** 2) / len(SEEDS))
         c_net = correlation(np.mean(net_rates, axis=0), b2_trace)
         c_mf = correlation(ring, b2_trace)
         print(f"  Brian2 {b2['exc_Hz']:.3f} Hz (SD {b2['exc_Hz_sd']:.3f}) during the step: network - Brian2 "
@@ -103,8 +105,6 @@ class MeanFieldDcStepTest(unittest.TestCase):
               f"corr with Brian2's mean trace: network {c_net:.4f}, mean field {c_mf:.4f}", flush=True)
         self.assertLess(abs(ours_vs_b2), tolerance, "the network's step response against Brian2's")
         self.assertLess(abs(mf_on / b2["exc_Hz"] - 1), LEVEL_MAX, "the issue's level, against Brian2")
-        self.assertGreaterEqual(c_net, CORR_MIN, "the network's time course against Brian2's")
-        self.assertGreaterEqual(c_mf, CORR_MIN, "the mean field's time course against Brian2's")
 
 
 if __name__ == "__main__":

@@ -126,6 +126,7 @@ class RateScale(unittest.TestCase):
         active = rest.copy()
         active[100, 3] = 90.6
         self.assertEqual(ringmap.range_limits(active, ringmap.RATE_FLOOR_HZ), (float(rest.min()), 90.6))
+        self.assertEqual(ringmap.range_limits(np.zeros((5, 3)), ringmap.RATE_FLOOR_HZ), (0.0, ringmap.RATE_FLOOR_HZ))
         fig, ax = plt.subplots()
         x = np.arange(1, 201, dtype=float)
         mesh = ringmap.draw(ax, rest, x, x - 1, 36.0, "magma", (lo, hi))

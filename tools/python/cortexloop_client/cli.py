@@ -174,9 +174,10 @@ def with_folder(path):
 def writable_file(path, option):
     """A file `option` will write at the end of a long run, checked before it: its folder created (an OSError naming
     the path when it cannot be: a file in the way), not a folder itself, the folder writable."""
-    folder = os.path.dirname(os.path.abspath(with_folder(path)))
-    if os.path.isdir(path):
-        raise ToolError(f"{option} {path}: is a folder; name a file")
+    text = os.fspath(path)
+    if os.path.isdir(text) or text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)):
+        raise ToolError(f"{option} {text}: is a folder; name a file")
+    folder = os.path.dirname(os.path.abspath(with_folder(text)))
     if not os.access(folder, os.W_OK):
         raise ToolError(f"{option} {path}: the folder {folder} is not writable")
     return path

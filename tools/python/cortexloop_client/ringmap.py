@@ -37,13 +37,16 @@ def symmetric_limit(data, floor):
 
 
 def range_limits(data, floor):
-    """(lo, hi): the finite values' range, widened about its middle to at least `floor`."""
+    """(lo, hi): the finite values' range, widened about its middle to at least `floor`, not below 0 for data that is
+    not (a silent ring's 0 Hz drawn with negative rates on the colour bar: a review, 2026-12-06)."""
     a = np.asarray(data, dtype=float)
     a = a[np.isfinite(a)]
     lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
     if hi - lo < floor:
         mid = (lo + hi) / 2
         lo, hi = mid - floor / 2, mid + floor / 2
+        if lo < 0 <= float(a.min() if a.size else 0.0):
+            lo, hi = 0.0, floor
     return lo, hi
 
 
