@@ -95,12 +95,20 @@ client::client(const std::string& command_endpoint, const std::string& pub_endpo
 
 std::uint64_t client::send(command c, std::chrono::milliseconds max_wait) {
   c.seq = next_seq_++;
+  const auto wait_ms = static_cast<int>(std::clamp<std::int64_t>(max_wait.count(), 0, std::numeric_limits<int>::max()));
+  // The connection first (ZMQ_IMMEDIATE: writable once one is up), then the send time stamped: a command sent before
+  // the server was up counted the wait for it as its latency (`stim ping` started 1 s before `serve` printed
+  // command->applied 1247 ms: an outside check, 2026-12-06). Not sent (no connection within the wait): its wait_ack
+  // returns at once.
+  zmq::pollitem_t item{dealer_.handle(), 0, ZMQ_POLLOUT, 0};
+  if (zmq::poll(&item, 1, std::chrono::milliseconds(wait_ms)) == 0) {
+    dropped_seq_ = c.seq;
+    return c.seq;
+  }
   c.client_send_ns = monotonic_ns();
   encode_command(fbb_, c);
   const auto bytes = fbb_.GetBufferSpan();
-  const auto wait_ms = static_cast<int>(std::clamp<std::int64_t>(max_wait.count(), 0, std::numeric_limits<int>::max()));
   if (wait_ms != send_wait_ms_) dealer_.set(zmq::sockopt::sndtimeo, send_wait_ms_ = wait_ms);
-  // Not sent (no connection within the wait): its wait_ack returns at once.
   if (!dealer_.send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::none)) dropped_seq_ = c.seq;
   return c.seq;
 }

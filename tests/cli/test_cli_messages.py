@@ -6,6 +6,7 @@ file:line, with the allowed form. After a run of the ring alone: that the networ
 it how long it took (simulate and serve). The expected texts come from the inputs written here,
 not from the program's output. Run by ctest as: /usr/bin/python3 tests/cli/test_cli_messages.py BUILD_DIR"""
 import json
+import re
 import os
 import signal
 import socket
@@ -782,6 +783,29 @@ class InputRefused(unittest.TestCase):
         e = self.refused("stim", "ping", "--commands", "tcp://127.0.0.1:1", "--timeout", "3", code=4)
         self.assertGreaterEqual(time.monotonic() - start, 2.9)
         self.assertIn("no connection to tcp://127.0.0.1:1 within 3.0 s; nothing was sent", e)
+
+    def test_a_command_sent_before_the_server_is_up_is_timed_from_its_send(self):
+        # `stim ping` started 1 s before `serve` printed command->applied 1247 ms: the send time was stamped before the
+        # wait for a connection (an outside check, 2026-12-06). Reference: the 1 s the command waits here before the
+        # server starts, which a ping's own latency (< 1 ms) does not come near. Break seen to fail: the stamp before
+        # the wait again -> ~1000+ ms.
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd, pub = "ipc://" + os.path.join(tmp, "c"), "ipc://" + os.path.join(tmp, "p")
+            stim = subprocess.Popen([BINARY, "stim", "ping", "--commands", cmd, "--timeout", "30"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(1.0)
+            server = subprocess.Popen([BINARY, "serve", "--config", NETWORK, "--set", "network.n_neurons=1000", "-q",
+                                       "--pub", pub, "--commands", cmd, "--duration", "20"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+            try:
+                out, err = stim.communicate(timeout=40)
+            finally:
+                server.terminate()
+                server.wait(30)
+        self.assertEqual(stim.returncode, 0, err)
+        applied = re.search(r"command->applied ([0-9.]+) ms", out)
+        self.assertIsNotNone(applied, out)
+        self.assertLess(float(applied.group(1)), 500.0, out)
 
     def test_stim_times_the_wire_cannot_hold_are_refused(self):
         # The stim CLI turned its ms/us options into whole microseconds with a bare cast: --duration 0.0004 became

@@ -60,6 +60,9 @@ class ProgramOnTheWire(unittest.TestCase):
             def _send_bytes(self, data):
                 sent.append(bytes(data))
 
+            def _await_connection(self):  # no socket: always "connected"
+                return False
+
         prog = Program(waveform="pulse_train", amplitude=12.5, offset=0.0, frequency_hz=40.0, phase_deg=30.0,
                        ramp_up_us=1000, ramp_down_us=2000, phase_width_us=150, interphase_gap_us=70,
                        monophasic=True, anodic_first=True, pulses_per_burst=3, burst_period_us=50000, n_bursts=4,
@@ -114,6 +117,9 @@ class Capture(Client):
 
     def _send_bytes(self, data):
         self.sent.append(bytes(data))
+
+    def _await_connection(self):  # no socket: always "connected"
+        return False
 
 
 def schema_fields(table):
@@ -572,6 +578,30 @@ class ClientTest(unittest.TestCase):
         finally:
             rc, err = server.stop()
         self.assertEqual(rc, 0, err)
+
+    def test_a_command_sent_before_the_server_is_up_is_timed_from_its_send(self):
+        # The command was built with its send time before the wait for a connection: sent 0.5 s before the server was
+        # up, its ack's server_applied_ns - client_send_ns held that wait (an outside check of `stim ping`, 2026-12-06).
+        # Reference: the 0.5 s the client waits here before the server starts; a ping's own latency is < 1 ms. Break
+        # seen to fail: _send without _await_connection -> ~500+ ms.
+        import threading
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd, pub = "ipc://" + os.path.join(tmp, "c"), "ipc://" + os.path.join(tmp, "p")
+            c = Client(cmd, None)
+            seq = []
+            sender = threading.Thread(target=lambda: seq.append(c.ping()))
+            sender.start()
+            time.sleep(0.5)
+            server = Server("--mode", "realtime", endpoints=(pub, cmd))
+            try:
+                sender.join(10)
+                self.assertEqual(len(seq), 1, "the ping was not sent")
+                ack = c.wait_ack(seq[0], 10)
+                self.assertTrue(ack.accepted, ack.reason)
+                self.assertLess((ack.server_applied_ns - ack.client_send_ns) / 1e6, 250.0)
+                c.close()
+            finally:
+                server.stop()
 
     def test_info_and_sync_keep_their_timeout_without_a_server(self):
         # Their docstrings: None / False "within timeout s". Each GetInfo send waited for a whole 2 s send timeout

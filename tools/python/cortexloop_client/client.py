@@ -529,8 +529,24 @@ class Client:
     # --- commands ---------------------------------------------------------------------------------------
     def _send(self, body_type, build_body):
         self._seq += 1
-        self._send_bytes(encode_command(body_type, build_body, self._seq))
+        data = encode_command(body_type, build_body, self._seq)  # a bad field is a ValueError before any wait
+        # Built again, with its send time, after a wait for a connection: a command sent before the server was up
+        # counted that wait as its latency (as `stim ping` did: an outside check, 2026-12-06).
+        if self._await_connection():
+            data = encode_command(body_type, build_body, self._seq)
+        self._send_bytes(data)
         return self._seq
+
+    def _await_connection(self):
+        """Returns once a command can be queued (ZMQ_IMMEDIATE: the DEALER is writable once a connection is up): True
+        if it had to wait; raises the TimeoutError of _send_bytes after the socket's send timeout (SEND_TIMEOUT_MS, or
+        what _get_info_by left of its caller's)."""
+        if self.dealer.poll(0, zmq.POLLOUT):
+            return False  # connected: no wait
+        wait_ms = self.dealer.getsockopt(zmq.SNDTIMEO)
+        if not self.dealer.poll(None if wait_ms < 0 else wait_ms, zmq.POLLOUT):
+            self._no_connection()
+        return True
 
     @staticmethod
     def _empty(module, name):
@@ -740,9 +756,12 @@ class Client:
         try:
             self.dealer.send(data)
         except zmq.Again:
-            raise TimeoutError(f"cannot queue a command to {self._commands} within {SEND_TIMEOUT_MS / 1000:g} s: "
-                               f"no connection (is the server running? did it refuse the handshake? with CURVE, check "
-                               f"curve_server_key and that the server lists this client's public key)") from None
+            self._no_connection()
+
+    def _no_connection(self):
+        raise TimeoutError(f"cannot queue a command to {self._commands} within {SEND_TIMEOUT_MS / 1000:g} s: "
+                           f"no connection (is the server running? did it refuse the handshake? with CURVE, check "
+                           f"curve_server_key and that the server lists this client's public key)") from None
 
     def _read_ack(self, timeout):
         if not self.dealer.poll(int(timeout * 1000)):
