@@ -95,7 +95,7 @@ def main():
         ap.error("--repeats must be >= 1")
     sets = args.sets + ref.point_sets(args.point)
     cfg = ref.load_config(ref.DEFAULT_CONFIG, sets)
-    load_before = open("/proc/loadavg").read().split()[:3]
+    load_before = pathlib.Path("/proc/loadavg").read_text().split()[:3]
     with tempfile.TemporaryDirectory(prefix="cakan_bench_") as d:
         tmp = pathlib.Path(d)
         runs = []
@@ -116,7 +116,7 @@ def main():
         cortexloop_runs(args.repeats // 2)
     c_wall, c_cpu, c_proc_cpu = (float(np.median([r[k] for r in runs])) for k in range(3))
     c_e, c_i = runs[0][3], runs[0][4]  # the same every run (same seed)
-    load_after = open("/proc/loadavg").read().split()[:3]
+    load_after = pathlib.Path("/proc/loadavg").read_text().split()[:3]
     out = {"point": args.point, "duration_s": args.duration, "n_neurons": cfg["network"]["n_neurons"],
            "cortexloop_wall_s": c_wall, "cortexloop_loop_cpu_s": c_cpu,
            "cortexloop_wall_s_runs": [r[0] for r in runs], "ratio_loop_over_wall_runs": [b_loop / r[0] for r in runs],

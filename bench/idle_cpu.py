@@ -3,6 +3,7 @@
 (stepped, no Step; or realtime paused), wait for it to settle, then read utime+stime of the process from
 /proc/<pid>/stat over a window. Usage: bench/idle_cpu.py BUILD/cortexloop [--mode stepped] [--seconds 10]"""
 import argparse, os, subprocess, sys, time
+from pathlib import Path
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
@@ -28,7 +29,7 @@ try:
         time.sleep(1.0)
     tck = os.sysconf("SC_CLK_TCK")
     def cpu_s():
-        fields = open(f"/proc/{server.pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / tck  # utime, stime
     c0, t0 = cpu_s(), time.monotonic()
     time.sleep(a.seconds)

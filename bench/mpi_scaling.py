@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "core", "--mca", "mpi_yield_when_idle", "1"]
@@ -47,7 +48,7 @@ def run(binary, n, ranks, duration, in_degree, sets):
         if ranks > 1:
             cmd = ["mpirun", *MPI_FLAGS, "-n", str(ranks), *cmd]
         subprocess.run(cmd, check=True)
-        return json.load(open(os.path.join(out, "summary.json")))
+        return json.loads(Path(os.path.join(out, "summary.json")).read_text())
 
 
 def measure(binary, n, ranks, duration, repeats, in_degree, sets):
@@ -80,7 +81,7 @@ def main():
             sys.exit(f"mpi_scaling.py: --in-degree {args.in_degree:g} must lie in (0, {n}) (the cells of a run)")
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"mpi_scaling.py: {args.binary} not found; build first (scripts/build.sh)")
-    print(f"loadavg before: {open('/proc/loadavg').read().strip()}; {os.cpu_count()} CPUs")
+    print(f"loadavg before: {Path('/proc/loadavg').read_text().strip()}; {os.cpu_count()} CPUs")
     header = (f"{'kind':>6} {'ranks':>5} {'neurons':>8} {'synapses':>10} {'wall_s':>7} {'sim/wall':>9} "
               f"{'speed-up/eff':>12} {'busy_s per rank':>16} {'loop CPU s/rank':>16} {'exc_Hz':>7} {'inh_Hz':>7} "
               f"{'syn events/s':>12} {'steps/exch':>10}")
@@ -100,7 +101,7 @@ def main():
                   f"{'/'.join(f'{c:.2f}' for c in cpu):>16} "
                   f"{exc_hz:>7.2f} {inh_hz:>7.2f} "
                   f"{spikes_per_s * s['n_synapses'] / n:>12.3g} {s.get('exchange_every_steps', 1):>10}", flush=True)
-    print(f"loadavg after: {open('/proc/loadavg').read().strip()}")
+    print(f"loadavg after: {Path('/proc/loadavg').read_text().strip()}")
 
 
 if __name__ == "__main__":

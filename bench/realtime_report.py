@@ -28,6 +28,7 @@ import argparse
 import os
 import json
 import sys
+from pathlib import Path
 
 
 def cyclictest_histogram(path):
@@ -76,7 +77,7 @@ def main():
             ap.error(f"{a.out + suffix} not found: OUT is the prefix bench/realtime_latency.sh was given (its peers' "
                      "files are written unless PEERS=0)")
     try:
-        probe = json.load(open(a.out + ".json"))
+        probe = json.loads(Path(a.out + ".json").read_text())
         server = probe["server"]
         first, last = server["first_status"], server["last_status"]
     except (OSError, ValueError, KeyError, TypeError) as e:
@@ -89,7 +90,7 @@ def main():
     cyc_expected = int(peer_s * 1e6 / a.period_us)
     cyc_skipped = max(0, cyc_expected - cyc_n)
     cyc_late = sum(c for us, c in hist.items() if us >= a.period_us) + overflows
-    floor = json.load(open(a.out + ".floor.json"))
+    floor = json.loads(Path(a.out + ".floor.json").read_text())
 
     # Counted alike on both sides: the server's late ticks plus the periods its resyncs dropped (ticks_skipped), as
     # the peer's late wake-ups plus its skipped periods (before ticks_skipped existed the server's skipped periods

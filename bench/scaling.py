@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,7 +51,7 @@ def main():
                 run = subprocess.run(cmd, capture_output=True, text=True)
                 if run.returncode != 0:
                     sys.exit(f"scaling.py: {' '.join(cmd)} failed ({run.returncode}): {run.stderr.strip()}")
-                s = json.load(open(os.path.join(out, "summary.json")))
+                s = json.loads(Path(os.path.join(out, "summary.json")).read_text())
             first_wall = first_wall or s["wall_s"]
             busy = "/".join(f"{b:.2f}" for b in s["worker_busy_s"])
             print(f"{n:>8} {threads:>7} {s['n_synapses']:>10} {s['wall_s']:>8.3f} {s['realtime_factor']:>9.2f} "

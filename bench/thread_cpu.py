@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -43,7 +44,7 @@ def main():
         return
     if not a.before:
         sys.exit("thread_cpu: report needs the snapshot file taken before")
-    before, after = json.load(open(a.before)), snapshot(a.pid)
+    before, after = json.loads(Path(a.before).read_text()), snapshot(a.pid)
     seconds = after["time"] - before["time"]
     rows = []
     for tid, t in sorted(after["threads"].items(), key=lambda kv: int(kv[0])):

@@ -47,7 +47,7 @@ def main():
         sys.exit("the table must have the default grid (mu -1..7 in 350, sigma 0.5..5 in 64)")
     mus, sigmas = np.linspace(-1, 7, 350), np.linspace(0.5, 5, 64)
     bad = 0
-    rows = [l for l in open(a.points) if re.match(r"\| -?[0-9]", l)]
+    rows = [l for l in pathlib.Path(a.points).read_text().splitlines() if re.match(r"\| -?[0-9]", l)]
     for line in rows:
         mu, sigma, r, v, tau_mu, tau_sigma = (float(x) for x in line.strip("|\n ").split("|"))
         i, j = np.argmin(abs(mus - mu)), np.argmin(abs(sigmas - sigma))

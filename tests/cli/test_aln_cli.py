@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from pathlib import Path
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class SweepContract(unittest.TestCase):
         self.assertEqual(at(2.05, 1.7), BISTABLE)
 
     def test_arrays_and_summary(self):
-        meta = json.load(open(os.path.join(self.out, "sweep.json")))
+        meta = json.loads(Path(os.path.join(self.out, "sweep.json")).read_text())
         self.assertEqual(meta["points"], 9)
         self.assertEqual(meta["x"]["key"], "aln.mu_ext_e_mV_per_ms")
         for name in meta["arrays"]:
@@ -88,12 +89,12 @@ class SweepContract(unittest.TestCase):
         # Seen to fail: before sweep drew it, no state_diagram.png; with --points auto reading no "adaptation", the
         # B grid below marked nothing.
         self.assertGreater(os.path.getsize(os.path.join(self.out, "state_diagram.png")), 10000)
-        self.assertIs(json.load(open(os.path.join(self.out, "sweep.json")))["adaptation"], False)
+        self.assertIs(json.loads(Path(os.path.join(self.out, "sweep.json")).read_text())["adaptation"], False)
         out_b = os.path.join(self.tmp.name, "b")
         r = sweep("--x", "aln.mu_ext_e_mV_per_ms=1.52,4.0", "--y", "aln.mu_ext_i_mV_per_ms=0.84,2.0", "--set",
                   "aln.a_nS=15.0", "--set", "aln.b_pA=40.0", "--out", out_b)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIs(json.load(open(os.path.join(out_b, "sweep.json")))["adaptation"], True)
+        self.assertIs(json.loads(Path(os.path.join(out_b, "sweep.json")).read_text())["adaptation"], True)
         self.assertIn("points marked: B1 B2 B3 B4", r.stdout)  # all four inside [1.52, 4] x [0.84, 2]
         self.assertGreater(os.path.getsize(os.path.join(out_b, "state_diagram.png")), 10000)
         r = sweep("--x", X, "--y", Y, "--out", os.path.join(self.tmp.name, "nopng"), "--quiet", "--no-png")
@@ -159,7 +160,7 @@ class AlnSimulate(unittest.TestCase):
             r = subprocess.run([BINARY, "simulate", "--config", "configs/cakan2020/fig4_a1.toml", "--out", out, "-q"],
                                capture_output=True, text=True, cwd=ROOT, timeout=300)
             self.assertEqual(r.returncode, 0, r.stderr)
-            s = json.load(open(os.path.join(out, "summary.json")))
+            s = json.loads(Path(os.path.join(out, "summary.json")).read_text())
             self.assertEqual(s["model"], "aln")
             self.assertEqual(s["ticks"], 3000)
             self.assertEqual(s["diverged"], 0)

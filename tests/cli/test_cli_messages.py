@@ -1313,13 +1313,13 @@ class ProbeRows(unittest.TestCase):
                 deadline = time.monotonic() + 30
                 while not os.path.exists(path) and serve.poll() is None and time.monotonic() < deadline:
                     time.sleep(0.01)
-                endpoints = dict(line.split(" ", 1) for line in open(path).read().splitlines())
+                endpoints = dict(line.split(" ", 1) for line in pathlib.Path(path).read_text().splitlines())
                 out = os.path.join(tmp, "probe.json")
                 r = run("probe", "--pub", endpoints["pub"], "--commands", endpoints["commands"], "--duration", "2",
                         "--pattern", "back-to-back", "--json", out)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 import json
-                report = json.load(open(out))
+                report = json.loads(pathlib.Path(out).read_text())
                 rows = report["back-to-back"]
             finally:
                 serve.terminate()
@@ -1354,7 +1354,7 @@ class EndpointsFile(unittest.TestCase):
             r = run("serve", "--config", NETWORK, *self.SMALL, "--pub", "tcp://127.0.0.1:*", "--commands",
                     "tcp://127.0.0.1:*", "--endpoints-file", path)
             self.assertEqual(r.returncode, 0, r.stderr)
-            lines = open(path).read().splitlines()
+            lines = pathlib.Path(path).read_text().splitlines()
             self.assertEqual(os.listdir(tmp), ["endpoints"])  # the partial file renamed, not left beside it
         self.assertEqual([line.split(" ")[0] for line in lines], ["pub", "commands"])
         ports = [int(line.rsplit(":", 1)[1]) for line in lines]  # a number, not "*"
@@ -1384,7 +1384,7 @@ class EndpointsFile(unittest.TestCase):
             with open(victim) as f:
                 self.assertEqual(f.read(), "keep\n")
             self.assertFalse(os.path.islink(path))
-            self.assertTrue(open(path).read().startswith("pub tcp://127.0.0.1:"))
+            self.assertTrue(pathlib.Path(path).read_text().startswith("pub tcp://127.0.0.1:"))
             self.assertEqual(oct(os.stat(path).st_mode & 0o777), oct(0o666 & ~self.umask()))
 
     @staticmethod

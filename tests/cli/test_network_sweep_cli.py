@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import unittest
+from pathlib import Path
 
 import numpy as np
 
@@ -72,11 +73,11 @@ class NetworkSweep(unittest.TestCase):
         self.assertEqual(self.at(out, "state.npy", 3.8, 1.2), LC_AE)
         self.assertLess(self.at(out, "dominant_frequency_Hz.npy", 3.8, 1.2), 5.0)
         # the config's own a, b (no override) make it a diagram of the B kind: its points B2-B4 marked
-        self.assertIs(json.load(open(os.path.join(out, "sweep.json")))["adaptation"], True)
+        self.assertIs(json.loads(Path(os.path.join(out, "sweep.json")).read_text())["adaptation"], True)
         self.assertGreater(os.path.getsize(os.path.join(out, "state_diagram.png")), 10000)
 
     def test_summary(self):
-        meta = json.load(open(os.path.join(self.out, "sweep.json")))
+        meta = json.loads(Path(os.path.join(self.out, "sweep.json")).read_text())
         self.assertEqual(meta["model"], "network")
         self.assertEqual(meta["points"], 4)
         self.assertEqual(meta["x"]["key"], "network.input.mu_exc_mV_per_ms")
@@ -97,7 +98,7 @@ class NetworkSweep(unittest.TestCase):
         r = sweep("--config", NET, "--x", X, "--y", Y, *SIZE, "--out", out2, "--threads", "1", "--quiet",
                   launcher=[MPIEXEC, *MPI_FLAGS, "-n", "2"])
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(json.load(open(os.path.join(out2, "sweep.json")))["ranks"], 2)
+        self.assertEqual(json.loads(Path(os.path.join(out2, "sweep.json")).read_text())["ranks"], 2)
         for name in COMPARED:
             np.testing.assert_array_equal(load(self.out, name), load(out2, name), name)
 

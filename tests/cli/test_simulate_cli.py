@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import unittest
+from pathlib import Path
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class SimulateContract(unittest.TestCase):
         assert r.returncode == 0, r.stderr
 
     def test_summary_has_contract_fields(self):
-        s = json.load(open(os.path.join(self.out, "summary.json")))
+        s = json.loads(Path(os.path.join(self.out, "summary.json")).read_text())
         for key in ("wall_s", "realtime_factor", "ticks", "seed", "n_neurons"):
             self.assertIn(key, s)
         self.assertEqual(s["ticks"], 500)
@@ -507,7 +508,7 @@ class SimulatePinsItsWorkers(unittest.TestCase):
             r = simulate("--config", NETWORK, "--out", out, "--duration", "0.05", "--threads", "2",
                          "--set", "network.n_neurons=1000")
             self.assertEqual(r.returncode, 0, r.stderr)
-            s = json.load(open(os.path.join(out, "summary.json")))
+            s = json.loads(Path(os.path.join(out, "summary.json")).read_text())
         # The helper's CPU is said too (an outside audit: "placed" did not say where). Break tried: the CPU list left
         # out of place_helpers_with_note -> fails.
         first, second = sorted(os.sched_getaffinity(0))[:2]

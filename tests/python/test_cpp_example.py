@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import tempfile
 import unittest
+from pathlib import Path
 
 from cortexloop_client.loop import serve_on_free_ports
 
@@ -50,7 +51,8 @@ class CppExample(unittest.TestCase):
         # temporary folder. Break seen to fail: the old `-o gen` line -> "cortexloop_generated.h: No such file".
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         source = os.path.join(root, "tools", "cpp_examples", "threshold_loop.cpp")
-        lines = [line[2:].strip() for line in open(source) if re.match(r"//\s+(flatc|g\+\+) ", line)]
+        lines = [line[2:].strip() for line in Path(source).read_text().splitlines()
+                 if re.match(r"//\s+(flatc|g\+\+) ", line)]
         self.assertEqual([line.split()[0] for line in lines], ["flatc", "g++"], lines)
         with tempfile.TemporaryDirectory() as tmp:
             for line in lines:

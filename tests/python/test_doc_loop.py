@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import unittest
+from pathlib import Path
 
 from cortexloop_client.loop import serve_on_free_ports
 
@@ -23,7 +24,7 @@ DOC = "docs/closed_loop.md"
 
 
 def doc_loop_code():
-    text = open(DOC, encoding="utf-8").read()
+    text = Path(DOC).read_text(encoding="utf-8")
     section = text[text.index("## 6. Your own loop"):]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 

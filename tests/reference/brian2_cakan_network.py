@@ -207,9 +207,9 @@ def main():
             log.close()
             del running[w]
             if proc.returncode != 0:
-                sys.stderr.write(open(log.name).read())
+                sys.stderr.write(pathlib.Path(log.name).read_text())
                 raise SystemExit(f"run {p} seed {s} failed (log {log.name})")
-            results[(p, s)] = json.load(open(res))
+            results[(p, s)] = json.loads(pathlib.Path(res).read_text())
             r = results[(p, s)]
             print(f"{p} seed {s}: exc {r['exc_Hz']:.3f} Hz, inh {r['inh_Hz']:.3f} Hz "
                   f"(loop {r['run_loop_s']:.1f} s)", flush=True)

@@ -373,9 +373,9 @@ def main():
             log.close()
             del running[w]
             if proc.returncode != 0:
-                sys.stderr.write(open(log.name).read())
+                sys.stderr.write(pathlib.Path(log.name).read_text())
                 raise SystemExit(f"run drive={d} seed={s} failed (log {log.name})")
-            r = json.load(open(res))
+            r = json.loads(pathlib.Path(res).read_text())
             r["npy"] = res + ".npy"
             results[(d, s)] = r
             print(f"drive {d:g} Hz seed {s}: exc {r['exc_Hz']:.3f} Hz, inh {r['inh_Hz']:.3f} Hz "

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -29,7 +30,7 @@ def main():
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"{args.binary} not found; build first (scripts/build.sh)")
-    ref = json.load(open(os.path.join(ROOT, "tests", "reference", "data", "brian2_network_rates.json")))
+    ref = json.loads(Path(os.path.join(ROOT, "tests", "reference", "data", "brian2_network_rates.json")).read_text())
     t0, t1 = ref["window_s"]
     print(f"window [{t0}, {t1}] s, seed {args.seed}; Brian2: mean ± sd over seeds {ref['seeds']}")
     print(f"{'drive':>6} {'exc Hz':>8} {'Brian2':>14} {'diff':>7} {'inh Hz':>8} {'Brian2':>14} {'diff':>7}")

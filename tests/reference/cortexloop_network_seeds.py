@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def main():
     ref_path = os.path.join(DATA, args.reference + "_rates.json")
     if not os.path.exists(ref_path):
         sys.exit(f"{ref_path} not found (--reference names tests/reference/data/REFERENCE_rates.json)")
-    ref = json.load(open(ref_path))
+    ref = json.loads(Path(ref_path).read_text())
     t0, t1 = ref["window_s"]
     seeds = list(range(1, args.seeds + 1))
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,

@@ -139,6 +139,8 @@ class Server:
         self.proc, self.pub, self.commands = serve_on_free_ports(args, stderr=self.stderr)
 
     def exit_reason(self):
+        if self.stderr is not None and self.stderr.closed:
+            return self._reason
         return exit_reason(self.proc, self.stderr)
 
     def stop(self, timeout=20, check=False):
@@ -152,6 +154,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.stderr is not None and not self.stderr.closed:
+            # The reason is read before the file closes (a caller may still ask for it), and the file is closed
+            # here rather than left to the garbage collector (a ResourceWarning in every test that started one).
+            self._reason = self.exit_reason()
+            self.stderr.close()
         if check and self.proc.returncode != 0:
             raise ServerExited(self.exit_reason())
         return self.proc.returncode
