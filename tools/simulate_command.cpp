@@ -220,6 +220,39 @@ engine::engine_params checked_run_params(const simulate_options& o, int launched
   return params;
 }
 
+#ifdef CORTEXLOOP_HAVE_MPI
+// Where a rank's workers run, said as summary.json's worker_placement (rank 0's). mpirun --bind-to none gives every
+// rank all the machine's CPUs, and each rank's helpers went to the same CPU after the first (the pool's default) with
+// worker 0 unpinned: rank i of the machine now takes the CPUs from the (i x threads)-th on, so the ranks' workers share
+// no CPU while there are enough; a rank bound by mpirun to CPUs of its own places its workers there, as one process
+// does. With more workers on the machine than CPUs (2 ranks x 2 threads on 2 cores), a worker that spins while it
+// waits holds the CPU the one it waits for needs: `mpirun -n 2 ... --threads 2` ran 15-50 times slower than one thread
+// per rank (an outside audit, 2026-12-06; bench/README.md "Ranks and threads on too few CPUs"), so the waits yield at
+// once and the run says so. Collective: every rank calls it.
+std::string mpi_placement(engine::engine& eng, const io::mpi_exchange& exchange, bool root) {
+  const io::node_share share = exchange.share_of_node();
+  const std::vector<int> own = engine::process_cpus();
+  const int threads = static_cast<int>(eng.n_workers());
+  int cpu = own.empty() ? -1 : own.front();
+  if (!own.empty() && static_cast<int>(own.size()) == share.cpus)
+    cpu = own[static_cast<std::size_t>(share.local_rank * threads) % own.size()];
+  const std::string helpers = io::place_helpers_with_note(eng, cpu, 0);
+  std::string placement = "rank " + std::to_string(exchange.rank()) + ": worker 0 " +
+                          io::pin_with_note(pthread_self(), cpu) + "; " + helpers;
+  if (share.ranks * threads > share.cpus) {
+    eng.workers().set_spin(false);
+    const std::string what = std::to_string(share.ranks) + " ranks x " + std::to_string(threads) + " threads on " +
+                             std::to_string(share.cpus) + " CPUs";
+    placement += "; waiting workers yield at once (" + what + ")";
+    if (root)
+      std::fprintf(stderr, "simulate: warning: %s on this machine: more workers than CPUs, each barrier waits for a "
+                           "descheduled thread; expect this to be slower than --threads 1 (results are the same)\n",
+                   what.c_str());
+  }
+  return placement;
+}
+#endif
+
 // One process's part of the run: the whole network alone, or its ranks' share under mpirun (launched > 1).
 int simulate_ranks(const simulate_options& o, engine::engine_params params, int launched) {
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
@@ -270,7 +303,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
   }
   eng.set_record_spikes(record_spikes);
   // Worker 0 is this thread, placed as serve places its real-time thread (io::worker0_cpu), the helpers on the CPUs
-  // after it. Under mpirun the ranks share the machine's CPUs: their placement is mpirun's (--bind-to).
+  // after it. Under mpirun, the ranks on one machine share its CPUs (mpi_placement).
   std::string placement;
   const io::affinity_restorer affinity;  // this thread unpinned again when the run ends
   if (eng.n_workers() > 1 && !across) {
@@ -278,9 +311,10 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
     // Two statements: the operands of + are evaluated in an unspecified order (clang pinned this thread first).
     const std::string helpers = io::place_helpers_with_note(eng, cpu, 0);
     placement = "worker 0 " + io::pin_with_note(pthread_self(), cpu) + "; " + helpers;
-  } else if (eng.n_workers() > 1) {
-    placement = "worker 0 not pinned (one of several MPI ranks; place them with mpirun --bind-to)";
   }
+#ifdef CORTEXLOOP_HAVE_MPI
+  if (eng.n_workers() > 1 && exchange) placement = mpi_placement(eng, *exchange, root);
+#endif
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
   // A rank owns whole blocks of 1024 cells (engine::rank_bounds): with more ranks than blocks some own none and
   // only wait at every exchange, which went unsaid (an outside check, 2026-12-05). Results are unaffected.

@@ -28,11 +28,6 @@ std::int64_t now_ns() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// Spin budget before yielding (~10-40 us of pause instructions on current x86, where a pause costs 40-140 cycles
-// on Skylake and later), then yields; after yields_before_sleep yields (20000 by default) the helper blocks (the
-// engine is idle).
-constexpr int kSpinsBeforeYield = 4096;
-
 int pin(std::thread& t, int cpu) noexcept {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -131,9 +126,10 @@ void worker_pool::run(task t, void* context) noexcept {
   if (sleepers_.load() > 0) generation_.notify_all();  // only after an idle spell
   timed(0, t, context);
   const unsigned helpers = n_workers_ - 1;
+  const int spin_budget = spins_before_yield_.load(std::memory_order_relaxed);
   // The count stops at the spin limit: a helper stalled for hours (2^31 yields) would otherwise overflow it.
   for (int spins = 0; finished_.load(std::memory_order_acquire) != helpers;) {
-    if (spins < kSpinsBeforeYield) {
+    if (spins < spin_budget) {
       cpu_pause();
       ++spins;
     } else {
@@ -151,11 +147,12 @@ void worker_pool::helper_loop(unsigned worker) noexcept {
   std::uint64_t seen = 0;
   for (;;) {
     std::uint64_t g;
+    const int spin_budget = spins_before_yield_.load(std::memory_order_relaxed);
     for (int waits = 0; (g = generation_.load(std::memory_order_acquire)) == seen; ++waits) {
       const bool parked = parked_.load(std::memory_order_relaxed);
-      if (!parked && waits < kSpinsBeforeYield) {
+      if (!parked && waits < spin_budget) {
         cpu_pause();
-      } else if (!parked && waits - kSpinsBeforeYield < yields_before_sleep_) {
+      } else if (!parked && waits - spin_budget < yields_before_sleep_) {
         sched_yield();
       } else {
         sleepers_.fetch_add(1);

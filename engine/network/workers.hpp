@@ -42,6 +42,12 @@ class worker_pool {
   // Neither is called inside a step; run() also wakes parked helpers itself if unpark() was not called.
   void park() noexcept { parked_.store(true); }
   void unpark() noexcept;
+  // Whether a waiting worker spins (pause instructions, bounded) before it yields. Off when the machine has fewer
+  // CPUs than threads that wait on each other (mpirun ranks x --threads on a node's cores): a spinning waiter then
+  // holds the CPU that the thread it waits for needs, and `mpirun -n 2 ... --threads 2` on 2 cores ran 15-50 times
+  // slower than one thread per rank (an outside audit, 2026-12-06; bench/README.md). Call between run()s.
+  void set_spin(bool on) noexcept { spins_before_yield_.store(on ? kSpinsBeforeYield : 0, std::memory_order_relaxed); }
+  bool spins() const noexcept { return spins_before_yield_.load(std::memory_order_relaxed) > 0; }
   // Helpers blocked (parked or long idle) at this moment; for tests.
   unsigned blocked_helpers() const noexcept { return sleepers_.load(); }
 
@@ -59,8 +65,13 @@ class worker_pool {
   void helper_loop(unsigned worker) noexcept;
   void timed(unsigned worker, task t, void* context) noexcept;
 
+  // Spin budget before yielding (~10-40 us of pause instructions on current x86, where a pause costs 40-140 cycles
+  // on Skylake and later), then yields; after yields_before_sleep yields the helper blocks (the engine is idle).
+  static constexpr int kSpinsBeforeYield = 4096;
+
   unsigned n_workers_;
   int yields_before_sleep_;
+  std::atomic<int> spins_before_yield_{kSpinsBeforeYield};  // read by waiting workers; set_spin
   std::unique_ptr<slot[]> slots_;
   // The task travels on the generation's cache line: a released helper reads it from the line it has just
   // fetched, not from a second one (one transfer between the cores fewer per phase; bench/README.md, "100k, sixth

@@ -1,9 +1,15 @@
 #include "io/mpi/mpi_exchange.hpp"
 
+#include <sched.h>
+
+#include <array>
+#include <bit>
 #include <exception>
 #include <limits>
 #include <stdexcept>
 #include <string>
+
+#include "engine/network/workers.hpp"
 
 namespace cortexloop::io {
 
@@ -52,6 +58,24 @@ std::span<const std::uint32_t> mpi_exchange::all_spikes(std::span<const std::uin
   MPI_Allgatherv(local.data(), n, MPI_UINT32_T, received_.data(), counts_.data(), displacements_.data(),
                  MPI_UINT32_T, comm_);
   return {received_.data(), static_cast<std::size_t>(total)};
+}
+
+node_share mpi_exchange::share_of_node() const {
+  MPI_Comm node = MPI_COMM_NULL;
+  MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
+  node_share share;
+  MPI_Comm_size(node, &share.ranks);
+  MPI_Comm_rank(node, &share.local_rank);
+  // A bit per CPU, as cpu_set_t holds them (CPU_SETSIZE); the OR of every rank's on the machine is the CPUs they have.
+  constexpr std::size_t words = CPU_SETSIZE / 64;
+  std::array<std::uint64_t, words> mine{}, all{};
+  for (const int cpu : engine::process_cpus())
+    if (cpu >= 0 && static_cast<std::size_t>(cpu) < CPU_SETSIZE)
+      mine[static_cast<std::size_t>(cpu) / 64] |= std::uint64_t{1} << (cpu % 64);
+  MPI_Allreduce(mine.data(), all.data(), static_cast<int>(words), MPI_UINT64_T, MPI_BOR, node);
+  MPI_Comm_free(&node);
+  for (const std::uint64_t w : all) share.cpus += std::popcount(w);
+  return share;
 }
 
 void mpi_exchange::reserve(std::size_t values) {

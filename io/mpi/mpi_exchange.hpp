@@ -33,6 +33,14 @@ class mpi_session {
   int abort_code_ = 1;
 };
 
+// How the ranks on this process's machine share its CPUs (node_share): how many ranks run there and how many distinct
+// CPUs they may use together (the union of their affinity masks; mpirun --bind-to none gives each all of them).
+struct node_share {
+  int ranks = 1;
+  int cpus = 0;
+  int local_rank = 0;  // this process's place among the machine's ranks, in MPI_COMM_WORLD's order
+};
+
 class mpi_exchange final : public engine::process_exchange {
  public:
   // Buffers for the worst case (all n_neurons cells spike in one step), allocated here, never while stepping.
@@ -46,6 +54,8 @@ class mpi_exchange final : public engine::process_exchange {
   // MPI_Allgather of the counts, then MPI_Allgatherv of the ids into rank-order slots.
   std::span<const std::uint32_t> all_spikes(std::span<const std::uint32_t> local) noexcept override;
   void reserve(std::size_t values) override;
+  // This machine's share (MPI_COMM_TYPE_SHARED, MPI_Allreduce of the CPU masks): collective, every rank calls it.
+  node_share share_of_node() const;
   void all_gather(std::span<const double> local, std::span<double> all) noexcept override;
   void set_gatherv_counts(std::span<const std::size_t> values_per_rank) override;
   // MPI_Allgatherv with the counts and rank-order displacements of set_gatherv_counts.
