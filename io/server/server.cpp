@@ -99,6 +99,7 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   }
   pub.set(zmq::sockopt::sndhwm, opt_.pub_hwm);
   pub.set(zmq::sockopt::maxmsgsize, kMaxSubscription_bytes);
+  pub.set(zmq::sockopt::rcvhwm, kSubscriptionQueuePerSubscriber);
   pub.set(zmq::sockopt::linger, 0);
   router.set(zmq::sockopt::linger, 0);
   router.set(zmq::sockopt::sndhwm, kAckQueuePerClient);

@@ -31,6 +31,13 @@ inline constexpr std::int64_t kMaxCommand_bytes = 40 * 1024;
 // holds the handshake's commands, and CURVE's INITIATE (its vouch and metadata) is a few hundred bytes (at 256 no
 // CURVE subscriber got through).
 inline constexpr std::int64_t kMaxSubscription_bytes = 4096;
+// ZMQ_RCVHWM of the PUB socket: the (un)subscriptions of one connection that may wait for it. The I/O thread stores
+// what waits each time it publishes (libzmq, on the socket's owning thread): with libzmq's default of 1000, one SUB
+// sending subscribe + unsubscribe pairs of random 400-byte topics kept that thread in the trie, the readout queue
+// overflowed (~1000 readouts dropped a second for every subscriber) and acks came seconds late (an outside audit,
+// 2026-12-06). At 2 a pass stores at most two per connection; the rest wait in the sender's queue (TCP pushes back).
+// A client's own few topics (7 at most) are live within a few passes (ticks). bench/README.md, "Subscription churn".
+inline constexpr int kSubscriptionQueuePerSubscriber = 2;
 inline constexpr int kAckQueuePerClient = 10000;               // ZMQ_SNDHWM: unread acks queued per client
 inline constexpr int kCommandQueuePerClient = 1000;            // ZMQ_RCVHWM: unread commands queued per client
 
