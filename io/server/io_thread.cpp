@@ -55,6 +55,11 @@ void io_thread::run() {
       std::uint64_t count;
       [[maybe_unused]] const auto n = read(q_.wake_fd, &count, sizeof count);
     }
+    // The PUB socket stores the (un)subscriptions waiting for it (at most kSubscriptionQueuePerSubscriber per
+    // connection) only when this thread calls into it; a stepped server between Steps publishes only its status,
+    // once a second, and a second client's topics were not live after 60 s (test python_subscription_churn).
+    // Asking for its events takes the next ones on every wake (at least every kPollTimeout).
+    [[maybe_unused]] const int pub_events = pub_.get(zmq::sockopt::events);
     const bool finished = q_.finished.load(std::memory_order_acquire);
     receive_commands(kMaxFramesPerWake, kCommandBudget_ns);
     check_reset_builder();

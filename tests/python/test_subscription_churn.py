@@ -1,5 +1,6 @@
-"""A subscriber that subscribes and unsubscribes long random topics without end costs the other subscribers nothing
-(ctest: python_subscription_churn; configs/default.toml, realtime; ~8 s).
+"""A subscriber that subscribes and unsubscribes long random topics without end costs the other subscribers nothing,
+and the subscriptions' queue that makes it so keeps a new subscriber live on a paused server (ctest:
+python_subscription_churn; configs/default.toml; ~8 s).
 
 libzmq stores a subscription one trie node per byte, on the thread that owns the PUB socket: the server's I/O thread.
 An outside audit (2026-12-06) had one SUB send subscribe + unsubscribe pairs of random 400-byte topics as fast as it
@@ -83,6 +84,30 @@ class SubscriptionChurnTest(unittest.TestCase):
               flush=True)
         self.assertEqual(last_status["readout_drops"], 0)
         self.assertEqual(missing, 0)
+
+    def test_a_subscriber_to_every_topic_is_live_on_a_paused_server(self):
+        # With 2 subscriptions waiting per connection, the PUB socket takes the next ones only when the I/O thread
+        # calls into it; a stepped server between Steps publishes only its status, once a second, and a second
+        # client to every topic waited > 60 s for its GetInfo's ack (sync) until the I/O thread asked the socket
+        # for its events on every wake (io/server/io_thread.cpp). Three clients in turn, each to the seven topics
+        # (docs/protocol.md): sync and a readout for a one-tick Step within 5 s each (measured: 2-7 ms, the build
+        # before the subscription queue likewise; break tried: the events call removed, the second client's sync
+        # fails).
+        topics = (b"spikes", b"applied", b"status", b"info", b"ack", b"device", b"readout")
+        with Server(os.path.join(REPO, "configs", "default.toml"), "stepped", binary=BIN, extra=["--quiet"]) as srv:
+            for k in range(3):
+                client = Client(srv.commands, srv.pub, topics=topics)
+                try:
+                    self.assertTrue(client.sync(5), f"client {k}: no GetInfo ack on the stream within 5 s")
+                    client.step(1)
+                    end, got = time.monotonic() + 5, None
+                    while got is None and time.monotonic() < end:
+                        m = client.receive(0.5)
+                        if m is not None and m[1] == "readout":
+                            got = m
+                    self.assertIsNotNone(got, f"client {k}: no readout within 5 s of its Step")
+                finally:
+                    client.close()
 
 
 if __name__ == "__main__":
