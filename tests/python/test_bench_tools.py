@@ -99,9 +99,31 @@ class RealtimeReport(unittest.TestCase):
             self.assertIn("spins its last 100 us", r.stdout)
             self.assertIn("lost / refused: back-to-back 1 / 0", r.stdout)
 
+    def test_markdown_keeps_the_notes_and_unlike_settings_are_said(self):
+        # --markdown dropped the notes column, the spin caveat with it; and peers run otherwise than the server got
+        # (an "=" flag unread, FIFO refused) were ratioed without a word (an outside check, 2026-12-06). Breaks seen:
+        # the markdown row without {note} -> no "spins its last"; the NOTE line removed -> no "unlike settings".
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "rt")
+            write_peer_files(out)
+            r = run([sys.executable, os.path.join(ROOT, "bench", "realtime_report.py"), out, "--spin-us", "100",
+                     "--markdown", "--peer-fifo", "0", "--peer-cpu", "-1"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            row = next(line for line in r.stdout.splitlines() if line.startswith("| tick lateness p99 (us)"))
+            self.assertIn("spins its last 100 us", row)
+            self.assertIn("| 0.40* |", row)
+            self.assertIn("NOTE: the peers ran with SCHED_OTHER, not pinned, memory not locked, the server with "
+                          "SCHED_FIFO 80, pinned to CPU 1, memory locked: the ratios compare unlike settings", r.stdout)
 
-def fake_tree(tmp, probe_rc):
-    """A copy of the script, its report and thread_cpu.py, with stand-ins for the binaries and cyclictest."""
+
+NO_CAP_SYS_NICE = ("Unable to change scheduling policy!\n"
+                   "Probably missing capabilities, either run as root or increase RLIMIT_RTPRIO limits.\n")
+
+
+def fake_tree(tmp, probe_rc, cyclictest_refuses=False):
+    """A copy of the script, its report and thread_cpu.py, with stand-ins for the binaries and cyclictest (which
+    write their arguments to tmp/NAME.args; cyclictest_refuses: as cyclictest without CAP_SYS_NICE, whatever its
+    policy)."""
     os.makedirs(os.path.join(tmp, "bench"))
     os.makedirs(os.path.join(tmp, "build", "bench"))
     os.makedirs(os.path.join(tmp, "path"))
@@ -119,9 +141,11 @@ esac
 exit 3
 """,
         "build/bench/pubsub_floor": f"""#!/bin/sh
+echo "$@" >>{tmp}/pubsub_floor.args
 while [ $# -gt 0 ]; do [ "$1" = --json ] && cp {figures}.floor.json "$2"; shift; done
 """,
-        "path/cyclictest": f"#!/bin/sh\ncat {figures}.cyclictest.txt\n",
+        "path/cyclictest": f"#!/bin/sh\necho \"$@\" >>{tmp}/cyclictest.args\n" + (
+            f"printf '{NO_CAP_SYS_NICE}' >&2; exit 1\n" if cyclictest_refuses else f"cat {figures}.cyclictest.txt\n"),
     }
     for rel, text in scripts.items():
         path = os.path.join(tmp, rel)
@@ -145,6 +169,67 @@ class RealtimeLatencyScript(unittest.TestCase):
             self.assertIn("deadline misses (per 100k ticks)", report)
             self.assertIn("lost / refused: back-to-back 1 / 0", report)
             self.assertIn("the probe lost or refused commands (exit 5", report)
+
+    def test_the_serve_flags_equals_forms_reach_the_peers(self):
+        # serve takes --fifo=80 as --fifo 80: the script read only --spin-us=, and the peers ran unpinned under
+        # SCHED_OTHER while the ratios were printed (an outside check, 2026-12-06). Break seen: the "=" cases
+        # removed -> cyclictest got --policy=other, no -a, no -m.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = fake_tree(tmp, probe_rc=0)
+            out = os.path.join(tmp, "out", "rt")
+            r = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "1", out, "--fifo=80", "--cpu=0",
+                     "--mlock", "--spin-us=100"], env=env)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(tmp, "cyclictest.args")) as f:
+                run_args = f.read().splitlines()[-1].split()
+            self.assertIn("--policy=fifo -p 80 -a 0 -m", " ".join(run_args))
+            with open(os.path.join(tmp, "pubsub_floor.args")) as f:
+                self.assertIn("--fifo 80 --endpoint tcp://127.0.0.1:5599 --cpu 0", f.read())
+            with open(out + ".txt") as f:
+                report = f.read()
+            self.assertIn("spins its last 100 us", report)
+            # The stand-in server's status says "pinned to CPU 1": the peers on CPU 0 are said to differ.
+            self.assertIn("NOTE: the peers ran with SCHED_FIFO 80, pinned to CPU 0, memory locked, the server with "
+                          "SCHED_FIFO 80, pinned to CPU 1, memory locked", report)
+            r = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "1", out, "--mlock=true"], env=env)
+            one_line_error(self, r, "--mlock=true: give --mlock without a value")
+            self.assertEqual(r.returncode, 2)
+
+    def test_cyclictest_without_cap_sys_nice_is_explained_before_the_run(self):
+        # cyclictest refuses even --policy=other without CAP_SYS_NICE; the script ended in its message, exit 1 (an
+        # outside check, 2026-12-06). Break seen: the two-wake-up check removed -> OUT.txt's header written, and
+        # stderr cyclictest's own two lines, nothing on PEERS=0.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = fake_tree(tmp, probe_rc=0, cyclictest_refuses=True)
+            out = os.path.join(tmp, "out", "rt")
+            r = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "1", out], env=env)
+            one_line_error(self, r, "cyclictest may not set its scheduling policy (--policy=other", "CAP_SYS_NICE",
+                           "PEERS=0")
+            self.assertEqual(r.returncode, 1)
+            with open(out + ".txt") as f:
+                self.assertEqual(f.read(), "")  # nothing ran
+            h = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "--help"])
+            self.assertIn("CAP_SYS_NICE", h.stdout)
+
+    def test_without_peers_the_report_is_the_servers(self):
+        # PEERS=0 left OUT.txt with its header only (an outside check, 2026-12-06); and a relative OUT is the
+        # caller's (it was the checkout's). Breaks seen: the report skipped under PEERS=0 -> no "refused" line;
+        # `cd` to the checkout kept -> OUT under the copy's tree, not the caller's folder.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = fake_tree(tmp, probe_rc=0)
+            env["PEERS"] = "0"
+            here = os.path.join(tmp, "here")
+            os.makedirs(here)
+            r = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "1", "rel/rt", "--rt"], env=env,
+                    cwd=here)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(here, "rel", "rt.txt")) as f:
+                report = f.read()
+            self.assertIn("phases 1 and 2 skipped (PEERS=0)", report)
+            self.assertIn("server's settings refused by the system: none", report)
+            self.assertIn("SCHED_FIFO 80; pinned to CPU 1; memory locked", report)
+            self.assertIn("deadline misses (per 100k ticks)", report)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "cyclictest.args")))
 
     def test_an_unwritable_out_is_named_first(self):
         # Its folder exists (the outside check's case, /sys/rtout): only writing the files fails.
