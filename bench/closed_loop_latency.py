@@ -193,14 +193,7 @@ def main(argv=None):
         d, gaps, skipped = run(client, args.commands, args.warmup, args.gain_pA_per_Hz,
                                timeout_s=args.commands / 100 + 30, latest=args.policy == "latest")
         wall = time.monotonic() - t0
-        status = None     # the newest status: what scheduling the server got, its lateness and misses
-        end = time.monotonic() + 2.5
-        while time.monotonic() < end and status is None:
-            m = client_sync.receive(0.5)
-            while m is not None:
-                if m[1] == "status":
-                    status = m[2]
-                m = client_sync.receive(0.01)
+        status = loop.newest_status(client_sync)  # what scheduling the server got, its lateness and misses
         client_sync.close()
         client.clear()
         client.close()
@@ -228,9 +221,7 @@ def main(argv=None):
         print(f"{name:36s} {p['p50']:9.1f} {p['p99']:9.1f} {p['p99.9']:9.1f} {p['max']:9.1f}")
     print("share of commands applied within 1 / 2 / 5 / 10 ticks: " + " / ".join(
         f"{100 * np.mean(ticks <= k):.1f}%" for k in (1, 2, 5, 10)) + " (histogram in the JSON)")
-    if status:
-        print(f"server: {status['scheduling']}; deadline misses {status['deadline_misses']}, lateness p99.9 "
-              f"(all ticks) {status['lateness_total_p999_us']:.0f} us")
+    print(loop.scheduling_line(status))
     on_device = None
     if not args.no_device:
         # The on-device loop in the same run: bench/device_loop_latency (a responsive controller on the sensed

@@ -299,6 +299,33 @@ class PythonBenchTools(unittest.TestCase):
                           UNWRITABLE + ".json")
         one_line_error(self, r, f"--json {UNWRITABLE}.json: cannot write it")
 
+    def test_next_tick_says_the_scheduling_the_server_got(self):
+        # "serve --fifo 80 --mlock: ..." was all it printed for a server the system had refused both (an outside
+        # check, 2026-12-06, without CAP_SYS_NICE). Without the privileges (setpriv drops them when this runs as
+        # root; another user has none) the first line says SCHED_OTHER. Break seen: the scheduling line removed ->
+        # the first line is "serve --fifo 80 ...".
+        config = os.path.join(ROOT, "configs", "zerlaut2018_network.toml")
+        args = [sys.executable, os.path.join(ROOT, "bench", "next_tick.py"), BIN, "--seconds", "0.5", "--", "--config",
+                config, "--set", "network.n_neurons=200", "--fifo", "80", "--mlock"]
+        drop = ["setpriv", "--inh-caps=-sys_nice,-ipc_lock", "--bounding-set=-sys_nice,-ipc_lock"]
+        dropped = os.geteuid() == 0 and shutil.which("setpriv") is not None
+        if os.geteuid() == 0 and not dropped:
+            self.skipTest("root without setpriv: SCHED_FIFO would be granted")
+        r = run((drop if dropped else []) + args, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertTrue(lines[0].startswith("server: SCHED_OTHER (SCHED_FIFO not permitted"), r.stdout)
+        self.assertIn("memory not locked", lines[0])
+        self.assertTrue(lines[1].startswith("serve --config"), r.stdout)
+
+    def test_next_tick_names_the_wrong_value(self):
+        # "--every 10 (>= 1) and --seconds 0.0 (> 0)" did not say which was wrong (an outside check, 2026-12-06).
+        # Break seen: the old joint message -> "--every 10" in the line.
+        r = self.run_tool("next_tick.py", BIN, "--seconds", "0")
+        one_line_error(self, r, "--seconds 0: must be > 0")
+        self.assertNotIn("--every", r.stderr.splitlines()[-1])
+        self.assertEqual(r.returncode, 2)
+
     def test_next_tick_missing_binary(self):
         r = self.run_tool("next_tick.py", "/nonexistent/build/cortexloop")
         one_line_error(self, r, "/nonexistent/build/cortexloop: no such executable")

@@ -193,6 +193,30 @@ def connect(server, timeout=30.0):
                     "with these endpoints?)")
 
 
+def newest_status(client, timeout=2.5):
+    """The newest Status (a dict) waiting on `client`'s stream, which must subscribe to "status", or the first to come
+    within `timeout` s (the server publishes one a second); None without one. Other messages are read and dropped,
+    for `timeout` s at most (a stream of readouts less than 10 ms apart never leaves the queue empty)."""
+    status, end = None, time.monotonic() + timeout
+    while time.monotonic() < end and status is None:
+        m = client.receive(0.5)
+        while m is not None and time.monotonic() < end:
+            if m[1] == "status":
+                status = m[2]
+            m = client.receive(0.01)
+    return status
+
+
+def scheduling_line(status):
+    """What scheduling the server got, from its Status: a bench's line that names `serve --rt` must not read as
+    SCHED_FIFO with locked memory when the system refused them (it says so in Status.scheduling; next_tick.py
+    printed "serve --rt: ..." for a server under SCHED_OTHER: an outside check, 2026-12-06)."""
+    if status is None:
+        return "server: no status received: the scheduling it got is not known"
+    return (f"server: {status['scheduling']}; deadline misses {status['deadline_misses']}, lateness p99.9 "
+            f"(all ticks) {status['lateness_total_p999_us']:.0f} us")
+
+
 # --- the loop ------------------------------------------------------------------------------------------------
 class Recording:
     """Per-readout arrays of a loop run, plus every command sent and its ack."""
