@@ -299,6 +299,31 @@ class PythonBenchTools(unittest.TestCase):
                           UNWRITABLE + ".json")
         one_line_error(self, r, f"--json {UNWRITABLE}.json: cannot write it")
 
+    def test_closed_loop_latency_commands_refused_before_a_server(self):
+        # --commands 0 or -5 started a server, then failed "no commands measured" (an outside check, 2026-12-06).
+        # Break seen: type=int as before -> a server started, exit 1 "no commands measured".
+        for n in ("0", "-5"):
+            r = self.run_tool("closed_loop_latency.py", "--commands", n, "--bin", "/nonexistent/cortexloop")
+            one_line_error(self, r, "--commands: must be > 0")
+            self.assertEqual(r.returncode, 2)
+
+    def test_closed_loop_latency_send_is_before_the_server_receives(self):
+        # The send time was read after apply_command returned, after the send: "send -> server receives" had a p50
+        # of -17.8 us (an outside check, 2026-12-06). It is now the command's own client_send_ns, stamped before the
+        # send: never after the server's receive stamp (one CLOCK_MONOTONIC). Break seen: time.monotonic_ns() after
+        # apply_command again -> min -130 to -219 us in 4 runs of 100 commands (p50 -20.7 to 160 us).
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "cl.json")
+            r = run([sys.executable, os.path.join(ROOT, "bench", "closed_loop_latency.py"), "--commands", "100",
+                     "--warmup", "0", "--no-device", "--bin", BIN, "--config",
+                     os.path.join(ROOT, "configs", "zerlaut2018_network.toml"), "--set", "network.n_neurons=200",
+                     "--json", out], timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(out) as f:
+                rows = json.load(f)["external_python"]
+            self.assertGreaterEqual(rows["send -> server receives (us)"]["min"], 0.0)
+            self.assertIn("Python decode+decide (us)", rows)
+
     def test_next_tick_says_the_scheduling_the_server_got(self):
         # "serve --fifo 80 --mlock: ..." was all it printed for a server the system had refused both (an outside
         # check, 2026-12-06, without CAP_SYS_NICE). Without the privileges (setpriv drops them when this runs as
