@@ -351,6 +351,61 @@ class PythonBenchTools(unittest.TestCase):
         self.assertNotIn("--every", r.stderr.splitlines()[-1])
         self.assertEqual(r.returncode, 2)
 
+    def test_a_missing_binary_is_one_line_exit_2(self):
+        # reset_readout_age.py, reset_rss.py and soak.py ended in a FileNotFoundError traceback from Popen; idle_cpu.py
+        # said it in one line (an outside check, 2026-12-06): all through cli.executable now. Break seen: soak.py's
+        # --binary without type=cli.executable -> "FileNotFoundError" traceback.
+        for script, args in (("reset_readout_age.py", ["--binary", "/nope"]), ("reset_rss.py", ["--binary", "/nope"]),
+                             ("soak.py", ["--binary", "/nope"]), ("idle_cpu.py", ["/nope"])):
+            with self.subTest(script=script):
+                r = self.run_tool(script, *args)
+                one_line_error(self, r, "/nope: no such executable")
+                self.assertEqual(r.returncode, 2)
+
+    def test_soak_arguments_refused_before_anything_starts(self):
+        # --rate 0 ended in a ZeroDivisionError with serve and record left running; --out /proc/nope in a traceback
+        # (an outside check, 2026-12-06). Break seen: --rate as type=float -> ZeroDivisionError after the start.
+        with tempfile.TemporaryDirectory() as tmp:
+            for args, needle in ((["--rate", "0"], "--rate: must be a finite number > 0"),
+                                 (["--duration-s", "-1"], "--duration-s: must be a finite number > 0"),
+                                 (["--invalid-fraction", "1.5"], "--invalid-fraction: must be in [0, 1]"),
+                                 (["--segment-s", "0"], "--segment-s: must be a finite number > 0"),
+                                 (["--segment-s", "20"], "--overlap-s 20: must be below --segment-s 20"),
+                                 (["--out", "/proc/nope"], "--out /proc/nope: cannot create the folder")):
+                with self.subTest(args=args):
+                    r = run([sys.executable, os.path.join(ROOT, "bench", "soak.py"), *args], timeout=30, cwd=tmp)
+                    one_line_error(self, r, needle)
+                    self.assertEqual(r.returncode, 2)
+            self.assertEqual(os.listdir(tmp), [])  # no out/soak made for a refused command line
+
+    def test_soak_rss_slope_without_samples_is_none(self):
+        # A run without an RSS sample after minute 5 gave slope_kib_per_min_after_5_min 0.0, read as flat memory (an
+        # outside check, 2026-12-06). Break seen: slope_per_min returning 0.0 for fewer than two samples -> 0.0.
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "soak")
+            r = run([sys.executable, os.path.join(ROOT, "bench", "soak.py"), "--binary", BIN, "--duration-s", "1",
+                     "--rate", "20", "--out", out], timeout=60)
+            self.assertIn("RSS slope after minute 5: none (0 sample(s) after minute 5", r.stdout, r.stderr)
+            with open(os.path.join(out, "result.json")) as f:
+                rss = json.load(f)["rss_kib"]
+            self.assertIsNone(rss["slope_kib_per_min_after_5_min"])
+            self.assertEqual(len(rss["series"]), 1)
+
+    def test_idle_cpu_states_its_resolution(self):
+        # "0.0 %" over 3 s where /proc's 10 ms clock ticks resolve 0.33 % (an outside check, 2026-12-06). Break seen:
+        # the old print -> no "resolution" in the line.
+        r = self.run_tool("idle_cpu.py", BIN, "--seconds", "0.5")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+        self.assertIn(f"(resolution {100 * tick_ms / 1000 / 0.5:.2g} %: /proc/PID/stat counts CPU in {tick_ms:g} ms "
+                      "ticks)", r.stdout)
+
+    def test_reset_readout_age_help_says_its_description_once(self):
+        # Its first docstring line was both the description and the epilog's first line (an outside check,
+        # 2026-12-06). Break seen: epilog=__doc__ -> printed twice.
+        r = self.run_tool("reset_readout_age.py", "--help")
+        self.assertEqual(r.stdout.count("Readout age around Resets"), 1, r.stdout)
+
     def test_next_tick_missing_binary(self):
         r = self.run_tool("next_tick.py", "/nonexistent/build/cortexloop")
         one_line_error(self, r, "/nonexistent/build/cortexloop: no such executable")
