@@ -202,5 +202,22 @@ class PlotVsdi(unittest.TestCase):
             edges = plt.gcf().axes[0].collections[0].get_coordinates()[0, :, 0]
             np.testing.assert_allclose((edges[0], edges[-1]), (0.176, 0.200))
 
+    def test_a_reset_is_marked_and_labelled_on_both_maps(self):
+        # The Reset line and its label were black on the rate map's near-black colours (invisible), and the VSDi map's
+        # line had no label (an outside check, 2026-12-06). Reference: both maps carry a "Reset" text and the line at
+        # 0.2 s outlined in white. Breaks seen: restarts_and_gaps without labelled=axes -> no text on the VSDi map;
+        # RESTART_LINE without its path effect -> no white stroke.
+        ticks = [(0, k, k + 1) for k in range(100, 200)] + [(1, k, k + 1) for k in range(100)]
+        folder = write_folder(os.path.join(self.tmp.name, "rec"), 200, record_info(), ticks=ticks)
+        self.assertEqual(self.tool.main([folder, "--out", os.path.join(self.tmp.name, "v.png")]), 0)
+        maps = [a for a in plt.gcf().axes if a.get_ylabel().startswith("ring position")]
+        self.assertEqual(len(maps), 2)
+        for ax in maps:
+            self.assertTrue(any(t.get_text().startswith("Reset") for t in ax.texts), ax.get_ylabel())
+            line = next(ln for ln in ax.get_lines() if list(ln.get_xdata()) == [0.2, 0.2])
+            strokes = [e for e in line.get_path_effects() if getattr(e, "_gc", {}).get("foreground") == "white"]
+            self.assertTrue(strokes, "the Reset line has no white outline")
+
+
 if __name__ == "__main__":
     unittest.main()
