@@ -13,8 +13,10 @@ the command's ack and reports:
   starts computing; includes the tick's own compute, the publish, Python, the command path and the wait for the
   next tick boundary).
 - us, from publish: ack.server_applied_ns - readout.publish_ns (what the loop adds after the readout left).
-- breakdown: publish -> Python receives the readout; Python decode+decide+send; send -> server I/O thread
-  receives; receive -> applied by the real-time thread (waits for the next tick start).
+- breakdown: publish -> Python receives the readout; Python decode+decide (receive -> the command's send stamp,
+  client_send_ns, which the client takes as it encodes the command, just before the socket send); send -> server
+  I/O thread receives (client_send_ns -> server_recv_ns); receive -> applied by the real-time thread (waits for the
+  next tick start). The four add up to publish -> applied.
 All clocks are CLOCK_MONOTONIC of this machine (docs/protocol.md). Prints p50/p99/p99.9/max and writes JSON.
 
     /usr/bin/python3 bench/closed_loop_latency.py --commands 10000 --json out/closed_loop_latency.json
@@ -32,6 +34,7 @@ import zmq
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "python"))
 from cortexloop_client import loop  # noqa: E402
+from cortexloop_client.cli import positive_int  # noqa: E402
 from cortexloop_client.client import Client, decode_message  # noqa: E402
 from cortexloop_client.controllers import StimCommand  # noqa: E402
 
@@ -39,7 +42,8 @@ from cortexloop_client.controllers import StimCommand  # noqa: E402
 def percentiles(x):
     x = np.asarray(x, dtype=np.float64)
     return {"p50": float(np.percentile(x, 50)), "p99": float(np.percentile(x, 99)),
-            "p99.9": float(np.percentile(x, 99.9)), "max": float(np.max(x)), "mean": float(np.mean(x)),
+            "p99.9": float(np.percentile(x, 99.9)), "min": float(np.min(x)), "max": float(np.max(x)),
+            "mean": float(np.mean(x)),
             "n": int(len(x))}
 
 
@@ -77,7 +81,7 @@ def run(client, n_commands, warmup, gain, timeout_s=60.0, latest=False):
     poller = zmq.Poller()
     poller.register(client.sub, zmq.POLLIN)
     poller.register(client.dealer, zmq.POLLIN)
-    sent = {}          # seq -> (readout tick, tick_start_ns, publish_ns, recv_ns, send_ns)
+    sent = {}          # seq -> (readout tick, tick_start_ns, publish_ns, recv_ns)
     done = []
     seen, gaps, last_tick, skipped = 0, 0, None, 0
     # What queued while the clients synchronised (~500 readouts) is discarded first: answered, its oldest readouts
@@ -113,7 +117,7 @@ def run(client, n_commands, warmup, gain, timeout_s=60.0, latest=False):
                         continue
                     cmd = StimCommand("dc", gain * r["exc"]["rate_hz"], channel=7)
                     seq = loop.apply_command(client, cmd)
-                    sent[seq] = (r["tick"], r["tick_start_ns"], r["publish_ns"], recv_ns, time.monotonic_ns())
+                    sent[seq] = (r["tick"], r["tick_start_ns"], r["publish_ns"], recv_ns)
             else:
                 while True:
                     try:
@@ -123,18 +127,25 @@ def run(client, n_commands, warmup, gain, timeout_s=60.0, latest=False):
                     kind, ack = decode_message(data)
                     if kind != "ack" or ack.seq not in sent:
                         continue
-                    tick, start_ns, pub_ns, recv_ns, send_ns = sent.pop(ack.seq)
+                    tick, start_ns, pub_ns, recv_ns = sent.pop(ack.seq)
                     if not ack.accepted:
                         raise SystemExit(f"closed_loop_latency: the server refused a command: {ack.code_name}: "
                                          f"{ack.reason}")
-                    done.append((tick, ack.tick_applied, start_ns, pub_ns, recv_ns, send_ns, ack.server_recv_ns,
-                                 ack.server_applied_ns))
+                    # The send time is the command's own stamp, echoed in its ack (taken as the command is
+                    # encoded, before the socket send). A clock read after apply_command returned came after the
+                    # send, often after the server had the frame: "send -> server receives" had a p50 of -17.8 us
+                    # (an outside check, 2026-12-06).
+                    done.append((tick, ack.tick_applied, start_ns, pub_ns, recv_ns, ack.client_send_ns,
+                                 ack.server_recv_ns, ack.server_applied_ns))
     return np.array(done, dtype=np.int64), gaps, skipped
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--commands", type=int, default=5000, help="commands to measure (default %(default)s)")
+    # Refused before a server starts: --commands 0 or -5 started one, then failed "no commands measured" (an outside
+    # check, 2026-12-06).
+    ap.add_argument("--commands", type=positive_int, default=5000,
+                    help="commands to measure (> 0; default %(default)s)")
     ap.add_argument("--warmup", type=int, default=500, help="readouts ignored first (default %(default)s)")
     ap.add_argument("--config", default=os.path.join(loop.REPO, "configs", "zerlaut2018_network.toml"),
                     help="server config (default configs/zerlaut2018_network.toml)")
@@ -162,6 +173,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if not args.timeout > 0:
         ap.error(f"--timeout {args.timeout}: must be > 0")
+    if args.warmup < 0:
+        ap.error(f"--warmup {args.warmup}: must be >= 0")
     # The output is checked before the run: an unwritable --json raised a traceback after it, its results lost (an
     # outside check, 2026-12-05).
     if args.json:
@@ -193,14 +206,7 @@ def main(argv=None):
         d, gaps, skipped = run(client, args.commands, args.warmup, args.gain_pA_per_Hz,
                                timeout_s=args.commands / 100 + 30, latest=args.policy == "latest")
         wall = time.monotonic() - t0
-        status = None     # the newest status: what scheduling the server got, its lateness and misses
-        end = time.monotonic() + 2.5
-        while time.monotonic() < end and status is None:
-            m = client_sync.receive(0.5)
-            while m is not None:
-                if m[1] == "status":
-                    status = m[2]
-                m = client_sync.receive(0.01)
+        status = loop.newest_status(client_sync)  # what scheduling the server got, its lateness and misses
         client_sync.close()
         client.clear()
         client.close()
@@ -216,7 +222,7 @@ def main(argv=None):
         "tick start -> applied (us)": percentiles(us(7, 2)),
         "publish -> applied (us)": percentiles(us(7, 3)),
         "publish -> Python receives (us)": percentiles(us(4, 3)),
-        "Python decode+decide+send (us)": percentiles(us(5, 4)),
+        "Python decode+decide (us)": percentiles(us(5, 4)),
         "send -> server receives (us)": percentiles(us(6, 5)),
         "server receives -> applied (us)": percentiles(us(7, 6)),
     }
@@ -228,9 +234,7 @@ def main(argv=None):
         print(f"{name:36s} {p['p50']:9.1f} {p['p99']:9.1f} {p['p99.9']:9.1f} {p['max']:9.1f}")
     print("share of commands applied within 1 / 2 / 5 / 10 ticks: " + " / ".join(
         f"{100 * np.mean(ticks <= k):.1f}%" for k in (1, 2, 5, 10)) + " (histogram in the JSON)")
-    if status:
-        print(f"server: {status['scheduling']}; deadline misses {status['deadline_misses']}, lateness p99.9 "
-              f"(all ticks) {status['lateness_total_p999_us']:.0f} us")
+    print(loop.scheduling_line(status))
     on_device = None
     if not args.no_device:
         # The on-device loop in the same run: bench/device_loop_latency (a responsive controller on the sensed

@@ -3,7 +3,8 @@
 
 A closed-loop client answers every readout at once: on the readout of tick k it sends a Ping (applied by
 the real-time thread like any command) and later reads its ack's tick_applied. The fraction with
-tick_applied == k + 1 is what a controller gets; the rest land one or more ticks later.
+tick_applied == k + 1 is what a controller gets; the rest land one or more ticks later. Last it prints the
+scheduling the server got (its Status): `-- --rt` without the privileges for it is SCHED_OTHER, memory not locked.
 Usage: /usr/bin/python3 bench/next_tick.py build/cortexloop [--seconds 10] [-- serve flags]
 """
 import argparse, collections, os, sys, tempfile, time
@@ -11,11 +12,15 @@ import argparse, collections, os, sys, tempfile, time
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
 from cortexloop_client import Client  # noqa: E402
-from cortexloop_client.loop import ServerExited, serve_on_free_ports  # noqa: E402
+from cortexloop_client.cli import executable  # noqa: E402
+from cortexloop_client.loop import ServerExited, newest_status, scheduling_line, serve_on_free_ports  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-ap.add_argument("binary", help="the cortexloop executable (e.g. build/cortexloop)")
-ap.add_argument("--seconds", type=float, default=10.0)
+# A missing binary was started through taskset, which exited 127: a traceback ending "cortexloop serve exited with
+# code 127" (an outside check, 2026-12-05).
+ap.add_argument("binary", type=executable, help="the cortexloop executable (e.g. build/cortexloop)")
+ap.add_argument("--seconds", type=float, default=10.0,
+                help="how long the client answers readouts, s of wall time (> 0; default %(default)s)")
 ap.add_argument("--every", type=int, default=10,
                 help="answer every n-th tick (stream.readout_every): a Python client cannot decode 1000 readouts/s "
                      "on a loaded 2-CPU machine, and a backlog would measure the client, not the server")
@@ -26,15 +31,12 @@ argv = sys.argv[1:]
 serve_args = argv[argv.index("--") + 1:] if "--" in argv else []
 a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
 a.serve_args = serve_args
-if a.every < 1 or not a.seconds > 0:
-    ap.error(f"--every {a.every} (>= 1) and --seconds {a.seconds} (> 0)")
-# A missing binary was started through taskset, which exited 127: a traceback ending "cortexloop serve exited with
-# code 127" (an outside check, 2026-12-05).
-if os.path.isdir(a.binary):
-    sys.exit(f"next_tick: {a.binary} is a folder: give the cortexloop executable (e.g. {os.path.join(a.binary, 'cortexloop')})")
-if not (os.path.isfile(a.binary) and os.access(a.binary, os.X_OK)):
-    sys.exit(f"next_tick: {a.binary}: no such executable (the cortexloop binary, e.g. build/cortexloop; is the build "
-             "folder there and built?)")
+# Each wrong value named alone ("--every 10 (>= 1) and --seconds 0.0 (> 0)" did not say which: an outside check,
+# 2026-12-06).
+if a.every < 1:
+    ap.error(f"--every {a.every}: must be >= 1")
+if not a.seconds > 0:
+    ap.error(f"--seconds {a.seconds:g}: must be > 0")
 
 if a.client_cpus == "off-last" and os.cpu_count() > 1:
     # A client thread (ours or libzmq's) that lands on the SCHED_FIFO CPU waits for the spin and the compute:
@@ -47,7 +49,7 @@ try:
 except ServerExited as e:  # a serve flag it refused, a port: its reason, in one line
     sys.exit(f"next_tick: {' '.join(str(e).split())}")
 try:
-    c = Client(cmd, pub, topics=(b"readout",))
+    c = Client(cmd, pub, topics=(b"readout", b"status"))  # status: the scheduling the server got
     info = c.info(20.0)
     if info is None:
         sys.exit("next_tick: the server did not answer GetInfo within 20 s")
@@ -85,6 +87,9 @@ try:
             record(ack, *sent.pop(ack.seq))
     n, ne = sum(lags.values()), sum(early.values())
     pct = lambda v, q: sorted(v)[int(q * (len(v) - 1))] if v else float("nan")
+    # First what the server got, then the flags it was given: "serve --rt: ..." alone read as SCHED_FIFO with locked
+    # memory for a server the system had refused both (an outside check, 2026-12-06).
+    print(scheduling_line(newest_status(c)))
     print(f"serve {' '.join(a.serve_args) or '(stock)'}: {n} commands, next tick {100.0 * lags[1] / max(n, 1):.1f} %,"
           f" lag histogram (ticks: count) {dict(sorted(lags.items())[:8])}")
     print(f"  sent > 50 us before the next tick: {ne} ({100.0 * ne / max(n, 1):.1f} %), of which on the next tick "

@@ -15,11 +15,17 @@
 #   bench/realtime_latency.sh DURATION OUT [serve flags...]
 #   bench/realtime_latency.sh 600 out/bench/rt_10min --fifo 80 --cpu 1 --mlock --spin-us 100
 #   bench/realtime_latency.sh 60 out/bench/rt_stock          # stock scheduling: no pinning, SCHED_OTHER
-# PEERS=0 skips phases 1 and 2. FLOOR_ENDPOINT (default tcp://127.0.0.1:5599) is pubsub_floor's endpoint: give
-# each of two runs at the same time its own.
+# PEERS=0 skips phases 1 and 2 (OUT.txt says so, with the server's figures and the settings it was refused).
+# cyclictest sets a scheduling policy even for SCHED_OTHER, which needs CAP_SYS_NICE or an rtprio limit (root, or
+# ulimit -r 90 where the hard limit allows it): without either the script stops before the run and says so; PEERS=0
+# measures the server alone. FLOOR_ENDPOINT (default tcp://127.0.0.1:5599) is pubsub_floor's endpoint: give each
+# of two runs at the same time its own. A relative OUT is taken from the current folder.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+# The checkout's tools by their full path, the run in the caller's folder: a relative OUT (or --config) is the
+# caller's, not the checkout's (the script changed to the checkout and wrote out/... there; an outside check,
+# 2026-12-06).
+root=$(cd "$(dirname "$0")/.." && pwd)
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then usage; exit 0; fi
 if [[ $# -lt 2 ]]; then usage >&2; exit 2; fi
 duration=$1; out=$2; shift 2
@@ -31,21 +37,28 @@ if ! mkdir -p "$(dirname "$out")" 2>/dev/null || ! { : >"$out.txt"; } 2>/dev/nul
   echo "realtime_latency: OUT = '$out': cannot write $out.txt (OUT is a path prefix in a writable folder)" >&2
   exit 2
 fi
-for tool in build/cortexloop build/bench/pubsub_floor; do
+cortexloop=$root/build/cortexloop
+for tool in "$cortexloop" "$root/build/bench/pubsub_floor"; do
   # scripts/run_tests.sh configures build/ without the benchmarks, and build.sh keeps what the tree was given.
   [[ -x $tool ]] || { echo "realtime_latency: $tool missing; run scripts/build.sh -DCORTEXLOOP_BUILD_BENCH=ON first" >&2; exit 1; }
 done
 
-# The peers get the real-time thread's settings.
+# The peers get the real-time thread's settings. serve takes "--fifo 80" and "--fifo=80" alike: the "=" forms were
+# not read here, and the peers ran unpinned under SCHED_OTHER beside a server pinned under SCHED_FIFO 80, their
+# ratios printed all the same (an outside check, 2026-12-06).
 cpu=""; fifo=0; mlock=0; spin_us=""
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case ${args[i]} in
-    --cpu) cpu=${args[i + 1]} ;;
-    --fifo) fifo=${args[i + 1]} ;;
+    --cpu) cpu=${args[i + 1]:-} ;;
+    --cpu=*) cpu=${args[i]#--cpu=} ;;
+    --fifo) fifo=${args[i + 1]:-} ;;
+    --fifo=*) fifo=${args[i]#--fifo=} ;;
     --mlock) mlock=1 ;;
-    --spin-us) spin_us=${args[i + 1]} ;;
+    --spin-us) spin_us=${args[i + 1]:-} ;;
     --spin-us=*) spin_us=${args[i]#--spin-us=} ;;
+    --mlock=*|--rt=*)  # serve reads a value there (true, false, 0, 1 ...): the flag alone says what the peers get
+      echo "realtime_latency: ${args[i]}: give ${args[i]%%=*} without a value (or leave it out)" >&2; exit 2 ;;
     --rt) if [[ ${PEERS:-1} != 0 ]]; then
             echo "realtime_latency: give --rt's settings explicitly (--fifo 80 --cpu N --mlock --spin-us 100) so that" \
                  "the peers run with the same ones" >&2; exit 2
@@ -60,7 +73,7 @@ if [[ -n $cpu ]] && ! taskset -c "$cpu" true 2>/dev/null; then
 fi
 # The serve flags are checked before the peers' 2 x DURATION (a typo was found only in phase 3): a server built from
 # them runs 10 ms, on ports of its own unless the flags name some.
-check=(build/cortexloop serve "$@" --duration 0.01 -q)
+check=("$cortexloop" serve "$@" --duration 0.01 -q)
 [[ " $* " == *" --pub"* ]] || check+=(--pub "tcp://127.0.0.1:*")
 [[ " $* " == *" --commands"* ]] || check+=(--commands "tcp://127.0.0.1:*")
 if ! "${check[@]}" >"$out.check.log" 2>&1; then
@@ -70,23 +83,46 @@ if ! "${check[@]}" >"$out.check.log" 2>&1; then
 fi
 rm -f "$out.check.log"
 
-echo "realtime_latency: $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg), serve $*" | tee "$out.txt"
 if [[ ${PEERS:-1} != 0 ]]; then
   command -v cyclictest >/dev/null || { echo "realtime_latency: cyclictest missing (apt-get install -y rt-tests)" >&2; exit 1; }
-  cyc=(-t1 -i 1000 -h 20000 -q -D "$duration")
-  if ((fifo > 0)); then cyc+=(--policy=fifo -p "$fifo"); else cyc+=(--policy=other); fi  # -p 0 would mean FIFO 2
+  if ((fifo > 0)); then policy=(--policy=fifo -p "$fifo"); else policy=(--policy=other); fi  # -p 0 would mean FIFO 2
+  cyc=(-t1 -i 1000 -h 20000 -q "${policy[@]}")
   [[ -n $cpu ]] && cyc+=(-a "$cpu")
   [[ $mlock == 1 ]] && cyc+=(-m)
+  # Two wake-ups with the run's settings, before anything runs: cyclictest sets its policy even for SCHED_OTHER,
+  # which needs CAP_SYS_NICE or an rtprio limit; without them the script ended in cyclictest's own "Unable to change
+  # scheduling policy!", exit 1, and no word of what to do (an outside check, 2026-12-06).
+  if ! cyclictest "${cyc[@]}" -l 2 >/dev/null 2>"$out.check.log"; then
+    if grep -q "Unable to change scheduling policy" "$out.check.log"; then
+      echo "realtime_latency: cyclictest may not set its scheduling policy (${policy[*]}; it sets one even for" \
+           "SCHED_OTHER): it needs CAP_SYS_NICE or an rtprio limit (run as root, or ulimit -r 90 where the hard limit" \
+           "allows it); PEERS=0 measures the server alone, without the peers" >&2
+    else
+      echo "realtime_latency: cyclictest ${cyc[*]} -l 2 failed:" >&2
+      tail -n 5 "$out.check.log" >&2
+    fi
+    exit 1
+  fi
+  rm -f "$out.check.log"
+fi
+
+echo "realtime_latency: $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg), serve $*" | tee "$out.txt"
+if [[ ${PEERS:-1} != 0 ]]; then
+  cyc+=(-D "$duration")
   echo "phase 1/3: cyclictest ${cyc[*]}"
   cyclictest "${cyc[@]}" >"$out.cyclictest.txt"
   floor=(--duration "$duration" --json "$out.floor.json" --fifo "$fifo" --endpoint "${FLOOR_ENDPOINT:-tcp://127.0.0.1:5599}")
   [[ -n $cpu ]] && floor+=(--cpu "$cpu")
   echo "phase 2/3: pubsub_floor ${floor[*]}"
-  build/bench/pubsub_floor "${floor[@]}"
+  # What it was refused (SCHED_FIFO, a CPU, mlockall) it says on stderr and runs on: kept for the report.
+  "$root/build/bench/pubsub_floor" "${floor[@]}" 2>"$out.floor.err" || { cat "$out.floor.err" >&2; exit 1; }
+  cat "$out.floor.err" >&2
+else
+  echo "phases 1 and 2 skipped (PEERS=0): no cyclictest, no pubsub_floor" | tee -a "$out.txt"
 fi
 
 echo "phase 3/3: cortexloop serve $* + cortexloop probe --duration $duration"
-build/cortexloop serve "$@" >"$out.log" 2>&1 &
+"$cortexloop" serve "$@" >"$out.log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true' EXIT
 sleep 3   # engine construction and the drive's ramp
@@ -95,7 +131,7 @@ if ! kill -0 $server 2>/dev/null; then
   tail -n 5 "$out.log" >&2
   exit 1
 fi
-/usr/bin/python3 bench/thread_cpu.py snapshot $server >"$out.threads_before.json"
+/usr/bin/python3 "$root/bench/thread_cpu.py" snapshot $server >"$out.threads_before.json"
 # The probe talks to the server started above: its --pub/--commands, when given, else serve's defaults (the probe
 # went to 5555/5556 whatever serve was told, measuring whichever server sat there: an outside check, 2026-12-04).
 endpoints=()
@@ -109,8 +145,8 @@ done
 # A lost or refused probe command is exit 5 with the figures written: the run goes on to the report and ends with
 # that code (set -e stopped here, leaving OUT.txt with its header only: an outside check, 2026-12-05).
 probe_rc=0
-build/cortexloop probe "${endpoints[@]}" --duration "$duration" --json "$out.json" || probe_rc=$?
-/usr/bin/python3 bench/thread_cpu.py report $server "$out.threads_before.json" --json "$out.threads.json" | tee -a "$out.txt"
+"$cortexloop" probe "${endpoints[@]}" --duration "$duration" --json "$out.json" || probe_rc=$?
+/usr/bin/python3 "$root/bench/thread_cpu.py" report $server "$out.threads_before.json" --json "$out.threads.json" | tee -a "$out.txt"
 kill -TERM $server
 wait $server || true
 trap - EXIT
@@ -120,11 +156,15 @@ if ((probe_rc != 0 && probe_rc != 5)); then
   echo "realtime_latency: the probe exited $probe_rc and measured nothing (see above); no report" | tee -a "$out.txt" >&2
   exit "$probe_rc"
 fi
-if [[ ${PEERS:-1} != 0 ]]; then
-  if ! /usr/bin/python3 bench/realtime_report.py "$out" --spin-us "${spin_us:-0}" | tee -a "$out.txt"; then
-    echo "realtime_latency: bench/realtime_report.py failed (above); the phases' files are kept under $out.*" >&2
-    ((probe_rc != 0)) || probe_rc=1
-  fi
+# The peers' settings go to the report, which sets them beside the ones the server got (its status): a ratio to
+# peers that ran otherwise is said to be one. Without the peers, the server's figures and settings alone.
+report=(--spin-us "${spin_us:-0}" --peer-fifo "$fifo" --peer-cpu "${cpu:--1}")
+[[ $mlock == 1 ]] && report+=(--peer-mlock)
+[[ -s $out.floor.err ]] && report+=(--peer-note "pubsub_floor: $(paste -sd ';' "$out.floor.err")")
+[[ ${PEERS:-1} != 0 ]] || report=(--spin-us "${spin_us:-0}" --no-peers)
+if ! /usr/bin/python3 "$root/bench/realtime_report.py" "$out" "${report[@]}" | tee -a "$out.txt"; then
+  echo "realtime_latency: bench/realtime_report.py failed (above); the phases' files are kept under $out.*" >&2
+  ((probe_rc != 0)) || probe_rc=1
 fi
 if ((probe_rc == 5)); then
   echo "realtime_latency: the probe lost or refused commands (exit 5; counts in $out.json, 'lost' and 'refused'):" \

@@ -22,11 +22,17 @@ readout cannot cross the sockets faster than a bare PUB/SUB pair (pubsub_floor).
 same period would miss every tick whose wake-up was at least one period late, and every period that passed
 while it was stalled (cyclictest skips those): that count is the machine's own share of the server's misses.
 
+Settings: realtime_latency.sh gives the peers' (--peer-fifo, --peer-cpu, --peer-mlock); those the server got are
+in its status (a FIFO priority or an mlockall the system refused is named there). When they differ the report says
+so above the rows, and the ratios compare unlike runs. With --no-peers (PEERS=0) it prints the server's figures
+alone, with the settings it was refused.
+
   /usr/bin/python3 bench/realtime_report.py OUT [--period-us 1000] [--markdown]
 """
 import argparse
 import os
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -61,6 +67,31 @@ def quantile(hist, overflows, max_us, q):
     return max_us
 
 
+def server_settings(scheduling):
+    """(FIFO priority or 0, CPU or -1, memory locked) of the server's real-time thread, from its status's scheduling
+    text ("SCHED_FIFO 80; pinned to CPU 1; memory locked", or "SCHED_OTHER (SCHED_FIFO not permitted: ...; needs
+    ...); ...; memory not locked (mlockall: ...)" for what the system refused), and the names of those refused."""
+    items, depth, item = [], 0, ""
+    for ch in scheduling + ";":  # split at the "; " outside parentheses (the reasons hold some)
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ";" and depth == 0:
+            items.append(item.strip())
+            item = ""
+        else:
+            item += ch
+    fifo = re.match(r"SCHED_FIFO (\d+)$", items[0])
+    cpu = next((int(m.group(1)) for m in map(re.compile(r"pinned to CPU (\d+)$").match, items) if m), -1)
+    refused = [name for name, sign in (("SCHED_FIFO", "SCHED_FIFO not permitted"), ("mlockall", "memory not locked"),
+                                       ("the CPU", "not pinned (CPU")) if any(i.startswith(sign) or f"({sign}" in i
+                                                                             for i in items)]
+    return (int(fifo.group(1)) if fifo else 0, cpu, "memory locked" in items), refused
+
+
+def settings_text(fifo, cpu, mlock):
+    return (f"SCHED_FIFO {fifo}" if fifo > 0 else "SCHED_OTHER") + \
+        (f", pinned to CPU {cpu}" if cpu >= 0 else ", not pinned") + (", memory locked" if mlock else ", memory not locked")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", help="prefix given to bench/realtime_latency.sh")
@@ -70,9 +101,17 @@ def main():
                     help="the server's --spin-us (realtime_latency.sh passes it: 0 unless the serve flags name it), "
                          "for the note on the lateness rows (default: not known)")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table")
+    ap.add_argument("--no-peers", action="store_true",
+                    help="the peers were not run (PEERS=0): the server's figures alone, no OUT.cyclictest.txt or "
+                         "OUT.floor.json read")
+    ap.add_argument("--peer-fifo", type=int, help="the peers' SCHED_FIFO priority, 0 for SCHED_OTHER (default: not known)")
+    ap.add_argument("--peer-cpu", type=int, help="the peers' CPU, -1 for none (default: not known)")
+    ap.add_argument("--peer-mlock", action="store_true", help="the peers locked their memory (cyclictest -m)")
+    ap.add_argument("--peer-note", action="append", default=[],
+                    help="a line on how a peer ran (e.g. what pubsub_floor was refused), repeatable")
     a = ap.parse_args()
 
-    for suffix in (".json", ".floor.json", ".cyclictest.txt"):
+    for suffix in (".json",) if a.no_peers else (".json", ".floor.json", ".cyclictest.txt"):
         if not os.path.exists(a.out + suffix):
             ap.error(f"{a.out + suffix} not found: OUT is the prefix bench/realtime_latency.sh was given (its peers' "
                      "files are written unless PEERS=0)")
@@ -82,15 +121,17 @@ def main():
         first, last = server["first_status"], server["last_status"]
     except (OSError, ValueError, KeyError, TypeError) as e:
         sys.exit(f"realtime_report: {a.out}.json: not a probe's figures with the server's first and last status ({e!r})")
-    hist, overflows, cyc_max = cyclictest_histogram(a.out + ".cyclictest.txt")
-    cyc_n = sum(hist.values()) + overflows
-    # cyclictest skips the periods that passed while it was stalled (it moves its next wake-up past now), so
-    # a zero-compute loop's lost ticks are its late wake-ups plus the periods missing from its sample count.
-    peer_s = a.peer_duration if a.peer_duration else probe["duration_s"]
-    cyc_expected = int(peer_s * 1e6 / a.period_us)
-    cyc_skipped = max(0, cyc_expected - cyc_n)
-    cyc_late = sum(c for us, c in hist.items() if us >= a.period_us) + overflows
-    floor = json.loads(Path(a.out + ".floor.json").read_text())
+    peers = not a.no_peers
+    if peers:
+        hist, overflows, cyc_max = cyclictest_histogram(a.out + ".cyclictest.txt")
+        cyc_n = sum(hist.values()) + overflows
+        # cyclictest skips the periods that passed while it was stalled (it moves its next wake-up past now), so
+        # a zero-compute loop's lost ticks are its late wake-ups plus the periods missing from its sample count.
+        peer_s = a.peer_duration if a.peer_duration else probe["duration_s"]
+        cyc_expected = int(peer_s * 1e6 / a.period_us)
+        cyc_skipped = max(0, cyc_expected - cyc_n)
+        cyc_late = sum(c for us, c in hist.items() if us >= a.period_us) + overflows
+        floor = json.loads(Path(a.out + ".floor.json").read_text())
 
     # Counted alike on both sides: the server's late ticks plus the periods its resyncs dropped (ticks_skipped), as
     # the peer's late wake-ups plus its skipped periods (before ticks_skipped existed the server's skipped periods
@@ -112,41 +153,66 @@ def main():
         spin = f"the server spins its last {a.spin_us:g} us before each deadline, cyclictest does not"
     else:
         spin = "no spin, as cyclictest"
+    def peer(value):
+        return value() if peers else None
     rows = [
         ("deadline misses (per 100k ticks)", 100e3 * misses / ticks if ticks > 0 else None,
-         100e3 * (cyc_late + cyc_skipped) / cyc_expected,
+         peer(lambda: 100e3 * (cyc_late + cyc_skipped) / cyc_expected),
          "server: ticks ending after the next deadline + periods skipped, during the probe; peer: wake-ups >= 1 "
          "period late + periods skipped"),
-        ("tick lateness p99 (us)", last["lateness_total_p99_us"], quantile(hist, overflows, cyc_max, 0.99),
+        ("tick lateness p99 (us)", last["lateness_total_p99_us"], peer(lambda: quantile(hist, overflows, cyc_max, 0.99)),
          "server: since it started; " + spin),
-        ("tick lateness p99.9 (us)", last["lateness_total_p999_us"], quantile(hist, overflows, cyc_max, 0.999),
-         "server: since it started; " + spin),
-        ("tick lateness max (us)", last["lateness_total_max_us"], cyc_max, "server: since it started"),
+        ("tick lateness p99.9 (us)", last["lateness_total_p999_us"],
+         peer(lambda: quantile(hist, overflows, cyc_max, 0.999)), "server: since it started; " + spin),
+        ("tick lateness max (us)", last["lateness_total_max_us"], peer(lambda: cyc_max), "server: since it started"),
     ]
     for traffic in ("back-to-back", "sporadic"):
         if traffic not in probe:
             continue
         p = probe[traffic]["publish_to_receive"]
         for key, label in (("p50_us", "p50"), ("p99_us", "p99"), ("p999_us", "p99.9")):
-            rows.append((f"publish -> receive {label} (us), {traffic}", p[key], floor[key], ""))
+            rows.append((f"publish -> receive {label} (us), {traffic}", p[key], peer(lambda: floor[key]), ""))
 
     def fmt(v):
         return "-" if v is None else f"{v:.1f}" if isinstance(v, float) else str(v)
 
-    print("phases one after another, not at the same time: cyclictest, then pubsub_floor, then the server")
-    print(f"server: {ticks} ticks, {misses} misses between the probe's first and last status "
-          f"({delta('uptime_s'):.0f} s; {last['deadline_misses']} misses since it started), {last['scheduling']}; "
-          f"cyclictest: {cyc_n} wake-ups of {cyc_expected} periods ({cyc_late} >= 1 period late, {cyc_skipped} skipped); pubsub_floor: {floor['n']} messages on {floor['endpoint']}")
+    # The settings the server got (its status) against the peers': the peers of an "=" form of a serve flag ran
+    # unpinned under SCHED_OTHER beside a server under SCHED_FIFO 80, their ratios printed without a word (an outside
+    # check, 2026-12-06); a server refused FIFO or mlockall (no privileges) ran otherwise than its peers too.
+    got, refused = server_settings(last.get("scheduling", ""))
+    unlike = None
+    if peers and a.peer_fifo is not None and a.peer_cpu is not None:
+        asked = (a.peer_fifo, a.peer_cpu, a.peer_mlock)
+        if asked != got:
+            unlike = (f"the peers ran with {settings_text(*asked)}, the server with {settings_text(*got)}: the ratios "
+                      "compare unlike settings")
+    if peers:
+        print("phases one after another, not at the same time: cyclictest, then pubsub_floor, then the server")
+        print(f"server: {ticks} ticks, {misses} misses between the probe's first and last status "
+              f"({delta('uptime_s'):.0f} s; {last['deadline_misses']} misses since it started), {last['scheduling']}; "
+              f"cyclictest: {cyc_n} wake-ups of {cyc_expected} periods ({cyc_late} >= 1 period late, {cyc_skipped} skipped); pubsub_floor: {floor['n']} messages on {floor['endpoint']}")
+    else:
+        print("no peers (PEERS=0): the server's figures alone, no cyclictest or pubsub_floor to set them against")
+        print(f"server: {ticks} ticks, {misses} misses between the probe's first and last status "
+              f"({delta('uptime_s'):.0f} s; {last['deadline_misses']} misses since it started), {last['scheduling']}")
+    print("server's settings refused by the system: " + (", ".join(refused) + " (why: its scheduling above)"
+                                                          if refused else "none"))
+    for note in a.peer_note:
+        print(f"peer: {note}")
+    if unlike:
+        print(f"NOTE: {unlike}")
     if ticks <= 0:
         print("server: the probe saw fewer than two statuses (one a second): no misses counted over its span")
     if a.markdown:
-        print("| figure | server | peer | server / peer |\n| --- | --- | --- | --- |")
-    for name, ours, peer, note in rows:
-        ratio = f"{ours / peer:.2f}" if peer and ours is not None else "-"
+        print("| figure | server | peer | server / peer | note |\n| --- | --- | --- | --- | --- |")
+    for name, ours, peer_value, note in rows:
+        ratio = f"{ours / peer_value:.2f}" if peer_value and ours is not None else "-"
+        if unlike and ratio != "-":
+            ratio += "*"  # NOTE above: unlike settings
         if a.markdown:
-            print(f"| {name} | {fmt(ours)} | {fmt(peer)} | {ratio} |")
+            print(f"| {name} | {fmt(ours)} | {fmt(peer_value)} | {ratio} | {note} |")
         else:
-            print(f"{name:48s} server {fmt(ours):>9s}   peer {fmt(peer):>9s}   ratio {ratio:>6s}  {note}")
+            print(f"{name:48s} server {fmt(ours):>9s}   peer {fmt(peer_value):>9s}   ratio {ratio:>6s}  {note}")
     for traffic in ("back-to-back", "sporadic"):
         if traffic in probe:
             c = probe[traffic]["command_to_applied"]

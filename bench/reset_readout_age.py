@@ -18,14 +18,16 @@ import numpy as np
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
 from cortexloop_client import Client  # noqa: E402
+from cortexloop_client.cli import executable, run  # noqa: E402
 from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__,
+    # The epilog is the rest of the docstring: its first line is the description (--help printed it twice).
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="\n".join(__doc__.splitlines()[1:]),
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("resets", type=int, nargs="?", default=8, help="Resets to send (default %(default)s)")
-    ap.add_argument("--binary", default=os.path.join(REPO, "build", "cortexloop"),
+    ap.add_argument("--binary", type=executable, default=os.path.join(REPO, "build", "cortexloop"),
                     help="cortexloop executable (default build/cortexloop)")
     args = ap.parse_args()
     if args.resets < 1:
@@ -77,4 +79,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(main)  # a server that exits at start: one line, as a missing --binary (exit 2, argparse)

@@ -16,6 +16,7 @@ import zmq
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
 from cortexloop_client import Client  # noqa: E402
+from cortexloop_client.cli import executable, run  # noqa: E402
 from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
 
 
@@ -25,7 +26,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("resets", type=int, nargs="?", default=30, help="Resets to send (default %(default)s)")
     ap.add_argument("env", nargs="*", metavar="ENV=VALUE", help="environment variables for the server")
-    ap.add_argument("--binary", default=os.path.join(REPO, "build", "cortexloop"),
+    ap.add_argument("--binary", type=executable, default=os.path.join(REPO, "build", "cortexloop"),
                     help="cortexloop executable (default build/cortexloop)")
     ap.add_argument("--stall-s", type=float, default=0.0,
                     help="seconds of a subscriber that never reads, after the Resets (default %(default)s: none)")
@@ -75,4 +76,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(main)  # a server that exits at start: one line, as a missing --binary (exit 2, argparse)

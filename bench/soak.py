@@ -49,6 +49,7 @@ sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools
 import numpy as np  # noqa: E402
 import zmq  # noqa: E402
 
+from cortexloop_client import cli  # noqa: E402
 from cortexloop_client import client as cl  # noqa: E402
 from cortexloop_client.client import Client, Program, Site  # noqa: E402
 from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
@@ -417,38 +418,96 @@ def lost_readouts(tick_arrays):
 
 
 def slope_per_min(xs, ys):
+    """kB per minute of a straight line through (minute, kB), or None with fewer than two samples (it was 0.0: a run
+    without a sample after minute 5 read as flat memory; an outside check, 2026-12-06)."""
     if len(xs) < 2:
-        return 0.0
-    return float(np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)[0])
+        return None
+    return round(float(np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)[0]), 2)
+
+
+def fraction(text):
+    """argparse type: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
+
+
+def non_negative_float(text):
+    """argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def stop_all(server, segments):
+    """Kills what is still running of the server and the recorders: a failure after they started left them
+    running, orphaned (a --rate 0 ended in a ZeroDivisionError with serve and record alive; an outside check,
+    2026-12-06)."""
+    for proc in [seg.proc for seg in segments] + [server]:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--binary", default=os.path.join(REPO, "build", "cortexloop"),
+    ap.add_argument("--binary", type=cli.executable, default=os.path.join(REPO, "build", "cortexloop"),
                     help="cortexloop executable (default build/cortexloop)")
     ap.add_argument("--config", default=os.path.join(REPO, "configs", "default.toml"),
                     help="server config (default configs/default.toml)")
-    ap.add_argument("--duration-s", type=float, default=3600.0, help="how long the soak runs, s (default %(default)s)")
-    ap.add_argument("--rate", type=float, default=200.0,
-                    help="frames per second, valid + invalid (default %(default)s)")
-    ap.add_argument("--invalid-fraction", type=float, default=0.4,
-                    help="fraction of the frames that are invalid (default %(default)s)")
-    ap.add_argument("--reset-every-s", type=float, default=300.0,
-                    help="a Reset at most once per this many seconds (default %(default)s)")
-    ap.add_argument("--segment-s", type=float, default=300.0,
-                    help="seconds per recording segment (default %(default)s)")
-    ap.add_argument("--overlap-s", type=float, default=20.0,
-                    help="seconds consecutive segments overlap (default %(default)s)")
-    ap.add_argument("--log-every-s", type=float, default=60.0,
-                    help="seconds between status lines (default %(default)s)")
+    # Each checked here, before serve and record start (--rate 0 ended in a ZeroDivisionError with both left running;
+    # --duration-s 0 passed with no RSS sample: an outside check, 2026-12-06).
+    ap.add_argument("--duration-s", type=cli.positive_float, default=3600.0,
+                    help="how long the soak runs, s (> 0; default %(default)s)")
+    ap.add_argument("--rate", type=cli.positive_float, default=200.0,
+                    help="frames per second, valid + invalid (> 0; default %(default)s)")
+    ap.add_argument("--invalid-fraction", type=fraction, default=0.4,
+                    help="fraction of the frames that are invalid, in [0, 1] (default %(default)s)")
+    ap.add_argument("--reset-every-s", type=cli.positive_float, default=300.0,
+                    help="a Reset at most once per this many seconds (> 0; default %(default)s)")
+    ap.add_argument("--segment-s", type=cli.positive_float, default=300.0,
+                    help="seconds per recording segment (> 0; default %(default)s)")
+    ap.add_argument("--overlap-s", type=non_negative_float, default=20.0,
+                    help="seconds consecutive segments overlap (>= 0, below --segment-s; default %(default)s)")
+    ap.add_argument("--log-every-s", type=cli.positive_float, default=60.0,
+                    help="seconds between status lines (> 0; default %(default)s)")
     ap.add_argument("--seed", type=int, default=1, help="seed of the random command mix (default %(default)s)")
-    ap.add_argument("--out", default=os.path.join(REPO, "out", "soak"), help="output folder (default out/soak)")
+    ap.add_argument("--out", default=os.path.join("out", "soak"),
+                    help="output folder, a relative one under the current folder (default %(default)s)")
     args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    if args.overlap_s >= args.segment_s:
+        ap.error(f"--overlap-s {args.overlap_s:g}: must be below --segment-s {args.segment_s:g} (the next segment "
+                 "starts that long before the current one ends)")
+    if not os.path.isfile(args.config):
+        ap.error(f"--config {args.config}: no such file")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        ap.error(f"--out {args.out}: cannot create the folder: {e.strerror}")
+    if not os.access(args.out, os.W_OK):
+        ap.error(f"--out {args.out}: the folder is not writable")
     rng = random.Random(args.seed)
     serve_cmd = [args.binary, "serve", "--config", args.config, "--quiet"]
-    server_log = open(os.path.join(args.out, "serve.log"), "w")
-    server, pub, commands = serve_on_free_ports(serve_cmd, stdout=server_log, stderr=subprocess.STDOUT)
+    with open(os.path.join(args.out, "serve.log"), "w") as server_log:
+        server, pub, commands = serve_on_free_ports(serve_cmd, stdout=server_log, stderr=subprocess.STDOUT)
+    segments = []
+    try:
+        return soak_run(args, rng, serve_cmd, server, pub, commands, segments)
+    finally:
+        stop_all(server, segments)
+
+
+def soak_run(args, rng, serve_cmd, server, pub, commands, segments):
+    """The soak against `server`; `segments`, the caller's list, holds the recorders still running (main kills what
+    is left of them and of the server whatever happens here)."""
     minutes = open(os.path.join(args.out, "minutes.jsonl"), "w")
 
     def say(*a):
@@ -466,11 +525,10 @@ def main():
     probe = Client(commands=commands, pub=None)
     if probe.info(timeout=60) is None:
         say("soak: server did not answer GetInfo within 60 s")
-        server.kill()
         return 2
     probe.close()
 
-    segments, finished = [], []
+    finished = []
     k = 0
     segments.append(Recorder(args.binary, args.out, pub, commands, args.config, k))
     time.sleep(3)  # let the recorder subscribe before the client starts
@@ -569,8 +627,10 @@ def main():
     lost, received, per_epoch = lost_readouts([t for _, _, t in finished if t is not None and len(t)])
     s = last_status
     counted = (s.get("readout_drops") or 0) + (s.get("publish_drops") or 0)
+    minutes.close()
     kibs = [v for _, v in rss if v is not None]
     minutes_ = [m for m, v in rss if v is not None]
+    late = [(m, v) for m, v in rss if v is not None and m >= 5]
     sent_main = sum(soak.sent.values())
     result = {
         "command": " ".join(sys.argv),
@@ -580,9 +640,8 @@ def main():
         "server_died_during_run": crashed,
         "rss_kib": {"first": kibs[0] if kibs else None, "last": kibs[-1] if kibs else None,
                     "at_end": kib_end, "max": max(kibs) if kibs else None, "min": min(kibs) if kibs else None,
-                    "slope_kib_per_min": round(slope_per_min(minutes_, kibs), 2),
-                    "slope_kib_per_min_after_5_min": round(slope_per_min(
-                        [m for m in minutes_ if m >= 5], [v for m, v in rss if v is not None and m >= 5]), 2),
+                    "slope_kib_per_min": slope_per_min(minutes_, kibs),
+                    "slope_kib_per_min_after_5_min": slope_per_min([m for m, _ in late], [v for _, v in late]),
                     "series": rss},
         "recorder": {"segments": len(finished), "exit_codes": [rc for rc, _, _ in finished],
                      "readouts_received_unique": received, "lost_readouts": lost, "per_epoch": per_epoch,
@@ -610,11 +669,22 @@ def main():
     brief = {k_: v for k_, v in result.items() if k_ not in ("reason_examples", "acks_by_kind_code")}
     brief["rss_kib"] = {k_: v for k_, v in result["rss_kib"].items() if k_ != "series"}
     say(json.dumps(brief, indent=1))
-    ok = (crashed is None and server.returncode == 0 and result["lost_beyond_counted"] == 0
-          and result["acks_missing"] == 0 and not result["unexpected"])
-    say(f"soak: {'PASS' if ok else 'FAIL'} (out: {args.out})")
-    return 0 if ok else 1
+    slope = result["rss_kib"]["slope_kib_per_min_after_5_min"]
+    say(f"soak: RSS slope after minute 5: " + (f"{slope:g} kB/min over {len(late)} samples" if slope is not None else
+                                               f"none ({len(late)} sample(s) after minute 5: a run of "
+                                               f"{elapsed / 60:.1f} min logging every {args.log_every_s:g} s)"))
+    # A run whose server's memory was never read has not shown that it holds: not a PASS (an empty series passed).
+    failed = [why for why, bad in (
+        (f"server exited with {crashed} during the run", crashed is not None),
+        (f"server exit code {server.returncode}", crashed is None and server.returncode != 0),
+        (f"{result['lost_beyond_counted']} readouts lost beyond the server's counted drops",
+         result["lost_beyond_counted"] != 0),
+        (f"{result['acks_missing']} acks missing", result["acks_missing"] != 0),
+        (f"unexpected acks {result['unexpected']}", bool(result["unexpected"])),
+        ("no RSS sample of the server", not kibs)) if bad]
+    say(f"soak: {'FAIL: ' + '; '.join(failed) if failed else 'PASS'} (out: {args.out})")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -4,9 +4,9 @@
 Draws the excitatory rate (ring_rates_exc.npy) and the VSDi-like signal (vsdi.npy), both [readouts, units],
 against time and position on the ring, as Zerlaut et al. 2018 show their model's VSDi. Writes a PNG. Time is the
 session's simulated time in seconds as plot.py and the viewer draw it: a recording's from its ticks.npy (its first
-readout's time, each Reset continued and marked, lost readouts blank), simulate's a readout per tick_ms from the
-start. The ring's length is the folder's (summary.json), 36 mm only when it says none. A folder that is not there,
-or lacks a file, is missing data: exit 1, as every tool of cli.run (2 is a wrong command line).
+readout's time, each Reset continued and marked on both maps, lost readouts blank), simulate's a readout per
+tick_ms from the start. The ring's length is the folder's (summary.json), 36 mm only when it says none. A folder
+that is not there, or lacks a file, is missing data: exit 1, as every tool of cli.run (2 is a wrong command line).
 
     build/cortexloop simulate --config configs/zerlaut2018_ring.toml --out /tmp/ring
     /usr/bin/python3 tools/plot_vsdi.py /tmp/ring --out docs/figures/vsdi_ring.png
@@ -77,7 +77,8 @@ def main(argv=None) -> int:
         fig.colorbar(mesh, ax=ax, label=label)
         ax.set_ylabel("ring position (mm)" if geo["known"] else f"ring position (mm)\n(assumed {length_mm:g} mm)")
     shown_boundaries = [b for b in boundaries if b[0] < x_s[-1] * 1000.0]  # those before --t-max-s
-    marks.restarts_and_gaps(axes, shown_boundaries, x_s, left_s, gaps)
+    # Labelled on both maps: the line alone on the VSDi map did not say what it was (an outside check, 2026-12-06).
+    marks.restarts_and_gaps(axes, shown_boundaries, x_s, left_s, gaps, labelled=axes)
     axes[-1].set_xlim(left_s[0], x_s[-1])
     axes[-1].set_xlabel("simulated time (s)" + timeline.restart_note(shown_boundaries))
     axes[0].set_title(args.title or f"ring of {n_units} mean-field units ({args.folder.resolve().name})")

@@ -498,6 +498,10 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
                        {"rest_rate_inh_Hz", ring->initial().rate_i_Hz},
                        {"diverged", ring->diverged()},
                        {"out_of_table", ring->out_of_table()}};
+  // Where the network sits on the ring (network.position_mm, 0 unless the config says): record's summary gives it
+  // (geometry.network_position_mm) and plot.py drew "spiking network at 0 mm" for a recording of a config whose
+  // simulate it drew with no position (an outside check, 2026-12-06).
+  if (summary.contains("ring") && eng.runs_network()) summary["ring"]["network_position_mm"] = params.network.position_mm;
   if (params.aln) {
     const engine::aln::aln_params& a = params.aln->model;
     summary["aln"] = {{"mu_ext_e_mV_per_ms", a.mu_ext_e_mV_per_ms},

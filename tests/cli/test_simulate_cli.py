@@ -127,6 +127,7 @@ class SimulateContract(unittest.TestCase):
             s = json.load(f)
         self.assertEqual(s["ring"]["unit_steps_below_e_inh"], 0)
         self.assertEqual(s["ring"]["unit_steps_above_fit_max"], 0)  # the paper's afferent: -44.4 mV at most
+        self.assertNotIn("network_position_mm", s["ring"])  # a ring alone: no network to place on it
         self.assertNotIn("fitted domain", r.stderr)
 
     def test_a_ring_driven_above_its_fitted_domain_fires_and_is_reported(self):
@@ -190,6 +191,10 @@ class SimulateContract(unittest.TestCase):
                 summary = json.load(f)
             self.assertEqual(os.path.realpath(summary["config"]),
                              os.path.realpath(os.path.join(ROOT, "configs", "default.toml")))
+            # The network's place on the ring, 0 mm when network.position_mm is not set (record's geometry gives it;
+            # plot.py marked none for simulate: an outside check, 2026-12-06). Break seen: simulate_command.cpp
+            # without it -> KeyError.
+            self.assertEqual(summary["ring"]["network_position_mm"], 0.0)
 
 
 class SimulateStoppedByCtrlC(unittest.TestCase):

@@ -99,9 +99,31 @@ class RealtimeReport(unittest.TestCase):
             self.assertIn("spins its last 100 us", r.stdout)
             self.assertIn("lost / refused: back-to-back 1 / 0", r.stdout)
 
+    def test_markdown_keeps_the_notes_and_unlike_settings_are_said(self):
+        # --markdown dropped the notes column, the spin caveat with it; and peers run otherwise than the server got
+        # (an "=" flag unread, FIFO refused) were ratioed without a word (an outside check, 2026-12-06). Breaks seen:
+        # the markdown row without {note} -> no "spins its last"; the NOTE line removed -> no "unlike settings".
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "rt")
+            write_peer_files(out)
+            r = run([sys.executable, os.path.join(ROOT, "bench", "realtime_report.py"), out, "--spin-us", "100",
+                     "--markdown", "--peer-fifo", "0", "--peer-cpu", "-1"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            row = next(line for line in r.stdout.splitlines() if line.startswith("| tick lateness p99 (us)"))
+            self.assertIn("spins its last 100 us", row)
+            self.assertIn("| 0.40* |", row)
+            self.assertIn("NOTE: the peers ran with SCHED_OTHER, not pinned, memory not locked, the server with "
+                          "SCHED_FIFO 80, pinned to CPU 1, memory locked: the ratios compare unlike settings", r.stdout)
 
-def fake_tree(tmp, probe_rc):
-    """A copy of the script, its report and thread_cpu.py, with stand-ins for the binaries and cyclictest."""
+
+NO_CAP_SYS_NICE = ("Unable to change scheduling policy!\n"
+                   "Probably missing capabilities, either run as root or increase RLIMIT_RTPRIO limits.\n")
+
+
+def fake_tree(tmp, probe_rc, cyclictest_refuses=False):
+    """A copy of the script, its report and thread_cpu.py, with stand-ins for the binaries and cyclictest (which
+    write their arguments to tmp/NAME.args; cyclictest_refuses: as cyclictest without CAP_SYS_NICE, whatever its
+    policy)."""
     os.makedirs(os.path.join(tmp, "bench"))
     os.makedirs(os.path.join(tmp, "build", "bench"))
     os.makedirs(os.path.join(tmp, "path"))
@@ -119,9 +141,11 @@ esac
 exit 3
 """,
         "build/bench/pubsub_floor": f"""#!/bin/sh
+echo "$@" >>{tmp}/pubsub_floor.args
 while [ $# -gt 0 ]; do [ "$1" = --json ] && cp {figures}.floor.json "$2"; shift; done
 """,
-        "path/cyclictest": f"#!/bin/sh\ncat {figures}.cyclictest.txt\n",
+        "path/cyclictest": f"#!/bin/sh\necho \"$@\" >>{tmp}/cyclictest.args\n" + (
+            f"printf '{NO_CAP_SYS_NICE}' >&2; exit 1\n" if cyclictest_refuses else f"cat {figures}.cyclictest.txt\n"),
     }
     for rel, text in scripts.items():
         path = os.path.join(tmp, rel)
@@ -145,6 +169,67 @@ class RealtimeLatencyScript(unittest.TestCase):
             self.assertIn("deadline misses (per 100k ticks)", report)
             self.assertIn("lost / refused: back-to-back 1 / 0", report)
             self.assertIn("the probe lost or refused commands (exit 5", report)
+
+    def test_the_serve_flags_equals_forms_reach_the_peers(self):
+        # serve takes --fifo=80 as --fifo 80: the script read only --spin-us=, and the peers ran unpinned under
+        # SCHED_OTHER while the ratios were printed (an outside check, 2026-12-06). Break seen: the "=" cases
+        # removed -> cyclictest got --policy=other, no -a, no -m.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = fake_tree(tmp, probe_rc=0)
+            out = os.path.join(tmp, "out", "rt")
+            r = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "1", out, "--fifo=80", "--cpu=0",
+                     "--mlock", "--spin-us=100"], env=env)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(tmp, "cyclictest.args")) as f:
+                run_args = f.read().splitlines()[-1].split()
+            self.assertIn("--policy=fifo -p 80 -a 0 -m", " ".join(run_args))
+            with open(os.path.join(tmp, "pubsub_floor.args")) as f:
+                self.assertIn("--fifo 80 --endpoint tcp://127.0.0.1:5599 --cpu 0", f.read())
+            with open(out + ".txt") as f:
+                report = f.read()
+            self.assertIn("spins its last 100 us", report)
+            # The stand-in server's status says "pinned to CPU 1": the peers on CPU 0 are said to differ.
+            self.assertIn("NOTE: the peers ran with SCHED_FIFO 80, pinned to CPU 0, memory locked, the server with "
+                          "SCHED_FIFO 80, pinned to CPU 1, memory locked", report)
+            r = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "1", out, "--mlock=true"], env=env)
+            one_line_error(self, r, "--mlock=true: give --mlock without a value")
+            self.assertEqual(r.returncode, 2)
+
+    def test_cyclictest_without_cap_sys_nice_is_explained_before_the_run(self):
+        # cyclictest refuses even --policy=other without CAP_SYS_NICE; the script ended in its message, exit 1 (an
+        # outside check, 2026-12-06). Break seen: the two-wake-up check removed -> OUT.txt's header written, and
+        # stderr cyclictest's own two lines, nothing on PEERS=0.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = fake_tree(tmp, probe_rc=0, cyclictest_refuses=True)
+            out = os.path.join(tmp, "out", "rt")
+            r = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "1", out], env=env)
+            one_line_error(self, r, "cyclictest may not set its scheduling policy (--policy=other", "CAP_SYS_NICE",
+                           "PEERS=0")
+            self.assertEqual(r.returncode, 1)
+            with open(out + ".txt") as f:
+                self.assertEqual(f.read(), "")  # nothing ran
+            h = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "--help"])
+            self.assertIn("CAP_SYS_NICE", h.stdout)
+
+    def test_without_peers_the_report_is_the_servers(self):
+        # PEERS=0 left OUT.txt with its header only (an outside check, 2026-12-06); and a relative OUT is the
+        # caller's (it was the checkout's). Breaks seen: the report skipped under PEERS=0 -> no "refused" line;
+        # `cd` to the checkout kept -> OUT under the copy's tree, not the caller's folder.
+        with tempfile.TemporaryDirectory() as tmp:
+            env = fake_tree(tmp, probe_rc=0)
+            env["PEERS"] = "0"
+            here = os.path.join(tmp, "here")
+            os.makedirs(here)
+            r = run(["bash", os.path.join(tmp, "bench", "realtime_latency.sh"), "1", "rel/rt", "--rt"], env=env,
+                    cwd=here)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(here, "rel", "rt.txt")) as f:
+                report = f.read()
+            self.assertIn("phases 1 and 2 skipped (PEERS=0)", report)
+            self.assertIn("server's settings refused by the system: none", report)
+            self.assertIn("SCHED_FIFO 80; pinned to CPU 1; memory locked", report)
+            self.assertIn("deadline misses (per 100k ticks)", report)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "cyclictest.args")))
 
     def test_an_unwritable_out_is_named_first(self):
         # Its folder exists (the outside check's case, /sys/rtout): only writing the files fails.
@@ -213,6 +298,113 @@ class PythonBenchTools(unittest.TestCase):
         r = self.run_tool("closed_loop_latency.py", "--connect", self.NOBODY, "--timeout", "0.5", "--json",
                           UNWRITABLE + ".json")
         one_line_error(self, r, f"--json {UNWRITABLE}.json: cannot write it")
+
+    def test_closed_loop_latency_commands_refused_before_a_server(self):
+        # --commands 0 or -5 started a server, then failed "no commands measured" (an outside check, 2026-12-06).
+        # Break seen: type=int as before -> a server started, exit 1 "no commands measured".
+        for n in ("0", "-5"):
+            r = self.run_tool("closed_loop_latency.py", "--commands", n, "--bin", "/nonexistent/cortexloop")
+            one_line_error(self, r, "--commands: must be > 0")
+            self.assertEqual(r.returncode, 2)
+
+    def test_closed_loop_latency_send_is_before_the_server_receives(self):
+        # The send time was read after apply_command returned, after the send: "send -> server receives" had a p50
+        # of -17.8 us (an outside check, 2026-12-06). It is now the command's own client_send_ns, stamped before the
+        # send: never after the server's receive stamp (one CLOCK_MONOTONIC). Break seen: time.monotonic_ns() after
+        # apply_command again -> min -130 to -219 us in 4 runs of 100 commands (p50 -20.7 to 160 us).
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "cl.json")
+            r = run([sys.executable, os.path.join(ROOT, "bench", "closed_loop_latency.py"), "--commands", "100",
+                     "--warmup", "0", "--no-device", "--bin", BIN, "--config",
+                     os.path.join(ROOT, "configs", "zerlaut2018_network.toml"), "--set", "network.n_neurons=200",
+                     "--json", out], timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(out) as f:
+                rows = json.load(f)["external_python"]
+            self.assertGreaterEqual(rows["send -> server receives (us)"]["min"], 0.0)
+            self.assertIn("Python decode+decide (us)", rows)
+
+    def test_next_tick_says_the_scheduling_the_server_got(self):
+        # "serve --fifo 80 --mlock: ..." was all it printed for a server the system had refused both (an outside
+        # check, 2026-12-06, without CAP_SYS_NICE). Without the privileges (setpriv drops them when this runs as
+        # root; another user has none) the first line says SCHED_OTHER. Break seen: the scheduling line removed ->
+        # the first line is "serve --fifo 80 ...".
+        config = os.path.join(ROOT, "configs", "zerlaut2018_network.toml")
+        args = [sys.executable, os.path.join(ROOT, "bench", "next_tick.py"), BIN, "--seconds", "0.5", "--", "--config",
+                config, "--set", "network.n_neurons=200", "--fifo", "80", "--mlock"]
+        drop = ["setpriv", "--inh-caps=-sys_nice,-ipc_lock", "--bounding-set=-sys_nice,-ipc_lock"]
+        dropped = os.geteuid() == 0 and shutil.which("setpriv") is not None
+        if os.geteuid() == 0 and not dropped:
+            self.skipTest("root without setpriv: SCHED_FIFO would be granted")
+        r = run((drop if dropped else []) + args, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertTrue(lines[0].startswith("server: SCHED_OTHER (SCHED_FIFO not permitted"), r.stdout)
+        self.assertIn("memory not locked", lines[0])
+        self.assertTrue(lines[1].startswith("serve --config"), r.stdout)
+
+    def test_next_tick_names_the_wrong_value(self):
+        # "--every 10 (>= 1) and --seconds 0.0 (> 0)" did not say which was wrong (an outside check, 2026-12-06).
+        # Break seen: the old joint message -> "--every 10" in the line.
+        r = self.run_tool("next_tick.py", BIN, "--seconds", "0")
+        one_line_error(self, r, "--seconds 0: must be > 0")
+        self.assertNotIn("--every", r.stderr.splitlines()[-1])
+        self.assertEqual(r.returncode, 2)
+
+    def test_a_missing_binary_is_one_line_exit_2(self):
+        # reset_readout_age.py, reset_rss.py and soak.py ended in a FileNotFoundError traceback from Popen; idle_cpu.py
+        # said it in one line (an outside check, 2026-12-06): all through cli.executable now. Break seen: soak.py's
+        # --binary without type=cli.executable -> "FileNotFoundError" traceback.
+        for script, args in (("reset_readout_age.py", ["--binary", "/nope"]), ("reset_rss.py", ["--binary", "/nope"]),
+                             ("soak.py", ["--binary", "/nope"]), ("idle_cpu.py", ["/nope"])):
+            with self.subTest(script=script):
+                r = self.run_tool(script, *args)
+                one_line_error(self, r, "/nope: no such executable")
+                self.assertEqual(r.returncode, 2)
+
+    def test_soak_arguments_refused_before_anything_starts(self):
+        # --rate 0 ended in a ZeroDivisionError with serve and record left running; --out /proc/nope in a traceback
+        # (an outside check, 2026-12-06). Break seen: --rate as type=float -> ZeroDivisionError after the start.
+        with tempfile.TemporaryDirectory() as tmp:
+            for args, needle in ((["--rate", "0"], "--rate: must be a finite number > 0"),
+                                 (["--duration-s", "-1"], "--duration-s: must be a finite number > 0"),
+                                 (["--invalid-fraction", "1.5"], "--invalid-fraction: must be in [0, 1]"),
+                                 (["--segment-s", "0"], "--segment-s: must be a finite number > 0"),
+                                 (["--segment-s", "20"], "--overlap-s 20: must be below --segment-s 20"),
+                                 (["--out", "/proc/nope"], "--out /proc/nope: cannot create the folder")):
+                with self.subTest(args=args):
+                    r = run([sys.executable, os.path.join(ROOT, "bench", "soak.py"), *args], timeout=30, cwd=tmp)
+                    one_line_error(self, r, needle)
+                    self.assertEqual(r.returncode, 2)
+            self.assertEqual(os.listdir(tmp), [])  # no out/soak made for a refused command line
+
+    def test_soak_rss_slope_without_samples_is_none(self):
+        # A run without an RSS sample after minute 5 gave slope_kib_per_min_after_5_min 0.0, read as flat memory (an
+        # outside check, 2026-12-06). Break seen: slope_per_min returning 0.0 for fewer than two samples -> 0.0.
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "soak")
+            r = run([sys.executable, os.path.join(ROOT, "bench", "soak.py"), "--binary", BIN, "--duration-s", "1",
+                     "--rate", "20", "--out", out], timeout=60)
+            self.assertIn("RSS slope after minute 5: none (0 sample(s) after minute 5", r.stdout, r.stderr)
+            with open(os.path.join(out, "result.json")) as f:
+                rss = json.load(f)["rss_kib"]
+            self.assertIsNone(rss["slope_kib_per_min_after_5_min"])
+            self.assertEqual(len(rss["series"]), 1)
+
+    def test_idle_cpu_states_its_resolution(self):
+        # "0.0 %" over 3 s where /proc's 10 ms clock ticks resolve 0.33 % (an outside check, 2026-12-06). Break seen:
+        # the old print -> no "resolution" in the line.
+        r = self.run_tool("idle_cpu.py", BIN, "--seconds", "0.5")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+        self.assertIn(f"(resolution {100 * tick_ms / 1000 / 0.5:.2g} %: /proc/PID/stat counts CPU in {tick_ms:g} ms "
+                      "ticks)", r.stdout)
+
+    def test_reset_readout_age_help_says_its_description_once(self):
+        # Its first docstring line was both the description and the epilog's first line (an outside check,
+        # 2026-12-06). Break seen: epilog=__doc__ -> printed twice.
+        r = self.run_tool("reset_readout_age.py", "--help")
+        self.assertEqual(r.stdout.count("Readout age around Resets"), 1, r.stdout)
 
     def test_next_tick_missing_binary(self):
         r = self.run_tool("next_tick.py", "/nonexistent/build/cortexloop")

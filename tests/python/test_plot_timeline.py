@@ -144,6 +144,45 @@ class PlotTimeline(unittest.TestCase):
         edges, shown = mesh_columns(p["ring_vsdi"])
         np.testing.assert_allclose(edges, np.arange(51) * 0.002)
 
+    def test_the_networks_position_alike_from_record_and_simulate(self):
+        # configs/default.toml sets no network.position_mm: the network sits at 0 mm (engine/params.hpp, docs/
+        # device.md "One coordinate system"). record's summary said so (geometry.network_position_mm 0.0) and the
+        # figure read "spiking network at 0 mm"; simulate's said nothing and its figure marked no position (an
+        # outside check, 2026-12-06). simulate now writes ring.network_position_mm; a ring alone has no network to
+        # place (record gives 0 mm for it too). Breaks seen: geometry() reading geometry.network_position_mm only ->
+        # "spiking network" for the simulate folder; without the network check -> a "network" line on the ring alone.
+        spikes = [(5.0, 3), (7.0, 90)]
+        rec = write_folder(os.path.join(self.tmp.name, "rec"), 20,
+                           {**record_info(), "geometry": {"network_position_mm": 0.0}},
+                           ticks=[(0, k, k + 1) for k in range(20)], spikes=spikes)
+        sim = write_folder(os.path.join(self.tmp.name, "sim"), 20,
+                           {"tick_ms": 1.0, "dt_ms": 0.1, "n_exc": 80, "n_inh": 20, "n_neurons": 100,
+                            "ring": {"n_units": UNITS, "length_mm": 36.0, "network_position_mm": 0.0}}, spikes=spikes)
+        for folder in (rec, sim):
+            p = panels(plot.figure(plot.load(folder)))
+            self.assertEqual(p["raster"].get_title(loc="left"), "spiking network at 0 mm", folder)
+            self.assertIn("network", [t.get_text() for t in p["ring_vsdi"].texts], folder)
+        alone = write_folder(os.path.join(self.tmp.name, "alone"), 20,
+                             {**record_info(n_exc=0, n_inh=0, n_neurons=0), "geometry": {"network_position_mm": 0.0}},
+                             ticks=[(0, k, k + 1) for k in range(20)])
+        np.save(os.path.join(alone, "mean_v.npy"), np.zeros((20, 2), np.float32))
+        p = panels(plot.figure(plot.load(alone)))
+        self.assertNotIn("network", [t.get_text() for t in p["ring_vsdi"].texts])
+
+    def test_a_ring_sensing_site_is_labelled_and_not_orange(self):
+        # The ring's sensing site was an unlabelled orange triangle, the orange of the model_domain safety triangles
+        # (an outside check, 2026-12-06). Break seen: the old marker -> no "S1" text, colour tab:orange.
+        folder = write_folder(os.path.join(self.tmp.name, "rec"), 20,
+                              {**record_info(), "geometry": {"sensing": [{"signal": "rate_exc", "position_mm": 0.0},
+                                                                          {"signal": "ring_vsdi", "position_mm": 9.0}]}},
+                              ticks=[(0, k, k + 1) for k in range(20)])
+        np.save(os.path.join(folder, "device_sensing.npy"), np.zeros((20, 2, 6), np.float32))
+        ax = panels(plot.figure(plot.load(folder)))["ring_vsdi"]
+        self.assertIn("S1", [t.get_text() for t in ax.texts])
+        site = next(ln for ln in ax.get_lines() if ln.get_label() == "sensing site S1")
+        self.assertEqual(list(site.get_ydata()), [9.0])
+        self.assertNotEqual(matplotlib.colors.to_hex(site.get_markerfacecolor()), matplotlib.colors.to_hex("tab:orange"))
+
     def test_ring_length_from_the_servers_info(self):
         # A record folder without --config has the ring's length only in "info" (GetInfo): 20 mm, not "assumed
         # 36 mm". Break tried: geometry() without info's ring_length_mm (ylim 36, label "assumed").
@@ -201,6 +240,23 @@ class PlotVsdi(unittest.TestCase):
             self.tool.main([folder, "--out", os.path.join(self.tmp.name, "v2.png"), *option])
             edges = plt.gcf().axes[0].collections[0].get_coordinates()[0, :, 0]
             np.testing.assert_allclose((edges[0], edges[-1]), (0.176, 0.200))
+
+    def test_a_reset_is_marked_and_labelled_on_both_maps(self):
+        # The Reset line and its label were black on the rate map's near-black colours (invisible), and the VSDi map's
+        # line had no label (an outside check, 2026-12-06). Reference: both maps carry a "Reset" text and the line at
+        # 0.2 s outlined in white. Breaks seen: restarts_and_gaps without labelled=axes -> no text on the VSDi map;
+        # RESTART_LINE without its path effect -> no white stroke.
+        ticks = [(0, k, k + 1) for k in range(100, 200)] + [(1, k, k + 1) for k in range(100)]
+        folder = write_folder(os.path.join(self.tmp.name, "rec"), 200, record_info(), ticks=ticks)
+        self.assertEqual(self.tool.main([folder, "--out", os.path.join(self.tmp.name, "v.png")]), 0)
+        maps = [a for a in plt.gcf().axes if a.get_ylabel().startswith("ring position")]
+        self.assertEqual(len(maps), 2)
+        for ax in maps:
+            self.assertTrue(any(t.get_text().startswith("Reset") for t in ax.texts), ax.get_ylabel())
+            line = next(ln for ln in ax.get_lines() if list(ln.get_xdata()) == [0.2, 0.2])
+            strokes = [e for e in line.get_path_effects() if getattr(e, "_gc", {}).get("foreground") == "white"]
+            self.assertTrue(strokes, "the Reset line has no white outline")
+
 
 if __name__ == "__main__":
     unittest.main()

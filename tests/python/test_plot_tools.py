@@ -379,6 +379,12 @@ class SessionFigureLines(unittest.TestCase):
         legend = kept[0].axes[1].get_legend()
         self.assertIsNotNone(legend)
         self.assertEqual([t.get_text() for t in legend.get_texts()], ["pulse applied (2)"])
+        # Every legend above its panel: inside, at the upper right, they covered pi_clamp.py's traces from 3.6 to 4 s
+        # of a 4 s run (an outside check, 2026-12-06). Break seen: loc="upper right" as before -> inside the panel.
+        kept[0].canvas.draw()
+        for ax in kept[0].axes:
+            if ax.get_legend() is not None:
+                self.assertGreaterEqual(ax.get_legend().get_window_extent().y0, ax.get_window_extent().y1 - 1.0)
 
 
 class MissingDataExitsOne(unittest.TestCase):

@@ -42,6 +42,19 @@ def positive_int(text):
     return value
 
 
+def executable(text):
+    """argparse type: the cortexloop executable a tool starts, checked before it starts anything (a missing one was a
+    FileNotFoundError traceback from Popen in reset_rss.py, reset_readout_age.py and soak.py: an outside check,
+    2026-12-06); a wrong command line, exit 2."""
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a folder: give the cortexloop executable (e.g. "
+                                         f"{os.path.join(text, 'cortexloop')})")
+    if not (os.path.isfile(text) and os.access(text, os.X_OK)):
+        raise argparse.ArgumentTypeError(f"{text}: no such executable (the cortexloop binary, e.g. build/cortexloop; "
+                                         "build it first: scripts/build.sh)")
+    return text
+
+
 def int_list(text):
     """argparse type: comma-separated whole numbers (e.g. seeds 1,2,3)."""
     try:

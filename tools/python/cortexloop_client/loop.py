@@ -193,6 +193,30 @@ def connect(server, timeout=30.0):
                     "with these endpoints?)")
 
 
+def newest_status(client, timeout=2.5):
+    """The newest Status (a dict) waiting on `client`'s stream, which must subscribe to "status", or the first to come
+    within `timeout` s (the server publishes one a second); None without one. Other messages are read and dropped,
+    for `timeout` s at most (a stream of readouts less than 10 ms apart never leaves the queue empty)."""
+    status, end = None, time.monotonic() + timeout
+    while time.monotonic() < end and status is None:
+        m = client.receive(0.5)
+        while m is not None and time.monotonic() < end:
+            if m[1] == "status":
+                status = m[2]
+            m = client.receive(0.01)
+    return status
+
+
+def scheduling_line(status):
+    """What scheduling the server got, from its Status: a bench's line that names `serve --rt` must not read as
+    SCHED_FIFO with locked memory when the system refused them (it says so in Status.scheduling; next_tick.py
+    printed "serve --rt: ..." for a server under SCHED_OTHER: an outside check, 2026-12-06)."""
+    if status is None:
+        return "server: no status received: the scheduling it got is not known"
+    return (f"server: {status['scheduling']}; deadline misses {status['deadline_misses']}, lateness p99.9 "
+            f"(all ticks) {status['lateness_total_p999_us']:.0f} us")
+
+
 # --- the loop ------------------------------------------------------------------------------------------------
 class Recording:
     """Per-readout arrays of a loop run, plus every command sent and its ack."""
@@ -489,6 +513,12 @@ def server_from_args(args):
     return Server(args.config, args.mode, args.seed, sets, args.bin)
 
 
+# Each panel's legend above it, right of the panel (as plot.py's): inside, at the upper right, it covered the last
+# 0.4 s of pi_clamp.py's traces (an outside check, 2026-12-06).
+ABOVE_RIGHT = {"loc": "lower right", "bbox_to_anchor": (1.0, 1.0), "borderaxespad": 0.0, "frameon": False,
+               "fontsize": 8, "ncol": 4}
+
+
 def figure(rec, path, title, sensed_label="sensed", controller_label="controller output", marks=None,
            smooth_ms=5, sensed_extra=(), marks_label="marks"):
     """Four panels: sensed signal, controller output, stimulation current, population rates.
@@ -506,23 +536,23 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
     for tx, y, label in sensed_extra:
         ax[0].plot(tx, y, lw=1.2, label=label)
     ax[0].set_ylabel(sensed_label)
-    ax[0].legend(loc="upper right", fontsize=8)
+    ax[0].legend(**ABOVE_RIGHT)
     ax[1].plot(t, a["controller"], color="tab:purple")
     ax[1].set_ylabel(controller_label)
     marks = [] if marks is None else list(marks)
     for k, m in enumerate(marks):
         ax[1].axvline(m, color="tab:red", lw=0.5, alpha=0.6, label=f"{marks_label} ({len(marks)})" if k == 0 else None)
     if marks:
-        ax[1].legend(loc="upper right", fontsize=8)
+        ax[1].legend(**ABOVE_RIGHT)
     ax[2].plot(t, a["i_stim_exc_pA"], color=EXC_COLOUR, label="exc")
     ax[2].plot(t, a["i_stim_inh_pA"], color=INH_COLOUR, label="inh")
     ax[2].set_ylabel("stimulation\n(pA per cell)")
-    ax[2].legend(loc="upper right", fontsize=8)
+    ax[2].legend(**ABOVE_RIGHT)
     ax[3].plot(t, smooth(a["rate_exc_Hz"], smooth_ms), color=EXC_COLOUR, label="exc")
     ax[3].plot(t, smooth(a["rate_inh_Hz"], smooth_ms), color=INH_COLOUR, label="inh")
     ax[3].set_ylabel(f"rate (Hz,\n{smooth_ms} ms mean)")
     ax[3].set_xlabel("simulated time (s)")
-    ax[3].legend(loc="upper right", fontsize=8)
+    ax[3].legend(**ABOVE_RIGHT)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(with_folder(path), dpi=110)

@@ -1,20 +1,28 @@
 """What every time panel of a figure marks alike (plot.py from a recording, viewer.py live): each restart of the
-session's time (a Reset: a black line, labelled on the top panel) and each gap of lost readouts (hatched, nothing
-drawn across it). Times from timeline.py, in s (plot.py, plot_vsdi.py, viewer.py), or any unit: per_ms."""
+session's time (a Reset: a black line outlined in white, labelled on the top panel or on the panels given) and
+each gap of lost readouts (hatched, nothing drawn across it). Times from timeline.py, in s (plot.py, plot_vsdi.py,
+viewer.py), or any unit: per_ms."""
 import numpy as np
+from matplotlib import patheffects
+
+# A black line and label alone vanished on the near-black end of a colour map (plot_vsdi's rate map: an outside
+# check, 2026-12-06): the white outline keeps them visible on dark and light alike.
+RESTART_LINE = {"color": "k", "lw": 1.2, "path_effects": [patheffects.withStroke(linewidth=3.0, foreground="white")]}
+LABEL_OUTLINE = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 
 
-def restarts_and_gaps(axes, boundaries_ms, t, left, gaps, per_ms=1e-3):
+def restarts_and_gaps(axes, boundaries_ms, t, left, gaps, per_ms=1e-3, labelled=None):
     """boundaries_ms: timeline's (session ms, epoch, label); gaps: indices of the readouts after a gap; t and left:
-    each readout's time and the left edge of its interval, in the axis's unit (per_ms of them in a ms). Returns the
-    ms lost in gaps."""
-    top, gaps = axes[0], np.asarray(gaps, dtype=int)
+    each readout's time and the left edge of its interval, in the axis's unit (per_ms of them in a ms); labelled: the
+    panels whose restart lines carry their label (default the top one). Returns the ms lost in gaps."""
+    gaps = np.asarray(gaps, dtype=int)
     for ms, _, label in boundaries_ms:
         for a in axes:
-            a.axvline(ms * per_ms, color="k", lw=1.2)
-        top.annotate(label, (ms * per_ms, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -2),
-                     textcoords="offset points", ha="left", va="top", fontsize=8, fontweight="bold",
-                     annotation_clip=True)
+            a.axvline(ms * per_ms, **RESTART_LINE)
+        for a in (axes[:1] if labelled is None else labelled):
+            a.annotate(label, (ms * per_ms, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -2),
+                       textcoords="offset points", ha="left", va="top", fontsize=8, fontweight="bold",
+                       annotation_clip=True, path_effects=LABEL_OUTLINE)
     for i in gaps:
         for a in axes:
             a.axvspan(t[i - 1], left[i], facecolor="none", edgecolor="0.55", hatch="///", lw=0)

@@ -17,7 +17,9 @@ Panels, each when its data exists: spike raster (spikes.npy), population rates, 
 the network, LFP proxy, mean V (the rates, stimulation and mean V of the populations that have cells: a single cell
 of configs/naud2008/ has no inhibitory line), every sensing channel of the device (true signal, ADC value, filtered), the
 controllers' outputs, the delivered current per active stimulator channel, the ring's VSDi and the ring's
-stimulation current (mm against time, diverging colour maps centred on 0). Safety events are triangles on the
+stimulation current (mm against time, diverging colour maps centred on 0; on them the network's position is a
+dotted line, the electrodes black triangles at the right, "E0", "E1", ..., and the ring's sensing sites white
+triangles at the left, "S0", ... as their sensing panels are named). Safety events are triangles on the
 top panel and lines across all panels, red for a device limit, orange for the mean field's domain (model_domain);
 grey dashes across all panels are the commands that changed the stimulation. A legend below the time axis names
 the lines drawn.
@@ -64,7 +66,7 @@ def slot_label(slot, kinds):
 # The keys of summary.json (simulate, or record with its server's geometry and info), acks.jsonl and safety.jsonl
 # that the figures read, and their types (cli.check_types).
 _CELLS = {"n_exc": int, "n_inh": int, "n_neurons": int}
-_RING = {"n_units": int, "length_mm": cli.NUMBER}
+_RING = {"n_units": int, "length_mm": cli.NUMBER, "network_position_mm": cli.NUMBER}
 _INFO = {**_CELLS, "ring_units": int, "ring_length_mm": cli.NUMBER, "tick_ms": cli.NUMBER}
 SUMMARY_KEYS = {"ring": _RING, "ring_n_units": int, "dt_ms": cli.NUMBER, "tick_ms": cli.NUMBER, "info": _INFO,
                 **_CELLS,
@@ -199,7 +201,10 @@ def load(folder):
 
 def geometry(d):
     """{'length_mm', 'n_units', 'network_position_mm' (or None), 'electrodes', 'sensing', 'dt_ms', 'tick_ms',
-    'known'}: record --config's geometry, else simulate's summary, else the server's info (GetInfo)."""
+    'known'}: record --config's geometry, else simulate's summary, else the server's info (GetInfo). The network's
+    position is record's geometry's or simulate's ring's (network.position_mm, 0 mm unless the config says: docs/
+    device.md, "One coordinate system"; a simulate before 2026-12-06 gives none), and none without a network (record
+    gives 0 mm for a ring alone too)."""
     s = d.get("summary", {})
     g = s.get("geometry") or {}
     info = s.get("info") or {}
@@ -210,7 +215,8 @@ def geometry(d):
     return {"length_mm": float(length) if length else DEFAULT_RING_LENGTH_MM,
             "known": bool(length),
             "n_units": int(n_units),
-            "network_position_mm": g.get("network_position_mm"),
+            "network_position_mm": (g.get("network_position_mm", ring.get("network_position_mm"))
+                                    if d.get("network", True) else None),
             "electrodes": g.get("electrodes") or [],
             "sensing": g.get("sensing") or [],
             "dt_ms": float(g.get("dt_ms") or s.get("dt_ms") or info.get("dt_ms") or 0.1),
@@ -475,10 +481,16 @@ def figure(d, title=None, smooth_ms=5):
         ring_panel(ax_of["ring_vsdi"], d["vsdi"], d, geo, "RdBu_r", "VSDi (%)", fig, ringmap.VSDI_FLOOR_PERCENT)
         ax_of["ring_vsdi"].set_title("ring of mean-field units: VSDi (relative depolarisation)", fontsize=9,
                                      loc="left")
+        # The ring's sensing sites: a white triangle outlined in black at the left edge, labelled as their panels
+        # ("S0"), as the electrodes' "E0" at the right. It was an orange triangle with no label, the orange of the
+        # model_domain safety triangles (an outside check, 2026-12-06).
+        ax = ax_of["ring_vsdi"]
         for i, meta in enumerate(geo["sensing"]):
             if meta.get("signal", "").startswith("ring_"):
-                ax_of["ring_vsdi"].plot([0.0], [meta["position_mm"]], marker=">", color="tab:orange", ms=5,
-                                        transform=ax_of["ring_vsdi"].get_yaxis_transform(), clip_on=False)
+                ax.plot([0.0], [meta["position_mm"]], marker=">", mfc="white", mec="k", mew=0.8, ms=6, ls="none",
+                        transform=ax.get_yaxis_transform(), clip_on=False, label=f"sensing site S{i}")
+                ax.annotate(f"S{i}", (0.012, meta["position_mm"]), xycoords=("axes fraction", "data"), fontsize=7,
+                            ha="left", va="top", path_effects=marks.LABEL_OUTLINE)
     if has_ring_stim:
         ring_panel(ax_of["ring_stim"], d["ring_stim"], d, geo, "PuOr_r", "current (pA)", fig, ringmap.STIM_FLOOR_PA)
         ax_of["ring_stim"].set_title("ring: stimulation current into excitatory units", fontsize=9, loc="left")
