@@ -49,6 +49,8 @@ case $kind in
     #     stage: the CLI's messages on bad input, the config loader's (test_config runs them here, fuzz_config fuzzes
     #     the loader) and CLI11's, and the set-up notes of 100k-cell networks, whose set-up test_network runs here.
     #   python_viewer_live  32 s under ASan (run 139): the viewer is Python; its 200-cell serve is python_client's.
+    #   python_bench_tools  31 s in Release since 2026-12-06 (short runs of the latency tools' scripts): Python and
+    #     shell around `serve`, whose code python_client runs here, and the measuring programs of bench/.
     #   network_sweep_cli  30 s under ASan (run 139): the network at the paper's points, which
     #     test_cakan_network_states runs here, through `sweep`, whose loop aln_cli runs here on the ALN node.
     # And Catch2 cases by name (their tests are discovered at build time, so they take no label): two are ~30 s
