@@ -425,28 +425,6 @@ def slope_per_min(xs, ys):
     return round(float(np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)[0]), 2)
 
 
-def fraction(text):
-    """argparse type: a number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
-    return value
-
-
-def non_negative_float(text):
-    """argparse type: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
 def stop_all(server, segments):
     """Kills what is still running of the server and the recorders: a failure after they started left them
     running, orphaned (a --rate 0 ended in a ZeroDivisionError with serve and record alive; an outside check,
@@ -469,13 +447,13 @@ def main():
                     help="how long the soak runs, s (> 0; default %(default)s)")
     ap.add_argument("--rate", type=cli.positive_float, default=200.0,
                     help="frames per second, valid + invalid (> 0; default %(default)s)")
-    ap.add_argument("--invalid-fraction", type=fraction, default=0.4,
+    ap.add_argument("--invalid-fraction", type=cli.fraction, default=0.4,
                     help="fraction of the frames that are invalid, in [0, 1] (default %(default)s)")
     ap.add_argument("--reset-every-s", type=cli.positive_float, default=300.0,
                     help="a Reset at most once per this many seconds (> 0; default %(default)s)")
     ap.add_argument("--segment-s", type=cli.positive_float, default=300.0,
                     help="seconds per recording segment (> 0; default %(default)s)")
-    ap.add_argument("--overlap-s", type=non_negative_float, default=20.0,
+    ap.add_argument("--overlap-s", type=cli.non_negative_float, default=20.0,
                     help="seconds consecutive segments overlap (>= 0, below --segment-s; default %(default)s)")
     ap.add_argument("--log-every-s", type=cli.positive_float, default=60.0,
                     help="seconds between status lines (> 0; default %(default)s)")

@@ -20,15 +20,30 @@ class ServerExited(ToolError):
     report): its exit code and its own message (a config error, a port in use) say why."""
 
 
-def positive_float(text):
-    """argparse type: a finite number > 0 (float() takes nan, inf and negatives, which hung or crashed the tools)."""
+def _float_where(text, holds, what):
+    """float(text) if it is finite and holds(value), else argparse's error saying it `what`."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    if not (math.isfinite(value) and holds(value)):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
     return value
+
+
+def positive_float(text):
+    """argparse type: a finite number > 0 (float() takes nan, inf and negatives, which hung or crashed the tools)."""
+    return _float_where(text, lambda v: v > 0, "a finite number > 0")
+
+
+def non_negative_float(text):
+    """argparse type: a finite number >= 0."""
+    return _float_where(text, lambda v: v >= 0, "a finite number >= 0")
+
+
+def fraction(text):
+    """argparse type: a number in [0, 1]."""
+    return _float_where(text, lambda v: 0 <= v <= 1, "in [0, 1]")
 
 
 def positive_int(text):
