@@ -221,34 +221,38 @@ engine::engine_params checked_run_params(const simulate_options& o, int launched
 }
 
 #ifdef CORTEXLOOP_HAVE_MPI
-// Where a rank's workers run, said as summary.json's worker_placement (rank 0's). mpirun --bind-to none gives every
-// rank all the machine's CPUs, and each rank's helpers went to the same CPU after the first (the pool's default) with
-// worker 0 unpinned: rank i of the machine now takes the CPUs from the (i x threads)-th on, so the ranks' workers share
-// no CPU while there are enough; a rank bound by mpirun to CPUs of its own places its workers there, as one process
-// does. With more workers on the machine than CPUs (2 ranks x 2 threads on 2 cores), a worker that spins while it
-// waits holds the CPU the one it waits for needs: `mpirun -n 2 ... --threads 2` ran 15-50 times slower than one thread
-// per rank (an outside audit, 2026-12-06; bench/README.md "Ranks and threads on too few CPUs"), so the waits yield at
-// once and the run says so. Collective: every rank calls it.
+// Where a rank's workers run, said as summary.json's worker_placement (rank 0's). The ranks on one machine that mpirun
+// allowed the same CPUs (all of them with --bind-to none, a socket's with --bind-to socket) were left to pin alike:
+// each rank's helper went to the same CPU after the first (the pool's default), worker 0 unpinned. Now rank i of
+// those takes its workers' CPUs from the (i x threads)-th of the set on, so they share no CPU while the set has one
+// for each. With more workers than the set's CPUs (2 ranks x 2 threads on 2 cores) pinning can only stack them, and
+// a worker that spins while it waits holds the CPU the one it waits for needs: `mpirun -n 2 ... --threads 2` ran
+// 15-50 times slower than one thread per rank (an outside audit, 2026-12-06; bench/README.md "Ranks and threads on
+// too few CPUs"). Then nothing is pinned (the scheduler places them), the waits yield at once, and rank 0 warns if
+// any rank is so crowded. Collective: every rank calls it.
 std::string mpi_placement(engine::engine& eng, const io::mpi_exchange& exchange, bool root) {
   const io::node_share share = exchange.share_of_node();
   const std::vector<int> own = engine::process_cpus();
   const int threads = static_cast<int>(eng.n_workers());
-  int cpu = own.empty() ? -1 : own.front();
-  if (!own.empty() && static_cast<int>(own.size()) == share.cpus)
-    cpu = own[static_cast<std::size_t>(share.local_rank * threads) % own.size()];
-  const std::string helpers = io::place_helpers_with_note(eng, cpu, 0);
-  std::string placement = "rank " + std::to_string(exchange.rank()) + ": worker 0 " +
-                          io::pin_with_note(pthread_self(), cpu) + "; " + helpers;
-  if (share.ranks * threads > share.cpus) {
+  const bool crowded = own.empty() || share.same_set_ranks * threads > static_cast<int>(own.size());
+  std::string placement = "rank " + std::to_string(exchange.rank()) + ": ";
+  if (!crowded) {
+    const int cpu = own[static_cast<std::size_t>(share.same_set_index * threads)];
+    // Two statements: the operands of + are evaluated in an unspecified order (clang pinned this thread first).
+    const std::string helpers = io::place_helpers_with_note(eng, cpu, 0);
+    placement += "worker 0 " + io::pin_with_note(pthread_self(), cpu) + "; " + helpers;
+  } else {
+    eng.workers().unpin();
     eng.workers().set_spin(false);
-    const std::string what = std::to_string(share.ranks) + " ranks x " + std::to_string(threads) + " threads on " +
-                             std::to_string(share.cpus) + " CPUs";
-    placement += "; waiting workers yield at once (" + what + ")";
-    if (root)
-      std::fprintf(stderr, "simulate: warning: %s on this machine: more workers than CPUs, each barrier waits for a "
-                           "descheduled thread; expect this to be slower than --threads 1 (results are the same)\n",
-                   what.c_str());
+    placement += "workers not pinned, waiting workers yield at once (" + std::to_string(share.same_set_ranks) +
+                 " ranks x " + std::to_string(threads) + " threads on the " + std::to_string(own.size()) +
+                 " CPUs they may use)";
   }
+  if (exchange.any_rank(crowded) && root)
+    std::fprintf(stderr, "simulate: warning: more worker threads than CPUs for them on this machine (ranks x "
+                         "--threads above the CPUs mpirun lets them use): each barrier waits for a descheduled thread; "
+                         "expect this to be slower than --threads 1 (results are the same), and pass mpirun --mca "
+                         "mpi_yield_when_idle 1, or a rank waiting in an exchange holds a CPU too\n");
   return placement;
 }
 #endif

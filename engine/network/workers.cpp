@@ -98,6 +98,16 @@ int worker_pool::place(int first_cpu, int fifo_priority) noexcept {
   return error;
 }
 
+int worker_pool::unpin() noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (const int cpu : cpus_) CPU_SET(cpu, &set);
+  int error = 0;
+  for (std::thread& t : helpers_)
+    if (const int e = pthread_setaffinity_np(t.native_handle(), sizeof set, &set); e != 0 && error == 0) error = e;
+  return error;
+}
+
 void worker_pool::timed(unsigned worker, task t, void* context) noexcept {
   const std::int64_t start = now_ns();
   t(context, worker);

@@ -33,6 +33,9 @@ class worker_pool {
   // them under SCHED_FIFO like a real-time worker 0 (a helper preempted by ordinary threads would stall every
   // barrier). Returns 0 or the errno value of the first refusal.
   int place(int first_cpu, int fifo_priority = 0) noexcept;
+  // Lets every helper run on any of the process's CPUs (as they were made with), for the scheduler to place: where
+  // this process's workers and other processes' share too few CPUs for each to have one. Returns 0 or an errno value.
+  int unpin() noexcept;
   // The CPU place(first_cpu) pins helper k (worker k + 1) to; -1 when the pool knows no CPUs.
   int helper_cpu(std::size_t k, int first_cpu) const noexcept;
 

@@ -2,8 +2,7 @@
 
 #include <sched.h>
 
-#include <array>
-#include <bit>
+#include <algorithm>
 #include <exception>
 #include <limits>
 #include <stdexcept>
@@ -63,19 +62,31 @@ std::span<const std::uint32_t> mpi_exchange::all_spikes(std::span<const std::uin
 node_share mpi_exchange::share_of_node() const {
   MPI_Comm node = MPI_COMM_NULL;
   MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
-  node_share share;
-  MPI_Comm_size(node, &share.ranks);
-  MPI_Comm_rank(node, &share.local_rank);
-  // A bit per CPU, as cpu_set_t holds them (CPU_SETSIZE); the OR of every rank's on the machine is the CPUs they have.
+  int node_ranks = 1, node_rank = 0;
+  MPI_Comm_size(node, &node_ranks);
+  MPI_Comm_rank(node, &node_rank);
+  // A bit per CPU, as cpu_set_t holds them (CPU_SETSIZE), each rank's mask gathered in the node's rank order.
   constexpr std::size_t words = CPU_SETSIZE / 64;
-  std::array<std::uint64_t, words> mine{}, all{};
+  std::vector<std::uint64_t> masks(words * static_cast<std::size_t>(node_ranks) + words, 0);
+  std::uint64_t* const mine = masks.data() + words * static_cast<std::size_t>(node_ranks);
   for (const int cpu : engine::process_cpus())
     if (cpu >= 0 && static_cast<std::size_t>(cpu) < CPU_SETSIZE)
       mine[static_cast<std::size_t>(cpu) / 64] |= std::uint64_t{1} << (cpu % 64);
-  MPI_Allreduce(mine.data(), all.data(), static_cast<int>(words), MPI_UINT64_T, MPI_BOR, node);
+  MPI_Allgather(mine, static_cast<int>(words), MPI_UINT64_T, masks.data(), static_cast<int>(words), MPI_UINT64_T, node);
   MPI_Comm_free(&node);
-  for (const std::uint64_t w : all) share.cpus += std::popcount(w);
+  node_share share{0, 0};
+  for (int r = 0; r < node_ranks; ++r)
+    if (std::equal(mine, mine + words, masks.data() + words * static_cast<std::size_t>(r))) {
+      if (r < node_rank) ++share.same_set_index;
+      ++share.same_set_ranks;
+    }
   return share;
+}
+
+bool mpi_exchange::any_rank(bool mine) const {
+  int in = mine ? 1 : 0, out = 0;
+  MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, comm_);
+  return out != 0;
 }
 
 void mpi_exchange::reserve(std::size_t values) {

@@ -33,12 +33,12 @@ class mpi_session {
   int abort_code_ = 1;
 };
 
-// How the ranks on this process's machine share its CPUs (node_share): how many ranks run there and how many distinct
-// CPUs they may use together (the union of their affinity masks; mpirun --bind-to none gives each all of them).
+// How this process shares its CPUs with the other ranks on its machine (share_of_node): the ranks whose affinity mask
+// is the same as this one's (mpirun --bind-to none gives every rank all the machine's CPUs; --bind-to socket the
+// socket's to each rank on it; --bind-to core one CPU of its own), and this process's place among them.
 struct node_share {
-  int ranks = 1;
-  int cpus = 0;
-  int local_rank = 0;  // this process's place among the machine's ranks, in MPI_COMM_WORLD's order
+  int same_set_ranks = 1;  // ranks on this machine allowed exactly this process's CPUs, itself included
+  int same_set_index = 0;  // this process's place among them, in MPI_COMM_WORLD's order
 };
 
 class mpi_exchange final : public engine::process_exchange {
@@ -54,8 +54,10 @@ class mpi_exchange final : public engine::process_exchange {
   // MPI_Allgather of the counts, then MPI_Allgatherv of the ids into rank-order slots.
   std::span<const std::uint32_t> all_spikes(std::span<const std::uint32_t> local) noexcept override;
   void reserve(std::size_t values) override;
-  // This machine's share (MPI_COMM_TYPE_SHARED, MPI_Allreduce of the CPU masks): collective, every rank calls it.
+  // This process's share (MPI_COMM_TYPE_SHARED, MPI_Allgather of the CPU masks): collective, every rank calls it.
   node_share share_of_node() const;
+  // Whether `mine` is true on any rank (MPI_Allreduce, MPI_LOR): collective.
+  bool any_rank(bool mine) const;
   void all_gather(std::span<const double> local, std::span<double> all) noexcept override;
   void set_gatherv_counts(std::span<const std::size_t> values_per_rank) override;
   // MPI_Allgatherv with the counts and rank-order displacements of set_gatherv_counts.
