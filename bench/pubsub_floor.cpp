@@ -38,6 +38,7 @@ struct options {
   int period_us = 1000;
   int cpu = -1;
   int fifo = 0;
+  bool mlock = false;
   int zmq_cpu = -1;
   std::string json;
 };
@@ -80,11 +81,12 @@ int publish(const options& o, int ready_fd, int bound_fd) {
   if (o.cpu >= 0)
     if (const int rc = cortexloop::io::pin_thread(pthread_self(), o.cpu); rc != 0)
       std::fprintf(stderr, "pubsub_floor: not pinned to CPU %d: %s\n", o.cpu, std::strerror(rc));
-  if (o.fifo > 0) {
+  if (o.fifo > 0)
     if (const int rc = cortexloop::io::set_fifo(pthread_self(), o.fifo); rc != 0)
       std::fprintf(stderr, "pubsub_floor: SCHED_FIFO not permitted: %s\n", std::strerror(rc));
-    if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) std::perror("pubsub_floor: mlockall");
-  }
+  // --mlock as serve's (realtime_latency.sh passes it with the server's; only --fifo locked memory before, so a server
+  // run with --mlock alone had a floor that did not: a reviewer, 2026-12-06).
+  if ((o.fifo > 0 || o.mlock) && mlockall(MCL_CURRENT | MCL_FUTURE) != 0) std::perror("pubsub_floor: mlockall");
   char go;
   if (read(ready_fd, &go, 1) != 1) return 1;  // the subscriber has connected
   std::vector<std::uint8_t> payload(static_cast<std::size_t>(o.size_bytes), 0x5a);
@@ -167,6 +169,7 @@ int main(int argc, char** argv) {
   app.add_option("--period-us", o.period_us, "Microseconds between messages")->check(CLI::Range(10, 1'000'000))->capture_default_str();
   app.add_option("--cpu", o.cpu, "Pin the publisher to this CPU")->check(CLI::NonNegativeNumber);
   app.add_option("--fifo", o.fifo, "Publisher under SCHED_FIFO at this priority, with mlockall")->check(CLI::Range(0, 99))->capture_default_str();
+  app.add_flag("--mlock", o.mlock, "Lock the process's memory (mlockall), as serve --mlock");
   app.add_option("--zmq-cpu", o.zmq_cpu, "Pin the publisher's libzmq I/O thread to this CPU")->check(CLI::NonNegativeNumber);
   app.add_option("--json", o.json, "Also write the figures to this JSON file");
   CORTEXLOOP_BENCH_PARSE(app, argc, argv);

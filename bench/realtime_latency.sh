@@ -113,6 +113,7 @@ if [[ ${PEERS:-1} != 0 ]]; then
   cyclictest "${cyc[@]}" >"$out.cyclictest.txt"
   floor=(--duration "$duration" --json "$out.floor.json" --fifo "$fifo" --endpoint "${FLOOR_ENDPOINT:-tcp://127.0.0.1:5599}")
   [[ -n $cpu ]] && floor+=(--cpu "$cpu")
+  [[ $mlock == 1 ]] && floor+=(--mlock)
   echo "phase 2/3: pubsub_floor ${floor[*]}"
   # What it was refused (SCHED_FIFO, a CPU, mlockall) it says on stderr and runs on: kept for the report.
   "$root/build/bench/pubsub_floor" "${floor[@]}" 2>"$out.floor.err" || { cat "$out.floor.err" >&2; exit 1; }

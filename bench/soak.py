@@ -485,8 +485,13 @@ def main():
 
 def soak_run(args, rng, serve_cmd, server, pub, commands, segments):
     """The soak against `server`; `segments`, the caller's list, holds the recorders still running (main kills what
-    is left of them and of the server whatever happens here)."""
-    minutes = open(os.path.join(args.out, "minutes.jsonl"), "w")
+    is left of them and of the server whatever happens here). OUT/minutes.jsonl is closed however it ends."""
+    with open(os.path.join(args.out, "minutes.jsonl"), "w") as minutes:
+        return soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes)
+
+
+def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
+    """soak_run's body, its minutes written to the open file `minutes`."""
 
     def say(*a):
         print(*a, flush=True)
@@ -605,7 +610,6 @@ def soak_run(args, rng, serve_cmd, server, pub, commands, segments):
     lost, received, per_epoch = lost_readouts([t for _, _, t in finished if t is not None and len(t)])
     s = last_status
     counted = (s.get("readout_drops") or 0) + (s.get("publish_drops") or 0)
-    minutes.close()
     kibs = [v for _, v in rss if v is not None]
     minutes_ = [m for m, v in rss if v is not None]
     late = [(m, v) for m, v in rss if v is not None and m >= 5]

@@ -35,8 +35,10 @@ inline constexpr std::int64_t kMaxSubscription_bytes = 4096;
 // what waits each time it publishes (libzmq, on the socket's owning thread): with libzmq's default of 1000, one SUB
 // sending subscribe + unsubscribe pairs of random 400-byte topics kept that thread in the trie, the readout queue
 // overflowed (~1000 readouts dropped a second for every subscriber) and acks came seconds late (an outside audit,
-// 2026-12-06). At 2 a pass stores at most two per connection; the rest wait in the sender's queue (TCP pushes back).
-// A client's own few topics (7 at most) are live within a few passes (ticks). bench/README.md, "Subscription churn".
+// 2026-12-06). At 2, what one connection can hand the I/O thread is paced by the round trips that refill this queue
+// from libzmq's own I/O thread; the rest waits in the sender's queue (TCP pushes back). A client's own few topics (7
+// at most) are live within a few wakes of the I/O thread, which takes them on every wake (io_thread.cpp).
+// bench/README.md, "Subscription churn".
 inline constexpr int kSubscriptionQueuePerSubscriber = 2;
 inline constexpr int kAckQueuePerClient = 10000;               // ZMQ_SNDHWM: unread acks queued per client
 inline constexpr int kCommandQueuePerClient = 1000;            // ZMQ_RCVHWM: unread commands queued per client

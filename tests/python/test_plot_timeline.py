@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from cortexloop_client import plot  # noqa: E402
+from cortexloop_client import marks, plot  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UNITS = 8
@@ -254,8 +254,10 @@ class PlotVsdi(unittest.TestCase):
         for ax in maps:
             self.assertTrue(any(t.get_text().startswith("Reset") for t in ax.texts), ax.get_ylabel())
             line = next(ln for ln in ax.get_lines() if list(ln.get_xdata()) == [0.2, 0.2])
-            strokes = [e for e in line.get_path_effects() if getattr(e, "_gc", {}).get("foreground") == "white"]
-            self.assertTrue(strokes, "the Reset line has no white outline")
+            # The outline is marks.RESTART_LINE's white stroke (compared as the object the plot was given: matplotlib
+            # keeps a stroke's colour in a private field).
+            self.assertEqual(line.get_path_effects(), marks.RESTART_LINE["path_effects"],
+                             "the Reset line has no white outline")
 
 
 if __name__ == "__main__":

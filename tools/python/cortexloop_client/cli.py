@@ -5,6 +5,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import pathlib
 import subprocess
 import sys
@@ -64,10 +65,13 @@ def executable(text):
     if os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text} is a folder: give the cortexloop executable (e.g. "
                                          f"{os.path.join(text, 'cortexloop')})")
-    if not (os.path.isfile(text) and os.access(text, os.X_OK)):
+    # A name without a folder is looked up on PATH, as Popen does (a bare name in the current folder is not run by
+    # Popen, and was let through here: a reviewer, 2026-12-06); the path returned is absolute.
+    found = text if os.sep in text else shutil.which(text)
+    if not (found and os.path.isfile(found) and os.access(found, os.X_OK)):
         raise argparse.ArgumentTypeError(f"{text}: no such executable (the cortexloop binary, e.g. build/cortexloop; "
                                          "build it first: scripts/build.sh)")
-    return text
+    return os.path.abspath(found)
 
 
 def int_list(text):
