@@ -361,6 +361,16 @@ class Recorder:
                                       "--sync", "--config", config], stdout=self.log, stderr=subprocess.STDOUT)
         self.started = time.monotonic()
 
+    def wait_subscribed(self, timeout):
+        """Whether record said "record: subscribed" (its --sync) within timeout seconds."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and self.proc.poll() is None:
+            with open(self.log.name) as f:
+                if "record: subscribed" in f.read():
+                    return True
+            time.sleep(0.02)
+        return False
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -514,7 +524,10 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
     finished = []
     k = 0
     segments.append(Recorder(args.binary, args.out, pub, commands, args.config, k))
-    time.sleep(3)  # let the recorder subscribe before the client starts
+    # The client starts once the recorder is subscribed (record --sync says so), not after a fixed 3 s.
+    if not segments[-1].wait_subscribed(60):
+        say("soak: the first recorder did not subscribe within 60 s (see its log)")
+        return 2
 
     last_status = {}
     first_status = None
