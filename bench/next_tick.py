@@ -12,16 +12,18 @@ import argparse, collections, os, sys, tempfile, time
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
 from cortexloop_client import Client  # noqa: E402
-from cortexloop_client.cli import executable  # noqa: E402
+from cortexloop_client.cli import executable, positive_float, positive_int  # noqa: E402
 from cortexloop_client.loop import ServerExited, newest_status, scheduling_line, serve_on_free_ports  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 # A missing binary was started through taskset, which exited 127: a traceback ending "cortexloop serve exited with
 # code 127" (an outside check, 2026-12-05).
 ap.add_argument("binary", type=executable, help="the cortexloop executable (e.g. build/cortexloop)")
-ap.add_argument("--seconds", type=float, default=10.0,
+# Each wrong value named alone ("--every 10 (>= 1) and --seconds 0.0 (> 0)" did not say which: an outside check,
+# 2026-12-06).
+ap.add_argument("--seconds", type=positive_float, default=10.0,
                 help="how long the client answers readouts, s of wall time (> 0; default %(default)s)")
-ap.add_argument("--every", type=int, default=10,
+ap.add_argument("--every", type=positive_int, default=10,
                 help="answer every n-th tick (stream.readout_every): a Python client cannot decode 1000 readouts/s "
                      "on a loaded 2-CPU machine, and a backlog would measure the client, not the server")
 ap.add_argument("--client-cpus", default="off-last", choices=["off-last", "any"],
@@ -31,12 +33,6 @@ argv = sys.argv[1:]
 serve_args = argv[argv.index("--") + 1:] if "--" in argv else []
 a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
 a.serve_args = serve_args
-# Each wrong value named alone ("--every 10 (>= 1) and --seconds 0.0 (> 0)" did not say which: an outside check,
-# 2026-12-06).
-if a.every < 1:
-    ap.error(f"--every {a.every}: must be >= 1")
-if not a.seconds > 0:
-    ap.error(f"--seconds {a.seconds:g}: must be > 0")
 
 if a.client_cpus == "off-last" and os.cpu_count() > 1:
     # A client thread (ours or libzmq's) that lands on the SCHED_FIFO CPU waits for the spin and the compute:

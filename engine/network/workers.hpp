@@ -50,7 +50,6 @@ class worker_pool {
   // holds the CPU that the thread it waits for needs, and `mpirun -n 2 ... --threads 2` on 2 cores ran 15-50 times
   // slower than one thread per rank (an outside audit, 2026-12-06; bench/README.md). Call between run()s.
   void set_spin(bool on) noexcept { spins_before_yield_.store(on ? kSpinsBeforeYield : 0, std::memory_order_relaxed); }
-  bool spins() const noexcept { return spins_before_yield_.load(std::memory_order_relaxed) > 0; }
   // Helpers blocked (parked or long idle) at this moment; for tests.
   unsigned blocked_helpers() const noexcept { return sleepers_.load(); }
 

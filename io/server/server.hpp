@@ -31,8 +31,8 @@ inline constexpr std::int64_t kMaxCommand_bytes = 40 * 1024;
 // holds the handshake's commands, and CURVE's INITIATE (its vouch and metadata) is a few hundred bytes (at 256 no
 // CURVE subscriber got through).
 inline constexpr std::int64_t kMaxSubscription_bytes = 4096;
-// ZMQ_RCVHWM of the PUB socket: the (un)subscriptions of one connection that may wait for it. The I/O thread stores
-// what waits each time it publishes (libzmq, on the socket's owning thread): with libzmq's default of 1000, one SUB
+// ZMQ_RCVHWM of the PUB socket: the (un)subscriptions of one connection that may wait for it. libzmq stores what waits
+// on the socket's owning thread, the I/O thread, whenever it calls into the socket: with libzmq's default of 1000, one SUB
 // sending subscribe + unsubscribe pairs of random 400-byte topics kept that thread in the trie, the readout queue
 // overflowed (~1000 readouts dropped a second for every subscriber) and acks came seconds late (an outside audit,
 // 2026-12-06). At 2, what one connection can hand the I/O thread is paced by the round trips that refill this queue

@@ -354,7 +354,7 @@ class PythonBenchTools(unittest.TestCase):
         # "--every 10 (>= 1) and --seconds 0.0 (> 0)" did not say which was wrong (an outside check, 2026-12-06).
         # Break seen: the old joint message -> "--every 10" in the line.
         r = self.run_tool("next_tick.py", BIN, "--seconds", "0")
-        one_line_error(self, r, "--seconds 0: must be > 0")
+        one_line_error(self, r, "argument --seconds: must be a finite number > 0, got 0")
         self.assertNotIn("--every", r.stderr.splitlines()[-1])
         self.assertEqual(r.returncode, 2)
 

@@ -513,12 +513,6 @@ def server_from_args(args):
     return Server(args.config, args.mode, args.seed, sets, args.bin)
 
 
-# Each panel's legend above it, right of the panel (as plot.py's): inside, at the upper right, it covered the last
-# 0.4 s of pi_clamp.py's traces (an outside check, 2026-12-06).
-ABOVE_RIGHT = {"loc": "lower right", "bbox_to_anchor": (1.0, 1.0), "borderaxespad": 0.0, "frameon": False,
-               "fontsize": 8, "ncol": 4}
-
-
 def figure(rec, path, title, sensed_label="sensed", controller_label="controller output", marks=None,
            smooth_ms=5, sensed_extra=(), marks_label="marks"):
     """Four panels: sensed signal, controller output, stimulation current, population rates.
@@ -527,7 +521,11 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from .marks import LEGEND_ABOVE
 
+    # Each panel's legend above it, right of the panel (as plot.py's): inside, at the upper right, it covered the last
+    # 0.4 s of pi_clamp.py's traces (an outside check, 2026-12-06).
+    above_right = {**LEGEND_ABOVE, "fontsize": 8, "ncol": 4}
     a = rec.arrays()
     t = a["t_ms"] / 1000.0
     fig, ax = plt.subplots(4, 1, figsize=(10, 8), sharex=True)
@@ -536,23 +534,23 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
     for tx, y, label in sensed_extra:
         ax[0].plot(tx, y, lw=1.2, label=label)
     ax[0].set_ylabel(sensed_label)
-    ax[0].legend(**ABOVE_RIGHT)
+    ax[0].legend(**above_right)
     ax[1].plot(t, a["controller"], color="tab:purple")
     ax[1].set_ylabel(controller_label)
     marks = [] if marks is None else list(marks)
     for k, m in enumerate(marks):
         ax[1].axvline(m, color="tab:red", lw=0.5, alpha=0.6, label=f"{marks_label} ({len(marks)})" if k == 0 else None)
     if marks:
-        ax[1].legend(**ABOVE_RIGHT)
+        ax[1].legend(**above_right)
     ax[2].plot(t, a["i_stim_exc_pA"], color=EXC_COLOUR, label="exc")
     ax[2].plot(t, a["i_stim_inh_pA"], color=INH_COLOUR, label="inh")
     ax[2].set_ylabel("stimulation\n(pA per cell)")
-    ax[2].legend(**ABOVE_RIGHT)
+    ax[2].legend(**above_right)
     ax[3].plot(t, smooth(a["rate_exc_Hz"], smooth_ms), color=EXC_COLOUR, label="exc")
     ax[3].plot(t, smooth(a["rate_inh_Hz"], smooth_ms), color=INH_COLOUR, label="inh")
     ax[3].set_ylabel(f"rate (Hz,\n{smooth_ms} ms mean)")
     ax[3].set_xlabel("simulated time (s)")
-    ax[3].legend(**ABOVE_RIGHT)
+    ax[3].legend(**above_right)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(with_folder(path), dpi=110)

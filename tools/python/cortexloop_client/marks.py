@@ -9,6 +9,9 @@ from matplotlib import patheffects
 # check, 2026-12-06): the white outline keeps them visible on dark and light alike.
 RESTART_LINE = {"color": "k", "lw": 1.2, "path_effects": [patheffects.withStroke(linewidth=3.0, foreground="white")]}
 LABEL_OUTLINE = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+# A panel's legend above it, at its right (inside the panel it covered the traces: outside checks); callers add their
+# fontsize and ncol.
+LEGEND_ABOVE = {"loc": "lower right", "bbox_to_anchor": (1.0, 1.0), "borderaxespad": 0.0, "frameon": False}
 
 
 def restarts_and_gaps(axes, boundaries_ms, t, left, gaps, per_ms=1e-3, labelled=None):

@@ -410,8 +410,7 @@ def figure(d, title=None, smooth_ms=5):
         ax.set_ylabel(f"{'ALN node' if node else 'network'} {what} (Hz)\n"
                       + timeline.smoothing_label(n_smooth, smooth_span_ms),
                       color=EXC_COLOUR if ax_inh is not ax else "black")
-        ax.legend(drawn, [h.get_label() for h in drawn], loc="lower right", bbox_to_anchor=(1.0, 1.0),
-                  borderaxespad=0.0, frameon=False, ncol=2, fontsize=8)
+        ax.legend(drawn, [h.get_label() for h in drawn], **marks.LEGEND_ABOVE, ncol=2, fontsize=8)
         if node:
             ax.set_title("ALN mean-field node (Cakan & Obermayer 2020), aln_rates.npy", fontsize=9, loc="left")
         if not has_spikes and not node and geo["network_position_mm"] is not None:
@@ -448,8 +447,7 @@ def figure(d, title=None, smooth_ms=5):
         ax.set_title(f"sensing {i}: {name}{where}" if name else f"sensing {i} (signal unknown: a recording without the server's config)",
                      fontsize=8, loc="left", pad=2)
         if i == 0:  # above the panel, right of its title: inside, it covered the trace (an outside check)
-            ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.0, frameon=False, ncol=3,
-                      fontsize=7)
+            ax.legend(**marks.LEGEND_ABOVE, ncol=3, fontsize=7)
     if slots:
         ax = ax_of["controllers"]
         for k in slots:
@@ -460,8 +458,7 @@ def figure(d, title=None, smooth_ms=5):
                 ax.plot(t[trig], d["device_controllers"][trig, k, 1], "^", ms=5, color=ax.lines[-1].get_color(),
                         label=f"slot {k}: trigger ({len(trig)})")
         ax.set_ylabel("controller\noutput\n(program amplitude:\npA/cell or uA)", fontsize=8)
-        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.0, frameon=False, fontsize=7,
-                  ncol=len(slots))
+        ax.legend(**marks.LEGEND_ABOVE, fontsize=7, ncol=len(slots))
     for electrode in kinds_of_channels:
         ax = ax_of["delivered_uA" if electrode else "delivered_pA"]
         for c in channels:
