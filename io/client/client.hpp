@@ -67,6 +67,8 @@ class client {
   // Sends pings until one of their acks comes back on the stream: the subscription is live. With
   // command_kind::get_info it sends GetInfo instead, which the server answers without applying anything
   // (a ping reaches the real-time thread and feeds External controllers' watchdogs).
+  // Once it returns true, every topic of the client is live: the topic carrying the acks is subscribed after the
+  // others, and the server takes a connection's subscriptions in order.
   bool sync_subscription(std::chrono::milliseconds timeout, command_kind kind = command_kind::ping);
 
   zmq::socket_t& command_socket() { return dealer_; }
@@ -81,6 +83,7 @@ class client {
   std::uint64_t next_seq_ = 1;
   int send_wait_ms_ = static_cast<int>(kSendWait.count());  // ZMQ_SNDTIMEO as last set
   std::uint64_t dropped_seq_ = 0;                             // the last command send() could not queue
+  bool stream_takes_acks_ = false;                            // a topic of sub_ takes "ack" (subscribed last)
   std::deque<ack_info> kept_acks_;  // arrived while wait_ack waited for another seq; oldest first
   std::int64_t dropped_acks_ = 0;
   flatbuffers::FlatBufferBuilder fbb_{1024};
