@@ -239,10 +239,11 @@ int run_serve(const serve_options& o) {
       // final line for the run's figures: an outside check, 2026-12-04).
       const io::status_record& r = s->status;
       std::fprintf(stderr, "serve: final (last window): %s\n", status_text(*s, network_runs, ring_label).c_str());
-      std::fprintf(stderr, "serve: run: %lld ticks, misses %lld, %lld ticks skipped at %lld resyncs, lateness p99 %.0f us, "
-                   "p99.9 %.0f us, max %.0f us\n", static_cast<long long>(r.server_ticks),
+      std::fprintf(stderr, "serve: run: %lld ticks, misses %lld, %lld ticks skipped at %lld resync%s, lateness p99 "
+                   "%.0f us, p99.9 %.0f us, max %.0f us\n", static_cast<long long>(r.server_ticks),
                    static_cast<long long>(r.deadline_misses), static_cast<long long>(r.ticks_skipped),
-                   static_cast<long long>(r.resyncs), r.lateness_total_p99_us, r.lateness_total_p999_us,
+                   static_cast<long long>(r.resyncs), r.resyncs == 1 ? "" : "s", r.lateness_total_p99_us,
+                   r.lateness_total_p999_us,
                    r.lateness_total_max_us);
     }
   }
