@@ -94,7 +94,13 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   const std::uint64_t before_run = probe_after.load();
   io::client c(srv.command_endpoint(), srv.pub_endpoint());
   REQUIRE(c.sync_subscription(20s));
-  std::atomic<bool> done{false};
+  std::atomic<bool> done{false}, traffic_finished{false};
+  // The traffic's rounds are paced on the server's ticks as well as the wall clock: on a loaded machine (3 busy
+  // loops beside it on 2 CPUs) the server resynced ~70 times, skipping ~73,000 tick periods, and the 200 rounds
+  // were over within ~1,000 computed ticks: the spikes streamed (rounds 0-100) and the four controllers running
+  // (rounds 10-140) were seen in too few readouts (0 spike batches, 131-800 readouts with all four).
+  constexpr std::int64_t kTicksPerRound = 25;
+  std::atomic<std::int64_t> ticks_seen{0};
   std::thread traffic([&] {
     io::command stim;
     stim.kind = io::command_kind::set_stimulation;
@@ -232,7 +238,10 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
       while (c.next_ack(1ms)) {
       }
       std::this_thread::sleep_for(2ms);
+      const bool paused = round >= 28 && round < 30;  // between the Pause and the Resume below: no ticks come
+      while (!paused && !done && ticks_seen.load() < (round + 1) * kTicksPerRound) std::this_thread::sleep_for(1ms);
     }
+    traffic_finished = true;
   });
   // Run until the real-time thread has done 10,000 ticks with the clients connected (counting from now),
   // however long a loaded machine makes that take.
@@ -240,7 +249,9 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   std::uint64_t readouts = 0, spike_batches = 0, controllers_seen = 0, epochs = 0;
   std::int64_t ticks_run = 0, last_tick = -1;
   std::uint32_t epoch = 0;
-  while (ticks_run < 10'000) {
+  // And until the traffic's 200 rounds (5,000 ticks at least) are over.
+  const auto give_up = std::chrono::steady_clock::now() + 300s;
+  while ((ticks_run < 10'000 || !traffic_finished) && std::chrono::steady_clock::now() < give_up) {
     const auto m = c.receive(100ms);
     if (!m) continue;
     readouts += m->topic == io::kTopicReadout;
@@ -256,6 +267,7 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
       epochs += last_tick >= 0 && r->epoch() != epoch;
       epoch = r->epoch();
       last_tick = r->tick();
+      ticks_seen = ticks_run;
     }
   }
   // The real-time thread's frees while it ran, before its exit frees its thread's storage.
@@ -266,6 +278,7 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
   srv.wait();
   const auto s = srv.latest_status();
   REQUIRE(s);
+  CHECK(traffic_finished);
   CHECK(s->status.server_ticks >= 10'000);
   CHECK(readouts > 1000);
   CHECK(spike_batches > 0);
