@@ -33,13 +33,13 @@ class aln_runner final : public sweep_point_runner {
       const io::aln_config c = io::load_aln_config(config, point);
       if (aln::cascade_table_key(c.neuron, numerics, table_grid) !=
           aln::cascade_table_key(first_.neuron, numerics, table_grid))
-        throw std::invalid_argument(kNeuronKeysRefused);
+        throw io::config_error(kNeuronKeysRefused);  // exit 2, as an unknown key (sweep --help)
       check_same_run_before(point, c.simulation, first_.simulation);
     }
     duration_ms_ = first_.simulation.duration_s * 1000.0;
     check_sweep_run(first_.simulation, probe_);
     if (const double per_ms = 1.0 / first_.simulation.dt_ms; std::fabs(per_ms - std::round(per_ms)) > 1e-9 * per_ms)
-      throw std::invalid_argument("simulation.dt_ms: sweep bins rates per ms, so dt_ms must divide 1 ms");
+      throw io::config_error("simulation.dt_ms: sweep bins rates per ms, so dt_ms must divide 1 ms");
     table_ = io::cached_aln_table(first_.neuron, quiet);
     table_key_ = aln::cascade_table_key(first_.neuron, table_->numerics, table_->grid);
     probe_pA_ = probe_per_step_pA(first_.simulation, probe_.probe_pA);

@@ -23,7 +23,7 @@ class network_runner final : public sweep_point_runner {
     check_sweep_run(first_, probe_);
     // measure_states takes the rate in bins of one tick; its Welch segments are 500 ms long.
     if (const double per_segment = 500.0 / first_.tick_ms; std::fabs(per_segment - std::round(per_segment)) > 1e-9)
-      throw std::invalid_argument("simulation.tick_ms: sweep bins the E rate per tick, so tick_ms must divide 500 ms");
+      throw io::config_error("simulation.tick_ms: sweep bins the E rate per tick, so tick_ms must divide 500 ms");
     probe_pA_ = probe_per_step_pA(first_, probe_.probe_pA);
   }
 

@@ -717,6 +717,11 @@ class InputRefused(unittest.TestCase):
                           self.refused("sweep", "--config", os.path.join(ROOT, "configs", "zerlaut2018_ring.toml"),
                                        "--x", "network.drive.rate_Hz=1:2:2", "--y", "network.drive.k_exc=100:200:2",
                                        "--out", os.path.join(tmp, "sweep"), code=2))
+            # A swept [aln.neuron] key is a config error as an unknown key is (exit 2, sweep --help); it exited 1
+            # (an outside audit, 2026-12-06). Break tried: std::invalid_argument as before -> exit 1.
+            self.assertIn("the swept keys change the neuron ([aln.neuron])",
+                          self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:3", "--y", "aln.neuron.c_pF=100,200",
+                                       "--out", os.path.join(tmp, "sweep_neuron"), code=2))
 
     def test_an_unusable_folder_is_named_by_its_option_before_the_work(self):
         # keys --out and aln-table --cache-dir said "filesystem error: cannot create directories", aln-table after
