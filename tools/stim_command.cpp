@@ -1,6 +1,7 @@
 #include "tools/stim_command.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -19,6 +21,7 @@
 #include "tools/endpoint_option.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/option_override.hpp"
+#include "tools/stim_option_scope.hpp"
 
 namespace cortexloop::tools {
 
@@ -156,6 +159,31 @@ firmware_sim::feature_kind feature_of(const std::string& f) {
   return firmware_sim::feature_kind::filtered;
 }
 
+// What a program of this shape needs, checked here for `stim sine/pulses/dc` and a controller's --program alike
+// (a controller's was sent and refused by the server, exit 3: an outside audit, 2026-12-06).
+void check_waveform_options(const stim_options& o, const std::string& shape) {
+  // Caught here as --amplitude is, not sent for the server to refuse (exit 3; an outside check, 2026-12-06).
+  if (shape == "sine" || shape == "pulses") {
+    if (!o.frequency_Hz) throw CLI::ValidationError("--frequency", shape + " needs --frequency (Hz)");
+    // A value given but out of range was refused as if missing ("sine needs --frequency" for --frequency 0: an
+    // outside audit, 2026-12-06): the range is the device's (firmware_sim/time_limits.hpp).
+    const bool sine = shape == "sine";
+    const double f = *o.frequency_Hz, lowest = sine ? 0.0 : firmware_sim::kMinPulseFrequencyHz;
+    if (!(sine ? f > lowest : f >= lowest) || !(f <= firmware_sim::kMaxFrequencyHz)) {
+      char range[96];
+      std::snprintf(range, sizeof range, "%s%g, %g] Hz", sine ? "(" : "[", lowest, firmware_sim::kMaxFrequencyHz);
+      std::string why = "must be in ";
+      why += range;
+      why += " for " + shape + (sine ? "" : " (one pulse an hour at the least)") + ", got ";
+      why += io::format_number(f).view();
+      throw CLI::ValidationError("--frequency", why);
+    }
+  }
+  if (o.ramp_down_ms != 0 && o.duration_ms == 0)
+    throw CLI::ValidationError("--ramp-down", "needs --duration: the ramp ends the program, which without a "
+                                              "duration never ends");
+}
+
 io::command build_controller(const stim_options& o) {
   // Like --amplitude for dc: a controller whose output settings were forgotten is accepted by the device and does
   // nothing (a PI clamp bounded to [0, 0], a responsive burst of 0): refused here, naming what it needs.
@@ -172,6 +200,7 @@ io::command build_controller(const stim_options& o) {
   k.kind = controller_kind_of(o.kind);
   k.sensing_channel = static_cast<std::uint8_t>(o.sensing);
   k.output_channel = static_cast<std::uint8_t>(o.channel);
+  check_waveform_options(o, o.program_shape);
   fill_program(o, o.program_shape, k.output_site, k.output_program);
   k.feature = feature_of(o.feature);
   k.threshold = o.threshold;
@@ -191,16 +220,18 @@ io::command build_controller(const stim_options& o) {
   k.period_us = whole_us<std::int64_t>("--period", o.period_ms, 1000.0);
   if (o.schedule.size() > firmware_sim::kMaxSchedule)
     throw CLI::ValidationError("--schedule", "at most 16 entries");
+  // Each number whole, as typed: std::stod read a prefix and hex, so 0x10:10 started at 16 ms and 0:10abc or
+  // 50:30:999 were taken as 10 and 30 (an outside audit, 2026-12-06).
+  const auto number = [](std::string_view text, double& out) {
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return error == std::errc() && end == text.data() + text.size() && !text.empty();
+  };
   for (const std::string& entry : o.schedule) {
-    const auto colon = entry.find(':');
+    const std::string_view e = entry;
+    const auto colon = e.find(':');
     double t_ms = 0, amplitude = 0;
-    try {
-      if (colon == std::string::npos) throw std::invalid_argument("no colon");
-      t_ms = std::stod(entry.substr(0, colon));
-      amplitude = std::stod(entry.substr(colon + 1));
-    } catch (const std::exception&) {
+    if (colon == std::string_view::npos || !number(e.substr(0, colon), t_ms) || !number(e.substr(colon + 1), amplitude))
       throw CLI::ValidationError("--schedule", "'" + entry + "': expected t_ms:amplitude, e.g. 0:10 or 500:0");
-    }
     k.schedule[k.n_schedule++] = {whole_us<std::int64_t>("--schedule", t_ms, 1000.0), amplitude};
   }
   return c;
@@ -222,26 +253,7 @@ io::command build(const stim_options& o) {
     c.start_tick = o.start_tick;
     // No default amplitude: a forgotten --amplitude would otherwise load a silent 0 program and say "accepted".
     if (!o.amplitude) throw CLI::ValidationError("--amplitude", a + " needs --amplitude (pA per cell, or uA with --electrode)");
-    // Caught here as --amplitude is, not sent for the server to refuse (exit 3; an outside check, 2026-12-06).
-    if (a == "sine" || a == "pulses") {
-      if (!o.frequency_Hz) throw CLI::ValidationError("--frequency", a + " needs --frequency (Hz)");
-      // A value given but out of range was refused as if missing ("sine needs --frequency" for --frequency 0: an
-      // outside audit, 2026-12-06): the range is the device's (firmware_sim/time_limits.hpp).
-      const bool sine = a == "sine";
-      const double f = *o.frequency_Hz, lowest = sine ? 0.0 : firmware_sim::kMinPulseFrequencyHz;
-      if (!(sine ? f > lowest : f >= lowest) || !(f <= firmware_sim::kMaxFrequencyHz)) {
-        char range[96];
-        std::snprintf(range, sizeof range, "%s%g, %g] Hz", sine ? "(" : "[", lowest, firmware_sim::kMaxFrequencyHz);
-        std::string why = "must be in ";
-        why += range;
-        why += " for " + a + (sine ? "" : " (one pulse an hour at the least)") + ", got ";
-        why += io::format_number(f).view();
-        throw CLI::ValidationError("--frequency", why);
-      }
-    }
-    if (o.ramp_down_ms != 0 && o.duration_ms == 0)
-      throw CLI::ValidationError("--ramp-down", "needs --duration: the ramp ends the program, which without a "
-                                                "duration never ends");
+    check_waveform_options(o, a);
     fill_program(o, a, c.site, c.program);
   } else if (a == "clear") {
     c.kind = io::command_kind::clear_stimulation;
@@ -429,7 +441,11 @@ void add_stim_command(CLI::App& app) {
   cmd->footer("Exit codes: 0 the server accepted the command; 1 it could not be sent (named: e.g. a CURVE key file "
               "that cannot be read); 2 the command line is wrong; 3 the server refused it (its reason printed); 4 no "
               "answer within --timeout.");
-  cmd->callback([o] {
+  // One of the two: `clear --channel 3 --all` cleared every channel (an outside audit, 2026-12-06).
+  cmd->get_option("--all")->excludes(cmd->get_option("--channel"))->excludes(cmd->get_option("--slot"));
+  cmd->get_option("--width")->needs(ring_position);
+  cmd->callback([o, cmd] {
+    check_stim_option_scope(*cmd, o->action, o->kind, o->program_shape);
     if (const int rc = run_stim(*o); rc != 0) throw CLI::RuntimeError(rc);
   });
 }

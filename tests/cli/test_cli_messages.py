@@ -650,8 +650,8 @@ class InputRefused(unittest.TestCase):
         for action, value, allowed in (("sine", "0", "(0, 1000] Hz for sine"), ("sine", "-3", "(0, 1000] Hz"),
                                        ("pulses", "0", "[0.000277778, 1000] Hz for pulses"),
                                        ("pulses", "5000", "[0.000277778, 1000] Hz")):
-            e = self.refused("stim", action, "--amplitude", "5", "--frequency", value, "--pulse-width", "0.1",
-                             *nowhere, code=2)
+            width = ("--pulse-width", "0.1") if action == "pulses" else ()  # a sine's is refused as not its own
+            e = self.refused("stim", action, "--amplitude", "5", "--frequency", value, *width, *nowhere, code=2)
             self.assertIn(f"--frequency: must be in {allowed}", e)
             self.assertIn(f"got {value}", e)
             self.assertNotIn("needs --frequency", e)
@@ -681,6 +681,44 @@ class InputRefused(unittest.TestCase):
         self.refused("stim", "pulses", "--amplitude", "5", "--frequency", "1000", "--pulse-width", "0.1",
                      "--pulses-per-burst", "4294967295", *nowhere, code=4)
         self.refused("stim", "dc", "--amplitude", "5", "--ring-position", "0", "--width", "99999", *nowhere, code=4)
+
+    def test_stim_options_that_do_not_apply_are_refused(self):
+        # An outside audit, 2026-12-06: each of these was sent, the option ignored or read otherwise: --schedule's
+        # std::stod took a prefix and hex (0x10:10 started at 16 ms, 0:10abc and 50:30:999 were 10 and 30); options
+        # of another controller kind or action were dropped (--target on a responsive controller, --slot and --kind on
+        # dc); --all cleared every slot or channel besides the one named; a controller's sine program without
+        # --frequency was sent and refused by the server (exit 3). Reference: each option's --help ("pi_clamp: ...",
+        # "sine, pulses: ...", "open_loop: entries t_ms:amplitude"). Nothing answers at `nowhere`: a command let
+        # through exits 4. Breaks tried: the scope check not called -> exit 4 (sent) for `scoped`'s first two; the
+        # binary before the change (5b09e14) -> exit 4 at the schedule's first entry.
+        nowhere = ("--commands", "tcp://127.0.0.1:1", "--timeout", "0.2")
+        for entry in ("0x10:10", "0:10abc", "50:30:999", "10", ":5", "5:"):
+            self.assertIn(f"--schedule: '{entry}': expected t_ms:amplitude",
+                          self.refused("stim", "controller", "--kind", "open_loop", "--schedule", entry, *nowhere, code=2))
+        pi = ("--kind", "pi_clamp", "--sensing", "0", "--target", "5", "--kp", "5", "--output-max", "300")
+        scoped = ((("controller", "--kind", "responsive", "--threshold", "6", "--amplitude", "100", "--target", "5"),
+                   "--target: applies to controller --kind pi_clamp, not to stim controller --kind responsive"),
+                  (("dc", "--amplitude", "10", "--slot", "3"),
+                   "--slot: applies to controller, clear-controller, not to stim dc"),
+                  (("dc", "--amplitude", "10", "--frequency", "5"),
+                   "--frequency: applies to sine programs, pulses programs, not to stim dc"),
+                  (("controller", *pi, "--frequency", "3"),
+                   "--frequency: applies to sine programs, pulses programs, not to stim controller --program dc"),
+                  (("controller", "--kind", "phase_locked", "--amplitude", "5", "--feature", "envelope"),
+                   "--feature: applies to controller --kind responsive, controller --kind pi_clamp"),
+                  (("pause", "--amplitude", "4"), "--amplitude: applies to dc, sine, pulses, noise, controller"),
+                  (("clear", "--channel", "3", "--all"), "--channel excludes --all"),
+                  (("clear-controller", "--slot", "2", "--all"), "--all excludes --slot"),
+                  (("controller", *pi, "--program", "sine"), "--frequency: sine needs --frequency (Hz)"),
+                  (("controller", *pi, "--ramp-down", "10"), "--ramp-down: needs --duration"))
+        for args, says in scoped:
+            self.assertIn(says, self.refused("stim", *args, *nowhere, code=2))
+        # What applies is sent (exit 4 here): the tutorial's clamp, a schedule in exponent form, a sine output.
+        self.refused("stim", "controller", *pi, "--feature", "envelope", "--ki", "100", "--channel", "0", *nowhere, code=4)
+        self.refused("stim", "controller", "--kind", "open_loop", "--schedule", "0:10", "--schedule", "5e2:-2.5e1",
+                     "--period", "1000", *nowhere, code=4)
+        self.refused("stim", "controller", *pi, "--program", "sine", "--frequency", "10", *nowhere, code=4)
+        self.refused("stim", "clear", "--all", *nowhere, code=4)
 
     def test_wrong_command_lines_exit_2_as_the_help_says(self):
         # Each was sent and refused by the server (exit 3), a failed command (exit 1), or a config refusal that
