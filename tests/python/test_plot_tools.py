@@ -299,6 +299,11 @@ class SweepDiagram(unittest.TestCase):
                              "each; with network.n_neurons=4000, simulation.seed=2")
 
 
+def plot_command_colour():
+    from cortexloop_client import plot
+    return plot.COMMAND_LINE["color"]
+
+
 def recording_folder(folder, n=200):
     """A folder as `cortexloop record` writes it: a network, one sensing channel, a command that changed the
     stimulation at tick 50 (acks.jsonl) and two safety events (safety.jsonl)."""
@@ -352,6 +357,27 @@ class SessionFigureLines(unittest.TestCase):
             self.assertEqual(texts, ["command that changed the stimulation",
                                      "safety event: the mean field's domain (model_domain)",
                                      "safety event: a device limit"])
+
+    def test_a_command_whose_current_starts_on_the_next_tick_is_marked(self):
+        # An on-device controller's current starts on the step after its command (docs/device.md, "Timing"): in the
+        # tutorial's recording the clamp's ack said tick 7700 and channel 0 read 0 there, 15.6 pA at 7701, and its
+        # start had no grey line (an outside audit, 2026-12-06). Reference: the recording made here, the current one
+        # tick after the ack's tick; a command after which nothing changes draws no line. Break tried: the tick
+        # after not compared (as before) -> no line.
+        with tempfile.TemporaryDirectory() as tmp:
+            f = recording_folder(tmp)
+            stim = np.zeros((200, 2), np.float32)
+            stim[51:, 0] = 15.6
+            np.save(f / "stim.npy", stim)
+            (f / "acks.jsonl").write_text('{"accepted": true, "tick_applied": 50, "epoch": 0}\n'
+                                          '{"accepted": true, "tick_applied": 120, "epoch": 0}\n')
+            fig = self.figure(f)
+            ax = fig.axes[0]
+            grey = [line.get_xdata()[0] for line in ax.get_lines()
+                    if line.get_linestyle() == "--" and line.get_color() == plot_command_colour()]
+            t = np.load(f / "ticks.npy")[:, 2] / 1000.0  # the tick's end, s (as the panels' time axis)
+            self.assertEqual(len(grey), 1)
+            self.assertAlmostEqual(grey[0], t[50], places=6)
 
     def test_an_examples_marks_are_in_its_legend(self):
         # loop.figure's red lines (the examples' pulses, bursts, programs) were in no legend. Break tried: the lines

@@ -301,11 +301,17 @@ def session_marks(axes, d, geo, has_ring_stim, dev):
         if not len(hit) or hit[0] == 0 or hit[0] in restarts:  # a Reset's own ack: its line is drawn above
             continue
         j = hit[0]
-        changed = np.any(d["stim"][j] != d["stim"][j - 1])
-        if has_ring_stim:
-            changed = changed or np.any(d["ring_stim"][j] != d["ring_stim"][j - 1])
-        if dev and "device_channels" in d:
-            changed = changed or np.any(d["device_channels"][j, :, 0] != d["device_channels"][j - 1, :, 0])
+        # The tick it applied at and the next, each against the tick before: a controller's current starts on the
+        # step after its command (docs/device.md, "Timing"), in the next tick at a 1 ms tick, and the clamp's start
+        # went unmarked (an outside audit, 2026-12-06).
+        after = [j] + ([j + 1] if j + 1 < len(t) and j + 1 not in restarts and same_epoch[j + 1] else [])
+        changed = False
+        for k in after:
+            changed = changed or np.any(d["stim"][k] != d["stim"][j - 1])
+            if has_ring_stim:
+                changed = changed or np.any(d["ring_stim"][k] != d["ring_stim"][j - 1])
+            if dev and "device_channels" in d:
+                changed = changed or np.any(d["device_channels"][k, :, 0] != d["device_channels"][j - 1, :, 0])
         if changed:
             for a in axes:
                 a.axvline(t[j], **COMMAND_LINE)
