@@ -87,7 +87,10 @@ int run_tf(const tf_options& o) {
   const mf::threshold_params& fitted = exc ? p.meanfield->exc : p.meanfield->inh;
   const bool above = m.mu_v_mV >= v_t_mV && fitted.fitted_for.empty();
   const bool below = tf.below_fitted_domain(m), held = tf.above_fitted_domain(m);
-  std::printf("in_fitted_regime=%s\n", above || below || held ? "false" : "true");
+  // Such a set without an upper edge (max_mu_v_mV = inf, as Carlu's: theirs everywhere) has no bound tf could judge
+  // above E_inh: it said "true" for Fe = 1e9 Hz, mu_V -0.0001 mV (an outside audit, 2026-12-06).
+  const bool unjudged = !fitted.fitted_for.empty() && !std::isfinite(tf.fitted_domain_max_mu_v_mV());
+  std::printf("in_fitted_regime=%s\n", above || below || held ? "false" : unjudged ? "unknown" : "true");
   // Whether P was fitted for this config's cell ([meanfield.<cell>.fitted_cell]; unknown without that table), or
   // for another cell model (fitted_for).
   // Not said for a set fitted for another cell model, which nothing compares (it read "true": an outside re-check).
@@ -127,7 +130,8 @@ void add_tf_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "tf", "Evaluate the mean-field transfer function F(fe, fi, W, I) of one cell type; prints key=value lines "
             "(rate_Hz, mu_v_mV, sigma_v_mV, tau_v_ms, ..., in_fitted_regime: mu_V between the "
-            "inhibitory reversal and the cell's v_t_mV, else a note on stderr says the rate is extrapolated)");
+            "inhibitory reversal and the cell's v_t_mV, else a note on stderr says the rate is extrapolated; "
+            "unknown above E_inh for a fit made for other cells (fitted_for) without a max_mu_v_mV)");
   cmd->add_option("--config", o->config, "TOML config with a [meanfield] section")
       ->check(CLI::ExistingFile)
       ->capture_default_str();
