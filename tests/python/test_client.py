@@ -266,8 +266,8 @@ class SubscriptionOrder(unittest.TestCase):
         # The server takes a connection's subscriptions in order, two at a time: sync()'s ack proves live only what
         # was subscribed before topic "ack". All subscribed before connecting, libzmq sent them in its trie's order
         # ("ack" before "readout") and a readout published just after sync() was lost (1 Step in 20 on a paused
-        # server; CI run 150). Reference: what an XPUB receives, in order. Break tried: every topic subscribed before
-        # connecting, as before -> "ack" first, and this fails.
+        # server; the project's CI failed so on 4438269). Reference: what an XPUB receives, in order. Break tried:
+        # every topic subscribed before connecting, as before -> "ack" first, and this fails.
         context = zmq.Context()
         xpub = context.socket(zmq.XPUB)
         try:

@@ -99,8 +99,8 @@ class SubscriptionChurnTest(unittest.TestCase):
         # (docs/protocol.md): sync and a readout for a one-tick Step within 5 s each (measured: 2-7 ms, the build
         # before the subscription queue likewise; break tried: the events call removed, the second client's sync
         # fails). And sync() proves every topic live: before the client subscribed "ack" after the others (in
-        # libzmq's trie order "ack" went before "readout") the Step's readout was lost about 1 time in 20 (CI run
-        # 150 failed here; test_client.py's SubscriptionOrder checks the order itself).
+        # libzmq's trie order "ack" went before "readout") the Step's readout was lost about 1 time in 20 (the
+        # project's CI failed here on 4438269; test_client.py's SubscriptionOrder checks the order itself).
         topics = (b"spikes", b"applied", b"status", b"info", b"ack", b"device", b"readout")
         with Server(os.path.join(REPO, "configs", "default.toml"), "stepped", binary=BIN, extra=["--quiet"]) as srv:
             for k in range(10):
