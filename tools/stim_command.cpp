@@ -1,7 +1,6 @@
 #include "tools/stim_command.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -220,11 +219,11 @@ io::command build_controller(const stim_options& o) {
   k.period_us = whole_us<std::int64_t>("--period", o.period_ms, 1000.0);
   if (o.schedule.size() > firmware_sim::kMaxSchedule)
     throw CLI::ValidationError("--schedule", "at most 16 entries");
-  // Each number whole, as typed: std::stod read a prefix and hex, so 0x10:10 started at 16 ms and 0:10abc or
-  // 50:30:999 were taken as 10 and 30 (an outside audit, 2026-12-06).
+  // Each number whole and finite, read as CLI11 reads every other number option: std::stod read a prefix, so
+  // 0:10abc and 50:30:999 were taken as 10 and 30 (an outside audit, 2026-12-06), and 0:nan was sent for the server
+  // to refuse (exit 3) where every other option refuses it here.
   const auto number = [](std::string_view text, double& out) {
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-    return error == std::errc() && end == text.data() + text.size() && !text.empty();
+    return CLI::detail::lexical_cast(std::string(text), out) && std::isfinite(out);
   };
   for (const std::string& entry : o.schedule) {
     const std::string_view e = entry;
@@ -355,15 +354,15 @@ void add_stim_command(CLI::App& app) {
       ->check(CLI::Range(0, 7))
       ->excludes(ring_position);
   cmd->add_option("--amplitude", o->amplitude, "Amplitude: pA per cell (direct sites) or uA (--electrode); required for dc, sine, pulses");
-  cmd->add_option("--offset", o->offset, "dc, sine: offset added to the waveform (same unit)")->capture_default_str();
+  cmd->add_option("--offset", o->offset, "dc, sine, noise: offset added to the waveform (same unit)")->capture_default_str();
   static_assert(firmware_sim::kMaxFrequencyHz == 1000.0 && firmware_sim::kMinPulseFrequencyHz == 1.0 / 3600,
                 "update --frequency's help");
   cmd->add_option("--frequency", o->frequency_Hz,
                   "sine, pulses: frequency (Hz): a sine's in (0, 1000], a pulse train's in [1/3600, 1000] (one pulse "
                   "an hour at the least)");
   cmd->add_option("--phase", o->phase_deg, "sine: phase at the start (degrees)")->capture_default_str();
-  cmd->add_option("--ramp-up", o->ramp_up_ms, "dc, sine: linear ramp from 0 (ms)")->capture_default_str();
-  cmd->add_option("--ramp-down", o->ramp_down_ms, "dc, sine: linear ramp to 0 before the end (ms; needs --duration)")->capture_default_str();
+  cmd->add_option("--ramp-up", o->ramp_up_ms, "dc, sine, noise: linear ramp from 0 (ms)")->capture_default_str();
+  cmd->add_option("--ramp-down", o->ramp_down_ms, "dc, sine, noise: linear ramp to 0 before the end (ms; needs --duration)")->capture_default_str();
   cmd->add_option("--pulse-width", o->pulse_width_ms, "pulses: width of one phase (ms, > 0, exact to 1 us); required for pulses");
   cmd->add_option("--gap-us", o->gap_us, "pulses: interphase gap (us)")->capture_default_str();
   CLI::Option* biphasic =

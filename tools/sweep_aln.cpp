@@ -50,7 +50,7 @@ class aln_runner final : public sweep_point_runner {
   sweep_point_result run(const std::vector<std::string>& overrides) const override {
     engine::engine_params p = io::load_config(config_, overrides);
     if (!p.aln || aln::cascade_table_key(p.aln->neuron, table_->numerics, table_->grid) != table_key_)
-      throw std::invalid_argument(kNeuronKeysRefused);
+      throw io::config_error(kNeuronKeysRefused);
     check_same_run(p.simulation, first_.simulation);
     p.aln->table = table_;         // read once for every point, not per point from the disk cache
     p.simulation.tick_ms = 1.0;    // measure_states bins the E rate per ms: one tick, one bin

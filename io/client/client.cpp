@@ -205,7 +205,10 @@ bool client::sync_subscription(std::chrono::milliseconds timeout, command_kind k
       if (sub) sub->set(zmq::sockopt::subscribe, kTopicAck);
     }
     ~temporary_ack_topic() {
-      if (sub) sub->set(zmq::sockopt::unsubscribe, kTopicAck);
+      try {
+        if (sub) sub->set(zmq::sockopt::unsubscribe, kTopicAck);
+      } catch (const zmq::error_t&) {  // the context going away (ETERM): nothing left to unsubscribe from
+      }
     }
   } ack_topic(stream_takes_acks_ || !sub_ ? nullptr : &sub_);
   const auto end = std::chrono::steady_clock::now() + timeout;

@@ -68,7 +68,8 @@ class client {
   // command_kind::get_info it sends GetInfo instead, which the server answers without applying anything
   // (a ping reaches the real-time thread and feeds External controllers' watchdogs).
   // Once it returns true, every topic of the client is live: the topic carrying the acks is subscribed after the
-  // others, and the server takes a connection's subscriptions in order.
+  // others, and the server takes a connection's subscriptions in order (on the first connection: after a reconnect
+  // libzmq sends them again in its trie's order, "ack" before "readout").
   bool sync_subscription(std::chrono::milliseconds timeout, command_kind kind = command_kind::ping);
 
   zmq::socket_t& command_socket() { return dealer_; }

@@ -279,7 +279,9 @@ class SubscriptionOrder(unittest.TestCase):
                 try:
                     seen = []
                     while len(seen) < len(topics) and xpub.poll(5000):
-                        seen.append(xpub.recv())
+                        m = xpub.recv()
+                        if not m.startswith(b"\x00"):  # a late unsubscription of the client before
+                            seen.append(m)
                     self.assertEqual(sorted(seen), sorted(b"\x01" + t for t in topics))
                     self.assertIn(seen[-1], (b"\x01ack", b"\x01a"))
                 finally:

@@ -831,7 +831,8 @@ class Client:
         the server's I/O thread and applies nothing, so a recording of the session does not list the sync (a Ping
         reaches the engine and would; `cortexloop record --sync` does the same). It needs topic "ack": if the client
         did not subscribe to it, it subscribes for the sync and unsubscribes after. Once it returns True every topic
-        of the client is live (the one carrying the acks was subscribed after the others)."""
+        of the client is live (the one carrying the acks was subscribed after the others; on the first connection:
+        after a reconnect libzmq sends the subscriptions again in its trie's order, "ack" before "readout")."""
         if self.sub is None:
             raise RuntimeError("sync() needs the stream: create the Client with a pub endpoint")
         temporary = not any(self._takes_acks(t) for t in self.topics)

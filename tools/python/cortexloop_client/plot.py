@@ -304,7 +304,8 @@ def session_marks(axes, d, geo, has_ring_stim, dev):
         # The tick it applied at and the next, each against the tick before: a controller's current starts on the
         # step after its command (docs/device.md, "Timing"), in the next tick at a 1 ms tick, and the clamp's start
         # went unmarked (an outside audit, 2026-12-06).
-        after = [j] + ([j + 1] if j + 1 < len(t) and j + 1 not in restarts and same_epoch[j + 1] else [])
+        after = [j] + ([j + 1] if j + 1 < len(t) and j + 1 not in restarts and same_epoch[j + 1]
+                       and ticks[j + 1, 1] == ticks[j, 1] + 1 else [])  # the next tick, not a row after a gap
         changed = False
         for k in after:
             changed = changed or np.any(d["stim"][k] != d["stim"][j - 1])
