@@ -517,7 +517,9 @@ int run_record(const record_options& o) {
   std::int64_t safety_events = 0;
   // Safety events (topic "safety") go to disk as they arrive, one JSON object per line, like the acks.
   std::ofstream safety_log(out / "safety.jsonl");
-  // Acks go to disk as they arrive, one JSON object per line: a long session keeps none of them in memory.
+  // Acks go to disk as they arrive, one JSON object per line: a long session keeps none of them in memory. Each line
+  // flushed (the three logs), so that a killed recorder leaves them as it leaves its arrays' rows, and a full disk
+  // is seen at the line that fails (SIGKILLed after 5 commands, all three were empty: an outside audit, 2026-12-06).
   std::ofstream ack_log(out / "acks.jsonl");
   // Every command the real-time thread applied (topic "applied"), with its bytes: what `replay` re-sends.
   std::ofstream command_log(out / "commands.jsonl");
@@ -682,7 +684,7 @@ int run_record(const record_options& o) {
                                    {"epoch_applied", ap->epoch_applied()},
                                    {"seq", ap->seq()},             {"kind", kind},
                                    {"command", io::base64_encode(bytes)}};
-      command_log << dump_json(line) << '\n';
+      command_log << dump_json(line) << '\n' << std::flush;
     } else if (const auto* i = msg->payload_as_Info()) {
       const io::server_info latest = io::to_server_info(*i);
       if (latest.tick_ms > 0.0) tick_ms = latest.tick_ms;
@@ -700,10 +702,10 @@ int run_record(const record_options& o) {
                                    {"tick_applied", a->tick_applied()},
                                    {"epoch", a->epoch()},
                                    {"reason", a->reason() ? a->reason()->str() : ""}};
-      ack_log << dump_json(line) << '\n';
+      ack_log << dump_json(line) << '\n' << std::flush;
     } else if (const auto* e = msg->payload_as_SafetyEvent()) {
       ++safety_events;
-      safety_log << dump_json(to_json(*e)) << '\n';
+      safety_log << dump_json(to_json(*e)) << '\n' << std::flush;
     } else if (const auto* b = msg->payload_as_SpikeBatch(); b && spikes && b->step() && b->neuron()) {
       try {
         write_spikes(*b);

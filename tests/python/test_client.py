@@ -392,6 +392,12 @@ class ClientTest(unittest.TestCase):
                 partial = os.path.join(tmp, "rates.npy.partial")
                 self.assertTrue(os.path.exists(partial))
                 self.assertGreater(os.path.getsize(partial), 128 + 100 * 8)
+                # And the logs: the stimulation's ack and the applied command are on disk already (they stayed in
+                # the recorder's buffers until its end, and a SIGKILL left both files empty: an outside audit,
+                # 2026-12-06). Break tried: the lines written without a flush -> both files 0 bytes here.
+                for name in ("acks.jsonl", "commands.jsonl"):
+                    with open(os.path.join(tmp, name)) as f:
+                        self.assertIn('"seq":', f.read(), name)
                 rec.send_signal(signal.SIGINT)
                 self.assertEqual(rec.wait(20), 0)
                 c.close()
