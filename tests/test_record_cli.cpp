@@ -220,10 +220,17 @@ TEST_CASE("record against an endpoint with no server says it is waiting and give
   CHECK(wait_exit(nested, 10s) == 5);
   CHECK_FALSE(std::filesystem::exists(dir / "p1"));
   std::filesystem::create_directory(dir / "kept");
+  // And an earlier recording in it stays whole, a killed one's .partial arrays too: they were removed at the start,
+  // so a recorder pointed at the wrong port deleted the recording and wrote nothing (an outside audit, 2026-12-06).
+  // Break tried: the earlier outputs removed at the start again (prepare_output_dir) -> every file gone.
+  const std::vector<std::string> earlier = {"summary.json", "acks.jsonl", "commands.jsonl", "rates.npy", "vsdi.npy",
+                                            "ticks.npy.partial"};
+  for (const std::string& name : earlier) std::ofstream(dir / "kept" / name) << "earlier " << name;
   const child into_kept =
       spawn_cortexloop({"record", "--out", (dir / "kept").string(), "--pub", nowhere, "--timeout", "0.5"}, dir / "kept_log");
   CHECK(wait_exit(into_kept, 10s) == 5);
   CHECK(std::filesystem::is_directory(dir / "kept"));
+  for (const std::string& name : earlier) CHECK(read_file(dir / "kept" / name) == "earlier " + name);
   // With --sync the handshake is part of that wait: it took 20 s of its own before --timeout began (an outside
   // check, 2026-12-04). Reference: the option's help ("give up this many seconds after start"). Break tried: the
   // handshake's old fixed 20 s -> the exit is not seen within the 10 s below.

@@ -113,8 +113,10 @@ class streamed_array {
 
 // Everything received, in arrival order: the arrays streamed to `out`, the counts kept.
 struct recording {
-  explicit recording(std::filesystem::path out_dir) : out(std::move(out_dir)) {
-    // Written whatever arrives, with 0 rows when nothing does.
+  explicit recording(std::filesystem::path out_dir) : out(std::move(out_dir)) {}
+  // Opens the arrays written whatever arrives (0 rows when nothing does): once the recording begins (its first
+  // message), not before, so that a recorder that receives nothing leaves --out as it found it.
+  void begin() {
     for (streamed_array* a : {&rates, &mean_v, &mean_w, &stim, &out_of_table}) a->open(out, {2});
     lfp.open(out, {});
     hashes.open(out, {});
@@ -473,22 +475,20 @@ int run_record(const record_options& o) {
     created_root = p;
     if (p == p.parent_path()) break;
   }
-  {
-    // Every file a session may write, checked before it starts: a live session cannot be recorded again.
-    constexpr std::array<std::string_view, 28> outputs = {
+  // Every file a session may write, checked before it starts: a live session cannot be recorded again. An earlier
+  // recording's files there are removed only once this one begins (its first message): they were removed at the
+  // start, and a recorder pointed at the wrong port deleted the recording in --out and wrote nothing (an outside
+  // audit, 2026-12-06; simulate likewise waits for its set-up).
+  constexpr std::array<std::string_view, 28> outputs = {
         "acks.jsonl", "commands.jsonl", "safety.jsonl", "session.json", "session.toml", "summary.json", "spikes.npy",
         "rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "ticks.npy", "readout_hash.npy",
         "aln_rates.npy", "out_of_table.npy", "ring_rates_exc.npy", "ring_rates_inh.npy", "vsdi.npy", "ring_stim.npy",
         "ring_domain.npy",
         "device_sensing.npy", "device_sensing_blanked.npy", "device_channels.npy", "device_channel_state.npy",
         "device_controllers.npy", "device_controller_state.npy", "device_electrodes.npy"};
-    io::prepare_output_dir(out, outputs);
-  }
+  io::check_output_dir(out, outputs);
   io::client client(o.commands, o.pub, {}, o.curve.load());
-  std::unique_ptr<io::npy_row_writer> spikes;
-  if (o.spikes) {
-    spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
-  }
+  std::unique_ptr<io::npy_row_writer> spikes;  // with --spikes, from the recording's beginning
   // Said before --sync's handshake, which is itself the wait (it was printed after "record: subscribed").
   if (!o.quiet) std::fprintf(stderr, "record: waiting for a server publishing on %s ...\n", o.pub.c_str());
   // SUB sockets connect to nothing without complaint: say what we wait for, and give up after --timeout (counted
@@ -516,13 +516,13 @@ int run_record(const record_options& o) {
   recording rec(out);
   std::int64_t safety_events = 0;
   // Safety events (topic "safety") go to disk as they arrive, one JSON object per line, like the acks.
-  std::ofstream safety_log(out / "safety.jsonl");
+  std::ofstream safety_log;
   // Acks go to disk as they arrive, one JSON object per line: a long session keeps none of them in memory. Each line
   // flushed (the three logs), so that a killed recorder leaves them as it leaves its arrays' rows, and a full disk
   // is seen at the line that fails (SIGKILLed after 5 commands, all three were empty: an outside audit, 2026-12-06).
-  std::ofstream ack_log(out / "acks.jsonl");
+  std::ofstream ack_log;
   // Every command the real-time thread applied (topic "applied"), with its bytes: what `replay` re-sends.
-  std::ofstream command_log(out / "commands.jsonl");
+  std::ofstream command_log;
   // The first log that cannot be written (nullptr: none).
   auto failed_log = [&]() -> const char* {
     using named_log = std::pair<const std::ofstream*, const char*>;
@@ -531,7 +531,19 @@ int run_record(const record_options& o) {
       if (!*log) return name;
     return nullptr;
   };
-  if (const char* name = failed_log()) throw std::runtime_error((out / name).string() + ": cannot open for writing");
+  // The recording's files: the earlier one's removed, this one's opened (see `outputs`).
+  bool begun = false;
+  auto begin_recording = [&] {
+    if (begun) return;
+    begun = true;
+    io::remove_earlier_outputs(out, outputs);
+    rec.begin();
+    safety_log.open(out / "safety.jsonl");
+    ack_log.open(out / "acks.jsonl");
+    command_log.open(out / "commands.jsonl");
+    if (const char* name = failed_log()) throw std::runtime_error((out / name).string() + ": cannot open for writing");
+    if (o.spikes) spikes = std::make_unique<io::npy_row_writer>(out / "spikes.npy", 2);
+  };
   std::vector<double> spike_rows;
   auto write_spikes = [&](const io::proto::SpikeBatch& b) {
     ++rec.spike_batches;
@@ -602,10 +614,7 @@ int run_record(const record_options& o) {
                      "record: error: nothing received from %s within %g s (--timeout); is `cortexloop serve` "
                      "running there? Nothing was written.\n",
                      o.pub.c_str(), o.timeout_s);
-        std::error_code ec;
-        for (const char* name : {"acks.jsonl", "safety.jsonl", "commands.jsonl"}) std::filesystem::remove(out / name, ec);
-        if (spikes) spikes->discard();
-        rec.discard_all();
+        std::error_code ec;  // nothing was opened (begin_recording): an earlier recording there is left as it was
         // The folders too, those this run made, if they are empty (they were left: an outside check and a review,
         // 2026-12-06); remove() leaves a folder that is not empty.
         if (!created_root.empty())
@@ -628,6 +637,7 @@ int run_record(const record_options& o) {
     }
     received_any = true;
     last_received = std::chrono::steady_clock::now();
+    begin_recording();
     const io::proto::Message* msg = m->message();
     if (const auto* r = msg->payload_as_Readout()) {
       // --duration D keeps the readouts of D seconds: those from the first one's time t0 up to, not including,
@@ -749,6 +759,8 @@ int run_record(const record_options& o) {
     off.value = 0;
     client.send(off, std::chrono::milliseconds(100));
   }
+  // Stopped before any message (a signal, the disk, --sync without an answer): an empty recording, as before.
+  begin_recording();
   if (spikes) {
     try {
       spikes->close();
