@@ -75,8 +75,20 @@ class prober {
  public:
   explicit prober(const probe_options& o) : o_(o), client_(o.commands, o.pub, {}, o.curve.load()) {}
 
+  // False when no server answered within --timeout, or a stop signal came first (the caller tells them apart): the
+  // signal interrupts the wait (EINTR, which cppzmq throws), and probe exited 1 with "Interrupted system call" where
+  // its help promises 130 / 143 (an outside audit, 2026-12-06).
   bool sync() {
-    return client_.sync_subscription(std::chrono::milliseconds(static_cast<std::int64_t>(o_.timeout_s * 1000.0)));
+    const auto end = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<std::int64_t>(o_.timeout_s * 1000.0));
+    for (;;) {
+      try {
+        return client_.sync_subscription(io::time_left(end));
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EINTR) throw;
+        if (stop_request::signal() != 0 || std::chrono::steady_clock::now() >= end) return false;
+      }
+    }
   }
 
   phase_result run(bool back_to_back, double seconds) {
@@ -243,6 +255,11 @@ int run_probe(const probe_options& o) {
   std::fprintf(stderr, "probe: waiting for a server at %s / %s (--timeout %g s) ...\n", o.commands.c_str(),
                o.pub.c_str(), o.timeout_s);
   if (!p.sync()) {
+    if (stop_request::signal() != 0) {
+      std::fprintf(stderr, "probe: stopped by %s while waiting for a server: nothing was sent\n",
+                   stop_request::signal_name());
+      return stop_request::exit_code();
+    }
     std::fprintf(stderr, "probe: no answer from %s / %s%s\n", o.commands.c_str(), o.pub.c_str(), o.curve.hint());
     return 4;
   }

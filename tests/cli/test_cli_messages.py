@@ -1024,6 +1024,17 @@ class InputRefused(unittest.TestCase):
         self.assertIn("cannot write --json /nonexistent/p.json: No such file or directory", e)
         self.assertNotIn("waiting for a server", e)
 
+    def test_probe_stopped_while_waiting_for_a_server_exits_as_its_help_says(self):
+        # Ctrl-C or SIGTERM while probe waited for a server ended it with "cortexloop: error: Interrupted system
+        # call", exit 1 (an outside audit, 2026-12-06). Reference: probe --help's exit codes (130 / 143 stopped by
+        # Ctrl-C / SIGTERM). Nothing listens on the endpoints. Break tried: prober::sync without its EINTR catch ->
+        # exit 1.
+        for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+            rc, _, err = signal_after_line([BINARY, "probe", "--commands", "tcp://127.0.0.1:1", "--pub",
+                                            "tcp://127.0.0.1:2", "--timeout", "20"], ROOT, "waiting for a server", sig)
+            self.assertEqual(rc, code, err)
+            self.assertIn("while waiting for a server: nothing was sent", err)
+
     def test_serve_io_cpu_that_does_not_exist_is_named_not_fatal(self):
         # libzmq aborted the process (SIGABRT) when asked to pin its thread to a CPU that does not exist.
         r = run("serve", "--config", NETWORK, "--set", "network.n_neurons=1000", "--mode", "fast", "--duration",
