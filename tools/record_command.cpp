@@ -509,9 +509,20 @@ int run_record(const record_options& o) {
     // during the handshake is not kept). Says so on stderr, even with --quiet: scripts wait for this line.
     // With GetInfo, which the server answers without applying anything: a recording for replay must not add
     // commands to the session it records.
-    const bool live = client.sync_subscription(io::time_left(give_up_at), io::command_kind::get_info);
+    // In slices, looking for a stop signal between them (blocked here, taken by the loop below): Ctrl-C during the
+    // handshake waited for the whole --timeout (an outside audit, 2026-12-06).
+    const auto stop_pending = [&] {
+      sigset_t pending;
+      sigpending(&pending);
+      return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
+    };
+    bool live = false;
+    while (!live && !stop_pending() && io::time_left(give_up_at).count() > 0)
+      live = client.sync_subscription(std::min(io::time_left(give_up_at), std::chrono::milliseconds(250)),
+                                      io::command_kind::get_info);
     if (live) std::fprintf(stderr, "record: subscribed\n");
-    else std::fprintf(stderr, "record: no answer from the server in %g s (--timeout); recording what arrives\n", o.timeout_s);
+    else if (!stop_pending())
+      std::fprintf(stderr, "record: no answer from the server in %g s (--timeout); recording what arrives\n", o.timeout_s);
   }
   recording rec(out);
   std::int64_t safety_events = 0;

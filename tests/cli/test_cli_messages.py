@@ -1035,6 +1035,18 @@ class InputRefused(unittest.TestCase):
             self.assertEqual(rc, code, err)
             self.assertIn("while waiting for a server: nothing was sent", err)
 
+    def test_record_stops_at_ctrl_c_during_its_sync(self):
+        # record --sync took Ctrl-C only after its whole --timeout (an outside audit, 2026-12-06: 5.1 s with --timeout
+        # 5). Reference: the signal's own time; with --timeout 20 the stop must come in seconds. Break tried: the
+        # handshake in one call again -> ~20 s.
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.monotonic()
+            rc, _, err = signal_after_line([BINARY, "record", "--out", os.path.join(tmp, "r"), "--pub",
+                                            "tcp://127.0.0.1:1", "--commands", "tcp://127.0.0.1:2", "--sync",
+                                            "--timeout", "20"], ROOT, "waiting for a server", signal.SIGINT)
+            self.assertLess(time.monotonic() - start, 8.0, err)
+            self.assertNotIn("no answer from the server", err)
+
     def test_serve_io_cpu_that_does_not_exist_is_named_not_fatal(self):
         # libzmq aborted the process (SIGABRT) when asked to pin its thread to a CPU that does not exist.
         r = run("serve", "--config", NETWORK, "--set", "network.n_neurons=1000", "--mode", "fast", "--duration",
