@@ -361,6 +361,10 @@ int replayer::run() {
       gap_ticks += key.second - rows_.rbegin()->first.second - 1;
     rows_.emplace_hint(rows_.end(), key, i);
   }
+  // Nothing to compare: it printed "bit-identical: 0 ticks, 0 commands" and exit 0 for a recording that held no
+  // readout (an outside audit, 2026-12-06).
+  if (rows_.empty())
+    throw not_replayable("ticks.npy holds no readout: the recording has nothing a replay could compare");
   if (gap_ticks > missing_ticks + static_cast<std::int64_t>(n) * (io::kMaxReadoutEvery - 1))
     throw not_replayable("ticks.npy skips " + std::to_string(gap_ticks) + " ticks between its rows, more than the " +
                          "recorder lost (session.json missing_ticks " + std::to_string(missing_ticks) + ") and the stream's " +
