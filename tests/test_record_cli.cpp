@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -257,7 +258,8 @@ struct stand_in_server {
     pub.set(zmq::sockopt::linger, 0);
     pub.bind("tcp://127.0.0.1:*");
     std::vector<std::string> args = {"record", "--out", (dir / "rec").string(), "--pub",
-                                     pub.get(zmq::sockopt::last_endpoint), "--timeout", "1"};
+                                     pub.get(zmq::sockopt::last_endpoint)};
+    if (std::find(extra.begin(), extra.end(), "--timeout") == extra.end()) extra.insert(extra.end(), {"--timeout", "1"});
     args.insert(args.end(), extra.begin(), extra.end());
     rec = spawn_cortexloop(args, dir / "record");
     std::this_thread::sleep_for(300ms);
@@ -307,6 +309,121 @@ TEST_CASE("record tells a decimated stream from lost readouts", "[cli][record]")
   CHECK(summary.at("gaps") == 1);
   CHECK(summary.at("missing_ticks") == 10);
   CHECK(summary.at("decimated_ticks") == 98);
+  std::filesystem::remove_all(dir);
+}
+
+// A recording started on a decimated stream, before its first Status: the stride is not known yet, and record counted
+// each step of that first second as a gap (an outside audit, 2026-12-06). Reference: the ticks published, 0, 10, ...,
+// 90 before any Status, then a Status saying readout_every = 10, then 100 and 120: one gap of 10 lost ticks (110),
+// and 10 x 9 + 9 decimated. Break tried: the steps before the Status judged at stride 1 (as before) -> gaps 10,
+// missing_ticks 91, decimated_ticks 18.
+TEST_CASE("record tells a decimated stream from lost readouts before the server's first status", "[cli][record]") {
+  const auto dir = fresh_dir("record_decimated_first");
+  stand_in_server server(dir);
+  for (const std::int64_t tick : {0, 10, 20, 30, 40, 50, 60, 70, 80, 90}) server.readout(0, tick);
+  io::io_counters counters;
+  counters.readout_every = 10;
+  io::encode_status(server.b, io::status_record{}, counters);
+  server.send(io::kTopicStatus);
+  for (const std::int64_t tick : {100, 120}) server.readout(0, tick);
+  REQUIRE(wait_exit(server.rec, 15s) == 0);
+  const auto summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
+  CHECK(summary.at("readouts") == 12);
+  CHECK(summary.at("gaps") == 1);
+  CHECK(summary.at("missing_ticks") == 10);
+  CHECK(summary.at("decimated_ticks") == 99);
+  std::filesystem::remove_all(dir);
+}
+
+// A server restarted on the endpoint record listens to runs another session: record merged it into the recording
+// without a word, and replay then blamed ticks.npy (an outside audit, 2026-12-06). Reference: a session's counters
+// only grow (docs/protocol.md: a Reset raises the epoch; server_ticks counts since start; Applied.index numbers the
+// applied commands): the readouts 0..9 then 0..4 of epoch 0, and the statuses 500 then 20 server ticks, each end the
+// recording at the last message of the first session, exit 5. Break tried: the restart check removed -> exit 0, 15
+// readouts (the readouts), and exit 0 with 8 (the statuses).
+TEST_CASE("record ends its recording when the server restarts", "[cli][record]") {
+  SECTION("its readouts start again") {
+    const auto dir = fresh_dir("record_restart_readouts");
+    stand_in_server server(dir);
+    for (std::int64_t tick = 0; tick < 10; ++tick) server.readout(0, tick);
+    for (std::int64_t tick = 0; tick < 5; ++tick) server.readout(0, tick);
+    const int code = wait_exit(server.rec, 15s);
+    const std::string err = read_file(server.rec.err);
+    INFO(err);
+    CHECK(code == 5);
+    CHECK_THAT(err, Catch::Contains("restarted (a readout of epoch 0 tick 0 after one of epoch 0 tick 9)"));
+    const auto summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
+    CHECK(summary.at("readouts") == 10);
+    CHECK(summary.at("stopped_by") == "server restarted");
+    std::filesystem::remove_all(dir);
+  }
+  SECTION("its status counts start again") {
+    const auto dir = fresh_dir("record_restart_status");
+    stand_in_server server(dir);
+    io::status_record st;
+    st.server_ticks = 500;
+    st.uptime_s = 0.5;
+    io::encode_status(server.b, st, io::io_counters{});
+    server.send(io::kTopicStatus);
+    for (std::int64_t tick = 497; tick < 500; ++tick) server.readout(0, tick);
+    st.server_ticks = 20;
+    st.uptime_s = 0.02;
+    io::encode_status(server.b, st, io::io_counters{});
+    server.send(io::kTopicStatus);
+    for (std::int64_t tick = 500; tick < 505; ++tick) server.readout(0, tick);  // not this session's: not recorded
+    const int code = wait_exit(server.rec, 15s);
+    const std::string err = read_file(server.rec.err);
+    INFO(err);
+    CHECK(code == 5);
+    CHECK_THAT(err, Catch::Contains("restarted (a status of 20 ticks since start after one of 500)"));
+    const auto summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
+    CHECK(summary.at("readouts") == 3);
+    CHECK(summary.at("stopped_by") == "server restarted");
+    std::filesystem::remove_all(dir);
+  }
+}
+
+// Two recorders on one --out: the second removed the first's files and wrote its own among them, and both exited 0
+// (an outside audit, 2026-12-06). Reference: the help ("1 it failed (named)") and the brief's "no data is lost": the
+// second is refused at once, naming the folder, and the first's recording is whole. Break tried: the folder's lock
+// removed -> the second is not refused (it waits for its 5 s --timeout, and exits 5).
+TEST_CASE("a second recorder on the same --out is refused and the first recording is kept", "[cli][record]") {
+  const auto dir = fresh_dir("record_two");
+  stand_in_server server(dir, {"--timeout", "10"});
+  const auto start = std::chrono::steady_clock::now();
+  const child second = spawn_cortexloop({"record", "--out", (dir / "rec").string(), "--pub",
+                                         server.pub.get(zmq::sockopt::last_endpoint), "--timeout", "5"},
+                                        dir / "second");
+  const int second_code = wait_exit(second, 10s);
+  const std::string second_err = read_file(second.err);
+  INFO(second_err);
+  CHECK(second_code == 1);
+  CHECK(std::chrono::steady_clock::now() - start < 2s * CORTEXLOOP_TEST_TIME_SCALE);
+  CHECK_THAT(second_err, Catch::Contains("--out " + (dir / "rec").string() + ": another cortexloop process is writing "
+                                         "into this folder"));
+  for (std::int64_t tick = 0; tick < 5; ++tick) server.readout(0, tick);
+  std::this_thread::sleep_for(200ms);  // the readouts on their way
+  REQUIRE(kill(server.rec.pid, SIGINT) == 0);
+  REQUIRE(wait_exit(server.rec, 15s) == 0);
+  const auto summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
+  CHECK(summary.at("readouts") == 5);
+  std::filesystem::remove_all(dir);
+}
+
+// Stopped before anything arrived, record wrote an empty recording whose session.json lacked the server's version,
+// mode and seed, and exited 0 as if it had recorded (an outside audit, 2026-12-06). Reference: the help's exit codes
+// (5: nothing arrived) and "nothing was written", as when --timeout runs out. Break tried: the early return removed
+// -> exit 0 and the folder written.
+TEST_CASE("record stopped before anything arrives writes nothing", "[cli][record]") {
+  const auto dir = fresh_dir("record_nothing");
+  stand_in_server server(dir);
+  REQUIRE(kill(server.rec.pid, SIGINT) == 0);
+  const int code = wait_exit(server.rec, 10s);
+  const std::string err = read_file(server.rec.err);
+  INFO(err);
+  CHECK(code == 5);
+  CHECK_THAT(err, Catch::Contains("before anything arrived from tcp://127.0.0.1:") && Catch::Contains("nothing was written"));
+  CHECK_FALSE(std::filesystem::exists(dir / "rec"));
   std::filesystem::remove_all(dir);
 }
 

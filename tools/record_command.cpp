@@ -28,6 +28,8 @@
 #include "tools/endpoint_option.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/option_override.hpp"
+#include "tools/record_gaps.hpp"
+#include "tools/record_restart.hpp"
 #include "io/runtime/clock.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/recording/array_descriptions.hpp"
@@ -136,21 +138,10 @@ struct recording {
   streamed_array ticks{"ticks.npy", "<f8"};  // (epoch, tick, t_ms) per readout
   std::optional<std::uint32_t> first_epoch;   // of the first readout recorded
   std::uint32_t n_ring = 0;
-  std::int64_t readouts = 0, gaps = 0, missing_ticks = 0, statuses = 0, acks = 0, spike_batches = 0;
-  // stream.readout_every as last learnt (an applied SetParameter at once, else each Status): a step of up to this
-  // many ticks is the stream's decimation, counted in decimated_ticks, not in gaps and missing_ticks (with 10, a
-  // recording that lost nothing reported 1386 missing ticks: an outside check, 2026-12-04).
-  std::int64_t readout_every = 1, decimated_ticks = 0;
-  // The first step after a change of stride may span the old one (the server counts readouts, not ticks, and a
-  // readout due under 50 comes after at most 50 ticks): that step is allowed the larger of the two (50 -> 3 read
-  // as 38 missing ticks: a second outside check).
-  std::int64_t changed_stride = 0;
-  void set_readout_every(std::int64_t n) {
-    n = std::max<std::int64_t>(1, n);
-    if (n == readout_every) return;
-    changed_stride = std::max({changed_stride, readout_every, n});
-    readout_every = n;
-  }
+  std::int64_t readouts = 0, statuses = 0, acks = 0, spike_batches = 0;
+  // Steps between readouts: the stream's decimation (stream.readout_every) or lost ticks (with 10, a recording that
+  // lost nothing reported 1386 missing ticks: an outside check, 2026-12-04).
+  readout_gaps steps;
   std::optional<std::int64_t> last_tick;
   std::uint32_t last_epoch = 0;
   nlohmann::json last_status;
@@ -281,15 +272,7 @@ struct recording {
         if (r.ring_rates_inh_hz() && r.ring_rates_inh_hz()->size() == n_ring) units(ring_rates_inh, *r.ring_rates_inh_hz());
       }
     }
-    if (last_tick && r.epoch() == last_epoch && r.tick() > *last_tick + 1) {
-      const std::int64_t step = r.tick() - *last_tick, stride = std::max(readout_every, changed_stride);
-      decimated_ticks += std::min(step, stride) - 1;
-      if (step > stride) {
-        ++gaps;
-        missing_ticks += step - stride;
-      }
-    }
-    changed_stride = 0;
+    steps.readout_after(last_tick && r.epoch() == last_epoch ? r.tick() - *last_tick : 0);
     last_tick = r.tick();
     last_epoch = r.epoch();
     ++readouts;
@@ -487,6 +470,7 @@ int run_record(const record_options& o) {
         "device_sensing.npy", "device_sensing_blanked.npy", "device_channels.npy", "device_channel_state.npy",
         "device_controllers.npy", "device_controller_state.npy", "device_electrodes.npy"};
   io::check_output_dir(out, outputs);
+  const io::output_dir_lock out_lock(out);  // one recorder per folder, for as long as it records
   io::client client(o.commands, o.pub, {}, o.curve.load());
   std::unique_ptr<io::npy_row_writer> spikes;  // with --spikes, from the recording's beginning
   // Said before --sync's handshake, which is itself the wait (it was printed after "record: subscribed").
@@ -575,7 +559,8 @@ int run_record(const record_options& o) {
   double tick_ms = NAN;
   int signal_number = 0;
   auto last_print = std::chrono::steady_clock::now();
-  bool received_any = false, server_silent = false, duration_reached = false;
+  bool received_any = false, server_silent = false, server_restarted = false, duration_reached = false;
+  restart_watch restarts;
   auto last_received = std::chrono::steady_clock::now();
   // Why the recorder itself ended the recording early: "disk space" or "write failed" (empty: it did not).
   std::string stopped_for;
@@ -608,13 +593,22 @@ int run_record(const record_options& o) {
                  where_stopped().c_str());
     stopped_for = "write failed";
   };
+  // Nothing was opened (begin_recording): an earlier recording in --out is left as it was, and the folders this run
+  // made are removed if they are empty (they were left: an outside check and a review, 2026-12-06; remove() leaves
+  // a folder that is not empty).
+  auto leave_out_as_found = [&] {
+    std::error_code ec;
+    if (!created_root.empty())
+      for (std::filesystem::path p = out_abs; std::filesystem::remove(p, ec); p = p.parent_path())
+        if (p == created_root) break;
+  };
   for (;;) {
     const timespec zero{0, 0};
     if (const int sig = sigtimedwait(&stop_signals, nullptr, &zero); sig > 0) {
       signal_number = sig;
       break;
     }
-    if (disk_low()) {
+    if (received_any && disk_low()) {  // nothing to write before the first message
       stopped_for = "disk space";
       break;
     }
@@ -625,13 +619,7 @@ int run_record(const record_options& o) {
                      "record: error: nothing received from %s within %g s (--timeout); is `cortexloop serve` "
                      "running there? Nothing was written.\n",
                      o.pub.c_str(), o.timeout_s);
-        std::error_code ec;  // nothing was opened (begin_recording): an earlier recording there is left as it was
-        // The folders too, those this run made, if they are empty (they were left: an outside check and a review,
-        // 2026-12-06); remove() leaves a folder that is not empty.
-        if (!created_root.empty())
-          for (std::filesystem::path p = out_abs; std::filesystem::remove(p, ec);
-               p = p.parent_path())
-            if (p == created_root) break;
+        leave_out_as_found();
         return 5;
       }
       // A live server publishes a status every second, paused or stepped too (docs/protocol.md): silence this
@@ -650,6 +638,16 @@ int run_record(const record_options& o) {
     last_received = std::chrono::steady_clock::now();
     begin_recording();
     const io::proto::Message* msg = m->message();
+    // A server restarted on --pub (within --timeout of the last message) runs another session: the recording ends
+    // with the last message of the one it recorded, which replay can then re-run.
+    if (const std::optional<std::string> why = restarts.check(*msg)) {
+      std::fprintf(stderr,
+                   "record: the server on %s restarted (%s): recording stopped %s, at the end of the session it "
+                   "recorded; writing what was recorded (record the new session with a new --out)\n",
+                   o.pub.c_str(), why->c_str(), where_stopped().c_str());
+      server_restarted = true;
+      break;
+    }
     if (const auto* r = msg->payload_as_Readout()) {
       // --duration D keeps the readouts of D seconds: those from the first one's time t0 up to, not including,
       // t0 + D (D / tick_ms of them when every tick is streamed; it kept one more before).
@@ -677,7 +675,7 @@ int run_record(const record_options& o) {
       // Done as soon as the next readout would be past D: a stepped server sends it only when stepped again, and
       // record waited for it (an outside check, 2026-12-05: `stim step --ticks 500` after `record --duration 0.5`
       // gave every readout, and record ran on until the server stopped, then exited 5).
-      const double next_ms = elapsed_ms + tick_ms * static_cast<double>(rec.readout_every);
+      const double next_ms = elapsed_ms + tick_ms * static_cast<double>(rec.steps.readout_every());
       if (o.duration_s && next_ms >= *o.duration_s * 1000.0 - 1e-9) {
         duration_reached = true;
         break;
@@ -696,7 +694,7 @@ int run_record(const record_options& o) {
         kind = io::proto::EnumNameCommandBody(cm->payload_as_Command()->body_type());
         const auto* set = cm->payload_as_Command()->body_as_SetParameter();
         if (ap->accepted() && set && set->name() && set->name()->string_view() == "stream.readout_every")
-          rec.set_readout_every(std::llround(set->value()));
+          rec.steps.set_readout_every(std::llround(set->value()), true);
       }
       const nlohmann::json line = {{"index", ap->index()},         {"tick", ap->tick()},
                                    {"epoch", ap->epoch()},         {"accepted", ap->accepted()},
@@ -714,7 +712,7 @@ int run_record(const record_options& o) {
     } else if (const auto* s = msg->payload_as_Status()) {
       ++rec.statuses;
       rec.last_status = to_json(*s);
-      if (s->readout_every() > 0) rec.set_readout_every(s->readout_every());
+      if (s->readout_every() > 0) rec.steps.set_readout_every(s->readout_every(), false);
     } else if (const auto* a = msg->payload_as_Ack()) {
       ++rec.acks;
       const nlohmann::json line = {{"seq", a->seq()},
@@ -743,7 +741,7 @@ int run_record(const record_options& o) {
       last_print = std::chrono::steady_clock::now();
       std::fprintf(stderr, "record: %lld readouts (last tick %lld), %lld missing ticks\n",
                    static_cast<long long>(rec.readouts), static_cast<long long>(rec.last_tick.value_or(-1)),
-                   static_cast<long long>(rec.missing_ticks));
+                   static_cast<long long>(rec.steps.missing_ticks));
     }
   }
   // The server publishes a tick's spikes after its readout (and, when one drain holds several ticks, after the
@@ -770,8 +768,17 @@ int run_record(const record_options& o) {
     off.value = 0;
     client.send(off, std::chrono::milliseconds(100));
   }
-  // Stopped before any message (a signal, the disk, --sync without an answer): an empty recording, as before.
-  begin_recording();
+  // Stopped before any message (a signal, the disk): nothing recorded, --out left as found, as when nothing arrives
+  // within --timeout. It wrote an empty recording whose session.json lacked the server's version, mode and seed, and
+  // exited 0 as if it had recorded (an outside audit, 2026-12-06).
+  if (!received_any) {
+    if (signal_number)
+      std::fprintf(stderr, "record: stopped by %s before anything arrived from %s: nothing was written\n",
+                   strsignal(signal_number), o.pub.c_str());
+    leave_out_as_found();
+    return stopped_for.empty() ? 5 : 1;
+  }
+  rec.steps.finish();
   if (spikes) {
     try {
       spikes->close();
@@ -893,7 +900,7 @@ int run_record(const record_options& o) {
                                                                            : nlohmann::json()},
                             {"command_gaps", rec.applied_gaps},
                             {"readouts", rec.readouts},
-                            {"missing_ticks", rec.missing_ticks}};
+                            {"missing_ticks", rec.steps.missing_ticks}};
   if (rec.first_info) {
     const io::server_info& i = *rec.first_info;
     const io::build_info& b = i.build;
@@ -920,9 +927,9 @@ int run_record(const record_options& o) {
       {"readouts", rec.readouts},
       {"first_t_ms", std::isnan(first_t_ms) ? nlohmann::json() : nlohmann::json(first_t_ms)},
       {"last_t_ms", std::isnan(last_t_ms) ? nlohmann::json() : nlohmann::json(last_t_ms)},
-      {"gaps", rec.gaps},
-      {"missing_ticks", rec.missing_ticks},
-      {"decimated_ticks", rec.decimated_ticks},
+      {"gaps", rec.steps.gaps},
+      {"missing_ticks", rec.steps.missing_ticks},
+      {"decimated_ticks", rec.steps.decimated_ticks},
       {"statuses", rec.statuses},
       {"acks", rec.acks},
       {"spike_batches", rec.spike_batches},
@@ -930,6 +937,7 @@ int run_record(const record_options& o) {
       {"stopped_by", !stopped_for.empty() ? stopped_for.c_str()
                      : signal_number ? strsignal(signal_number)
                      : server_silent ? "server silent"
+                     : server_restarted ? "server restarted"
                                      : (o.duration_s ? "duration" : "")},
       {"last_status", rec.last_status},
       {"info", rec.info},
@@ -965,10 +973,11 @@ int run_record(const record_options& o) {
   write_text("summary.json", dump_json(summary, 2) + "\n");
   if (!o.quiet)
     std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",
-                 static_cast<long long>(rec.readouts), static_cast<long long>(rec.missing_ticks),
+                 static_cast<long long>(rec.readouts), static_cast<long long>(rec.steps.missing_ticks),
                  static_cast<long long>(rec.acks), wall_s, out.c_str());
   if (!stopped_for.empty() || text_failed) return 1;  // said above: stopped early, or a file not written
-  return server_silent && o.duration_s ? 5 : 0;  // a --duration the server did not live to give
+  // A --duration the server did not live to give; a restart (the rest of the session was not the one recorded).
+  return (server_silent && o.duration_s) || server_restarted ? 5 : 0;
 }
 
 }  // namespace
@@ -1023,9 +1032,10 @@ void add_record_command(CLI::App& app) {
   cmd->footer("Exit codes: 0 recorded (stopped by Ctrl-C, SIGTERM or --duration; the files written); 1 it failed "
               "(named: e.g. --out cannot be written), or it stopped early for lack of disk space (--min-free-MB) or a "
               "file it streams could not be written (what was recorded is written; summary.json's stopped_by says "
-              "which); 2 the command line or --config is wrong; 5 the server was "
-              "silent: nothing arrived within --timeout, or it fell silent before --duration (what arrived is "
-              "written). Killed (SIGKILL) or crashed, it leaves each array as NAME.npy.partial (the rows so far, "
+              "which), or another run writes into --out; 2 the command line or --config is wrong; 5 the server was "
+              "silent: nothing arrived within --timeout or before Ctrl-C/SIGTERM (nothing written, --out as it was), "
+              "or it fell silent before --duration, or it restarted (a new session on --pub: the recording ends with "
+              "the session it recorded; what arrived is written). Killed (SIGKILL) or crashed, it leaves each array as NAME.npy.partial (the rows so far, "
               "readable; header not final) and no session.toml or summary.json: such a folder cannot be replayed.");
   cmd->callback([o] {
     if (const int rc = run_record(*o); rc != 0) throw CLI::RuntimeError(rc);

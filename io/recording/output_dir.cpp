@@ -7,6 +7,8 @@
 #include <string>
 #include <system_error>
 #include <vector>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace cortexloop::io {
@@ -45,6 +47,22 @@ void check_output_dir(const std::filesystem::path& dir, std::span<const std::str
     if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
       refuse(option, dir, name.string() + " exists in it and is not a file (the run writes that name)");
   }
+}
+
+output_dir_lock::output_dir_lock(const std::filesystem::path& dir, std::string_view option) {
+  fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ < 0) refuse(option, dir, std::string("cannot open the folder: ") + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+  const int why = errno;
+  if (why != EWOULDBLOCK) return;  // no flock on this file system: nothing to go by
+  ::close(fd_);
+  fd_ = -1;
+  refuse(option, dir, "another cortexloop process is writing into this folder (it holds the folder's lock); give each "
+                      "run its own " + std::string(option) + ", or stop the other one first");
+}
+
+output_dir_lock::~output_dir_lock() {
+  if (fd_ >= 0) ::close(fd_);  // and the lock with it
 }
 
 void remove_earlier_outputs(const std::filesystem::path& dir, std::span<const std::string_view> files,

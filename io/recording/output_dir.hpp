@@ -20,6 +20,22 @@ std::filesystem::path partial_path(const std::filesystem::path& file);
 void check_output_dir(const std::filesystem::path& dir, std::span<const std::string_view> files,
                       std::string_view option = "--out");
 
+// An exclusive lock on an output folder while it is held: a second run writing into the same folder removed the
+// first's files and wrote its own among them (two recorders on one --out both exited 0, the first's recording
+// destroyed: an outside audit, 2026-12-06). flock(2) on the folder itself: nothing is written into it, and the lock
+// goes with the process however it ends. A file system without flock (some network ones) is not locked.
+class output_dir_lock {
+ public:
+  // Throws std::runtime_error naming `option` and the folder when another process holds its lock.
+  explicit output_dir_lock(const std::filesystem::path& dir, std::string_view option = "--out");
+  ~output_dir_lock();
+  output_dir_lock(const output_dir_lock&) = delete;
+  output_dir_lock& operator=(const output_dir_lock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Removes the `files` an earlier run left in `dir`, and their partial_path (a run killed mid-way): a run writes only
 // some of them (a ring's, a device's), and a stale one beside this run's was read as part of it (`plot` drew an
 // 11 s recording's vsdi.npy into a new 1 s session's figure). Throws naming `option` when one cannot be removed.
