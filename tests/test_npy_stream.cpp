@@ -76,3 +76,37 @@ TEST_CASE("a streamed array whose writes failed stays FILE.partial and its close
   CHECK(std::filesystem::file_size(file) == 128 + 7 * 4 * sizeof(float));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a text file that cannot be written whole is not left behind", "[record]") {
+  // On a full disk record left 0-byte session.json and summary.json that read as a recording's (an outside audit,
+  // 2026-12-06). Reference: RLIMIT_FSIZE's refusal (EFBIG) of a 64 KiB text under a 16 KiB limit: write_text_file
+  // throws naming the file, and neither a short file of that name nor its .partial is left; an earlier file keeps
+  // its content. Break tried: the file written in place (as before) -> a 16 KiB summary.json is left, and the
+  // earlier session.json is cut to 16 KiB of x.
+  const auto dir = std::filesystem::temp_directory_path() / ("cortexloop_test_text_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  io::write_text_file(dir / "session.json", "{\"earlier\": true}\n");
+  rlimit before{};
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &before) == 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  const rlimit small{16 * 1024, before.rlim_max};
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+  std::string why;
+  for (const char* name : {"summary.json", "session.json"}) {
+    try {
+      io::write_text_file(dir / name, std::string(64 * 1024, 'x'));
+    } catch (const std::runtime_error& e) {
+      why += e.what();
+    }
+  }
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &before) == 0);
+  std::signal(SIGXFSZ, old_handler);
+  INFO(why);
+  CHECK_THAT(why, Catch::Contains("summary.json: write failed (File too large)") &&
+                      Catch::Contains("session.json: write failed (File too large)"));
+  CHECK_FALSE(std::filesystem::exists(dir / "summary.json"));
+  CHECK_FALSE(std::filesystem::exists(dir / "summary.json.partial"));
+  CHECK(std::filesystem::file_size(dir / "session.json") == std::string("{\"earlier\": true}\n").size());
+  std::filesystem::remove_all(dir);
+}

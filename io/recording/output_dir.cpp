@@ -110,8 +110,21 @@ void close_written(std::FILE* f, const std::filesystem::path& file, bool wrote_a
 }
 
 void write_text_file(const std::filesystem::path& file, std::string_view text) {
-  std::FILE* f = open_for_writing(file);
-  close_written(f, file, std::fwrite(text.data(), 1, text.size(), f) == text.size());
+  // Written whole or not at all: under FILE.partial, renamed when complete. On a full disk record left 0-byte
+  // session.json and summary.json that read as a recording's (an outside audit, 2026-12-06); a file rewritten as a
+  // run goes on (sweep.json) is never seen half-written.
+  const std::filesystem::path partial = partial_path(file);
+  std::FILE* f = open_for_writing(partial);
+  try {
+    close_written(f, file, std::fwrite(text.data(), 1, text.size(), f) == text.size());
+  } catch (const std::runtime_error&) {
+    std::error_code ec;
+    std::filesystem::remove(partial, ec);
+    throw;
+  }
+  std::error_code ec;
+  std::filesystem::rename(partial, file, ec);
+  if (ec) throw std::runtime_error(file.string() + ": cannot rename " + partial.filename().string() + " to it: " + ec.message());
 }
 
 }  // namespace cortexloop::io
