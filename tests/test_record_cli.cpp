@@ -514,6 +514,41 @@ TEST_CASE("probe against an endpoint with no server says it is waiting and gives
   std::filesystem::remove_all(dir);
 }
 
+// Against a server whose readouts do not come (stepped: only when a Step asks; paused: until a Resume), probe's
+// stimulation waited for a first readout, and its exit code depended on --duration: 0 for 1 s (the last command
+// still outstanding was not counted), 5 for 5 s (an outside audit, 2026-12-06). Reference: probe's help (exit 3 for
+// a stepped server, nothing sent; 5 for commands lost) and docs/protocol.md (Step, Pause). Breaks tried: the mode
+// check removed -> exit 0 against the stepped server; the grace's loss not counted -> exit 0 against the paused one.
+TEST_CASE("probe against a server whose readouts do not come says why, whatever its --duration", "[cli][probe]") {
+  const auto dir = fresh_dir("probe_stepped");
+  for (const bool stepped : {true, false}) {
+    const std::string pub = "ipc://" + (dir / "pub").string(), commands = "ipc://" + (dir / "cmd").string();
+    std::vector<std::string> serve = {"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                      "--set", "network.n_neurons=100", "--pub", pub, "--commands", commands,
+                                      "--duration", "20", "-q"};
+    if (stepped) serve.insert(serve.end(), {"--mode", "stepped"});
+    const child server = spawn_cortexloop(serve, dir / "serve");
+    if (!stepped) {
+      const child pause = spawn_cortexloop({"stim", "pause", "--commands", commands}, dir / "pause");
+      REQUIRE(wait_exit(pause, 10s) == 0);
+    }
+    const child probe = spawn_cortexloop({"probe", "--commands", commands, "--pub", pub, "--duration", "1"}, dir / "probe");
+    const int code = wait_exit(probe, 20s);
+    const std::string err = read_file(probe.err);
+    INFO((stepped ? "stepped: " : "paused: ") << err);
+    if (stepped) {
+      CHECK(code == 3);
+      CHECK_THAT(err, Catch::Contains("runs in stepped mode") && Catch::Contains("Nothing was sent"));
+    } else {
+      CHECK(code == 5);
+      CHECK_THAT(err, Catch::Contains("lost or refused") && Catch::Contains("the server was paused"));
+    }
+    kill(server.pid, SIGINT);
+    CHECK(wait_exit(server, 10s) == 0);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 namespace {
 // Runs cortexloop to completion (10 s at most); exit code and stderr.
 std::pair<int, std::string> run_cortexloop(const std::vector<std::string>& args, const std::string& tag) {

@@ -69,6 +69,7 @@ struct status_seen {
   // headline "end-to-end" figure without it). The worst window's p99 and the largest.
   double readout_age_p99_max = 0, readout_age_max = 0;
   int n = 0;
+  bool paused = false;  // a status said the engine was paused
 };
 
 class prober {
@@ -127,10 +128,24 @@ class prober {
     const std::int64_t grace = io::monotonic_ns() + 2'000'000'000;
     while (outstanding_ && !done_ && io::monotonic_ns() < grace && stop_request::signal() == 0)
       pump(r, std::chrono::milliseconds(5));
+    // One still outstanding after its 2 s is lost, as within the phase: a probe shorter than that exited 0 against a
+    // server whose readouts never came (a stepped one), a longer one 5 (an outside audit, 2026-12-06).
+    if (outstanding_ && !done_ && stop_request::signal() == 0) ++r.lost;
     outstanding_.reset();
     done_ = false;
     return r;
   }
+
+  // The server's mode (its GetInfo answer), or nullopt without an answer within 2 s.
+  std::optional<io::run_mode> mode() {
+    io::command c;
+    c.kind = io::command_kind::get_info;
+    const auto ack = client_.wait_ack(client_.send(c), std::chrono::milliseconds(2000));
+    if (!ack || !ack->info) return std::nullopt;
+    return ack->info->mode;
+  }
+  // Whether a status the probe saw said the engine was paused (its readouts then wait for Resume).
+  bool saw_paused() const { return statuses_.paused; }
 
   status_seen& statuses() { return statuses_; }
   // Clears the probe's channel: its last toggle left a DC program there (0 pA or --amplitude), shown as an active
@@ -215,6 +230,7 @@ class prober {
       if (s->worker_compute_us())
         for (const double us : *s->worker_compute_us()) workers.push_back(us);
       j["worker_compute_us"] = workers;
+      statuses_.paused = statuses_.paused || s->paused();
       if (!statuses_.first) statuses_.first = j;
       statuses_.last = j;
       statuses_.rt_cpu_sum += s->rt_cpu_percent();
@@ -262,6 +278,14 @@ int run_probe(const probe_options& o) {
     }
     std::fprintf(stderr, "probe: no answer from %s / %s%s\n", o.commands.c_str(), o.pub.c_str(), o.curve.hint());
     return 4;
+  }
+  // A stepped server computes, and publishes readouts, only when stepped: a stimulation's first readout never came,
+  // and the exit code depended on --duration (an outside audit, 2026-12-06). Nothing is sent then.
+  if (const auto mode = p.mode(); mode == io::run_mode::stepped) {
+    std::fprintf(stderr, "probe: the server at %s runs in stepped mode: it computes ticks, and publishes their "
+                         "readouts, only when a Step asks, so a command's first readout cannot be timed; probe a "
+                         "server in realtime (or fast) mode. Nothing was sent\n", o.commands.c_str());
+    return 3;
   }
   std::map<std::string, phase_result> results;
   const auto probe_start = std::chrono::steady_clock::now();
@@ -337,8 +361,9 @@ int run_probe(const probe_options& o) {
     if (reason.empty()) reason = r.first_refusal;
   }
   if (failed > 0) {
-    std::fprintf(stderr, "probe: %lld probe command(s) lost or refused%s%s\n", static_cast<long long>(failed),
-                 reason.empty() ? "" : "; the first refusal: ", reason.c_str());
+    std::fprintf(stderr, "probe: %lld probe command(s) lost or refused%s%s%s\n", static_cast<long long>(failed),
+                 reason.empty() ? "" : "; the first refusal: ", reason.c_str(),
+                 p.saw_paused() ? "; the server was paused (Status.paused): its readouts wait for a Resume" : "");
     return 5;
   }
   return stop_request::signal() != 0 ? stop_request::exit_code() : 0;  // 130 / 143, as a process the signal ended
@@ -373,7 +398,8 @@ void add_probe_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--json", o->json_out, "Also write the figures to this JSON file");
-  cmd->footer("Exit codes: 0 done; 4 no server answered within --timeout; 5 some probe commands were lost or refused "
+  cmd->footer("Exit codes: 0 done; 3 the server runs in stepped mode (its readouts come only when stepped: nothing "
+              "to time; nothing sent); 4 no server answered within --timeout; 5 some probe commands were lost or refused "
               "(the figures are printed anyway); 130 / 143 stopped by Ctrl-C / SIGTERM (the channel cleared, the "
               "figures so far printed).");
   cmd->callback([o] {
