@@ -108,5 +108,11 @@ TEST_CASE("a text file that cannot be written whole is not left behind", "[recor
   CHECK_FALSE(std::filesystem::exists(dir / "summary.json"));
   CHECK_FALSE(std::filesystem::exists(dir / "summary.json.partial"));
   CHECK(std::filesystem::file_size(dir / "session.json") == std::string("{\"earlier\": true}\n").size());
+  // A symbolic link (or a device: fit-tf --out /dev/full) is written through, not replaced by a regular file. Break
+  // seen: every file through FILE.partial -> the link became a file (and the suite's fit-tf test replaced /dev/full).
+  std::filesystem::create_symlink(dir / "session.json", dir / "link.json");
+  io::write_text_file(dir / "link.json", "through\n");
+  CHECK(std::filesystem::is_symlink(dir / "link.json"));
+  CHECK(std::filesystem::file_size(dir / "session.json") == 8);
   std::filesystem::remove_all(dir);
 }

@@ -112,17 +112,22 @@ void close_written(std::FILE* f, const std::filesystem::path& file, bool wrote_a
 void write_text_file(const std::filesystem::path& file, std::string_view text) {
   // Written whole or not at all: under FILE.partial, renamed when complete. On a full disk record left 0-byte
   // session.json and summary.json that read as a recording's (an outside audit, 2026-12-06); a file rewritten as a
-  // run goes on (sweep.json) is never seen half-written.
-  const std::filesystem::path partial = partial_path(file);
-  std::FILE* f = open_for_writing(partial);
-  try {
+  // run goes on (sweep.json) is never seen half-written. Only a regular file, or a new one: a rename would replace
+  // a symbolic link, a device or a pipe given as the file (`fit-tf --out /dev/stdout`) with a regular file.
+  const auto write = [&](const std::filesystem::path& to) {
+    std::FILE* f = open_for_writing(to);
     close_written(f, file, std::fwrite(text.data(), 1, text.size(), f) == text.size());
+  };
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::symlink_status(file, ec);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) return write(file);
+  const std::filesystem::path partial = partial_path(file);
+  try {
+    write(partial);
   } catch (const std::runtime_error&) {
-    std::error_code ec;
     std::filesystem::remove(partial, ec);
     throw;
   }
-  std::error_code ec;
   std::filesystem::rename(partial, file, ec);
   if (ec) throw std::runtime_error(file.string() + ": cannot rename " + partial.filename().string() + " to it: " + ec.message());
 }

@@ -57,7 +57,8 @@ std::FILE* open_for_writing(const std::filesystem::path& file);
 // Closes what open_for_writing opened; throws naming the file when the close or `wrote_all` failed.
 void close_written(std::FILE* f, const std::filesystem::path& file, bool wrote_all);
 
-// Writes `text` to `file`, whole or not at all (through partial_path(file), renamed when written); throws
+// Writes `text` to `file`, whole or not at all (through partial_path(file), renamed when written; in place when
+// `file` is a symbolic link, a device or a pipe); throws
 // std::runtime_error naming the file when it cannot (an std::ofstream that cannot open or write says nothing), and
 // leaves no file of that name behind then (an earlier one stays).
 void write_text_file(const std::filesystem::path& file, std::string_view text);
