@@ -332,8 +332,8 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--channel", o->channel, "Stimulator channel 0-7 (a program replaces the channel's previous one)")
       ->check(CLI::Range(0, 7))
       ->capture_default_str();
-  cmd->add_flag("--all", o->all, "clear: every channel; clear-controller: every controller slot");
-  cmd->add_option("--population", o->population, "Target population")->check(CLI::IsMember({"exc", "inh"}))->capture_default_str();
+  cmd->add_flag("--all", o->all, "every channel (clear), every controller slot (clear-controller)");
+  cmd->add_option("--population", o->population, "target population")->check(CLI::IsMember({"exc", "inh"}))->capture_default_str();
   // One site and one pulse kind: both given, one was dropped without a word (an outside check, 2026-12-04).
   // Checked as typed, before the wire's float32 narrows them (1e300 was refused as "site.position_mm = inf", 1e-300 as
   // "= 0": an outside audit, 2026-12-06), against what any ring allows; the server checks them against its ring.
@@ -353,86 +353,86 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--electrode", o->electrode, "Drive current through this electrode of the config ([[device.electrode]], 0-based); amplitude in uA")
       ->check(CLI::Range(0, 7))
       ->excludes(ring_position);
-  cmd->add_option("--amplitude", o->amplitude, "Amplitude: pA per cell (direct sites) or uA (--electrode); required for dc, sine, pulses");
-  cmd->add_option("--offset", o->offset, "dc, sine, noise: offset added to the waveform (same unit)")->capture_default_str();
+  cmd->add_option("--amplitude", o->amplitude, "pA per cell (direct sites) or uA (--electrode); required for dc, sine, pulses");
+  cmd->add_option("--offset", o->offset, "offset added to the waveform (same unit)")->capture_default_str();
   static_assert(firmware_sim::kMaxFrequencyHz == 1000.0 && firmware_sim::kMinPulseFrequencyHz == 1.0 / 3600,
                 "update --frequency's help");
   cmd->add_option("--frequency", o->frequency_Hz,
-                  "sine, pulses: frequency (Hz): a sine's in (0, 1000], a pulse train's in [1/3600, 1000] (one pulse "
+                  "frequency (Hz): a sine's in (0, 1000], a pulse train's in [1/3600, 1000] (one pulse "
                   "an hour at the least)");
-  cmd->add_option("--phase", o->phase_deg, "sine: phase at the start (degrees)")->capture_default_str();
-  cmd->add_option("--ramp-up", o->ramp_up_ms, "dc, sine, noise: linear ramp from 0 (ms)")->capture_default_str();
-  cmd->add_option("--ramp-down", o->ramp_down_ms, "dc, sine, noise: linear ramp to 0 before the end (ms; needs --duration)")->capture_default_str();
-  cmd->add_option("--pulse-width", o->pulse_width_ms, "pulses: width of one phase (ms, > 0, exact to 1 us); required for pulses");
-  cmd->add_option("--gap-us", o->gap_us, "pulses: interphase gap (us)")->capture_default_str();
+  cmd->add_option("--phase", o->phase_deg, "phase at the start (degrees)")->capture_default_str();
+  cmd->add_option("--ramp-up", o->ramp_up_ms, "linear ramp from 0 (ms)")->capture_default_str();
+  cmd->add_option("--ramp-down", o->ramp_down_ms, "linear ramp to 0 before the end (ms; needs --duration)")->capture_default_str();
+  cmd->add_option("--pulse-width", o->pulse_width_ms, "width of one phase (ms, > 0, exact to 1 us); required for pulses");
+  cmd->add_option("--gap-us", o->gap_us, "interphase gap (us)")->capture_default_str();
   CLI::Option* biphasic =
-      cmd->add_flag("--biphasic", o->biphasic, "pulses on a direct site: each pulse followed by its opposite (at an "
+      cmd->add_flag("--biphasic", o->biphasic, "on a direct site: each pulse followed by its opposite (at an "
                                                "electrode pulses are always biphasic)");
   cmd->add_flag("--monophasic", o->monophasic, "one phase per pulse: the default on a direct site; at an electrode the "
                                                "device refuses it (a monophasic pulse leaves its charge in the tissue)")
       ->excludes(biphasic);
-  cmd->add_flag("--anodic-first", o->anodic_first, "pulses on an electrode: positive phase first");
+  cmd->add_flag("--anodic-first", o->anodic_first, "on an electrode: positive phase first");
   // The wire's uint32 range, checked as typed (CLI11 said only "Could not convert"); the device then checks that the
   // burst fits its --burst-period.
   const CLI::Validator uint32_count = whole_number_in(0, std::numeric_limits<std::uint32_t>::max());
-  cmd->add_option("--pulses-per-burst", o->pulses_per_burst, "pulses: pulses in a burst (0 = continuous)")
+  cmd->add_option("--pulses-per-burst", o->pulses_per_burst, "pulses in a burst (0 = continuous)")
       ->check(uint32_count)
       ->capture_default_str();
-  cmd->add_option("--burst-period", o->burst_period_ms, "pulses: burst start to burst start (ms)")->capture_default_str();
-  cmd->add_option("--bursts", o->bursts, "pulses: number of bursts (0 = no limit)")->check(uint32_count)->capture_default_str();
-  cmd->add_option("--noise-hold-us", o->noise_hold_us, "noise: each value held this long (us)")->capture_default_str();
+  cmd->add_option("--burst-period", o->burst_period_ms, "burst start to burst start (ms)")->capture_default_str();
+  cmd->add_option("--bursts", o->bursts, "number of bursts (0 = no limit)")->check(uint32_count)->capture_default_str();
+  cmd->add_option("--noise-hold-us", o->noise_hold_us, "each value held this long (us)")->capture_default_str();
   // Beyond 64 bits CLI11 said only "Could not convert" (an outside audit, 2026-12-06).
-  cmd->add_option("--noise-seed", o->noise_seed, "noise: the stream's seed")
+  cmd->add_option("--noise-seed", o->noise_seed, "the stream's seed")
       ->capture_default_str()
       ->check(whole_number_in(0, std::numeric_limits<std::uint64_t>::max()));
   cmd->add_option("--start-tick", o->start_tick, "Start at this engine tick (-1: the next tick)")->capture_default_str();
   cmd->add_option("--delay", o->delay_ms, "Start this long after the start tick (ms)")->capture_default_str();
   cmd->add_option("--duration", o->duration_ms, "Stop after this long (ms; 0 = until replaced or cleared)")->capture_default_str();
   // controller
-  cmd->add_option("--slot", o->slot, "controller, clear-controller: slot 0-3")->check(CLI::Range(0, 3))->capture_default_str();
-  cmd->add_option("--kind", o->kind, "controller: what it does")
+  cmd->add_option("--slot", o->slot, "slot 0-3")->check(CLI::Range(0, 3))->capture_default_str();
+  cmd->add_option("--kind", o->kind, "what it does")
       ->check(CLI::IsMember({"open_loop", "responsive", "pi_clamp", "phase_locked", "external"}))
       ->capture_default_str();
-  cmd->add_option("--sensing", o->sensing, "controller: the [[device.sensing]] channel it reads (0-based)")
+  cmd->add_option("--sensing", o->sensing, "the [[device.sensing]] channel it reads (0-based)")
       ->check(CLI::Range(0, 7))  // firmware_sim::kMaxSensing channels at most; a negative one was sent as 255
       ->capture_default_str();
-  cmd->add_option("--feature", o->feature, "controller: what it reads of the sample")
+  cmd->add_option("--feature", o->feature, "what it reads of the sample")
       ->check(CLI::IsMember({"raw", "filtered", "rms", "envelope"}))
       ->capture_default_str();
-  cmd->add_option("--program", o->program_shape, "controller: its output program on --channel (with the dc/sine/pulses options)")
+  cmd->add_option("--program", o->program_shape, "its output program on --channel (with the dc/sine/pulses options)")
       ->check(CLI::IsMember({"dc", "sine", "pulses"}))
       ->capture_default_str();
-  cmd->add_option("--threshold", o->threshold, "responsive: threshold of the feature")->capture_default_str();
-  cmd->add_flag("--falling", o->falling, "responsive: trigger on downward crossings");
-  cmd->add_option("--refractory", o->refractory_ms, "responsive: ignore crossings this long after a trigger (ms)")->capture_default_str();
-  cmd->add_option("--target", o->target, "pi_clamp: target of the feature (its signal's unit)")->capture_default_str();
-  cmd->add_option("--kp", o->kp, "pi_clamp: proportional gain (output unit per signal unit)")->capture_default_str();
-  cmd->add_option("--ki", o->ki_per_s, "pi_clamp: integral gain (output unit per signal unit per second, e.g. "
+  cmd->add_option("--threshold", o->threshold, "threshold of the feature")->capture_default_str();
+  cmd->add_flag("--falling", o->falling, "trigger on downward crossings");
+  cmd->add_option("--refractory", o->refractory_ms, "ignore crossings this long after a trigger (ms)")->capture_default_str();
+  cmd->add_option("--target", o->target, "target of the feature (its signal's unit)")->capture_default_str();
+  cmd->add_option("--kp", o->kp, "proportional gain (output unit per signal unit)")->capture_default_str();
+  cmd->add_option("--ki", o->ki_per_s, "integral gain (output unit per signal unit per second, e.g. "
                                        "pA/(Hz s))")->capture_default_str();
-  cmd->add_option("--output-min", o->output_min, "pi_clamp: lowest amplitude (pA per cell at a direct site, uA at an "
+  cmd->add_option("--output-min", o->output_min, "lowest amplitude (pA per cell at a direct site, uA at an "
                                                    "electrode)")->capture_default_str();
-  cmd->add_option("--output-max", o->output_max, "pi_clamp: highest amplitude (pA per cell at a direct site, uA at an "
+  cmd->add_option("--output-max", o->output_max, "highest amplitude (pA per cell at a direct site, uA at an "
                                                    "electrode; must pass the safety limits)")->capture_default_str();
-  cmd->add_flag("--invert", o->invert, "pi_clamp: more output lowers the feature");
-  cmd->add_option("--target-phase", o->target_phase_deg, "phase_locked: phase at which to stimulate (degrees, 0 = upward crossing)")->capture_default_str();
-  cmd->add_option("--min-interval", o->min_interval_ms, "phase_locked: at least this long between triggers (ms)")->capture_default_str();
-  cmd->add_option("--loop-delay-us", o->loop_delay_us, "phase_locked: known delay to compensate (us)")->capture_default_str();
-  cmd->add_option("--watchdog-timeout", o->timeout_ms, "external: watchdog timeout (ms)")->capture_default_str();
-  cmd->add_option("--watchdog-ramp", o->watchdog_ramp_ms, "external: ramp to zero when the watchdog fires (ms)")->capture_default_str();
-  cmd->add_option("--schedule", o->schedule, "open_loop: entries t_ms:amplitude (repeatable)");
-  cmd->add_option("--period", o->period_ms, "open_loop: repeat the schedule every this long (ms; 0 = once)")->capture_default_str();
-  cmd->add_option("--rate", o->rate_Hz, "drive: external drive rate (Hz)");
+  cmd->add_flag("--invert", o->invert, "more output lowers the feature");
+  cmd->add_option("--target-phase", o->target_phase_deg, "phase at which to stimulate (degrees, 0 = upward crossing)")->capture_default_str();
+  cmd->add_option("--min-interval", o->min_interval_ms, "at least this long between triggers (ms)")->capture_default_str();
+  cmd->add_option("--loop-delay-us", o->loop_delay_us, "known delay to compensate (us)")->capture_default_str();
+  cmd->add_option("--watchdog-timeout", o->timeout_ms, "watchdog timeout (ms)")->capture_default_str();
+  cmd->add_option("--watchdog-ramp", o->watchdog_ramp_ms, "ramp to zero when the watchdog fires (ms)")->capture_default_str();
+  cmd->add_option("--schedule", o->schedule, "entries t_ms:amplitude (repeatable)");
+  cmd->add_option("--period", o->period_ms, "repeat the schedule every this long (ms; 0 = once)")->capture_default_str();
+  cmd->add_option("--rate", o->rate_Hz, "external drive rate (Hz)");
   // The server's range (simulation.seed's): a larger one passed here and was refused by the server (exit 3).
-  cmd->add_option("--seed", o->seed, "reset: seed, 0 to 2^63 - 1 (as simulation.seed)")
+  cmd->add_option("--seed", o->seed, "seed, 0 to 2^63 - 1 (as simulation.seed)")
       ->capture_default_str()
       ->check(seed_range);
   // The server's range (Step.ticks): the wire's uint32 range passed here and was refused by the server (exit 3; an
   // outside check, 2026-12-06).
-  cmd->add_option("--ticks", o->ticks, "step: ticks to advance (stepped mode; 0 cancels what is left of earlier steps)")
+  cmd->add_option("--ticks", o->ticks, "ticks to advance (stepped mode; 0 cancels what is left of earlier steps)")
       ->check(whole_number_in(0, io::kMaxStepTicks))
       ->capture_default_str();
-  cmd->add_option("--name", o->name, "set: parameter name (network.drive.rate_Hz, stream.spikes, stream.readout_every)");
-  cmd->add_option("--value", o->value, "set: value");
+  cmd->add_option("--name", o->name, "parameter name (network.drive.rate_Hz, stream.spikes, stream.readout_every)");
+  cmd->add_option("--value", o->value, "value");
   cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for a connection to the server and its ack (exit 4 after)")
       ->check(positive_number)
       ->capture_default_str();
@@ -443,6 +443,7 @@ void add_stim_command(CLI::App& app) {
   // One of the two: `clear --channel 3 --all` cleared every channel (an outside audit, 2026-12-06).
   cmd->get_option("--all")->excludes(cmd->get_option("--channel"))->excludes(cmd->get_option("--slot"));
   cmd->get_option("--width")->needs(ring_position);
+  describe_stim_option_scopes(*cmd);  // each option's help says where it applies, from the check's own table
   cmd->callback([o, cmd] {
     check_stim_option_scope(*cmd, o->action, o->kind, o->program_shape);
     if (const int rc = run_stim(*o); rc != 0) throw CLI::RuntimeError(rc);

@@ -1,5 +1,6 @@
 #include "tools/stim_option_scope.hpp"
 
+#include <algorithm>
 #include <initializer_list>
 #include <stdexcept>
 #include <string_view>
@@ -92,7 +93,40 @@ std::string joined(std::initializer_list<std::string_view> where) {
   return out;
 }
 
+// The help's short form: actions and program shapes by name ("sine" is `stim sine` and a controller's --program
+// sine), controller kinds by kind, and the programs' and the loading kinds' whole groups by one phrase.
+std::string help_label(std::initializer_list<std::string_view> where) {
+  const auto has_all = [&](std::initializer_list<std::string_view> group) {
+    for (const std::string_view g : group)
+      if (std::find(where.begin(), where.end(), g) == where.end()) return false;
+    return true;
+  };
+  const bool programs = has_all({"dc", "sine", "pulses", "noise"});
+  const bool loading = has_all({"controller:open_loop", "controller:responsive", "controller:pi_clamp",
+                                "controller:phase_locked"});
+  std::string out;
+  auto add = [&out](std::string_view label) {
+    if (out.find(label) != std::string::npos) return;
+    out += (out.empty() ? "" : ", ") + std::string(label);
+  };
+  for (const std::string_view w : where) {
+    if (programs && (w == "dc" || w == "sine" || w == "pulses" || w == "noise")) add("dc, sine, pulses, noise");
+    else if (loading && w.starts_with("controller:")) add("a controller's program (every kind but external)");
+    else if (w.starts_with("controller:") || w.starts_with("program:")) add(w.substr(w.find(':') + 1));
+    else add(w);
+  }
+  return out;
+}
+
 }  // namespace
+
+void describe_stim_option_scopes(CLI::App& stim) {
+  for (const scope& s : kScopes) {
+    CLI::Option* option = stim.get_option_no_throw(s.option);
+    if (option == nullptr) throw std::logic_error(std::string("stim_option_scope: no option ") + s.option);
+    option->description(help_label(s.where) + ": " + option->get_description());
+  }
+}
 
 void check_stim_option_scope(const CLI::App& stim, const std::string& action, const std::string& kind,
                              const std::string& program_shape) {

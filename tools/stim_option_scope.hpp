@@ -8,6 +8,11 @@
 
 namespace cortexloop::tools {
 
+// Prefixes each scoped option's --help with where it applies, from the same table ("dc, sine, noise: ..."): the help
+// and the check were two lists, and the table, copied from the help, inherited its mistake (noise's --offset and
+// ramps: a review, 2026-12-06). Call once, after every option is added.
+void describe_stim_option_scopes(CLI::App& stim);
+
 // Throws CLI::ValidationError naming the first option given on the command line that `action` does not use.
 // kind: the controller's --kind; program_shape: its --program (both read for action "controller" only).
 void check_stim_option_scope(const CLI::App& stim, const std::string& action, const std::string& kind,
