@@ -387,7 +387,7 @@ TEST_CASE("record ends its recording when the server restarts", "[cli][record]")
 // (an outside audit, 2026-12-06). Reference: the help ("1 it failed (named)") and the brief's "no data is lost": the
 // second is refused at once, naming the folder, and the first's recording is whole. Break tried: the folder's lock
 // removed -> the second is not refused (it waits for its 5 s --timeout, and exits 5).
-TEST_CASE("a second recorder on the same --out is refused and the first recording is kept", "[cli][record]") {
+TEST_CASE("a second recorder, or simulate, on the same --out is refused and the first recording is kept", "[cli][record]") {
   const auto dir = fresh_dir("record_two");
   stand_in_server server(dir, {"--timeout", "10"});
   const auto start = std::chrono::steady_clock::now();
@@ -401,6 +401,14 @@ TEST_CASE("a second recorder on the same --out is refused and the first recordin
   CHECK(std::chrono::steady_clock::now() - start < 2s * CORTEXLOOP_TEST_TIME_SCALE);
   CHECK_THAT(second_err, Catch::Contains("--out " + (dir / "rec").string() + ": another cortexloop process is writing "
                                          "into this folder"));
+  // simulate too (a run of one process), before its set-up. Break tried: its lock removed -> exit 0, and the
+  // recording's folder holds simulate's files.
+  const child simulate = spawn_cortexloop({"simulate", "--config", CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                           "--set", "network.n_neurons=100", "--duration", "0.01", "-q", "--out",
+                                           (dir / "rec").string()},
+                                          dir / "simulate");
+  CHECK(wait_exit(simulate, 10s) == 1);
+  CHECK_THAT(read_file(simulate.err), Catch::Contains("another cortexloop process is writing into this folder"));
   for (std::int64_t tick = 0; tick < 5; ++tick) server.readout(0, tick);
   std::this_thread::sleep_for(200ms);  // the readouts on their way
   REQUIRE(kill(server.rec.pid, SIGINT) == 0);

@@ -174,9 +174,13 @@ int run_simulate(const simulate_options& o) {
   // earlier run's files in it are removed only once the set-up is done (simulate_ranks), as a run stopped during its
   // set-up (a large network takes seconds) simulated nothing, and cleared a folder it did not refill (an outside
   // audit); checked now, an --out that cannot take the outputs fails in the first second.
+  // One run per folder while it runs (a recorder or another simulate on the same --out removed this run's files and
+  // wrote among them): taken by a run of one process; mpirun's ranks would each take it, and are not locked.
+  std::optional<io::output_dir_lock> out_lock;
   auto prepare = [&] {
     engine::engine_params params = checked_run_params(o, launched);
     io::check_output_dir(o.out_dir, kOutputs);
+    if (launched == 1) out_lock.emplace(o.out_dir);
     return params;
   };
   return run_on_ranks(launched, "run the whole network and write the same files", prepare,
