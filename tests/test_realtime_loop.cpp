@@ -694,6 +694,42 @@ TEST_CASE("a status window with a pause in it says so, and the next does not", "
   CHECK_FALSE(statuses[2].paused_in_window);
 }
 
+TEST_CASE("a thread kept off an unpinned real-time thread's CPU avoids the CPU that thread last ran on",
+          "[realtime][threads]") {
+  // Without --cpu the builder kept off the last CPU only; with another process busy there, the scheduler kept the
+  // real-time thread on CPU 0 beside the builder (51-90 deadline misses per Reset against 7.5-11.5 with --cpu 0: an
+  // outside audit, 2026-12-07). Reference: the kernel's own account of where a thread ran (/proc's "processor") and
+  // affinity (sched_getaffinity), for a stand-in real-time thread pinned to each usable CPU in turn. Break tried:
+  // keep_off_realtime_cpu ignoring the thread's CPU -> it keeps the last CPU free whatever the thread's.
+  const std::vector<int> cpus = engine::allowed_cpus();
+  if (cpus.size() < 2) return;  // nothing to keep free
+  for (const int cpu : cpus) {
+    std::atomic<int> tid{0};
+    std::atomic<bool> done{false};
+    std::thread realtime([&] {
+      io::pin_thread(pthread_self(), cpu);
+      tid = static_cast<int>(::gettid());
+      while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+    while (tid == 0) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // it has run on `cpu` since its pinning
+    CHECK(io::last_cpu_of(tid) == cpu);
+    int kept = -2;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::thread([&] {
+      kept = io::keep_off_realtime_cpu(-1, tid);
+      sched_getaffinity(0, sizeof set, &set);
+    }).join();
+    done = true;
+    realtime.join();
+    CHECK(kept == cpu);
+    CHECK_FALSE(CPU_ISSET(cpu, &set));
+  }
+  CHECK(io::last_cpu_of(0) == -1);
+  CHECK(io::last_cpu_of(1 << 30) == -1);  // no such thread
+}
+
 TEST_CASE("a thread kept off an unpinned real-time thread's CPU leaves it the last usable CPU and so do its children",
           "[realtime][threads]") {
   // keep_off_realtime_cpu(-1), serve's Reset builder without --cpu/--rt: the last CPU (the one --rt would pin to)

@@ -42,6 +42,9 @@ struct realtime_queues {
   std::atomic<bool> stop{false};        // set by anyone (then wake_realtime()): the real-time thread exits
   std::atomic<bool> finished{false};    // set by the real-time thread as it exits
   std::atomic<bool> go{false};          // set once the real-time thread's scheduling is configured
+  // The real-time thread's kernel id (gettid), set as it starts: a Reset's builder, when the thread is not pinned,
+  // keeps off the CPU it last ran on (thread_setup.hpp, last_cpu_of). 0 until then.
+  std::atomic<int> realtime_tid{0};
   // Resets applied so far, published by the real-time thread (release) after each Reset: refused acks carry
   // it, and it tells the I/O thread that engine_slot now holds the retired engine.
   std::atomic<std::uint32_t> epoch{0};

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -54,19 +55,43 @@ inline int pin_thread(pthread_t thread, const cpu_set_t& set) noexcept {
   return pthread_setaffinity_np(thread, sizeof set, &set);
 }
 
-// Keeps the calling thread, and the threads it starts from now on, off the real-time thread's CPU: `realtime_cpu`,
-// or, when the real-time thread is not pinned (-1), the last CPU this process may use (the one --rt pins it to),
-// which the scheduler then finds idle when the real-time thread wakes, and moves it there. For the threads that run
+// The CPU thread `tid` of this process last ran on (/proc's "processor", field 39 of its stat), or -1 when it
+// cannot be read. Read off the real-time thread, from a file, so that thread makes no call for it.
+inline int last_cpu_of(int tid) noexcept {
+  if (tid <= 0) return -1;
+  char path[64], line[1024];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  std::FILE* f = std::fopen(path, "r");
+  if (!f) return -1;
+  const bool read = std::fgets(line, sizeof line, f) != nullptr;
+  std::fclose(f);
+  if (!read) return -1;
+  const char* p = std::strrchr(line, ')');  // after the name, which may hold spaces and parentheses
+  if (!p) return -1;
+  // Field 3 (state) follows ") "; "processor" is field 39, 36 fields on.
+  for (int field = 2; field < 39 && p; ++field) p = std::strchr(p + 1, ' ');
+  if (!p) return -1;
+  int cpu = -1;
+  return std::sscanf(p + 1, "%d", &cpu) == 1 ? cpu : -1;
+}
+
+// Keeps the calling thread, and the threads it starts from now on, off the real-time thread's CPU: `realtime_cpu`
+// (its --cpu), else, when the real-time thread is not pinned (-1), the CPU it last ran on (`realtime_tid`'s), where
+// the scheduler keeps it when that CPU is free as it wakes; failing both, the last CPU this process may use (the
+// one --rt pins it to). The last CPU alone was wrong whenever the real-time thread ran elsewhere: with another
+// process busy on the last CPU, the scheduler kept the real-time thread on CPU 0 beside the builder, 51-90 deadline
+// misses per Reset of the default config against 7.5-11.5 with --cpu 0 (an outside audit, 2026-12-07). For the threads that run
 // for tens of ms beside a running loop at its own stock priority: a Reset's engine build, whose set-up threads
 // (one per usable CPU) took the real-time thread's CPU too and cost 7.6-10.8 deadline misses per Reset of the
 // default config on 2 CPUs (bench/README.md, "Reset: the build kept off the real-time thread's CPU"), and the old
 // engine's destruction. Returns the CPU kept free, or -1 when none is (one usable CPU, or the system refused).
-inline int keep_off_realtime_cpu(int realtime_cpu) noexcept {
+inline int keep_off_realtime_cpu(int realtime_cpu, int realtime_tid = 0) noexcept {
   // From the process's CPUs (its main thread's), not the calling thread's: a builder started by an I/O thread
   // pinned to the real-time CPU (--io-cpu = --cpu) was left there, with another CPU free (an outside check).
   cpu_set_t mine;
   CPU_ZERO(&mine);
   if (sched_getaffinity(getpid(), sizeof mine, &mine) != 0) mine = cpus_except(-1);
+  if (realtime_cpu < 0) realtime_cpu = last_cpu_of(realtime_tid);
   if (realtime_cpu < 0)
     for (int c = CPU_SETSIZE - 1; c >= 0 && realtime_cpu < 0; --c)
       if (CPU_ISSET(c, &mine)) realtime_cpu = c;

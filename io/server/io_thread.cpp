@@ -221,7 +221,7 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
     builder_ = std::thread([this, params] {
       // Off the real-time thread's CPU: this thread and its set-up threads (fewer by one) would otherwise compete
       // with it, under stock scheduling, for its CPU (thread_setup.hpp).
-      keep_off_realtime_cpu(opt_.worker_cpu);
+      keep_off_realtime_cpu(opt_.worker_cpu, q_.realtime_tid.load(std::memory_order_relaxed));
       pthread_setname_np(pthread_self(), "cl-reset-build");  // for top -H and perf, as serve names its threads
       try {
         built_engine_ = std::make_unique<engine::engine>(params);
@@ -320,8 +320,9 @@ void io_thread::retire(std::unique_ptr<engine::engine> old) {
   // The previous retirement is long over (a Reset's build takes longer than a destruction): the join waits for
   // nothing but a thread's exit.
   if (retirer_.joinable()) retirer_.join();
-  retirer_ = std::thread([old = std::move(old), cpu = opt_.worker_cpu]() mutable {
-    keep_off_realtime_cpu(cpu);  // as the builder
+  retirer_ = std::thread([old = std::move(old), cpu = opt_.worker_cpu,
+                           tid = q_.realtime_tid.load(std::memory_order_relaxed)]() mutable {
+    keep_off_realtime_cpu(cpu, tid);  // as the builder
     pthread_setname_np(pthread_self(), "cl-retire");
     old.reset();  // joins its worker threads, frees its tables
     release_free_memory();  // what of the old engine's memory was heap, not mmapped (see release_free_memory)

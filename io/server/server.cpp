@@ -147,6 +147,7 @@ server::~server() {
 void server::start() {
   rt_thread_ = std::thread([this] {
     engine::flush_denormals_to_zero();  // subnormal arithmetic would be a latency hazard on this thread
+    queues_->realtime_tid.store(static_cast<int>(::gettid()), std::memory_order_relaxed);
     if (opt_.on_realtime_thread_start) opt_.on_realtime_thread_start();
     loop_->run();
   });
