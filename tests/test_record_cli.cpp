@@ -600,6 +600,32 @@ TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
     CHECK_THAT(err, Catch::Contains("--pub: PUB endpoint 'tcp://127.0.0.1:99999'") &&
                         Catch::Contains("port 99999 is above 65535"));
   }
+  SECTION("endpoint forms libzmq reads otherwise than they look are a wrong command line") {
+    // They exited 1 at bind time with "Invalid argument" or "No such device" (an outside audit, 2026-12-07).
+    // Reference: serve --help (exit 2 for a wrong command line, the option named). Break tried: the three checks
+    // removed from io::check_endpoint -> exit 1, "Invalid argument" / "No such device".
+    const std::pair<const char*, const char*> cases[] = {
+        {"tcp://127.0.0.1;0.0.0.0:9870", "a source address (SOURCE;HOST) is not supported"},
+        {"tcp://::1:9870", "an IPv6 address goes in brackets, tcp://[::1]:PORT"},
+        {"ipc://@", "no name after @"}};
+    for (const auto& [endpoint, says] : cases) {
+      const auto [code, err] = serve_on(endpoint, "tcp://127.0.0.1:*", "endpoint_form");
+      INFO(endpoint << ": " << err);
+      CHECK(code == 2);
+      CHECK_THAT(err, Catch::Contains("--pub: PUB endpoint '" + std::string(endpoint) + "'") && Catch::Contains(says));
+    }
+  }
+  SECTION("serve refuses a ring larger than its readouts carry as a config error") {
+    // Exit 1, "error:" (a server that could not start), where every other key's refusal is exit 2 (an outside audit,
+    // 2026-12-07). Reference: serve --help's exit codes. Break tried: the old std::invalid_argument -> exit 1.
+    const auto [code, err] = run_cortexloop({"serve", "--config", CORTEXLOOP_SOURCE_DIR "/configs/default.toml", "--set",
+                                             "ring.n_units=2000", "--set", "network.n_neurons=100", "--pub",
+                                             "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--duration",
+                                             "0.1", "-q"},
+                                            "ring_units");
+    CHECK(code == 2);
+    CHECK_THAT(err, Catch::Contains("config error: ring.n_units = 2000: serve streams at most 1024 ring units"));
+  }
   SECTION("simulate validates a [device] section as serve does (it runs no device, but a typo is a typo)") {
     const auto dir = fresh_dir("device_typo");
     const auto config = dir / "typo.toml";

@@ -15,12 +15,19 @@ inline void check_endpoint(std::string_view what, const std::string& endpoint) {
   };
   if (endpoint.rfind("ipc://", 0) == 0) {
     if (endpoint.size() == 6) fail("no path");
+    if (endpoint == "ipc://@") fail("no name after @ (an abstract socket's name)");
     return;
   }
   if (endpoint.rfind("tcp://", 0) != 0) fail("no transport (tcp:// or ipc://)");
   const std::string_view rest = std::string_view(endpoint).substr(6);
   const std::size_t colon = rest.rfind(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) fail("no HOST:PORT");
+  // Forms libzmq reads otherwise than they look, refused at the command line (they exited 1 at bind time with
+  // "Invalid argument" or "No such device": an outside audit, 2026-12-07).
+  const std::string_view host = rest.substr(0, colon);
+  if (host.find(';') != std::string_view::npos) fail("a source address (SOURCE;HOST) is not supported");
+  if (host.find(':') != std::string_view::npos && !(host.front() == '[' && host.back() == ']'))
+    fail("an IPv6 address goes in brackets, tcp://[" + std::string(host) + "]:PORT");
   const std::string_view port = rest.substr(colon + 1);
   if (port == "*") return;
   for (const char ch : port)

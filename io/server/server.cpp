@@ -62,8 +62,11 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
     check_scope("command (--commands)", opt_.command_endpoint, false);
   }
   if (opt_.params.ring && opt_.params.ring->n_units > static_cast<std::int64_t>(kMaxRingUnits))
-    throw std::invalid_argument("ring.n_units = " + std::to_string(opt_.params.ring->n_units) +
-                                ": serve streams at most " + std::to_string(kMaxRingUnits) + " ring units per readout");
+    // A config error (exit 2, as every other key's refusal): it exited 1, the code of a server that could not start,
+    // and did not say why the config's own range is larger (an outside audit, 2026-12-07).
+    throw config_error("ring.n_units = " + std::to_string(opt_.params.ring->n_units) + ": serve streams at most " +
+                       std::to_string(kMaxRingUnits) + " ring units per readout (a config may have more for "
+                       "`simulate`, which streams nothing)");
   auto eng = std::make_unique<engine::engine>(opt_.params);
   opt_.cpu = worker0_cpu(*eng, opt_.cpu);  // with helpers, the real-time thread is pinned too (docs/engine.md)
   // Helper workers on the CPUs after the real-time thread's (which is worker 0), with its scheduling class.
