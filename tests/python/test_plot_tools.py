@@ -432,5 +432,85 @@ class MissingDataExitsOne(unittest.TestCase):
                     self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
 
 
+PLOT = ["-m", "cortexloop_client.plot"]
+
+
+class PlotFolderMistakes(unittest.TestCase):
+    """plot.py on recordings missing a file, and --out naming a folder (an outside audit, 2026-12). Reference: plot's
+    docstring ("Panels, each when its data exists"), cli.run's rule (missing data: one line naming it, exit 1) and
+    --out's help ("a folder is refused")."""
+
+    def assert_one_line(self, r, message):
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn(message, r.stderr)
+
+    def test_a_missing_network_file_leaves_its_panel_out(self):
+        # Break tried: plot.figure's panels as before (stim, lfp, mean_v always) -> KeyError 'stim' / 'lfp' /
+        # 'mean_v' traceback, exit 1: fails.
+        for name in ("stim", "lfp", "mean_v"):
+            with self.subTest(missing=name), tempfile.TemporaryDirectory() as tmp:
+                f = recording_folder(tmp)
+                (f / (name + ".npy")).unlink()
+                r = run([*PLOT, str(f), "--out", str(f / "s.png")])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                import matplotlib
+                matplotlib.use("Agg")
+                from cortexloop_client import plot
+                labels = [ax.get_label() for ax in plot.figure(plot.load(str(f))).axes]
+                self.assertNotIn(name, labels)
+                self.assertIn("rates", labels)
+
+    def test_a_device_value_file_missing_beside_its_state_is_named(self):
+        # Break tried: load() without the pair check -> KeyError 'device_channels' traceback: fails.
+        n = 200
+        for values, state, shape in (("device_channels", "device_channel_state", (n, 8, 3)),
+                                     ("device_controllers", "device_controller_state", (n, 4, 3))):
+            with self.subTest(missing=values), tempfile.TemporaryDirectory() as tmp:
+                f = recording_folder(tmp, n)
+                active = np.zeros(shape, np.float32)
+                active[:, 0, :2] = 1.0  # channel / slot 0 active (its kind 1), so that its panel is drawn
+                np.save(f / (state + ".npy"), active)
+                self.assert_one_line(run([*PLOT, str(f), "--out", str(f / "s.png")]), f"no {values}.npy")
+
+    def test_a_recording_without_ticks_is_refused(self):
+        # A recording's readouts are placed by ticks.npy; without it they were drawn as simulate's, one a tick from
+        # 1 ms, unsaid. Break tried: load() without the check -> exit 0 and a figure: fails.
+        for marker in ("session.json", "acks.jsonl", "commands.jsonl"):
+            with self.subTest(marker=marker), tempfile.TemporaryDirectory() as tmp:
+                f = recording_folder(tmp)
+                (f / "acks.jsonl").unlink()
+                (f / marker).write_text("{}\n" if marker != "acks.jsonl" else
+                                        '{"accepted": true, "tick_applied": 50, "epoch": 0}\n')
+                (f / "ticks.npy").unlink()
+                self.assert_one_line(run([*PLOT, str(f), "--out", str(f / "s.png")]), "without ticks.npy")
+                self.assertFalse((f / "s.png").exists())
+
+    def test_out_naming_a_folder_is_refused(self):
+        # `--out DIR/` wrote DIR/.png.png, `--out DIR` (a folder) DIR.png beside it. Break tried: cli._figure_path
+        # without the folder check -> exit 0 and those files: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            f = recording_folder(tmp)
+            out = pathlib.Path(tmp) / "figs"
+            out.mkdir()
+            for given in (str(out) + os.sep, str(out), str(pathlib.Path(tmp) / "new") + os.sep):
+                with self.subTest(out=given):
+                    self.assert_one_line(run([*PLOT, str(f), "--out", given]), "is a folder; name the figure file")
+            self.assertEqual(os.listdir(out), [])
+            self.assertFalse((pathlib.Path(tmp) / "figs.png").exists())
+
+    def test_a_decimated_recording_counts_readouts(self):
+        # A recording at stream.readout_every 10: 200 readouts over 2000 ticks were reported as "200 ticks".
+        # Break tried: the old 'tick' word -> "200 ticks": fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            f = recording_folder(tmp)
+            n = 200
+            np.save(f / "ticks.npy", np.column_stack([np.zeros(n), 10 * np.arange(n), 10 * np.arange(n) + 1]))
+            r = run([*PLOT, str(f), "--out", str(f / "s.png")])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("plot: 200 readouts ->", r.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()

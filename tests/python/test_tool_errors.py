@@ -654,7 +654,7 @@ class LoopAgainstARunningServer(unittest.TestCase):
         example = os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py")
         with tempfile.TemporaryDirectory() as tmp:
             r = run([example, "--connect", "tcp://127.0.0.1:1,tcp://127.0.0.1:2", "--png", os.path.join(tmp, "f.xyz")])
-            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(r.returncode, 2, r.stderr)  # a wrong command line, refused by the parser (2026-12 audit)
             self.assertIn("f.xyz: not a figure format matplotlib writes", r.stderr)
             out = os.path.join(tmp, "rec.dat")
             with loop.Server(os.path.join(ROOT, "configs", "zerlaut2018_network.toml"), mode="realtime",
@@ -753,6 +753,39 @@ class LoopAgainstARunningServer(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("commands endpoint 'bar'", r.stderr)
         self.assertNotIn("Traceback", r.stderr)
+
+
+class CommandLineMistakesExitTwo(unittest.TestCase):
+    # A wrong command line is refused by the parser before anything starts: exit 2, a message naming the option
+    # (an outside audit, 2026-12). References: the options' help ("comma-separated seeds (whole numbers >= 0)",
+    # --stim-at "before --seconds", --png "a folder is refused"), argparse's exit 2. The binary given is missing, so
+    # that a check done late (after starting a server) shows as exit 1 naming the binary, not as a long run.
+    # Breaks tried: --seeds type cli.int_list, --neurons type int, --connect and --png without types, --stim-at type
+    # float without the --seconds check (the fixes undone) -> exit 1 (a server started or the binary named), or 0 for
+    # --stim-at (the viewer ran with the step never sent): fails.
+    def test_each_is_refused_naming_the_option(self):
+        example = os.path.join(ROOT, "tools", "python", "examples", "open_loop.py")
+        viewer = tool(os.path.join(ROOT, "tools", "python", "cortexloop_client", "viewer.py"))
+        cases = [
+            (["-m", "cortexloop_client.experiments", os.path.join(ROOT, "configs", "stimulation", "dc_step.toml"),
+              "--out", "/tmp/never", "--bin", MISSING + "/cortexloop", "--seeds=-1"],
+             "argument --seeds: seeds must be whole numbers >= 0, got '-1'"),
+            ([example, "--bin", MISSING + "/cortexloop", "--neurons", "-5"], "argument --neurons: must be > 0, got -5"),
+            ([example, "--bin", MISSING + "/cortexloop", "--connect", "foo"], "argument --connect: expected COMMANDS,PUB"),
+            ([example, "--bin", MISSING + "/cortexloop", "--png", "x.xyz"],
+             "argument --png: x.xyz: not a figure format matplotlib writes"),
+            ([example, "--bin", MISSING + "/cortexloop", "--png", "/tmp/"], "argument --png: /tmp/: is a folder"),
+            ([*viewer, "--pub", "tcp://127.0.0.1:1", "--commands", "tcp://127.0.0.1:2", "--seconds", "1",
+              "--snapshot", "/tmp/never.png", "--stim-at", "1"], "argument --stim-at: 1 s is not before --seconds 1"),
+            ([*viewer, "--pub", "tcp://127.0.0.1:1", "--commands", "tcp://127.0.0.1:2", "--seconds", "1",
+              "--snapshot", "/tmp/never.png", "--stim-at", "nan"], "argument --stim-at: must be a finite number"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args[-2:]):
+                r = run(args, timeout=30)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(message, r.stderr)
+                self.assertNotIn("Traceback", r.stderr)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,15 @@ def int_list(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
 
 
+def seed_list(text):
+    """argparse type: comma-separated seeds, whole numbers >= 0 as an experiment file's must be (--seeds=-1 was let
+    through and started a server, which refused it: an outside audit)."""
+    seeds = int_list(text)
+    if any(s < 0 for s in seeds):
+        raise argparse.ArgumentTypeError(f"seeds must be whole numbers >= 0, got {text!r}")
+    return seeds
+
+
 def load_toml(path):
     """tomllib.load of a file, a syntax error named in one line with the file (a TOMLDecodeError traceback before)."""
     import tomllib
@@ -180,21 +189,45 @@ def check_rows(folder, arrays, reference):
                             "files of two runs")
 
 
-def figure_file(path, option="--out"):
-    """The file a figure goes to, its format checked before the work that draws it (matplotlib refused `--png x.xyz`
-    only after a loop had run). A name without a suffix gets .png, which matplotlib appends to it unsaid (`plot
-    --out z_t1` wrote z_t1.png and printed `-> z_t1`); a pathlib path stays one."""
+FIGURE_FILE_HELP = "a figure file (.png, or another format matplotlib writes; a name without a suffix gets .png; " \
+                   "a folder is refused)"
+
+
+def _figure_path(text):
+    """figure_file's check of a path (a str): the file, or ValueError saying what is wrong with it."""
     from matplotlib.backend_bases import FigureCanvasBase  # the formats of every canvas; no backend chosen here
-    text = os.fspath(path)
+    # A folder is refused, not named a figure: `--out DIR/` wrote the hidden DIR/.png.png and `--out DIR` wrote
+    # DIR.png beside it (an outside audit).
+    if os.path.isdir(text) or text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)):
+        raise ValueError(f"{text}: is a folder; name the figure file (e.g. {os.path.join(text, 'figure.png')})")
     ending = os.path.splitext(text)[1]
     if ending in ("", "."):
-        text = text.rstrip(".") + ".png"
-    else:
-        kinds = FigureCanvasBase.get_supported_filetypes()
-        if ending[1:].lower() not in kinds:
-            raise ToolError(f"{option} {text}: not a figure format matplotlib writes (name it .png, or one of "
-                            f"{', '.join(sorted(kinds))})")
+        return text.rstrip(".") + ".png"
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if ending[1:].lower() not in kinds:
+        raise ValueError(f"{text}: not a figure format matplotlib writes (name it .png, or one of "
+                         f"{', '.join(sorted(kinds))})")
+    return text
+
+
+def figure_file(path, option="--out"):
+    """The file a figure goes to, checked before the work that draws it (matplotlib refused `--png x.xyz` only after
+    a loop had run): a folder is refused, a format matplotlib does not write too. A name without a suffix gets .png,
+    which matplotlib appends to it unsaid (`plot --out z_t1` wrote z_t1.png and printed `-> z_t1`); a pathlib path
+    stays one. ToolError (exit 1) naming the option; figure_arg is the same check as an argparse type."""
+    try:
+        text = _figure_path(os.fspath(path))
+    except ValueError as e:
+        raise ToolError(f"{option} {e}") from None
     return pathlib.Path(text) if isinstance(path, pathlib.PurePath) else text
+
+
+def figure_arg(text):
+    """argparse type: figure_file's check on the command line (exit 2, argparse naming the option)."""
+    try:
+        return _figure_path(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def with_folder(path):

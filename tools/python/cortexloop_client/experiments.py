@@ -49,11 +49,12 @@ from .readouts import require_accepted
 
 # --- running one protocol in stepped mode ----------------------------------------------------------------------
 def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_ticks=500, ring=True, client=None,
-                server=None):
+                server=None, timeout_s=10.0):
     """Starts `serve --mode stepped` (unless client/server are given), sends `programs` (StimCommand-like
     kwargs for Client.stimulate) before the first tick, steps `ticks` ticks and returns per-tick arrays:
     t_ms, rate_exc_Hz, rate_inh_Hz, i_stim_exc_pA and, with a ring, ring_rates_exc_Hz [ticks, units],
-    ring_rates_inh_Hz, vsdi_percent."""
+    ring_rates_inh_Hz, vsdi_percent. A readout that does not come within timeout_s of the one before (or of the
+    Step) ends the run with cli.ToolError."""
     own = client is None
     if own:
         server = Server(config, "stepped", seed, sets, binary)
@@ -72,12 +73,18 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
             n = min(chunk_ticks, ticks - done)
             client.step(n)
             got = 0
+            # A deadline only a readout moves: a timeout per message restarted at every status (one a second) and
+            # never ran out against a paused server (an outside audit).
+            deadline = time.monotonic() + timeout_s
             while got < n:
-                m = client.receive(10.0)
+                left = deadline - time.monotonic()
+                m = client.receive(left) if left > 0 else None
                 if m is None:
-                    raise cli.ToolError("no readout from the server for 10 s")
+                    raise cli.ToolError(f"no readout from the server for {timeout_s:g} s ({len(rows)} of {ticks} "
+                                        "ticks received; is the server paused, or not in stepped mode?)")
                 if m[1] != "readout":
                     continue
+                deadline = time.monotonic() + timeout_s
                 r = m[2]
                 rows.append((r["t_ms"], r["exc"]["rate_hz"], r["inh"]["rate_hz"], r["exc"]["i_stim_pa"]))
                 if ring and len(r["ring_rates_exc_hz"]):
@@ -434,7 +441,8 @@ def main(argv=None):
     ap.add_argument("experiment", nargs="+", help="configs/stimulation/*.toml")
     ap.add_argument("--out", default="out/stimulation", help="output folder (default %(default)s)")
     ap.add_argument("--bin", default=DEFAULT_BIN, help="cortexloop executable (default: %(default)s)")
-    ap.add_argument("--seeds", type=cli.int_list, help="comma-separated seeds, overriding the file's")
+    ap.add_argument("--seeds", type=cli.seed_list,
+                    help="comma-separated seeds (whole numbers >= 0), overriding the file's")
     args = ap.parse_args(argv)
     for path in args.experiment:
         cfg = load_experiment(path)

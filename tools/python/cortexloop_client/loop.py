@@ -12,6 +12,7 @@ decide and sends its commands before the next Step, so every command is applied 
 (sense->stimulate latency exactly one tick). Realtime mode: the loop answers readouts as they arrive; the
 latency is whatever the machine gives (bench/closed_loop_latency.py measures it).
 """
+import argparse
 import os
 import subprocess
 import sys
@@ -25,7 +26,8 @@ from . import _protocol as p
 from .client import Client
 from .style import EXC_COLOUR, INH_COLOUR
 from .timeline import restart, smooth
-from .cli import ServerExited, ToolError, figure_file, plural, positive_float  # noqa: F401
+from .cli import (FIGURE_FILE_HELP, ServerExited, ToolError, figure_arg, figure_file, plural,  # noqa: F401
+                  positive_float, positive_int)
 from .cli import with_folder, writable_file  # noqa: F401  (with_folder for the examples)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
@@ -450,10 +452,21 @@ def raise_if_refused(rec):
                         f"(the first: {refused[0].code_name}: {refused[0].reason})")
 
 
+def endpoint_pair(text):
+    """argparse type of --connect: COMMANDS,PUB, two endpoints (transport://address). A wrong one was found after the
+    parse and exited 1; a wrong command line is exit 2 (an outside audit)."""
+    parts = text.split(",")
+    if len(parts) != 2 or not all("://" in part for part in parts):
+        raise argparse.ArgumentTypeError(f"expected COMMANDS,PUB, e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555, "
+                                         f"got {text!r}")
+    return text
+
+
 def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neurons=2000, duration_s=3.0):
-    """The command-line options every example shares."""
+    """The command-line options every example shares, each checked by the parser (exit 2 naming the option:
+    --neurons -5 and --png x.xyz were found after it and exited 1)."""
     parser.add_argument("--config", default=os.path.join(REPO, config), help="server config (default: %(default)s)")
-    parser.add_argument("--neurons", type=int, default=neurons,
+    parser.add_argument("--neurons", type=positive_int, default=neurons,
                         help="network.n_neurons (default %(default)s; the paper's network has 10000; a --set of "
                              "network.n_neurons wins over it)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config override")
@@ -462,12 +475,14 @@ def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neur
     parser.add_argument("--seed", type=int, default=1, help="serve --seed (default: %(default)s)")
     parser.add_argument("--duration", type=positive_float, default=duration_s,
                         help="seconds of simulated time (default: %(default)s)")
-    parser.add_argument("--connect", metavar="COMMANDS,PUB",
+    parser.add_argument("--connect", metavar="COMMANDS,PUB", type=endpoint_pair,
                         help="use a running server (e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555) instead of "
                              "starting one; it must run in the mode --mode names")
     parser.add_argument("--bin", default=DEFAULT_BIN, help="cortexloop executable (default: %(default)s)")
     parser.add_argument("--out", help="write the recording as .npz here")
-    parser.add_argument("--png", help="write a figure (sensed signal, controller output, stimulation, rates) here")
+    parser.add_argument("--png", type=figure_arg,
+                        help="write a figure (sensed signal, controller output, stimulation, rates) here: "
+                             + FIGURE_FILE_HELP)
 
 
 class _Connected:

@@ -177,6 +177,17 @@ def load(folder):
         path = os.path.join(folder, name + ".npy")
         if os.path.exists(path):
             d[name] = cli.load_npy(path)
+    # A recording places each readout by its (epoch, tick) in ticks.npy; without it the readouts would be drawn as
+    # simulate's, one a tick from 1 ms, which mis-times a decimated, gapped or Reset recording unsaid (an outside
+    # audit). The files only `record` writes tell a recording from simulate's output.
+    recorded = [n for n in ("session.json", "acks.jsonl", "commands.jsonl") if os.path.exists(os.path.join(folder, n))]
+    if recorded and "ticks" not in d:
+        raise cli.ToolError(f"{folder}: a recording ({recorded[0]}) without ticks.npy: the readouts' times are in it")
+    # A device part's values without their state (record writes both) is a damaged recording: named, not a KeyError.
+    for values, state in (("device_channels", "device_channel_state"),
+                          ("device_controllers", "device_controller_state")):
+        if state in d and values not in d:
+            raise cli.ToolError(f"{folder}: {state}.npy but no {values}.npy: a damaged recording")
     summary = os.path.join(folder, "summary.json")
     d["summary"] = cli.load_json_object(summary) if os.path.exists(summary) else {}
     cli.check_types(summary, d["summary"], SUMMARY_KEYS)
@@ -308,7 +319,8 @@ def session_marks(axes, d, geo, has_ring_stim, dev):
                        and ticks[j + 1, 1] == ticks[j, 1] + 1 else [])  # the next tick, not a row after a gap
         changed = False
         for k in after:
-            changed = changed or np.any(d["stim"][k] != d["stim"][j - 1])
+            if "stim" in d:
+                changed = changed or np.any(d["stim"][k] != d["stim"][j - 1])
             if has_ring_stim:
                 changed = changed or np.any(d["ring_stim"][k] != d["ring_stim"][j - 1])
             if dev and "device_channels" in d:
@@ -353,10 +365,12 @@ def figure(d, title=None, smooth_ms=5):
     if has_spikes:
         panels.append(("raster", 2.0))
     network = d["network"] or not has_ring  # a ring alone: no network panels (their data are zeros)
+    # Each network panel when its file is there (simulate of an ALN config writes no lfp.npy): a KeyError traceback
+    # before (an outside audit).
     if network:
-        panels += [("rates", 1.6), ("stim", 1.0)]
+        panels += [("rates", 1.6)] + ([("stim", 1.0)] if "stim" in d else [])
     if network and not d.get("node_only"):  # an ALN node alone has no LFP and its mean V is not in the readout
-        panels += [("lfp", 0.9), ("mean_v", 0.9)]
+        panels += [(name, 0.9) for name in ("lfp", "mean_v") if name in d]
     panels += [(f"sensing{i}", 1.0) for i in range(n_sensing)]
     if slots:
         panels.append(("controllers", 1.0))
@@ -422,6 +436,7 @@ def figure(d, title=None, smooth_ms=5):
             ax.set_title("ALN mean-field node (Cakan & Obermayer 2020), aln_rates.npy", fontsize=9, loc="left")
         if not has_spikes and not node and geo["network_position_mm"] is not None:
             ax.set_title(f"spiking network at {geo['network_position_mm']:g} mm", fontsize=9, loc="left")
+    if "stim" in ax_of:
         ax = ax_of["stim"]
         for i, name in pops.items():
             line(ax, d["stim"][:, i], color=colour[i], lw=1, label=name)
@@ -430,6 +445,7 @@ def figure(d, title=None, smooth_ms=5):
         ax = ax_of["lfp"]
         line(ax, d["lfp"], color="k", lw=0.8)
         ax.set_ylabel("LFP proxy\n(nA)")
+    if "mean_v" in ax_of:
         ax = ax_of["mean_v"]
         for i in pops:
             line(ax, d["mean_v"][:, i], color=colour[i], lw=1)
@@ -516,7 +532,7 @@ def figure(d, title=None, smooth_ms=5):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", help="recording folder (rates.npy, stim.npy, lfp.npy, mean_v.npy, ...)")
-    ap.add_argument("--out", help="PNG file (default FOLDER/session.png)")
+    ap.add_argument("--out", help="PNG file (default FOLDER/session.png): " + cli.FIGURE_FILE_HELP)
     ap.add_argument("--title", help="figure title (default: 'cortexloop session'; the safety events are appended)")
     ap.add_argument("--dpi", type=cli.positive_int, default=150, help="resolution of the PNG (default: %(default)s)")
     a = ap.parse_args(argv)
@@ -534,7 +550,8 @@ def main(argv=None):
     out = cli.figure_file(a.out or os.path.join(a.folder, "session.png"))
     d = load(a.folder)
     figure(d, a.title).savefig(cli.with_folder(out), dpi=a.dpi)
-    print(f"plot: {cli.plural(len(d['rates']), 'tick')} -> {out}")
+    # Readouts, not ticks: a recording at stream.readout_every n has one readout every n ticks.
+    print(f"plot: {cli.plural(len(d['rates']), 'readout')} -> {out}")
 
 
 if __name__ == "__main__":

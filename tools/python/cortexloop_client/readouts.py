@@ -13,6 +13,8 @@ A command the server refuses (an amplitude above the device's limit, a controlle
 does not have) or does not acknowledge ends the run with cli.ToolError naming it and the server's reason: the tools'
 cli.run prints that as one line and exits 1 (a RuntimeError traceback before: an outside check, 2026-12-06).
 """
+import time
+
 from .cli import ToolError
 from .client import decode_message, decode_readout_rates
 
@@ -51,12 +53,17 @@ def tick_readouts(client, ticks, first_tick=0, epoch=None, stepped=True, chunk_t
     stepped mode and first_tick is its next tick. decode(payload) -> (tick, epoch, readout) or None."""
     requested = 0
     seen = set()  # the ks yielded
+    # The wait is for the next awaited readout: a deadline that only such a readout moves. Waiting timeout_s per
+    # message restarted it at every status (one a second) or readout of another tick, so it never ran out (a paused
+    # stepped server: still waiting after 25 s with timeout_s=5; an outside audit).
+    deadline = time.monotonic() + timeout_s
     while len(seen) < ticks:
         if stepped and requested == len(seen):
             n = min(chunk_ticks, ticks - requested)
             client.step(n)
             requested += n
-        m = client.receive_raw(timeout_s)
+        left = deadline - time.monotonic()
+        m = client.receive_raw(left) if left > 0 else None
         if m is None:
             raise ToolError(f"no readout for {timeout_s} s ({len(seen)} of {ticks} ticks received"
                                f"{'' if stepped else '; in realtime mode a slow client loses readouts: use stepped mode'})")
@@ -70,3 +77,4 @@ def tick_readouts(client, ticks, first_tick=0, epoch=None, stepped=True, chunk_t
             continue
         seen.add(k)
         yield k, d[2]
+        deadline = time.monotonic() + timeout_s  # from when the caller asks for the next one

@@ -51,13 +51,17 @@ class Buffers:
         self.active = set()
         self.status = None
 
-    def drain(self, client, budget_s=0.05):
+    def drain(self, client, budget_s=0.05, wait_s=0.0):
+        """Adds the messages that have come, for at most budget_s; waits up to wait_s for the first. The headless
+        loop (--snapshot) has no plt.pause to wait in: with no wait it polled without end at 100 % CPU, and on after
+        the server was gone (an outside audit)."""
         end = time.monotonic() + budget_s
-        while time.monotonic() < end:
-            m = client.receive(0.0)
-            if m is None:
-                break
+        m = client.receive(wait_s)
+        while m is not None:
             self.add(m)
+            if time.monotonic() >= end:
+                break
+            m = client.receive(0.0)
 
     def add(self, m):
         """One message of client.receive()."""
@@ -269,9 +273,10 @@ def main(argv=None):
                     help="stop after this many wall seconds; it also bounds the wait for a server (at least 2 s; "
                          "10 s without it) (default: until the window is closed, or Ctrl-C)")
     ap.add_argument("--snapshot", help="save the figure to this PNG at the end: after --seconds, or at Ctrl-C "
-                                       "(headless when given)")
-    ap.add_argument("--stim-at", type=float, help="send a DC step to the excitatory population after this many s "
-                                                  "(exit 1 if the server refuses it)")
+                                       "(headless when given): " + cli.FIGURE_FILE_HELP)
+    ap.add_argument("--stim-at", type=cli.non_negative_float,
+                    help="send a DC step to the excitatory population after this many s, before --seconds "
+                         "(exit 1 if the server refuses it)")
     ap.add_argument("--amplitude", type=float, default=200.0, help="pA per cell, for --stim-at (default: %(default)s)")
     ap.add_argument("--stim-ms", type=float, default=1000.0,
                     help="duration of the step (ms), for --stim-at (default: %(default)s)")
@@ -279,6 +284,9 @@ def main(argv=None):
                     help="the ring's length in mm, for the VSDi axis (default: the server's, from GetInfo)")
     ap.add_argument("--network-position-mm", type=float, help="the config's network.position_mm (marked)")
     a = ap.parse_args(argv)
+    # A step due at or after the end was never sent, unsaid (an outside audit).
+    if a.stim_at is not None and a.seconds is not None and a.stim_at >= a.seconds:
+        ap.error(f"argument --stim-at: {a.stim_at:g} s is not before --seconds {a.seconds:g}: it would never be sent")
 
     import matplotlib
     if a.snapshot:
@@ -330,7 +338,7 @@ def main(argv=None):
                                else f"{what}: no ack from {a.commands} in 5 s")
                     print(f"viewer: {refused}", file=sys.stderr)
                 stim_sent = True
-            b.drain(client, 0.1)
+            b.drain(client, 0.1, wait_s=0.05 if a.snapshot else 0.0)  # the window waits in plt.pause instead
             if new_servers(b.clock.boundaries) > servers:
                 # Another server now publishes here: its sensing signals, ring and tick are its own (the first
                 # server's were kept for the whole session). The readouts' bound stays the first tick's.
