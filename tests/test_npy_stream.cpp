@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "io/recording/npy.hpp"
@@ -114,5 +115,13 @@ TEST_CASE("a text file that cannot be written whole is not left behind", "[recor
   io::write_text_file(dir / "link.json", "through\n");
   CHECK(std::filesystem::is_symlink(dir / "link.json"));
   CHECK(std::filesystem::file_size(dir / "session.json") == 8);
+  // The file beside it is made afresh (mkstemp), never through a link someone put at a name it could guess: a fixed
+  // FILE.partial was followed, and the file it pointed at overwritten (a review, 2026-12-07, as the endpoints file's
+  // 2026-12-05). Break tried: the fixed partial_path -> victim.txt holds the summary, summary.json is a link.
+  std::ofstream(dir / "victim.txt") << "mine\n";
+  std::filesystem::create_symlink(dir / "victim.txt", dir / "summary.json.partial");
+  io::write_text_file(dir / "summary.json", "{}\n");
+  CHECK(std::filesystem::file_size(dir / "victim.txt") == 5);
+  CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(dir / "summary.json")));
   std::filesystem::remove_all(dir);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cortexloop::io {
@@ -109,27 +110,77 @@ void close_written(std::FILE* f, const std::filesystem::path& file, bool wrote_a
     throw std::runtime_error(file.string() + ": write failed (" + std::strerror(wrote_all ? errno : write_errno) + ")");
 }
 
+namespace {
+// The process's umask, read from /proc (umask() can only be read by setting it, which would race with a server's
+// threads); 022 if /proc does not say.
+mode_t process_umask() {
+  mode_t mask = 022;
+  if (std::FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[128];
+    unsigned value = 0;
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "Umask: %o", &value) == 1) {
+        mask = static_cast<mode_t>(value);
+        break;
+      }
+    std::fclose(f);
+  }
+  return mask;
+}
+
+[[noreturn]] void write_error(const std::filesystem::path& file, const std::string& what, int code) {
+  throw file_write_error(file.string() + ": " + what + " (" + std::strerror(code) + ")", code);
+}
+
+// Writes all of `text` to `f` and closes it; throws naming `file` with the first error.
+void write_all(std::FILE* f, const std::filesystem::path& file, std::string_view text) {
+  const bool wrote = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  const int write_errno = errno;  // the short write's, which the close could change
+  const bool closed = std::fclose(f) == 0;
+  if (!wrote || !closed) write_error(file, "write failed", wrote ? errno : write_errno);
+}
+}  // namespace
+
 void write_text_file(const std::filesystem::path& file, std::string_view text) {
-  // Written whole or not at all: under FILE.partial, renamed when complete. On a full disk record left 0-byte
-  // session.json and summary.json that read as a recording's (an outside audit, 2026-12-06); a file rewritten as a
-  // run goes on (sweep.json) is never seen half-written. Only a regular file, or a new one: a rename would replace
-  // a symbolic link, a device or a pipe given as the file (`fit-tf --out /dev/stdout`) with a regular file.
-  const auto write = [&](const std::filesystem::path& to) {
-    std::FILE* f = open_for_writing(to);
-    close_written(f, file, std::fwrite(text.data(), 1, text.size(), f) == text.size());
+  const auto in_place = [&] {
+    std::FILE* f = std::fopen(file.c_str(), "wb");
+    if (!f) write_error(file, "cannot open for writing", errno);
+    write_all(f, file, text);
   };
+  // A symbolic link, a device or a pipe given as the file (`fit-tf --out /dev/stdout`) is written through: a rename
+  // would replace it with a regular file (the suite's fit-tf test replaced /dev/full so, 2026-12-07).
   std::error_code ec;
   const std::filesystem::file_status status = std::filesystem::symlink_status(file, ec);
-  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) return write(file);
-  const std::filesystem::path partial = partial_path(file);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) return in_place();
+  // Else whole or not at all: a fresh file beside it, of a name no one can guess (mkstemp: O_CREAT | O_EXCL, never
+  // through a symbolic link someone put there), renamed over it. Written in place, a full disk left record's
+  // session.json and summary.json as 0-byte files that read as a recording's (an outside audit, 2026-12-06).
+  std::string partial = partial_path(file).string() + ".XXXXXX";
+  const int fd = ::mkstemp(partial.data());
+  if (fd < 0) {
+    // No file can be made beside it (a folder of someone else's) but it exists and is ours to write: in place.
+    if (std::filesystem::exists(status) && ::access(file.c_str(), W_OK) == 0) return in_place();
+    write_error(file, "cannot open for writing", errno);
+  }
+  ::fchmod(fd, 0666 & ~process_umask());  // mkstemp makes 0600: the file as readable as any other written here
+  std::FILE* f = ::fdopen(fd, "wb");
+  if (!f) {
+    const int code = errno;
+    ::close(fd);
+    std::remove(partial.c_str());
+    write_error(file, "cannot open for writing", code);
+  }
   try {
-    write(partial);
-  } catch (const std::runtime_error&) {
-    std::filesystem::remove(partial, ec);
+    write_all(f, file, text);
+  } catch (const file_write_error&) {
+    std::remove(partial.c_str());
     throw;
   }
-  std::filesystem::rename(partial, file, ec);
-  if (ec) throw std::runtime_error(file.string() + ": cannot rename " + partial.filename().string() + " to it: " + ec.message());
+  if (std::rename(partial.c_str(), file.c_str()) != 0) {
+    const int code = errno;
+    std::remove(partial.c_str());  // whole or absent: nothing half-way left behind
+    write_error(file, "cannot replace it", code);
+  }
 }
 
 }  // namespace cortexloop::io

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 namespace cortexloop::io {
@@ -57,10 +59,20 @@ std::FILE* open_for_writing(const std::filesystem::path& file);
 // Closes what open_for_writing opened; throws naming the file when the close or `wrote_all` failed.
 void close_written(std::FILE* f, const std::filesystem::path& file, bool wrote_all);
 
-// Writes `text` to `file`, whole or not at all (through partial_path(file), renamed when written; in place when
-// `file` is a symbolic link, a device or a pipe); throws
-// std::runtime_error naming the file when it cannot (an std::ofstream that cannot open or write says nothing), and
-// leaves no file of that name behind then (an earlier one stays).
+// A file that could not be written, with the errno value that said why.
+class file_write_error : public std::runtime_error {
+ public:
+  file_write_error(const std::string& what, int code) : std::runtime_error(what), code_(code) {}
+  int code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
+// Writes `text` to `file` whole or not at all: to a fresh file beside it (mkstemp), renamed over it; in place when
+// `file` is a symbolic link, a device or a pipe, or when nothing can be created beside it but `file` exists and is
+// writable. Throws file_write_error naming the file and why ("FILE: write failed (No space left on device)"),
+// leaving no file of its own behind (an earlier `file` stays as it was).
 void write_text_file(const std::filesystem::path& file, std::string_view text);
 
 }  // namespace cortexloop::io

@@ -440,13 +440,14 @@ class ExampleErrors(unittest.TestCase):
             afile, folder = os.path.join(tmp, "afile"), os.path.join(tmp, "d.png")
             open(afile, "w").close()
             os.mkdir(folder)
-            for args, says in ((["--out", os.path.join(afile, "y.npz")], f"{afile}: File exists"),
-                               (["--png", folder], "is a folder"), (["--out", tmp], "is a folder"),
-                               (["--out", os.path.join(tmp, "new") + os.sep], "is a folder")):
+            # --png is a figure file, checked with the command line since 2026-12-07 (exit 2: cli.figure_file).
+            for args, says, code in ((["--out", os.path.join(afile, "y.npz")], f"{afile}: File exists", 1),
+                                     (["--png", folder], "is a folder", 2), (["--out", tmp], "is a folder", 1),
+                                     (["--out", os.path.join(tmp, "new") + os.sep], "is a folder", 1)):
                 r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
                                     "--bin", BINARY, "--neurons", "200", "--duration", "0.2", *args],
                                    capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
-                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertEqual(r.returncode, code, r.stderr)
                 self.assertIn(says, r.stderr)
                 self.assertNotIn("t = ", r.stdout)
 
