@@ -697,8 +697,8 @@ TEST_CASE("a status window with a pause in it says so, and the next does not", "
 TEST_CASE("a thread kept off an unpinned real-time thread's CPU avoids the CPU that thread last ran on",
           "[realtime][threads]") {
   // Without --cpu the builder kept off the last CPU only; with another process busy there, the scheduler kept the
-  // real-time thread on CPU 0 beside the builder (51-90 deadline misses per Reset against 7.5-11.5 with --cpu 0: an
-  // outside audit, 2026-12-07). Reference: the kernel's own account of where a thread ran (/proc's "processor") and
+  // real-time thread on CPU 0 beside the builder (an
+  // outside audit, 2026-12-07; bench/README.md: 67-101 -> 10-14 with a busy process on the last CPU). Reference: the kernel's own account of where a thread ran (/proc's "processor") and
   // affinity (sched_getaffinity), for a stand-in real-time thread pinned to each usable CPU in turn. Break tried:
   // keep_off_realtime_cpu ignoring the thread's CPU -> it keeps the last CPU free whatever the thread's.
   const std::vector<int> cpus = engine::allowed_cpus();

@@ -24,6 +24,7 @@
 
 #include "cortexloop_child.hpp"
 #include "io/protocol/codec.hpp"
+#include "io/protocol/session.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;
@@ -116,17 +117,21 @@ TEST_CASE("record stops when its disk runs low or a stream file cannot be writte
   // memory lost (seen on a 2 MB tmpfs, 2026-12-06). Reference: the help's exit codes (1, "what was recorded is
   // written") and the files' own contents. Breaks tried: the free-space check left out -> exit 0 after --duration;
   // the logs' check left out -> exit 0 too.
-  SECTION("less free space than --min-free-MB asks for") {
+  SECTION("less free space than --min-free-MB asks for, from the start") {
+    // Refused before anything is recorded, --out left as it was (a review, 2026-12-07: the check that waited for the
+    // first message removed the recording in --out and then stopped). Break tried: the check after the first
+    // message -> "closing its files" and an empty recording.
     const auto dir = fresh_dir("record_disk_low");
+    std::filesystem::create_directories(dir / "rec");
+    std::ofstream(dir / "rec" / "summary.json") << "earlier";
     stand_in_publisher server(dir, {"--min-free-MB", "1e12"});  // 1 EB: no disk has it
     const int code = server.publish_until_exit([](flatbuffers::FlatBufferBuilder&) {});
     const std::string err = read_file(server.rec.err);
     INFO(err);
     CHECK(code == 1);
-    CHECK_THAT(err, Catch::Contains("MB free, less than --min-free-MB 1e+12") && Catch::Contains("closing its files"));
-    const nlohmann::json summary = nlohmann::json::parse(read_file(dir / "rec" / "summary.json"));
-    CHECK(summary["stopped_by"] == "disk space");
-    CHECK(std::filesystem::exists(dir / "rec" / "rates.npy"));
+    CHECK_THAT(err, Catch::Contains("MB free, less than --min-free-MB 1e+12: nothing recorded, --out left as it was"));
+    CHECK(read_file(dir / "rec" / "summary.json") == "earlier");
+    CHECK_FALSE(std::filesystem::exists(dir / "rec" / "rates.npy"));
     std::filesystem::remove_all(dir);
   }
   SECTION("a log past the file size limit (EFBIG)") {
@@ -381,6 +386,47 @@ TEST_CASE("record ends its recording when the server restarts", "[cli][record]")
     CHECK(summary.at("stopped_by") == "server restarted");
     std::filesystem::remove_all(dir);
   }
+  SECTION("its applied commands and its Info count again from 0") {
+    // The new server's first command, applied before any of its readouts came, went into commands.jsonl (a review,
+    // 2026-12-07). Break tried: the Applied and Info checks removed -> 2 commands recorded, exit 0.
+    const auto dir = fresh_dir("record_restart_applied");
+    stand_in_server server(dir);
+    const auto applied = [&](std::int64_t index) {
+      server.b.Clear();
+      io::proto::AppliedBuilder a(server.b);
+      a.add_index(index);
+      a.add_accepted(true);
+      const auto body = a.Finish();
+      server.b.Finish(io::proto::CreateMessage(server.b, io::proto::Payload::Applied, body.Union()),
+                      io::proto::MessageIdentifier());
+      server.send(io::kTopicApplied);
+    };
+    server.readout(0, 10);
+    applied(7);
+    applied(0);  // the new server's first
+    int code = wait_exit(server.rec, 15s);
+    std::string err = read_file(server.rec.err);
+    INFO(err);
+    CHECK(code == 5);
+    CHECK_THAT(err, Catch::Contains("restarted (applied command 0 after command 7)"));
+    CHECK(nlohmann::json::parse(read_file(dir / "rec" / "session.json")).at("commands") == 1);
+    std::filesystem::remove_all(dir);
+    const auto dir2 = fresh_dir("record_restart_info");
+    stand_in_server second(dir2);
+    io::server_info info;
+    info.commands_applied = 12;
+    io::encode_info(second.b, info);
+    second.send(io::kTopicInfo);
+    second.readout(0, 10);
+    info.commands_applied = 0;
+    io::encode_info(second.b, info);
+    second.send(io::kTopicInfo);
+    code = wait_exit(second.rec, 15s);
+    err = read_file(second.rec.err);
+    CHECK(code == 5);
+    CHECK_THAT(err, Catch::Contains("restarted (an Info of epoch 0 and 0 commands applied after one of epoch 0 and 12"));
+    std::filesystem::remove_all(dir2);
+  }
 }
 
 // Two recorders on one --out: the second removed the first's files and wrote its own among them, and both exited 0
@@ -420,16 +466,19 @@ TEST_CASE("a second recorder, or simulate, on the same --out is refused and the 
 
 // Stopped before anything arrived, record wrote an empty recording whose session.json lacked the server's version,
 // mode and seed, and exited 0 as if it had recorded (an outside audit, 2026-12-06). Reference: the help's exit codes
-// (5: nothing arrived) and "nothing was written", as when --timeout runs out. Break tried: the early return removed
-// -> exit 0 and the folder written.
+// (130: Ctrl-C before anything arrived, nothing written). Break tried: the early return removed -> exit 0 and the
+// folder written.
 TEST_CASE("record stopped before anything arrives writes nothing", "[cli][record]") {
   const auto dir = fresh_dir("record_nothing");
-  stand_in_server server(dir);
+  stand_in_server server(dir, {"--timeout", "20"});
+  // Once it says it waits (its stop signals are blocked by then, and taken by its loop).
+  for (int i = 0; i < 1000 && read_file(server.rec.err).find("waiting for a server") == std::string::npos; ++i)
+    std::this_thread::sleep_for(10ms);
   REQUIRE(kill(server.rec.pid, SIGINT) == 0);
   const int code = wait_exit(server.rec, 10s);
   const std::string err = read_file(server.rec.err);
   INFO(err);
-  CHECK(code == 5);
+  CHECK(code == 130);
   CHECK_THAT(err, Catch::Contains("before anything arrived from tcp://127.0.0.1:") && Catch::Contains("nothing was written"));
   CHECK_FALSE(std::filesystem::exists(dir / "rec"));
   std::filesystem::remove_all(dir);
@@ -605,7 +654,7 @@ TEST_CASE("the errors a user meets name what is wrong", "[cli][errors]") {
     // Reference: serve --help (exit 2 for a wrong command line, the option named). Break tried: the three checks
     // removed from io::check_endpoint -> exit 1, "Invalid argument" / "No such device".
     const std::pair<const char*, const char*> cases[] = {
-        {"tcp://127.0.0.1;0.0.0.0:9870", "a source address (SOURCE;HOST) is not supported"},
+        {"tcp://127.0.0.1;0.0.0.0:9870", "a source address (SOURCE;HOST) is for connecting, not binding"},
         {"tcp://::1:9870", "an IPv6 address goes in brackets, tcp://[::1]:PORT"},
         {"ipc://@", "no name after @"}};
     for (const auto& [endpoint, says] : cases) {

@@ -12,11 +12,11 @@
 
 namespace cortexloop::tools {
 
-inline CLI::Validator endpoint_text(const std::string& what) {
+inline CLI::Validator endpoint_text(const std::string& what, bool binding = false) {
   return CLI::Validator(
-      [what](std::string& text) -> std::string {
+      [what, binding](std::string& text) -> std::string {
         try {
-          io::check_endpoint(what, text);
+          io::check_endpoint(what, text, binding);
         } catch (const std::invalid_argument& e) {
           return e.what();
         }

@@ -69,7 +69,7 @@ struct status_seen {
   // headline "end-to-end" figure without it). The worst window's p99 and the largest.
   double readout_age_p99_max = 0, readout_age_max = 0;
   int n = 0;
-  bool paused = false;  // a status said the engine was paused
+  bool paused = false;  // the last status said the engine was paused
 };
 
 class prober {
@@ -84,7 +84,8 @@ class prober {
                      std::chrono::milliseconds(static_cast<std::int64_t>(o_.timeout_s * 1000.0));
     for (;;) {
       try {
-        return client_.sync_subscription(io::time_left(end));
+        // With GetInfo, answered without touching the engine: the probe's first command is its first probe.
+        return client_.sync_subscription(io::time_left(end), io::command_kind::get_info);
       } catch (const zmq::error_t& e) {
         if (e.num() != EINTR) throw;
         if (stop_request::signal() != 0 || std::chrono::steady_clock::now() >= end) return false;
@@ -144,7 +145,7 @@ class prober {
     if (!ack || !ack->info) return std::nullopt;
     return ack->info->mode;
   }
-  // Whether a status the probe saw said the engine was paused (its readouts then wait for Resume).
+  // Whether the last status the probe saw said the engine was paused (its readouts then wait for Resume).
   bool saw_paused() const { return statuses_.paused; }
 
   status_seen& statuses() { return statuses_; }
@@ -230,7 +231,7 @@ class prober {
       if (s->worker_compute_us())
         for (const double us : *s->worker_compute_us()) workers.push_back(us);
       j["worker_compute_us"] = workers;
-      statuses_.paused = statuses_.paused || s->paused();
+      statuses_.paused = s->paused();  // the last status's
       if (!statuses_.first) statuses_.first = j;
       statuses_.last = j;
       statuses_.rt_cpu_sum += s->rt_cpu_percent();

@@ -580,10 +580,11 @@ int run_record(const record_options& o) {
     const std::filesystem::space_info space = std::filesystem::space(out, ec);
     if (ec) return false;  // a file system that does not say: nothing to go by
     if (space.available >= margin_bytes) return false;
-    std::fprintf(stderr,
-                 "record: error: the disk of %s has %.1f MB free, less than --min-free-MB %g: recording stopped %s; "
-                 "closing its files\n",
-                 out.c_str(), static_cast<double>(space.available) / 1e6, o.min_free_MB, where_stopped().c_str());
+    // Before the first message nothing was opened: --out is left as it was (an earlier recording there included).
+    std::fprintf(stderr, "record: error: the disk of %s has %.1f MB free, less than --min-free-MB %g: %s\n", out.c_str(),
+                 static_cast<double>(space.available) / 1e6, o.min_free_MB,
+                 received_any ? ("recording stopped " + where_stopped() + "; closing its files").c_str()
+                              : "nothing recorded, --out left as it was");
     return true;
   };
   // A file that could not be written (a full disk despite the check, a file size limit): the recording stops there
@@ -608,7 +609,7 @@ int run_record(const record_options& o) {
       signal_number = sig;
       break;
     }
-    if (received_any && disk_low()) {  // nothing to write before the first message
+    if (disk_low()) {
       stopped_for = "disk space";
       break;
     }
@@ -761,7 +762,7 @@ int run_record(const record_options& o) {
   // every subscriber after the recorder has gone (an outside check, 2026-12-06). The stream is the server's, not
   // this client's: one another client had turned on is turned off too (docs/protocol.md). Not awaited; not part of
   // the recording (its loop has ended).
-  if (o.spikes) {
+  if (o.spikes && !server_restarted) {  // a restarted server is another session's: nothing is sent to it
     io::command off;
     off.kind = io::command_kind::set_parameter;
     off.parameter = io::parameter_id::stream_spikes;
@@ -776,7 +777,8 @@ int run_record(const record_options& o) {
       std::fprintf(stderr, "record: stopped by %s before anything arrived from %s: nothing was written\n",
                    strsignal(signal_number), o.pub.c_str());
     leave_out_as_found();
-    return stopped_for.empty() ? 5 : 1;
+    // 130 / 143 as a process the signal ended (a supervisor's SIGTERM is not a silent server), 1 for the disk.
+    return signal_number ? 128 + signal_number : 1;
   }
   rec.steps.finish();
   if (spikes) {
@@ -791,8 +793,9 @@ int run_record(const record_options& o) {
   ack_log.close();
   safety_log.close();
   command_log.close();
-  // A recording shorter than the server's info period (1 s) may have seen no Info: ask for it.
-  if (!rec.first_info) {
+  // A recording shorter than the server's info period (1 s) may have seen no Info: ask for it (not a restarted
+  // server: its config would be taken for the session's).
+  if (!rec.first_info && !server_restarted) {
     io::command get_info;
     get_info.kind = io::command_kind::get_info;
     // A server still there is connected already; one that has gone costs no more than 100 ms here.
@@ -1033,9 +1036,9 @@ void add_record_command(CLI::App& app) {
               "(named: e.g. --out cannot be written), or it stopped early for lack of disk space (--min-free-MB) or a "
               "file it streams could not be written (what was recorded is written; summary.json's stopped_by says "
               "which), or another run writes into --out; 2 the command line or --config is wrong; 5 the server was "
-              "silent: nothing arrived within --timeout or before Ctrl-C/SIGTERM (nothing written, --out as it was), "
-              "or it fell silent before --duration, or it restarted (a new session on --pub: the recording ends with "
-              "the session it recorded; what arrived is written). Killed (SIGKILL) or crashed, it leaves each array as NAME.npy.partial (the rows so far, "
+              "silent: nothing arrived within --timeout (nothing written, --out as it was), or it fell silent before --duration, or it restarted (a new session on --pub: the recording ends with "
+              "the session it recorded; what arrived is written); 130 / 143 stopped by Ctrl-C / SIGTERM before anything arrived "
+              "(nothing written, --out as it was). Killed (SIGKILL) or crashed, it leaves each array as NAME.npy.partial (the rows so far, "
               "readable; header not final) and no session.toml or summary.json: such a folder cannot be replayed.");
   cmd->callback([o] {
     if (const int rc = run_record(*o); rc != 0) throw CLI::RuntimeError(rc);

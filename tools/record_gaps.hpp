@@ -15,10 +15,10 @@ class readout_gaps {
 
   // A readout: `step` ticks after the previous one of its epoch (0 for the first of an epoch).
   void readout_after(std::int64_t step) {
-    if (step > 1 && !readout_every_) {
+    if (step >= 1 && !readout_every_) {
       // Decimated or lost: unknown before the stride is learnt. A recording started on a decimated stream counted
       // its first second (before the first Status) as gaps (an outside audit, 2026-12-06). At most a second of
-      // steps, kept by size.
+      // steps, kept by size (steps of 1 too: they count in the most frequent step, see most_frequent_step).
       ++waiting_[step];
     } else if (step > 1) {
       judge(step, std::max(*readout_every_, changed_stride_), 1);
@@ -32,12 +32,8 @@ class readout_gaps {
     if (!readout_every_) {
       // A Status gives the stride the waiting steps were taken at. A SetParameter's value is the new stride, not
       // theirs: their own most frequent step stands for it (a stream that lost nothing steps by its stride).
-      std::int64_t theirs = n;
-      if (changed && !waiting_.empty())
-        theirs = std::max_element(waiting_.begin(), waiting_.end(),
-                                  [](const auto& a, const auto& b) { return a.second < b.second; })->first;
-      for (const auto& [s, count] : waiting_) judge(s, theirs, count);
-      waiting_.clear();
+      const std::int64_t theirs = changed ? most_frequent_step() : n;
+      judge_waiting(theirs);
       if (changed && theirs != n) changed_stride_ = std::max(theirs, n);
       readout_every_ = n;
       return;
@@ -51,13 +47,22 @@ class readout_gaps {
   }
   // The stride the next readout is expected after (1 until learnt).
   std::int64_t readout_every() const { return readout_every_.value_or(1); }
-  // Steps still waiting for the stride (judged as lost when the recording ends without learning it).
-  void finish() {
-    for (const auto& [s, count] : waiting_) judge(s, 1, count);
-    waiting_.clear();
-  }
+  // Steps still waiting for the stride when the recording ends without learning it (under a second): judged at their
+  // most frequent step, as an applied SetParameter's are.
+  void finish() { judge_waiting(most_frequent_step()); }
 
  private:
+  // The most frequent of the waiting steps (the smaller of two as frequent; 1 when none waits): a stream that lost
+  // nothing steps by its stride, one that lost some mostly still does.
+  std::int64_t most_frequent_step() const {
+    if (waiting_.empty()) return 1;
+    return std::max_element(waiting_.begin(), waiting_.end(),
+                            [](const auto& a, const auto& b) { return a.second < b.second; })->first;
+  }
+  void judge_waiting(std::int64_t stride) {
+    for (const auto& [s, count] : waiting_) judge(s, stride, count);
+    waiting_.clear();
+  }
   void judge(std::int64_t step, std::int64_t stride, std::int64_t count) {
     decimated_ticks += count * (std::min(step, stride) - 1);
     if (step > stride) {

@@ -29,6 +29,13 @@ class restart_watch {
                std::to_string(*server_ticks_);
       server_ticks_ = s->server_ticks();
       uptime_s_ = s->uptime_s();
+    } else if (const auto* i = m.payload_as_Info()) {
+      const std::pair<std::uint32_t, std::int64_t> now{i->epoch(), i->commands_applied()};
+      if (info_ && (now.first < info_->first || now.second < info_->second))
+        return "an Info of epoch " + std::to_string(now.first) + " and " + std::to_string(now.second) +
+               " commands applied after one of epoch " + std::to_string(info_->first) + " and " +
+               std::to_string(info_->second);
+      info_ = now;
     } else if (const auto* a = m.payload_as_Applied()) {
       if (applied_ && a->index() <= *applied_)  // the server numbers the commands it applies from 0
         return "applied command " + std::to_string(a->index()) + " after command " + std::to_string(*applied_);
@@ -38,7 +45,7 @@ class restart_watch {
   }
 
  private:
-  std::optional<std::pair<std::uint32_t, std::int64_t>> readout_;
+  std::optional<std::pair<std::uint32_t, std::int64_t>> readout_, info_;  // (epoch, tick), (epoch, commands applied)
   std::optional<std::int64_t> server_ticks_, applied_;
   double uptime_s_ = 0.0;
 };

@@ -273,10 +273,10 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--pub", o->pub, "PUB endpoint (readouts, status, spikes, acks)")
       ->capture_default_str()
-      ->check(endpoint_text("PUB"));
+      ->check(endpoint_text("PUB", true));
   cmd->add_option("--commands", o->commands, "ROUTER endpoint (commands, acks)")
       ->capture_default_str()
-      ->check(endpoint_text("command"));
+      ->check(endpoint_text("command", true));
   cmd->add_option("--endpoints-file", o->endpoints_file,
                   "Once bound, write the two endpoints to this file (lines \"pub ENDPOINT\", \"commands ENDPOINT\"): "
                   "with --pub/--commands tcp://127.0.0.1:* the system picks free ports and a client reads them here");

@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <stdexcept>
 #include <string_view>
+#include <vector>
 
 namespace cortexloop::tools {
 
@@ -104,10 +105,9 @@ std::string help_label(std::initializer_list<std::string_view> where) {
   const bool programs = has_all({"dc", "sine", "pulses", "noise"});
   const bool loading = has_all({"controller:open_loop", "controller:responsive", "controller:pi_clamp",
                                 "controller:phase_locked"});
-  std::string out;
-  auto add = [&out](std::string_view label) {
-    if (out.find(label) != std::string::npos) return;
-    out += (out.empty() ? "" : ", ") + std::string(label);
+  std::vector<std::string_view> labels;  // whole labels, each once ("controller" is not in "clear-controller")
+  auto add = [&labels](std::string_view label) {
+    if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
   };
   for (const std::string_view w : where) {
     if (programs && (w == "dc" || w == "sine" || w == "pulses" || w == "noise")) add("dc, sine, pulses, noise");
@@ -115,6 +115,8 @@ std::string help_label(std::initializer_list<std::string_view> where) {
     else if (w.starts_with("controller:") || w.starts_with("program:")) add(w.substr(w.find(':') + 1));
     else add(w);
   }
+  std::string out;
+  for (const std::string_view l : labels) out += (out.empty() ? "" : ", ") + std::string(l);
   return out;
 }
 

@@ -79,8 +79,8 @@ inline int last_cpu_of(int tid) noexcept {
 // (its --cpu), else, when the real-time thread is not pinned (-1), the CPU it last ran on (`realtime_tid`'s), where
 // the scheduler keeps it when that CPU is free as it wakes; failing both, the last CPU this process may use (the
 // one --rt pins it to). The last CPU alone was wrong whenever the real-time thread ran elsewhere: with another
-// process busy on the last CPU, the scheduler kept the real-time thread on CPU 0 beside the builder, 51-90 deadline
-// misses per Reset of the default config against 7.5-11.5 with --cpu 0 (an outside audit, 2026-12-07). For the threads that run
+// process busy on the last CPU, the scheduler kept the real-time thread on CPU 0 beside the builder: 67-101 deadline
+// misses per Reset of the default config, 10-14 now (an outside audit, 2026-12-07; bench/README.md). For the threads that run
 // for tens of ms beside a running loop at its own stock priority: a Reset's engine build, whose set-up threads
 // (one per usable CPU) took the real-time thread's CPU too and cost 7.6-10.8 deadline misses per Reset of the
 // default config on 2 CPUs (bench/README.md, "Reset: the build kept off the real-time thread's CPU"), and the old
@@ -91,7 +91,10 @@ inline int keep_off_realtime_cpu(int realtime_cpu, int realtime_tid = 0) noexcep
   cpu_set_t mine;
   CPU_ZERO(&mine);
   if (sched_getaffinity(getpid(), sizeof mine, &mine) != 0) mine = cpus_except(-1);
-  if (realtime_cpu < 0) realtime_cpu = last_cpu_of(realtime_tid);
+  if (realtime_cpu < 0) {
+    const int last = last_cpu_of(realtime_tid);
+    if (last >= 0 && last < CPU_SETSIZE && CPU_ISSET(last, &mine)) realtime_cpu = last;  // else not one of ours
+  }
   if (realtime_cpu < 0)
     for (int c = CPU_SETSIZE - 1; c >= 0 && realtime_cpu < 0; --c)
       if (CPU_ISSET(c, &mine)) realtime_cpu = c;

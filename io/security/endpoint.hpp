@@ -8,7 +8,8 @@
 namespace cortexloop::io {
 
 // Throws std::invalid_argument unless `endpoint` is tcp://HOST:PORT (PORT 0-65535, or * when binding) or ipc://PATH.
-inline void check_endpoint(std::string_view what, const std::string& endpoint) {
+// `binding`: for a socket that binds (the server's), where libzmq's connect-only source form SOURCE;HOST is invalid.
+inline void check_endpoint(std::string_view what, const std::string& endpoint, bool binding = false) {
   const auto fail = [&](const std::string& why) {
     throw std::invalid_argument(std::string(what) + " endpoint '" + endpoint + "': " + why +
                                 "; expected tcp://HOST:PORT (e.g. tcp://127.0.0.1:5556) or ipc://PATH");
@@ -25,7 +26,8 @@ inline void check_endpoint(std::string_view what, const std::string& endpoint) {
   // Forms libzmq reads otherwise than they look, refused at the command line (they exited 1 at bind time with
   // "Invalid argument" or "No such device": an outside audit, 2026-12-07).
   const std::string_view host = rest.substr(0, colon);
-  if (host.find(';') != std::string_view::npos) fail("a source address (SOURCE;HOST) is not supported");
+  if (binding && host.find(';') != std::string_view::npos)
+    fail("a source address (SOURCE;HOST) is for connecting, not binding");
   if (host.find(':') != std::string_view::npos && !(host.front() == '[' && host.back() == ']'))
     fail("an IPv6 address goes in brackets, tcp://[" + std::string(host) + "]:PORT");
   const std::string_view port = rest.substr(colon + 1);

@@ -21,7 +21,7 @@ namespace cortexloop::io {
 namespace {
 // libzmq's errors name neither the socket nor the endpoint ("Address already in use"): say both.
 void bind_endpoint(zmq::socket_t& socket, std::string_view what, const std::string& endpoint) {
-  check_endpoint(what, endpoint);
+  check_endpoint(what, endpoint, true);
   if (const std::string kind = ipc_path_not_a_socket(endpoint); !kind.empty())
     throw std::runtime_error("cannot bind the " + std::string(what) + " socket to " + endpoint + ": the path is " +
                              kind + ", not a Unix socket (libzmq removes a path before it binds to it: a file there "

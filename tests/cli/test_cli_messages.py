@@ -730,6 +730,25 @@ class InputRefused(unittest.TestCase):
         self.refused("stim", "controller", "--kind", "external", "--channel", "1", "--watchdog-timeout", "100",
                      *nowhere, code=4)
 
+    def test_stim_help_names_where_each_option_applies_as_the_check_does(self):
+        # The help's "dc, sine, noise: ..." prefixes and the scope check were two lists, and the check's, copied from
+        # the help, inherited its mistake (a review, 2026-12-06): the prefixes are now made from the check's table.
+        # Reference: the check's own verdicts (exit 2 "applies to" when refused; exit 4, sent to no server, when not),
+        # for every action a program option's help names and every program action it does not. Break tried: the
+        # help's prefix written by hand without noise for --offset -> "noise" missing from the prefix.
+        nowhere = ("--commands", "tcp://127.0.0.1:1", "--timeout", "0.2")
+        help_text = run("stim", "--help").stdout
+        actions = ("dc", "sine", "pulses", "noise")
+        needs = {"sine": ("--frequency", "5"), "pulses": ("--frequency", "5", "--pulse-width", "0.1")}
+        for option, value in (("--offset", "1"), ("--ramp-up", "5"), ("--phase", "10"), ("--gap-us", "10")):
+            line = next(l for l in help_text.splitlines() if l.strip().startswith(option + " "))
+            prefix = line.split(option, 1)[1].split("=", 1)[-1].split(None, 1)[1].split(":", 1)[0]
+            named = {a.strip() for a in prefix.split(",")}
+            self.assertTrue(named <= set(actions), (option, prefix))
+            for action in actions:
+                r = run("stim", action, "--amplitude", "5", *needs.get(action, ()), option, value, *nowhere)
+                self.assertEqual(r.returncode, 4 if action in named else 2, (option, action, prefix, r.stderr))
+
     def test_wrong_command_lines_exit_2_as_the_help_says(self):
         # Each was sent and refused by the server (exit 3), a failed command (exit 1), or a config refusal that
         # exited 1 where every other exits 2 (an outside check, 2026-12-06). Reference: each command's exit codes in
