@@ -107,5 +107,47 @@ class MeanFieldDcStepTest(unittest.TestCase):
         self.assertLess(abs(mf_on / b2["exc_Hz"] - 1), LEVEL_MAX, "the issue's level, against Brian2")
 
 
+class RingSiteOnTheServersRing(unittest.TestCase):
+    """experiments.dc_step with a RingPosition site on a ring of ring.length_mm = 72 and ring.n_units = 100 (an
+    outside audit: /tmp/auditC/ring72.toml reported unit 50, at 36 mm, as "the unit under the site" at 54 mm, and drew
+    the VSDi map on 0-36 mm). Reference: unit i sits at i * 72 / 100 mm (engine/meanfield/ring_geometry.hpp), so
+    54 mm is unit 75, which the site's profile (peak 1, docs/device.md) drives with the whole 200 pA; the map spans
+    the ring, 0-72 mm. Break tried: ring_unit's fixed 36 mm and the map's 0-36 mm (as before) -> the reported rates
+    are unit 50's and the map's top is 36 mm: fails."""
+
+    def test_the_unit_under_the_site_and_the_map_are_on_the_servers_ring(self):
+        import tempfile
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.figure
+        from cortexloop_client import experiments
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        cfg = {"name": "ring72", "seeds": [1], "sets": ["ring.n_units=100", "ring.length_mm=72.0"],
+               "server_config": os.path.join(root, "configs", "stimulation", "ring_only.toml"),
+               "dc_step": {"warmup_ms": 50.0, "pre_ms": 100.0, "step_ms": 100.0, "post_ms": 100.0,
+                           "amplitudes_pA": [200.0], "ring_position_mm": 54.0, "ring_width_mm": 1.5}}
+        kept, original = [], matplotlib.figure.Figure.savefig
+
+        def keep(fig, *args, **kwargs):
+            kept.append(fig)
+            original(fig, *args, **kwargs)
+
+        matplotlib.figure.Figure.savefig = keep
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                r, = experiments.dc_step(cfg, tmp, binary=BIN, progress=lambda *a, **k: None)
+                a = np.load(os.path.join(tmp, "ring72.npz"))
+        finally:
+            matplotlib.figure.Figure.savefig = original
+        on = 150  # warmup + pre (ticks of 1 ms)
+        self.assertAlmostEqual(float(a["seed1_200pA_ring_stim_pA"][on + 10, 75]), 200.0, places=2,
+                               msg="unit 75 (54 mm) is not the stimulated unit: the reference is off")
+        during = float(a["seed1_200pA_ring_rates_exc_Hz"][on + 50:on + 100, 75].mean())
+        self.assertAlmostEqual(r["ring_exc_Hz"]["during"], during, places=4,
+                               msg="the rate reported for the unit under 54 mm is not unit 75's")
+        tops = [ax.images[0].get_extent()[3] for ax in kept[0].axes if ax.images]
+        self.assertEqual(tops, [72.0], "the VSDi map does not span the 72 mm ring")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -379,6 +379,66 @@ class SessionFigureLines(unittest.TestCase):
             self.assertEqual(len(grey), 1)
             self.assertAlmostEqual(grey[0], t[50], places=6)
 
+    def grey_lines(self, fig):
+        return [line.get_xdata()[0] for line in fig.axes[0].get_lines()
+                if line.get_linestyle() == "--" and line.get_color() == plot_command_colour()]
+
+    def pulse_train_folder(self, tmp):
+        """recording_folder with no stimulation but a balanced train at a direct site (channel 0, site_kind 0) from
+        tick 50: as device_channels.npy has `stim pulses --biphasic --population inh` (docs/device.md: tick mean 0,
+        peak_current the largest step mean; /tmp/auditC/rec2: mean 0, peak 300 pA every 10th tick)."""
+        f = recording_folder(tmp)
+        np.save(f / "stim.npy", np.zeros((200, 2), np.float32))
+        channels = np.zeros((200, 8, 3), np.float32)
+        channels[50::10, 0, 1] = 300.0
+        state = np.zeros((200, 8, 2), np.float32)
+        state[50:, 0, 0] = 1.0  # active from the command's tick, site_kind 0 (population)
+        np.save(f / "device_channels.npy", channels)
+        np.save(f / "device_channel_state.npy", state)
+        return f
+
+    def test_a_pulse_train_at_a_direct_site_is_drawn(self):
+        # Reference: docs/device.md's device_channels.npy (peak_current) and plot's docstring (a bar down to -peak
+        # |I| where a tick's peak passes twice its mean). The protocol.md example `stim pulses --biphasic
+        # --population inh` left no trace: peak bars were drawn for electrode sites only (an outside audit).
+        # Break tried: the bars drawn only `if electrode` (as before) -> no bar in delivered_pA: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            fig = self.figure(self.pulse_train_folder(tmp))
+            ax = next(a for a in fig.axes if a.get_label() == "delivered_pA")
+            bars = [seg for c in ax.collections for seg in c.get_segments()]
+            self.assertEqual(len(bars), 15, "one bar per pulse (ticks 50, 60, ..., 190) in the direct panel")
+            self.assertEqual({float(seg[1][1]) for seg in bars}, {-300.0}, "bars not down to -peak")
+
+    def test_a_pulse_train_command_is_marked(self):
+        # Reference: plot's docstring (grey dashes are the commands that changed the stimulation): the train's
+        # channel switches on at the command's tick though its tick mean stays 0. Break tried: the channel's active
+        # flag not compared (as before) -> no grey line: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            f = self.pulse_train_folder(tmp)
+            grey = self.grey_lines(self.figure(f))
+            t = np.load(f / "ticks.npy")[:, 2] / 1000.0
+            self.assertEqual(len(grey), 1, "the train's command has no grey line")
+            self.assertAlmostEqual(grey[0], t[50], places=6)
+
+    def test_a_command_between_decimated_readouts_is_marked(self):
+        # stream.readout_every 10: readouts at ticks 0, 10, ..., a 150 pA step applied at tick 505 shows from the
+        # readout of tick 510 on; its tick was no readout and it had no grey line (an outside audit, /tmp/auditC/rec2).
+        # Reference: the readouts that bracket the command's tick (500 and 510) differ; around tick 1205 nothing
+        # changes (no line). The line is at the command's tick's end, 506 ms. Break tried: the old rule (the command's
+        # tick must be a readout) -> no line: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            f = recording_folder(tmp)
+            n = 200
+            np.save(f / "ticks.npy", np.column_stack([np.zeros(n), 10 * np.arange(n), 10 * np.arange(n) + 1]))
+            stim = np.zeros((n, 2), np.float32)
+            stim[51:, 0] = 150.0
+            np.save(f / "stim.npy", stim)
+            (f / "acks.jsonl").write_text('{"accepted": true, "tick_applied": 505, "epoch": 0}\n'
+                                          '{"accepted": true, "tick_applied": 1205, "epoch": 0}\n')
+            grey = self.grey_lines(self.figure(f))
+            self.assertEqual(len(grey), 1, f"grey lines at {grey} s; expected one, at the step's command")
+            self.assertAlmostEqual(grey[0], 0.506, places=6)
+
     def test_an_examples_marks_are_in_its_legend(self):
         # loop.figure's red lines (the examples' pulses, bursts, programs) were in no legend. Break tried: the lines
         # drawn without a label -> the controller panel has no legend: fails.

@@ -129,6 +129,37 @@ class BenchAndReferenceHelp(unittest.TestCase):
                     self.assertEqual(undocumented_defaults(parser), [], parser.prog)
 
 
+class LibraryModules(unittest.TestCase):
+    """A module of cortexloop_client without a command line (no main), run with -m, says in one line that it is a
+    library and names commands that exist to run instead, and exits 2 (`-m cortexloop_client.ringmap --help`
+    printed nothing and exited 0: an outside audit). Reference: cli.library_module's docstring; the commands named
+    are scripts of the checkout or modules of the package with a main (the tools above). Break tried: ringmap's
+    __main__ block removed -> exit 0 and no line: fails."""
+
+    def test_run_as_a_command_a_library_says_so(self):
+        package = pathlib.Path(ROOT, "tools", "python", "cortexloop_client")
+        libraries = sorted(p.stem for p in package.glob("*.py")
+                           if p.stem != "__init__" and "def main(" not in p.read_text())
+        self.assertTrue({"ringmap", "timeline", "aln_live", "entrainment", "readouts", "loop", "units", "analysis",
+                         "cli", "client"} <= set(libraries), libraries)
+        for name in libraries:
+            for args in (["--help"], []):
+                with self.subTest(module=name, args=args):
+                    r = subprocess.run([sys.executable, "-m", "cortexloop_client." + name, *args],
+                                       capture_output=True, text=True, timeout=60)
+                    # runpy's warning for a module the package imports first (cli, client) is not ours.
+                    lines = [line for line in r.stderr.splitlines() if not line.startswith("<frozen runpy>")]
+                    self.assertEqual((r.returncode, r.stdout), (2, ""), r.stderr)
+                    self.assertEqual(len(lines), 1, r.stderr)
+                    self.assertIn(f"cortexloop_client.{name}: a library module, not a command; run ", lines[0])
+                    named = re.findall(r"(tools/\S+\.py)|cortexloop_client\.(\w+)", lines[0].split("; run ")[1])
+                    self.assertTrue(named, lines[0])
+                    for path, module in named:
+                        if path:
+                            self.assertTrue(pathlib.Path(ROOT, path).exists(), path)
+                        else:
+                            self.assertIn("def main(", (package / (module + ".py")).read_text(), module)
+
 
 class TrackedFilesLeftAlone(unittest.TestCase):
     """Scripts that draw or compute a tracked file write it only when told to (an outside check, 2026-12-06):

@@ -35,3 +35,8 @@ from cortexloop.protocol import (  # noqa: E402
     SetParameter, SetPrograms, SetStimulation, Site, SpikeBatch, Status, Step)
 
 IDENTIFIER = b"CXL1"
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name)

@@ -129,3 +129,8 @@ def run(config, amplitude_pA=60.0, pre_ms=1000.0, step_ms=1000.0, post_ms=1000.0
                       lambda client, info, stepped: step_protocol(
                           client, amplitude_pA, pre_ms, step_ms, post_ms, info["tick_ms"], stepped,
                           has_network=info["n_exc"] > 0))
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["tools/aln_live_fig4.py"])

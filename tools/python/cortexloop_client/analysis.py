@@ -125,3 +125,8 @@ def peak_to_peak_kuramoto(rate, f_Hz, tick_ms=1.0, onset_ms=0.0, from_ms=0.0):
     phi = np.interp(t, t[peaks], 2 * np.pi * np.arange(len(peaks)))
     keep = (t >= max(from_ms, t[peaks[0]])) & (t <= t[peaks[-1]])
     return kuramoto(phi[keep] - 2 * np.pi * f_Hz * (t[keep] - onset_ms) / 1000.0)[0]
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["experiments", "tools/aln_fig4.py"])

@@ -269,3 +269,20 @@ def run(main, prog=None):
         cmd = e.cmd if isinstance(e.cmd, (list, tuple)) else [e.cmd]
         words = " ".join(os.path.basename(str(cmd[0])) if i == 0 else str(w) for i, w in enumerate(cmd[:2]))
         sys.exit(f"{prog}: `{words} ...` exited with code {e.returncode} (its message is above)")
+
+
+PACKAGE_COMMANDS = ["plot", "viewer", "experiments"]  # the modules of cortexloop_client with a command line
+
+
+def library_module(name, instead=PACKAGE_COMMANDS):
+    """A module of cortexloop_client without a command line, run as one (`python3 -m cortexloop_client.ringmap
+    --help` printed nothing and exited 0: an outside audit): one line saying so and naming the commands to run
+    instead (a module of this package by its name, or a script's path), exit 2 (argparse's code for a command line
+    that is not one)."""
+    commands = [c if "/" in c else "python3 -m cortexloop_client." + c for c in instead]
+    print(f"{name}: a library module, not a command; run {' or '.join(commands)}", file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    library_module(__spec__.name)

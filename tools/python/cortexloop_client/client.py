@@ -869,3 +869,8 @@ class Client:
             if m and m[1] == "readout":
                 out.append(m[2])
         return out
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name)

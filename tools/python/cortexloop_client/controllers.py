@@ -271,3 +271,8 @@ class OpenLoopSchedule:
             out.append(self.events[self._next][1])
             self._next += 1
         return out
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["tools/python/examples/pi_clamp.py or another example beside it"])

@@ -299,3 +299,8 @@ def save_and_plot(scan, rates, out, title_extra=""):
     fig.savefig(cli.with_folder(png), dpi=110)
     plt.close(fig)
     return png
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["tools/aln_entrainment.py"])

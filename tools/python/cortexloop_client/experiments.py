@@ -53,8 +53,9 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
     """Starts `serve --mode stepped` (unless client/server are given), sends `programs` (StimCommand-like
     kwargs for Client.stimulate) before the first tick, steps `ticks` ticks and returns per-tick arrays:
     t_ms, rate_exc_Hz, rate_inh_Hz, i_stim_exc_pA and, with a ring, ring_rates_exc_Hz [ticks, units],
-    ring_rates_inh_Hz, vsdi_percent. A readout that does not come within timeout_s of the one before (or of the
-    Step) ends the run with cli.ToolError."""
+    ring_rates_inh_Hz, vsdi_percent, ring_stim_pA and the ring's shape from the server's Info, ring_units and
+    ring_length_mm (positions in mm are on it: ring.length_mm need not be 36). A readout that does not come within
+    timeout_s of the one before (or of the Step) ends the run with cli.ToolError."""
     own = client is None
     if own:
         server = Server(config, "stepped", seed, sets, binary)
@@ -94,6 +95,11 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
                     ring_stim.append(r["ring_stim_pa"])
                 got += 1
             done += n
+        if ring_e:  # after the run: a stand-in client without GetInfo still meets the readout timeout
+            info = client.info(timeout_s)
+            if not info:
+                raise cli.ToolError(f"no answer to GetInfo within {timeout_s:g} s: the ring's length is in it")
+            geometry = {"ring_units": int(info["ring_units"]), "ring_length_mm": float(info["ring_length_mm"])}
         finished = True
     finally:
         if own:
@@ -106,6 +112,7 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
         out["ring_rates_inh_Hz"] = np.array(ring_i, np.float32)
         out["vsdi_percent"] = np.array(vsdi, np.float32)
         out["ring_stim_pA"] = np.array(ring_stim, np.float32)
+        out.update(geometry)
     return out
 
 
@@ -174,8 +181,10 @@ def correlation(a, b):
     return float(np.sum(a * b) / math.sqrt(np.sum(a * a) * np.sum(b * b)))
 
 
-def ring_unit(position_mm, n_units, length_mm=36.0):
-    """The ring unit nearest position_mm (unit i sits at i * length / n_units, engine/meanfield/ring_geometry)."""
+def ring_unit(position_mm, n_units, length_mm):
+    """The ring unit nearest position_mm (unit i sits at i * length / n_units, engine/meanfield/ring_geometry), on
+    the server's ring (Info's ring_units, ring_length_mm): a fixed 36 mm took unit 50 for 54 mm on a 72 mm ring of
+    100 units, which is unit 75 (an outside audit)."""
     return int(round(position_mm / length_mm * n_units)) % n_units
 
 
@@ -205,7 +214,7 @@ def dc_step(cfg, out_dir, binary=None, progress=print):
             net = analysis.smooth(a["rate_exc_Hz"], smooth_ms)
             ring = None
             if "ring_rates_exc_Hz" in a:   # uniform site: the ring's mean; ring site: the unit under the site
-                unit = ring_unit(site_mm, a["ring_rates_exc_Hz"].shape[1]) if site_mm is not None else None
+                unit = ring_unit(site_mm, a["ring_units"], a["ring_length_mm"]) if site_mm is not None else None
                 ring = a["ring_rates_exc_Hz"].mean(axis=1) if unit is None else a["ring_rates_exc_Hz"][:, unit]
                 ring_inh = a["ring_rates_inh_Hz"].mean(axis=1) if unit is None else a["ring_rates_inh_Hz"][:, unit]
             sl = slice(int(w), None)
@@ -223,6 +232,7 @@ def dc_step(cfg, out_dir, binary=None, progress=print):
                     r["corr_network_vs_ring"] = correlation(net[sl], ring[sl])
                 else:
                     r["ring_site_mm"] = site_mm
+                    r["ring_unit"] = unit
                     r["ring_width_mm"] = width_mm
             results.append(r)
             key = f"seed{seed}_{amp:g}pA"
@@ -233,6 +243,7 @@ def dc_step(cfg, out_dir, binary=None, progress=print):
                 arrays[key + "_ring_rates_exc_Hz"] = a["ring_rates_exc_Hz"]
                 arrays[key + "_vsdi_percent"] = a["vsdi_percent"]
                 arrays[key + "_ring_stim_pA"] = a["ring_stim_pA"]
+                arrays["ring_units"], arrays["ring_length_mm"] = a["ring_units"], a["ring_length_mm"]
             has_net = bool(np.any(a["rate_exc_Hz"]))
             progress(f"  dc step seed {seed} {amp:6.1f} pA: " + (
                      f"network exc {r['network_exc_Hz']['pre']:.2f} -> "
@@ -241,7 +252,7 @@ def dc_step(cfg, out_dir, binary=None, progress=print):
                      + (f"ring exc {r['ring_exc_Hz']['pre']:.2f} -> {r['ring_exc_Hz']['during']:.2f} -> "
                         f"{r['ring_exc_Hz']['post']:.2f} Hz" + (f"; corr {r['corr_network_vs_ring']:.3f}"
                                                                 if "corr_network_vs_ring" in r else
-                                                                f" (unit under the site at {site_mm:g} mm)")
+                                                                f" (unit {unit}, under the site at {site_mm:g} mm)")
                         if ring is not None else "") + f"  ({time.monotonic() - t0:.1f} s)", flush=True)
     arrays["t_ms"] = a["t_ms"]
     name = cfg["name"]
@@ -267,13 +278,15 @@ def dc_step_figure(arrays, cfg, path):
     fig, ax = plt.subplots(3 if has_ring else 2, len(amps), figsize=(4.2 * len(amps), 8 if has_ring else 5.5),
                            sharex=True, squeeze=False)
     site_mm = p.get("ring_position_mm")
+    if has_ring:  # the server's ring (run_stepped), not a fixed 36 mm: the y axis and the units under the sites
+        n_units, length = int(arrays["ring_units"]), float(arrays["ring_length_mm"])
     for j, amp in enumerate(amps):
         k = f"seed{seed}_{amp:g}pA"
         if site_mm is None:
             ax[0, j].plot(t[w:], arrays[k + "_i_stim_exc_pA"][w:], color="k")
             ax[0, j].set_title(f"DC step {amp:g} pA on exc")
         else:
-            unit = ring_unit(site_mm, arrays[k + "_ring_stim_pA"].shape[1])
+            unit = ring_unit(site_mm, n_units, length)
             ax[0, j].plot(t[w:], arrays[k + "_ring_stim_pA"][w:, unit], color="k")
             ax[0, j].set_title(f"{amp:g} pA at ring {site_mm:g} mm (sd {p.get('ring_width_mm', 1.5):g} mm)")
         if np.any(arrays[k + "_rate_exc_Hz"]):
@@ -287,9 +300,9 @@ def dc_step_figure(arrays, cfg, path):
                 ax[1, j].plot(t[w:], ring.mean(axis=1)[w:], color="k", ls="--", label="mean field (ring) exc")
             else:
                 ax[1, j].plot(t[w:], ring[w:, unit], color="k", ls="--", label=f"ring exc at {site_mm:g} mm")
-                far = ring_unit(site_mm + 9.0, ring.shape[1])
-                ax[1, j].plot(t[w:], ring[w:, far], color="0.5", ls=":", label=f"ring exc at {site_mm + 9:g} mm")
-            length = 36.0
+                far_mm = (site_mm + 9.0) % length
+                ax[1, j].plot(t[w:], ring[w:, ring_unit(far_mm, n_units, length)], color="0.5", ls=":",
+                              label=f"ring exc at {far_mm:g} mm")
             im = ax[2, j].imshow(arrays[k + "_vsdi_percent"][w:].T, aspect="auto", origin="lower", cmap="RdBu_r",
                                  extent=[t[w], t[-1], 0, length],
                                  vmin=-np.abs(arrays[k + "_vsdi_percent"]).max(),

@@ -571,3 +571,8 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
     fig.savefig(with_folder(path), dpi=110)
     plt.close(fig)
     print(f"wrote {path}")
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["tools/python/examples/pi_clamp.py or another example beside it"])

@@ -30,3 +30,8 @@ def restarts_and_gaps(axes, boundaries_ms, t, left, gaps, per_ms=1e-3, labelled=
         for a in axes:
             a.axvspan(t[i - 1], left[i], facecolor="none", edgecolor="0.55", hatch="///", lw=0)
     return float(np.sum(np.asarray(left)[gaps] - np.asarray(t)[gaps - 1])) / per_ms
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["plot", "viewer", "tools/plot_vsdi.py"])

@@ -16,9 +16,10 @@ every panel instead of drawn across.
 Panels, each when its data exists: spike raster (spikes.npy), population rates, stimulation current per cell in
 the network, LFP proxy, mean V (the rates, stimulation and mean V of the populations that have cells: a single cell
 of configs/naud2008/ has no inhibitory line), every sensing channel of the device (true signal, ADC value, filtered), the
-controllers' outputs, the delivered current per active stimulator channel, the ring's VSDi and the ring's
-stimulation current (mm against time, diverging colour maps centred on 0; on them the network's position is a
-dotted line, the electrodes black triangles at the right, "E0", "E1", ..., and the ring's sensing sites white
+controllers' outputs, the delivered current per active stimulator channel (tick mean; a bar down to -peak |I|
+where a tick's peak passes twice its mean: a pulse train), the ring's VSDi and the ring's stimulation current (mm
+against time, diverging colour maps centred on 0; on them the network's position is a dotted line, the electrodes
+black triangles at the right, "E0", "E1", ..., and the ring's sensing sites white
 triangles at the left, "S0", ... as their sensing panels are named). Safety events are triangles on the
 top panel and lines across all panels, red for a device limit, orange for the mean field's domain (model_domain);
 grey dashes across all panels are the commands that changed the stimulation. A legend below the time axis names
@@ -304,30 +305,42 @@ def session_marks(axes, d, geo, has_ring_stim, dev):
     # Commands that changed the stimulation (not pings or parameter changes), at the (epoch, tick) they applied.
     ticks = d.get("ticks")
     restarts = set(timeline.breaks([], d["boundaries_ms"], t * 1000.0).tolist())
+    breaks = set(d["breaks"].tolist())
+    tick_s = geo["tick_ms"] / 1000.0
     for ack in d["acks"]:
         if not ack.get("accepted") or ack.get("tick_applied") is None or ticks is None or not len(ticks):
             continue
-        same_epoch = ticks[:, 0] == ack.get("epoch", ticks[0, 0])
-        hit = np.nonzero(same_epoch & (ticks[:, 1] == ack["tick_applied"]))[0]
-        if not len(hit) or hit[0] == 0 or hit[0] in restarts:  # a Reset's own ack: its line is drawn above
+        tick = ack["tick_applied"]
+        rows = np.nonzero(ticks[:, 0] == ack.get("epoch", ticks[0, 0]))[0]  # its epoch's readouts, ticks rising
+        rows_after = rows[ticks[rows, 1] >= tick]
+        if not len(rows_after) or rows_after[0] == 0 or rows_after[0] in restarts:  # a Reset's own ack: drawn above
             continue
-        j = hit[0]
-        # The tick it applied at and the next, each against the tick before: a controller's current starts on the
-        # step after its command (docs/device.md, "Timing"), in the next tick at a 1 ms tick, and the clamp's start
-        # went unmarked (an outside audit, 2026-12-06).
-        after = [j] + ([j + 1] if j + 1 < len(t) and j + 1 not in restarts and same_epoch[j + 1]
-                       and ticks[j + 1, 1] == ticks[j, 1] + 1 else [])  # the next tick, not a row after a gap
+        # Against the last readout before the command's tick: the first readout at or after its tick and the first
+        # at or after the next (a controller's current starts on the step after its command, docs/device.md,
+        # "Timing": the clamp's start went unmarked, an outside audit, 2026-12-06). With stream.readout_every n
+        # the command's tick is seldom a readout (a 150 pA step at tick 3028 between readouts 3021 and 3031 went
+        # unmarked, an outside audit). Rows after lost readouts or a restart are not compared.
+        before = rows_after[0] - 1
+        after = [k for k in (rows_after[0], rows_after[0] + (ticks[rows_after[0], 1] == tick))
+                 if k < len(t) and k in rows and not any(before < b <= k for b in breaks)]
         changed = False
         for k in after:
             if "stim" in d:
-                changed = changed or np.any(d["stim"][k] != d["stim"][j - 1])
+                changed = changed or np.any(d["stim"][k] != d["stim"][before])
             if has_ring_stim:
-                changed = changed or np.any(d["ring_stim"][k] != d["ring_stim"][j - 1])
+                changed = changed or np.any(d["ring_stim"][k] != d["ring_stim"][before])
+            # A channel's tick mean, or its switching on or off: a balanced pulse train has tick means of 0 (the
+            # protocol.md example `stim pulses --biphasic` drew no line). Its peak is not compared: it differs
+            # between ticks with and without a pulse whatever the command.
             if dev and "device_channels" in d:
-                changed = changed or np.any(d["device_channels"][k, :, 0] != d["device_channels"][j - 1, :, 0])
-        if changed:
+                changed = changed or np.any(d["device_channels"][k, :, 0] != d["device_channels"][before, :, 0])
+            if dev and "device_channel_state" in d:
+                changed = changed or np.any(d["device_channel_state"][k, :, 0]
+                                            != d["device_channel_state"][before, :, 0])
+        if changed:  # at the command's tick: the readout's time less the ticks between them
+            x = t[rows_after[0]] - (ticks[rows_after[0], 1] - tick) * tick_s
             for a in axes:
-                a.axvline(t[j], **COMMAND_LINE)
+                a.axvline(x, **COMMAND_LINE)
             handles["command"] = Line2D([], [], **COMMAND_LINE, label="command that changed the stimulation")
     # Safety events: the device stopped or refused something (step -> time with the config's dt, in its epoch). The
     # mean field's domain flags (model_domain) in orange, the stimulator's limits in red.
@@ -488,14 +501,14 @@ def figure(d, title=None, smooth_ms=5):
             if (int(d["device_channel_state"][:, c, 1].max()) == 2) != electrode:
                 continue
             drawn, = line(ax, d["device_channels"][:, c, 0], lw=1, drawstyle="steps-pre", label=f"channel {c}")
-            if electrode:
-                # A balanced pulse has no tick mean: its peak |I| is drawn as a bar, so every pulse shows.
-                peak = d["device_channels"][:, c, 1]
-                hit = peak > 2.0 * np.abs(d["device_channels"][:, c, 0]) + 1e-9
-                ax.vlines(t[hit], 0, -peak[hit], color=drawn.get_color(), lw=0.8, alpha=0.6)
+            # A balanced pulse has no tick mean: its peak |I| is drawn as a bar, so every pulse shows, at a direct
+            # site too (a biphasic train into a population left no trace: an outside audit).
+            peak = d["device_channels"][:, c, 1]
+            hit = peak > 2.0 * np.abs(d["device_channels"][:, c, 0]) + 1e-9
+            ax.vlines(t[hit], 0, -peak[hit], color=drawn.get_color(), lw=0.8, alpha=0.6)
         ax.axhline(0, color="0.8", lw=0.5)
-        ax.set_ylabel("delivered\n(uA, electrode)\nline: tick mean\nbar: -peak |I|" if electrode
-                      else "delivered\n(pA/cell, direct)\ntick mean", fontsize=8 if electrode else None)
+        ax.set_ylabel(f"delivered\n({'uA, electrode' if electrode else 'pA/cell, direct'})\nline: tick mean\n"
+                      "bar: -peak |I|", fontsize=8)
         ax.legend(loc="lower left", frameon=False, fontsize=7, ncol=4)
     if has_ring:
         ring_panel(ax_of["ring_vsdi"], d["vsdi"], d, geo, "RdBu_r", "VSDi (%)", fig, ringmap.VSDI_FLOOR_PERCENT)

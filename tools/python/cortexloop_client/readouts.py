@@ -78,3 +78,8 @@ def tick_readouts(client, ticks, first_tick=0, epoch=None, stepped=True, chunk_t
         seen.add(k)
         yield k, d[2]
         deadline = time.monotonic() + timeout_s  # from when the caller asks for the next one
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["tools/aln_live_fig4.py", "tools/aln_entrainment.py", "experiments"])

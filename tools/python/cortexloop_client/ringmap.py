@@ -72,3 +72,8 @@ def colour_bar(fig, ax, mesh, label, peak=0.0, lim=None):
                  extend="both" if beyond else "neither")
     if beyond:
         ax.annotate(f"peak |x| {peak:.3g}", (1.0, 1.01), xycoords="axes fraction", ha="right", fontsize=7)
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["plot", "viewer", "tools/plot_vsdi.py"])

@@ -10,3 +10,8 @@ STIM_COLOUR = "tab:purple"
 SENSING_LINES = {"true": {"color": "0.75", "lw": 2.6, "label": "true signal"},
                  "filtered": {"color": "tab:orange", "lw": 1.4, "label": "filtered"},
                  "raw": {"color": "tab:blue", "lw": 0.6, "label": "ADC (raw)"}}
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["plot", "viewer", "experiments"])

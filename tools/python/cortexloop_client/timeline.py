@@ -176,3 +176,8 @@ def lay_out(x_ms, boundaries, tick_ms):
     left_ms, gaps = cells(x_ms, tick_ms)
     return {"t_s": x_ms / 1000.0, "left_s": left_ms / 1000.0, "gaps": gaps,
             "breaks": breaks(gaps, boundaries, x_ms), "boundaries_ms": boundaries}
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["plot", "viewer", "tools/plot_vsdi.py"])

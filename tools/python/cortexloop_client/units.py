@@ -14,3 +14,8 @@ def sensing_signals(config_toml):
     except tomllib.TOMLDecodeError:
         return []
     return [s.get("signal", "") for s in device.get("sensing", [])]
+
+
+if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
+    from .cli import library_module
+    library_module(__spec__.name, ["plot", "viewer"])
