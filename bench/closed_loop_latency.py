@@ -55,26 +55,6 @@ def seconds_at_least_01(text):
     return value
 
 
-def endpoint_pair(text):
-    """--connect: COMMANDS,PUB, each an endpoint ZeroMQ can connect to (a malformed one raised a ValueError or a
-    ZMQError traceback: an outside check, 2026-12-05)."""
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 2 or not all(parts):
-        raise argparse.ArgumentTypeError(f"{text!r}: COMMANDS,PUB, two endpoints separated by a comma "
-                                         "(e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555)")
-    ctx = zmq.Context.instance()
-    for name, endpoint in zip(("COMMANDS", "PUB"), parts):
-        sock = ctx.socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 0)
-        try:
-            sock.connect(endpoint)
-        except zmq.ZMQError as e:
-            raise argparse.ArgumentTypeError(f"{name} endpoint {endpoint!r}: {e}") from None
-        finally:
-            sock.close()
-    return parts
-
-
 def run(client, n_commands, warmup, gain, timeout_s=60.0, latest=False):
     """Answers readouts until n_commands acks after `warmup` readouts; returns per-command records.
     latest: answer only the newest of the readouts waiting when the loop wakes (skip stale ones)."""
@@ -152,7 +132,7 @@ def main(argv=None):
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="config override for the server (repeatable)")
     ap.add_argument("--serve-arg", action="append", default=[], help="extra `serve` argument, e.g. --serve-arg=--rt")
-    ap.add_argument("--connect", metavar="COMMANDS,PUB", type=endpoint_pair,
+    ap.add_argument("--connect", metavar="COMMANDS,PUB", type=loop.endpoint_pair,
                     help="use a running realtime server at these endpoints (e.g. "
                          "tcp://127.0.0.1:5556,tcp://127.0.0.1:5555)")
     ap.add_argument("--timeout", type=float, default=30.0,

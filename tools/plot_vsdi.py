@@ -46,6 +46,7 @@ def main(argv=None) -> int:
         summary = cli.load_json_object(args.folder / "summary.json")
     except FileNotFoundError as e:
         raise cli.ToolError(f"{e.filename}: not found (was the config run with a [ring]?)") from None
+    cli.check_recording_has_ticks(args.folder)
     ticks_file = args.folder / "ticks.npy"
     ticks = cli.load_npy(ticks_file) if ticks_file.exists() else None  # `record` writes one, `simulate` none
     # Both maps are [ticks, units] of the same run: any other shape is a damaged folder (or files of two runs), which

@@ -470,7 +470,7 @@ class ExampleErrors(unittest.TestCase):
         r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
                             "--connect", "tcp://127.0.0.1:5556"], capture_output=True, text=True, env=env, timeout=60)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("expected COMMANDS,PUB", r.stderr)
+        self.assertIn("COMMANDS,PUB, two endpoints separated by a comma", r.stderr)
         self.assertNotIn("Traceback", r.stderr)
 
 

@@ -78,7 +78,7 @@ class TickReadoutsTimeout(unittest.TestCase):
         def decode(payload):
             return (next(ticks_due), 0, "r")
 
-        got = [k for k, _ in tick_readouts(Stream(message, give_up_s=10), ticks=8, stepped=False, timeout_s=0.5,
+        got = [k for k, _ in tick_readouts(Stream(message, give_up_s=10), ticks=8, stepped=False, timeout_s=1.0,
                                            decode=decode)]
         self.assertEqual(got, list(range(8)))
 

@@ -546,6 +546,16 @@ class PlotFolderMistakes(unittest.TestCase):
                 (f / "ticks.npy").unlink()
                 self.assert_one_line(run([*PLOT, str(f), "--out", str(f / "s.png")]), "without ticks.npy")
                 self.assertFalse((f / "s.png").exists())
+        # plot_vsdi.py too (a review, 2026-12-07: it drew such a ring recording as simulate's). Break tried: its
+        # check_recording_has_ticks call removed -> exit 0 and a figure: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            f = recording_folder(tmp)
+            for name in ("vsdi", "ring_rates_exc"):
+                np.save(f / (name + ".npy"), np.zeros((200, 4), np.float32))
+            (f / "ticks.npy").unlink()
+            self.assert_one_line(run([os.path.join(ROOT, "tools", "plot_vsdi.py"), str(f), "--out", str(f / "v.png")]),
+                                 "without ticks.npy")
+            self.assertFalse((f / "v.png").exists())
 
     def test_out_naming_a_folder_is_refused(self):
         # `--out DIR/` wrote DIR/.png.png, `--out DIR` (a folder) DIR.png beside it. Break tried: cli._figure_path

@@ -758,10 +758,10 @@ class LoopAgainstARunningServer(unittest.TestCase):
 
 class CommandLineMistakesExitTwo(unittest.TestCase):
     # A wrong command line is refused by the parser before anything starts: exit 2, a message naming the option
-    # (an outside audit, 2026-12). References: the options' help ("comma-separated seeds (whole numbers >= 0)",
+    # (an outside audit, 2026-12). References: the options' help ("comma-separated seeds (whole numbers in [0, 2^63 - 1])",
     # --stim-at "before --seconds", --png "a folder is refused"), argparse's exit 2. The binary given is missing, so
     # that a check done late (after starting a server) shows as exit 1 naming the binary, not as a long run.
-    # Breaks tried: --seeds type cli.int_list, --neurons type int, --connect and --png without types, --stim-at type
+    # Breaks tried: endpoint_pair without its ZeroMQ connect -> exit 1 for bogus://; --seeds type cli.int_list, --neurons type int, --connect and --png without types, --stim-at type
     # float without the --seconds check (the fixes undone) -> exit 1 (a server started or the binary named), or 0 for
     # --stim-at (the viewer ran with the step never sent): fails.
     def test_each_is_refused_naming_the_option(self):
@@ -770,9 +770,17 @@ class CommandLineMistakesExitTwo(unittest.TestCase):
         cases = [
             (["-m", "cortexloop_client.experiments", os.path.join(ROOT, "configs", "stimulation", "dc_step.toml"),
               "--out", "/tmp/never", "--bin", MISSING + "/cortexloop", "--seeds=-1"],
-             "argument --seeds: seeds must be whole numbers >= 0, got '-1'"),
+             "argument --seeds: seeds must be whole numbers in [0, 2^63 - 1], got '-1'"),
+            # serve's own range (simulation.seed), which it refused after the parse (a review, 2026-12-07).
+            (["-m", "cortexloop_client.experiments", os.path.join(ROOT, "configs", "stimulation", "dc_step.toml"),
+              "--out", "/tmp/never", "--bin", MISSING + "/cortexloop", "--seeds", "99999999999999999999"],
+             "argument --seeds: seeds must be whole numbers in [0, 2^63 - 1]"),
             ([example, "--bin", MISSING + "/cortexloop", "--neurons", "-5"], "argument --neurons: must be > 0, got -5"),
-            ([example, "--bin", MISSING + "/cortexloop", "--connect", "foo"], "argument --connect: expected COMMANDS,PUB"),
+            ([example, "--bin", MISSING + "/cortexloop", "--connect", "foo"],
+             "argument --connect: 'foo': COMMANDS,PUB, two endpoints separated by a comma"),
+            # What ZeroMQ itself refuses, found when connecting after the parse (exit 1; a review, 2026-12-07).
+            ([example, "--bin", MISSING + "/cortexloop", "--connect", "bogus://x,tcp://127.0.0.1:5555"],
+             "argument --connect: COMMANDS endpoint 'bogus://x': Protocol not supported"),
             ([example, "--bin", MISSING + "/cortexloop", "--png", "x.xyz"],
              "argument --png: x.xyz: not a figure format matplotlib writes"),
             ([example, "--bin", MISSING + "/cortexloop", "--png", "/tmp/"], "argument --png: /tmp/: is a folder"),

@@ -82,12 +82,21 @@ def int_list(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
 
 
+def check_recording_has_ticks(folder):
+    """A recording places each readout by its (epoch, tick) in ticks.npy; without it the readouts would be drawn as
+    simulate's, one a tick from 1 ms, which mis-times a decimated, gapped or Reset recording unsaid (an outside audit:
+    plot, and plot_vsdi too, a review). The files only `record` writes tell a recording from simulate's output."""
+    recorded = [n for n in ("session.json", "acks.jsonl", "commands.jsonl") if os.path.exists(os.path.join(folder, n))]
+    if recorded and not os.path.exists(os.path.join(folder, "ticks.npy")):
+        raise ToolError(f"{folder}: a recording ({recorded[0]}) without ticks.npy: the readouts' times are in it")
+
+
 def seed_list(text):
-    """argparse type: comma-separated seeds, whole numbers >= 0 as an experiment file's must be (--seeds=-1 was let
-    through and started a server, which refused it: an outside audit)."""
+    """argparse type: comma-separated seeds, whole numbers in [0, 2^63 - 1] (simulation.seed), as an experiment
+    file's must be (--seeds=-1 was let through and started a server, which refused it: an outside audit)."""
     seeds = int_list(text)
-    if any(s < 0 for s in seeds):
-        raise argparse.ArgumentTypeError(f"seeds must be whole numbers >= 0, got {text!r}")
+    if any(s < 0 or s > 2**63 - 1 for s in seeds):  # simulation.seed's range, which serve checks
+        raise argparse.ArgumentTypeError(f"seeds must be whole numbers in [0, 2^63 - 1], got {text!r}")
     return seeds
 
 

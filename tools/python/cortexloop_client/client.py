@@ -500,7 +500,7 @@ class Client:
         self.sub = None
         # One topic given alone is that topic: iterated, "readout" was 7 one-letter prefixes (subscribing to nearly
         # everything) and b"readout" 7 byte strings of zeros (an outside audit).
-        if isinstance(topics, (str, bytes)):
+        if isinstance(topics, (str, bytes, bytearray, memoryview)):
             topics = (topics,)
         self.topics = tuple(t.encode() if isinstance(t, str) else bytes(t) for t in topics)
         self._acks = collections.OrderedDict()  # seq -> Ack: arrived while wait_ack waited for another

@@ -149,8 +149,8 @@ def check_experiment(path, cfg, kind):
                                 + (" > 0" if key == "frequencies_Hz" else ""))
     seeds = cfg.get("seeds", [1])
     if not isinstance(seeds, list) or not seeds or not all(isinstance(x, int) and not isinstance(x, bool)
-                                                            and x >= 0 for x in seeds):
-        raise cli.ToolError(f"{path}: seeds = {seeds!r}: must be a non-empty list of whole numbers >= 0")
+                                                            and 0 <= x <= 2**63 - 1 for x in seeds):
+        raise cli.ToolError(f"{path}: seeds = {seeds!r}: must be a non-empty list of whole numbers in [0, 2^63 - 1]")
     sets = cfg.get("sets", [])
     if not isinstance(sets, list) or not all(isinstance(x, str) for x in sets):
         raise cli.ToolError(f"{path}: sets = {sets!r}: must be a list of \"section.key=value\" strings")
@@ -455,7 +455,7 @@ def main(argv=None):
     ap.add_argument("--out", default="out/stimulation", help="output folder (default %(default)s)")
     ap.add_argument("--bin", default=DEFAULT_BIN, help="cortexloop executable (default: %(default)s)")
     ap.add_argument("--seeds", type=cli.seed_list,
-                    help="comma-separated seeds (whole numbers >= 0), overriding the file's")
+                    help="comma-separated seeds (whole numbers in [0, 2^63 - 1]), overriding the file's")
     args = ap.parse_args(argv)
     for path in args.experiment:
         cfg = load_experiment(path)

@@ -453,13 +453,24 @@ def raise_if_refused(rec):
 
 
 def endpoint_pair(text):
-    """argparse type of --connect: COMMANDS,PUB, two endpoints (transport://address). A wrong one was found after the
-    parse and exited 1; a wrong command line is exit 2 (an outside audit)."""
-    parts = text.split(",")
-    if len(parts) != 2 or not all("://" in part for part in parts):
-        raise argparse.ArgumentTypeError(f"expected COMMANDS,PUB, e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555, "
-                                         f"got {text!r}")
-    return text
+    """argparse type of --connect: COMMANDS,PUB, each an endpoint ZeroMQ can connect to, as a list of the two. A wrong
+    one was found after the parse and exited 1 (a wrong command line is exit 2: an outside audit), or raised a
+    ZMQError traceback (bench/closed_loop_latency.py, which uses this one: an outside check, 2026-12-05)."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise argparse.ArgumentTypeError(f"{text!r}: COMMANDS,PUB, two endpoints separated by a comma "
+                                         "(e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555)")
+    ctx = zmq.Context.instance()
+    for name, endpoint in zip(("COMMANDS", "PUB"), parts):
+        sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        try:
+            sock.connect(endpoint)  # what ZeroMQ refuses (a transport it lacks, a port above 65535) is refused here
+        except zmq.ZMQError as e:
+            raise argparse.ArgumentTypeError(f"{name} endpoint {endpoint!r}: {e}") from None
+        finally:
+            sock.close()
+    return parts
 
 
 def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neurons=2000, duration_s=3.0):
@@ -515,11 +526,7 @@ def check_outputs(args):
 def server_from_args(args):
     check_outputs(args)
     if args.connect:
-        parts = args.connect.split(",")
-        if len(parts) != 2 or not all(parts):
-            raise SystemExit(f"--connect {args.connect!r}: expected COMMANDS,PUB, e.g. "
-                             "tcp://127.0.0.1:5556,tcp://127.0.0.1:5555")
-        return _Connected(*parts)
+        return _Connected(*args.connect)  # checked by endpoint_pair
     # The user's own --set network.n_neurons wins over --neurons (serve refuses a key given twice).
     own_size = any(s.split("=", 1)[0].strip() == "network.n_neurons" for s in args.set)
     sets = ([f"network.n_neurons={args.neurons}"] if args.neurons and not own_size else []) + list(args.set)

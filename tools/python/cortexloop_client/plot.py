@@ -178,12 +178,7 @@ def load(folder):
         path = os.path.join(folder, name + ".npy")
         if os.path.exists(path):
             d[name] = cli.load_npy(path)
-    # A recording places each readout by its (epoch, tick) in ticks.npy; without it the readouts would be drawn as
-    # simulate's, one a tick from 1 ms, which mis-times a decimated, gapped or Reset recording unsaid (an outside
-    # audit). The files only `record` writes tell a recording from simulate's output.
-    recorded = [n for n in ("session.json", "acks.jsonl", "commands.jsonl") if os.path.exists(os.path.join(folder, n))]
-    if recorded and "ticks" not in d:
-        raise cli.ToolError(f"{folder}: a recording ({recorded[0]}) without ticks.npy: the readouts' times are in it")
+    cli.check_recording_has_ticks(folder)
     # A device part's values without their state (record writes both) is a damaged recording: named, not a KeyError.
     for values, state in (("device_channels", "device_channel_state"),
                           ("device_controllers", "device_controller_state")):
