@@ -80,8 +80,8 @@ inline int last_cpu_of(int tid) noexcept {
 // the scheduler keeps it when that CPU is free as it wakes; failing both, the last CPU this process may use (the
 // one --rt pins it to). The last CPU alone was wrong whenever the real-time thread ran elsewhere: with another
 // process busy on the last CPU, the scheduler kept the real-time thread on CPU 0 beside the builder: 67-101 deadline
-// misses per Reset of the default config, 10-14 now (an outside audit, 2026-12-07; bench/README.md). For the threads that run
-// for tens of ms beside a running loop at its own stock priority: a Reset's engine build, whose set-up threads
+// misses per Reset of the default config, 10-14 now (an outside audit, 2026-12-07; bench/README.md).
+// For the threads that run for tens of ms beside a running loop at its own stock priority: a Reset's engine build, whose set-up threads
 // (one per usable CPU) took the real-time thread's CPU too and cost 7.6-10.8 deadline misses per Reset of the
 // default config on 2 CPUs (bench/README.md, "Reset: the build kept off the real-time thread's CPU"), and the old
 // engine's destruction. Returns the CPU kept free, or -1 when none is (one usable CPU, or the system refused).

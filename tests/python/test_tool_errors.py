@@ -761,9 +761,10 @@ class CommandLineMistakesExitTwo(unittest.TestCase):
     # (an outside audit, 2026-12). References: the options' help ("comma-separated seeds (whole numbers in [0, 2^63 - 1])",
     # --stim-at "before --seconds", --png "a folder is refused"), argparse's exit 2. The binary given is missing, so
     # that a check done late (after starting a server) shows as exit 1 naming the binary, not as a long run.
-    # Breaks tried: endpoint_pair without its ZeroMQ connect -> exit 1 for bogus://; --seeds type cli.int_list, --neurons type int, --connect and --png without types, --stim-at type
-    # float without the --seconds check (the fixes undone) -> exit 1 (a server started or the binary named), or 0 for
-    # --stim-at (the viewer ran with the step never sent): fails.
+    # Breaks tried: endpoint_pair without its ZeroMQ connect -> exit 1 for bogus://; --seeds type cli.int_list,
+    # --neurons type int, --connect and --png without types, --stim-at type float without the --seconds check (the
+    # fixes undone) -> exit 1 (a server started or the binary named), or 0 for --stim-at (the viewer ran with the
+    # step never sent): fails.
     def test_each_is_refused_naming_the_option(self):
         example = os.path.join(ROOT, "tools", "python", "examples", "open_loop.py")
         viewer = tool(os.path.join(ROOT, "tools", "python", "cortexloop_client", "viewer.py"))
