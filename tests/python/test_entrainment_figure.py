@@ -11,10 +11,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.collections  # noqa: E402
-import matplotlib.figure  # noqa: E402
 import numpy as np  # noqa: E402
 
 from cortexloop_client import entrainment  # noqa: E402
+from saved_figures import saved_figures  # noqa: E402  (this folder is the script's, first on sys.path)
 
 
 class Fig5Title(unittest.TestCase):
@@ -24,21 +24,12 @@ class Fig5Title(unittest.TestCase):
         n_points = len(scan["amplitudes_mV_per_ms"]) * len(scan["frequencies_Hz"])
         ticks = int(round(1000.0 * scan["duration_s"]))
         rates = np.random.default_rng(1).random((n_points, ticks))
-        saved = []
-        original = matplotlib.figure.Figure.savefig
+        def title_and_page(fig):  # the figure is closed once saved: measured while it is drawn
+            return fig._suptitle.get_window_extent(fig.canvas.get_renderer()), fig.bbox
 
-        def keep(fig, *args, **kwargs):  # the figure is closed once saved: measure it while it is drawn
-            original(fig, *args, **kwargs)
-            renderer = fig.canvas.get_renderer()
-            saved.append((fig._suptitle.get_window_extent(renderer), fig.bbox))
-
-        matplotlib.figure.Figure.savefig = keep
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                png = entrainment.save_and_plot(scan, {"aln": rates}, pathlib.Path(tmp), ", offline (simulate)")
-                self.assertTrue(png.exists())
-        finally:
-            matplotlib.figure.Figure.savefig = original
+        with saved_figures(title_and_page) as saved, tempfile.TemporaryDirectory() as tmp:
+            png = entrainment.save_and_plot(scan, {"aln": rates}, pathlib.Path(tmp), ", offline (simulate)")
+            self.assertTrue(png.exists())
         title, page = saved[0]
         self.assertGreaterEqual(title.x0, page.x0)
         self.assertLessEqual(title.x1, page.x1)
@@ -56,24 +47,13 @@ class Fig5Columns(unittest.TestCase):
         scan = entrainment.load_scan("frequency", "aln", quick=True, frequencies_Hz=frequencies)
         n_points = len(scan["amplitudes_mV_per_ms"]) * len(scan["frequencies_Hz"])
         rates = np.random.default_rng(2).random((n_points, int(round(1000.0 * scan["duration_s"]))))
-        edges = []
-        original = matplotlib.figure.Figure.savefig
+        def column_edges(fig):  # x of each panel's first row of corners (the colour bar's axes hold a mesh too)
+            return [mesh.get_coordinates()[0, :, 0] for ax in fig.axes if ax.get_xlabel() == "stimulus frequency [Hz]"
+                    for mesh in ax.collections if isinstance(mesh, matplotlib.collections.QuadMesh)]
 
-        def keep(fig, *args, **kwargs):
-            for ax in fig.axes:  # the panels (the colour bar's axes hold a mesh too)
-                if ax.get_xlabel() != "stimulus frequency [Hz]":
-                    continue
-                for mesh in ax.collections:
-                    if isinstance(mesh, matplotlib.collections.QuadMesh):
-                        edges.append(mesh.get_coordinates()[0, :, 0])  # x of the first row's corners
-            original(fig, *args, **kwargs)
-
-        matplotlib.figure.Figure.savefig = keep
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                entrainment.save_and_plot(scan, {"aln": rates}, pathlib.Path(tmp))
-        finally:
-            matplotlib.figure.Figure.savefig = original
+        with saved_figures(column_edges) as saved, tempfile.TemporaryDirectory() as tmp:
+            entrainment.save_and_plot(scan, {"aln": rates}, pathlib.Path(tmp))
+        edges = [e for figure_edges in saved for e in figure_edges]
         self.assertEqual(len(edges), len(scan["amplitudes_mV_per_ms"]), "one mesh per panel")
         return scan["frequencies_Hz"], edges
 

@@ -48,6 +48,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "python"))
 from cortexloop_client import analysis  # noqa: E402
+from saved_figures import saved_figures  # noqa: E402  (this folder is the script's, first on sys.path)
 from cortexloop_client.experiments import correlation, dc_step_run  # noqa: E402
 
 BIN = os.environ.get("CORTEXLOOP_BIN", "build/cortexloop")
@@ -119,26 +120,15 @@ class RingSiteOnTheServersRing(unittest.TestCase):
         import tempfile
         import matplotlib
         matplotlib.use("Agg")
-        import matplotlib.figure
         from cortexloop_client import experiments
         root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
         cfg = {"name": "ring72", "seeds": [1], "sets": ["ring.n_units=100", "ring.length_mm=72.0"],
                "server_config": os.path.join(root, "configs", "stimulation", "ring_only.toml"),
                "dc_step": {"warmup_ms": 50.0, "pre_ms": 100.0, "step_ms": 100.0, "post_ms": 100.0,
                            "amplitudes_pA": [200.0], "ring_position_mm": 54.0, "ring_width_mm": 1.5}}
-        kept, original = [], matplotlib.figure.Figure.savefig
-
-        def keep(fig, *args, **kwargs):
-            kept.append(fig)
-            original(fig, *args, **kwargs)
-
-        matplotlib.figure.Figure.savefig = keep
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                r, = experiments.dc_step(cfg, tmp, binary=BIN, progress=lambda *a, **k: None)
-                a = np.load(os.path.join(tmp, "ring72.npz"))
-        finally:
-            matplotlib.figure.Figure.savefig = original
+        with saved_figures() as kept, tempfile.TemporaryDirectory() as tmp:
+            r, = experiments.dc_step(cfg, tmp, binary=BIN, progress=lambda *a, **k: None)
+            a = np.load(os.path.join(tmp, "ring72.npz"))
         on = 150  # warmup + pre (ticks of 1 ms)
         self.assertAlmostEqual(float(a["seed1_200pA_ring_stim_pA"][on + 10, 75]), 200.0, places=2,
                                msg="unit 75 (54 mm) is not the stimulated unit: the reference is off")

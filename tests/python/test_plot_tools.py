@@ -12,6 +12,8 @@ import unittest
 
 import numpy as np
 
+from saved_figures import saved_figures  # this folder is the script's, first on sys.path
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLASTICITY = os.path.join(ROOT, "tools", "plot_plasticity.py")
 
@@ -208,22 +210,13 @@ def sweep_folder(folder, x, y, max_up, overrides=(), model="network"):
 def sweep_figure(folder):
     """tools/plot_aln_sweep.py run on `folder` in this process; the figure it saves, kept open for the checks."""
     import runpy
-    import matplotlib.figure
-    kept = []
-    original = matplotlib.figure.Figure.savefig
-
-    def keep(fig, *args, **kwargs):
-        kept.append(fig)
-        original(fig, *args, **kwargs)
-
-    saved = sys.argv, matplotlib.figure.Figure.savefig
+    argv = sys.argv
     sys.argv = ["plot_aln_sweep.py", str(folder), "--out", os.path.join(folder, "d.png"), "--quiet"]
-    matplotlib.figure.Figure.savefig = keep
     try:
-        with self_exit_ok():
+        with saved_figures() as kept, self_exit_ok():
             runpy.run_path(os.path.join(ROOT, "tools", "plot_aln_sweep.py"), run_name="__main__")
     finally:
-        sys.argv, matplotlib.figure.Figure.savefig = saved
+        sys.argv = argv
     return kept[0]
 
 
@@ -444,24 +437,11 @@ class SessionFigureLines(unittest.TestCase):
         # drawn without a label -> the controller panel has no legend: fails.
         import matplotlib
         matplotlib.use("Agg")
-        import matplotlib.figure
         from cortexloop_client import loop
         rec = loop.Recording()
         rec.rows = [(k, k + 1.0, 1.0, 1.0, 2.0, 0.0, 0.0, 0.5) for k in range(100)]
-        kept = []
-        original = matplotlib.figure.Figure.savefig
-
-        def keep(fig, *args, **kwargs):
-            kept.append(fig)
-            original(fig, *args, **kwargs)
-
-        matplotlib.figure.Figure.savefig = keep
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                loop.figure(rec, os.path.join(tmp, "f.png"), "t", marks=np.array([0.02, 0.05]),
-                            marks_label="pulse applied")
-        finally:
-            matplotlib.figure.Figure.savefig = original
+        with saved_figures() as kept, tempfile.TemporaryDirectory() as tmp:
+            loop.figure(rec, os.path.join(tmp, "f.png"), "t", marks=np.array([0.02, 0.05]), marks_label="pulse applied")
         legend = kept[0].axes[1].get_legend()
         self.assertIsNotNone(legend)
         self.assertEqual([t.get_text() for t in legend.get_texts()], ["pulse applied (2)"])
