@@ -43,7 +43,9 @@ int run_plasticity(const plasticity_options& o) {
   constexpr std::array<std::string_view, 9> outputs = {"e_rates_Hz.npy", "i_rates_Hz.npy", "rate_Hz.npy",
                                                        "rate_sd_Hz.npy", "mean_v_mV.npy",  "sd_v_mV.npy",
                                                        "weight_pct.npy", "weight_sd_pct.npy", "plasticity.json"};
-  io::prepare_output_dir(out, outputs);
+  io::check_output_dir(out, outputs);
+  const io::output_dir_lock out_lock(out);  // one run per folder: a second would remove this one's files
+  io::remove_earlier_outputs(out, outputs);
   if (o.png) io::prepare_output_dir(out, std::array<std::string_view, 1>{"rate_effect.png"});
   const std::size_t n_e = p.e_rates_Hz.size(), n_i = p.i_rates_Hz.size();
   if (!o.quiet)

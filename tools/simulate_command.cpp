@@ -175,12 +175,12 @@ int run_simulate(const simulate_options& o) {
   // set-up (a large network takes seconds) simulated nothing, and cleared a folder it did not refill (an outside
   // audit); checked now, an --out that cannot take the outputs fails in the first second.
   // One run per folder while it runs (a recorder or another simulate on the same --out removed this run's files and
-  // wrote among them): taken by a run of one process; mpirun's ranks would each take it, and are not locked.
+  // wrote among them): held by the process that writes the files (rank 0 under mpirun).
   std::optional<io::output_dir_lock> out_lock;
   auto prepare = [&] {
     engine::engine_params params = checked_run_params(o, launched);
     io::check_output_dir(o.out_dir, kOutputs);
-    if (launched == 1) out_lock.emplace(o.out_dir);
+    lock_output_dir(out_lock, o.out_dir, launched);
     return params;
   };
   return run_on_ranks(launched, "run the whole network and write the same files", prepare,
@@ -658,6 +658,12 @@ int run_sweep(const simulate_options& o) {
   }
   const std::filesystem::path out(o.out_dir);
   const auto step = static_cast<std::size_t>(ranks);
+  // The sweep's folder is held by rank 0 (or a run alone) before anything in it is prepared: a second sweep into it
+  // is refused before its rank 0 removes anything (its other ranks, which nothing waits for, may have prepared
+  // their first point folders when mpirun ends them).
+  std::optional<io::output_dir_lock> out_lock;
+  if (rank == 0) io::check_output_dir(out, {});
+  lock_output_dir(out_lock, out, ranks);
   // This rank's point folders before any of its points runs: a bad one fails now, not after the points before it.
   // Each rank prepares only its own: preparing removes an earlier run's files, and a rank that started late once
   // removed the files of a point another rank had already written (nothing orders the ranks' starts).

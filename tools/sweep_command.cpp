@@ -234,6 +234,7 @@ struct prepared_sweep {
   axis ax, ay;
   std::vector<std::string> base;  // --set and --duration, for every point
   std::unique_ptr<sweep_point_runner> runner;
+  std::optional<io::output_dir_lock> out_lock;  // --out, held for the whole run by its writer
   std::size_t nx() const { return ax.values.size(); }
   std::size_t ny() const { return ay.values.size(); }
   std::size_t n() const { return nx() * ny(); }
@@ -307,6 +308,7 @@ prepared_sweep prepare_sweep(const sweep_options& o, bool root) {
   // The folder for the files written after the run, checked (not cleared: a rank refused later would have cleared it
   // for nothing) by every rank alike; rank 0 removes an earlier run's files once MPI runs (sweep_ranks).
   io::check_output_dir(std::filesystem::path(o.out_dir), kSweepOutputs);
+  lock_output_dir(g.out_lock, o.out_dir, launched_ranks());  // one run per folder, held by its writer (rank 0)
   return g;
 }
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace cortexloop::io {
 
@@ -33,6 +34,8 @@ class output_dir_lock {
   ~output_dir_lock();
   output_dir_lock(const output_dir_lock&) = delete;
   output_dir_lock& operator=(const output_dir_lock&) = delete;
+  output_dir_lock(output_dir_lock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}  // the lock goes with it
+  output_dir_lock& operator=(output_dir_lock&&) = delete;
 
  private:
   int fd_ = -1;

@@ -296,6 +296,36 @@ class ErrorsUnderMpirun(unittest.TestCase):
                           "--y", "aln.mu_ext_i_mV_per_ms=0,1", "-q"], "--x aln.no_such_key = 1: unknown key")
 
 
+class HeldFolderUnderMpirun(unittest.TestCase):
+    """A run under mpirun into a folder another process writes (holding its lock, flock(2), as a simulate or a
+    recorder alone does) is refused by rank 0, which writes the files, and mpirun ends the others; the folder's files
+    are left as they were (only a run of one process took the lock: an outside audit's note, 2026-12-07). Reference:
+    flock(2)'s exclusive lock, held here by the test as the first run would; the one-process refusal's text. Break
+    tried: the lock taken only when launched == 1 (as before) -> exit 0 and rates.npy rewritten, fails."""
+
+    def test_refused_by_rank_0(self):
+        import fcntl
+        with tempfile.TemporaryDirectory(prefix="cortexloop_mpi_lock_") as out:
+            fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                with open(os.path.join(out, "rates.npy"), "w") as f:
+                    f.write("the first run's")
+                aln_sweep = ["sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y", "aln.mu_ext_i_mV_per_ms=0:3:2",
+                             "--duration", "3", "--quiet"]
+                for args in ([*SIMULATE], [*SIMULATE, "--sweep", "network.drive.rate_Hz=3,4"], aln_sweep):
+                    with self.subTest(args=args):
+                        r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *args, "--out", out],
+                                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+                        self.assertEqual(r.returncode, 1, r.stderr)
+                        self.assertIn("--out " + out + ": another cortexloop process is writing into this folder",
+                                      r.stderr)
+                        with open(os.path.join(out, "rates.npy")) as f:
+                            self.assertEqual(f.read(), "the first run's")
+            finally:
+                os.close(fd)
+
+
 class KilledUnderMpirun(unittest.TestCase):
     """SIGTERM to mpirun ends the ranks (they keep the default action: each would stop at its own tick, and their
     collectives would no longer meet), before rank 0 finished its files. It left a spikes.npy of megabytes whose
