@@ -84,12 +84,12 @@ class TickReadoutsTimeout(unittest.TestCase):
 
 
 class RunSteppedTimeout(unittest.TestCase):
-    # Reference: run_stepped's "no readout from the server for 10 s" (now its timeout_s, in its docstring). Break
+    # Reference: run_stepped's docstring ("A readout that does not come within timeout_s ... ends the run"). Break
     # tried: client.receive(timeout_s) per message as before -> "still waiting after 1.5 s" (AssertionError), not the
-    # ToolError.
+    # ToolError. Since 2026-12-07 run_stepped steps through tick_readouts (one loop for both).
     def test_statuses_do_not_restart_the_wait(self):
         client = Stream(lambda c: ("status", "status", {}), give_up_s=1.5)
-        with self.assertRaisesRegex(cli.ToolError, r"no readout from the server for 0.5 s \(0 of 100 ticks"):
+        with self.assertRaisesRegex(cli.ToolError, r"no readout for 0.5 s \(0 of 100 ticks received; is the server paused"):
             run_stepped(None, 100, [], client=client, timeout_s=0.5)
 
 

@@ -44,7 +44,7 @@ import numpy as np
 from . import analysis, cli
 from .style import EXC_COLOUR, INH_COLOUR, STIM_COLOUR
 from .loop import DEFAULT_BIN, REPO, Server, connect
-from .readouts import require_accepted
+from .readouts import require_accepted, tick_readouts
 
 
 # --- running one protocol in stepped mode ----------------------------------------------------------------------
@@ -68,34 +68,16 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
             if ack.tick_applied != 0:
                 raise cli.ToolError(f"program applied at tick {ack.tick_applied}, expected 0 (is the server in "
                                     "stepped mode?)")
-        rows, ring_e, ring_i, vsdi, ring_stim = [], [], [], [], []
-        done = 0
-        while done < ticks:
-            n = min(chunk_ticks, ticks - done)
-            client.step(n)
-            got = 0
-            # A deadline only a readout moves: a timeout per message restarted at every status (one a second) and
-            # never ran out against a paused server (an outside audit).
-            deadline = time.monotonic() + timeout_s
-            while got < n:
-                left = deadline - time.monotonic()
-                m = client.receive(left) if left > 0 else None
-                if m is None:
-                    raise cli.ToolError(f"no readout from the server for {timeout_s:g} s ({len(rows)} of {ticks} "
-                                        "ticks received; is the server paused, or not in stepped mode?)")
-                if m[1] != "readout":
-                    continue
-                deadline = time.monotonic() + timeout_s
-                r = m[2]
-                rows.append((r["t_ms"], r["exc"]["rate_hz"], r["inh"]["rate_hz"], r["exc"]["i_stim_pa"]))
-                if ring and len(r["ring_rates_exc_hz"]):
-                    ring_e.append(r["ring_rates_exc_hz"])
-                    ring_i.append(r["ring_rates_inh_hz"])
-                    vsdi.append(r["vsdi_percent"])
-                    ring_stim.append(r["ring_stim_pa"])
-                got += 1
-            done += n
-        if ring_e:  # after the run: a stand-in client without GetInfo still meets the readout timeout
+        rows, ring_rows = [None] * ticks, [None] * ticks
+        # The server is at tick 0 (its programs were applied there); a readout that does not come within timeout_s
+        # of the one before ends the run (tick_readouts, which steps the server chunk_ticks at a time).
+        for k, r in tick_readouts(client, ticks, first_tick=0, stepped=True, chunk_ticks=chunk_ticks,
+                                  timeout_s=timeout_s):
+            rows[k] = (r["t_ms"], r["exc"]["rate_hz"], r["inh"]["rate_hz"], r["exc"]["i_stim_pa"])
+            if ring and len(r["ring_rates_exc_hz"]):
+                ring_rows[k] = (r["ring_rates_exc_hz"], r["ring_rates_inh_hz"], r["vsdi_percent"], r["ring_stim_pa"])
+        has_ring = ticks > 0 and ring_rows[0] is not None
+        if has_ring:  # after the run: a stand-in client without GetInfo still meets the readout timeout
             info = client.info(timeout_s)
             if not info:
                 raise cli.ToolError(f"no answer to GetInfo within {timeout_s:g} s: the ring's length is in it")
@@ -107,11 +89,9 @@ def run_stepped(config, ticks, programs, seed=1, sets=(), binary=None, chunk_tic
             server.stop(check=finished)
     a = np.array(rows, dtype=np.float64)
     out = {"t_ms": a[:, 0], "rate_exc_Hz": a[:, 1], "rate_inh_Hz": a[:, 2], "i_stim_exc_pA": a[:, 3]}
-    if ring_e:
-        out["ring_rates_exc_Hz"] = np.array(ring_e, np.float32)
-        out["ring_rates_inh_Hz"] = np.array(ring_i, np.float32)
-        out["vsdi_percent"] = np.array(vsdi, np.float32)
-        out["ring_stim_pA"] = np.array(ring_stim, np.float32)
+    if has_ring:
+        for j, key in enumerate(("ring_rates_exc_Hz", "ring_rates_inh_Hz", "vsdi_percent", "ring_stim_pA")):
+            out[key] = np.array([row[j] for row in ring_rows], np.float32)
         out.update(geometry)
     return out
 

@@ -66,7 +66,7 @@ def tick_readouts(client, ticks, first_tick=0, epoch=None, stepped=True, chunk_t
         m = client.receive_raw(left) if left > 0 else None
         if m is None:
             raise ToolError(f"no readout for {timeout_s:g} s ({len(seen)} of {ticks} ticks received"
-                               f"{'' if stepped else '; in realtime mode a slow client loses readouts: use stepped mode'})")
+                               f"{'; is the server paused, or not in stepped mode?' if stepped else '; in realtime mode a slow client loses readouts: use stepped mode'})")
         if m[0] != b"readout":
             continue
         d = decode(m[1])
