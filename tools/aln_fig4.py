@@ -52,7 +52,7 @@ def run(binary, model, point, out, sets):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=pathlib.Path, required=True, help="PNG to write (a folder is refused)")
+    ap.add_argument("--out", type=cli.figure_path_arg, required=True, help="PNG to write (a folder is refused)")
     ap.add_argument("--model", choices=["aln", "network", "both"], default="aln",
                     help="which model's configs to run (both: network and ALN side by side; default: %(default)s)")
     ap.add_argument("--set", action="append", default=[],

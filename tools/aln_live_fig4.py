@@ -89,7 +89,7 @@ def main_pi_clamp(a) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=pathlib.Path, required=True,
+    ap.add_argument("--out", type=cli.figure_path_arg, required=True,
                     help="PNG to write (the arrays go to the same name .npz; a folder is refused)")
     ap.add_argument("--protocol", choices=["step", "pi-clamp"], default="step",
                     help="step: Fig 4's DC step (default); pi-clamp: the device's PI clamp on the ALN node's E rate")

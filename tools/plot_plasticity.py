@@ -56,7 +56,7 @@ def main():
     ap = argparse.ArgumentParser(description=doc[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="\n".join(doc[1:]))
     ap.add_argument("dir", help="the --out folder of `cortexloop plasticity`")
-    ap.add_argument("--out", help="PNG to write (default DIR/rate_effect.png; a folder is refused)")
+    ap.add_argument("--out", type=cli.figure_arg, help="PNG to write (default DIR/rate_effect.png; a folder is refused)")
     ap.add_argument("--quiet", action="store_true", help="do not say which file was written")
     args = ap.parse_args()
     d = pathlib.Path(args.dir)

@@ -28,7 +28,7 @@ from cortexloop_client import cli, marks, plot, ringmap, timeline  # noqa: E402
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=pathlib.Path, help="output folder of `cortexloop simulate` with a ring")
-    parser.add_argument("--out", type=pathlib.Path, default=None, help="PNG to write (default: FOLDER/vsdi.png; a folder is refused)")
+    parser.add_argument("--out", type=cli.figure_path_arg, default=None, help="PNG to write (default: FOLDER/vsdi.png; a folder is refused)")
     last = parser.add_mutually_exclusive_group()
     last.add_argument("--t-max-s", type=cli.positive_float, default=None,
                       help="last time shown, s of the session's time as the axis gives it (default: all)")

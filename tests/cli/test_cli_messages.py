@@ -440,10 +440,11 @@ class ExampleErrors(unittest.TestCase):
             afile, folder = os.path.join(tmp, "afile"), os.path.join(tmp, "d.png")
             open(afile, "w").close()
             os.mkdir(folder)
-            # --png is a figure file, checked with the command line since 2026-12-07 (exit 2: cli.figure_file).
+            # A folder given as --png or --out is refused with the command line (exit 2: cli.figure_arg, cli.file_arg;
+            # since 2026-12-07, exit 1 after the parse before); a file in the way of --out's folder before the run.
             for args, says, code in ((["--out", os.path.join(afile, "y.npz")], f"{afile}: File exists", 1),
-                                     (["--png", folder], "is a folder", 2), (["--out", tmp], "is a folder", 1),
-                                     (["--out", os.path.join(tmp, "new") + os.sep], "is a folder", 1)):
+                                     (["--png", folder], "is a folder", 2), (["--out", tmp], "is a folder", 2),
+                                     (["--out", os.path.join(tmp, "new") + os.sep], "is a folder", 2)):
                 r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "python", "examples", "pi_clamp.py"),
                                     "--bin", BINARY, "--neurons", "200", "--duration", "0.2", *args],
                                    capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)

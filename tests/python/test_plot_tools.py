@@ -65,7 +65,10 @@ class PlotPlasticity(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             d = plasticity_folder(os.path.join(tmp, "run"))
             r = run([PLASTICITY, str(d), "--out", os.path.join(tmp, "x.xyz")])
-            self.assert_one_line(r, "--out " + os.path.join(tmp, "x.xyz") + ": not a figure format matplotlib writes")
+            self.assertEqual(r.returncode, 2, r.stderr)  # with the command line (cli.figure_arg) since 2026-12-07
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertIn("argument --out: " + os.path.join(tmp, "x.xyz") + ": not a figure format matplotlib writes",
+                          r.stderr)
             for damage, message in (
                     (lambda: np.save(d / "rate_Hz.npy", np.zeros((2, 4))),
                      "rate_Hz.npy has shape (2, 4), but i_rates_Hz.npy (3 rates) and e_rates_Hz.npy (4) make it "
@@ -538,17 +541,31 @@ class PlotFolderMistakes(unittest.TestCase):
             self.assertFalse((f / "v.png").exists())
 
     def test_out_naming_a_folder_is_refused(self):
-        # `--out DIR/` wrote DIR/.png.png, `--out DIR` (a folder) DIR.png beside it. Break tried: cli._figure_path
-        # without the folder check -> exit 0 and those files: fails.
+        # `--out DIR/` wrote DIR/.png.png, `--out DIR` (a folder) DIR.png beside it. Refused with the command line
+        # (exit 2, argparse naming the option) by every tool that writes a figure, as the examples' --png is: they
+        # refused it after the parse (exit 1) before 2026-12-07. Breaks tried: cli._figure_path without the folder
+        # check -> exit 0 and those files; plot's --out without type=cli.figure_arg -> exit 1: fails.
+        tools = {"plot": [*PLOT, "FOLDER"], "viewer --snapshot": ["-m", "cortexloop_client.viewer"],
+                 "plot_vsdi": [os.path.join(ROOT, "tools", "plot_vsdi.py"), "FOLDER"],
+                 "plot_plasticity": [os.path.join(ROOT, "tools", "plot_plasticity.py"), "FOLDER"],
+                 "plot_aln_sweep": [os.path.join(ROOT, "tools", "plot_aln_sweep.py"), "FOLDER"],
+                 "aln_fig4": [os.path.join(ROOT, "tools", "aln_fig4.py")],
+                 "aln_live_fig4": [os.path.join(ROOT, "tools", "aln_live_fig4.py")]}
         with tempfile.TemporaryDirectory() as tmp:
             f = recording_folder(tmp)
             out = pathlib.Path(tmp) / "figs"
             out.mkdir()
-            for given in (str(out) + os.sep, str(out), str(pathlib.Path(tmp) / "new") + os.sep):
-                with self.subTest(out=given):
-                    self.assert_one_line(run([*PLOT, str(f), "--out", given]), "is a folder; name the figure file")
+            for tool, args in tools.items():
+                option = "--snapshot" if "viewer" in tool else "--out"
+                for given in (str(out) + os.sep, str(out), str(pathlib.Path(tmp) / "new") + os.sep):
+                    with self.subTest(tool=tool, out=given):
+                        r = run([*(str(f) if a == "FOLDER" else a for a in args), option, given])
+                        self.assertEqual(r.returncode, 2, r.stderr)
+                        self.assertNotIn("Traceback", r.stderr)
+                        self.assertIn(f"argument {option}: {given}: is a folder; name the figure file", r.stderr)
             self.assertEqual(os.listdir(out), [])
             self.assertFalse((pathlib.Path(tmp) / "figs.png").exists())
+            self.assertFalse((pathlib.Path(tmp) / "new").exists())
 
     def test_a_decimated_recording_counts_readouts(self):
         # A recording at stream.readout_every 10: 200 readouts over 2000 ticks were reported as "200 ticks".

@@ -169,9 +169,9 @@ class WrongInput(unittest.TestCase):
             with self.subTest(tool=script):
                 r = run([os.path.join(ROOT, "tools", script), "--out", "/tmp/never.xyz", binary,
                          MISSING + "/cortexloop"])
-                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertEqual(r.returncode, 2, r.stderr)  # with the command line since 2026-12-07
                 self.assertNotIn("Traceback", r.stderr)
-                self.assertIn("--out /tmp/never.xyz: not a figure format matplotlib writes", r.stderr)
+                self.assertIn("--out: /tmp/never.xyz: not a figure format matplotlib writes", r.stderr)
 
     def test_a_config_the_binary_refuses(self):
         r = run([os.path.join(ROOT, "tools", "aln_fig4.py"), "--out", "/tmp/never.png", "--model", "network",
@@ -502,7 +502,7 @@ class PlotFigure(unittest.TestCase):
         self.assertTrue(r.stdout.strip().endswith(f"-> {stem}.png"), r.stdout)
         self.assertTrue(os.path.exists(stem + ".png"))
         r = run(["-m", "cortexloop_client.plot", sim, "--out", os.path.join(self.tmp.name, "z.xyz")])
-        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.returncode, 2, r.stderr)  # with the command line since 2026-12-07 (cli.figure_arg)
         self.assertNotIn("Traceback", r.stderr)
         self.assertIn("z.xyz: not a figure format matplotlib writes", r.stderr)
 

@@ -202,12 +202,17 @@ FIGURE_FILE_HELP = "a figure file (.png, or another format matplotlib writes; a 
                    "a folder is refused)"
 
 
+def _names_a_folder(text):
+    """`text` is a folder, or ends as one ("out/"): not a file a tool can write."""
+    return os.path.isdir(text) or text.endswith(os.sep) or bool(os.altsep and text.endswith(os.altsep))
+
+
 def _figure_path(text):
     """figure_file's check of a path (a str): the file, or ValueError saying what is wrong with it."""
     from matplotlib.backend_bases import FigureCanvasBase  # the formats of every canvas; no backend chosen here
     # A folder is refused, not named a figure: `--out DIR/` wrote the hidden DIR/.png.png and `--out DIR` wrote
     # DIR.png beside it (an outside audit).
-    if os.path.isdir(text) or text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)):
+    if _names_a_folder(text):
         raise ValueError(f"{text}: is a folder; name the figure file (e.g. {os.path.join(text, 'figure.png')})")
     ending = os.path.splitext(text)[1]
     if ending in ("", "."):
@@ -223,7 +228,8 @@ def figure_file(path, option="--out"):
     """The file a figure goes to, checked before the work that draws it (matplotlib refused `--png x.xyz` only after
     a loop had run): a folder is refused, a format matplotlib does not write too. A name without a suffix gets .png,
     which matplotlib appends to it unsaid (`plot --out z_t1` wrote z_t1.png and printed `-> z_t1`); a pathlib path
-    stays one. ToolError (exit 1) naming the option; figure_arg is the same check as an argparse type."""
+    stays one. ToolError (exit 1) naming the option; figure_arg (figure_path_arg) is the same check as an argparse
+    type, for a path given on the command line (exit 2, as every other bad option)."""
     try:
         text = _figure_path(os.fspath(path))
     except ValueError as e:
@@ -239,6 +245,19 @@ def figure_arg(text):
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def figure_path_arg(text):
+    """figure_arg, as a pathlib.Path."""
+    return pathlib.Path(figure_arg(text))
+
+
+def file_arg(text):
+    """argparse type of an output file: a folder is refused with the command line (exit 2, as --png's figure_arg);
+    whether its folder can be written is writable_file's, before the run."""
+    if _names_a_folder(text):
+        raise argparse.ArgumentTypeError(f"{text}: is a folder; name a file")
+    return text
+
+
 def with_folder(path):
     """`path`, its folder created."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -249,7 +268,7 @@ def writable_file(path, option):
     """A file `option` will write at the end of a long run, checked before it: its folder created (an OSError naming
     the path when it cannot be: a file in the way), not a folder itself, the folder writable."""
     text = os.fspath(path)
-    if os.path.isdir(text) or text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)):
+    if _names_a_folder(text):
         raise ToolError(f"{option} {text}: is a folder; name a file")
     folder = os.path.dirname(os.path.abspath(with_folder(text)))
     if not os.access(folder, os.W_OK):

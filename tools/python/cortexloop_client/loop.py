@@ -26,7 +26,7 @@ from . import _protocol as p
 from .client import Client
 from .style import EXC_COLOUR, INH_COLOUR
 from .timeline import restart, smooth
-from .cli import (FIGURE_FILE_HELP, ServerExited, ToolError, figure_arg, figure_file, plural,  # noqa: F401
+from .cli import (FIGURE_FILE_HELP, ServerExited, ToolError, figure_arg, figure_file, file_arg, plural,  # noqa: F401
                   positive_float, positive_int)
 from .cli import with_folder, writable_file  # noqa: F401  (with_folder for the examples)
 
@@ -490,7 +490,7 @@ def add_server_arguments(parser, config="configs/zerlaut2018_network.toml", neur
                         help="use a running server (e.g. tcp://127.0.0.1:5556,tcp://127.0.0.1:5555) instead of "
                              "starting one; it must run in the mode --mode names")
     parser.add_argument("--bin", default=DEFAULT_BIN, help="cortexloop executable (default: %(default)s)")
-    parser.add_argument("--out", help="write the recording as .npz here")
+    parser.add_argument("--out", type=file_arg, help="write the recording as .npz here (a folder is refused)")
     parser.add_argument("--png", type=figure_arg,
                         help="write a figure (sensed signal, controller output, stimulation, rates) here: "
                              + FIGURE_FILE_HELP)

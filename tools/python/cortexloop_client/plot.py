@@ -540,7 +540,7 @@ def figure(d, title=None, smooth_ms=5):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", help="recording folder (rates.npy, stim.npy, lfp.npy, mean_v.npy, ...)")
-    ap.add_argument("--out", help="PNG file (default FOLDER/session.png): " + cli.FIGURE_FILE_HELP)
+    ap.add_argument("--out", type=cli.figure_arg, help="PNG file (default FOLDER/session.png): " + cli.FIGURE_FILE_HELP)
     ap.add_argument("--title", help="figure title (default: 'cortexloop session'; the safety events are appended)")
     ap.add_argument("--dpi", type=cli.positive_int, default=150, help="resolution of the PNG (default: %(default)s)")
     a = ap.parse_args(argv)

@@ -272,7 +272,7 @@ def main(argv=None):
     ap.add_argument("--seconds", type=cli.positive_float,
                     help="stop after this many wall seconds; it also bounds the wait for a server (at least 2 s; "
                          "10 s without it) (default: until the window is closed, or Ctrl-C)")
-    ap.add_argument("--snapshot", help="save the figure to this PNG at the end: after --seconds, or at Ctrl-C "
+    ap.add_argument("--snapshot", type=cli.figure_arg, help="save the figure to this PNG at the end: after --seconds, or at Ctrl-C "
                                        "(headless when given): " + cli.FIGURE_FILE_HELP)
     ap.add_argument("--stim-at", type=cli.non_negative_float,
                     help="send a DC step to the excitatory population after this many s, before --seconds "
