@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "alloc_counter.hpp"
+#include "io/mpi/node_share.hpp"
 #include "alloc_ticks.hpp"
 #include "engine/network/workers.hpp"
 #include "test_support.hpp"
@@ -343,4 +344,33 @@ TEST_CASE("simulation.threads is refused below 1 and above the usable CPUs, nami
   REQUIRE(line != std::string::npos);
   text.erase(line, text.find('\n', line) - line);
   CHECK(io::parse_config(text, "without threads").simulation.threads == 1);
+}
+
+// mpirun's ranks on one machine that may use the same CPUs share them (tools/simulate_command.cpp, mpi_placement: rank
+// i of a set of K takes its workers from the (i x threads)-th CPU of the set on). This 2-core machine's mpirun binds
+// can only give every rank all CPUs (--bind-to none) or one each (--bind-to core), so the grouping is checked on
+// masks written here. Reference: the masks' own sets, counted by hand. Breaks tried: every rank counted in the set
+// (the mask comparison removed) -> the --bind-to core and socket cases fail; the index counting ranks after this one
+// -> the index checks fail.
+TEST_CASE("node_share groups the ranks allowed the same CPUs, in rank order", "[threads][mpi]") {
+  using cortexloop::io::node_share;
+  using cortexloop::io::share_among;
+  const auto share = [](std::vector<std::uint64_t> masks, std::size_t words, int rank) {
+    const node_share s = share_among(masks, words, rank);
+    return std::pair{s.same_set_ranks, s.same_set_index};
+  };
+  // --bind-to none: three ranks, each allowed CPUs 0 and 1.
+  for (int r = 0; r < 3; ++r) CHECK(share({0b11, 0b11, 0b11}, 1, r) == std::pair{3, r});
+  // --bind-to core: a CPU each.
+  CHECK(share({0b01, 0b10}, 1, 0) == std::pair{1, 0});
+  CHECK(share({0b01, 0b10}, 1, 1) == std::pair{1, 0});
+  // --bind-to socket, ranks placed round-robin on two sockets of two CPUs: sets {0, 2} and {1, 3}.
+  const std::vector<std::uint64_t> sockets = {0b0011, 0b1100, 0b0011, 0b1100};
+  CHECK(share(sockets, 1, 0) == std::pair{2, 0});
+  CHECK(share(sockets, 1, 1) == std::pair{2, 0});
+  CHECK(share(sockets, 1, 2) == std::pair{2, 1});
+  CHECK(share(sockets, 1, 3) == std::pair{2, 1});
+  // Masks of two words that differ only in the second (CPU 64 against CPU 65): not the same set.
+  CHECK(share({1, 1, 1, 2}, 2, 1) == std::pair{1, 0});
+  CHECK(share({1, 1, 1, 1}, 2, 1) == std::pair{2, 1});
 }

@@ -67,20 +67,14 @@ node_share mpi_exchange::share_of_node() const {
   MPI_Comm_rank(node, &node_rank);
   // A bit per CPU, as cpu_set_t holds them (CPU_SETSIZE), each rank's mask gathered in the node's rank order.
   constexpr std::size_t words = CPU_SETSIZE / 64;
-  std::vector<std::uint64_t> masks(words * static_cast<std::size_t>(node_ranks) + words, 0);
-  std::uint64_t* const mine = masks.data() + words * static_cast<std::size_t>(node_ranks);
+  std::vector<std::uint64_t> masks(words * static_cast<std::size_t>(node_ranks), 0), mine(words, 0);
   for (const int cpu : engine::process_cpus())
     if (cpu >= 0 && static_cast<std::size_t>(cpu) < CPU_SETSIZE)
       mine[static_cast<std::size_t>(cpu) / 64] |= std::uint64_t{1} << (cpu % 64);
-  MPI_Allgather(mine, static_cast<int>(words), MPI_UINT64_T, masks.data(), static_cast<int>(words), MPI_UINT64_T, node);
+  MPI_Allgather(mine.data(), static_cast<int>(words), MPI_UINT64_T, masks.data(), static_cast<int>(words),
+                MPI_UINT64_T, node);
   MPI_Comm_free(&node);
-  node_share share{0, 0};
-  for (int r = 0; r < node_ranks; ++r)
-    if (std::equal(mine, mine + words, masks.data() + words * static_cast<std::size_t>(r))) {
-      if (r < node_rank) ++share.same_set_index;
-      ++share.same_set_ranks;
-    }
-  return share;
+  return share_among(masks, words, node_rank);
 }
 
 bool mpi_exchange::any_rank(bool mine) const {

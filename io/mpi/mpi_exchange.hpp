@@ -10,6 +10,7 @@
 #include <mpi.h>
 
 #include "engine/network/process_exchange.hpp"
+#include "io/mpi/node_share.hpp"
 
 namespace cortexloop::io {
 
@@ -31,14 +32,6 @@ class mpi_session {
  private:
   int rank_ = 0, size_ = 1;
   int abort_code_ = 1;
-};
-
-// How this process shares its CPUs with the other ranks on its machine (share_of_node): the ranks whose affinity mask
-// is the same as this one's (mpirun --bind-to none gives every rank all the machine's CPUs; --bind-to socket the
-// socket's to each rank on it; --bind-to core one CPU of its own), and this process's place among them.
-struct node_share {
-  int same_set_ranks = 1;  // ranks on this machine allowed exactly this process's CPUs, itself included
-  int same_set_index = 0;  // this process's place among them, in MPI_COMM_WORLD's order
 };
 
 class mpi_exchange final : public engine::process_exchange {
