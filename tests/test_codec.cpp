@@ -864,6 +864,38 @@ TEST_CASE("a drive rate the network's Bernoulli drive cannot represent is refuse
   CHECK(limits.max_drive_rate_Hz == 200.0);
 }
 
+// A rate the network's cells draw more than 1 % off is refused as a config's is (engine::drive_resolution_problem):
+// SetDriveRate 0.001 Hz was taken and drawn as 0.00114 Hz (+14 %), and at k_exc 1 a rate of 0.07 Hz drew nothing (an
+// outside audit, 2026-12-07). Reference: the quantisation by hand, p = dt * k_exc * rate in steps of 2^-16: at dt
+// 0.1 ms, k_exc 400, 0.001 Hz is p = 4e-5 = 2.62 steps, drawn as 3 steps = 0.001144 Hz; 0.0191 Hz = 50 steps holds
+// 1 % at any rate above it. Break tried: drive_rate_problem without the resolution check -> both rates accepted.
+TEST_CASE("a drive rate its cells would draw more than 1 % off is refused, by SetDriveRate and SetParameter alike",
+          "[codec][validation]") {
+  engine::engine_params p;  // dt = 0.1 ms, K_e = 400
+  io::decode_limits limits;
+  io::set_drive_limits(limits, p);
+  command rate;
+  rate.kind = command_kind::set_drive_rate;
+  for (const double ok : {0.0, 0.0191, 4.0, 25.0}) {
+    rate.value = ok;
+    CHECK(io::decode_command(bytes_of(rate), limits).ok);
+  }
+  rate.value = 0.001;
+  io::decoded_command d = io::decode_command(bytes_of(rate), limits);
+  CHECK(d.code == error_code::out_of_range);
+  CHECK_THAT(d.reason, Catch::Contains("rate_hz = 0.001") && Catch::Contains("drawn as 0.00114441 Hz (+14.4 %)") &&
+                           Catch::Contains("at least 0.0191 Hz"));
+  d = io::decode_command(set_parameter_bytes("network.drive.rate_Hz", 0.001), limits);
+  CHECK(d.code == error_code::out_of_range);
+  CHECK_THAT(d.reason, Catch::Contains("drawn as 0.00114441 Hz"));
+  // The ring alone draws no events: its mean field takes any rate.
+  p.ring.emplace();
+  p.ring->with_network = false;
+  io::set_drive_limits(limits, p);
+  rate.value = 0.001;
+  CHECK(io::decode_command(bytes_of(rate), limits).ok);
+}
+
 TEST_CASE("a SetParameter name is echoed bounded, as valid UTF-8 and with its control characters escaped, and every ack reason is valid UTF-8",
           "[codec][validation][utf8]") {
   std::string huge(100'000, 'x');

@@ -288,6 +288,20 @@ TEST_CASE("inconsistent keys are refused", "[config]") {
   // that check was untested; break tried: it removed -> fails).
   CHECK(error_of(network_text(), {"network.drive.rate_Hz=25"}).empty());
   CHECK_THAT(error_of(network_text(), {"network.drive.rate_Hz=25.5"}), Catch::Contains("this is 1.02 events per step"));
+  // A rate the cells draw more than 1 % off (engine::drive_resolution_problem; p = dt * k_exc * rate in steps of
+  // 2^-16): 0.07 Hz at k_exc 1 drew no event at all, exit 0 (an outside audit, 2026-12-07). Reference: the steps by
+  // hand: 0.1 ms x 1 x 0.07 Hz = 7e-6 = 0.46 steps -> 0; 7.63 Hz = 50 steps, within 1 % at any rate above it. Break
+  // tried: the check removed from read_params -> both load.
+  CHECK_THAT(error_of(network_text(), {"network.drive.k_exc=1", "network.drive.rate_Hz=0.07"}),
+             Catch::Contains("network.drive.rate_Hz = 0.07: drawn as 0 Hz (-100 %)") &&
+                 Catch::Contains("a rate of at least 7.63 Hz"));
+  CHECK(error_of(network_text(), {"network.drive.k_exc=1", "network.drive.rate_Hz=7.63"}).empty());
+  // A [ring] with network = "off" steps no cells: neither the drive's resolution nor the memory of the cells it never
+  // builds is its limit (1e-6 ms steps were refused for 120 GB of a spike log: an outside audit, 2026-12-07; break
+  // tried: refuse_beyond_memory where it was -> refused).
+  CHECK_NOTHROW(cortexloop::testing::load_params("configs/zerlaut2018_ring.toml",
+                                                 {"network.drive.k_exc=1", "network.drive.rate_Hz=0.07"}));
+  CHECK_NOTHROW(cortexloop::testing::load_params("configs/zerlaut2018_ring.toml", {"simulation.dt_ms=1e-6"}));
   CHECK_THAT(error_of(network_text(), {"network.exc.v_reset_mV=0"}),
              Catch::Contains("network.exc.v_reset_mV = 0") && Catch::Contains("must be below v_spike_mV = -40"));
   CHECK_THAT(error_of(with_line(R"(^v_spike_mV = -40\.0)", "v_spike_mV = -60.0")),

@@ -6,6 +6,7 @@
 // depend on N, on the partitioning, on the thread count or on the order of the draws.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "engine/params.hpp"
 #include "engine/random/philox.hpp"
@@ -20,6 +21,23 @@ struct drive_rule {
   float q_nS;
   bool never() const noexcept { return !always && threshold == 0; }
 };
+
+// The drive's probability per step as it is drawn: p = dt * k_exc * rate quantised to 2^-16 (a 16-bit draw against a
+// 16-bit threshold, half the random bits of a 32-bit draw), 1 from 65535.5 / 65536 on. The threshold of drive_rule.
+struct drive_quantum {
+  std::uint16_t threshold;
+  bool always;
+};
+drive_quantum quantise_drive(double p) noexcept;
+// The rate a network with this k_exc and dt draws for rate_Hz (the quantised probability back in Hz).
+double drawn_drive_rate_Hz(double rate_Hz, double k_exc, double dt_ms) noexcept;
+// The largest relative difference between a rate and the rate drawn for it that a config or a command may give (the
+// ramp's first steps aside): 1 %. At the default k_exc 400, dt 0.1 ms, every rate from ~0.02 Hz holds it; at k_exc 1
+// rates below ~7.6 Hz are drawn several percent off, and 0.07 Hz not at all (an outside audit, 2026-12-07).
+inline constexpr double kMaxDriveQuantisationError = 0.01;
+// Empty when rate_Hz is drawn within kMaxDriveQuantisationError of itself (or is 0); else why not, with the rate drawn
+// and the least rate that holds the bound, for a refusal naming the key or field.
+std::string drive_resolution_problem(double rate_Hz, double k_exc, double dt_ms);
 
 // A rule together with the draws of a contiguous range of neurons (draw[0] is the range's first neuron).
 struct drive_draws {

@@ -6,6 +6,7 @@
 #include "io/config/config_meanfield.hpp"
 #include "io/config/machine_memory.hpp"
 #include "io/config/thread_limit.hpp"
+#include "engine/inputs/drive.hpp"
 #include "engine/network/steps_network.hpp"
 #include "engine/network/workers.hpp"
 #include "io/protocol/format_number.hpp"
@@ -628,7 +629,6 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   // [network].
   if (top.has("network") || !p.aln || (ring_table && !aln_ring)) {
     p.network = read_network(top.table("network"), p.simulation.dt_ms);
-    refuse_beyond_memory(top.table("network"), p.network, p.simulation, top.table("simulation"));
   } else {
     p.network.n_neurons = 0;
   }
@@ -671,6 +671,16 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
     }
     if (p.network.position_mm >= p.ring->length_mm)
       top.table("network").fail("position_mm", "must be below ring.length_mm = " + format_number(p.ring->length_mm).str());
+  }
+  // What only a stepped network needs (a [ring] with network = "off" reads [network] for its units' cells and steps
+  // none of it: the memory of 10,000 cells it never builds refused its small dt_ms, an outside audit, 2026-12-07).
+  if (engine::steps_network(p)) {
+    refuse_beyond_memory(top.table("network"), p.network, p.simulation, top.table("simulation"));
+    // The drive's rate as its cells draw it (engine/inputs/drive.hpp): 0.07 Hz at k_exc 1 drew no event at all and
+    // 0.001 Hz at k_exc 400 drew 17 % more than asked, both without a word (an outside audit, 2026-12-07).
+    const std::string why =
+        engine::drive_resolution_problem(p.network.drive.rate_Hz, p.network.drive.k_exc, p.simulation.dt_ms);
+    if (!why.empty()) top.table("network").table("drive").fail("rate_Hz", why);
   }
   // simulation.threads above 1 for a config that steps no spiking network (a [ring] with network = "off", the [aln]
   // node alone): the workers split the network's cells and there are none, so the helpers were started, pinned and

@@ -1,5 +1,7 @@
 #include "io/protocol/codec.hpp"
 
+#include "engine/inputs/drive.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "engine/inputs/drive.hpp"
 #include "engine/network/steps_network.hpp"
 #include "io/protocol/format_number.hpp"
 #include "io/protocol/safe_text.hpp"
@@ -56,6 +59,13 @@ bool refuse_non_finite(const proto::SetStimulation& s, decoded_command& d) {
 std::string drive_rate_range(const decode_limits& limits) {
   return "must be in [0, " + format_number(limits.max_drive_rate_Hz).str() +
          "] Hz (this config's maximum: " + limits.max_drive_rate_why + ")";
+}
+
+// Why `rate_Hz` cannot be the drive's rate ("" when it can): outside [0, max], or drawn more than 1 % off.
+std::string drive_rate_problem(double rate_Hz, const decode_limits& limits) {
+  if (!(rate_Hz >= 0 && rate_Hz <= limits.max_drive_rate_Hz)) return drive_rate_range(limits);
+  if (limits.drive_k_exc <= 0) return {};
+  return engine::drive_resolution_problem(rate_Hz, limits.drive_k_exc, limits.dt_ms);
 }
 
 bool fail(decoded_command& d, std::string reason) {
@@ -353,7 +363,7 @@ bool decode_parameter(const proto::SetParameter& s, const decode_limits& limits,
   std::string allowed;
   switch (c.parameter) {
     case parameter_id::drive_rate_Hz:
-      if (!(v >= 0 && v <= limits.max_drive_rate_Hz)) allowed = drive_rate_range(limits);
+      allowed = drive_rate_problem(v, limits);
       break;
     case parameter_id::stream_spikes:
       if (v != 0 && v != 1) allowed = "must be 0 or 1";
@@ -374,8 +384,10 @@ bool decode_parameter(const proto::SetParameter& s, const decode_limits& limits,
 void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
   limits.max_drive_rate_Hz = kProtocolMaxDriveRate_Hz;
   limits.max_drive_rate_why = "the protocol's bound";
+  limits.drive_k_exc = 0;
   // Without cells (a ring alone, an [aln] node alone) there is no Bernoulli source to saturate.
   if (!engine::steps_network(p) || p.network.drive.k_exc <= 0) return;
+  limits.drive_k_exc = p.network.drive.k_exc;
   const double saturation_Hz = 1000.0 / (p.simulation.dt_ms * p.network.drive.k_exc);
   if (saturation_Hz >= kProtocolMaxDriveRate_Hz) return;
   limits.max_drive_rate_Hz = saturation_Hz;
@@ -464,8 +476,8 @@ decoded_command decode_command(std::span<const std::uint8_t> bytes, const decode
     case proto::CommandBody::SetDriveRate: {
       c.kind = command_kind::set_drive_rate;
       c.value = cmd->body_as_SetDriveRate()->rate_hz();
-      if (!(c.value >= 0 && c.value <= limits.max_drive_rate_Hz))
-        return refuse(std::move(d), error_code::out_of_range, out_of_range("rate_hz", c.value, drive_rate_range(limits)));
+      if (const std::string why = drive_rate_problem(c.value, limits); !why.empty())
+        return refuse(std::move(d), error_code::out_of_range, out_of_range("rate_hz", c.value, why));
       break;
     }
     case proto::CommandBody::Pause:

@@ -39,6 +39,9 @@ struct decode_limits {
   // (drive_limits_of); the why is quoted in the refusal.
   double max_drive_rate_Hz = kProtocolMaxDriveRate_Hz;
   std::string max_drive_rate_why = "the protocol's bound";
+  // The stepped network's drive (k_exc; 0 without one): a rate its cells draw more than 1 % off is refused, as in a
+  // config (engine::drive_resolution_problem).
+  double drive_k_exc = 0;
 };
 
 // What SetDriveRate may ask of an engine built from `p`: the network's Bernoulli drive fires at most once per
