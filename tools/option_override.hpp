@@ -100,9 +100,12 @@ inline std::string option_override(std::string_view option, const std::string& t
 inline void check_keys_given_once(const std::vector<std::string>& overrides) {
   for (std::size_t i = 0; i < overrides.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (io::override_key(overrides[j]) == io::override_key(overrides[i]))
+      if (const std::string a = io::override_key(overrides[j]), b = io::override_key(overrides[i]);
+          io::override_keys_overlap(a, b))
         throw command_line_error(io::override_shown(overrides[j]) + " and " + io::override_shown(overrides[i]) +
-                                 " give the same key " + io::override_key(overrides[i]) + ": give it once");
+                                 (a == b ? " give the same key " + b + ": give it once"
+                                         : " both set " + (a.size() > b.size() ? a : b) + " (" +
+                                               (a.size() > b.size() ? b : a) + " is its whole table): give it once"));
 }
 
 // simulate's and serve's --duration, as their help describes its range: simulation.duration_s's, which the loader

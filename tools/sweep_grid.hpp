@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "io/config/config_loader.hpp"
 #include "tools/command_line_error.hpp"
 
 namespace cortexloop::tools {
@@ -47,14 +48,15 @@ struct keyed_option {
 inline void check_sweep_keys(const std::vector<keyed_option>& axes, const std::vector<std::string>& overrides,
                              const std::vector<keyed_option>& options = {}) {
   for (std::size_t i = 0; i < axes.size(); ++i) {
+    // A whole table overlaps the keys in it (io::override_keys_overlap).
     for (std::size_t j = 0; j < i; ++j)
-      if (axes[j].key == axes[i].key)
+      if (io::override_keys_overlap(axes[j].key, axes[i].key))
         throw command_line_error(axes[j].option + " and " + axes[i].option + " name the same key");
     for (const std::string& o : overrides)
-      if (o.substr(0, o.find('=')) == axes[i].key)
+      if (io::override_keys_overlap(io::override_key(o), axes[i].key))
         throw command_line_error(axes[i].option + " and --set " + o + " give the same key");
     for (const keyed_option& o : options)
-      if (o.key == axes[i].key)
+      if (io::override_keys_overlap(o.key, axes[i].key))
         throw command_line_error(axes[i].option + " and " + o.option + " give the same key");
   }
 }

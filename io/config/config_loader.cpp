@@ -37,6 +37,18 @@ std::string override_key(std::string_view tagged) {
   return std::string(text.substr(0, text.find('=')));
 }
 
+bool override_keys_overlap(std::string_view a, std::string_view b) {
+  const auto trimmed = [](std::string_view k) {
+    while (!k.empty() && (k.front() == ' ' || k.front() == '\t')) k.remove_prefix(1);
+    while (!k.empty() && (k.back() == ' ' || k.back() == '\t')) k.remove_suffix(1);
+    return k;
+  };
+  a = trimmed(a);
+  b = trimmed(b);
+  if (a.size() > b.size()) std::swap(a, b);
+  return b.starts_with(a) && (b.size() == a.size() || b[a.size()] == '.' || b[a.size()] == '[');
+}
+
 std::string integer_out_of_range(std::string_view digits) {
   const bool negative = !digits.empty() && digits.front() == '-';
   return std::string(digits) + " is out of range: whole numbers go " +

@@ -26,6 +26,11 @@ std::string labelled_override(std::string_view label, std::string_view key, std:
 std::string override_shown(std::string_view tagged);
 // The dotted key an override sets ("simulation.seed" of "--seed 7" or of "simulation.seed=7").
 std::string override_key(std::string_view tagged);
+// Whether two override keys set some of the same values: equal, or one a table the other lies in
+// ("network.drive" and "network.drive.rate_Hz", "ring.afferent" and "ring.afferent[0].position_mm"). A whole table
+// given by --set replaced a key set apart from it, or by an option, whichever came last (an outside audit,
+// 2026-12-07: --seed 5 with --set 'simulation={..., seed=7}' ran seed 5 and recorded 7).
+bool override_keys_overlap(std::string_view a, std::string_view b);
 
 // simulation.seed's largest value (its range is [0, 2^63 - 1], TOML's largest integer), as the options that set a
 // seed check it (tools/number_checks.hpp): one limit, where `fit-tf --seed 18446744073709551615` was accepted.

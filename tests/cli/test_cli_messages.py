@@ -1233,6 +1233,23 @@ class InputRefused(unittest.TestCase):
                 e = self.refused(*args, code=2)
                 self.assertRegex(e, r"(--set|--seed) [^ ]+ and (--set|--seed) [^ ]+ give the same key "
                                     r"(simulation\.seed|network\.p_connect): give it once")
+        # A whole table and a key in it are the same value given twice: `--set 'network.drive={rate_Hz=3.0, ...}'
+        # --set network.drive.rate_Hz=5` ran whichever came last, and `--seed 5 --set 'simulation={..., seed=7}'` ran
+        # seed 5 with summary.json recording only seed=7 (an outside audit, 2026-12-07). Reference: TOML's tables (the
+        # table holds the key). Break tried: io::override_keys_overlap as equality -> exit 0 for both; a sweep axis in
+        # a --set table -> 4 points run.
+        drive = "network.drive={rate_Hz=3.0, k_exc=400.0, ramp_ms=0.0}"
+        simulation = "simulation={dt_ms=0.1, tick_ms=1.0, seed=7, duration_s=0.1}"
+        for args, says in ((("--set", drive, "--set", "network.drive.rate_Hz=5"),
+                            f"--set {drive} and --set network.drive.rate_Hz=5 both set network.drive.rate_Hz "
+                            "(network.drive is its whole table): give it once"),
+                           (("--seed", "5", "--set", simulation),
+                            f"--set {simulation} and --seed 5 both set simulation.seed (simulation is its whole "
+                            "table)"),
+                           (("--set", drive, "--sweep", "network.drive.rate_Hz=2,4"),
+                            f"--sweep network.drive.rate_Hz and --set {drive} give the same key")):
+            with self.subTest(args=args):
+                self.assertIn(says, self.refused("simulate", "--config", NETWORK, "--out", NEVER, *args, code=2))
 
     def test_simulate_sweep_keys_given_twice(self):
         # The same key on two axes ran 4 points, the first axis ignored; with --set K the sweep won silently. A wrong
@@ -1742,8 +1759,10 @@ class FitTfBudget(unittest.TestCase):
         self.assertIn("--duration-ms: must be in (0, 1e+09] ms", r.stderr)
         self.assertIn("got 1e20", r.stderr)
         self.assertIn("at most 1e9", run("fit-tf", "--help").stdout)
-        # In range, yet too many steps of a config's tiny dt: 1e9 ms / 1e-8 ms = 1e17 steps.
-        r = run("fit-tf", "--duration-ms", "1e9", "--set", "simulation.dt_ms=1e-8", "--set", "simulation.tick_ms=1e-5")
+        # In range, yet too many steps of a config's tiny dt: 1e9 ms / 1e-8 ms = 1e17 steps (the config's drive off:
+        # at that dt its 4 Hz would be drawn as 0, refused first).
+        r = run("fit-tf", "--duration-ms", "1e9", "--set", "simulation.dt_ms=1e-8", "--set", "simulation.tick_ms=1e-5",
+                "--set", "network.drive.rate_Hz=0")
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("--duration-ms 1e+09: with simulation.dt_ms = 1e-08 that is 1e+17 steps per grid point", r.stderr)
         self.assertIn("at most 2^53", r.stderr)
