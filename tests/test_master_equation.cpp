@@ -77,6 +77,12 @@ TEST_CASE("the [meanfield] section is read strictly", "[meanfield][config]") {
   const std::string cfg = "configs/zerlaut2018_meanfield.toml";
   using Catch::Contains;
   CHECK_THROWS_WITH(load_params(cfg, {"meanfield.order=3"}), Contains("meanfield.order") && Contains("[1, 2]"));
+  // A ring's units are first order (engine/meanfield/ring.hpp): order 2 there changed nothing and was recorded as if
+  // it had (an outside audit, 2026-12-07). Reference: Zerlaut et al. 2018, Sec. 2.6 (the ring's first-order units).
+  // Break tried: the check removed from read_params -> order 2 loads.
+  CHECK(load_params("configs/zerlaut2018_ring.toml").meanfield->order == 1);
+  CHECK_THROWS_WITH(load_params("configs/zerlaut2018_ring.toml", {"meanfield.order=2"}),
+                    Contains("meanfield.order = 2: a [ring]'s units are first-order mean fields"));
   CHECK_THROWS_WITH(load_params(cfg, {"meanfield.moments=theory"}), Contains("meanfield.moments"));
   CHECK_THROWS_WITH(load_params(cfg, {"meanfield.adaptation=yes"}), Contains("meanfield.adaptation"));
   // A 10-term table has no p10_V.

@@ -680,6 +680,12 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
       check_euler_decay(aln, "tau_a_ms", p.aln->model.tau_a_ms, p.ring->dt_ms, "ring.dt_ms", why);
     } else {
       check_zerlaut_ring_step(top, *p.meanfield, p.network, p.ring->dt_ms);
+      // The ring's units are first-order mean fields whatever meanfield.order says: order 2 was read, recorded among
+      // the overrides and changed nothing (an outside audit, 2026-12-07).
+      if (p.meanfield->order != 1)
+        top.table("meanfield").fail("order", "a [ring]'s units are first-order mean fields (T dnu/dt = F - nu, Zerlaut "
+                                             "et al. 2018, Sec. 2.6), not stepped with covariances; give 1 (the "
+                                             "second order is the master equation's alone, docs/meanfield.md)");
     }
     if (p.network.position_mm >= p.ring->length_mm)
       top.table("network").fail("position_mm", "must be below ring.length_mm = " + format_number(p.ring->length_mm).str());
