@@ -11,6 +11,7 @@
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/config/config_loader.hpp"
+#include "io/protocol/format_number.hpp"
 
 namespace cortexloop::tools {
 
@@ -40,6 +41,12 @@ class aln_runner final : public sweep_point_runner {
     check_sweep_run(first_.simulation, probe_);
     if (const double per_ms = 1.0 / first_.simulation.dt_ms; std::fabs(per_ms - std::round(per_ms)) > 1e-9 * per_ms)
       throw io::config_error("simulation.dt_ms: sweep bins rates per ms, so dt_ms must divide 1 ms");
+    // Each point runs at ticks of 1 ms (one bin each, below): another tick_ms was taken, recorded in sweep.json and
+    // changed nothing (an outside audit, 2026-12-07).
+    if (first_.simulation.tick_ms != 1.0)
+      throw io::config_error("simulation.tick_ms = " + io::format_number(first_.simulation.tick_ms).str() +
+                             ": an ALN sweep runs its points at ticks of 1 ms (its rates binned per ms); give 1 (or "
+                             "leave it out)");
     table_ = io::cached_aln_table(first_.neuron, quiet);
     table_key_ = aln::cascade_table_key(first_.neuron, table_->numerics, table_->grid);
     probe_pA_ = probe_per_step_pA(first_.simulation, probe_.probe_pA);

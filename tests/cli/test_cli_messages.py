@@ -790,6 +790,12 @@ class InputRefused(unittest.TestCase):
             self.assertIn("the swept keys change the neuron ([aln.neuron])",
                           self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:3", "--y", "aln.neuron.c_pF=100,200",
                                        "--out", os.path.join(tmp, "sweep_neuron"), code=2))
+            # An ALN sweep runs its points at 1 ms ticks: another tick_ms was recorded in sweep.json and changed
+            # nothing (an outside audit, 2026-12-07). Break tried: the check removed from aln_sweep_runner -> exit 0.
+            self.assertIn("simulation.tick_ms = 5: an ALN sweep runs its points at ticks of 1 ms",
+                          self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y",
+                                       "aln.mu_ext_i_mV_per_ms=0:3:2", "--set", "simulation.tick_ms=5", "--duration",
+                                       "3", "--out", os.path.join(tmp, "sweep_tick"), code=2))
 
     def test_an_unusable_folder_is_named_by_its_option_before_the_work(self):
         # keys --out and aln-table --cache-dir said "filesystem error: cannot create directories", aln-table after
