@@ -605,10 +605,22 @@ void refuse_other_kinds_of_file(const toml::table& root, std::string_view source
   // it is the second base of the configs that run it. Given alone it failed with "missing required key
   // simulation.dt_ms" (an outside check, 2026-12-06).
   if (!root.contains("network") && !root.contains("meanfield") && !root.contains("ring") && !root.contains("aln") &&
-      !root.contains("server_config") && !root.contains("plasticity") && !root.contains("models"))
-    throw config_error(file + ": no model section ([network], [meanfield], [ring] or [aln]): nothing to simulate. A "
-                       "stimulus protocol such as this is a base of the configs that run it, after their model's (for "
-                       "example configs/cakan2020/fig4_a1.toml: base = [\"aln_a1.toml\", \"fig4/a1.toml\"])");
+      !root.contains("server_config") && !root.contains("plasticity") && !root.contains("models")) {
+    // A model section misspelt ([netwrok]) is named with its line, as a misspelt key is: it was called a stimulus
+    // protocol without a word of the table (an outside audit, 2026-12-07).
+    static const std::set<std::string, std::less<>> models = {"network", "meanfield", "ring", "aln"};
+    for (const auto& [key, node] : root)
+      if (const std::string near = nearest_name(key.str(), models); !near.empty())
+        throw config_error(file + ":" + std::to_string(node.source().begin.line) + ": " + std::string(key.str()) +
+                           ": unknown table (did you mean " + near + "?)");
+    std::string why = file + ": no model section ([network], [meanfield], [ring] or [aln]): nothing to simulate";
+    if (root.contains("stimulus"))
+      why += ". A stimulus protocol such as this is a base of the configs that run it, after their model's (for "
+             "example configs/cakan2020/fig4_a1.toml: base = [\"aln_a1.toml\", \"fig4/a1.toml\"])";
+    else if (root.empty())
+      why += " (the file holds no table or key)";
+    throw config_error(why);
+  }
   if (root.contains("simulation")) return;
   if (const auto server = root["server_config"].value<std::string>())  // configs/stimulation/
     throw config_error(file + ": an experiment file (server_config = \"" + *server +

@@ -65,12 +65,12 @@ std::vector<std::string> names_near(std::string_view key, const std::set<std::st
   return out;
 }
 
-// The known name nearest to `key` if it is a slip away, else "".
+}  // namespace
+
 std::string nearest_name(std::string_view key, const std::set<std::string, std::less<>>& names) {
   const std::vector<std::string> near = names_near(key, names);
   return near.empty() ? std::string() : near.front();
 }
-}  // namespace
 
 const std::string* config_origin::replaced_around(std::string_view dotted) const {
   for (std::string_view at = dotted; !at.empty();) {

@@ -16,6 +16,10 @@
 
 namespace cortexloop::io {
 
+// The name of `names` nearest to `key` if it is a slip away (at most a third of its letters, at least 1: tau_w_msec
+// -> tau_w_ms), else "": the "did you mean" of an unknown key.
+std::string nearest_name(std::string_view key, const std::set<std::string, std::less<>>& names);
+
 class config_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

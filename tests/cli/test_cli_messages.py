@@ -1157,6 +1157,24 @@ class InputRefused(unittest.TestCase):
         self.assertIn(f"{fig4}: no model section ([network], [meanfield], [ring] or [aln]): nothing to simulate", e)
         self.assertIn("configs/cakan2020/fig4_a1.toml", e)
         self.assertNotIn("no [simulation] section", e)
+        # A misspelt model table ([netwrok]) is named with its line and the table meant, as a misspelt key is, and
+        # an empty file says so; both were called a stimulus protocol (an outside audit, 2026-12-07). Reference: the
+        # file written here (its [netwrok] on the line counted). Break tried: the misspelt tables not looked for ->
+        # the stimulus-protocol text, fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(ROOT, "configs", "zerlaut2018_network.toml")) as f:
+                lines = f.read().splitlines()
+            at = next(i for i, line in enumerate(lines) if line.startswith("[network]"))
+            lines[at] = "[netwrok]"
+            typo, empty = os.path.join(tmp, "typo.toml"), os.path.join(tmp, "empty.toml")
+            with open(typo, "w") as f:
+                f.write("\n".join(line.replace("[network.", "[netwrok.") for line in lines) + "\n")
+            open(empty, "w").close()
+            e = self.refused("simulate", "--config", typo, "--out", NEVER, code=2)
+            self.assertIn(f"{typo}:{at + 1}: netwrok: unknown table (did you mean network?)", e)
+            e = self.refused("simulate", "--config", empty, "--out", NEVER, code=2)
+            self.assertIn("nothing to simulate (the file holds no table or key)", e)
+            self.assertNotIn("stimulus protocol", e)
 
     def test_a_sensing_entry_refused_by_the_device_names_its_key(self):
         # The device's cross-field check of a sensing entry was reported at the entry's `signal` line with the
