@@ -1,3 +1,4 @@
+#include "tools/build_json.hpp"
 #include "tools/record_command.hpp"
 
 #include <signal.h>
@@ -914,9 +915,7 @@ int run_record(const record_options& o) {
     // the recording holds (replay reads the recording itself; this is for people).
     session["epoch_at_start"] = rec.first_epoch.value_or(i.epoch);
     session["commands_applied_before_first_info"] = i.commands_applied;
-    session["build"] = {{"version", b.version}, {"git_commit", b.git_commit}, {"compiler", b.compiler},
-                        {"build_type", b.build_type}, {"flags", b.flags}, {"march_native", b.march_native},
-                        {"portable", b.portable}, {"fp_contract", b.fp_contract}, {"isa", b.isa}};
+    session["build"] = build_json(b);
     char hash[17];
     std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(io::fnv1a(i.config_toml)));
     session["config_fnv1a"] = hash;

@@ -28,10 +28,12 @@
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/config/machine_memory.hpp"
+#include "io/protocol/build_info.hpp"
 #include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
 #include "io/recording/output_dir.hpp"
 #include "io/runtime/worker_placement.hpp"
+#include "tools/build_json.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/stop_request.hpp"
 #include "tools/option_override.hpp"
@@ -47,8 +49,8 @@
 namespace cortexloop::tools {
 namespace {
 // Every file a run may write into its --out folder (which ones depends on the config): checked before the run.
-constexpr std::array<std::string_view, 13> kOutputs = {
-    "summary.json", "rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "spikes.npy",
+constexpr std::array<std::string_view, 14> kOutputs = {
+    "summary.json", "config.toml", "rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "spikes.npy",
     "aln_rates.npy", "aln_mean_v.npy", "aln_mean_w.npy", "ring_rates_exc.npy", "ring_rates_inh.npy", "vsdi.npy"};
 
 struct simulate_options {
@@ -189,12 +191,18 @@ int run_simulate(const simulate_options& o) {
 
 // A run's config with its options (--set, --duration, --seed, --threads) applied, validated as the run needs it: what
 // simulate_ranks runs, and what a sweep checks for every point before any starts.
-engine::engine_params load_run_params(const simulate_options& o) {
+// The overrides of a run: --set's, then the options' (--duration, --seed, --threads) as labelled overrides.
+std::vector<std::string> run_overrides(const simulate_options& o) {
   std::vector<std::string> overrides = o.overrides;
   if (o.duration_s) overrides.push_back(option_override("--duration", *o.duration_s, "simulation.duration_s"));
   if (o.seed) overrides.push_back(option_override("--seed", *o.seed, "simulation.seed"));
   // Through the config, so that the loader validates it (and names --threads as typed when it refuses it).
   if (o.threads) overrides.push_back(option_override("--threads", *o.threads, "simulation.threads"));
+  return overrides;
+}
+
+engine::engine_params load_run_params(const simulate_options& o) {
+  const std::vector<std::string> overrides = run_overrides(o);
   check_keys_given_once(overrides);
   engine::engine_params params = io::load_config(o.config, overrides);
   // simulate runs no device (nothing programs it without commands), but a [device] section is validated here as
@@ -530,6 +538,12 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
     }
     summary["model"] = aln_alone ? "aln" : "network+aln";
   }
+  // What the run was made of, whole: the config as it ran (base files merged, every override and option applied, as
+  // serve publishes it and record stores it) and the binary's build. summary.json named the config's path and the
+  // --set texts only, so a folder could not be re-made once a base file changed (an outside audit, 2026-12-07).
+  io::write_text_file(out / "config.toml", io::resolved_config_text(o.config, run_overrides(o)));
+  summary["config_toml"] = "config.toml";
+  summary["build"] = build_json(io::this_build());
   io::write_text_file(out / "summary.json", summary.dump(2) + "\n");
   // A ring alone builds the network but does not step it: its rates would read 0 Hz, as if the network were silent.
   // Both means: the whole run's includes the drive's ramp and the onset transient (RS +8 % over a 6 s run at

@@ -153,6 +153,22 @@ class SimulateContract(unittest.TestCase):
         np.testing.assert_array_equal(np.load(os.path.join(self.out, "spikes.npy")),
                                       np.load(os.path.join(out2, "spikes.npy")))
 
+    def test_the_run_is_re_made_from_its_config_toml(self):
+        # summary.json named the config's path and the --set texts only (not --seed, nor the base files' contents):
+        # a folder could not be re-made once a base changed (an outside audit, 2026-12-07). OUT/config.toml is the
+        # config as it ran; simulate of it alone, without the options, gives the same spikes and rates. Reference:
+        # the first run's own files (the property is reproducibility). Break tried: config.toml written without the
+        # options' overrides (--seed) -> other spikes, fails.
+        again = os.path.join(self.tmp.name, "from_config_toml")
+        r = simulate("--config", os.path.join(self.out, "config.toml"), "--out", again, "--record", "spikes",
+                     "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("spikes.npy", "rates.npy"):
+            np.testing.assert_array_equal(np.load(os.path.join(self.out, name)), np.load(os.path.join(again, name)))
+        s = json.loads(Path(os.path.join(self.out, "summary.json")).read_text())
+        self.assertEqual(s["config_toml"], "config.toml")
+        self.assertRegex(s["build"]["git_commit"], r"^[0-9a-f]{7,}")
+
     def test_cakan2020_configs_run_and_are_deterministic_per_seed(self):
         # Every config of the Cakan & Obermayer 2020 network (docs/cakan2020_network.md) runs through simulate; a seed
         # gives the same spikes twice, another seed other spikes; rates are spikes per cell and tick.
@@ -373,8 +389,8 @@ class SimulateKilledMidRun(unittest.TestCase):
             r = simulate("--config", NETWORK, "--out", out, "--duration", "0.05", "--set", "network.n_neurons=2000",
                          "--quiet")
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertEqual(sorted(os.listdir(out)), ["lfp.npy", "mean_v.npy", "mean_w.npy", "rates.npy", "stim.npy",
-                                                       "summary.json"])
+            self.assertEqual(sorted(os.listdir(out)), ["config.toml", "lfp.npy", "mean_v.npy", "mean_w.npy",
+                                                       "rates.npy", "stim.npy", "summary.json"])
 
 
 class SweepRanksInAnyOrder(unittest.TestCase):
