@@ -478,6 +478,10 @@ TEST_CASE("a command-line override (--set) changes a key and is validated like t
   CHECK_THAT(error_of(text, {"network.p_conect=0.1"}), Catch::Contains("unknown key"));
   CHECK_THAT(error_of(text, {"network.p_connect"}), Catch::Contains("expected section.key=value"));
   CHECK_THAT(error_of(text, {"network.exc.c_pF=big"}), Catch::Contains("must be a number"));
+  // A number beyond a double was "not a string" (an outside audit, 2026-12-07; break tried: the strtod check left
+  // out -> "must be a number, not a string").
+  CHECK_THAT(error_of(text, {"network.drive.rate_Hz=1e400"}),
+             Catch::Contains("1e400 is beyond the range of a double") && !Catch::Contains("not a string"));
   // An override into a section the config lacks made the section, whose first required key was then called missing
   // in the file (an outside check, 2026-12-06): the refusal says the override made it. Break tried: the note left
   // out of table_reader::require -> the first check fails; a section the file has keeps the plain message.

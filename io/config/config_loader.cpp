@@ -12,6 +12,7 @@
 #include "io/protocol/format_number.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -128,6 +129,13 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
     if (value_text.size() >= digits_from + 19 &&
         value_text.find_first_not_of("0123456789", digits_from) == std::string::npos)
       throw config_error(shown + ": " + integer_out_of_range(value_text));
+    // A number beyond a double (1e400) is not a word either: "must be a number, not a string" said it was none (an
+    // outside audit, 2026-12-07).
+    errno = 0;
+    char* end = nullptr;
+    const double number = std::strtod(value_text.c_str(), &end);
+    if (!value_text.empty() && end == value_text.c_str() + value_text.size() && errno == ERANGE && std::isinf(number))
+      throw config_error(shown + ": " + value_text + " is beyond the range of a double (magnitudes up to 1.8e308)");
     parsed.insert_or_assign("v", value_text);
   }
   const toml::node& value = *parsed.get("v");
@@ -500,8 +508,12 @@ std::string read_fifo(const std::filesystem::path& file) {
 std::string read_file(const std::filesystem::path& file) {
   if (const std::string why = not_a_config_file(file); !why.empty()) throw config_error(file.string() + ": " + why);
   if (std::error_code ec; std::filesystem::is_fifo(file, ec)) return read_fifo(file);
+  errno = 0;
   std::ifstream in(file);
-  if (!in) throw config_error(file.string() + ": cannot open config file");
+  // With the reason (an unreadable file said only "cannot open config file": an outside audit, 2026-12-07).
+  if (!in)
+    throw config_error(file.string() + ": cannot open config file" +
+                       (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : std::string()));
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
