@@ -168,6 +168,10 @@ TEST_CASE("the [ring] section is read strictly", "[ring][config]") {
   CHECK_THROWS_WITH(load_params(kRing, {"ring.network=maybe"}), Contains("ring.network"));
   CHECK_THROWS_WITH(load_params(kRing, {"ring.l_exc=5"}), Contains("ring.l_exc") && Contains("unknown key"));
   CHECK_THROWS_WITH(load_params(kRing, {"ring.afferent.0.rise_ms=1"}), Contains("ring.afferent"));
+  // Positions on the ring in [0, length), as the device's sites and sensing: the afferent's took 36 mm on a 36 mm
+  // ring (an outside audit, 2026-12-07; break tried: the closed range as before -> loads).
+  CHECK_THROWS_WITH(load_params(kRing, {"ring.afferent[0].position_mm=36"}), Contains("allowed [0, 36)"));
+  CHECK_NOTHROW(load_params(kRing, {"ring.afferent[0].position_mm=35.9"}));
   // A ring needs the transfer functions of a [meanfield] section.
   CHECK_THROWS_WITH(load_params("configs/zerlaut2018_network.toml", {"ring.n_units=10"}),
                     Contains("ring") && Contains("[meanfield]"));

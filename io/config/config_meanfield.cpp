@@ -149,7 +149,7 @@ void check_ring_width(table_reader& t, const char* key, double width_mm, double 
 mf::afferent_stimulus read_afferent(table_reader t, double length_mm, std::int64_t n_units) {
   mf::afferent_stimulus s;
   s.amplitude_Hz = t.number("amplitude_Hz", {0.0, 1e4});
-  s.position_mm = t.number("position_mm", {0.0, length_mm});
+  s.position_mm = t.number("position_mm", {0.0, length_mm, false, true});  // [0, length), as the device's sites
   s.width_mm = t.number("width_mm", positive(1e4));
   check_ring_width(t, "width_mm", s.width_mm, s.position_mm, length_mm, n_units);
   s.peak_ms = t.number("peak_ms", {0.0, 1e9});
@@ -162,7 +162,7 @@ mf::afferent_stimulus read_afferent(table_reader t, double length_mm, std::int64
 mf::current_stimulus read_current(table_reader t, double length_mm, std::int64_t n_units) {
   mf::current_stimulus s;
   s.amplitude_pA = t.number("amplitude_pA", {-1e6, 1e6});
-  s.position_mm = t.number("position_mm", {0.0, length_mm});
+  s.position_mm = t.number("position_mm", {0.0, length_mm, false, true});  // [0, length), as the device's sites
   s.spread_mm = t.number("spread_mm", positive(1e4));
   check_ring_width(t, "spread_mm", s.spread_mm, s.position_mm, length_mm, n_units);
   s.start_ms = t.number("start_ms", {0.0, 1e9});
