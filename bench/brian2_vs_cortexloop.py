@@ -38,6 +38,7 @@ import numpy as np
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "reference"))
 import clconfig  # noqa: E402
+from bench_args import json_safe, output_file  # noqa: E402
 
 
 def run_brian2(args, cfg, tmp, before_run=lambda: None):
@@ -124,6 +125,11 @@ def main():
     if len(args.window) != 2 or not 0 <= args.window[0] < args.window[1] <= args.duration:
         ap.error(f"--window {args.window}: START,END with 0 <= START < END <= --duration ({args.duration} s)")
     args.config = str(pathlib.Path(args.config).resolve())
+    # Everything the run needs, before its minutes of Brian2 (the checks are one line each, exit 2).
+    if args.json:
+        output_file(ap, "--json", args.json)
+    if args.cpu not in os.sched_getaffinity(0):
+        ap.error(f"--cpu {args.cpu}: not a CPU this process may use ({sorted(os.sched_getaffinity(0))})")
 
     if shutil.which("taskset") is None:
         raise SystemExit("error: taskset not found (util-linux)")
@@ -131,9 +137,8 @@ def main():
     if not binary.is_absolute():
         binary = REPO / binary
     if not args.brian2_only and not (binary.is_file() and os.access(binary, os.X_OK)):
-        raise SystemExit(f"error: cortexloop binary not found at {binary}\n"
-                         "build it first: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && "
-                         "cmake --build build\n(or pass --binary PATH, or --brian2-only)")
+        ap.error(f"--binary {args.binary}: no cortexloop executable at {binary} (build it first: scripts/build.sh; "
+                 "or --brian2-only)")
 
     cfg = clconfig.load(args.config, args.sets)
     n, n_exc, n_inh = clconfig.population_sizes(cfg)
@@ -174,7 +179,7 @@ def main():
                   f"{result['ratio_binary']:.2f} (Brian2 whole binary); per run of ours "
                   f"{', '.join(f'{r:.1f}' for r in result['ratio_loop_runs'])}")
         if args.json:
-            pathlib.Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+            pathlib.Path(args.json).write_text(json.dumps(json_safe(result), indent=2, allow_nan=False) + "\n")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -18,6 +18,8 @@ machine others load, a pinned process waits for its CPU and wall times grow, CPU
 """
 import argparse
 import json
+import math
+import os
 import pathlib
 import resource
 import subprocess
@@ -30,6 +32,10 @@ import numpy as np
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "reference"))
 import brian2_cakan_network as ref  # noqa: E402
+from bench_args import json_safe, output_file  # noqa: E402
+
+
+RATE_START_S = 1.0  # the mean rates are taken over [RATE_START_S, duration]
 
 
 def children_cpu_s():
@@ -56,7 +62,7 @@ def run_brian2(cfg, duration, cpu, tmp, before_run=lambda: None):
     binary_s = float(b2.device.timers["run_binary"])
     re = np.asarray(objs["rate_e"].rate / b2.Hz)
     ri = np.asarray(objs["rate_i"].rate / b2.Hz)
-    k0 = int(round(1000 / float(cfg["simulation"]["dt_ms"])))
+    k0 = int(round(RATE_START_S * 1000 / float(cfg["simulation"]["dt_ms"])))
     return loop_s, binary_s, binary_cpu_s, float(re[k0:].mean()), float(ri[k0:].mean())
 
 
@@ -70,9 +76,10 @@ def run_cortexloop(binary, sets, duration, cpu, tmp):
     subprocess.run(cmd, check=True)
     process_cpu_s = children_cpu_s() - before
     summary = json.loads((out / "summary.json").read_text())
-    r = np.load(out / "rates.npy")
-    return (summary["wall_s"], summary["rank_loop_cpu_s"][0], process_cpu_s, float(r[1000:, 0].mean()),
-            float(r[1000:, 1].mean()))
+    r = np.load(out / "rates.npy")  # a row per 1 ms tick
+    k0 = int(round(RATE_START_S * 1000))
+    return (summary["wall_s"], summary["rank_loop_cpu_s"][0], process_cpu_s, float(r[k0:, 0].mean()),
+            float(r[k0:, 1].mean()))
 
 
 def main():
@@ -91,8 +98,23 @@ def main():
                          "against their medians (default %(default)s)")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()
+    # Everything the run needs, checked before its minutes of Brian2 (a missing --binary was a CalledProcessError
+    # traceback after Brian2's build, --duration 0.2 two NaN rates and exit 0: an outside audit); one line, exit 2.
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")
+    if not (math.isfinite(args.duration) and args.duration > RATE_START_S):
+        ap.error(f"--duration {args.duration:g}: must be more than {RATE_START_S:g} s (the mean rates, the sanity "
+                 f"check, are taken over [{RATE_START_S:g} s, duration])")
+    if os.path.isdir(args.binary):
+        ap.error(f"--binary {args.binary}: is a folder; give the cortexloop executable (e.g. "
+                 f"{os.path.join(args.binary, 'cortexloop')})")
+    if not os.access(args.binary, os.X_OK):
+        ap.error(f"--binary {args.binary}: no such executable (the cortexloop binary; build it first: "
+                 "scripts/build.sh)")
+    if args.cpu not in os.sched_getaffinity(0):
+        ap.error(f"--cpu {args.cpu}: not a CPU this process may use ({sorted(os.sched_getaffinity(0))})")
+    if args.json:
+        output_file(ap, "--json", args.json)
     sets = args.sets + ref.point_sets(args.point)
     cfg = ref.load_config(ref.DEFAULT_CONFIG, sets)
     load_before = pathlib.Path("/proc/loadavg").read_text().split()[:3]
@@ -128,10 +150,15 @@ def main():
            "realtime_factor": args.duration / c_wall, "rates_cortexloop_Hz": [c_e, c_i],
            "rates_brian2_Hz": [b_e, b_i], "loadavg_before": load_before, "loadavg_after": load_after,
            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
-    print(json.dumps(out, indent=2))
+    text = json.dumps(json_safe(out), indent=2, allow_nan=False)
+    print(text)
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+        pathlib.Path(args.json).write_text(text + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except subprocess.CalledProcessError as e:  # cortexloop said why on its stderr, above
+        sys.exit(f"brian2_vs_cortexloop_cakan.py: a cortexloop run failed (exit {e.returncode}): "
+                 f"{' '.join(map(str, e.cmd))}")

@@ -16,17 +16,31 @@ The group's Philox rounds (once per 8 blocks) are not counted. bench/README.md, 
 "Eighth pass".
 """
 import argparse
+import os
 import re
 import subprocess
+import sys
 
 SYMBOL = ("cortexloop::engine::partition::step_cells(cortexloop::engine::network_model const&, "
           "cortexloop::engine::network_state&, cortexloop::engine::step_inputs const&, unsigned int)")
 PLAIN = re.compile(r"v(movups|movdqu32|movaps|movdqa32|movdqa64|broadcastss|pbroadcastd)\b")
 
 
+class NotThisBinary(Exception):
+    """The binary holds no loop this script can read (a wrong file: /bin/true ended in a StopIteration traceback, an
+    outside audit)."""
+
+
 def disassemble(binary):
-    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-C", binary, "--disassemble=" + SYMBOL],
-                         capture_output=True, text=True, check=True).stdout
+    try:
+        done = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-C", binary, "--disassemble=" + SYMBOL],
+                              capture_output=True, text=True)
+    except FileNotFoundError:
+        sys.exit("count_block_ops.py: objdump not found (apt-get install binutils)")
+    if done.returncode != 0:
+        said = done.stderr.strip().splitlines()
+        raise NotThisBinary(f"objdump cannot read it: {said[-1] if said else f'exit {done.returncode}'}")
+    out = done.stdout
     rows = []
     for line in out.splitlines():
         m = re.match(r"\s+([0-9a-f]+):\t(.*)", line)
@@ -71,14 +85,20 @@ def pair_loop_path(rows):
 
 def whole_block_path(rows):
     ins = [x for _, x in rows]
-    event = next(i for i, x in enumerate(ins) if x.startswith(("vpcmpnleud", "vpcmpltud")))
-    start = max(i for i in range(event) if ins[i].startswith("cmp    $0xf"))
-    end = next(i for i in range(event, len(ins)) if ins[i].startswith("cmp    $0x10,%rsi"))
+    try:
+        event = next(i for i, x in enumerate(ins) if x.startswith(("vpcmpnleud", "vpcmpltud")))
+        start = max(i for i in range(event) if ins[i].startswith("cmp    $0xf"))
+        end = next(i for i in range(event, len(ins)) if ins[i].startswith("cmp    $0x10,%rsi"))
+    except (StopIteration, ValueError):
+        raise NotThisBinary("partition::step_cells holds neither layout of the loop this script knows (see its "
+                            "--help)") from None
     return ins[start:end], 1, 7
 
 
 def count(binary):
     rows = disassemble(binary)
+    if not rows:
+        raise NotThisBinary("no partition::step_cells in it (not a compiled bench_network, or built without symbols)")
     found = pair_loop_path(rows)
     path, blocks, extra = (*found, 0) if found else whole_block_path(rows)
     wide = [x for x in path if "zmm" in x or x.startswith("k")]
@@ -91,8 +111,15 @@ def main():
                                      "(partition::step_cells, RS loop, no spike), read with objdump.")
     parser.add_argument("binaries", nargs="+", metavar="BINARY",
                         help="a compiled bench_network (e.g. build/bench/bench_network)")
-    for binary in parser.parse_args().binaries:
-        total, wide, arith = count(binary)
+    binaries = parser.parse_args().binaries
+    for binary in binaries:  # every one before the first is read
+        if not os.path.isfile(binary):
+            parser.error(f"{binary}: no such file")
+    for binary in binaries:
+        try:
+            total, wide, arith = count(binary)
+        except NotThisBinary as e:
+            parser.error(f"{binary}: {e}")
         print(f"{binary}: {total:g} instructions per block, {wide:g} on zmm/mask registers, {arith:g} of them "
               f"arithmetic, compares, blends or mask operations")
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -19,11 +20,16 @@
 #include "firmware_sim/device.hpp"
 #include "io/config/config_device.hpp"
 #include "io/config/config_loader.hpp"
+#include "tools/number_checks.hpp"
 
 using namespace cortexloop;
 namespace fw = firmware_sim;
 
 namespace {
+// The controller is armed at this step: 0.5 s at the config's 0.1 ms step, past the drive's 0.1 s ramp and the
+// network's start.
+constexpr std::int64_t kArmStep = 5000;
+
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0.0;
   std::sort(v.begin(), v.end());
@@ -38,14 +44,31 @@ int main(int argc, char** argv) {
   std::string json_out;
   // Ranges checked here: 0 neurons aborted on the config's uncaught error, 0 seconds gave "0 triggers" and exit 2
   // with no word, and a 0 Hz sensing rate was taken (an outside check, 2026-12-05).
-  app.add_option("--seconds", seconds, "Simulated seconds")->check(CLI::Range(0.1, 3600.0))->capture_default_str();
+  // --seconds must go past the controller's arming (0.5 s): 0.1-0.5 s was taken, a run that could never trigger (an
+  // outside audit). The bound is checked against the config's step below.
+  app.add_option("--seconds", seconds,
+                 "Simulated seconds, more than 0.5 (the controller is armed at 0.5 s, after the drive's ramp)")
+      ->check(cortexloop::tools::number_in(0.0, 3600.0, true))
+      ->capture_default_str();
   app.add_option("--sample-rate", sample_rate_Hz, "Sensing rate (Hz; 10 kHz = every step)")
-      ->check(CLI::Range(1.0, 10000.0))
+      ->check(cortexloop::tools::number_in(1.0, 10000.0))
       ->capture_default_str();
   app.add_option("--threshold", threshold_Hz, "Threshold of the sensed envelope (Hz)")->capture_default_str();
-  app.add_option("--neurons", n_neurons, "Network size")->check(CLI::Range(100, 1000000))->capture_default_str();
+  app.add_option("--neurons", n_neurons, "Network size")->check(cortexloop::tools::number_in(100, 1000000))->capture_default_str();
   app.add_option("--json", json_out, "Also write the figures to this JSON file");
+  cortexloop::tools::refuse_bad_numbers(app);
   CORTEXLOOP_BENCH_PARSE(app, argc, argv);
+  // One step per tick, so that the device can be inspected after every step.
+  const std::vector<std::string> overrides = {"simulation.tick_ms=0.1", "network.n_neurons=" + std::to_string(n_neurons)};
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml", overrides);
+  const double arm_s = static_cast<double>(kArmStep) * params.simulation.dt_ms / 1000.0;
+  if (!(seconds > arm_s)) {
+    std::fprintf(stderr,
+                 "device_loop_latency: --seconds %g: must be more than %g: the controller is armed at %g s simulated "
+                 "(after the drive's ramp), so a run that short cannot trigger\n",
+                 seconds, arm_s, arm_s);
+    return 2;
+  }
   // The output before the run: an unwritable --json was exit 1 with no word, after the whole run (an outside check,
   // 2026-12-05).
   if (!json_out.empty()) {
@@ -57,9 +80,6 @@ int main(int argc, char** argv) {
     std::fclose(f);
   }
 
-  // One step per tick, so that the device can be inspected after every step.
-  const std::vector<std::string> overrides = {"simulation.tick_ms=0.1", "network.n_neurons=" + std::to_string(n_neurons)};
-  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml", overrides);
   fw::device_params d = io::default_device(params);
   fw::sensing_params s;
   s.signal = fw::signal_kind::rate_exc;
@@ -86,7 +106,7 @@ int main(int argc, char** argv) {
   c.output_program.n_bursts = 1;
   c.output_program.biphasic = false;      // one phase: its charge is not cancelled within the step
   c.output_program.duration_us = 1'000;   // the channel is free again 1 ms later
-  dev.set_controller(0, c, 5000);  // after the drive's ramp
+  dev.set_controller(0, c, kArmStep);  // after the drive's ramp
 
   engine::tick_readout r;
   std::vector<double> steps, compute_us;
@@ -107,7 +127,7 @@ int main(int argc, char** argv) {
     }
     // The crossing as the controller defines it (previous sample below, this one at or above the threshold),
     // outside the refractory period that follows each trigger.
-    if (x.sampled && k >= 5000) {
+    if (x.sampled && k >= kArmStep) {
       const bool crossed = have_previous && previous < threshold_Hz && x.envelope >= threshold_Hz;
       if (crossed && k >= quiet_until) {
         crossing_step = k;
@@ -124,8 +144,8 @@ int main(int argc, char** argv) {
     // latency (an outside check, 2026-12-05).
     std::fprintf(stderr,
                  "device_loop_latency: no triggers: the sensed envelope (%.0f Hz sensing, %d neurons) did not cross "
-                 "--threshold %g Hz upwards after the drive's ramp (the first %g s) in %g s simulated; no latency measured\n",
-                 sample_rate_Hz, n_neurons, threshold_Hz, 5000 * params.simulation.dt_ms / 1000.0, seconds);
+                 "--threshold %g Hz upwards after the controller was armed (at %g s) in %g s simulated; no latency measured\n",
+                 sample_rate_Hz, n_neurons, threshold_Hz, arm_s, seconds);
     if (!json_out.empty())
       if (std::FILE* f = std::fopen(json_out.c_str(), "w")) {
         std::fprintf(f, "{\"triggers\": 0}\n");

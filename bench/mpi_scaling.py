@@ -34,6 +34,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_args import positive_float, positive_int
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "core", "--mca", "mpi_yield_when_idle", "1"]
 
@@ -61,17 +63,19 @@ def measure(binary, n, ranks, duration, repeats, in_degree, sets):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--duration", type=float, default=2.0, help="simulated seconds per run (default 2)")
-    ap.add_argument("--strong-n", type=int, default=100000,
+    ap.add_argument("--duration", type=positive_float, default=2.0, help="simulated seconds per run (default 2)")
+    ap.add_argument("--strong-n", type=positive_int, default=100000,
                     help="cells of the strong-scaling network (default %(default)s)")
-    ap.add_argument("--weak-n-per-rank", type=int, default=50000,
+    ap.add_argument("--weak-n-per-rank", type=positive_int, default=50000,
                     help="cells per rank, weak scaling (default %(default)s)")
-    ap.add_argument("--in-degree", type=float, default=500.0,
+    ap.add_argument("--in-degree", type=positive_float, default=500.0,
                     help="mean synapses per cell, kept at every size (default %(default)s)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a config override passed on to every run (cortexloop simulate --set), repeatable")
-    ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2], help="numbers of MPI ranks to run (default 1 2)")
-    ap.add_argument("--repeats", type=int, default=3,
+    ap.add_argument("--ranks", type=positive_int, nargs="+", default=[1, 2],
+                    help="numbers of MPI ranks to run, 1 among them (the reference of the speed-up and the "
+                         "efficiency); run in increasing order (default 1 2)")
+    ap.add_argument("--repeats", type=positive_int, default=3,
                     help="runs per configuration; the median is reported (default %(default)s)")
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "cortexloop"),
                     help="cortexloop executable (default build/cortexloop)")
@@ -79,15 +83,26 @@ def main():
     for n in [args.strong_n, args.weak_n_per_rank]:
         if not 0 < args.in_degree < n:
             sys.exit(f"mpi_scaling.py: --in-degree {args.in_degree:g} must lie in (0, {n}) (the cells of a run)")
-    if not os.access(args.binary, os.X_OK):
-        sys.exit(f"mpi_scaling.py: {args.binary} not found; build first (scripts/build.sh)")
+    # --binary build (a folder) passed os.access and ended in a FileNotFoundError traceback (an outside audit).
+    if os.path.isdir(args.binary):
+        ap.error(f"--binary {args.binary}: is a folder; give the cortexloop executable (e.g. "
+                 f"{os.path.join(args.binary, 'cortexloop')})")
+    if not (os.path.isfile(args.binary) and os.access(args.binary, os.X_OK)):
+        ap.error(f"--binary {args.binary}: no such executable; build first (scripts/build.sh)")
+    # The speed-up and the efficiency are wall(1) / wall(K): against the 1-rank run, which runs first. They were
+    # taken against whichever came first: `--ranks 2 1` printed speed-up 1.00 for 2 ranks and 1.60 for 1, a weak
+    # "efficiency" of 5.61 (an outside audit).
+    if 1 not in args.ranks:
+        ap.error(f"--ranks {' '.join(map(str, args.ranks))}: give 1 among them (the speed-up and the efficiency "
+                 "are wall(1) / wall(K))")
+    args.ranks = sorted(set(args.ranks))
     print(f"loadavg before: {Path('/proc/loadavg').read_text().strip()}; {os.cpu_count()} CPUs")
     header = (f"{'kind':>6} {'ranks':>5} {'neurons':>8} {'synapses':>10} {'wall_s':>7} {'sim/wall':>9} "
               f"{'speed-up/eff':>12} {'busy_s per rank':>16} {'loop CPU s/rank':>16} {'exc_Hz':>7} {'inh_Hz':>7} "
               f"{'syn events/s':>12} {'steps/exch':>10}")
     for kind in ["strong", "weak"]:
         print(header)
-        first = None
+        wall_1 = None  # the 1-rank run's, the first
         for k in args.ranks:
             n = args.strong_n if kind == "strong" else k * args.weak_n_per_rank
             wall, busy, cpu, s = measure(args.binary, n, k, args.duration, args.repeats, args.in_degree,
@@ -95,9 +110,10 @@ def main():
             # The rates printed (the second half's, past the start's transient) are the rates the events use.
             exc_hz, inh_hz = s["second_half_rate_exc_Hz"], s["second_half_rate_inh_Hz"]
             spikes_per_s = s["n_exc"] * exc_hz + s["n_inh"] * inh_hz
-            first = first or wall
+            if k == 1:
+                wall_1 = wall
             print(f"{kind:>6} {k:>5} {n:>8} {s['n_synapses']:>10} {wall:>7.3f} {s['simulated_s'] / wall:>9.2f} "
-                  f"{first / wall:>12.2f} {'/'.join(f'{b:.2f}' for b in busy):>16} "
+                  f"{wall_1 / wall:>12.2f} {'/'.join(f'{b:.2f}' for b in busy):>16} "
                   f"{'/'.join(f'{c:.2f}' for c in cpu):>16} "
                   f"{exc_hz:>7.2f} {inh_hz:>7.2f} "
                   f"{spikes_per_s * s['n_synapses'] / n:>12.3g} {s.get('exchange_every_steps', 1):>10}", flush=True)

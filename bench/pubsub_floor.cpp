@@ -8,11 +8,13 @@
 //   bench/pubsub_floor --duration 60 [--endpoint tcp://127.0.0.1:5599] [--size 1816] [--period-us 1000]
 //                      [--cpu N] [--fifo PRIO] [--json FILE]
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -26,6 +28,7 @@
 #include "io/runtime/latency_histogram.hpp"
 #include "io/runtime/thread_setup.hpp"
 #include "io/server/ipc_socket_file.hpp"
+#include "tools/number_checks.hpp"
 
 namespace {
 
@@ -63,8 +66,9 @@ int publish(const options& o, int ready_fd, int bound_fd) {
   try {
     pub.bind(o.endpoint);
   } catch (const zmq::error_t& e) {
-    std::fprintf(stderr, "pubsub_floor: cannot bind %s: %s (another run on it? --endpoint)\n", o.endpoint.c_str(),
-                 e.what());
+    // "another run on it?" only when the address is taken: `--endpoint foo://bar` was asked it too (an outside audit).
+    std::fprintf(stderr, "pubsub_floor: cannot bind %s: %s (%s--endpoint)\n", o.endpoint.c_str(), e.what(),
+                 e.num() == EADDRINUSE ? "another run on it? " : "");
     (void)!write(bound_fd, "x", 1);
     return 1;
   }
@@ -163,15 +167,22 @@ int main(int argc, char** argv) {
   options o;
   CLI::App app{"Latency floor of a bare ZeroMQ PUB -> SUB pair between two processes (the peer of the server's "
                "readout publish -> receive figure)"};
-  app.add_option("--duration", o.duration_s, "Seconds of messages")->check(CLI::PositiveNumber)->capture_default_str();
+  // The checks' messages say what is wrong: CLI::PositiveNumber said "Value 0 not in range 0.000000 to 1797..." (an
+  // outside audit).
+  using cortexloop::tools::number_in;
+  using cortexloop::tools::non_negative_number;
+  app.add_option("--duration", o.duration_s, "Seconds of messages")
+      ->check(cortexloop::tools::positive_number)
+      ->capture_default_str();
   app.add_option("--endpoint", o.endpoint, "Endpoint the publisher binds (tcp://127.0.0.1:PORT or ipc://PATH)")->capture_default_str();
   app.add_option("--size", o.size_bytes, "Message size in bytes")->check(CLI::Range(8, 1 << 20))->capture_default_str();
   app.add_option("--period-us", o.period_us, "Microseconds between messages")->check(CLI::Range(10, 1'000'000))->capture_default_str();
-  app.add_option("--cpu", o.cpu, "Pin the publisher to this CPU")->check(CLI::NonNegativeNumber);
-  app.add_option("--fifo", o.fifo, "Publisher under SCHED_FIFO at this priority, with mlockall")->check(CLI::Range(0, 99))->capture_default_str();
+  app.add_option("--cpu", o.cpu, "Pin the publisher to this CPU")->check(non_negative_number);
+  app.add_option("--fifo", o.fifo, "Publisher under SCHED_FIFO at this priority, with mlockall")->check(number_in(0, 99))->capture_default_str();
   app.add_flag("--mlock", o.mlock, "Lock the process's memory (mlockall), as serve --mlock");
-  app.add_option("--zmq-cpu", o.zmq_cpu, "Pin the publisher's libzmq I/O thread to this CPU")->check(CLI::NonNegativeNumber);
+  app.add_option("--zmq-cpu", o.zmq_cpu, "Pin the publisher's libzmq I/O thread to this CPU")->check(non_negative_number);
   app.add_option("--json", o.json, "Also write the figures to this JSON file");
+  cortexloop::tools::refuse_bad_numbers(app);  // --duration inf: no end
   CORTEXLOOP_BENCH_PARSE(app, argc, argv);
   // The output before the run: an unwritable --json was exit 0 with nothing written and no word (an outside check,
   // 2026-12-05).
@@ -186,9 +197,13 @@ int main(int argc, char** argv) {
 
   int fds[2], bound[2];
   if (pipe(fds) != 0 || pipe(bound) != 0) return 1;
+  const pid_t parent = getpid();
   const pid_t child = fork();  // before any ZeroMQ context exists: contexts do not survive fork
   if (child < 0) return 1;
   if (child == 0) {
+    // The publisher ends with this process: a SIGTERM to it (realtime_latency.sh stopped) left the publisher sending
+    // to nobody for the rest of --duration (an outside audit).
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(1);
     close(fds[1]);
     close(bound[0]);
     _exit(publish(o, fds[0], bound[1]));

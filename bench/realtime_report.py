@@ -36,6 +36,8 @@ import re
 import sys
 from pathlib import Path
 
+from bench_args import non_negative_float, positive_float
+
 
 def cyclictest_histogram(path):
     """{latency_us: count} from cyclictest -h output, plus its overflow count and reported max."""
@@ -95,9 +97,9 @@ def settings_text(fifo, cpu, mlock):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", help="prefix given to bench/realtime_latency.sh")
-    ap.add_argument("--period-us", type=float, default=1000.0, help="tick period (default 1000)")
-    ap.add_argument("--peer-duration", type=float, help="seconds cyclictest ran (default: the probe's duration)")
-    ap.add_argument("--spin-us", type=float,
+    ap.add_argument("--period-us", type=positive_float, default=1000.0, help="tick period (default 1000)")
+    ap.add_argument("--peer-duration", type=positive_float, help="seconds cyclictest ran (default: the probe's duration)")
+    ap.add_argument("--spin-us", type=non_negative_float,
                     help="the server's --spin-us (realtime_latency.sh passes it: 0 unless the serve flags name it), "
                          "for the note on the lateness rows (default: not known)")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table")

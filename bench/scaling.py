@@ -17,13 +17,31 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_args import positive_float
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+IN_DEGREE = 500  # inputs per cell at every size: p_connect = IN_DEGREE / N
+
+
+def network_size(text):
+    """argparse type: cells of a network, enough for IN_DEGREE inputs each (--sizes 0 ended in a ZeroDivisionError
+    traceback: an outside audit)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < IN_DEGREE:
+        raise argparse.ArgumentTypeError(f"must be >= {IN_DEGREE} (each cell keeps ~{IN_DEGREE} inputs: p_connect = "
+                                         f"{IN_DEGREE} / N <= 1), got {text}")
+    return value
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--duration", type=float, default=4.0, help="simulated seconds per run (default 4)")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 50000, 100000, 200000],
+    ap.add_argument("--duration", type=positive_float, default=4.0, help="simulated seconds per run (default 4)")
+    ap.add_argument("--sizes", type=network_size, nargs="+", default=[10000, 50000, 100000, 200000],
                     help="network sizes in cells (default 10000 50000 100000 200000)")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="worker threads to compare (default 1 2)")
     ap.add_argument("--cpus", default="0,1", help="CPUs to pin to (taskset -c; default 0,1)")
@@ -47,7 +65,7 @@ def main():
                 cmd = ["taskset", "-c", args.cpus, args.binary, "simulate", "--config",
                        os.path.join(ROOT, "configs", "zerlaut2018_network.toml"), "--out", out, "--quiet",
                        "--duration", str(args.duration), "--threads", str(threads),
-                       "--set", f"network.n_neurons={n}", "--set", f"network.p_connect={0.05 * 10000 / n}"]
+                       "--set", f"network.n_neurons={n}", "--set", f"network.p_connect={IN_DEGREE / n}"]
                 run = subprocess.run(cmd, capture_output=True, text=True)
                 if run.returncode != 0:
                     sys.exit(f"scaling.py: {' '.join(cmd)} failed ({run.returncode}): {run.stderr.strip()}")

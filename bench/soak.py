@@ -52,7 +52,7 @@ import zmq  # noqa: E402
 from cortexloop_client import cli  # noqa: E402
 from cortexloop_client import client as cl  # noqa: E402
 from cortexloop_client.client import Client, Program, Site  # noqa: E402
-from cortexloop_client.loop import serve_on_free_ports  # noqa: E402
+from cortexloop_client.loop import end_process, serve_on_free_ports  # noqa: E402
 
 p = cl.p
 CB = p.CommandBody.CommandBody
@@ -355,6 +355,7 @@ INVALID_MIX = {"random_bytes": 20, "truncated": 15, "big_frame": 3, "oversize": 
 
 class Recorder:
     def __init__(self, binary, out, pub, commands, config, k):
+        self.k = k
         self.dir = os.path.join(out, f"rec_{k:03d}")
         self.log = open(os.path.join(out, f"rec_{k:03d}.log"), "w")
         self.proc = subprocess.Popen([binary, "record", "--out", self.dir, "--pub", pub, "--commands", commands,
@@ -371,14 +372,15 @@ class Recorder:
             time.sleep(0.02)
         return False
 
+    def exited(self):
+        """The recorder's exit code if it has exited by itself (the soak stops it only with stop()), else None."""
+        return self.proc.poll()
+
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        try:
-            rc = self.proc.wait(120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
+        """SIGINT (record writes what it received and exits 0); (exit code, summary, ticks, whether it had exited by
+        itself before: a recorder killed or crashed mid-run is no intended stop, whatever its code)."""
+        by_itself = self.proc.poll() is not None
+        rc = end_process(self.proc, 120, signal.SIGINT)
         self.log.close()
         summary = {}
         try:
@@ -394,7 +396,7 @@ class Recorder:
         for name in os.listdir(self.dir) if os.path.isdir(self.dir) else []:
             if name.endswith(".npy") and name != "ticks.npy":
                 os.remove(os.path.join(self.dir, name))
-        return rc, summary, ticks
+        return rc, summary, ticks, by_itself
 
     def progress(self):
         """(readouts, missing ticks) from the recorder's last progress line."""
@@ -438,11 +440,10 @@ def slope_per_min(xs, ys):
 def stop_all(server, segments):
     """Kills what is still running of the server and the recorders: a failure after they started left them
     running, orphaned (a --rate 0 ended in a ZeroDivisionError with serve and record alive; an outside check,
-    2026-12-06)."""
+    2026-12-06). With cli.run's sigterm a SIGTERM comes here too (it left both running: an outside audit)."""
     for proc in [seg.proc for seg in segments] + [server]:
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            end_process(proc, 5, signal.SIGKILL)
 
 
 def main():
@@ -526,7 +527,9 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
     segments.append(Recorder(args.binary, args.out, pub, commands, args.config, k))
     # The client starts once the recorder is subscribed (record --sync says so), not after a fixed 3 s.
     if not segments[-1].wait_subscribed(60):
-        say("soak: the first recorder did not subscribe within 60 s (see its log)")
+        code = segments[-1].exited()
+        say("soak: the first recorder " + ("did not subscribe within 60 s" if code is None else
+                                           f"exited with code {code} before it subscribed") + " (see its log)")
         return 2
 
     last_status = {}
@@ -537,6 +540,7 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
     period = 1.0 / args.rate
     next_send = start
     crashed = None
+    recorder_died = None  # what ended a recorder that the soak did not stop
     try:
         while True:
             now = time.monotonic()
@@ -544,6 +548,14 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
             if server.poll() is not None:
                 crashed = server.returncode
                 say(f"soak: server exited with {crashed} after {elapsed:.1f} s")
+                break
+            # A recorder that exits by itself (killed, crashed, out of disk) records nothing more: the run ends here and
+            # fails (it went on and said PASS with no readout received and "lost_readouts": 0: an outside audit).
+            dead = [seg for seg in segments if seg.exited() is not None]
+            if dead:
+                recorder_died = (f"recorder segment {dead[0].k} exited by itself with code {dead[0].exited()} after "
+                                 f"{elapsed:.1f} s")
+                say(f"soak: {recorder_died}; the run ends here")
                 break
             if elapsed >= args.duration_s:
                 break
@@ -555,8 +567,8 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
                 segments.append(Recorder(args.binary, args.out, pub, commands, args.config, k))
             if len(segments) == 2 and now - segments[0].started >= args.segment_s:
                 old = segments.pop(0)
-                rc, summary, ticks = old.stop()
-                finished.append((rc, summary, ticks))
+                rc, summary, ticks, by_itself = old.stop()
+                finished.append((rc, summary, ticks, by_itself))
                 say(f"soak: segment {len(finished) - 1} done: rc {rc}, {summary.get('readouts')} readouts, "
                     f"{summary.get('missing_ticks')} missing ticks")
             while status_sub.poll(0):
@@ -620,7 +632,7 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
                 if kind == "status":
                     last_status = value
     elapsed = time.monotonic() - start
-    lost, received, per_epoch = lost_readouts([t for _, _, t in finished if t is not None and len(t)])
+    lost, received, per_epoch = lost_readouts([t for _, _, t, _ in finished if t is not None and len(t)])
     s = last_status
     counted = (s.get("readout_drops") or 0) + (s.get("publish_drops") or 0)
     kibs = [v for _, v in rss if v is not None]
@@ -638,9 +650,11 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
                     "slope_kib_per_min": slope_per_min(minutes_, kibs),
                     "slope_kib_per_min_after_5_min": slope_per_min([m for m, _ in late], [v for _, v in late]),
                     "series": rss},
-        "recorder": {"segments": len(finished), "exit_codes": [rc for rc, _, _ in finished],
+        "recorder": {"segments": len(finished), "exit_codes": [rc for rc, _, _, _ in finished],
+                     "exited_by_itself": [k_ for k_, (_, _, _, by) in enumerate(finished) if by],
+                     "died_during_run": recorder_died,
                      "readouts_received_unique": received, "lost_readouts": lost, "per_epoch": per_epoch,
-                     "segment_missing_ticks": [sm.get("missing_ticks") for _, sm, _ in finished]},
+                     "segment_missing_ticks": [sm.get("missing_ticks") for _, sm, _, _ in finished]},
         "server_counted_drops": {"readout_drops": s.get("readout_drops"), "publish_drops": s.get("publish_drops"),
                                  "sum": counted},
         "lost_beyond_counted": max(0, lost - counted),
@@ -669,9 +683,16 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
                                                f"none ({len(late)} sample(s) after minute 5: a run of "
                                                f"{elapsed / 60:.1f} min logging every {args.log_every_s:g} s)"))
     # A run whose server's memory was never read has not shown that it holds: not a PASS (an empty series passed).
+    # Nor one whose recorder died or recorded nothing: its lost readouts (0) are then of no recording at all.
+    codes = result["recorder"]["exit_codes"]
     failed = [why for why, bad in (
         (f"server exited with {crashed} during the run", crashed is not None),
         (f"server exit code {server.returncode}", crashed is None and server.returncode != 0),
+        (recorder_died, recorder_died is not None),
+        (f"recorder segment(s) {result['recorder']['exited_by_itself']} exited by themselves",
+         recorder_died is None and bool(result["recorder"]["exited_by_itself"])),
+        (f"recorder exit codes {codes} (0 when stopped)", any(rc != 0 for rc in codes)),
+        ("no readout received by the recorder", received == 0),
         (f"{result['lost_beyond_counted']} readouts lost beyond the server's counted drops",
          result["lost_beyond_counted"] != 0),
         (f"{result['acks_missing']} acks missing", result["acks_missing"] != 0),
@@ -682,4 +703,5 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    # SIGTERM as Ctrl-C: the recorders stopped (what they received written), the server ended, one line, exit 143.
+    sys.exit(cli.run(main, sigterm=True))

@@ -43,19 +43,35 @@ def main():
         json.dump(snapshot(a.pid), sys.stdout)
         return
     if not a.before:
-        sys.exit("thread_cpu: report needs the snapshot file taken before")
-    before, after = json.loads(Path(a.before).read_text()), snapshot(a.pid)
-    seconds = after["time"] - before["time"]
+        ap.error("report needs the snapshot file taken before (BEFORE.json)")
+    # The snapshot named in one line when it cannot be read: a missing one was a FileNotFoundError traceback (an
+    # outside audit).
+    try:
+        before = json.loads(Path(a.before).read_text())
+        before_time, before_threads = float(before["time"]), before["threads"]
+        if not isinstance(before_threads, dict):
+            raise TypeError("threads is not an object")
+    except OSError as e:
+        ap.error(f"{a.before}: {e.strerror} (the snapshot file taken before)")
+    except (ValueError, KeyError, TypeError) as e:
+        ap.error(f"{a.before}: not a snapshot of thread_cpu.py ({e!r})")
+    if a.json and (os.path.isdir(a.json) or a.json.endswith(os.sep)):
+        ap.error(f"--json {a.json}: is a folder; name a file")
+    after = snapshot(a.pid)
+    seconds = after["time"] - before_time
     rows = []
     for tid, t in sorted(after["threads"].items(), key=lambda kv: int(kv[0])):
-        start = before["threads"].get(tid, {"cpu_ticks": 0})["cpu_ticks"]
+        start = before_threads.get(tid, {"cpu_ticks": 0})["cpu_ticks"]
         rows.append({"tid": int(tid), "name": t["name"], "cpu_percent": 100.0 * (t["cpu_ticks"] - start) / TICKS / seconds})
     print(f"CPU per thread over {seconds:.0f} s (percent of one CPU):")
     for r in rows:
         print(f"  {r['name']:16s} {r['cpu_percent']:6.1f} %")
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"seconds": seconds, "threads": rows}, f, indent=1)
+        try:
+            with open(a.json, "w") as f:
+                json.dump({"seconds": seconds, "threads": rows}, f, indent=1)
+        except OSError as e:
+            sys.exit(f"thread_cpu: --json {a.json}: {e.strerror}")
 
 
 if __name__ == "__main__":

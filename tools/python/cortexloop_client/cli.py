@@ -7,6 +7,7 @@ import math
 import os
 import shutil
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -14,6 +15,13 @@ import sys
 class ToolError(RuntimeError):
     """A user's mistake the code finds late (an endpoint libzmq cannot parse, a server in the other mode) or a
     server that stopped answering: `run` prints `prog: message` and exits 1, without a traceback."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where a tool run by `run(main, sigterm=True)` is: a KeyboardInterrupt, so every `finally` and
+    `except KeyboardInterrupt` that ends the tool's children (a server, a recorder) or clears its stimulation on Ctrl-C
+    does the same on SIGTERM (without it a SIGTERM ended the Python process at once and left `cortexloop serve` and
+    `record` running: an outside audit of the bench tools)."""
 
 
 class ServerExited(ToolError):
@@ -47,15 +55,25 @@ def fraction(text):
     return _float_where(text, lambda v: 0 <= v <= 1, "in [0, 1]")
 
 
-def positive_int(text):
-    """argparse type: a whole number > 0."""
+def _int_where(text, holds, what):
+    """int(text) if holds(value), else argparse's error saying it must be `what`."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    if not holds(value):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
     return value
+
+
+def non_negative_int(text):
+    """argparse type: a whole number >= 0."""
+    return _int_where(text, lambda v: v >= 0, ">= 0")
+
+
+def positive_int(text):
+    """argparse type: a whole number > 0."""
+    return _int_where(text, lambda v: v > 0, "> 0")
 
 
 def executable(text):
@@ -276,10 +294,32 @@ def writable_file(path, option):
     return path
 
 
-def run(main, prog=None):
+def _stop_signals():
+    """Handlers making SIGTERM raise Terminated and SIGINT KeyboardInterrupt, each once: a second signal while the
+    tool ends its children (bounded waits) is ignored rather than cutting that short and leaving one running. SIGINT is
+    taken also when the tool was started with it ignored (a script's `&`), as `cortexloop probe` takes it (its
+    stop_request): `kill -INT` stopped such a tool's Python not at all. Returns what to restore."""
+    def stop(signum, frame):
+        for s in handled:
+            signal.signal(s, lambda *_: None)  # a Python handler: a child started from here gets the default again
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    handled = [signal.SIGTERM, signal.SIGINT]
+    saved = {s: signal.getsignal(s) for s in handled}
+    for s in handled:
+        signal.signal(s, stop)
+    return saved
+
+
+def run(main, prog=None, sigterm=False):
     """Calls main(); a missing or unreadable file, a server that exited or stopped answering, a ToolError become
-    `prog: what` and exit 1; Ctrl-C `prog: interrupted` and exit 130."""
+    `prog: what` and exit 1; Ctrl-C `prog: interrupted` and exit 130.
+
+    sigterm: SIGTERM stops the tool as Ctrl-C does (Terminated, a KeyboardInterrupt raised where it is, so its
+    `finally` blocks end the processes it started), then `prog: stopped by SIGTERM` and exit 143; SIGINT is taken even
+    when the tool was started with it ignored; a second Ctrl-C or SIGTERM while it ends them is ignored (_stop_signals).
+    Off by default (SIGTERM then ends Python at once, as it always did)."""
     prog = prog or os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    saved = _stop_signals() if sigterm and _in_main_thread() else {}
     try:
         return main()
     except OSError as e:
@@ -290,6 +330,9 @@ def run(main, prog=None):
         raise
     except ToolError as e:
         sys.exit(f"{prog}: {e}")
+    except Terminated:
+        print(f"{prog}: stopped by SIGTERM", file=sys.stderr)
+        sys.exit(143)
     except KeyboardInterrupt:  # Ctrl-C: a loop has already cleared the stimulation it drove (loop.run_loop)
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(130)
@@ -297,6 +340,15 @@ def run(main, prog=None):
         cmd = e.cmd if isinstance(e.cmd, (list, tuple)) else [e.cmd]
         words = " ".join(os.path.basename(str(cmd[0])) if i == 0 else str(w) for i, w in enumerate(cmd[:2]))
         sys.exit(f"{prog}: `{words} ...` exited with code {e.returncode} (its message is above)")
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+
+
+def _in_main_thread():
+    """Signal handlers can be set only from the main thread (a tool's main() called from a test's thread is not)."""
+    import threading
+    return threading.current_thread() is threading.main_thread()
 
 
 PACKAGE_COMMANDS = ["plot", "viewer", "experiments"]  # the modules of cortexloop_client with a command line

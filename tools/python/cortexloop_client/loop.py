@@ -14,6 +14,7 @@ latency is whatever the machine gives (bench/closed_loop_latency.py measures it)
 """
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -123,6 +124,20 @@ def serve_on_free_ports(args, **popen_args):
             raise
 
 
+def end_process(proc, timeout=20.0, sig=signal.SIGTERM):
+    """Ends `proc`, a Popen, if it still runs (`sig`, SIGTERM; SIGKILL after `timeout` s), reaps it and returns its exit
+    code. The bench tools end their servers and recorders with it in a `finally`, so that whatever ends them (an error,
+    Ctrl-C, SIGTERM under cli.run(main, sigterm=True)) leaves none running."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
 class Server:
     """`cortexloop serve` on free loopback ports (`pub`, `commands`: the endpoints it bound; the constructor returns
     once it has bound them); stop() ends it (SIGTERM)."""
@@ -149,13 +164,7 @@ class Server:
         """Ends the server (SIGTERM) and returns its exit code. With check, raises unless it exited cleanly (0): a
         client that got every readout sees nothing of a crash at shutdown or a sanitizer's report at exit (ASan's
         leak check), so a run that ignored the code passed with them."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc, timeout)
         if self.stderr is not None and not self.stderr.closed:
             # The reason is read before the file closes (a caller may still ask for it), and the file is closed
             # here rather than left to the garbage collector (a ResourceWarning in every test that started one).
