@@ -208,7 +208,9 @@ class Soak:
         elif k == "clear_controller":
             self.valid(k, c.clear_controller, r.choice([None, r.randrange(4)]))
         elif k == "set_drive_rate":
-            self.valid(k, c.set_drive_rate, r.uniform(0, 25) if r.random() < 0.2 else r.uniform(3, 6))
+            # From 0.05 Hz: below ~0.02 Hz the server refuses a rate its cells would draw more than 1 % off
+            # (docs/engine.md, "External drive"), and a refusal here counts as unexpected.
+            self.valid(k, c.set_drive_rate, r.uniform(0.05, 25) if r.random() < 0.2 else r.uniform(3, 6))
         elif k == "set_parameter":
             name = r.choice(["network.drive.rate_Hz", "stream.spikes", "stream.readout_every"])
             value = {"network.drive.rate_Hz": r.uniform(3, 6), "stream.spikes": float(r.random() < 0.3),

@@ -166,8 +166,9 @@ double sum_over_ranks(engine::process_exchange* across, double local) {
   return total;
 }
 
-engine::engine_params checked_run_params(const simulate_options& o, int launched);
-int simulate_ranks(const simulate_options& o, engine::engine_params params, int launched);
+engine::engine_params checked_run_params(const simulate_options& o, int launched, std::string* config_toml = nullptr);
+int simulate_ranks(const simulate_options& o, engine::engine_params params, int launched,
+                   const std::string& config_toml);
 
 int run_simulate(const simulate_options& o) {
   // Under `mpirun -n K` (K > 1) the K processes step one network together (docs/engine.md, "Across processes").
@@ -179,14 +180,17 @@ int run_simulate(const simulate_options& o) {
   // One run per folder while it runs (a recorder or another simulate on the same --out removed this run's files and
   // wrote among them): held by the process that writes the files (rank 0 under mpirun).
   std::optional<io::output_dir_lock> out_lock;
+  std::string config_toml;  // the resolved config the run is built from, written as OUT/config.toml
   auto prepare = [&] {
-    engine::engine_params params = checked_run_params(o, launched);
+    engine::engine_params params = checked_run_params(o, launched, &config_toml);
     io::check_output_dir(o.out_dir, kOutputs);
     lock_output_dir(out_lock, o.out_dir, launched);
     return params;
   };
   return run_on_ranks(launched, "run the whole network and write the same files", prepare,
-                      [&](engine::engine_params params) { return simulate_ranks(o, std::move(params), launched); });
+                      [&](engine::engine_params params) {
+                        return simulate_ranks(o, std::move(params), launched, config_toml);
+                      });
 }
 
 // A run's config with its options (--set, --duration, --seed, --threads) applied, validated as the run needs it: what
@@ -201,20 +205,26 @@ std::vector<std::string> run_overrides(const simulate_options& o) {
   return overrides;
 }
 
-engine::engine_params load_run_params(const simulate_options& o) {
+// With config_toml, the run is built from the resolved text it is given (as serve builds from what it publishes): what
+// OUT/config.toml holds is what ran (written from the file at the end, it took an edit made during the run: a review).
+engine::engine_params load_run_params(const simulate_options& o, std::string* config_toml = nullptr) {
   const std::vector<std::string> overrides = run_overrides(o);
   check_keys_given_once(overrides);
   engine::engine_params params = io::load_config(o.config, overrides);
   // simulate runs no device (nothing programs it without commands), but a [device] section is validated here as
   // serve validates it: a typo in a config must not pass here and fail only when the config is served.
   io::load_device_config(o.config, overrides, params);
+  if (config_toml) {
+    *config_toml = io::resolved_config_text(o.config, overrides);
+    params = io::parse_config(*config_toml, o.config + " (resolved)");
+  }
   return params;
 }
 
 // load_run_params, and the options that do not go with this config: exit 2, as a wrong command line (they exited 1:
 // an outside check).
-engine::engine_params checked_run_params(const simulate_options& o, int launched) {
-  engine::engine_params params = load_run_params(o);
+engine::engine_params checked_run_params(const simulate_options& o, int launched, std::string* config_toml) {
+  engine::engine_params params = load_run_params(o, config_toml);
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
   // A ring with network = "off" wrote an empty spikes.npy; the ALN node alone was refused: both say why now.
   if (record_spikes && !engine::steps_network(params))
@@ -270,7 +280,8 @@ std::string mpi_placement(engine::engine& eng, const io::mpi_exchange& exchange,
 #endif
 
 // One process's part of the run: the whole network alone, or its ranks' share under mpirun (launched > 1).
-int simulate_ranks(const simulate_options& o, engine::engine_params params, int launched) {
+int simulate_ranks(const simulate_options& o, engine::engine_params params, int launched,
+                   const std::string& config_toml) {
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
   // Without [network] the config is the ALN node alone: its rates go to rates.npy (the network's otherwise).
   const bool aln_alone = params.aln && params.network.n_neurons == 0;
@@ -541,7 +552,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
   // What the run was made of, whole: the config as it ran (base files merged, every override and option applied, as
   // serve publishes it and record stores it) and the binary's build. summary.json named the config's path and the
   // --set texts only, so a folder could not be re-made once a base file changed (an outside audit, 2026-12-07).
-  io::write_text_file(out / "config.toml", io::resolved_config_text(o.config, run_overrides(o)));
+  io::write_text_file(out / "config.toml", config_toml);
   summary["config_toml"] = "config.toml";
   summary["build"] = build_json(io::this_build());
   io::write_text_file(out / "summary.json", summary.dump(2) + "\n");
@@ -763,7 +774,8 @@ void add_simulate_command(CLI::App& app) {
   auto o = std::make_shared<simulate_options>();
   CLI::App* cmd = app.add_subcommand("simulate", "Run the engine as fast as possible and write the readouts to files");
   cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
-  cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, rates.npy [ticks,2] Hz, mean_v.npy, "
+  cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, config.toml (the config as it ran), "
+                                       "rates.npy [ticks,2] Hz, mean_v.npy, "
                                        "mean_w.npy, stim.npy, lfp.npy; with a [ring]: ring_rates_exc.npy, "
                                        "ring_rates_inh.npy (Hz) and vsdi.npy (%) [ticks,units]; with an [aln] node: "
                                        "aln_rates.npy, aln_mean_v.npy, "

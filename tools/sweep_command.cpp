@@ -306,9 +306,11 @@ prepared_sweep prepare_sweep(const sweep_options& o, bool root) {
   g.runner = io::config_has_aln(o.config, g.base) ? make_aln_sweep_runner(o.config, edge, probe, o.quiet || !root)
                                                   : make_network_sweep_runner(o.config, edge, probe);
   // The folder for the files written after the run, checked (not cleared: a rank refused later would have cleared it
-  // for nothing) by every rank alike; rank 0 removes an earlier run's files once MPI runs (sweep_ranks).
+  // for nothing) by every rank alike, and held by its writer (rank 0) from now: after the points' checks, so that a
+  // wrong value is named before a folder is (the runner above may make an ALN table first). Rank 0 removes an
+  // earlier run's files once MPI runs (sweep_ranks).
   io::check_output_dir(std::filesystem::path(o.out_dir), kSweepOutputs);
-  lock_output_dir(g.out_lock, o.out_dir, launched_ranks());  // one run per folder, held by its writer (rank 0)
+  lock_output_dir(g.out_lock, o.out_dir, launched_ranks());
   return g;
 }
 

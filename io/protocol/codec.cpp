@@ -11,7 +11,6 @@
 #include <limits>
 #include <vector>
 
-#include "engine/inputs/drive.hpp"
 #include "engine/network/steps_network.hpp"
 #include "io/protocol/format_number.hpp"
 #include "io/protocol/safe_text.hpp"
@@ -385,6 +384,7 @@ void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
   limits.max_drive_rate_Hz = kProtocolMaxDriveRate_Hz;
   limits.max_drive_rate_why = "the protocol's bound";
   limits.drive_k_exc = 0;
+  limits.dt_ms = p.simulation.dt_ms;  // the step the drive's resolution is judged at (drive_rate_problem)
   // Without cells (a ring alone, an [aln] node alone) there is no Bernoulli source to saturate.
   if (!engine::steps_network(p) || p.network.drive.k_exc <= 0) return;
   limits.drive_k_exc = p.network.drive.k_exc;

@@ -92,7 +92,7 @@ class MpiMatchesOneProcess(unittest.TestCase):
                 with self.subTest(key=key):
                     self.assertEqual(summary.get(key), self.one.get(key), key)
         # Other ranks write nothing: no stray files beside rank 0's.
-        self.assertEqual(sorted(os.listdir(out)), sorted(FILES + ["summary.json"]))
+        self.assertEqual(sorted(os.listdir(out)), sorted(FILES + ["summary.json", "config.toml"]))
 
     def test_no_delays_exchange_every_step(self):
         # Without delays a spike acts from the next step on: one exchange per step (0.2 s = 2000 steps).
