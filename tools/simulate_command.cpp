@@ -193,8 +193,6 @@ int run_simulate(const simulate_options& o) {
                       });
 }
 
-// A run's config with its options (--set, --duration, --seed, --threads) applied, validated as the run needs it: what
-// simulate_ranks runs, and what a sweep checks for every point before any starts.
 // The overrides of a run: --set's, then the options' (--duration, --seed, --threads) as labelled overrides.
 std::vector<std::string> run_overrides(const simulate_options& o) {
   std::vector<std::string> overrides = o.overrides;
@@ -205,8 +203,10 @@ std::vector<std::string> run_overrides(const simulate_options& o) {
   return overrides;
 }
 
-// With config_toml, the run is built from the resolved text it is given (as serve builds from what it publishes): what
-// OUT/config.toml holds is what ran (written from the file at the end, it took an edit made during the run: a review).
+// A run's config with its options (--set, --duration, --seed, --threads) applied, validated as the run needs it: what
+// simulate_ranks runs, and what a sweep checks for every point before any starts. With config_toml, the run is built
+// from the resolved text it is given (as serve builds from what it publishes): what OUT/config.toml holds is what ran
+// (written from the file at the end, it took an edit made during the run: a review).
 engine::engine_params load_run_params(const simulate_options& o, std::string* config_toml = nullptr) {
   const std::vector<std::string> overrides = run_overrides(o);
   check_keys_given_once(overrides);
