@@ -619,13 +619,7 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
         kib_end = rss_kib(server.pid)
         for seg in segments:
             finished.append(seg.stop())
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(60)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        end_process(server, 60, signal.SIGINT)
         t_end = time.monotonic() + 2.0
         while time.monotonic() < t_end:  # the final status (published at shutdown)
             if status_sub.poll(100):
@@ -681,7 +675,7 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
     brief["rss_kib"] = {k_: v for k_, v in result["rss_kib"].items() if k_ != "series"}
     say(json.dumps(brief, indent=1))
     slope = result["rss_kib"]["slope_kib_per_min_after_5_min"]
-    say(f"soak: RSS slope after minute 5: " + (f"{slope:g} kB/min over {len(late)} samples" if slope is not None else
+    say("soak: RSS slope after minute 5: " + (f"{slope:g} kB/min over {len(late)} samples" if slope is not None else
                                                f"none ({len(late)} sample(s) after minute 5: a run of "
                                                f"{elapsed / 60:.1f} min logging every {args.log_every_s:g} s)"))
     # A run whose server's memory was never read has not shown that it holds: not a PASS (an empty series passed).
