@@ -1,14 +1,14 @@
 """What the bench scripts share to check their command line before a run: the argparse number types of the client
-package's cli (one definition: positive_int, positive_float, non_negative_float), a file written at the end checked
-first (output_file), and JSON without the non-standard NaN (json_safe). Imported by the scripts beside it; not a
-tool."""
+package's cli (one definition: positive_int, positive_float, non_negative_float, int_type), a file written at the
+end checked first (output_file), and JSON without the non-standard NaN (json_safe). Imported by the scripts beside
+it; not a tool."""
 import math
 import os
 import sys
 
 # The checkout's tools/python, found from this file's real place (a test links it into a made-up tree).
 sys.path[:0] = [os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "tools", "python")]
-from cortexloop_client.cli import non_negative_float, positive_float, positive_int  # noqa: E402,F401
+from cortexloop_client.cli import int_type, non_negative_float, positive_float, positive_int  # noqa: E402,F401
 
 
 def output_file(ap, option, path):

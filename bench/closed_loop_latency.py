@@ -41,7 +41,7 @@ import zmq
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "python"))
 from cortexloop_client import loop  # noqa: E402
-from cortexloop_client.cli import (ToolError, non_negative_int, positive_float, positive_int,  # noqa: E402
+from cortexloop_client.cli import (ToolError, float_type, non_negative_int, positive_float, positive_int,  # noqa: E402
                                    run as run_tool)
 from cortexloop_client.client import Client, decode_message  # noqa: E402
 from cortexloop_client.controllers import StimCommand  # noqa: E402
@@ -57,31 +57,12 @@ def percentiles(x):
 
 CHANNEL = 7  # the stimulator channel the loop drives (cleared at the end on a --connect server)
 STALL_S = 5.0  # no readout for this long ends the run, short (a paused or stopped server)
-
-
-def finite_float(text):
-    """argparse type: a finite number (nan or inf would make every command's amplitude refused mid-run)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
-
-
-def device_seconds(text):
-    """--device-seconds: device_loop_latency's range, more than 0.5 (its controller is armed at 0.5 s simulated, after
-    the drive's ramp: a shorter run cannot trigger, and failed after the external loop's measurement) and at most 3600
-    simulated seconds; checked with the command line."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.5 < value <= 3600:  # False for nan too
-        raise argparse.ArgumentTypeError(f"must be more than 0.5 (the on-device controller is armed at 0.5 s) and "
-                                         f"at most 3600, got {text}")
-    return value
+# nan or inf would make every command's amplitude refused mid-run.
+finite_float = float_type(lambda v: True, "a finite number")
+# device_loop_latency's range: more than 0.5 (its controller is armed at 0.5 s simulated, after the drive's ramp: a
+# shorter run cannot trigger, and failed after the external loop's measurement), at most 3600 simulated seconds.
+device_seconds = float_type(lambda v: 0.5 < v <= 3600, "more than 0.5 (the on-device controller is armed at 0.5 s) "
+                                                       "and at most 3600")
 
 
 def run(client, n_commands, warmup, gain, timeout_s=60.0, latest=False, stall_s=STALL_S, state=None):

@@ -9,22 +9,12 @@ from pathlib import Path
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path[:0] = [os.path.join(REPO, "build", "python"), os.path.join(REPO, "tools", "python")]
-from cortexloop_client.cli import ServerExited, executable, run  # noqa: E402
+from cortexloop_client.cli import ServerExited, executable, float_type, run  # noqa: E402
 from cortexloop_client.loop import end_process, exit_reason, serve_on_free_ports  # noqa: E402
 
 MAX_SECONDS = 86400.0
-
-
-def window_seconds(text):
-    """--seconds: a finite number in (0, 1 day] (inf raised an OverflowError from time.sleep after the server had
-    started: an outside audit)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= MAX_SECONDS:  # False for nan too
-        raise argparse.ArgumentTypeError(f"must be a finite number in (0, {MAX_SECONDS:g}], got {text}")
-    return value
+# --seconds: inf raised an OverflowError from time.sleep after the server had started (an outside audit).
+window_seconds = float_type(lambda v: 0 < v <= MAX_SECONDS, f"a finite number in (0, {MAX_SECONDS:g}]")
 
 
 def main():

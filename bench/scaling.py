@@ -17,25 +17,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_args import positive_float
+from bench_args import int_type, positive_float
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 IN_DEGREE = 500  # inputs per cell at every size: p_connect = IN_DEGREE / N
-
-
-def network_size(text):
-    """argparse type: cells of a network, enough for IN_DEGREE inputs each (--sizes 0 ended in a ZeroDivisionError
-    traceback: an outside audit)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < IN_DEGREE:
-        raise argparse.ArgumentTypeError(f"must be >= {IN_DEGREE} (each cell keeps ~{IN_DEGREE} inputs: p_connect = "
-                                         f"{IN_DEGREE} / N <= 1), got {text}")
-    return value
+# --sizes: cells enough for IN_DEGREE inputs each (--sizes 0 ended in a ZeroDivisionError traceback: an outside audit).
+network_size = int_type(lambda v: v >= IN_DEGREE, f">= {IN_DEGREE} (each cell keeps ~{IN_DEGREE} inputs: p_connect = "
+                                                  f"{IN_DEGREE} / N <= 1)")
 
 
 def main():

@@ -40,6 +40,12 @@ def _float_where(text, holds, what):
     return value
 
 
+def float_type(holds, what):
+    """An argparse type: a finite number for which holds(value), else "must be `what`, got TEXT" (a tool's own range,
+    e.g. bench/idle_cpu.py's (0, 1 day]: one parser for them all)."""
+    return lambda text: _float_where(text, holds, what)
+
+
 def positive_float(text):
     """argparse type: a finite number > 0 (float() takes nan, inf and negatives, which hung or crashed the tools)."""
     return _float_where(text, lambda v: v > 0, "a finite number > 0")
@@ -64,6 +70,11 @@ def _int_where(text, holds, what):
     if not holds(value):
         raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
     return value
+
+
+def int_type(holds, what):
+    """An argparse type: a whole number for which holds(value), else "must be `what`, got TEXT"."""
+    return lambda text: _int_where(text, holds, what)
 
 
 def non_negative_int(text):
