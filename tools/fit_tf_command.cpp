@@ -54,7 +54,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 int run_fit_tf(const fit_tf_options& o) {
   const auto start = std::chrono::steady_clock::now();
   check_keys_given_once(o.overrides);
-  const engine::engine_params p = io::load_config(o.config, o.overrides);
+  const engine::engine_params p = io::load_config(o.config, o.overrides, io::config_use::cells_only);
   // What is fitted is the transfer function of the [network]'s conductance cells under its synaptic input.
   if (p.network.n_neurons == 0)
     throw io::config_error(o.config + " has no [network]: fit-tf fits the transfer function of its cells");

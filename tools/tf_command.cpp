@@ -28,7 +28,7 @@ struct tf_options {
 
 int run_tf(const tf_options& o) {
   check_keys_given_once(o.overrides);
-  const engine::engine_params p = io::load_config(o.config, o.overrides);
+  const engine::engine_params p = io::load_config(o.config, o.overrides, io::config_use::cells_only);
   if (!p.meanfield)
     throw io::config_error(o.config + ": no [meanfield] section (transfer-function coefficients)" +
                            (p.network.cells == engine::cell_model::hh

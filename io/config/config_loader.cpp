@@ -647,7 +647,7 @@ void refuse_other_kinds_of_file(const toml::table& root, std::string_view source
 }
 
 engine::engine_params read_params(toml::table root, std::string_view source_name,
-                                  std::span<const std::string> overrides) {
+                                  std::span<const std::string> overrides, config_use use = config_use::run) {
   auto origin = std::make_shared<config_origin>();
   origin->file = std::string(source_name);
   refuse_other_kinds_of_file(root, source_name);
@@ -716,7 +716,7 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
   }
   // What only a stepped network needs (a [ring] with network = "off" reads [network] for its units' cells and steps
   // none of it: the memory of 10,000 cells it never builds refused its small dt_ms, an outside audit, 2026-12-07).
-  if (engine::steps_network(p)) {
+  if (use == config_use::run && engine::steps_network(p)) {
     refuse_beyond_memory(top.table("network"), p.network, p.simulation, top.table("simulation"));
     // The drive's rate as its cells draw it (engine/inputs/drive.hpp): 0.07 Hz at k_exc 1 drew no event at all and
     // 0.001 Hz at k_exc 400 drew 17 % more than asked, both without a word (an outside audit, 2026-12-07).
@@ -780,9 +780,10 @@ std::string resolved_config_text(const std::filesystem::path& file, std::span<co
   return out.str();
 }
 
-engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
+engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides,
+                                  config_use use) {
   return read_params(resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string()),
-                     file.string(), overrides);
+                     file.string(), overrides, use);
 }
 
 }  // namespace cortexloop::io

@@ -42,7 +42,12 @@ std::string integer_out_of_range(std::string_view digits);
 // loader (serve took 1e300 where simulate stopped at this, and ran 1 tick for 1e-300).
 inline constexpr double kMaxDurationS = 1e6;
 
-engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
+// What a command takes a config for: to run its engine (every check), or for its cells alone (tf, fit-tf: they build
+// their own populations of the config's cells, so what only a stepped network needs, the drive's resolution and the
+// network's memory, is not theirs to refuse: tf at dt 1e-4 ms was refused over a drive it never uses, a review).
+enum class config_use { run, cells_only };
+engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides = {},
+                                  config_use use = config_use::run);
 engine::engine_params parse_config(std::string_view toml_text, std::string_view source_name,
                                    std::span<const std::string> overrides = {});
 
