@@ -97,15 +97,24 @@ inline std::string option_override(std::string_view option, const std::string& t
 // Refuses a key that two of a command line's overrides give (`--set K=1 --set K=2`, `--seed 7 --set
 // simulation.seed=3`): the later one won without a word. `overrides`: the --set texts and the options' labelled
 // overrides, as the command hands them to the config loader (before any it adds itself).
+// The refusal of two options that give overlapping keys (io::override_keys_overlap): `first` gives `first_key`,
+// `second` gives `second_key`. One wording for the overrides and a sweep's axes (tools/sweep_grid.hpp).
+inline command_line_error keys_given_twice(const std::string& first, const std::string& first_key,
+                                           const std::string& second, const std::string& second_key) {
+  const std::string& a = first_key;
+  const std::string& b = second_key;
+  return command_line_error(first + " and " + second +
+                            (a == b ? " give the same key " + b + ": give it once"
+                                    : " both set " + (a.size() > b.size() ? a : b) + " (" +
+                                          (a.size() > b.size() ? b : a) + " is its whole table): give it once"));
+}
+
 inline void check_keys_given_once(const std::vector<std::string>& overrides) {
   for (std::size_t i = 0; i < overrides.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (const std::string a = io::override_key(overrides[j]), b = io::override_key(overrides[i]);
           io::override_keys_overlap(a, b))
-        throw command_line_error(io::override_shown(overrides[j]) + " and " + io::override_shown(overrides[i]) +
-                                 (a == b ? " give the same key " + b + ": give it once"
-                                         : " both set " + (a.size() > b.size() ? a : b) + " (" +
-                                               (a.size() > b.size() ? b : a) + " is its whole table): give it once"));
+        throw keys_given_twice(io::override_shown(overrides[j]), a, io::override_shown(overrides[i]), b);
 }
 
 // simulate's and serve's --duration, as their help describes its range: simulation.duration_s's, which the loader

@@ -270,10 +270,13 @@ prepared_sweep prepare_sweep(const sweep_options& o, bool root) {
                                 : std::vector<keyed_option>{});
   // Each point runs on one thread (the network's runner sets simulation.threads = 1 after the overrides): a --set of
   // it was taken and dropped without a word (an outside check, 2026-12-06).
+  // A whole [simulation] table holding threads likewise (a review, 2026-12-07).
   for (const std::string& text : o.overrides)
-    if (io::override_key(text) == "simulation.threads")
-      throw command_line_error("--set simulation.threads: sweep steps each point on one thread; --threads N runs N "
-                               "points at a time");
+    if (io::override_sets(text, "simulation.threads"))
+      throw command_line_error(
+          "--set " + (io::override_key(text) == "simulation.threads" ? io::override_key(text)
+                                                                     : text + " sets simulation.threads") +
+          ": sweep steps each point on one thread; --threads N runs N points at a time");
   for (const auto& [flag, key] : {std::pair{"--x", g.ax.key}, std::pair{"--y", g.ay.key}})
     if (key == "simulation.threads")
       throw command_line_error(std::string(flag) + " simulation.threads: sweep steps each point on one thread (every "

@@ -9,6 +9,7 @@
 
 #include "io/config/config_loader.hpp"
 #include "tools/command_line_error.hpp"
+#include "tools/option_override.hpp"
 
 namespace cortexloop::tools {
 
@@ -51,13 +52,13 @@ inline void check_sweep_keys(const std::vector<keyed_option>& axes, const std::v
     // A whole table overlaps the keys in it (io::override_keys_overlap).
     for (std::size_t j = 0; j < i; ++j)
       if (io::override_keys_overlap(axes[j].key, axes[i].key))
-        throw command_line_error(axes[j].option + " and " + axes[i].option + " name the same key");
+        throw keys_given_twice(axes[j].option, axes[j].key, axes[i].option, axes[i].key);
     for (const std::string& o : overrides)
       if (io::override_keys_overlap(io::override_key(o), axes[i].key))
-        throw command_line_error(axes[i].option + " and --set " + o + " give the same key");
+        throw keys_given_twice(axes[i].option, axes[i].key, "--set " + o, io::override_key(o));
     for (const keyed_option& o : options)
       if (io::override_keys_overlap(o.key, axes[i].key))
-        throw command_line_error(axes[i].option + " and " + o.option + " give the same key");
+        throw keys_given_twice(axes[i].option, axes[i].key, o.option, o.key);
   }
 }
 

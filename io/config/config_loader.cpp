@@ -755,6 +755,20 @@ firmware_sim::device_params read_device_section(toml::table root, std::string_vi
 
 engine::simulation_params read_simulation_section(table_reader t) { return read_simulation(std::move(t)); }
 
+bool override_sets(std::string_view tagged, std::string_view key) {
+  if (!override_keys_overlap(override_key(tagged), key)) return false;
+  // Applied to an empty tree: a whole table sets the key only if it holds it (`simulation={seed=7}` sets no
+  // threads). A malformed override sets nothing here; the loader refuses it with its own message.
+  toml::table root;
+  config_origin origin;
+  try {
+    apply_override(root, std::string(tagged), origin);
+  } catch (const config_error&) {
+    return false;
+  }
+  return static_cast<bool>(root.at_path(key));
+}
+
 resolved_config resolve_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
   resolved_config r;
   r.root = resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string());

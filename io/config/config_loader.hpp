@@ -31,6 +31,10 @@ std::string override_key(std::string_view tagged);
 // given by --set replaced a key set apart from it, or by an option, whichever came last (an outside audit,
 // 2026-12-07: --seed 5 with --set 'simulation={..., seed=7}' ran seed 5 and recorded 7).
 bool override_keys_overlap(std::string_view a, std::string_view b);
+// Whether an override gives `key` (a dotted key with no [index]): its own key, a key under it, or a whole table
+// holding it (`--set 'simulation={..., threads=2}'` gives simulation.threads; `--set 'simulation={seed=7}'` does
+// not). sweep's check of simulation.threads was by equal key and took the table's threads and dropped them.
+bool override_sets(std::string_view tagged, std::string_view key);
 
 // simulation.seed's largest value (its range is [0, 2^63 - 1], TOML's largest integer), as the options that set a
 // seed check it (tools/number_checks.hpp): one limit, where `fit-tf --seed 18446744073709551615` was accepted.

@@ -1101,6 +1101,17 @@ class InputRefused(unittest.TestCase):
                          "network.input.mu_inh_mV_per_ms=0,1", "--set", "simulation.threads=2", "--out", NEVER,
                          "--duration", "3", code=2)
         self.assertIn("--set simulation.threads: sweep steps each point on one thread; --threads N runs N points", e)
+        # A whole [simulation] table holding threads was taken and its threads dropped (the check compared keys; a
+        # review, 2026-12-07); one without threads is still taken. Reference: TOML's tables (the table holds the key).
+        # Break tried: io::override_sets as equality of keys -> the run goes on to its --out (exit 1), fails.
+        table = "simulation={dt_ms=0.1, tick_ms=1.0, seed=7, duration_s=3.0, threads=2}"
+        e = self.refused("sweep", "--config", cakan, "--x", "network.input.mu_exc_mV_per_ms=0,1", "--y",
+                         "network.input.mu_inh_mV_per_ms=0,1", "--set", table, "--out", NEVER, code=2)
+        self.assertIn(f"--set {table} sets simulation.threads: sweep steps each point on one thread", e)
+        e = self.refused("sweep", "--config", cakan, "--x", "network.input.mu_exc_mV_per_ms=0,1", "--y",
+                         "network.input.mu_inh_mV_per_ms=0,1", "--set", table.replace(", threads=2", ""), "--out",
+                         NEVER)
+        self.assertNotIn("threads", e)
         # As an axis too: every column would be the same run (a review; break tried: the axes not checked -> the run
         # goes on to its --out, exit 1).
         e = self.refused("sweep", "--config", cakan, "--x", "simulation.threads=1,2", "--y",
@@ -1271,7 +1282,8 @@ class InputRefused(unittest.TestCase):
                             f"--set {simulation} and --seed 5 both set simulation.seed (simulation is its whole "
                             "table)"),
                            (("--set", drive, "--sweep", "network.drive.rate_Hz=2,4"),
-                            f"--sweep network.drive.rate_Hz and --set {drive} give the same key")):
+                            f"--sweep network.drive.rate_Hz and --set {drive} both set network.drive.rate_Hz (network.drive is "
+                            "its whole table): give it once")):
             with self.subTest(args=args):
                 self.assertIn(says, self.refused("simulate", "--config", NETWORK, "--out", NEVER, *args, code=2))
 
@@ -1281,7 +1293,7 @@ class InputRefused(unittest.TestCase):
         key = "network.drive.rate_Hz"
         e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", key + "=2,4", "--sweep",
                          key + "=8,9", code=2)
-        self.assertIn(f"--sweep {key} and --sweep {key} name the same key", e)
+        self.assertIn(f"--sweep {key} and --sweep {key} give the same key {key}: give it once", e)
         e = self.refused("simulate", "--config", NETWORK, "--out", NEVER, "--sweep", key + "=2,4", "--set", key + "=8",
                          code=2)
         self.assertIn(f"--sweep {key} and --set {key}=8 give the same key", e)
