@@ -19,8 +19,8 @@ delivery carry, and the steps per spike exchange (1 without delays;
 with delays the ranks exchange once per minimum delay, docs/engine.md "Across processes").
 Figures: wall_s of rank 0's stepping loop (summary.json; rank 0 waits in every step's exchange for the slowest
 rank, so this is the run's time), median of --repeats; speed-up = wall(1) / wall(K) (strong) and efficiency =
-wall(1) / wall(K) (weak, ideal 1). Also the CPU seconds each rank spent stepping its cells (rank_busy_s: the
-time inside the update and deliver phases, not in the exchange), which separates compute from communication.
+wall(1) / wall(K) (weak, ideal 1). Also the wall-clock seconds each rank spent inside its stepping phases
+(rank_busy_s: the time inside the update and deliver phases, not in the exchange), which separates compute from communication.
 Runs use mpirun --bind-to core (one rank per core) and mpi_yield_when_idle (the cores are shared with other
 jobs here) and print /proc/loadavg: on a machine shared with other jobs
 wall times are noisy; the busy seconds much less.

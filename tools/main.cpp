@@ -18,6 +18,7 @@
 #include "tools/fit_tf_command.hpp"
 #include "tools/keys_command.hpp"
 #include "tools/plasticity_command.hpp"
+#include "tools/mpi_launch.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/tf_command.hpp"
 
@@ -69,6 +70,12 @@ int main(int argc, char** argv) {
   cortexloop::tools::add_sweep_command(app);
   cortexloop::tools::add_plasticity_command(app);
   cortexloop::tools::refuse_bad_numbers(app);
+  // Only simulate and sweep split their work over mpirun's ranks (serve refuses in its run, naming --threads).
+  for (CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    if (const std::string name = sub->get_name(); name != "simulate" && name != "sweep" && name != "serve")
+      sub->parse_complete_callback([name] {
+        if (const int rc = cortexloop::tools::refuse_launched_ranks(name); rc != 0) throw CLI::RuntimeError(rc);
+      });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "io/recording/output_dir.hpp"
+#include "tools/command_line_error.hpp"
 #include "tools/error_report.hpp"
 #ifdef CORTEXLOOP_HAVE_MPI
 #include "io/mpi/mpi_exchange.hpp"
@@ -32,6 +33,22 @@ inline int launched_rank() {
   for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK"})
     if (const char* value = std::getenv(name)) return std::atoi(value);
   return 0;
+}
+
+// Refuses a launch by mpirun of a command that runs as one process (every command but simulate and sweep, which
+// split their work over the ranks): each rank did the whole work, wrote the same files and printed everything once
+// per rank (`mpirun -n 2 cortexloop aln-table` exited 0 so; under `plasticity` rank 1 was refused the output folder
+// rank 0 held, and the run exited 1 with results written: an outside audit, 2026-12-07). Rank 0 says why (exit 2, a
+// wrong command line); the other ranks get 2 back, to exit without a word, so that it is said once; 0: not launched
+// so. `instead`: what to use for more cores, if anything ("" for none).
+inline int refuse_launched_ranks(const std::string& command, const std::string& instead = "") {
+  const int ranks = launched_ranks();
+  if (ranks <= 1) return 0;
+  if (launched_rank() > 0) return 2;
+  throw command_line_error(command + " runs as one process, but mpirun started " + std::to_string(ranks) +
+                           " (only `simulate` and `sweep` split their work over MPI ranks; run " + command +
+                           " without mpirun" + (instead.empty() ? "" : ", and use " + instead + " for more cores") +
+                           ")");
 }
 
 // Takes the lock on an output folder (io::output_dir_lock) for the process that writes into it: a run alone, or rank 0

@@ -102,13 +102,7 @@ std::string status_text(const io::status_snapshot& s, bool network_runs, const s
 
 int run_serve(const serve_options& o) {
   // Each rank would start its own server on the same endpoints, each stepping the whole network.
-  // A wrong command line (exit 2, as --help says; it exited 1, an outside audit), said once: by rank 0.
-  if (const int ranks = launched_ranks(); ranks > 1) {
-    if (launched_rank() > 0) return 2;
-    throw command_line_error("serve runs as one process, but mpirun started " + std::to_string(ranks) +
-                             " (only `simulate` splits a network over MPI ranks; run serve without mpirun, and use "
-                             "--threads for more cores)");
-  }
+  if (const int rc = refuse_launched_ranks("serve", "--threads"); rc != 0) return rc;
   // A fixed mmap threshold (glibc malloc; process-wide, so set here, before any thread starts). By default glibc
   // raises its mmap threshold (up to 32 MB) whenever a block it had mmapped is freed, and its trim threshold to
   // twice that. The first Reset frees the start-up engine's arrays (MBs each): every later engine then came

@@ -160,6 +160,23 @@ class MpiMatchesOneProcess(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertEqual(r.stderr.count("serve runs as one process"), 1, r.stderr)
 
+    def test_one_process_commands_are_refused_with_two_ranks(self):
+        # Every command but simulate and sweep runs as one process: under mpirun each rank did the whole work (aln-table
+        # computed and wrote one file twice, exit 0; plasticity's rank 1 was refused the folder rank 0 held, exit 1
+        # with the results written: an outside audit, 2026-12-07). Refused before any work, exit 2, said once (rank
+        # 0), nothing written. Break tried: the parse_complete_callback in main.cpp left out -> aln-table exits 0.
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, args in (("aln-table", ["--out", os.path.join(tmp, "table.bin")]),
+                               ("plasticity", ["--out", os.path.join(tmp, "plasticity"), "--no-png"]),
+                               ("tf", ["--fe-Hz", "4", "--fi-Hz", "4"]),
+                               ("keys", ["--out", os.path.join(tmp, "keys")])):
+                with self.subTest(command=name):
+                    r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, name, *args], capture_output=True,
+                                       text=True, cwd=ROOT, timeout=120)
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertEqual(r.stderr.count(f"{name} runs as one process, but mpirun started 2"), 1, r.stderr)
+                    self.assertEqual(os.listdir(tmp), [])
+
     def test_a_ring_alone_is_refused_with_two_ranks(self):
         # A config with no spiking network has nothing to split: each rank ran the whole ring, silently (an outside
         # check, 2026-12-04). Break tried: the refusal removed -> exit 0.
