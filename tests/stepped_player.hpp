@@ -38,6 +38,7 @@ class stepped_player {
       q_.events.consume_all([&](const io::command_event& e) { events.push_back(e); });
       q_.statuses.consume_all([](const io::status_record&) {});
       q_.spikes.consume_all([](const io::spike_chunk&) {});
+      q_.safety.consume_all([](const io::safety_record&) {});  // published from their own queue (io_thread)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     REQUIRE(ticks_seen == until);

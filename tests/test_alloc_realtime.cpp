@@ -1,5 +1,6 @@
 // Zero heap allocations on the real-time thread and the network's helper worker over 10,000 ticks with clients
-// connected and sending commands (every kind the real-time thread applies, a Reset among them; bad frames; a flood).
+// connected and sending commands (every kind the real-time thread applies, a Reset, a SetPrograms group and a
+// ClearController of all slots among them; bad frames; a flood).
 // Only those threads' allocations are counted: alloc_counter.cpp replaces the global operator new and malloc, the
 // server marks its real-time thread for counting (server_options::on_realtime_thread_start) just before the loop
 // starts, and the helpers are counted by their thread name. Breaks tried: an allocation per task on helper 1
@@ -25,12 +26,34 @@
 #include "io/client/client.hpp"
 #include "io/config/config_device.hpp"
 #include "io/config/config_loader.hpp"
+#include "io/protocol/codec.hpp"
 #include "io/runtime/realtime_loop.hpp"
 #include "stepped_player.hpp"
 #include "io/server/server.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;
+
+namespace {
+// A SetPrograms of two DC programs of 1 pA on the excitatory cells (channels 0 and 4), as a client sends it: the
+// real-time thread applies it as a group (realtime_loop::apply_group), a path no allocation count covered (an outside
+// audit, 2026-12-07).
+std::vector<std::uint8_t> two_programs(std::uint64_t seq) {
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> programs;
+  for (const std::uint8_t channel : {0, 4}) {
+    io::proto::ProgramBuilder pb(b);
+    pb.add_amplitude(1.0);
+    const auto program = pb.Finish();
+    programs.push_back(io::proto::CreateChannelProgram(
+        b, channel, io::proto::CreateSite(b, io::proto::SiteKind::Population, io::proto::Population::Exc), program));
+  }
+  const auto body = io::proto::CreateSetPrograms(b, b.CreateVector(programs), -1);
+  const auto cmd = io::proto::CreateCommand(b, seq, 0, io::proto::CommandBody::SetPrograms, body.Union());
+  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+}  // namespace
 
 TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with clients connected",
           "[server][alloc][realtime]") {
@@ -210,6 +233,8 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
     clear_all.all_channels = true;
     io::command clear_controller = simple(io::command_kind::clear_controller);
     clear_controller.channel = 2;
+    io::command clear_controllers = simple(io::command_kind::clear_controller);
+    clear_controllers.all_channels = true;
     io::command later = stim;  // a program waiting for its start tick
     later.channel = 5;
     later.start_tick = 8'000;
@@ -220,7 +245,7 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
         {24, parameter(io::parameter_id::stream_readout_every, 2.0)},
         {26, parameter(io::parameter_id::stream_readout_every, 1.0)}, {28, simple(io::command_kind::pause)},
         {30, simple(io::command_kind::resume)}, {32, later}, {34, clear_one}, {140, clear_controller},
-        {150, clear_all}, {160, reset}};
+        {145, clear_controllers}, {150, clear_all}, {160, reset}};
     const std::vector<std::uint8_t> junk = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
     for (int round = 0; !done && round < 200; ++round) {
       for (const auto& [at, k] : others)
@@ -231,6 +256,7 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
       if (round == 100) c.send(spikes_off);
       if (round == 2) c.send(pulses);
       if (round == 4) c.send(wave);
+      if (round == 40) c.send_raw(two_programs(1'000'000));
       if (round >= 6 && round < 10) c.send(controllers[round - 6]);
       if (round == 120) c.send(controllers[4]);
       if (round == 50)

@@ -653,6 +653,60 @@ TEST_CASE("in realtime mode every tick's readout is read or counted as dropped",
   CHECK(read + last.readout_drops == last.server_ticks);
 }
 
+// A safety event of a tick whose readout found its queue full still reaches topic safety: the events travelled only
+// in the readouts, so a DirectCurrent stop during an I/O stall vanished without a count (an outside audit,
+// 2026-12-07: cl-io frozen 2 s, 1543 readouts dropped, the stop never published). Here nothing reads the readouts or
+// the safety queue until the run ends: the queue of readouts is full from tick 512, the two 600 pA programs on the
+// excitatory cells start at tick 700 and pass max_direct_pA (1000 pA, docs/device.md "Safety") together. Reference:
+// conservation, every event the device raised is read or counted as dropped. Break tried: the push to q.safety left
+// out of publish_tick -> no safety record, fails.
+TEST_CASE("in realtime mode a safety event outlives its dropped readout", "[realtime][readouts][safety]") {
+  const auto params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/zerlaut2018_network.toml",
+                                      std::vector<std::string>{"network.n_neurons=200"});
+  auto q = std::make_unique<io::realtime_queues>();
+  constexpr std::int64_t kTicks = 1000, kStartTick = 700;
+  for (std::uint64_t channel = 0; channel < 2; ++channel) {
+    io::command dc;
+    dc.kind = io::command_kind::set_stimulation;
+    dc.token = channel + 1;
+    dc.channel = static_cast<std::uint8_t>(channel);
+    dc.site.population = engine::population::exc;
+    dc.program.shape = firmware_sim::waveform::dc;
+    dc.program.amplitude = 600.0;
+    dc.start_tick = kStartTick;
+    REQUIRE(q->commands.push(dc));
+  }
+  io::realtime_loop loop(std::make_unique<engine::engine>(params), io::default_device(params), *q,
+                         {.mode = io::run_mode::realtime, .max_ticks = kTicks});
+  q->go = true;
+  std::thread rt([&] { loop.run(); });
+  std::vector<io::status_record> statuses;
+  std::vector<io::command_event> acks;
+  while (!q->finished.load()) {
+    q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
+    q->events.consume_all([&](const io::command_event& e) { acks.push_back(e); });
+    std::this_thread::sleep_for(5ms);
+  }
+  rt.join();
+  q->statuses.consume_all([&](const io::status_record& s) { statuses.push_back(s); });
+  q->events.consume_all([&](const io::command_event& e) { acks.push_back(e); });
+  REQUIRE(acks.size() == 2);
+  for (const io::command_event& e : acks) REQUIRE(e.accepted);
+  std::vector<io::safety_record> safety;
+  q->safety.consume_all([&](const io::safety_record& r) { safety.push_back(r); });
+  REQUIRE(!statuses.empty());
+  const io::status_record& last = statuses.back();
+  REQUIRE(last.readout_drops > 0);
+  // The readout of the stop's tick was dropped (the queue holds ticks 0-511 only) ...
+  REQUIRE(static_cast<std::int64_t>(io::realtime_queues::kReadouts) < kStartTick);
+  // ... and its event is in the safety queue, none dropped.
+  REQUIRE(safety.size() >= 1);
+  CHECK(safety.front().event.verdict.limit == firmware_sim::safety_limit::direct_current);
+  CHECK(safety.front().tick >= kStartTick);
+  CHECK(safety.front().event.step >= kStartTick * 10);
+  CHECK(last.safety_drops == 0);
+}
+
 // A realtime status window in which the engine was paused says so (status_record::paused_in_window), and the next
 // window, run through, does not: serve's "behind real time" verdict skips the first (a Pause of 0.4 s printed
 // "behind real time: 0.60x"; an outside check, 2026-12-05). Break tried: the flag not set by Pause -> the first

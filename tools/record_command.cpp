@@ -292,6 +292,7 @@ nlohmann::json to_json(const io::proto::Status& s) {
           {"lateness_total_p999_us", s.lateness_total_p999_us()},
           {"lateness_total_max_us", s.lateness_total_max_us()},
           {"readout_drops", s.readout_drops()},     {"spike_drops", s.spike_drops()},
+          {"safety_drops", s.safety_drops()},
           {"commands_received", s.commands_received()},
           {"commands_refused", s.commands_refused()},
           {"commands_dropped", s.commands_dropped()},

@@ -84,7 +84,8 @@ std::string status_text(const io::status_snapshot& s, bool network_runs, const s
                 "cpu rt %.0f%% io %.0f%%%s",
                 static_cast<long long>(r.engine_tick), r.realtime_factor, r.lateness_p99_us, r.lateness_max_us,
                 static_cast<long long>(r.deadline_misses), skipped, rates,
-                static_cast<long long>(r.readout_drops + r.spike_drops + r.status_drops), r.rt_cpu_percent, s.io.io_cpu_percent,
+                static_cast<long long>(r.readout_drops + r.spike_drops + r.status_drops + r.safety_drops),
+                r.rt_cpu_percent, s.io.io_cpu_percent,
                 r.paused ? " | paused" : "");
   std::string line = text;
   // Rates read outside the model's domain look like any others on the stream (Readout.ring_out_of_table says it per

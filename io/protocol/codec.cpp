@@ -839,6 +839,7 @@ void encode_status(flatbuffers::FlatBufferBuilder& b, const status_record& s, co
   sb.add_compute_max_us(s.compute_max_us);
   sb.add_readout_drops(s.readout_drops);
   sb.add_spike_drops(s.spike_drops);
+  sb.add_safety_drops(s.safety_drops);
   sb.add_commands_received(io.commands_received);
   sb.add_commands_refused(io.commands_refused);
   sb.add_commands_dropped(io.commands_dropped);

@@ -27,7 +27,7 @@ inline constexpr int kMaxReadoutEvery = 1000;
 // Step.ticks: at most 10^7 ticks per Step (2.8 hours of 1 ms ticks); 0 cancels the budget left.
 inline constexpr std::uint32_t kMaxStepTicks = 10'000'000;
 // Info.schema_version: raised whenever the schema gains a field, message or enum value (docs/protocol.md).
-inline constexpr std::uint32_t kSchemaVersion = 2;
+inline constexpr std::uint32_t kSchemaVersion = 3;
 
 // What the server can run: checked while decoding.
 struct decode_limits {

@@ -56,6 +56,7 @@ realtime_queues::realtime_queues()
   auto chunk = std::make_unique<spike_chunk>();
   prefault(spikes, *chunk);
   prefault(statuses, status_record{});
+  prefault(safety, safety_record{});
 }
 
 realtime_queues::~realtime_queues() {
@@ -189,7 +190,7 @@ void realtime_loop::run() noexcept {
 }
 
 void realtime_loop::drain_commands(std::int64_t now_ns) noexcept {
-  command c;
+  command& c = popped_;
   int n = 0;
   for (; n < kMaxCommandsPerTick && q_.commands.pop(c); ++n) {
     if (c.kind == command_kind::set_stimulation && c.group_size > 1) apply_group(c, now_ns);
@@ -411,6 +412,12 @@ void realtime_loop::publish_tick(const engine::tick_readout& r, std::int64_t tic
     else std::fill_n(record_.ring_stim_pA.begin(), n_ring, 0.0f);
   }
   device_.finish_tick(record_.device);
+  // Before the readout: the I/O thread publishes them ahead of it (io_thread::drain_realtime_queues). Fast and
+  // stepped modes wait for room, as for readouts; realtime mode counts the drop.
+  for (std::uint32_t i = 0; i < record_.device.n_events; ++i) {
+    if (opt_.mode != run_mode::realtime && !wait_for_room(q_.safety)) return;
+    if (!q_.safety.push(safety_record{record_.device.events[i], record_.tick, epoch_})) ++safety_drops_;
+  }
   if (!q_.readouts.push(record_)) ++readout_drops_;
   pushed_ = true;
   if (!spikes_on_ || r.spike_steps.empty()) return;
@@ -480,6 +487,7 @@ void realtime_loop::maybe_push_status(std::int64_t now_ns) noexcept {
   s.compute_max_us = compute_.max_us();
   s.readout_drops = readout_drops_;
   s.spike_drops = spike_drops_;
+  s.safety_drops = safety_drops_;
   s.event_drops = event_drops_;
   s.rt_cpu_percent = window_s > 0 ? 100.0 * static_cast<double>(cpu - window_cpu_ns_) / 1e9 / window_s : 0.0;
   s.rate_exc_Hz = window_ticks_ ? window_rate_exc_ / static_cast<double>(window_ticks_) : 0.0;

@@ -32,10 +32,14 @@ using spsc = boost::lockfree::spsc_queue<T, boost::lockfree::capacity<N>>;
 // first-touch page fault on them.
 struct realtime_queues {
   static constexpr std::size_t kCommands = 64, kEvents = 1024, kReadouts = 512, kSpikeChunks = 128, kStatuses = 16;
+  // Safety events: at most kMaxTickEvents a tick, and rare (a stop ends its program): 256 outlast any I/O stall
+  // that a readout queue of 0.5 s would.
+  static constexpr std::size_t kSafety = 256;
   spsc<command, kCommands> commands;          // I/O -> real-time (records 13.1 kB: programs and ring profiles travel whole)
   spsc<command_event, kEvents> events;        // real-time -> I/O (acks)
   spsc<readout_record, kReadouts> readouts;   // real-time -> I/O (0.5 s at 1 ms ticks; records are 18.6 kB)
   spsc<spike_chunk, kSpikeChunks> spikes;
+  spsc<safety_record, kSafety> safety;        // real-time -> I/O (topic safety; the readouts carry them too)
   spsc<status_record, kStatuses> statuses;
   int wake_fd = -1;                     // eventfd: written by the real-time thread after pushing
   int command_fd = -1;                  // eventfd: written by the I/O thread after pushing commands (or to stop)
@@ -118,6 +122,9 @@ class realtime_loop {
   engine::tick_readout readout_;
   // A SetPrograms group being applied: 8 records of 13 kB, here rather than on the real-time thread's stack.
   std::array<command, firmware_sim::stimulator::kChannels> group_{};
+  // The record drain_commands pops into: a member, as group_, where a local zero-filled its 13 kB on every pass of
+  // the loop, with or without a command (an outside audit, 2026-12-07).
+  command popped_{};
   readout_record record_{};
   spike_chunk chunk_{};
   status_record status_{};
@@ -130,6 +137,7 @@ class realtime_loop {
   std::int64_t period_ns_;
   std::int64_t server_ticks_ = 0;
   std::int64_t misses_ = 0, resyncs_ = 0, ticks_skipped_ = 0, readout_drops_ = 0, spike_drops_ = 0, event_drops_ = 0,
+               safety_drops_ = 0,
                status_drops_ = 0;
   std::int64_t ring_out_of_table_unit_steps_ = 0;  // sum of the readouts' ring_out_of_table, since start
 

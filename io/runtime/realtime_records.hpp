@@ -136,6 +136,15 @@ struct readout_record {
   std::int64_t ring_out_of_table = 0;  // ring unit steps of the tick read past an edge (tick_readout::ring_out_of_table)
 };
 
+// A safety event on its way to topic `safety`, apart from the readouts: they went out only inside the readout that
+// carried them, so a readout dropped from a full queue lost its tick's device stop without a count (an outside
+// audit, 2026-12-07: the I/O thread stalled 2 s, a DirectCurrent stop never published).
+struct safety_record {
+  firmware_sim::safety_event event{};
+  std::int64_t tick = 0;  // the tick whose readout carries it too
+  std::uint32_t epoch = 0;
+};
+
 inline constexpr std::size_t kSpikeChunk = 1024;
 
 struct spike_chunk {
@@ -166,6 +175,7 @@ struct status_record {
   double lateness_total_p99_us = 0, lateness_total_p999_us = 0, lateness_total_max_us = 0;
   double compute_p50_us = 0, compute_p99_us = 0, compute_max_us = 0;
   std::int64_t readout_drops = 0, spike_drops = 0, event_drops = 0;
+  std::int64_t safety_drops = 0;  // safety events lost because their own queue was full (kSafety unread)
   // Statuses lost before this one because their queue was full (16 unread: the I/O thread stalled 16 s); the totals
   // above survive in the next, a lost window's own figures (percentiles, rates) do not.
   std::int64_t status_drops = 0;

@@ -6,6 +6,7 @@
 #endif
 
 #include <cstring>
+#include <utility>
 
 #include "engine/engine.hpp"
 #include "io/runtime/clock.hpp"
@@ -388,18 +389,28 @@ void io_thread::drain_realtime_queues() {
     release_records(p);
     pending_.erase(it);
   });
-  q_.readouts.consume_all([&](const readout_record& r) {
-    // Safety events go out on their own topic whatever the readout decimation.
-    for (std::uint32_t i = 0; i < r.device.n_events; ++i) {
-      encode_safety(fbb_, r.device.events[i], r.epoch);
+  // Safety events go out on their own topic whatever the readout decimation, from their own queue (a readout dropped
+  // from a full queue took its tick's events with it). The real-time thread pushes a tick's events before its
+  // readout: each readout goes out after the events of its tick and of the ticks before it, as it did when they
+  // travelled in it; events whose readout was dropped go out all the same.
+  const auto publish_safety = [&](const readout_record* up_to) {
+    while (q_.safety.read_available() > 0) {
+      const safety_record& s = q_.safety.front();
+      if (up_to && std::pair{s.epoch, s.tick} > std::pair{up_to->epoch, up_to->tick}) return;
+      encode_safety(fbb_, s.event, s.epoch);
       publish(kTopicSafety, fbb_.GetBufferSpan());
+      q_.safety.pop();
     }
+  };
+  q_.readouts.consume_all([&](const readout_record& r) {
+    publish_safety(&r);
     const std::int64_t now = monotonic_ns();
     readout_age_.record(now - r.tick_start_ns);
     if (readouts_seen_++ % static_cast<std::uint64_t>(opt_.readout_every) != 0) return;
     encode_readout(fbb_, r, now);
     publish(kTopicReadout, fbb_.GetBufferSpan());
   });
+  publish_safety(nullptr);
   q_.spikes.consume_all([&](const spike_chunk& s) {
     encode_spikes(fbb_, s, opt_.dt_ms);
     publish(kTopicSpikes, fbb_.GetBufferSpan());

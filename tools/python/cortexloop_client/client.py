@@ -332,7 +332,7 @@ _STATUS_FIELDS = [
     "CommandsRefused", "CommandsDropped", "RtCpuPercent", "IoCpuPercent", "RateExcHz", "RateInhHz", "Scheduling",
     "Resyncs", "LatenessTotalP99Us", "LatenessTotalP999Us", "LatenessTotalMaxUs", "EventDrops", "PublishDrops",
     "AckDrops", "Curve", "CurveAccepted", "CurveDenied", "WorkerImbalance", "TicksSkipped",
-    "ReadoutAgeP99Us", "ReadoutAgeMaxUs", "ReadoutEvery", "StatusDrops"]
+    "ReadoutAgeP99Us", "ReadoutAgeMaxUs", "ReadoutEvery", "StatusDrops", "SafetyDrops"]
 
 
 def _snake(name):
