@@ -92,3 +92,48 @@ TEST_CASE("the [meanfield] section is read strictly", "[meanfield][config]") {
   CHECK_THROWS_WITH(load_params(cfg, {"meanfield.t_ms=0"}), Contains("meanfield.t_ms"));
   CHECK_THROWS_WITH(load_params(cfg, {"meanfield.extra=1"}), Contains("meanfield.extra") && Contains("unknown key"));
 }
+
+// How T enters the update (Zerlaut et al. 2018, Eq. 9, first order: T dnu/dt = F(nu) - nu). With no recurrent
+// connections (p_connect = 0: K_e = K_i = 0) and no adaptation, F depends on the drive alone and is constant, so the
+// analytic solution is nu(t) - F = (nu(0) - F) exp(-t/T): a relaxation with time constant T whatever F is. The second
+// order has the same nu equation there (F's derivatives in nu are 0). Measured: the time constant
+// tau = -t / ln((nu(t) - F)/(nu(0) - F)) from nu(0) = F + 20 Hz over t = 2 T, F the rate after 60 T. Forward Euler
+// gives tau = -dt / ln(1 - dt/T) = T - dt/2 + O(dt^2/T) (the integrator's first order), so the bound is
+// T - dt <= tau <= T, at T = 5 and 10 ms, dt = 0.01 ms. Break tried: dt/(2T) in place of dt/T in step_order
+// (engine/meanfield/master_equation.cpp) -> tau = 2T - dt/2, fails.
+TEST_CASE("the mean field relaxes toward a constant F with time constant T (first and second order)",
+          "[meanfield][analytic]") {
+  auto net = load_params("configs/zerlaut2018_network.toml").network;
+  net.p_connect = 0.0;
+  meanfield_inputs in;
+  in.drive_Hz = 1.0;                   // alone: F_e 0.9, F_i 1.0 Hz (mu_V -54 mV)
+  in.i_exc_pA = in.i_inh_pA = 50.0;    // F_e 13.0, F_i 14.8 Hz (mu_V -50 mV: inside the fitted domain)
+  const double dt = 0.01;
+  for (const int order : {1, 2}) {
+    for (const double t_ms : {5.0, 10.0}) {
+      auto mf = load_params("configs/zerlaut2018_meanfield.toml").meanfield.value();
+      mf.order = order;
+      mf.t_ms = t_ms;
+      mf.adaptation = false;
+      master_equation me(mf, net);
+      me.settle(in, 60.0 * t_ms, dt);  // nu -> F (60 T; the second half at the configured order)
+      const double fe = me.state().nu_e_Hz, fi = me.state().nu_i_Hz;
+      REQUIRE(fe > 1.0);
+      REQUIRE(fi > 1.0);
+      meanfield_state s0;
+      s0.nu_e_Hz = fe + 20.0;
+      s0.nu_i_Hz = fi + 20.0;
+      me.set_state(s0);
+      const auto steps = static_cast<int>(std::lround(2.0 * t_ms / dt));
+      for (int k = 0; k < steps; ++k) me.step(dt, in);
+      const double tau_e = -2.0 * t_ms / std::log((me.state().nu_e_Hz - fe) / 20.0);
+      const double tau_i = -2.0 * t_ms / std::log((me.state().nu_i_Hz - fi) / 20.0);
+      INFO("order " << order << ", T " << t_ms << " ms: F_e " << fe << ", F_i " << fi << " Hz; tau_e " << tau_e
+                    << ", tau_i " << tau_i << " ms");
+      CHECK(tau_e <= t_ms);
+      CHECK(tau_e >= t_ms - dt);
+      CHECK(tau_i <= t_ms);
+      CHECK(tau_i >= t_ms - dt);
+    }
+  }
+}

@@ -3,6 +3,7 @@
 // Each pattern is checked for its defining behaviour in both simulators, and spike by spike against Brian2.
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <numeric>
 
 #include "test_support.hpp"
@@ -43,20 +44,25 @@ double cv(const std::vector<double>& x) {
 TEST_CASE("Naud patterns: spike trains match Brian2 spike by spike", "[naud2008][brian2]") {
   // Tolerance: the same step (0.1 ms) for every spike of the deterministic patterns. Irregular spiking is
   // chaotic (in Brian2 alone a 1e-9 mV change in V_T moves spikes from the 14th on, docs/naud2008.md; our
-  // float state departs from Brian2's double at the 7th), so only its first 6 spikes are compared and its
-  // count to within 15%.
+  // float state departs from Brian2's double at the 7th), so only its first 6 spikes are compared, and its count
+  // to within 2 spikes: measured 28 = Brian2's 28 (2026-12-07); past the 7th spike the two trains are different
+  // samples of the same chaotic pattern, so the count is held near, not to, Brian2's (it was 15 %, +-4 spikes).
+  // Break tried: the reset's w += b with b x 1.1 / x 0.9 (engine/cells/adex.cpp) -> 25 / 32 spikes, fail here
+  // (both passed 15 %).
   for (const std::string pattern :
        {"tonic_spiking", "adaptation", "initial_burst", "regular_bursting", "delayed_accelerating",
         "transient_spiking"}) {
     INFO(pattern);
     const auto ours = spike_times_ms(pattern), ref = brian2_times(pattern);
-    REQUIRE(ours.size() == ref.size());
-    for (std::size_t i = 0; i < ref.size(); ++i) CHECK(ours[i] == Approx(ref[i]).margin(0.1 + 1e-9));
+    CHECK(ours.size() == ref.size());  // not REQUIRE: a pattern's miss must not hide the irregular count below
+    for (std::size_t i = 0; i < std::min(ours.size(), ref.size()); ++i)
+      CHECK(ours[i] == Approx(ref[i]).margin(0.1 + 1e-9));
   }
   const auto ours = spike_times_ms("irregular_spiking"), ref = brian2_times("irregular_spiking");
   REQUIRE(ours.size() >= 6);
   for (std::size_t i = 0; i < 6; ++i) CHECK(ours[i] == Approx(ref[i]).margin(0.1 + 1e-9));
-  CHECK(static_cast<double>(ours.size()) == Approx(static_cast<double>(ref.size())).epsilon(0.15));
+  INFO("irregular spiking: " << ours.size() << " spikes, Brian2 " << ref.size());
+  CHECK(std::abs(static_cast<long>(ours.size()) - static_cast<long>(ref.size())) <= 2);
   // Delayed regular bursting: each burst's 4th spike ends a slow passage past V_T (ISI ~8 ms against 4-5 ms before
   // it), where our float state and Brian2's double part by a few steps; the trains then run side by side, each burst
   // starting within 1.6 ms of Brian2's (measured). So: the first burst and the next spike to a step, the count

@@ -53,7 +53,8 @@ class ring_current_schedule {
 };
 
 // VSDi (percent): relative depolarisation from rest, 0.8 from the excitatory and 0.2 from the inhibitory
-// population (Zerlaut et al. 2018, Sec. 2.6: the dye's share of each cell type),
+// population (their share of the cells: our choice, docs/meanfield.md; the authors' ring code, yzerlaut/JCNS_2018
+// ring_model/model.py, returns the unsigned |mu_V - mu_V0| / |mu_V0| of one mu_V instead),
 //   out[x] = 100 [0.8 (mu_e(x) - rest_e) / |rest_e| + 0.2 (mu_i(x) - rest_i) / |rest_i|].
 inline void vsdi_from_mu_v(const float* __restrict mu_e_mV, const float* __restrict mu_i_mV, float rest_e_mV,
                          float rest_i_mV, float* __restrict out, std::size_t n) noexcept {

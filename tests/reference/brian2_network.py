@@ -11,6 +11,8 @@ Produces (NAME = --name, default brian2_network):
 Options: --config PATH, --set section.key=value (repeatable, as cortexloop), --stimulus dc:exc:AMP_PA:START_MS:STOP_MS
     (repeatable), --drives 2,4,8,
     --seeds 1,2,3, --duration 6, --window 2,6, --jobs 2, --outdir DIR, --name NAME. --help for all.
+    --extra-window a,b (repeatable): the same means over further windows ("extra_windows" in the JSON);
+    --w-exc-at T_S: the mean adaptation current w of the RS cells after round(T_S/dt) steps ("w_exc_pA").
 
 All numbers come from the TOML config (tomllib); nothing is duplicated here. The network is
 built the way the engine builds it:
@@ -271,6 +273,14 @@ def run_single(args):
     b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j1"]
     b2.seed(args.seed)
     objs = build_network(cfg)
+    if args.w_exc_at is not None:
+        # w of every RS cell, sampled at the start of step round(T/dt) (the state after that many steps): a monitor
+        # whose period is that step count, so it samples step 0 and T (and multiples) only.
+        dt_ms = float(cfg["simulation"]["dt_ms"])
+        k_w = int(round(args.w_exc_at * 1000 / dt_ms))
+        n_exc = clconfig.population_sizes(cfg)[1]
+        objs["w_exc"] = b2.StateMonitor(objs["G"][:n_exc], "w", record=True, dt=k_w * dt_ms * b2.ms,
+                                        when="start", name="w_exc")
     b2.Network(*objs.values()).run(args.duration * b2.second)
     t0 = time.time()
     b2.device.build(directory=args.project_dir, compile=True, run=True, with_output=False)
@@ -285,11 +295,18 @@ def run_single(args):
         "seed": args.seed,
         "exc_Hz": float(re[k0:k1].mean()),
         "inh_Hz": float(ri[k0:k1].mean()),
+        "extra_windows": [],
         "n_syn": int(len(objs["Se"])) + int(len(objs["Si"])),
         "run_loop_s": float(b2.device._last_run_time),
         "binary_s": float(b2.device.timers["run_binary"]),
         "build_and_run_s": total,
     }
+    for w in args.extra_window:
+        j0, j1 = (int(round(x * 1000 / dt_ms)) for x in w)
+        out["extra_windows"].append({"exc_Hz": float(re[j0:j1].mean()), "inh_Hz": float(ri[j0:j1].mean())})
+    if args.w_exc_at is not None:
+        w_samples = np.asarray(objs["w_exc"].w / b2.pA)  # [cells, samples]: step 0, round(T/dt), ...
+        out["w_exc_pA"] = float(w_samples[:, 1].mean())
     np.save(args.result + ".npy", np.stack([per_tick(re, spt), per_tick(ri, spt)],
                                            axis=1).astype(np.float32))
     with open(args.result, "w") as f:
@@ -308,6 +325,12 @@ def with_stimuli(cfg, specs):
     return cfg
 
 
+def summary(name, values):
+    """NAME (the mean over the seeds), NAME_per_seed and NAME_sd (sample SD; 0 for one seed)."""
+    return {name: float(np.mean(values)), f"{name}_per_seed": [float(v) for v in values],
+            f"{name}_sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -317,6 +340,10 @@ def main():
     ap.add_argument("--seeds", default="1,2,3", help="comma-separated seeds (default %(default)s)")
     ap.add_argument("--duration", type=float, default=6.0, help="simulated seconds (default %(default)s)")
     ap.add_argument("--window", default="2,6", help="averaging window in s, 'start,stop' (default %(default)s)")
+    ap.add_argument("--extra-window", action="append", default=[], metavar="START,STOP",
+                    help="a further averaging window in s (repeatable): JSON drives.D.extra_windows")
+    ap.add_argument("--w-exc-at", type=float, metavar="T_S",
+                    help="record the RS cells' mean w (pA) after round(T_S/dt) steps: JSON drives.D.w_exc_pA")
     ap.add_argument("--jobs", type=int, default=2, help="runs in parallel, one core each (default %(default)s)")
     ap.add_argument("--outdir", default=str(HERE / "data"), help="output folder (default tests/reference/data)")
     ap.add_argument("--name", default="brian2_network",
@@ -333,6 +360,7 @@ def main():
     ap.add_argument("--result", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.window = [float(x) for x in args.window.split(",")]
+    args.extra_window = [[float(x) for x in w.split(",")] for w in args.extra_window]
     if args._single:
         run_single(args)
         return
@@ -361,6 +389,10 @@ def main():
                     cmd += ["--set", st]
                 for st in args.stimulus:
                     cmd += ["--stimulus", st]
+                for win in args.extra_window:
+                    cmd += ["--extra-window", ",".join(str(x) for x in win)]
+                if args.w_exc_at is not None:
+                    cmd += ["--w-exc-at", str(args.w_exc_at)]
                 cmd += ["--set", f"network.drive.rate_Hz={d!r}"]
                 log = open(tmp / f"run_{idx}.log", "w")
                 running[w] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT),
@@ -410,6 +442,15 @@ def main():
             "n_synapses_per_seed": [results[(d, s)]["n_syn"] for s in seeds],
             "run_loop_s_per_seed": [round(results[(d, s)]["run_loop_s"], 2) for s in seeds],
         }
+        entry = out["drives"][f"{d:g}"]
+        if args.extra_window:
+            entry["extra_windows"] = []
+            for i, w in enumerate(args.extra_window):
+                ex = [results[(d, s)]["extra_windows"][i]["exc_Hz"] for s in seeds]
+                ih = [results[(d, s)]["extra_windows"][i]["inh_Hz"] for s in seeds]
+                entry["extra_windows"].append(dict(window_s=w, **summary("exc_Hz", ex), **summary("inh_Hz", ih)))
+        if args.w_exc_at is not None:
+            entry.update(w_exc_at_s=args.w_exc_at, **summary("w_exc_pA", [results[(d, s)]["w_exc_pA"] for s in seeds]))
     (outdir / f"{args.name}_rates.json").write_text(json.dumps(out, indent=2) + "\n")
     td, ts = args.trace.split(":")
     if ts == "mean":  # the mean over the seeds, tick by tick
