@@ -626,7 +626,9 @@ void stimulator::stop_direct_sums(std::int64_t step_index, const std::array<doub
     for (std::size_t ch = 0; ch < kChannels; ++ch) {
       channel_state& c = channels_[ch];
       if (c.loaded && c.where.kind != site_kind::electrode && c.where.population == population) {
-        c.ring_sum = 0.0;
+        // Only this step's current is withheld: the earlier steps of the ring step reached the network, and the ring
+        // takes the mean of what the network took (setting ring_sum to 0 here dropped them: an outside audit).
+        c.ring_sum -= channel_now_[ch];
         channel_now_[ch] = 0.0;
         finish(ch);
       }

@@ -315,6 +315,38 @@ TEST_CASE("the ring receives per ring step exactly the mean of the network steps
   }
 }
 
+// Reference: docs/device.md, "Timing": the ring steps with the mean current of exactly the network steps it spans
+// (conservation: the ring receives the charge the network received). A direct-current safety stop withholds the
+// stopped step's current from both: channel 0 DC 600 pA on exc from step 0, channel 1 DC 600 pA with a 750 us delay
+// (half of step 7: 900 pA), 1200 pA at step 8 > max_direct_pA 1000, so both stop there. The network receives 600, 600,
+// 900, 0, 0 pA over ring step 1 (steps 5-9): the ring must receive their mean, 420 pA, and 600 pA over ring step 0.
+// Break tried: the stop setting each stopped channel's ring_sum to 0 (as before) -> ring step 1 receives 0 (an
+// outside audit's repro), fails.
+TEST_CASE("a direct-current stop withholds only the stopped step: the ring gets the mean of what the network got",
+          "[device][ring][safety]") {
+  stimulator s(0.1, {10, 36.0});
+  program dc600;
+  dc600.amplitude = 600.0;
+  program delayed = dc600;
+  delayed.delay_us = 750;
+  s.load(0, direct(), dc600, 0);
+  s.load(1, direct(), delayed, 0);
+  for (int ring_step = 0; ring_step < 3; ++ring_step) {
+    double network_sum = 0.0;
+    for (int k = 0; k < 5; ++k) network_sum += s.currents_pA(ring_step * 5 + k).exc_pA;
+    const auto ring = s.ring_currents_pA(ring_step * 0.5);
+    const double ring_value = ring.exc_pA.empty() ? 0.0 : ring.exc_pA[3];
+    CAPTURE(ring_step, network_sum);
+    CHECK(ring_value == Approx(network_sum / 5).margin(1e-6));
+    CHECK(network_sum / 5 == Approx(ring_step == 0 ? 600.0 : ring_step == 1 ? 420.0 : 0.0));
+  }
+  REQUIRE(s.events().size() == 1);
+  CHECK(s.events()[0].step == 8);
+  CHECK(s.events()[0].verdict.limit == safety_limit::direct_current);
+  CHECK_FALSE(s.active(0));
+  CHECK_FALSE(s.active(1));
+}
+
 // A ring site's current is conserved: the density A exp(-(x - p)^2 / (2 w^2)) (A pA per unit at its centre) that
 // the device delivers integrates to A sqrt(2 pi) w, and the units, each standing for one spacing of the ring,
 // must receive that: sum_i current_i * spacing. From a width of one spacing up the samples hold it to ~5e-9
