@@ -508,7 +508,10 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     const std::int64_t tau1 = std::min(tau0 + dt_us, t.end_tau);
     const double mean = program_charge(t.p, tau0, tau1) / dt;
     electrode_uA[t.electrode] += mean;
-    channel_now_[t.channel] += mean;
+    // uA: part of the channel's reading only while the channel is still on an electrode site. Reloaded with a direct
+    // program, the channel reads pA, and the tail's uA added to it mixed the units (an outside audit); the tail then
+    // shows in its electrode's current alone.
+    if (channels_[t.channel].where.kind == site_kind::electrode) channel_now_[t.channel] += mean;
     add_train_phases(peaks_[t.electrode], t.p, tau0, tau1, t.p.amplitude, t.p.amplitude, tau1);
     if (tau0 + dt_us >= t.end_tau) t.active = false;
     else in_flight_uA_us[t.electrode] += pulse_in_flight(t.p, tau0 + dt_us, 1.0);

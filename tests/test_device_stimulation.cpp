@@ -769,6 +769,30 @@ TEST_CASE("a pulse cut by a reload or a clear is completed: zero net charge", "[
   }
 }
 
+// Reference: the units of a channel's reading (docs/device.md, "What every readout carries": uA at an electrode site,
+// pA per cell at a direct site). Channel 0 runs a 200 uA / 150 us / 100 Hz train on electrode 0 (phase 1 positive,
+// steps 0-1; phase 2 steps 1-2) and is reloaded at step 1 with a 100 pA DC on exc: the cut pulse is completed on the
+// electrode (step 2: -200 uA), and the channel must read its own program alone, 100 pA, with the tail in its
+// electrode's current. Break tried: the tail added to the channel's reading whatever its site (as before) -> step 2
+// reads -100 (100 pA + -200 uA), fails.
+TEST_CASE("a pulse completed on an electrode after its channel took a direct program is not added to its pA",
+          "[device][safety]") {
+  program train = pulses(200.0, 150, 100.0);
+  train.biphasic = true;
+  train.cathodic_first = false;
+  program dc100;
+  dc100.amplitude = 100.0;
+  stimulator s(one_electrode(1.0));
+  s.load(0, at_electrode(0), train, 0);
+  for (std::int64_t k = 0; k < 4; ++k) {
+    if (k == 1) s.load(0, direct(), dc100, 1);
+    s.currents_pA(k);
+    CAPTURE(k, s.channel_current()[0], s.electrode_current_uA()[0]);
+    if (k >= 1) CHECK(s.channel_current()[0] == 100.0);
+    if (k == 2) CHECK(s.electrode_current_uA()[0] == Approx(-200.0));
+  }
+}
+
 // Reference: charge balance on an electrode under the watchdog's ramp to zero (docs/device.md). A 1 kHz train of
 // 150 us phases at 200 uA (pulse j spans steps 10 j .. 10 j + 2) ramped down over 20 ms from step 1, inside pulse
 // 0: each 10-step block (one pulse) must net 0, the pulses' amplitudes must fall with the ramp's envelope (pulse j
