@@ -94,6 +94,16 @@ T whole_us(const char* option, double value, double to_us, bool zero_allowed = t
     throw say(std::string("is not 0 but rounds to 0 us (the wire holds whole microseconds, and 0 asks for something "
                           "else): give 0 or at least ") + least);
   }
+  // Nor is any other value rounded: --pulse-width 0.0505 went out as 51 us and 0.0504999 as 50 us without a word (an
+  // outside audit), where the Python client's Program refuses a fraction. The tolerance is the product's rounding
+  // (0.3 ms x 1000 = 300.00000000000006), never a real fraction of a microsecond.
+  if (std::fabs(us - static_cast<double>(r)) > std::max(1e-6, std::fabs(us) * 1e-15)) {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "is %.10g us, not a whole number of microseconds (the wire holds whole microseconds): give %g or %g",
+                  us, std::floor(us) / to_us, std::ceil(us) / to_us);
+    throw say(text);
+  }
   return r;
 }
 
@@ -363,7 +373,7 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--phase", o->phase_deg, "phase at the start (degrees)")->capture_default_str();
   cmd->add_option("--ramp-up", o->ramp_up_ms, "linear ramp from 0 (ms)")->capture_default_str();
   cmd->add_option("--ramp-down", o->ramp_down_ms, "linear ramp to 0 before the end (ms; needs --duration)")->capture_default_str();
-  cmd->add_option("--pulse-width", o->pulse_width_ms, "width of one phase (ms, > 0, exact to 1 us); required for pulses");
+  cmd->add_option("--pulse-width", o->pulse_width_ms, "width of one phase (ms, > 0, a whole number of us: 0.05, not 0.0505); required for pulses");
   cmd->add_option("--gap-us", o->gap_us, "interphase gap (us)")->capture_default_str();
   CLI::Option* biphasic =
       cmd->add_flag("--biphasic", o->biphasic, "on a direct site: each pulse followed by its opposite (at an "

@@ -937,6 +937,29 @@ class InputRefused(unittest.TestCase):
             self.assertIn(message, e)
             self.assertNotIn("give 0", e)
 
+    def test_stim_times_that_are_not_whole_microseconds_are_refused(self):
+        # --pulse-width's help said "exact to 1 us", yet 0.0505 ms went out as 51 us and 0.0504999 as 50 us without a
+        # word (an outside audit). Reference: the wire holds whole microseconds (docs/protocol.md, Program) and the
+        # Python client's Program refuses a fraction (_whole_us); the message names the two whole values around it.
+        # Break tried: whole_us without its fraction check -> the commands go to the (absent) server (exit 4).
+        for args, message in (
+                (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.0505"),
+                 "--pulse-width: 0.0505: is 50.5 us, not a whole number of microseconds (the wire holds whole "
+                 "microseconds): give 0.05 or 0.051"),
+                (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.0504999"),
+                 "--pulse-width: 0.0504999: is 50.4999 us, not a whole number of microseconds"),
+                (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--gap-us", "1.4"),
+                 "--gap-us: 1.4: is 1.4 us, not a whole number of microseconds (the wire holds whole microseconds): "
+                 "give 1 or 2"),
+                (("dc", "--amplitude", "10", "--delay", "0.0015"), "--delay: 0.0015: is 1.5 us")):
+            e = self.refused("stim", *args, "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
+            self.assertIn(message, e)
+        # Whole microseconds pass, whatever the product's rounding (0.3 ms x 1000 = 300.00000000000006): they go to
+        # the (absent) server, exit 4.
+        r = run("stim", "pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.3", "--delay", "0.7",
+                "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2")
+        self.assertEqual(r.returncode, 4, r.stderr)
+
     def test_stim_set_and_drive_need_their_value(self):
         # Without --value, `stim set` sent 0 (the drive fell to 0 Hz); refused before anything is sent.
         e = self.refused("stim", "set", "--name", "network.drive.rate_Hz", "--commands", "tcp://127.0.0.1:1")
