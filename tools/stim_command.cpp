@@ -126,6 +126,15 @@ void fill_program(const stim_options& o, const std::string& shape, firmware_sim:
     throw CLI::ValidationError("--pulse-width", "pulses needs --pulse-width (ms, the width of one phase)");
   if (shape == "pulses" && !(o.pulse_width_ms > 0))
     throw CLI::ValidationError("--pulse-width", "must be > 0 ms, got " + std::string(io::format_number(o.pulse_width_ms).view()));
+  // A pulse train's amplitude is the magnitude of its phases; at an electrode --anodic-first sets which comes first, and
+  // a negative amplitude reversed that without a word (--electrode 0 --amplitude -100 went out cathodic-second: an
+  // outside audit). At a direct site the CLI has no polarity option: there a negative amplitude is how a train starts
+  // with its hyperpolarizing phase (docs/protocol.md, SetStimulation: A, then -A when biphasic).
+  if (shape == "pulses" && o.electrode && o.amplitude && *o.amplitude < 0)
+    throw CLI::ValidationError("--amplitude", std::string(io::format_number(*o.amplitude).view()) +
+                                                  ": a pulse train's amplitude at an electrode is the magnitude of its "
+                                                  "phases and must be >= 0; the polarity is --anodic-first (positive "
+                                                  "phase first; cathodic first without it)");
   p.shape = shape == "dc"     ? firmware_sim::waveform::dc
             : shape == "sine"  ? firmware_sim::waveform::sine
             : shape == "noise" ? firmware_sim::waveform::noise

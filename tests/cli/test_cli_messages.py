@@ -960,6 +960,20 @@ class InputRefused(unittest.TestCase):
                 "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2")
         self.assertEqual(r.returncode, 4, r.stderr)
 
+    def test_stim_pulses_at_an_electrode_refuse_a_negative_amplitude(self):
+        # `stim pulses --electrode 0 --amplitude -100` exited 0: the negative amplitude reversed the phases against
+        # --anodic-first without a word (an outside audit). Reference: docs/device.md, Programs (phase 1 cathodic
+        # unless anodic_first; amplitude the phases' magnitude). At a direct site a negative amplitude is how a train
+        # starts negative (no polarity option there): it goes to the (absent) server, exit 4. Break tried: the check
+        # removed from fill_program -> exit 4 for the electrode too.
+        e = self.refused("stim", "pulses", "--electrode", "0", "--amplitude", "-100", "--frequency", "100",
+                         "--pulse-width", "0.1", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
+        self.assertIn("--amplitude: -100: a pulse train's amplitude at an electrode is the magnitude of its phases and "
+                      "must be >= 0; the polarity is --anodic-first", e)
+        r = run("stim", "pulses", "--amplitude", "-100", "--frequency", "100", "--pulse-width", "0.1", "--commands",
+                "tcp://127.0.0.1:1", "--timeout", "0.2")
+        self.assertEqual(r.returncode, 4, r.stderr)
+
     def test_stim_set_and_drive_need_their_value(self):
         # Without --value, `stim set` sent 0 (the drive fell to 0 Hz); refused before anything is sent.
         e = self.refused("stim", "set", "--name", "network.drive.rate_Hz", "--commands", "tcp://127.0.0.1:1")
