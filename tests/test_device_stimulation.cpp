@@ -769,6 +769,30 @@ TEST_CASE("a pulse cut by a reload or a clear is completed: zero net charge", "[
   }
 }
 
+// Reference: docs/device.md, "What the models see of a pulse: each step's mean": the current of a step is the
+// program's charge over it divided by dt (integrated). A biphasic pulse of two 50 us phases at 100 pA on a direct site:
+// inside step 0 (delay 0) both phases cancel in the step's mean, so the cells receive 0 in every step; delayed by
+// 50 us it straddles the boundary, and the cells receive +50 pA in step 0 and -50 pA in step 1 (each phase's charge,
+// 100 pA x 50 us, over the 100 us step). The charge is the same (0 net) either way; the response is not. Break tried:
+// the step's current taken over its first half only (a sample-like mean, program_charge(tau0, tau0 + dt / 2) / (dt /
+// 2)) -> delay 0 gives +100 pA in step 0, fails.
+TEST_CASE("a biphasic pulse inside one step gives the cells nothing; across a step boundary its phases' means",
+          "[device][charge]") {
+  for (const std::int64_t delay_us : {0, 50}) {
+    program p = pulses(100.0, 50, 10.0);
+    p.biphasic = true;
+    p.cathodic_first = false;
+    p.delay_us = delay_us;
+    stimulator s(0.1, {});
+    s.load(0, direct(), p, 0);
+    const double step0 = s.currents_pA(0).exc_pA, step1 = s.currents_pA(1).exc_pA, step2 = s.currents_pA(2).exc_pA;
+    CAPTURE(delay_us, step0, step1, step2);
+    CHECK(step0 == Approx(delay_us == 0 ? 0.0 : 50.0).margin(1e-9));
+    CHECK(step1 == Approx(delay_us == 0 ? 0.0 : -50.0).margin(1e-9));
+    CHECK(step2 == 0.0);
+  }
+}
+
 // Reference: the units of a channel's reading (docs/device.md, "What every readout carries": uA at an electrode site,
 // pA per cell at a direct site). Channel 0 runs a 200 uA / 150 us / 100 Hz train on electrode 0 (phase 1 positive,
 // steps 0-1; phase 2 steps 1-2) and is reloaded at step 1 with a 100 pA DC on exc: the cut pulse is completed on the

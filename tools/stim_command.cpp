@@ -304,12 +304,40 @@ io::command build(const stim_options& o) {
   return c;
 }
 
+// The models see each step's mean current (docs/device.md, "Timing"): a phase shorter than the step acts only through
+// its step's mean, which depends on where the pulse falls on the step grid (a biphasic pulse inside one step has no
+// effect, the same pulse across a step boundary excites). The accepted ack has no room for a note (its reason is empty
+// when accepted: docs/protocol.md), so this says it on stderr, with the server's step from GetInfo; without an answer
+// in the time left, nothing.
+void warn_phases_under_a_step(io::client& client, const io::command& sent,
+                              std::chrono::steady_clock::time_point deadline) {
+  const firmware_sim::program& p = sent.program;
+  if (sent.kind != io::command_kind::set_stimulation || p.shape != firmware_sim::waveform::pulse_train) return;
+  io::command get_info;
+  get_info.kind = io::command_kind::get_info;
+  const auto ack = client.wait_ack(client.send(get_info, io::time_left(deadline)), io::time_left(deadline));
+  if (!ack || !ack->info) return;
+  const double dt_us = ack->info->dt_ms * 1000.0;
+  if (!(static_cast<double>(p.phase_width_us) < dt_us)) return;
+  std::fprintf(stderr,
+               "stim: warning: phases of %u us are shorter than the server's step (simulation.dt_ms = %g ms): the cells, "
+               "the ring and sensing see each step's mean current, so a phase acts only through it, and %s depends on "
+               "where the pulse falls on the step grid; a simulation.dt_ms of at most %g ms resolves it (docs/device.md, "
+               "\"Timing\")\n",
+               p.phase_width_us, ack->info->dt_ms,
+               p.biphasic ? "a biphasic pulse inside one step has no effect while one across a step boundary has: the "
+                            "response"
+                          : "the response",
+               static_cast<double>(p.phase_width_us) / 1000.0);
+}
+
 int run_stim(const stim_options& o) {
   io::client client(o.commands, {}, {}, o.curve.load());
   // --timeout bounds the whole wait: for a connection (a command is queued only on a live one), then for the ack.
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
-  const std::uint64_t seq = client.send(build(o), io::time_left(deadline));
+  const io::command sent = build(o);
+  const std::uint64_t seq = client.send(sent, io::time_left(deadline));
   const auto ack = client.wait_ack(seq, io::time_left(deadline));
   if (!ack) {
     if (client.dropped(seq))  // never sent: say so, not that an ack is missing (an outside check, 2026-12-05)
@@ -325,6 +353,7 @@ int run_stim(const stim_options& o) {
                 "%.3f ms\n",
                 static_cast<unsigned long long>(ack->seq), o.action.c_str(), static_cast<long long>(ack->tick_applied),
                 ack->epoch, static_cast<double>(ack->server_applied_ns - ack->client_send_ns) / 1e6, rtt_ms);
+    warn_phases_under_a_step(client, sent, deadline);
     return 0;
   }
   std::printf("ack seq %llu: %s refused: %s: %s\n", static_cast<unsigned long long>(ack->seq), o.action.c_str(),

@@ -974,6 +974,35 @@ class InputRefused(unittest.TestCase):
                 "tcp://127.0.0.1:1", "--timeout", "0.2")
         self.assertEqual(r.returncode, 4, r.stderr)
 
+    def test_stim_warns_of_pulse_phases_shorter_than_the_servers_step(self):
+        # docs/device.md, "Timing": the models see each step's mean current, so a phase shorter than simulation.dt_ms
+        # acts only through its step's mean (a biphasic pulse inside one step has no effect). The accepted ack cannot
+        # carry a note (its reason is empty when accepted), so stim says it on stderr. Reference: the server's dt_ms,
+        # 0.1 ms in NETWORK: 50 us phases are warned about, 100 us are not. Break tried: the warning's comparison
+        # with <= 0 (never) -> the first assertIn fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd, pub = "ipc://" + os.path.join(tmp, "c"), "ipc://" + os.path.join(tmp, "p")
+            server = subprocess.Popen([BINARY, "serve", "--config", NETWORK, "--set", "network.n_neurons=1000", "-q",
+                                       "--pub", pub, "--commands", cmd, "--duration", "60"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+            try:
+                results = {}
+                for width in ("0.05", "0.1"):
+                    results[width] = subprocess.run(
+                        [BINARY, "stim", "pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", width,
+                         "--biphasic", "--duration", "10", "--commands", cmd, "--timeout", "30"],
+                        capture_output=True, text=True, timeout=60)
+            finally:
+                server.terminate()
+                server.wait(30)
+        short, long = results["0.05"], results["0.1"]
+        self.assertEqual(short.returncode, 0, short.stderr)
+        self.assertIn("stim: warning: phases of 50 us are shorter than the server's step (simulation.dt_ms = 0.1 ms)",
+                      short.stderr)
+        self.assertIn("a simulation.dt_ms of at most 0.05 ms resolves it", short.stderr)
+        self.assertEqual(long.returncode, 0, long.stderr)
+        self.assertNotIn("warning", long.stderr)
+
     def test_stim_set_and_drive_need_their_value(self):
         # Without --value, `stim set` sent 0 (the drive fell to 0 Hz); refused before anything is sent.
         e = self.refused("stim", "set", "--name", "network.drive.rate_Hz", "--commands", "tcp://127.0.0.1:1")
