@@ -655,7 +655,7 @@ TEST_CASE("SetPrograms decodes to one group whose records share a start tick, an
 // magnitude; a negative amplitude reversed the polarity against anodic_first without a word (an outside audit). It is
 // refused naming program.amplitude and anodic_first; 0 and a negative DC (a direct site's hyperpolarizing current) pass.
 // Break tried: the check removed from decode_program -> the -100 train decodes, the first CHECK_FALSE fails.
-TEST_CASE("SetPrograms refuses a negative PulseTrain amplitude, naming anodic_first; a negative DC passes",
+TEST_CASE("SetPrograms refuses a negative PulseTrain amplitude, naming anodic_first, and a negative DC passes",
           "[codec][validation]") {
   const auto decode_one = [](io::proto::Waveform waveform, double amplitude) {
     flatbuffers::FlatBufferBuilder b;

@@ -776,7 +776,7 @@ TEST_CASE("a pulse cut by a reload or a clear is completed: zero net charge", "[
 // 100 pA x 50 us, over the 100 us step). The charge is the same (0 net) either way; the response is not. Break tried:
 // the step's current taken over its first half only (a sample-like mean, program_charge(tau0, tau0 + dt / 2) / (dt /
 // 2)) -> delay 0 gives +100 pA in step 0, fails.
-TEST_CASE("a biphasic pulse inside one step gives the cells nothing; across a step boundary its phases' means",
+TEST_CASE("a biphasic pulse inside one step gives the cells nothing, and across a step boundary its phases' means",
           "[device][charge]") {
   for (const std::int64_t delay_us : {0, 50}) {
     program p = pulses(100.0, 50, 10.0);
