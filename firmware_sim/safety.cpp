@@ -433,35 +433,32 @@ charge_monitor::charge_monitor(const safety_limits& limits, const electrode_para
       dt_us_(dt_us),
       window_nC_(static_cast<std::size_t>(std::max<std::int64_t>(
                      1, std::llround(limits.net_charge_window_ms * kUsPerMs / static_cast<double>(dt_us)))),
-                 0.0) {}
+                 0.0),
+      in_flight_nC_(window_nC_.size(), 0.0) {}
 
 void charge_monitor::reset() noexcept {
   std::fill(window_nC_.begin(), window_nC_.end(), 0.0);
+  std::fill(in_flight_nC_.begin(), in_flight_nC_.end(), 0.0);
   head_ = 0;
   steps_since_resum_ = 0;
   sum_nC_ = 0.0;
-  held_steps_ = 0;
 }
 
-void charge_monitor::set_allowance_nC(double allowance_nC) noexcept {
-  const double now = this->allowance_nC();
-  if (allowance_nC < now) {
-    held_nC_ = now;
-    held_steps_ = window_nC_.size();
-  }
-  allowance_nC_ = allowance_nC;
+void charge_monitor::pulses_cut_by_stop() noexcept {
+  if (!in_flight_nC_.empty()) in_flight_nC_[head_ == 0 ? in_flight_nC_.size() - 1 : head_ - 1] = 0.0;
 }
 
-safety_verdict charge_monitor::step(double charge_nC, double peak_uA, double phase_nC) noexcept {
+safety_verdict charge_monitor::step(double charge_nC, double peak_uA, double phase_nC, double in_flight_nC) noexcept {
   // A step's mean current equals the program's peak for DC at the limit, and a phase summed piece by piece equals
   // the program's phase charge; a relative 1e-9 keeps rounding in charge -> current (or in the pieces' sum) from
   // stopping a program the static check passed.
   constexpr double kSlack = 1.0 + 1e-9;
-  const double allowance = allowance_nC();
-  if (held_steps_ > 0) --held_steps_;
+  double cut_nC = in_flight_nC;  // the pulses cut by the window's edges (step() in safety.hpp)
   if (!window_nC_.empty()) {
     sum_nC_ += charge_nC - window_nC_[head_];
     window_nC_[head_] = charge_nC;
+    cut_nC -= in_flight_nC_[head_];  // the step leaving is the one just before the window from now on
+    in_flight_nC_[head_] = in_flight_nC;
     head_ = head_ + 1 == window_nC_.size() ? 0 : head_ + 1;
     // The running sum drifts by rounding; re-sum once per window.
     if (++steps_since_resum_ >= window_nC_.size()) {
@@ -478,11 +475,10 @@ safety_verdict charge_monitor::step(double charge_nC, double peak_uA, double pha
   const double volts = current_uA * electrode_.impedance_kOhm / 1000.0;
   if (volts > limits_.compliance_V * kSlack) return broken(safety_limit::compliance, volts, limits_.compliance_V);
   if (const safety_verdict v = check_phase(phase_nC, electrode_.area_mm2, limits_, kSlack); !v.ok()) return v;
-  const double bound_nC = limits_.max_net_charge_nC + allowance;
-  if (std::fabs(sum_nC_) > bound_nC * kSlack) {
-    safety_verdict v = broken(safety_limit::net_charge, std::fabs(sum_nC_), bound_nC);
+  const double net_nC = std::fabs(sum_nC_ - cut_nC);
+  if (net_nC > limits_.max_net_charge_nC * kSlack) {
+    safety_verdict v = broken(safety_limit::net_charge, net_nC, limits_.max_net_charge_nC);
     v.window_ms = static_cast<double>(window_nC_.size()) * static_cast<double>(dt_us_) / kUsPerMs;
-    v.allowance_nC = allowance;
     return v;
   }
   return {};

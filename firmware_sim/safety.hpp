@@ -12,10 +12,10 @@
 //   shannon_k               Shannon 1992: log10(D) = k - log10(Q), D = Q / A in uC/cm^2 per phase, Q in uC;
 //                           a program is safe when log10(Q) + log10(D) <= k (default 1.85)
 //   max_net_charge_nC       |sum of charge| over any window of net_charge_window_ms (DC and unbalanced
-//                           programs hit this; set it high to allow tDCS-like DC on purpose). A window that
-//                           cuts a biphasic pulse between its phases holds one phase's charge for a moment:
-//                           the phase charge of the electrode's pulse trains is allowed on top (the verdict's
-//                           allowance_nC), so balanced trains never trip it while DC leakage still does.
+//                           programs hit this; set it high to allow tDCS-like DC on purpose). A window whose edge
+//                           cuts a balanced biphasic pulse holds part of that pulse: the monitor leaves out exactly
+//                           the charge of the pulses its two edges cut (charge_monitor::step), so balanced trains
+//                           never trip it while DC leakage beside them still does, at the charge I * t.
 //   max_pulse_rate_Hz       pulses per second (inside a burst)
 //   compliance_V            |I| * impedance must stay below it
 // Direct (intracellular-like) sites are limited by max_direct_pA instead (their amplitude in pA per cell).
@@ -74,8 +74,8 @@ struct safety_verdict {
   safety_limit limit = safety_limit::none;
   double value = 0.0, bound = 0.0;
   // Context printed by format_reason (0 when not relevant): the phase charge and electrode area of a
-  // charge-density verdict; the window of a net-charge verdict, and the part of its bound allowed for pulse
-  // phases in flight (bound = max_net_charge_nC + allowance_nC).
+  // charge-density verdict; the window of a net-charge verdict, and (check_program's) the part of its bound allowed
+  // for the phase of the one pulse a window's edge can cut (bound = max_net_charge_nC + allowance_nC).
   double charge_nC = 0.0, area_mm2 = 0.0, window_ms = 0.0, allowance_nC = 0.0;
   // model_domain only: the quantity, and which ALN unit (-1: the [aln] node; a ring unit's index otherwise).
   domain_quantity domain = domain_quantity::ring_mu_v_mV;
@@ -102,43 +102,39 @@ class charge_monitor {
   charge_monitor() = default;
   charge_monitor(const safety_limits& limits, const electrode_params& e, std::int64_t dt_us);
   // The electrode's total charge in this step (nC), the largest |current| within the step (uA; step_peak.hpp;
-  // < 0: the step's mean, from the charge) and the largest |charge| of a phase of the electrode's summed current
+  // < 0: the step's mean, from the charge), the largest |charge| of a phase of the electrode's summed current
   // that flowed in the step (nC; step_peak::measure), held to max_charge_per_phase_nC and shannon_k
-  // on the electrode's area. Returns the first limit broken (in check_program's order), or ok.
-  safety_verdict step(double charge_nC, double peak_uA = -1.0, double phase_nC = 0.0) noexcept;
+  // on the electrode's area, and in_flight_nC: the charge delivered so far by the balanced biphasic pulses under way
+  // at the step's end (signed; 0 between pulses). Returns the first limit broken (in check_program's order), or ok.
+  //
+  // The net charge checked is the window's sum less the charge of the pulses its edges cut: the pulses under way at
+  // its newest edge (in_flight_nC now) and the rest, inside the window, of those under way at its oldest edge (the
+  // negative of what they had delivered by then, in_flight_nC of the step just before the window: a balanced pulse
+  // completes to 0). Exact, from the programs, so a DC leak beside a running train is held to I * t as it is alone.
+  // (A standing allowance of every running train's phase charge, before, let 0.0693 uA of DC under a 450 uA / 90 nC
+  // train deliver 207.9 nC net in 3 s: an outside audit.)
+  safety_verdict step(double charge_nC, double peak_uA = -1.0, double phase_nC = 0.0, double in_flight_nC = 0.0) noexcept;
   double window_net_charge_nC() const noexcept { return sum_nC_; }
   void reset() noexcept;
-  // Net charge tolerated on top of max_net_charge_nC: the phase charge (nC) of the pulse trains running on
-  // the electrode. A window that cuts a balanced biphasic pulse between its phases holds one phase of net
-  // charge for a moment; that is the pulse, not DC leakage (see check_program in safety.cpp). A smaller allowance
-  // (a weaker train replacing a stronger one, or a train cleared) takes effect one window later: until then the
-  // window still holds the old pulses, and one of them cut by the window's edge stopped the new, balanced train
-  // ("net charge 45 nC > 20 nC" 18 ms after a 450 uA / 200 us train was replaced by a 100 uA one).
-  void set_allowance_nC(double allowance_nC) noexcept;
-  // A safety stop: no allowance, at once (none held over a window). The stop can end a pulse between its phases, and
-  // that phase's charge is then net charge the electrode carries, not a pulse in flight: held to max_net_charge_nC
-  // alone, it keeps any program loaded on the electrode within the window from running (stopped at its first step,
-  // NetCharge). Before, the stopped trains' held allowance hid it: an outside check's two 450 uA trains, stopped
-  // with their 180 nC cathodic phase delivered and no recovery phase, left -180 nC in the window, and a train loaded
-  // 5 ms later ran on.
-  void drop_allowance() noexcept {
-    allowance_nC_ = 0.0;
-    held_nC_ = 0.0;
-    held_steps_ = 0;
-  }
-  double allowance_nC() const noexcept { return held_steps_ > 0 ? std::max(allowance_nC_, held_nC_) : allowance_nC_; }
+  // A safety stop in the step just given: it cut every pulse under way on the electrode, and they will not complete,
+  // so none is in flight at that step's end. What they delivered is then net charge the electrode carries: each counts
+  // with its whole delivered charge while any step of it is in the window (the window's edge cutting it then adds
+  // back what already left, as for a pulse that completes), and not after. Held to max_net_charge_nC, that residual
+  // keeps a program loaded on the electrode within the window from running (stopped at its first step, NetCharge):
+  // an outside check's two 450 uA trains, stopped with their 180 nC cathodic phase delivered and no recovery phase,
+  // left -180 nC in the window, and a train loaded 5 ms later had run on.
+  void pulses_cut_by_stop() noexcept;
   std::size_t window_steps() const noexcept { return window_nC_.size(); }
 
  private:
   safety_limits limits_{};
   electrode_params electrode_{};
   std::int64_t dt_us_ = 100;
-  std::vector<double> window_nC_;  // per-step charges of the last window_steps() steps, a ring buffer
+  std::vector<double> window_nC_;   // per-step charges of the last window_steps() steps, a ring buffer
+  std::vector<double> in_flight_nC_;  // per step, as window_nC_: the in_flight_nC given with it
   std::size_t head_ = 0;           // slot of the oldest step (overwritten next)
   std::size_t steps_since_resum_ = 0;
-  double sum_nC_ = 0.0, allowance_nC_ = 0.0;
-  double held_nC_ = 0.0;        // the allowance before a decrease, kept for held_steps_ more steps
-  std::size_t held_steps_ = 0;
+  double sum_nC_ = 0.0;
 };
 
 // An external controller must send something at least every timeout; when it goes silent the device ramps

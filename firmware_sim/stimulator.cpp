@@ -307,8 +307,6 @@ void stimulator::keep_tail(std::size_t channel, std::int64_t stop_step) noexcept
     }
     if (ends_us(t) < ends_us(*slot)) slot = &t;
   }
-  const bool displaced = slot->active && slot->electrode != c.where.electrode;
-  const std::size_t displaced_electrode = slot->electrode;
   slot->active = true;
   slot->p = c.p;
   slot->p.amplitude = c.p.amplitude * c.pulse_factor;  // the pulse's amplitude as the ramp had scaled it
@@ -316,7 +314,6 @@ void stimulator::keep_tail(std::size_t channel, std::int64_t stop_step) noexcept
   slot->end_tau = end;
   slot->electrode = c.where.electrode;
   slot->channel = channel;
-  if (displaced) update_allowance(displaced_electrode);
 }
 
 void stimulator::load(std::size_t channel, const site& s, const program& p, std::int64_t start_step,
@@ -324,8 +321,6 @@ void stimulator::load(std::size_t channel, const site& s, const program& p, std:
   if (channel >= kChannels) return;
   keep_tail(channel, start_step);
   channel_state& c = channels_[channel];
-  const bool was_electrode = c.loaded && c.where.kind == site_kind::electrode;
-  const std::size_t old_electrode = c.where.electrode;
   flush_ring(channel);  // what the old program delivered belongs to its own site
   c.where = s;
   c.p = p;
@@ -340,8 +335,6 @@ void stimulator::load(std::size_t channel, const site& s, const program& p, std:
     if (ring_profile.size() == n_units_) std::copy(ring_profile.begin(), ring_profile.end(), profile.begin());
     else ring_site_profile(s, layout_.ring, profile);  // offline callers only (see load() in stimulator.hpp)
   }
-  if (was_electrode) update_allowance(old_electrode);
-  if (s.kind == site_kind::electrode) update_allowance(s.electrode);
 }
 
 void stimulator::finish(std::size_t channel) noexcept {
@@ -350,7 +343,6 @@ void stimulator::finish(std::size_t channel) noexcept {
   flush_ring(channel);
   c.loaded = false;
   c.ramping = false;
-  if (c.where.kind == site_kind::electrode) update_allowance(c.where.electrode);
 }
 
 void stimulator::clear(std::size_t channel) noexcept {
@@ -385,7 +377,6 @@ void stimulator::set_amplitude(std::size_t channel, double amplitude) noexcept {
     return;
   }
   c.p.amplitude = amplitude;
-  if (c.where.kind == site_kind::electrode) update_allowance(c.where.electrode);
 }
 
 // The channel's charge over local [tau0, tau1), scaled by the watchdog ramp. Any program but a pulse train takes the
@@ -410,7 +401,6 @@ double stimulator::step_charge(channel_state& c, std::int64_t tau0, std::int64_t
   if (c.amplitude_pending) {
     c.p.amplitude = c.pending_amplitude;
     c.amplitude_pending = false;
-    if (c.where.kind == site_kind::electrode) update_allowance(c.where.electrode);
   }
   return before + program_charge(c.p, at, tau1) * c.pulse_factor;
 }
@@ -450,19 +440,6 @@ const program& stimulator::channel_program(std::size_t channel) const noexcept {
   return channel < kChannels ? channels_[channel].p : kNoProgram;
 }
 
-void stimulator::update_allowance(std::size_t electrode) noexcept {
-  if (electrode >= layout_.electrodes.size()) return;
-  double allowance_nC = 0.0;
-  for (const channel_state& c : channels_)
-    if (c.loaded && c.where.kind == site_kind::electrode && c.where.electrode == electrode)
-      allowance_nC += program_phase_charge(c.p) * kNcPerUaUs;
-  // A pulse completed after its program was replaced is a pulse of that program: the window may cut it too (and
-  // keeps the allowance one more window after it ends, charge_monitor::set_allowance_nC).
-  for (const pulse_tail& t : tails_)
-    if (t.active && t.electrode == electrode) allowance_nC += program_phase_charge(t.p) * kNcPerUaUs;
-  monitors_[electrode].set_allowance_nC(allowance_nC);
-}
-
 void stimulator::push_event(const safety_event& e) noexcept {
   if (n_events_ < kMaxEvents) {
     events_[n_events_++] = e;
@@ -483,6 +460,16 @@ void add_train_phases(step_peak& peak, const program& p, std::int64_t tau0, std:
     peak.add_phase(phases[i].begin_us - tau0, phases[i].end_us - tau0, phases[i].sign * amplitude);
   }
   if (n > phases.size()) peak.add_bound(std::max(std::fabs(amplitude_after), std::fabs(amplitude_before)));
+}
+
+// The charge (amplitude-units x us, scaled by the watchdog ramp's `factor`) a balanced biphasic pulse of `p` under
+// way at local time tau has delivered since its start, 0 between pulses: the negative of what it still has to
+// deliver, since it completes to 0 (program.hpp). For the monitor, which leaves the pulses cut by its window's edges
+// out of the net charge (charge_monitor::step). A monophasic pulse is net charge: none.
+double pulse_in_flight(const program& p, std::int64_t tau, double factor) noexcept {
+  if (p.shape != waveform::pulse_train || !p.biphasic) return 0.0;
+  const std::int64_t end = pulse_train_pause_at_or_after(p, tau);
+  return end > tau ? -program_charge(p, tau, end) * factor : 0.0;
 }
 }  // namespace
 
@@ -510,6 +497,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
   double net_exc = 0.0, net_inh = 0.0;
   std::array<double, 2> direct_pA{};  // the population sites' sum, exc and inh (checked below)
   std::array<double, kMaxElectrodes> electrode_uA{};
+  std::array<double, kMaxElectrodes> in_flight_uA_us{};  // pulse_in_flight at the step's end, per electrode
   for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) peaks_[e].clear(dt_us);
   channel_now_.fill(0.0);
   // First the rest of pulses cut by a reload, a clear or the end of a ramp (a tail kept in this step's channel loop
@@ -520,12 +508,13 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     const std::int64_t tau1 = std::min(tau0 + dt_us, t.end_tau);
     const double mean = program_charge(t.p, tau0, tau1) / dt;
     electrode_uA[t.electrode] += mean;
-    channel_now_[t.channel] += mean;
+    // uA: part of the channel's reading only while the channel is still on an electrode site. Reloaded with a direct
+    // program, the channel reads pA, and the tail's uA added to it mixed the units (an outside audit); the tail then
+    // shows in its electrode's current alone.
+    if (channels_[t.channel].where.kind == site_kind::electrode) channel_now_[t.channel] += mean;
     add_train_phases(peaks_[t.electrode], t.p, tau0, tau1, t.p.amplitude, t.p.amplitude, tau1);
-    if (tau0 + dt_us >= t.end_tau) {
-      t.active = false;
-      update_allowance(t.electrode);
-    }
+    if (tau0 + dt_us >= t.end_tau) t.active = false;
+    else in_flight_uA_us[t.electrode] += pulse_in_flight(t.p, tau0 + dt_us, 1.0);
   }
   for (std::size_t ch = 0; ch < kChannels; ++ch) {
     channel_state& c = channels_[ch];
@@ -540,7 +529,11 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     }
     step_switch sw;
     const double mean = step_charge(c, tau0, tau0 + dt_us, factor_now, sw) / dt;
-    if (c.where.kind == site_kind::electrode) add_to_peak(c, tau0, sw, mean);
+    if (c.where.kind == site_kind::electrode) {
+      add_to_peak(c, tau0, sw, mean);
+      // At the amplitude and ramp factor the pulse under way at the step's end runs at (step_charge).
+      in_flight_uA_us[c.where.electrode] += pulse_in_flight(c.p, tau0 + dt_us, c.pulse_factor);
+    }
     channel_now_[ch] += mean;
     switch (c.where.kind) {
       case site_kind::population:
@@ -573,7 +566,8 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     filtered_sum_uA_[e] += filtered_uA;
     const step_current now = peaks_[e].measure(phase_runs_[e]);
     const safety_verdict v =
-        monitors_[e].step(electrode_uA[e] * dt * kNcPerUaUs, now.peak_uA, now.phase_uA_us * kNcPerUaUs);
+        monitors_[e].step(electrode_uA[e] * dt * kNcPerUaUs, now.peak_uA, now.phase_uA_us * kNcPerUaUs,
+                          in_flight_uA_us[e] * kNcPerUaUs);
     if (v.ok()) continue;
     phase_runs_[e] = {};  // the stop ends the phase: a program loaded next starts its own
     // Stop the electrode. Reported when it delivered something this step or still had channels (a program
@@ -591,7 +585,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
         stopped = true;
       }
     }
-    monitors_[e].drop_allowance();  // the stop's residual is net charge (charge_monitor::drop_allowance)
+    monitors_[e].pulses_cut_by_stop();  // they will not complete: what they delivered is net charge (safety.hpp)
     if (stopped) push_event({step_index, -1, static_cast<std::int16_t>(e), v});
   }
   ++ring_steps_;
@@ -635,7 +629,9 @@ void stimulator::stop_direct_sums(std::int64_t step_index, const std::array<doub
     for (std::size_t ch = 0; ch < kChannels; ++ch) {
       channel_state& c = channels_[ch];
       if (c.loaded && c.where.kind != site_kind::electrode && c.where.population == population) {
-        c.ring_sum = 0.0;
+        // Only this step's current is withheld: the earlier steps of the ring step reached the network, and the ring
+        // takes the mean of what the network took (setting ring_sum to 0 here dropped them: an outside audit).
+        c.ring_sum -= channel_now_[ch];
         channel_now_[ch] = 0.0;
         finish(ch);
       }

@@ -171,7 +171,6 @@ class stimulator final : public engine::external_current_source {
 
   void finish(std::size_t channel) noexcept;        // clears, keeping what it delivered for the ring
   void flush_ring(std::size_t channel) noexcept;    // moves ring_sum into the per-unit sums
-  void update_allowance(std::size_t electrode) noexcept;
   void push_event(const safety_event& e) noexcept;
   void stop_direct_sums(std::int64_t step_index, const std::array<double, 2>& direct_pA, double& net_exc,
                         double& net_inh) noexcept;

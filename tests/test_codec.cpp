@@ -651,6 +651,39 @@ TEST_CASE("SetPrograms decodes to one group whose records share a start tick, an
   CHECK_THAT(dup.reason, Catch::Contains("channel = 3: appears twice"));
 }
 
+// Reference: docs/protocol.md, Program: `anodic_first` sets a PulseTrain's polarity, the amplitude its phases'
+// magnitude; a negative amplitude reversed the polarity against anodic_first without a word (an outside audit). It is
+// refused naming program.amplitude and anodic_first; 0 and a negative DC (a direct site's hyperpolarizing current) pass.
+// Break tried: the check removed from decode_program -> the -100 train decodes, the first CHECK_FALSE fails.
+TEST_CASE("SetPrograms refuses a negative PulseTrain amplitude, naming anodic_first, and a negative DC passes",
+          "[codec][validation]") {
+  const auto decode_one = [](io::proto::Waveform waveform, double amplitude) {
+    flatbuffers::FlatBufferBuilder b;
+    io::proto::ProgramBuilder pb(b);
+    pb.add_waveform(waveform);
+    pb.add_amplitude(amplitude);
+    pb.add_frequency_hz(100.0);
+    pb.add_phase_width_us(100);
+    const auto program = pb.Finish();
+    std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> programs{
+        io::proto::CreateChannelProgram(b, 0, 0, program)};
+    const auto body = io::proto::CreateSetPrograms(b, b.CreateVector(programs), -1);
+    const auto cmd = io::proto::CreateCommand(b, 1, 0, io::proto::CommandBody::SetPrograms, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    return decode({span.begin(), span.end()});
+  };
+  const io::decoded_command negative = decode_one(io::proto::Waveform::PulseTrain, -100.0);
+  CHECK_FALSE(negative.ok);
+  CHECK_THAT(negative.reason, Catch::Contains("program.amplitude = -100: a PulseTrain's amplitude is the magnitude of "
+                                              "its phases and must be >= 0; anodic_first sets which phase comes first"));
+  CHECK(decode_one(io::proto::Waveform::PulseTrain, 0.0).ok);
+  CHECK(decode_one(io::proto::Waveform::PulseTrain, 100.0).ok);
+  const io::decoded_command dc = decode_one(io::proto::Waveform::Dc, -100.0);
+  INFO(dc.reason);
+  CHECK(dc.ok);
+}
+
 // Issue 9, defect 10: the I/O thread computes a ring site's Gaussian and the record carries it (the real-time thread
 // only copies it). Break tried: attach_ring_profile leaving n_ring_profile at 0 -> every REQUIRE on the profile fails.
 TEST_CASE("a ring_position record carries its profile, computed by the decoder as the stimulator would, bit for bit",

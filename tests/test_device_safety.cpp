@@ -271,11 +271,12 @@ TEST_CASE("the monitor stops an electrode whose two safe DC channels together br
 // Reference: the monitor's purpose (safety.hpp): the net-charge window catches DC and unbalanced programs, and
 // "balanced trains never trip it". A balanced 450 uA / 200 us / 50 Hz train (90 nC phases, passing every limit on a
 // 1 mm2, 10 kOhm electrode) replaced after 1 s by a balanced 100 uA / 100 us / 100 Hz one: the 1 s window still
-// holds the old pulses, one of them cut by its edge (90 nC of one sign) while the allowance already followed the
-// new train (10 nC): the new train was stopped 18 ms after it was loaded ("net charge 45 nC > 20 nC"). Now the old
-// allowance holds for one window. And a control: a DC leak loaded after the change still trips the window.
-// Break tried: set_allowance_nC taking a decrease at once -> a net_charge event at step 10000 (the replacement's
-// first step), the first check fails.
+// holds the old pulses, one of them cut by its oldest edge (90 nC of one sign), and the new train was once stopped
+// 18 ms after it was loaded ("net charge 45 nC > 20 nC"). The monitor leaves out the rest of the pulse its oldest
+// edge cuts, from what that pulse had delivered when the edge passed it. And a control: a DC leak loaded after the
+// change still trips the window, 0.025 uA (0.0025 nC a step) at its 4001st step, I t > 10 nC.
+// Break tried: charge_monitor::step without its oldest-edge term (cut_nC -= in_flight_nC_[head_]) -> a net_charge
+// event at step 10000 (the old train's first pulse leaving the window), the first check fails.
 TEST_CASE("a weaker balanced train replacing a stronger one is not stopped by the old train's pulses in the window",
           "[safety][monitor]") {
   stimulator_layout layout;
@@ -295,11 +296,86 @@ TEST_CASE("a weaker balanced train replacing a stronger one is not stopped by th
   INFO((s.events().empty() ? std::string("no event") : "event at step " + std::to_string(s.events()[0].step)));
   CHECK(s.events().empty());
   CHECK(s.active(0));
-  // Control: 0.025 uA of DC beside the train (25 nC a window) breaks 10 nC + the train's 10 nC allowance.
+  // Control: 0.025 uA of DC beside the train (25 nC a window) passes 10 nC after 4000 steps of 0.0025 nC.
   s.load(1, e0, dc(0.025), 30000);
   for (std::int64_t k = 30000; k < 50000 && s.events().empty(); ++k) s.currents_pA(k);
   REQUIRE(s.events().size() == 1);
   CHECK(s.events()[0].verdict.limit == safety_limit::net_charge);
+  CHECK(s.events()[0].step == 30000 + 4000);
+}
+
+// Reference: charge conservation, the net charge a DC leak leaves is Q = I t. Seven DC channels of 0.0099 uA on one
+// electrode (each 9.9 nC a window, passing check_program alone) deliver 0.0693 uA x 100 us = 0.00693 nC a step, so the
+// 1000 ms window first holds more than 10 nC at the end of step 1443 (1444 steps: 10.00692 nC; 1443 steps: 9.99999).
+// A balanced 450 uA / 200 us / 100 Hz train on the same electrode (90 nC phases) must not change that step: its pulses
+// net 0 (program.hpp), and the monitor leaves out only the pulse its window's edge cuts. The train is placed so that
+// step 1443 falls between pulses (delay 0), inside a pulse's cathodic phase (delay 4300 us: pulse 14 from 144.3 ms) and
+// inside its anodic phase (delay 4100 us). An outside audit's repro: with the train, no event and 207.9 nC net in 3 s.
+// Breaks tried: a standing allowance of the train's phase charge (charge_monitor's bound 10 + 90 nC, as before) -> no
+// event, the REQUIRE fails; an allowance of only the pulse cut at the newest edge, |in flight| added to the bound ->
+// the event comes 3 steps late at delay 4300 us and 1 step late at 4100 us (the pulse's charge hides the leak), the
+// step and value checks fail.
+TEST_CASE("a DC leak beside a running balanced train trips the net-charge window at I t, as it does alone",
+          "[safety][monitor]") {
+  stimulator_layout layout;
+  layout.electrodes.push_back({10.0, 1.0, 1.0, 10.0});
+  site e0;
+  e0.kind = site_kind::electrode;
+  program train = pulses(450.0, 200, 100.0);
+  reason_text reason;
+  REQUIRE(validate(e0, train, layout, reason).empty());
+  REQUIRE(validate(e0, dc(0.0099), layout, reason).empty());
+  const std::int64_t expected_step = 1443;
+  const double leak_nC_per_step = 7 * 0.0099 * 100 * 1e-3;
+  REQUIRE(expected_step * leak_nC_per_step < 10.0);
+  REQUIRE((expected_step + 1) * leak_nC_per_step > 10.0);
+  for (const std::int64_t train_delay_us : {-1, 0, 4300, 4100}) {  // -1: no train
+    CAPTURE(train_delay_us);
+    stimulator s(layout);
+    if (train_delay_us >= 0) {
+      train.delay_us = train_delay_us;
+      s.load(0, e0, train, 0);
+    }
+    for (std::size_t ch = 1; ch <= 7; ++ch) s.load(ch, e0, dc(0.0099), 0);
+    for (std::int64_t k = 0; k < 30'000 && s.events().empty(); ++k) s.currents_pA(k);
+    REQUIRE(s.events().size() == 1);
+    const safety_event& ev = s.events()[0];
+    CHECK(ev.step == expected_step);
+    CHECK(ev.verdict.limit == safety_limit::net_charge);
+    CHECK(ev.verdict.value == Approx((expected_step + 1) * leak_nC_per_step).epsilon(1e-9));
+    CHECK(ev.verdict.bound == 10.0);
+    for (std::size_t ch = 0; ch <= 7; ++ch) CHECK_FALSE(s.active(ch));
+  }
+}
+
+// Reference: safety.hpp, "balanced trains never trip it": every biphasic pulse nets exactly 0 (program.hpp), so a
+// balanced train alone, and with a DC leak just under the limit (0.0099 uA: 9.9 nC a window) beside it, runs for 3 s:
+// three windows, whose oldest and newest edges each cut pulses (90 nC phases of a 450 uA / 200 us train, at 100 Hz
+// and at 333 Hz, whose pulses start 3003 us apart, so at every offset from the 100 us step grid the window's edges
+// lie on).
+// Break tried: the newest-edge term left out (the stimulator passing in_flight_nC as 0) -> net_charge events, the
+// checks fail for every case.
+TEST_CASE("a balanced train alone, or beside a DC leak under the limit, never trips the net-charge window",
+          "[safety][monitor]") {
+  stimulator_layout layout;
+  layout.electrodes.push_back({10.0, 1.0, 1.0, 10.0});
+  site e0;
+  e0.kind = site_kind::electrode;
+  for (const double f_Hz : {100.0, 333.0}) {
+    for (const bool leak : {false, true}) {
+      CAPTURE(f_Hz, leak);
+      program train = pulses(450.0, 200, f_Hz);
+      train.delay_us = 50;  // phases cut by the steps too
+      reason_text reason;
+      REQUIRE(validate(e0, train, layout, reason).empty());
+      stimulator s(layout);
+      s.load(0, e0, train, 0);
+      if (leak) s.load(1, e0, dc(0.0099), 0);
+      for (std::int64_t k = 0; k < 30'000 && s.events().empty(); ++k) s.currents_pA(k);
+      CHECK(s.events().empty());
+      CHECK(s.active(0));
+    }
+  }
 }
 
 // Reference: the limit table of docs/device.md: max_current_uA bounds |I| at any time, on the sum of an electrode's
@@ -489,10 +565,13 @@ TEST_CASE("the monitor holds an electrode's summed phases to max_charge_per_phas
 // Reference: the net-charge limit of docs/device.md (10 nC in any 1000 ms window). The stop of the two 450 uA
 // trains above comes after their cathodic phase (2 steps of 900 uA x 100 us = -180 nC) and before the recovery
 // phase: the electrode now carries -180 nC of net charge, 18 times the limit. A balanced 5 uA train (1 nC per phase)
-// loaded 5 ms later must be stopped at its first step, NetCharge, naming the window's -180 nC against 10 + 1 nC; once
-// the window has passed the residual, the same train runs for 2 s. Break tried: the stop's update_allowance (the
-// stopped trains' 180 nC held for a window) in place of drop_allowance -> the 5 ms train runs on (an outside check
-// saw it run 1.2 s, 2026-12-05) and the first REQUIRE fails.
+// loaded 5 ms later must be stopped at its first step, NetCharge, naming the window's -180 nC against 10 nC; once
+// the window has passed the residual (from the first step whose window holds none of the stopped pulses), the same
+// train runs for 2 s. The new train's own pulse cut by the window's newest edge (its first 100 us, -0.5 nC) is left
+// out of the net charge, as every cut pulse is: the value is the residual, 180 nC (an outside check had seen the 5 ms
+// train run 1.2 s under the old allowance, 2026-12-05). Break tried: the stop without pulses_cut_by_stop (the stopped
+// pulses taken for completing) -> the train loaded as the residual leaves is stopped at its first step, the last
+// checks fail.
 TEST_CASE("a safety stop's unbalanced phase counts as net charge: the electrode takes nothing until it leaves the "
           "window", "[safety][monitor]") {
   const electrode_params e{10.0, 1.0, 1.0, 10.0};
@@ -516,12 +595,12 @@ TEST_CASE("a safety stop's unbalanced phase counts as net charge: the electrode 
   const safety_event& ev = s.events()[0];
   CHECK(ev.step == load_step);
   CHECK(ev.verdict.limit == safety_limit::net_charge);
-  CHECK(ev.verdict.value == Approx(180.5).epsilon(1e-9));  // and the new train's first 100 us, 5 uA: 0.5 nC
-  CHECK(ev.verdict.bound == Approx(10.0 + 1.0).epsilon(1e-9));  // max_net_charge_nC + the new train's phase
+  CHECK(ev.verdict.value == Approx(180.0).epsilon(1e-9));  // the residual; the new train's cut pulse left out
+  CHECK(ev.verdict.bound == 10.0);                         // max_net_charge_nC
   CHECK_FALSE(s.active(0));
   s.clear_events();
-  // Past the window (10,000 steps of 0.1 ms after the residual's steps) the electrode is free again.
-  const std::int64_t free_step = stop_step + 10'001;
+  // Past the window (10,000 steps of 0.1 ms after the residual's last step) the electrode is free again.
+  const std::int64_t free_step = stop_step + 10'000;
   for (; k < free_step; ++k) s.currents_pA(k);
   s.load(0, e0, weak, free_step);
   for (; k < free_step + 20'000; ++k) s.currents_pA(k);

@@ -315,6 +315,38 @@ TEST_CASE("the ring receives per ring step exactly the mean of the network steps
   }
 }
 
+// Reference: docs/device.md, "Timing": the ring steps with the mean current of exactly the network steps it spans
+// (conservation: the ring receives the charge the network received). A direct-current safety stop withholds the
+// stopped step's current from both: channel 0 DC 600 pA on exc from step 0, channel 1 DC 600 pA with a 750 us delay
+// (half of step 7: 900 pA), 1200 pA at step 8 > max_direct_pA 1000, so both stop there. The network receives 600, 600,
+// 900, 0, 0 pA over ring step 1 (steps 5-9): the ring must receive their mean, 420 pA, and 600 pA over ring step 0.
+// Break tried: the stop setting each stopped channel's ring_sum to 0 (as before) -> ring step 1 receives 0 (an
+// outside audit's repro), fails.
+TEST_CASE("a direct-current stop withholds only the stopped step: the ring gets the mean of what the network got",
+          "[device][ring][safety]") {
+  stimulator s(0.1, {10, 36.0});
+  program dc600;
+  dc600.amplitude = 600.0;
+  program delayed = dc600;
+  delayed.delay_us = 750;
+  s.load(0, direct(), dc600, 0);
+  s.load(1, direct(), delayed, 0);
+  for (int ring_step = 0; ring_step < 3; ++ring_step) {
+    double network_sum = 0.0;
+    for (int k = 0; k < 5; ++k) network_sum += s.currents_pA(ring_step * 5 + k).exc_pA;
+    const auto ring = s.ring_currents_pA(ring_step * 0.5);
+    const double ring_value = ring.exc_pA.empty() ? 0.0 : ring.exc_pA[3];
+    CAPTURE(ring_step, network_sum);
+    CHECK(ring_value == Approx(network_sum / 5).margin(1e-6));
+    CHECK(network_sum / 5 == Approx(ring_step == 0 ? 600.0 : ring_step == 1 ? 420.0 : 0.0));
+  }
+  REQUIRE(s.events().size() == 1);
+  CHECK(s.events()[0].step == 8);
+  CHECK(s.events()[0].verdict.limit == safety_limit::direct_current);
+  CHECK_FALSE(s.active(0));
+  CHECK_FALSE(s.active(1));
+}
+
 // A ring site's current is conserved: the density A exp(-(x - p)^2 / (2 w^2)) (A pA per unit at its centre) that
 // the device delivers integrates to A sqrt(2 pi) w, and the units, each standing for one spacing of the ring,
 // must receive that: sum_i current_i * spacing. From a width of one spacing up the samples hold it to ~5e-9
@@ -734,6 +766,54 @@ TEST_CASE("a pulse cut by a reload or a clear is completed: zero net charge", "[
     CHECK(std::abs(net_uA_steps) < 1e-9);
     CHECK(per_step[0] == Approx(200.0));
     CHECK(per_step[2] == Approx(-200.0));
+  }
+}
+
+// Reference: docs/device.md, "What the models see of a pulse: each step's mean": the current of a step is the
+// program's charge over it divided by dt (integrated). A biphasic pulse of two 50 us phases at 100 pA on a direct site:
+// inside step 0 (delay 0) both phases cancel in the step's mean, so the cells receive 0 in every step; delayed by
+// 50 us it straddles the boundary, and the cells receive +50 pA in step 0 and -50 pA in step 1 (each phase's charge,
+// 100 pA x 50 us, over the 100 us step). The charge is the same (0 net) either way; the response is not. Break tried:
+// the step's current taken over its first half only (a sample-like mean, program_charge(tau0, tau0 + dt / 2) / (dt /
+// 2)) -> delay 0 gives +100 pA in step 0, fails.
+TEST_CASE("a biphasic pulse inside one step gives the cells nothing, and across a step boundary its phases' means",
+          "[device][charge]") {
+  for (const std::int64_t delay_us : {0, 50}) {
+    program p = pulses(100.0, 50, 10.0);
+    p.biphasic = true;
+    p.cathodic_first = false;
+    p.delay_us = delay_us;
+    stimulator s(0.1, {});
+    s.load(0, direct(), p, 0);
+    const double step0 = s.currents_pA(0).exc_pA, step1 = s.currents_pA(1).exc_pA, step2 = s.currents_pA(2).exc_pA;
+    CAPTURE(delay_us, step0, step1, step2);
+    CHECK(step0 == Approx(delay_us == 0 ? 0.0 : 50.0).margin(1e-9));
+    CHECK(step1 == Approx(delay_us == 0 ? 0.0 : -50.0).margin(1e-9));
+    CHECK(step2 == 0.0);
+  }
+}
+
+// Reference: the units of a channel's reading (docs/device.md, "What every readout carries": uA at an electrode site,
+// pA per cell at a direct site). Channel 0 runs a 200 uA / 150 us / 100 Hz train on electrode 0 (phase 1 positive,
+// steps 0-1; phase 2 steps 1-2) and is reloaded at step 1 with a 100 pA DC on exc: the cut pulse is completed on the
+// electrode (step 2: -200 uA), and the channel must read its own program alone, 100 pA, with the tail in its
+// electrode's current. Break tried: the tail added to the channel's reading whatever its site (as before) -> step 2
+// reads -100 (100 pA + -200 uA), fails.
+TEST_CASE("a pulse completed on an electrode after its channel took a direct program is not added to its pA",
+          "[device][safety]") {
+  program train = pulses(200.0, 150, 100.0);
+  train.biphasic = true;
+  train.cathodic_first = false;
+  program dc100;
+  dc100.amplitude = 100.0;
+  stimulator s(one_electrode(1.0));
+  s.load(0, at_electrode(0), train, 0);
+  for (std::int64_t k = 0; k < 4; ++k) {
+    if (k == 1) s.load(0, direct(), dc100, 1);
+    s.currents_pA(k);
+    CAPTURE(k, s.channel_current()[0], s.electrode_current_uA()[0]);
+    if (k >= 1) CHECK(s.channel_current()[0] == 100.0);
+    if (k == 2) CHECK(s.electrode_current_uA()[0] == Approx(-200.0));
   }
 }
 

@@ -94,6 +94,16 @@ T whole_us(const char* option, double value, double to_us, bool zero_allowed = t
     throw say(std::string("is not 0 but rounds to 0 us (the wire holds whole microseconds, and 0 asks for something "
                           "else): give 0 or at least ") + least);
   }
+  // Nor is any other value rounded: --pulse-width 0.0505 went out as 51 us and 0.0504999 as 50 us without a word (an
+  // outside audit), where the Python client's Program refuses a fraction. The tolerance is the product's rounding
+  // (0.3 ms x 1000 = 300.00000000000006), never a real fraction of a microsecond.
+  if (std::fabs(us - static_cast<double>(r)) > std::max(1e-6, std::fabs(us) * 1e-15)) {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "is %.10g us, not a whole number of microseconds (the wire holds whole microseconds): give %g or %g",
+                  us, std::floor(us) / to_us, std::ceil(us) / to_us);
+    throw say(text);
+  }
   return r;
 }
 
@@ -116,6 +126,15 @@ void fill_program(const stim_options& o, const std::string& shape, firmware_sim:
     throw CLI::ValidationError("--pulse-width", "pulses needs --pulse-width (ms, the width of one phase)");
   if (shape == "pulses" && !(o.pulse_width_ms > 0))
     throw CLI::ValidationError("--pulse-width", "must be > 0 ms, got " + std::string(io::format_number(o.pulse_width_ms).view()));
+  // A pulse train's amplitude is the magnitude of its phases; at an electrode --anodic-first sets which comes first, and
+  // a negative amplitude reversed that without a word (--electrode 0 --amplitude -100 went out cathodic-second: an
+  // outside audit). At a direct site the CLI has no polarity option: there a negative amplitude is how a train starts
+  // with its hyperpolarizing phase (docs/protocol.md, SetStimulation: A, then -A when biphasic).
+  if (shape == "pulses" && o.electrode && o.amplitude && *o.amplitude < 0)
+    throw CLI::ValidationError("--amplitude", std::string(io::format_number(*o.amplitude).view()) +
+                                                  ": a pulse train's amplitude at an electrode is the magnitude of its "
+                                                  "phases and must be >= 0; the polarity is --anodic-first (positive "
+                                                  "phase first; cathodic first without it)");
   p.shape = shape == "dc"     ? firmware_sim::waveform::dc
             : shape == "sine"  ? firmware_sim::waveform::sine
             : shape == "noise" ? firmware_sim::waveform::noise
@@ -285,12 +304,40 @@ io::command build(const stim_options& o) {
   return c;
 }
 
+// The models see each step's mean current (docs/device.md, "Timing"): a phase shorter than the step acts only through
+// its step's mean, which depends on where the pulse falls on the step grid (a biphasic pulse inside one step has no
+// effect, the same pulse across a step boundary excites). The accepted ack has no room for a note (its reason is empty
+// when accepted: docs/protocol.md), so this says it on stderr, with the server's step from GetInfo; without an answer
+// in the time left, nothing.
+void warn_phases_under_a_step(io::client& client, const io::command& sent,
+                              std::chrono::steady_clock::time_point deadline) {
+  const firmware_sim::program& p = sent.program;
+  if (sent.kind != io::command_kind::set_stimulation || p.shape != firmware_sim::waveform::pulse_train) return;
+  io::command get_info;
+  get_info.kind = io::command_kind::get_info;
+  const auto ack = client.wait_ack(client.send(get_info, io::time_left(deadline)), io::time_left(deadline));
+  if (!ack || !ack->info) return;
+  const double dt_us = ack->info->dt_ms * 1000.0;
+  if (!(static_cast<double>(p.phase_width_us) < dt_us)) return;
+  std::fprintf(stderr,
+               "stim: warning: phases of %u us are shorter than the server's step (simulation.dt_ms = %g ms): the cells, "
+               "the ring and sensing see each step's mean current, so a phase acts only through it, and %s depends on "
+               "where the pulse falls on the step grid; a simulation.dt_ms of at most %g ms resolves it (docs/device.md, "
+               "\"Timing\")\n",
+               p.phase_width_us, ack->info->dt_ms,
+               p.biphasic ? "a biphasic pulse inside one step has no effect while one across a step boundary has: the "
+                            "response"
+                          : "the response",
+               static_cast<double>(p.phase_width_us) / 1000.0);
+}
+
 int run_stim(const stim_options& o) {
   io::client client(o.commands, {}, {}, o.curve.load());
   // --timeout bounds the whole wait: for a connection (a command is queued only on a live one), then for the ack.
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000));
-  const std::uint64_t seq = client.send(build(o), io::time_left(deadline));
+  const io::command sent = build(o);
+  const std::uint64_t seq = client.send(sent, io::time_left(deadline));
   const auto ack = client.wait_ack(seq, io::time_left(deadline));
   if (!ack) {
     if (client.dropped(seq))  // never sent: say so, not that an ack is missing (an outside check, 2026-12-05)
@@ -306,6 +353,7 @@ int run_stim(const stim_options& o) {
                 "%.3f ms\n",
                 static_cast<unsigned long long>(ack->seq), o.action.c_str(), static_cast<long long>(ack->tick_applied),
                 ack->epoch, static_cast<double>(ack->server_applied_ns - ack->client_send_ns) / 1e6, rtt_ms);
+    warn_phases_under_a_step(client, sent, deadline);
     return 0;
   }
   std::printf("ack seq %llu: %s refused: %s: %s\n", static_cast<unsigned long long>(ack->seq), o.action.c_str(),
@@ -363,7 +411,7 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--phase", o->phase_deg, "phase at the start (degrees)")->capture_default_str();
   cmd->add_option("--ramp-up", o->ramp_up_ms, "linear ramp from 0 (ms)")->capture_default_str();
   cmd->add_option("--ramp-down", o->ramp_down_ms, "linear ramp to 0 before the end (ms; needs --duration)")->capture_default_str();
-  cmd->add_option("--pulse-width", o->pulse_width_ms, "width of one phase (ms, > 0, exact to 1 us); required for pulses");
+  cmd->add_option("--pulse-width", o->pulse_width_ms, "width of one phase (ms, > 0, a whole number of us: 0.05, not 0.0505); required for pulses");
   cmd->add_option("--gap-us", o->gap_us, "interphase gap (us)")->capture_default_str();
   CLI::Option* biphasic =
       cmd->add_flag("--biphasic", o->biphasic, "on a direct site: each pulse followed by its opposite (at an "

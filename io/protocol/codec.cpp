@@ -132,6 +132,13 @@ bool decode_program(const proto::Program* in, firmware_sim::program& p, decoded_
   p.n_bursts = in->n_bursts();
   p.delay_us = in->delay_us();
   p.duration_us = in->duration_us();
+  // The Program table has anodic_first for a pulse train's polarity: a negative amplitude reversed it without a word (an
+  // outside audit), so it is refused naming both. (SetStimulation has no polarity field: there a negative amplitude_pa
+  // is how a train starts negative, docs/protocol.md.)
+  if (p.shape == firmware_sim::waveform::pulse_train && p.amplitude < 0)
+    return fail(d, out_of_range("program.amplitude", p.amplitude,
+                                "a PulseTrain's amplitude is the magnitude of its phases and must be >= 0; anodic_first "
+                                "sets which phase comes first"));
   // Samples on another waveform would be ignored, yet republished on topic "applied" with the command: 8 sine
   // programs carrying 1024 samples each are 34 kB a command, cheap to check, so a flood of them made the
   // recorders' stream what padded commands had made it (refused above). A client bug either way.

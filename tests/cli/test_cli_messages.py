@@ -937,6 +937,72 @@ class InputRefused(unittest.TestCase):
             self.assertIn(message, e)
             self.assertNotIn("give 0", e)
 
+    def test_stim_times_that_are_not_whole_microseconds_are_refused(self):
+        # --pulse-width's help said "exact to 1 us", yet 0.0505 ms went out as 51 us and 0.0504999 as 50 us without a
+        # word (an outside audit). Reference: the wire holds whole microseconds (docs/protocol.md, Program) and the
+        # Python client's Program refuses a fraction (_whole_us); the message names the two whole values around it.
+        # Break tried: whole_us without its fraction check -> the commands go to the (absent) server (exit 4).
+        for args, message in (
+                (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.0505"),
+                 "--pulse-width: 0.0505: is 50.5 us, not a whole number of microseconds (the wire holds whole "
+                 "microseconds): give 0.05 or 0.051"),
+                (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.0504999"),
+                 "--pulse-width: 0.0504999: is 50.4999 us, not a whole number of microseconds"),
+                (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--gap-us", "1.4"),
+                 "--gap-us: 1.4: is 1.4 us, not a whole number of microseconds (the wire holds whole microseconds): "
+                 "give 1 or 2"),
+                (("dc", "--amplitude", "10", "--delay", "0.0015"), "--delay: 0.0015: is 1.5 us")):
+            e = self.refused("stim", *args, "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
+            self.assertIn(message, e)
+        # Whole microseconds pass, whatever the product's rounding (0.3 ms x 1000 = 300.00000000000006): they go to
+        # the (absent) server, exit 4.
+        r = run("stim", "pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.3", "--delay", "0.7",
+                "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2")
+        self.assertEqual(r.returncode, 4, r.stderr)
+
+    def test_stim_pulses_at_an_electrode_refuse_a_negative_amplitude(self):
+        # `stim pulses --electrode 0 --amplitude -100` exited 0: the negative amplitude reversed the phases against
+        # --anodic-first without a word (an outside audit). Reference: docs/device.md, Programs (phase 1 cathodic
+        # unless anodic_first; amplitude the phases' magnitude). At a direct site a negative amplitude is how a train
+        # starts negative (no polarity option there): it goes to the (absent) server, exit 4. Break tried: the check
+        # removed from fill_program -> exit 4 for the electrode too.
+        e = self.refused("stim", "pulses", "--electrode", "0", "--amplitude", "-100", "--frequency", "100",
+                         "--pulse-width", "0.1", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
+        self.assertIn("--amplitude: -100: a pulse train's amplitude at an electrode is the magnitude of its phases and "
+                      "must be >= 0; the polarity is --anodic-first", e)
+        r = run("stim", "pulses", "--amplitude", "-100", "--frequency", "100", "--pulse-width", "0.1", "--commands",
+                "tcp://127.0.0.1:1", "--timeout", "0.2")
+        self.assertEqual(r.returncode, 4, r.stderr)
+
+    def test_stim_warns_of_pulse_phases_shorter_than_the_servers_step(self):
+        # docs/device.md, "Timing": the models see each step's mean current, so a phase shorter than simulation.dt_ms
+        # acts only through its step's mean (a biphasic pulse inside one step has no effect). The accepted ack cannot
+        # carry a note (its reason is empty when accepted), so stim says it on stderr. Reference: the server's dt_ms,
+        # 0.1 ms in NETWORK: 50 us phases are warned about, 100 us are not. Break tried: the warning's comparison
+        # with <= 0 (never) -> the first assertIn fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd, pub = "ipc://" + os.path.join(tmp, "c"), "ipc://" + os.path.join(tmp, "p")
+            server = subprocess.Popen([BINARY, "serve", "--config", NETWORK, "--set", "network.n_neurons=1000", "-q",
+                                       "--pub", pub, "--commands", cmd, "--duration", "60"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+            try:
+                results = {}
+                for width in ("0.05", "0.1"):
+                    results[width] = subprocess.run(
+                        [BINARY, "stim", "pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", width,
+                         "--biphasic", "--duration", "10", "--commands", cmd, "--timeout", "30"],
+                        capture_output=True, text=True, timeout=60)
+            finally:
+                server.terminate()
+                server.wait(30)
+        short, long = results["0.05"], results["0.1"]
+        self.assertEqual(short.returncode, 0, short.stderr)
+        self.assertIn("stim: warning: phases of 50 us are shorter than the server's step (simulation.dt_ms = 0.1 ms)",
+                      short.stderr)
+        self.assertIn("a simulation.dt_ms of at most 0.05 ms resolves it", short.stderr)
+        self.assertEqual(long.returncode, 0, long.stderr)
+        self.assertNotIn("warning", long.stderr)
+
     def test_stim_set_and_drive_need_their_value(self):
         # Without --value, `stim set` sent 0 (the drive fell to 0 Hz); refused before anything is sent.
         e = self.refused("stim", "set", "--name", "network.drive.rate_Hz", "--commands", "tcp://127.0.0.1:1")
