@@ -29,31 +29,11 @@
 #include "io/protocol/codec.hpp"
 #include "io/runtime/realtime_loop.hpp"
 #include "stepped_player.hpp"
+#include "wire_commands.hpp"
 #include "io/server/server.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;
-
-namespace {
-// A SetPrograms of two DC programs of 1 pA on the excitatory cells (channels 0 and 4), as a client sends it: the
-// real-time thread applies it as a group (realtime_loop::apply_group), a path no allocation count covered (an outside
-// audit, 2026-12-07).
-std::vector<std::uint8_t> two_programs(std::uint64_t seq) {
-  flatbuffers::FlatBufferBuilder b;
-  std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> programs;
-  for (const std::uint8_t channel : {0, 4}) {
-    io::proto::ProgramBuilder pb(b);
-    pb.add_amplitude(1.0);
-    const auto program = pb.Finish();
-    programs.push_back(io::proto::CreateChannelProgram(
-        b, channel, io::proto::CreateSite(b, io::proto::SiteKind::Population, io::proto::Population::Exc), program));
-  }
-  const auto body = io::proto::CreateSetPrograms(b, b.CreateVector(programs), -1);
-  const auto cmd = io::proto::CreateCommand(b, seq, 0, io::proto::CommandBody::SetPrograms, body.Union());
-  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
-}
-}  // namespace
 
 TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with clients connected",
           "[server][alloc][realtime]") {
@@ -256,7 +236,7 @@ TEST_CASE("the real-time thread makes no heap allocation over 10,000 ticks with 
       if (round == 100) c.send(spikes_off);
       if (round == 2) c.send(pulses);
       if (round == 4) c.send(wave);
-      if (round == 40) c.send_raw(two_programs(1'000'000));
+      if (round == 40) c.send_raw(testing::dc_programs(1'000'000, {0, 4}));  // a group (apply_group)
       if (round >= 6 && round < 10) c.send(controllers[round - 6]);
       if (round == 120) c.send(controllers[4]);
       if (round == 50)

@@ -69,6 +69,15 @@ const safety_event* two_channels_outcome(const stimulator& s, bool stopped) {
   return &s.events()[0];
 }
 const electrode_params kLarge{0.0, 1.0, 1.0, 10.0};   // 1 mm^2: Shannon out of the way
+// One electrode 10 mm above the tissue (1 mm^2, 10 kOhm) and its site: the net-charge window's tests.
+struct one_electrode {
+  stimulator_layout layout;
+  site e0;
+  one_electrode() {
+    layout.electrodes.push_back({10.0, 1.0, 1.0, 10.0});
+    e0.kind = site_kind::electrode;
+  }
+};
 }  // namespace
 
 // Reference: safety.hpp's limits, default values. Each pair: just safe passes, just unsafe is refused with
@@ -279,11 +288,10 @@ TEST_CASE("the monitor stops an electrode whose two safe DC channels together br
 // event at step 10000 (the old train's first pulse leaving the window), the first check fails.
 TEST_CASE("a weaker balanced train replacing a stronger one is not stopped by the old train's pulses in the window",
           "[safety][monitor]") {
-  stimulator_layout layout;
-  layout.electrodes.push_back({10.0, 1.0, 1.0, 10.0});
+  const one_electrode setup;
+  const stimulator_layout& layout = setup.layout;
+  const site& e0 = setup.e0;
   stimulator s(layout);
-  site e0;
-  e0.kind = site_kind::electrode;
   program strong = pulses(450.0, 200, 50.0), weak = pulses(100.0, 100, 100.0);
   strong.biphasic = weak.biphasic = true;
   reason_text reason;
@@ -317,10 +325,9 @@ TEST_CASE("a weaker balanced train replacing a stronger one is not stopped by th
 // step and value checks fail.
 TEST_CASE("a DC leak beside a running balanced train trips the net-charge window at I t, as it does alone",
           "[safety][monitor]") {
-  stimulator_layout layout;
-  layout.electrodes.push_back({10.0, 1.0, 1.0, 10.0});
-  site e0;
-  e0.kind = site_kind::electrode;
+  const one_electrode setup;
+  const stimulator_layout& layout = setup.layout;
+  const site& e0 = setup.e0;
   program train = pulses(450.0, 200, 100.0);
   reason_text reason;
   REQUIRE(validate(e0, train, layout, reason).empty());
@@ -357,10 +364,9 @@ TEST_CASE("a DC leak beside a running balanced train trips the net-charge window
 // checks fail for every case.
 TEST_CASE("a balanced train alone, or beside a DC leak under the limit, never trips the net-charge window",
           "[safety][monitor]") {
-  stimulator_layout layout;
-  layout.electrodes.push_back({10.0, 1.0, 1.0, 10.0});
-  site e0;
-  e0.kind = site_kind::electrode;
+  const one_electrode setup;
+  const stimulator_layout& layout = setup.layout;
+  const site& e0 = setup.e0;
   for (const double f_Hz : {100.0, 333.0}) {
     for (const bool leak : {false, true}) {
       CAPTURE(f_Hz, leak);

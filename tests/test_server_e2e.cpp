@@ -24,6 +24,7 @@
 #include "io/server/io_thread.hpp"
 #include "io/server/server.hpp"
 #include "tools/behind_real_time.hpp"
+#include "wire_commands.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;
@@ -959,25 +960,6 @@ TEST_CASE("one client flooding the command queue leaves room for another", "[ser
   srv.wait();
 }
 
-namespace {
-// A SetPrograms of 8 DC programs of 1 pA on the excitatory cells (channels 0-7): 8 records in the queue.
-std::vector<std::uint8_t> eight_programs(std::uint64_t seq) {
-  flatbuffers::FlatBufferBuilder b;
-  std::vector<flatbuffers::Offset<io::proto::ChannelProgram>> programs;
-  for (std::uint8_t channel = 0; channel < 8; ++channel) {
-    io::proto::ProgramBuilder pb(b);
-    pb.add_amplitude(1.0);
-    const auto program = pb.Finish();
-    programs.push_back(io::proto::CreateChannelProgram(
-        b, channel, io::proto::CreateSite(b, io::proto::SiteKind::Population, io::proto::Population::Exc), program));
-  }
-  const auto body = io::proto::CreateSetPrograms(b, b.CreateVector(programs), -1);
-  const auto cmd = io::proto::CreateCommand(b, seq, 0, io::proto::CommandBody::SetPrograms, body.Union());
-  b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
-}
-}  // namespace
-
 // The same share counted in records, not commands: a SetPrograms of 8 programs holds 8 of the queue's 64. Six fill
 // the client's 48; the seventh is refused naming them, and another client's 16 pings still go in. Break tried (a
 // mutation audit's, 2026-12-05): a group counted as 1 record -> the seventh and eighth are accepted, this fails.
@@ -986,7 +968,7 @@ TEST_CASE("a client's share of the command queue is counted in records: SetProgr
   held_server held(options(io::run_mode::stepped, 3));
   io::server& srv = held.srv;
   io::client groups(srv.command_endpoint()), bystander(srv.command_endpoint());
-  for (std::uint64_t seq = 1; seq <= 7; ++seq) groups.send_raw(eight_programs(seq));
+  for (std::uint64_t seq = 1; seq <= 7; ++seq) groups.send_raw(testing::dc_programs(seq, {0, 1, 2, 3, 4, 5, 6, 7}));  // 8 records
   const auto seventh = groups.wait_ack(7, 10s);  // refusals come at once
   REQUIRE(seventh);
   CHECK(seventh->code == error_code::queue_full);
