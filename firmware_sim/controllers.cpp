@@ -41,6 +41,16 @@ bool reads_sensing(controller_kind k) noexcept {
 // reason says which controller amplitude was checked, then the stimulator's reason.
 std::string_view check_output_at(const controller_params& p, double amplitude, const char* which,
                                  const stimulator_layout& layout, reason_text& reason) noexcept {
+  // A controller's output program comes from a wire Program, whose PulseTrain amplitude is a magnitude (polarity:
+  // anodic_first; io/protocol/codec.cpp refuses a negative one): a clamp or a schedule that could set one below 0
+  // reversed the phases at run time without a word (an outside audit's leftover, 2026-12-07).
+  if (p.output_program.shape == waveform::pulse_train && amplitude < 0.0) {
+    detail::text_builder t(reason);
+    t << "controller." << which << " = " << amplitude
+      << ": the output is a PulseTrain, whose amplitude is the magnitude of its phases and must be >= 0 "
+         "(output.program.anodic_first sets which phase comes first)";
+    return t.view();
+  }
   program at = p.output_program;
   at.amplitude = amplitude;
   reason_text inner{};

@@ -873,6 +873,22 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
     c.output_program.biphasic = true;
     c.output_program.amplitude = 600.0;
   });
+  // A PulseTrain output's amplitude is a magnitude (the wire's Program: anodic_first sets the polarity, and a
+  // negative amplitude there is refused, io/protocol/codec.cpp): any amplitude a controller may set below 0 is
+  // refused, where a clamp or a schedule reversed the phases at run time. A DC output may go negative (pi's
+  // output_min -5000 above is refused for max_direct_pA, not its sign). Break tried: the sign check left out of
+  // check_output_at -> these four pass validation.
+  add("controller.output.program.amplitude = -200: the output is a PulseTrain", resp,
+      [](controller_params& c) { c.output_program.amplitude = -200.0; });
+  add("controller.output_min = -10: the output is a PulseTrain", pi, [](controller_params& c) {
+    c.output_program = burst(0.0);
+    c.output_min = -10.0;
+  });
+  {
+    controller_params c = pi;
+    c.output_min = -10.0;  // DC: a negative current is a current
+    CHECK(why(c).empty());
+  }
   controller_params phase = resp;
   phase.kind = controller_kind::phase_locked;
   CHECK(why(phase).empty());
@@ -898,6 +914,12 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   add("controller.schedule (count)", open, [](controller_params& c) { c.n_schedule = 17; });
   add("controller.period_us", open, [](controller_params& c) { c.period_us = -1; });
   add("controller.schedule[1].start_us = 0", open, [](controller_params& c) { c.schedule[1].start_us = 0; });
+  add("controller.schedule[1].amplitude = -20: the output is a PulseTrain", open, [](controller_params& c) {
+    c.output_program = burst(0.0);
+    c.schedule[1].amplitude = -20.0;
+  });
+  add("controller.output.program.amplitude = -5: the output is a PulseTrain", phase,
+      [](controller_params& c) { c.output_program.amplitude = -5.0; });
   add("controller.schedule[1].start_us = 1000", open, [](controller_params& c) { c.period_us = 1000; });
   add("controller.schedule[1].amplitude = 1e+06 refused", open, [](controller_params& c) { c.schedule[1].amplitude = 1e6; });
   add("controller.schedule[1].amplitude = nan", open, [](controller_params& c) { c.schedule[1].amplitude = std::nan(""); });
