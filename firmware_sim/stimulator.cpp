@@ -407,7 +407,8 @@ double stimulator::step_charge(channel_state& c, std::int64_t tau0, std::int64_t
 
 void stimulator::ramp_down(std::size_t channel, std::int64_t ramp_us, std::int64_t now_step) noexcept {
   if (channel >= kChannels || !channels_[channel].loaded) return;
-  if (ramp_us <= 0) {
+  if (ramp_us <= 0) {  // at once, as a clear: the pulse under way completes (finish() alone cut it in half)
+    keep_tail(channel, now_step);
     finish(channel);
     return;
   }

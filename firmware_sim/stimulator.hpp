@@ -118,7 +118,8 @@ class stimulator final : public engine::external_current_source {
   void set_amplitude(std::size_t channel, double amplitude) noexcept;
   // Ramps a channel's output linearly to zero over ramp_us from now_step on, then clears it (watchdog). A pulse
   // train takes the ramp's factor between pulses only, as it takes set_amplitude, and its last pulse is completed
-  // (as clear() completes one), so every biphasic pulse stays balanced under the ramp.
+  // (as clear() completes one), so every biphasic pulse stays balanced under the ramp; ramp_us <= 0 stops it at once,
+  // the pulse under way completed likewise.
   void ramp_down(std::size_t channel, std::int64_t ramp_us, std::int64_t now_step) noexcept;
   bool active(std::size_t channel) const noexcept;
   const site& channel_site(std::size_t channel) const noexcept;

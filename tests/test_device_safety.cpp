@@ -312,6 +312,27 @@ TEST_CASE("a weaker balanced train replacing a stronger one is not stopped by th
   CHECK(s.events()[0].step == 30000 + 4000);
 }
 
+// Reference: charge conservation and safety.hpp ("balanced trains never trip it"): a watchdog that stops a train at
+// once (an External controller's ramp_down_us = 0) completes the pulse under way as a clear does, so the electrode
+// carries no net charge after it. It cut the pulse in half (finish() without its tail), leaving a phase's 45 nC in the
+// tissue: a 5 uA train loaded 5 ms later was stopped for "net charge 45 nC > 10 nC" (a review, 2026-12-07). Break
+// tried: ramp_down's ramp_us <= 0 branch back to finish() alone -> that NetCharge event, fails.
+TEST_CASE("a watchdog stop without a ramp completes the pulse under way: no net charge is left", "[safety][monitor]") {
+  const one_electrode setup;
+  stimulator s(setup.layout);
+  program strong = pulses(450.0, 200, 50.0), weak = pulses(5.0, 100, 100.0);
+  strong.biphasic = weak.biphasic = true;
+  s.load(0, setup.e0, strong, 0);
+  s.currents_pA(0);  // 100 us into the first pulse's 200 us cathodic phase
+  s.ramp_down(0, 0, 1);
+  CHECK_FALSE(s.active(0));
+  for (std::int64_t k = 1; k < 50; ++k) s.currents_pA(k);
+  s.load(1, setup.e0, weak, 50);
+  for (std::int64_t k = 50; k < 20000; ++k) s.currents_pA(k);
+  CHECK(s.events().empty());
+  CHECK(s.active(1));
+}
+
 // Reference: charge conservation, the net charge a DC leak leaves is Q = I t. Seven DC channels of 0.0099 uA on one
 // electrode (each 9.9 nC a window, passing check_program alone) deliver 0.0693 uA x 100 us = 0.00693 nC a step, so the
 // 1000 ms window first holds more than 10 nC at the end of step 1443 (1444 steps: 10.00692 nC; 1443 steps: 9.99999).
