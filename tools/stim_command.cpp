@@ -72,37 +72,42 @@ struct stim_options {
 template <class T>
 T whole_us(const char* option, double value, double to_us, bool zero_allowed = true) {
   const double us = value * to_us;
-  const auto say = [&](const std::string& why) {
-    char v[32];
-    std::snprintf(v, sizeof v, "%g", value);
-    return CLI::ValidationError(option, std::string(v) + ": " + why);
+  // Numbers as the shortest text that reads back as them (%g printed 1234.5675 ms as "1234.57", and its two
+  // suggestions as one: a review, 2026-12-07).
+  const auto text = [](double x) {
+    char g[32];
+    std::snprintf(g, sizeof g, "%g", x);  // as typed where %g reads back (0.0004, not 4e-04)
+    return std::strtod(g, nullptr) == x ? std::string(g) : std::string(io::format_number(x).view());
+  };
+  const auto say = [&](const std::string& why) { return CLI::ValidationError(option, text(value) + ": " + why); };
+  const auto us_text = [](double x) {  // the product value x to_us, without its rounding (50.499900000000004)
+    char g[32];
+    std::snprintf(g, sizeof g, "%.10g", x);
+    return std::string(g);
   };
   constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
   constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
   // hi + 0.5: what rounds to T's largest value still fits (for int64 the sum is 2^63 in double, which does not)
-  if (!std::isfinite(us) || us < lo - 0.5 || us >= hi + 0.5)
+  if (!std::isfinite(us) || (std::is_signed_v<T> ? us < lo - 0.5 : us < 0.0) || us >= hi + 0.5)
     throw say(std::is_signed_v<T> ? "out of range for whole microseconds" : "must be >= 0 and fit in 32-bit microseconds");
   const T r = static_cast<T>(std::llround(us));
-  // The message is the same for every option: what 0 asks for differs (for --duration no end, for --delay none),
-  // and naming --duration's meaning for --delay or --ramp-up misled (an outside check, 2026-12-06).
-  if (r == 0 && value != 0) {
-    char least[32];
-    std::snprintf(least, sizeof least, "%g", 0.5 / to_us);
-    if (!zero_allowed)
-      throw say(std::string("rounds to 0 us (the wire holds whole microseconds, and 0 is refused): give at least ") +
-                least);
-    throw say(std::string("is not 0 but rounds to 0 us (the wire holds whole microseconds, and 0 asks for something "
-                          "else): give 0 or at least ") + least);
-  }
-  // Nor is any other value rounded: --pulse-width 0.0505 went out as 51 us and 0.0504999 as 50 us without a word (an
-  // outside audit), where the Python client's Program refuses a fraction. The tolerance is the product's rounding
-  // (0.3 ms x 1000 = 300.00000000000006), never a real fraction of a microsecond.
+  // No value is rounded: --pulse-width 0.0505 went out as 51 us and 0.0504999 as 50 us without a word (an outside
+  // audit), where the Python client's Program refuses a fraction; and a non-zero value under half a microsecond
+  // became 0, which for --duration means "no end". The tolerance is the product's rounding (0.3 ms x 1000 =
+  // 300.00000000000006), never a real fraction of a microsecond. The hint names whole values the field takes: the
+  // least one is 1 us (0.5 us was suggested, then refused), and 0 only where the server takes it (for --duration it
+  // means no end, for --delay none; "give 0" of --watchdog-timeout named a value the server refused: an outside audit).
   if (std::fabs(us - static_cast<double>(r)) > std::max(1e-6, std::fabs(us) * 1e-15)) {
-    char text[160];
-    std::snprintf(text, sizeof text,
-                  "is %.10g us, not a whole number of microseconds (the wire holds whole microseconds): give %g or %g",
-                  us, std::floor(us) / to_us, std::ceil(us) / to_us);
-    throw say(text);
+    const double below = std::floor(us), above = std::ceil(us);
+    if (below == 0.0) {
+      if (!zero_allowed)
+        throw say("is " + us_text(us) + " us, under the wire's whole microsecond (and 0 is refused): give at least " +
+                  text(1.0 / to_us));
+      throw say("is " + us_text(us) + " us, under the wire's whole microsecond (0 asks for something else): give 0 or " +
+                "at least " + text(1.0 / to_us));
+    }
+    throw say("is " + us_text(us) + " us, not a whole number of microseconds (the wire holds whole microseconds): give " +
+              text(below / to_us) + " or " + text(above / to_us));
   }
   return r;
 }

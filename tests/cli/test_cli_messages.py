@@ -897,9 +897,10 @@ class InputRefused(unittest.TestCase):
         r = run("stim", "pulses", "--amplitude", "10", "--frequency", "10", "--pulse-width", "0.2", "--gap-us",
                 "4294967295", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2")
         self.assertEqual(r.returncode, 4, r.stderr)
-        cases = ((("dc", "--amplitude", "100", "--duration", "0.0004"), "--duration: 0.0004: is not 0 but rounds to 0 us"),
+        cases = ((("dc", "--amplitude", "100", "--duration", "0.0004"),
+                  "--duration: 0.0004: is 0.4 us, under the wire's whole microsecond"),
                  (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--electrode", "0",
-                   "--gap-us", "4294967295.5"), "--gap-us: 4.29497e+09: must be >= 0 and fit in 32-bit microseconds"),
+                   "--gap-us", "4294967295.5"), "--gap-us: 4294967295.5: must be >= 0 and fit in 32-bit microseconds"),
                  (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--electrode", "0",
                    "--gap-us", "1e30"), "--gap-us: 1e+30: must be >= 0 and fit in 32-bit microseconds"),
                  (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--electrode", "0",
@@ -914,10 +915,10 @@ class InputRefused(unittest.TestCase):
         # Another option than --duration was told what 0 means for --duration ("for --duration no end": an outside
         # check, 2026-12-06); the message names the least value instead. Break tried: the old text -> these fail.
         for args, message in ((("dc", "--amplitude", "100", "--delay", "0.0004"),
-                               "--delay: 0.0004: is not 0 but rounds to 0 us (the wire holds whole microseconds, and 0 "
-                               "asks for something else): give 0 or at least 0.0005"),
+                               "--delay: 0.0004: is 0.4 us, under the wire's whole microsecond (0 asks for something "
+                               "else): give 0 or at least 0.001"),
                               (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1",
-                                "--electrode", "0", "--gap-us", "0.4"), "--gap-us: 0.4: is not 0 but rounds to 0 us")):
+                                "--electrode", "0", "--gap-us", "0.4"), "--gap-us: 0.4: is 0.4 us, under the wire's whole microsecond")):
             e = self.refused("stim", *args, "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
             self.assertIn(message, e)
             self.assertNotIn("--duration", e)
@@ -926,13 +927,13 @@ class InputRefused(unittest.TestCase):
         # at least 0.0005" of --watchdog-timeout 0.0001 named a value the server then refused (an outside audit).
         # Break tried: whole_us without its zero_allowed argument -> "give 0 or at least" for all three.
         for args, message in ((("controller", "--kind", "external", "--watchdog-timeout", "0.0001"),
-                               "--watchdog-timeout: 0.0001: rounds to 0 us (the wire holds whole microseconds, and 0 "
-                               "is refused): give at least 0.0005"),
+                               "--watchdog-timeout: 0.0001: is 0.1 us, under the wire's whole microsecond (and 0 is "
+                               "refused): give at least 0.001"),
                               (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.0004",
-                                "--electrode", "0"), "--pulse-width: 0.0004: rounds to 0 us"),
+                                "--electrode", "0"), "--pulse-width: 0.0004: is 0.4 us, under the wire's whole microsecond"),
                               (("noise", "--amplitude", "1", "--noise-hold-us", "0.4"),
-                               "--noise-hold-us: 0.4: rounds to 0 us (the wire holds whole microseconds, and 0 is "
-                               "refused): give at least 0.5")):
+                               "--noise-hold-us: 0.4: is 0.4 us, under the wire's whole microsecond (and 0 is "
+                               "refused): give at least 1")):
             e = self.refused("stim", *args, "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
             self.assertIn(message, e)
             self.assertNotIn("give 0", e)
@@ -951,7 +952,16 @@ class InputRefused(unittest.TestCase):
                 (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.1", "--gap-us", "1.4"),
                  "--gap-us: 1.4: is 1.4 us, not a whole number of microseconds (the wire holds whole microseconds): "
                  "give 1 or 2"),
-                (("dc", "--amplitude", "10", "--delay", "0.0015"), "--delay: 0.0015: is 1.5 us")):
+                (("dc", "--amplitude", "10", "--delay", "0.0015"), "--delay: 0.0015: is 1.5 us"),
+                # %g printed 1234.5675 as 1234.57 and both suggestions as that, neither a whole number of us; and
+                # 0.5 us was called "at least 0.0005", which was then refused (a review, 2026-12-07). The hint's values
+                # are the whole microseconds around the value, the least 1 us. Break tried: the old %g -> these fail.
+                (("dc", "--amplitude", "10", "--duration", "1234.5675"),
+                 "--duration: 1234.5675: is 1234567.5 us, not a whole number of microseconds (the wire holds whole "
+                 "microseconds): give 1234.567 or 1234.568"),
+                (("pulses", "--amplitude", "10", "--frequency", "100", "--pulse-width", "0.0005", "--electrode", "0"),
+                 "--pulse-width: 0.0005: is 0.5 us, under the wire's whole microsecond (and 0 is refused): give at "
+                 "least 0.001")):
             e = self.refused("stim", *args, "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
             self.assertIn(message, e)
         # Whole microseconds pass, whatever the product's rounding (0.3 ms x 1000 = 300.00000000000006): they go to
