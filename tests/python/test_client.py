@@ -294,13 +294,18 @@ class SubscriptionOrder(unittest.TestCase):
 
 
 class ClientTest(unittest.TestCase):
+    def closing(self, client):
+        """The client, closed when the test ends (its sockets were left to the garbage collector: ResourceWarning)."""
+        self.addCleanup(client.close)
+        return client
+
     def test_stepped_readouts_equal_simulate(self):
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([BIN, "simulate", "--config", CONFIG, *SMALL, "--seed", "5", "--duration", "0.2", "--out",
                             tmp, "-q"], check=True)
             server = Server("--mode", "stepped", "--seed", "5")
             try:
-                c = Client(server.commands, server.pub)
+                c = self.closing(Client(server.commands, server.pub))
                 self.assertTrue(c.sync())
                 ack = c.wait_ack(c.step(200), 10)
                 self.assertTrue(ack.accepted)
@@ -339,7 +344,7 @@ class ClientTest(unittest.TestCase):
         from cortexloop_client.client import Program
         server = Server("--mode", "realtime")
         try:
-            c = Client(server.commands, server.pub)
+            c = self.closing(Client(server.commands, server.pub))
             self.assertTrue(c.sync())
             ack = c.wait_ack(c.stimulate(1e5), 10)
             self.assertFalse(ack.accepted)
@@ -371,7 +376,7 @@ class ClientTest(unittest.TestCase):
         server = Server("--mode", "realtime")
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                c = Client(server.commands, server.pub)
+                c = self.closing(Client(server.commands, server.pub))
                 self.assertTrue(c.sync())
                 # --sync: record says "record: subscribed" once it is live (its SIGINT handling is set up before
                 # that); a fixed sleep was too short for a binary under ASan on a loaded machine (SIGINT arrived
@@ -488,7 +493,7 @@ class ClientTest(unittest.TestCase):
         # are > 0. Break tried: decode_message without these two fields (as before this test) -> KeyError.
         server = Server("--mode", "realtime", "--threads", "2")
         try:
-            c = Client(server.commands, server.pub, topics=(b"status",))
+            c = self.closing(Client(server.commands, server.pub, topics=(b"status",)))
             status, end = None, time.monotonic() + 15
             while time.monotonic() < end:
                 m = c.receive(1.0)
@@ -508,7 +513,7 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
 
     def test_bad_names_raise_a_clear_error(self):
-        c = Client("tcp://127.0.0.1:9", None)  # no server needed: each call fails before it would send
+        c = self.closing(Client("tcp://127.0.0.1:9", None))  # no server needed: each call fails before it would send
         with self.assertRaisesRegex(ValueError, "waveform 'square' is not one of 'dc'"):
             c.stimulate(100.0, waveform="square")
         with self.assertRaisesRegex(ValueError, "population 'pyr'"):
@@ -564,7 +569,7 @@ class ClientTest(unittest.TestCase):
         # docs/device.md ("Safety"). Break tried: create_info without the safety table -> "safety" is {} here.
         server = Server("--mode", "stepped", "--set", "device.safety.max_direct_pA=700", config="configs/closed_loop.toml")
         try:
-            c = Client(server.commands, server.pub)
+            c = self.closing(Client(server.commands, server.pub))
             info = c.info(10)
         finally:
             server.stop()
@@ -578,7 +583,7 @@ class ClientTest(unittest.TestCase):
     def test_wait_ack_keeps_other_acks_sync_without_ack_topic_and_info(self):
         server = Server("--mode", "stepped", "--seed", "7")
         try:
-            c = Client(server.commands, server.pub, topics=(b"readout",))
+            c = self.closing(Client(server.commands, server.pub, topics=(b"readout",)))
             self.assertTrue(c.sync())  # subscribes to "ack" for the sync only
             first, second = c.ping(), c.ping()
             self.assertEqual(c.wait_ack(second, 10).seq, second)
@@ -625,7 +630,7 @@ class ClientTest(unittest.TestCase):
         import threading
         with tempfile.TemporaryDirectory() as tmp:
             cmd, pub = "ipc://" + os.path.join(tmp, "c"), "ipc://" + os.path.join(tmp, "p")
-            c = Client(cmd, None)
+            c = self.closing(Client(cmd, None))
             seq = []
             sender = threading.Thread(target=lambda: seq.append(c.ping()))
             sender.start()
@@ -646,7 +651,7 @@ class ClientTest(unittest.TestCase):
         # whatever was left: info(0.5) took 2.0 s, sync(1) 2.0 s (an outside check, 2026-12-06). Bound: the timeout
         # plus 0.3 s for the process's scheduling. Break tried: _get_info_by without its SNDTIMEO of what is left ->
         # info(0.5) 2.0 s.
-        c = Client("tcp://127.0.0.1:9", "tcp://127.0.0.1:9")  # port 9 (discard): no cortexloop server there
+        c = self.closing(Client("tcp://127.0.0.1:9", "tcp://127.0.0.1:9"))  # port 9 (discard): no cortexloop server there
         try:
             for call, timeout, empty in ((c.info, 0.5, None), (c.sync, 1.0, False), (c.info, 3.0, None)):
                 start = time.monotonic()
@@ -660,7 +665,7 @@ class ClientTest(unittest.TestCase):
         # 100 pA DC program, which would show as exc i_stim_pa = 100 in every readout. Without it the client's DEALER
         # kept the command while no server ran and the next server on the endpoint applied it.
         first = Server("--mode", "realtime")
-        c = Client(first.commands, first.pub, topics=(b"readout",))
+        c = self.closing(Client(first.commands, first.pub, topics=(b"readout",)))
         try:
             self.assertTrue(c.sync())
             rc, err = first.stop()
@@ -686,7 +691,7 @@ class ClientTest(unittest.TestCase):
         # The viewer's VSDi axis: the ring the server runs (GetInfo), not a default the user must override.
         server = Server("--mode", "stepped", "--set", "ring.length_mm=24", config="configs/default.toml")
         try:
-            c = Client(server.commands, server.pub)
+            c = self.closing(Client(server.commands, server.pub))
             self.assertTrue(c.sync())
             self.assertEqual(viewer.ring_length_of(None, c.info()), 24.0)
             self.assertEqual(viewer.ring_length_of(10.0, c.info()), 10.0)  # the option still wins
