@@ -656,7 +656,7 @@ def soak_logged(args, rng, serve_cmd, server, pub, commands, segments, minutes):
         "lost_beyond_counted": max(0, lost - counted),
         "final_status": {key: s.get(key) for key in (
             "server_ticks", "epoch", "uptime_s", "deadline_misses", "resyncs", "readout_drops", "spike_drops",
-            "event_drops", "status_drops", "publish_drops", "commands_received", "commands_refused", "commands_dropped",
+            "event_drops", "status_drops", "safety_drops", "publish_drops", "commands_received", "commands_refused", "commands_dropped",
             "ack_drops", "lateness_total_p99_us", "lateness_total_p999_us", "lateness_total_max_us")},
         "frames_sent_main_dealer": sent_main,
         "frames_oversize_throwaway": soak.oversize_sent,

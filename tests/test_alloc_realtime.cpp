@@ -336,6 +336,7 @@ TEST_CASE("serve's loop with 2 workers allocates nothing on any thread and repor
     });
     q->spikes.consume_all([](const io::spike_chunk&) {});
     q->events.consume_all([](const io::command_event&) {});
+    q->safety.consume_all([](const io::safety_record&) {});  // fast and stepped modes wait for room in it
     std::this_thread::sleep_for(1ms);
   }
   rt.join();

@@ -169,6 +169,7 @@ TEST_CASE("record saves the status counters a session is judged by, CURVE's incl
   st.readout_drops = 3;
   st.spike_drops = 5;
   st.event_drops = 7;
+  st.safety_drops = 31;
   io::io_counters io;
   io.commands_received = 101;
   io.commands_refused = 11;
@@ -196,6 +197,7 @@ TEST_CASE("record saves the status counters a session is judged by, CURVE's incl
   CHECK(s.value("readout_drops", -1) == 3);
   CHECK(s.value("spike_drops", -1) == 5);
   CHECK(s.value("event_drops", -1) == 7);
+  CHECK(s.value("safety_drops", -1) == 31);
   CHECK(s.value("commands_received", -1) == 101);
   CHECK(s.value("commands_refused", -1) == 11);
   CHECK(s.value("commands_dropped", -1) == 13);

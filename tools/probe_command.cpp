@@ -220,6 +220,8 @@ class prober {
                           {"resyncs", s->resyncs()},
                           {"ticks_skipped", s->ticks_skipped()},
                           {"readout_drops", s->readout_drops()},
+                          {"spike_drops", s->spike_drops()},
+                          {"safety_drops", s->safety_drops()},
                           {"lateness_total_p99_us", s->lateness_total_p99_us()},
                           {"lateness_total_p999_us", s->lateness_total_p999_us()},
                           {"lateness_total_max_us", s->lateness_total_max_us()},

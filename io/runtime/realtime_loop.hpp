@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 
 #include <boost/lockfree/spsc_queue.hpp>
 
@@ -72,6 +73,20 @@ struct realtime_queues {
   // Both threads start here: they wait until `go` (their placement and the scheduling note are set) or `stop`.
   void wait_for_go() const noexcept;
 };
+
+// Pops the safety records due before readout `up_to`, those of its tick and of earlier ones in (epoch, tick) order, or
+// all of them (nullptr), handing each to publish(record): the I/O thread sends them on topic safety ahead of that
+// readout, as when they travelled inside it, and the rest once the readouts are drained (a tick's readout dropped from
+// its full queue no longer takes its events along).
+template <class Publish>
+void pop_safety_through(realtime_queues& q, const readout_record* up_to, Publish&& publish) {
+  while (q.safety.read_available() > 0) {
+    const safety_record& s = q.safety.front();
+    if (up_to && std::pair{s.epoch, s.tick} > std::pair{up_to->epoch, up_to->tick}) return;
+    publish(s);
+    q.safety.pop();
+  }
+}
 
 struct realtime_options {
   run_mode mode = run_mode::realtime;

@@ -6,7 +6,6 @@
 #endif
 
 #include <cstring>
-#include <utility>
 
 #include "engine/engine.hpp"
 #include "io/runtime/clock.hpp"
@@ -394,13 +393,10 @@ void io_thread::drain_realtime_queues() {
   // readout: each readout goes out after the events of its tick and of the ticks before it, as it did when they
   // travelled in it; events whose readout was dropped go out all the same.
   const auto publish_safety = [&](const readout_record* up_to) {
-    while (q_.safety.read_available() > 0) {
-      const safety_record& s = q_.safety.front();
-      if (up_to && std::pair{s.epoch, s.tick} > std::pair{up_to->epoch, up_to->tick}) return;
+    pop_safety_through(q_, up_to, [&](const safety_record& s) {
       encode_safety(fbb_, s.event, s.epoch);
       publish(kTopicSafety, fbb_.GetBufferSpan());
-      q_.safety.pop();
-    }
+    });
   };
   q_.readouts.consume_all([&](const readout_record& r) {
     publish_safety(&r);
