@@ -6,9 +6,14 @@ ALN node, the spiking network, or both side by side in one session.
                  amplitude A in {0.2, 0.4, 0.8, 1.0, 1.2, 1.4} mV/ms (x C = 200 pF), 6 s runs; for each the power
                  spectrum of the E rate after 1 s (Welch, 1 s Hann segments, normalised to its maximum, f < 70 Hz),
                  drawn as spectrum frequency against stimulus frequency, one panel per amplitude.
-  phase-locking  Fig 6, phase locking, 20 s runs: the Kuramoto order parameter R = |<exp(i (phi_rate - phi_stim))>|
-                 after 500 ms, phi_rate rising linearly by 2 pi from one rate peak to the next ("peak-to-peak linear
-                 phase"), drawn as R over (f, A). ALN: f = 20.85..22.85 Hz (41) x A = 0.001..0.06 mV/ms (59);
+  phase-locking  Fig 6, phase locking, 20 s runs, the sine from 1 s on, drawn over (f, A) in two rows. Top, the
+                 paper's measure (analysis.mean_two_oscillator_order): each of the E rate and the stimulus gets a
+                 phase rising linearly by 2 pi from one of its peaks to the next ("peak-to-peak linear phase",
+                 peaks of the 5 ms Gaussian-smoothed trace), the two-oscillator Kuramoto order parameter
+                 |exp(i phi_rate) + exp(i phi_stim)| / 2 is taken at each 1 ms, and its mean over 5-19.5 s is
+                 drawn (2/pi = 0.64 unlocked, |cos(lag/2)| locked). Bottom, the phase-locking value
+                 |<exp(i (phi_rate - phi_stim))>| from 1.5 s (0 unlocked, 1 locked at any lag: not the paper's
+                 measure, but its tongue is plainer). ALN: f = 20.85..22.85 Hz (41) x A = 0.001..0.06 mV/ms (59);
                  network: f = 29..31 Hz x A = 0.01..0.2 mV/ms (the paper's grids).
 
 The grids, run lengths, windows and each model's config are configs/cakan2020/entrainment.toml; --frequencies and

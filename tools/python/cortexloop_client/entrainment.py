@@ -2,7 +2,8 @@
 or both side by side, offline (`cortexloop simulate`, one run per point) or live (one `cortexloop serve --mode
 stepped` session, one Reset and one SetStimulation sine per point). The scans (grids, run lengths, analysis
 windows, which config each model runs) are configs/cakan2020/entrainment.toml; tools/aln_entrainment.py is the
-command-line front end. The analysis is analysis.welch_spectrum and analysis.peak_to_peak_kuramoto for both paths.
+command-line front end. The analysis, for both paths, is analysis.welch_spectrum (Fig 5) and, for Fig 6, the paper's
+measure analysis.mean_two_oscillator_order and the phase-locking value analysis.peak_to_peak_kuramoto.
 
 Live, each point is: Reset(seed) (the engine rebuilt from the server's config: every point starts from the state a
 fresh `simulate` starts from), SetStimulation (Population site Exc, waveform Sine, amplitude_pa zero-to-peak,
@@ -91,6 +92,8 @@ def _scan_of(cfg, what, fig, model, path, quick, frequencies_Hz, amplitudes_mV_p
         s.update(welch_segment_ms=int(sec["welch_segment_ms"]), max_Hz=float(sec["max_Hz"]))
     else:
         s["from_ms"] = float(sec["from_ms"])
+        s.update(order_from_ms=float(sec["order_from_ms"]), order_to_end_ms=float(sec["order_to_end_ms"]),
+                 order_smoothing_ms=float(sec["order_smoothing_ms"]))
     if quick:
         s["frequencies_Hz"] = _thin(s["frequencies_Hz"], 8 if fig == "fig5" else 5)
         s["amplitudes_mV_per_ms"] = _thin(s["amplitudes_mV_per_ms"], 2 if fig == "fig5" else 5)
@@ -207,10 +210,23 @@ def fig5_spectra(scan, rates):
     return f_spec, np.array(spectra).reshape(len(scan["amplitudes_mV_per_ms"]), len(scan["frequencies_Hz"]), -1)
 
 
-def fig6_order(scan, rates, model):
-    """Kuramoto R per point, [amplitude, frequency], peaks picked on the model's smooth_ms moving mean."""
+def fig6_plv(scan, rates, model):
+    """Phase-locking value per point, [amplitude, frequency] (analysis.peak_to_peak_kuramoto: not the paper's Fig 6
+    measure; ~0 unlocked, 1 locked at any lag), peaks picked on the model's smooth_ms moving mean, from from_ms."""
     r = [analysis.peak_to_peak_kuramoto(analysis.smooth(rate, scan["smooth_ms"][model]), f, 1.0, scan["onset_ms"],
                                         scan["from_ms"]) for (f, _), rate in zip(points(scan), rates)]
+    return np.array(r).reshape(len(scan["amplitudes_mV_per_ms"]), len(scan["frequencies_Hz"]))
+
+
+def fig6_mean_order(scan, rates):
+    """The paper's Fig 6 measure per point, [amplitude, frequency]: analysis.mean_two_oscillator_order of the E rate
+    (1 ms ticks) and a unit sine from the onset (its peaks give the stimulus phase whatever the amplitude, 0 pA
+    included), over order_from_ms .. the end - order_to_end_ms, both smoothed with sigma order_smoothing_ms, as the
+    authors do for both models. ~2/pi = 0.64 unlocked, |cos(lag/2)| locked."""
+    first, last = int(round(scan["order_from_ms"])), -int(round(scan["order_to_end_ms"])) or None
+    r = [analysis.mean_two_oscillator_order(rate, analysis.stimulus_trace(len(rate), f, scan["onset_ms"]),
+                                            scan["order_smoothing_ms"], first, last)
+         for (f, _), rate in zip(points(scan), rates)]
     return np.array(r).reshape(len(scan["amplitudes_mV_per_ms"]), len(scan["frequencies_Hz"]))
 
 
@@ -234,12 +250,12 @@ def cell_edges(v):
     return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
-def _grid_image(ax, r, x, y):
+def _grid_image(ax, r, x, y, vmin=0.0, vmax=1.0):
     """R over (x, y) as an image; an uneven axis (e.g. the side-by-side grid over both models' tongues) is drawn
     by index with its values as tick labels rather than stretched."""
     ex = cell_edges(x)[[0, -1]] if _even(x) else [-0.5, len(x) - 0.5]
     ey = cell_edges(y)[[0, -1]] if _even(y) else [-0.5, len(y) - 0.5]
-    im = ax.imshow(r, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1, extent=[*ex, *ey])
+    im = ax.imshow(r, origin="lower", aspect="auto", cmap="viridis", vmin=vmin, vmax=vmax, extent=[*ex, *ey])
     if len(x) == 1 or not _even(x):
         ax.set_xticks(range(len(x)), [f"{v:.3g}" for v in x], fontsize=7, rotation=90)
     if len(y) == 1 or not _even(y):
@@ -283,16 +299,25 @@ def save_and_plot(scan, rates, out, title_extra=""):
         fig.suptitle(textwrap.fill(title, width=max(40, int(fig.get_figwidth() * 10))))
         png = out / "fig5_entrainment.png"
     else:
-        fig, axes = plt.subplots(1, len(models), figsize=(6 * len(models), 4.5), squeeze=False,
+        # Two rows: the paper's measure (its colour scale from 0.5: unlocked is 2/pi = 0.64, not 0) and the PLV, which
+        # reads the tongue more plainly (0 unlocked).
+        fig, axes = plt.subplots(2, len(models), figsize=(6 * len(models), 9.0), squeeze=False,
                                  constrained_layout=True)
-        for ax, m in zip(axes[0], models):
-            r = fig6_order(scan, rates[m], m)
-            np.save(out / f"{prefix(m)}kuramoto_R.npy", r)  # [amplitude, stimulus frequency]
-            im = _grid_image(ax, r, freqs, amps * C_PF)
-            fig.colorbar(im, ax=ax, label="Kuramoto order parameter R (0 to 1, no unit)")
-            ax.set_xlabel("stimulus frequency [Hz]")
-            ax.set_ylabel("stimulus amplitude [pA]")
-            ax.set_title(f"{MODEL_NAMES[m]} at A2: phase locking (cf. Cakan & Obermayer 2020 Fig 6)", fontsize=10)
+        for col, m in enumerate(models):
+            mean_r, plv = fig6_mean_order(scan, rates[m]), fig6_plv(scan, rates[m], m)
+            np.save(out / f"{prefix(m)}mean_order_R.npy", mean_r)  # [amplitude, stimulus frequency]
+            np.save(out / f"{prefix(m)}plv.npy", plv)
+            rows = ((mean_r, 0.5, 1.0, "mean two-oscillator Kuramoto order R (the paper's; 2/pi unlocked)",
+                     "the paper's measure, mean R over {:g}-{:g} s".format(
+                         scan["order_from_ms"] / 1000, scan["duration_s"] - scan["order_to_end_ms"] / 1000)),
+                    (plv, 0.0, 1.0, "phase-locking value (0 unlocked, 1 locked)",
+                     "phase-locking value from {:g} s (not the paper's measure)".format(scan["from_ms"] / 1000)))
+            for ax, (r, lo, hi, label, what) in zip(axes[:, col], rows):
+                im = _grid_image(ax, r, freqs, amps * C_PF, lo, hi)
+                fig.colorbar(im, ax=ax, label=label)
+                ax.set_xlabel("stimulus frequency [Hz]")
+                ax.set_ylabel("stimulus amplitude [pA]")
+                ax.set_title(f"{MODEL_NAMES[m]} at A2 (cf. Cakan & Obermayer 2020 Fig 6):\n{what}", fontsize=10)
         if title_extra:
             fig.suptitle(title_extra.strip(" ,"))
         png = out / "fig6_phase_locking.png"
