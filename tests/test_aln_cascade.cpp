@@ -210,9 +210,12 @@ TEST_CASE("ALN cascade table agrees with neurolib's quantities_cascade.h5 at the
     INFO("mu " << t.grid.mu(ref.i_mu) << " sigma " << t.grid.sigma(ref.j_sigma) << ": r " << c.r_ss_Hz << " (ref "
                << ref.r_Hz << ") V " << c.v_mean_mV << " (" << ref.v_mean_mV << ") tau_mu " << c.tau_mu_ms << " ("
                << ref.tau_mu_ms << ") tau_sigma " << c.tau_sigma_ms << " (" << ref.tau_sigma_ms << ")");
-    // rate within 2% where above 1 Hz (the issue's tolerance); below 1 Hz within 2% as well, it holds here
-    CHECK(std::abs(c.r_ss_Hz - ref.r_Hz) <= 0.02 * ref.r_Hz);
-    CHECK(std::abs(c.v_mean_mV - ref.v_mean_mV) <= 0.2);
+    // Measured over the 24 points (2026-12-07): rate within 6.7e-5 relative, V_mean within 0.0020 mV (same numerics
+    // as the authors' table, deterministic); held to 3e-4 and 0.01 mV, ~5 times that (they were 2 % and 0.2 mV, the
+    // issue's tolerance, 300 and 100 times it: an outside audit). Break tried: fp_numerics::d_v_coarse_mV 0.5 (a
+    // coarser grid below -100 mV) -> both fail here, and passed the old bounds.
+    CHECK(std::abs(c.r_ss_Hz - ref.r_Hz) <= 3e-4 * ref.r_Hz);
+    CHECK(std::abs(c.v_mean_mV - ref.v_mean_mV) <= 0.01);
     // The reference's taus are the minimum of the fit error on a grid 0.001 + 0.01 k ms (their values all end in
     // 1), so each carries up to one grid step (0.01 ms) of rounding: within 5% or 0.01 ms, whichever is larger.
     CHECK(std::abs(c.tau_mu_ms - ref.tau_mu_ms) <= std::max(0.05 * ref.tau_mu_ms, 0.01));
@@ -259,7 +262,9 @@ TEST_CASE("Small noise above rheobase: the rate tends to the noiseless EIF's 1/(
     const double want = 1000.0 / (p.t_ref_ms + sum * h / 3);
     const double got = fp.steady_state(mu, 0.1).rate_Hz;  // sigma = 0.1 mV/sqrt(ms): O(sigma^2) correction
     INFO("mu " << mu << ": FP(sigma 0.1) " << got << " Hz, noiseless " << want << " Hz");
-    CHECK(std::abs(got - want) <= 0.01 * want);
+    // Measured 1.12e-4 to 1.30e-4 relative at the three points (2026-12-07): held to 5e-4 (it was 1 %, ~80 times).
+    // Break tried: fp_numerics::d_v_mV 0.05 -> 5.9e-4 to 6.5e-4, fails here, passed 1 %.
+    CHECK(std::abs(got - want) <= 5e-4 * want);
   }
 }
 
