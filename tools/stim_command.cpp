@@ -316,8 +316,13 @@ io::command build(const stim_options& o) {
 // in the time left, nothing.
 void warn_phases_under_a_step(io::client& client, const io::command& sent,
                               std::chrono::steady_clock::time_point deadline) {
-  const firmware_sim::program& p = sent.program;
-  if (sent.kind != io::command_kind::set_stimulation || p.shape != firmware_sim::waveform::pulse_train) return;
+  // A controller's output train too: it loads the same pulses when it fires (an outside audit, 2026-12-07: only
+  // `stim pulses` was warned about).
+  const bool loads_program =
+      sent.kind == io::command_kind::set_stimulation || sent.kind == io::command_kind::set_controller;
+  const firmware_sim::program& p =
+      sent.kind == io::command_kind::set_controller ? sent.controller.output_program : sent.program;
+  if (!loads_program || p.shape != firmware_sim::waveform::pulse_train) return;
   io::command get_info;
   get_info.kind = io::command_kind::get_info;
   const auto ack = client.wait_ack(client.send(get_info, io::time_left(deadline)), io::time_left(deadline));
