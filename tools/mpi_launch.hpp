@@ -35,6 +35,17 @@ inline int launched_rank() {
   return 0;
 }
 
+// What names this launch, the same in all its processes and different in the next: Open MPI's job (PMIx namespace,
+// or its jobid), else Slurm's job step; "" when the launcher gives none.
+inline std::string launch_id() {
+  for (const char* name : {"PMIX_NAMESPACE", "OMPI_MCA_ess_base_jobid"})
+    if (const char* value = std::getenv(name); value && *value) return value;
+  const char* job = std::getenv("SLURM_JOB_ID");
+  const char* step = std::getenv("SLURM_STEP_ID");
+  if (job && *job) return std::string("slurm ") + job + "." + (step ? step : "");
+  return "";
+}
+
 // Refuses a launch by mpirun of a command that runs as one process (every command but simulate and sweep, which
 // split their work over the ranks): each rank did the whole work, wrote the same files and printed everything once
 // per rank (`mpirun -n 2 cortexloop aln-table` exited 0 so; under `plasticity` rank 1 was refused the output folder

@@ -6,12 +6,14 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -636,6 +638,27 @@ std::string sweep_point_named(const std::vector<std::string>& values, std::size_
   return "--sweep point " + std::to_string(i) + " (" + point + "): ";
 }
 
+// A rank > 0 of a sweep waits here until its rank 0 holds OUT and has checked it: until OUT/sweep.json names this
+// launch (rank 0 writes it after taking the lock and preparing the folder). Preparing its point folders removes an
+// earlier run's files, and a second sweep launched into a folder a running one held had its rank 1 clear the running
+// sweep's point_001 before its rank 0 was refused (nothing ordered the ranks: a note carried from 2026-12-07's
+// audits). A launcher that names no launch (launch_id() "") is not waited for.
+void wait_for_rank_0(const std::filesystem::path& out, const std::string& launch, int rank) {
+  if (launch.empty()) return;
+  constexpr auto kPatience = std::chrono::minutes(10);  // rank 0 validated the same points: seconds, not minutes
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  for (;;) {
+    std::ifstream f(out / "sweep.json");
+    const nlohmann::json index = nlohmann::json::parse(f, nullptr, false);  // whole or not there: renamed in place
+    if (!index.is_discarded() && index.is_object() && index.value("launch", std::string()) == launch) return;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("simulate rank " + std::to_string(rank) + ": rank 0 did not take --out " + out.string() +
+                               " within 10 minutes (its sweep.json does not name this launch, " + launch +
+                               "); this rank's points were not run");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 // A parameter sweep: this process runs its share of the grid (points rank, rank + K, ...), each point an ordinary
 // one-process run into OUT/point_NNN/. Needs no MPI: the rank and K come from the launcher's environment, so the
 // same `mpirun -n K` launches it whether or not the build has MPI. Rank 0 writes OUT/sweep.json, the grid's index.
@@ -684,11 +707,13 @@ int run_sweep(const simulate_options& o) {
   const std::filesystem::path out(o.out_dir);
   const auto step = static_cast<std::size_t>(ranks);
   // The sweep's folder is held by rank 0 (or a run alone) before anything in it is prepared: a second sweep into it
-  // is refused before its rank 0 removes anything (its other ranks, which nothing waits for, may have prepared
-  // their first point folders when mpirun ends them).
+  // is refused before its rank 0 removes anything, and its other ranks wait for their rank 0 (wait_for_rank_0), so
+  // mpirun ends them before they prepared anything.
   std::optional<io::output_dir_lock> out_lock;
   if (rank == 0) io::check_output_dir(out, {});
   lock_output_dir(out_lock, out, ranks);
+  const std::string launch = ranks > 1 ? launch_id() : std::string();
+  if (rank > 0) wait_for_rank_0(out, launch, rank);
   // This rank's point folders before any of its points runs: a bad one fails now, not after the points before it.
   // Each rank prepares only its own: preparing removes an earlier run's files, and a rank that started late once
   // removed the files of a point another rank had already written (nothing orders the ranks' starts).
@@ -725,6 +750,7 @@ int run_sweep(const simulate_options& o) {
   // ranks' writes; their point folders say it: a summary.json, "interrupted" in it, or none).
   nlohmann::json index = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"interrupted", false},
                           {"points", nlohmann::json::array()}};
+  if (!launch.empty()) index["launch"] = launch;  // what the other ranks wait for (wait_for_rank_0)
   for (std::size_t i = 0; i < points.size(); ++i)
     index["points"].push_back({{"index", i}, {"dir", point_dir(i)}, {"rank", static_cast<int>(i) % ranks},
                                {"sweep", points[i]}, {"status", i % step == 0 ? "not run" : "unknown"}});

@@ -328,6 +328,11 @@ class HeldFolderUnderMpirun(unittest.TestCase):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 with open(os.path.join(out, "rates.npy"), "w") as f:
                     f.write("the first run's")
+                # A running sweep's point of rank 1: the refused sweep's rank 1 cleared it before its rank 0 was
+                # refused (nothing ordered the ranks). Break tried: wait_for_rank_0 returning at once -> removed.
+                os.mkdir(os.path.join(out, "point_001"))
+                with open(os.path.join(out, "point_001", "rates.npy"), "w") as f:
+                    f.write("the first run's point 1")
                 aln_sweep = ["sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y", "aln.mu_ext_i_mV_per_ms=0:3:2",
                              "--duration", "3", "--quiet"]
                 for args in ([*SIMULATE], [*SIMULATE, "--sweep", "network.drive.rate_Hz=3,4"], aln_sweep):
@@ -339,6 +344,8 @@ class HeldFolderUnderMpirun(unittest.TestCase):
                                       r.stderr)
                         with open(os.path.join(out, "rates.npy")) as f:
                             self.assertEqual(f.read(), "the first run's")
+                        with open(os.path.join(out, "point_001", "rates.npy")) as f:
+                            self.assertEqual(f.read(), "the first run's point 1")
             finally:
                 os.close(fd)
 
