@@ -79,6 +79,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // Under mpirun every rank parses the same command line: rank 0 says what is wrong, the others exit alike without
+    // a word (each printed "--out is required": an outside audit's note, 2026-12-07). A subcommand's own result
+    // (RuntimeError) is left as it is.
+    if (cortexloop::tools::launched_ranks() > 1 && cortexloop::tools::launched_rank() > 0 &&
+        dynamic_cast<const CLI::RuntimeError*>(&e) == nullptr)
+      return e.get_exit_code() == 0 ? 0 : kUsageError;
     // CLI11 reports a misspelt subcommand or an option before the subcommand as "A subcommand is required"; name the
     // word it did not know instead.
     const std::vector<std::string> extra = app.remaining();

@@ -177,6 +177,18 @@ class MpiMatchesOneProcess(unittest.TestCase):
                     self.assertEqual(r.stderr.count(f"{name} runs as one process, but mpirun started 2"), 1, r.stderr)
                     self.assertEqual(os.listdir(tmp), [])
 
+    def test_a_wrong_command_line_is_said_once(self):
+        # Every rank parses the same command line: each printed "--out is required" (an outside audit's note,
+        # 2026-12-07). Rank 0 says it, exit 2 (a wrong command line). Reference: CLI11's own text, as one process
+        # prints it. Break tried: the launched_rank() > 0 return in main.cpp's ParseError handler left out -> twice.
+        for args, text in ((["simulate"], "--out is required"), (["stim"], "action is required"),
+                           (["sweep", "--bogus"], "--bogus")):
+            with self.subTest(args=args):
+                r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *args], capture_output=True, text=True,
+                                   cwd=ROOT, timeout=120)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(r.stderr.count(text), 1, r.stderr)
+
     def test_a_ring_alone_is_refused_with_two_ranks(self):
         # A config with no spiking network has nothing to split: each rank ran the whole ring, silently (an outside
         # check, 2026-12-04). Break tried: the refusal removed -> exit 0.
