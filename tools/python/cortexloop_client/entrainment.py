@@ -268,6 +268,7 @@ def save_and_plot(scan, rates, out, title_extra=""):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
 
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -285,15 +286,17 @@ def save_and_plot(scan, rates, out, title_extra=""):
             np.save(out / f"{prefix(m)}spectra_normalised.npy", spectra)  # [amplitude, stim frequency, frequency]
             order = np.argsort(freqs, kind="stable")  # --frequencies in any order: the columns left to right
             for ax, amp, s in zip(row, amps, spectra):
-                # vmin/vmax fixed: every spectrum is normalised to its own maximum, so one colour bar reads all panels.
-                # Each column holds its own stimulus frequency, its edges halfway to its neighbours' (cell_edges),
-                # however uneven the grid.
-                im = ax.pcolormesh(cell_edges(freqs[order]), cell_edges(f_spec), s[order].T, cmap="magma", vmin=0.0,
-                                   vmax=1.0, shading="flat", rasterized=True)
+                # One fixed logarithmic scale, 0.01-1, as the authors' Fig 5 notebook draws it (LogNorm(vmin=0.01,
+                # vmax=1)): every spectrum is normalised to its own maximum, so one colour bar reads all panels, and
+                # the harmonics and subharmonics at a few percent of the peak show (a linear scale hid them); power
+                # below 0.01 is drawn as 0.01. Each column holds its own stimulus frequency, its edges halfway to its
+                # neighbours' (cell_edges), however uneven the grid.
+                im = ax.pcolormesh(cell_edges(freqs[order]), cell_edges(f_spec), np.maximum(s[order].T, 0.01),
+                                   cmap="magma", norm=LogNorm(vmin=0.01, vmax=1.0), shading="flat", rasterized=True)
                 ax.set_title(f"{MODEL_NAMES[m]}, A = {amp:g} mV/ms ({amp * C_PF:g} pA)", fontsize=9)
                 ax.set_xlabel("stimulus frequency [Hz]")
             row[0].set_ylabel(f"frequency of the {MODEL_NAMES[m]} E rate [Hz]")
-        fig.colorbar(im, ax=axes.ravel().tolist(), label="power / the spectrum's maximum (no unit)", shrink=0.9)
+        fig.colorbar(im, ax=axes.ravel().tolist(), label="power / spectrum's maximum (log)", shrink=0.9)
         # Wrapped to the figure's width: with few amplitudes (--quick: 2 panels) one line ran off both edges.
         title = "A2: normalised power spectrum of the E rate (cf. Cakan & Obermayer 2020 Fig 5)" + title_extra
         fig.suptitle(textwrap.fill(title, width=max(40, int(fig.get_figwidth() * 10))))
