@@ -118,11 +118,25 @@ std::string_view validate_schedule(const controller_params& p, const stimulator_
   return {};
 }
 
+// A PI clamp or an open loop sets the amplitude of its one program for as long as it runs: a program that ended by
+// itself (a duration_us, a finite number of bursts) left the channel dead after it, the controller still in its slot
+// holding the channel (Busy) and reporting an output that wound up, with no event (an outside audit, 2026-12-07).
+std::string_view check_runs_until_cleared(const controller_params& p, reason_text& reason) noexcept {
+  if (program_end_us(p.output_program) < 0) return {};
+  detail::text_builder t(reason);
+  t << "controller.output.program: ends by itself (duration_us = " << p.output_program.duration_us
+    << ", n_bursts = " << p.output_program.n_bursts
+    << "): a PI clamp or an open loop drives it until cleared, so both must be 0";
+  return t.view();
+}
+
 std::string_view validate_kind_fields(const controller_params& p, const stimulator_layout& layout,
                                       reason_text& reason) noexcept {
   switch (p.kind) {
     case controller_kind::none: return {};
-    case controller_kind::open_loop: return validate_schedule(p, layout, reason);
+    case controller_kind::open_loop:
+      if (auto why = check_runs_until_cleared(p, reason); !why.empty()) return why;
+      return validate_schedule(p, layout, reason);
     case controller_kind::responsive:
       if (!std::isfinite(p.threshold)) return refuse(reason, "controller.threshold", p.threshold, "must be finite");
       if (!in_time_range(p.refractory_us))
@@ -137,6 +151,11 @@ std::string_view validate_kind_fields(const controller_params& p, const stimulat
       if (!std::isfinite(p.kp) || p.kp < 0.0) return refuse(reason, "controller.kp", p.kp, "must be finite and >= 0 (invert flips the sign)");
       if (!std::isfinite(p.ki_per_s) || p.ki_per_s < 0.0)
         return refuse(reason, "controller.ki_per_s", p.ki_per_s, "must be finite and >= 0 (invert flips the sign)");
+      // Both 0 (the CLI's defaults) leave u = 0 clamped into the bounds forever: accepted, it did nothing (an
+      // outside audit, 2026-12-07), as equal bounds did.
+      if (p.kp == 0.0 && p.ki_per_s == 0.0)
+        return refuse(reason, "controller.kp", p.kp, "and ki_per_s are both 0: the clamp would never move its output");
+      if (auto why = check_runs_until_cleared(p, reason); !why.empty()) return why;
       if (!std::isfinite(p.output_min)) return refuse(reason, "controller.output_min", p.output_min, "must be finite");
       // Equal bounds leave the clamp nothing to set (both 0 by default: accepted, it did nothing).
       if (!std::isfinite(p.output_max) || p.output_max <= p.output_min)
@@ -351,6 +370,10 @@ void controller::run_schedule(std::int64_t step_index, stimulator& stim) noexcep
 }
 
 void controller::trigger(std::int64_t step_index, stimulator& stim) noexcept {
+  // Nothing restarts a program the safety monitor stopped: a responsive or phase-locked controller fired again at
+  // its next crossing, and each burst added its first phase to an electrode locked for net charge (-3150 nC in 5 s
+  // from two of them: an outside audit, 2026-12-07). Clearing the controller, or setting it again, frees it.
+  if (stim.stopped_by_safety(p_.output_channel)) return;
   // Loaded for the next step: this step's current was already delivered when the sample was taken.
   stim.load(p_.output_channel, p_.output_site, p_.output_program, step_index + 1, output_profile_);
   ++status_.triggers;

@@ -82,7 +82,13 @@ void device::set_controller(std::size_t slot, const controller_params& c, std::i
     output_profile = stored;
   }
   controller next(c, start_step, params_.layout.dt_us, sample_period_us, output_profile);
-  if (active_[slot] && !next.continue_from(controllers_[slot])) clear_controller(slot);
+  // Set again over a channel the safety monitor stopped, it starts afresh and loads its program: the command is the
+  // user's (clear_controller + set_controller). A PI clamp taken as its own continuation set the amplitude of a
+  // program no longer loaded: accepted, it drove nothing while its readout showed a saturated clamp (an outside
+  // audit, 2026-12-07).
+  const bool stopped = stim_.stopped_by_safety(c.output_channel);
+  if (active_[slot] && (stopped || !next.continue_from(controllers_[slot]))) clear_controller(slot);
+  if (stopped) stim_.clear(c.output_channel);  // nothing runs there: this only lets the new controller load it
   controllers_[slot] = next;
   watchdog_seen_[slot] = 0;
   active_[slot] = true;

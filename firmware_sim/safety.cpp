@@ -20,6 +20,10 @@ constexpr double kNcPerUaUs = 1e-3;
 using text = detail::text_builder;
 
 safety_verdict broken(safety_limit l, double value, double bound) noexcept { return {l, value, bound}; }
+// The monitor's tolerance: a step's mean current equals the program's peak for DC at the limit, and a phase summed
+// piece by piece equals the program's phase charge; a relative 1e-9 keeps rounding in charge -> current (or in the
+// pieces' sum) from stopping a program the static check passed.
+constexpr double kNetSlack = 1.0 + 1e-9;
 
 // Charge per phase, then charge density, of a phase of phase_nC on an electrode of area_mm2. slack (>= 1) tolerates
 // relative rounding of phase_nC: the monitor sums a phase piece by piece, check_program takes it whole (slack 1).
@@ -448,11 +452,18 @@ void charge_monitor::pulses_cut_by_stop() noexcept {
   if (!in_flight_nC_.empty()) in_flight_nC_[head_ == 0 ? in_flight_nC_.size() - 1 : head_ - 1] = 0.0;
 }
 
+safety_verdict charge_monitor::idle_verdict() const noexcept {
+  if (window_nC_.empty()) return {};
+  // step(0, ..., in_flight 0)'s net: the oldest step leaves the window, and the pulses it cut with it.
+  const double net_nC = std::fabs(sum_nC_ - window_nC_[head_] + in_flight_nC_[head_]);
+  if (!(net_nC > limits_.max_net_charge_nC * kNetSlack)) return {};
+  safety_verdict v = broken(safety_limit::net_charge, net_nC, limits_.max_net_charge_nC);
+  v.window_ms = static_cast<double>(window_nC_.size()) * static_cast<double>(dt_us_) / kUsPerMs;
+  return v;
+}
+
 safety_verdict charge_monitor::step(double charge_nC, double peak_uA, double phase_nC, double in_flight_nC) noexcept {
-  // A step's mean current equals the program's peak for DC at the limit, and a phase summed piece by piece equals
-  // the program's phase charge; a relative 1e-9 keeps rounding in charge -> current (or in the pieces' sum) from
-  // stopping a program the static check passed.
-  constexpr double kSlack = 1.0 + 1e-9;
+  constexpr double kSlack = kNetSlack;
   double cut_nC = in_flight_nC;  // the pulses cut by the window's edges (step() in safety.hpp)
   if (!window_nC_.empty()) {
     sum_nC_ += charge_nC - window_nC_[head_];

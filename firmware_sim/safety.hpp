@@ -115,6 +115,10 @@ class charge_monitor {
   // train deliver 207.9 nC net in 3 s: an outside audit.)
   safety_verdict step(double charge_nC, double peak_uA = -1.0, double phase_nC = 0.0, double in_flight_nC = 0.0) noexcept;
   double window_net_charge_nC() const noexcept { return sum_nC_; }
+  // The verdict of the next step if it delivered nothing and left no pulse under way: the net charge the window
+  // would still hold then (what a safety stop left, while the window holds it), against max_net_charge_nC. The
+  // stimulator holds an electrode it stopped to this before it lets a program loaded there deliver anything.
+  safety_verdict idle_verdict() const noexcept;
   void reset() noexcept;
   // A safety stop in the step just given: it cut every pulse under way on the electrode, and they will not complete,
   // so none is in flight at that step's end. What they delivered is then net charge the electrode carries: each counts

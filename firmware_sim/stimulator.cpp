@@ -330,6 +330,7 @@ void stimulator::load(std::size_t channel, const site& s, const program& p, std:
   c.amplitude_pending = false;
   c.pulse_factor = 1.0;
   c.loaded = true;
+  safety_stopped_[channel] = false;
   if (s.kind == site_kind::ring_position && n_units_ > 0) {
     const std::span<float> profile{profiles_.data() + channel * n_units_, n_units_};
     if (ring_profile.size() == n_units_) std::copy(ring_profile.begin(), ring_profile.end(), profile.begin());
@@ -349,6 +350,7 @@ void stimulator::clear(std::size_t channel) noexcept {
   if (channel >= kChannels) return;
   keep_tail(channel, next_step_);
   finish(channel);
+  safety_stopped_[channel] = false;
 }
 
 void stimulator::clear_all() noexcept {
@@ -499,7 +501,11 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
   std::array<double, 2> direct_pA{};  // the population sites' sum, exc and inh (checked below)
   std::array<double, kMaxElectrodes> electrode_uA{};
   std::array<double, kMaxElectrodes> in_flight_uA_us{};  // pulse_in_flight at the step's end, per electrode
-  for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) peaks_[e].clear(dt_us);
+  for (std::size_t e = 0; e < layout_.electrodes.size(); ++e) {
+    peaks_[e].clear(dt_us);
+    if (locked_[e] && monitors_[e].idle_verdict().ok()) locked_[e] = false;  // the window let go of the residual
+  }
+  std::array<bool, kMaxElectrodes> refused{};  // a program loaded on a locked electrode, stopped before delivering
   channel_now_.fill(0.0);
   // First the rest of pulses cut by a reload, a clear or the end of a ramp (a tail kept in this step's channel loop
   // below starts on the next step).
@@ -521,6 +527,12 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
     channel_state& c = channels_[ch];
     if (!c.loaded) continue;
     const std::int64_t tau0 = (step_index - c.start_step) * dt_us - c.p.delay_us;
+    if (c.where.kind == site_kind::electrode && locked_[c.where.electrode] && tau0 + dt_us > 0) {
+      finish(ch);  // nothing of it delivered: stopped as the electrode's monitor stops it, with its event below
+      safety_stopped_[ch] = true;
+      refused[c.where.electrode] = true;
+      continue;
+    }
     double factor_now = 1.0;
     if (c.ramping) {
       // Envelope at the step's midpoint (ramp_down is the watchdog's soft stop, not a waveform).
@@ -571,9 +583,11 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
                           in_flight_uA_us[e] * kNcPerUaUs);
     if (v.ok()) continue;
     phase_runs_[e] = {};  // the stop ends the phase: a program loaded next starts its own
+    locked_[e] = true;
     // Stop the electrode. Reported when it delivered something this step or still had channels (a program
-    // that broke the limit on its last step included); once stopped, the window's history alone raises nothing.
-    bool stopped = electrode_uA[e] != 0.0;
+    // that broke the limit on its last step included, or one loaded while it was locked); once stopped, the
+    // window's history alone raises nothing.
+    bool stopped = electrode_uA[e] != 0.0 || refused[e];
     for (pulse_tail& t : tails_)
       if (t.active && t.electrode == e) {  // a safety stop does not complete a pulse
         t.active = false;
@@ -583,6 +597,7 @@ engine::population_currents stimulator::currents_pA(std::int64_t step_index) noe
       const channel_state& c = channels_[ch];
       if (c.loaded && c.where.kind == site_kind::electrode && c.where.electrode == e) {
         finish(ch);  // at once: no tail (clear() keeps one)
+        safety_stopped_[ch] = true;
         stopped = true;
       }
     }
@@ -635,6 +650,7 @@ void stimulator::stop_direct_sums(std::int64_t step_index, const std::array<doub
         c.ring_sum -= channel_now_[ch];
         channel_now_[ch] = 0.0;
         finish(ch);
+        safety_stopped_[ch] = true;
       }
     }
     (pop == 0 ? net_exc : net_inh) -= direct_pA[pop];

@@ -122,6 +122,12 @@ class stimulator final : public engine::external_current_source {
   // the pulse under way completed likewise.
   void ramp_down(std::size_t channel, std::int64_t ramp_us, std::int64_t now_step) noexcept;
   bool active(std::size_t channel) const noexcept;
+  // The safety monitor stopped this channel's program (an electrode's limits, a population's direct sum), and no
+  // load() or clear() of it came since. A controller does not load its program on such a channel: nothing restarts
+  // a stopped program on its own (docs/device.md, "Controllers").
+  bool stopped_by_safety(std::size_t channel) const noexcept {
+    return channel < kChannels && safety_stopped_[channel];
+  }
   const site& channel_site(std::size_t channel) const noexcept;
   const program& channel_program(std::size_t channel) const noexcept;
 
@@ -212,6 +218,13 @@ class stimulator final : public engine::external_current_source {
   std::vector<float> ring_exc_, ring_inh_;
   bool ring_nonzero_ = false;
 
+  std::array<bool, kChannels> safety_stopped_{};  // stopped_by_safety()
+  // An electrode the monitor stopped, until the net charge its window would hold with nothing delivered is within
+  // max_net_charge_nC (charge_monitor::idle_verdict): a program loaded there meanwhile is stopped before it delivers
+  // anything. It was stopped after its first step, unbalanced: each load (each trigger of a controller) added a
+  // step's charge, -3150 nC in 5 s from two responsive controllers against a limit of 10 nC (an outside audit,
+  // 2026-12-07).
+  std::array<bool, kMaxElectrodes> locked_{};
   std::array<double, kChannels> channel_now_{};
   std::array<double, kMaxElectrodes> electrode_now_{};
   std::array<safety_event, kMaxEvents> events_{};

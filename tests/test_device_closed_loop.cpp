@@ -376,3 +376,52 @@ TEST_CASE("clearing an External controller's channel keeps its watchdog, which f
   CHECK(out.controllers[0].watchdog_events == 1);
   CHECK_FALSE(w.dev.stim().active(2));
 }
+
+TEST_CASE("a PI clamp set again over the channel a safety stop left dead starts afresh and drives it",
+          "[device][controller][safety]") {
+  // docs/device.md, "Controllers": a safety stop stops the program and the controller keeps its slot; set again, the
+  // controller resumes. A clamp bounded to 900 pA beside a 600 pA DC on exc is stopped with it when their sum passes
+  // max_direct_pA (1000 pA); the DC cleared, the same clamp set again with output_max 300 was accepted as its own
+  // continuation and set the amplitude of a program no longer loaded: 0 pA reached the cells while its readout showed
+  // a clamp saturated at 300 (an outside audit, 2026-12-07). Reference: the clamp's bounds: it must drive its channel
+  // again, within [0, 300] pA. Break tried: the `stopped ||` of device::set_controller left out -> channel 0
+  // inactive, fails.
+  engine::engine_params p = network_config({"network.n_neurons=1000"});
+  fw::device_params d = device_for(p);
+  d.sensing = {rate_sensing()};
+  wired w(p, d);
+  fw::controller_params c;
+  c.kind = fw::controller_kind::pi_clamp;
+  c.feature = fw::feature_kind::filtered;
+  c.output_channel = 0;
+  c.output_program = dc(0.0);
+  c.target = 100.0;  // out of reach: the clamp climbs to its bound
+  c.kp = 10.0;
+  c.ki_per_s = 300.0;
+  c.output_min = 0.0;
+  c.output_max = 900.0;
+  w.dev.set_controller(0, c, 0);
+  w.dev.load(1, {}, dc(600.0), 0);
+  engine::tick_readout r;
+  fw::device_readout out;
+  bool stopped = false;
+  for (int i = 0; i < 500 && !stopped; ++i) {
+    w.eng.tick(r);
+    w.dev.finish_tick(out);
+    for (std::uint32_t e = 0; e < out.n_events; ++e)
+      stopped = stopped || out.events[e].verdict.limit == fw::safety_limit::direct_current;
+  }
+  REQUIRE(stopped);
+  REQUIRE_FALSE(w.dev.stim().active(0));
+  w.dev.clear(1);
+  c.output_max = 300.0;
+  w.dev.set_controller(0, c, w.eng.step_index());
+  double delivered_pA = 0.0;
+  for (int i = 0; i < 100; ++i) {
+    w.eng.tick(r);
+    delivered_pA = r.exc.i_stim_pA;
+  }
+  CHECK(w.dev.stim().active(0));
+  CHECK(delivered_pA > 0.0);
+  CHECK(delivered_pA <= 300.0);
+}

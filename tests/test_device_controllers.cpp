@@ -166,6 +166,51 @@ TEST_CASE("responsive: the burst starts within one sample period + 1 step of the
   }
 }
 
+// Reference: docs/device.md, "Controllers": a program the safety monitor stops stays stopped, and nothing restarts it
+// on its own. A responsive controller fires 500 pA DC onto exc beside a 600 pA DC there: the sum passes max_direct_pA
+// (1000 pA) and both stop (DirectCurrent). Its next crossings, past its refractory period, must load nothing (it
+// re-fired its 500 pA: an outside audit, 2026-12-07; on an electrode each re-fire added a phase of net charge); once
+// the channel is cleared (ClearStimulation, or the controller set again: device::set_controller), it fires again.
+// Break tried: the stopped_by_safety check left out of controller::trigger -> triggers 2 and current flows, fails.
+TEST_CASE("responsive: a channel the safety monitor stopped is not reloaded by the controller's next crossings",
+          "[device][controllers][safety]") {
+  controller_params c;
+  c.kind = controller_kind::responsive;
+  c.feature = feature_kind::raw;
+  c.threshold = 5.0;
+  c.output_channel = 0;
+  c.output_program = dc(500.0);
+  c.refractory_us = 10'000;  // 100 steps
+  device_loop loop(sensing_1kHz(), c);
+  firmware_sim::site exc;  // population exc, the controller's output site too
+  loop.stim.load(1, exc, dc(600.0), 0);
+  // Crossings at steps 100, 500 and 900 (the signal back down 200 steps after each).
+  auto high = [](std::int64_t k) { return (k >= 100 && k < 300) || (k >= 500 && k < 700) || k >= 900; };
+  double after_stop_pA = 0.0;
+  bool stopped = false;
+  for (std::int64_t k = 0; k < 800; ++k) {
+    loop.signal.set(high(k) ? 8.0 : 1.0);
+    const double i = loop.step(k, 0);
+    if (stopped) after_stop_pA += std::fabs(i);
+    for (const firmware_sim::safety_event& e : loop.stim.events())
+      if (e.verdict.limit == firmware_sim::safety_limit::direct_current) stopped = true;
+    loop.stim.clear_events();
+  }
+  REQUIRE(stopped);
+  CHECK(loop.ctl.status().triggers == 1);
+  CHECK(after_stop_pA == 0.0);
+  CHECK(loop.stim.stopped_by_safety(0));
+  CHECK_FALSE(loop.stim.active(0));
+  // Cleared by the user: free again, the next crossing fires (the 600 pA channel stays stopped).
+  loop.stim.clear(0);
+  for (std::int64_t k = 800; k < 1000; ++k) {
+    loop.signal.set(high(k) ? 8.0 : 1.0);
+    loop.step(k, 0);
+  }
+  CHECK(loop.ctl.status().triggers == 2);
+  CHECK(loop.stim.active(0));
+}
+
 // Reference: the controller's own contract (controllers.hpp, check_reachable in controllers.cpp): a rising crossing
 // is "the feature below the threshold, then at or above it", a falling one "above, then at or below", so a rising
 // threshold may lie anywhere in (lo, hi] of the channel's ADC range and a falling one in [lo, hi). A 4-bit ADC over
@@ -882,7 +927,20 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
       [](controller_params& c) { c.output_program.amplitude = -200.0; });
   add("controller.output_min = -10: the output is a PulseTrain", pi, [](controller_params& c) {
     c.output_program = burst(0.0);
+    c.output_program.n_bursts = 0;  // bursts until cleared, as a clamp's program must (below)
     c.output_min = -10.0;
+  });
+  // A PI clamp or an open loop drives its one program until it is cleared: a program that ended by itself left the
+  // channel dead, the controller holding it and reporting a winding output (an outside audit, 2026-12-07); and a
+  // clamp with kp = ki = 0 never moves (accepted, it did nothing). Break tried: check_runs_until_cleared returning
+  // at once -> the three "ends by itself" cases are accepted, fail.
+  add("controller.output.program: ends by itself (duration_us = 100000, n_bursts = 0)", pi,
+      [](controller_params& c) { c.output_program.duration_us = 100'000; });
+  add("controller.output.program: ends by itself (duration_us = 0, n_bursts = 1)", pi,
+      [](controller_params& c) { c.output_program = burst(0.0); });
+  add("controller.kp = 0: and ki_per_s are both 0", pi, [](controller_params& c) {
+    c.kp = 0.0;
+    c.ki_per_s = 0.0;
   });
   {
     controller_params c = pi;
@@ -916,8 +974,11 @@ TEST_CASE("controller validation: ranges by field, and outputs the safety limits
   add("controller.schedule[1].start_us = 0", open, [](controller_params& c) { c.schedule[1].start_us = 0; });
   add("controller.schedule[1].amplitude = -20: the output is a PulseTrain", open, [](controller_params& c) {
     c.output_program = burst(0.0);
+    c.output_program.n_bursts = 0;
     c.schedule[1].amplitude = -20.0;
   });
+  add("controller.output.program: ends by itself (duration_us = 0, n_bursts = 1)", open,
+      [](controller_params& c) { c.output_program = burst(0.0); });
   add("controller.output.program.amplitude = -5: the output is a PulseTrain", phase,
       [](controller_params& c) { c.output_program.amplitude = -5.0; });
   add("controller.schedule[1].start_us = 1000", open, [](controller_params& c) { c.period_us = 1000; });

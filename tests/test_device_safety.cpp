@@ -625,6 +625,25 @@ TEST_CASE("a safety stop's unbalanced phase counts as net charge: the electrode 
   CHECK(ev.verdict.value == Approx(180.0).epsilon(1e-9));  // the residual; the new train's cut pulse left out
   CHECK(ev.verdict.bound == 10.0);                         // max_net_charge_nC
   CHECK_FALSE(s.active(0));
+  // Stopped before it delivered anything: its first step's -5 uA flowed, and each reload on the locked electrode
+  // added a step of unbalanced charge (the residual 180 -> 225 -> 235 nC under reloads of 450 and 100 uA trains; a
+  // controller re-firing on each trigger took it to -3150 nC in 5 s: an outside audit, 2026-12-07). Reloaded three
+  // times more, 450 uA each, the residual stays 180 nC and nothing flows. Break tried: the locked_ check left out of
+  // the channel loop (stimulator.cpp) -> -5 uA at the load step and 225, 270, 315 nC, fails.
+  CHECK(s.electrode_current_uA()[0] == 0.0);
+  for (int reload = 0; reload < 3; ++reload) {
+    s.clear_events();
+    s.load(0, e0, pulses(450.0, 200, 100.0), k);
+    const std::int64_t at = k;
+    for (; k < at + 5; ++k) {
+      s.currents_pA(k);
+      CHECK(s.electrode_current_uA()[0] == 0.0);
+    }
+    REQUIRE(s.events().size() == 1);
+    CHECK(s.events()[0].step == at);
+    CHECK(s.events()[0].verdict.limit == safety_limit::net_charge);
+    CHECK(s.events()[0].verdict.value == Approx(180.0).epsilon(1e-9));
+  }
   s.clear_events();
   // Past the window (10,000 steps of 0.1 ms after the residual's last step) the electrode is free again.
   const std::int64_t free_step = stop_step + 10'000;
@@ -1055,7 +1074,9 @@ TEST_CASE("the net-charge check never reports less than brute force when its blo
 // Reference: device.hpp's device_readout: a tick's readout carries its first kMaxTickEvents (8) safety events, and
 // events_total / events_dropped count every event and the ones left out (since the device started). A 2000 uA DC
 // (over max_current_uA) reloaded on one electrode at each step of a tick is stopped at each step: 10 events in the
-// tick -> 8 kept (those of steps 0..7), 10 in total, 2 dropped; 3 more in the next tick -> 3 kept, 13, still 2.
+// tick -> 8 kept (those of steps 0..7), 10 in total, 2 dropped; 3 more in the next tick -> 3 kept, 13, still 2. The
+// first step's 200 nC stay in the net-charge window, so from step 1 on each reload is stopped before it delivers,
+// NetCharge (docs/device.md, "Safety").
 // Break tried: device::push_event without its `else ++events_dropped_` -> events_dropped 0, fails.
 TEST_CASE("a tick with more safety events than the readout holds counts the rest in events_dropped",
           "[safety][monitor][device]") {
@@ -1083,7 +1104,7 @@ TEST_CASE("a tick with more safety events than the readout holds counts the rest
     CAPTURE(i);
     CHECK(out.events[i].step == static_cast<std::int64_t>(i));
     CHECK(out.events[i].electrode == 0);
-    CHECK(out.events[i].verdict.limit == safety_limit::max_current);
+    CHECK(out.events[i].verdict.limit == (i == 0 ? safety_limit::max_current : safety_limit::net_charge));
   }
   CHECK(out.events_total == 10);
   CHECK(out.events_dropped == 2);

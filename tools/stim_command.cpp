@@ -215,6 +215,15 @@ io::command build_controller(const stim_options& o) {
                                                "draw negative current): its output is clamped to [min, max]");
   if ((o.kind == "responsive" || o.kind == "phase_locked") && !o.amplitude)
     throw CLI::ValidationError("--amplitude", o.kind + " needs --amplitude: the amplitude of the program it fires");
+  // As the device refuses them (controllers.cpp), said here with the options' names (an outside audit, 2026-12-07:
+  // the first two were accepted and did nothing, the third was sent and refused, exit 3).
+  if (o.kind == "pi_clamp" && o.kp == 0 && o.ki_per_s == 0)
+    throw CLI::ValidationError("--kp", "pi_clamp needs --kp or --ki above 0: with both 0 it never moves its output");
+  if ((o.kind == "pi_clamp" || o.kind == "open_loop") && (o.duration_ms != 0 || o.bursts != 0))
+    throw CLI::ValidationError(o.duration_ms != 0 ? "--duration" : "--bursts",
+                               o.kind + " drives its program until it is cleared: give it no --duration or --bursts");
+  if (o.kind == "open_loop" && o.schedule.empty())
+    throw CLI::ValidationError("--schedule", "open_loop needs --schedule t_ms:amplitude (1 to 16 entries)");
   io::command c;
   c.kind = io::command_kind::set_controller;
   c.channel = static_cast<std::uint8_t>(o.slot);

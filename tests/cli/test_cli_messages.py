@@ -1045,6 +1045,16 @@ class InputRefused(unittest.TestCase):
         e = self.refused("stim", "controller", "--kind", "responsive", "--threshold", "6", "--commands",
                          "tcp://127.0.0.1:1")
         self.assertIn("responsive needs --amplitude", e)
+        # A clamp with kp = ki = 0, a clamp or open loop whose program ends by itself (both accepted, doing nothing)
+        # and an open loop without a schedule (sent and refused, exit 3): an outside audit, 2026-12-07. Break tried:
+        # the three checks left out of build_controller -> sent to the absent server, messages not there.
+        pi = ["stim", "controller", "--kind", "pi_clamp", "--target", "5", "--output-max", "300"]
+        e = self.refused(*pi, "--commands", "tcp://127.0.0.1:1")
+        self.assertIn("pi_clamp needs --kp or --ki above 0", e)
+        e = self.refused(*pi, "--kp", "5", "--duration", "500", "--commands", "tcp://127.0.0.1:1")
+        self.assertIn("pi_clamp drives its program until it is cleared", e)
+        e = self.refused("stim", "controller", "--kind", "open_loop", "--commands", "tcp://127.0.0.1:1")
+        self.assertIn("open_loop needs --schedule", e)
 
     def test_fit_tf_refuses_what_it_cannot_fit(self):
         # It wrote an all-zero coefficient table and exited 0; then it exited 1, where its --help promises 2 for a
