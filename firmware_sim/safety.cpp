@@ -23,7 +23,7 @@ safety_verdict broken(safety_limit l, double value, double bound) noexcept { ret
 // The monitor's tolerance: a step's mean current equals the program's peak for DC at the limit, and a phase summed
 // piece by piece equals the program's phase charge; a relative 1e-9 keeps rounding in charge -> current (or in the
 // pieces' sum) from stopping a program the static check passed.
-constexpr double kNetSlack = 1.0 + 1e-9;
+constexpr double kMonitorSlack = 1.0 + 1e-9;
 
 // Charge per phase, then charge density, of a phase of phase_nC on an electrode of area_mm2. slack (>= 1) tolerates
 // relative rounding of phase_nC: the monitor sums a phase piece by piece, check_program takes it whole (slack 1).
@@ -456,14 +456,13 @@ safety_verdict charge_monitor::idle_verdict() const noexcept {
   if (window_nC_.empty()) return {};
   // step(0, ..., in_flight 0)'s net: the oldest step leaves the window, and the pulses it cut with it.
   const double net_nC = std::fabs(sum_nC_ - window_nC_[head_] + in_flight_nC_[head_]);
-  if (!(net_nC > limits_.max_net_charge_nC * kNetSlack)) return {};
+  if (!(net_nC > limits_.max_net_charge_nC * kMonitorSlack)) return {};
   safety_verdict v = broken(safety_limit::net_charge, net_nC, limits_.max_net_charge_nC);
   v.window_ms = static_cast<double>(window_nC_.size()) * static_cast<double>(dt_us_) / kUsPerMs;
   return v;
 }
 
 safety_verdict charge_monitor::step(double charge_nC, double peak_uA, double phase_nC, double in_flight_nC) noexcept {
-  constexpr double kSlack = kNetSlack;
   double cut_nC = in_flight_nC;  // the pulses cut by the window's edges (step() in safety.hpp)
   if (!window_nC_.empty()) {
     sum_nC_ += charge_nC - window_nC_[head_];
@@ -481,13 +480,13 @@ safety_verdict charge_monitor::step(double charge_nC, double peak_uA, double pha
   }
   const double mean_uA = std::fabs(charge_nC) / kNcPerUaUs / static_cast<double>(dt_us_);
   const double current_uA = std::isnan(peak_uA) ? peak_uA : std::max(mean_uA, peak_uA);
-  if (!std::isfinite(current_uA) || current_uA > limits_.max_current_uA * kSlack)
+  if (!std::isfinite(current_uA) || current_uA > limits_.max_current_uA * kMonitorSlack)
     return broken(safety_limit::max_current, current_uA, limits_.max_current_uA);
   const double volts = current_uA * electrode_.impedance_kOhm / 1000.0;
-  if (volts > limits_.compliance_V * kSlack) return broken(safety_limit::compliance, volts, limits_.compliance_V);
-  if (const safety_verdict v = check_phase(phase_nC, electrode_.area_mm2, limits_, kSlack); !v.ok()) return v;
+  if (volts > limits_.compliance_V * kMonitorSlack) return broken(safety_limit::compliance, volts, limits_.compliance_V);
+  if (const safety_verdict v = check_phase(phase_nC, electrode_.area_mm2, limits_, kMonitorSlack); !v.ok()) return v;
   const double net_nC = std::fabs(sum_nC_ - cut_nC);
-  if (net_nC > limits_.max_net_charge_nC * kSlack) {
+  if (net_nC > limits_.max_net_charge_nC * kMonitorSlack) {
     safety_verdict v = broken(safety_limit::net_charge, net_nC, limits_.max_net_charge_nC);
     v.window_ms = static_cast<double>(window_nC_.size()) * static_cast<double>(dt_us_) / kUsPerMs;
     return v;
