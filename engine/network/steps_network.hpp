@@ -17,6 +17,26 @@ inline const char* no_network_reason(const engine_params& p) {
   return p.ring ? "[ring] network = \"off\"" : p.aln ? "the [aln] node alone" : "no [network]";
 }
 
+// Why a SetDriveRate (or `SetParameter network.drive.rate_Hz`) would change nothing in an engine of this config, or
+// nullptr when it changes something. engine::set_drive_rate_Hz reaches two models only: the Bernoulli drive of a
+// stepped conductance network (Zerlaut 2018's AdEx cells, Carlu 2020's HH cells) and the drive term of a ring of
+// Zerlaut units. The Cakan 2020 network's input is network.input's mu and sigma, an [aln] node's and an ALN ring's
+// is [aln]'s mu_ext and sigma_ext: a server of one of those acked a new rate that did nothing (configs/cakan2020/
+// aln_a1.toml, network.toml: an outside audit, 2026-12-07), so the server refuses it naming this.
+inline const char* no_drive_reason(const engine_params& p) {
+  if (p.ring && p.ring->model == meanfield::ring_model::zerlaut) return nullptr;
+  if (steps_network(p)) {
+    if (p.network.synapses == synapse_model::fraction)
+      return "the Cakan 2020 network (network.synapse_model = \"fraction\") has no drive: its input is "
+             "network.input's mu and sigma";
+    if (p.network.drive.k_exc <= 0) return "network.drive.k_exc = 0: the drive reaches no cell";
+    return nullptr;
+  }
+  if (p.ring) return "an ALN ring with network = \"off\" has no drive: its units' input is [aln]'s mu_ext and sigma_ext";
+  if (p.aln) return "the [aln] node alone has no drive: its input is [aln]'s mu_ext and sigma_ext";
+  return "no [network]: no drive to set";
+}
+
 // Which cells and synapses the stepped network has, as simulate's summary.json and the server's Info name it:
 // "adex-conductance" (Zerlaut 2018), "adex-fraction" (Cakan & Obermayer 2020), "hh-conductance" (Carlu et al. 2020),
 // or "none" when no network is stepped.

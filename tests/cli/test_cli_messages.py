@@ -1028,6 +1028,41 @@ class InputRefused(unittest.TestCase):
         self.assertIn("set needs --value", e)
         e = self.refused("stim", "drive", "--commands", "tcp://127.0.0.1:1")
         self.assertIn("drive needs --rate", e)
+
+    def test_a_server_without_a_drive_refuses_a_drive_rate(self):
+        # `stim drive` and `stim set --name network.drive.rate_Hz` were acked "accepted" by a server whose model has
+        # no drive the rate reaches: an ALN node alone (configs/cakan2020/aln_a1.toml, rates identical before and
+        # after) and the Cakan 2020 network, whose input is network.input's mu and sigma (an outside audit,
+        # 2026-12-07). Reference: engine::set_drive_rate_Hz reaches only a conductance network's drive and a Zerlaut
+        # ring (docs/protocol.md, SetDriveRate); the Zerlaut network beside them accepts the same rate. Break tried:
+        # set_drive_limits without its engine::no_drive_reason check -> both servers exit 0 "accepted", fail here.
+        servers = ((os.path.join(ROOT, "configs", "cakan2020", "aln_a1.toml"), (), "the [aln] node alone has no drive"),
+                   (os.path.join(ROOT, "configs", "cakan2020", "network.toml"), ("--set", "network.n_neurons=4000"),
+                    'network.synapse_model = "fraction"'),
+                   (NETWORK, ("--set", "network.n_neurons=1000"), None))
+        for config, sets, why in servers:
+            with self.subTest(config=config), tempfile.TemporaryDirectory() as tmp:
+                cmd, pub = "ipc://" + os.path.join(tmp, "c"), "ipc://" + os.path.join(tmp, "p")
+                server = subprocess.Popen([BINARY, "serve", "--config", config, *sets, "-q", "--mode", "stepped",
+                                           "--pub", pub, "--commands", cmd, "--duration", "60"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+                try:
+                    results = [subprocess.run([BINARY, "stim", *action, "--commands", cmd, "--timeout", "30"],
+                                              capture_output=True, text=True, timeout=60)
+                               for action in (("drive", "--rate", "6"),
+                                              ("set", "--name", "network.drive.rate_Hz", "--value", "6"))]
+                finally:
+                    server.terminate()
+                    server.wait(30)
+                for r in results:
+                    if why is None:
+                        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                        self.assertIn("accepted", r.stdout)
+                    else:
+                        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+                        self.assertIn("refused: OutOfRange", r.stdout)
+                        self.assertIn("has no drive a rate could change", r.stdout)
+                        self.assertIn(why, r.stdout)
         # Two sites or two pulse kinds: one was dropped without a word (an outside check, 2026-12-04). Break tried:
         # the two excludes() removed -> the commands go to the (absent) server and the messages are not there.
         e = self.refused("stim", "dc", "--amplitude", "1", "--electrode", "0", "--ring-position", "4", "--commands",
