@@ -286,7 +286,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
                    const std::string& config_toml) {
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
   // Without [network] the config is the ALN node alone: its rates go to rates.npy (the network's otherwise).
-  const bool aln_alone = params.aln && params.network.n_neurons == 0;
+  const bool aln_alone = engine::aln_node_alone(params);
 
   engine::process_exchange* across = nullptr;
 #ifdef CORTEXLOOP_HAVE_MPI
@@ -545,9 +545,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
     // arrays described as the node's (mean_v.npy's second column, described "exc, inh", is 0: a review).
     if (aln_alone) {
       for (const auto& [key, value] : summary["aln"].items()) summary[key] = value;
-      for (const char* name : {"rates.npy", "mean_v.npy", "mean_w.npy"})
-        summary["arrays"][name] = io::array_descriptions().at(std::string("aln_") + name);
-      summary["arrays"]["stim.npy"] = "[n, 2] pA: the current into the ALN node's exc, inh (its stimulus)";
+      io::describe_aln_node_alone(summary["arrays"]);
     }
     summary["model"] = aln_alone ? "aln" : "network+aln";
   }

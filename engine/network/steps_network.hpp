@@ -10,6 +10,12 @@ inline bool steps_network(const engine_params& p) {
   return p.network.n_neurons > 0 && (!p.ring || p.ring->with_network);
 }
 
+// An [aln] node without a [network] (configs/cakan2020/aln_a1.toml): the files of simulate and record then hold the
+// node's rates, mean V and I_A in rates.npy, mean_v.npy and mean_w.npy (the network's otherwise) and no lfp.npy,
+// as before the engine hosted the node. One test for both tools: record wrote zeros there (an outside audit,
+// 2026-12-07).
+inline bool aln_node_alone(const engine_params& p) { return p.aln.has_value() && p.network.n_neurons == 0; }
+
 // Why a config steps no spiking network, as the refusals of what needs one name it (--threads above 1, mpirun's
 // ranks, --record spikes): "[ring] network = \"off\"" (an ALN ring too), "the [aln] node alone" or "no [network]".
 // One wording for all (they were written three times, and differed: a review, 2026-12-06).
