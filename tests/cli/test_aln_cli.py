@@ -142,6 +142,11 @@ class SweepContract(unittest.TestCase):
         check_refusals(self, out, [
             (("--x", "aln.mu_ext_e_mV_per_ms=0:3", "--y", Y), ["--x", "start:stop:n"]),
             (("--x", "aln.mu_ext_e_mV_per_ms=0:x:3", "--y", Y), ["'x' is not a number"]),
+            # n values with both ends needs n >= 2: 0:3:1 was taken as [0], the stop dropped without a word (an
+            # outside audit, 2026-12-07). Break tried: the old bound n >= 1 -> the sweep ran, exit 0, fails here.
+            (("--x", X, "--y", "aln.mu_ext_i_mV_per_ms=0:3:1"),
+             ["--y 'aln.mu_ext_i_mV_per_ms=0:3:1'", "n must be a whole number in [2, 100000]",
+              "for one value give aln.mu_ext_i_mV_per_ms=VALUE"]),
             # named with the flag that gave the key, not as an override (it said "--set aln.mu_ext_e: ...")
             (("--x", "aln.mu_ext_e=0:3:3", "--y", Y), ["--x aln.mu_ext_e = 0:", "unknown key"]),
             (("--x", X, "--y", "aln.delay_e_ms=1,2.05"), ["--y aln.delay_e_ms = 2.05:", "whole number"]),
