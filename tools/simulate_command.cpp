@@ -798,12 +798,16 @@ void add_simulate_command(CLI::App& app) {
   auto o = std::make_shared<simulate_options>();
   CLI::App* cmd = app.add_subcommand("simulate", "Run the engine as fast as possible and write the readouts to files");
   cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
+  // When each file is written, as the writing code below decides it: lfp.npy was listed as always written, and an
+  // [aln] node alone writes none (an outside audit, 2026-12-07).
   cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, config.toml (the config as it ran), "
                                        "rates.npy [ticks,2] Hz, mean_v.npy, "
-                                       "mean_w.npy, stim.npy, lfp.npy; with a [ring]: ring_rates_exc.npy, "
+                                       "mean_w.npy, stim.npy, and lfp.npy but for an [aln] node alone; with a [ring]: "
+                                       "ring_rates_exc.npy, "
                                        "ring_rates_inh.npy (Hz) and vsdi.npy (%) [ticks,units]; with an [aln] node: "
                                        "aln_rates.npy, aln_mean_v.npy, "
-                                       "aln_mean_w.npy [ticks,2] (and, without [network], its rates in rates.npy)")
+                                       "aln_mean_w.npy [ticks,2] (and, without [network], its rates, V and I_A in "
+                                       "rates.npy, mean_v.npy, mean_w.npy, and no lfp.npy)")
       ->required();
   cmd->add_option("--duration", o->duration_s,
                   "Simulated seconds, " + duration_range_help() + " (overrides simulation.duration_s)")

@@ -189,6 +189,16 @@ class AlnSimulate(unittest.TestCase):
                                 s["arrays"][name])
             self.assertIn("ALN node", s["arrays"]["rates.npy"])
             self.assertNotIn("per cell", s["arrays"]["stim.npy"])  # the node has no cells
+            # The node alone writes no lfp.npy, and `simulate --help` says so: it listed lfp.npy among the files
+            # always written (an outside audit, 2026-12-07). Break tried: the old help text -> the assertIn fails.
+            self.assertFalse(os.path.exists(os.path.join(out, "lfp.npy")))
+            self.assertNotIn("lfp.npy", s["files"])
+            h = subprocess.run([BINARY, "simulate", "--help"], capture_output=True, text=True, cwd=ROOT)
+            self.assertEqual(h.returncode, 0, h.stderr)
+            help_text = " ".join(h.stdout.split())  # CLI11 wraps the option's text
+            self.assertIn("and lfp.npy but for an [aln] node alone", help_text)
+            self.assertIn("without [network], its rates, V and I_A in rates.npy, mean_v.npy, mean_w.npy, and no lfp.npy",
+                          help_text)
 
     def test_refusals_name_the_problem(self):
         with tempfile.TemporaryDirectory() as tmp:
