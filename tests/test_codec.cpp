@@ -9,9 +9,11 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/network/steps_network.hpp"
 #include "io/protocol/codec.hpp"
 #include "io/protocol/format_number.hpp"
 #include "io/protocol/safe_text.hpp"
+#include "test_support.hpp"
 
 using namespace cortexloop;
 using io::command;
@@ -890,11 +892,62 @@ TEST_CASE("a drive rate the network's Bernoulli drive cannot represent is refuse
   CHECK(limits.max_drive_rate_Hz == 200.0);
 
   // Nor has an [aln] node alone, a config without cells (network.n_neurons = 0): its Info said 25 Hz (an outside
-  // check, 2026-12-05, configs/cakan2020/aln_a1.toml). Break tried: the old test of the ring alone -> 25.
+  // check, 2026-12-05, configs/cakan2020/aln_a1.toml). Break tried: the old test of the ring alone -> 25. Nor has it
+  // any drive (the next test): 0, no rate accepted.
   p.ring.reset();
   p.network.n_neurons = 0;
+  p.aln.emplace();
   io::set_drive_limits(limits, p);
-  CHECK(limits.max_drive_rate_Hz == 200.0);
+  CHECK(limits.max_drive_rate_Hz == 0.0);
+}
+
+// A model without a drive refuses every rate, naming why. An ALN node alone (configs/cakan2020/aln_a1.toml: rates
+// identical before and after) and the Cakan 2020 network (configs/cakan2020/network.toml, whose input is
+// network.input's mu and sigma: docs/cakan2020_network.md) acked SetDriveRate and SetParameter network.drive.rate_Hz
+// as applied while nothing changed (an outside audit, 2026-12-07). Reference: engine::set_drive_rate_Hz
+// (engine/engine.hpp) reaches the conductance network's Bernoulli drive and a Zerlaut ring's drive term, nothing else;
+// the configs with one of those accept a rate. Break tried: set_drive_limits without its engine::no_drive_reason
+// check -> the three configs without a drive accept 4 Hz (and Info says 200 Hz), fail here.
+TEST_CASE("a model without a drive refuses every drive rate, by SetDriveRate and SetParameter alike, naming why",
+          "[codec][validation]") {
+  struct without_drive {
+    const char* config;
+    const char* why;
+  };
+  for (const auto& [config, why] : {without_drive{"configs/cakan2020/aln_a1.toml", "the [aln] node alone has no drive"},
+                                    without_drive{"configs/cakan2020/network.toml", "network.synapse_model = \"fraction\""},
+                                    without_drive{"configs/cakan2020/aln_ring.toml", "an ALN ring"}}) {
+    INFO(config);
+    io::decode_limits limits;
+    io::set_drive_limits(limits, testing::load_params(config));
+    CHECK(limits.max_drive_rate_Hz == 0.0);  // Info.max_drive_rate_hz
+    command rate;
+    rate.kind = command_kind::set_drive_rate;
+    for (const double hz : {0.0, 4.0}) {
+      rate.value = hz;
+      io::decoded_command d = io::decode_command(bytes_of(rate), limits);
+      CHECK(d.code == error_code::out_of_range);
+      CHECK_THAT(d.reason, Catch::Contains("has no drive a rate could change") && Catch::Contains(why) &&
+                               Catch::Contains("nothing was applied"));
+      d = io::decode_command(set_parameter_bytes("network.drive.rate_Hz", hz), limits);
+      CHECK(d.code == error_code::out_of_range);
+      CHECK_THAT(d.reason, Catch::Contains("network.drive.rate_Hz = ") && Catch::Contains(why));
+    }
+  }
+  for (const char* config : {"configs/default.toml", "configs/zerlaut2018_network.toml", "configs/zerlaut2018_ring.toml",
+                             "configs/carlu2020/network.toml", "configs/cakan2020/live_a1.toml"}) {
+    INFO(config);
+    engine::engine_params p = testing::load_params(config);
+    io::decode_limits limits;
+    io::set_drive_limits(limits, p);
+    command rate;
+    rate.kind = command_kind::set_drive_rate;
+    rate.value = 4.0;
+    const bool has_drive = engine::no_drive_reason(p) == nullptr;
+    // live_a1.toml: the authors' wiring of the Cakan network beside an [aln] node, neither with a drive.
+    CHECK(has_drive == (std::string(config) != "configs/cakan2020/live_a1.toml"));
+    CHECK(io::decode_command(bytes_of(rate), limits).ok == has_drive);
+  }
 }
 
 // A rate the network's cells draw more than 1 % off is refused as a config's is (engine::drive_resolution_problem):

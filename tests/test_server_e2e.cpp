@@ -1213,6 +1213,22 @@ TEST_CASE("serve says it is behind real time on throughput or missed ticks, and 
   const auto not_cpu = preempted.check(waiting);
   REQUIRE(not_cpu);
   CHECK_THAT(*not_cpu, Catch::Contains("the thread is not getting the CPU on time"));
+  // Under --rt it advised "--rt" (an outside audit, 2026-12-07): the advice follows the scheduling in force, SCHED_FIFO
+  // given or refused. Break tried: the advice without the fifo flags (the old one) -> "--rt (priority" in both, the
+  // NotContains and EndsWith fail.
+  for (const bool granted : {true, false}) {
+    INFO("SCHED_FIFO granted " << granted);
+    tools::behind_real_time under_rt(1.0, true, granted);
+    const auto said = under_rt.check(window(1, 0.74, 900));
+    REQUIRE(said);
+    CHECK_THAT(*said, !Catch::Contains("--rt (priority"));
+    CHECK_THAT(*said, granted ? Catch::EndsWith("not getting the CPU on time even under SCHED_FIFO: other real-time or "
+                                                "interrupt load on its CPU, or a virtual CPU its host deschedules: a "
+                                                "quieter machine, or another --cpu")
+                              : Catch::EndsWith("SCHED_FIFO was asked for (--rt or --fifo) and refused (it needs "
+                                                "CAP_SYS_NICE or root; the start line names it): grant it, or a quieter "
+                                                "machine"));
+  }
   // A window paused for part of it (a client's Pause, then Resume before the status) is not behind: its ticks are
   // short by the pause (0.60x printed, 1 miss in 12,958 ticks). Break tried: paused_in_window ignored -> a warning.
   tools::behind_real_time resumed(1.0);

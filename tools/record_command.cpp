@@ -24,6 +24,7 @@
 #include <toml++/toml.h>
 
 #include "engine/meanfield/ring_geometry.hpp"
+#include "engine/network/steps_network.hpp"
 #include "io/client/client.hpp"
 #include "tools/curve_options.hpp"
 #include "tools/endpoint_option.hpp"
@@ -128,6 +129,8 @@ struct recording {
   std::filesystem::path out;
   streamed_array rates{"rates.npy"}, mean_v{"mean_v.npy"}, mean_w{"mean_w.npy"}, stim{"stim.npy"}, lfp{"lfp.npy"};
   streamed_array aln_rates{"aln_rates.npy"};  // [n, 2] E and I of the ALN node, when every readout carries one
+  // [n, 2] the node's mean V and I_A of E (0 for I), as simulate's aln_mean_v.npy and aln_mean_w.npy.
+  streamed_array aln_mean_v{"aln_mean_v.npy"}, aln_mean_w{"aln_mean_w.npy"};
   // [n, 2] per readout: the node's steps that read outside the cascade table's grid (clamped to its edge;
   // Readout.aln.out_of_table) and the ring's unit steps past an edge of its model (an ALN ring's table; a Zerlaut
   // ring's mu_V below E_inh or above max_mu_v_mV; Readout.ring_out_of_table), written with an ALN node or a ring.
@@ -162,7 +165,8 @@ struct recording {
   streamed_array ring_domain{"ring_domain.npy"};                // [frames][2]: units out of domain, max exc mu_V (mV)
   // Every array, for discard_all.
   std::vector<streamed_array*> all() {
-    return {&rates,       &mean_v,       &mean_w,         &stim,     &lfp,        &aln_rates,      &out_of_table,
+    return {&rates,       &mean_v,       &mean_w,         &stim,     &lfp,        &aln_rates,      &aln_mean_v,
+            &aln_mean_w,  &out_of_table,
             &ring_rates,  &ring_rates_inh, &vsdi,         &ring_stim, &ticks,     &hashes,         &dev_sensing,
             &dev_blanked, &dev_channels, &dev_chan_state, &dev_ctrl, &dev_ctrl_state, &dev_electrodes, &ring_domain};
   }
@@ -248,7 +252,11 @@ struct recording {
     const float lfp_nA = static_cast<float>(r.lfp_proxy_na());
     lfp.add(out, {}, std::span<const float>(&lfp_nA, 1));
     const auto* a = r.aln();
-    if (a) pair(aln_rates, a->rate_e_hz(), a->rate_i_hz());
+    if (a) {
+      pair(aln_rates, a->rate_e_hz(), a->rate_i_hz());
+      pair(aln_mean_v, a->v_mean_e_mv(), 0.0);  // the table's V_mean is used for E only; I has none (simulate's)
+      pair(aln_mean_w, a->i_a_pa(), 0.0);
+    }
     // Counts stay exact as float32 (a tick has at most steps x units of them, far below 2^24).
     const std::int64_t node_outside = a ? a->out_of_table() : 0;
     pair(out_of_table, static_cast<double>(node_outside), static_cast<double>(r.ring_out_of_table()));
@@ -464,10 +472,10 @@ int run_record(const record_options& o) {
   // recording's files there are removed only once this one begins (its first message): they were removed at the
   // start, and a recorder pointed at the wrong port deleted the recording in --out and wrote nothing (an outside
   // audit, 2026-12-06; simulate likewise waits for its set-up).
-  constexpr std::array<std::string_view, 28> outputs = {
+  constexpr std::array<std::string_view, 30> outputs = {
         "acks.jsonl", "commands.jsonl", "safety.jsonl", "session.json", "session.toml", "summary.json", "spikes.npy",
         "rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "ticks.npy", "readout_hash.npy",
-        "aln_rates.npy", "out_of_table.npy", "ring_rates_exc.npy", "ring_rates_inh.npy", "vsdi.npy", "ring_stim.npy",
+        "aln_rates.npy", "aln_mean_v.npy", "aln_mean_w.npy", "out_of_table.npy", "ring_rates_exc.npy", "ring_rates_inh.npy", "vsdi.npy", "ring_stim.npy",
         "ring_domain.npy",
         "device_sensing.npy", "device_sensing_blanked.npy", "device_channels.npy", "device_channel_state.npy",
         "device_controllers.npy", "device_controller_state.npy", "device_electrodes.npy"};
@@ -860,17 +868,47 @@ int run_record(const record_options& o) {
   // Each array holds the readouts recorded whole: a write that failed mid-readout left the arrays written before it
   // one row ahead (rates.npy 257 rows, ring_domain.npy 256: an outside re-check, 2026-12-06).
   for (streamed_array* a : {&rec.rates, &rec.mean_v, &rec.mean_w, &rec.stim, &rec.lfp, &rec.out_of_table, &rec.ticks,
-                            &rec.hashes, &rec.aln_rates, &rec.ring_rates, &rec.vsdi, &rec.ring_stim, &rec.ring_rates_inh})
+                            &rec.hashes, &rec.aln_rates, &rec.aln_mean_v, &rec.aln_mean_w, &rec.ring_rates, &rec.vsdi,
+                            &rec.ring_stim, &rec.ring_rates_inh})
     a->keep_rows(rec.readouts);
   for (streamed_array* a : {&rec.dev_sensing, &rec.dev_blanked, &rec.dev_channels, &rec.dev_chan_state, &rec.dev_ctrl,
                             &rec.dev_ctrl_state, &rec.dev_electrodes, &rec.ring_domain})
     a->keep_rows(rec.device_frames);
   std::vector<std::string> files;
-  for (streamed_array* a : {&rec.rates, &rec.mean_v, &rec.mean_w, &rec.stim, &rec.lfp, &rec.ticks}) a->finish(true, files);
+  // A server of an [aln] node alone (engine::aln_node_alone of its config): rates.npy, mean_v.npy and mean_w.npy
+  // hold the node's, as simulate writes them, and there is no lfp.npy. record wrote the readouts' network fields
+  // there, all 0 (an outside audit, 2026-12-07: "as simulate does", README). Known from the server's config at the
+  // end, so the node's arrays are streamed on their own and copied.
+  const bool with_node = rec.aln_rates.rows() == rec.readouts && rec.readouts > 0;
+  bool node_alone = false;
+  if (with_node && rec.first_info && !rec.first_info->config_toml.empty()) {
+    try {
+      node_alone = engine::aln_node_alone(io::parse_config(rec.first_info->config_toml, "the server's config (Info)"));
+    } catch (const std::exception&) {
+    }
+  }
+  for (streamed_array* a : {&rec.aln_rates, &rec.aln_mean_v, &rec.aln_mean_w}) a->finish(with_node, files);
+  for (streamed_array* a : {&rec.rates, &rec.mean_v, &rec.mean_w}) {
+    if (!node_alone) {
+      a->finish(true, files);
+      continue;
+    }
+    a->finish(false, files);
+    const std::string node_file = std::string("aln_") + a->name();
+    if (std::find(files.begin(), files.end(), node_file) == files.end()) continue;  // its close failed: said
+    try {
+      std::filesystem::copy_file(out / node_file, out / a->name(), std::filesystem::copy_options::overwrite_existing);
+      files.push_back(a->name());
+    } catch (const std::filesystem::filesystem_error& e) {
+      std::fprintf(stderr, "record: error: %s: %s\n", a->name(), e.what());
+    }
+  }
+  rec.stim.finish(true, files);
+  rec.lfp.finish(!node_alone, files);
+  rec.ticks.finish(true, files);
   files.push_back("acks.jsonl");
   rec.hashes.finish(true, files);
   files.push_back("commands.jsonl");
-  rec.aln_rates.finish(rec.aln_rates.rows() == rec.readouts, files);
   // With an ALN node or a ring (a Zerlaut ring's column is 0: its units have their own check, ring_domain.npy).
   rec.out_of_table.finish(rec.aln_node_seen || rec.n_ring > 0, files);
   // The JSON files, each written or its failure said, after every array is closed: a full disk failed session.toml
@@ -973,6 +1011,7 @@ int run_record(const record_options& o) {
   if (!geometry.is_null()) summary["geometry"] = geometry;
   if (!o.config.empty()) summary["config_check"] = {{"config", o.config}, {"differs_at", config_differs}};
   summary["arrays"] = io::arrays_json(files);  // shape, unit and columns of each array written
+  if (node_alone) io::describe_aln_node_alone(summary["arrays"]);
   write_text("summary.json", dump_json(summary, 2) + "\n");
   if (!o.quiet)
     std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",
@@ -990,7 +1029,8 @@ void add_record_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "record", "Subscribe to a running server and write what it publishes, as simulate does (summary.json, "
                 "rates.npy, mean_v.npy, mean_w.npy, stim.npy, lfp.npy, ticks.npy [n,3] epoch/tick/t_ms, acks.jsonl, safety.jsonl; "
-                "with an [aln] node aln_rates.npy [n,2] (E, I in Hz); with an [aln] node or a ring out_of_table.npy "
+                "with an [aln] node aln_rates.npy [n,2] (E, I in Hz), aln_mean_v.npy, aln_mean_w.npy, and, without "
+                "[network], its rates, V and I_A in rates.npy, mean_v.npy, mean_w.npy and no lfp.npy; with an [aln] node or a ring out_of_table.npy "
                 "[n,2] (the node's steps outside the cascade table, the ring's unit steps outside the ALN table or, Zerlaut, with mu_V below E_inh or above max_mu_v_mV); "
                 "ring, spike and device files when present: device_sensing.npy [n,sensing,6], device_channels.npy "
                 "[n,8,3], device_controllers.npy [n,4,3], ...), and what `cortexloop replay` needs: session.toml (the resolved config), "

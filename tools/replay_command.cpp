@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/network/steps_network.hpp"
+
 #include "io/aln_cache/engine_table.hpp"
 #include "io/protocol/build_info.hpp"
 #include "io/protocol/codec.hpp"
@@ -172,6 +174,8 @@ class replayer {
   std::vector<bool> seen_;
   std::uint32_t epoch_ = 0;
   std::int64_t tick_ = 0;  // the replay engine's next tick
+  // An [aln] node alone: record wrote the node's rates, V and I_A into rates.npy, mean_v.npy and mean_w.npy.
+  bool node_alone_ = false;
   std::int64_t compared_ = 0, differing_ticks_ = 0, differences_ = 0;
   std::optional<std::pair<std::uint32_t, std::int64_t>> first_differing_;
 };
@@ -205,12 +209,21 @@ void replayer::describe_readout_difference(std::size_t row, const io::proto::Rea
     } catch (const std::exception&) {
     }
   };
-  check("rates.npy", 2, 0, "exc.rate_hz", r.exc()->rate_hz());
-  check("rates.npy", 2, 1, "inh.rate_hz", r.inh()->rate_hz());
-  check("mean_v.npy", 2, 0, "exc.mean_v_mv", r.exc()->mean_v_mv());
-  check("mean_v.npy", 2, 1, "inh.mean_v_mv", r.inh()->mean_v_mv());
-  check("mean_w.npy", 2, 0, "exc.mean_w_pa", r.exc()->mean_w_pa());
-  check("mean_w.npy", 2, 1, "inh.mean_w_pa", r.inh()->mean_w_pa());
+  if (const auto* a = r.aln()) {
+    check("aln_rates.npy", 2, 0, "aln.rate_e_hz", a->rate_e_hz());
+    check("aln_rates.npy", 2, 1, "aln.rate_i_hz", a->rate_i_hz());
+    check("aln_mean_v.npy", 2, 0, "aln.v_mean_e_mv", a->v_mean_e_mv());
+    check("aln_mean_w.npy", 2, 0, "aln.i_a_pa", a->i_a_pa());
+  }
+  // An [aln] node alone has the node's values in these files (record_command.cpp), checked above.
+  if (!node_alone_) {
+    check("rates.npy", 2, 0, "exc.rate_hz", r.exc()->rate_hz());
+    check("rates.npy", 2, 1, "inh.rate_hz", r.inh()->rate_hz());
+    check("mean_v.npy", 2, 0, "exc.mean_v_mv", r.exc()->mean_v_mv());
+    check("mean_v.npy", 2, 1, "inh.mean_v_mv", r.inh()->mean_v_mv());
+    check("mean_w.npy", 2, 0, "exc.mean_w_pa", r.exc()->mean_w_pa());
+    check("mean_w.npy", 2, 1, "inh.mean_w_pa", r.inh()->mean_w_pa());
+  }
   check("stim.npy", 2, 0, "exc.i_stim_pa", r.exc()->i_stim_pa());
   check("stim.npy", 2, 1, "inh.i_stim_pa", r.inh()->i_stim_pa());
   check("lfp.npy", 1, 0, "lfp_proxy_na", r.lfp_proxy_na());
@@ -451,6 +464,7 @@ int replayer::run() {
   }
   io::server_options so;
   so.params = io::parse_config(config, name, overrides);
+  node_alone_ = engine::aln_node_alone(so.params);
   io::attach_aln_table(so.params, true);
   so.device = io::parse_device_config(config, name, overrides, so.params);
   so.config_toml = config;

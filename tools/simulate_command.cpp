@@ -286,7 +286,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
                    const std::string& config_toml) {
   const bool record_spikes = std::find(o.record.begin(), o.record.end(), "spikes") != o.record.end();
   // Without [network] the config is the ALN node alone: its rates go to rates.npy (the network's otherwise).
-  const bool aln_alone = params.aln && params.network.n_neurons == 0;
+  const bool aln_alone = engine::aln_node_alone(params);
 
   engine::process_exchange* across = nullptr;
 #ifdef CORTEXLOOP_HAVE_MPI
@@ -545,9 +545,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
     // arrays described as the node's (mean_v.npy's second column, described "exc, inh", is 0: a review).
     if (aln_alone) {
       for (const auto& [key, value] : summary["aln"].items()) summary[key] = value;
-      for (const char* name : {"rates.npy", "mean_v.npy", "mean_w.npy"})
-        summary["arrays"][name] = io::array_descriptions().at(std::string("aln_") + name);
-      summary["arrays"]["stim.npy"] = "[n, 2] pA: the current into the ALN node's exc, inh (its stimulus)";
+      io::describe_aln_node_alone(summary["arrays"]);
     }
     summary["model"] = aln_alone ? "aln" : "network+aln";
   }
@@ -800,12 +798,16 @@ void add_simulate_command(CLI::App& app) {
   auto o = std::make_shared<simulate_options>();
   CLI::App* cmd = app.add_subcommand("simulate", "Run the engine as fast as possible and write the readouts to files");
   cmd->add_option("--config", o->config, "TOML config")->check(CLI::ExistingFile)->capture_default_str();
+  // When each file is written, as the writing code below decides it: lfp.npy was listed as always written, and an
+  // [aln] node alone writes none (an outside audit, 2026-12-07).
   cmd->add_option("--out", o->out_dir, "Output folder (created): summary.json, config.toml (the config as it ran), "
                                        "rates.npy [ticks,2] Hz, mean_v.npy, "
-                                       "mean_w.npy, stim.npy, lfp.npy; with a [ring]: ring_rates_exc.npy, "
+                                       "mean_w.npy, stim.npy, and lfp.npy but for an [aln] node alone; with a [ring]: "
+                                       "ring_rates_exc.npy, "
                                        "ring_rates_inh.npy (Hz) and vsdi.npy (%) [ticks,units]; with an [aln] node: "
                                        "aln_rates.npy, aln_mean_v.npy, "
-                                       "aln_mean_w.npy [ticks,2] (and, without [network], its rates in rates.npy)")
+                                       "aln_mean_w.npy [ticks,2] (and, without [network], its rates, V and I_A in "
+                                       "rates.npy, mean_v.npy, mean_w.npy, and no lfp.npy)")
       ->required();
   cmd->add_option("--duration", o->duration_s,
                   "Simulated seconds, " + duration_range_help() + " (overrides simulation.duration_s)")

@@ -488,7 +488,7 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--watchdog-ramp", o->watchdog_ramp_ms, "ramp to zero when the watchdog fires (ms)")->capture_default_str();
   cmd->add_option("--schedule", o->schedule, "entries t_ms:amplitude (repeatable)");
   cmd->add_option("--period", o->period_ms, "repeat the schedule every this long (ms; 0 = once)")->capture_default_str();
-  cmd->add_option("--rate", o->rate_Hz, "external drive rate (Hz)");
+  cmd->add_option("--rate", o->rate_Hz, "external drive rate (Hz); a server whose model has no drive (the Cakan 2020 network, an ALN node alone) refuses it");
   // The server's range (simulation.seed's): a larger one passed here and was refused by the server (exit 3).
   cmd->add_option("--seed", o->seed, "seed, 0 to 2^63 - 1 (as simulation.seed)")
       ->capture_default_str()

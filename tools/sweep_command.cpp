@@ -103,9 +103,12 @@ axis parse_axis(const std::string& flag, const std::string& text) {
       throw command_line_error(flag + " '" + text + "': a range is start:stop:n");
     const double lo = number(rest.substr(0, c1)), hi = number(rest.substr(c1 + 1, c2 - c1 - 1));
     const double n = number(rest.substr(c2 + 1));
-    if (n < 1 || n != std::floor(n) || n > 100000)
-      throw command_line_error(flag + " '" + text + "': n must be a whole number in [1, 100000]");
-    for (int i = 0; i < static_cast<int>(n); ++i) a.values.push_back(n == 1 ? lo : lo + (hi - lo) * i / (n - 1));
+    // n values with both ends: at least 2. n = 1 was taken and gave [start] alone, stop dropped without a word
+    // (`--y KEY=0:3:1` swept [0]: an outside audit, 2026-12-07); one value is given as KEY=v.
+    if (n < 2 || n != std::floor(n) || n > 100000)
+      throw command_line_error(flag + " '" + text + "': n must be a whole number in [2, 100000] (start:stop:n gives n "
+                               "values with both ends; for one value give " + a.key + "=VALUE)");
+    for (int i = 0; i < static_cast<int>(n); ++i) a.values.push_back(lo + (hi - lo) * i / (n - 1));
   } else {
     for (std::size_t start = 0;;) {
       const auto comma = rest.find(',', start);
@@ -434,7 +437,7 @@ void add_sweep_command(CLI::App& app) {
                                          "(e.g. configs/cakan2020/authors_wiring.toml; no [ring])")
       ->check(CLI::ExistingFile)->capture_default_str();
   cmd->add_option("--out", o->out_dir, "Output folder (created)")->required();
-  cmd->add_option("--x", o->x, "x axis: section.key=start:stop:n (n values, ends included) or section.key=v1,v2,...; "
+  cmd->add_option("--x", o->x, "x axis: section.key=start:stop:n (n >= 2 values, ends included) or section.key=v1,v2,...; "
                                "e.g. aln.mu_ext_e_mV_per_ms=0:3:251 or network.input.mu_exc_mV_per_ms=0:3:13")
       ->required();
   cmd->add_option("--y", o->y, "y axis, as --x; e.g. aln.mu_ext_i_mV_per_ms=0:3:251 or "

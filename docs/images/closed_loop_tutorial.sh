@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Regenerates the figures of docs/closed_loop.md with exactly the tutorial's commands. Run from the repository's
 # root after scripts/build.sh:  docs/images/closed_loop_tutorial.sh [OUT_DIR]
+# Without OUT_DIR: the recordings in out/tutorial and the figures in docs/images/; with OUT_DIR, all in OUT_DIR,
+# nothing written in the clone (it overwrote docs/images/*.png whatever OUT_DIR said: an outside audit, 2026-12-07).
 #   1 closed_loop_pi.png: an on-device PI clamp (realtime) holds the network's excitatory rate at 5 Hz, then 8 Hz;
 #   2 closed_loop_external.png: the same loop run outside the server in Python (tools/python/examples/pi_clamp.py).
 set -euo pipefail
 OUT=${1:-out/tutorial}
+PNG_DIR=docs/images
+[ $# -ge 1 ] && PNG_DIR=$OUT
 rm -rf "$OUT" && mkdir -p "$OUT"
 build/cortexloop serve --config configs/closed_loop.toml --pub 'tcp://127.0.0.1:*' --commands 'tcp://127.0.0.1:*' \
     --endpoints-file "$OUT/endpoints" 2> "$OUT/serve.log" &
@@ -28,8 +32,8 @@ build/cortexloop stim clear-controller --all --commands $CMD
 build/cortexloop stim clear --all --commands $CMD
 sleep 1
 kill -INT $RECORD && wait $RECORD
-PYTHONPATH=build/python:tools/python /usr/bin/python3 -m cortexloop_client.plot "$OUT/pi" --out docs/images/closed_loop_pi.png \
+PYTHONPATH=build/python:tools/python /usr/bin/python3 -m cortexloop_client.plot "$OUT/pi" --out "$PNG_DIR/closed_loop_pi.png" \
     --dpi 100 --title "On-device PI clamp of the network's excitatory rate (targets 5 Hz, then 8 Hz), realtime"
 kill -INT $SERVE && wait $SERVE || true
 trap - EXIT
-PYTHONPATH=build/python:tools/python /usr/bin/python3 tools/python/examples/pi_clamp.py --png docs/images/closed_loop_external.png
+PYTHONPATH=build/python:tools/python /usr/bin/python3 tools/python/examples/pi_clamp.py --png "$PNG_DIR/closed_loop_external.png"

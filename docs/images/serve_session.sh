@@ -2,6 +2,9 @@
 # Regenerates docs/images/serve_session.png (bench/README.md): a session on configs/closed_loop.toml recorded by
 # `cortexloop record` and drawn by cortexloop_client.plot. Stepped mode, so the figure does not depend on the
 # machine's load. Run from the repository's root after scripts/build.sh:  docs/images/serve_session.sh [OUT_DIR]
+# Without OUT_DIR: the recording in out/session and the figure in docs/images/serve_session.png; with OUT_DIR, both in
+# OUT_DIR, nothing written in the clone (it overwrote docs/images/serve_session.png whatever OUT_DIR said: an outside
+# audit, 2026-12-07).
 #   - the config's afferent (sensory) stimulus reaches the ring at 18 mm at 300 ms (the spiking network's patch);
 #   - an on-device Responsive controller (slot 0) watches sensing 2, the ring's VSDi at 9 mm, and when it rises
 #     past 2 % loads a burst of 5 biphasic pulses (300 uA, 200 us per phase, 100 Hz) on channel 2 through
@@ -11,6 +14,8 @@
 #     purpose (device.safety.max_net_charge_nC, docs/device.md "Safety").
 set -euo pipefail
 OUT=${1:-out/session}
+PNG_DIR=docs/images
+[ $# -ge 1 ] && PNG_DIR=$OUT
 SET=(--set device.safety.max_net_charge_nC=1000)
 rm -rf "$OUT" && mkdir -p "$OUT"
 build/cortexloop serve --config configs/closed_loop.toml "${SET[@]}" --mode stepped --seed 1 --pub 'tcp://127.0.0.1:*' \
@@ -60,5 +65,5 @@ PY
 sleep 1
 kill -INT $RECORD
 wait $RECORD
-PYTHONPATH=build/python:tools/python /usr/bin/python3 -m cortexloop_client.plot "$OUT" --out docs/images/serve_session.png --dpi 110 \
+PYTHONPATH=build/python:tools/python /usr/bin/python3 -m cortexloop_client.plot "$OUT" --out "$PNG_DIR/serve_session.png" --dpi 110 \
     --title "cortexloop serve, configs/closed_loop.toml (stepped), recorded by cortexloop record"

@@ -60,8 +60,11 @@ std::string drive_rate_range(const decode_limits& limits) {
          "] Hz (this config's maximum: " + limits.max_drive_rate_why + ")";
 }
 
-// Why `rate_Hz` cannot be the drive's rate ("" when it can): outside [0, max], or drawn more than 1 % off.
+// Why `rate_Hz` cannot be the drive's rate ("" when it can): no drive in this model, outside [0, max], or drawn more
+// than 1 % off.
 std::string drive_rate_problem(double rate_Hz, const decode_limits& limits) {
+  if (!limits.no_drive_why.empty())
+    return "this server's model has no drive a rate could change (" + limits.no_drive_why + "); nothing was applied";
   if (!(rate_Hz >= 0 && rate_Hz <= limits.max_drive_rate_Hz)) return drive_rate_range(limits);
   if (limits.drive_k_exc <= 0) return {};
   return engine::drive_resolution_problem(rate_Hz, limits.drive_k_exc, limits.dt_ms);
@@ -392,6 +395,13 @@ void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
   limits.max_drive_rate_why = "the protocol's bound";
   limits.drive_k_exc = 0;
   limits.dt_ms = p.simulation.dt_ms;  // the step the drive's resolution is judged at (drive_rate_problem)
+  limits.no_drive_why.clear();
+  if (const char* why = engine::no_drive_reason(p)) {
+    limits.no_drive_why = why;
+    limits.max_drive_rate_Hz = 0;  // Info.max_drive_rate_hz: no rate is accepted
+    limits.max_drive_rate_why = why;
+    return;
+  }
   // Without cells (a ring alone, an [aln] node alone) there is no Bernoulli source to saturate.
   if (!engine::steps_network(p) || p.network.drive.k_exc <= 0) return;
   limits.drive_k_exc = p.network.drive.k_exc;

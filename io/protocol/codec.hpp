@@ -42,11 +42,16 @@ struct decode_limits {
   // The stepped network's drive (k_exc; 0 without one): a rate its cells draw more than 1 % off is refused, as in a
   // config (engine::drive_resolution_problem).
   double drive_k_exc = 0;
+  // Why this config's model has no drive a rate would change (engine::no_drive_reason; empty: it has one). Every
+  // SetDriveRate is then refused with it, whatever the rate: a success ack for a change that does nothing misled.
+  std::string no_drive_why{};
 };
 
 // What SetDriveRate may ask of an engine built from `p`: the network's Bernoulli drive fires at most once per
 // step, p = dt * K_e * rate <= 1, so rate <= 1 / (dt * K_e) (25 Hz at dt = 0.1 ms, K_e = 400); above that the
-// network would saturate while the ring followed the full rate. Without a network, the protocol's 200 Hz.
+// network would saturate while the ring followed the full rate. Without a network, the protocol's 200 Hz. A model
+// without a drive (engine::no_drive_reason: the Cakan 2020 network, an [aln] node or ALN ring alone) accepts none:
+// max 0 Hz, and no_drive_why says why.
 void set_drive_limits(decode_limits& limits, const engine::engine_params& p);
 
 struct decoded_command {

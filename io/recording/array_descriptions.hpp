@@ -51,4 +51,12 @@ inline nlohmann::json arrays_json(const std::vector<std::string>& written) {
   return out;
 }
 
+// An [aln] node alone (engine::aln_node_alone): rates.npy, mean_v.npy and mean_w.npy hold the node's, described as
+// the node's (mean_v.npy's second column, described "exc, inh", is 0: a review); simulate and record alike.
+inline void describe_aln_node_alone(nlohmann::json& arrays) {
+  for (const char* name : {"rates.npy", "mean_v.npy", "mean_w.npy"})
+    if (arrays.contains(name)) arrays[name] = array_descriptions().at(std::string("aln_") + name);
+  if (arrays.contains("stim.npy")) arrays["stim.npy"] = "[n, 2] pA: the current into the ALN node's exc, inh (its stimulus)";
+}
+
 }  // namespace cortexloop::io

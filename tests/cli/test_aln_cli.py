@@ -142,6 +142,11 @@ class SweepContract(unittest.TestCase):
         check_refusals(self, out, [
             (("--x", "aln.mu_ext_e_mV_per_ms=0:3", "--y", Y), ["--x", "start:stop:n"]),
             (("--x", "aln.mu_ext_e_mV_per_ms=0:x:3", "--y", Y), ["'x' is not a number"]),
+            # n values with both ends needs n >= 2: 0:3:1 was taken as [0], the stop dropped without a word (an
+            # outside audit, 2026-12-07). Break tried: the old bound n >= 1 -> the sweep ran, exit 0, fails here.
+            (("--x", X, "--y", "aln.mu_ext_i_mV_per_ms=0:3:1"),
+             ["--y 'aln.mu_ext_i_mV_per_ms=0:3:1'", "n must be a whole number in [2, 100000]",
+              "for one value give aln.mu_ext_i_mV_per_ms=VALUE"]),
             # named with the flag that gave the key, not as an override (it said "--set aln.mu_ext_e: ...")
             (("--x", "aln.mu_ext_e=0:3:3", "--y", Y), ["--x aln.mu_ext_e = 0:", "unknown key"]),
             (("--x", X, "--y", "aln.delay_e_ms=1,2.05"), ["--y aln.delay_e_ms = 2.05:", "whole number"]),
@@ -184,6 +189,16 @@ class AlnSimulate(unittest.TestCase):
                                 s["arrays"][name])
             self.assertIn("ALN node", s["arrays"]["rates.npy"])
             self.assertNotIn("per cell", s["arrays"]["stim.npy"])  # the node has no cells
+            # The node alone writes no lfp.npy, and `simulate --help` says so: it listed lfp.npy among the files
+            # always written (an outside audit, 2026-12-07). Break tried: the old help text -> the assertIn fails.
+            self.assertFalse(os.path.exists(os.path.join(out, "lfp.npy")))
+            self.assertNotIn("lfp.npy", s["files"])
+            h = subprocess.run([BINARY, "simulate", "--help"], capture_output=True, text=True, cwd=ROOT)
+            self.assertEqual(h.returncode, 0, h.stderr)
+            help_text = " ".join(h.stdout.split())  # CLI11 wraps the option's text
+            self.assertIn("and lfp.npy but for an [aln] node alone", help_text)
+            self.assertIn("without [network], its rates, V and I_A in rates.npy, mean_v.npy, mean_w.npy, and no lfp.npy",
+                          help_text)
 
     def test_refusals_name_the_problem(self):
         with tempfile.TemporaryDirectory() as tmp:

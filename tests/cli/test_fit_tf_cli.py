@@ -41,7 +41,11 @@ def rate(cell, fe, fi, overrides=()):
 class FitTf(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.out = run("fit-tf", "--cell", "inh", "--cells", "16", "--duration-ms", "200", "--threads", "1", "--quiet")
+        # Not --quiet: its progress lines are checked too (test_progress_lines_say_what_their_times_are).
+        r = subprocess.run([BINARY, "fit-tf", "--cell", "inh", "--cells", "16", "--duration-ms", "200", "--threads", "1"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert r.returncode == 0, r.stderr
+        cls.out, cls.err = r.stdout, r.stderr
 
     def table(self):
         return tomllib.loads(self.out)["meanfield"]["inh"]
@@ -66,6 +70,26 @@ class FitTf(unittest.TestCase):
         self.assertEqual(sorted(fitted), sorted(keys))
         for k in keys:
             self.assertEqual(fitted[k], cell[k], k)
+
+    def test_progress_lines_say_what_their_times_are(self):
+        # Each phase's line gave the time since fit-tf started, which read as the phase's own ("held-out grid: 72
+        # points simulated, 22.5 s" for a phase of ~10 s; an outside audit, 2026-12-07). Reference: the two phases
+        # follow each other, so the held-out phase's time since start is the fit phase's plus its own (to the 0.01 s
+        # printed, and a little set-up between), and the final line's total is at least that. Break tried: the
+        # phase's own time printed as seconds_since(start) -> the held-out line's own time equals its since-start
+        # and the sum fails.
+        phases = {m.group(1): (int(m.group(2)), float(m.group(3)), float(m.group(4))) for m in re.finditer(
+            r"fit-tf: (fit grid|held-out grid): (\d+) points simulated in ([0-9.]+) s \(([0-9.]+) s since fit-tf "
+            r"started\)", self.err)}
+        self.assertEqual(sorted(phases), ["fit grid", "held-out grid"], self.err)
+        fit, held = phases["fit grid"], phases["held-out grid"]
+        # Printed to 0.01 s; this budget's phases take ~0.3 and ~0.04 s here.
+        self.assertAlmostEqual(fit[1], fit[2], delta=0.1)  # the first phase starts with fit-tf, give or take set-up
+        self.assertAlmostEqual(held[2], fit[2] + held[1], delta=0.03)
+        total = re.search(r"fit-tf: done: ([0-9.]+) s in all since fit-tf started", self.err)
+        self.assertIsNotNone(total, self.err)
+        self.assertGreaterEqual(float(total.group(1)) + 0.01, held[2])
+        self.assertNotIn("done in", self.err)
 
     def test_reported_held_out_error_is_small(self):
         m = re.search(r"held-out: rms ([0-9.e+-]+) Hz, max \|error\| ([0-9.e+-]+) Hz", self.out)

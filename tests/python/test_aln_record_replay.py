@@ -13,6 +13,10 @@ References:
   session.toml (mu_ext_e 1.2 -> 1.3 mV/ms, A1 -> A2) is reported as differing: the node is part of what is compared.
 Seen to fail: (1) with the node's fields left out of readout_hash, the doctored recording replays "bit-identical";
 (2) with record's aln_rates.npy written from the E rate twice (pair(aln_rates, e, e)) the simulate check fails.
+- the node alone: record's rates.npy, mean_v.npy and mean_w.npy hold the node's, equal bit for bit to simulate's files
+  of the same run (simulate writes the node's rates there, `simulate --help`), and there is no lfp.npy, as simulate
+  writes none. record wrote the readouts' network fields there, all zeros, and an lfp.npy of zeros (an outside audit,
+  2026-12-07). Seen to fail (3) with record_command.cpp's node_alone forced false: rates.npy all 0, fails.
 
 A second session (OutOfTableRecordTest) drives the node out of its cascade table's grid: -1000 pA onto E from 200 to
 500 ms. Analytic reference (tests/test_aln_domain.cpp): under -1000 pA mu_E <= 1.2 + 2.43 - 5 = -1.37 mV/ms, below the
@@ -89,6 +93,8 @@ class AlnRecordReplayTest(unittest.TestCase):
                            capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert r.returncode == 0, r.stderr
         cls.simulated = np.load(os.path.join(out, "rates.npy"))
+        cls.simulated_files = {name: np.load(os.path.join(out, name + ".npy")) for name in ("rates", "mean_v", "mean_w")}
+        cls.simulate_wrote_lfp = os.path.exists(os.path.join(out, "lfp.npy"))
 
     def test_record_writes_the_node_rates_that_simulate_gives(self):
         self.assertEqual(self.record_code, 0, self.record_err)
@@ -99,9 +105,29 @@ class AlnRecordReplayTest(unittest.TestCase):
         np.testing.assert_array_equal(aln[:, 0], self.received_e.astype(np.float32))
         self.assertGreater(np.ptp(aln[1500:2000, 0]), 5.0)  # the step's oscillation is in it (not a flat record)
 
+    def test_record_writes_the_node_alone_into_the_files_simulate_writes_it_to(self):
+        self.assertEqual(self.record_code, 0, self.record_err)
+        for name, simulated in self.simulated_files.items():
+            recorded = np.load(os.path.join(self.rec, name + ".npy"))
+            self.assertEqual(recorded.dtype, np.float32, name)
+            np.testing.assert_array_equal(recorded, simulated, name)
+        np.testing.assert_array_equal(np.load(os.path.join(self.rec, "rates.npy")),
+                                      np.load(os.path.join(self.rec, "aln_rates.npy")))
+        self.assertGreater(np.ptp(np.load(os.path.join(self.rec, "mean_v.npy"))[:, 0]), 1.0)  # the node's V, not 0
+        self.assertFalse(self.simulate_wrote_lfp)
+        self.assertFalse(os.path.exists(os.path.join(self.rec, "lfp.npy")))
+        with open(os.path.join(self.rec, "summary.json")) as f:
+            files = json.load(f)["files"]
+        for name in ("rates.npy", "mean_v.npy", "mean_w.npy", "aln_rates.npy", "aln_mean_v.npy", "aln_mean_w.npy"):
+            self.assertIn(name, files)
+        self.assertNotIn("lfp.npy", files)
+        with open(os.path.join(self.rec, "summary.json")) as f:
+            arrays = json.load(f)["arrays"]
+        self.assertIn("ALN node", arrays["rates.npy"])  # described as the node's, as simulate describes them
+
     def test_the_session_plot_draws_the_node(self):
-        # The recording of a node alone has a rates.npy of zeros (no spiking cells): plot.py drew those as the
-        # network's rates and an LFP and mean V of zeros (an outside check, 2026-12-04). Reference: aln_rates.npy
+        # The recording of a node alone had a rates.npy of zeros (no spiking cells; the node's since 2026-12-07):
+        # plot.py drew those as the network's rates and an LFP and mean V of zeros (an outside check, 2026-12-04). Reference: aln_rates.npy
         # of this recording, the 5 ms running mean plot.py states on the axis. Seen to fail with load() ignoring
         # aln_rates.npy (the panel's E line is all 0).
         from cortexloop_client import plot
