@@ -7,6 +7,8 @@
 //    against the integrated steady state, and the number of fixed points (1 at A1, 3 at A3);
 //  - determinism; the Welch dominant-frequency estimate against a sinusoid of known frequency and power, and the
 //    frequency a diagram reports (NaN unless the point oscillates) on constant, decaying and sinusoidal traces;
+//  - a single escape to the up state inside the down window is not an oscillation (a step, and the model at two
+//    points at the bistable wedge's edge), a limit cycle still is (A2, B3);
 //    config errors.
 #include <algorithm>
 #include <cmath>
