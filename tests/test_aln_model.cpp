@@ -7,9 +7,12 @@
 //    against the integrated steady state, and the number of fixed points (1 at A1, 3 at A3);
 //  - determinism; the Welch dominant-frequency estimate against a sinusoid of known frequency and power, and the
 //    frequency a diagram reports (NaN unless the point oscillates) on constant, decaying and sinusoidal traces;
+//  - a single escape to the up state inside the down window is not an oscillation (a step, and the model at two
+//    points at the bistable wedge's edge), a limit cycle still is (A2, B3);
 //    config errors.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -318,6 +321,47 @@ TEST_CASE("a diagram reports a frequency only where the point oscillates", "[aln
                  aln_state_class::lc_ei) == 22.0);
   CHECK(reported(trace([](double t) { return 5.0 + 3.0 * std::sin(2 * M_PI * 4.0 * t / 1000.0); }),
                  aln_state_class::lc_ae) == 4.0);
+}
+
+// Reference: what an oscillation is. The authors' criterion (analyse_run: Welch peak > 0.5 Hz with power > 1 Hz^2 in
+// the down window) also accepts a single transition inside the window; a limit cycle rises and falls again and again.
+// (1) analytic: a step 1 -> 43.5 Hz at 2.15 s (as the node at (2.40, 1.98) escapes once, an outside audit, 2026-12-07)
+// has one swing and its 2 Hz bin over 1 Hz^2 (scipy.signal.welch, same settings: 58.9 Hz^2): not an oscillation, so
+// up (down window 37 Hz, up 43.5 Hz); a sinusoid has 2 swings per period, less the first half
+// period, which starts in the middle of the range (22 Hz from its middle: 43 in 1 s).
+// (2) the model, no adaptation, at the audit's two points just outside the bistable wedge: each sits near 1 Hz after
+// the push down and escapes once inside the window (one swing); they are up, not LC_EI at 2 Hz. A2 (LC_EI) and B3
+// (LC_aE) still oscillate ("ALN points of interest" above; measured here: A2 44 swings, B3 5).
+// Break tried: the swing condition removed from classify() (oscillating on the Welch peak alone): the step is LC_aE
+// (the default options assume adaptation) and both model points LC_EI at 2 Hz.
+TEST_CASE("a single escape to the up state inside the window is not an oscillation", "[aln][states]") {
+  std::vector<float> step(6000);
+  for (std::size_t k = 0; k < step.size(); ++k) step[k] = k < 2150 ? 1.0f : 43.5f;
+  const state_measures ms = measure_states(step, 1.0);
+  CHECK(ms.dominant_frequency_Hz == 2.0);
+  CHECK(ms.dominant_power_Hz2 > 1.0);  // the authors' criterion alone would call it oscillating
+  CHECK(ms.down_swings == 1);
+  CHECK(classify(ms, {}) == aln_state_class::up);
+  std::vector<float> sine(1000);
+  for (std::size_t k = 0; k < sine.size(); ++k)
+    sine[k] = static_cast<float>(5.0 + 3.0 * std::sin(2 * M_PI * 22.0 * static_cast<double>(k) / 1000.0));
+  CHECK(swings(sine) == 43);
+  CHECK(swings(std::vector<float>(1000, 3.0f)) == 0);
+
+  state_measures m;
+  for (const auto& [mu_e, mu_i] : {std::pair{2.40, 1.98}, std::pair{2.70, 2.46}}) {
+    const aln_state_class c = state_at(aln_point(mu_e, mu_i), &m);
+    INFO("(" << mu_e << ", " << mu_i << "): " << name(c) << ", down " << m.mean_down_Hz << " Hz, up " << m.mean_up_Hz
+             << " Hz, Welch " << m.dominant_frequency_Hz << " Hz " << m.dominant_power_Hz2 << " Hz^2, swings "
+             << m.down_swings);
+    CHECK(m.dominant_power_Hz2 > 1.0);
+    CHECK(m.down_swings == 1);
+    CHECK(c == aln_state_class::up);
+  }
+  CHECK(state_at(aln_point(1.3, 0.5), &m) == aln_state_class::lc_ei);
+  CHECK(m.down_swings >= 10);
+  CHECK(state_at(aln_point(4.0, 1.8, true), &m) == aln_state_class::lc_ae);
+  CHECK(m.down_swings >= 2);
 }
 
 TEST_CASE("ALN configs load the points and refuse bad values naming the key", "[aln][config]") {

@@ -6,7 +6,8 @@ Left: the maximum E rate after the push up (max_rate_up_Hz.npy, colour scale 0-8
 take the top colour, which the colour bar's arrow and label say, with the share of points above and their maximum),
 with the outline of the oscillatory region (white) and of the bistable region (dashed green). Middle: the state of each
 point (state.npy: 0 down, 1 up, 2 bistable, 3 LC_EI, 4 LC_aE). Right: the dominant frequency of the oscillating
-points (dominant_frequency_Hz.npy; NaN, drawn grey, where a point does not oscillate). The paper's points of
+points (dominant_frequency_Hz.npy; NaN, drawn grey, where a point does not oscillate). Each cell lies around its
+grid point, its edges halfway between neighbouring values (even or uneven axes alike). The paper's points of
 interest are marked, those of the model that sweep.json names ("model": the mean field's `loadpoint` or the network's `loadpoint_network`):
 A1-A3 without adaptation, B1-B4 with (--points A|B|none; auto, the default: B when sweep.json says the model adapts,
 else A). `cortexloop sweep` runs this script itself (OUT/state_diagram.png) unless --no-png.
@@ -30,6 +31,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "python"))
 from cortexloop_client import cli  # noqa: E402
+from cortexloop_client.analysis import cell_edges  # noqa: E402
 
 # fitparams.loadpoint (mean field) and loadpoint_network (network) of the authors' code (other_seeds_facts.md C.4),
 # (mu_ext,E, mu_ext,I) in mV/ms.
@@ -76,14 +78,15 @@ def above_the_scale(rate_Hz):
     return f"{rate_Hz!r}"
 
 
-def half_cell_beyond(v):
-    """The axis's range, half a grid step beyond each end so that each cell is centred on its value. A single value
+def edges(v):
+    """The edges of the cells of an ascending axis: halfway between neighbours and half the neighbouring step beyond
+    each end (cell_edges), so each cell lies around its true value on an uneven axis too (--x KEY=1.1,1.6,2.0 drawn as
+    an image stretched evenly put the 0.6 row of 0.3, 0.6, 1.2 at 0.75: an outside audit, 2026-12-07). A single value
     gets +-5 % of it (+-0.05 at 0): the +-0.5 given to it before drew a row at 0.5 mV/ms over a made-up 0-1 range."""
     if len(v) > 1:
-        half = 0.5 * (v[-1] - v[0]) / (len(v) - 1)
-    else:
-        half = 0.05 * abs(float(v[0])) or 0.05
-    return [float(v[0]) - half, float(v[-1]) + half]
+        return cell_edges(v)
+    half = 0.05 * abs(float(v[0])) or 0.05
+    return np.array([float(v[0]) - half, float(v[0]) + half])
 
 
 def on_axis(value, v, limits):
@@ -131,16 +134,19 @@ def main() -> int:
     ox, oy = np.argsort(x, kind="stable"), np.argsort(y, kind="stable")
     x, y = x[ox], y[oy]
     state, max_up, freq = (grids[name][np.ix_(oy, ox)] for name in GRIDS)
-    # cells centred on the grid points
-    extent = [*half_cell_beyond(x), *half_cell_beyond(y)]
+    # each cell around its grid point, its edges halfway to the neighbours' (uneven axes too)
+    xe, ye = edges(x), edges(y)
+    extent = [xe[0], xe[-1], ye[0], ye[-1]]
+
+    def cells(axis, values, **kwargs):  # NaN (a point not run) left blank
+        return axis.pcolormesh(xe, ye, np.ma.masked_invalid(values), shading="flat", **kwargs)
     fig, axes = plt.subplots(1, 3, figsize=(17, 5.2), constrained_layout=True)
     ax = axes[0]
     # The paper's scale, 0-80 Hz. Rates above it take the top colour: the colour bar says so, with how many and how
     # high (a network sweep had 9.5 % of its points above, up to 194 Hz, and nothing said it: an outside check,
     # 2026-12-06).
     above = np.count_nonzero(max_up > MAX_RATE_SCALE_HZ)
-    im = ax.imshow(np.clip(max_up, 0, MAX_RATE_SCALE_HZ), origin="lower", extent=extent, aspect="auto",
-                   cmap="plasma", vmin=0, vmax=MAX_RATE_SCALE_HZ)
+    im = cells(ax, np.clip(max_up, 0, MAX_RATE_SCALE_HZ), cmap="plasma", vmin=0, vmax=MAX_RATE_SCALE_HZ)
     if above:
         fig.colorbar(im, ax=ax, extend="max",
                      label=f"maximum E rate [Hz]; above {MAX_RATE_SCALE_HZ:g} Hz clipped to the top colour\n"
@@ -156,19 +162,16 @@ def main() -> int:
         if bi.any():
             ax.contour(x, y, bi, levels=[0.5], colors="limegreen", linewidths=1.5, linestyles="dashed")
     ax2 = axes[1]
-    ax2.imshow(state, origin="lower", extent=extent, aspect="auto", cmap=ListedColormap(STATE_COLOURS), vmin=-0.5,
-               vmax=4.5, interpolation="nearest")
+    cells(ax2, state, cmap=ListedColormap(STATE_COLOURS), vmin=-0.5, vmax=4.5)
     ax2.legend(handles=[Patch(color=c, label=s) for c, s in zip(STATE_COLOURS, STATES)], loc="upper left",
                fontsize=8, framealpha=0.9)
     ax3 = axes[2]
     ax3.set_facecolor("0.85")  # NaN (no oscillation) shows the background
-    im3 = ax3.imshow(np.ma.masked_invalid(freq), origin="lower", extent=extent, aspect="auto", cmap="viridis",
-                     interpolation="nearest")
+    im3 = cells(ax3, freq, cmap="viridis")
     fig.colorbar(im3, ax=ax3, label="dominant frequency [Hz] (grey: not oscillating)")
     not_run = np.isnan(state)  # a sweep stopped by Ctrl-C: its points not run are NaN in every array
     if not_run.any():  # white in every panel (the left and middle ones leave NaN blank)
-        ax3.imshow(np.where(not_run, 1.0, np.nan), origin="lower", extent=extent, aspect="auto",
-                   cmap=ListedColormap(["white"]), interpolation="nearest")
+        cells(ax3, np.where(not_run, 1.0, np.nan), cmap=ListedColormap(["white"]))
     model = meta.get("model", "aln")  # sweeps before the network had no "model"
     points = a.points
     if points == "auto":  # sweeps before "adaptation" was written: none marked

@@ -399,6 +399,7 @@ int sweep_ranks(const sweep_options& o, const prepared_sweep& grid, [[maybe_unus
                     {"oscillating_above_Hz", o.classify.oscillating_above_Hz},
                     {"min_power_Hz2", o.classify.min_power_Hz2},
                     {"slow_below_Hz", o.classify.slow_below_Hz},
+                    {"min_swings", o.classify.min_swings},
                     {"up_rate_Hz", o.classify.up_rate_Hz}}},
       {"states", states},
       {"threads", o.threads},

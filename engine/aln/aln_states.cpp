@@ -99,11 +99,32 @@ state_measures measure_states(std::span<const float> rate, double bin_ms) {
   }
   m.mean_up_Hz = sum / static_cast<double>(up.size());
   dominant_frequency(down, bin_ms, 70.0, m.dominant_frequency_Hz, m.dominant_power_Hz2);
+  m.down_swings = swings(down);
   return m;
 }
 
+int swings(std::span<const float> x) noexcept {
+  if (x.empty()) return 0;
+  const auto [lo_it, hi_it] = std::minmax_element(x.begin(), x.end());
+  const double lo = *lo_it, hi = *hi_it;
+  const double mid = 0.5 * (lo + hi), band = 0.25 * (hi - lo);
+  if (!(hi > lo)) return 0;
+  int n = 0, side = 0;  // side: -1 last seen below mid - band, +1 above mid + band, 0 neither yet
+  for (const float r : x) {
+    const int now = r > mid + band ? 1 : (r < mid - band ? -1 : 0);
+    if (now != 0 && now != side) {
+      if (side != 0) ++n;
+      side = now;
+    }
+  }
+  return n;
+}
+
 aln_state_class classify(const state_measures& m, const classify_options& o) noexcept {
-  const bool oscillating = m.dominant_power_Hz2 > o.min_power_Hz2 && m.dominant_frequency_Hz > o.oscillating_above_Hz;
+  // The authors' criterion (analyse_run, functions.py): a dominant frequency > 0.5 Hz with power > 1 Hz^2. Ours on
+  // top: the rate crosses its range and comes back (min_swings), which a single transition does not (header).
+  const bool oscillating = m.dominant_power_Hz2 > o.min_power_Hz2 && m.dominant_frequency_Hz > o.oscillating_above_Hz &&
+                           m.down_swings >= o.min_swings;
   if (oscillating)
     return o.has_adaptation && m.dominant_frequency_Hz < o.slow_below_Hz ? aln_state_class::lc_ae : aln_state_class::lc_ei;
   if (m.up_down_difference_Hz() > o.bistable_above_Hz) return aln_state_class::bistable;

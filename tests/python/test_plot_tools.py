@@ -246,7 +246,7 @@ class SweepDiagram(unittest.TestCase):
             up = np.full((4, 5), 20.0)
             up[0, :2] = [100.0, 194.0]
             fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
-            bar = fig.axes[0].images[0].colorbar
+            bar = fig.axes[0].collections[0].colorbar
             self.assertEqual(bar.extend, "max")
             label = bar.ax.get_ylabel()
             self.assertIn("above 80 Hz clipped", label)
@@ -255,14 +255,14 @@ class SweepDiagram(unittest.TestCase):
             # break tried: the format :.0f -> "up to 80 Hz": fails).
             up[0, :2] = [50.0, 80.3]
             fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
-            self.assertIn("up to 80.3 Hz", fig.axes[0].images[0].colorbar.ax.get_ylabel())
+            self.assertIn("up to 80.3 Hz", fig.axes[0].collections[0].colorbar.ax.get_ylabel())
             # and as many digits as it takes (80.04 to 3 digits is "80": a review; break tried: .3g -> fails)
             up[0, :2] = [50.0, 80.04]
             fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
-            self.assertIn("up to 80.04 Hz", fig.axes[0].images[0].colorbar.ax.get_ylabel())
+            self.assertIn("up to 80.04 Hz", fig.axes[0].collections[0].colorbar.ax.get_ylabel())
             up[0, :2] = 50.0  # nothing above: no arrow, no note
             fig = sweep_figure(sweep_folder(tmp, np.linspace(0, 3, 5), np.linspace(0, 3, 4), up))
-            bar = fig.axes[0].images[0].colorbar
+            bar = fig.axes[0].collections[0].colorbar
             self.assertEqual(bar.extend, "neither")
             self.assertEqual(bar.ax.get_ylabel(), "maximum E rate [Hz]")
 
@@ -285,6 +285,30 @@ class SweepDiagram(unittest.TestCase):
             np.testing.assert_allclose(ax.get_xticks(), [1.2], rtol=1e-6)
             np.testing.assert_allclose(ax.get_yticks(), [0.0])
             self.assertIn("1 x 1 point,", fig._suptitle.get_text())
+
+    def test_cells_lie_at_their_true_values_on_an_uneven_axis(self):
+        # `--x KEY=1.1,1.6,2.0 --y KEY=0.3,0.6,1.2` (a documented form) was drawn as an image stretched evenly over
+        # the axis, so the y = 0.6 row covered 0.55-0.95 (centred at 0.75) while the outlines were drawn at the true
+        # values (an outside audit, 2026-12-07). Reference: the grid's own values: each cell's edges lie halfway
+        # between neighbouring values, and half the neighbouring step beyond the ends. Break tried: the panels drawn
+        # with imshow over the even extent as before -> no cell mesh in the panels: fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            x, y = [1.1, 1.6, 2.0], [0.3, 0.6, 1.2]
+            up = np.arange(9, dtype=float).reshape(3, 3) * 10.0
+            fig = sweep_figure(sweep_folder(tmp, x, y, up))
+            panels = [a for a in fig.axes if a.get_ylabel().startswith("mu_inh")]
+            self.assertEqual(len(panels), 3)
+            x_edges, y_edges = [0.85, 1.35, 1.8, 2.2], [0.15, 0.45, 0.9, 1.5]
+            for ax in panels:
+                self.assertEqual(len(ax.images), 0)
+                mesh = ax.collections[0]
+                corners = mesh.get_coordinates()  # [ny + 1, nx + 1, 2]
+                np.testing.assert_allclose(corners[0, :, 0], x_edges, atol=1e-6)
+                np.testing.assert_allclose(corners[:, 0, 1], y_edges, atol=1e-6)
+                np.testing.assert_allclose(ax.get_xlim(), [0.85, 2.2], atol=1e-6)
+                np.testing.assert_allclose(ax.get_ylim(), [0.15, 1.5], atol=1e-6)
+            # the left panel's cells carry the points' values, row by row (y) and column by column (x)
+            np.testing.assert_allclose(np.ma.getdata(fig.axes[0].collections[0].get_array()).reshape(3, 3), up)
 
     def test_the_overrides_are_set_apart_in_the_title(self):
         # "..., 6 s each network.n_neurons=4000" read as one phrase. Break tried: the title as before -> fails.

@@ -214,6 +214,19 @@ def mean_two_oscillator_order(rate, stimulus, smoothing=5.0, first=5000, last=-5
     return float(np.mean(r[first:last]))
 
 
+def cell_edges(v):
+    """Edges of the cells around the values of an increasing axis, even or not: the midpoints between neighbours, and
+    half the neighbouring step beyond each end (one value: +-0.5), so every point of the axis lies in the cell of the
+    value nearest to it (on an even axis each cell is centred on its value). An image stretched evenly between the ends
+    put the --quick grid's columns at the wrong frequencies (1, 11, 21, 31, 40, 50, 60, 70 Hz: the "11 Hz" column
+    covered 9.6-18.3 Hz; an outside check, 2026-12-06)."""
+    v = np.asarray(v, dtype=np.float64)
+    if len(v) < 2:
+        return np.array([v[0] - 0.5, v[0] + 0.5])
+    mid = 0.5 * (v[1:] + v[:-1])
+    return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
+
+
 if __name__ == "__main__":  # a library: says so and what to run instead (exit 2)
     from .cli import library_module
     library_module(__spec__.name, ["experiments", "tools/aln_fig4.py"])

@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from . import analysis, cli
+from .analysis import cell_edges  # also drawn by tools/plot_aln_sweep.py
 from .loop import REPO, Server, connect
 from .readouts import rate_readout, require_accepted, tick_readouts
 
@@ -235,19 +236,6 @@ MODEL_NAMES = {"aln": "ALN", "network": "network"}
 
 def _even(v):
     return len(v) == 2 or (len(v) > 2 and np.allclose(np.diff(v), v[1] - v[0]))
-
-
-def cell_edges(v):
-    """Edges of the cells around the values of an increasing axis, even or not: the midpoints between neighbours, and
-    half the neighbouring step beyond each end (one value: +-0.5), so every point of the axis lies in the cell of the
-    value nearest to it (on an even axis each cell is centred on its value). An image stretched evenly between the ends
-    put the --quick grid's columns at the wrong frequencies (1, 11, 21, 31, 40, 50, 60, 70 Hz: the "11 Hz" column
-    covered 9.6-18.3 Hz; an outside check, 2026-12-06)."""
-    v = np.asarray(v, dtype=np.float64)
-    if len(v) < 2:
-        return np.array([v[0] - 0.5, v[0] + 0.5])
-    mid = 0.5 * (v[1:] + v[:-1])
-    return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
 def _grid_image(ax, r, x, y, vmin=0.0, vmax=1.0):
