@@ -67,6 +67,21 @@ fw::sensing_params rate_sensing() {
   return s;
 }
 
+// A PI clamp of the sensed excitatory rate (rate_sensing, filtered) on channel 0's DC onto exc, in [0, max_pA].
+fw::controller_params rate_clamp(double target_Hz, double max_pA) {
+  fw::controller_params c;
+  c.kind = fw::controller_kind::pi_clamp;
+  c.feature = fw::feature_kind::filtered;
+  c.output_channel = 0;
+  c.output_program = dc(0.0);
+  c.target = target_Hz;
+  c.kp = 10.0;
+  c.ki_per_s = 300.0;
+  c.output_min = 0.0;
+  c.output_max = max_pA;
+  return c;
+}
+
 double wrap_deg(double d) {
   d = std::fmod(d + 180.0, 360.0);
   return d < 0 ? d + 180.0 : d - 180.0;
@@ -282,16 +297,7 @@ TEST_CASE("a PI clamp reprogrammed with a new target continues from its integral
   wired w(p, d);
   fw::device& dev = w.dev;
   engine::engine& eng = w.eng;
-  fw::controller_params c;
-  c.kind = fw::controller_kind::pi_clamp;
-  c.feature = fw::feature_kind::filtered;
-  c.output_channel = 0;
-  c.output_program = dc(0.0);
-  c.target = 5.0;
-  c.kp = 10.0;
-  c.ki_per_s = 300.0;
-  c.output_min = 0.0;
-  c.output_max = 400.0;
+  fw::controller_params c = rate_clamp(5.0, 400.0);
   dev.set_controller(0, c, 0);
   engine::tick_readout r;
   fw::device_readout out;
@@ -390,16 +396,7 @@ TEST_CASE("a PI clamp set again over the channel a safety stop left dead starts 
   fw::device_params d = device_for(p);
   d.sensing = {rate_sensing()};
   wired w(p, d);
-  fw::controller_params c;
-  c.kind = fw::controller_kind::pi_clamp;
-  c.feature = fw::feature_kind::filtered;
-  c.output_channel = 0;
-  c.output_program = dc(0.0);
-  c.target = 100.0;  // out of reach: the clamp climbs to its bound
-  c.kp = 10.0;
-  c.ki_per_s = 300.0;
-  c.output_min = 0.0;
-  c.output_max = 900.0;
+  fw::controller_params c = rate_clamp(100.0, 900.0);  // a target out of reach: the clamp climbs to its bound
   w.dev.set_controller(0, c, 0);
   w.dev.load(1, {}, dc(600.0), 0);
   engine::tick_readout r;

@@ -105,6 +105,18 @@ struct device_loop {
   }
 };
 
+// A responsive controller firing `p` on `channel` when the raw feature rises through 5.
+controller_params responsive_at_5(std::uint8_t channel, const program& p, std::int64_t refractory_us) {
+  controller_params c;
+  c.kind = controller_kind::responsive;
+  c.feature = feature_kind::raw;
+  c.threshold = 5.0;
+  c.output_channel = channel;
+  c.output_program = p;
+  c.refractory_us = refractory_us;
+  return c;
+}
+
 double wrap_deg(double d) {
   d = std::fmod(d, 360.0);
   if (d > 180.0) d -= 360.0;
@@ -118,13 +130,7 @@ TEST_CASE("responsive: the burst starts within one sample period + 1 step of the
   // Reference: the device's timing. A crossing in step c is seen by the first sample at a step s >= c
   // (s = c .. c + 9 at 1 kHz, dt = 0.1 ms) and the burst is loaded for step s + 1: its first current flows
   // between 1 and 10 steps after c (bound: one sample period + 1 step = 11 steps). Exact, every offset.
-  controller_params c;
-  c.kind = controller_kind::responsive;
-  c.feature = feature_kind::raw;
-  c.threshold = 5.0;
-  c.output_channel = 3;
-  c.output_program = burst(200.0);
-  c.refractory_us = 50'000;  // 500 steps
+  controller_params c = responsive_at_5(3, burst(200.0), 50'000);  // 500 steps
   for (std::int64_t offset = 0; offset < 10; ++offset) {
     CAPTURE(offset);
     device_loop loop(sensing_1kHz(), c);
@@ -174,13 +180,7 @@ TEST_CASE("responsive: the burst starts within one sample period + 1 step of the
 // Break tried: the stopped_by_safety check left out of controller::trigger -> triggers 2 and current flows, fails.
 TEST_CASE("responsive: a channel the safety monitor stopped is not reloaded by the controller's next crossings",
           "[device][controllers][safety]") {
-  controller_params c;
-  c.kind = controller_kind::responsive;
-  c.feature = feature_kind::raw;
-  c.threshold = 5.0;
-  c.output_channel = 0;
-  c.output_program = dc(500.0);
-  c.refractory_us = 10'000;  // 100 steps
+  controller_params c = responsive_at_5(0, dc(500.0), 10'000);  // 100 steps
   device_loop loop(sensing_1kHz(), c);
   firmware_sim::site exc;  // population exc, the controller's output site too
   loop.stim.load(1, exc, dc(600.0), 0);
