@@ -252,6 +252,39 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
     CHECK_THAT(r.err, Catch::Contains("session.toml is not the config the server published"));
     CHECK_THAT(r.err, Catch::Contains("first differing readout"));
   }
+  SECTION("a stored array altered after the recording: the replay names its tick, file and column, exit 1") {
+    // An outside audit (2026-12-07): 1 Hz added to one row of rates.npy replayed as "bit-identical", exit 0: only
+    // readout_hash.npy was compared, not the arrays users analyse. Reference: the recorder's own float32 rows
+    // (tools/readout_rows.hpp), altered here at row 100 (epoch 0) in one value each. Break tried: handle_readout
+    // without compare_stored_rows (replay as before) -> exit 0, "bit-identical", for each file: fails.
+    struct alteration {
+      const char* file;
+      std::size_t value;  // in row 100
+      const char* says;
+    };
+    for (const alteration& m : {alteration{"rates.npy", 0, "rates.npy column 0: recorded "},
+                                alteration{"vsdi.npy", 7, "vsdi.npy column 7: recorded "},
+                                alteration{"device_sensing.npy", 6 + 2, "device_sensing.npy [1, 2]: recorded "}}) {
+      const fs::path doctored = dir / (std::string("altered_") + m.file);
+      fs::copy(rec, doctored);
+      const io::npy_array a = io::read_npy(rec / m.file);
+      REQUIRE(a.descr == "<f4");
+      REQUIRE(a.shape[0] > 100);
+      std::vector<float> values(a.size());
+      std::memcpy(values.data(), a.data.data(), a.data.size());
+      const std::size_t row = a.size() / a.shape[0];
+      values[100 * row + m.value] += 1.0f;
+      io::write_npy(doctored / m.file, values, a.shape);
+      const replay_result r = replay(doctored);
+      INFO(m.file << ": " << r.err);
+      CHECK(r.code == 1);
+      CHECK_THAT(r.out, Catch::StartsWith("not bit-identical"));
+      CHECK_THAT(r.err, Catch::Contains("first differing readout: epoch 0, tick "));
+      CHECK_THAT(r.err, Catch::Contains("(row 100 of ticks.npy)"));
+      CHECK_THAT(r.err, Catch::Contains("its hash agrees with readout_hash.npy"));
+      CHECK_THAT(r.err, Catch::Contains(m.says));
+    }
+  }
   SECTION("a recording that cannot be replayed exits 3, naming why, never 1 (not bit-identical) of nothing compared") {
     // An outside check (2026-12-04): a session.json of the wrong types, a damaged .npy header and a command at tick
     // 1e15 exited 1 or stepped for ever; a recording started after a Reset stopped at its first command as "not
@@ -403,6 +436,15 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
              write_file(d / name, npy.substr(0, 10) + header);
            }
          }, "holds no readout"},
+        // A stored array cut short is not the recording's: compared with the replay it would be read past its end.
+        // Break tried: open_stored_arrays' row count check removed -> exit 3 as "no row 10" (an out_of_range
+        // message naming no cause): fails on the message.
+        {"rates rows", [&](const fs::path& d) {
+           const io::npy_array a = io::read_npy(rec / "rates.npy");
+           std::vector<float> v(20);
+           std::memcpy(v.data(), a.data.data(), v.size() * sizeof(float));
+           io::write_npy(d / "rates.npy", v, {10, 2});
+         }, "rates.npy: 10 rows, where ticks.npy has"},
         {"hash 2-d", [&](const fs::path& d) {
            const io::npy_array hashes = io::read_npy(rec / "readout_hash.npy");
            std::vector<std::uint64_t> h(hashes.size());

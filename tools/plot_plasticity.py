@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """Draws the output of `cortexloop plasticity` as the seeds' plasticity notebook draws its Figure 3.
 
-    /usr/bin/python3 tools/plot_plasticity.py OUT [--out OUT/rate_effect.png]
+    /usr/bin/python3 tools/plot_plasticity.py OUT [--out OUT/rate_effect.png] [--partial]
 
 Top: the cells' mean V (averaged over the cells of a point), its time mean mu(v) and time SD sigma(v) (the
 notebook's statistics; sigma shrinks about as 1/sqrt(cells)), against the cells' output rate. Below, for each rule (MB,
 CM, VDP, the notebook's order) and synapse (excitatory, inhibitory): the final weight as % of the initial one
 against the output rate. Every point is one (e_rate, i_rate) of the grid, coloured by the balance e_rate - i_rate
 (red: E > I, blue: I > E); the dotted line is 100 % (no change).
+
+A run stopped by Ctrl-C or SIGTERM (plasticity.json "interrupted": true) is refused, naming how many points ran:
+`cortexloop plasticity` draws no PNG of it either (docs/plasticity.md). --partial draws the points that ran, the
+title saying "interrupted: k of n points run"; the points not run (NaN in every array) are left out.
 """
 import argparse
 import pathlib
@@ -34,7 +38,8 @@ def load(d):
     except FileNotFoundError as e:
         raise cli.ToolError(f"{e.filename}: not found, {d} is not a complete output of `cortexloop plasticity`") \
             from None
-    cli.check_types(d / "plasticity.json", meta, {"runs": int, "duration_ms": cli.NUMBER})
+    cli.check_types(d / "plasticity.json", meta,
+                    {"runs": int, "duration_ms": cli.NUMBER, "interrupted": bool, "points_not_run": int})
     e, i = a["e_rates_Hz.npy"], a["i_rates_Hz.npy"]
     if e.ndim != 1 or i.ndim != 1 or not len(e) or not len(i):
         raise cli.ToolError(f"{d}: e_rates_Hz.npy has shape {e.shape} and i_rates_Hz.npy {i.shape}: expected one "
@@ -51,17 +56,37 @@ def load(d):
     return a, meta
 
 
+def interruption(d, meta, points):
+    """"interrupted: k of n points run" for a run stopped before its end (plasticity.json "interrupted": true, its
+    points_not_run), else None. Its figure drew the k points under the usual title, as if the grid were complete
+    (an outside audit, 2026-12-07), where the command itself draws none."""
+    if not meta.get("interrupted"):
+        return None
+    not_run = meta.get("points_not_run", 0)
+    if not 0 <= not_run <= points:
+        raise cli.ToolError(f"{d / 'plasticity.json'}: points_not_run is {not_run}, but the grid has "
+                            f"{cli.plural(points, 'point')}")
+    return f"interrupted: {points - not_run} of {cli.plural(points, 'point')} run"
+
+
 def main():
     doc = __doc__.strip().split("\n")
     ap = argparse.ArgumentParser(description=doc[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="\n".join(doc[1:]))
     ap.add_argument("dir", help="the --out folder of `cortexloop plasticity`")
     ap.add_argument("--out", type=cli.figure_arg, help="PNG to write (default DIR/rate_effect.png; a folder is refused)")
+    ap.add_argument("--partial", action="store_true",
+                    help="draw an interrupted run's points that ran (refused without it), the title saying so")
     ap.add_argument("--quiet", action="store_true", help="do not say which file was written")
     args = ap.parse_args()
     d = pathlib.Path(args.dir)
     out = cli.figure_file(pathlib.Path(args.out) if args.out else d / "rate_effect.png")  # before the drawing
     a, meta = load(d)
+    stopped = interruption(d, meta, a["rate_Hz.npy"].size)
+    if stopped and not args.partial:
+        raise cli.ToolError(f"{d}: {stopped} (plasticity.json \"interrupted\": true): not drawn, as `cortexloop "
+                            "plasticity` draws none; run it again for the whole grid, or pass --partial to draw the "
+                            "points that ran")
     rate, w, mean_v, sd_v = a["rate_Hz.npy"], a["weight_pct.npy"], a["mean_v_mV.npy"], a["sd_v_mV.npy"]
     e_rates, i_rates = a["e_rates_Hz.npy"], a["i_rates_Hz.npy"]
     import matplotlib
@@ -102,7 +127,8 @@ def main():
             if col == 0:
                 ax.text(-0.35, 0.5, kind, transform=ax.transAxes, rotation="vertical", ha="center", va="center")
     fig.suptitle(f"Voltage-based plasticity against output rate: {cli.plural(meta.get('runs'), 'cell')} per point, "
-                 f"{meta.get('duration_ms', 0) / 1000:g} s (cortexloop plasticity)")
+                 f"{meta.get('duration_ms', 0) / 1000:g} s (cortexloop plasticity"
+                 + (f"; {stopped}, the others not drawn)" if stopped else ")"))
     fig.savefig(cli.with_folder(out), dpi=110, bbox_inches="tight")
     if not args.quiet:
         print(f"plot_plasticity.py: wrote {out}", file=sys.stderr)

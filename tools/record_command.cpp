@@ -30,6 +30,7 @@
 #include "tools/endpoint_option.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/option_override.hpp"
+#include "tools/readout_rows.hpp"
 #include "tools/record_gaps.hpp"
 #include "tools/record_restart.hpp"
 #include "io/runtime/clock.hpp"
@@ -77,8 +78,8 @@ class streamed_array {
     if (!w_) w_ = std::make_unique<io::npy_row_writer>(out / name_, std::move(row_shape), descr_);
   }
   template <class T>
-  void add(const std::filesystem::path& out, std::vector<std::size_t> row_shape, std::span<const T> row) {
-    open(out, std::move(row_shape));
+  void add(const std::filesystem::path& out, row_shape shape, std::span<const T> row) {
+    if (!w_) open(out, std::vector<std::size_t>(shape));
     w_->append(row);
   }
   std::int64_t rows() const { return w_ ? static_cast<std::int64_t>(w_->rows()) : 0; }
@@ -163,8 +164,8 @@ struct recording {
   streamed_array dev_ctrl_state{"device_controller_state.npy"};  // [frames][4][3]: kind, saturated, triggers
   streamed_array dev_electrodes{"device_electrodes.npy"};       // [frames][n_electrodes]: mean current (uA)
   streamed_array ring_domain{"ring_domain.npy"};                // [frames][2]: units out of domain, max exc mu_V (mV)
-  // Every array, for discard_all.
-  std::vector<streamed_array*> all() {
+  // Every array, for discard_all and named.
+  std::array<streamed_array*, 23> all() {
     return {&rates,       &mean_v,       &mean_w,         &stim,     &lfp,        &aln_rates,      &aln_mean_v,
             &aln_mean_w,  &out_of_table,
             &ring_rates,  &ring_rates_inh, &vsdi,         &ring_stim, &ticks,     &hashes,         &dev_sensing,
@@ -173,10 +174,20 @@ struct recording {
   void discard_all() {
     for (streamed_array* a : all()) a->discard();
   }
+  // The array streamed to `file`, for the rows of readout_rows.hpp.
+  streamed_array& named(std::string_view file) {
+    for (streamed_array* a : all())
+      if (file == a->name()) return *a;
+    throw std::logic_error("record: no array " + std::string(file));
+  }
+  // Appends a row of readout_rows.hpp's functions to its array.
+  auto append_row() {
+    return [this](const char* file, row_shape shape, auto values) { named(file).add(out, shape, values); };
+  }
   std::int64_t device_frames = 0, events_total = 0, events_dropped = 0;
   std::uint32_t n_sensing = 0, n_channels = 0, n_controllers = 0, n_electrodes = 0;
   bool device_shape_changed = false;
-  std::vector<float> row_;  // add_device's row under construction
+  std::vector<float> row_;  // device_rows' row under construction
 
   void add_device(const io::proto::DeviceReadout& d) {
     const auto size = [](const auto* v) { return v ? static_cast<std::uint32_t>(v->size()) : 0u; };
@@ -190,96 +201,23 @@ struct recording {
       device_shape_changed = true;  // cannot happen within one server; keep the arrays rectangular
       return;
     }
-    // One frame's row of each array, built in `row` (reused: no allocation a readout once it has grown).
-    auto put = [this](streamed_array& a, std::vector<std::size_t> shape, auto fill) {
-      row_.clear();
-      fill([this](std::initializer_list<double> xs) {
-        for (const double x : xs) row_.push_back(static_cast<float>(x));
-      });
-      a.add(out, std::move(shape), std::span<const float>(row_));
-    };
-    put(dev_sensing, {n_sensing, 6}, [&](auto f) {
-      for (std::uint32_t i = 0; i < n_sensing; ++i) {
-        const auto* x = d.sensing()->Get(i);
-        f({x->signal(), x->raw(), x->filtered(), x->rms(), x->envelope(), x->phase_rad()});
-      }
-    });
-    put(dev_blanked, {n_sensing}, [&](auto f) {
-      for (std::uint32_t i = 0; i < n_sensing; ++i) f({d.sensing()->Get(i)->blanked() ? 1.0 : 0.0});
-    });
-    put(dev_channels, {n_channels, 3}, [&](auto f) {
-      for (std::uint32_t i = 0; i < n_channels; ++i) {
-        const auto* x = d.channels()->Get(i);
-        f({x->mean_current(), x->peak_current(), x->charge()});
-      }
-    });
-    put(dev_chan_state, {n_channels, 2}, [&](auto f) {
-      for (std::uint32_t i = 0; i < n_channels; ++i) {
-        const auto* x = d.channels()->Get(i);
-        f({x->active() ? 1.0 : 0.0, static_cast<double>(x->site_kind())});
-      }
-    });
-    put(dev_ctrl, {n_controllers, 3}, [&](auto f) {
-      for (std::uint32_t i = 0; i < n_controllers; ++i) {
-        const auto* x = d.controllers()->Get(i);
-        f({x->feature(), x->output(), x->error()});
-      }
-    });
-    put(dev_ctrl_state, {n_controllers, 3}, [&](auto f) {
-      for (std::uint32_t i = 0; i < n_controllers; ++i) {
-        const auto* x = d.controllers()->Get(i);
-        f({static_cast<double>(x->kind()), x->saturated() ? 1.0 : 0.0, static_cast<double>(x->triggers())});
-      }
-    });
-    put(dev_electrodes, {n_electrodes}, [&](auto f) {
-      for (std::uint32_t i = 0; i < n_electrodes; ++i) f({d.electrode_mean_ua()->Get(i)});
-    });
-    put(ring_domain, {2}, [&](auto f) { f({static_cast<double>(d.ring_units_out_of_domain()), d.ring_max_mu_v_mv()}); });
+    device_rows(d, row_, append_row());
     events_total = d.events_total();
     events_dropped = d.events_dropped();
     ++device_frames;
   }
 
   void add(const io::proto::Readout& r) {
-    auto pair = [this](streamed_array& a, double x, double y) {
-      const float v[2] = {static_cast<float>(x), static_cast<float>(y)};
-      a.add(out, {2}, std::span<const float>(v));
-    };
-    pair(rates, r.exc()->rate_hz(), r.inh()->rate_hz());
-    pair(mean_v, r.exc()->mean_v_mv(), r.inh()->mean_v_mv());
-    pair(mean_w, r.exc()->mean_w_pa(), r.inh()->mean_w_pa());
-    pair(stim, r.exc()->i_stim_pa(), r.inh()->i_stim_pa());
-    const float lfp_nA = static_cast<float>(r.lfp_proxy_na());
-    lfp.add(out, {}, std::span<const float>(&lfp_nA, 1));
+    readout_rows(r, append_row());
     const auto* a = r.aln();
-    if (a) {
-      pair(aln_rates, a->rate_e_hz(), a->rate_i_hz());
-      pair(aln_mean_v, a->v_mean_e_mv(), 0.0);  // the table's V_mean is used for E only; I has none (simulate's)
-      pair(aln_mean_w, a->i_a_pa(), 0.0);
-    }
-    // Counts stay exact as float32 (a tick has at most steps x units of them, far below 2^24).
     const std::int64_t node_outside = a ? a->out_of_table() : 0;
-    pair(out_of_table, static_cast<double>(node_outside), static_cast<double>(r.ring_out_of_table()));
     aln_out_of_table_steps += node_outside;
     ring_out_of_table_unit_steps += r.ring_out_of_table();
     aln_node_seen = aln_node_seen || a != nullptr;
-    const double tick_row[3] = {static_cast<double>(r.epoch()), static_cast<double>(r.tick()), r.t_ms()};
-    ticks.add(out, {3}, std::span<const double>(tick_row));
     if (!first_epoch) first_epoch = r.epoch();
-    const std::uint64_t hash = io::readout_hash(r);
-    hashes.add(out, {}, std::span<const std::uint64_t>(&hash, 1));
     if (r.vsdi_percent() && r.vsdi_percent()->size() > 0) {
       if (n_ring == 0) n_ring = r.vsdi_percent()->size();
-      if (r.vsdi_percent()->size() == n_ring && r.ring_rates_exc_hz() && r.ring_rates_exc_hz()->size() == n_ring) {
-        // FlatBuffers vectors of float are little-endian floats in place, as the file's rows.
-        auto units = [this](streamed_array& a, const flatbuffers::Vector<float>& v) {
-          a.add(out, {n_ring}, std::span<const float>(v.data(), v.size()));
-        };
-        units(ring_rates, *r.ring_rates_exc_hz());
-        units(vsdi, *r.vsdi_percent());
-        if (r.ring_stim_pa() && r.ring_stim_pa()->size() == n_ring) units(ring_stim, *r.ring_stim_pa());
-        if (r.ring_rates_inh_hz() && r.ring_rates_inh_hz()->size() == n_ring) units(ring_rates_inh, *r.ring_rates_inh_hz());
-      }
+      ring_rows(r, n_ring, append_row());
     }
     steps.readout_after(last_tick && r.epoch() == last_epoch ? r.tick() - *last_tick : 0);
     last_tick = r.tick();

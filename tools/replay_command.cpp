@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,10 +27,12 @@
 #include "io/client/client.hpp"
 #include "engine/network/workers.hpp"
 #include "io/config/config_loader.hpp"
+#include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
 #include "io/server/server.hpp"
 #include "io/protocol/session.hpp"
 #include "tools/number_checks.hpp"
+#include "tools/readout_rows.hpp"
 
 namespace cortexloop::tools {
 
@@ -161,7 +165,8 @@ class replayer {
   void compare_build(const nlohmann::json& recorded);
   void step_to(std::int64_t target);
   void handle_readout(const io::proto::Readout& r);
-  void describe_readout_difference(std::size_t row, const io::proto::Readout& r);
+  void open_stored_arrays(std::size_t rows);
+  void compare_stored_rows(std::size_t row, const io::proto::Readout& r);
   void apply(const recorded_command& c);
 
   replay_options o_;
@@ -178,6 +183,14 @@ class replayer {
   bool node_alone_ = false;
   std::int64_t compared_ = 0, differing_ticks_ = 0, differences_ = 0;
   std::optional<std::pair<std::uint32_t, std::int64_t>> first_differing_;
+  // The recording's per-readout arrays (readout_rows.hpp), each compared row by row with the replayed readouts'.
+  struct stored_array {
+    io::npy_row_reader file;
+    bool compared = false;  // a replayed readout had a row of it
+  };
+  std::map<std::string, stored_array, std::less<>> stored_;
+  std::vector<std::string> row_differences_;  // the current readout's, named
+  std::vector<float> scratch_;                // device_rows' row under construction
 };
 
 void replayer::compare_build(const nlohmann::json& b) {
@@ -193,55 +206,66 @@ void replayer::compare_build(const nlohmann::json& b) {
   }
 }
 
-void replayer::describe_readout_difference(std::size_t row, const io::proto::Readout& r) {
-  // What record kept at float32: name the fields that differ even there.
-  std::vector<std::string> found;
-  auto check = [&](const char* file, std::size_t width, std::size_t col, const char* field, double replayed) {
-    try {
-      const io::npy_array a = io::read_npy(dir_ / file);
-      if (a.descr != "<f4" || (row + 1) * width > a.size()) return;
-      const float rec = a.at<float>(row * width + col), rep = static_cast<float>(replayed);
-      if (std::memcmp(&rec, &rep, sizeof rec) != 0) {
-        char text[200];
-        std::snprintf(text, sizeof text, "%s (%s): recorded %.9g, replayed %.9g", field, file, rec, rep);
-        found.emplace_back(text);
+// Opens every per-readout array the recording holds (io::array_descriptions' files but spikes.npy, which is not one
+// row a readout, and readout_hash.npy, compared on its own), each checked for a row per readout of ticks.npy.
+void replayer::open_stored_arrays(std::size_t rows) {
+  for (const auto& [name, what] : io::array_descriptions()) {
+    if (name == "spikes.npy" || name == "readout_hash.npy" || !std::filesystem::exists(dir_ / name)) continue;
+    io::npy_row_reader file(dir_ / name);
+    if (file.rows() != rows || file.shape().empty())
+      throw not_replayable(name + ": " + std::to_string(file.rows()) + " rows, where ticks.npy has " +
+                           std::to_string(rows) + " (the recorder writes one a readout)");
+    stored_.emplace(name, stored_array{std::move(file)});
+  }
+}
+
+// Compares row `row` of each stored array with the rows record writes for the replayed readout r (readout_rows.hpp),
+// bit for bit; names, in row_differences_, the first value of each array that differs.
+void replayer::compare_stored_rows(std::size_t row, const io::proto::Readout& r) {
+  row_differences_.clear();
+  auto compare = [&](const char* name, tools::row_shape, auto values) {
+    using T = typename decltype(values)::value_type;
+    const std::string_view file(name);
+    // An [aln] node alone: rates.npy, mean_v.npy and mean_w.npy are copies of the node's aln_*.npy (record_command.cpp),
+    // compared with the node's rows; the readouts' network fields (all 0) are in no file.
+    if (node_alone_ && (file == "rates.npy" || file == "mean_v.npy" || file == "mean_w.npy")) return;
+    const std::string_view copy = node_alone_ && file.starts_with("aln_") ? file.substr(4) : std::string_view();
+    for (const std::string_view f : {file, copy}) {
+      if (f.empty()) continue;
+      const auto it = stored_.find(f);
+      if (f == "readout_hash.npy" || it == stored_.end()) continue;  // the hash compared on its own; a file not kept
+      stored_array& a = it->second;
+      a.compared = true;
+      const std::span<const std::uint8_t> bytes = a.file.row(row);
+      if (a.file.descr() != io::npy_descr<T>() || bytes.size() != values.size_bytes()) {
+        row_differences_.push_back(std::string(f) + ": a row of " + std::to_string(bytes.size()) + " bytes (" +
+                                   a.file.descr() + "), the replay's has " + std::to_string(values.size()) +
+                                   " values (" + io::npy_descr<T>() + ")");
+        continue;
       }
-    } catch (const std::exception&) {
+      if (std::memcmp(bytes.data(), values.data(), bytes.size()) == 0) continue;
+      for (std::size_t k = 0; k < values.size(); ++k) {
+        T rec;
+        std::memcpy(&rec, bytes.data() + k * sizeof(T), sizeof(T));
+        if (std::memcmp(&rec, &values[k], sizeof(T)) == 0) continue;
+        // The value's place in the row: its column, or [i, j] in a row of more dimensions (device_sensing.npy).
+        const std::vector<std::size_t>& shape = a.file.shape();
+        std::string at;
+        for (std::size_t d = shape.size(), rest = k; d-- > 1;) {
+          at = std::to_string(rest % shape[d]) + (at.empty() ? "" : ", " + at);
+          rest /= shape[d];
+        }
+        char text[160];
+        std::snprintf(text, sizeof text, ": recorded %.9g, replayed %.9g", static_cast<double>(rec),
+                      static_cast<double>(values[k]));
+        row_differences_.push_back(std::string(f) + (shape.size() == 2 ? " column " + at : shape.size() > 2 ? " [" + at + "]" : "") + text);
+        break;
+      }
     }
   };
-  if (const auto* a = r.aln()) {
-    check("aln_rates.npy", 2, 0, "aln.rate_e_hz", a->rate_e_hz());
-    check("aln_rates.npy", 2, 1, "aln.rate_i_hz", a->rate_i_hz());
-    check("aln_mean_v.npy", 2, 0, "aln.v_mean_e_mv", a->v_mean_e_mv());
-    check("aln_mean_w.npy", 2, 0, "aln.i_a_pa", a->i_a_pa());
-  }
-  // An [aln] node alone has the node's values in these files (record_command.cpp), checked above.
-  if (!node_alone_) {
-    check("rates.npy", 2, 0, "exc.rate_hz", r.exc()->rate_hz());
-    check("rates.npy", 2, 1, "inh.rate_hz", r.inh()->rate_hz());
-    check("mean_v.npy", 2, 0, "exc.mean_v_mv", r.exc()->mean_v_mv());
-    check("mean_v.npy", 2, 1, "inh.mean_v_mv", r.inh()->mean_v_mv());
-    check("mean_w.npy", 2, 0, "exc.mean_w_pa", r.exc()->mean_w_pa());
-    check("mean_w.npy", 2, 1, "inh.mean_w_pa", r.inh()->mean_w_pa());
-  }
-  check("stim.npy", 2, 0, "exc.i_stim_pa", r.exc()->i_stim_pa());
-  check("stim.npy", 2, 1, "inh.i_stim_pa", r.inh()->i_stim_pa());
-  check("lfp.npy", 1, 0, "lfp_proxy_na", r.lfp_proxy_na());
-  if (const auto* v = r.vsdi_percent()) {
-    const std::size_t n = v->size();
-    for (std::size_t u = 0; u < n && found.size() < 12; ++u) {
-      check("vsdi.npy", n, u, ("vsdi_percent[" + std::to_string(u) + "]").c_str(), v->Get(static_cast<flatbuffers::uoffset_t>(u)));
-      check("ring_rates_exc.npy", n, u, ("ring_rates_exc_hz[" + std::to_string(u) + "]").c_str(),
-            r.ring_rates_exc_hz()->Get(static_cast<flatbuffers::uoffset_t>(u)));
-      if (r.ring_rates_inh_hz() && r.ring_rates_inh_hz()->size() == n)
-        check("ring_rates_inh.npy", n, u, ("ring_rates_inh_hz[" + std::to_string(u) + "]").c_str(),
-              r.ring_rates_inh_hz()->Get(static_cast<flatbuffers::uoffset_t>(u)));
-    }
-  }
-  if (found.empty())
-    std::fprintf(stderr, "replay:   the fields record keeps at float32 agree; the difference is in the full-precision "
-                         "value or a field kept only in the hash (device, ring_stim_pa)\n");
-  for (const std::string& f : found) std::fprintf(stderr, "replay:   %s\n", f.c_str());
+  tools::readout_rows(r, compare);
+  if (r.vsdi_percent()) tools::ring_rows(r, r.vsdi_percent()->size(), compare);
+  if (r.device()) tools::device_rows(*r.device(), scratch_, compare);
 }
 
 void replayer::handle_readout(const io::proto::Readout& r) {
@@ -250,13 +274,21 @@ void replayer::handle_readout(const io::proto::Readout& r) {
   const std::size_t row = it->second;
   seen_[row] = true;
   ++compared_;
-  if (io::readout_hash(r) == hashes_[row]) return;
+  const bool hash_differs = io::readout_hash(r) != hashes_[row];
+  compare_stored_rows(row, r);
+  if (!hash_differs && row_differences_.empty()) return;
   ++differing_ticks_;
   if (first_differing_) return;
   first_differing_ = {r.epoch(), r.tick()};
   difference("first differing readout: epoch " + std::to_string(r.epoch()) + ", tick " + std::to_string(r.tick()) +
              " (row " + std::to_string(row) + " of ticks.npy)");
-  describe_readout_difference(row, r);
+  if (!hash_differs)
+    std::fprintf(stderr, "replay:   its hash agrees with readout_hash.npy: the stored arrays below were altered after "
+                         "the recording\n");
+  else if (row_differences_.empty())
+    std::fprintf(stderr, "replay:   readout_hash.npy differs; the stored arrays agree at the precision record keeps: "
+                         "the difference is in the full-precision value or a field only the hash holds\n");
+  for (const std::string& f : row_differences_) std::fprintf(stderr, "replay:   %s\n", f.c_str());
 }
 
 void replayer::step_to(std::int64_t target) {
@@ -450,6 +482,10 @@ int replayer::run() {
     throw not_replayable("commands.jsonl starts at command index " + std::to_string(commands.front().index) +
                          ", session.json's first_command_index is " + it->dump());
 
+  // After the checks of ticks.npy and commands.jsonl above: a recording cut to a later epoch (theirs) is named as
+  // such first.
+  open_stored_arrays(n);
+  say("replay: each readout compared with readout_hash.npy and its row of %zu stored arrays\n", stored_.size());
   const std::string name = (dir_ / "session.toml").string();
   // Results are bit-identical for any thread count (docs/engine.md): a session recorded with more worker threads
   // than this process may use replays with as many as it may, rather than being refused by the config's check.
@@ -509,6 +545,9 @@ int replayer::run() {
         break;
       }
   }
+  // A stored array no replayed readout had a row of (device arrays of a session whose replay has no device).
+  for (const auto& [name, a] : stored_)
+    if (!a.compared && compared_ > 0) difference(name + ": stored, but no replayed readout has a row of it");
   if (differing_ticks_ > 0)
     std::fprintf(stderr, "replay: %lld of %lld compared ticks differ\n", static_cast<long long>(differing_ticks_),
                  static_cast<long long>(compared_));
@@ -529,7 +568,8 @@ void add_replay_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "replay", "Re-run a recording of `cortexloop record` in stepped mode, in this process: the server built from "
                 "its session.toml, every command of commands.jsonl applied at its recorded tick; compares every readout "
-                "with readout_hash.npy bit for bit. Prints \"bit-identical: N ticks\" (exit 0) or the first differing "
+                "with readout_hash.npy and with its row of each per-readout array stored (rates.npy, vsdi.npy, "
+                "ticks.npy, the device's, ...: the float32 values record writes) bit for bit. Prints \"bit-identical: N ticks\" (exit 0) or the first differing "
                 "tick and field (exit 1); exit 3 when the recording cannot be replayed; 2 when the command line is wrong (no such folder). docs/protocol.md");
   cmd->add_option("recording", o->dir, "Folder written by `cortexloop record`")->required()->check(CLI::ExistingDirectory);
   // Its own codes: the shared footer's "1: the command failed" contradicted them (an outside check, 2026-12-05).

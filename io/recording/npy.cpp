@@ -60,16 +60,16 @@ std::size_t npy_array::size() const {
   return n;
 }
 
-npy_array read_npy(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(file.string() + ": cannot open");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+namespace {
+// The header of a .npy file as written above (its dtype and shape into `a`), checked against the `data_bytes` after
+// it; returns the header's length, where the data begins. Throws naming the file when it is not such a file.
+std::size_t read_header(std::istream& in, const std::filesystem::path& file, npy_array& a) {
   auto bad = [&](const std::string& why) { return std::runtime_error(file.string() + ": not a readable .npy (" + why + ")"); };
-  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0 || bytes[6] != 1) throw bad("magic/version");
-  const std::size_t hlen = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
-  if (bytes.size() < 10 + hlen) throw bad("header");
-  const std::string dict = bytes.substr(10, hlen);
-  npy_array a;
+  char lead[10];
+  if (!in.read(lead, sizeof lead) || std::string_view(lead, 6) != "\x93NUMPY" || lead[6] != 1) throw bad("magic/version");
+  const std::size_t hlen = static_cast<unsigned char>(lead[8]) | (static_cast<unsigned char>(lead[9]) << 8);
+  std::string dict(hlen, '\0');
+  if (!in.read(dict.data(), static_cast<std::streamsize>(hlen))) throw bad("header");
   const auto d = dict.find("'descr': '");
   const auto s = dict.find("'shape': (");
   if (d == std::string::npos || s == std::string::npos || dict.find("'fortran_order': False") == std::string::npos)
@@ -92,19 +92,54 @@ npy_array read_npy(const std::filesystem::path& file) {
     if (j == std::string::npos) break;
     i = j + 1;
   }
-  const std::size_t item = a.descr == "<f4" ? 4 : (a.descr == "<f8" || a.descr == "<u8") ? 8 : 0;
+  const std::size_t item = npy_item_bytes(a.descr);
   if (item == 0) throw bad("dtype " + a.descr);
   // The element count checked against the bytes there by division: a shape whose product overflows (a damaged
   // header) passed a multiplied check and ended in "vector::_M_default_append".
-  const std::size_t available = (bytes.size() - 10 - hlen) / item;
+  std::error_code ec;
+  const std::uintmax_t file_bytes = std::filesystem::file_size(file, ec);
+  if (ec || file_bytes < 10 + hlen) throw bad("header");
+  const std::size_t available = static_cast<std::size_t>(file_bytes - 10 - hlen) / item;
+  // A dimension of 0 holds nothing, whatever the others (record's device_electrodes.npy [n, 0] without electrodes).
+  if (std::find(a.shape.begin(), a.shape.end(), 0) != a.shape.end()) return 10 + hlen;
   std::size_t count = 1;
   for (const std::size_t dim : a.shape) {
-    if (dim != 0 && count > available / dim) throw bad("truncated data: the shape holds more than the file");
+    if (count > available / dim) throw bad("truncated data: the shape holds more than the file");
     count *= dim;
   }
-  a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(10 + hlen),
-                bytes.begin() + static_cast<std::ptrdiff_t>(10 + hlen + a.size() * item));
+  return 10 + hlen;
+}
+}  // namespace
+
+std::size_t npy_item_bytes(std::string_view descr) {
+  return descr == "<f4" ? 4 : (descr == "<f8" || descr == "<u8") ? 8 : 0;
+}
+
+npy_array read_npy(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(file.string() + ": cannot open");
+  npy_array a;
+  read_header(in, file, a);
+  a.data.resize(a.size() * npy_item_bytes(a.descr));
+  if (!in.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(a.data.size())))
+    throw std::runtime_error(file.string() + ": not a readable .npy (truncated data)");
   return a;
+}
+
+npy_row_reader::npy_row_reader(const std::filesystem::path& file) : in_(file, std::ios::binary), file_(file) {
+  if (!in_) throw std::runtime_error(file.string() + ": cannot open");
+  data_at_ = read_header(in_, file, header_);
+  row_bytes_ = npy_item_bytes(header_.descr);
+  for (std::size_t k = 1; k < header_.shape.size(); ++k) row_bytes_ *= header_.shape[k];
+  row_.resize(row_bytes_);
+}
+
+std::span<const std::uint8_t> npy_row_reader::row(std::size_t i) {
+  if (header_.shape.empty() || i >= header_.shape[0]) throw std::out_of_range(file_.string() + ": no row " + std::to_string(i));
+  in_.seekg(static_cast<std::streamoff>(data_at_ + i * row_bytes_));
+  if (!in_.read(reinterpret_cast<char*>(row_.data()), static_cast<std::streamsize>(row_bytes_)))
+    throw std::runtime_error(file_.string() + ": row " + std::to_string(i) + " cannot be read");
+  return row_;
 }
 
 npy_row_writer::npy_row_writer(const std::filesystem::path& file, std::size_t columns)
@@ -117,7 +152,7 @@ npy_row_writer::npy_row_writer(const std::filesystem::path& file, std::vector<st
       row_shape_(std::move(row_shape)),
       row_size_(1),
       descr_(descr),
-      item_bytes_(descr_ == "<f4" ? 4 : 8) {
+      item_bytes_(npy_item_bytes(descr_)) {
   for (const std::size_t d : row_shape_) row_size_ *= d;
   write_header();
 }

@@ -4,9 +4,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace cortexloop::io {
@@ -32,6 +35,34 @@ struct npy_array {
 };
 // Throws std::runtime_error naming the file when it is not such a file.
 npy_array read_npy(const std::filesystem::path& file);
+
+// Bytes of one value of a dtype read_npy reads ("<f4", "<f8", "<u8"); 0 for any other.
+std::size_t npy_item_bytes(std::string_view descr);
+// The dtype of a value of type T as these files write it.
+template <class T>
+constexpr const char* npy_descr() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::uint64_t>);
+  return std::is_same_v<T, float> ? "<f4" : std::is_same_v<T, double> ? "<f8" : "<u8";
+}
+
+// A .npy file as read_npy checks it, read one row (its first index) at a time: `replay` compares every stored
+// per-readout array with the replay's readouts, ~5 GB for an hour of configs/default.toml's ring, too much to hold.
+class npy_row_reader {
+ public:
+  explicit npy_row_reader(const std::filesystem::path& file);  // throws as read_npy
+  const std::string& descr() const { return header_.descr; }
+  const std::vector<std::size_t>& shape() const { return header_.shape; }
+  std::size_t rows() const { return header_.shape.empty() ? 0 : header_.shape[0]; }
+  // Row i's bytes (the values of shape[1:], C order), valid until the next call.
+  std::span<const std::uint8_t> row(std::size_t i);
+
+ private:
+  std::ifstream in_;
+  std::filesystem::path file_;
+  npy_array header_;  // its descr and shape; no data
+  std::size_t data_at_ = 0, row_bytes_ = 0;
+  std::vector<std::uint8_t> row_;
+};
 
 // Appends float64 rows of fixed width to a file whose header is rewritten with the final row count on
 // close(), so arrays of unknown length (spike lists) stream to disk without being held in memory.

@@ -9,7 +9,7 @@ References:
   [[stimulus]] schedule (the stimulator's mean over a step of a DC level is the level itself), and equals the
   float32 of the rates this client received;
 - `cortexloop replay` of the recording re-runs it and compares every readout's hash, the node's fields included
-  (io/protocol/session.cpp, readout_hash): "bit-identical: 3000 ticks"; the recording with one ALN key changed in
+  (io/protocol/session.cpp, readout_hash), and its rows of the stored arrays: "bit-identical: 3000 ticks"; the recording with one ALN key changed in
   session.toml (mu_ext_e 1.2 -> 1.3 mV/ms, A1 -> A2) is reported as differing: the node is part of what is compared.
 Seen to fail: (1) with the node's fields left out of readout_hash, the doctored recording replays "bit-identical";
 (2) with record's aln_rates.npy written from the E rate twice (pair(aln_rates, e, e)) the simulate check fails.
@@ -161,6 +161,25 @@ class AlnRecordReplayTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertTrue(r.stdout.startswith("not bit-identical"), r.stdout)
         self.assertIn("first differing readout", r.stderr)
+
+    def test_replay_sees_an_altered_stored_array(self):
+        # 1 Hz added to one row of rates.npy replayed as "bit-identical", exit 0: only readout_hash.npy was compared
+        # (an outside audit, 2026-12-07). The node alone: rates.npy is a copy of aln_rates.npy, each compared with
+        # the node's replayed rates (tools/readout_rows.hpp, replay's compare_stored_rows). Reference: the
+        # recording's own values, one altered here. Break tried: replay_command.cpp as before the fix -> exit 0,
+        # "bit-identical: 3000 ticks", for both files: fails.
+        for name in ("rates.npy", "aln_rates.npy"):
+            with self.subTest(name=name):
+                doctored = os.path.join(self.tmp.name, "altered_" + name)
+                subprocess.run(["cp", "-r", self.rec, doctored], check=True)
+                rates = np.load(os.path.join(doctored, name))
+                rates[1500, 1] += 1.0
+                np.save(os.path.join(doctored, name), rates)
+                r = replay(doctored)
+                self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+                self.assertTrue(r.stdout.startswith("not bit-identical"), r.stdout)
+                self.assertIn("first differing readout: epoch 0, tick 1500 (row 1500 of ticks.npy)", r.stderr)
+                self.assertIn(f"{name} column 1: recorded ", r.stderr)
 
 
 class OutOfTableRecordTest(unittest.TestCase):

@@ -84,6 +84,37 @@ class PlotPlasticity(unittest.TestCase):
             r = run([PLASTICITY, os.path.join(tmp, "nowhere")])
             self.assert_one_line(r, "nowhere: no such folder")
 
+    def test_an_interrupted_run_is_refused_unless_partial(self):
+        # A run stopped after 4 of its 4 x 4 points (as `cortexloop plasticity` writes it: NaN in every array at the
+        # points not run, plasticity.json "interrupted", points_not_run) was drawn under the usual title, exit 0, as
+        # if complete, where the command draws no PNG of it (an outside audit, 2026-12-07). Reference: the 4 points
+        # made here. Breaks tried: interruption() returning None (the script as before) -> exit 0 and a PNG without
+        # --partial: fails; the title's "interrupted" part removed -> the --partial title check fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            d = plasticity_folder(os.path.join(tmp, "run"), n_i=4, n_e=4)
+            ran = np.zeros((4, 4), bool)
+            ran[0, :] = True  # the first row of the grid ran
+            for name in ("rate_Hz.npy", "rate_sd_Hz.npy", "mean_v_mV.npy", "sd_v_mV.npy", "weight_pct.npy",
+                         "weight_sd_pct.npy"):
+                a = np.load(d / name)
+                a[~ran] = np.nan
+                np.save(d / name, a)
+            meta = json.loads((d / "plasticity.json").read_text())
+            (d / "plasticity.json").write_text(json.dumps({**meta, "interrupted": True, "points_not_run": 12}))
+            png = os.path.join(tmp, "p.png")
+            self.assert_one_line(run([PLASTICITY, str(d), "--out", png]),
+                                 "interrupted: 4 of 16 points run (plasticity.json \"interrupted\": true): not "
+                                 "drawn")
+            self.assertFalse(os.path.exists(png))
+            fig = tool_figure("plot_plasticity.py", [str(d), "--out", png, "--partial", "--quiet"])
+            self.assertIn("interrupted: 4 of 16 points run", fig._suptitle.get_text())
+            self.assertGreater(os.path.getsize(png), 1000)
+            from matplotlib.collections import PathCollection
+            dots = [c for ax in fig.axes for c in ax.collections if isinstance(c, PathCollection)]
+            self.assertEqual(len(dots), 8)  # the two statistics' panels and the six weights'
+            for c in dots:  # the points not run are not drawn: the 4 that ran are the only dots
+                self.assertEqual(np.isfinite(np.asarray(c.get_offsets())).all(axis=1).sum(), 4)
+
     def test_help_has_a_description(self):
         # Break tried: description=__doc__.split("\n")[1] as before (an empty line) -> the line after usage is the
         # options' heading: fails.
@@ -210,17 +241,22 @@ def sweep_folder(folder, x, y, max_up, overrides=(), model="network"):
     return f
 
 
-def sweep_figure(folder):
-    """tools/plot_aln_sweep.py run on `folder` in this process; the figure it saves, kept open for the checks."""
+def tool_figure(script, args):
+    """tools/`script` run with `args` in this process; the figure it saves, kept open for the checks."""
     import runpy
     argv = sys.argv
-    sys.argv = ["plot_aln_sweep.py", str(folder), "--out", os.path.join(folder, "d.png"), "--quiet"]
+    sys.argv = [script, *args]
     try:
         with saved_figures() as kept, self_exit_ok():
-            runpy.run_path(os.path.join(ROOT, "tools", "plot_aln_sweep.py"), run_name="__main__")
+            runpy.run_path(os.path.join(ROOT, "tools", script), run_name="__main__")
     finally:
         sys.argv = argv
     return kept[0]
+
+
+def sweep_figure(folder):
+    """tools/plot_aln_sweep.py run on `folder` in this process; the figure it saves, kept open for the checks."""
+    return tool_figure("plot_aln_sweep.py", [str(folder), "--out", os.path.join(folder, "d.png"), "--quiet"])
 
 
 class self_exit_ok:
