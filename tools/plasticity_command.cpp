@@ -149,7 +149,8 @@ int run_plasticity(const plasticity_options& o) {
   if (not_run > 0) {
     // Said even with --quiet: the arrays hold less than was asked for. No figure: its panels would be mostly NaN.
     std::fprintf(stderr, "plasticity: stopped by %s: %zu of %zu points run, the other %zu NaN in every array "
-                 "(plasticity.json \"ran\": false); no rate_effect.png -> %s\n",
+                 "(plasticity.json \"ran\": false); no rate_effect.png (tools/plot_plasticity.py --partial draws the "
+                 "points run) -> %s\n",
                  stop_request::signal_name(), points.size() - not_run, points.size(), not_run, out.c_str());
     return stop_request::exit_code();
   }
@@ -193,7 +194,7 @@ void add_plasticity_command(CLI::App& app) {
   cmd->footer("Exit codes: 0 done; 1 the run failed (named: e.g. --out cannot be written); 2 the command line or "
               "config is wrong; 130 / 143 stopped by Ctrl-C / SIGTERM: the points running finish, the points done are "
               "written, the others NaN in every array (plasticity.json \"interrupted\": true, each point's \"ran\"), "
-              "no rate_effect.png.");
+              "no rate_effect.png (tools/plot_plasticity.py OUT --partial draws the points run).");
   cmd->callback([o] {
     if (const int rc = run_plasticity(*o); rc != 0) throw CLI::RuntimeError(rc);
   });
