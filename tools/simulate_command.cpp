@@ -114,10 +114,16 @@ struct aln_traces {
   std::int64_t diverged = 0, out_of_table = 0;
 };
 
+// The ticks a run of the config asks for (simulation.duration_s in ticks of simulation.tick_ms).
+std::int64_t run_ticks(const engine::engine_params& p) {
+  return std::llround(p.simulation.duration_s * 1000.0 / p.simulation.tick_ms);
+}
+
 // simulate keeps a row of traces per tick in memory until it writes them: a --duration of 1e6 s (in range) died in
 // std::bad_alloc after 0.02 s, and 100,000 ring units for 1000 s grew to 3.3 GB before it did (an outside check,
 // 2026-12-05). Refused at once when the rows would take more than 80 % of the machine's memory.
-void check_traces_fit(std::int64_t n_ticks, const engine::engine_params& p) {
+void check_traces_fit(const engine::engine_params& p) {
+  const std::int64_t n_ticks = run_ticks(p);
   const double units = p.ring ? static_cast<double>(p.ring->n_units) : 0.0;
   const double per_tick = 9 * sizeof(float) + 3 * units * sizeof(float) + (p.aln ? 6 * sizeof(float) : 0);
   const double need = per_tick * static_cast<double>(n_ticks);
@@ -185,7 +191,8 @@ int run_simulate(const simulate_options& o) {
   std::string config_toml;  // the resolved config the run is built from, written as OUT/config.toml
   auto prepare = [&] {
     engine::engine_params params = checked_run_params(o, launched, &config_toml);
-    io::check_output_dir(o.out_dir, kOutputs);
+    // Checked by the process that writes into it alone: under mpirun every rank said an --out it could not write.
+    if (writes_outputs(launched)) io::check_output_dir(o.out_dir, kOutputs);
     lock_output_dir(out_lock, o.out_dir, launched);
     return params;
   };
@@ -241,6 +248,9 @@ engine::engine_params checked_run_params(const simulate_options& o, int launched
   if (launched > 1 && !engine::steps_network(params))
     throw command_line_error(std::string("this config steps no spiking network (") + engine::no_network_reason(params) +
                              "): there is nothing to split over mpirun's ranks; run it without mpirun");
+  // Here, before MPI starts, not after the set-up: under mpirun every rank refused inside the MPI session, and
+  // Open MPI added "ORTE_ERROR_LOG: Data unpack had inadequate space" to the reason (an outside audit, 2026-12-07).
+  check_traces_fit(params);
   return params;
 }
 
@@ -373,8 +383,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
   }
 
   const double tick_ms = params.simulation.tick_ms;
-  auto n_ticks = static_cast<std::int64_t>(std::llround(params.simulation.duration_s * 1000.0 / tick_ms));
-  check_traces_fit(n_ticks, params);
+  std::int64_t n_ticks = run_ticks(params);
   traces tr;
   tr.reserve(static_cast<std::size_t>(n_ticks));
   aln_traces aln_tr;

@@ -4,7 +4,7 @@ mean V, mean w, stimulus and LFP traces and every spike (spikes.npy), with 2 ran
 with 3 ranks (an uneven split whose last rank holds the exc/inh boundary). The reference is the one-process run of
 the same binary, itself checked against Brian2 (tests/test_network_brian2.cpp); the property is exact equality
 (tolerance 0), as for threads (tests/test_network_threads.cpp). Also: `serve` under mpirun -n 2 is refused.
-N = 4000 cells (rank bounds 0 | 2048 | 4000 for 2 ranks, 0 | 1024 | 2048 | 4000 for 3), 0.4 s, drive 5 Hz.
+N = 4000 cells (rank bounds 0 | 2048 | 4000 for 2 ranks, 0 | 1024 | 2048 | 4000 for 3), 0.2 s, drive 5 Hz.
 Breaks tried, each failing here: the Allgatherv slots in reverse rank order (the exchanged list no longer
 ascending: spikes.npy and rates.npy differ, the exc/inh counts being read from the sorted list; mean V does not, the
 conductance adds of equal q commuting); rank bounds at multiples of 128 instead of the 1024-cell readout block (a
@@ -323,6 +323,34 @@ class ErrorsUnderMpirun(unittest.TestCase):
     def test_sweep_names_a_bad_key(self):
         self.check_named(["sweep", "--out", "/tmp/unused_mpi_sweep", "--x", "aln.no_such_key=1,2",
                           "--y", "aln.mu_ext_i_mV_per_ms=0,1", "-q"], "--x aln.no_such_key = 1: unknown key")
+
+    def test_a_start_up_refusal_is_said_once(self):
+        # Every rank reads the same command line and config, and each printed the config error (an outside audit,
+        # 2026-12-07): rank 0 says it, once, and the job exits with one process's code. Reference: the one-process
+        # run's error line and exit code. Breaks tried: report_error's said_by_rank_0 ignored (every rank printing, as
+        # before) -> each case but --out said twice, fails; check_traces_fit back after the set-up (inside the MPI
+        # session) -> the --duration case said after "MPI_ABORT was invoked", fails; --out checked by every rank ->
+        # said twice.
+        network = ["simulate", "--config", "configs/zerlaut2018_network.toml"]
+        out = ["--out", "/tmp/unused_mpi_once"]
+        for args in ([*network, *out, "--set", "no.such.key=1"],
+                     [*network, *out, "--threads", "0"],
+                     # 1e10 ticks of 0.1 ms: 360 GB of traces, more than any machine here holds.
+                     [*network, *out, "--duration", "1e6", "--set", "simulation.tick_ms=0.1"],
+                     [*network, *out, "--sweep", "network.drive.rate_Hz=3,x"],
+                     [*network, "--out", "/proc/cortexloop-nope", "--duration", "0.1"],
+                     ["sweep", *out, "--x", "aln.no_such_key=1,2", "--y", "aln.mu_ext_i_mV_per_ms=0,1", "-q"]):
+            with self.subTest(args=args):
+                one = subprocess.run([BINARY, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+                line = one.stderr.strip()
+                self.assertTrue(line.startswith("cortexloop: ") and "\n" not in line, one.stderr)
+                self.assertNotEqual(one.returncode, 0)
+                r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *args], capture_output=True, text=True,
+                                   cwd=ROOT, timeout=120)
+                self.assertEqual(r.returncode, one.returncode, r.stderr)
+                self.assertEqual(r.stderr.count(line), 1, r.stderr)
+                self.assertNotIn("ORTE_ERROR_LOG", r.stderr)
+                self.assertNotIn("MPI_ABORT", r.stderr)
 
 
 class HeldFolderUnderMpirun(unittest.TestCase):
