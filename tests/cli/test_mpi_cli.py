@@ -460,6 +460,62 @@ class SweepOverRanks(unittest.TestCase):
                     self.assertEqual(read_bytes(os.path.join(got, f)), read_bytes(os.path.join(ref, f)),
                                      f"point {point} {f}")
 
+    def test_sweep_json_says_every_points_outcome(self):
+        # Rank 0 alone wrote sweep.json: rank 1's points read "unknown" however the sweep ended, and a user could not
+        # tell a finished grid from one cut short (an outside audit, 2026-12-07). Each rank now records its own
+        # points. Reference: the point folders (a summary.json saying "interrupted": false or true) and the
+        # outcome of each point of one process's sweep. Break tried: rank > 0 recording nothing (records = rank == 0, as
+        # before) -> point 1 "not run" once the grid ran, fails; with its "unknown" back too -> "unknown", fails.
+        import signal
+        import time
+        base = ["simulate", "--config", "configs/zerlaut2018_network.toml", "--set", "network.n_neurons=2000",
+                "--record", "spikes", "--quiet", "--sweep", "network.drive.rate_Hz=3,5,7,9"]
+
+        def statuses(sweep):
+            with open(os.path.join(sweep, "sweep.json")) as f:
+                index = json.load(f)
+            return index["interrupted"], [p["status"] for p in index["points"]]
+
+        def folder_says(sweep, point):
+            path = os.path.join(sweep, f"point_{point:03d}", "summary.json")
+            if not os.path.exists(path):
+                return None
+            with open(path) as f:
+                return "interrupted" if json.load(f)["interrupted"] else "ran"
+
+        with tempfile.TemporaryDirectory() as tmp:
+            done = os.path.join(tmp, "done")
+            r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *base, "--duration", "0.1", "--out", done],
+                               capture_output=True, text=True, cwd=ROOT, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(statuses(done), (False, ["ran"] * 4))
+            # SIGTERM to mpirun once both ranks step their first point: each stops it at a tick and keeps its files.
+            stopped = os.path.join(tmp, "stopped")
+            p = subprocess.Popen([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *base, "--duration", "60", "--out",
+                                  stopped], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+            try:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and not all(
+                        os.path.exists(os.path.join(stopped, f"point_00{i}", "spikes.npy.partial")) for i in (0, 1)):
+                    time.sleep(0.05)
+                p.send_signal(signal.SIGTERM)
+                _, err = p.communicate(timeout=60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            self.assertNotEqual(p.returncode, 0, err)
+            interrupted, status = statuses(stopped)
+            self.assertTrue(interrupted)
+            self.assertEqual(status[2:], ["not run", "not run"], err)
+            # The rank that exits first (143) stopped its point, wrote its files and recorded it; mpirun then ends the
+            # other, which may not have done so yet: its point reads "running" (killed before it ended).
+            self.assertIn("interrupted", status[:2], err)
+            for point in (0, 1):
+                self.assertIn(status[point], ["interrupted", "running"], err)
+                if status[point] == "interrupted":
+                    self.assertEqual(folder_says(stopped, point), "interrupted")
+
     def test_a_bad_sweep_is_refused_with_its_text(self):
         r = subprocess.run([BINARY, "simulate", "--out", "/tmp/unused_sweep", "--sweep", "network.drive.rate_Hz=3,"],
                            capture_output=True, text=True, cwd=ROOT, timeout=60)
