@@ -308,7 +308,8 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
   std::optional<io::mpi_exchange> exchange;
   if (launched > 1) across = &exchange.emplace(static_cast<std::uint32_t>(params.network.n_neurons));
 #endif
-  // Rank 0 writes every file; the others have the same readouts (engine::network::readout_sums) and stay quiet.
+  // Rank 0 writes every file; the others stay quiet, and have the network's rates and spikes but not its mean V, w,
+  // LFP or diverged count (gathered to rank 0 alone: engine::network::readout_sums).
   const bool root = !across || across->rank() == 0;
   const std::filesystem::path out(o.out_dir);  // checked by run_simulate
   // One process alone ends at once at Ctrl-C or SIGTERM during its set-up, saying so (it died silently: an outside

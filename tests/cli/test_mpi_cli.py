@@ -10,7 +10,8 @@ ascending: spikes.npy and rates.npy differ, the exc/inh counts being read from t
 conductance adds of equal q commuting); rank bounds at multiples of 128 instead of the 1024-cell readout block (a
 block straddles ranks 0 and 1 of 3: mean_v, mean_w and lfp differ); the readouts' MPI_Allgatherv slots in reverse
 rank order (each rank sends only its own blocks' sums, so every rank then reads another's blocks as its own: mean_v,
-mean_w and lfp differ at 2 and 3 ranks and in every case of ExchangeOncePerMinimumDelay). Not caught, and rightly:
+mean_w and lfp differ at 2 and 3 ranks and in every case of ExchangeOncePerMinimumDelay); since that gather goes to
+rank 0 alone (MPI_Gatherv), rank 0 reading the gathered values reversed (mean_v, mean_w and lfp differ at 2 ranks). Not caught, and rightly:
 adding per-rank totals instead of the blocks in order, or the ranks' pieces, each read from its own slot, in
 reverse rank order; a block's sum is a float, and a few floats add exactly in double in any order at this size
 (the block order is what makes it exact in general).
