@@ -882,8 +882,7 @@ void add_simulate_command(CLI::App& app) {
       ->check(positive_number)
       ->type_name("FLOAT");
   add_integer_text_option(cmd, "--seed", o->seed, "Seed (overrides simulation.seed)");
-  add_integer_text_option(cmd, "--threads", o->threads,
-                          kNetworkThreadsHelp);
+  add_integer_text_option(cmd, "--threads", o->threads, network_threads_help());
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));
