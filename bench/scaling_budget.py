@@ -12,10 +12,11 @@ Model of one tick (1 ms = 10 steps of 0.1 ms) on P ranks (one per machine), T wo
                           + (N/P) * READOUT_NS)       (THREAD_EFF only for T > 1; the other ranks' spikes only)
   spikes      = (exchanges per tick) * (COLLECTIVES * ceil(log2 P) * alpha + (P-1)/P * bytes / bandwidth)
   bytes       = 4 bytes per spike * N * RATE_HZ * interval
-  readouts    = ceil(log2 P) * alpha + (P-1)/P * readout_bytes / bandwidth    (one MPI_Allgatherv per tick)
+  readouts    = ceil(log2 P) * alpha + (P-1)/P * readout_bytes / bandwidth    (one MPI_Gatherv to rank 0 per
+                tick, charged as a binomial-tree gather; docs/scaling.md, section 2.3)
   readout_bytes = (3 * blocks + P) * 8: engine::network::readout_sums has every rank send 3 doubles (V, w, |syn|)
-                for each of ITS OWN blocks and 1 (diverged), with counts fixed at start-up, and receive every
-                rank's; blocks = the 1024-cell readout blocks of N (kReadoutBlock, exc and inh cut apart)
+                for each of ITS OWN blocks and 1 (diverged), with counts fixed at start-up, and rank 0 receive
+                every rank's; blocks = the 1024-cell readout blocks of N (kReadoutBlock, exc and inh cut apart)
   exchange    = spikes + readouts
 The readout bytes grow as N, whatever P (24 bytes per 1024 cells, 8 per rank).
 The engine's exchange is blocking (MPI_Allgather + MPI_Allgatherv, io/mpi/mpi_exchange.cpp) and runs once per
@@ -98,7 +99,7 @@ def readout_blocks(n):
 
 
 def readout_bytes(n, ranks):
-    """Bytes gathered per tick by the readouts' MPI_Allgatherv: every rank sends its own blocks' sums only."""
+    """Bytes gathered per tick by the readouts' MPI_Gatherv to rank 0: every rank sends its own blocks' sums only."""
     return (READOUT_DOUBLES * readout_blocks(n) + ranks) * 8
 
 

@@ -21,7 +21,9 @@ namespace cortexloop::engine {
 class engine {
  public:
   // across: the other processes when one network is split over several (engine/network/process_exchange.hpp); not
-  // owned, must outlive the engine. Every process then calls tick() in step with the others.
+  // owned, must outlive the engine. Every process then calls tick() in step with the others; each gets the rates
+  // and spikes of the whole network, and process 0 alone its mean V, w, LFP and diverged count (zeros on the
+  // others: network::readout_sums).
   // With p.aln, p.aln->table must hold its cascade table (loaded at start-up: io::attach_aln_table); throws
   // std::invalid_argument naming what is missing otherwise.
   explicit engine(const engine_params& p, process_exchange* across = nullptr);

@@ -10,14 +10,19 @@
 namespace cortexloop::tools {
 
 // Prints the error on stderr; returns the exit code (2 for a config error or a wrong command line, 1 otherwise).
-inline int report_error(std::exception_ptr error) {
+// said_by_rank_0: this process is a rank > 0 of those mpirun started, and the error reached main() before stepping.
+// Every rank reads the same command line and config files, so a config error or a wrong command line is met by each
+// alike: rank 0 says it, the others return its code without a word (each rank printed the config error: an outside
+// audit, 2026-12-07). Any other error (a rank's own folder, its wait) is said by the rank that met it, which may be
+// the only one.
+inline int report_error(std::exception_ptr error, bool said_by_rank_0 = false) {
   try {
     std::rethrow_exception(std::move(error));
   } catch (const io::config_error& e) {
-    std::fprintf(stderr, "cortexloop: config error: %s\n", e.what());
+    if (!said_by_rank_0) std::fprintf(stderr, "cortexloop: config error: %s\n", e.what());
     return 2;
   } catch (const command_line_error& e) {
-    std::fprintf(stderr, "cortexloop: %s\n", e.what());
+    if (!said_by_rank_0) std::fprintf(stderr, "cortexloop: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cortexloop: error: %s\n", e.what());

@@ -113,7 +113,11 @@ int main(int argc, char** argv) {
     }
     return usage_exit(app, e);
   } catch (...) {
-    return cortexloop::tools::report_error(std::current_exception());
+    // An error inside an MPI session never gets here (each rank says it before MPI_Abort: reporting_before_abort);
+    // one from before MPI starts, or from a sweep, which runs none, is said once under mpirun (report_error).
+    return cortexloop::tools::report_error(
+        std::current_exception(),
+        cortexloop::tools::launched_ranks() > 1 && cortexloop::tools::launched_rank() > 0);
   }
   return 0;
 }

@@ -62,6 +62,10 @@ inline int refuse_launched_ranks(const std::string& command, const std::string& 
                            ")");
 }
 
+// Whether this process writes a run's files: a run alone, or rank 0 of the processes mpirun started (the others'
+// readouts and spikes reach rank 0 through MPI).
+inline bool writes_outputs(int launched) { return launched == 1 || launched_rank() == 0; }
+
 // Takes the lock on an output folder (io::output_dir_lock) for the process that writes into it: a run alone, or rank 0
 // of the processes mpirun started (taken before MPI starts, so the rank is the launcher's). A second run on the folder
 // is refused at once, and under mpirun its rank 0's exit ends the job. Two runs on one --out both wrote there, the
@@ -69,7 +73,7 @@ inline int refuse_launched_ranks(const std::string& command, const std::string& 
 // audit's note, 2026-12-07).
 inline void lock_output_dir(std::optional<io::output_dir_lock>& lock, const std::filesystem::path& dir, int launched,
                             std::string_view option = "--out") {
-  if (launched == 1 || launched_rank() == 0) lock.emplace(dir, option);
+  if (writes_outputs(launched)) lock.emplace(dir, option);
 }
 
 // body(prepare()) as one of `launched` processes. A build without MPI refuses more than one, saying what each would do
@@ -82,6 +86,7 @@ inline void lock_output_dir(std::optional<io::output_dir_lock>& lock, const std:
 template <class Prepare, class Body>
 int run_on_ranks(int launched, [[maybe_unused]] const std::string& alone, Prepare&& prepare, Body&& body) {
 #ifndef CORTEXLOOP_HAVE_MPI
+  if (launched > 1 && launched_rank() > 0) return 1;  // every rank meets it: rank 0 says it (report_error)
   if (launched > 1)
     throw std::runtime_error("mpirun started " + std::to_string(launched) +
                              " processes, but this cortexloop was built without MPI: install libopenmpi-dev and "

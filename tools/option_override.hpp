@@ -123,9 +123,13 @@ inline std::string duration_range_help() {
   return "from half a tick (simulation.tick_ms) to " + io::format_number(io::kMaxDurationS).str() + " s";
 }
 
-// simulate's and serve's --threads, as their help describes it.
-inline constexpr const char* kNetworkThreadsHelp =
-    "Worker threads stepping the network, 1 to the usable CPUs (overrides simulation.threads); results are the same "
-    "for any count; only 1 when no network is stepped (a [ring] with network = \"off\", the [aln] node alone)";
+// simulate's and serve's --threads, as their help describes it. Its default is the config's, so the help says where
+// it comes from and the engine's own when the config has none (neither help stated it: an outside audit, 2026-12-07).
+inline std::string network_threads_help() {
+  return "Worker threads stepping the network, 1 to the usable CPUs (overrides simulation.threads; default: the "
+         "config's simulation.threads, else " + std::to_string(engine::simulation_params{}.threads) +
+         "); results are the same for any count; only 1 when no network is stepped (a [ring] with network = \"off\", "
+         "the [aln] node alone)";
+}
 
 }  // namespace cortexloop::tools

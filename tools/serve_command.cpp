@@ -274,8 +274,7 @@ void add_serve_command(CLI::App& app) {
       ->check(positive_number)
       ->type_name("FLOAT");
   add_integer_text_option(cmd, "--seed", o->seed, "Seed (overrides simulation.seed)");
-  add_integer_text_option(cmd, "--threads", o->threads,
-                          kNetworkThreadsHelp);
+  add_integer_text_option(cmd, "--threads", o->threads, network_threads_help());
   cmd->add_option("--mode", o->mode, "realtime: paced by the wall clock; fast: as fast as possible; stepped: advance "
                                      "on Step commands")
       ->check(CLI::IsMember({"realtime", "fast", "stepped"}))

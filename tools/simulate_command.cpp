@@ -4,7 +4,9 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -17,8 +19,11 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine/cpu/denormals.hpp"
 #include "engine/engine.hpp"
@@ -114,10 +119,16 @@ struct aln_traces {
   std::int64_t diverged = 0, out_of_table = 0;
 };
 
+// The ticks a run of the config asks for (simulation.duration_s in ticks of simulation.tick_ms).
+std::int64_t run_ticks(const engine::engine_params& p) {
+  return std::llround(p.simulation.duration_s * 1000.0 / p.simulation.tick_ms);
+}
+
 // simulate keeps a row of traces per tick in memory until it writes them: a --duration of 1e6 s (in range) died in
 // std::bad_alloc after 0.02 s, and 100,000 ring units for 1000 s grew to 3.3 GB before it did (an outside check,
 // 2026-12-05). Refused at once when the rows would take more than 80 % of the machine's memory.
-void check_traces_fit(std::int64_t n_ticks, const engine::engine_params& p) {
+void check_traces_fit(const engine::engine_params& p) {
+  const std::int64_t n_ticks = run_ticks(p);
   const double units = p.ring ? static_cast<double>(p.ring->n_units) : 0.0;
   const double per_tick = 9 * sizeof(float) + 3 * units * sizeof(float) + (p.aln ? 6 * sizeof(float) : 0);
   const double need = per_tick * static_cast<double>(n_ticks);
@@ -185,7 +196,8 @@ int run_simulate(const simulate_options& o) {
   std::string config_toml;  // the resolved config the run is built from, written as OUT/config.toml
   auto prepare = [&] {
     engine::engine_params params = checked_run_params(o, launched, &config_toml);
-    io::check_output_dir(o.out_dir, kOutputs);
+    // Checked by the process that writes into it alone: under mpirun every rank said an --out it could not write.
+    if (writes_outputs(launched)) io::check_output_dir(o.out_dir, kOutputs);
     lock_output_dir(out_lock, o.out_dir, launched);
     return params;
   };
@@ -241,6 +253,9 @@ engine::engine_params checked_run_params(const simulate_options& o, int launched
   if (launched > 1 && !engine::steps_network(params))
     throw command_line_error(std::string("this config steps no spiking network (") + engine::no_network_reason(params) +
                              "): there is nothing to split over mpirun's ranks; run it without mpirun");
+  // Here, before MPI starts, not after the set-up: under mpirun every rank refused inside the MPI session, and
+  // Open MPI added "ORTE_ERROR_LOG: Data unpack had inadequate space" to the reason (an outside audit, 2026-12-07).
+  check_traces_fit(params);
   return params;
 }
 
@@ -293,7 +308,8 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
   std::optional<io::mpi_exchange> exchange;
   if (launched > 1) across = &exchange.emplace(static_cast<std::uint32_t>(params.network.n_neurons));
 #endif
-  // Rank 0 writes every file; the others have the same readouts (engine::network::readout_sums) and stay quiet.
+  // Rank 0 writes every file; the others stay quiet, and have the network's rates and spikes but not its mean V, w,
+  // LFP or diverged count (gathered to rank 0 alone: engine::network::readout_sums).
   const bool root = !across || across->rank() == 0;
   const std::filesystem::path out(o.out_dir);  // checked by run_simulate
   // One process alone ends at once at Ctrl-C or SIGTERM during its set-up, saying so (it died silently: an outside
@@ -373,8 +389,7 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
   }
 
   const double tick_ms = params.simulation.tick_ms;
-  auto n_ticks = static_cast<std::int64_t>(std::llround(params.simulation.duration_s * 1000.0 / tick_ms));
-  check_traces_fit(n_ticks, params);
+  std::int64_t n_ticks = run_ticks(params);
   traces tr;
   tr.reserve(static_cast<std::size_t>(n_ticks));
   aln_traces aln_tr;
@@ -657,6 +672,29 @@ void wait_for_rank_0(const std::filesystem::path& out, const std::string& launch
   }
 }
 
+// Changes OUT/sweep.json, which every rank of a sweep updates with its own points' outcomes (run_sweep): read,
+// changed and written whole (renamed in place: a reader sees the old or the new). Under more than one rank
+// (`shared`), under flock(2) on OUT/sweep.json.lock, so that no rank's update undoes another's (the file stays: a
+// rank still running may hold it); a file system without flock (some network ones) is not locked, as
+// io::output_dir_lock. change returns false to leave the file as it is.
+void update_sweep_index(const std::filesystem::path& out, bool shared,
+                        const std::function<bool(nlohmann::json&)>& change) {
+  int fd = -1;
+  if (shared) {
+    const std::filesystem::path lock_file = out / "sweep.json.lock";
+    fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error(lock_file.string() + ": cannot open (" + std::strerror(errno) + ")");
+    while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  const std::unique_ptr<const int, void (*)(const int*)> unlock_on_return(&fd, [](const int* f) {
+    if (*f >= 0) ::close(*f);
+  });
+  std::ifstream f(out / "sweep.json");
+  nlohmann::json index = nlohmann::json::parse(f, nullptr, false);  // none yet: rank 0's first write replaces it
+  if (change(index)) io::write_text_file(out / "sweep.json", index.dump(2) + "\n");
+}
+
 // A parameter sweep: this process runs its share of the grid (points rank, rank + K, ...), each point an ordinary
 // one-process run into OUT/point_NNN/. Needs no MPI: the rank and K come from the launcher's environment, so the
 // same `mpirun -n K` launches it whether or not the build has MPI. Rank 0 writes OUT/sweep.json, the grid's index.
@@ -742,20 +780,41 @@ int run_sweep(const simulate_options& o) {
       }
     }
   }
-  // Rank 0's record of the sweep, rewritten after each of its points: a point not run (a stopped sweep) read like any
-  // other, its folder empty (an outside audit). Each point's "status": "ran", "interrupted" (its files hold the
-  // ticks simulated) or "not run"; under K ranks the other ranks' points are "unknown" here (nothing orders the
-  // ranks' writes; their point folders say it: a summary.json, "interrupted" in it, or none).
-  nlohmann::json index = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"interrupted", false},
-                          {"points", nlohmann::json::array()}};
-  if (!launch.empty()) index["launch"] = launch;  // what the other ranks wait for (wait_for_rank_0)
-  for (std::size_t i = 0; i < points.size(); ++i)
-    index["points"].push_back({{"index", i}, {"dir", point_dir(i)}, {"rank", static_cast<int>(i) % ranks},
-                               {"sweep", points[i]}, {"status", i % step == 0 ? "not run" : "unknown"}});
-  auto write_index = [&] {
-    if (rank == 0) io::write_text_file(out / "sweep.json", index.dump(2) + "\n");
+  // The sweep's record, sweep.json: written by rank 0 before any point runs, every point "not run", then updated by
+  // each rank as its points start ("running") and end: "ran", "interrupted" (its files hold the ticks simulated) or
+  // "failed" (its error on stderr), and "interrupted": true once a signal stopped any rank's point. Rank 0 alone
+  // wrote it, and the other ranks' points read "unknown" however the sweep ended (an outside audit, 2026-12-07).
+  // Each rank records its own outcome as it has it, so the record holds when a rank fails or is stopped and the
+  // others go on, with nothing to wait for at the end. Under a launcher that names no launch (launch_id() "") a
+  // rank > 0 cannot tell its sweep's sweep.json from an earlier one: it records nothing, and its points read
+  // "unknown".
+  const bool records = rank == 0 || !launch.empty();
+  if (rank == 0) {
+    nlohmann::json fresh = {{"config", o.config}, {"overrides", o.overrides}, {"ranks", ranks}, {"interrupted", false},
+                            {"points", nlohmann::json::array()}};
+    if (!launch.empty()) fresh["launch"] = launch;  // what the other ranks wait for (wait_for_rank_0)
+    for (std::size_t i = 0; i < points.size(); ++i)
+      fresh["points"].push_back({{"index", i},
+                                 {"dir", point_dir(i)},
+                                 {"rank", static_cast<int>(i) % ranks},
+                                 {"sweep", points[i]},
+                                 {"status", !launch.empty() || i % step == 0 ? "not run" : "unknown"}});
+    update_sweep_index(out, ranks > 1, [&](nlohmann::json& index) {
+      index = fresh;
+      return true;
+    });
+  }
+  // This rank's outcome of a point, and whether a signal stopped the sweep.
+  auto record = [&](std::size_t point, const char* status, bool interrupted) {
+    if (!records) return;
+    update_sweep_index(out, ranks > 1, [&](nlohmann::json& index) {
+      // Another sweep's by now (this one's rank 0 ended and a new run took the folder): not this rank's to change.
+      if (!index.is_object() || index.value("launch", std::string()) != launch) return false;
+      index["points"][point]["status"] = status;
+      if (interrupted) index["interrupted"] = true;
+      return true;
+    });
   };
-  write_index();
   const std::string who = ranks > 1 ? "simulate rank " + std::to_string(rank) : std::string("simulate");
   std::size_t ran = 0;
   for (std::size_t i = static_cast<std::size_t>(rank); i < points.size(); i += step) {
@@ -765,29 +824,38 @@ int run_sweep(const simulate_options& o) {
     one.out_dir = (out / point_dir(i)).string();
     one.overrides = point_overrides(i);
     one.sweep_point = "point " + std::to_string(i) + " of " + std::to_string(points.size());
-    // Runs on the set-up's signal watch when a signal ends the process: this point and the later ones stay "not run".
-    one.on_setup_stop = [&] {
-      index["interrupted"] = true;
-      write_index();
-    };
+    // Runs on the set-up's signal watch when a signal ends the process: nothing of this point was simulated, and it
+    // reads "not run" again, as the later ones.
+    one.on_setup_stop = [&, i] { record(i, "not run", true); };
     if (!o.quiet) {
       std::string values;
       for (const std::string& text : points[i]) values += (values.empty() ? "" : ", ") + text;
       std::fprintf(stderr, "%s: %s (%s) -> %s\n", who.c_str(), one.sweep_point.c_str(), values.c_str(),
                    one.out_dir.c_str());
     }
-    const int rc = run_simulate(one);
-    index["points"][i]["status"] = rc == 0 ? "ran" : "interrupted";
+    // "running" until it ends: a point killed meanwhile (SIGKILL, or mpirun ending the other ranks once one exited
+    // non-zero, which may come before they wrote their stopped points' files) reads so, not "not run".
+    record(i, "running", false);
+    int rc = 0;
+    try {
+      rc = run_simulate(one);
+    } catch (...) {  // the point's error is what main() reports; the record of it is best effort
+      try {
+        record(i, "failed", false);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: note: sweep.json does not record point %zu's failure (%s)\n", who.c_str(), i,
+                     e.what());
+      }
+      throw;
+    }
+    record(i, rc == 0 ? "ran" : "interrupted", rc != 0);
     if (rc != 0) {  // stopped (Ctrl-C, SIGTERM): its files hold the ticks simulated, the later points are not run
-      index["interrupted"] = true;
-      write_index();
       const std::size_t mine = (points.size() - static_cast<std::size_t>(rank) + step - 1) / step;
       std::fprintf(stderr, "%s: sweep stopped: %zu of this process's %zu points ran, %s interrupted, %zu not run "
                    "(sweep.json \"status\")\n", who.c_str(), ran, mine, one.sweep_point.c_str(), mine - ran - 1);
       return rc;
     }
     ++ran;
-    write_index();
   }
   return 0;
 }
@@ -814,16 +882,15 @@ void add_simulate_command(CLI::App& app) {
       ->check(positive_number)
       ->type_name("FLOAT");
   add_integer_text_option(cmd, "--seed", o->seed, "Seed (overrides simulation.seed)");
-  add_integer_text_option(cmd, "--threads", o->threads,
-                          kNetworkThreadsHelp);
+  add_integer_text_option(cmd, "--threads", o->threads, network_threads_help());
   cmd->add_option("--set", o->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--record", o->record, "Extra recordings: spikes -> spikes.npy [n,2] (t_ms, neuron)")
       ->check(CLI::IsMember({"spikes"}));
   cmd->add_option("--sweep", o->sweep, "Parameter sweep: section.key=v1,v2,... (repeatable: the grid of all "
                                        "combinations); point i goes to OUT/point_NNN/, OUT/sweep.json lists them, each "
-                                       "with its \"status\" (ran, interrupted, not run; under mpirun -n K, where "
-                                       "each rank runs every K-th point, the other ranks' points are \"unknown\" "
-                                       "there); a line \"point i of n\" on stderr as each starts");
+                                       "with its \"status\" (ran, interrupted, failed, running, not run; under mpirun -n "
+                                       "K each rank runs every K-th point and records its own); a line \"point i of "
+                                       "n\" on stderr as each starts");
   cmd->add_flag("--quiet,-q", o->quiet, "No progress line (nor a sweep's \"point i of n\" lines)");
   cmd->footer("Exit codes: 0 done; 1 the run failed or cannot run as launched (named: e.g. --out cannot be written, "
               "a build without MPI under mpirun); 2 the command line or config is wrong, or they do not go together "

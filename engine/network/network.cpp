@@ -182,7 +182,7 @@ network::network(const network_params& p, double dt_ms, std::uint64_t seed, unsi
   for (unsigned r = 0; r < ranks; ++r) values_per_rank[r] = 3 * (rank_first_block_[r + 1] - rank_first_block_[r]) + 1;
   across_->set_gatherv_counts(values_per_rank);
   gather_local_.assign(values_per_rank[across_->rank()], 0.0);
-  gather_all_.assign(3 * block_begin_.size() + ranks, 0.0);
+  if (across_->rank() == 0) gather_all_.assign(3 * block_begin_.size() + ranks, 0.0);  // only rank 0 receives
 }
 
 void network::phase_task(void* self, unsigned worker) noexcept {
@@ -376,13 +376,16 @@ network_sums network::readout_sums(std::int64_t diverged) noexcept {
     return out;
   }
   // Each block lies in one process's range: the owner sums it as one process would and sends its blocks' sums and
-  // its diverged count; every process receives them all in rank order, which is block order (constructor), and
-  // adds the blocks in that order.
+  // its diverged count; process 0 receives them all in rank order, which is block order (constructor), and adds the
+  // blocks in that order. A gather to rank 0, not to every rank: nothing on the others reads V, w, the LFP or the
+  // diverged count (simulate's ranks > 0 write nothing, and serve, whose device acts on readouts, runs as one
+  // process), while a spike's effects reach every rank through the spike exchange. The others return zeros.
   const auto [first, last] = own_blocks_;
   std::copy(block_sums_.begin() + static_cast<std::ptrdiff_t>(3 * first),
             block_sums_.begin() + static_cast<std::ptrdiff_t>(3 * last), gather_local_.begin());
   gather_local_.back() = static_cast<double>(diverged);
-  across_->all_gatherv(gather_local_, gather_all_);
+  across_->gatherv_to_root(gather_local_, gather_all_);
+  if (across_->rank() != 0) return out;
   const double* received = gather_all_.data();
   for (std::size_t r = 0; r < across_->n_ranks(); ++r) {
     for (std::size_t j = rank_first_block_[r]; j < rank_first_block_[r + 1]; ++j, received += 3)

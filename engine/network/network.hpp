@@ -60,9 +60,9 @@ class network {
   adex_state_sums sum_exc() const noexcept;
   adex_state_sums sum_inh() const noexcept;
   // The readout sums over the whole network, with `diverged` this process's count of the tick: across processes
-  // each process's own blocks' sums are gathered (every process calls it, once per tick; the concatenation in rank
-  // order is block order) and the blocks are added in block order, as one process adds them, so the sums are
-  // bit-identical to one process's on every process.
+  // each process's own blocks' sums are gathered to process 0 (every process calls it, once per tick; the
+  // concatenation in rank order is block order) and the blocks are added in block order, as one process adds them,
+  // so process 0's sums are bit-identical to one process's; the other processes get zeros (nothing there reads them).
   // The blocks are shared out among the workers (a phase of its own, like a step's), added on the calling thread.
   network_sums readout_sums(std::int64_t diverged) noexcept;
 
@@ -183,7 +183,7 @@ class network {
   // Readout blocks (sum_range's pieces over [0, n_exc) then [n_exc, N)), each owned by one process: their
   // bounds, this process's [first, last) of them, their sums (3 per block, written by the workers), process r's
   // blocks [rank_first_block_[r], rank_first_block_[r + 1]), and the gather buffers: this process's 3 sums per own
-  // block and its diverged count, and every process's, in rank order.
+  // block and its diverged count, and (on process 0) every process's, in rank order.
   std::vector<std::uint32_t> block_begin_, block_end_;
   std::pair<std::size_t, std::size_t> own_blocks_{0, 0};
   std::vector<std::size_t> rank_first_block_;

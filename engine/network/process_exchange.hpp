@@ -29,14 +29,14 @@ class process_exchange {
   // every process's values in rank order, on every process. Values are copied, never combined, so a caller that
   // adds them in a fixed order gets the same floating-point result on any number of processes.
   virtual void all_gather(std::span<const double> local, std::span<double> all) noexcept = 0;
-  // Fixes how many values each process gives all_gatherv: values_per_rank[r] for process r, n_ranks() of them,
+  // Fixes how many values each process gives gatherv_to_root: values_per_rank[r] for process r, n_ranks() of them,
   // the same list on every process (each computes it from what all know: no message). At start-up only: it may
   // allocate.
   virtual void set_gatherv_counts(std::span<const std::size_t> values_per_rank) = 0;
-  // As all_gather, but process r gives values_per_rank[r] values (`local`, that many): `all` (their sum) receives
-  // every process's values concatenated in rank order, on every process. So a process sends only what it owns
-  // instead of a slot for everyone's.
-  virtual void all_gatherv(std::span<const double> local, std::span<double> all) noexcept = 0;
+  // Process r gives values_per_rank[r] values (`local`, that many): on process 0 alone, `all` (their sum) receives
+  // every process's values concatenated in rank order, copied, never combined; the others' `all` is left as it is.
+  // So a process sends only what it owns, and only the process that writes the readouts receives them.
+  virtual void gatherv_to_root(std::span<const double> local, std::span<double> all) noexcept = 0;
 };
 
 }  // namespace cortexloop::engine

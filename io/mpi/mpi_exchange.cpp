@@ -112,9 +112,9 @@ void mpi_exchange::set_gatherv_counts(std::span<const std::size_t> values_per_ra
   }
 }
 
-void mpi_exchange::all_gatherv(std::span<const double> local, std::span<double> all) noexcept {
-  MPI_Allgatherv(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, all.data(), gatherv_counts_.data(),
-                 gatherv_displacements_.data(), MPI_DOUBLE, comm_);
+void mpi_exchange::gatherv_to_root(std::span<const double> local, std::span<double> all) noexcept {
+  MPI_Gatherv(local.data(), static_cast<int>(local.size()), MPI_DOUBLE, all.data(), gatherv_counts_.data(),
+              gatherv_displacements_.data(), MPI_DOUBLE, 0, comm_);
 }
 
 }  // namespace cortexloop::io

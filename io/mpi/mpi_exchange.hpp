@@ -53,14 +53,14 @@ class mpi_exchange final : public engine::process_exchange {
   bool any_rank(bool mine) const;
   void all_gather(std::span<const double> local, std::span<double> all) noexcept override;
   void set_gatherv_counts(std::span<const std::size_t> values_per_rank) override;
-  // MPI_Allgatherv with the counts and rank-order displacements of set_gatherv_counts.
-  void all_gatherv(std::span<const double> local, std::span<double> all) noexcept override;
+  // MPI_Gatherv to rank 0 with the counts and rank-order displacements of set_gatherv_counts.
+  void gatherv_to_root(std::span<const double> local, std::span<double> all) noexcept override;
 
  private:
   MPI_Comm comm_ = MPI_COMM_NULL;  // a duplicate of MPI_COMM_WORLD: the engine's messages never meet others'
   int rank_ = 0, size_ = 1;
   std::vector<int> counts_, displacements_;
-  std::vector<int> gatherv_counts_, gatherv_displacements_;  // all_gatherv's, fixed by set_gatherv_counts
+  std::vector<int> gatherv_counts_, gatherv_displacements_;  // gatherv_to_root's, fixed by set_gatherv_counts
   std::vector<std::uint32_t> received_;
 };
 

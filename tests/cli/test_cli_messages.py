@@ -376,6 +376,27 @@ class CliHelp(unittest.TestCase):
         for option in ("--output-min", "--output-max", "--kp", "--ki", "--target", "--threshold"):
             self.assertRegex(r.stdout, rf"\n  {option} FLOAT=0 ", option)
 
+    def test_threads_states_its_default(self):
+        # Neither simulate's nor serve's --help said what --threads is when not given (an outside audit,
+        # 2026-12-07). Reference: a run of a config without simulation.threads, whose summary.json gives the threads
+        # it ran with. Break tried: network_threads_help() without its "default:" clause -> fails for both.
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(NETWORK) as f:
+                text = "".join(line for line in f if not line.startswith("threads"))
+            config = os.path.join(tmp, "no_threads.toml")
+            with open(config, "w") as f:
+                f.write(text)
+            out = os.path.join(tmp, "out")
+            r = run("simulate", "--config", config, "--out", out, "--duration", "0.01", "--set",
+                    "network.n_neurons=200", "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "summary.json")) as f:
+                threads = json.load(f)["threads"]
+        for command in ("simulate", "serve"):
+            with self.subTest(command=command):
+                line = run(command, "--help").stdout.split("--threads INT")[1].split("\n  -")[0]
+                self.assertIn(f"default: the config's simulation.threads, else {threads})", " ".join(line.split()))
+
     def test_aln_table_prints_the_keys_its_help_names(self):
         # The help listed key, cache_file, source, points, threads, wall_s, cpu_s; the command also prints out=
         # (with --out). Reference: the help's own list, against the lines of a run on a tiny grid (8 points).

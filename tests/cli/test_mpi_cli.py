@@ -4,13 +4,14 @@ mean V, mean w, stimulus and LFP traces and every spike (spikes.npy), with 2 ran
 with 3 ranks (an uneven split whose last rank holds the exc/inh boundary). The reference is the one-process run of
 the same binary, itself checked against Brian2 (tests/test_network_brian2.cpp); the property is exact equality
 (tolerance 0), as for threads (tests/test_network_threads.cpp). Also: `serve` under mpirun -n 2 is refused.
-N = 4000 cells (rank bounds 0 | 2048 | 4000 for 2 ranks, 0 | 1024 | 2048 | 4000 for 3), 0.4 s, drive 5 Hz.
+N = 4000 cells (rank bounds 0 | 2048 | 4000 for 2 ranks, 0 | 1024 | 2048 | 4000 for 3), 0.2 s, drive 5 Hz.
 Breaks tried, each failing here: the Allgatherv slots in reverse rank order (the exchanged list no longer
 ascending: spikes.npy and rates.npy differ, the exc/inh counts being read from the sorted list; mean V does not, the
 conductance adds of equal q commuting); rank bounds at multiples of 128 instead of the 1024-cell readout block (a
 block straddles ranks 0 and 1 of 3: mean_v, mean_w and lfp differ); the readouts' MPI_Allgatherv slots in reverse
 rank order (each rank sends only its own blocks' sums, so every rank then reads another's blocks as its own: mean_v,
-mean_w and lfp differ at 2 and 3 ranks and in every case of ExchangeOncePerMinimumDelay). Not caught, and rightly:
+mean_w and lfp differ at 2 and 3 ranks and in every case of ExchangeOncePerMinimumDelay); since that gather goes to
+rank 0 alone (MPI_Gatherv), rank 0 reading the gathered values reversed (mean_v, mean_w and lfp differ at 2 ranks). Not caught, and rightly:
 adding per-rank totals instead of the blocks in order, or the ranks' pieces, each read from its own slot, in
 reverse rank order; a block's sum is a float, and a few floats add exactly in double in any order at this size
 (the block order is what makes it exact in general).
@@ -324,6 +325,34 @@ class ErrorsUnderMpirun(unittest.TestCase):
         self.check_named(["sweep", "--out", "/tmp/unused_mpi_sweep", "--x", "aln.no_such_key=1,2",
                           "--y", "aln.mu_ext_i_mV_per_ms=0,1", "-q"], "--x aln.no_such_key = 1: unknown key")
 
+    def test_a_start_up_refusal_is_said_once(self):
+        # Every rank reads the same command line and config, and each printed the config error (an outside audit,
+        # 2026-12-07): rank 0 says it, once, and the job exits with one process's code. Reference: the one-process
+        # run's error line and exit code. Breaks tried: report_error's said_by_rank_0 ignored (every rank printing, as
+        # before) -> each case but --out said twice, fails; check_traces_fit back after the set-up (inside the MPI
+        # session) -> the --duration case said after "MPI_ABORT was invoked", fails; --out checked by every rank ->
+        # said twice.
+        network = ["simulate", "--config", "configs/zerlaut2018_network.toml"]
+        out = ["--out", "/tmp/unused_mpi_once"]
+        for args in ([*network, *out, "--set", "no.such.key=1"],
+                     [*network, *out, "--threads", "0"],
+                     # 1e10 ticks of 0.1 ms: 360 GB of traces, more than any machine here holds.
+                     [*network, *out, "--duration", "1e6", "--set", "simulation.tick_ms=0.1"],
+                     [*network, *out, "--sweep", "network.drive.rate_Hz=3,x"],
+                     [*network, "--out", "/proc/cortexloop-nope", "--duration", "0.1"],
+                     ["sweep", *out, "--x", "aln.no_such_key=1,2", "--y", "aln.mu_ext_i_mV_per_ms=0,1", "-q"]):
+            with self.subTest(args=args):
+                one = subprocess.run([BINARY, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+                line = one.stderr.strip()
+                self.assertTrue(line.startswith("cortexloop: ") and "\n" not in line, one.stderr)
+                self.assertNotEqual(one.returncode, 0)
+                r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *args], capture_output=True, text=True,
+                                   cwd=ROOT, timeout=120)
+                self.assertEqual(r.returncode, one.returncode, r.stderr)
+                self.assertEqual(r.stderr.count(line), 1, r.stderr)
+                self.assertNotIn("ORTE_ERROR_LOG", r.stderr)
+                self.assertNotIn("MPI_ABORT", r.stderr)
+
 
 class HeldFolderUnderMpirun(unittest.TestCase):
     """A run under mpirun into a folder another process writes (holding its lock, flock(2), as a simulate or a
@@ -431,6 +460,62 @@ class SweepOverRanks(unittest.TestCase):
                 for f in ["rates.npy", "mean_v.npy", "lfp.npy"]:
                     self.assertEqual(read_bytes(os.path.join(got, f)), read_bytes(os.path.join(ref, f)),
                                      f"point {point} {f}")
+
+    def test_sweep_json_says_every_points_outcome(self):
+        # Rank 0 alone wrote sweep.json: rank 1's points read "unknown" however the sweep ended, and a user could not
+        # tell a finished grid from one cut short (an outside audit, 2026-12-07). Each rank now records its own
+        # points. Reference: the point folders (a summary.json saying "interrupted": false or true) and the
+        # outcome of each point of one process's sweep. Break tried: rank > 0 recording nothing (records = rank == 0, as
+        # before) -> point 1 "not run" once the grid ran, fails; with its "unknown" back too -> "unknown", fails.
+        import signal
+        import time
+        base = ["simulate", "--config", "configs/zerlaut2018_network.toml", "--set", "network.n_neurons=2000",
+                "--record", "spikes", "--quiet", "--sweep", "network.drive.rate_Hz=3,5,7,9"]
+
+        def statuses(sweep):
+            with open(os.path.join(sweep, "sweep.json")) as f:
+                index = json.load(f)
+            return index["interrupted"], [p["status"] for p in index["points"]]
+
+        def folder_says(sweep, point):
+            path = os.path.join(sweep, f"point_{point:03d}", "summary.json")
+            if not os.path.exists(path):
+                return None
+            with open(path) as f:
+                return "interrupted" if json.load(f)["interrupted"] else "ran"
+
+        with tempfile.TemporaryDirectory() as tmp:
+            done = os.path.join(tmp, "done")
+            r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *base, "--duration", "0.1", "--out", done],
+                               capture_output=True, text=True, cwd=ROOT, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(statuses(done), (False, ["ran"] * 4))
+            # SIGTERM to mpirun once both ranks step their first point: each stops it at a tick and keeps its files.
+            stopped = os.path.join(tmp, "stopped")
+            p = subprocess.Popen([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *base, "--duration", "60", "--out",
+                                  stopped], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+            try:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and not all(
+                        os.path.exists(os.path.join(stopped, f"point_00{i}", "spikes.npy.partial")) for i in (0, 1)):
+                    time.sleep(0.05)
+                p.send_signal(signal.SIGTERM)
+                _, err = p.communicate(timeout=60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            self.assertNotEqual(p.returncode, 0, err)
+            interrupted, status = statuses(stopped)
+            self.assertTrue(interrupted)
+            self.assertEqual(status[2:], ["not run", "not run"], err)
+            # The rank that exits first (143) stopped its point, wrote its files and recorded it; mpirun then ends the
+            # other, which may not have done so yet: its point reads "running" (killed before it ended).
+            self.assertIn("interrupted", status[:2], err)
+            for point in (0, 1):
+                self.assertIn(status[point], ["interrupted", "running"], err)
+                if status[point] == "interrupted":
+                    self.assertEqual(folder_says(stopped, point), "interrupted")
 
     def test_a_bad_sweep_is_refused_with_its_text(self):
         r = subprocess.run([BINARY, "simulate", "--out", "/tmp/unused_sweep", "--sweep", "network.drive.rate_Hz=3,"],
