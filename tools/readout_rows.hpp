@@ -71,6 +71,8 @@ void device_rows(const io::proto::DeviceReadout& d, std::vector<float>& scratch,
   const auto size = [](const auto* v) { return v ? static_cast<std::size_t>(v->size()) : std::size_t{0}; };
   const std::size_t n_sensing = size(d.sensing()), n_channels = size(d.channels()),
                     n_controllers = size(d.controllers()), n_electrodes = size(d.electrode_mean_ua());
+  // Element i of a FlatBuffers vector (its index type is uoffset_t).
+  const auto at = [](const auto* v, std::size_t i) { return v->Get(static_cast<flatbuffers::uoffset_t>(i)); };
   auto put = [&](const char* file, row_shape shape, auto fill) {
     scratch.clear();
     fill([&scratch](std::initializer_list<double> xs) {
@@ -80,40 +82,40 @@ void device_rows(const io::proto::DeviceReadout& d, std::vector<float>& scratch,
   };
   put("device_sensing.npy", {n_sensing, 6}, [&](auto f) {
     for (std::size_t i = 0; i < n_sensing; ++i) {
-      const auto* x = d.sensing()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      const auto* x = at(d.sensing(), i);
       f({x->signal(), x->raw(), x->filtered(), x->rms(), x->envelope(), x->phase_rad()});
     }
   });
   put("device_sensing_blanked.npy", {n_sensing}, [&](auto f) {
     for (std::size_t i = 0; i < n_sensing; ++i)
-      f({d.sensing()->Get(static_cast<flatbuffers::uoffset_t>(i))->blanked() ? 1.0 : 0.0});
+      f({at(d.sensing(), i)->blanked() ? 1.0 : 0.0});
   });
   put("device_channels.npy", {n_channels, 3}, [&](auto f) {
     for (std::size_t i = 0; i < n_channels; ++i) {
-      const auto* x = d.channels()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      const auto* x = at(d.channels(), i);
       f({x->mean_current(), x->peak_current(), x->charge()});
     }
   });
   put("device_channel_state.npy", {n_channels, 2}, [&](auto f) {
     for (std::size_t i = 0; i < n_channels; ++i) {
-      const auto* x = d.channels()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      const auto* x = at(d.channels(), i);
       f({x->active() ? 1.0 : 0.0, static_cast<double>(x->site_kind())});
     }
   });
   put("device_controllers.npy", {n_controllers, 3}, [&](auto f) {
     for (std::size_t i = 0; i < n_controllers; ++i) {
-      const auto* x = d.controllers()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      const auto* x = at(d.controllers(), i);
       f({x->feature(), x->output(), x->error()});
     }
   });
   put("device_controller_state.npy", {n_controllers, 3}, [&](auto f) {
     for (std::size_t i = 0; i < n_controllers; ++i) {
-      const auto* x = d.controllers()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      const auto* x = at(d.controllers(), i);
       f({static_cast<double>(x->kind()), x->saturated() ? 1.0 : 0.0, static_cast<double>(x->triggers())});
     }
   });
   put("device_electrodes.npy", {n_electrodes}, [&](auto f) {
-    for (std::size_t i = 0; i < n_electrodes; ++i) f({d.electrode_mean_ua()->Get(static_cast<flatbuffers::uoffset_t>(i))});
+    for (std::size_t i = 0; i < n_electrodes; ++i) f({at(d.electrode_mean_ua(), i)});
   });
   put("ring_domain.npy", {2}, [&](auto f) {
     f({static_cast<double>(d.ring_units_out_of_domain()), d.ring_max_mu_v_mv()});
