@@ -7,6 +7,7 @@
 
 #include <sys/resource.h>
 
+#include <array>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -123,5 +124,29 @@ TEST_CASE("a text file that cannot be written whole is not left behind", "[recor
   io::write_text_file(dir / "summary.json", "{}\n");
   CHECK(std::filesystem::file_size(dir / "victim.txt") == 5);
   CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(dir / "summary.json")));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("an earlier run's temporary FILE.partial.XXXXXX is removed with its outputs, a user's look-alike is kept",
+          "[record]") {
+  // A rank mpirun killed while write_text_file wrote a sweep point's config.toml left config.toml.partial.XmC0uX,
+  // which a complete re-run into the folder kept beside its own files (an outside audit, 2026-12-07). Reference:
+  // mkstemp's template, FILE.partial. plus six characters (write_text_file), and the docs' promise that a run removes
+  // its own earlier outputs and leaves files of the user's. Break tried: remove_earlier_outputs without the
+  // directory scan -> the temporary file survives.
+  const auto dir = std::filesystem::temp_directory_path() / ("cortexloop_test_stale_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto touch = [&](const char* name) { std::ofstream(dir / name) << "x"; };
+  touch("config.toml.partial.XmC0uX");  // the killed run's, mkstemp's shape
+  touch("config.toml.partial.notes");   // not that shape: the user's
+  touch("config.toml.partial.XmC0uX7");
+  touch("mine.txt");
+  const std::array<std::string_view, 1> files{"config.toml"};
+  io::prepare_output_dir(dir, files);
+  CHECK_FALSE(std::filesystem::exists(dir / "config.toml.partial.XmC0uX"));
+  CHECK(std::filesystem::exists(dir / "config.toml.partial.notes"));
+  CHECK(std::filesystem::exists(dir / "config.toml.partial.XmC0uX7"));
+  CHECK(std::filesystem::exists(dir / "mine.txt"));
   std::filesystem::remove_all(dir);
 }

@@ -149,9 +149,10 @@ int run_plasticity(const plasticity_options& o) {
   if (not_run > 0) {
     // Said even with --quiet: the arrays hold less than was asked for. No figure: its panels would be mostly NaN.
     std::fprintf(stderr, "plasticity: stopped by %s: %zu of %zu points run, the other %zu NaN in every array "
-                 "(plasticity.json \"ran\": false); no rate_effect.png (tools/plot_plasticity.py --partial draws the "
-                 "points run) -> %s\n",
-                 stop_request::signal_name(), points.size() - not_run, points.size(), not_run, out.c_str());
+                 "(plasticity.json \"ran\": false) -> %s; no rate_effect.png (`tools/plot_plasticity.py %s --partial` "
+                 "draws the points run)\n",
+                 stop_request::signal_name(), points.size() - not_run, points.size(), not_run, out.c_str(),
+                 out.c_str());
     return stop_request::exit_code();
   }
   if (!o.quiet)

@@ -72,6 +72,21 @@ void remove_earlier_outputs(const std::filesystem::path& dir, std::span<const st
   for (const std::filesystem::path& name : output_names(files))
     if (!std::filesystem::remove(dir / name, ec) && ec)
       refuse(option, dir, "cannot remove an earlier run's " + name.string() + ": " + ec.message());
+  // And write_text_file's FILE.partial.XXXXXX (mkstemp's six characters) of a run killed while it wrote FILE: under
+  // mpirun a rank killed writing a sweep point's config.toml left one that later runs kept (an outside audit,
+  // 2026-12-07). Only that exact shape of name: anything else in the folder is the user's.
+  constexpr std::size_t kMkstempChars = 6;
+  for (const std::filesystem::directory_entry& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string leaf = e.path().filename().string();
+    for (const std::string_view name : files) {
+      const std::string prefix = partial_path(name).string() + ".";
+      if (leaf.size() != prefix.size() + kMkstempChars || !leaf.starts_with(prefix)) continue;
+      std::error_code type_ec;
+      if (!e.is_regular_file(type_ec)) continue;
+      if (!std::filesystem::remove(e.path(), ec) && ec)
+        refuse(option, dir, "cannot remove an earlier run's " + leaf + ": " + ec.message());
+    }
+  }
 }
 
 void prepare_output_dir(const std::filesystem::path& dir, std::span<const std::string_view> files,

@@ -41,7 +41,8 @@ class output_dir_lock {
   int fd_ = -1;
 };
 
-// Removes the `files` an earlier run left in `dir`, and their partial_path (a run killed mid-way): a run writes only
+// Removes the `files` an earlier run left in `dir`, and their partial_path and write_text_file's temporary
+// FILE.partial.XXXXXX (a run killed mid-way): a run writes only
 // some of them (a ring's, a device's), and a stale one beside this run's was read as part of it (`plot` drew an
 // 11 s recording's vsdi.npy into a new 1 s session's figure). Throws naming `option` when one cannot be removed.
 void remove_earlier_outputs(const std::filesystem::path& dir, std::span<const std::string_view> files,

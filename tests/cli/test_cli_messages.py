@@ -1920,6 +1920,8 @@ class LongCommandsStopped(unittest.TestCase):
             self.assertTrue(np.all(np.isnan(np.load(os.path.join(out, "weight_pct.npy"))[np.isnan(rate)])))
             self.assertIn(f"plasticity: stopped by Ctrl-C (SIGINT): {400 - not_run} of 400 points run, the other "
                           f"{not_run} NaN in every array", err)
+            # The redraw command as it can be pasted: an outside audit (2026-12-07) found it without the folder.
+            self.assertIn(f"`tools/plot_plasticity.py {out} --partial`", err)
             self.assertFalse(os.path.exists(os.path.join(out, "rate_effect.png")))
 
     def test_fit_tf(self):
