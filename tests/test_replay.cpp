@@ -286,6 +286,28 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
       CHECK_THAT(r.err, Catch::Contains("its hash agrees with readout_hash.npy"));
       CHECK_THAT(r.err, Catch::Contains(m.says));
     }
+    {
+      // A float64 value is printed with the digits that tell it from the replay's: 1e-9 ms added to a t_ms read
+      // "recorded 1555, replayed 1555" (%.9g; an outside audit, 2026-12-07). Break seen to fail: %.9g for doubles
+      // too -> "ticks.npy column 2: recorded <t>, replayed <t>", not the 17 digits below.
+      const fs::path doctored = dir / "altered_t_ms";
+      fs::copy(rec, doctored);
+      const io::npy_array a = io::read_npy(rec / "ticks.npy");
+      std::vector<double> t(a.size());
+      for (std::size_t i = 0; i < t.size(); ++i) t[i] = a.at<double>(i);
+      t[3 * 100 + 2] += 1e-9;
+      io::npy_row_writer w(doctored / "ticks.npy", {3}, "<f8");
+      w.append(std::span<const double>(t));
+      w.close();
+      char says[96];
+      std::snprintf(says, sizeof says, "ticks.npy column 2: recorded %.17g, replayed %.17g", t[3 * 100 + 2],
+                    a.at<double>(3 * 100 + 2));
+      const replay_result r = replay(doctored);
+      INFO(r.err);
+      CHECK(r.code == 1);
+      CHECK_THAT(r.err, Catch::Contains("(row 100 of ticks.npy)"));
+      CHECK_THAT(r.err, Catch::Contains(says));
+    }
   }
   SECTION("a recording that cannot be replayed exits 3, naming why, never 1 (not bit-identical) of nothing compared") {
     // An outside check (2026-12-04): a session.json of the wrong types, a damaged .npy header and a command at tick
