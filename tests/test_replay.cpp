@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "cortexloop_child.hpp"
 #include "io/client/client.hpp"
 #include "io/protocol/codec.hpp"
+#include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
 
 using namespace cortexloop;
@@ -284,6 +286,28 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
       CHECK_THAT(r.err, Catch::Contains("its hash agrees with readout_hash.npy"));
       CHECK_THAT(r.err, Catch::Contains(m.says));
     }
+    {
+      // A float64 value is printed with the digits that tell it from the replay's: 1e-9 ms added to a t_ms read
+      // "recorded 1555, replayed 1555" (%.9g; an outside audit, 2026-12-07). Break seen to fail: %.9g for doubles
+      // too -> "ticks.npy column 2: recorded <t>, replayed <t>", not the 17 digits below.
+      const fs::path doctored = dir / "altered_t_ms";
+      fs::copy(rec, doctored);
+      const io::npy_array a = io::read_npy(rec / "ticks.npy");
+      std::vector<double> t(a.size());
+      for (std::size_t i = 0; i < t.size(); ++i) t[i] = a.at<double>(i);
+      t[3 * 100 + 2] += 1e-9;
+      io::npy_row_writer w(doctored / "ticks.npy", {3}, "<f8");
+      w.append(std::span<const double>(t));
+      w.close();
+      char says[96];
+      std::snprintf(says, sizeof says, "ticks.npy column 2: recorded %.17g, replayed %.17g", t[3 * 100 + 2],
+                    a.at<double>(3 * 100 + 2));
+      const replay_result r = replay(doctored);
+      INFO(r.err);
+      CHECK(r.code == 1);
+      CHECK_THAT(r.err, Catch::Contains("(row 100 of ticks.npy)"));
+      CHECK_THAT(r.err, Catch::Contains(says));
+    }
   }
   SECTION("a recording that cannot be replayed exits 3, naming why, never 1 (not bit-identical) of nothing compared") {
     // An outside check (2026-12-04): a session.json of the wrong types, a damaged .npy header and a command at tick
@@ -302,6 +326,21 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
       write_file(d / "ticks.npy", npy.substr(0, data) + std::string(reinterpret_cast<const char*>(t.data()),
                                                                       t.size() * sizeof(double)));
     };
+    // Rewrites the copy's NAME with its first `keep` rows: the recorded header with the new row count, its length kept
+    // (numpy pads the header with spaces before its newline), and the data of those rows.
+    auto keep_rows = [&](const fs::path& d, const std::string& name, std::size_t keep) {
+      const std::string npy = read_file(rec / name);
+      const std::size_t hlen = static_cast<unsigned char>(npy[8]) | (static_cast<unsigned char>(npy[9]) << 8);
+      std::string header = npy.substr(10, hlen);
+      const std::size_t from = header.find("'shape': (") + 10, to = header.find_first_of(",)", from);
+      const std::size_t rows = std::stoull(header.substr(from, to - from));
+      REQUIRE(keep <= rows);
+      header.replace(from, to - from, std::to_string(keep));
+      header.insert(header.size() - 1, std::string(hlen - header.size(), ' '));  // the same length
+      const std::size_t row_bytes = rows == 0 ? 0 : (npy.size() - 10 - hlen) / rows;
+      write_file(d / name, npy.substr(0, 10) + header + npy.substr(10 + hlen, keep * row_bytes));
+    };
+    const std::size_t readouts = io::read_npy(rec / "readout_hash.npy").size();
     // Rewrites the copy's commands.jsonl with `change` applied to line i (from 0).
     auto edit_commands = [&](const fs::path& d, const std::function<void(nlohmann::json&, std::size_t)>& change) {
       std::istringstream lines(read_file(rec / "commands.jsonl"));
@@ -316,7 +355,7 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
     struct damage {
       const char* name;
       std::function<void(const fs::path&)> make;
-      const char* says;
+      std::string says;
     };
     const std::vector<damage> damages = {
         {"fnv", [&](const fs::path& d) {
@@ -426,15 +465,7 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
         // outside audit, 2026-12-06). Both arrays' headers given 0 rows, their data cut. Break tried: the check
         // removed -> exit 0.
         {"no readouts", [&](const fs::path& d) {
-           for (const char* name : {"ticks.npy", "readout_hash.npy"}) {
-             std::string npy = read_file(rec / name);
-             const std::size_t hlen = static_cast<unsigned char>(npy[8]) | (static_cast<unsigned char>(npy[9]) << 8);
-             std::string header = npy.substr(10, hlen);
-             const std::size_t from = header.find("'shape': (") + 10, to = header.find_first_of(",)", from);
-             header.replace(from, to - from, "0");
-             header.insert(header.size() - 1, std::string(hlen - header.size(), ' '));  // the same length
-             write_file(d / name, npy.substr(0, 10) + header);
-           }
+           for (const char* name : {"ticks.npy", "readout_hash.npy"}) keep_rows(d, name, 0);
          }, "holds no readout"},
         // A stored array cut short is not the recording's: compared with the replay it would be read past its end.
         // Break tried: open_stored_arrays' row count check removed -> exit 3 as "no row 10" (an out_of_range
@@ -450,7 +481,45 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
            std::vector<std::uint64_t> h(hashes.size());
            for (std::size_t i = 0; i < h.size(); ++i) h[i] = hashes.at<std::uint64_t>(i);
            io::write_npy(d / "readout_hash.npy", h, {1, h.size()});
-         }, "readout_hash.npy: 2 dimensions"},
+         }, "readout_hash.npy: dtype <u8, shape [1, "},
+        // A fourth outside audit (2026-12-07) found these replayed as "bit-identical" (exit 0) or called a
+        // difference (exit 1). Breaks seen to fail, each with replay_command.cpp as before the fix (its checks and
+        // messages of 2026-12-07 removed): an array listed in summary.json's "arrays" deleted -> exit 0; an array it
+        // does not list present -> exit 1 ("stored, but no replayed readout has a row of it"); summary.json deleted
+        // -> exit 0; the last row removed from every array
+        // (ticks.npy and readout_hash.npy with them: session.json's readouts not compared) -> exit 0; the last
+        // row's tick raised by one (n x 999 skipped ticks allowed) -> exit 1; the last row's epoch past the
+        // recording's Resets -> exit 1 ("never produced by the replay"); rates.npy as float64 -> exit 1; ticks.npy
+        // as float32 -> exit 3 as "ticks.npy and readout_hash.npy do not match", naming no dtype.
+        {"rates.npy deleted", [&](const fs::path& d) { fs::remove(d / "rates.npy"); },
+         "rates.npy: missing, where summary.json's \"arrays\" lists it"},
+        {"an array record did not write", [&](const fs::path& d) {
+           fs::copy_file(rec / "rates.npy", d / "aln_rates.npy");
+         }, "aln_rates.npy: in the folder, but not in summary.json's \"arrays\""},
+        {"summary.json deleted", [&](const fs::path& d) { fs::remove(d / "summary.json"); }, "summary.json: missing"},
+        {"last row removed everywhere", [&](const fs::path& d) {
+           for (const auto& [name, what] : io::array_descriptions())
+             if (name != "spikes.npy" && fs::exists(rec / name)) keep_rows(d, name, readouts - 1);
+         }, "ticks.npy holds " + std::to_string(readouts - 1) + " rows, session.json says the recorder wrote " +
+             std::to_string(readouts) + " readouts"},
+        {"last tick + 1", [&](const fs::path& d) { edit_ticks(d, [](std::vector<double>& t) { t[t.size() - 2] += 1; }); },
+         "ticks.npy row " + std::to_string(readouts - 1) + " (epoch 1, tick "},
+        {"last epoch 2", [&](const fs::path& d) { edit_ticks(d, [](std::vector<double>& t) { t[t.size() - 3] = 2; }); },
+         "no accepted Reset of commands.jsonl leads to epoch 2"},
+        {"rates.npy float64", [&](const fs::path& d) {
+           const io::npy_array a = io::read_npy(rec / "rates.npy");
+           std::vector<double> v(a.size());
+           for (std::size_t i = 0; i < v.size(); ++i) v[i] = a.at<float>(i);
+           io::npy_row_writer w(d / "rates.npy", {2}, "<f8");
+           w.append(std::span<const double>(v));
+           w.close();
+         }, "rates.npy: dtype <f8, shape [" + std::to_string(readouts) + ", 2], where record writes it as <f4, shape [n, 2]"},
+        {"ticks.npy float32", [&](const fs::path& d) {
+           const io::npy_array a = io::read_npy(rec / "ticks.npy");
+           std::vector<float> v(a.size());
+           for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(a.at<double>(i));
+           io::write_npy(d / "ticks.npy", v, a.shape);
+         }, "ticks.npy: dtype <f4, shape [" + std::to_string(readouts) + ", 3], where record writes it as <f8, shape [n, 3]"},
     };
     for (const damage& m : damages) {
       const fs::path doctored = dir / m.name;

@@ -10,9 +10,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,6 +55,7 @@ struct recorded_command {
   std::int64_t index = 0, tick = -1, tick_applied = -1;
   std::uint32_t epoch = 0, epoch_applied = 0;
   bool accepted = false;
+  bool reset = false;  // a Reset (an accepted one leads to epoch epoch_applied)
   int code = 0;
   std::uint64_t seq = 0;
   std::string kind;
@@ -61,6 +65,27 @@ struct recorded_command {
 struct not_replayable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// "[a, b]", or "[n, b]" with rows named n.
+std::string shape_text(std::span<const std::size_t> dims, const char* rows = nullptr) {
+  std::string s = "[";
+  if (rows) s += rows;
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i > 0 || rows ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+// A stored array in the dtype and row shape (its shape after the row count) record writes it with, or not_replayable
+// naming the file, both dtypes and both shapes: a ticks.npy saved as float32 was "ticks.npy and readout_hash.npy do
+// not match", a float64 rates.npy or one with an extra column a difference (exit 1), and a rates.npy reshaped to
+// [n, 2, 1] compared as equal (an outside audit, 2026-12-07).
+void check_layout(const std::string& file, const std::string& descr, const std::vector<std::size_t>& shape,
+                  const char* want_descr, std::span<const std::size_t> want_row) {
+  if (descr == want_descr && !shape.empty() &&
+      std::equal(shape.begin() + 1, shape.end(), want_row.begin(), want_row.end()))
+    return;
+  throw not_replayable(file + ": dtype " + descr + ", shape " + shape_text(shape) + ", where record writes it as " +
+                       want_descr + ", shape " + shape_text(want_row, "n") + " (n readouts): a damaged or replaced array");
+}
 
 // A recorder killed (SIGKILL, a crash) before its end leaves its arrays as NAME.partial and no session.toml or
 // summary.json, which read as "missing ... of this version" (an outside check, 2026-12-06).
@@ -116,6 +141,7 @@ std::vector<recorded_command> read_commands(const std::filesystem::path& p) {
       const io::proto::Message* m = io::verify_message(c.bytes);
       const io::proto::Command* cmd = m ? m->payload_as_Command() : nullptr;
       if (!cmd) throw std::runtime_error("command is not a verifiable Command");
+      c.reset = cmd->body_type() == io::proto::CommandBody::Reset;
       if (cmd->seq() != c.seq)
         throw std::runtime_error("seq " + std::to_string(c.seq) + ", but its command's bytes carry seq " +
                                  std::to_string(cmd->seq()));
@@ -165,7 +191,7 @@ class replayer {
   void compare_build(const nlohmann::json& recorded);
   void step_to(std::int64_t target);
   void handle_readout(const io::proto::Readout& r);
-  void open_stored_arrays(std::size_t rows);
+  void open_stored_arrays(std::size_t rows, const nlohmann::json& listed);
   void compare_stored_rows(std::size_t row, const io::proto::Readout& r);
   void apply(const recorded_command& c);
 
@@ -208,9 +234,25 @@ void replayer::compare_build(const nlohmann::json& b) {
 
 // Opens every per-readout array the recording holds (io::array_descriptions' files but spikes.npy, which is not one
 // row a readout, and readout_hash.npy, compared on its own), each checked for a row per readout of ticks.npy.
-void replayer::open_stored_arrays(std::size_t rows) {
+// `listed` is summary.json's "arrays", every array record wrote (spikes.npy among them, checked so but not compared):
+// one of them missing is a damaged recording (a deleted rates.npy, or every array but ticks.npy and readout_hash.npy,
+// replayed as bit-identical: an outside audit, 2026-12-07), and so is an array of record's it does not list (an
+// extra lfp.npy beside an ALN node alone was ignored, an extra vsdi.npy a difference). A .npy of a name record never
+// writes is not compared, and said.
+void replayer::open_stored_arrays(std::size_t rows, const nlohmann::json& listed) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() == ".npy" && !io::array_descriptions().contains(name))
+      note(name + ": not an array record writes; not compared");
+  }
   for (const auto& [name, what] : io::array_descriptions()) {
-    if (name == "spikes.npy" || name == "readout_hash.npy" || !std::filesystem::exists(dir_ / name)) continue;
+    const bool present = std::filesystem::exists(dir_ / name);
+    if (listed.contains(name) && !present)
+      throw not_replayable(name + ": missing, where summary.json's \"arrays\" lists it (record wrote it)");
+    if (!listed.contains(name) && present)
+      throw not_replayable(name + ": in the folder, but not in summary.json's \"arrays\": record did not write it");
+    if (name == "spikes.npy" || name == "readout_hash.npy" || !present) continue;
     io::npy_row_reader file(dir_ / name);
     if (file.rows() != rows || file.shape().empty())
       throw not_replayable(name + ": " + std::to_string(file.rows()) + " rows, where ticks.npy has " +
@@ -223,7 +265,7 @@ void replayer::open_stored_arrays(std::size_t rows) {
 // bit for bit; names, in row_differences_, the first value of each array that differs.
 void replayer::compare_stored_rows(std::size_t row, const io::proto::Readout& r) {
   row_differences_.clear();
-  auto compare = [&](const char* name, tools::row_shape, auto values) {
+  auto compare = [&](const char* name, tools::row_shape row_shape, auto values) {
     using T = typename decltype(values)::value_type;
     const std::string_view file(name);
     // An [aln] node alone: rates.npy, mean_v.npy and mean_w.npy are copies of the node's aln_*.npy (record_command.cpp),
@@ -236,13 +278,10 @@ void replayer::compare_stored_rows(std::size_t row, const io::proto::Readout& r)
       if (f == "readout_hash.npy" || it == stored_.end()) continue;  // the hash compared on its own; a file not kept
       stored_array& a = it->second;
       a.compared = true;
+      // Another dtype or row shape than the replay's row is a damaged array (exit 3), not a difference.
+      check_layout(std::string(f), a.file.descr(), a.file.shape(), io::npy_descr<T>(),
+                   std::span<const std::size_t>(row_shape.begin(), row_shape.size()));
       const std::span<const std::uint8_t> bytes = a.file.row(row);
-      if (a.file.descr() != io::npy_descr<T>() || bytes.size() != values.size_bytes()) {
-        row_differences_.push_back(std::string(f) + ": a row of " + std::to_string(bytes.size()) + " bytes (" +
-                                   a.file.descr() + "), the replay's has " + std::to_string(values.size()) +
-                                   " values (" + io::npy_descr<T>() + ")");
-        continue;
-      }
       // An empty row (device_electrodes.npy with no electrodes) is equal: memcmp must not see its null pointers
       // (UBSan, CI run 163).
       if (bytes.empty() || std::memcmp(bytes.data(), values.data(), bytes.size()) == 0) continue;
@@ -257,8 +296,11 @@ void replayer::compare_stored_rows(std::size_t row, const io::proto::Readout& r)
           at = std::to_string(rest % shape[d]) + (at.empty() ? "" : ", " + at);
           rest /= shape[d];
         }
+        // Digits enough to tell any two values of its type apart: a t_ms 1e-9 ms off printed "recorded 1555,
+        // replayed 1555" (an outside audit, 2026-12-07).
+        const int digits = std::is_same_v<T, double> ? 17 : 9;
         char text[160];
-        std::snprintf(text, sizeof text, ": recorded %.9g, replayed %.9g", static_cast<double>(rec),
+        std::snprintf(text, sizeof text, ": recorded %.*g, replayed %.*g", digits, static_cast<double>(rec), digits,
                       static_cast<double>(values[k]));
         const std::string place = shape.size() == 2 ? " column " + at : shape.size() > 2 ? " [" + at + "]" : "";
         row_differences_.push_back(std::string(f) + place + text);
@@ -351,25 +393,47 @@ namespace {
 // session.json with the keys the replay checks the recording against: record writes each of them, and one left out
 // (a session.json of `{}`) skipped the checks of the command count, the first command and the config's hash
 // silently and replayed to "bit-identical" (an outside check, 2026-12-06).
-nlohmann::json read_session(const std::filesystem::path& file) {
-  nlohmann::json session;
-  try {
-    session = nlohmann::json::parse(read_text(file));
-  } catch (const nlohmann::json::exception& e) {
-    throw not_replayable(file.string() + ": not the JSON record writes (" + e.what() + ")");
+// A JSON file of the recording with these keys, each of its type (`has`), as record writes it.
+struct recorded_json {
+  std::filesystem::path file;
+  nlohmann::json j;
+  explicit recorded_json(std::filesystem::path f) : file(std::move(f)) {
+    try {
+      j = nlohmann::json::parse(read_text(file));
+    } catch (const nlohmann::json::exception& e) {
+      throw not_replayable(file.string() + ": not the JSON record writes (" + e.what() + ")");
+    }
   }
-  const auto has = [&](const char* key, bool (nlohmann::json::*is)() const noexcept, const char* what) {
-    if (!session.is_object() || !session.contains(key) || !(session[key].*is)())
+  void has(const char* key, bool (nlohmann::json::*is)() const noexcept, const char* what) const {
+    if (!j.is_object() || !j.contains(key) || !(j[key].*is)())
       throw not_replayable(file.string() + ": no \"" + key + "\" (" + what + "), which record writes and the replay "
                            "checks the recording against");
-  };
-  has("commands", &nlohmann::json::is_number_integer, "an integer");
-  has("config_fnv1a", &nlohmann::json::is_string, "a string");
+  }
+};
+
+nlohmann::json read_session(const std::filesystem::path& file) {
+  const recorded_json r(file);
+  const nlohmann::json& session = r.j;
+  r.has("commands", &nlohmann::json::is_number_integer, "an integer");
+  r.has("config_fnv1a", &nlohmann::json::is_string, "a string");
+  // The readouts it recorded (ticks.npy's rows) and the ticks it lost between them (a row removed from every array
+  // replayed as bit-identical: an outside audit, 2026-12-07).
+  r.has("readouts", &nlohmann::json::is_number_integer, "an integer");
+  r.has("missing_ticks", &nlohmann::json::is_number_integer, "an integer");
   if (!session.contains("first_command_index") ||
       !(session["first_command_index"].is_null() || session["first_command_index"].is_number_integer()))
     throw not_replayable(file.string() + ": no \"first_command_index\" (an integer, or null without commands), "
                          "which record writes and the replay checks the recording against");
   return session;
+}
+
+// summary.json's "arrays" (every array record wrote) and "decimated_ticks" (the ticks between readouts that were the
+// stream's decimation, stream.readout_every, as record counted them).
+nlohmann::json read_summary(const std::filesystem::path& file) {
+  const recorded_json r(file);
+  r.has("arrays", &nlohmann::json::is_object, "an object naming every array record wrote");
+  r.has("decimated_ticks", &nlohmann::json::is_number_integer, "an integer");
+  return r.j;
 }
 }  // namespace
 
@@ -377,23 +441,32 @@ int replayer::run() {
   const std::string config = read_text(dir_ / "session.toml");
   const nlohmann::json session = read_session(dir_ / "session.json");
   std::vector<recorded_command> commands = read_commands(dir_ / "commands.jsonl");
+  const nlohmann::json summary = read_summary(dir_ / "summary.json");
   const io::npy_array ticks = io::read_npy(dir_ / "ticks.npy");
   const io::npy_array hashes = io::read_npy(dir_ / "readout_hash.npy");
-  if (ticks.descr != "<f8" || ticks.shape.size() != 2 || ticks.shape[1] != 3 || hashes.descr != "<u8" ||
-      hashes.size() != ticks.shape[0])
-    throw not_replayable("ticks.npy and readout_hash.npy do not match (rows " + std::to_string(ticks.shape[0]) + ", " +
-                         std::to_string(hashes.size()) + ")");
+  constexpr std::size_t kTicksRow[] = {3};
+  check_layout("ticks.npy", ticks.descr, ticks.shape, io::npy_descr<double>(), kTicksRow);
+  check_layout("readout_hash.npy", hashes.descr, hashes.shape, io::npy_descr<std::uint64_t>(), {});
+  if (hashes.shape[0] != ticks.shape[0])
+    throw not_replayable("ticks.npy has " + std::to_string(ticks.shape[0]) + " rows, readout_hash.npy " +
+                         std::to_string(hashes.shape[0]) + " (record writes one each a readout)");
   const std::size_t n = hashes.size();
   hashes_.resize(n);
   seen_.assign(n, false);
   // Each row's epoch and tick are whole numbers in range, ascending as the recorder wrote them (a NaN or 1e30 was
   // converted to an integer, undefined behaviour, and a tampered row out of order compared as a difference, exit 1).
-  // Within an epoch, the ticks between rows are the stream's decimation (up to io::kMaxReadoutEvery - 1 per row) or the
-  // ticks the recorder lost (session.json's missing_ticks): a larger gap is a damaged ticks.npy, which the replay
-  // would otherwise step through (a last tick of 1e18 ran for ever).
+  // Within an epoch, the ticks between rows are the stream's decimation (summary.json's decimated_ticks: the ticks
+  // record counted between readouts up to the stream.readout_every then in force) or the ticks the recorder lost
+  // (session.json's missing_ticks): rows that skip more are a damaged ticks.npy (a last tick of 1e18 ran for ever;
+  // rows removed from every array, or a last tick raised by one, replayed as bit-identical or a difference when
+  // n x 999 skipped ticks were allowed whatever the session's readout_every: an outside audit, 2026-12-07). Named at
+  // the first row past what record counted (record counts every step it saw, so an intact recording never is), after
+  // every row is seen in order (a pair of rows swapped is named as such).
   constexpr double kMaxTick = 0x1p53;  // where doubles stop holding every whole number
-  const std::int64_t missing_ticks = session.value("missing_ticks", std::int64_t{0});
+  const std::int64_t missing_ticks = session["missing_ticks"].get<std::int64_t>();
+  const std::int64_t decimated_ticks = summary["decimated_ticks"].get<std::int64_t>();
   std::int64_t gap_ticks = 0;
+  std::string skips_too_many;
   for (std::size_t i = 0; i < n; ++i) {
     hashes_[i] = hashes.at<std::uint64_t>(i);
     const double e = ticks.at<double>(3 * i), t = ticks.at<double>(3 * i + 1);
@@ -405,18 +478,25 @@ int replayer::run() {
       throw not_replayable("ticks.npy row " + std::to_string(i) + " (epoch " + std::to_string(key.first) + ", tick " +
                            std::to_string(key.second) + ") does not come after the row before it: the recorder writes "
                            "them in order");
-    if (!rows_.empty() && rows_.rbegin()->first.first == key.first)
-      gap_ticks += key.second - rows_.rbegin()->first.second - 1;
+    // Summed until the first row past the count only: a sum of steps near 2^53 would overflow.
+    if (!rows_.empty() && rows_.rbegin()->first.first == key.first && skips_too_many.empty()) {
+      const std::int64_t step = key.second - rows_.rbegin()->first.second;
+      gap_ticks += step - 1;
+      if (gap_ticks > missing_ticks + decimated_ticks)
+        skips_too_many = "ticks.npy row " + std::to_string(i) + " (epoch " + std::to_string(key.first) + ", tick " +
+                         std::to_string(key.second) + ") is " + std::to_string(step) + " ticks after the row before " +
+                         "it: the rows up to it skip " + std::to_string(gap_ticks) + " ticks, more than the recorder " +
+                         "lost (session.json missing_ticks " + std::to_string(missing_ticks) + ") and the stream's " +
+                         "decimation accounts for (summary.json decimated_ticks " + std::to_string(decimated_ticks) +
+                         "): a damaged ticks.npy";
+    }
     rows_.emplace_hint(rows_.end(), key, i);
   }
+  if (!skips_too_many.empty()) throw not_replayable(skips_too_many);
   // Nothing to compare: it printed "bit-identical: 0 ticks, 0 commands" and exit 0 for a recording that held no
   // readout (an outside audit, 2026-12-06).
   if (rows_.empty())
     throw not_replayable("ticks.npy holds no readout: the recording has nothing a replay could compare");
-  if (gap_ticks > missing_ticks + static_cast<std::int64_t>(n) * (io::kMaxReadoutEvery - 1))
-    throw not_replayable("ticks.npy skips " + std::to_string(gap_ticks) + " ticks between its rows, more than the " +
-                         "recorder lost (session.json missing_ticks " + std::to_string(missing_ticks) + ") and the stream's " +
-                         "decimation can account for: a damaged ticks.npy");
   say("replay: %zu readouts and %zu commands from %s\n", n, commands.size(), dir_.c_str());
   compare_build(session.value("build", nlohmann::json()));
   char fnv[17];
@@ -476,9 +556,6 @@ int replayer::run() {
                                                 it->get<std::int64_t>() != static_cast<std::int64_t>(commands.size()))
     throw not_replayable("commands.jsonl holds " + std::to_string(commands.size()) + " command(s), session.json " +
                          "says the recorder wrote " + it->dump());
-  if (hashes.shape.size() != 1)
-    throw not_replayable("readout_hash.npy: " + std::to_string(hashes.shape.size()) + " dimensions, where the " +
-                         "recorder writes one hash per readout (1)");
   if (const auto it = session.find("first_command_index");
       it != session.end() && it->is_number_integer() && !commands.empty() &&
       it->get<std::int64_t>() != commands.front().index)
@@ -487,7 +564,24 @@ int replayer::run() {
 
   // After the checks of ticks.npy and commands.jsonl above: a recording cut to a later epoch (theirs) is named as
   // such first.
-  open_stored_arrays(n);
+  // Each row's epoch is one the recorded commands lead to: 0 or that of an accepted Reset. A row moved to epoch 1 of a
+  // session without a Reset was "1 recorded readout(s) were never produced by the replay", exit 1 (an outside audit,
+  // 2026-12-07).
+  std::set<std::uint32_t> epochs{0};
+  for (const recorded_command& c : commands)
+    if (c.reset && c.accepted) epochs.insert(c.epoch_applied);
+  for (const auto& [key, row] : rows_)
+    if (!epochs.contains(key.first))
+      throw not_replayable("ticks.npy row " + std::to_string(row) + " (epoch " + std::to_string(key.first) + ", tick " +
+                           std::to_string(key.second) + "): no accepted Reset of commands.jsonl leads to epoch " +
+                           std::to_string(key.first) + " (it holds " + std::to_string(epochs.size() - 1) +
+                           " accepted Reset(s)): a damaged ticks.npy");
+  // One row a readout the recorder wrote: rows removed from every array (ticks.npy and readout_hash.npy with them)
+  // replayed as bit-identical (an outside audit, 2026-12-07).
+  if (const std::int64_t readouts = session["readouts"].get<std::int64_t>(); readouts != static_cast<std::int64_t>(n))
+    throw not_replayable("ticks.npy holds " + std::to_string(n) + " rows, session.json says the recorder wrote " +
+                         std::to_string(readouts) + " readouts");
+  open_stored_arrays(n, summary["arrays"]);
   say("replay: each readout compared with readout_hash.npy and its row of %zu stored arrays\n", stored_.size());
   const std::string name = (dir_ / "session.toml").string();
   // Results are bit-identical for any thread count (docs/engine.md): a session recorded with more worker threads
@@ -578,7 +672,13 @@ void add_replay_command(CLI::App& app) {
   // Its own codes: the shared footer's "1: the command failed" contradicted them (an outside check, 2026-12-05).
   cmd->footer("Exit codes: 0 bit-identical; 1 a difference (only ever the result of the comparison: the first "
               "differing tick and field are printed); 2 the command line is wrong (no such folder); 3 the recording "
-              "cannot be replayed (named).");
+              "cannot be replayed, named: session.toml, session.json, summary.json, commands.jsonl, ticks.npy or "
+              "readout_hash.npy missing or damaged; an array summary.json's \"arrays\" lists missing, or a .npy of "
+              "record's there it does not list; a stored array of another dtype, row shape or row count than record "
+              "writes; ticks.npy rows other in number than session.json's readouts, out of order, skipping more "
+              "ticks than session.json's missing_ticks and summary.json's decimated_ticks add up to, or in an epoch "
+              "no accepted Reset of commands.jsonl leads to; a damaged commands.jsonl; a recording that starts "
+              "after a Reset; a replay server that stops answering.");
   cmd->add_option("--timeout", o->timeout_s, "Give up when the replay server does not answer for this many seconds")
       ->check(positive_number)
       ->capture_default_str();

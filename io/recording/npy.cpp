@@ -93,7 +93,8 @@ std::size_t read_header(std::istream& in, const std::filesystem::path& file, npy
     i = j + 1;
   }
   const std::size_t item = npy_item_bytes(a.descr);
-  if (item == 0) throw bad("dtype " + a.descr);
+  // Named with the dtypes these files hold: a float16 or big-endian '>f4' array read as "(dtype >f4)" alone.
+  if (item == 0) throw bad("dtype " + a.descr + ", where simulate and record write <f4, <f8 or <u8");
   // The element count checked against the bytes there by division: a shape whose product overflows (a damaged
   // header) passed a multiplied check and ended in "vector::_M_default_append".
   std::error_code ec;

@@ -181,6 +181,28 @@ class AlnRecordReplayTest(unittest.TestCase):
                 self.assertIn("first differing readout: epoch 0, tick 1500 (row 1500 of ticks.npy)", r.stderr)
                 self.assertIn(f"{name} column 1: recorded ", r.stderr)
 
+    def test_replay_refuses_an_array_deleted_or_added(self):
+        # aln_rates.npy deleted replayed as "bit-identical", exit 0, and an lfp.npy added (the node alone has none)
+        # was ignored where an added vsdi.npy was reported (an outside audit, 2026-12-07). Reference: summary.json's
+        # "arrays", every array record wrote. Break seen to fail: replay_command.cpp as before the fix -> exit 0 for
+        # the first two, exit 1 for vsdi.npy ("stored, but no replayed readout has a row of it").
+        cases = {
+            "deleted aln_rates.npy": (lambda d: os.remove(os.path.join(d, "aln_rates.npy")),
+                                      "aln_rates.npy: missing, where summary.json's \"arrays\" lists it"),
+            "added lfp.npy": (lambda d: np.save(os.path.join(d, "lfp.npy"), np.zeros(TICKS, np.float32)),
+                              "lfp.npy: in the folder, but not in summary.json's \"arrays\""),
+            "added vsdi.npy": (lambda d: np.save(os.path.join(d, "vsdi.npy"), np.zeros((TICKS, 100), np.float32)),
+                               "vsdi.npy: in the folder, but not in summary.json's \"arrays\""),
+        }
+        for i, (label, (change, says)) in enumerate(cases.items()):
+            with self.subTest(label):
+                doctored = os.path.join(self.tmp.name, f"arrays_{i}")
+                subprocess.run(["cp", "-r", self.rec, doctored], check=True)
+                change(doctored)
+                r = replay(doctored)
+                self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+                self.assertIn(says, r.stderr)
+
 
 class OutOfTableRecordTest(unittest.TestCase):
     TICKS, START_MS, STOP_MS, SETTLE_MS = 800, 200, 500, 150
