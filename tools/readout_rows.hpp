@@ -7,9 +7,11 @@
 //
 // Each function calls row(file, row_shape, values) once for every array of that file name the readout has a row of,
 // values a std::span<const T> of float, double or std::uint64_t (the file's dtype: io::npy_descr<T>()).
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <span>
+#include <tuple>
 #include <vector>
 
 #include "io/protocol/codec.hpp"
@@ -68,58 +70,42 @@ void ring_rows(const io::proto::Readout& r, std::uint32_t n_units, Row&& row) {
 // readout once it has grown).
 template <class Row>
 void device_rows(const io::proto::DeviceReadout& d, std::vector<float>& scratch, Row&& row) {
-  const auto size = [](const auto* v) { return v ? static_cast<std::size_t>(v->size()) : std::size_t{0}; };
-  const std::size_t n_sensing = size(d.sensing()), n_channels = size(d.channels()),
-                    n_controllers = size(d.controllers()), n_electrodes = size(d.electrode_mean_ua());
-  // Element i of a FlatBuffers vector (its index type is uoffset_t).
-  const auto at = [](const auto* v, std::size_t i) { return v->Get(static_cast<flatbuffers::uoffset_t>(i)); };
-  auto put = [&](const char* file, row_shape shape, auto fill) {
+  // One row of `file`: each element of the FlatBuffers vector `v` (none when it is absent) gives its K values
+  // (values(element) returns them as std::array<double, K>), the row [n] for K = 1, else [n, K].
+  auto per_element = [&](const char* file, const auto* v, auto values) {
+    constexpr std::size_t k = std::tuple_size_v<decltype(values(v->Get(0)))>;
+    const std::size_t n = v ? static_cast<std::size_t>(v->size()) : 0;
     scratch.clear();
-    fill([&scratch](std::initializer_list<double> xs) {
-      for (const double x : xs) scratch.push_back(static_cast<float>(x));
-    });
-    row(file, shape, std::span<const float>(scratch));
+    for (std::size_t i = 0; i < n; ++i)
+      for (const double x : values(v->Get(static_cast<flatbuffers::uoffset_t>(i))))
+        scratch.push_back(static_cast<float>(x));
+    const std::span<const float> values_row(scratch);
+    if constexpr (k == 1)
+      row(file, row_shape{n}, values_row);
+    else
+      row(file, row_shape{n, k}, values_row);
   };
-  put("device_sensing.npy", {n_sensing, 6}, [&](auto f) {
-    for (std::size_t i = 0; i < n_sensing; ++i) {
-      const auto* x = at(d.sensing(), i);
-      f({x->signal(), x->raw(), x->filtered(), x->rms(), x->envelope(), x->phase_rad()});
-    }
+  using two = std::array<double, 2>;
+  using three = std::array<double, 3>;
+  const auto flag = [](bool b) { return b ? 1.0 : 0.0; };
+  per_element("device_sensing.npy", d.sensing(), [](const auto* x) {
+    return std::array<double, 6>{x->signal(), x->raw(), x->filtered(), x->rms(), x->envelope(), x->phase_rad()};
   });
-  put("device_sensing_blanked.npy", {n_sensing}, [&](auto f) {
-    for (std::size_t i = 0; i < n_sensing; ++i)
-      f({at(d.sensing(), i)->blanked() ? 1.0 : 0.0});
+  per_element("device_sensing_blanked.npy", d.sensing(),
+              [&](const auto* x) { return std::array<double, 1>{flag(x->blanked())}; });
+  per_element("device_channels.npy", d.channels(),
+              [](const auto* x) { return three{x->mean_current(), x->peak_current(), x->charge()}; });
+  per_element("device_channel_state.npy", d.channels(),
+              [&](const auto* x) { return two{flag(x->active()), static_cast<double>(x->site_kind())}; });
+  per_element("device_controllers.npy", d.controllers(),
+              [](const auto* x) { return three{x->feature(), x->output(), x->error()}; });
+  per_element("device_controller_state.npy", d.controllers(), [&](const auto* x) {
+    return three{static_cast<double>(x->kind()), flag(x->saturated()), static_cast<double>(x->triggers())};
   });
-  put("device_channels.npy", {n_channels, 3}, [&](auto f) {
-    for (std::size_t i = 0; i < n_channels; ++i) {
-      const auto* x = at(d.channels(), i);
-      f({x->mean_current(), x->peak_current(), x->charge()});
-    }
-  });
-  put("device_channel_state.npy", {n_channels, 2}, [&](auto f) {
-    for (std::size_t i = 0; i < n_channels; ++i) {
-      const auto* x = at(d.channels(), i);
-      f({x->active() ? 1.0 : 0.0, static_cast<double>(x->site_kind())});
-    }
-  });
-  put("device_controllers.npy", {n_controllers, 3}, [&](auto f) {
-    for (std::size_t i = 0; i < n_controllers; ++i) {
-      const auto* x = at(d.controllers(), i);
-      f({x->feature(), x->output(), x->error()});
-    }
-  });
-  put("device_controller_state.npy", {n_controllers, 3}, [&](auto f) {
-    for (std::size_t i = 0; i < n_controllers; ++i) {
-      const auto* x = at(d.controllers(), i);
-      f({static_cast<double>(x->kind()), x->saturated() ? 1.0 : 0.0, static_cast<double>(x->triggers())});
-    }
-  });
-  put("device_electrodes.npy", {n_electrodes}, [&](auto f) {
-    for (std::size_t i = 0; i < n_electrodes; ++i) f({at(d.electrode_mean_ua(), i)});
-  });
-  put("ring_domain.npy", {2}, [&](auto f) {
-    f({static_cast<double>(d.ring_units_out_of_domain()), d.ring_max_mu_v_mv()});
-  });
+  per_element("device_electrodes.npy", d.electrode_mean_ua(),
+              [](float mean_uA) { return std::array<double, 1>{mean_uA}; });
+  const float domain[2] = {static_cast<float>(d.ring_units_out_of_domain()), static_cast<float>(d.ring_max_mu_v_mv())};
+  row("ring_domain.npy", row_shape{2}, std::span<const float>(domain));
 }
 
 }  // namespace cortexloop::tools

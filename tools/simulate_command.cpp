@@ -679,17 +679,19 @@ void wait_for_rank_0(const std::filesystem::path& out, const std::string& launch
 // io::output_dir_lock. change returns false to leave the file as it is.
 void update_sweep_index(const std::filesystem::path& out, bool shared,
                         const std::function<bool(nlohmann::json&)>& change) {
-  int fd = -1;
+  struct held_lock {  // closing the file lets the lock go, however this returns
+    int fd = -1;
+    ~held_lock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } lock;
   if (shared) {
     const std::filesystem::path lock_file = out / "sweep.json.lock";
-    fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error(lock_file.string() + ": cannot open (" + std::strerror(errno) + ")");
-    while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+    lock.fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock.fd < 0) throw std::runtime_error(lock_file.string() + ": cannot open (" + std::strerror(errno) + ")");
+    while (::flock(lock.fd, LOCK_EX) != 0 && errno == EINTR) {
     }
   }
-  const std::unique_ptr<const int, void (*)(const int*)> unlock_on_return(&fd, [](const int* f) {
-    if (*f >= 0) ::close(*f);
-  });
   std::ifstream f(out / "sweep.json");
   nlohmann::json index = nlohmann::json::parse(f, nullptr, false);  // none yet: rank 0's first write replaces it
   if (change(index)) io::write_text_file(out / "sweep.json", index.dump(2) + "\n");
