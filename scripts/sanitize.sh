@@ -53,6 +53,9 @@ case $kind in
     #     shell around `serve`, whose code python_client runs here, and the measuring programs of bench/.
     #   network_sweep_cli  30 s under ASan (run 139): the network at the paper's points, which
     #     test_cakan_network_states runs here, through `sweep`, whose loop aln_cli runs here on the ALN node.
+    #   the offline Python tests (python_plot_tools, python_tool_help, python_client_waits, python_fig6_order and six
+    #     shorter ones; tests/CMakeLists.txt lists them): no program of the build runs in them, so under ASan they ran
+    #     the same Python again, ~51 of the stage's ~380 test-seconds (run 164).
     # And Catch2 cases by name (their tests are discovered at build time, so they take no label): two are ~30 s
     # under ASan (of a ~590 s stage summed over both cores, run 45) of long Monte-Carlo runs through code that shorter
     # cases run under ASan here:

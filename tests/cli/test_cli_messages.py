@@ -584,7 +584,7 @@ class ServeStatus(unittest.TestCase):
         # window under 0.95x real time, against a run whose work cannot fit its ticks. Break tried: serve without
         # behind.check -> no WARNING line.
         r = run("serve", "--config", NETWORK, "--set", "simulation.dt_ms=0.01", "--set", "network.n_neurons=20000",
-                "--pub", "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--duration", "2", "--quiet")
+                "--pub", "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*", "--duration", "1.2", "--quiet")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("serve: WARNING: behind real time: ", r.stderr)
         self.assertNotIn("back to real time", r.stderr)  # the verdict's hysteresis: test_server_e2e
