@@ -774,6 +774,20 @@ TEST_CASE("GetInfo is answered with the server's shape, and topic info carries t
   CHECK(i.safety.max_current_uA == 1000.0);
   CHECK(i.safety.net_charge_window_ms == 1000.0);
 
+  // Its copy on topic "ack" leaves the Info out (docs/protocol.md, topics): a GetInfo flood published the resolved
+  // config to every subscriber of "ack" and a recorder beside it lost half its readouts (an outside audit,
+  // 2026-12-07). Reference: the same ack (seq) as the client got, minus info. Break tried: reply() publishing the
+  // bytes it sent the client -> the copy has an info, this fails.
+  std::optional<io::ack_info> copy;
+  for (const auto end = std::chrono::steady_clock::now() + 10s; !copy && std::chrono::steady_clock::now() < end;)
+    if (const auto m = c.receive(200ms); m && m->topic == io::kTopicAck)
+      if (const auto* ack = m->message()->payload_as_Ack(); ack && ack->seq() == a->seq)
+        copy = io::to_ack_info(*ack, 0);
+  REQUIRE(copy);
+  CHECK(copy->accepted);
+  CHECK(copy->epoch == a->epoch);
+  CHECK_FALSE(copy->info);
+
   command reset = simple(command_kind::reset);
   reset.seed = 12;
   REQUIRE(c.wait_ack(c.send(reset), 30s)->accepted);
