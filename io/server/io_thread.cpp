@@ -11,6 +11,7 @@
 #include "io/runtime/clock.hpp"
 #include "io/runtime/thread_setup.hpp"
 #include "io/protocol/session.hpp"
+#include "io/server/reset_memory.hpp"
 
 namespace cortexloop::io {
 
@@ -226,6 +227,9 @@ void io_thread::handle_frames(std::vector<zmq::message_t>& frames) {
       try {
         built_engine_ = std::make_unique<engine::engine>(params);
         built_engine_->place_workers(opt_.worker_cpu, opt_.worker_fifo);
+      } catch (const std::bad_alloc&) {
+        built_engine_.reset();  // what was built of it goes before the reason is composed
+        build_error_ = reset_out_of_memory_reason();
       } catch (const std::exception& e) {
         build_error_ = e.what();
       }

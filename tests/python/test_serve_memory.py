@@ -13,6 +13,8 @@ Measured on the shared 2-core VM: fixed, 40.6 -> 40.7 MB over the Resets; 40.6 M
 Resets; 41.1 MB, 51.2 MB while stalled, still 51.2 MB 30 s after it left. (The Reset test does not tell the two
 changes apart: the fixed mmap threshold alone kept 30 Resets flat, bench/reset_rss.py; the trim alone was not
 measured.)
+- A Reset that cannot allocate its second engine (an address-space limit) is refused naming memory, and the server
+  runs on (its own case says how the limit is chosen).
 """
 import os
 import signal
@@ -34,20 +36,26 @@ MB = 1024.0  # kB per MB (VmRSS is in kB)
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, extra=(), address_space_kib=None):
+        limit = None
+        if address_space_kib is not None:
+            def limit():
+                import resource
+                resource.setrlimit(resource.RLIMIT_AS, (address_space_kib * 1024, address_space_kib * 1024))
         self.proc, self.pub, self.commands = serve_on_free_ports(
-            [BIN, "serve", "--config", os.path.join(REPO, "configs", "default.toml"), "--quiet"])
+            [BIN, "serve", "--config", os.path.join(REPO, "configs", "default.toml"), "--quiet", *extra],
+            preexec_fn=limit)
         self.client = Client(self.commands, None)
         if self.client.info(60) is None:
             self.stop()
             raise RuntimeError("server did not answer GetInfo within 60 s")
 
-    def rss_kib(self):
+    def rss_kib(self, field="VmRSS"):
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
+        raise RuntimeError("no " + field)
 
     def reset(self, seed):
         ack = self.client.wait_ack(self.client.reset(seed), 120)
@@ -116,6 +124,32 @@ class ServeMemoryTest(unittest.TestCase):
               f"{after / MB:.1f} MB {waited:.1f} s after it left", flush=True)
         self.assertGreaterEqual(peak - before, 5 * MB, "the server's queue to the subscriber did not fill")
         self.assertLessEqual(after - before, 3 * MB)
+        self.assertEqual(rc, 0)
+
+    def test_a_reset_without_memory_for_a_second_engine_says_so(self):
+        # A Reset builds its engine beside the running one (docs/protocol.md, Reset): under an address-space limit
+        # that fits one engine, the ack said "Reset failed: std::bad_alloc" with nothing on why (an outside audit,
+        # 2026-12-07). Reference: the limit itself, the process's peak address space after start-up plus half the
+        # engine's resident memory (a ~250 MB engine: 1000 cells, dt 0.01 ms, 200 ms ticks), which the second engine
+        # cannot fit in; the server must answer, name memory, and run on. Break tried: the builder's bad_alloc caught
+        # as any exception (e.what()) -> "std::bad_alloc", this fails.
+        big = ["--mode", "stepped", "--set", "network.n_neurons=1000", "--set", "simulation.dt_ms=0.01",
+               "--set", "simulation.tick_ms=200"]
+        s = Server(big)
+        try:
+            peak, engine = s.rss_kib("VmPeak"), s.rss_kib()
+        finally:
+            s.stop()
+        s = Server(big, address_space_kib=peak + engine // 2)
+        try:
+            ack = s.client.wait_ack(s.client.reset(4), 120)
+            self.assertIsNotNone(ack)
+            self.assertFalse(ack.accepted)
+            self.assertIn("not enough memory for a second engine", ack.reason)
+            self.assertIn("address-space limit", ack.reason)
+            self.assertTrue(s.client.wait_ack(s.client.ping(), 30).accepted)  # it runs on
+        finally:
+            rc = s.stop()
         self.assertEqual(rc, 0)
 
 
