@@ -27,7 +27,9 @@
 #include "io/client/client.hpp"
 #include "io/protocol/codec.hpp"
 #include "io/recording/array_descriptions.hpp"
+#include "io/protocol/session.hpp"
 #include "io/recording/npy.hpp"
+#include "io/server/server.hpp"
 
 using namespace cortexloop;
 using namespace std::chrono_literals;
@@ -401,6 +403,18 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
              if (i == 0) j["seq"] = j["seq"].get<std::uint64_t>() + 1;
            });
          }, "but its command's bytes carry seq"},
+        // A line's command padded past the 40 KiB a server takes (which it drops with the connection, applying
+        // nothing): the replay waited out --timeout and said "no ack for command #0" (an outside audit, 2026-12-07).
+        // Reference: kMaxCommand_bytes, the server's frame limit. Break tried: read_commands' size check removed ->
+        // "no ack", exit 1, after the timeout.
+        {"oversize command", [&](const fs::path& d) {
+           edit_commands(d, [](nlohmann::json& j, std::size_t i) {
+             if (i != 0) return;
+             std::vector<std::uint8_t> bytes = *io::base64_decode(j["command"].get<std::string>());
+             bytes.resize(static_cast<std::size_t>(io::kMaxCommand_bytes) + 1, 0);  // trailing bytes still verify
+             j["command"] = io::base64_encode(bytes);
+           });
+         }, "over the 40960 a server takes"},
         {"epoch", [&](const fs::path& d) {  // the recording's epoch 0 cut off: it starts at the session's Reset
            std::istringstream lines(read_file(rec / "commands.jsonl"));
            std::string text, line;

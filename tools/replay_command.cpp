@@ -136,6 +136,12 @@ std::vector<recorded_command> read_commands(const std::filesystem::path& p) {
       auto bytes = io::base64_decode(j.at("command").get<std::string>());
       if (!bytes) throw std::runtime_error("command is not base64");
       c.bytes = std::move(*bytes);
+      // A server drops the connection of a larger frame (ZMQ_MAXMSGSIZE) and applies nothing: such a line was never
+      // applied, and its replay waited out the whole --timeout for an ack (an outside audit, 2026-12-07).
+      if (static_cast<std::int64_t>(c.bytes.size()) > io::kMaxCommand_bytes)
+        throw std::runtime_error("command of " + std::to_string(c.bytes.size()) + " bytes, over the " +
+                                 std::to_string(io::kMaxCommand_bytes) + " a server takes (max_command_bytes): no "
+                                 "server applied it");
       // The ack is awaited by the line's seq: a command whose bytes carry another (one flipped bit) waited out the
       // whole --timeout and ended as "no ack" (an outside audit, 2026-12-06). Checked here, before anything runs.
       const io::proto::Message* m = io::verify_message(c.bytes);
