@@ -69,6 +69,20 @@ constexpr double kVoltageLimit_mV = 500.0;
 constexpr double kLeastTauWithoutAdaptation_ms = 1e-30;
 const range kVoltage{-kVoltageLimit_mV, kVoltageLimit_mV};
 
+// A table an override reaches into that the config gave as a value (`simulation = 5` with --seed 3): the config's
+// error, named at its file:line as the loader names it without the option, with the option that reached into it after.
+// It was "--seed 3: simulation is not a table", blaming the option (an outside audit, 2026-12-07).
+[[noreturn]] void refuse_value_as_table(const toml::table& parent, const std::string& parent_dotted,
+                                        const std::string& section, const config_origin& origin,
+                                        const std::string& shown) {
+  try {
+    table_reader(parent, parent_dotted, std::make_shared<config_origin>(origin)).table(section);
+  } catch (const config_error& e) {
+    throw config_error(std::string(e.what()) + "; " + shown + " sets a key inside it");
+  }
+  throw config_error(shown + ": " + section + " is not a table");  // table() refuses it; not reached
+}
+
 // Applies one "a.b.key=value" override to the tree. The value is read as a TOML value; a bare word that is
 // not valid TOML (e.g. rest) is taken as a string, so --set network.v_init_mode=rest works unquoted.
 void apply_override(toml::table& root, const std::string& tagged, config_origin& origin) {
@@ -83,6 +97,8 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
   toml::table* table = &root;
   std::string_view rest = path;
   for (auto dot = rest.find('.'); dot != std::string_view::npos; dot = rest.find('.')) {
+    const std::size_t consumed = path.size() - rest.size();
+    const std::string parent_dotted = consumed == 0 ? std::string() : path.substr(0, consumed - 1);
     std::string section(rest.substr(0, dot));
     rest.remove_prefix(dot + 1);
     // An entry of an array of tables, named as errors name it: device.electrode[0].height_mm.
@@ -116,7 +132,11 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
     }
     if (node->is_array_of_tables())
       throw config_error(shown + ": " + section + " is an array of tables: name one entry, as " + section + "[0]");
-    if (!node->is_table()) throw config_error(shown + ": " + section + " is not a table");
+    if (!node->is_table()) {
+      const std::string dotted = parent_dotted.empty() ? section : parent_dotted + "." + section;
+      if (!origin.overridden.contains(dotted)) refuse_value_as_table(*table, parent_dotted, section, origin, shown);
+      throw config_error(shown + ": " + section + " is not a table");  // an earlier override made it a value
+    }
     table = node->as_table();
   }
   if (rest.empty()) throw config_error(shown + ": empty key");
