@@ -431,13 +431,16 @@ safety_verdict check_program(const program& p, const electrode_params* electrode
 
 // ---- charge_monitor -------------------------------------------------------------------------------------
 
+std::size_t charge_monitor::window_steps_of(const safety_limits& limits, std::int64_t dt_us) noexcept {
+  return static_cast<std::size_t>(
+      std::max<std::int64_t>(1, std::llround(limits.net_charge_window_ms * kUsPerMs / static_cast<double>(dt_us))));
+}
+
 charge_monitor::charge_monitor(const safety_limits& limits, const electrode_params& e, std::int64_t dt_us)
     : limits_(limits),
       electrode_(e),
       dt_us_(dt_us),
-      window_nC_(static_cast<std::size_t>(std::max<std::int64_t>(
-                     1, std::llround(limits.net_charge_window_ms * kUsPerMs / static_cast<double>(dt_us)))),
-                 0.0),
+      window_nC_(window_steps_of(limits, dt_us), 0.0),
       in_flight_nC_(window_nC_.size(), 0.0) {}
 
 void charge_monitor::reset() noexcept {

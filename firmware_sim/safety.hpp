@@ -22,6 +22,7 @@
 // Everything except reason formatting is noexcept and allocation-free.
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -101,6 +102,10 @@ class charge_monitor {
  public:
   charge_monitor() = default;
   charge_monitor(const safety_limits& limits, const electrode_params& e, std::int64_t dt_us);
+  // The window's length in steps of dt_us (at least 1), and the bytes the monitor holds per step of it (the charge
+  // delivered and the charge in flight, a double each): the config loader checks the window's memory with these.
+  static std::size_t window_steps_of(const safety_limits& limits, std::int64_t dt_us) noexcept;
+  static constexpr std::size_t kBytesPerWindowStep = 2 * sizeof(double);
   // The electrode's total charge in this step (nC), the largest |current| within the step (uA; step_peak.hpp;
   // < 0: the step's mean, from the charge), the largest |charge| of a phase of the electrode's summed current
   // that flowed in the step (nC; step_peak::measure), held to max_charge_per_phase_nC and shannon_k

@@ -555,6 +555,26 @@ TEST_CASE("a key missing from or wrong in a table an override gave whole names t
              Catch::Contains("missing required key network.p_connect") && Catch::Contains("test.toml"));
 }
 
+// A config that gives a table as a value (`simulation = 5`) is the config's error at its file:line, also when an
+// option reaches into the table: with --seed 3 it said "--seed 3: simulation is not a table", blaming the option (an
+// outside audit, 2026-12-07). Reference: the message without the option (test.toml:2, the line of `simulation = 5`).
+// Break tried: apply_override's "is not a table" refusal back in place of refuse_value_as_table -> the second and
+// third checks fail ("--seed 3: simulation is not a table").
+TEST_CASE("a value where a table belongs is named at its file:line even when an option overrides a key in it",
+          "[config]") {
+  const std::string text = "base = \"" + source_path("configs/zerlaut2018_network.toml").string() + "\"\nsimulation = 5\n";
+  const std::string alone = error_of(text);
+  CHECK_THAT(alone, Catch::StartsWith("test.toml:2: simulation = 5: must be a table ([simulation])"));
+  for (const auto& [label, key] : {std::pair{"--seed 3", "simulation.seed"}, std::pair{"--threads 2", "simulation.threads"}}) {
+    const std::string value(std::string_view(label).substr(std::string_view(label).find(' ') + 1));
+    const std::string with_option = error_of(text, {cortexloop::io::labelled_override(label, key, value)});
+    CHECK_THAT(with_option, Catch::StartsWith(alone) && Catch::EndsWith(std::string("; ") + label + " sets a key inside it"));
+  }
+  // A --set is named the same way, after the file's line.
+  CHECK_THAT(error_of(text, {"simulation.seed=3"}),
+             Catch::StartsWith("test.toml:2: simulation = 5") && Catch::EndsWith("; --set simulation.seed=3 sets a key inside it"));
+}
+
 TEST_CASE("a TOML syntax error names the line", "[config]") {
   CHECK_THAT(error_of("[simulation]\ndt_ms = = 0.1\n"), Catch::Contains("test.toml:2"));
 }

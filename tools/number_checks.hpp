@@ -72,6 +72,26 @@ inline CLI::Validator whole_number_in(std::uint64_t lo, std::uint64_t hi, const 
       text);
 }
 
+// A whole number in [lo, hi] for a signed option, checked as typed: CLI11 saturates a number beyond int64 to its
+// limit (`stim --start-tick 99999999999999999999` became 9223372036854775807, which the server then refused quoting
+// a number nobody typed: an outside audit, 2026-12-07). Text that is no whole number is the conversion's to name.
+inline CLI::Validator integer_in(std::int64_t lo, std::int64_t hi, const std::string& why = "") {
+  const std::string text = "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  return CLI::Validator(
+      [lo, hi, text, why](std::string& typed) -> std::string {
+        std::int64_t v = 0;
+        const char* first = typed.data() + (typed.starts_with('+') ? 1 : 0);
+        const char* end = typed.data() + typed.size();
+        const auto r = std::from_chars(first, end, v);
+        if (r.ptr != end || (r.ec == std::errc{} && v >= lo && v <= hi)) return {};
+        if (r.ec != std::errc{} && r.ec != std::errc::result_out_of_range) return {};
+        std::string message = "must be " + text;
+        if (!why.empty()) message += " " + why;
+        return message + ", got " + typed;
+      },
+      text);
+}
+
 // Every floating-point option of `app` and of its subcommands refuses nan and inf. CLI11 reads them as numbers, and
 // its Range check lets NaN through (every comparison with NaN is false): `serve --spin-us nan` ran at 4.9x real
 // time, `tf --w-pA nan` printed the W = 0 result. No option of the CLI means anything by a non-finite value.

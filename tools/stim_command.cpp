@@ -452,7 +452,10 @@ void add_stim_command(CLI::App& app) {
   cmd->add_option("--noise-seed", o->noise_seed, "the stream's seed")
       ->capture_default_str()
       ->check(whole_number_in(0, std::numeric_limits<std::uint64_t>::max()));
-  cmd->add_option("--start-tick", o->start_tick, "Start at this engine tick (-1: the next tick)")->capture_default_str();
+  // The server's range (start_tick, docs/protocol.md): beyond int64 CLI11 saturated it silently.
+  cmd->add_option("--start-tick", o->start_tick, "Start at this engine tick (-1: the next tick)")
+      ->check(integer_in(-1, io::kMaxStartTick, "(-1: the next tick)"))
+      ->capture_default_str();
   cmd->add_option("--delay", o->delay_ms, "Start this long after the start tick (ms)")->capture_default_str();
   cmd->add_option("--duration", o->duration_ms, "Stop after this long (ms; 0 = until replaced or cleared)")->capture_default_str();
   // controller

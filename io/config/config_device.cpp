@@ -2,8 +2,11 @@
 #include "engine/network/steps_network.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
+#include "io/config/machine_memory.hpp"
+#include "io/config/network_memory.hpp"
 #include "io/protocol/format_number.hpp"
 
 namespace cortexloop::io {
@@ -80,6 +83,35 @@ fw::safety_limits read_safety(table_reader t, double dt_ms) {
   s.max_direct_pA = opt(t, "max_direct_pA", s.max_direct_pA, positive(1e5));
   t.finish();
   return s;
+}
+
+// The net-charge monitor keeps kBytesPerWindowStep for each step of its window, per electrode, from set-up on
+// (firmware_sim/safety.hpp): net_charge_window_ms = 60000 at dt 1 us is 6e7 steps, 960 MB an electrode, and with 8
+// electrodes took 7.5 GB and 12 s of set-up without a check (an outside audit, 2026-12-07). Checked against this
+// machine's memory with the network's least (its synapse rows and spike log, as the loader checks those), and refused
+// at the window's key (or at the electrodes, when the window is the default).
+void refuse_window_beyond_memory(table_reader& t, const fw::stimulator_layout& layout,
+                                 const engine::engine_params& engine) {
+  const double memory_bytes = machine_memory_bytes();
+  if (memory_bytes <= 0 || layout.electrodes.empty()) return;  // unknown memory: no limit to check against
+  const double steps = static_cast<double>(fw::charge_monitor::window_steps_of(layout.safety, layout.dt_us));
+  const double window_bytes = static_cast<double>(layout.electrodes.size()) * steps *
+                              static_cast<double>(fw::charge_monitor::kBytesPerWindowStep);
+  const double network_bytes = engine::steps_network(engine) ? synapse_rows_bytes(engine.network) +
+                                                                   spike_log_bytes(engine.network, engine.simulation)
+                                                             : 0.0;
+  if (window_bytes + network_bytes <= memory_bytes) return;
+  char text[400];
+  std::snprintf(text, sizeof text, "%.3g steps of simulation.dt_ms in the net-charge window for each of %zu "
+                "electrodes: the monitor (%zu bytes a step) needs %.3g GB, with the network's %.3g GB (synapses and "
+                "spike log) more than this machine's %.3g GB of memory; use a shorter window or a larger dt_ms",
+                steps, layout.electrodes.size(), fw::charge_monitor::kBytesPerWindowStep, window_bytes / 1e9,
+                network_bytes / 1e9, memory_bytes / 1e9);
+  if (t.has("safety")) {
+    table_reader safety = t.table("safety");
+    if (safety.has("net_charge_window_ms")) safety.fail("net_charge_window_ms", text);
+  }
+  t.fail("electrode", text);
 }
 
 fw::signal_kind read_signal(table_reader& t) {
@@ -171,6 +203,7 @@ firmware_sim::device_params read_device(table_reader t, const engine::engine_par
   };
   each("electrode", fw::kMaxElectrodes,
        [&](table_reader r) { d.layout.electrodes.push_back(read_electrode(std::move(r), length_mm)); });
+  refuse_window_beyond_memory(t, d.layout, engine);
   each("sensing", fw::kMaxSensing,
        [&](table_reader r) { d.sensing.push_back(read_sensing(std::move(r), d.layout, length_mm)); });
   t.finish();

@@ -2,9 +2,11 @@
 #include "io/config/config_checks.hpp"
 
 #include "io/config/config_device.hpp"
+#include "io/config/config_file.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/config/config_meanfield.hpp"
 #include "io/config/machine_memory.hpp"
+#include "io/config/network_memory.hpp"
 #include "io/config/thread_limit.hpp"
 #include "engine/inputs/drive.hpp"
 #include "engine/network/steps_network.hpp"
@@ -16,14 +18,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <sstream>
-#include <fcntl.h>
-#include <poll.h>
-#include <unistd.h>
 #include <vector>
 
 namespace cortexloop::io {
@@ -69,6 +66,20 @@ constexpr double kVoltageLimit_mV = 500.0;
 constexpr double kLeastTauWithoutAdaptation_ms = 1e-30;
 const range kVoltage{-kVoltageLimit_mV, kVoltageLimit_mV};
 
+// A table an override reaches into that the config gave as a value (`simulation = 5` with --seed 3): the config's
+// error, named at its file:line as the loader names it without the option, with the option that reached into it after.
+// It was "--seed 3: simulation is not a table", blaming the option (an outside audit, 2026-12-07).
+[[noreturn]] void refuse_value_as_table(const toml::table& parent, const std::string& parent_dotted,
+                                        const std::string& section, const config_origin& origin,
+                                        const std::string& shown) {
+  try {
+    table_reader(parent, parent_dotted, std::make_shared<config_origin>(origin)).table(section);
+  } catch (const config_error& e) {
+    throw config_error(std::string(e.what()) + "; " + shown + " sets a key inside it");
+  }
+  throw config_error(shown + ": " + section + " is not a table");  // table() refuses it; not reached
+}
+
 // Applies one "a.b.key=value" override to the tree. The value is read as a TOML value; a bare word that is
 // not valid TOML (e.g. rest) is taken as a string, so --set network.v_init_mode=rest works unquoted.
 void apply_override(toml::table& root, const std::string& tagged, config_origin& origin) {
@@ -83,6 +94,8 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
   toml::table* table = &root;
   std::string_view rest = path;
   for (auto dot = rest.find('.'); dot != std::string_view::npos; dot = rest.find('.')) {
+    const std::size_t consumed = path.size() - rest.size();
+    const std::string parent_dotted = consumed == 0 ? std::string() : path.substr(0, consumed - 1);
     std::string section(rest.substr(0, dot));
     rest.remove_prefix(dot + 1);
     // An entry of an array of tables, named as errors name it: device.electrode[0].height_mm.
@@ -116,7 +129,11 @@ void apply_override(toml::table& root, const std::string& tagged, config_origin&
     }
     if (node->is_array_of_tables())
       throw config_error(shown + ": " + section + " is an array of tables: name one entry, as " + section + "[0]");
-    if (!node->is_table()) throw config_error(shown + ": " + section + " is not a table");
+    if (!node->is_table()) {
+      const std::string dotted = parent_dotted.empty() ? section : parent_dotted + "." + section;
+      if (!origin.overridden.contains(dotted)) refuse_value_as_table(*table, parent_dotted, section, origin, shown);
+      throw config_error(shown + ": " + section + " is not a table");  // an earlier override made it a value
+    }
     table = node->as_table();
   }
   if (rest.empty()) throw config_error(shown + ": empty key");
@@ -297,7 +314,7 @@ void refuse_beyond_memory(const table_reader& t, const engine::network_params& p
                           const table_reader& simulation) {
   const double memory_bytes = machine_memory_bytes();
   if (memory_bytes <= 0) return;  // unknown: no limit to check against
-  const double synapses = p.expected_synapses();
+  const double synapses = synapse_rows_bytes(p);
   char text[300];
   if (synapses > memory_bytes) {
     std::snprintf(text, sizeof text, "%lld cells make ~%.3g synapses: their rows need at least %.3g GB (a byte each), "
@@ -305,9 +322,8 @@ void refuse_beyond_memory(const table_reader& t, const engine::network_params& p
                   synapses / 1e9, memory_bytes / 1e9);
     t.fail("n_neurons", text);
   }
-  constexpr double kSpikeLogBytes = sizeof(std::int64_t) + sizeof(std::uint32_t);  // engine::engine's spike log
   const double steps_per_tick = std::round(s.tick_ms / s.dt_ms);
-  const double log_bytes = static_cast<double>(p.n_neurons) * steps_per_tick * kSpikeLogBytes;
+  const double log_bytes = spike_log_bytes(p, s);
   if (synapses + log_bytes > memory_bytes) {
     std::snprintf(text, sizeof text, "%.3g steps per tick (tick_ms / dt_ms) for %lld cells: the tick's spike log (room "
                   "for every cell on every step, 12 bytes each) needs %.3g GB, with the synapses' %.3g GB more than "
@@ -468,57 +484,6 @@ toml::table parse_toml(std::string_view text, std::string_view source_name) {
   }
 }
 
-// Why `file` cannot be read as a config, or "": a directory (named as a base, it was called "no such file": an outside
-// check, 2026-12-05), or what the system says (a folder that may not be searched is not "no such file").
-std::string not_a_config_file(const std::filesystem::path& file) {
-  std::error_code ec;
-  const std::filesystem::file_status st = std::filesystem::status(file, ec);
-  if (st.type() == std::filesystem::file_type::not_found) return "no such file";
-  if (ec) return ec.message();
-  if (st.type() == std::filesystem::file_type::directory) return "a directory, not a config file";
-  return {};
-}
-
-// A FIFO (`--config <(...)`, a pipe) is read once something writes to it: one nothing wrote to blocked the loader in
-// its open for ever (the same outside check). Waited for kFifoWait_ms, then refused; at most kMaxFifo_bytes.
-constexpr int kFifoWait_ms = 5000;
-constexpr std::size_t kMaxFifo_bytes = 16u << 20;
-std::string read_fifo(const std::filesystem::path& file) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK);
-  if (fd < 0) throw config_error(file.string() + ": cannot open config file (" + std::strerror(errno) + ")");
-  pollfd waiting{fd, POLLIN, 0};
-  if (::poll(&waiting, 1, kFifoWait_ms) <= 0) {
-    ::close(fd);
-    throw config_error(file.string() + ": a FIFO nothing wrote to within " + std::to_string(kFifoWait_ms / 1000) + " s");
-  }
-  ::fcntl(fd, F_SETFL, 0);  // blocking from here: the writer's whole text, to its end
-  std::string text;
-  char chunk[4096];
-  for (ssize_t n; (n = ::read(fd, chunk, sizeof chunk)) > 0;) {
-    text.append(chunk, static_cast<std::size_t>(n));
-    if (text.size() > kMaxFifo_bytes) {
-      ::close(fd);
-      throw config_error(file.string() + ": more than 16 MiB from a FIFO: not a config file");
-    }
-  }
-  ::close(fd);
-  return text;
-}
-
-std::string read_file(const std::filesystem::path& file) {
-  if (const std::string why = not_a_config_file(file); !why.empty()) throw config_error(file.string() + ": " + why);
-  if (std::error_code ec; std::filesystem::is_fifo(file, ec)) return read_fifo(file);
-  errno = 0;
-  std::ifstream in(file);
-  // With the reason (an unreadable file said only "cannot open config file": an outside audit, 2026-12-07).
-  if (!in)
-    throw config_error(file.string() + ": cannot open config file" +
-                       (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : std::string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Tables of `over` replace or extend those of `base`, key by key, recursively. The nodes are moved, not
 // copied: toml++ copies a node without its source region, and an error message names the file and line of a
 // value from that region (table_reader::where).
@@ -592,7 +557,7 @@ toml::table resolve_base_in(toml::table root, const std::filesystem::path& folde
                          " files in all (a file counts each time a base list names it): lists that fan out repeat "
                          "their files");
     walk.chain.push_back(canonical);
-    merge_into(merged, resolve_base_in(parse_toml(read_file(file), file.string()), file.parent_path(),
+    merge_into(merged, resolve_base_in(parse_toml(read_config_file(file), file.string()), file.parent_path(),
                                        file.string(), walk));
     walk.chain.pop_back();
   }
@@ -771,7 +736,7 @@ bool override_sets(std::string_view tagged, std::string_view key) {
 
 resolved_config resolve_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
   resolved_config r;
-  r.root = resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string());
+  r.root = resolve_base(parse_toml(read_config_file(file), file.string()), file.parent_path(), file.string());
   auto origin = std::make_shared<config_origin>();
   origin->file = file.string();
   for (const std::string& o : overrides) apply_override(r.root, o, *origin);
@@ -785,7 +750,7 @@ engine::engine_params parse_config(std::string_view text, std::string_view sourc
 }
 
 std::string resolved_config_text(const std::filesystem::path& file, std::span<const std::string> overrides) {
-  toml::table root = resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string());
+  toml::table root = resolve_base(parse_toml(read_config_file(file), file.string()), file.parent_path(), file.string());
   config_origin origin;
   origin.file = file.string();
   for (const std::string& o : overrides) apply_override(root, o, origin);
@@ -796,7 +761,7 @@ std::string resolved_config_text(const std::filesystem::path& file, std::span<co
 
 engine::engine_params load_config(const std::filesystem::path& file, std::span<const std::string> overrides,
                                   config_use use) {
-  return read_params(resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string()),
+  return read_params(resolve_base(parse_toml(read_config_file(file), file.string()), file.parent_path(), file.string()),
                      file.string(), overrides, use);
 }
 
@@ -814,7 +779,7 @@ firmware_sim::device_params parse_device_config(std::string_view text, std::stri
 firmware_sim::device_params load_device_config(const std::filesystem::path& file,
                                                std::span<const std::string> overrides,
                                                const engine::engine_params& engine) {
-  return read_device_section(resolve_base(parse_toml(read_file(file), file.string()), file.parent_path(), file.string()),
+  return read_device_section(resolve_base(parse_toml(read_config_file(file), file.string()), file.parent_path(), file.string()),
                              file.string(), overrides, engine);
 }
 

@@ -19,12 +19,6 @@ namespace cortexloop::io {
 
 namespace {
 
-// Largest start_tick of a SetPrograms or SetController (31.7 years of 1 ms ticks). The real-time thread turns it
-// into a step (start_tick x steps_per_tick) and the device into microseconds; at the longest tick the config allows
-// (1000 ms) 10^12 ticks are 10^18 us, which int64 holds. Unbounded, 2^62 overflowed there (undefined behaviour on
-// the real-time thread) and came back as "already past".
-constexpr std::int64_t kMaxStartTick = 1'000'000'000'000;
-
 decoded_command refuse(decoded_command d, error_code code, std::string reason) {
   d.ok = false;
   d.code = code;

@@ -26,6 +26,11 @@ inline constexpr double kProtocolMaxDriveRate_Hz = 200.0;
 inline constexpr int kMaxReadoutEvery = 1000;
 // Step.ticks: at most 10^7 ticks per Step (2.8 hours of 1 ms ticks); 0 cancels the budget left.
 inline constexpr std::uint32_t kMaxStepTicks = 10'000'000;
+// Largest start_tick of a SetPrograms or SetController (31.7 years of 1 ms ticks). The real-time thread turns it
+// into a step (start_tick x steps_per_tick) and the device into microseconds; at the longest tick the config allows
+// (1000 ms) 10^12 ticks are 10^18 us, which int64 holds. Unbounded, 2^62 overflowed there (undefined behaviour on
+// the real-time thread) and came back as "already past". `stim --start-tick` checks it as typed.
+inline constexpr std::int64_t kMaxStartTick = 1'000'000'000'000;
 // Info.schema_version: raised whenever the schema gains a field, message or enum value (docs/protocol.md).
 inline constexpr std::uint32_t kSchemaVersion = 3;
 

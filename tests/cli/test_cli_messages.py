@@ -736,6 +736,20 @@ class InputRefused(unittest.TestCase):
                      "--pulses-per-burst", "4294967295", *nowhere, code=4)
         self.refused("stim", "dc", "--amplitude", "5", "--ring-position", "0", "--width", "99999", *nowhere, code=4)
 
+    def test_stim_start_tick_is_checked_as_typed_with_the_servers_range(self):
+        # An outside audit, 2026-12-07: --start-tick 99999999999999999999 was saturated to 9223372036854775807 without a
+        # word, sent, and refused by the server (exit 3) quoting a number the user never typed; the other options
+        # refuse an out-of-range value with exit 2 naming it (--pulses-per-burst, above). Reference: the server's range
+        # (docs/protocol.md, SetPrograms: -1, or a tick in [0, 10^12]). Nothing answers at `nowhere`: a value let
+        # through exits 4. Break tried: the option's integer_in check left out -> exit 4 (sent) for each, fails.
+        nowhere = ("--commands", "tcp://127.0.0.1:1", "--timeout", "0.2")
+        for value in ("99999999999999999999", "-99999999999999999999", "1000000000001", "-2"):
+            e = self.refused("stim", "dc", "--amplitude", "5", "--start-tick", value, *nowhere, code=2)
+            self.assertIn(f"--start-tick: must be in [-1, 1000000000000] (-1: the next tick), got {value}", e)
+            self.assertNotIn("9223372036854775807", e)
+        for value in ("-1", "0", "1000000000000"):  # in range: sent (exit 4)
+            self.refused("stim", "dc", "--amplitude", "5", "--start-tick", value, *nowhere, code=4)
+
     def test_stim_options_that_do_not_apply_are_refused(self):
         # An outside audit, 2026-12-06: each of these was sent, the option ignored or read otherwise: --schedule's
         # std::stod took a prefix (0:10abc and 50:30:999 were 10 and 30; 0:nan went to the server, exit 3); options
