@@ -415,6 +415,17 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
              j["command"] = io::base64_encode(bytes);
            });
          }, "over the 40960 a server takes"},
+        // /dev/zero in a session file's or commands.jsonl's place was read for ever, the memory growing without end
+        // (an outside audit, 2026-12-07). Reference: record writes regular files. Break tried: refuse_unless_file
+        // emptied -> the replay reads /dev/zero until the test's timeout.
+        {"session.toml a device", [&](const fs::path& d) {
+           fs::remove(d / "session.toml");
+           fs::create_symlink("/dev/zero", d / "session.toml");
+         }, "session.toml: not a regular file"},
+        {"commands.jsonl a device", [&](const fs::path& d) {
+           fs::remove(d / "commands.jsonl");
+           fs::create_symlink("/dev/zero", d / "commands.jsonl");
+         }, "commands.jsonl: not a regular file"},
         {"epoch", [&](const fs::path& d) {  // the recording's epoch 0 cut off: it starts at the session's Reset
            std::istringstream lines(read_file(rec / "commands.jsonl"));
            std::string text, line;

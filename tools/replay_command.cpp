@@ -29,6 +29,7 @@
 #include "io/protocol/format_number.hpp"
 #include "io/client/client.hpp"
 #include "engine/network/workers.hpp"
+#include "io/config/config_file.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
@@ -96,6 +97,13 @@ bool killed_recording(const std::filesystem::path& folder) {
   return false;
 }
 
+// A recording's files are regular files: a device or a FIFO in a file's place is refused, not read.
+void refuse_unless_file(const std::filesystem::path& p) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(p, ec))
+    throw not_replayable(p.string() + ": not a regular file (a recording made by `cortexloop record` holds files)");
+}
+
 std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in && killed_recording(p.parent_path()))
@@ -103,6 +111,13 @@ std::string read_text(const std::filesystem::path& p) {
                                       "record` was killed before it finished; it cannot be replayed (its rows so far "
                                       "are readable under the .partial names)");
   if (!in) throw not_replayable(p.string() + ": missing (a recording made by `cortexloop record` of this version has it)");
+  // record writes these as files of a few kB (session.toml: a config, whose reader takes at most 16 MiB): anything
+  // else is not a recording's, and a device (/dev/zero linked in its place) was read for ever (an outside audit,
+  // 2026-12-07).
+  refuse_unless_file(p);
+  if (std::filesystem::file_size(p) > io::kMaxConfig_bytes)
+    throw not_replayable(p.string() + ": " + std::to_string(std::filesystem::file_size(p)) + " bytes, more than the " +
+                         std::to_string(io::kMaxConfig_bytes) + " a recording's session file may hold");
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -111,6 +126,7 @@ std::string read_text(const std::filesystem::path& p) {
 std::vector<recorded_command> read_commands(const std::filesystem::path& p) {
   std::ifstream in(p);
   if (!in) throw not_replayable(p.string() + ": missing");
+  refuse_unless_file(p);  // a regular file's lines end; /dev/zero's one line grew for ever
   std::vector<recorded_command> out;
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
