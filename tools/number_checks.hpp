@@ -53,33 +53,17 @@ inline CLI::Validator number_in(double lo, double hi, bool lo_open = false, bool
       text);
 }
 
-// A whole number in [lo, hi], checked as typed before an unsigned option converts it: beyond its type CLI11 said
-// only "Could not convert: --pulses-per-burst = 18446744073709551615". A negative or malformed value is
-// refuse_bad_numbers' or the conversion's to name.
-inline CLI::Validator whole_number_in(std::uint64_t lo, std::uint64_t hi, const std::string& why = "") {
+// A whole number of type Int in [lo, hi], checked as typed, before the option converts it: beyond its type CLI11
+// said only "Could not convert: --pulses-per-burst = 18446744073709551615" for an unsigned option, and saturated a
+// signed one to its limit (`stim --start-tick 99999999999999999999` became 9223372036854775807, which the server
+// then refused quoting a number nobody typed: an outside audit, 2026-12-07). Text that is no whole number (a
+// negative value for an unsigned option) is refuse_bad_numbers' or the conversion's to name.
+template <class Int>
+CLI::Validator whole_in(Int lo, Int hi, const std::string& why) {
   const std::string text = "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   return CLI::Validator(
       [lo, hi, text, why](std::string& typed) -> std::string {
-        std::uint64_t v = 0;
-        const char* end = typed.data() + typed.size();
-        const auto r = std::from_chars(typed.data(), end, v);
-        if (r.ptr != end || (r.ec == std::errc{} && v >= lo && v <= hi)) return {};
-        if (r.ec != std::errc{} && r.ec != std::errc::result_out_of_range) return {};
-        std::string message = "must be " + text;
-        if (!why.empty()) message += " " + why;
-        return message + ", got " + typed;
-      },
-      text);
-}
-
-// A whole number in [lo, hi] for a signed option, checked as typed: CLI11 saturates a number beyond int64 to its
-// limit (`stim --start-tick 99999999999999999999` became 9223372036854775807, which the server then refused quoting
-// a number nobody typed: an outside audit, 2026-12-07). Text that is no whole number is the conversion's to name.
-inline CLI::Validator integer_in(std::int64_t lo, std::int64_t hi, const std::string& why = "") {
-  const std::string text = "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-  return CLI::Validator(
-      [lo, hi, text, why](std::string& typed) -> std::string {
-        std::int64_t v = 0;
+        Int v = 0;
         const char* first = typed.data() + (typed.starts_with('+') ? 1 : 0);
         const char* end = typed.data() + typed.size();
         const auto r = std::from_chars(first, end, v);
@@ -90,6 +74,12 @@ inline CLI::Validator integer_in(std::int64_t lo, std::int64_t hi, const std::st
         return message + ", got " + typed;
       },
       text);
+}
+inline CLI::Validator whole_number_in(std::uint64_t lo, std::uint64_t hi, const std::string& why = "") {
+  return whole_in<std::uint64_t>(lo, hi, why);
+}
+inline CLI::Validator integer_in(std::int64_t lo, std::int64_t hi, const std::string& why = "") {
+  return whole_in<std::int64_t>(lo, hi, why);
 }
 
 // Every floating-point option of `app` and of its subcommands refuses nan and inf. CLI11 reads them as numbers, and
