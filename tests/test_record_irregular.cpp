@@ -137,7 +137,7 @@ nlohmann::json summary_of(const std::filesystem::path& dir) {
 // with them, exit 0, and only summary.json's device.recorded false said anything. Reference: the frames sent (nine
 // with electrodes 1.5 and -1.5 uA, one without) and record --help (exit 4: a row kept, NaN there). Break tried: the
 // device arrays kept only when every readout carried a frame (device_frames == readouts, as before) -> no
-// device_electrodes.npy, the test fails at its REQUIRE.
+// device_electrodes.npy: fails at its REQUIRE.
 TEST_CASE("record keeps the device arrays when a readout lacks its device table", "[cli][record][irregular]") {
   const auto dir = fresh_dir("record_no_device");
   stand_in server(dir);
@@ -166,8 +166,8 @@ TEST_CASE("record keeps the device arrays when a readout lacks its device table"
 // D3: a ring vector one value short (vsdi_percent of 3 at tick 5), and a readout sent twice (tick 5 again). record
 // exited 0 without a word, and replay called the folder damaged ("vsdi.npy: 9 rows, where ticks.npy has 10"; "does
 // not come after the row before it"). Reference: the readouts sent. Breaks tried: add_ring's fallback left out (the
-// short readout given no ring rows, as before) -> vsdi.npy 9 rows; the repeated-tick check left out -> ticks.npy 11
-// rows and exit 0.
+// short readout given ring_rows' rows only, as before) -> exit 0 and no warning: fails; the repeated-tick check left
+// out -> exit 0 and no warning (11 readouts recorded): fails.
 TEST_CASE("record keeps its arrays a row a readout when a readout does not fit the session", "[cli][record][irregular]") {
   SECTION("a ring vector of another length") {
     const auto dir = fresh_dir("record_short_ring");
@@ -211,7 +211,8 @@ TEST_CASE("record keeps its arrays a row a readout when a readout does not fit t
 }
 
 // Minor: a message on the stream that fails FlatBuffers verification was dropped without a count. Reference: the
-// two such messages sent. Break tried: the client's count left out (unverified_messages_ not raised) -> 0, exit 0.
+// two such messages sent. Break tried: the client's count left out (unverified_messages_ not raised) -> exit 0 and
+// no warning: fails.
 TEST_CASE("record counts the stream messages that fail verification", "[cli][record][irregular]") {
   const auto dir = fresh_dir("record_unverified");
   stand_in server(dir);
@@ -236,7 +237,7 @@ TEST_CASE("record counts the stream messages that fail verification", "[cli][rec
 
 // D4: a server gone before its first Info reached the recorder (it publishes one a second) left no session.toml; record
 // exited 0 and replay then said only "session.toml: missing". Reference: record --help (exit 6: no Info, not
-// replayable). Break tried: the exit 6 left out (`if (!rec.first_info) return 6;`) -> exit 0.
+// replayable). Break tried: the exit 6 left out (`if (!rec.first_info) return 6;`) -> exit 0: fails.
 TEST_CASE("record says a recording without the server's Info cannot be replayed", "[cli][record][irregular]") {
   const auto dir = fresh_dir("record_no_info");
   stand_in server(dir);  // --commands leads nowhere: the GetInfo at the end is not answered
@@ -259,7 +260,7 @@ TEST_CASE("record says a recording without the server's Info cannot be replayed"
 // D5: --pub of one server, --commands of another, a recording shorter than the Info period: the second's config and
 // seed were stored for the first's readouts without a check, exit 0. Reference: the session ids the stand-in gives
 // its readouts and its GetInfo answer. Break tried: check_session's comparison left out (never foreign) -> exit 0 and
-// the other server's seed (77) in session.json.
+// no word of the other server: fails.
 TEST_CASE("record refuses the Info of another server than the stream's", "[cli][record][irregular]") {
   const auto dir = fresh_dir("record_foreign_info");
   stand_in server(dir, true);
