@@ -47,6 +47,7 @@ struct readout_shape {
   bool device = true;
   std::uint32_t vsdi_values = kRingUnits;  // the ring's vsdi_percent (the other ring vectors have kRingUnits)
   std::uint64_t session_id = kSession;
+  bool exc = true;  // the excitatory PopulationReadout
 };
 
 // A PUB socket (and, for GetInfo, a ROUTER) standing in for a server, and `record` subscribed to it, ending the
@@ -91,7 +92,7 @@ struct stand_in {
     io::proto::ReadoutBuilder rb(b);
     rb.add_tick(tick);
     rb.add_t_ms(static_cast<double>(tick + 1));
-    rb.add_exc(&exc);
+    if (s.exc) rb.add_exc(&exc);
     rb.add_inh(&inh);
     rb.add_ring_rates_exc_hz(exc_v);
     rb.add_ring_rates_inh_hz(inh_v);
@@ -208,6 +209,27 @@ TEST_CASE("record keeps its arrays a row a readout when a readout does not fit t
     CHECK(s.at("irregular_readouts").at("repeated_readouts") == 1);
     std::filesystem::remove_all(dir);
   }
+}
+
+// A readout without its exc population (a server always sends both): record dereferenced it and crashed, its
+// recording left as .partial files. Reference: the readouts sent (rates 3 and 5 Hz). Break tried: readout_rows.hpp
+// without its stand-in for an absent population -> record killed by SIGSEGV: fails.
+TEST_CASE("record keeps a readout without a population, NaN there", "[cli][record][irregular]") {
+  const auto dir = fresh_dir("record_no_exc");
+  stand_in server(dir);
+  server.info();
+  for (std::int64_t tick = 0; tick < 10; ++tick) server.readout(tick, {.exc = tick != 5});
+  const int code = wait_exit(server.rec, 15s);
+  const std::string err = read_file(server.rec.err);
+  INFO(err);
+  CHECK(code == 4);
+  CHECK_THAT(err, Catch::Contains("row 5 (epoch 0, tick 5): no exc population"));
+  const io::npy_array rates = io::read_npy(dir / "rec" / "rates.npy");
+  REQUIRE(rates.shape == std::vector<std::size_t>{10, 2});
+  CHECK(std::isnan(rates.at<float>(10)));
+  CHECK(rates.at<float>(11) == 5.0f);
+  CHECK(rates.at<float>(12) == 3.0f);
+  std::filesystem::remove_all(dir);
 }
 
 // Minor: a message on the stream that fails FlatBuffers verification was dropped without a count. Reference: the

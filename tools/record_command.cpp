@@ -304,6 +304,9 @@ struct recording {
   }
 
   void add(const io::proto::Readout& r) {
+    if (!r.exc() || !r.inh())
+      irregular.incomplete(readouts, r.epoch(), r.tick(),
+                           std::string("no ") + (r.exc() ? "inh" : "exc") + " population (rates, mean_v, mean_w, stim NaN)");
     readout_rows(r, append_row());
     const auto* a = r.aln();
     const std::int64_t node_outside = a ? a->out_of_table() : 0;
