@@ -672,7 +672,7 @@ int replayer::run() {
     if (!a.compared && compared_ > 0) difference(name + ": stored, but no replayed readout has a row of it");
   if (irregular_seen_ > 0)
     difference(std::to_string(irregular_seen_) + " readout(s) were recorded incomplete and not compared (summary.json " +
-               "irregular_readouts: the stream lacked their device table or a ring value, stored as NaN), the first: " +
+               "irregular_readouts: the stream lacked some of their values, stored as NaN), the first: " +
                "epoch " + std::to_string(first_irregular_->first) + ", tick " + std::to_string(first_irregular_->second) +
                ": such a recording cannot be bit-identical to its replay");
   if (differing_ticks_ > 0)
