@@ -80,6 +80,7 @@ struct readout_v {
   std::optional<device_v> device = device_v{};
   std::optional<aln_v> aln = aln_v{};
   std::int64_t ring_out_of_table = 3;
+  std::uint64_t session_id = 0x5eed;
 };
 
 std::uint64_t hash_of(const readout_v& r) {
@@ -114,7 +115,7 @@ std::uint64_t hash_of(const readout_v& r) {
   const auto root = proto::CreateReadout(
       b, r.tick, r.epoch, r.t_ms, r.tick_start_ns, r.publish_ns, exc ? &*exc : nullptr, inh ? &*inh : nullptr,
       r.lfp_proxy_na, r.diverged, b.CreateVector(r.ring_rates_exc_hz), b.CreateVector(r.vsdi_percent),
-      b.CreateVector(r.ring_stim_pa), b.CreateVector(r.ring_rates_inh_hz), device, aln, r.ring_out_of_table);
+      b.CreateVector(r.ring_stim_pa), b.CreateVector(r.ring_rates_inh_hz), device, aln, r.ring_out_of_table, r.session_id);
   b.Finish(root);
   return io::readout_hash(*flatbuffers::GetRoot<proto::Readout>(b.GetBufferPointer()));
 }
@@ -232,10 +233,12 @@ TEST_CASE("every field of a readout feeds readout_hash, but the wall-clock ones"
       {"AlnReadout.diverged", [](readout_v& r) { r.aln->diverged += 1; }},
       {"AlnReadout.out_of_table", [](readout_v& r) { r.aln->out_of_table += 1; }},
   };
-  // Left out of the hash on purpose (session.hpp): wall-clock times, which a replay cannot reproduce.
+  // Left out of the hash on purpose (session.hpp): wall-clock times, which a replay cannot reproduce, and the server's
+  // session id (random per server: a replay server draws its own).
   const std::vector<field_change> wall_clock = {
       {"Readout.tick_start_ns", [](readout_v& r) { r.tick_start_ns += 1; }},
       {"Readout.publish_ns", [](readout_v& r) { r.publish_ns += 1; }},
+      {"Readout.session_id", [](readout_v& r) { r.session_id += 1; }},
   };
 
   const readout_v base;

@@ -68,6 +68,11 @@ struct stand_in_publisher {
     flatbuffers::FlatBufferBuilder b;
     int code = -1;
     for (std::int64_t tick = 0; tick < 20000 && code < 0; ++tick) {
+      // An Info now and then, as a server publishes one a second: without any, record exits 6 (no session to replay).
+      if (tick % 5 == 0) {  // the first ones may come before the subscription
+        io::encode_info(b, io::server_info{});
+        send(io::kTopicInfo, b);
+      }
       extra(b);
       io::readout_record r;
       r.tick = tick;
@@ -261,7 +266,7 @@ namespace {
 // A PUB socket standing in for a server, and `record` subscribed to it (what is published before the subscription
 // reaches the socket is not kept: 300 ms).
 struct stand_in_server {
-  explicit stand_in_server(const std::filesystem::path& dir, std::vector<std::string> extra = {}) {
+  explicit stand_in_server(const std::filesystem::path& dir, std::vector<std::string> extra = {}, bool with_info = true) {
     pub.set(zmq::sockopt::linger, 0);
     pub.bind("tcp://127.0.0.1:*");
     std::vector<std::string> args = {"record", "--out", (dir / "rec").string(), "--pub",
@@ -270,6 +275,10 @@ struct stand_in_server {
     args.insert(args.end(), extra.begin(), extra.end());
     rec = spawn_cortexloop(args, dir / "record");
     std::this_thread::sleep_for(300ms);
+    // The server's Info, as a server publishes one a second: without any, record exits 6 (no session to replay).
+    if (!with_info) return;
+    io::encode_info(b, io::server_info{});
+    send(io::kTopicInfo);
   }
   void send(std::string_view topic) {
     pub.send(zmq::buffer(topic), zmq::send_flags::sndmore);
@@ -472,7 +481,7 @@ TEST_CASE("a second recorder, or simulate, on the same --out is refused and the 
 // folder written.
 TEST_CASE("record stopped before anything arrives writes nothing", "[cli][record]") {
   const auto dir = fresh_dir("record_nothing");
-  stand_in_server server(dir, {"--timeout", "20"});
+  stand_in_server server(dir, {"--timeout", "20"}, false);
   // Once it says it waits (its stop signals are blocked by then, and taken by its loop).
   for (int i = 0; i < 1000 && read_file(server.rec.err).find("waiting for a server") == std::string::npos; ++i)
     std::this_thread::sleep_for(10ms);
@@ -534,6 +543,9 @@ TEST_CASE("record ends and writes its recording when the server falls silent mid
     const child rec = spawn_cortexloop(args, dir / "record");
     std::this_thread::sleep_for(300ms);  // the subscription (what is published before it is not kept)
     flatbuffers::FlatBufferBuilder b;
+    io::encode_info(b, io::server_info{});  // as a server publishes one a second: without any, record exits 6
+    pub.send(zmq::buffer(io::kTopicInfo), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(b.GetBufferSpan().data(), b.GetBufferSpan().size()));
     for (std::int64_t tick = 0; tick < 5; ++tick) {
       io::readout_record r;
       r.tick = tick;

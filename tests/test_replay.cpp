@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <fstream>
+#include <limits>
 #include <span>
 #include <sstream>
 #include <string>
@@ -310,6 +311,39 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
       CHECK_THAT(r.err, Catch::Contains("(row 100 of ticks.npy)"));
       CHECK_THAT(r.err, Catch::Contains(says));
     }
+  }
+  SECTION("rows record kept with NaN for what a readout lacked are named, not compared as a difference in the data") {
+    // A readout that came without its device table is kept by record as a row of NaN in device_*.npy, listed in
+    // summary.json's irregular_readouts, its hash that of the readout as received (an outside audit, 2026-12-07: the
+    // device arrays were dropped). Reference: that recording's shape, made here at row 100. Break tried:
+    // handle_readout not skipping the listed rows -> "first differing readout" and no word of the listed row: fails.
+    const fs::path doctored = dir / "irregular_row";
+    fs::copy(rec, doctored);
+    const io::npy_array a = io::read_npy(rec / "device_sensing.npy");
+    std::vector<float> values(a.size());
+    std::memcpy(values.data(), a.data.data(), a.data.size());
+    const std::size_t row_values = a.size() / a.shape[0];
+    for (std::size_t k = 0; k < row_values; ++k) values[100 * row_values + k] = std::numeric_limits<float>::quiet_NaN();
+    io::write_npy(doctored / "device_sensing.npy", values, a.shape);
+    const io::npy_array h = io::read_npy(rec / "readout_hash.npy");
+    std::vector<std::uint64_t> hashes(h.size());
+    std::memcpy(hashes.data(), h.data.data(), h.data.size());
+    hashes[100] ^= 1;  // the readout as received, without its device table
+    io::npy_row_writer w(doctored / "readout_hash.npy", {}, "<u8");
+    w.append(std::span<const std::uint64_t>(hashes));
+    w.close();
+    const io::npy_array t = io::read_npy(rec / "ticks.npy");
+    nlohmann::json summary = nlohmann::json::parse(read_file(rec / "summary.json"));
+    summary["irregular_readouts"] = {
+        {"incomplete_rows", 1},
+        {"rows", {{{"row", 100}, {"epoch", 0}, {"tick", t.at<double>(3 * 100 + 1)}, {"why", "no device table"}}}}};
+    std::ofstream(doctored / "summary.json") << summary.dump(2);
+    const replay_result r = replay(doctored);
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("1 readout(s) were recorded incomplete and not compared") &&
+                          Catch::Contains("cannot be bit-identical"));
+    CHECK_THAT(r.err, !Catch::Contains("first differing readout"));
   }
   SECTION("a recording that cannot be replayed exits 3, naming why, never 1 (not bit-identical) of nothing compared") {
     // An outside check (2026-12-04): a session.json of the wrong types, a damaged .npy header and a command at tick

@@ -768,7 +768,7 @@ TEST_CASE("GetInfo is answered with the server's shape, and topic info carries t
   // The default device (direct sites only) under docs/device.md's default limits.
   CHECK(i.electrodes == 0);
   CHECK(i.sensing_channels == 0);
-  CHECK(i.schema_version == 3);
+  CHECK(i.schema_version == 4);
   CHECK(i.network_model == "adex-conductance");  // Zerlaut's network (docs/protocol.md, Info)
   CHECK(i.safety.max_direct_pA == 1000.0);
   CHECK(i.safety.max_current_uA == 1000.0);

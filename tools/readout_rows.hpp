@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <span>
 #include <tuple>
 #include <vector>
@@ -29,10 +30,16 @@ void readout_rows(const io::proto::Readout& r, Row&& row) {
     const float v[2] = {static_cast<float>(x), static_cast<float>(y)};
     row(file, row_shape{2}, std::span<const float>(v));
   };
-  pair("rates.npy", r.exc()->rate_hz(), r.inh()->rate_hz());
-  pair("mean_v.npy", r.exc()->mean_v_mv(), r.inh()->mean_v_mv());
-  pair("mean_w.npy", r.exc()->mean_w_pa(), r.inh()->mean_w_pa());
-  pair("stim.npy", r.exc()->i_stim_pa(), r.inh()->i_stim_pa());
+  // A readout without a population (a server always sends both: a damaged or foreign stream) gives NaN there; record
+  // dereferenced the absent one and crashed, its recording left as .partial files (issue 9; 2026-12-07).
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  static const io::proto::PopulationReadout absent(nan, nan, nan, nan, 0);
+  const io::proto::PopulationReadout* exc = r.exc() ? r.exc() : &absent;
+  const io::proto::PopulationReadout* inh = r.inh() ? r.inh() : &absent;
+  pair("rates.npy", exc->rate_hz(), inh->rate_hz());
+  pair("mean_v.npy", exc->mean_v_mv(), inh->mean_v_mv());
+  pair("mean_w.npy", exc->mean_w_pa(), inh->mean_w_pa());
+  pair("stim.npy", exc->i_stim_pa(), inh->i_stim_pa());
   const float lfp_nA = static_cast<float>(r.lfp_proxy_na());
   row("lfp.npy", row_shape{}, std::span<const float>(&lfp_nA, 1));
   const auto* a = r.aln();

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -32,7 +33,9 @@
 #include "tools/option_override.hpp"
 #include "tools/readout_rows.hpp"
 #include "tools/record_gaps.hpp"
+#include "tools/record_irregular.hpp"
 #include "tools/record_restart.hpp"
+#include "tools/record_session_check.hpp"
 #include "io/runtime/clock.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/recording/array_descriptions.hpp"
@@ -75,13 +78,33 @@ class streamed_array {
  public:
   streamed_array(const char* name, const char* descr = "<f4") : name_(name), descr_(descr) {}
   void open(const std::filesystem::path& out, std::vector<std::size_t> row_shape) {
-    if (!w_) w_ = std::make_unique<io::npy_row_writer>(out / name_, std::move(row_shape), descr_);
+    if (w_) return;
+    row_values_ = 1;
+    for (const std::size_t d : row_shape) row_values_ *= d;
+    w_ = std::make_unique<io::npy_row_writer>(out / name_, std::move(row_shape), descr_);
+    append_missing(std::exchange(pending_missing_, 0));
   }
   template <class T>
   void add(const std::filesystem::path& out, row_shape shape, std::span<const T> row) {
     if (!w_) open(out, std::vector<std::size_t>(shape));
     w_->append(row);
+    ++whole_rows_;
   }
+  // A row of NaN (a float32 array's) for a readout that did not carry this array's values, or carried them in another
+  // shape than the array's: the array keeps one row a readout, row i of ticks.npy. A readout without its device table
+  // made record drop every device_*.npy, 2999 good rows with it, and a ring vector one short left ring_rates_exc.npy a
+  // row behind ticks.npy (an outside audit, 2026-12-07). Before the array's first row (its shape unknown) the missing
+  // rows are held and written when it opens.
+  void add_missing() {
+    if (w_) append_missing(1);
+    else ++pending_missing_;
+  }
+  // Missing rows up to n (readouts after the last one that carried the array).
+  void pad_to(std::int64_t n) {
+    if (w_ && rows() < n) append_missing(n - rows());
+  }
+  // Rows that hold a readout's values (not NaN for a missing one).
+  std::int64_t whole_rows() const { return whole_rows_; }
   std::int64_t rows() const { return w_ ? static_cast<std::int64_t>(w_->rows()) : 0; }
   void keep_rows(std::int64_t n) {
     if (w_) w_->keep_rows(static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0)));
@@ -111,9 +134,17 @@ class streamed_array {
   }
 
  private:
+  void append_missing(std::int64_t n) {
+    if (n <= 0) return;
+    if (std::string_view(descr_) != "<f4") throw std::logic_error(std::string("record: no missing rows in ") + name_);
+    const std::vector<float> nan_row(row_values_, std::numeric_limits<float>::quiet_NaN());
+    for (std::int64_t i = 0; i < n; ++i) w_->append(std::span<const float>(nan_row));  // one row each, even of 0 values
+  }
   const char* name_;
   const char* descr_;
   std::unique_ptr<io::npy_row_writer> w_;
+  std::size_t row_values_ = 0;
+  std::int64_t whole_rows_ = 0, pending_missing_ = 0;
 };
 
 // Everything received, in arrival order: the arrays streamed to `out`, the counts kept.
@@ -142,6 +173,7 @@ struct recording {
       ring_stim{"ring_stim.npy"};
   streamed_array ticks{"ticks.npy", "<f8"};  // (epoch, tick, t_ms) per readout
   std::optional<std::uint32_t> first_epoch;   // of the first readout recorded
+  std::uint64_t session_id = 0;              // the first readout's Readout.session_id (0: an older server)
   std::uint32_t n_ring = 0;
   std::int64_t readouts = 0, statuses = 0, acks = 0, spike_batches = 0;
   // Steps between readouts: the stream's decimation (stream.readout_every) or lost ticks (with 10, a recording that
@@ -189,25 +221,92 @@ struct recording {
   bool device_shape_changed = false;
   std::vector<float> row_;  // device_rows' row under construction
 
-  void add_device(const io::proto::DeviceReadout& d) {
+  irregular_readouts irregular;
+  // Readouts without a device table (or ring vectors) before the first that had one: irregular once it comes.
+  absent_before device_absent, ring_absent;
+  std::array<streamed_array*, 8> device_arrays() {
+    return {&dev_sensing, &dev_blanked, &dev_channels, &dev_chan_state, &dev_ctrl, &dev_ctrl_state, &dev_electrodes,
+            &ring_domain};
+  }
+  std::array<streamed_array*, 4> ring_arrays() { return {&ring_rates, &vsdi, &ring_stim, &ring_rates_inh}; }
+
+  // The readout's device frame, or a row of NaN in every device array (counted in `irregular`) when it has none or
+  // one of another shape: one server's frames all have its config's shape.
+  void add_device(const io::proto::Readout& r) {
+    const io::proto::DeviceReadout* d = r.device();
     const auto size = [](const auto* v) { return v ? static_cast<std::uint32_t>(v->size()) : 0u; };
-    if (device_frames == 0) {
-      n_sensing = size(d.sensing());
-      n_channels = size(d.channels());
-      n_controllers = size(d.controllers());
-      n_electrodes = size(d.electrode_mean_ua());
-    } else if (n_sensing != size(d.sensing()) || n_channels != size(d.channels()) ||
-               n_controllers != size(d.controllers()) || n_electrodes != size(d.electrode_mean_ua())) {
-      device_shape_changed = true;  // cannot happen within one server; keep the arrays rectangular
+    if (!d) {
+      for (streamed_array* a : device_arrays()) a->add_missing();
+      if (device_frames > 0) irregular.incomplete(readouts, r.epoch(), r.tick(), "no device table (device_*.npy NaN)");
+      else device_absent.note(r.epoch(), r.tick());
       return;
     }
-    device_rows(d, row_, append_row());
-    events_total = d.events_total();
-    events_dropped = d.events_dropped();
+    if (device_frames == 0) {
+      n_sensing = size(d->sensing());
+      n_channels = size(d->channels());
+      n_controllers = size(d->controllers());
+      n_electrodes = size(d->electrode_mean_ua());
+      device_absent.now_present(irregular, "no device table (device_*.npy NaN)");
+    } else if (n_sensing != size(d->sensing()) || n_channels != size(d->channels()) ||
+               n_controllers != size(d->controllers()) || n_electrodes != size(d->electrode_mean_ua())) {
+      device_shape_changed = true;  // cannot happen within one server; keep the arrays rectangular
+      for (streamed_array* a : device_arrays()) a->add_missing();
+      irregular.incomplete(readouts, r.epoch(), r.tick(), "a device table of another shape (device_*.npy NaN)");
+      return;
+    }
+    device_rows(*d, row_, append_row());
+    events_total = d->events_total();
+    events_dropped = d->events_dropped();
     ++device_frames;
   }
 
+  // The ring's rows: its vectors, each of n_ring values; one of another length, or absent where the readouts before
+  // had it, gives that array a row of NaN (counted in `irregular`). ring_stim and ring_rates_inh are optional (a
+  // server before them): absent from the first ring readout on, they are not written.
+  void add_ring(const io::proto::Readout& r) {
+    const auto* vsdi_v = r.vsdi_percent();
+    if (n_ring == 0 && vsdi_v && vsdi_v->size() > 0) {
+      n_ring = vsdi_v->size();
+      ring_absent.now_present(irregular, "no ring vectors (ring arrays NaN)");
+    }
+    if (n_ring == 0) {
+      for (streamed_array* a : ring_arrays()) a->add_missing();
+      ring_absent.note(r.epoch(), r.tick());
+      return;
+    }
+    const bool first = vsdi.rows() == 0 && ring_rates.rows() == 0;
+    std::string why;
+    const auto fits = [&](const char* field, const flatbuffers::Vector<float>* v, bool optional) {
+      if (v && v->size() == n_ring) return true;
+      if (!v && optional) return true;
+      why += (why.empty() ? "" : ", ") + std::string(field) +
+             (v ? " of " + std::to_string(v->size()) + " values, not the ring's " + std::to_string(n_ring) : " absent");
+      return false;
+    };
+    // An optional vector counts as missing once a readout has carried it (its array is then written).
+    const bool stim_ok = fits("ring_stim_pa", r.ring_stim_pa(), first || ring_stim.whole_rows() == 0);
+    const bool inh_ok = fits("ring_rates_inh_hz", r.ring_rates_inh_hz(), first || ring_rates_inh.whole_rows() == 0);
+    const bool exc_ok = fits("ring_rates_exc_hz", r.ring_rates_exc_hz(), false);
+    const bool vsdi_ok = fits("vsdi_percent", vsdi_v, false);
+    if (why.empty()) {
+      ring_rows(r, n_ring, append_row());  // readout_rows.hpp's rows, as replay compares them
+      return;
+    }
+    const auto row_of = [&](streamed_array& a, const flatbuffers::Vector<float>* v, bool ok) {
+      if (ok && v) a.add(out, {n_ring}, std::span<const float>(v->data(), v->size()));
+      else if (!ok || a.rows() > 0) a.add_missing();
+    };
+    row_of(ring_rates, r.ring_rates_exc_hz(), exc_ok);
+    row_of(vsdi, vsdi_v, vsdi_ok);
+    row_of(ring_stim, r.ring_stim_pa(), stim_ok);
+    row_of(ring_rates_inh, r.ring_rates_inh_hz(), inh_ok);
+    irregular.incomplete(readouts, r.epoch(), r.tick(), why + " (its ring rows NaN)");
+  }
+
   void add(const io::proto::Readout& r) {
+    if (!r.exc() || !r.inh())
+      irregular.incomplete(readouts, r.epoch(), r.tick(),
+                           std::string("no ") + (r.exc() ? "inh" : "exc") + " population (rates, mean_v, mean_w, stim NaN)");
     readout_rows(r, append_row());
     const auto* a = r.aln();
     const std::int64_t node_outside = a ? a->out_of_table() : 0;
@@ -215,15 +314,13 @@ struct recording {
     ring_out_of_table_unit_steps += r.ring_out_of_table();
     aln_node_seen = aln_node_seen || a != nullptr;
     if (!first_epoch) first_epoch = r.epoch();
-    if (r.vsdi_percent() && r.vsdi_percent()->size() > 0) {
-      if (n_ring == 0) n_ring = r.vsdi_percent()->size();
-      ring_rows(r, n_ring, append_row());
-    }
+    if (!session_id) session_id = r.session_id();
+    add_ring(r);
+    add_device(r);
     steps.readout_after(last_tick && r.epoch() == last_epoch ? r.tick() - *last_tick : 0);
     last_tick = r.tick();
     last_epoch = r.epoch();
     ++readouts;
-    if (r.device()) add_device(*r.device());
   }
 };
 
@@ -509,6 +606,7 @@ int run_record(const record_options& o) {
   auto last_print = std::chrono::steady_clock::now();
   bool received_any = false, server_silent = false, server_restarted = false, duration_reached = false;
   restart_watch restarts;
+  std::string info_source;  // where rec.first_info came from, for summary.json and the messages
   auto last_received = std::chrono::steady_clock::now();
   // Why the recorder itself ended the recording early: "disk space" or "write failed" (empty: it did not).
   std::string stopped_for;
@@ -598,6 +696,13 @@ int run_record(const record_options& o) {
       break;
     }
     if (const auto* r = msg->payload_as_Readout()) {
+      // A readout of the tick just recorded (sent twice): recorded once, counted and named. It went into every array
+      // a second time and replay called ticks.npy damaged (an outside audit, 2026-12-07). A tick before the last is a
+      // restart (restart_watch above).
+      if (rec.last_tick && r->epoch() == rec.last_epoch && r->tick() == *rec.last_tick) {
+        rec.irregular.repeated(r->epoch(), r->tick());
+        continue;
+      }
       // --duration D keeps the readouts of D seconds: those from the first one's time t0 up to, not including,
       // t0 + D (D / tick_ms of them when every tick is streamed; it kept one more before).
       if (!rec.last_tick) {
@@ -656,7 +761,10 @@ int run_record(const record_options& o) {
     } else if (const auto* i = msg->payload_as_Info()) {
       const io::server_info latest = io::to_server_info(*i);
       if (latest.tick_ms > 0.0) tick_ms = latest.tick_ms;
-      if (!rec.first_info) rec.first_info = latest;
+      if (!rec.first_info) {
+        rec.first_info = latest;
+        info_source = "the stream (--pub " + o.pub + ")";
+      }
       rec.info = info_json(latest);
     } else if (const auto* s = msg->payload_as_Status()) {
       ++rec.statuses;
@@ -748,9 +856,16 @@ int run_record(const record_options& o) {
     get_info.kind = io::command_kind::get_info;
     // A server still there is connected already; one that has gone costs no more than 100 ms here.
     if (const auto ack = client.wait_ack(client.send(get_info, std::chrono::milliseconds(100)), std::chrono::milliseconds(2000));
-        ack && ack->info)
+        ack && ack->info) {
       rec.first_info = ack->info;
+      info_source = "GetInfo on --commands " + o.commands;
+    }
   }
+  // The Info must be the recorded stream's: --pub of one server and --commands of another stored the second's config
+  // and seed for the first's readouts, exit 0, and replay blamed the data (an outside audit, 2026-12-07). Both carry
+  // the server's session id (0 from a server before schema_version 4: not checked).
+  const session_check info_check = check_session(rec.first_info, rec.session_id, info_source, o.pub);
+  if (info_check.foreign) rec.first_info.reset();  // another server's: neither its config nor its seed is stored
   // The summary's "info" (sizes, dt, seed) from that answer when no Info was published during the recording (a
   // stepped session of a few seconds): plot.py reads the network's size there.
   if (rec.info.is_null() && rec.first_info) rec.info = info_json(*rec.first_info);
@@ -809,9 +924,15 @@ int run_record(const record_options& o) {
                             &rec.hashes, &rec.aln_rates, &rec.aln_mean_v, &rec.aln_mean_w, &rec.ring_rates, &rec.vsdi,
                             &rec.ring_stim, &rec.ring_rates_inh})
     a->keep_rows(rec.readouts);
-  for (streamed_array* a : {&rec.dev_sensing, &rec.dev_blanked, &rec.dev_channels, &rec.dev_chan_state, &rec.dev_ctrl,
-                            &rec.dev_ctrl_state, &rec.dev_electrodes, &rec.ring_domain})
-    a->keep_rows(rec.device_frames);
+  // The device's arrays keep a row for each readout, NaN for one without a device frame (recording::add_device).
+  for (streamed_array* a : rec.device_arrays()) {
+    try {
+      a->pad_to(rec.readouts);
+    } catch (const std::runtime_error& e) {
+      write_failed(e.what());
+    }
+    a->keep_rows(rec.readouts);
+  }
   std::vector<std::string> files;
   // A server of an [aln] node alone (engine::aln_node_alone of its config): rates.npy, mean_v.npy and mean_w.npy
   // hold the node's, as simulate writes them, and there is no lfp.npy. record wrote the readouts' network fields
@@ -865,12 +986,15 @@ int run_record(const record_options& o) {
   const std::int64_t ring_frames = rec.vsdi.rows();
   rec.ring_rates.finish(true, files);
   rec.vsdi.finish(true, files);
-  rec.ring_stim.finish(rec.ring_stim.rows() == ring_frames, files);
+  // Kept when a readout carried them (a server before them sends none), every row there (NaN where one was missing).
+  rec.ring_stim.finish(rec.ring_stim.whole_rows() > 0 && rec.ring_stim.rows() == ring_frames, files);
   // Streamed in every readout and recorded since 2026-12-05 (an outside check found them streamed, never kept).
-  rec.ring_rates_inh.finish(rec.ring_rates_inh.rows() == ring_frames, files);
+  rec.ring_rates_inh.finish(rec.ring_rates_inh.whole_rows() > 0 && rec.ring_rates_inh.rows() == ring_frames, files);
   if (spikes) files.push_back("spikes.npy");
   files.push_back("safety.jsonl");
-  const bool device = rec.device_frames > 0 && rec.device_frames == rec.readouts && !rec.device_shape_changed;
+  // Kept whenever a readout carried a device frame: one readout without it dropped every device_*.npy (an outside
+  // audit, 2026-12-07); its row is NaN now, named in "irregular_readouts".
+  const bool device = rec.device_frames > 0;
   for (streamed_array* a : {&rec.dev_sensing, &rec.dev_blanked, &rec.dev_channels, &rec.dev_chan_state, &rec.dev_ctrl,
                             &rec.dev_ctrl_state, &rec.dev_electrodes})
     a->finish(device, files);
@@ -925,9 +1049,15 @@ int run_record(const record_options& o) {
   if (rec.aln_node_seen || rec.n_ring > 0)  // the run's totals, as simulate's summary gives them
     summary["out_of_table"] = {{"aln_steps", rec.aln_out_of_table_steps},
                                {"ring_unit_steps", rec.ring_out_of_table_unit_steps}};
+  summary["irregular_readouts"] = rec.irregular.to_json();
+  // Stream messages that failed FlatBuffers verification: not recorded (nothing in them can be read), counted.
+  summary["unverified_messages"] = client.unverified_messages();
+  summary["session"] = info_check.json;
+  summary["session"]["replayable"] = rec.first_info.has_value();
   summary["device"] = {
       {"recorded", device},
       {"frames", rec.device_frames},
+      {"missing_frames", device ? rec.readouts - rec.device_frames : 0},
       {"n_sensing", rec.n_sensing},
       {"n_channels", rec.n_channels},
       {"n_controllers", rec.n_controllers},
@@ -955,9 +1085,31 @@ int run_record(const record_options& o) {
     std::fprintf(stderr, "record: %lld readouts, %lld missing ticks, %lld acks in %.1f s -> %s\n",
                  static_cast<long long>(rec.readouts), static_cast<long long>(rec.steps.missing_ticks),
                  static_cast<long long>(rec.acks), wall_s, out.c_str());
+  // What did not fit, said at the end where it is seen (a line at the time scrolled away among the progress lines).
+  if (rec.irregular.incomplete_rows > 0)
+    std::fprintf(stderr, "record: warning: %lld readout(s) lacked values the others carry; their rows are kept with NaN "
+                         "there (summary.json irregular_readouts), the first: %s\n",
+                 static_cast<long long>(rec.irregular.incomplete_rows), rec.irregular.first_named().c_str());
+  if (rec.irregular.repeated_readouts > 0)
+    std::fprintf(stderr, "record: warning: %lld readout(s) came twice and were recorded once (summary.json "
+                         "irregular_readouts), the first: %s\n",
+                 static_cast<long long>(rec.irregular.repeated_readouts), rec.irregular.repeated_named().c_str());
+  if (client.unverified_messages() > 0)
+    std::fprintf(stderr, "record: warning: %lld message(s) on %s failed FlatBuffers verification and were not recorded "
+                         "(summary.json unverified_messages): not a cortexloop server's, or damaged on the way\n",
+                 static_cast<long long>(client.unverified_messages()), o.pub.c_str());
+  if (!rec.first_info)
+    std::fprintf(stderr, "record: error: no Info of the recorded server (its config and seed): %s; the recording has no "
+                         "session.toml and `cortexloop replay` cannot re-run it (its arrays are written)\n",
+                 info_check.foreign ? "the one GetInfo on --commands answered is another server's"
+                 : server_restarted ? "the server restarted before publishing one (it does once a second), and the new one's is not this session's"
+                                    : "none was published while recording (once a second) and GetInfo on --commands got no answer");
   if (!stopped_for.empty() || text_failed) return 1;  // said above: stopped early, or a file not written
+  if (!rec.first_info) return 6;                        // said above: not replayable
   // A --duration the server did not live to give; a restart (the rest of the session was not the one recorded).
-  return (server_silent && o.duration_s) || server_restarted ? 5 : 0;
+  if ((server_silent && o.duration_s) || server_restarted) return 5;
+  // Recorded, but the stream held readouts or messages that did not fit (said above).
+  return rec.irregular.any() || client.unverified_messages() > 0 ? 4 : 0;
 }
 
 }  // namespace
@@ -1013,10 +1165,17 @@ void add_record_command(CLI::App& app) {
   cmd->footer("Exit codes: 0 recorded (stopped by Ctrl-C, SIGTERM or --duration; the files written); 1 it failed "
               "(named: e.g. --out cannot be written), or it stopped early for lack of disk space (--min-free-MB) or a "
               "file it streams could not be written (what was recorded is written; summary.json's stopped_by says "
-              "which), or another run writes into --out; 2 the command line or --config is wrong; 5 the server was "
+              "which), or another run writes into --out; 2 the command line or --config is wrong; 4 recorded, but the stream held "
+              "readouts or messages that did not fit the session, each counted in summary.json and named on stderr: a "
+              "readout without the device table or a ring vector the others carry, or one of another length (its row "
+              "kept, NaN there: irregular_readouts), a readout sent twice (recorded once), a message that fails "
+              "verification (not recorded: unverified_messages); 5 the server was "
               "silent: nothing arrived within --timeout (nothing written, --out as it was), or it fell silent before --duration, or it restarted (a new session on --pub: the recording ends with "
               "the session it recorded; what arrived is written); 130 / 143 stopped by Ctrl-C / SIGTERM before anything arrived "
-              "(nothing written, --out as it was). Killed (SIGKILL) or crashed, it leaves each array as NAME.npy.partial (the rows so far, "
+              "(nothing written, --out as it was); 6 recorded, but no Info of the recorded server arrived (it publishes one a "
+              "second; the server was gone before its first, or GetInfo on --commands was answered by another server "
+              "than --pub's): the arrays are written, but there is no session.toml and replay cannot re-run them. "
+              "Codes are by precedence 1, 6, 5, 4. Killed (SIGKILL) or crashed, it leaves each array as NAME.npy.partial (the rows so far, "
               "readable; header not final) and no session.toml or summary.json: such a folder cannot be replayed.");
   cmd->callback([o] {
     if (const int rc = run_record(*o); rc != 0) throw CLI::RuntimeError(rc);

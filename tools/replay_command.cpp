@@ -33,6 +33,7 @@
 #include "io/config/config_loader.hpp"
 #include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
+#include "tools/record_irregular.hpp"
 #include "io/server/server.hpp"
 #include "io/protocol/session.hpp"
 #include "tools/number_checks.hpp"
@@ -225,6 +226,10 @@ class replayer {
   std::map<std::pair<std::uint32_t, std::int64_t>, std::size_t> rows_;  // (epoch, tick) -> row of the recording
   std::vector<std::uint64_t> hashes_;
   std::vector<bool> seen_;
+  // Rows record kept with NaN for values the readout did not carry (summary.json "irregular_readouts"): not compared.
+  std::set<std::int64_t> irregular_;
+  std::int64_t irregular_seen_ = 0;
+  std::optional<std::pair<std::uint32_t, std::int64_t>> first_irregular_;
   std::uint32_t epoch_ = 0;
   std::int64_t tick_ = 0;  // the replay engine's next tick
   // An [aln] node alone: record wrote the node's rates, V and I_A into rates.npy, mean_v.npy and mean_w.npy.
@@ -340,6 +345,12 @@ void replayer::handle_readout(const io::proto::Readout& r) {
   if (it == rows_.end()) return;  // not in the recording (before it started, or lost on the way): nothing to compare
   const std::size_t row = it->second;
   seen_[row] = true;
+  // Record stored NaN for what this readout lacked on the wire: neither its hash nor its rows can match, and calling
+  // them a difference in the data, or the array damaged, would mislead. Named at the end.
+  if (irregular_.count(static_cast<std::int64_t>(row)) != 0) {
+    if (irregular_seen_++ == 0) first_irregular_ = {r.epoch(), r.tick()};
+    return;
+  }
   ++compared_;
   const bool hash_differs = io::readout_hash(r) != hashes_[row];
   compare_stored_rows(row, r);
@@ -460,6 +471,15 @@ nlohmann::json read_summary(const std::filesystem::path& file) {
 }  // namespace
 
 int replayer::run() {
+  // A recording whose recorder had no Info of the server (record's exit 6) says so in summary.json: named, rather than
+  // "session.toml: missing" as for a deleted file (an outside audit, 2026-12-07).
+  if (!std::filesystem::exists(dir_ / "session.toml")) {
+    std::ifstream in(dir_ / "summary.json");
+    const nlohmann::json s = nlohmann::json::parse(in, nullptr, false);
+    if (s.is_object() && s.contains("session") && s["session"].is_object() && s["session"].value("replayable", true) == false)
+      throw not_replayable("session.toml: missing: record received no Info of the server it recorded (its config "
+                           "and seed; summary.json \"session\", record's exit 6), so this recording cannot be re-run");
+  }
   const std::string config = read_text(dir_ / "session.toml");
   const nlohmann::json session = read_session(dir_ / "session.json");
   std::vector<recorded_command> commands = read_commands(dir_ / "commands.jsonl");
@@ -604,6 +624,11 @@ int replayer::run() {
     throw not_replayable("ticks.npy holds " + std::to_string(n) + " rows, session.json says the recorder wrote " +
                          std::to_string(readouts) + " readouts");
   open_stored_arrays(n, summary["arrays"]);
+  try {
+    irregular_ = irregular_rows(summary, static_cast<std::int64_t>(n));
+  } catch (const std::runtime_error& e) {
+    throw not_replayable(e.what());
+  }
   say("replay: each readout compared with readout_hash.npy and its row of %zu stored arrays\n", stored_.size());
   const std::string name = (dir_ / "session.toml").string();
   // Results are bit-identical for any thread count (docs/engine.md): a session recorded with more worker threads
@@ -667,6 +692,11 @@ int replayer::run() {
   // A stored array no replayed readout had a row of (device arrays of a session whose replay has no device).
   for (const auto& [name, a] : stored_)
     if (!a.compared && compared_ > 0) difference(name + ": stored, but no replayed readout has a row of it");
+  if (irregular_seen_ > 0)
+    difference(std::to_string(irregular_seen_) + " readout(s) were recorded incomplete and not compared (summary.json " +
+               "irregular_readouts: the stream lacked some of their values, stored as NaN), the first: " +
+               "epoch " + std::to_string(first_irregular_->first) + ", tick " + std::to_string(first_irregular_->second) +
+               ": such a recording cannot be bit-identical to its replay");
   if (differing_ticks_ > 0)
     std::fprintf(stderr, "replay: %lld of %lld compared ticks differ\n", static_cast<long long>(differing_ticks_),
                  static_cast<long long>(compared_));

@@ -49,6 +49,7 @@ server_info to_server_info(const proto::Info& i) {
                .portable = b->portable(), .fp_contract = str(b->fp_contract()), .isa = str(b->isa())};
   }
   s.commands_applied = i.commands_applied();
+  s.session_id = i.session_id();
   s.aln = i.aln();
   if (const proto::SafetyLimits* x = i.safety())
     s.safety = {.max_current_uA = x->max_current_ua(), .max_charge_per_phase_nC = x->max_charge_per_phase_nc(),
@@ -187,13 +188,17 @@ std::optional<stream_message> client::receive(std::chrono::milliseconds timeout)
     if (left.count() < 0 || zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0))) == 0) return std::nullopt;
     zmq::message_t topic, payload;
     if (!sub_.recv(topic, zmq::recv_flags::dontwait)) continue;
-    if (!topic.more() || !sub_.recv(payload, zmq::recv_flags::none)) continue;
+    if (!topic.more() || !sub_.recv(payload, zmq::recv_flags::none)) {
+      ++unverified_messages_;
+      continue;
+    }
     stream_message s;
     s.recv_ns = monotonic_ns();
     s.topic = topic.to_string();
     s.payload.assign(static_cast<const std::uint8_t*>(payload.data()),
                      static_cast<const std::uint8_t*>(payload.data()) + payload.size());
     if (verify_message(s.payload)) return s;
+    ++unverified_messages_;
   }
 }
 

@@ -62,7 +62,10 @@ class client {
   // Acks kept by wait_ack and not yet returned; kept ones dropped for lack of room so far.
   std::size_t buffered_acks() const noexcept { return kept_acks_.size(); }
   std::int64_t dropped_acks() const noexcept { return dropped_acks_; }
-  // Next verified message from the stream (unverifiable ones are skipped).
+  // Stream messages receive() skipped because they failed FlatBuffers verification (or came without a payload frame):
+  // `record` dropped them without a count (an outside audit, 2026-12-07).
+  std::int64_t unverified_messages() const noexcept { return unverified_messages_; }
+  // Next verified message from the stream (unverifiable ones are skipped, and counted: unverified_messages).
   std::optional<stream_message> receive(std::chrono::milliseconds timeout);
   // Sends pings until one of their acks comes back on the stream: the subscription is live. With
   // command_kind::get_info it sends GetInfo instead, which the server answers without applying anything
@@ -87,6 +90,7 @@ class client {
   bool stream_takes_acks_ = false;                            // a topic of sub_ takes "ack" (subscribed last)
   std::deque<ack_info> kept_acks_;  // arrived while wait_ack waited for another seq; oldest first
   std::int64_t dropped_acks_ = 0;
+  std::int64_t unverified_messages_ = 0;
   flatbuffers::FlatBufferBuilder fbb_{1024};
 };
 

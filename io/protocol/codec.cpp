@@ -721,7 +721,7 @@ flatbuffers::Offset<proto::Info> create_info(flatbuffers::FlatBufferBuilder& b, 
                            i.steps_per_tick, i.seed, i.epoch, i.n_exc, i.n_inh, i.ring_units, i.ring_length_mm,
                            i.stim_channels, i.max_drive_rate_Hz, i.max_command_bytes, config, build,
                            i.commands_applied, i.aln, safety, i.electrodes, i.sensing_channels, i.schema_version,
-                           b.CreateString(i.network_model));
+                           b.CreateString(i.network_model), i.session_id);
 }
 }  // namespace
 
@@ -776,7 +776,8 @@ void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a, const se
   finish(b, proto::Payload::Ack, ack.Union());
 }
 
-void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns) {
+void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns,
+                    std::uint64_t session_id) {
   b.Clear();
   flatbuffers::Offset<flatbuffers::Vector<float>> rates, rates_inh, vsdi, stim;
   if (r.n_ring_units > 0) {
@@ -803,6 +804,7 @@ void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, 
   rb.add_lfp_proxy_na(r.lfp_proxy_nA);
   rb.add_diverged(r.diverged);
   rb.add_ring_out_of_table(r.ring_out_of_table);
+  rb.add_session_id(session_id);
   if (r.n_ring_units > 0) {
     rb.add_ring_rates_exc_hz(rates);
     rb.add_vsdi_percent(vsdi);

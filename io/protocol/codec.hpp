@@ -32,7 +32,7 @@ inline constexpr std::uint32_t kMaxStepTicks = 10'000'000;
 // the real-time thread) and came back as "already past". `stim --start-tick` checks it as typed.
 inline constexpr std::int64_t kMaxStartTick = 1'000'000'000'000;
 // Info.schema_version: raised whenever the schema gains a field, message or enum value (docs/protocol.md).
-inline constexpr std::uint32_t kSchemaVersion = 3;
+inline constexpr std::uint32_t kSchemaVersion = 4;
 
 // What the server can run: checked while decoding.
 struct decode_limits {
@@ -123,6 +123,9 @@ struct server_info {
   std::int32_t electrodes = 0, sensing_channels = 0;
   std::uint32_t schema_version = kSchemaVersion;
   std::string network_model;  // engine::network_model_name
+  // Drawn once when the server starts (io::server), also carried by its readouts: tells one server's stream from
+  // another's (record checks its GetInfo answer against the stream it recorded). 0: not known (an older server).
+  std::uint64_t session_id = 0;
 };
 server_info info_of(const engine::engine_params& p, run_mode mode, const decode_limits& limits,
                     std::int64_t max_command_bytes);
@@ -130,7 +133,9 @@ server_info info_of(const engine::engine_params& p, run_mode mode, const decode_
 // info: non-null for the ack of GetInfo.
 void encode_ack(flatbuffers::FlatBufferBuilder& b, const ack_fields& a, const server_info* info = nullptr);
 void encode_info(flatbuffers::FlatBufferBuilder& b, const server_info& info);
-void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns);
+// session_id: the server's (server_info::session_id), carried by every readout so that a recorder can tell whose it is.
+void encode_readout(flatbuffers::FlatBufferBuilder& b, const readout_record& r, std::int64_t publish_ns,
+                    std::uint64_t session_id = 0);
 void encode_spikes(flatbuffers::FlatBufferBuilder& b, const spike_chunk& s, double dt_ms);
 // Topic "safety": one event of the device (also carried in the readout of its tick).
 void encode_safety(flatbuffers::FlatBufferBuilder& b, const firmware_sim::safety_event& e, std::uint32_t epoch);

@@ -40,7 +40,7 @@ inline std::uint64_t fnv1a(std::string_view s) noexcept {
   return fnv1a({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
 }
 
-// A hash of every field of a readout but the wall-clock ones (tick_start_ns, publish_ns), value by value and
+// A hash of every field of a readout but the wall-clock ones (tick_start_ns, publish_ns) and session_id, value by value and
 // bit for bit (a double's bit pattern, so -0.0 and 0.0 differ): equal hashes = bit-identical readouts.
 std::uint64_t readout_hash(const proto::Readout& r);
 

@@ -413,7 +413,7 @@ void io_thread::drain_realtime_queues() {
     const std::int64_t now = monotonic_ns();
     readout_age_.record(now - r.tick_start_ns);
     if (readouts_seen_++ % static_cast<std::uint64_t>(opt_.readout_every) != 0) return;
-    encode_readout(fbb_, r, now);
+    encode_readout(fbb_, r, now, opt_.info.session_id);
     publish(kTopicReadout, fbb_.GetBufferSpan());
   });
   publish_safety(nullptr);

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 
 #include "engine/engine.hpp"
@@ -133,6 +134,13 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   set_drive_limits(io_opt.limits, opt_.params);
   io_opt.info = info_of(opt_.params, opt_.mode, io_opt.limits, kMaxCommand_bytes);
   io_opt.info.config_toml = opt_.config_toml;
+  // Which server a stream is: `record --pub A --commands B` stored B's config and seed for A's readouts without a
+  // word (an outside audit, 2026-12-07). Random, not the start time: two servers started in one second differ too.
+  {
+    std::random_device entropy;
+    io_opt.info.session_id = (static_cast<std::uint64_t>(entropy()) << 32) ^ entropy();
+    if (io_opt.info.session_id == 0) io_opt.info.session_id = 1;  // 0 means "not known" (an older server)
+  }
   io_opt.params = opt_.params;
   io_opt.dt_ms = opt_.params.simulation.dt_ms;
   io_opt.readout_every = opt_.readout_every;

@@ -574,7 +574,7 @@ class ClientTest(unittest.TestCase):
         finally:
             server.stop()
         self.assertEqual((info["electrodes"], info["sensing_channels"]), (2, 3))
-        self.assertEqual(info["schema_version"], 3)  # docs/protocol.md, "Compatibility"
+        self.assertEqual(info["schema_version"], 4)  # docs/protocol.md, "Compatibility"
         self.assertEqual(info["network_model"], "adex-conductance")  # closed_loop.toml's base: Zerlaut's network
         self.assertEqual(info["safety"], {"max_current_ua": 1000.0, "max_charge_per_phase_nc": 100.0, "shannon_k": 1.85,
                                           "max_net_charge_nc": 10.0, "net_charge_window_ms": 1000.0,
