@@ -30,11 +30,7 @@ BINARY = os.path.join(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "
 MPIEXEC = sys.argv[2] if len(sys.argv) > 2 else "mpirun"
 # Root may run mpirun here (containers, CI); --oversubscribe lets 3 ranks share 2 cores; --bind-to none lets a
 # rank's helper thread run on another core than its worker 0.
-MPI_GRACEFUL_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "--mca", "mpi_yield_when_idle", "1"]
-# A rank that exits non-zero (every refusal below) made mpirun wait odls_base_sigkill_timeout (1 s, twice) before it
-# returned: 2.1 s a run against 0.06 with 0 (Open MPI 4.1.4, `mpirun -n 2 sh -c 'exit 2'`), ~25 s of this test's 36.
-# The exit code is the same. Only the SIGTERM tests keep the timeout: it is the ranks' time to stop at a tick.
-MPI_FLAGS = [*MPI_GRACEFUL_FLAGS, "--mca", "odls_base_sigkill_timeout", "0"]
+MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "--mca", "mpi_yield_when_idle", "1"]
 # In the ASan build (scripts/sanitize.sh asan) leak checking is off for this test only: Open MPI is not
 # LeakSanitizer-clean (its MCA components are dlopen'ed and closed again at MPI_Finalize, leaving allocations whose
 # frames are an "<unknown module>" that no suppression can name). ASan's other checks and UBSan stay on; the same
@@ -410,7 +406,7 @@ class KilledUnderMpirun(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "run")
             spikes = os.path.join(out, "spikes.npy")
-            p = subprocess.Popen([MPIEXEC, *MPI_GRACEFUL_FLAGS, "-n", "2", BINARY, "simulate", "--config",
+            p = subprocess.Popen([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, "simulate", "--config",
                                   "configs/zerlaut2018_network.toml", "--duration", "600", "--set",
                                   "network.n_neurons=4000", *DRIVE, "--record", "spikes", "--quiet", "--out", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
             try:
@@ -496,7 +492,7 @@ class SweepOverRanks(unittest.TestCase):
             self.assertEqual(statuses(done), (False, ["ran"] * 4))
             # SIGTERM to mpirun once both ranks step their first point: each stops it at a tick and keeps its files.
             stopped = os.path.join(tmp, "stopped")
-            p = subprocess.Popen([MPIEXEC, *MPI_GRACEFUL_FLAGS, "-n", "2", BINARY, *base, "--duration", "60", "--out",
+            p = subprocess.Popen([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, *base, "--duration", "60", "--out",
                                   stopped], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
             try:
                 deadline = time.monotonic() + 60
