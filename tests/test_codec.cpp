@@ -353,6 +353,67 @@ TEST_CASE("out-of-range values are refused with the field, the value and the ran
   CHECK_THAT(decode(bytes_of(every)).reason, Catch::Contains("stream.readout_every = 2.5"));
 }
 
+// Reference: docs/protocol.md's command table, Reset `seed` [0, 2^63-1] (as simulation.seed). The Python client
+// refuses a larger seed before sending, so only a raw FlatBuffer reaches the codec's check. Break tried: the check in
+// decode_command's Reset case removed -> the seed 2^63 decodes ok.
+TEST_CASE("a raw Reset with seed 2^63 is refused as OutOfRange naming the seed, 2^63 - 1 accepted",
+          "[codec][validation]") {
+  const auto reset_bytes = [](std::uint64_t seed) {
+    flatbuffers::FlatBufferBuilder b;
+    const auto body = io::proto::CreateReset(b, seed);
+    const auto cmd = io::proto::CreateCommand(b, 9, 0, io::proto::CommandBody::Reset, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    return std::vector<std::uint8_t>(span.begin(), span.end());
+  };
+  for (const std::uint64_t seed : {std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
+    const io::decoded_command d = decode(reset_bytes(seed), io::run_mode::stepped);
+    INFO(d.reason);
+    CHECK_FALSE(d.ok);
+    CHECK(d.code == error_code::out_of_range);
+    CHECK_THAT(d.reason, Catch::Contains("seed = " + std::to_string(seed)));
+    CHECK(d.seq == 9);
+  }
+  const io::decoded_command last = decode(reset_bytes((std::uint64_t{1} << 63) - 1), io::run_mode::stepped);
+  REQUIRE(last.ok);
+  CHECK(last.cmd.seed == (std::uint64_t{1} << 63) - 1);
+}
+
+// Reference: the schema (io/protocol/schema/cortexloop.fbs): enum Population : byte { Exc = 0, Inh = 1 } and enum
+// SiteKind { Population = 0, RingPosition = 1, Electrode = 2 }; a byte outside them (a raw FlatBuffer, or a newer
+// schema's value) is refused as OutOfRange naming the field, not read as some population or kind. Break tried:
+// decode_site's `pop > 1` as `pop > 2` -> population 2 accepted; `kind > 2` as `kind > 3` -> kind 3 is refused by
+// the stimulator's validation behind it, in the device's words, not the schema's: the last CHECK fails.
+TEST_CASE("a site's population or kind outside the schema's enum is refused as OutOfRange naming the field",
+          "[codec][validation]") {
+  const auto stim_bytes = [](int kind, int population) {
+    flatbuffers::FlatBufferBuilder b;
+    const auto site = io::proto::CreateSite(b, static_cast<io::proto::SiteKind>(kind),
+                                            static_cast<io::proto::Population>(population), 0, 1.5, 0);
+    const auto body = io::proto::CreateSetStimulation(b, 1, site, io::proto::Waveform::Dc, 10.0f, 0.0f, 0.0f, false,
+                                                      0.0f, 0.0f);
+    const auto cmd = io::proto::CreateCommand(b, 11, 0, io::proto::CommandBody::SetStimulation, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    return std::vector<std::uint8_t>(span.begin(), span.end());
+  };
+  REQUIRE(decode(stim_bytes(0, 1)).ok);  // the last valid population
+  for (const int population : {2, -1}) {
+    const io::decoded_command d = decode(stim_bytes(0, population));
+    INFO(d.reason);
+    CHECK(d.code == error_code::out_of_range);
+    CHECK_THAT(d.reason, Catch::Contains("site.population = " + std::to_string(population)));
+  }
+  for (const int kind : {3, -1}) {
+    const io::decoded_command d = decode(stim_bytes(kind, 0));
+    INFO(d.reason);
+    CHECK(d.code == error_code::out_of_range);
+    CHECK_THAT(d.reason, Catch::Contains("site.kind = " + std::to_string(kind)));
+    // In the protocol's terms, the schema's names (the device's own check behind it words it in its own).
+    CHECK_THAT(d.reason, Catch::Contains("Population (0), RingPosition (1) or Electrode (2)"));
+  }
+}
+
 // Reference: docs/protocol.md's command table: `channel` 0-7 (SetStimulation, SetPrograms' ChannelProgram,
 // ClearStimulation "also with all = true"), `slot` 0-3 (SetController, ClearController "also with all = true");
 // a controller's output.channel is a stimulator channel too (firmware_sim::validate: [0, 8)). Each index-taking

@@ -382,6 +382,47 @@ TEST_CASE("PI clamp anti-windup: the integral stops while saturated, and the loo
   }
 }
 
+TEST_CASE("PI clamp anti-windup at output_min: saturated while pinned at the floor, the integral holds, prompt "
+          "recovery", "[device][controllers]") {
+  // The case above mirrored at the lower bound (which no test pinned: a mutation audit). Reference: conditional
+  // integration, as above, and status.saturated = u at either bound (docs/device.md, PiClamp). output_min = 100 pA:
+  // the plant (r = 0.1 Hz/pA x I) cannot go below 10 Hz. Settled at 20 Hz (I = 200 pA, inside the bounds), the
+  // target 5 Hz (needs 50 pA) pins the output at 100 pA and the plant at 10 Hz, e = -5 Hz. While pinned the integral
+  // term holds at what pins u at the floor, never below it by more than one sample's increment:
+  // I >= output_min - kp e + ki e dt = 100 + 10 - 1 = 109 pA, and does not change once the plant has settled
+  // (exact equality over 0.8..1.0 s). Back to 20 Hz, the plant is within 10% of it 0.3 s later.
+  // Breaks tried: saturated set only at output_max -> the saturated CHECKs fail; without the pushing_down hold
+  // (integration while pinned at the floor) -> I falls to 100 pA, the 109 pA bound fails.
+  controller_params c = pi_params(20.0);
+  c.output_min = 100.0;
+  device_loop loop(sensing_1kHz(), c);
+  plant brain;
+  double integral_pinned = 0.0;
+  for (std::int64_t k = 0; k < 13'000; ++k) {
+    if (k == 5'000) {
+      REQUIRE(std::fabs(brain.r_Hz - 20.0) < 1e-3);
+      REQUIRE_FALSE(loop.ctl.status().saturated);
+      loop.ctl.set_target(5.0);
+    }
+    const double i = loop.step(k, 1);
+    loop.signal.set(brain.step(i));
+    if (k > 0) REQUIRE(i >= 100.0);  // the clamp acts from step 1 (it loads its program for the next step)
+    if (k >= 6'000 && k < 10'000) {
+      INFO("step " << k);
+      CHECK(loop.ctl.status().saturated);
+      CHECK(loop.ctl.status().output == 100.0);
+      CHECK(loop.ctl.status().integral >= 109.0);
+    }
+    if (k == 8'000) integral_pinned = loop.ctl.status().integral;
+    if (k > 8'000 && k < 10'000) CHECK(loop.ctl.status().integral == integral_pinned);
+    if (k == 9'999) {
+      CHECK(std::fabs(brain.r_Hz - 10.0) < 1e-3);
+      loop.ctl.set_target(20.0);
+    }
+    if (k == 13'000 - 1) CHECK(std::fabs(brain.r_Hz - 20.0) < 2.0);
+  }
+}
+
 TEST_CASE("PI clamp: a feature that is not a number holds the output, and no amplitude that is not a number reaches "
           "a channel", "[device][controllers]") {
   // An outside check (2026-12-04) programmed a clamp whose integral reached -inf: 0 x -inf = NaN, std::clamp passed

@@ -29,6 +29,27 @@ TEST_CASE("Philox4x32-10 reproduces the Random123 known answers", "[philox]") {
   }
 }
 
+TEST_CASE("the key of a seed is its low and its high 32 bits", "[philox]") {
+  // Reference: the header's mapping, a 64-bit seed to the 64-bit key (k0 = low word, k1 = high word), so the third
+  // Random123 known answer (key 0xa4093822, 0x299f31d0) is the seed 0x299f31d0a4093822's; and seeds s and s + 2^32
+  // differ only in k1, so their draws must differ. Every other test used seeds below 2^32. Break tried: from_seed
+  // with k1 = 0 (the seed's high 32 bits ignored) -> the known answer and the s / s + 2^32 comparisons fail.
+  const philox_key key = philox_key::from_seed(0x299f31d0a4093822ull);
+  CHECK(key.k0 == 0xa4093822u);
+  CHECK(key.k1 == 0x299f31d0u);
+  const philox_block r = philox4x32({{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}}, key);
+  const std::uint32_t expected[4] = {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1};
+  for (int w = 0; w < 4; ++w) CHECK(r.x[w] == expected[w]);
+  for (const std::uint64_t s : {std::uint64_t{0}, std::uint64_t{42}, std::uint64_t{0xffffffffu}}) {
+    const philox_key a = philox_key::from_seed(s), b = philox_key::from_seed(s + (std::uint64_t{1} << 32));
+    int same = 0;
+    for (std::uint32_t neuron = 0; neuron < 256; ++neuron)
+      same += philox_draw16(a, neuron, 5, random_stream::drive) == philox_draw16(b, neuron, 5, random_stream::drive);
+    INFO("seed " << s);
+    CHECK(same < 16);  // independent 16-bit draws agree by chance ~256 / 65536 times
+  }
+}
+
 TEST_CASE("the grouped fill gives each neuron the half word of its own counter", "[philox]") {
   // Neuron 128 g + 32 w + 16 h + b: half h of word w of the block with counter (16 g + b, step lo, step hi, stream).
   // Checked against the scalar Philox for the vector path this build uses (AVX-512 or the portable loop).

@@ -573,6 +573,16 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
            w.append(std::span<const double>(v));
            w.close();
          }, "rates.npy: dtype <f8, shape [" + std::to_string(readouts) + ", 2], where record writes it as <f4, shape [n, 2]"},
+        // The same values and element count in another shape: record writes rates.npy as simulate does, [n, 2]
+        // (exc, inh; record --help), and [n, 2, 1] compared as equal (check_layout's comment: an outside audit,
+        // 2026-12-07). Break tried (a mutation audit): check_layout comparing the row's element count instead of its
+        // shape -> [n, 2, 1] passes as [n, 2] and the replay exits 0.
+        {"rates.npy [n, 2, 1]", [&](const fs::path& d) {
+           const io::npy_array a = io::read_npy(rec / "rates.npy");
+           std::vector<float> v(a.size());
+           for (std::size_t i = 0; i < v.size(); ++i) v[i] = a.at<float>(i);
+           io::write_npy(d / "rates.npy", v, {a.shape[0], 2, 1});
+         }, "rates.npy: dtype <f4, shape [" + std::to_string(readouts) + ", 2, 1], where record writes it as <f4, shape [n, 2]"},
         {"ticks.npy float32", [&](const fs::path& d) {
            const io::npy_array a = io::read_npy(rec / "ticks.npy");
            std::vector<float> v(a.size());

@@ -998,6 +998,41 @@ TEST_CASE("a client's share of the command queue is counted in records: SetProgr
   srv.wait();
 }
 
+// Reference: docs/protocol.md, Reset: "One reset at a time, from its arrival until it is applied (`Busy`)", and its
+// error table: 7 `Busy`, "a `Reset` is already in progress". With the real-time thread held at its start the first
+// Reset cannot be applied, so a second one sent after it is certainly in flight together with it: refused Busy at
+// once, and the server carries on (a Ping after is accepted, the first Reset applied under its seed). Break tried:
+// io_thread without the reset_in_flight_ refusal -> the second Reset gets no Busy ack (the server aborts).
+TEST_CASE("a second Reset while one is in progress is refused Busy, and the server carries on", "[server][e2e][reset]") {
+  held_server held(options(io::run_mode::stepped, 3));
+  io::server& srv = held.srv;
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicAck)});
+  command first = simple(command_kind::reset), second = simple(command_kind::reset);
+  first.seed = 21;
+  second.seed = 22;
+  const std::uint64_t first_seq = c.send(first), second_seq = c.send(second);
+  const auto busy = c.wait_ack(second_seq, 10s);  // a refusal comes at once, the real-time thread still held
+  REQUIRE(busy);
+  INFO("second Reset: code " << static_cast<int>(busy->code) << ", reason \"" << busy->reason << "\"");
+  CHECK_FALSE(busy->accepted);
+  CHECK(busy->code == error_code::busy);
+  CHECK(static_cast<int>(busy->code) == 7);
+  CHECK(busy->reason == "a Reset is already in progress");
+  held.released = true;
+  const auto first_ack = c.wait_ack(first_seq, 30s);
+  REQUIRE(first_ack);
+  CHECK(first_ack->accepted);
+  CHECK(first_ack->epoch == 1);
+  const auto ping = c.wait_ack(c.send(simple(command_kind::ping)), 10s);
+  REQUIRE(ping);
+  CHECK(ping->accepted);
+  const auto info = c.wait_ack(c.send(simple(command_kind::get_info)), 10s);
+  REQUIRE(info);
+  REQUIRE(info->info);
+  CHECK(info->info->seed == 21);  // the first Reset's, not the refused one's
+  CHECK(info->info->epoch == 1);
+}
+
 // The soak's defect (bench/README.md, "bench/soak.py"): a Reset whose engine was built while the command queue was
 // full waited in the slot, and io_thread::check_reset_builder's next pass took the empty built_engine_ for a failed
 // build: the Reset was refused ("Reset failed: ", empty reason) and the engine left in the slot was swapped in by

@@ -139,6 +139,24 @@ class MpiMatchesOneProcess(unittest.TestCase):
     def test_three_ranks(self):
         self.check_identical("three", 3)
 
+    def test_diverging_cells_are_counted_on_every_rank(self):
+        # No MPI run had diverging cells (a mutation audit): rank 0 keeping only the last rank's count went unseen.
+        # A runaway excitatory cell: with a = -10000 nS and tau_w = 0.2 ms, V below E_L raises w, which lowers V
+        # (C dV/dt = ... - w): the linear Euler step's eigenvalue ~2.35 per 0.1 ms step, so a cell reset below E_L
+        # (v_reset -70 < e_l -65 mV) runs to +-inf within ~10 ms and is reset and counted (docs/engine.md), again and again in 0.2 s. Exc cells
+        # lie on both ranks (0..2048 and 2048..3200 of 4000). Reference: the one-process run of the same config; the
+        # count must be > 0 and equal, as must every file. Break tried: network::readout_sums keeping the last rank's
+        # diverged (= instead of +=) -> the 2-rank count is rank 1's alone, fails.
+        runaway = ["--set", "network.exc.a_nS=-10000", "--set", "network.exc.tau_w_ms=0.2",
+                   "--set", "network.exc.v_reset_mV=-70"]
+        one = simulate(os.path.join(self.tmp.name, "runaway_one"), None, runaway)
+        two = simulate(os.path.join(self.tmp.name, "runaway_two"), 2, runaway)
+        self.assertGreater(one["diverged"], 0)
+        self.assertEqual(two["diverged"], one["diverged"])
+        for f in FILES:
+            self.assertEqual(read_bytes(os.path.join(self.tmp.name, "runaway_one", f)),
+                             read_bytes(os.path.join(self.tmp.name, "runaway_two", f)), f)
+
     def test_ranks_without_cells_are_named(self):
         # 2003 cells are two blocks of 1024 (engine::rank_bounds): a third rank owns none and only waits, which went
         # unsaid (an outside check, 2026-12-05). Reference: ceil(2003 / 1024) = 2. Break tried: the note's count

@@ -337,6 +337,29 @@ class SweepStopped(unittest.TestCase):
             self.assertTrue(index["interrupted"])
             self.assertEqual([p["status"] for p in index["points"]], ["ran", "not run"])
 
+    def test_a_failed_point_reads_failed(self):
+        # No sweep point ever failed in the tests (a mutation audit). Reference: sweep.json's "status" as run_sweep
+        # documents it ("failed": its error on stderr), and the sizes: under a 64 KiB file size limit (RLIMIT_FSIZE,
+        # SIGXFSZ ignored: writes past it fail with EFBIG) point 0's spikes.npy (200 cells, ~1.4e3 spikes in 0.2 s)
+        # fits and point 1's (4000 cells, ~20 times as many) does not: point 0 ran, point 1 failed, point 2 was
+        # not run, and the exit code is not 0. Break tried: record(i, "failed") as "running" -> point 1 "running".
+        import resource
+
+        def small_files():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))
+
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "sweep")
+            r = subprocess.run([BINARY, "simulate", "--config", NETWORK, "--out", out, "--duration", "0.2",
+                                "--record", "spikes", "--sweep", "network.n_neurons=200,4000,300"],
+                               capture_output=True, text=True, cwd=ROOT, timeout=120, preexec_fn=small_files)
+            self.assertNotEqual(r.returncode, 0, r.stderr)
+            self.assertIn("point_001/spikes.npy.partial: write failed (File too large)", r.stderr)
+            index = self.sweep_json(out)
+            self.assertEqual([p["status"] for p in index["points"]], ["ran", "failed", "not run"], r.stderr)
+            self.assertFalse(index["interrupted"])
+
     def test_quiet_has_no_point_lines(self):
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "sweep")

@@ -307,9 +307,24 @@ class ClientTest(unittest.TestCase):
             try:
                 c = self.closing(Client(server.commands, server.pub))
                 self.assertTrue(c.sync())
+                # `record` beside the client, of the same 200 ticks: its per-readout arrays must be simulate's files
+                # too, column for column (exc, inh). The Zerlaut FS cells do not adapt (inh mean_w 0), so exc and
+                # inh differ in every column. Break tried (a mutation audit): readout_rows.hpp writing mean_w.npy's
+                # columns swapped (inh, exc), which replay, comparing through the same function, cannot see -> the
+                # recording's mean_w.npy differs from simulate's.
+                rec_dir = os.path.join(tmp, "rec")
+                rec = subprocess.Popen([BIN, "record", "--out", rec_dir, "--pub", server.pub, "--commands",
+                                        server.commands, "--duration", "0.2", "-q", "--sync"],
+                                       stderr=subprocess.PIPE, text=True)
+                self.assertEqual(rec.stderr.readline().strip(), "record: subscribed")
                 ack = c.wait_ack(c.step(200), 10)
                 self.assertTrue(ack.accepted)
                 self.assertEqual(ack.tick_applied, 0)
+                self.assertEqual(rec.wait(30), 0, rec.stderr.read())
+                rec.stderr.close()
+                for name in ("rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy"):
+                    np.testing.assert_array_equal(np.load(os.path.join(rec_dir, name)),
+                                                  np.load(os.path.join(tmp, name)), name)
                 got = c.readouts(200)
                 self.assertEqual([r["tick"] for r in got], list(range(200)))
                 rates = np.array([[r["exc"]["rate_hz"], r["inh"]["rate_hz"]] for r in got], np.float32)
