@@ -56,6 +56,14 @@ inline int wait_exit(const child& c, std::chrono::milliseconds timeout) {
   return -1;
 }
 
+// An empty folder of the system's temporary directory for one test program's run (its name and the process id).
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("cortexloop_test_" + name + "_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream f(p);
   std::stringstream s;

@@ -29,18 +29,12 @@
 using namespace cortexloop;
 using namespace std::chrono_literals;
 using testing::child;
+using testing::fresh_dir;
 using testing::read_file;
 using testing::spawn_cortexloop;
 using testing::wait_exit;
 
 namespace {
-
-std::filesystem::path fresh_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("cortexloop_test_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 // A stand-in server for `record`: a PUB socket on a free loopback port and a recorder subscribed to it for
 // 0.02 s of readouts. publish_until_exit() sends, each 2 ms, what `extra` adds on its own topic and then a readout

@@ -26,6 +26,7 @@
 using namespace cortexloop;
 using namespace std::chrono_literals;
 using testing::child;
+using testing::fresh_dir;
 using testing::read_file;
 using testing::spawn_cortexloop;
 using testing::wait_exit;
@@ -34,13 +35,6 @@ namespace {
 
 constexpr std::uint64_t kSession = 0x1234abcd5678ef01ull;
 constexpr std::uint32_t kRingUnits = 4;
-
-std::filesystem::path fresh_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("cortexloop_test_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 // What a readout of the stand-in carries.
 struct readout_shape {
