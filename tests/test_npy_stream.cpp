@@ -11,6 +11,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "io/recording/npy.hpp"
@@ -159,4 +161,29 @@ TEST_CASE("an earlier run's temporary FILE.partial.XXXXXX is removed with its ou
   CHECK(std::filesystem::exists(dir / "config.toml.partial.XmC0uX7"));
   CHECK(std::filesystem::exists(dir / "mine.txt"));
   std::filesystem::remove_all(dir);
+}
+
+// A .npy in Fortran (column-major) order holds its values transposed against the C order every reader here assumes:
+// `np.save(path, np.asfortranarray(a))` of a stored array must be refused, not read as another array (a mutation
+// audit, 2026-12-07: the check could go unnoticed). Reference: numpy's format, whose header says 'fortran_order':
+// True for such a file. Break tried: read_header not requiring 'fortran_order': False -> the file is read, this fails.
+TEST_CASE("a .npy in Fortran order is refused naming its header, the same file in C order is read", "[npy]") {
+  const auto file = std::filesystem::temp_directory_path() / ("cortexloop_test_fortran_" + std::to_string(::getpid()) + ".npy");
+  const std::vector<float> values{1, 2, 3, 4, 5, 6};
+  io::write_npy(file, values, {2, 3});
+  REQUIRE(io::read_npy(file).shape == std::vector<std::size_t>{2, 3});
+  std::string bytes;
+  {
+    std::ifstream in(file, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto at = bytes.find("'fortran_order': False");
+  REQUIRE(at != std::string::npos);
+  bytes.replace(at, 22, "'fortran_order': True ");  // the header's length kept (numpy pads it with spaces)
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  CHECK_THROWS_WITH(io::read_npy(file), Catch::Contains("header fields"));
+  std::filesystem::remove(file);
 }
