@@ -460,6 +460,29 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
            fs::remove(d / "commands.jsonl");
            fs::create_symlink("/dev/zero", d / "commands.jsonl");
          }, "commands.jsonl: not a regular file"},
+        // Two commands' ticks swapped, their indices kept: the later index now at an earlier tick than the replay has
+        // reached (a mutation audit, 2026-12-07: no test held the order check). Reference: Applied.index orders the
+        // commands as the engine met them (docs/protocol.md, topic applied). Break tried: `c.tick < tick_` dropped
+        // from the order check -> the command is applied late, a difference (exit 1), this fails.
+        {"commands out of order", [&](const fs::path& d) {
+           std::istringstream lines(read_file(rec / "commands.jsonl"));
+           std::vector<std::int64_t> ticks;
+           std::vector<std::size_t> in_epoch_0;
+           std::string line;
+           for (std::size_t i = 0; std::getline(lines, line); ++i) {
+             const nlohmann::json j = nlohmann::json::parse(line);
+             ticks.push_back(j["tick"].get<std::int64_t>());
+             if (j["epoch"] == 0) in_epoch_0.push_back(i);
+           }
+           std::size_t a = 0, b = 0;  // the first two of epoch 0 at different ticks
+           for (std::size_t k = 1; k < in_epoch_0.size() && a == b; ++k)
+             if (ticks[in_epoch_0[k]] != ticks[in_epoch_0[0]]) a = in_epoch_0[0], b = in_epoch_0[k];
+           REQUIRE(a != b);
+           edit_commands(d, [&](nlohmann::json& j, std::size_t i) {
+             if (i == a) j["tick"] = ticks[b];
+             if (i == b) j["tick"] = ticks[a];
+           });
+         }, "the commands before it lead to epoch 0 tick"},
         {"epoch", [&](const fs::path& d) {  // the recording's epoch 0 cut off: it starts at the session's Reset
            std::istringstream lines(read_file(rec / "commands.jsonl"));
            std::string text, line;
