@@ -243,6 +243,36 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
     CHECK_THAT(r.err, Catch::Contains("first differing readout"));
     CHECK_THAT(r.out, Catch::StartsWith("not bit-identical"));
   }
+  // What a recorded ack says is compared too, not only the readouts after it (a mutation audit, 2026-12-07: the two
+  // messages could be dropped unnoticed, the readouts' difference setting the exit code). Reference: the recording's
+  // own acks.jsonl, which agrees with commands.jsonl's original line. Breaks tried: each difference() call removed ->
+  // its message is missing, this fails.
+  SECTION("a command's recorded ack changed, not its tick: the replay names what the ack said and what it says") {
+    for (const bool flip_accepted : {false, true}) {
+      const fs::path doctored = dir / (flip_accepted ? "accepted" : "tick_applied");
+      fs::copy(rec, doctored);
+      std::istringstream lines(read_file(rec / "commands.jsonl"));
+      std::string text, line;
+      bool changed = false;
+      while (std::getline(lines, line)) {
+        nlohmann::json j = nlohmann::json::parse(line);
+        if (!changed && j["kind"] == "SetPrograms" && j["accepted"] == true) {
+          if (flip_accepted) j["accepted"] = false;
+          else j["tick_applied"] = j["tick_applied"].get<std::int64_t>() + 7;
+          changed = true;
+        }
+        text += j.dump() + "\n";
+      }
+      REQUIRE(changed);
+      write_file(doctored / "commands.jsonl", text);
+      const replay_result r = replay(doctored);
+      INFO(r.err);
+      CHECK(r.code == 1);
+      CHECK_THAT(r.err, Catch::Contains(flip_accepted ? "refused in the recording, accepted in the replay"
+                                                      : "in the recording, epoch 0 tick"));
+      if (!flip_accepted) CHECK_THAT(r.err, Catch::Contains(": took effect at epoch 0 tick"));
+    }
+  }
   SECTION("one byte of the config changed: the replay reports it and the first differing readout") {
     const fs::path doctored = dir / "config";
     fs::copy(rec, doctored);
