@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -486,6 +487,16 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
            fs::remove(d / "session.toml");
            fs::create_symlink("/dev/zero", d / "session.toml");
          }, "session.toml: not a regular file"},
+        // A FIFO in a file's place blocked replay's open for ever (an outside check, 2026-12-07). Break tried: the
+        // folder's scan at the start of run() removed -> the replay hangs until the test's timeout, this fails.
+        {"ticks.npy a FIFO", [&](const fs::path& d) {
+           fs::remove(d / "ticks.npy");
+           REQUIRE(::mkfifo((d / "ticks.npy").c_str(), 0600) == 0);
+         }, "ticks.npy: not a regular file"},
+        {"summary.json a FIFO", [&](const fs::path& d) {
+           fs::remove(d / "summary.json");
+           REQUIRE(::mkfifo((d / "summary.json").c_str(), 0600) == 0);
+         }, "summary.json: not a regular file"},
         {"commands.jsonl a device", [&](const fs::path& d) {
            fs::remove(d / "commands.jsonl");
            fs::create_symlink("/dev/zero", d / "commands.jsonl");

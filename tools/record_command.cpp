@@ -545,13 +545,26 @@ int run_record(const record_options& o) {
       sigpending(&pending);
       return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
     };
-    bool live = false;
-    while (!live && !stop_pending() && io::time_left(give_up_at).count() > 0)
+    bool live = false, answered = false;
+    while (!live && !stop_pending() && io::time_left(give_up_at).count() > 0) {
       live = client.sync_subscription(std::min(io::time_left(give_up_at), std::chrono::milliseconds(250)),
                                       io::command_kind::get_info);
-    if (live) std::fprintf(stderr, "record: subscribed\n");
-    else if (!stop_pending())
-      std::fprintf(stderr, "record: no answer from the server in %g s (--timeout); recording what arrives\n", o.timeout_s);
+      answered = answered || client.sync_answered();
+    }
+    if (live) {
+      std::fprintf(stderr, "record: subscribed\n");
+    } else if (!stop_pending()) {
+      // The server on --commands answered GetInfo, and none of its acks came on --pub's stream: said as such, not
+      // as "no answer" (the endpoints of two servers given: an outside check, 2026-12-07).
+      if (answered)
+        std::fprintf(stderr,
+                     "record: warning: the server on %s answers, but its acks never came on %s's stream in %g s "
+                     "(--timeout): are --pub and --commands one server's? Recording what %s publishes\n",
+                     o.commands.c_str(), o.pub.c_str(), o.timeout_s, o.pub.c_str());
+      else
+        std::fprintf(stderr, "record: no answer from the server in %g s (--timeout); recording what arrives\n",
+                     o.timeout_s);
+    }
   }
   recording rec(out);
   std::int64_t safety_events = 0;

@@ -471,6 +471,15 @@ nlohmann::json read_summary(const std::filesystem::path& file) {
 }  // namespace
 
 int replayer::run() {
+  // Before any file is opened: a FIFO in a file's place blocked its open for ever (an outside check, 2026-12-07),
+  // a device was read for ever. Every file of the kinds record writes must be a regular file.
+  {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+      const std::string ext = e.path().extension().string();
+      if (ext == ".npy" || ext == ".json" || ext == ".jsonl" || ext == ".toml") refuse_unless_file(e.path());
+    }
+  }
   // A recording whose recorder had no Info of the server (record's exit 6) says so in summary.json: named, rather than
   // "session.toml: missing" as for a deleted file (an outside audit, 2026-12-07).
   if (!std::filesystem::exists(dir_ / "session.toml")) {
@@ -725,7 +734,7 @@ void add_replay_command(CLI::App& app) {
   cmd->footer("Exit codes: 0 bit-identical; 1 a difference (only ever the result of the comparison: the first "
               "differing tick and field are printed); 2 the command line is wrong (no such folder); 3 the recording "
               "cannot be replayed, named: session.toml, session.json, summary.json, commands.jsonl, ticks.npy or "
-              "readout_hash.npy missing or damaged; an array summary.json's \"arrays\" lists missing, or a .npy of "
+              "readout_hash.npy missing or damaged (or not a regular file, or a command over 40 KiB); an array summary.json's \"arrays\" lists missing, or a .npy of "
               "record's there it does not list; a stored array of another dtype, row shape or row count than record "
               "writes; ticks.npy rows other in number than session.json's readouts, out of order, skipping more "
               "ticks than session.json's missing_ticks and summary.json's decimated_ticks add up to, or in an epoch "

@@ -218,6 +218,7 @@ bool client::sync_subscription(std::chrono::milliseconds timeout, command_kind k
   } ack_topic(stream_takes_acks_ || !sub_ ? nullptr : &sub_);
   const auto end = std::chrono::steady_clock::now() + timeout;
   std::optional<std::uint64_t> first_seq;
+  sync_answered_ = false;
   while (std::chrono::steady_clock::now() < end) {
     command ping;
     ping.kind = kind;
@@ -227,6 +228,7 @@ bool client::sync_subscription(std::chrono::milliseconds timeout, command_kind k
     if (!first_seq) first_seq = seq;
     if (!wait_ack(seq, std::clamp(time_left(end), std::chrono::milliseconds(1), std::chrono::milliseconds(2000))))
       continue;
+    sync_answered_ = true;
     // The first acks are usually published before the subscription is live (a SUB joins late and misses them), so
     // read the stream for 200 ms, then ask again; any of these commands' acks on the stream proves it live. (One
     // 2 s read per command made every `record --sync` take 2 s.) 200 ms also drains a backlog of readouts ahead of

@@ -74,6 +74,9 @@ class client {
   // others, and the server takes a connection's subscriptions in order (on the first connection: after a reconnect
   // libzmq sends them again in its trie's order, "ack" before "readout").
   bool sync_subscription(std::chrono::milliseconds timeout, command_kind kind = command_kind::ping);
+  // Whether the last sync_subscription had an ack on the command socket: when it returned false nonetheless, the
+  // server on the command endpoint answers, and its acks do not come on the stream's endpoint (another server's?).
+  bool sync_answered() const { return sync_answered_; }
 
   zmq::socket_t& command_socket() { return dealer_; }
   zmq::socket_t& stream_socket() { return sub_; }
@@ -87,6 +90,7 @@ class client {
   std::uint64_t next_seq_ = 1;
   int send_wait_ms_ = static_cast<int>(kSendWait.count());  // ZMQ_SNDTIMEO as last set
   std::uint64_t dropped_seq_ = 0;                             // the last command send() could not queue
+  bool sync_answered_ = false;
   bool stream_takes_acks_ = false;                            // a topic of sub_ takes "ack" (subscribed last)
   std::deque<ack_info> kept_acks_;  // arrived while wait_ack waited for another seq; oldest first
   std::int64_t dropped_acks_ = 0;

@@ -73,5 +73,29 @@ class RecordDurationTest(unittest.TestCase):
         self.assertEqual(len(spikes), int(expected.sum()), "spikes outside the recorded ticks")
 
 
+class RecordTwoServersTest(unittest.TestCase):
+    def test_sync_against_two_servers_says_so(self):
+        # --pub of one server and --commands of another: --sync's GetInfo was answered by the second, its acks never
+        # came on the first's stream, and record said "no answer from the server in 10 s" (an outside check,
+        # 2026-12-07). Reference: the two servers the test started, both answering. Break tried: the sync's
+        # answered flag ignored -> "no answer from the server", this fails.
+        args = [BIN, "serve", "--config", "configs/default.toml", "--mode", "stepped", "-q",
+                "--set", "network.n_neurons=200"]
+        a, pub_a, _ = serve_on_free_ports(args)
+        b, _, commands_b = serve_on_free_ports(args)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                r = subprocess.run([BIN, "record", "--out", os.path.join(tmp, "rec"), "--pub", pub_a, "--commands",
+                                    commands_b, "--sync", "--timeout", "1.5", "--duration", "0.1", "-q"],
+                                   capture_output=True, text=True, timeout=60)
+            self.assertIn(f"the server on {commands_b} answers, but its acks never came on {pub_a}'s stream",
+                          r.stderr)
+            self.assertNotIn("no answer from the server", r.stderr)
+        finally:
+            for p in (a, b):
+                p.terminate()
+                p.wait(30)
+
+
 if __name__ == "__main__":
     unittest.main()
