@@ -46,6 +46,21 @@ namespace {
 
 void write_file(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 
+// Writes `rec`'s commands.jsonl into `doctored` with `change` made to its first accepted SetPrograms line.
+void change_first_set_programs(const fs::path& rec, const fs::path& doctored,
+                               const std::function<void(nlohmann::json&)>& change) {
+  std::istringstream lines(read_file(rec / "commands.jsonl"));
+  std::string text, line;
+  bool changed = false;
+  while (std::getline(lines, line)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    if (!changed && j["kind"] == "SetPrograms" && j["accepted"] == true) change(j), changed = true;
+    text += j.dump() + "\n";
+  }
+  REQUIRE(changed);
+  write_file(doctored / "commands.jsonl", text);
+}
+
 struct replay_result {
   int code;
   std::string out, err;
@@ -225,19 +240,9 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
   SECTION("one command's tick changed: the replay reports the first differing readout") {
     const fs::path doctored = dir / "tick";
     fs::copy(rec, doctored);
-    std::istringstream lines(read_file(rec / "commands.jsonl"));
-    std::string text, line;
-    bool changed = false;
-    while (std::getline(lines, line)) {
-      nlohmann::json j = nlohmann::json::parse(line);
-      if (!changed && j["kind"] == "SetPrograms") {  // applied one tick later than it was
-        j["tick"] = j["tick"].get<std::int64_t>() + 1;
-        changed = true;
-      }
-      text += j.dump() + "\n";
-    }
-    REQUIRE(changed);
-    write_file(doctored / "commands.jsonl", text);
+    change_first_set_programs(rec, doctored, [](nlohmann::json& j) {  // applied one tick later than it was
+      j["tick"] = j["tick"].get<std::int64_t>() + 1;
+    });
     const replay_result r = replay(doctored);
     INFO(r.err);
     CHECK(r.code == 1);
@@ -252,20 +257,10 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
     for (const bool flip_accepted : {false, true}) {
       const fs::path doctored = dir / (flip_accepted ? "accepted" : "tick_applied");
       fs::copy(rec, doctored);
-      std::istringstream lines(read_file(rec / "commands.jsonl"));
-      std::string text, line;
-      bool changed = false;
-      while (std::getline(lines, line)) {
-        nlohmann::json j = nlohmann::json::parse(line);
-        if (!changed && j["kind"] == "SetPrograms" && j["accepted"] == true) {
-          if (flip_accepted) j["accepted"] = false;
-          else j["tick_applied"] = j["tick_applied"].get<std::int64_t>() + 7;
-          changed = true;
-        }
-        text += j.dump() + "\n";
-      }
-      REQUIRE(changed);
-      write_file(doctored / "commands.jsonl", text);
+      change_first_set_programs(rec, doctored, [flip_accepted](nlohmann::json& j) {
+        if (flip_accepted) j["accepted"] = false;
+        else j["tick_applied"] = j["tick_applied"].get<std::int64_t>() + 7;
+      });
       const replay_result r = replay(doctored);
       INFO(r.err);
       CHECK(r.code == 1);
@@ -419,6 +414,12 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
       }
       write_file(d / "commands.jsonl", text);
     };
+    // Puts a FIFO (fifo) or /dev/zero (a symbolic link to it) where a recording's file was.
+    auto not_a_file = [](const fs::path& file, bool fifo) {
+      fs::remove(file);
+      if (fifo) REQUIRE(::mkfifo(file.c_str(), 0600) == 0);
+      else fs::create_symlink("/dev/zero", file);
+    };
     struct damage {
       const char* name;
       std::function<void(const fs::path&)> make;
@@ -483,24 +484,16 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
         // /dev/zero in a session file's or commands.jsonl's place was read for ever, the memory growing without end
         // (an outside audit, 2026-12-07). Reference: record writes regular files. Break tried: refuse_unless_file
         // emptied -> the replay reads /dev/zero until the test's timeout.
-        {"session.toml a device", [&](const fs::path& d) {
-           fs::remove(d / "session.toml");
-           fs::create_symlink("/dev/zero", d / "session.toml");
-         }, "session.toml: not a regular file"},
+        {"session.toml a device", [&](const fs::path& d) { not_a_file(d / "session.toml", false); },
+         "session.toml: not a regular file"},
         // A FIFO in a file's place blocked replay's open for ever (an outside check, 2026-12-07). Break tried: the
         // folder's scan at the start of run() removed -> the replay hangs until the test's timeout, this fails.
-        {"ticks.npy a FIFO", [&](const fs::path& d) {
-           fs::remove(d / "ticks.npy");
-           REQUIRE(::mkfifo((d / "ticks.npy").c_str(), 0600) == 0);
-         }, "ticks.npy: not a regular file"},
-        {"summary.json a FIFO", [&](const fs::path& d) {
-           fs::remove(d / "summary.json");
-           REQUIRE(::mkfifo((d / "summary.json").c_str(), 0600) == 0);
-         }, "summary.json: not a regular file"},
-        {"commands.jsonl a device", [&](const fs::path& d) {
-           fs::remove(d / "commands.jsonl");
-           fs::create_symlink("/dev/zero", d / "commands.jsonl");
-         }, "commands.jsonl: not a regular file"},
+        {"ticks.npy a FIFO", [&](const fs::path& d) { not_a_file(d / "ticks.npy", true); },
+         "ticks.npy: not a regular file"},
+        {"summary.json a FIFO", [&](const fs::path& d) { not_a_file(d / "summary.json", true); },
+         "summary.json: not a regular file"},
+        {"commands.jsonl a device", [&](const fs::path& d) { not_a_file(d / "commands.jsonl", false); },
+         "commands.jsonl: not a regular file"},
         // Two commands' ticks swapped, their indices kept: the later index now at an earlier tick than the replay has
         // reached (a mutation audit, 2026-12-07: no test held the order check). Reference: Applied.index orders the
         // commands as the engine met them (docs/protocol.md, topic applied). Break tried: `c.tick < tick_` dropped
