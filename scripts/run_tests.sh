@@ -28,39 +28,6 @@ stage() {
   echo "run_tests: stage $name took $((SECONDS - start)) s, exit $rc" >&2
   ((rc == 0)) || failed+=("$name")
 }
-# The sanitizer stages' builds run while the Release suite does, at idle priority (SCHED_IDLE, nice 19: a test that
-# wants a core gets it): the suite's real-time sessions and waits leave ~23 % of CI's two cores idle (248 s of
-# ctest -j3, 2026-12-07), and the two builds are ~330 s of compile CPU that ran alone after it (bench/README.md,
-# "CI time per stage"). Their stages build again (nothing left to do, or the error shown there).
-sanitizer_builds_pid=
-start_sanitizer_builds() {
-  local kinds=() after_tests=0 s
-  for s in $stages; do
-    [[ $s == tests ]] && after_tests=1
-    ((after_tests)) && [[ $s == asan || $s == tsan ]] && kinds+=("$s")
-  done
-  ((${#kinds[@]})) || return 0
-  local idle=(nice -n 19)
-  chrt --idle 0 true 2>/dev/null && idle=(chrt --idle 0 nice -n 19)
-  # Its own process group (setsid), so that an early exit ends the compilers too (the trap below).
-  setsid --wait "${idle[@]}" bash -c 'for k in "$@"; do scripts/sanitize.sh "$k" build || exit 1; done' _ "${kinds[@]}" \
-    >build/sanitizer_builds.log 2>&1 </dev/null &
-  sanitizer_builds_pid=$!
-  echo "run_tests: building ${kinds[*]} at idle priority beside the Release suite (build/sanitizer_builds.log)" >&2
-}
-trap '[[ -n $sanitizer_builds_pid ]] && kill -- -"$sanitizer_builds_pid" 2>/dev/null; true' EXIT
-wait_sanitizer_builds() {
-  [[ -n $sanitizer_builds_pid ]] || return 0
-  local start=$SECONDS rc=0
-  wait "$sanitizer_builds_pid" || rc=$?
-  sanitizer_builds_pid=
-  echo "run_tests: the sanitizer builds beside the suite ended (exit $rc) $((SECONDS - start)) s after it" >&2
-}
-release_suite() {
-  scripts/build.sh -DCORTEXLOOP_BUILD_BENCH=OFF -DCORTEXLOOP_MPI=ON || return
-  start_sanitizer_builds
-  (cd build && ctest --output-on-failure -j 3 --timeout 600)
-}
 for s in $stages; do
   case $s in
     # Without the Google Benchmark programs: no test runs them, and they are 66 s of compile CPU (bench/README.md);
@@ -70,12 +37,13 @@ for s in $stages; do
     # leave a core idle (at -j 2: 181 of its 260 core-seconds busy); -j 3 took 107 s instead of 130 s, every test
     # passing (bench/README.md, "Fifth pass: line tables and a third test slot"). The sanitized suite keeps -j 2:
     # its tests are CPU-bound there (86 % busy at -j 2, no gain at -j 3).
-    tests) stage tests release_suite ;;
+    tests) stage tests bash -c 'scripts/build.sh -DCORTEXLOOP_BUILD_BENCH=OFF -DCORTEXLOOP_MPI=ON && cd build &&
+                                ctest --output-on-failure -j 3 --timeout 600' ;;
     # 10 s per target since 2026-12-06 (20 before): on the Intel VM the suite took 15.7 min (run 140), and the
     # smoke run's share is what can give way without losing a check (bench/README.md, "CI time per stage").
     fuzz) stage fuzz scripts/fuzz.sh 10 ;;
-    tsan) wait_sanitizer_builds; stage tsan scripts/sanitize.sh tsan ;;
-    asan) wait_sanitizer_builds; stage asan scripts/sanitize.sh asan ;;
+    tsan) stage tsan scripts/sanitize.sh tsan ;;
+    asan) stage asan scripts/sanitize.sh asan ;;
     *) echo "run_tests: unknown stage $s (tests fuzz tsan asan)" >&2; exit 2 ;;
   esac
 done

@@ -10,9 +10,6 @@
 #   scripts/sanitize.sh tsan   TSan, build-tsan: every test program with threads of its own -- the server, the
 #                              device loop, the real-time loop, CURVE, the worker pool -- with tests/tsan.supp
 #                              (libzmq only: it is not instrumented), nproc of them side by side.
-#   scripts/sanitize.sh KIND build   configures and builds KIND's programs only (scripts/run_tests.sh builds both
-#                              at idle priority while the Release suite runs, whose real-time tests leave ~23 % of
-#                              the cores idle).
 # Both with clang at -O2 (RelWithDebInfo): at -O1 with g++ the long network tests ran 10-15x slower than Release
 # and the realtime ones could not keep up (bench/README.md "Fuzzing and sanitizers"). ASan with -march=native
 # (scripts/asan_build.sh says why), TSan without (the engine's scalar fallback). Any sanitizer report fails the
@@ -20,9 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-kind=${1:?usage: scripts/sanitize.sh asan|tsan [build]}
-mode=${2:-run}
-[[ $mode == run || $mode == build ]] || { echo "scripts/sanitize.sh: unknown mode $mode (build, or nothing to build and run)" >&2; exit 2; }
+kind=${1:?usage: scripts/sanitize.sh asan|tsan}
 jobs=$(nproc)
 case $kind in
   asan)
@@ -30,7 +25,6 @@ case $kind in
     dir=${FUZZ_BUILD_DIR:-build-fuzz}
     asan_configure "$dir"
     cmake --build "$dir" -j "$jobs"
-    [[ $mode == build ]] && exit 0
     asan_env
     # Skipped here (ctest label release_only, tests/CMakeLists.txt); the Release stage runs them:
     #   python_live_entrainment  234 s under ASan at 68e7471 (17 s in Release), the longest test of the stage.
@@ -94,7 +88,6 @@ case $kind in
     # the two e2e programs (12-25 s); the other two take 1-5 s.
     tests=(test_network_threads test_server_e2e test_device_e2e test_realtime_loop test_server_curve)
     cmake --build "$dir" -j "$jobs" --target "${tests[@]}"
-    [[ $mode == build ]] && exit 0
     export TSAN_OPTIONS="suppressions=$root/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1 history_size=4"
     # Up to $jobs programs side by side (as ctest -j runs them in the other stages): one at a time, a core sat idle
     # through most of the stage's 35-45 s of tests (bench/README.md, "Fourth pass (branch `ci3`)").
