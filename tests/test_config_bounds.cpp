@@ -59,6 +59,11 @@ TEST_CASE("a device as a config or a base is refused by name, and a config beyon
   std::ofstream(huge) << "# a comment\n";
   std::filesystem::resize_file(huge, (std::size_t{17} << 20));  // sparse: costs no disk
   CHECK_THAT(error_loading(huge), Catch::Contains("huge.toml: larger than 16 MiB, the most a config file may be"));
+  // As a base it is refused naming the config whose base it is (that named only the base: an outside audit's note,
+  // 2026-12-07; break tried: resolve_base_in's catch removed -> the message starts at the base, this fails).
+  std::ofstream(dir.path / "names_huge.toml") << "base = \"huge.toml\"\n";
+  CHECK_THAT(error_loading(dir.path / "names_huge.toml"),
+             Catch::Contains("names_huge.toml: base = \"huge.toml\": " + huge.string() + ": larger than 16 MiB"));
   // At the limit it is read (and then parsed: the NULs are no TOML).
   std::filesystem::resize_file(huge, cortexloop::io::kMaxConfig_bytes);
   CHECK_THAT(error_loading(huge), Catch::Contains("TOML syntax error"));

@@ -2,9 +2,11 @@
 // How a command that stops on an error says why: the one place that prints it and picks the exit code.
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <utility>
 
 #include "io/config/config_reader.hpp"
+#include "io/config/machine_memory.hpp"
 #include "tools/command_line_error.hpp"
 
 namespace cortexloop::tools {
@@ -24,6 +26,10 @@ inline int report_error(std::exception_ptr error, bool said_by_rank_0 = false) {
   } catch (const command_line_error& e) {
     if (!said_by_rank_0) std::fprintf(stderr, "cortexloop: %s\n", e.what());
     return 2;
+  } catch (const std::bad_alloc& e) {
+    // It said only "error: std::bad_alloc" (under `ulimit -v`, a serve whose set-up outgrew the limit after the
+    // config's memory checks passed: an outside audit's note, 2026-12-07).
+    std::fprintf(stderr, "cortexloop: error: out of memory (%s): %s\n", e.what(), io::process_memory_words().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cortexloop: error: %s\n", e.what());
   } catch (...) {

@@ -89,24 +89,25 @@ fw::safety_limits read_safety(table_reader t, double dt_ms) {
 // (firmware_sim/safety.hpp): net_charge_window_ms = 60000 at dt 1 us is 6e7 steps, 960 MB an electrode, and with 8
 // electrodes took 7.5 GB and 12 s of set-up without a check (an outside audit, 2026-12-07). Checked against this
 // machine's memory with the network's least (its synapse rows and spike log, as the loader checks those), and refused
-// at the window's key (or at the electrodes, when the window is the default).
+// at the window's key (or at the electrodes, when the window is the default). Under an address-space limit that
+// leaves less than the machine's memory, against that (io/config/machine_memory.hpp).
 void refuse_window_beyond_memory(table_reader& t, const fw::stimulator_layout& layout,
                                  const engine::engine_params& engine) {
-  const double memory_bytes = machine_memory_bytes();
-  if (memory_bytes <= 0 || layout.electrodes.empty()) return;  // unknown memory: no limit to check against
+  const memory_room room = memory_room_now();
+  if (room.bytes <= 0 || layout.electrodes.empty()) return;  // unknown memory: no limit to check against
   const double steps = static_cast<double>(fw::charge_monitor::window_steps_of(layout.safety, layout.dt_us));
   const double window_bytes = static_cast<double>(layout.electrodes.size()) * steps *
                               static_cast<double>(fw::charge_monitor::kBytesPerWindowStep);
   const double network_bytes = engine::steps_network(engine) ? synapse_rows_bytes(engine.network) +
                                                                    spike_log_bytes(engine.network, engine.simulation)
                                                              : 0.0;
-  if (window_bytes + network_bytes <= memory_bytes) return;
-  char text[400];
+  if (window_bytes + network_bytes <= room.bytes) return;
+  char text[500];
   std::snprintf(text, sizeof text, "%.3g steps of simulation.dt_ms in the net-charge window for each of %zu "
                 "electrodes: the monitor (%zu bytes a step) needs %.3g GB, with the network's %.3g GB (synapses and "
-                "spike log) more than this machine's %.3g GB of memory; use a shorter window or a larger dt_ms",
+                "spike log) more than %s; use a shorter window or a larger dt_ms",
                 steps, layout.electrodes.size(), fw::charge_monitor::kBytesPerWindowStep, window_bytes / 1e9,
-                network_bytes / 1e9, memory_bytes / 1e9);
+                network_bytes / 1e9, room.text.c_str());
   if (t.has("safety")) {
     table_reader safety = t.table("safety");
     if (safety.has("net_charge_window_ms")) safety.fail("net_charge_window_ms", text);

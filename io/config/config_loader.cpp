@@ -312,23 +312,22 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
 // and ended in a bare "std::bad_alloc", an outside check).
 void refuse_beyond_memory(const table_reader& t, const engine::network_params& p, const engine::simulation_params& s,
                           const table_reader& simulation) {
-  const double memory_bytes = machine_memory_bytes();
-  if (memory_bytes <= 0) return;  // unknown: no limit to check against
+  const memory_room room = memory_room_now();
+  if (room.bytes <= 0) return;  // unknown: no limit to check against
   const double synapses = synapse_rows_bytes(p);
-  char text[300];
-  if (synapses > memory_bytes) {
+  char text[400];
+  if (synapses > room.bytes) {
     std::snprintf(text, sizeof text, "%lld cells make ~%.3g synapses: their rows need at least %.3g GB (a byte each), "
-                  "more than this machine's %.3g GB of memory", static_cast<long long>(p.n_neurons), synapses,
-                  synapses / 1e9, memory_bytes / 1e9);
+                  "more than %s", static_cast<long long>(p.n_neurons), synapses, synapses / 1e9, room.text.c_str());
     t.fail("n_neurons", text);
   }
   const double steps_per_tick = std::round(s.tick_ms / s.dt_ms);
   const double log_bytes = spike_log_bytes(p, s);
-  if (synapses + log_bytes > memory_bytes) {
+  if (synapses + log_bytes > room.bytes) {
     std::snprintf(text, sizeof text, "%.3g steps per tick (tick_ms / dt_ms) for %lld cells: the tick's spike log (room "
                   "for every cell on every step, 12 bytes each) needs %.3g GB, with the synapses' %.3g GB more than "
-                  "this machine's %.3g GB of memory; use a larger dt_ms or a shorter tick_ms", steps_per_tick,
-                  static_cast<long long>(p.n_neurons), log_bytes / 1e9, synapses / 1e9, memory_bytes / 1e9);
+                  "%s; use a larger dt_ms or a shorter tick_ms", steps_per_tick,
+                  static_cast<long long>(p.n_neurons), log_bytes / 1e9, synapses / 1e9, room.text.c_str());
     simulation.fail("dt_ms", text);
   }
 }
@@ -557,8 +556,15 @@ toml::table resolve_base_in(toml::table root, const std::filesystem::path& folde
                          " files in all (a file counts each time a base list names it): lists that fan out repeat "
                          "their files");
     walk.chain.push_back(canonical);
-    merge_into(merged, resolve_base_in(parse_toml(read_config_file(file), file.string()), file.parent_path(),
-                                       file.string(), walk));
+    // A base that cannot be read (too large, a FIFO nothing writes to) is named with the config that names it: the
+    // 16 MiB refusal named only the base (an outside audit's note, 2026-12-07).
+    std::string text;
+    try {
+      text = read_config_file(file);
+    } catch (const config_error& e) {
+      throw config_error(std::string(source_name) + ": base = \"" + name + "\": " + e.what());
+    }
+    merge_into(merged, resolve_base_in(parse_toml(text, file.string()), file.parent_path(), file.string(), walk));
     walk.chain.pop_back();
   }
   root.erase("base");
