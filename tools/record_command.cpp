@@ -354,6 +354,16 @@ constexpr const char* kSafetyLimits[] = {"none",        "max_current", "charge_p
 constexpr const char* kSensedSignals[] = {"lfp_proxy",     "rate_exc",     "rate_inh",    "ring_vsdi",
                                           "ring_rate_exc", "ring_rate_inh", "aln_rate_exc", "aln_rate_inh"};
 
+// --spikes' command: the server's spike stream (stream.spikes, the server's own setting, not this client's) on or
+// off. Not awaited: its ack comes on the DEALER socket, and the recording does not keep it.
+void send_spike_stream(io::client& client, bool on, std::chrono::milliseconds wait) {
+  io::command c;
+  c.kind = io::command_kind::set_parameter;
+  c.parameter = io::parameter_id::stream_spikes;
+  c.value = on ? 1 : 0;
+  client.send(c, wait);
+}
+
 // The summary's "info": the server's sizes, step and seed as its Info (topic "info") or its GetInfo answer says.
 nlohmann::json info_json(const io::server_info& i) {
   return {{"version", i.version},
@@ -524,15 +534,9 @@ int run_record(const record_options& o) {
   // from here: --sync's handshake is part of the wait; it took 20 s of its own: an outside check, 2026-12-04).
   const auto timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout_s * 1000.0));
   const auto give_up_at = std::chrono::steady_clock::now() + timeout;
-  if (o.spikes) {
-    io::command on;
-    on.kind = io::command_kind::set_parameter;
-    on.parameter = io::parameter_id::stream_spikes;
-    on.value = 1;
-    // Its ack arrives on the DEALER socket; not awaited. Sent before --sync's handshake, on the same connection, so
-    // that the spikes flow from the first tick recorded; its wait for a connection is part of --timeout's.
-    client.send(on, io::time_left(give_up_at));
-  }
+  // Sent before --sync's handshake, on the same connection, so that the spikes flow from the first tick recorded;
+  // its wait for a connection is part of --timeout's.
+  if (o.spikes) send_spike_stream(client, true, io::time_left(give_up_at));
   if (o.sync) {
     // Pings until one's ack comes back on the stream: from here on nothing published is missed (what arrived
     // during the handshake is not kept). Says so on stderr, even with --quiet: scripts wait for this line.
@@ -556,12 +560,17 @@ int run_record(const record_options& o) {
     } else if (!stop_pending()) {
       // The server on --commands answered GetInfo, and none of its acks came on --pub's stream: said as such, not
       // as "no answer" (the endpoints of two servers given: an outside check, 2026-12-07).
-      if (answered)
+      if (answered) {
         std::fprintf(stderr,
                      "record: warning: the server on %s answers, but its acks never came on %s's stream in %g s "
-                     "(--timeout): are --pub and --commands one server's? Recording what %s publishes\n",
-                     o.commands.c_str(), o.pub.c_str(), o.timeout_s, o.pub.c_str());
-      else
+                     "(--timeout): are --pub and --commands one server's? Recording what %s publishes%s\n",
+                     o.commands.c_str(), o.pub.c_str(), o.timeout_s, o.pub.c_str(),
+                     o.spikes ? "; --spikes turned on the spike stream of the server on --commands: turned off again"
+                              : "");
+        // --spikes' SetParameter went to that other server, which then published every tick's spikes to its own
+        // subscribers for the whole recording (an outside check's note, 2026-12-07): off at once.
+        if (o.spikes) send_spike_stream(client, false, std::chrono::milliseconds(100));
+      } else
         std::fprintf(stderr, "record: no answer from the server in %g s (--timeout); recording what arrives\n",
                      o.timeout_s);
     }
@@ -831,13 +840,8 @@ int run_record(const record_options& o) {
   // every subscriber after the recorder has gone (an outside check, 2026-12-06). The stream is the server's, not
   // this client's: one another client had turned on is turned off too (docs/protocol.md). Not awaited; not part of
   // the recording (its loop has ended).
-  if (o.spikes && !server_restarted) {  // a restarted server is another session's: nothing is sent to it
-    io::command off;
-    off.kind = io::command_kind::set_parameter;
-    off.parameter = io::parameter_id::stream_spikes;
-    off.value = 0;
-    client.send(off, std::chrono::milliseconds(100));
-  }
+  if (o.spikes && !server_restarted)  // a restarted server is another session's: nothing is sent to it
+    send_spike_stream(client, false, std::chrono::milliseconds(100));
   // Stopped before any message (a signal, the disk): nothing recorded, --out left as found, as when nothing arrives
   // within --timeout. It wrote an empty recording whose session.json lacked the server's version, mode and seed, and
   // exited 0 as if it had recorded (an outside audit, 2026-12-06).

@@ -96,6 +96,44 @@ class RecordTwoServersTest(unittest.TestCase):
                 p.terminate()
                 p.wait(30)
 
+    def test_spikes_turned_on_in_the_other_server_are_turned_off_at_once(self):
+        # record --spikes sends its SetParameter stream.spikes = 1 before --sync's handshake; with --commands of
+        # another server than --pub's, that server published every tick's spikes to its own subscribers for the whole
+        # recording (an outside check's note, 2026-12-07). Reference: the other server's own spike topic, read by a
+        # subscriber of this test from 1 s after the handshake gave up until the recording ends: no batch. Break tried:
+        # the off after the failed handshake left out -> ~1000 batches there, this fails.
+        import zmq
+        args = [BIN, "serve", "--config", CONFIG, "--mode", "realtime", "-q", "--set", "network.n_neurons=2000"]
+        a, pub_a, _ = serve_on_free_ports(args)
+        b, pub_b, commands_b = serve_on_free_ports(args)
+        context = zmq.Context()
+        sub = context.socket(zmq.SUB)
+        sub.setsockopt(zmq.SUBSCRIBE, b"spikes")
+        sub.connect(pub_b)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                started = time.monotonic()
+                p = subprocess.Popen([BIN, "record", "--out", os.path.join(tmp, "rec"), "--pub", pub_a, "--commands",
+                                      commands_b, "--spikes", "--sync", "--timeout", "1", "--duration", "3", "-q"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                batches_late = 0
+                while p.poll() is None:
+                    if sub.poll(50):
+                        sub.recv_multipart()
+                        if time.monotonic() - started > 2.0:
+                            batches_late += 1
+                stderr = p.stderr.read()
+                p.stderr.close()
+            self.assertIn("--spikes turned on the spike stream of the server on --commands: turned off again", stderr)
+            self.assertGreater(time.monotonic() - started, 3.0, stderr)  # the window above was a second at least
+            self.assertEqual(batches_late, 0)
+        finally:
+            sub.close(0)
+            context.term()
+            for p in (a, b):
+                p.terminate()
+                p.wait(30)
+
 
 if __name__ == "__main__":
     unittest.main()
