@@ -44,6 +44,21 @@ class SimulateContract(unittest.TestCase):
         self.assertEqual(s["n_neurons"], 2000)
         self.assertAlmostEqual(s["realtime_factor"], s["simulated_s"] / s["wall_s"], places=6)
 
+    def test_peak_rss_is_the_runs_own(self):
+        # peak_rss_MB came from getrusage's ru_maxrss, which a child keeps from its parent's fork: a 1000-cell run
+        # started by a Python process that had touched 200 MB said 210 MB (an outside audit, 2026-12-07). Reference:
+        # the run's own peak, under 100 MB for 1000 cells (its synapse rows are 50 kB; the run from a shell read
+        # ~10 MB), against the 400-800 MB this process touches before the fork. Break tried: ru_maxrss again -> 832 MB.
+        ballast = bytearray(b"\x01" * (400 << 20))
+        with tempfile.TemporaryDirectory() as tmp:
+            r = simulate("--config", NETWORK, "--out", tmp, "--duration", "0.01", "--set", "network.n_neurons=1000",
+                         "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            peak = json.loads(Path(tmp, "summary.json").read_text())["peak_rss_MB"]
+        del ballast
+        self.assertGreater(peak, 1)
+        self.assertLess(peak, 100)
+
     def test_rates_shape_and_spike_conservation(self):
         rates = np.load(os.path.join(self.out, "rates.npy"))
         spikes = np.load(os.path.join(self.out, "spikes.npy"))
