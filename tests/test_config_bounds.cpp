@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -94,7 +95,7 @@ TEST_CASE("a FIFO whose writer never stops is read to 16 MiB and refused", "[con
 // with the network's synapses and spike log against the machine's memory. Reference: the network's least memory as the
 // loader counts it (N (N - 1) p_connect bytes of synapses, N x steps per tick x 12 bytes of spike log: config_loader's
 // refuse_beyond_memory) and the window's (electrodes x window / dt x 16 bytes): the network here leaves half the
-// 60 s window's 1.92 GB (2 electrodes) of the machine's memory free. Break tried: read_device without
+// 60 s window's 1.92 GB (2 electrodes) of 80 % of the machine's memory free. Break tried: read_device without
 // refuse_window_beyond_memory -> the 60 s window loads, the first check fails.
 TEST_CASE("a net-charge window that would not fit in memory beside the network is refused naming its key",
           "[config][device]") {
@@ -106,7 +107,7 @@ TEST_CASE("a net-charge window that would not fit in memory beside the network i
   const auto file = source_path("configs/closed_loop.toml");  // 2 electrodes, p_connect 0.05, tick 1 ms
   constexpr double kWindow60sBytes = 2 * 60'000'000.0 * 16;  // 2 electrodes x 6e7 steps x 16 bytes
   constexpr double p = 0.05, log_bytes_per_cell = 1000.0 * 12;  // 1000 steps of 1 us per 1 ms tick
-  const double target = memory_bytes - kWindow60sBytes / 2;   // what the network is to take
+  const double target = cortexloop::io::kUsableShare * memory_bytes - kWindow60sBytes / 2;  // the network's part
   const double n = std::floor((-log_bytes_per_cell + std::sqrt(log_bytes_per_cell * log_bytes_per_cell + 4 * p * target)) /
                               (2 * p));
   const std::vector<std::string> network = {"simulation.dt_ms=0.001", "network.n_neurons=" + std::to_string(
@@ -125,6 +126,44 @@ TEST_CASE("a net-charge window that would not fit in memory beside the network i
   CHECK_THAT(error_with_window("60000"),
              Catch::StartsWith("--set device.safety.net_charge_window_ms") &&
                  Catch::Contains("6e+07 steps of simulation.dt_ms in the net-charge window for each of 2 electrodes") &&
-                 Catch::Contains("needs 1.92 GB") && Catch::Contains("of memory"));
+                 Catch::Contains("needs 1.92 GB") && Catch::Contains("more than 80 % of this machine's"));
   CHECK(error_with_window("20000").empty());  // 0.64 GB: fits
+}
+
+// Under mpirun each of K ranks builds the synapse rows of its own ~1/K of the cells: the loader counted the whole
+// network in every rank, so a network split over machines for their memory was refused on each (an outside audit,
+// 2026-12-07). Reference: the rows' bytes (N (N - 1) p_connect) against 80 % of this machine's memory, as this
+// process's part (1/K) and this machine's (L/K, L of the ranks here), from the launcher's environment
+// (OMPI_COMM_WORLD_SIZE, OMPI_COMM_WORLD_LOCAL_SIZE). A network whose rows are 1.5 times the room: refused alone and
+// with 4 ranks all on this machine, loaded with 4 ranks of which this machine runs one. Break tried:
+// network_memory_share_now() returning {1, 1} -> the one-rank-here case refused, the second check fails.
+TEST_CASE("under mpirun the memory check counts this process's and this machine's share of the network",
+          "[config][mpi]") {
+  const double memory_bytes = cortexloop::io::machine_memory_bytes();
+  if (memory_bytes < 4e9) {
+    WARN("not checked: this machine's memory is unknown or under 4 GB");
+    return;
+  }
+  const double n = std::ceil(std::sqrt(1.5 * cortexloop::io::kUsableShare * memory_bytes / 0.05));  // p_connect 0.05
+  const std::vector<std::string> set = {"network.n_neurons=" + std::to_string(static_cast<long long>(n))};
+  const auto error_with_ranks = [&](const char* ranks, const char* local) {
+    if (ranks) {
+      setenv("OMPI_COMM_WORLD_SIZE", ranks, 1);
+      setenv("OMPI_COMM_WORLD_LOCAL_SIZE", local, 1);
+    }
+    std::string error;
+    try {
+      load_config(source_path("configs/zerlaut2018_network.toml"), set);
+    } catch (const config_error& e) {
+      error = e.what();
+    }
+    unsetenv("OMPI_COMM_WORLD_SIZE");
+    unsetenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    return error;
+  };
+  CHECK_THAT(error_with_ranks(nullptr, nullptr), Catch::Contains("their rows need at least") &&
+                                                     Catch::Contains("more than 80 % of this machine's"));
+  CHECK(error_with_ranks("4", "1").empty());
+  CHECK_THAT(error_with_ranks("4", "4"), Catch::Contains("(of which each of mpirun's 4 ranks builds ~1/4, 4 of them "
+                                                         "on this machine), more than 80 % of this machine's"));
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "io/config/launch_env.hpp"
 #include "io/recording/output_dir.hpp"
 #include "tools/command_line_error.hpp"
 #include "tools/error_report.hpp"
@@ -18,22 +19,9 @@
 
 namespace cortexloop::tools {
 
-inline int launched_ranks() {
-  // Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE; MPICH's Hydra and Slurm's PMI set PMI_SIZE.
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
-    if (const char* value = std::getenv(name)) {
-      const int n = std::atoi(value);
-      if (n > 0) return n;
-    }
-  return 1;
-}
-
-// This process's rank among them (0 without a launcher).
-inline int launched_rank() {
-  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK"})
-    if (const char* value = std::getenv(name)) return std::atoi(value);
-  return 0;
-}
+// How many processes the launcher started, and this one's rank (io/config/launch_env.hpp).
+using io::launched_rank;
+using io::launched_ranks;
 
 // What names this launch, the same in all its processes and different in the next: Open MPI's job (PMIx namespace,
 // or its jobid), else Slurm's job step; "" when the launcher gives none.

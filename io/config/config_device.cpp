@@ -89,25 +89,28 @@ fw::safety_limits read_safety(table_reader t, double dt_ms) {
 // (firmware_sim/safety.hpp): net_charge_window_ms = 60000 at dt 1 us is 6e7 steps, 960 MB an electrode, and with 8
 // electrodes took 7.5 GB and 12 s of set-up without a check (an outside audit, 2026-12-07). Checked against this
 // machine's memory with the network's least (its synapse rows and spike log, as the loader checks those), and refused
-// at the window's key (or at the electrodes, when the window is the default). Under an address-space limit that
-// leaves less than the machine's memory, against that (io/config/machine_memory.hpp).
+// at the window's key (or at the electrodes, when the window is the default). Against 80 % of the machine, and what
+// is left of an address-space limit (io/config/machine_memory.hpp).
 void refuse_window_beyond_memory(table_reader& t, const fw::stimulator_layout& layout,
                                  const engine::engine_params& engine) {
-  const memory_room room = memory_room_now();
-  if (room.bytes <= 0 || layout.electrodes.empty()) return;  // unknown memory: no limit to check against
+  if (layout.electrodes.empty()) return;
   const double steps = static_cast<double>(fw::charge_monitor::window_steps_of(layout.safety, layout.dt_us));
   const double window_bytes = static_cast<double>(layout.electrodes.size()) * steps *
                               static_cast<double>(fw::charge_monitor::kBytesPerWindowStep);
-  const double network_bytes = engine::steps_network(engine) ? synapse_rows_bytes(engine.network) +
-                                                                   spike_log_bytes(engine.network, engine.simulation)
-                                                             : 0.0;
-  if (window_bytes + network_bytes <= room.bytes) return;
+  const bool network = engine::steps_network(engine);
+  const double rows = network ? synapse_rows_bytes(engine.network) : 0.0;
+  const double log_bytes = network ? spike_log_bytes(engine.network, engine.simulation) : 0.0;
+  const network_memory_share share = network_memory_share_now();
+  // The device runs in serve, one process; simulate (under mpirun too) only checks its config.
+  const std::string beyond = beyond_memory(window_bytes + share.process(rows, log_bytes),
+                                           window_bytes + share.machine(rows, log_bytes));
+  if (beyond.empty()) return;
   char text[500];
   std::snprintf(text, sizeof text, "%.3g steps of simulation.dt_ms in the net-charge window for each of %zu "
                 "electrodes: the monitor (%zu bytes a step) needs %.3g GB, with the network's %.3g GB (synapses and "
-                "spike log) more than %s; use a shorter window or a larger dt_ms",
+                "spike log) %s; use a shorter window or a larger dt_ms",
                 steps, layout.electrodes.size(), fw::charge_monitor::kBytesPerWindowStep, window_bytes / 1e9,
-                network_bytes / 1e9, room.text.c_str());
+                (rows + log_bytes) / 1e9, beyond.c_str());
   if (t.has("safety")) {
     table_reader safety = t.table("safety");
     if (safety.has("net_charge_window_ms")) safety.fail("net_charge_window_ms", text);

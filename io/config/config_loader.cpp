@@ -312,22 +312,26 @@ void read_fraction(table_reader t, table_reader input, engine::network_params& p
 // and ended in a bare "std::bad_alloc", an outside check).
 void refuse_beyond_memory(const table_reader& t, const engine::network_params& p, const engine::simulation_params& s,
                           const table_reader& simulation) {
-  const memory_room room = memory_room_now();
-  if (room.bytes <= 0) return;  // unknown: no limit to check against
-  const double synapses = synapse_rows_bytes(p);
-  char text[400];
-  if (synapses > room.bytes) {
-    std::snprintf(text, sizeof text, "%lld cells make ~%.3g synapses: their rows need at least %.3g GB (a byte each), "
-                  "more than %s", static_cast<long long>(p.n_neurons), synapses, synapses / 1e9, room.text.c_str());
+  const double rows = synapse_rows_bytes(p), log_bytes = spike_log_bytes(p, s);
+  const network_memory_share share = network_memory_share_now();
+  // Under mpirun, what the figures count: this process's part and this machine's.
+  char ranks[160] = "";
+  if (share.ranks > 1)
+    std::snprintf(ranks, sizeof ranks, " (of which each of mpirun's %.0f ranks builds ~1/%.0f, %.0f of them on this "
+                  "machine)", share.ranks, share.ranks, share.local_ranks);
+  char text[600];
+  if (const std::string beyond = beyond_memory(share.process(rows, 0), share.machine(rows, 0)); !beyond.empty()) {
+    std::snprintf(text, sizeof text, "%lld cells make ~%.3g synapses: their rows need at least %.3g GB (a byte "
+                  "each)%s, %s", static_cast<long long>(p.n_neurons), rows, rows / 1e9, ranks, beyond.c_str());
     t.fail("n_neurons", text);
   }
   const double steps_per_tick = std::round(s.tick_ms / s.dt_ms);
-  const double log_bytes = spike_log_bytes(p, s);
-  if (synapses + log_bytes > room.bytes) {
+  if (const std::string beyond = beyond_memory(share.process(rows, log_bytes), share.machine(rows, log_bytes));
+      !beyond.empty()) {
     std::snprintf(text, sizeof text, "%.3g steps per tick (tick_ms / dt_ms) for %lld cells: the tick's spike log (room "
-                  "for every cell on every step, 12 bytes each) needs %.3g GB, with the synapses' %.3g GB more than "
-                  "%s; use a larger dt_ms or a shorter tick_ms", steps_per_tick,
-                  static_cast<long long>(p.n_neurons), log_bytes / 1e9, synapses / 1e9, room.text.c_str());
+                  "for every cell on every step, 12 bytes each) needs %.3g GB, with the synapses' %.3g GB%s %s; use a "
+                  "larger dt_ms or a shorter tick_ms", steps_per_tick, static_cast<long long>(p.n_neurons),
+                  log_bytes / 1e9, rows / 1e9, ranks, beyond.c_str());
     simulation.fail("dt_ms", text);
   }
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "engine/params.hpp"
+#include "io/config/launch_env.hpp"
 
 namespace cortexloop::io {
 
@@ -15,6 +16,19 @@ inline constexpr double kSpikeLogBytesPerEntry = sizeof(std::int64_t) + sizeof(s
 
 inline double spike_log_bytes(const engine::network_params& p, const engine::simulation_params& s) {
   return static_cast<double>(p.n_neurons) * std::round(s.tick_ms / s.dt_ms) * kSpikeLogBytesPerEntry;
+}
+
+// What this process and this machine hold of the rows and log: under mpirun each of K ranks builds the rows of its own
+// cells (~1/K: engine/network/network.cpp's rank_bounds), the L ranks on this machine ~L/K, and each keeps a tick's
+// spike log. Counted whole in each rank, a network split over machines for their memory was refused on each of them
+// (an outside audit, 2026-12-07).
+struct network_memory_share {
+  double ranks = 1, local_ranks = 1;
+  double process(double rows, double log) const { return rows / ranks + log; }
+  double machine(double rows, double log) const { return rows * local_ranks / ranks + log * local_ranks; }
+};
+inline network_memory_share network_memory_share_now() {
+  return {static_cast<double>(launched_ranks()), static_cast<double>(launched_local_ranks())};
 }
 
 }  // namespace cortexloop::io

@@ -1177,10 +1177,10 @@ class InputRefused(unittest.TestCase):
         # 2 naming simulation.dt_ms.
         memory_GB = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
         cases = (("network.n_neurons=10000000", ("network.n_neurons = 10000000: 10000000 cells make ~5e+12 synapses",
-                                                 f"this machine's {memory_GB:.3g} GB")),
+                                                 f"more than 80 % of this machine's {memory_GB:.3g} GB")),
                  ("simulation.dt_ms=1e-6", ("simulation.dt_ms = 1e-06: 1e+06 steps per tick (tick_ms / dt_ms) for "
-                                            "10000 cells", "needs 120 GB, with the synapses' 0.005 GB more than this "
-                                            f"machine's {memory_GB:.3g} GB")))
+                                            "10000 cells", "needs 120 GB, with the synapses' 0.005 GB more than 80 % "
+                                            f"of this machine's {memory_GB:.3g} GB")))
         for setting, says in cases:
             with tempfile.TemporaryDirectory() as tmp:  # not NEVER: without the check the run starts and writes there
                 e = self.refused("simulate", "--config", NETWORK, "--out", os.path.join(tmp, "out"), "--duration",
