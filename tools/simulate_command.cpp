@@ -41,6 +41,7 @@
 #include "io/recording/output_dir.hpp"
 #include "io/runtime/worker_placement.hpp"
 #include "tools/build_json.hpp"
+#include "io/mpi/node_share.hpp"
 #include "tools/mpi_launch.hpp"
 #include "tools/stop_request.hpp"
 #include "tools/option_override.hpp"
@@ -262,7 +263,6 @@ engine::engine_params checked_run_params(const simulate_options& o, int launched
   return params;
 }
 
-#ifdef CORTEXLOOP_HAVE_MPI
 // Where a rank's workers run, said as summary.json's worker_placement (rank 0's). The ranks on one machine that mpirun
 // allowed the same CPUs (all of them with --bind-to none, a socket's with --bind-to socket) were left to pin alike:
 // each rank's helper went to the same CPU after the first (the pool's default), worker 0 unpinned. Now rank i of
@@ -270,14 +270,13 @@ engine::engine_params checked_run_params(const simulate_options& o, int launched
 // for each. With more workers than the set's CPUs (2 ranks x 2 threads on 2 cores) pinning can only stack them, and
 // a worker that spins while it waits holds the CPU the one it waits for needs: `mpirun -n 2 ... --threads 2` ran
 // 15-50 times slower than one thread per rank (an outside audit, 2026-12-06; bench/README.md "Ranks and threads on
-// too few CPUs"). Then nothing is pinned (the scheduler places them), the waits yield at once, and rank 0 warns if
-// any rank is so crowded. Collective: every rank calls it.
-std::string mpi_placement(engine::engine& eng, const io::mpi_exchange& exchange, bool root) {
-  const io::node_share share = exchange.share_of_node();
+// too few CPUs"). Then nothing is pinned (the scheduler places them) and the waits yield at once; returns whether
+// so (the caller warns).
+std::string place_among_ranks(engine::engine& eng, int rank, io::node_share share, bool& crowded) {
   const std::vector<int> own = engine::process_cpus();
   const int threads = static_cast<int>(eng.n_workers());
-  const bool crowded = own.empty() || share.same_set_ranks * threads > static_cast<int>(own.size());
-  std::string placement = "rank " + std::to_string(exchange.rank()) + ": ";
+  crowded = own.empty() || share.same_set_ranks * threads > static_cast<int>(own.size());
+  std::string placement = "rank " + std::to_string(rank) + ": ";
   if (!crowded) {
     const int cpu = own[static_cast<std::size_t>(share.same_set_index * threads)];
     // Two statements: the operands of + are evaluated in an unspecified order (clang pinned this thread first).
@@ -290,11 +289,41 @@ std::string mpi_placement(engine::engine& eng, const io::mpi_exchange& exchange,
                  " ranks x " + std::to_string(threads) + " threads on the " + std::to_string(own.size()) +
                  " CPUs they may use)";
   }
-  if (exchange.any_rank(crowded) && root)
-    std::fprintf(stderr, "simulate: warning: more worker threads than CPUs for them on this machine (ranks x "
-                         "--threads above the CPUs mpirun lets them use): each barrier waits for a descheduled thread; "
-                         "expect this to be slower than --threads 1 (results are the same), and pass mpirun --mca "
-                         "mpi_yield_when_idle 1, or a rank waiting in an exchange holds a CPU too\n");
+  return placement;
+}
+
+void warn_crowded_ranks() {
+  std::fprintf(stderr, "simulate: warning: more worker threads than CPUs for them on this machine (ranks x "
+                       "--threads above the CPUs mpirun lets them use): each barrier waits for a descheduled thread; "
+                       "expect this to be slower than --threads 1 (results are the same), and pass mpirun --mca "
+                       "mpi_yield_when_idle 1, or a rank waiting in an exchange holds a CPU too\n");
+}
+
+// A sweep's points under mpirun run each in its rank alone, without MPI: the ranks on this machine (the launcher's
+// OMPI_COMM_WORLD_LOCAL_SIZE, this one's OMPI_COMM_WORLD_LOCAL_RANK) split its CPUs as above, taken to share one set.
+// They pinned alike, every rank's worker 0 on CPU 0 and helper on CPU 1, and said nothing (an outside audit,
+// 2026-12-07). Rank 0 warns once per sweep if crowded.
+std::string sweep_rank_placement(engine::engine& eng) {
+  io::node_share share;
+  share.same_set_ranks = io::launched_local_ranks();
+  const char* local_rank = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+  if (!local_rank) local_rank = std::getenv("MPI_LOCALRANKID");
+  share.same_set_index = local_rank ? std::atoi(local_rank) : io::launched_rank() % share.same_set_ranks;
+  bool crowded = false;
+  std::string placement = place_among_ranks(eng, io::launched_rank(), share, crowded);
+  static bool warned = false;
+  if (crowded && !warned && io::launched_rank() == 0) warn_crowded_ranks();
+  warned = warned || crowded;
+  return placement;
+}
+
+#ifdef CORTEXLOOP_HAVE_MPI
+// Under an MPI run the ranks gather their CPU masks (mpi_exchange::share_of_node), and rank 0 warns if any rank is
+// crowded. Collective: every rank calls it.
+std::string mpi_placement(engine::engine& eng, const io::mpi_exchange& exchange, bool root) {
+  bool crowded = false;
+  std::string placement = place_among_ranks(eng, exchange.rank(), exchange.share_of_node(), crowded);
+  if (exchange.any_rank(crowded) && root) warn_crowded_ranks();
   return placement;
 }
 #endif
@@ -354,7 +383,9 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
   // after it. Under mpirun, the ranks on one machine share its CPUs (mpi_placement).
   std::string placement;
   const io::affinity_restorer affinity;  // this thread unpinned again when the run ends
-  if (eng.n_workers() > 1 && !across) {
+  if (eng.n_workers() > 1 && !across && !o.sweep_point.empty() && io::launched_ranks() > 1) {
+    placement = sweep_rank_placement(eng);
+  } else if (eng.n_workers() > 1 && !across) {
     const int cpu = io::worker0_cpu(eng);
     // Two statements: the operands of + are evaluated in an unspecified order (clang pinned this thread first).
     const std::string helpers = io::place_helpers_with_note(eng, cpu, 0);

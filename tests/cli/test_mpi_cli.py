@@ -479,6 +479,33 @@ class SweepOverRanks(unittest.TestCase):
                     self.assertEqual(read_bytes(os.path.join(got, f)), read_bytes(os.path.join(ref, f)),
                                      f"point {point} {f}")
 
+    def test_a_sweeps_ranks_share_the_machines_cpus(self):
+        # A sweep's points run each in its rank without MPI: with --threads 2 every rank pinned its worker 0 to CPU 0
+        # and its helper to CPU 1, stacked, without a word (an outside audit, 2026-12-07). They split the CPUs as an
+        # MPI run's ranks do (test_ranks_share_the_machines_cpus above). Reference: os.sched_getaffinity's CPUs,
+        # mpirun's children's too (--bind-to none), against 2 ranks x 2 threads. Break tried: the sweep's points
+        # placed as one process's again -> "worker 0 pinned to CPU 0" in both, no warning: this fails.
+        with tempfile.TemporaryDirectory() as tmp:
+            sweep = os.path.join(tmp, "sweep")
+            r = subprocess.run([MPIEXEC, *MPI_FLAGS, "-n", "2", BINARY, "simulate", "--config",
+                                "configs/zerlaut2018_network.toml", "--duration", "0.05", "--set",
+                                "network.n_neurons=2000", "--threads", "2", "--out", sweep, "--sweep",
+                                "simulation.seed=1,2", "--quiet"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            placements = []
+            for point in ("point_000", "point_001"):
+                with open(os.path.join(sweep, point, "summary.json")) as f:
+                    placements.append(json.load(f)["worker_placement"])
+        cpus = sorted(os.sched_getaffinity(0))
+        if 2 * 2 > len(cpus):
+            self.assertEqual(placements, [f"rank {k}: workers not pinned, waiting workers yield at once (2 ranks x 2 "
+                                          f"threads on the {len(cpus)} CPUs they may use)" for k in (0, 1)])
+            self.assertEqual(r.stderr.count("simulate: warning: more worker threads than CPUs for them"), 1, r.stderr)
+        else:
+            self.assertEqual(placements, [f"rank {k}: worker 0 pinned to CPU {cpus[2 * k]}; 1 helper worker(s) placed "
+                                          f"on CPU {cpus[2 * k + 1]}" for k in (0, 1)])
+            self.assertNotIn("simulate: warning: more worker threads", r.stderr)
+
     def test_sweep_json_says_every_points_outcome(self):
         # Rank 0 alone wrote sweep.json: rank 1's points read "unknown" however the sweep ended, and a user could not
         # tell a finished grid from one cut short (an outside audit, 2026-12-07). Each rank now records its own
