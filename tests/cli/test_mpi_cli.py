@@ -44,7 +44,7 @@ FILES = ["rates.npy", "mean_v.npy", "mean_w.npy", "stim.npy", "lfp.npy", "spikes
 # summary.json's keys that say how the run was made, not what it computed: its timings and the threads, ranks and
 # exchanges it ran with.
 SHAPE_AND_TIMING_KEYS = {"wall_s", "setup_s", "realtime_factor", "peak_rss_MB", "worker_busy_s", "worker_imbalance",
-                         "worker_placement", "rank_busy_s", "rank_loop_cpu_s", "threads", "ranks", "spike_exchanges",
+                         "worker_placement", "rank_busy_s", "rank_imbalance", "rank_loop_cpu_s", "threads", "ranks", "spike_exchanges",
                          "exchange_every_steps"}
 
 
@@ -101,6 +101,13 @@ class MpiMatchesOneProcess(unittest.TestCase):
         self.assertEqual(summary["exchange_every_steps"], 1)
         self.assertEqual(summary["spike_exchanges"], 2000)
         self.assertEqual(self.one["spike_exchanges"], 0)
+        # The ranks' imbalance, as the workers' (max / mean - 1), of rank_busy_s: with one thread per rank
+        # worker_imbalance alone read 0 (an outside audit, 2026-12-07). Break tried: rank_imbalance of rank 0's
+        # worker_busy_s -> 0, this fails.
+        busy = summary["rank_busy_s"]
+        self.assertAlmostEqual(summary["rank_imbalance"], max(busy) / (sum(busy) / len(busy)) - 1, places=12)
+        self.assertGreater(summary["rank_imbalance"], 0)
+        self.assertEqual(self.one["rank_imbalance"], 0)
 
     def test_reference_is_not_trivial(self):
         # Spikes in both ranks' ranges, of both populations, so the exchange carried traffic both ways.
