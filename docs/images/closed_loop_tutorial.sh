@@ -9,13 +9,14 @@ set -euo pipefail
 OUT=${1:-out/tutorial}
 PNG_DIR=docs/images
 [ $# -ge 1 ] && PNG_DIR=$OUT
-rm -rf "$OUT" && mkdir -p "$OUT"
+source "$(dirname "$0")/out_dir.sh"
+fresh_out_dir "$OUT"
 build/cortexloop serve --config configs/closed_loop.toml --pub 'tcp://127.0.0.1:*' --commands 'tcp://127.0.0.1:*' \
     --endpoints-file "$OUT/endpoints" 2> "$OUT/serve.log" &
 SERVE=$!
 trap 'kill -INT $SERVE 2>/dev/null || true' EXIT
 # Ports the system picks (a fixed pair failed when another server held it): serve writes them once bound.
-until grep -q '^commands ' "$OUT/endpoints" 2>/dev/null; do kill -0 $SERVE || exit 1; sleep 0.1; done
+serve_started $SERVE "$OUT/endpoints" "$OUT/serve.log"
 PUB=$(awk '$1 == "pub" {print $2}' "$OUT/endpoints") CMD=$(awk '$1 == "commands" {print $2}' "$OUT/endpoints")
 build/cortexloop record --out "$OUT/pi" --sync --config configs/closed_loop.toml --pub $PUB --commands $CMD -q \
     2> "$OUT/record.log" &

@@ -17,13 +17,14 @@ OUT=${1:-out/session}
 PNG_DIR=docs/images
 [ $# -ge 1 ] && PNG_DIR=$OUT
 SET=(--set device.safety.max_net_charge_nC=1000)
-rm -rf "$OUT" && mkdir -p "$OUT"
+source "$(dirname "$0")/out_dir.sh"
+fresh_out_dir "$OUT"
 build/cortexloop serve --config configs/closed_loop.toml "${SET[@]}" --mode stepped --seed 1 --pub 'tcp://127.0.0.1:*' \
     --commands 'tcp://127.0.0.1:*' --endpoints-file "$OUT/endpoints" &
 SERVE=$!
 trap 'kill -TERM $SERVE 2>/dev/null || true' EXIT
 # Ports the system picks (a fixed pair failed when another server held it): serve writes them once bound.
-until grep -q '^commands ' "$OUT/endpoints" 2>/dev/null; do kill -0 $SERVE || exit 1; sleep 0.1; done
+serve_started $SERVE "$OUT/endpoints"
 PUB=$(awk '$1 == "pub" {print $2}' "$OUT/endpoints") CMD=$(awk '$1 == "commands" {print $2}' "$OUT/endpoints")
 # --sync: record sends GetInfo (which applies nothing) until its subscription is live, then prints "record: subscribed".
 build/cortexloop record --out "$OUT" --spikes --sync --config configs/closed_loop.toml "${SET[@]}" \

@@ -20,19 +20,32 @@ BIN = os.environ.get("CORTEXLOOP_BIN", os.path.join(ROOT, "build", "cortexloop")
 BUILD = os.path.dirname(os.path.abspath(BIN))  # build/cortexloop and build/python, as the scripts expect them
 
 
+def scratch_clone(tmp, script):
+    """A scratch root standing in for the clone, holding `script` (and the helpers it sources) in docs/images/."""
+    root = os.path.join(tmp, "clone")
+    images = os.path.join(root, "docs", "images")
+    os.makedirs(images)
+    os.symlink(BUILD, os.path.join(root, "build"))
+    for name in ("configs", "tools"):
+        os.symlink(os.path.join(ROOT, name), os.path.join(root, name))
+    for name in (script, "out_dir.sh"):
+        shutil.copy(os.path.join(ROOT, "docs", "images", name), images)
+    return root, images
+
+
+def run_in(root, script, out):
+    return subprocess.run(["bash", os.path.join("docs", "images", script), out], cwd=root,
+                          env=dict(os.environ, MPLBACKEND="Agg"), capture_output=True, text=True, timeout=300)
+
+
 def run_script(case, script, pngs):
     with tempfile.TemporaryDirectory() as tmp:
-        root = os.path.join(tmp, "clone")
-        images = os.path.join(root, "docs", "images")
-        os.makedirs(images)
-        os.symlink(BUILD, os.path.join(root, "build"))
-        for name in ("configs", "tools"):
-            os.symlink(os.path.join(ROOT, name), os.path.join(root, name))
-        shutil.copy(os.path.join(ROOT, "docs", "images", script), images)
+        root, images = scratch_clone(tmp, script)
         out = os.path.join(tmp, "out")
-        env = dict(os.environ, MPLBACKEND="Agg")
-        r = subprocess.run(["bash", os.path.join("docs", "images", script), out], cwd=root, env=env,
-                           capture_output=True, text=True, timeout=300)
+        r = run_in(root, script, out)
+        case.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # Run again into the folder it made: emptied and written anew (its marker says it is the scripts').
+        r = run_in(root, script, out) if script == "serve_session.sh" else r
         case.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         left_in_clone = sorted(n for n in os.listdir(images) if n.endswith(".png"))
         case.assertEqual(left_in_clone, [], "written into the clone's docs/images/ although OUT_DIR was given")
@@ -44,6 +57,22 @@ def run_script(case, script, pngs):
 
 
 class DocImageScripts(unittest.TestCase):
+    def test_a_folder_with_other_files_is_refused_and_kept(self):
+        # Both scripts began with `rm -rf OUT_DIR`: a user's folder given as OUT_DIR lost its files (an outside audit,
+        # 2026-12-07). Reference: the user's file, still there, and exit 2 naming the folder. Break tried:
+        # fresh_out_dir without its check -> the file is gone and the script runs on: this fails.
+        for script in ("serve_session.sh", "closed_loop_tutorial.sh"):
+            with self.subTest(script=script), tempfile.TemporaryDirectory() as tmp:
+                root, _ = scratch_clone(tmp, script)
+                out = os.path.join(tmp, "mine")
+                os.makedirs(out)
+                with open(os.path.join(out, "notes.txt"), "w") as f:
+                    f.write("mine\n")
+                r = run_in(root, script, out)
+                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                self.assertIn(f"{out} holds files a figure script did not write", r.stderr)
+                self.assertEqual(os.listdir(out), ["notes.txt"])
+
     def test_serve_session_writes_only_into_its_out_dir(self):
         run_script(self, "serve_session.sh", ["serve_session.png"])
 
