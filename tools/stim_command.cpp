@@ -160,6 +160,13 @@ void fill_program(const stim_options& o, const std::string& shape, firmware_sim:
   // old default (one positive pulse, --biphasic adds its opposite) stays.
   p.biphasic = o.electrode ? !o.monophasic : o.biphasic;
   p.cathodic_first = o.electrode ? !o.anodic_first : false;
+  // At a direct site a negative --amplitude starts the train negative (as SetStimulation's A, then -A): sent as its
+  // magnitude, negative phase first, since SetPrograms refuses a negative PulseTrain amplitude (`stim pulses
+  // --amplitude -5` exited 3 against docs/device.md's promise: an outside audit, 2026-12-07).
+  if (p.shape == firmware_sim::waveform::pulse_train && !o.electrode && p.amplitude < 0) {
+    p.amplitude = -p.amplitude;
+    p.cathodic_first = true;
+  }
   p.pulses_per_burst = o.pulses_per_burst;
   p.burst_period_us = us("--burst-period", o.burst_period_ms);
   p.n_bursts = o.bursts;

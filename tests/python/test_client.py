@@ -350,6 +350,17 @@ class ClientTest(unittest.TestCase):
                 self.assertTrue(ack.accepted, ack.reason)
                 self.assertTrue(c.wait_ack(c.step(2), 10).accepted)
                 self.assertEqual([r["exc"]["i_stim_pa"] for r in c.readouts(2)], [100.0, 100.0])
+                # At a direct site a negative --amplitude starts `stim pulses` negative (docs/device.md's PulseTrain
+                # row): it exited 3, SetPrograms refusing the negative amplitude (an outside audit, 2026-12-07).
+                # Reference: the doc's -A first, the same 3 ms pulse at -100 pA. Break tried: stim without the
+                # magnitude-and-cathodic-first conversion -> exit 3, this fails.
+                for args in (["clear", "--all"], ["pulses", "--amplitude", "-100", "--frequency", "10", "--pulse-width",
+                                                  "3", "--channel", "2"]):
+                    r = subprocess.run([BIN, "stim", *args, "--commands", server.commands], capture_output=True,
+                                       text=True, timeout=60)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertTrue(c.wait_ack(c.step(2), 10).accepted)
+                self.assertEqual([r["exc"]["i_stim_pa"] for r in c.readouts(2)], [-100.0, -100.0])
                 c.close()
             finally:
                 rc, err = server.stop()
