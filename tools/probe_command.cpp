@@ -401,7 +401,7 @@ void add_probe_command(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--json", o->json_out, "Also write the figures to this JSON file");
-  cmd->footer("Exit codes: 0 done; 3 the server runs in stepped mode (its readouts come only when stepped: nothing "
+  cmd->footer("Exit codes: 0 done; 1 the --json file cannot be written (named); 3 the server runs in stepped mode (its readouts come only when stepped: nothing "
               "to time; nothing sent); 4 no server answered within --timeout; 5 some probe commands were lost or refused "
               "(the figures are printed anyway); 130 / 143 stopped by Ctrl-C / SIGTERM (the channel cleared, the "
               "figures so far printed).");

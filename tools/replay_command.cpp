@@ -38,6 +38,7 @@
 #include "io/protocol/session.hpp"
 #include "tools/number_checks.hpp"
 #include "tools/readout_rows.hpp"
+#include "tools/stop_request.hpp"
 
 namespace cortexloop::tools {
 
@@ -739,12 +740,18 @@ void add_replay_command(CLI::App& app) {
               "writes; ticks.npy rows other in number than session.json's readouts, out of order, skipping more "
               "ticks than session.json's missing_ticks and summary.json's decimated_ticks add up to, or in an epoch "
               "no accepted Reset of commands.jsonl leads to; a damaged commands.jsonl; a recording that starts "
-              "after a Reset; a replay server that stops answering.");
+              "after a Reset; a replay server that stops answering; 130 / 143 stopped by Ctrl-C / SIGTERM.");
   cmd->add_option("--timeout", o->timeout_s, "Give up when the replay server does not answer for this many seconds")
       ->check(positive_number)
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", o->quiet, "No progress lines (differences and the result are still printed)");
   cmd->callback([o] {
+    // Ctrl-C or SIGTERM: a line and 130 / 143, as the other commands (it died by the signal without a word: an
+    // outside audit, 2026-12-07). Replay writes nothing, so nothing is left half-written. Blocked before the replay
+    // server's threads start.
+    const sigset_t stop_signals = block_stop_signals();
+    const stop_signal_watch watch(stop_signals, "replay", "before the comparison ended: nothing was compared to the "
+                                                          "end (the recording is unchanged)");
     int rc = kNotReplayable;
     try {
       rc = replayer(*o).run();

@@ -392,7 +392,7 @@ int run_stim(const stim_options& o) {
 void add_stim_command(CLI::App& app) {
   auto o = std::make_shared<stim_options>();
   CLI::App* cmd = app.add_subcommand(
-      "stim", "Send one command to a running server and print its ack (exit 0 accepted, 2 wrong command line, 3 refused, 4 no answer)");
+      "stim", "Send one command to a running server and print its ack (exit 0 accepted, 1 not sent, 2 wrong command line, 3 refused, 4 no answer)");
   cmd->add_option("action", o->action,
                   "dc | sine | pulses | noise (load a stimulation program), controller | clear-controller (on-device "
                   "controllers, docs/device.md), clear, drive, pause, resume, reset, step, set, ping")

@@ -11,6 +11,7 @@ Needs CORTEXLOOP_BIN and PYTHONPATH with build/python and tools/python.
 """
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -56,6 +57,17 @@ class RecordDurationTest(unittest.TestCase):
                 rates = np.load(os.path.join(out, "rates.npy"))
                 ticks = np.load(os.path.join(out, "ticks.npy"))
                 spikes = np.load(os.path.join(out, "spikes.npy"))
+                # SIGTERM to replay while it builds its 10k-cell server: it died by the signal without a word, where
+                # the other commands say so and exit 143 (an outside audit, 2026-12-07). Reference: that convention
+                # (128 + SIGTERM, "stopped by"). Break tried: replay without its stop_signal_watch -> killed by the
+                # signal (returncode -15), no line: this fails.
+                p = subprocess.Popen([BIN, "replay", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                first = p.stderr.readline()
+                self.assertIn("readouts and", first)
+                p.send_signal(signal.SIGTERM)
+                _, replay_err = p.communicate(timeout=60)
+                self.assertEqual(p.returncode, 143, first + replay_err)
+                self.assertIn("replay: stopped by SIGTERM before the comparison ended", replay_err)
         finally:
             server.terminate()
             server.wait(30)
