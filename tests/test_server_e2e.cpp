@@ -742,6 +742,52 @@ TEST_CASE("a paused realtime server sleeps too, and Resume continues on the tick
   CHECK(got.count(resumed->tick_applied + 20));
 }
 
+namespace {
+// Context switches of this process's thread named `name` so far (/proc/self/task/*/status), -1 if none is.
+std::int64_t context_switches_of(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm"), status(task.path() / "status");
+    std::string thread_name, line;
+    std::getline(comm, thread_name);
+    if (thread_name != name) continue;
+    std::int64_t switches = 0;
+    while (std::getline(status, line))
+      if (line.find("ctxt_switches:") != std::string::npos) switches += std::stoll(line.substr(line.find(':') + 1));
+    return switches;
+  }
+  return -1;
+}
+}  // namespace
+
+// A paused realtime server with --threads 2 woke its helper worker at each pass of the real-time loop (~10 a second,
+// ~1 % of a core) for ticks that did not step (an outside audit, 2026-12-07). Reference: the kernel's count of the
+// helper's context switches over 2 s paused: a helper blocked on its futex has none. Break tried: unpark() before the
+// commands again, whatever they say -> 2 here (one a pass of the paused loop), this fails.
+TEST_CASE("a paused realtime server's helper worker sleeps through the pause", "[server][e2e][idle][threads]") {
+  if (engine::allowed_cpus().size() < 2) {
+    WARN("skipped: one usable CPU, no helper worker");
+    return;
+  }
+  io::server_options o = options(io::run_mode::realtime);
+  o.params.simulation.threads = 2;
+  io::server srv(std::move(o));
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+  REQUIRE_FALSE(collect_readouts(c, 20, 30s).empty());  // stepping: the helper exists and has worked
+  REQUIRE(c.wait_ack(c.send(simple(command_kind::pause)), 10s));
+  std::this_thread::sleep_for(200ms);
+  const std::int64_t before = context_switches_of("cl-worker-1");
+  REQUIRE(before >= 0);
+  std::this_thread::sleep_for(2s);
+  const std::int64_t woken = context_switches_of("cl-worker-1") - before;
+  INFO("helper context switches in 2 s paused: " << woken);
+  CHECK(woken == 0);
+  const auto resumed = c.wait_ack(c.send(simple(command_kind::resume)), 10s);
+  REQUIRE(resumed);
+  CHECK_FALSE(collect_readouts(c, resumed->tick_applied + 20, 10s).empty());  // and it steps again
+}
+
 TEST_CASE("GetInfo is answered with the server's shape, and topic info carries the same", "[server][e2e][info]") {
   io::server srv(options(io::run_mode::stepped, 3));
   srv.start();
