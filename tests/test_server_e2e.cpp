@@ -394,6 +394,15 @@ std::map<std::string, std::string> cpus_by_thread_name() {
   }
   return out;
 }
+
+// A realtime server whose network steps on two workers (the real-time thread and cl-worker-1), started.
+std::unique_ptr<io::server> two_worker_server() {
+  io::server_options o = options(io::run_mode::realtime);
+  o.params.simulation.threads = 2;
+  auto srv = std::make_unique<io::server>(std::move(o));
+  srv->start();
+  return srv;
+}
 }  // namespace
 
 TEST_CASE("with two workers, serve pins the real-time thread and its helper to two different CPUs",
@@ -406,10 +415,8 @@ TEST_CASE("with two workers, serve pins the real-time thread and its helper to t
     WARN("skipped: one usable CPU, nothing to keep apart");
     return;
   }
-  io::server_options o = options(io::run_mode::realtime);
-  o.params.simulation.threads = 2;
-  io::server srv(std::move(o));
-  srv.start();
+  const auto server = two_worker_server();
+  io::server& srv = *server;
   CHECK_THAT(srv.scheduling(), Catch::Contains("pinned to CPU " + std::to_string(cpus[0])));
   io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
   REQUIRE(c.sync_subscription(20s));
@@ -768,10 +775,8 @@ TEST_CASE("a paused realtime server's helper worker sleeps through the pause", "
     WARN("skipped: one usable CPU, no helper worker");
     return;
   }
-  io::server_options o = options(io::run_mode::realtime);
-  o.params.simulation.threads = 2;
-  io::server srv(std::move(o));
-  srv.start();
+  const auto server = two_worker_server();
+  io::server& srv = *server;
   io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
   REQUIRE(c.sync_subscription(20s));
   REQUIRE_FALSE(collect_readouts(c, 20, 30s).empty());  // stepping: the helper exists and has worked
