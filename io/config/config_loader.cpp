@@ -174,7 +174,12 @@ engine::simulation_params read_simulation(table_reader t) {
   if (t.has("threads")) {
     const std::int64_t threads = t.integer("threads", std::numeric_limits<std::int64_t>::min(),
                                            std::numeric_limits<std::int64_t>::max());
-    if (threads < 1 || threads > max_threads()) t.fail("threads", threads_refusal());
+    // Above the CPUs: the config.toml of a 2-thread run, re-run on one CPU, was refused without saying that the count
+    // changes no result (an outside audit, 2026-12-07; replay takes 1 with a note).
+    if (threads > max_threads())
+      t.fail("threads", threads_refusal() + "; the thread count changes no result (docs/engine.md), so --threads " +
+                            std::to_string(max_threads()) + " re-makes this run here");
+    if (threads < 1) t.fail("threads", threads_refusal());
     p.threads = static_cast<unsigned>(threads);
   }
   const double ratio = p.tick_ms / p.dt_ms;

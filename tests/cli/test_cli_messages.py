@@ -328,7 +328,7 @@ class OptionNamed(unittest.TestCase):
     def test_a_value_from_the_config_names_the_key_and_line(self):
         r = simulate_config(f"[simulation]\nthreads = {self.cpus + 1}", "threads.toml")
         self.assertIn(f"threads.toml:3: simulation.threads = {self.cpus + 1}: must be in [1, {self.cpus}]", r.stderr)
-        self.assertNotIn("--threads", r.stderr)
+        self.assertNotIn(f"--threads {self.cpus + 1}", r.stderr)  # not blamed on the option (the remedy names it)
 
 
 class CliHelp(unittest.TestCase):

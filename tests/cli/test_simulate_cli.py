@@ -184,6 +184,33 @@ class SimulateContract(unittest.TestCase):
         self.assertEqual(s["config_toml"], "config.toml")
         self.assertRegex(s["build"]["git_commit"], r"^[0-9a-f]{7,}")
 
+    def test_a_two_thread_runs_config_toml_on_one_cpu(self):
+        # The config.toml of a 2-thread run, re-run on one CPU, was refused as "simulation.threads = 2: must be in
+        # [1, 1]" without saying that the count changes no result (an outside audit, 2026-12-07). Reference: the
+        # 2-thread run's own files, equal to the 1-thread re-run the refusal names. Break tried: the refusal without
+        # its note -> the assertIn fails.
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            self.skipTest("one usable CPU: no 2-thread run to make")
+        with tempfile.TemporaryDirectory() as tmp:
+            two = os.path.join(tmp, "two")
+            r = simulate("--config", NETWORK, "--out", two, "--duration", "0.1", "--set", "network.n_neurons=2000",
+                         "--threads", "2", "--quiet")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            one_cpu = lambda: os.sched_setaffinity(0, {cpus[0]})  # noqa: E731
+            again = [BINARY, "simulate", "--config", os.path.join(two, "config.toml"), "--quiet"]
+            r = subprocess.run([*again, "--out", os.path.join(tmp, "refused")], capture_output=True, text=True,
+                               cwd=ROOT, timeout=300, preexec_fn=one_cpu)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("simulation.threads = 2: must be in [1, 1]", r.stderr)
+            self.assertIn("the thread count changes no result (docs/engine.md), so --threads 1 re-makes this run here",
+                          r.stderr)
+            r = subprocess.run([*again, "--out", os.path.join(tmp, "one"), "--threads", "1"], capture_output=True,
+                               text=True, cwd=ROOT, timeout=300, preexec_fn=one_cpu)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for name in ("rates.npy", "mean_v.npy"):
+                self.assertEqual(Path(two, name).read_bytes(), Path(tmp, "one", name).read_bytes(), name)
+
     def test_cakan2020_configs_run_and_are_deterministic_per_seed(self):
         # Every config of the Cakan & Obermayer 2020 network (docs/cakan2020_network.md) runs through simulate; a seed
         # gives the same spikes twice, another seed other spikes; rates are spikes per cell and tick.
