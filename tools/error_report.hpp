@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <system_error>
 #include <utility>
 
 #include "io/config/config_reader.hpp"
@@ -30,6 +31,14 @@ inline int report_error(std::exception_ptr error, bool said_by_rank_0 = false) {
     // It said only "error: std::bad_alloc" (under `ulimit -v`, a serve whose set-up outgrew the limit after the
     // config's memory checks passed: an outside audit's note, 2026-12-07).
     std::fprintf(stderr, "cortexloop: error: out of memory (%s): %s\n", e.what(), io::process_memory_words().c_str());
+  } catch (const std::system_error& e) {
+    // A thread that could not be started (its stack not mapped under `ulimit -v`) said only "Resource temporarily
+    // unavailable" (an outside audit, 2026-12-07).
+    if (e.code() == std::errc::resource_unavailable_try_again)
+      std::fprintf(stderr, "cortexloop: error: a thread could not be started (%s): %s\n", e.what(),
+                   io::process_memory_words().c_str());
+    else
+      std::fprintf(stderr, "cortexloop: error: %s\n", e.what());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cortexloop: error: %s\n", e.what());
   } catch (...) {

@@ -35,6 +35,7 @@
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/config/machine_memory.hpp"
+#include "io/config/network_memory.hpp"
 #include "io/protocol/build_info.hpp"
 #include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
@@ -127,17 +128,27 @@ std::int64_t run_ticks(const engine::engine_params& p) {
 
 // simulate keeps a row of traces per tick in memory until it writes them: a --duration of 1e6 s (in range) died in
 // std::bad_alloc after 0.02 s, and 100,000 ring units for 1000 s grew to 3.3 GB before it did (an outside check,
-// 2026-12-05). Refused at once when the rows would take more than 80 % of the machine's memory.
+// 2026-12-05). Refused at once when the rows, with the network's least memory beside them (its synapse rows and spike
+// log, as the config's check counts them), would not fit (io::beyond_memory): counted alone, traces of 1.08 GB
+// beside a 100k-cell network's 0.5 GB of rows passed under a 1.5 GB `ulimit -v` and ended in std::bad_alloc after
+// 14 s of set-up (an outside audit, 2026-12-07).
 void check_traces_fit(const engine::engine_params& p) {
   const std::int64_t n_ticks = run_ticks(p);
   const double units = p.ring ? static_cast<double>(p.ring->n_units) : 0.0;
   const double per_tick = 9 * sizeof(float) + 3 * units * sizeof(float) + (p.aln ? 6 * sizeof(float) : 0);
   const double need = per_tick * static_cast<double>(n_ticks);
-  if (const std::string beyond = io::beyond_usable_memory(need); !beyond.empty()) {
-    char text[400];
+  const bool network = engine::steps_network(p);
+  const double rows = network ? io::synapse_rows_bytes(p.network) : 0.0;
+  const double log_bytes = network ? io::spike_log_bytes(p.network, p.simulation) : 0.0;
+  const io::network_memory_share share = io::network_memory_share_now();  // rank 0 keeps the traces
+  if (const std::string beyond = io::beyond_memory(need + share.process(rows, log_bytes),
+                                                   need + share.machine(rows, log_bytes));
+      !beyond.empty()) {
+    char text[500];
     std::snprintf(text, sizeof text, "simulation.duration_s = %g s: simulate keeps its traces in memory until it "
-                  "writes them, %.3g GB for these %lld ticks, %s; shorten the run (or serve it and `record` it)",
-                  p.simulation.duration_s, need / 1e9, static_cast<long long>(n_ticks), beyond.c_str());
+                  "writes them, %.3g GB for these %lld ticks, with the network's %.3g GB (synapses and spike log) %s; "
+                  "shorten the run (or serve it and `record` it)", p.simulation.duration_s, need / 1e9,
+                  static_cast<long long>(n_ticks), (rows + log_bytes) / 1e9, beyond.c_str());
     throw io::config_error(text);
   }
 }

@@ -135,6 +135,11 @@ void fill_program(const stim_options& o, const std::string& shape, firmware_sim:
   // a negative amplitude reversed that without a word (--electrode 0 --amplitude -100 went out cathodic-second: an
   // outside audit). At a direct site the CLI has no polarity option: there a negative amplitude is how a train starts
   // with its hyperpolarizing phase (docs/protocol.md, SetStimulation: A, then -A when biphasic).
+  // At a direct site it was accepted and did nothing (an outside audit, 2026-12-07), where options that do not apply
+  // are refused.
+  if (o.anodic_first && !o.electrode)
+    throw CLI::ValidationError("--anodic-first", "sets the phase order at an electrode (--electrode); at a direct "
+                                                 "site a negative --amplitude starts the train negative");
   if (shape == "pulses" && o.electrode && o.amplitude && *o.amplitude < 0)
     throw CLI::ValidationError("--amplitude", std::string(io::format_number(*o.amplitude).view()) +
                                                   ": a pulse train's amplitude at an electrode is the magnitude of its "

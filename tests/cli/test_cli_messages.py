@@ -1049,6 +1049,12 @@ class InputRefused(unittest.TestCase):
         r = run("stim", "pulses", "--amplitude", "-100", "--frequency", "100", "--pulse-width", "0.1", "--commands",
                 "tcp://127.0.0.1:1", "--timeout", "0.2")
         self.assertEqual(r.returncode, 4, r.stderr)
+        # --anodic-first at a direct site was accepted and did nothing (an outside audit, 2026-12-07): refused there,
+        # as other options that do not apply are. Break tried: the check removed -> exit 4 (sent), this fails.
+        e = self.refused("stim", "pulses", "--anodic-first", "--amplitude", "100", "--frequency", "100",
+                         "--pulse-width", "0.1", "--commands", "tcp://127.0.0.1:1", "--timeout", "0.2", code=2)
+        self.assertIn("--anodic-first: sets the phase order at an electrode (--electrode); at a direct site a negative "
+                      "--amplitude starts the train negative", e)
 
     def test_stim_warns_of_pulse_phases_shorter_than_the_servers_step(self):
         # docs/device.md, "Timing": the models see each step's mean current, so a phase shorter than simulation.dt_ms
@@ -1201,7 +1207,8 @@ class InputRefused(unittest.TestCase):
 
         def limited(args, limit_bytes):
             with tempfile.TemporaryDirectory() as tmp:
-                return subprocess.run([BINARY, *args, "--duration", "0.01", "--quiet"] +
+                duration = [] if "--duration" in args else ["--duration", "0.01"]
+                return subprocess.run([BINARY, *args, *duration, "--quiet"] +
                                       (["--out", os.path.join(tmp, "out")] if args[0] == "simulate" else
                                        ["--pub", "tcp://127.0.0.1:*", "--commands", "tcp://127.0.0.1:*"]),
                                       capture_output=True, text=True, cwd=ROOT, timeout=60,
@@ -1214,6 +1221,14 @@ class InputRefused(unittest.TestCase):
         self.assertRegex(r.stderr, r"the monitor \(16 bytes a step\) needs 1\.92 GB, with the network's 0\.12\d GB "
                                    r"\(synapses and spike log\) more than the 1\.[56]\d GB left of this process's "
                                    r"address-space limit of 1\.61 GB \(ulimit -v\)")
+        # simulate's traces are counted with the network beside them: 1.08 GB of traces (30000 s) and a 100k-cell
+        # network's 0.512 GB passed the traces' check alone and ended in std::bad_alloc after 14 s of set-up (an
+        # outside audit, 2026-12-07). Break tried: check_traces_fit without the network -> that, and this fails.
+        r = limited(["simulate", "--config", NETWORK, "--set", "network.n_neurons=100000", "--duration", "30000"],
+                    1400 << 20)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("1.08 GB for these 30000000 ticks, with the network's 0.512 GB (synapses and spike log) more than "
+                      "the ", r.stderr)
         # The network's own check says so too: 250k cells at p = 0.05 make 3.1e9 synapse bytes.
         r = limited(["simulate", "--config", NETWORK, "--set", "network.n_neurons=250000"], 2 << 30)
         self.assertEqual(r.returncode, 2, r.stderr)
@@ -1226,6 +1241,18 @@ class InputRefused(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertRegex(r.stderr, r"cortexloop: error: out of memory \(std::bad_alloc\): this process holds \d+ MB "
                                    r"now, under an address-space limit of 2147 MB \(ulimit -v\)")
+        # Closer to the set-up's needs a thread's stack is what cannot be mapped: that said only "error: Resource
+        # temporarily unavailable" (an outside audit, 2026-12-07; here at 1250000 KiB with a 30 s window). Every
+        # limit of the range ends in one of the two memory messages. Break tried: report_error without its
+        # system_error case -> the bare line at 1250000 KiB, this fails.
+        for kib in range(1100000, 1300000, 50000):
+            r = limited(["serve", *closed, "--set", "device.safety.net_charge_window_ms=30000"], kib << 10)
+            if r.returncode == 0:  # a machine whose set-up fits under this limit: nothing to check here
+                continue
+            self.assertEqual(r.returncode, 1, (kib, r.stderr))
+            self.assertRegex(r.stderr, r"cortexloop: error: (out of memory \(std::bad_alloc\)|a thread could not be "
+                                       r"started \(Resource temporarily unavailable\)): this process holds \d+ MB now",
+                             kib)
 
     def test_sweep_grid_and_aln_table_sizes_are_bounded(self):
         e = self.refused("sweep", "--x", "aln.mu_ext_e_mV_per_ms=0:3:100000", "--y",
