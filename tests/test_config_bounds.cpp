@@ -18,6 +18,7 @@
 #include "io/config/config_file.hpp"
 #include "io/config/config_loader.hpp"
 #include "io/config/machine_memory.hpp"
+#include "io/config/network_memory.hpp"
 #include "test_support.hpp"
 
 using cortexloop::io::config_error;
@@ -130,7 +131,7 @@ TEST_CASE("a net-charge window that would not fit in memory beside the network i
   CHECK(error_with_window("20000").empty());  // 0.64 GB: fits
 }
 
-// Under mpirun each of K ranks builds the synapse rows of its own ~1/K of the cells: the loader counted the whole
+// Under mpirun each of K ranks builds the synapse rows of its own ~1/K of the cells (not a sweep's: whole ones): the loader counted the whole
 // network in every rank, so a network split over machines for their memory was refused on each (an outside audit,
 // 2026-12-07). Reference: the rows' bytes (N (N - 1) p_connect) against 80 % of this machine's memory, as this
 // process's part (1/K) and this machine's (L/K, L of the ranks here), from the launcher's environment
@@ -166,4 +167,10 @@ TEST_CASE("under mpirun the memory check counts this process's and this machine'
   CHECK(error_with_ranks("4", "1").empty());
   CHECK_THAT(error_with_ranks("4", "4"), Catch::Contains("(of which each of mpirun's 4 ranks builds ~1/4, 4 of them "
                                                          "on this machine), more than 80 % of this machine's"));
+  // A sweep's ranks each step whole networks of their own points: counted whole in each (break tried: the sweep's
+  // setting ignored -> loaded, this fails).
+  cortexloop::io::ranks_split_one_network() = false;
+  const std::string sweep_error = error_with_ranks("4", "1");
+  cortexloop::io::ranks_split_one_network() = true;
+  CHECK_THAT(sweep_error, Catch::Contains("their rows need at least"));
 }

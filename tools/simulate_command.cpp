@@ -751,6 +751,8 @@ void update_sweep_index(const std::filesystem::path& out, bool shared,
 // one-process run into OUT/point_NNN/. Needs no MPI: the rank and K come from the launcher's environment, so the
 // same `mpirun -n K` launches it whether or not the build has MPI. Rank 0 writes OUT/sweep.json, the grid's index.
 int run_sweep(const simulate_options& o) {
+  // Each rank steps its points alone, a whole network each: the memory checks count one per rank, not 1/K.
+  io::ranks_split_one_network() = false;
   std::vector<sweep_axis> axes;
   for (const std::string& text : o.sweep) axes.push_back(parse_sweep_axis(text));
   std::vector<keyed_option> options;

@@ -3,6 +3,7 @@
 // rows (at least a byte a synapse, engine/synapses/gap_rows.hpp) and its per-tick spike log (room for every cell
 // spiking on every step of a tick, engine::engine). The device's checks add their own to these.
 #include <cmath>
+#include <atomic>
 #include <cstdint>
 
 #include "engine/params.hpp"
@@ -27,8 +28,16 @@ struct network_memory_share {
   double process(double rows, double log) const { return rows / ranks + log; }
   double machine(double rows, double log) const { return rows * local_ranks / ranks + log * local_ranks; }
 };
+// Whether the processes the launcher started split one network (simulate under mpirun: the default) or each runs
+// whole networks of its own (a sweep's ranks, each stepping its points alone: run_sweep says so before any point).
+inline std::atomic<bool>& ranks_split_one_network() {
+  static std::atomic<bool> split{true};
+  return split;
+}
 inline network_memory_share network_memory_share_now() {
-  return {static_cast<double>(launched_ranks()), static_cast<double>(launched_local_ranks())};
+  const auto local = static_cast<double>(launched_local_ranks());
+  if (!ranks_split_one_network().load()) return {1, local};  // a whole network in each, L of them here
+  return {static_cast<double>(launched_ranks()), local};
 }
 
 }  // namespace cortexloop::io
