@@ -317,9 +317,7 @@ void warn_crowded_ranks() {
 std::string sweep_rank_placement(engine::engine& eng) {
   io::node_share share;
   share.same_set_ranks = io::launched_local_ranks();
-  const char* local_rank = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK");
-  if (!local_rank) local_rank = std::getenv("MPI_LOCALRANKID");
-  share.same_set_index = local_rank ? std::atoi(local_rank) : io::launched_rank() % share.same_set_ranks;
+  share.same_set_index = io::launched_local_rank();
   bool crowded = false;
   std::string placement = place_among_ranks(eng, io::launched_rank(), share, crowded);
   static bool warned = false;

@@ -35,4 +35,12 @@ inline int launched_local_ranks() {
   return launch_env_detail::first_positive({"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"}, launched_ranks());
 }
 
+// This process's place among the ranks on this machine (Open MPI's OMPI_COMM_WORLD_LOCAL_RANK, MPICH's
+// MPI_LOCALRANKID); its rank modulo those when the launcher does not say.
+inline int launched_local_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"})
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  return launched_rank() % launched_local_ranks();
+}
+
 }  // namespace cortexloop::io
