@@ -18,16 +18,13 @@ import subprocess
 import sys
 import tempfile
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "python"))
 from cortexloop_client import cli  # noqa: E402
 from cortexloop_client.analysis import smooth  # noqa: E402
+from cortexloop_client.mpl import pyplot  # noqa: E402
 
 PROTOCOLS = [
     ("a1", "A1: DC 60 pA -> LC$_{EI}$"),
@@ -67,6 +64,7 @@ def main() -> int:
         print(f"aln_fig4: {a.cortexloop} not found (build it, or pass --cortexloop)", file=sys.stderr)
         return 1
     models = ["network", "aln"] if a.model == "both" else [a.model]
+    plt = pyplot()
     fig, axes = plt.subplots(len(PROTOCOLS), len(models), figsize=(8 * len(models), 2.0 * len(PROTOCOLS)),
                              constrained_layout=True, squeeze=False)
     saved = {}

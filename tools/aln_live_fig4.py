@@ -36,15 +36,12 @@ import tomllib
 import pathlib
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools" / "python"))
 from cortexloop_client import aln_live, cli, timeline  # noqa: E402
+from cortexloop_client.mpl import pyplot  # noqa: E402
 
 
 def smooth(x, n):
@@ -55,6 +52,7 @@ def smooth(x, n):
 def plot_pi_clamp(d, path, title):
     """Sensed rate and set-point, and the delivered current, against time."""
     t_s = d["t_ms"] / 1000.0
+    plt = pyplot()
     fig, axes = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True, constrained_layout=True)
     axes[0].plot(t_s, d["sensed_Hz"], color="C3", lw=0.8, label="sensed E rate (device, aln_rate_exc)")
     axes[0].plot(t_s, d["target_Hz"], color="k", lw=1.0, ls="--", label="set-point")
@@ -150,6 +148,7 @@ def main() -> int:
     # One panel per model the server runs (the network, the ALN node or both; the other reads NaN), then the current.
     models = [(name, key) for name, key in (("network", "net_rate_exc_Hz"), ("ALN", "aln_rate_e_Hz"))
               if not np.all(np.isnan(d[key]))]
+    plt = pyplot()
     fig, axes = plt.subplots(len(models) + 1, 1, figsize=(8, 1.5 + 2.5 * len(models)), sharex=True,
                              constrained_layout=True, gridspec_kw={"height_ratios": [3] * len(models) + [1]})
     for ax, (name, key) in zip(axes, models):

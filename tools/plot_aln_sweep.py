@@ -21,17 +21,12 @@ import argparse
 import pathlib
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "python"))
 from cortexloop_client import cli  # noqa: E402
 from cortexloop_client.analysis import cell_edges  # noqa: E402
+from cortexloop_client.mpl import pyplot  # noqa: E402
 
 # fitparams.loadpoint (mean field) and loadpoint_network (network) of the authors' code (other_seeds_facts.md C.4),
 # (mu_ext,E, mu_ext,I) in mV/ms.
@@ -140,6 +135,9 @@ def main() -> int:
 
     def cells(axis, values, **kwargs):  # NaN (a point not run) left blank
         return axis.pcolormesh(xe, ye, np.ma.masked_invalid(values), shading="flat", **kwargs)
+    plt = pyplot()
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
     fig, axes = plt.subplots(1, 3, figsize=(17, 5.2), constrained_layout=True)
     ax = axes[0]
     # The paper's scale, 0-80 Hz. Rates above it take the top colour: the colour bar says so, with how many and how

@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "python"))
 from cortexloop_client import cli  # noqa: E402
+from cortexloop_client.mpl import pyplot  # noqa: E402
 
 RULES = ["vdp", "clopath", "meissner_bernard"]  # the rules of `cortexloop plasticity`, its plasticity.json's "rules"
 GRID = ["rate_Hz.npy", "mean_v_mV.npy", "sd_v_mV.npy"]  # [n_i, n_e] each
@@ -89,9 +90,7 @@ def main():
                             "points that ran")
     rate, w, mean_v, sd_v = a["rate_Hz.npy"], a["weight_pct.npy"], a["mean_v_mV.npy"], a["sd_v_mV.npy"]
     e_rates, i_rates = a["e_rates_Hz.npy"], a["i_rates_Hz.npy"]
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     balance = (e_rates[None, :] - i_rates[:, None]).ravel()
     f_out = rate.ravel()

@@ -15,14 +15,11 @@ import argparse
 import pathlib
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "python"))
 from cortexloop_client import cli, marks, plot, ringmap, timeline  # noqa: E402
+from cortexloop_client.mpl import pyplot  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -67,6 +64,7 @@ def main(argv=None) -> int:
     x_s, left_s, gaps = x_ms[:shown] / 1000.0, left_ms[:shown] / 1000.0, gaps[gaps < shown]
     n_units = vsdi.shape[1]
 
+    plt = pyplot()
     fig, axes = plt.subplots(2, 1, figsize=(7.0, 6.0), sharex=True, constrained_layout=True)
     panels = [
         (rates, "excitatory rate (Hz)", "magma", ringmap.range_limits(rates[:shown], ringmap.RATE_FLOOR_HZ)),

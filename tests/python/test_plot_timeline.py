@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
 import numpy as np  # noqa: E402
 
 from cortexloop_client import marks, plot  # noqa: E402
@@ -245,7 +246,7 @@ class PlotVsdi(unittest.TestCase):
         # The Reset line and its label were black on the rate map's near-black colours (invisible), and the VSDi map's
         # line had no label (an outside check, 2026-12-06). Reference: both maps carry a "Reset" text and the line at
         # 0.2 s outlined in white. Breaks seen: restarts_and_gaps without labelled=axes -> no text on the VSDi map;
-        # RESTART_LINE without its path effect -> no white stroke.
+        # restarts_and_gaps drawing RESTART_LINE without its path effect -> no outline.
         ticks = [(0, k, k + 1) for k in range(100, 200)] + [(1, k, k + 1) for k in range(100)]
         folder = write_folder(os.path.join(self.tmp.name, "rec"), 200, record_info(), ticks=ticks)
         self.assertEqual(self.tool.main([folder, "--out", os.path.join(self.tmp.name, "v.png")]), 0)
@@ -254,10 +255,11 @@ class PlotVsdi(unittest.TestCase):
         for ax in maps:
             self.assertTrue(any(t.get_text().startswith("Reset") for t in ax.texts), ax.get_ylabel())
             line = next(ln for ln in ax.get_lines() if list(ln.get_xdata()) == [0.2, 0.2])
-            # The outline is marks.RESTART_LINE's white stroke (compared as the object the plot was given: matplotlib
-            # keeps a stroke's colour in a private field).
-            self.assertEqual(line.get_path_effects(), marks.RESTART_LINE["path_effects"],
-                             "the Reset line has no white outline")
+            # The outline is a white stroke marks.RESTART_OUTLINE_PT wide (matplotlib keeps a stroke's colour and
+            # width in a private field, _gc).
+            effects = line.get_path_effects()
+            self.assertEqual([type(e) for e in effects], [patheffects.withStroke], "the Reset line has no outline")
+            self.assertEqual(effects[0]._gc, {"linewidth": marks.RESTART_OUTLINE_PT, "foreground": "white"})
 
 
 if __name__ == "__main__":

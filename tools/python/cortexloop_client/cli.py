@@ -238,7 +238,6 @@ def _names_a_folder(text):
 
 def _figure_path(text):
     """figure_file's check of a path (a str): the file, or ValueError saying what is wrong with it."""
-    from matplotlib.backend_bases import FigureCanvasBase  # the formats of every canvas; no backend chosen here
     # A folder is refused, not named a figure: `--out DIR/` wrote the hidden DIR/.png.png and `--out DIR` wrote
     # DIR.png beside it (an outside audit).
     if _names_a_folder(text):
@@ -246,6 +245,9 @@ def _figure_path(text):
     ending = os.path.splitext(text)[1]
     if ending in ("", "."):
         return text.rstrip(".") + ".png"
+    if ending.lower() == ".png":  # every canvas writes PNG: matplotlib (~0.2 s to import) is asked of other formats
+        return text
+    from matplotlib.backend_bases import FigureCanvasBase  # the formats of every canvas; no backend chosen here
     kinds = FigureCanvasBase.get_supported_filetypes()
     if ending[1:].lower() not in kinds:
         raise ValueError(f"{text}: not a figure format matplotlib writes (name it .png, or one of "

@@ -23,6 +23,7 @@ import numpy as np
 from . import analysis, cli
 from .analysis import cell_edges  # also drawn by tools/plot_aln_sweep.py
 from .loop import REPO, Server, connect
+from .mpl import pyplot
 from .readouts import rate_readout, require_accepted, tick_readouts
 
 C_PF = 200.0  # the E cells' (and the ALN E population's) capacitance: 1 mV/ms of mu is 200 pA
@@ -253,9 +254,7 @@ def _grid_image(ax, r, x, y, vmin=0.0, vmax=1.0):
 
 def save_and_plot(scan, rates, out, title_extra=""):
     """Arrays (.npy, per model a subfolder when there are several) and one PNG; returns the PNG's path."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.colors import LogNorm
 
     out = pathlib.Path(out)

@@ -36,7 +36,6 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 
 import numpy as np
@@ -44,6 +43,7 @@ import numpy as np
 from . import analysis, cli
 from .style import EXC_COLOUR, INH_COLOUR, STIM_COLOUR
 from .loop import DEFAULT_BIN, REPO, Server, connect
+from .mpl import pyplot
 from .readouts import require_accepted, tick_readouts
 
 
@@ -245,9 +245,7 @@ def dc_step(cfg, out_dir, binary=None, progress=print):
 
 
 def dc_step_figure(arrays, cfg, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     p = cfg["dc_step"]
     seed = cfg["seeds"][0]
     amps = p["amplitudes_pA"]
@@ -368,9 +366,7 @@ def sine(cfg, out_dir, binary=None, progress=print):
 
 
 def sine_figure(results, spectra, arrays, cfg, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     p = cfg["sine"]
     seed = cfg["seeds"][0]
     freqs = p["frequencies_Hz"]

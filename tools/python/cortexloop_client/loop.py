@@ -25,6 +25,7 @@ import zmq
 
 from . import _protocol as p
 from .client import Client
+from .mpl import pyplot
 from .style import EXC_COLOUR, INH_COLOUR
 from .timeline import restart, smooth
 from .cli import (FIGURE_FILE_HELP, ServerExited, ToolError, figure_arg, figure_file, file_arg, plural,  # noqa: F401
@@ -549,9 +550,7 @@ def figure(rec, path, title, sensed_label="sensed", controller_label="controller
     """Four panels: sensed signal, controller output, stimulation current, population rates.
     marks: times (s) drawn as vertical lines on the controller panel (e.g. bursts, pulses), named in its legend by
     marks_label (they were in no legend: an outside check, 2026-12-06); sensed_extra: (t_s, y, label) lines."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from .marks import LEGEND_ABOVE
 
     # Each panel's legend above it, right of the panel (as plot.py's): inside, at the upper right, it covered the last

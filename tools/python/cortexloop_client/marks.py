@@ -3,12 +3,13 @@ session's time (a Reset: a black line outlined in white, labelled on the top pan
 each gap of lost readouts (hatched, nothing drawn across it). Times from timeline.py, in s (plot.py, plot_vsdi.py,
 viewer.py), or any unit: per_ms."""
 import numpy as np
-from matplotlib import patheffects
+
+from .mpl import white_outline
 
 # A black line and label alone vanished on the near-black end of a colour map (plot_vsdi's rate map: an outside
-# check, 2026-12-06): the white outline keeps them visible on dark and light alike.
-RESTART_LINE = {"color": "k", "lw": 1.2, "path_effects": [patheffects.withStroke(linewidth=3.0, foreground="white")]}
-LABEL_OUTLINE = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+# check, 2026-12-06): a white outline keeps them visible on dark and light alike. Widths in points.
+RESTART_LINE = {"color": "k", "lw": 1.2}
+RESTART_OUTLINE_PT, LABEL_OUTLINE_PT = 3.0, 2.5
 # A panel's legend above it, at its right (inside the panel it covered the traces: outside checks); callers add their
 # fontsize and ncol.
 LEGEND_ABOVE = {"loc": "lower right", "bbox_to_anchor": (1.0, 1.0), "borderaxespad": 0.0, "frameon": False}
@@ -21,11 +22,11 @@ def restarts_and_gaps(axes, boundaries_ms, t, left, gaps, per_ms=1e-3, labelled=
     gaps = np.asarray(gaps, dtype=int)
     for ms, _, label in boundaries_ms:
         for a in axes:
-            a.axvline(ms * per_ms, **RESTART_LINE)
+            a.axvline(ms * per_ms, **RESTART_LINE, path_effects=white_outline(RESTART_OUTLINE_PT))
         for a in (axes[:1] if labelled is None else labelled):
             a.annotate(label, (ms * per_ms, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -2),
                        textcoords="offset points", ha="left", va="top", fontsize=8, fontweight="bold",
-                       annotation_clip=True, path_effects=LABEL_OUTLINE)
+                       annotation_clip=True, path_effects=white_outline(LABEL_OUTLINE_PT))
     for i in gaps:
         for a in axes:
             a.axvspan(t[i - 1], left[i], facecolor="none", edgecolor="0.55", hatch="///", lw=0)

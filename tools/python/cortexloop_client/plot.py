@@ -29,16 +29,12 @@ import argparse
 import json
 import os
 
-import matplotlib
+import numpy as np
 
 from . import cli, marks, ringmap, timeline
+from .mpl import pyplot, white_outline
 from .style import EXC_COLOUR, INH_COLOUR, SENSING_LINES
 from .units import SIGNAL_UNITS
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-import numpy as np  # noqa: E402
 
 DEFAULT_RING_LENGTH_MM = 36.0
 CONTROLLER_KINDS = ["none", "open loop", "responsive", "PI clamp", "phase-locked", "external"]
@@ -293,6 +289,8 @@ def session_marks(axes, d, geo, has_ring_stim, dev):
     triangles on top). Returns the figure title's note on what was lost and flagged, and the legend handles of the
     grey and coloured lines drawn (the figure's own legend: no panel's said what they were; an outside check,
     2026-12-06)."""
+    from matplotlib.lines import Line2D  # figure() has imported matplotlib
+
     t, top = d["t_s"], axes[0]
     lost_ms = marks.restarts_and_gaps(axes, d["boundaries_ms"], t, d["left_s"], d["gaps"])
     handles = {}
@@ -358,6 +356,7 @@ def session_marks(axes, d, geo, has_ring_stim, dev):
 
 
 def figure(d, title=None, smooth_ms=5):
+    plt = pyplot()
     geo = geometry(d)
     t = d["t_s"]
     has_ring = "vsdi" in d and d["vsdi"].size > 0
@@ -518,7 +517,7 @@ def figure(d, title=None, smooth_ms=5):
                 ax.plot([0.0], [meta["position_mm"]], marker=">", mfc="white", mec="k", mew=0.8, ms=6, ls="none",
                         transform=ax.get_yaxis_transform(), clip_on=False, label=f"sensing site S{i}")
                 ax.annotate(f"S{i}", (0.012, meta["position_mm"]), xycoords=("axes fraction", "data"), fontsize=7,
-                            ha="left", va="top", path_effects=marks.LABEL_OUTLINE)
+                            ha="left", va="top", path_effects=white_outline(marks.LABEL_OUTLINE_PT))
     if has_ring_stim:
         ring_panel(ax_of["ring_stim"], d["ring_stim"], d, geo, "PuOr_r", "current (pA)", fig, ringmap.STIM_FLOOR_PA)
         ax_of["ring_stim"].set_title("ring: stimulation current into excitatory units", fontsize=9, loc="left")
