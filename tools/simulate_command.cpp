@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -35,6 +36,7 @@
 #include "io/config/machine_memory.hpp"
 #include "io/config/network_memory.hpp"
 #include "io/protocol/build_info.hpp"
+#include "io/protocol/format_number.hpp"
 #include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
 #include "io/recording/output_dir.hpp"
@@ -125,13 +127,24 @@ std::int64_t run_ticks(const engine::engine_params& p) {
   return std::llround(p.simulation.duration_s * 1000.0 / p.simulation.tick_ms);
 }
 
+// How the run's duration was given, for a refusal that asks to shorten it: the option the user typed ("--duration
+// 1e6", "--set simulation.duration_s=1e6", a sweep's "--sweep simulation.duration_s = 1e6"), the last that sets the
+// key, else the config's key and value. The traces' refusal named simulation.duration_s after `simulate --duration
+// 1e6`, a key the user had not typed (a noticed wording bug).
+std::string duration_given_as(const std::vector<std::string>& overrides, double duration_s) {
+  constexpr std::string_view kKey = "simulation.duration_s";
+  for (auto it = overrides.rbegin(); it != overrides.rend(); ++it)
+    if (io::override_keys_overlap(io::override_key(*it), kKey)) return io::override_shown(*it);
+  return std::string(kKey) + " = " + io::format_number(duration_s).str() + " s";
+}
+
 // simulate keeps a row of traces per tick in memory until it writes them: a --duration of 1e6 s (in range) died in
 // std::bad_alloc after 0.02 s, and 100,000 ring units for 1000 s grew to 3.3 GB before it did (an outside check,
 // 2026-12-05). Refused at once when the rows, with the network's least memory beside them (its synapse rows and spike
 // log, as the config's check counts them), would not fit (io::beyond_memory): counted alone, traces of 1.08 GB
 // beside a 100k-cell network's 0.5 GB of rows passed under a 1.5 GB `ulimit -v` and ended in std::bad_alloc after
-// 14 s of set-up (an outside audit, 2026-12-07).
-void check_traces_fit(const engine::engine_params& p) {
+// 14 s of set-up (an outside audit, 2026-12-07). `given`: how the run's duration was given (duration_given_as).
+void check_traces_fit(const engine::engine_params& p, const std::string& given) {
   const std::int64_t n_ticks = run_ticks(p);
   const double units = p.ring ? static_cast<double>(p.ring->n_units) : 0.0;
   const double per_tick = 9 * sizeof(float) + 3 * units * sizeof(float) + (p.aln ? 6 * sizeof(float) : 0);
@@ -144,11 +157,11 @@ void check_traces_fit(const engine::engine_params& p) {
                                                    need + share.machine(rows, log_bytes));
       !beyond.empty()) {
     char text[500];
-    std::snprintf(text, sizeof text, "simulation.duration_s = %g s: simulate keeps its traces in memory until it "
-                  "writes them, %.3g GB for these %lld ticks, with the network's %.3g GB (synapses and spike log) %s; "
-                  "shorten the run (or serve it and `record` it)", p.simulation.duration_s, need / 1e9,
-                  static_cast<long long>(n_ticks), (rows + log_bytes) / 1e9, beyond.c_str());
-    throw io::config_error(text);
+    std::snprintf(text, sizeof text, ": simulate keeps its traces in memory until it writes them, %.3g GB for these "
+                  "%lld ticks, with the network's %.3g GB (synapses and spike log) %s; shorten the run (or serve it "
+                  "and `record` it)", need / 1e9, static_cast<long long>(n_ticks), (rows + log_bytes) / 1e9,
+                  beyond.c_str());
+    throw io::config_error(given + text);
   }
 }
 
@@ -269,7 +282,7 @@ engine::engine_params checked_run_params(const simulate_options& o, int launched
                              "): there is nothing to split over mpirun's ranks; run it without mpirun");
   // Here, before MPI starts, not after the set-up: under mpirun every rank refused inside the MPI session, and
   // Open MPI added "ORTE_ERROR_LOG: Data unpack had inadequate space" to the reason (an outside audit, 2026-12-07).
-  check_traces_fit(params);
+  check_traces_fit(params, duration_given_as(run_overrides(o), params.simulation.duration_s));
   return params;
 }
 
