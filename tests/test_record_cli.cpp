@@ -319,6 +319,12 @@ TEST_CASE("record tells a decimated stream from lost readouts", "[cli][record]")
   CHECK(summary.at("gaps") == 1);
   CHECK(summary.at("missing_ticks") == 10);
   CHECK(summary.at("decimated_ticks") == 98);
+  // session.json's missing_ticks is the count replay allows the rows' skips against (tests/test_replay.cpp, "a
+  // readout the recorder lost"): the same 10 lost ticks. A mutation audit: written as 0 there, no test noticed.
+  // Break seen to fail: session.json's missing_ticks written as 0 -> 0 here.
+  const auto session = nlohmann::json::parse(read_file(dir / "rec" / "session.json"));
+  CHECK(session.at("missing_ticks") == 10);
+  CHECK(session.at("readouts") == 14);
   std::filesystem::remove_all(dir);
 }
 

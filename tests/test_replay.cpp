@@ -61,6 +61,22 @@ void change_first_set_programs(const fs::path& rec, const fs::path& doctored,
   write_file(doctored / "commands.jsonl", text);
 }
 
+// Writes `from`'s .npy NAME into `to` without its row `row`: the recorded header with one row fewer (its length kept:
+// numpy pads the header with spaces before its newline), and the data of the other rows.
+void write_without_row(const fs::path& from, const fs::path& to, const std::string& name, std::size_t row) {
+  const std::string npy = read_file(from / name);
+  const std::size_t hlen = static_cast<unsigned char>(npy[8]) | (static_cast<unsigned char>(npy[9]) << 8);
+  std::string header = npy.substr(10, hlen);
+  const std::size_t at = header.find("'shape': (") + 10, end = header.find_first_of(",)", at);
+  const std::size_t rows = std::stoull(header.substr(at, end - at));
+  REQUIRE(row < rows);
+  header.replace(at, end - at, std::to_string(rows - 1));
+  header.insert(header.size() - 1, std::string(hlen - header.size(), ' '));
+  const std::size_t row_bytes = (npy.size() - 10 - hlen) / rows, data = 10 + hlen;
+  write_file(to / name, npy.substr(0, 10) + header + npy.substr(data, row * row_bytes) +
+                            npy.substr(data + (row + 1) * row_bytes));
+}
+
 struct replay_result {
   int code;
   std::string out, err;
@@ -371,6 +387,66 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
                           Catch::Contains("cannot be bit-identical"));
     CHECK_THAT(r.err, !Catch::Contains("first differing readout"));
   }
+  // An array summary.json lists and the folder holds, of which no replayed readout has a row (an [aln] node's, beside
+  // a session without one): what the recording claims the session produced, the replay did not. The only difference
+  // here, so that nothing else sets the exit code (a mutation audit: the message's line removed, no test noticed).
+  // Reference: record writes aln_rates.npy only when every readout carries the node (tools/readout_rows.hpp), which
+  // this session's do not. Break seen to fail: the `stored, but no replayed readout has a row of it` difference()
+  // removed -> "bit-identical", exit 0.
+  SECTION("an array the recording lists that the replay produces no row of is named, exit 1") {
+    const fs::path doctored = dir / "unreplayed_array";
+    fs::copy(rec, doctored);
+    fs::copy_file(rec / "rates.npy", doctored / "aln_rates.npy");  // a row a readout, [n, 2], as record writes it
+    nlohmann::json summary = nlohmann::json::parse(read_file(rec / "summary.json"));
+    REQUIRE(!summary["arrays"].contains("aln_rates.npy"));
+    summary["arrays"]["aln_rates.npy"] = summary["arrays"]["rates.npy"];
+    write_file(doctored / "summary.json", summary.dump(2));
+    const replay_result r = replay(doctored);
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("aln_rates.npy: stored, but no replayed readout has a row of it"));
+    CHECK_THAT(r.err, !Catch::Contains("first differing readout"));
+    CHECK_THAT(r.out, Catch::StartsWith("not bit-identical: 1 difference(s)"));
+  }
+  // A readout the recorder lost is a row missing from every array, its tick counted in session.json's missing_ticks:
+  // replay allows the rows' skips up to that count (with the stream's decimation), compares the rest, and refuses
+  // the same rows when session.json counts no loss (a damaged ticks.npy). A mutation audit: record writing
+  // missing_ticks as 0 survived (tests/test_record_cli.cpp checks what record writes; this, what replay makes of it).
+  // Reference: the recording's own rows, row 100 (epoch 0, inside a run of consecutive ticks) taken out of each.
+  // Break seen to fail: replay reading session.json's missing_ticks as 0 -> the first case exits 3 ("more than the
+  // recorder lost (session.json missing_ticks 0)").
+  SECTION("a readout the recorder lost and counted in session.json's missing_ticks: the rest replays bit-identically") {
+    const io::npy_array t = io::read_npy(rec / "ticks.npy");
+    REQUIRE(t.shape[0] > 101);
+    REQUIRE(t.at<double>(3 * 99) == 0.0);
+    REQUIRE(t.at<double>(3 * 101) == 0.0);
+    REQUIRE(t.at<double>(3 * 101 + 1) - t.at<double>(3 * 99 + 1) == 2.0);  // 100 was the only readout between them
+    const nlohmann::json summary = nlohmann::json::parse(read_file(rec / "summary.json"));
+    REQUIRE(summary["decimated_ticks"] == 0);
+    // No row kept incomplete (its row number would move with the row taken out).
+    REQUIRE(summary.value("irregular_readouts", nlohmann::json::object()).value("incomplete_rows", 0) == 0);
+    for (const std::int64_t counted : {1, 0}) {
+      const fs::path doctored = dir / ("lost_readout_counted_" + std::to_string(counted));
+      fs::copy(rec, doctored);
+      for (const auto& [name, what] : io::array_descriptions())
+        if (name != "spikes.npy" && fs::exists(rec / name)) write_without_row(rec, doctored, name, 100);
+      nlohmann::json session = nlohmann::json::parse(read_file(rec / "session.json"));
+      REQUIRE(session["missing_ticks"] == 0);  // record --sync lost nothing
+      session["readouts"] = session["readouts"].get<std::int64_t>() - 1;
+      session["missing_ticks"] = counted;
+      write_file(doctored / "session.json", session.dump(2));
+      const replay_result r = replay(doctored);
+      INFO("missing_ticks " << counted << ": " << r.err);
+      if (counted == 1) {
+        CHECK(r.code == 0);
+        CHECK_THAT(r.out, Catch::StartsWith("bit-identical: "));
+      } else {
+        CHECK(r.code == 3);
+        CHECK_THAT(r.err, Catch::Contains("ticks.npy row 100 (epoch 0, tick ") &&
+                              Catch::Contains("more than the recorder lost (session.json missing_ticks 0)"));
+      }
+    }
+  }
   SECTION("a recording that cannot be replayed exits 3, naming why, never 1 (not bit-identical) of nothing compared") {
     // An outside check (2026-12-04): a session.json of the wrong types, a damaged .npy header and a command at tick
     // 1e15 exited 1 or stepped for ever; a recording started after a Reset stopped at its first command as "not
@@ -420,6 +496,14 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
       if (fifo) REQUIRE(::mkfifo(file.c_str(), 0600) == 0);
       else fs::create_symlink("/dev/zero", file);
     };
+    // The tick at which the session's Reset was applied, from its line of commands.jsonl.
+    std::int64_t reset_tick = -1;
+    {
+      std::istringstream lines(read_file(rec / "commands.jsonl"));
+      for (std::string line; std::getline(lines, line);)
+        if (const nlohmann::json j = nlohmann::json::parse(line); j["kind"] == "Reset") reset_tick = j["tick"];
+    }
+    REQUIRE(reset_tick > 0);
     struct damage {
       const char* name;
       std::function<void(const fs::path&)> make;
@@ -548,6 +632,34 @@ TEST_CASE("a realtime session recorded by `record` replays bit-identically, and 
                                                        kept_ticks.size() * sizeof(double)));
            io::write_npy(d / "readout_hash.npy", kept_hashes, {kept_hashes.size()});
          }, "Start the recorder before the session's first Reset"},
+        // A Reset the recording says was refused leads to no epoch: the rows of epoch 1 after it are no session's (a
+        // mutation audit: `c.reset && c.accepted` as `c.reset`, a refused Reset counted as an epoch, survived).
+        // Reference: docs/protocol.md, a Reset raises the epoch when it is applied; a refused command changes nothing.
+        // The line keeps its epoch_applied 1, so that only `accepted` tells. Break seen to fail: replay's epochs
+        // counted from `c.reset` alone -> the replay runs, exit 1 ("refused in the recording, accepted in the
+        // replay").
+        {"refused Reset", [&](const fs::path& d) {
+           edit_commands(d, [](nlohmann::json& j, std::size_t) {
+             if (j["kind"] == "Reset") j["accepted"] = false;
+           });
+         }, "no accepted Reset of commands.jsonl leads to epoch 1 (it holds 0 accepted Reset(s))"},
+        // A Reset the replay server refuses (its bytes given the seed 2^63, out of range, its seq kept) starts no
+        // epoch in the replay either: the replay says the Reset was refused and names the next command, of epoch 1,
+        // as beyond where the replay is, epoch 0 at the Reset's tick. Reference: the Reset's own line in
+        // commands.jsonl (its tick). Break seen to fail: apply() taking a Reset's epoch and tick 0 whether or not it
+        // was accepted -> "lead to epoch 0 tick 0".
+        {"Reset refused by the replay", [&](const fs::path& d) {
+           edit_commands(d, [](nlohmann::json& j, std::size_t) {
+             if (j["kind"] != "Reset") return;
+             flatbuffers::FlatBufferBuilder b;
+             const auto body = io::proto::CreateReset(b, std::uint64_t{1} << 63);
+             const auto cmd = io::proto::CreateCommand(b, j["seq"].get<std::uint64_t>(), 0,
+                                                       io::proto::CommandBody::Reset, body.Union());
+             b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()),
+                      io::proto::MessageIdentifier());
+             j["command"] = io::base64_encode({b.GetBufferPointer(), b.GetSize()});
+           });
+         }, "the commands before it lead to epoch 0 tick " + std::to_string(reset_tick)},
         // A command line written twice (index 0 twice): "commands #1 to #-1 were lost" and exit 1, as if compared (a
         // second outside check). Break tried: the duplicate check removed -> exit 1.
         {"index", [&](const fs::path& d) {
