@@ -117,6 +117,17 @@ inline void check_keys_given_once(const std::vector<std::string>& overrides) {
         throw keys_given_twice(io::override_shown(overrides[j]), a, io::override_shown(overrides[i]), b);
 }
 
+// How the run's duration was given, for a refusal that asks to change it: the option the user typed, the last of
+// `overrides` that sets simulation.duration_s ("--duration 1e6", "--set simulation.duration_s=1e6", a sweep's
+// "--sweep simulation.duration_s = 1e6"), else the config's key and value. simulate's traces refusal and sweep's
+// named simulation.duration_s after a --duration, a key the user had not typed (a noticed wording bug).
+inline std::string duration_given_as(const std::vector<std::string>& overrides, double duration_s) {
+  constexpr std::string_view kKey = "simulation.duration_s";
+  for (auto it = overrides.rbegin(); it != overrides.rend(); ++it)
+    if (io::override_keys_overlap(io::override_key(*it), kKey)) return io::override_shown(*it);
+  return std::string(kKey) + " = " + io::format_number(duration_s).str() + " s";
+}
+
 // simulate's and serve's --duration, as their help describes its range: simulation.duration_s's, which the loader
 // checks (the option overrides that key).
 inline std::string duration_range_help() {

@@ -127,17 +127,6 @@ std::int64_t run_ticks(const engine::engine_params& p) {
   return std::llround(p.simulation.duration_s * 1000.0 / p.simulation.tick_ms);
 }
 
-// How the run's duration was given, for a refusal that asks to shorten it: the option the user typed ("--duration
-// 1e6", "--set simulation.duration_s=1e6", a sweep's "--sweep simulation.duration_s = 1e6"), the last that sets the
-// key, else the config's key and value. The traces' refusal named simulation.duration_s after `simulate --duration
-// 1e6`, a key the user had not typed (a noticed wording bug).
-std::string duration_given_as(const std::vector<std::string>& overrides, double duration_s) {
-  constexpr std::string_view kKey = "simulation.duration_s";
-  for (auto it = overrides.rbegin(); it != overrides.rend(); ++it)
-    if (io::override_keys_overlap(io::override_key(*it), kKey)) return io::override_shown(*it);
-  return std::string(kKey) + " = " + io::format_number(duration_s).str() + " s";
-}
-
 // simulate keeps a row of traces per tick in memory until it writes them: a --duration of 1e6 s (in range) died in
 // std::bad_alloc after 0.02 s, and 100,000 ring units for 1000 s grew to 3.3 GB before it did (an outside check,
 // 2026-12-05). Refused at once when the rows, with the network's least memory beside them (its synapse rows and spike

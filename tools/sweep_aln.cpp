@@ -38,7 +38,7 @@ class aln_runner final : public sweep_point_runner {
       check_same_run_before(point, c.simulation, first_.simulation);
     }
     duration_ms_ = first_.simulation.duration_s * 1000.0;
-    check_sweep_run(first_.simulation, probe_);
+    check_sweep_run(first_.simulation, probe_, edge.front());
     if (const double per_ms = 1.0 / first_.simulation.dt_ms; std::fabs(per_ms - std::round(per_ms)) > 1e-9 * per_ms)
       throw io::config_error("simulation.dt_ms: sweep bins rates per ms, so dt_ms must divide 1 ms");
     // Each point runs at ticks of 1 ms (one bin each, below): another tick_ms was taken, recorded in sweep.json and

@@ -20,7 +20,7 @@ class network_runner final : public sweep_point_runner {
                  const sweep_probe_options& probe)
       : config_(config), probe_(probe), first_(load(edge.front()).simulation) {
     for (const auto& point : edge) check_same_run_before(point, load(point).simulation, first_);
-    check_sweep_run(first_, probe_);
+    check_sweep_run(first_, probe_, edge.front());
     // measure_states takes the rate in bins of one tick; its Welch segments are 500 ms long.
     if (const double per_segment = 500.0 / first_.tick_ms; std::fabs(per_segment - std::round(per_segment)) > 1e-9)
       throw io::config_error("simulation.tick_ms: sweep bins the E rate per tick, so tick_ms must divide 500 ms");

@@ -8,6 +8,7 @@
 #include "io/config/config_loader.hpp"
 #include "io/config/config_reader.hpp"
 #include "io/config/machine_memory.hpp"
+#include "tools/option_override.hpp"
 
 namespace cortexloop::tools {
 
@@ -19,17 +20,19 @@ std::vector<double> probe_per_step_pA(const engine::simulation_params& s, double
   return probe;
 }
 
-void check_sweep_run(const engine::simulation_params& s, const sweep_probe_options& probe) {
+void check_sweep_run(const engine::simulation_params& s, const sweep_probe_options& probe,
+                     const std::vector<std::string>& overrides) {
+  const std::string given = duration_given_as(overrides, s.duration_s);
   if (s.duration_s * 1000.0 < 3000.0)
-    throw io::config_error("simulation.duration_s: the state probe needs at least 3 s (the paper's runs are 6 s)");
+    throw io::config_error(given + ": the state probe needs at least 3 s (the paper's runs are 6 s)");
   const double steps = s.duration_s * 1000.0 / s.dt_ms, bins = s.duration_s * 1000.0 / std::min(1.0, s.tick_ms);
   const double need = steps * sizeof(double) + probe.threads * bins * sizeof(float);
   if (const std::string beyond = io::beyond_usable_memory(need); !beyond.empty()) {
     char text[400];
-    std::snprintf(text, sizeof text, "simulation.duration_s = %g s: a sweep keeps the probe's current per step and each "
-                  "running point's rate per ms, %.3g GB for %d thread%s, %s; the paper's points run 6 s", s.duration_s,
-                  need / 1e9, probe.threads, probe.threads == 1 ? "" : "s", beyond.c_str());
-    throw io::config_error(text);
+    std::snprintf(text, sizeof text, ": a sweep keeps the probe's current per step and each running point's rate per "
+                  "ms, %.3g GB for %d thread%s, %s; the paper's points run 6 s", need / 1e9, probe.threads,
+                  probe.threads == 1 ? "" : "s", beyond.c_str());
+    throw io::config_error(given + text);
   }
 }
 

@@ -49,7 +49,9 @@ class probe_source final : public engine::external_current_source {
 // Refuses a run too short for the probe's up and down windows (the paper's runs are 6 s), and one whose probe (one
 // double per dt step, shared) and running points' rates (one float per ms or tick, per thread) would not fit in
 // memory (io::beyond_usable_memory): `sweep --duration 1e6` ended in std::bad_alloc.
-void check_sweep_run(const engine::simulation_params& s, const sweep_probe_options& probe);
+// Each names the duration as it was given (duration_given_as over a point's `overrides`: `--duration 2`).
+void check_sweep_run(const engine::simulation_params& s, const sweep_probe_options& probe,
+                     const std::vector<std::string>& overrides);
 // A point of the grid as messages name it, by its axes' overrides (the last two of `overrides`): "--x k = 1, --y j = 2".
 std::string point_name(const std::vector<std::string>& overrides);
 // Refuses a point whose swept keys change [simulation] against the first point's: every point runs the same time.

@@ -250,11 +250,14 @@ class OptionNamed(unittest.TestCase):
     def test_a_sweep_too_short_for_its_probe_is_a_config_error(self):
         # The state probe needs 3 s: --duration 1 exited 1, where the top-level help gives a value out of range
         # exit 2 (an outside check, 2026-12-04). Reference: that help. Break tried: std::invalid_argument back -> 1.
-        with tempfile.TemporaryDirectory() as tmp:
-            r = run("sweep", "--out", os.path.join(tmp, "out"), "--x", "aln.mu_ext_e_mV_per_ms=0,1", "--y",
-                    "aln.mu_ext_i_mV_per_ms=0,1", "--duration", "1", "--no-png", "-q")
-        self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("config error: simulation.duration_s: the state probe needs at least 3 s", r.stderr)
+        # It names the duration as given (it said simulation.duration_s after --duration 1, a key not typed). Break
+        # tried: check_sweep_run's message back to "simulation.duration_s: ..." -> both subtests fail.
+        for given in (("--duration", "1"), ("--set", "simulation.duration_s=1")):
+            with self.subTest(given=given[0]), tempfile.TemporaryDirectory() as tmp:
+                r = run("sweep", "--out", os.path.join(tmp, "out"), "--x", "aln.mu_ext_e_mV_per_ms=0,1", "--y",
+                        "aln.mu_ext_i_mV_per_ms=0,1", *given, "--no-png", "-q")
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn("config error: " + " ".join(given) + ": the state probe needs at least 3 s", r.stderr)
 
     def test_huge_threads_is_shown_as_typed_or_out_of_range(self):
         for command in ("simulate", "serve"):
@@ -1509,7 +1512,8 @@ class InputRefused(unittest.TestCase):
                 self.assertIn(" ".join(given) + ": simulate keeps its traces in memory until it writes them, "
                               "1.24e+03 GB for these 1000000000 ticks", r.stderr)
         # sweep --duration 1e6 died the same way (its probe is a double per 0.1 ms step: 80 GB; each running point
-        # keeps a float per ms: 4 GB). Break tried: check_sweep_fits not called -> std::bad_alloc, exit 1.
+        # keeps a float per ms: 4 GB). Break tried: check_sweep_fits not called -> std::bad_alloc, exit 1. Named as
+        # given, as simulate's (break tried: the old "simulation.duration_s = 1e+06 s" -> fails).
         aln = os.path.join(ROOT, "configs", "cakan2020", "aln.toml")
         with tempfile.TemporaryDirectory() as tmp:
             r = subprocess.run([BINARY, "sweep", "--config", aln, "--x", "aln.mu_ext_e_mV_per_ms=0:3:2", "--y",
@@ -1517,7 +1521,7 @@ class InputRefused(unittest.TestCase):
                                 os.path.join(tmp, "out"), "-q"], capture_output=True, text=True, cwd=ROOT, timeout=60,
                                preexec_fn=limit)
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("simulation.duration_s = 1e+06 s: a sweep keeps the probe's current per step and each running "
+        self.assertIn("--duration 1e6: a sweep keeps the probe's current per step and each running "
                       "point's rate per ms, 84 GB for 1 thread,", r.stderr)
 
     def test_a_key_given_twice_on_the_command_line_is_refused(self):
