@@ -194,10 +194,13 @@ TEST_CASE("a 60 pA step onto E at the network's A1 starts the oscillation and re
 // I 55.51-55.58 Hz) and the differences do not shrink with N (N_E = N_I = 10000, over [1 s, 4 s]: E 0.307 / I 4.110
 // Hz; E 30.46 / I 55.57 Hz), so the ALN does NOT match within 3 seed SDs: the mean field's own error is larger.
 // Measured (seed 1, network window [1 s, 3 s]): (1.2, 1.2) ALN E 0.3125 vs 0.302 Hz (+3.5 %), I 4.184 vs 4.109 Hz
-// (+1.8 %); (5.0, 1.2) ALN E 30.63 vs 30.48 Hz (+0.5 %), I 54.78 vs 55.55 Hz (-1.4 %).
+// (+1.8 %); (5.0, 1.2) ALN E 30.63 vs 30.48 Hz (+0.5 %), I 54.78 vs 55.55 Hz (-1.4 %). The 5 % holds for seed 1's
+// network, the one run here, not for every seed: seeds 2 and 3 give the down point's E +1.5 % and +5.6 % (an outside
+// audit, 2026-12-07; docs/cakan2020_network.md's table lists the range), since 0.3 Hz of 2000 cells is ~600 spikes
+// a second and the ALN sits 0.010 Hz above the seeds' mean.
 // Seen to fail: (1) with the ALN's adaptation off (a = b = 0 in the mean field only) the up point gives ALN E 123.9 Hz
 // (+307 %), I +14 %; (2) with the ALN's sigma_ext,E 1.4 instead of 1.5 mV/sqrt(ms) the down point gives E -22.5 %.
-TEST_CASE("ALN and network steady rates agree within 5 % in the down state and in an adapted up state",
+TEST_CASE("ALN and network (seed 1) steady rates agree within 5 % in the down state and in an adapted up state",
           "[cakan][network][aln]") {
   struct point {
     const char* name;
