@@ -38,3 +38,4 @@ PYTHONPATH=build/python:tools/python /usr/bin/python3 -m cortexloop_client.plot 
 kill -INT $SERVE && wait $SERVE || true
 trap - EXIT
 PYTHONPATH=build/python:tools/python /usr/bin/python3 tools/python/examples/pi_clamp.py --png "$PNG_DIR/closed_loop_external.png"
+seal_out_dir "$OUT"

@@ -68,3 +68,4 @@ kill -INT $RECORD
 wait $RECORD
 PYTHONPATH=build/python:tools/python /usr/bin/python3 -m cortexloop_client.plot "$OUT" --out "$PNG_DIR/serve_session.png" --dpi 110 \
     --title "cortexloop serve, configs/closed_loop.toml (stepped), recorded by cortexloop record"
+seal_out_dir "$OUT"

@@ -51,6 +51,11 @@ def run_script(case, script, pngs):
             case.assertTrue(os.path.exists(path), f"{png} not in OUT_DIR: {sorted(os.listdir(out))}")
             with open(path, "rb") as f:
                 case.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", png)
+        # The marker lists what the run wrote (seal_out_dir at the script's end; break tried: the seal left out of
+        # the script -> an empty marker: this fails), the PNGs among them.
+        with open(os.path.join(out, ".cortexloop_figure_out")) as f:
+            listed = f.read().split("\n")
+        case.assertTrue(set(pngs) <= set(listed), listed)
 
 
 class DocImageScripts(unittest.TestCase):
@@ -96,6 +101,28 @@ class DocImageScripts(unittest.TestCase):
                 self.assertNotIn("old.png", os.listdir(out))
                 if script == "closed_loop_tutorial.sh":  # its serve writes to serve.log, which it shows
                     self.assertIn("stand-in server", r.stderr)
+
+    def test_files_added_to_a_folder_a_figure_script_made_are_named_and_kept(self):
+        # A folder of a sealed run (its marker lists what the run wrote) with files added since was emptied whole,
+        # the added ones too (an outside audit, 2026-12-07). Reference: the added file and the run's, still there,
+        # and exit 2 naming the added one; a folder holding only what its list names is still emptied (the case
+        # above, whose marker is empty: a run stopped before its seal). Break tried: fresh_out_dir without its check
+        # of the list -> the folder emptied and the script run on: this fails.
+        for script in ("serve_session.sh", "closed_loop_tutorial.sh"):
+            with self.subTest(script=script), tempfile.TemporaryDirectory() as tmp:
+                root, _ = scratch_clone(tmp, script)
+                out = os.path.join(tmp, "figs")
+                os.makedirs(os.path.join(out, "rec"))
+                with open(os.path.join(out, ".cortexloop_figure_out"), "w") as f:
+                    f.write("old.png\nrec\nrec/rates.npy\n")
+                for name in ("old.png", "rec/rates.npy", "rec/notes.txt"):
+                    open(os.path.join(out, name), "w").close()
+                r = run_in(root, script, out)
+                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                self.assertIn(f"{out} holds files a figure script did not write, added since its run: rec/notes.txt",
+                              r.stderr)
+                self.assertEqual(sorted(os.listdir(os.path.join(out, "rec"))), ["notes.txt", "rates.npy"])
+                self.assertIn("old.png", os.listdir(out))
 
     def test_serve_session_writes_only_into_its_out_dir(self):
         run_script(self, "serve_session.sh", ["serve_session.png"])
