@@ -137,6 +137,10 @@ void engine::tick(tick_readout& out) noexcept {
   const double tick_s = steps * dt_ms_ / 1000.0;
   // Rates count the tick's spikes; V, w and the LFP proxy are sampled at the end of the tick (the state
   // sums are O(N), too costly for every step).
+  // A population without cells reads 0 in each field (docs/protocol.md, "Readout"), its injected current too: an
+  // electrode's field coupling onto it reached no cell and read as delivered (an outside audit, 2026-12-07). Unless
+  // the [aln] node or a ring runs, which receive the population currents: then it is the current they receive.
+  const bool stim_received = aln_ || ring_ || aln_ring_;
   auto fill = [&](population_readout& r, std::int64_t spikes, const adex_state_sums& s, std::uint32_t cells,
                   double stim) {
     const double n = std::max<double>(cells, 1);
@@ -144,7 +148,7 @@ void engine::tick(tick_readout& out) noexcept {
     r.rate_Hz = cells > 0 ? static_cast<double>(spikes) / (cells * tick_s) : 0.0;
     r.mean_v_mV = s.v_mV / n;
     r.mean_w_pA = s.w_pA / n;
-    r.i_stim_pA = stim / steps;
+    r.i_stim_pA = cells > 0 || stim_received ? stim / steps : 0.0;
   };
   // across processes: of all of them. Without cells (the ALN node or the ring alone) there is nothing to sum, and the
   // workers' fork-join and its clock reads would be most of such a tick's cost.

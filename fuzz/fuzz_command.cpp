@@ -20,6 +20,7 @@ const io::decode_limits& limits() {
     io::decode_limits d{.mode = io::run_mode::stepped, .dt_ms = s.engine.simulation.dt_ms, .layout = s.device.layout,
                         .sensing = s.device.sensing};
     io::set_drive_limits(d, s.engine);
+    io::set_population_limits(d, s.engine);
     return d;
   }();
   return l;

@@ -1132,3 +1132,61 @@ TEST_CASE("an arbitrary waveform of 1024 samples is accepted, 1025 or none refus
                              Catch::Contains("must be 1 .. 1024 samples"));
   }
 }
+
+// A stimulation onto a population with no cells is refused on the I/O thread, naming the population and why. Reference:
+// docs/protocol.md, SetStimulation ("refused (OutOfRange) when ... a population no cell, ring or [aln] node receives").
+// An outside audit (2026-12-07): `stim dc --population inh` on configs/naud2008/tonic_spiking.toml (one cell,
+// exc_fraction = 1) was acked and read back as 300 pA delivered. The Exc population, a ring and an [aln] node receive
+// it: accepted. Break tried: population_reached (codec.cpp) returning true at once -> the Inh SetStimulation and
+// SetPrograms, and the Exc SetPrograms at exc_fraction 0, are accepted: 7 checks fail here.
+TEST_CASE("a stimulation of a population without cells is refused naming the population and why",
+          "[codec][validation]") {
+  engine::engine_params p = testing::load_params("configs/naud2008/tonic_spiking.toml");
+  io::decode_limits limits;
+  io::set_drive_limits(limits, p);
+  io::set_population_limits(limits, p);
+  const auto stim_bytes = [](io::proto::Population population) {
+    flatbuffers::FlatBufferBuilder b;
+    const auto site = io::proto::CreateSite(b, io::proto::SiteKind::Population, population, 0, 1.5, 0);
+    const auto body = io::proto::CreateSetStimulation(b, 1, site, io::proto::Waveform::Dc, 300.0f);
+    const auto cmd = io::proto::CreateCommand(b, 11, 0, io::proto::CommandBody::SetStimulation, body.Union());
+    b.Finish(io::proto::CreateMessage(b, io::proto::Payload::Command, cmd.Union()), io::proto::MessageIdentifier());
+    const auto span = b.GetBufferSpan();
+    return std::vector<std::uint8_t>(span.begin(), span.end());
+  };
+  CHECK(io::decode_command(stim_bytes(io::proto::Population::Exc), limits).ok);
+  io::decoded_command d = io::decode_command(stim_bytes(io::proto::Population::Inh), limits);
+  CHECK_FALSE(d.ok);
+  CHECK(d.code == error_code::out_of_range);
+  CHECK(d.reason ==
+        "site.population = Inh: population inh has no cells (network.n_neurons = 1, network.exc_fraction = 1: "
+        "1 excitatory, 0 inhibitory); no cell would receive the current");
+
+  // SetPrograms (what `cortexloop stim` sends): the same refusal, naming the program.
+  command c = stim_command();
+  c.site = {.kind = firmware_sim::site_kind::population, .population = engine::population::inh};
+  c.program = {};
+  c.program.amplitude = 300.0;
+  d = io::decode_command(bytes_of(c), limits);
+  CHECK_FALSE(d.ok);
+  CHECK_THAT(d.reason, Catch::StartsWith("programs[0]: site.population = Inh: population inh has no cells"));
+  c.site.population = engine::population::exc;
+  CHECK(io::decode_command(bytes_of(c), limits).ok);
+
+  // exc_fraction = 0: the excitatory population is the empty one.
+  p.network.exc_fraction = 0.0;
+  io::set_population_limits(limits, p);
+  d = io::decode_command(bytes_of(c), limits);
+  CHECK_FALSE(d.ok);
+  CHECK_THAT(d.reason, Catch::Contains("population exc has no cells") &&
+                           Catch::Contains("network.exc_fraction = 0: 0 excitatory, 1 inhibitory"));
+
+  // An [aln] node receives both populations' currents, a ring's units a Population site's: nothing refused.
+  p.aln.emplace();
+  io::set_population_limits(limits, p);
+  CHECK(io::decode_command(bytes_of(c), limits).ok);
+  p.aln.reset();
+  p.ring.emplace();
+  io::set_population_limits(limits, p);
+  CHECK(io::decode_command(bytes_of(c), limits).ok);
+}

@@ -857,3 +857,43 @@ TEST_CASE("a bad key or value inside [[device.electrode]] and [[device.sensing]]
              Catch::Contains("device.sensing[0]") && Catch::Contains("sample_rate"));
   CHECK_THAT(error_with(R"(^signal = "rate_exc")", "signal = \"rate_exk\""), Catch::Contains("device.sensing[0].signal"));
 }
+
+// A [[stimulus]] onto a population with no cells is a config error naming the key and why: `simulate --set
+// 'stimulus[0].target="inh"'` or `--set network.exc_fraction=0.0` on configs/naud2008/tonic_spiking.toml (one cell)
+// exited 0 with no word and the cell never received its step (an outside audit, 2026-12-07). Reference:
+// docs/protocol.md, "Readout" (a population without cells) and io/protocol/empty_population.hpp. Break tried: the
+// loader's check (config_loader.cpp, `if (!p.aln && top.has("stimulus"))`) as `if (false)` -> both load, fail here.
+TEST_CASE("a config stimulus onto a population without cells is refused naming the key", "[config]") {
+  const std::string config = "configs/naud2008/tonic_spiking.toml";
+  CHECK_NOTHROW(cortexloop::testing::load_params(config));
+  CHECK_THROWS_WITH(cortexloop::testing::load_params(config, {"stimulus[0].target=\"inh\""}),
+                    Catch::Contains("stimulus[0].target") &&
+                        Catch::Contains("population inh has no cells (network.n_neurons = 1, network.exc_fraction = 1: "
+                                        "1 excitatory, 0 inhibitory); the stimulus would reach no cell"));
+  CHECK_THROWS_WITH(cortexloop::testing::load_params(config, {"network.exc_fraction=0.0"}),
+                    Catch::Contains("stimulus[0].target") && Catch::Contains("population exc has no cells") &&
+                        Catch::Contains("network.exc_fraction = 0"));
+  // Both populations with cells: accepted.
+  CHECK_NOTHROW(cortexloop::testing::load_params(config, {"stimulus[0].target=\"inh\"", "network.n_neurons=2",
+                                              "network.exc_fraction=0.5"}));
+}
+
+// The readout of a population without cells reads 0 in each field, its injected current included (docs/protocol.md,
+// "Readout"): the inh population of configs/naud2008/tonic_spiking.toml read 300 pA of a current no cell received
+// (an outside audit, 2026-12-07). The stimulus is put onto it behind the loader's check (an electrode's field coupling
+// onto an empty population reaches the readout the same way). Break tried: engine.cpp's fill() back to
+// `r.i_stim_pA = stim / steps` -> inh reads 300 pA, fail here.
+TEST_CASE("a population without cells reads 0 injected current", "[config][readout]") {
+  cortexloop::engine::engine_params p = cortexloop::testing::load_params("configs/naud2008/tonic_spiking.toml");
+  REQUIRE(p.stimuli.size() == 1);
+  p.stimuli.push_back(p.stimuli.front());
+  p.stimuli.back().target = cortexloop::engine::population::inh;
+  p.stimuli.back().amplitude_pA = 300.0;
+  cortexloop::engine::engine eng(p);
+  cortexloop::engine::tick_readout r;
+  eng.tick(r);
+  CHECK(r.exc.i_stim_pA == 500.0);
+  CHECK(r.inh.i_stim_pA == 0.0);
+  CHECK(r.inh.mean_v_mV == 0.0);
+  CHECK(r.inh.rate_Hz == 0.0);
+}

@@ -150,6 +150,54 @@ TEST_CASE("in realtime mode a DC command raises the excitatory rate within a few
   CHECK(after > 3 * before + 5.0);
 }
 
+// A stimulation of a population with no cells is refused on the I/O thread, naming the population and why, and the
+// engine runs on: configs/naud2008/tonic_spiking.toml is one excitatory cell (exc_fraction = 1), and `stim dc
+// --population inh` there was acked and read back as 300 pA in the inh readout (an outside audit, 2026-12-07).
+// Reference: docs/protocol.md, SetStimulation and Readout (a population without cells reads 0 in each field). Break
+// tried: server.cpp without its set_population_limits call -> the Inh command is accepted (and its 300 pA is still
+// read as 0 by the readout, engine.cpp), fail here on the ack.
+TEST_CASE("a stimulation of a population without cells is refused with its reason while the engine keeps running",
+          "[server][e2e][validation]") {
+  io::server_options o;
+  o.params = io::load_config(CORTEXLOOP_SOURCE_DIR "/configs/naud2008/tonic_spiking.toml", std::vector<std::string>{});
+  o.mode = io::run_mode::stepped;
+  o.pub_endpoint = "tcp://127.0.0.1:*";
+  o.command_endpoint = "tcp://127.0.0.1:*";
+  io::server srv(o);
+  srv.start();
+  io::client c(srv.command_endpoint(), srv.pub_endpoint(), {std::string(io::kTopicReadout), std::string(io::kTopicAck)});
+  REQUIRE(c.sync_subscription(20s));
+
+  command inh = stimulation(300.0);
+  inh.site.population = engine::population::inh;
+  const auto refused = c.wait_ack(c.send(inh), 20s);
+  REQUIRE(refused);
+  CHECK_FALSE(refused->accepted);
+  CHECK(refused->code == error_code::out_of_range);
+  CHECK(refused->reason == "programs[0]: site.population = Inh: population inh has no cells (network.n_neurons = 1, "
+                           "network.exc_fraction = 1: 1 excitatory, 0 inhibitory); no cell would receive the current");
+  const auto accepted = c.wait_ack(c.send(stimulation(300.0)), 20s);  // the Exc population: its one cell
+  REQUIRE(accepted);
+  CHECK(accepted->accepted);
+
+  command step;
+  step.kind = command_kind::step;
+  step.ticks = 30;
+  const auto stepped = c.wait_ack(c.send(step), 20s);
+  REQUIRE(stepped);
+  REQUIRE(stepped->accepted);
+  const auto got = collect_readouts(c, 29);
+  REQUIRE(got.size() == 30);
+  std::int64_t spikes = 0;
+  for (const auto& [tick, bytes] : got) {
+    INFO("tick " << tick);
+    CHECK(readout_of(bytes).inh()->i_stim_pa() == 0.0);
+    CHECK(readout_of(bytes).exc()->i_stim_pa() == Approx(800.0));  // the config's 500 pA step and the command's 300
+    spikes += readout_of(bytes).exc()->spikes();
+  }
+  CHECK(spikes > 0);  // the cell fires under its 800 pA: the engine ran on
+}
+
 TEST_CASE("malformed input is refused with a reason while the engine keeps running", "[server][e2e][malformed]") {
   // A 10 ms tick: the real-time thread drains at most a queue (64 commands) per tick, so the flood below fills it
   // whenever the I/O thread reads a command in under ~150 us. With a 1 ms tick (15 us) TSan's I/O thread was

@@ -11,6 +11,7 @@
 #include "engine/inputs/drive.hpp"
 #include "engine/network/steps_network.hpp"
 #include "engine/network/workers.hpp"
+#include "io/protocol/empty_population.hpp"
 #include "io/protocol/format_number.hpp"
 
 #include <algorithm>
@@ -693,6 +694,18 @@ engine::engine_params read_params(toml::table root, std::string_view source_name
     }
     if (p.network.position_mm >= p.ring->length_mm)
       top.table("network").fail("position_mm", "must be below ring.length_mm = " + format_number(p.ring->length_mm).str());
+  }
+  // A [[stimulus]] onto a population with no cell (a one-cell config's other population, exc_fraction 0 or 1, a
+  // [ring] with network = "off") reaches nothing: the stimuli drive the network's cells and the [aln] node, not the
+  // ring. It was run without a word and read back in the readout's i_stim_pA (an outside audit, 2026-12-07).
+  if (!p.aln && top.has("stimulus")) {
+    const toml::array& entries = top.array_of_tables("stimulus");
+    for (std::size_t i = 0; i < p.stimuli.size(); ++i) {
+      const std::string why = empty_population_reason(p, p.stimuli[i].target);
+      if (!why.empty())
+        table_reader(*entries[i].as_table(), "stimulus[" + std::to_string(i) + "]", origin)
+            .fail("target", why + "; the stimulus would reach no cell");
+    }
   }
   // What only a stepped network needs (a [ring] with network = "off" reads [network] for its units' cells and steps
   // none of it: the memory of 10,000 cells it never builds refused its small dt_ms, an outside audit, 2026-12-07).

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/network/steps_network.hpp"
+#include "io/protocol/empty_population.hpp"
 #include "io/protocol/format_number.hpp"
 #include "io/protocol/safe_text.hpp"
 
@@ -160,8 +161,19 @@ bool decode_program(const proto::Program* in, firmware_sim::program& p, decoded_
   return true;
 }
 
+// A Population site of a population nothing receives (decode_limits::empty_population_why).
+bool population_reached(const firmware_sim::site& site, const decode_limits& limits, decoded_command& d) {
+  if (site.kind != firmware_sim::site_kind::population) return true;
+  const bool exc = site.population == engine::population::exc;
+  const std::string& why = limits.empty_population_why[exc ? 0 : 1];
+  if (why.empty()) return true;
+  return fail(d, std::string("site.population = ") + (exc ? "Exc" : "Inh") + ": " + why +
+                     "; no cell would receive the current");
+}
+
 bool validate_load(const firmware_sim::site& site, const firmware_sim::program& p, const decode_limits& limits,
                    decoded_command& d) {
+  if (!population_reached(site, limits, d)) return false;
   firmware_sim::reason_text reason;
   if (const std::string_view why = firmware_sim::validate(site, p, limits.layout, reason); !why.empty())
     return fail(d, std::string(why));
@@ -339,6 +351,11 @@ bool decode_controller(const proto::SetController& s, const decode_limits& limit
       k.schedule[i] = {e.start_us(), e.amplitude()};
     }
   }
+  // An External controller drives nothing (it watches its channel); the others load their output site.
+  if (k.kind != firmware_sim::controller_kind::external && !population_reached(k.output_site, limits, d)) {
+    d.reason = "output: " + d.reason;
+    return false;
+  }
   firmware_sim::reason_text reason;
   if (const std::string_view why = firmware_sim::validate(k, limits.layout, limits.sensing, reason); !why.empty())
     return fail(d, std::string(why));
@@ -405,6 +422,16 @@ void set_drive_limits(decode_limits& limits, const engine::engine_params& p) {
   limits.max_drive_rate_why = "the network's Bernoulli drive fires at most once per step, dt * K_e * rate <= 1 with dt = " +
                               format_number(p.simulation.dt_ms).str() + " ms, K_e = " +
                               format_number(p.network.drive.k_exc).str();
+}
+
+void set_population_limits(decode_limits& limits, const engine::engine_params& p) {
+  for (const engine::population pop : {engine::population::exc, engine::population::inh}) {
+    std::string& why = limits.empty_population_why[pop == engine::population::exc ? 0 : 1];
+    why.clear();
+    // The [aln] node receives both populations' currents; a Population site also drives every unit of a ring.
+    if (p.aln || p.ring) continue;
+    why = empty_population_reason(p, pop);
+  }
 }
 
 namespace {

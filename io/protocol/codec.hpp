@@ -3,6 +3,7 @@
 // every value against its documented range (docs/protocol.md), so what reaches the real-time thread is
 // known to be runnable; a refusal carries an error code and a reason naming the field, value and range.
 // Runs on the I/O thread and in clients: it may allocate.
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -50,6 +51,10 @@ struct decode_limits {
   // Why this config's model has no drive a rate would change (engine::no_drive_reason; empty: it has one). Every
   // SetDriveRate is then refused with it, whatever the rate: a success ack for a change that does nothing misled.
   std::string no_drive_why{};
+  // Why a Population site of each population (exc, inh) would reach nothing: the stepped network has no cell there and
+  // neither a ring nor an [aln] node receives it (io::empty_population_reason; empty: it reaches something). A
+  // stimulation command onto it is refused with it (an outside audit, 2026-12-07: acked, and read back as delivered).
+  std::array<std::string, 2> empty_population_why{};
 };
 
 // What SetDriveRate may ask of an engine built from `p`: the network's Bernoulli drive fires at most once per
@@ -58,6 +63,10 @@ struct decode_limits {
 // without a drive (engine::no_drive_reason: the Cakan 2020 network, an [aln] node or ALN ring alone) accepts none:
 // max 0 Hz, and no_drive_why says why.
 void set_drive_limits(decode_limits& limits, const engine::engine_params& p);
+
+// Fills limits.empty_population_why from `p`: a population the stepped network has no cell of, where no ring and no
+// [aln] node runs (a one-cell config's other population, exc_fraction 0 or 1, a config that steps no network).
+void set_population_limits(decode_limits& limits, const engine::engine_params& p);
 
 struct decoded_command {
   bool ok = false;

@@ -132,6 +132,7 @@ server::server(server_options options) : opt_(std::move(options)), tick_ms_(opt_
   io_opt.limits = {.mode = opt_.mode, .dt_ms = opt_.params.simulation.dt_ms, .layout = opt_.device->layout,
                    .sensing = opt_.device->sensing};
   set_drive_limits(io_opt.limits, opt_.params);
+  set_population_limits(io_opt.limits, opt_.params);
   io_opt.info = info_of(opt_.params, opt_.mode, io_opt.limits, kMaxCommand_bytes);
   io_opt.info.config_toml = opt_.config_toml;
   // Which server a stream is: `record --pub A --commands B` stored B's config and seed for A's readouts without a
