@@ -133,3 +133,59 @@ TEST_CASE("Naud patterns show their defining behaviour", "[naud2008]") {
     }
   }
 }
+
+// The configs' AdEx parameters against the published table, typed in here: the tests above compare the engine with
+// Brian2 running the same configs/naud2008/*.toml, so a wrong value in a config passed them both.
+// Reference: Naud, Marcille, Clopath & Gerstner 2008, Biol Cybern 99:335, Table 1 (AdEx parameters and step current
+// of the firing patterns of Fig. 4), as transcribed in /work/shared/reference/other_seeds_facts.md, section A.1.
+// Units as the paper's: C pF; g_L and a nS; E_L, V_T, Delta_T and V_r mV; tau_w ms; b and I pA. The paper's table
+// itself could not be read there (PMC2798047 unreachable): rows a-e and h are those on which the two public
+// implementations agree (brian2 examples/frompapers/Naud_et_al_2008_adex_firing_patterns.py and the ANNarchy AdEx
+// notebook). For f (delayed regular bursting) and g (transient spiking) they differ; the rows below are Brian2's
+// ("adapted by P. Mueller to match figures"), which the configs follow on purpose (docs/naud2008.md: ANNarchy's f
+// does not fire, its g fires throughout). Unverified against the paper: g's step current (recalled as 350 pA there,
+// Brian2 180 pA) and f's row. V_T = -50 mV and Delta_T = 2 mV in every pattern.
+// Break tried: configs/naud2008/adaptation.toml's b_pA 60 -> 6 (and, separately, c_pF 200 -> 20): fails here on
+// that pattern's b (c). The Brian2 comparison above fails too, but only because its stored trains
+// (tests/reference/data/brian2_naud2008.json) were made from the unbroken config: regenerated from a wrong one by
+// tests/reference/brian2_naud2008.py, which reads the same file, it would agree with the engine.
+TEST_CASE("Naud configs carry the AdEx parameters of Naud et al. 2008 Table 1", "[naud2008][reference]") {
+  struct row {
+    const char* pattern;
+    double c_pF, g_l_nS, e_l_mV, v_t_mV, delta_t_mV, tau_w_ms, a_nS, b_pA, v_r_mV, i_pA;
+  };
+  // clang-format off
+  const row table[] = {
+      //  pattern                    C    g_L   E_L   V_T  D_T  tau_w    a     b    V_r    I
+      {"tonic_spiking",            200,  10,  -70,  -50,  2,    30,    2,    0,  -58,  500},  // a
+      {"adaptation",               200,  12,  -70,  -50,  2,   300,    2,   60,  -58,  500},  // b
+      {"initial_burst",            130,  18,  -58,  -50,  2,   150,    4,  120,  -50,  400},  // c
+      {"regular_bursting",         200,  10,  -58,  -50,  2,   120,    2,  100,  -46,  210},  // d
+      {"delayed_accelerating",     200,  12,  -70,  -50,  2,   300,  -10,    0,  -58,  300},  // e
+      {"delayed_regular_bursting", 100,  10,  -65,  -50,  2,    90,  -10,   30,  -47,  110},  // f (Brian2's row)
+      {"transient_spiking",        100,  10,  -65,  -50,  2,    90,   10,  100,  -47,  180},  // g (Brian2's row)
+      {"irregular_spiking",        100,  12,  -60,  -50,  2,   130,  -11,   30,  -48,  160},  // h
+  };
+  // clang-format on
+  for (const row& r : table) {
+    INFO(r.pattern);
+    const auto p = testing::load_params(std::string("configs/naud2008/") + r.pattern + ".toml");
+    // One cell, the [network.exc] block's, driven by one DC step onto it (the config's own comment says so).
+    REQUIRE(p.network.n_neurons == 1);
+    REQUIRE(p.network.n_exc() == 1);
+    const engine::adex_params& c = p.network.exc;
+    CHECK(c.c_pF == r.c_pF);
+    CHECK(c.g_l_nS == r.g_l_nS);
+    CHECK(c.e_l_mV == r.e_l_mV);
+    CHECK(c.v_t_mV == r.v_t_mV);
+    CHECK(c.delta_t_mV == r.delta_t_mV);
+    CHECK(c.tau_w_ms == r.tau_w_ms);
+    CHECK(c.a_nS == r.a_nS);
+    CHECK(c.b_pA == r.b_pA);
+    CHECK(c.v_reset_mV == r.v_r_mV);
+    REQUIRE(p.stimuli.size() == 1);
+    CHECK(p.stimuli[0].kind == engine::stimulus_kind::dc);
+    CHECK(p.stimuli[0].target == engine::population::exc);
+    CHECK(p.stimuli[0].amplitude_pA == r.i_pA);
+  }
+}
