@@ -6,8 +6,13 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include <unistd.h>
@@ -370,6 +375,118 @@ TEST_CASE("Cascade tables are cached on disk under a key of their parameters", "
   fs::copy_file(other.file, first.file, fs::copy_options::overwrite_existing);
   CHECK_THROWS_WITH(cortexloop::io::load_or_generate_cascade_table(dir, aln::eif_neuron_params{}, num, g, 1),
                     Catch::Contains("differs from the parameters' key"));
+  fs::remove_all(dir);
+}
+
+// The cache file's contents are checked (an outside audit, 2026-12-07: a file with every r_ss doubled, or with 100
+// NaNs, was read without a word; a truncated one was refused without saying what to do). References are this test's
+// own: the file's layout (cascade_cache.hpp) and FNV-1a 64 computed here byte by byte, not by the code under test.
+// Seen to fail: the checksum comparison in load_cascade_table removed -> "one value changed" and "the cache refuses
+// it" (the altered tables loaded), "NaN, checksum not updated" (refused as not finite instead); the finiteness check
+// removed -> "NaN, checksum updated"; the fix left out of the refusals -> all 7 refusals; save_cascade_table writing
+// a checksum of 0 -> "written with its checksum", "an intact file loads" and the cache test above.
+TEST_CASE("A cached table whose contents are not what was written is refused, naming the file and the fix",
+          "[aln][table][cache]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("cortexloop_aln_check_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  aln::cascade_grid g;
+  g.n_mu = 3, g.n_sigma = 2;
+  const aln::eif_neuron_params p;
+  const aln::fp_numerics num;
+  aln::cascade_table t{p, num, g, {}, {}, {}, {}};
+  double value = 0.25;  // 24 distinct values, in file order
+  for (auto* q : {&t.r_ss_Hz, &t.v_mean_mV, &t.tau_mu_ms, &t.tau_sigma_ms})
+    for (int k = 0; k < 6; ++k) q->push_back(value *= 1.5);
+  const fs::path file = cortexloop::io::cascade_table_file(dir, p, num, g);
+  cortexloop::io::save_cascade_table(t, file);
+  auto read = [&] {
+    std::ifstream in(file, std::ios::binary);
+    return std::vector<char>(std::istreambuf_iterator<char>(in), {});
+  };
+  auto write = [&](const std::vector<char>& b) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc).write(b.data(), static_cast<std::streamsize>(b.size()));
+  };
+  auto fnv = [](const char* p, std::size_t n) {
+    std::uint64_t h = 14695981039346656037ull;
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+    return h;
+  };
+  constexpr std::size_t header = 40, values = 4 * 6 * sizeof(double);
+  auto set_checksum = [&](std::vector<char>& b) {
+    const std::uint64_t h = fnv(b.data() + header, b.size() - header);
+    std::memcpy(b.data() + 32, &h, sizeof h);
+  };
+  auto load = [&] { return cortexloop::io::load_cascade_table(file, p, num, g); };
+  auto refused = [&](const std::string& what) {
+    using Catch::Contains;
+    CHECK_THROWS_WITH(load(), Contains(file.string() + ": " + what) && Contains("delete this file") &&
+                                  Contains("`cortexloop aln-table --force --cache-dir " + dir.string() + "`"));
+  };
+  const std::vector<char> good = read();
+  SECTION("written with its checksum") {
+    REQUIRE(good.size() == header + values);
+    CHECK(std::string(good.data(), 8) == "CLALNCT2");
+    std::uint64_t stored;
+    std::memcpy(&stored, good.data() + 32, sizeof stored);
+    CHECK(stored == fnv(good.data() + header, values));
+  }
+  SECTION("an intact file loads") {
+    const aln::cascade_table back = load();
+    CHECK(back.r_ss_Hz == t.r_ss_Hz);
+    CHECK(back.tau_sigma_ms == t.tau_sigma_ms);
+    CHECK(cortexloop::io::cascade_table_checksum(back) == fnv(good.data() + header, values));
+  }
+  SECTION("one value changed") {
+    std::vector<char> b = good;
+    double v;
+    std::memcpy(&v, b.data() + header + 2 * sizeof v, sizeof v);
+    v *= 2;  // r_ss at (mu 2, sigma 0)
+    std::memcpy(b.data() + header + 2 * sizeof v, &v, sizeof v);
+    write(b);
+    refused("its values do not match its checksum");
+  }
+  SECTION("NaN, checksum not updated") {
+    std::vector<char> b = good;
+    const double nan = std::nan("");
+    std::memcpy(b.data() + header + 7 * sizeof nan, &nan, sizeof nan);
+    write(b);
+    refused("its values do not match its checksum");
+  }
+  SECTION("NaN, checksum updated") {
+    std::vector<char> b = good;
+    const double nan = std::nan(""), inf = HUGE_VAL;
+    std::memcpy(b.data() + header + 13 * sizeof nan, &nan, sizeof nan);  // tau_mu_ms
+    std::memcpy(b.data() + header + 14 * sizeof inf, &inf, sizeof inf);
+    set_checksum(b);
+    write(b);
+    refused("2 tau_mu_ms values are not finite");
+  }
+  SECTION("truncated") {
+    write({good.begin(), good.end() - 8});
+    refused("truncated (a table of 2 x 3 points is 232 bytes)");
+    write({good.begin(), good.begin() + 30});
+    refused("truncated in its header");
+  }
+  SECTION("too long") {
+    std::vector<char> b = good;
+    b.push_back(0);
+    write(b);
+    refused("longer than a table of 2 x 3 points (232 bytes)");
+  }
+  SECTION("the format before the checksum") {
+    std::vector<char> b = good;
+    b[7] = '1';
+    write(b);
+    refused("a table of an older format, without a checksum");
+  }
+  SECTION("the cache refuses it rather than use it") {
+    std::vector<char> b = good;
+    b[header] ^= 1;
+    write(b);
+    CHECK_THROWS_WITH(cortexloop::io::load_or_generate_cascade_table(dir, p, num, g, 1),
+                      Catch::Contains("do not match its checksum"));
+  }
   fs::remove_all(dir);
 }
 

@@ -3,7 +3,7 @@
 neurolib's quantities_cascade.h5 listed in aln_cascade_points.md, at the issue's tolerances (rate 2% where above
 1 Hz, V_mean 0.2 mV, tau 5% or 0.01 ms -- the reference's tau are rounded to its 0.01 ms search grid -- and
 tau_sigma = 0 exactly where the reference has 0), and that every value of the table is finite. Exit status 1 if
-any point is outside or any value is not finite.
+any point is outside or any value is not finite, or if the values do not match the file's checksum (refused first).
 
     build/cortexloop aln-table --out /tmp/table.bin
     /usr/bin/python3 tools/aln_table_check.py /tmp/table.bin
@@ -19,19 +19,35 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "python"))
 from cortexloop_client import cli  # noqa: E402
 
 
+HEADER = 40  # magic, 16-character key, n_mu and n_sigma (int32), checksum (uint64): io/aln_cache/cascade_cache.hpp
+
+
+def fnv1a64(data, h=0xcbf29ce484222325):
+    for c in data:
+        h = ((h ^ c) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
 def read_table(path):
     with open(path, "rb") as f:  # a missing file: one line from cli.run
         b = f.read()
-    if b[:8] != b"CLALNCT1" or len(b) < 32:
-        sys.exit(f"{path}: not a cortexloop ALN cascade table" + (f" (its 32-byte header cut short: {len(b)} bytes)"
-                                                                 if b[:8] == b"CLALNCT1" else ""))
+    if b[:8] == b"CLALNCT1":
+        sys.exit(f"{path}: a table of an older format, without a checksum: write it again with "
+                 "`cortexloop aln-table --out`")
+    if b[:8] != b"CLALNCT2" or len(b) < HEADER:
+        sys.exit(f"{path}: not a cortexloop ALN cascade table" + (
+            f" (its {HEADER}-byte header cut short: {len(b)} bytes)" if b[:8] == b"CLALNCT2" else ""))
     n_mu, n_sigma = (int(x) for x in np.frombuffer(b[24:32], dtype="<i4"))
     # A file cut short (a copy interrupted) ended in numpy's reshape traceback (an outside check, 2026-12-06).
-    want = 32 + 8 * 4 * n_sigma * n_mu
+    want = HEADER + 8 * 4 * n_sigma * n_mu
     if n_mu <= 0 or n_sigma <= 0 or len(b) != want:
         sys.exit(f"{path}: a table of {n_sigma} x {n_mu} points is {want} bytes, this file has {len(b)} "
                  "(cut short or damaged: write it again with `cortexloop aln-table --out`)")
-    return np.frombuffer(b[32:], dtype="<f8").reshape(4, n_sigma, n_mu)
+    stored, got = int.from_bytes(b[32:40], "little"), fnv1a64(b[HEADER:])
+    if stored != got:
+        sys.exit(f"{path}: its values do not match its checksum (FNV-1a 64 {got:016x}, the file says {stored:016x}): "
+                 "altered or damaged; write it again with `cortexloop aln-table --force --out`")
+    return np.frombuffer(b[HEADER:], dtype="<f8").reshape(4, n_sigma, n_mu)
 
 
 def main():

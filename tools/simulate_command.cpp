@@ -31,6 +31,7 @@
 #include "io/config/config_loader.hpp"
 #include "io/config/config_meanfield.hpp"
 #include "tools/default_config.hpp"
+#include "io/aln_cache/cascade_cache.hpp"
 #include "io/aln_cache/engine_table.hpp"
 #include "io/config/config_aln.hpp"
 #include "io/config/machine_memory.hpp"
@@ -605,6 +606,13 @@ int simulate_ranks(const simulate_options& o, engine::engine_params params, int 
                       {"mean_rate_inh_Hz", mean_column(aln_tr.rates, 1, 0)},
                       {"second_half_rate_exc_Hz", mean_column(aln_tr.rates, 0, half)},
                       {"second_half_rate_inh_Hz", mean_column(aln_tr.rates, 1, half)}};
+    // The cascade table the node ran with: its cache file, key and checksum (the file's, as `aln-table` prints it),
+    // so a run that differs from another can be traced to its table (an outside audit, 2026-12-07).
+    const engine::aln::cascade_table& table = *params.aln->table;
+    summary["aln"]["cascade_table"] = {
+        {"file", io::cascade_table_file(io::default_aln_cache_dir(), table.neuron, table.numerics, table.grid).string()},
+        {"key", engine::aln::cascade_table_key(table.neuron, table.numerics, table.grid)},
+        {"fnv1a", io::cascade_table_checksum_hex(table)}};
     // The ALN node alone: its summary at the top level, as before the engine hosted it (model "aln"), and its
     // arrays described as the node's (mean_v.npy's second column, described "exc, inh", is 0: a review).
     if (aln_alone) {

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "engine/fnv1a.hpp"
+
 namespace cortexloop::engine::aln {
 
 void cascade_grid::validate() const {
@@ -110,20 +112,18 @@ cascade_table generate_cascade_table(const eif_neuron_params& neuron, const fp_n
 }
 
 std::string cascade_table_key(const eif_neuron_params& neuron, const fp_numerics& numerics, const cascade_grid& grid) {
-  // FNV-1a 64 over the decimal text of every field (text, not raw bytes: no padding, stable across compilers)
+  // FNV-1a 64 over the decimal text of every field (text, not raw bytes: no padding, stable across compilers).
+  // v5: the file carries a checksum of its values (io/aln_cache/cascade_cache.hpp), so a v4 file is never read:
+  // another name, the table is made again (v4 also hashed with an offset basis one digit short; now engine/fnv1a.hpp)
   std::ostringstream s;
   s.precision(17);
-  s << "aln-cascade-v4;" << neuron.c_pF << ';' << neuron.g_l_nS << ';' << neuron.e_l_mV << ';' << neuron.delta_t_mV
+  s << "aln-cascade-v5;" << neuron.c_pF << ';' << neuron.g_l_nS << ';' << neuron.e_l_mV << ';' << neuron.delta_t_mV
     << ';' << neuron.v_t_mV << ';' << neuron.v_r_mV << ';' << neuron.v_cut_mV << ';' << neuron.v_lb_mV << ';'
     << neuron.t_ref_ms << ';' << numerics.d_v_mV << ';' << numerics.d_v_coarse_mV << ';' << numerics.fine_below_reset_mV << ';' << numerics.fit_df_Hz << ';' << numerics.fit_f_max_Hz << ';'
     << numerics.n_fit_frequencies << ';' << grid.mu_min_mV_per_ms << ';'
     << grid.mu_max_mV_per_ms << ';' << grid.n_mu << ';' << grid.sigma_min_mV_per_sqrt_ms << ';'
     << grid.sigma_max_mV_per_sqrt_ms << ';' << grid.n_sigma;
-  std::uint64_t h = 1469598103934665603ull;
-  for (const unsigned char c : s.str()) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  const std::uint64_t h = fnv1a(s.str());
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   return hex;

@@ -14,7 +14,7 @@ std::shared_ptr<const engine::aln::cascade_table> cached_aln_table(const engine:
   const std::filesystem::path dir = default_aln_cache_dir();
   const engine::aln::fp_numerics numerics;
   const engine::aln::cascade_grid grid;
-  const std::filesystem::path file = dir / (engine::aln::cascade_table_key(neuron, numerics, grid) + ".bin");
+  const std::filesystem::path file = cascade_table_file(dir, neuron, numerics, grid);
   const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (!quiet && !std::filesystem::exists(file))
     std::fprintf(stderr, "aln: no cascade table for this neuron in %s; generating it (%d points on %d thread%s, about "

@@ -15,17 +15,9 @@ void encode_applied(flatbuffers::FlatBufferBuilder& b, const applied_fields& a) 
   b.Finish(proto::CreateMessage(b, proto::Payload::Applied, t.Union()), proto::MessageIdentifier());
 }
 
-std::uint64_t fnv1a(std::span<const std::uint8_t> bytes, std::uint64_t h) noexcept {
-  for (const std::uint8_t c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 namespace {
 struct hasher {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
+  std::uint64_t h = ::cortexloop::engine::kFnv1aOffset;
   template <class T>
   void operator()(T v) {
     static_assert(std::is_arithmetic_v<T>);

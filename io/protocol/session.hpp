@@ -11,6 +11,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include "engine/fnv1a.hpp"
 #include "io/runtime/realtime_records.hpp"
 #include "io/protocol/schema/cortexloop_generated.h"
 
@@ -34,11 +35,8 @@ struct applied_fields {
 };
 void encode_applied(flatbuffers::FlatBufferBuilder& b, const applied_fields& a);
 
-// FNV-1a, 64 bits.
-std::uint64_t fnv1a(std::span<const std::uint8_t> bytes, std::uint64_t h = 0xcbf29ce484222325ULL) noexcept;
-inline std::uint64_t fnv1a(std::string_view s) noexcept {
-  return fnv1a({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-}
+// FNV-1a, 64 bits (engine/fnv1a.hpp).
+using ::cortexloop::engine::fnv1a;
 
 // A hash of every field of a readout but the wall-clock ones (tick_start_ns, publish_ns) and session_id, value by value and
 // bit for bit (a double's bit pattern, so -0.0 and 0.0 differ): equal hashes = bit-identical readouts.

@@ -200,6 +200,62 @@ class AlnSimulate(unittest.TestCase):
             self.assertIn("without [network], its rates, V and I_A in rates.npy, mean_v.npy, mean_w.npy, and no lfp.npy",
                           help_text)
 
+    def test_the_table_a_run_used_is_named_and_an_altered_one_refused(self):
+        # The cascade table's cache file is checked by its checksum, and summary.json names the table a run used (an
+        # outside audit, 2026-12-07: every r_ss doubled ran at 22.33 / 29.75 Hz instead of 12.68 / 16.57, with no
+        # note; 100 NaNs likewise; a truncated file was refused without the fix). References: the file's layout
+        # (io/aln_cache/cascade_cache.hpp) and FNV-1a 64 computed here. Breaks seen to fail: the checksum
+        # comparison in load_cascade_table removed -> the doubled table runs (exit 0), the NaNs are refused as not
+        # finite instead; simulate's aln.cascade_table left out -> KeyError; aln-table --force reading the cached
+        # file before removing it -> the fix named fails on the truncated file (exit 1).
+        def fnv(data):
+            h = 0xcbf29ce484222325
+            for c in data:
+                h = ((h ^ c) * 0x100000001b3) % 2 ** 64
+            return h
+        cached = subprocess.run([BINARY, "aln-table", "--quiet"], capture_output=True, text=True, cwd=ROOT)
+        self.assertEqual(cached.returncode, 0, cached.stderr)
+        source = dict(line.split("=", 1) for line in cached.stdout.splitlines())["cache_file"]
+        good = Path(source).read_bytes()
+        with tempfile.TemporaryDirectory() as tmp:
+            table = Path(tmp, "cortexloop", "aln", os.path.basename(source))
+            table.parent.mkdir(parents=True)
+            env = dict(os.environ, XDG_CACHE_HOME=tmp)
+
+            def simulate(data):
+                if data is not None:
+                    table.write_bytes(data)
+                return subprocess.run([BINARY, "simulate", "--config", "configs/cakan2020/aln_a2.toml", "--duration",
+                                       "0.5", "--out", os.path.join(tmp, "out"), "-q"], capture_output=True, text=True,
+                                      cwd=ROOT, env=env, timeout=300)
+            r = simulate(good)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            used = json.loads(Path(tmp, "out", "summary.json").read_text())["aln"]["cascade_table"]
+            self.assertEqual(used, {"file": str(table), "key": table.stem, "fnv1a": f"{fnv(good[40:]):016x}"})
+            self.assertEqual(int.from_bytes(good[32:40], "little"), fnv(good[40:]))
+            values = np.frombuffer(good[40:], dtype="<f8").copy()
+            doubled = values.copy()
+            doubled[:22400] *= 2  # every r_ss
+            nan = values.copy()
+            nan[1000:1100] = np.nan
+            nan_resummed = good[:32] + fnv(nan.tobytes()).to_bytes(8, "little") + nan.tobytes()
+            for name, data, what in (("r_ss doubled", good[:40] + doubled.tobytes(), "its values do not match its checksum"),
+                                     ("100 NaNs", good[:40] + nan.tobytes(), "its values do not match its checksum"),
+                                     ("100 NaNs, checksum updated", nan_resummed, "100 r_ss_Hz values are not finite"),
+                                     ("truncated", good[:100000], "truncated")):
+                with self.subTest(name):
+                    r = simulate(data)
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertIn(f"{table}: {what}", r.stderr)
+                    self.assertIn("delete this file", r.stderr)
+                    self.assertIn(f"`cortexloop aln-table --force --cache-dir {table.parent}`", r.stderr)
+            # the fix the message names: the table made again, the run as with the intact one
+            r = subprocess.run([BINARY, "aln-table", "--force", "--quiet", "--threads", "2",
+                                "--cache-dir", str(table.parent)], capture_output=True, text=True, cwd=ROOT)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(table.read_bytes(), good)
+            self.assertEqual(simulate(None).returncode, 0)
+
     def test_refusals_name_the_problem(self):
         with tempfile.TemporaryDirectory() as tmp:
             for args, words in [

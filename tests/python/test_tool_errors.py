@@ -305,17 +305,38 @@ class DamagedTable(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "cut.bin")
             with open(path, "wb") as f:
-                f.write(b"CLALNCT1" + bytes(16) + struct.pack("<ii", 350, 64) + bytes(8 * 121))
+                f.write(b"CLALNCT2" + bytes(16) + struct.pack("<iiQ", 350, 64, 0) + bytes(8 * 121))
             r = run([os.path.join(ROOT, "tools", "aln_table_check.py"), path])
             self.assertEqual(r.returncode, 1, r.stderr)
             self.assertNotIn("Traceback", r.stderr)
-            self.assertIn(f"{path}: a table of 64 x 350 points is {32 + 8 * 4 * 64 * 350} bytes, this file has "
-                          f"{32 + 8 * 121}", r.stderr)
+            self.assertIn(f"{path}: a table of 64 x 350 points is {40 + 8 * 4 * 64 * 350} bytes, this file has "
+                          f"{40 + 8 * 121}", r.stderr)
             with open(path, "wb") as f:  # cut inside its header (a review, 2026-12-06: a traceback)
-                f.write(b"CLALNCT1" + bytes(10))
+                f.write(b"CLALNCT2" + bytes(10))
             r = run([os.path.join(ROOT, "tools", "aln_table_check.py"), path])
             self.assertEqual(r.returncode, 1, r.stderr)
-            self.assertIn("its 32-byte header cut short: 18 bytes", r.stderr)
+            self.assertIn("its 40-byte header cut short: 18 bytes", r.stderr)
+
+    def test_a_table_whose_values_do_not_match_its_checksum_is_refused(self):
+        # The cache file carries an FNV-1a 64 of its values (an outside audit, 2026-12-07: a table with every r_ss
+        # doubled was read without a word). Reference: the checksum computed here, byte by byte. Break seen to fail:
+        # the tool's checksum comparison removed -> the altered table is read (refused for its grid only).
+        def fnv(data):
+            h = 0xcbf29ce484222325
+            for c in data:
+                h = ((h ^ c) * 0x100000001b3) % 2 ** 64
+            return h
+        values = struct.pack("<8d", *range(8))  # a 2 x 1 grid
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "t.bin")
+            for stored, refused in ((fnv(values), False), (fnv(values) ^ 1, True)):
+                with open(path, "wb") as f:
+                    f.write(b"CLALNCT2" + bytes(16) + struct.pack("<iiQ", 1, 2, stored) + values)
+                r = run([os.path.join(ROOT, "tools", "aln_table_check.py"), path])
+                self.assertEqual(r.returncode, 1, r.stderr)  # intact: refused for its grid, not the default's
+                self.assertEqual("do not match its checksum" in r.stderr, refused, r.stderr)
+                self.assertIn("the table must have the default grid" if not refused else
+                              f"FNV-1a 64 {fnv(values):016x}, the file says {stored:016x}", r.stderr)
 
 
 class KilledRecording(unittest.TestCase):
