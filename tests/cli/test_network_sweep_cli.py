@@ -111,7 +111,7 @@ class NetworkSweep(unittest.TestCase):
             (("--config", NET, "--x", "network.input.mu_ex_mV_per_ms=1,2", "--y", Y),
              ["network.input.mu_ex_mV_per_ms", "unknown key"]),
             (("--config", NET, "--x", X, "--y", "network.input.mu_inh_mV_per_ms=0.3,x"), ["'x' is not a number"]),
-            (("--config", NET, "--x", X, "--y", Y, "--duration", "1"), ["simulation.duration_s", "3 s"]),
+            (("--config", NET, "--x", X, "--y", Y, "--duration", "1"), ["--duration 1: the state probe needs at least 3 s"]),
             (("--config", "configs/default.toml", "--x", "network.drive.rate_Hz=1,2", "--y", "network.exc.b_pA=1,2"),
              ["[ring]"]),
         ])
