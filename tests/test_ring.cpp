@@ -544,3 +544,74 @@ TEST_CASE("a ring unit relaxes toward a constant F with time constant T", "[ring
     CHECK(tau_i >= t_ms - r.dt_ms());
   }
 }
+
+// Reference: conservation (ring_coupling.hpp): the kernel sums to 1, so a uniform, steady ring receives its own rate,
+// r^lat(x) = r at every unit, whatever the coarse-graining. The box averages of push() must therefore divide the sum
+// of the units they take by the number they take: an odd stride s, a box of s units centred on its unit. The kernel
+// sd is swept so that the raw stride floor(l / (8 dx)) takes every value 1..20 on 1000 units over 36 mm (dx =
+// 0.036 mm; l = (raw + 0.5) 8 dx, e.g. l = 0.72 mm gives raw 2, stride 1). The box actually used (the first nonzero
+// distance) must be odd, and with the whole history pushed uniform (every delay reads a boxed row) lateral() must be
+// r at every unit to 1e-12 relative (double; the box sums of a uniform ring are exact, the kernel's weights sum to 1
+// to rounding). Break seen to fail: stride_for keeping an even raw stride (`return s;`) -> a box of s + 1 units
+// (-s/2 .. s/2) divided by s: lateral = r (s + 1) / s at every unit (1.5 r at raw stride 2, 1.05 r at 20), fails.
+TEST_CASE("ring_coupling: a uniform ring receives its own rate at every coarse-graining stride", "[ring]") {
+  const std::size_t n = 1000;
+  const double length_mm = 36.0, dx_mm = length_mm / static_cast<double>(n);
+  const double r = 7.25;
+  for (int raw = 1; raw <= 20; ++raw) {
+    const double l_mm = (raw + 0.5) * 8.0 * dx_mm;
+    CAPTURE(raw, l_mm);
+    ring_coupling<double> rc(n, length_mm, l_mm, 3.0, 300.0, 0.5, 1);
+    const auto d = rc.distances_units();
+    REQUIRE(d.size() >= 2);
+    CHECK(d[1] % 2 == 1);    // a centred box
+    CHECK(d[1] >= raw - 1);  // the coarse-graining is used, not dropped to stride 1
+    CHECK(d[1] <= raw);
+    std::vector<double> rates(n, r), out(n, -1.0);
+    for (std::size_t k = 0; k < rc.history_pushes(); ++k) rc.push(rates);
+    rc.lateral(1, out);
+    double worst = 0.0;
+    for (const double x : out) worst = std::max(worst, std::fabs(x / r - 1.0));
+    CHECK(worst < 1e-12);
+  }
+}
+
+// Reference: the delay definition (ring_coupling.hpp): r^lat(x, t) reads r(y) |x - y| / v earlier, the delay rounded
+// to whole pushes (nearest). An impulse of rate at unit c, pushed once between zeros, reaches the unit d away exactly
+// round(d dx / (v dt)) pushes later and at no other push. 100 units on 36 mm (dx = 0.36 mm, stride 1), v = 300 mm/s,
+// dt = 0.5 ms: 2.4 pushes per unit, so the fractional parts .4, .8, .2, .6, 0 all occur (d = 2: 4.8 -> 5). Each
+// distance is checked for d = 0 .. the kernel's radius (l = 5 mm, 3 sd: 42 units), on both sides of c. Break seen to
+// fail: the delay rounded down (std::floor for std::lround in the constructor) -> d = 2 arrives after 4 pushes, fails
+// (test_aln_ring caught it alone before).
+TEST_CASE("ring_coupling: an impulse reaches distance d exactly round(d / (v dt)) pushes later", "[ring]") {
+  const std::size_t n = 100, c = 50;
+  const double length_mm = 36.0, dx_mm = 0.36, v_mm_per_s = 300.0, dt_ms = 0.5;
+  ring_coupling<float> rc(n, length_mm, 5.0, 3.0, v_mm_per_s, dt_ms, 1);
+  const auto radius = static_cast<std::int64_t>(rc.radius_units());
+  REQUIRE(radius == 42);
+  REQUIRE(rc.distances_units()[1] == 1);
+  std::vector<std::int64_t> arrival(static_cast<std::size_t>(radius) + 1, -1);
+  int extra_hits = 0;  // nonzero input at a push other than the first arrival, or asymmetric
+  std::vector<float> rates(n, 0.0f), out(n);
+  rates[c] = 1.0f;
+  const double pushes_per_unit = dx_mm / (v_mm_per_s * 1e-3 * dt_ms);  // 2.4
+  const auto max_delay = static_cast<std::int64_t>(std::lround(static_cast<double>(radius) * pushes_per_unit));
+  for (std::int64_t k = 0; k <= max_delay + 3; ++k) {
+    rc.push(rates);  // k = 0: the impulse; then zeros
+    std::fill(rates.begin(), rates.end(), 0.0f);
+    rc.lateral(1, out);
+    for (std::int64_t dd = 0; dd <= radius; ++dd) {
+      const float plus = out[c + static_cast<std::size_t>(dd)], minus = out[c - static_cast<std::size_t>(dd)];
+      if (plus != minus) ++extra_hits;
+      if (plus == 0.0f) continue;
+      if (arrival[static_cast<std::size_t>(dd)] < 0) arrival[static_cast<std::size_t>(dd)] = k;
+      else ++extra_hits;
+    }
+  }
+  CHECK(extra_hits == 0);
+  for (std::int64_t dd = 0; dd <= radius; ++dd) {
+    CAPTURE(dd);
+    const double expected = std::round(static_cast<double>(dd) * pushes_per_unit);
+    CHECK(arrival[static_cast<std::size_t>(dd)] == static_cast<std::int64_t>(expected));
+  }
+}
