@@ -172,6 +172,35 @@ TEST_CASE("responsive: the burst starts within one sample period + 1 step of the
   }
 }
 
+// Reference: docs/device.md ("ignores crossings for refractory_us") and controllers.hpp (crossings before
+// quiet_until_step_ are ignored): the refractory period after a trigger at step t covers steps t .. t + R - 1 (R =
+// refractory_us / dt), so a crossing exactly refractory_us later, at t + R, is outside it and fires. Synthetic samples,
+// one per step (sample period = dt = 100 us), the raw feature 8 at every R-th step and 1 otherwise: a rising crossing
+// through 5 exactly every R steps (R = 7, 10, 50), 20 of them. refractory_us = R dt: every crossing fires (20, exact),
+// the last at step 20 R. refractory_us = R dt + 1 us (R + 1 steps after the ceil): every other one (10, exact).
+// Break seen to fail: respond()'s `step_index < quiet_until_step_` -> `<=` -> 10 triggers for 20 crossings, fails.
+TEST_CASE("responsive: a crossing exactly refractory_us after the last trigger fires, one a step sooner does not",
+          "[device][controllers]") {
+  for (const std::int64_t r_steps : {std::int64_t{7}, std::int64_t{10}, std::int64_t{50}}) {
+    for (const std::int64_t extra_us : {std::int64_t{0}, std::int64_t{1}}) {
+      CAPTURE(r_steps, extra_us);
+      const controller_params c = responsive_at_5(3, burst(100.0), r_steps * kDtUs + extra_us);
+      stimulator stim(device_layout());
+      controller ctl(c, 0, kDtUs, kDtUs);
+      constexpr int kCrossings = 20;
+      for (std::int64_t k = 0; k <= kCrossings * r_steps; ++k) {
+        sensed_sample x;
+        x.sampled = true;
+        x.step = k;
+        x.raw = k > 0 && k % r_steps == 0 ? 8.0 : 1.0;
+        ctl.step(k, x, stim);
+      }
+      CHECK(ctl.status().triggers == (extra_us == 0 ? kCrossings : kCrossings / 2));
+      CHECK(ctl.status().last_trigger_step == (extra_us == 0 ? kCrossings : kCrossings - 1) * r_steps);
+    }
+  }
+}
+
 // Reference: docs/device.md, "Controllers": a program the safety monitor stops stays stopped, and nothing restarts it
 // on its own. A responsive controller fires 500 pA DC onto exc beside a 600 pA DC there: the sum passes max_direct_pA
 // (1000 pA) and both stop (DirectCurrent). Its next crossings, past its refractory period, must load nothing (it
@@ -609,6 +638,38 @@ TEST_CASE("phase-locked: at most once a cycle when the estimate wobbles back, an
     for (std::int64_t k = 0; k < 40'000; k += 10) ctl.step(k, sample_at(k, std::fmod(360.0 * 8.0 * k * kDtS, 360.0), 0.125), stim);
     CHECK(ctl.status().triggers >= 10);
     CHECK(ctl.status().triggers <= 11);
+  }
+}
+
+// Reference: docs/device.md ("no more often than min_interval_us"): pulses exactly min_interval_us apart are allowed.
+// Synthetic samples, one per step (dt = 100 us), of a steady phase ramp with period N steps (phase 2 pi (k mod N) / N,
+// period_s = N dt), aim 90 deg: the phase passes it between steps N/4 - 1/2 and N/4 + 1/2 of each cycle (N = 1250,
+// 1000: the aim falls between samples or on one), so the crossings are exactly N steps apart. min_interval_us = N dt
+// (the period; the half-period lockout, N/2 steps, stays out of the way): every crossing fires, 10 in 10 cycles
+// (exact). min_interval_us = N dt + 100 us: every other one (5). Break seen to fail: lock_to_phase's `since_us <
+// min_interval_us` -> `<=` -> 5 triggers for 10 crossings, fails.
+TEST_CASE("phase-locked: crossings exactly min_interval_us apart all fire", "[device][controllers]") {
+  for (const std::int64_t n_steps : {std::int64_t{1250}, std::int64_t{1000}}) {
+    for (const std::int64_t extra_us : {std::int64_t{0}, std::int64_t{100}}) {
+      CAPTURE(n_steps, extra_us);
+      controller_params c;
+      c.kind = controller_kind::phase_locked;
+      c.output_program = burst(100.0);
+      c.target_phase_deg = 90.0;
+      c.min_interval_us = n_steps * kDtUs + extra_us;
+      stimulator stim(device_layout());
+      controller ctl(c, 0, kDtUs, kDtUs);
+      constexpr int kCycles = 10;
+      for (std::int64_t k = 0; k < kCycles * n_steps; ++k) {
+        sensed_sample x;
+        x.sampled = true;
+        x.step = k;
+        x.phase_rad = 2.0 * kPi * static_cast<double>(k % n_steps) / static_cast<double>(n_steps);
+        x.period_s = static_cast<double>(n_steps) * kDtS;
+        ctl.step(k, x, stim);
+      }
+      CHECK(ctl.status().triggers == (extra_us == 0 ? kCycles : kCycles / 2));
+    }
   }
 }
 
