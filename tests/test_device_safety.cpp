@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <random>
 #include <string>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "firmware_sim/arbitrary_integral.hpp"
 #include "firmware_sim/device.hpp"
 #include "firmware_sim/safety.hpp"
+#include "firmware_sim/step_peak.hpp"
 #include "firmware_sim/stimulator.hpp"
 
 using namespace cortexloop;
@@ -796,6 +798,104 @@ TEST_CASE("charge_monitor: the window slides, |I| and compliance are checked per
   CHECK(v.value == Approx(13.0));
 }
 
+// Reference: idle_verdict's own definition (safety.hpp): the verdict of the next step if it delivered nothing and left
+// no pulse under way, i.e. step(0, 0, 0, 0) on a copy of the monitor. Random steps of charge and in-flight charge
+// (multiples of 1/8 nC, so every sum is exact and the copy's re-summing rounds nothing) over a 10-step window whose
+// sums cross the 10 nC limit both ways; before each step the two verdicts must agree in limit and value. Break seen to
+// fail: idle_verdict adding the oldest step's in-flight charge with the wrong sign (- in_flight_nC_[head_]) -> the
+// net differs whenever a pulse was under way at the window's oldest edge.
+TEST_CASE("charge_monitor::idle_verdict is the verdict of an empty step on a copy of the monitor", "[safety][monitor]") {
+  safety_limits limits;
+  limits.net_charge_window_ms = 1.0;  // 10 steps
+  std::mt19937_64 rng(20261207);
+  std::uniform_int_distribution<int> charge(-16, 24), flight(-32, 32), none(0, 2);
+  int broken_seen = 0, ok_seen = 0, mismatches = 0;
+  for (int run = 0; run < 20; ++run) {
+    charge_monitor m(limits, kLarge, kDtUs);
+    for (int k = 0; k < 200; ++k) {
+      charge_monitor copy = m;
+      const safety_verdict idle = m.idle_verdict(), empty = copy.step(0.0, 0.0, 0.0, 0.0);
+      if (idle.limit != empty.limit || idle.value != empty.value || idle.window_ms != empty.window_ms) ++mismatches;
+      (empty.ok() ? ok_seen : broken_seen) += 1;
+      const double in_flight = none(rng) == 0 ? 0.0 : flight(rng) / 8.0;
+      static_cast<void>(m.step(charge(rng) / 8.0, -1.0, 0.0, in_flight));
+    }
+  }
+  CAPTURE(ok_seen, broken_seen);
+  CHECK(mismatches == 0);
+  CHECK(ok_seen > 100);
+  CHECK(broken_seen > 100);
+}
+
+// Reference: docs/device.md (the window is a whole number of steps of simulation.dt_ms; the config refuses any other)
+// and the config's own test of that (io/config/config_device.cpp: within 1e-9 of a whole number): a window the config
+// accepts must be that whole number of steps, also where net_charge_window_ms x 1000 / dt_us falls just below it in
+// floating point: 32.3 ms at dt 100 us is 322.99999999999994 steps (323), 1.001 ms at dt 1 us 1000.9999999999999
+// (1001). The monitor then holds 323 steps and names a 32.3 ms window: a DC of 10 / 322.5 nC per step passes 322
+// steps (9.984 nC) and is stopped at the 323rd (10.016 nC). Break seen to fail: window_steps_of truncating
+// (static_cast instead of llround) -> 322 and 1000 steps, the DC never stopped.
+TEST_CASE("charge_monitor: a window of a whole number of steps is that number where its ms x 1000 / dt rounds below",
+          "[safety][monitor]") {
+  safety_limits limits;
+  limits.net_charge_window_ms = 32.3;
+  CHECK(charge_monitor::window_steps_of(limits, 100) == 323);
+  safety_limits fine;
+  fine.net_charge_window_ms = 1.001;
+  CHECK(charge_monitor::window_steps_of(fine, 1) == 1001);
+  charge_monitor m(limits, kLarge, 100);
+  CHECK(m.window_steps() == 323);
+  const double per_step_nC = 10.0 / 322.5;
+  std::int64_t stopped_at = -1;
+  safety_verdict v;
+  for (std::int64_t k = 0; k < 1000 && stopped_at < 0; ++k) {
+    v = m.step(per_step_nC);
+    if (!v.ok()) stopped_at = k;
+  }
+  CHECK(stopped_at == 322);
+  CHECK(v.limit == safety_limit::net_charge);
+  CHECK(v.value == Approx(323 * per_step_nC));
+  CHECK(v.window_ms == 32.3);
+}
+
+// Reference: step_peak.hpp (a step with more phases than it stores, kMaxPhases = 48, adds the rest at full size to
+// every piece: "a bound"), against brute force per microsecond: 49 positive phases of 1 + 0.1 i uA over [i, i + 52)
+// us of a 100 us step beside a 0.5 uA constant, so a pulse phase flows at every microsecond and the electrode's phase
+// is the whole step (charge: the sum of the current over its 100 us), its peak the largest sum. The measured peak
+// and phase charge must be at least those (a bound; never below the truth). Break seen to fail: measure()'s
+// over-capacity run charge without its + bound_uA_ term ((|constant|) x dt only) -> the 49th phase's 301.6 uA us
+// left out, the phase charge below brute force.
+TEST_CASE("step_peak: phases beyond its capacity are bounded, never left out of the peak or the phase charge",
+          "[safety][monitor]") {
+  constexpr std::int64_t dt = 100;
+  constexpr int n = 49;
+  constexpr double constant = 0.5;
+  step_peak sp;
+  sp.clear(dt);
+  sp.add_constant(constant);
+  for (int i = 0; i < n; ++i) sp.add_phase(i, i + 52, 1.0 + 0.1 * i);
+  // Brute force: the sum at each microsecond; the run of one sign while a pulse phase flows.
+  double peak = 0.0, run = 0.0, worst_run = 0.0;
+  int run_sign = 0;
+  for (std::int64_t t = 0; t < dt; ++t) {
+    double pulse = 0.0;
+    for (int i = 0; i < n; ++i)
+      if (i <= t && t < i + 52) pulse += 1.0 + 0.1 * i;
+    const double total = constant + pulse;
+    peak = std::max(peak, std::fabs(total));
+    const int sign = pulse == 0.0 || total == 0.0 ? 0 : (total > 0.0 ? 1 : -1);
+    if (sign != run_sign) run = 0.0;
+    run_sign = sign;
+    if (sign != 0) run += std::fabs(total);
+    worst_run = std::max(worst_run, run);
+  }
+  phase_run r;
+  const step_current got = sp.measure(r);
+  CAPTURE(peak, worst_run, got.peak_uA, got.phase_uA_us);
+  CHECK(got.peak_uA >= peak * (1 - 1e-12));
+  CHECK(got.phase_uA_us >= worst_run * (1 - 1e-12));
+  CHECK(r.charge_uA_us >= worst_run * (1 - 1e-12));
+}
+
 // Reference: safety.hpp, watchdog::expired: true exactly once, at the first step past the timeout since the
 // last feed. Break tried: not setting fired_ -> it fires on every later step, fails.
 TEST_CASE("the watchdog fires once after its timeout", "[safety][watchdog]") {
@@ -975,6 +1075,63 @@ double reported_nC(const program& p, const safety_limits& limits) {
   return v.limit == safety_limit::net_charge ? v.value : 0.0;
 }
 }  // namespace
+
+// Reference: the definition of the net-charge window (safety.hpp: |sum of charge| over any window of
+// net_charge_window_ms), by brute force: an endless unramped sine A sin(omega t + phi) from t = 0, its charge
+// integrated on a 100 us grid by Simpson's rule on each cell (sin evaluated directly, no closed form), and every
+// window position on that grid from the program's start to one period past a whole window: the windows [0, x] that
+// hold its start (x in (0, W]) and the windows of length W inside it. At 0.1, 0.75 and 1 Hz a 1 s window is shorter
+// than a period or one period long, so the worst start window can reach past a multiple of pi, where cos is +-1
+// (0.75 Hz at phase 0: 2 A / omega over [0, 2/3 s]). The bound must be at least the brute-force worst and, exact for
+// such a sine, not above it by more than the grid's error (1e-6). And at the default limits (10 nC over 1 s) a
+// 0.03 uA sine at 0.75 Hz nets 12.7 nC over [0, 2/3 s]: check_program must refuse it (the monitor would stop it
+// ~0.67 s in). Break seen to fail (a mutation audit, 2026-12-07): sine_start_window without its loop over the
+// multiples of pi inside [phi, phi + omega W] (only the interval's end) -> 0.75 Hz phase 0 bounded at 1.414 A / omega
+// (9.0 nC, accepted), and 6 of the 24 (f, phase) cases, all at 0.75 Hz, below brute force (at 0.1 Hz the windows
+// inside the sine dominate, a window under half a period; at 1 Hz the window is a whole period).
+TEST_CASE("the static net-charge bound of an endless sine holds its start window past a multiple of pi",
+          "[safety][net]") {
+  const std::int64_t w_us = 1'000'000;
+  const safety_limits limits = net_charge_only(1000.0);
+  for (const double f_Hz : {0.1, 0.75, 1.0}) {
+    for (const double phase_deg : {0.0, 45.0, 90.0, 135.0, 170.0, 200.0, 270.0, 330.0}) {
+      program p;
+      p.shape = waveform::sine;
+      p.amplitude = 0.5;
+      p.frequency_Hz = f_Hz;
+      p.phase_deg = phase_deg;
+      const double omega = 2.0 * std::numbers::pi * f_Hz / 1e6, phi = phase_deg * std::numbers::pi / 180.0;
+      auto current = [&](double t_us) { return p.amplitude * std::sin(omega * t_us + phi); };
+      constexpr std::int64_t h = 100;
+      const std::int64_t cells = (w_us + std::llround(1e6 / f_Hz)) / h + 1, per_window = w_us / h;
+      std::vector<double> prefix(static_cast<std::size_t>(cells + 1), 0.0);
+      for (std::int64_t i = 0; i < cells; ++i) {
+        const double t0 = static_cast<double>(i * h), t1 = t0 + static_cast<double>(h);
+        const double cell = static_cast<double>(h) / 6.0 * (current(t0) + 4.0 * current(0.5 * (t0 + t1)) + current(t1));
+        prefix[static_cast<std::size_t>(i + 1)] = prefix[static_cast<std::size_t>(i)] + cell;
+      }
+      double truth = 0.0;  // uA us
+      for (std::int64_t end = 1; end <= cells; ++end) {
+        const std::int64_t begin = std::max<std::int64_t>(0, end - per_window);
+        truth = std::max(truth, std::fabs(prefix[static_cast<std::size_t>(end)] - prefix[static_cast<std::size_t>(begin)]));
+      }
+      truth *= 1e-3;  // nC
+      const double bound = reported_nC(p, limits);
+      CAPTURE(f_Hz, phase_deg, truth, bound);
+      CHECK(bound >= truth * (1.0 - 1e-9));
+      CHECK(bound <= truth * (1.0 + 1e-6));
+    }
+  }
+  program weak;
+  weak.shape = waveform::sine;
+  weak.amplitude = 0.03;
+  weak.frequency_Hz = 0.75;
+  const safety_verdict v = check_program(weak, &kLarge, safety_limits{}, kDtUs);
+  CAPTURE(v.value);
+  REQUIRE(v.limit == safety_limit::net_charge);
+  CHECK(v.value == Approx(2.0 * 0.03 / (2.0 * std::numbers::pi * 0.75 / 1e6) * 1e-3).epsilon(1e-12));  // 12.73 nC
+  CHECK(v.bound == 10.0);
+}
 
 // Reference: brute_current above (per microsecond, no use of program.cpp's integration). arbitrary_integral
 // (the O(1) block charges of the static net-charge check) must give program_charge's value on random arbitrary
