@@ -907,6 +907,64 @@ TEST_CASE("a channel reloaded twice within one pulse completes both pulses", "[d
   CHECK(per_step[3] == Approx(-200.0));  // the second pulse's phase 2
 }
 
+// Reference: charge balance on an electrode and the rule for more pulses cut at once than the tails hold
+// (stimulator.hpp, pulse_tail; docs/device.md: "up to twice the channel count of them at once (beyond that, the one
+// ending first gives way)"). Eight channels on one electrode run biphasic 10 Hz trains (phase 1 positive, no gap) of
+// different widths and amplitudes: A_c (500 + 60 c us, 1 + 0.1 c uA) from step 0, reloaded at step 1 with B_c (400 +
+// 70 c us, 2 + 0.1 c uA), reloaded at step 2 with C_c (600 + 50 c us): 16 pulses cut and under way. At step 3 channel
+// 0 is reloaded within C_0's pulse (a 17th). Every pulse is completed but the tail that gives way, which delivered
+// only its part before step 3, so the electrode's net charge must be that part (brute force from the 16 cut pulses'
+// starts, widths and amplitudes; here B_0, ending first at 900 us: 2 uA x 200 us). Break seen to fail: keep_tail
+// evicting the tail that ends last (ends_us(t) > ends_us(*slot)) -> B_7 gives way, 540 uA us net instead of 400.
+TEST_CASE("with more pulses cut at once than the tails hold, the one ending first gives way", "[device][safety]") {
+  stimulator_layout layout = one_electrode(1.0);
+  layout.safety.max_charge_per_phase_nC = 1e9;
+  layout.safety.shannon_k = 1e9;
+  stimulator s(layout);
+  struct cut { std::int64_t start_us, width_us; double amplitude; };
+  std::vector<cut> tails;
+  auto train = [](double amplitude, std::uint32_t width_us) {
+    program p = pulses(amplitude, width_us, 10.0);
+    p.biphasic = true;
+    p.cathodic_first = false;
+    return p;
+  };
+  program later = train(1.0, 100);
+  later.delay_us = 5'000'000;
+  constexpr std::size_t kChannels = stimulator::kChannels;
+  double net_uA_steps = 0.0;
+  for (std::int64_t k = 0; k < 60; ++k) {
+    for (std::size_t c = 0; c < kChannels; ++c) {
+      const auto cd = static_cast<double>(c);
+      const auto ci = static_cast<std::uint32_t>(c);
+      if (k == 0) s.load(c, at_electrode(0), train(1.0 + 0.1 * cd, 500 + 60 * ci), 0);
+      if (k == 1) {
+        tails.push_back({0, 500 + 60 * ci, 1.0 + 0.1 * cd});
+        s.load(c, at_electrode(0), train(2.0 + 0.1 * cd, 400 + 70 * ci), 1);
+      }
+      if (k == 2) {
+        tails.push_back({kDtUs, 400 + 70 * ci, 2.0 + 0.1 * cd});
+        s.load(c, at_electrode(0), train(3.0 + 0.1 * cd, 600 + 50 * ci), 2);
+      }
+    }
+    if (k == 3) s.load(0, at_electrode(0), later, 3);
+    s.currents_pA(k);
+    net_uA_steps += s.electrode_current_uA()[0];
+  }
+  REQUIRE(tails.size() == 16);
+  // The tail ending first (start + 2 w, no gap), and what its pulse delivered before step 3 (phase 1 at +A, then
+  // phase 2 at -A).
+  const cut first = *std::min_element(tails.begin(), tails.end(), [](const cut& a, const cut& b) {
+    return a.start_us + 2 * a.width_us < b.start_us + 2 * b.width_us;
+  });
+  const std::int64_t before = 3 * kDtUs - first.start_us;
+  const double delivered = first.amplitude * static_cast<double>(std::min(before, first.width_us) -
+                                                                 std::clamp<std::int64_t>(before - first.width_us, 0, first.width_us));
+  CAPTURE(first.start_us, first.width_us, first.amplitude, delivered);
+  CHECK(s.events().empty());
+  CHECK(net_uA_steps * static_cast<double>(kDtUs) == Approx(delivered).epsilon(1e-9));
+}
+
 // ---- real time ------------------------------------------------------------------------------------------
 
 // Reference: the real-time contract (STYLE.md habit 5): after construction nothing allocates — stepping,
