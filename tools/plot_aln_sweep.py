@@ -94,7 +94,7 @@ def on_axis(value, v, limits):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=pathlib.Path, help="output folder of cortexloop sweep")
-    ap.add_argument("--out", type=cli.figure_path_arg, required=True, help="PNG to write (a folder is refused)")
+    ap.add_argument("--out", type=cli.figure_path_arg, required=True, help=cli.FIGURE_FILE_HELP)
     ap.add_argument("--points", choices=["A", "B", "auto", "none"], default="auto",
                     help="points of interest to mark (auto: B with adaptation, else A; default: %(default)s)")
     ap.add_argument("--quiet", action="store_true", help="no line on stdout")

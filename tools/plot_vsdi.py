@@ -2,7 +2,7 @@
 """Space-time maps of the ring model from a `cortexloop simulate` or `cortexloop record` output folder.
 
 Draws the excitatory rate (ring_rates_exc.npy) and the VSDi-like signal (vsdi.npy), both [readouts, units],
-against time and position on the ring, as Zerlaut et al. 2018 show their model's VSDi. Writes a PNG. Time is the
+against time and position on the ring, as Zerlaut et al. 2018 show their model's VSDi. Writes a figure. Time is the
 session's simulated time in seconds as plot.py and the viewer draw it: a recording's from its ticks.npy (its first
 readout's time, each Reset continued and marked on both maps, lost readouts blank), simulate's a readout per
 tick_ms from the start. The ring's length is the folder's (summary.json), 36 mm only when it says none. A folder
@@ -25,7 +25,7 @@ from cortexloop_client.mpl import pyplot  # noqa: E402
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=pathlib.Path, help="output folder of `cortexloop simulate` with a ring")
-    parser.add_argument("--out", type=cli.figure_path_arg, default=None, help="PNG to write (default: FOLDER/vsdi.png; a folder is refused)")
+    parser.add_argument("--out", type=cli.figure_path_arg, default=None, help=cli.FIGURE_FILE_HELP + " (default: FOLDER/vsdi.png)")
     last = parser.add_mutually_exclusive_group()
     last.add_argument("--t-max-s", type=cli.positive_float, default=None,
                       help="last time shown, s of the session's time as the axis gives it (default: all)")

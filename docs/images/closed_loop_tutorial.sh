@@ -11,10 +11,11 @@ PNG_DIR=docs/images
 [ $# -ge 1 ] && PNG_DIR=$OUT
 source "$(dirname "$0")/out_dir.sh"
 fresh_out_dir "$OUT"
+seal_out_dir_on_exit "$OUT"
 build/cortexloop serve --config configs/closed_loop.toml --pub 'tcp://127.0.0.1:*' --commands 'tcp://127.0.0.1:*' \
     --endpoints-file "$OUT/endpoints" 2> "$OUT/serve.log" &
 SERVE=$!
-trap 'kill -INT $SERVE 2>/dev/null || true' EXIT
+seal_out_dir_on_exit "$OUT" 'kill -INT $SERVE 2>/dev/null || true'
 # Ports the system picks (a fixed pair failed when another server held it): serve writes them once bound.
 serve_started $SERVE "$OUT/endpoints" "$OUT/serve.log"
 PUB=$(awk '$1 == "pub" {print $2}' "$OUT/endpoints") CMD=$(awk '$1 == "commands" {print $2}' "$OUT/endpoints")
@@ -36,6 +37,6 @@ kill -INT $RECORD && wait $RECORD
 PYTHONPATH=build/python:tools/python /usr/bin/python3 -m cortexloop_client.plot "$OUT/pi" --out "$PNG_DIR/closed_loop_pi.png" \
     --dpi 100 --title "On-device PI clamp of the network's excitatory rate (targets 5 Hz, then 8 Hz), realtime"
 kill -INT $SERVE && wait $SERVE || true
-trap - EXIT
+seal_out_dir_on_exit "$OUT"
 PYTHONPATH=build/python:tools/python /usr/bin/python3 tools/python/examples/pi_clamp.py --png "$PNG_DIR/closed_loop_external.png"
 seal_out_dir "$OUT"

@@ -19,10 +19,11 @@ PNG_DIR=docs/images
 SET=(--set device.safety.max_net_charge_nC=1000)
 source "$(dirname "$0")/out_dir.sh"
 fresh_out_dir "$OUT"
+seal_out_dir_on_exit "$OUT"
 build/cortexloop serve --config configs/closed_loop.toml "${SET[@]}" --mode stepped --seed 1 --pub 'tcp://127.0.0.1:*' \
     --commands 'tcp://127.0.0.1:*' --endpoints-file "$OUT/endpoints" &
 SERVE=$!
-trap 'kill -TERM $SERVE 2>/dev/null || true' EXIT
+seal_out_dir_on_exit "$OUT" 'kill -TERM $SERVE 2>/dev/null || true'
 # Ports the system picks (a fixed pair failed when another server held it): serve writes them once bound.
 serve_started $SERVE "$OUT/endpoints"
 PUB=$(awk '$1 == "pub" {print $2}' "$OUT/endpoints") CMD=$(awk '$1 == "commands" {print $2}' "$OUT/endpoints")

@@ -95,7 +95,9 @@ aln::cascade_table load_cascade_table(const fs::path& file, const aln::eif_neuro
   auto fail = [&](const std::string& what) {
     throw std::runtime_error("ALN cache: " + file.string() + ": " + what + "; delete this file (the next run makes "
                              "the table again) or make it again with `cortexloop aln-table --force --cache-dir " +
-                             file.parent_path().string() + "` and this neuron's options");
+                             file.parent_path().string() + "` given the neuron's and grid's values where they "
+                             "differ from its defaults (its --help lists them; without them it makes the default "
+                             "table)");
   };
   char magic[8];
   if (!in.read(magic, sizeof magic)) fail("truncated (" + std::to_string(in.gcount()) + " bytes)");

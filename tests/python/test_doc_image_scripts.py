@@ -9,6 +9,7 @@ header, "with OUT_DIR, all in OUT_DIR": every PNG they make is in OUT_DIR (and a
 root's docs/images/. Break tried: the plots' --out back to docs/images/... -> the PNGs appear in the scratch
 docs/images/ and not in OUT_DIR, fail here.
 """
+import hashlib
 import os
 import shutil
 import subprocess
@@ -33,6 +34,25 @@ def scratch_clone(tmp, script):
     return root, images
 
 
+def sealed(out, paths):
+    """OUT as a run of a figure script leaves it: `paths` (files, "dir/" for a folder) and the marker listing them as
+    seal_out_dir does ("sha256 path" a file, "- path" a folder, sorted bytewise)."""
+    lines = []
+    for path in paths:
+        full = os.path.join(out, path.rstrip("/"))
+        if path.endswith("/"):
+            os.makedirs(full, exist_ok=True)
+            lines.append("- " + path.rstrip("/"))
+        else:
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "w") as f:
+                f.write(path)
+            with open(full, "rb") as f:
+                lines.append(hashlib.sha256(f.read()).hexdigest() + " " + path)
+    with open(os.path.join(out, ".cortexloop_figure_out"), "w") as f:
+        f.write("\n".join(sorted(lines, key=lambda s: s.encode())) + "\n")
+
+
 def run_in(root, script, out):
     return subprocess.run(["bash", os.path.join("docs", "images", script), out], cwd=root,
                           env=dict(os.environ, MPLBACKEND="Agg"), capture_output=True, text=True, timeout=300)
@@ -54,7 +74,7 @@ def run_script(case, script, pngs):
         # The marker lists what the run wrote (seal_out_dir at the script's end; break tried: the seal left out of
         # the script -> an empty marker: this fails), the PNGs among them.
         with open(os.path.join(out, ".cortexloop_figure_out")) as f:
-            listed = f.read().split("\n")
+            listed = [line.split(" ", 1)[1] for line in f.read().split("\n") if line]
         case.assertTrue(set(pngs) <= set(listed), listed)
 
 
@@ -91,9 +111,7 @@ class DocImageScripts(unittest.TestCase):
                     f.write("#!/bin/sh\necho 'cortexloop: error: stand-in server' >&2\nexit 1\n")
                 os.chmod(fake, 0o755)
                 out = os.path.join(tmp, "figs")
-                os.makedirs(out)
-                open(os.path.join(out, ".cortexloop_figure_out"), "w").close()
-                open(os.path.join(out, "old.png"), "w").close()
+                sealed(out, ["old.png"])
                 r = run_in(root, script, out)
                 self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
                 self.assertIn("cortexloop serve did not start", r.stderr)
@@ -103,26 +121,37 @@ class DocImageScripts(unittest.TestCase):
                     self.assertIn("stand-in server", r.stderr)
 
     def test_files_added_to_a_folder_a_figure_script_made_are_named_and_kept(self):
-        # A folder of a sealed run (its marker lists what the run wrote) with files added since was emptied whole,
-        # the added ones too (an outside audit, 2026-12-07). Reference: the added file and the run's, still there,
-        # and exit 2 naming the added one; a folder holding only what its list names is still emptied (the case
-        # above, whose marker is empty: a run stopped before its seal). Break tried: fresh_out_dir without its check
-        # of the list -> the folder emptied and the script run on: this fails.
+        # A folder of a sealed run (its marker lists what the run wrote, each file's SHA-256) with files added since
+        # was emptied whole, the added ones too (an outside audit, 2026-12-07); so was one with a file overwritten
+        # since, and one whose run had listed nothing (stopped before its seal; a re-check the same day). Reference:
+        # the files, still there, and exit 2 naming the added or changed ones. Breaks tried: fresh_out_dir without
+        # its check of the list -> the folder emptied and the script run on; the list without the hashes (names
+        # only) -> the overwritten file removed; a run's list taken as empty when the marker is -> thesis.tex
+        # removed: each fails here.
+        cases = (("added", ["old.png", "rec/", "rec/rates.npy"], "rec/notes.txt", None),
+                 ("changed", ["old.png", "rec/", "rec/rates.npy"], None, "old.png"),
+                 ("listed nothing", [], "thesis.tex", None))
         for script in ("serve_session.sh", "closed_loop_tutorial.sh"):
-            with self.subTest(script=script), tempfile.TemporaryDirectory() as tmp:
-                root, _ = scratch_clone(tmp, script)
-                out = os.path.join(tmp, "figs")
-                os.makedirs(os.path.join(out, "rec"))
-                with open(os.path.join(out, ".cortexloop_figure_out"), "w") as f:
-                    f.write("old.png\nrec\nrec/rates.npy\n")
-                for name in ("old.png", "rec/rates.npy", "rec/notes.txt"):
-                    open(os.path.join(out, name), "w").close()
-                r = run_in(root, script, out)
-                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-                self.assertIn(f"{out} holds files a figure script did not write, added since its run: rec/notes.txt",
-                              r.stderr)
-                self.assertEqual(sorted(os.listdir(os.path.join(out, "rec"))), ["notes.txt", "rates.npy"])
-                self.assertIn("old.png", os.listdir(out))
+            for name, paths, added, changed in cases:
+                with self.subTest(script=script, case=name), tempfile.TemporaryDirectory() as tmp:
+                    root, _ = scratch_clone(tmp, script)
+                    out = os.path.join(tmp, "figs")
+                    os.makedirs(out)
+                    sealed(out, paths)
+                    if not paths:
+                        open(os.path.join(out, ".cortexloop_figure_out"), "w").close()
+                    if added:
+                        with open(os.path.join(out, added), "w") as f:
+                            f.write("mine\n")
+                    if changed:
+                        with open(os.path.join(out, changed), "w") as f:
+                            f.write("mine now\n")
+                    r = run_in(root, script, out)
+                    self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                    self.assertIn(f"{out} holds files a figure script did not write, or changed, since its run: "
+                                  f"{added or changed}:", r.stderr)
+                    for path in [p for p in paths if not p.endswith("/")] + [added or changed]:
+                        self.assertTrue(os.path.exists(os.path.join(out, path)), path)
 
     def test_serve_session_writes_only_into_its_out_dir(self):
         run_script(self, "serve_session.sh", ["serve_session.png"])
