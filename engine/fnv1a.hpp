@@ -3,7 +3,9 @@
 // and a readout's hash: io::fnv1a in io/protocol/session.hpp is this function). Header-only, so the engine, which
 // links no io, uses it too.
 #include <cstdint>
+#include <cstdio>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace cortexloop::engine {
@@ -19,6 +21,13 @@ inline std::uint64_t fnv1a(std::span<const std::uint8_t> bytes, std::uint64_t h 
 }
 inline std::uint64_t fnv1a(std::string_view s, std::uint64_t h = kFnv1aOffset) noexcept {
   return fnv1a({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}, h);
+}
+
+// A hash as the files and messages show it: 16 lowercase hex digits.
+inline std::string fnv1a_hex(std::uint64_t h) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
 }  // namespace cortexloop::engine

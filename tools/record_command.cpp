@@ -1034,9 +1034,7 @@ int run_record(const record_options& o) {
     session["epoch_at_start"] = rec.first_epoch.value_or(i.epoch);
     session["commands_applied_before_first_info"] = i.commands_applied;
     session["build"] = build_json(b);
-    char hash[17];
-    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(io::fnv1a(i.config_toml)));
-    session["config_fnv1a"] = hash;
+    session["config_fnv1a"] = engine::fnv1a_hex(io::fnv1a(i.config_toml));
     if (!i.config_toml.empty()) {
       if (write_text("session.toml", i.config_toml)) files.push_back("session.toml");
     }

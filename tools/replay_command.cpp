@@ -551,10 +551,9 @@ int replayer::run() {
     throw not_replayable("ticks.npy holds no readout: the recording has nothing a replay could compare");
   say("replay: %zu readouts and %zu commands from %s\n", n, commands.size(), dir_.c_str());
   compare_build(session.value("build", nlohmann::json()));
-  char fnv[17];
-  std::snprintf(fnv, sizeof fnv, "%016llx", static_cast<unsigned long long>(io::fnv1a(config)));
+  const std::string fnv = engine::fnv1a_hex(io::fnv1a(config));
   if (session.contains("config_fnv1a") && session["config_fnv1a"] != fnv)
-    difference("session.toml is not the config the server published (FNV-1a " + std::string(fnv) + ", recorded " +
+    difference("session.toml is not the config the server published (FNV-1a " + fnv + ", recorded " +
                session["config_fnv1a"].get<std::string>() + ")");
   std::sort(commands.begin(), commands.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
   // Applied.index counts every applied command once: a number twice (or a negative one) is a damaged file, not a

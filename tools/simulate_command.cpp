@@ -37,7 +37,6 @@
 #include "io/config/machine_memory.hpp"
 #include "io/config/network_memory.hpp"
 #include "io/protocol/build_info.hpp"
-#include "io/protocol/format_number.hpp"
 #include "io/recording/array_descriptions.hpp"
 #include "io/recording/npy.hpp"
 #include "io/recording/output_dir.hpp"

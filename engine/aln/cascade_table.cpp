@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <sstream>
@@ -123,10 +122,7 @@ std::string cascade_table_key(const eif_neuron_params& neuron, const fp_numerics
     << numerics.n_fit_frequencies << ';' << grid.mu_min_mV_per_ms << ';'
     << grid.mu_max_mV_per_ms << ';' << grid.n_mu << ';' << grid.sigma_min_mV_per_sqrt_ms << ';'
     << grid.sigma_max_mV_per_sqrt_ms << ';' << grid.n_sigma;
-  const std::uint64_t h = fnv1a(s.str());
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
+  return fnv1a_hex(fnv1a(s.str()));
 }
 
 }  // namespace cortexloop::engine::aln

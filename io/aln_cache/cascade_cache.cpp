@@ -4,7 +4,6 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -32,12 +31,6 @@ auto* arrays(Table& t, int i) {
   decltype(&t.r_ss_Hz) a[4] = {&t.r_ss_Hz, &t.v_mean_mV, &t.tau_mu_ms, &t.tau_sigma_ms};
   return a[i];
 }
-
-std::string hex16(std::uint64_t v) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(v));
-  return hex;
-}
 }  // namespace
 
 fs::path default_aln_cache_dir() {
@@ -60,7 +53,9 @@ std::uint64_t cascade_table_checksum(const aln::cascade_table& table) {
   return h;
 }
 
-std::string cascade_table_checksum_hex(const aln::cascade_table& table) { return hex16(cascade_table_checksum(table)); }
+std::string cascade_table_checksum_hex(const aln::cascade_table& table) {
+  return engine::fnv1a_hex(cascade_table_checksum(table));
+}
 
 void save_cascade_table(const aln::cascade_table& table, const fs::path& file) {
   if (file.has_parent_path()) fs::create_directories(file.parent_path());
@@ -125,8 +120,8 @@ aln::cascade_table load_cascade_table(const fs::path& file, const aln::eif_neuro
     fail("longer than a table of " + std::to_string(grid.n_sigma) + " x " + std::to_string(grid.n_mu) + " points (" +
          std::to_string(want_bytes) + " bytes)");
   if (const std::uint64_t got = cascade_table_checksum(t); got != stored)
-    fail("its values do not match its checksum (FNV-1a 64 " + hex16(got) + ", the file says " + hex16(stored) +
-         "): altered or damaged since it was written");
+    fail("its values do not match its checksum (FNV-1a 64 " + engine::fnv1a_hex(got) + ", the file says " +
+         engine::fnv1a_hex(stored) + "): altered or damaged since it was written");
   // A checksum matches whatever was written: values no generator makes are refused too.
   for (int i = 0; i < 4; ++i) {
     const auto& a = *arrays(t, i);
